@@ -1,0 +1,289 @@
+//! Logger configuration: what JavaScript passes as `AuditConfig`, validated once, in the
+//! constructor.
+
+use serde::Deserialize;
+
+use crate::error::AuditError;
+
+/// Which Neo4j HTTP endpoint receives the statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Api {
+    /// `POST /db/{db}/tx/commit` (the transactional endpoint, one implicit transaction).
+    #[default]
+    Tx,
+    /// `POST /db/{db}/query/v2` (the Query API, Neo4j 5.25+).
+    Query,
+}
+
+/// Node labels; each must be an identifier (`[A-Za-z_][A-Za-z0-9_]*`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Labels {
+    pub event: String,
+    pub trail: String,
+    pub user: String,
+}
+
+impl Default for Labels {
+    fn default() -> Self {
+        Labels { event: "AuditEvent".into(), trail: "AuditTrail".into(), user: "User".into() }
+    }
+}
+
+/// The logger's configuration (`AuditConfig` in TypeScript; field names are camelCase there).
+///
+/// ```
+/// use neo4j_audit::Config;
+/// let cfg = Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "secret-pw");
+/// assert!(cfg.validate().is_ok());
+/// assert!(!format!("{cfg:?}").contains("secret-pw"));
+/// ```
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Config {
+    /// Neo4j HTTP base URL, e.g. `http://127.0.0.1:7474`.
+    pub url: String,
+    #[serde(default = "default_database")]
+    pub database: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Bearer token; exclusive with username/password.
+    #[serde(default)]
+    pub token: Option<String>,
+    #[serde(default)]
+    pub api: Api,
+    /// Name of the `AuditTrail` node the events hang off.
+    #[serde(default = "default_trail")]
+    pub trail: String,
+    /// Bound on one whole request, in milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Bound on the serialised `details`, in bytes.
+    #[serde(default = "default_max_details_bytes")]
+    pub max_details_bytes: usize,
+    #[serde(default)]
+    pub labels: Labels,
+}
+
+fn default_database() -> String {
+    "neo4j".into()
+}
+fn default_trail() -> String {
+    "default".into()
+}
+fn default_timeout_ms() -> u64 {
+    10_000
+}
+fn default_max_details_bytes() -> usize {
+    65_536
+}
+
+/// Longest `trail` name accepted.
+pub const MAX_TRAIL_LEN: usize = 256;
+/// Largest `maxDetailsBytes` accepted (Neo4j stores strings of any size, but a single audit event
+/// of more than this is almost certainly a mistake).
+pub const MAX_DETAILS_LIMIT: usize = 16 * 1024 * 1024;
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("url", &self.url)
+            .field("database", &self.database)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("api", &self.api)
+            .field("trail", &self.trail)
+            .field("timeout_ms", &self.timeout_ms)
+            .field("max_details_bytes", &self.max_details_bytes)
+            .field("labels", &self.labels)
+            .finish()
+    }
+}
+
+impl Config {
+    /// A configuration with every default and no credentials.
+    pub fn new(url: impl Into<String>) -> Self {
+        Config {
+            url: url.into(),
+            database: default_database(),
+            username: None,
+            password: None,
+            token: None,
+            api: Api::Tx,
+            trail: default_trail(),
+            timeout_ms: default_timeout_ms(),
+            max_details_bytes: default_max_details_bytes(),
+            labels: Labels::default(),
+        }
+    }
+
+    /// Sets Basic credentials.
+    pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.username = Some(user.into());
+        self.password = Some(password.into());
+        self
+    }
+
+    /// Sets a Bearer token.
+    pub fn bearer(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(token.into());
+        self
+    }
+
+    /// Checks every field; the first problem found is the error.
+    pub fn validate(&self) -> Result<(), AuditError> {
+        let bad = |m: String| Err(AuditError::InvalidConfig(m));
+        let url = match url::Url::parse(&self.url) {
+            Ok(u) => u,
+            Err(e) => return bad(format!("url is not a valid URL ({e})")),
+        };
+        if url.scheme() != "http" && url.scheme() != "https" {
+            return bad(format!("url must be http or https, not {:?}", url.scheme()));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return bad("url must not carry credentials; use username/password or token".into());
+        }
+        if url.query().is_some() || url.fragment().is_some() {
+            return bad("url must not have a query or fragment".into());
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return bad("url has no host".into());
+        }
+        if !is_database_name(&self.database) {
+            return bad(format!(
+                "database {:?} is not a valid Neo4j database name (letters, digits, '.', '-'; 1-63 chars, starting with a letter)",
+                self.database
+            ));
+        }
+        match (&self.username, &self.password, &self.token) {
+            (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
+                return bad("token is exclusive with username/password".into())
+            }
+            (Some(u), Some(_), None) if u.is_empty() => return bad("username is empty".into()),
+            (Some(_), None, None) => return bad("username given without password".into()),
+            (None, Some(_), None) => return bad("password given without username".into()),
+            (None, None, Some(t)) if t.is_empty() => return bad("token is empty".into()),
+            _ => {}
+        }
+        if self.trail.trim().is_empty() || self.trail.len() > MAX_TRAIL_LEN {
+            return bad(format!("trail must be a non-empty string of at most {MAX_TRAIL_LEN} bytes"));
+        }
+        if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
+            return bad("timeoutMs must be between 1 and 600000".into());
+        }
+        if self.max_details_bytes == 0 || self.max_details_bytes > MAX_DETAILS_LIMIT {
+            return bad(format!("maxDetailsBytes must be between 1 and {MAX_DETAILS_LIMIT}"));
+        }
+        for (what, label) in
+            [("event", &self.labels.event), ("trail", &self.labels.trail), ("user", &self.labels.user)]
+        {
+            if !is_identifier(label) {
+                return bad(format!(
+                    "labels.{what} {label:?} is not an identifier ([A-Za-z_][A-Za-z0-9_]*)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The secrets this configuration holds, for scrubbing messages.
+    pub(crate) fn secrets(&self) -> Vec<&str> {
+        [self.password.as_deref(), self.token.as_deref()].into_iter().flatten().collect()
+    }
+
+    /// The base URL without a trailing slash.
+    pub(crate) fn base_url(&self) -> &str {
+        self.url.trim_end_matches('/')
+    }
+}
+
+/// `[A-Za-z_][A-Za-z0-9_]*`, at most 128 characters: safe to place in Cypher text unquoted.
+pub fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && s.len() <= 128
+}
+
+fn is_database_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        && s.len() <= 63
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Config {
+        Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "pw-12345")
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let c = base();
+        c.validate().unwrap();
+        assert_eq!(c.database, "neo4j");
+        assert_eq!(c.trail, "default");
+        assert_eq!(c.labels.event, "AuditEvent");
+    }
+
+    #[test]
+    fn rejects_bad_labels() {
+        for bad in ["", "1abc", "a-b", "Audit`Event", "A b", "x) DETACH DELETE (n", "é"] {
+            let mut c = base();
+            c.labels.event = bad.into();
+            assert!(matches!(c.validate(), Err(AuditError::InvalidConfig(_))), "{bad:?}");
+        }
+        let mut c = base();
+        c.labels.user = "Person_2".into();
+        c.validate().unwrap();
+    }
+
+    #[test]
+    fn rejects_bad_urls_and_auth() {
+        for url in ["", "nope", "ftp://x", "http://u:p@host:7474", "http://h/?a=1"] {
+            let mut c = base();
+            c.url = url.into();
+            assert!(c.validate().is_err(), "{url}");
+        }
+        let c = base().bearer("tok");
+        assert!(c.validate().is_err());
+        let mut c = base();
+        c.password = None;
+        assert!(c.validate().is_err());
+        let mut c = base();
+        c.database = "neo4j/../x".into();
+        assert!(c.validate().is_err());
+        let mut c = base();
+        c.timeout_ms = 0;
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn debug_hides_secrets() {
+        let c = base();
+        let s = format!("{c:?}");
+        assert!(!s.contains("pw-12345"));
+        let t = Config::new("http://h:1").bearer("tok-secret");
+        assert!(!format!("{t:?}").contains("tok-secret"));
+    }
+
+    #[test]
+    fn deserialises_camel_case_and_denies_unknown() {
+        let c: Config = serde_json::from_str(
+            r#"{"url":"http://h:1","timeoutMs":5,"maxDetailsBytes":9,"api":"query","labels":{"event":"E"}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.timeout_ms, 5);
+        assert_eq!(c.api, Api::Query);
+        assert_eq!(c.labels.event, "E");
+        assert_eq!(c.labels.trail, "AuditTrail");
+        assert!(serde_json::from_str::<Config>(r#"{"url":"http://h:1","pasword":"x"}"#).is_err());
+    }
+}

@@ -1,0 +1,128 @@
+//! Cypher text and request bodies. Statement text is constant except for the configured labels,
+//! which [`crate::Config::validate`] has proved to be plain identifiers; every value travels as a
+//! `$parameter`.
+
+use serde_json::{json, Value};
+
+use crate::config::{Api, Labels};
+use crate::event::AuditEvent;
+
+/// One statement and its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    pub text: String,
+    pub parameters: Value,
+}
+
+/// The write statement for any number of events (one `UNWIND`): gets or creates the trail, MERGEs
+/// each event on its UID (so a retried event is written once), links `HAS_EVENT {created}` and,
+/// when the user node exists, `PERFORMED_BY`. All of it is one transaction.
+///
+/// Returns one row, `written`: the number of distinct events in the batch.
+pub fn write_events_text(labels: &Labels) -> String {
+    let Labels { event, trail, user } = labels;
+    format!(
+        "MERGE (t:{trail} {{name: $trail}}) \
+         ON CREATE SET t.UID = $trailUid \
+         WITH t \
+         UNWIND $events AS e \
+         MERGE (ev:{event} {{UID: e.UID}}) \
+         ON CREATE SET ev.eventType = e.eventType, ev.eventCategory = e.eventCategory, \
+         ev.timestamp = datetime({{epochMillis: e.ts}}), ev.userUID = e.userUID, \
+         ev.userName = e.userName, ev.details = e.details \
+         MERGE (t)-[r:HAS_EVENT]->(ev) \
+         ON CREATE SET r.created = ev.timestamp \
+         WITH ev, e \
+         OPTIONAL MATCH (u:{user} {{UID: e.userUID}}) \
+         FOREACH (_ IN CASE WHEN u IS NULL THEN [] ELSE [1] END | MERGE (ev)-[:PERFORMED_BY]->(u)) \
+         RETURN count(DISTINCT ev) AS written"
+    )
+}
+
+/// The write statement with its parameters.
+pub fn write_events(labels: &Labels, trail: &str, events: &[AuditEvent]) -> Statement {
+    Statement {
+        text: write_events_text(labels),
+        parameters: json!({
+            "trail": trail,
+            "trailUid": uuid::Uuid::new_v4().to_string(),
+            "events": events,
+        }),
+    }
+}
+
+/// Schema statements, each idempotent: unique event UID and trail name (which also make
+/// concurrent MERGEs safe), and range indexes for the read side.
+pub fn schema_statements(labels: &Labels) -> Vec<Statement> {
+    let Labels { event, trail, user } = labels;
+    let lower = |s: &str| s.to_ascii_lowercase();
+    let (le, lt, lu) = (lower(event), lower(trail), lower(user));
+    let texts = [
+        format!("CREATE CONSTRAINT {le}_uid_unique IF NOT EXISTS FOR (e:{event}) REQUIRE e.UID IS UNIQUE"),
+        format!("CREATE CONSTRAINT {lt}_name_unique IF NOT EXISTS FOR (t:{trail}) REQUIRE t.name IS UNIQUE"),
+        format!("CREATE INDEX {le}_timestamp IF NOT EXISTS FOR (e:{event}) ON (e.timestamp, e.UID)"),
+        format!("CREATE INDEX {le}_user_ts IF NOT EXISTS FOR (e:{event}) ON (e.userUID, e.timestamp)"),
+        format!("CREATE INDEX {le}_type_ts IF NOT EXISTS FOR (e:{event}) ON (e.eventType, e.timestamp)"),
+        format!("CREATE INDEX {le}_category_ts IF NOT EXISTS FOR (e:{event}) ON (e.eventCategory, e.timestamp)"),
+        format!("CREATE INDEX {lu}_uid IF NOT EXISTS FOR (u:{user}) ON (u.UID)"),
+    ];
+    texts.into_iter().map(|text| Statement { text, parameters: json!({}) }).collect()
+}
+
+/// The URL path and JSON body for one statement on the chosen endpoint.
+pub fn request_body(api: Api, database: &str, st: &Statement) -> (String, Value) {
+    match api {
+        Api::Tx => (
+            format!("/db/{database}/tx/commit"),
+            json!({ "statements": [{ "statement": st.text, "parameters": st.parameters }] }),
+        ),
+        Api::Query => (
+            format!("/db/{database}/query/v2"),
+            json!({ "statement": st.text, "parameters": st.parameters }),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::User;
+
+    #[test]
+    fn values_never_enter_the_text() {
+        let evil = "x'}) DETACH DELETE n //";
+        let u = User::new(evil, Some(evil));
+        let d = json!({ "q": evil });
+        let e = AuditEvent::build(Some(&u), evil, Some(evil), Some(&d), 1000).unwrap();
+        let st = write_events(&Labels::default(), evil, &[e]);
+        assert!(!st.text.contains(evil));
+        assert!(!st.text.contains("DETACH"));
+        assert_eq!(st.parameters["trail"], json!(evil));
+        assert_eq!(st.parameters["events"][0]["eventType"], json!(evil));
+    }
+
+    #[test]
+    fn labels_appear_where_expected() {
+        let labels = Labels { event: "Ev".into(), trail: "Tr".into(), user: "Person".into() };
+        let t = write_events_text(&labels);
+        assert!(t.contains("(t:Tr {name: $trail})"));
+        assert!(t.contains("(ev:Ev {UID: e.UID})"));
+        assert!(t.contains("(u:Person {UID: e.userUID})"));
+        assert!(!t.contains("AuditEvent"));
+        let s = schema_statements(&labels);
+        assert!(s[0].text.contains("ev_uid_unique") && s[0].text.contains("(e:Ev)"));
+    }
+
+    #[test]
+    fn bodies_per_api() {
+        let st = Statement { text: "RETURN 1".into(), parameters: json!({"a": 1}) };
+        let (p, b) = request_body(Api::Tx, "neo4j", &st);
+        assert_eq!(p, "/db/neo4j/tx/commit");
+        assert_eq!(b["statements"][0]["statement"], "RETURN 1");
+        assert_eq!(b["statements"][0]["parameters"]["a"], 1);
+        let (p, b) = request_body(Api::Query, "db2", &st);
+        assert_eq!(p, "/db/db2/query/v2");
+        assert_eq!(b["statement"], "RETURN 1");
+        assert_eq!(b["parameters"]["a"], 1);
+    }
+}

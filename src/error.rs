@@ -1,0 +1,117 @@
+//! The one error type of the crate, and its mapping to the reason string that JavaScript sees as
+//! `lastError`.
+
+use thiserror::Error;
+
+/// Why a call did not end in a committed write.
+///
+/// Every variant's `Display` text is safe to show: no variant carries the password or token, and
+/// [`AuditError::reason`] additionally scrubs any configured secret that a server may have echoed.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AuditError {
+    /// The configuration was rejected (only ever raised by the constructor).
+    #[error("invalid config: {0}")]
+    InvalidConfig(String),
+    /// The event was rejected before anything was sent.
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+    /// The request never got an HTTP answer (connection refused, reset, DNS, CORS, ...).
+    #[error("network error: {0}")]
+    Network(String),
+    /// No complete answer within the configured bound.
+    #[error("timeout: no answer from Neo4j within {0} ms")]
+    Timeout(u64),
+    /// 401 or 403: the credentials were refused.
+    #[error("authentication failed: HTTP {status}{}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    Unauthorized { status: u16, code: Option<String> },
+    /// The configured database does not exist.
+    #[error("database not found: {0}")]
+    DatabaseNotFound(String),
+    /// Neo4j reported a failed statement (the transaction was rolled back).
+    #[error("neo4j error {code}: {message}")]
+    Neo4j { code: String, message: String },
+    /// Any other non-2xx answer.
+    #[error("HTTP {status}: {snippet}")]
+    Http { status: u16, snippet: String, retry_after_ms: Option<u64> },
+    /// A 2xx answer that is not what Neo4j sends for a committed statement.
+    #[error("unexpected response: {0}")]
+    UnexpectedResponse(String),
+}
+
+impl AuditError {
+    /// The reason text for JavaScript's `lastError`, with every given secret replaced by `***`.
+    pub fn reason(&self, secrets: &[&str]) -> String {
+        scrub(&self.to_string(), secrets)
+    }
+
+    /// Whether repeating the same request may succeed: network failures, timeouts, 5xx, 429 and
+    /// Neo4j's `TransientError`s (except terminated transactions). Never client errors or auth.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            AuditError::Network(_) | AuditError::Timeout(_) => true,
+            AuditError::Http { status, .. } => *status == 429 || *status >= 500,
+            AuditError::Neo4j { code, .. } => {
+                code.starts_with("Neo.TransientError.")
+                    && !code.ends_with(".Terminated")
+                    && !code.ends_with(".LockClientStopped")
+            }
+            _ => false,
+        }
+    }
+
+    /// The server's `Retry-After`, in milliseconds, when it sent one.
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        match self {
+            AuditError::Http { retry_after_ms, .. } => *retry_after_ms,
+            _ => None,
+        }
+    }
+}
+
+/// Replaces each non-empty secret in `text` by `***`.
+pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut out = text.to_owned();
+    for s in secrets.iter().filter(|s| !s.is_empty()) {
+        if out.contains(*s) {
+            out = out.replace(*s, "***");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reason_scrubs_secrets() {
+        let e = AuditError::Network("connect to http://x?pw=hunter22 failed".into());
+        let r = e.reason(&["hunter22", ""]);
+        assert!(!r.contains("hunter22"), "{r}");
+        assert!(r.contains("***"));
+    }
+
+    #[test]
+    fn retry_classification() {
+        let transient = AuditError::Neo4j {
+            code: "Neo.TransientError.Transaction.DeadlockDetected".into(),
+            message: String::new(),
+        };
+        let terminated = AuditError::Neo4j {
+            code: "Neo.TransientError.Transaction.Terminated".into(),
+            message: String::new(),
+        };
+        let client = AuditError::Neo4j {
+            code: "Neo.ClientError.Statement.SyntaxError".into(),
+            message: String::new(),
+        };
+        assert!(transient.is_retryable());
+        assert!(!terminated.is_retryable());
+        assert!(!client.is_retryable());
+        assert!(!AuditError::Unauthorized { status: 401, code: None }.is_retryable());
+        assert!(AuditError::Http { status: 503, snippet: String::new(), retry_after_ms: None }.is_retryable());
+        assert!(AuditError::Http { status: 429, snippet: String::new(), retry_after_ms: Some(1000) }.is_retryable());
+        assert!(!AuditError::Http { status: 400, snippet: String::new(), retry_after_ms: None }.is_retryable());
+        assert!(AuditError::Timeout(10).is_retryable());
+    }
+}

@@ -1,0 +1,206 @@
+//! One audit event: validated input in, an [`AuditEvent`] with its UID and birth time out.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::AuditError;
+
+/// The acting user, as the seed's `DocUser`: a UID and an optional display name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub uid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl User {
+    pub fn new(uid: impl Into<String>, name: Option<&str>) -> Self {
+        User { uid: uid.into(), name: name.map(str::to_owned) }
+    }
+}
+
+/// Default `eventCategory`, as in the seed.
+pub const DEFAULT_CATEGORY: &str = "USER_ACTION";
+/// Longest accepted `actionType` / `category`, in bytes.
+pub const MAX_NAME_LEN: usize = 256;
+/// Longest accepted user uid / name, in bytes.
+pub const MAX_USER_FIELD_LEN: usize = 1024;
+
+/// An event ready to be written. Field names are the keys of one element of the `$events`
+/// parameter, so the same value serialises straight into the request (and into a durable queue).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    /// v4 UUID, drawn once when the event is born and kept through every retry.
+    #[serde(rename = "UID")]
+    pub uid: String,
+    pub event_type: String,
+    pub event_category: String,
+    /// Milliseconds since the Unix epoch (UTC); stored in Neo4j as a `DateTime`.
+    pub ts: i64,
+    #[serde(rename = "userUID")]
+    pub user_uid: Option<String>,
+    pub user_name: Option<String>,
+    /// JSON text of the details object; `None` when there were none.
+    pub details: Option<String>,
+}
+
+impl AuditEvent {
+    /// Validates the parts of an event and gives it a fresh UID and the current time.
+    ///
+    /// ```
+    /// use neo4j_audit::{AuditEvent, User};
+    /// let d = serde_json::json!({"document_id": "doc-456"});
+    /// let e = AuditEvent::build(Some(&User::new("user-123", Some("John Doe"))), "LOGIN", None, Some(&d), 65536).unwrap();
+    /// assert_eq!(e.event_category, "USER_ACTION");
+    /// assert_eq!(e.details.as_deref(), Some(r#"{"document_id":"doc-456"}"#));
+    /// assert!(AuditEvent::build(None, "", None, None, 65536).is_err());
+    /// ```
+    pub fn build(
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<&serde_json::Value>,
+        max_details_bytes: usize,
+    ) -> Result<AuditEvent, AuditError> {
+        let details = match details {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::Object(m)) if m.is_empty() => None,
+            Some(v @ serde_json::Value::Object(_)) => Some(
+                serde_json::to_string(v)
+                    .map_err(|e| AuditError::InvalidInput(format!("details: {e}")))?,
+            ),
+            Some(_) => return Err(AuditError::InvalidInput("details must be an object".into())),
+        };
+        Self::from_parts(user, action_type, category, details, max_details_bytes)
+    }
+
+    /// Like [`AuditEvent::build`], with `details` already serialised to JSON text (`None` for
+    /// none). Used by the JavaScript shell, which serialises JS objects itself.
+    pub fn from_parts(
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details_json: Option<String>,
+        max_details_bytes: usize,
+    ) -> Result<AuditEvent, AuditError> {
+        let event_type = check_name("actionType", action_type)?;
+        let event_category = check_name("category", category.unwrap_or(DEFAULT_CATEGORY))?;
+        let (user_uid, user_name) = match user {
+            None => (None, None),
+            Some(u) => {
+                if u.uid.trim().is_empty() || u.uid.len() > MAX_USER_FIELD_LEN {
+                    return Err(AuditError::InvalidInput(format!(
+                        "user.uid must be a non-empty string of at most {MAX_USER_FIELD_LEN} bytes"
+                    )));
+                }
+                if u.name.as_ref().is_some_and(|n| n.len() > MAX_USER_FIELD_LEN) {
+                    return Err(AuditError::InvalidInput(format!(
+                        "user.name is longer than {MAX_USER_FIELD_LEN} bytes"
+                    )));
+                }
+                (Some(u.uid.clone()), u.name.clone())
+            }
+        };
+        if let Some(d) = &details_json {
+            if d.len() > max_details_bytes {
+                return Err(AuditError::InvalidInput(format!(
+                    "details are {} bytes as JSON, over maxDetailsBytes ({max_details_bytes})",
+                    d.len()
+                )));
+            }
+        }
+        Ok(AuditEvent {
+            uid: uuid::Uuid::new_v4().to_string(),
+            event_type,
+            event_category,
+            ts: now_millis(),
+            user_uid,
+            user_name,
+            details: details_json,
+        })
+    }
+}
+
+fn check_name(what: &str, v: &str) -> Result<String, AuditError> {
+    if v.trim().is_empty() {
+        return Err(AuditError::InvalidInput(format!("{what} must be a non-empty string")));
+    }
+    if v.len() > MAX_NAME_LEN {
+        return Err(AuditError::InvalidInput(format!("{what} is longer than {MAX_NAME_LEN} bytes")));
+    }
+    if v.chars().any(char::is_control) {
+        return Err(AuditError::InvalidInput(format!("{what} contains control characters")));
+    }
+    Ok(v.to_owned())
+}
+
+/// Milliseconds since the Unix epoch, from the platform clock.
+pub fn now_millis() -> i64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn builds_with_defaults() {
+        let e = AuditEvent::build(None, "LOGIN", None, None, 100).unwrap();
+        assert_eq!(e.event_category, DEFAULT_CATEGORY);
+        assert!(e.user_uid.is_none() && e.user_name.is_none() && e.details.is_none());
+        assert_eq!(uuid::Uuid::parse_str(&e.uid).unwrap().get_version_num(), 4);
+        assert!(e.ts > 1_600_000_000_000);
+    }
+
+    #[test]
+    fn empty_details_are_absent() {
+        let e = AuditEvent::build(None, "X", None, Some(&json!({})), 100).unwrap();
+        assert!(e.details.is_none());
+    }
+
+    #[test]
+    fn rejects_bad_input() {
+        let u = User::new("", None);
+        assert!(AuditEvent::build(Some(&u), "X", None, None, 100).is_err());
+        assert!(AuditEvent::build(None, "  ", None, None, 100).is_err());
+        assert!(AuditEvent::build(None, "X", Some(""), None, 100).is_err());
+        assert!(AuditEvent::build(None, "A\nB", None, None, 100).is_err());
+        assert!(AuditEvent::build(None, &"x".repeat(300), None, None, 100).is_err());
+        assert!(AuditEvent::build(None, "X", None, Some(&json!([1])), 100).is_err());
+        let big = json!({"k": "v".repeat(200)});
+        let err = AuditEvent::build(None, "X", None, Some(&big), 100).unwrap_err();
+        assert!(err.to_string().contains("maxDetailsBytes"), "{err}");
+    }
+
+    #[test]
+    fn serialises_as_statement_parameter() {
+        let u = User::new("u1", Some("Ann"));
+        let e = AuditEvent::build(Some(&u), "LOGIN", Some("SECURITY"), Some(&json!({"a":1})), 100)
+            .unwrap();
+        let v = serde_json::to_value(&e).unwrap();
+        for k in ["UID", "eventType", "eventCategory", "ts", "userUID", "userName", "details"] {
+            assert!(v.get(k).is_some(), "missing {k}");
+        }
+        assert_eq!(v["details"], json!(r#"{"a":1}"#));
+        let back: AuditEvent = serde_json::from_value(v).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn uids_are_unique() {
+        let a = AuditEvent::build(None, "X", None, None, 10).unwrap();
+        let b = AuditEvent::build(None, "X", None, None, 10).unwrap();
+        assert_ne!(a.uid, b.uid);
+    }
+}

@@ -1,0 +1,25 @@
+//! # neo4j-audit
+//!
+//! Writes audit events — who did what, when, with which details — into Neo4j over its HTTP API,
+//! from native Rust or from WebAssembly (browsers, Cloudflare Workers, Node).
+//!
+//! The flow, one module each: [`event`] (validated input → [`AuditEvent`]) → [`cypher`] (one
+//! parameterised statement) → [`transport`] (one HTTP request, bounded in time) → [`outcome`]
+//! (committed, or a typed [`AuditError`]). [`AuditLogger`] ties them together; `wasm` is the thin
+//! JavaScript surface over it.
+
+pub mod config;
+pub mod cypher;
+pub mod error;
+pub mod event;
+pub mod logger;
+pub mod outcome;
+pub mod transport;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use config::{Api, Config, Labels};
+pub use error::AuditError;
+pub use event::{AuditEvent, User, DEFAULT_CATEGORY};
+pub use logger::AuditLogger;

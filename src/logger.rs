@@ -1,0 +1,191 @@
+//! [`AuditLogger`]: event → statement → request → outcome, for Rust callers. The wasm shell wraps
+//! this same type.
+
+use std::sync::Mutex;
+
+use base64::Engine as _;
+
+use crate::config::Config;
+use crate::cypher::{self, Statement};
+use crate::error::AuditError;
+use crate::event::{AuditEvent, User};
+use crate::outcome::{self, Rows};
+use crate::transport::{HttpRequest, Transport};
+
+/// Writes audit events into Neo4j.
+///
+/// ```no_run
+/// # async fn demo() {
+/// use neo4j_audit::{AuditLogger, Config, User};
+/// let logger = AuditLogger::new(
+///     Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "neo4j-audit-dev"),
+/// ).expect("valid config");
+/// let user = User::new("user-123", Some("John Doe"));
+/// let details = serde_json::json!({"document_id": "doc-456"});
+/// let ok = logger.log_user_action(Some(&user), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(&details)).await;
+/// if !ok {
+///     eprintln!("audit write failed: {:?}", logger.last_error());
+/// }
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct AuditLogger {
+    config: Config,
+    transport: Transport,
+    auth_header: Option<String>,
+    schema_ready: futures::lock::Mutex<bool>,
+    last_error: Mutex<Option<String>>,
+}
+
+impl AuditLogger {
+    /// Validates `config`; the only place a configuration error is raised.
+    pub fn new(config: Config) -> Result<Self, AuditError> {
+        config.validate()?;
+        let auth_header = match (&config.username, &config.password, &config.token) {
+            (Some(u), Some(p), None) => Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            )),
+            (None, None, Some(t)) => Some(format!("Bearer {t}")),
+            _ => None,
+        };
+        Ok(AuditLogger {
+            config,
+            transport: Transport::new(),
+            auth_header,
+            schema_ready: futures::lock::Mutex::new(false),
+            last_error: Mutex::new(None),
+        })
+    }
+
+    /// The validated configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Logs one action; `true` only when Neo4j committed the event and its relationships.
+    /// On `false`, [`AuditLogger::last_error`] says why.
+    pub async fn log_user_action(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<&serde_json::Value>,
+    ) -> bool {
+        let res = self.try_log_user_action(user, action_type, category, details).await;
+        self.record(res.map(|_| ()))
+    }
+
+    /// Like [`AuditLogger::log_user_action`], with the typed error and the written event.
+    pub async fn try_log_user_action(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<&serde_json::Value>,
+    ) -> Result<AuditEvent, AuditError> {
+        let event =
+            AuditEvent::build(user, action_type, category, details, self.config.max_details_bytes)?;
+        self.write(std::slice::from_ref(&event)).await?;
+        Ok(event)
+    }
+
+    /// Writes already-built events in one statement and one transaction. Writing an event that
+    /// is already stored (same UID) changes nothing, so a retry never duplicates.
+    pub async fn write(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.ensure_schema_once().await?;
+        let st = cypher::write_events(&self.config.labels, &self.config.trail, events);
+        let rows = self.run(&st).await?;
+        let mut uids: Vec<&str> = events.iter().map(|e| e.uid.as_str()).collect();
+        uids.sort_unstable();
+        uids.dedup();
+        let written = rows.first().and_then(|r| r.first()).and_then(serde_json::Value::as_u64);
+        if written != Some(uids.len() as u64) {
+            return Err(AuditError::UnexpectedResponse(format!(
+                "expected {} events written, Neo4j reported {written:?}",
+                uids.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Creates the constraints and indexes (idempotent). `true` when all are in place.
+    pub async fn ensure_schema(&self) -> bool {
+        let res = self.try_ensure_schema().await;
+        if res.is_ok() {
+            *self.schema_ready.lock().await = true;
+        }
+        self.record(res)
+    }
+
+    /// Like [`AuditLogger::ensure_schema`], with the typed error.
+    pub async fn try_ensure_schema(&self) -> Result<(), AuditError> {
+        for st in cypher::schema_statements(&self.config.labels) {
+            match self.run(&st).await {
+                Ok(_) => {}
+                // An equivalent index or a constraint the application made on the same property.
+                Err(AuditError::Neo4j { code, .. }) if code.starts_with("Neo.ClientError.Schema.") => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the schema statements before the first write of this logger, so the uniqueness that
+    /// makes concurrent MERGEs safe never depends on the caller. Failures that a retry may cure
+    /// (network, auth) are returned; a refusal by Neo4j (e.g. a role without schema rights) is not
+    /// fatal: writes go on without the constraints.
+    async fn ensure_schema_once(&self) -> Result<(), AuditError> {
+        let mut ready = self.schema_ready.lock().await;
+        if *ready {
+            return Ok(());
+        }
+        match self.try_ensure_schema().await {
+            Ok(()) => {}
+            Err(e @ AuditError::Neo4j { .. }) if !e.is_retryable() => {}
+            Err(e) => return Err(e),
+        }
+        *ready = true;
+        Ok(())
+    }
+
+    /// Runs one parameterised statement and returns its rows.
+    pub async fn run(&self, st: &Statement) -> Result<Rows, AuditError> {
+        let (path, body) = cypher::request_body(self.config.api, &self.config.database, st);
+        let mut headers = vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("Accept".to_owned(), "application/json".to_owned()),
+            // Stops browsers from showing a login dialog on 401.
+            ("X-Ajax-Browser-Auth".to_owned(), "true".to_owned()),
+        ];
+        if let Some(a) = &self.auth_header {
+            headers.push(("Authorization".to_owned(), a.clone()));
+        }
+        let req = HttpRequest { url: format!("{}{path}", self.config.base_url()), headers, body: body.to_string() };
+        let resp = self.transport.post(&req, self.config.timeout_ms).await?;
+        outcome::interpret(self.config.api, &self.config.database, &resp)
+    }
+
+    /// Why the most recent call that returned `false` failed; cleared by a call that succeeds.
+    /// Never contains the password or token.
+    pub fn last_error(&self) -> Option<String> {
+        self.last_error.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// Stores the outcome for [`AuditLogger::last_error`] and returns it as a bool.
+    pub(crate) fn record(&self, res: Result<(), AuditError>) -> bool {
+        let reason = res.as_ref().err().map(|e| self.reason(e));
+        if let Ok(mut g) = self.last_error.lock() {
+            *g = reason;
+        }
+        res.is_ok()
+    }
+
+    /// The caller-facing text of `e`, with this configuration's secrets scrubbed.
+    pub fn reason(&self, e: &AuditError) -> String {
+        e.reason(&self.config.secrets())
+    }
+}

@@ -1,0 +1,103 @@
+//! HTTP: one request in, one answer (or a typed failure) out, bounded in time. The same API on
+//! every platform; the back end is chosen by `cfg` (reqwest's native client natively, reqwest's
+//! `fetch` binding on wasm).
+
+use futures::future::{select, Either};
+
+use crate::error::AuditError;
+
+#[cfg(not(target_arch = "wasm32"))]
+mod native;
+#[cfg(not(target_arch = "wasm32"))]
+pub use native::sleep_ms;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+#[cfg(target_arch = "wasm32")]
+pub use wasm::sleep_ms;
+
+/// A POST of a JSON body.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+/// What came back.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    /// The `Retry-After` header, when present.
+    pub retry_after: Option<String>,
+    pub body: String,
+}
+
+/// Sends requests; cheap to clone (reqwest's client is reference-counted).
+#[derive(Debug, Clone, Default)]
+pub struct Transport {
+    client: reqwest::Client,
+}
+
+impl Transport {
+    pub fn new() -> Self {
+        Transport { client: reqwest::Client::new() }
+    }
+
+    /// POSTs `req`, giving up after `timeout_ms` for the whole exchange (headers and body).
+    pub async fn post(&self, req: &HttpRequest, timeout_ms: u64) -> Result<HttpResponse, AuditError> {
+        let work = Box::pin(self.exchange(req));
+        let timer = Box::pin(sleep_ms(timeout_ms));
+        match select(work, timer).await {
+            Either::Left((res, _)) => res,
+            Either::Right(((), _)) => Err(AuditError::Timeout(timeout_ms)),
+        }
+    }
+
+    async fn exchange(&self, req: &HttpRequest) -> Result<HttpResponse, AuditError> {
+        let mut rb = self.client.post(&req.url).body(req.body.clone());
+        for (k, v) in &req.headers {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+        let resp = rb.send().await.map_err(net_error)?;
+        let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = resp.text().await.map_err(net_error)?;
+        Ok(HttpResponse { status, retry_after, body })
+    }
+}
+
+fn net_error(e: reqwest::Error) -> AuditError {
+    // reqwest's message names the URL, which validation keeps free of credentials.
+    let mut msg = e.to_string();
+    let mut src = std::error::Error::source(&e);
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    AuditError::Network(msg)
+}
+
+/// Parses a `Retry-After` value given in seconds (the HTTP-date form is ignored).
+pub fn parse_retry_after(v: &str) -> Option<u64> {
+    let secs: f64 = v.trim().parse().ok()?;
+    (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).min(3_600_000.0) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds() {
+        assert_eq!(parse_retry_after("2"), Some(2000));
+        assert_eq!(parse_retry_after(" 0.5 "), Some(500));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after("-1"), None);
+    }
+}

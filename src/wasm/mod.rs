@@ -1,0 +1,173 @@
+//! The JavaScript surface: a thin shell that converts JS values, calls [`crate::AuditLogger`] and
+//! turns every outcome into a resolved `Promise<boolean>`. No audit logic lives here.
+
+mod details;
+
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::error::AuditError;
+use crate::event::{AuditEvent, User};
+use crate::{AuditLogger, Config};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Configuration of an {@link AuditLogger}. */
+export interface AuditConfig {
+  /** Neo4j HTTP base URL, e.g. "http://127.0.0.1:7474". */
+  url: string;
+  /** Database name, default "neo4j". */
+  database?: string;
+  /** Basic auth user (with password). */
+  username?: string;
+  password?: string;
+  /** Bearer token (SSO / Aura); exclusive with username/password. */
+  token?: string;
+  /** "tx" (default): /db/{db}/tx/commit; "query": Query API /db/{db}/query/v2. */
+  api?: "tx" | "query";
+  /** AuditTrail name, default "default". */
+  trail?: string;
+  /** Whole-request bound in ms, default 10000. */
+  timeoutMs?: number;
+  /** Bound on the serialised details in bytes, default 65536. */
+  maxDetailsBytes?: number;
+  /** Node labels, each an identifier; defaults AuditEvent, AuditTrail, User. */
+  labels?: { event?: string; trail?: string; user?: string };
+}
+
+/** The acting user: the seed's DocUser. */
+export interface AuditUser {
+  uid: string;
+  name?: string | null;
+}
+"#;
+
+/// Writes audit events into Neo4j. Every method resolves; none rejects.
+#[wasm_bindgen(js_name = AuditLogger)]
+pub struct JsAuditLogger {
+    inner: Rc<AuditLogger>,
+}
+
+#[wasm_bindgen(js_class = AuditLogger)]
+impl JsAuditLogger {
+    /// Validates the configuration; throws an `Error` saying what is wrong (and only here).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "AuditConfig")] config: JsValue,
+    ) -> Result<JsAuditLogger, JsError> {
+        let logger = logger_from_js(config).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(JsAuditLogger { inner: Rc::new(logger) })
+    }
+
+    /// Logs one action. Resolves `true` only when Neo4j committed the event and its
+    /// relationships; `false` otherwise, with the reason in `lastError`.
+    #[wasm_bindgen(js_name = logUserAction, unchecked_return_type = "Promise<boolean>")]
+    pub fn log_user_action(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "AuditUser | null | undefined")] user: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] action_type: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] category: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | null | undefined")]
+        details: JsValue,
+    ) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let event = event_from_js(&inner, &user, &action_type, &category, &details);
+        future_to_promise(async move {
+            let res = match event {
+                Ok(ev) => inner.write(std::slice::from_ref(&ev)).await,
+                Err(e) => Err(e),
+            };
+            Ok(JsValue::from_bool(inner.record(res)))
+        })
+    }
+
+    /// Creates the constraints and indexes (idempotent). Resolves `true` when all are in place.
+    #[wasm_bindgen(js_name = ensureSchema, unchecked_return_type = "Promise<boolean>")]
+    pub fn ensure_schema(&self) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move { Ok(JsValue::from_bool(inner.ensure_schema().await)) })
+    }
+
+    /// Why the most recent call that resolved `false` failed (cleared by a success). Never holds
+    /// the password or token.
+    #[wasm_bindgen(getter, js_name = lastError)]
+    pub fn last_error(&self) -> Option<String> {
+        self.inner.last_error()
+    }
+}
+
+/// One-shot form: builds a logger from `config` and logs one action. Never rejects; an invalid
+/// configuration resolves `false`.
+#[wasm_bindgen(js_name = logUserAction, unchecked_return_type = "Promise<boolean>")]
+pub fn log_user_action(
+    #[wasm_bindgen(unchecked_param_type = "AuditConfig")] config: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "AuditUser | null | undefined")] user: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] action_type: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] category: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | null | undefined")]
+    details: JsValue,
+) -> js_sys::Promise {
+    match logger_from_js(config) {
+        Ok(logger) => JsAuditLogger { inner: Rc::new(logger) }
+            .log_user_action(user, action_type, category, details),
+        Err(_) => js_sys::Promise::resolve(&JsValue::FALSE),
+    }
+}
+
+fn logger_from_js(config: JsValue) -> Result<AuditLogger, AuditError> {
+    if !config.is_object() {
+        return Err(AuditError::InvalidConfig("config must be an object with at least a url".into()));
+    }
+    let cfg: Config = serde_wasm_bindgen::from_value(config)
+        .map_err(|e| AuditError::InvalidConfig(e.to_string()))?;
+    AuditLogger::new(cfg)
+}
+
+fn event_from_js(
+    logger: &AuditLogger,
+    user: &JsValue,
+    action_type: &JsValue,
+    category: &JsValue,
+    details: &JsValue,
+) -> Result<AuditEvent, AuditError> {
+    let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
+    let user = user_from_js(user)?;
+    let action_type =
+        action_type.as_string().ok_or_else(|| bad("actionType must be a non-empty string"))?;
+    let category = if category.is_undefined() || category.is_null() {
+        None
+    } else {
+        Some(category.as_string().ok_or_else(|| bad("category must be a string"))?)
+    };
+    let details = details::to_json_text(details)?;
+    AuditEvent::from_parts(
+        user.as_ref(),
+        &action_type,
+        category.as_deref(),
+        details,
+        logger.config().max_details_bytes,
+    )
+}
+
+fn user_from_js(user: &JsValue) -> Result<Option<User>, AuditError> {
+    let bad = || AuditError::InvalidInput("user must be null or an object with a string uid".into());
+    if user.is_undefined() || user.is_null() {
+        return Ok(None);
+    }
+    if !user.is_object() {
+        return Err(bad());
+    }
+    let get = |k: &str| js_sys::Reflect::get(user, &JsValue::from_str(k)).map_err(|_| bad());
+    let uid = get("uid")?.as_string().ok_or_else(bad)?;
+    let name = get("name")?;
+    let name = if name.is_undefined() || name.is_null() {
+        None
+    } else {
+        Some(name.as_string().ok_or_else(|| {
+            AuditError::InvalidInput("user.name must be a string when given".into())
+        })?)
+    };
+    Ok(Some(User { uid, name }))
+}

@@ -1,0 +1,134 @@
+//! Shared helpers for the native integration tests: the real Neo4j's address and a way to read
+//! the graph back, plus a canned-answer HTTP server for fault cases (never used as the database).
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+use neo4j_audit::Config;
+
+pub fn neo4j_url() -> String {
+    std::env::var("NEO4J_URL").unwrap_or_else(|_| "http://127.0.0.1:7474".into())
+}
+pub fn neo4j_user() -> String {
+    std::env::var("NEO4J_USER").unwrap_or_else(|_| "neo4j".into())
+}
+pub fn neo4j_password() -> String {
+    std::env::var("NEO4J_PASSWORD").unwrap_or_else(|_| "neo4j-audit-dev".into())
+}
+
+/// A config for the real Neo4j with a trail name no other test uses.
+pub fn config(trail_prefix: &str) -> Config {
+    let mut c = Config::new(neo4j_url()).basic_auth(neo4j_user(), neo4j_password());
+    c.trail = unique(trail_prefix);
+    c
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4())
+}
+
+/// Runs Cypher against the real Neo4j (independently of the library) and returns the rows.
+pub async fn cypher(statement: &str, params: Value) -> Vec<Vec<Value>> {
+    let body = json!({"statements": [{"statement": statement, "parameters": params}]});
+    let resp: Value = reqwest::Client::new()
+        .post(format!("{}/db/neo4j/tx/commit", neo4j_url()))
+        .basic_auth(neo4j_user(), Some(neo4j_password()))
+        .json(&body)
+        .send()
+        .await
+        .expect("neo4j reachable (run scripts/neo4j start)")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(resp["errors"], json!([]), "cypher failed: {statement}: {resp}");
+    resp["results"][0]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["row"].as_array().unwrap().clone())
+        .collect()
+}
+
+/// One request as the fake server saw it.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub head: String,
+    pub body: String,
+}
+
+/// A canned-answer HTTP server on 127.0.0.1 for fault injection. `answer` is the raw HTTP
+/// response; `None` means accept and never answer (a hung server).
+pub struct FakeServer {
+    pub url: String,
+    pub seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl FakeServer {
+    pub async fn start(answer: Option<String>) -> FakeServer {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen2 = seen.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut sock, _)) = listener.accept().await else { return };
+                let seen = seen2.clone();
+                let answer = answer.clone();
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    // Read headers, then Content-Length bytes of body.
+                    let (head, body) = loop {
+                        let n = match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        buf.extend_from_slice(&chunk[..n]);
+                        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&buf[..pos]).to_string();
+                            let len = head
+                                .lines()
+                                .find_map(|l| {
+                                    let (k, v) = l.split_once(':')?;
+                                    k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
+                                })
+                                .unwrap_or(0);
+                            while buf.len() < pos + 4 + len {
+                                match sock.read(&mut chunk).await {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                                }
+                            }
+                            break (head, String::from_utf8_lossy(&buf[pos + 4..pos + 4 + len]).to_string());
+                        }
+                    };
+                    seen.lock().unwrap().push(Seen { head, body });
+                    match answer {
+                        Some(a) => {
+                            let _ = sock.write_all(a.as_bytes()).await;
+                            let _ = sock.shutdown().await;
+                        }
+                        None => tokio::time::sleep(std::time::Duration::from_secs(3600)).await,
+                    }
+                });
+            }
+        });
+        FakeServer { url, seen }
+    }
+
+    pub fn requests(&self) -> usize {
+        self.seen.lock().unwrap().len()
+    }
+}
+
+/// A raw HTTP/1.1 response with a JSON body.
+pub fn http_json(status: u16, extra_headers: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{extra_headers}\r\n{body}",
+        body.len()
+    )
+}

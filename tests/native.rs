@@ -1,0 +1,327 @@
+//! Native integration tests: the library against the real Neo4j (scripts/neo4j start), reading
+//! the graph back with independent Cypher.
+
+mod common;
+
+use common::*;
+use neo4j_audit::{Api, AuditError, AuditLogger, Config, Labels, User};
+use serde_json::{json, Value};
+
+async fn make_user(uid: &str, name: &str) {
+    cypher("CREATE (:User {UID: $uid, name: $name})", json!({"uid": uid, "name": name})).await;
+}
+
+/// Everything the graph holds about the events of one trail, one row per event.
+async fn read_trail(trail: &str) -> Vec<Value> {
+    let rows = cypher(
+        "MATCH (t:AuditTrail {name: $trail})-[r:HAS_EVENT]->(ev:AuditEvent) \
+         OPTIONAL MATCH (ev)-[:PERFORMED_BY]->(u:User) \
+         RETURN {uid: ev.UID, type: ev.eventType, category: ev.eventCategory, \
+           tsType: valueType(ev.timestamp), tz: ev.timestamp.timezone, ms: ev.timestamp.epochMillis, \
+           userUID: ev.userUID, userName: ev.userName, details: ev.details, keys: keys(ev), \
+           createdEqualsTs: r.created = ev.timestamp, performer: u.UID, trailUid: t.UID} \
+         ORDER BY ev.timestamp",
+        json!({"trail": trail}),
+    )
+    .await;
+    rows.into_iter().map(|mut r| r.remove(0)).collect()
+}
+
+#[tokio::test]
+async fn writes_event_with_every_property_and_both_relationships() {
+    for api in [Api::Tx, Api::Query] {
+        let mut cfg = config("props");
+        cfg.api = api;
+        let trail = cfg.trail.clone();
+        let uid = unique("user");
+        make_user(&uid, "John Doe").await;
+        let logger = AuditLogger::new(cfg).unwrap();
+        let details = json!({"document_id": "doc-456", "fields_changed": ["title", "content"], "n": 1.5});
+        let before = neo4j_audit::event::now_millis();
+        let ev = logger
+            .try_log_user_action(Some(&User::new(&uid, Some("John Doe"))), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(&details))
+            .await
+            .unwrap_or_else(|e| panic!("{api:?}: {e}"));
+        let rows = read_trail(&trail).await;
+        assert_eq!(rows.len(), 1, "{api:?}: {rows:?}");
+        let r = &rows[0];
+        assert_eq!(r["uid"], json!(ev.uid));
+        assert_eq!(uuid::Uuid::parse_str(r["uid"].as_str().unwrap()).unwrap().get_version_num(), 4);
+        assert_eq!(r["type"], "DOCUMENT_MODIFIED");
+        assert_eq!(r["category"], "DOCUMENT_MANAGEMENT");
+        assert_eq!(r["tsType"], "ZONED DATETIME NOT NULL");
+        assert_eq!(r["tz"], "Z");
+        let ms = r["ms"].as_i64().unwrap();
+        assert_eq!(ms, ev.ts);
+        assert!((ms - before).abs() < 60_000);
+        assert_eq!(r["userUID"], json!(uid));
+        assert_eq!(r["userName"], "John Doe");
+        let stored: Value = serde_json::from_str(r["details"].as_str().unwrap()).unwrap();
+        assert_eq!(stored, details);
+        assert_eq!(r["createdEqualsTs"], true);
+        assert_eq!(r["performer"], json!(uid));
+        assert!(uuid::Uuid::parse_str(r["trailUid"].as_str().unwrap()).is_ok());
+    }
+}
+
+#[tokio::test]
+async fn no_user_and_no_details_leave_properties_absent() {
+    let cfg = config("nouser");
+    let trail = cfg.trail.clone();
+    let logger = AuditLogger::new(cfg).unwrap();
+    assert!(logger.log_user_action(None, "SYSTEM_START", None, None).await, "{:?}", logger.last_error());
+    assert!(logger.log_user_action(None, "EMPTY_DETAILS", None, Some(&json!({}))).await);
+    let rows = read_trail(&trail).await;
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        let keys: Vec<&str> = r["keys"].as_array().unwrap().iter().map(|k| k.as_str().unwrap()).collect();
+        for absent in ["userUID", "userName", "details"] {
+            assert!(!keys.contains(&absent), "{absent} present: {keys:?}");
+        }
+        assert_eq!(r["category"], "USER_ACTION");
+        assert!(r["performer"].is_null());
+    }
+    assert_eq!(logger.last_error(), None);
+}
+
+#[tokio::test]
+async fn missing_user_node_still_writes_the_event_without_the_edge() {
+    let cfg = config("ghost");
+    let trail = cfg.trail.clone();
+    let logger = AuditLogger::new(cfg).unwrap();
+    let ghost = unique("ghost");
+    assert!(logger.log_user_action(Some(&User::new(&ghost, Some("Nobody"))), "LOGIN", Some("SECURITY"), None).await);
+    let rows = read_trail(&trail).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["userUID"], json!(ghost));
+    assert!(rows[0]["performer"].is_null());
+    let n = cypher("MATCH (u:User {UID: $u}) RETURN count(u)", json!({"u": ghost})).await;
+    assert_eq!(n[0][0], 0, "a User node was invented");
+}
+
+#[tokio::test]
+async fn cypher_looking_input_is_stored_literally() {
+    let canary = unique("canary");
+    cypher("CREATE (:Canary {id: $id})", json!({"id": canary})).await;
+    let cfg = config("inject' }) MATCH (n) DETACH DELETE n //");
+    let trail = cfg.trail.clone();
+    let logger = AuditLogger::new(cfg).unwrap();
+    let evil = "X'}) MATCH (n) DETACH DELETE n RETURN 1 //";
+    let user = User::new(format!("{evil}{}", unique("")), Some("\"; DROP"));
+    let details = json!({"q": "MATCH (n) DETACH DELETE n", "$events": "${trail}", "`": "`"});
+    assert!(logger.log_user_action(Some(&user), evil, Some("`SECURITY`"), Some(&details)).await, "{:?}", logger.last_error());
+    let rows = read_trail(&trail).await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["type"], evil);
+    assert_eq!(rows[0]["category"], "`SECURITY`");
+    assert_eq!(rows[0]["userName"], "\"; DROP");
+    let stored: Value = serde_json::from_str(rows[0]["details"].as_str().unwrap()).unwrap();
+    assert_eq!(stored, details);
+    let n = cypher("MATCH (c:Canary {id: $id}) RETURN count(c)", json!({"id": canary})).await;
+    assert_eq!(n[0][0], 1, "canary deleted");
+}
+
+#[tokio::test]
+async fn configured_labels_are_used_and_bad_ones_rejected() {
+    let mut cfg = config("labels");
+    cfg.labels = Labels { event: "CustomEvent".into(), trail: "CustomTrail".into(), user: "Person".into() };
+    let trail = cfg.trail.clone();
+    let uid = unique("person");
+    cypher("CREATE (:Person {UID: $uid})", json!({"uid": uid})).await;
+    let logger = AuditLogger::new(cfg.clone()).unwrap();
+    assert!(logger.log_user_action(Some(&User::new(&uid, None)), "X", None, None).await, "{:?}", logger.last_error());
+    let n = cypher(
+        "MATCH (:CustomTrail {name: $t})-[:HAS_EVENT]->(e:CustomEvent)-[:PERFORMED_BY]->(:Person {UID: $u}) RETURN count(e)",
+        json!({"t": trail, "u": uid}),
+    )
+    .await;
+    assert_eq!(n[0][0], 1);
+    let none = cypher("MATCH (t:AuditTrail {name: $t}) RETURN count(t)", json!({"t": trail})).await;
+    assert_eq!(none[0][0], 0);
+    for bad in ["Bad Label", "X`) DETACH DELETE (n", "", "9x"] {
+        let mut c = cfg.clone();
+        c.labels.trail = bad.into();
+        assert!(matches!(AuditLogger::new(c), Err(AuditError::InvalidConfig(_))), "{bad:?}");
+    }
+}
+
+#[tokio::test]
+async fn hundred_concurrent_first_calls_make_one_trail() {
+    let cfg = config("concurrent");
+    let trail = cfg.trail.clone();
+    // Separate loggers, as separate processes or page loads would be: no shared state.
+    let loggers: Vec<AuditLogger> = (0..100).map(|_| AuditLogger::new(cfg.clone()).unwrap()).collect();
+    let calls = loggers.iter().enumerate().map(|(i, l)| async move {
+        let ok = l.log_user_action(None, "CONCURRENT", None, Some(&json!({"i": i}))).await;
+        (ok, l.last_error())
+    });
+    let results = futures::future::join_all(calls).await;
+    let failed: Vec<_> = results.iter().filter(|(ok, _)| !ok).collect();
+    assert!(failed.is_empty(), "{} failed, e.g. {:?}", failed.len(), failed.first());
+    let trails = cypher("MATCH (t:AuditTrail {name: $t}) RETURN count(t)", json!({"t": trail})).await;
+    assert_eq!(trails[0][0], 1);
+    let linked = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN count(DISTINCT e), count(*)",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(linked[0], vec![json!(100), json!(100)]);
+}
+
+#[tokio::test]
+async fn wrong_password_is_false_with_a_reason_and_no_secret() {
+    let mut cfg = config("auth");
+    cfg.password = Some("wrong-password-XYZ".into());
+    let logger = AuditLogger::new(cfg).unwrap();
+    assert!(!logger.log_user_action(None, "LOGIN", None, None).await);
+    let reason = logger.last_error().unwrap();
+    assert!(reason.contains("authentication failed") && reason.contains("401"), "{reason}");
+    assert!(!reason.contains("wrong-password-XYZ"));
+    let e = logger.try_log_user_action(None, "LOGIN", None, None).await.unwrap_err();
+    assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }), "{e:?}");
+}
+
+#[tokio::test]
+async fn unknown_database_is_false() {
+    for api in [Api::Tx, Api::Query] {
+        let mut cfg = config("nodb");
+        cfg.database = "no-such-db".into();
+        cfg.api = api;
+        let logger = AuditLogger::new(cfg).unwrap();
+        let e = logger.try_log_user_action(None, "X", None, None).await.unwrap_err();
+        assert_eq!(e, AuditError::DatabaseNotFound("no-such-db".into()), "{api:?}");
+        assert!(!logger.log_user_action(None, "X", None, None).await);
+        assert!(logger.last_error().unwrap().contains("database not found"));
+    }
+}
+
+#[tokio::test]
+async fn statement_failure_inside_a_200_is_false_and_writes_nothing() {
+    // The system database refuses data writes: Neo4j answers 200 with an `errors` entry.
+    let mut cfg = config("sysdb");
+    cfg.database = "system".into();
+    let trail = cfg.trail.clone();
+    let logger = AuditLogger::new(cfg).unwrap();
+    let e = logger.try_log_user_action(None, "X", None, None).await.unwrap_err();
+    assert!(matches!(e, AuditError::Neo4j { ref code, .. } if code.starts_with("Neo.ClientError.")), "{e:?}");
+    let n = cypher("MATCH (t:AuditTrail {name: $t}) RETURN count(t)", json!({"t": trail})).await;
+    assert_eq!(n[0][0], 0);
+
+    // And a canned 200 whose body carries errors.
+    let body = r#"{"results":[],"errors":[{"code":"Neo.DatabaseError.General.UnknownError","message":"boom"}]}"#;
+    let fake = FakeServer::start(Some(http_json(200, "", body))).await;
+    let logger = AuditLogger::new(Config::new(&fake.url).basic_auth("neo4j", "pw-secret-1")).unwrap();
+    assert!(!logger.log_user_action(None, "X", None, None).await);
+    assert!(logger.last_error().unwrap().contains("Neo.DatabaseError.General.UnknownError"));
+}
+
+#[tokio::test]
+async fn network_failure_and_timeout_are_false() {
+    // Nothing listens on a port we just released.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let logger = AuditLogger::new(Config::new(format!("http://127.0.0.1:{port}"))).unwrap();
+    let e = logger.try_log_user_action(None, "X", None, None).await.unwrap_err();
+    assert!(matches!(e, AuditError::Network(_)), "{e:?}");
+
+    let hung = FakeServer::start(None).await;
+    let mut cfg = Config::new(&hung.url);
+    cfg.timeout_ms = 300;
+    let logger = AuditLogger::new(cfg).unwrap();
+    let t0 = std::time::Instant::now();
+    assert!(!logger.log_user_action(None, "X", None, None).await);
+    let took = t0.elapsed().as_millis();
+    assert!(logger.last_error().unwrap().contains("timeout"), "{:?}", logger.last_error());
+    assert!((300..5_000).contains(&took), "took {took} ms");
+}
+
+#[tokio::test]
+async fn invalid_input_never_reaches_the_network() {
+    let fake = FakeServer::start(Some(http_json(500, "", "{}"))).await;
+    let mut cfg = Config::new(&fake.url);
+    cfg.max_details_bytes = 64;
+    let logger = AuditLogger::new(cfg).unwrap();
+    let big = json!({"blob": "x".repeat(100)});
+    let cases: Vec<(Option<User>, &str, Option<&str>, Option<Value>, &str)> = vec![
+        (None, "", None, None, "actionType"),
+        (None, "   ", None, None, "actionType"),
+        (None, "X", Some(""), None, "category"),
+        (Some(User::new("", None)), "X", None, None, "user.uid"),
+        (None, "X", None, Some(json!("not an object")), "details must be an object"),
+        (None, "X", None, Some(big), "maxDetailsBytes"),
+    ];
+    for (user, action, cat, details, why) in cases {
+        assert!(!logger.log_user_action(user.as_ref(), action, cat, details.as_ref()).await);
+        let reason = logger.last_error().unwrap();
+        assert!(reason.starts_with("invalid input") && reason.contains(why), "{reason}");
+    }
+    assert_eq!(fake.requests(), 0);
+}
+
+#[tokio::test]
+async fn headers_auth_and_secret_scrubbing() {
+    // A server that echoes the credentials back in an error body must not leak them into lastError.
+    let body = "{\"oops\":\"neo4j:s3cret-pw-777 Bearer tok-abc-999\"}";
+    let fake = FakeServer::start(Some(http_json(500, "", body))).await;
+    let logger = AuditLogger::new(Config::new(&fake.url).basic_auth("neo4j", "s3cret-pw-777")).unwrap();
+    assert!(!logger.log_user_action(None, "X", None, None).await);
+    let reason = logger.last_error().unwrap();
+    assert!(reason.contains("HTTP 500") && !reason.contains("s3cret-pw-777"), "{reason}");
+    // A server that answers like Neo4j: the last request is the event write.
+    let ok = r#"{"results":[{"columns":["written"],"data":[{"row":[1]}]}],"errors":[]}"#;
+    let fake = FakeServer::start(Some(http_json(200, "", ok))).await;
+    let logger = AuditLogger::new(Config::new(&fake.url).basic_auth("neo4j", "s3cret-pw-777")).unwrap();
+    assert!(logger.log_user_action(None, "X", None, None).await, "{:?}", logger.last_error());
+    let seen = fake.seen.lock().unwrap().last().unwrap().clone();
+    let head = seen.head.to_ascii_lowercase();
+    assert!(head.contains("x-ajax-browser-auth: true"), "{head}");
+    assert!(head.contains("authorization: basic "), "{head}");
+    assert!(head.starts_with("post /db/neo4j/tx/commit "), "{head}");
+    let sent: Value = serde_json::from_str(&seen.body).unwrap();
+    assert_eq!(sent["statements"][0]["parameters"]["events"][0]["eventType"], "X");
+
+    let fake = FakeServer::start(Some(http_json(500, "", body))).await;
+    let mut cfg = Config::new(&fake.url).bearer("tok-abc-999");
+    cfg.api = Api::Query;
+    cfg.database = "audit".into();
+    let logger = AuditLogger::new(cfg).unwrap();
+    assert!(!logger.log_user_action(None, "X", None, None).await);
+    assert!(!logger.last_error().unwrap().contains("tok-abc-999"));
+    let seen = fake.seen.lock().unwrap()[0].clone();
+    let head = seen.head.to_ascii_lowercase();
+    assert!(head.contains("authorization: bearer tok-abc-999"), "{head}");
+    assert!(head.starts_with("post /db/audit/query/v2 "), "{head}");
+}
+
+#[tokio::test]
+async fn ensure_schema_is_idempotent_and_creates_the_constraints() {
+    let logger = AuditLogger::new(config("schema")).unwrap();
+    assert!(logger.ensure_schema().await, "{:?}", logger.last_error());
+    assert!(logger.ensure_schema().await, "{:?}", logger.last_error());
+    let rows = cypher(
+        "SHOW CONSTRAINTS YIELD labelsOrTypes, properties, type WHERE type = 'UNIQUENESS' \
+         RETURN labelsOrTypes[0] + '.' + properties[0] AS c ORDER BY c",
+        json!({}),
+    )
+    .await;
+    let names: Vec<&str> = rows.iter().map(|r| r[0].as_str().unwrap()).collect();
+    assert!(names.contains(&"AuditEvent.UID") && names.contains(&"AuditTrail.name"), "{names:?}");
+    let idx = cypher(
+        "SHOW INDEXES YIELD labelsOrTypes, properties WHERE labelsOrTypes = ['AuditEvent'] RETURN properties",
+        json!({}),
+    )
+    .await;
+    assert!(idx.iter().any(|r| r[0] == json!(["timestamp", "UID"])), "{idx:?}");
+}
+
+#[tokio::test]
+async fn writing_the_same_event_twice_leaves_one() {
+    let cfg = config("idem");
+    let trail = cfg.trail.clone();
+    let logger = AuditLogger::new(cfg).unwrap();
+    let ev = neo4j_audit::AuditEvent::build(None, "ONCE", None, Some(&json!({"a": 1})), 1000).unwrap();
+    logger.write(&[ev.clone()]).await.unwrap();
+    logger.write(&[ev.clone(), ev.clone()]).await.unwrap();
+    let rows = read_trail(&trail).await;
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["uid"], json!(ev.uid));
+}
