@@ -17,7 +17,7 @@ pub mod outcome;
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use config::{Api, Config, Labels};
 pub use error::AuditError;

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Native integration tests: the library against the real Neo4j (scripts/neo4j start), reading
 //! the graph back with independent Cypher.
 

@@ -3,6 +3,8 @@
 
 mod details;
 
+pub use details::to_json_text as details_to_json_text;
+
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
@@ -120,9 +122,21 @@ fn logger_from_js(config: JsValue) -> Result<AuditLogger, AuditError> {
     if !config.is_object() {
         return Err(AuditError::InvalidConfig("config must be an object with at least a url".into()));
     }
-    let cfg: Config = serde_wasm_bindgen::from_value(config)
+    // Through serde_json::Value so that unknown keys (typos such as "pasword") are refused;
+    // `undefined`/`null` members mean "not given".
+    let mut raw: serde_json::Value = serde_wasm_bindgen::from_value(config)
         .map_err(|e| AuditError::InvalidConfig(e.to_string()))?;
+    drop_nulls(&mut raw);
+    let cfg: Config =
+        serde_json::from_value(raw).map_err(|e| AuditError::InvalidConfig(e.to_string()))?;
     AuditLogger::new(cfg)
+}
+
+fn drop_nulls(v: &mut serde_json::Value) {
+    if let serde_json::Value::Object(m) = v {
+        m.retain(|_, x| !x.is_null());
+        m.values_mut().for_each(drop_nulls);
+    }
 }
 
 fn event_from_js(

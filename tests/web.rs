@@ -1,0 +1,201 @@
+//! Browser tests (headless Chromium via wasm-bindgen-test): the JavaScript-facing `AuditLogger`
+//! against the real Neo4j, reading the graph back with independent Cypher over `fetch`.
+//! Neo4j's address and password are baked in at compile time from NEO4J_URL / NEO4J_PASSWORD.
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::{Object, Reflect};
+use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+use neo4j_audit::wasm::{log_user_action, JsAuditLogger};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const URL: &str = match option_env!("NEO4J_URL") { Some(u) => u, None => "http://127.0.0.1:7474" };
+const USER: &str = match option_env!("NEO4J_USER") { Some(u) => u, None => "neo4j" };
+const PASSWORD: &str = match option_env!("NEO4J_PASSWORD") { Some(p) => p, None => "neo4j-audit-dev" };
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4())
+}
+
+fn js(v: Value) -> JsValue {
+    js_sys::JSON::parse(&v.to_string()).unwrap()
+}
+
+fn config(trail: &str) -> JsValue {
+    js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail}))
+}
+
+async fn resolve(p: js_sys::Promise) -> JsValue {
+    JsFuture::from(p).await.expect("promise must never reject")
+}
+
+async fn cypher(statement: &str, params: Value) -> Vec<Vec<Value>> {
+    let body = json!({"statements": [{"statement": statement, "parameters": params}]});
+    let resp: Value = reqwest::Client::new()
+        .post(format!("{URL}/db/neo4j/tx/commit"))
+        .basic_auth(USER, Some(PASSWORD))
+        .header("X-Ajax-Browser-Auth", "true")
+        .json(&body)
+        .send()
+        .await
+        .expect("neo4j reachable")
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resp["errors"], json!([]), "{resp}");
+    resp["results"][0]["data"].as_array().unwrap().iter().map(|d| d["row"].as_array().unwrap().clone()).collect()
+}
+
+#[wasm_bindgen_test]
+async fn logs_an_event_from_the_browser_and_reads_it_back() {
+    for api in ["tx", "query"] {
+        let trail = unique("web");
+        let uid = unique("webuser");
+        cypher("CREATE (:User {UID: $uid})", json!({"uid": uid})).await;
+        let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "api": api}));
+        let logger = JsAuditLogger::new(cfg).unwrap();
+        let user = js(json!({"uid": uid, "name": "Web User"}));
+        let details = js(json!({"page": "/docs/1", "n": [1, 2.5, null], "nested": {"ok": true}}));
+        let ok = resolve(logger.log_user_action(user, "VIEW".into(), "DOCUMENT_MANAGEMENT".into(), details)).await;
+        assert_eq!(ok, JsValue::TRUE, "{api}: {:?}", logger.last_error());
+        assert_eq!(logger.last_error(), None);
+        let rows = cypher(
+            "MATCH (t:AuditTrail {name: $t})-[r:HAS_EVENT]->(e:AuditEvent)-[:PERFORMED_BY]->(u:User) \
+             RETURN e.eventType, e.eventCategory, e.userUID, e.userName, e.details, e.timestamp.timezone, \
+                    r.created = e.timestamp, u.UID, e.UID, abs(e.timestamp.epochMillis - timestamp()) < 60000",
+            json!({"t": trail}),
+        )
+        .await;
+        assert_eq!(rows.len(), 1, "{api}");
+        let r = &rows[0];
+        assert_eq!(r[0], "VIEW");
+        assert_eq!(r[1], "DOCUMENT_MANAGEMENT");
+        assert_eq!(r[2], json!(uid));
+        assert_eq!(r[3], "Web User");
+        let d: Value = serde_json::from_str(r[4].as_str().unwrap()).unwrap();
+        assert_eq!(d, json!({"page": "/docs/1", "n": [1, 2.5, null], "nested": {"ok": true}}));
+        assert_eq!(r[5], "Z");
+        assert_eq!(r[6], true);
+        assert_eq!(r[7], json!(uid));
+        assert_eq!(uuid::Uuid::parse_str(r[8].as_str().unwrap()).unwrap().get_version_num(), 4);
+        assert_eq!(r[9], true);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn junk_arguments_resolve_false_and_never_reach_neo4j() {
+    let trail = unique("junk");
+    let logger = JsAuditLogger::new(config(&trail)).unwrap();
+    let cyclic = Object::new();
+    Reflect::set(&cyclic, &"self".into(), &cyclic).unwrap();
+    let with_bigint = Object::new();
+    Reflect::set(&with_bigint, &"n".into(), &js_sys::BigInt::from(5u32).into()).unwrap();
+    let with_fn = Object::new();
+    Reflect::set(&with_fn, &"f".into(), &js_sys::Function::new_no_args("return 1").into()).unwrap();
+    let u = JsValue::UNDEFINED;
+    let big = js(json!({"blob": "x".repeat(70_000)}));
+    let cases: Vec<(JsValue, JsValue, JsValue, JsValue, &str)> = vec![
+        (u.clone(), u.clone(), u.clone(), u.clone(), "actionType"),
+        (u.clone(), "".into(), u.clone(), u.clone(), "actionType"),
+        (u.clone(), JsValue::from_f64(3.0), u.clone(), u.clone(), "actionType"),
+        (js(json!({"name": "no uid"})), "X".into(), u.clone(), u.clone(), "uid"),
+        (js(json!({"uid": 42})), "X".into(), u.clone(), u.clone(), "uid"),
+        ("user-1".into(), "X".into(), u.clone(), u.clone(), "user"),
+        (u.clone(), "X".into(), JsValue::from_f64(1.0), u.clone(), "category"),
+        (u.clone(), "X".into(), u.clone(), cyclic.into(), "cycle"),
+        (u.clone(), "X".into(), u.clone(), with_bigint.into(), "BigInt"),
+        (u.clone(), "X".into(), u.clone(), with_fn.into(), "function"),
+        (u.clone(), "X".into(), u.clone(), js(json!({"n": null})).into(), ""),
+        (u.clone(), "X".into(), u.clone(), js(json!([1, 2])), "object"),
+        (u.clone(), "X".into(), u.clone(), "text".into(), "object"),
+        (u.clone(), "X".into(), u.clone(), big, "maxDetailsBytes"),
+    ];
+    let mut expected_true = 0;
+    for (user, action, category, details, why) in cases {
+        let res = resolve(logger.log_user_action(user, action, category, details)).await;
+        if why.is_empty() {
+            assert_eq!(res, JsValue::TRUE, "{:?}", logger.last_error());
+            expected_true += 1;
+            continue;
+        }
+        assert_eq!(res, JsValue::FALSE, "{why}");
+        let reason = logger.last_error().unwrap();
+        assert!(reason.starts_with("invalid input") && reason.contains(why), "{why}: {reason}");
+    }
+    let n = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", json!({"t": trail})).await;
+    assert_eq!(n[0][0], json!(expected_true), "only the valid event may land");
+}
+
+#[wasm_bindgen_test]
+fn bad_config_throws_only_in_the_constructor() {
+    let bad = [
+        json!({}),
+        json!({"url": "not a url"}),
+        json!({"url": URL, "labels": {"event": "Bad Label"}}),
+        json!({"url": URL, "username": "neo4j", "password": "x", "token": "t"}),
+        json!({"url": URL, "pasword": "typo"}),
+        json!({"url": URL, "timeoutMs": -5}),
+    ];
+    for b in bad {
+        let err = JsAuditLogger::new(js(b.clone())).err().unwrap_or_else(|| panic!("accepted {b}"));
+        let msg: JsValue = err.into();
+        let text = Reflect::get(&msg, &"message".into()).unwrap().as_string().unwrap();
+        assert!(text.contains("invalid config"), "{b}: {text}");
+    }
+    assert!(JsAuditLogger::new(JsValue::UNDEFINED).is_err());
+}
+
+#[wasm_bindgen_test]
+async fn wrong_password_is_false_without_the_secret_or_a_login_dialog() {
+    let cfg = js(json!({"url": URL, "username": USER, "password": "wrong-pass-QQQ", "trail": unique("auth")}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    let res = resolve(logger.log_user_action(JsValue::NULL, "LOGIN".into(), JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    assert_eq!(res, JsValue::FALSE);
+    let reason = logger.last_error().unwrap();
+    assert!(reason.contains("401"), "{reason}");
+    assert!(!reason.contains("wrong-pass-QQQ"));
+}
+
+#[wasm_bindgen_test]
+async fn unreachable_server_and_one_shot_function() {
+    let cfg = js(json!({"url": "http://127.0.0.1:9", "timeoutMs": 3000}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    let res = resolve(logger.log_user_action(JsValue::NULL, "X".into(), JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    assert_eq!(res, JsValue::FALSE);
+    let reason = logger.last_error().unwrap();
+    assert!(reason.starts_with("network error") || reason.starts_with("timeout"), "{reason}");
+
+    // One-shot form: invalid config resolves false instead of throwing; a valid one writes.
+    let u = JsValue::UNDEFINED;
+    let res = resolve(log_user_action(u.clone(), u.clone(), "X".into(), u.clone(), u.clone())).await;
+    assert_eq!(res, JsValue::FALSE);
+    let trail = unique("oneshot");
+    let res = resolve(log_user_action(config(&trail), JsValue::NULL, "ONE_SHOT".into(), u.clone(), u.clone())).await;
+    assert_eq!(res, JsValue::TRUE);
+    let n = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {eventType: 'ONE_SHOT'}) RETURN count(e)", json!({"t": trail})).await;
+    assert_eq!(n[0][0], 1);
+}
+
+#[wasm_bindgen_test]
+async fn hundred_concurrent_first_calls_from_a_page_make_one_trail() {
+    let trail = unique("webconc");
+    let promises: Vec<js_sys::Promise> = (0..100)
+        .map(|i| {
+            let logger = JsAuditLogger::new(config(&trail)).unwrap();
+            logger.log_user_action(JsValue::NULL, "CONCURRENT".into(), JsValue::UNDEFINED, js(json!({"i": i})))
+        })
+        .collect();
+    let all = js_sys::Promise::all(&promises.into_iter().collect::<js_sys::Array>());
+    let results: js_sys::Array = resolve(all).await.into();
+    assert!(results.iter().all(|r| r == JsValue::TRUE));
+    let rows = cypher(
+        "MATCH (t:AuditTrail {name: $t}) OPTIONAL MATCH (t)-[:HAS_EVENT]->(e) RETURN count(DISTINCT t), count(DISTINCT e)",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(rows[0], vec![json!(1), json!(100)]);
+}
