@@ -1,0 +1,105 @@
+// The npm package (pkg/, --target web) in Node 20 against the real Neo4j.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { loadPkg, unique, config, cypher, ROOT } from "./helpers.mjs";
+
+const pkg = await loadPkg();
+
+test("logs an event from Node and reads every property back", async () => {
+  const trail = unique("node");
+  const uid = unique("nodeuser");
+  await cypher("CREATE (:User {UID: $uid, name: 'Node User'})", { uid });
+  const logger = new pkg.AuditLogger(config(trail));
+  const details = { document_id: "doc-456", ip_address: "192.168.1.1", fields_changed: ["title", "content"], at: new Date(0) };
+  const ok = await logger.logUserAction({ uid, name: "Node User" }, "DOCUMENT_MODIFIED", "DOCUMENT_MANAGEMENT", details);
+  assert.equal(ok, true, logger.lastError);
+  assert.equal(logger.lastError, undefined);
+  const rows = await cypher(
+    `MATCH (t:AuditTrail {name: $trail})-[r:HAS_EVENT]->(e:AuditEvent)-[:PERFORMED_BY]->(u:User)
+     RETURN e.UID, e.eventType, e.eventCategory, e.userUID, e.userName, e.details,
+            e.timestamp.timezone, r.created = e.timestamp, u.UID, abs(e.timestamp.epochMillis - timestamp()) < 60000`,
+    { trail },
+  );
+  assert.equal(rows.length, 1);
+  const [euid, type, cat, userUID, userName, det, tz, createdEq, performer, recent] = rows[0];
+  assert.match(euid, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.equal(type, "DOCUMENT_MODIFIED");
+  assert.equal(cat, "DOCUMENT_MANAGEMENT");
+  assert.equal(userUID, uid);
+  assert.equal(userName, "Node User");
+  assert.deepEqual(JSON.parse(det), JSON.parse(JSON.stringify(details)));
+  assert.equal(tz, "Z");
+  assert.equal(createdEq, true);
+  assert.equal(performer, uid);
+  assert.equal(recent, true);
+});
+
+test("the Query API path writes the same graph", async () => {
+  const trail = unique("nodeq");
+  const logger = new pkg.AuditLogger(config(trail, { api: "query" }));
+  assert.equal(await logger.logUserAction(null, "LOGIN", "SECURITY"), true, logger.lastError);
+  const rows = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.eventCategory, keys(e)",
+    { trail },
+  );
+  assert.deepEqual(rows.map((r) => r.slice(0, 2)), [["LOGIN", "SECURITY"]]);
+  for (const absent of ["userUID", "userName", "details"]) assert.ok(!rows[0][2].includes(absent));
+});
+
+test("junk calls resolve false, never reject, never throw", async () => {
+  const trail = unique("nodejunk");
+  const logger = new pkg.AuditLogger(config(trail));
+  const cyclic = {}; cyclic.self = cyclic;
+  const calls = [
+    () => logger.logUserAction(),
+    () => logger.logUserAction(null),
+    () => logger.logUserAction(null, 42),
+    () => logger.logUserAction({ name: "x" }, "X"),
+    () => logger.logUserAction(null, "X", null, cyclic),
+    () => logger.logUserAction(null, "X", null, { n: 10n }),
+    () => logger.logUserAction(null, "X", null, { f() {} }),
+    () => logger.logUserAction(null, "X", null, { m: new Map() }),
+    () => logger.logUserAction(null, "X", null, { x: NaN }),
+    () => logger.logUserAction(Symbol("u"), "X"),
+    () => pkg.logUserAction(),
+    () => pkg.logUserAction({ url: "nope" }, null, "X"),
+  ];
+  for (const call of calls) {
+    const p = call();
+    assert.ok(p instanceof Promise);
+    assert.equal(await p, false);
+  }
+  assert.match(logger.lastError, /^invalid input/);
+  const n = await cypher("MATCH (t:AuditTrail {name: $trail}) RETURN count(t)", { trail });
+  assert.equal(n[0][0], 0, "nothing may be written for invalid input");
+});
+
+test("constructor throws descriptive errors for bad config", () => {
+  assert.throws(() => new pkg.AuditLogger({ url: "http://x", labels: { user: "User) DETACH DELETE (n" } }), /labels\.user/);
+  assert.throws(() => new pkg.AuditLogger({ url: "ftp://x" }), /http or https/);
+  assert.throws(() => new pkg.AuditLogger({ url: "http://x", api: "bolt" }), /invalid config/);
+  assert.throws(() => new pkg.AuditLogger(), /invalid config/);
+});
+
+test("wrong password: false, reason without the secret", async () => {
+  const logger = new pkg.AuditLogger(config(unique("nodeauth"), { password: "not-the-pass-123" }));
+  assert.equal(await logger.logUserAction(null, "LOGIN"), false);
+  assert.match(logger.lastError, /401/);
+  assert.ok(!logger.lastError.includes("not-the-pass-123"));
+});
+
+test("ensureSchema resolves true and is idempotent", async () => {
+  const logger = new pkg.AuditLogger(config(unique("nodeschema")));
+  assert.equal(await logger.ensureSchema(), true, logger.lastError);
+  assert.equal(await logger.ensureSchema(), true, logger.lastError);
+});
+
+test("the package ships TypeScript types for the whole surface", () => {
+  const dts = readFileSync(`${ROOT}/pkg/neo4j_audit.d.ts`, "utf8");
+  for (const needle of [
+    "export interface AuditConfig", "logUserAction(user: AuditUser | null | undefined, action_type: string",
+    "Promise<boolean>", "ensureSchema(): Promise<boolean>", "readonly lastError: string | undefined",
+    "export function logUserAction(config: AuditConfig",
+  ]) assert.ok(dts.includes(needle), `missing in .d.ts: ${needle}`);
+});

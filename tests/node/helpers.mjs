@@ -1,0 +1,35 @@
+// Shared by the Node tests: load pkg/ into Node and talk to the real Neo4j independently.
+import { readFileSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export const NEO4J_URL = process.env.NEO4J_URL ?? "http://127.0.0.1:7474";
+export const NEO4J_USER = process.env.NEO4J_USER ?? "neo4j";
+export const NEO4J_PASSWORD = process.env.NEO4J_PASSWORD ?? "neo4j-audit-dev";
+
+/** The built package (scripts/build), initialised synchronously from its .wasm bytes. */
+export async function loadPkg() {
+  const pkg = await import(new URL("../../pkg/neo4j_audit.js", import.meta.url));
+  pkg.initSync({ module: readFileSync(new URL("../../pkg/neo4j_audit_bg.wasm", import.meta.url)) });
+  return pkg;
+}
+
+export const unique = (prefix) => `${prefix}-${randomUUID()}`;
+
+export const config = (trail, extra = {}) => ({
+  url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, ...extra,
+});
+
+/** Runs Cypher against the real Neo4j, bypassing the library; returns rows. */
+export async function cypher(statement, parameters = {}) {
+  const auth = Buffer.from(`${NEO4J_USER}:${NEO4J_PASSWORD}`).toString("base64");
+  const res = await fetch(`${NEO4J_URL}/db/neo4j/tx/commit`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Basic ${auth}` },
+    body: JSON.stringify({ statements: [{ statement, parameters }] }),
+  });
+  const body = await res.json();
+  if (body.errors.length) throw new Error(`${statement}: ${JSON.stringify(body.errors)}`);
+  return body.results[0].data.map((d) => d.row);
+}
