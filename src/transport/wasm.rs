@@ -1,18 +1,46 @@
 //! wasm back end: timers from the host's `setTimeout` (browsers, workerd and Node all have it).
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
     fn set_timeout(cb: &js_sys::Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(id: &JsValue);
+}
+
+/// A `setTimeout` as a future; dropping it clears the timer, so an abandoned timeout never keeps
+/// Node's event loop (or a Worker's request) alive.
+pub struct Sleep {
+    fut: JsFuture,
+    id: JsValue,
+}
+
+impl Future for Sleep {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(&mut self.fut).poll(cx).map(|_| ())
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        clear_timeout(&self.id);
+    }
 }
 
 /// Resolves after `ms` milliseconds.
-pub async fn sleep_ms(ms: u64) {
+pub fn sleep_ms(ms: u64) -> Sleep {
+    let mut id = JsValue::UNDEFINED;
     let promise = js_sys::Promise::new(&mut |resolve, _reject| {
-        set_timeout(resolve.unchecked_ref(), ms as f64);
+        id = set_timeout(resolve.unchecked_ref(), ms as f64);
     });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    Sleep { fut: JsFuture::from(promise), id }
 }
