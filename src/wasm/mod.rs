@@ -69,9 +69,9 @@ impl JsAuditLogger {
     pub fn log_user_action(
         &self,
         #[wasm_bindgen(unchecked_param_type = "AuditUser | null | undefined")] user: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] action_type: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] category: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | null | undefined")]
+        #[wasm_bindgen(js_name = actionType, unchecked_param_type = "string")] action_type: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "string | null")] category: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown> | null")]
         details: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
@@ -106,9 +106,9 @@ impl JsAuditLogger {
 pub fn log_user_action(
     #[wasm_bindgen(unchecked_param_type = "AuditConfig")] config: JsValue,
     #[wasm_bindgen(unchecked_param_type = "AuditUser | null | undefined")] user: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string")] action_type: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string | null | undefined")] category: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Record<string, unknown> | null | undefined")]
+    #[wasm_bindgen(js_name = actionType, unchecked_param_type = "string")] action_type: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "string | null")] category: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown> | null")]
     details: JsValue,
 ) -> js_sys::Promise {
     match logger_from_js(config) {
