@@ -66,6 +66,88 @@ pub struct Config {
     pub max_details_bytes: usize,
     #[serde(default)]
     pub labels: Labels,
+    /// Retry policy for retryable failures (see [`crate::retry`]).
+    #[serde(default)]
+    pub retry: RetryConfig,
+    /// How events are grouped into requests (see [`crate::batch`]).
+    #[serde(default)]
+    pub batch: BatchConfig,
+    /// The durable queue (IndexedDB in browsers; memory in Workers/Node; none natively).
+    #[serde(default)]
+    pub queue: QueueConfig,
+    /// When a logging call resolves `true`.
+    #[serde(default)]
+    pub delivery: Delivery,
+}
+
+/// Retries with exponential backoff and full jitter, bounded by attempts and by total time.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct RetryConfig {
+    /// Attempts per batch including the first (1 = never retry). Default 6.
+    pub max_attempts: u32,
+    /// No retry starts after this many ms since the first attempt. Default 30000.
+    pub max_elapsed_ms: u64,
+    /// Backoff base: the n-th retry waits a random time in `[0, min(maxDelayMs, base * 2^n))`. Default 100.
+    pub base_delay_ms: u64,
+    /// Cap of one backoff delay (a server's `Retry-After` may exceed it, within `maxElapsedMs`). Default 5000.
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig { max_attempts: 6, max_elapsed_ms: 30_000, base_delay_ms: 100, max_delay_ms: 5_000 }
+    }
+}
+
+/// Batching: events that wait together go out in one request (one `UNWIND $events` statement).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct BatchConfig {
+    /// Most events per request. Default 100.
+    pub max_events: usize,
+    /// Most bytes of serialised events per request (an event larger than this goes alone). Default 262144.
+    pub max_bytes: usize,
+    /// How long the first event of a batch waits for company, in ms. Default 0: no added latency;
+    /// events that arrive while a request is in flight form the next batch.
+    pub flush_interval_ms: u64,
+}
+
+impl Default for BatchConfig {
+    fn default() -> Self {
+        BatchConfig { max_events: 100, max_bytes: 256 * 1024, flush_interval_ms: 0 }
+    }
+}
+
+/// The durable queue: an event is stored before it is sent and removed once committed.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// Default `true` (takes effect on wasm only).
+    pub enabled: bool,
+    /// Most events held; a new event beyond it is dropped (and counted). Default 10000.
+    pub max_events: usize,
+    /// Most bytes of serialised events held. Default 8 MiB.
+    pub max_bytes: usize,
+    /// IndexedDB database name; default `"neo4j-audit"` (the trail is part of each record).
+    pub name: String,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        QueueConfig { enabled: true, max_events: 10_000, max_bytes: 8 * 1024 * 1024, name: "neo4j-audit".into() }
+    }
+}
+
+/// When `logUserAction` resolves `true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Delivery {
+    /// `true` only once Neo4j committed the event (the seed's contract).
+    #[default]
+    Committed,
+    /// `true` once the event is in the durable queue; delivery goes on in the background (wasm only).
+    Queued,
 }
 
 fn default_database() -> String {
@@ -100,6 +182,10 @@ impl std::fmt::Debug for Config {
             .field("timeout_ms", &self.timeout_ms)
             .field("max_details_bytes", &self.max_details_bytes)
             .field("labels", &self.labels)
+            .field("retry", &self.retry)
+            .field("batch", &self.batch)
+            .field("queue", &self.queue)
+            .field("delivery", &self.delivery)
             .finish()
     }
 }
@@ -118,6 +204,10 @@ impl Config {
             timeout_ms: default_timeout_ms(),
             max_details_bytes: default_max_details_bytes(),
             labels: Labels::default(),
+            retry: RetryConfig::default(),
+            batch: BatchConfig::default(),
+            queue: QueueConfig::default(),
+            delivery: Delivery::default(),
         }
     }
 
@@ -186,6 +276,47 @@ impl Config {
                     "labels.{what} {label:?} is not an identifier ([A-Za-z_][A-Za-z0-9_]*)"
                 ));
             }
+        }
+        self.validate_delivery()
+    }
+
+    fn validate_delivery(&self) -> Result<(), AuditError> {
+        let bad = |m: &str| Err(AuditError::InvalidConfig(m.to_owned()));
+        let r = &self.retry;
+        if r.max_attempts == 0 || r.max_attempts > 1000 {
+            return bad("retry.maxAttempts must be between 1 and 1000");
+        }
+        if r.max_elapsed_ms > 86_400_000 {
+            return bad("retry.maxElapsedMs must be at most 86400000");
+        }
+        if r.base_delay_ms == 0 || r.base_delay_ms > 600_000 {
+            return bad("retry.baseDelayMs must be between 1 and 600000");
+        }
+        if r.max_delay_ms < r.base_delay_ms || r.max_delay_ms > 3_600_000 {
+            return bad("retry.maxDelayMs must be between retry.baseDelayMs and 3600000");
+        }
+        let b = &self.batch;
+        if b.max_events == 0 || b.max_events > 10_000 {
+            return bad("batch.maxEvents must be between 1 and 10000");
+        }
+        if b.max_bytes < 1024 || b.max_bytes > 64 * 1024 * 1024 {
+            return bad("batch.maxBytes must be between 1024 and 67108864");
+        }
+        if b.flush_interval_ms > 60_000 {
+            return bad("batch.flushIntervalMs must be at most 60000");
+        }
+        let q = &self.queue;
+        if q.max_events == 0 || q.max_events > 1_000_000 {
+            return bad("queue.maxEvents must be between 1 and 1000000");
+        }
+        if q.max_bytes < 1024 || q.max_bytes > 1024 * 1024 * 1024 {
+            return bad("queue.maxBytes must be between 1024 and 1073741824");
+        }
+        if q.name.trim().is_empty() || q.name.len() > 128 {
+            return bad("queue.name must be a non-empty string of at most 128 bytes");
+        }
+        if self.delivery == Delivery::Queued && (!q.enabled || !cfg!(target_arch = "wasm32")) {
+            return bad("delivery \"queued\" needs queue.enabled and WebAssembly (browser, Worker, Node)");
         }
         Ok(())
     }
@@ -285,5 +416,35 @@ mod tests {
         assert_eq!(c.labels.event, "E");
         assert_eq!(c.labels.trail, "AuditTrail");
         assert!(serde_json::from_str::<Config>(r#"{"url":"http://h:1","pasword":"x"}"#).is_err());
+    }
+
+    #[test]
+    fn delivery_options_deserialise_and_validate() {
+        let c: Config = serde_json::from_str(
+            r#"{"url":"http://h:1","retry":{"maxAttempts":3},"batch":{"maxEvents":7,"flushIntervalMs":5},"queue":{"enabled":false}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.retry.max_attempts, 3);
+        assert_eq!(c.retry.max_delay_ms, RetryConfig::default().max_delay_ms);
+        assert_eq!((c.batch.max_events, c.batch.flush_interval_ms), (7, 5));
+        assert!(!c.queue.enabled);
+        assert_eq!(c.delivery, Delivery::Committed);
+        c.validate().unwrap();
+        assert!(serde_json::from_str::<Config>(r#"{"url":"http://h:1","retry":{"attempts":3}}"#).is_err());
+        let mut c = base();
+        c.retry.max_attempts = 0;
+        assert!(c.validate().is_err());
+        let mut c = base();
+        c.retry.max_delay_ms = 1;
+        assert!(c.validate().is_err());
+        let mut c = base();
+        c.batch.max_events = 0;
+        assert!(c.validate().is_err());
+        let mut c = base();
+        c.queue.max_bytes = 10;
+        assert!(c.validate().is_err());
+        let mut c = base();
+        c.delivery = Delivery::Queued;
+        assert_eq!(c.validate().is_ok(), cfg!(target_arch = "wasm32"));
     }
 }

@@ -36,6 +36,15 @@ pub enum AuditError {
     /// A 2xx answer that is not what Neo4j sends for a committed statement.
     #[error("unexpected response: {0}")]
     UnexpectedResponse(String),
+    /// The logger was closed; nothing more is accepted.
+    #[error("closed: the logger was closed")]
+    Closed,
+    /// The durable queue is full; the event was dropped (and counted in `stats().dropped`).
+    #[error("queue full: {0}")]
+    QueueFull(String),
+    /// The durable queue could not store the event (e.g. IndexedDB refused).
+    #[error("queue error: {0}")]
+    Queue(String),
 }
 
 impl AuditError {

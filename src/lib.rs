@@ -8,12 +8,15 @@
 //! (committed, or a typed [`AuditError`]). [`AuditLogger`] ties them together; `wasm` is the thin
 //! JavaScript surface over it.
 
+pub mod batch;
 pub mod config;
 pub mod cypher;
 pub mod error;
 pub mod event;
 pub mod logger;
 pub mod outcome;
+pub mod retry;
+pub mod stats;
 pub mod transport;
 
 #[cfg(target_arch = "wasm32")]

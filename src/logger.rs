@@ -1,15 +1,19 @@
 //! [`AuditLogger`]: event → statement → request → outcome, for Rust callers. The wasm shell wraps
 //! this same type.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use base64::Engine as _;
 
+use crate::batch::Batcher;
 use crate::config::Config;
 use crate::cypher::{self, Statement};
 use crate::error::AuditError;
 use crate::event::{AuditEvent, User};
 use crate::outcome::{self, Rows};
+use crate::retry;
+use crate::stats::{Stats, StatsSnapshot};
 use crate::transport::{HttpRequest, Transport};
 
 /// Writes audit events into Neo4j.
@@ -35,6 +39,9 @@ pub struct AuditLogger {
     auth_header: Option<String>,
     schema_ready: futures::lock::Mutex<bool>,
     last_error: Mutex<Option<String>>,
+    batcher: Batcher,
+    stats: Stats,
+    closed: AtomicBool,
 }
 
 impl AuditLogger {
@@ -50,6 +57,9 @@ impl AuditLogger {
             _ => None,
         };
         Ok(AuditLogger {
+            batcher: Batcher::new(config.batch.clone()),
+            stats: Stats::default(),
+            closed: AtomicBool::new(false),
             config,
             transport: Transport::new(),
             auth_header,
@@ -84,10 +94,88 @@ impl AuditLogger {
         category: Option<&str>,
         details: Option<&serde_json::Value>,
     ) -> Result<AuditEvent, AuditError> {
-        let event =
-            AuditEvent::build(user, action_type, category, details, self.config.max_details_bytes)?;
-        self.write(std::slice::from_ref(&event)).await?;
+        let details_json = match details {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::Object(m)) if m.is_empty() => None,
+            Some(v @ serde_json::Value::Object(_)) => Some(
+                serde_json::to_string(v).map_err(|e| AuditError::InvalidInput(format!("details: {e}")))?,
+            ),
+            Some(_) => {
+                self.stats.add_failed(1);
+                return Err(AuditError::InvalidInput("details must be an object".into()));
+            }
+        };
+        let event = self.build_event(user, action_type, category, details_json)?;
+        self.deliver(event.clone()).await?;
         Ok(event)
+    }
+
+    /// The one place events are born (UID, timestamp, validation), for Rust and JavaScript
+    /// callers alike. Invalid input is counted as failed and never reaches a batch.
+    pub fn build_event(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details_json: Option<String>,
+    ) -> Result<AuditEvent, AuditError> {
+        AuditEvent::from_parts(user, action_type, category, details_json, self.config.max_details_bytes)
+            .inspect_err(|_| self.stats.add_failed(1))
+    }
+
+    /// Delivers one built event: it joins a batch, the batch is written with retries, and this
+    /// resolves with that batch's outcome (`Ok` = committed). The event keeps its UID throughout.
+    pub async fn deliver(&self, event: AuditEvent) -> Result<(), AuditError> {
+        if self.closed.load(Ordering::Relaxed) {
+            self.stats.add_failed(1);
+            return Err(AuditError::Closed);
+        }
+        self.batcher.deliver(event, |batch| self.send_batch(batch)).await
+    }
+
+    /// Writes one batch, retrying per `config.retry`; keeps the counters.
+    async fn send_batch(&self, events: Vec<AuditEvent>) -> Result<(), AuditError> {
+        let n = events.len() as u64;
+        let res = retry::with_retry(
+            &self.config.retry,
+            || {
+                self.stats.add_sent(n);
+                self.write(&events)
+            },
+            |_| self.stats.add_retried(n),
+        )
+        .await;
+        match &res {
+            Ok(()) => self.stats.add_committed(n),
+            Err(_) => self.stats.add_failed(n),
+        }
+        res
+    }
+
+    /// Sends whatever is waiting now and resolves once every event submitted before the call has
+    /// its outcome. `true` when nothing failed meanwhile.
+    pub async fn flush(&self) -> bool {
+        let failed_before = self.stats.snapshot().failed;
+        self.batcher.flush().await;
+        self.batcher.backlog() == 0 && self.stats.snapshot().failed == failed_before
+    }
+
+    /// Flushes, then refuses further events ([`AuditError::Closed`]). `true` as for `flush`.
+    pub async fn close(&self) -> bool {
+        self.closed.store(true, Ordering::Relaxed);
+        self.flush().await
+    }
+
+    /// The delivery counters; `queued` includes events waiting in the batch buffer.
+    pub fn stats(&self) -> StatsSnapshot {
+        let mut s = self.stats.snapshot();
+        s.queued = s.queued.max(self.batcher.backlog() as u64);
+        s
+    }
+
+    /// The counters, for the layers that add a durable queue.
+    pub fn counters(&self) -> &Stats {
+        &self.stats
     }
 
     /// Writes already-built events in one statement and one transaction. Writing an event that

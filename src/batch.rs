@@ -1,0 +1,280 @@
+//! Batching without a background task: the first caller that finds no batch in progress becomes
+//! the *leader*, sends batches until the buffer is empty, and completes every waiting caller's
+//! future with its batch's outcome. Works the same on tokio, in browsers, Workers and Node (no
+//! spawn needed). While a request is in flight, newcomers gather into the next batch ("group
+//! commit"); `flushIntervalMs` > 0 also makes the first event of a batch wait for company.
+//!
+//! ```
+//! # futures::executor::block_on(async {
+//! use neo4j_audit::batch::Batcher;
+//! use neo4j_audit::config::BatchConfig;
+//! use neo4j_audit::AuditEvent;
+//! let b = Batcher::new(BatchConfig::default());
+//! let ev = AuditEvent::build(None, "LOGIN", None, None, 1024).unwrap();
+//! let mut sizes = Vec::new();
+//! let res = b.deliver(ev, |batch| { sizes.push(batch.len()); async { Ok(()) } }).await;
+//! assert!(res.is_ok());
+//! assert_eq!(sizes, vec![1]);
+//! # });
+//! ```
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::Mutex;
+
+use futures::channel::oneshot;
+use futures::future::{select, Either};
+
+use crate::config::BatchConfig;
+use crate::error::AuditError;
+use crate::event::AuditEvent;
+use crate::transport::sleep_ms;
+
+type Outcome = Result<(), AuditError>;
+
+struct Item {
+    event: AuditEvent,
+    size: usize,
+    done: oneshot::Sender<Outcome>,
+}
+
+#[derive(Default)]
+struct State {
+    pending: VecDeque<Item>,
+    pending_bytes: usize,
+    in_flight: usize,
+    leading: bool,
+    flush_now: bool,
+    wake: Option<oneshot::Sender<()>>,
+    idle_waiters: Vec<oneshot::Sender<()>>,
+}
+
+/// The batch buffer of one logger.
+pub struct Batcher {
+    cfg: BatchConfig,
+    state: Mutex<State>,
+}
+
+impl std::fmt::Debug for Batcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Batcher").field("cfg", &self.cfg).field("backlog", &self.backlog()).finish()
+    }
+}
+
+/// Resets leadership if the leader's future is dropped mid-way: waiting callers see their
+/// channel cancelled and resubmit (a resubmitted event keeps its UID, so nothing duplicates).
+struct LeaderGuard<'a> {
+    b: &'a Batcher,
+    armed: bool,
+}
+
+impl Drop for LeaderGuard<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let mut st = self.b.lock();
+            st.leading = false;
+            st.in_flight = 0;
+            st.pending.clear(); // drops the senders: their owners resubmit
+            st.pending_bytes = 0;
+            st.wake = None;
+            for w in st.idle_waiters.drain(..) {
+                let _ = w.send(());
+            }
+        }
+    }
+}
+
+impl Batcher {
+    pub fn new(cfg: BatchConfig) -> Self {
+        Batcher { cfg, state: Mutex::new(State::default()) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Events waiting or in flight.
+    pub fn backlog(&self) -> usize {
+        let st = self.lock();
+        st.pending.len() + st.in_flight
+    }
+
+    fn is_full(&self, st: &State) -> bool {
+        st.pending.len() >= self.cfg.max_events || st.pending_bytes >= self.cfg.max_bytes
+    }
+
+    /// Delivers `event` in some batch; `send` delivers one batch (it is called only while this
+    /// caller leads). Resolves with the outcome of the batch that carried the event.
+    pub async fn deliver<F, Fut>(&self, event: AuditEvent, mut send: F) -> Outcome
+    where
+        F: FnMut(Vec<AuditEvent>) -> Fut,
+        Fut: Future<Output = Outcome>,
+    {
+        let size = serde_json::to_string(&event).map(|s| s.len()).unwrap_or(0);
+        loop {
+            let (tx, rx) = oneshot::channel();
+            let lead = {
+                let mut st = self.lock();
+                st.pending.push_back(Item { event: event.clone(), size, done: tx });
+                st.pending_bytes += size;
+                if st.leading && self.is_full(&st) {
+                    if let Some(w) = st.wake.take() {
+                        let _ = w.send(());
+                    }
+                }
+                !std::mem::replace(&mut st.leading, true)
+            };
+            if lead {
+                self.lead(&mut send).await;
+            }
+            match rx.await {
+                Ok(res) => return res,
+                Err(oneshot::Canceled) => continue,
+            }
+        }
+    }
+
+    /// Waits until every event submitted so far has had its outcome; sends at once instead of
+    /// waiting for the flush interval.
+    pub async fn flush(&self) {
+        let rx = {
+            let mut st = self.lock();
+            if !st.leading && st.pending.is_empty() {
+                return;
+            }
+            st.flush_now = true;
+            if let Some(w) = st.wake.take() {
+                let _ = w.send(());
+            }
+            let (tx, rx) = oneshot::channel();
+            st.idle_waiters.push(tx);
+            rx
+        };
+        let _ = rx.await;
+    }
+
+    async fn lead<F, Fut>(&self, send: &mut F)
+    where
+        F: FnMut(Vec<AuditEvent>) -> Fut,
+        Fut: Future<Output = Outcome>,
+    {
+        let mut guard = LeaderGuard { b: self, armed: true };
+        loop {
+            let wait = {
+                let mut st = self.lock();
+                if st.pending.is_empty() {
+                    st.leading = false;
+                    st.flush_now = false;
+                    for w in st.idle_waiters.drain(..) {
+                        let _ = w.send(());
+                    }
+                    guard.armed = false;
+                    return;
+                }
+                if self.cfg.flush_interval_ms > 0 && !st.flush_now && !self.is_full(&st) {
+                    let (tx, rx) = oneshot::channel();
+                    st.wake = Some(tx);
+                    Some(rx)
+                } else {
+                    None
+                }
+            };
+            if let Some(rx) = wait {
+                let timer = Box::pin(sleep_ms(self.cfg.flush_interval_ms));
+                if let Either::Right(_) = select(rx, timer).await {}
+                self.lock().wake = None;
+            }
+            let batch: Vec<Item> = {
+                let mut st = self.lock();
+                let mut batch = Vec::new();
+                let mut bytes = 0;
+                while let Some(it) = st.pending.front() {
+                    if !batch.is_empty()
+                        && (batch.len() >= self.cfg.max_events || bytes + it.size > self.cfg.max_bytes)
+                    {
+                        break;
+                    }
+                    bytes += it.size;
+                    let it = st.pending.pop_front().expect("front exists");
+                    batch.push(it);
+                }
+                st.pending_bytes -= bytes;
+                st.in_flight = batch.len();
+                batch
+            };
+            let events: Vec<AuditEvent> = batch.iter().map(|i| i.event.clone()).collect();
+            let res = send(events).await;
+            self.lock().in_flight = 0;
+            for it in batch {
+                let _ = it.done.send(res.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::future::join_all;
+
+    /// Pending once, then ready: lets the other callers run while a "request" is in flight.
+    async fn in_flight() {
+        let mut yielded = false;
+        futures::future::poll_fn(|cx| {
+            if yielded {
+                std::task::Poll::Ready(())
+            } else {
+                yielded = true;
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        })
+        .await
+    }
+
+    fn ev() -> AuditEvent {
+        AuditEvent::build(None, "X", None, None, 1024).unwrap()
+    }
+
+    #[test]
+    fn concurrent_callers_share_batches_and_each_gets_its_outcome() {
+        futures::executor::block_on(async {
+            let b = Batcher::new(BatchConfig { max_events: 4, ..BatchConfig::default() });
+            let sizes = std::cell::RefCell::new(Vec::new());
+            let calls = (0..10).map(|_| {
+                b.deliver(ev(), |batch| {
+                    sizes.borrow_mut().push(batch.len());
+                    async {
+                        in_flight().await;
+                        Ok(())
+                    }
+                })
+            });
+            let res = join_all(calls).await;
+            assert!(res.iter().all(Result::is_ok));
+            // The first caller goes alone (no interval), the nine that gathered meanwhile go 4+4+1.
+            assert_eq!(*sizes.borrow(), vec![1, 4, 4, 1]);
+            assert_eq!(b.backlog(), 0);
+        });
+    }
+
+    #[test]
+    fn a_failed_batch_fails_only_its_events() {
+        futures::executor::block_on(async {
+            let b = Batcher::new(BatchConfig { max_events: 2, ..BatchConfig::default() });
+            let n = std::cell::Cell::new(0);
+            let calls = (0..3).map(|_| {
+                b.deliver(ev(), |_| {
+                    n.set(n.get() + 1);
+                    let fail = n.get() == 2;
+                    async move {
+                        in_flight().await;
+                        if fail { Err(AuditError::Timeout(1)) } else { Ok(()) }
+                    }
+                })
+            });
+            let res = join_all(calls).await;
+            assert_eq!(res.iter().filter(|r| r.is_err()).count(), 2, "{res:?}");
+        });
+    }
+}
