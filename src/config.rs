@@ -78,6 +78,10 @@ pub struct Config {
     /// When a logging call resolves `true`.
     #[serde(default)]
     pub delivery: Delivery,
+    /// Keys whose values become `"[REDACTED]"` before an event is hashed or sent (see
+    /// [`crate::redact`]); `None`: the default list; `[]`: no redaction.
+    #[serde(default)]
+    pub redact: Option<Vec<String>>,
 }
 
 /// Retries with exponential backoff and full jitter, bounded by attempts and by total time.
@@ -186,6 +190,7 @@ impl std::fmt::Debug for Config {
             .field("batch", &self.batch)
             .field("queue", &self.queue)
             .field("delivery", &self.delivery)
+            .field("redact", &self.redact)
             .finish()
     }
 }
@@ -208,6 +213,7 @@ impl Config {
             batch: BatchConfig::default(),
             queue: QueueConfig::default(),
             delivery: Delivery::default(),
+            redact: None,
         }
     }
 

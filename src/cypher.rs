@@ -29,7 +29,8 @@ pub fn write_events_text(labels: &Labels) -> String {
          MERGE (ev:{event} {{UID: e.UID}}) \
          ON CREATE SET ev.eventType = e.eventType, ev.eventCategory = e.eventCategory, \
          ev.timestamp = datetime({{epochMillis: e.ts}}), ev.userUID = e.userUID, \
-         ev.userName = e.userName, ev.details = e.details \
+         ev.userName = e.userName, ev.details = e.details, \
+         ev.streamId = e.streamId, ev.seq = e.seq, ev.prevHash = e.prevHash, ev.hash = e.hash \
          MERGE (t)-[r:HAS_EVENT]->(ev) \
          ON CREATE SET r.created = ev.timestamp \
          WITH ev, e \
@@ -65,6 +66,7 @@ pub fn schema_statements(labels: &Labels) -> Vec<Statement> {
         format!("CREATE INDEX {le}_type_ts IF NOT EXISTS FOR (e:{event}) ON (e.eventType, e.timestamp)"),
         format!("CREATE INDEX {le}_category_ts IF NOT EXISTS FOR (e:{event}) ON (e.eventCategory, e.timestamp)"),
         format!("CREATE INDEX {lu}_uid IF NOT EXISTS FOR (u:{user}) ON (u.UID)"),
+        format!("CREATE INDEX {le}_stream_seq IF NOT EXISTS FOR (e:{event}) ON (e.streamId, e.seq)"),
     ];
     texts.into_iter().map(|text| Statement { text, parameters: json!({}) }).collect()
 }

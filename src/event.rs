@@ -42,6 +42,17 @@ pub struct AuditEvent {
     pub user_name: Option<String>,
     /// JSON text of the details object; `None` when there were none.
     pub details: Option<String>,
+    /// Tamper evidence (see [`crate::chain`]): the logger's stream, this event's position in it,
+    /// the previous event's hash and this event's hash. Set by [`crate::chain::Chain::seal`] when
+    /// the logger builds the event; `None` on an event that was never chained.
+    #[serde(default)]
+    pub stream_id: Option<String>,
+    #[serde(default)]
+    pub seq: Option<u64>,
+    #[serde(default)]
+    pub prev_hash: Option<String>,
+    #[serde(default)]
+    pub hash: Option<String>,
 }
 
 impl AuditEvent {
@@ -117,6 +128,10 @@ impl AuditEvent {
             user_uid,
             user_name,
             details: details_json,
+            stream_id: None,
+            seq: None,
+            prev_hash: None,
+            hash: None,
         })
     }
 }

@@ -9,12 +9,15 @@
 //! JavaScript surface over it.
 
 pub mod batch;
+pub mod chain;
 pub mod config;
 pub mod cypher;
 pub mod error;
 pub mod event;
 pub mod logger;
 pub mod outcome;
+pub mod read;
+pub mod redact;
 pub mod retry;
 pub mod stats;
 pub mod transport;

@@ -7,11 +7,13 @@ use std::sync::Mutex;
 use base64::Engine as _;
 
 use crate::batch::Batcher;
+use crate::chain::{Chain, StreamState};
 use crate::config::Config;
 use crate::cypher::{self, Statement};
 use crate::error::AuditError;
 use crate::event::{AuditEvent, User};
 use crate::outcome::{self, Rows};
+use crate::redact::Redactor;
 use crate::retry;
 use crate::stats::{Stats, StatsSnapshot};
 use crate::transport::{HttpRequest, Transport};
@@ -42,6 +44,8 @@ pub struct AuditLogger {
     batcher: Batcher,
     stats: Stats,
     closed: AtomicBool,
+    redactor: Redactor,
+    chain: Chain,
 }
 
 impl AuditLogger {
@@ -60,6 +64,8 @@ impl AuditLogger {
             batcher: Batcher::new(config.batch.clone()),
             stats: Stats::default(),
             closed: AtomicBool::new(false),
+            redactor: Redactor::from_config(config.redact.as_deref()),
+            chain: Chain::new_stream(),
             config,
             transport: Transport::new(),
             auth_header,
@@ -119,8 +125,24 @@ impl AuditLogger {
         category: Option<&str>,
         details_json: Option<String>,
     ) -> Result<AuditEvent, AuditError> {
-        AuditEvent::from_parts(user, action_type, category, details_json, self.config.max_details_bytes)
-            .inspect_err(|_| self.stats.add_failed(1))
+        let details_json = self.redactor.apply_json(details_json);
+        let mut event =
+            AuditEvent::from_parts(user, action_type, category, details_json, self.config.max_details_bytes)
+                .inspect_err(|_| self.stats.add_failed(1))?;
+        self.chain.seal(&mut event);
+        Ok(event)
+    }
+
+    /// Continues the stream `state` (e.g. restored after a reload) instead of this logger's fresh
+    /// one; `store` is told every new state. Call before the first event.
+    pub fn resume_stream(&mut self, state: StreamState, store: Option<Box<dyn crate::chain::StreamStore>>) {
+        self.chain = Chain::resume(state, store);
+    }
+
+    /// This logger's stream: its id, the next `seq`, and the head (hash of the last event built,
+    /// delivered or not) — anchor it elsewhere to detect a rewritten trail.
+    pub fn chain_head(&self) -> StreamState {
+        self.chain.state()
     }
 
     /// Delivers one built event: it joins a batch, the batch is written with retries, and this

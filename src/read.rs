@@ -1,0 +1,422 @@
+//! The read side: a trail's events, newest first, with keyset pagination; a user's activity; and
+//! chain verification ([`crate::chain`]) over what is stored.
+//!
+//! Every query is constant text chosen from a few fragments (which filters are present) plus
+//! `$parameters`; each is steered onto one of the indexes that `ensureSchema` creates with a
+//! `USING INDEX` hint, so it never scans every event.
+
+use base64::Engine as _;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::chain::{Verifier, VerifyReport};
+use crate::config::Labels;
+use crate::cypher::Statement;
+use crate::error::AuditError;
+use crate::event::AuditEvent;
+use crate::logger::AuditLogger;
+
+/// Page size when none is given.
+pub const DEFAULT_LIMIT: u32 = 50;
+/// Largest page.
+pub const MAX_LIMIT: u32 = 1000;
+/// Events per request while verifying.
+const VERIFY_PAGE: u32 = 1000;
+
+/// Filters of [`AuditLogger::get_audit_trail`]; every one optional. Times are epoch
+/// milliseconds (UTC): `since` inclusive, `until` exclusive.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TrailQuery {
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+    pub action_type: Option<String>,
+    pub category: Option<String>,
+    pub user_uid: Option<String>,
+    /// Events per page, 1..=1000, default 50.
+    pub limit: Option<u32>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One stored event as the read side returns it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailEvent {
+    pub uid: String,
+    pub action_type: String,
+    pub category: String,
+    /// ISO 8601, UTC, milliseconds: `2026-11-27T22:10:46.123Z` (as JavaScript's `toISOString`).
+    pub timestamp: String,
+    /// The same instant in epoch milliseconds.
+    pub ts: i64,
+    pub user_uid: Option<String>,
+    pub user_name: Option<String>,
+    /// The details object, parsed (`null` when there were none).
+    pub details: Option<Value>,
+    pub stream_id: Option<String>,
+    pub seq: Option<u64>,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
+/// One page of events, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrailPage {
+    pub events: Vec<TrailEvent>,
+    /// Pass as `cursor` for the next (older) page; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Options of [`AuditLogger::verify_trail`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct VerifyQuery {
+    /// Only this stream (default: every stream of the trail).
+    pub stream_id: Option<String>,
+    /// Only events from this instant (epoch ms) on; the first event of each stream in the window
+    /// is then trusted as the anchor.
+    pub since: Option<i64>,
+}
+
+const RETURN_EVENT: &str = "RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis, \
+     ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash";
+
+fn in_trail(labels: &Labels) -> String {
+    format!("EXISTS {{ MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev) }}", labels.trail)
+}
+
+/// The statement for one page of [`TrailQuery`] (it asks for `limit + 1` rows to learn whether
+/// another page follows).
+///
+/// ```
+/// use neo4j_audit::{read::{trail_statement, TrailQuery}, Labels};
+/// let q = TrailQuery { user_uid: Some("u-1".into()), ..Default::default() };
+/// let st = trail_statement(&Labels::default(), "main", &q).unwrap();
+/// assert!(st.text.contains("USING INDEX ev:AuditEvent(userUID, timestamp)"));
+/// assert!(!st.text.contains("u-1"));
+/// assert_eq!(st.parameters["userUid"], "u-1");
+/// ```
+pub fn trail_statement(labels: &Labels, trail: &str, q: &TrailQuery) -> Result<Statement, AuditError> {
+    let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
+    if limit == 0 || limit > MAX_LIMIT {
+        return Err(AuditError::InvalidInput(format!("limit must be between 1 and {MAX_LIMIT}")));
+    }
+    let mut params = Map::new();
+    params.insert("trail".into(), json!(trail));
+    params.insert("limit".into(), json!(limit + 1));
+    let mut preds: Vec<String> = Vec::new();
+    let ev = &labels.event;
+    // The driving index: the most selective equality filter, else time.
+    let hint = if q.user_uid.is_some() {
+        format!("USING INDEX ev:{ev}(userUID, timestamp)")
+    } else if q.action_type.is_some() {
+        format!("USING INDEX ev:{ev}(eventType, timestamp)")
+    } else if q.category.is_some() {
+        format!("USING INDEX ev:{ev}(eventCategory, timestamp)")
+    } else {
+        preds.push("ev.UID IS NOT NULL".into());
+        format!("USING INDEX ev:{ev}(timestamp, UID)")
+    };
+    for (key, prop, val) in [
+        ("userUid", "userUID", &q.user_uid),
+        ("actionType", "eventType", &q.action_type),
+        ("category", "eventCategory", &q.category),
+    ] {
+        if let Some(v) = val {
+            preds.push(format!("ev.{prop} = ${key}"));
+            params.insert(key.into(), json!(v));
+        }
+    }
+    preds.push("ev.timestamp IS NOT NULL".into());
+    if let Some(s) = q.since {
+        preds.push("ev.timestamp >= datetime({epochMillis: $since})".into());
+        params.insert("since".into(), json!(s));
+    }
+    if let Some(u) = q.until {
+        preds.push("ev.timestamp < datetime({epochMillis: $until})".into());
+        params.insert("until".into(), json!(u));
+    }
+    if let Some(c) = &q.cursor {
+        let (ts, uid) = decode_cursor(c)?;
+        preds.push(
+            "ev.timestamp <= datetime({epochMillis: $cursorTs}) AND \
+             (ev.timestamp < datetime({epochMillis: $cursorTs}) OR ev.UID < $cursorUid)"
+                .into(),
+        );
+        params.insert("cursorTs".into(), json!(ts));
+        params.insert("cursorUid".into(), json!(uid));
+    }
+    preds.push(in_trail(labels));
+    let text = format!(
+        "MATCH (ev:{ev}) {hint} WHERE {} {RETURN_EVENT} ORDER BY ev.timestamp DESC, ev.UID DESC LIMIT $limit",
+        preds.join(" AND ")
+    );
+    Ok(Statement { text, parameters: Value::Object(params) })
+}
+
+/// An opaque cursor for the position after `ev`.
+pub fn encode_cursor(ts: i64, uid: &str) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{ts}:{uid}"))
+}
+
+fn decode_cursor(c: &str) -> Result<(i64, String), AuditError> {
+    let bad = || AuditError::InvalidInput("cursor is not one this library returned".into());
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
+    let s = String::from_utf8(raw).map_err(|_| bad())?;
+    let (ts, uid) = s.split_once(':').ok_or_else(bad)?;
+    Ok((ts.parse().map_err(|_| bad())?, uid.to_owned()))
+}
+
+/// A result row (in [`RETURN_EVENT`] order) as an [`AuditEvent`] with its chain fields.
+fn row_event(row: &[Value]) -> Result<AuditEvent, AuditError> {
+    let s = |i: usize| row.get(i).and_then(Value::as_str).map(str::to_owned);
+    let bad = |what: &str| AuditError::UnexpectedResponse(format!("stored event without {what}"));
+    Ok(AuditEvent {
+        uid: s(0).ok_or_else(|| bad("UID"))?,
+        event_type: s(1).unwrap_or_default(),
+        event_category: s(2).unwrap_or_default(),
+        ts: row.get(3).and_then(Value::as_i64).ok_or_else(|| bad("timestamp"))?,
+        user_uid: s(4),
+        user_name: s(5),
+        details: s(6),
+        stream_id: s(7),
+        seq: row.get(8).and_then(Value::as_u64),
+        prev_hash: s(9),
+        hash: s(10),
+    })
+}
+
+impl From<AuditEvent> for TrailEvent {
+    fn from(e: AuditEvent) -> Self {
+        let details = e.details.as_deref().map(|d| {
+            serde_json::from_str(d).unwrap_or_else(|_| Value::String(d.to_owned()))
+        });
+        TrailEvent {
+            timestamp: iso_millis(e.ts),
+            ts: e.ts,
+            uid: e.uid,
+            action_type: e.event_type,
+            category: e.event_category,
+            user_uid: e.user_uid,
+            user_name: e.user_name,
+            details,
+            stream_id: e.stream_id,
+            seq: e.seq,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
+        }
+    }
+}
+
+/// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic Gregorian, UTC).
+///
+/// ```
+/// assert_eq!(neo4j_audit::read::iso_millis(0), "1970-01-01T00:00:00.000Z");
+/// assert_eq!(neo4j_audit::read::iso_millis(1_709_210_096_789), "2024-02-29T12:34:56.789Z");
+/// ```
+pub fn iso_millis(ms: i64) -> String {
+    let days = ms.div_euclid(86_400_000);
+    let rem = ms.rem_euclid(86_400_000);
+    // Days since 1970-01-01 → civil date (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3_600_000,
+        rem / 60_000 % 60,
+        rem / 1000 % 60,
+        rem % 1000
+    )
+}
+
+/// One page of verification reading: every chained event of the trail in (streamId, seq, UID)
+/// order, after the position `after`.
+pub fn verify_statement(
+    labels: &Labels,
+    trail: &str,
+    q: &VerifyQuery,
+    after: Option<&(String, u64, String)>,
+) -> Statement {
+    let ev = &labels.event;
+    let mut preds = vec!["ev.seq IS NOT NULL".to_owned()];
+    let mut params = Map::new();
+    params.insert("trail".into(), json!(trail));
+    params.insert("limit".into(), json!(VERIFY_PAGE));
+    match &q.stream_id {
+        Some(s) => {
+            preds.insert(0, "ev.streamId = $streamId".into());
+            params.insert("streamId".into(), json!(s));
+        }
+        None => preds.insert(0, "ev.streamId IS NOT NULL".into()),
+    }
+    if let Some(s) = q.since {
+        preds.push("ev.timestamp >= datetime({epochMillis: $since})".into());
+        params.insert("since".into(), json!(s));
+    }
+    if let Some((s, seq, uid)) = after {
+        preds.push(
+            "ev.streamId >= $afterStream AND (ev.streamId > $afterStream OR ev.seq > $afterSeq \
+             OR (ev.seq = $afterSeq AND ev.UID > $afterUid))"
+                .into(),
+        );
+        params.insert("afterStream".into(), json!(s));
+        params.insert("afterSeq".into(), json!(seq));
+        params.insert("afterUid".into(), json!(uid));
+    }
+    preds.push(in_trail(labels));
+    let text = format!(
+        "MATCH (ev:{ev}) USING INDEX ev:{ev}(streamId, seq) WHERE {} {RETURN_EVENT} \
+         ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",
+        preds.join(" AND ")
+    );
+    Statement { text, parameters: Value::Object(params) }
+}
+
+/// Events of the trail that carry no chain fields.
+fn unchained_statement(labels: &Labels, trail: &str, q: &VerifyQuery) -> Statement {
+    let since = if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
+    Statement {
+        text: format!(
+            "MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev:{}) \
+             WHERE (ev.streamId IS NULL OR ev.seq IS NULL){since} \
+             RETURN count(ev), collect(ev.UID)[0..10]",
+            labels.trail, labels.event
+        ),
+        parameters: json!({"trail": trail, "since": q.since}),
+    }
+}
+
+impl AuditLogger {
+    /// One page of this logger's trail, newest first. See [`TrailQuery`].
+    pub async fn get_audit_trail(&self, q: &TrailQuery) -> Result<TrailPage, AuditError> {
+        let limit = q.limit.unwrap_or(DEFAULT_LIMIT) as usize;
+        let st = trail_statement(&self.config().labels, &self.config().trail, q)?;
+        let rows = self.run(&st).await?;
+        let mut events = rows.iter().map(|r| row_event(r)).collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if events.len() > limit {
+            events.truncate(limit);
+            events.last().map(|e| encode_cursor(e.ts, &e.uid))
+        } else {
+            None
+        };
+        Ok(TrailPage { events: events.into_iter().map(TrailEvent::from).collect(), next_cursor })
+    }
+
+    /// The events of user `uid` in this logger's trail, newest first.
+    pub async fn get_user_activity(
+        &self,
+        uid: &str,
+        since: Option<i64>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<TrailPage, AuditError> {
+        if uid.is_empty() {
+            return Err(AuditError::InvalidInput("uid must be a non-empty string".into()));
+        }
+        let q = TrailQuery { user_uid: Some(uid.to_owned()), since, limit, cursor, ..Default::default() };
+        self.get_audit_trail(&q).await
+    }
+
+    /// Reads the chained events of this logger's trail back and reports, per stream, the first
+    /// broken link (see [`crate::chain::BreakKind`]).
+    pub async fn verify_trail(&self, q: &VerifyQuery) -> Result<VerifyReport, AuditError> {
+        let cfg = self.config();
+        let mut streams = Vec::new();
+        let mut current: Option<Verifier> = None;
+        let mut current_id = String::new();
+        let mut after: Option<(String, u64, String)> = None;
+        let mut checked = 0u64;
+        loop {
+            let st = verify_statement(&cfg.labels, &cfg.trail, q, after.as_ref());
+            let rows = self.run(&st).await?;
+            let n = rows.len();
+            for r in &rows {
+                let ev = row_event(r)?;
+                let sid = ev.stream_id.clone().unwrap_or_default();
+                if current.is_none() || sid != current_id {
+                    streams.extend(current.take().map(Verifier::finish));
+                    current = Some(Verifier::new(&sid, q.since.is_none()));
+                    current_id = sid.clone();
+                }
+                after = Some((sid, ev.seq.unwrap_or(0), ev.uid.clone()));
+                checked += 1;
+                if let Some(v) = current.as_mut() {
+                    v.push(ev);
+                }
+            }
+            if n < VERIFY_PAGE as usize {
+                break;
+            }
+        }
+        streams.extend(current.take().map(Verifier::finish));
+        let rows = self.run(&unchained_statement(&cfg.labels, &cfg.trail, q)).await?;
+        let unchained = rows.first().and_then(|r| r.first()).and_then(Value::as_u64).unwrap_or(0);
+        let unchained_uids = rows
+            .first()
+            .and_then(|r| r.get(1))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        Ok(VerifyReport {
+            ok: unchained == 0 && streams.iter().all(|s| s.ok),
+            checked,
+            streams,
+            unchained,
+            unchained_uids,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursor_round_trips_and_rejects_garbage() {
+        let c = encode_cursor(1_700_000_000_000, "a-b-c");
+        assert_eq!(decode_cursor(&c).unwrap(), (1_700_000_000_000, "a-b-c".to_owned()));
+        assert!(decode_cursor("not base64 !").is_err());
+        let bad_ts = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("soon:x");
+        assert!(decode_cursor(&bad_ts).is_err());
+        let no_colon = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("123");
+        assert!(decode_cursor(&no_colon).is_err());
+    }
+
+    #[test]
+    fn statement_picks_an_index_and_keeps_values_out() {
+        let labels = Labels::default();
+        let evil = "x' OR 1=1 //";
+        let q = TrailQuery {
+            category: Some(evil.into()),
+            since: Some(5),
+            until: Some(9),
+            cursor: Some(encode_cursor(8, evil)),
+            ..Default::default()
+        };
+        let st = trail_statement(&labels, evil, &q).unwrap();
+        assert!(!st.text.contains(evil));
+        assert!(st.text.contains("USING INDEX ev:AuditEvent(eventCategory, timestamp)"));
+        assert_eq!(st.parameters["cursorUid"], evil);
+        assert_eq!(st.parameters["limit"], DEFAULT_LIMIT + 1);
+        let plain = trail_statement(&labels, "t", &TrailQuery::default()).unwrap();
+        assert!(plain.text.contains("USING INDEX ev:AuditEvent(timestamp, UID)"));
+        assert!(trail_statement(&labels, "t", &TrailQuery { limit: Some(0), ..Default::default() }).is_err());
+        assert!(trail_statement(&labels, "t", &TrailQuery { limit: Some(5000), ..Default::default() }).is_err());
+    }
+
+    #[test]
+    fn iso_dates() {
+        assert_eq!(iso_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
+        assert_eq!(iso_millis(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
+        assert_eq!(iso_millis(-1), "1969-12-31T23:59:59.999Z");
+    }
+}

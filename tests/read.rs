@@ -1,0 +1,242 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The read side against the real Neo4j: pagination, filters, result shape, redaction as stored,
+//! and the query plans (every read query must be driven by an index).
+
+mod common;
+
+use std::collections::HashSet;
+
+use common::*;
+use neo4j_audit::read::{trail_statement, verify_statement, TrailQuery, VerifyQuery};
+use neo4j_audit::{AuditError, AuditLogger, Labels, User};
+use serde_json::{json, Value};
+
+/// Logs events one after the other (so `seq` follows call order) and returns the logger.
+async fn logger_with(trail_prefix: &str, events: &[(&str, &str, &str, Value)]) -> AuditLogger {
+    let logger = AuditLogger::new(config(trail_prefix)).unwrap();
+    assert!(logger.ensure_schema().await, "{:?}", logger.last_error());
+    for (user, action, category, details) in events {
+        let u = User::new(*user, Some(&format!("Name of {user}")));
+        logger
+            .try_log_user_action(Some(&u), action, Some(category), Some(details))
+            .await
+            .unwrap_or_else(|e| panic!("write failed: {e}"));
+    }
+    logger
+}
+
+fn sample() -> Vec<(&'static str, &'static str, &'static str, Value)> {
+    vec![
+        ("ann", "DOCUMENT_VIEWED", "DOCUMENT_MANAGEMENT", json!({"document_id": "d1"})),
+        ("bob", "DOCUMENT_EDITED", "DOCUMENT_MANAGEMENT", json!({"document_id": "d1", "n": 2})),
+        ("ann", "LOGIN", "SECURITY", json!({"ip": "10.0.0.1"})),
+        ("cid", "DOCUMENT_SHARED", "DOCUMENT_MANAGEMENT", json!({"with": ["bob"]})),
+        ("ann", "DOCUMENT_DELETED", "DOCUMENT_MANAGEMENT", json!({"document_id": "d2"})),
+        ("bob", "LOGOUT", "SECURITY", json!({})),
+        ("ann", "DOCUMENT_VIEWED", "DOCUMENT_MANAGEMENT", json!({"document_id": "d3"})),
+    ]
+}
+
+/// Reads every page of `q` (page size `limit`) and returns the events in order.
+async fn all_pages(logger: &AuditLogger, mut q: TrailQuery) -> Vec<neo4j_audit::read::TrailEvent> {
+    let mut out = Vec::new();
+    for _ in 0..100 {
+        let page = logger.get_audit_trail(&q).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(page.events.len() <= q.limit.unwrap_or(50) as usize);
+        out.extend(page.events);
+        match page.next_cursor {
+            Some(c) => q.cursor = Some(c),
+            None => return out,
+        }
+    }
+    panic!("pagination never ended");
+}
+
+#[tokio::test]
+async fn pages_are_newest_first_complete_and_disjoint() {
+    let logger = logger_with("read-pages", &sample()).await;
+    let events = all_pages(&logger, TrailQuery { limit: Some(3), ..Default::default() }).await;
+    assert_eq!(events.len(), 7);
+    let uids: HashSet<&str> = events.iter().map(|e| e.uid.as_str()).collect();
+    assert_eq!(uids.len(), 7, "no event twice across pages");
+    for w in events.windows(2) {
+        assert!((w[0].ts, &w[0].uid) > (w[1].ts, &w[1].uid), "order: {:?} then {:?}", w[0], w[1]);
+    }
+    // Newest first means the last logged event comes first (seq from the chain shows call order).
+    assert_eq!(events[0].seq, Some(6));
+    assert_eq!(events[6].seq, Some(0));
+    assert_eq!(events[0].details, Some(json!({"document_id": "d3"})));
+    assert_eq!(events[1].details, None, "{{}} details are absent, so null");
+
+    // Shape, checked against what Neo4j itself stores.
+    let e = &events[2];
+    let rows = cypher(
+        "MATCH (ev:AuditEvent {UID: $uid}) RETURN ev.timestamp.epochMillis, toString(ev.timestamp), ev.userUID, ev.eventType",
+        json!({"uid": e.uid}),
+    )
+    .await;
+    assert_eq!(rows[0][0], json!(e.ts));
+    assert_eq!(rows[0][2], json!(e.user_uid));
+    assert_eq!(rows[0][3], json!(e.action_type));
+    let neo_iso = rows[0][1].as_str().unwrap();
+    assert!(e.timestamp.ends_with('Z') && e.timestamp.len() == 24, "{}", e.timestamp);
+    assert_eq!(neo_iso.trim_end_matches('Z'), e.timestamp.trim_end_matches('Z').trim_end_matches(".000"),
+        "same instant as Neo4j prints it");
+    assert_eq!(e.user_name.as_deref(), Some("Name of ann"));
+    assert_eq!(e.action_type, "DOCUMENT_DELETED");
+    assert_eq!(e.category, "DOCUMENT_MANAGEMENT");
+}
+
+#[tokio::test]
+async fn filters_select_exactly_the_matching_events() {
+    let logger = logger_with("read-filters", &sample()).await;
+    let by_user = all_pages(&logger, TrailQuery { user_uid: Some("ann".into()), limit: Some(2), ..Default::default() }).await;
+    assert_eq!(by_user.len(), 4);
+    assert!(by_user.iter().all(|e| e.user_uid.as_deref() == Some("ann")));
+
+    let activity = logger.get_user_activity("bob", None, Some(10), None).await.unwrap();
+    assert_eq!(activity.events.len(), 2);
+    assert_eq!(activity.events[0].action_type, "LOGOUT");
+    assert!(activity.next_cursor.is_none());
+
+    let by_type = all_pages(&logger, TrailQuery { action_type: Some("DOCUMENT_VIEWED".into()), ..Default::default() }).await;
+    assert_eq!(by_type.len(), 2);
+    let by_cat = all_pages(&logger, TrailQuery { category: Some("SECURITY".into()), ..Default::default() }).await;
+    assert_eq!(by_cat.iter().map(|e| e.action_type.as_str()).collect::<Vec<_>>(), ["LOGOUT", "LOGIN"]);
+    let both = all_pages(
+        &logger,
+        TrailQuery { user_uid: Some("ann".into()), category: Some("SECURITY".into()), ..Default::default() },
+    )
+    .await;
+    assert_eq!(both.len(), 1);
+
+    // Time window: since inclusive, until exclusive.
+    let all = all_pages(&logger, TrailQuery::default()).await;
+    let (newest, oldest) = (all[0].ts, all[6].ts);
+    let window = all_pages(&logger, TrailQuery { since: Some(oldest), until: Some(newest), ..Default::default() }).await;
+    let expected = all.iter().filter(|e| e.ts >= oldest && e.ts < newest).count();
+    assert_eq!(window.len(), expected);
+    let none = logger.get_audit_trail(&TrailQuery { since: Some(newest + 1), ..Default::default() }).await.unwrap();
+    assert!(none.events.is_empty() && none.next_cursor.is_none());
+
+    // Another trail's events are never returned.
+    let other = logger_with("read-other", &sample()[..2]).await;
+    let page = other.get_audit_trail(&TrailQuery::default()).await.unwrap();
+    assert_eq!(page.events.len(), 2);
+}
+
+#[tokio::test]
+async fn bad_cursor_and_limit_are_invalid_input() {
+    let logger = AuditLogger::new(config("read-bad")).unwrap();
+    let q = TrailQuery { cursor: Some("bm90LWEtY3Vyc29y".into()), ..Default::default() };
+    assert!(matches!(logger.get_audit_trail(&q).await, Err(AuditError::InvalidInput(_))));
+    let q = TrailQuery { limit: Some(0), ..Default::default() };
+    assert!(matches!(logger.get_audit_trail(&q).await, Err(AuditError::InvalidInput(_))));
+    assert!(matches!(logger.get_user_activity("", None, None, None).await, Err(AuditError::InvalidInput(_))));
+}
+
+#[tokio::test]
+async fn redaction_happens_before_storage_and_the_hash_covers_it() {
+    let logger = logger_with(
+        "read-redact",
+        &[(
+            "ann",
+            "LOGIN",
+            "SECURITY",
+            json!({"user": "ann", "Password": "hunter2-secret", "headers": {"Authorization": "Bearer abc.def"},
+                   "items": [{"api_key": "k-123"}], "tokenCount": 3}),
+        )],
+    )
+    .await;
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(ev) RETURN ev.details",
+        json!({"t": logger.config().trail}),
+    )
+    .await;
+    let stored = rows[0][0].as_str().unwrap();
+    for secret in ["hunter2-secret", "abc.def", "k-123"] {
+        assert!(!stored.contains(secret), "{secret} reached Neo4j: {stored}");
+    }
+    let v: Value = serde_json::from_str(stored).unwrap();
+    assert_eq!(v["Password"], "[REDACTED]");
+    assert_eq!(v["headers"]["Authorization"], "[REDACTED]");
+    assert_eq!(v["items"][0]["api_key"], "[REDACTED]");
+    assert_eq!(v["tokenCount"], 3);
+    assert_eq!(v["user"], "ann");
+    let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    assert!(report.ok, "the hash covers the redacted form: {report:?}");
+
+    // A custom list replaces the default one.
+    let mut cfg = config("read-redact-custom");
+    cfg.redact = Some(vec!["ssn".into()]);
+    let custom = AuditLogger::new(cfg).unwrap();
+    let ev = custom
+        .try_log_user_action(None, "X", None, Some(&json!({"SSN": "123", "password": "kept"})))
+        .await
+        .unwrap();
+    assert_eq!(ev.details.as_deref(), Some(r#"{"SSN":"[REDACTED]","password":"kept"}"#));
+}
+
+/// The operators of a statement's plan, via `EXPLAIN` on the real Neo4j.
+async fn plan_operators(text: &str, params: &Value) -> Vec<String> {
+    let body = json!({"statements": [{"statement": format!("EXPLAIN {text}"), "parameters": params}]});
+    let resp: Value = reqwest::Client::new()
+        .post(format!("{}/db/neo4j/tx/commit", neo4j_url()))
+        .basic_auth(neo4j_user(), Some(neo4j_password()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resp["errors"], json!([]), "{text}: {resp}");
+    fn walk(v: &Value, out: &mut Vec<String>) {
+        if let Some(op) = v["operatorType"].as_str() {
+            out.push(op.split('@').next().unwrap().to_owned());
+        }
+        for c in v["children"].as_array().into_iter().flatten() {
+            walk(c, out);
+        }
+    }
+    let mut ops = Vec::new();
+    walk(&resp["results"][0]["plan"]["root"], &mut ops);
+    ops
+}
+
+#[tokio::test]
+async fn every_read_query_is_driven_by_an_index() {
+    // Schema must exist for the plans (idempotent).
+    let logger = AuditLogger::new(config("read-plan")).unwrap();
+    assert!(logger.ensure_schema().await, "{:?}", logger.last_error());
+    let labels = Labels::default();
+    let cursor = neo4j_audit::read::encode_cursor(1_700_000_000_000, "x");
+    let queries = [
+        TrailQuery::default(),
+        TrailQuery { since: Some(1), until: Some(2), cursor: Some(cursor.clone()), ..Default::default() },
+        TrailQuery { user_uid: Some("u".into()), since: Some(1), ..Default::default() },
+        TrailQuery { action_type: Some("LOGIN".into()), ..Default::default() },
+        TrailQuery { category: Some("SECURITY".into()), cursor: Some(cursor), ..Default::default() },
+        TrailQuery { user_uid: Some("u".into()), action_type: Some("LOGIN".into()), category: Some("S".into()), ..Default::default() },
+    ];
+    let mut statements: Vec<_> =
+        queries.iter().map(|q| trail_statement(&labels, "t", q).unwrap()).collect();
+    statements.push(verify_statement(&labels, "t", &VerifyQuery::default(), None));
+    statements.push(verify_statement(
+        &labels,
+        "t",
+        &VerifyQuery { stream_id: Some("s".into()), since: Some(1) },
+        Some(&("s".into(), 3, "u".into())),
+    ));
+    for st in statements {
+        let ops = plan_operators(&st.text, &st.parameters).await;
+        assert!(
+            ops.iter().any(|o| o.starts_with("NodeIndexSeek") || o.starts_with("NodeIndexScan")),
+            "no index operator for {}: {ops:?}",
+            st.text
+        );
+        for bad in ["AllNodesScan", "NodeByLabelScan"] {
+            assert!(!ops.iter().any(|o| o == bad), "{bad} in plan of {}: {ops:?}", st.text);
+        }
+    }
+}
