@@ -2,6 +2,7 @@
 //! turns every outcome into a resolved `Promise<boolean>`. No audit logic lives here.
 
 mod details;
+pub mod worker;
 
 pub use details::to_json_text as details_to_json_text;
 

@@ -1,0 +1,234 @@
+//! The `POST /v1/events` body: one event object or `{"events": [...]}`, checked field by field.
+//! Events never carry an identity: any user field in the body is refused (403), because the
+//! acting user comes only from the verified token.
+//!
+//! ```
+//! use neo4j_audit::ingest::body::{parse_events, BodyLimits, BodyError};
+//! let lim = BodyLimits::default();
+//! let ev = parse_events(r#"{"actionType":"DOC_OPENED","details":{"doc":"d1"}}"#, &lim).unwrap();
+//! assert_eq!(ev[0].action_type, "DOC_OPENED");
+//! let forged = parse_events(r#"{"actionType":"X","user":{"uid":"admin"}}"#, &lim);
+//! assert!(matches!(forged, Err(BodyError::NamesUser(_))));
+//! ```
+
+use serde_json::{Map, Value};
+
+/// Bounds on one request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BodyLimits {
+    /// Events per request.
+    pub max_batch: usize,
+    /// Serialised `details` of one event, in bytes.
+    pub max_details_bytes: usize,
+    /// Nesting of `details` (the object itself is depth 1).
+    pub max_details_depth: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        BodyLimits { max_batch: 100, max_details_bytes: 16 * 1024, max_details_depth: 8 }
+    }
+}
+
+/// Longest `actionType` / `category`.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Keys that would name the acting user.
+pub const IDENTITY_KEYS: [&str; 7] = ["user", "userUID", "userUid", "userId", "userName", "uid", "actor"];
+
+/// One accepted event, before the identity is attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncomingEvent {
+    pub action_type: String,
+    pub category: Option<String>,
+    /// JSON text of a non-empty `details` object.
+    pub details: Option<String>,
+}
+
+/// Why a body was refused; maps to 400 / 403 / 413.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BodyError {
+    /// 400.
+    #[error("{0}")]
+    Invalid(String),
+    /// 403: the body names a user.
+    #[error("{0}")]
+    NamesUser(String),
+    /// 413: too many events or details too large.
+    #[error("{0}")]
+    TooLarge(String),
+}
+
+/// Parses and checks a whole body.
+pub fn parse_events(text: &str, lim: &BodyLimits) -> Result<Vec<IncomingEvent>, BodyError> {
+    let v: Value = serde_json::from_str(text)
+        .map_err(|e| BodyError::Invalid(format!("body is not valid JSON ({e})")))?;
+    let Value::Object(mut top) = v else {
+        return Err(BodyError::Invalid("body must be a JSON object".into()));
+    };
+    let items: Vec<Value> = match top.remove("events") {
+        None => vec![Value::Object(top)],
+        Some(Value::Array(a)) => {
+            if let Some(k) = top.keys().next() {
+                return Err(unknown_or_identity(k, "the batch object"));
+            }
+            a
+        }
+        Some(_) => return Err(BodyError::Invalid("events must be an array".into())),
+    };
+    if items.is_empty() {
+        return Err(BodyError::Invalid("events must not be empty".into()));
+    }
+    if items.len() > lim.max_batch {
+        return Err(BodyError::TooLarge(format!(
+            "{} events in one request, more than {}",
+            items.len(),
+            lim.max_batch
+        )));
+    }
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| parse_one(item, lim).map_err(|e| prefix(i, e)))
+        .collect()
+}
+
+fn prefix(i: usize, e: BodyError) -> BodyError {
+    match e {
+        BodyError::Invalid(m) => BodyError::Invalid(format!("events[{i}]: {m}")),
+        BodyError::NamesUser(m) => BodyError::NamesUser(format!("events[{i}]: {m}")),
+        BodyError::TooLarge(m) => BodyError::TooLarge(format!("events[{i}]: {m}")),
+    }
+}
+
+fn unknown_or_identity(key: &str, place: &str) -> BodyError {
+    if IDENTITY_KEYS.contains(&key) {
+        BodyError::NamesUser(format!(
+            "{place} names a user ({key:?}); the acting user comes only from the bearer token"
+        ))
+    } else {
+        let shown: String = key.chars().take(40).collect();
+        BodyError::Invalid(format!("unknown field {shown:?} in {place}"))
+    }
+}
+
+fn parse_one(item: Value, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> {
+    let Value::Object(m) = item else {
+        return Err(BodyError::Invalid("an event must be a JSON object".into()));
+    };
+    // Identity first, so a forged user is reported as such even next to other mistakes.
+    if let Some(k) = m.keys().find(|k| IDENTITY_KEYS.contains(&k.as_str())) {
+        return Err(unknown_or_identity(k, "the event"));
+    }
+    if let Some(k) = m.keys().find(|k| !["actionType", "category", "details"].contains(&k.as_str())) {
+        return Err(unknown_or_identity(k, "the event"));
+    }
+    let action_type = match m.get("actionType") {
+        Some(Value::String(s)) => check_name("actionType", s)?,
+        _ => return Err(BodyError::Invalid("actionType must be a string".into())),
+    };
+    let category = match m.get("category") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(check_name("category", s)?),
+        Some(_) => return Err(BodyError::Invalid("category must be a string".into())),
+    };
+    let details = match m.get("details") {
+        None | Some(Value::Null) => None,
+        Some(Value::Object(d)) if d.is_empty() => None,
+        Some(Value::Object(d)) => Some(check_details(d, lim)?),
+        Some(_) => return Err(BodyError::Invalid("details must be an object".into())),
+    };
+    Ok(IncomingEvent { action_type, category, details })
+}
+
+/// `[A-Za-z0-9_.:-]`, 1 to [`MAX_NAME_LEN`] characters.
+fn check_name(what: &str, s: &str) -> Result<String, BodyError> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-');
+    if s.is_empty() || s.len() > MAX_NAME_LEN || !s.chars().all(ok_char) {
+        return Err(BodyError::Invalid(format!(
+            "{what} must be 1-{MAX_NAME_LEN} characters of A-Z a-z 0-9 _ . : -"
+        )));
+    }
+    Ok(s.to_owned())
+}
+
+fn check_details(d: &Map<String, Value>, lim: &BodyLimits) -> Result<String, BodyError> {
+    let depth = 1 + d.values().map(depth_of).max().unwrap_or(0);
+    if depth > lim.max_details_depth {
+        return Err(BodyError::Invalid(format!(
+            "details are nested {depth} levels deep, more than {}",
+            lim.max_details_depth
+        )));
+    }
+    let text = serde_json::to_string(d).map_err(|e| BodyError::Invalid(format!("details: {e}")))?;
+    if text.len() > lim.max_details_bytes {
+        return Err(BodyError::TooLarge(format!(
+            "details are {} bytes as JSON, more than {}",
+            text.len(),
+            lim.max_details_bytes
+        )));
+    }
+    Ok(text)
+}
+
+fn depth_of(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => 1 + m.values().map(depth_of).max().unwrap_or(0),
+        Value::Array(a) => 1 + a.iter().map(depth_of).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lim() -> BodyLimits {
+        BodyLimits { max_batch: 3, max_details_bytes: 100, max_details_depth: 3 }
+    }
+
+    #[test]
+    fn single_and_batch() {
+        let one = parse_events(r#"{"actionType":"A","category":"C.1","details":{}}"#, &lim()).unwrap();
+        assert_eq!(one, vec![IncomingEvent { action_type: "A".into(), category: Some("C.1".into()), details: None }]);
+        let many = parse_events(r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"k":[1]}}]}"#, &lim()).unwrap();
+        assert_eq!(many.len(), 2);
+        assert_eq!(many[1].details.as_deref(), Some(r#"{"k":[1]}"#));
+    }
+
+    #[test]
+    fn shape_errors_are_400() {
+        for b in [
+            "", "[]", "1", "{", r#"{"events":{}}"#, r#"{"events":[]}"#, r#"{"events":[1]}"#,
+            r#"{"actionType":""}"#, r#"{"actionType":"a b"}"#, r#"{"actionType":"A","category":5}"#,
+            r#"{"actionType":"A","details":[1]}"#, r#"{"actionType":"A","extra":1}"#,
+            r#"{"events":[{"actionType":"A"}],"trail":"x"}"#,
+        ] {
+            assert!(matches!(parse_events(b, &lim()), Err(BodyError::Invalid(_))), "{b}");
+        }
+        let long = format!(r#"{{"actionType":"{}"}}"#, "A".repeat(MAX_NAME_LEN + 1));
+        assert!(matches!(parse_events(&long, &lim()), Err(BodyError::Invalid(_))));
+        let deep = r#"{"actionType":"A","details":{"a":{"b":{"c":{}}}}}"#;
+        assert!(matches!(parse_events(deep, &lim()), Err(BodyError::Invalid(m)) if m.contains("deep")));
+    }
+
+    #[test]
+    fn size_errors_are_413() {
+        let big = format!(r#"{{"actionType":"A","details":{{"k":"{}"}}}}"#, "x".repeat(200));
+        assert!(matches!(parse_events(&big, &lim()), Err(BodyError::TooLarge(_))));
+        let four = r#"{"events":[{"actionType":"A"},{"actionType":"A"},{"actionType":"A"},{"actionType":"A"}]}"#;
+        assert!(matches!(parse_events(four, &lim()), Err(BodyError::TooLarge(_))));
+    }
+
+    #[test]
+    fn identity_in_body_is_403() {
+        for b in [
+            r#"{"actionType":"A","user":{"uid":"admin"}}"#,
+            r#"{"actionType":"A","userUID":"admin"}"#,
+            r#"{"events":[{"actionType":"A"},{"actionType":"A","userName":"Eve"}]}"#,
+            r#"{"events":[{"actionType":"A"}],"user":{"uid":"admin"}}"#,
+        ] {
+            assert!(matches!(parse_events(b, &lim()), Err(BodyError::NamesUser(_))), "{b}");
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! CORS decisions from an exact-match allow-list (`ALLOWED_ORIGINS`, comma separated). An origin
+//! that is not on the list gets no CORS header at all.
+//!
+//! ```
+//! use neo4j_audit::ingest::cors::Cors;
+//! let cors = Cors::parse("https://app.example, http://127.0.0.1:8080/");
+//! assert!(cors.allows("http://127.0.0.1:8080"));
+//! assert!(!cors.allows("https://evil.example"));
+//! assert!(cors.headers(Some("https://evil.example")).is_empty());
+//! ```
+
+/// Methods the Worker answers.
+pub const ALLOW_METHODS: &str = "GET, POST, OPTIONS";
+/// Request headers a browser may send.
+pub const ALLOW_HEADERS: &str = "Authorization, Content-Type";
+/// How long a browser may cache a preflight answer, in seconds.
+pub const MAX_AGE_SECS: u32 = 600;
+
+/// The allow-list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Cors {
+    origins: Vec<String>,
+}
+
+impl Cors {
+    /// Parses a comma-separated list; entries are trimmed and lose a trailing `/`. `*` is not
+    /// supported on purpose (an audit endpoint should name its callers).
+    pub fn parse(list: &str) -> Self {
+        let origins = list
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty() && o != "*")
+            .collect();
+        Cors { origins }
+    }
+
+    pub fn allows(&self, origin: &str) -> bool {
+        self.origins.iter().any(|o| o == origin)
+    }
+
+    /// Headers for an actual (non-preflight) response.
+    pub fn headers(&self, origin: Option<&str>) -> Vec<(String, String)> {
+        match origin {
+            Some(o) if self.allows(o) => vec![
+                ("Access-Control-Allow-Origin".into(), o.to_owned()),
+                ("Access-Control-Expose-Headers".into(), "Retry-After".into()),
+            ],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Headers for a successful preflight, or `None` when the preflight must fail: origin not
+    /// allowed, a method we do not serve, or a request header outside [`ALLOW_HEADERS`].
+    pub fn preflight(
+        &self,
+        origin: &str,
+        method: Option<&str>,
+        request_headers: Option<&str>,
+    ) -> Option<Vec<(String, String)>> {
+        if !self.allows(origin) {
+            return None;
+        }
+        if !matches!(method, Some("GET" | "POST")) {
+            return None;
+        }
+        let allowed: Vec<String> =
+            ALLOW_HEADERS.split(',').map(|h| h.trim().to_ascii_lowercase()).collect();
+        let asked_ok = request_headers
+            .unwrap_or("")
+            .split(',')
+            .map(|h| h.trim().to_ascii_lowercase())
+            .filter(|h| !h.is_empty())
+            .all(|h| allowed.contains(&h));
+        if !asked_ok {
+            return None;
+        }
+        Some(vec![
+            ("Access-Control-Allow-Origin".into(), origin.to_owned()),
+            ("Access-Control-Allow-Methods".into(), ALLOW_METHODS.into()),
+            ("Access-Control-Allow-Headers".into(), ALLOW_HEADERS.into()),
+            ("Access-Control-Max-Age".into(), MAX_AGE_SECS.to_string()),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn preflight_rules() {
+        let c = Cors::parse("https://a.example");
+        let ok = c.preflight("https://a.example", Some("POST"), Some("content-type, authorization")).unwrap();
+        assert!(ok.iter().any(|(k, v)| k == "Access-Control-Allow-Origin" && v == "https://a.example"));
+        assert!(c.preflight("https://b.example", Some("POST"), None).is_none());
+        assert!(c.preflight("https://a.example", Some("DELETE"), None).is_none());
+        assert!(c.preflight("https://a.example", Some("POST"), Some("x-evil")).is_none());
+        assert!(c.preflight("https://a.example", None, None).is_none());
+    }
+
+    #[test]
+    fn wildcard_and_blanks_are_ignored() {
+        let c = Cors::parse(" *, ,https://a.example/ ");
+        assert!(c.allows("https://a.example"));
+        assert!(!c.allows("*"));
+        assert!(!c.allows("https://x.example"));
+        assert!(Cors::parse("").headers(Some("https://a.example")).is_empty());
+    }
+}

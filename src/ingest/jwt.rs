@@ -1,0 +1,241 @@
+//! JWT (JWS compact, HS256 only) verification: signature in constant time, then `exp`, `nbf` and
+//! the optional `aud` / `iss`, with a configurable clock skew. The verified `sub` is the acting
+//! user's uid and `name` its display name.
+//!
+//! ```
+//! use neo4j_audit::ingest::jwt::{sign_hs256, verify, JwtError, JwtRules};
+//! let rules = JwtRules::new(b"0123456789abcdef0123456789abcdef".to_vec());
+//! let token = sign_hs256(&rules.secret, &serde_json::json!({"sub": "u1", "name": "Ann", "exp": 2_000}));
+//! let who = verify(&token, &rules, 1_000).unwrap();
+//! assert_eq!((who.sub.as_str(), who.name.as_deref()), ("u1", Some("Ann")));
+//! assert_eq!(verify(&token, &rules, 3_000).unwrap_err(), JwtError::Expired);
+//! ```
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Longest token accepted, in bytes (a guard before any decoding).
+pub const MAX_TOKEN_LEN: usize = 8192;
+/// Longest `sub` / `name` accepted, in bytes.
+pub const MAX_CLAIM_LEN: usize = 1024;
+
+/// What a token must satisfy.
+#[derive(Clone)]
+pub struct JwtRules {
+    pub secret: Vec<u8>,
+    /// When set, `aud` (a string or an array of strings) must contain it.
+    pub audience: Option<String>,
+    /// When set, `iss` must equal it.
+    pub issuer: Option<String>,
+    /// Tolerated clock difference, in seconds, for `exp` and `nbf`.
+    pub leeway_secs: i64,
+}
+
+impl std::fmt::Debug for JwtRules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtRules")
+            .field("secret", &"***")
+            .field("audience", &self.audience)
+            .field("issuer", &self.issuer)
+            .field("leeway_secs", &self.leeway_secs)
+            .finish()
+    }
+}
+
+impl JwtRules {
+    /// Rules with no audience or issuer check and a 60 s leeway.
+    pub fn new(secret: Vec<u8>) -> Self {
+        JwtRules { secret, audience: None, issuer: None, leeway_secs: 60 }
+    }
+}
+
+/// The verified identity.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub sub: String,
+    pub name: Option<String>,
+}
+
+/// Why a token was refused. The text is safe to return to the caller: it never quotes the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwtError {
+    #[error("token is not a well-formed JWS compact serialisation")]
+    Malformed,
+    #[error("token algorithm {0:?} is not accepted (only HS256)")]
+    UnsupportedAlg(String),
+    #[error("token signature is invalid")]
+    BadSignature,
+    #[error("token has expired")]
+    Expired,
+    #[error("token is not valid yet")]
+    NotYetValid,
+    #[error("token has no numeric exp claim")]
+    MissingExp,
+    #[error("token audience does not match")]
+    WrongAudience,
+    #[error("token issuer does not match")]
+    WrongIssuer,
+    #[error("token has no usable sub claim")]
+    BadSubject,
+}
+
+/// Verifies `token` at `now_secs` (Unix seconds).
+pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, JwtError> {
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(JwtError::Malformed);
+    }
+    let mut parts = token.split('.');
+    let (Some(h64), Some(p64), Some(s64), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JwtError::Malformed);
+    };
+    let header: Value = decode_json(h64)?;
+    let alg = header.get("alg").and_then(Value::as_str).ok_or(JwtError::Malformed)?;
+    if alg != "HS256" {
+        return Err(JwtError::UnsupportedAlg(alg.chars().take(16).collect()));
+    }
+    // Extensions we do not understand must not be ignored (RFC 7515 §4.1.11).
+    if header.get("crit").is_some() {
+        return Err(JwtError::Malformed);
+    }
+    let sig = URL_SAFE_NO_PAD.decode(s64).map_err(|_| JwtError::Malformed)?;
+    let mut mac = HmacSha256::new_from_slice(&rules.secret).map_err(|_| JwtError::BadSignature)?;
+    mac.update(h64.as_bytes());
+    mac.update(b".");
+    mac.update(p64.as_bytes());
+    // Constant-time comparison.
+    mac.verify_slice(&sig).map_err(|_| JwtError::BadSignature)?;
+
+    let claims: Value = decode_json(p64)?;
+    let exp = claims.get("exp").and_then(Value::as_f64).ok_or(JwtError::MissingExp)?;
+    let now = now_secs as f64;
+    let leeway = rules.leeway_secs.max(0) as f64;
+    if now >= exp + leeway {
+        return Err(JwtError::Expired);
+    }
+    if let Some(nbf) = claims.get("nbf") {
+        let nbf = nbf.as_f64().ok_or(JwtError::Malformed)?;
+        if now + leeway < nbf {
+            return Err(JwtError::NotYetValid);
+        }
+    }
+    if let Some(want) = &rules.audience {
+        let ok = match claims.get("aud") {
+            Some(Value::String(a)) => a == want,
+            Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(want)),
+            _ => false,
+        };
+        if !ok {
+            return Err(JwtError::WrongAudience);
+        }
+    }
+    if let Some(want) = &rules.issuer {
+        if claims.get("iss").and_then(Value::as_str) != Some(want.as_str()) {
+            return Err(JwtError::WrongIssuer);
+        }
+    }
+    let sub = claims.get("sub").and_then(Value::as_str).ok_or(JwtError::BadSubject)?;
+    if sub.trim().is_empty() || sub.len() > MAX_CLAIM_LEN || sub.chars().any(char::is_control) {
+        return Err(JwtError::BadSubject);
+    }
+    let name = match claims.get("name") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(n)) if n.len() <= MAX_CLAIM_LEN => Some(n.clone()),
+        Some(_) => return Err(JwtError::Malformed),
+    };
+    Ok(Identity { sub: sub.to_owned(), name })
+}
+
+fn decode_json(part: &str) -> Result<Value, JwtError> {
+    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| JwtError::Malformed)?;
+    match serde_json::from_slice(&bytes) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        _ => Err(JwtError::Malformed),
+    }
+}
+
+/// Signs `claims` as an HS256 JWT. For tests, tools and the README; the Worker only verifies.
+pub fn sign_hs256(secret: &[u8], claims: &Value) -> String {
+    let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let p = URL_SAFE_NO_PAD.encode(claims.to_string());
+    let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(format!("{h}.{p}").as_bytes());
+    let s = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    format!("{h}.{p}.{s}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const KEY: &[u8] = b"test-secret-test-secret-test-secret!";
+
+    fn rules() -> JwtRules {
+        JwtRules::new(KEY.to_vec())
+    }
+
+    #[test]
+    fn accepts_valid_and_reads_claims() {
+        let t = sign_hs256(KEY, &json!({"sub": "u-1", "name": "Ann", "exp": 1000, "nbf": 900}));
+        assert_eq!(verify(&t, &rules(), 950).unwrap(), Identity { sub: "u-1".into(), name: Some("Ann".into()) });
+    }
+
+    #[test]
+    fn time_claims_with_leeway() {
+        let mut r = rules();
+        r.leeway_secs = 10;
+        let t = sign_hs256(KEY, &json!({"sub": "u", "exp": 1000, "nbf": 500}));
+        assert!(verify(&t, &r, 1009).is_ok());
+        assert_eq!(verify(&t, &r, 1010).unwrap_err(), JwtError::Expired);
+        assert!(verify(&t, &r, 490).is_ok());
+        assert_eq!(verify(&t, &r, 489).unwrap_err(), JwtError::NotYetValid);
+        let no_exp = sign_hs256(KEY, &json!({"sub": "u"}));
+        assert_eq!(verify(&no_exp, &r, 0).unwrap_err(), JwtError::MissingExp);
+    }
+
+    #[test]
+    fn refuses_other_keys_and_tampering() {
+        let t = sign_hs256(b"another-key-another-key-another-k", &json!({"sub": "u", "exp": 9e9}));
+        assert_eq!(verify(&t, &rules(), 0).unwrap_err(), JwtError::BadSignature);
+        let good = sign_hs256(KEY, &json!({"sub": "u", "exp": 9e9}));
+        let forged_payload = URL_SAFE_NO_PAD.encode(json!({"sub": "admin", "exp": 9e9}).to_string());
+        let parts: Vec<&str> = good.split('.').collect();
+        let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
+        assert_eq!(verify(&forged, &rules(), 0).unwrap_err(), JwtError::BadSignature);
+    }
+
+    #[test]
+    fn refuses_alg_none_and_others() {
+        let p = URL_SAFE_NO_PAD.encode(json!({"sub": "u", "exp": 9e9}).to_string());
+        for alg in ["none", "None", "HS384", "RS256", "hs256"] {
+            let h = URL_SAFE_NO_PAD.encode(json!({"alg": alg}).to_string());
+            for t in [format!("{h}.{p}."), format!("{h}.{p}.AAAA")] {
+                assert!(matches!(verify(&t, &rules(), 0), Err(JwtError::UnsupportedAlg(_))), "{alg}");
+            }
+        }
+        for bad in ["", "a.b", "a.b.c.d", "!!.!!.!!", &"a".repeat(MAX_TOKEN_LEN + 1)] {
+            assert_eq!(verify(bad, &rules(), 0).unwrap_err(), JwtError::Malformed, "{bad}");
+        }
+    }
+
+    #[test]
+    fn audience_issuer_subject() {
+        let mut r = rules();
+        r.audience = Some("audit".into());
+        r.issuer = Some("https://idp".into());
+        let ok = sign_hs256(KEY, &json!({"sub": "u", "exp": 9e9, "aud": ["x", "audit"], "iss": "https://idp"}));
+        assert!(verify(&ok, &r, 0).is_ok());
+        let aud = sign_hs256(KEY, &json!({"sub": "u", "exp": 9e9, "aud": "other", "iss": "https://idp"}));
+        assert_eq!(verify(&aud, &r, 0).unwrap_err(), JwtError::WrongAudience);
+        let iss = sign_hs256(KEY, &json!({"sub": "u", "exp": 9e9, "aud": "audit", "iss": "evil"}));
+        assert_eq!(verify(&iss, &r, 0).unwrap_err(), JwtError::WrongIssuer);
+        let sub = sign_hs256(KEY, &json!({"sub": " ", "exp": 9e9}));
+        assert_eq!(verify(&sub, &rules(), 0).unwrap_err(), JwtError::BadSubject);
+    }
+}

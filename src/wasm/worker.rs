@@ -1,0 +1,128 @@
+//! The Cloudflare Worker entry: `handleIngest(request, env)` adapts workerd's `Request`, `env`
+//! (vars, secrets, the `RATE_LIMITER` binding) and `Response` to [`crate::ingest::handle`]. No
+//! decision is made here.
+//!
+//! ```js
+//! import { initSync, handleIngest } from "../pkg/neo4j_audit.js";
+//! import wasm from "../pkg/neo4j_audit_bg.wasm";
+//! initSync({ module: wasm });
+//! export default { fetch: (request, env) => handleIngest(request, env) };
+//! ```
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::ingest::{self, Io, ReadError, Request, Response, Settings};
+use crate::AuditLogger;
+
+/// Name of the rate-limiting binding in `wrangler.toml`.
+const RATE_LIMITER: &str = "RATE_LIMITER";
+
+/// Request headers the handler reads.
+const HEADERS: [&str; 6] = [
+    "Origin",
+    "Authorization",
+    "Content-Type",
+    "Content-Length",
+    "Access-Control-Request-Method",
+    "Access-Control-Request-Headers",
+];
+
+thread_local! {
+    /// One logger per isolate and configuration, so the schema statements run once, not per request.
+    static LOGGER: RefCell<Option<Rc<AuditLogger>>> = const { RefCell::new(None) };
+}
+
+/// Serves one Worker request. Resolves to a `Response` for every input.
+#[wasm_bindgen(js_name = handleIngest)]
+pub async fn handle_ingest(request: web_sys::Request, env: JsValue) -> Result<web_sys::Response, JsValue> {
+    let get = |k: &str| Reflect::get(&env, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
+    let settings = Settings::from_env(get);
+    let req = Request {
+        method: request.method(),
+        path: url::Url::parse(&request.url()).map(|u| u.path().to_owned()).unwrap_or_default(),
+        headers: HEADERS
+            .iter()
+            .filter_map(|h| request.headers().get(h).ok().flatten().map(|v| ((*h).to_owned(), v)))
+            .collect(),
+    };
+    let store = settings.neo4j.as_ref().ok().and_then(|c| logger_for(c));
+    let io = WorkerIo { request: &request, env: &env };
+    let now_secs = crate::event::now_millis() / 1000;
+    let resp = ingest::handle(&req, &settings, now_secs, &io, store.as_deref()).await;
+    to_js(&resp)
+}
+
+fn logger_for(config: &crate::Config) -> Option<Rc<AuditLogger>> {
+    LOGGER.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if let Some(l) = slot.as_ref().filter(|l| l.config() == config) {
+            return Some(l.clone());
+        }
+        let l = Rc::new(AuditLogger::new(config.clone()).ok()?);
+        *slot = Some(l.clone());
+        Some(l)
+    })
+}
+
+fn to_js(resp: &Response) -> Result<web_sys::Response, JsValue> {
+    let headers = web_sys::Headers::new()?;
+    for (k, v) in &resp.headers {
+        headers.append(k, v)?;
+    }
+    let init = web_sys::ResponseInit::new();
+    init.set_status(resp.status);
+    init.set_headers(&headers);
+    let body = (!resp.body.is_empty()).then_some(resp.body.as_str());
+    web_sys::Response::new_with_opt_str_and_init(body, &init)
+}
+
+struct WorkerIo<'a> {
+    request: &'a web_sys::Request,
+    env: &'a JsValue,
+}
+
+impl Io for WorkerIo<'_> {
+    async fn read_body(&self, limit: usize) -> Result<String, ReadError> {
+        let failed = |_| ReadError::Failed("the body is not readable text".into());
+        let text = JsFuture::from(self.request.text().map_err(failed)?).await.map_err(failed)?;
+        let text = text.as_string().ok_or(ReadError::Failed("the body is not text".into()))?;
+        if text.len() > limit {
+            return Err(ReadError::TooLarge);
+        }
+        Ok(text)
+    }
+
+    async fn rate_limit(&self, key: &str) -> Result<bool, String> {
+        let missing = || format!("the {RATE_LIMITER} binding is missing");
+        let binding = Reflect::get(self.env, &JsValue::from_str(RATE_LIMITER)).map_err(|_| missing())?;
+        if !binding.is_object() {
+            return Err(missing());
+        }
+        let limit: Function = Reflect::get(&binding, &JsValue::from_str("limit"))
+            .ok()
+            .and_then(|f| f.dyn_into().ok())
+            .ok_or_else(missing)?;
+        let arg = Object::new();
+        Reflect::set(&arg, &JsValue::from_str("key"), &JsValue::from_str(key)).map_err(|_| missing())?;
+        let promise: Promise = limit
+            .call1(&binding, &arg)
+            .ok()
+            .and_then(|p| p.dyn_into().ok())
+            .ok_or_else(|| "limit() did not return a promise".to_owned())?;
+        let outcome = JsFuture::from(promise).await.map_err(|_| "limit() rejected".to_owned())?;
+        Reflect::get(&outcome, &JsValue::from_str("success"))
+            .ok()
+            .and_then(|s| s.as_bool())
+            .ok_or_else(|| "limit() answered without success".to_owned())
+    }
+
+    fn log(&self, line: &str) {
+        web_sys::console::error_1(&JsValue::from_str(line));
+    }
+}
