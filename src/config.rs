@@ -233,20 +233,20 @@ impl Config {
     /// Checks every field; the first problem found is the error.
     pub fn validate(&self) -> Result<(), AuditError> {
         let bad = |m: String| Err(AuditError::InvalidConfig(m));
-        let url = match url::Url::parse(&self.url) {
+        let url = match crate::urlcheck::parse(&self.url) {
             Ok(u) => u,
             Err(e) => return bad(format!("url is not a valid URL ({e})")),
         };
-        if url.scheme() != "http" && url.scheme() != "https" {
-            return bad(format!("url must be http or https, not {:?}", url.scheme()));
+        if url.scheme != "http" && url.scheme != "https" {
+            return bad(format!("url must be http or https, not {:?}", url.scheme));
         }
-        if !url.username().is_empty() || url.password().is_some() {
+        if url.has_credentials {
             return bad("url must not carry credentials; use username/password or token".into());
         }
-        if url.query().is_some() || url.fragment().is_some() {
+        if url.has_query_or_fragment {
             return bad("url must not have a query or fragment".into());
         }
-        if url.host_str().is_none_or(str::is_empty) {
+        if url.host.is_empty() {
             return bad("url has no host".into());
         }
         if !is_database_name(&self.database) {

@@ -22,6 +22,7 @@ pub mod redact;
 pub mod retry;
 pub mod stats;
 pub mod transport;
+mod urlcheck;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -2,8 +2,10 @@
 //! every platform; the back end is chosen by `cfg` (reqwest's native client natively, reqwest's
 //! `fetch` binding on wasm).
 
+#[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
 use futures::future::{select, Either};
 
+#[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
 use crate::error::AuditError;
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -15,6 +17,12 @@ pub use native::sleep_ms;
 mod wasm;
 #[cfg(target_arch = "wasm32")]
 pub use wasm::sleep_ms;
+
+// Feature `fetch` on wasm: the global `fetch` through web-sys instead of reqwest (much smaller).
+#[cfg(all(target_arch = "wasm32", feature = "fetch"))]
+mod fetch;
+#[cfg(all(target_arch = "wasm32", feature = "fetch"))]
+pub use fetch::Transport;
 
 /// A POST of a JSON body.
 #[derive(Debug, Clone)]
@@ -34,11 +42,13 @@ pub struct HttpResponse {
 }
 
 /// Sends requests; cheap to clone (reqwest's client is reference-counted).
+#[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
 #[derive(Debug, Clone, Default)]
 pub struct Transport {
     client: reqwest::Client,
 }
 
+#[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
 impl Transport {
     pub fn new() -> Self {
         Transport { client: reqwest::Client::new() }
@@ -71,6 +81,7 @@ impl Transport {
     }
 }
 
+#[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
 fn net_error(e: reqwest::Error) -> AuditError {
     // reqwest's message names the URL, which validation keeps free of credentials.
     let mut msg = e.to_string();

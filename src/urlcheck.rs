@@ -1,0 +1,63 @@
+//! The parts of a URL that configuration validation checks. Natively the `url` crate parses it; on
+//! wasm with feature `fetch`, the host's own WHATWG `URL` does (the standard the `url` crate
+//! implements), which keeps the `url` and `idna` crates — and their Unicode tables — out of the
+//! package.
+//!
+//! ```
+//! # // urlcheck is private; the same checks run through Config::validate:
+//! use neo4j_audit::Config;
+//! assert!(Config::new("http://127.0.0.1:7474").validate().is_ok());
+//! assert!(Config::new("ftp://h").validate().is_err());
+//! ```
+
+/// What validation needs to know about a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UrlParts {
+    /// Lower-case, without the colon.
+    pub scheme: String,
+    pub has_credentials: bool,
+    pub has_query_or_fragment: bool,
+    pub host: String,
+}
+
+/// Parses `s` as an absolute URL; the error text says why it is not one.
+#[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
+pub(crate) fn parse(s: &str) -> Result<UrlParts, String> {
+    let u = url::Url::parse(s).map_err(|e| e.to_string())?;
+    Ok(UrlParts {
+        scheme: u.scheme().to_owned(),
+        has_credentials: !u.username().is_empty() || u.password().is_some(),
+        has_query_or_fragment: u.query().is_some() || u.fragment().is_some(),
+        host: u.host_str().unwrap_or_default().to_owned(),
+    })
+}
+
+/// Parses `s` as an absolute URL with the host's `URL`; the error text says why it is not one.
+#[cfg(all(target_arch = "wasm32", feature = "fetch"))]
+pub(crate) fn parse(s: &str) -> Result<UrlParts, String> {
+    let u = web_sys::Url::new(s).map_err(|_| "invalid URL".to_owned())?;
+    let scheme = u.protocol();
+    Ok(UrlParts {
+        scheme: scheme.trim_end_matches(':').to_owned(),
+        has_credentials: !u.username().is_empty() || !u.password().is_empty(),
+        // `search`/`hash` are "" both for none and for a bare "?"/"#"; the raw text settles it.
+        has_query_or_fragment: !u.search().is_empty() || !u.hash().is_empty() || s.contains(['?', '#']),
+        host: u.hostname(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts() {
+        let p = parse("HTTP://u:p@Example.com:7474/x?q#f").unwrap();
+        assert_eq!(p.scheme, "http");
+        assert!(p.has_credentials && p.has_query_or_fragment);
+        assert_eq!(p.host, "example.com");
+        let p = parse("https://127.0.0.1:7473").unwrap();
+        assert!(!p.has_credentials && !p.has_query_or_fragment);
+        assert!(parse("nope").is_err());
+    }
+}
