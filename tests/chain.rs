@@ -1,0 +1,203 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Tamper evidence against the real Neo4j: events are chained as written; editing, deleting,
+//! inserting and reordering nodes directly in the database is found, at exactly those nodes.
+
+mod common;
+
+use common::*;
+use neo4j_audit::chain::{event_hash, BreakKind, GENESIS};
+use neo4j_audit::read::VerifyQuery;
+use neo4j_audit::{AuditLogger, User};
+use serde_json::{json, Value};
+
+/// A logger with `n` events written one after the other; returns it and the events' UIDs by seq.
+async fn chained(prefix: &str, n: usize) -> (AuditLogger, Vec<String>) {
+    let logger = AuditLogger::new(config(prefix)).unwrap();
+    let mut uids = Vec::new();
+    for i in 0..n {
+        let u = User::new(format!("user-{}", i % 2), Some("Ann"));
+        let ev = logger
+            .try_log_user_action(Some(&u), "DOCUMENT_VIEWED", Some("DOCUMENT_MANAGEMENT"), Some(&json!({"i": i})))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(ev.seq, Some(i as u64));
+        uids.push(ev.uid);
+    }
+    (logger, uids)
+}
+
+async fn verify(logger: &AuditLogger) -> neo4j_audit::chain::VerifyReport {
+    logger.verify_trail(&VerifyQuery::default()).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[tokio::test]
+async fn stored_chain_is_intact_and_matches_the_head() {
+    let (logger, uids) = chained("chain-ok", 6).await;
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(ev) RETURN ev.UID, ev.seq, ev.prevHash, ev.hash, ev.streamId ORDER BY ev.seq",
+        json!({"t": logger.config().trail}),
+    )
+    .await;
+    assert_eq!(rows.len(), 6);
+    let head = logger.chain_head();
+    assert_eq!(rows[0][2], json!(GENESIS));
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r[0], json!(uids[i]));
+        assert_eq!(r[1], json!(i));
+        assert_eq!(r[4], json!(head.stream_id));
+        if i > 0 {
+            assert_eq!(r[2], rows[i - 1][3], "prevHash links to the previous hash");
+        }
+    }
+    assert_eq!(rows[5][3], json!(head.head));
+    assert_eq!(head.next_seq, 6);
+
+    let report = verify(&logger).await;
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.checked, 6);
+    assert_eq!(report.streams.len(), 1);
+    let s = &report.streams[0];
+    assert_eq!(s.stream_id, head.stream_id);
+    assert_eq!((s.head_seq, s.head_hash.as_deref()), (Some(5), Some(head.head.as_str())));
+}
+
+#[tokio::test]
+async fn an_edited_field_is_found_at_that_event() {
+    let (logger, uids) = chained("chain-edit", 6).await;
+    cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.userName = 'Mallory'", json!({"u": uids[3]})).await;
+    let report = verify(&logger).await;
+    assert!(!report.ok);
+    let b = report.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 3, Some(uids[3].as_str())), "{b:?}");
+
+    // Editing the timestamp is found too (the hash covers epoch milliseconds).
+    let (logger, uids) = chained("chain-edit-ts", 3).await;
+    cypher(
+        "MATCH (ev:AuditEvent {UID: $u}) SET ev.timestamp = ev.timestamp + duration({seconds: 1})",
+        json!({"u": uids[1]}),
+    )
+    .await;
+    let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.uid.as_deref()), (BreakKind::Edited, Some(uids[1].as_str())));
+}
+
+#[tokio::test]
+async fn a_deleted_event_is_a_seq_gap() {
+    let (logger, uids) = chained("chain-delete", 6).await;
+    cypher("MATCH (ev:AuditEvent {UID: $u}) DETACH DELETE ev", json!({"u": uids[2]})).await;
+    let report = verify(&logger).await;
+    let b = report.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq), (BreakKind::Deleted, 2), "{b:?}");
+    assert_eq!(b.uid.as_deref(), Some(uids[3].as_str()), "the first event after the gap");
+    assert_eq!(report.checked, 5);
+
+    // Deleting the first event: the stream no longer starts at seq 0.
+    let (logger, uids) = chained("chain-delete-first", 3).await;
+    cypher("MATCH (ev:AuditEvent {UID: $u}) DETACH DELETE ev", json!({"u": uids[0]})).await;
+    let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq), (BreakKind::Deleted, 0));
+}
+
+#[tokio::test]
+async fn an_inserted_event_is_found() {
+    // A copy of event 4 with another UID and other details, claiming the same seq.
+    let (logger, uids) = chained("chain-insert", 6).await;
+    let trail = logger.config().trail.clone();
+    cypher(
+        "MATCH (t:AuditTrail {name: $t})-[:HAS_EVENT]->(orig:AuditEvent {UID: $u}) \
+         CREATE (t)-[:HAS_EVENT]->(fake:AuditEvent) \
+         SET fake = orig {.*, UID: 'intruder-' + $u, details: '{\"i\":99}'}",
+        json!({"t": trail, "u": uids[4]}),
+    )
+    .await;
+    let report = verify(&logger).await;
+    let b = report.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq), (BreakKind::Inserted, 4), "{b:?}");
+    assert_eq!(b.uid, Some(format!("intruder-{}", uids[4])), "the genuine event is kept, the intruder named");
+
+    // An event without any chain fields.
+    let (logger, _) = chained("chain-insert-bare", 2).await;
+    cypher(
+        "MATCH (t:AuditTrail {name: $t}) CREATE (t)-[:HAS_EVENT]->(:AuditEvent {UID: 'bare-' + $t, eventType: 'X', timestamp: datetime()})",
+        json!({"t": logger.config().trail}),
+    )
+    .await;
+    let report = verify(&logger).await;
+    assert!(!report.ok);
+    assert!(report.streams[0].ok, "the chained stream itself is intact");
+    assert_eq!(report.unchained, 1);
+    assert_eq!(report.unchained_uids, vec![format!("bare-{}", logger.config().trail)]);
+}
+
+#[tokio::test]
+async fn reordered_events_are_found_even_when_rehashed() {
+    // Swap seq 2 and 3 and give each a hash that matches its new fields: each event is
+    // self-consistent, but event 3's prevHash no longer is the hash of the new event 2.
+    let (logger, uids) = chained("chain-reorder", 5).await;
+    let rows = cypher(
+        "MATCH (ev:AuditEvent) WHERE ev.UID IN $u \
+         RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis, ev.userUID, ev.userName, \
+         ev.details, ev.streamId, ev.seq, ev.prevHash",
+        json!({"u": [uids[2], uids[3]]}),
+    )
+    .await;
+    for r in rows {
+        let new_seq = if r[0] == json!(uids[2]) { 3 } else { 2 };
+        let mut ev = neo4j_audit::AuditEvent::build(None, "X", None, None, 10).unwrap();
+        let s = |v: &Value| v.as_str().map(str::to_owned);
+        ev.uid = s(&r[0]).unwrap();
+        ev.event_type = s(&r[1]).unwrap();
+        ev.event_category = s(&r[2]).unwrap();
+        ev.ts = r[3].as_i64().unwrap();
+        ev.user_uid = s(&r[4]);
+        ev.user_name = s(&r[5]);
+        ev.details = s(&r[6]);
+        ev.stream_id = s(&r[7]);
+        ev.seq = Some(new_seq);
+        let hash = event_hash(&ev, r[9].as_str().unwrap());
+        cypher(
+            "MATCH (ev:AuditEvent {UID: $u}) SET ev.seq = $seq, ev.hash = $hash",
+            json!({"u": ev.uid, "seq": new_seq, "hash": hash}),
+        )
+        .await;
+    }
+    let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Reordered, 2, Some(uids[3].as_str())), "{b:?}");
+}
+
+#[tokio::test]
+async fn streams_are_verified_separately_and_can_be_filtered() {
+    // Two loggers on one trail: two streams; damage in one leaves the other intact.
+    let (a, a_uids) = chained("chain-streams", 3).await;
+    let mut cfg = config("unused");
+    cfg.trail = a.config().trail.clone();
+    let b = AuditLogger::new(cfg).unwrap();
+    for _ in 0..4 {
+        assert!(b.log_user_action(None, "SYSTEM", None, None).await, "{:?}", b.last_error());
+    }
+    cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.details = '{}'", json!({"u": a_uids[1]})).await;
+    let report = verify(&a).await;
+    assert_eq!(report.streams.len(), 2);
+    assert_eq!(report.checked, 7);
+    let sa = report.streams.iter().find(|s| s.stream_id == a.chain_head().stream_id).unwrap();
+    let sb = report.streams.iter().find(|s| s.stream_id == b.chain_head().stream_id).unwrap();
+    assert_eq!(sa.first_break.as_ref().map(|x| (x.kind, x.seq)), Some((BreakKind::Edited, 1)));
+    assert!(sb.ok && sb.checked == 4 && sb.head_hash.as_deref() == Some(b.chain_head().head.as_str()));
+
+    let only_b = b
+        .verify_trail(&VerifyQuery { stream_id: Some(b.chain_head().stream_id), since: None })
+        .await
+        .unwrap();
+    assert!(only_b.ok && only_b.streams.len() == 1 && only_b.checked == 4, "{only_b:?}");
+
+    // A `since` window starting after the damaged event of stream a sees both streams intact.
+    let rows = cypher(
+        "MATCH (ev:AuditEvent {UID: $u}) RETURN ev.timestamp.epochMillis",
+        json!({"u": a_uids[2]}),
+    )
+    .await;
+    let since = rows[0][0].as_i64().unwrap();
+    let window = a.verify_trail(&VerifyQuery { stream_id: None, since: Some(since) }).await.unwrap();
+    assert!(window.streams.iter().all(|s| s.ok), "{window:?}");
+    assert!(window.checked >= 1 && window.checked < 7);
+}
