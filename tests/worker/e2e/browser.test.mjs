@@ -1,0 +1,155 @@
+// End to end, all real: a page in headless Chromium (served from its own origin) → `wrangler dev`
+// (workerd running worker/index.js + pkg/) → the real Neo4j, read back independently.
+// Run by scripts/test-worker with `node --test`.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { signJwt, nowSecs } from "../jwt.mjs";
+
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+const NEO4J = {
+  url: process.env.NEO4J_URL ?? "http://127.0.0.1:7474",
+  user: process.env.NEO4J_USER ?? "neo4j",
+  password: process.env.NEO4J_PASSWORD ?? "neo4j-audit-dev",
+};
+const SECRET = randomBytes(32).toString("base64url");
+const TRAIL = `worker-e2e-${randomUUID()}`;
+
+let dev, browser, allowedPage, otherPage, workerUrl, tmp;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+/** A static page on its own origin; the test drives fetch() from it. */
+async function servePage() {
+  const server = createServer((req, res) => {
+    res.writeHead(200, { "Content-Type": "text/html" });
+    res.end("<!doctype html><title>audit e2e</title><p>page</p>");
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+async function cypher(statement, parameters = {}) {
+  const r = await fetch(`${NEO4J.url}/db/neo4j/tx/commit`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Basic ${btoa(`${NEO4J.user}:${NEO4J.password}`)}` },
+    body: JSON.stringify({ statements: [{ statement, parameters }] }),
+  });
+  const j = await r.json();
+  assert.deepEqual(j.errors, []);
+  return j.results[0].data.map((d) => d.row);
+}
+
+async function waitReady(url, ms) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try { if ((await fetch(url)).status < 500) return; } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`wrangler dev not ready at ${url}`);
+}
+
+before(async () => {
+  allowedPage = await servePage();
+  otherPage = await servePage();
+  const port = await freePort();
+  const inspector = await freePort();
+  workerUrl = `http://127.0.0.1:${port}`;
+  // Secrets through an env file in a private temp dir (never on the command line).
+  tmp = mkdtempSync(join(tmpdir(), "audit-e2e-"));
+  const envFile = join(tmp, "worker.env");
+  writeFileSync(envFile, [
+    `AUDIT_JWT_SECRET=${SECRET}`, `NEO4J_URL=${NEO4J.url}`, `NEO4J_USER=${NEO4J.user}`,
+    `NEO4J_PASSWORD=${NEO4J.password}`, `AUDIT_TRAIL=${TRAIL}`, `ALLOWED_ORIGINS=${allowedPage.origin}`, "",
+  ].join("\n"), { mode: 0o600 });
+  dev = spawn("npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(port),
+    "--inspector-port", String(inspector), "--env-file", envFile, "--show-interactive-dev-session=false"], {
+    cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false",
+      WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true",
+      XDG_CONFIG_HOME: join(ROOT, ".cache/xdg"), WRANGLER_LOG_PATH: join(ROOT, ".cache/wrangler-logs") },
+  });
+  let log = "";
+  dev.stdout.on("data", (d) => { log += d; });
+  dev.stderr.on("data", (d) => { log += d; });
+  try { await waitReady(`${workerUrl}/v1/health`, 60_000); } catch (e) { console.error(log); throw e; }
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (dev?.pid) { try { process.kill(-dev.pid, "SIGTERM"); } catch {} }
+  allowedPage?.server.close();
+  otherPage?.server.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+/** fetch() from a page on `origin`; returns {status, body} or {error}. */
+async function postFromPage(origin, token, body) {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${origin}/`);
+    return await page.evaluate(async ({ url, token, body }) => {
+      try {
+        const r = await fetch(`${url}/v1/events`, {
+          method: "POST",
+          headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+          body: JSON.stringify(body),
+        });
+        return { status: r.status, body: await r.json() };
+      } catch (e) {
+        return { error: String(e) };
+      }
+    }, { url: workerUrl, token, body });
+  } finally {
+    await page.close();
+  }
+}
+
+test("a page on an allowed origin posts through the Worker; Neo4j holds the event with the token's user", async () => {
+  const sub = `e2e-user-${randomUUID()}`;
+  const token = await signJwt(SECRET, { sub, name: "Browser User", exp: nowSecs() + 300 });
+  const r = await postFromPage(allowedPage.origin, token, { actionType: "E2E_CLICK", details: { button: "save" } });
+  assert.equal(r.status, 201, JSON.stringify(r));
+  // Reading the answer at all proves the preflight and the CORS headers were right (scripts
+  // cannot see Access-Control-Allow-Origin itself; the other-origin test shows the failure).
+  const rows = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent {UID: $uid}) RETURN e.eventType, e.userUID, e.userName, e.details",
+    { trail: TRAIL, uid: r.body.uids[0] },
+  );
+  assert.deepEqual(rows, [["E2E_CLICK", sub, "Browser User", JSON.stringify({ button: "save" })]]);
+});
+
+test("a page on another origin is stopped by CORS and nothing is written", async () => {
+  const sub = `e2e-other-${randomUUID()}`;
+  const token = await signJwt(SECRET, { sub, exp: nowSecs() + 300 });
+  const r = await postFromPage(otherPage.origin, token, { actionType: "E2E_FOREIGN" });
+  assert.ok(r.error, `expected a CORS failure, got ${JSON.stringify(r)}`);
+  const rows = await cypher("MATCH (e:AuditEvent {userUID: $sub}) RETURN count(e)", { sub });
+  assert.deepEqual(rows, [[0]]);
+});
+
+test("a forged user in the body is refused from the browser too", async () => {
+  const sub = `e2e-forger-${randomUUID()}`;
+  const token = await signJwt(SECRET, { sub, exp: nowSecs() + 300 });
+  const r = await postFromPage(allowedPage.origin, token, { actionType: "E2E_FORGED", user: { uid: "admin" } });
+  assert.equal(r.status, 403);
+  assert.equal(r.body.error, "forbidden");
+  const rows = await cypher("MATCH (e:AuditEvent) WHERE e.userUID IN [$sub, 'admin'] AND e.eventType = 'E2E_FORGED' RETURN count(e)", { sub });
+  assert.deepEqual(rows, [[0]]);
+});

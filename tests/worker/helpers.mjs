@@ -1,0 +1,54 @@
+// Helpers for the in-workerd tests: the Worker's fetch with a per-test environment, tokens, and
+// an independent read-back from the real Neo4j.
+import { env } from "cloudflare:test";
+import worker from "../../worker/index.js";
+import { signJwt, nowSecs } from "./jwt.mjs";
+
+export const BASE = "https://audit.example";
+
+export const unique = (p) => `${p}-${crypto.randomUUID()}`;
+
+/** Calls the Worker with `env` plus `overrides` (e.g. a unique AUDIT_TRAIL). */
+export function call(path, init = {}, overrides = {}) {
+  return worker.fetch(new Request(`${BASE}${path}`, init), { ...env, ...overrides });
+}
+
+/** A valid token for `sub` (claims may override anything). */
+export function token(sub, claims = {}, secret = env.AUDIT_JWT_SECRET) {
+  return signJwt(secret, {
+    sub, name: `Name of ${sub}`, aud: "neo4j-audit", iss: "https://idp.example", exp: nowSecs() + 300, ...claims,
+  });
+}
+
+/** A JSON POST to /v1/events. */
+export async function post(body, { tok, headers = {}, overrides = {} } = {}) {
+  const h = { "Content-Type": "application/json", ...headers };
+  if (tok) h.Authorization = `Bearer ${tok}`;
+  return call("/v1/events", { method: "POST", headers: h, body: typeof body === "string" ? body : JSON.stringify(body) }, overrides);
+}
+
+/** Runs Cypher on the real Neo4j, independently of the Worker; returns rows. */
+export async function cypher(statement, parameters = {}) {
+  const r = await fetch(`${env.NEO4J_URL}/db/neo4j/tx/commit`, {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/json",
+      Authorization: `Basic ${btoa(`${env.NEO4J_USER}:${env.NEO4J_PASSWORD}`)}`,
+    },
+    body: JSON.stringify({ statements: [{ statement, parameters }] }),
+  });
+  const j = await r.json();
+  if (j.errors?.length) throw new Error(`cypher failed: ${JSON.stringify(j.errors)}`);
+  return j.results[0].data.map((d) => d.row);
+}
+
+/** Every event of `trail`, oldest first, as objects. */
+export async function trailEvents(trail) {
+  const rows = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) " +
+      "RETURN e.UID, e.eventType, e.eventCategory, e.userUID, e.userName, e.details ORDER BY e.timestamp, e.UID",
+    { trail },
+  );
+  return rows.map(([uid, eventType, eventCategory, userUID, userName, details]) =>
+    ({ uid, eventType, eventCategory, userUID, userName, details }));
+}

@@ -1,0 +1,224 @@
+// The Worker inside workerd, against the real Neo4j: every test writes to its own trail and
+// reads the graph back independently.
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { unsignedJwt, nowSecs } from "./jwt.mjs";
+import { call, cypher, post, token, trailEvents, unique } from "./helpers.mjs";
+
+const ORIGIN = "https://app.example";
+const EVIL = "https://evil.example";
+
+describe("POST /v1/events", () => {
+  it("writes the event with the token's user and answers 201 after commit", async () => {
+    const trail = unique("worker-ok");
+    const sub = unique("user");
+    const r = await post(
+      { actionType: "DOCUMENT_MODIFIED", category: "DOCUMENT_MANAGEMENT", details: { document_id: "doc-456" } },
+      { tok: await token(sub, { name: "John Doe" }), overrides: { AUDIT_TRAIL: trail } },
+    );
+    expect(r.status).toBe(201);
+    const body = await r.json();
+    expect(body.accepted).toBe(1);
+    const got = await trailEvents(trail);
+    expect(got).toEqual([{
+      uid: body.uids[0], eventType: "DOCUMENT_MODIFIED", eventCategory: "DOCUMENT_MANAGEMENT",
+      userUID: sub, userName: "John Doe", details: JSON.stringify({ document_id: "doc-456" }),
+    }]);
+  });
+
+  it("writes a batch in one request", async () => {
+    const trail = unique("worker-batch");
+    const sub = unique("user");
+    const events = ["A", "B", "C"].map((a) => ({ actionType: `STEP_${a}` }));
+    const r = await post({ events }, { tok: await token(sub), overrides: { AUDIT_TRAIL: trail } });
+    expect(r.status).toBe(201);
+    const got = await trailEvents(trail);
+    expect(got.map((e) => e.eventType).sort()).toEqual(["STEP_A", "STEP_B", "STEP_C"]);
+    expect(new Set(got.map((e) => e.userUID))).toEqual(new Set([sub]));
+    expect(got.every((e) => e.eventCategory === "USER_ACTION")).toBe(true);
+  });
+
+  it("refuses a body that names a user (403) and writes nothing", async () => {
+    const trail = unique("worker-forged");
+    const tok = await token(unique("user"));
+    for (const body of [
+      { actionType: "X", user: { uid: "admin", name: "Admin" } },
+      { actionType: "X", userUID: "admin" },
+      { events: [{ actionType: "X" }, { actionType: "Y", userName: "Admin" }] },
+    ]) {
+      const r = await post(body, { tok, overrides: { AUDIT_TRAIL: trail } });
+      expect(r.status).toBe(403);
+      const j = await r.json();
+      expect(j.error).toBe("forbidden");
+      expect(j.message).toMatch(/token/);
+    }
+    expect(await trailEvents(trail)).toEqual([]);
+  });
+
+  it("refuses missing, expired, not-yet-valid, forged, alg:none and wrong-audience tokens (401)", async () => {
+    const trail = unique("worker-tokens");
+    const sub = unique("user");
+    const cases = {
+      missing: undefined,
+      expired: await token(sub, { exp: nowSecs() - 120 }),
+      notYet: await token(sub, { nbf: nowSecs() + 600 }),
+      otherKey: await token(sub, {}, "a-different-secret-a-different-secret!"),
+      algNone: unsignedJwt({ sub, exp: nowSecs() + 300, aud: "neo4j-audit", iss: "https://idp.example" }),
+      audience: await token(sub, { aud: "someone-else" }),
+      issuer: await token(sub, { iss: "https://evil.example" }),
+      noExp: await token(sub, { exp: undefined }),
+      garbage: "not.a.jwt",
+    };
+    for (const [name, tok] of Object.entries(cases)) {
+      const r = await post({ actionType: "X" }, { tok, overrides: { AUDIT_TRAIL: trail } });
+      expect(r.status, name).toBe(401);
+      expect(r.headers.get("WWW-Authenticate"), name).toMatch(/^Bearer/);
+      const j = await r.json();
+      expect(j.error, name).toBe("unauthorized");
+      if (tok) expect(j.message, name).not.toContain(tok);
+    }
+    // A signature check that is not just "any signature": flip one payload character.
+    const good = await token(sub);
+    const [h, p, s] = good.split(".");
+    const tampered = `${h}.${p.slice(0, -2)}${p.at(-2) === "A" ? "B" : "A"}${p.at(-1)}.${s}`;
+    expect((await post({ actionType: "X" }, { tok: tampered, overrides: { AUDIT_TRAIL: trail } })).status).toBe(401);
+    expect(await trailEvents(trail)).toEqual([]);
+  });
+
+  it("accepts a token expired within the configured clock skew, and not beyond it", async () => {
+    const trail = unique("worker-skew");
+    const sub = unique("user");
+    const tok = await token(sub, { exp: nowSecs() - 20 });
+    expect((await post({ actionType: "X" }, { tok, overrides: { AUDIT_TRAIL: trail } })).status).toBe(201);
+    const strict = { AUDIT_TRAIL: trail, JWT_CLOCK_SKEW_SECS: "5" };
+    expect((await post({ actionType: "X" }, { tok, overrides: strict })).status).toBe(401);
+    expect((await trailEvents(trail)).length).toBe(1);
+  });
+
+  it("answers 413 for oversized bodies, batches and details", async () => {
+    const trail = unique("worker-big");
+    const tok = await token(unique("user"));
+    const o = { AUDIT_TRAIL: trail };
+    const big = JSON.stringify({ actionType: "X", details: { blob: "x".repeat(9000) } });
+    const r1 = await post(big, { tok, overrides: o });
+    expect(r1.status).toBe(413);
+    expect((await r1.json()).error).toBe("payload_too_large");
+    const many = { events: Array.from({ length: 11 }, () => ({ actionType: "X" })) };
+    expect((await post(many, { tok, overrides: o })).status).toBe(413);
+    const fat = { actionType: "X", details: { blob: "y".repeat(3000) } };
+    expect((await post(fat, { tok, overrides: o })).status).toBe(413);
+    expect(await trailEvents(trail)).toEqual([]);
+  });
+
+  it("answers 415 for a non-JSON content type and 400 for bad JSON or fields", async () => {
+    const trail = unique("worker-shape");
+    const tok = await token(unique("user"));
+    const o = { AUDIT_TRAIL: trail };
+    const r = await post(JSON.stringify({ actionType: "X" }), { tok, headers: { "Content-Type": "text/plain" }, overrides: o });
+    expect(r.status).toBe(415);
+    expect(await r.json()).toMatchObject({ error: "unsupported_media_type" });
+    for (const body of ["{", "[]", { actionType: "has space" }, { actionType: "X", extra: 1 },
+      { actionType: "X", details: [1] }, { actionType: "X", details: { a: { b: { c: { d: { e: 1 } } } } } }, { events: [] }]) {
+      // A fresh subject each time, so the per-subject rate limit (5 in the tests) stays out of it.
+      const b = await post(body, { tok: await token(unique("user")), overrides: o });
+      expect(b.status, JSON.stringify(body)).toBe(400);
+      expect((await b.json()).error).toBe("bad_request");
+    }
+    expect(await trailEvents(trail)).toEqual([]);
+  });
+
+  it("answers 405 for other methods and 404 for other paths", async () => {
+    const r = await call("/v1/events", { method: "GET" });
+    expect(r.status).toBe(405);
+    expect(r.headers.get("Allow")).toContain("POST");
+    expect((await call("/v1/health", { method: "POST" })).status).toBe(405);
+    expect((await call("/admin")).status).toBe(404);
+  });
+});
+
+describe("CORS", () => {
+  it("answers a preflight from an allowed origin", async () => {
+    const r = await call("/v1/events", { method: "OPTIONS", headers: {
+      Origin: ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type" } });
+    expect(r.status).toBe(204);
+    expect(r.headers.get("Access-Control-Allow-Origin")).toBe(ORIGIN);
+    expect(r.headers.get("Access-Control-Allow-Methods")).toContain("POST");
+    expect(r.headers.get("Access-Control-Allow-Headers").toLowerCase()).toContain("authorization");
+  });
+
+  it("gives no CORS headers to other origins, on preflight or request, and writes nothing", async () => {
+    const trail = unique("worker-cors");
+    const pre = await call("/v1/events", { method: "OPTIONS", headers: {
+      Origin: EVIL, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" } });
+    expect(pre.status).toBe(403);
+    const corsHeaders = (r) => [...r.headers.keys()].filter((k) => k.startsWith("access-control-"));
+    expect(corsHeaders(pre)).toEqual([]);
+    const r = await post({ actionType: "X" }, { tok: await token(unique("user")), headers: { Origin: EVIL }, overrides: { AUDIT_TRAIL: trail } });
+    expect(r.status).toBe(403);
+    expect(corsHeaders(r)).toEqual([]);
+    expect(await trailEvents(trail)).toEqual([]);
+    // An allowed origin gets its CORS headers on the real answer too.
+    const ok = await post({ actionType: "X" }, { tok: await token(unique("user")), headers: { Origin: ORIGIN }, overrides: { AUDIT_TRAIL: trail } });
+    expect(ok.status).toBe(201);
+    expect(ok.headers.get("Access-Control-Allow-Origin")).toBe(ORIGIN);
+  });
+});
+
+describe("rate limiting (workerd's ratelimit binding, 5 per 60 s per subject)", () => {
+  it("answers 429 with Retry-After once a subject is over its limit; other subjects go on", async () => {
+    const trail = unique("worker-rate");
+    const o = { AUDIT_TRAIL: trail };
+    const greedy = await token(unique("greedy"));
+    const statuses = [];
+    for (let i = 0; i < 7; i++) {
+      statuses.push((await post({ actionType: `N${i}` }, { tok: greedy, overrides: o })).status);
+    }
+    expect(statuses.slice(0, 5)).toEqual([201, 201, 201, 201, 201]);
+    expect(statuses.slice(5)).toEqual([429, 429]);
+    const limited = await post({ actionType: "LATE" }, { tok: greedy, overrides: o });
+    expect(limited.headers.get("Retry-After")).toBe("60");
+    expect((await limited.json()).error).toBe("rate_limited");
+    expect((await post({ actionType: "OTHER" }, { tok: await token(unique("calm")), overrides: o })).status).toBe(201);
+    const got = await trailEvents(trail);
+    expect(got.map((e) => e.eventType).sort()).toEqual(["N0", "N1", "N2", "N3", "N4", "OTHER"]);
+  });
+});
+
+describe("Neo4j", () => {
+  it("GET /v1/health checks Neo4j", async () => {
+    const r = await call("/v1/health");
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ status: "ok", neo4j: "ok" });
+  });
+
+  it("answers 503 + Retry-After when Neo4j is unreachable, leaks no secret, and writes nothing", async () => {
+    const trail = unique("worker-down");
+    const down = { AUDIT_TRAIL: trail, NEO4J_URL: "http://127.0.0.1:9" };
+    const r = await post({ events: [{ actionType: "A" }, { actionType: "B" }] }, { tok: await token(unique("user")), overrides: down });
+    expect(r.status).toBe(503);
+    expect(r.headers.get("Retry-After")).toBe("5");
+    const text = await r.text();
+    expect(JSON.parse(text).error).toBe("unavailable");
+    for (const secret of [env.NEO4J_PASSWORD, env.AUDIT_JWT_SECRET, "127.0.0.1:9"]) expect(text).not.toContain(secret);
+    const h = await call("/v1/health", {}, down);
+    expect(h.status).toBe(503);
+    expect(h.headers.get("Retry-After")).toBe("5");
+    expect(await trailEvents(trail)).toEqual([]);
+  });
+
+  it("answers 500 (not 503) when Neo4j refuses the Worker's credentials, without echoing them", async () => {
+    const trail = unique("worker-badcreds");
+    const r = await post({ actionType: "X" }, { tok: await token(unique("user")), overrides: { AUDIT_TRAIL: trail, NEO4J_PASSWORD: "wrong-password-xyz" } });
+    expect(r.status).toBe(500);
+    expect(await r.text()).not.toContain("wrong-password-xyz");
+    expect(await trailEvents(trail)).toEqual([]);
+  });
+
+  it("answers 500 misconfigured when the JWT secret is too short", async () => {
+    const r = await post({ actionType: "X" }, { tok: await token("u", {}, "short"), overrides: { AUDIT_JWT_SECRET: "short" } });
+    expect(r.status).toBe(500);
+    const t = await r.text();
+    expect(JSON.parse(t).error).toBe("misconfigured");
+    expect(t).not.toContain("short");
+  });
+});

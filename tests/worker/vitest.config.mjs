@@ -1,0 +1,39 @@
+// Runs tests/worker/*.test.mjs inside workerd (Workers Vitest integration) with the Worker from
+// wrangler.toml. Secrets come from the environment (scripts/test exports the dev Neo4j's); the
+// JWT secret is generated per run.
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+
+export default defineConfig({
+  root,
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: `${root}/wrangler.toml` },
+      miniflare: {
+        bindings: {
+          AUDIT_JWT_SECRET: randomBytes(32).toString("base64url"),
+          NEO4J_URL: process.env.NEO4J_URL ?? "http://127.0.0.1:7474",
+          NEO4J_USER: process.env.NEO4J_USER ?? "neo4j",
+          NEO4J_PASSWORD: process.env.NEO4J_PASSWORD ?? "neo4j-audit-dev",
+          ALLOWED_ORIGINS: "https://app.example,http://127.0.0.1:8080",
+          JWT_AUDIENCE: "neo4j-audit",
+          JWT_ISSUER: "https://idp.example",
+          MAX_BODY_BYTES: "8192",
+          MAX_BATCH: "10",
+          MAX_DETAILS_BYTES: "2048",
+          MAX_DETAILS_DEPTH: "4",
+          NEO4J_TIMEOUT_MS: "4000",
+        },
+        ratelimits: { RATE_LIMITER: { simple: { limit: 5, period: 60 } } },
+      },
+    }),
+  ],
+  test: {
+    include: ["tests/worker/**/*.test.mjs"],
+    testTimeout: 30_000,
+  },
+});
