@@ -2,6 +2,7 @@
 //! turns every outcome into a resolved `Promise<boolean>`. No audit logic lives here.
 
 mod details;
+mod read;
 pub mod worker;
 
 pub use details::to_json_text as details_to_json_text;
@@ -157,13 +158,8 @@ fn event_from_js(
         Some(category.as_string().ok_or_else(|| bad("category must be a string"))?)
     };
     let details = details::to_json_text(details)?;
-    AuditEvent::from_parts(
-        user.as_ref(),
-        &action_type,
-        category.as_deref(),
-        details,
-        logger.config().max_details_bytes,
-    )
+    // The logger's one place where events are born: redaction, validation, hash chain.
+    logger.build_event(user.as_ref(), &action_type, category.as_deref(), details)
 }
 
 fn user_from_js(user: &JsValue) -> Result<Option<User>, AuditError> {

@@ -1,0 +1,236 @@
+//! JavaScript surface of the read side and the hash chain: `getAuditTrail`, `getUserActivity`,
+//! `verifyTrail`, `chainHead`. Each resolves a plain object, or `null` with the reason in
+//! `lastError`; none rejects.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use super::JsAuditLogger;
+use crate::error::AuditError;
+use crate::read::{TrailQuery, VerifyQuery};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_READ_TYPES: &'static str = r#"
+/** An instant: epoch milliseconds, an ISO 8601 string, or a Date. */
+export type AuditInstant = number | string | Date;
+
+/** Filters of {@link AuditLogger.getAuditTrail}; all optional. */
+export interface AuditTrailQuery {
+  /** Inclusive lower bound. */
+  since?: AuditInstant;
+  /** Exclusive upper bound. */
+  until?: AuditInstant;
+  actionType?: string;
+  category?: string;
+  userUid?: string;
+  /** 1..1000, default 50. */
+  limit?: number;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+}
+
+/** One stored event. */
+export interface AuditTrailEvent {
+  uid: string;
+  actionType: string;
+  category: string;
+  /** ISO 8601 UTC with milliseconds, as Date.prototype.toISOString(). */
+  timestamp: string;
+  /** The same instant in epoch milliseconds. */
+  ts: number;
+  userUid: string | null;
+  userName: string | null;
+  details: Record<string, unknown> | null;
+  streamId: string | null;
+  seq: number | null;
+  prevHash: string | null;
+  hash: string | null;
+}
+
+/** One page, newest first. */
+export interface AuditTrailPage {
+  events: AuditTrailEvent[];
+  /** Pass as `cursor` for the next (older) page; null on the last page. */
+  nextCursor: string | null;
+}
+
+/** The first broken link of a stream. */
+export interface AuditChainBreak {
+  kind: "edited" | "deleted" | "inserted" | "reordered";
+  seq: number;
+  uid: string | null;
+  message: string;
+}
+
+/** Result of {@link AuditLogger.verifyTrail}. */
+export interface AuditVerifyReport {
+  ok: boolean;
+  checked: number;
+  streams: {
+    streamId: string; ok: boolean; checked: number;
+    headSeq: number | null; headHash: string | null;
+    firstBreak: AuditChainBreak | null;
+  }[];
+  unchained: number;
+  unchainedUids: string[];
+}
+
+/** This logger's stream position. */
+export interface AuditChainHead {
+  streamId: string;
+  /** seq of the last event built by this logger's stream, null before the first. */
+  seq: number | null;
+  /** Its hash (the genesis value, 64 zeros, before the first). */
+  hash: string;
+}
+"#;
+
+#[wasm_bindgen(js_class = AuditLogger)]
+impl JsAuditLogger {
+    /// One page of the trail, newest first. Resolves `null` on failure (see `lastError`).
+    #[wasm_bindgen(js_name = getAuditTrail, unchecked_return_type = "Promise<AuditTrailPage | null>")]
+    pub fn get_audit_trail(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "AuditTrailQuery")] query: JsValue,
+    ) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let q = options::<TrailQuery>(&query, &["since", "until"]);
+        future_to_promise(async move {
+            let res = match q {
+                Ok(q) => inner.get_audit_trail(&q).await,
+                Err(e) => Err(e),
+            };
+            Ok(resolve(&inner, res))
+        })
+    }
+
+    /// The events of one user, newest first: `getAuditTrail({userUid: uid, ...options})`.
+    #[wasm_bindgen(js_name = getUserActivity, unchecked_return_type = "Promise<AuditTrailPage | null>")]
+    pub fn get_user_activity(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] uid: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "{ since?: AuditInstant; limit?: number; cursor?: string }")]
+        options_: JsValue,
+    ) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let q = options::<TrailQuery>(&options_, &["since"]).and_then(|q| {
+            if q.until.is_some() || q.action_type.is_some() || q.category.is_some() || q.user_uid.is_some() {
+                return Err(AuditError::InvalidInput(
+                    "getUserActivity options are since, limit and cursor".into(),
+                ));
+            }
+            let uid = uid.as_string().filter(|u| !u.is_empty()).ok_or_else(|| {
+                AuditError::InvalidInput("uid must be a non-empty string".into())
+            })?;
+            Ok((uid, q))
+        });
+        future_to_promise(async move {
+            let res = match q {
+                Ok((uid, q)) => inner.get_user_activity(&uid, q.since, q.limit, q.cursor).await,
+                Err(e) => Err(e),
+            };
+            Ok(resolve(&inner, res))
+        })
+    }
+
+    /// Reads the trail's chained events back and reports, per stream, the first broken link.
+    /// Resolves `null` when the events could not be read (see `lastError`).
+    #[wasm_bindgen(js_name = verifyTrail, unchecked_return_type = "Promise<AuditVerifyReport | null>")]
+    pub fn verify_trail(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "{ streamId?: string; since?: AuditInstant }")]
+        query: JsValue,
+    ) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let q = options::<VerifyQuery>(&query, &["since"]);
+        future_to_promise(async move {
+            let res = match q {
+                Ok(q) => inner.verify_trail(&q).await,
+                Err(e) => Err(e),
+            };
+            Ok(resolve(&inner, res))
+        })
+    }
+
+    /// This logger's stream id and the hash of the last event it built (delivered or not):
+    /// anchor it elsewhere to detect a rewritten trail.
+    #[wasm_bindgen(js_name = chainHead, unchecked_return_type = "AuditChainHead")]
+    pub fn chain_head(&self) -> JsValue {
+        let st = self.inner.chain_head();
+        let head = serde_json::json!({
+            "streamId": st.stream_id,
+            "seq": st.next_seq.checked_sub(1),
+            "hash": st.head,
+        });
+        to_js(&head).unwrap_or(JsValue::NULL)
+    }
+}
+
+/// `Ok` → the value as a plain JS object (lastError cleared); `Err` → `null` (lastError set).
+fn resolve<T: Serialize>(logger: &crate::AuditLogger, res: Result<T, AuditError>) -> JsValue {
+    match res.and_then(|v| to_js(&v)) {
+        Ok(v) => {
+            logger.record(Ok(()));
+            v
+        }
+        Err(e) => {
+            logger.record(Err(e));
+            JsValue::NULL
+        }
+    }
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, AuditError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| AuditError::UnexpectedResponse(format!("result conversion: {e}")))
+}
+
+/// A JS options object (or `undefined`/`null`) as `T`, refusing unknown keys. `times` are the keys
+/// holding instants (number of ms, ISO string or Date), converted to epoch milliseconds.
+fn options<T: serde::de::DeserializeOwned>(js: &JsValue, times: &[&str]) -> Result<T, AuditError> {
+    let bad = |m: String| AuditError::InvalidInput(m);
+    let mut map = Map::new();
+    if !(js.is_undefined() || js.is_null()) {
+        if !js.is_object() || js_sys::Array::is_array(js) {
+            return Err(bad("options must be an object".into()));
+        }
+        for key in js_sys::Object::keys(js.unchecked_ref::<js_sys::Object>()).iter() {
+            let k = key.as_string().unwrap_or_default();
+            let v = js_sys::Reflect::get(js, &key).unwrap_or(JsValue::UNDEFINED);
+            if v.is_undefined() || v.is_null() {
+                continue;
+            }
+            let value = if times.contains(&k.as_str()) {
+                Value::from(instant(&v).ok_or_else(|| {
+                    bad(format!("{k} must be epoch milliseconds, an ISO 8601 string or a Date"))
+                })?)
+            } else if let Some(n) = v.as_f64() {
+                if n.fract() != 0.0 || n < 0.0 || n > 9_007_199_254_740_991.0 {
+                    return Err(bad(format!("{k} must be a non-negative integer")));
+                }
+                Value::from(n as u64)
+            } else if let Some(s) = v.as_string() {
+                Value::String(s)
+            } else {
+                return Err(bad(format!("{k} must be a string or a number")));
+            };
+            map.insert(k, value);
+        }
+    }
+    serde_json::from_value(Value::Object(map)).map_err(|e| bad(format!("options: {e}")))
+}
+
+fn instant(v: &JsValue) -> Option<i64> {
+    let ms = if let Some(n) = v.as_f64() {
+        n
+    } else if let Some(s) = v.as_string() {
+        js_sys::Date::parse(&s)
+    } else if let Some(d) = v.dyn_ref::<js_sys::Date>() {
+        d.get_time()
+    } else {
+        return None;
+    };
+    (ms.is_finite() && ms.fract() == 0.0).then_some(ms as i64)
+}

@@ -1,0 +1,121 @@
+// The read side, hash chain and redaction through the JavaScript surface (pkg/ in Node 20), against
+// the real Neo4j. The chain is re-verified here by an independent implementation of the README's
+// canonical encoding (node:crypto), to prove another program can check it.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { loadPkg, unique, config, cypher } from "./helpers.mjs";
+
+const pkg = await loadPkg();
+const GENESIS = "0".repeat(64);
+
+/** README "Tamper evidence": SHA-256(JSON array of the fields ‖ prevHash), lowercase hex. */
+function readmeHash(ev) {
+  const canonical = JSON.stringify([
+    "neo4j-audit/chain/v1", ev.streamId, ev.seq, ev.uid, ev.eventType, ev.eventCategory, ev.ts,
+    ev.userUID ?? null, ev.userName ?? null, ev.details ?? null,
+  ]);
+  return createHash("sha256").update(canonical, "utf8").update(ev.prevHash, "ascii").digest("hex");
+}
+
+async function logged(prefix, n) {
+  const logger = new pkg.AuditLogger(config(unique(prefix)));
+  for (let i = 0; i < n; i++) {
+    const ok = await logger.logUserAction(
+      { uid: `u${i % 2}`, name: i % 2 ? "Bob \"B\" Ü" : "Ann" },
+      i % 3 ? "DOCUMENT_VIEWED" : "LOGIN",
+      i % 3 ? "DOCUMENT_MANAGEMENT" : "SECURITY",
+      { i, note: "line\nbreak ✓", nested: { Password: "pw-secret", list: [{ apiKey: "k" }] } },
+    );
+    assert.equal(ok, true, logger.lastError);
+  }
+  return logger;
+}
+
+test("getAuditTrail pages newest first with a cursor; events are plain objects", async () => {
+  const logger = await logged("node-read", 5);
+  const seen = [];
+  let cursor;
+  do {
+    const page = await logger.getAuditTrail({ limit: 2, cursor });
+    assert.ok(page, logger.lastError);
+    assert.ok(page.events.length <= 2);
+    seen.push(...page.events);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  assert.equal(seen.length, 5);
+  assert.deepEqual(seen.map((e) => e.seq), [4, 3, 2, 1, 0]);
+  const e = seen[0];
+  assert.equal(Object.getPrototypeOf(e), Object.prototype);
+  assert.equal(e.timestamp, new Date(e.ts).toISOString());
+  assert.deepEqual(e.details, { i: 4, note: "line\nbreak ✓", nested: { Password: "[REDACTED]", list: [{ apiKey: "[REDACTED]" }] } });
+  assert.equal(e.userUid, "u0");
+  assert.equal(e.actionType, "DOCUMENT_VIEWED");
+
+  const security = await logger.getAuditTrail({ category: "SECURITY", since: new Date(Date.now() - 3600_000) });
+  assert.deepEqual(security.events.map((x) => x.seq), [3, 0]);
+  const bob = await logger.getUserActivity("u1", { limit: 10 });
+  assert.deepEqual(bob.events.map((x) => x.seq), [3, 1]);
+  assert.equal(bob.nextCursor, null);
+});
+
+test("read methods resolve null with lastError on bad input and never reject", async () => {
+  const logger = new pkg.AuditLogger(config(unique("node-read-bad")));
+  for (const [call, reason] of [
+    [() => logger.getAuditTrail({ limit: 0 }), /limit/],
+    [() => logger.getAuditTrail({ limt: 5 }), /unknown field `limt`/],
+    [() => logger.getAuditTrail({ since: "not a date" }), /since/],
+    [() => logger.getAuditTrail({ cursor: "garbage!" }), /cursor/],
+    [() => logger.getAuditTrail("nope"), /options must be an object/],
+    [() => logger.getUserActivity(42), /uid/],
+    [() => logger.getUserActivity("u", { category: "X" }), /since, limit and cursor/],
+    [() => logger.verifyTrail({ since: {} }), /since/],
+  ]) {
+    assert.equal(await call(), null);
+    assert.match(logger.lastError, reason);
+  }
+  const down = new pkg.AuditLogger({ ...config("x"), url: "http://127.0.0.1:9", timeoutMs: 2000 });
+  assert.equal(await down.getAuditTrail(), null);
+  assert.match(down.lastError, /network error|timeout/);
+  assert.equal(await down.verifyTrail(), null);
+  // A success clears lastError.
+  assert.ok(await logger.getAuditTrail());
+  assert.equal(logger.lastError, undefined);
+});
+
+test("the stored chain verifies with an independent implementation of the README encoding", async () => {
+  const logger = await logged("node-chain", 4);
+  const head = logger.chainHead();
+  assert.equal(head.seq, 3);
+  // Read the stored events independently, by stream id.
+  const stored = (await cypher(
+    `MATCH (e:AuditEvent {streamId: $sid}) RETURN e {.*, uid: e.UID, ts: e.timestamp.epochMillis} ORDER BY e.seq`,
+    { sid: head.streamId },
+  )).map((r) => r[0]);
+  assert.equal(stored.length, 4);
+  let prev = GENESIS;
+  for (const ev of stored) {
+    assert.equal(ev.prevHash, prev);
+    assert.equal(readmeHash(ev), ev.hash, `seq ${ev.seq}`);
+    prev = ev.hash;
+  }
+  assert.equal(prev, head.hash);
+
+  const report = await logger.verifyTrail();
+  assert.equal(report.ok, true, JSON.stringify(report));
+  assert.equal(report.streams[0].headHash, head.hash);
+
+  // Tamper: the library and the independent check both see it.
+  await cypher("MATCH (e:AuditEvent {streamId: $sid, seq: 2}) SET e.eventType = 'NOTHING_TO_SEE'", { sid: head.streamId });
+  const broken = await logger.verifyTrail({ streamId: head.streamId });
+  assert.equal(broken.ok, false);
+  assert.deepEqual(
+    { kind: broken.streams[0].firstBreak.kind, seq: broken.streams[0].firstBreak.seq, uid: broken.streams[0].firstBreak.uid },
+    { kind: "edited", seq: 2, uid: stored[2].uid },
+  );
+  const [[tampered]] = await cypher(
+    "MATCH (e:AuditEvent {streamId: $sid, seq: 2}) RETURN e {.*, uid: e.UID, ts: e.timestamp.epochMillis}",
+    { sid: head.streamId },
+  );
+  assert.notEqual(readmeHash(tampered), tampered.hash);
+});
