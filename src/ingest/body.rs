@@ -43,6 +43,8 @@ pub struct IncomingEvent {
     pub category: Option<String>,
     /// JSON text of a non-empty `details` object.
     pub details: Option<String>,
+    /// The client's own event UID (a UUID), for idempotent retries; see [`stored_uid`].
+    pub client_uid: Option<String>,
 }
 
 /// Why a body was refused; maps to 400 / 403 / 413.
@@ -120,7 +122,7 @@ fn parse_one(item: Value, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> 
     if let Some(k) = m.keys().find(|k| IDENTITY_KEYS.contains(&k.as_str())) {
         return Err(unknown_or_identity(k, "the event"));
     }
-    if let Some(k) = m.keys().find(|k| !["actionType", "category", "details"].contains(&k.as_str())) {
+    if let Some(k) = m.keys().find(|k| !["actionType", "category", "details", "UID"].contains(&k.as_str())) {
         return Err(unknown_or_identity(k, "the event"));
     }
     let action_type = match m.get("actionType") {
@@ -138,7 +140,41 @@ fn parse_one(item: Value, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> 
         Some(Value::Object(d)) => Some(check_details(d, lim)?),
         Some(_) => return Err(BodyError::Invalid("details must be an object".into())),
     };
-    Ok(IncomingEvent { action_type, category, details })
+    let client_uid = match m.get("UID") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(u)) if u.len() == 36 && uuid::Uuid::parse_str(u).is_ok() => {
+            Some(u.to_ascii_lowercase())
+        }
+        Some(_) => return Err(BodyError::Invalid("UID must be a hyphenated UUID".into())),
+    };
+    Ok(IncomingEvent { action_type, category, details, client_uid })
+}
+
+/// The UID stored for a client-supplied event UID: a UUID (version 8) derived from the token
+/// subject and the client's UID with SHA-256. The same subject retrying the same event gets the
+/// same UID, so Neo4j's `MERGE` keeps one copy; another subject can never reach (and re-link)
+/// someone else's event by naming its UID.
+///
+/// ```
+/// use neo4j_audit::ingest::body::stored_uid;
+/// let a = stored_uid("alice", "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11");
+/// assert_eq!(a, stored_uid("alice", "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11"));
+/// assert_ne!(a, stored_uid("mallory", "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11"));
+/// assert_eq!(uuid::Uuid::parse_str(&a).unwrap().get_version_num(), 8);
+/// ```
+pub fn stored_uid(sub: &str, client_uid: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"neo4j-audit ingest uid\0");
+    h.update((sub.len() as u64).to_be_bytes());
+    h.update(sub.as_bytes());
+    h.update(client_uid.as_bytes());
+    let d = h.finalize();
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    b[6] = (b[6] & 0x0f) | 0x80; // version 8 (custom)
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+    uuid::Uuid::from_bytes(b).to_string()
 }
 
 /// `[A-Za-z0-9_.:-]`, 1 to [`MAX_NAME_LEN`] characters.
@@ -190,7 +226,7 @@ mod tests {
     #[test]
     fn single_and_batch() {
         let one = parse_events(r#"{"actionType":"A","category":"C.1","details":{}}"#, &lim()).unwrap();
-        assert_eq!(one, vec![IncomingEvent { action_type: "A".into(), category: Some("C.1".into()), details: None }]);
+        assert_eq!(one, vec![IncomingEvent { action_type: "A".into(), category: Some("C.1".into()), details: None, client_uid: None }]);
         let many = parse_events(r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"k":[1]}}]}"#, &lim()).unwrap();
         assert_eq!(many.len(), 2);
         assert_eq!(many[1].details.as_deref(), Some(r#"{"k":[1]}"#));
@@ -202,7 +238,8 @@ mod tests {
             "", "[]", "1", "{", r#"{"events":{}}"#, r#"{"events":[]}"#, r#"{"events":[1]}"#,
             r#"{"actionType":""}"#, r#"{"actionType":"a b"}"#, r#"{"actionType":"A","category":5}"#,
             r#"{"actionType":"A","details":[1]}"#, r#"{"actionType":"A","extra":1}"#,
-            r#"{"events":[{"actionType":"A"}],"trail":"x"}"#,
+            r#"{"events":[{"actionType":"A"}],"trail":"x"}"#, r#"{"actionType":"A","UID":"x"}"#,
+            r#"{"actionType":"A","UID":"0b5e7f335c1e4f0a9a0e3c0e8d1b2a11"}"#,
         ] {
             assert!(matches!(parse_events(b, &lim()), Err(BodyError::Invalid(_))), "{b}");
         }

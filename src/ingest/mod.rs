@@ -348,7 +348,12 @@ async fn ingest<I: Io, S: Store>(
             ev.details,
             settings.limits.max_details_bytes,
         ) {
-            Ok(e) => events.push(e),
+            Ok(mut e) => {
+                if let Some(cu) = &ev.client_uid {
+                    e.uid = body::stored_uid(&user.uid, cu);
+                }
+                events.push(e)
+            }
             Err(e) => return Response::error(400, "bad_request", &e.to_string()),
         }
     }

@@ -45,7 +45,7 @@ pub async fn handle_ingest(request: web_sys::Request, env: JsValue) -> Result<we
     let settings = Settings::from_env(get);
     let req = Request {
         method: request.method(),
-        path: url::Url::parse(&request.url()).map(|u| u.path().to_owned()).unwrap_or_default(),
+        path: path_of(&request.url()).to_owned(),
         headers: HEADERS
             .iter()
             .filter_map(|h| request.headers().get(h).ok().flatten().map(|v| ((*h).to_owned(), v)))
@@ -56,6 +56,14 @@ pub async fn handle_ingest(request: web_sys::Request, env: JsValue) -> Result<we
     let now_secs = crate::event::now_millis() / 1000;
     let resp = ingest::handle(&req, &settings, now_secs, &io, store.as_deref()).await;
     to_js(&resp)
+}
+
+/// The path of an absolute URL as workerd gives it (`https://host[:port]/path?query`), without
+/// pulling a URL parser (and its Unicode tables) into the Worker.
+fn path_of(url: &str) -> &str {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    path.split(['?', '#']).next().unwrap_or("/")
 }
 
 fn logger_for(config: &crate::Config) -> Option<Rc<AuditLogger>> {

@@ -38,6 +38,26 @@ describe("POST /v1/events", () => {
     expect(got.every((e) => e.eventCategory === "USER_ACTION")).toBe(true);
   });
 
+  it("makes a retried event (same client UID, same subject) land once; another subject cannot reach it", async () => {
+    const trail = unique("worker-idem");
+    const alice = unique("alice");
+    const UID = crypto.randomUUID();
+    const o = { AUDIT_TRAIL: trail };
+    const first = await post({ actionType: "PAY", UID }, { tok: await token(alice), overrides: o });
+    const again = await post({ actionType: "PAY", UID }, { tok: await token(alice), overrides: o });
+    expect([first.status, again.status]).toEqual([201, 201]);
+    const [u1, u2] = [(await first.json()).uids[0], (await again.json()).uids[0]];
+    expect(u1).toBe(u2);
+    expect(u1).not.toBe(UID);
+    const mallory = unique("mallory");
+    const other = await post({ actionType: "PAY", UID }, { tok: await token(mallory), overrides: o });
+    expect(other.status).toBe(201);
+    expect((await other.json()).uids[0]).not.toBe(u1);
+    const got = await trailEvents(trail);
+    expect(got.map((e) => [e.uid, e.userUID]).sort()).toEqual([[u1, alice], [(await trailEvents(trail)).find((e) => e.userUID === mallory).uid, mallory]].sort());
+    expect(got.length).toBe(2);
+  });
+
   it("refuses a body that names a user (403) and writes nothing", async () => {
     const trail = unique("worker-forged");
     const tok = await token(unique("user"));

@@ -33,7 +33,7 @@ export default defineConfig({
     }),
   ],
   test: {
-    include: ["tests/worker/**/*.test.mjs"],
+    include: ["tests/worker/*.test.mjs"],
     testTimeout: 30_000,
   },
 });
