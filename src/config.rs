@@ -42,8 +42,13 @@ impl Default for Labels {
 #[derive(Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Config {
-    /// Neo4j HTTP base URL, e.g. `http://127.0.0.1:7474`.
+    /// Neo4j HTTP base URL, e.g. `http://127.0.0.1:7474`. Empty in client mode.
+    #[serde(default)]
     pub url: String,
+    /// Client mode: the ingest Worker's `/v1/events` URL; events go there (with `token` as the
+    /// bearer JWT) instead of to Neo4j. Exclusive with `url` (see [`crate::ingest::client`]).
+    #[serde(default)]
+    pub endpoint: Option<String>,
     #[serde(default = "default_database")]
     pub database: String,
     #[serde(default)]
@@ -181,6 +186,7 @@ impl std::fmt::Debug for Config {
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("token", &self.token.as_ref().map(|_| "***"))
+            .field("endpoint", &self.endpoint)
             .field("api", &self.api)
             .field("trail", &self.trail)
             .field("timeout_ms", &self.timeout_ms)
@@ -200,6 +206,7 @@ impl Config {
     pub fn new(url: impl Into<String>) -> Self {
         Config {
             url: url.into(),
+            endpoint: None,
             database: default_database(),
             username: None,
             password: None,
@@ -232,6 +239,9 @@ impl Config {
 
     /// Checks every field; the first problem found is the error.
     pub fn validate(&self) -> Result<(), AuditError> {
+        if let Some(endpoint) = &self.endpoint {
+            return self.validate_client_mode(endpoint);
+        }
         let bad = |m: String| Err(AuditError::InvalidConfig(m));
         let url = match crate::urlcheck::parse(&self.url) {
             Ok(u) => u,

@@ -206,6 +206,11 @@ impl AuditLogger {
         if events.is_empty() {
             return Ok(());
         }
+        // Client mode: the batch goes to the ingest Worker, which holds the Neo4j credentials.
+        if let Some(endpoint) = &self.config.endpoint {
+            let (auth, timeout) = (self.auth_header.as_deref(), self.config.timeout_ms);
+            return crate::ingest::client::post_events(&self.transport, endpoint, auth, timeout, events).await;
+        }
         self.ensure_schema_once().await?;
         let st = cypher::write_events(&self.config.labels, &self.config.trail, events);
         let rows = self.run(&st).await?;
@@ -264,6 +269,9 @@ impl AuditLogger {
 
     /// Runs one parameterised statement and returns its rows.
     pub async fn run(&self, st: &Statement) -> Result<Rows, AuditError> {
+        if self.config.endpoint.is_some() {
+            return Err(AuditError::InvalidInput("not available in client mode (endpoint set): the Worker only ingests".into()));
+        }
         let (path, body) = cypher::request_body(self.config.api, &self.config.database, st);
         let mut headers = vec![
             ("Content-Type".to_owned(), "application/json".to_owned()),

@@ -25,6 +25,7 @@
 #![allow(async_fn_in_trait)]
 
 pub mod body;
+pub mod client;
 pub mod cors;
 pub mod jwt;
 

@@ -20,8 +20,12 @@ use crate::{AuditLogger, Config};
 const TS_TYPES: &'static str = r#"
 /** Configuration of an {@link AuditLogger}. */
 export interface AuditConfig {
-  /** Neo4j HTTP base URL, e.g. "http://127.0.0.1:7474". */
-  url: string;
+  /** Neo4j HTTP base URL, e.g. "http://127.0.0.1:7474". Omit it in client mode (`endpoint`). */
+  url?: string;
+  /** Client mode: the ingest Worker's /v1/events URL. Events go there with `token` (the user's
+   *  JWT) as bearer, through the same batching, retries and queue; the Worker takes the user from
+   *  the token (the `user` argument is not sent). Exclusive with url/username/password. */
+  endpoint?: string;
   /** Database name, default "neo4j". */
   database?: string;
   /** Basic auth user (with password). */
@@ -122,7 +126,7 @@ pub fn log_user_action(
 
 fn logger_from_js(config: JsValue) -> Result<AuditLogger, AuditError> {
     if !config.is_object() {
-        return Err(AuditError::InvalidConfig("config must be an object with at least a url".into()));
+        return Err(AuditError::InvalidConfig("config must be an object with a url (or an endpoint)".into()));
     }
     // Through serde_json::Value so that unknown keys (typos such as "pasword") are refused;
     // `undefined`/`null` members mean "not given".

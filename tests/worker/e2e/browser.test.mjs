@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,9 +30,15 @@ function freePort() {
   });
 }
 
-/** A static page on its own origin; the test drives fetch() from it. */
+/** A static page on its own origin (plus pkg/ for client mode); the test drives it. */
 async function servePage() {
   const server = createServer((req, res) => {
+    const m = /^\/pkg\/(neo4j_audit\.js|neo4j_audit_bg\.wasm)$/.exec(req.url);
+    if (m) {
+      res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm" });
+      res.end(readFileSync(join(ROOT, "pkg", m[1])));
+      return;
+    }
     res.writeHead(200, { "Content-Type": "text/html" });
     res.end("<!doctype html><title>audit e2e</title><p>page</p>");
   });
@@ -152,4 +158,39 @@ test("a forged user in the body is refused from the browser too", async () => {
   assert.equal(r.body.error, "forbidden");
   const rows = await cypher("MATCH (e:AuditEvent) WHERE e.userUID IN [$sub, 'admin'] AND e.eventType = 'E2E_FORGED' RETURN count(e)", { sub });
   assert.deepEqual(rows, [[0]]);
+});
+
+test("client mode in the browser: AuditLogger({endpoint, token}) → Worker → Neo4j, user from the token", async () => {
+  const sub = `e2e-client-${randomUUID()}`;
+  const token = await signJwt(SECRET, { sub, name: "Client Mode", exp: nowSecs() + 300 });
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${allowedPage.origin}/`);
+    const out = await page.evaluate(async ({ endpoint, token }) => {
+      const pkg = await import("/pkg/neo4j_audit.js");
+      await pkg.default();
+      const logger = new pkg.AuditLogger({ endpoint, token, trail: "ignored-by-the-worker" });
+      // The user argument is not sent: the Worker takes the user from the token.
+      const ok1 = await logger.logUserAction({ uid: "someone-else" }, "CLIENT_MODE_A", "E2E", { n: 1 });
+      const ok2 = await logger.logUserAction(null, "CLIENT_MODE_B", null, null);
+      const schema = await logger.ensureSchema();
+      return { ok1, ok2, schema, lastError: logger.lastError };
+    }, { endpoint: `${workerUrl}/v1/events`, token });
+    assert.equal(out.ok1, true, JSON.stringify(out));
+    assert.equal(out.ok2, true, JSON.stringify(out));
+    assert.equal(out.schema, false, "client mode runs no Cypher");
+    assert.match(out.lastError, /client mode/);
+  } finally {
+    await page.close();
+  }
+  const rows = await cypher(
+    "MATCH (t:AuditTrail)-[:HAS_EVENT]->(e:AuditEvent {userUID: $sub}) RETURN t.name, e.eventType, e.eventCategory, e.userName, e.details ORDER BY e.eventType",
+    { sub },
+  );
+  assert.deepEqual(rows, [
+    [TRAIL, "CLIENT_MODE_A", "E2E", "Client Mode", JSON.stringify({ n: 1 })],
+    [TRAIL, "CLIENT_MODE_B", "USER_ACTION", "Client Mode", null],
+  ]);
+  const forged = await cypher("MATCH (e:AuditEvent {userUID: 'someone-else'}) WHERE e.eventType STARTS WITH 'CLIENT_MODE' RETURN count(e)");
+  assert.deepEqual(forged, [[0]]);
 });

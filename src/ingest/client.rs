@@ -1,0 +1,180 @@
+//! Client mode: an [`crate::AuditLogger`] configured with `endpoint` (the Worker's
+//! `/v1/events` URL) and `token` (the user's JWT) posts its batches there instead of to Neo4j.
+//! It is the "write one batch" step only, so batching, retries (the Worker's 503 and 429 carry
+//! `Retry-After`) and the durable queue of the logger apply unchanged.
+//!
+//! What is sent per event: `actionType`, `category`, `details` and `UID` (the Worker derives the
+//! stored UID from it and the token's subject, so a retried batch is written once). The user given
+//! to `logUserAction` is not sent: the Worker takes the acting user from the token, and refuses a
+//! body that names one.
+//!
+//! ```
+//! use neo4j_audit::ingest::client::{interpret, request_body};
+//! use neo4j_audit::transport::HttpResponse;
+//! use neo4j_audit::AuditEvent;
+//! let ev = AuditEvent::from_parts(None, "LOGIN", None, Some(r#"{"a":1}"#.into()), 100).unwrap();
+//! let body = request_body(std::slice::from_ref(&ev));
+//! assert_eq!(body["events"][0]["details"]["a"], 1);
+//! let busy = HttpResponse { status: 503, retry_after: Some("5".into()), body: "{}".into() };
+//! assert!(interpret(&busy, 1).unwrap_err().is_retryable());
+//! ```
+
+use serde_json::{json, Value};
+
+use crate::config::Config;
+use crate::error::AuditError;
+use crate::event::AuditEvent;
+use crate::transport::{parse_retry_after, HttpRequest, HttpResponse, Transport};
+
+/// Events per request to the Worker (its default `MAX_BATCH`); larger batches go in chunks.
+pub const MAX_EVENTS_PER_REQUEST: usize = 100;
+
+/// The JSON body for `events`.
+pub fn request_body(events: &[AuditEvent]) -> Value {
+    let items: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            let mut o = json!({ "UID": e.uid, "actionType": e.event_type, "category": e.event_category });
+            if let Some(d) = e.details.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()) {
+                o["details"] = d;
+            }
+            o
+        })
+        .collect();
+    json!({ "events": items })
+}
+
+/// Posts `events` to `endpoint` (in chunks of [`MAX_EVENTS_PER_REQUEST`]); `Ok` once the Worker
+/// answered 201 for every chunk.
+pub async fn post_events(
+    transport: &Transport,
+    endpoint: &str,
+    auth_header: Option<&str>,
+    timeout_ms: u64,
+    events: &[AuditEvent],
+) -> Result<(), AuditError> {
+    for chunk in events.chunks(MAX_EVENTS_PER_REQUEST) {
+        let mut headers = vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("Accept".to_owned(), "application/json".to_owned()),
+        ];
+        if let Some(a) = auth_header {
+            headers.push(("Authorization".to_owned(), a.to_owned()));
+        }
+        let req = HttpRequest { url: endpoint.to_owned(), headers, body: request_body(chunk).to_string() };
+        let resp = transport.post(&req, timeout_ms).await?;
+        interpret(&resp, chunk.len())?;
+    }
+    Ok(())
+}
+
+/// The Worker's answer for a request of `sent` events: 201 with `accepted == sent` is success;
+/// 401/403 are [`AuditError::Unauthorized`]; anything else is [`AuditError::Http`] carrying the
+/// Worker's `{error, message}` and `Retry-After` (so 429 and 5xx are retried, 4xx are not).
+pub fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditError> {
+    let body: Option<Value> = serde_json::from_str(&resp.body).ok();
+    let field = |k: &str| body.as_ref().and_then(|b| b.get(k)).and_then(Value::as_str).map(str::to_owned);
+    match resp.status {
+        201 => {
+            let accepted = body.as_ref().and_then(|b| b.get("accepted")).and_then(Value::as_u64);
+            if accepted == Some(sent as u64) {
+                Ok(())
+            } else {
+                Err(AuditError::UnexpectedResponse(format!(
+                    "the endpoint accepted {accepted:?} of {sent} events"
+                )))
+            }
+        }
+        401 | 403 if field("error").as_deref() != Some("forbidden") => {
+            Err(AuditError::Unauthorized { status: resp.status, code: field("error") })
+        }
+        status => Err(AuditError::Http {
+            status,
+            snippet: match (field("error"), field("message")) {
+                (Some(e), Some(m)) => format!("{e}: {m}"),
+                (Some(e), None) => e,
+                _ => resp.body.chars().take(200).collect(),
+            },
+            retry_after_ms: resp.retry_after.as_deref().and_then(parse_retry_after),
+        }),
+    }
+}
+
+impl Config {
+    /// Validation in client mode (`endpoint` set): the endpoint is an http(s) URL without
+    /// credentials, `token` is set, and there is no Neo4j `url` or username/password (the Worker
+    /// holds those). Every other field is checked as usual.
+    pub(crate) fn validate_client_mode(&self, endpoint: &str) -> Result<(), AuditError> {
+        let bad = |m: &str| Err(AuditError::InvalidConfig(m.to_owned()));
+        if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
+            return bad("endpoint must be an http or https URL");
+        }
+        if !self.url.is_empty() {
+            return bad("endpoint and url are exclusive: in client mode the Worker holds the Neo4j URL");
+        }
+        if self.username.is_some() || self.password.is_some() {
+            return bad("endpoint (client mode) takes a token, not username/password");
+        }
+        if self.token.as_deref().is_none_or(|t| t.trim().is_empty()) {
+            return bad("endpoint (client mode) needs a token (the user's JWT)");
+        }
+        // The rest, with the endpoint in the place of the URL (which also checks it parses and
+        // carries no credentials, query or fragment).
+        let mut rest = self.clone();
+        rest.url = endpoint.to_owned();
+        rest.endpoint = None;
+        rest.validate()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resp(status: u16, retry_after: Option<&str>, body: Value) -> HttpResponse {
+        HttpResponse { status, retry_after: retry_after.map(str::to_owned), body: body.to_string() }
+    }
+
+    #[test]
+    fn body_carries_no_user() {
+        let u = crate::User::new("someone", Some("Some One"));
+        let e = AuditEvent::from_parts(Some(&u), "A", Some("C"), None, 10).unwrap();
+        let b = request_body(&[e.clone()]);
+        assert_eq!(b, json!({"events": [{"UID": e.uid, "actionType": "A", "category": "C"}]}));
+    }
+
+    #[test]
+    fn outcomes() {
+        assert!(interpret(&resp(201, None, json!({"accepted": 2, "uids": []})), 2).is_ok());
+        assert!(matches!(interpret(&resp(201, None, json!({"accepted": 1})), 2), Err(AuditError::UnexpectedResponse(_))));
+        let e = interpret(&resp(503, Some("5"), json!({"error": "unavailable", "message": "retry"})), 1).unwrap_err();
+        assert!(e.is_retryable());
+        assert_eq!(e.retry_after_ms(), Some(5000));
+        assert!(interpret(&resp(429, Some("60"), json!({"error": "rate_limited"})), 1).unwrap_err().is_retryable());
+        let e = interpret(&resp(401, None, json!({"error": "unauthorized", "message": "token has expired"})), 1).unwrap_err();
+        assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }) && !e.is_retryable());
+        let e = interpret(&resp(413, None, json!({"error": "payload_too_large", "message": "big"})), 1).unwrap_err();
+        assert!(!e.is_retryable());
+        assert!(e.to_string().contains("payload_too_large: big"), "{e}");
+    }
+
+    #[test]
+    fn client_mode_config() {
+        let mut c = Config::new("");
+        c.endpoint = Some("https://w.example/v1/events".into());
+        assert!(c.validate().is_err(), "token required");
+        c.token = Some("jwt".into());
+        c.validate().unwrap();
+        let mut both = c.clone();
+        both.url = "http://127.0.0.1:7474".into();
+        assert!(both.validate().is_err());
+        let mut basic = c.clone();
+        basic.token = None;
+        basic.username = Some("neo4j".into());
+        basic.password = Some("pw".into());
+        assert!(basic.validate().is_err());
+        let mut bad = c.clone();
+        bad.endpoint = Some("ftp://w.example".into());
+        assert!(bad.validate().is_err());
+    }
+}
