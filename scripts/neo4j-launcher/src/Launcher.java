@@ -57,8 +57,17 @@ public final class Launcher {
             System.exit(rc);
         }
         DatabaseManagementService dbms = boot.getDatabaseManagementService();
-        dbms.database("system").executeTransactionally(
-                "ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED", Map.of("pw", password));
+        try {
+            dbms.database("system").executeTransactionally(
+                    "ALTER USER neo4j SET PASSWORD $pw CHANGE NOT REQUIRED", Map.of("pw", password));
+        } catch (org.neo4j.graphdb.QueryExecutionException e) {
+            // A restart of an existing home: the password is already set (Neo4j refuses to "change"
+            // it to the same value). Anything else is a real failure.
+            if (!String.valueOf(e.getMessage()).contains("cannot be the same")) {
+                boot.stop();
+                throw e;
+            }
+        }
 
         CountDownLatch done = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

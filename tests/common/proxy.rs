@@ -1,0 +1,254 @@
+//! A fault-injecting HTTP proxy for tests: sits between the library and the REAL Neo4j and, for a
+//! chosen share of requests, drops them, delays them past the client's timeout (then forwards
+//! them anyway), answers 503 or 429 (`Retry-After`) itself, or forwards them to Neo4j and cuts
+//! the connection before the client gets the answer (Neo4j committed, the client never knows).
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// What the proxy does with one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Close the connection without forwarding or answering.
+    Drop,
+    /// Wait `delay_ms` (past the client's timeout), then forward and answer.
+    Delay,
+    /// Answer 503 without forwarding.
+    Unavailable,
+    /// Answer 429 with `Retry-After` without forwarding.
+    TooMany,
+    /// Forward, let Neo4j answer, and close the client connection instead of relaying.
+    CutAfterForward,
+}
+
+/// Counters of what the proxy did.
+#[derive(Debug, Default)]
+pub struct ProxyCounts {
+    pub requests: AtomicU64,
+    pub writes: AtomicU64,
+    pub forwarded: AtomicU64,
+    pub upstream_down: AtomicU64,
+    pub dropped: AtomicU64,
+    pub delayed: AtomicU64,
+    pub unavailable: AtomicU64,
+    pub too_many: AtomicU64,
+    pub cut: AtomicU64,
+}
+
+impl ProxyCounts {
+    pub fn faults(&self) -> u64 {
+        self.dropped.load(Relaxed)
+            + self.delayed.load(Relaxed)
+            + self.unavailable.load(Relaxed)
+            + self.too_many.load(Relaxed)
+            + self.cut.load(Relaxed)
+    }
+    pub fn summary(&self) -> String {
+        format!(
+            "requests={} writes={} forwarded={} upstream_down={} faults={} (drop={} delay={} 503={} 429={} cut={})",
+            self.requests.load(Relaxed),
+            self.writes.load(Relaxed),
+            self.forwarded.load(Relaxed),
+            self.upstream_down.load(Relaxed),
+            self.faults(),
+            self.dropped.load(Relaxed),
+            self.delayed.load(Relaxed),
+            self.unavailable.load(Relaxed),
+            self.too_many.load(Relaxed),
+            self.cut.load(Relaxed),
+        )
+    }
+}
+
+/// The proxy's settings; may be changed while it runs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Share of requests that get a fault, in per mille.
+    pub fault_per_mille: u64,
+    /// How long a delayed request waits before being forwarded.
+    pub delay_ms: u64,
+    /// `Retry-After` seconds on 429.
+    pub retry_after_s: u64,
+}
+
+pub struct FaultProxy {
+    pub url: String,
+    pub counts: Arc<ProxyCounts>,
+    pub plan: Arc<Mutex<Plan>>,
+}
+
+impl FaultProxy {
+    /// Starts a proxy on 127.0.0.1 in front of `upstream` (e.g. `http://127.0.0.1:7474`).
+    pub async fn start(upstream: &str, plan: Plan, seed: u64) -> FaultProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let counts = Arc::new(ProxyCounts::default());
+        let plan = Arc::new(Mutex::new(plan));
+        let rng = Arc::new(Mutex::new(seed | 1));
+        let client = reqwest::Client::new();
+        let upstream = upstream.trim_end_matches('/').to_owned();
+        let (c2, p2) = (counts.clone(), plan.clone());
+        tokio::spawn(async move {
+            loop {
+                let Ok((sock, _)) = listener.accept().await else { return };
+                let (counts, plan, rng, client, upstream) =
+                    (c2.clone(), p2.clone(), rng.clone(), client.clone(), upstream.clone());
+                tokio::spawn(async move {
+                    let _ = serve(sock, &upstream, &client, &counts, &plan, &rng).await;
+                });
+            }
+        });
+        FaultProxy { url, counts, plan }
+    }
+}
+
+fn next_rand(rng: &Mutex<u64>) -> u64 {
+    // xorshift64*: deterministic for a seed, good enough to pick faults.
+    let mut g = rng.lock().unwrap();
+    let mut x = *g;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *g = x;
+    x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+}
+
+struct Request {
+    path: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+async fn read_request(sock: &mut TcpStream) -> Option<Request> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        let n = sock.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..pos]).to_string();
+            let mut lines = head.split("\r\n");
+            let path = lines.next()?.split(' ').nth(1)?.to_owned();
+            let headers: Vec<(String, String)> = lines
+                .filter_map(|l| l.split_once(':'))
+                .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+                .collect();
+            let len = headers
+                .iter()
+                .find(|(k, _)| k == "content-length")
+                .and_then(|(_, v)| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            while buf.len() < pos + 4 + len {
+                let n = sock.read(&mut chunk).await.ok()?;
+                if n == 0 {
+                    return None;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            return Some(Request { path, headers, body: buf[pos + 4..pos + 4 + len].to_vec() });
+        }
+    }
+}
+
+fn raw_response(status: u16, content_type: &str, extra: &str, body: &[u8]) -> Vec<u8> {
+    let mut out = format!(
+        "HTTP/1.1 {status} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\
+         Access-Control-Allow-Origin: *\r\n{extra}\r\n",
+        body.len()
+    )
+    .into_bytes();
+    out.extend_from_slice(body);
+    out
+}
+
+async fn forward(req: &Request, upstream: &str, client: &reqwest::Client, counts: &ProxyCounts) -> Vec<u8> {
+    let mut rb = client
+        .post(format!("{upstream}{}", req.path))
+        .body(req.body.clone())
+        .timeout(std::time::Duration::from_secs(60));
+    for (k, v) in &req.headers {
+        if matches!(k.as_str(), "authorization" | "content-type" | "accept" | "x-ajax-browser-auth") {
+            rb = rb.header(k.as_str(), v.as_str());
+        }
+    }
+    match rb.send().await {
+        Ok(resp) => {
+            counts.forwarded.fetch_add(1, Relaxed);
+            let status = resp.status().as_u16();
+            let ct = resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("application/json")
+                .to_owned();
+            let body = resp.bytes().await.map(|b| b.to_vec()).unwrap_or_default();
+            raw_response(status, &ct, "", &body)
+        }
+        Err(_) => {
+            // Neo4j is down: what a load balancer in front of it would say.
+            counts.upstream_down.fetch_add(1, Relaxed);
+            raw_response(502, "text/plain", "", b"upstream unavailable")
+        }
+    }
+}
+
+async fn serve(
+    mut sock: TcpStream,
+    upstream: &str,
+    client: &reqwest::Client,
+    counts: &ProxyCounts,
+    plan: &Mutex<Plan>,
+    rng: &Mutex<u64>,
+) -> Option<()> {
+    let req = read_request(&mut sock).await?;
+    counts.requests.fetch_add(1, Relaxed);
+    if req.body.windows(14).any(|w| w == b"UNWIND $events") {
+        counts.writes.fetch_add(1, Relaxed);
+    }
+    let plan = plan.lock().unwrap().clone();
+    let fault = if next_rand(rng) % 1000 < plan.fault_per_mille {
+        Some(match next_rand(rng) % 5 {
+            0 => Fault::Drop,
+            1 => Fault::Delay,
+            2 => Fault::Unavailable,
+            3 => Fault::TooMany,
+            _ => Fault::CutAfterForward,
+        })
+    } else {
+        None
+    };
+    let answer = match fault {
+        None => forward(&req, upstream, client, counts).await,
+        Some(Fault::Drop) => {
+            counts.dropped.fetch_add(1, Relaxed);
+            return None; // socket dropped: connection closed with no answer
+        }
+        Some(Fault::Delay) => {
+            counts.delayed.fetch_add(1, Relaxed);
+            tokio::time::sleep(std::time::Duration::from_millis(plan.delay_ms)).await;
+            forward(&req, upstream, client, counts).await
+        }
+        Some(Fault::Unavailable) => {
+            counts.unavailable.fetch_add(1, Relaxed);
+            raw_response(503, "text/plain", "", b"Service Unavailable")
+        }
+        Some(Fault::TooMany) => {
+            counts.too_many.fetch_add(1, Relaxed);
+            raw_response(429, "text/plain", &format!("Retry-After: {}\r\n", plan.retry_after_s), b"Too Many Requests")
+        }
+        Some(Fault::CutAfterForward) => {
+            let _ = forward(&req, upstream, client, counts).await;
+            counts.cut.fetch_add(1, Relaxed);
+            return None; // Neo4j has committed; the client never hears of it
+        }
+    };
+    sock.write_all(&answer).await.ok()?;
+    sock.shutdown().await.ok()
+}

@@ -1,0 +1,308 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Delivery under faults, against the REAL Neo4j through a fault-injecting proxy
+//! (tests/common/proxy.rs): drops, delays past the timeout, 503/429, and forward-then-cut.
+//! The restart test runs its own Neo4j instance (`faults`, HTTP 7475, Bolt 7688) and never touches
+//! the main one. `bench_faults` (ignored; run by bench/faults) is the large version.
+
+#[path = "common/proxy.rs"]
+mod proxy;
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering::Relaxed;
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures::stream::{self, StreamExt};
+use neo4j_audit::config::{BatchConfig, RetryConfig};
+use neo4j_audit::{AuditLogger, Config};
+use proxy::{FaultProxy, Plan};
+use serde_json::{json, Value};
+
+fn env(k: &str, d: &str) -> String {
+    std::env::var(k).unwrap_or_else(|_| d.into())
+}
+fn main_url() -> String {
+    env("NEO4J_URL", "http://127.0.0.1:7474")
+}
+fn user() -> String {
+    env("NEO4J_USER", "neo4j")
+}
+fn password() -> String {
+    env("NEO4J_PASSWORD", "neo4j-audit-dev")
+}
+const FAULTS_HTTP_PORT: &str = "7475";
+const FAULTS_BOLT_PORT: &str = "7688";
+fn faults_url() -> String {
+    format!("http://127.0.0.1:{FAULTS_HTTP_PORT}")
+}
+
+/// Runs Cypher against Neo4j at `url` (independently of the library).
+async fn cypher(url: &str, statement: &str, params: Value) -> Vec<Vec<Value>> {
+    let body = json!({"statements": [{"statement": statement, "parameters": params}]});
+    let resp: Value = reqwest::Client::new()
+        .post(format!("{url}/db/neo4j/tx/commit"))
+        .basic_auth(user(), Some(password()))
+        .json(&body)
+        .send()
+        .await
+        .expect("neo4j reachable")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(resp["errors"], json!([]), "cypher failed: {statement}: {resp}");
+    resp["results"][0]["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["row"].as_array().unwrap().clone())
+        .collect()
+}
+
+/// Starts or stops this suite's own Neo4j instance (never the main one).
+async fn faults_neo4j(cmd: &'static str) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let status = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(format!("{root}/scripts/neo4j"))
+            .arg(cmd)
+            .env("NEO4J_INSTANCE", "faults")
+            .env("NEO4J_HTTP_PORT", FAULTS_HTTP_PORT)
+            .env("NEO4J_BOLT_PORT", FAULTS_BOLT_PORT)
+            .env("NEO4J_PASSWORD", password())
+            .status()
+            .expect("run scripts/neo4j")
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "scripts/neo4j {cmd} (faults instance) failed");
+}
+
+fn trail(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4())
+}
+
+fn fault_config(url: &str, trail: &str) -> Config {
+    let mut c = Config::new(url).basic_auth(user(), password());
+    c.trail = trail.to_owned();
+    c.timeout_ms = 1_500;
+    c.retry = RetryConfig { max_attempts: 1000, max_elapsed_ms: 180_000, base_delay_ms: 50, max_delay_ms: 1_000 };
+    c.batch = BatchConfig { max_events: 25, ..BatchConfig::default() };
+    c
+}
+
+/// What the graph holds for one trail and one set of expected UIDs.
+#[derive(Debug)]
+struct Census {
+    has_event: u64,
+    trail_events: u64,
+    nodes_with_uids: u64,
+    distinct_uids_found: u64,
+}
+
+async fn census(url: &str, trail: &str, uids: &[String]) -> Census {
+    let r = cypher(
+        url,
+        "MATCH (:AuditTrail {name: $trail})-[r:HAS_EVENT]->(e:AuditEvent) RETURN count(r), count(DISTINCT e)",
+        json!({"trail": trail}),
+    )
+    .await;
+    let r2 = cypher(
+        url,
+        "UNWIND $uids AS uid MATCH (e:AuditEvent {UID: uid}) RETURN count(e), count(DISTINCT e.UID)",
+        json!({"uids": uids}),
+    )
+    .await;
+    let n = |v: &Value| v.as_u64().unwrap();
+    Census {
+        has_event: n(&r[0][0]),
+        trail_events: n(&r[0][1]),
+        nodes_with_uids: n(&r2[0][0]),
+        distinct_uids_found: n(&r2[0][1]),
+    }
+}
+
+struct Report {
+    trail: String,
+    uids: Vec<String>,
+    ok_calls: usize,
+    sent: u64,
+    committed: u64,
+    retried: u64,
+    failed: u64,
+    secs: f64,
+}
+
+/// Logs `events` events from `loggers` loggers (25 calls in flight each) through `proxy`; restarts
+/// the faults Neo4j `restarts` times, spread over the run.
+async fn scenario(proxy: &FaultProxy, events: usize, loggers: usize, restarts: usize) -> Report {
+    let trail = trail("faults");
+    let t0 = Instant::now();
+    let ls: Vec<Arc<AuditLogger>> =
+        (0..loggers).map(|_| Arc::new(AuditLogger::new(fault_config(&proxy.url, &trail)).unwrap())).collect();
+    let per = events / loggers;
+    let runs = ls.iter().enumerate().map(|(li, l)| {
+        stream::iter(0..per)
+            .map(move |i| {
+                let l = l.clone();
+                async move {
+                    let d = json!({"logger": li, "i": i});
+                    l.try_log_user_action(None, "FAULT_RUN", Some("TEST"), Some(&d)).await
+                }
+            })
+            .buffer_unordered(25)
+            .collect::<Vec<_>>()
+    });
+    let all = futures::future::join_all(runs);
+    let restarter = async {
+        for k in 0..restarts {
+            let target = (k + 1) * events / (restarts + 1);
+            loop {
+                let committed: u64 = ls.iter().map(|l| l.stats().committed).sum();
+                if committed as usize >= target.min(events.saturating_sub(200)) {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            eprintln!("faults: stopping Neo4j (restart {} of {restarts})", k + 1);
+            faults_neo4j("stop").await;
+            faults_neo4j("start").await;
+        }
+    };
+    let (results, ()) = futures::join!(all, restarter);
+    let mut uids = Vec::new();
+    let mut ok_calls = 0;
+    for r in results.into_iter().flatten() {
+        match r {
+            Ok(ev) => {
+                ok_calls += 1;
+                uids.push(ev.uid);
+            }
+            Err(e) => eprintln!("faults: a call failed: {e}"),
+        }
+    }
+    let stats: Vec<_> = ls.iter().map(|l| l.stats()).collect();
+    Report {
+        trail,
+        uids,
+        ok_calls,
+        sent: stats.iter().map(|s| s.sent).sum(),
+        committed: stats.iter().map(|s| s.committed).sum(),
+        retried: stats.iter().map(|s| s.retried).sum(),
+        failed: stats.iter().map(|s| s.failed).sum(),
+        secs: t0.elapsed().as_secs_f64(),
+    }
+}
+
+/// Asserts exactly-once delivery and returns (in-database, duplicates, lost).
+async fn assert_exactly_once(url: &str, r: &Report, events: usize) -> (u64, u64, u64) {
+    let c = census(url, &r.trail, &r.uids).await;
+    let distinct: HashSet<&String> = r.uids.iter().collect();
+    let duplicates = c.nodes_with_uids - c.distinct_uids_found + (c.has_event - c.trail_events);
+    let lost = events as u64 - c.distinct_uids_found;
+    assert_eq!(r.ok_calls, events, "every call resolves true");
+    assert_eq!(distinct.len(), events, "every event has its own UID");
+    assert_eq!(c.trail_events, events as u64, "{c:?}");
+    assert_eq!(c.has_event, events as u64, "{c:?}");
+    assert_eq!(c.nodes_with_uids, events as u64, "{c:?}");
+    assert_eq!(c.distinct_uids_found, events as u64, "{c:?}");
+    assert_eq!(r.committed, events as u64, "each event counted committed once");
+    assert_eq!(r.failed, 0);
+    (c.trail_events, duplicates, lost)
+}
+
+fn plan(per_mille: u64) -> Plan {
+    Plan { fault_per_mille: per_mille, delay_ms: 2_000, retry_after_s: 1 }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_thousand_events_through_faults_land_exactly_once() {
+    let proxy = FaultProxy::start(&main_url(), plan(150), 0x5eed_0001).await;
+    let r = scenario(&proxy, 2000, 4, 0).await;
+    eprintln!("faults: {} | sent={} committed={} retried={} in {:.1} s", proxy.counts.summary(), r.sent, r.committed, r.retried, r.secs);
+    let requests = proxy.counts.requests.load(Relaxed);
+    assert!(proxy.counts.faults() * 10 >= requests, "at least 10% faults: {}", proxy.counts.summary());
+    assert!(proxy.counts.cut.load(Relaxed) > 0, "the committed-but-unanswered case happened");
+    assert!(r.retried > 0);
+    assert!(proxy.counts.writes.load(Relaxed) < 1000, "events were batched: {}", proxy.counts.summary());
+    assert_exactly_once(&main_url(), &r, 2000).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn neo4j_restarted_mid_run_loses_and_duplicates_nothing() {
+    faults_neo4j("start").await;
+    let proxy = FaultProxy::start(&faults_url(), plan(50), 0x5eed_0002).await;
+    let r = scenario(&proxy, 2000, 4, 1).await;
+    eprintln!("restart: {} | sent={} committed={} retried={} in {:.1} s", proxy.counts.summary(), r.sent, r.committed, r.retried, r.secs);
+    assert!(proxy.counts.upstream_down.load(Relaxed) > 0, "some requests met a stopped Neo4j");
+    let res = assert_exactly_once(&faults_url(), &r, 2000).await;
+    faults_neo4j("stop").await;
+    eprintln!("restart: in-database/duplicates/lost = {res:?}");
+}
+
+#[tokio::test]
+async fn unauthorized_is_never_retried() {
+    let proxy = FaultProxy::start(&main_url(), plan(0), 1).await;
+    let mut cfg = Config::new(&proxy.url).basic_auth(user(), "wrong-password-xyz");
+    cfg.trail = trail("auth");
+    cfg.retry.max_attempts = 10;
+    let logger = AuditLogger::new(cfg).unwrap();
+    assert!(!logger.log_user_action(None, "LOGIN", None, None).await);
+    let reason = logger.last_error().unwrap();
+    assert!(reason.starts_with("authentication failed: HTTP 401"), "{reason}");
+    assert!(!reason.contains("wrong-password-xyz"));
+    assert_eq!(proxy.counts.requests.load(Relaxed), 1, "exactly one request for a 401");
+    let s = logger.stats();
+    assert_eq!((s.sent, s.retried, s.failed, s.committed), (1, 0, 1, 0), "{s:?}");
+}
+
+#[tokio::test]
+async fn one_invalid_event_does_not_sink_its_batch() {
+    let proxy = FaultProxy::start(&main_url(), plan(0), 2).await;
+    let t = trail("batchvalid");
+    let mut cfg = Config::new(&proxy.url).basic_auth(user(), password());
+    cfg.trail = t.clone();
+    cfg.batch.flush_interval_ms = 300; // the ten calls below gather into one batch
+    let logger = AuditLogger::new(cfg).unwrap();
+    let calls = (0..10).map(|i| {
+        let action = if i == 5 { String::new() } else { format!("ACTION_{i}") };
+        let logger = &logger;
+        async move { logger.try_log_user_action(None, &action, None, None).await }
+    });
+    let res = futures::future::join_all(calls).await;
+    assert!(matches!(res[5], Err(neo4j_audit::AuditError::InvalidInput(_))), "{:?}", res[5]);
+    let uids: Vec<String> =
+        res.iter().enumerate().filter(|(i, _)| *i != 5).map(|(_, r)| r.as_ref().expect("valid event committed").uid.clone()).collect();
+    assert_eq!(proxy.counts.writes.load(Relaxed), 1, "nine events, one write request");
+    let c = census(&main_url(), &t, &uids).await;
+    assert_eq!((c.trail_events, c.distinct_uids_found), (9, 9), "{c:?}");
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.sent), (9, 1, 9), "{s:?}");
+    assert!(logger.flush().await);
+    assert!(logger.close().await);
+    assert_eq!(logger.try_log_user_action(None, "AFTER_CLOSE", None, None).await.unwrap_err(), neo4j_audit::AuditError::Closed);
+}
+
+/// The large version, run by bench/faults: FAULTS_EVENTS (10000) events, FAULTS_RESTARTS (2)
+/// restarts of the faults Neo4j, FAULTS_PER_MILLE (100) proxy faults.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore]
+async fn bench_faults() {
+    let events: usize = env("FAULTS_EVENTS", "10000").parse().unwrap();
+    let restarts: usize = env("FAULTS_RESTARTS", "2").parse().unwrap();
+    let per_mille: u64 = env("FAULTS_PER_MILLE", "100").parse().unwrap();
+    faults_neo4j("start").await;
+    let proxy = FaultProxy::start(&faults_url(), plan(per_mille), 0xbe9c_0001).await;
+    let r = scenario(&proxy, events, 4, restarts).await;
+    let c = census(&faults_url(), &r.trail, &r.uids).await;
+    faults_neo4j("stop").await;
+    let duplicates = c.nodes_with_uids - c.distinct_uids_found + (c.has_event - c.trail_events);
+    let lost = events as u64 - c.distinct_uids_found.min(events as u64);
+    println!("bench/faults: {events} events, 4 loggers x 25 in flight, batch <= 25, {restarts} Neo4j restarts, {per_mille}/1000 proxy faults");
+    println!("proxy:        {}", proxy.counts.summary());
+    println!("sent:         {} (event sends incl. retries; {} retried)", r.sent, r.retried);
+    println!("committed:    {} (calls resolved true: {})", r.committed, r.ok_calls);
+    println!("in-database:  {} (HAS_EVENT: {})", c.trail_events, c.has_event);
+    println!("duplicates:   {duplicates}");
+    println!("lost:         {lost}");
+    println!("wall time:    {:.1} s", r.secs);
+    assert_eq!((duplicates, lost), (0, 0));
+}
