@@ -45,7 +45,13 @@ impl StreamState {
 
 /// Keeps a stream's state across restarts. The in-memory default keeps nothing (a new logger is
 /// a new stream); a browser implementation stores it beside the durable queue.
+///
+/// The store is read before and written after every event, synchronously, so that several
+/// loggers sharing one store (two loggers of one trail in a tab, or a tab after a reload)
+/// continue one chain instead of forking it.
 pub trait StreamStore {
+    /// The saved state, if any.
+    fn load(&self) -> Option<StreamState>;
     /// Called, synchronously, after each event was chained, with the new state.
     fn save(&self, state: &StreamState);
 }
@@ -89,13 +95,20 @@ impl Chain {
 
     /// The current state (id, next seq, head hash).
     pub fn state(&self) -> StreamState {
-        self.state.lock().map(|s| s.clone()).unwrap_or_else(|p| p.into_inner().clone())
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(saved) = self.store.as_ref().and_then(|s| s.load()) {
+            *st = saved;
+        }
+        st.clone()
     }
 
     /// Gives `event` this stream's id, the next `seq`, the head as `prevHash`, and its `hash`;
     /// advances the head. Call once per event, when it is built, in call order.
     pub fn seal(&self, event: &mut AuditEvent) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(saved) = self.store.as_ref().and_then(|s| s.load()) {
+            *st = saved;
+        }
         event.stream_id = Some(st.stream_id.clone());
         event.seq = Some(st.next_seq);
         event.prev_hash = Some(st.head.clone());
@@ -379,6 +392,36 @@ mod tests {
             "059c049520a617014d46ed4a5221454bca858645fafb80c2314e87cec7d05987"
         );
         assert_ne!(event_hash(&e, GENESIS), event_hash(&e, &"1".repeat(64)));
+    }
+
+    #[test]
+    fn chains_sharing_a_store_continue_one_stream() {
+        use std::cell::RefCell;
+        use std::rc::Rc;
+        struct Shared(Rc<RefCell<Option<StreamState>>>);
+        impl StreamStore for Shared {
+            fn load(&self) -> Option<StreamState> {
+                self.0.borrow().clone()
+            }
+            fn save(&self, s: &StreamState) {
+                *self.0.borrow_mut() = Some(s.clone());
+            }
+        }
+        let cell = Rc::new(RefCell::new(None));
+        let a = Chain::resume(StreamState::fresh(), Some(Box::new(Shared(cell.clone()))));
+        let mut e0 = AuditEvent::build(None, "A", None, None, 10).unwrap();
+        a.seal(&mut e0);
+        // A second chain (e.g. after a reload) on the same store picks up where the first stopped.
+        let b = Chain::resume(StreamState::fresh(), Some(Box::new(Shared(cell.clone()))));
+        let mut e1 = AuditEvent::build(None, "B", None, None, 10).unwrap();
+        b.seal(&mut e1);
+        let mut e2 = AuditEvent::build(None, "C", None, None, 10).unwrap();
+        a.seal(&mut e2);
+        assert_eq!(e1.stream_id, e0.stream_id);
+        assert_eq!((e0.seq, e1.seq, e2.seq), (Some(0), Some(1), Some(2)));
+        assert_eq!(e1.prev_hash, e0.hash);
+        assert_eq!(e2.prev_hash, e1.hash);
+        assert_eq!(verify(&[e0, e1, e2], true).ok, true);
     }
 
     #[test]

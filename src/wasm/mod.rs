@@ -3,6 +3,7 @@
 
 mod details;
 mod read;
+mod stream;
 pub mod worker;
 
 pub use details::to_json_text as details_to_json_text;
@@ -84,7 +85,8 @@ impl JsAuditLogger {
         let event = event_from_js(&inner, &user, &action_type, &category, &details);
         future_to_promise(async move {
             let res = match event {
-                Ok(ev) => inner.write(std::slice::from_ref(&ev)).await,
+                // Batching + retries (config.retry), as on the Rust path.
+                Ok(ev) => inner.deliver(ev).await,
                 Err(e) => Err(e),
             };
             Ok(JsValue::from_bool(inner.record(res)))
@@ -135,7 +137,11 @@ fn logger_from_js(config: JsValue) -> Result<AuditLogger, AuditError> {
     drop_nulls(&mut raw);
     let cfg: Config =
         serde_json::from_value(raw).map_err(|e| AuditError::InvalidConfig(e.to_string()))?;
-    AuditLogger::new(cfg)
+    // In browsers the hash chain's stream continues across reloads (sessionStorage).
+    AuditLogger::new(cfg).map(|mut l| {
+        stream::attach(&mut l);
+        l
+    })
 }
 
 fn drop_nulls(v: &mut serde_json::Value) {

@@ -1,0 +1,44 @@
+//! Browsers: the logger's stream state (id, next seq, head hash) kept in `sessionStorage`, so a
+//! reload of the tab continues the same hash chain. `sessionStorage` is synchronous, so the state
+//! is saved before the event leaves `logUserAction` (no window in which an event is chained but
+//! its state is not saved); it is per tab, so two tabs never fork one stream. Where there is no
+//! `sessionStorage` (Workers, Node), a logger is a new stream, kept in memory.
+
+use crate::chain::{StreamState, StreamStore};
+use crate::AuditLogger;
+
+/// Storage key prefix; the rest is `url|database|trail`.
+const PREFIX: &str = "neo4j-audit:stream:";
+
+struct SessionStore {
+    storage: web_sys::Storage,
+    key: String,
+}
+
+impl StreamStore for SessionStore {
+    fn load(&self) -> Option<StreamState> {
+        let raw = self.storage.get_item(&self.key).ok()??;
+        serde_json::from_str(&raw).ok()
+    }
+
+    fn save(&self, state: &StreamState) {
+        if let Ok(raw) = serde_json::to_string(state) {
+            // A full or disabled storage only costs continuity after a reload.
+            let _ = self.storage.set_item(&self.key, &raw);
+        }
+    }
+}
+
+/// Makes `logger` continue the tab's saved stream for its (url, database, trail), if the host has
+/// `sessionStorage`.
+pub fn attach(logger: &mut AuditLogger) {
+    let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) else {
+        return;
+    };
+    let c = logger.config();
+    let key = format!("{PREFIX}{}|{}|{}", c.base_url(), c.database, c.trail);
+    let store = SessionStore { storage, key };
+    let state = store.load().unwrap_or_else(StreamState::fresh);
+    store.save(&state);
+    logger.resume_stream(state, Some(Box::new(store)));
+}

@@ -1,0 +1,146 @@
+// The demo page end to end in real headless Chromium (playwright-core, Debian's /usr/bin/chromium)
+// against the real Neo4j: clicks -> events in Neo4j (read back independently) -> rows in the
+// timeline; filters; chain state; offline -> queue -> drain; tampering shows up. Screenshots go to
+// test-artifacts/. Needs pkg/ (scripts/build) and Neo4j (scripts/neo4j start).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { chromium } from "playwright-core";
+import { ROOT, unique, cypher } from "../node/helpers.mjs";
+
+const TRAIL = unique("e2e-demo");
+const ARTIFACTS = `${ROOT}test-artifacts`;
+let server, base, browser, page;
+const consoleErrors = [];
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = spawn(process.execPath, ["scripts/serve.mjs"], {
+    cwd: ROOT, env: { ...process.env, DEMO_PORT: "0", DEMO_TRAIL: TRAIL }, stdio: ["ignore", "pipe", "inherit"],
+  });
+  base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("demo server did not start")), 10_000);
+    server.stdout.on("data", (d) => {
+      const m = /demo: (http:\/\/\S+)/.exec(String(d));
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    server.on("exit", (code) => reject(new Error(`demo server exited ${code}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--no-first-run"],
+  });
+  page = await browser.newPage({ viewport: { width: 1360, height: 1020 } });
+  page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(m.text()); });
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  await page.goto(base);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    server.kill("SIGTERM");
+    await new Promise((r) => server.once("exit", r));
+  }
+});
+
+/** The events of the demo's trail, read straight from Neo4j, oldest first. */
+async function stored() {
+  const rows = await cypher(
+    `MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent)
+     RETURN e.UID, e.eventType, e.eventCategory, e.userUID, e.details, e.seq, e.hash ORDER BY e.seq`,
+    { trail: TRAIL },
+  );
+  return rows.map(([uid, type, category, user, details, seq, hash]) => ({ uid, type, category, user, details: JSON.parse(details ?? "null"), seq, hash }));
+}
+
+async function until(what, fn, timeout = 20_000) {
+  const t0 = Date.now();
+  let last;
+  while (Date.now() - t0 < timeout) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.fail(`timed out waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+const rowUids = () => page.$$eval("#timeline li.event", (lis) => lis.map((li) => li.dataset.uid));
+
+test("clicks become events in Neo4j and rows in the timeline", async () => {
+  await page.click("[data-testid=act-view-doc-q3]");
+  await page.click("[data-testid=act-edit-doc-acme]");
+  await page.click("[data-testid=user-user-bob]"); // logs a LOGIN for Bob
+  await page.click("[data-testid=act-share-doc-roadmap]");
+  await page.click("[data-testid=act-delete-doc-q3]");
+
+  const events = await until("5 events in Neo4j", async () => { const e = await stored(); return e.length === 5 && e; });
+  assert.deepEqual(events.map((e) => [e.type, e.user]), [
+    ["DOCUMENT_VIEWED", "user-ann"], ["DOCUMENT_EDITED", "user-ann"], ["LOGIN", "user-bob"],
+    ["DOCUMENT_SHARED", "user-bob"], ["DOCUMENT_DELETED", "user-bob"],
+  ]);
+  assert.deepEqual(events.map((e) => e.seq), [0, 1, 2, 3, 4], "one stream, chained in click order");
+  assert.equal(events[1].details.document_name, "ACME-contract.docx");
+  assert.equal(events[2].details.password, "[REDACTED]", "redacted before leaving the page");
+  assert.equal(events[3].details.accessToken, "[REDACTED]");
+
+  // Every stored event shows up as a row, newest first.
+  const uids = await until("5 rows", async () => { const u = await rowUids(); return u.length === 5 && u; });
+  assert.deepEqual(uids, events.map((e) => e.uid).reverse());
+  const first = await page.textContent("#timeline li.event:first-child .what");
+  assert.match(first, /Bob Builder deleted Q3-report\.pdf/);
+  assert.match(await page.textContent("#timeline li.event:first-child .seq"), new RegExp(`#4 · ${events[4].hash.slice(0, 8)}`));
+
+  // The chain is verified from what Neo4j holds.
+  await until("chain intact over all 5 events", () => page.$eval("#chain-status",
+    (el) => el.dataset.state === "ok" && /5 events in 1 stream/.test(el.textContent)));
+  await page.screenshot({ path: `${ARTIFACTS}/demo.png`, fullPage: true });
+});
+
+test("filters by user and by category", async () => {
+  await page.selectOption("#filter-user", "user-ann");
+  await until("only Ann's rows", async () => {
+    const users = await page.$$eval("#timeline li.event", (lis) => lis.map((li) => li.dataset.user));
+    return users.length === 2 && users.every((u) => u === "user-ann");
+  });
+  await page.selectOption("#filter-user", "");
+  await page.selectOption("#filter-category", "SECURITY");
+  await until("only the LOGIN row", async () => {
+    const types = await page.$$eval("#timeline li.event", (lis) => lis.map((li) => li.dataset.type));
+    return types.length === 1 && types[0] === "LOGIN";
+  });
+  await page.selectOption("#filter-category", "");
+  await until("all rows back", async () => (await rowUids()).length === 5);
+});
+
+test("offline: clicks wait in the queue, then drain into Neo4j when back online", async () => {
+  await page.click("#offline-toggle + .track");
+  await until("offline pill", () => page.$eval("#pill-net", (el) => el.dataset.state === "offline"));
+  await page.click("[data-testid=act-view-doc-acme]");
+  await page.click("[data-testid=act-edit-doc-roadmap]");
+  await until("2 waiting", async () => (await page.textContent("#queue-waiting")) === "2");
+  assert.equal(await page.isVisible("#pending-banner"), true);
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await stored()).length, 5, "nothing reached Neo4j while offline");
+  await page.screenshot({ path: `${ARTIFACTS}/demo-offline.png`, fullPage: true });
+
+  await page.click("#offline-toggle + .track");
+  const events = await until("7 events in Neo4j", async () => { const e = await stored(); return e.length === 7 && e; }, 30_000);
+  assert.deepEqual(events.slice(5).map((e) => [e.type, e.seq]), [["DOCUMENT_VIEWED", 5], ["DOCUMENT_EDITED", 6]]);
+  await until("queue drained", async () => (await page.textContent("#queue-waiting")) === "0");
+  await until("7 rows", async () => (await rowUids()).length === 7);
+  await until("chain still intact", () => page.$eval("#chain-status", (el) => el.dataset.state === "ok"));
+});
+
+test("tampering in Neo4j turns the chain red at that event", async () => {
+  await page.click("#tamper");
+  await until("chain broken", () => page.$eval("#chain-status", (el) => el.dataset.state === "broken"));
+  const newest = (await stored()).at(-1);
+  assert.match(await page.textContent("#chain-title"), /edited event at seq 6/);
+  await until("row marked", () => page.$eval(`li.event[data-uid="${newest.uid}"]`, (li) => li.classList.contains("broken")));
+  await page.screenshot({ path: `${ARTIFACTS}/demo-tampered.png`, fullPage: true });
+  assert.deepEqual(consoleErrors.filter((e) => !/Failed to load resource|ERR_EMPTY_RESPONSE|ERR_CONNECTION/.test(e)), []);
+});
