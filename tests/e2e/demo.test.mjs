@@ -144,3 +144,24 @@ test("tampering in Neo4j turns the chain red at that event", async () => {
   await page.screenshot({ path: `${ARTIFACTS}/demo-tampered.png`, fullPage: true });
   assert.deepEqual(consoleErrors.filter((e) => !/Failed to load resource|ERR_EMPTY_RESPONSE|ERR_CONNECTION/.test(e)), []);
 });
+
+test("a reload continues the tab's stream (state in sessionStorage)", async () => {
+  const before_ = await stored();
+  const streamId = (await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN DISTINCT e.streamId", { trail: TRAIL },
+  )).map((r) => r[0]);
+  assert.equal(streamId.length, 1);
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 });
+  assert.match(await page.textContent("#chain-head"), new RegExp(`stream ${streamId[0].slice(0, 8)} · seq ${before_.length - 1}`));
+  await page.click("[data-testid=act-view-doc-roadmap]");
+  const rows = await until("event after reload", async () => {
+    const r = await cypher(
+      "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.streamId, e.seq, e.prevHash ORDER BY e.seq DESC LIMIT 1",
+      { trail: TRAIL },
+    );
+    return r[0][1] === before_.length && r[0];
+  });
+  assert.deepEqual(rows.slice(0, 2), [streamId[0], before_.length]);
+  assert.equal(rows[2], before_.at(-1).hash, "linked to the last event before the reload");
+});
