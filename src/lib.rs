@@ -25,6 +25,8 @@ pub mod transport;
 mod urlcheck;
 
 #[cfg(target_arch = "wasm32")]
+pub mod queue;
+#[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
 pub use config::{Api, Config, Labels};

@@ -272,6 +272,13 @@ impl AuditLogger {
         if self.config.endpoint.is_some() {
             return Err(AuditError::InvalidInput("not available in client mode (endpoint set): the Worker only ingests".into()));
         }
+        let req = self.http_request(st);
+        let resp = self.transport.post(&req, self.config.timeout_ms).await?;
+        outcome::interpret(self.config.api, &self.config.database, &resp)
+    }
+
+    /// The HTTP request that runs `st` on the configured endpoint (not sent).
+    fn http_request(&self, st: &Statement) -> HttpRequest {
         let (path, body) = cypher::request_body(self.config.api, &self.config.database, st);
         let mut headers = vec![
             ("Content-Type".to_owned(), "application/json".to_owned()),
@@ -282,9 +289,17 @@ impl AuditLogger {
         if let Some(a) = &self.auth_header {
             headers.push(("Authorization".to_owned(), a.clone()));
         }
-        let req = HttpRequest { url: format!("{}{path}", self.config.base_url()), headers, body: body.to_string() };
-        let resp = self.transport.post(&req, self.config.timeout_ms).await?;
-        outcome::interpret(self.config.api, &self.config.database, &resp)
+        HttpRequest { url: format!("{}{path}", self.config.base_url()), headers, body: body.to_string() }
+    }
+
+    /// The request that writes `events` (the same statement as [`AuditLogger::write`]), for a
+    /// fire-and-forget send such as `fetch(..., {keepalive: true})` on page hide. `None` in client
+    /// mode.
+    pub fn write_request(&self, events: &[AuditEvent]) -> Option<HttpRequest> {
+        if self.config.endpoint.is_some() || events.is_empty() {
+            return None;
+        }
+        Some(self.http_request(&cypher::write_events(&self.config.labels, &self.config.trail, events)))
     }
 
     /// Why the most recent call that returned `false` failed; cleared by a call that succeeds.

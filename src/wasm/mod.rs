@@ -44,6 +44,28 @@ export interface AuditConfig {
   maxDetailsBytes?: number;
   /** Node labels, each an identifier; defaults AuditEvent, AuditTrail, User. */
   labels?: { event?: string; trail?: string; user?: string };
+  /** Retries of network errors, timeouts, 5xx, 429 and Neo.TransientError: exponential backoff
+   *  with full jitter. Defaults: maxAttempts 6, maxElapsedMs 30000, baseDelayMs 100, maxDelayMs 5000. */
+  retry?: { maxAttempts?: number; maxElapsedMs?: number; baseDelayMs?: number; maxDelayMs?: number };
+  /** Events per request. Defaults: maxEvents 100, maxBytes 262144, flushIntervalMs 0 (events
+   *  arriving while a request is in flight form the next batch). */
+  batch?: { maxEvents?: number; maxBytes?: number; flushIntervalMs?: number };
+  /** Durable queue: IndexedDB in browsers, memory in Workers/Node. Defaults: enabled true,
+   *  maxEvents 10000, maxBytes 8388608, name "neo4j-audit". */
+  queue?: { enabled?: boolean; maxEvents?: number; maxBytes?: number; name?: string };
+  /** "committed" (default): logUserAction resolves true once Neo4j committed the event;
+   *  "queued": once it is stored in the durable queue (delivery continues in the background). */
+  delivery?: "committed" | "queued";
+}
+
+/** Delivery counters of one logger (`queued` is the current backlog; the rest are totals). */
+export interface AuditStats {
+  sent: number;
+  committed: number;
+  failed: number;
+  retried: number;
+  queued: number;
+  dropped: number;
 }
 
 /** The acting user: the seed's DocUser. */
@@ -57,6 +79,8 @@ export interface AuditUser {
 #[wasm_bindgen(js_name = AuditLogger)]
 pub struct JsAuditLogger {
     inner: Rc<AuditLogger>,
+    /// The durable queue (`queue.enabled`, the default): IndexedDB in browsers, memory elsewhere.
+    durable: Option<Rc<crate::queue::Durable>>,
 }
 
 #[wasm_bindgen(js_class = AuditLogger)]
@@ -67,7 +91,9 @@ impl JsAuditLogger {
         #[wasm_bindgen(unchecked_param_type = "AuditConfig")] config: JsValue,
     ) -> Result<JsAuditLogger, JsError> {
         let logger = logger_from_js(config).map_err(|e| JsError::new(&e.to_string()))?;
-        Ok(JsAuditLogger { inner: Rc::new(logger) })
+        let inner = Rc::new(logger);
+        let durable = inner.config().queue.enabled.then(|| crate::queue::Durable::open(inner.clone()));
+        Ok(JsAuditLogger { inner, durable })
     }
 
     /// Logs one action. Resolves `true` only when Neo4j committed the event and its
@@ -82,12 +108,15 @@ impl JsAuditLogger {
         details: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
+        let durable = self.durable.clone();
         let event = event_from_js(&inner, &user, &action_type, &category, &details);
         future_to_promise(async move {
-            let res = match event {
+            let res = match (event, durable) {
+                // Stored first (durable queue), then batching + retries (config.retry).
+                (Ok(ev), Some(d)) => d.log(ev).await,
                 // Batching + retries (config.retry), as on the Rust path.
-                Ok(ev) => inner.deliver(ev).await,
-                Err(e) => Err(e),
+                (Ok(ev), None) => inner.deliver(ev).await,
+                (Err(e), _) => Err(e),
             };
             Ok(JsValue::from_bool(inner.record(res)))
         })
@@ -106,6 +135,51 @@ impl JsAuditLogger {
     pub fn last_error(&self) -> Option<String> {
         self.inner.last_error()
     }
+
+    /// Sends what is waiting (and re-sends what the queue still holds); resolves `true` when
+    /// nothing is left undelivered. Never rejects.
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
+    pub fn flush(&self) -> js_sys::Promise {
+        let (inner, durable) = (self.inner.clone(), self.durable.clone());
+        future_to_promise(async move {
+            let ok = match durable {
+                Some(d) => d.flush().await,
+                None => inner.flush().await,
+            };
+            Ok(JsValue::from_bool(ok))
+        })
+    }
+
+    /// Flushes, then refuses further events (they resolve `false`, "closed"). Never rejects.
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
+    pub fn close(&self) -> js_sys::Promise {
+        let (inner, durable) = (self.inner.clone(), self.durable.clone());
+        future_to_promise(async move {
+            let ok = match durable {
+                Some(d) => d.close().await,
+                None => inner.close().await,
+            };
+            Ok(JsValue::from_bool(ok))
+        })
+    }
+
+    /// Delivery counters: `{sent, committed, failed, retried, queued, dropped}`.
+    #[wasm_bindgen(unchecked_return_type = "AuditStats")]
+    pub fn stats(&self) -> JsValue {
+        let s = self.inner.stats();
+        let o = js_sys::Object::new();
+        for (k, v) in [
+            ("sent", s.sent),
+            ("committed", s.committed),
+            ("failed", s.failed),
+            ("retried", s.retried),
+            ("queued", s.queued),
+            ("dropped", s.dropped),
+        ] {
+            let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v as f64));
+        }
+        o.into()
+    }
 }
 
 /// One-shot form: builds a logger from `config` and logs one action. Never rejects; an invalid
@@ -120,7 +194,8 @@ pub fn log_user_action(
     details: JsValue,
 ) -> js_sys::Promise {
     match logger_from_js(config) {
-        Ok(logger) => JsAuditLogger { inner: Rc::new(logger) }
+        // The one-shot form keeps no queue: its result is always the commit's.
+        Ok(logger) => JsAuditLogger { inner: Rc::new(logger), durable: None }
             .log_user_action(user, action_type, category, details),
         Err(_) => js_sys::Promise::resolve(&JsValue::FALSE),
     }

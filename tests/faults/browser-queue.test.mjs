@@ -1,0 +1,154 @@
+// The durable browser queue, end to end in real headless Chromium (playwright-core, Debian's
+// /usr/bin/chromium) against a REAL Neo4j that is stopped and started: events are logged while
+// Neo4j is down (delivery "queued": stored in IndexedDB), the page is reloaded, Neo4j is started,
+// and a new logger on the reloaded page delivers every event exactly once, with the UIDs and
+// timestamps the events were born with. Uses its own Neo4j instance (faults, HTTP 7475), never
+// the main one. Needs pkg/ (scripts/build).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const USER = process.env.NEO4J_USER ?? "neo4j";
+const PASSWORD = process.env.NEO4J_PASSWORD ?? "neo4j-audit-dev";
+const PORT = "7475";
+const NEO4J = `http://127.0.0.1:${PORT}`;
+const TRAIL = `bqueue-${randomUUID()}`;
+const QUEUE_NAME = `neo4j-audit-test-${randomUUID()}`;
+const N = 30;
+// The built package (scripts/build); PKG_DIR overrides it (e.g. a private build while iterating).
+const PKG_DIR = process.env.PKG_DIR ?? `${ROOT}pkg`;
+
+function neo4j(cmd) {
+  execFileSync(`${ROOT}scripts/neo4j`, [cmd], {
+    env: { ...process.env, NEO4J_INSTANCE: "faults", NEO4J_HTTP_PORT: PORT, NEO4J_BOLT_PORT: "7688", NEO4J_PASSWORD: PASSWORD },
+    stdio: ["ignore", "inherit", "inherit"],
+  });
+}
+
+async function cypher(statement, parameters = {}) {
+  const auth = Buffer.from(`${USER}:${PASSWORD}`).toString("base64");
+  const res = await fetch(`${NEO4J}/db/neo4j/tx/commit`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Basic ${auth}` },
+    body: JSON.stringify({ statements: [{ statement, parameters }] }),
+  });
+  const body = await res.json();
+  if (body.errors.length) throw new Error(`${statement}: ${JSON.stringify(body.errors)}`);
+  return body.results[0].data.map((d) => d.row);
+}
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>queue</title>
+<script type="module">
+  import init, { AuditLogger } from "/pkg/neo4j_audit.js";
+  await init();
+  window.AuditLogger = AuditLogger;
+  document.body.dataset.ready = "true";
+</script><body></body>`;
+
+let server, base, browser, page;
+
+before(async () => {
+  neo4j("stop"); // Neo4j is down while the events are logged
+  server = createServer(async (req, res) => {
+    const path = new URL(req.url, "http://x").pathname;
+    if (path === "/") {
+      res.writeHead(200, { "content-type": "text/html" });
+      return res.end(PAGE);
+    }
+    if (!/^\/pkg\/[\w.-]+$/.test(path)) { res.writeHead(404); return res.end(); }
+    try {
+      const body = await readFile(`${PKG_DIR}/${path.slice("/pkg/".length)}`);
+      const type = path.endsWith(".wasm") ? "application/wasm" : "text/javascript";
+      res.writeHead(200, { "content-type": type, "cache-control": "no-store" });
+      res.end(body);
+    } catch { res.writeHead(404); res.end(); }
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  base = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--no-first-run"],
+  });
+  page = await browser.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e));
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+  neo4j("stop");
+});
+
+const cfg = { url: NEO4J, username: USER, password: PASSWORD, trail: TRAIL, timeoutMs: 1000,
+  delivery: "queued", queue: { name: QUEUE_NAME },
+  retry: { maxAttempts: 3, maxElapsedMs: 2000, baseDelayMs: 50, maxDelayMs: 200 } };
+
+/** The records of the test's IndexedDB queue, read straight from IndexedDB in the page. */
+async function storedInBrowser() {
+  return page.evaluate(async (name) => {
+    const db = await new Promise((ok, bad) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); });
+    if (!db.objectStoreNames.contains("events")) return [];
+    const all = await new Promise((ok, bad) => {
+      const r = db.transaction("events").objectStore("events").getAll();
+      r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error);
+    });
+    db.close();
+    return all.map((s) => JSON.parse(s));
+  }, QUEUE_NAME);
+}
+
+test("events logged while Neo4j is down survive a reload and are delivered once when it is back", async () => {
+  await page.goto(base);
+  await page.waitForSelector("body[data-ready=true]", { state: "attached" });
+  const before = await page.evaluate(async ({ cfg, n }) => {
+    const logger = new AuditLogger(cfg);
+    const results = await Promise.all(Array.from({ length: n }, (_, i) =>
+      logger.logUserAction({ uid: "queue-user" }, "QUEUED_WHILE_DOWN", "TEST", { i })));
+    // Neo4j is down: delivery fails in the background and the events stay queued.
+    await new Promise((r) => setTimeout(r, 3000));
+    return { results, stats: logger.stats(), flushed: await logger.flush() };
+  }, { cfg, n: N });
+  assert.deepEqual(before.results, Array(N).fill(true), "queued mode resolves true once stored");
+  assert.equal(before.flushed, false, "flush cannot deliver while Neo4j is down");
+  assert.equal(before.stats.queued, N, JSON.stringify(before.stats));
+  assert.equal(before.stats.committed, 0);
+  assert.ok(before.stats.failed >= N, JSON.stringify(before.stats));
+  const queued = await storedInBrowser();
+  assert.equal(queued.length, N, "all events are in IndexedDB");
+
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]", { state: "attached" });
+  assert.equal((await storedInBrowser()).length, N, "still queued after the reload");
+  // The new page's logger starts re-sending at once (Neo4j still down), then Neo4j comes up.
+  await page.evaluate((cfg) => { window.logger = new AuditLogger(cfg); }, cfg);
+  neo4j("start");
+  const after = await page.evaluate(async () => {
+    const deadline = Date.now() + 60_000;
+    let flushed = false;
+    while (!flushed && Date.now() < deadline) flushed = await window.logger.flush();
+    return { flushed, stats: window.logger.stats() };
+  });
+  assert.equal(after.flushed, true, JSON.stringify(after.stats));
+  assert.equal(after.stats.committed, N, JSON.stringify(after.stats));
+  assert.equal(after.stats.queued, 0);
+  assert.equal((await storedInBrowser()).length, 0, "the queue is empty once committed");
+
+  const rows = await cypher(
+    `MATCH (:AuditTrail {name: $trail})-[r:HAS_EVENT]->(e:AuditEvent)
+     RETURN e.UID, e.timestamp.epochMillis, count(r)`, { trail: TRAIL });
+  assert.equal(rows.length, N, "one node per event");
+  assert.ok(rows.every((r) => r[2] === 1), "one HAS_EVENT per event");
+  const stored = new Map(rows.map((r) => [r[0], r[1]]));
+  for (const ev of queued) {
+    assert.equal(stored.get(ev.UID), ev.ts, `event ${ev.UID} stored with its original UID and timestamp`);
+  }
+  const dup = await cypher("UNWIND $uids AS u MATCH (e:AuditEvent {UID: u}) RETURN count(e)", { uids: queued.map((e) => e.UID) });
+  assert.equal(dup[0][0], N, "no duplicate nodes");
+});
