@@ -39,7 +39,11 @@ pub struct StreamState {
 impl StreamState {
     /// A new stream with a fresh v4 UUID, before its first event.
     pub fn fresh() -> Self {
-        StreamState { stream_id: uuid::Uuid::new_v4().to_string(), next_seq: 0, head: GENESIS.into() }
+        StreamState {
+            stream_id: uuid::Uuid::new_v4().to_string(),
+            next_seq: 0,
+            head: GENESIS.into(),
+        }
     }
 }
 
@@ -440,7 +444,10 @@ mod tests {
         let mut edited = evs.clone();
         edited[3].details = Some(r#"{"x":1}"#.into());
         let b = verify(&edited, true).first_break.unwrap();
-        assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 3, Some(evs[3].uid.as_str())));
+        assert_eq!(
+            (b.kind, b.seq, b.uid.as_deref()),
+            (BreakKind::Edited, 3, Some(evs[3].uid.as_str()))
+        );
 
         let mut deleted = evs.clone();
         deleted.remove(2);

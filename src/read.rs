@@ -80,7 +80,8 @@ pub struct VerifyQuery {
     pub since: Option<i64>,
 }
 
-const RETURN_EVENT: &str = "RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis, \
+const RETURN_EVENT: &str =
+    "RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis, \
      ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash";
 
 fn in_trail(labels: &Labels) -> String {
@@ -98,7 +99,11 @@ fn in_trail(labels: &Labels) -> String {
 /// assert!(!st.text.contains("u-1"));
 /// assert_eq!(st.parameters["userUid"], "u-1");
 /// ```
-pub fn trail_statement(labels: &Labels, trail: &str, q: &TrailQuery) -> Result<Statement, AuditError> {
+pub fn trail_statement(
+    labels: &Labels,
+    trail: &str,
+    q: &TrailQuery,
+) -> Result<Statement, AuditError> {
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(AuditError::InvalidInput(format!("limit must be between 1 and {MAX_LIMIT}")));
@@ -190,9 +195,10 @@ fn row_event(row: &[Value]) -> Result<AuditEvent, AuditError> {
 
 impl From<AuditEvent> for TrailEvent {
     fn from(e: AuditEvent) -> Self {
-        let details = e.details.as_deref().map(|d| {
-            serde_json::from_str(d).unwrap_or_else(|_| Value::String(d.to_owned()))
-        });
+        let details = e
+            .details
+            .as_deref()
+            .map(|d| serde_json::from_str(d).unwrap_or_else(|_| Value::String(d.to_owned())));
         TrailEvent {
             timestamp: iso_millis(e.ts),
             ts: e.ts,
@@ -283,7 +289,8 @@ pub fn verify_statement(
 
 /// Events of the trail that carry no chain fields.
 fn unchained_statement(labels: &Labels, trail: &str, q: &VerifyQuery) -> Statement {
-    let since = if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
+    let since =
+        if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
     Statement {
         text: format!(
             "MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev:{}) \
@@ -322,7 +329,13 @@ impl AuditLogger {
         if uid.is_empty() {
             return Err(AuditError::InvalidInput("uid must be a non-empty string".into()));
         }
-        let q = TrailQuery { user_uid: Some(uid.to_owned()), since, limit, cursor, ..Default::default() };
+        let q = TrailQuery {
+            user_uid: Some(uid.to_owned()),
+            since,
+            limit,
+            cursor,
+            ..Default::default()
+        };
         self.get_audit_trail(&q).await
     }
 
@@ -409,8 +422,18 @@ mod tests {
         assert_eq!(st.parameters["limit"], DEFAULT_LIMIT + 1);
         let plain = trail_statement(&labels, "t", &TrailQuery::default()).unwrap();
         assert!(plain.text.contains("USING INDEX ev:AuditEvent(timestamp, UID)"));
-        assert!(trail_statement(&labels, "t", &TrailQuery { limit: Some(0), ..Default::default() }).is_err());
-        assert!(trail_statement(&labels, "t", &TrailQuery { limit: Some(5000), ..Default::default() }).is_err());
+        assert!(trail_statement(
+            &labels,
+            "t",
+            &TrailQuery { limit: Some(0), ..Default::default() }
+        )
+        .is_err());
+        assert!(trail_statement(
+            &labels,
+            "t",
+            &TrailQuery { limit: Some(5000), ..Default::default() }
+        )
+        .is_err());
     }
 
     #[test]

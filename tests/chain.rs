@@ -17,7 +17,12 @@ async fn chained(prefix: &str, n: usize) -> (AuditLogger, Vec<String>) {
     for i in 0..n {
         let u = User::new(format!("user-{}", i % 2), Some("Ann"));
         let ev = logger
-            .try_log_user_action(Some(&u), "DOCUMENT_VIEWED", Some("DOCUMENT_MANAGEMENT"), Some(&json!({"i": i})))
+            .try_log_user_action(
+                Some(&u),
+                "DOCUMENT_VIEWED",
+                Some("DOCUMENT_MANAGEMENT"),
+                Some(&json!({"i": i})),
+            )
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ev.seq, Some(i as u64));
@@ -64,11 +69,16 @@ async fn stored_chain_is_intact_and_matches_the_head() {
 #[tokio::test]
 async fn an_edited_field_is_found_at_that_event() {
     let (logger, uids) = chained("chain-edit", 6).await;
-    cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.userName = 'Mallory'", json!({"u": uids[3]})).await;
+    cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.userName = 'Mallory'", json!({"u": uids[3]}))
+        .await;
     let report = verify(&logger).await;
     assert!(!report.ok);
     let b = report.streams[0].first_break.clone().unwrap();
-    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 3, Some(uids[3].as_str())), "{b:?}");
+    assert_eq!(
+        (b.kind, b.seq, b.uid.as_deref()),
+        (BreakKind::Edited, 3, Some(uids[3].as_str())),
+        "{b:?}"
+    );
 
     // Editing the timestamp is found too (the hash covers epoch milliseconds).
     let (logger, uids) = chained("chain-edit-ts", 3).await;
@@ -113,7 +123,11 @@ async fn an_inserted_event_is_found() {
     let report = verify(&logger).await;
     let b = report.streams[0].first_break.clone().unwrap();
     assert_eq!((b.kind, b.seq), (BreakKind::Inserted, 4), "{b:?}");
-    assert_eq!(b.uid, Some(format!("intruder-{}", uids[4])), "the genuine event is kept, the intruder named");
+    assert_eq!(
+        b.uid,
+        Some(format!("intruder-{}", uids[4])),
+        "the genuine event is kept, the intruder named"
+    );
 
     // An event without any chain fields.
     let (logger, _) = chained("chain-insert-bare", 2).await;
@@ -162,7 +176,11 @@ async fn reordered_events_are_found_even_when_rehashed() {
         .await;
     }
     let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
-    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Reordered, 2, Some(uids[3].as_str())), "{b:?}");
+    assert_eq!(
+        (b.kind, b.seq, b.uid.as_deref()),
+        (BreakKind::Reordered, 2, Some(uids[3].as_str())),
+        "{b:?}"
+    );
 }
 
 #[tokio::test]
@@ -182,7 +200,9 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
     let sa = report.streams.iter().find(|s| s.stream_id == a.chain_head().stream_id).unwrap();
     let sb = report.streams.iter().find(|s| s.stream_id == b.chain_head().stream_id).unwrap();
     assert_eq!(sa.first_break.as_ref().map(|x| (x.kind, x.seq)), Some((BreakKind::Edited, 1)));
-    assert!(sb.ok && sb.checked == 4 && sb.head_hash.as_deref() == Some(b.chain_head().head.as_str()));
+    assert!(
+        sb.ok && sb.checked == 4 && sb.head_hash.as_deref() == Some(b.chain_head().head.as_str())
+    );
 
     let only_b = b
         .verify_trail(&VerifyQuery { stream_id: Some(b.chain_head().stream_id), since: None })
@@ -197,7 +217,8 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
     )
     .await;
     let since = rows[0][0].as_i64().unwrap();
-    let window = a.verify_trail(&VerifyQuery { stream_id: None, since: Some(since) }).await.unwrap();
+    let window =
+        a.verify_trail(&VerifyQuery { stream_id: None, since: Some(since) }).await.unwrap();
     assert!(window.streams.iter().all(|s| s.ok), "{window:?}");
     assert!(window.checked >= 1 && window.checked < 7);
 }

@@ -80,8 +80,11 @@ async fn pages_are_newest_first_complete_and_disjoint() {
     assert_eq!(rows[0][3], json!(e.action_type));
     let neo_iso = rows[0][1].as_str().unwrap();
     assert!(e.timestamp.ends_with('Z') && e.timestamp.len() == 24, "{}", e.timestamp);
-    assert_eq!(neo_iso.trim_end_matches('Z'), e.timestamp.trim_end_matches('Z').trim_end_matches(".000"),
-        "same instant as Neo4j prints it");
+    assert_eq!(
+        neo_iso.trim_end_matches('Z'),
+        e.timestamp.trim_end_matches('Z').trim_end_matches(".000"),
+        "same instant as Neo4j prints it"
+    );
     assert_eq!(e.user_name.as_deref(), Some("Name of ann"));
     assert_eq!(e.action_type, "DOCUMENT_DELETED");
     assert_eq!(e.category, "DOCUMENT_MANAGEMENT");
@@ -90,7 +93,11 @@ async fn pages_are_newest_first_complete_and_disjoint() {
 #[tokio::test]
 async fn filters_select_exactly_the_matching_events() {
     let logger = logger_with("read-filters", &sample()).await;
-    let by_user = all_pages(&logger, TrailQuery { user_uid: Some("ann".into()), limit: Some(2), ..Default::default() }).await;
+    let by_user = all_pages(
+        &logger,
+        TrailQuery { user_uid: Some("ann".into()), limit: Some(2), ..Default::default() },
+    )
+    .await;
     assert_eq!(by_user.len(), 4);
     assert!(by_user.iter().all(|e| e.user_uid.as_deref() == Some("ann")));
 
@@ -99,13 +106,26 @@ async fn filters_select_exactly_the_matching_events() {
     assert_eq!(activity.events[0].action_type, "LOGOUT");
     assert!(activity.next_cursor.is_none());
 
-    let by_type = all_pages(&logger, TrailQuery { action_type: Some("DOCUMENT_VIEWED".into()), ..Default::default() }).await;
+    let by_type = all_pages(
+        &logger,
+        TrailQuery { action_type: Some("DOCUMENT_VIEWED".into()), ..Default::default() },
+    )
+    .await;
     assert_eq!(by_type.len(), 2);
-    let by_cat = all_pages(&logger, TrailQuery { category: Some("SECURITY".into()), ..Default::default() }).await;
-    assert_eq!(by_cat.iter().map(|e| e.action_type.as_str()).collect::<Vec<_>>(), ["LOGOUT", "LOGIN"]);
+    let by_cat =
+        all_pages(&logger, TrailQuery { category: Some("SECURITY".into()), ..Default::default() })
+            .await;
+    assert_eq!(
+        by_cat.iter().map(|e| e.action_type.as_str()).collect::<Vec<_>>(),
+        ["LOGOUT", "LOGIN"]
+    );
     let both = all_pages(
         &logger,
-        TrailQuery { user_uid: Some("ann".into()), category: Some("SECURITY".into()), ..Default::default() },
+        TrailQuery {
+            user_uid: Some("ann".into()),
+            category: Some("SECURITY".into()),
+            ..Default::default()
+        },
     )
     .await;
     assert_eq!(both.len(), 1);
@@ -113,10 +133,17 @@ async fn filters_select_exactly_the_matching_events() {
     // Time window: since inclusive, until exclusive.
     let all = all_pages(&logger, TrailQuery::default()).await;
     let (newest, oldest) = (all[0].ts, all[6].ts);
-    let window = all_pages(&logger, TrailQuery { since: Some(oldest), until: Some(newest), ..Default::default() }).await;
+    let window = all_pages(
+        &logger,
+        TrailQuery { since: Some(oldest), until: Some(newest), ..Default::default() },
+    )
+    .await;
     let expected = all.iter().filter(|e| e.ts >= oldest && e.ts < newest).count();
     assert_eq!(window.len(), expected);
-    let none = logger.get_audit_trail(&TrailQuery { since: Some(newest + 1), ..Default::default() }).await.unwrap();
+    let none = logger
+        .get_audit_trail(&TrailQuery { since: Some(newest + 1), ..Default::default() })
+        .await
+        .unwrap();
     assert!(none.events.is_empty() && none.next_cursor.is_none());
 
     // Another trail's events are never returned.
@@ -132,7 +159,10 @@ async fn bad_cursor_and_limit_are_invalid_input() {
     assert!(matches!(logger.get_audit_trail(&q).await, Err(AuditError::InvalidInput(_))));
     let q = TrailQuery { limit: Some(0), ..Default::default() };
     assert!(matches!(logger.get_audit_trail(&q).await, Err(AuditError::InvalidInput(_))));
-    assert!(matches!(logger.get_user_activity("", None, None, None).await, Err(AuditError::InvalidInput(_))));
+    assert!(matches!(
+        logger.get_user_activity("", None, None, None).await,
+        Err(AuditError::InvalidInput(_))
+    ));
 }
 
 #[tokio::test]
@@ -179,7 +209,8 @@ async fn redaction_happens_before_storage_and_the_hash_covers_it() {
 
 /// The operators of a statement's plan, via `EXPLAIN` on the real Neo4j.
 async fn plan_operators(text: &str, params: &Value) -> Vec<String> {
-    let body = json!({"statements": [{"statement": format!("EXPLAIN {text}"), "parameters": params}]});
+    let body =
+        json!({"statements": [{"statement": format!("EXPLAIN {text}"), "parameters": params}]});
     let resp: Value = reqwest::Client::new()
         .post(format!("{}/db/neo4j/tx/commit", neo4j_url()))
         .basic_auth(neo4j_user(), Some(neo4j_password()))
@@ -213,11 +244,25 @@ async fn every_read_query_is_driven_by_an_index() {
     let cursor = neo4j_audit::read::encode_cursor(1_700_000_000_000, "x");
     let queries = [
         TrailQuery::default(),
-        TrailQuery { since: Some(1), until: Some(2), cursor: Some(cursor.clone()), ..Default::default() },
+        TrailQuery {
+            since: Some(1),
+            until: Some(2),
+            cursor: Some(cursor.clone()),
+            ..Default::default()
+        },
         TrailQuery { user_uid: Some("u".into()), since: Some(1), ..Default::default() },
         TrailQuery { action_type: Some("LOGIN".into()), ..Default::default() },
-        TrailQuery { category: Some("SECURITY".into()), cursor: Some(cursor), ..Default::default() },
-        TrailQuery { user_uid: Some("u".into()), action_type: Some("LOGIN".into()), category: Some("S".into()), ..Default::default() },
+        TrailQuery {
+            category: Some("SECURITY".into()),
+            cursor: Some(cursor),
+            ..Default::default()
+        },
+        TrailQuery {
+            user_uid: Some("u".into()),
+            action_type: Some("LOGIN".into()),
+            category: Some("S".into()),
+            ..Default::default()
+        },
     ];
     let mut statements: Vec<_> =
         queries.iter().map(|q| trail_statement(&labels, "t", q).unwrap()).collect();

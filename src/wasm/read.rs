@@ -111,19 +111,26 @@ impl JsAuditLogger {
     pub fn get_user_activity(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] uid: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "{ since?: AuditInstant; limit?: number; cursor?: string }")]
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "{ since?: AuditInstant; limit?: number; cursor?: string }"
+        )]
         options_: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
         let q = options::<TrailQuery>(&options_, &["since"]).and_then(|q| {
-            if q.until.is_some() || q.action_type.is_some() || q.category.is_some() || q.user_uid.is_some() {
+            if q.until.is_some()
+                || q.action_type.is_some()
+                || q.category.is_some()
+                || q.user_uid.is_some()
+            {
                 return Err(AuditError::InvalidInput(
                     "getUserActivity options are since, limit and cursor".into(),
                 ));
             }
-            let uid = uid.as_string().filter(|u| !u.is_empty()).ok_or_else(|| {
-                AuditError::InvalidInput("uid must be a non-empty string".into())
-            })?;
+            let uid = uid
+                .as_string()
+                .filter(|u| !u.is_empty())
+                .ok_or_else(|| AuditError::InvalidInput("uid must be a non-empty string".into()))?;
             Ok((uid, q))
         });
         future_to_promise(async move {
@@ -140,7 +147,9 @@ impl JsAuditLogger {
     #[wasm_bindgen(js_name = verifyTrail, unchecked_return_type = "Promise<AuditVerifyReport | null>")]
     pub fn verify_trail(
         &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "{ streamId?: string; since?: AuditInstant }")]
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "{ streamId?: string; since?: AuditInstant }"
+        )]
         query: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
