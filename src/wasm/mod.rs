@@ -1,6 +1,8 @@
 //! The JavaScript surface: a thin shell that converts JS values, calls [`crate::AuditLogger`] and
 //! turns every outcome into a resolved `Promise<boolean>`. No audit logic lives here.
 
+#[cfg(feature = "bench")]
+mod bench;
 mod details;
 mod read;
 mod stream;

@@ -1,0 +1,58 @@
+//! For benchmarks only (cargo feature `bench`; never in the npm package): the request body the
+//! logger would POST, built exactly as `logUserAction` builds it, without sending anything. Used by
+//! bench/ to measure the core's CPU per event (P3) and to make the single-request baseline (P1 e).
+//!
+//! ```js
+//! // .cache/bench/pkg, built by bench/setup with --features fetch,bench
+//! const body = benchmarkRequestBody(logger, [{ user: { uid: "u1" }, actionType: "LOGIN" }]);
+//! ```
+
+use wasm_bindgen::prelude::*;
+
+use super::{event_from_js, JsAuditLogger};
+use crate::cypher;
+use crate::event::AuditEvent;
+
+/// The JSON body `logUserAction` would send for one event: JS conversion, validation, redaction,
+/// UID, timestamp and hash chain, then the write statement and its serialised request. Throws on
+/// invalid input (unlike the shipped API, which never throws): benchmarks want to know.
+#[wasm_bindgen(js_name = benchmarkRequestBodyOne)]
+pub fn benchmark_request_body_one(
+    logger: &JsAuditLogger,
+    user: JsValue,
+    action_type: JsValue,
+    category: JsValue,
+    details: JsValue,
+) -> Result<String, JsError> {
+    let ev = event_from_js(&logger.inner, &user, &action_type, &category, &details)
+        .map_err(|e| JsError::new(&e.to_string()))?;
+    Ok(body(logger, &[ev]))
+}
+
+/// The same for many events in one request: `events` is an array of
+/// `{user, actionType, category, details}`.
+#[wasm_bindgen(js_name = benchmarkRequestBody)]
+pub fn benchmark_request_body(logger: &JsAuditLogger, events: js_sys::Array) -> Result<String, JsError> {
+    let get = |o: &JsValue, k: &str| {
+        js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
+    };
+    let mut built = Vec::with_capacity(events.length() as usize);
+    for o in events.iter() {
+        let ev = event_from_js(
+            &logger.inner,
+            &get(&o, "user"),
+            &get(&o, "actionType"),
+            &get(&o, "category"),
+            &get(&o, "details"),
+        )
+        .map_err(|e| JsError::new(&e.to_string()))?;
+        built.push(ev);
+    }
+    Ok(body(logger, &built))
+}
+
+fn body(logger: &JsAuditLogger, events: &[AuditEvent]) -> String {
+    let cfg = logger.inner.config();
+    let st = cypher::write_events(&cfg.labels, &cfg.trail, events);
+    cypher::request_body(cfg.api, &cfg.database, &st).1.to_string()
+}
