@@ -1,5 +1,6 @@
 //! The ingest handler natively, against the real Neo4j: the same code the Worker runs, with the
 //! platform (body, rate limiter, log) supplied by the test so that log lines can be inspected.
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! Client mode (`endpoint` + `token`) through the logger's own delivery path: batching and retries
 //! apply to the Worker's answers. The Worker is replaced by a canned-answer server here only to
 //! inject faults; the real Worker → Neo4j path is tested in tests/worker/ (workerd, Chromium).
+#![cfg(not(target_arch = "wasm32"))]
 
 mod common;
 

@@ -243,7 +243,7 @@ async fn route<I: Io, S: Store>(
         }
     }
     match (req.path.as_str(), req.method.as_str()) {
-        ("/v1/health", "GET") => health(settings, io, store).await,
+        ("/v1/health", "GET") => health(req, settings, io, store).await,
         ("/v1/events", "POST") => ingest(req, settings, now_secs, io, store).await,
         ("/v1/health", _) => Response::error(405, "method_not_allowed", "use GET")
             .with_header("Allow", "GET, OPTIONS"),
@@ -270,8 +270,15 @@ fn preflight(req: &Request, settings: &Settings) -> Response {
     }
 }
 
-async fn health<I: Io, S: Store>(settings: &Settings, io: &I, store: Option<&S>) -> Response {
+/// Unauthenticated, so it is rate-limited per client address (`CF-Connecting-IP`) to keep it from
+/// being a way to load Neo4j.
+async fn health<I: Io, S: Store>(req: &Request, settings: &Settings, io: &I, store: Option<&S>) -> Response {
     let Some(store) = store else { return misconfigured(settings, io) };
+    let ip = req.header("CF-Connecting-IP").unwrap_or("unknown");
+    if let Ok(false) = io.rate_limit(&format!("health:{ip}")).await {
+        return Response::error(429, "rate_limited", "too many health checks; retry later")
+            .with_header("Retry-After", settings.rate_limit_period_secs.to_string());
+    }
     match store.ping().await {
         Ok(()) => Response::json(200, &json!({ "status": "ok", "neo4j": "ok" })),
         Err(e) => unavailable(settings, io, &e, "health"),

@@ -24,8 +24,9 @@ use crate::AuditLogger;
 const RATE_LIMITER: &str = "RATE_LIMITER";
 
 /// Request headers the handler reads.
-const HEADERS: [&str; 6] = [
+const HEADERS: [&str; 7] = [
     "Origin",
+    "CF-Connecting-IP",
     "Authorization",
     "Content-Type",
     "Content-Length",

@@ -211,6 +211,14 @@ describe("Neo4j", () => {
     expect(await r.json()).toEqual({ status: "ok", neo4j: "ok" });
   });
 
+  it("rate-limits /v1/health per client address", async () => {
+    const ip = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.7`;
+    const statuses = [];
+    for (let i = 0; i < 6; i++) statuses.push((await call("/v1/health", { headers: { "CF-Connecting-IP": ip } })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    expect((await call("/v1/health", { headers: { "CF-Connecting-IP": `${ip}1` } })).status).toBe(200);
+  });
+
   it("answers 503 + Retry-After when Neo4j is unreachable, leaks no secret, and writes nothing", async () => {
     const trail = unique("worker-down");
     const down = { AUDIT_TRAIL: trail, NEO4J_URL: "http://127.0.0.1:9" };
