@@ -226,7 +226,10 @@ async fn two_thousand_events_through_faults_land_exactly_once() {
     assert_exactly_once(&main_url(), &r, 2000).await;
 }
 
+/// Ignored by a plain `cargo test` (it stops and starts a Neo4j, which must not race with a
+/// colleague's run); scripts/test runs it as its own suite.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "restarts the faults Neo4j; run by scripts/test"]
 async fn neo4j_restarted_mid_run_loses_and_duplicates_nothing() {
     faults_neo4j("start").await;
     let proxy = FaultProxy::start(&faults_url(), plan(50), 0x5eed_0002).await;
@@ -284,7 +287,7 @@ async fn one_invalid_event_does_not_sink_its_batch() {
 /// The large version, run by bench/faults: FAULTS_EVENTS (10000) events, FAULTS_RESTARTS (2)
 /// restarts of the faults Neo4j, FAULTS_PER_MILLE (100) proxy faults.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore]
+#[ignore = "the large version; run by bench/faults"]
 async fn bench_faults() {
     let events: usize = env("FAULTS_EVENTS", "10000").parse().unwrap();
     let restarts: usize = env("FAULTS_RESTARTS", "2").parse().unwrap();
