@@ -75,8 +75,10 @@ const state = {
 function log(actionType, category, details) {
   const user = { uid: state.user.uid, name: state.user.name };
   state.pending++;
+  // The event is built and chained synchronously inside this call; delivery resolves later.
+  const delivered = logger.logUserAction(user, actionType, category, details);
   renderQueue();
-  logger.logUserAction(user, actionType, category, details).then((ok) => {
+  delivered.then((ok) => {
     state.pending--;
     if (ok) state.committed++;
     else { state.failed++; toast(`Not logged: ${logger.lastError}`, "err"); }
@@ -277,7 +279,7 @@ function renderQueue() {
     ? `Offline: ${waiting} event${waiting === 1 ? "" : "s"} waiting, each already hash-chained; they will be delivered when the network returns.`
     : `Delivering ${waiting} event${waiting === 1 ? "" : "s"}…`;
   $("queue-note").textContent = hasStats
-    ? "Counters from logger.stats()."
+    ? "Counters from logger.stats(); waiting events sit in the library's durable queue (IndexedDB) and survive a reload."
     : "Waiting = calls not yet resolved (this build has no logger.stats(); the library retries with backoff).";
 }
 
