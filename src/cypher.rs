@@ -62,9 +62,11 @@ pub fn schema_statements(labels: &Labels) -> Vec<Statement> {
         format!("CREATE CONSTRAINT {le}_uid_unique IF NOT EXISTS FOR (e:{event}) REQUIRE e.UID IS UNIQUE"),
         format!("CREATE CONSTRAINT {lt}_name_unique IF NOT EXISTS FOR (t:{trail}) REQUIRE t.name IS UNIQUE"),
         format!("CREATE INDEX {le}_timestamp IF NOT EXISTS FOR (e:{event}) ON (e.timestamp, e.UID)"),
-        format!("CREATE INDEX {le}_user_ts IF NOT EXISTS FOR (e:{event}) ON (e.userUID, e.timestamp)"),
-        format!("CREATE INDEX {le}_type_ts IF NOT EXISTS FOR (e:{event}) ON (e.eventType, e.timestamp)"),
-        format!("CREATE INDEX {le}_category_ts IF NOT EXISTS FOR (e:{event}) ON (e.eventCategory, e.timestamp)"),
+        // Read side (src/read.rs): equality filter, then (timestamp, UID), so that a filtered page
+        // is read in index order and stops after `limit` rows.
+        format!("CREATE INDEX {le}_user_ts_uid IF NOT EXISTS FOR (e:{event}) ON (e.userUID, e.timestamp, e.UID)"),
+        format!("CREATE INDEX {le}_type_ts_uid IF NOT EXISTS FOR (e:{event}) ON (e.eventType, e.timestamp, e.UID)"),
+        format!("CREATE INDEX {le}_category_ts_uid IF NOT EXISTS FOR (e:{event}) ON (e.eventCategory, e.timestamp, e.UID)"),
         format!("CREATE INDEX {lu}_uid IF NOT EXISTS FOR (u:{user}) ON (u.UID)"),
         format!("CREATE INDEX {le}_stream_seq IF NOT EXISTS FOR (e:{event}) ON (e.streamId, e.seq)"),
     ];

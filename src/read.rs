@@ -95,7 +95,7 @@ fn in_trail(labels: &Labels) -> String {
 /// use neo4j_audit::{read::{trail_statement, TrailQuery}, Labels};
 /// let q = TrailQuery { user_uid: Some("u-1".into()), ..Default::default() };
 /// let st = trail_statement(&Labels::default(), "main", &q).unwrap();
-/// assert!(st.text.contains("USING INDEX ev:AuditEvent(userUID, timestamp)"));
+/// assert!(st.text.contains("USING INDEX ev:AuditEvent(userUID, timestamp, UID)"));
 /// assert!(!st.text.contains("u-1"));
 /// assert_eq!(st.parameters["userUid"], "u-1");
 /// ```
@@ -113,16 +113,29 @@ pub fn trail_statement(
     params.insert("limit".into(), json!(limit + 1));
     let mut preds: Vec<String> = Vec::new();
     let ev = &labels.event;
-    // The driving index: the most selective equality filter, else time.
-    let hint = if q.user_uid.is_some() {
-        format!("USING INDEX ev:{ev}(userUID, timestamp)")
+    // The driving index: the most selective equality filter, else time. Each index ends in
+    // (timestamp, UID), and the ORDER BY names the index's properties in order (the equality
+    // property first, constant within the page), so Neo4j reads the page in index order and
+    // stops after `limit` rows instead of sorting every match.
+    preds.push("ev.UID IS NOT NULL".into());
+    let lead = if q.user_uid.is_some() {
+        Some("userUID")
     } else if q.action_type.is_some() {
-        format!("USING INDEX ev:{ev}(eventType, timestamp)")
+        Some("eventType")
     } else if q.category.is_some() {
-        format!("USING INDEX ev:{ev}(eventCategory, timestamp)")
+        Some("eventCategory")
     } else {
-        preds.push("ev.UID IS NOT NULL".into());
-        format!("USING INDEX ev:{ev}(timestamp, UID)")
+        None
+    };
+    let (hint, order) = match lead {
+        Some(p) => (
+            format!("USING INDEX ev:{ev}({p}, timestamp, UID)"),
+            format!("ev.{p} DESC, ev.timestamp DESC, ev.UID DESC"),
+        ),
+        None => (
+            format!("USING INDEX ev:{ev}(timestamp, UID)"),
+            "ev.timestamp DESC, ev.UID DESC".into(),
+        ),
     };
     for (key, prop, val) in [
         ("userUid", "userUID", &q.user_uid),
@@ -155,7 +168,7 @@ pub fn trail_statement(
     }
     preds.push(in_trail(labels));
     let text = format!(
-        "MATCH (ev:{ev}) {hint} WHERE {} {RETURN_EVENT} ORDER BY ev.timestamp DESC, ev.UID DESC LIMIT $limit",
+        "MATCH (ev:{ev}) {hint} WHERE {} {RETURN_EVENT} ORDER BY {order} LIMIT $limit",
         preds.join(" AND ")
     );
     Ok(Statement { text, parameters: Value::Object(params) })
@@ -417,7 +430,7 @@ mod tests {
         };
         let st = trail_statement(&labels, evil, &q).unwrap();
         assert!(!st.text.contains(evil));
-        assert!(st.text.contains("USING INDEX ev:AuditEvent(eventCategory, timestamp)"));
+        assert!(st.text.contains("USING INDEX ev:AuditEvent(eventCategory, timestamp, UID)"));
         assert_eq!(st.parameters["cursorUid"], evil);
         assert_eq!(st.parameters["limit"], DEFAULT_LIMIT + 1);
         let plain = trail_statement(&labels, "t", &TrailQuery::default()).unwrap();

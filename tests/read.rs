@@ -273,8 +273,15 @@ async fn every_read_query_is_driven_by_an_index() {
         &VerifyQuery { stream_id: Some("s".into()), since: Some(1) },
         Some(&("s".into(), 3, "u".into())),
     ));
-    for st in statements {
+    let trail_statements = queries.len();
+    for (i, st) in statements.into_iter().enumerate() {
         let ops = plan_operators(&st.text, &st.parameters).await;
+        if i < trail_statements {
+            // A page is read in index order and stops at the limit: no sort of all matches.
+            for bad in ["Sort", "Top", "PartialSort", "PartialTop"] {
+                assert!(!ops.iter().any(|o| o == bad), "{bad} in plan of {}: {ops:?}", st.text);
+            }
+        }
         assert!(
             ops.iter().any(|o| o.starts_with("NodeIndexSeek") || o.starts_with("NodeIndexScan")),
             "no index operator for {}: {ops:?}",
