@@ -69,6 +69,8 @@ pub fn schema_statements(labels: &Labels) -> Vec<Statement> {
         format!("CREATE INDEX {le}_category_ts_uid IF NOT EXISTS FOR (e:{event}) ON (e.eventCategory, e.timestamp, e.UID)"),
         format!("CREATE INDEX {lu}_uid IF NOT EXISTS FOR (u:{user}) ON (u.UID)"),
         format!("CREATE INDEX {le}_stream_seq IF NOT EXISTS FOR (e:{event}) ON (e.streamId, e.seq)"),
+        // New indexes populate in the background; the read side's index hints need them online.
+        "CALL db.awaitIndexes(60)".to_owned(),
     ];
     texts.into_iter().map(|text| Statement { text, parameters: json!({}) }).collect()
 }
