@@ -24,11 +24,19 @@ const N = 30;
 // The built package (scripts/build); PKG_DIR overrides it (e.g. a private build while iterating).
 const PKG_DIR = process.env.PKG_DIR ?? `${ROOT}pkg`;
 
-function neo4j(cmd) {
-  execFileSync(`${ROOT}scripts/neo4j`, [cmd], {
-    env: { ...process.env, NEO4J_INSTANCE: "faults", NEO4J_HTTP_PORT: PORT, NEO4J_BOLT_PORT: "7688", NEO4J_PASSWORD: PASSWORD },
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+function neo4j(cmd, tries = cmd === "start" ? 2 : 1) {
+  for (let i = 1; ; i++) {
+    try {
+      return execFileSync(`${ROOT}scripts/neo4j`, [cmd], {
+        env: { ...process.env, NEO4J_INSTANCE: "faults", NEO4J_HTTP_PORT: PORT, NEO4J_BOLT_PORT: "7688", NEO4J_PASSWORD: PASSWORD },
+        stdio: ["ignore", "inherit", "inherit"],
+      });
+    } catch (e) {
+      // A start on a loaded 2-core machine can fail once; scripts/neo4j has printed the log tail.
+      if (i >= tries) throw e;
+      console.error(`scripts/neo4j ${cmd} failed (attempt ${i}); retrying`);
+    }
+  }
 }
 
 async function cypher(statement, parameters = {}) {
@@ -151,4 +159,28 @@ test("events logged while Neo4j is down survive a reload and are delivered once 
   }
   const dup = await cypher("UNWIND $uids AS u MATCH (e:AuditEvent {UID: u}) RETURN count(e)", { uids: queued.map((e) => e.UID) });
   assert.equal(dup[0][0], N, "no duplicate nodes");
+});
+
+test("on pagehide, pending events go out with fetch keepalive", async () => {
+  // Neo4j is up now (previous test). Events wait in the batch buffer (a 60 s flush interval) and in
+  // IndexedDB; leaving the page fires pagehide, which sends them with keepalive.
+  const trail = `bkeepalive-${randomUUID()}`;
+  const kcfg = { ...cfg, trail, queue: { name: `${QUEUE_NAME}-k` }, batch: { flushIntervalMs: 60_000 } };
+  await page.goto(base);
+  await page.waitForSelector("body[data-ready=true]", { state: "attached" });
+  const res = await page.evaluate(async (kcfg) => {
+    const logger = new AuditLogger(kcfg);
+    await logger.ensureSchema();
+    const r = await Promise.all([1, 2, 3, 4, 5].map((i) => logger.logUserAction(null, "BEFORE_UNLOAD", "TEST", { i })));
+    return { r, stats: logger.stats() };
+  }, kcfg);
+  assert.deepEqual(res.r, [true, true, true, true, true]);
+  assert.equal(res.stats.committed, 0, "nothing sent yet: " + JSON.stringify(res.stats));
+  await page.goto("about:blank");
+  let n = 0;
+  for (const deadline = Date.now() + 15_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 250))) {
+    n = (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN count(e)", { trail }))[0][0];
+    if (n === 5) break;
+  }
+  assert.equal(n, 5, "the keepalive request delivered the pending events");
 });
