@@ -8,7 +8,8 @@ export const BOLT = process.env.BENCH_NEO4J_BOLT ?? "bolt://127.0.0.1:7689";
 export const USER = "neo4j";
 export const PASSWORD = process.env.NEO4J_PASSWORD ?? "neo4j-audit-dev";
 export const AUTH = "Basic " + Buffer.from(`${USER}:${PASSWORD}`).toString("base64");
-export const USERS = 100; // distinct acting users, present as :User nodes, so PERFORMED_BY is made
+export { USERS, event } from "./events.mjs";
+import { USERS } from "./events.mjs";
 
 let ready;
 /** Instantiates the bench build of the package (shipped code + benchmarkRequestBody). */
@@ -21,16 +22,6 @@ export function loadWasm() {
 
 export function config(extra = {}) {
   return { url: HTTP, username: USER, password: PASSWORD, trail: "bench", timeoutMs: 120000, ...extra };
-}
-
-/** The i-th event of a run: the seed's example call, with a few varying fields (~120 B of details). */
-export function event(i) {
-  return {
-    user: { uid: `user-${i % USERS}`, name: `User ${i % USERS}` },
-    actionType: "DOCUMENT_MODIFIED",
-    category: "DOCUMENT_MANAGEMENT",
-    details: { document_id: `doc-${i}`, field: "title", old: "Draft", new: `Release ${i}`, ip: "10.0.0.7" },
-  };
 }
 
 /** One Cypher statement over HTTP (tx/commit); throws on any error. */

@@ -1,0 +1,59 @@
+// P3 in headless Chromium (Debian's, driven by playwright-core): the library's wasm build against
+// the hand-written JS equivalent, same events, no network (Neo4j is never contacted: the logger
+// only builds bodies). Files are served from the repository by a throwaway local HTTP server.
+//   node bench/cpu_chromium.mjs [N]
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { emit } from "./common.mjs";
+
+const N = Number(process.argv[2] ?? 20000);
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
+const server = createServer(async (req, res) => {
+  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+  if (!path.startsWith("/bench/") && !path.startsWith("/.cache/bench/pkg/")) return res.writeHead(404).end();
+  try {
+    const body = await readFile(join(ROOT, path));
+    res.writeHead(200, { "Content-Type": TYPES[extname(path)] ?? "application/octet-stream" }).end(body);
+  } catch {
+    res.writeHead(404).end();
+  }
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const origin = `http://127.0.0.1:${server.address().port}`;
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+try {
+  const page = await browser.newPage();
+  await page.goto(`${origin}/bench/events.mjs`);
+  const results = await page.evaluate(async ({ n }) => {
+    const pkg = await import("/.cache/bench/pkg/neo4j_audit.js");
+    await pkg.default();
+    const { event } = await import("/bench/events.mjs");
+    const { makeBuilder } = await import("/bench/js_equivalent.mjs");
+    const logger = new pkg.AuditLogger({ url: "http://127.0.0.1:1", username: "neo4j", password: "x", trail: "bench" });
+    const e0 = event(0);
+    const statement = JSON.parse(pkg.benchmarkRequestBodyOne(logger, e0.user, e0.actionType, e0.category, e0.details)).statements[0].statement;
+    const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
+    const enc = new TextEncoder();
+    const js = makeBuilder({ statement, sha256hex: async (s) => hex(await crypto.subtle.digest("SHA-256", enc.encode(s))) });
+    const events = Array.from({ length: n }, (_, i) => event(i));
+    const out = [];
+    const time = async (id, fn) => {
+      for (let i = 0; i < Math.min(2000, n); i++) await fn(events[i]);
+      const t0 = performance.now();
+      let bytes = 0;
+      for (const e of events) bytes += (await fn(e)).length;
+      out.push({ id, usPerEvent: ((performance.now() - t0) * 1000) / n, avgBodyBytes: bytes / n });
+    };
+    await time("wasm-chromium", (e) => pkg.benchmarkRequestBodyOne(logger, e.user, e.actionType, e.category, e.details));
+    await time("js-chromium (SHA-256 via async crypto.subtle)", (e) => js(e.user, e.actionType, e.category, e.details));
+    return out;
+  }, { n: N });
+  for (const r of results) emit({ figure: "P3", n: N, ...r });
+} finally {
+  await browser.close();
+  server.close();
+}
