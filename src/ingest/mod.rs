@@ -34,6 +34,7 @@ use serde_json::{json, Value};
 use crate::config::Config;
 use crate::error::AuditError;
 use crate::event::{AuditEvent, User};
+use crate::redact::Redactor;
 use crate::AuditLogger;
 
 use body::{BodyError, BodyLimits};
@@ -58,13 +59,16 @@ pub struct Settings {
     pub rate_limit_period_secs: u32,
     /// The Neo4j configuration, or why there is none (never quoting a secret).
     pub neo4j: Result<Config, String>,
+    /// `REDACT_KEYS` (comma separated; unset: the default list, empty: none): values under these
+    /// keys in `details` are stored as `"[REDACTED]"`, as the client-side logger does.
+    pub redactor: Redactor,
 }
 
 impl Settings {
     /// Reads `AUDIT_JWT_SECRET`, `JWT_AUDIENCE`, `JWT_ISSUER`, `JWT_CLOCK_SKEW_SECS`,
     /// `ALLOWED_ORIGINS`, `MAX_BODY_BYTES`, `MAX_BATCH`, `MAX_DETAILS_BYTES`, `MAX_DETAILS_DEPTH`,
     /// `RETRY_AFTER_SECS`, `RATE_LIMIT_PERIOD_SECS`, `NEO4J_URL`, `NEO4J_USER`, `NEO4J_PASSWORD`,
-    /// `NEO4J_DATABASE`, `NEO4J_TIMEOUT_MS`, `AUDIT_TRAIL`.
+    /// `NEO4J_DATABASE`, `NEO4J_TIMEOUT_MS`, `AUDIT_TRAIL`, `REDACT_KEYS`.
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Settings {
         let text = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let num = |k: &str, d: u64| text(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(d);
@@ -104,6 +108,10 @@ impl Settings {
             retry_after_secs: num("RETRY_AFTER_SECS", 5).clamp(1, 3600) as u32,
             rate_limit_period_secs: num("RATE_LIMIT_PERIOD_SECS", 60).clamp(1, 3600) as u32,
             neo4j,
+            redactor: match get("REDACT_KEYS") {
+                None => Redactor::default(),
+                Some(list) => Redactor::new(list.split(',').map(str::trim)),
+            },
         }
     }
 }
@@ -353,7 +361,7 @@ async fn ingest<I: Io, S: Store>(
             Some(&user),
             &ev.action_type,
             ev.category.as_deref(),
-            ev.details,
+            settings.redactor.apply_json(ev.details),
             settings.limits.max_details_bytes,
         ) {
             Ok(mut e) => {

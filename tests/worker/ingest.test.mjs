@@ -26,6 +26,20 @@ describe("POST /v1/events", () => {
     }]);
   });
 
+  it("redacts sensitive detail keys before storing (REDACT_KEYS, default list)", async () => {
+    const trail = unique("worker-redact");
+    const r = await post({ actionType: "LOGIN", details: { doc: "d1", password: "hunter2", nested: { api_key: "k-123" } } },
+      { tok: await token(unique("user")), overrides: { AUDIT_TRAIL: trail } });
+    expect(r.status).toBe(201);
+    const [ev] = await trailEvents(trail);
+    expect(JSON.parse(ev.details)).toEqual({ doc: "d1", password: "[REDACTED]", nested: { api_key: "[REDACTED]" } });
+    const custom = await post({ actionType: "LOGIN", details: { doc: "d2", password: "kept" } },
+      { tok: await token(unique("user")), overrides: { AUDIT_TRAIL: trail, REDACT_KEYS: "doc" } });
+    expect(custom.status).toBe(201);
+    const all = await trailEvents(trail);
+    expect(all.map((e) => JSON.parse(e.details)).find((d) => d.password === "kept")).toEqual({ doc: "[REDACTED]", password: "kept" });
+  });
+
   it("writes a batch in one request", async () => {
     const trail = unique("worker-batch");
     const sub = unique("user");
