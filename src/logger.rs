@@ -182,6 +182,11 @@ impl AuditLogger {
         self.batcher.backlog() == 0 && self.stats.snapshot().failed == failed_before
     }
 
+    /// Whether [`AuditLogger::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Relaxed)
+    }
+
     /// Flushes, then refuses further events ([`AuditError::Closed`]). `true` as for `flush`.
     pub async fn close(&self) -> bool {
         self.closed.store(true, Ordering::Relaxed);

@@ -227,6 +227,7 @@ async fn network_failure_and_timeout_are_false() {
     let hung = FakeServer::start(None).await;
     let mut cfg = Config::new(&hung.url);
     cfg.timeout_ms = 300;
+    cfg.retry.max_attempts = 1; // one request's bound (retries are tested in tests/faults.rs)
     let logger = AuditLogger::new(cfg).unwrap();
     let t0 = std::time::Instant::now();
     assert!(!logger.log_user_action(None, "X", None, None).await);

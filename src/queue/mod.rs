@@ -104,6 +104,10 @@ impl Durable {
     /// is the commit's; with [`Delivery::Queued`] it is `Ok` once stored and delivery continues
     /// in the background.
     pub async fn log(self: &Rc<Self>, event: AuditEvent) -> Result<(), AuditError> {
+        if self.logger.is_closed() {
+            // Never stored: a closed logger must not leave work for the next one.
+            return self.logger.deliver(event).await;
+        }
         let durable = self.persist(&event).await?;
         if durable && self.logger.config().delivery == Delivery::Queued {
             let me = self.clone();

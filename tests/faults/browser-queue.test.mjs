@@ -24,17 +24,22 @@ const N = 30;
 // The built package (scripts/build); PKG_DIR overrides it (e.g. a private build while iterating).
 const PKG_DIR = process.env.PKG_DIR ?? `${ROOT}pkg`;
 
-function neo4j(cmd, tries = cmd === "start" ? 2 : 1) {
+const run = (cmd) => execFileSync(`${ROOT}scripts/neo4j`, [cmd], {
+  env: { ...process.env, NEO4J_INSTANCE: "faults", NEO4J_HTTP_PORT: PORT, NEO4J_BOLT_PORT: "7688", NEO4J_PASSWORD: PASSWORD },
+  stdio: ["ignore", "inherit", "inherit"],
+});
+
+/** Starts are tried three times, with a stop in between: on a loaded 2-core machine a start can
+ *  fail (scripts/neo4j prints why), e.g. while a previous server still holds the store. */
+function neo4j(cmd, tries = cmd === "start" ? 3 : 1) {
   for (let i = 1; ; i++) {
     try {
-      return execFileSync(`${ROOT}scripts/neo4j`, [cmd], {
-        env: { ...process.env, NEO4J_INSTANCE: "faults", NEO4J_HTTP_PORT: PORT, NEO4J_BOLT_PORT: "7688", NEO4J_PASSWORD: PASSWORD },
-        stdio: ["ignore", "inherit", "inherit"],
-      });
+      return run(cmd);
     } catch (e) {
-      // A start on a loaded 2-core machine can fail once; scripts/neo4j has printed the log tail.
       if (i >= tries) throw e;
-      console.error(`scripts/neo4j ${cmd} failed (attempt ${i}); retrying`);
+      console.error(`scripts/neo4j ${cmd} failed (attempt ${i}); stopping and retrying`);
+      run("stop");
+      execFileSync("sleep", ["3"]);
     }
   }
 }

@@ -1,0 +1,91 @@
+//! Browser tests (headless Chromium via wasm-bindgen-test) of the delivery surface: `stats()`,
+//! `flush()`, `close()`, batching of concurrent calls, and the bounded IndexedDB queue. Against the
+//! real Neo4j (NEO4J_URL / NEO4J_PASSWORD baked in at compile time, as in tests/web.rs).
+#![cfg(target_arch = "wasm32")]
+
+use js_sys::Reflect;
+use serde_json::{json, Value};
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+use neo4j_audit::wasm::JsAuditLogger;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const URL: &str = match option_env!("NEO4J_URL") { Some(u) => u, None => "http://127.0.0.1:7474" };
+const USER: &str = match option_env!("NEO4J_USER") { Some(u) => u, None => "neo4j" };
+const PASSWORD: &str = match option_env!("NEO4J_PASSWORD") { Some(p) => p, None => "neo4j-audit-dev" };
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", uuid::Uuid::new_v4())
+}
+
+fn js(v: Value) -> JsValue {
+    js_sys::JSON::parse(&v.to_string()).unwrap()
+}
+
+async fn resolve(p: js_sys::Promise) -> JsValue {
+    JsFuture::from(p).await.expect("promise must never reject")
+}
+
+fn stat(logger: &JsAuditLogger, k: &str) -> f64 {
+    Reflect::get(&logger.stats(), &k.into()).unwrap().as_f64().unwrap_or_else(|| panic!("stats().{k}"))
+}
+
+async fn count_events(trail: &str) -> u64 {
+    let body = json!({"statements": [{"statement": "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", "parameters": {"t": trail}}]});
+    let resp: Value = reqwest::Client::new()
+        .post(format!("{URL}/db/neo4j/tx/commit"))
+        .basic_auth(USER, Some(PASSWORD))
+        .header("X-Ajax-Browser-Auth", "true")
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    resp["results"][0]["data"][0]["row"][0].as_u64().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn concurrent_calls_are_batched_counted_flushed_and_closed() {
+    let trail = unique("webdelivery");
+    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail,
+        "batch": {"flushIntervalMs": 200}, "queue": {"name": unique("q")}}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    let calls: Vec<_> = (0..8)
+        .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("BATCHED_{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED)))
+        .collect();
+    for r in futures::future::join_all(calls).await {
+        assert_eq!(r.unwrap(), JsValue::TRUE, "{:?}", logger.last_error());
+    }
+    assert_eq!(count_events(&trail).await, 8);
+    assert_eq!((stat(&logger, "committed"), stat(&logger, "sent"), stat(&logger, "queued")), (8.0, 8.0, 0.0));
+    assert_eq!((stat(&logger, "failed"), stat(&logger, "retried"), stat(&logger, "dropped")), (0.0, 0.0, 0.0));
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
+    assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
+    let after = resolve(logger.log_user_action(JsValue::NULL, "AFTER_CLOSE".into(), JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    assert_eq!(after, JsValue::FALSE);
+    assert!(logger.last_error().unwrap().starts_with("closed:"), "{:?}", logger.last_error());
+    assert_eq!(count_events(&trail).await, 8, "nothing written after close");
+}
+
+#[wasm_bindgen_test]
+async fn a_full_queue_drops_and_counts_new_events() {
+    // Nothing listens on port 9: every send fails, so queued events stay queued.
+    let cfg = js(json!({"url": "http://127.0.0.1:9", "username": USER, "password": PASSWORD, "trail": unique("full"),
+        "delivery": "queued", "queue": {"maxEvents": 3, "name": unique("q")},
+        "retry": {"maxAttempts": 1}, "timeoutMs": 2000}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    let mut results = Vec::new();
+    for i in 0..5 {
+        results.push(resolve(logger.log_user_action(JsValue::NULL, format!("E{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED)).await);
+    }
+    assert_eq!(results, vec![JsValue::TRUE, JsValue::TRUE, JsValue::TRUE, JsValue::FALSE, JsValue::FALSE]);
+    assert!(logger.last_error().unwrap().starts_with("queue full:"), "{:?}", logger.last_error());
+    assert_eq!(stat(&logger, "dropped"), 2.0);
+    assert_eq!(stat(&logger, "queued"), 3.0);
+    assert_eq!(resolve(logger.flush()).await, JsValue::FALSE, "undeliverable events remain");
+}
