@@ -43,7 +43,9 @@ const ICONS = {
   DOCUMENT_DELETED: "M4 7h16M9 7V4h6v3M6 7l1 13h10l1-13M10 11v6M14 11v6",
   DOCUMENT_RESTORED: "M4 12a8 8 0 108-8H8M8 1L4 4l4 3",
   LOGIN: "M15 7a4 4 0 11-4 4M11 11l-8 8M6 16l2 2M9 13l2 2",
+  DEMO_STARTED: "M8 5v14l11-7z",
 };
+const CHIPS = { DOCUMENT_MANAGEMENT: ["doc", "documents"], SECURITY: ["sec", "security"] };
 
 const config = await (await fetch("/config.json")).json();
 const trail = localStorage.getItem("neo4j-audit-demo-trail") ?? config.trail;
@@ -191,8 +193,14 @@ function breakFor(uid) {
   return null;
 }
 
+let lastRender = "";
+const openDetails = new Set();
 function renderTimeline() {
   const list = $("timeline");
+  // Re-render only when something changed, so open details and scroll stay put.
+  const key = JSON.stringify([state.events.map((e) => e.uid), state.report?.streams.map((s) => s.firstBreak?.uid), state.nextCursor]);
+  if (key === lastRender) return;
+  lastRender = key;
   const items = state.events.map((e) => {
     const u = userByUid(e.userUid);
     const fresh = !state.seen.has(e.uid);
@@ -208,10 +216,13 @@ function renderTimeline() {
         h("p", { class: "what" }, h("b", {}, e.userName ?? e.userUid ?? "system"), ` ${VERBS[e.actionType] ?? e.actionType.toLowerCase()} `, doc ? h("b", {}, doc) : null),
         h("p", { class: "meta" },
           h("time", { datetime: e.timestamp, title: e.timestamp }, time.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })),
-          h("span", { class: `chip ${e.category === "SECURITY" ? "sec" : "doc"}` }, e.category === "SECURITY" ? "security" : "documents"),
+          h("span", { class: `chip ${(CHIPS[e.category] ?? ["other"])[0]}` }, (CHIPS[e.category] ?? [null, e.category.toLowerCase()])[1]),
           h("span", { class: "mono seq", title: `stream ${e.streamId}\nprevHash ${e.prevHash}\nhash ${e.hash}` }, e.seq === null ? "unchained" : `#${e.seq} · ${short(e.hash)}`),
           brk ? h("span", { class: "chip bad" }, `${brk.kind}`) : null),
-        e.details ? h("details", {}, h("summary", {}, "details"), h("pre", {}, JSON.stringify(e.details, null, 2))) : null));
+        e.details ? h("details", {
+          open: openDetails.has(e.uid),
+          ontoggle: (ev) => { if (ev.target.open) openDetails.add(e.uid); else openDetails.delete(e.uid); },
+        }, h("summary", {}, "details"), h("pre", {}, JSON.stringify(e.details, null, 2))) : null));
   });
   list.replaceChildren(...items);
   state.events.forEach((e) => state.seen.add(e.uid));
