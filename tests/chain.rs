@@ -222,3 +222,67 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
     assert!(window.streams.iter().all(|s| s.ok), "{window:?}");
     assert!(window.checked >= 1 && window.checked < 7);
 }
+
+/// The Worker's ingest handler (run natively, as in tests/ingest.rs) chains what it writes: each
+/// accepted request is one stream, seq 0..n-1, and it verifies.
+#[tokio::test]
+async fn events_written_by_the_ingest_handler_are_chained() {
+    use neo4j_audit::ingest::jwt::sign_hs256;
+    use neo4j_audit::ingest::{handle, Io, ReadError, Request, Settings};
+    struct TestIo(String);
+    impl Io for TestIo {
+        async fn read_body(&self, _limit: usize) -> Result<String, ReadError> {
+            Ok(self.0.clone())
+        }
+        async fn rate_limit(&self, _key: &str) -> Result<bool, String> {
+            Ok(true)
+        }
+        fn log(&self, _line: &str) {}
+    }
+    const SECRET: &str = "chain-test-jwt-secret-0123456789abcdef";
+    let trail = unique("chain-ingest");
+    let (url, user, pw, t) = (neo4j_url(), neo4j_user(), neo4j_password(), trail.clone());
+    let settings = Settings::from_env(move |k| match k {
+        "AUDIT_JWT_SECRET" => Some(SECRET.into()),
+        "NEO4J_URL" => Some(url.clone()),
+        "NEO4J_USER" => Some(user.clone()),
+        "NEO4J_PASSWORD" => Some(pw.clone()),
+        "AUDIT_TRAIL" => Some(t.clone()),
+        "ALLOWED_ORIGINS" => Some("https://app.example".into()),
+        _ => None,
+    });
+    let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let now = neo4j_audit::event::now_millis() / 1000;
+    let token = sign_hs256(SECRET.as_bytes(), &json!({"sub": "u-1", "exp": now + 60}));
+    let req = Request {
+        method: "POST".into(),
+        path: "/v1/events".into(),
+        headers: vec![
+            ("Authorization".into(), format!("Bearer {token}")),
+            ("Content-Type".into(), "application/json".into()),
+            ("Origin".into(), "https://app.example".into()),
+        ],
+    };
+    for body in [
+        r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"password":"p"}},{"actionType":"C"}]}"#,
+        r#"{"events":[{"actionType":"D"}]}"#,
+    ] {
+        let r = handle(&req, &settings, now, &TestIo(body.into()), Some(&logger)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!((report.checked, report.streams.len(), report.unchained), (4, 2, 0));
+    let mut sizes: Vec<_> = report.streams.iter().map(|s| s.head_seq).collect();
+    sizes.sort();
+    assert_eq!(sizes, vec![Some(0), Some(2)]);
+    // Tampering with a Worker-written event is found like any other.
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {eventType: 'B'}) SET e.details = '{}'",
+        json!({"t": trail}),
+    )
+    .await;
+    let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    let b = report.streams.iter().find_map(|s| s.first_break.clone()).unwrap();
+    assert_eq!((b.kind, b.seq), (BreakKind::Edited, 1));
+}

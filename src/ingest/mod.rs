@@ -355,6 +355,9 @@ async fn ingest<I: Io, S: Store>(
     };
     let Some(store) = store else { return misconfigured(settings, io) };
     let user = User { uid: who.sub, name: who.name };
+    // Tamper evidence: each accepted request is one hash-chained stream (seq 0..n-1). It commits
+    // in one transaction or not at all, so a refused or failed write never leaves a false gap.
+    let chain = crate::chain::Chain::new_stream();
     let mut events = Vec::with_capacity(incoming.len());
     for ev in incoming {
         match AuditEvent::from_parts(
@@ -372,6 +375,10 @@ async fn ingest<I: Io, S: Store>(
             }
             Err(e) => return Response::error(400, "bad_request", &e.to_string()),
         }
+    }
+    // Chained only once every event is valid and has its final UID (the hash covers it).
+    for e in &mut events {
+        chain.seal(e);
     }
     // 4. Write: one statement, one transaction; 201 only after Neo4j committed.
     match store.write(&events).await {
