@@ -151,7 +151,7 @@ fn bad_config_throws_only_in_the_constructor() {
 
 #[wasm_bindgen_test]
 async fn wrong_password_is_false_without_the_secret_or_a_login_dialog() {
-    let cfg = js(json!({"url": URL, "username": USER, "password": "wrong-pass-QQQ", "trail": unique("auth")}));
+    let cfg = js(json!({"url": URL, "username": "audit-test-wrong-login", "password": "wrong-pass-QQQ", "trail": unique("auth")}));
     let logger = JsAuditLogger::new(cfg).unwrap();
     let res = resolve(logger.log_user_action(JsValue::NULL, "LOGIN".into(), JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
     assert_eq!(res, JsValue::FALSE);

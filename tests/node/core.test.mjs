@@ -83,7 +83,7 @@ test("constructor throws descriptive errors for bad config", () => {
 });
 
 test("wrong password: false, reason without the secret", async () => {
-  const logger = new pkg.AuditLogger(config(unique("nodeauth"), { password: "not-the-pass-123" }));
+  const logger = new pkg.AuditLogger(config(unique("nodeauth"), { username: "audit-test-wrong-login", password: "not-the-pass-123" }));
   assert.equal(await logger.logUserAction(null, "LOGIN"), false);
   assert.match(logger.lastError, /401/);
   assert.ok(!logger.lastError.includes("not-the-pass-123"));
