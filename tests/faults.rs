@@ -36,24 +36,29 @@ fn faults_url() -> String {
     format!("http://127.0.0.1:{FAULTS_HTTP_PORT}")
 }
 
-/// Runs Cypher against Neo4j at `url` (independently of the library).
+/// Runs Cypher against Neo4j at `url` (independently of the library). A transport error is
+/// retried a few times: right after a restart the server may close a connection mid-answer.
 async fn cypher(url: &str, statement: &str, params: Value) -> Vec<Vec<Value>> {
     let body = json!({"statements": [{"statement": statement, "parameters": params}]});
-    let resp: Value = reqwest::Client::new()
-        .post(format!("{url}/db/neo4j/tx/commit"))
-        .basic_auth(user(), Some(password()))
-        .json(&body)
-        .send()
-        .await
-        .expect("neo4j reachable")
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(
-        resp["errors"],
-        json!([]),
-        "cypher failed: {statement}: {resp}"
-    );
+    let mut attempt = 0;
+    let resp: Value = loop {
+        attempt += 1;
+        let sent = reqwest::Client::new()
+            .post(format!("{url}/db/neo4j/tx/commit"))
+            .basic_auth(user(), Some(password()))
+            .json(&body)
+            .send()
+            .await;
+        match sent {
+            Ok(r) => break r.json().await.expect("json"),
+            Err(e) if attempt < 5 => {
+                eprintln!("faults: read-back attempt {attempt} failed: {e}");
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            }
+            Err(e) => panic!("neo4j reachable: {e}"),
+        }
+    };
+    assert_eq!(resp["errors"], json!([]), "cypher failed: {statement}: {resp}");
     resp["results"][0]["data"]
         .as_array()
         .unwrap()
@@ -62,7 +67,6 @@ async fn cypher(url: &str, statement: &str, params: Value) -> Vec<Vec<Value>> {
         .collect()
 }
 
-/// Starts or stops this suite's own Neo4j instance (never the main one).
 /// A start is tried three times, each failure followed by a stop: on a loaded 2-core machine a
 /// start can fail (scripts/neo4j prints why), e.g. while the previous server still holds the store.
 async fn faults_neo4j(cmd: &'static str) {
