@@ -1,7 +1,7 @@
 // Reads the JSON lines of one bench/run, prints the tables and writes BENCHMARKS.md.
 //   node bench/report.mjs results.jsonl "command" > table
 import { execSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 
 const [file, command = "bench/run"] = process.argv.slice(2);
@@ -60,11 +60,11 @@ const tables = out.join("\n");
 console.log(tables);
 
 const machine = [
-  `- date: ${new Date().toISOString()}`,
+  `- date: ${statSync(file).mtime.toISOString()} (end of the run)`,
   `- commit: ${sh("git rev-parse --short HEAD")}${sh("git status --porcelain --untracked-files=no") ? " (work tree has uncommitted changes)" : ""}`,
   `- CPU: ${cpus()[0]?.model ?? "?"} × ${cpus().length}; RAM ${f(totalmem() / 2 ** 30, 1)} GiB (shared with other work on the machine)`,
   `- Node ${process.version}; ${sh("rustc --version")}; ${sh(".cache/bench/venv/bin/python --version")} with neo4j ${sh(".cache/bench/venv/bin/python -c 'import neo4j; print(neo4j.__version__)'")}; neo4j-driver ${JSON.parse(readFileSync("node_modules/neo4j-driver/package.json", "utf8")).version}; ${sh("/usr/bin/chromium --version")}`,
-  `- Neo4j 5.26 (scripts/neo4j, harness launcher, heap 768 MB) on loopback, its own instance (NEO4J_INSTANCE=bench, HTTP 7476, Bolt 7689)`,
+  `- Neo4j 5.26 (scripts/neo4j, harness launcher; heap 2 GB, transaction memory 1 GB so the limit's single 20 000-event transaction fits) on loopback, its own instance (NEO4J_INSTANCE=bench, HTTP 7476, Bolt 7689)`,
 ].join("\n");
 const md = `# Benchmarks
 
