@@ -11,7 +11,7 @@
 
 pub mod idb;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
@@ -40,6 +40,9 @@ pub struct Durable {
     /// origin, and a logger re-sends only events meant for its own target.
     scope: String,
     pending: RefCell<BTreeMap<String, Pending>>,
+    /// Sum of `Pending::size` over `pending`, kept as events come and go (summing on every new
+    /// event made logging N events O(N²)).
+    pending_bytes: Cell<usize>,
     pagehide: RefCell<Option<idb::EventHandler>>,
 }
 
@@ -57,7 +60,7 @@ impl Durable {
             c.trail
         );
         let store = idb::IdbStore::available(&c.queue.name);
-        let d = Rc::new(Durable { logger, store, scope, pending: RefCell::new(BTreeMap::new()), pagehide: RefCell::new(None) });
+        let d = Rc::new(Durable { logger, store, scope, pending: RefCell::new(BTreeMap::new()), pending_bytes: Cell::new(0), pagehide: RefCell::new(None) });
         d.listen_pagehide();
         let d2 = d.clone();
         wasm_bindgen_futures::spawn_local(async move {
@@ -91,6 +94,7 @@ impl Durable {
             for v in values {
                 if let Ok(ev) = serde_json::from_str::<AuditEvent>(&v) {
                     if !p.contains_key(&ev.uid) {
+                        self.pending_bytes.set(self.pending_bytes.get() + v.len());
                         p.insert(ev.uid.clone(), Pending { size: v.len(), event: ev, in_flight: false });
                     }
                 }
@@ -125,7 +129,7 @@ impl Durable {
         {
             let q = &self.logger.config().queue;
             let p = self.pending.borrow();
-            let bytes: usize = p.values().map(|x| x.size).sum();
+            let bytes = self.pending_bytes.get();
             if p.len() >= q.max_events || bytes + json.len() > q.max_bytes {
                 self.logger.counters().add_dropped(1);
                 return Err(AuditError::QueueFull(format!(
@@ -137,9 +141,11 @@ impl Durable {
                 )));
             }
         }
-        self.pending
+        let replaced = self
+            .pending
             .borrow_mut()
             .insert(event.uid.clone(), Pending { event: event.clone(), size: json.len(), in_flight: true });
+        self.pending_bytes.set(self.pending_bytes.get() + json.len() - replaced.map_or(0, |r| r.size));
         self.update_gauge();
         match &self.store {
             // A storage failure (quota, private mode) does not stop delivery; the event is then
@@ -157,7 +163,9 @@ impl Durable {
         let uid = event.uid.clone();
         let res = self.logger.deliver(event).await;
         if res.is_ok() {
-            self.pending.borrow_mut().remove(&uid);
+            if let Some(gone) = self.pending.borrow_mut().remove(&uid) {
+                self.pending_bytes.set(self.pending_bytes.get().saturating_sub(gone.size));
+            }
             if let Some(store) = &self.store {
                 let _ = store.delete(&[self.key(&uid)]).await;
             }
