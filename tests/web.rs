@@ -6,48 +6,17 @@
 use js_sys::{Object, Reflect};
 use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 use neo4j_audit::wasm::{log_user_action, JsAuditLogger};
 
+mod web_support;
+use web_support::*;
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-const URL: &str = match option_env!("NEO4J_URL") { Some(u) => u, None => "http://127.0.0.1:7474" };
-const USER: &str = match option_env!("NEO4J_USER") { Some(u) => u, None => "neo4j" };
-const PASSWORD: &str = match option_env!("NEO4J_PASSWORD") { Some(p) => p, None => "neo4j-audit-dev" };
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4())
-}
-
-fn js(v: Value) -> JsValue {
-    js_sys::JSON::parse(&v.to_string()).unwrap()
-}
 
 fn config(trail: &str) -> JsValue {
     js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail}))
-}
-
-async fn resolve(p: js_sys::Promise) -> JsValue {
-    JsFuture::from(p).await.expect("promise must never reject")
-}
-
-async fn cypher(statement: &str, params: Value) -> Vec<Vec<Value>> {
-    let body = json!({"statements": [{"statement": statement, "parameters": params}]});
-    let resp: Value = reqwest::Client::new()
-        .post(format!("{URL}/db/neo4j/tx/commit"))
-        .basic_auth(USER, Some(PASSWORD))
-        .header("X-Ajax-Browser-Auth", "true")
-        .json(&body)
-        .send()
-        .await
-        .expect("neo4j reachable")
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(resp["errors"], json!([]), "{resp}");
-    resp["results"][0]["data"].as_array().unwrap().iter().map(|d| d["row"].as_array().unwrap().clone()).collect()
 }
 
 #[wasm_bindgen_test]

@@ -4,49 +4,25 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::Reflect;
-use serde_json::{json, Value};
-use wasm_bindgen::JsValue;
+use serde_json::json;
 use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_test::*;
 
 use neo4j_audit::wasm::JsAuditLogger;
 
+mod web_support;
+use web_support::*;
+
 wasm_bindgen_test_configure!(run_in_browser);
-
-const URL: &str = match option_env!("NEO4J_URL") { Some(u) => u, None => "http://127.0.0.1:7474" };
-const USER: &str = match option_env!("NEO4J_USER") { Some(u) => u, None => "neo4j" };
-const PASSWORD: &str = match option_env!("NEO4J_PASSWORD") { Some(p) => p, None => "neo4j-audit-dev" };
-
-fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4())
-}
-
-fn js(v: Value) -> JsValue {
-    js_sys::JSON::parse(&v.to_string()).unwrap()
-}
-
-async fn resolve(p: js_sys::Promise) -> JsValue {
-    JsFuture::from(p).await.expect("promise must never reject")
-}
 
 fn stat(logger: &JsAuditLogger, k: &str) -> f64 {
     Reflect::get(&logger.stats(), &k.into()).unwrap().as_f64().unwrap_or_else(|| panic!("stats().{k}"))
 }
 
 async fn count_events(trail: &str) -> u64 {
-    let body = json!({"statements": [{"statement": "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", "parameters": {"t": trail}}]});
-    let resp: Value = reqwest::Client::new()
-        .post(format!("{URL}/db/neo4j/tx/commit"))
-        .basic_auth(USER, Some(PASSWORD))
-        .header("X-Ajax-Browser-Auth", "true")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    resp["results"][0]["data"][0]["row"][0].as_u64().unwrap()
+    let rows = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", json!({"t": trail})).await;
+    rows[0][0].as_u64().unwrap()
 }
 
 #[wasm_bindgen_test]

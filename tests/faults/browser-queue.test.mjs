@@ -12,6 +12,7 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { cypher as cypherAt } from "../node/helpers.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const USER = process.env.NEO4J_USER ?? "neo4j";
@@ -44,17 +45,7 @@ function neo4j(cmd, tries = cmd === "start" ? 3 : 1) {
   }
 }
 
-async function cypher(statement, parameters = {}) {
-  const auth = Buffer.from(`${USER}:${PASSWORD}`).toString("base64");
-  const res = await fetch(`${NEO4J}/db/neo4j/tx/commit`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Basic ${auth}` },
-    body: JSON.stringify({ statements: [{ statement, parameters }] }),
-  });
-  const body = await res.json();
-  if (body.errors.length) throw new Error(`${statement}: ${JSON.stringify(body.errors)}`);
-  return body.results[0].data.map((d) => d.row);
-}
+const cypher = (statement, parameters = {}) => cypherAt(statement, parameters, NEO4J);
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>queue</title>
 <script type="module">

@@ -21,10 +21,10 @@ export const config = (trail, extra = {}) => ({
   url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, ...extra,
 });
 
-/** Runs Cypher against the real Neo4j, bypassing the library; returns rows. */
-export async function cypher(statement, parameters = {}) {
+/** Runs Cypher against the real Neo4j (at `url`, default NEO4J_URL), bypassing the library; returns rows. */
+export async function cypher(statement, parameters = {}, url = NEO4J_URL) {
   const auth = Buffer.from(`${NEO4J_USER}:${NEO4J_PASSWORD}`).toString("base64");
-  const res = await fetch(`${NEO4J_URL}/db/neo4j/tx/commit`, {
+  const res = await fetch(`${url}/db/neo4j/tx/commit`, {
     method: "POST",
     headers: { "content-type": "application/json", authorization: `Basic ${auth}` },
     body: JSON.stringify({ statements: [{ statement, parameters }] }),
