@@ -125,7 +125,9 @@ impl Batcher {
                 !std::mem::replace(&mut st.leading, true)
             };
             if lead {
-                self.lead(&mut send).await;
+                // Boxed: only the leader needs the sending state machine; every waiting call's future
+                // stays small (thousands of calls can wait at once).
+                Box::pin(self.lead(&mut send)).await;
             }
             match rx.await {
                 Ok(res) => return res,
