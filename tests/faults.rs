@@ -4,6 +4,7 @@
 //! The restart test runs its own Neo4j instance (`faults`, HTTP 7475, Bolt 7688) and never touches
 //! the main one. `bench_faults` (ignored; run by bench/faults) is the large version.
 
+mod common;
 #[path = "common/proxy.rs"]
 mod proxy;
 
@@ -39,18 +40,11 @@ fn faults_url() -> String {
 /// Runs Cypher against Neo4j at `url` (independently of the library). A transport error is
 /// retried a few times: right after a restart the server may close a connection mid-answer.
 async fn cypher(url: &str, statement: &str, params: Value) -> Vec<Vec<Value>> {
-    let body = json!({"statements": [{"statement": statement, "parameters": params}]});
     let mut attempt = 0;
-    let resp: Value = loop {
+    let resp = loop {
         attempt += 1;
-        let sent = reqwest::Client::new()
-            .post(format!("{url}/db/neo4j/tx/commit"))
-            .basic_auth(user(), Some(password()))
-            .json(&body)
-            .send()
-            .await;
-        match sent {
-            Ok(r) => break r.json().await.expect("json"),
+        match common::post_statement(url, statement, &params).await {
+            Ok(r) => break r,
             Err(e) if attempt < 5 => {
                 eprintln!("faults: read-back attempt {attempt} failed: {e}");
                 tokio::time::sleep(std::time::Duration::from_millis(500)).await;
@@ -58,13 +52,7 @@ async fn cypher(url: &str, statement: &str, params: Value) -> Vec<Vec<Value>> {
             Err(e) => panic!("neo4j reachable: {e}"),
         }
     };
-    assert_eq!(resp["errors"], json!([]), "cypher failed: {statement}: {resp}");
-    resp["results"][0]["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["row"].as_array().unwrap().clone())
-        .collect()
+    common::rows_of(statement, &resp)
 }
 
 /// A start is tried three times, each failure followed by a stop: on a loaded 2-core machine a

@@ -207,18 +207,7 @@ async fn redaction_happens_before_storage_and_the_hash_covers_it() {
 
 /// The operators of a statement's plan, via `EXPLAIN` on the real Neo4j.
 async fn plan_operators(text: &str, params: &Value) -> Vec<String> {
-    let body =
-        json!({"statements": [{"statement": format!("EXPLAIN {text}"), "parameters": params}]});
-    let resp: Value = reqwest::Client::new()
-        .post(format!("{}/db/neo4j/tx/commit", neo4j_url()))
-        .basic_auth(neo4j_user(), Some(neo4j_password()))
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resp = post_statement(&neo4j_url(), &format!("EXPLAIN {text}"), params).await.unwrap();
     assert_eq!(resp["errors"], json!([]), "{text}: {resp}");
     fn walk(v: &Value, out: &mut Vec<String>) {
         if let Some(op) = v["operatorType"].as_str() {

@@ -31,19 +31,22 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", uuid::Uuid::new_v4())
 }
 
-/// Runs Cypher against the real Neo4j (independently of the library) and returns the rows.
-pub async fn cypher(statement: &str, params: Value) -> Vec<Vec<Value>> {
+/// POSTs one statement to the transactional endpoint of the Neo4j at `url` (independently of the
+/// library) and returns the whole answer.
+pub async fn post_statement(url: &str, statement: &str, params: &Value) -> reqwest::Result<Value> {
     let body = json!({"statements": [{"statement": statement, "parameters": params}]});
-    let resp: Value = reqwest::Client::new()
-        .post(format!("{}/db/neo4j/tx/commit", neo4j_url()))
+    reqwest::Client::new()
+        .post(format!("{url}/db/neo4j/tx/commit"))
         .basic_auth(neo4j_user(), Some(neo4j_password()))
         .json(&body)
         .send()
-        .await
-        .expect("neo4j reachable (run scripts/neo4j start)")
+        .await?
         .json()
         .await
-        .expect("json");
+}
+
+/// The rows of an answer from [`post_statement`]; fails the test when Neo4j reported an error.
+pub fn rows_of(statement: &str, resp: &Value) -> Vec<Vec<Value>> {
     assert_eq!(resp["errors"], json!([]), "cypher failed: {statement}: {resp}");
     resp["results"][0]["data"]
         .as_array()
@@ -51,6 +54,14 @@ pub async fn cypher(statement: &str, params: Value) -> Vec<Vec<Value>> {
         .iter()
         .map(|d| d["row"].as_array().unwrap().clone())
         .collect()
+}
+
+/// Runs Cypher against the real Neo4j (independently of the library) and returns the rows.
+pub async fn cypher(statement: &str, params: Value) -> Vec<Vec<Value>> {
+    let resp = post_statement(&neo4j_url(), statement, &params)
+        .await
+        .expect("neo4j reachable (run scripts/neo4j start)");
+    rows_of(statement, &resp)
 }
 
 /// One request as the fake server saw it.
