@@ -169,14 +169,14 @@ fn default_timeout_ms() -> u64 {
     10_000
 }
 fn default_max_details_bytes() -> usize {
-    65_536
+    crate::rules::DEFAULT_MAX_DETAILS_BYTES
 }
 
 /// Longest `trail` name accepted.
 pub const MAX_TRAIL_LEN: usize = 256;
 /// Largest `maxDetailsBytes` accepted (Neo4j stores strings of any size, but a single audit event
 /// of more than this is almost certainly a mistake).
-pub const MAX_DETAILS_LIMIT: usize = 16 * 1024 * 1024;
+pub use crate::rules::MAX_DETAILS_LIMIT;
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

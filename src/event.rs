@@ -20,10 +20,7 @@ impl User {
 
 /// Default `eventCategory`, as in the seed.
 pub const DEFAULT_CATEGORY: &str = "USER_ACTION";
-/// Longest accepted `actionType` / `category`, in bytes.
-pub const MAX_NAME_LEN: usize = 256;
-/// Longest accepted user uid / name, in bytes.
-pub const MAX_USER_FIELD_LEN: usize = 1024;
+pub use crate::rules::{MAX_NAME_LEN, MAX_USER_FIELD_LEN};
 
 /// An event ready to be written. Field names are the keys of one element of the `$events`
 /// parameter, so the same value serialises straight into the request (and into a durable queue).
@@ -73,15 +70,8 @@ impl AuditEvent {
         details: Option<&serde_json::Value>,
         max_details_bytes: usize,
     ) -> Result<AuditEvent, AuditError> {
-        let details = match details {
-            None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::Object(m)) if m.is_empty() => None,
-            Some(v @ serde_json::Value::Object(_)) => Some(
-                serde_json::to_string(v)
-                    .map_err(|e| AuditError::InvalidInput(format!("details: {e}")))?,
-            ),
-            Some(_) => return Err(AuditError::InvalidInput("details must be an object".into())),
-        };
+        let limits = crate::rules::Limits { max_details_bytes, ..Default::default() };
+        let details = limits.details(details)?;
         Self::from_parts(user, action_type, category, details, max_details_bytes)
     }
 
@@ -94,36 +84,24 @@ impl AuditEvent {
         details_json: Option<String>,
         max_details_bytes: usize,
     ) -> Result<AuditEvent, AuditError> {
-        let event_type = check_name("actionType", action_type)?;
-        let event_category = check_name("category", category.unwrap_or(DEFAULT_CATEGORY))?;
+        use crate::rules;
+        let category = category.unwrap_or(DEFAULT_CATEGORY);
+        rules::check_name("actionType", action_type)?;
+        rules::check_name("category", category)?;
         let (user_uid, user_name) = match user {
             None => (None, None),
             Some(u) => {
-                if u.uid.trim().is_empty() || u.uid.len() > MAX_USER_FIELD_LEN {
-                    return Err(AuditError::InvalidInput(format!(
-                        "user.uid must be a non-empty string of at most {MAX_USER_FIELD_LEN} bytes"
-                    )));
-                }
-                if u.name.as_ref().is_some_and(|n| n.len() > MAX_USER_FIELD_LEN) {
-                    return Err(AuditError::InvalidInput(format!(
-                        "user.name is longer than {MAX_USER_FIELD_LEN} bytes"
-                    )));
-                }
+                rules::check_user(&u.uid, u.name.as_deref())?;
                 (Some(u.uid.clone()), u.name.clone())
             }
         };
         if let Some(d) = &details_json {
-            if d.len() > max_details_bytes {
-                return Err(AuditError::InvalidInput(format!(
-                    "details are {} bytes as JSON, over maxDetailsBytes ({max_details_bytes})",
-                    d.len()
-                )));
-            }
+            rules::Limits { max_details_bytes, ..Default::default() }.details_size(d.len())?;
         }
         Ok(AuditEvent {
             uid: uuid::Uuid::new_v4().to_string(),
-            event_type,
-            event_category,
+            event_type: action_type.to_owned(),
+            event_category: category.to_owned(),
             ts: now_millis(),
             user_uid,
             user_name,
@@ -134,19 +112,6 @@ impl AuditEvent {
             hash: None,
         })
     }
-}
-
-fn check_name(what: &str, v: &str) -> Result<String, AuditError> {
-    if v.trim().is_empty() {
-        return Err(AuditError::InvalidInput(format!("{what} must be a non-empty string")));
-    }
-    if v.len() > MAX_NAME_LEN {
-        return Err(AuditError::InvalidInput(format!("{what} is longer than {MAX_NAME_LEN} bytes")));
-    }
-    if v.chars().any(char::is_control) {
-        return Err(AuditError::InvalidInput(format!("{what} contains control characters")));
-    }
-    Ok(v.to_owned())
 }
 
 /// Milliseconds since the Unix epoch, from the platform clock.
@@ -192,6 +157,7 @@ mod tests {
         assert!(AuditEvent::build(None, "X", Some(""), None, 100).is_err());
         assert!(AuditEvent::build(None, "A\nB", None, None, 100).is_err());
         assert!(AuditEvent::build(None, &"x".repeat(300), None, None, 100).is_err());
+        assert!(AuditEvent::build(None, "Doc opened", None, None, 100).is_err(), "the Worker's charset");
         assert!(AuditEvent::build(None, "X", None, Some(&json!([1])), 100).is_err());
         let big = json!({"k": "v".repeat(200)});
         let err = AuditEvent::build(None, "X", None, Some(&big), 100).unwrap_err();

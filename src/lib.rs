@@ -20,6 +20,7 @@ pub mod outcome;
 pub mod read;
 pub mod redact;
 pub mod retry;
+pub mod rules;
 pub mod stats;
 pub mod transport;
 mod urlcheck;

@@ -79,6 +79,11 @@ impl AuditLogger {
         &self.config
     }
 
+    /// The input rules' bounds for this configuration ([`crate::rules`]).
+    pub fn limits(&self) -> crate::rules::Limits {
+        crate::rules::Limits { max_details_bytes: self.config.max_details_bytes, ..Default::default() }
+    }
+
     /// Logs one action; `true` only when Neo4j committed the event and its relationships.
     /// On `false`, [`AuditLogger::last_error`] says why.
     pub async fn log_user_action(
@@ -100,17 +105,10 @@ impl AuditLogger {
         category: Option<&str>,
         details: Option<&serde_json::Value>,
     ) -> Result<AuditEvent, AuditError> {
-        let details_json = match details {
-            None | Some(serde_json::Value::Null) => None,
-            Some(serde_json::Value::Object(m)) if m.is_empty() => None,
-            Some(v @ serde_json::Value::Object(_)) => Some(
-                serde_json::to_string(v).map_err(|e| AuditError::InvalidInput(format!("details: {e}")))?,
-            ),
-            Some(_) => {
-                self.stats.add_failed(1);
-                return Err(AuditError::InvalidInput("details must be an object".into()));
-            }
-        };
+        let details_json = self.limits().details(details).map_err(|v| {
+            self.stats.add_failed(1);
+            AuditError::from(v)
+        })?;
         let event = self.build_event(user, action_type, category, details_json)?;
         self.deliver(event.clone()).await?;
         Ok(event)

@@ -11,7 +11,7 @@
 //! assert!(matches!(forged, Err(BodyError::NamesUser(_))));
 //! ```
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Bounds on one request body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,13 +25,20 @@ pub struct BodyLimits {
 }
 
 impl Default for BodyLimits {
+    /// The rule table's defaults ([`crate::rules`]), so the Worker accepts what the client does.
     fn default() -> Self {
-        BodyLimits { max_batch: 100, max_details_bytes: 16 * 1024, max_details_depth: 8 }
+        let r = crate::rules::Limits::default();
+        BodyLimits { max_batch: 100, max_details_bytes: r.max_details_bytes, max_details_depth: r.max_details_depth }
     }
 }
 
-/// Longest `actionType` / `category`.
-pub const MAX_NAME_LEN: usize = 64;
+impl BodyLimits {
+    fn rules(&self) -> crate::rules::Limits {
+        crate::rules::Limits { max_details_bytes: self.max_details_bytes, max_details_depth: self.max_details_depth }
+    }
+}
+
+pub use crate::rules::MAX_NAME_LEN;
 
 /// Keys that would name the acting user.
 pub const IDENTITY_KEYS: [&str; 7] = ["user", "userUID", "userUid", "userId", "userName", "uid", "actor"];
@@ -134,12 +141,7 @@ fn parse_one(item: Value, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> 
         Some(Value::String(s)) => Some(check_name("category", s)?),
         Some(_) => return Err(BodyError::Invalid("category must be a string".into())),
     };
-    let details = match m.get("details") {
-        None | Some(Value::Null) => None,
-        Some(Value::Object(d)) if d.is_empty() => None,
-        Some(Value::Object(d)) => Some(check_details(d, lim)?),
-        Some(_) => return Err(BodyError::Invalid("details must be an object".into())),
-    };
+    let details = lim.rules().details(m.get("details")).map_err(violation)?;
     let client_uid = match m.get("UID") {
         None | Some(Value::Null) => None,
         Some(Value::String(u)) if u.len() == 36 && uuid::Uuid::parse_str(u).is_ok() => {
@@ -177,41 +179,15 @@ pub fn stored_uid(sub: &str, client_uid: &str) -> String {
     uuid::Uuid::from_bytes(b).to_string()
 }
 
-/// `[A-Za-z0-9_.:-]`, 1 to [`MAX_NAME_LEN`] characters.
 fn check_name(what: &str, s: &str) -> Result<String, BodyError> {
-    let ok_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-');
-    if s.is_empty() || s.len() > MAX_NAME_LEN || !s.chars().all(ok_char) {
-        return Err(BodyError::Invalid(format!(
-            "{what} must be 1-{MAX_NAME_LEN} characters of A-Z a-z 0-9 _ . : -"
-        )));
-    }
+    crate::rules::check_name(what, s).map_err(violation)?;
     Ok(s.to_owned())
 }
 
-fn check_details(d: &Map<String, Value>, lim: &BodyLimits) -> Result<String, BodyError> {
-    let depth = 1 + d.values().map(depth_of).max().unwrap_or(0);
-    if depth > lim.max_details_depth {
-        return Err(BodyError::Invalid(format!(
-            "details are nested {depth} levels deep, more than {}",
-            lim.max_details_depth
-        )));
-    }
-    let text = serde_json::to_string(d).map_err(|e| BodyError::Invalid(format!("details: {e}")))?;
-    if text.len() > lim.max_details_bytes {
-        return Err(BodyError::TooLarge(format!(
-            "details are {} bytes as JSON, more than {}",
-            text.len(),
-            lim.max_details_bytes
-        )));
-    }
-    Ok(text)
-}
-
-fn depth_of(v: &Value) -> usize {
+fn violation(v: crate::rules::Violation) -> BodyError {
     match v {
-        Value::Object(m) => 1 + m.values().map(depth_of).max().unwrap_or(0),
-        Value::Array(a) => 1 + a.iter().map(depth_of).max().unwrap_or(0),
-        _ => 0,
+        crate::rules::Violation::Invalid(m) => BodyError::Invalid(m),
+        crate::rules::Violation::TooLarge(m) => BodyError::TooLarge(m),
     }
 }
 

@@ -237,14 +237,14 @@ fn event_from_js(
 ) -> Result<AuditEvent, AuditError> {
     let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
     let user = user_from_js(user)?;
-    let action_type =
-        action_type.as_string().ok_or_else(|| bad("actionType must be a non-empty string"))?;
+    let action_type = details::js_text(action_type, "actionType")?
+        .ok_or_else(|| bad("actionType must be a non-empty string"))?;
     let category = if category.is_undefined() || category.is_null() {
         None
     } else {
-        Some(category.as_string().ok_or_else(|| bad("category must be a string"))?)
+        Some(details::js_text(category, "category")?.ok_or_else(|| bad("category must be a string"))?)
     };
-    let details = details::to_json_text(details)?;
+    let details = details::to_json_text(details, &logger.limits())?;
     // The logger's one place where events are born: redaction, validation, hash chain.
     logger.build_event(user.as_ref(), &action_type, category.as_deref(), details)
 }
@@ -258,12 +258,12 @@ fn user_from_js(user: &JsValue) -> Result<Option<User>, AuditError> {
         return Err(bad());
     }
     let get = |k: &str| js_sys::Reflect::get(user, &JsValue::from_str(k)).map_err(|_| bad());
-    let uid = get("uid")?.as_string().ok_or_else(bad)?;
+    let uid = details::js_text(&get("uid")?, "user.uid")?.ok_or_else(bad)?;
     let name = get("name")?;
     let name = if name.is_undefined() || name.is_null() {
         None
     } else {
-        Some(name.as_string().ok_or_else(|| {
+        Some(details::js_text(&name, "user.name")?.ok_or_else(|| {
             AuditError::InvalidInput("user.name must be a string when given".into())
         })?)
     };

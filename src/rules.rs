@@ -1,0 +1,189 @@
+//! THE input rules, in one table: what an `actionType`, a `category`, a user and `details` may be.
+//! The client logger (Rust and JavaScript, before anything is queued or sent) and the ingest
+//! Worker (on every body it receives) both check events here, so an event the client accepts is
+//! one the Worker, with its default settings, accepts too.
+//!
+//! | input | rule |
+//! |---|---|
+//! | `actionType`, `category` | 1–[`MAX_NAME_LEN`] characters of `A-Z a-z 0-9 _ . : -` |
+//! | `user.uid` | 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters |
+//! | `user.name` | at most [`MAX_USER_FIELD_LEN`] bytes, no control characters |
+//! | `details` | a JSON object, at most [`DEFAULT_MAX_DETAILS_BYTES`] bytes as JSON (configurable) and [`DEFAULT_MAX_DETAILS_DEPTH`] levels deep (the object itself is level 1) |
+//! | any text | well-formed Unicode: a lone UTF-16 surrogate (possible in JavaScript strings) is refused, never replaced |
+//!
+//! ```
+//! use neo4j_audit::rules::{check_name, Limits};
+//! assert!(check_name("actionType", "DOCUMENT_MODIFIED").is_ok());
+//! assert!(check_name("actionType", "Doc opened").is_err()); // a space
+//! let d = serde_json::json!({"a": {"b": 1}});
+//! assert_eq!(Limits::default().details_json(&d).unwrap(), r#"{"a":{"b":1}}"#);
+//! ```
+
+use serde_json::Value;
+
+/// Longest `actionType` / `category`, in characters (all ASCII).
+pub const MAX_NAME_LEN: usize = 64;
+/// Longest user uid / name, in bytes.
+pub const MAX_USER_FIELD_LEN: usize = 1024;
+/// Default bound on the serialised `details`, in bytes (client `maxDetailsBytes`, Worker
+/// `MAX_DETAILS_BYTES`).
+pub const DEFAULT_MAX_DETAILS_BYTES: usize = 64 * 1024;
+/// Default bound on the nesting of `details` (client and Worker `MAX_DETAILS_DEPTH`).
+pub const DEFAULT_MAX_DETAILS_DEPTH: usize = 16;
+/// Largest `maxDetailsBytes` a configuration may set.
+pub const MAX_DETAILS_LIMIT: usize = 16 * 1024 * 1024;
+
+/// Why an input breaks a rule. `TooLarge` is a size bound (the Worker answers 413 for it),
+/// `Invalid` anything else (400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Violation {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    TooLarge(String),
+}
+
+impl From<Violation> for crate::AuditError {
+    fn from(v: Violation) -> Self {
+        crate::AuditError::InvalidInput(v.to_string())
+    }
+}
+
+fn invalid(m: String) -> Violation {
+    Violation::Invalid(m)
+}
+
+/// Whether `c` may appear in an `actionType` / `category`.
+pub fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | ':' | '-')
+}
+
+/// `actionType` / `category`: 1–[`MAX_NAME_LEN`] characters of `A-Z a-z 0-9 _ . : -`.
+pub fn check_name(what: &str, s: &str) -> Result<(), Violation> {
+    if s.is_empty() || s.len() > MAX_NAME_LEN || !s.chars().all(is_name_char) {
+        return Err(invalid(format!("{what} must be 1-{MAX_NAME_LEN} characters of A-Z a-z 0-9 _ . : -")));
+    }
+    Ok(())
+}
+
+/// The acting user's uid and optional display name.
+pub fn check_user(uid: &str, name: Option<&str>) -> Result<(), Violation> {
+    if uid.trim().is_empty() || uid.len() > MAX_USER_FIELD_LEN || uid.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "user.uid must be a non-empty string of at most {MAX_USER_FIELD_LEN} bytes without control characters"
+        )));
+    }
+    if let Some(n) = name {
+        if n.len() > MAX_USER_FIELD_LEN || n.chars().any(char::is_control) {
+            return Err(invalid(format!(
+                "user.name must be at most {MAX_USER_FIELD_LEN} bytes without control characters"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The bounds on `details`; the defaults are the table's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Serialised `details`, in bytes.
+    pub max_details_bytes: usize,
+    /// Nesting of `details` (the object itself is level 1).
+    pub max_details_depth: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_details_bytes: DEFAULT_MAX_DETAILS_BYTES, max_details_depth: DEFAULT_MAX_DETAILS_DEPTH }
+    }
+}
+
+impl Limits {
+    /// Checks `details` (an object; `null` and `{}` are "none") and returns its JSON text, or
+    /// `None` when there are none.
+    pub fn details(&self, details: Option<&Value>) -> Result<Option<String>, Violation> {
+        match details {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(m)) if m.is_empty() => Ok(None),
+            Some(v @ Value::Object(_)) => self.details_json(v).map(Some),
+            Some(_) => Err(invalid("details must be an object".into())),
+        }
+    }
+
+    /// Checks a details object's depth and size; its JSON text.
+    pub fn details_json(&self, v: &Value) -> Result<String, Violation> {
+        if !v.is_object() {
+            return Err(invalid("details must be an object".into()));
+        }
+        let depth = depth_of(v);
+        if depth > self.max_details_depth {
+            return Err(invalid(format!(
+                "details are nested {depth} levels deep, more than {}",
+                self.max_details_depth
+            )));
+        }
+        let text = serde_json::to_string(v).map_err(|e| invalid(format!("details: {e}")))?;
+        self.details_size(text.len())?;
+        Ok(text)
+    }
+
+    /// The size rule alone, for JSON text made elsewhere.
+    pub fn details_size(&self, bytes: usize) -> Result<(), Violation> {
+        if bytes > self.max_details_bytes {
+            return Err(Violation::TooLarge(format!(
+                "details are {bytes} bytes as JSON, more than maxDetailsBytes ({})",
+                self.max_details_bytes
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Nesting depth: a scalar is 0, an object or array one more than its deepest member.
+pub fn depth_of(v: &Value) -> usize {
+    match v {
+        Value::Object(m) => 1 + m.values().map(depth_of).max().unwrap_or(0),
+        Value::Array(a) => 1 + a.iter().map(depth_of).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The message for a string that is not well-formed UTF-16 (a lone surrogate).
+pub fn lone_surrogate(what: &str) -> Violation {
+    invalid(format!("{what} contains a lone UTF-16 surrogate (not valid Unicode); it would be stored altered"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn names() {
+        for ok in ["A", "DOC_OPENED", "auth.login:v2-x", &"x".repeat(MAX_NAME_LEN)] {
+            assert!(check_name("actionType", ok).is_ok(), "{ok}");
+        }
+        for bad in ["", " ", "Doc opened", "a\nb", "é", "a/b", &"x".repeat(MAX_NAME_LEN + 1)] {
+            assert!(check_name("actionType", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn users() {
+        assert!(check_user("u-1", Some("Ann")).is_ok());
+        assert!(check_user(" ", None).is_err());
+        assert!(check_user("a\u{0}b", None).is_err());
+        assert!(check_user("u", Some("a\nb")).is_err());
+        assert!(check_user(&"u".repeat(MAX_USER_FIELD_LEN + 1), None).is_err());
+    }
+
+    #[test]
+    fn details_depth_and_size() {
+        let lim = Limits { max_details_bytes: 30, max_details_depth: 2 };
+        assert_eq!(lim.details(Some(&json!({}))).unwrap(), None);
+        assert_eq!(lim.details(Some(&json!({"a": [1]}))).unwrap().as_deref(), Some(r#"{"a":[1]}"#));
+        assert!(matches!(lim.details(Some(&json!({"a": {"b": {}}}))), Err(Violation::Invalid(m)) if m.contains("deep")));
+        assert!(matches!(lim.details(Some(&json!({"a": "x".repeat(40)}))), Err(Violation::TooLarge(_))));
+        assert!(lim.details(Some(&json!([1]))).is_err());
+    }
+}
