@@ -33,6 +33,15 @@ pub enum AuditError {
     /// Any other non-2xx answer.
     #[error("HTTP {status}: {snippet}")]
     Http { status: u16, snippet: String, retry_after_ms: Option<u64> },
+    /// The ingest endpoint refused the events themselves for good (400, 403 `forbidden`, 413,
+    /// 422): the same request can never succeed. With the durable queue, such an event is moved to
+    /// the dead letters (after being sent alone, so it never holds back other events).
+    #[error("rejected by the endpoint (HTTP {status}): {reason}")]
+    Rejected { status: u16, reason: String },
+    /// The endpoint failed in a way a retry does not cure (its own `500 store_error` or
+    /// `misconfigured`): the event stays queued until an operator fixes the endpoint.
+    #[error("endpoint error (HTTP {status}): {reason}")]
+    Endpoint { status: u16, reason: String },
     /// A 2xx answer that is not what Neo4j sends for a committed statement.
     #[error("unexpected response: {0}")]
     UnexpectedResponse(String),
@@ -66,6 +75,11 @@ impl AuditError {
             }
             _ => false,
         }
+    }
+
+    /// Whether the events themselves were refused for good (they belong in the dead letters).
+    pub fn is_rejection(&self) -> bool {
+        matches!(self, AuditError::Rejected { .. } | AuditError::InvalidInput(_))
     }
 
     /// The server's `Retry-After`, in milliseconds, when it sent one.

@@ -69,11 +69,19 @@ pub async fn post_events(
 }
 
 /// The Worker's answer for a request of `sent` events: 201 with `accepted == sent` is success;
-/// 401/403 are [`AuditError::Unauthorized`]; anything else is [`AuditError::Http`] carrying the
-/// Worker's `{error, message}` and `Retry-After` (so 429 and 5xx are retried, 4xx are not).
+/// 401 and 403 (other than `forbidden`) are [`AuditError::Unauthorized`]; 400, 403 `forbidden`,
+/// 413 and 422 are [`AuditError::Rejected`] (the events themselves, never retried); the Worker's
+/// own `500 store_error` / `misconfigured` are [`AuditError::Endpoint`] (not retried either);
+/// anything else is [`AuditError::Http`] carrying the `Retry-After` (so 429 and 5xx are retried).
 pub fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditError> {
     let body: Option<Value> = serde_json::from_str(&resp.body).ok();
     let field = |k: &str| body.as_ref().and_then(|b| b.get(k)).and_then(Value::as_str).map(str::to_owned);
+    let code = field("error");
+    let reason = || match (field("error"), field("message")) {
+        (Some(e), Some(m)) => format!("{e}: {m}"),
+        (Some(e), None) => e,
+        _ => resp.body.chars().take(200).collect(),
+    };
     match resp.status {
         201 => {
             let accepted = body.as_ref().and_then(|b| b.get("accepted")).and_then(Value::as_u64);
@@ -85,16 +93,16 @@ pub fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditError> {
                 )))
             }
         }
-        401 | 403 if field("error").as_deref() != Some("forbidden") => {
-            Err(AuditError::Unauthorized { status: resp.status, code: field("error") })
+        401 | 403 if code.as_deref() != Some("forbidden") => {
+            Err(AuditError::Unauthorized { status: resp.status, code })
+        }
+        400 | 403 | 413 | 422 => Err(AuditError::Rejected { status: resp.status, reason: reason() }),
+        500 if matches!(code.as_deref(), Some("store_error" | "misconfigured")) => {
+            Err(AuditError::Endpoint { status: resp.status, reason: reason() })
         }
         status => Err(AuditError::Http {
             status,
-            snippet: match (field("error"), field("message")) {
-                (Some(e), Some(m)) => format!("{e}: {m}"),
-                (Some(e), None) => e,
-                _ => resp.body.chars().take(200).collect(),
-            },
+            snippet: reason(),
             retry_after_ms: resp.retry_after.as_deref().and_then(parse_retry_after),
         }),
     }
@@ -154,8 +162,16 @@ mod tests {
         let e = interpret(&resp(401, None, json!({"error": "unauthorized", "message": "token has expired"})), 1).unwrap_err();
         assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }) && !e.is_retryable());
         let e = interpret(&resp(413, None, json!({"error": "payload_too_large", "message": "big"})), 1).unwrap_err();
-        assert!(!e.is_retryable());
+        assert!(!e.is_retryable() && e.is_rejection());
         assert!(e.to_string().contains("payload_too_large: big"), "{e}");
+        let e = interpret(&resp(400, None, json!({"error": "bad_request", "message": "events[0]: actionType"})), 1).unwrap_err();
+        assert!(!e.is_retryable() && e.is_rejection(), "{e:?}");
+        let e = interpret(&resp(403, None, json!({"error": "forbidden", "message": "category"})), 1).unwrap_err();
+        assert!(e.is_rejection(), "{e:?}");
+        // The Worker's own 500 store_error is not retried (a retry cannot cure it) nor dead-lettered.
+        let e = interpret(&resp(500, None, json!({"error": "store_error", "message": "refused"})), 1).unwrap_err();
+        assert!(!e.is_retryable() && !e.is_rejection(), "{e:?}");
+        assert!(interpret(&resp(502, None, json!({})), 1).unwrap_err().is_retryable());
     }
 
     #[test]
