@@ -12,7 +12,7 @@
 //! let b = Batcher::new(BatchConfig::default());
 //! let ev = AuditEvent::build(None, "LOGIN", None, None, 1024).unwrap();
 //! let mut sizes = Vec::new();
-//! let res = b.deliver(ev, |batch| { sizes.push(batch.len()); async { Ok(()) } }).await;
+//! let res = b.deliver(ev, |batch| { sizes.push(batch.len()); async move { vec![Ok(()); batch.len()] } }).await;
 //! assert!(res.is_ok());
 //! assert_eq!(sizes, vec![1]);
 //! # });
@@ -104,11 +104,11 @@ impl Batcher {
     }
 
     /// Delivers `event` in some batch; `send` delivers one batch (it is called only while this
-    /// caller leads). Resolves with the outcome of the batch that carried the event.
+    /// caller leads) and gives one outcome per event, in order. Resolves with this event's.
     pub async fn deliver<F, Fut>(&self, event: AuditEvent, mut send: F) -> Outcome
     where
         F: FnMut(Vec<AuditEvent>) -> Fut,
-        Fut: Future<Output = Outcome>,
+        Fut: Future<Output = Vec<Outcome>>,
     {
         let size = serde_json::to_string(&event).map(|s| s.len()).unwrap_or(0);
         loop {
@@ -158,7 +158,7 @@ impl Batcher {
     async fn lead<F, Fut>(&self, send: &mut F)
     where
         F: FnMut(Vec<AuditEvent>) -> Fut,
-        Fut: Future<Output = Outcome>,
+        Fut: Future<Output = Vec<Outcome>>,
     {
         let mut guard = LeaderGuard { b: self, armed: true };
         loop {
@@ -205,10 +205,13 @@ impl Batcher {
                 batch
             };
             let events: Vec<AuditEvent> = batch.iter().map(|i| i.event.clone()).collect();
-            let res = send(events).await;
+            let n = events.len();
+            let mut res = send(events).await;
+            // A sender that answers for fewer events fails the rest rather than leave them hanging.
+            res.resize(n, Err(AuditError::UnexpectedResponse("no outcome for this event".into())));
             self.lock().in_flight = 0;
-            for it in batch {
-                let _ = it.done.send(res.clone());
+            for (it, r) in batch.into_iter().zip(res) {
+                let _ = it.done.send(r);
             }
         }
     }
@@ -246,9 +249,9 @@ mod tests {
             let calls = (0..10).map(|_| {
                 b.deliver(ev(), |batch| {
                     sizes.borrow_mut().push(batch.len());
-                    async {
+                    async move {
                         in_flight().await;
-                        Ok(())
+                        vec![Ok(()); batch.len()]
                     }
                 })
             });
@@ -266,12 +269,12 @@ mod tests {
             let b = Batcher::new(BatchConfig { max_events: 2, ..BatchConfig::default() });
             let n = std::cell::Cell::new(0);
             let calls = (0..3).map(|_| {
-                b.deliver(ev(), |_| {
+                b.deliver(ev(), |batch| {
                     n.set(n.get() + 1);
                     let fail = n.get() == 2;
                     async move {
                         in_flight().await;
-                        if fail { Err(AuditError::Timeout(1)) } else { Ok(()) }
+                        vec![if fail { Err(AuditError::Timeout(1)) } else { Ok(()) }; batch.len()]
                     }
                 })
             });

@@ -14,6 +14,7 @@ pub mod config;
 pub mod cypher;
 pub mod error;
 pub mod event;
+pub mod identity;
 pub mod ingest;
 pub mod logger;
 pub mod outcome;

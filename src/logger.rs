@@ -16,7 +16,10 @@ use crate::outcome::{self, Rows};
 use crate::redact::Redactor;
 use crate::retry;
 use crate::stats::{Stats, StatsSnapshot};
-use crate::transport::{HttpRequest, Transport};
+use crate::transport::{HttpRequest, Secret, Transport};
+
+/// Neo4j's code for an authenticated user that lacks a privilege.
+const FORBIDDEN: &str = "Neo.ClientError.Security.Forbidden";
 
 /// Writes audit events into Neo4j.
 ///
@@ -38,8 +41,12 @@ use crate::transport::{HttpRequest, Transport};
 pub struct AuditLogger {
     config: Config,
     transport: Transport,
-    auth_header: Option<String>,
+    /// The `Authorization` value; `Debug` shows `***`.
+    auth_header: Option<Secret>,
+    /// Who this logger writes as ([`AuditLogger::identity`]).
+    identity: String,
     schema_ready: futures::lock::Mutex<bool>,
+    schema_warning: Mutex<Option<String>>,
     last_error: Mutex<Option<String>>,
     batcher: Batcher,
     stats: Stats,
@@ -53,14 +60,17 @@ impl AuditLogger {
     pub fn new(config: Config) -> Result<Self, AuditError> {
         config.validate()?;
         let auth_header = match (&config.username, &config.password, &config.token) {
-            (Some(u), Some(p), None) => Some(format!(
+            (Some(u), Some(p), None) => Some(Secret::new(format!(
                 "Basic {}",
                 base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
-            )),
-            (None, None, Some(t)) => Some(format!("Bearer {t}")),
+            ))),
+            (None, None, Some(t)) => Some(Secret::new(format!("Bearer {t}"))),
             _ => None,
         };
+        let identity = crate::identity::of_config(&config);
         Ok(AuditLogger {
+            identity,
+            schema_warning: Mutex::new(None),
             batcher: Batcher::new(config.batch.clone()),
             stats: Stats::default(),
             closed: AtomicBool::new(false),
@@ -77,6 +87,20 @@ impl AuditLogger {
     /// The validated configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Who this logger writes as: in client mode the token's subject (`sub:…`), in direct mode
+    /// the Basic user (`user:…`) or the bearer token's subject; a token without a readable
+    /// subject is named by a hash (`token:…`), never by itself. The durable queue sends an event
+    /// only under the identity it was logged with.
+    pub fn identity(&self) -> &str {
+        &self.identity
+    }
+
+    /// Set when Neo4j refused the schema statements (e.g. a role without schema rights): writes
+    /// go on without the constraints and indexes; this says why, once.
+    pub fn schema_warning(&self) -> Option<String> {
+        self.schema_warning.lock().ok().and_then(|g| g.clone())
     }
 
     /// The input rules' bounds for this configuration ([`crate::rules`]).
@@ -153,23 +177,41 @@ impl AuditLogger {
         self.batcher.deliver(event, |batch| self.send_batch(batch)).await
     }
 
-    /// Writes one batch, retrying per `config.retry`; keeps the counters.
-    async fn send_batch(&self, events: Vec<AuditEvent>) -> Result<(), AuditError> {
+    /// Writes one batch, retrying per `config.retry`; one outcome per event, and the counters.
+    /// When the endpoint rejects the batch's events for good ([`AuditError::is_rejection`]), the
+    /// batch is split in halves until each rejected event stands alone, so one bad event never
+    /// fails the others.
+    async fn send_batch(&self, events: Vec<AuditEvent>) -> Vec<Result<(), AuditError>> {
+        let mut out: Vec<Option<Result<(), AuditError>>> = vec![None; events.len()];
+        let mut todo = vec![(0, events.len())];
+        while let Some((a, b)) = todo.pop() {
+            match self.send_with_retry(&events[a..b]).await {
+                Err(e) if e.is_rejection() && b - a > 1 => {
+                    let m = a + (b - a) / 2;
+                    todo.push((m, b));
+                    todo.push((a, m));
+                }
+                res => out[a..b].iter_mut().for_each(|o| *o = Some(res.clone())),
+            }
+        }
+        let out: Vec<Result<(), AuditError>> = out.into_iter().map(|o| o.unwrap_or(Err(AuditError::Closed))).collect();
+        let ok = out.iter().filter(|r| r.is_ok()).count() as u64;
+        self.stats.add_committed(ok);
+        self.stats.add_failed(out.len() as u64 - ok);
+        out
+    }
+
+    async fn send_with_retry(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
         let n = events.len() as u64;
-        let res = retry::with_retry(
+        retry::with_retry(
             &self.config.retry,
             || {
                 self.stats.add_sent(n);
-                self.write(&events)
+                self.write(events)
             },
             |_| self.stats.add_retried(n),
         )
-        .await;
-        match &res {
-            Ok(()) => self.stats.add_committed(n),
-            Err(_) => self.stats.add_failed(n),
-        }
-        res
+        .await
     }
 
     /// Sends whatever is waiting now and resolves once every event submitted before the call has
@@ -211,7 +253,7 @@ impl AuditLogger {
         }
         // Client mode: the batch goes to the ingest Worker, which holds the Neo4j credentials.
         if let Some(endpoint) = &self.config.endpoint {
-            let (auth, timeout) = (self.auth_header.as_deref(), self.config.timeout_ms);
+            let (auth, timeout) = (self.auth_header.as_ref().map(Secret::expose), self.config.timeout_ms);
             return crate::ingest::client::post_events(&self.transport, endpoint, auth, timeout, events).await;
         }
         self.ensure_schema_once().await?;
@@ -263,11 +305,28 @@ impl AuditLogger {
         }
         match self.try_ensure_schema().await {
             Ok(()) => {}
-            Err(e @ AuditError::Neo4j { .. }) if !e.is_retryable() => {}
+            Err(e @ AuditError::Neo4j { .. }) if !e.is_retryable() => self.warn_schema(&e),
+            // A role without schema rights: authenticated, just not allowed to create indexes.
+            Err(e) if matches!(&e, AuditError::Unauthorized { code: Some(c), .. } if c == FORBIDDEN) => {
+                self.warn_schema(&e)
+            }
             Err(e) => return Err(e),
         }
         *ready = true;
         Ok(())
+    }
+
+    fn warn_schema(&self, e: &AuditError) {
+        let msg = format!(
+            "schema not ensured ({}); writes go on without the uniqueness constraints and indexes \
+             (run ensureSchema with a user that has schema rights, once)",
+            self.reason(e)
+        );
+        #[cfg(target_arch = "wasm32")]
+        web_sys::console::warn_1(&wasm_bindgen::JsValue::from_str(&format!("neo4j-audit: {msg}")));
+        if let Ok(mut g) = self.schema_warning.lock() {
+            *g = Some(msg);
+        }
     }
 
     /// Runs one parameterised statement and returns its rows.
@@ -290,7 +349,7 @@ impl AuditLogger {
             ("X-Ajax-Browser-Auth".to_owned(), "true".to_owned()),
         ];
         if let Some(a) = &self.auth_header {
-            headers.push(("Authorization".to_owned(), a.clone()));
+            headers.push(("Authorization".to_owned(), a.expose().to_owned()));
         }
         HttpRequest { url: format!("{}{path}", self.config.base_url()), headers, body: body.to_string() }
     }

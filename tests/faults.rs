@@ -240,7 +240,32 @@ fn plan(per_mille: u64) -> Plan {
         fault_per_mille: per_mille,
         delay_ms: 2_000,
         retry_after_s: 1,
+        forbid_schema: false,
     }
+}
+
+/// A Neo4j role without schema rights (`Neo.ClientError.Security.Forbidden` on CREATE
+/// CONSTRAINT/INDEX) must not stop writes: the event is committed and read back, and the logger
+/// says once why the schema is missing.
+#[tokio::test]
+async fn schema_refused_for_lack_of_rights_does_not_stop_writes() {
+    let proxy = FaultProxy::start(&main_url(), Plan { forbid_schema: true, ..plan(0) }, 3).await;
+    let t = trail("noschema");
+    let mut cfg = Config::new(&proxy.url).basic_auth(user(), password());
+    cfg.trail = t.clone();
+    let logger = AuditLogger::new(cfg).unwrap();
+    let ev = logger.try_log_user_action(None, "WRITE_WITHOUT_SCHEMA_RIGHTS", None, None).await;
+    let ev = ev.expect("the write goes on without the schema");
+    assert!(proxy.counts.schema_refused.load(Relaxed) >= 1, "the proxy refused the schema");
+    let warning = logger.schema_warning().expect("a schema warning");
+    assert!(warning.contains("Forbidden"), "{warning}");
+    assert!(logger.last_error().is_none());
+    let c = census(&main_url(), &t, std::slice::from_ref(&ev.uid)).await;
+    assert_eq!((c.trail_events, c.distinct_uids_found), (1, 1), "{c:?}");
+    // The schema is tried once per logger, not before every write.
+    let refused = proxy.counts.schema_refused.load(Relaxed);
+    assert!(logger.log_user_action(None, "SECOND", None, None).await);
+    assert_eq!(proxy.counts.schema_refused.load(Relaxed), refused);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

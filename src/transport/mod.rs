@@ -24,12 +24,48 @@ mod fetch;
 #[cfg(all(target_arch = "wasm32", feature = "fetch"))]
 pub use fetch::Transport;
 
-/// A POST of a JSON body.
-#[derive(Debug, Clone)]
+/// A POST of a JSON body. `Debug` shows `***` for the `Authorization` header.
+#[derive(Clone)]
 pub struct HttpRequest {
     pub url: String,
     pub headers: Vec<(String, String)>,
     pub body: String,
+}
+
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), if k.eq_ignore_ascii_case("authorization") { "***" } else { v.as_str() }))
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("url", &self.url)
+            .field("headers", &headers)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .finish()
+    }
+}
+
+/// A credential (an `Authorization` value, a password): usable through [`Secret::expose`],
+/// shown as `***` by `Debug`, so it never reaches a log through `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Self {
+        Secret(s)
+    }
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
 }
 
 /// What came back.
@@ -103,6 +139,18 @@ pub fn parse_retry_after(v: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_never_shows_credentials() {
+        let r = HttpRequest {
+            url: "http://h/db/neo4j/tx/commit".into(),
+            headers: vec![("Authorization".into(), "Basic bmVvNGo6c2VjcmV0LXB3".into())],
+            body: "{}".into(),
+        };
+        let d = format!("{r:?}");
+        assert!(!d.contains("bmVvNGo6c2VjcmV0LXB3") && d.contains("***"), "{d}");
+        assert_eq!(format!("{:?}", Secret::new("Bearer tok-1".into())), "***");
+    }
 
     #[test]
     fn retry_after_seconds() {

@@ -37,6 +37,7 @@ pub struct ProxyCounts {
     pub unavailable: AtomicU64,
     pub too_many: AtomicU64,
     pub cut: AtomicU64,
+    pub schema_refused: AtomicU64,
 }
 
 impl ProxyCounts {
@@ -73,6 +74,10 @@ pub struct Plan {
     pub delay_ms: u64,
     /// `Retry-After` seconds on 429.
     pub retry_after_s: u64,
+    /// Answer every schema statement (`CREATE CONSTRAINT`/`CREATE INDEX`/`db.awaitIndexes`) as
+    /// Neo4j does for a role without schema rights (`Neo.ClientError.Security.Forbidden`); other
+    /// statements pass. Community Edition has no roles, so this is how the refusal is tested.
+    pub forbid_schema: bool,
 }
 
 pub struct FaultProxy {
@@ -232,6 +237,15 @@ async fn serve(
         counts.writes.fetch_add(1, Relaxed);
     }
     let plan = plan.lock().unwrap().clone();
+    let is_schema = |w: &[u8]| req.body.windows(w.len()).any(|x| x == w);
+    if plan.forbid_schema
+        && (is_schema(b"CREATE CONSTRAINT") || is_schema(b"CREATE INDEX") || is_schema(b"awaitIndexes"))
+    {
+        counts.schema_refused.fetch_add(1, Relaxed);
+        let body = br#"{"results":[],"errors":[{"code":"Neo.ClientError.Security.Forbidden","message":"Schema operations are not allowed for user 'auditor' with roles [writer]."}]}"#;
+        sock.write_all(&raw_response(200, "application/json", "", body)).await.ok()?;
+        return sock.shutdown().await.ok();
+    }
     let fault = if next_rand(rng) % 1000 < plan.fault_per_mille {
         Some(match next_rand(rng) % 5 {
             0 => Fault::Drop,

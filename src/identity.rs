@@ -1,0 +1,76 @@
+//! Who a logger writes as, derived once from its configuration: the durable queue files each
+//! event under this identity and sends it only under the same one, so an event logged by one
+//! user can never be delivered with another user's credentials.
+//!
+//! - client mode (`endpoint` + `token`): `sub:<the token's sub claim>`;
+//! - direct mode with Basic auth: `user:<username>`;
+//! - direct mode with a bearer token: `sub:<sub>` when the token is a JWT with a subject;
+//! - a token without a readable subject: `token:<first 16 bytes of SHA-256 of it, hex>` (the
+//!   token itself is never stored);
+//! - no credentials: `anonymous`.
+//!
+//! The client cannot verify the token (only the Worker holds the key); the subject read here
+//! only decides which queued events a logger may send. The Worker still takes the identity from
+//! the token it verifies, so a forged token gains nothing.
+//!
+//! ```
+//! use neo4j_audit::identity::token_subject;
+//! // {"alg":"HS256"} . {"sub":"alice"} . signature
+//! assert_eq!(token_subject("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln").as_deref(), Some("alice"));
+//! assert_eq!(token_subject("opaque-token"), None);
+//! ```
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+
+/// The identity of a configuration (see the module docs).
+pub fn of_config(c: &Config) -> String {
+    match (&c.username, &c.token) {
+        (Some(u), _) => format!("user:{u}"),
+        (None, Some(t)) => match token_subject(t) {
+            Some(sub) => format!("sub:{sub}"),
+            None => {
+                let h = Sha256::digest(t.as_bytes());
+                format!("token:{}", h[..16].iter().map(|b| format!("{b:02x}")).collect::<String>())
+            }
+        },
+        (None, None) => "anonymous".into(),
+    }
+}
+
+/// The `sub` claim of a JWT (read, not verified), when it has a non-empty string one.
+pub fn token_subject(token: &str) -> Option<String> {
+    let payload = token.trim().split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let sub = v.get("sub")?.as_str()?;
+    (!sub.is_empty()).then(|| sub.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: &str) -> String {
+        format!("eyJhbGciOiJIUzI1NiJ9.{}.sig", URL_SAFE_NO_PAD.encode(claims))
+    }
+
+    #[test]
+    fn identities() {
+        let basic = Config::new("http://h:1").basic_auth("neo4j", "pw");
+        assert_eq!(of_config(&basic), "user:neo4j");
+        let mut client = Config::new("");
+        client.endpoint = Some("https://w/v1/events".into());
+        client.token = Some(jwt(r#"{"sub":"alice","exp":1}"#));
+        assert_eq!(of_config(&client), "sub:alice");
+        client.token = Some(jwt(r#"{"sub":"bob"}"#));
+        assert_eq!(of_config(&client), "sub:bob");
+        let opaque = Config::new("http://h:1").bearer("opaque-secret-token");
+        let id = of_config(&opaque);
+        assert!(id.starts_with("token:") && !id.contains("opaque"), "{id}");
+        assert_eq!(of_config(&Config::new("http://h:1")), "anonymous");
+    }
+}
