@@ -140,11 +140,24 @@ pub struct QueueConfig {
     pub max_bytes: usize,
     /// IndexedDB database name; default `"neo4j-audit"` (the trail is part of each record).
     pub name: String,
+    /// How long a queued event may wait for delivery, in ms: an older event (of any identity,
+    /// e.g. one whose user never signs in again) is removed and counted in `stats().expired`.
+    /// Default 7 days.
+    pub max_age_ms: u64,
 }
+
+/// Default `queue.maxAgeMs`: 7 days.
+pub const DEFAULT_QUEUE_MAX_AGE_MS: u64 = 7 * 24 * 3600 * 1000;
 
 impl Default for QueueConfig {
     fn default() -> Self {
-        QueueConfig { enabled: true, max_events: 10_000, max_bytes: 8 * 1024 * 1024, name: "neo4j-audit".into() }
+        QueueConfig {
+            enabled: true,
+            max_events: 10_000,
+            max_bytes: 8 * 1024 * 1024,
+            name: "neo4j-audit".into(),
+            max_age_ms: DEFAULT_QUEUE_MAX_AGE_MS,
+        }
     }
 }
 
@@ -327,6 +340,9 @@ impl Config {
         }
         if q.max_bytes < 1024 || q.max_bytes > 1024 * 1024 * 1024 {
             return bad("queue.maxBytes must be between 1024 and 1073741824");
+        }
+        if q.max_age_ms < 1000 || q.max_age_ms > 365 * 24 * 3600 * 1000 {
+            return bad("queue.maxAgeMs must be between 1000 (1 s) and 31536000000 (365 days)");
         }
         if q.name.trim().is_empty() || q.name.len() > 128 {
             return bad("queue.name must be a non-empty string of at most 128 bytes");

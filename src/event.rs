@@ -114,6 +114,23 @@ impl AuditEvent {
     }
 }
 
+impl AuditEvent {
+    /// Checks a built event against the rule table again (an event stored by an older version,
+    /// or under other limits, may no longer pass).
+    pub fn check(&self, limits: &crate::rules::Limits) -> Result<(), crate::rules::Violation> {
+        use crate::rules;
+        rules::check_name("actionType", &self.event_type)?;
+        rules::check_name("category", &self.event_category)?;
+        if let Some(uid) = &self.user_uid {
+            rules::check_user(uid, self.user_name.as_deref())?;
+        }
+        if let Some(d) = &self.details {
+            limits.details_size(d.len())?;
+        }
+        Ok(())
+    }
+}
+
 /// Milliseconds since the Unix epoch, from the platform clock.
 pub fn now_millis() -> i64 {
     #[cfg(target_arch = "wasm32")]

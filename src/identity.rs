@@ -28,17 +28,25 @@ use crate::config::Config;
 
 /// The identity of a configuration (see the module docs).
 pub fn of_config(c: &Config) -> String {
-    match (&c.username, &c.token) {
+    let id = match (&c.username, &c.token) {
         (Some(u), _) => format!("user:{u}"),
         (None, Some(t)) => match token_subject(t) {
             Some(sub) => format!("sub:{sub}"),
-            None => {
-                let h = Sha256::digest(t.as_bytes());
-                format!("token:{}", h[..16].iter().map(|b| format!("{b:02x}")).collect::<String>())
-            }
+            None => hashed("token", t),
         },
         (None, None) => "anonymous".into(),
+    };
+    // Control characters would break the queue's key layout: such a name is kept as a hash.
+    if id.chars().any(char::is_control) {
+        hashed("id", &id)
+    } else {
+        id
     }
+}
+
+fn hashed(kind: &str, s: &str) -> String {
+    let h = Sha256::digest(s.as_bytes());
+    format!("{kind}:{}", h[..16].iter().map(|b| format!("{b:02x}")).collect::<String>())
 }
 
 /// The `sub` claim of a JWT (read, not verified), when it has a non-empty string one.

@@ -67,6 +67,15 @@ where
     }
 }
 
+/// A random number in `[0, n)` (0 when `n` is 0), for jitter.
+pub(crate) fn random_below(n: u64) -> u64 {
+    if n == 0 {
+        0
+    } else {
+        random_u64() % n
+    }
+}
+
 /// 64 random bits from the platform's RNG (through uuid: `getrandom` natively,
 /// `crypto.getRandomValues` on wasm), so no extra dependency is needed for jitter.
 fn random_u64() -> u64 {

@@ -21,6 +21,8 @@ pub struct Stats {
     retried: AtomicU64,
     queued: AtomicU64,
     dropped: AtomicU64,
+    dead_lettered: AtomicU64,
+    expired: AtomicU64,
 }
 
 /// A copy of the counters.
@@ -36,8 +38,12 @@ pub struct StatsSnapshot {
     pub retried: u64,
     /// Events waiting for delivery now (in the batch buffer or the durable queue).
     pub queued: u64,
-    /// Events refused because the durable queue was full.
+    /// Events refused because the durable queue was full, or removed by `clearQueue()`.
     pub dropped: u64,
+    /// Events the endpoint rejected for good, moved out of the queue into the dead letters.
+    pub dead_lettered: u64,
+    /// Queued events (of any identity) removed because they waited longer than `queue.maxAgeMs`.
+    pub expired: u64,
 }
 
 impl Stats {
@@ -56,6 +62,12 @@ impl Stats {
     pub fn add_dropped(&self, n: u64) {
         self.dropped.fetch_add(n, Relaxed);
     }
+    pub fn add_dead_lettered(&self, n: u64) {
+        self.dead_lettered.fetch_add(n, Relaxed);
+    }
+    pub fn add_expired(&self, n: u64) {
+        self.expired.fetch_add(n, Relaxed);
+    }
     /// Sets the current backlog.
     pub fn set_queued(&self, n: u64) {
         self.queued.store(n, Relaxed);
@@ -68,6 +80,8 @@ impl Stats {
             retried: self.retried.load(Relaxed),
             queued: self.queued.load(Relaxed),
             dropped: self.dropped.load(Relaxed),
+            dead_lettered: self.dead_lettered.load(Relaxed),
+            expired: self.expired.load(Relaxed),
         }
     }
 }

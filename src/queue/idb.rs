@@ -108,16 +108,43 @@ impl IdbStore {
 
     /// Every value whose key starts with `prefix` (keys ordered).
     pub async fn values_with_prefix(&self, prefix: &str) -> Result<Vec<String>, AuditError> {
+        Ok(self.entries_with_prefix(prefix).await?.into_iter().map(|(_, v)| v).collect())
+    }
+
+    /// Every `(key, value)` whose key starts with `prefix` (`""`: all), keys ordered; read in one
+    /// transaction, so keys and values match.
+    pub async fn entries_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, AuditError> {
         let db = self.db().await?;
         let tx = db.transaction_with_str_and_mode(STORE, IdbTransactionMode::Readonly).map_err(|e| qerr("read", e))?;
         let store = tx.object_store(STORE).map_err(|e| qerr("read", e))?;
-        let range = IdbKeyRange::bound(&JsValue::from_str(prefix), &JsValue::from_str(&format!("{prefix}\u{ffff}")))
-            .map_err(|e| qerr("read", e))?;
-        let req: IdbRequest = store.get_all_with_key(&range).map_err(|e| qerr("read", e))?;
-        wait_event(&req, "success", &["error"]).await.map_err(|e| qerr("read", e))?;
-        let arr: js_sys::Array = req.result().map_err(|e| qerr("read", e))?.unchecked_into();
-        Ok(arr.iter().filter_map(|v| v.as_string()).collect())
+        let range = prefix_range(prefix)?;
+        let keys: IdbRequest = store.get_all_keys_with_key(&range).map_err(|e| qerr("read", e))?;
+        let values: IdbRequest = store.get_all_with_key(&range).map_err(|e| qerr("read", e))?;
+        wait_event(&tx, "complete", &["error", "abort"]).await.map_err(|e| qerr("read", e))?;
+        let keys: js_sys::Array = keys.result().map_err(|e| qerr("read", e))?.unchecked_into();
+        let values: js_sys::Array = values.result().map_err(|e| qerr("read", e))?.unchecked_into();
+        Ok(keys
+            .iter()
+            .zip(values.iter())
+            .filter_map(|(k, v)| Some((k.as_string()?, v.as_string()?)))
+            .collect())
     }
+
+    /// Deletes every record whose key starts with `prefix`, in one transaction.
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<(), AuditError> {
+        let db = self.db().await?;
+        let tx = db.transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite).map_err(|e| qerr("delete", e))?;
+        let store = tx.object_store(STORE).map_err(|e| qerr("delete", e))?;
+        let range: JsValue = prefix_range(prefix)?.into();
+        store.delete(&range).map_err(|e| qerr("delete", e))?;
+        wait_event(&tx, "complete", &["error", "abort"]).await.map_err(|e| qerr("delete", e))
+    }
+}
+
+/// Keys from `prefix` up to `prefix` followed by the highest UTF-16 code unit.
+fn prefix_range(prefix: &str) -> Result<IdbKeyRange, AuditError> {
+    IdbKeyRange::bound(&JsValue::from_str(prefix), &JsValue::from_str(&format!("{prefix}\u{ffff}")))
+        .map_err(|e| qerr("range", e))
 }
 
 fn factory() -> Result<IdbFactory, AuditError> {

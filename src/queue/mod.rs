@@ -1,12 +1,33 @@
-//! The durable queue (wasm): an event is stored before it is sent and removed once Neo4j
-//! committed it; a logger created later (the next page load) re-sends what is still stored, with
-//! the events' original UIDs and timestamps, so a re-send can never duplicate (MERGE on UID).
+//! The durable queue (wasm): an event is stored before it is sent and removed once it was
+//! committed; a logger created later (the next page load) re-sends what is still stored, with the
+//! events' original UIDs and timestamps, so a re-send can never duplicate (MERGE on UID).
 //!
-//! Storage: IndexedDB where the host has it (browsers); elsewhere (Workers, Node) the queue is
-//! kept in memory only, so it survives failed deliveries but not the process. Bounds
-//! (`queue.maxEvents`, `queue.maxBytes`) apply per logger; an event that does not fit is dropped,
-//! its call resolves `false` and `stats().dropped` counts it. On `pagehide` (browsers) what is
-//! pending goes out once more with `fetch(..., {keepalive: true})`, as much as fits in the 64 KiB
+//! **Identity.** Each record is filed under the logger's target *and identity*
+//! ([`crate::identity`]: the token's subject in client mode, the Neo4j user in direct mode). A
+//! logger only ever loads and sends its own identity's events, so an event logged by alice is
+//! never delivered with bob's token; alice's events wait for a logger of alice's. Nothing waits
+//! forever: any record older than `queue.maxAgeMs` (default 7 days), whoever owns it, is removed
+//! when a logger opens the store, and counted in `stats().expired`. `clearQueue()` removes this
+//! identity's waiting events and dead letters (for sign-out).
+//!
+//! **Dead letters.** An event the endpoint rejects for good (400/403 `forbidden`/413/422, e.g.
+//! a Worker with tighter limits than the client; see [`AuditError::is_rejection`]) leaves the
+//! queue into a dead-letter record with its reason (`stats().deadLettered`, `deadLetters()`).
+//! The logger isolates such an event before giving up on it, so it never fails or holds back the
+//! other events of its batch. Stored events that no longer pass the rule table are dead-lettered
+//! when loaded, without being sent.
+//!
+//! **Background drain.** After a failure a retry may cure (network, timeout, 5xx, 429), the
+//! queue re-sends in the background: after the server's `Retry-After` (or an exponential backoff
+//! of 1 s up to 5 min, jittered), on the browser's `online` event, and on the next logging call
+//! once that time has passed. One drain at a time; in Node its timer does not keep the process
+//! alive.
+//!
+//! Storage: IndexedDB where the host has it (browsers); elsewhere (Workers, Node) memory only,
+//! so events survive failed deliveries but not the process. Bounds (`queue.maxEvents`,
+//! `queue.maxBytes`) apply per logger; an event that does not fit is dropped, its call resolves
+//! `false` and `stats().dropped` counts it. On `pagehide` (browsers, direct mode) what is pending
+//! goes out once more with `fetch(..., {keepalive: true})`, as much as fits in the 64 KiB
 //! keepalive budget; it stays stored until a confirmed commit, so a lost keepalive costs nothing.
 
 pub mod idb;
@@ -15,16 +36,24 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::rc::{Rc, Weak};
 
+use serde::{Deserialize, Serialize};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::config::Delivery;
 use crate::error::AuditError;
-use crate::event::AuditEvent;
+use crate::event::{now_millis, AuditEvent};
 use crate::AuditLogger;
 
 /// The keepalive body budget browsers enforce (shared by all in-flight keepalive requests).
 pub const KEEPALIVE_BUDGET: usize = 64 * 1024;
+/// Key prefix of dead-letter records (pending records start with the scope itself).
+const DEAD: &str = "dead\u{1}";
+/// Most dead letters kept per scope; the oldest go first.
+pub const MAX_DEAD_LETTERS: usize = 1000;
+/// Backoff of the background drain when the server named no `Retry-After`.
+const DRAIN_MIN_MS: u64 = 1_000;
+const DRAIN_MAX_MS: u64 = 300_000;
 
 struct Pending {
     event: AuditEvent,
@@ -32,36 +61,74 @@ struct Pending {
     in_flight: bool,
 }
 
+/// An event the endpoint rejected for good, with why and when (ms since the epoch).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeadLetter {
+    pub event: AuditEvent,
+    pub reason: String,
+    pub at: i64,
+}
+
+/// How many of `n` events fit the keepalive budget when `n` of them made a body of `body_len`
+/// bytes: a proportional guess, strictly fewer than `n`. In 64-bit arithmetic, so it cannot
+/// overflow a 32-bit `usize` (wasm32) however many events wait.
+pub fn keepalive_fit(n: usize, body_len: usize) -> usize {
+    let budget = (KEEPALIVE_BUDGET - 1024) as u64;
+    let guess = (n as u64).saturating_mul(budget) / (body_len.max(1) as u64);
+    guess.min(n.saturating_sub(1) as u64) as usize
+}
+
 /// A logger with its durable queue.
 pub struct Durable {
     logger: Rc<AuditLogger>,
     store: Option<idb::IdbStore>,
-    /// Key prefix of this logger's records: one IndexedDB database serves every logger of the
-    /// origin, and a logger re-sends only events meant for its own target.
+    /// Key prefix of this logger's records: target and identity (see the module docs).
     scope: String,
     pending: RefCell<BTreeMap<String, Pending>>,
-    /// Sum of `Pending::size` over `pending`, kept as events come and go (summing on every new
-    /// event made logging N events O(N²)).
+    /// Sum of `Pending::size` over `pending`, kept as events come and go.
     pending_bytes: Cell<usize>,
-    pagehide: RefCell<Option<idb::EventHandler>>,
+    dead: RefCell<Vec<DeadLetter>>,
+    /// Bumped by `clear`, so a recovery that read the store before it adds nothing back.
+    generation: Cell<u64>,
+    listeners: RefCell<Vec<(&'static str, idb::EventHandler)>>,
+    draining: Cell<bool>,
+    drain_backoff_ms: Cell<u64>,
+    /// No background re-send before this time (ms since the epoch): the server's `Retry-After`.
+    not_before: Cell<i64>,
 }
 
 impl Durable {
-    /// Wraps `logger`; starts re-sending what an earlier logger left stored, and (in a window)
-    /// listens for `pagehide`.
+    /// Wraps `logger`; sweeps expired records, starts re-sending what an earlier logger of the
+    /// same identity left stored, and (in a window) listens for `pagehide` and `online`.
     pub fn open(logger: Rc<AuditLogger>) -> Rc<Durable> {
         let c = logger.config();
         let scope = format!(
-            "{}|{}|{}|{}|{}\u{1}",
+            "{}|{}|{}|{}|{}|{}\u{1}",
             c.endpoint.as_deref().unwrap_or(""),
             c.base_url(),
             c.database,
             c.labels.event,
-            c.trail
+            c.trail,
+            logger.identity(),
         );
         let store = idb::IdbStore::available(&c.queue.name);
-        let d = Rc::new(Durable { logger, store, scope, pending: RefCell::new(BTreeMap::new()), pending_bytes: Cell::new(0), pagehide: RefCell::new(None) });
-        d.listen_pagehide();
+        let d = Rc::new(Durable {
+            logger,
+            store,
+            scope,
+            pending: RefCell::new(BTreeMap::new()),
+            pending_bytes: Cell::new(0),
+            dead: RefCell::new(Vec::new()),
+            generation: Cell::new(0),
+            listeners: RefCell::new(Vec::new()),
+            draining: Cell::new(false),
+            drain_backoff_ms: Cell::new(DRAIN_MIN_MS),
+            not_before: Cell::new(0),
+        });
+        d.listen("pagehide", |d| {
+            d.send_keepalive();
+        });
+        d.listen("online", |d| d.schedule_drain(0));
         let d2 = d.clone();
         wasm_bindgen_futures::spawn_local(async move {
             d2.recover().await;
@@ -78,42 +145,109 @@ impl Durable {
         format!("{}{uid}", self.scope)
     }
 
+    fn dead_key(&self, uid: &str) -> String {
+        format!("{DEAD}{}{uid}", self.scope)
+    }
+
     fn update_gauge(&self) {
         self.logger.counters().set_queued(self.pending.borrow().len() as u64);
     }
 
-    /// Loads this scope's stored events and delivers them.
+    fn max_age_ms(&self) -> i64 {
+        self.logger.config().queue.max_age_ms.min(i64::MAX as u64) as i64
+    }
+
+    /// Removes expired records of every scope and identity, then loads this scope's events and
+    /// dead letters and delivers the events.
     async fn recover(self: &Rc<Self>) {
         let Some(store) = &self.store else { return };
-        let values = match store.values_with_prefix(&self.scope).await {
-            Ok(v) => v,
-            Err(_) => return,
-        };
+        let generation = self.generation.get();
+        let Ok(entries) = store.entries_with_prefix("").await else { return };
+        let cutoff = now_millis() - self.max_age_ms();
+        let dead_prefix = format!("{DEAD}{}", self.scope);
+        let (mut expired, mut mine, mut dead) = (Vec::new(), Vec::new(), Vec::new());
+        for (k, v) in entries {
+            if let Some(rest) = k.strip_prefix(DEAD) {
+                let _ = rest;
+                match serde_json::from_str::<DeadLetter>(&v) {
+                    Ok(dl) if dl.at >= cutoff => {
+                        if k.starts_with(&dead_prefix) {
+                            dead.push(dl)
+                        }
+                    }
+                    _ => expired.push(k),
+                }
+                continue;
+            }
+            match serde_json::from_str::<AuditEvent>(&v) {
+                Ok(ev) if ev.ts >= cutoff => {
+                    if k.starts_with(&self.scope) {
+                        mine.push((ev, v.len()))
+                    }
+                }
+                // Older than queue.maxAgeMs (whoever owns it), or unreadable.
+                _ => expired.push(k),
+            }
+        }
+        if !expired.is_empty() {
+            self.logger.counters().add_expired(expired.len() as u64);
+            let _ = store.delete(&expired).await;
+        }
+        if self.generation.get() != generation {
+            return; // cleared meanwhile
+        }
+        dead.sort_by_key(|d| d.at);
+        self.dead.borrow_mut().extend(dead);
+        let limits = self.logger.limits();
+        let mut invalid = Vec::new();
         {
             let mut p = self.pending.borrow_mut();
-            for v in values {
-                if let Ok(ev) = serde_json::from_str::<AuditEvent>(&v) {
-                    if !p.contains_key(&ev.uid) {
-                        self.pending_bytes.set(self.pending_bytes.get() + v.len());
-                        p.insert(ev.uid.clone(), Pending { size: v.len(), event: ev, in_flight: false });
-                    }
+            for (ev, size) in mine {
+                if let Err(v) = ev.check(&limits) {
+                    invalid.push((ev, AuditError::from(v)));
+                } else if !p.contains_key(&ev.uid) {
+                    self.pending_bytes.set(self.pending_bytes.get() + size);
+                    p.insert(ev.uid.clone(), Pending { size, event: ev, in_flight: false });
                 }
             }
         }
+        for (ev, e) in invalid {
+            self.dead_letter(ev, &e).await;
+        }
         self.update_gauge();
-        self.resend_idle().await;
+        let res = self.resend_idle().await;
+        self.drain_after(res);
+    }
+
+    /// Plans a background drain after a re-send that failed in a way a retry may cure.
+    fn drain_after(self: &Rc<Self>, res: Result<(), AuditError>) {
+        if let Err(e) = res {
+            if e.is_retryable() {
+                self.schedule_drain(e.retry_after_ms().unwrap_or_else(|| self.drain_backoff_ms.get()));
+            }
+        }
     }
 
     /// Logs one built event: store it, then deliver it. With [`Delivery::Committed`] the result
     /// is the commit's; with [`Delivery::Queued`] it is `Ok` once stored and delivery continues
-    /// in the background.
+    /// in the background (after any `Retry-After` in force).
     pub async fn log(self: &Rc<Self>, event: AuditEvent) -> Result<(), AuditError> {
         if self.logger.is_closed() {
             // Never stored: a closed logger must not leave work for the next one.
             return self.logger.deliver(event).await;
         }
         let durable = self.persist(&event).await?;
+        // Earlier events still waiting (a failure a retry may cure): drain them now, unless the
+        // server asked for a pause.
+        self.schedule_drain(0);
         if durable && self.logger.config().delivery == Delivery::Queued {
+            if now_millis() < self.not_before.get() {
+                // Left for the drain, which honours the server's Retry-After.
+                if let Some(p) = self.pending.borrow_mut().get_mut(&event.uid) {
+                    p.in_flight = false;
+                }
+                return Ok(());
+            }
             let me = self.clone();
             wasm_bindgen_futures::spawn_local(async move {
                 let _ = me.send(event).await;
@@ -155,29 +289,119 @@ impl Durable {
         }
     }
 
-    /// Delivers one stored event; removes it on commit, leaves it stored otherwise.
-    async fn send(&self, event: AuditEvent) -> Result<(), AuditError> {
+    /// Delivers one stored event: removed on commit, moved to the dead letters when rejected
+    /// for good, left stored (and a background drain planned) otherwise.
+    async fn send(self: &Rc<Self>, event: AuditEvent) -> Result<(), AuditError> {
         if let Some(p) = self.pending.borrow_mut().get_mut(&event.uid) {
             p.in_flight = true;
         }
         let uid = event.uid.clone();
-        let res = self.logger.deliver(event).await;
-        if res.is_ok() {
-            if let Some(gone) = self.pending.borrow_mut().remove(&uid) {
-                self.pending_bytes.set(self.pending_bytes.get().saturating_sub(gone.size));
+        let res = self.logger.deliver(event.clone()).await;
+        match &res {
+            Ok(()) => {
+                self.forget(&uid).await;
+                self.drain_backoff_ms.set(DRAIN_MIN_MS);
             }
-            if let Some(store) = &self.store {
-                let _ = store.delete(&[self.key(&uid)]).await;
+            Err(e) if e.is_rejection() => {
+                self.forget(&uid).await;
+                self.dead_letter(event, e).await;
             }
-        } else if let Some(p) = self.pending.borrow_mut().get_mut(&uid) {
-            p.in_flight = false;
+            Err(e) => {
+                if let Some(p) = self.pending.borrow_mut().get_mut(&uid) {
+                    p.in_flight = false;
+                }
+                if e.is_retryable() {
+                    if let Some(ra) = e.retry_after_ms() {
+                        self.not_before.set(self.not_before.get().max(now_millis() + ra as i64));
+                    }
+                    let delay = e.retry_after_ms().unwrap_or_else(|| self.drain_backoff_ms.get());
+                    self.schedule_drain(delay);
+                }
+            }
         }
         self.update_gauge();
         res
     }
 
-    /// Sends again every stored event not in flight now.
-    async fn resend_idle(&self) -> bool {
+    /// Removes a delivered (or dead-lettered) event from memory and storage.
+    async fn forget(&self, uid: &str) {
+        if let Some(gone) = self.pending.borrow_mut().remove(uid) {
+            self.pending_bytes.set(self.pending_bytes.get().saturating_sub(gone.size));
+        }
+        if let Some(store) = &self.store {
+            let _ = store.delete(&[self.key(uid)]).await;
+        }
+    }
+
+    async fn dead_letter(&self, event: AuditEvent, e: &AuditError) {
+        let dl = DeadLetter { reason: self.logger.reason(e), at: now_millis(), event };
+        self.logger.counters().add_dead_lettered(1);
+        let evicted = {
+            let mut dead = self.dead.borrow_mut();
+            dead.push(dl.clone());
+            let over = dead.len().saturating_sub(MAX_DEAD_LETTERS);
+            dead.drain(..over).map(|d| self.dead_key(&d.event.uid)).collect::<Vec<_>>()
+        };
+        if let Some(store) = &self.store {
+            if let Ok(json) = serde_json::to_string(&dl) {
+                let _ = store.put(&self.dead_key(&dl.event.uid), &json).await;
+            }
+            let _ = store.delete(&evicted).await;
+        }
+    }
+
+    /// The dead letters of this target and identity, oldest first.
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.dead.borrow().clone()
+    }
+
+    /// Plans one background re-send of the waiting events after `delay_ms` (at the earliest
+    /// when the server's `Retry-After` ends), unless one is planned already or nothing waits.
+    fn schedule_drain(self: &Rc<Self>, delay_ms: u64) {
+        if self.draining.get() || self.logger.is_closed() || !self.has_idle() {
+            return;
+        }
+        self.draining.set(true);
+        let weak = Rc::downgrade(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let mut delay = delay_ms;
+            loop {
+                // Jitter, so that many tabs or isolates do not come back at the same instant.
+                let jitter = crate::retry::random_below(delay / 4 + 250);
+                crate::transport::sleep_ms_background(delay + jitter).await;
+                let Some(me) = weak.upgrade() else { return };
+                let wait = me.not_before.get() - now_millis();
+                if wait > 0 && !me.logger.is_closed() {
+                    delay = wait as u64;
+                    continue;
+                }
+                if me.logger.is_closed() || !me.has_idle() {
+                    me.draining.set(false);
+                    return;
+                }
+                // Sends through the logger's batches, one drain at a time.
+                let failure = me.resend_idle().await.err();
+                match failure {
+                    Some(e) if e.is_retryable() && !me.logger.is_closed() => {
+                        let backoff = me.drain_backoff_ms.get();
+                        me.drain_backoff_ms.set((backoff * 2).min(DRAIN_MAX_MS));
+                        delay = e.retry_after_ms().unwrap_or(backoff);
+                    }
+                    _ => {
+                        me.draining.set(false);
+                        return;
+                    }
+                }
+            }
+        });
+    }
+
+    fn has_idle(&self) -> bool {
+        self.pending.borrow().values().any(|p| !p.in_flight)
+    }
+
+    /// Sends again every stored event not in flight now; the last retryable failure, if any.
+    async fn resend_idle(self: &Rc<Self>) -> Result<(), AuditError> {
         let idle: Vec<AuditEvent> = {
             let mut p = self.pending.borrow_mut();
             p.values_mut()
@@ -188,44 +412,82 @@ impl Durable {
                 })
                 .collect()
         };
-        let results = futures::future::join_all(idle.into_iter().map(|ev| self.send(ev))).await;
-        results.iter().all(Result::is_ok)
+        let results = futures::future::join_all(idle.into_iter().map(|ev| self.send_quiet(ev))).await;
+        let mut last = Ok(());
+        for r in results {
+            if let Err(e) = r {
+                if last.is_ok() || e.is_retryable() {
+                    last = Err(e);
+                }
+            }
+        }
+        last
+    }
+
+    /// [`Durable::send`] without planning another drain (the drain loop plans its own).
+    async fn send_quiet(self: &Rc<Self>, event: AuditEvent) -> Result<(), AuditError> {
+        let was = self.draining.replace(true);
+        let r = self.send(event).await;
+        self.draining.set(was);
+        r
     }
 
     /// Re-sends what failed earlier, waits for everything in flight; `true` when the queue is
     /// empty afterwards.
-    pub async fn flush(&self) -> bool {
-        self.resend_idle().await;
+    pub async fn flush(self: &Rc<Self>) -> bool {
+        let _ = self.resend_idle().await;
         self.logger.flush().await;
         // Events whose background send was still settling.
         if !self.pending.borrow().is_empty() {
-            self.resend_idle().await;
+            let res = self.resend_idle().await;
+            self.drain_after(res);
         }
         self.update_gauge();
         self.pending.borrow().is_empty()
     }
 
-    /// Flushes, stops listening for `pagehide`, and closes the logger.
-    pub async fn close(&self) -> bool {
+    /// Removes this identity's waiting events and dead letters, in memory and in storage (for
+    /// sign-out). The removed events are counted in `stats().dropped`; returns how many.
+    pub async fn clear(&self) -> usize {
+        self.generation.set(self.generation.get() + 1);
+        let n = {
+            let mut p = self.pending.borrow_mut();
+            let n = p.len();
+            p.clear();
+            n
+        };
+        self.pending_bytes.set(0);
+        self.dead.borrow_mut().clear();
+        if let Some(store) = &self.store {
+            let _ = store.delete_prefix(&self.scope).await;
+            let _ = store.delete_prefix(&format!("{DEAD}{}", self.scope)).await;
+        }
+        self.logger.counters().add_dropped(n as u64);
+        self.update_gauge();
+        n
+    }
+
+    /// Flushes, stops listening for `pagehide`/`online`, and closes the logger.
+    pub async fn close(self: &Rc<Self>) -> bool {
         let ok = self.flush().await;
-        if let Some(cb) = self.pagehide.borrow_mut().take() {
-            if let Some(w) = web_sys::window() {
-                let _ = w.remove_event_listener_with_callback("pagehide", cb.as_ref().unchecked_ref());
+        if let Some(w) = web_sys::window() {
+            for (name, cb) in self.listeners.borrow_mut().drain(..) {
+                let _ = w.remove_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
             }
         }
         self.logger.close().await && ok
     }
 
-    fn listen_pagehide(self: &Rc<Self>) {
+    fn listen(self: &Rc<Self>, name: &'static str, f: fn(&Rc<Durable>)) {
         let Some(window) = web_sys::window() else { return };
         let weak: Weak<Durable> = Rc::downgrade(self);
         let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
             if let Some(d) = weak.upgrade() {
-                d.send_keepalive();
+                f(&d);
             }
         });
-        if window.add_event_listener_with_callback("pagehide", cb.as_ref().unchecked_ref()).is_ok() {
-            *self.pagehide.borrow_mut() = Some(cb);
+        if window.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref()).is_ok() {
+            self.listeners.borrow_mut().push((name, cb));
         }
     }
 
@@ -241,7 +503,7 @@ impl Durable {
             }
             match self.logger.write_request(&events[..n]) {
                 Some(r) if r.body.len() <= KEEPALIVE_BUDGET - 1024 => break r,
-                Some(r) => n = (n * (KEEPALIVE_BUDGET - 1024) / r.body.len()).min(n - 1),
+                Some(r) => n = keepalive_fit(n, r.body.len()),
                 None => return 0,
             }
         };

@@ -16,7 +16,7 @@ pub use native::sleep_ms;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 #[cfg(target_arch = "wasm32")]
-pub use wasm::sleep_ms;
+pub use wasm::{sleep_ms, sleep_ms_background};
 
 // Feature `fetch` on wasm: the global `fetch` through web-sys instead of reqwest (much smaller).
 #[cfg(all(target_arch = "wasm32", feature = "fetch"))]

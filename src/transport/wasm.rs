@@ -14,6 +14,12 @@ extern "C" {
     fn set_timeout(cb: &js_sys::Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(id: &JsValue);
+    /// Node's `Timeout` object (a number elsewhere).
+    type TimerHandle;
+    /// Node: the timer no longer keeps the process alive. Elsewhere there is no such method and
+    /// the call throws, which `catch` turns into an ignored `Err`.
+    #[wasm_bindgen(method, catch)]
+    fn unref(this: &TimerHandle) -> Result<JsValue, JsValue>;
 }
 
 /// A `setTimeout` as a future; dropping it clears the timer, so an abandoned timeout never keeps
@@ -43,4 +49,12 @@ pub fn sleep_ms(ms: u64) -> Sleep {
         id = set_timeout(resolve.unchecked_ref(), ms as f64);
     });
     Sleep { fut: JsFuture::from(promise), id }
+}
+
+/// Like [`sleep_ms`], for background work nobody awaits (the queue's drain): in Node the timer
+/// does not keep the process alive, so a script that is done can exit while events still wait.
+pub fn sleep_ms_background(ms: u64) -> Sleep {
+    let s = sleep_ms(ms);
+    let _ = s.id.unchecked_ref::<TimerHandle>().unref();
+    s
 }

@@ -52,9 +52,11 @@ export interface AuditConfig {
   /** Events per request. Defaults: maxEvents 100, maxBytes 262144, flushIntervalMs 0 (events
    *  arriving while a request is in flight form the next batch). */
   batch?: { maxEvents?: number; maxBytes?: number; flushIntervalMs?: number };
-  /** Durable queue: IndexedDB in browsers, memory in Workers/Node. Defaults: enabled true,
-   *  maxEvents 10000, maxBytes 8388608, name "neo4j-audit". */
-  queue?: { enabled?: boolean; maxEvents?: number; maxBytes?: number; name?: string };
+  /** Durable queue: IndexedDB in browsers, memory in Workers/Node. Events are filed under the
+   *  logger's identity (the token's subject, or the Neo4j user) and only ever sent under it; any
+   *  event older than maxAgeMs is removed (stats().expired). Defaults: enabled true,
+   *  maxEvents 10000, maxBytes 8388608, maxAgeMs 604800000 (7 days), name "neo4j-audit". */
+  queue?: { enabled?: boolean; maxEvents?: number; maxBytes?: number; maxAgeMs?: number; name?: string };
   /** "committed" (default): logUserAction resolves true once Neo4j committed the event;
    *  "queued": once it is stored in the durable queue (delivery continues in the background). */
   delivery?: "committed" | "queued";
@@ -68,6 +70,19 @@ export interface AuditStats {
   retried: number;
   queued: number;
   dropped: number;
+  /** Events the endpoint rejected for good, moved to deadLetters(). */
+  deadLettered: number;
+  /** Queued events removed because they waited longer than queue.maxAgeMs. */
+  expired: number;
+}
+
+/** An event the endpoint rejected for good, kept with the reason (see deadLetters()). */
+export interface AuditDeadLetter {
+  event: { UID: string; eventType: string; eventCategory: string; ts: number; userUID: string | null;
+           userName: string | null; details: string | null };
+  reason: string;
+  /** When it was rejected, ms since the epoch. */
+  at: number;
 }
 
 /** The acting user: the seed's DocUser. */
@@ -165,7 +180,39 @@ impl JsAuditLogger {
         })
     }
 
-    /// Delivery counters: `{sent, committed, failed, retried, queued, dropped}`.
+    /// Removes this identity's waiting events and dead letters from the queue (call it on
+    /// sign-out, after `flush()`). Resolves with the number of waiting events removed (counted in
+    /// `stats().dropped`). Never rejects.
+    #[wasm_bindgen(js_name = clearQueue, unchecked_return_type = "Promise<number>")]
+    pub fn clear_queue(&self) -> js_sys::Promise {
+        let durable = self.durable.clone();
+        future_to_promise(async move {
+            let n = match durable {
+                Some(d) => d.clear().await,
+                None => 0,
+            };
+            Ok(JsValue::from_f64(n as f64))
+        })
+    }
+
+    /// The events the endpoint rejected for good (this target and identity), oldest first, each
+    /// with the reason. Never rejects.
+    #[wasm_bindgen(js_name = deadLetters, unchecked_return_type = "Promise<AuditDeadLetter[]>")]
+    pub fn dead_letters(&self) -> js_sys::Promise {
+        let dead = self.durable.as_ref().map(|d| d.dead_letters()).unwrap_or_default();
+        let ser = serde_wasm_bindgen::Serializer::json_compatible();
+        let v = serde::Serialize::serialize(&dead, &ser).unwrap_or_else(|_| js_sys::Array::new().into());
+        js_sys::Promise::resolve(&v)
+    }
+
+    /// Set when Neo4j refused the schema statements (a role without schema rights): writes go on
+    /// without the constraints and indexes, and this says why.
+    #[wasm_bindgen(getter, js_name = schemaWarning)]
+    pub fn schema_warning(&self) -> Option<String> {
+        self.inner.schema_warning()
+    }
+
+    /// Delivery counters: `{sent, committed, failed, retried, queued, dropped, deadLettered, expired}`.
     #[wasm_bindgen(unchecked_return_type = "AuditStats")]
     pub fn stats(&self) -> JsValue {
         let s = self.inner.stats();
@@ -177,6 +224,8 @@ impl JsAuditLogger {
             ("retried", s.retried),
             ("queued", s.queued),
             ("dropped", s.dropped),
+            ("deadLettered", s.dead_lettered),
+            ("expired", s.expired),
         ] {
             let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_f64(v as f64));
         }

@@ -7,7 +7,8 @@
 use crate::chain::{StreamState, StreamStore};
 use crate::AuditLogger;
 
-/// Storage key prefix; the rest is `url|database|trail`.
+/// Storage key prefix; the rest is `url|database|trail|identity` (a user signing in on the same
+/// tab starts a stream of their own).
 const PREFIX: &str = "neo4j-audit:stream:";
 
 struct SessionStore {
@@ -36,7 +37,7 @@ pub fn attach(logger: &mut AuditLogger) {
         return;
     };
     let c = logger.config();
-    let key = format!("{PREFIX}{}|{}|{}", c.base_url(), c.database, c.trail);
+    let key = format!("{PREFIX}{}|{}|{}|{}", c.base_url(), c.database, c.trail, logger.identity());
     let store = SessionStore { storage, key };
     let state = store.load().unwrap_or_else(StreamState::fresh);
     store.save(&state);
