@@ -1,0 +1,145 @@
+// Integrity of what the package accepts and delivers, in Node 20 against the real Neo4j:
+// the rule table at call time, input that must never be altered or throw, and the background
+// drain after a server's long Retry-After (a fault proxy in front of the REAL Neo4j).
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { loadPkg, unique, config, cypher, NEO4J_URL } from "./helpers.mjs";
+
+const pkg = await loadPkg();
+
+/** Events of `trail` as {uid, type, userUID, details}. */
+async function trailEvents(trail) {
+  const rows = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.UID, e.eventType, e.userUID, e.details ORDER BY e.timestamp",
+    { trail },
+  );
+  return rows.map(([uid, type, userUID, details]) => ({ uid, type, userUID, details }));
+}
+
+/** A proxy to the real Neo4j that answers the first `tooMany` writes itself with
+ *  429 + Retry-After: `retryAfter` (as the Worker's rate limiter does), then forwards. */
+async function startProxy({ tooMany, retryAfter }) {
+  const seen = { writes: 0, refused: 0, bodies: [] };
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    const isWrite = body.includes("UNWIND $events");
+    if (isWrite) { seen.writes++; seen.bodies.push(body.toString()); }
+    if (isWrite && seen.refused < tooMany) {
+      seen.refused++;
+      res.writeHead(429, { "Retry-After": String(retryAfter), "Content-Type": "application/json" });
+      res.end(JSON.stringify({ error: "rate_limited", message: "slow down" }));
+      return;
+    }
+    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
+      method: req.method, body: req.method === "POST" ? body : undefined,
+      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
+    });
+    res.writeHead(upstream.status, { "Content-Type": "application/json" });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}`, seen, close: () => server.close() };
+}
+
+const proxies = [];
+after(() => proxies.forEach((p) => p.close()));
+
+test("a 429 with a Retry-After longer than the retry budget is re-sent in the background, once", async () => {
+  const proxy = await startProxy({ tooMany: 1, retryAfter: 2 });
+  proxies.push(proxy);
+  const trail = unique("drain");
+  const logger = new pkg.AuditLogger({
+    ...config(trail), url: proxy.url, retry: { maxElapsedMs: 500, baseDelayMs: 10, maxDelayMs: 50 },
+  });
+  await logger.ensureSchema();
+  const t0 = Date.now();
+  // The Retry-After (2 s) is past maxElapsedMs: the call gives up at once ...
+  assert.equal(await logger.logUserAction({ uid: "u-drain" }, "RATE_LIMITED_ONCE"), false);
+  assert.ok(Date.now() - t0 < 1500, "gave up at once");
+  assert.match(logger.lastError, /HTTP 429/);
+  assert.equal(proxy.seen.writes, 1);
+  assert.equal(logger.stats().queued, 1, "kept in the queue");
+  // ... and nothing calls flush(): the queue drains by itself once the Retry-After has passed,
+  // not before it.
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal(proxy.seen.writes, 1, "no re-send before Retry-After");
+  const deadline = Date.now() + 8000;
+  while (Date.now() < deadline && logger.stats().queued > 0) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(logger.stats().queued, 0, JSON.stringify(logger.stats()));
+  const events = await trailEvents(trail);
+  assert.equal(events.length, 1);
+  assert.equal(events[0].type, "RATE_LIMITED_ONCE");
+  // The re-send carried the event's own UID (one node, however often it was sent).
+  assert.ok(proxy.seen.bodies.every((b) => b.includes(events[0].uid)));
+  assert.ok(proxy.seen.writes >= 2);
+});
+
+test("the rule table refuses at call time what the Worker would refuse, and nothing is queued", async () => {
+  const trail = unique("rules");
+  const logger = new pkg.AuditLogger(config(trail));
+  for (const [action, category, details, want] of [
+    ["Doc opened", undefined, undefined, /^invalid input: actionType/],
+    ["X".repeat(65), undefined, undefined, /^invalid input: actionType/],
+    ["OK", "has space", undefined, /^invalid input: category/],
+    ["OK", undefined, { a: { b: { c: { d: { e: { f: { g: { h: { i: { j: { k: { l: { m: { n: { o: { p: { q: 1 } } } } } } } } } } } } } } } } }, /nested/],
+    ["OK", undefined, { blob: "x".repeat(70 * 1024) }, /details are \d+ bytes/],
+  ]) {
+    assert.equal(await logger.logUserAction({ uid: "u1" }, action, category, details), false, action);
+    assert.match(logger.lastError, want);
+  }
+  assert.equal(logger.stats().queued, 0);
+  assert.deepEqual(await trailEvents(trail), []);
+});
+
+test("lone UTF-16 surrogates are refused, never stored altered", async () => {
+  const trail = unique("surrogate");
+  const logger = new pkg.AuditLogger(config(trail));
+  const lone = "ab\uD800cd";
+  for (const [user, details, what] of [
+    [{ uid: lone }, undefined, "user.uid"],
+    [{ uid: "u1", name: `x${"\uDC00"}` }, undefined, "user.name"],
+    [{ uid: "u1" }, { note: lone }, "details"],
+    [{ uid: "u1" }, { [lone]: 1 }, "a details key"],
+    [{ uid: "u1" }, { deep: [{ v: "\uDBFF" }] }, "details"],
+  ]) {
+    assert.equal(await logger.logUserAction(user, "SURROGATE", null, details), false, what);
+    assert.match(logger.lastError, /^invalid input: .*lone UTF-16 surrogate/, what);
+  }
+  // A real U+FFFD and well-formed pairs (emoji) are kept exactly.
+  const ok = { uid: "u-\uFFFD-😀", name: "Zoë 😀" };
+  assert.equal(await logger.logUserAction(ok, "SURROGATE_OK", null, { s: "\uFFFD 😀 \uD83D\uDE00" }), true, logger.lastError);
+  const [ev] = await trailEvents(trail);
+  assert.equal(ev.userUID, ok.uid);
+  assert.deepEqual(JSON.parse(ev.details), { s: "\uFFFD 😀 😀" });
+});
+
+test("hostile or revoked proxies as details resolve false, never throw", async () => {
+  const logger = new pkg.AuditLogger(config(unique("proxy")));
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  const throwing = new Proxy({}, { ownKeys() { throw new Error("boom"); } });
+  const getter = new Proxy({ a: 1 }, { get() { throw new Error("boom"); } });
+  const proto = new Proxy({}, { getPrototypeOf() { throw new Error("boom"); } });
+  for (const details of [proxy, throwing, getter, proto, { nested: proxy }]) {
+    let p;
+    assert.doesNotThrow(() => { p = logger.logUserAction({ uid: "u1" }, "PROXY", null, details); });
+    assert.equal(await p, false);
+    assert.match(logger.lastError, /^invalid input: details/);
+  }
+  // The one-shot form too.
+  let p;
+  assert.doesNotThrow(() => { p = pkg.logUserAction(config(unique("proxy1")), { uid: "u1" }, "PROXY", null, proxy); });
+  assert.equal(await p, false);
+});
+
+test("identity: a logger knows who it writes as and never shows the credential", async () => {
+  const logger = new pkg.AuditLogger(config(unique("ident")));
+  assert.equal(logger.stats().deadLettered, 0);
+  assert.equal(logger.stats().expired, 0);
+  assert.equal(await logger.clearQueue(), 0);
+  assert.deepEqual(await logger.deadLetters(), []);
+  assert.equal(logger.schemaWarning, undefined);
+});

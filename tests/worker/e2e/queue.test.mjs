@@ -1,0 +1,266 @@
+// The durable queue in client mode, all real: headless Chromium (IndexedDB, page reloads) →
+// `wrangler dev` (workerd + worker/index.js + pkg/) → the real Neo4j, read back independently.
+//   - an event queued by alice is never delivered with bob's token (it waits for alice);
+//   - an event the Worker rejects for good goes to the dead letters and holds back nothing;
+//   - queued events older than queue.maxAgeMs are removed, whoever owns them;
+//   - clearQueue() removes the signed-out user's waiting events.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { randomBytes, randomUUID } from "node:crypto";
+import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { signJwt, nowSecs } from "../jwt.mjs";
+
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+const NEO4J = {
+  url: process.env.NEO4J_URL ?? "http://127.0.0.1:7474",
+  user: process.env.NEO4J_USER ?? "neo4j",
+  password: process.env.NEO4J_PASSWORD ?? "neo4j-audit-dev",
+};
+const SECRET = randomBytes(32).toString("base64url");
+const TRAIL = `queue-e2e-${randomUUID()}`;
+const QUEUE = `neo4j-audit-e2e-${randomUUID()}`;
+// The Worker here is stricter than the client's rule table (version skew / operator config).
+const WORKER_MAX_DETAILS = 300;
+
+let dev, browser, site, workerPort, workerUrl, downUrl, tmp;
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>queue e2e</title>
+<script type="module">
+  import init, * as audit from "/pkg/neo4j_audit.js";
+  await init();
+  window.audit = audit;
+  document.body.dataset.ready = "true";
+</script><body></body>`;
+
+async function serveSite() {
+  const server = createServer((req, res) => {
+    const m = /^\/pkg\/(neo4j_audit\.js|neo4j_audit_bg\.wasm)$/.exec(req.url);
+    if (m) {
+      res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm" });
+      res.end(readFileSync(join(ROOT, "pkg", m[1])));
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "text/html" });
+    res.end(PAGE);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+async function cypher(statement, parameters = {}) {
+  const r = await fetch(`${NEO4J.url}/db/neo4j/tx/commit`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Basic ${btoa(`${NEO4J.user}:${NEO4J.password}`)}` },
+    body: JSON.stringify({ statements: [{ statement, parameters }] }),
+  });
+  const j = await r.json();
+  assert.deepEqual(j.errors, []);
+  return j.results[0].data.map((d) => d.row);
+}
+
+async function trailEvents() {
+  const rows = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID ORDER BY e.eventType",
+    { trail: TRAIL },
+  );
+  return rows.map(([type, user]) => ({ type, user }));
+}
+
+async function startWorker() {
+  const inspector = await freePort();
+  const envFile = join(tmp, "worker.env");
+  writeFileSync(envFile, [
+    `AUDIT_JWT_SECRET=${SECRET}`, `NEO4J_URL=${NEO4J.url}`, `NEO4J_USER=${NEO4J.user}`,
+    `NEO4J_PASSWORD=${NEO4J.password}`, `AUDIT_TRAIL=${TRAIL}`, `ALLOWED_ORIGINS=${site.origin}`,
+    `MAX_DETAILS_BYTES=${WORKER_MAX_DETAILS}`, "",
+  ].join("\n"), { mode: 0o600 });
+  dev = spawn("npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(workerPort),
+    "--inspector-port", String(inspector), "--env-file", envFile, "--show-interactive-dev-session=false"], {
+    cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false",
+      WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true",
+      XDG_CONFIG_HOME: join(ROOT, ".cache/xdg"), WRANGLER_LOG_PATH: join(ROOT, ".cache/wrangler-logs") },
+  });
+  let log = "";
+  dev.stdout.on("data", (d) => { log += d; });
+  dev.stderr.on("data", (d) => { log += d; });
+  const end = Date.now() + 60_000;
+  while (Date.now() < end) {
+    try {
+      const r = await fetch(`${workerUrl}/v1/events`, { method: "OPTIONS" });
+      if (r.status < 500) return;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  console.error(log);
+  throw new Error("wrangler dev did not start");
+}
+
+const token = (sub) => signJwt(SECRET, {
+  sub, name: `Name of ${sub}`, aud: "neo4j-audit", iat: nowSecs(), exp: nowSecs() + 600,
+});
+
+async function openPage() {
+  const page = await browser.newPage();
+  page.on("pageerror", (e) => console.error("pageerror:", e));
+  await page.goto(site.origin);
+  await page.waitForSelector("body[data-ready=true]", { state: "attached" });
+  return page;
+}
+
+async function reload(page) {
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]", { state: "attached" });
+}
+
+/** Makes `window.logger` in `page` with `cfg` (client mode by default) and waits for the queue
+ *  to have loaded what is stored. */
+async function newLogger(page, cfg) {
+  await page.evaluate(async (cfg) => {
+    window.logger = new window.audit.AuditLogger(cfg);
+    await new Promise((r) => setTimeout(r, 400)); // recovery reads IndexedDB in the background
+  }, cfg);
+}
+
+const client = (tok, extra = {}) => ({
+  endpoint: `${workerUrl}/v1/events`, token: tok, queue: { name: QUEUE }, retry: { maxAttempts: 1 }, ...extra,
+});
+
+before(async () => {
+  tmp = mkdtempSync(join(tmpdir(), "audit-queue-e2e-"));
+  site = await serveSite();
+  workerPort = await freePort();
+  workerUrl = `http://127.0.0.1:${workerPort}`;
+  downUrl = `http://127.0.0.1:${await freePort()}`; // nothing listens there
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--no-first-run"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  if (dev?.pid) { try { process.kill(-dev.pid, "SIGTERM"); } catch {} }
+  site?.server.close();
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+test("an event queued by alice is never sent with bob's token; it waits for alice", async () => {
+  const [alice, bob] = [`alice-${randomUUID()}`, `bob-${randomUUID()}`];
+  const [aliceTok, bobTok] = [await token(alice), await token(bob)];
+  const page = await openPage();
+  // The Worker is down: alice's event waits in IndexedDB.
+  await newLogger(page, client(aliceTok, { delivery: "queued" }));
+  const stored = await page.evaluate(async () => {
+    const ok = await window.logger.logUserAction(null, "ALICE_SECRET_ACTION", "SECURITY", { doc: "d-1" });
+    await new Promise((r) => setTimeout(r, 300));
+    return { ok, queued: window.logger.stats().queued };
+  });
+  assert.deepEqual(stored, { ok: true, queued: 1 });
+
+  await startWorker();
+  // The page reloads and bob signs in: his logger sends his own events only.
+  await reload(page);
+  await newLogger(page, client(bobTok));
+  const bobRun = await page.evaluate(async () => {
+    const ok = await window.logger.logUserAction(null, "BOB_ACTION");
+    const flushed = await window.logger.flush();
+    return { ok, flushed, stats: window.logger.stats(), err: window.logger.lastError ?? null };
+  });
+  assert.equal(bobRun.ok, true, bobRun.err);
+  assert.equal(bobRun.flushed, true);
+  assert.equal(bobRun.stats.queued, 0, "alice's event is not bob's to send");
+  assert.deepEqual(await trailEvents(), [{ type: "BOB_ACTION", user: bob }]);
+
+  // Alice comes back: her event is delivered, under her name.
+  await reload(page);
+  await newLogger(page, client(aliceTok));
+  const aliceRun = await page.evaluate(async () => ({ flushed: await window.logger.flush(), stats: window.logger.stats() }));
+  assert.equal(aliceRun.flushed, true);
+  assert.equal(aliceRun.stats.queued, 0);
+  assert.deepEqual(await trailEvents(), [{ type: "ALICE_SECRET_ACTION", user: alice }, { type: "BOB_ACTION", user: bob }]);
+  await page.close();
+});
+
+test("an event the Worker rejects goes to the dead letters and holds back nothing", async () => {
+  assert.ok(dev, "the Worker runs (previous test)");
+  const carol = `carol-${randomUUID()}`;
+  const page = await openPage();
+  await newLogger(page, client(await token(carol), { batch: { flushIntervalMs: 300 } }));
+  const run = await page.evaluate(async (bigLen) => {
+    const l = window.logger;
+    // One batch of three; the middle one passes the client's rules but not this Worker's limit.
+    const results = await Promise.all([
+      l.logUserAction(null, "CAROL_BEFORE"),
+      l.logUserAction(null, "CAROL_TOO_BIG", null, { blob: "x".repeat(bigLen) }),
+      l.logUserAction(null, "CAROL_AFTER"),
+    ]);
+    await l.flush();
+    return { results, stats: l.stats(), dead: await l.deadLetters() };
+  }, 2 * WORKER_MAX_DETAILS);
+  assert.deepEqual(run.results, [true, false, true]);
+  assert.equal(run.stats.deadLettered, 1);
+  assert.equal(run.stats.queued, 0, "the rejected event left the queue");
+  assert.equal(run.dead.length, 1);
+  assert.equal(run.dead[0].event.eventType, "CAROL_TOO_BIG");
+  assert.match(run.dead[0].reason, /rejected by the endpoint \(HTTP 413\)/);
+  // After a reload: not re-sent, still readable as a dead letter.
+  await reload(page);
+  await newLogger(page, client(await token(carol)));
+  const again = await page.evaluate(async () => ({
+    flushed: await window.logger.flush(), stats: window.logger.stats(), dead: await window.logger.deadLetters(),
+  }));
+  assert.equal(again.flushed, true);
+  assert.equal(again.stats.sent, 0, "nothing re-sent");
+  assert.deepEqual(again.dead.map((d) => d.event.eventType), ["CAROL_TOO_BIG"]);
+  const mine = (await trailEvents()).filter((e) => e.user === carol).map((e) => e.type);
+  assert.deepEqual(mine, ["CAROL_AFTER", "CAROL_BEFORE"]);
+  await page.close();
+});
+
+test("events older than queue.maxAgeMs are removed whoever owns them; clearQueue() empties a user's queue", async () => {
+  const [dave, erin] = [`dave-${randomUUID()}`, `erin-${randomUUID()}`];
+  const page = await openPage();
+  const down = (tok, extra) => ({ ...client(tok, extra), endpoint: `${downUrl}/v1/events` });
+  // dave's event waits (endpoint down) ...
+  await newLogger(page, down(await token(dave), { delivery: "queued" }));
+  assert.equal(await page.evaluate(() => window.logger.logUserAction(null, "DAVE_OLD")), true);
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 1500)));
+  // ... longer than erin's logger allows: it is removed when erin's logger opens the store.
+  await reload(page);
+  await newLogger(page, down(await token(erin), { queue: { name: QUEUE, maxAgeMs: 1000 } }));
+  assert.equal(await page.evaluate(() => window.logger.stats().expired), 1);
+  await reload(page);
+  await newLogger(page, down(await token(dave)));
+  assert.equal(await page.evaluate(() => window.logger.stats().queued), 0, "dave's expired event is gone");
+
+  // clearQueue (sign-out): erin's two waiting events are removed, in storage too.
+  await newLogger(page, down(await token(erin), { delivery: "queued" }));
+  const cleared = await page.evaluate(async () => {
+    const l = window.logger;
+    await l.logUserAction(null, "ERIN_1");
+    await l.logUserAction(null, "ERIN_2");
+    await new Promise((r) => setTimeout(r, 300));
+    const before = l.stats().queued;
+    const n = await l.clearQueue();
+    return { before, n, after: l.stats() };
+  });
+  assert.deepEqual([cleared.before, cleared.n, cleared.after.queued, cleared.after.dropped], [2, 2, 0, 2]);
+  await reload(page);
+  await newLogger(page, down(await token(erin)));
+  assert.equal(await page.evaluate(() => window.logger.stats().queued), 0, "cleared in IndexedDB too");
+  await page.close();
+});
