@@ -87,6 +87,10 @@ pub struct Config {
     /// [`crate::redact`]); `None`: the default list; `[]`: no redaction.
     #[serde(default)]
     pub redact: Option<Vec<String>>,
+    /// How `redact` names match keys: `"words"` (default: the name's words appear in the key,
+    /// so `password` catches `newPassword` and `db_password`) or `"exact"`.
+    #[serde(default)]
+    pub redact_match: crate::redact::Match,
 }
 
 /// Retries with exponential backoff and full jitter, bounded by attempts and by total time.
@@ -210,6 +214,7 @@ impl std::fmt::Debug for Config {
             .field("queue", &self.queue)
             .field("delivery", &self.delivery)
             .field("redact", &self.redact)
+            .field("redact_match", &self.redact_match)
             .finish()
     }
 }
@@ -234,6 +239,7 @@ impl Config {
             queue: QueueConfig::default(),
             delivery: Delivery::default(),
             redact: None,
+            redact_match: crate::redact::Match::Words,
         }
     }
 

@@ -91,13 +91,30 @@ impl AuditError {
     }
 }
 
-/// Replaces each non-empty secret in `text` by `***`.
+/// Shortest secret that is scrubbed from messages. Messages are built without secrets in the
+/// first place (no variant carries one); scrubbing is a second line against a server echoing a
+/// credential, and a short one (`x`, `neo4j`) would only mangle honest text (`/tx/commit`, a
+/// database called `neo4j`).
+pub(crate) const MIN_SCRUBBED_LEN: usize = 8;
+
+/// Replaces each whole occurrence of a secret (at least [`MIN_SCRUBBED_LEN`] bytes, not part of a
+/// longer run of letters, digits, `_` or `-`) in `text` by `***`.
 pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_owned();
-    for s in secrets.iter().filter(|s| !s.is_empty()) {
-        if out.contains(*s) {
-            out = out.replace(*s, "***");
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    for s in secrets.iter().filter(|s| s.len() >= MIN_SCRUBBED_LEN) {
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(*s) {
+            let before = rest[..i].chars().next_back();
+            let after = rest[i + s.len()..].chars().next();
+            let whole = !before.is_some_and(word) && !after.is_some_and(word);
+            result.push_str(&rest[..i]);
+            result.push_str(if whole { "***" } else { s });
+            rest = &rest[i + s.len()..];
         }
+        result.push_str(rest);
+        out = result;
     }
     out
 }
@@ -105,6 +122,21 @@ pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scrubbing_never_mangles_honest_text() {
+        // A one-letter password used to turn /tx/commit into /t***/commit.
+        let e = AuditError::Network("POST http://h:7474/db/neo4j/tx/commit failed".into());
+        assert_eq!(e.reason(&["x", "neo4j"]), "network error: POST http://h:7474/db/neo4j/tx/commit failed");
+        let db = AuditError::DatabaseNotFound("neo4j".into());
+        assert_eq!(db.reason(&["neo4j"]), "database not found: neo4j");
+        // Part of a longer word is not the credential.
+        let e = AuditError::Network("id hunter22xyz".into());
+        assert_eq!(e.reason(&["hunter22"]), "network error: id hunter22xyz");
+        // A whole long credential echoed by a server is still scrubbed.
+        let e = AuditError::Network("bad token eyJhbGciOi.J9x.sig in header".into());
+        assert_eq!(e.reason(&["eyJhbGciOi.J9x.sig"]), "network error: bad token *** in header");
+    }
 
     #[test]
     fn reason_scrubs_secrets() {

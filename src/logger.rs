@@ -74,7 +74,7 @@ impl AuditLogger {
             batcher: Batcher::new(config.batch.clone()),
             stats: Stats::default(),
             closed: AtomicBool::new(false),
-            redactor: Redactor::from_config(config.redact.as_deref()),
+            redactor: Redactor::from_config(config.redact.as_deref(), config.redact_match),
             chain: Chain::new_stream(),
             config,
             transport: Transport::new(),

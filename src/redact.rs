@@ -1,9 +1,14 @@
 //! Redaction: values under sensitive keys become `"[REDACTED]"` before an event leaves the client.
 //!
-//! Keys match case-insensitively and ignoring `_` and `-` (so `apiKey`, `api_key`, `API-KEY` are
-//! one key), at any depth of objects and arrays. The whole value under a matching key is replaced,
-//! whatever its type. Redaction runs before the event is hashed, so the chain covers the redacted
-//! form, which is the only form that is ever sent or stored.
+//! A key is split into words (at `_`, `-`, `.`, spaces and camelCase humps: `newPassword` →
+//! `new password`, `x-api-key` → `x api key`, `DB_PASSWORD` → `db password`), and so is each
+//! listed name. With the default, **words** matching, a key matches when the listed name's words
+//! appear in it in a row (so `db_password`, `newPassword` and `x-api-key` are caught by
+//! `password` and `apiKey`, while `tokens_used` is not caught by `token`). With **exact**
+//! matching (`redactMatch: "exact"`, Worker `REDACT_MATCH=exact`) a key matches only when it is
+//! the listed name, ignoring case, `_` and `-`. Matching is at any depth of objects and arrays;
+//! the whole value under a matching key is replaced, whatever its type. Redaction runs before the
+//! event is hashed, so the chain covers the redacted form, the only form ever sent or stored.
 
 use serde_json::Value;
 
@@ -46,7 +51,20 @@ pub const DEFAULT_REDACT_KEYS: &[&str] = &[
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Redactor {
-    keys: Vec<String>,
+    /// Each listed name as its words.
+    keys: Vec<Vec<String>>,
+    mode: Match,
+}
+
+/// How listed names match keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Match {
+    /// The name's words appear in the key, in a row (the default).
+    #[default]
+    Words,
+    /// The key is the name, ignoring case, `_` and `-`.
+    Exact,
 }
 
 impl Default for Redactor {
@@ -55,32 +73,69 @@ impl Default for Redactor {
     }
 }
 
-/// The form keys are compared in: lower case, without `_` and `-`.
-fn normalise(key: &str) -> String {
-    key.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect()
+/// A key's words, lower case: split at non-alphanumerics and at camelCase humps (`APIKey` →
+/// `api key`, `newPassword2` → `new password2`).
+pub fn words(key: &str) -> Vec<String> {
+    let chars: Vec<char> = key.chars().collect();
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            continue;
+        }
+        if c.is_uppercase() && !cur.is_empty() {
+            let prev = chars[i - 1];
+            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
+            if prev.is_lowercase() || prev.is_numeric() || (prev.is_uppercase() && next_lower) {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
 }
 
 impl Redactor {
-    /// Redacts exactly `keys` (an empty list redacts nothing).
+    /// Redacts `keys`, matched as words (an empty list redacts nothing).
     pub fn new<'a>(keys: impl IntoIterator<Item = &'a str>) -> Self {
-        let mut keys: Vec<String> =
-            keys.into_iter().map(normalise).filter(|k| !k.is_empty()).collect();
-        keys.sort();
-        keys.dedup();
-        Redactor { keys }
+        Redactor::with_match(keys, Match::Words)
     }
 
-    /// From the configuration's `redact` option: `None` means the default list.
-    pub fn from_config(redact: Option<&[String]>) -> Self {
+    /// Redacts `keys`, matched as `mode` says.
+    pub fn with_match<'a>(keys: impl IntoIterator<Item = &'a str>, mode: Match) -> Self {
+        let mut keys: Vec<Vec<String>> = keys.into_iter().map(words).filter(|k| !k.is_empty()).collect();
+        keys.sort();
+        keys.dedup();
+        Redactor { keys, mode }
+    }
+
+    /// From the configuration's `redact` option (`None`: the default list) and `redactMatch`.
+    pub fn from_config(redact: Option<&[String]>, mode: Match) -> Self {
         match redact {
-            None => Redactor::default(),
-            Some(keys) => Redactor::new(keys.iter().map(String::as_str)),
+            None => Redactor::with_match(DEFAULT_REDACT_KEYS.iter().copied(), mode),
+            Some(keys) => Redactor::with_match(keys.iter().map(String::as_str), mode),
         }
     }
 
     /// Whether values under `key` are redacted.
     pub fn matches(&self, key: &str) -> bool {
-        !self.keys.is_empty() && self.keys.binary_search(&normalise(key)).is_ok()
+        if self.keys.is_empty() {
+            return false;
+        }
+        let kw = words(key);
+        match self.mode {
+            Match::Exact => self.keys.iter().any(|k| k.concat() == kw.concat()),
+            Match::Words => self.keys.iter().any(|k| {
+                // `APIKEY` is one word but the same key as `api_key`: compare joined forms too.
+                k.concat() == kw.concat() || (k.len() <= kw.len() && kw.windows(k.len()).any(|w| w == k.as_slice()))
+            }),
+        }
     }
 
     /// Redacts details given as JSON text (as the logger receives them from both the Rust and
@@ -143,12 +198,46 @@ mod tests {
     }
 
     #[test]
+    fn default_list_catches_keys_that_contain_its_words() {
+        let mut v = json!({
+            "newPassword": "p1", "x-api-key": "k", "db_password": "p2", "DB_PASSWORD": "p3",
+            "userAccessToken": "t", "APIKey": "k2", "APIKEY": "k3", "tokens_used": 3, "passwordless": true,
+            "keyboard": "qwerty", "doc": "d"
+        });
+        Redactor::default().apply(&mut v);
+        for k in ["newPassword", "x-api-key", "db_password", "DB_PASSWORD", "userAccessToken", "APIKey", "APIKEY"] {
+            assert_eq!(v[k], REDACTED, "{k}");
+        }
+        assert_eq!(v["tokens_used"], 3);
+        assert_eq!(v["passwordless"], true, "a word, not a substring");
+        assert_eq!(v["keyboard"], "qwerty");
+        assert_eq!(v["doc"], "d");
+    }
+
+    #[test]
+    fn exact_lists_stay_possible() {
+        let r = Redactor::from_config(Some(&["password".to_owned()]), Match::Exact);
+        let mut v = json!({"Password": "a", "newPassword": "b"});
+        r.apply(&mut v);
+        assert_eq!(v, json!({"Password": REDACTED, "newPassword": "b"}));
+    }
+
+    #[test]
+    fn words_split_like_people_write_keys() {
+        assert_eq!(words("newPassword"), ["new", "password"]);
+        assert_eq!(words("x-api-key"), ["x", "api", "key"]);
+        assert_eq!(words("APIKey"), ["api", "key"]);
+        assert_eq!(words("DB_PASSWORD"), ["db", "password"]);
+        assert_eq!(words("set-cookie"), ["set", "cookie"]);
+    }
+
+    #[test]
     fn custom_list_replaces_default_and_empty_disables() {
-        let r = Redactor::from_config(Some(&["ssnNumber".to_owned()]));
+        let r = Redactor::from_config(Some(&["ssnNumber".to_owned()]), Match::Words);
         let mut v = json!({"SSN_number": "1", "password": "p"});
         r.apply(&mut v);
         assert_eq!(v, json!({"SSN_number": REDACTED, "password": "p"}));
-        let none = Redactor::from_config(Some(&[]));
+        let none = Redactor::from_config(Some(&[]), Match::Words);
         let mut v = json!({"password": "p"});
         none.apply(&mut v);
         assert_eq!(v["password"], "p");

@@ -59,8 +59,9 @@ pub struct Settings {
     pub rate_limit_period_secs: u32,
     /// The Neo4j configuration, or why there is none (never quoting a secret).
     pub neo4j: Result<Config, String>,
-    /// `REDACT_KEYS` (comma separated; unset: the default list, empty: none): values under these
-    /// keys in `details` are stored as `"[REDACTED]"`, as the client-side logger does.
+    /// `REDACT_KEYS` (comma separated; unset: the default list, empty: none) and `REDACT_MATCH`
+    /// (`words`, the default, or `exact`): values under these keys in `details` are stored as
+    /// `"[REDACTED]"`, as the client-side logger does.
     pub redactor: Redactor,
 }
 
@@ -108,9 +109,15 @@ impl Settings {
             retry_after_secs: num("RETRY_AFTER_SECS", 5).clamp(1, 3600) as u32,
             rate_limit_period_secs: num("RATE_LIMIT_PERIOD_SECS", 60).clamp(1, 3600) as u32,
             neo4j,
-            redactor: match get("REDACT_KEYS") {
-                None => Redactor::default(),
-                Some(list) => Redactor::new(list.split(',').map(str::trim)),
+            redactor: {
+                let mode = match text("REDACT_MATCH").as_deref() {
+                    Some(m) if m.eq_ignore_ascii_case("exact") => crate::redact::Match::Exact,
+                    _ => crate::redact::Match::Words,
+                };
+                match get("REDACT_KEYS") {
+                    None => Redactor::from_config(None, mode),
+                    Some(list) => Redactor::with_match(list.split(',').map(str::trim), mode),
+                }
             },
         }
     }

@@ -60,6 +60,12 @@ export interface AuditConfig {
   /** "committed" (default): logUserAction resolves true once Neo4j committed the event;
    *  "queued": once it is stored in the durable queue (delivery continues in the background). */
   delivery?: "committed" | "queued";
+  /** Keys whose values in details become "[REDACTED]" before the event is hashed or sent.
+   *  Default: the library's list (password, secret, token, apiKey, cookie, ...); [] turns it off. */
+  redact?: string[];
+  /** "words" (default): a listed name matches keys that contain its words (password catches
+   *  newPassword, db_password; apiKey catches x-api-key); "exact": only the name itself. */
+  redactMatch?: "words" | "exact";
 }
 
 /** Delivery counters of one logger (`queued` is the current backlog; the rest are totals). */
