@@ -20,7 +20,8 @@ async fn read_trail(trail: &str) -> Vec<Value> {
          RETURN {uid: ev.UID, type: ev.eventType, category: ev.eventCategory, \
            tsType: valueType(ev.timestamp), tz: ev.timestamp.timezone, ms: ev.timestamp.epochMillis, \
            userUID: ev.userUID, userName: ev.userName, details: ev.details, keys: keys(ev), \
-           createdEqualsTs: r.created = ev.timestamp, performer: u.UID, trailUid: t.UID} \
+           createdEqualsTs: r.created = ev.timestamp, performer: u.UID, trailUid: t.UID, \
+           source: ev.source, occurredType: valueType(ev.occurredAt), occurredMs: ev.occurredAt.epochMillis} \
          ORDER BY ev.timestamp",
         json!({"trail": trail}),
     )
@@ -60,6 +61,10 @@ async fn writes_event_with_every_property_and_both_relationships() {
         let stored: Value = serde_json::from_str(r["details"].as_str().unwrap()).unwrap();
         assert_eq!(stored, details);
         assert_eq!(r["createdEqualsTs"], true);
+        // Provenance of a direct write: the client wrote it, the user acted when it was born.
+        assert_eq!(r["source"], "client");
+        assert_eq!(r["occurredType"], "ZONED DATETIME NOT NULL");
+        assert_eq!(r["occurredMs"], json!(ev.ts));
         assert_eq!(r["performer"], json!(uid));
         assert!(uuid::Uuid::parse_str(r["trailUid"].as_str().unwrap()).is_ok());
     }
