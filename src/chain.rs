@@ -384,6 +384,8 @@ mod tests {
             seq: Some(7),
             prev_hash: Some(GENESIS.into()),
             hash: None,
+            source: crate::event::Source::Client,
+            occurred_at: Some(1_600_000_000_000),
         };
         assert_eq!(
             String::from_utf8(canonical(&e)).unwrap(),

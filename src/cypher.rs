@@ -16,7 +16,9 @@ pub struct Statement {
 
 /// The write statement for any number of events (one `UNWIND`): gets or creates the trail, MERGEs
 /// each event on its UID (so a retried event is written once), links `HAS_EVENT {created}` and,
-/// when the user node exists, `PERFORMED_BY`. All of it is one transaction.
+/// when the user node exists, `PERFORMED_BY`. All of it is one transaction. Provenance is stored
+/// beside the event: `source` (`"client"` / `"worker"`) and `occurredAt` (when the user acted; an
+/// event without it, queued by an older version, gets its `timestamp`).
 ///
 /// Returns one row, `written`: the number of distinct events in the batch.
 pub fn write_events_text(labels: &Labels) -> String {
@@ -30,7 +32,8 @@ pub fn write_events_text(labels: &Labels) -> String {
          ON CREATE SET ev.eventType = e.eventType, ev.eventCategory = e.eventCategory, \
          ev.timestamp = datetime({{epochMillis: e.ts}}), ev.userUID = e.userUID, \
          ev.userName = e.userName, ev.details = e.details, \
-         ev.streamId = e.streamId, ev.seq = e.seq, ev.prevHash = e.prevHash, ev.hash = e.hash \
+         ev.streamId = e.streamId, ev.seq = e.seq, ev.prevHash = e.prevHash, ev.hash = e.hash, \
+         ev.source = e.source, ev.occurredAt = datetime({{epochMillis: coalesce(e.occurredAt, e.ts)}}) \
          MERGE (t)-[r:HAS_EVENT]->(ev) \
          ON CREATE SET r.created = ev.timestamp \
          WITH ev, e \
@@ -116,6 +119,7 @@ mod tests {
         assert!(t.contains("(t:Tr {name: $trail})"));
         assert!(t.contains("(ev:Ev {UID: e.UID})"));
         assert!(t.contains("(u:Person {UID: e.userUID})"));
+        assert!(t.contains("ev.source = e.source") && t.contains("ev.occurredAt = datetime("));
         assert!(!t.contains("AuditEvent"));
         let s = schema_statements(&labels);
         assert!(s[0].text.contains("ev_uid_unique") && s[0].text.contains("(e:Ev)"));

@@ -20,6 +20,18 @@ impl User {
 
 /// Default `eventCategory`, as in the seed.
 pub const DEFAULT_CATEGORY: &str = "USER_ACTION";
+
+/// Who wrote an event into Neo4j (the node property `source`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// A client library wrote it directly (also every event built before `source` existed, so a
+    /// queued event from an older version reads back as what it was).
+    #[default]
+    Client,
+    /// The ingest Worker wrote it on behalf of the token's user.
+    Worker,
+}
 pub use crate::rules::{MAX_NAME_LEN, MAX_USER_FIELD_LEN};
 
 /// An event ready to be written. Field names are the keys of one element of the `$events`
@@ -32,7 +44,9 @@ pub struct AuditEvent {
     pub uid: String,
     pub event_type: String,
     pub event_category: String,
-    /// Milliseconds since the Unix epoch (UTC); stored in Neo4j as a `DateTime`.
+    /// Milliseconds since the Unix epoch (UTC); stored in Neo4j as the `DateTime` `timestamp`:
+    /// when the writer (the client library, or the ingest Worker on receipt) recorded the event.
+    /// This is the time the hash chain covers.
     pub ts: i64,
     #[serde(rename = "userUID")]
     pub user_uid: Option<String>,
@@ -50,6 +64,15 @@ pub struct AuditEvent {
     pub prev_hash: Option<String>,
     #[serde(default)]
     pub hash: Option<String>,
+    /// Provenance (not part of the hash chain's canonical encoding): who wrote the event.
+    #[serde(default)]
+    pub source: Source,
+    /// When the user acted, milliseconds since the Unix epoch (stored as the `DateTime`
+    /// `occurredAt`). For a direct write it is the event's birth time (= `ts`); the Worker stores
+    /// the client's value here and its own receive time in `ts`. `None` (an event queued by an
+    /// older version) is stored as `ts`.
+    #[serde(default)]
+    pub occurred_at: Option<i64>,
 }
 
 impl AuditEvent {
@@ -98,11 +121,12 @@ impl AuditEvent {
         if let Some(d) = &details_json {
             rules::Limits { max_details_bytes, ..Default::default() }.details_size(d.len())?;
         }
+        let born = now_millis();
         Ok(AuditEvent {
             uid: uuid::Uuid::new_v4().to_string(),
             event_type: action_type.to_owned(),
             event_category: category.to_owned(),
-            ts: now_millis(),
+            ts: born,
             user_uid,
             user_name,
             details: details_json,
@@ -110,6 +134,8 @@ impl AuditEvent {
             seq: None,
             prev_hash: None,
             hash: None,
+            source: Source::Client,
+            occurred_at: Some(born),
         })
     }
 }
@@ -191,8 +217,17 @@ mod tests {
             assert!(v.get(k).is_some(), "missing {k}");
         }
         assert_eq!(v["details"], json!(r#"{"a":1}"#));
+        assert_eq!((v["source"].clone(), v["occurredAt"].clone()), (json!("client"), json!(e.ts)));
         let back: AuditEvent = serde_json::from_value(v).unwrap();
         assert_eq!(back, e);
+    }
+
+    #[test]
+    fn an_event_queued_before_provenance_still_reads() {
+        let old = json!({"UID": "u", "eventType": "X", "eventCategory": "C", "ts": 5, "userUID": null,
+            "userName": null, "details": null, "streamId": "s", "seq": 0, "prevHash": "0", "hash": "h"});
+        let e: AuditEvent = serde_json::from_value(old).unwrap();
+        assert_eq!((e.source, e.occurred_at), (Source::Client, None));
     }
 
     #[test]

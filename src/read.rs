@@ -82,7 +82,8 @@ pub struct VerifyQuery {
 
 const RETURN_EVENT: &str =
     "RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis, \
-     ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash";
+     ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, \
+     ev.source, ev.occurredAt.epochMillis";
 
 fn in_trail(labels: &Labels) -> String {
     format!("EXISTS {{ MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev) }}", labels.trail)
@@ -203,6 +204,9 @@ fn row_event(row: &[Value]) -> Result<AuditEvent, AuditError> {
         seq: row.get(8).and_then(Value::as_u64),
         prev_hash: s(9),
         hash: s(10),
+        // Provenance; events stored before it existed have neither (read as client-written).
+        source: row.get(11).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
+        occurred_at: row.get(12).and_then(Value::as_i64),
     })
 }
 

@@ -253,7 +253,7 @@ async fn events_written_by_the_ingest_handler_are_chained() {
     });
     let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
     let now = neo4j_audit::event::now_millis() / 1000;
-    let token = sign_hs256(SECRET.as_bytes(), &json!({"sub": "u-1", "exp": now + 60}));
+    let token = sign_hs256(SECRET.as_bytes(), &json!({"sub": "u-1", "aud": "neo4j-audit", "exp": now + 60}));
     let req = Request {
         method: "POST".into(),
         path: "/v1/events".into(),

@@ -68,7 +68,7 @@ async fn writes_with_the_token_user_and_logs_nothing_on_success() {
     let s = settings(&trail, &common::neo4j_password());
     let logger = AuditLogger::new(s.neo4j.clone().unwrap()).unwrap();
     let sub = common::unique("native-user");
-    let token = sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": sub, "name": "Nat", "exp": now() + 60}));
+    let token = sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": sub, "name": "Nat", "aud": "neo4j-audit", "exp": now() + 60}));
     let io = TestIo { body: r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"x":1}}]}"#.into(), log: RefCell::default() };
     let r = handle(&post(&token), &s, now(), &io, Some(&logger)).await;
     assert_eq!(r.status, 201, "{}", r.body);
@@ -88,7 +88,7 @@ async fn refused_credentials_leave_no_secret_in_the_answer_or_the_log() {
     let wrong_pw = "wrong-neo4j-password-5f3a";
     let s = settings(&trail, wrong_pw);
     let logger = AuditLogger::new(s.neo4j.clone().unwrap()).unwrap();
-    let token = sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": "u", "exp": now() + 60}));
+    let token = sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": "u", "aud": "neo4j-audit", "exp": now() + 60}));
     let io = TestIo { body: r#"{"actionType":"A"}"#.into(), log: RefCell::default() };
     let r = handle(&post(&token), &s, now(), &io, Some(&logger)).await;
     assert_eq!(r.status, 500, "{}", r.body);

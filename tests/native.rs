@@ -20,7 +20,8 @@ async fn read_trail(trail: &str) -> Vec<Value> {
          RETURN {uid: ev.UID, type: ev.eventType, category: ev.eventCategory, \
            tsType: valueType(ev.timestamp), tz: ev.timestamp.timezone, ms: ev.timestamp.epochMillis, \
            userUID: ev.userUID, userName: ev.userName, details: ev.details, keys: keys(ev), \
-           createdEqualsTs: r.created = ev.timestamp, performer: u.UID, trailUid: t.UID} \
+           createdEqualsTs: r.created = ev.timestamp, performer: u.UID, trailUid: t.UID, \
+           source: ev.source, occurredType: valueType(ev.occurredAt), occurredMs: ev.occurredAt.epochMillis} \
          ORDER BY ev.timestamp",
         json!({"trail": trail}),
     )
@@ -60,6 +61,10 @@ async fn writes_event_with_every_property_and_both_relationships() {
         let stored: Value = serde_json::from_str(r["details"].as_str().unwrap()).unwrap();
         assert_eq!(stored, details);
         assert_eq!(r["createdEqualsTs"], true);
+        // Provenance of a direct write: the client wrote it, the user acted when it was born.
+        assert_eq!(r["source"], "client");
+        assert_eq!(r["occurredType"], "ZONED DATETIME NOT NULL");
+        assert_eq!(r["occurredMs"], json!(ev.ts));
         assert_eq!(r["performer"], json!(uid));
         assert!(uuid::Uuid::parse_str(r["trailUid"].as_str().unwrap()).is_ok());
     }
@@ -109,15 +114,19 @@ async fn cypher_looking_input_is_stored_literally() {
     let logger = AuditLogger::new(cfg).unwrap();
     let evil = "X'}) MATCH (n) DETACH DELETE n RETURN 1 //";
     let user = User::new(format!("{evil}{}", unique("")), Some("\"; DROP"));
-    let details = json!({"q": "MATCH (n) DETACH DELETE n", "$events": "${trail}", "`": "`"});
+    let details = json!({"q": "MATCH (n) DETACH DELETE n", "$events": "${trail}", "`": "`", "evil": evil});
     // actionType and category are names (the rule table): Cypher-looking text there is refused.
     assert!(!logger.log_user_action(Some(&user), evil, None, None).await);
     assert!(logger.last_error().unwrap().starts_with("invalid input: actionType"), "{:?}", logger.last_error());
     assert!(!logger.log_user_action(Some(&user), "X", Some("`SECURITY`"), None).await);
-    assert!(logger.log_user_action(Some(&user), "INJECT:TEST", Some("SECURITY"), Some(&details)).await, "{:?}", logger.last_error());
+    // The Cypher-looking text travels in the trail name, the user and the details, and the names
+    // use what they may.
+    let (action, category) = ("n:DETACH.DELETE-n", "e.UID:--");
+    assert!(logger.log_user_action(Some(&user), action, Some(category), Some(&details)).await, "{:?}", logger.last_error());
     let rows = read_trail(&trail).await;
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0]["type"], "INJECT:TEST");
+    assert_eq!(rows[0]["type"], action);
+    assert_eq!(rows[0]["category"], category);
     assert_eq!(rows[0]["userUID"], json!(user.uid));
     assert_eq!(rows[0]["userName"], "\"; DROP");
     let stored: Value = serde_json::from_str(rows[0]["details"].as_str().unwrap()).unwrap();

@@ -40,6 +40,9 @@ impl BodyLimits {
 
 pub use crate::rules::MAX_NAME_LEN;
 
+/// The fields an event may have.
+pub const EVENT_KEYS: [&str; 5] = ["actionType", "category", "details", "UID", "occurredAt"];
+
 /// Keys that would name the acting user.
 pub const IDENTITY_KEYS: [&str; 7] = ["user", "userUID", "userUid", "userId", "userName", "uid", "actor"];
 
@@ -50,8 +53,12 @@ pub struct IncomingEvent {
     pub category: Option<String>,
     /// JSON text of a non-empty `details` object.
     pub details: Option<String>,
-    /// The client's own event UID (a UUID), for idempotent retries; see [`stored_uid`].
+    /// The client's own event UID (a UUID), for idempotent retries; see [`stored_uid`]. Unique
+    /// within one request.
     pub client_uid: Option<String>,
+    /// When the user acted, as the client says (ms since the epoch); checked against the
+    /// Worker's clock by [`OccurredAtWindow`].
+    pub occurred_at: Option<i64>,
 }
 
 /// Why a body was refused; maps to 400 / 403 / 413.
@@ -95,11 +102,30 @@ pub fn parse_events(text: &str, lim: &BodyLimits) -> Result<Vec<IncomingEvent>, 
             lim.max_batch
         )));
     }
-    items
+    let events = items
         .into_iter()
         .enumerate()
         .map(|(i, item)| parse_one(item, lim).map_err(|e| prefix(i, e)))
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    refuse_duplicate_uids(&events)?;
+    Ok(events)
+}
+
+/// Two events of one request with the same client `UID` would be stored as one node (MERGE on
+/// the derived UID) while the request's hash chain counts both: a chain with a hole and an
+/// `accepted` count that overstates what was stored. Such a request is refused whole (400).
+fn refuse_duplicate_uids(events: &[IncomingEvent]) -> Result<(), BodyError> {
+    let mut first_at = std::collections::HashMap::with_capacity(events.len());
+    for (i, ev) in events.iter().enumerate() {
+        if let Some(uid) = ev.client_uid.as_deref() {
+            if let Some(j) = first_at.insert(uid, i) {
+                return Err(BodyError::Invalid(format!(
+                    "events[{i}]: UID repeats the UID of events[{j}]; each event of a request needs its own UID"
+                )));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn prefix(i: usize, e: BodyError) -> BodyError {
@@ -129,7 +155,7 @@ fn parse_one(item: Value, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> 
     if let Some(k) = m.keys().find(|k| IDENTITY_KEYS.contains(&k.as_str())) {
         return Err(unknown_or_identity(k, "the event"));
     }
-    if let Some(k) = m.keys().find(|k| !["actionType", "category", "details", "UID"].contains(&k.as_str())) {
+    if let Some(k) = m.keys().find(|k| !EVENT_KEYS.contains(&k.as_str())) {
         return Err(unknown_or_identity(k, "the event"));
     }
     let action_type = match m.get("actionType") {
@@ -149,7 +175,63 @@ fn parse_one(item: Value, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> 
         }
         Some(_) => return Err(BodyError::Invalid("UID must be a hyphenated UUID".into())),
     };
-    Ok(IncomingEvent { action_type, category, details, client_uid })
+    let occurred_at = match m.get("occurredAt") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) if n.as_i64().is_some_and(|t| t >= 0) => n.as_i64(),
+        Some(_) => {
+            return Err(BodyError::Invalid(
+                "occurredAt must be a non-negative integer (milliseconds since the Unix epoch)".into(),
+            ))
+        }
+    };
+    Ok(IncomingEvent { action_type, category, details, client_uid, occurred_at })
+}
+
+/// How far a client's `occurredAt` may be from the Worker's clock: at most `max_skew_ms` in the
+/// future (clock skew) and at most `max_age_ms` in the past (how long a client may have queued
+/// the event; the client's durable queue keeps events for up to 7 days).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OccurredAtWindow {
+    pub max_skew_ms: i64,
+    pub max_age_ms: i64,
+}
+
+/// Default `OCCURRED_AT_MAX_SKEW_SECS`: 5 minutes.
+pub const DEFAULT_OCCURRED_AT_MAX_SKEW_SECS: u64 = 300;
+/// Default `OCCURRED_AT_MAX_AGE_SECS`: 8 days (the client queue's 7 days plus a day of margin).
+pub const DEFAULT_OCCURRED_AT_MAX_AGE_SECS: u64 = 8 * 24 * 3600;
+
+impl Default for OccurredAtWindow {
+    fn default() -> Self {
+        OccurredAtWindow {
+            max_skew_ms: DEFAULT_OCCURRED_AT_MAX_SKEW_SECS as i64 * 1000,
+            max_age_ms: DEFAULT_OCCURRED_AT_MAX_AGE_SECS as i64 * 1000,
+        }
+    }
+}
+
+impl OccurredAtWindow {
+    /// `Ok` when `occurred_at` lies in `[now - max_age, now + max_skew]`; else why not (400).
+    ///
+    /// ```
+    /// use neo4j_audit::ingest::body::OccurredAtWindow;
+    /// let w = OccurredAtWindow { max_skew_ms: 1_000, max_age_ms: 10_000 };
+    /// assert!(w.check(50_000, 50_500).is_ok());
+    /// assert!(w.check(50_000, 51_001).is_err()); // too far ahead
+    /// assert!(w.check(50_000, 39_999).is_err()); // too old
+    /// ```
+    pub fn check(&self, now_ms: i64, occurred_at: i64) -> Result<(), String> {
+        if occurred_at > now_ms.saturating_add(self.max_skew_ms) {
+            return Err(format!(
+                "occurredAt is more than {} s ahead of the server clock",
+                self.max_skew_ms / 1000
+            ));
+        }
+        if occurred_at < now_ms.saturating_sub(self.max_age_ms) {
+            return Err(format!("occurredAt is more than {} s in the past", self.max_age_ms / 1000));
+        }
+        Ok(())
+    }
 }
 
 /// The UID stored for a client-supplied event UID: a UUID (version 8) derived from the token
@@ -202,7 +284,7 @@ mod tests {
     #[test]
     fn single_and_batch() {
         let one = parse_events(r#"{"actionType":"A","category":"C.1","details":{}}"#, &lim()).unwrap();
-        assert_eq!(one, vec![IncomingEvent { action_type: "A".into(), category: Some("C.1".into()), details: None, client_uid: None }]);
+        assert_eq!(one, vec![IncomingEvent { action_type: "A".into(), category: Some("C.1".into()), details: None, client_uid: None, occurred_at: None }]);
         let many = parse_events(r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"k":[1]}}]}"#, &lim()).unwrap();
         assert_eq!(many.len(), 2);
         assert_eq!(many[1].details.as_deref(), Some(r#"{"k":[1]}"#));
@@ -216,6 +298,8 @@ mod tests {
             r#"{"actionType":"A","details":[1]}"#, r#"{"actionType":"A","extra":1}"#,
             r#"{"events":[{"actionType":"A"}],"trail":"x"}"#, r#"{"actionType":"A","UID":"x"}"#,
             r#"{"actionType":"A","UID":"0b5e7f335c1e4f0a9a0e3c0e8d1b2a11"}"#,
+            r#"{"actionType":"A","occurredAt":"2026-01-01"}"#, r#"{"actionType":"A","occurredAt":1.5}"#,
+            r#"{"actionType":"A","occurredAt":-1}"#,
         ] {
             assert!(matches!(parse_events(b, &lim()), Err(BodyError::Invalid(_))), "{b}");
         }
@@ -223,6 +307,33 @@ mod tests {
         assert!(matches!(parse_events(&long, &lim()), Err(BodyError::Invalid(_))));
         let deep = r#"{"actionType":"A","details":{"a":{"b":{"c":{}}}}}"#;
         assert!(matches!(parse_events(deep, &lim()), Err(BodyError::Invalid(m)) if m.contains("deep")));
+    }
+
+    #[test]
+    fn duplicate_uids_in_one_request_are_400_naming_the_index() {
+        let u = "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11";
+        let v = "1b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11";
+        let dup = format!(r#"{{"events":[{{"actionType":"A","UID":"{u}"}},{{"actionType":"B","UID":"{v}"}},{{"actionType":"C","UID":"{}"}}]}}"#, u.to_uppercase());
+        match parse_events(&dup, &lim()) {
+            Err(BodyError::Invalid(m)) => assert!(m.contains("events[2]") && m.contains("events[0]"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        let distinct = format!(r#"{{"events":[{{"actionType":"A","UID":"{u}"}},{{"actionType":"B","UID":"{v}"}},{{"actionType":"C"}},{{"actionType":"D"}}]}}"#);
+        let lim4 = BodyLimits { max_batch: 4, ..lim() };
+        assert_eq!(parse_events(&distinct, &lim4).unwrap().len(), 4, "events without a UID never clash");
+    }
+
+    #[test]
+    fn occurred_at_is_read_and_windowed() {
+        let ev = parse_events(r#"{"actionType":"A","occurredAt":1700000000000}"#, &lim()).unwrap();
+        assert_eq!(ev[0].occurred_at, Some(1_700_000_000_000));
+        let w = OccurredAtWindow::default();
+        let now = 1_700_000_000_000;
+        assert!(w.check(now, now).is_ok());
+        assert!(w.check(now, now + 300_000).is_ok());
+        assert!(w.check(now, now + 300_001).is_err());
+        assert!(w.check(now, now - 8 * 24 * 3600 * 1000).is_ok());
+        assert!(w.check(now, now - 8 * 24 * 3600 * 1000 - 1).is_err());
     }
 
     #[test]

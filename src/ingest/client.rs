@@ -3,8 +3,10 @@
 //! It is the "write one batch" step only, so batching, retries (the Worker's 503 and 429 carry
 //! `Retry-After`) and the durable queue of the logger apply unchanged.
 //!
-//! What is sent per event: `actionType`, `category`, `details` and `UID` (the Worker derives the
-//! stored UID from it and the token's subject, so a retried batch is written once). The user given
+//! What is sent per event: `actionType`, `category`, `details`, `UID` (the Worker derives the
+//! stored UID from it and the token's subject, so a retried batch is written once) and
+//! `occurredAt` (the event's birth time, ms since the epoch: when the user acted, however long the
+//! event then waited in a queue; the Worker stores it beside its own receive time). The user given
 //! to `logUserAction` is not sent: the Worker takes the acting user from the token, and refuses a
 //! body that names one.
 //!
@@ -34,7 +36,12 @@ pub fn request_body(events: &[AuditEvent]) -> Value {
     let items: Vec<Value> = events
         .iter()
         .map(|e| {
-            let mut o = json!({ "UID": e.uid, "actionType": e.event_type, "category": e.event_category });
+            let mut o = json!({
+                "UID": e.uid,
+                "actionType": e.event_type,
+                "category": e.event_category,
+                "occurredAt": e.occurred_at.unwrap_or(e.ts),
+            });
             if let Some(d) = e.details.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()) {
                 o["details"] = d;
             }
@@ -148,7 +155,15 @@ mod tests {
         let u = crate::User::new("someone", Some("Some One"));
         let e = AuditEvent::from_parts(Some(&u), "A", Some("C"), None, 10).unwrap();
         let b = request_body(&[e.clone()]);
-        assert_eq!(b, json!({"events": [{"UID": e.uid, "actionType": "A", "category": "C"}]}));
+        assert_eq!(b, json!({"events": [{"UID": e.uid, "actionType": "A", "category": "C", "occurredAt": e.ts}]}));
+    }
+
+    #[test]
+    fn occurred_at_is_the_birth_time_even_for_an_old_queued_event() {
+        let mut e = AuditEvent::from_parts(None, "A", None, None, 10).unwrap();
+        e.ts = 1_700_000_000_000;
+        e.occurred_at = None; // queued by a version without occurredAt
+        assert_eq!(request_body(&[e])["events"][0]["occurredAt"], 1_700_000_000_000i64);
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! CORS decisions from an exact-match allow-list (`ALLOWED_ORIGINS`, comma separated). An origin
-//! that is not on the list gets no CORS header at all.
+//! that is not on the list gets no CORS header at all. Two values are never origins to trust, even
+//! when listed: `*` (no wildcard: an audit endpoint names its callers) and `null` (the opaque
+//! origin of sandboxed iframes, `data:` and `file:` pages and some redirects — any page can
+//! produce it).
 //!
 //! ```
 //! use neo4j_audit::ingest::cors::Cors;
@@ -23,19 +26,19 @@ pub struct Cors {
 }
 
 impl Cors {
-    /// Parses a comma-separated list; entries are trimmed and lose a trailing `/`. `*` is not
-    /// supported on purpose (an audit endpoint should name its callers).
+    /// Parses a comma-separated list; entries are trimmed and lose a trailing `/`. `*` and
+    /// `null` are dropped (see the module documentation).
     pub fn parse(list: &str) -> Self {
         let origins = list
             .split(',')
             .map(|o| o.trim().trim_end_matches('/').to_owned())
-            .filter(|o| !o.is_empty() && o != "*")
+            .filter(|o| !o.is_empty() && !never_allowed(o))
             .collect();
         Cors { origins }
     }
 
     pub fn allows(&self, origin: &str) -> bool {
-        self.origins.iter().any(|o| o == origin)
+        !never_allowed(origin) && self.origins.iter().any(|o| o == origin)
     }
 
     /// Headers for an actual (non-preflight) response.
@@ -83,6 +86,11 @@ impl Cors {
     }
 }
 
+/// `*` and `null` (any case): values an allow-list must never match.
+fn never_allowed(origin: &str) -> bool {
+    origin == "*" || origin.eq_ignore_ascii_case("null")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +113,14 @@ mod tests {
         assert!(!c.allows("*"));
         assert!(!c.allows("https://x.example"));
         assert!(Cors::parse("").headers(Some("https://a.example")).is_empty());
+    }
+
+    #[test]
+    fn the_null_origin_is_never_allowed() {
+        let c = Cors::parse("null, NULL ,https://a.example");
+        assert!(!c.allows("null") && !c.allows("NULL"));
+        assert!(c.headers(Some("null")).is_empty());
+        assert!(c.preflight("null", Some("POST"), None).is_none());
+        assert_eq!(c, Cors::parse("https://a.example"));
     }
 }

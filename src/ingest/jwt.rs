@@ -1,14 +1,20 @@
-//! JWT (JWS compact, HS256 only) verification: signature in constant time, then `exp`, `nbf` and
-//! the optional `aud` / `iss`, with a configurable clock skew. The verified `sub` is the acting
-//! user's uid and `name` its display name.
+//! JWT (JWS compact, HS256 only) verification, secure by default: the header's `typ`, when
+//! present, must say JWT; the signature is checked in constant time; then `exp` (required),
+//! `nbf`, `aud` (required: [`DEFAULT_AUDIENCE`] unless configured otherwise or explicitly turned
+//! off), the optional `iss`, and a cap on the token's lifetime ([`DEFAULT_MAX_LIFETIME_SECS`]),
+//! with a configurable clock skew. The verified `sub` is the acting user's uid and `name` its
+//! display name.
 //!
 //! ```
 //! use neo4j_audit::ingest::jwt::{sign_hs256, verify, JwtError, JwtRules};
 //! let rules = JwtRules::new(b"0123456789abcdef0123456789abcdef".to_vec());
-//! let token = sign_hs256(&rules.secret, &serde_json::json!({"sub": "u1", "name": "Ann", "exp": 2_000}));
+//! let claims = serde_json::json!({"sub": "u1", "name": "Ann", "aud": "neo4j-audit", "exp": 2_000});
+//! let token = sign_hs256(&rules.secret, &claims);
 //! let who = verify(&token, &rules, 1_000).unwrap();
 //! assert_eq!((who.sub.as_str(), who.name.as_deref()), ("u1", Some("Ann")));
 //! assert_eq!(verify(&token, &rules, 3_000).unwrap_err(), JwtError::Expired);
+//! let no_aud = sign_hs256(&rules.secret, &serde_json::json!({"sub": "u1", "exp": 2_000}));
+//! assert_eq!(verify(&no_aud, &rules, 1_000).unwrap_err(), JwtError::WrongAudience);
 //! ```
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -23,17 +29,27 @@ type HmacSha256 = Hmac<Sha256>;
 pub const MAX_TOKEN_LEN: usize = 8192;
 /// Longest `sub` / `name` accepted, in bytes.
 pub const MAX_CLAIM_LEN: usize = 1024;
+/// The audience a token must name when `JWT_AUDIENCE` is not set.
+pub const DEFAULT_AUDIENCE: &str = "neo4j-audit";
+/// Longest accepted token lifetime (`JWT_MAX_LIFETIME_SECS`), in seconds: one day.
+pub const DEFAULT_MAX_LIFETIME_SECS: i64 = 86_400;
+/// Header `typ` values accepted (compared case-insensitively); a header without `typ` is fine.
+pub const ACCEPTED_TYPES: [&str; 4] = ["JWT", "application/jwt", "at+jwt", "application/at+jwt"];
 
 /// What a token must satisfy.
 #[derive(Clone)]
 pub struct JwtRules {
     pub secret: Vec<u8>,
-    /// When set, `aud` (a string or an array of strings) must contain it.
+    /// When set, `aud` (a string or an array of strings) must contain it. `None` only by an
+    /// explicit opt-out (`JWT_AUDIENCE_CHECK=off`).
     pub audience: Option<String>,
     /// When set, `iss` must equal it.
     pub issuer: Option<String>,
-    /// Tolerated clock difference, in seconds, for `exp` and `nbf`.
+    /// Tolerated clock difference, in seconds, for `exp`, `nbf` and the lifetime cap.
     pub leeway_secs: i64,
+    /// Longest lifetime, in seconds: `exp - iat` (when `iat` is present) and `exp - now` (beyond
+    /// the leeway) must not exceed it, so a leaked token is useful for a bounded time only.
+    pub max_lifetime_secs: i64,
 }
 
 impl std::fmt::Debug for JwtRules {
@@ -43,15 +59,42 @@ impl std::fmt::Debug for JwtRules {
             .field("audience", &self.audience)
             .field("issuer", &self.issuer)
             .field("leeway_secs", &self.leeway_secs)
+            .field("max_lifetime_secs", &self.max_lifetime_secs)
             .finish()
     }
 }
 
 impl JwtRules {
-    /// Rules with no audience or issuer check and a 60 s leeway.
+    /// The secure defaults: audience [`DEFAULT_AUDIENCE`] required, no issuer check, a 60 s
+    /// leeway and a lifetime of at most [`DEFAULT_MAX_LIFETIME_SECS`].
     pub fn new(secret: Vec<u8>) -> Self {
-        JwtRules { secret, audience: None, issuer: None, leeway_secs: 60 }
+        JwtRules {
+            secret,
+            audience: Some(DEFAULT_AUDIENCE.to_owned()),
+            issuer: None,
+            leeway_secs: 60,
+            max_lifetime_secs: DEFAULT_MAX_LIFETIME_SECS,
+        }
     }
+}
+
+/// The token of an `Authorization` header value using the `Bearer` scheme, whose name is
+/// case-insensitive (RFC 6750 §2.1, RFC 9110 §11.1); `None` for another scheme or no token.
+///
+/// ```
+/// use neo4j_audit::ingest::jwt::bearer_token;
+/// assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+/// assert_eq!(bearer_token("bearer  abc "), Some("abc"));
+/// assert_eq!(bearer_token("Basic abc"), None);
+/// assert_eq!(bearer_token("Bearer "), None);
+/// ```
+pub fn bearer_token(header: &str) -> Option<&str> {
+    let (scheme, rest) = header.trim_start().split_once([' ', '\t'])?;
+    if !scheme.eq_ignore_ascii_case("Bearer") {
+        return None;
+    }
+    let token = rest.trim();
+    (!token.is_empty()).then_some(token)
 }
 
 /// The verified identity.
@@ -76,12 +119,16 @@ pub enum JwtError {
     NotYetValid,
     #[error("token has no numeric exp claim")]
     MissingExp,
-    #[error("token audience does not match")]
+    #[error("token audience is missing or does not match")]
     WrongAudience,
     #[error("token issuer does not match")]
     WrongIssuer,
     #[error("token has no usable sub claim")]
     BadSubject,
+    #[error("token lifetime is longer than the allowed maximum")]
+    TooLongLived,
+    #[error("token type (typ) is not JWT")]
+    WrongType,
 }
 
 /// Verifies `token` at `now_secs` (Unix seconds).
@@ -103,6 +150,7 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
     if header.get("crit").is_some() {
         return Err(JwtError::Malformed);
     }
+    check_type(header.get("typ"))?;
     let sig = URL_SAFE_NO_PAD.decode(s64).map_err(|_| JwtError::Malformed)?;
     let mut mac = HmacSha256::new_from_slice(&rules.secret).map_err(|_| JwtError::BadSignature)?;
     mac.update(h64.as_bytes());
@@ -124,6 +172,7 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
             return Err(JwtError::NotYetValid);
         }
     }
+    check_lifetime(&claims, exp, now, rules)?;
     if let Some(want) = &rules.audience {
         let ok = match claims.get("aud") {
             Some(Value::String(a)) => a == want,
@@ -151,6 +200,32 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
     Ok(Identity { sub: sub.to_owned(), name })
 }
 
+/// The header's `typ`, when present, must name a JWT (RFC 7519 §5.1, RFC 9068 §2.1), so that
+/// another kind of signed object made with the same key is not taken for a token.
+fn check_type(typ: Option<&Value>) -> Result<(), JwtError> {
+    match typ {
+        None => Ok(()),
+        Some(Value::String(t)) if ACCEPTED_TYPES.iter().any(|a| a.eq_ignore_ascii_case(t)) => Ok(()),
+        Some(_) => Err(JwtError::WrongType),
+    }
+}
+
+/// `exp - iat` (when `iat` is present) and `exp - now` (beyond the leeway) must not exceed
+/// `rules.max_lifetime_secs`.
+fn check_lifetime(claims: &Value, exp: f64, now: f64, rules: &JwtRules) -> Result<(), JwtError> {
+    let max = rules.max_lifetime_secs.max(0) as f64;
+    if let Some(iat) = claims.get("iat") {
+        let iat = iat.as_f64().ok_or(JwtError::Malformed)?;
+        if exp - iat > max {
+            return Err(JwtError::TooLongLived);
+        }
+    }
+    if exp - now > max + rules.leeway_secs.max(0) as f64 {
+        return Err(JwtError::TooLongLived);
+    }
+    Ok(())
+}
+
 fn decode_json(part: &str) -> Result<Value, JwtError> {
     let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| JwtError::Malformed)?;
     match serde_json::from_slice(&bytes) {
@@ -176,8 +251,18 @@ mod tests {
 
     const KEY: &[u8] = b"test-secret-test-secret-test-secret!";
 
+    /// The default rules, minus the audience check (tested on its own below).
     fn rules() -> JwtRules {
-        JwtRules::new(KEY.to_vec())
+        JwtRules { audience: None, ..JwtRules::new(KEY.to_vec()) }
+    }
+
+    /// A token with a hand-made header.
+    fn with_header(header: &Value, claims: &Value) -> String {
+        let h = URL_SAFE_NO_PAD.encode(header.to_string());
+        let p = URL_SAFE_NO_PAD.encode(claims.to_string());
+        let mut mac = HmacSha256::new_from_slice(KEY).unwrap();
+        mac.update(format!("{h}.{p}").as_bytes());
+        format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
     }
 
     #[test]
@@ -201,10 +286,10 @@ mod tests {
 
     #[test]
     fn refuses_other_keys_and_tampering() {
-        let t = sign_hs256(b"another-key-another-key-another-k", &json!({"sub": "u", "exp": 9e9}));
+        let t = sign_hs256(b"another-key-another-key-another-k", &json!({"sub": "u", "exp": 100}));
         assert_eq!(verify(&t, &rules(), 0).unwrap_err(), JwtError::BadSignature);
-        let good = sign_hs256(KEY, &json!({"sub": "u", "exp": 9e9}));
-        let forged_payload = URL_SAFE_NO_PAD.encode(json!({"sub": "admin", "exp": 9e9}).to_string());
+        let good = sign_hs256(KEY, &json!({"sub": "u", "exp": 100}));
+        let forged_payload = URL_SAFE_NO_PAD.encode(json!({"sub": "admin", "exp": 100}).to_string());
         let parts: Vec<&str> = good.split('.').collect();
         let forged = format!("{}.{}.{}", parts[0], forged_payload, parts[2]);
         assert_eq!(verify(&forged, &rules(), 0).unwrap_err(), JwtError::BadSignature);
@@ -229,13 +314,63 @@ mod tests {
         let mut r = rules();
         r.audience = Some("audit".into());
         r.issuer = Some("https://idp".into());
-        let ok = sign_hs256(KEY, &json!({"sub": "u", "exp": 9e9, "aud": ["x", "audit"], "iss": "https://idp"}));
+        let ok = sign_hs256(KEY, &json!({"sub": "u", "exp": 100, "aud": ["x", "audit"], "iss": "https://idp"}));
         assert!(verify(&ok, &r, 0).is_ok());
-        let aud = sign_hs256(KEY, &json!({"sub": "u", "exp": 9e9, "aud": "other", "iss": "https://idp"}));
+        let aud = sign_hs256(KEY, &json!({"sub": "u", "exp": 100, "aud": "other", "iss": "https://idp"}));
         assert_eq!(verify(&aud, &r, 0).unwrap_err(), JwtError::WrongAudience);
-        let iss = sign_hs256(KEY, &json!({"sub": "u", "exp": 9e9, "aud": "audit", "iss": "evil"}));
+        let iss = sign_hs256(KEY, &json!({"sub": "u", "exp": 100, "aud": "audit", "iss": "evil"}));
         assert_eq!(verify(&iss, &r, 0).unwrap_err(), JwtError::WrongIssuer);
-        let sub = sign_hs256(KEY, &json!({"sub": " ", "exp": 9e9}));
+        let sub = sign_hs256(KEY, &json!({"sub": " ", "exp": 100}));
         assert_eq!(verify(&sub, &rules(), 0).unwrap_err(), JwtError::BadSubject);
+    }
+
+    #[test]
+    fn audience_is_required_by_default() {
+        let d = JwtRules::new(KEY.to_vec());
+        assert_eq!(d.audience.as_deref(), Some(DEFAULT_AUDIENCE));
+        let none = sign_hs256(KEY, &json!({"sub": "u", "exp": 100}));
+        assert_eq!(verify(&none, &d, 0).unwrap_err(), JwtError::WrongAudience);
+        let other = sign_hs256(KEY, &json!({"sub": "u", "exp": 100, "aud": "someone-else"}));
+        assert_eq!(verify(&other, &d, 0).unwrap_err(), JwtError::WrongAudience);
+        let ours = sign_hs256(KEY, &json!({"sub": "u", "exp": 100, "aud": [DEFAULT_AUDIENCE]}));
+        assert!(verify(&ours, &d, 0).is_ok());
+        // Only the explicit opt-out (audience None) lets a token without aud through.
+        assert!(verify(&none, &rules(), 0).is_ok());
+    }
+
+    #[test]
+    fn lifetime_is_capped() {
+        let mut r = rules();
+        r.max_lifetime_secs = 3600;
+        r.leeway_secs = 60;
+        let now = 1_000_000;
+        let long_iat = sign_hs256(KEY, &json!({"sub": "u", "iat": now, "exp": now + 3601}));
+        assert_eq!(verify(&long_iat, &r, now).unwrap_err(), JwtError::TooLongLived);
+        let ok_iat = sign_hs256(KEY, &json!({"sub": "u", "iat": now - 10, "exp": now + 3590}));
+        assert!(verify(&ok_iat, &r, now).is_ok());
+        // Without iat, exp may be at most max + leeway ahead of now.
+        let far = sign_hs256(KEY, &json!({"sub": "u", "exp": now + 3661}));
+        assert_eq!(verify(&far, &r, now).unwrap_err(), JwtError::TooLongLived);
+        let near = sign_hs256(KEY, &json!({"sub": "u", "exp": now + 3660}));
+        assert!(verify(&near, &r, now).is_ok());
+        // A lying iat does not help: exp - now still counts.
+        let lying = sign_hs256(KEY, &json!({"sub": "u", "iat": now + 86_000, "exp": now + 86_400}));
+        assert_eq!(verify(&lying, &r, now).unwrap_err(), JwtError::TooLongLived);
+        let bad_iat = sign_hs256(KEY, &json!({"sub": "u", "iat": "yesterday", "exp": now + 10}));
+        assert_eq!(verify(&bad_iat, &r, now).unwrap_err(), JwtError::Malformed);
+        assert_eq!(JwtRules::new(KEY.to_vec()).max_lifetime_secs, DEFAULT_MAX_LIFETIME_SECS);
+    }
+
+    #[test]
+    fn header_type_must_name_a_jwt() {
+        let c = json!({"sub": "u", "exp": 100});
+        for ok in [json!({"alg": "HS256"}), json!({"alg": "HS256", "typ": "JWT"}), json!({"alg": "HS256", "typ": "jwt"}),
+            json!({"alg": "HS256", "typ": "at+JWT"}), json!({"alg": "HS256", "typ": "application/at+jwt"})] {
+            assert!(verify(&with_header(&ok, &c), &rules(), 0).is_ok(), "{ok}");
+        }
+        for bad in [json!({"alg": "HS256", "typ": "JWS"}), json!({"alg": "HS256", "typ": "dpop+jwt"}),
+            json!({"alg": "HS256", "typ": ""}), json!({"alg": "HS256", "typ": 1})] {
+            assert_eq!(verify(&with_header(&bad, &c), &rules(), 0).unwrap_err(), JwtError::WrongType, "{bad}");
+        }
     }
 }

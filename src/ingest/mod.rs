@@ -6,9 +6,11 @@
 //! and headers, and reaches the outside world only through [`Io`] (body, rate limiter, log) and
 //! [`Store`] (Neo4j). `crate::wasm::worker` adapts it to workerd's `Request`/`Response`.
 //!
-//! Status codes: 201 written; 200 health; 204 preflight; 400 bad JSON/shape; 401 missing or bad
-//! token; 403 disallowed origin or a body naming a user; 404; 405; 413 body, batch or details too
-//! large; 415 not JSON; 429 rate limited; 503 + `Retry-After` Neo4j unreachable; 500 misconfigured.
+//! Status codes: 201 written; 200 health; 204 preflight; 400 bad JSON/shape, a repeated `UID` or
+//! an `occurredAt` outside the window; 401 missing or bad token; 403 disallowed origin, a body
+//! naming a user or a category outside `ALLOWED_CATEGORIES`; 404; 405; 413 body, batch or details
+//! too large; 415 not JSON; 429 rate limited; 503 + `Retry-After` Neo4j or the rate limiter
+//! unavailable; 500 misconfigured or the store refused.
 //! Every error body is `{"error": code, "message": text}` and never holds a secret.
 //!
 //! ```
@@ -37,12 +39,15 @@ use crate::event::{AuditEvent, User};
 use crate::redact::Redactor;
 use crate::AuditLogger;
 
-use body::{BodyError, BodyLimits};
+use crate::event::Source;
+use body::{BodyError, BodyLimits, OccurredAtWindow};
 use cors::Cors;
 use jwt::JwtRules;
 
 /// Shortest accepted `AUDIT_JWT_SECRET`, in bytes (HS256 wants a key of at least 256 bits).
 pub const MIN_SECRET_LEN: usize = 32;
+/// Bounds on `JWT_MAX_LIFETIME_SECS`: one minute to 30 days.
+pub const LIFETIME_BOUNDS_SECS: (u64, u64) = (60, 30 * 86_400);
 
 /// The Worker's settings, read once per request from its environment (vars and secrets).
 #[derive(Debug, Clone)]
@@ -63,21 +68,39 @@ pub struct Settings {
     /// (`words`, the default, or `exact`): values under these keys in `details` are stored as
     /// `"[REDACTED]"`, as the client-side logger does.
     pub redactor: Redactor,
+    /// `OCCURRED_AT_MAX_SKEW_SECS` (default 300) and `OCCURRED_AT_MAX_AGE_SECS` (default 8 days):
+    /// the accepted range of a client's `occurredAt` around the Worker's clock.
+    pub occurred_at: OccurredAtWindow,
+    /// `ALLOWED_CATEGORIES` (comma separated): when set, the only categories accepted (403
+    /// otherwise); the default `USER_ACTION` must be listed to be accepted too.
+    pub allowed_categories: Option<Vec<String>>,
 }
 
 impl Settings {
-    /// Reads `AUDIT_JWT_SECRET`, `JWT_AUDIENCE`, `JWT_ISSUER`, `JWT_CLOCK_SKEW_SECS`,
-    /// `ALLOWED_ORIGINS`, `MAX_BODY_BYTES`, `MAX_BATCH`, `MAX_DETAILS_BYTES`, `MAX_DETAILS_DEPTH`,
-    /// `RETRY_AFTER_SECS`, `RATE_LIMIT_PERIOD_SECS`, `NEO4J_URL`, `NEO4J_USER`, `NEO4J_PASSWORD`,
-    /// `NEO4J_DATABASE`, `NEO4J_TIMEOUT_MS`, `AUDIT_TRAIL`, `REDACT_KEYS`.
+    /// Reads `AUDIT_JWT_SECRET`, `JWT_AUDIENCE`, `JWT_AUDIENCE_CHECK`, `JWT_ISSUER`,
+    /// `JWT_CLOCK_SKEW_SECS`, `JWT_MAX_LIFETIME_SECS`, `ALLOWED_ORIGINS`, `ALLOWED_CATEGORIES`,
+    /// `MAX_BODY_BYTES`, `MAX_BATCH`, `MAX_DETAILS_BYTES`, `MAX_DETAILS_DEPTH`,
+    /// `OCCURRED_AT_MAX_SKEW_SECS`, `OCCURRED_AT_MAX_AGE_SECS`, `RETRY_AFTER_SECS`,
+    /// `RATE_LIMIT_PERIOD_SECS`, `NEO4J_URL`, `NEO4J_USER`, `NEO4J_PASSWORD`, `NEO4J_DATABASE`,
+    /// `NEO4J_TIMEOUT_MS`, `AUDIT_TRAIL`, `REDACT_KEYS`.
+    ///
+    /// Tokens are checked securely by default: `aud` must name `JWT_AUDIENCE` (default
+    /// [`jwt::DEFAULT_AUDIENCE`]) unless `JWT_AUDIENCE_CHECK` is exactly `off` (any case; any
+    /// other value keeps the check), and a token may live at most `JWT_MAX_LIFETIME_SECS`
+    /// (default one day, bounded by [`LIFETIME_BOUNDS_SECS`]).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Settings {
         let text = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let num = |k: &str, d: u64| text(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(d);
+        let audience_check_off = text("JWT_AUDIENCE_CHECK").is_some_and(|v| v.eq_ignore_ascii_case("off"));
+        let (min_life, max_life) = LIFETIME_BOUNDS_SECS;
         let jwt = get("AUDIT_JWT_SECRET").filter(|s| s.len() >= MIN_SECRET_LEN).map(|s| JwtRules {
             secret: s.into_bytes(),
-            audience: text("JWT_AUDIENCE"),
+            audience: (!audience_check_off)
+                .then(|| text("JWT_AUDIENCE").unwrap_or_else(|| jwt::DEFAULT_AUDIENCE.to_owned())),
             issuer: text("JWT_ISSUER"),
             leeway_secs: num("JWT_CLOCK_SKEW_SECS", 60).min(3600) as i64,
+            max_lifetime_secs: num("JWT_MAX_LIFETIME_SECS", jwt::DEFAULT_MAX_LIFETIME_SECS as u64)
+                .clamp(min_life, max_life) as i64,
         });
         let d = BodyLimits::default();
         let limits = BodyLimits {
@@ -119,7 +142,23 @@ impl Settings {
                     Some(list) => Redactor::with_match(list.split(',').map(str::trim), mode),
                 }
             },
+            occurred_at: OccurredAtWindow {
+                max_skew_ms: num("OCCURRED_AT_MAX_SKEW_SECS", body::DEFAULT_OCCURRED_AT_MAX_SKEW_SECS)
+                    .min(365 * 86_400) as i64
+                    * 1000,
+                max_age_ms: num("OCCURRED_AT_MAX_AGE_SECS", body::DEFAULT_OCCURRED_AT_MAX_AGE_SECS)
+                    .min(10 * 365 * 86_400) as i64
+                    * 1000,
+            },
+            allowed_categories: text("ALLOWED_CATEGORIES").map(|list| {
+                list.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect()
+            }),
         }
+    }
+
+    /// Whether `category` may be written (always, without `ALLOWED_CATEGORIES`).
+    pub fn category_allowed(&self, category: &str) -> bool {
+        self.allowed_categories.as_ref().is_none_or(|list| list.iter().any(|c| c == category))
     }
 }
 
@@ -202,15 +241,21 @@ pub trait Io {
 
 /// Where events go.
 pub trait Store {
-    /// Writes all events in one transaction, or none.
-    async fn write(&self, events: &[AuditEvent]) -> Result<(), AuditError>;
+    /// Writes all events in one transaction, or none; `Ok(n)`: the number of events the store
+    /// reports as stored by this write.
+    async fn write(&self, events: &[AuditEvent]) -> Result<usize, AuditError>;
     /// A round trip to the database.
     async fn ping(&self) -> Result<(), AuditError>;
 }
 
 impl Store for AuditLogger {
-    async fn write(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
-        AuditLogger::write(self, events).await
+    /// [`AuditLogger::write`] fails unless Neo4j's `written` count (the statement's
+    /// `count(DISTINCT ev)`) equals the number of distinct UIDs sent, so on success that number is
+    /// what Neo4j reported stored.
+    async fn write(&self, events: &[AuditEvent]) -> Result<usize, AuditError> {
+        AuditLogger::write(self, events).await?;
+        let uids: std::collections::HashSet<&str> = events.iter().map(|e| e.uid.as_str()).collect();
+        Ok(uids.len())
     }
     async fn ping(&self) -> Result<(), AuditError> {
         let st = crate::cypher::Statement { text: "RETURN 1 AS ok".into(), parameters: json!({}) };
@@ -258,7 +303,7 @@ async fn route<I: Io, S: Store>(
         }
     }
     match (req.path.as_str(), req.method.as_str()) {
-        ("/v1/health", "GET") => health(req, settings, io, store).await,
+        ("/v1/health", "GET") => health(req, settings, now_secs, io, store).await,
         ("/v1/events", "POST") => ingest(req, settings, now_secs, io, store).await,
         ("/v1/health", _) => Response::error(405, "method_not_allowed", "use GET")
             .with_header("Allow", "GET, OPTIONS"),
@@ -285,19 +330,52 @@ fn preflight(req: &Request, settings: &Settings) -> Response {
     }
 }
 
-/// Unauthenticated, so it is rate-limited per client address (`CF-Connecting-IP`) to keep it from
-/// being a way to load Neo4j.
-async fn health<I: Io, S: Store>(req: &Request, settings: &Settings, io: &I, store: Option<&S>) -> Response {
+/// The rate-limit bucket of a health check that may reach Neo4j: the client address
+/// (`CF-Connecting-IP`, set by Cloudflare's edge) or else a valid bearer token's subject. `None`
+/// when the caller is neither addressable nor authenticated: such callers must not share one
+/// bucket (one of them could starve the rest), so they get a liveness answer only.
+pub fn health_bucket(req: &Request, settings: &Settings, now_secs: i64) -> Option<String> {
+    if let Some(ip) = req.header("CF-Connecting-IP").map(str::trim).filter(|ip| !ip.is_empty()) {
+        return Some(format!("health:ip:{ip}"));
+    }
+    let rules = settings.jwt.as_ref()?;
+    let token = jwt::bearer_token(req.header("Authorization")?)?;
+    jwt::verify(token, rules, now_secs).ok().map(|who| format!("health:sub:{}", who.sub))
+}
+
+/// Unauthenticated, so a check that reaches Neo4j is rate-limited per [`health_bucket`], and
+/// fails closed (503) when the limiter is missing or failing. Without a bucket: liveness only
+/// (`"neo4j": "unchecked"`), no round trip.
+async fn health<I: Io, S: Store>(
+    req: &Request,
+    settings: &Settings,
+    now_secs: i64,
+    io: &I,
+    store: Option<&S>,
+) -> Response {
     let Some(store) = store else { return misconfigured(settings, io) };
-    let ip = req.header("CF-Connecting-IP").unwrap_or("unknown");
-    if let Ok(false) = io.rate_limit(&format!("health:{ip}")).await {
-        return Response::error(429, "rate_limited", "too many health checks; retry later")
-            .with_header("Retry-After", settings.rate_limit_period_secs.to_string());
+    let Some(bucket) = health_bucket(req, settings, now_secs) else {
+        return Response::json(200, &json!({ "status": "ok", "neo4j": "unchecked" }));
+    };
+    match io.rate_limit(&bucket).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Response::error(429, "rate_limited", "too many health checks; retry later")
+                .with_header("Retry-After", settings.rate_limit_period_secs.to_string())
+        }
+        Err(e) => return limiter_unavailable(settings, io, &e),
     }
     match store.ping().await {
         Ok(()) => Response::json(200, &json!({ "status": "ok", "neo4j": "ok" })),
         Err(e) => unavailable(settings, io, &e, "health"),
     }
+}
+
+/// The rate limiter is missing or failed: fail closed, with `Retry-After`.
+fn limiter_unavailable<I: Io>(settings: &Settings, io: &I, why: &str) -> Response {
+    io.log(&format!("audit-ingest: rate limiter failed: {why}"));
+    Response::error(503, "unavailable", "rate limiter unavailable; retry later")
+        .with_header("Retry-After", settings.retry_after_secs.to_string())
 }
 
 async fn ingest<I: Io, S: Store>(
@@ -309,9 +387,9 @@ async fn ingest<I: Io, S: Store>(
 ) -> Response {
     // 1. Who: only a verified token says.
     let Some(rules) = &settings.jwt else { return misconfigured(settings, io) };
-    let token = match req.header("Authorization").and_then(|h| h.strip_prefix("Bearer ")) {
-        Some(t) if !t.trim().is_empty() => t.trim(),
-        _ => {
+    let token = match req.header("Authorization").and_then(jwt::bearer_token) {
+        Some(t) => t,
+        None => {
             return Response::error(401, "unauthorized", "send Authorization: Bearer <JWT>")
                 .with_header("WWW-Authenticate", "Bearer")
         }
@@ -330,11 +408,7 @@ async fn ingest<I: Io, S: Store>(
             return Response::error(429, "rate_limited", "too many requests for this user; retry later")
                 .with_header("Retry-After", settings.rate_limit_period_secs.to_string())
         }
-        Err(e) => {
-            io.log(&format!("audit-ingest: rate limiter failed: {e}"));
-            return Response::error(503, "unavailable", "rate limiter unavailable; retry later")
-                .with_header("Retry-After", settings.retry_after_secs.to_string());
-        }
+        Err(e) => return limiter_unavailable(settings, io, &e),
     }
     // 3. What: JSON within bounds.
     let ct = req.header("Content-Type").unwrap_or("");
@@ -365,8 +439,22 @@ async fn ingest<I: Io, S: Store>(
     // Tamper evidence: each accepted request is one hash-chained stream (seq 0..n-1). It commits
     // in one transaction or not at all, so a refused or failed write never leaves a false gap.
     let chain = crate::chain::Chain::new_stream();
+    let now_ms = now_secs.saturating_mul(1000);
     let mut events = Vec::with_capacity(incoming.len());
-    for ev in incoming {
+    for (i, ev) in incoming.into_iter().enumerate() {
+        let category = ev.category.as_deref().unwrap_or(crate::event::DEFAULT_CATEGORY);
+        if !settings.category_allowed(category) {
+            return Response::error(
+                403,
+                "forbidden",
+                &format!("events[{i}]: category {category:?} is not accepted by this endpoint"),
+            );
+        }
+        if let Some(t) = ev.occurred_at {
+            if let Err(m) = settings.occurred_at.check(now_ms, t) {
+                return Response::error(400, "bad_request", &format!("events[{i}]: {m}"));
+            }
+        }
         match AuditEvent::from_parts(
             Some(&user),
             &ev.action_type,
@@ -378,6 +466,10 @@ async fn ingest<I: Io, S: Store>(
                 if let Some(cu) = &ev.client_uid {
                     e.uid = body::stored_uid(&user.uid, cu);
                 }
+                // Provenance: `ts` (the stored `timestamp`, which the chain covers) is the
+                // Worker's receive time; `occurredAt` is when the client says the user acted.
+                e.source = Source::Worker;
+                e.occurred_at = Some(ev.occurred_at.unwrap_or(e.ts));
                 events.push(e)
             }
             Err(e) => return Response::error(400, "bad_request", &e.to_string()),
@@ -387,15 +479,20 @@ async fn ingest<I: Io, S: Store>(
     for e in &mut events {
         chain.seal(e);
     }
-    // 4. Write: one statement, one transaction; 201 only after Neo4j committed.
+    // 4. Write: one statement, one transaction; 201 only after Neo4j committed, and `accepted`
+    // is what the store reports stored (UIDs are distinct, so that is every event sent).
     match store.write(&events).await {
-        Ok(()) => Response::json(
+        Ok(stored) if stored == events.len() => Response::json(
             201,
             &json!({
-                "accepted": events.len(),
+                "accepted": stored,
                 "uids": events.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(),
             }),
         ),
+        Ok(stored) => {
+            io.log(&format!("audit-ingest: write stored {stored} of {} events", events.len()));
+            Response::error(500, "store_error", "the audit store did not store every event")
+        }
         Err(e) => unavailable(settings, io, &e, "write"),
     }
 }
@@ -444,4 +541,208 @@ fn secret_refs(settings: &Settings) -> Vec<&str> {
         v.extend(c.token.as_deref());
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::cell::{Cell, RefCell};
+
+    const SECRET: &str = "unit-test-jwt-secret-0123456789abcdef";
+    const NOW: i64 = 1_800_000_000;
+
+    /// The platform: a fixed body and a limiter that is present (or not).
+    struct FakeIo {
+        body: String,
+        limiter: Result<bool, String>,
+        keys: RefCell<Vec<String>>,
+    }
+
+    impl FakeIo {
+        fn new(body: &str) -> FakeIo {
+            FakeIo { body: body.into(), limiter: Ok(true), keys: RefCell::default() }
+        }
+    }
+
+    impl Io for FakeIo {
+        async fn read_body(&self, limit: usize) -> Result<String, ReadError> {
+            if self.body.len() > limit { Err(ReadError::TooLarge) } else { Ok(self.body.clone()) }
+        }
+        async fn rate_limit(&self, key: &str) -> Result<bool, String> {
+            self.keys.borrow_mut().push(key.to_owned());
+            self.limiter.clone()
+        }
+        fn log(&self, _line: &str) {}
+    }
+
+    /// A store that records writes and reports `stored` (default: every distinct UID).
+    #[derive(Default)]
+    struct FakeStore {
+        written: RefCell<Vec<AuditEvent>>,
+        stored: Option<usize>,
+        pings: Cell<usize>,
+    }
+
+    impl Store for FakeStore {
+        async fn write(&self, events: &[AuditEvent]) -> Result<usize, AuditError> {
+            self.written.borrow_mut().extend_from_slice(events);
+            Ok(self.stored.unwrap_or(events.len()))
+        }
+        async fn ping(&self) -> Result<(), AuditError> {
+            self.pings.set(self.pings.get() + 1);
+            Ok(())
+        }
+    }
+
+    fn settings(extra: &[(&str, &str)]) -> Settings {
+        let extra: Vec<(String, String)> = extra.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect();
+        Settings::from_env(move |k| {
+            if let Some((_, v)) = extra.iter().find(|(n, _)| n == k) {
+                return Some(v.clone());
+            }
+            match k {
+                "AUDIT_JWT_SECRET" => Some(SECRET.into()),
+                "NEO4J_URL" => Some("http://127.0.0.1:7474".into()),
+                "NEO4J_USER" => Some("neo4j".into()),
+                "NEO4J_PASSWORD" => Some("pw".into()),
+                _ => None,
+            }
+        })
+    }
+
+    fn token(sub: &str) -> String {
+        jwt::sign_hs256(SECRET.as_bytes(), &json!({"sub": sub, "aud": "neo4j-audit", "exp": NOW + 60}))
+    }
+
+    fn post(auth: &str) -> Request {
+        Request {
+            method: "POST".into(),
+            path: "/v1/events".into(),
+            headers: vec![
+                ("Authorization".into(), auth.into()),
+                ("Content-Type".into(), "application/json".into()),
+            ],
+        }
+    }
+
+    fn run(req: &Request, s: &Settings, io: &FakeIo, store: &FakeStore) -> Response {
+        futures::executor::block_on(handle(req, s, NOW, io, Some(store)))
+    }
+
+    fn body_of(r: &Response) -> Value {
+        serde_json::from_str(&r.body).unwrap()
+    }
+
+    #[test]
+    fn duplicate_uids_are_refused_and_nothing_is_written() {
+        let u = "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11";
+        let io = FakeIo::new(&format!(r#"{{"events":[{{"actionType":"A","UID":"{u}"}},{{"actionType":"B","UID":"{u}"}}]}}"#));
+        let store = FakeStore::default();
+        let r = run(&post(&format!("Bearer {}", token("u"))), &settings(&[]), &io, &store);
+        assert_eq!(r.status, 400, "{}", r.body);
+        let b = body_of(&r);
+        assert_eq!(b["error"], "bad_request");
+        assert!(b["message"].as_str().unwrap().contains("events[1]"), "{b}");
+        assert!(store.written.borrow().is_empty());
+    }
+
+    #[test]
+    fn accepted_is_what_the_store_stored() {
+        let body = r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#;
+        let store = FakeStore::default();
+        let r = run(&post(&format!("Bearer {}", token("u"))), &settings(&[]), &FakeIo::new(body), &store);
+        assert_eq!((r.status, body_of(&r)["accepted"].clone()), (201, json!(2)));
+        let short = FakeStore { stored: Some(1), ..FakeStore::default() };
+        let r = run(&post(&format!("Bearer {}", token("u"))), &settings(&[]), &FakeIo::new(body), &short);
+        assert_eq!((r.status, body_of(&r)["error"].clone()), (500, json!("store_error")));
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive() {
+        let store = FakeStore::default();
+        for auth in [format!("bearer {}", token("u")), format!("BEARER {}", token("u"))] {
+            let r = run(&post(&auth), &settings(&[]), &FakeIo::new(r#"{"actionType":"A"}"#), &store);
+            assert_eq!(r.status, 201, "{auth}: {}", r.body);
+        }
+        let r = run(&post(&format!("Basic {}", token("u"))), &settings(&[]), &FakeIo::new("{}"), &store);
+        assert_eq!(r.status, 401);
+    }
+
+    #[test]
+    fn token_settings_are_secure_by_default() {
+        let rules = settings(&[]).jwt.unwrap();
+        assert_eq!(rules.audience.as_deref(), Some(jwt::DEFAULT_AUDIENCE));
+        assert_eq!(rules.max_lifetime_secs, jwt::DEFAULT_MAX_LIFETIME_SECS);
+        let named = settings(&[("JWT_AUDIENCE", "app"), ("JWT_MAX_LIFETIME_SECS", "3600")]).jwt.unwrap();
+        assert_eq!((named.audience.as_deref(), named.max_lifetime_secs), (Some("app"), 3600));
+        assert_eq!(settings(&[("JWT_AUDIENCE_CHECK", "OFF")]).jwt.unwrap().audience, None);
+        for not_off in ["no", "false", "0", ""] {
+            let r = settings(&[("JWT_AUDIENCE_CHECK", not_off)]).jwt.unwrap();
+            assert_eq!(r.audience.as_deref(), Some(jwt::DEFAULT_AUDIENCE), "{not_off:?}");
+        }
+        assert_eq!(settings(&[("JWT_MAX_LIFETIME_SECS", "0")]).jwt.unwrap().max_lifetime_secs, 60);
+    }
+
+    #[test]
+    fn provenance_and_occurred_at_window() {
+        let store = FakeStore::default();
+        let at = (NOW - 3600) * 1000;
+        let io = FakeIo::new(&format!(r#"{{"events":[{{"actionType":"A","occurredAt":{at}}},{{"actionType":"B"}}]}}"#));
+        let r = run(&post(&format!("Bearer {}", token("u"))), &settings(&[]), &io, &store);
+        assert_eq!(r.status, 201, "{}", r.body);
+        let w = store.written.borrow();
+        assert!(w.iter().all(|e| e.source == Source::Worker));
+        assert_eq!(w[0].occurred_at, Some(at));
+        assert_eq!(w[1].occurred_at, Some(w[1].ts), "no occurredAt: the receive time");
+        for (t, skew) in [((NOW + 301) * 1000, "300"), ((NOW + 11) * 1000, "10")] {
+            let io = FakeIo::new(&format!(r#"{{"actionType":"A","occurredAt":{t}}}"#));
+            let r = run(&post(&format!("Bearer {}", token("u"))), &settings(&[("OCCURRED_AT_MAX_SKEW_SECS", skew)]), &io, &store);
+            assert_eq!((r.status, body_of(&r)["error"].clone()), (400, json!("bad_request")), "{t}");
+        }
+        let old = (NOW - 8 * 86_400 - 1) * 1000;
+        let io = FakeIo::new(&format!(r#"{{"actionType":"A","occurredAt":{old}}}"#));
+        assert_eq!(run(&post(&format!("Bearer {}", token("u"))), &settings(&[]), &io, &store).status, 400);
+    }
+
+    #[test]
+    fn allowed_categories_refuse_others_with_403_forbidden() {
+        let s = settings(&[("ALLOWED_CATEGORIES", "SECURITY, DOCS")]);
+        let store = FakeStore::default();
+        let ok = run(&post(&format!("Bearer {}", token("u"))), &s, &FakeIo::new(r#"{"actionType":"A","category":"DOCS"}"#), &store);
+        assert_eq!(ok.status, 201);
+        for body in [r#"{"actionType":"A"}"#, r#"{"events":[{"actionType":"A","category":"DOCS"},{"actionType":"A","category":"OTHER"}]}"#] {
+            let r = run(&post(&format!("Bearer {}", token("u"))), &s, &FakeIo::new(body), &store);
+            assert_eq!((r.status, body_of(&r)["error"].clone()), (403, json!("forbidden")), "{body}");
+        }
+        assert_eq!(store.written.borrow().len(), 1);
+        assert!(settings(&[]).category_allowed("ANYTHING"));
+    }
+
+    fn health(headers: Vec<(String, String)>, io: &FakeIo, store: &FakeStore) -> Response {
+        let req = Request { method: "GET".into(), path: "/v1/health".into(), headers };
+        run(&req, &settings(&[]), io, store)
+    }
+
+    #[test]
+    fn health_buckets_and_fails_closed() {
+        // No address, no token: liveness only, no limiter, no Neo4j round trip.
+        let (io, store) = (FakeIo::new(""), FakeStore::default());
+        let r = health(vec![], &io, &store);
+        assert_eq!((r.status, body_of(&r)), (200, json!({"status": "ok", "neo4j": "unchecked"})));
+        let bad = vec![("Authorization".into(), "Bearer not.a.token".into())];
+        assert_eq!(body_of(&health(bad, &io, &store))["neo4j"], "unchecked");
+        assert!(io.keys.borrow().is_empty() && store.pings.get() == 0);
+        // An address or a valid token: its own bucket, then the ping.
+        let r = health(vec![("CF-Connecting-IP".into(), "203.0.113.9".into())], &io, &store);
+        assert_eq!(body_of(&r)["neo4j"], "ok");
+        let r = health(vec![("Authorization".into(), format!("bearer {}", token("ann")))], &io, &store);
+        assert_eq!(body_of(&r)["neo4j"], "ok");
+        assert_eq!(*io.keys.borrow(), vec!["health:ip:203.0.113.9".to_owned(), "health:sub:ann".to_owned()]);
+        assert_eq!(store.pings.get(), 2);
+        // A missing or failing limiter: 503 with Retry-After, and Neo4j is not touched.
+        let broken = FakeIo { limiter: Err("the RATE_LIMITER binding is missing".into()), ..FakeIo::new("") };
+        let r = health(vec![("CF-Connecting-IP".into(), "203.0.113.9".into())], &broken, &store);
+        assert_eq!((r.status, r.header("Retry-After")), (503, Some("5")));
+        assert_eq!(store.pings.get(), 2);
+    }
 }

@@ -12,7 +12,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{ArrayBuffer, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -33,6 +33,21 @@ const HEADERS: [&str; 7] = [
     "Access-Control-Request-Method",
     "Access-Control-Request-Headers",
 ];
+
+#[wasm_bindgen]
+extern "C" {
+    /// A request's body, a `ReadableStream` of bytes (only what `read_body` uses).
+    type BodyStream;
+    #[wasm_bindgen(method, catch, js_name = getReader)]
+    fn get_reader(this: &BodyStream) -> Result<BodyReader, JsValue>;
+
+    /// Its `ReadableStreamDefaultReader`.
+    type BodyReader;
+    #[wasm_bindgen(method)]
+    fn read(this: &BodyReader) -> Promise;
+    #[wasm_bindgen(method)]
+    fn cancel(this: &BodyReader) -> Promise;
+}
 
 thread_local! {
     /// One logger per isolate and configuration, so the schema statements run once, not per request.
@@ -96,15 +111,54 @@ struct WorkerIo<'a> {
     env: &'a JsValue,
 }
 
+/// A body chunk as bytes (streams of bytes deliver `Uint8Array`s; an `ArrayBuffer` is taken too).
+fn chunk_bytes(value: JsValue) -> Option<Uint8Array> {
+    if value.is_instance_of::<Uint8Array>() {
+        return Some(value.unchecked_into());
+    }
+    value.dyn_into::<ArrayBuffer>().ok().map(|b| Uint8Array::new(&b))
+}
+
+/// The body bytes as text: UTF-8, a leading byte-order mark dropped (as `Request.text()` does),
+/// anything else that is not UTF-8 refused rather than silently replaced.
+fn utf8_text(mut bytes: Vec<u8>) -> Result<String, ReadError> {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    String::from_utf8(bytes).map_err(|_| ReadError::Failed("the body is not UTF-8 text".into()))
+}
+
 impl Io for WorkerIo<'_> {
+    /// Reads the body stream chunk by chunk and stops (cancelling the rest of the upload) as soon
+    /// as the running byte count passes `limit`, so a body without `Content-Length` (chunked) is
+    /// never buffered beyond the limit.
     async fn read_body(&self, limit: usize) -> Result<String, ReadError> {
-        let failed = |_| ReadError::Failed("the body is not readable text".into());
-        let text = JsFuture::from(self.request.text().map_err(failed)?).await.map_err(failed)?;
-        let text = text.as_string().ok_or(ReadError::Failed("the body is not text".into()))?;
-        if text.len() > limit {
-            return Err(ReadError::TooLarge);
+        let failed = |_| ReadError::Failed("the body could not be read".into());
+        let body = Reflect::get(self.request, &JsValue::from_str("body")).map_err(failed)?;
+        if body.is_null() || body.is_undefined() {
+            return Ok(String::new());
         }
-        Ok(text)
+        let reader = body.unchecked_into::<BodyStream>().get_reader().map_err(failed)?;
+        let mut bytes: Vec<u8> = Vec::new();
+        loop {
+            let step = JsFuture::from(reader.read()).await.map_err(failed)?;
+            if Reflect::get(&step, &JsValue::from_str("done")).ok().and_then(|d| d.as_bool()) == Some(true) {
+                break;
+            }
+            let value = Reflect::get(&step, &JsValue::from_str("value")).map_err(failed)?;
+            let chunk = chunk_bytes(value).ok_or(ReadError::Failed("the body is not a byte stream".into()))?;
+            let n = chunk.length() as usize;
+            if bytes.len().saturating_add(n) > limit {
+                // Whatever the cancel answers, the body is refused; awaiting it keeps a rejection
+                // from surfacing as unhandled.
+                let _ = JsFuture::from(reader.cancel()).await;
+                return Err(ReadError::TooLarge);
+            }
+            let start = bytes.len();
+            bytes.resize(start + n, 0);
+            chunk.copy_to(&mut bytes[start..]);
+        }
+        utf8_text(bytes)
     }
 
     async fn rate_limit(&self, key: &str) -> Result<bool, String> {

@@ -52,3 +52,30 @@ export async function trailEvents(trail) {
   return rows.map(([uid, eventType, eventCategory, userUID, userName, details]) =>
     ({ uid, eventType, eventCategory, userUID, userName, details }));
 }
+
+/** Provenance of every event of `trail`: source, occurredAt and timestamp as epoch ms. */
+export async function trailProvenance(trail) {
+  const rows = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) " +
+      "RETURN e.UID, e.eventType, e.source, e.occurredAt.epochMillis, e.timestamp.epochMillis, " +
+      "valueType(e.occurredAt) ORDER BY e.eventType",
+    { trail },
+  );
+  return rows.map(([uid, eventType, source, occurredAt, timestamp, occurredType]) =>
+    ({ uid, eventType, source, occurredAt, timestamp, occurredType }));
+}
+
+/** A ReadableStream body (no Content-Length) of `chunks` (Uint8Array), counting what is pulled. */
+export function streamBody(chunks) {
+  const stats = { pulled: 0, cancelled: false };
+  let i = 0;
+  const stream = new ReadableStream({
+    pull(controller) {
+      if (i >= chunks.length) { controller.close(); return; }
+      stats.pulled++;
+      controller.enqueue(chunks[i++]);
+    },
+    cancel() { stats.cancelled = true; },
+  }, { highWaterMark: 0 });
+  return { stream, stats };
+}

@@ -219,8 +219,8 @@ describe("rate limiting (workerd's ratelimit binding, 5 per 60 s per subject)", 
 });
 
 describe("Neo4j", () => {
-  it("GET /v1/health checks Neo4j", async () => {
-    const r = await call("/v1/health");
+  it("GET /v1/health checks Neo4j (for a caller with an address)", async () => {
+    const r = await call("/v1/health", { headers: { "CF-Connecting-IP": "192.0.2.77" } });
     expect(r.status).toBe(200);
     expect(await r.json()).toEqual({ status: "ok", neo4j: "ok" });
   });
@@ -242,7 +242,7 @@ describe("Neo4j", () => {
     const text = await r.text();
     expect(JSON.parse(text).error).toBe("unavailable");
     for (const secret of [env.NEO4J_PASSWORD, env.AUDIT_JWT_SECRET, "127.0.0.1:9"]) expect(text).not.toContain(secret);
-    const h = await call("/v1/health", {}, down);
+    const h = await call("/v1/health", { headers: { "CF-Connecting-IP": "192.0.2.78" } }, down);
     expect(h.status).toBe(503);
     expect(h.headers.get("Retry-After")).toBe("5");
     expect(await trailEvents(trail)).toEqual([]);

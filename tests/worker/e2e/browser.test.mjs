@@ -129,7 +129,7 @@ async function postFromPage(origin, token, body) {
 
 test("a page on an allowed origin posts through the Worker; Neo4j holds the event with the token's user", async () => {
   const sub = `e2e-user-${randomUUID()}`;
-  const token = await signJwt(SECRET, { sub, name: "Browser User", exp: nowSecs() + 300 });
+  const token = await signJwt(SECRET, { sub, name: "Browser User", aud: "neo4j-audit", exp: nowSecs() + 300 });
   const r = await postFromPage(allowedPage.origin, token, { actionType: "E2E_CLICK", details: { button: "save" } });
   assert.equal(r.status, 201, JSON.stringify(r));
   // Reading the answer at all proves the preflight and the CORS headers were right (scripts
@@ -143,7 +143,7 @@ test("a page on an allowed origin posts through the Worker; Neo4j holds the even
 
 test("a page on another origin is stopped by CORS and nothing is written", async () => {
   const sub = `e2e-other-${randomUUID()}`;
-  const token = await signJwt(SECRET, { sub, exp: nowSecs() + 300 });
+  const token = await signJwt(SECRET, { sub, aud: "neo4j-audit", exp: nowSecs() + 300 });
   const r = await postFromPage(otherPage.origin, token, { actionType: "E2E_FOREIGN" });
   assert.ok(r.error, `expected a CORS failure, got ${JSON.stringify(r)}`);
   const rows = await cypher("MATCH (e:AuditEvent {userUID: $sub}) RETURN count(e)", { sub });
@@ -152,7 +152,7 @@ test("a page on another origin is stopped by CORS and nothing is written", async
 
 test("a forged user in the body is refused from the browser too", async () => {
   const sub = `e2e-forger-${randomUUID()}`;
-  const token = await signJwt(SECRET, { sub, exp: nowSecs() + 300 });
+  const token = await signJwt(SECRET, { sub, aud: "neo4j-audit", exp: nowSecs() + 300 });
   const r = await postFromPage(allowedPage.origin, token, { actionType: "E2E_FORGED", user: { uid: "admin" } });
   assert.equal(r.status, 403);
   assert.equal(r.body.error, "forbidden");
@@ -162,7 +162,7 @@ test("a forged user in the body is refused from the browser too", async () => {
 
 test("client mode in the browser: AuditLogger({endpoint, token}) → Worker → Neo4j, user from the token", async () => {
   const sub = `e2e-client-${randomUUID()}`;
-  const token = await signJwt(SECRET, { sub, name: "Client Mode", exp: nowSecs() + 300 });
+  const token = await signJwt(SECRET, { sub, name: "Client Mode", aud: "neo4j-audit", exp: nowSecs() + 300 });
   const page = await browser.newPage();
   try {
     await page.goto(`${allowedPage.origin}/`);
@@ -191,6 +191,14 @@ test("client mode in the browser: AuditLogger({endpoint, token}) → Worker → 
     [TRAIL, "CLIENT_MODE_A", "E2E", "Client Mode", JSON.stringify({ n: 1 })],
     [TRAIL, "CLIENT_MODE_B", "USER_ACTION", "Client Mode", null],
   ]);
+  // Provenance: written by the Worker; occurredAt is the browser's birth time of the event, which
+  // is never after the Worker's receive time (same machine, same clock here).
+  const prov = await cypher(
+    "MATCH (e:AuditEvent {userUID: $sub}) RETURN e.source, e.occurredAt.epochMillis <= e.timestamp.epochMillis, " +
+      "e.timestamp.epochMillis - e.occurredAt.epochMillis < 60000 ORDER BY e.eventType",
+    { sub },
+  );
+  assert.deepEqual(prov, [["worker", true, true], ["worker", true, true]]);
   const forged = await cypher("MATCH (e:AuditEvent {userUID: 'someone-else'}) WHERE e.eventType STARTS WITH 'CLIENT_MODE' RETURN count(e)");
   assert.deepEqual(forged, [[0]]);
 });
