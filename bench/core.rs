@@ -29,7 +29,7 @@ fn main() {
             .build_event(Some(&users[i % 100]), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(d))
             .expect("valid event");
         let c = logger.config();
-        let st = cypher::write_events(&c.labels, &c.trail, std::slice::from_ref(&ev));
+        let st = cypher::write_events(&c.labels, &c.trail, std::slice::from_ref(&ev)).expect("valid labels");
         cypher::request_body(c.api, &c.database, &st).1.to_string().len()
     };
     for i in 0..n.min(2000) {

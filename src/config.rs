@@ -31,6 +31,28 @@ impl Default for Labels {
     }
 }
 
+impl Labels {
+    /// Each label must be an identifier, since labels are the only part of a statement's text
+    /// that is configurable. Every public function that places labels in Cypher calls this.
+    ///
+    /// ```
+    /// use neo4j_audit::Labels;
+    /// assert!(Labels::default().validate().is_ok());
+    /// let evil = Labels { event: "E) DETACH DELETE (n".into(), ..Labels::default() };
+    /// assert!(evil.validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), AuditError> {
+        for (what, label) in [("event", &self.event), ("trail", &self.trail), ("user", &self.user)] {
+            if !is_identifier(label) {
+                return Err(AuditError::InvalidConfig(format!(
+                    "labels.{what} {label:?} is not an identifier ([A-Za-z_][A-Za-z0-9_]*)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// The logger's configuration (`AuditConfig` in TypeScript; field names are camelCase there).
 ///
 /// ```
@@ -303,15 +325,7 @@ impl Config {
         if self.max_details_bytes == 0 || self.max_details_bytes > MAX_DETAILS_LIMIT {
             return bad(format!("maxDetailsBytes must be between 1 and {MAX_DETAILS_LIMIT}"));
         }
-        for (what, label) in
-            [("event", &self.labels.event), ("trail", &self.labels.trail), ("user", &self.labels.user)]
-        {
-            if !is_identifier(label) {
-                return bad(format!(
-                    "labels.{what} {label:?} is not an identifier ([A-Za-z_][A-Za-z0-9_]*)"
-                ));
-            }
-        }
+        self.labels.validate()?;
         self.validate_delivery()
     }
 

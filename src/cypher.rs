@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::config::{Api, Labels};
+use crate::error::AuditError;
 use crate::event::AuditEvent;
 
 /// One statement and its parameters.
@@ -20,10 +21,12 @@ pub struct Statement {
 /// beside the event: `source` (`"client"` / `"worker"`) and `occurredAt` (when the user acted; an
 /// event without it, queued by an older version, gets its `timestamp`).
 ///
-/// Returns one row, `written`: the number of distinct events in the batch.
-pub fn write_events_text(labels: &Labels) -> String {
+/// Returns one row, `written`: the number of distinct events in the batch. Refuses labels that
+/// are not identifiers ([`Labels::validate`]).
+pub fn write_events_text(labels: &Labels) -> Result<String, AuditError> {
+    labels.validate()?;
     let Labels { event, trail, user } = labels;
-    format!(
+    Ok(format!(
         "MERGE (t:{trail} {{name: $trail}}) \
          ON CREATE SET t.UID = $trailUid \
          WITH t \
@@ -40,24 +43,25 @@ pub fn write_events_text(labels: &Labels) -> String {
          OPTIONAL MATCH (u:{user} {{UID: e.userUID}}) \
          FOREACH (_ IN CASE WHEN u IS NULL THEN [] ELSE [1] END | MERGE (ev)-[:PERFORMED_BY]->(u)) \
          RETURN count(DISTINCT ev) AS written"
-    )
+    ))
 }
 
 /// The write statement with its parameters.
-pub fn write_events(labels: &Labels, trail: &str, events: &[AuditEvent]) -> Statement {
-    Statement {
-        text: write_events_text(labels),
+pub fn write_events(labels: &Labels, trail: &str, events: &[AuditEvent]) -> Result<Statement, AuditError> {
+    Ok(Statement {
+        text: write_events_text(labels)?,
         parameters: json!({
             "trail": trail,
             "trailUid": uuid::Uuid::new_v4().to_string(),
             "events": events,
         }),
-    }
+    })
 }
 
 /// Schema statements, each idempotent: unique event UID and trail name (which also make
 /// concurrent MERGEs safe), and range indexes for the read side.
-pub fn schema_statements(labels: &Labels) -> Vec<Statement> {
+pub fn schema_statements(labels: &Labels) -> Result<Vec<Statement>, AuditError> {
+    labels.validate()?;
     let Labels { event, trail, user } = labels;
     let lower = |s: &str| s.to_ascii_lowercase();
     let (le, lt, lu) = (lower(event), lower(trail), lower(user));
@@ -75,7 +79,7 @@ pub fn schema_statements(labels: &Labels) -> Vec<Statement> {
         // New indexes populate in the background; the read side's index hints need them online.
         "CALL db.awaitIndexes(60)".to_owned(),
     ];
-    texts.into_iter().map(|text| Statement { text, parameters: json!({}) }).collect()
+    Ok(texts.into_iter().map(|text| Statement { text, parameters: json!({}) }).collect())
 }
 
 /// The URL path and JSON body for one statement on the chosen endpoint.
@@ -105,7 +109,7 @@ mod tests {
         // actionType/category cannot carry such text (rule table); set them past the builder.
         let mut e = AuditEvent::build(Some(&u), "X", None, Some(&d), 1000).unwrap();
         e.event_type = evil.into();
-        let st = write_events(&Labels::default(), evil, &[e]);
+        let st = write_events(&Labels::default(), evil, &[e]).unwrap();
         assert!(!st.text.contains(evil));
         assert!(!st.text.contains("DETACH"));
         assert_eq!(st.parameters["trail"], json!(evil));
@@ -115,14 +119,22 @@ mod tests {
     #[test]
     fn labels_appear_where_expected() {
         let labels = Labels { event: "Ev".into(), trail: "Tr".into(), user: "Person".into() };
-        let t = write_events_text(&labels);
+        let t = write_events_text(&labels).unwrap();
         assert!(t.contains("(t:Tr {name: $trail})"));
         assert!(t.contains("(ev:Ev {UID: e.UID})"));
         assert!(t.contains("(u:Person {UID: e.userUID})"));
         assert!(t.contains("ev.source = e.source") && t.contains("ev.occurredAt = datetime("));
         assert!(!t.contains("AuditEvent"));
-        let s = schema_statements(&labels);
+        let s = schema_statements(&labels).unwrap();
         assert!(s[0].text.contains("ev_uid_unique") && s[0].text.contains("(e:Ev)"));
+    }
+
+    #[test]
+    fn public_builders_refuse_labels_that_are_not_identifiers() {
+        let evil = Labels { user: "User) DETACH DELETE (x".into(), ..Labels::default() };
+        assert!(write_events_text(&evil).is_err());
+        assert!(write_events(&evil, "t", &[]).is_err());
+        assert!(schema_statements(&evil).is_err());
     }
 
     #[test]

@@ -257,7 +257,7 @@ impl AuditLogger {
             return crate::ingest::client::post_events(&self.transport, endpoint, auth, timeout, events).await;
         }
         self.ensure_schema_once().await?;
-        let st = cypher::write_events(&self.config.labels, &self.config.trail, events);
+        let st = cypher::write_events(&self.config.labels, &self.config.trail, events)?;
         let rows = self.run(&st).await?;
         let mut uids: Vec<&str> = events.iter().map(|e| e.uid.as_str()).collect();
         uids.sort_unstable();
@@ -283,7 +283,7 @@ impl AuditLogger {
 
     /// Like [`AuditLogger::ensure_schema`], with the typed error.
     pub async fn try_ensure_schema(&self) -> Result<(), AuditError> {
-        for st in cypher::schema_statements(&self.config.labels) {
+        for st in cypher::schema_statements(&self.config.labels)? {
             match self.run(&st).await {
                 Ok(_) => {}
                 // An equivalent index or a constraint the application made on the same property.
@@ -361,7 +361,7 @@ impl AuditLogger {
         if self.config.endpoint.is_some() || events.is_empty() {
             return None;
         }
-        Some(self.http_request(&cypher::write_events(&self.config.labels, &self.config.trail, events)))
+        Some(self.http_request(&cypher::write_events(&self.config.labels, &self.config.trail, events).ok()?))
     }
 
     /// Why the most recent call that returned `false` failed; cleared by a call that succeeds.

@@ -105,6 +105,7 @@ pub fn trail_statement(
     trail: &str,
     q: &TrailQuery,
 ) -> Result<Statement, AuditError> {
+    labels.validate()?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(AuditError::InvalidInput(format!("limit must be between 1 and {MAX_LIMIT}")));
@@ -268,7 +269,8 @@ pub fn verify_statement(
     trail: &str,
     q: &VerifyQuery,
     after: Option<&(String, u64, String)>,
-) -> Statement {
+) -> Result<Statement, AuditError> {
+    labels.validate()?;
     let ev = &labels.event;
     let mut preds = vec!["ev.seq IS NOT NULL".to_owned()];
     let mut params = Map::new();
@@ -301,7 +303,7 @@ pub fn verify_statement(
          ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",
         preds.join(" AND ")
     );
-    Statement { text, parameters: Value::Object(params) }
+    Ok(Statement { text, parameters: Value::Object(params) })
 }
 
 /// Events of the trail that carry no chain fields.
@@ -366,7 +368,7 @@ impl AuditLogger {
         let mut after: Option<(String, u64, String)> = None;
         let mut checked = 0u64;
         loop {
-            let st = verify_statement(&cfg.labels, &cfg.trail, q, after.as_ref());
+            let st = verify_statement(&cfg.labels, &cfg.trail, q, after.as_ref())?;
             let rows = self.run(&st).await?;
             let n = rows.len();
             for r in &rows {

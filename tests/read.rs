@@ -172,7 +172,7 @@ async fn redaction_happens_before_storage_and_the_hash_covers_it() {
             "LOGIN",
             "SECURITY",
             json!({"user": "ann", "Password": "hunter2-secret", "headers": {"Authorization": "Bearer abc.def"},
-                   "items": [{"api_key": "k-123"}], "tokenCount": 3}),
+                   "items": [{"api_key": "k-123"}], "tokensUsed": 3}),
         )],
     )
     .await;
@@ -189,7 +189,7 @@ async fn redaction_happens_before_storage_and_the_hash_covers_it() {
     assert_eq!(v["Password"], "[REDACTED]");
     assert_eq!(v["headers"]["Authorization"], "[REDACTED]");
     assert_eq!(v["items"][0]["api_key"], "[REDACTED]");
-    assert_eq!(v["tokenCount"], 3);
+    assert_eq!(v["tokensUsed"], 3, "whole words only");
     assert_eq!(v["user"], "ann");
     let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
     assert!(report.ok, "the hash covers the redacted form: {report:?}");
@@ -253,13 +253,13 @@ async fn every_read_query_is_driven_by_an_index() {
     ];
     let mut statements: Vec<_> =
         queries.iter().map(|q| trail_statement(&labels, "t", q).unwrap()).collect();
-    statements.push(verify_statement(&labels, "t", &VerifyQuery::default(), None));
+    statements.push(verify_statement(&labels, "t", &VerifyQuery::default(), None).unwrap());
     statements.push(verify_statement(
         &labels,
         "t",
         &VerifyQuery { stream_id: Some("s".into()), since: Some(1) },
         Some(&("s".into(), 3, "u".into())),
-    ));
+    ).unwrap());
     let trail_statements = queries.len();
     for (i, st) in statements.into_iter().enumerate() {
         let ops = plan_operators(&st.text, &st.parameters).await;

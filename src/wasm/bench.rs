@@ -53,6 +53,6 @@ pub fn benchmark_request_body(logger: &JsAuditLogger, events: js_sys::Array) -> 
 
 fn body(logger: &JsAuditLogger, events: &[AuditEvent]) -> String {
     let cfg = logger.inner.config();
-    let st = cypher::write_events(&cfg.labels, &cfg.trail, events);
+    let st = cypher::write_events(&cfg.labels, &cfg.trail, events).expect("validated labels");
     cypher::request_body(cfg.api, &cfg.database, &st).1.to_string()
 }
