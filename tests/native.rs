@@ -343,3 +343,20 @@ async fn writing_the_same_event_twice_leaves_one() {
     assert_eq!(rows.len(), 1, "{rows:?}");
     assert_eq!(rows[0]["uid"], json!(ev.uid));
 }
+
+/// `Debug` of a logger (and of everything in it) never shows a credential: not the password, not
+/// the token, not the Basic header's base64.
+#[test]
+fn debug_of_a_logger_shows_no_credential() {
+    use base64::Engine as _;
+    let basic = AuditLogger::new(Config::new("http://127.0.0.1:7474").basic_auth("auditor", "pw-very-secret-1")).unwrap();
+    let b64 = base64::engine::general_purpose::STANDARD.encode("auditor:pw-very-secret-1");
+    let d = format!("{basic:?}");
+    assert!(!d.contains("pw-very-secret-1") && !d.contains(&b64), "{d}");
+    let bearer = AuditLogger::new(Config::new("http://127.0.0.1:7474").bearer("tok-very-secret-2")).unwrap();
+    let d = format!("{bearer:?}");
+    assert!(!d.contains("tok-very-secret-2"), "{d}");
+    assert!(d.contains("***"));
+    let req = bearer.write_request(&[neo4j_audit::AuditEvent::build(None, "X", None, None, 100).unwrap()]).unwrap();
+    assert!(!format!("{req:?}").contains("tok-very-secret-2"));
+}

@@ -65,3 +65,14 @@ async fn a_full_queue_drops_and_counts_new_events() {
     assert_eq!(stat(&logger, "queued"), 3.0);
     assert_eq!(resolve(logger.flush()).await, JsValue::FALSE, "undeliverable events remain");
 }
+
+/// The pagehide keepalive budget used `n * 63488` in `usize`, which is 32 bits here: past about
+/// 67 000 waiting events it overflowed (a panic, or a wrong count in release builds).
+#[wasm_bindgen_test]
+fn keepalive_budget_does_not_overflow_on_wasm32() {
+    assert_eq!(std::mem::size_of::<usize>(), 4, "this test is about 32-bit usize");
+    let n = 70_000;
+    let fit = neo4j_audit::queue::keepalive_fit(n, 90_000_000);
+    assert!(fit > 0 && fit < n, "{fit}");
+    assert_eq!(neo4j_audit::queue::keepalive_fit(1, 100_000), 0);
+}
