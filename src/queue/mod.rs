@@ -92,6 +92,9 @@ pub struct Durable {
     generation: Cell<u64>,
     listeners: RefCell<Vec<(&'static str, idb::EventHandler)>>,
     draining: Cell<bool>,
+    /// Set when an event may be waiting idle (a send failed, or recovery loaded events), so a
+    /// logging call looks for idle events only then (the scan is not free with a long queue).
+    maybe_idle: Cell<bool>,
     drain_backoff_ms: Cell<u64>,
     /// No background re-send before this time (ms since the epoch): the server's `Retry-After`.
     not_before: Cell<i64>,
@@ -122,6 +125,7 @@ impl Durable {
             generation: Cell::new(0),
             listeners: RefCell::new(Vec::new()),
             draining: Cell::new(false),
+            maybe_idle: Cell::new(false),
             drain_backoff_ms: Cell::new(DRAIN_MIN_MS),
             not_before: Cell::new(0),
         });
@@ -239,13 +243,17 @@ impl Durable {
         let durable = self.persist(&event).await?;
         // Earlier events still waiting (a failure a retry may cure): drain them now, unless the
         // server asked for a pause.
-        self.schedule_drain(0);
+        if self.maybe_idle.get() {
+            self.schedule_drain(0);
+        }
         if durable && self.logger.config().delivery == Delivery::Queued {
             if now_millis() < self.not_before.get() {
                 // Left for the drain, which honours the server's Retry-After.
                 if let Some(p) = self.pending.borrow_mut().get_mut(&event.uid) {
                     p.in_flight = false;
                 }
+                self.maybe_idle.set(true);
+                self.schedule_drain(0);
                 return Ok(());
             }
             let me = self.clone();
@@ -310,6 +318,7 @@ impl Durable {
                 if let Some(p) = self.pending.borrow_mut().get_mut(&uid) {
                     p.in_flight = false;
                 }
+                self.maybe_idle.set(true);
                 if e.is_retryable() {
                     if let Some(ra) = e.retry_after_ms() {
                         self.not_before.set(self.not_before.get().max(now_millis() + ra as i64));
@@ -358,7 +367,11 @@ impl Durable {
     /// Plans one background re-send of the waiting events after `delay_ms` (at the earliest
     /// when the server's `Retry-After` ends), unless one is planned already or nothing waits.
     fn schedule_drain(self: &Rc<Self>, delay_ms: u64) {
-        if self.draining.get() || self.logger.is_closed() || !self.has_idle() {
+        if self.draining.get() || self.logger.is_closed() {
+            return;
+        }
+        if !self.has_idle() {
+            self.maybe_idle.set(false);
             return;
         }
         self.draining.set(true);
