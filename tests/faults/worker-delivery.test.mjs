@@ -365,6 +365,21 @@ test(`Chromium, client mode, IndexedDB queue: ${BROWSER_EVENTS} events, Neo4j st
   const third = Math.floor(BROWSER_EVENTS / 3);
   await page.goto(site.origin);
   await ready();
+  // The proxy's own 503/429 answers are readable from the page (CORS headers, Retry-After exposed),
+  // as the Worker's are: otherwise the browser would see them as network errors.
+  const saved = { ...proxy.plan };
+  for (const kind of ["429", "503"]) {
+    Object.assign(proxy.plan, { perMille: 1000, faults: [kind] });
+    const seen = await page.evaluate(async ({ url, tok }) => {
+      try {
+        const r = await fetch(url, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${tok}` },
+          body: JSON.stringify({ events: [] }) });
+        return { status: r.status, retryAfter: r.headers.get("Retry-After") };
+      } catch (e) { return { error: String(e) }; }
+    }, { url: `${proxy.url}/v1/events`, tok });
+    assert.deepEqual(seen, { status: Number(kind), retryAfter: "1" }, `the proxy's ${kind} as the page sees it`);
+  }
+  Object.assign(proxy.plan, saved);
   await page.evaluate((cfg) => { window.logger = new window.audit.AuditLogger(cfg); }, cfg);
   // 1. Neo4j up: the first third.
   const r1 = await logRange(0, third);
