@@ -18,17 +18,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
-import { tmpdir, cpus } from "node:os";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
-import { cypher as cypherAt, loadPkg } from "../node/helpers.mjs";
+import { appendFileSync, mkdirSync } from "node:fs";
+import { cpus } from "node:os";
+import { dirname } from "node:path";
+import { cypher as cypherAt, loadPkg, ROOT } from "../node/helpers.mjs";
+import { auditPage, launchChromium, serveSite, startWrangler } from "../support/wrangler.mjs";
 import { signJwt, nowSecs } from "../worker/jwt.mjs";
 import { startFaultProxy } from "./fault-proxy.mjs";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const int = (name, dflt) => {
   const v = process.env[name];
   return v === undefined || v === "" ? dflt : Number.parseInt(v, 10);
@@ -60,7 +57,7 @@ const RETRY = { maxAttempts: 1000, maxElapsedMs: 90_000, baseDelayMs: 50, maxDel
 const BATCH = { maxEvents: 50 };
 const DRAIN_MS = LARGE ? 600_000 : 120_000;
 
-let dev, browser, site, proxy, tmp, workerUrl;
+let worker, browser, site, proxy;
 const t0 = Date.now();
 const results = {};
 
@@ -74,12 +71,6 @@ const cypher = async (statement, parameters = {}) => {
     }
   }
 };
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
 
 /** scripts/neo4j on the faults instance, asynchronously: the loggers and the proxy live in this
  *  process and must keep running while Neo4j stops and starts. */
@@ -114,70 +105,6 @@ async function restartNeo4j(label) {
   await sleep(1000);
   await neo4j("start");
   console.error(`worker-delivery: Neo4j back after ${((Date.now() - t) / 1000).toFixed(1)} s (${label})`);
-}
-
-const PAGE = `<!doctype html><meta charset="utf-8"><title>worker faults</title>
-<script type="module">
-  import init, * as audit from "/pkg/neo4j_audit.js";
-  await init();
-  window.audit = audit;
-  document.body.dataset.ready = "true";
-</script><body></body>`;
-
-async function serveSite() {
-  const server = createServer((req, res) => {
-    const m = /^\/pkg\/(neo4j_audit\.js|neo4j_audit_bg\.wasm)$/.exec(req.url);
-    if (m) {
-      res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm", "Cache-Control": "no-store" });
-      res.end(readFileSync(join(ROOT, "pkg", m[1])));
-      return;
-    }
-    res.writeHead(200, { "Content-Type": "text/html" });
-    res.end(PAGE);
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { server, origin: `http://127.0.0.1:${server.address().port}` };
-}
-
-async function startWorker() {
-  const port = await freePort();
-  const inspector = await freePort();
-  workerUrl = `http://127.0.0.1:${port}`;
-  const envFile = join(tmp, "worker.env");
-  writeFileSync(envFile, [
-    `AUDIT_JWT_SECRET=${SECRET}`, `NEO4J_URL=${NEO4J}`, `NEO4J_USER=${USER}`,
-    `NEO4J_PASSWORD=${PASSWORD}`, `AUDIT_TRAIL=${TRAIL}`, `ALLOWED_ORIGINS=${site.origin}`,
-    // A short Retry-After on the Worker's 503 (Neo4j down) keeps the test short.
-    "RETRY_AFTER_SECS=1", "",
-  ].join("\n"), { mode: 0o600 });
-  dev = spawn("npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(port),
-    "--inspector-port", String(inspector), "--env-file", envFile, "--show-interactive-dev-session=false"], {
-    cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false",
-      WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true",
-      XDG_CONFIG_HOME: join(ROOT, ".cache/xdg"), WRANGLER_LOG_PATH: join(ROOT, ".cache/wrangler-logs") },
-  });
-  let log = "";
-  dev.stdout.on("data", (d) => { log = (log + d).slice(-20_000); });
-  dev.stderr.on("data", (d) => { log = (log + d).slice(-20_000); });
-  const end = Date.now() + 60_000;
-  while (Date.now() < end) {
-    try {
-      const r = await fetch(`${workerUrl}/v1/health`);
-      if (r.status < 500) return;
-    } catch {}
-    await sleep(250);
-  }
-  console.error(log);
-  throw new Error("wrangler dev did not start");
-}
-
-async function stopWorker() {
-  if (!dev?.pid) return;
-  const gone = () => { try { process.kill(-dev.pid, 0); return false; } catch { return true; } };
-  try { process.kill(-dev.pid, "SIGTERM"); } catch {}
-  for (let i = 0; i < 50 && !gone(); i++) await sleep(100);
-  if (!gone()) { try { process.kill(-dev.pid, "SIGKILL"); } catch {} }
 }
 
 const token = (sub) => signJwt(SECRET, {
@@ -229,29 +156,30 @@ function assertExactlyOnce(c) {
 }
 
 before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), "audit-wfaults-"));
   await neo4j("start");
-  site = await serveSite();
-  await startWorker();
-  proxy = await startFaultProxy(workerUrl, { perMille: PER_MILLE, seed: SEED, delayMs: PROXY_DELAY_MS, retryAfterS: 1 });
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run"],
+  site = await serveSite(auditPage("worker faults"));
+  worker = await startWrangler({
+    env: {
+      AUDIT_JWT_SECRET: SECRET, NEO4J_URL: NEO4J, NEO4J_USER: USER, NEO4J_PASSWORD: PASSWORD, AUDIT_TRAIL: TRAIL,
+      ALLOWED_ORIGINS: site.origin,
+      // A short Retry-After on the Worker's 503 (Neo4j down) keeps the test short.
+      RETRY_AFTER_SECS: 1,
+    },
   });
+  proxy = await startFaultProxy(worker.url, { perMille: PER_MILLE, seed: SEED, delayMs: PROXY_DELAY_MS, retryAfterS: 1 });
+  browser = await launchChromium();
 });
 
 after(async () => {
   // Everything started here is stopped, each step independently of the others.
   const steps = [
     () => browser?.close(),
-    () => stopWorker(),
+    () => worker?.stop(),
     () => proxy?.close(),
     () => new Promise((r) => (site ? site.server.close(() => r()) : r())),
     () => neo4j("stop"),
   ];
   for (const s of steps) { try { await s(); } catch (e) { console.error("cleanup:", e); } }
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
   const total = (k) => (results.node?.[k] ?? 0) + (results.browser?.[k] ?? 0);
   const line = {
     date: new Date().toISOString(), cores: cpus().length, events: EVENTS, browserEvents: BROWSER_EVENTS,

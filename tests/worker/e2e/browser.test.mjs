@@ -3,106 +3,35 @@
 // Run by scripts/test-worker with `node --test`.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { cypher, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "../../node/helpers.mjs";
+import { launchChromium, serveSite, startWrangler } from "../../support/wrangler.mjs";
 import { signJwt, nowSecs } from "../jwt.mjs";
 
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-const NEO4J = {
-  url: process.env.NEO4J_URL ?? "http://127.0.0.1:7474",
-  user: process.env.NEO4J_USER ?? "neo4j",
-  password: process.env.NEO4J_PASSWORD ?? "neo4j-audit-dev",
-};
 const SECRET = randomBytes(32).toString("base64url");
 const TRAIL = `worker-e2e-${randomUUID()}`;
+const PAGE = "<!doctype html><title>audit e2e</title><p>page</p>";
 
-let dev, browser, allowedPage, otherPage, workerUrl, tmp;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-/** A static page on its own origin (plus pkg/ for client mode); the test drives it. */
-async function servePage() {
-  const server = createServer((req, res) => {
-    const m = /^\/pkg\/(neo4j_audit\.js|neo4j_audit_bg\.wasm)$/.exec(req.url);
-    if (m) {
-      res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm" });
-      res.end(readFileSync(join(ROOT, "pkg", m[1])));
-      return;
-    }
-    res.writeHead(200, { "Content-Type": "text/html" });
-    res.end("<!doctype html><title>audit e2e</title><p>page</p>");
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { server, origin: `http://127.0.0.1:${server.address().port}` };
-}
-
-async function cypher(statement, parameters = {}) {
-  const r = await fetch(`${NEO4J.url}/db/neo4j/tx/commit`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: `Basic ${btoa(`${NEO4J.user}:${NEO4J.password}`)}` },
-    body: JSON.stringify({ statements: [{ statement, parameters }] }),
-  });
-  const j = await r.json();
-  assert.deepEqual(j.errors, []);
-  return j.results[0].data.map((d) => d.row);
-}
-
-async function waitReady(url, ms) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    try { if ((await fetch(url)).status < 500) return; } catch {}
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`wrangler dev not ready at ${url}`);
-}
+let worker, browser, allowedPage, otherPage, workerUrl;
 
 before(async () => {
-  allowedPage = await servePage();
-  otherPage = await servePage();
-  const port = await freePort();
-  const inspector = await freePort();
-  workerUrl = `http://127.0.0.1:${port}`;
-  // Secrets through an env file in a private temp dir (never on the command line).
-  tmp = mkdtempSync(join(tmpdir(), "audit-e2e-"));
-  const envFile = join(tmp, "worker.env");
-  writeFileSync(envFile, [
-    `AUDIT_JWT_SECRET=${SECRET}`, `NEO4J_URL=${NEO4J.url}`, `NEO4J_USER=${NEO4J.user}`,
-    `NEO4J_PASSWORD=${NEO4J.password}`, `AUDIT_TRAIL=${TRAIL}`, `ALLOWED_ORIGINS=${allowedPage.origin}`, "",
-  ].join("\n"), { mode: 0o600 });
-  dev = spawn("npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(port),
-    "--inspector-port", String(inspector), "--env-file", envFile, "--show-interactive-dev-session=false"], {
-    cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false",
-      WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true",
-      XDG_CONFIG_HOME: join(ROOT, ".cache/xdg"), WRANGLER_LOG_PATH: join(ROOT, ".cache/wrangler-logs") },
+  allowedPage = await serveSite(PAGE);
+  otherPage = await serveSite(PAGE);
+  worker = await startWrangler({
+    env: {
+      AUDIT_JWT_SECRET: SECRET, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, AUDIT_TRAIL: TRAIL,
+      ALLOWED_ORIGINS: allowedPage.origin,
+    },
   });
-  let log = "";
-  dev.stdout.on("data", (d) => { log += d; });
-  dev.stderr.on("data", (d) => { log += d; });
-  try { await waitReady(`${workerUrl}/v1/health`, 60_000); } catch (e) { console.error(log); throw e; }
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run"],
-  });
+  workerUrl = worker.url;
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  if (dev?.pid) { try { process.kill(-dev.pid, "SIGTERM"); } catch {} }
+  await worker?.stop();
   allowedPage?.server.close();
   otherPage?.server.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 /** fetch() from a page on `origin`; returns {status, body} or {error}. */

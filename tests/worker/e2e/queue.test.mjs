@@ -6,69 +6,18 @@
 //   - clearQueue() removes the signed-out user's waiting events.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
-import { createServer } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { cypher, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "../../node/helpers.mjs";
+import { auditPage, freePort, launchChromium, serveSite, startWrangler } from "../../support/wrangler.mjs";
 import { signJwt, nowSecs } from "../jwt.mjs";
 
-const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
-const NEO4J = {
-  url: process.env.NEO4J_URL ?? "http://127.0.0.1:7474",
-  user: process.env.NEO4J_USER ?? "neo4j",
-  password: process.env.NEO4J_PASSWORD ?? "neo4j-audit-dev",
-};
 const SECRET = randomBytes(32).toString("base64url");
 const TRAIL = `queue-e2e-${randomUUID()}`;
 const QUEUE = `neo4j-audit-e2e-${randomUUID()}`;
 // The Worker here is stricter than the client's rule table (version skew / operator config).
 const WORKER_MAX_DETAILS = 300;
 
-let dev, browser, site, workerPort, workerUrl, downUrl, tmp;
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
-}
-
-const PAGE = `<!doctype html><meta charset="utf-8"><title>queue e2e</title>
-<script type="module">
-  import init, * as audit from "/pkg/neo4j_audit.js";
-  await init();
-  window.audit = audit;
-  document.body.dataset.ready = "true";
-</script><body></body>`;
-
-async function serveSite() {
-  const server = createServer((req, res) => {
-    const m = /^\/pkg\/(neo4j_audit\.js|neo4j_audit_bg\.wasm)$/.exec(req.url);
-    if (m) {
-      res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm" });
-      res.end(readFileSync(join(ROOT, "pkg", m[1])));
-      return;
-    }
-    res.writeHead(200, { "Content-Type": "text/html" });
-    res.end(PAGE);
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { server, origin: `http://127.0.0.1:${server.address().port}` };
-}
-
-async function cypher(statement, parameters = {}) {
-  const r = await fetch(`${NEO4J.url}/db/neo4j/tx/commit`, {
-    method: "POST",
-    headers: { "Content-Type": "application/json", Authorization: `Basic ${btoa(`${NEO4J.user}:${NEO4J.password}`)}` },
-    body: JSON.stringify({ statements: [{ statement, parameters }] }),
-  });
-  const j = await r.json();
-  assert.deepEqual(j.errors, []);
-  return j.results[0].data.map((d) => d.row);
-}
+let worker, browser, site, workerPort, workerUrl, downUrl;
 
 async function trailEvents() {
   const rows = await cypher(
@@ -78,34 +27,17 @@ async function trailEvents() {
   return rows.map(([type, user]) => ({ type, user }));
 }
 
+/** Starts the Worker on workerPort (the loggers already point there); it stays up for the
+ *  following tests. */
 async function startWorker() {
-  const inspector = await freePort();
-  const envFile = join(tmp, "worker.env");
-  writeFileSync(envFile, [
-    `AUDIT_JWT_SECRET=${SECRET}`, `NEO4J_URL=${NEO4J.url}`, `NEO4J_USER=${NEO4J.user}`,
-    `NEO4J_PASSWORD=${NEO4J.password}`, `AUDIT_TRAIL=${TRAIL}`, `ALLOWED_ORIGINS=${site.origin}`,
-    `MAX_DETAILS_BYTES=${WORKER_MAX_DETAILS}`, "",
-  ].join("\n"), { mode: 0o600 });
-  dev = spawn("npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(workerPort),
-    "--inspector-port", String(inspector), "--env-file", envFile, "--show-interactive-dev-session=false"], {
-    cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false",
-      WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true",
-      XDG_CONFIG_HOME: join(ROOT, ".cache/xdg"), WRANGLER_LOG_PATH: join(ROOT, ".cache/wrangler-logs") },
+  worker = await startWrangler({
+    port: workerPort,
+    env: {
+      AUDIT_JWT_SECRET: SECRET, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, AUDIT_TRAIL: TRAIL,
+      ALLOWED_ORIGINS: site.origin, MAX_DETAILS_BYTES: WORKER_MAX_DETAILS,
+    },
+    readyPath: "/v1/events", readyMethod: "OPTIONS",
   });
-  let log = "";
-  dev.stdout.on("data", (d) => { log += d; });
-  dev.stderr.on("data", (d) => { log += d; });
-  const end = Date.now() + 60_000;
-  while (Date.now() < end) {
-    try {
-      const r = await fetch(`${workerUrl}/v1/events`, { method: "OPTIONS" });
-      if (r.status < 500) return;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  console.error(log);
-  throw new Error("wrangler dev did not start");
 }
 
 const token = (sub) => signJwt(SECRET, {
@@ -139,23 +71,17 @@ const client = (tok, extra = {}) => ({
 });
 
 before(async () => {
-  tmp = mkdtempSync(join(tmpdir(), "audit-queue-e2e-"));
-  site = await serveSite();
+  site = await serveSite(auditPage("queue e2e"));
   workerPort = await freePort();
   workerUrl = `http://127.0.0.1:${workerPort}`;
   downUrl = `http://127.0.0.1:${await freePort()}`; // nothing listens there
-  browser = await chromium.launch({
-    executablePath: "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run"],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  if (dev?.pid) { try { process.kill(-dev.pid, "SIGTERM"); } catch {} }
+  await worker?.stop();
   site?.server.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
 test("an event queued by alice is never sent with bob's token; it waits for alice", async () => {
@@ -196,7 +122,7 @@ test("an event queued by alice is never sent with bob's token; it waits for alic
 });
 
 test("an event the Worker rejects goes to the dead letters and holds back nothing", async () => {
-  assert.ok(dev, "the Worker runs (previous test)");
+  assert.ok(worker, "the Worker runs (previous test)");
   const carol = `carol-${randomUUID()}`;
   const page = await openPage();
   await newLogger(page, client(await token(carol), { batch: { flushIntervalMs: 300 } }));

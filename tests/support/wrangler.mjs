@@ -1,0 +1,116 @@
+// Plumbing shared by the Node tests that drive the Worker for real (tests/worker/e2e/,
+// tests/faults/worker-delivery.test.mjs): free ports, a static site serving pkg/ next to a page,
+// headless Chromium, and `wrangler dev` (workerd + worker/index.js + pkg/) in its own process group.
+// Reading Neo4j back independently is `cypher` in ../node/helpers.mjs.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { ROOT } from "../node/helpers.mjs";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort() {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+/** A page that loads pkg/ as a module, exposes it as `window.audit` and then marks itself
+ *  ready (body[data-ready=true]). */
+export const auditPage = (title) => `<!doctype html><meta charset="utf-8"><title>${title}</title>
+<script type="module">
+  import init, * as audit from "/pkg/neo4j_audit.js";
+  await init();
+  window.audit = audit;
+  document.body.dataset.ready = "true";
+</script><body></body>`;
+
+/** A static site on its own origin: /pkg/neo4j_audit.js and /pkg/neo4j_audit_bg.wasm from pkg/
+ *  (not cached, so a reload loads them again), `pageHtml` for every other path. */
+export async function serveSite(pageHtml) {
+  const server = createServer((req, res) => {
+    const m = /^\/pkg\/(neo4j_audit\.js|neo4j_audit_bg\.wasm)$/.exec(req.url);
+    if (m) {
+      res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm", "Cache-Control": "no-store" });
+      res.end(readFileSync(join(ROOT, "pkg", m[1])));
+      return;
+    }
+    res.writeHead(200, { "Content-Type": "text/html" });
+    res.end(pageHtml);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+/** Headless Chromium (the system's /usr/bin/chromium) through playwright-core. */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--no-first-run"],
+  });
+}
+
+/** True while something answers HTTP at `url` (any status). */
+async function answers(url, method = "GET") {
+  try { await fetch(url, { method, signal: AbortSignal.timeout(2000) }); return true; } catch { return false; }
+}
+
+/**
+ * Starts `wrangler dev --local` on 127.0.0.1:`port` (a free one by default) with the Worker's
+ * variables `env` ({NAME: value}, secrets included) written to an env file (mode 0600) in a private
+ * temp dir: never on the command line. Resolves once `readyMethod readyPath` answers below 500
+ * (60 s at most; on failure the log is printed, wrangler stopped and an error thrown).
+ * Returns {url, stop(), log()}: stop() ends wrangler's whole process group and resolves once the
+ * port no longer answers; log() is the tail of its output.
+ */
+export async function startWrangler({ env, port, readyPath = "/v1/health", readyMethod = "GET" }) {
+  port ??= await freePort();
+  const inspector = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const tmp = mkdtempSync(join(tmpdir(), "audit-wrangler-"));
+  const envFile = join(tmp, "worker.env");
+  writeFileSync(envFile, [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ""].join("\n"), { mode: 0o600 });
+  const dev = spawn("npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(port),
+    "--inspector-port", String(inspector), "--env-file", envFile, "--show-interactive-dev-session=false"], {
+    cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false",
+      WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true",
+      XDG_CONFIG_HOME: join(ROOT, ".cache/xdg"), WRANGLER_LOG_PATH: join(ROOT, ".cache/wrangler-logs") },
+  });
+  let output = "";
+  const keep = (d) => { output = (output + d).slice(-20_000); };
+  dev.stdout.on("data", keep);
+  dev.stderr.on("data", keep);
+  let exited = false;
+  dev.on("exit", () => { exited = true; });
+  dev.on("error", (e) => { exited = true; keep(`spawn failed: ${e}\n`); });
+
+  let stopped;
+  const stop = () => (stopped ??= (async () => {
+    if (dev.pid) {
+      const gone = () => { try { process.kill(-dev.pid, 0); return false; } catch { return true; } };
+      try { process.kill(-dev.pid, "SIGTERM"); } catch {}
+      for (let i = 0; i < 50 && !gone(); i++) await sleep(100);
+      if (!gone()) { try { process.kill(-dev.pid, "SIGKILL"); } catch {} }
+    }
+    for (let i = 0; i < 50 && (await answers(url)); i++) await sleep(100);
+    rmSync(tmp, { recursive: true, force: true });
+  })());
+
+  const end = Date.now() + 60_000;
+  while (Date.now() < end && !exited) {
+    try {
+      const r = await fetch(`${url}${readyPath}`, { method: readyMethod });
+      if (r.status < 500) return { url, stop, log: () => output };
+    } catch {}
+    await sleep(250);
+  }
+  console.error(output);
+  await stop();
+  throw new Error(`wrangler dev did not start at ${url}`);
+}
