@@ -68,7 +68,7 @@ pub struct Config {
     #[serde(default)]
     pub url: String,
     /// Client mode: the ingest Worker's `/v1/events` URL; events go there (with `token` as the
-    /// bearer JWT) instead of to Neo4j. Exclusive with `url` (see [`crate::ingest::client`]).
+    /// bearer JWT) instead of to Neo4j. Exclusive with `url` (the ingest sink).
     #[serde(default)]
     pub endpoint: Option<String>,
     #[serde(default = "default_database")]

@@ -22,6 +22,7 @@ pub mod read;
 pub mod redact;
 pub mod retry;
 pub mod rules;
+mod sink;
 pub mod stats;
 pub mod transport;
 mod urlcheck;

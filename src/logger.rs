@@ -4,22 +4,19 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
-use base64::Engine as _;
 
 use crate::batch::Batcher;
 use crate::chain::{Chain, StreamState};
 use crate::config::Config;
-use crate::cypher::{self, Statement};
+use crate::cypher::Statement;
 use crate::error::AuditError;
 use crate::event::{AuditEvent, User};
-use crate::outcome::{self, Rows};
+use crate::outcome::Rows;
 use crate::redact::Redactor;
 use crate::retry;
 use crate::stats::{Stats, StatsSnapshot};
-use crate::transport::{HttpRequest, Secret, Transport};
-
-/// Neo4j's code for an authenticated user that lacks a privilege.
-const FORBIDDEN: &str = "Neo.ClientError.Security.Forbidden";
+use crate::sink::Sink;
+use crate::transport::HttpRequest;
 
 /// Writes audit events into Neo4j.
 ///
@@ -40,13 +37,10 @@ const FORBIDDEN: &str = "Neo.ClientError.Security.Forbidden";
 #[derive(Debug)]
 pub struct AuditLogger {
     config: Config,
-    transport: Transport,
-    /// The `Authorization` value; `Debug` shows `***`.
-    auth_header: Option<Secret>,
+    /// Where batches go (Neo4j, or the ingest Worker), chosen here once.
+    sink: Sink,
     /// Who this logger writes as ([`AuditLogger::identity`]).
     identity: String,
-    schema_ready: futures::lock::Mutex<bool>,
-    schema_warning: Mutex<Option<String>>,
     last_error: Mutex<Option<String>>,
     batcher: Batcher,
     stats: Stats,
@@ -59,27 +53,16 @@ impl AuditLogger {
     /// Validates `config`; the only place a configuration error is raised.
     pub fn new(config: Config) -> Result<Self, AuditError> {
         config.validate()?;
-        let auth_header = match (&config.username, &config.password, &config.token) {
-            (Some(u), Some(p), None) => Some(Secret::new(format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
-            ))),
-            (None, None, Some(t)) => Some(Secret::new(format!("Bearer {t}"))),
-            _ => None,
-        };
         let identity = crate::identity::of_config(&config);
         Ok(AuditLogger {
             identity,
-            schema_warning: Mutex::new(None),
+            sink: Sink::for_config(&config),
             batcher: Batcher::new(config.batch.clone()),
             stats: Stats::default(),
             closed: AtomicBool::new(false),
             redactor: Redactor::from_config(config.redact.as_deref(), config.redact_match),
             chain: Chain::new_stream(),
             config,
-            transport: Transport::new(),
-            auth_header,
-            schema_ready: futures::lock::Mutex::new(false),
             last_error: Mutex::new(None),
         })
     }
@@ -100,7 +83,7 @@ impl AuditLogger {
     /// Set when Neo4j refused the schema statements (e.g. a role without schema rights): writes
     /// go on without the constraints and indexes; this says why, once.
     pub fn schema_warning(&self) -> Option<String> {
-        self.schema_warning.lock().ok().and_then(|g| g.clone())
+        self.sink.neo4j().ok().and_then(|s| s.schema_warning())
     }
 
     /// The input rules' bounds for this configuration ([`crate::rules`]).
@@ -245,123 +228,34 @@ impl AuditLogger {
         &self.stats
     }
 
-    /// Writes already-built events in one statement and one transaction. Writing an event that
-    /// is already stored (same UID) changes nothing, so a retry never duplicates.
+    /// Writes already-built events in one request (one statement and one transaction in Neo4j,
+    /// or one ingest request per 100 events). Writing an event that is already stored (same UID)
+    /// changes nothing, so a retry never duplicates.
     pub async fn write(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
-        if events.is_empty() {
-            return Ok(());
-        }
-        // Client mode: the batch goes to the ingest Worker, which holds the Neo4j credentials.
-        if let Some(endpoint) = &self.config.endpoint {
-            let (auth, timeout) = (self.auth_header.as_ref().map(Secret::expose), self.config.timeout_ms);
-            return crate::ingest::client::post_events(&self.transport, endpoint, auth, timeout, events).await;
-        }
-        self.ensure_schema_once().await?;
-        let st = cypher::write_events(&self.config.labels, &self.config.trail, events)?;
-        let rows = self.run(&st).await?;
-        let mut uids: Vec<&str> = events.iter().map(|e| e.uid.as_str()).collect();
-        uids.sort_unstable();
-        uids.dedup();
-        let written = rows.first().and_then(|r| r.first()).and_then(serde_json::Value::as_u64);
-        if written != Some(uids.len() as u64) {
-            return Err(AuditError::UnexpectedResponse(format!(
-                "expected {} events written, Neo4j reported {written:?}",
-                uids.len()
-            )));
-        }
-        Ok(())
+        self.sink.write(events).await
     }
 
     /// Creates the constraints and indexes (idempotent). `true` when all are in place.
     pub async fn ensure_schema(&self) -> bool {
         let res = self.try_ensure_schema().await;
-        if res.is_ok() {
-            *self.schema_ready.lock().await = true;
-        }
         self.record(res)
     }
 
     /// Like [`AuditLogger::ensure_schema`], with the typed error.
     pub async fn try_ensure_schema(&self) -> Result<(), AuditError> {
-        for st in cypher::schema_statements(&self.config.labels)? {
-            match self.run(&st).await {
-                Ok(_) => {}
-                // An equivalent index or a constraint the application made on the same property.
-                Err(AuditError::Neo4j { code, .. }) if code.starts_with("Neo.ClientError.Schema.") => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+        self.sink.neo4j()?.ensure_schema().await
     }
 
-    /// Runs the schema statements before the first write of this logger, so the uniqueness that
-    /// makes concurrent MERGEs safe never depends on the caller. Failures that a retry may cure
-    /// (network, auth) are returned; a refusal by Neo4j (e.g. a role without schema rights) is not
-    /// fatal: writes go on without the constraints.
-    async fn ensure_schema_once(&self) -> Result<(), AuditError> {
-        let mut ready = self.schema_ready.lock().await;
-        if *ready {
-            return Ok(());
-        }
-        match self.try_ensure_schema().await {
-            Ok(()) => {}
-            Err(e @ AuditError::Neo4j { .. }) if !e.is_retryable() => self.warn_schema(&e),
-            // A role without schema rights: authenticated, just not allowed to create indexes.
-            Err(e) if matches!(&e, AuditError::Unauthorized { code: Some(c), .. } if c == FORBIDDEN) => {
-                self.warn_schema(&e)
-            }
-            Err(e) => return Err(e),
-        }
-        *ready = true;
-        Ok(())
-    }
-
-    fn warn_schema(&self, e: &AuditError) {
-        let msg = format!(
-            "schema not ensured ({}); writes go on without the uniqueness constraints and indexes \
-             (run ensureSchema with a user that has schema rights, once)",
-            self.reason(e)
-        );
-        #[cfg(target_arch = "wasm32")]
-        web_sys::console::warn_1(&wasm_bindgen::JsValue::from_str(&format!("neo4j-audit: {msg}")));
-        if let Ok(mut g) = self.schema_warning.lock() {
-            *g = Some(msg);
-        }
-    }
-
-    /// Runs one parameterised statement and returns its rows.
+    /// Runs one parameterised statement and returns its rows (direct mode only).
     pub async fn run(&self, st: &Statement) -> Result<Rows, AuditError> {
-        if self.config.endpoint.is_some() {
-            return Err(AuditError::InvalidInput("not available in client mode (endpoint set): the Worker only ingests".into()));
-        }
-        let req = self.http_request(st);
-        let resp = self.transport.post(&req, self.config.timeout_ms).await?;
-        outcome::interpret(self.config.api, &self.config.database, &resp)
-    }
-
-    /// The HTTP request that runs `st` on the configured endpoint (not sent).
-    fn http_request(&self, st: &Statement) -> HttpRequest {
-        let (path, body) = cypher::request_body(self.config.api, &self.config.database, st);
-        let mut headers = vec![
-            ("Content-Type".to_owned(), "application/json".to_owned()),
-            ("Accept".to_owned(), "application/json".to_owned()),
-            // Stops browsers from showing a login dialog on 401.
-            ("X-Ajax-Browser-Auth".to_owned(), "true".to_owned()),
-        ];
-        if let Some(a) = &self.auth_header {
-            headers.push(("Authorization".to_owned(), a.expose().to_owned()));
-        }
-        HttpRequest { url: format!("{}{path}", self.config.base_url()), headers, body: body.to_string() }
+        self.sink.neo4j()?.run(st).await
     }
 
     /// The request that writes `events` (the same statement as [`AuditLogger::write`]), for a
     /// fire-and-forget send such as `fetch(..., {keepalive: true})` on page hide. `None` in client
     /// mode.
     pub fn write_request(&self, events: &[AuditEvent]) -> Option<HttpRequest> {
-        if self.config.endpoint.is_some() || events.is_empty() {
-            return None;
-        }
-        Some(self.http_request(&cypher::write_events(&self.config.labels, &self.config.trail, events).ok()?))
+        self.sink.neo4j().ok()?.write_request(events)
     }
 
     /// Why the most recent call that returned `false` failed; cleared by a call that succeeds.

@@ -27,7 +27,6 @@
 #![allow(async_fn_in_trait)]
 
 pub mod body;
-pub mod client;
 pub mod cors;
 pub mod jwt;
 

@@ -1,7 +1,7 @@
-//! Client mode: an [`crate::AuditLogger`] configured with `endpoint` (the Worker's
-//! `/v1/events` URL) and `token` (the user's JWT) posts its batches there instead of to Neo4j.
-//! It is the "write one batch" step only, so batching, retries (the Worker's 503 and 429 carry
-//! `Retry-After`) and the durable queue of the logger apply unchanged.
+//! The ingest sink (client mode): an [`crate::AuditLogger`] configured with `endpoint` (the
+//! Worker's `/v1/events` URL) and `token` (the user's JWT) posts its batches there instead of to
+//! Neo4j. It is the "write one batch" step only, so batching, retries (the Worker's 503 and 429
+//! carry `Retry-After`) and the durable queue of the logger apply unchanged.
 //!
 //! What is sent per event: `actionType`, `category`, `details`, `UID` (the Worker derives the
 //! stored UID from it and the token's subject, so a retried batch is written once) and
@@ -10,29 +10,42 @@
 //! to `logUserAction` is not sent: the Worker takes the acting user from the token, and refuses a
 //! body that names one.
 //!
-//! ```
-//! use neo4j_audit::ingest::client::{interpret, request_body};
-//! use neo4j_audit::transport::HttpResponse;
-//! use neo4j_audit::AuditEvent;
-//! let ev = AuditEvent::from_parts(None, "LOGIN", None, Some(r#"{"a":1}"#.into()), 100).unwrap();
-//! let body = request_body(std::slice::from_ref(&ev));
-//! assert_eq!(body["events"][0]["details"]["a"], 1);
-//! let busy = HttpResponse { status: 503, retry_after: Some("5".into()), body: "{}".into() };
-//! assert!(interpret(&busy, 1).unwrap_err().is_retryable());
-//! ```
 
 use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::error::AuditError;
 use crate::event::AuditEvent;
-use crate::transport::{parse_retry_after, HttpRequest, HttpResponse, Transport};
+use crate::transport::{parse_retry_after, HttpRequest, HttpResponse, Secret, Transport};
 
 /// Events per request to the Worker (its default `MAX_BATCH`); larger batches go in chunks.
-pub const MAX_EVENTS_PER_REQUEST: usize = 100;
+pub(crate) const MAX_EVENTS_PER_REQUEST: usize = 100;
+
+/// Posts batches to the ingest Worker.
+#[derive(Debug)]
+pub(crate) struct IngestSink {
+    transport: Transport,
+    endpoint: String,
+    /// `Bearer <the user's JWT>`; `Debug` shows `***`.
+    auth: Option<Secret>,
+    timeout_ms: u64,
+}
+
+impl IngestSink {
+    pub(crate) fn new(endpoint: &str, auth: Option<Secret>, timeout_ms: u64) -> Self {
+        IngestSink { transport: Transport::new(), endpoint: endpoint.to_owned(), auth, timeout_ms }
+    }
+
+    /// Posts `events` (in chunks of [`MAX_EVENTS_PER_REQUEST`]); `Ok` once the Worker answered
+    /// 201 for every chunk.
+    pub(crate) async fn write(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
+        let auth = self.auth.as_ref().map(Secret::expose);
+        post_events(&self.transport, &self.endpoint, auth, self.timeout_ms, events).await
+    }
+}
 
 /// The JSON body for `events`.
-pub fn request_body(events: &[AuditEvent]) -> Value {
+pub(crate) fn request_body(events: &[AuditEvent]) -> Value {
     let items: Vec<Value> = events
         .iter()
         .map(|e| {
@@ -51,9 +64,7 @@ pub fn request_body(events: &[AuditEvent]) -> Value {
     json!({ "events": items })
 }
 
-/// Posts `events` to `endpoint` (in chunks of [`MAX_EVENTS_PER_REQUEST`]); `Ok` once the Worker
-/// answered 201 for every chunk.
-pub async fn post_events(
+async fn post_events(
     transport: &Transport,
     endpoint: &str,
     auth_header: Option<&str>,
@@ -80,7 +91,7 @@ pub async fn post_events(
 /// 413 and 422 are [`AuditError::Rejected`] (the events themselves, never retried); the Worker's
 /// own `500 store_error` / `misconfigured` are [`AuditError::Endpoint`] (not retried either);
 /// anything else is [`AuditError::Http`] carrying the `Retry-After` (so 429 and 5xx are retried).
-pub fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditError> {
+pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditError> {
     let body: Option<Value> = serde_json::from_str(&resp.body).ok();
     let field = |k: &str| body.as_ref().and_then(|b| b.get(k)).and_then(Value::as_str).map(str::to_owned);
     let code = field("error");

@@ -1,0 +1,63 @@
+//! Where events go, chosen once when the logger is built: Neo4j's HTTP API (direct mode) or the
+//! ingest Worker (client mode, `endpoint`). Each sink owns its `Authorization` header and its
+//! transport; the logger above them batches, retries and queues the same way for both, and never
+//! asks which one it has.
+
+mod ingest;
+mod neo4j;
+
+pub(crate) use self::ingest::IngestSink;
+pub(crate) use self::neo4j::Neo4jSink;
+
+use base64::Engine as _;
+
+use crate::config::Config;
+use crate::error::AuditError;
+use crate::event::AuditEvent;
+use crate::transport::Secret;
+
+/// One of the two sinks.
+#[derive(Debug)]
+pub(crate) enum Sink {
+    Neo4j(Neo4jSink),
+    Ingest(IngestSink),
+}
+
+impl Sink {
+    /// The sink a validated configuration asks for.
+    pub(crate) fn for_config(config: &Config) -> Sink {
+        let auth = match (&config.username, &config.password, &config.token) {
+            (Some(u), Some(p), None) => Some(Secret::new(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+            ))),
+            (None, None, Some(t)) => Some(Secret::new(format!("Bearer {t}"))),
+            _ => None,
+        };
+        match &config.endpoint {
+            Some(endpoint) => Sink::Ingest(IngestSink::new(endpoint, auth, config.timeout_ms)),
+            None => Sink::Neo4j(Neo4jSink::new(config, auth)),
+        }
+    }
+
+    /// Writes one batch: committed (`Ok`) or a typed failure.
+    pub(crate) async fn write(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Sink::Neo4j(s) => s.write(events).await,
+            Sink::Ingest(s) => s.write(events).await,
+        }
+    }
+
+    /// The Neo4j sink, for what only direct mode can do (schema, reads, keepalive requests).
+    pub(crate) fn neo4j(&self) -> Result<&Neo4jSink, AuditError> {
+        match self {
+            Sink::Neo4j(s) => Ok(s),
+            Sink::Ingest(_) => Err(AuditError::InvalidInput(
+                "not available in client mode (endpoint set): the Worker only ingests".into(),
+            )),
+        }
+    }
+}

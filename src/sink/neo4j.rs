@@ -1,0 +1,162 @@
+//! The Neo4j sink: the `Authorization` header, the schema-once step, the one `UNWIND $events`
+//! statement per batch and reading Neo4j's answer. Direct mode (`url` + credentials).
+
+use std::sync::Mutex;
+
+use crate::config::{Api, Config, Labels};
+use crate::cypher::{self, Statement};
+use crate::error::AuditError;
+use crate::event::AuditEvent;
+use crate::outcome::{self, Rows};
+use crate::transport::{HttpRequest, Secret, Transport};
+
+/// Neo4j's code for an authenticated user that lacks a privilege.
+const FORBIDDEN: &str = "Neo.ClientError.Security.Forbidden";
+
+/// Writes batches into Neo4j over its HTTP API.
+#[derive(Debug)]
+pub(crate) struct Neo4jSink {
+    transport: Transport,
+    /// The `Authorization` value; `Debug` shows `***`.
+    auth: Option<Secret>,
+    /// What messages must never quote (the password or token).
+    secrets: Vec<Secret>,
+    base_url: String,
+    api: Api,
+    database: String,
+    labels: Labels,
+    trail: String,
+    timeout_ms: u64,
+    schema_ready: futures::lock::Mutex<bool>,
+    schema_warning: Mutex<Option<String>>,
+}
+
+impl Neo4jSink {
+    pub(crate) fn new(config: &Config, auth: Option<Secret>) -> Self {
+        Neo4jSink {
+            transport: Transport::new(),
+            auth,
+            secrets: config.secrets().into_iter().map(|s| Secret::new(s.to_owned())).collect(),
+            base_url: config.base_url().to_owned(),
+            api: config.api,
+            database: config.database.clone(),
+            labels: config.labels.clone(),
+            trail: config.trail.clone(),
+            timeout_ms: config.timeout_ms,
+            schema_ready: futures::lock::Mutex::new(false),
+            schema_warning: Mutex::new(None),
+        }
+    }
+
+    /// Writes already-built events in one statement and one transaction, after the schema step.
+    /// Writing an event that is already stored (same UID) changes nothing, so a retry never
+    /// duplicates.
+    pub(crate) async fn write(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
+        self.ensure_schema_once().await?;
+        let st = cypher::write_events(&self.labels, &self.trail, events)?;
+        let rows = self.run(&st).await?;
+        let mut uids: Vec<&str> = events.iter().map(|e| e.uid.as_str()).collect();
+        uids.sort_unstable();
+        uids.dedup();
+        let written = rows.first().and_then(|r| r.first()).and_then(serde_json::Value::as_u64);
+        if written != Some(uids.len() as u64) {
+            return Err(AuditError::UnexpectedResponse(format!(
+                "expected {} events written, Neo4j reported {written:?}",
+                uids.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Runs one parameterised statement and returns its rows.
+    pub(crate) async fn run(&self, st: &Statement) -> Result<Rows, AuditError> {
+        let req = self.http_request(st);
+        let resp = self.transport.post(&req, self.timeout_ms).await?;
+        outcome::interpret(self.api, &self.database, &resp)
+    }
+
+    /// Creates the constraints and indexes (idempotent); marks the schema done on success.
+    pub(crate) async fn ensure_schema(&self) -> Result<(), AuditError> {
+        let res = self.try_ensure_schema().await;
+        if res.is_ok() {
+            *self.schema_ready.lock().await = true;
+        }
+        res
+    }
+
+    async fn try_ensure_schema(&self) -> Result<(), AuditError> {
+        for st in cypher::schema_statements(&self.labels)? {
+            match self.run(&st).await {
+                Ok(_) => {}
+                // An equivalent index or a constraint the application made on the same property.
+                Err(AuditError::Neo4j { code, .. }) if code.starts_with("Neo.ClientError.Schema.") => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs the schema statements before the first write, so the uniqueness that makes concurrent
+    /// MERGEs safe never depends on the caller. Failures that a retry may cure (network, auth) are
+    /// returned; a refusal by Neo4j (e.g. a role without schema rights) is not fatal: writes go on
+    /// without the constraints, and [`Neo4jSink::schema_warning`] says why.
+    async fn ensure_schema_once(&self) -> Result<(), AuditError> {
+        let mut ready = self.schema_ready.lock().await;
+        if *ready {
+            return Ok(());
+        }
+        match self.try_ensure_schema().await {
+            Ok(()) => {}
+            Err(e @ AuditError::Neo4j { .. }) if !e.is_retryable() => self.warn_schema(&e),
+            // A role without schema rights: authenticated, just not allowed to create indexes.
+            Err(e) if matches!(&e, AuditError::Unauthorized { code: Some(c), .. } if c == FORBIDDEN) => {
+                self.warn_schema(&e)
+            }
+            Err(e) => return Err(e),
+        }
+        *ready = true;
+        Ok(())
+    }
+
+    fn warn_schema(&self, e: &AuditError) {
+        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
+        let msg = format!(
+            "schema not ensured ({}); writes go on without the uniqueness constraints and indexes \
+             (run ensureSchema with a user that has schema rights, once)",
+            e.reason(&secrets)
+        );
+        #[cfg(target_arch = "wasm32")]
+        web_sys::console::warn_1(&wasm_bindgen::JsValue::from_str(&format!("neo4j-audit: {msg}")));
+        if let Ok(mut g) = self.schema_warning.lock() {
+            *g = Some(msg);
+        }
+    }
+
+    pub(crate) fn schema_warning(&self) -> Option<String> {
+        self.schema_warning.lock().ok().and_then(|g| g.clone())
+    }
+
+    /// The HTTP request that runs `st` (not sent).
+    fn http_request(&self, st: &Statement) -> HttpRequest {
+        let (path, body) = cypher::request_body(self.api, &self.database, st);
+        let mut headers = vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("Accept".to_owned(), "application/json".to_owned()),
+            // Stops browsers from showing a login dialog on 401.
+            ("X-Ajax-Browser-Auth".to_owned(), "true".to_owned()),
+        ];
+        if let Some(a) = &self.auth {
+            headers.push(("Authorization".to_owned(), a.expose().to_owned()));
+        }
+        HttpRequest { url: format!("{}{path}", self.base_url), headers, body: body.to_string() }
+    }
+
+    /// The request that writes `events` (the same statement as [`Neo4jSink::write`]), for a
+    /// fire-and-forget send such as `fetch(..., {keepalive: true})` on page hide.
+    pub(crate) fn write_request(&self, events: &[AuditEvent]) -> Option<HttpRequest> {
+        if events.is_empty() {
+            return None;
+        }
+        Some(self.http_request(&cypher::write_events(&self.labels, &self.trail, events).ok()?))
+    }
+}
