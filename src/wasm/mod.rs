@@ -4,8 +4,10 @@
 #[cfg(feature = "bench")]
 mod bench;
 mod details;
+#[cfg(feature = "read")]
 mod read;
 mod stream;
+#[cfg(feature = "ingest")]
 pub mod worker;
 
 pub use details::to_json_text as details_to_json_text;

@@ -3,8 +3,8 @@
 //! decision is made here.
 //!
 //! ```js
-//! import { initSync, handleIngest } from "../pkg/neo4j_audit.js";
-//! import wasm from "../pkg/neo4j_audit_bg.wasm";
+//! import { initSync, handleIngest } from "../pkg-worker/neo4j_audit.js";
+//! import wasm from "../pkg-worker/neo4j_audit_bg.wasm";
 //! initSync({ module: wasm });
 //! export default { fetch: (request, env) => handleIngest(request, env) };
 //! ```
