@@ -24,9 +24,8 @@ fn main() {
         })
         .collect();
     let one = |i: usize| -> usize {
-        let d = serde_json::to_string(&details[i]).expect("json");
         let ev = logger
-            .build_event(Some(&users[i % 100]), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(d))
+            .build_event(Some(&users[i % 100]), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(details[i].clone()))
             .expect("valid event");
         let c = logger.config();
         let st = cypher::write_events(&c.labels, &c.trail, std::slice::from_ref(&ev)).expect("valid labels");

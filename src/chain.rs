@@ -40,7 +40,7 @@ impl StreamState {
     /// A new stream with a fresh v4 UUID, before its first event.
     pub fn fresh() -> Self {
         StreamState {
-            stream_id: uuid::Uuid::new_v4().to_string(),
+            stream_id: crate::random::uuid_v4(),
             next_seq: 0,
             head: GENESIS.into(),
         }

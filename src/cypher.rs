@@ -52,7 +52,7 @@ pub fn write_events(labels: &Labels, trail: &str, events: &[AuditEvent]) -> Resu
         text: write_events_text(labels)?,
         parameters: json!({
             "trail": trail,
-            "trailUid": uuid::Uuid::new_v4().to_string(),
+            "trailUid": crate::random::uuid_v4(),
             "events": events,
         }),
     })

@@ -123,7 +123,7 @@ impl AuditEvent {
         }
         let born = now_millis();
         Ok(AuditEvent {
-            uid: uuid::Uuid::new_v4().to_string(),
+            uid: crate::random::uuid_v4(),
             event_type: action_type.to_owned(),
             event_category: category.to_owned(),
             ts: born,

@@ -36,6 +36,7 @@ pub mod logger;
 pub mod outcome;
 #[cfg(feature = "read")]
 pub mod read;
+pub mod random;
 pub mod redact;
 pub mod retry;
 pub mod rules;

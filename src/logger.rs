@@ -112,28 +112,32 @@ impl AuditLogger {
         category: Option<&str>,
         details: Option<&serde_json::Value>,
     ) -> Result<AuditEvent, AuditError> {
-        let details_json = self.limits().details(details).map_err(|v| {
-            self.stats.add_failed(1);
-            AuditError::from(v)
-        })?;
-        let event = self.build_event(user, action_type, category, details_json)?;
+        let event = self.build_event(user, action_type, category, details.cloned())?;
         self.deliver(event.clone()).await?;
         Ok(event)
     }
 
-    /// The one place events are born (UID, timestamp, validation), for Rust and JavaScript
-    /// callers alike. Invalid input is counted as failed and never reaches a batch.
+    /// The one place events are born, for Rust and JavaScript callers alike: redaction (on the
+    /// value), the rule table (while serialising the details, once), UID and time, then the hash
+    /// chain. Invalid input is counted as failed and never reaches a batch.
     pub fn build_event(
         &self,
         user: Option<&User>,
         action_type: &str,
         category: Option<&str>,
-        details_json: Option<String>,
+        mut details: Option<serde_json::Value>,
     ) -> Result<AuditEvent, AuditError> {
-        let details_json = self.redactor.apply_json(details_json);
-        let mut event =
-            AuditEvent::from_parts(user, action_type, category, details_json, self.config.max_details_bytes)
-                .inspect_err(|_| self.stats.add_failed(1))?;
+        if let Some(d) = details.as_mut() {
+            self.redactor.apply(d);
+        }
+        let mut event = self
+            .limits()
+            .details(details.as_ref())
+            .map_err(AuditError::from)
+            .and_then(|text| {
+                AuditEvent::from_parts(user, action_type, category, text, self.config.max_details_bytes)
+            })
+            .inspect_err(|_| self.stats.add_failed(1))?;
         self.chain.seal(&mut event);
         Ok(event)
     }

@@ -53,6 +53,8 @@ pub const DEFAULT_REDACT_KEYS: &[&str] = &[
 pub struct Redactor {
     /// Each listed name as its words.
     keys: Vec<Vec<String>>,
+    /// Each listed name's words joined (`apikey`), in the order of `keys`.
+    joined: Vec<String>,
     mode: Match,
 }
 
@@ -112,7 +114,8 @@ impl Redactor {
         let mut keys: Vec<Vec<String>> = keys.into_iter().map(words).filter(|k| !k.is_empty()).collect();
         keys.sort();
         keys.dedup();
-        Redactor { keys, mode }
+        let joined = keys.iter().map(|k| k.concat()).collect();
+        Redactor { keys, joined, mode }
     }
 
     /// From the configuration's `redact` option (`None`: the default list) and `redactMatch`.
@@ -129,11 +132,13 @@ impl Redactor {
             return false;
         }
         let kw = words(key);
+        let joined = kw.concat();
+        let mut names = self.keys.iter().zip(&self.joined);
         match self.mode {
-            Match::Exact => self.keys.iter().any(|k| k.concat() == kw.concat()),
-            Match::Words => self.keys.iter().any(|k| {
-                // `APIKEY` is one word but the same key as `api_key`: compare joined forms too.
-                k.concat() == kw.concat() || (k.len() <= kw.len() && kw.windows(k.len()).any(|w| w == k.as_slice()))
+            Match::Exact => names.any(|(_, j)| *j == joined),
+            // `APIKEY` is one word but the same key as `api_key`: compare joined forms too.
+            Match::Words => names.any(|(k, j)| {
+                *j == joined || (k.len() <= kw.len() && kw.windows(k.len()).any(|w| w == k.as_slice()))
             }),
         }
     }

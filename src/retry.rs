@@ -77,10 +77,9 @@ pub(crate) fn random_below(n: u64) -> u64 {
     }
 }
 
-/// 64 random bits from the platform's RNG (through uuid: `getrandom` natively,
-/// `crypto.getRandomValues` on wasm), so no extra dependency is needed for jitter.
+/// 64 random bits from the platform's RNG ([`crate::random`]).
 fn random_u64() -> u64 {
-    uuid::Uuid::new_v4().as_u64_pair().1
+    crate::random::u64()
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ async fn run_neo4j_script(root: &'static str, cmd: &'static str) -> bool {
 }
 
 fn trail(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4())
+    format!("{prefix}-{}", neo4j_audit::random::uuid_v4())
 }
 
 fn fault_config(url: &str, trail: &str) -> Config {

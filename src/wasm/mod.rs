@@ -10,7 +10,6 @@ mod stream;
 #[cfg(feature = "ingest")]
 pub mod worker;
 
-pub use details::to_json_text as details_to_json_text;
 
 use std::rc::Rc;
 
@@ -301,7 +300,7 @@ fn event_from_js(
     } else {
         Some(details::js_text(category, "category")?.ok_or_else(|| bad("category must be a string"))?)
     };
-    let details = details::to_json_text(details, &logger.limits())?;
+    let details = details::to_value(details, logger.limits().max_details_depth)?;
     // The logger's one place where events are born: redaction, validation, hash chain.
     logger.build_event(user.as_ref(), &action_type, category.as_deref(), details)
 }

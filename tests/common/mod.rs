@@ -28,7 +28,7 @@ pub fn config(trail_prefix: &str) -> Config {
 }
 
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4())
+    format!("{prefix}-{}", neo4j_audit::random::uuid_v4())
 }
 
 /// POSTs one statement to the transactional endpoint of the Neo4j at `url` (independently of the

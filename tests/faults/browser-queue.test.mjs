@@ -65,7 +65,7 @@ before(async () => {
       res.writeHead(200, { "content-type": "text/html" });
       return res.end(PAGE);
     }
-    if (!/^\/pkg\/[\w.-]+$/.test(path)) { res.writeHead(404); return res.end(); }
+    if (!/^\/pkg\/[\w./-]+$/.test(path) || path.includes("..")) { res.writeHead(404); return res.end(); }
     try {
       const body = await readFile(`${PKG_DIR}/${path.slice("/pkg/".length)}`);
       const type = path.endsWith(".wasm") ? "application/wasm" : "text/javascript";

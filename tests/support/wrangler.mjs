@@ -29,12 +29,13 @@ export const auditPage = (title) => `<!doctype html><meta charset="utf-8"><title
   document.body.dataset.ready = "true";
 </script><body></body>`;
 
-/** A static site on its own origin: /pkg/neo4j_audit.js and /pkg/neo4j_audit_bg.wasm from pkg/
- *  (not cached, so a reload loads them again), `pageHtml` for every other path. */
+/** A static site on its own origin: the package's files under /pkg/ (neo4j_audit.js, the .wasm and
+ *  the JS snippets under /pkg/snippets/) from pkg/ (not cached, so a reload loads them again),
+ *  `pageHtml` for every other path. */
 export async function serveSite(pageHtml) {
   const server = createServer((req, res) => {
-    const m = /^\/pkg\/(neo4j_audit\.js|neo4j_audit_bg\.wasm)$/.exec(req.url);
-    if (m) {
+    const m = /^\/pkg\/((?:snippets\/[\w.-]+\/(?:[\w-]+\/)*)?[\w-]+(?:\.js|_bg\.wasm))$/.exec(req.url);
+    if (m && !m[1].includes("..")) {
       res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm", "Cache-Control": "no-store" });
       res.end(readFileSync(join(ROOT, "pkg", m[1])));
       return;

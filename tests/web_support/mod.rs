@@ -11,7 +11,7 @@ pub const USER: &str = match option_env!("NEO4J_USER") { Some(u) => u, None => "
 pub const PASSWORD: &str = match option_env!("NEO4J_PASSWORD") { Some(p) => p, None => "neo4j-audit-dev" };
 
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", uuid::Uuid::new_v4())
+    format!("{prefix}-{}", neo4j_audit::random::uuid_v4())
 }
 
 /// A JS value from JSON.

@@ -1,0 +1,46 @@
+// JS details → JSON text in one JSON.stringify pass (the host's own serialiser: no call back into
+// wasm per value), refusing what JSON cannot carry faithfully instead of dropping it silently as
+// JSON.stringify alone would. Part of src/wasm/details.rs; the wording of each refusal is the
+// library's `invalid input:` reason.
+class Refusal {
+  constructor(message) { this.message = message; }
+}
+
+/** `null` for no details; the JSON text; or `{error}` with why the details were refused. */
+export function detailsToJson(details, maxDepth) {
+  if (details === null || details === undefined) return null;
+  try {
+    if (typeof details !== "object" || Array.isArray(details)) return { error: "details must be an object" };
+    // The ancestors of the value being visited: JSON.stringify calls the replacer with `this`
+    // bound to the value's holder, so everything above the holder has been left.
+    const stack = [];
+    const text = JSON.stringify(details, function (key, value) {
+      stack.length = stack.lastIndexOf(this) + 1;
+      switch (typeof value) {
+        case "bigint": throw new Refusal("details contain a BigInt, which JSON cannot represent");
+        case "function": throw new Refusal("details contain a function, which JSON cannot represent");
+        case "symbol": throw new Refusal("details contain a Symbol, which JSON cannot represent");
+        case "number":
+          if (!Number.isFinite(value)) throw new Refusal("details contain NaN or Infinity, which JSON cannot represent");
+          break;
+        case "object":
+          if (value === null) break;
+          if (value instanceof Map || value instanceof Set) {
+            throw new Refusal("details contain a Map or Set; convert it to an object or array");
+          }
+          if (stack.includes(value)) throw new Refusal("details contain a cycle");
+          if (stack.length >= maxDepth) throw new Refusal(`details are nested more than ${maxDepth} levels deep`);
+          stack.push(value);
+          break;
+      }
+      return value;
+    });
+    return text === undefined ? { error: "details must be an object" } : text;
+  } catch (e) {
+    if (e instanceof Refusal) return { error: e.message };
+    // A getter, toJSON or Proxy trap that threw, or a revoked Proxy.
+    let why = "";
+    try { why = String(e && e.message !== undefined ? e.message : e); } catch { /* unprintable */ }
+    return { error: `details could not be read (a getter, toJSON or Proxy threw: ${why.slice(0, 200)})` };
+  }
+}
