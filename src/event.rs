@@ -157,6 +157,51 @@ impl AuditEvent {
     }
 }
 
+/// The one place events are born, for the client logger and the ingest Worker alike: the rule
+/// table, redaction (on the value), the details serialised once, a fresh UID and the time. The
+/// hash chain is the caller's last step (the Worker first gives events their stored UIDs).
+///
+/// ```
+/// use neo4j_audit::event::EventBuilder;
+/// use neo4j_audit::{redact::Redactor, rules::Limits, User};
+/// let b = EventBuilder::new(Redactor::default(), Limits::default());
+/// let d = serde_json::json!({"doc": "d-1", "newPassword": "hunter2"});
+/// let e = b.build(Some(&User::new("u-1", None)), "PASSWORD_CHANGED", Some("SECURITY"), Some(d)).unwrap();
+/// assert_eq!(e.details.as_deref(), Some(r#"{"doc":"d-1","newPassword":"[REDACTED]"}"#));
+/// assert!(b.build(None, "Doc opened", None, None).is_err());
+/// ```
+#[derive(Debug, Clone)]
+pub struct EventBuilder {
+    redactor: crate::redact::Redactor,
+    limits: crate::rules::Limits,
+}
+
+impl EventBuilder {
+    pub fn new(redactor: crate::redact::Redactor, limits: crate::rules::Limits) -> Self {
+        EventBuilder { redactor, limits }
+    }
+
+    /// The bounds this builder applies.
+    pub fn limits(&self) -> crate::rules::Limits {
+        self.limits
+    }
+
+    /// Validates, redacts and stamps one event (not chained).
+    pub fn build(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        mut details: Option<serde_json::Value>,
+    ) -> Result<AuditEvent, AuditError> {
+        if let Some(d) = details.as_mut() {
+            self.redactor.apply(d);
+        }
+        let text = self.limits.details(details.as_ref())?;
+        AuditEvent::from_parts(user, action_type, category, text, self.limits.max_details_bytes)
+    }
+}
+
 /// Milliseconds since the Unix epoch, from the platform clock.
 pub fn now_millis() -> i64 {
     #[cfg(target_arch = "wasm32")]

@@ -10,7 +10,7 @@ use crate::chain::{Chain, StreamState};
 use crate::config::Config;
 use crate::cypher::Statement;
 use crate::error::AuditError;
-use crate::event::{AuditEvent, User};
+use crate::event::{AuditEvent, EventBuilder, User};
 use crate::outcome::Rows;
 use crate::redact::Redactor;
 use crate::retry;
@@ -45,7 +45,8 @@ pub struct AuditLogger {
     batcher: Batcher,
     stats: Stats,
     closed: AtomicBool,
-    redactor: Redactor,
+    /// Rules, redaction, UID and time: the one place events are born (shared with the Worker).
+    builder: EventBuilder,
     chain: Chain,
 }
 
@@ -60,7 +61,10 @@ impl AuditLogger {
             batcher: Batcher::new(config.batch.clone()),
             stats: Stats::default(),
             closed: AtomicBool::new(false),
-            redactor: Redactor::from_config(config.redact.as_deref(), config.redact_match),
+            builder: EventBuilder::new(
+                Redactor::from_config(config.redact.as_deref(), config.redact_match),
+                crate::rules::Limits { max_details_bytes: config.max_details_bytes, ..Default::default() },
+            ),
             chain: Chain::new_stream(),
             config,
             last_error: Mutex::new(None),
@@ -88,7 +92,7 @@ impl AuditLogger {
 
     /// The input rules' bounds for this configuration ([`crate::rules`]).
     pub fn limits(&self) -> crate::rules::Limits {
-        crate::rules::Limits { max_details_bytes: self.config.max_details_bytes, ..Default::default() }
+        self.builder.limits()
     }
 
     /// Logs one action; `true` only when Neo4j committed the event and its relationships.
@@ -127,16 +131,9 @@ impl AuditLogger {
         category: Option<&str>,
         mut details: Option<serde_json::Value>,
     ) -> Result<AuditEvent, AuditError> {
-        if let Some(d) = details.as_mut() {
-            self.redactor.apply(d);
-        }
         let mut event = self
-            .limits()
-            .details(details.as_ref())
-            .map_err(AuditError::from)
-            .and_then(|text| {
-                AuditEvent::from_parts(user, action_type, category, text, self.config.max_details_bytes)
-            })
+            .builder
+            .build(user, action_type, category, details.take())
             .inspect_err(|_| self.stats.add_failed(1))?;
         self.chain.seal(&mut event);
         Ok(event)

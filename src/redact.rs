@@ -143,23 +143,6 @@ impl Redactor {
         }
     }
 
-    /// Redacts details given as JSON text (as the logger receives them from both the Rust and
-    /// the JavaScript path). Text that is not JSON is passed through unchanged: it is refused
-    /// later as invalid input.
-    pub fn apply_json(&self, details_json: Option<String>) -> Option<String> {
-        let text = details_json?;
-        if self.keys.is_empty() {
-            return Some(text);
-        }
-        match serde_json::from_str::<Value>(&text) {
-            Ok(mut v) => {
-                self.apply(&mut v);
-                Some(serde_json::to_string(&v).unwrap_or(text))
-            }
-            Err(_) => Some(text),
-        }
-    }
-
     /// Replaces, in place, every value under a matching key by `"[REDACTED]"`.
     pub fn apply(&self, v: &mut Value) {
         if self.keys.is_empty() {

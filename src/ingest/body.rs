@@ -51,8 +51,8 @@ pub const IDENTITY_KEYS: [&str; 7] = ["user", "userUID", "userUid", "userId", "u
 pub struct IncomingEvent {
     pub action_type: String,
     pub category: Option<String>,
-    /// JSON text of a non-empty `details` object.
-    pub details: Option<String>,
+    /// A non-empty `details` object, checked against the rule table (depth, size as sent).
+    pub details: Option<Value>,
     /// The client's own event UID (a UUID), for idempotent retries; see [`stored_uid`]. Unique
     /// within one request.
     pub client_uid: Option<String>,
@@ -148,7 +148,7 @@ fn unknown_or_identity(key: &str, place: &str) -> BodyError {
 }
 
 fn parse_one(item: Value, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> {
-    let Value::Object(m) = item else {
+    let Value::Object(mut m) = item else {
         return Err(BodyError::Invalid("an event must be a JSON object".into()));
     };
     // Identity first, so a forged user is reported as such even next to other mistakes.
@@ -167,7 +167,12 @@ fn parse_one(item: Value, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> 
         Some(Value::String(s)) => Some(check_name("category", s)?),
         Some(_) => return Err(BodyError::Invalid("category must be a string".into())),
     };
-    let details = lim.rules().details(m.get("details")).map_err(violation)?;
+    // Checked as sent (413 when too large); the event builder redacts and serialises it once.
+    lim.rules().details(m.get("details")).map_err(violation)?;
+    let details = match m.remove("details") {
+        Some(Value::Object(d)) if !d.is_empty() => Some(Value::Object(d)),
+        _ => None,
+    };
     let client_uid = match m.get("UID") {
         None | Some(Value::Null) => None,
         Some(Value::String(u)) if u.len() == 36 && uuid::Uuid::parse_str(u).is_ok() => {
@@ -287,7 +292,7 @@ mod tests {
         assert_eq!(one, vec![IncomingEvent { action_type: "A".into(), category: Some("C.1".into()), details: None, client_uid: None, occurred_at: None }]);
         let many = parse_events(r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"k":[1]}}]}"#, &lim()).unwrap();
         assert_eq!(many.len(), 2);
-        assert_eq!(many[1].details.as_deref(), Some(r#"{"k":[1]}"#));
+        assert_eq!(many[1].details, Some(serde_json::json!({"k": [1]})));
     }
 
     #[test]

@@ -76,6 +76,16 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The event builder the client logger uses too (one place events are born), with this
+    /// Worker's redaction and detail limits.
+    pub fn event_builder(&self) -> crate::event::EventBuilder {
+        let lim = crate::rules::Limits {
+            max_details_bytes: self.limits.max_details_bytes,
+            max_details_depth: self.limits.max_details_depth,
+        };
+        crate::event::EventBuilder::new(self.redactor.clone(), lim)
+    }
+
     /// Reads `AUDIT_JWT_SECRET`, `JWT_AUDIENCE`, `JWT_AUDIENCE_CHECK`, `JWT_ISSUER`,
     /// `JWT_CLOCK_SKEW_SECS`, `JWT_MAX_LIFETIME_SECS`, `ALLOWED_ORIGINS`, `ALLOWED_CATEGORIES`,
     /// `MAX_BODY_BYTES`, `MAX_BATCH`, `MAX_DETAILS_BYTES`, `MAX_DETAILS_DEPTH`,
@@ -438,6 +448,7 @@ async fn ingest<I: Io, S: Store>(
     // Tamper evidence: each accepted request is one hash-chained stream (seq 0..n-1). It commits
     // in one transaction or not at all, so a refused or failed write never leaves a false gap.
     let chain = crate::chain::Chain::new_stream();
+    let builder = settings.event_builder();
     let now_ms = now_secs.saturating_mul(1000);
     let mut events = Vec::with_capacity(incoming.len());
     for (i, ev) in incoming.into_iter().enumerate() {
@@ -454,13 +465,7 @@ async fn ingest<I: Io, S: Store>(
                 return Response::error(400, "bad_request", &format!("events[{i}]: {m}"));
             }
         }
-        match AuditEvent::from_parts(
-            Some(&user),
-            &ev.action_type,
-            ev.category.as_deref(),
-            settings.redactor.apply_json(ev.details),
-            settings.limits.max_details_bytes,
-        ) {
+        match builder.build(Some(&user), &ev.action_type, ev.category.as_deref(), ev.details) {
             Ok(mut e) => {
                 if let Some(cu) = &ev.client_uid {
                     e.uid = body::stored_uid(&user.uid, cu);

@@ -31,6 +31,9 @@
 //! keepalive budget; it stays stored until a confirmed commit, so a lost keepalive costs nothing.
 
 pub mod idb;
+mod spool;
+
+pub use spool::Spool;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;

@@ -17,6 +17,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::AuditError;
+use crate::queue::Spool;
 use crate::event::{AuditEvent, User};
 use crate::{AuditLogger, Config};
 
@@ -103,8 +104,9 @@ export interface AuditUser {
 #[wasm_bindgen(js_name = AuditLogger)]
 pub struct JsAuditLogger {
     inner: Rc<AuditLogger>,
-    /// The durable queue (`queue.enabled`, the default): IndexedDB in browsers, memory elsewhere.
-    durable: Option<Rc<crate::queue::Durable>>,
+    /// Where events wait: the durable queue (`queue.enabled`, the default; IndexedDB in
+    /// browsers, memory elsewhere) or nowhere, chosen here once.
+    spool: Spool,
 }
 
 #[wasm_bindgen(js_class = AuditLogger)]
@@ -116,8 +118,8 @@ impl JsAuditLogger {
     ) -> Result<JsAuditLogger, JsError> {
         let logger = logger_from_js(config).map_err(|e| JsError::new(&e.to_string()))?;
         let inner = Rc::new(logger);
-        let durable = inner.config().queue.enabled.then(|| crate::queue::Durable::open(inner.clone()));
-        Ok(JsAuditLogger { inner, durable })
+        let spool = Spool::for_logger(inner.clone());
+        Ok(JsAuditLogger { inner, spool })
     }
 
     /// Logs one action. Resolves `true` only when Neo4j committed the event and its
@@ -131,16 +133,14 @@ impl JsAuditLogger {
         #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown> | null")]
         details: JsValue,
     ) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        let durable = self.durable.clone();
+        let (inner, spool) = (self.inner.clone(), self.spool.clone());
+        // Born here (rules, redaction, UID, time, chain), synchronously, in call order.
         let event = event_from_js(&inner, &user, &action_type, &category, &details);
         future_to_promise(async move {
-            let res = match (event, durable) {
-                // Stored first (durable queue), then batching + retries (config.retry).
-                (Ok(ev), Some(d)) => d.log(ev).await,
-                // Batching + retries (config.retry), as on the Rust path.
-                (Ok(ev), None) => inner.deliver(ev).await,
-                (Err(e), _) => Err(e),
+            // The spool (queue or none), then batching + retries, then the sink.
+            let res = match event {
+                Ok(ev) => spool.log(ev).await,
+                Err(e) => Err(e),
             };
             Ok(JsValue::from_bool(inner.record(res)))
         })
@@ -164,27 +164,15 @@ impl JsAuditLogger {
     /// nothing is left undelivered. Never rejects.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn flush(&self) -> js_sys::Promise {
-        let (inner, durable) = (self.inner.clone(), self.durable.clone());
-        future_to_promise(async move {
-            let ok = match durable {
-                Some(d) => d.flush().await,
-                None => inner.flush().await,
-            };
-            Ok(JsValue::from_bool(ok))
-        })
+        let spool = self.spool.clone();
+        future_to_promise(async move { Ok(JsValue::from_bool(spool.flush().await)) })
     }
 
     /// Flushes, then refuses further events (they resolve `false`, "closed"). Never rejects.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn close(&self) -> js_sys::Promise {
-        let (inner, durable) = (self.inner.clone(), self.durable.clone());
-        future_to_promise(async move {
-            let ok = match durable {
-                Some(d) => d.close().await,
-                None => inner.close().await,
-            };
-            Ok(JsValue::from_bool(ok))
-        })
+        let spool = self.spool.clone();
+        future_to_promise(async move { Ok(JsValue::from_bool(spool.close().await)) })
     }
 
     /// Removes this identity's waiting events and dead letters from the queue (call it on
@@ -192,21 +180,15 @@ impl JsAuditLogger {
     /// `stats().dropped`). Never rejects.
     #[wasm_bindgen(js_name = clearQueue, unchecked_return_type = "Promise<number>")]
     pub fn clear_queue(&self) -> js_sys::Promise {
-        let durable = self.durable.clone();
-        future_to_promise(async move {
-            let n = match durable {
-                Some(d) => d.clear().await,
-                None => 0,
-            };
-            Ok(JsValue::from_f64(n as f64))
-        })
+        let spool = self.spool.clone();
+        future_to_promise(async move { Ok(JsValue::from_f64(spool.clear().await as f64)) })
     }
 
     /// The events the endpoint rejected for good (this target and identity), oldest first, each
     /// with the reason. Never rejects.
     #[wasm_bindgen(js_name = deadLetters, unchecked_return_type = "Promise<AuditDeadLetter[]>")]
     pub fn dead_letters(&self) -> js_sys::Promise {
-        let dead = self.durable.as_ref().map(|d| d.dead_letters()).unwrap_or_default();
+        let dead = self.spool.dead_letters();
         let ser = serde_wasm_bindgen::Serializer::json_compatible();
         let v = serde::Serialize::serialize(&dead, &ser).unwrap_or_else(|_| js_sys::Array::new().into());
         js_sys::Promise::resolve(&v)
@@ -253,7 +235,10 @@ pub fn log_user_action(
 ) -> js_sys::Promise {
     match logger_from_js(config) {
         // The one-shot form keeps no queue: its result is always the commit's.
-        Ok(logger) => JsAuditLogger { inner: Rc::new(logger), durable: None }
+        Ok(logger) => {
+            let inner = Rc::new(logger);
+            JsAuditLogger { spool: Spool::Direct(inner.clone()), inner }
+        }
             .log_user_action(user, action_type, category, details),
         Err(_) => js_sys::Promise::resolve(&JsValue::FALSE),
     }

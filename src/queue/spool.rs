@@ -1,0 +1,70 @@
+//! Where events wait, chosen once when the JavaScript logger is built: the durable queue
+//! (`queue.enabled`, the default) or nowhere (the one-shot function, `queue: {enabled: false}`).
+//! The wasm shell calls these methods and never asks which one it has.
+
+use std::rc::Rc;
+
+use super::{DeadLetter, Durable};
+use crate::error::AuditError;
+use crate::event::AuditEvent;
+use crate::AuditLogger;
+
+/// A logger's spool.
+#[derive(Clone)]
+pub enum Spool {
+    /// Stored before sending, re-sent until committed (see [`Durable`]).
+    Queue(Rc<Durable>),
+    /// Straight to the logger's batches; nothing survives a failure.
+    Direct(Rc<AuditLogger>),
+}
+
+impl Spool {
+    /// The spool `logger`'s configuration asks for.
+    pub fn for_logger(logger: Rc<AuditLogger>) -> Spool {
+        if logger.config().queue.enabled {
+            Spool::Queue(Durable::open(logger))
+        } else {
+            Spool::Direct(logger)
+        }
+    }
+
+    /// Delivers one built event (stored first, with the queue).
+    pub async fn log(&self, event: AuditEvent) -> Result<(), AuditError> {
+        match self {
+            Spool::Queue(d) => d.log(event).await,
+            Spool::Direct(l) => l.deliver(event).await,
+        }
+    }
+
+    /// Sends what waits; `true` when nothing is left undelivered.
+    pub async fn flush(&self) -> bool {
+        match self {
+            Spool::Queue(d) => d.flush().await,
+            Spool::Direct(l) => l.flush().await,
+        }
+    }
+
+    /// Flushes, then refuses further events.
+    pub async fn close(&self) -> bool {
+        match self {
+            Spool::Queue(d) => d.close().await,
+            Spool::Direct(l) => l.close().await,
+        }
+    }
+
+    /// Removes this identity's waiting events and dead letters; how many events.
+    pub async fn clear(&self) -> usize {
+        match self {
+            Spool::Queue(d) => d.clear().await,
+            Spool::Direct(_) => 0,
+        }
+    }
+
+    /// Events the endpoint rejected for good.
+    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+        match self {
+            Spool::Queue(d) => d.dead_letters(),
+            Spool::Direct(_) => Vec::new(),
+        }
+    }
+}
