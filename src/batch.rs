@@ -10,7 +10,7 @@
 //! use neo4j_audit::config::BatchConfig;
 //! use neo4j_audit::AuditEvent;
 //! let b = Batcher::new(BatchConfig::default());
-//! let ev = AuditEvent::build(None, "LOGIN", None, None, 1024).unwrap();
+//! let ev = std::sync::Arc::new(AuditEvent::build(None, "LOGIN", None, None, 1024).unwrap());
 //! let mut sizes = Vec::new();
 //! let res = b.deliver(ev, |batch| { sizes.push(batch.len()); async move { vec![Ok(()); batch.len()] } }).await;
 //! assert!(res.is_ok());
@@ -28,12 +28,16 @@ use futures::future::{select, Either};
 use crate::config::BatchConfig;
 use crate::error::AuditError;
 use crate::event::AuditEvent;
+
+/// An event shared by the caller's future, the batch buffer and the durable queue: one copy of
+/// its text however many places hold it.
+pub type SharedEvent = std::sync::Arc<AuditEvent>;
 use crate::transport::sleep_ms;
 
 type Outcome = Result<(), AuditError>;
 
 struct Item {
-    event: AuditEvent,
+    event: SharedEvent,
     size: usize,
     done: oneshot::Sender<Outcome>,
 }
@@ -105,12 +109,12 @@ impl Batcher {
 
     /// Delivers `event` in some batch; `send` delivers one batch (it is called only while this
     /// caller leads) and gives one outcome per event, in order. Resolves with this event's.
-    pub async fn deliver<F, Fut>(&self, event: AuditEvent, mut send: F) -> Outcome
+    pub async fn deliver<F, Fut>(&self, event: SharedEvent, mut send: F) -> Outcome
     where
-        F: FnMut(Vec<AuditEvent>) -> Fut,
+        F: FnMut(Vec<SharedEvent>) -> Fut,
         Fut: Future<Output = Vec<Outcome>>,
     {
-        let size = serde_json::to_string(&event).map(|s| s.len()).unwrap_or(0);
+        let size = event.json_len();
         loop {
             let (tx, rx) = oneshot::channel();
             let lead = {
@@ -157,7 +161,7 @@ impl Batcher {
 
     async fn lead<F, Fut>(&self, send: &mut F)
     where
-        F: FnMut(Vec<AuditEvent>) -> Fut,
+        F: FnMut(Vec<SharedEvent>) -> Fut,
         Fut: Future<Output = Vec<Outcome>>,
     {
         let mut guard = LeaderGuard { b: self, armed: true };
@@ -204,7 +208,7 @@ impl Batcher {
                 st.in_flight = batch.len();
                 batch
             };
-            let events: Vec<AuditEvent> = batch.iter().map(|i| i.event.clone()).collect();
+            let events: Vec<SharedEvent> = batch.iter().map(|i| i.event.clone()).collect();
             let n = events.len();
             let mut res = send(events).await;
             // A sender that answers for fewer events fails the rest rather than leave them hanging.
@@ -237,8 +241,8 @@ mod tests {
         .await
     }
 
-    fn ev() -> AuditEvent {
-        AuditEvent::build(None, "X", None, None, 1024).unwrap()
+    fn ev() -> SharedEvent {
+        std::sync::Arc::new(AuditEvent::build(None, "X", None, None, 1024).unwrap())
     }
 
     #[test]

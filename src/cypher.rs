@@ -6,7 +6,6 @@ use serde_json::{json, Value};
 
 use crate::config::{Api, Labels};
 use crate::error::AuditError;
-use crate::event::AuditEvent;
 
 /// One statement and its parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -47,7 +46,7 @@ pub fn write_events_text(labels: &Labels) -> Result<String, AuditError> {
 }
 
 /// The write statement with its parameters.
-pub fn write_events(labels: &Labels, trail: &str, events: &[AuditEvent]) -> Result<Statement, AuditError> {
+pub fn write_events<E: serde::Serialize>(labels: &Labels, trail: &str, events: &[E]) -> Result<Statement, AuditError> {
     Ok(Statement {
         text: write_events_text(labels)?,
         parameters: json!({
@@ -99,7 +98,7 @@ pub fn request_body(api: Api, database: &str, st: &Statement) -> (String, Value)
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::User;
+    use crate::event::{AuditEvent, User};
 
     #[test]
     fn values_never_enter_the_text() {
@@ -133,7 +132,7 @@ mod tests {
     fn public_builders_refuse_labels_that_are_not_identifiers() {
         let evil = Labels { user: "User) DETACH DELETE (x".into(), ..Labels::default() };
         assert!(write_events_text(&evil).is_err());
-        assert!(write_events(&evil, "t", &[]).is_err());
+        assert!(write_events::<AuditEvent>(&evil, "t", &[]).is_err());
         assert!(schema_statements(&evil).is_err());
     }
 

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 
-use crate::batch::Batcher;
+use crate::batch::{Batcher, SharedEvent};
 use crate::chain::{Chain, StreamState};
 use crate::config::Config;
 use crate::cypher::Statement;
@@ -154,6 +154,12 @@ impl AuditLogger {
     /// Delivers one built event: it joins a batch, the batch is written with retries, and this
     /// resolves with that batch's outcome (`Ok` = committed). The event keeps its UID throughout.
     pub async fn deliver(&self, event: AuditEvent) -> Result<(), AuditError> {
+        self.deliver_shared(SharedEvent::new(event)).await
+    }
+
+    /// Like [`AuditLogger::deliver`], for an event other places hold too (the durable queue):
+    /// the batch shares it instead of copying it.
+    pub async fn deliver_shared(&self, event: SharedEvent) -> Result<(), AuditError> {
         if self.closed.load(Ordering::Relaxed) {
             self.stats.add_failed(1);
             return Err(AuditError::Closed);
@@ -165,7 +171,7 @@ impl AuditLogger {
     /// When the endpoint rejects the batch's events for good ([`AuditError::is_rejection`]), the
     /// batch is split in halves until each rejected event stands alone, so one bad event never
     /// fails the others.
-    async fn send_batch(&self, events: Vec<AuditEvent>) -> Vec<Result<(), AuditError>> {
+    async fn send_batch(&self, events: Vec<SharedEvent>) -> Vec<Result<(), AuditError>> {
         let mut out: Vec<Option<Result<(), AuditError>>> = vec![None; events.len()];
         let mut todo = vec![(0, events.len())];
         while let Some((a, b)) = todo.pop() {
@@ -185,13 +191,13 @@ impl AuditLogger {
         out
     }
 
-    async fn send_with_retry(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
+    async fn send_with_retry(&self, events: &[SharedEvent]) -> Result<(), AuditError> {
         let n = events.len() as u64;
         retry::with_retry(
             &self.config.retry,
             || {
                 self.stats.add_sent(n);
-                self.write(events)
+                self.sink.write(events)
             },
             |_| self.stats.add_retried(n),
         )
@@ -255,7 +261,7 @@ impl AuditLogger {
     /// The request that writes `events` (the same statement as [`AuditLogger::write`]), for a
     /// fire-and-forget send such as `fetch(..., {keepalive: true})` on page hide. `None` in client
     /// mode.
-    pub fn write_request(&self, events: &[AuditEvent]) -> Option<HttpRequest> {
+    pub fn write_request<E: serde::Serialize>(&self, events: &[E]) -> Option<HttpRequest> {
         self.sink.neo4j().ok()?.write_request(events)
     }
 

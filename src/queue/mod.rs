@@ -45,6 +45,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::config::Delivery;
 use crate::error::AuditError;
+use crate::batch::SharedEvent;
 use crate::event::{now_millis, AuditEvent};
 use crate::AuditLogger;
 
@@ -59,7 +60,8 @@ const DRAIN_MIN_MS: u64 = 1_000;
 const DRAIN_MAX_MS: u64 = 300_000;
 
 struct Pending {
-    event: AuditEvent,
+    /// Shared with the batch buffer and the caller's future: one copy per waiting event.
+    event: SharedEvent,
     size: usize,
     in_flight: bool,
 }
@@ -214,7 +216,7 @@ impl Durable {
                     invalid.push((ev, AuditError::from(v)));
                 } else if !p.contains_key(&ev.uid) {
                     self.pending_bytes.set(self.pending_bytes.get() + size);
-                    p.insert(ev.uid.clone(), Pending { size, event: ev, in_flight: false });
+                    p.insert(ev.uid.clone(), Pending { size, event: SharedEvent::new(ev), in_flight: false });
                 }
             }
         }
@@ -243,6 +245,7 @@ impl Durable {
             // Never stored: a closed logger must not leave work for the next one.
             return self.logger.deliver(event).await;
         }
+        let event = SharedEvent::new(event);
         let durable = self.persist(&event).await?;
         // Earlier events still waiting (a failure a retry may cure): drain them now, unless the
         // server asked for a pause.
@@ -269,13 +272,18 @@ impl Durable {
     }
 
     /// Stores `event`; `Ok(true)` when it is in IndexedDB, `Ok(false)` when only in memory.
-    async fn persist(&self, event: &AuditEvent) -> Result<bool, AuditError> {
-        let json = serde_json::to_string(event).map_err(|e| AuditError::Queue(e.to_string()))?;
+    async fn persist(&self, event: &SharedEvent) -> Result<bool, AuditError> {
+        // The JSON is needed only to store the event; in memory its size is estimated.
+        let json = match &self.store {
+            Some(_) => Some(serde_json::to_string(&**event).map_err(|e| AuditError::Queue(e.to_string()))?),
+            None => None,
+        };
+        let size = json.as_ref().map_or_else(|| event.json_len(), String::len);
         {
             let q = &self.logger.config().queue;
             let p = self.pending.borrow();
             let bytes = self.pending_bytes.get();
-            if p.len() >= q.max_events || bytes + json.len() > q.max_bytes {
+            if p.len() >= q.max_events || bytes + size > q.max_bytes {
                 self.logger.counters().add_dropped(1);
                 return Err(AuditError::QueueFull(format!(
                     "{} events / {} bytes pending (queue.maxEvents {}, queue.maxBytes {})",
@@ -289,25 +297,25 @@ impl Durable {
         let replaced = self
             .pending
             .borrow_mut()
-            .insert(event.uid.clone(), Pending { event: event.clone(), size: json.len(), in_flight: true });
-        self.pending_bytes.set(self.pending_bytes.get() + json.len() - replaced.map_or(0, |r| r.size));
+            .insert(event.uid.clone(), Pending { event: event.clone(), size, in_flight: true });
+        self.pending_bytes.set(self.pending_bytes.get() + size - replaced.map_or(0, |r| r.size));
         self.update_gauge();
         match &self.store {
             // A storage failure (quota, private mode) does not stop delivery; the event is then
             // only as durable as this page.
-            Some(store) => Ok(store.put(&self.key(&event.uid), &json).await.is_ok()),
+            Some(store) => Ok(store.put(&self.key(&event.uid), json.as_deref().unwrap_or_default()).await.is_ok()),
             None => Ok(false),
         }
     }
 
     /// Delivers one stored event: removed on commit, moved to the dead letters when rejected
     /// for good, left stored (and a background drain planned) otherwise.
-    async fn send(self: &Rc<Self>, event: AuditEvent) -> Result<(), AuditError> {
+    async fn send(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
         if let Some(p) = self.pending.borrow_mut().get_mut(&event.uid) {
             p.in_flight = true;
         }
         let uid = event.uid.clone();
-        let res = self.logger.deliver(event.clone()).await;
+        let res = self.logger.deliver_shared(event.clone()).await;
         match &res {
             Ok(()) => {
                 self.forget(&uid).await;
@@ -315,7 +323,7 @@ impl Durable {
             }
             Err(e) if e.is_rejection() => {
                 self.forget(&uid).await;
-                self.dead_letter(event, e).await;
+                self.dead_letter(SharedEvent::unwrap_or_clone(event), e).await;
             }
             Err(e) => {
                 if let Some(p) = self.pending.borrow_mut().get_mut(&uid) {
@@ -418,7 +426,7 @@ impl Durable {
 
     /// Sends again every stored event not in flight now; the last retryable failure, if any.
     async fn resend_idle(self: &Rc<Self>) -> Result<(), AuditError> {
-        let idle: Vec<AuditEvent> = {
+        let idle: Vec<SharedEvent> = {
             let mut p = self.pending.borrow_mut();
             p.values_mut()
                 .filter(|x| !x.in_flight)
@@ -441,7 +449,7 @@ impl Durable {
     }
 
     /// [`Durable::send`] without planning another drain (the drain loop plans its own).
-    async fn send_quiet(self: &Rc<Self>, event: AuditEvent) -> Result<(), AuditError> {
+    async fn send_quiet(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
         let was = self.draining.replace(true);
         let r = self.send(event).await;
         self.draining.set(was);
@@ -510,7 +518,7 @@ impl Durable {
     /// Sends the oldest pending events that fit the keepalive budget, fire-and-forget. They stay
     /// stored: only a confirmed commit removes an event.
     pub fn send_keepalive(&self) -> usize {
-        let mut events: Vec<AuditEvent> = self.pending.borrow().values().map(|p| p.event.clone()).collect();
+        let mut events: Vec<SharedEvent> = self.pending.borrow().values().map(|p| p.event.clone()).collect();
         events.sort_by_key(|e| e.ts);
         let mut n = events.len();
         let req = loop {

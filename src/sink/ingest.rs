@@ -11,6 +11,8 @@
 //! body that names one.
 //!
 
+use std::borrow::Borrow;
+
 use serde_json::{json, Value};
 
 use crate::config::Config;
@@ -38,17 +40,18 @@ impl IngestSink {
 
     /// Posts `events` (in chunks of [`MAX_EVENTS_PER_REQUEST`]); `Ok` once the Worker answered
     /// 201 for every chunk.
-    pub(crate) async fn write(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
+    pub(crate) async fn write<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Result<(), AuditError> {
         let auth = self.auth.as_ref().map(Secret::expose);
         post_events(&self.transport, &self.endpoint, auth, self.timeout_ms, events).await
     }
 }
 
 /// The JSON body for `events`.
-pub(crate) fn request_body(events: &[AuditEvent]) -> Value {
+pub(crate) fn request_body<E: Borrow<AuditEvent>>(events: &[E]) -> Value {
     let items: Vec<Value> = events
         .iter()
         .map(|e| {
+            let e = e.borrow();
             let mut o = json!({
                 "UID": e.uid,
                 "actionType": e.event_type,
@@ -64,12 +67,12 @@ pub(crate) fn request_body(events: &[AuditEvent]) -> Value {
     json!({ "events": items })
 }
 
-async fn post_events(
+async fn post_events<E: Borrow<AuditEvent>>(
     transport: &Transport,
     endpoint: &str,
     auth_header: Option<&str>,
     timeout_ms: u64,
-    events: &[AuditEvent],
+    events: &[E],
 ) -> Result<(), AuditError> {
     for chunk in events.chunks(MAX_EVENTS_PER_REQUEST) {
         let mut headers = vec![

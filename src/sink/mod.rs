@@ -9,7 +9,10 @@ mod neo4j;
 pub(crate) use self::ingest::IngestSink;
 pub(crate) use self::neo4j::Neo4jSink;
 
+use std::borrow::Borrow;
+
 use base64::Engine as _;
+use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::AuditError;
@@ -41,7 +44,7 @@ impl Sink {
     }
 
     /// Writes one batch: committed (`Ok`) or a typed failure.
-    pub(crate) async fn write(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
+    pub(crate) async fn write<E: Borrow<AuditEvent> + Serialize>(&self, events: &[E]) -> Result<(), AuditError> {
         if events.is_empty() {
             return Ok(());
         }

@@ -1,7 +1,10 @@
 //! The Neo4j sink: the `Authorization` header, the schema-once step, the one `UNWIND $events`
 //! statement per batch and reading Neo4j's answer. Direct mode (`url` + credentials).
 
+use std::borrow::Borrow;
 use std::sync::Mutex;
+
+use serde::Serialize;
 
 use crate::config::{Api, Config, Labels};
 use crate::cypher::{self, Statement};
@@ -51,11 +54,11 @@ impl Neo4jSink {
     /// Writes already-built events in one statement and one transaction, after the schema step.
     /// Writing an event that is already stored (same UID) changes nothing, so a retry never
     /// duplicates.
-    pub(crate) async fn write(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
+    pub(crate) async fn write<E: Borrow<AuditEvent> + Serialize>(&self, events: &[E]) -> Result<(), AuditError> {
         self.ensure_schema_once().await?;
         let st = cypher::write_events(&self.labels, &self.trail, events)?;
         let rows = self.run(&st).await?;
-        let mut uids: Vec<&str> = events.iter().map(|e| e.uid.as_str()).collect();
+        let mut uids: Vec<&str> = events.iter().map(|e| e.borrow().uid.as_str()).collect();
         uids.sort_unstable();
         uids.dedup();
         let written = rows.first().and_then(|r| r.first()).and_then(serde_json::Value::as_u64);
@@ -153,7 +156,7 @@ impl Neo4jSink {
 
     /// The request that writes `events` (the same statement as [`Neo4jSink::write`]), for a
     /// fire-and-forget send such as `fetch(..., {keepalive: true})` on page hide.
-    pub(crate) fn write_request(&self, events: &[AuditEvent]) -> Option<HttpRequest> {
+    pub(crate) fn write_request<E: Serialize>(&self, events: &[E]) -> Option<HttpRequest> {
         if events.is_empty() {
             return None;
         }
