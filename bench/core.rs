@@ -6,7 +6,6 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use neo4j_audit::cypher;
 use neo4j_audit::{AuditLogger, Config, User};
 
 fn main() {
@@ -27,9 +26,7 @@ fn main() {
         let ev = logger
             .build_event(Some(&users[i % 100]), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(details[i].clone()))
             .expect("valid event");
-        let c = logger.config();
-        let st = cypher::write_events(&c.labels, &c.trail, std::slice::from_ref(&ev)).expect("valid labels");
-        cypher::request_body(c.api, &c.database, &st).1.to_string().len()
+        logger.write_request(std::slice::from_ref(&ev)).expect("direct mode").body.len()
     };
     for i in 0..n.min(2000) {
         black_box(one(i));

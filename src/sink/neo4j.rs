@@ -25,6 +25,8 @@ pub(crate) struct Neo4jSink {
     /// What messages must never quote (the password or token).
     secrets: Vec<Secret>,
     base_url: String,
+    /// The write statement's text, made once (labels are validated with the configuration).
+    write_text: String,
     api: Api,
     database: String,
     labels: Labels,
@@ -41,6 +43,7 @@ impl Neo4jSink {
             auth,
             secrets: config.secrets().into_iter().map(|s| Secret::new(s.to_owned())).collect(),
             base_url: config.base_url().to_owned(),
+            write_text: cypher::write_events_text(&config.labels).unwrap_or_default(),
             api: config.api,
             database: config.database.clone(),
             labels: config.labels.clone(),
@@ -56,8 +59,10 @@ impl Neo4jSink {
     /// duplicates.
     pub(crate) async fn write<E: Borrow<AuditEvent> + Serialize>(&self, events: &[E]) -> Result<(), AuditError> {
         self.ensure_schema_once().await?;
-        let st = cypher::write_events(&self.labels, &self.trail, events)?;
-        let rows = self.run(&st).await?;
+        let req = self
+            .write_request(events)
+            .ok_or_else(|| AuditError::InvalidConfig("labels are not identifiers".into()))?;
+        let rows = self.post(req).await?;
         let mut uids: Vec<&str> = events.iter().map(|e| e.borrow().uid.as_str()).collect();
         uids.sort_unstable();
         uids.dedup();
@@ -73,7 +78,10 @@ impl Neo4jSink {
 
     /// Runs one parameterised statement and returns its rows.
     pub(crate) async fn run(&self, st: &Statement) -> Result<Rows, AuditError> {
-        let req = self.http_request(st);
+        self.post(self.http_request(st)).await
+    }
+
+    async fn post(&self, req: HttpRequest) -> Result<Rows, AuditError> {
         let resp = self.transport.post(&req, self.timeout_ms).await?;
         outcome::interpret(self.api, &self.database, &resp)
     }
@@ -142,6 +150,10 @@ impl Neo4jSink {
     /// The HTTP request that runs `st` (not sent).
     fn http_request(&self, st: &Statement) -> HttpRequest {
         let (path, body) = cypher::request_body(self.api, &self.database, st);
+        self.request(&path, body.to_string())
+    }
+
+    fn request(&self, path: &str, body: String) -> HttpRequest {
         let mut headers = vec![
             ("Content-Type".to_owned(), "application/json".to_owned()),
             ("Accept".to_owned(), "application/json".to_owned()),
@@ -151,15 +163,16 @@ impl Neo4jSink {
         if let Some(a) = &self.auth {
             headers.push(("Authorization".to_owned(), a.expose().to_owned()));
         }
-        HttpRequest { url: format!("{}{path}", self.base_url), headers, body: body.to_string() }
+        HttpRequest { url: format!("{}{path}", self.base_url), headers, body }
     }
 
     /// The request that writes `events` (the same statement as [`Neo4jSink::write`]), for a
     /// fire-and-forget send such as `fetch(..., {keepalive: true})` on page hide.
     pub(crate) fn write_request<E: Serialize>(&self, events: &[E]) -> Option<HttpRequest> {
-        if events.is_empty() {
+        if events.is_empty() || self.write_text.is_empty() {
             return None;
         }
-        Some(self.http_request(&cypher::write_events(&self.labels, &self.trail, events).ok()?))
+        let body = cypher::write_body(self.api, &self.write_text, &self.trail, events);
+        Some(self.request(&cypher::endpoint_path(self.api, &self.database), body))
     }
 }

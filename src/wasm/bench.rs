@@ -10,7 +10,6 @@
 use wasm_bindgen::prelude::*;
 
 use super::{event_from_js, JsAuditLogger};
-use crate::cypher;
 use crate::event::AuditEvent;
 
 /// The JSON body `logUserAction` would send for one event: JS conversion, validation, redaction,
@@ -51,8 +50,7 @@ pub fn benchmark_request_body(logger: &JsAuditLogger, events: js_sys::Array) -> 
     Ok(body(logger, &built))
 }
 
+/// The body the logger would send for `events` (the same code path as a real write).
 fn body(logger: &JsAuditLogger, events: &[AuditEvent]) -> String {
-    let cfg = logger.inner.config();
-    let st = cypher::write_events(&cfg.labels, &cfg.trail, events).expect("validated labels");
-    cypher::request_body(cfg.api, &cfg.database, &st).1.to_string()
+    logger.inner.write_request(events).map(|r| r.body).unwrap_or_default()
 }
