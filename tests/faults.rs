@@ -244,6 +244,22 @@ fn plan(per_mille: u64) -> Plan {
     }
 }
 
+/// Where the schema is in place already (the usual case: another process or isolate made it), a
+/// new logger's schema step is one round trip, not one request per statement.
+#[tokio::test]
+async fn schema_in_place_costs_one_round_trip() {
+    let mut direct = Config::new(main_url()).basic_auth(user(), password());
+    direct.trail = trail("schemaonce-setup");
+    assert!(AuditLogger::new(direct).unwrap().ensure_schema().await);
+    let proxy = FaultProxy::start(&main_url(), plan(0), 4).await;
+    let mut cfg = Config::new(&proxy.url).basic_auth(user(), password());
+    cfg.trail = trail("schemaonce");
+    let logger = AuditLogger::new(cfg).unwrap();
+    assert!(logger.log_user_action(None, "FIRST_WRITE", None, None).await, "{:?}", logger.last_error());
+    assert_eq!(proxy.counts.requests.load(Relaxed), 2, "one schema check, one write");
+    assert_eq!(proxy.counts.writes.load(Relaxed), 1);
+}
+
 /// A Neo4j role without schema rights (`Neo.ClientError.Security.Forbidden` on CREATE
 /// CONSTRAINT/INDEX) must not stop writes: the event is committed and read back, and the logger
 /// says once why the schema is missing.

@@ -116,6 +116,12 @@ impl Neo4jSink {
         if *ready {
             return Ok(());
         }
+        // Usually everything is in place already (another process or isolate made it): one read
+        // says so. Any other answer, a refusal included, falls through to creating it.
+        if self.schema_in_place().await? {
+            *ready = true;
+            return Ok(());
+        }
         match self.try_ensure_schema().await {
             Ok(()) => {}
             Err(e @ AuditError::Neo4j { .. }) if !e.is_retryable() => self.warn_schema(&e),
@@ -127,6 +133,20 @@ impl Neo4jSink {
         }
         *ready = true;
         Ok(())
+    }
+
+    /// Whether every constraint and index is in place and ONLINE. A statement Neo4j refuses
+    /// (no privilege to list indexes, an old server) is "not known to be": creation decides. A
+    /// failure that would stop the write anyway (network, credentials) is returned as is.
+    async fn schema_in_place(&self) -> Result<bool, AuditError> {
+        let (st, n) = cypher::schema_check_statement(&self.labels)?;
+        match self.run(&st).await {
+            Ok(rows) => Ok(rows.first().and_then(|r| r.first()).and_then(serde_json::Value::as_u64) == Some(n as u64)),
+            Err(AuditError::Neo4j { .. }) => Ok(false),
+            Err(e @ AuditError::Unauthorized { .. }) if !matches!(&e, AuditError::Unauthorized { code: Some(c), .. } if c == FORBIDDEN) => Err(e),
+            Err(AuditError::Unauthorized { .. }) => Ok(false),
+            Err(e) => Err(e),
+        }
     }
 
     fn warn_schema(&self, e: &AuditError) {
