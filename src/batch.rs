@@ -24,6 +24,7 @@ use std::sync::Mutex;
 
 use futures::channel::oneshot;
 use futures::future::{select, Either};
+use futures::stream::{FuturesUnordered, StreamExt};
 
 use crate::config::BatchConfig;
 use crate::error::AuditError;
@@ -32,6 +33,7 @@ use crate::event::AuditEvent;
 /// An event shared by the caller's future, the batch buffer and the durable queue: one copy of
 /// its text however many places hold it.
 pub type SharedEvent = std::sync::Arc<AuditEvent>;
+use crate::event::now_millis;
 use crate::transport::sleep_ms;
 
 type Outcome = Result<(), AuditError>;
@@ -39,6 +41,8 @@ type Outcome = Result<(), AuditError>;
 struct Item {
     event: SharedEvent,
     size: usize,
+    /// When it joined the buffer (ms since the epoch), for `flushIntervalMs`.
+    at: i64,
     done: oneshot::Sender<Outcome>,
 }
 
@@ -46,7 +50,10 @@ struct Item {
 struct State {
     pending: VecDeque<Item>,
     pending_bytes: usize,
+    /// Events in requests now in flight.
     in_flight: usize,
+    /// Requests now in flight (at most `maxInFlight`).
+    batches_in_flight: usize,
     leading: bool,
     flush_now: bool,
     wake: Option<oneshot::Sender<()>>,
@@ -78,6 +85,7 @@ impl Drop for LeaderGuard<'_> {
             let mut st = self.b.lock();
             st.leading = false;
             st.in_flight = 0;
+            st.batches_in_flight = 0;
             st.pending.clear(); // drops the senders: their owners resubmit
             st.pending_bytes = 0;
             st.wake = None;
@@ -89,6 +97,7 @@ impl Drop for LeaderGuard<'_> {
 }
 
 impl Batcher {
+    /// An empty buffer with these bounds.
     pub fn new(cfg: BatchConfig) -> Self {
         Batcher { cfg, state: Mutex::new(State::default()) }
     }
@@ -119,9 +128,10 @@ impl Batcher {
             let (tx, rx) = oneshot::channel();
             let lead = {
                 let mut st = self.lock();
-                st.pending.push_back(Item { event: event.clone(), size, done: tx });
+                st.pending.push_back(Item { event: event.clone(), size, at: now_millis(), done: tx });
                 st.pending_bytes += size;
-                if st.leading && self.is_full(&st) {
+                // The leader sends more at once if a request slot is free (or the batch is full).
+                if st.leading && (st.batches_in_flight < self.max_in_flight() || self.is_full(&st)) {
                     if let Some(w) = st.wake.take() {
                         let _ = w.send(());
                     }
@@ -159,16 +169,69 @@ impl Batcher {
         let _ = rx.await;
     }
 
+    fn max_in_flight(&self) -> usize {
+        self.cfg.max_in_flight.max(1)
+    }
+
+    /// The next batch to send now, or why not: `Err(None)` nothing waits; `Err(Some(ms))` the
+    /// oldest event may still wait that long for company (`flushIntervalMs`).
+    fn take_batch(&self) -> Result<Vec<Item>, Option<u64>> {
+        let mut st = self.lock();
+        let Some(first) = st.pending.front() else { return Err(None) };
+        if self.cfg.flush_interval_ms > 0 && !st.flush_now && !self.is_full(&st) {
+            let due = first.at + self.cfg.flush_interval_ms as i64;
+            let now = now_millis();
+            if now < due {
+                return Err(Some((due - now) as u64));
+            }
+        }
+        let mut batch = Vec::new();
+        let mut bytes = 0;
+        while let Some(it) = st.pending.front() {
+            if !batch.is_empty() && (batch.len() >= self.cfg.max_events || bytes + it.size > self.cfg.max_bytes) {
+                break;
+            }
+            bytes += it.size;
+            batch.push(st.pending.pop_front().expect("front exists"));
+        }
+        st.pending_bytes -= bytes;
+        st.in_flight += batch.len();
+        st.batches_in_flight += 1;
+        Ok(batch)
+    }
+
+    /// Sends batches until nothing waits or is in flight: up to `maxInFlight` requests at once
+    /// (pipelining), each new batch formed from what gathered meanwhile (group commit), so batches
+    /// grow with the backlog up to `maxEvents`/`maxBytes`. Each event is resolved with the outcome
+    /// of the batch that carried it.
     async fn lead<F, Fut>(&self, send: &mut F)
     where
         F: FnMut(Vec<SharedEvent>) -> Fut,
         Fut: Future<Output = Vec<Outcome>>,
     {
         let mut guard = LeaderGuard { b: self, armed: true };
+        let mut running = FuturesUnordered::new();
         loop {
-            let wait = {
+            // Fill the free request slots.
+            let mut wait_ms = None;
+            while running.len() < self.max_in_flight() {
+                match self.take_batch() {
+                    Ok(batch) => {
+                        let events: Vec<SharedEvent> = batch.iter().map(|i| i.event.clone()).collect();
+                        let request = send(events);
+                        running.push(async move { (batch, request.await) });
+                    }
+                    Err(w) => {
+                        wait_ms = w;
+                        break;
+                    }
+                }
+            }
+            // Done when nothing waits and nothing is in flight (checked under the lock that
+            // `deliver` pushes under, so no event is left behind).
+            let wake = {
                 let mut st = self.lock();
-                if st.pending.is_empty() {
+                if running.is_empty() && st.pending.is_empty() {
                     st.leading = false;
                     st.flush_now = false;
                     for w in st.idle_waiters.drain(..) {
@@ -177,45 +240,41 @@ impl Batcher {
                     guard.armed = false;
                     return;
                 }
-                if self.cfg.flush_interval_ms > 0 && !st.flush_now && !self.is_full(&st) {
-                    let (tx, rx) = oneshot::channel();
-                    st.wake = Some(tx);
-                    Some(rx)
-                } else {
-                    None
+                let (tx, rx) = oneshot::channel();
+                st.wake = Some(tx);
+                rx
+            };
+            // Wait for a request to finish, an arrival or flush(), or the flush interval.
+            let finished = async {
+                match running.next().await {
+                    Some(done) => done,
+                    None => futures::future::pending().await,
                 }
             };
-            if let Some(rx) = wait {
-                let timer = Box::pin(sleep_ms(self.cfg.flush_interval_ms));
-                if let Either::Right(_) = select(rx, timer).await {}
-                self.lock().wake = None;
-            }
-            let batch: Vec<Item> = {
-                let mut st = self.lock();
-                let mut batch = Vec::new();
-                let mut bytes = 0;
-                while let Some(it) = st.pending.front() {
-                    if !batch.is_empty()
-                        && (batch.len() >= self.cfg.max_events || bytes + it.size > self.cfg.max_bytes)
-                    {
-                        break;
-                    }
-                    bytes += it.size;
-                    let it = st.pending.pop_front().expect("front exists");
-                    batch.push(it);
+            let timer = async {
+                match wait_ms {
+                    Some(ms) => sleep_ms(ms).await,
+                    None => futures::future::pending().await,
                 }
-                st.pending_bytes -= bytes;
-                st.in_flight = batch.len();
-                batch
             };
-            let events: Vec<SharedEvent> = batch.iter().map(|i| i.event.clone()).collect();
-            let n = events.len();
-            let mut res = send(events).await;
-            // A sender that answers for fewer events fails the rest rather than leave them hanging.
-            res.resize(n, Err(AuditError::UnexpectedResponse("no outcome for this event".into())));
-            self.lock().in_flight = 0;
-            for (it, r) in batch.into_iter().zip(res) {
-                let _ = it.done.send(r);
+            let woke = select(Box::pin(wake), Box::pin(timer));
+            let done = match select(Box::pin(finished), woke).await {
+                Either::Left((done, _)) => Some(done),
+                Either::Right(_) => None,
+            };
+            self.lock().wake = None;
+            if let Some((batch, mut res)) = done {
+                let n = batch.len();
+                // A sender that answers for fewer events fails the rest rather than leave them hanging.
+                res.resize(n, Err(AuditError::UnexpectedResponse("no outcome for this event".into())));
+                {
+                    let mut st = self.lock();
+                    st.in_flight -= n;
+                    st.batches_in_flight -= 1;
+                }
+                for (it, r) in batch.into_iter().zip(res) {
+                    let _ = it.done.send(r);
+                }
             }
         }
     }
@@ -263,6 +322,34 @@ mod tests {
             assert!(res.iter().all(Result::is_ok));
             // The first caller goes alone (no interval), the nine that gathered meanwhile go 4+4+1.
             assert_eq!(*sizes.borrow(), vec![1, 4, 4, 1]);
+            assert_eq!(b.backlog(), 0);
+        });
+    }
+
+    #[test]
+    fn up_to_max_in_flight_requests_at_once_each_event_with_its_batch() {
+        futures::executor::block_on(async {
+            let b = Batcher::new(BatchConfig { max_events: 2, max_in_flight: 3, ..BatchConfig::default() });
+            let (now, peak, sends) = (std::cell::Cell::new(0), std::cell::Cell::new(0), std::cell::Cell::new(0));
+            let calls = (0..12).map(|_| {
+                b.deliver(ev(), |batch| {
+                    sends.set(sends.get() + 1);
+                    let (n, fail) = (batch.len(), sends.get() == 3);
+                    let (now, peak) = (&now, &peak);
+                    async move {
+                        now.set(now.get() + 1);
+                        peak.set(peak.get().max(now.get()));
+                        in_flight().await;
+                        in_flight().await;
+                        now.set(now.get() - 1);
+                        vec![if fail { Err(AuditError::Timeout(1)) } else { Ok(()) }; n]
+                    }
+                })
+            });
+            let res = join_all(calls).await;
+            assert_eq!(peak.get(), 3, "three requests in flight at once, never more");
+            // The third request (two events) failed; only its events see the failure.
+            assert_eq!(res.iter().filter(|r| r.is_err()).count(), 2, "{res:?}");
             assert_eq!(b.backlog(), 0);
         });
     }

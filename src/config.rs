@@ -144,13 +144,16 @@ pub struct BatchConfig {
     /// Most bytes of serialised events per request (an event larger than this goes alone). Default 262144.
     pub max_bytes: usize,
     /// How long the first event of a batch waits for company, in ms. Default 0: no added latency;
-    /// events that arrive while a request is in flight form the next batch.
+    /// events that arrive while requests are in flight form the next batch.
     pub flush_interval_ms: u64,
+    /// Requests in flight at once (pipelining): while all are busy, arrivals gather into the next
+    /// batch. Default 4.
+    pub max_in_flight: usize,
 }
 
 impl Default for BatchConfig {
     fn default() -> Self {
-        BatchConfig { max_events: 100, max_bytes: 256 * 1024, flush_interval_ms: 0 }
+        BatchConfig { max_events: 100, max_bytes: 256 * 1024, flush_interval_ms: 0, max_in_flight: 4 }
     }
 }
 
@@ -353,6 +356,9 @@ impl Config {
         }
         if b.flush_interval_ms > 60_000 {
             return bad("batch.flushIntervalMs must be at most 60000");
+        }
+        if b.max_in_flight == 0 || b.max_in_flight > 16 {
+            return bad("batch.maxInFlight must be between 1 and 16");
         }
         let q = &self.queue;
         if q.max_events == 0 || q.max_events > 1_000_000 {

@@ -52,8 +52,8 @@ export interface AuditConfig {
    *  with full jitter. Defaults: maxAttempts 6, maxElapsedMs 30000, baseDelayMs 100, maxDelayMs 5000. */
   retry?: { maxAttempts?: number; maxElapsedMs?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Events per request. Defaults: maxEvents 100, maxBytes 262144, flushIntervalMs 0 (events
-   *  arriving while a request is in flight form the next batch). */
-  batch?: { maxEvents?: number; maxBytes?: number; flushIntervalMs?: number };
+   *  arriving while requests are in flight form the next batch), maxInFlight 4 (requests at once). */
+  batch?: { maxEvents?: number; maxBytes?: number; flushIntervalMs?: number; maxInFlight?: number };
   /** Durable queue: IndexedDB in browsers, memory in Workers/Node. Events are filed under the
    *  logger's identity (the token's subject, or the Neo4j user) and only ever sent under it; any
    *  event older than maxAgeMs is removed (stats().expired). Defaults: enabled true,
