@@ -31,8 +31,11 @@ pub const CHAIN_VERSION: &str = "neo4j-audit/chain/v1";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamState {
+    /// The stream's id (a v4 UUID), stored on each event as `streamId`.
     pub stream_id: String,
+    /// The `seq` the next event of the stream gets.
     pub next_seq: u64,
+    /// `hash` of the last event built (64 hex digits), [`GENESIS`] before the first.
     pub head: String,
 }
 
@@ -188,11 +191,13 @@ pub enum BreakKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Break {
+    /// What kind of damage it is.
     pub kind: BreakKind,
     /// The `seq` where the chain breaks (for `Deleted`: the first missing one).
     pub seq: u64,
     /// The stored event at fault (for `Deleted`: the first event after the gap).
     pub uid: Option<String>,
+    /// A human-readable description of the break.
     pub message: String,
 }
 
@@ -200,14 +205,18 @@ pub struct Break {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StreamReport {
+    /// The stream checked.
     pub stream_id: String,
+    /// No broken link found (`first_break` is `None`).
     pub ok: bool,
     /// Events read.
     pub checked: u64,
     /// `seq` and `hash` of the last stored event: compare with an anchored [`Chain`] head to see
     /// whether events were cut off the end.
     pub head_seq: Option<u64>,
+    /// See `head_seq`; `None` when no event was read.
     pub head_hash: Option<String>,
+    /// The first broken link, if any (later ones are not reported).
     pub first_break: Option<Break>,
 }
 
@@ -217,11 +226,14 @@ pub struct StreamReport {
 pub struct VerifyReport {
     /// Every stream intact and no event without chain fields.
     pub ok: bool,
+    /// Chained events read, over every stream.
     pub checked: u64,
+    /// One report per stream, in `streamId` order.
     pub streams: Vec<StreamReport>,
     /// Events in the trail without chain fields (written before chaining existed, or inserted
     /// by hand), and the first few of their UIDs.
     pub unchained: u64,
+    /// UIDs of the first (at most 10) unchained events.
     pub unchained_uids: Vec<String>,
 }
 
@@ -240,6 +252,7 @@ pub struct Verifier {
 }
 
 impl Verifier {
+    /// A verifier for stream `stream_id`; `anchored` as described on [`Verifier`].
     pub fn new(stream_id: &str, anchored: bool) -> Self {
         Verifier {
             report: StreamReport {

@@ -20,8 +20,11 @@ pub enum Api {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Labels {
+    /// Label of event nodes. Default `AuditEvent`.
     pub event: String,
+    /// Label of the trail node the events hang off. Default `AuditTrail`.
     pub trail: String,
+    /// Label of user nodes. Default `User`.
     pub user: String,
 }
 
@@ -71,15 +74,19 @@ pub struct Config {
     /// bearer JWT) instead of to Neo4j. Exclusive with `url` (the ingest sink).
     #[serde(default)]
     pub endpoint: Option<String>,
+    /// Neo4j database name (in the endpoint path). Default `"neo4j"`.
     #[serde(default = "default_database")]
     pub database: String,
+    /// Basic auth user; needs `password`, exclusive with `token`.
     #[serde(default)]
     pub username: Option<String>,
+    /// Basic auth password; needs `username`. Never shown by `Debug` or in error messages.
     #[serde(default)]
     pub password: Option<String>,
     /// Bearer token; exclusive with username/password.
     #[serde(default)]
     pub token: Option<String>,
+    /// Which Neo4j HTTP endpoint to use. Default [`Api::Tx`].
     #[serde(default)]
     pub api: Api,
     /// Name of the `AuditTrail` node the events hang off.
@@ -91,6 +98,7 @@ pub struct Config {
     /// Bound on the serialised `details`, in bytes.
     #[serde(default = "default_max_details_bytes")]
     pub max_details_bytes: usize,
+    /// Node labels of events, trail and users.
     #[serde(default)]
     pub labels: Labels,
     /// Retry policy for retryable failures (see [`crate::retry`]).

@@ -10,7 +10,9 @@ use crate::error::AuditError;
 /// One statement and its parameters.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
+    /// The Cypher text; values appear only as `$name` placeholders.
     pub text: String,
+    /// The parameters, a JSON object keyed by placeholder name.
     pub parameters: Value,
 }
 

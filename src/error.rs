@@ -23,25 +23,52 @@ pub enum AuditError {
     Timeout(u64),
     /// 401 or 403: the credentials were refused.
     #[error("authentication failed: HTTP {status}{}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
-    Unauthorized { status: u16, code: Option<String> },
+    Unauthorized {
+        /// The HTTP status (401 or 403; Neo4j may report a `Security` error with another).
+        status: u16,
+        /// Neo4j's error code, or the ingest endpoint's `error` field, if the answer had one.
+        code: Option<String>,
+    },
     /// The configured database does not exist.
     #[error("database not found: {0}")]
     DatabaseNotFound(String),
     /// Neo4j reported a failed statement (the transaction was rolled back).
     #[error("neo4j error {code}: {message}")]
-    Neo4j { code: String, message: String },
+    Neo4j {
+        /// Neo4j's status code, e.g. `Neo.ClientError.Statement.SyntaxError`.
+        code: String,
+        /// Neo4j's error message.
+        message: String,
+    },
     /// Any other non-2xx answer.
     #[error("HTTP {status}: {snippet}")]
-    Http { status: u16, snippet: String, retry_after_ms: Option<u64> },
+    Http {
+        /// The HTTP status.
+        status: u16,
+        /// The start of the response body (at most 200 characters), or the ingest endpoint's reason.
+        snippet: String,
+        /// The server's `Retry-After` (seconds form only, capped at one hour), in milliseconds.
+        retry_after_ms: Option<u64>,
+    },
     /// The ingest endpoint refused the events themselves for good (400, 403 `forbidden`, 413,
     /// 422): the same request can never succeed. With the durable queue, such an event is moved to
     /// the dead letters (after being sent alone, so it never holds back other events).
     #[error("rejected by the endpoint (HTTP {status}): {reason}")]
-    Rejected { status: u16, reason: String },
+    Rejected {
+        /// The HTTP status.
+        status: u16,
+        /// The endpoint's `error: message`, or the start of its body.
+        reason: String,
+    },
     /// The endpoint failed in a way a retry does not cure (its own `500 store_error` or
     /// `misconfigured`): the event stays queued until an operator fixes the endpoint.
     #[error("endpoint error (HTTP {status}): {reason}")]
-    Endpoint { status: u16, reason: String },
+    Endpoint {
+        /// The HTTP status (500).
+        status: u16,
+        /// The endpoint's `error: message`, or the start of its body.
+        reason: String,
+    },
     /// A 2xx answer that is not what Neo4j sends for a committed statement.
     #[error("unexpected response: {0}")]
     UnexpectedResponse(String),

@@ -7,12 +7,15 @@ use crate::error::AuditError;
 /// The acting user, as the seed's `DocUser`: a UID and an optional display name.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
+    /// The user's UID (also matched against the `UID` of an existing user node).
     pub uid: String,
+    /// Display name, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
 }
 
 impl User {
+    /// A user; nothing is checked here (the rules apply when an event is built).
     pub fn new(uid: impl Into<String>, name: Option<&str>) -> Self {
         User { uid: uid.into(), name: name.map(str::to_owned) }
     }
@@ -42,14 +45,18 @@ pub struct AuditEvent {
     /// v4 UUID, drawn once when the event is born and kept through every retry.
     #[serde(rename = "UID")]
     pub uid: String,
+    /// The action type (`actionType` in JavaScript), stored as `eventType`.
     pub event_type: String,
+    /// The category, stored as `eventCategory`; [`DEFAULT_CATEGORY`] when none was given.
     pub event_category: String,
     /// Milliseconds since the Unix epoch (UTC); stored in Neo4j as the `DateTime` `timestamp`:
     /// when the writer (the client library, or the ingest Worker on receipt) recorded the event.
     /// This is the time the hash chain covers.
     pub ts: i64,
+    /// The acting user's UID (`None` for an event without a user).
     #[serde(rename = "userUID")]
     pub user_uid: Option<String>,
+    /// The acting user's display name, if given.
     pub user_name: Option<String>,
     /// JSON text of the details object; `None` when there were none.
     pub details: Option<String>,
@@ -58,10 +65,13 @@ pub struct AuditEvent {
     /// the logger builds the event; `None` on an event that was never chained.
     #[serde(default)]
     pub stream_id: Option<String>,
+    /// Position in the stream, from 0 (see `stream_id`).
     #[serde(default)]
     pub seq: Option<u64>,
+    /// The previous event's `hash` (64 hex digits; [`crate::chain::GENESIS`] for `seq` 0).
     #[serde(default)]
     pub prev_hash: Option<String>,
+    /// This event's chain hash, 64 hex digits (see [`crate::chain::event_hash`]).
     #[serde(default)]
     pub hash: Option<String>,
     /// Provenance (not part of the hash chain's canonical encoding): who wrote the event.
@@ -195,6 +205,7 @@ pub struct EventBuilder {
 }
 
 impl EventBuilder {
+    /// A builder that redacts with `redactor` and checks against `limits`.
     pub fn new(redactor: crate::redact::Redactor, limits: crate::rules::Limits) -> Self {
         EventBuilder { redactor, limits }
     }

@@ -23,6 +23,8 @@
 //! | `fetch` | wasm: the host's global `fetch` instead of reqwest (no reqwest, `url` or `idna` in the `.wasm`) | the npm package and the Worker |
 //! | `bench` | wasm: `benchmarkRequestBody` for `bench/` | benchmarks only |
 
+#![deny(missing_docs)]
+
 pub mod batch;
 pub mod chain;
 pub mod config;

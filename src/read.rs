@@ -28,10 +28,15 @@ const VERIFY_PAGE: u32 = 1000;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrailQuery {
+    /// Only events at or after this instant (epoch ms).
     pub since: Option<i64>,
+    /// Only events before this instant (epoch ms).
     pub until: Option<i64>,
+    /// Only events of this action type (`eventType`), exact match.
     pub action_type: Option<String>,
+    /// Only events of this category (`eventCategory`), exact match.
     pub category: Option<String>,
+    /// Only events of this user (`userUID`), exact match.
     pub user_uid: Option<String>,
     /// Events per page, 1..=1000, default 50.
     pub limit: Option<u32>,
@@ -43,20 +48,30 @@ pub struct TrailQuery {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TrailEvent {
+    /// The event's `UID`.
     pub uid: String,
+    /// The stored `eventType` (empty if missing).
     pub action_type: String,
+    /// The stored `eventCategory` (empty if missing).
     pub category: String,
     /// ISO 8601, UTC, milliseconds: `2026-11-27T22:10:46.123Z` (as JavaScript's `toISOString`).
     pub timestamp: String,
     /// The same instant in epoch milliseconds.
     pub ts: i64,
+    /// The acting user's `userUID`, if recorded.
     pub user_uid: Option<String>,
+    /// The acting user's `userName`, if recorded.
     pub user_name: Option<String>,
     /// The details object, parsed (`null` when there were none).
     pub details: Option<Value>,
+    /// The event's chain stream ([`crate::chain`]); `None`, like `seq`, `prev_hash` and `hash`,
+    /// on an unchained event.
     pub stream_id: Option<String>,
+    /// Position in the stream, from 0.
     pub seq: Option<u64>,
+    /// `hash` of the previous event of the stream (64 hex digits).
     pub prev_hash: Option<String>,
+    /// This event's chain hash (64 hex digits).
     pub hash: Option<String>,
 }
 
@@ -64,6 +79,7 @@ pub struct TrailEvent {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TrailPage {
+    /// At most `limit` events, newest first.
     pub events: Vec<TrailEvent>,
     /// Pass as `cursor` for the next (older) page; `None` on the last page.
     pub next_cursor: Option<String>,

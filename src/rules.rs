@@ -37,8 +37,10 @@ pub const MAX_DETAILS_LIMIT: usize = 16 * 1024 * 1024;
 /// `Invalid` anything else (400).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Violation {
+    /// Any other broken rule; the message names the input and the rule.
     #[error("{0}")]
     Invalid(String),
+    /// A size bound is exceeded (today: the details' JSON is over `max_details_bytes`).
     #[error("{0}")]
     TooLarge(String),
 }

@@ -47,24 +47,31 @@ pub struct StatsSnapshot {
 }
 
 impl Stats {
+    /// Adds `n` to `sent`.
     pub fn add_sent(&self, n: u64) {
         self.sent.fetch_add(n, Relaxed);
     }
+    /// Adds `n` to `committed`.
     pub fn add_committed(&self, n: u64) {
         self.committed.fetch_add(n, Relaxed);
     }
+    /// Adds `n` to `failed`.
     pub fn add_failed(&self, n: u64) {
         self.failed.fetch_add(n, Relaxed);
     }
+    /// Adds `n` to `retried`.
     pub fn add_retried(&self, n: u64) {
         self.retried.fetch_add(n, Relaxed);
     }
+    /// Adds `n` to `dropped`.
     pub fn add_dropped(&self, n: u64) {
         self.dropped.fetch_add(n, Relaxed);
     }
+    /// Adds `n` to `dead_lettered`.
     pub fn add_dead_lettered(&self, n: u64) {
         self.dead_lettered.fetch_add(n, Relaxed);
     }
+    /// Adds `n` to `expired`.
     pub fn add_expired(&self, n: u64) {
         self.expired.fetch_add(n, Relaxed);
     }
@@ -72,6 +79,7 @@ impl Stats {
     pub fn set_queued(&self, n: u64) {
         self.queued.store(n, Relaxed);
     }
+    /// The current counters (each read on its own, relaxed: not one atomic snapshot).
     pub fn snapshot(&self) -> StatsSnapshot {
         StatsSnapshot {
             sent: self.sent.load(Relaxed),

@@ -49,7 +49,9 @@ pub const IDENTITY_KEYS: [&str; 7] = ["user", "userUID", "userUid", "userId", "u
 /// One accepted event, before the identity is attached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IncomingEvent {
+    /// `actionType`, checked against the rule table.
     pub action_type: String,
+    /// `category`, checked against the rule table; `None` when absent or `null`.
     pub category: Option<String>,
     /// A non-empty `details` object, checked against the rule table (depth, size as sent).
     pub details: Option<Value>,
@@ -197,7 +199,9 @@ fn parse_one(item: Value, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> 
 /// the event; the client's durable queue keeps events for up to 7 days).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OccurredAtWindow {
+    /// How far in the future `occurredAt` may be, in ms.
     pub max_skew_ms: i64,
+    /// How far in the past `occurredAt` may be, in ms.
     pub max_age_ms: i64,
 }
 

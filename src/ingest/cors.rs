@@ -37,6 +37,7 @@ impl Cors {
         Cors { origins }
     }
 
+    /// Whether `origin` is on the list (exact match; `*` and `null` never are).
     pub fn allows(&self, origin: &str) -> bool {
         !never_allowed(origin) && self.origins.iter().any(|o| o == origin)
     }

@@ -39,6 +39,7 @@ pub const ACCEPTED_TYPES: [&str; 4] = ["JWT", "application/jwt", "at+jwt", "appl
 /// What a token must satisfy.
 #[derive(Clone)]
 pub struct JwtRules {
+    /// The HS256 key. Never shown by `Debug`.
     pub secret: Vec<u8>,
     /// When set, `aud` (a string or an array of strings) must contain it. `None` only by an
     /// explicit opt-out (`JWT_AUDIENCE_CHECK=off`).
@@ -100,33 +101,48 @@ pub fn bearer_token(header: &str) -> Option<&str> {
 /// The verified identity.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
+    /// The `sub` claim: the acting user's uid (non-blank, no control characters, at most
+    /// [`MAX_CLAIM_LEN`] bytes).
     pub sub: String,
+    /// The `name` claim, the user's display name, if present and not `null`.
     pub name: Option<String>,
 }
 
 /// Why a token was refused. The text is safe to return to the caller: it never quotes the token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwtError {
+    /// Not three base64url parts of JSON objects, longer than [`MAX_TOKEN_LEN`], no `alg`, a
+    /// `crit` header, or a claim (`nbf`, `iat`, `name`) of the wrong type or size.
     #[error("token is not a well-formed JWS compact serialisation")]
     Malformed,
+    /// The header's `alg` is not `HS256` (its first 16 characters).
     #[error("token algorithm {0:?} is not accepted (only HS256)")]
     UnsupportedAlg(String),
+    /// The HMAC does not match.
     #[error("token signature is invalid")]
     BadSignature,
+    /// `exp` has passed (beyond the leeway).
     #[error("token has expired")]
     Expired,
+    /// `nbf` is still ahead (beyond the leeway).
     #[error("token is not valid yet")]
     NotYetValid,
+    /// No numeric `exp`.
     #[error("token has no numeric exp claim")]
     MissingExp,
+    /// `aud` does not contain the required audience.
     #[error("token audience is missing or does not match")]
     WrongAudience,
+    /// `iss` is not the required issuer.
     #[error("token issuer does not match")]
     WrongIssuer,
+    /// `sub` is missing, not a string, blank, too long or has control characters.
     #[error("token has no usable sub claim")]
     BadSubject,
+    /// The lifetime exceeds [`JwtRules::max_lifetime_secs`].
     #[error("token lifetime is longer than the allowed maximum")]
     TooLongLived,
+    /// The header's `typ` is not one of [`ACCEPTED_TYPES`].
     #[error("token type (typ) is not JWT")]
     WrongType,
 }

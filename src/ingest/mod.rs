@@ -53,7 +53,9 @@ pub const LIFETIME_BOUNDS_SECS: (u64, u64) = (60, 30 * 86_400);
 pub struct Settings {
     /// `None` when `AUDIT_JWT_SECRET` is missing or shorter than [`MIN_SECRET_LEN`].
     pub jwt: Option<JwtRules>,
+    /// `ALLOWED_ORIGINS`: the CORS allow-list (empty when unset: no origin is allowed).
     pub cors: Cors,
+    /// `MAX_BATCH`, `MAX_DETAILS_BYTES`, `MAX_DETAILS_DEPTH`: bounds on one request body.
     pub limits: BodyLimits,
     /// `MAX_BODY_BYTES`, default 256 KiB.
     pub max_body_bytes: usize,
@@ -174,12 +176,16 @@ impl Settings {
 /// An answer: status, headers, JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Response {
+    /// The HTTP status.
     pub status: u16,
+    /// Header names and values, in order.
     pub headers: Vec<(String, String)>,
+    /// The body text (JSON, or empty).
     pub body: String,
 }
 
 impl Response {
+    /// `value` as a JSON answer, with `no-store`, `nosniff` and `Vary: Origin` headers.
     pub fn json(status: u16, value: &Value) -> Response {
         Response {
             status,
@@ -207,11 +213,13 @@ impl Response {
         }
     }
 
+    /// Adds a header (appended, even if one of that name exists).
     pub fn with_header(mut self, k: &str, v: impl Into<String>) -> Response {
         self.headers.push((k.to_owned(), v.into()));
         self
     }
 
+    /// The first header named `k` (case-insensitive), if any.
     pub fn header(&self, k: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v.as_str())
     }
@@ -220,12 +228,16 @@ impl Response {
 /// The parts of the incoming request the handler looks at (the body is read through [`Io`]).
 #[derive(Debug, Clone, Default)]
 pub struct Request {
+    /// The HTTP method, e.g. `POST`.
     pub method: String,
+    /// The URL path, e.g. `/v1/events`.
     pub path: String,
+    /// Header names and values, in order.
     pub headers: Vec<(String, String)>,
 }
 
 impl Request {
+    /// The first header named `k` (case-insensitive), if any.
     pub fn header(&self, k: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(k)).map(|(_, v)| v.as_str())
     }
@@ -234,7 +246,9 @@ impl Request {
 /// Why the body could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadError {
+    /// The body is longer than the limit (answered 413).
     TooLarge,
+    /// The body could not be read or is not UTF-8; the message is returned with a 400.
     Failed(String),
 }
 

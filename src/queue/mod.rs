@@ -69,8 +69,11 @@ struct Pending {
 /// An event the endpoint rejected for good, with why and when (ms since the epoch).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DeadLetter {
+    /// The rejected event, as it was queued.
     pub event: AuditEvent,
+    /// The error's reason text (secrets scrubbed, as `lastError`).
     pub reason: String,
+    /// When it was dead-lettered, ms since the Unix epoch.
     pub at: i64,
 }
 

@@ -28,6 +28,7 @@ extern "C" {
 pub struct Transport;
 
 impl Transport {
+    /// The transport (it holds nothing).
     pub fn new() -> Self {
         Transport
     }

@@ -27,8 +27,11 @@ pub use fetch::Transport;
 /// A POST of a JSON body. `Debug` shows `***` for the `Authorization` header.
 #[derive(Clone)]
 pub struct HttpRequest {
+    /// The absolute URL to POST to.
     pub url: String,
+    /// Header names and values, sent as given.
     pub headers: Vec<(String, String)>,
+    /// The JSON body text.
     pub body: String,
 }
 
@@ -53,6 +56,7 @@ impl std::fmt::Debug for HttpRequest {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps `s`.
     pub fn new(s: String) -> Self {
         Secret(s)
     }
@@ -71,9 +75,11 @@ impl std::fmt::Debug for Secret {
 /// What came back.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
+    /// The HTTP status.
     pub status: u16,
     /// The `Retry-After` header, when present.
     pub retry_after: Option<String>,
+    /// The whole body, as text.
     pub body: String,
 }
 
@@ -86,6 +92,7 @@ pub struct Transport {
 
 #[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
 impl Transport {
+    /// A transport with its own reqwest client (connection pool).
     pub fn new() -> Self {
         Transport { client: reqwest::Client::new() }
     }
