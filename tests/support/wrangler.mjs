@@ -67,18 +67,19 @@ async function answers(url, method = "GET") {
  * temp dir: never on the command line. Resolves once `readyMethod readyPath` answers below 500
  * (60 s at most; on failure the log is printed, wrangler stopped and an error thrown).
  * Returns {url, stop(), log()}: stop() ends wrangler's whole process group and resolves once the
- * port no longer answers; log() is the tail of its output.
+ * port no longer answers; log() is the tail of its output. `cwd`: the Worker project (default:
+ * this repository's wrangler.toml); wrangler itself is always this repository's.
  */
-export async function startWrangler({ env, port, readyPath = "/v1/health", readyMethod = "GET" }) {
+export async function startWrangler({ env, port, readyPath = "/v1/health", readyMethod = "GET", cwd = ROOT }) {
   port ??= await freePort();
   const inspector = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const tmp = mkdtempSync(join(tmpdir(), "audit-wrangler-"));
   const envFile = join(tmp, "worker.env");
   writeFileSync(envFile, [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ""].join("\n"), { mode: 0o600 });
-  const dev = spawn("npx", ["wrangler", "dev", "--local", "--ip", "127.0.0.1", "--port", String(port),
+  const dev = spawn(join(ROOT, "node_modules/.bin/wrangler"), ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port),
     "--inspector-port", String(inspector), "--env-file", envFile, "--show-interactive-dev-session=false"], {
-    cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"],
+    cwd, detached: true, stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false",
       WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true",
       XDG_CONFIG_HOME: join(ROOT, ".cache/xdg"), WRANGLER_LOG_PATH: join(ROOT, ".cache/wrangler-logs") },
