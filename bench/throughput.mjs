@@ -33,8 +33,9 @@ if (which === "a") {
   label = `this library, batched (Node, wasm; ${N} concurrent logUserAction, maxEvents ${BATCH}, queue bound raised to N)`;
   // The queue's default bound (10 000 events, 8 MiB) would drop the rest of N callers fired at once.
   const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 4);
-  label += `, maxInFlight ${inFlight}`;
-  const l = new AuditLogger(config({ batch: { maxEvents: BATCH, maxInFlight: inFlight }, queue: { maxEvents: N, maxBytes: 1 << 30 } }));
+  const api = process.env.BENCH_API ?? "tx";
+  label += `, maxInFlight ${inFlight}, api ${api}`;
+  const l = new AuditLogger(config({ api, batch: { maxEvents: BATCH, maxInFlight: inFlight }, queue: { maxEvents: N, maxBytes: 1 << 30 } }));
   if (!(await l.ensureSchema())) throw new Error(l.lastError);
   const t0 = performance.now();
   const oks = await Promise.all(Array.from({ length: N }, (_, i) => {
