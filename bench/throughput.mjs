@@ -60,7 +60,8 @@ if (which === "a") {
   seconds = (performance.now() - t0) / 1000;
 } else if (which === "d-event" || which === "d-batch") {
   const st = params(0, N);
-  const toBolt = (e) => ({ ...e, ts: neo4j.int(e.ts), seq: neo4j.int(e.seq) });
+  // Bolt integers where Cypher needs them (JSON numbers arrive as floats).
+  const toBolt = (e) => ({ ...e, ts: neo4j.int(e.ts), seq: neo4j.int(e.seq), occurredAt: e.occurredAt == null ? null : neo4j.int(e.occurredAt) });
   const events = st.parameters.events.map(toBolt);
   const base = { trail: st.parameters.trail, trailUid: st.parameters.trailUid };
   const driver = neo4j.driver(BOLT, neo4j.auth.basic(USER, PASSWORD), { disableLosslessIntegers: true });
