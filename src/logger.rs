@@ -121,19 +121,19 @@ impl AuditLogger {
         Ok(event)
     }
 
-    /// The one place events are born, for Rust and JavaScript callers alike: redaction (on the
-    /// value), the rule table (while serialising the details, once), UID and time, then the hash
-    /// chain. Invalid input is counted as failed and never reaches a batch.
+    /// Where this logger's events are born, for Rust and JavaScript callers alike: the shared
+    /// [`EventBuilder`] (rules, redaction, details serialised once, UID and time), then this
+    /// logger's hash chain. Invalid input is counted as failed and never reaches a batch.
     pub fn build_event(
         &self,
         user: Option<&User>,
         action_type: &str,
         category: Option<&str>,
-        mut details: Option<serde_json::Value>,
+        details: Option<serde_json::Value>,
     ) -> Result<AuditEvent, AuditError> {
         let mut event = self
             .builder
-            .build(user, action_type, category, details.take())
+            .build(user, action_type, category, details)
             .inspect_err(|_| self.stats.add_failed(1))?;
         self.chain.seal(&mut event);
         Ok(event)

@@ -100,6 +100,8 @@ pub struct Durable {
     generation: Cell<u64>,
     listeners: RefCell<Vec<(&'static str, idb::EventHandler)>>,
     draining: Cell<bool>,
+    /// Ends the drain's current wait early (the browser went `online`).
+    drain_wake: RefCell<Option<futures::channel::oneshot::Sender<()>>>,
     /// Set when an event may be waiting idle (a send failed, or recovery loaded events), so a
     /// logging call looks for idle events only then (the scan is not free with a long queue).
     maybe_idle: Cell<bool>,
@@ -133,6 +135,7 @@ impl Durable {
             generation: Cell::new(0),
             listeners: RefCell::new(Vec::new()),
             draining: Cell::new(false),
+            drain_wake: RefCell::new(None),
             maybe_idle: Cell::new(false),
             drain_backoff_ms: Cell::new(DRAIN_MIN_MS),
             not_before: Cell::new(0),
@@ -140,7 +143,7 @@ impl Durable {
         d.listen("pagehide", |d| {
             d.send_keepalive();
         });
-        d.listen("online", |d| d.schedule_drain(0));
+        d.listen("online", |d| d.network_back());
         let d2 = d.clone();
         wasm_bindgen_futures::spawn_local(async move {
             d2.recover().await;
@@ -395,7 +398,13 @@ impl Durable {
             loop {
                 // Jitter, so that many tabs or isolates do not come back at the same instant.
                 let jitter = crate::retry::random_below(delay / 4 + 250);
-                crate::transport::sleep_ms_background(delay + jitter).await;
+                // The wait ends early when the network comes back (`online`).
+                let (tx, rx) = futures::channel::oneshot::channel::<()>();
+                if let Some(me) = weak.upgrade() {
+                    *me.drain_wake.borrow_mut() = Some(tx);
+                }
+                let sleep = crate::transport::sleep_ms_background(delay + jitter);
+                let _ = futures::future::select(Box::pin(sleep), rx).await;
                 let Some(me) = weak.upgrade() else { return };
                 let wait = me.not_before.get() - now_millis();
                 if wait > 0 && !me.logger.is_closed() {
@@ -421,6 +430,19 @@ impl Durable {
                 }
             }
         });
+    }
+
+    /// The browser's `online` event: a drain waiting out a backoff goes now (a server's
+    /// `Retry-After` is still honoured), or one starts if none is planned.
+    fn network_back(self: &Rc<Self>) {
+        self.drain_backoff_ms.set(DRAIN_MIN_MS);
+        let waiting = self.drain_wake.borrow_mut().take();
+        match waiting {
+            Some(wake) => {
+                let _ = wake.send(());
+            }
+            None => self.schedule_drain(0),
+        }
     }
 
     fn has_idle(&self) -> bool {

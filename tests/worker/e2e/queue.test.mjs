@@ -97,9 +97,10 @@ test("an event queued by alice is never sent with bob's token; it waits for alic
   });
   assert.deepEqual(stored, { ok: true, queued: 1 });
 
-  await startWorker();
-  // The page reloads and bob signs in: his logger sends his own events only.
+  // The page reloads (alice's logger is gone, her event stays in IndexedDB), the Worker comes back,
+  // and bob signs in: his logger sends his own events only.
   await reload(page);
+  await startWorker();
   await newLogger(page, client(bobTok));
   const bobRun = await page.evaluate(async () => {
     const ok = await window.logger.logUserAction(null, "BOB_ACTION");
@@ -188,5 +189,28 @@ test("events older than queue.maxAgeMs are removed whoever owns them; clearQueue
   await reload(page);
   await newLogger(page, down(await token(erin)));
   assert.equal(await page.evaluate(() => window.logger.stats().queued), 0, "cleared in IndexedDB too");
+  await page.close();
+});
+
+test("after an outage, the browser's `online` event sends what waits at once, not at the next backoff", async () => {
+  assert.ok(workerUrl, "the Worker runs (first test)");
+  const frank = `frank-${randomUUID()}`;
+  const page = await openPage();
+  await newLogger(page, client(await token(frank), { delivery: "queued" }));
+  await page.context().setOffline(true);
+  assert.equal(await page.evaluate(() => window.logger.logUserAction(null, "LOGGED_OFFLINE")), true);
+  // Offline long enough for the background drain's backoff to reach several seconds
+  // (1, 1, 2, 4 s, jittered): its next attempt is then seconds away.
+  await new Promise((r) => setTimeout(r, 9000));
+  assert.equal(await page.evaluate(() => window.logger.stats().queued), 1);
+  await page.context().setOffline(false);
+  const delivered = await page.evaluate(async () => {
+    const t0 = Date.now();
+    while (Date.now() - t0 < 3000 && window.logger.stats().queued > 0) await new Promise((r) => setTimeout(r, 50));
+    return { queued: window.logger.stats().queued, ms: Date.now() - t0 };
+  });
+  assert.equal(delivered.queued, 0, `still queued ${delivered.ms} ms after 'online'`);
+  const mine = (await trailEvents()).filter((e) => e.user === frank).map((e) => e.type);
+  assert.deepEqual(mine, ["LOGGED_OFFLINE"]);
   await page.close();
 });
