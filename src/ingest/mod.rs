@@ -286,6 +286,22 @@ impl Store for AuditLogger {
     }
 }
 
+/// One request and what serving it may use, passed down the handlers as one value.
+struct Call<'a, I, S> {
+    req: &'a Request,
+    settings: &'a Settings,
+    now_secs: i64,
+    io: &'a I,
+    store: Option<&'a S>,
+}
+
+impl<I, S> Clone for Call<'_, I, S> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<I, S> Copy for Call<'_, I, S> {}
+
 /// Serves one request. Never panics on input; every outcome is a [`Response`].
 pub async fn handle<I: Io, S: Store>(
     req: &Request,
@@ -296,20 +312,15 @@ pub async fn handle<I: Io, S: Store>(
 ) -> Response {
     let origin = req.header("Origin");
     let cors = settings.cors.headers(origin);
-    let mut resp = route(req, settings, now_secs, io, store).await;
+    let mut resp = route(Call { req, settings, now_secs, io, store }).await;
     if resp.status != 204 || req.method != "OPTIONS" {
         resp.headers.extend(cors);
     }
     resp
 }
 
-async fn route<I: Io, S: Store>(
-    req: &Request,
-    settings: &Settings,
-    now_secs: i64,
-    io: &I,
-    store: Option<&S>,
-) -> Response {
+async fn route<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
+    let Call { req, settings, .. } = call;
     let origin = req.header("Origin");
     let known = matches!(req.path.as_str(), "/v1/events" | "/v1/health");
     if !known {
@@ -326,8 +337,8 @@ async fn route<I: Io, S: Store>(
         }
     }
     match (req.path.as_str(), req.method.as_str()) {
-        ("/v1/health", "GET") => health(req, settings, now_secs, io, store).await,
-        ("/v1/events", "POST") => ingest(req, settings, now_secs, io, store).await,
+        ("/v1/health", "GET") => health(call).await,
+        ("/v1/events", "POST") => ingest(call).await,
         ("/v1/health", _) => Response::error(405, "method_not_allowed", "use GET")
             .with_header("Allow", "GET, OPTIONS"),
         _ => Response::error(405, "method_not_allowed", "use POST")
@@ -369,13 +380,8 @@ pub fn health_bucket(req: &Request, settings: &Settings, now_secs: i64) -> Optio
 /// Unauthenticated, so a check that reaches Neo4j is rate-limited per [`health_bucket`], and
 /// fails closed (503) when the limiter is missing or failing. Without a bucket: liveness only
 /// (`"neo4j": "unchecked"`), no round trip.
-async fn health<I: Io, S: Store>(
-    req: &Request,
-    settings: &Settings,
-    now_secs: i64,
-    io: &I,
-    store: Option<&S>,
-) -> Response {
+async fn health<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
+    let Call { req, settings, now_secs, io, store } = call;
     let Some(store) = store else { return misconfigured(settings, io) };
     let Some(bucket) = health_bucket(req, settings, now_secs) else {
         return Response::json(200, &json!({ "status": "ok", "neo4j": "unchecked" }));
@@ -401,13 +407,8 @@ fn limiter_unavailable<I: Io>(settings: &Settings, io: &I, why: &str) -> Respons
         .with_header("Retry-After", settings.retry_after_secs.to_string())
 }
 
-async fn ingest<I: Io, S: Store>(
-    req: &Request,
-    settings: &Settings,
-    now_secs: i64,
-    io: &I,
-    store: Option<&S>,
-) -> Response {
+async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
+    let Call { req, settings, now_secs, io, store } = call;
     // 1. Who: only a verified token says.
     let Some(rules) = &settings.jwt else { return misconfigured(settings, io) };
     let token = match req.header("Authorization").and_then(jwt::bearer_token) {
