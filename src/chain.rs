@@ -25,6 +25,9 @@ use crate::event::AuditEvent;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// First element of the canonical array: names the encoding, so it can evolve.
 pub const CHAIN_VERSION: &str = "neo4j-audit/chain/v1";
+/// Version 2 of the canonical encoding (the ingest Worker's signed stream): version 1's fields
+/// followed by `source` and `occurredAt`, so provenance is covered too.
+pub const CHAIN_VERSION_2: &str = "neo4j-audit/chain/v2";
 
 /// Where a stream stands: its id, the `seq` the next event gets, and the hash of the last event
 /// built (the head). This is what must survive a reload for the chain to continue.
@@ -146,6 +149,27 @@ pub fn canonical(event: &AuditEvent) -> Vec<u8> {
     serde_json::to_vec(&arr).expect("a JSON array of strings and integers always serialises")
 }
 
+/// The canonical encoding version 2, without `prevHash`:
+/// `["neo4j-audit/chain/v2", streamId, seq, UID, eventType, eventCategory, ts, userUID, userName,
+/// details, source, occurredAt]` (`source` a string, `occurredAt` integer epoch ms or `null`).
+pub fn canonical_v2(event: &AuditEvent) -> Vec<u8> {
+    let arr = serde_json::json!([
+        CHAIN_VERSION_2,
+        event.stream_id,
+        event.seq,
+        event.uid,
+        event.event_type,
+        event.event_category,
+        event.ts,
+        event.user_uid,
+        event.user_name,
+        event.details,
+        event.source,
+        event.occurred_at,
+    ]);
+    serde_json::to_vec(&arr).expect("a JSON array of strings and integers always serialises")
+}
+
 /// `SHA-256(canonical(event) ‖ prev_hash)` as 64 lowercase hex digits.
 pub fn event_hash(event: &AuditEvent, prev_hash: &str) -> String {
     let mut h = Sha256::new();
@@ -154,10 +178,36 @@ pub fn event_hash(event: &AuditEvent, prev_hash: &str) -> String {
     hex(&h.finalize())
 }
 
-/// Whether the stored `hash` matches the stored fields and `prevHash`.
+/// `SHA-256(canonical_v2(event) ‖ prev_hash)` as 64 lowercase hex digits.
+pub fn event_hash_v2(event: &AuditEvent, prev_hash: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(canonical_v2(event));
+    h.update(prev_hash.as_bytes());
+    hex(&h.finalize())
+}
+
+/// Gives `event` the place (`stream_id`, `seq`) after `prev_hash` and its version 2 hash; returns
+/// the hash. The ingest Worker's signed per-trail stream is sealed this way.
+pub fn seal_v2(event: &mut AuditEvent, stream_id: &str, seq: u64, prev_hash: &str) -> String {
+    event.stream_id = Some(stream_id.to_owned());
+    event.seq = Some(seq);
+    event.prev_hash = Some(prev_hash.to_owned());
+    let hash = event_hash_v2(event, prev_hash);
+    event.hash = Some(hash.clone());
+    hash
+}
+
+/// Whether the stored `hash` matches the stored fields and `prevHash`, in either encoding
+/// (version 2 is tried first for Worker-written events, version 1 first for the rest).
 pub fn verify_hash(event: &AuditEvent) -> bool {
     match (&event.prev_hash, &event.hash) {
-        (Some(prev), Some(hash)) => event_hash(event, prev) == *hash,
+        (Some(prev), Some(hash)) => {
+            if event.source == crate::event::Source::Worker {
+                event_hash_v2(event, prev) == *hash || event_hash(event, prev) == *hash
+            } else {
+                event_hash(event, prev) == *hash || event_hash_v2(event, prev) == *hash
+            }
+        }
         _ => false,
     }
 }
@@ -185,6 +235,45 @@ pub enum BreakKind {
     /// The event's `prevHash` is not the hash of the event before it (moved, replaced, or
     /// re-hashed after an edit).
     Reordered,
+    /// Signed stream: a seal (on an event or the trail's head) does not verify with the trusted
+    /// public keys — signed with another key, or the stream was re-hashed after a change.
+    Forged,
+    /// Signed stream (verified with public keys): events after the last valid seal, or a stream
+    /// with no seal at all — appended or inserted without the signing key.
+    Unsigned,
+}
+
+/// Checks seals; implemented by `sign::KeySet` (feature `read`), so this module needs no crypto.
+pub trait SealCheck {
+    /// `Err(reason)` unless `seal` is valid over (`stream_id`, `seq`, `hash`) for `head`
+    /// (the trail's head seal) or an event seal.
+    fn check_seal(&self, head: bool, seal: &StoredSeal, stream_id: &str, seq: u64, hash: &str) -> Result<(), String>;
+}
+
+/// A seal as stored: key id, base64url signature, signing time (epoch ms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredSeal {
+    /// Key id.
+    pub kid: String,
+    /// Ed25519 signature, base64url.
+    pub sig: String,
+    /// When it was signed, epoch ms.
+    pub signed_at: i64,
+}
+
+/// The signed head a trail node holds: the Worker stream's last `seq` and `hash`, sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedHead {
+    /// The Worker's stream in this trail.
+    pub stream_id: String,
+    /// `seq` of its last event.
+    pub seq: u64,
+    /// `hash` of its last event.
+    pub hash: String,
+    /// The head seal (absent when the Worker had no signing key).
+    pub seal: Option<StoredSeal>,
 }
 
 /// The first broken link of a stream.
@@ -218,6 +307,10 @@ pub struct StreamReport {
     pub head_hash: Option<String>,
     /// The first broken link, if any (later ones are not reported).
     pub first_break: Option<Break>,
+    /// Verified with public keys: `seq` of the last event whose seal verified (the stream is
+    /// proven intact up to it); `None` otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_seq: Option<u64>,
 }
 
 /// Verification result of a trail.
@@ -235,23 +328,39 @@ pub struct VerifyReport {
     pub unchained: u64,
     /// UIDs of the first (at most 10) unchained events.
     pub unchained_uids: Vec<String>,
+    /// Verified with public keys: the trail's signed head (the Worker stream's last `seq`,
+    /// `hash` and head seal), worth anchoring elsewhere to detect a later cut of the tail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_head: Option<SignedHead>,
 }
 
 /// Checks one stream, fed its stored events in (`seq`, `UID`) order.
 ///
 /// `anchored`: the stream is read from its start, so it must begin at `seq` 0 with the genesis
 /// `prevHash`; otherwise (a `since` window) the first event read is trusted as the anchor.
-#[derive(Debug)]
-pub struct Verifier {
+///
+/// With [`Verifier::with_seals`], the stream must also be signed: every event seal must verify,
+/// the last event must be covered by one, and a signed head (the trail's) must match the end.
+pub struct Verifier<'k> {
     report: StreamReport,
     anchored: bool,
     /// `seq` and `hash` of the last event accepted into the chain.
     last: Option<(u64, String)>,
-    /// Events sharing the current `seq`, until the seq changes.
-    group: Vec<AuditEvent>,
+    /// Events sharing the current `seq` (with their seals), until the seq changes.
+    group: Vec<(AuditEvent, Option<StoredSeal>)>,
+    seals: Option<&'k dyn SealCheck>,
+    /// Signed mode: the first event accepted after the last valid seal (`seq`, `UID`).
+    unsigned_from: Option<(u64, String)>,
+    head: Option<SignedHead>,
 }
 
-impl Verifier {
+impl std::fmt::Debug for Verifier<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").field("report", &self.report).field("last", &self.last).finish_non_exhaustive()
+    }
+}
+
+impl<'k> Verifier<'k> {
     /// A verifier for stream `stream_id`; `anchored` as described on [`Verifier`].
     pub fn new(stream_id: &str, anchored: bool) -> Self {
         Verifier {
@@ -262,27 +371,86 @@ impl Verifier {
                 head_seq: None,
                 head_hash: None,
                 first_break: None,
+                signed_seq: None,
             },
             anchored,
             last: None,
             group: Vec::new(),
+            seals: None,
+            unsigned_from: None,
+            head: None,
         }
+    }
+
+    /// Requires the stream to be signed, checking seals with `seals`; `head`: the trail's signed
+    /// head when it names this stream (its end must be this stream's end).
+    pub fn with_seals(mut self, seals: &'k dyn SealCheck, head: Option<SignedHead>) -> Self {
+        self.seals = Some(seals);
+        self.head = head;
+        self
     }
 
     /// The next stored event (same stream, ascending `seq`).
     pub fn push(&mut self, ev: AuditEvent) {
+        self.push_sealed(ev, None);
+    }
+
+    /// The next stored event with its event seal, if it carries one.
+    pub fn push_sealed(&mut self, ev: AuditEvent, seal: Option<StoredSeal>) {
         self.report.checked += 1;
-        if self.group.first().is_some_and(|g| g.seq != ev.seq) {
+        if self.group.first().is_some_and(|(g, _)| g.seq != ev.seq) {
             self.flush();
         }
-        self.group.push(ev);
+        self.group.push((ev, seal));
     }
 
     /// The report, once every event was pushed.
     pub fn finish(mut self) -> StreamReport {
         self.flush();
+        if let Some(seals) = self.seals {
+            self.finish_signed(seals);
+        }
         self.report.ok = self.report.first_break.is_none();
         self.report
+    }
+
+    /// Signed mode, at the end: nothing after the last seal, and the trail's head where it says.
+    fn finish_signed(&mut self, seals: &dyn SealCheck) {
+        if let Some((seq, uid)) = self.unsigned_from.clone() {
+            let msg = match self.report.signed_seq {
+                Some(s) => format!("seq {seq}: events after the last signed point (seq {s}) carry no valid signature"),
+                None => format!("seq {seq}: the stream carries no valid signature"),
+            };
+            self.fail(BreakKind::Unsigned, seq, Some(uid), msg);
+        }
+        let Some(head) = self.head.clone() else { return };
+        let Some(seal) = &head.seal else {
+            self.fail(BreakKind::Unsigned, head.seq, None, "the trail's head carries no signature".into());
+            return;
+        };
+        if let Err(why) = seals.check_seal(true, seal, &head.stream_id, head.seq, &head.hash) {
+            self.fail(BreakKind::Forged, head.seq, None, format!("the trail's signed head: {why}"));
+            return;
+        }
+        match &self.last {
+            Some((s, _)) if *s < head.seq => {
+                let from = s + 1;
+                let msg = format!(
+                    "seq {from}..{} are missing: cut off the end (the trail's signed head names seq {})",
+                    head.seq, head.seq
+                );
+                self.fail(BreakKind::Deleted, from, None, msg);
+            }
+            None if self.report.first_break.is_none() => {
+                let msg = format!("the stream is empty but the trail's signed head names seq {}", head.seq);
+                self.fail(BreakKind::Deleted, 0, None, msg);
+            }
+            Some((s, h)) if *s == head.seq && *h != head.hash => {
+                let msg = format!("seq {s}: the last event is not the one the trail's signed head names");
+                self.fail(BreakKind::Forged, *s, None, msg);
+            }
+            _ => {}
+        }
     }
 
     fn fail(&mut self, kind: BreakKind, seq: u64, uid: Option<String>, message: String) {
@@ -293,10 +461,10 @@ impl Verifier {
 
     fn flush(&mut self) {
         let group = std::mem::take(&mut self.group);
-        let Some(first) = group.first() else { return };
+        let Some((first, _)) = group.first() else { return };
         let seq = first.seq.unwrap_or(0);
         self.report.head_seq = Some(seq);
-        self.report.head_hash = group.last().and_then(|e| e.hash.clone());
+        self.report.head_hash = group.last().and_then(|(e, _)| e.hash.clone());
         if self.report.first_break.is_some() {
             return;
         }
@@ -309,9 +477,9 @@ impl Verifier {
         let links = |e: &AuditEvent| {
             verify_hash(e) && expected_prev.as_ref().is_none_or(|p| e.prev_hash.as_ref() == Some(p))
         };
-        let genuine = group.iter().position(links).unwrap_or(0);
+        let genuine = group.iter().position(|(e, _)| links(e)).unwrap_or(0);
         if group.len() > 1 {
-            let intruder = group.iter().enumerate().find(|(i, _)| *i != genuine).map(|(_, e)| e);
+            let intruder = group.iter().enumerate().find(|(i, _)| *i != genuine).map(|(_, (e, _))| e);
             self.fail(
                 BreakKind::Inserted,
                 seq,
@@ -320,7 +488,7 @@ impl Verifier {
             );
             return;
         }
-        let ev = &group[genuine];
+        let (ev, seal) = &group[genuine];
         if !verify_hash(ev) {
             self.fail(
                 BreakKind::Edited,
@@ -357,7 +525,27 @@ impl Verifier {
                 return;
             }
         }
-        self.last = Some((seq, ev.hash.clone().unwrap_or_default()));
+        let hash = ev.hash.clone().unwrap_or_default();
+        if let Some(seals) = self.seals {
+            match seal {
+                Some(seal) => match seals.check_seal(false, seal, &self.report.stream_id, seq, &hash) {
+                    Ok(()) => {
+                        self.report.signed_seq = Some(seq);
+                        self.unsigned_from = None;
+                    }
+                    Err(why) => {
+                        self.fail(BreakKind::Forged, seq, Some(ev.uid.clone()), format!("seq {seq}: {why}"));
+                        return;
+                    }
+                },
+                None => {
+                    if self.unsigned_from.is_none() {
+                        self.unsigned_from = Some((seq, ev.uid.clone()));
+                    }
+                }
+            }
+        }
+        self.last = Some((seq, hash));
     }
 }
 

@@ -42,6 +42,8 @@ pub mod random;
 pub mod redact;
 pub mod retry;
 pub mod rules;
+#[cfg(feature = "read")]
+pub mod sign;
 mod sink;
 pub mod stats;
 pub mod transport;

@@ -9,7 +9,8 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::chain::{Verifier, VerifyReport};
+use crate::chain::{SignedHead, StoredSeal, Verifier, VerifyReport};
+use crate::sign::{KeySet, PublicJwk};
 use crate::config::Labels;
 use crate::cypher::Statement;
 use crate::error::AuditError;
@@ -94,6 +95,53 @@ pub struct VerifyQuery {
     /// Only events from this instant (epoch ms) on; the first event of each stream in the window
     /// is then trusted as the anchor.
     pub since: Option<i64>,
+    /// Trusted Ed25519 public keys (a list of JWKs, or the JWK Set `GET /v1/keys` answers). With
+    /// keys, every stream must be signed by one of them (see `allow_unsigned`), and the trail's
+    /// signed head must match its stream's end.
+    pub public_keys: Option<PublicKeys>,
+    /// One trusted key (added to `public_keys`).
+    pub public_key: Option<PublicJwk>,
+    /// With keys: streams that carry no seal at all (e.g. a client's direct writes) are reported
+    /// but do not fail `ok`. The Worker's stream (the one the trail's head names) must be signed.
+    #[serde(default)]
+    pub allow_unsigned: bool,
+}
+
+/// Trusted public keys: a list of JWKs or a JWK Set (`{"keys": [...]}`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum PublicKeys {
+    /// `[jwk, ...]`.
+    List(Vec<PublicJwk>),
+    /// `{"keys": [jwk, ...]}`.
+    Set {
+        /// The keys.
+        keys: Vec<PublicJwk>,
+    },
+}
+
+impl From<Vec<PublicJwk>> for PublicKeys {
+    fn from(v: Vec<PublicJwk>) -> Self {
+        PublicKeys::List(v)
+    }
+}
+
+impl VerifyQuery {
+    /// Every trusted key (`public_keys` and `public_key`); `None` when neither is given.
+    pub fn key_set(&self) -> Result<Option<KeySet>, AuditError> {
+        let mut all: Vec<PublicJwk> = match &self.public_keys {
+            Some(PublicKeys::List(v)) | Some(PublicKeys::Set { keys: v }) => v.clone(),
+            None => Vec::new(),
+        };
+        all.extend(self.public_key.clone());
+        if self.public_keys.is_none() && self.public_key.is_none() {
+            return Ok(None);
+        }
+        if all.is_empty() {
+            return Err(AuditError::InvalidInput("publicKeys is empty".into()));
+        }
+        KeySet::from_jwks(&all).map(Some).map_err(|e| AuditError::InvalidInput(format!("publicKeys: {e}")))
+    }
 }
 
 const RETURN_EVENT: &str =
@@ -315,8 +363,8 @@ pub fn verify_statement(
     }
     preds.push(in_trail(labels));
     let text = format!(
-        "MATCH (ev:{ev}) USING INDEX ev:{ev}(streamId, seq) WHERE {} {RETURN_EVENT} \
-         ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",
+        "MATCH (ev:{ev}) USING INDEX ev:{ev}(streamId, seq) WHERE {} {RETURN_EVENT}, \
+         ev.sigKid, ev.sig, ev.sigAt ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",
         preds.join(" AND ")
     );
     Ok(Statement { text, parameters: Value::Object(params) })
@@ -378,6 +426,18 @@ impl AuditLogger {
     /// broken link (see [`crate::chain::BreakKind`]).
     pub async fn verify_trail(&self, q: &VerifyQuery) -> Result<VerifyReport, AuditError> {
         let cfg = self.config();
+        let keys = q.key_set()?;
+        let head = match &keys {
+            Some(_) => self.signed_head().await?.filter(|h| q.stream_id.as_ref().is_none_or(|s| *s == h.stream_id)),
+            None => None,
+        };
+        let start = |sid: &str| {
+            let v = Verifier::new(sid, q.since.is_none());
+            match &keys {
+                Some(k) => v.with_seals(k, head.clone().filter(|h| h.stream_id == sid)),
+                None => v,
+            }
+        };
         let mut streams = Vec::new();
         let mut current: Option<Verifier> = None;
         let mut current_id = String::new();
@@ -392,13 +452,14 @@ impl AuditLogger {
                 let sid = ev.stream_id.clone().unwrap_or_default();
                 if current.is_none() || sid != current_id {
                     streams.extend(current.take().map(Verifier::finish));
-                    current = Some(Verifier::new(&sid, q.since.is_none()));
+                    current = Some(start(&sid));
                     current_id = sid.clone();
                 }
                 after = Some((sid, ev.seq.unwrap_or(0), ev.uid.clone()));
                 checked += 1;
+                let seal = row_seal(r);
                 if let Some(v) = current.as_mut() {
-                    v.push(ev);
+                    v.push_sealed(ev, seal);
                 }
             }
             if n < VERIFY_PAGE as usize {
@@ -406,6 +467,23 @@ impl AuditLogger {
             }
         }
         streams.extend(current.take().map(Verifier::finish));
+        if let Some(h) = &head {
+            // The stream the trail's signed head names has no event left at all.
+            if !streams.iter().any(|s| s.stream_id == h.stream_id) {
+                streams.push(start(&h.stream_id).finish());
+                streams.sort_by(|a, b| a.stream_id.cmp(&b.stream_id));
+            }
+        }
+        if keys.is_some() && q.allow_unsigned {
+            for s in &mut streams {
+                let never_signed = s.signed_seq.is_none()
+                    && s.first_break.as_ref().is_some_and(|b| b.kind == crate::chain::BreakKind::Unsigned);
+                if never_signed && head.as_ref().is_none_or(|h| h.stream_id != s.stream_id) {
+                    s.first_break = None;
+                    s.ok = true;
+                }
+            }
+        }
         let rows = self.run(&unchained_statement(&cfg.labels, &cfg.trail, q)).await?;
         let unchained = rows.first().and_then(|r| r.first()).and_then(Value::as_u64).unwrap_or(0);
         let unchained_uids = rows
@@ -420,8 +498,42 @@ impl AuditLogger {
             streams,
             unchained,
             unchained_uids,
+            signed_head: head,
         })
     }
+
+    /// The trail's signed head (the Worker's stream, see `ingest::signed`), if it has one.
+    pub async fn signed_head(&self) -> Result<Option<SignedHead>, AuditError> {
+        let cfg = self.config();
+        cfg.labels.validate()?;
+        let st = Statement {
+            text: format!(
+                "MATCH (h:{} {{name: $trail}}) RETURN h.chainStream, h.chainSeq, h.chainHash, \
+                 h.chainKid, h.chainSig, h.chainSignedAt",
+                cfg.labels.trail
+            ),
+            parameters: json!({ "trail": cfg.trail }),
+        };
+        let rows = self.run(&st).await?;
+        Ok(rows.first().and_then(|r| head_from_row(r)))
+    }
+}
+
+/// A stored head from the columns (chainStream, chainSeq, chainHash, chainKid, chainSig,
+/// chainSignedAt).
+pub fn head_from_row(row: &[Value]) -> Option<SignedHead> {
+    let s = |i: usize| row.get(i).and_then(Value::as_str).map(str::to_owned);
+    let seal = match (s(3), s(4), row.get(5).and_then(Value::as_i64)) {
+        (Some(kid), Some(sig), Some(signed_at)) => Some(StoredSeal { kid, sig, signed_at }),
+        _ => None,
+    };
+    Some(SignedHead { stream_id: s(0)?, seq: row.get(1).and_then(Value::as_u64)?, hash: s(2)?, seal })
+}
+
+/// The event seal in a verify row (after the [`RETURN_EVENT`] columns).
+fn row_seal(row: &[Value]) -> Option<StoredSeal> {
+    let s = |i: usize| row.get(i).and_then(Value::as_str).map(str::to_owned);
+    Some(StoredSeal { kid: s(13)?, sig: s(14)?, signed_at: row.get(15).and_then(Value::as_i64)? })
 }
 
 #[cfg(test)]
