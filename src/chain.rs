@@ -399,14 +399,16 @@ impl<'k> Verifier<'k> {
     pub fn push_sealed(&mut self, ev: AuditEvent, seal: Option<StoredSeal>) {
         self.report.checked += 1;
         if self.group.first().is_some_and(|(g, _)| g.seq != ev.seq) {
-            self.flush();
+            let next_prev = ev.prev_hash.clone();
+            self.flush(next_prev.as_deref());
         }
         self.group.push((ev, seal));
     }
 
     /// The report, once every event was pushed.
     pub fn finish(mut self) -> StreamReport {
-        self.flush();
+        let head_hash = self.head.as_ref().map(|h| h.hash.clone());
+        self.flush(head_hash.as_deref());
         if let Some(seals) = self.seals {
             self.finish_signed(seals);
         }
@@ -459,7 +461,9 @@ impl<'k> Verifier<'k> {
         }
     }
 
-    fn flush(&mut self) {
+    /// `next_prev`: the `prevHash` of the event after this group (or the signed head's hash at
+    /// the end), which tells the genuine event among several claiming one `seq`.
+    fn flush(&mut self, next_prev: Option<&str>) {
         let group = std::mem::take(&mut self.group);
         let Some((first, _)) = group.first() else { return };
         let seq = first.seq.unwrap_or(0);
@@ -477,7 +481,11 @@ impl<'k> Verifier<'k> {
         let links = |e: &AuditEvent| {
             verify_hash(e) && expected_prev.as_ref().is_none_or(|p| e.prev_hash.as_ref() == Some(p))
         };
-        let genuine = group.iter().position(|(e, _)| links(e)).unwrap_or(0);
+        let genuine = group
+            .iter()
+            .position(|(e, _)| links(e) && next_prev.is_some() && e.hash.as_deref() == next_prev)
+            .or_else(|| group.iter().position(|(e, _)| links(e)))
+            .unwrap_or(0);
         if group.len() > 1 {
             let intruder = group.iter().enumerate().find(|(i, _)| *i != genuine).map(|(_, (e, _))| e);
             self.fail(

@@ -165,6 +165,10 @@ pub async fn append<S: super::Store>(
     mut events: Vec<AuditEvent>,
     now_ms: i64,
 ) -> Result<Appended, AppendError> {
+    // One write at a time per isolate: concurrent requests wait here instead of racing each
+    // other for the head (which would cost each loser a read and a second write).
+    static WRITING: std::sync::OnceLock<futures::lock::Mutex<()>> = std::sync::OnceLock::new();
+    let _turn = WRITING.get_or_init(|| futures::lock::Mutex::new(())).lock().await;
     let key = store.chain_key();
     let mut existing = 0;
     let mut head = cached(&key);
