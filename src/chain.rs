@@ -202,10 +202,11 @@ pub fn seal_v2(event: &mut AuditEvent, stream_id: &str, seq: u64, prev_hash: &st
 pub fn verify_hash(event: &AuditEvent) -> bool {
     match (&event.prev_hash, &event.hash) {
         (Some(prev), Some(hash)) => {
-            if event.source == crate::event::Source::Worker {
-                event_hash_v2(event, prev) == *hash || event_hash(event, prev) == *hash
-            } else {
-                event_hash(event, prev) == *hash || event_hash_v2(event, prev) == *hash
+            let v1 = |e: &AuditEvent| event_hash(e, prev) == *hash;
+            let v2 = |e: &AuditEvent| event_hash_v2(e, prev) == *hash;
+            match event.source {
+                crate::event::Source::Worker => v2(event) || v1(event),
+                crate::event::Source::Client => v1(event) || v2(event),
             }
         }
         _ => false,
@@ -685,5 +686,81 @@ mod tests {
         }
         let b = verify(&reordered, true).first_break.unwrap();
         assert_eq!((b.kind, b.seq), (BreakKind::Reordered, 2));
+    }
+
+    /// A Worker-style signed stream: writes of the given sizes, each sealed on its last event,
+    /// and the trail's head sealed after the last write.
+    #[cfg(feature = "ingest")]
+    fn signed_stream(sizes: &[usize]) -> (crate::sign::KeySet, Vec<(AuditEvent, Option<StoredSeal>)>, SignedHead) {
+        use crate::sign::{KeySet, Purpose, SigningKey};
+        let key = SigningKey::from_secret("k", &"07".repeat(32)).unwrap();
+        let mut out = Vec::new();
+        let (mut seq, mut prev) = (0u64, GENESIS.to_owned());
+        for (w, n) in sizes.iter().enumerate() {
+            for i in 0..*n {
+                let mut e = AuditEvent::build(None, &format!("W{w}E{i}"), None, None, 100).unwrap();
+                e.source = crate::event::Source::Worker;
+                e.occurred_at = Some(e.ts - 5);
+                prev = seal_v2(&mut e, "s", seq, &prev);
+                let seal = (i + 1 == *n).then(|| key.seal(Purpose::Event, "s", seq, &prev, 1));
+                out.push((e, seal));
+                seq += 1;
+            }
+        }
+        let head = SignedHead { stream_id: "s".into(), seq: seq - 1, hash: prev.clone(), seal: Some(key.seal(Purpose::Head, "s", seq - 1, &prev, 1)) };
+        (KeySet::from_jwks(&[key.public_jwk()]).unwrap(), out, head)
+    }
+
+    #[cfg(feature = "ingest")]
+    fn verify_signed(keys: &crate::sign::KeySet, evs: &[(AuditEvent, Option<StoredSeal>)], head: &SignedHead) -> Option<(BreakKind, u64, Option<String>)> {
+        let mut v = Verifier::new("s", true).with_seals(keys, Some(head.clone()));
+        evs.iter().cloned().for_each(|(e, s)| v.push_sealed(e, s));
+        v.finish().first_break.map(|b| (b.kind, b.seq, b.uid))
+    }
+
+    #[cfg(feature = "ingest")]
+    #[test]
+    fn signed_stream_tampering_is_named() {
+        let (keys, evs, head) = signed_stream(&[3, 2, 4]);
+        let uid = |i: usize| Some(evs[i].0.uid.clone());
+        assert_eq!(verify_signed(&keys, &evs, &head), None);
+        // Version 2 covers provenance: occurredAt edited.
+        let mut t = evs.clone();
+        t[1].0.occurred_at = Some(0);
+        assert_eq!(verify_signed(&keys, &t, &head), Some((BreakKind::Edited, 1, uid(1))));
+        // A whole write deleted (seq 3, 4).
+        let t: Vec<_> = evs.iter().enumerate().filter(|(i, _)| !(3..5).contains(i)).map(|(_, e)| e.clone()).collect();
+        assert_eq!(verify_signed(&keys, &t, &head), Some((BreakKind::Deleted, 3, uid(5))));
+        // The tail cut (the last write): the trail's signed head still names seq 8.
+        assert_eq!(verify_signed(&keys, &evs[..5], &head), Some((BreakKind::Deleted, 5, None)));
+        // Rehashed from seq 1 on after an edit: every hash and link is consistent, the seal is not.
+        let mut t = evs.clone();
+        t[1].0.details = Some("{}".into());
+        let mut prev = t[0].0.hash.clone().unwrap();
+        for (e, _) in t.iter_mut().skip(1) {
+            let seq = e.seq.unwrap();
+            prev = seal_v2(e, "s", seq, &prev);
+        }
+        assert_eq!(verify_signed(&keys, &t, &head), Some((BreakKind::Forged, 2, uid(2))));
+        // An event appended after the last seal (the head rolled forward is not possible without the key).
+        let mut t = evs.clone();
+        let mut extra = t[8].0.clone();
+        extra.uid = "appended".into();
+        seal_v2(&mut extra, "s", 9, &t[8].0.hash.clone().unwrap());
+        t.push((extra, None));
+        assert_eq!(verify_signed(&keys, &t, &head), Some((BreakKind::Unsigned, 9, Some("appended".into()))));
+        // Two events claiming seq 4, both linking to seq 3: the one seq 5 does not follow is the intruder.
+        let mut t = evs.clone();
+        let mut fake = t[4].0.clone();
+        fake.uid = "0-sorts-first".into();
+        seal_v2(&mut fake, "s", 4, &t[3].0.hash.clone().unwrap());
+        t.insert(4, (fake, None));
+        assert_eq!(verify_signed(&keys, &t, &head), Some((BreakKind::Inserted, 4, Some("0-sorts-first".into()))));
+        // A stream with no seal at all, verified with keys.
+        let bare: Vec<_> = evs.iter().map(|(e, _)| (e.clone(), None)).collect();
+        assert_eq!(verify_signed(&keys, &bare, &head), Some((BreakKind::Unsigned, 0, uid(0))));
+        // Version 1 events (client streams) still verify: verify_hash tries both encodings.
+        let (_, v1) = stream(3);
+        assert!(verify(&v1, true).ok);
     }
 }

@@ -501,7 +501,7 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Ok(w) => w,
         Err(r) => return r,
     };
-    if settings.verify_subjects.as_ref().is_some_and(|l| !l.iter().any(|s| *s == who.sub)) {
+    if settings.verify_subjects.as_ref().is_some_and(|l| !l.contains(&who.sub)) {
         return Response::error(403, "forbidden", "this subject may not verify the trail");
     }
     match io.rate_limit(&format!("verify:{}", who.sub)).await {

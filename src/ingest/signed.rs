@@ -24,7 +24,7 @@ use crate::event::AuditEvent;
 use crate::sign::{Purpose, SigningKey};
 
 /// How often a write is re-chained after the head moved under it, before answering 503.
-pub const MAX_ATTEMPTS: usize = 12;
+pub const MAX_ATTEMPTS: usize = 32;
 
 /// The stored head and which of a batch's UIDs are already stored.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -165,10 +165,9 @@ pub async fn append<S: super::Store>(
     mut events: Vec<AuditEvent>,
     now_ms: i64,
 ) -> Result<Appended, AppendError> {
-    // One write at a time per isolate: concurrent requests wait here instead of racing each
-    // other for the head (which would cost each loser a read and a second write).
-    static WRITING: std::sync::OnceLock<futures::lock::Mutex<()>> = std::sync::OnceLock::new();
-    let _turn = WRITING.get_or_init(|| futures::lock::Mutex::new(())).lock().await;
+    // No lock across requests here: workerd cancels a request that waits on a promise only
+    // another request's I/O would resolve ("hung"). Concurrent writers race for the head in
+    // Neo4j instead; the trail node's lock serialises them and each loser re-chains.
     let key = store.chain_key();
     let mut existing = 0;
     let mut head = cached(&key);
