@@ -291,6 +291,19 @@ async fn events_written_by_the_ingest_handler_are_chained() {
     assert_eq!(report.streams[0].head_seq, Some(19));
     assert_eq!(report.streams[0].signed_seq, Some(19));
     assert_eq!(report.signed_head.as_ref().map(|h| h.seq), Some(19));
+    // The conditional write itself: chained from a stale head (here: none), it writes nothing.
+    {
+        use neo4j_audit::chain::{seal_v2, SignedHead, GENESIS};
+        use neo4j_audit::ingest::{signed::ChainedWrite, Store};
+        let mut e = neo4j_audit::AuditEvent::build(None, "LATE", None, None, 1000).unwrap();
+        let hash = seal_v2(&mut e, "another-stream", 0, GENESIS);
+        let head = SignedHead { stream_id: "another-stream".into(), seq: 0, hash, seal: None };
+        let w = ChainedWrite { expect: None, events: std::slice::from_ref(&e), head: &head, event_seal: None };
+        assert_eq!(Store::write_chained(&logger, &w).await.unwrap(), None);
+        let rows = cypher("MATCH (e:AuditEvent {UID: $u}) RETURN count(e)", json!({"u": e.uid})).await;
+        assert_eq!(rows[0][0], json!(0));
+        assert_eq!(logger.signed_head().await.unwrap(), report.signed_head);
+    }
     // Tampering with a Worker-written event is found like any other.
     cypher(
         "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {eventType: 'B'}) SET e.details = '{}'",
