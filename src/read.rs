@@ -441,29 +441,38 @@ impl AuditLogger {
         let mut streams = Vec::new();
         let mut current: Option<Verifier> = None;
         let mut current_id = String::new();
-        let mut after: Option<(String, u64, String)> = None;
         let mut checked = 0u64;
-        loop {
-            let st = verify_statement(&cfg.labels, &cfg.trail, q, after.as_ref())?;
-            let rows = self.run(&st).await?;
-            let n = rows.len();
-            for r in &rows {
-                let ev = row_event(r)?;
-                let sid = ev.stream_id.clone().unwrap_or_default();
-                if current.is_none() || sid != current_id {
-                    streams.extend(current.take().map(Verifier::finish));
-                    current = Some(start(&sid));
-                    current_id = sid.clone();
+        // Stream by stream, each read with an index seek on (streamId, seq): without a stream
+        // id the index would be walked over every trail's events in the database.
+        let ids = match &q.stream_id {
+            Some(s) => vec![s.clone()],
+            None => self.stream_ids(q).await?,
+        };
+        for sid in ids {
+            let one = VerifyQuery { stream_id: Some(sid), since: q.since, ..Default::default() };
+            let mut after: Option<(String, u64, String)> = None;
+            loop {
+                let st = verify_statement(&cfg.labels, &cfg.trail, &one, after.as_ref())?;
+                let rows = self.run(&st).await?;
+                let n = rows.len();
+                for r in &rows {
+                    let ev = row_event(r)?;
+                    let sid = ev.stream_id.clone().unwrap_or_default();
+                    if current.is_none() || sid != current_id {
+                        streams.extend(current.take().map(Verifier::finish));
+                        current = Some(start(&sid));
+                        current_id = sid.clone();
+                    }
+                    after = Some((sid, ev.seq.unwrap_or(0), ev.uid.clone()));
+                    checked += 1;
+                    let seal = row_seal(r);
+                    if let Some(v) = current.as_mut() {
+                        v.push_sealed(ev, seal);
+                    }
                 }
-                after = Some((sid, ev.seq.unwrap_or(0), ev.uid.clone()));
-                checked += 1;
-                let seal = row_seal(r);
-                if let Some(v) = current.as_mut() {
-                    v.push_sealed(ev, seal);
+                if n < VERIFY_PAGE as usize {
+                    break;
                 }
-            }
-            if n < VERIFY_PAGE as usize {
-                break;
             }
         }
         streams.extend(current.take().map(Verifier::finish));
@@ -500,6 +509,22 @@ impl AuditLogger {
             unchained_uids,
             signed_head: head,
         })
+    }
+
+    /// The ids of the trail's streams (of events from `q.since` on), in order.
+    async fn stream_ids(&self, q: &VerifyQuery) -> Result<Vec<String>, AuditError> {
+        let cfg = self.config();
+        let since = if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
+        let st = Statement {
+            text: format!(
+                "MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev:{}) WHERE ev.streamId IS NOT NULL \
+                 AND ev.seq IS NOT NULL{since} RETURN DISTINCT ev.streamId AS s ORDER BY s",
+                cfg.labels.trail, cfg.labels.event
+            ),
+            parameters: json!({ "trail": cfg.trail, "since": q.since }),
+        };
+        let rows = self.run(&st).await?;
+        Ok(rows.iter().filter_map(|r| r.first().and_then(Value::as_str).map(str::to_owned)).collect())
     }
 
     /// The trail's signed head (the Worker's stream, see `ingest::signed`), if it has one.

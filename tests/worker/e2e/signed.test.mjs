@@ -181,10 +181,16 @@ test("edit, insert, reorder, an appended event and a re-signed stream are each c
     t: w.trail, h: last.hash, s: sealWith(attacker.privateKey, "head", KID, last.streamId, 17, last.hash, head.chainSignedAt),
   });
   assert.deepEqual(firstBreak(await verify(w.trail, opts)), ["forged", 11, evs[11].UID], "the first re-signed seal");
-  // The attacker's own public key would accept it: the verifier must pin the Worker's keys.
+  // Re-signing the earlier seals too (the whole stream now under the attacker's key): the
+  // Worker's key refuses the first seal; the attacker's own public key would accept everything,
+  // which is why a verifier pins the Worker's keys instead of taking them from the database.
+  for (const e of forged.slice(0, 7).filter((e) => e.sig)) {
+    await setProps(e.UID, { sig: sealWith(attacker.privateKey, "event", KID, e.streamId, e.seq, e.hash, e.sigAt) });
+  }
+  assert.deepEqual(firstBreak(await verify(w.trail, opts)), ["forged", 3, evs[3].UID]);
   const theirs = { ...attacker.publicKey.export({ format: "jwk" }), kid: KID };
   assert.equal(firstBreak(await verify(w.trail, { publicKey: theirs })), null);
-  for (const e of evs.slice(7)) await setProps(e.UID, { details: e.details, prevHash: e.prevHash, hash: e.hash, sig: e.sig });
+  for (const e of evs) await setProps(e.UID, { details: e.details, prevHash: e.prevHash, hash: e.hash, sig: e.sig });
   await cypher("MATCH (t:AuditTrail {name: $t}) SET t.chainHash = $h, t.chainSig = $s", { t: w.trail, h: head.chainHash, s: head.chainSig });
   assert.equal(firstBreak(await verify(w.trail, opts)), null, "restored");
 
