@@ -224,7 +224,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// What kind of damage a broken link shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BreakKind {
     /// The stored fields no longer hash to the stored `hash` (a field was edited).
@@ -355,6 +355,35 @@ pub struct Verifier<'k> {
     head: Option<SignedHead>,
 }
 
+/// Where a [`Verifier`] stands, to continue in a later call ([`Verifier::state`],
+/// [`Verifier::resume`]): `GET /v1/verify` carries it from page to page in its cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifierState {
+    /// The report so far (serialised with every field).
+    pub stream_id: String,
+    /// Events read so far.
+    pub checked: u64,
+    /// See [`StreamReport::head_seq`].
+    pub head_seq: Option<u64>,
+    /// See [`StreamReport::head_hash`].
+    pub head_hash: Option<String>,
+    /// The first break found so far.
+    pub first_break: Option<(BreakKind, u64, Option<String>, String)>,
+    /// See [`StreamReport::signed_seq`].
+    pub signed_seq: Option<u64>,
+    /// Read from the stream's start.
+    pub anchored: bool,
+    /// `seq` and `hash` of the last event accepted.
+    pub last: Option<(u64, String)>,
+    /// Events of the current `seq`, not yet judged.
+    pub group: Vec<(AuditEvent, Option<StoredSeal>)>,
+    /// First event after the last valid seal.
+    pub unsigned_from: Option<(u64, String)>,
+    /// The trail's signed head, when it names this stream.
+    pub head: Option<SignedHead>,
+}
+
 impl std::fmt::Debug for Verifier<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Verifier").field("report", &self.report).field("last", &self.last).finish_non_exhaustive()
@@ -381,6 +410,45 @@ impl<'k> Verifier<'k> {
             unsigned_from: None,
             head: None,
         }
+    }
+
+    /// The stream being verified.
+    pub fn stream_id(&self) -> &str {
+        &self.report.stream_id
+    }
+
+    /// Everything needed to continue later with [`Verifier::resume`].
+    pub fn state(&self) -> VerifierState {
+        let r = &self.report;
+        VerifierState {
+            stream_id: r.stream_id.clone(),
+            checked: r.checked,
+            head_seq: r.head_seq,
+            head_hash: r.head_hash.clone(),
+            first_break: r.first_break.clone().map(|b| (b.kind, b.seq, b.uid, b.message)),
+            signed_seq: r.signed_seq,
+            anchored: self.anchored,
+            last: self.last.clone(),
+            group: self.group.clone(),
+            unsigned_from: self.unsigned_from.clone(),
+            head: self.head.clone(),
+        }
+    }
+
+    /// Continues from `state`; `seals` as for [`Verifier::with_seals`] (`None`: unsigned mode).
+    pub fn resume(state: VerifierState, seals: Option<&'k dyn SealCheck>) -> Self {
+        let mut v = Verifier::new(&state.stream_id, state.anchored);
+        v.report.checked = state.checked;
+        v.report.head_seq = state.head_seq;
+        v.report.head_hash = state.head_hash;
+        v.report.first_break = state.first_break.map(|(kind, seq, uid, message)| Break { kind, seq, uid, message });
+        v.report.signed_seq = state.signed_seq;
+        v.last = state.last;
+        v.group = state.group;
+        v.unsigned_from = state.unsigned_from;
+        v.head = state.head;
+        v.seals = seals;
+        v
     }
 
     /// Requires the stream to be signed, checking seals with `seals`; `head`: the trail's signed
@@ -759,6 +827,16 @@ mod tests {
         // A stream with no seal at all, verified with keys.
         let bare: Vec<_> = evs.iter().map(|(e, _)| (e.clone(), None)).collect();
         assert_eq!(verify_signed(&keys, &bare, &head), Some((BreakKind::Unsigned, 0, uid(0))));
+        // A verifier's state survives a JSON round trip mid-stream (GET /v1/verify's cursor).
+        let mut t = evs.clone();
+        t[6].0.event_type = "EDITED".into();
+        let mut v = Verifier::new("s", true).with_seals(&keys, Some(head.clone()));
+        t[..5].iter().cloned().for_each(|(e, s)| v.push_sealed(e, s));
+        let json = serde_json::to_string(&v.state()).unwrap();
+        let mut v = Verifier::resume(serde_json::from_str(&json).unwrap(), Some(&keys));
+        t[5..].iter().cloned().for_each(|(e, s)| v.push_sealed(e, s));
+        let r = v.finish();
+        assert_eq!((r.checked, r.first_break.map(|b| (b.kind, b.seq))), (9, Some((BreakKind::Edited, 6))));
         // Version 1 events (client streams) still verify: verify_hash tries both encodings.
         let (_, v1) = stream(3);
         assert!(verify(&v1, true).ok);

@@ -107,6 +107,24 @@ pub struct VerifyQuery {
     pub allow_unsigned: bool,
 }
 
+/// Where a paged verification stands ([`AuditLogger::verify_trail_page`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyProgress {
+    /// Streams not started yet, in order.
+    pub pending: Vec<String>,
+    /// The stream in progress.
+    pub current: Option<crate::chain::VerifierState>,
+    /// The last event read of the stream in progress (streamId, seq, UID).
+    pub after: Option<(String, u64, String)>,
+    /// Events read so far.
+    pub checked: u64,
+    /// No break in the streams finished so far.
+    pub ok: bool,
+    /// The trail's signed head, read at the start.
+    pub head: Option<SignedHead>,
+}
+
 /// Trusted public keys: a list of JWKs or a JWK Set (`{"keys": [...]}`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
@@ -425,73 +443,105 @@ impl AuditLogger {
     /// Reads the chained events of this logger's trail back and reports, per stream, the first
     /// broken link (see [`crate::chain::BreakKind`]).
     pub async fn verify_trail(&self, q: &VerifyQuery) -> Result<VerifyReport, AuditError> {
+        let (report, _) = self.verify_trail_page(q, None, u64::MAX).await?;
+        Ok(report)
+    }
+
+    /// One page of [`AuditLogger::verify_trail`]: reads about `max_events` events (whole pages
+    /// of 1000) from `progress` on (`None`: the start). Returns the streams finished in this page
+    /// (`checked` and `ok` count everything so far; `unchained` only on the last page) and where
+    /// to continue, `None` when done. `GET /v1/verify` serves it page by page.
+    pub async fn verify_trail_page(
+        &self,
+        q: &VerifyQuery,
+        progress: Option<VerifyProgress>,
+        max_events: u64,
+    ) -> Result<(VerifyReport, Option<VerifyProgress>), AuditError> {
         let cfg = self.config();
         let keys = q.key_set()?;
-        let head = match &keys {
-            Some(_) => self.signed_head().await?.filter(|h| q.stream_id.as_ref().is_none_or(|s| *s == h.stream_id)),
-            None => None,
-        };
-        let start = |sid: &str| {
-            let v = Verifier::new(sid, q.since.is_none());
-            match &keys {
-                Some(k) => v.with_seals(k, head.clone().filter(|h| h.stream_id == sid)),
-                None => v,
+        let seals: Option<&dyn crate::chain::SealCheck> = keys.as_ref().map(|k| k as &dyn crate::chain::SealCheck);
+        let mut p = match progress {
+            Some(p) => p,
+            None => {
+                let head = match &keys {
+                    Some(_) => self.signed_head().await?.filter(|h| q.stream_id.as_ref().is_none_or(|s| *s == h.stream_id)),
+                    None => None,
+                };
+                // Stream by stream, each read with an index seek on (streamId, seq): without a
+                // stream id the index would be walked over every trail's events in the database.
+                let mut pending = match &q.stream_id {
+                    Some(s) => vec![s.clone()],
+                    None => self.stream_ids(q).await?,
+                };
+                // The stream the trail's signed head names is checked even with no event left.
+                if let Some(h) = &head {
+                    if !pending.contains(&h.stream_id) {
+                        pending.push(h.stream_id.clone());
+                        pending.sort();
+                    }
+                }
+                VerifyProgress { pending, current: None, after: None, checked: 0, ok: true, head }
             }
+        };
+        let head = p.head.clone();
+        let allow = |mut r: crate::chain::StreamReport| {
+            let never_signed = r.signed_seq.is_none()
+                && r.first_break.as_ref().is_some_and(|b| b.kind == crate::chain::BreakKind::Unsigned);
+            if keys.is_some() && q.allow_unsigned && never_signed && head.as_ref().is_none_or(|h| h.stream_id != r.stream_id) {
+                r.first_break = None;
+                r.ok = true;
+            }
+            r
         };
         let mut streams = Vec::new();
-        let mut current: Option<Verifier> = None;
-        let mut current_id = String::new();
-        let mut checked = 0u64;
-        // Stream by stream, each read with an index seek on (streamId, seq): without a stream
-        // id the index would be walked over every trail's events in the database.
-        let ids = match &q.stream_id {
-            Some(s) => vec![s.clone()],
-            None => self.stream_ids(q).await?,
-        };
-        for sid in ids {
-            let one = VerifyQuery { stream_id: Some(sid), since: q.since, ..Default::default() };
-            let mut after: Option<(String, u64, String)> = None;
-            loop {
-                let st = verify_statement(&cfg.labels, &cfg.trail, &one, after.as_ref())?;
-                let rows = self.run(&st).await?;
-                let n = rows.len();
-                for r in &rows {
-                    let ev = row_event(r)?;
-                    let sid = ev.stream_id.clone().unwrap_or_default();
-                    if current.is_none() || sid != current_id {
-                        streams.extend(current.take().map(Verifier::finish));
-                        current = Some(start(&sid));
-                        current_id = sid.clone();
-                    }
-                    after = Some((sid, ev.seq.unwrap_or(0), ev.uid.clone()));
-                    checked += 1;
-                    let seal = row_seal(r);
-                    if let Some(v) = current.as_mut() {
-                        v.push_sealed(ev, seal);
-                    }
-                }
-                if n < VERIFY_PAGE as usize {
+        let mut read = 0u64;
+        let mut current = p.current.take().map(|st| Verifier::resume(st, seals));
+        loop {
+            if current.is_none() {
+                if p.pending.is_empty() {
                     break;
                 }
+                let sid = p.pending.remove(0);
+                let v = Verifier::new(&sid, q.since.is_none());
+                current = Some(match seals {
+                    Some(k) => v.with_seals(k, head.clone().filter(|h| h.stream_id == sid)),
+                    None => v,
+                });
+                p.after = None;
             }
-        }
-        streams.extend(current.take().map(Verifier::finish));
-        if let Some(h) = &head {
-            // The stream the trail's signed head names has no event left at all.
-            if !streams.iter().any(|s| s.stream_id == h.stream_id) {
-                streams.push(start(&h.stream_id).finish());
-                streams.sort_by(|a, b| a.stream_id.cmp(&b.stream_id));
+            if read >= max_events {
+                break;
             }
-        }
-        if keys.is_some() && q.allow_unsigned {
-            for s in &mut streams {
-                let never_signed = s.signed_seq.is_none()
-                    && s.first_break.as_ref().is_some_and(|b| b.kind == crate::chain::BreakKind::Unsigned);
-                if never_signed && head.as_ref().is_none_or(|h| h.stream_id != s.stream_id) {
-                    s.first_break = None;
-                    s.ok = true;
+            let Some(v) = current.as_mut() else { break };
+            let sid = v.stream_id().to_owned();
+            let one = VerifyQuery { stream_id: Some(sid.clone()), since: q.since, ..Default::default() };
+            let st = verify_statement(&cfg.labels, &cfg.trail, &one, p.after.as_ref())?;
+            let rows = self.run(&st).await?;
+            for r in &rows {
+                let ev = row_event(r)?;
+                p.after = Some((sid.clone(), ev.seq.unwrap_or(0), ev.uid.clone()));
+                read += 1;
+                v.push_sealed(ev, row_seal(r));
+            }
+            if rows.len() < VERIFY_PAGE as usize {
+                if let Some(done) = current.take() {
+                    streams.push(allow(done.finish()));
                 }
             }
+        }
+        p.checked += read;
+        p.ok &= streams.iter().all(|s| s.ok);
+        if let Some(v) = current {
+            p.current = Some(v.state());
+            let report = VerifyReport {
+                ok: p.ok,
+                checked: p.checked,
+                streams,
+                unchained: 0,
+                unchained_uids: Vec::new(),
+                signed_head: head,
+            };
+            return Ok((report, Some(p)));
         }
         let rows = self.run(&unchained_statement(&cfg.labels, &cfg.trail, q)).await?;
         let unchained = rows.first().and_then(|r| r.first()).and_then(Value::as_u64).unwrap_or(0);
@@ -501,14 +551,10 @@ impl AuditLogger {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
-        Ok(VerifyReport {
-            ok: unchained == 0 && streams.iter().all(|s| s.ok),
-            checked,
-            streams,
-            unchained,
-            unchained_uids,
-            signed_head: head,
-        })
+        Ok((
+            VerifyReport { ok: p.ok && unchained == 0, checked: p.checked, streams, unchained, unchained_uids, signed_head: head },
+            None,
+        ))
     }
 
     /// The ids of the trail's streams (of events from `q.since` on), in order.

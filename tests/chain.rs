@@ -265,6 +265,7 @@ async fn events_written_by_the_ingest_handler_are_chained() {
             ("Content-Type".into(), "application/json".into()),
             ("Origin".into(), "https://app.example".into()),
         ],
+        ..Default::default()
     };
     for body in [
         r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"password":"p"}},{"actionType":"C"}]}"#,
@@ -291,6 +292,29 @@ async fn events_written_by_the_ingest_handler_are_chained() {
     assert_eq!(report.streams[0].head_seq, Some(19));
     assert_eq!(report.streams[0].signed_seq, Some(19));
     assert_eq!(report.signed_head.as_ref().map(|h| h.seq), Some(19));
+    // GET /v1/verify: authenticated, one page here; a cursor it did not issue is refused.
+    let get = |query: &str| Request {
+        method: "GET".into(),
+        path: "/v1/verify".into(),
+        query: query.into(),
+        headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+    };
+    let r = handle(&get("limit=1000"), &settings, now, &TestIo(String::new()), Some(&logger)).await;
+    let body: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((r.status, body["ok"].clone(), body["checked"].clone(), body["next"].clone()), (200, json!(true), json!(20), Value::Null), "{body}");
+    let r = handle(&get("cursor=e30.AAAA"), &settings, now, &TestIo(String::new()), Some(&logger)).await;
+    assert_eq!(r.status, 400);
+    // Paged verification carries its progress across calls: a client-written stream in the same
+    // trail (unsigned, tolerated with allow_unsigned) and the Worker's, one page each.
+    let client = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    assert!(client.log_user_action(None, "DIRECT", None, None).await, "{:?}", client.last_error());
+    let lenient = VerifyQuery { allow_unsigned: true, ..signed.clone() };
+    let (first, progress) = logger.verify_trail_page(&lenient, None, 1).await.unwrap();
+    assert_eq!(first.streams.len(), 1);
+    let (last, done) = logger.verify_trail_page(&lenient, progress, 1).await.unwrap();
+    assert!(done.is_none() && last.ok, "{last:?}");
+    assert_eq!((last.checked, last.streams.len()), (21, 1));
+    assert!(!logger.verify_trail(&signed).await.unwrap().ok, "without allow_unsigned the client stream fails");
     // The conditional write itself: chained from a stale head (here: none), it writes nothing.
     {
         use neo4j_audit::chain::{seal_v2, SignedHead, GENESIS};

@@ -266,6 +266,8 @@ pub struct Request {
     pub method: String,
     /// The URL path, e.g. `/v1/events`.
     pub path: String,
+    /// The query string without `?` (empty when none), e.g. `cursor=…&limit=5000`.
+    pub query: String,
     /// Header names and values, in order.
     pub headers: Vec<(String, String)>,
 }
@@ -307,8 +309,13 @@ pub trait Store {
     async fn write_chained(&self, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError>;
     /// A round trip to the database.
     async fn ping(&self) -> Result<(), AuditError>;
-    /// Verifies the trail ([`AuditLogger::verify_trail`]).
-    async fn verify(&self, q: &crate::read::VerifyQuery) -> Result<crate::chain::VerifyReport, AuditError>;
+    /// One page of the trail's verification ([`AuditLogger::verify_trail_page`]).
+    async fn verify_page(
+        &self,
+        q: &crate::read::VerifyQuery,
+        progress: Option<crate::read::VerifyProgress>,
+        max_events: u64,
+    ) -> Result<(crate::chain::VerifyReport, Option<crate::read::VerifyProgress>), AuditError>;
 }
 
 impl Store for AuditLogger {
@@ -338,8 +345,13 @@ impl Store for AuditLogger {
         let st = crate::cypher::Statement { text: "RETURN 1 AS ok".into(), parameters: json!({}) };
         self.run(&st).await.map(|_| ())
     }
-    async fn verify(&self, q: &crate::read::VerifyQuery) -> Result<crate::chain::VerifyReport, AuditError> {
-        self.verify_trail(q).await
+    async fn verify_page(
+        &self,
+        q: &crate::read::VerifyQuery,
+        progress: Option<crate::read::VerifyProgress>,
+        max_events: u64,
+    ) -> Result<(crate::chain::VerifyReport, Option<crate::read::VerifyProgress>), AuditError> {
+        self.verify_trail_page(q, progress, max_events).await
     }
 }
 
@@ -516,11 +528,58 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     if settings.public_keys.is_empty() {
         return Response::error(500, "misconfigured", "no public key: set AUDIT_SIGNING_KEY");
     }
+    let param = |name: &str| {
+        req.query.split('&').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+    };
+    let limit = match param("limit").map(str::parse::<u64>) {
+        None => VERIFY_PAGE_EVENTS,
+        Some(Ok(n)) if (1000..=100_000).contains(&n) => n,
+        Some(_) => return Response::error(400, "bad_request", "limit must be an integer from 1000 to 100000"),
+    };
+    let secret = settings.jwt.as_ref().map(|j| j.secret.as_slice()).unwrap_or_default();
+    let progress = match param("cursor") {
+        None => None,
+        Some(c) => match open_cursor(secret, c) {
+            Some(p) => Some(p),
+            None => return Response::error(400, "bad_request", "cursor is not one this endpoint issued"),
+        },
+    };
     let q = crate::read::VerifyQuery { public_keys: Some(settings.public_keys.clone().into()), ..Default::default() };
-    match store.verify(&q).await {
-        Ok(report) => Response::json(200, &serde_json::to_value(&report).unwrap_or(Value::Null)),
+    match store.verify_page(&q, progress, limit).await {
+        Ok((report, next)) => {
+            let mut body = serde_json::to_value(&report).unwrap_or(Value::Null);
+            body["next"] = next.map_or(Value::Null, |p| Value::String(seal_cursor(secret, &p)));
+            Response::json(200, &body)
+        }
         Err(e) => unavailable(settings, io, &e, "verify"),
     }
+}
+
+/// Events `GET /v1/verify` reads per call by default (`limit`: 1000 to 100 000).
+pub const VERIFY_PAGE_EVENTS: u64 = 10_000;
+
+/// A verification cursor: the progress as base64url JSON, then `.` and its HMAC-SHA256 under
+/// `AUDIT_JWT_SECRET`, so a caller cannot hand the verifier a state it never reached.
+fn seal_cursor(secret: &[u8], p: &crate::read::VerifyProgress) -> String {
+    use base64::Engine;
+    use hmac::Mac;
+    let json = serde_json::to_vec(p).unwrap_or_default();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(&json);
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!("{}.{}", b64.encode(&json), b64.encode(mac.finalize().into_bytes()))
+}
+
+fn open_cursor(secret: &[u8], c: &str) -> Option<crate::read::VerifyProgress> {
+    use base64::Engine;
+    use hmac::Mac;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (data, tag) = c.split_once('.')?;
+    let json = b64.decode(data).ok()?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).ok()?;
+    mac.update(&json);
+    mac.verify_slice(&b64.decode(tag).ok()?).ok()?;
+    serde_json::from_slice(&json).ok()
 }
 
 async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
@@ -745,7 +804,12 @@ mod tests {
             self.pings.set(self.pings.get() + 1);
             Ok(())
         }
-        async fn verify(&self, _q: &crate::read::VerifyQuery) -> Result<crate::chain::VerifyReport, AuditError> {
+        async fn verify_page(
+            &self,
+            _q: &crate::read::VerifyQuery,
+            _p: Option<crate::read::VerifyProgress>,
+            _max: u64,
+        ) -> Result<(crate::chain::VerifyReport, Option<crate::read::VerifyProgress>), AuditError> {
             Err(AuditError::InvalidConfig("not in the fake".into()))
         }
     }
@@ -778,6 +842,7 @@ mod tests {
                 ("Authorization".into(), auth.into()),
                 ("Content-Type".into(), "application/json".into()),
             ],
+            ..Default::default()
         }
     }
 
@@ -875,7 +940,7 @@ mod tests {
     }
 
     fn health(headers: Vec<(String, String)>, io: &FakeIo, store: &FakeStore) -> Response {
-        let req = Request { method: "GET".into(), path: "/v1/health".into(), headers };
+        let req = Request { method: "GET".into(), path: "/v1/health".into(), headers, ..Default::default() };
         run(&req, &settings(&[]), io, store)
     }
 
@@ -959,7 +1024,7 @@ mod tests {
     fn keys_are_published_with_retired_ones() {
         let k = crate::sign::SigningKey::from_secret("old", &"22".repeat(32)).unwrap();
         let s = settings(&[("AUDIT_SIGNING_KEY", SEED), ("AUDIT_PUBLIC_KEYS", &format!("old:{}, junk", k.public_jwk().x))]);
-        let req = Request { method: "GET".into(), path: "/v1/keys".into(), headers: vec![] };
+        let req = Request { method: "GET".into(), path: "/v1/keys".into(), ..Default::default() };
         let r = run(&req, &s, &FakeIo::new(""), &FakeStore::default());
         assert_eq!(r.status, 200);
         let b = body_of(&r);
@@ -969,7 +1034,7 @@ mod tests {
         assert_eq!(b["keys"][1]["kid"], "old");
         assert_eq!(b["keys"].as_array().unwrap().len(), 2);
         assert!(!r.body.contains(SEED));
-        let req = Request { method: "GET".into(), path: "/v1/verify".into(), headers: vec![] };
+        let req = Request { method: "GET".into(), path: "/v1/verify".into(), ..Default::default() };
         assert_eq!(run(&req, &s, &FakeIo::new(""), &FakeStore::default()).status, 401);
     }
 }
