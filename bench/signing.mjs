@@ -10,7 +10,7 @@
 // in requests of 100 with 4 in flight. Then the signed trail is verified k times with the public
 // keys and k times without (interleaved) by pkg/ in Node: the difference is the signature checks.
 // Prints medians with [min, max] over the k rounds and appends the raw rounds and the summary to
-// bench/results/signing.jsonl.
+// bench/results/signing.jsonl (BENCH_LABEL names the build measured; default "shipped").
 import { appendFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
@@ -30,7 +30,8 @@ const date = new Date().toISOString();
 
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const summary = (xs) => ({ median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
-const record = (o) => appendFileSync(OUT, JSON.stringify({ date, bench: "signing", cores: cpus().length, ...o }) + "\n");
+const LABEL = process.env.BENCH_LABEL ?? "shipped";
+const record = (o) => appendFileSync(OUT, JSON.stringify({ date, bench: "signing", label: LABEL, cores: cpus().length, ...o }) + "\n");
 
 async function start(variant) {
   const trail = `bench-signing-${variant}-${randomUUID()}`;

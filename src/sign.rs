@@ -245,6 +245,23 @@ impl SigningKey {
         Ok(SigningKey { kid: kid.into(), key: ed25519_dalek::SigningKey::from_bytes(&seed) })
     }
 
+    /// [`SigningKey::from_secret`], remembered for the process: the Worker reads its settings
+    /// on every request, and deriving the key (a scalar multiplication) each time would cost as
+    /// much as a signature.
+    pub fn from_secret_cached(kid: &str, secret: &str) -> Result<SigningKey, String> {
+        type Cached = Option<(String, String, SigningKey)>;
+        static LAST: std::sync::Mutex<Cached> = std::sync::Mutex::new(None);
+        let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((k, s, key)) = last.as_ref() {
+            if k == kid && s == secret {
+                return Ok(key.clone());
+            }
+        }
+        let key = SigningKey::from_secret(kid, secret)?;
+        *last = Some((kid.to_owned(), secret.to_owned(), key.clone()));
+        Ok(key)
+    }
+
     /// The key id.
     pub fn kid(&self) -> &str {
         &self.kid

@@ -150,7 +150,7 @@ impl Settings {
             None => Ok(None),
             Some(k) => {
                 let kid = text("AUDIT_SIGNING_KEY_ID").unwrap_or_else(|| "k1".into());
-                crate::sign::SigningKey::from_secret(&kid, &k).map(Some)
+                crate::sign::SigningKey::from_secret_cached(&kid, &k).map(Some)
             }
         };
         let mut public_keys: Vec<crate::sign::PublicJwk> =
