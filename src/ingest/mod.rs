@@ -324,9 +324,29 @@ impl Store for AuditLogger {
         format!("{}|{}|{}", c.url, c.database, c.trail)
     }
     async fn chain_state(&self, uids: &[&str]) -> Result<signed::ChainState, AuditError> {
-        // The schema step (once per logger: the UID constraint makes the write's MERGE safe).
-        AuditLogger::write(self, &[]).await?;
         let c = self.config();
+        // The schema step, once per process and trail (the UID and trail-name constraints make
+        // the write's MERGEs safe). Not through the logger's schema-once lock: a request waiting
+        // on a lock that another request holds across its I/O is cancelled by workerd as hung.
+        static CHECKED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        let key = self.chain_key();
+        let done = CHECKED.lock().map(|v| v.contains(&key)).unwrap_or(false);
+        if !done {
+            let (st, n) = crate::cypher::schema_check_statement(&c.labels)?;
+            let rows = self.run(&st).await?;
+            let online = rows.first().and_then(|r| r.first()).and_then(Value::as_u64).unwrap_or(0);
+            if online < n as u64 {
+                // A role without schema rights: writes go on without the constraints, as the
+                // logger's own schema step does.
+                match self.try_ensure_schema().await {
+                    Err(e) if e.is_retryable() => return Err(e),
+                    _ => {}
+                }
+            }
+            if let Ok(mut v) = CHECKED.lock() {
+                v.push(key);
+            }
+        }
         let rows = self.run(&signed::state_statement(&c.labels, &c.trail, uids)?).await?;
         let row = rows.first().map(Vec::as_slice).unwrap_or(&[]);
         let existing = row
