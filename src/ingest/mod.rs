@@ -564,7 +564,11 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             None => return Response::error(400, "bad_request", "cursor is not one this endpoint issued"),
         },
     };
-    let q = crate::read::VerifyQuery { public_keys: Some(settings.public_keys.clone().into()), ..Default::default() };
+    let q = crate::read::VerifyQuery {
+        public_keys: Some(settings.public_keys.clone().into()),
+        allow_unsigned: param("allowUnsigned") == Some("true"),
+        ..Default::default()
+    };
     match store.verify_page(&q, progress, limit).await {
         Ok((report, next)) => {
             let mut body = serde_json::to_value(&report).unwrap_or(Value::Null);
