@@ -335,6 +335,7 @@ async fn events_written_by_the_ingest_handler_are_chained() {
     )
     .await;
     let report = logger.verify_trail(&signed).await.unwrap();
-    let b = report.streams.iter().find_map(|s| s.first_break.clone()).unwrap();
+    let worker = report.signed_head.as_ref().map(|h| h.stream_id.clone()).unwrap();
+    let b = report.streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.clone()).unwrap();
     assert_eq!((b.kind, b.seq), (BreakKind::Edited, 1));
 }
