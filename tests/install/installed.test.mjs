@@ -6,12 +6,13 @@
 // it independently.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, cpSync } from "node:fs";
 import { createServer } from "node:http";
 import { extname, join, normalize } from "node:path";
 import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, cypher, unique } from "../node/helpers.mjs";
-import { launchChromium, startWrangler } from "../support/wrangler.mjs";
+import { freePort, launchChromium, startWrangler } from "../support/wrangler.mjs";
 import { signJwt, nowSecs } from "../worker/jwt.mjs";
 import { APPS, TOOLS, packOnce, project, run } from "./projects.mjs";
 
@@ -85,7 +86,30 @@ async function serveDist(dir) {
   return { server, origin: `http://127.0.0.1:${server.address().port}` };
 }
 
-/** Builds the bundler project `name` with `build` (args to node), runs its page, reads Neo4j back. */
+/** Opens `origin` in Chromium, logs through the app's window.runAudit and reads Neo4j back. */
+async function runPage(name, origin, bundler = name) {
+  browser ??= await launchChromium();
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  try {
+    await page.goto(`${origin}/`);
+    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 }).catch(() => {
+      throw new Error(`${name} page not ready: ${errors.join("; ")}`);
+    });
+    const trail = unique(`install-${name}`);
+    const actionType = `BUNDLED_BY_${name.toUpperCase().replace(/\W/g, "_")}`;
+    const got = await page.evaluate(({ config, actionType }) => window.runAudit(config, actionType), { config: config(trail), actionType })
+      .catch((e) => { throw new Error(`${e}\n${errors.join("\n")}`); });
+    assert.deepEqual(got, { ok: true, err: null, read: [[actionType, "u-bundled", { bundler }]], writeEntryHasRead: false });
+    assert.deepEqual(await events(trail), [[actionType, "u-bundled", JSON.stringify({ bundler })]]);
+  } finally {
+    await page.close();
+  }
+}
+
+/** Builds the bundler project `name` with `build` (args to node), serves its output, runs the page. */
 async function bundledApp(name, build, distDir = "dist") {
   const dir = project(name, tarball, TOOLS[name]);
   cpSync(join(APPS, "browser/app.js"), join(dir, "src/app.js"));
@@ -94,30 +118,33 @@ async function bundledApp(name, build, distDir = "dist") {
   const wasm = readdirSync(dist, { recursive: true }).filter((f) => f.endsWith(".wasm"));
   assert.equal(wasm.length, 2, `${name} should emit both entries' .wasm: ${wasm}`);
   const site = await serveDist(dist);
-  browser ??= await launchChromium();
-  const page = await browser.newPage();
-  const errors = [];
-  page.on("pageerror", (e) => errors.push(String(e)));
-  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
   try {
-    await page.goto(`${site.origin}/`);
-    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 }).catch(() => {
-      throw new Error(`${name} page not ready: ${errors.join("; ")}`);
-    });
-    const trail = unique(`install-${name}`);
-    const actionType = `BUNDLED_BY_${name.toUpperCase()}`;
-    const got = await page.evaluate(({ config, actionType }) => window.runAudit(config, actionType), { config: config(trail), actionType });
-    const details = JSON.stringify({ bundler: name });
-    assert.deepEqual(got, { ok: true, err: null, read: [[actionType, "u-bundled", { bundler: name }]], writeEntryHasRead: false });
-    assert.deepEqual(await events(trail), [[actionType, "u-bundled", details]]);
+    await runPage(name, site.origin);
   } finally {
-    await page.close();
     site.server.close();
   }
 }
 
 test("Vite 5: `vite build` emits the .wasm of each entry; the page logs and reads back in Chromium", () =>
   bundledApp("vite", ["node_modules/vite/bin/vite.js", "build", "--logLevel", "warn"]));
+
+test("Vite 5 dev server (optimizeDeps.exclude, as the README says): the page logs and reads back in Chromium", async () => {
+  const dir = project("vite", tarball, TOOLS.vite);
+  cpSync(join(APPS, "browser/app.js"), join(dir, "src/app.js"));
+  const port = await freePort();
+  const dev = spawn(process.execPath, ["node_modules/vite/bin/vite.js", "--port", String(port), "--strictPort",
+    "--host", "127.0.0.1", "--logLevel", "warn"], { cwd: dir, detached: true, stdio: ["ignore", "ignore", "inherit"] });
+  try {
+    const origin = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 120; i++) {
+      if (await fetch(origin).then(() => true, () => false)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await runPage("vite-dev", origin, "vite");
+  } finally {
+    try { process.kill(-dev.pid, "SIGTERM"); } catch {}
+  }
+});
 
 test("esbuild: the file loader emits each .wasm for init(); the page logs and reads back in Chromium", () =>
   bundledApp("esbuild", ["build.mjs"]));
