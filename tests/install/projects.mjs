@@ -54,7 +54,7 @@ export function project(name, tarball, devDependencies = {}) {
   const stamp = join(dir, "node_modules/.installed-manifest");
   if (!existsSync(stamp) || readFileSync(stamp, "utf8") !== manifest) {
     writeFileSync(join(dir, "package.json"), manifest);
-    npm(dir, "install");
+    npm(dir, "install", "--prefer-offline");
     writeFileSync(stamp, manifest);
   }
   if (existsSync(join(APPS, name))) cpSync(join(APPS, name), dir, { recursive: true });
