@@ -40,6 +40,34 @@ pub struct StreamState {
 }
 
 impl StreamState {
+    /// As JSON text (`{"streamId":…,"nextSeq":…,"head":…}`, what `Serialize` gives), written
+    /// directly: a browser saves it per event.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the browser's stores
+    pub(crate) fn to_json(&self) -> String {
+        use crate::json::{write_str, write_uint};
+        let mut out = String::with_capacity(self.stream_id.len() + self.head.len() + 48);
+        out.push_str("{\"streamId\":");
+        write_str(&mut out, &self.stream_id);
+        out.push_str(",\"nextSeq\":");
+        write_uint(&mut out, self.next_seq);
+        out.push_str(",\"head\":");
+        write_str(&mut out, &self.head);
+        out.push('}');
+        out
+    }
+
+    /// The state [`StreamState::to_json`] wrote.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the browser's stores
+    pub(crate) fn from_json(text: &str) -> Option<StreamState> {
+        use crate::json::Json;
+        let v = crate::json::parse(text, 2).ok()?;
+        Some(StreamState {
+            stream_id: v.get("streamId")?.as_str()?.to_owned(),
+            next_seq: v.get("nextSeq")?.as_u64()?,
+            head: v.get("head").and_then(Json::as_str)?.to_owned(),
+        })
+    }
+
     /// A new stream with a fresh v4 UUID, before its first event.
     pub fn fresh() -> Self {
         StreamState {
@@ -131,19 +159,30 @@ impl Chain {
 
 /// The canonical encoding of `event`'s fields, without `prevHash` (see the module docs).
 pub fn canonical(event: &AuditEvent) -> Vec<u8> {
-    let arr = serde_json::json!([
-        CHAIN_VERSION,
-        event.stream_id,
-        event.seq,
-        event.uid,
-        event.event_type,
-        event.event_category,
-        event.ts,
-        event.user_uid,
-        event.user_name,
-        event.details,
-    ]);
-    serde_json::to_vec(&arr).expect("a JSON array of strings and integers always serialises")
+    use crate::json::{write_int, write_opt_str, write_str, write_uint};
+    // A JSON array, written directly: the same bytes `serde_json` gives for it (tested below).
+    let mut out = String::with_capacity(event.json_len());
+    out.push('[');
+    write_str(&mut out, CHAIN_VERSION);
+    out.push(',');
+    write_opt_str(&mut out, event.stream_id.as_deref());
+    out.push(',');
+    match event.seq {
+        Some(n) => write_uint(&mut out, n),
+        None => out.push_str("null"),
+    }
+    for s in [&event.uid, &event.event_type, &event.event_category] {
+        out.push(',');
+        write_str(&mut out, s);
+    }
+    out.push(',');
+    write_int(&mut out, event.ts);
+    for s in [&event.user_uid, &event.user_name, &event.details] {
+        out.push(',');
+        write_opt_str(&mut out, s.as_deref());
+    }
+    out.push(']');
+    out.into_bytes()
 }
 
 /// `SHA-256(canonical(event) ‖ prev_hash)` as 64 lowercase hex digits.
@@ -381,6 +420,13 @@ mod tests {
         let mut v = Verifier::new("s", anchored);
         evs.iter().cloned().for_each(|e| v.push(e));
         v.finish()
+    }
+
+    #[test]
+    fn stream_state_json_is_serdes() {
+        let st = StreamState { stream_id: "s-\"1".into(), next_seq: 42, head: GENESIS.into() };
+        assert_eq!(st.to_json(), serde_json::to_string(&st).unwrap());
+        assert_eq!(StreamState::from_json(&st.to_json()), Some(st));
     }
 
     #[test]

@@ -35,6 +35,7 @@ pub mod identity;
 #[cfg(feature = "ingest")]
 pub mod ingest;
 pub mod logger;
+mod json;
 pub mod outcome;
 #[cfg(feature = "read")]
 pub mod read;

@@ -139,6 +139,22 @@ impl AuditLogger {
         Ok(event)
     }
 
+    /// [`AuditLogger::build_event`] with `details` as JSON text (see [`EventBuilder::build_json`]).
+    pub fn build_event_json(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<&str>,
+    ) -> Result<AuditEvent, AuditError> {
+        let mut event = self
+            .builder
+            .build_json(user, action_type, category, details)
+            .inspect_err(|_| self.stats.add_failed(1))?;
+        self.chain.seal(&mut event);
+        Ok(event)
+    }
+
     /// Continues the stream `state` (e.g. restored after a reload) instead of this logger's fresh
     /// one; `store` is told every new state. Call before the first event.
     pub fn resume_stream(&mut self, state: StreamState, store: Option<Box<dyn crate::chain::StreamStore>>) {
@@ -261,7 +277,7 @@ impl AuditLogger {
     /// The request that writes `events` (the same statement as [`AuditLogger::write`]), for a
     /// fire-and-forget send such as `fetch(..., {keepalive: true})` on page hide. `None` in client
     /// mode.
-    pub fn write_request<E: serde::Serialize>(&self, events: &[E]) -> Option<HttpRequest> {
+    pub fn write_request<E: std::borrow::Borrow<AuditEvent>>(&self, events: &[E]) -> Option<HttpRequest> {
         self.sink.neo4j().ok()?.write_request(events)
     }
 

@@ -162,6 +162,30 @@ impl Redactor {
             _ => {}
         }
     }
+
+    /// [`Redactor::apply`] on the write path's own JSON tree; whether anything was replaced.
+    pub(crate) fn apply_json(&self, v: &mut crate::json::Json) -> bool {
+        use crate::json::Json;
+        if self.keys.is_empty() {
+            return false;
+        }
+        match v {
+            Json::Obj(m) => {
+                let mut changed = false;
+                for (k, x) in m.iter_mut() {
+                    if self.matches(k) {
+                        *x = Json::Str(REDACTED.to_owned());
+                        changed = true;
+                    } else {
+                        changed |= self.apply_json(x);
+                    }
+                }
+                changed
+            }
+            Json::Arr(a) => a.iter_mut().fold(false, |c, x| self.apply_json(x) | c),
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -77,6 +77,34 @@ pub struct DeadLetter {
     pub at: i64,
 }
 
+impl DeadLetter {
+    /// As JSON text (what `Serialize` gives), written directly.
+    pub(crate) fn write_json(&self, out: &mut String) {
+        out.push_str("{\"event\":");
+        self.event.write_json(out);
+        out.push_str(",\"reason\":");
+        crate::json::write_str(out, &self.reason);
+        out.push_str(",\"at\":");
+        crate::json::write_int(out, self.at);
+        out.push('}');
+    }
+
+    /// A dead letter [`DeadLetter::write_json`] wrote.
+    pub(crate) fn from_json(text: &str) -> Option<DeadLetter> {
+        let v = crate::json::parse(text, 4).ok()?;
+        Some(DeadLetter {
+            event: AuditEvent::from_json(v.get("event")?)?,
+            reason: v.get("reason")?.as_str()?.to_owned(),
+            at: v.get("at")?.as_i64()?,
+        })
+    }
+}
+
+/// A queue record (an event as JSON text).
+fn event_from_record(text: &str) -> Option<AuditEvent> {
+    AuditEvent::from_json(&crate::json::parse(text, 2).ok()?)
+}
+
 /// How many of `n` events fit the keepalive budget when `n` of them made a body of `body_len`
 /// bytes: a proportional guess, strictly fewer than `n`. In 64-bit arithmetic, so it cannot
 /// overflow a 32-bit `usize` (wasm32) however many events wait.
@@ -184,8 +212,8 @@ impl Durable {
         for (k, v) in entries {
             if let Some(rest) = k.strip_prefix(DEAD) {
                 let _ = rest;
-                match serde_json::from_str::<DeadLetter>(&v) {
-                    Ok(dl) if dl.at >= cutoff => {
+                match DeadLetter::from_json(&v) {
+                    Some(dl) if dl.at >= cutoff => {
                         if k.starts_with(&dead_prefix) {
                             dead.push(dl)
                         }
@@ -194,8 +222,8 @@ impl Durable {
                 }
                 continue;
             }
-            match serde_json::from_str::<AuditEvent>(&v) {
-                Ok(ev) if ev.ts >= cutoff => {
+            match event_from_record(&v) {
+                Some(ev) if ev.ts >= cutoff => {
                     if k.starts_with(&self.scope) {
                         mine.push((ev, v.len()))
                     }
@@ -281,7 +309,11 @@ impl Durable {
     async fn persist(&self, event: &SharedEvent) -> Result<bool, AuditError> {
         // The JSON is needed only to store the event; in memory its size is estimated.
         let json = match &self.store {
-            Some(_) => Some(serde_json::to_string(&**event).map_err(|e| AuditError::Queue(e.to_string()))?),
+            Some(_) => {
+                let mut json = String::with_capacity(event.json_len());
+                event.write_json(&mut json);
+                Some(json)
+            }
             None => None,
         };
         let size = json.as_ref().map_or_else(|| event.json_len(), String::len);
@@ -369,9 +401,9 @@ impl Durable {
             dead.drain(..over).map(|d| self.dead_key(&d.event.uid)).collect::<Vec<_>>()
         };
         if let Some(store) = &self.store {
-            if let Ok(json) = serde_json::to_string(&dl) {
-                let _ = store.put(&self.dead_key(&dl.event.uid), &json).await;
-            }
+            let mut json = String::new();
+            dl.write_json(&mut json);
+            let _ = store.put(&self.dead_key(&dl.event.uid), &json).await;
             let _ = store.delete(&evicted).await;
         }
     }
