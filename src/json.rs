@@ -134,34 +134,43 @@ impl Json {
 /// `\n`, `\r`, `\t`, other control characters as `\u00xx`; everything else as is).
 pub(crate) fn write_str(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(s.len() + 2);
-    out.push('"');
     let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push('"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        let esc: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0x08 => "\\b",
-            0x0c => "\\f",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        if esc.is_empty() {
-            out.push_str("\\u00");
-            out.push(HEX[(b >> 4) as usize] as char);
-            out.push(HEX[(b & 15) as usize] as char);
-        } else {
-            out.push_str(esc);
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        push_run(out, &bytes[start..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            _ => {
+                out.push_str("\\u00");
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
+    push_run(out, &bytes[start..]);
     out.push('"');
+}
+
+/// Appends a run of `s`'s bytes cut at ASCII positions (so whole UTF-8 sequences): the hot
+/// loops above cut text only before and after an ASCII byte, which the compiler cannot see, and
+/// `&str` slicing would check every cut for a character boundary.
+#[inline]
+fn push_run(out: &mut String, run: &[u8]) {
+    // SAFETY: every caller passes a sub-slice of a `str` whose ends are at offset 0, at the end,
+    // or next to an ASCII byte, i.e. on character boundaries: the run is valid UTF-8.
+    unsafe { out.as_mut_vec().extend_from_slice(run) }
 }
 
 /// Appends an optional string (`null` for none).
@@ -378,12 +387,12 @@ impl Parser<'_> {
             let Some(&b) = self.s.get(self.i) else { return self.err() };
             match b {
                 b'"' => {
-                    out.push_str(&self.text[start..self.i]);
+                    push_run(&mut out, &self.s[start..self.i]);
                     self.i += 1;
                     return Ok(out);
                 }
                 b'\\' => {
-                    out.push_str(&self.text[start..self.i]);
+                    push_run(&mut out, &self.s[start..self.i]);
                     self.i += 1;
                     let Some(&e) = self.s.get(self.i) else { return self.err() };
                     self.i += 1;

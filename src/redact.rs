@@ -131,6 +131,21 @@ impl Redactor {
         if self.keys.is_empty() {
             return false;
         }
+        // Fast refusal without allocating (most keys match nothing): in either mode a match
+        // means a listed name's joined words occur in the key's joined words, which for an ASCII
+        // key are its letters and digits, lower-cased.
+        if key.is_ascii() && key.len() <= 128 {
+            let mut buf = [0u8; 128];
+            let mut n = 0;
+            for b in key.bytes().filter(u8::is_ascii_alphanumeric) {
+                buf[n] = b.to_ascii_lowercase();
+                n += 1;
+            }
+            let hay = &buf[..n];
+            if !self.joined.iter().any(|j| hay.windows(j.len()).any(|w| w == j.as_bytes())) {
+                return false;
+            }
+        }
         let kw = words(key);
         let joined = kw.concat();
         let mut names = self.keys.iter().zip(&self.joined);
