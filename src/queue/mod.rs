@@ -274,13 +274,15 @@ impl Durable {
     /// Logs one built event: store it, then deliver it. With [`Delivery::Committed`] the result
     /// is the commit's; with [`Delivery::Queued`] it is `Ok` once stored and delivery continues
     /// in the background (after any `Retry-After` in force).
-    pub async fn log(self: &Rc<Self>, event: AuditEvent) -> Result<(), AuditError> {
+    pub async fn log(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
         if self.logger.is_closed() {
             // Never stored: a closed logger must not leave work for the next one.
-            return self.logger.deliver(event).await;
+            return self.logger.deliver_shared(event).await;
         }
-        let event = SharedEvent::new(event);
-        let durable = self.persist(&event).await?;
+        // Boxed, like every short-lived step around the long wait for the batch's outcome: a
+        // waiting call's future then holds only that wait (thousands of calls may wait at once;
+        // see bench/memory.mjs).
+        let durable = Box::pin(self.persist(&event)).await?;
         // Earlier events still waiting (a failure a retry may cure): drain them now, unless the
         // server asked for a pause.
         if self.maybe_idle.get() {
@@ -356,12 +358,12 @@ impl Durable {
         let res = self.logger.deliver_shared(event.clone()).await;
         match &res {
             Ok(()) => {
-                self.forget(&uid).await;
+                Box::pin(self.forget(&uid)).await;
                 self.drain_backoff_ms.set(DRAIN_MIN_MS);
             }
             Err(e) if e.is_rejection() => {
-                self.forget(&uid).await;
-                self.dead_letter(SharedEvent::unwrap_or_clone(event), e).await;
+                Box::pin(self.forget(&uid)).await;
+                Box::pin(self.dead_letter(SharedEvent::unwrap_or_clone(event), e)).await;
             }
             Err(e) => {
                 if let Some(p) = self.pending.borrow_mut().get_mut(&uid) {

@@ -18,6 +18,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::AuditError;
+use crate::batch::SharedEvent;
 use crate::queue::Spool;
 use crate::event::{AuditEvent, User};
 use crate::{AuditLogger, Config};
@@ -136,15 +137,17 @@ impl JsAuditLogger {
     ) -> js_sys::Promise {
         let (inner, spool) = (self.inner.clone(), self.spool.clone());
         // Born here (rules, redaction, UID, time, chain), synchronously, in call order.
-        let event = event_from_js(&inner, &user, &action_type, &category, &details);
-        future_to_promise(async move {
+        // Shared at once: what the future captures lives as long as the call waits.
+        let event = event_from_js(&inner, &user, &action_type, &category, &details).map(SharedEvent::new);
+        let fut = async move {
             // The spool (queue or none), then batching + retries, then the sink.
             let res = match event {
                 Ok(ev) => spool.log(ev).await,
                 Err(e) => Err(e),
             };
             Ok(JsValue::from_bool(inner.record(res)))
-        })
+        };
+        future_to_promise(fut)
     }
 
     /// Creates the constraints and indexes (idempotent). Resolves `true` when all are in place.
