@@ -101,10 +101,10 @@ pub struct Config {
     /// Node labels of events, trail and users.
     #[serde(default)]
     pub labels: Labels,
-    /// Retry policy for retryable failures (see [`crate::retry`]).
+    /// Retry policy for retryable failures (see [`RetryConfig`]).
     #[serde(default)]
     pub retry: RetryConfig,
-    /// How events are grouped into requests (see [`crate::batch`]).
+    /// How events are grouped into requests (see [`BatchConfig`]).
     #[serde(default)]
     pub batch: BatchConfig,
     /// The durable queue (IndexedDB in browsers; memory in Workers/Node). WebAssembly only.
@@ -116,7 +116,7 @@ pub struct Config {
     #[serde(default)]
     pub delivery: Delivery,
     /// Keys whose values become `"[REDACTED]"` before an event is hashed or sent (see
-    /// [`crate::redact`]); `None`: the default list; `[]`: no redaction.
+    /// README, "Redaction"); `None`: the default list; `[]`: no redaction.
     #[serde(default)]
     pub redact: Option<Vec<String>>,
     /// How `redact` names match keys: `"words"` (default: the name's words appear in the key,
