@@ -37,8 +37,8 @@
 //!   `#[tokio::test]`, or `tokio::runtime::Builder::enable_all`): the HTTP client is reqwest's,
 //!   which runs on Tokio. Outside one, calls fail with [`AuditError::NoRuntime`] instead of
 //!   panicking. On WebAssembly no runtime is needed (the host's event loop drives them).
-//! - Reads (feature `read`): [`AuditLogger::audit_trail`], [`AuditLogger::user_activity`],
-//!   [`AuditLogger::verify_trail`]; the hash chain's encoding and verifier are in [`chain`].
+//! - Reads (feature `read`): `AuditLogger::audit_trail`, `AuditLogger::user_activity`,
+//!   `AuditLogger::verify_trail`; the hash chain's encoding and verifier are in [`chain`].
 //! - Examples: `examples/basic.rs`, `examples/read_verify.rs`, `examples/axum.rs` (an axum server
 //!   logging from concurrent handlers through one shared logger).
 //!
@@ -55,7 +55,7 @@
 //! | feature | adds | used by |
 //! |---|---|---|
 //! | *(none)* | the write path: rules, events, redaction, hash chain, batching, retries, both sinks, the durable queue on wasm | every build |
-//! | `read` | the read side: `getAuditTrail`, `getUserActivity`, `verifyTrail` ([`AuditLogger::audit_trail`] and friends in Rust) | the npm package (`pkg/`), Rust callers who read |
+//! | `read` | the read side: `getAuditTrail`, `getUserActivity`, `verifyTrail` (`AuditLogger::audit_trail` and friends in Rust) | the npm package (`pkg/`), Rust callers who read |
 //! | `ingest` | the Worker's ingest endpoint: JWT (HS256), CORS, body checks, `handleIngest` | the Worker build (`pkg-worker/`) only |
 //! | `fetch` | wasm: the host's global `fetch` instead of reqwest (no reqwest, `url` or `idna` in the `.wasm`) | the npm package and the Worker |
 //! | `bench` | wasm: `benchmarkRequestBody` for `bench/` | benchmarks only |
