@@ -11,21 +11,16 @@ use std::process::{Child, Command, Output, Stdio};
 use common::*;
 use serde_json::{json, Value};
 
-/// Builds example `name` as a user would (`cargo build --example`) and returns its binary.
-///
-/// In a target directory of its own (`target/examples-build`): the dependency features that a
-/// `cargo build --example` unifies differ from those of the `cargo test` running this, and
-/// sharing one directory would make each rebuild reqwest for the other. The first run builds the
-/// dependencies there once (a few minutes on 2 cores); later runs find them up to date.
+/// Builds example `name` as a user would (`cargo build --examples`, a no-op when this
+/// `cargo test` already built them) and returns its binary.
 fn example(name: &str) -> PathBuf {
     static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = BUILD.lock().unwrap_or_else(|p| p.into_inner());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let target = root.join("target").join("examples-build");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut build = Command::new(cargo);
     // Without what `cargo test` sets for this test (CARGO_PKG_NAME, ...): build scripts (ring's)
-    // watch those variables, and seeing them change would rebuild the TLS stack each time.
+    // watch those variables, and seeing them differ would rebuild the TLS stack, twice a run.
     for (key, _) in std::env::vars_os() {
         let k = key.to_string_lossy();
         let set_by_cargo_test = ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_", "CARGO_TARGET_TMPDIR", "OUT_DIR"]
@@ -37,12 +32,13 @@ fn example(name: &str) -> PathBuf {
     }
     let out = build
         .args(["build", "--quiet", "--features", "read,ingest", "--examples"])
-        .env("CARGO_TARGET_DIR", &target)
         .current_dir(&root)
         .output()
         .expect("cargo runs");
     assert!(out.status.success(), "cargo build --examples: {}", String::from_utf8_lossy(&out.stderr));
-    let bin = target.join("debug").join("examples").join(name);
+    // This test runs from target/<profile>/deps/; the examples are in target/<profile>/examples/.
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("examples").join(name);
     assert!(bin.exists(), "{} not built", bin.display());
     bin
 }
