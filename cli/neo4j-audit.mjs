@@ -41,7 +41,9 @@ function argError(e) {
   if (missing) return `${missing[1]} needs a value`;
   const flag = /^Option '(\S+)' does not take an argument/.exec(e.message);
   if (flag) return `${flag[1]} takes no value`;
-  return e.message.split(". ")[0];
+  const ambiguous = /^Option '(\S+)' argument is ambiguous[^]*?use '(--[\w-]+)=/.exec(e.message);
+  if (ambiguous) return `${ambiguous[1]} needs a value (one that starts with "-": ${ambiguous[2]}=VALUE)`;
+  return e.message.split("\n")[0];
 }
 
 async function main(argv) {
