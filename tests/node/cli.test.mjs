@@ -176,6 +176,21 @@ test("export jsonl and csv round-trip every field, across pages, newest first", 
   assert.equal(none.stdout, `${header.join(",")}\r\n`);
 });
 
+test("export stops quietly with 0 when its reader goes away (export | head)", async () => {
+  // More than a pipe's buffer (64 KiB), so the CLI is still writing when the reader leaves.
+  const trail = unique("cli-export-epipe");
+  const logger = new pkg.AuditLogger(config(trail));
+  for (let i = 0; i < 4; i++) assert.ok(await logger.logUserAction(null, "BIG", null, { blob: "x".repeat(60_000) }), logger.lastError);
+  const child = spawn(process.execPath, [CLI, "export", "--trail", trail, "--page-size", "1"], { env: ENV });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const code = new Promise((resolve) => child.on("close", resolve));
+  await new Promise((resolve) => child.stdout.once("data", resolve));
+  child.stdout.destroy();
+  assert.equal(await code, 0, stderr);
+  assert.equal(stderr, "");
+});
+
 test("export --since / --until / --user / --action select exactly the stored events that match", async () => {
   const { trail } = await logged("cli-export-filter", 9);
   const all = await stored(trail);
