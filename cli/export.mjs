@@ -19,7 +19,9 @@ ${FILTER_HELP}
                      (uid, actionType, category, timestamp, ts, userUid, userName, details,
                      streamId, seq, prevHash, hash); csv: RFC 4180 with a header row, columns
                      ${CSV_COLUMNS.join(",")}
-                     (details as JSON text, an absent value as an empty field)
+                     (details as JSON text, an absent value as an empty field); values are
+                     written as stored: a spreadsheet may take a cell that starts with =, +, -
+                     or @ for a formula, so import untrusted exports as text
   --page-size N      events per read, 1..1000 (default 1000)
   -h, --help         this help
 

@@ -124,6 +124,13 @@ test("clear one-line errors for Neo4j down, wrong password and a URL with creden
     assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd}: Neo4j at .* refused the credentials of user "cli-test-no-such-user".*401`));
     assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret));
   }
+  const token = await cli(["tail"], { ...ENV, NEO4J_TOKEN: secret });
+  assert.equal(token.code, 3);
+  assert.match(token.stderr, /refused the credentials of the token \(NEO4J_TOKEN\)/);
+  assert.ok(!token.stderr.includes(secret));
+  const db = await cli(["tail"], { ...ENV, NEO4J_DATABASE: "nosuchdb" });
+  assert.equal(db.code, 3, db.stderr);
+  assert.match(db.stderr, /^neo4j-audit tail: .*nosuchdb.* \(NEO4J_DATABASE\)\n$/);
   const inUrl = await cli(["export"], { ...ENV, NEO4J_URL: `http://neo4j:${secret}@127.0.0.1:7474` });
   assert.equal(inUrl.code, 2);
   assert.match(inUrl.stderr, /url must not carry credentials/);
