@@ -5,7 +5,9 @@
 //   devnull  stdout is /dev/null (never blocks);
 //   paused   a pipe whose reader stops for 2 s after the first MiB: a CLI that ignored
 //            backpressure would keep reading pages into memory meanwhile.
-// The baseline is the same process doing `tail -n 1` (the library loaded, one read).
+// The baseline is the same process doing `tail -n 1` (the library loaded, one read). Memory that
+// grew with the events read would also show as a higher sampled peak in the second half of a run
+// than in the first.
 // Constant memory shows as the same peak for 10 000 and 100 000 events. Asserts nothing; appends one
 // JSON line per run to bench/results/export.jsonl and prints medians with min–max.
 //   node bench/export.mjs [k=5]     (needs scripts/build and the local Neo4j; removes its trails)
@@ -78,11 +80,11 @@ async function exportOnce(trail, mode) {
   const t0 = performance.now();
   const child = spawn(process.execPath, ["--require", preload, CLI, ...args],
     { env: { ...ENV, BENCH_MAXRSS_FILE: rssFile }, stdio: ["ignore", out, "inherit"] });
-  let sampled = 0;
+  const samples = []; // [ms since start, VmRSS KiB]
   const sampler = setInterval(() => {
     try {
       const kb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))?.[1] ?? 0);
-      sampled = Math.max(sampled, kb);
+      if (kb) samples.push([performance.now() - t0, kb]);
     } catch { /* exited */ }
   }, 10);
   let bytes = 0, lines = 0;
@@ -103,8 +105,13 @@ async function exportOnce(trail, mode) {
   const seconds = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`export ${trail} exited ${code}`);
   const maxRssKB = Number(readFileSync(rssFile, "utf8"));
+  // Memory that grows with the events read shows as a higher peak in the second half of the run.
+  const peak = (xs) => Math.max(0, ...xs.map(([, kb]) => kb)) / 1024;
+  const half = (seconds * 1000) / 2;
   return { seconds, bytes: mode === "paused" ? bytes : null, events: mode === "paused" ? lines : null,
-    maxRssMB: maxRssKB / 1024, sampledPeakRssMB: sampled / 1024 };
+    maxRssMB: maxRssKB / 1024, sampledPeakRssMB: peak(samples),
+    sampledPeakFirstHalfMB: peak(samples.filter(([t]) => t < half)),
+    sampledPeakSecondHalfMB: peak(samples.filter(([t]) => t >= half)), samples: samples.length };
 }
 
 const trails = Object.fromEntries(SIZES.map((n) => [n, `bench-export-${n}-${randomUUID()}`]));
@@ -142,11 +149,11 @@ try {
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 const span = (xs) => `${median(xs).toFixed(1)} (${Math.min(...xs).toFixed(1)}–${Math.max(...xs).toFixed(1)})`;
 console.log(`export, k=${K} (median, min–max), peak RSS of the CLI process in MiB, ${machine}`);
-console.log("| reader | events | maxrss | sampled peak | seconds | events/s |");
-console.log("|---|---|---|---|---|---|");
+console.log("| reader | events | maxrss | sampled peak | peak, 1st half of the run | peak, 2nd half | seconds | events/s |");
+console.log("|---|---|---|---|---|---|---|---|");
 for (const [mode, sizes] of [["baseline", [1]], ...MODES.map((m) => [m, SIZES])]) {
   for (const n of sizes) {
     const rs = runs.filter((r) => !r.warmup && r.mode === mode && r.n === n);
-    console.log(`| ${mode} | ${n} | ${span(rs.map((r) => r.maxRssMB))} | ${span(rs.map((r) => r.sampledPeakRssMB))} | ${span(rs.map((r) => r.seconds))} | ${mode === "baseline" ? "–" : median(rs.map((r) => r.eventsPerSec)).toFixed(0)} |`);
+    console.log(`| ${mode} | ${n} | ${span(rs.map((r) => r.maxRssMB))} | ${span(rs.map((r) => r.sampledPeakRssMB))} | ${span(rs.map((r) => r.sampledPeakFirstHalfMB))} | ${span(rs.map((r) => r.sampledPeakSecondHalfMB))} | ${span(rs.map((r) => r.seconds))} | ${mode === "baseline" ? "–" : median(rs.map((r) => r.eventsPerSec)).toFixed(0)} |`);
   }
 }
