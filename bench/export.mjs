@@ -118,6 +118,14 @@ const trails = Object.fromEntries(SIZES.map((n) => [n, `bench-export-${n}-${rand
 const date = new Date().toISOString().slice(0, 10);
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? "?"}, Node ${process.version}`;
 const runs = [];
+// Interrupted: remove the seeded trails all the same.
+for (const sig of ["SIGINT", "SIGTERM"]) {
+  process.once(sig, async () => {
+    for (const t of Object.values(trails)) await drop(t).catch(() => {});
+    process.exit(130);
+  });
+}
+const heap = [];
 try {
   for (const n of SIZES) await seed(trails[n], n);
   // Round 0 is a warm-up (page cache, JIT): recorded with warmup: true, left out of the medians.
@@ -141,6 +149,19 @@ try {
       }
     }
   }
+  // Where the memory goes (bench/export-heap.mjs): the live heap and wasm memory, start vs end.
+  for (const n of SIZES) {
+    const r = await new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ["--expose-gc", join(ROOT, "bench", "export-heap.mjs"), trails[n], String(n)],
+        { env: ENV, stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      child.stdout.on("data", (d) => (out += d));
+      child.on("close", (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`export-heap exited ${code}`))));
+    });
+    const row = { ...r, date, machine };
+    appendFileSync(RESULTS, JSON.stringify(row) + "\n");
+    heap.push(row);
+  }
 } finally {
   for (const t of Object.values(trails)) await drop(t).catch((e) => console.error(`cleanup ${t}: ${e.message}`));
   rmSync(dir, { recursive: true, force: true });
@@ -156,4 +177,10 @@ for (const [mode, sizes] of [["baseline", [1]], ...MODES.map((m) => [m, SIZES])]
     const rs = runs.filter((r) => !r.warmup && r.mode === mode && r.n === n);
     console.log(`| ${mode} | ${n} | ${span(rs.map((r) => r.maxRssMB))} | ${span(rs.map((r) => r.sampledPeakRssMB))} | ${span(rs.map((r) => r.sampledPeakFirstHalfMB))} | ${span(rs.map((r) => r.sampledPeakSecondHalfMB))} | ${span(rs.map((r) => r.seconds))} | ${mode === "baseline" ? "–" : median(rs.map((r) => r.eventsPerSec)).toFixed(0)} |`);
   }
+}
+console.log("\nIn process, GC forced every 250 ms (bench/export-heap.mjs), MiB:");
+console.log("| events | live heap, 1st quarter | live heap, last quarter | wasm memory start → max | RSS 1st → last quarter |");
+console.log("|---|---|---|---|---|");
+for (const h of heap) {
+  console.log(`| ${h.n} | ${h.heapUsedFirstQuarterMB.toFixed(1)} | ${h.heapUsedLastQuarterMB.toFixed(1)} | ${h.wasmFirstMB.toFixed(1)} → ${h.wasmMaxMB.toFixed(1)} | ${h.rssFirstQuarterMB.toFixed(1)} → ${h.rssLastQuarterMB.toFixed(1)} |`);
 }
