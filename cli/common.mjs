@@ -18,7 +18,8 @@ export const EXIT_HELP = `Exit status:
   1  verify: a broken chain or events without chain fields
   2  usage: unknown option, bad value, invalid NEO4J_URL
   3  Neo4j: not reachable, credentials refused, or a query failed
-  4  internal error (a bug; please report it)`;
+  4  internal error (a bug; please report it)
+  130/143  interrupted by SIGINT/SIGTERM (tail --follow: 0)`;
 
 export const ENV_HELP = `Environment:
   NEO4J_URL        Neo4j HTTP base URL (default http://127.0.0.1:7474)

@@ -61,7 +61,7 @@ async function main(argv) {
     return EXIT.OK;
   }
   if (first === "help") {
-    const c = rest[0] === undefined ? null : COMMANDS[rest[0]];
+    const c = rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]] : null;
     if (rest[0] !== undefined && !c) throw new CliError(`unknown command "${rest[0]}" (commands: ${Object.keys(COMMANDS).join(", ")})`, EXIT.USAGE);
     stdout.write(`${c ? c.help : HELP}\n`);
     return EXIT.OK;
@@ -87,9 +87,9 @@ async function main(argv) {
     return EXIT.OK;
   }
 
-  // Ctrl-C / SIGTERM end `tail --follow` normally (exit 0); anything else stops at once (130).
+  // Ctrl-C / SIGTERM end `tail --follow` normally (exit 0); anything else stops at once (128 + signal).
   const abort = new AbortController();
-  const onSignal = () => (first === "tail" && values.follow ? abort.abort() : process.exit(130));
+  const onSignal = (sig) => (first === "tail" && values.follow ? abort.abort() : process.exit(sig === "SIGINT" ? 130 : 143));
   process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
   try {
     return await command.run(values, { conn: connection(), stdout, stderr, signal: abort.signal });
