@@ -72,3 +72,29 @@ pkg.sideEffects = [...sideEffects];
 pkg.exports = exports;
 writeFileSync(pkgPath, JSON.stringify(pkg, null, 2) + "\n");
 console.error(`package-entries: ${ENTRIES.map(([s]) => `${join(dir, s)}/{node,workerd}.js`).join(", ")}; exports in ${pkgPath}`);
+
+// The audit CLI (`npx neo4j-audit …`, cli/): its modules go into <pkg>/cli/ as they are, except
+// cli/core.mjs — the one module that imports the library — which is written here to import the
+// package's own read entry for Node (read/node.js) instead of the repository's ../pkg/read/.
+{
+  const { copyFileSync, mkdirSync, readdirSync, chmodSync, rmSync } = await import("node:fs");
+  const src = new URL("../cli/", import.meta.url);
+  const out = join(dir, "cli");
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out);
+  for (const f of readdirSync(src)) {
+    if (f.endsWith(".mjs") && f !== "core.mjs") copyFileSync(new URL(f, src), join(out, f));
+  }
+  chmodSync(join(out, "neo4j-audit.mjs"), 0o755);
+  writeFileSync(join(out, "core.mjs"), `// The CLI's one import of the library (written by scripts/package-entries.mjs): the package's Node entry.
+import { readFileSync } from "node:fs";
+
+export { AuditLogger } from "../read/node.js";
+export const version = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+`);
+  const pkgJson = JSON.parse(readFileSync(pkgPath, "utf8"));
+  pkgJson.bin = { "neo4j-audit": "cli/neo4j-audit.mjs" };
+  pkgJson.files = [...new Set([...(pkgJson.files ?? []), "cli"])];
+  writeFileSync(pkgPath, JSON.stringify(pkgJson, null, 2) + "\n");
+  console.error(`package-entries: ${out}/ (bin neo4j-audit)`);
+}
