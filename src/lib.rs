@@ -55,8 +55,8 @@
 //! | feature | adds | used by |
 //! |---|---|---|
 //! | *(none)* | the write path: rules, events, redaction, hash chain, batching, retries, both sinks, the durable queue on wasm | every build |
-//! | `read` | the read side: `getAuditTrail`, `getUserActivity`, `verifyTrail` (`AuditLogger::audit_trail` and friends in Rust) | the npm package (`pkg/`), Rust callers who read |
-//! | `ingest` | the Worker's ingest endpoint: JWT (HS256), CORS, body checks, `handleIngest` | the Worker build (`pkg-worker/`) only |
+//! | `read` | the read side: `getAuditTrail`, `getUserActivity`, `verifyTrail` (`AuditLogger::audit_trail` and friends in Rust) | the read entry (`neo4j-audit/read`, `pkg/read/`), Rust callers who read |
+//! | `ingest` | the Worker's ingest endpoint: JWT (HS256), CORS, body checks, `handleIngest` | the Worker entry (`neo4j-audit/worker`, `pkg/worker/`) only |
 //! | `fetch` | wasm: the host's global `fetch` instead of reqwest (no reqwest, `url` or `idna` in the `.wasm`) | the npm package and the Worker |
 //! | `bench` | wasm: `benchmarkRequestBody` for `bench/` | benchmarks only |
 
