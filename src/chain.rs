@@ -43,6 +43,34 @@ pub struct StreamState {
 }
 
 impl StreamState {
+    /// As JSON text (`{"streamId":…,"nextSeq":…,"head":…}`, what `Serialize` gives), written
+    /// directly: a browser saves it per event.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the browser's stores
+    pub(crate) fn to_json(&self) -> String {
+        use crate::json::{write_str, write_uint};
+        let mut out = String::with_capacity(self.stream_id.len() + self.head.len() + 48);
+        out.push_str("{\"streamId\":");
+        write_str(&mut out, &self.stream_id);
+        out.push_str(",\"nextSeq\":");
+        write_uint(&mut out, self.next_seq);
+        out.push_str(",\"head\":");
+        write_str(&mut out, &self.head);
+        out.push('}');
+        out
+    }
+
+    /// The state [`StreamState::to_json`] wrote.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the browser's stores
+    pub(crate) fn from_json(text: &str) -> Option<StreamState> {
+        use crate::json::Json;
+        let v = crate::json::parse(text, 2).ok()?;
+        Some(StreamState {
+            stream_id: v.get("streamId")?.as_str()?.to_owned(),
+            next_seq: v.get("nextSeq")?.as_u64()?,
+            head: v.get("head").and_then(Json::as_str)?.to_owned(),
+        })
+    }
+
     /// A new stream with a fresh v4 UUID, before its first event.
     pub fn fresh() -> Self {
         StreamState {
@@ -59,12 +87,26 @@ impl StreamState {
 /// The store is read before and written after every event, synchronously, so that several
 /// loggers sharing one store (two loggers of one trail in a tab, or a tab after a reload)
 /// continue one chain instead of forking it.
-pub trait StreamStore {
+///
+/// Natively a store must be `Send + Sync` (a logger is shared across threads); on WebAssembly it
+/// need not be (the browser's `sessionStorage` is not).
+pub trait StreamStore: StoreBounds {
     /// The saved state, if any.
     fn load(&self) -> Option<StreamState>;
     /// Called, synchronously, after each event was chained, with the new state.
     fn save(&self, state: &StreamState);
 }
+
+/// `Send + Sync` natively, nothing on WebAssembly: the bounds of a [`StreamStore`].
+#[cfg(not(target_arch = "wasm32"))]
+pub trait StoreBounds: Send + Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + Sync + ?Sized> StoreBounds for T {}
+/// `Send + Sync` natively, nothing on WebAssembly: the bounds of a [`StreamStore`].
+#[cfg(target_arch = "wasm32")]
+pub trait StoreBounds {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> StoreBounds for T {}
 
 /// The stream of one logger: hands out `seq` and links each event to the previous one.
 ///
@@ -134,19 +176,30 @@ impl Chain {
 
 /// The canonical encoding of `event`'s fields, without `prevHash` (see the module docs).
 pub fn canonical(event: &AuditEvent) -> Vec<u8> {
-    let arr = serde_json::json!([
-        CHAIN_VERSION,
-        event.stream_id,
-        event.seq,
-        event.uid,
-        event.event_type,
-        event.event_category,
-        event.ts,
-        event.user_uid,
-        event.user_name,
-        event.details,
-    ]);
-    serde_json::to_vec(&arr).expect("a JSON array of strings and integers always serialises")
+    use crate::json::{write_int, write_opt_str, write_str, write_uint};
+    // A JSON array, written directly: the same bytes `serde_json` gives for it (tested below).
+    let mut out = String::with_capacity(event.json_len());
+    out.push('[');
+    write_str(&mut out, CHAIN_VERSION);
+    out.push(',');
+    write_opt_str(&mut out, event.stream_id.as_deref());
+    out.push(',');
+    match event.seq {
+        Some(n) => write_uint(&mut out, n),
+        None => out.push_str("null"),
+    }
+    for s in [&event.uid, &event.event_type, &event.event_category] {
+        out.push(',');
+        write_str(&mut out, s);
+    }
+    out.push(',');
+    write_int(&mut out, event.ts);
+    for s in [&event.user_uid, &event.user_name, &event.details] {
+        out.push(',');
+        write_opt_str(&mut out, s.as_deref());
+    }
+    out.push(']');
+    out.into_bytes()
 }
 
 /// The canonical encoding version 2, without `prevHash`:
@@ -649,6 +702,13 @@ mod tests {
     }
 
     #[test]
+    fn stream_state_json_is_serdes() {
+        let st = StreamState { stream_id: "s-\"1".into(), next_seq: 42, head: GENESIS.into() };
+        assert_eq!(st.to_json(), serde_json::to_string(&st).unwrap());
+        assert_eq!(StreamState::from_json(&st.to_json()), Some(st));
+    }
+
+    #[test]
     fn canonical_form_is_fixed() {
         let e = AuditEvent {
             uid: "u-1".into(),
@@ -680,18 +740,17 @@ mod tests {
 
     #[test]
     fn chains_sharing_a_store_continue_one_stream() {
-        use std::cell::RefCell;
-        use std::rc::Rc;
-        struct Shared(Rc<RefCell<Option<StreamState>>>);
+        use std::sync::Arc;
+        struct Shared(Arc<Mutex<Option<StreamState>>>);
         impl StreamStore for Shared {
             fn load(&self) -> Option<StreamState> {
-                self.0.borrow().clone()
+                self.0.lock().unwrap().clone()
             }
             fn save(&self, s: &StreamState) {
-                *self.0.borrow_mut() = Some(s.clone());
+                *self.0.lock().unwrap() = Some(s.clone());
             }
         }
-        let cell = Rc::new(RefCell::new(None));
+        let cell = Arc::new(Mutex::new(None));
         let a = Chain::resume(StreamState::fresh(), Some(Box::new(Shared(cell.clone()))));
         let mut e0 = AuditEvent::build(None, "A", None, None, 10).unwrap();
         a.seal(&mut e0);

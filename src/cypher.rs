@@ -4,8 +4,12 @@
 
 use serde_json::{json, Value};
 
+use std::borrow::Borrow;
+
 use crate::config::{Api, Labels};
 use crate::error::AuditError;
+use crate::event::AuditEvent;
+use crate::json::write_str;
 
 /// One statement and its parameters.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,11 +66,16 @@ pub fn write_events<E: serde::Serialize>(labels: &Labels, trail: &str, events: &
 /// Schema statements, each idempotent: unique event UID and trail name (which also make
 /// concurrent MERGEs safe), and range indexes for the read side.
 pub fn schema_statements(labels: &Labels) -> Result<Vec<Statement>, AuditError> {
+    Ok(schema_texts(labels)?.into_iter().map(|text| Statement { text, parameters: json!({}) }).collect())
+}
+
+/// The text of each [`schema_statements`] statement (none takes parameters).
+pub(crate) fn schema_texts(labels: &Labels) -> Result<Vec<String>, AuditError> {
     labels.validate()?;
     let Labels { event, trail, user } = labels;
     let lower = |s: &str| s.to_ascii_lowercase();
     let (le, lt, lu) = (lower(event), lower(trail), lower(user));
-    let texts = [
+    Ok(vec![
         format!("CREATE CONSTRAINT {le}_uid_unique IF NOT EXISTS FOR (e:{event}) REQUIRE e.UID IS UNIQUE"),
         format!("CREATE CONSTRAINT {lt}_name_unique IF NOT EXISTS FOR (t:{trail}) REQUIRE t.name IS UNIQUE"),
         format!("CREATE INDEX {le}_timestamp IF NOT EXISTS FOR (e:{event}) ON (e.timestamp, e.UID)"),
@@ -79,24 +88,28 @@ pub fn schema_statements(labels: &Labels) -> Result<Vec<Statement>, AuditError> 
         format!("CREATE INDEX {le}_stream_seq IF NOT EXISTS FOR (e:{event}) ON (e.streamId, e.seq)"),
         // New indexes populate in the background; the read side's index hints need them online.
         "CALL db.awaitIndexes(60)".to_owned(),
-    ];
-    Ok(texts.into_iter().map(|text| Statement { text, parameters: json!({}) }).collect())
+    ])
 }
 
 /// One read that tells whether the whole schema is in place: how many of the constraints' and
 /// indexes' names (those [`schema_statements`] create) exist and are ONLINE. When all are, a
 /// logger's schema step is this one round trip instead of one request per statement.
 pub fn schema_check_statement(labels: &Labels) -> Result<(Statement, usize), AuditError> {
-    let names: Vec<String> = schema_statements(labels)?
+    let (text, names) = schema_check(labels)?;
+    let n = names.len();
+    Ok((Statement { text: text.to_owned(), parameters: json!({ "names": names }) }, n))
+}
+
+/// [`schema_check_statement`]'s text and the names it counts.
+pub(crate) fn schema_check(labels: &Labels) -> Result<(&'static str, Vec<String>), AuditError> {
+    let names: Vec<String> = schema_texts(labels)?
         .iter()
-        .filter_map(|st| {
-            let rest = st.text.strip_prefix("CREATE CONSTRAINT ").or_else(|| st.text.strip_prefix("CREATE INDEX "))?;
+        .filter_map(|t| {
+            let rest = t.strip_prefix("CREATE CONSTRAINT ").or_else(|| t.strip_prefix("CREATE INDEX "))?;
             rest.split(' ').next().map(str::to_owned)
         })
         .collect();
-    let n = names.len();
-    let text = "SHOW INDEXES YIELD name, state WHERE name IN $names AND state = 'ONLINE' RETURN count(*) AS online";
-    Ok((Statement { text: text.to_owned(), parameters: json!({ "names": names }) }, n))
+    Ok(("SHOW INDEXES YIELD name, state WHERE name IN $names AND state = 'ONLINE' RETURN count(*) AS online", names))
 }
 
 /// The URL path and JSON body for one statement on the chosen endpoint.
@@ -113,32 +126,37 @@ pub fn request_body(api: Api, database: &str, st: &Statement) -> (String, Value)
     }
 }
 
-/// The write statement's request body, serialised straight from the events (no intermediate JSON
-/// tree: on the hot path, building one copied every string of every event). The same JSON as
-/// [`request_body`] of [`write_events`]. `text` is [`write_events_text`] of validated labels.
-pub(crate) fn write_body<E: serde::Serialize>(api: Api, text: &str, trail: &str, events: &[E]) -> String {
-    #[derive(serde::Serialize)]
-    struct Params<'a, E> {
-        trail: &'a str,
-        #[serde(rename = "trailUid")]
-        trail_uid: String,
-        events: &'a [E],
-    }
-    #[derive(serde::Serialize)]
-    struct One<'a, E> {
-        statement: &'a str,
-        parameters: Params<'a, E>,
-    }
-    #[derive(serde::Serialize)]
-    struct Tx<'a, E> {
-        statements: [One<'a, E>; 1],
-    }
-    let one = One { statement: text, parameters: Params { trail, trail_uid: crate::random::uuid_v4(), events } };
-    let body = match api {
-        Api::Tx => serde_json::to_string(&Tx { statements: [one] }),
-        Api::Query => serde_json::to_string(&one),
-    };
-    body.unwrap_or_default()
+/// The request body of one statement whose parameters are written by `params` (a JSON object),
+/// on the chosen endpoint: the same JSON as [`request_body`], written directly.
+pub(crate) fn statement_body(api: Api, text: &str, capacity: usize, params: impl FnOnce(&mut String)) -> String {
+    let mut out = String::with_capacity(text.len() + capacity + 48);
+    out.push_str(if api == Api::Tx { "{\"statements\":[{\"statement\":" } else { "{\"statement\":" });
+    write_str(&mut out, text);
+    out.push_str(",\"parameters\":");
+    params(&mut out);
+    out.push_str(if api == Api::Tx { "}]}" } else { "}" });
+    out
+}
+
+/// The write statement's request body, written straight from the events (no intermediate JSON
+/// tree). The same JSON as [`request_body`] of [`write_events`]. `text` is [`write_events_text`]
+/// of validated labels.
+pub(crate) fn write_body<E: Borrow<AuditEvent>>(api: Api, text: &str, trail: &str, events: &[E]) -> String {
+    let capacity = events.iter().map(|e| e.borrow().json_len()).sum::<usize>() + trail.len() + 80;
+    statement_body(api, text, capacity, |out| {
+        out.push_str("{\"trail\":");
+        write_str(out, trail);
+        out.push_str(",\"trailUid\":");
+        write_str(out, &crate::random::uuid_v4());
+        out.push_str(",\"events\":[");
+        for (i, e) in events.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            e.borrow().write_json(out);
+        }
+        out.push_str("]}");
+    })
 }
 
 /// The URL path of the chosen endpoint.

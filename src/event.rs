@@ -169,6 +169,73 @@ impl AuditEvent {
 }
 
 impl AuditEvent {
+    /// Appends this event as one JSON object: the keys and values its `Serialize` gives (an
+    /// element of the write statement's `$events`, and a durable-queue record), written directly.
+    pub(crate) fn write_json(&self, out: &mut String) {
+        use crate::json::{write_int, write_opt_str, write_str, write_uint};
+        out.push_str("{\"UID\":");
+        write_str(out, &self.uid);
+        out.push_str(",\"eventType\":");
+        write_str(out, &self.event_type);
+        out.push_str(",\"eventCategory\":");
+        write_str(out, &self.event_category);
+        out.push_str(",\"ts\":");
+        write_int(out, self.ts);
+        out.push_str(",\"userUID\":");
+        write_opt_str(out, self.user_uid.as_deref());
+        out.push_str(",\"userName\":");
+        write_opt_str(out, self.user_name.as_deref());
+        out.push_str(",\"details\":");
+        write_opt_str(out, self.details.as_deref());
+        out.push_str(",\"streamId\":");
+        write_opt_str(out, self.stream_id.as_deref());
+        out.push_str(",\"seq\":");
+        match self.seq {
+            Some(n) => write_uint(out, n),
+            None => out.push_str("null"),
+        }
+        out.push_str(",\"prevHash\":");
+        write_opt_str(out, self.prev_hash.as_deref());
+        out.push_str(",\"hash\":");
+        write_opt_str(out, self.hash.as_deref());
+        out.push_str(match self.source {
+            Source::Client => ",\"source\":\"client\"",
+            Source::Worker => ",\"source\":\"worker\"",
+        });
+        out.push_str(",\"occurredAt\":");
+        match self.occurred_at {
+            Some(n) => write_int(out, n),
+            None => out.push_str("null"),
+        }
+        out.push('}');
+    }
+
+    /// The event [`AuditEvent::write_json`] wrote (also one written by an older version: the
+    /// chain, `source` and `occurredAt` may be missing). `None` when required fields are missing.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the browser's stores
+    pub(crate) fn from_json(v: &crate::json::Json) -> Option<AuditEvent> {
+        use crate::json::Json;
+        let s = |k: &str| v.get(k).and_then(Json::as_str).map(str::to_owned);
+        Some(AuditEvent {
+            uid: s("UID")?,
+            event_type: s("eventType")?,
+            event_category: s("eventCategory")?,
+            ts: v.get("ts")?.as_i64()?,
+            user_uid: s("userUID"),
+            user_name: s("userName"),
+            details: s("details"),
+            stream_id: s("streamId"),
+            seq: v.get("seq").and_then(Json::as_u64),
+            prev_hash: s("prevHash"),
+            hash: s("hash"),
+            source: match v.get("source").and_then(Json::as_str) {
+                Some("worker") => Source::Worker,
+                _ => Source::Client,
+            },
+            occurred_at: v.get("occurredAt").and_then(Json::as_i64),
+        })
+    }
+
     /// Checks a built event against the rule table again (an event stored by an older version,
     /// or under other limits, may no longer pass).
     pub fn check(&self, limits: &crate::rules::Limits) -> Result<(), crate::rules::Violation> {
@@ -227,6 +294,44 @@ impl EventBuilder {
             self.redactor.apply(d);
         }
         let text = self.limits.details(details.as_ref())?;
+        AuditEvent::from_parts(user, action_type, category, text, self.limits.max_details_bytes)
+    }
+
+    /// Like [`EventBuilder::build`], with `details` as JSON text (what JavaScript's
+    /// `JSON.stringify` gives, or `serde_json::to_string` of anything serialisable): checked
+    /// against the same rules, redacted, and kept as given (numbers exactly as written) unless
+    /// redaction changed it.
+    ///
+    /// ```
+    /// use neo4j_audit::event::EventBuilder;
+    /// use neo4j_audit::{redact::Redactor, rules::Limits};
+    /// let b = EventBuilder::new(Redactor::default(), Limits::default());
+    /// let e = b.build_json(None, "LOGIN", None, Some(r#"{"n":1.50,"apiKey":"k"}"#)).unwrap();
+    /// assert_eq!(e.details.as_deref(), Some(r#"{"n":1.50,"apiKey":"[REDACTED]"}"#));
+    /// assert!(b.build_json(None, "LOGIN", None, Some("[1]")).is_err());
+    /// ```
+    pub fn build_json(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<&str>,
+    ) -> Result<AuditEvent, AuditError> {
+        let text = match details {
+            None => None,
+            Some(text) => match self.limits.details_tree(text)? {
+                None => None,
+                Some((mut tree, compact)) => {
+                    if self.redactor.apply_json(&mut tree) || !compact {
+                        let mut out = String::with_capacity(text.len());
+                        tree.write(&mut out);
+                        Some(out)
+                    } else {
+                        Some(text.to_owned())
+                    }
+                }
+            },
+        };
         AuditEvent::from_parts(user, action_type, category, text, self.limits.max_details_bytes)
     }
 }
@@ -294,14 +399,26 @@ mod tests {
         assert_eq!((v["source"].clone(), v["occurredAt"].clone()), (json!("client"), json!(e.ts)));
         let back: AuditEvent = serde_json::from_value(v).unwrap();
         assert_eq!(back, e);
+        // The direct writer gives the same JSON, and reads it back.
+        let mut direct = String::new();
+        e.write_json(&mut direct);
+        assert_eq!(direct, serde_json::to_string(&e).unwrap());
+        let mut w = e.clone();
+        (w.source, w.occurred_at, w.seq, w.user_name) = (Source::Worker, None, Some(7), Some("Ann \"A\"\n".into()));
+        let mut direct = String::new();
+        w.write_json(&mut direct);
+        assert_eq!(direct, serde_json::to_string(&w).unwrap());
+        assert_eq!(AuditEvent::from_json(&crate::json::parse(&direct, 4).unwrap()), Some(w));
     }
 
     #[test]
     fn an_event_queued_before_provenance_still_reads() {
         let old = json!({"UID": "u", "eventType": "X", "eventCategory": "C", "ts": 5, "userUID": null,
             "userName": null, "details": null, "streamId": "s", "seq": 0, "prevHash": "0", "hash": "h"});
-        let e: AuditEvent = serde_json::from_value(old).unwrap();
+        let e: AuditEvent = serde_json::from_value(old.clone()).unwrap();
         assert_eq!((e.source, e.occurred_at), (Source::Client, None));
+        let direct = AuditEvent::from_json(&crate::json::parse(&old.to_string(), 4).unwrap());
+        assert_eq!(direct, Some(e));
     }
 
     #[test]

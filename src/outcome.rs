@@ -8,14 +8,31 @@ use serde_json::Value;
 
 use crate::config::Api;
 use crate::error::AuditError;
+use crate::json::{self, Json};
 use crate::transport::{parse_retry_after, HttpResponse};
 
 /// The rows of the (single) statement's result.
 pub type Rows = Vec<Vec<Value>>;
 
+/// [`Rows`] as the write path reads them (no `serde_json` in the browser build).
+pub(crate) type JsonRows = Vec<Vec<Json>>;
+
+/// Nesting accepted in an answer (rows of maps of lists...).
+const MAX_ANSWER_DEPTH: usize = 128;
+
 /// Turns an HTTP answer into rows or an error.
 pub fn interpret(api: Api, database: &str, resp: &HttpResponse) -> Result<Rows, AuditError> {
-    let body: Option<Value> = serde_json::from_str(&resp.body).ok();
+    interpret_json(api, database, resp).map(to_rows)
+}
+
+/// The rows as `serde_json` values.
+pub(crate) fn to_rows(rows: JsonRows) -> Rows {
+    rows.iter().map(|r| r.iter().map(Json::to_serde).collect()).collect()
+}
+
+/// [`interpret`], keeping the write path's own JSON tree.
+pub(crate) fn interpret_json(api: Api, database: &str, resp: &HttpResponse) -> Result<JsonRows, AuditError> {
+    let body = json::parse(&resp.body, MAX_ANSWER_DEPTH).ok();
     let first_error = body.as_ref().and_then(first_neo4j_error);
 
     if resp.status == 401 || resp.status == 403 {
@@ -37,14 +54,14 @@ pub fn interpret(api: Api, database: &str, resp: &HttpResponse) -> Result<Rows, 
             retry_after_ms: resp.retry_after.as_deref().and_then(parse_retry_after),
         });
     }
-    let body = body.ok_or_else(|| {
-        AuditError::UnexpectedResponse(format!(
+    let Some(body) = body else {
+        return Err(AuditError::UnexpectedResponse(format!(
             "HTTP {} with a body that is not JSON: {}",
             resp.status,
             snippet(&resp.body)
-        ))
-    })?;
-    rows(api, &body).ok_or_else(|| {
+        )));
+    };
+    rows(api, body).ok_or_else(|| {
         AuditError::UnexpectedResponse(format!(
             "HTTP {} without a result: {}",
             resp.status,
@@ -54,23 +71,33 @@ pub fn interpret(api: Api, database: &str, resp: &HttpResponse) -> Result<Rows, 
 }
 
 /// `(code, message)` of the first entry of a non-empty `errors` array.
-fn first_neo4j_error(body: &Value) -> Option<(String, String)> {
+fn first_neo4j_error(body: &Json) -> Option<(String, String)> {
     let e = body.get("errors")?.as_array()?.first()?;
-    let code = e.get("code").and_then(Value::as_str).unwrap_or("Neo.Unknown").to_owned();
-    let message = e.get("message").and_then(Value::as_str).unwrap_or("").to_owned();
+    let code = e.get("code").and_then(Json::as_str).unwrap_or("Neo.Unknown").to_owned();
+    let message = e.get("message").and_then(Json::as_str).unwrap_or("").to_owned();
     Some((code, message))
 }
 
-fn rows(api: Api, body: &Value) -> Option<Rows> {
-    let as_rows = |v: &Value| -> Option<Rows> {
-        v.as_array()?.iter().map(|r| r.as_array().cloned()).collect()
-    };
+/// Takes the rows out of the answer (no copy of their values).
+fn rows(api: Api, body: Json) -> Option<JsonRows> {
+    fn take(v: Json, key: &str) -> Option<Json> {
+        match v {
+            Json::Obj(m) => m.into_iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+    fn arr(v: Json) -> Option<Vec<Json>> {
+        match v {
+            Json::Arr(a) => Some(a),
+            _ => None,
+        }
+    }
     match api {
         Api::Tx => {
-            let data = body.get("results")?.as_array()?.first()?.get("data")?.as_array()?;
-            data.iter().map(|d| d.get("row")?.as_array().cloned()).collect()
+            let first = arr(take(body, "results")?)?.into_iter().next()?;
+            arr(take(first, "data")?)?.into_iter().map(|d| arr(take(d, "row")?)).collect()
         }
-        Api::Query => as_rows(body.get("data")?.get("values")?),
+        Api::Query => arr(take(take(body, "data")?, "values")?)?.into_iter().map(arr).collect(),
     }
 }
 

@@ -131,6 +131,21 @@ impl Redactor {
         if self.keys.is_empty() {
             return false;
         }
+        // Fast refusal without allocating (most keys match nothing): in either mode a match
+        // means a listed name's joined words occur in the key's joined words, which for an ASCII
+        // key are its letters and digits, lower-cased.
+        if key.is_ascii() && key.len() <= 128 {
+            let mut buf = [0u8; 128];
+            let mut n = 0;
+            for b in key.bytes().filter(u8::is_ascii_alphanumeric) {
+                buf[n] = b.to_ascii_lowercase();
+                n += 1;
+            }
+            let hay = &buf[..n];
+            if !self.joined.iter().any(|j| hay.windows(j.len()).any(|w| w == j.as_bytes())) {
+                return false;
+            }
+        }
         let kw = words(key);
         let joined = kw.concat();
         let mut names = self.keys.iter().zip(&self.joined);
@@ -160,6 +175,30 @@ impl Redactor {
             }
             Value::Array(a) => a.iter_mut().for_each(|x| self.apply(x)),
             _ => {}
+        }
+    }
+
+    /// [`Redactor::apply`] on the write path's own JSON tree; whether anything was replaced.
+    pub(crate) fn apply_json(&self, v: &mut crate::json::Json) -> bool {
+        use crate::json::Json;
+        if self.keys.is_empty() {
+            return false;
+        }
+        match v {
+            Json::Obj(m) => {
+                let mut changed = false;
+                for (k, x) in m.iter_mut() {
+                    if self.matches(k) {
+                        *x = Json::Str(REDACTED.to_owned());
+                        changed = true;
+                    } else {
+                        changed |= self.apply_json(x);
+                    }
+                }
+                changed
+            }
+            Json::Arr(a) => a.iter_mut().fold(false, |c, x| self.apply_json(x) | c),
+            _ => false,
         }
     }
 }

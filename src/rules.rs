@@ -129,6 +129,30 @@ impl Limits {
         Ok(text)
     }
 
+    /// Checks details given as JSON text (from JavaScript's `JSON.stringify`, or serialised by a
+    /// Rust caller): well-formed, an object, at most `max_details_depth` deep, no lone surrogate.
+    /// `None` for `null` and `{}`. The tree is for redaction; the size rule applies to the text
+    /// finally stored ([`Limits::details_size`]).
+    pub(crate) fn details_tree(&self, text: &str) -> Result<Option<(crate::json::Json, bool)>, Violation> {
+        use crate::json::{parse_compact, Json, ParseError};
+        // Far over the bound (redaction could not bring it under): refused before parsing.
+        if text.len() / 4 > self.max_details_bytes {
+            self.details_size(text.trim().len())?;
+        }
+        match parse_compact(text, self.max_details_depth) {
+            Ok((Json::Null, _)) => Ok(None),
+            Ok((Json::Obj(m), _)) if m.is_empty() => Ok(None),
+            Ok((v @ Json::Obj(_), compact)) => Ok(Some((v, compact))),
+            Ok(_) => Err(invalid("details must be an object".into())),
+            Err(ParseError::TooDeep) => Err(invalid(format!(
+                "details are nested more than {} levels deep",
+                self.max_details_depth
+            ))),
+            Err(ParseError::LoneSurrogate) => Err(lone_surrogate("details")),
+            Err(ParseError::Syntax(at)) => Err(invalid(format!("details are not JSON (at byte {at})"))),
+        }
+    }
+
     /// The size rule alone, for JSON text made elsewhere.
     pub fn details_size(&self, bytes: usize) -> Result<(), Violation> {
         if bytes > self.max_details_bytes {
@@ -187,5 +211,18 @@ mod tests {
         assert!(matches!(lim.details(Some(&json!({"a": {"b": {}}}))), Err(Violation::Invalid(m)) if m.contains("deep")));
         assert!(matches!(lim.details(Some(&json!({"a": "x".repeat(40)}))), Err(Violation::TooLarge(_))));
         assert!(lim.details(Some(&json!([1]))).is_err());
+    }
+
+    #[test]
+    fn details_as_text_follow_the_same_rules() {
+        let lim = Limits { max_details_bytes: 30, max_details_depth: 2 };
+        assert_eq!(lim.details_tree("{}").unwrap(), None);
+        assert_eq!(lim.details_tree("null").unwrap(), None);
+        assert!(lim.details_tree(r#"{"a":[1]}"#).unwrap().is_some());
+        assert!(matches!(lim.details_tree(r#"{"a":{"b":{}}}"#), Err(Violation::Invalid(m)) if m.contains("deep")));
+        // Far over the bound: refused before parsing (the builder checks the final text's size).
+        assert!(matches!(lim.details_tree(&format!(r#"{{"a":"{}"}}"#, "x".repeat(200))), Err(Violation::TooLarge(_))));
+        assert!(lim.details_tree("[1]").is_err());
+        assert!(matches!(lim.details_tree(r#"{"a":"\ud800"}"#), Err(Violation::Invalid(m)) if m.contains("surrogate")));
     }
 }

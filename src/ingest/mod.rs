@@ -338,7 +338,7 @@ impl Store for AuditLogger {
             if online < n as u64 {
                 // A role without schema rights: writes go on without the constraints, as the
                 // logger's own schema step does.
-                match self.try_ensure_schema().await {
+                match self.ensure_schema().await {
                     Err(e) if e.is_retryable() => return Err(e),
                     _ => {}
                 }

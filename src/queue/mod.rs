@@ -77,6 +77,34 @@ pub struct DeadLetter {
     pub at: i64,
 }
 
+impl DeadLetter {
+    /// As JSON text (what `Serialize` gives), written directly.
+    pub(crate) fn write_json(&self, out: &mut String) {
+        out.push_str("{\"event\":");
+        self.event.write_json(out);
+        out.push_str(",\"reason\":");
+        crate::json::write_str(out, &self.reason);
+        out.push_str(",\"at\":");
+        crate::json::write_int(out, self.at);
+        out.push('}');
+    }
+
+    /// A dead letter [`DeadLetter::write_json`] wrote.
+    pub(crate) fn from_json(text: &str) -> Option<DeadLetter> {
+        let v = crate::json::parse(text, 4).ok()?;
+        Some(DeadLetter {
+            event: AuditEvent::from_json(v.get("event")?)?,
+            reason: v.get("reason")?.as_str()?.to_owned(),
+            at: v.get("at")?.as_i64()?,
+        })
+    }
+}
+
+/// A queue record (an event as JSON text).
+fn event_from_record(text: &str) -> Option<AuditEvent> {
+    AuditEvent::from_json(&crate::json::parse(text, 2).ok()?)
+}
+
 /// How many of `n` events fit the keepalive budget when `n` of them made a body of `body_len`
 /// bytes: a proportional guess, strictly fewer than `n`. In 64-bit arithmetic, so it cannot
 /// overflow a 32-bit `usize` (wasm32) however many events wait.
@@ -184,8 +212,8 @@ impl Durable {
         for (k, v) in entries {
             if let Some(rest) = k.strip_prefix(DEAD) {
                 let _ = rest;
-                match serde_json::from_str::<DeadLetter>(&v) {
-                    Ok(dl) if dl.at >= cutoff => {
+                match DeadLetter::from_json(&v) {
+                    Some(dl) if dl.at >= cutoff => {
                         if k.starts_with(&dead_prefix) {
                             dead.push(dl)
                         }
@@ -194,8 +222,8 @@ impl Durable {
                 }
                 continue;
             }
-            match serde_json::from_str::<AuditEvent>(&v) {
-                Ok(ev) if ev.ts >= cutoff => {
+            match event_from_record(&v) {
+                Some(ev) if ev.ts >= cutoff => {
                     if k.starts_with(&self.scope) {
                         mine.push((ev, v.len()))
                     }
@@ -246,13 +274,15 @@ impl Durable {
     /// Logs one built event: store it, then deliver it. With [`Delivery::Committed`] the result
     /// is the commit's; with [`Delivery::Queued`] it is `Ok` once stored and delivery continues
     /// in the background (after any `Retry-After` in force).
-    pub async fn log(self: &Rc<Self>, event: AuditEvent) -> Result<(), AuditError> {
+    pub async fn log(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
         if self.logger.is_closed() {
             // Never stored: a closed logger must not leave work for the next one.
-            return self.logger.deliver(event).await;
+            return self.logger.deliver_shared(event).await;
         }
-        let event = SharedEvent::new(event);
-        let durable = self.persist(&event).await?;
+        // Boxed, like every short-lived step around the long wait for the batch's outcome: a
+        // waiting call's future then holds only that wait (thousands of calls may wait at once;
+        // see bench/memory.mjs).
+        let durable = Box::pin(self.persist(&event)).await?;
         // Earlier events still waiting (a failure a retry may cure): drain them now, unless the
         // server asked for a pause.
         if self.maybe_idle.get() {
@@ -281,7 +311,11 @@ impl Durable {
     async fn persist(&self, event: &SharedEvent) -> Result<bool, AuditError> {
         // The JSON is needed only to store the event; in memory its size is estimated.
         let json = match &self.store {
-            Some(_) => Some(serde_json::to_string(&**event).map_err(|e| AuditError::Queue(e.to_string()))?),
+            Some(_) => {
+                let mut json = String::with_capacity(event.json_len());
+                event.write_json(&mut json);
+                Some(json)
+            }
             None => None,
         };
         let size = json.as_ref().map_or_else(|| event.json_len(), String::len);
@@ -324,12 +358,12 @@ impl Durable {
         let res = self.logger.deliver_shared(event.clone()).await;
         match &res {
             Ok(()) => {
-                self.forget(&uid).await;
+                Box::pin(self.forget(&uid)).await;
                 self.drain_backoff_ms.set(DRAIN_MIN_MS);
             }
             Err(e) if e.is_rejection() => {
-                self.forget(&uid).await;
-                self.dead_letter(SharedEvent::unwrap_or_clone(event), e).await;
+                Box::pin(self.forget(&uid)).await;
+                Box::pin(self.dead_letter(SharedEvent::unwrap_or_clone(event), e)).await;
             }
             Err(e) => {
                 if let Some(p) = self.pending.borrow_mut().get_mut(&uid) {
@@ -369,9 +403,9 @@ impl Durable {
             dead.drain(..over).map(|d| self.dead_key(&d.event.uid)).collect::<Vec<_>>()
         };
         if let Some(store) = &self.store {
-            if let Ok(json) = serde_json::to_string(&dl) {
-                let _ = store.put(&self.dead_key(&dl.event.uid), &json).await;
-            }
+            let mut json = String::new();
+            dl.write_json(&mut json);
+            let _ = store.put(&self.dead_key(&dl.event.uid), &json).await;
             let _ = store.delete(&evicted).await;
         }
     }

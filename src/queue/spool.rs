@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use super::{DeadLetter, Durable};
 use crate::error::AuditError;
-use crate::event::AuditEvent;
+use crate::batch::SharedEvent;
 use crate::AuditLogger;
 
 /// A logger's spool.
@@ -28,11 +28,12 @@ impl Spool {
         }
     }
 
-    /// Delivers one built event (stored first, with the queue).
-    pub async fn log(&self, event: AuditEvent) -> Result<(), AuditError> {
+    /// Delivers one built event (stored first, with the queue). Shared, not by value: a waiting
+    /// call's future then holds a pointer, not the event.
+    pub async fn log(&self, event: SharedEvent) -> Result<(), AuditError> {
         match self {
             Spool::Queue(d) => d.log(event).await,
-            Spool::Direct(l) => l.deliver(event).await,
+            Spool::Direct(l) => l.deliver_shared(event).await,
         }
     }
 

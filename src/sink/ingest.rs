@@ -13,9 +13,8 @@
 
 use std::borrow::Borrow;
 
-use serde_json::{json, Value};
-
 use crate::config::Config;
+use crate::json::{write_int, write_str, Json};
 use crate::error::AuditError;
 use crate::event::AuditEvent;
 use crate::transport::{parse_retry_after, HttpRequest, HttpResponse, Secret, Transport};
@@ -46,25 +45,32 @@ impl IngestSink {
     }
 }
 
-/// The JSON body for `events`.
-pub(crate) fn request_body<E: Borrow<AuditEvent>>(events: &[E]) -> Value {
-    let items: Vec<Value> = events
-        .iter()
-        .map(|e| {
-            let e = e.borrow();
-            let mut o = json!({
-                "UID": e.uid,
-                "actionType": e.event_type,
-                "category": e.event_category,
-                "occurredAt": e.occurred_at.unwrap_or(e.ts),
-            });
-            if let Some(d) = e.details.as_deref().and_then(|d| serde_json::from_str::<Value>(d).ok()) {
-                o["details"] = d;
-            }
-            o
-        })
-        .collect();
-    json!({ "events": items })
+/// The JSON body for `events`, written directly (`details` is already JSON text: it goes in as
+/// the object it is).
+pub(crate) fn request_body<E: Borrow<AuditEvent>>(events: &[E]) -> String {
+    let mut out = String::with_capacity(events.iter().map(|e| e.borrow().json_len()).sum::<usize>() + 16);
+    out.push_str("{\"events\":[");
+    for (i, e) in events.iter().enumerate() {
+        let e = e.borrow();
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"UID\":");
+        write_str(&mut out, &e.uid);
+        out.push_str(",\"actionType\":");
+        write_str(&mut out, &e.event_type);
+        out.push_str(",\"category\":");
+        write_str(&mut out, &e.event_category);
+        out.push_str(",\"occurredAt\":");
+        write_int(&mut out, e.occurred_at.unwrap_or(e.ts));
+        if let Some(d) = e.details.as_deref() {
+            out.push_str(",\"details\":");
+            out.push_str(d);
+        }
+        out.push('}');
+    }
+    out.push_str("]}");
+    out
 }
 
 async fn post_events<E: Borrow<AuditEvent>>(
@@ -82,7 +88,7 @@ async fn post_events<E: Borrow<AuditEvent>>(
         if let Some(a) = auth_header {
             headers.push(("Authorization".to_owned(), a.to_owned()));
         }
-        let req = HttpRequest { url: endpoint.to_owned(), headers, body: request_body(chunk).to_string() };
+        let req = HttpRequest { url: endpoint.to_owned(), headers, body: request_body(chunk) };
         let resp = transport.post(&req, timeout_ms).await?;
         interpret(&resp, chunk.len())?;
     }
@@ -95,8 +101,8 @@ async fn post_events<E: Borrow<AuditEvent>>(
 /// own `500 store_error` / `misconfigured` are [`AuditError::Endpoint`] (not retried either);
 /// anything else is [`AuditError::Http`] carrying the `Retry-After` (so 429 and 5xx are retried).
 pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditError> {
-    let body: Option<Value> = serde_json::from_str(&resp.body).ok();
-    let field = |k: &str| body.as_ref().and_then(|b| b.get(k)).and_then(Value::as_str).map(str::to_owned);
+    let body = crate::json::parse(&resp.body, 16).ok();
+    let field = |k: &str| body.as_ref().and_then(|b| b.get(k)).and_then(Json::as_str).map(str::to_owned);
     let code = field("error");
     let reason = || match (field("error"), field("message")) {
         (Some(e), Some(m)) => format!("{e}: {m}"),
@@ -105,7 +111,7 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
     };
     match resp.status {
         201 => {
-            let accepted = body.as_ref().and_then(|b| b.get("accepted")).and_then(Value::as_u64);
+            let accepted = body.as_ref().and_then(|b| b.get("accepted")).and_then(Json::as_u64);
             if accepted == Some(sent as u64) {
                 Ok(())
             } else {
@@ -159,6 +165,11 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
+
+    fn body(events: &[AuditEvent]) -> Value {
+        serde_json::from_str(&request_body(events)).unwrap()
+    }
 
     fn resp(status: u16, retry_after: Option<&str>, body: Value) -> HttpResponse {
         HttpResponse { status, retry_after: retry_after.map(str::to_owned), body: body.to_string() }
@@ -168,7 +179,7 @@ mod tests {
     fn body_carries_no_user() {
         let u = crate::User::new("someone", Some("Some One"));
         let e = AuditEvent::from_parts(Some(&u), "A", Some("C"), None, 10).unwrap();
-        let b = request_body(&[e.clone()]);
+        let b = body(&[e.clone()]);
         assert_eq!(b, json!({"events": [{"UID": e.uid, "actionType": "A", "category": "C", "occurredAt": e.ts}]}));
     }
 
@@ -177,7 +188,7 @@ mod tests {
         let mut e = AuditEvent::from_parts(None, "A", None, None, 10).unwrap();
         e.ts = 1_700_000_000_000;
         e.occurred_at = None; // queued by a version without occurredAt
-        assert_eq!(request_body(&[e])["events"][0]["occurredAt"], 1_700_000_000_000i64);
+        assert_eq!(body(&[e])["events"][0]["occurredAt"], 1_700_000_000_000i64);
     }
 
     #[test]

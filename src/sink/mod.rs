@@ -12,7 +12,6 @@ pub(crate) use self::neo4j::Neo4jSink;
 use std::borrow::Borrow;
 
 use base64::Engine as _;
-use serde::Serialize;
 
 use crate::config::Config;
 use crate::error::AuditError;
@@ -44,7 +43,7 @@ impl Sink {
     }
 
     /// Writes one batch: committed (`Ok`) or a typed failure.
-    pub(crate) async fn write<E: Borrow<AuditEvent> + Serialize>(&self, events: &[E]) -> Result<(), AuditError> {
+    pub(crate) async fn write<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Result<(), AuditError> {
         if events.is_empty() {
             return Ok(());
         }

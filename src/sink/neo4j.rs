@@ -4,13 +4,12 @@
 use std::borrow::Borrow;
 use std::sync::Mutex;
 
-use serde::Serialize;
-
 use crate::config::{Api, Config, Labels};
 use crate::cypher::{self, Statement};
 use crate::error::AuditError;
 use crate::event::AuditEvent;
-use crate::outcome::{self, Rows};
+use crate::json::{write_str, Json};
+use crate::outcome::{self, JsonRows, Rows};
 use crate::transport::{HttpRequest, Secret, Transport};
 
 /// Neo4j's code for an authenticated user that lacks a privilege.
@@ -57,7 +56,7 @@ impl Neo4jSink {
     /// Writes already-built events in one statement and one transaction, after the schema step.
     /// Writing an event that is already stored (same UID) changes nothing, so a retry never
     /// duplicates.
-    pub(crate) async fn write<E: Borrow<AuditEvent> + Serialize>(&self, events: &[E]) -> Result<(), AuditError> {
+    pub(crate) async fn write<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Result<(), AuditError> {
         self.ensure_schema_once().await?;
         let req = self
             .write_request(events)
@@ -66,7 +65,7 @@ impl Neo4jSink {
         let mut uids: Vec<&str> = events.iter().map(|e| e.borrow().uid.as_str()).collect();
         uids.sort_unstable();
         uids.dedup();
-        let written = rows.first().and_then(|r| r.first()).and_then(serde_json::Value::as_u64);
+        let written = first_count(&rows);
         if written != Some(uids.len() as u64) {
             return Err(AuditError::UnexpectedResponse(format!(
                 "expected {} events written, Neo4j reported {written:?}",
@@ -78,12 +77,19 @@ impl Neo4jSink {
 
     /// Runs one parameterised statement and returns its rows.
     pub(crate) async fn run(&self, st: &Statement) -> Result<Rows, AuditError> {
-        self.post(self.http_request(st)).await
+        let (path, body) = cypher::request_body(self.api, &self.database, st);
+        self.post(self.request(&path, body.to_string())).await.map(outcome::to_rows)
     }
 
-    async fn post(&self, req: HttpRequest) -> Result<Rows, AuditError> {
+    /// Runs a statement whose parameters `params` writes (the write path's own statements).
+    async fn run_text(&self, text: &str, params: impl FnOnce(&mut String)) -> Result<JsonRows, AuditError> {
+        let body = cypher::statement_body(self.api, text, 64, params);
+        self.post(self.request(&cypher::endpoint_path(self.api, &self.database), body)).await
+    }
+
+    async fn post(&self, req: HttpRequest) -> Result<JsonRows, AuditError> {
         let resp = self.transport.post(&req, self.timeout_ms).await?;
-        outcome::interpret(self.api, &self.database, &resp)
+        outcome::interpret_json(self.api, &self.database, &resp)
     }
 
     /// Creates the constraints and indexes (idempotent); marks the schema done on success.
@@ -96,8 +102,8 @@ impl Neo4jSink {
     }
 
     async fn try_ensure_schema(&self) -> Result<(), AuditError> {
-        for st in cypher::schema_statements(&self.labels)? {
-            match self.run(&st).await {
+        for text in cypher::schema_texts(&self.labels)? {
+            match self.run_text(&text, |o| o.push_str("{}")).await {
                 Ok(_) => {}
                 // An equivalent index or a constraint the application made on the same property.
                 Err(AuditError::Neo4j { code, .. }) if code.starts_with("Neo.ClientError.Schema.") => {}
@@ -139,9 +145,19 @@ impl Neo4jSink {
     /// (no privilege to list indexes, an old server) is "not known to be": creation decides. A
     /// failure that would stop the write anyway (network, credentials) is returned as is.
     async fn schema_in_place(&self) -> Result<bool, AuditError> {
-        let (st, n) = cypher::schema_check_statement(&self.labels)?;
-        match self.run(&st).await {
-            Ok(rows) => Ok(rows.first().and_then(|r| r.first()).and_then(serde_json::Value::as_u64) == Some(n as u64)),
+        let (text, names) = cypher::schema_check(&self.labels)?;
+        let params = |o: &mut String| {
+            o.push_str("{\"names\":[");
+            for (i, n) in names.iter().enumerate() {
+                if i > 0 {
+                    o.push(',');
+                }
+                write_str(o, n);
+            }
+            o.push_str("]}");
+        };
+        match self.run_text(text, params).await {
+            Ok(rows) => Ok(first_count(&rows) == Some(names.len() as u64)),
             Err(AuditError::Neo4j { .. }) => Ok(false),
             Err(e @ AuditError::Unauthorized { .. }) if !matches!(&e, AuditError::Unauthorized { code: Some(c), .. } if c == FORBIDDEN) => Err(e),
             Err(AuditError::Unauthorized { .. }) => Ok(false),
@@ -167,12 +183,6 @@ impl Neo4jSink {
         self.schema_warning.lock().ok().and_then(|g| g.clone())
     }
 
-    /// The HTTP request that runs `st` (not sent).
-    fn http_request(&self, st: &Statement) -> HttpRequest {
-        let (path, body) = cypher::request_body(self.api, &self.database, st);
-        self.request(&path, body.to_string())
-    }
-
     fn request(&self, path: &str, body: String) -> HttpRequest {
         let mut headers = vec![
             ("Content-Type".to_owned(), "application/json".to_owned()),
@@ -188,11 +198,16 @@ impl Neo4jSink {
 
     /// The request that writes `events` (the same statement as [`Neo4jSink::write`]), for a
     /// fire-and-forget send such as `fetch(..., {keepalive: true})` on page hide.
-    pub(crate) fn write_request<E: Serialize>(&self, events: &[E]) -> Option<HttpRequest> {
+    pub(crate) fn write_request<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Option<HttpRequest> {
         if events.is_empty() || self.write_text.is_empty() {
             return None;
         }
         let body = cypher::write_body(self.api, &self.write_text, &self.trail, events);
         Some(self.request(&cypher::endpoint_path(self.api, &self.database), body))
     }
+}
+
+/// The first column of the first row as a count.
+fn first_count(rows: &JsonRows) -> Option<u64> {
+    rows.first().and_then(|r| r.first()).and_then(Json::as_u64)
 }

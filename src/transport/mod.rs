@@ -103,7 +103,7 @@ impl Transport {
         let timer = Box::pin(sleep_ms(timeout_ms));
         match select(work, timer).await {
             Either::Left((res, _)) => res,
-            Either::Right(((), _)) => Err(AuditError::Timeout(timeout_ms)),
+            Either::Right(((), _)) => Err(AuditError::Timeout(std::time::Duration::from_millis(timeout_ms))),
         }
     }
 
@@ -138,14 +138,35 @@ fn net_error(e: reqwest::Error) -> AuditError {
 }
 
 /// Parses a `Retry-After` value given in seconds (the HTTP-date form is ignored).
+/// Seconds may carry a fraction (`1.5`); the result is in ms, at most an hour. Parsed without
+/// floating point (no float parser in the `.wasm`).
 pub fn parse_retry_after(v: &str) -> Option<u64> {
-    let secs: f64 = v.trim().parse().ok()?;
-    (secs.is_finite() && secs >= 0.0).then(|| (secs * 1000.0).min(3_600_000.0) as u64)
+    let (int, frac) = v.trim().split_once('.').unwrap_or((v.trim(), ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    if int.is_empty() || !digits(int) || !digits(frac) {
+        return None;
+    }
+    // More digits than an hour has seconds: saturate instead of overflowing.
+    let secs: u64 = if int.len() > 12 { u64::MAX / 2000 } else { int.parse().ok()? };
+    let mut ms: u64 = 0;
+    for (i, b) in frac.bytes().take(3).enumerate() {
+        ms += u64::from(b - b'0') * [100, 10, 1][i];
+    }
+    Some(secs.saturating_mul(1000).saturating_add(ms).min(3_600_000))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_in_seconds() {
+        for (v, ms) in [("5", Some(5000)), (" 2 ", Some(2000)), ("1.5", Some(1500)), ("0.0019", Some(1)),
+            ("99999999999999999999", Some(3_600_000)), ("-1", None), ("x", None), ("", None), (".5", None),
+            ("Wed, 21 Oct 2015 07:28:00 GMT", None)] {
+            assert_eq!(parse_retry_after(v), ms, "{v:?}");
+        }
+    }
 
     #[test]
     fn debug_never_shows_credentials() {

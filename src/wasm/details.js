@@ -15,23 +15,27 @@ export function detailsToJson(details, maxDepth) {
     // bound to the value's holder, so everything above the holder has been left.
     const stack = [];
     const text = JSON.stringify(details, function (key, value) {
-      stack.length = stack.lastIndexOf(this) + 1;
       switch (typeof value) {
+        // The common case first, and without touching the ancestor stack.
+        case "string":
+        case "boolean":
+          return value;
+        case "number":
+          if (!Number.isFinite(value)) throw new Refusal("details contain NaN or Infinity, which JSON cannot represent");
+          return value;
         case "bigint": throw new Refusal("details contain a BigInt, which JSON cannot represent");
         case "function": throw new Refusal("details contain a function, which JSON cannot represent");
         case "symbol": throw new Refusal("details contain a Symbol, which JSON cannot represent");
-        case "number":
-          if (!Number.isFinite(value)) throw new Refusal("details contain NaN or Infinity, which JSON cannot represent");
-          break;
         case "object":
-          if (value === null) break;
+          if (value === null) return value;
           if (value instanceof Map || value instanceof Set) {
             throw new Refusal("details contain a Map or Set; convert it to an object or array");
           }
+          stack.length = stack.lastIndexOf(this) + 1;
           if (stack.includes(value)) throw new Refusal("details contain a cycle");
           if (stack.length >= maxDepth) throw new Refusal(`details are nested more than ${maxDepth} levels deep`);
           stack.push(value);
-          break;
+          return value;
       }
       return value;
     });

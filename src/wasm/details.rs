@@ -1,11 +1,10 @@
-//! JS `details` → a JSON value in one pass of the host's `JSON.stringify` (details.js, beside this
+//! JS `details` → JSON text in one pass of the host's `JSON.stringify` (details.js, beside this
 //! file), refusing what JSON cannot carry faithfully instead of silently dropping it (as
 //! `JSON.stringify` alone does with functions) or throwing (cycles, BigInt). Everything that can
 //! run user code or throw (proxies, getters, `toJSON`) runs inside that function's `try`, so a
 //! hostile or revoked `Proxy` gives `invalid input`, never an exception. One string crosses into
 //! wasm, however many values the details hold.
 
-use serde_json::Value;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -19,27 +18,23 @@ extern "C" {
     fn details_to_json(details: &JsValue, max_depth: u32) -> JsValue;
 }
 
-/// `None` for `null`/`undefined`; otherwise the details as a JSON value (an object, checked for
-/// what JSON cannot carry, cycles and depth). The logger then redacts it and checks it against
-/// the rule table (size) while serialising it, once.
-pub fn to_value(details: &JsValue, max_depth: usize) -> Result<Option<Value>, AuditError> {
+/// `None` for `null`/`undefined`; otherwise the details as JSON text (an object, checked for
+/// what JSON cannot carry, cycles and depth). The event builder then checks it against the rule
+/// table, redacts it and keeps it as the stored text.
+pub fn to_json(details: &JsValue, max_depth: usize) -> Result<Option<String>, AuditError> {
     let out = details_to_json(details, max_depth.min(u32::MAX as usize) as u32);
     if out.is_null() || out.is_undefined() {
         return Ok(None);
     }
-    let Some(text) = out.as_string() else {
-        let why = js_sys::Reflect::get(&out, &JsValue::from_str("error"))
-            .ok()
-            .and_then(|e| e.as_string())
-            .unwrap_or_else(|| "details could not be read".into());
-        return Err(AuditError::InvalidInput(why));
-    };
-    match serde_json::from_str::<Value>(&text) {
-        Ok(v) => Ok(Some(v)),
-        // JSON.stringify writes a lone surrogate as a \uD8xx escape, which is not Unicode.
-        // (serde_json then reports a surrogate or a broken hex escape.)
-        Err(_) if text.contains("\\ud") => Err(rules::lone_surrogate("details").into()),
-        Err(e) => Err(AuditError::InvalidInput(format!("details: {e}"))),
+    match out.as_string() {
+        Some(text) => Ok(Some(text)),
+        None => {
+            let why = js_sys::Reflect::get(&out, &JsValue::from_str("error"))
+                .ok()
+                .and_then(|e| e.as_string())
+                .unwrap_or_else(|| "details could not be read".into());
+            Err(AuditError::InvalidInput(why))
+        }
     }
 }
 

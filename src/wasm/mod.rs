@@ -3,6 +3,7 @@
 
 #[cfg(feature = "bench")]
 mod bench;
+mod config;
 mod details;
 #[cfg(feature = "read")]
 mod read;
@@ -17,6 +18,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::error::AuditError;
+use crate::batch::SharedEvent;
 use crate::queue::Spool;
 use crate::event::{AuditEvent, User};
 use crate::{AuditLogger, Config};
@@ -135,22 +137,24 @@ impl JsAuditLogger {
     ) -> js_sys::Promise {
         let (inner, spool) = (self.inner.clone(), self.spool.clone());
         // Born here (rules, redaction, UID, time, chain), synchronously, in call order.
-        let event = event_from_js(&inner, &user, &action_type, &category, &details);
-        future_to_promise(async move {
+        // Shared at once: what the future captures lives as long as the call waits.
+        let event = event_from_js(&inner, &user, &action_type, &category, &details).map(SharedEvent::new);
+        let fut = async move {
             // The spool (queue or none), then batching + retries, then the sink.
             let res = match event {
                 Ok(ev) => spool.log(ev).await,
                 Err(e) => Err(e),
             };
             Ok(JsValue::from_bool(inner.record(res)))
-        })
+        };
+        future_to_promise(fut)
     }
 
     /// Creates the constraints and indexes (idempotent). Resolves `true` when all are in place.
     #[wasm_bindgen(js_name = ensureSchema, unchecked_return_type = "Promise<boolean>")]
     pub fn ensure_schema(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move { Ok(JsValue::from_bool(inner.ensure_schema().await)) })
+        future_to_promise(async move { Ok(JsValue::from_bool(inner.record(inner.ensure_schema().await))) })
     }
 
     /// Why the most recent call that resolved `false` failed (cleared by a success). Never holds
@@ -188,9 +192,15 @@ impl JsAuditLogger {
     /// with the reason. Never rejects.
     #[wasm_bindgen(js_name = deadLetters, unchecked_return_type = "Promise<AuditDeadLetter[]>")]
     pub fn dead_letters(&self) -> js_sys::Promise {
-        let dead = self.spool.dead_letters();
-        let ser = serde_wasm_bindgen::Serializer::json_compatible();
-        let v = serde::Serialize::serialize(&dead, &ser).unwrap_or_else(|_| js_sys::Array::new().into());
+        let mut text = String::from("[");
+        for (i, d) in self.spool.dead_letters().iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            d.write_json(&mut text);
+        }
+        text.push(']');
+        let v = js_sys::JSON::parse(&text).unwrap_or_else(|_| js_sys::Array::new().into());
         js_sys::Promise::resolve(&v)
     }
 
@@ -245,28 +255,12 @@ pub fn log_user_action(
 }
 
 fn logger_from_js(config: JsValue) -> Result<AuditLogger, AuditError> {
-    if !config.is_object() {
-        return Err(AuditError::InvalidConfig("config must be an object with a url (or an endpoint)".into()));
-    }
-    // Through serde_json::Value so that unknown keys (typos such as "pasword") are refused;
-    // `undefined`/`null` members mean "not given".
-    let mut raw: serde_json::Value = serde_wasm_bindgen::from_value(config)
-        .map_err(|e| AuditError::InvalidConfig(e.to_string()))?;
-    drop_nulls(&mut raw);
-    let cfg: Config =
-        serde_json::from_value(raw).map_err(|e| AuditError::InvalidConfig(e.to_string()))?;
+    let cfg: Config = config::from_js(&config)?;
     // In browsers the hash chain's stream continues across reloads (sessionStorage).
     AuditLogger::new(cfg).map(|mut l| {
         stream::attach(&mut l);
         l
     })
-}
-
-fn drop_nulls(v: &mut serde_json::Value) {
-    if let serde_json::Value::Object(m) = v {
-        m.retain(|_, x| !x.is_null());
-        m.values_mut().for_each(drop_nulls);
-    }
 }
 
 fn event_from_js(
@@ -285,9 +279,9 @@ fn event_from_js(
     } else {
         Some(details::js_text(category, "category")?.ok_or_else(|| bad("category must be a string"))?)
     };
-    let details = details::to_value(details, logger.limits().max_details_depth)?;
+    let details = details::to_json(details, logger.limits().max_details_depth)?;
     // The logger's one place where events are born: redaction, validation, hash chain.
-    logger.build_event(user.as_ref(), &action_type, category.as_deref(), details)
+    logger.build_event_json(user.as_ref(), &action_type, category.as_deref(), details.as_deref())
 }
 
 fn user_from_js(user: &JsValue) -> Result<Option<User>, AuditError> {

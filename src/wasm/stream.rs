@@ -19,14 +19,12 @@ struct SessionStore {
 impl StreamStore for SessionStore {
     fn load(&self) -> Option<StreamState> {
         let raw = self.storage.get_item(&self.key).ok()??;
-        serde_json::from_str(&raw).ok()
+        StreamState::from_json(&raw)
     }
 
     fn save(&self, state: &StreamState) {
-        if let Ok(raw) = serde_json::to_string(state) {
-            // A full or disabled storage only costs continuity after a reload.
-            let _ = self.storage.set_item(&self.key, &raw);
-        }
+        // A full or disabled storage only costs continuity after a reload.
+        let _ = self.storage.set_item(&self.key, &state.to_json());
     }
 }
 

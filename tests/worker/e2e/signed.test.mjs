@@ -1,7 +1,7 @@
 // Publicly verifiable integrity, all real: events posted to `wrangler dev` (workerd running
-// worker/index.js + pkg-worker/) are written into Neo4j on the trail's one signed stream; then the
+// worker/index.js + the package's Worker entry) are written into Neo4j on the trail's one signed stream; then the
 // database is tampered with directly (Cypher, as anyone with write access could) and the trail is
-// verified with ONLY the Worker's public key (fetched from GET /v1/keys) by pkg/ in Node — the same
+// verified with ONLY the Worker's public key (fetched from GET /v1/keys) by neo4j-audit/read in Node — the same
 // core verifier the Worker's GET /v1/verify runs. Every tampering kind is caught and named.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -21,7 +21,7 @@ let pkg;
 const workers = [];
 
 before(async () => {
-  pkg = await loadPkg();
+  pkg = await loadPkg("read");
 });
 
 after(async () => {

@@ -1,0 +1,493 @@
+//! The JSON the write path needs — parse, a small tree, write — without `serde_json`.
+//!
+//! Why hand-written (measured with `bench/size` and `twiggy top`, 2026-11-28): in the browser
+//! build `serde_json` with its float formatting and parsing, `serde`'s derive machinery and
+//! `serde-wasm-bindgen` were the largest part of the `.wasm`; the write path only ever parses small
+//! answers (Neo4j's result, a JWT payload, its own queue records, JS `details` already produced by
+//! `JSON.stringify`) and writes strings and integers. Numbers are kept as their text, so nothing
+//! here formats or parses a float, and a number in `details` is stored exactly as the caller wrote
+//! it. Output is byte-for-byte what `serde_json` writes for the same strings and integers (the hash
+//! chain's canonical encoding depends on that; see the tests). `serde_json` stays in the native
+//! API, the read side and the Worker, where it is no cost to the browser package.
+
+#![allow(dead_code)] // Each build uses its own part (e.g. `to_serde` only with the read side).
+
+/// A parsed JSON value. Objects keep their members in order (duplicates are kept too).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Json {
+    Null,
+    Bool(bool),
+    /// The number's text, exactly as it appeared (already checked against JSON's grammar).
+    Num(String),
+    Str(String),
+    Arr(Vec<Json>),
+    Obj(Vec<(String, Json)>),
+}
+
+/// Why a text is not acceptable JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ParseError {
+    /// Not JSON (at this byte offset).
+    Syntax(usize),
+    /// Containers nested deeper than the limit.
+    TooDeep,
+    /// A `\uD800`–`\uDFFF` escape without its pair: not Unicode text.
+    LoneSurrogate,
+}
+
+impl Json {
+    /// The member `key` of an object (the first, if repeated).
+    pub(crate) fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Obj(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        match self {
+            Json::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_array(&self) -> Option<&[Json]> {
+        match self {
+            Json::Arr(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_bool(&self) -> Option<bool> {
+        match self {
+            Json::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+
+    /// An integral number (no fraction or exponent) that fits.
+    pub(crate) fn as_i64(&self) -> Option<i64> {
+        match self {
+            Json::Num(n) => n.parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn as_u64(&self) -> Option<u64> {
+        match self {
+            Json::Num(n) => n.parse().ok(),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn is_null(&self) -> bool {
+        matches!(self, Json::Null)
+    }
+
+    /// Appends this value as compact JSON.
+    pub(crate) fn write(&self, out: &mut String) {
+        match self {
+            Json::Null => out.push_str("null"),
+            Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+            Json::Num(n) => out.push_str(n),
+            Json::Str(s) => write_str(out, s),
+            Json::Arr(a) => {
+                out.push('[');
+                for (i, v) in a.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    v.write(out);
+                }
+                out.push(']');
+            }
+            Json::Obj(m) => {
+                out.push('{');
+                for (i, (k, v)) in m.iter().enumerate() {
+                    if i > 0 {
+                        out.push(',');
+                    }
+                    write_str(out, k);
+                    out.push(':');
+                    v.write(out);
+                }
+                out.push('}');
+            }
+        }
+    }
+
+    /// The same value as a `serde_json::Value` (for the read side and native callers).
+    pub(crate) fn to_serde(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match self {
+            Json::Null => Value::Null,
+            Json::Bool(b) => Value::Bool(*b),
+            Json::Num(n) => serde_json::from_str(n).unwrap_or(Value::Null),
+            Json::Str(s) => Value::String(s.clone()),
+            Json::Arr(a) => Value::Array(a.iter().map(Json::to_serde).collect()),
+            Json::Obj(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_serde())).collect()),
+        }
+    }
+}
+
+/// Appends `s` as a JSON string, escaped exactly as `serde_json` does (`\"`, `\\`, `\b`, `\f`,
+/// `\n`, `\r`, `\t`, other control characters as `\u00xx`; everything else as is).
+pub(crate) fn write_str(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let bytes = s.as_bytes();
+    out.reserve(bytes.len() + 2);
+    out.push('"');
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if b >= 0x20 && b != b'"' && b != b'\\' {
+            continue;
+        }
+        push_run(out, &bytes[start..i]);
+        match b {
+            b'"' => out.push_str("\\\""),
+            b'\\' => out.push_str("\\\\"),
+            b'\n' => out.push_str("\\n"),
+            b'\r' => out.push_str("\\r"),
+            b'\t' => out.push_str("\\t"),
+            0x08 => out.push_str("\\b"),
+            0x0c => out.push_str("\\f"),
+            _ => {
+                out.push_str("\\u00");
+                out.push(HEX[(b >> 4) as usize] as char);
+                out.push(HEX[(b & 15) as usize] as char);
+            }
+        }
+        start = i + 1;
+    }
+    push_run(out, &bytes[start..]);
+    out.push('"');
+}
+
+/// Appends a run of `s`'s bytes cut at ASCII positions (so whole UTF-8 sequences): the hot
+/// loops above cut text only before and after an ASCII byte, which the compiler cannot see, and
+/// `&str` slicing would check every cut for a character boundary.
+#[inline]
+fn push_run(out: &mut String, run: &[u8]) {
+    // SAFETY: every caller passes a sub-slice of a `str` whose ends are at offset 0, at the end,
+    // or next to an ASCII byte, i.e. on character boundaries: the run is valid UTF-8.
+    unsafe { out.as_mut_vec().extend_from_slice(run) }
+}
+
+/// Appends an optional string (`null` for none).
+pub(crate) fn write_opt_str(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => write_str(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+/// Appends an integer.
+pub(crate) fn write_int(out: &mut String, n: i64) {
+    if n < 0 {
+        out.push('-');
+    }
+    write_uint(out, n.unsigned_abs());
+}
+
+/// Appends an unsigned integer (no `core::fmt`).
+pub(crate) fn write_uint(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // Only ASCII digits were written.
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+}
+
+/// Parses one JSON value (surrounded by optional whitespace) with containers nested at most
+/// `max_depth` deep (`{}` is depth 1).
+pub(crate) fn parse(text: &str, max_depth: usize) -> Result<Json, ParseError> {
+    parse_compact(text, max_depth).map(|(v, _)| v)
+}
+
+/// [`parse`], and whether `text` was compact (no whitespace outside strings), i.e. exactly what
+/// [`Json::write`] of the tree gives back.
+pub(crate) fn parse_compact(text: &str, max_depth: usize) -> Result<(Json, bool), ParseError> {
+    let mut p = Parser { s: text.as_bytes(), text, i: 0, max_depth, loose: false };
+    let v = p.value(0)?;
+    p.ws();
+    if p.i != p.s.len() {
+        return Err(ParseError::Syntax(p.i));
+    }
+    Ok((v, !p.loose))
+}
+
+struct Parser<'a> {
+    s: &'a [u8],
+    text: &'a str,
+    i: usize,
+    max_depth: usize,
+    /// Whitespace was skipped somewhere.
+    loose: bool,
+}
+
+impl Parser<'_> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\n' | b'\r' | b'\t') = self.s.get(self.i) {
+            self.i += 1;
+            self.loose = true;
+        }
+    }
+
+    fn err<T>(&self) -> Result<T, ParseError> {
+        Err(ParseError::Syntax(self.i))
+    }
+
+    fn eat(&mut self, b: u8) -> bool {
+        self.ws();
+        if self.s.get(self.i) == Some(&b) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn value(&mut self, depth: usize) -> Result<Json, ParseError> {
+        self.ws();
+        match self.s.get(self.i) {
+            Some(b'{') => {
+                if depth >= self.max_depth {
+                    return Err(ParseError::TooDeep);
+                }
+                self.i += 1;
+                let mut m = Vec::new();
+                if self.eat(b'}') {
+                    return Ok(Json::Obj(m));
+                }
+                loop {
+                    self.ws();
+                    if self.s.get(self.i) != Some(&b'"') {
+                        return self.err();
+                    }
+                    let k = self.string()?;
+                    if !self.eat(b':') {
+                        return self.err();
+                    }
+                    let v = self.value(depth + 1)?;
+                    m.push((k, v));
+                    if self.eat(b',') {
+                        continue;
+                    }
+                    if self.eat(b'}') {
+                        return Ok(Json::Obj(m));
+                    }
+                    return self.err();
+                }
+            }
+            Some(b'[') => {
+                if depth >= self.max_depth {
+                    return Err(ParseError::TooDeep);
+                }
+                self.i += 1;
+                let mut a = Vec::new();
+                if self.eat(b']') {
+                    return Ok(Json::Arr(a));
+                }
+                loop {
+                    a.push(self.value(depth + 1)?);
+                    if self.eat(b',') {
+                        continue;
+                    }
+                    if self.eat(b']') {
+                        return Ok(Json::Arr(a));
+                    }
+                    return self.err();
+                }
+            }
+            Some(b'"') => self.string().map(Json::Str),
+            Some(b't') => self.literal("true", Json::Bool(true)),
+            Some(b'f') => self.literal("false", Json::Bool(false)),
+            Some(b'n') => self.literal("null", Json::Null),
+            Some(b'-' | b'0'..=b'9') => self.number(),
+            _ => self.err(),
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Json) -> Result<Json, ParseError> {
+        if self.s[self.i..].starts_with(word.as_bytes()) {
+            self.i += word.len();
+            Ok(v)
+        } else {
+            self.err()
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.i;
+        while let Some(b'0'..=b'9') = self.s.get(self.i) {
+            self.i += 1;
+        }
+        self.i - start
+    }
+
+    fn number(&mut self) -> Result<Json, ParseError> {
+        let start = self.i;
+        if self.s[self.i] == b'-' {
+            self.i += 1;
+        }
+        match self.s.get(self.i) {
+            Some(b'0') => self.i += 1,
+            Some(b'1'..=b'9') => {
+                self.digits();
+            }
+            _ => return self.err(),
+        }
+        if self.s.get(self.i) == Some(&b'.') {
+            self.i += 1;
+            if self.digits() == 0 {
+                return self.err();
+            }
+        }
+        if let Some(b'e' | b'E') = self.s.get(self.i) {
+            self.i += 1;
+            if let Some(b'+' | b'-') = self.s.get(self.i) {
+                self.i += 1;
+            }
+            if self.digits() == 0 {
+                return self.err();
+            }
+        }
+        Ok(Json::Num(self.text[start..self.i].to_owned()))
+    }
+
+    fn hex4(&mut self) -> Result<u32, ParseError> {
+        let h = self.s.get(self.i..self.i + 4).ok_or(ParseError::Syntax(self.i))?;
+        let mut n = 0;
+        for &c in h {
+            let d = match c {
+                b'0'..=b'9' => c - b'0',
+                b'a'..=b'f' => c - b'a' + 10,
+                b'A'..=b'F' => c - b'A' + 10,
+                _ => return self.err(),
+            };
+            n = n * 16 + d as u32;
+        }
+        self.i += 4;
+        Ok(n)
+    }
+
+    /// At the opening quote; returns the unescaped text.
+    fn string(&mut self) -> Result<String, ParseError> {
+        self.i += 1;
+        let mut out = String::new();
+        let mut start = self.i;
+        loop {
+            let Some(&b) = self.s.get(self.i) else { return self.err() };
+            match b {
+                b'"' => {
+                    push_run(&mut out, &self.s[start..self.i]);
+                    self.i += 1;
+                    return Ok(out);
+                }
+                b'\\' => {
+                    push_run(&mut out, &self.s[start..self.i]);
+                    self.i += 1;
+                    let Some(&e) = self.s.get(self.i) else { return self.err() };
+                    self.i += 1;
+                    match e {
+                        b'"' => out.push('"'),
+                        b'\\' => out.push('\\'),
+                        b'/' => out.push('/'),
+                        b'b' => out.push('\u{8}'),
+                        b'f' => out.push('\u{c}'),
+                        b'n' => out.push('\n'),
+                        b'r' => out.push('\r'),
+                        b't' => out.push('\t'),
+                        b'u' => {
+                            let hi = self.hex4()?;
+                            let c = match hi {
+                                0xD800..=0xDBFF => {
+                                    if self.s.get(self.i..self.i + 2) != Some(b"\\u") {
+                                        return Err(ParseError::LoneSurrogate);
+                                    }
+                                    self.i += 2;
+                                    let lo = self.hex4()?;
+                                    if !(0xDC00..=0xDFFF).contains(&lo) {
+                                        return Err(ParseError::LoneSurrogate);
+                                    }
+                                    0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                                }
+                                0xDC00..=0xDFFF => return Err(ParseError::LoneSurrogate),
+                                c => c,
+                            };
+                            out.push(char::from_u32(c).ok_or(ParseError::LoneSurrogate)?);
+                        }
+                        _ => return self.err(),
+                    }
+                    start = self.i;
+                }
+                0..=0x1f => return self.err(),
+                _ => self.i += 1,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_compact_json() {
+        for t in [
+            r#"{"a":1,"b":[true,false,null],"c":{"d":"e\"\\\n\u0001é😀"},"n":-1.5e+3}"#,
+            "[]",
+            "{}",
+            r#""x""#,
+            "0",
+        ] {
+            let v = parse(t, 16).unwrap();
+            let mut out = String::new();
+            v.write(&mut out);
+            assert_eq!(out, t);
+            // The same tree as serde_json's.
+            assert_eq!(v.to_serde(), serde_json::from_str::<serde_json::Value>(t).unwrap());
+        }
+    }
+
+    #[test]
+    fn escapes_as_serde_json_does() {
+        let all: String = (0u32..0x80).filter_map(char::from_u32).chain("é\u{2028}😀".chars()).collect();
+        let mut out = String::new();
+        write_str(&mut out, &all);
+        assert_eq!(out, serde_json::to_string(&all).unwrap());
+        for n in [0i64, 7, -7, 1_700_000_000_000, i64::MAX, i64::MIN] {
+            let mut s = String::new();
+            write_int(&mut s, n);
+            assert_eq!(s, n.to_string());
+        }
+    }
+
+    #[test]
+    fn refuses_what_is_not_json() {
+        for t in ["", "{", "{\"a\"}", "[1,]", "01", "1.", "-", "tru", "\"\u{1}\"", "{} x", "'a'", "\"\\x\""] {
+            assert!(matches!(parse(t, 16), Err(ParseError::Syntax(_))), "{t:?}");
+        }
+        assert_eq!(parse(r#""\ud800""#, 16), Err(ParseError::LoneSurrogate));
+        assert_eq!(parse(r#""\udc00x""#, 16), Err(ParseError::LoneSurrogate));
+        assert_eq!(parse(r#""\ud83d\ude00""#, 16).unwrap(), Json::Str("😀".into()));
+        assert_eq!(parse("[[[]]]", 2), Err(ParseError::TooDeep));
+        assert!(parse("[[[]]]", 3).is_ok());
+    }
+
+    #[test]
+    fn reads_numbers_as_integers_only_when_integral() {
+        let v = parse(r#"{"a":5,"b":5.0,"c":-3,"d":"5"}"#, 4).unwrap();
+        assert_eq!(v.get("a").and_then(Json::as_u64), Some(5));
+        assert_eq!(v.get("b").and_then(Json::as_u64), None);
+        assert_eq!(v.get("c").and_then(Json::as_i64), Some(-3));
+        assert_eq!(v.get("d").and_then(Json::as_u64), None);
+    }
+}

@@ -1,0 +1,165 @@
+//! `AuditConfig` (a JS object) → [`Config`]: the host's `JSON.stringify`, then the write path's
+//! own JSON reader, field by field. Unknown keys are refused (a typo such as `pasword` must not
+//! silently mean "no password"); `null`/`undefined` members mean "not given". Written by hand
+//! instead of `serde` + `serde-wasm-bindgen` because those were a large share of the browser
+//! `.wasm` (see src/json.rs); `Config`'s `Deserialize` stays for Rust callers.
+
+use wasm_bindgen::JsValue;
+
+use crate::config::{Api, Config, Delivery};
+use crate::error::AuditError;
+use crate::json::{self, Json};
+use crate::redact::Match;
+
+type R<T> = Result<T, AuditError>;
+
+fn bad<T>(m: String) -> R<T> {
+    Err(AuditError::InvalidConfig(m))
+}
+
+/// Reads and type-checks `config` (validation of the values is [`Config::validate`]'s).
+pub(crate) fn from_js(config: &JsValue) -> R<Config> {
+    if !config.is_object() {
+        return bad("config must be an object with a url (or an endpoint)".into());
+    }
+    let text = js_sys::JSON::stringify(config)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| AuditError::InvalidConfig("config could not be read as JSON".into()))?;
+    let tree = json::parse(&text, 8)
+        .map_err(|_| AuditError::InvalidConfig("config could not be read as JSON".into()))?;
+    let mut c = Config::new("");
+    for (key, v) in members(&tree, "config")? {
+        match key {
+            "url" => c.url = string(key, v)?,
+            "endpoint" => c.endpoint = Some(string(key, v)?),
+            "database" => c.database = string(key, v)?,
+            "username" => c.username = Some(string(key, v)?),
+            "password" => c.password = Some(string(key, v)?),
+            "token" => c.token = Some(string(key, v)?),
+            "api" => {
+                c.api = match string(key, v)?.as_str() {
+                    "tx" => Api::Tx,
+                    "query" => Api::Query,
+                    other => return bad(format!("unknown variant `{other}` of api, expected `tx` or `query`")),
+                }
+            }
+            "trail" => c.trail = string(key, v)?,
+            "timeoutMs" => c.timeout_ms = int(key, v)?,
+            "maxDetailsBytes" => c.max_details_bytes = int(key, v)? as usize,
+            "labels" => {
+                for (k, x) in members(v, key)? {
+                    let slot = match k {
+                        "event" => &mut c.labels.event,
+                        "trail" => &mut c.labels.trail,
+                        "user" => &mut c.labels.user,
+                        _ => return unknown(key, k, &["event", "trail", "user"]),
+                    };
+                    *slot = string(k, x)?;
+                }
+            }
+            "retry" => {
+                let r = &mut c.retry;
+                for (k, x) in members(v, key)? {
+                    match k {
+                        "maxAttempts" => r.max_attempts = int(k, x)?.min(u32::MAX as u64) as u32,
+                        "maxElapsedMs" => r.max_elapsed_ms = int(k, x)?,
+                        "baseDelayMs" => r.base_delay_ms = int(k, x)?,
+                        "maxDelayMs" => r.max_delay_ms = int(k, x)?,
+                        _ => return unknown(key, k, &["maxAttempts", "maxElapsedMs", "baseDelayMs", "maxDelayMs"]),
+                    }
+                }
+            }
+            "batch" => {
+                let b = &mut c.batch;
+                for (k, x) in members(v, key)? {
+                    match k {
+                        "maxEvents" => b.max_events = int(k, x)? as usize,
+                        "maxBytes" => b.max_bytes = int(k, x)? as usize,
+                        "flushIntervalMs" => b.flush_interval_ms = int(k, x)?,
+                        "maxInFlight" => b.max_in_flight = int(k, x)? as usize,
+                        _ => return unknown(key, k, &["maxEvents", "maxBytes", "flushIntervalMs", "maxInFlight"]),
+                    }
+                }
+            }
+            "queue" => {
+                let q = &mut c.queue;
+                for (k, x) in members(v, key)? {
+                    match k {
+                        "enabled" => q.enabled = x.as_bool().map_or_else(|| type_error(k, "a boolean"), Ok)?,
+                        "maxEvents" => q.max_events = int(k, x)? as usize,
+                        "maxBytes" => q.max_bytes = int(k, x)? as usize,
+                        "maxAgeMs" => q.max_age_ms = int(k, x)?,
+                        "name" => q.name = string(k, x)?,
+                        _ => return unknown(key, k, &["enabled", "maxEvents", "maxBytes", "maxAgeMs", "name"]),
+                    }
+                }
+            }
+            "delivery" => {
+                c.delivery = match string(key, v)?.as_str() {
+                    "committed" => Delivery::Committed,
+                    "queued" => Delivery::Queued,
+                    other => {
+                        return bad(format!("unknown variant `{other}` of delivery, expected `committed` or `queued`"))
+                    }
+                }
+            }
+            "redact" => {
+                let Some(list) = v.as_array() else { return type_error(key, "an array of strings") };
+                let keys = list.iter().map(|k| k.as_str().map(str::to_owned));
+                c.redact = Some(keys.collect::<Option<Vec<_>>>().map_or_else(|| type_error(key, "an array of strings"), Ok)?);
+            }
+            "redactMatch" => {
+                c.redact_match = match string(key, v)?.as_str() {
+                    "words" => Match::Words,
+                    "exact" => Match::Exact,
+                    other => return bad(format!("unknown variant `{other}` of redactMatch, expected `words` or `exact`")),
+                }
+            }
+            _ => {
+                return unknown(
+                    "config",
+                    key,
+                    &[
+                        "url", "endpoint", "database", "username", "password", "token", "api", "trail", "timeoutMs",
+                        "maxDetailsBytes", "labels", "retry", "batch", "queue", "delivery", "redact", "redactMatch",
+                    ],
+                )
+            }
+        }
+    }
+    Ok(c)
+}
+
+/// The members of an object that are given (not `null`), in order.
+fn members<'a>(v: &'a Json, what: &str) -> R<impl Iterator<Item = (&'a str, &'a Json)>> {
+    match v {
+        Json::Obj(m) => Ok(m.iter().filter(|(_, x)| !x.is_null()).map(|(k, x)| (k.as_str(), x))),
+        _ => type_error(what, "an object"),
+    }
+}
+
+fn type_error<T>(key: &str, expected: &str) -> R<T> {
+    bad(format!("invalid type for `{key}`, expected {expected}"))
+}
+
+fn unknown<T>(within: &str, key: &str, known: &[&str]) -> R<T> {
+    let mut m = format!("unknown field `{key}` in {within}, expected one of ");
+    for (i, k) in known.iter().enumerate() {
+        if i > 0 {
+            m.push_str(", ");
+        }
+        m.push('`');
+        m.push_str(k);
+        m.push('`');
+    }
+    bad(m)
+}
+
+fn string(key: &str, v: &Json) -> R<String> {
+    v.as_str().map(str::to_owned).map_or_else(|| type_error(key, "a string"), Ok)
+}
+
+fn int(key: &str, v: &Json) -> R<u64> {
+    v.as_u64().map_or_else(|| type_error(key, "a non-negative integer"), Ok)
+}
