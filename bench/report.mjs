@@ -68,6 +68,9 @@ for (const c of [1, 8]) {
 info("P1", "this library batched / plain fetch, same batches (100 × 4 in flight): the library's own cost over HTTP", pair(a, perRound("P1", "fetch-100x4", eps)));
 info("P1", "plain fetch 100 × 4 / Neo4j's limit", pair(perRound("P1", "fetch-100x4", eps), limit));
 info("P1", "neo4j-driver managed tx / Neo4j's limit (over HTTP)", pair(perRound("P1", "d-tx", eps), limit));
+for (const n of [...new Set(ok("P1scale").map((r) => r.n))].sort((p, q) => p - q)) {
+  goal("P1", `this library batched / Neo4j's limit at ${n} events (best sweep point)`, pair(perRound("P1scale", `a n=${n}`, eps), perRound("P1scale", `limit n=${n}`, eps)), ">=", 0.9);
+}
 info("P1", "neo4j-driver executeQuery / managed transactions", pair(perRound("P1", "d-exec", eps), perRound("P1", "d-tx", eps)));
 
 // P2
@@ -141,6 +144,14 @@ const readTable = table(["operation", "k", "median ms [95 % interval]", "events/
     return [c, rs.length, `${sig(m.point)} [${sig(m.lo)}, ${sig(m.hi)}]`, f(median(rs.map((r) => r.eventsPerSec)))];
   }));
 const faults = rows.filter((r) => r.figure === "FAULTS" && r.contender);
+const open = ok("OPEN");
+const openTable = table(["load", "k", "offered events/s", "achieved events/s (median)", "p50 ms [95 % interval]", "p99 ms [95 % interval]"],
+  [...new Set(open.map((r) => r.contender))].map((c) => {
+    const rs = open.filter((r) => r.contender === c);
+    const p50 = medianCI(rs.map((r) => r.p50)), p99 = medianCI(rs.map((r) => r.p99));
+    return [c, rs.length, f(median(rs.map((r) => r.offeredPerSec))), f(median(rs.map((r) => r.achievedPerSec))),
+      `${sig(p50.point)} [${sig(p50.lo)}, ${sig(p50.hi)}]`, `${sig(p99.point)} [${sig(p99.lo)}, ${sig(p99.hi)}]`];
+  }));
 
 // ---- charts (hand-written SVG)
 const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;");
@@ -246,11 +257,22 @@ ${contenderTable("P1", eps, "events/s")}
 
 ${gP1}
 
+### Other sizes (BENCH_SCALE=1)
+
+${ok("P1scale").length ? contenderTable("P1scale", eps, "events/s") : "not measured in this run"}
+
 ### The seed's pattern at equal concurrency (${f(nSeed)} events per sample)
 
 ${contenderTable("P1seed", eps, "events/s")}
 
 ${gSeed}
+
+### Steady rate (open loop) at 50 % and 90 % of the limit
+
+Events arrive at a fixed rate (the run's median limit × the fraction) for a fixed time, each
+latency from its scheduled arrival to its call resolving (library defaults, one logger).
+
+${open.length ? openTable : "not measured in this run"}
 
 ## P2 latency of one unbatched event (ms)
 
@@ -333,8 +355,7 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   the library builds for the same event (made in Node by \`benchmarkRequestBodyOne\`). A counting
   proxy in front of Neo4j counts each start's requests. The wasm is the bench build
   (\`.cache/bench/pkg\`: features fetch, read, bench).
-- **Not yet measured** (issue 12): events 2k/100k scaling, the open-loop steady-rate workload at
-  50 % / 90 % of the limit, the read side with 1 000 000 events stored.
+- **Not yet measured** (issue 12): the read side with 1 000 000 events stored.
 
 Charts: ${charts.join(", ")}.
 `;

@@ -2,7 +2,7 @@
 // bench/results/<figure>.jsonl, tagged with the run id (BENCH_RUN_ID), the round, the contender
 // and its place in the round's order. Each round runs every contender once, in an order rotated by
 // one place per round, so no contender always goes first (or right after the same neighbour).
-//   node bench/rounds.mjs P1sweep | P1 | P1seed        (contenders: bench/throughput.mjs)
+//   node bench/rounds.mjs P1sweep | P1 | P1seed | P1scale   (contenders: bench/throughput.mjs)
 //   node bench/rounds.mjs tag FIGURE -- command...     (a script that runs its own rounds: its
 //                                                       JSON lines are tagged and appended)
 // Knobs: BENCH_K (rounds, default 5), BENCH_QUICK=1 (small sizes), BENCH_N (20000; quick 4000),
@@ -67,6 +67,16 @@ if (what === "P1sweep") {
     ["d-tx", ["d-tx", N, 100, 4]],
     ["d-exec", ["d-exec", N, 100, 4]],
   ]);
+} else if (what === "P1scale") {
+  // this library and the limit's best point at other sizes (BENCH_SCALE_SIZES, default 2000 100000).
+  const sweep = readFileSync(`${DIR}P1sweep.jsonl`, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l))
+    .filter((r) => r.run === RUN && r.ok).sort((p, q) => q.eventsPerSec - p.eventsPerSec);
+  const best = sweep[0] ?? { eventsPerRequest: 500, inFlight: 4 };
+  const sizes = (process.env.BENCH_SCALE_SIZES ?? "2000 100000").split(/\s+/).filter(Boolean).map(Number);
+  rounds("P1scale", sizes.flatMap((n) => [
+    [`a n=${n}`, ["a", n]],
+    [`limit n=${n}`, ["http", n, Math.min(best.eventsPerRequest, n), best.inFlight]],
+  ]));
 } else if (what === "P1seed") {
   rounds("P1seed", [1, 8].flatMap((c) => [
     [`lib c${c}`, ["lib", NSEED, c]],
