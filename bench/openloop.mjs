@@ -20,10 +20,10 @@ const LIMIT = median([...best.values()]);
 if (!Number.isFinite(LIMIT)) throw new Error(`no P1 limit samples for run ${RUN}`);
 await loadWasm();
 
-async function load(fraction, seconds = SECONDS) {
+async function load(fraction, duration = SECONDS) {
   await fresh();
   const rate = fraction * LIMIT;
-  const n = Math.round(rate * seconds);
+  const n = Math.round(rate * duration);
   const l = new AuditLogger(config({ queue: { maxEvents: n, maxBytes: 1 << 30 } }));
   if (!(await l.ensureSchema())) throw new Error(l.lastError);
   const lat = new Array(n);

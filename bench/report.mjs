@@ -18,6 +18,7 @@ if (!RUN) throw new Error("no results of the new format in bench/results/");
 const rows = all.filter((r) => r.run === RUN);
 const ok = (fig) => rows.filter((r) => r.figure === fig && !r.error && r.ok !== false);
 const errors = rows.filter((r) => r.error);
+const notes = rows.filter((r) => r.figure === "note");
 const V = rows.find((r) => r.figure === "versions") ?? {};
 const QUICK = rows.some((r) => r.quick);
 
@@ -71,6 +72,7 @@ info("P1", "neo4j-driver managed tx / Neo4j's limit (over HTTP)", pair(perRound(
 for (const n of [...new Set(ok("P1scale").map((r) => r.n))].sort((p, q) => p - q)) {
   goal("P1", `this library batched / Neo4j's limit at ${n} events (best sweep point)`, pair(perRound("P1scale", `a n=${n}`, eps), perRound("P1scale", `limit n=${n}`, eps)), ">=", 0.9);
 }
+info("P1", "this library batched with the Query API v2 (api \"query\") / with tx/commit (the default)", pair(perRound("P1", "a-query", eps), a));
 info("P1", "neo4j-driver executeQuery / managed transactions", pair(perRound("P1", "d-exec", eps), perRound("P1", "d-tx", eps)));
 
 // P2
@@ -168,7 +170,8 @@ function forest(items) {
   items.forEach((x, i) => {
     const y = top + i * rowH + 13;
     const col = x.v === "met" ? "#1a7f37" : x.v === "not met" ? "#cf222e" : "#9a6700";
-    b += `<text x="10" y="${y + 4}">${esc(`${x.id}: ${x.what}`.slice(0, 70))}</text>`;
+    const lab = `${x.id}${x.unit.trim() && x.unit !== "×" ? ` [${x.unit.trim()}]` : ""}: ${x.what}`;
+    b += `<text x="10" y="${y + 4}"><title>${esc(x.what)}</title>${esc(lab.length > 68 ? lab.slice(0, 67) + "…" : lab)}</text>`;
     b += `<line x1="${X(x.c.lo)}" x2="${X(x.c.hi)}" y1="${y}" y2="${y}" stroke="${col}" stroke-width="3"/>`;
     b += `<circle cx="${X(x.c.point)}" cy="${y}" r="4" fill="${col}"/>`;
     b += `<line x1="${X(x.target)}" x2="${X(x.target)}" y1="${y - 9}" y2="${y + 9}" stroke="black"/>\n`;
@@ -323,7 +326,7 @@ ${readRows.length ? readTable : "not measured in this run"}
 
 ${faults.length ? faults.map((r) => `- ${r.passed ? "**passed**" : "**FAILED**"}: ${r.events} events, ${r.restarts} restart(s)\n${(r.summary ?? []).map((l) => `  - \`${l.trim()}\``).join("\n")}`).join("\n") : "not run in this run (BENCH_FAULTS=0)"}
 
-${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} ${e.contender ?? ""}: ${e.error}`).join("\n")}\n` : ""}
+${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} ${e.contender ?? ""}: ${e.error}`).join("\n")}\n` : ""}${notes.length ? `\nNotes on this run (bench/results/notes.jsonl):\n\n${notes.map((n) => `- ${n.text}`).join("\n")}\n` : ""}
 ## Method
 
 - **Rounds.** Every figure is k ≥ 5 rounds; in each round every contender runs once, in an order
@@ -336,7 +339,8 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   *Neo4j's limit*: plain \`fetch\` of our own \`UNWIND\` statement with bodies serialised beforehand,
   swept over events per request × requests in flight (500 … 50 000 × 1, 2 or 4 in the full run); the two
   best points run in every round and a round's limit is the better of the two. *a*: the library,
-  all calls fired at once on one logger, its default batching (maxEvents 100, maxInFlight 4).
+  all calls fired at once on one logger, its default batching (maxEvents 100, maxInFlight 4);
+  *a-query*: the same with \`api: "query"\` (Query API v2).
   *fetch-100x4*: plain fetch with the library's batch size and in-flight count (HTTP without the
   library). *d-tx* / *d-exec*: neo4j-driver over Bolt running our statement with our parameters,
   100 events per managed transaction (\`executeWrite\`, 4 sessions) / per \`driver.executeQuery\`
