@@ -62,6 +62,7 @@ if (what === "P1sweep") {
   const finalists = (sweep.length ? sweep.slice(0, 2) : [{ eventsPerRequest: 500, inFlight: 4 }]).filter((r) => r.eventsPerRequest <= N);
   rounds("P1", [
     ["a", ["a", N]],
+    ["a-query", ["a", N, "query"]],
     ...finalists.map((r, i) => [`limit${i + 1}`, ["http", N, r.eventsPerRequest, r.inFlight]]),
     ["fetch-100x4", ["http", N, 100, 4]],
     ["d-tx", ["d-tx", N, 100, 4]],

@@ -2,8 +2,9 @@
 // contender per process; prints one JSON line. bench/rounds.mjs runs the contenders interleaved.
 //   node bench/throughput.mjs <contender> N [S] [M]
 // Contenders:
-//   a          this library, batched: N concurrent logUserAction on one logger (library defaults:
-//              maxEvents 100, maxInFlight 4; BENCH_BATCH / BENCH_IN_FLIGHT / BENCH_API override)
+//   a [API]    this library, batched: N concurrent logUserAction on one logger (library defaults:
+//              maxEvents 100, maxInFlight 4; BENCH_BATCH / BENCH_IN_FLIGHT / BENCH_API override; API
+//              "tx" or "query")
 //   lib C      this library, C callers each awaiting its call before the next (one logger)
 //   http S M   plain fetch to tx/commit of our UNWIND statement, S events per request, M requests in
 //              flight, bodies serialised beforehand (the client costs ~nothing: the limit sweep, and
@@ -42,7 +43,7 @@ let extra = {};
 if (which === "a") {
   const batch = process.env.BENCH_BATCH ? { maxEvents: Number(process.env.BENCH_BATCH) } : {};
   if (process.env.BENCH_IN_FLIGHT) batch.maxInFlight = Number(process.env.BENCH_IN_FLIGHT);
-  const api = process.env.BENCH_API;
+  const api = sArg ?? process.env.BENCH_API; // "tx" or "query" (Query API v2); default: the library's
   label = `this library, batched: ${N} concurrent logUserAction on one logger (batch ${JSON.stringify(batch)}, api ${api ?? "default"})`;
   // The queue's default bound (10 000 events, 8 MiB) would drop the rest of N callers fired at once.
   const l = new AuditLogger(config({ ...(api ? { api } : {}), batch, queue: { maxEvents: N, maxBytes: 1 << 30 } }));
