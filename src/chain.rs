@@ -25,6 +25,9 @@ use crate::event::AuditEvent;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// First element of the canonical array: names the encoding, so it can evolve.
 pub const CHAIN_VERSION: &str = "neo4j-audit/chain/v1";
+/// First element of the version 2 canonical array ([`canonical_v2`]): version 1's fields, then
+/// `source`, `occurredAt` and the targets.
+pub const CHAIN_VERSION_2: &str = "neo4j-audit/chain/v2";
 
 /// Where a stream stands: its id, the `seq` the next event gets, and the hash of the last event
 /// built (the head). This is what must survive a reload for the chain to continue.
@@ -147,7 +150,7 @@ impl Chain {
         event.stream_id = Some(st.stream_id.clone());
         event.seq = Some(st.next_seq);
         event.prev_hash = Some(st.head.clone());
-        let hash = event_hash(event, &st.head);
+        let hash = seal_hash(event, &st.head);
         event.hash = Some(hash.clone());
         st.next_seq += 1;
         st.head = hash;
@@ -185,20 +188,90 @@ pub fn canonical(event: &AuditEvent) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// `SHA-256(canonical(event) ‖ prev_hash)` as 64 lowercase hex digits.
+/// The version 2 canonical encoding of `event`, without `prevHash`: the compact JSON array
+///
+/// ```text
+/// ["neo4j-audit/chain/v2", streamId, seq, UID, eventType, eventCategory, ts, userUID, userName,
+///  details, source, occurredAt, [[label, uid, role], …]]
+/// ```
+///
+/// (`source` is `"client"` or `"worker"`, `occurredAt` an integer or `null`, a target's `role`
+/// a string or `null`; the targets in the order given). Events with targets are sealed in this
+/// version, so the hash covers what the action was performed on.
+pub fn canonical_v2(event: &AuditEvent) -> Vec<u8> {
+    use crate::json::{write_int, write_opt_str, write_str};
+    let v1 = canonical(event);
+    // Version 1's array without its closing bracket, the version name swapped.
+    let body = &v1[CHAIN_VERSION.len() + 4..v1.len() - 1];
+    let mut out = String::with_capacity(v1.len() + 64 + event.targets.len() * 48);
+    out.push('[');
+    write_str(&mut out, CHAIN_VERSION_2);
+    out.push(',');
+    // `canonical` wrote valid UTF-8 and the cut is at ASCII bytes.
+    out.push_str(std::str::from_utf8(body).unwrap_or_default());
+    out.push_str(match event.source {
+        crate::event::Source::Client => ",\"client\",",
+        crate::event::Source::Worker => ",\"worker\",",
+    });
+    match event.occurred_at {
+        Some(n) => write_int(&mut out, n),
+        None => out.push_str("null"),
+    }
+    out.push_str(",[");
+    for (i, t) in event.targets.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        write_str(&mut out, &t.label);
+        out.push(',');
+        write_str(&mut out, &t.uid);
+        out.push(',');
+        write_opt_str(&mut out, t.role.as_deref());
+        out.push(']');
+    }
+    out.push_str("]]");
+    out.into_bytes()
+}
+
+/// `SHA-256(canonical(event) ‖ prev_hash)` as 64 lowercase hex digits (version 1).
 pub fn event_hash(event: &AuditEvent, prev_hash: &str) -> String {
+    digest(&canonical(event), prev_hash)
+}
+
+/// `SHA-256(canonical_v2(event) ‖ prev_hash)` as 64 lowercase hex digits (version 2).
+pub fn event_hash_v2(event: &AuditEvent, prev_hash: &str) -> String {
+    digest(&canonical_v2(event), prev_hash)
+}
+
+fn digest(canonical: &[u8], prev_hash: &str) -> String {
     let mut h = Sha256::new();
-    h.update(canonical(event));
+    h.update(canonical);
     h.update(prev_hash.as_bytes());
     hex(&h.finalize())
 }
 
-/// Whether the stored `hash` matches the stored fields and `prevHash`.
-pub fn verify_hash(event: &AuditEvent) -> bool {
-    match (&event.prev_hash, &event.hash) {
-        (Some(prev), Some(hash)) => event_hash(event, prev) == *hash,
-        _ => false,
+/// The hash an event is sealed with: version 2 when it has targets, else version 1 (so events
+/// without targets hash exactly as before version 2 existed).
+pub fn seal_hash(event: &AuditEvent, prev_hash: &str) -> String {
+    if event.targets.is_empty() {
+        event_hash(event, prev_hash)
+    } else {
+        event_hash_v2(event, prev_hash)
     }
+}
+
+/// Whether the stored `hash` matches the stored fields and `prevHash`, in the version the event
+/// can have been sealed in: with targets only version 2 (version 1 does not cover them, so
+/// targets added to a version 1 event must not verify); without, version 1, or version 2 for a
+/// Worker-written event.
+pub fn verify_hash(event: &AuditEvent) -> bool {
+    let (Some(prev), Some(hash)) = (&event.prev_hash, &event.hash) else { return false };
+    if !event.targets.is_empty() {
+        return event_hash_v2(event, prev) == *hash;
+    }
+    event_hash(event, prev) == *hash
+        || (event.source == crate::event::Source::Worker && event_hash_v2(event, prev) == *hash)
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -445,6 +518,7 @@ mod tests {
             hash: None,
             source: crate::event::Source::Client,
             occurred_at: Some(1_600_000_000_000),
+            targets: Vec::new(),
         };
         assert_eq!(
             String::from_utf8(canonical(&e)).unwrap(),
@@ -457,6 +531,65 @@ mod tests {
             "059c049520a617014d46ed4a5221454bca858645fafb80c2314e87cec7d05987"
         );
         assert_ne!(event_hash(&e, GENESIS), event_hash(&e, &"1".repeat(64)));
+    }
+
+    #[test]
+    fn version_2_covers_source_occurred_at_and_targets() {
+        use crate::event::{Source, Target};
+        let mut e = AuditEvent::build(None, "LOGIN", None, None, 100).unwrap();
+        (e.uid, e.ts, e.occurred_at, e.stream_id, e.seq) =
+            ("u-1".into(), 5, Some(4), Some("s-1".into()), Some(0));
+        e.targets = vec![Target::new("Document", "d-\"1").role("subject"), Target::new("Folder", "f")];
+        assert_eq!(
+            String::from_utf8(canonical_v2(&e)).unwrap(),
+            r#"["neo4j-audit/chain/v2","s-1",0,"u-1","LOGIN","USER_ACTION",5,null,null,null,"client",4,[["Document","d-\"1","subject"],["Folder","f",null]]]"#
+        );
+        // The same bytes as serde_json writes for that array.
+        let arr = serde_json::json!(["neo4j-audit/chain/v2", "s-1", 0, "u-1", "LOGIN", "USER_ACTION", 5, null, null, null,
+            "client", 4, [["Document", "d-\"1", "subject"], ["Folder", "f", null]]]);
+        assert_eq!(canonical_v2(&e), serde_json::to_vec(&arr).unwrap());
+        let h = event_hash_v2(&e, GENESIS);
+        let edits: [fn(&mut AuditEvent); 5] = [
+            |e: &mut AuditEvent| e.targets[0].uid = "d-2".into(),
+            |e: &mut AuditEvent| e.targets[1].role = Some("x".into()),
+            |e: &mut AuditEvent| e.targets.reverse(),
+            |e: &mut AuditEvent| e.source = Source::Worker,
+            |e: &mut AuditEvent| e.occurred_at = None,
+        ];
+        for edit in edits {
+            let mut x = e.clone();
+            edit(&mut x);
+            assert_ne!(event_hash_v2(&x, GENESIS), h);
+        }
+    }
+
+    #[test]
+    fn v1_and_v2_events_verify_side_by_side_and_targets_are_covered() {
+        use crate::event::Target;
+        let chain = Chain::new_stream();
+        let evs: Vec<AuditEvent> = (0..6)
+            .map(|i| {
+                let mut e = AuditEvent::build(None, &format!("E{i}"), None, None, 100).unwrap();
+                if i % 2 == 1 {
+                    e.set_targets(vec![Target::new("Document", format!("d-{i}")).role("subject")]).unwrap();
+                }
+                chain.seal(&mut e);
+                e
+            })
+            .collect();
+        assert_eq!(evs[0].hash, Some(event_hash(&evs[0], GENESIS)), "no targets: version 1, as before");
+        assert_eq!(evs[1].hash, Some(event_hash_v2(&evs[1], evs[0].hash.as_deref().unwrap())));
+        assert!(verify(&evs, true).ok);
+        // Editing, removing or adding a target breaks the hash.
+        let mut edited = evs.clone();
+        edited[3].targets[0].uid = "d-other".into();
+        assert_eq!(verify(&edited, true).first_break.map(|b| (b.kind, b.seq)), Some((BreakKind::Edited, 3)));
+        let mut removed = evs.clone();
+        removed[3].targets.clear();
+        assert_eq!(verify(&removed, true).first_break.map(|b| (b.kind, b.seq)), Some((BreakKind::Edited, 3)));
+        let mut added = evs.clone();
+        added[2].targets.push(Target::new("Document", "planted"));
+        assert_eq!(verify(&added, true).first_break.map(|b| (b.kind, b.seq)), Some((BreakKind::Edited, 2)));
     }
 
     #[test]

@@ -55,5 +55,5 @@ pub mod wasm;
 
 pub use config::{Api, Config, Labels};
 pub use error::AuditError;
-pub use event::{AuditEvent, User, DEFAULT_CATEGORY};
+pub use event::{AuditEvent, LogOptions, Target, User, DEFAULT_CATEGORY};
 pub use logger::AuditLogger;

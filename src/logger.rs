@@ -10,7 +10,7 @@ use crate::chain::{Chain, StreamState};
 use crate::config::Config;
 use crate::cypher::Statement;
 use crate::error::AuditError;
-use crate::event::{AuditEvent, EventBuilder, User};
+use crate::event::{AuditEvent, EventBuilder, LogOptions, User};
 use crate::outcome::Rows;
 use crate::redact::Redactor;
 use crate::retry;
@@ -116,7 +116,40 @@ impl AuditLogger {
         category: Option<&str>,
         details: Option<&serde_json::Value>,
     ) -> Result<AuditEvent, AuditError> {
-        let event = self.build_event(user, action_type, category, details.cloned())?;
+        self.try_log_user_action_with(user, action_type, category, details, &LogOptions::default()).await
+    }
+
+    /// [`AuditLogger::log_user_action`] with options: what the action was performed on.
+    ///
+    /// ```no_run
+    /// # async fn demo(logger: neo4j_audit::AuditLogger) {
+    /// use neo4j_audit::{LogOptions, Target, User};
+    /// let opts = LogOptions { targets: vec![Target::new("Document", "doc-456").role("subject")] };
+    /// let ok = logger.log_user_action_with(Some(&User::new("user-123", None)), "DOCUMENT_MODIFIED", None, None, &opts).await;
+    /// # }
+    /// ```
+    pub async fn log_user_action_with(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<&serde_json::Value>,
+        options: &LogOptions,
+    ) -> bool {
+        let res = self.try_log_user_action_with(user, action_type, category, details, options).await;
+        self.record(res.map(|_| ()))
+    }
+
+    /// Like [`AuditLogger::log_user_action_with`], with the typed error and the written event.
+    pub async fn try_log_user_action_with(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<&serde_json::Value>,
+        options: &LogOptions,
+    ) -> Result<AuditEvent, AuditError> {
+        let event = self.build_event_with(user, action_type, category, details.cloned(), options)?;
         self.deliver(event.clone()).await?;
         Ok(event)
     }
@@ -131,9 +164,32 @@ impl AuditLogger {
         category: Option<&str>,
         details: Option<serde_json::Value>,
     ) -> Result<AuditEvent, AuditError> {
-        let mut event = self
-            .builder
-            .build(user, action_type, category, details)
+        self.build_event_with(user, action_type, category, details, &LogOptions::default())
+    }
+
+    /// [`AuditLogger::build_event`] with options (the targets, checked against the rule table
+    /// and covered by the hash chain).
+    pub fn build_event_with(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<serde_json::Value>,
+        options: &LogOptions,
+    ) -> Result<AuditEvent, AuditError> {
+        let event = self.builder.build(user, action_type, category, details);
+        self.finish_event(event, options)
+    }
+
+    /// Targets, then the chain; invalid input is counted as failed.
+    fn finish_event(&self, event: Result<AuditEvent, AuditError>, options: &LogOptions) -> Result<AuditEvent, AuditError> {
+        let mut event = event
+            .and_then(|mut e| {
+                if !options.targets.is_empty() {
+                    e.set_targets(options.targets.clone())?;
+                }
+                Ok(e)
+            })
             .inspect_err(|_| self.stats.add_failed(1))?;
         self.chain.seal(&mut event);
         Ok(event)
@@ -147,12 +203,20 @@ impl AuditLogger {
         category: Option<&str>,
         details: Option<&str>,
     ) -> Result<AuditEvent, AuditError> {
-        let mut event = self
-            .builder
-            .build_json(user, action_type, category, details)
-            .inspect_err(|_| self.stats.add_failed(1))?;
-        self.chain.seal(&mut event);
-        Ok(event)
+        self.build_event_json_with(user, action_type, category, details, &LogOptions::default())
+    }
+
+    /// [`AuditLogger::build_event_json`] with options (see [`AuditLogger::build_event_with`]).
+    pub fn build_event_json_with(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<&str>,
+        options: &LogOptions,
+    ) -> Result<AuditEvent, AuditError> {
+        let event = self.builder.build_json(user, action_type, category, details);
+        self.finish_event(event, options)
     }
 
     /// Continues the stream `state` (e.g. restored after a reload) instead of this logger's fresh

@@ -202,7 +202,17 @@ impl Neo4jSink {
         if events.is_empty() || self.write_text.is_empty() {
             return None;
         }
-        let body = cypher::write_body(self.api, &self.write_text, &self.trail, events);
+        // A batch without targets (the usual case) uses the text made once; with targets, the
+        // text gains one subquery per distinct target label of the batch.
+        let labels = cypher::target_labels(events);
+        let with_targets;
+        let text = if labels.is_empty() {
+            &self.write_text
+        } else {
+            with_targets = cypher::write_events_text_with_targets(&self.labels, &labels).ok()?;
+            &with_targets
+        };
+        let body = cypher::write_body(self.api, text, &self.trail, events);
         Some(self.request(&cypher::endpoint_path(self.api, &self.database), body))
     }
 }
