@@ -322,6 +322,18 @@ impl AuditLogger {
         self.sink.write(events).await
     }
 
+    /// [`AuditLogger::write`] into the trail named `trail` instead of the configured one (direct
+    /// mode only): the ingest Worker writes each tenant's events into the tenant's trail.
+    pub async fn write_to_trail(&self, trail: &str, events: &[AuditEvent]) -> Result<(), AuditError> {
+        if trail.is_empty() || trail.len() > crate::config::MAX_TRAIL_LEN {
+            return Err(AuditError::InvalidInput("trail name must be 1-256 bytes".into()));
+        }
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.sink.neo4j()?.write_to(trail, events).await
+    }
+
     /// Creates the constraints and indexes (idempotent). `true` when all are in place.
     pub async fn ensure_schema(&self) -> bool {
         let res = self.try_ensure_schema().await;

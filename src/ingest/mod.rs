@@ -75,6 +75,14 @@ pub struct Settings {
     /// `ALLOWED_CATEGORIES` (comma separated): when set, the only categories accepted (403
     /// otherwise); the default `USER_ACTION` must be listed to be accepted too.
     pub allowed_categories: Option<Vec<String>>,
+    /// `ALLOWED_TARGET_LABELS` (comma separated): the only labels an event's targets may name
+    /// (403 otherwise). Unset or empty: no targets are accepted, so a client can never make an
+    /// `ON` edge to a label the operator did not allow.
+    pub allowed_target_labels: Vec<String>,
+    /// `TENANT_CLAIM`: when set, the claim of the verified token that names its tenant; events
+    /// go into the trail `org:<value>` (not `AUDIT_TRAIL`), and a token without the claim is
+    /// refused (403).
+    pub tenant_claim: Option<String>,
 }
 
 impl Settings {
@@ -112,6 +120,7 @@ impl Settings {
             leeway_secs: num("JWT_CLOCK_SKEW_SECS", 60).min(3600) as i64,
             max_lifetime_secs: num("JWT_MAX_LIFETIME_SECS", jwt::DEFAULT_MAX_LIFETIME_SECS as u64)
                 .clamp(min_life, max_life) as i64,
+            tenant_claim: text("TENANT_CLAIM"),
         });
         let d = BodyLimits::default();
         let limits = BodyLimits {
@@ -164,7 +173,16 @@ impl Settings {
             allowed_categories: text("ALLOWED_CATEGORIES").map(|list| {
                 list.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect()
             }),
+            allowed_target_labels: text("ALLOWED_TARGET_LABELS")
+                .map(|list| list.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default(),
+            tenant_claim: text("TENANT_CLAIM"),
         }
+    }
+
+    /// Whether an event's target may name `label` (only a label in `ALLOWED_TARGET_LABELS`).
+    pub fn target_label_allowed(&self, label: &str) -> bool {
+        self.allowed_target_labels.iter().any(|l| l == label)
     }
 
     /// Whether `category` may be written (always, without `ALLOWED_CATEGORIES`).
@@ -264,9 +282,9 @@ pub trait Io {
 
 /// Where events go.
 pub trait Store {
-    /// Writes all events in one transaction, or none; `Ok(n)`: the number of events the store
-    /// reports as stored by this write.
-    async fn write(&self, events: &[AuditEvent]) -> Result<usize, AuditError>;
+    /// Writes all events in one transaction, or none, into the trail `trail` (`None`: the
+    /// configured one); `Ok(n)`: the number of events the store reports as stored by this write.
+    async fn write(&self, trail: Option<&str>, events: &[AuditEvent]) -> Result<usize, AuditError>;
     /// A round trip to the database.
     async fn ping(&self) -> Result<(), AuditError>;
 }
@@ -275,8 +293,11 @@ impl Store for AuditLogger {
     /// [`AuditLogger::write`] fails unless Neo4j's `written` count (the statement's
     /// `count(DISTINCT ev)`) equals the number of distinct UIDs sent, so on success that number is
     /// what Neo4j reported stored.
-    async fn write(&self, events: &[AuditEvent]) -> Result<usize, AuditError> {
-        AuditLogger::write(self, events).await?;
+    async fn write(&self, trail: Option<&str>, events: &[AuditEvent]) -> Result<usize, AuditError> {
+        match trail {
+            Some(t) => self.write_to_trail(t, events).await?,
+            None => AuditLogger::write(self, events).await?,
+        }
         let uids: std::collections::HashSet<&str> = events.iter().map(|e| e.uid.as_str()).collect();
         Ok(uids.len())
     }
@@ -425,8 +446,27 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
                 .with_header("WWW-Authenticate", r#"Bearer error="invalid_token""#)
         }
     };
+    // The tenant, from the verified token only: its trail, and the scope of its subjects.
+    let trail = match &settings.tenant_claim {
+        None => None,
+        Some(claim) => match &who.tenant {
+            Some(t) => Some(format!("org:{t}")),
+            None => {
+                return Response::error(403, "forbidden", &format!("the token has no {claim:?} claim naming its tenant"))
+            }
+        },
+    };
+    // Subjects are per tenant: the same `sub` in two tenants is two users.
+    let scope = match &trail {
+        Some(t) => format!("{t}\u{0}{}", who.sub),
+        None => who.sub.clone(),
+    };
     // 2. How often: per subject, by the platform's limiter (shared across isolates).
-    match io.rate_limit(&format!("sub:{}", who.sub)).await {
+    let bucket = match &trail {
+        Some(t) => format!("{t}:sub:{}", who.sub),
+        None => format!("sub:{}", who.sub),
+    };
+    match io.rate_limit(&bucket).await {
         Ok(true) => {}
         Ok(false) => {
             return Response::error(429, "rate_limited", "too many requests for this user; retry later")
@@ -475,6 +515,13 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
                 &format!("events[{i}]: category {category:?} is not accepted by this endpoint"),
             );
         }
+        if let Some(t) = ev.targets.iter().find(|t| !settings.target_label_allowed(&t.label)) {
+            return Response::error(
+                403,
+                "forbidden",
+                &format!("events[{i}]: target label {:?} is not accepted by this endpoint (ALLOWED_TARGET_LABELS)", t.label),
+            );
+        }
         if let Some(t) = ev.occurred_at {
             if let Err(m) = settings.occurred_at.check(now_ms, t) {
                 return Response::error(400, "bad_request", &format!("events[{i}]: {m}"));
@@ -483,7 +530,10 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         match builder.build(Some(&user), &ev.action_type, ev.category.as_deref(), ev.details) {
             Ok(mut e) => {
                 if let Some(cu) = &ev.client_uid {
-                    e.uid = body::stored_uid(&user.uid, cu);
+                    e.uid = body::stored_uid(&scope, cu);
+                }
+                if let Err(err) = e.set_targets(ev.targets) {
+                    return Response::error(400, "bad_request", &format!("events[{i}]: {err}"));
                 }
                 // Provenance: `ts` (the stored `timestamp`, which the chain covers) is the
                 // Worker's receive time; `occurredAt` is when the client says the user acted.
@@ -500,7 +550,7 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     }
     // 4. Write: one statement, one transaction; 201 only after Neo4j committed, and `accepted`
     // is what the store reports stored (UIDs are distinct, so that is every event sent).
-    match store.write(&events).await {
+    match store.write(trail.as_deref(), &events).await {
         Ok(stored) if stored == events.len() => Response::json(
             201,
             &json!({
@@ -598,12 +648,14 @@ mod tests {
     #[derive(Default)]
     struct FakeStore {
         written: RefCell<Vec<AuditEvent>>,
+        trails: RefCell<Vec<Option<String>>>,
         stored: Option<usize>,
         pings: Cell<usize>,
     }
 
     impl Store for FakeStore {
-        async fn write(&self, events: &[AuditEvent]) -> Result<usize, AuditError> {
+        async fn write(&self, trail: Option<&str>, events: &[AuditEvent]) -> Result<usize, AuditError> {
+            self.trails.borrow_mut().push(trail.map(str::to_owned));
             self.written.borrow_mut().extend_from_slice(events);
             Ok(self.stored.unwrap_or(events.len()))
         }
@@ -735,6 +787,54 @@ mod tests {
         }
         assert_eq!(store.written.borrow().len(), 1);
         assert!(settings(&[]).category_allowed("ANYTHING"));
+    }
+
+    #[test]
+    fn target_labels_must_be_allowed() {
+        let body = r#"{"actionType":"A","targets":[{"label":"Document","uid":"d-1"}]}"#;
+        let auth = format!("Bearer {}", token("u"));
+        let store = FakeStore::default();
+        for s in [settings(&[]), settings(&[("ALLOWED_TARGET_LABELS", "")]), settings(&[("ALLOWED_TARGET_LABELS", "Folder")])] {
+            let r = run(&post(&auth), &s, &FakeIo::new(body), &store);
+            assert_eq!((r.status, body_of(&r)["error"].clone()), (403, json!("forbidden")), "{}", r.body);
+            assert!(r.body.contains("Document"), "{}", r.body);
+        }
+        assert!(store.written.borrow().is_empty());
+        let s = settings(&[("ALLOWED_TARGET_LABELS", "Folder, Document")]);
+        let r = run(&post(&auth), &s, &FakeIo::new(body), &store);
+        assert_eq!(r.status, 201, "{}", r.body);
+        let w = store.written.borrow();
+        assert_eq!(w[0].targets, vec![crate::event::Target::new("Document", "d-1")]);
+        assert!(crate::chain::verify_hash(&w[0]), "sealed in version 2");
+        assert_eq!(w[0].hash, Some(crate::chain::event_hash_v2(&w[0], crate::chain::GENESIS)));
+    }
+
+    #[test]
+    fn the_tenant_claim_chooses_the_trail_and_is_required() {
+        let s = settings(&[("TENANT_CLAIM", "org_id")]);
+        let store = FakeStore::default();
+        let io = FakeIo::new(r#"{"actionType":"A","UID":"0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11"}"#);
+        let tok = |org: Value| {
+            jwt::sign_hs256(SECRET.as_bytes(), &json!({"sub": "u", "aud": "neo4j-audit", "exp": NOW + 60, "org_id": org}))
+        };
+        let a = run(&post(&format!("Bearer {}", tok(json!("acme")))), &s, &io, &store);
+        let b = run(&post(&format!("Bearer {}", tok(json!("globex")))), &s, &io, &store);
+        assert_eq!((a.status, b.status), (201, 201));
+        assert_eq!(*store.trails.borrow(), vec![Some("org:acme".to_owned()), Some("org:globex".to_owned())]);
+        let w = store.written.borrow();
+        assert_ne!(w[0].uid, w[1].uid, "one sub and one client UID in two tenants: two events");
+        drop(w);
+        for bad in [json!(null), json!(5), json!(" ")] {
+            let r = run(&post(&format!("Bearer {}", tok(bad.clone()))), &s, &io, &store);
+            assert!(matches!(r.status, 401 | 403), "{bad}: {}", r.body);
+        }
+        let none = jwt::sign_hs256(SECRET.as_bytes(), &json!({"sub": "u", "aud": "neo4j-audit", "exp": NOW + 60}));
+        let r = run(&post(&format!("Bearer {none}")), &s, &io, &store);
+        assert_eq!((r.status, body_of(&r)["error"].clone()), (403, json!("forbidden")));
+        assert_eq!(store.trails.borrow().len(), 2);
+        // Without TENANT_CLAIM: the configured trail.
+        run(&post(&format!("Bearer {}", token("u"))), &settings(&[]), &io, &store);
+        assert_eq!(store.trails.borrow()[2], None);
     }
 
     fn health(headers: Vec<(String, String)>, io: &FakeIo, store: &FakeStore) -> Response {

@@ -20,7 +20,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::error::AuditError;
 use crate::batch::SharedEvent;
 use crate::queue::Spool;
-use crate::event::{AuditEvent, User};
+use crate::event::{AuditEvent, LogOptions, Target, User};
 use crate::{AuditLogger, Config};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -95,6 +95,22 @@ export interface AuditDeadLetter {
   at: number;
 }
 
+/** What an action was performed on: a node `(:label {UID: uid})` of the application's graph.
+ *  Linked as `(event)-[:ON {role}]->(node)` when the node exists; always recorded in the event's
+ *  `targetKeys`. `label` is an identifier ([A-Za-z_][A-Za-z0-9_]*, at most 64 characters). */
+export interface AuditTarget {
+  label: string;
+  uid: string;
+  /** What the node was to the action ("subject", "parent", ...), characters of actionType. */
+  role?: string | null;
+}
+
+/** The last argument of logUserAction. */
+export interface AuditLogOptions {
+  /** At most 16, no (label, uid) twice. */
+  targets?: AuditTarget[];
+}
+
 /** The acting user: the seed's DocUser. */
 export interface AuditUser {
   uid: string;
@@ -134,11 +150,13 @@ impl JsAuditLogger {
         #[wasm_bindgen(unchecked_optional_param_type = "string | null")] category: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown> | null")]
         details: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "AuditLogOptions | null")] options: JsValue,
     ) -> js_sys::Promise {
         let (inner, spool) = (self.inner.clone(), self.spool.clone());
         // Born here (rules, redaction, UID, time, chain), synchronously, in call order.
         // Shared at once: what the future captures lives as long as the call waits.
-        let event = event_from_js(&inner, &user, &action_type, &category, &details).map(SharedEvent::new);
+        let event =
+            event_from_js(&inner, &user, &action_type, &category, &details, &options).map(SharedEvent::new);
         let fut = async move {
             // The spool (queue or none), then batching + retries, then the sink.
             let res = match event {
@@ -242,6 +260,7 @@ pub fn log_user_action(
     #[wasm_bindgen(unchecked_optional_param_type = "string | null")] category: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown> | null")]
     details: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "AuditLogOptions | null")] options: JsValue,
 ) -> js_sys::Promise {
     match logger_from_js(config) {
         // The one-shot form keeps no queue: its result is always the commit's.
@@ -249,7 +268,7 @@ pub fn log_user_action(
             let inner = Rc::new(logger);
             JsAuditLogger { spool: Spool::Direct(inner.clone()), inner }
         }
-            .log_user_action(user, action_type, category, details),
+            .log_user_action(user, action_type, category, details, options),
         Err(_) => js_sys::Promise::resolve(&JsValue::FALSE),
     }
 }
@@ -269,6 +288,7 @@ fn event_from_js(
     action_type: &JsValue,
     category: &JsValue,
     details: &JsValue,
+    options: &JsValue,
 ) -> Result<AuditEvent, AuditError> {
     let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
     let user = user_from_js(user)?;
@@ -280,8 +300,56 @@ fn event_from_js(
         Some(details::js_text(category, "category")?.ok_or_else(|| bad("category must be a string"))?)
     };
     let details = details::to_json(details, logger.limits().max_details_depth)?;
+    let options = options_from_js(options)?;
     // The logger's one place where events are born: redaction, validation, hash chain.
-    logger.build_event_json(user.as_ref(), &action_type, category.as_deref(), details.as_deref())
+    logger.build_event_json_with(user.as_ref(), &action_type, category.as_deref(), details.as_deref(), &options)
+}
+
+/// `logUserAction`'s last argument: `undefined`/`null`, or `{targets?: AuditTarget[]}`. Unknown
+/// keys are refused (a misspelt option must not be ignored silently). The targets' rules are
+/// checked by the logger.
+fn options_from_js(options: &JsValue) -> Result<LogOptions, AuditError> {
+    let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
+    let mut out = LogOptions::default();
+    if options.is_undefined() || options.is_null() {
+        return Ok(out);
+    }
+    if !options.is_object() || js_sys::Array::is_array(options) {
+        return Err(bad("options must be an object such as {targets: [...]}"));
+    }
+    for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
+        if key.as_string().as_deref() != Some("targets") {
+            return Err(bad("unknown option; logUserAction's options are: targets"));
+        }
+    }
+    let targets = js_sys::Reflect::get(options, &JsValue::from_str("targets")).unwrap_or(JsValue::UNDEFINED);
+    if targets.is_undefined() || targets.is_null() {
+        return Ok(out);
+    }
+    if !js_sys::Array::is_array(&targets) {
+        return Err(bad("options.targets must be an array of {label, uid, role?}"));
+    }
+    let targets: js_sys::Array = targets.unchecked_into();
+    if targets.length() as usize > crate::rules::MAX_TARGETS {
+        return Err(bad(&format!("{} targets, more than {} per event", targets.length(), crate::rules::MAX_TARGETS)));
+    }
+    for (i, t) in targets.iter().enumerate() {
+        let shape = || AuditError::InvalidInput(format!("targets[{i}] must be {{label: string, uid: string, role?: string}}"));
+        if !t.is_object() {
+            return Err(shape());
+        }
+        let get = |k: &str| js_sys::Reflect::get(&t, &JsValue::from_str(k)).map_err(|_| shape());
+        let label = details::js_text(&get("label")?, "targets[].label")?.ok_or_else(shape)?;
+        let uid = details::js_text(&get("uid")?, "targets[].uid")?.ok_or_else(shape)?;
+        let role = get("role")?;
+        let role = if role.is_undefined() || role.is_null() {
+            None
+        } else {
+            Some(details::js_text(&role, "targets[].role")?.ok_or_else(shape)?)
+        };
+        out.targets.push(Target { label, uid, role });
+    }
+    Ok(out)
 }
 
 fn user_from_js(user: &JsValue) -> Result<Option<User>, AuditError> {
