@@ -8,7 +8,8 @@
 //!
 //! Status codes: 201 written; 200 health; 204 preflight; 400 bad JSON/shape, a repeated `UID` or
 //! an `occurredAt` outside the window; 401 missing or bad token; 403 disallowed origin, a body
-//! naming a user or a category outside `ALLOWED_CATEGORIES`; 404; 405; 413 body, batch or details
+//! naming a user, a category outside `ALLOWED_CATEGORIES`, a target label outside
+//! `ALLOWED_TARGET_LABELS`, or (with `TENANT_CLAIM`) a token without the tenant claim; 404; 405; 413 body, batch or details
 //! too large; 415 not JSON; 429 rate limited; 503 + `Retry-After` Neo4j or the rate limiter
 //! unavailable; 500 misconfigured or the store refused.
 //! Every error body is `{"error": code, "message": text}` and never holds a secret.
@@ -101,7 +102,7 @@ impl Settings {
     /// `MAX_BODY_BYTES`, `MAX_BATCH`, `MAX_DETAILS_BYTES`, `MAX_DETAILS_DEPTH`,
     /// `OCCURRED_AT_MAX_SKEW_SECS`, `OCCURRED_AT_MAX_AGE_SECS`, `RETRY_AFTER_SECS`,
     /// `RATE_LIMIT_PERIOD_SECS`, `NEO4J_URL`, `NEO4J_USER`, `NEO4J_PASSWORD`, `NEO4J_DATABASE`,
-    /// `NEO4J_TIMEOUT_MS`, `AUDIT_TRAIL`, `REDACT_KEYS`.
+    /// `NEO4J_TIMEOUT_MS`, `AUDIT_TRAIL`, `REDACT_KEYS`, `ALLOWED_TARGET_LABELS`, `TENANT_CLAIM`.
     ///
     /// Tokens are checked securely by default: `aud` must name `JWT_AUDIENCE` (default
     /// [`jwt::DEFAULT_AUDIENCE`]) unless `JWT_AUDIENCE_CHECK` is exactly `off` (any case; any
