@@ -75,6 +75,53 @@ impl Target {
     pub fn key(&self) -> String {
         format!("{}:{}", self.label, self.uid)
     }
+
+    /// `{"label", "uid", "role"?}` (no other key; `role` a string or `null`), as `Serialize`
+    /// writes it. Not checked against the rules.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the browser's stores and options
+    pub(crate) fn from_json(v: &crate::json::Json) -> Option<Target> {
+        use crate::json::Json;
+        let Json::Obj(m) = v else { return None };
+        if m.iter().any(|(k, _)| !matches!(k.as_str(), "label" | "uid" | "role")) {
+            return None;
+        }
+        Some(Target {
+            label: v.get("label")?.as_str()?.to_owned(),
+            uid: v.get("uid")?.as_str()?.to_owned(),
+            role: match v.get("role") {
+                None | Some(Json::Null) => None,
+                Some(r) => Some(r.as_str()?.to_owned()),
+            },
+        })
+    }
+}
+
+impl LogOptions {
+    /// `logUserAction`'s options as JSON (`JSON.stringify` of the JS object): `{"targets"?: [...]}`,
+    /// nothing else. The targets' rules are checked when the event is built.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn from_json(v: &crate::json::Json) -> Result<LogOptions, AuditError> {
+        use crate::json::Json;
+        let bad = |m: String| AuditError::InvalidInput(m);
+        let Json::Obj(m) = v else { return Err(bad("options must be an object such as {targets: [...]}".into())) };
+        if m.iter().any(|(k, _)| k != "targets") {
+            return Err(bad("unknown option; logUserAction's options are: targets".into()));
+        }
+        let targets = match v.get("targets") {
+            None | Some(Json::Null) => Vec::new(),
+            Some(Json::Arr(a)) => a
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    Target::from_json(t).ok_or_else(|| {
+                        bad(format!("targets[{i}] must be {{label: string, uid: string, role?: string}}"))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(bad("options.targets must be an array of {label, uid, role?}".into())),
+        };
+        Ok(LogOptions { targets })
+    }
 }
 
 /// Options of one logged action (the last argument of `logUserAction`), all optional.
@@ -312,17 +359,7 @@ impl AuditEvent {
             occurred_at: v.get("occurredAt").and_then(Json::as_i64),
             targets: match v.get("targets") {
                 None | Some(Json::Null) => Vec::new(),
-                Some(t) => t
-                    .as_array()?
-                    .iter()
-                    .map(|t| {
-                        Some(Target {
-                            label: t.get("label")?.as_str()?.to_owned(),
-                            uid: t.get("uid")?.as_str()?.to_owned(),
-                            role: t.get("role").and_then(Json::as_str).map(str::to_owned),
-                        })
-                    })
-                    .collect::<Option<Vec<_>>>()?,
+                Some(t) => t.as_array()?.iter().map(Target::from_json).collect::<Option<Vec<_>>>()?,
             },
         })
     }
@@ -508,6 +545,25 @@ mod tests {
         assert_eq!(direct, serde_json::to_string(&w).unwrap());
         assert!(direct.ends_with(r#""targets":[{"label":"Document","uid":"doc-\"1","role":"subject"},{"label":"Folder","uid":"f-1","role":null}]}"#), "{direct}");
         assert_eq!(AuditEvent::from_json(&crate::json::parse(&direct, 4).unwrap()), Some(w));
+    }
+
+    #[test]
+    fn options_as_json() {
+        let parse = |t: &str| LogOptions::from_json(&crate::json::parse(t, 4).unwrap());
+        let o = parse(r#"{"targets":[{"label":"Document","uid":"d","role":"subject"},{"label":"F","uid":"f","role":null}]}"#).unwrap();
+        assert_eq!(o.targets, vec![Target::new("Document", "d").role("subject"), Target::new("F", "f")]);
+        assert_eq!(parse("{}").unwrap(), LogOptions::default());
+        for (bad, says) in [
+            ("[]", "object"),
+            (r#"{"target":[]}"#, "unknown option"),
+            (r#"{"targets":"Document:d"}"#, "array"),
+            (r#"{"targets":[{"label":"D"}]}"#, "targets[0]"),
+            (r#"{"targets":[{"label":"D","uid":"d","x":1}]}"#, "targets[0]"),
+            (r#"{"targets":[{"label":"D","uid":1}]}"#, "targets[0]"),
+        ] {
+            let e = parse(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 
     #[test]

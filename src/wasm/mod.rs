@@ -20,7 +20,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::error::AuditError;
 use crate::batch::SharedEvent;
 use crate::queue::Spool;
-use crate::event::{AuditEvent, LogOptions, Target, User};
+use crate::event::{AuditEvent, LogOptions, User};
 use crate::{AuditLogger, Config};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -305,51 +305,28 @@ fn event_from_js(
     logger.build_event_json_with(user.as_ref(), &action_type, category.as_deref(), details.as_deref(), &options)
 }
 
-/// `logUserAction`'s last argument: `undefined`/`null`, or `{targets?: AuditTarget[]}`. Unknown
-/// keys are refused (a misspelt option must not be ignored silently). The targets' rules are
-/// checked by the logger.
+/// `logUserAction`'s last argument: `undefined`/`null`, or `{targets?: AuditTarget[]}` read as
+/// the host's `JSON.stringify` gives it (one string crosses into wasm, parsed by the write path's
+/// own JSON reader; see [`LogOptions::from_json`]). Unknown keys are refused (a misspelt option
+/// must not be ignored silently); the targets' rules are checked by the logger.
 fn options_from_js(options: &JsValue) -> Result<LogOptions, AuditError> {
-    let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
-    let mut out = LogOptions::default();
     if options.is_undefined() || options.is_null() {
-        return Ok(out);
+        return Ok(LogOptions::default());
     }
+    let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
     if !options.is_object() || js_sys::Array::is_array(options) {
         return Err(bad("options must be an object such as {targets: [...]}"));
     }
-    for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
-        if key.as_string().as_deref() != Some("targets") {
-            return Err(bad("unknown option; logUserAction's options are: targets"));
-        }
-    }
-    let targets = js_sys::Reflect::get(options, &JsValue::from_str("targets")).unwrap_or(JsValue::UNDEFINED);
-    if targets.is_undefined() || targets.is_null() {
-        return Ok(out);
-    }
-    if !js_sys::Array::is_array(&targets) {
-        return Err(bad("options.targets must be an array of {label, uid, role?}"));
-    }
-    let targets: js_sys::Array = targets.unchecked_into();
-    if targets.length() as usize > crate::rules::MAX_TARGETS {
-        return Err(bad(&format!("{} targets, more than {} per event", targets.length(), crate::rules::MAX_TARGETS)));
-    }
-    for (i, t) in targets.iter().enumerate() {
-        let shape = || AuditError::InvalidInput(format!("targets[{i}] must be {{label: string, uid: string, role?: string}}"));
-        if !t.is_object() {
-            return Err(shape());
-        }
-        let get = |k: &str| js_sys::Reflect::get(&t, &JsValue::from_str(k)).map_err(|_| shape());
-        let label = details::js_text(&get("label")?, "targets[].label")?.ok_or_else(shape)?;
-        let uid = details::js_text(&get("uid")?, "targets[].uid")?.ok_or_else(shape)?;
-        let role = get("role")?;
-        let role = if role.is_undefined() || role.is_null() {
-            None
-        } else {
-            Some(details::js_text(&role, "targets[].role")?.ok_or_else(shape)?)
-        };
-        out.targets.push(Target { label, uid, role });
-    }
-    Ok(out)
+    // JSON.stringify escapes a lone surrogate, which the reader then refuses.
+    let text = js_sys::JSON::stringify(options)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| bad("options must be plain data (JSON)"))?;
+    let tree = crate::json::parse(&text, 4).map_err(|e| match e {
+        crate::json::ParseError::LoneSurrogate => crate::rules::lone_surrogate("options").into(),
+        _ => bad("options must be plain data: {targets: [{label, uid, role?}]}"),
+    })?;
+    LogOptions::from_json(&tree)
 }
 
 fn user_from_js(user: &JsValue) -> Result<Option<User>, AuditError> {

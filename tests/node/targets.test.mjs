@@ -70,6 +70,7 @@ test("bad targets and options are refused with a reason, nothing is written", as
     [{ targets: [{ label: "Document" }] }, "targets\\[0\\]"],
     [{ targets: "Document:d" }, "array"],
     [{ target: [] }, "unknown option"],
+    [{ targets: [{ label: "Document", uid: "d\ud800" }] }, "surrogate"],
     [[], "object"],
   ]) {
     assert.equal(await logger.logUserAction(null, "X", null, null, opts), false);
