@@ -1,5 +1,5 @@
 // Read side and chain verification, measured: writes N chained events into a fresh trail of the
-// local Neo4j (pkg/ in Node), then times getAuditTrail (first page, filtered page, a full walk by
+// local Neo4j (pkg/read/, "neo4j-audit/read", in Node), then times getAuditTrail (first page, filtered page, a full walk by
 // cursor) and verifyTrail. Prints figures; asserts nothing about speed.
 //   node bench/read.mjs [N=5000]     (needs scripts/build and scripts/neo4j start; removes its trail)
 import { readFileSync } from "node:fs";
@@ -7,8 +7,8 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 
 const N = Number(process.argv[2] ?? 5000);
-const pkg = await import(new URL("../pkg/neo4j_audit.js", import.meta.url));
-pkg.initSync({ module: readFileSync(new URL("../pkg/neo4j_audit_bg.wasm", import.meta.url)) });
+const pkg = await import(new URL("../pkg/read/neo4j_audit.js", import.meta.url));
+pkg.initSync({ module: readFileSync(new URL("../pkg/read/neo4j_audit_bg.wasm", import.meta.url)) });
 const trail = `bench-read-${randomUUID()}`;
 const logger = new pkg.AuditLogger({
   url: process.env.NEO4J_URL ?? "http://127.0.0.1:7474",

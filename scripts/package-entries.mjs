@@ -1,39 +1,100 @@
-// Adds the per-runtime entries to a package built by wasm-pack (--target web) and declares them in
-// its package.json `exports`, so `import { AuditLogger } from "neo4j-audit"` works as is:
-//   node     → node.js:    instantiates the .wasm from the package directory at import time
-//   workerd  → workerd.js: imports the .wasm as a WebAssembly.Module (wrangler's CompiledWasm rule)
-//   default  → neo4j_audit.js (browsers, bundlers): `await init()` loads the .wasm beside it
+// Turns the three wasm-pack builds (--target web) in <pkg dir> into one npm package with an entry
+// per feature set and, inside each, a file per runtime, declared in package.json `exports`:
+//   "neo4j-audit"         <pkg>/          the write path (AuditLogger, logUserAction)
+//   "neo4j-audit/read"    <pkg>/read/     the same plus the read side (getAuditTrail, verifyTrail …)
+//   "neo4j-audit/worker"  <pkg>/worker/   the Cloudflare Worker ingest (handleIngest)
+// and for each entry:
+//   types    → neo4j_audit.d.ts
+//   workerd  → workerd.js:     imports the .wasm as a WebAssembly.Module (wrangler's CompiledWasm rule)
+//   node     → node.js:        instantiates the .wasm from the package directory at import time
+//   default  → neo4j_audit.js  (browsers, bundlers): `await init()` loads the .wasm beside it through
+//                              `new URL("neo4j_audit_bg.wasm", import.meta.url)`, which Vite and
+//                              webpack 5 emit as an asset.
 // In Node and Workers, `init()` still resolves (the module is already instantiated).
+// Fields this script does not own (e.g. `bin`) are kept as they are.
 //   node scripts/package-entries.mjs <pkg dir>
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const dir = process.argv[2] ?? "pkg";
+/** Subdirectory (no trailing slash, "" for the root) → export subpath. */
+const ENTRIES = [["", "."], ["read", "./read"], ["worker", "./worker"]];
+
 const reexport = `export * from "./neo4j_audit.js";\nexport { default } from "./neo4j_audit.js";\n`;
-writeFileSync(join(dir, "node.js"), `// Node entry (package.json exports, "node" condition): the .wasm is read and instantiated here.
+const rel = (sub, file) => `./${sub ? `${sub}/` : ""}${file}`;
+
+const pkgPath = join(dir, "package.json");
+const pkg = JSON.parse(readFileSync(pkgPath, "utf8"));
+const files = new Set(pkg.files ?? []);
+const sideEffects = new Set(pkg.sideEffects ?? []);
+const exports = {};
+for (const [sub, subpath] of ENTRIES) {
+  const at = join(dir, sub);
+  if (!existsSync(join(at, "neo4j_audit.js"))) throw new Error(`package-entries: ${at}/neo4j_audit.js missing`);
+  writeFileSync(join(at, "node.js"), `// Node entry (package.json exports, "node" condition): the .wasm is read and instantiated here.
 import { readFileSync } from "node:fs";
 import { initSync } from "./neo4j_audit.js";
 initSync({ module: readFileSync(new URL("./neo4j_audit_bg.wasm", import.meta.url)) });
 ${reexport}`);
-writeFileSync(join(dir, "workerd.js"), `// Cloudflare Workers entry ("workerd" condition): the bundler hands the .wasm over as a module.
+  writeFileSync(join(at, "workerd.js"), `// Cloudflare Workers entry ("workerd" condition): the bundler hands the .wasm over as a module.
 import wasm from "./neo4j_audit_bg.wasm";
 import { initSync } from "./neo4j_audit.js";
 initSync({ module: wasm });
 ${reexport}`);
-const pkgPath = join(dir, "package.json");
-const pkg = JSON.parse(readFileSync(pkgPath, "utf8"));
-pkg.files = [...new Set([...(pkg.files ?? []), "node.js", "workerd.js"])];
-// They instantiate the .wasm when imported: a bundler must never skip them.
-pkg.sideEffects = [...new Set([...(pkg.sideEffects ?? []), "./node.js", "./workerd.js"])];
-pkg.exports = {
-  ".": {
-    types: "./neo4j_audit.d.ts",
-    workerd: "./workerd.js",
-    node: "./node.js",
-    default: "./neo4j_audit.js",
-  },
-  "./neo4j_audit_bg.wasm": "./neo4j_audit_bg.wasm",
-  "./package.json": "./package.json",
-};
+  // wasm-bindgen's classes declare `[Symbol.dispose]()`: name the lib that types it, so the
+  // declarations compile under any `lib` setting (TypeScript >= 5.2), with skipLibCheck off too.
+  const dts = join(at, "neo4j_audit.d.ts");
+  const types = readFileSync(dts, "utf8");
+  const ref = '/// <reference lib="esnext.disposable" />\n';
+  if (types.includes("Symbol.dispose") && !types.startsWith(ref)) writeFileSync(dts, ref + types);
+  if (sub) files.add(sub);
+  else for (const f of ["neo4j_audit_bg.wasm", "neo4j_audit.js", "neo4j_audit.d.ts", "node.js", "workerd.js"]) files.add(f);
+  if (existsSync(join(at, "snippets"))) {
+    if (!sub) files.add("snippets");
+    sideEffects.add(rel(sub, "snippets/*"));
+  }
+  // They instantiate the .wasm when imported: a bundler must never skip them.
+  sideEffects.add(rel(sub, "node.js"));
+  sideEffects.add(rel(sub, "workerd.js"));
+  exports[subpath] = {
+    types: rel(sub, "neo4j_audit.d.ts"),
+    workerd: rel(sub, "workerd.js"),
+    node: rel(sub, "node.js"),
+    default: rel(sub, "neo4j_audit.js"),
+  };
+  // For bundlers without `new URL(…, import.meta.url)` support (esbuild): import the .wasm's URL
+  // and pass it to init().
+  exports[rel(sub, "neo4j_audit_bg.wasm")] = rel(sub, "neo4j_audit_bg.wasm");
+}
+exports["./package.json"] = "./package.json";
+pkg.files = [...files];
+pkg.sideEffects = [...sideEffects];
+pkg.exports = exports;
 writeFileSync(pkgPath, JSON.stringify(pkg, null, 2) + "\n");
-console.error(`package-entries: ${dir}/node.js, ${dir}/workerd.js, exports in ${pkgPath}`);
+console.error(`package-entries: ${ENTRIES.map(([s]) => `${join(dir, s)}/{node,workerd}.js`).join(", ")}; exports in ${pkgPath}`);
+
+// The audit CLI (`npx neo4j-audit …`, cli/): its modules go into <pkg>/cli/ as they are, except
+// cli/core.mjs — the one module that imports the library — which is written here to import the
+// package's own read entry for Node (read/node.js) instead of the repository's ../pkg/read/.
+{
+  const { copyFileSync, mkdirSync, readdirSync, chmodSync, rmSync } = await import("node:fs");
+  const src = new URL("../cli/", import.meta.url);
+  const out = join(dir, "cli");
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out);
+  for (const f of readdirSync(src)) {
+    if (f.endsWith(".mjs") && f !== "core.mjs") copyFileSync(new URL(f, src), join(out, f));
+  }
+  chmodSync(join(out, "neo4j-audit.mjs"), 0o755);
+  writeFileSync(join(out, "core.mjs"), `// The CLI's one import of the library (written by scripts/package-entries.mjs): the package's Node entry.
+import { readFileSync } from "node:fs";
+
+export { AuditLogger } from "../read/node.js";
+export const version = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+`);
+  const pkgJson = JSON.parse(readFileSync(pkgPath, "utf8"));
+  pkgJson.bin = { "neo4j-audit": "cli/neo4j-audit.mjs" };
+  pkgJson.files = [...new Set([...(pkgJson.files ?? []), "cli"])];
+  writeFileSync(pkgPath, JSON.stringify(pkgJson, null, 2) + "\n");
+  console.error(`package-entries: ${out}/ (bin neo4j-audit)`);
+}

@@ -342,7 +342,7 @@ mod tests {
                         in_flight().await;
                         in_flight().await;
                         now.set(now.get() - 1);
-                        vec![if fail { Err(AuditError::Timeout(1)) } else { Ok(()) }; n]
+                        vec![if fail { Err(AuditError::Timeout(std::time::Duration::from_millis(1))) } else { Ok(()) }; n]
                     }
                 })
             });
@@ -365,7 +365,7 @@ mod tests {
                     let fail = n.get() == 2;
                     async move {
                         in_flight().await;
-                        vec![if fail { Err(AuditError::Timeout(1)) } else { Ok(()) }; batch.len()]
+                        vec![if fail { Err(AuditError::Timeout(std::time::Duration::from_millis(1))) } else { Ok(()) }; batch.len()]
                     }
                 })
             });

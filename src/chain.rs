@@ -87,12 +87,26 @@ impl StreamState {
 /// The store is read before and written after every event, synchronously, so that several
 /// loggers sharing one store (two loggers of one trail in a tab, or a tab after a reload)
 /// continue one chain instead of forking it.
-pub trait StreamStore {
+///
+/// Natively a store must be `Send + Sync` (a logger is shared across threads); on WebAssembly it
+/// need not be (the browser's `sessionStorage` is not).
+pub trait StreamStore: StoreBounds {
     /// The saved state, if any.
     fn load(&self) -> Option<StreamState>;
     /// Called, synchronously, after each event was chained, with the new state.
     fn save(&self, state: &StreamState);
 }
+
+/// `Send + Sync` natively, nothing on WebAssembly: the bounds of a [`StreamStore`].
+#[cfg(not(target_arch = "wasm32"))]
+pub trait StoreBounds: Send + Sync {}
+#[cfg(not(target_arch = "wasm32"))]
+impl<T: Send + Sync + ?Sized> StoreBounds for T {}
+/// `Send + Sync` natively, nothing on WebAssembly: the bounds of a [`StreamStore`].
+#[cfg(target_arch = "wasm32")]
+pub trait StoreBounds {}
+#[cfg(target_arch = "wasm32")]
+impl<T: ?Sized> StoreBounds for T {}
 
 /// The stream of one logger: hands out `seq` and links each event to the previous one.
 ///
@@ -594,18 +608,17 @@ mod tests {
 
     #[test]
     fn chains_sharing_a_store_continue_one_stream() {
-        use std::cell::RefCell;
-        use std::rc::Rc;
-        struct Shared(Rc<RefCell<Option<StreamState>>>);
+        use std::sync::Arc;
+        struct Shared(Arc<Mutex<Option<StreamState>>>);
         impl StreamStore for Shared {
             fn load(&self) -> Option<StreamState> {
-                self.0.borrow().clone()
+                self.0.lock().unwrap().clone()
             }
             fn save(&self, s: &StreamState) {
-                *self.0.borrow_mut() = Some(s.clone());
+                *self.0.lock().unwrap() = Some(s.clone());
             }
         }
-        let cell = Rc::new(RefCell::new(None));
+        let cell = Arc::new(Mutex::new(None));
         let a = Chain::resume(StreamState::fresh(), Some(Box::new(Shared(cell.clone()))));
         let mut e0 = AuditEvent::build(None, "A", None, None, 10).unwrap();
         a.seal(&mut e0);

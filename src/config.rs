@@ -101,20 +101,22 @@ pub struct Config {
     /// Node labels of events, trail and users.
     #[serde(default)]
     pub labels: Labels,
-    /// Retry policy for retryable failures (see [`crate::retry`]).
+    /// Retry policy for retryable failures (see [`RetryConfig`]).
     #[serde(default)]
     pub retry: RetryConfig,
-    /// How events are grouped into requests (see [`crate::batch`]).
+    /// How events are grouped into requests (see [`BatchConfig`]).
     #[serde(default)]
     pub batch: BatchConfig,
-    /// The durable queue (IndexedDB in browsers; memory in Workers/Node; none natively).
+    /// The durable queue (IndexedDB in browsers; memory in Workers/Node). WebAssembly only.
+    #[cfg(target_arch = "wasm32")]
     #[serde(default)]
     pub queue: QueueConfig,
-    /// When a logging call resolves `true`.
+    /// When a logging call resolves `true`. WebAssembly only.
+    #[cfg(target_arch = "wasm32")]
     #[serde(default)]
     pub delivery: Delivery,
     /// Keys whose values become `"[REDACTED]"` before an event is hashed or sent (see
-    /// [`crate::redact`]); `None`: the default list; `[]`: no redaction.
+    /// README, "Redaction"); `None`: the default list; `[]`: no redaction.
     #[serde(default)]
     pub redact: Option<Vec<String>>,
     /// How `redact` names match keys: `"words"` (default: the name's words appear in the key,
@@ -230,8 +232,8 @@ pub use crate::rules::MAX_DETAILS_LIMIT;
 
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Config")
-            .field("url", &self.url)
+        let mut d = f.debug_struct("Config");
+        d.field("url", &self.url)
             .field("database", &self.database)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "***"))
@@ -244,11 +246,11 @@ impl std::fmt::Debug for Config {
             .field("labels", &self.labels)
             .field("retry", &self.retry)
             .field("batch", &self.batch)
-            .field("queue", &self.queue)
-            .field("delivery", &self.delivery)
             .field("redact", &self.redact)
-            .field("redact_match", &self.redact_match)
-            .finish()
+            .field("redact_match", &self.redact_match);
+        #[cfg(target_arch = "wasm32")]
+        d.field("queue", &self.queue).field("delivery", &self.delivery);
+        d.finish()
     }
 }
 
@@ -269,7 +271,9 @@ impl Config {
             labels: Labels::default(),
             retry: RetryConfig::default(),
             batch: BatchConfig::default(),
+            #[cfg(target_arch = "wasm32")]
             queue: QueueConfig::default(),
+            #[cfg(target_arch = "wasm32")]
             delivery: Delivery::default(),
             redact: None,
             redact_match: crate::redact::Match::Words,
@@ -368,6 +372,14 @@ impl Config {
         if b.max_in_flight == 0 || b.max_in_flight > 16 {
             return bad("batch.maxInFlight must be between 1 and 16");
         }
+        #[cfg(target_arch = "wasm32")]
+        self.validate_queue()?;
+        Ok(())
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn validate_queue(&self) -> Result<(), AuditError> {
+        let bad = |m: &str| Err(AuditError::InvalidConfig(m.to_owned()));
         let q = &self.queue;
         if q.max_events == 0 || q.max_events > 1_000_000 {
             return bad("queue.maxEvents must be between 1 and 1000000");
@@ -381,8 +393,8 @@ impl Config {
         if q.name.trim().is_empty() || q.name.len() > 128 {
             return bad("queue.name must be a non-empty string of at most 128 bytes");
         }
-        if self.delivery == Delivery::Queued && (!q.enabled || !cfg!(target_arch = "wasm32")) {
-            return bad("delivery \"queued\" needs queue.enabled and WebAssembly (browser, Worker, Node)");
+        if self.delivery == Delivery::Queued && !q.enabled {
+            return bad("delivery \"queued\" needs queue.enabled");
         }
         Ok(())
     }
@@ -487,14 +499,12 @@ mod tests {
     #[test]
     fn delivery_options_deserialise_and_validate() {
         let c: Config = serde_json::from_str(
-            r#"{"url":"http://h:1","retry":{"maxAttempts":3},"batch":{"maxEvents":7,"flushIntervalMs":5},"queue":{"enabled":false}}"#,
+            r#"{"url":"http://h:1","retry":{"maxAttempts":3},"batch":{"maxEvents":7,"flushIntervalMs":5}}"#,
         )
         .unwrap();
         assert_eq!(c.retry.max_attempts, 3);
         assert_eq!(c.retry.max_delay_ms, RetryConfig::default().max_delay_ms);
         assert_eq!((c.batch.max_events, c.batch.flush_interval_ms), (7, 5));
-        assert!(!c.queue.enabled);
-        assert_eq!(c.delivery, Delivery::Committed);
         c.validate().unwrap();
         assert!(serde_json::from_str::<Config>(r#"{"url":"http://h:1","retry":{"attempts":3}}"#).is_err());
         let mut c = base();
@@ -506,11 +516,19 @@ mod tests {
         let mut c = base();
         c.batch.max_events = 0;
         assert!(c.validate().is_err());
-        let mut c = base();
-        c.queue.max_bytes = 10;
-        assert!(c.validate().is_err());
-        let mut c = base();
-        c.delivery = Delivery::Queued;
-        assert_eq!(c.validate().is_ok(), cfg!(target_arch = "wasm32"));
+        // The durable queue is WebAssembly's: a native configuration has no such field.
+        let queue = serde_json::from_str::<Config>(r#"{"url":"http://h:1","queue":{"enabled":false}}"#);
+        assert_eq!(queue.is_ok(), cfg!(target_arch = "wasm32"));
+        #[cfg(target_arch = "wasm32")]
+        {
+            let mut c = base();
+            c.queue.max_bytes = 10;
+            assert!(c.validate().is_err());
+            let mut c = base();
+            c.delivery = Delivery::Queued;
+            c.validate().unwrap();
+            c.queue.enabled = false;
+            assert!(c.validate().is_err());
+        }
     }
 }

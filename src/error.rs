@@ -1,13 +1,19 @@
 //! The one error type of the crate, and its mapping to the reason string that JavaScript sees as
 //! `lastError`.
 
+use std::time::Duration;
+
 use thiserror::Error;
 
 /// Why a call did not end in a committed write.
 ///
 /// Every variant's `Display` text is safe to show: no variant carries the password or token, and
 /// [`AuditError::reason`] additionally scrubs any configured secret that a server may have echoed.
+///
+/// New variants may be added in minor releases: match with a `_` arm, or use the classifications
+/// [`AuditError::is_retryable`] and [`AuditError::is_rejection`].
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
 pub enum AuditError {
     /// The configuration was rejected (only ever raised by the constructor).
     #[error("invalid config: {0}")]
@@ -18,9 +24,10 @@ pub enum AuditError {
     /// The request never got an HTTP answer (connection refused, reset, DNS, CORS, ...).
     #[error("network error: {0}")]
     Network(String),
-    /// No complete answer within the configured bound.
-    #[error("timeout: no answer from Neo4j within {0} ms")]
-    Timeout(u64),
+    /// No complete answer within the configured bound: one request's `timeout`, or the whole
+    /// call's `deadline` (see [`crate::AuditLoggerBuilder::deadline`]). Carries that bound.
+    #[error("timeout: no answer from Neo4j within {} ms", .0.as_millis())]
+    Timeout(Duration),
     /// 401 or 403: the credentials were refused.
     #[error("authentication failed: HTTP {status}{}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
     Unauthorized {
@@ -76,11 +83,20 @@ pub enum AuditError {
     #[error("closed: the logger was closed")]
     Closed,
     /// The durable queue is full; the event was dropped (and counted in `stats().dropped`).
+    /// WebAssembly only (native builds have no durable queue).
+    #[cfg(target_arch = "wasm32")]
     #[error("queue full: {0}")]
     QueueFull(String),
-    /// The durable queue could not store the event (e.g. IndexedDB refused).
+    /// The durable queue could not store the event (e.g. IndexedDB refused). WebAssembly only.
+    #[cfg(target_arch = "wasm32")]
     #[error("queue error: {0}")]
     Queue(String),
+    /// Called outside a Tokio runtime: the native transport (reqwest) and its timers need one.
+    /// Await the logger's futures inside a Tokio 1.x runtime with I/O and time enabled (what
+    /// `#[tokio::main]` and `tokio::runtime::Builder::enable_all` give). Native builds only.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[error("no Tokio runtime: neo4j-audit must be awaited inside a Tokio 1.x runtime (I/O and time enabled)")]
+    NoRuntime,
 }
 
 impl AuditError {
@@ -194,6 +210,6 @@ mod tests {
         assert!(AuditError::Http { status: 503, snippet: String::new(), retry_after_ms: None }.is_retryable());
         assert!(AuditError::Http { status: 429, snippet: String::new(), retry_after_ms: Some(1000) }.is_retryable());
         assert!(!AuditError::Http { status: 400, snippet: String::new(), retry_after_ms: None }.is_retryable());
-        assert!(AuditError::Timeout(10).is_retryable());
+        assert!(AuditError::Timeout(Duration::from_millis(10)).is_retryable());
     }
 }

@@ -3,13 +3,50 @@
 //! Writes audit events — who did what, when, with which details — into Neo4j over its HTTP API,
 //! from native Rust or from WebAssembly (browsers, Cloudflare Workers, Node).
 //!
-//! One event's way, one module each: [`rules`] (the one table of input rules, shared with the
-//! Worker) → [`event`] (validated input → [`AuditEvent`], redacted and chained by the logger) →
-//! [`batch`] (group commit, one outcome per event) → a *sink* chosen when the logger is built
-//! (Neo4j's HTTP API: [`cypher`] statement, [`outcome`] of Neo4j's answer; or the ingest Worker in
-//! client mode) → [`transport`] (one HTTP request, bounded in time). [`AuditLogger`] ties them
-//! together; on wasm a durable queue (`queue`) sits in front of it and `wasm` is the thin
-//! JavaScript surface.
+//! ## Rust
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use neo4j_audit::{AuditLogger, User};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), neo4j_audit::AuditError> {
+//!     let logger = AuditLogger::builder("http://127.0.0.1:7474")
+//!         .basic_auth("neo4j", "neo4j-audit-dev")
+//!         .trail("documents")
+//!         .deadline(Duration::from_secs(5))
+//!         .build()?;
+//!     let user = User::new("user-123", Some("John Doe"));
+//!     let event = logger
+//!         .action("DOCUMENT_MODIFIED")
+//!         .user(&user)
+//!         .category("DOCUMENT_MANAGEMENT")
+//!         .details(&serde_json::json!({"document_id": "doc-456"}))
+//!         .await?;
+//!     println!("committed {} (seq {:?})", event.uid, event.seq);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! - [`AuditLogger`] is `Send + Sync` and cheap to [`Clone`] (one shared connection pool,
+//!   batcher and hash-chain stream): build it once, give a clone to each task or handler.
+//!   Concurrent calls are grouped into batches (group commit); each call resolves with its own
+//!   outcome: a [`Result`] with the written [`AuditEvent`] or an [`AuditError`].
+//! - **Runtime**: natively the logger's futures must be awaited inside a
+//!   [Tokio](https://tokio.rs) 1.x runtime with I/O and time enabled (`#[tokio::main]`,
+//!   `#[tokio::test]`, or `tokio::runtime::Builder::enable_all`): the HTTP client is reqwest's,
+//!   which runs on Tokio. Outside one, calls fail with [`AuditError::NoRuntime`] instead of
+//!   panicking. On WebAssembly no runtime is needed (the host's event loop drives them).
+//! - Reads (feature `read`): `AuditLogger::audit_trail`, `AuditLogger::user_activity`,
+//!   `AuditLogger::verify_trail`; the hash chain's encoding and verifier are in [`chain`].
+//! - Examples: `examples/basic.rs`, `examples/read_verify.rs`, `examples/axum.rs` (an axum server
+//!   logging from concurrent handlers through one shared logger).
+//!
+//! One event's way: the input rules → an [`AuditEvent`] (redacted, then chained) → a batch
+//! (group commit, one outcome per event) → a *sink* chosen when the logger is built (Neo4j's HTTP
+//! API, or the ingest Worker in client mode) → one HTTP request, bounded in time. On wasm a
+//! durable queue sits in front of the logger and a thin shell is the JavaScript surface; those
+//! modules, and the internals the tests use, are hidden from these docs.
 //!
 //! ## Cargo features
 //!
@@ -18,42 +55,68 @@
 //! | feature | adds | used by |
 //! |---|---|---|
 //! | *(none)* | the write path: rules, events, redaction, hash chain, batching, retries, both sinks, the durable queue on wasm | every build |
-//! | `read` | the read side: `getAuditTrail`, `getUserActivity`, `verifyTrail` ([`read`] in Rust) | the npm package (`pkg/`), Rust callers who read |
-//! | `ingest` | the Worker's ingest endpoint: JWT (HS256), CORS, body checks, `handleIngest` | the Worker build (`pkg-worker/`) only |
+//! | `read` | the read side: `getAuditTrail`, `getUserActivity`, `verifyTrail` (`AuditLogger::audit_trail` and friends in Rust) | the read entry (`neo4j-audit/read`, `pkg/read/`), Rust callers who read |
+//! | `ingest` | the Worker's ingest endpoint: JWT (HS256), CORS, body checks, `handleIngest` | the Worker entry (`neo4j-audit/worker`, `pkg/worker/`) only |
 //! | `fetch` | wasm: the host's global `fetch` instead of reqwest (no reqwest, `url` or `idna` in the `.wasm`) | the npm package and the Worker |
 //! | `bench` | wasm: `benchmarkRequestBody` for `bench/` | benchmarks only |
 
 #![deny(missing_docs)]
 
+#[doc(hidden)]
 pub mod batch;
+mod builder;
 pub mod chain;
+#[doc(hidden)]
 pub mod config;
+#[doc(hidden)]
 pub mod cypher;
+#[doc(hidden)]
 pub mod error;
+#[doc(hidden)]
 pub mod event;
+#[doc(hidden)]
 pub mod identity;
 #[cfg(feature = "ingest")]
 pub mod ingest;
+#[doc(hidden)]
 pub mod logger;
 mod json;
+#[doc(hidden)]
 pub mod outcome;
 #[cfg(feature = "read")]
+#[doc(hidden)]
 pub mod read;
+#[doc(hidden)]
 pub mod random;
+#[doc(hidden)]
 pub mod redact;
+#[doc(hidden)]
 pub mod retry;
+#[doc(hidden)]
 pub mod rules;
 mod sink;
+#[doc(hidden)]
 pub mod stats;
+#[doc(hidden)]
 pub mod transport;
 mod urlcheck;
 
 #[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
 pub mod queue;
 #[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
 pub mod wasm;
 
-pub use config::{Api, Config, Labels};
+pub use builder::{Action, AuditLoggerBuilder, MAX_DEADLINE};
+pub use chain::{Break, BreakKind, StreamReport, StreamState, StreamStore, VerifyReport};
+pub use config::{Api, BatchConfig, Config, Labels, RetryConfig};
+#[cfg(target_arch = "wasm32")]
+pub use config::{Delivery, QueueConfig};
 pub use error::AuditError;
-pub use event::{AuditEvent, LogOptions, Target, User, DEFAULT_CATEGORY};
+pub use event::{AuditEvent, LogOptions, Source, Target, User, DEFAULT_CATEGORY};
 pub use logger::AuditLogger;
+#[cfg(feature = "read")]
+pub use read::{TrailEvent, TrailPage, TrailQuery, VerifyQuery};
+pub use redact::Match as RedactMatch;
+pub use stats::StatsSnapshot;

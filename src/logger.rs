@@ -2,8 +2,8 @@
 //! this same type.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
-
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use crate::batch::{Batcher, SharedEvent};
 use crate::chain::{Chain, StreamState};
@@ -20,27 +20,41 @@ use crate::transport::HttpRequest;
 
 /// Writes audit events into Neo4j.
 ///
+/// Cheap to clone (the clones share one connection pool, batcher, hash-chain stream and
+/// counters) and `Send + Sync` natively: build one at start-up and hand clones to every task or
+/// request handler. Natively its futures must run inside a Tokio runtime (see the crate docs).
+///
 /// ```no_run
-/// # async fn demo() {
-/// use neo4j_audit::{AuditLogger, Config, User};
-/// let logger = AuditLogger::new(
-///     Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "neo4j-audit-dev"),
-/// ).expect("valid config");
+/// # async fn demo() -> Result<(), neo4j_audit::AuditError> {
+/// use std::time::Duration;
+/// use neo4j_audit::{AuditLogger, User};
+/// let logger = AuditLogger::builder("http://127.0.0.1:7474")
+///     .basic_auth("neo4j", "neo4j-audit-dev")
+///     .trail("documents")
+///     .timeout(Duration::from_secs(2))
+///     .deadline(Duration::from_secs(5))
+///     .build()?;
 /// let user = User::new("user-123", Some("John Doe"));
 /// let details = serde_json::json!({"document_id": "doc-456"});
-/// let ok = logger.log_user_action(Some(&user), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(&details)).await;
-/// if !ok {
-///     eprintln!("audit write failed: {:?}", logger.last_error());
-/// }
-/// # }
+/// let event = logger
+///     .log_user_action(Some(&user), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(&details))
+///     .await?;
+/// println!("committed {}", event.uid);
+/// # Ok(()) }
 /// ```
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct AuditLogger {
+    core: Arc<Core>,
+}
+
+#[derive(Debug)]
+struct Core {
     config: Config,
     /// Where batches go (Neo4j, or the ingest Worker), chosen here once.
     sink: Sink,
     /// Who this logger writes as ([`AuditLogger::identity`]).
     identity: String,
+    /// The JavaScript contract's `lastError` slot (the Rust API returns errors instead).
     last_error: Mutex<Option<String>>,
     batcher: Batcher,
     stats: Stats,
@@ -48,32 +62,70 @@ pub struct AuditLogger {
     /// Rules, redaction, UID and time: the one place events are born (shared with the Worker).
     builder: EventBuilder,
     chain: Chain,
+    /// Bound on writing one batch, all attempts and backoff included.
+    deadline: Option<Duration>,
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+const _: () = {
+    const fn assert_send_sync_clone<T: Send + Sync + Clone + 'static>() {}
+    assert_send_sync_clone::<AuditLogger>();
+    assert_send_sync_clone::<AuditError>();
+};
+
+/// Natively the transport and its timers need a Tokio runtime: say so instead of panicking.
+fn runtime_check() -> Result<(), AuditError> {
+    #[cfg(not(target_arch = "wasm32"))]
+    if tokio::runtime::Handle::try_current().is_err() {
+        return Err(AuditError::NoRuntime);
+    }
+    Ok(())
 }
 
 impl AuditLogger {
-    /// Validates `config`; the only place a configuration error is raised.
+    /// A builder for a logger writing to the Neo4j HTTP API at `url` (e.g.
+    /// `http://127.0.0.1:7474`); see [`crate::AuditLoggerBuilder`].
+    pub fn builder(url: impl Into<String>) -> crate::AuditLoggerBuilder {
+        crate::AuditLoggerBuilder::new(url)
+    }
+
+    /// A logger for a whole [`Config`] (as JavaScript passes it); validates it, the only place a
+    /// configuration error is raised.
     pub fn new(config: Config) -> Result<Self, AuditError> {
+        Self::with_parts(config, None, None)
+    }
+
+    pub(crate) fn with_parts(config: Config, deadline: Option<Duration>, chain: Option<Chain>) -> Result<Self, AuditError> {
         config.validate()?;
         let identity = crate::identity::of_config(&config);
         Ok(AuditLogger {
-            identity,
-            sink: Sink::for_config(&config),
-            batcher: Batcher::new(config.batch.clone()),
-            stats: Stats::default(),
-            closed: AtomicBool::new(false),
-            builder: EventBuilder::new(
-                Redactor::from_config(config.redact.as_deref(), config.redact_match),
-                crate::rules::Limits { max_details_bytes: config.max_details_bytes, ..Default::default() },
-            ),
-            chain: Chain::new_stream(),
-            config,
-            last_error: Mutex::new(None),
+            core: Arc::new(Core {
+                identity,
+                sink: Sink::for_config(&config),
+                batcher: Batcher::new(config.batch.clone()),
+                stats: Stats::default(),
+                closed: AtomicBool::new(false),
+                builder: EventBuilder::new(
+                    Redactor::from_config(config.redact.as_deref(), config.redact_match),
+                    crate::rules::Limits { max_details_bytes: config.max_details_bytes, ..Default::default() },
+                ),
+                chain: chain.unwrap_or_else(Chain::new_stream),
+                config,
+                last_error: Mutex::new(None),
+                deadline,
+            }),
         })
     }
 
     /// The validated configuration.
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.core.config
+    }
+
+    /// The bound on writing one batch, all attempts and backoff included
+    /// ([`crate::AuditLoggerBuilder::deadline`]); `None`: only the retry policy bounds it.
+    pub fn deadline(&self) -> Option<Duration> {
+        self.core.deadline
     }
 
     /// Who this logger writes as: in client mode the token's subject (`sub:…`), in direct mode
@@ -81,67 +133,51 @@ impl AuditLogger {
     /// subject is named by a hash (`token:…`), never by itself. The durable queue sends an event
     /// only under the identity it was logged with.
     pub fn identity(&self) -> &str {
-        &self.identity
+        &self.core.identity
     }
 
     /// Set when Neo4j refused the schema statements (e.g. a role without schema rights): writes
     /// go on without the constraints and indexes; this says why, once.
     pub fn schema_warning(&self) -> Option<String> {
-        self.sink.neo4j().ok().and_then(|s| s.schema_warning())
+        self.core.sink.neo4j().ok().and_then(|s| s.schema_warning())
     }
 
-    /// The input rules' bounds for this configuration ([`crate::rules`]).
+    /// The input rules' bounds for this configuration.
+    #[doc(hidden)]
     pub fn limits(&self) -> crate::rules::Limits {
-        self.builder.limits()
+        self.core.builder.limits()
     }
 
-    /// Logs one action; `true` only when Neo4j committed the event and its relationships.
-    /// On `false`, [`AuditLogger::last_error`] says why.
+    /// Logs one action and resolves once Neo4j committed the event and its relationships, with
+    /// the event as written (its `uid`, time and chain fields).
+    ///
+    /// `details` is any JSON object; for a `Serialize` type of your own use
+    /// [`AuditLogger::action`]. Errors: [`AuditError::InvalidInput`] for input the rules refuse
+    /// (nothing was sent), else why the write failed after the retries.
+    #[must_use = "the write may have failed; handle the Result"]
     pub async fn log_user_action(
         &self,
         user: Option<&User>,
         action_type: &str,
         category: Option<&str>,
         details: Option<&serde_json::Value>,
-    ) -> bool {
-        let res = self.try_log_user_action(user, action_type, category, details).await;
-        self.record(res.map(|_| ()))
-    }
-
-    /// Like [`AuditLogger::log_user_action`], with the typed error and the written event.
-    pub async fn try_log_user_action(
-        &self,
-        user: Option<&User>,
-        action_type: &str,
-        category: Option<&str>,
-        details: Option<&serde_json::Value>,
     ) -> Result<AuditEvent, AuditError> {
-        self.try_log_user_action_with(user, action_type, category, details, &LogOptions::default()).await
+        self.log_user_action_with(user, action_type, category, details, &LogOptions::default()).await
     }
 
-    /// [`AuditLogger::log_user_action`] with options: what the action was performed on.
+    /// [`AuditLogger::log_user_action`] with options: what the action was performed on
+    /// (`targets`; see README, "The graph"). The builder form is [`crate::Action::target`].
     ///
     /// ```no_run
-    /// # async fn demo(logger: neo4j_audit::AuditLogger) {
+    /// # async fn demo(logger: neo4j_audit::AuditLogger) -> Result<(), neo4j_audit::AuditError> {
     /// use neo4j_audit::{LogOptions, Target, User};
     /// let opts = LogOptions { targets: vec![Target::new("Document", "doc-456").role("subject")] };
-    /// let ok = logger.log_user_action_with(Some(&User::new("user-123", None)), "DOCUMENT_MODIFIED", None, None, &opts).await;
-    /// # }
+    /// let user = User::new("user-123", None);
+    /// let event = logger.log_user_action_with(Some(&user), "DOCUMENT_MODIFIED", None, None, &opts).await?;
+    /// # Ok(()) }
     /// ```
+    #[must_use = "the write may have failed; handle the Result"]
     pub async fn log_user_action_with(
-        &self,
-        user: Option<&User>,
-        action_type: &str,
-        category: Option<&str>,
-        details: Option<&serde_json::Value>,
-        options: &LogOptions,
-    ) -> bool {
-        let res = self.try_log_user_action_with(user, action_type, category, details, options).await;
-        self.record(res.map(|_| ()))
-    }
-
-    /// Like [`AuditLogger::log_user_action_with`], with the typed error and the written event.
-    pub async fn try_log_user_action_with(
         &self,
         user: Option<&User>,
         action_type: &str,
@@ -154,9 +190,29 @@ impl AuditLogger {
         Ok(event)
     }
 
+    /// Starts one action to log, for details of any `Serialize` type; `.await` it to write it.
+    ///
+    /// ```no_run
+    /// # async fn demo(logger: neo4j_audit::AuditLogger) -> Result<(), neo4j_audit::AuditError> {
+    /// #[derive(serde::Serialize)]
+    /// struct Changed<'a> { document_id: &'a str, fields: Vec<&'a str> }
+    /// let user = neo4j_audit::User::new("user-123", Some("John Doe"));
+    /// let event = logger
+    ///     .action("DOCUMENT_MODIFIED")
+    ///     .user(&user)
+    ///     .category("DOCUMENT_MANAGEMENT")
+    ///     .details(&Changed { document_id: "doc-456", fields: vec!["title"] })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn action<'a>(&'a self, action_type: &'a str) -> crate::Action<'a> {
+        crate::Action::new(self, action_type)
+    }
+
     /// Where this logger's events are born, for Rust and JavaScript callers alike: the shared
-    /// [`EventBuilder`] (rules, redaction, details serialised once, UID and time), then this
+    /// event builder (rules, redaction, details serialised once, UID and time), then this
     /// logger's hash chain. Invalid input is counted as failed and never reaches a batch.
+    #[doc(hidden)]
     pub fn build_event(
         &self,
         user: Option<&User>,
@@ -169,6 +225,7 @@ impl AuditLogger {
 
     /// [`AuditLogger::build_event`] with options (the targets, checked against the rule table
     /// and covered by the hash chain).
+    #[doc(hidden)]
     pub fn build_event_with(
         &self,
         user: Option<&User>,
@@ -177,7 +234,7 @@ impl AuditLogger {
         details: Option<serde_json::Value>,
         options: &LogOptions,
     ) -> Result<AuditEvent, AuditError> {
-        let event = self.builder.build(user, action_type, category, details);
+        let event = self.core.builder.build(user, action_type, category, details);
         self.finish_event(event, options)
     }
 
@@ -190,8 +247,8 @@ impl AuditLogger {
                 }
                 Ok(e)
             })
-            .inspect_err(|_| self.stats.add_failed(1))?;
-        self.chain.seal(&mut event);
+            .inspect_err(|_| self.core.stats.add_failed(1))?;
+        self.core.chain.seal(&mut event);
         Ok(event)
     }
 
@@ -207,6 +264,7 @@ impl AuditLogger {
     }
 
     /// [`AuditLogger::build_event_json`] with options (see [`AuditLogger::build_event_with`]).
+    #[doc(hidden)]
     pub fn build_event_json_with(
         &self,
         user: Option<&User>,
@@ -215,36 +273,47 @@ impl AuditLogger {
         details: Option<&str>,
         options: &LogOptions,
     ) -> Result<AuditEvent, AuditError> {
-        let event = self.builder.build_json(user, action_type, category, details);
+        let event = self.core.builder.build_json(user, action_type, category, details);
         self.finish_event(event, options)
     }
 
     /// Continues the stream `state` (e.g. restored after a reload) instead of this logger's fresh
-    /// one; `store` is told every new state. Call before the first event.
+    /// one; `store` is told every new state. Call before the first event and before the logger
+    /// is cloned (Rust callers: [`crate::AuditLoggerBuilder::resume_stream`]).
+    #[doc(hidden)]
     pub fn resume_stream(&mut self, state: StreamState, store: Option<Box<dyn crate::chain::StreamStore>>) {
-        self.chain = Chain::resume(state, store);
+        match Arc::get_mut(&mut self.core) {
+            Some(core) => core.chain = Chain::resume(state, store),
+            None => debug_assert!(false, "resume_stream on a logger that was already cloned"),
+        }
     }
 
     /// This logger's stream: its id, the next `seq`, and the head (hash of the last event built,
     /// delivered or not) — anchor it elsewhere to detect a rewritten trail.
     pub fn chain_head(&self) -> StreamState {
-        self.chain.state()
+        self.core.chain.state()
     }
 
     /// Delivers one built event: it joins a batch, the batch is written with retries, and this
     /// resolves with that batch's outcome (`Ok` = committed). The event keeps its UID throughout.
+    #[doc(hidden)]
     pub async fn deliver(&self, event: AuditEvent) -> Result<(), AuditError> {
         self.deliver_shared(SharedEvent::new(event)).await
     }
 
     /// Like [`AuditLogger::deliver`], for an event other places hold too (the durable queue):
     /// the batch shares it instead of copying it.
+    #[doc(hidden)]
     pub async fn deliver_shared(&self, event: SharedEvent) -> Result<(), AuditError> {
-        if self.closed.load(Ordering::Relaxed) {
-            self.stats.add_failed(1);
+        if self.core.closed.load(Ordering::Relaxed) {
+            self.core.stats.add_failed(1);
             return Err(AuditError::Closed);
         }
-        self.batcher.deliver(event, |batch| self.send_batch(batch)).await
+        if let Err(e) = runtime_check() {
+            self.core.stats.add_failed(1);
+            return Err(e);
+        }
+        self.core.batcher.deliver(event, |batch| self.send_batch(batch)).await
     }
 
     /// Writes one batch, retrying per `config.retry`; one outcome per event, and the counters.
@@ -266,20 +335,22 @@ impl AuditLogger {
         }
         let out: Vec<Result<(), AuditError>> = out.into_iter().map(|o| o.unwrap_or(Err(AuditError::Closed))).collect();
         let ok = out.iter().filter(|r| r.is_ok()).count() as u64;
-        self.stats.add_committed(ok);
-        self.stats.add_failed(out.len() as u64 - ok);
+        self.core.stats.add_committed(ok);
+        self.core.stats.add_failed(out.len() as u64 - ok);
         out
     }
 
     async fn send_with_retry(&self, events: &[SharedEvent]) -> Result<(), AuditError> {
         let n = events.len() as u64;
-        retry::with_retry(
-            &self.config.retry,
+        let core = &self.core;
+        retry::with_retry_within(
+            &core.config.retry,
+            core.deadline,
             || {
-                self.stats.add_sent(n);
-                self.sink.write(events)
+                core.stats.add_sent(n);
+                core.sink.write(events)
             },
-            |_| self.stats.add_retried(n),
+            |_| core.stats.add_retried(n),
         )
         .await
     }
@@ -287,93 +358,103 @@ impl AuditLogger {
     /// Sends whatever is waiting now and resolves once every event submitted before the call has
     /// its outcome. `true` when nothing failed meanwhile.
     pub async fn flush(&self) -> bool {
-        let failed_before = self.stats.snapshot().failed;
-        self.batcher.flush().await;
-        self.batcher.backlog() == 0 && self.stats.snapshot().failed == failed_before
+        let failed_before = self.core.stats.snapshot().failed;
+        self.core.batcher.flush().await;
+        self.core.batcher.backlog() == 0 && self.core.stats.snapshot().failed == failed_before
     }
 
-    /// Whether [`AuditLogger::close`] was called.
+    /// Whether [`AuditLogger::close`] was called (on this logger or a clone).
     pub fn is_closed(&self) -> bool {
-        self.closed.load(Ordering::Relaxed)
+        self.core.closed.load(Ordering::Relaxed)
     }
 
-    /// Flushes, then refuses further events ([`AuditError::Closed`]). `true` as for `flush`.
+    /// Flushes, then refuses further events ([`AuditError::Closed`]) on this logger and every
+    /// clone. `true` as for `flush`.
     pub async fn close(&self) -> bool {
-        self.closed.store(true, Ordering::Relaxed);
+        self.core.closed.store(true, Ordering::Relaxed);
         self.flush().await
     }
 
     /// The delivery counters; `queued` includes events waiting in the batch buffer.
     pub fn stats(&self) -> StatsSnapshot {
-        let mut s = self.stats.snapshot();
-        s.queued = s.queued.max(self.batcher.backlog() as u64);
+        let mut s = self.core.stats.snapshot();
+        s.queued = s.queued.max(self.core.batcher.backlog() as u64);
         s
     }
 
     /// The counters, for the layers that add a durable queue.
+    #[doc(hidden)]
     pub fn counters(&self) -> &Stats {
-        &self.stats
+        &self.core.stats
     }
 
     /// Writes already-built events in one request (one statement and one transaction in Neo4j,
     /// or one ingest request per 100 events). Writing an event that is already stored (same UID)
     /// changes nothing, so a retry never duplicates.
+    #[doc(hidden)]
     pub async fn write(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
-        self.sink.write(events).await
+        runtime_check()?;
+        self.core.sink.write(events).await
     }
 
     /// [`AuditLogger::write`] into the trail named `trail` instead of the configured one (direct
     /// mode only): the ingest Worker writes each tenant's events into the tenant's trail.
+    #[doc(hidden)]
     pub async fn write_to_trail(&self, trail: &str, events: &[AuditEvent]) -> Result<(), AuditError> {
+        runtime_check()?;
         if trail.is_empty() || trail.len() > crate::config::MAX_TRAIL_LEN {
             return Err(AuditError::InvalidInput("trail name must be 1-256 bytes".into()));
         }
         if events.is_empty() {
             return Ok(());
         }
-        self.sink.neo4j()?.write_to(trail, events).await
+        self.core.sink.neo4j()?.write_to(trail, events).await
     }
 
-    /// Creates the constraints and indexes (idempotent). `true` when all are in place.
-    pub async fn ensure_schema(&self) -> bool {
-        let res = self.try_ensure_schema().await;
-        self.record(res)
-    }
-
-    /// Like [`AuditLogger::ensure_schema`], with the typed error.
-    pub async fn try_ensure_schema(&self) -> Result<(), AuditError> {
-        self.sink.neo4j()?.ensure_schema().await
+    /// Creates the constraints and indexes the trail queries use (idempotent); call it once at
+    /// deploy time or start-up. Not available in client mode (no Cypher through the Worker).
+    #[must_use = "the schema may be missing; handle the Result"]
+    pub async fn ensure_schema(&self) -> Result<(), AuditError> {
+        runtime_check()?;
+        self.core.sink.neo4j()?.ensure_schema().await
     }
 
     /// Runs one parameterised statement and returns its rows (direct mode only).
+    #[doc(hidden)]
     pub async fn run(&self, st: &Statement) -> Result<Rows, AuditError> {
-        self.sink.neo4j()?.run(st).await
+        runtime_check()?;
+        self.core.sink.neo4j()?.run(st).await
     }
 
     /// The request that writes `events` (the same statement as [`AuditLogger::write`]), for a
     /// fire-and-forget send such as `fetch(..., {keepalive: true})` on page hide. `None` in client
     /// mode.
+    #[doc(hidden)]
     pub fn write_request<E: std::borrow::Borrow<AuditEvent>>(&self, events: &[E]) -> Option<HttpRequest> {
-        self.sink.neo4j().ok()?.write_request(events)
+        self.core.sink.neo4j().ok()?.write_request(events)
     }
 
-    /// Why the most recent call that returned `false` failed; cleared by a call that succeeds.
-    /// Never contains the password or token.
+    /// JavaScript's `lastError`: why the most recent call that returned `false` failed; cleared
+    /// by a call that succeeds. Never contains the password or token. Rust calls return their
+    /// error instead and do not set it.
+    #[doc(hidden)]
     pub fn last_error(&self) -> Option<String> {
-        self.last_error.lock().ok().and_then(|g| g.clone())
+        self.core.last_error.lock().ok().and_then(|g| g.clone())
     }
 
-    /// Stores the outcome for [`AuditLogger::last_error`] and returns it as a bool.
-    pub(crate) fn record(&self, res: Result<(), AuditError>) -> bool {
+    /// Stores the outcome for `last_error` and returns it as a bool (the JavaScript contract).
+    #[doc(hidden)]
+    pub fn record(&self, res: Result<(), AuditError>) -> bool {
         let reason = res.as_ref().err().map(|e| self.reason(e));
-        if let Ok(mut g) = self.last_error.lock() {
+        if let Ok(mut g) = self.core.last_error.lock() {
             *g = reason;
         }
         res.is_ok()
     }
 
-    /// The caller-facing text of `e`, with this configuration's secrets scrubbed.
+    /// The text of `e` with this configuration's password and token scrubbed (`***`), should a
+    /// server have echoed one: what to put in a log line.
     pub fn reason(&self, e: &AuditError) -> String {
-        e.reason(&self.config.secrets())
+        e.reason(&self.core.config.secrets())
     }
 }

@@ -23,7 +23,7 @@ pub const MAX_LIMIT: u32 = 1000;
 /// Events per request while verifying.
 const VERIFY_PAGE: u32 = 1000;
 
-/// Filters of [`AuditLogger::get_audit_trail`]; every one optional. Times are epoch
+/// Filters of [`AuditLogger::audit_trail`]; every one optional. Times are epoch
 /// milliseconds (UTC): `since` inclusive, `until` exclusive.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -411,8 +411,27 @@ fn unchained_statement(labels: &Labels, trail: &str, q: &VerifyQuery) -> Stateme
 }
 
 impl AuditLogger {
-    /// One page of this logger's trail, newest first. See [`TrailQuery`].
+    /// The JavaScript name of [`AuditLogger::audit_trail`] (for the wasm shell).
+    #[doc(hidden)]
     pub async fn get_audit_trail(&self, q: &TrailQuery) -> Result<TrailPage, AuditError> {
+        self.audit_trail(q).await
+    }
+
+    /// The JavaScript name of [`AuditLogger::user_activity`] (for the wasm shell).
+    #[doc(hidden)]
+    pub async fn get_user_activity(
+        &self,
+        uid: &str,
+        since: Option<i64>,
+        limit: Option<u32>,
+        cursor: Option<String>,
+    ) -> Result<TrailPage, AuditError> {
+        self.user_activity(uid, since, limit, cursor).await
+    }
+
+    /// One page of this logger's trail, newest first. See [`TrailQuery`]; pass the page's
+    /// `next_cursor` as `cursor` (same filters) for the next, older page.
+    pub async fn audit_trail(&self, q: &TrailQuery) -> Result<TrailPage, AuditError> {
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT) as usize;
         let st = trail_statement(&self.config().labels, &self.config().trail, q)?;
         let rows = self.run(&st).await?;
@@ -427,7 +446,7 @@ impl AuditLogger {
     }
 
     /// The events of user `uid` in this logger's trail, newest first.
-    pub async fn get_user_activity(
+    pub async fn user_activity(
         &self,
         uid: &str,
         since: Option<i64>,
@@ -444,7 +463,7 @@ impl AuditLogger {
             cursor,
             ..Default::default()
         };
-        self.get_audit_trail(&q).await
+        self.audit_trail(&q).await
     }
 
     /// The events performed on the node `label` / `uid` ([`Target`]) in this logger's trail,

@@ -67,6 +67,51 @@ where
     }
 }
 
+/// Like [`with_retry`], with the whole run (every attempt and every backoff wait) bounded by
+/// `deadline` when one is given: an attempt still running at the deadline is abandoned
+/// ([`AuditError::Timeout`] with the deadline), and no retry starts whose backoff would end past
+/// it (the last error is returned).
+pub async fn with_retry_within<T, F, Fut>(
+    policy: &RetryConfig,
+    deadline: Option<std::time::Duration>,
+    mut op: F,
+    mut on_retry: impl FnMut(&AuditError),
+) -> Result<T, AuditError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, AuditError>>,
+{
+    let Some(deadline) = deadline else {
+        return with_retry(policy, op, on_retry).await;
+    };
+    let limit_ms = deadline.as_millis().min(u64::MAX as u128) as u64;
+    let start = now_millis();
+    let elapsed = || (now_millis() - start).max(0) as u64;
+    let mut attempts = 0u32;
+    loop {
+        attempts += 1;
+        let remaining = limit_ms.saturating_sub(elapsed());
+        if remaining == 0 {
+            return Err(AuditError::Timeout(deadline));
+        }
+        let attempt = std::pin::pin!(op());
+        let timer = std::pin::pin!(sleep_ms(remaining));
+        let err = match futures::future::select(attempt, timer).await {
+            futures::future::Either::Left((Ok(v), _)) => return Ok(v),
+            futures::future::Either::Left((Err(e), _)) => e,
+            futures::future::Either::Right(((), _)) => return Err(AuditError::Timeout(deadline)),
+        };
+        let spent = elapsed();
+        match next_delay_ms(policy, &err, attempts, spent) {
+            Some(d) if spent.saturating_add(d) < limit_ms => {
+                on_retry(&err);
+                sleep_ms(d).await;
+            }
+            _ => return Err(err),
+        }
+    }
+}
+
 /// A random number in `[0, n)` (0 when `n` is 0), for jitter.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) fn random_below(n: u64) -> u64 {
@@ -104,7 +149,7 @@ mod tests {
 
     #[test]
     fn bounded_by_attempts_time_and_classification() {
-        let e = AuditError::Timeout(10);
+        let e = AuditError::Timeout(std::time::Duration::from_millis(10));
         assert!(next_delay_ms(&policy(), &e, 4, 0).is_some());
         assert_eq!(next_delay_ms(&policy(), &e, 5, 0), None);
         assert_eq!(next_delay_ms(&policy(), &e, 1, 5_000), None);

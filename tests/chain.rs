@@ -17,7 +17,7 @@ async fn chained(prefix: &str, n: usize) -> (AuditLogger, Vec<String>) {
     for i in 0..n {
         let u = User::new(format!("user-{}", i % 2), Some("Ann"));
         let ev = logger
-            .try_log_user_action(
+            .log_user_action(
                 Some(&u),
                 "DOCUMENT_VIEWED",
                 Some("DOCUMENT_MANAGEMENT"),
@@ -191,7 +191,7 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
     cfg.trail = a.config().trail.clone();
     let b = AuditLogger::new(cfg).unwrap();
     for _ in 0..4 {
-        assert!(b.log_user_action(None, "SYSTEM", None, None).await, "{:?}", b.last_error());
+        b.log_user_action(None, "SYSTEM", None, None).await.unwrap();
     }
     cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.details = '{}'", json!({"u": a_uids[1]})).await;
     let report = verify(&a).await;

@@ -167,7 +167,7 @@ async fn scenario(proxy: &FaultProxy, events: usize, loggers: usize, restarts: u
                 let l = l.clone();
                 async move {
                     let d = json!({"logger": li, "i": i});
-                    l.try_log_user_action(None, "FAULT_RUN", Some("TEST"), Some(&d))
+                    l.log_user_action(None, "FAULT_RUN", Some("TEST"), Some(&d))
                         .await
                 }
             })
@@ -250,12 +250,12 @@ fn plan(per_mille: u64) -> Plan {
 async fn schema_in_place_costs_one_round_trip() {
     let mut direct = Config::new(main_url()).basic_auth(user(), password());
     direct.trail = trail("schemaonce-setup");
-    assert!(AuditLogger::new(direct).unwrap().ensure_schema().await);
+    AuditLogger::new(direct).unwrap().ensure_schema().await.unwrap();
     let proxy = FaultProxy::start(&main_url(), plan(0), 4).await;
     let mut cfg = Config::new(&proxy.url).basic_auth(user(), password());
     cfg.trail = trail("schemaonce");
     let logger = AuditLogger::new(cfg).unwrap();
-    assert!(logger.log_user_action(None, "FIRST_WRITE", None, None).await, "{:?}", logger.last_error());
+    logger.log_user_action(None, "FIRST_WRITE", None, None).await.unwrap();
     assert_eq!(proxy.counts.requests.load(Relaxed), 2, "one schema check, one write");
     assert_eq!(proxy.counts.writes.load(Relaxed), 1);
 }
@@ -270,7 +270,7 @@ async fn schema_refused_for_lack_of_rights_does_not_stop_writes() {
     let mut cfg = Config::new(&proxy.url).basic_auth(user(), password());
     cfg.trail = t.clone();
     let logger = AuditLogger::new(cfg).unwrap();
-    let ev = logger.try_log_user_action(None, "WRITE_WITHOUT_SCHEMA_RIGHTS", None, None).await;
+    let ev = logger.log_user_action(None, "WRITE_WITHOUT_SCHEMA_RIGHTS", None, None).await;
     let ev = ev.expect("the write goes on without the schema");
     assert!(proxy.counts.schema_refused.load(Relaxed) >= 1, "the proxy refused the schema");
     let warning = logger.schema_warning().expect("a schema warning");
@@ -280,7 +280,7 @@ async fn schema_refused_for_lack_of_rights_does_not_stop_writes() {
     assert_eq!((c.trail_events, c.distinct_uids_found), (1, 1), "{c:?}");
     // The schema is tried once per logger, not before every write.
     let refused = proxy.counts.schema_refused.load(Relaxed);
-    assert!(logger.log_user_action(None, "SECOND", None, None).await);
+    logger.log_user_action(None, "SECOND", None, None).await.unwrap();
     assert_eq!(proxy.counts.schema_refused.load(Relaxed), refused);
 }
 
@@ -348,8 +348,7 @@ async fn unauthorized_is_never_retried() {
     cfg.trail = trail("auth");
     cfg.retry.max_attempts = 10;
     let logger = AuditLogger::new(cfg).unwrap();
-    assert!(!logger.log_user_action(None, "LOGIN", None, None).await);
-    let reason = logger.last_error().unwrap();
+    let reason = logger.reason(&logger.log_user_action(None, "LOGIN", None, None).await.unwrap_err());
     assert!(
         reason.starts_with("authentication failed: HTTP 401"),
         "{reason}"
@@ -383,7 +382,7 @@ async fn one_invalid_event_does_not_sink_its_batch() {
             format!("ACTION_{i}")
         };
         let logger = &logger;
-        async move { logger.try_log_user_action(None, &action, None, None).await }
+        async move { logger.log_user_action(None, &action, None, None).await }
     });
     let res = futures::future::join_all(calls).await;
     assert!(
@@ -410,7 +409,7 @@ async fn one_invalid_event_does_not_sink_its_batch() {
     assert!(logger.close().await);
     assert_eq!(
         logger
-            .try_log_user_action(None, "AFTER_CLOSE", None, None)
+            .log_user_action(None, "AFTER_CLOSE", None, None)
             .await
             .unwrap_err(),
         neo4j_audit::AuditError::Closed

@@ -41,7 +41,7 @@ async fn writes_event_with_every_property_and_both_relationships() {
         let details = json!({"document_id": "doc-456", "fields_changed": ["title", "content"], "n": 1.5});
         let before = neo4j_audit::event::now_millis();
         let ev = logger
-            .try_log_user_action(Some(&User::new(&uid, Some("John Doe"))), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(&details))
+            .log_user_action(Some(&User::new(&uid, Some("John Doe"))), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(&details))
             .await
             .unwrap_or_else(|e| panic!("{api:?}: {e}"));
         let rows = read_trail(&trail).await;
@@ -75,8 +75,8 @@ async fn no_user_and_no_details_leave_properties_absent() {
     let cfg = config("nouser");
     let trail = cfg.trail.clone();
     let logger = AuditLogger::new(cfg).unwrap();
-    assert!(logger.log_user_action(None, "SYSTEM_START", None, None).await, "{:?}", logger.last_error());
-    assert!(logger.log_user_action(None, "EMPTY_DETAILS", None, Some(&json!({}))).await);
+    logger.log_user_action(None, "SYSTEM_START", None, None).await.unwrap();
+    logger.log_user_action(None, "EMPTY_DETAILS", None, Some(&json!({}))).await.unwrap();
     let rows = read_trail(&trail).await;
     assert_eq!(rows.len(), 2);
     for r in &rows {
@@ -96,7 +96,7 @@ async fn missing_user_node_still_writes_the_event_without_the_edge() {
     let trail = cfg.trail.clone();
     let logger = AuditLogger::new(cfg).unwrap();
     let ghost = unique("ghost");
-    assert!(logger.log_user_action(Some(&User::new(&ghost, Some("Nobody"))), "LOGIN", Some("SECURITY"), None).await);
+    logger.log_user_action(Some(&User::new(&ghost, Some("Nobody"))), "LOGIN", Some("SECURITY"), None).await.unwrap();
     let rows = read_trail(&trail).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["userUID"], json!(ghost));
@@ -116,13 +116,14 @@ async fn cypher_looking_input_is_stored_literally() {
     let user = User::new(format!("{evil}{}", unique("")), Some("\"; DROP"));
     let details = json!({"q": "MATCH (n) DETACH DELETE n", "$events": "${trail}", "`": "`", "evil": evil});
     // actionType and category are names (the rule table): Cypher-looking text there is refused.
-    assert!(!logger.log_user_action(Some(&user), evil, None, None).await);
-    assert!(logger.last_error().unwrap().starts_with("invalid input: actionType"), "{:?}", logger.last_error());
-    assert!(!logger.log_user_action(Some(&user), "X", Some("`SECURITY`"), None).await);
+    let reason = logger.reason(&logger.log_user_action(Some(&user), evil, None, None).await.unwrap_err());
+    assert!(reason.starts_with("invalid input: actionType"), "{reason}");
+    let e = logger.log_user_action(Some(&user), "X", Some("`SECURITY`"), None).await.unwrap_err();
+    assert!(matches!(e, AuditError::InvalidInput(_)), "{e:?}");
     // The Cypher-looking text travels in the trail name, the user and the details, and the names
     // use what they may.
     let (action, category) = ("n:DETACH.DELETE-n", "e.UID:--");
-    assert!(logger.log_user_action(Some(&user), action, Some(category), Some(&details)).await, "{:?}", logger.last_error());
+    logger.log_user_action(Some(&user), action, Some(category), Some(&details)).await.unwrap();
     let rows = read_trail(&trail).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["type"], action);
@@ -143,7 +144,7 @@ async fn configured_labels_are_used_and_bad_ones_rejected() {
     let uid = unique("person");
     cypher("CREATE (:Person {UID: $uid})", json!({"uid": uid})).await;
     let logger = AuditLogger::new(cfg.clone()).unwrap();
-    assert!(logger.log_user_action(Some(&User::new(&uid, None)), "X", None, None).await, "{:?}", logger.last_error());
+    logger.log_user_action(Some(&User::new(&uid, None)), "X", None, None).await.unwrap();
     let n = cypher(
         "MATCH (:CustomTrail {name: $t})-[:HAS_EVENT]->(e:CustomEvent)-[:PERFORMED_BY]->(:Person {UID: $u}) RETURN count(e)",
         json!({"t": trail, "u": uid}),
@@ -166,11 +167,10 @@ async fn hundred_concurrent_first_calls_make_one_trail() {
     // Separate loggers, as separate processes or page loads would be: no shared state.
     let loggers: Vec<AuditLogger> = (0..100).map(|_| AuditLogger::new(cfg.clone()).unwrap()).collect();
     let calls = loggers.iter().enumerate().map(|(i, l)| async move {
-        let ok = l.log_user_action(None, "CONCURRENT", None, Some(&json!({"i": i}))).await;
-        (ok, l.last_error())
+        l.log_user_action(None, "CONCURRENT", None, Some(&json!({"i": i}))).await
     });
     let results = futures::future::join_all(calls).await;
-    let failed: Vec<_> = results.iter().filter(|(ok, _)| !ok).collect();
+    let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     assert!(failed.is_empty(), "{} failed, e.g. {:?}", failed.len(), failed.first());
     let trails = cypher("MATCH (t:AuditTrail {name: $t}) RETURN count(t)", json!({"t": trail})).await;
     assert_eq!(trails[0][0], 1);
@@ -190,11 +190,10 @@ async fn wrong_password_is_false_with_a_reason_and_no_secret() {
     cfg.username = Some("audit-test-wrong-login".into());
     cfg.password = Some("wrong-password-XYZ".into());
     let logger = AuditLogger::new(cfg).unwrap();
-    assert!(!logger.log_user_action(None, "LOGIN", None, None).await);
-    let reason = logger.last_error().unwrap();
+    let reason = logger.reason(&logger.log_user_action(None, "LOGIN", None, None).await.unwrap_err());
     assert!(reason.contains("authentication failed") && reason.contains("401"), "{reason}");
     assert!(!reason.contains("wrong-password-XYZ"));
-    let e = logger.try_log_user_action(None, "LOGIN", None, None).await.unwrap_err();
+    let e = logger.log_user_action(None, "LOGIN", None, None).await.unwrap_err();
     assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }), "{e:?}");
 }
 
@@ -205,10 +204,10 @@ async fn unknown_database_is_false() {
         cfg.database = "no-such-db".into();
         cfg.api = api;
         let logger = AuditLogger::new(cfg).unwrap();
-        let e = logger.try_log_user_action(None, "X", None, None).await.unwrap_err();
+        let e = logger.log_user_action(None, "X", None, None).await.unwrap_err();
         assert_eq!(e, AuditError::DatabaseNotFound("no-such-db".into()), "{api:?}");
-        assert!(!logger.log_user_action(None, "X", None, None).await);
-        assert!(logger.last_error().unwrap().contains("database not found"));
+        let reason = logger.reason(&logger.log_user_action(None, "X", None, None).await.unwrap_err());
+        assert!(reason.contains("database not found"));
     }
 }
 
@@ -219,7 +218,7 @@ async fn statement_failure_inside_a_200_is_false_and_writes_nothing() {
     cfg.database = "system".into();
     let trail = cfg.trail.clone();
     let logger = AuditLogger::new(cfg).unwrap();
-    let e = logger.try_log_user_action(None, "X", None, None).await.unwrap_err();
+    let e = logger.log_user_action(None, "X", None, None).await.unwrap_err();
     assert!(matches!(e, AuditError::Neo4j { ref code, .. } if code.starts_with("Neo.ClientError.")), "{e:?}");
     let n = cypher("MATCH (t:AuditTrail {name: $t}) RETURN count(t)", json!({"t": trail})).await;
     assert_eq!(n[0][0], 0);
@@ -228,8 +227,8 @@ async fn statement_failure_inside_a_200_is_false_and_writes_nothing() {
     let body = r#"{"results":[],"errors":[{"code":"Neo.DatabaseError.General.UnknownError","message":"boom"}]}"#;
     let fake = FakeServer::start(Some(http_json(200, "", body))).await;
     let logger = AuditLogger::new(Config::new(&fake.url).basic_auth("neo4j", "pw-secret-1")).unwrap();
-    assert!(!logger.log_user_action(None, "X", None, None).await);
-    assert!(logger.last_error().unwrap().contains("Neo.DatabaseError.General.UnknownError"));
+    let reason = logger.reason(&logger.log_user_action(None, "X", None, None).await.unwrap_err());
+    assert!(reason.contains("Neo.DatabaseError.General.UnknownError"));
 }
 
 #[tokio::test]
@@ -237,7 +236,7 @@ async fn network_failure_and_timeout_are_false() {
     // Nothing listens on a port we just released.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let logger = AuditLogger::new(Config::new(format!("http://127.0.0.1:{port}"))).unwrap();
-    let e = logger.try_log_user_action(None, "X", None, None).await.unwrap_err();
+    let e = logger.log_user_action(None, "X", None, None).await.unwrap_err();
     assert!(matches!(e, AuditError::Network(_)), "{e:?}");
 
     let hung = FakeServer::start(None).await;
@@ -246,9 +245,9 @@ async fn network_failure_and_timeout_are_false() {
     cfg.retry.max_attempts = 1; // one request's bound (retries are tested in tests/faults.rs)
     let logger = AuditLogger::new(cfg).unwrap();
     let t0 = std::time::Instant::now();
-    assert!(!logger.log_user_action(None, "X", None, None).await);
+    let reason = logger.reason(&logger.log_user_action(None, "X", None, None).await.unwrap_err());
     let took = t0.elapsed().as_millis();
-    assert!(logger.last_error().unwrap().contains("timeout"), "{:?}", logger.last_error());
+    assert!(reason.contains("timeout"), "{reason}");
     assert!((300..5_000).contains(&took), "took {took} ms");
 }
 
@@ -268,8 +267,7 @@ async fn invalid_input_never_reaches_the_network() {
         (None, "X", None, Some(big), "maxDetailsBytes"),
     ];
     for (user, action, cat, details, why) in cases {
-        assert!(!logger.log_user_action(user.as_ref(), action, cat, details.as_ref()).await);
-        let reason = logger.last_error().unwrap();
+        let reason = logger.reason(&logger.log_user_action(user.as_ref(), action, cat, details.as_ref()).await.unwrap_err());
         assert!(reason.starts_with("invalid input") && reason.contains(why), "{reason}");
     }
     assert_eq!(fake.requests(), 0);
@@ -281,14 +279,13 @@ async fn headers_auth_and_secret_scrubbing() {
     let body = "{\"oops\":\"neo4j:s3cret-pw-777 Bearer tok-abc-999\"}";
     let fake = FakeServer::start(Some(http_json(500, "", body))).await;
     let logger = AuditLogger::new(Config::new(&fake.url).basic_auth("neo4j", "s3cret-pw-777")).unwrap();
-    assert!(!logger.log_user_action(None, "X", None, None).await);
-    let reason = logger.last_error().unwrap();
+    let reason = logger.reason(&logger.log_user_action(None, "X", None, None).await.unwrap_err());
     assert!(reason.contains("HTTP 500") && !reason.contains("s3cret-pw-777"), "{reason}");
     // A server that answers like Neo4j: the last request is the event write.
     let ok = r#"{"results":[{"columns":["written"],"data":[{"row":[1]}]}],"errors":[]}"#;
     let fake = FakeServer::start(Some(http_json(200, "", ok))).await;
     let logger = AuditLogger::new(Config::new(&fake.url).basic_auth("neo4j", "s3cret-pw-777")).unwrap();
-    assert!(logger.log_user_action(None, "X", None, None).await, "{:?}", logger.last_error());
+    logger.log_user_action(None, "X", None, None).await.unwrap();
     let seen = fake.seen.lock().unwrap().last().unwrap().clone();
     let head = seen.head.to_ascii_lowercase();
     assert!(head.contains("x-ajax-browser-auth: true"), "{head}");
@@ -302,8 +299,8 @@ async fn headers_auth_and_secret_scrubbing() {
     cfg.api = Api::Query;
     cfg.database = "audit".into();
     let logger = AuditLogger::new(cfg).unwrap();
-    assert!(!logger.log_user_action(None, "X", None, None).await);
-    assert!(!logger.last_error().unwrap().contains("tok-abc-999"));
+    let reason = logger.reason(&logger.log_user_action(None, "X", None, None).await.unwrap_err());
+    assert!(!reason.contains("tok-abc-999"));
     let seen = fake.seen.lock().unwrap()[0].clone();
     let head = seen.head.to_ascii_lowercase();
     assert!(head.contains("authorization: bearer tok-abc-999"), "{head}");
@@ -313,8 +310,8 @@ async fn headers_auth_and_secret_scrubbing() {
 #[tokio::test]
 async fn ensure_schema_is_idempotent_and_creates_the_constraints() {
     let logger = AuditLogger::new(config("schema")).unwrap();
-    assert!(logger.ensure_schema().await, "{:?}", logger.last_error());
-    assert!(logger.ensure_schema().await, "{:?}", logger.last_error());
+    logger.ensure_schema().await.unwrap();
+    logger.ensure_schema().await.unwrap();
     let rows = cypher(
         "SHOW CONSTRAINTS YIELD labelsOrTypes, properties, type WHERE type = 'UNIQUENESS' \
          RETURN labelsOrTypes[0] + '.' + properties[0] AS c ORDER BY c",

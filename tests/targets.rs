@@ -24,7 +24,7 @@ fn opts(targets: Vec<Target>) -> LogOptions {
 #[tokio::test]
 async fn existing_targets_are_linked_and_missing_ones_recorded() {
     let logger = AuditLogger::new(config("targets-basic")).unwrap();
-    assert!(logger.ensure_schema().await, "{:?}", logger.last_error());
+    logger.ensure_schema().await.unwrap_or_else(|e| panic!("{e}"));
     let (doc, folder) = (unique_label("T14Doc"), unique_label("T14Folder"));
     cypher(&format!("CREATE (:{doc} {{UID: 'd-1'}}), (:{folder} {{UID: 'f-1'}})"), json!({})).await;
     let u = User::new("ann", None);
@@ -34,10 +34,10 @@ async fn existing_targets_are_linked_and_missing_ones_recorded() {
         Target::new(&folder, "f-1").role("parent"),
     ];
     let ev = logger
-        .try_log_user_action_with(Some(&u), "DOCUMENT_MOVED", None, Some(&json!({"to": "f-1"})), &opts(targets.clone()))
+        .log_user_action_with(Some(&u), "DOCUMENT_MOVED", None, Some(&json!({"to": "f-1"})), &opts(targets.clone()))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    let plain = logger.try_log_user_action(Some(&u), "LOGIN", Some("SECURITY"), None).await.unwrap();
+    let plain = logger.log_user_action(Some(&u), "LOGIN", Some("SECURITY"), None).await.unwrap();
 
     // On the event: every target, existing or not, in order.
     let rows = cypher(
@@ -87,7 +87,7 @@ async fn existing_targets_are_linked_and_missing_ones_recorded() {
     // Once the node exists, a later event links to it.
     cypher(&format!("CREATE (:{doc} {{UID: 'd-missing'}})"), json!({})).await;
     let later = logger
-        .try_log_user_action_with(Some(&u), "DOCUMENT_VIEWED", None, None, &opts(vec![Target::new(&doc, "d-missing")]))
+        .log_user_action_with(Some(&u), "DOCUMENT_VIEWED", None, None, &opts(vec![Target::new(&doc, "d-missing")]))
         .await
         .unwrap();
     let page = logger.get_target_activity(&doc, "d-missing", &TrailQuery::default()).await.unwrap();
@@ -118,8 +118,7 @@ async fn invalid_targets_are_refused_and_nothing_is_written() {
         (too_many, "16"),
         (vec![Target::new(&label, "d"), Target::new(&label, "d")], "repeats"),
     ] {
-        assert!(!logger.log_user_action_with(None, "X", None, None, &opts(targets)).await);
-        let why = logger.last_error().unwrap();
+        let why = logger.log_user_action_with(None, "X", None, None, &opts(targets)).await.unwrap_err().to_string();
         assert!(why.contains(says), "{why}");
     }
     assert!(logger.get_target_activity("Not an identifier", "d", &TrailQuery::default()).await.is_err());
@@ -131,7 +130,7 @@ async fn invalid_targets_are_refused_and_nothing_is_written() {
 #[tokio::test]
 async fn target_activity_pages_ten_thousand_events_in_index_order() {
     let logger = AuditLogger::new(config("targets-paging")).unwrap();
-    assert!(logger.ensure_schema().await, "{:?}", logger.last_error());
+    logger.ensure_schema().await.unwrap_or_else(|e| panic!("{e}"));
     let doc = unique_label("T14Page");
     cypher(&format!("CREATE (:{doc} {{UID: 'hot'}}), (:{doc} {{UID: 'cold'}})"), json!({})).await;
     const N: usize = 10_000;

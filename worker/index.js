@@ -1,7 +1,6 @@
 // Cloudflare Worker entry: all decisions live in the Rust core (src/ingest, src/wasm/worker.rs).
-import { initSync, handleIngest } from "../pkg-worker/neo4j_audit.js";
-import wasm from "../pkg-worker/neo4j_audit_bg.wasm";
-
-initSync({ module: wasm });
+// It mounts the package's Worker entry exactly as a user's Worker project would; in this repository
+// "neo4j-audit" is pkg/ (package.json: "neo4j-audit": "file:./pkg", built by scripts/build).
+import { handleIngest } from "neo4j-audit/worker";
 
 export default { fetch: (request, env) => handleIngest(request, env) };

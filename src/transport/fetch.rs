@@ -45,7 +45,7 @@ impl Transport {
             Either::Left((res, _)) => res,
             Either::Right(((), _)) => {
                 controller.abort();
-                Err(AuditError::Timeout(timeout_ms))
+                Err(AuditError::Timeout(std::time::Duration::from_millis(timeout_ms)))
             }
         };
         outcome

@@ -103,7 +103,7 @@ impl Transport {
         let timer = Box::pin(sleep_ms(timeout_ms));
         match select(work, timer).await {
             Either::Left((res, _)) => res,
-            Either::Right(((), _)) => Err(AuditError::Timeout(timeout_ms)),
+            Either::Right(((), _)) => Err(AuditError::Timeout(std::time::Duration::from_millis(timeout_ms))),
         }
     }
 

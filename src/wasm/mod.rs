@@ -172,7 +172,7 @@ impl JsAuditLogger {
     #[wasm_bindgen(js_name = ensureSchema, unchecked_return_type = "Promise<boolean>")]
     pub fn ensure_schema(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move { Ok(JsValue::from_bool(inner.ensure_schema().await)) })
+        future_to_promise(async move { Ok(JsValue::from_bool(inner.record(inner.ensure_schema().await))) })
     }
 
     /// Why the most recent call that resolved `false` failed (cleared by a success). Never holds

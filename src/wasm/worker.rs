@@ -3,9 +3,7 @@
 //! decision is made here.
 //!
 //! ```js
-//! import { initSync, handleIngest } from "../pkg-worker/neo4j_audit.js";
-//! import wasm from "../pkg-worker/neo4j_audit_bg.wasm";
-//! initSync({ module: wasm });
+//! import { handleIngest } from "neo4j-audit/worker";   // the package's Worker entry
 //! export default { fetch: (request, env) => handleIngest(request, env) };
 //! ```
 

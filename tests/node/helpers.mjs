@@ -8,10 +8,12 @@ export const NEO4J_URL = process.env.NEO4J_URL ?? "http://127.0.0.1:7474";
 export const NEO4J_USER = process.env.NEO4J_USER ?? "neo4j";
 export const NEO4J_PASSWORD = process.env.NEO4J_PASSWORD ?? "neo4j-audit-dev";
 
-/** The built package (scripts/build), initialised synchronously from its .wasm bytes. */
-export async function loadPkg() {
-  const pkg = await import(new URL("../../pkg/neo4j_audit.js", import.meta.url));
-  pkg.initSync({ module: readFileSync(new URL("../../pkg/neo4j_audit_bg.wasm", import.meta.url)) });
+/** One entry of the built package (scripts/build), initialised synchronously from its .wasm bytes:
+ *  "" the write path ("neo4j-audit"), "read" ("neo4j-audit/read"), "worker" ("neo4j-audit/worker"). */
+export async function loadPkg(entry = "") {
+  const dir = new URL(`../../pkg/${entry ? `${entry}/` : ""}`, import.meta.url);
+  const pkg = await import(new URL("neo4j_audit.js", dir));
+  pkg.initSync({ module: readFileSync(new URL("neo4j_audit_bg.wasm", dir)) });
   return pkg;
 }
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { loadPkg, unique, config, cypher } from "./helpers.mjs";
 
-const pkg = await loadPkg();
+const pkg = await loadPkg("read");
 const GENESIS = "0".repeat(64);
 
 /** README "Tamper evidence": SHA-256(JSON array of the fields ‖ prevHash), lowercase hex. */

@@ -1,0 +1,209 @@
+// What the subcommands share: the connection from the environment, exit codes and one-line errors,
+// time arguments, the read loop (keyset pages), output with backpressure, event formats.
+import { AuditLogger } from "./core.mjs";
+
+/** Exit statuses (also listed by `neo4j-audit --help`). */
+export const EXIT = {
+  OK: 0,
+  /** verify: a broken chain or events without chain fields. */
+  BROKEN: 1,
+  /** Bad command line or configuration (unknown option, bad value, invalid NEO4J_URL). */
+  USAGE: 2,
+  /** Neo4j unreachable, credentials refused, or a query failed. */
+  NEO4J: 3,
+};
+
+export const EXIT_HELP = `Exit status:
+  0  success (verify: every stream intact, no unchained events)
+  1  verify: a broken chain or events without chain fields
+  2  usage: unknown option, bad value, invalid NEO4J_URL
+  3  Neo4j: not reachable, credentials refused, or a query failed
+  4  internal error (a bug; please report it)
+  130/143  interrupted by SIGINT/SIGTERM (tail --follow: 0)`;
+
+export const ENV_HELP = `Environment:
+  NEO4J_URL        Neo4j HTTP base URL (default http://127.0.0.1:7474)
+  NEO4J_USER       user name (default neo4j)
+  NEO4J_PASSWORD   password (default neo4j-audit-dev, the local server of scripts/neo4j)
+  NEO4J_TOKEN      bearer token instead of user and password (SSO / Aura)
+  NEO4J_DATABASE   database (default neo4j)`;
+
+/** An error the CLI reports as one line, with an exit status. */
+export class CliError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+}
+export const usage = (message) => new CliError(message, EXIT.USAGE);
+
+/** The connection settings from the environment; never printed with the secret. */
+export function connection(env = process.env) {
+  const token = env.NEO4J_TOKEN || undefined;
+  return {
+    url: env.NEO4J_URL || "http://127.0.0.1:7474",
+    database: env.NEO4J_DATABASE || "neo4j",
+    username: token ? undefined : env.NEO4J_USER || "neo4j",
+    password: token ? undefined : env.NEO4J_PASSWORD || "neo4j-audit-dev",
+    token,
+  };
+}
+
+/** A logger of `trail` on the environment's Neo4j (only its read side and ensureSchema are used). */
+export function openLogger(conn, trail) {
+  const { url, database, username, password, token } = conn;
+  const config = token ? { url, database, token } : { url, database, username, password };
+  if (trail !== undefined) config.trail = trail;
+  try {
+    return new AuditLogger(config);
+  } catch (e) {
+    // The library's message never holds the password or token.
+    throw usage(`${e.message} (check NEO4J_URL, NEO4J_USER, NEO4J_DATABASE and --trail)`);
+  }
+}
+
+/** A library call resolved false/null: its `lastError` as one actionable line. */
+export function neo4jFailure(what, logger, conn) {
+  const reason = logger.lastError ?? "unknown failure";
+  let msg;
+  if (/^(network error|timeout)/.test(reason)) {
+    msg = `cannot reach Neo4j at ${conn.url}: ${reason} (is it running? NEO4J_URL)`;
+  } else if (/^authentication failed/.test(reason)) {
+    const who = conn.token ? "the token (NEO4J_TOKEN)" : `user "${conn.username}" (NEO4J_USER / NEO4J_PASSWORD)`;
+    msg = `Neo4j at ${conn.url} refused the credentials of ${who}: ${reason}`;
+    if (/AuthenticationRateLimit/.test(reason)) msg += "; too many failed logins, Neo4j blocks this user for a while";
+  } else if (/^database not found/.test(reason)) {
+    msg = `${reason} at ${conn.url} (NEO4J_DATABASE)`;
+  } else {
+    msg = `${what}: ${reason}`;
+  }
+  return new CliError(msg, EXIT.NEO4J);
+}
+
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * A time argument as epoch milliseconds: ISO 8601 (`2026-01-01`, `2026-01-01T12:00:00Z`; without an
+ * offset, local time), epoch milliseconds, or an age before `now` (`90s`, `15m`, `2h`, `7d`, `1w`).
+ */
+export function parseInstant(option, text, now = Date.now()) {
+  if (text === undefined) return undefined;
+  const s = text.trim();
+  if (/^\d+$/.test(s)) return Number(s);
+  const age = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(s);
+  if (age) return now - Math.round(Number(age[1]) * UNIT_MS[age[2]]);
+  if (/^\d{4}-\d{2}-\d{2}/.test(s)) {
+    const t = Date.parse(s);
+    if (!Number.isNaN(t)) return t;
+  }
+  throw usage(`--${option}: "${text}" is not a time (ISO 8601 like 2026-01-01T00:00:00Z, epoch milliseconds, or an age like 15m, 2h, 7d)`);
+}
+
+/** A positive integer option within [min, max]. */
+export function parseCount(option, text, min, max) {
+  if (text === undefined) return undefined;
+  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
+    throw usage(`--${option}: "${text}" must be an integer from ${min} to ${max}`);
+  }
+  return Number(text);
+}
+
+/** The filters that `export` and `tail` share, as an AuditTrailQuery (without limit/cursor). */
+export function trailQuery(v, now = Date.now()) {
+  const q = {};
+  const since = parseInstant("since", v.since, now);
+  const until = parseInstant("until", v.until, now);
+  if (since !== undefined) q.since = since;
+  if (until !== undefined) q.until = until;
+  if (since !== undefined && until !== undefined && until <= since) {
+    throw usage("--until must be later than --since");
+  }
+  if (v.user !== undefined) q.userUid = v.user;
+  if (v.action !== undefined) q.actionType = v.action;
+  if (v.category !== undefined) q.category = v.category;
+  return q;
+}
+
+export const FILTER_OPTIONS = {
+  trail: { type: "string" },
+  since: { type: "string" },
+  until: { type: "string" },
+  user: { type: "string" },
+  action: { type: "string" },
+  category: { type: "string" },
+};
+
+export const FILTER_HELP = `  --trail NAME       the trail (default "default")
+  --since TIME       events at or after TIME
+  --until TIME       events before TIME
+  --user UID         only this user's events
+  --action TYPE      only this action type (eventType)
+  --category CAT     only this category`;
+
+export const TIME_HELP = `TIME is ISO 8601 (2026-01-01, 2026-01-01T12:00:00Z; without an offset, local time), epoch
+milliseconds, or an age: 90s, 15m, 2h, 7d, 1w.`;
+
+/**
+ * The trail's events, newest first, one page at a time (keyset pagination: the library's cursor
+ * names the last event of a page, so pages never overlap or skip an event).
+ */
+export async function* pages(logger, conn, query, pageSize = 1000) {
+  let cursor = null;
+  do {
+    const page = await logger.getAuditTrail(cursor ? { ...query, limit: pageSize, cursor } : { ...query, limit: pageSize });
+    if (!page) throw neo4jFailure("reading the trail", logger, conn);
+    yield page.events;
+    cursor = page.nextCursor;
+  } while (cursor);
+}
+
+/** Writes to a stream, waiting for 'drain' when its buffer is full (constant memory). */
+export async function write(stream, text) {
+  if (!stream.write(text)) await new Promise((resolve) => stream.once("drain", resolve));
+}
+
+// C0 and C1 control characters (ESC, CSI, ...) and the line/paragraph separators: what must not reach
+// an operator's terminal from stored data.
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const escapeControl = (s) => s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+
+/** One event as a readable line (tail): time, action, category, user, details; controls escaped. */
+export function textLine(e) {
+  const user = e.userUid == null ? "-" : e.userName == null ? e.userUid : `${e.userUid} (${e.userName})`;
+  const details = e.details == null ? "" : `  ${JSON.stringify(e.details)}`;
+  return escapeControl(`${e.timestamp}  ${e.actionType}  ${e.category}  ${user}${details}`) + "\n";
+}
+
+/** One event as a JSON line: the library's event object as is. */
+export const jsonLine = (e) => JSON.stringify(e) + "\n";
+
+/** CSV columns, in order; `details` is its JSON text. */
+export const CSV_COLUMNS = ["uid", "timestamp", "ts", "actionType", "category", "userUid", "userName",
+  "details", "streamId", "seq", "prevHash", "hash"];
+
+// RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; null is an empty field.
+function csvField(v) {
+  if (v == null) return "";
+  const s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+export const csvHeader = () => CSV_COLUMNS.join(",") + "\r\n";
+export const csvLine = (e) => CSV_COLUMNS.map((c) => csvField(e[c])).join(",") + "\r\n";
+
+/**
+ * A spinner with the elapsed time on stderr, only when stderr is a terminal. `label` is a string or a
+ * function called at each frame. Returns stop(), which clears the line.
+ */
+export function progress(label, stream = process.stderr) {
+  if (!stream.isTTY) return () => {};
+  const frames = "|/-\\";
+  const t0 = Date.now();
+  let i = 0;
+  const draw = () => stream.write(`\r${frames[i++ % frames.length]} ${typeof label === "function" ? label() : label} ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  draw();
+  const timer = setInterval(draw, 100);
+  return () => {
+    clearInterval(timer);
+    stream.write("\r\x1b[2K");
+  };
+}

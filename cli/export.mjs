@@ -1,0 +1,59 @@
+// `neo4j-audit export`: a trail streamed to stdout for a SIEM or an auditor — page by page through
+// the library's keyset cursor, each page written before the next is read and stdout's backpressure
+// respected, so memory stays flat however long the trail.
+import { CSV_COLUMNS, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
+  openLogger, pages, parseCount, progress, trailQuery, usage, write } from "./common.mjs";
+
+export const summary = "stream a trail to stdout as JSON lines or CSV";
+
+export const help = `Usage: neo4j-audit export [--trail NAME] [--since TIME] [--until TIME] [--user UID]
+                          [--action TYPE] [--category CAT] [--format jsonl|csv] [--page-size N]
+
+Writes the trail's events to stdout, newest first (the index order of the read side), read in
+keyset-paginated pages: pages never overlap or skip an event, even while events are being written,
+and memory stays constant however many events there are.
+
+Options:
+${FILTER_HELP}
+  --format FORMAT    jsonl (default): one JSON object per line, the fields of the read API
+                     (uid, actionType, category, timestamp, ts, userUid, userName, details,
+                     streamId, seq, prevHash, hash); csv: RFC 4180 with a header row, columns
+                     ${CSV_COLUMNS.join(",")}
+                     (details as JSON text, an absent value as an empty field); values are
+                     written as stored: a spreadsheet may take a cell that starts with =, +, -
+                     or @ for a formula, so import untrusted exports as text
+  --page-size N      events per read, 1..1000 (default 1000)
+  -h, --help         this help
+
+${TIME_HELP}
+
+${ENV_HELP}
+
+${EXIT_HELP}`;
+
+export const options = { ...FILTER_OPTIONS, format: { type: "string" }, "page-size": { type: "string" } };
+
+export async function run(values, { conn, stdout, stderr }) {
+  const format = values.format ?? "jsonl";
+  if (format !== "jsonl" && format !== "csv") throw usage(`--format: "${format}" must be jsonl or csv`);
+  const pageSize = parseCount("page-size", values["page-size"], 1, 1000) ?? 1000;
+  const query = trailQuery(values);
+  const logger = openLogger(conn, values.trail);
+  const line = format === "csv" ? csvLine : jsonLine;
+
+  let n = 0;
+  const stop = stdout.isTTY ? () => {} : progress(() => `exporting: ${n} events`, stderr);
+  try {
+    if (format === "csv") await write(stdout, csvHeader());
+    for await (const events of pages(logger, conn, query, pageSize)) {
+      let chunk = "";
+      for (const e of events) chunk += line(e);
+      n += events.length;
+      if (chunk) await write(stdout, chunk);
+    }
+  } finally {
+    stop();
+  }
+  if (stderr.isTTY && !stdout.isTTY) stderr.write(`export: ${n} events\n`);
+  return EXIT.OK;
+}

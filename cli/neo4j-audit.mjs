@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// neo4j-audit: the audit trail from the command line (schema, verify, export, tail), on the same
+// core as the library. `neo4j-audit --help`, `neo4j-audit <command> --help`.
+import { parseArgs } from "node:util";
+import { CliError, ENV_HELP, EXIT, EXIT_HELP, connection } from "./common.mjs";
+import { version } from "./core.mjs";
+import * as schema from "./schema.mjs";
+import * as verify from "./verify.mjs";
+import * as exportCommand from "./export.mjs";
+import * as tail from "./tail.mjs";
+
+const COMMANDS = { schema, verify, export: exportCommand, tail };
+
+const HELP = `Usage: neo4j-audit <command> [options]
+
+The audit trail that neo4j-audit writes into Neo4j, for operators and auditors.
+
+Commands:
+${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`).join("\n")}
+  help     help for a command: neo4j-audit help export
+
+Options:
+  -h, --help     this help (after a command: that command's)
+  --version      the package version
+
+${ENV_HELP}
+
+${EXIT_HELP}`;
+
+const { stdout, stderr } = process;
+// The reader went away (e.g. `export | head`): stop quietly.
+stdout.on("error", (e) => process.exit(e.code === "EPIPE" ? EXIT.OK : 4));
+
+/** parseArgs' message without its advice about positionals, e.g. "unknown option --x". */
+function argError(e) {
+  const unknown = /^Unknown option '([^']+)'/.exec(e.message);
+  if (unknown) return `unknown option ${unknown[1]}`;
+  const positional = /^Unexpected argument '([^']*)'/.exec(e.message);
+  if (positional) return `unexpected argument "${positional[1]}"`;
+  const missing = /^Option '(\S+)(?: <value>)?' argument missing/.exec(e.message);
+  if (missing) return `${missing[1]} needs a value`;
+  const flag = /^Option '(\S+)' does not take an argument/.exec(e.message);
+  if (flag) return `${flag[1]} takes no value`;
+  const ambiguous = /^Option '(\S+)' argument is ambiguous[^]*?use '(--[\w-]+)=/.exec(e.message);
+  if (ambiguous) return `${ambiguous[1]} needs a value (one that starts with "-": ${ambiguous[2]}=VALUE)`;
+  return e.message.split("\n")[0];
+}
+
+async function main(argv) {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    stderr.write(`${HELP}\n`);
+    return EXIT.USAGE;
+  }
+  if (first === "-h" || first === "--help") {
+    stdout.write(`${HELP}\n`);
+    return EXIT.OK;
+  }
+  if (first === "--version" || first === "-V") {
+    stdout.write(`neo4j-audit ${version}\n`);
+    return EXIT.OK;
+  }
+  if (first === "help") {
+    const c = rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]] : null;
+    if (rest[0] !== undefined && !c) throw new CliError(`unknown command "${rest[0]}" (commands: ${Object.keys(COMMANDS).join(", ")})`, EXIT.USAGE);
+    stdout.write(`${c ? c.help : HELP}\n`);
+    return EXIT.OK;
+  }
+  const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : null;
+  if (!command) {
+    throw new CliError(`unknown command "${first}" (commands: ${Object.keys(COMMANDS).join(", ")}; neo4j-audit --help)`, EXIT.USAGE);
+  }
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: "boolean", short: "h" } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    if (!e.code?.startsWith("ERR_PARSE_ARGS")) throw e;
+    throw Object.assign(new CliError(`${argError(e)} (neo4j-audit ${first} --help)`, EXIT.USAGE), { command: first });
+  }
+  if (values.help) {
+    stdout.write(`${command.help}\n`);
+    return EXIT.OK;
+  }
+
+  // Ctrl-C / SIGTERM end `tail --follow` normally (exit 0); anything else stops at once (128 + signal).
+  const abort = new AbortController();
+  const onSignal = (sig) => (first === "tail" && values.follow ? abort.abort() : process.exit(sig === "SIGINT" ? 130 : 143));
+  process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
+  try {
+    return await command.run(values, { conn: connection(), stdout, stderr, signal: abort.signal });
+  } catch (e) {
+    if (e instanceof CliError) e.command = first;
+    throw e;
+  }
+}
+
+let code;
+try {
+  code = await main(process.argv.slice(2));
+} catch (e) {
+  if (e instanceof CliError) {
+    stderr.write(`neo4j-audit${e.command ? ` ${e.command}` : ""}: ${e.message}\n`);
+    code = e.code;
+  } else {
+    stderr.write(`neo4j-audit: internal error: ${e?.stack ?? e}\n`);
+    code = 4;
+  }
+}
+// exitCode, not exit(): stdout may still be draining into a pipe.
+process.exitCode = code;

@@ -1,0 +1,103 @@
+// `neo4j-audit schema`: the deploy-time step. Runs the library's ensureSchema() (uniqueness
+// constraints and indexes, idempotent, waits until the indexes are online) and lists what is in
+// place on the audit labels, marking what this run created.
+import { CliError, EXIT, ENV_HELP, EXIT_HELP, neo4jFailure, openLogger, write } from "./common.mjs";
+
+export const summary = "create the constraints and indexes (idempotent) and list them";
+
+export const help = `Usage: neo4j-audit schema [--json]
+
+Creates the uniqueness constraints and indexes the library needs (ensureSchema: IF NOT EXISTS,
+then waits until the indexes are online) and lists those in place on the labels AuditEvent,
+AuditTrail and User, each marked "created" (by this run) or "present" (already there).
+Run it once at deploy time, e.g. with a role that has schema rights; loggers then skip the step.
+
+Options:
+  --json             print {created, present, items: [{name, kind, on, state, created}]} instead
+  -h, --help         this help
+
+${ENV_HELP}
+
+${EXIT_HELP}`;
+
+export const options = { json: { type: "boolean" } };
+
+const LABELS = ["AuditEvent", "AuditTrail", "User"];
+
+/** One statement through Neo4j's HTTP transaction endpoint; rows as arrays. */
+async function cypher(conn, statement, parameters) {
+  const authorization = conn.token
+    ? `Bearer ${conn.token}`
+    : `Basic ${Buffer.from(`${conn.username}:${conn.password}`).toString("base64")}`;
+  let res;
+  try {
+    res = await fetch(new URL(`db/${encodeURIComponent(conn.database)}/tx/commit`, conn.url.replace(/\/?$/, "/")), {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json", authorization },
+      body: JSON.stringify({ statements: [{ statement, parameters }] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+  } catch (e) {
+    throw new CliError(`cannot reach Neo4j at ${conn.url}: network error: ${e.cause?.message ?? e.message} (is it running? NEO4J_URL)`, EXIT.NEO4J);
+  }
+  if (res.status === 401 || res.status === 403) {
+    const who = conn.token ? "the token (NEO4J_TOKEN)" : `user "${conn.username}" (NEO4J_USER / NEO4J_PASSWORD)`;
+    throw new CliError(`Neo4j at ${conn.url} refused the credentials of ${who}: HTTP ${res.status}`, EXIT.NEO4J);
+  }
+  const body = await res.json().catch(() => null);
+  if (!body) throw new CliError(`unexpected answer from ${conn.url}: HTTP ${res.status}`, EXIT.NEO4J);
+  if (body.errors?.length) {
+    const [e] = body.errors;
+    return { error: `${e.code}: ${e.message}` };
+  }
+  return { rows: body.results[0].data.map((d) => d.row) };
+}
+
+/** Constraints and (non-constraint) indexes on the audit labels, by name. */
+async function listSchema(conn) {
+  const where = "WHERE any(l IN labelsOrTypes WHERE l IN $labels)";
+  const c = await cypher(conn, `SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties ${where} RETURN name, type, labelsOrTypes, properties`, { labels: LABELS });
+  if (c.error) return c;
+  const i = await cypher(conn, `SHOW INDEXES YIELD name, type, labelsOrTypes, properties, state, owningConstraint ${where} AND owningConstraint IS NULL RETURN name, type, labelsOrTypes, properties, state`, { labels: LABELS });
+  if (i.error) return i;
+  const items = new Map();
+  for (const [name, type, labels, props] of c.rows) {
+    items.set(name, { name, kind: "constraint", on: `${labels.join("|")}(${props.join(", ")}) ${type}`, state: null });
+  }
+  for (const [name, type, labels, props, state] of i.rows) {
+    items.set(name, { name, kind: "index", on: `${labels.join("|")}(${props.join(", ")}) ${type}`, state });
+  }
+  return { items };
+}
+
+export async function run(values, { conn, stdout }) {
+  const before = await listSchema(conn);
+  const logger = openLogger(conn);
+  if (!(await logger.ensureSchema())) throw neo4jFailure("schema", logger, conn);
+  const after = await listSchema(conn);
+  if (after.error) {
+    // ensureSchema succeeded, but this role may not list the schema.
+    const text = `schema: ensured on ${conn.url} (database ${conn.database}); listing it was refused: ${after.error}\n`;
+    await write(stdout, values.json ? JSON.stringify({ ensured: true, listError: after.error }) + "\n" : text);
+    return EXIT.OK;
+  }
+  const items = [...after.items.values()]
+    .map((it) => ({ ...it, created: !before.error && !before.items.has(it.name) }))
+    .sort((a, b) => a.kind.localeCompare(b.kind) || a.name.localeCompare(b.name));
+  const created = items.filter((it) => it.created).map((it) => it.name);
+  const present = items.filter((it) => !it.created).map((it) => it.name);
+  if (values.json) {
+    await write(stdout, JSON.stringify({ ensured: true, created, present, items }) + "\n");
+    return EXIT.OK;
+  }
+  const w = (k) => Math.max(...items.map((it) => String(it[k] ?? "").length), 0);
+  const [wn, wo] = [w("name"), w("on")];
+  let out = "";
+  for (const it of items) {
+    out += `  ${it.created ? "created" : "present"}  ${it.kind.padEnd(10)}  ${it.name.padEnd(wn)}  ${it.on.padEnd(wo)}  ${it.state ?? ""}`.trimEnd() + "\n";
+  }
+  const n = (kind) => items.filter((it) => it.kind === kind).length;
+  out += `schema: ${n("constraint")} constraints and ${n("index")} indexes on ${LABELS.join(", ")} at ${conn.url} (database ${conn.database}): ${created.length} created, ${present.length} already present\n`;
+  await write(stdout, out);
+  return EXIT.OK;
+}

@@ -1,0 +1,122 @@
+// `neo4j-audit tail`: the newest events, oldest of them first; with --follow, polls for new ones
+// until interrupted.
+import { ENV_HELP, EXIT, EXIT_HELP, jsonLine, openLogger, pages, parseCount, textLine, trailQuery, usage, write }
+  from "./common.mjs";
+
+export const summary = "the newest events; --follow polls for new ones";
+
+/** How far behind the newest event seen --follow looks for late arrivals (batched or retried writes). */
+export const LOOKBACK_MS = 10_000;
+
+export const help = `Usage: neo4j-audit tail [--trail NAME] [-n N] [--follow] [--interval SECONDS]
+                        [--user UID] [--action TYPE] [--category CAT] [--format text|jsonl]
+
+Prints the trail's newest N events, oldest of them first. With --follow, keeps polling and prints
+each new event once, in time order, until interrupted (Ctrl-C, SIGTERM: exit status 0).
+An event committed with a timestamp more than ${LOOKBACK_MS / 1000} s older than the newest event seen (e.g.
+re-sent from a browser's durable queue long after it happened) is not shown by --follow; export
+--since finds it.
+
+Options:
+  --trail NAME          the trail (default "default")
+  -n, --lines N         how many events, 0..10000 (default 10)
+  -f, --follow          keep polling for new events
+  --interval SECONDS    time between polls with --follow (default 2)
+  --user UID            only this user's events
+  --action TYPE         only this action type (eventType)
+  --category CAT        only this category
+  --format FORMAT       text (default): time, action, category, user (name), details as JSON, with
+                        control characters escaped; jsonl: one JSON object per line, as export
+  -h, --help            this help
+
+${ENV_HELP}
+
+${EXIT_HELP}`;
+
+export const options = {
+  trail: { type: "string" },
+  lines: { type: "string", short: "n" },
+  follow: { type: "boolean", short: "f" },
+  interval: { type: "string" },
+  user: { type: "string" },
+  action: { type: "string" },
+  category: { type: "string" },
+  format: { type: "string" },
+};
+
+/** Ascending (ts, uid): the order in which events are printed. */
+const byTime = (a, b) => a.ts - b.ts || (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0);
+
+export async function run(values, { conn, stdout, stderr, signal }) {
+  const n = parseCount("lines", values.lines, 0, 10_000) ?? 10;
+  const format = values.format ?? "text";
+  if (format !== "text" && format !== "jsonl") throw usage(`--format: "${format}" must be text or jsonl`);
+  let intervalMs = 2000;
+  if (values.interval !== undefined) {
+    const s = Number(values.interval);
+    if (!(s >= 0.1 && s <= 3600)) throw usage(`--interval: "${values.interval}" must be a number of seconds from 0.1 to 3600`);
+    intervalMs = Math.round(s * 1000);
+  }
+  const filters = trailQuery(values);
+  const logger = openLogger(conn, values.trail);
+  const line = format === "jsonl" ? jsonLine : textLine;
+
+  // With --follow, what is already in the look-back window counts as seen before the first poll.
+  const seen = new Map(); // uid -> ts, pruned to the window
+  let highWater = Date.now();
+  const readWindow = async () => {
+    const got = [];
+    for await (const events of pages(logger, conn, { ...filters, since: highWater - LOOKBACK_MS })) got.push(...events);
+    return got;
+  };
+  if (values.follow) for (const e of await readWindow()) seen.set(e.uid, e.ts);
+
+  const newest = [];
+  if (n > 0) {
+    for await (const events of pages(logger, conn, filters, Math.min(n, 1000))) {
+      newest.push(...events.slice(0, n - newest.length));
+      if (newest.length >= n) break;
+    }
+  }
+  newest.reverse();
+  if (newest.length) await write(stdout, newest.map(line).join(""));
+  if (!values.follow) return EXIT.OK;
+
+  for (const e of newest) {
+    seen.set(e.uid, e.ts);
+    if (e.ts > highWater) highWater = e.ts;
+  }
+  let lastWarning = null;
+  while (!signal.aborted) {
+    await sleep(intervalMs, signal);
+    if (signal.aborted) break;
+    let got;
+    try {
+      got = await readWindow();
+      lastWarning = null;
+    } catch (e) {
+      // A poll that fails (Neo4j restarting, network) is reported once and retried at the next one.
+      if (e.message !== lastWarning) stderr.write(`neo4j-audit: tail: ${e.message}; retrying\n`);
+      lastWarning = e.message;
+      continue;
+    }
+    const fresh = got.filter((e) => !seen.has(e.uid)).sort(byTime);
+    for (const e of got) if (e.ts > highWater) highWater = e.ts;
+    for (const e of fresh) seen.set(e.uid, e.ts);
+    for (const [uid, ts] of seen) if (ts < highWater - LOOKBACK_MS) seen.delete(uid);
+    if (fresh.length) await write(stdout, fresh.map(line).join(""));
+  }
+  return EXIT.OK;
+}
+
+function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,96 @@
+// `neo4j-audit verify`: hash-chain verification of a trail (the library's verifyTrail), modelled on
+// `aws cloudtrail validate-logs`: a result per stream, the first break named, non-zero exit on any.
+import { EXIT, ENV_HELP, EXIT_HELP, TIME_HELP, neo4jFailure, openLogger, parseInstant, progress, usage, write } from "./common.mjs";
+import { version } from "./core.mjs";
+
+export const summary = "verify the trail's hash chains; exit 1 on any break";
+
+export const help = `Usage: neo4j-audit verify [--trail NAME] [--since TIME] [--stream ID] [--public-key KEY] [--json]
+
+Reads the trail's events back and checks every stream's hash chain (see README, Tamper evidence).
+Prints one line per stream — intact, with its head seq and hash (anchor the head elsewhere to
+detect a rewritten or truncated stream), or the first break: edited, deleted, inserted or
+reordered, with the seq and the event's UID — and the events that carry no chain fields.
+On a terminal, stderr shows a spinner while it reads.
+
+Options:
+  --trail NAME       the trail (default "default")
+  --since TIME       only events at or after TIME; each stream's first event there is the anchor
+  --stream ID        only this stream (streamId)
+  --public-key KEY   verify the streams' signatures with KEY (if this version supports signing)
+  --json             print the report as JSON: {trail, ok, checked, streams: [{streamId, ok,
+                     checked, headSeq, headHash, firstBreak: {kind, seq, uid, message}}],
+                     unchained, unchainedUids}
+  -h, --help         this help
+
+${TIME_HELP}
+
+${ENV_HELP}
+
+${EXIT_HELP}`;
+
+export const options = {
+  trail: { type: "string" },
+  since: { type: "string" },
+  stream: { type: "string" },
+  "public-key": { type: "string" },
+  json: { type: "boolean" },
+};
+
+const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+export async function run(values, { conn, stdout, stderr }) {
+  const query = {};
+  const since = parseInstant("since", values.since);
+  if (since !== undefined) query.since = since;
+  if (values.stream !== undefined) query.streamId = values.stream;
+  if (values["public-key"] !== undefined) query.publicKey = values["public-key"];
+  const logger = openLogger(conn, values.trail);
+  const trail = values.trail ?? "default";
+
+  const stop = progress(`verifying trail "${trail}"`, stderr);
+  let report;
+  try {
+    report = await logger.verifyTrail(query);
+  } finally {
+    stop();
+  }
+  if (!report) {
+    if (query.publicKey !== undefined && /unknown field `publicKey`/.test(logger.lastError ?? "")) {
+      throw usage(`--public-key: signature verification is not supported by this version of neo4j-audit (${version})`);
+    }
+    throw neo4jFailure("verify", logger, conn);
+  }
+
+  if (values.json) {
+    await write(stdout, JSON.stringify({ trail, ...report }) + "\n");
+    return report.ok ? EXIT.OK : EXIT.BROKEN;
+  }
+
+  const scope = [since !== undefined && `since ${new Date(since).toISOString()}`,
+    query.streamId !== undefined && `stream ${query.streamId}`].filter(Boolean);
+  let out = `verify: trail "${trail}" at ${conn.url} (database ${conn.database})${scope.length ? `, ${scope.join(", ")}` : ""}\n`;
+  for (const s of report.streams) {
+    if (s.ok) {
+      out += `  stream ${s.streamId}  intact  ${plural(s.checked, "event")}, head seq ${s.headSeq} hash ${s.headHash}\n`;
+    } else {
+      const b = s.firstBreak;
+      out += `  stream ${s.streamId}  BROKEN  ${b.kind} at seq ${b.seq}${b.uid ? `, event ${b.uid}` : ""}: ${b.message}\n`;
+    }
+  }
+  if (report.unchained > 0) {
+    const shown = report.unchainedUids.slice(0, 10);
+    const more = report.unchained > shown.length ? `, … (${report.unchained - shown.length} more)` : "";
+    out += `  ${plural(report.unchained, "event")} without chain fields (inserted, or written before chaining): ${shown.join(", ")}${more}\n`;
+  }
+  const broken = report.streams.filter((s) => !s.ok).length;
+  const counts = `${plural(report.streams.length, "stream")}, ${plural(report.checked, "event")} checked`;
+  if (report.ok) {
+    out += `verify: ${counts}: intact${report.checked === 0 ? " (no chained events found: check --trail / --since)" : ""}\n`;
+  } else {
+    const what = [broken && `${plural(broken, "stream")} broken`, report.unchained && `${plural(report.unchained, "unchained event")}`].filter(Boolean);
+    out += `verify: ${counts}: NOT intact (${what.join(", ")})\n`;
+  }
+  await write(stdout, out);
+  return report.ok ? EXIT.OK : EXIT.BROKEN;
+}

@@ -1,0 +1,60 @@
+//! An axum server whose handlers log through one shared logger, concurrently.
+//!
+//! ```text
+//! cargo run --example axum            # then: curl -H 'x-user: alice' localhost:3000/documents/doc-1
+//! ```
+//!
+//! Environment as for `examples/basic.rs`, plus `BIND` (default `127.0.0.1:3000`). Prints
+//! `listening on http://ADDR` once it accepts connections.
+
+use std::io::Write as _;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::get;
+use axum::{Json, Router};
+use neo4j_audit::{AuditLogger, User};
+use serde_json::{json, Value};
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+/// `GET /documents/{id}`: logs `DOCUMENT_VIEWED` for the `x-user` header's user and answers
+/// with the event's UID once Neo4j committed it (503 with the reason if it could not).
+async fn view(
+    State(logger): State<AuditLogger>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, (StatusCode, String)> {
+    let uid = headers.get("x-user").and_then(|v| v.to_str().ok()).unwrap_or("anonymous");
+    let user = User::new(uid, None);
+    let event = logger
+        .action("DOCUMENT_VIEWED")
+        .user(&user)
+        .category("DOCUMENT_MANAGEMENT")
+        .details(&json!({"document_id": id}))
+        .await
+        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, logger.reason(&e)))?;
+    Ok(Json(json!({"uid": event.uid, "seq": event.seq})))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // One logger for the whole server: handlers get clones (an Arc inside), and concurrent
+    // requests share its connection pool, batches and hash-chain stream.
+    let logger = AuditLogger::builder(env("NEO4J_URL", "http://127.0.0.1:7474"))
+        .basic_auth(env("NEO4J_USER", "neo4j"), env("NEO4J_PASSWORD", "neo4j-audit-dev"))
+        .trail(env("AUDIT_TRAIL", "examples"))
+        .deadline(Duration::from_secs(10))
+        .build()?;
+    logger.ensure_schema().await?;
+
+    let app = Router::new().route("/documents/{id}", get(view)).with_state(logger);
+    let listener = tokio::net::TcpListener::bind(env("BIND", "127.0.0.1:3000")).await?;
+    println!("listening on http://{}", listener.local_addr()?);
+    std::io::stdout().flush()?;
+    axum::serve(listener, app).await?;
+    Ok(())
+}

@@ -1,0 +1,266 @@
+//! The Rust way in: [`AuditLoggerBuilder`] (a logger from a few calls instead of a whole
+//! [`Config`]) and [`Action`] (one event whose details are any `Serialize` value).
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::chain::{Chain, StreamState, StreamStore};
+use crate::config::{Api, BatchConfig, Config, Labels, RetryConfig};
+use crate::error::AuditError;
+use crate::event::{AuditEvent, User};
+use crate::logger::AuditLogger;
+
+/// Longest [`AuditLoggerBuilder::deadline`] accepted: one day.
+pub const MAX_DEADLINE: Duration = Duration::from_secs(24 * 3600);
+
+/// Builds an [`AuditLogger`]; start with [`AuditLogger::builder`]. Every setting has a default
+/// (those of [`Config::new`]); [`AuditLoggerBuilder::build`] validates them all at once.
+///
+/// ```
+/// use std::time::Duration;
+/// use neo4j_audit::{Api, AuditLogger};
+/// let logger = AuditLogger::builder("http://127.0.0.1:7474")
+///     .basic_auth("neo4j", "secret-pw")
+///     .database("neo4j")
+///     .trail("billing")
+///     .api(Api::Query)
+///     .timeout(Duration::from_secs(2))
+///     .deadline(Duration::from_secs(5))
+///     .build()
+///     .expect("valid settings");
+/// assert_eq!(logger.config().trail, "billing");
+/// assert_eq!(logger.config().timeout_ms, 2000);
+/// assert_eq!(logger.deadline(), Some(Duration::from_secs(5)));
+/// assert!(!format!("{logger:?}").contains("secret-pw"));
+///
+/// let err = AuditLogger::builder("ftp://example").build().unwrap_err();
+/// assert!(err.to_string().starts_with("invalid config: url must be http or https"));
+/// ```
+#[must_use = "a builder does nothing until .build()"]
+pub struct AuditLoggerBuilder {
+    config: Config,
+    deadline: Option<Duration>,
+    stream: Option<(StreamState, Option<Box<dyn StreamStore>>)>,
+}
+
+impl std::fmt::Debug for AuditLoggerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLoggerBuilder")
+            .field("config", &self.config)
+            .field("deadline", &self.deadline)
+            .field("stream", &self.stream.as_ref().map(|(s, _)| s))
+            .finish()
+    }
+}
+
+impl From<Config> for AuditLoggerBuilder {
+    /// Starts from a whole configuration (e.g. deserialised from a file).
+    fn from(config: Config) -> Self {
+        AuditLoggerBuilder { config, deadline: None, stream: None }
+    }
+}
+
+impl AuditLoggerBuilder {
+    /// Defaults for the Neo4j HTTP API at `url`; the same as [`AuditLogger::builder`].
+    pub fn new(url: impl Into<String>) -> Self {
+        Config::new(url).into()
+    }
+
+    /// Basic authentication (exclusive with [`AuditLoggerBuilder::bearer`]). Neither is shown
+    /// by `Debug` or in any error.
+    pub fn basic_auth(mut self, user: impl Into<String>, password: impl Into<String>) -> Self {
+        self.config = self.config.basic_auth(user, password);
+        self
+    }
+
+    /// A bearer token (exclusive with [`AuditLoggerBuilder::basic_auth`]).
+    pub fn bearer(mut self, token: impl Into<String>) -> Self {
+        self.config = self.config.bearer(token);
+        self
+    }
+
+    /// The Neo4j database. Default `neo4j`.
+    pub fn database(mut self, name: impl Into<String>) -> Self {
+        self.config.database = name.into();
+        self
+    }
+
+    /// The name of the trail the events hang off (and the reads and verification look at).
+    /// Default `default`.
+    pub fn trail(mut self, name: impl Into<String>) -> Self {
+        self.config.trail = name.into();
+        self
+    }
+
+    /// Which Neo4j HTTP endpoint receives the statements. Default [`Api::Tx`].
+    pub fn api(mut self, api: Api) -> Self {
+        self.config.api = api;
+        self
+    }
+
+    /// Bound on one HTTP request (connect, send, answer), at millisecond precision; 1 ms to
+    /// 10 minutes. Default 10 s. A failed or timed-out request is retried (see
+    /// [`AuditLoggerBuilder::retry`]); bound the whole call with
+    /// [`AuditLoggerBuilder::deadline`].
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.config.timeout_ms = timeout.as_millis().min(u64::MAX as u128) as u64;
+        self
+    }
+
+    /// Bound on writing one batch, every attempt and backoff wait included: the call fails with
+    /// [`AuditError::Timeout`] (an attempt still running) or the last attempt's error (when the
+    /// next retry would end past it) once it is reached. Up to one day. Default: none (the retry
+    /// policy alone bounds it, 30 s of retries by default). Events waiting behind other
+    /// batches in flight wait for those first.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// The retry policy for retryable failures. Default [`RetryConfig::default`].
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.config.retry = retry;
+        self
+    }
+
+    /// How events are grouped into requests. Default [`BatchConfig::default`].
+    pub fn batch(mut self, batch: BatchConfig) -> Self {
+        self.config.batch = batch;
+        self
+    }
+
+    /// Node labels of events, trail and users. Default `AuditEvent`, `AuditTrail`, `User`.
+    pub fn labels(mut self, labels: Labels) -> Self {
+        self.config.labels = labels;
+        self
+    }
+
+    /// Bound on an event's serialised details, in bytes. Default 65536.
+    pub fn max_details_bytes(mut self, bytes: usize) -> Self {
+        self.config.max_details_bytes = bytes;
+        self
+    }
+
+    /// Keys whose values become `"[REDACTED]"` before an event is hashed or sent, instead of
+    /// the default list; an empty list turns redaction off.
+    pub fn redact<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.config.redact = Some(keys.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// How [`AuditLoggerBuilder::redact`] names match keys. Default
+    /// [`RedactMatch::Words`](crate::RedactMatch::Words).
+    pub fn redact_match(mut self, how: crate::RedactMatch) -> Self {
+        self.config.redact_match = how;
+        self
+    }
+
+    /// Continues a saved hash-chain stream (e.g. [`AuditLogger::chain_head`] of a previous run)
+    /// instead of starting a fresh one; `store`, if given, is told every new state.
+    pub fn resume_stream(mut self, state: StreamState, store: Option<Box<dyn StreamStore>>) -> Self {
+        self.stream = Some((state, store));
+        self
+    }
+
+    /// The configuration so far (not yet validated).
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Validates every setting and builds the logger; [`AuditError::InvalidConfig`] names the
+    /// first setting that is wrong. Sends nothing.
+    pub fn build(self) -> Result<AuditLogger, AuditError> {
+        if let Some(d) = self.deadline {
+            if d.is_zero() || d > MAX_DEADLINE {
+                return Err(AuditError::InvalidConfig("deadline must be between 1 ms and 24 h".into()));
+            }
+        }
+        let chain = self.stream.map(|(state, store)| Chain::resume(state, store));
+        AuditLogger::with_parts(self.config, self.deadline, chain)
+    }
+}
+
+/// One action to log, started by [`AuditLogger::action`]; `.await` writes it and resolves like
+/// [`AuditLogger::log_user_action`].
+#[must_use = "an action is only logged when awaited"]
+#[derive(Debug)]
+pub struct Action<'a> {
+    logger: &'a AuditLogger,
+    action_type: &'a str,
+    user: Option<&'a User>,
+    category: Option<&'a str>,
+    details: Result<Option<serde_json::Value>, AuditError>,
+    options: crate::LogOptions,
+}
+
+impl<'a> Action<'a> {
+    pub(crate) fn new(logger: &'a AuditLogger, action_type: &'a str) -> Self {
+        Action { logger, action_type, user: None, category: None, details: Ok(None), options: Default::default() }
+    }
+
+    /// The acting user.
+    pub fn user(mut self, user: &'a User) -> Self {
+        self.user = Some(user);
+        self
+    }
+
+    /// The category (`eventCategory`). Default [`crate::DEFAULT_CATEGORY`].
+    pub fn category(mut self, category: &'a str) -> Self {
+        self.category = Some(category);
+        self
+    }
+
+    /// The details: any value that serialises to a JSON object (a struct, a map, a
+    /// `serde_json::Value`). One that does not, or fails to serialise, makes the action resolve
+    /// [`AuditError::InvalidInput`] without sending anything.
+    pub fn details<D: Serialize + ?Sized>(mut self, details: &D) -> Self {
+        self.details = serde_json::to_value(details)
+            .map(Some)
+            .map_err(|e| AuditError::InvalidInput(format!("details could not be serialised: {e}")));
+        self
+    }
+
+    /// One more thing the action was performed on: `(event)-[:ON]->(:Label {UID: uid})` when that
+    /// node exists, and in the event's `targetKeys` always (rules: README, "The graph").
+    ///
+    /// ```no_run
+    /// # async fn demo(logger: neo4j_audit::AuditLogger) -> Result<(), neo4j_audit::AuditError> {
+    /// use neo4j_audit::Target;
+    /// logger.action("DOCUMENT_MOVED").target(Target::new("Document", "doc-456").role("subject"))
+    ///     .target(Target::new("Folder", "f-9").role("destination")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn target(mut self, target: crate::Target) -> Self {
+        self.options.targets.push(target);
+        self
+    }
+
+    /// Builds, chains and writes the event; the same as awaiting the action.
+    pub async fn log(self) -> Result<AuditEvent, AuditError> {
+        let details = self.details?;
+        let event = self.logger.build_event_with(self.user, self.action_type, self.category, details, &self.options)?;
+        self.logger.deliver(event.clone()).await?;
+        Ok(event)
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+type ActionFuture<'a> = Pin<Box<dyn Future<Output = Result<AuditEvent, AuditError>> + Send + 'a>>;
+#[cfg(target_arch = "wasm32")]
+type ActionFuture<'a> = Pin<Box<dyn Future<Output = Result<AuditEvent, AuditError>> + 'a>>;
+
+impl<'a> IntoFuture for Action<'a> {
+    type Output = Result<AuditEvent, AuditError>;
+    type IntoFuture = ActionFuture<'a>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.log())
+    }
+}

@@ -1,0 +1,175 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The runnable examples (`examples/*.rs`), built and run as a user would, against the real
+//! Neo4j, each with a trail of its own; the graph is read back with independent Cypher.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+
+use common::*;
+use serde_json::{json, Value};
+
+/// Builds example `name` as a user would (`cargo build --examples`, a no-op when this
+/// `cargo test` already built them) and returns its binary.
+fn example(name: &str) -> PathBuf {
+    static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = BUILD.lock().unwrap_or_else(|p| p.into_inner());
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut build = Command::new(cargo);
+    // Without what `cargo test` sets for this test (CARGO_PKG_NAME, ...): build scripts (ring's)
+    // watch those variables, and seeing them differ would rebuild the TLS stack, twice a run.
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        let set_by_cargo_test = ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_", "CARGO_TARGET_TMPDIR", "OUT_DIR"]
+            .iter()
+            .any(|p| k.starts_with(p));
+        if set_by_cargo_test {
+            build.env_remove(&key);
+        }
+    }
+    let out = build
+        .args(["build", "--quiet", "--features", "read,ingest", "--examples"])
+        .current_dir(&root)
+        .output()
+        .expect("cargo runs");
+    assert!(out.status.success(), "cargo build --examples: {}", String::from_utf8_lossy(&out.stderr));
+    // This test runs from target/<profile>/deps/; the examples are in target/<profile>/examples/.
+    let exe = std::env::current_exe().unwrap();
+    let bin = exe.parent().unwrap().parent().unwrap().join("examples").join(name);
+    assert!(bin.exists(), "{} not built", bin.display());
+    bin
+}
+
+fn command(name: &str, trail: &str) -> Command {
+    let mut c = Command::new(example(name));
+    c.env("NEO4J_URL", neo4j_url())
+        .env("NEO4J_USER", neo4j_user())
+        .env("NEO4J_PASSWORD", neo4j_password())
+        .env("AUDIT_TRAIL", trail);
+    c
+}
+
+fn run(name: &str, trail: &str) -> (Output, String) {
+    let out = command(name, trail).output().expect("example runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "example {name} failed: {}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out, stdout)
+}
+
+async fn trail_events(trail: &str) -> Vec<Vec<Value>> {
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) \
+         RETURN e.UID, e.eventType, e.userUID, e.details, e.seq ORDER BY e.seq",
+        json!({"t": trail}),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn basic_logs_its_events() {
+    let trail = unique("ex-basic");
+    let (_, stdout) = tokio::task::spawn_blocking({
+        let trail = trail.clone();
+        move || run("basic", &trail)
+    })
+    .await
+    .unwrap();
+    let rows = trail_events(&trail).await;
+    assert_eq!(rows.len(), 2, "{rows:?}\n{stdout}");
+    assert_eq!((rows[0][1].as_str(), rows[1][1].as_str()), (Some("DOCUMENT_MODIFIED"), Some("DOCUMENT_SHARED")));
+    for r in &rows {
+        assert!(stdout.contains(&format!("logged {}", r[0].as_str().unwrap())), "{stdout}");
+        assert_eq!(r[2], "user-123");
+    }
+    let shared: Value = serde_json::from_str(rows[1][3].as_str().unwrap()).unwrap();
+    assert_eq!(shared, json!({"document_id": "doc-456", "with": ["user-789"]}));
+    assert!(stdout.contains("refused: invalid input: actionType"), "{stdout}");
+}
+
+#[tokio::test]
+async fn read_verify_pages_and_verifies() {
+    let trail = unique("ex-read");
+    let (_, stdout) = tokio::task::spawn_blocking({
+        let trail = trail.clone();
+        move || run("read_verify", &trail)
+    })
+    .await
+    .unwrap();
+    assert_eq!(trail_events(&trail).await.len(), 4);
+    // Four events, two per page, newest first.
+    assert_eq!(stdout.matches("page 1: ").count(), 2, "{stdout}");
+    assert_eq!(stdout.matches("page 2: ").count(), 2, "{stdout}");
+    assert!(!stdout.contains("page 3: "), "{stdout}");
+    let first = stdout.lines().find(|l| l.starts_with("page 1: ")).unwrap();
+    assert!(first.contains("alice LOGOUT seq Some(3)"), "{stdout}");
+    assert!(stdout.contains("views: 2") && stdout.contains("alice: 4 events"), "{stdout}");
+    assert!(stdout.contains("verify: ok=true checked=4 streams=1 unchained=0"), "{stdout}");
+}
+
+/// Kills the server when the test ends, however it ends.
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_server_logs_fifty_concurrent_requests_through_one_logger() {
+    let trail = unique("ex-axum");
+    let mut cmd = tokio::task::spawn_blocking({
+        let trail = trail.clone();
+        move || command("axum", &trail)
+    })
+    .await
+    .unwrap();
+    let mut child = cmd.env("BIND", "127.0.0.1:0").stdout(Stdio::piped()).spawn().expect("server starts");
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_owned();
+
+    let client = reqwest::Client::new();
+    let calls = (0..50).map(|i| {
+        let req = client.get(format!("{base}/documents/doc-{i}")).header("x-user", format!("user-{}", i % 7));
+        async move {
+            let resp = req.send().await.expect("server answers");
+            let status = resp.status().as_u16();
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            (status, body)
+        }
+    });
+    let answers = futures::future::join_all(calls).await;
+    drop(server);
+    assert!(answers.iter().all(|(s, _)| *s == 200), "{answers:?}");
+
+    let rows = trail_events(&trail).await;
+    assert_eq!(rows.len(), 50);
+    let answered: std::collections::BTreeSet<&str> = answers.iter().map(|(_, b)| b["uid"].as_str().unwrap()).collect();
+    let stored: std::collections::BTreeSet<&str> = rows.iter().map(|r| r[0].as_str().unwrap()).collect();
+    assert_eq!(answered, stored, "each request's event, once");
+    let docs: std::collections::BTreeSet<String> = rows
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(r[3].as_str().unwrap()).unwrap()["document_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(docs, (0..50).map(|i| format!("doc-{i}")).collect());
+    // One logger: one stream, seq 0..49.
+    let seqs: Vec<i64> = rows.iter().map(|r| r[4].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (0..50).collect::<Vec<_>>());
+    assert!(rows.iter().all(|r| r[1] == "DOCUMENT_VIEWED"));
+}

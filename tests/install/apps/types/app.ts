@@ -1,0 +1,67 @@
+// Type-checked (tsc --noEmit --strict) against the installed package: every export of the three
+// entries is used here (tests/install checks that against each entry's .d.ts).
+import init, {
+  initSync, AuditLogger, logUserAction,
+  type AuditConfig, type AuditStats, type AuditDeadLetter, type AuditUser,
+  type InitInput, type InitOutput, type SyncInitInput,
+} from "neo4j-audit";
+import initRead, {
+  initSync as initSyncRead, AuditLogger as ReadingLogger, logUserAction as logUserActionRead,
+  type AuditConfig as ReadConfig, type AuditStats as ReadStats, type AuditDeadLetter as ReadDeadLetter,
+  type AuditUser as ReadUser, type InitInput as ReadInitInput, type InitOutput as ReadInitOutput,
+  type SyncInitInput as ReadSyncInitInput,
+  type AuditInstant, type AuditTrailQuery, type AuditTrailEvent, type AuditTrailPage,
+  type AuditChainBreak, type AuditVerifyReport, type AuditChainHead,
+} from "neo4j-audit/read";
+import initWorker, {
+  initSync as initSyncWorker, handleIngest, AuditLogger as WorkerLogger, logUserAction as logUserActionWorker,
+  type AuditConfig as WorkerConfig, type AuditStats as WorkerStats, type AuditDeadLetter as WorkerDeadLetter,
+  type AuditUser as WorkerUser, type InitInput as WorkerInitInput, type InitOutput as WorkerInitOutput,
+  type SyncInitInput as WorkerSyncInitInput,
+} from "neo4j-audit/worker";
+
+export async function write(config: AuditConfig, user: AuditUser | null, wasm?: InitInput, bytes?: SyncInitInput): Promise<AuditStats> {
+  const out: InitOutput = bytes ? initSync({ module: bytes }) : wasm ? await init({ module_or_path: wasm }) : await init();
+  void out.memory;
+  const logger = new AuditLogger(config);
+  const ok: boolean = await logger.logUserAction(user, "TYPED", "USER_ACTION", { n: 1 });
+  if (!ok) console.error(logger.lastError ?? "no error", logger.schemaWarning);
+  await logger.flush();
+  const dead: AuditDeadLetter[] = await logger.deadLetters();
+  const cleared: number = await logger.clearQueue();
+  const schema: boolean = await logger.ensureSchema();
+  void [dead, cleared, schema, await logUserAction(config, user, "ONE_SHOT", null, null)];
+  const stats: AuditStats = logger.stats();
+  const closed: boolean = await logger.close();
+  logger.free();
+  return closed ? stats : { ...stats, failed: stats.failed + 1 };
+}
+
+export async function read(config: ReadConfig, user: ReadUser, since: AuditInstant, wasm?: ReadInitInput, bytes?: ReadSyncInitInput): Promise<string[]> {
+  const out: ReadInitOutput = bytes ? initSyncRead({ module: bytes }) : wasm ? await initRead({ module_or_path: wasm }) : await initRead();
+  void out;
+  const logger = new ReadingLogger(config);
+  await logUserActionRead(config, user, "READ_ONE_SHOT");
+  await logger.logUserAction(user, "READ_ENTRY");
+  const query: AuditTrailQuery = { since, limit: 10 };
+  const page: AuditTrailPage | null = await logger.getAuditTrail(query);
+  const activity: AuditTrailPage | null = await logger.getUserActivity(user.uid, { since, limit: 5 });
+  const report: AuditVerifyReport | null = await logger.verifyTrail({ since });
+  const firstBreak: AuditChainBreak | null = report?.streams[0]?.firstBreak ?? null;
+  const head: AuditChainHead = logger.chainHead();
+  const stats: ReadStats = logger.stats();
+  const dead: ReadDeadLetter[] = await logger.deadLetters();
+  const events: AuditTrailEvent[] = [...(page?.events ?? []), ...(activity?.events ?? [])];
+  return [head.hash, firstBreak?.kind ?? "intact", String(stats.sent + dead.length), ...events.map((e) => e.actionType)];
+}
+
+export async function worker(request: Request, env: Record<string, unknown>, config: WorkerConfig, user: WorkerUser,
+  wasm?: WorkerInitInput, bytes?: WorkerSyncInitInput): Promise<Response> {
+  const out: WorkerInitOutput = bytes ? initSyncWorker({ module: bytes }) : wasm ? await initWorker({ module_or_path: wasm }) : await initWorker();
+  void out;
+  const logger = new WorkerLogger(config);
+  const stats: WorkerStats = logger.stats();
+  const dead: WorkerDeadLetter[] = await logger.deadLetters();
+  void [stats, dead, await logUserActionWorker(config, user, "WORKER_ONE_SHOT")];
+  return handleIngest(request, env);
+}

@@ -1,0 +1,3 @@
+import { handleIngest } from "neo4j-audit/worker";
+
+export default { fetch: (request, env) => handleIngest(request, env) };

@@ -1,0 +1,200 @@
+// The package as users install it: `npm pack` of pkg/, the tarball installed into throwaway projects
+// (tests/install/projects.mjs, cached under .cache/install/) that import it by name with no loader
+// code — plain Node, Vite 5, esbuild, webpack 5, two wrangler Workers and a strict TypeScript
+// project. Each is built as its user would; the browser apps run in headless Chromium and the
+// Workers in workerd (`wrangler dev`), every event is written to the real Neo4j and read back from
+// it independently.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, cpSync } from "node:fs";
+import { createServer } from "node:http";
+import { extname, join, normalize } from "node:path";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, cypher, unique } from "../node/helpers.mjs";
+import { freePort, launchChromium, startWrangler } from "../support/wrangler.mjs";
+import { signJwt, nowSecs } from "../worker/jwt.mjs";
+import { APPS, TOOLS, packOnce, project, run } from "./projects.mjs";
+
+const config = (trail) => ({ url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail });
+const events = (trail) => cypher(
+  "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID, e.details ORDER BY e.eventType",
+  { trail });
+
+let tarball, browser;
+before(() => { tarball = packOnce(); });
+after(async () => { await browser?.close(); });
+
+test("the tarball holds the three entries, each with its runtime files and types", () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "pkg/package.json"), "utf8"));
+  assert.equal(pkg.name, "neo4j-audit");
+  for (const [sub, dir] of [[".", ""], ["./read", "read/"], ["./worker", "worker/"]]) {
+    assert.deepEqual(pkg.exports[sub], {
+      types: `./${dir}neo4j_audit.d.ts`, workerd: `./${dir}workerd.js`, node: `./${dir}node.js`, default: `./${dir}neo4j_audit.js`,
+    });
+  }
+  const listed = JSON.parse(run(join(ROOT, "pkg"), "npm", ["pack", "--dry-run", "--json", "--loglevel=error"]))[0].files.map((f) => f.path);
+  for (const dir of ["", "read/", "worker/"]) {
+    for (const f of ["neo4j_audit.js", "neo4j_audit_bg.wasm", "neo4j_audit.d.ts", "node.js", "workerd.js"]) {
+      assert.ok(listed.includes(`${dir}${f}`), `${dir}${f} not in the tarball`);
+    }
+  }
+  // The write entry is the write path only; the Worker handler is only in the Worker entry.
+  const dts = (dir) => readFileSync(join(ROOT, "pkg", dir, "neo4j_audit.d.ts"), "utf8");
+  assert.doesNotMatch(dts(""), /getAuditTrail|verifyTrail|handleIngest/);
+  assert.match(dts("read"), /getAuditTrail\(/);
+  assert.doesNotMatch(dts("read"), /handleIngest/);
+  assert.match(dts("worker"), /export function handleIngest\(/);
+  assert.doesNotMatch(dts("worker"), /getAuditTrail/);
+});
+
+test("plain Node: all three entries by name, no init call; events read back", async () => {
+  const dir = project("node", tarball);
+  const trail = unique("install-node");
+  const jwtSecret = randomBytes(32).toString("base64url");
+  const jwt = await signJwt(jwtSecret, { sub: "u-node-worker", aud: "neo4j-audit", exp: nowSecs() + 300 });
+  const app = JSON.stringify({ config: config(trail), actionType: "NODE", jwt, jwtSecret });
+  const got = JSON.parse(run(dir, process.execPath, ["app.mjs"], { AUDIT_APP: app }).trim().split("\n").pop());
+  assert.deepEqual({ ...got, resolved: undefined }, {
+    ok: true, err: null, readOk: true, ingestStatus: 201, ingestError: null, verified: true, writeEntryHasRead: false, resolved: undefined,
+    read: ["NODE_READ_ENTRY", "NODE_WORKER_ENTRY", "NODE_WRITE"],
+  });
+  // Resolved from the project's own install, through the "node" condition.
+  assert.deepEqual(got.resolved.map((u) => u.slice(u.indexOf("/node_modules/"))),
+    ["/node_modules/neo4j-audit/node.js", "/node_modules/neo4j-audit/read/node.js", "/node_modules/neo4j-audit/worker/node.js"]);
+  assert.ok(got.resolved.every((u) => u.includes("/.cache/install/node/node_modules/")), got.resolved.join(" "));
+  assert.deepEqual((await events(trail)).map(([type, user]) => [type, user]),
+    [["NODE_READ_ENTRY", "u-node"], ["NODE_WORKER_ENTRY", "u-node-worker"], ["NODE_WRITE", "u-node"]]);
+
+  const trail2 = unique("install-node-init");
+  const got2 = JSON.parse(run(dir, process.execPath, ["init-form.mjs"], { AUDIT_APP: JSON.stringify({ config: config(trail2) }) }).trim());
+  assert.deepEqual(got2, { ok: true, err: null });
+  assert.deepEqual((await events(trail2)).map(([type]) => type), ["INIT_FORM"]);
+});
+
+/** Serves the built app in `dir` on its own origin. */
+async function serveDist(dir) {
+  const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
+  const server = createServer((req, res) => {
+    const rel = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+    const file = join(dir, rel === "/" ? "index.html" : rel);
+    if (rel.includes("..") || !existsSync(file)) { res.writeHead(404).end(); return; }
+    res.writeHead(200, { "Content-Type": types[extname(file)] ?? "application/octet-stream" });
+    res.end(readFileSync(file));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+}
+
+/** Opens `origin` in Chromium, logs through the app's window.runAudit and reads Neo4j back. */
+async function runPage(name, origin, bundler = name) {
+  browser ??= await launchChromium();
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+  try {
+    await page.goto(`${origin}/`);
+    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 }).catch(() => {
+      throw new Error(`${name} page not ready: ${errors.join("; ")}`);
+    });
+    const trail = unique(`install-${name}`);
+    const actionType = `BUNDLED_BY_${name.toUpperCase().replace(/\W/g, "_")}`;
+    const got = await page.evaluate(({ config, actionType }) => window.runAudit(config, actionType), { config: config(trail), actionType })
+      .catch((e) => { throw new Error(`${e}\n${errors.join("\n")}`); });
+    assert.deepEqual(got, { ok: true, err: null, read: [[actionType, "u-bundled", { bundler }]], writeEntryHasRead: false });
+    assert.deepEqual(await events(trail), [[actionType, "u-bundled", JSON.stringify({ bundler })]]);
+  } finally {
+    await page.close();
+  }
+}
+
+/** Builds the bundler project `name` with `build` (args to node), serves its output, runs the page. */
+async function bundledApp(name, build, distDir = "dist") {
+  const dir = project(name, tarball, TOOLS[name]);
+  cpSync(join(APPS, "browser/app.js"), join(dir, "src/app.js"));
+  run(dir, process.execPath, build);
+  const dist = join(dir, distDir);
+  const wasm = readdirSync(dist, { recursive: true }).filter((f) => f.endsWith(".wasm"));
+  assert.equal(wasm.length, 2, `${name} should emit both entries' .wasm: ${wasm}`);
+  const site = await serveDist(dist);
+  try {
+    await runPage(name, site.origin);
+  } finally {
+    site.server.close();
+  }
+}
+
+test("Vite 5: `vite build` emits the .wasm of each entry; the page logs and reads back in Chromium", () =>
+  bundledApp("vite", ["node_modules/vite/bin/vite.js", "build", "--logLevel", "warn"]));
+
+test("Vite 5 dev server (optimizeDeps.exclude, as the README says): the page logs and reads back in Chromium", async () => {
+  const dir = project("vite", tarball, TOOLS.vite);
+  cpSync(join(APPS, "browser/app.js"), join(dir, "src/app.js"));
+  const port = await freePort();
+  const dev = spawn(process.execPath, ["node_modules/vite/bin/vite.js", "--port", String(port), "--strictPort",
+    "--host", "127.0.0.1", "--logLevel", "warn"], { cwd: dir, detached: true, stdio: ["ignore", "ignore", "inherit"] });
+  try {
+    const origin = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 120; i++) {
+      if (await fetch(origin).then(() => true, () => false)) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    await runPage("vite-dev", origin, "vite");
+  } finally {
+    try { process.kill(-dev.pid, "SIGTERM"); } catch {}
+  }
+});
+
+test("esbuild: the file loader emits each .wasm for init(); the page logs and reads back in Chromium", () =>
+  bundledApp("esbuild", ["build.mjs"]));
+
+test("webpack 5: asset modules emit each .wasm; the page logs and reads back in Chromium", () =>
+  bundledApp("webpack", ["build.mjs"]));
+
+test("a Worker project mounts \"neo4j-audit/worker\" (handleIngest) and ingests in workerd", async () => {
+  const dir = project("worker-ingest", tarball);
+  const trail = unique("install-ingest");
+  const secret = randomBytes(32).toString("base64url");
+  const dev = await startWrangler({ cwd: dir,
+    env: { AUDIT_JWT_SECRET: secret, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, AUDIT_TRAIL: trail } });
+  try {
+    const token = await signJwt(secret, { sub: "u-ingest", aud: "neo4j-audit", exp: nowSecs() + 300 });
+    const r = await fetch(`${dev.url}/v1/events`, {
+      method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+      body: JSON.stringify({ actionType: "INGESTED_BY_INSTALLED_WORKER", details: { via: "neo4j-audit/worker" } }),
+    });
+    assert.equal(r.status, 201, `${await r.text()}\n${dev.log()}`);
+  } finally {
+    await dev.stop();
+  }
+  const rows = await events(trail);
+  assert.deepEqual(rows.map(([type, user]) => [type, user]), [["INGESTED_BY_INSTALLED_WORKER", "u-ingest"]]);
+});
+
+test("a Worker project imports \"neo4j-audit\" and \"neo4j-audit/read\" by name and logs from workerd", async () => {
+  const dir = project("worker-logger", tarball);
+  const trail = unique("install-workerd");
+  const dev = await startWrangler({ cwd: dir, readyPath: "/ping", env: { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, TRAIL: trail } });
+  try {
+    const got = await (await fetch(`${dev.url}/log`)).json();
+    assert.deepEqual(got, { ok: true, err: null, read: ["INSTALLED_IN_WORKERD"] }, dev.log());
+  } finally {
+    await dev.stop();
+  }
+  assert.deepEqual((await events(trail)).map(([type, user]) => [type, user]), [["INSTALLED_IN_WORKERD", "u-workerd"]]);
+});
+
+test("TypeScript: tsc --noEmit --strict over code using every export of the three entries", () => {
+  const dir = project("types", tarball, TOOLS.types);
+  const source = readFileSync(join(dir, "app.ts"), "utf8");
+  for (const [entry, sub] of [["neo4j-audit", ""], ["neo4j-audit/read", "read"], ["neo4j-audit/worker", "worker"]]) {
+    const dts = readFileSync(join(dir, "node_modules/neo4j-audit", sub, "neo4j_audit.d.ts"), "utf8");
+    const names = [...dts.matchAll(/^export (?:declare )?(?:class|function|interface|type|const|enum) (\w+)/gm)].map((m) => m[1]);
+    const imported = new RegExp(`import \\w+, \\{([^}]*)\\} from "${entry}";`).exec(source)?.[1] ?? "";
+    for (const name of names) assert.match(imported, new RegExp(`\\b${name}\\b`), `app.ts does not import ${name} from ${entry}`);
+  }
+  for (const tsconfig of ["tsconfig.json", "tsconfig.node.json"]) {
+    run(dir, process.execPath, ["node_modules/typescript/bin/tsc", "-p", tsconfig, "--noEmit", "--strict"]);
+  }
+});

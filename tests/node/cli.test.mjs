@@ -1,0 +1,422 @@
+// The audit CLI (cli/neo4j-audit.mjs) as a user runs it — a child process with NEO4J_* in its
+// environment — against the real Neo4j, one fresh trail per test. What it prints is compared with
+// what the graph holds (read back with Cypher), and its verdict on tampered chains with the kinds
+// of break tests/chain.rs covers.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, loadPkg, unique, config, cypher } from "./helpers.mjs";
+
+const pkg = await loadPkg("read");
+const CLI = join(ROOT, "cli", "neo4j-audit.mjs");
+const ENV = { ...process.env, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD };
+
+/** Runs the CLI to completion: {code, stdout, stderr}. */
+function cli(args, env = ENV) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Logs `n` events into a fresh trail with the package; returns the logger, trail and UIDs (seq order). */
+async function logged(prefix, n, trail = unique(prefix)) {
+  const logger = new pkg.AuditLogger(config(trail));
+  for (let i = 0; i < n; i++) {
+    const ok = await logger.logUserAction(
+      i % 3 === 2 ? null : { uid: `u${i % 3}`, name: i % 3 ? 'Bob, "B" Ü' : "Ann" },
+      i % 2 ? "DOCUMENT_VIEWED" : "LOGIN",
+      i % 2 ? "DOCUMENT_MANAGEMENT" : "SECURITY",
+      { i, text: 'comma, "quote"\r\nline ✓ 🚀', nested: { list: [1, null, "x"] } },
+    );
+    assert.equal(ok, true, logger.lastError);
+  }
+  const uids = (await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.UID ORDER BY e.seq", { trail },
+  )).map((r) => r[0]);
+  return { logger, trail, uids };
+}
+
+/** The trail's events as stored, newest first, in the read API's field names. */
+async function stored(trail) {
+  return (await cypher(
+    `MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent)
+     RETURN e.UID, e.eventType, e.eventCategory, e.timestamp.epochMillis, e.userUID, e.userName, e.details,
+            e.streamId, e.seq, e.prevHash, e.hash
+     ORDER BY e.timestamp DESC, e.UID DESC`,
+    { trail },
+  )).map(([uid, actionType, category, ts, userUid, userName, details, streamId, seq, prevHash, hash]) => ({
+    uid, actionType, category, timestamp: new Date(ts).toISOString(), ts, userUid, userName,
+    details: details == null ? null : JSON.parse(details), streamId, seq, prevHash, hash,
+  }));
+}
+
+const jsonl = (text) => text.split("\n").filter(Boolean).map((l) => JSON.parse(l));
+
+/** RFC 4180 reader, independent of the CLI's writer: rows of fields. */
+function parseCsv(text) {
+  const rows = [];
+  let row = [], field = "", quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(field); field = ""; }
+    else if (c === "\r" && text[i + 1] === "\n") { row.push(field); rows.push(row); row = []; field = ""; i++; }
+    else field += c;
+  }
+  assert.equal(field, "", "the CSV ends with a line break");
+  assert.equal(row.length, 0);
+  return rows;
+}
+
+test("--help lists the commands and exit codes; each command has its help; usage errors exit 2 in one line", async () => {
+  const top = await cli(["--help"]);
+  assert.equal(top.code, 0);
+  for (const c of ["schema", "verify", "export", "tail", "NEO4J_URL", "NEO4J_PASSWORD", "Exit status"]) {
+    assert.ok(top.stdout.includes(c), c);
+  }
+  for (const c of ["schema", "verify", "export", "tail"]) {
+    const h = await cli([c, "--help"]);
+    assert.equal(h.code, 0, h.stderr);
+    assert.match(h.stdout, new RegExp(`^Usage: neo4j-audit ${c}`));
+    assert.match(h.stdout, /Exit status:\n {2}0 /);
+  }
+  for (const [args, reason] of [
+    [["export", "--bogus"], /^neo4j-audit export: unknown option --bogus /],
+    [["exprot"], /^neo4j-audit: unknown command "exprot"/],
+    [["export", "--format", "xml"], /--format: "xml" must be jsonl or csv/],
+    [["export", "--since", "yesterday"], /--since: "yesterday" is not a time/],
+    [["export", "--since", "1h", "--until", "2h"], /--until must be later than --since/],
+    [["tail", "-n", "-3"], /^neo4j-audit tail: -n needs a value \(one that starts with "-": --lines=VALUE\)/],
+    [["tail", "--lines=-3"], /--lines: "-3" must be an integer from 0 to 10000/],
+    [["tail", "--interval", "0"], /--interval: "0" must be a number of seconds/],
+    [["verify", "--json=yes"], /--json takes no value/],
+    [["verify", "stray"], /unexpected argument "stray"/],
+    [[], /^Usage: neo4j-audit/],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, reason);
+    if (args.length) assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.equal(r.stdout, "");
+  }
+});
+
+test("clear one-line errors for Neo4j down, wrong password and a URL with credentials; no secret printed", async () => {
+  const down = await cli(["tail"], { ...ENV, NEO4J_URL: "http://127.0.0.1:59999" });
+  assert.equal(down.code, 3);
+  assert.match(down.stderr, /^neo4j-audit tail: cannot reach Neo4j at http:\/\/127\.0\.0\.1:59999: network error: .*\n$/);
+  // A user that does not exist: a wrong login that cannot lock the shared `neo4j` user out.
+  const secret = "not-the-password-7c1e";
+  for (const cmd of ["verify", "export", "schema"]) {
+    const r = await cli([cmd], { ...ENV, NEO4J_USER: "cli-test-no-such-user", NEO4J_PASSWORD: secret });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd}: Neo4j at .* refused the credentials of user "cli-test-no-such-user".*401`));
+    assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret));
+  }
+  const token = await cli(["tail"], { ...ENV, NEO4J_TOKEN: secret });
+  assert.equal(token.code, 3);
+  assert.match(token.stderr, /refused the credentials of the token \(NEO4J_TOKEN\)/);
+  assert.ok(!token.stderr.includes(secret));
+  const db = await cli(["tail"], { ...ENV, NEO4J_DATABASE: "nosuchdb" });
+  assert.equal(db.code, 3, db.stderr);
+  assert.match(db.stderr, /^neo4j-audit tail: .*nosuchdb.* \(NEO4J_DATABASE\)\n$/);
+  const inUrl = await cli(["export"], { ...ENV, NEO4J_URL: `http://neo4j:${secret}@127.0.0.1:7474` });
+  assert.equal(inUrl.code, 2);
+  assert.match(inUrl.stderr, /url must not carry credentials/);
+  assert.ok(!inUrl.stderr.includes(secret));
+});
+
+test("schema ensures the constraints and indexes and lists them as the graph has them", async () => {
+  const r = await cli(["schema"]);
+  assert.equal(r.code, 0, r.stderr);
+  const [[names]] = await cypher(
+    "SHOW INDEXES YIELD name, labelsOrTypes, state WHERE any(l IN labelsOrTypes WHERE l IN ['AuditEvent', 'AuditTrail', 'User']) AND state = 'ONLINE' RETURN collect(name)",
+  );
+  for (const name of ["auditevent_uid_unique", "audittrail_name_unique", "auditevent_timestamp", "auditevent_user_ts_uid",
+    "auditevent_type_ts_uid", "auditevent_category_ts_uid", "user_uid", "auditevent_stream_seq"]) {
+    assert.ok(names.includes(name), `${name} online in Neo4j`);
+    assert.match(r.stdout, new RegExp(`^ {2}(created|present) +(constraint|index) +${name} `, "m"));
+  }
+  assert.match(r.stdout, /^schema: 2 constraints and \d+ indexes .* \d+ created, \d+ already present\n$/m);
+  const j = await cli(["schema", "--json"]);
+  assert.equal(j.code, 0);
+  const report = JSON.parse(j.stdout);
+  assert.equal(report.ensured, true);
+  assert.deepEqual(report.created, [], "a second run creates nothing");
+  assert.ok(report.present.includes("auditevent_stream_seq"));
+});
+
+test("export jsonl and csv round-trip every field, across pages, newest first", async () => {
+  const { trail } = await logged("cli-export", 7);
+  const want = await stored(trail);
+  assert.equal(want.length, 7);
+
+  const j = await cli(["export", "--trail", trail, "--page-size", "3"]);
+  assert.equal(j.code, 0, j.stderr);
+  assert.deepEqual(jsonl(j.stdout), want);
+
+  const c = await cli(["export", "--trail", trail, "--format", "csv", "--page-size", "2"]);
+  assert.equal(c.code, 0, c.stderr);
+  const [header, ...rows] = parseCsv(c.stdout);
+  assert.deepEqual(header, ["uid", "timestamp", "ts", "actionType", "category", "userUid", "userName", "details",
+    "streamId", "seq", "prevHash", "hash"]);
+  const fromCsv = rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
+  assert.deepEqual(fromCsv, want.map((e) => ({
+    ...e, ts: String(e.ts), seq: String(e.seq), userUid: e.userUid ?? "", userName: e.userName ?? "",
+    details: JSON.stringify(e.details),
+  })));
+  assert.ok(fromCsv.some((e) => e.userName === 'Bob, "B" Ü') && fromCsv.some((e) => e.details.includes("\\r\\n")));
+
+  const none = await cli(["export", "--trail", unique("cli-export-empty"), "--format", "csv"]);
+  assert.equal(none.code, 0);
+  assert.equal(none.stdout, `${header.join(",")}\r\n`);
+});
+
+test("export stops quietly with 0 when its reader goes away (export | head)", async () => {
+  // More than a pipe's buffer (64 KiB), so the CLI is still writing when the reader leaves.
+  const trail = unique("cli-export-epipe");
+  const logger = new pkg.AuditLogger(config(trail));
+  for (let i = 0; i < 4; i++) assert.ok(await logger.logUserAction(null, "BIG", null, { blob: "x".repeat(60_000) }), logger.lastError);
+  const child = spawn(process.execPath, [CLI, "export", "--trail", trail, "--page-size", "1"], { env: ENV });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const code = new Promise((resolve) => child.on("close", resolve));
+  await new Promise((resolve) => child.stdout.once("data", resolve));
+  child.stdout.destroy();
+  assert.equal(await code, 0, stderr);
+  assert.equal(stderr, "");
+});
+
+test("export --since / --until / --user / --action select exactly the stored events that match", async () => {
+  const { trail } = await logged("cli-export-filter", 9);
+  const all = await stored(trail);
+  const asc = [...all].reverse();
+  const since = asc[2].ts, until = asc[6].ts;
+  const cases = [
+    [["--since", String(since)], (e) => e.ts >= since],
+    [["--until", new Date(until).toISOString()], (e) => e.ts < until],
+    [["--since", new Date(since).toISOString(), "--until", String(until)], (e) => e.ts >= since && e.ts < until],
+    [["--user", "u1"], (e) => e.userUid === "u1"],
+    [["--user", "u0", "--since", String(since)], (e) => e.userUid === "u0" && e.ts >= since],
+    [["--action", "LOGIN", "--format", "jsonl"], (e) => e.actionType === "LOGIN"],
+    [["--since", "1h"], () => true],
+    [["--until", "1h"], () => false],
+  ];
+  for (const [args, keep] of cases) {
+    const r = await cli(["export", "--trail", trail, "--page-size", "2", ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    const want = all.filter(keep).map((e) => e.uid);
+    assert.deepEqual(jsonl(r.stdout).map((e) => e.uid), want, args.join(" "));
+    assert.ok(want.length < all.length || args[1] === "1h", `${args.join(" ")} filters something`);
+  }
+});
+
+test("tail -n prints the newest events, oldest of them first", async () => {
+  const { trail } = await logged("cli-tail", 5);
+  const all = await stored(trail);
+  const r = await cli(["tail", "--trail", trail, "-n", "3", "--format", "jsonl"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(jsonl(r.stdout), all.slice(0, 3).reverse());
+
+  const text = await cli(["tail", "--trail", trail, "-n", "2"]);
+  assert.equal(text.code, 0);
+  const lines = text.stdout.trimEnd().split("\n");
+  assert.equal(lines.length, 2);
+  assert.ok(lines[1].startsWith(`${all[0].timestamp}  ${all[0].actionType}  ${all[0].category}  `), lines[1]);
+  assert.ok(lines[1].includes(JSON.stringify(all[0].details)));
+
+  const more = await cli(["tail", "--trail", trail, "--lines", "50", "--format", "jsonl"]);
+  assert.deepEqual(jsonl(more.stdout).map((e) => e.uid), all.map((e) => e.uid).reverse());
+});
+
+test("tail text escapes control characters stored in the graph", async () => {
+  const { trail, uids } = await logged("cli-tail-ctl", 1);
+  // Written behind the library's back (it refuses control characters in names): ESC and CSI.
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.userUID = 'x', e.userName = 'evil\u001b[2J\u009b31m'", { u: uids[0] });
+  const r = await cli(["tail", "--trail", trail, "-n", "1"]);
+  assert.equal(r.code, 0);
+  assert.ok(!/[\u001b\u009b]/.test(r.stdout), JSON.stringify(r.stdout));
+  assert.ok(r.stdout.includes("x (evil\\u001b[2J\\u009b31m)"), r.stdout);
+});
+
+test("tail --follow prints an event logged after it started, once, and stops on SIGTERM with 0", async () => {
+  const { logger, trail } = await logged("cli-follow", 2);
+  const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "2", "--follow", "--interval", "0.3", "--format", "jsonl"],
+    { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "", err = "";
+  child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d) => (err += d));
+  const exited = new Promise((resolve) => child.on("close", resolve));
+  const waitFor = async (pred, what) => {
+    const deadline = Date.now() + 30_000; // a generous bound, not a speed claim
+    while (!pred()) {
+      assert.ok(Date.now() < deadline, `${what}; stdout ${out} stderr ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  try {
+    await waitFor(() => jsonl(out).length >= 2, "the two existing events");
+    assert.equal(await logger.logUserAction({ uid: "late" }, "AFTER_START", null, { n: 1 }), true, logger.lastError);
+    await waitFor(() => jsonl(out).length >= 3, "the event logged after start");
+    // A few more polls must not repeat anything.
+    await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    child.kill("SIGTERM");
+  }
+  assert.equal(await exited, 0, err);
+  const events = jsonl(out);
+  assert.deepEqual(events.map((e) => e.actionType), ["LOGIN", "DOCUMENT_VIEWED", "AFTER_START"]);
+  assert.equal(events[2].userUid, "late");
+  assert.deepEqual(events.map((e) => e.uid), (await stored(trail)).map((e) => e.uid).reverse());
+});
+
+// ---- verify: exit 0 on an intact trail, 1 naming the break for each tampering kind of tests/chain.rs.
+
+/** README "Tamper evidence": SHA-256(canonical JSON ‖ prevHash). */
+function readmeHash(ev) {
+  const canonical = JSON.stringify(["neo4j-audit/chain/v1", ev.streamId, ev.seq, ev.uid, ev.eventType,
+    ev.eventCategory, ev.ts, ev.userUID ?? null, ev.userName ?? null, ev.details ?? null]);
+  return createHash("sha256").update(canonical, "utf8").update(ev.prevHash, "ascii").digest("hex");
+}
+
+async function verifyBroken(trail, kind, seq, uid) {
+  const r = await cli(["verify", "--trail", trail]);
+  assert.equal(r.code, 1, `${kind}: ${r.stdout}${r.stderr}`);
+  assert.match(r.stdout, new RegExp(`BROKEN {2}${kind} at seq ${seq}${uid ? `, event ${uid}` : ""}: `));
+  assert.match(r.stdout, /NOT intact \(1 stream broken\)\n$/);
+  const j = await cli(["verify", "--trail", trail, "--json"]);
+  assert.equal(j.code, 1);
+  const report = JSON.parse(j.stdout);
+  assert.equal(report.ok, false);
+  assert.deepEqual(
+    { kind: report.streams[0].firstBreak.kind, seq: report.streams[0].firstBreak.seq, uid: report.streams[0].firstBreak.uid },
+    { kind, seq, uid },
+  );
+}
+
+test("verify: an intact trail exits 0 and prints the head to anchor", async () => {
+  const { logger, trail } = await logged("cli-verify-ok", 4);
+  const head = logger.chainHead();
+  const r = await cli(["verify", "--trail", trail]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.ok(r.stdout.includes(`stream ${head.streamId}  intact  4 events, head seq 3 hash ${head.hash}\n`), r.stdout);
+  assert.match(r.stdout, /verify: 1 stream, 4 events checked: intact\n$/);
+  const j = await cli(["verify", "--trail", trail, "--json"]);
+  assert.equal(j.code, 0);
+  assert.deepEqual(JSON.parse(j.stdout), { trail, ok: true, checked: 4, unchained: 0, unchainedUids: [],
+    streams: [{ streamId: head.streamId, ok: true, checked: 4, headSeq: 3, headHash: head.hash, firstBreak: null }] });
+});
+
+test("verify: an edited field or timestamp exits 1 naming that event", async () => {
+  let { trail, uids } = await logged("cli-verify-edit", 6);
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.userName = 'Mallory'", { u: uids[3] });
+  await verifyBroken(trail, "edited", 3, uids[3]);
+  ({ trail, uids } = await logged("cli-verify-edit-ts", 3));
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.timestamp = e.timestamp + duration({seconds: 1})", { u: uids[1] });
+  await verifyBroken(trail, "edited", 1, uids[1]);
+});
+
+test("verify: a deleted event (in the middle, or the first) exits 1 naming the gap", async () => {
+  let { trail, uids } = await logged("cli-verify-delete", 6);
+  await cypher("MATCH (e:AuditEvent {UID: $u}) DETACH DELETE e", { u: uids[2] });
+  await verifyBroken(trail, "deleted", 2, uids[3]);
+  ({ trail, uids } = await logged("cli-verify-delete-first", 3));
+  await cypher("MATCH (e:AuditEvent {UID: $u}) DETACH DELETE e", { u: uids[0] });
+  await verifyBroken(trail, "deleted", 0, uids[1]);
+});
+
+test("verify: an inserted copy exits 1 naming the intruder; a bare unchained event exits 1 too", async () => {
+  let { trail, uids } = await logged("cli-verify-insert", 6);
+  await cypher(
+    `MATCH (t:AuditTrail {name: $t})-[:HAS_EVENT]->(orig:AuditEvent {UID: $u})
+     CREATE (t)-[:HAS_EVENT]->(fake:AuditEvent) SET fake = orig {.*, UID: 'intruder-' + $u, details: '{"i":99}'}`,
+    { t: trail, u: uids[4] },
+  );
+  await verifyBroken(trail, "inserted", 4, `intruder-${uids[4]}`);
+
+  ({ trail } = await logged("cli-verify-bare", 2));
+  await cypher(
+    "MATCH (t:AuditTrail {name: $t}) CREATE (t)-[:HAS_EVENT]->(:AuditEvent {UID: 'bare-' + $t, eventType: 'X', timestamp: datetime()})",
+    { t: trail },
+  );
+  const r = await cli(["verify", "--trail", trail]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.ok(r.stdout.includes(`1 event without chain fields (inserted, or written before chaining): bare-${trail}\n`), r.stdout);
+  assert.match(r.stdout, /  intact  2 events/);
+  assert.match(r.stdout, /NOT intact \(1 unchained event\)\n$/);
+});
+
+test("verify: events swapped and re-hashed exit 1 as reordered", async () => {
+  const { trail, uids } = await logged("cli-verify-reorder", 5);
+  const rows = await cypher(
+    `MATCH (e:AuditEvent) WHERE e.UID IN $u
+     RETURN e {.*, uid: e.UID, ts: e.timestamp.epochMillis}`,
+    { u: [uids[2], uids[3]] },
+  );
+  for (const [ev] of rows) {
+    const seq = ev.uid === uids[2] ? 3 : 2;
+    await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.seq = $seq, e.hash = $hash",
+      { u: ev.uid, seq, hash: readmeHash({ ...ev, seq }) });
+  }
+  await verifyBroken(trail, "reordered", 2, uids[3]);
+});
+
+test("verify --stream checks one stream; --since anchors at the window; --public-key is refused plainly", async () => {
+  const { logger: a, trail, uids: aUids } = await logged("cli-verify-streams", 3);
+  const { logger: b } = await logged(null, 2, trail);
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.details = '{}'", { u: aUids[1] });
+  const both = await cli(["verify", "--trail", trail, "--json"]);
+  assert.equal(both.code, 1);
+  assert.deepEqual(JSON.parse(both.stdout).streams.map((s) => [s.streamId, s.ok]).sort(),
+    [[a.chainHead().streamId, false], [b.chainHead().streamId, true]].sort());
+  const onlyB = await cli(["verify", "--trail", trail, "--stream", b.chainHead().streamId]);
+  assert.equal(onlyB.code, 0, onlyB.stdout);
+  assert.match(onlyB.stdout, /verify: 1 stream, 2 events checked: intact/);
+  // From a's last event on, a's window starts after the edited event: intact.
+  const [[ts2]] = await cypher("MATCH (e:AuditEvent {UID: $u}) RETURN e.timestamp.epochMillis", { u: aUids[2] });
+  const since = await cli(["verify", "--trail", trail, "--stream", a.chainHead().streamId, "--since", String(ts2)]);
+  assert.equal(since.code, 0, since.stdout);
+  assert.match(since.stdout, /1 event checked: intact/);
+
+  const key = await cli(["verify", "--trail", trail, "--public-key", "abc"]);
+  assert.equal(key.code, 2, key.stdout + key.stderr);
+  assert.match(key.stderr, /^neo4j-audit verify: --public-key: signature verification is not supported by this version of neo4j-audit \(\d+\.\d+\.\d+\)\n$/);
+});
+
+test("npx neo4j-audit: the packed package installs the command and it runs", async () => {
+  const { mkdtempSync, readdirSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { execFileSync } = await import("node:child_process");
+  const project = mkdtempSync(join(tmpdir(), "neo4j-audit-cli-"));
+  try {
+    const npm = (...args) => execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"],
+      { cwd: project, stdio: ["ignore", "pipe", "inherit"], encoding: "utf8" });
+    npm("pack", join(ROOT, "pkg"), "--pack-destination", project);
+    const tarball = readdirSync(project).find((f) => f.endsWith(".tgz"));
+    writeFileSync(join(project, "package.json"), JSON.stringify({ name: "try-neo4j-audit-cli", private: true }));
+    npm("install", `./${tarball}`);
+    const { trail } = await logged("cli-npx", 2);
+    const r = await new Promise((resolve) => {
+      const child = spawn("npx", ["--no-install", "neo4j-audit", "export", "--trail", trail], { cwd: project, env: ENV });
+      let stdout = "", stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(jsonl(r.stdout), await stored(trail));
+  } finally {
+    rmSync(project, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,186 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The Rust API as a tokio application uses it: one logger shared across spawned tasks, the
+//! builder, the deadline, `Serialize` details, and a clear error outside a runtime. Against the
+//! real Neo4j, reading the graph back with independent Cypher.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use common::*;
+use neo4j_audit::{AuditError, AuditLogger, AuditLoggerBuilder, RetryConfig, User, VerifyQuery};
+use serde_json::{json, Value};
+
+// Compile-time: what a multi-threaded server needs from the logger and its futures.
+const _: () = {
+    const fn shareable<T: Send + Sync + Clone + 'static>() {}
+    shareable::<AuditLogger>();
+    shareable::<AuditError>();
+};
+fn assert_send<F: Send>(f: F) -> F {
+    f
+}
+
+fn builder(trail_prefix: &str) -> (AuditLoggerBuilder, String) {
+    let trail = unique(trail_prefix);
+    let b = AuditLogger::builder(neo4j_url()).basic_auth(neo4j_user(), neo4j_password()).trail(&trail);
+    (b, trail)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_spawned_tasks_share_one_logger() {
+    let (b, trail) = builder("spawned");
+    let logger = b.build().unwrap();
+    let tasks: Vec<_> = (0..50)
+        .map(|i| {
+            let logger = logger.clone();
+            tokio::spawn(assert_send(async move {
+                let user = User::new(format!("u-{}", i % 5), None);
+                logger.log_user_action(Some(&user), "SPAWNED", Some("TEST"), Some(&json!({"i": i}))).await
+            }))
+        })
+        .collect();
+    let mut uids = BTreeSet::new();
+    for t in tasks {
+        let ev = t.await.expect("task ran").expect("event committed");
+        uids.insert(ev.uid);
+    }
+    assert_eq!(uids.len(), 50);
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) \
+         RETURN e.UID, e.details, e.seq, e.streamId ORDER BY e.seq",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(rows.len(), 50);
+    let stored: BTreeSet<String> = rows.iter().map(|r| r[0].as_str().unwrap().to_owned()).collect();
+    assert_eq!(stored, uids, "exactly the events the calls returned");
+    let is: BTreeSet<i64> = rows
+        .iter()
+        .map(|r| serde_json::from_str::<Value>(r[1].as_str().unwrap()).unwrap()["i"].as_i64().unwrap())
+        .collect();
+    assert_eq!(is, (0..50).collect());
+    // One stream, seq 0..49 with no gap or duplicate, whatever thread each call ran on.
+    let seqs: Vec<i64> = rows.iter().map(|r| r[2].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (0..50).collect::<Vec<_>>());
+    assert!(rows.iter().all(|r| r[3] == rows[0][3]));
+    let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    assert!(report.ok && report.checked == 50, "{report:?}");
+    assert_eq!(logger.stats().committed, 50);
+}
+
+#[tokio::test]
+async fn serialize_details_through_an_action() {
+    #[derive(serde::Serialize)]
+    struct Changed<'a> {
+        document_id: &'a str,
+        fields: Vec<&'a str>,
+        size: u32,
+    }
+    let (b, trail) = builder("action");
+    let logger = b.build().unwrap();
+    let user = User::new("user-123", Some("John Doe"));
+    let ev = logger
+        .action("DOCUMENT_MODIFIED")
+        .user(&user)
+        .category("DOCUMENT_MANAGEMENT")
+        .details(&Changed { document_id: "doc-456", fields: vec!["title"], size: 7 })
+        .await
+        .unwrap();
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.UID, e.eventType, e.eventCategory, e.userUID, e.details",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0][..4], [json!(ev.uid), json!("DOCUMENT_MODIFIED"), json!("DOCUMENT_MANAGEMENT"), json!("user-123")]);
+    let details: Value = serde_json::from_str(rows[0][4].as_str().unwrap()).unwrap();
+    assert_eq!(details, json!({"document_id": "doc-456", "fields": ["title"], "size": 7}));
+    // Details that are not a JSON object are refused before anything is sent.
+    let e = logger.action("X").details(&[1, 2, 3]).await.unwrap_err();
+    assert!(matches!(e, AuditError::InvalidInput(_)), "{e:?}");
+    let unserialisable = std::collections::BTreeMap::from([(vec![1u8], 1)]); // keys must be strings
+    let e = logger.action("X").details(&unserialisable).log().await.unwrap_err();
+    assert!(matches!(e, AuditError::InvalidInput(_)), "{e:?}");
+}
+
+/// A retry policy that, unbounded, would keep retrying a refused connection for a minute.
+fn patient() -> RetryConfig {
+    RetryConfig { max_attempts: 1000, max_elapsed_ms: 60_000, base_delay_ms: 100, max_delay_ms: 5_000 }
+}
+
+#[tokio::test]
+async fn deadline_bounds_the_whole_call_against_a_closed_port() {
+    // Nothing listens on a port we just released: every attempt is refused at once, and without
+    // a deadline the policy above would retry it for 60 s.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let logger = AuditLogger::builder(format!("http://127.0.0.1:{port}"))
+        .timeout(Duration::from_millis(500))
+        .retry(patient())
+        .deadline(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    let e = logger.log_user_action(None, "X", None, None).await.unwrap_err();
+    let took = t0.elapsed();
+    assert!(matches!(e, AuditError::Network(_) | AuditError::Timeout(_)), "{e:?}");
+    assert!(logger.stats().retried >= 1, "it did retry within the deadline");
+    // Generous: far below the 60 s the policy alone allows.
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+}
+
+#[tokio::test]
+async fn deadline_abandons_a_hung_request_with_a_timeout_carrying_it() {
+    let hung = FakeServer::start(None).await;
+    let logger = AuditLogger::builder(&hung.url)
+        .timeout(Duration::from_secs(60))
+        .retry(patient())
+        .deadline(Duration::from_millis(400))
+        .build()
+        .unwrap();
+    let e = logger.log_user_action(None, "X", None, None).await.unwrap_err();
+    assert_eq!(e, AuditError::Timeout(Duration::from_millis(400)));
+    assert_eq!(logger.reason(&e), "timeout: no answer from Neo4j within 400 ms");
+    assert_eq!(hung.requests(), 1);
+}
+
+#[test]
+fn outside_a_tokio_runtime_is_an_error_not_a_panic() {
+    let logger = AuditLogger::builder(neo4j_url()).basic_auth(neo4j_user(), neo4j_password()).build().unwrap();
+    let e = futures::executor::block_on(logger.log_user_action(None, "X", None, None)).unwrap_err();
+    assert_eq!(e, AuditError::NoRuntime);
+    assert!(e.to_string().contains("Tokio"), "{e}");
+    assert_eq!(futures::executor::block_on(logger.ensure_schema()), Err(AuditError::NoRuntime));
+    assert_eq!(logger.stats().failed, 1);
+}
+
+#[test]
+fn builder_validates_every_setting() {
+    let ok = |b: AuditLoggerBuilder| b.build().map(|_| ()).map_err(|e| e.to_string());
+    let base = || AuditLogger::builder("http://127.0.0.1:7474").basic_auth("neo4j", "pw-secret-9");
+    assert_eq!(ok(base()), Ok(()));
+    for (b, why) in [
+        (base().deadline(Duration::ZERO), "deadline"),
+        (base().deadline(Duration::from_secs(2 * 86_400)), "deadline"),
+        (base().timeout(Duration::from_micros(10)), "timeoutMs"),
+        (base().trail(""), "trail"),
+        (base().database("no/such"), "database"),
+        (base().bearer("tok"), "token is exclusive"),
+        (AuditLogger::builder("http://u:p@h:7474"), "credentials"),
+    ] {
+        let e = ok(b).unwrap_err();
+        assert!(e.starts_with("invalid config") && e.contains(why), "{e}");
+        assert!(!e.contains("pw-secret-9"));
+    }
+    let b = base().trail("t1").redact(["ssn"]).max_details_bytes(1000);
+    assert!(!format!("{b:?}").contains("pw-secret-9"));
+    let logger = b.build().unwrap();
+    assert_eq!((logger.config().trail.as_str(), logger.config().max_details_bytes), ("t1", 1000));
+    assert_eq!(logger.config().redact.as_deref(), Some(&["ssn".to_owned()][..]));
+    // A clone is the same logger: closing one closes all.
+    let clone = logger.clone();
+    assert!(!clone.is_closed());
+    futures::executor::block_on(logger.close());
+    assert!(clone.is_closed());
+}
