@@ -76,7 +76,9 @@ pub struct TrailEvent {
     pub prev_hash: Option<String>,
     /// This event's chain hash (64 hex digits).
     pub hash: Option<String>,
-    /// What the action was performed on (from `targetKeys` / `targetRoles`; empty for none).
+    /// What the action was performed on (from `targetKeys` / `targetRoles`; empty for none, and
+    /// then not serialised, so an event without targets has the fields it had before targets).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<Target>,
 }
 

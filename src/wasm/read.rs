@@ -49,8 +49,8 @@ export interface AuditTrailEvent {
   seq: number | null;
   prevHash: string | null;
   hash: string | null;
-  /** What the action was performed on (empty for none). */
-  targets: { label: string; uid: string; role: string | null }[];
+  /** What the action was performed on; absent when none. */
+  targets?: { label: string; uid: string; role: string | null }[];
 }
 
 /** One page, newest first. */
