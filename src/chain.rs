@@ -12,6 +12,10 @@
 //! does), followed by the 64 ASCII hex digits of `prevHash`. The first event of a stream has
 //! `seq = 0` and `prevHash` = 64 zeros ([`GENESIS`]).
 //!
+//! An event with targets is sealed in version 2 ([`canonical_v2`]: version 1's elements, then
+//! `source`, `occurredAt` and `[[label, uid, role], …]`); events without keep version 1, so both
+//! verify side by side ([`verify_hash`]).
+//!
 //! [`Verifier`] re-reads a stream in `seq` order and reports the first broken link.
 
 use std::sync::Mutex;
