@@ -1,11 +1,12 @@
 // `neo4j-audit verify`: hash-chain verification of a trail (the library's verifyTrail), modelled on
 // `aws cloudtrail validate-logs`: a result per stream, the first break named, non-zero exit on any.
+import { readFileSync } from "node:fs";
 import { EXIT, ENV_HELP, EXIT_HELP, TIME_HELP, neo4jFailure, openLogger, parseInstant, progress, usage, write } from "./common.mjs";
 import { version } from "./core.mjs";
 
 export const summary = "verify the trail's hash chains; exit 1 on any break";
 
-export const help = `Usage: neo4j-audit verify [--trail NAME] [--since TIME] [--stream ID] [--public-key KEY] [--json]
+export const help = `Usage: neo4j-audit verify [--trail NAME] [--since TIME] [--stream ID] [--public-key KEY [--allow-unsigned]] [--json]
 
 Reads the trail's events back and checks every stream's hash chain (see README, Tamper evidence).
 Prints one line per stream — intact, with its head seq and hash (anchor the head elsewhere to
@@ -17,7 +18,12 @@ Options:
   --trail NAME       the trail (default "default")
   --since TIME       only events at or after TIME; each stream's first event there is the anchor
   --stream ID        only this stream (streamId)
-  --public-key KEY   verify the streams' signatures with KEY (if this version supports signing)
+  --public-key KEY   trust these Ed25519 keys and check the Worker's signatures: KEY is a file
+                     (or inline JSON) holding what the Worker's GET /v1/keys answers (a JWK Set),
+                     a list of JWKs or one JWK. With keys, every stream must be signed (a break
+                     "forged" or "unsigned" otherwise) and the trail's signed head must match
+  --allow-unsigned   with --public-key: streams without any signature (direct client writes)
+                     do not fail the check
   --json             print the report as JSON: {trail, ok, checked, streams: [{streamId, ok,
                      checked, headSeq, headHash, firstBreak: {kind, seq, uid, message}}],
                      unchained, unchainedUids}
@@ -34,6 +40,7 @@ export const options = {
   since: { type: "string" },
   stream: { type: "string" },
   "public-key": { type: "string" },
+  "allow-unsigned": { type: "boolean" },
   json: { type: "boolean" },
 };
 
@@ -44,7 +51,11 @@ export async function run(values, { conn, stdout, stderr }) {
   const since = parseInstant("since", values.since);
   if (since !== undefined) query.since = since;
   if (values.stream !== undefined) query.streamId = values.stream;
-  if (values["public-key"] !== undefined) query.publicKey = values["public-key"];
+  if (values["public-key"] !== undefined) query.publicKeys = readKeys(values["public-key"]);
+  if (values["allow-unsigned"]) {
+    if (query.publicKeys === undefined) throw usage("--allow-unsigned needs --public-key");
+    query.allowUnsigned = true;
+  }
   const logger = openLogger(conn, values.trail);
   const trail = values.trail ?? "default";
 
@@ -56,8 +67,8 @@ export async function run(values, { conn, stdout, stderr }) {
     stop();
   }
   if (!report) {
-    if (query.publicKey !== undefined && /unknown field `publicKey`/.test(logger.lastError ?? "")) {
-      throw usage(`--public-key: signature verification is not supported by this version of neo4j-audit (${version})`);
+    if (query.publicKeys !== undefined && /^invalid input: (options|publicKeys)/.test(logger.lastError ?? "")) {
+      throw usage(`--public-key: ${logger.lastError.replace(/^invalid input: (options: )?/, "")}`);
     }
     throw neo4jFailure("verify", logger, conn);
   }
@@ -93,4 +104,26 @@ export async function run(values, { conn, stdout, stderr }) {
   }
   await write(stdout, out);
   return report.ok ? EXIT.OK : EXIT.BROKEN;
+}
+
+/** The trusted keys of --public-key: a file or inline JSON holding a JWK Set, a list of JWKs or
+ *  one JWK (what the Worker's GET /v1/keys publishes). */
+function readKeys(arg) {
+  let text = arg;
+  if (!arg.trimStart().startsWith("{") && !arg.trimStart().startsWith("[")) {
+    try {
+      text = readFileSync(arg, "utf8");
+    } catch (e) {
+      throw usage(`--public-key: ${arg} is neither JSON nor a readable file (${e.code ?? e.message})`);
+    }
+  }
+  let keys;
+  try {
+    keys = JSON.parse(text);
+  } catch {
+    throw usage("--public-key: not JSON (expected a JWK Set, a list of JWKs or one JWK)");
+  }
+  if (Array.isArray(keys) || (keys && Array.isArray(keys.keys))) return keys;
+  if (keys && typeof keys === "object") return [keys];
+  throw usage("--public-key: expected a JWK Set, a list of JWKs or one JWK");
 }

@@ -29,8 +29,8 @@ use crate::event::AuditEvent;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// First element of the canonical array: names the encoding, so it can evolve.
 pub const CHAIN_VERSION: &str = "neo4j-audit/chain/v1";
-/// First element of the version 2 canonical array ([`canonical_v2`]): version 1's fields, then
-/// `source`, `occurredAt` and the targets.
+/// Version 2 of the canonical encoding: version 1's fields followed by `source` and
+/// `occurredAt` (the ingest Worker's signed stream), and by the targets when the event has any.
 pub const CHAIN_VERSION_2: &str = "neo4j-audit/chain/v2";
 
 /// Where a stream stands: its id, the `seq` the next event gets, and the hash of the last event
@@ -210,12 +210,14 @@ pub fn canonical(event: &AuditEvent) -> Vec<u8> {
 ///
 /// ```text
 /// ["neo4j-audit/chain/v2", streamId, seq, UID, eventType, eventCategory, ts, userUID, userName,
-///  details, source, occurredAt, [[label, uid, role], …]]
+///  details, source, occurredAt]                                  (no targets)
+/// ["neo4j-audit/chain/v2", …, source, occurredAt, [[label, uid, role], …]]   (with targets)
 /// ```
 ///
 /// (`source` is `"client"` or `"worker"`, `occurredAt` an integer or `null`, a target's `role`
-/// a string or `null`; the targets in the order given). Events with targets are sealed in this
-/// version, so the hash covers what the action was performed on.
+/// a string or `null`; the targets in the order given). Written directly, byte for byte what
+/// `serde_json` gives for the array (tested): client events with targets are sealed in this
+/// version in the browser, where the write path carries no `serde_json`.
 pub fn canonical_v2(event: &AuditEvent) -> Vec<u8> {
     use crate::json::{write_int, write_opt_str, write_str};
     let v1 = canonical(event);
@@ -234,6 +236,10 @@ pub fn canonical_v2(event: &AuditEvent) -> Vec<u8> {
     match event.occurred_at {
         Some(n) => write_int(&mut out, n),
         None => out.push_str("null"),
+    }
+    if event.targets.is_empty() {
+        out.push(']');
+        return out.into_bytes();
     }
     out.push_str(",[");
     for (i, t) in event.targets.iter().enumerate() {
@@ -269,8 +275,8 @@ fn digest(canonical: &[u8], prev_hash: &str) -> String {
     hex(&h.finalize())
 }
 
-/// The hash an event is sealed with: version 2 when it has targets, else version 1 (so events
-/// without targets hash exactly as before version 2 existed).
+/// The hash a client event is sealed with: version 2 when it has targets, else version 1 (so
+/// events without targets hash exactly as before version 2 existed).
 pub fn seal_hash(event: &AuditEvent, prev_hash: &str) -> String {
     if event.targets.is_empty() {
         event_hash(event, prev_hash)
@@ -279,17 +285,32 @@ pub fn seal_hash(event: &AuditEvent, prev_hash: &str) -> String {
     }
 }
 
-/// Whether the stored `hash` matches the stored fields and `prevHash`, in the version the event
-/// can have been sealed in: with targets only version 2 (version 1 does not cover them, so
-/// targets added to a version 1 event must not verify); without, version 1, or version 2 for a
-/// Worker-written event.
+/// Gives `event` the place (`stream_id`, `seq`) after `prev_hash` and its version 2 hash; returns
+/// the hash. The ingest Worker's signed per-trail stream is sealed this way.
+pub fn seal_v2(event: &mut AuditEvent, stream_id: &str, seq: u64, prev_hash: &str) -> String {
+    event.stream_id = Some(stream_id.to_owned());
+    event.seq = Some(seq);
+    event.prev_hash = Some(prev_hash.to_owned());
+    let hash = event_hash_v2(event, prev_hash);
+    event.hash = Some(hash.clone());
+    hash
+}
+
+/// Whether the stored `hash` matches the stored fields and `prevHash`. An event with targets
+/// only in version 2 (version 1 does not cover them, so targets added to a version 1 event must
+/// not verify); otherwise either encoding (version 2 tried first for Worker-written events,
+/// version 1 first for the rest).
 pub fn verify_hash(event: &AuditEvent) -> bool {
     let (Some(prev), Some(hash)) = (&event.prev_hash, &event.hash) else { return false };
+    let v2 = |e: &AuditEvent| event_hash_v2(e, prev) == *hash;
     if !event.targets.is_empty() {
-        return event_hash_v2(event, prev) == *hash;
+        return v2(event);
     }
-    event_hash(event, prev) == *hash
-        || (event.source == crate::event::Source::Worker && event_hash_v2(event, prev) == *hash)
+    let v1 = |e: &AuditEvent| event_hash(e, prev) == *hash;
+    match event.source {
+        crate::event::Source::Worker => v2(event) || v1(event),
+        crate::event::Source::Client => v1(event) || v2(event),
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -303,7 +324,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// What kind of damage a broken link shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BreakKind {
     /// The stored fields no longer hash to the stored `hash` (a field was edited).
@@ -315,6 +336,45 @@ pub enum BreakKind {
     /// The event's `prevHash` is not the hash of the event before it (moved, replaced, or
     /// re-hashed after an edit).
     Reordered,
+    /// Signed stream: a seal (on an event or the trail's head) does not verify with the trusted
+    /// public keys — signed with another key, or the stream was re-hashed after a change.
+    Forged,
+    /// Signed stream (verified with public keys): events after the last valid seal, or a stream
+    /// with no seal at all — appended or inserted without the signing key.
+    Unsigned,
+}
+
+/// Checks seals; implemented by `sign::KeySet` (feature `read`), so this module needs no crypto.
+pub trait SealCheck {
+    /// `Err(reason)` unless `seal` is valid over (`stream_id`, `seq`, `hash`) for `head`
+    /// (the trail's head seal) or an event seal.
+    fn check_seal(&self, head: bool, seal: &StoredSeal, stream_id: &str, seq: u64, hash: &str) -> Result<(), String>;
+}
+
+/// A seal as stored: key id, base64url signature, signing time (epoch ms).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StoredSeal {
+    /// Key id.
+    pub kid: String,
+    /// Ed25519 signature, base64url.
+    pub sig: String,
+    /// When it was signed, epoch ms.
+    pub signed_at: i64,
+}
+
+/// The signed head a trail node holds: the Worker stream's last `seq` and `hash`, sealed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedHead {
+    /// The Worker's stream in this trail.
+    pub stream_id: String,
+    /// `seq` of its last event.
+    pub seq: u64,
+    /// `hash` of its last event.
+    pub hash: String,
+    /// The head seal (absent when the Worker had no signing key).
+    pub seal: Option<StoredSeal>,
 }
 
 /// The first broken link of a stream.
@@ -348,6 +408,10 @@ pub struct StreamReport {
     pub head_hash: Option<String>,
     /// The first broken link, if any (later ones are not reported).
     pub first_break: Option<Break>,
+    /// Verified with public keys: `seq` of the last event whose seal verified (the stream is
+    /// proven intact up to it); `None` otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_seq: Option<u64>,
 }
 
 /// Verification result of a trail.
@@ -365,23 +429,68 @@ pub struct VerifyReport {
     pub unchained: u64,
     /// UIDs of the first (at most 10) unchained events.
     pub unchained_uids: Vec<String>,
+    /// Verified with public keys: the trail's signed head (the Worker stream's last `seq`,
+    /// `hash` and head seal), worth anchoring elsewhere to detect a later cut of the tail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_head: Option<SignedHead>,
 }
 
 /// Checks one stream, fed its stored events in (`seq`, `UID`) order.
 ///
 /// `anchored`: the stream is read from its start, so it must begin at `seq` 0 with the genesis
 /// `prevHash`; otherwise (a `since` window) the first event read is trusted as the anchor.
-#[derive(Debug)]
-pub struct Verifier {
+///
+/// With [`Verifier::with_seals`], the stream must also be signed: every event seal must verify,
+/// the last event must be covered by one, and a signed head (the trail's) must match the end.
+pub struct Verifier<'k> {
     report: StreamReport,
     anchored: bool,
     /// `seq` and `hash` of the last event accepted into the chain.
     last: Option<(u64, String)>,
-    /// Events sharing the current `seq`, until the seq changes.
-    group: Vec<AuditEvent>,
+    /// Events sharing the current `seq` (with their seals), until the seq changes.
+    group: Vec<(AuditEvent, Option<StoredSeal>)>,
+    seals: Option<&'k dyn SealCheck>,
+    /// Signed mode: the first event accepted after the last valid seal (`seq`, `UID`).
+    unsigned_from: Option<(u64, String)>,
+    head: Option<SignedHead>,
 }
 
-impl Verifier {
+/// Where a [`Verifier`] stands, to continue in a later call ([`Verifier::state`],
+/// [`Verifier::resume`]): `GET /v1/verify` carries it from page to page in its cursor.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifierState {
+    /// The report so far (serialised with every field).
+    pub stream_id: String,
+    /// Events read so far.
+    pub checked: u64,
+    /// See [`StreamReport::head_seq`].
+    pub head_seq: Option<u64>,
+    /// See [`StreamReport::head_hash`].
+    pub head_hash: Option<String>,
+    /// The first break found so far.
+    pub first_break: Option<(BreakKind, u64, Option<String>, String)>,
+    /// See [`StreamReport::signed_seq`].
+    pub signed_seq: Option<u64>,
+    /// Read from the stream's start.
+    pub anchored: bool,
+    /// `seq` and `hash` of the last event accepted.
+    pub last: Option<(u64, String)>,
+    /// Events of the current `seq`, not yet judged.
+    pub group: Vec<(AuditEvent, Option<StoredSeal>)>,
+    /// First event after the last valid seal.
+    pub unsigned_from: Option<(u64, String)>,
+    /// The trail's signed head, when it names this stream.
+    pub head: Option<SignedHead>,
+}
+
+impl std::fmt::Debug for Verifier<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier").field("report", &self.report).field("last", &self.last).finish_non_exhaustive()
+    }
+}
+
+impl<'k> Verifier<'k> {
     /// A verifier for stream `stream_id`; `anchored` as described on [`Verifier`].
     pub fn new(stream_id: &str, anchored: bool) -> Self {
         Verifier {
@@ -392,27 +501,127 @@ impl Verifier {
                 head_seq: None,
                 head_hash: None,
                 first_break: None,
+                signed_seq: None,
             },
             anchored,
             last: None,
             group: Vec::new(),
+            seals: None,
+            unsigned_from: None,
+            head: None,
         }
+    }
+
+    /// The stream being verified.
+    pub fn stream_id(&self) -> &str {
+        &self.report.stream_id
+    }
+
+    /// Everything needed to continue later with [`Verifier::resume`].
+    pub fn state(&self) -> VerifierState {
+        let r = &self.report;
+        VerifierState {
+            stream_id: r.stream_id.clone(),
+            checked: r.checked,
+            head_seq: r.head_seq,
+            head_hash: r.head_hash.clone(),
+            first_break: r.first_break.clone().map(|b| (b.kind, b.seq, b.uid, b.message)),
+            signed_seq: r.signed_seq,
+            anchored: self.anchored,
+            last: self.last.clone(),
+            group: self.group.clone(),
+            unsigned_from: self.unsigned_from.clone(),
+            head: self.head.clone(),
+        }
+    }
+
+    /// Continues from `state`; `seals` as for [`Verifier::with_seals`] (`None`: unsigned mode).
+    pub fn resume(state: VerifierState, seals: Option<&'k dyn SealCheck>) -> Self {
+        let mut v = Verifier::new(&state.stream_id, state.anchored);
+        v.report.checked = state.checked;
+        v.report.head_seq = state.head_seq;
+        v.report.head_hash = state.head_hash;
+        v.report.first_break = state.first_break.map(|(kind, seq, uid, message)| Break { kind, seq, uid, message });
+        v.report.signed_seq = state.signed_seq;
+        v.last = state.last;
+        v.group = state.group;
+        v.unsigned_from = state.unsigned_from;
+        v.head = state.head;
+        v.seals = seals;
+        v
+    }
+
+    /// Requires the stream to be signed, checking seals with `seals`; `head`: the trail's signed
+    /// head when it names this stream (its end must be this stream's end).
+    pub fn with_seals(mut self, seals: &'k dyn SealCheck, head: Option<SignedHead>) -> Self {
+        self.seals = Some(seals);
+        self.head = head;
+        self
     }
 
     /// The next stored event (same stream, ascending `seq`).
     pub fn push(&mut self, ev: AuditEvent) {
+        self.push_sealed(ev, None);
+    }
+
+    /// The next stored event with its event seal, if it carries one.
+    pub fn push_sealed(&mut self, ev: AuditEvent, seal: Option<StoredSeal>) {
         self.report.checked += 1;
-        if self.group.first().is_some_and(|g| g.seq != ev.seq) {
-            self.flush();
+        if self.group.first().is_some_and(|(g, _)| g.seq != ev.seq) {
+            let next_prev = ev.prev_hash.clone();
+            self.flush(next_prev.as_deref());
         }
-        self.group.push(ev);
+        self.group.push((ev, seal));
     }
 
     /// The report, once every event was pushed.
     pub fn finish(mut self) -> StreamReport {
-        self.flush();
+        let head_hash = self.head.as_ref().map(|h| h.hash.clone());
+        self.flush(head_hash.as_deref());
+        if let Some(seals) = self.seals {
+            self.finish_signed(seals);
+        }
         self.report.ok = self.report.first_break.is_none();
         self.report
+    }
+
+    /// Signed mode, at the end: nothing after the last seal, and the trail's head where it says.
+    fn finish_signed(&mut self, seals: &dyn SealCheck) {
+        if let Some((seq, uid)) = self.unsigned_from.clone() {
+            let msg = match self.report.signed_seq {
+                Some(s) => format!("seq {seq}: events after the last signed point (seq {s}) carry no valid signature"),
+                None => format!("seq {seq}: the stream carries no valid signature"),
+            };
+            self.fail(BreakKind::Unsigned, seq, Some(uid), msg);
+        }
+        let Some(head) = self.head.clone() else { return };
+        let Some(seal) = &head.seal else {
+            self.fail(BreakKind::Unsigned, head.seq, None, "the trail's head carries no signature".into());
+            return;
+        };
+        if let Err(why) = seals.check_seal(true, seal, &head.stream_id, head.seq, &head.hash) {
+            self.fail(BreakKind::Forged, head.seq, None, format!("the trail's signed head: {why}"));
+            return;
+        }
+        match &self.last {
+            Some((s, _)) if *s < head.seq => {
+                let from = s + 1;
+                let msg = format!(
+                    "seq {from}..{} are missing: cut off the end (the trail's signed head names seq {})",
+                    head.seq, head.seq
+                );
+                self.fail(BreakKind::Deleted, from, None, msg);
+            }
+            None if self.report.first_break.is_none() => {
+                let msg = format!("the stream is empty but the trail's signed head names seq {}", head.seq);
+                self.fail(BreakKind::Deleted, 0, None, msg);
+            }
+            Some((s, h)) if *s == head.seq && *h != head.hash => {
+                let msg = format!("seq {s}: the last event is not the one the trail's signed head names");
+                self.fail(BreakKind::Forged, *s, None, msg);
+            }
+            _ => {}
+        }
     }
 
     fn fail(&mut self, kind: BreakKind, seq: u64, uid: Option<String>, message: String) {
@@ -421,12 +630,14 @@ impl Verifier {
         }
     }
 
-    fn flush(&mut self) {
+    /// `next_prev`: the `prevHash` of the event after this group (or the signed head's hash at
+    /// the end), which tells the genuine event among several claiming one `seq`.
+    fn flush(&mut self, next_prev: Option<&str>) {
         let group = std::mem::take(&mut self.group);
-        let Some(first) = group.first() else { return };
+        let Some((first, _)) = group.first() else { return };
         let seq = first.seq.unwrap_or(0);
         self.report.head_seq = Some(seq);
-        self.report.head_hash = group.last().and_then(|e| e.hash.clone());
+        self.report.head_hash = group.last().and_then(|(e, _)| e.hash.clone());
         if self.report.first_break.is_some() {
             return;
         }
@@ -439,9 +650,13 @@ impl Verifier {
         let links = |e: &AuditEvent| {
             verify_hash(e) && expected_prev.as_ref().is_none_or(|p| e.prev_hash.as_ref() == Some(p))
         };
-        let genuine = group.iter().position(links).unwrap_or(0);
+        let genuine = group
+            .iter()
+            .position(|(e, _)| links(e) && next_prev.is_some() && e.hash.as_deref() == next_prev)
+            .or_else(|| group.iter().position(|(e, _)| links(e)))
+            .unwrap_or(0);
         if group.len() > 1 {
-            let intruder = group.iter().enumerate().find(|(i, _)| *i != genuine).map(|(_, e)| e);
+            let intruder = group.iter().enumerate().find(|(i, _)| *i != genuine).map(|(_, (e, _))| e);
             self.fail(
                 BreakKind::Inserted,
                 seq,
@@ -450,7 +665,7 @@ impl Verifier {
             );
             return;
         }
-        let ev = &group[genuine];
+        let (ev, seal) = &group[genuine];
         if !verify_hash(ev) {
             self.fail(
                 BreakKind::Edited,
@@ -487,7 +702,27 @@ impl Verifier {
                 return;
             }
         }
-        self.last = Some((seq, ev.hash.clone().unwrap_or_default()));
+        let hash = ev.hash.clone().unwrap_or_default();
+        if let Some(seals) = self.seals {
+            match seal {
+                Some(seal) => match seals.check_seal(false, seal, &self.report.stream_id, seq, &hash) {
+                    Ok(()) => {
+                        self.report.signed_seq = Some(seq);
+                        self.unsigned_from = None;
+                    }
+                    Err(why) => {
+                        self.fail(BreakKind::Forged, seq, Some(ev.uid.clone()), format!("seq {seq}: {why}"));
+                        return;
+                    }
+                },
+                None => {
+                    if self.unsigned_from.is_none() {
+                        self.unsigned_from = Some((seq, ev.uid.clone()));
+                    }
+                }
+            }
+        }
+        self.last = Some((seq, hash));
     }
 }
 
@@ -685,5 +920,91 @@ mod tests {
         }
         let b = verify(&reordered, true).first_break.unwrap();
         assert_eq!((b.kind, b.seq), (BreakKind::Reordered, 2));
+    }
+
+    /// A Worker-style signed stream: writes of the given sizes, each sealed on its last event,
+    /// and the trail's head sealed after the last write.
+    #[cfg(feature = "ingest")]
+    fn signed_stream(sizes: &[usize]) -> (crate::sign::KeySet, Vec<(AuditEvent, Option<StoredSeal>)>, SignedHead) {
+        use crate::sign::{KeySet, Purpose, SigningKey};
+        let key = SigningKey::from_secret("k", &"07".repeat(32)).unwrap();
+        let mut out = Vec::new();
+        let (mut seq, mut prev) = (0u64, GENESIS.to_owned());
+        for (w, n) in sizes.iter().enumerate() {
+            for i in 0..*n {
+                let mut e = AuditEvent::build(None, &format!("W{w}E{i}"), None, None, 100).unwrap();
+                e.source = crate::event::Source::Worker;
+                e.occurred_at = Some(e.ts - 5);
+                prev = seal_v2(&mut e, "s", seq, &prev);
+                let seal = (i + 1 == *n).then(|| key.seal(Purpose::Event, "s", seq, &prev, 1));
+                out.push((e, seal));
+                seq += 1;
+            }
+        }
+        let head = SignedHead { stream_id: "s".into(), seq: seq - 1, hash: prev.clone(), seal: Some(key.seal(Purpose::Head, "s", seq - 1, &prev, 1)) };
+        (KeySet::from_jwks(&[key.public_jwk()]).unwrap(), out, head)
+    }
+
+    #[cfg(feature = "ingest")]
+    fn verify_signed(keys: &crate::sign::KeySet, evs: &[(AuditEvent, Option<StoredSeal>)], head: &SignedHead) -> Option<(BreakKind, u64, Option<String>)> {
+        let mut v = Verifier::new("s", true).with_seals(keys, Some(head.clone()));
+        evs.iter().cloned().for_each(|(e, s)| v.push_sealed(e, s));
+        v.finish().first_break.map(|b| (b.kind, b.seq, b.uid))
+    }
+
+    #[cfg(feature = "ingest")]
+    #[test]
+    fn signed_stream_tampering_is_named() {
+        let (keys, evs, head) = signed_stream(&[3, 2, 4]);
+        let uid = |i: usize| Some(evs[i].0.uid.clone());
+        assert_eq!(verify_signed(&keys, &evs, &head), None);
+        // Version 2 covers provenance: occurredAt edited.
+        let mut t = evs.clone();
+        t[1].0.occurred_at = Some(0);
+        assert_eq!(verify_signed(&keys, &t, &head), Some((BreakKind::Edited, 1, uid(1))));
+        // A whole write deleted (seq 3, 4).
+        let t: Vec<_> = evs.iter().enumerate().filter(|(i, _)| !(3..5).contains(i)).map(|(_, e)| e.clone()).collect();
+        assert_eq!(verify_signed(&keys, &t, &head), Some((BreakKind::Deleted, 3, uid(5))));
+        // The tail cut (the last write): the trail's signed head still names seq 8.
+        assert_eq!(verify_signed(&keys, &evs[..5], &head), Some((BreakKind::Deleted, 5, None)));
+        // Rehashed from seq 1 on after an edit: every hash and link is consistent, the seal is not.
+        let mut t = evs.clone();
+        t[1].0.details = Some("{}".into());
+        let mut prev = t[0].0.hash.clone().unwrap();
+        for (e, _) in t.iter_mut().skip(1) {
+            let seq = e.seq.unwrap();
+            prev = seal_v2(e, "s", seq, &prev);
+        }
+        assert_eq!(verify_signed(&keys, &t, &head), Some((BreakKind::Forged, 2, uid(2))));
+        // An event appended after the last seal (the head rolled forward is not possible without the key).
+        let mut t = evs.clone();
+        let mut extra = t[8].0.clone();
+        extra.uid = "appended".into();
+        seal_v2(&mut extra, "s", 9, &t[8].0.hash.clone().unwrap());
+        t.push((extra, None));
+        assert_eq!(verify_signed(&keys, &t, &head), Some((BreakKind::Unsigned, 9, Some("appended".into()))));
+        // Two events claiming seq 4, both linking to seq 3: the one seq 5 does not follow is the intruder.
+        let mut t = evs.clone();
+        let mut fake = t[4].0.clone();
+        fake.uid = "0-sorts-first".into();
+        seal_v2(&mut fake, "s", 4, &t[3].0.hash.clone().unwrap());
+        t.insert(4, (fake, None));
+        assert_eq!(verify_signed(&keys, &t, &head), Some((BreakKind::Inserted, 4, Some("0-sorts-first".into()))));
+        // A stream with no seal at all, verified with keys.
+        let bare: Vec<_> = evs.iter().map(|(e, _)| (e.clone(), None)).collect();
+        assert_eq!(verify_signed(&keys, &bare, &head), Some((BreakKind::Unsigned, 0, uid(0))));
+        // A verifier's state survives a JSON round trip mid-stream (GET /v1/verify's cursor).
+        let mut t = evs.clone();
+        t[6].0.event_type = "EDITED".into();
+        let mut v = Verifier::new("s", true).with_seals(&keys, Some(head.clone()));
+        t[..5].iter().cloned().for_each(|(e, s)| v.push_sealed(e, s));
+        let json = serde_json::to_string(&v.state()).unwrap();
+        let mut v = Verifier::resume(serde_json::from_str(&json).unwrap(), Some(&keys));
+        t[5..].iter().cloned().for_each(|(e, s)| v.push_sealed(e, s));
+        let r = v.finish();
+        assert_eq!((r.checked, r.first_break.map(|b| (b.kind, b.seq))), (9, Some((BreakKind::Edited, 6))));
+        // Version 1 events (client streams) still verify: verify_hash tries both encodings.
+        let (_, v1) = stream(3);
+        assert!(verify(&v1, true).ok);
     }
 }

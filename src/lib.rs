@@ -94,6 +94,8 @@ pub mod redact;
 pub mod retry;
 #[doc(hidden)]
 pub mod rules;
+#[cfg(feature = "read")]
+pub mod sign;
 mod sink;
 #[doc(hidden)]
 pub mod stats;

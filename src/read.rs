@@ -9,7 +9,8 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::chain::{Verifier, VerifyReport};
+use crate::chain::{SignedHead, StoredSeal, Verifier, VerifyReport};
+use crate::sign::{KeySet, PublicJwk};
 use crate::config::Labels;
 use crate::cypher::Statement;
 use crate::error::AuditError;
@@ -101,6 +102,71 @@ pub struct VerifyQuery {
     /// Only events from this instant (epoch ms) on; the first event of each stream in the window
     /// is then trusted as the anchor.
     pub since: Option<i64>,
+    /// Trusted Ed25519 public keys (a list of JWKs, or the JWK Set `GET /v1/keys` answers). With
+    /// keys, every stream must be signed by one of them (see `allow_unsigned`), and the trail's
+    /// signed head must match its stream's end.
+    pub public_keys: Option<PublicKeys>,
+    /// One trusted key (added to `public_keys`).
+    pub public_key: Option<PublicJwk>,
+    /// With keys: streams that carry no seal at all (e.g. a client's direct writes) are reported
+    /// but do not fail `ok`. The Worker's stream (the one the trail's head names) must be signed.
+    #[serde(default)]
+    pub allow_unsigned: bool,
+}
+
+/// Where a paged verification stands ([`AuditLogger::verify_trail_page`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerifyProgress {
+    /// Streams not started yet, in order.
+    pub pending: Vec<String>,
+    /// The stream in progress.
+    pub current: Option<crate::chain::VerifierState>,
+    /// The last event read of the stream in progress (streamId, seq, UID).
+    pub after: Option<(String, u64, String)>,
+    /// Events read so far.
+    pub checked: u64,
+    /// No break in the streams finished so far.
+    pub ok: bool,
+    /// The trail's signed head, read at the start.
+    pub head: Option<SignedHead>,
+}
+
+/// Trusted public keys: a list of JWKs or a JWK Set (`{"keys": [...]}`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum PublicKeys {
+    /// `[jwk, ...]`.
+    List(Vec<PublicJwk>),
+    /// `{"keys": [jwk, ...]}`.
+    Set {
+        /// The keys.
+        keys: Vec<PublicJwk>,
+    },
+}
+
+impl From<Vec<PublicJwk>> for PublicKeys {
+    fn from(v: Vec<PublicJwk>) -> Self {
+        PublicKeys::List(v)
+    }
+}
+
+impl VerifyQuery {
+    /// Every trusted key (`public_keys` and `public_key`); `None` when neither is given.
+    pub fn key_set(&self) -> Result<Option<KeySet>, AuditError> {
+        let mut all: Vec<PublicJwk> = match &self.public_keys {
+            Some(PublicKeys::List(v)) | Some(PublicKeys::Set { keys: v }) => v.clone(),
+            None => Vec::new(),
+        };
+        all.extend(self.public_key.clone());
+        if self.public_keys.is_none() && self.public_key.is_none() {
+            return Ok(None);
+        }
+        if all.is_empty() {
+            return Err(AuditError::InvalidInput("publicKeys is empty".into()));
+        }
+        KeySet::from_jwks(&all).map(Some).map_err(|e| AuditError::InvalidInput(format!("publicKeys: {e}")))
+    }
 }
 
 const RETURN_EVENT: &str =
@@ -390,8 +456,8 @@ pub fn verify_statement(
     }
     preds.push(in_trail(labels));
     let text = format!(
-        "MATCH (ev:{ev}) USING INDEX ev:{ev}(streamId, seq) WHERE {} {RETURN_EVENT} \
-         ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",
+        "MATCH (ev:{ev}) USING INDEX ev:{ev}(streamId, seq) WHERE {} {RETURN_EVENT}, \
+         ev.sigKid, ev.sig, ev.sigAt ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",
         preds.join(" AND ")
     );
     Ok(Statement { text, parameters: Value::Object(params) })
@@ -482,35 +548,106 @@ impl AuditLogger {
     /// Reads the chained events of this logger's trail back and reports, per stream, the first
     /// broken link (see [`crate::chain::BreakKind`]).
     pub async fn verify_trail(&self, q: &VerifyQuery) -> Result<VerifyReport, AuditError> {
+        let (report, _) = self.verify_trail_page(q, None, u64::MAX).await?;
+        Ok(report)
+    }
+
+    /// One page of [`AuditLogger::verify_trail`]: reads about `max_events` events (whole pages
+    /// of 1000) from `progress` on (`None`: the start). Returns the streams finished in this page
+    /// (`checked` and `ok` count everything so far; `unchained` only on the last page) and where
+    /// to continue, `None` when done. `GET /v1/verify` serves it page by page.
+    pub async fn verify_trail_page(
+        &self,
+        q: &VerifyQuery,
+        progress: Option<VerifyProgress>,
+        max_events: u64,
+    ) -> Result<(VerifyReport, Option<VerifyProgress>), AuditError> {
         let cfg = self.config();
-        let mut streams = Vec::new();
-        let mut current: Option<Verifier> = None;
-        let mut current_id = String::new();
-        let mut after: Option<(String, u64, String)> = None;
-        let mut checked = 0u64;
-        loop {
-            let st = verify_statement(&cfg.labels, &cfg.trail, q, after.as_ref())?;
-            let rows = self.run(&st).await?;
-            let n = rows.len();
-            for r in &rows {
-                let ev = row_event(r)?;
-                let sid = ev.stream_id.clone().unwrap_or_default();
-                if current.is_none() || sid != current_id {
-                    streams.extend(current.take().map(Verifier::finish));
-                    current = Some(Verifier::new(&sid, q.since.is_none()));
-                    current_id = sid.clone();
+        let keys = q.key_set()?;
+        let seals: Option<&dyn crate::chain::SealCheck> = keys.as_ref().map(|k| k as &dyn crate::chain::SealCheck);
+        let mut p = match progress {
+            Some(p) => p,
+            None => {
+                let head = match &keys {
+                    Some(_) => self.signed_head().await?.filter(|h| q.stream_id.as_ref().is_none_or(|s| *s == h.stream_id)),
+                    None => None,
+                };
+                // Stream by stream, each read with an index seek on (streamId, seq): without a
+                // stream id the index would be walked over every trail's events in the database.
+                let mut pending = match &q.stream_id {
+                    Some(s) => vec![s.clone()],
+                    None => self.stream_ids(q).await?,
+                };
+                // The stream the trail's signed head names is checked even with no event left.
+                if let Some(h) = &head {
+                    if !pending.contains(&h.stream_id) {
+                        pending.push(h.stream_id.clone());
+                        pending.sort();
+                    }
                 }
-                after = Some((sid, ev.seq.unwrap_or(0), ev.uid.clone()));
-                checked += 1;
-                if let Some(v) = current.as_mut() {
-                    v.push(ev);
-                }
+                VerifyProgress { pending, current: None, after: None, checked: 0, ok: true, head }
             }
-            if n < VERIFY_PAGE as usize {
+        };
+        let head = p.head.clone();
+        let allow = |mut r: crate::chain::StreamReport| {
+            let never_signed = r.signed_seq.is_none()
+                && r.first_break.as_ref().is_some_and(|b| b.kind == crate::chain::BreakKind::Unsigned);
+            if keys.is_some() && q.allow_unsigned && never_signed && head.as_ref().is_none_or(|h| h.stream_id != r.stream_id) {
+                r.first_break = None;
+                r.ok = true;
+            }
+            r
+        };
+        let mut streams = Vec::new();
+        let mut read = 0u64;
+        let mut current = p.current.take().map(|st| Verifier::resume(st, seals));
+        loop {
+            if current.is_none() {
+                if p.pending.is_empty() {
+                    break;
+                }
+                let sid = p.pending.remove(0);
+                let v = Verifier::new(&sid, q.since.is_none());
+                current = Some(match seals {
+                    Some(k) => v.with_seals(k, head.clone().filter(|h| h.stream_id == sid)),
+                    None => v,
+                });
+                p.after = None;
+            }
+            if read >= max_events {
                 break;
             }
+            let Some(v) = current.as_mut() else { break };
+            let sid = v.stream_id().to_owned();
+            let one = VerifyQuery { stream_id: Some(sid.clone()), since: q.since, ..Default::default() };
+            let st = verify_statement(&cfg.labels, &cfg.trail, &one, p.after.as_ref())?;
+            let rows = self.run(&st).await?;
+            for r in &rows {
+                let ev = row_event(r)?;
+                p.after = Some((sid.clone(), ev.seq.unwrap_or(0), ev.uid.clone()));
+                read += 1;
+                v.push_sealed(ev, row_seal(r));
+            }
+            if rows.len() < VERIFY_PAGE as usize {
+                if let Some(done) = current.take() {
+                    streams.push(allow(done.finish()));
+                }
+            }
         }
-        streams.extend(current.take().map(Verifier::finish));
+        p.checked += read;
+        p.ok &= streams.iter().all(|s| s.ok);
+        if let Some(v) = current {
+            p.current = Some(v.state());
+            let report = VerifyReport {
+                ok: p.ok,
+                checked: p.checked,
+                streams,
+                unchained: 0,
+                unchained_uids: Vec::new(),
+                signed_head: head,
+            };
+            return Ok((report, Some(p)));
+        }
         let rows = self.run(&unchained_statement(&cfg.labels, &cfg.trail, q)).await?;
         let unchained = rows.first().and_then(|r| r.first()).and_then(Value::as_u64).unwrap_or(0);
         let unchained_uids = rows
@@ -519,14 +656,61 @@ impl AuditLogger {
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
-        Ok(VerifyReport {
-            ok: unchained == 0 && streams.iter().all(|s| s.ok),
-            checked,
-            streams,
-            unchained,
-            unchained_uids,
-        })
+        Ok((
+            VerifyReport { ok: p.ok && unchained == 0, checked: p.checked, streams, unchained, unchained_uids, signed_head: head },
+            None,
+        ))
     }
+
+    /// The ids of the trail's streams (of events from `q.since` on), in order.
+    async fn stream_ids(&self, q: &VerifyQuery) -> Result<Vec<String>, AuditError> {
+        let cfg = self.config();
+        let since = if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
+        let st = Statement {
+            text: format!(
+                "MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev:{}) WHERE ev.streamId IS NOT NULL \
+                 AND ev.seq IS NOT NULL{since} RETURN DISTINCT ev.streamId AS s ORDER BY s",
+                cfg.labels.trail, cfg.labels.event
+            ),
+            parameters: json!({ "trail": cfg.trail, "since": q.since }),
+        };
+        let rows = self.run(&st).await?;
+        Ok(rows.iter().filter_map(|r| r.first().and_then(Value::as_str).map(str::to_owned)).collect())
+    }
+
+    /// The trail's signed head (the Worker's stream, see `ingest::signed`), if it has one.
+    pub async fn signed_head(&self) -> Result<Option<SignedHead>, AuditError> {
+        let cfg = self.config();
+        cfg.labels.validate()?;
+        let st = Statement {
+            text: format!(
+                "MATCH (h:{} {{name: $trail}}) RETURN h.chainStream, h.chainSeq, h.chainHash, \
+                 h.chainKid, h.chainSig, h.chainSignedAt",
+                cfg.labels.trail
+            ),
+            parameters: json!({ "trail": cfg.trail }),
+        };
+        let rows = self.run(&st).await?;
+        Ok(rows.first().and_then(|r| head_from_row(r)))
+    }
+}
+
+/// A stored head from the columns (chainStream, chainSeq, chainHash, chainKid, chainSig,
+/// chainSignedAt).
+pub fn head_from_row(row: &[Value]) -> Option<SignedHead> {
+    let s = |i: usize| row.get(i).and_then(Value::as_str).map(str::to_owned);
+    let seal = match (s(3), s(4), row.get(5).and_then(Value::as_i64)) {
+        (Some(kid), Some(sig), Some(signed_at)) => Some(StoredSeal { kid, sig, signed_at }),
+        _ => None,
+    };
+    Some(SignedHead { stream_id: s(0)?, seq: row.get(1).and_then(Value::as_u64)?, hash: s(2)?, seal })
+}
+
+/// The event seal in a verify row (after the [`RETURN_EVENT`] columns).
+fn row_seal(row: &[Value]) -> Option<StoredSeal> {
+    let s = |i: usize| row.get(i).and_then(Value::as_str).map(str::to_owned);
+    // RETURN_EVENT has 15 columns (0..=14: the event, provenance, targetKeys, targetRoles).
+    Some(StoredSeal { kid: s(15)?, sig: s(16)?, signed_at: row.get(17).and_then(Value::as_i64)? })
 }
 
 #[cfg(test)]

@@ -205,7 +205,7 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
     );
 
     let only_b = b
-        .verify_trail(&VerifyQuery { stream_id: Some(b.chain_head().stream_id), since: None })
+        .verify_trail(&VerifyQuery { stream_id: Some(b.chain_head().stream_id), ..Default::default() })
         .await
         .unwrap();
     assert!(only_b.ok && only_b.streams.len() == 1 && only_b.checked == 4, "{only_b:?}");
@@ -218,13 +218,14 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
     .await;
     let since = rows[0][0].as_i64().unwrap();
     let window =
-        a.verify_trail(&VerifyQuery { stream_id: None, since: Some(since) }).await.unwrap();
+        a.verify_trail(&VerifyQuery { since: Some(since), ..Default::default() }).await.unwrap();
     assert!(window.streams.iter().all(|s| s.ok), "{window:?}");
     assert!(window.checked >= 1 && window.checked < 7);
 }
 
-/// The Worker's ingest handler (run natively, as in tests/ingest.rs) chains what it writes: each
-/// accepted request is one stream, seq 0..n-1, and it verifies.
+/// The Worker's ingest handler (run natively, as in tests/ingest.rs) chains what it writes onto
+/// the trail's one signed stream, requests after one another and concurrent ones alike, and it
+/// verifies with only the public key (native Rust, `VerifyQuery::public_keys`).
 #[tokio::test]
 async fn events_written_by_the_ingest_handler_are_chained() {
     use neo4j_audit::ingest::jwt::sign_hs256;
@@ -249,6 +250,8 @@ async fn events_written_by_the_ingest_handler_are_chained() {
         "NEO4J_PASSWORD" => Some(pw.clone()),
         "AUDIT_TRAIL" => Some(t.clone()),
         "ALLOWED_ORIGINS" => Some("https://app.example".into()),
+        "AUDIT_SIGNING_KEY" => Some("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60".into()),
+        "AUDIT_SIGNING_KEY_ID" => Some("native-k1".into()),
         _ => None,
     });
     let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
@@ -262,6 +265,7 @@ async fn events_written_by_the_ingest_handler_are_chained() {
             ("Content-Type".into(), "application/json".into()),
             ("Origin".into(), "https://app.example".into()),
         ],
+        ..Default::default()
     };
     for body in [
         r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"password":"p"}},{"actionType":"C"}]}"#,
@@ -270,19 +274,68 @@ async fn events_written_by_the_ingest_handler_are_chained() {
         let r = handle(&req, &settings, now, &TestIo(body.into()), Some(&logger)).await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
-    let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    // Eight requests at once (one task, interleaved at every await), on a second logger (a second
+    // isolate, with its own connection to Neo4j and a head it must read first).
+    let other = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let bodies: Vec<TestIo> = (0..8).map(|i| TestIo(format!(r#"{{"events":[{{"actionType":"P{i}"}},{{"actionType":"Q{i}"}}]}}"#))).collect();
+    let answers = futures::future::join_all(bodies.iter().enumerate().map(|(i, io)| {
+        let store = if i % 2 == 0 { &logger } else { &other };
+        handle(&req, &settings, now, io, Some(store))
+    }))
+    .await;
+    assert!(answers.iter().all(|r| r.status == 201), "{answers:?}");
+    let keys = Some(settings.public_keys.clone().into());
+    let signed = VerifyQuery { public_keys: keys, ..Default::default() };
+    let report = logger.verify_trail(&signed).await.unwrap();
     assert!(report.ok, "{report:?}");
-    assert_eq!((report.checked, report.streams.len(), report.unchained), (4, 2, 0));
-    let mut sizes: Vec<_> = report.streams.iter().map(|s| s.head_seq).collect();
-    sizes.sort();
-    assert_eq!(sizes, vec![Some(0), Some(2)]);
+    assert_eq!((report.checked, report.streams.len(), report.unchained), (20, 1, 0));
+    assert_eq!(report.streams[0].head_seq, Some(19));
+    assert_eq!(report.streams[0].signed_seq, Some(19));
+    assert_eq!(report.signed_head.as_ref().map(|h| h.seq), Some(19));
+    // GET /v1/verify: authenticated, one page here; a cursor it did not issue is refused.
+    let get = |query: &str| Request {
+        method: "GET".into(),
+        path: "/v1/verify".into(),
+        query: query.into(),
+        headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+    };
+    let r = handle(&get("limit=1000"), &settings, now, &TestIo(String::new()), Some(&logger)).await;
+    let body: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((r.status, body["ok"].clone(), body["checked"].clone(), body["next"].clone()), (200, json!(true), json!(20), Value::Null), "{body}");
+    let r = handle(&get("cursor=e30.AAAA"), &settings, now, &TestIo(String::new()), Some(&logger)).await;
+    assert_eq!(r.status, 400);
+    // Paged verification carries its progress across calls: a client-written stream in the same
+    // trail (unsigned, tolerated with allow_unsigned) and the Worker's, one page each.
+    let client = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    client.log_user_action(None, "DIRECT", None, None).await.unwrap_or_else(|e| panic!("{e}"));
+    let lenient = VerifyQuery { allow_unsigned: true, ..signed.clone() };
+    let (first, progress) = logger.verify_trail_page(&lenient, None, 1).await.unwrap();
+    assert_eq!(first.streams.len(), 1);
+    let (last, done) = logger.verify_trail_page(&lenient, progress, 1).await.unwrap();
+    assert!(done.is_none() && last.ok, "{last:?}");
+    assert_eq!((last.checked, last.streams.len()), (21, 1));
+    assert!(!logger.verify_trail(&signed).await.unwrap().ok, "without allow_unsigned the client stream fails");
+    // The conditional write itself: chained from a stale head (here: none), it writes nothing.
+    {
+        use neo4j_audit::chain::{seal_v2, SignedHead, GENESIS};
+        use neo4j_audit::ingest::{signed::ChainedWrite, Store};
+        let mut e = neo4j_audit::AuditEvent::build(None, "LATE", None, None, 1000).unwrap();
+        let hash = seal_v2(&mut e, "another-stream", 0, GENESIS);
+        let head = SignedHead { stream_id: "another-stream".into(), seq: 0, hash, seal: None };
+        let w = ChainedWrite { expect: None, events: std::slice::from_ref(&e), head: &head, event_seal: None };
+        assert_eq!(Store::write_chained(&logger, None, &w).await.unwrap(), None);
+        let rows = cypher("MATCH (e:AuditEvent {UID: $u}) RETURN count(e)", json!({"u": e.uid})).await;
+        assert_eq!(rows[0][0], json!(0));
+        assert_eq!(logger.signed_head().await.unwrap(), report.signed_head);
+    }
     // Tampering with a Worker-written event is found like any other.
     cypher(
         "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {eventType: 'B'}) SET e.details = '{}'",
         json!({"t": trail}),
     )
     .await;
-    let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
-    let b = report.streams.iter().find_map(|s| s.first_break.clone()).unwrap();
+    let report = logger.verify_trail(&signed).await.unwrap();
+    let worker = report.signed_head.as_ref().map(|h| h.stream_id.clone()).unwrap();
+    let b = report.streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.clone()).unwrap();
     assert_eq!((b.kind, b.seq), (BreakKind::Edited, 1));
 }

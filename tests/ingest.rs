@@ -55,6 +55,7 @@ fn post(token: &str) -> Request {
             ("Content-Type".into(), "application/json; charset=utf-8".into()),
             ("Origin".into(), "https://app.example".into()),
         ],
+        ..Default::default()
     }
 }
 

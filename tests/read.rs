@@ -257,7 +257,7 @@ async fn every_read_query_is_driven_by_an_index() {
     statements.push(verify_statement(
         &labels,
         "t",
-        &VerifyQuery { stream_id: Some("s".into()), since: Some(1) },
+        &VerifyQuery { stream_id: Some("s".into()), since: Some(1), ..Default::default() },
         Some(&("s".into(), 3, "u".into())),
     ).unwrap());
     let trail_statements = queries.len();

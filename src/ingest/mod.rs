@@ -30,12 +30,13 @@
 pub mod body;
 pub mod cors;
 pub mod jwt;
+pub mod signed;
 
 use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::error::AuditError;
-use crate::event::{AuditEvent, User};
+use crate::event::User;
 use crate::redact::Redactor;
 use crate::AuditLogger;
 
@@ -84,6 +85,16 @@ pub struct Settings {
     /// go into the trail `org:<value>` (not `AUDIT_TRAIL`), and a token without the claim is
     /// refused (403).
     pub tenant_claim: Option<String>,
+    /// `AUDIT_SIGNING_KEY` (the Ed25519 seed, base64url or hex) with `AUDIT_SIGNING_KEY_ID`
+    /// (default `"k1"`): `Ok(None)` when unset (writes are chained, not signed), `Err` when set
+    /// but unusable (the endpoint then answers 500 misconfigured; the reason never quotes it).
+    pub signer: Result<Option<crate::sign::SigningKey>, String>,
+    /// The public keys `GET /v1/keys` publishes and `GET /v1/verify` trusts: the signing key's,
+    /// then `AUDIT_PUBLIC_KEYS` (retired keys, `kid:x` comma separated, x base64url).
+    pub public_keys: Vec<crate::sign::PublicJwk>,
+    /// `VERIFY_SUBJECTS` (comma separated token subjects): who may call `GET /v1/verify`; unset:
+    /// any valid token's subject.
+    pub verify_subjects: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -145,7 +156,30 @@ impl Settings {
             }
             _ => Err("NEO4J_URL, NEO4J_USER and NEO4J_PASSWORD must all be set".into()),
         };
+        let signer = match get("AUDIT_SIGNING_KEY").filter(|k| !k.trim().is_empty()) {
+            None => Ok(None),
+            Some(k) => {
+                let kid = text("AUDIT_SIGNING_KEY_ID").unwrap_or_else(|| "k1".into());
+                crate::sign::SigningKey::from_secret_cached(&kid, &k).map(Some)
+            }
+        };
+        let mut public_keys: Vec<crate::sign::PublicJwk> =
+            signer.as_ref().ok().and_then(|s| s.as_ref()).map(|k| k.public_jwk()).into_iter().collect();
+        let list = |k: &str| -> Option<Vec<String>> {
+            text(k).map(|l| l.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect())
+        };
+        for pair in list("AUDIT_PUBLIC_KEYS").unwrap_or_default() {
+            // A malformed retired key is skipped: it could only make verification stricter.
+            if let Ok(j) = crate::sign::PublicJwk::parse_pair(&pair) {
+                if !public_keys.iter().any(|k| k.kid == j.kid) {
+                    public_keys.push(j);
+                }
+            }
+        }
         Settings {
+            signer,
+            public_keys,
+            verify_subjects: list("VERIFY_SUBJECTS"),
             jwt,
             cors: Cors::parse(&get("ALLOWED_ORIGINS").unwrap_or_default()),
             limits,
@@ -251,6 +285,8 @@ pub struct Request {
     pub method: String,
     /// The URL path, e.g. `/v1/events`.
     pub path: String,
+    /// The query string without `?` (empty when none), e.g. `cursor=…&limit=5000`.
+    pub query: String,
     /// Header names and values, in order.
     pub headers: Vec<(String, String)>,
 }
@@ -283,28 +319,80 @@ pub trait Io {
 
 /// Where events go.
 pub trait Store {
-    /// Writes all events in one transaction, or none, into the trail `trail` (`None`: the
-    /// configured one); `Ok(n)`: the number of events the store reports as stored by this write.
-    async fn write(&self, trail: Option<&str>, events: &[AuditEvent]) -> Result<usize, AuditError>;
+    /// Names the trail this store writes (database and trail), for the isolate's head cache.
+    /// `trail`: the trail to write (`None`: the configured one; `Some` with `TENANT_CLAIM`).
+    fn chain_key(&self, trail: Option<&str>) -> String;
+    /// The trail's signed head and which of `uids` are already stored.
+    async fn chain_state(&self, trail: Option<&str>, uids: &[&str]) -> Result<signed::ChainState, AuditError>;
+    /// The conditional write ([`signed::write_statement`]): `Ok(Some(n))` when it ran (`n` events
+    /// stored), `Ok(None)` when the head had moved and nothing was written.
+    async fn write_chained(&self, trail: Option<&str>, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError>;
     /// A round trip to the database.
     async fn ping(&self) -> Result<(), AuditError>;
+    /// One page of the trail's verification ([`AuditLogger::verify_trail_page`]).
+    async fn verify_page(
+        &self,
+        q: &crate::read::VerifyQuery,
+        progress: Option<crate::read::VerifyProgress>,
+        max_events: u64,
+    ) -> Result<(crate::chain::VerifyReport, Option<crate::read::VerifyProgress>), AuditError>;
 }
 
 impl Store for AuditLogger {
-    /// [`AuditLogger::write`] fails unless Neo4j's `written` count (the statement's
-    /// `count(DISTINCT ev)`) equals the number of distinct UIDs sent, so on success that number is
-    /// what Neo4j reported stored.
-    async fn write(&self, trail: Option<&str>, events: &[AuditEvent]) -> Result<usize, AuditError> {
-        match trail {
-            Some(t) => self.write_to_trail(t, events).await?,
-            None => AuditLogger::write(self, events).await?,
+    fn chain_key(&self, trail: Option<&str>) -> String {
+        let c = self.config();
+        format!("{}|{}|{}", c.url, c.database, trail.unwrap_or(&c.trail))
+    }
+    async fn chain_state(&self, trail: Option<&str>, uids: &[&str]) -> Result<signed::ChainState, AuditError> {
+        let c = self.config();
+        let trail = trail.unwrap_or(&c.trail);
+        // The schema step, once per process and trail (the UID and trail-name constraints make
+        // the write's MERGEs safe). Not through the logger's schema-once lock: a request waiting
+        // on a lock that another request holds across its I/O is cancelled by workerd as hung.
+        static CHECKED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        let key = self.chain_key(None);
+        let done = CHECKED.lock().map(|v| v.contains(&key)).unwrap_or(false);
+        if !done {
+            let (st, n) = crate::cypher::schema_check_statement(&c.labels)?;
+            let rows = self.run(&st).await?;
+            let online = rows.first().and_then(|r| r.first()).and_then(Value::as_u64).unwrap_or(0);
+            if online < n as u64 {
+                // A role without schema rights: writes go on without the constraints, as the
+                // logger's own schema step does.
+                match self.ensure_schema().await {
+                    Err(e) if e.is_retryable() => return Err(e),
+                    _ => {}
+                }
+            }
+            if let Ok(mut v) = CHECKED.lock() {
+                v.push(key);
+            }
         }
-        let uids: std::collections::HashSet<&str> = events.iter().map(|e| e.uid.as_str()).collect();
-        Ok(uids.len())
+        let rows = self.run(&signed::state_statement(&c.labels, trail, uids)?).await?;
+        let row = rows.first().map(Vec::as_slice).unwrap_or(&[]);
+        let existing = row
+            .get(6)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default();
+        Ok(signed::ChainState { head: signed::head_from_row(row), existing })
+    }
+    async fn write_chained(&self, trail: Option<&str>, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError> {
+        let c = self.config();
+        let rows = self.run(&signed::write_statement(&c.labels, trail.unwrap_or(&c.trail), w)?).await?;
+        Ok(rows.first().and_then(|r| r.first()).and_then(Value::as_u64).map(|n| n as usize))
     }
     async fn ping(&self) -> Result<(), AuditError> {
         let st = crate::cypher::Statement { text: "RETURN 1 AS ok".into(), parameters: json!({}) };
         self.run(&st).await.map(|_| ())
+    }
+    async fn verify_page(
+        &self,
+        q: &crate::read::VerifyQuery,
+        progress: Option<crate::read::VerifyProgress>,
+        max_events: u64,
+    ) -> Result<(crate::chain::VerifyReport, Option<crate::read::VerifyProgress>), AuditError> {
+        self.verify_trail_page(q, progress, max_events).await
     }
 }
 
@@ -344,9 +432,13 @@ pub async fn handle<I: Io, S: Store>(
 async fn route<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let Call { req, settings, .. } = call;
     let origin = req.header("Origin");
-    let known = matches!(req.path.as_str(), "/v1/events" | "/v1/health");
+    let known = matches!(req.path.as_str(), "/v1/events" | "/v1/health" | "/v1/keys" | "/v1/verify");
     if !known {
-        return Response::error(404, "not_found", "no such endpoint; use POST /v1/events or GET /v1/health");
+        return Response::error(
+            404,
+            "not_found",
+            "no such endpoint; use POST /v1/events, GET /v1/health, GET /v1/keys or GET /v1/verify",
+        );
     }
     if req.method == "OPTIONS" {
         return preflight(req, settings);
@@ -361,7 +453,9 @@ async fn route<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     match (req.path.as_str(), req.method.as_str()) {
         ("/v1/health", "GET") => health(call).await,
         ("/v1/events", "POST") => ingest(call).await,
-        ("/v1/health", _) => Response::error(405, "method_not_allowed", "use GET")
+        ("/v1/keys", "GET") => keys(settings),
+        ("/v1/verify", "GET") => verify(call).await,
+        ("/v1/health" | "/v1/keys" | "/v1/verify", _) => Response::error(405, "method_not_allowed", "use GET")
             .with_header("Allow", "GET, OPTIONS"),
         _ => Response::error(405, "method_not_allowed", "use POST")
             .with_header("Allow", "POST, OPTIONS"),
@@ -429,23 +523,121 @@ fn limiter_unavailable<I: Io>(settings: &Settings, io: &I, why: &str) -> Respons
         .with_header("Retry-After", settings.retry_after_secs.to_string())
 }
 
-async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
-    let Call { req, settings, now_secs, io, store } = call;
-    // 1. Who: only a verified token says.
-    let Some(rules) = &settings.jwt else { return misconfigured(settings, io) };
+/// `GET /v1/keys`: the public keys (a JWK Set) that verify what this Worker signs; public.
+fn keys(settings: &Settings) -> Response {
+    Response::json(200, &json!({ "keys": settings.public_keys }))
+        .with_header("Cache-Control", "public, max-age=300")
+}
+
+/// The bearer token's identity, or the 401/500 answer.
+fn authenticate<I: Io>(req: &Request, settings: &Settings, now_secs: i64, io: &I) -> Result<jwt::Identity, Response> {
+    let Some(rules) = &settings.jwt else { return Err(misconfigured(settings, io)) };
     let token = match req.header("Authorization").and_then(jwt::bearer_token) {
         Some(t) => t,
         None => {
-            return Response::error(401, "unauthorized", "send Authorization: Bearer <JWT>")
-                .with_header("WWW-Authenticate", "Bearer")
+            return Err(Response::error(401, "unauthorized", "send Authorization: Bearer <JWT>")
+                .with_header("WWW-Authenticate", "Bearer"))
         }
     };
-    let who = match jwt::verify(token, rules, now_secs) {
+    jwt::verify(token, rules, now_secs).map_err(|e| {
+        Response::error(401, "unauthorized", &e.to_string())
+            .with_header("WWW-Authenticate", r#"Bearer error="invalid_token""#)
+    })
+}
+
+/// `GET /v1/verify`: verifies the trail with this Worker's published public keys (the same core
+/// verifier as `verifyTrail({publicKeys})`). Authenticated (`VERIFY_SUBJECTS` when set) and
+/// rate-limited per subject.
+async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
+    let Call { req, settings, now_secs, io, store } = call;
+    let who = match authenticate(req, settings, now_secs, io) {
         Ok(w) => w,
-        Err(e) => {
-            return Response::error(401, "unauthorized", &e.to_string())
-                .with_header("WWW-Authenticate", r#"Bearer error="invalid_token""#)
+        Err(r) => return r,
+    };
+    // Per-tenant verification is not implemented: with TENANT_CLAIM no token may read a trail
+    // through this endpoint (it would be the configured one, not the token's tenant's).
+    if settings.tenant_claim.is_some() {
+        return Response::error(403, "forbidden", "GET /v1/verify is not available with TENANT_CLAIM");
+    }
+    if settings.verify_subjects.as_ref().is_some_and(|l| !l.contains(&who.sub)) {
+        return Response::error(403, "forbidden", "this subject may not verify the trail");
+    }
+    match io.rate_limit(&format!("verify:{}", who.sub)).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Response::error(429, "rate_limited", "too many requests for this user; retry later")
+                .with_header("Retry-After", settings.rate_limit_period_secs.to_string())
         }
+        Err(e) => return limiter_unavailable(settings, io, &e),
+    }
+    let Some(store) = store else { return misconfigured(settings, io) };
+    if settings.public_keys.is_empty() {
+        return Response::error(500, "misconfigured", "no public key: set AUDIT_SIGNING_KEY");
+    }
+    let param = |name: &str| {
+        req.query.split('&').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+    };
+    let limit = match param("limit").map(str::parse::<u64>) {
+        None => VERIFY_PAGE_EVENTS,
+        Some(Ok(n)) if (1000..=100_000).contains(&n) => n,
+        Some(_) => return Response::error(400, "bad_request", "limit must be an integer from 1000 to 100000"),
+    };
+    let secret = settings.jwt.as_ref().map(|j| j.secret.as_slice()).unwrap_or_default();
+    let progress = match param("cursor") {
+        None => None,
+        Some(c) => match open_cursor(secret, c) {
+            Some(p) => Some(p),
+            None => return Response::error(400, "bad_request", "cursor is not one this endpoint issued"),
+        },
+    };
+    let q = crate::read::VerifyQuery {
+        public_keys: Some(settings.public_keys.clone().into()),
+        allow_unsigned: param("allowUnsigned") == Some("true"),
+        ..Default::default()
+    };
+    match store.verify_page(&q, progress, limit).await {
+        Ok((report, next)) => {
+            let mut body = serde_json::to_value(&report).unwrap_or(Value::Null);
+            body["next"] = next.map_or(Value::Null, |p| Value::String(seal_cursor(secret, &p)));
+            Response::json(200, &body)
+        }
+        Err(e) => unavailable(settings, io, &e, "verify"),
+    }
+}
+
+/// Events `GET /v1/verify` reads per call by default (`limit`: 1000 to 100 000).
+pub const VERIFY_PAGE_EVENTS: u64 = 10_000;
+
+/// A verification cursor: the progress as base64url JSON, then `.` and its HMAC-SHA256 under
+/// `AUDIT_JWT_SECRET`, so a caller cannot hand the verifier a state it never reached.
+fn seal_cursor(secret: &[u8], p: &crate::read::VerifyProgress) -> String {
+    use base64::Engine;
+    use hmac::Mac;
+    let json = serde_json::to_vec(p).unwrap_or_default();
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(&json);
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    format!("{}.{}", b64.encode(&json), b64.encode(mac.finalize().into_bytes()))
+}
+
+fn open_cursor(secret: &[u8], c: &str) -> Option<crate::read::VerifyProgress> {
+    use base64::Engine;
+    use hmac::Mac;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (data, tag) = c.split_once('.')?;
+    let json = b64.decode(data).ok()?;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).ok()?;
+    mac.update(&json);
+    mac.verify_slice(&b64.decode(tag).ok()?).ok()?;
+    serde_json::from_slice(&json).ok()
+}
+
+async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
+    let Call { req, settings, now_secs, io, store } = call;
+    // 1. Who: only a verified token says.
+    let who = match authenticate(req, settings, now_secs, io) {
+        Ok(w) => w,
+        Err(r) => return r,
     };
     // The tenant, from the verified token only: its trail, and the scope of its subjects.
     let trail = match &settings.tenant_claim {
@@ -500,10 +692,11 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Err(BodyError::TooLarge(m)) => return Response::error(413, "payload_too_large", &m),
     };
     let Some(store) = store else { return misconfigured(settings, io) };
+    let signer = match &settings.signer {
+        Ok(s) => s.as_ref(),
+        Err(_) => return misconfigured(settings, io),
+    };
     let user = User { uid: who.sub, name: who.name };
-    // Tamper evidence: each accepted request is one hash-chained stream (seq 0..n-1). It commits
-    // in one transaction or not at all, so a refused or failed write never leaves a false gap.
-    let chain = crate::chain::Chain::new_stream();
     let builder = settings.event_builder();
     let now_ms = now_secs.saturating_mul(1000);
     let mut events = Vec::with_capacity(incoming.len());
@@ -545,25 +738,29 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             Err(e) => return Response::error(400, "bad_request", &e.to_string()),
         }
     }
-    // Chained only once every event is valid and has its final UID (the hash covers it).
-    for e in &mut events {
-        chain.seal(e);
-    }
-    // 4. Write: one statement, one transaction; 201 only after Neo4j committed, and `accepted`
-    // is what the store reports stored (UIDs are distinct, so that is every event sent).
-    match store.write(trail.as_deref(), &events).await {
-        Ok(stored) if stored == events.len() => Response::json(
-            201,
-            &json!({
-                "accepted": stored,
-                "uids": events.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(),
-            }),
-        ),
-        Ok(stored) => {
-            io.log(&format!("audit-ingest: write stored {stored} of {} events", events.len()));
+    // 4. Write: chained onto the trail's signed stream (src/ingest/signed.rs) only once every
+    // event is valid and has its final UID; one statement, one transaction; 201 only after Neo4j
+    // committed. `accepted` counts the events stored now and those that already were (re-sent).
+    let uids: Vec<String> = events.iter().map(|e| e.uid.clone()).collect();
+    let sent = events.len();
+    match signed::append(store, trail.as_deref(), signer, events, crate::event::now_millis().max(now_ms)).await {
+        Ok(a) if a.written + a.existing == sent => {
+            Response::json(201, &json!({ "accepted": sent, "uids": uids }))
+        }
+        Ok(a) => {
+            io.log(&format!("audit-ingest: write stored {} of {sent} events", a.written + a.existing));
             Response::error(500, "store_error", "the audit store did not store every event")
         }
-        Err(e) => unavailable(settings, io, &e, "write"),
+        Err(signed::AppendError::Short { written, sent }) => {
+            io.log(&format!("audit-ingest: write stored {written} of {sent} events"));
+            Response::error(500, "store_error", "the audit store did not store every event")
+        }
+        Err(signed::AppendError::Contended) => {
+            io.log("audit-ingest: the trail's head kept moving; gave up");
+            Response::error(503, "unavailable", "the audit store is busy; retry later")
+                .with_header("Retry-After", settings.retry_after_secs.to_string())
+        }
+        Err(signed::AppendError::Store(e)) => unavailable(settings, io, &e, "write"),
     }
 }
 
@@ -576,9 +773,10 @@ fn too_large(settings: &Settings) -> Response {
 }
 
 fn misconfigured<I: Io>(settings: &Settings, io: &I) -> Response {
-    let why = match (&settings.jwt, &settings.neo4j) {
-        (None, _) => format!("AUDIT_JWT_SECRET is missing or shorter than {MIN_SECRET_LEN} bytes"),
-        (_, Err(e)) => e.clone(),
+    let why = match (&settings.jwt, &settings.neo4j, &settings.signer) {
+        (None, _, _) => format!("AUDIT_JWT_SECRET is missing or shorter than {MIN_SECRET_LEN} bytes"),
+        (_, Err(e), _) => e.clone(),
+        (_, _, Err(e)) => e.clone(),
         _ => "unknown".into(),
     };
     io.log(&crate::error::scrub(&format!("audit-ingest: misconfigured: {why}"), &secret_refs(settings)));
@@ -616,6 +814,7 @@ fn secret_refs(settings: &Settings) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::event::AuditEvent;
     use std::cell::{Cell, RefCell};
 
     const SECRET: &str = "unit-test-jwt-secret-0123456789abcdef";
@@ -645,24 +844,54 @@ mod tests {
         fn log(&self, _line: &str) {}
     }
 
-    /// A store that records writes and reports `stored` (default: every distinct UID).
+    /// A store that records writes and reports `stored` (default: every distinct UID), with the
+    /// trail's head in memory and the conditional write's rules.
     #[derive(Default)]
     struct FakeStore {
         written: RefCell<Vec<AuditEvent>>,
         trails: RefCell<Vec<Option<String>>>,
         stored: Option<usize>,
         pings: Cell<usize>,
+        head: RefCell<Option<crate::chain::SignedHead>>,
+        seals: RefCell<Vec<(String, crate::chain::StoredSeal)>>,
+        /// Part of the cache key: another value plays another isolate (its own head cache).
+        isolate: Cell<u32>,
     }
 
     impl Store for FakeStore {
-        async fn write(&self, trail: Option<&str>, events: &[AuditEvent]) -> Result<usize, AuditError> {
+        fn chain_key(&self, trail: Option<&str>) -> String {
+            format!("fake-{:p}-{}-{trail:?}", self, self.isolate.get())
+        }
+        async fn chain_state(&self, _trail: Option<&str>, uids: &[&str]) -> Result<signed::ChainState, AuditError> {
+            let w = self.written.borrow();
+            let existing = uids.iter().filter(|u| w.iter().any(|e| e.uid == **u)).map(|u| (*u).to_owned()).collect();
+            Ok(signed::ChainState { head: self.head.borrow().clone(), existing })
+        }
+        async fn write_chained(&self, trail: Option<&str>, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError> {
+            let moved = w.expect != self.head.borrow().as_ref();
+            let dup = w.events.iter().any(|e| self.written.borrow().iter().any(|x| x.uid == e.uid));
+            if moved || dup {
+                return Ok(None);
+            }
             self.trails.borrow_mut().push(trail.map(str::to_owned));
-            self.written.borrow_mut().extend_from_slice(events);
-            Ok(self.stored.unwrap_or(events.len()))
+            self.written.borrow_mut().extend_from_slice(w.events);
+            *self.head.borrow_mut() = Some(w.head.clone());
+            if let (Some(s), Some(last)) = (w.event_seal, w.events.last()) {
+                self.seals.borrow_mut().push((last.uid.clone(), s.clone()));
+            }
+            Ok(Some(self.stored.unwrap_or(w.events.len())))
         }
         async fn ping(&self) -> Result<(), AuditError> {
             self.pings.set(self.pings.get() + 1);
             Ok(())
+        }
+        async fn verify_page(
+            &self,
+            _q: &crate::read::VerifyQuery,
+            _p: Option<crate::read::VerifyProgress>,
+            _max: u64,
+        ) -> Result<(crate::chain::VerifyReport, Option<crate::read::VerifyProgress>), AuditError> {
+            Err(AuditError::InvalidConfig("not in the fake".into()))
         }
     }
 
@@ -694,6 +923,7 @@ mod tests {
                 ("Authorization".into(), auth.into()),
                 ("Content-Type".into(), "application/json".into()),
             ],
+            ..Default::default()
         }
     }
 
@@ -839,7 +1069,7 @@ mod tests {
     }
 
     fn health(headers: Vec<(String, String)>, io: &FakeIo, store: &FakeStore) -> Response {
-        let req = Request { method: "GET".into(), path: "/v1/health".into(), headers };
+        let req = Request { method: "GET".into(), path: "/v1/health".into(), headers, ..Default::default() };
         run(&req, &settings(&[]), io, store)
     }
 
@@ -864,5 +1094,76 @@ mod tests {
         let r = health(vec![("CF-Connecting-IP".into(), "203.0.113.9".into())], &broken, &store);
         assert_eq!((r.status, r.header("Retry-After")), (503, Some("5")));
         assert_eq!(store.pings.get(), 2);
+    }
+
+    const SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+
+    fn verify_fake(store: &FakeStore, keys: &crate::sign::KeySet) -> crate::chain::StreamReport {
+        let w = store.written.borrow();
+        let sid = w[0].stream_id.clone().unwrap();
+        let mut v = crate::chain::Verifier::new(&sid, true).with_seals(keys, store.head.borrow().clone());
+        let mut evs = w.clone();
+        evs.sort_by_key(|e| e.seq);
+        for e in evs {
+            let seal = store.seals.borrow().iter().find(|(u, _)| *u == e.uid).map(|(_, s)| s.clone());
+            v.push_sealed(e, seal);
+        }
+        v.finish()
+    }
+
+    #[test]
+    fn requests_continue_one_signed_stream_per_trail() {
+        let s = settings(&[("AUDIT_SIGNING_KEY", SEED), ("AUDIT_SIGNING_KEY_ID", "k-2026")]);
+        let store = FakeStore::default();
+        let auth = format!("Bearer {}", token("u"));
+        for body in [r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#, r#"{"actionType":"C"}"#] {
+            assert_eq!(run(&post(&auth), &s, &FakeIo::new(body), &store).status, 201);
+        }
+        // Another isolate (no cached head) writes; the first one's cached head is then stale:
+        // its write conflicts, it re-reads the head and re-chains.
+        store.isolate.set(1);
+        assert_eq!(run(&post(&auth), &s, &FakeIo::new(r#"{"actionType":"D"}"#), &store).status, 201);
+        store.isolate.set(0);
+        assert_eq!(run(&post(&auth), &s, &FakeIo::new(r#"{"actionType":"D2"}"#), &store).status, 201);
+        let w = store.written.borrow().clone();
+        assert_eq!(w.iter().map(|e| e.seq.unwrap()).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4]);
+        assert!(w.iter().all(|e| e.stream_id == w[0].stream_id));
+        assert_eq!(store.seals.borrow().len(), 4, "one seal per write");
+        let keys = crate::sign::KeySet::from_jwks(&s.public_keys).unwrap();
+        let r = verify_fake(&store, &keys);
+        assert!(r.ok, "{r:?}");
+        assert_eq!(r.signed_seq, Some(4));
+        // Re-sent event (same UID): accepted, not chained again.
+        let u = "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11";
+        let body = format!(r#"{{"actionType":"E","UID":"{u}"}}"#);
+        assert_eq!(run(&post(&auth), &s, &FakeIo::new(&body), &store).status, 201);
+        assert_eq!(run(&post(&auth), &s, &FakeIo::new(&body), &store).status, 201);
+        assert_eq!(store.written.borrow().len(), 6);
+        assert!(verify_fake(&store, &keys).ok);
+        // Another key's public half does not verify it; a wrong secret is misconfigured.
+        let other = settings(&[("AUDIT_SIGNING_KEY", &"11".repeat(32)), ("AUDIT_SIGNING_KEY_ID", "k-2026")]);
+        let r = verify_fake(&store, &crate::sign::KeySet::from_jwks(&other.public_keys).unwrap());
+        assert_eq!(r.first_break.unwrap().kind, crate::chain::BreakKind::Forged);
+        let bad = settings(&[("AUDIT_SIGNING_KEY", "not-a-key")]);
+        let r = run(&post(&auth), &bad, &FakeIo::new(r#"{"actionType":"A"}"#), &FakeStore::default());
+        assert_eq!((r.status, body_of(&r)["error"].clone()), (500, json!("misconfigured")));
+    }
+
+    #[test]
+    fn keys_are_published_with_retired_ones() {
+        let k = crate::sign::SigningKey::from_secret("old", &"22".repeat(32)).unwrap();
+        let s = settings(&[("AUDIT_SIGNING_KEY", SEED), ("AUDIT_PUBLIC_KEYS", &format!("old:{}, junk", k.public_jwk().x))]);
+        let req = Request { method: "GET".into(), path: "/v1/keys".into(), ..Default::default() };
+        let r = run(&req, &s, &FakeIo::new(""), &FakeStore::default());
+        assert_eq!(r.status, 200);
+        let b = body_of(&r);
+        assert_eq!(b["keys"][0]["kid"], "k1");
+        assert_eq!(b["keys"][0]["x"], "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo");
+        assert_eq!((b["keys"][0]["kty"].clone(), b["keys"][0]["crv"].clone()), (json!("OKP"), json!("Ed25519")));
+        assert_eq!(b["keys"][1]["kid"], "old");
+        assert_eq!(b["keys"].as_array().unwrap().len(), 2);
+        assert!(!r.body.contains(SEED));
+        let req = Request { method: "GET".into(), path: "/v1/verify".into(), ..Default::default() };
+        assert_eq!(run(&req, &s, &FakeIo::new(""), &FakeStore::default()).status, 401);
     }
 }

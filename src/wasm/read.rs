@@ -62,7 +62,7 @@ export interface AuditTrailPage {
 
 /** The first broken link of a stream. */
 export interface AuditChainBreak {
-  kind: "edited" | "deleted" | "inserted" | "reordered";
+  kind: "edited" | "deleted" | "inserted" | "reordered" | "forged" | "unsigned";
   seq: number;
   uid: string | null;
   message: string;
@@ -76,9 +76,29 @@ export interface AuditVerifyReport {
     streamId: string; ok: boolean; checked: number;
     headSeq: number | null; headHash: string | null;
     firstBreak: AuditChainBreak | null;
+    /** With public keys: seq of the last event whose signature verified. */
+    signedSeq?: number;
   }[];
   unchained: number;
   unchainedUids: string[];
+  /** With public keys: the trail's signed head (worth anchoring elsewhere). */
+  signedHead?: { streamId: string; seq: number; hash: string;
+    seal: { kid: string; sig: string; signedAt: number } | null };
+}
+
+/** An Ed25519 public key as a JWK (what GET /v1/keys publishes). */
+export interface AuditPublicKey { kid: string; x: string; kty?: "OKP"; crv?: "Ed25519"; alg?: string; use?: string }
+
+/** Options of {@link AuditLogger.verifyTrail}. */
+export interface AuditVerifyQuery {
+  streamId?: string;
+  since?: AuditInstant;
+  /** Trusted keys: a list of JWKs or the JWK Set GET /v1/keys answers. With keys, every stream
+   *  must be signed and the trail's signed head must match. */
+  publicKeys?: AuditPublicKey[] | { keys: AuditPublicKey[] };
+  publicKey?: AuditPublicKey;
+  /** With keys: streams without any signature (direct client writes) do not fail `ok`. */
+  allowUnsigned?: boolean;
 }
 
 /** This logger's stream position. */
@@ -188,7 +208,7 @@ impl JsAuditLogger {
     pub fn verify_trail(
         &self,
         #[wasm_bindgen(
-            unchecked_optional_param_type = "{ streamId?: string; since?: AuditInstant }"
+            unchecked_optional_param_type = "AuditVerifyQuery"
         )]
         query: JsValue,
     ) -> js_sys::Promise {
@@ -262,6 +282,15 @@ fn options<T: serde::de::DeserializeOwned>(js: &JsValue, times: &[&str]) -> Resu
                 Value::from(n as u64)
             } else if let Some(s) = v.as_string() {
                 Value::String(s)
+            } else if let Some(b) = v.as_bool() {
+                Value::Bool(b)
+            } else if v.is_object() {
+                // Structured options (verifyTrail's publicKeys): plain JSON data.
+                js_sys::JSON::stringify(&v)
+                    .ok()
+                    .and_then(|s| s.as_string())
+                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .ok_or_else(|| bad(format!("{k} must be plain JSON data")))?
             } else {
                 return Err(bad(format!("{k} must be a string or a number")));
             };

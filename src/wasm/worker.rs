@@ -57,9 +57,11 @@ thread_local! {
 pub async fn handle_ingest(request: web_sys::Request, env: JsValue) -> Result<web_sys::Response, JsValue> {
     let get = |k: &str| Reflect::get(&env, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
     let settings = Settings::from_env(get);
+    let url = request.url();
     let req = Request {
         method: request.method(),
-        path: path_of(&request.url()).to_owned(),
+        path: path_of(&url).to_owned(),
+        query: query_of(&url).to_owned(),
         headers: HEADERS
             .iter()
             .filter_map(|h| request.headers().get(h).ok().flatten().map(|v| ((*h).to_owned(), v)))
@@ -78,6 +80,11 @@ fn path_of(url: &str) -> &str {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
     let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
     path.split(['?', '#']).next().unwrap_or("/")
+}
+
+/// The query string of an absolute URL, without `?` and any fragment.
+fn query_of(url: &str) -> &str {
+    url.split_once('?').map_or("", |(_, q)| q.split('#').next().unwrap_or(""))
 }
 
 fn logger_for(config: &crate::Config) -> Option<Rc<AuditLogger>> {

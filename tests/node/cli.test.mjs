@@ -372,7 +372,7 @@ test("verify: events swapped and re-hashed exit 1 as reordered", async () => {
   await verifyBroken(trail, "reordered", 2, uids[3]);
 });
 
-test("verify --stream checks one stream; --since anchors at the window; --public-key is refused plainly", async () => {
+test("verify --stream checks one stream; --since anchors at the window; --public-key checks signatures", async () => {
   const { logger: a, trail, uids: aUids } = await logged("cli-verify-streams", 3);
   const { logger: b } = await logged(null, 2, trail);
   await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.details = '{}'", { u: aUids[1] });
@@ -389,9 +389,28 @@ test("verify --stream checks one stream; --since anchors at the window; --public
   assert.equal(since.code, 0, since.stdout);
   assert.match(since.stdout, /1 event checked: intact/);
 
-  const key = await cli(["verify", "--trail", trail, "--public-key", "abc"]);
-  assert.equal(key.code, 2, key.stdout + key.stderr);
-  assert.match(key.stderr, /^neo4j-audit verify: --public-key: signature verification is not supported by this version of neo4j-audit \(\d+\.\d+\.\d+\)\n$/);
+  const bad = await cli(["verify", "--trail", trail, "--public-key", "abc"]);
+  assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+  assert.match(bad.stderr, /^neo4j-audit verify: --public-key: abc is neither JSON nor a readable file/);
+  const notJwk = await cli(["verify", "--trail", trail, "--public-key", '[{"kid":"k1"}]']);
+  assert.equal(notJwk.code, 2, notJwk.stdout + notJwk.stderr);
+  assert.match(notJwk.stderr, /^neo4j-audit verify: --public-key: /);
+  // A well-formed key (the JWK Set shape GET /v1/keys answers, from a file): b's stream was
+  // written by a client directly, so it carries no signature — "unsigned" unless allowed.
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const keyFile = `${mkdtempSync(`${tmpdir()}/cli-key-`)}/keys.json`;
+  const { generateKeyPairSync } = await import("node:crypto");
+  const jwk = generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" });
+  writeFileSync(keyFile, JSON.stringify({ keys: [{ ...jwk, kid: "k1" }] }));
+  const invalid = await cli(["verify", "--trail", trail, "--public-key", JSON.stringify({ kty: "OKP", crv: "Ed25519", kid: "k0", x: Buffer.alloc(32, 7).toString("base64url") })]);
+  assert.equal(invalid.code, 2, invalid.stdout + invalid.stderr);
+  assert.match(invalid.stderr, /--public-key: .*not a valid Ed25519 public key/);
+  const signed = await cli(["verify", "--trail", trail, "--stream", b.chainHead().streamId, "--public-key", keyFile, "--json"]);
+  assert.equal(signed.code, 1, signed.stdout + signed.stderr);
+  assert.equal(JSON.parse(signed.stdout).streams[0].firstBreak.kind, "unsigned");
+  const allowed = await cli(["verify", "--trail", trail, "--stream", b.chainHead().streamId, "--public-key", keyFile, "--allow-unsigned"]);
+  assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
 });
 
 test("npx neo4j-audit: the packed package installs the command and it runs", async () => {

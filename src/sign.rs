@@ -1,0 +1,320 @@
+//! Ed25519 seals over a signed stream's head: what makes the Worker's chain verifiable by anyone
+//! holding only its public key.
+//!
+//! The ingest Worker writes one stream per trail and, in the same transaction as each write,
+//! stores two signatures over the stream's new head (`streamId`, `seq`, `hash` of the write's last
+//! event, and the signing time):
+//!
+//! - the **event seal** on the write's last event (`sigKid`, `sig`, `sigAt`), message
+//!   `["neo4j-audit/sig/v1", kid, streamId, seq, hash, signedAt]`;
+//! - the **head seal** on the trail node (`chainStream`, `chainSeq`, `chainHash`, `chainKid`,
+//!   `chainSig`, `chainSignedAt`), message `["neo4j-audit/head/v1", …the same fields]`. A
+//!   different message, so an event seal that survives a cut cannot be copied into a rolled-back
+//!   head.
+//!
+//! Messages are the UTF-8 bytes of that compact JSON array (strings escaped as `JSON.stringify`
+//! does, integers in decimal). Signatures are Ed25519 (RFC 8032), base64url without padding.
+//! Because `hash` chains every earlier event, one valid seal covers the whole stream up to it.
+//!
+//! Verification ([`KeySet`], feature `read`) is the one implementation used by Rust
+//! (`VerifyQuery::public_keys`), JavaScript (`verifyTrail({publicKeys})`) and the Worker's own
+//! `GET /v1/verify`. Signing ([`SigningKey`]) exists only with the `ingest` feature.
+//!
+//! ```
+//! # #[cfg(feature = "ingest")] {
+//! use neo4j_audit::sign::{KeySet, Purpose, SigningKey};
+//! let key = SigningKey::from_secret("k1", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8").unwrap();
+//! let seal = key.seal(Purpose::Event, "stream-1", 41, &"a".repeat(64), 1_800_000_000_000);
+//! let keys = KeySet::from_jwks(&[key.public_jwk()]).unwrap();
+//! assert!(keys.check(Purpose::Event, &seal, "stream-1", 41, &"a".repeat(64)).is_ok());
+//! assert!(keys.check(Purpose::Event, &seal, "stream-1", 42, &"a".repeat(64)).is_err());
+//! assert!(keys.check(Purpose::Head, &seal, "stream-1", 41, &"a".repeat(64)).is_err());
+//! # }
+//! ```
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+
+/// First element of an event seal's message.
+pub const EVENT_SEAL_VERSION: &str = "neo4j-audit/sig/v1";
+/// First element of a head seal's message.
+pub const HEAD_SEAL_VERSION: &str = "neo4j-audit/head/v1";
+
+/// What a seal vouches for: the last event of a write, or the trail's stored head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Stored on the last event of each write.
+    Event,
+    /// Stored on the trail node.
+    Head,
+}
+
+/// A stored signature (key id, base64url signature, signing time in epoch ms).
+pub use crate::chain::StoredSeal as Seal;
+
+/// The bytes a seal signs.
+pub fn message(purpose: Purpose, kid: &str, stream_id: &str, seq: u64, hash: &str, signed_at: i64) -> Vec<u8> {
+    let v = match purpose {
+        Purpose::Event => EVENT_SEAL_VERSION,
+        Purpose::Head => HEAD_SEAL_VERSION,
+    };
+    serde_json::to_vec(&serde_json::json!([v, kid, stream_id, seq, hash, signed_at]))
+        .expect("a JSON array of strings and integers always serialises")
+}
+
+/// A public key as a JWK (RFC 8037: `kty` `OKP`, `crv` `Ed25519`, `x` the 32 key bytes in
+/// base64url), as `GET /v1/keys` publishes it. Unknown members are ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicJwk {
+    /// Key id, matched against a seal's `kid`.
+    pub kid: String,
+    /// `"OKP"`.
+    #[serde(default = "okp")]
+    pub kty: String,
+    /// `"Ed25519"`.
+    #[serde(default = "ed25519")]
+    pub crv: String,
+    /// The public key, base64url (no padding) of its 32 bytes.
+    pub x: String,
+    /// `"EdDSA"`.
+    #[serde(default = "eddsa")]
+    pub alg: String,
+    /// `"sig"`.
+    #[serde(default = "sig", rename = "use")]
+    pub use_: String,
+}
+
+fn okp() -> String {
+    "OKP".into()
+}
+fn ed25519() -> String {
+    "Ed25519".into()
+}
+fn eddsa() -> String {
+    "EdDSA".into()
+}
+fn sig() -> String {
+    "sig".into()
+}
+
+impl PublicJwk {
+    /// A JWK for the 32 bytes of an Ed25519 public key.
+    pub fn new(kid: &str, key: &[u8; 32]) -> PublicJwk {
+        PublicJwk { kid: kid.into(), kty: okp(), crv: ed25519(), x: URL_SAFE_NO_PAD.encode(key), alg: eddsa(), use_: sig() }
+    }
+
+    /// Parses `kid:x` (the `AUDIT_PUBLIC_KEYS` list form).
+    pub fn parse_pair(pair: &str) -> Result<PublicJwk, String> {
+        let (kid, x) = pair.trim().split_once(':').ok_or_else(|| format!("{pair:?} is not kid:key"))?;
+        let jwk = PublicJwk { x: x.trim().into(), ..PublicJwk::new(kid.trim(), &[0; 32]) };
+        KeySet::from_jwks(std::slice::from_ref(&jwk))?;
+        Ok(jwk)
+    }
+}
+
+/// Why a seal was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SealError {
+    /// No listed public key has this id (e.g. signed with a key the verifier does not trust).
+    UnknownKey(String),
+    /// The signature does not verify with the key of that id (forged, or the message was changed).
+    BadSignature(String),
+}
+
+impl std::fmt::Display for SealError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SealError::UnknownKey(k) => write!(f, "signed with key {k:?}, which is not among the trusted public keys"),
+            SealError::BadSignature(k) => write!(f, "the signature does not verify with key {k:?}"),
+        }
+    }
+}
+
+/// The public keys a verifier trusts (the current one and retired ones, by `kid`).
+#[derive(Clone)]
+pub struct KeySet {
+    keys: Vec<(String, ed25519_dalek::VerifyingKey)>,
+}
+
+impl std::fmt::Debug for KeySet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.keys.iter().map(|(k, _)| k)).finish()
+    }
+}
+
+impl KeySet {
+    /// From JWKs; refuses a key that is not an Ed25519 public key (readable reason).
+    pub fn from_jwks(jwks: &[PublicJwk]) -> Result<KeySet, String> {
+        let mut keys = Vec::with_capacity(jwks.len());
+        for j in jwks {
+            if j.kty != "OKP" || j.crv != "Ed25519" {
+                return Err(format!("key {:?}: only OKP / Ed25519 keys are supported", j.kid));
+            }
+            let bytes = URL_SAFE_NO_PAD
+                .decode(j.x.trim_end_matches('='))
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .ok_or_else(|| format!("key {:?}: x must be base64url of 32 bytes", j.kid))?;
+            let vk = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
+                .map_err(|_| format!("key {:?}: not a valid Ed25519 public key", j.kid))?;
+            keys.push((j.kid.clone(), vk));
+        }
+        Ok(KeySet { keys })
+    }
+
+    /// Whether no key is listed.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Checks `seal` over (`stream_id`, `seq`, `hash`) for `purpose`.
+    pub fn check(&self, purpose: Purpose, seal: &Seal, stream_id: &str, seq: u64, hash: &str) -> Result<(), SealError> {
+        let (_, vk) = self
+            .keys
+            .iter()
+            .find(|(k, _)| *k == seal.kid)
+            .ok_or_else(|| SealError::UnknownKey(seal.kid.clone()))?;
+        let bad = || SealError::BadSignature(seal.kid.clone());
+        let bytes = URL_SAFE_NO_PAD
+            .decode(&seal.sig)
+            .ok()
+            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+            .ok_or_else(bad)?;
+        let sig = ed25519_dalek::Signature::from_bytes(&bytes);
+        let msg = message(purpose, &seal.kid, stream_id, seq, hash, seal.signed_at);
+        vk.verify_strict(&msg, &sig).map_err(|_| bad())
+    }
+}
+
+impl crate::chain::SealCheck for KeySet {
+    fn check_seal(
+        &self,
+        head: bool,
+        seal: &crate::chain::StoredSeal,
+        stream_id: &str,
+        seq: u64,
+        hash: &str,
+    ) -> Result<(), String> {
+        let purpose = if head { Purpose::Head } else { Purpose::Event };
+        self.check(purpose, seal, stream_id, seq, hash).map_err(|e| e.to_string())
+    }
+}
+
+/// The Worker's signing key (`AUDIT_SIGNING_KEY`, id `AUDIT_SIGNING_KEY_ID`). Its `Debug` never
+/// shows the key.
+#[cfg(feature = "ingest")]
+#[derive(Clone)]
+pub struct SigningKey {
+    kid: String,
+    key: ed25519_dalek::SigningKey,
+}
+
+#[cfg(feature = "ingest")]
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "ingest")]
+impl SigningKey {
+    /// From the 32-byte Ed25519 seed (RFC 8032 private key) as base64url or base64 (padding
+    /// optional) or 64 hex digits. `kid`: 1–64 characters of `A-Z a-z 0-9 _ . : -`. Errors never
+    /// quote the secret.
+    pub fn from_secret(kid: &str, secret: &str) -> Result<SigningKey, String> {
+        let ok_kid = !kid.is_empty()
+            && kid.len() <= 64
+            && kid.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b));
+        if !ok_kid {
+            return Err("AUDIT_SIGNING_KEY_ID must be 1-64 characters of A-Z a-z 0-9 _ . : -".into());
+        }
+        let s = secret.trim();
+        let bytes = if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            (0..32).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap_or(0)).collect()
+        } else {
+            let norm: String = s.trim_end_matches('=').chars().map(|c| match c {
+                '+' => '-',
+                '/' => '_',
+                c => c,
+            }).collect();
+            URL_SAFE_NO_PAD.decode(norm).unwrap_or_default()
+        };
+        let seed = <[u8; 32]>::try_from(bytes)
+            .map_err(|_| "AUDIT_SIGNING_KEY must be the 32-byte Ed25519 seed, base64url or hex".to_owned())?;
+        Ok(SigningKey { kid: kid.into(), key: ed25519_dalek::SigningKey::from_bytes(&seed) })
+    }
+
+    /// [`SigningKey::from_secret`], remembered for the process: the Worker reads its settings
+    /// on every request, and deriving the key (a scalar multiplication) each time would cost as
+    /// much as a signature.
+    pub fn from_secret_cached(kid: &str, secret: &str) -> Result<SigningKey, String> {
+        type Cached = Option<(String, String, SigningKey)>;
+        static LAST: std::sync::Mutex<Cached> = std::sync::Mutex::new(None);
+        let mut last = LAST.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((k, s, key)) = last.as_ref() {
+            if k == kid && s == secret {
+                return Ok(key.clone());
+            }
+        }
+        let key = SigningKey::from_secret(kid, secret)?;
+        *last = Some((kid.to_owned(), secret.to_owned(), key.clone()));
+        Ok(key)
+    }
+
+    /// The key id.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The public half, as a JWK.
+    pub fn public_jwk(&self) -> PublicJwk {
+        PublicJwk::new(&self.kid, self.key.verifying_key().as_bytes())
+    }
+
+    /// Signs (`stream_id`, `seq`, `hash`, `signed_at`) for `purpose`.
+    pub fn seal(&self, purpose: Purpose, stream_id: &str, seq: u64, hash: &str, signed_at: i64) -> Seal {
+        use ed25519_dalek::Signer;
+        let msg = message(purpose, &self.kid, stream_id, seq, hash, signed_at);
+        let sig = self.key.sign(&msg);
+        Seal { kid: self.kid.clone(), sig: URL_SAFE_NO_PAD.encode(sig.to_bytes()), signed_at }
+    }
+}
+
+#[cfg(all(test, feature = "ingest"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc8032_test_vector_1() {
+        // RFC 8032 §7.1 TEST 1: secret 9d61…7f60, public d75a…511a, empty message.
+        let seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
+        let k = SigningKey::from_secret("t", seed).unwrap();
+        let pk = URL_SAFE_NO_PAD.decode(&k.public_jwk().x).unwrap();
+        let hex: String = pk.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
+        assert!(format!("{k:?}").contains("\"t\"") && !format!("{k:?}").contains("9d61"));
+    }
+
+    #[test]
+    fn seals_verify_only_for_their_fields_key_and_purpose() {
+        let k = SigningKey::from_secret("k1", &"11".repeat(32)).unwrap();
+        let other = SigningKey::from_secret("k1", &"22".repeat(32)).unwrap();
+        let h = "ab".repeat(32);
+        let keys = KeySet::from_jwks(&[k.public_jwk()]).unwrap();
+        let s = k.seal(Purpose::Event, "s", 3, &h, 5);
+        assert_eq!(keys.check(Purpose::Event, &s, "s", 3, &h), Ok(()));
+        assert!(matches!(keys.check(Purpose::Event, &s, "t", 3, &h), Err(SealError::BadSignature(_))));
+        assert!(matches!(keys.check(Purpose::Event, &Seal { signed_at: 6, ..s.clone() }, "s", 3, &h), Err(SealError::BadSignature(_))));
+        let forged = other.seal(Purpose::Event, "s", 3, &h, 5);
+        assert!(matches!(keys.check(Purpose::Event, &forged, "s", 3, &h), Err(SealError::BadSignature(_))));
+        let unknown = Seal { kid: "k2".into(), ..s.clone() };
+        assert!(matches!(keys.check(Purpose::Event, &unknown, "s", 3, &h), Err(SealError::UnknownKey(_))));
+        assert!(keys.check(Purpose::Head, &s, "s", 3, &h).is_err());
+        assert!(SigningKey::from_secret("bad id!", &"11".repeat(32)).is_err());
+        let e = SigningKey::from_secret("k", "c2VjcmV0").unwrap_err();
+        assert!(!e.contains("c2VjcmV0"));
+        assert_eq!(PublicJwk::parse_pair(&format!("old:{}", k.public_jwk().x)).unwrap().kid, "old");
+        assert!(PublicJwk::parse_pair("old:AAAA").is_err());
+    }
+}
