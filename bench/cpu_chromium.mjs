@@ -1,7 +1,7 @@
 // P3 in headless Chromium (Debian's, driven by playwright-core): the library's wasm build against
 // the hand-written JS equivalent, same events, no network (Neo4j is never contacted: the logger
 // only builds bodies). Files are served from the repository by a throwaway local HTTP server.
-//   node bench/cpu_chromium.mjs [N]
+//   node bench/cpu_chromium.mjs [N] [K]     K rounds, the two in alternating order; one JSON line per round each
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { extname, join, normalize } from "node:path";
@@ -10,6 +10,7 @@ import { chromium } from "playwright-core";
 import { emit } from "./common.mjs";
 
 const N = Number(process.argv[2] ?? 20000);
+const K = Number(process.argv[3] ?? 5);
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
 const server = createServer(async (req, res) => {
@@ -28,7 +29,7 @@ const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? 
 try {
   const page = await browser.newPage();
   await page.goto(`${origin}/bench/events.mjs`);
-  const results = await page.evaluate(async ({ n }) => {
+  const results = await page.evaluate(async ({ n, k }) => {
     const pkg = await import("/.cache/bench/pkg/neo4j_audit.js");
     await pkg.default();
     const { event } = await import("/bench/events.mjs");
@@ -41,18 +42,25 @@ try {
     const js = makeBuilder({ statement, sha256hex: async (s) => hex(await crypto.subtle.digest("SHA-256", enc.encode(s))) });
     const events = Array.from({ length: n }, (_, i) => event(i));
     const out = [];
-    const time = async (id, fn) => {
-      for (let i = 0; i < Math.min(2000, n); i++) await fn(events[i]);
-      const t0 = performance.now();
-      let bytes = 0;
-      for (const e of events) bytes += (await fn(e)).length;
-      out.push({ id, usPerEvent: ((performance.now() - t0) * 1000) / n, avgBodyBytes: bytes / n });
+    const impls = {
+      "wasm-chromium": (e) => pkg.benchmarkRequestBodyOne(logger, e.user, e.actionType, e.category, e.details),
+      "js-chromium": (e) => js(e.user, e.actionType, e.category, e.details),
     };
-    await time("wasm-chromium", (e) => pkg.benchmarkRequestBodyOne(logger, e.user, e.actionType, e.category, e.details));
-    await time("js-chromium (SHA-256 via async crypto.subtle)", (e) => js(e.user, e.actionType, e.category, e.details));
+    for (const fn of Object.values(impls)) for (let i = 0; i < Math.min(2000, n); i++) await fn(events[i]); // warm-up
+    for (let round = 1; round <= k; round++) {
+      const names = Object.keys(impls);
+      if (round % 2 === 0) names.reverse();
+      for (const [place, contender] of names.entries()) {
+        const fn = impls[contender];
+        const t0 = performance.now();
+        let bytes = 0;
+        for (const e of events) bytes += (await fn(e)).length;
+        out.push({ round, place, contender, usPerEvent: ((performance.now() - t0) * 1000) / n, avgBodyBytes: bytes / n });
+      }
+    }
     return out;
-  }, { n: N });
-  for (const r of results) emit({ figure: "P3", n: N, ...r });
+  }, { n: N, k: K });
+  for (const r of results) emit({ n: N, note: "JS SHA-256 via async crypto.subtle", ...r });
 } finally {
   await browser.close();
   server.close();

@@ -1,111 +1,407 @@
-// Reads the JSON lines of one bench/run, prints the tables and writes BENCHMARKS.md.
-//   node bench/report.mjs results.jsonl "command" > table
-import { execSync } from "node:child_process";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+// Reads one run's raw samples from bench/results/*.jsonl and writes, from them alone:
+// BENCHMARKS.md (verdicts, tables, versions, method), bench/charts/*.svg and the README's block
+// between <!-- bench:begin --> and <!-- bench:end -->. Prints the verdict table.
+//   node bench/report.mjs [RUN_ID]        (default: the newest run in bench/results/)
+// Every ratio is the median over rounds of the per-round ratio (contenders of a round ran side by
+// side), with a 95 % percentile-bootstrap interval over rounds (bench/stats.mjs).
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { diffCI, median, medianCI, ratioCI, verdict } from "./stats.mjs";
 
-const [file, command = "bench/run"] = process.argv.slice(2);
-const rows = readFileSync(file, "utf8").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-const by = (fig) => rows.filter((r) => r.figure === fig);
-const get = (fig, id) => rows.find((r) => r.figure === fig && r.id === id);
-const f = (x, d = 0) => (x == null || Number.isNaN(x) ? "—" : Number(x).toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }));
-const ratio = (a, b) => (a && b ? `${f(a / b, 2)}×` : "—");
-const sh = (c) => { try { return execSync(c, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim(); } catch { return "?"; } };
+const ROOT = new URL("..", import.meta.url).pathname;
+const RESULTS = `${ROOT}bench/results/`;
+const CHARTS = `${ROOT}bench/charts/`;
+const all = readdirSync(RESULTS).filter((f) => f.endsWith(".jsonl")).flatMap((f) =>
+  readFileSync(RESULTS + f, "utf8").split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l)).filter((r) => r.v === 2));
+const RUN = process.argv[2] ?? all.map((r) => r.run).sort((p, q) => (allAt(p) < allAt(q) ? -1 : 1)).pop();
+function allAt(run) { return all.filter((r) => r.run === run).map((r) => r.at).sort().pop(); }
+if (!RUN) throw new Error("no results of the new format in bench/results/");
+const rows = all.filter((r) => r.run === RUN);
+const ok = (fig) => rows.filter((r) => r.figure === fig && !r.error && r.ok !== false);
+const errors = rows.filter((r) => r.error);
+const notes = rows.filter((r) => r.figure === "note");
+const V = rows.find((r) => r.figure === "versions") ?? {};
+const QUICK = rows.some((r) => r.quick);
+
+// ---- formatting
+const f = (x, d = 0) => (x == null || !Number.isFinite(x) ? "—" : Number(x).toLocaleString("en-US", { maximumFractionDigits: d, minimumFractionDigits: d }));
+const sig = (x) => (!Number.isFinite(x) ? "—" : Math.abs(x) >= 100 ? f(x, 0) : Math.abs(x) >= 10 ? f(x, 1) : f(x, 2));
 const table = (head, body) => [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...body.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+const ci = (c, unit = "") => `${sig(c.point)}${unit} [${sig(c.lo)}, ${sig(c.hi)}]`;
 
-const out = [];
-const P1 = ["a", "b", "c", "d-event", "d-batch", "e"].map((id) => get("P1", id)).filter(Boolean);
-const eps = (id) => get("P1", id)?.eventsPerSec;
-out.push("## P1 throughput (events into a freshly emptied database, same schema)");
-out.push(table(["", "contender", "events", "seconds", "events/s", "graph check"],
-  P1.map((r) => [r.id, r.label, f(r.n), f(r.seconds, 2), f(r.eventsPerSec), r.ok ? "ok" : `FAILED ${JSON.stringify(r.census ?? r.error)}`])));
-for (const r of by("P1").filter((r) => r.error)) out.push(`- ${r.id} failed: ${r.error}`);
-out.push("");
-out.push(`Ratios of events/s: **a/e = ${ratio(eps("a"), eps("e"))}** (share of Neo4j's own limit), ` +
-  `**a/c = ${ratio(eps("a"), eps("c"))}** (vs the seed's pattern), **a/d = ${ratio(eps("a"), eps("d-batch"))}** ` +
-  `(vs neo4j-driver batched), a/d-event = ${ratio(eps("a"), eps("d-event"))}, b/c = ${ratio(eps("b"), eps("c"))}, ` +
-  `b/d-event = ${ratio(eps("b"), eps("d-event"))}.`);
+// ---- per-round values
+/** Map round -> value of `key` for one contender of a figure (value: a function of the row). */
+function perRound(fig, contender, val) {
+  const m = new Map();
+  for (const r of ok(fig)) if ((typeof contender === "function" ? contender(r.contender) : r.contender === contender)) {
+    const v = val(r);
+    if (Number.isFinite(v)) m.set(r.round, Math.max(m.get(r.round) ?? -Infinity, v)); // several (limit finalists): the best
+  }
+  return m;
+}
+const pair = (ma, mb) => [...ma.keys()].filter((k) => mb.has(k)).map((k) => ({ a: ma.get(k), b: mb.get(k) }));
+const eps = (r) => r.eventsPerSec;
+const contendersOf = (fig) => [...new Set(ok(fig).map((r) => r.contender))];
 
-const lib = get("P2", "library"), pf = get("P2", "plain-fetch");
-out.push("", "## P2 latency of one unbatched event (ms, Node, sequential, interleaved)");
-out.push(table(["", "n", "p50", "p99", "mean"], [lib, pf].filter(Boolean).map((r) => [r.id, f(r.n), f(r.p50, 2), f(r.p99, 2), f(r.mean, 2)])));
-if (lib && pf) out.push("", `Library / plain fetch: p50 ${ratio(lib.p50, pf.p50)}, p99 ${ratio(lib.p99, pf.p99)}.`);
+// ---- verdicts
+const verdicts = [];
+const infos = [];
+function goal(id, what, pairs, op, target, kind = "ratio", unit = "×") {
+  const c = kind === "ratio" ? ratioCI(pairs) : diffCI(pairs);
+  verdicts.push({ id, what, c, op, target, unit, v: verdict(c, op, target) });
+  return c;
+}
+function info(id, what, pairs, unit = "×") {
+  infos.push({ id, what, c: ratioCI(pairs), unit });
+}
 
-const js = get("P3", "js-node");
-out.push("", "## P3 CPU per event in the core (validate + build + hash chain + serialise; no network)");
-out.push(table(["implementation", "events", "µs/event", "vs JS in Node", "body bytes"],
-  by("P3").map((r) => [r.id, f(r.n), f(r.usPerEvent, 1), ratio(r.usPerEvent, js?.usPerEvent), f(r.avgBodyBytes)])));
+// P1
+const isLimit = (c) => c.startsWith("limit");
+const a = perRound("P1", "a", eps);
+const limit = perRound("P1", isLimit, eps);
+goal("P1", "this library batched / Neo4j's limit (best of the sweep's finalists, per round)", pair(a, limit), ">=", 0.9);
+goal("P1", "this library batched / neo4j-driver, managed transactions (100 per tx, 4 sessions)", pair(a, perRound("P1", "d-tx", eps)), ">=", 1.0);
+goal("P1", "this library batched / neo4j-driver, executeQuery (100 per call, 4 at once)", pair(a, perRound("P1", "d-exec", eps)), ">=", 1.0);
+for (const c of [1, 8]) {
+  const lib = perRound("P1seed", `lib c${c}`, eps);
+  goal("P1", `this library / the seed's pattern (Python driver), both at concurrency ${c}`, pair(lib, perRound("P1seed", `seed-py c${c}`, eps)), ">=", 50);
+  goal("P1", `this library / the seed's pattern (neo4j-driver in JS), both at concurrency ${c}`, pair(lib, perRound("P1seed", `seed-js c${c}`, eps)), ">=", 50);
+}
+info("P1", "this library batched / plain fetch, same batches (100 × 4 in flight): the library's own cost over HTTP", pair(a, perRound("P1", "fetch-100x4", eps)));
+info("P1", "plain fetch 100 × 4 / Neo4j's limit", pair(perRound("P1", "fetch-100x4", eps), limit));
+info("P1", "neo4j-driver managed tx / Neo4j's limit (over HTTP)", pair(perRound("P1", "d-tx", eps), limit));
+for (const n of [...new Set(ok("P1scale").map((r) => r.n))].sort((p, q) => p - q)) {
+  goal("P1", `this library batched / Neo4j's limit at ${n} events (best sweep point)`, pair(perRound("P1scale", `a n=${n}`, eps), perRound("P1scale", `limit n=${n}`, eps)), ">=", 0.9);
+}
+info("P1", "this library batched with the Query API v2 (api \"query\") / with tx/commit (the default)", pair(perRound("P1", "a-query", eps), a));
+info("P1", "neo4j-driver executeQuery / managed transactions", pair(perRound("P1", "d-exec", eps), perRound("P1", "d-tx", eps)));
 
-out.push("", "## P4 size (release; gzip -9)");
-out.push(table(["transport", "stage", ".wasm raw", ".wasm gz", "JS glue gz", "wasm + glue gz"],
-  by("P4").map((r) => [r.transport, r.stage, f(r.wasmRaw), f(r.wasmGz), f(r.glueGz), `**${f(r.wasmGz + r.glueGz)}**`])));
-const shipped = by("P4").find((r) => r.transport === "fetch" && r.stage === "bare+wasm-opt-Oz");
-if (shipped) out.push("", `Shipped (fetch, wasm-opt -Oz): ${f((shipped.wasmGz + shipped.glueGz) / 1024, 1)} KB gzipped wasm + glue; target ≤ 45 KB.`);
+// P2
+for (const q of ["on", "off"]) for (const p of ["p50", "p99"]) {
+  const lib = perRound("P2", `library (queue ${q})`, (r) => r[p]);
+  goal("P2", `one unbatched event, Node, queue ${q}: library / plain fetch, ${p}`, pair(lib, perRound("P2", "plain fetch", (r) => r[p])), "<=", 1.1);
+}
+for (const q of ["on", "off"]) for (const p of ["p50", "p99"]) {
+  const lib = perRound("P2chromium", `library (queue ${q})`, (r) => r[p]);
+  if (lib.size) goal("P2", `one unbatched event, Chromium, queue ${q}: library / plain fetch, ${p}`, pair(lib, perRound("P2chromium", "plain fetch", (r) => r[p])), "<=", 1.1);
+}
 
-const p5 = by("P5")[0];
-out.push("", "## P5 cold start in workerd (Miniflare, local)");
-out.push(p5 ? table(["", "workerd CPU ms (spawn → first answer, median)", "wall ms"], [
-  ["with the library (instantiate + first event incl. its schema check)", f(p5.cpuMsWithLibrary), f(p5.wallMsWithLibrary)],
-  ["baseline Worker, no wasm, one hand-built POST", f(p5.cpuMsBaseline), f(p5.wallMsBaseline)],
-  ["**library's cost**", `**${f(p5.cpuMsLibraryCost)}**`, f(p5.wallMsWithLibrary - p5.wallMsBaseline)],
-]) + `\n\nMedian of ${p5.rounds} starts each; /proc CPU ticks are ${p5.tickMs} ms.` : "not measured");
+// P3: issue 10's goal, the wasm core no slower than a hand-written JS logger (ratio per runtime)
+goal("P3", "CPU per event, wasm / JS equivalent, Node (process CPU time)", pair(perRound("P3", "wasm-node", (r) => r.cpuUsPerEvent), perRound("P3", "js-node", (r) => r.cpuUsPerEvent)), "<=", 1);
+goal("P3", "time per event, wasm / JS equivalent, Chromium (JS hashes with async crypto.subtle)", pair(perRound("P3", "wasm-chromium", (r) => r.usPerEvent), perRound("P3", "js-chromium", (r) => r.usPerEvent)), "<=", 1);
 
-const mem = by("MEM").filter((m) => m.n);
-out.push("", "## Memory: Node RSS while events wait (Neo4j replaced by a server that never answers)");
-out.push(mem.length ? table(["where they wait", "events waiting", "RSS before MB", "peak RSS MB", "delta MB", "bytes per waiting event", "time to submit them all s"],
+// P5
+const cpu5 = (c) => perRound("P5", c, (r) => r.cpuMs);
+goal("P5", "Worker cold start: the library's extra CPU over a Worker sending the identical request without wasm (ms)", pair(cpu5("library"), cpu5("baseline")), "<=", 5, "diff", " ms");
+const req5 = (c) => perRound("P5", c, (r) => r.requests);
+goal("P5", "round trips of a new isolate's first event beyond the event's own request (schema step)", pair(req5("library"), req5("baseline")), "<=", 1, "diff", "");
+
+// P4 (deterministic: one build)
+// One goal per entry of the package (issue 10): the write path, with the read side, the Worker.
+for (const [transport, what, target] of [
+  ["fetch-writeonly", "size of pkg/ (entry neo4j-audit: the write path, features fetch)", 45],
+  ["fetch", "size of pkg/read/ (entry neo4j-audit/read: features fetch, read)", 60],
+  ["worker", "size of pkg/worker/ (entry neo4j-audit/worker: features fetch, ingest)", 100],
+]) {
+  const b = ok("P4").find((r) => r.transport === transport && r.stage === "bare+wasm-opt-Oz");
+  if (!b) continue;
+  const kb = (b.wasmGz + b.glueGz) / 1024;
+  verdicts.push({ id: "P4", what: `${what}, wasm-opt -Oz, wasm + JS glue, gzip -9 (KB; one deterministic build)`, c: { point: kb, lo: kb, hi: kb, k: 1 }, op: "<=", target, unit: " KB", v: verdict({ lo: kb, hi: kb }, "<=", target) });
+}
+
+const verdictTable = table(["figure", "what", "median [95 % interval]", "goal", "verdict", "k"],
+  verdicts.map((x) => [x.id, x.what, ci(x.c, x.unit), `${x.op === ">=" ? "≥" : "≤"} ${x.target}${x.unit}`, x.v === "met" ? "**met**" : x.v, x.c.k]));
+const infoTable = table(["figure", "ratio", "median [95 % interval]", "k"], infos.map((x) => [x.id, x.what, ci(x.c, x.unit), x.c.k]));
+
+// ---- figure tables: each contender's median and interval over rounds, and its samples
+function contenderTable(fig, val, unit, digits = 0) {
+  return table(["contender", "k", `median ${unit} [95 % interval]`, "samples (round order)", "what"],
+    contendersOf(fig).map((c) => {
+      const rs = ok(fig).filter((r) => r.contender === c).sort((p, q) => p.round - q.round);
+      const m = medianCI(rs.map(val));
+      return [c, rs.length, `${f(m.point, digits)} [${f(m.lo, digits)}, ${f(m.hi, digits)}]`, rs.map((r) => f(val(r), digits)).join(", "), rs[0]?.label ?? rs[0]?.note ?? ""];
+    }));
+}
+const sweep = ok("P1sweep").sort((p, q) => q.eventsPerSec - p.eventsPerSec);
+const sweepTable = table(["events per request", "in flight", "events", "events/s", "retried requests"],
+  sweep.map((r, i) => [f(r.eventsPerRequest), r.inFlight, f(r.n), `${f(r.eventsPerSec)}${i < 2 ? " (finalist)" : ""}`, r.retries ?? 0]));
+
+const p5split = (() => {
+  const row = (what, ma, mb) => { const c = diffCI(pair(ma, mb)); return [what, `${sig(c.point)} [${sig(c.lo)}, ${sig(c.hi)}]`, c.k]; };
+  return table(["part (workerd CPU, ms)", "median [95 % interval]", "k"], [
+    row("workerd start-up alone (empty Worker)", cpu5("empty"), new Map([...cpu5("empty").keys()].map((k) => [k, 0]))),
+    row("a plain request without wasm (baseline − empty)", cpu5("baseline"), cpu5("empty")),
+    row("instantiation of the wasm module (init − empty)", cpu5("init"), cpu5("empty")),
+    row("first logUserAction incl. its schema step (library − init)", cpu5("library"), cpu5("init")),
+    row("an explicit ensureSchema() (schema − init)", cpu5("schema"), cpu5("init")),
+    row("**library's extra CPU (library − baseline)**", cpu5("library"), cpu5("baseline")),
+  ]);
+})();
+const p5req = table(["Worker", "requests to Neo4j per cold start (median)"], contendersOf("P5").map((c) => [c, f(median(ok("P5").filter((r) => r.contender === c).map((r) => r.requests)))]));
+
+const mem = ok("MEM").filter((m) => m.n);
+const memTable = table(["where they wait", "events waiting", "RSS before MB", "peak RSS MB", "delta MB", "bytes per waiting event", "time to submit them all s"],
   mem.map((m) => [m.id === "buffer" ? "batch buffer (queue.enabled false)" : "durable queue (default; memory-only in Node)",
-    f(m.n), f(m.rssBeforeMB, 1), f(m.rssPeakMB, 1), f(m.rssDeltaMB, 1), f(m.bytesPerWaitingEvent), f(m.enqueueSeconds, 1)])) : "not measured");
-for (const r of rows.filter((r) => r.error && r.figure !== "P1")) out.push(`- ${r.figure} ${r.id ?? ""} failed: ${r.error}`);
-const tables = out.join("\n");
-console.log(tables);
+    f(m.n), f(m.rssBeforeMB, 1), f(m.rssPeakMB, 1), f(m.rssDeltaMB, 1), f(m.bytesPerWaitingEvent), f(m.enqueueSeconds, 1)]));
+const sizeTable = table(["transport", "stage", ".wasm raw", ".wasm gz", "JS glue gz", "wasm + glue gz"],
+  ok("P4").map((r) => [r.transport, r.stage, f(r.wasmRaw), f(r.wasmGz), f(r.glueGz), `**${f(r.wasmGz + r.glueGz)}**`]));
+const readRows = ok("READ");
+const readTable = table(["operation", "k", "median ms [95 % interval]", "events/s (median)"],
+  [...new Set(readRows.map((r) => r.contender))].map((c) => {
+    const rs = readRows.filter((r) => r.contender === c);
+    const m = medianCI(rs.map((r) => r.ms));
+    return [c, rs.length, `${sig(m.point)} [${sig(m.lo)}, ${sig(m.hi)}]`, f(median(rs.map((r) => r.eventsPerSec)))];
+  }));
+const faults = rows.filter((r) => r.figure === "FAULTS" && r.contender);
+const open = ok("OPEN");
+const openTable = table(["load", "k", "offered events/s", "achieved events/s (median)", "p50 ms [95 % interval]", "p99 ms [95 % interval]"],
+  [...new Set(open.map((r) => r.contender))].map((c) => {
+    const rs = open.filter((r) => r.contender === c);
+    const p50 = medianCI(rs.map((r) => r.p50)), p99 = medianCI(rs.map((r) => r.p99));
+    return [c, rs.length, f(median(rs.map((r) => r.offeredPerSec))), f(median(rs.map((r) => r.achievedPerSec))),
+      `${sig(p50.point)} [${sig(p50.lo)}, ${sig(p50.hi)}]`, `${sig(p99.point)} [${sig(p99.lo)}, ${sig(p99.hi)}]`];
+  }));
 
-const machine = [
-  `- date: ${statSync(file).mtime.toISOString()} (end of the run)`,
-  `- commit: ${sh("git rev-parse --short HEAD")}${sh("git status --porcelain --untracked-files=no") ? " (work tree has uncommitted changes)" : ""}`,
-  `- CPU: ${cpus()[0]?.model ?? "?"} × ${cpus().length}; RAM ${f(totalmem() / 2 ** 30, 1)} GiB (shared with other work on the machine)`,
-  `- Node ${process.version}; ${sh("rustc --version")}; ${sh(".cache/bench/venv/bin/python --version")} with neo4j ${sh(".cache/bench/venv/bin/python -c 'import neo4j; print(neo4j.__version__)'")}; neo4j-driver ${JSON.parse(readFileSync("node_modules/neo4j-driver/package.json", "utf8")).version}; ${sh("/usr/bin/chromium --version")}`,
-  `- Neo4j 5.26 (scripts/neo4j, harness launcher; heap 2 GB, transaction memory 1 GB so the limit's single 20 000-event transaction fits) on loopback, its own instance (NEO4J_INSTANCE=bench, HTTP 7476, Bolt 7689)`,
+// ---- charts (hand-written SVG)
+const esc = (s) => String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;");
+function svg(w, h, body) {
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="12">\n<rect width="${w}" height="${h}" fill="white"/>\n${body}\n</svg>\n`;
+}
+/** Forest plot of the verdict rows on a log axis: interval, median, goal. */
+function forest(items) {
+  const L = 430, W = 880, R = 30, rowH = 26, top = 30;
+  const vals = items.flatMap((x) => [x.c.lo, x.c.hi, x.target]).filter((x) => x > 0);
+  const lo = Math.log10(Math.min(...vals) / 1.5), hi = Math.log10(Math.max(...vals) * 1.5);
+  const X = (v) => L + ((Math.log10(Math.max(v, 1e-9)) - lo) / (hi - lo)) * (W - L - R);
+  let b = `<text x="10" y="18" font-weight="bold">Ratios and goals (log scale): dot = median, bar = 95 % interval, | = goal</text>\n`;
+  items.forEach((x, i) => {
+    const y = top + i * rowH + 13;
+    const col = x.v === "met" ? "#1a7f37" : x.v === "not met" ? "#cf222e" : "#9a6700";
+    const lab = `${x.id}${x.unit.trim() && x.unit !== "×" ? ` [${x.unit.trim()}]` : ""}: ${x.what}`;
+    b += `<text x="10" y="${y + 4}"><title>${esc(x.what)}</title>${esc(lab.length > 68 ? lab.slice(0, 67) + "…" : lab)}</text>`;
+    b += `<line x1="${X(x.c.lo)}" x2="${X(x.c.hi)}" y1="${y}" y2="${y}" stroke="${col}" stroke-width="3"/>`;
+    b += `<circle cx="${X(x.c.point)}" cy="${y}" r="4" fill="${col}"/>`;
+    b += `<line x1="${X(x.target)}" x2="${X(x.target)}" y1="${y - 9}" y2="${y + 9}" stroke="black"/>\n`;
+  });
+  const yA = top + items.length * rowH + 8;
+  for (let e = Math.ceil(lo); e <= hi; e++) for (const m of [1, 2, 5]) {
+    const v = m * 10 ** e;
+    if (Math.log10(v) < lo || Math.log10(v) > hi) continue;
+    b += `<line x1="${X(v)}" x2="${X(v)}" y1="${top}" y2="${yA}" stroke="#ddd"/><text x="${X(v)}" y="${yA + 14}" text-anchor="middle">${v}</text>`;
+  }
+  return svg(W, yA + 24, b);
+}
+/** Dot plot: one row per contender, a dot per sample, a bar at the median (linear axis from 0). */
+function dots(title, unit, groups) {
+  const L = 330, W = 880, R = 30, rowH = 22, top = 30;
+  const max = Math.max(...groups.flatMap((g) => g.values), 1e-9) * 1.05;
+  const X = (v) => L + (v / max) * (W - L - R);
+  let b = `<text x="10" y="18" font-weight="bold">${esc(title)}</text>\n`;
+  groups.forEach((g, i) => {
+    const y = top + i * rowH + 11;
+    b += `<text x="10" y="${y + 4}">${esc(g.label.slice(0, 48))}</text>`;
+    for (const v of g.values) b += `<circle cx="${X(v)}" cy="${y}" r="3" fill="#0969da" fill-opacity="0.6"/>`;
+    const m = median(g.values);
+    b += `<line x1="${X(m)}" x2="${X(m)}" y1="${y - 8}" y2="${y + 8}" stroke="black" stroke-width="2"/><text x="${X(m) + 6}" y="${y - 4}" font-size="10">${sig(m)}</text>\n`;
+  });
+  const yA = top + groups.length * rowH + 6;
+  for (let t = 0; t <= 4; t++) { const v = (max / 4) * t; b += `<line x1="${X(v)}" x2="${X(v)}" y1="${top}" y2="${yA}" stroke="#ddd"/><text x="${X(v)}" y="${yA + 14}" text-anchor="middle">${sig(v)} ${esc(unit)}</text>`; }
+  return svg(W, yA + 24, b);
+}
+mkdirSync(CHARTS, { recursive: true });
+const charts = [];
+const chart = (name, text, alt) => { writeFileSync(CHARTS + name, text); charts.push(`[${alt}](bench/charts/${name})`); return `![${alt}](bench/charts/${name})`; };
+const group = (fig, val, filter = () => true) => contendersOf(fig).filter(filter).map((c) => ({ label: c, values: ok(fig).filter((r) => r.contender === c).map(val) }));
+const gVerdict = verdicts.length ? chart("verdicts.svg", forest(verdicts.filter((x) => x.c.point > 0)), "verdicts: ratios with intervals and goals") : "";
+const gP1 = ok("P1").length ? chart("p1.svg", dots("P1 throughput per round (events/s)", "ev/s", group("P1", eps)), "P1 throughput") : "";
+const gSeed = ok("P1seed").length ? chart("p1seed.svg", dots("P1 the seed's pattern vs the library at equal concurrency (events/s)", "ev/s", group("P1seed", eps)), "P1 seed comparison") : "";
+const gP2 = ok("P2").length ? chart("p2.svg", dots("P2 one unbatched event: p50 and p99 per round (ms)", "ms",
+  ["P2", "P2chromium"].flatMap((fig) => ["p50", "p99"].flatMap((p) => group(fig, (r) => r[p]).map((g) => ({ ...g, label: `${fig === "P2" ? "Node" : "Chromium"} ${p} ${g.label}` }))))), "P2 latency") : "";
+const gP5 = ok("P5").length ? chart("p5.svg", dots("P5 workerd CPU from spawn to the first answer (ms)", "ms", group("P5", (r) => r.cpuMs)), "P5 cold start") : "";
+
+// ---- BENCHMARKS.md
+const n1 = ok("P1")[0]?.n, nSeed = ok("P1seed")[0]?.n;
+const versions = [
+  `- run: \`${RUN}\`${QUICK ? " — **quick mode** (BENCH_QUICK=1: small sizes, for checking the pipeline; not the reference figures)" : ""}; k = ${V.k ?? "?"} rounds per figure (P5: ${Math.max(0, ...ok("P5").map((r) => r.round ?? 0))} paired rounds)`,
+  `- commit: ${V.commit ?? "?"}${V.dirty ? " (src/ had uncommitted changes)" : ""}; CPU: ${V.cpu ?? "?"}; RAM ${V.ramGiB ?? "?"} GiB, shared with other work (load at start: ${V.loadavg ?? "?"})`,
+  `- Neo4j: ${V.neo4j ?? "?"} (\`CALL dbms.components()\`), own instance (HTTP 7476, Bolt 7689, heap 2 GB, transaction memory 1 GB) on loopback; Java: ${V.java ?? "?"}`,
+  `- Node ${V.node ?? "?"}; ${V.rustc ?? "?"}; ${V.wasmBindgen ?? "?"} (locked ${V.wasmBindgenLocked ?? "?"}); binaryen ${V.binaryen ?? "?"}`,
+  `- ${V.workerd ?? "workerd ?"} (npm workerd ${V.workerdNpm ?? "?"}), miniflare ${V.miniflare ?? "?"}, wrangler ${V.wrangler ?? "?"}; ${V.chromium ?? "Chromium ?"}`,
+  `- neo4j-driver (JS) ${V.neo4jDriverJs ?? "?"}; ${V.python ?? "?"} with neo4j (Python driver) ${V.neo4jDriverPy ?? "?"}`,
 ].join("\n");
+
 const md = `# Benchmarks
 
-Produced by \`${command}\` (one command: installs what it needs, starts its own Neo4j, runs every
-figure side by side, prints these tables and rewrites this file). Numbers from one run on a noisy,
-shared 2-core machine: compare the ratios within a run, not absolute values across runs. Nothing
-here is asserted by a test.
+Generated by \`bench/report.mjs\` from the raw samples of one \`bench/run\` in
+\`bench/results/*.jsonl\` (one line per sample: run id, round, contender); nothing here is typed by
+hand. The machine is shared (2 cores, other agents compiling), so absolute figures move between
+runs; the ratios are taken within each round, where the contenders ran side by side.
 
-${machine}
+${versions}
 
-${tables}
+## Verdicts
 
+Each ratio is the median over rounds of the per-round ratio, with a 95 % percentile-bootstrap
+interval (10 000 resamples of whole rounds). **met** = the whole interval is on the goal's side;
+**not met** = the whole interval is on the other side; **not shown** = the interval contains the goal.
+
+${verdictTable}
+
+${gVerdict}
+
+Other ratios (no goal of their own):
+
+${infoTable}
+
+## P1 throughput
+
+${f(n1)} events into a freshly emptied database per sample (schema kept, 100 \`:User\` nodes).
+
+### Neo4j's limit: the sweep (one sample per point; the two best go into the rounds)
+
+${sweepTable}
+
+### Rounds (contenders interleaved, order rotated per round)
+
+${contenderTable("P1", eps, "events/s")}
+
+${gP1}
+
+### Other sizes (BENCH_SCALE=1)
+
+${ok("P1scale").length ? contenderTable("P1scale", eps, "events/s") : "not measured in this run"}
+
+### The seed's pattern at equal concurrency (${f(nSeed)} events per sample)
+
+${contenderTable("P1seed", eps, "events/s")}
+
+${gSeed}
+
+### Steady rate (open loop) at 50 % and 90 % of the limit
+
+Events arrive at a fixed rate (the run's median limit × the fraction) for a fixed time, each
+latency from its scheduled arrival to its call resolving (library defaults, one logger).
+
+${open.length ? openTable : "not measured in this run"}
+
+## P2 latency of one unbatched event (ms)
+
+${contenderTable("P2", (r) => r.p50, "p50 ms", 2)}
+
+${contenderTable("P2", (r) => r.p99, "p99 ms", 2)}
+
+Chromium (the library straight to Neo4j; queue on = IndexedDB):
+
+${ok("P2chromium").length ? contenderTable("P2chromium", (r) => r.p50, "p50 ms", 2) + "\n\n" + contenderTable("P2chromium", (r) => r.p99, "p99 ms", 2) : "not measured in this run."}
+
+${gP2}
+
+## P3 CPU per event in the core (no network)
+
+${contenderTable("P3", (r) => r.cpuUsPerEvent ?? r.usPerEvent, "µs/event (Node: process CPU; Chromium: wall)", 1)}
+
+Native (\`cargo bench --bench core\`, one process per repeat):
+
+${contenderTable("P3native", (r) => r.usPerEvent, "µs/event", 1)}
+
+## P4 size (release; gzip -9)
+
+${sizeTable}
+
+## P5 cold start in workerd
+
+CPU of the workerd process from spawn to the first answer, summed over its threads from
+\`/proc/<pid>/task/*/schedstat\` (nanoseconds); the five Workers start in rotated order each round.
+
+${p5split}
+
+${contenderTable("P5", (r) => r.cpuMs, "workerd CPU ms", 2)}
+
+${p5req}
+
+${gP5}
+
+## Memory: Node RSS while events wait (Neo4j replaced by a server that never answers)
+
+${mem.length ? memTable : "not measured in this run"}
+
+## Read side (${f(readRows.find((r) => r.round === 0)?.n)} chained events stored)
+
+${readRows.length ? readTable : "not measured in this run"}
+
+## Fault run (\`bench/faults\`: real Neo4j restarted mid-run, proxy faults)
+
+${faults.length ? faults.map((r) => `- ${r.passed ? "**passed**" : "**FAILED**"}: ${r.events} events, ${r.restarts} restart(s)\n${(r.summary ?? []).map((l) => `  - \`${l.trim()}\``).join("\n")}`).join("\n") : "not run in this run (BENCH_FAULTS=0)"}
+
+${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} ${e.contender ?? ""}: ${e.error}`).join("\n")}\n` : ""}${notes.length ? `\nNotes on this run (bench/results/notes.jsonl):\n\n${notes.map((n) => `- ${n.text}`).join("\n")}\n` : ""}
 ## Method
 
-- **P1**: before each contender the database is emptied (schema kept: the library's constraints and
-  indexes) and 100 \`:User\` nodes are created, so every contender writes the same graph: 1 trail,
-  one \`:AuditEvent\` per event, \`HAS_EVENT\` and \`PERFORMED_BY\` each; the graph is counted after
-  each run ("graph check"). **a**: one logger, all calls fired at once, batches formed by the
-  library (group commit, \`maxEvents\` 100). **b**: eight loggers with \`maxEvents: 1\`, eight
-  sequential callers. **c**: \`bench/seed_pattern.py\`, the seed's \`log_user_action\` with the
-  official Python driver: four auto-commit operations per event (create event, get-or-create
-  trail, HAS_EVENT, PERFORMED_BY), sequential; its matches use labels (the seed's generic helpers
-  may not, which would be slower). **d**: the official \`neo4j-driver\` over Bolt running the
-  library's statement with the library's parameters (built beforehand, not timed): per event at
-  concurrency 8 (\`d-event\`) and per 100 events sequentially (\`d-batch\`). **e**: every event in
-  one \`UNWIND\` of the same statement, one HTTP request by curl (time = curl's \`time_total\`).
-  The per-event contenders (b, c, d-event) run fewer events (\`BENCH_N_SLOW\`) to keep one run near
-  10 minutes; their rate is steady-state.
-- **P2**: \`logUserAction\` awaited alone (a batch of one) vs \`fetch\` of the same statement and
-  body built by the library beforehand; interleaved, 30 warm-up rounds dropped.
-- **P3**: \`benchmarkRequestBodyOne\` (cargo feature \`bench\`, not in the npm package) runs what
-  \`logUserAction\` runs before sending: JS → Rust conversion of details, validation, redaction, UID,
-  time, SHA-256 hash chain, statement, serialised body. The JS equivalent
-  (\`bench/js_equivalent.mjs\`) does the same and produces bodies of the same size; its SHA-256 is
-  the platform's (\`node:crypto\`; in Chromium only the async \`crypto.subtle\` exists). Native:
-  \`cargo bench --bench core\` (same release profile: opt-level "z").
-- **P4**: \`bench/size\`: cargo release build → wasm-bindgen \`--target web\` (with, then without
-  the name section) → npm binaryen 132 \`wasm-opt -Oz\`. The shipped package is the last \`fetch\` row.
-- **P5**: Miniflare's workerd, CPU of the workerd process from spawn to the first answer, minus a
-  baseline Worker without wasm; the library's first event also runs its schema statements.
-- **Memory**: the logger points at a TCP server that accepts and never answers; all events are
-  submitted at once (queue bound raised to N) and RSS is sampled every 5 ms.
+- **Rounds.** Every figure is k ≥ 5 rounds; in each round every contender runs once, in an order
+  rotated by one place per round (bench/rounds.mjs; P2/P3/P5/read rotate within their own script).
+  Every sample is one line in \`bench/results/<figure>.jsonl\`; this file, the charts and the README
+  block are generated from those lines by \`bench/report.mjs\`, which can be re-run on any past run id.
+- **P1.** Each sample is its own Node process and starts from an emptied database (schema kept: the
+  library's constraints and indexes) with 100 \`:User\` nodes; the graph is counted after each sample
+  (events, HAS_EVENT, PERFORMED_BY, one trail) and a sample with a wrong count is an error.
+  *Neo4j's limit*: plain \`fetch\` of our own \`UNWIND\` statement with bodies serialised beforehand,
+  swept over events per request × requests in flight (500 … 50 000 × 1, 2 or 4 in the full run); the two
+  best points run in every round and a round's limit is the better of the two. *a*: the library,
+  all calls fired at once on one logger, its default batching (maxEvents 100, maxInFlight 4);
+  *a-query*: the same with \`api: "query"\` (Query API v2).
+  *fetch-100x4*: plain fetch with the library's batch size and in-flight count (HTTP without the
+  library). *d-tx* / *d-exec*: neo4j-driver over Bolt running our statement with our parameters,
+  100 events per managed transaction (\`executeWrite\`, 4 sessions) / per \`driver.executeQuery\`
+  (4 at once). *Seed*: the seed's \`log_user_action\` (four auto-commit operations per event:
+  create the event, get-or-create the trail, HAS_EVENT, PERFORMED_BY) with the Python driver
+  (\`bench/seed_pattern.py\`, threads) and with neo4j-driver in JS, against the library with the
+  same number of callers each awaiting its call (c = 1 and c = 8).
+- **P2.** Per iteration the library with the queue on (default), with it off, and a plain \`fetch\`
+  of the same statement and body (built by the library beforehand, not timed) each send one event,
+  in an order rotated per iteration; per round p50 and p99 of each; 30 warm-up iterations dropped.
+- **P3.** \`benchmarkRequestBodyOne\` (cargo feature \`bench\`) runs what \`logUserAction\` runs before
+  sending; the hand-written JS equivalent (\`bench/js_equivalent.mjs\`) does the same with the
+  platform's SHA-256. Node: process CPU time per event; Chromium: wall time.
+- **P4.** \`bench/size\`: cargo release → wasm-bindgen \`--target web\` → npm binaryen \`wasm-opt -Oz\`.
+- **P5.** Miniflare's workerd; see the table for the five Workers. The baseline sends the very body
+  the library builds for the same event (made in Node by \`benchmarkRequestBodyOne\`). A counting
+  proxy in front of Neo4j counts each start's requests. The wasm is the bench build
+  (\`.cache/bench/pkg\`: features fetch, read, bench).
+- **Not yet measured** (issue 12): the read side with 1 000 000 events stored.
+
+Charts: ${charts.join(", ")}.
 `;
-writeFileSync("BENCHMARKS.md", md);
+writeFileSync(`${ROOT}BENCHMARKS.md`, md);
+
+// ---- the README's block
+const pick = (re) => verdicts.find((x) => re.test(x.what));
+const headline = [
+  ["P4 size of the write-path package (neo4j-audit), gzip", pick(/^size of pkg\/ /)],
+  ["P4 size with the read side (neo4j-audit/read), gzip", pick(/^size of pkg\/read/)],
+  ["P4 size of the Worker entry (neo4j-audit/worker), gzip", pick(/^size of pkg\/worker/)],
+  ["P1 library / Neo4j's limit", pick(/batched \/ Neo4j's limit/)],
+  ["P1 library / neo4j-driver (managed tx)", pick(/managed transactions/)],
+  ["P1 library / neo4j-driver (executeQuery)", pick(/executeQuery/)],
+  ["P1 library / seed's pattern (Python), c = 1", pick(/Python driver\), both at concurrency 1$/)],
+  ["P1 library / seed's pattern (Python), c = 8", pick(/Python driver\), both at concurrency 8$/)],
+  ["P2 one event / plain fetch, p50 (Node, queue on)", pick(/Node, queue on: .* p50/)],
+  ["P2 one event / plain fetch, p99 (Node, queue on)", pick(/Node, queue on: .* p99/)],
+  ["P5 Worker cold start, library's extra CPU", pick(/extra CPU/)],
+].filter(([, x]) => x).map(([label, x]) => [label, ci(x.c, x.unit), `${x.op === ">=" ? "≥" : "≤"} ${x.target}${x.unit}`, x.v === "met" ? "met" : x.v]);
+for (const [label, re] of [["P3 CPU per event, wasm / JS (Node)", /Node \(process CPU/], ["P3 time per event, wasm / JS (Chromium)", /Chromium \(JS hashes/]]) {
+  const x = verdicts.find((v) => re.test(v.what));
+  if (x) headline.splice(3, 0, [label, ci(x.c, x.unit), `≤ ${x.target}${x.unit}`, x.v === "met" ? "met" : x.v]);
+}
+const block = `<!-- bench:begin (generated by bench/report.mjs from bench/results/; do not edit) -->
+Run \`${RUN}\`${QUICK ? " (quick mode)" : ""}, commit ${V.commit ?? "?"}: median [95 % interval] over k rounds; all figures and the method in [BENCHMARKS.md](BENCHMARKS.md).
+
+${table(["figure", "median [95 % interval]", "goal", "verdict"], headline)}
+<!-- bench:end -->`;
+const readme = `${ROOT}README.md`;
+if (existsSync(readme)) {
+  const text = readFileSync(readme, "utf8");
+  const re = /<!-- bench:begin[^>]*-->[\s\S]*?<!-- bench:end -->/;
+  if (re.test(text)) writeFileSync(readme, text.replace(re, () => block));
+  else console.error("report: README.md has no <!-- bench:begin --> … <!-- bench:end --> block; not updated");
+}
+
+console.log(`run ${RUN}\n\n${verdictTable}\n\n${infoTable}`);
+if (errors.length) console.log(`\n${errors.length} error(s): see BENCHMARKS.md`);

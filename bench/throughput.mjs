@@ -1,19 +1,28 @@
-// P1 throughput: N events into a freshly emptied database, one contender per run.
-//   node bench/throughput.mjs <contender> [N]
-// Contenders: a (this library, batched: N concurrent logUserAction on one logger, maxEvents from
-// BENCH_BATCH, default the library's 100), c (the seed's pattern: bench/seed_pattern.py), b (this library unbatched: 8 loggers with maxEvents 1,
-// concurrency 8), d-event / d-batch (official neo4j-driver over Bolt running our statement per
-// event at concurrency 8 / per BENCH_BATCH events sequentially), e (the limit: all N events in one
-// UNWIND of our statement, one request posted by curl). Prints one JSON line.
+// P1 throughput: N events into a freshly emptied database (schema kept, 100 :User nodes), one
+// contender per process; prints one JSON line. bench/rounds.mjs runs the contenders interleaved.
+//   node bench/throughput.mjs <contender> N [S] [M]
+// Contenders:
+//   a [API]    this library, batched: N concurrent logUserAction on one logger (library defaults:
+//              maxEvents 100, maxInFlight 4; BENCH_BATCH / BENCH_IN_FLIGHT / BENCH_API override; API
+//              "tx" or "query")
+//   lib C      this library, C callers each awaiting its call before the next (one logger)
+//   http S M   plain fetch to tx/commit of our UNWIND statement, S events per request, M requests in
+//              flight, bodies serialised beforehand (the client costs ~nothing: the limit sweep, and
+//              at 100 x 4 the "plain-fetch batched" contender that separates HTTP from library cost)
+//   d-tx S M   neo4j-driver (Bolt): our statement, S events per managed transaction (executeWrite),
+//              M sessions in parallel
+//   d-exec S M neo4j-driver: the same through driver.executeQuery (auto-retried, M calls at once)
+//   seed-py C  the seed's pattern, Python driver (bench/seed_pattern.py), C threads
+//   seed-js C  the seed's pattern with neo4j-driver in JS, C sessions in parallel
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import neo4j from "neo4j-driver";
 import { AuditLogger, benchmarkRequestBody } from "../.cache/bench/pkg/neo4j_audit.js";
 import { AUTH, BOLT, HTTP, PASSWORD, USER, census, config, emit, event, fresh, loadWasm, pool } from "./common.mjs";
 
-const which = process.argv[2];
-const N = Number(process.argv[3] ?? 20000);
-const BATCH = Number(process.env.BENCH_BATCH ?? 100);
+const [which, nArg, sArg, mArg] = process.argv.slice(2);
+const N = Number(nArg ?? 20000);
+const S = Number(sArg ?? 100);
+const M = Number(mArg ?? 4);
 await loadWasm();
 await fresh();
 
@@ -26,16 +35,18 @@ function params(from, to) {
   l.free();
   return body.statements[0];
 }
+const chunks = (xs, size) => Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
 
 let seconds;
 let label;
+let extra = {};
 if (which === "a") {
-  label = `this library, batched (Node, wasm; ${N} concurrent logUserAction, maxEvents ${BATCH}, queue bound raised to N)`;
+  const batch = process.env.BENCH_BATCH ? { maxEvents: Number(process.env.BENCH_BATCH) } : {};
+  if (process.env.BENCH_IN_FLIGHT) batch.maxInFlight = Number(process.env.BENCH_IN_FLIGHT);
+  const api = sArg ?? process.env.BENCH_API; // "tx" or "query" (Query API v2); default: the library's
+  label = `this library, batched: ${N} concurrent logUserAction on one logger (batch ${JSON.stringify(batch)}, api ${api ?? "default"})`;
   // The queue's default bound (10 000 events, 8 MiB) would drop the rest of N callers fired at once.
-  const inFlight = Number(process.env.BENCH_IN_FLIGHT ?? 4);
-  const api = process.env.BENCH_API ?? "tx";
-  label += `, maxInFlight ${inFlight}, api ${api}`;
-  const l = new AuditLogger(config({ api, batch: { maxEvents: BATCH, maxInFlight: inFlight }, queue: { maxEvents: N, maxBytes: 1 << 30 } }));
+  const l = new AuditLogger(config({ ...(api ? { api } : {}), batch, queue: { maxEvents: N, maxBytes: 1 << 30 } }));
   if (!(await l.ensureSchema())) throw new Error(l.lastError);
   const t0 = performance.now();
   const oks = await Promise.all(Array.from({ length: N }, (_, i) => {
@@ -43,82 +54,118 @@ if (which === "a") {
     return l.logUserAction(e.user, e.actionType, e.category, e.details);
   }));
   seconds = (performance.now() - t0) / 1000;
-  const bad = oks.flatMap((x, i) => (x === true ? [] : [i]));
-  if (bad.length) console.error(`a: ${bad.length} calls resolved false (first indexes ${bad.slice(0, 5)}); lastError ${l.lastError}`);
-} else if (which === "b") {
-  label = "this library, unbatched (Node, wasm; 8 loggers, maxEvents 1, concurrency 8)";
-  const ls = Array.from({ length: 8 }, () => new AuditLogger(config({ batch: { maxEvents: 1 } })));
-  for (const l of ls) if (!(await l.ensureSchema())) throw new Error(l.lastError);
-  let w = 0;
+  const bad = oks.filter((x) => x !== true).length;
+  if (bad) throw new Error(`a: ${bad} calls resolved false; lastError ${l.lastError}`);
+} else if (which === "lib") {
+  const C = S === 100 && sArg === undefined ? 1 : S;
+  label = `this library, ${C} caller(s) each awaiting logUserAction (one logger, defaults)`;
+  extra = { concurrency: C };
+  const l = new AuditLogger(config());
+  if (!(await l.ensureSchema())) throw new Error(l.lastError);
   const t0 = performance.now();
-  await Promise.all(ls.map(async (l) => {
-    for (let i = w++; i < N; i = w++) {
-      const e = event(i);
-      if (!(await l.logUserAction(e.user, e.actionType, e.category, e.details))) throw new Error(l.lastError);
-    }
-  }));
+  await pool(N, C, async (i) => {
+    const e = event(i);
+    if (!(await l.logUserAction(e.user, e.actionType, e.category, e.details))) throw new Error(l.lastError);
+  });
   seconds = (performance.now() - t0) / 1000;
-} else if (which === "d-event" || which === "d-batch") {
+} else if (which === "http") {
+  label = `plain fetch of our UNWIND statement to tx/commit, ${S} events per request, ${M} in flight, bodies prepared`;
+  extra = { eventsPerRequest: S, inFlight: M };
+  const st = params(0, N);
+  const bodies = chunks(st.parameters.events, S).map((events) =>
+    JSON.stringify({ statements: [{ statement: st.statement, parameters: { ...st.parameters, events } }] }));
+  let retries = 0;
+  const post = async (body) => {
+    for (let attempt = 1; ; attempt++) {
+      const r = await fetch(`${HTTP}/db/neo4j/tx/commit`, {
+        method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json", Authorization: AUTH }, body,
+      });
+      const j = await r.json();
+      if (!j.errors?.length) return;
+      // A transient error (e.g. the transaction memory pool) is retried, as any client would.
+      if (attempt >= 5 || !j.errors[0].code.startsWith("Neo.TransientError.")) throw new Error(`${j.errors[0].code}: ${j.errors[0].message}`);
+      retries++;
+    }
+  };
+  const t0 = performance.now();
+  await pool(bodies.length, M, (i) => post(bodies[i]));
+  seconds = (performance.now() - t0) / 1000;
+  extra.retries = retries;
+} else if (which === "d-tx" || which === "d-exec") {
   const st = params(0, N);
   // Bolt integers where Cypher needs them (JSON numbers arrive as floats).
   const toBolt = (e) => ({ ...e, ts: neo4j.int(e.ts), seq: neo4j.int(e.seq), occurredAt: e.occurredAt == null ? null : neo4j.int(e.occurredAt) });
-  const events = st.parameters.events.map(toBolt);
+  const batches = chunks(st.parameters.events.map(toBolt), S);
   const base = { trail: st.parameters.trail, trailUid: st.parameters.trailUid };
   const driver = neo4j.driver(BOLT, neo4j.auth.basic(USER, PASSWORD), { disableLosslessIntegers: true });
   await driver.verifyConnectivity();
-  const write = (session, evs) =>
-    session.executeWrite((tx) => tx.run(st.statement, { ...base, events: evs }));
+  extra = { eventsPerRequest: S, inFlight: M };
   const t0 = performance.now();
-  if (which === "d-event") {
-    label = "official neo4j-driver (Bolt), our statement per event, concurrency 8";
-    const sessions = Array.from({ length: 8 }, () => driver.session());
+  if (which === "d-tx") {
+    label = `neo4j-driver (Bolt), our statement, ${S} events per managed transaction (executeWrite), ${M} sessions`;
+    const sessions = Array.from({ length: M }, () => driver.session());
     let w = 0;
     await Promise.all(sessions.map(async (s) => {
-      for (let i = w++; i < N; i = w++) await write(s, [events[i]]);
+      for (let i = w++; i < batches.length; i = w++) await s.executeWrite((tx) => tx.run(st.statement, { ...base, events: batches[i] }));
     }));
     await Promise.all(sessions.map((s) => s.close()));
   } else {
-    label = `official neo4j-driver (Bolt), our statement per ${BATCH} events, sequential`;
-    const s = driver.session();
-    for (let i = 0; i < N; i += BATCH) await write(s, events.slice(i, i + BATCH));
-    await s.close();
+    label = `neo4j-driver (Bolt), our statement, ${S} events per driver.executeQuery, ${M} at once`;
+    await pool(batches.length, M, (i) => driver.executeQuery(st.statement, { ...base, events: batches[i] }, { routing: neo4j.routing.WRITE }));
   }
   seconds = (performance.now() - t0) / 1000;
   await driver.close();
-} else if (which === "c") {
-  // The seed's pattern, in Python with the official driver (bench/seed_pattern.py times itself).
-  const r = spawnSync(".cache/bench/venv/bin/python", ["bench/seed_pattern.py", String(N)], { encoding: "utf8" });
+} else if (which === "seed-py") {
+  const C = sArg === undefined ? 1 : S;
+  const r = spawnSync(".cache/bench/venv/bin/python", ["bench/seed_pattern.py", String(N), String(C)], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`seed_pattern.py: ${r.stderr.slice(-500)}`);
   const out = JSON.parse(r.stdout.trim().split("\n").pop());
   ({ seconds, label } = out);
-} else if (which === "e") {
-  label = `the limit: all ${N} events in one UNWIND of our statement, one request (curl)`;
-  const st = params(0, N);
-  mkdirSync(".cache/bench", { recursive: true });
-  const file = ".cache/bench/unwind-body.json";
-  writeFileSync(file, JSON.stringify({ statements: [st] }));
-  // tx/commit answers 200 even when the statement failed: the body's `errors` decides. A transient
-  // error (e.g. the transaction memory pool of this small-heap server) is retried, up to 3 tries.
-  for (let attempt = 1; ; attempt++) {
-    await fresh();
-    const r = spawnSync("curl", ["-sS", "-o", ".cache/bench/unwind-out.json", "-w", "%{http_code} %{time_total}",
-      "-H", "Content-Type: application/json", "-H", "Accept: application/json", "-H", `Authorization: ${AUTH}`,
-      "--data-binary", `@${file}`, `${HTTP}/db/neo4j/tx/commit`], { encoding: "utf8" });
-    const [code, total] = r.stdout.trim().split(" ");
-    if (code !== "200" && code !== "201") throw new Error(`curl: HTTP ${code} ${r.stderr}`);
-    const errors = JSON.parse(readFileSync(".cache/bench/unwind-out.json", "utf8")).errors ?? [];
-    if (errors.length === 0) {
-      seconds = Number(total);
-      if (attempt > 1) label += ` (try ${attempt}; earlier tries hit a transient error)`;
-      break;
+  extra = { concurrency: C };
+} else if (which === "seed-js") {
+  const C = sArg === undefined ? 1 : S;
+  label = `the seed's pattern with neo4j-driver in JS: 4 auto-commit operations per event, ${C} session(s)`;
+  extra = { concurrency: C };
+  const driver = neo4j.driver(BOLT, neo4j.auth.basic(USER, PASSWORD));
+  await driver.verifyConnectivity();
+  // As seed_pattern.py: MATCH-then-CREATE of the trail, event node, HAS_EVENT, PERFORMED_BY.
+  const trailUid = async (s) => {
+    const r = await s.run("MATCH (t:AuditTrail {name: $name}) RETURN t.UID AS uid", { name: "bench" });
+    if (r.records.length) return r.records[0].get("uid");
+    const uid = crypto.randomUUID();
+    await s.run("CREATE (t:AuditTrail {name: $name, UID: $uid})", { name: "bench", uid });
+    return uid;
+  };
+  const logUserAction = async (s, user, actionType, category, details) => {
+    const uid = crypto.randomUUID();
+    const timestamp = neo4j.types.DateTime.fromStandardDate(new Date());
+    await s.run("CREATE (e:AuditEvent) SET e = $props", { props: { UID: uid, eventType: actionType, eventCategory: category,
+      timestamp, userUID: user?.uid ?? null, userName: user?.name ?? null, details: details ? JSON.stringify(details) : null } });
+    const t = await trailUid(s);
+    await s.run("MATCH (t:AuditTrail {UID: $from_uid}), (e:AuditEvent {UID: $to_uid}) CREATE (t)-[r:HAS_EVENT]->(e) SET r = $props",
+      { from_uid: t, to_uid: uid, props: { created: timestamp } });
+    if (user) await s.run("MATCH (e:AuditEvent {UID: $from_uid}), (u:User {UID: $to_uid}) CREATE (e)-[:PERFORMED_BY]->(u)", { from_uid: uid, to_uid: user.uid });
+  };
+  const s0 = driver.session();
+  await trailUid(s0); // the trail exists before the clock starts (as in seed_pattern.py)
+  await s0.close();
+  const sessions = Array.from({ length: C }, () => driver.session());
+  let w = 0;
+  const t0 = performance.now();
+  await Promise.all(sessions.map(async (s) => {
+    for (let i = w++; i < N; i = w++) {
+      const e = event(i);
+      await logUserAction(s, e.user, e.actionType, e.category, e.details);
     }
-    if (attempt >= 3 || !errors[0].code.startsWith("Neo.TransientError.")) throw new Error(`${errors[0].code}: ${errors[0].message}`);
-  }
+  }));
+  seconds = (performance.now() - t0) / 1000;
+  await Promise.all(sessions.map((s) => s.close()));
+  await driver.close();
 } else {
   throw new Error(`unknown contender ${which}`);
 }
 
 const c = await census();
 const ok = c.events === N && c.hasEvent === N && c.performedBy === N && c.trails === 1;
-emit({ figure: "P1", id: which, label, n: N, seconds, eventsPerSec: N / seconds, census: c, ok });
+emit({ figure: "P1", contender: process.argv.slice(2, 3).concat(process.argv.slice(4)).join(" "), label, n: N, seconds, eventsPerSec: N / seconds, census: c, ok, ...extra });
 if (!ok) process.exitCode = 1;

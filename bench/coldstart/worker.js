@@ -1,4 +1,5 @@
-// P5: the library in workerd — instantiate at module load, then one event per request.
+// P5: the library in workerd as an application uses it — instantiate at module load, then one
+// logUserAction on a new isolate's first request (which includes whatever schema step it takes).
 import { initSync, AuditLogger } from "../../.cache/bench/pkg/neo4j_audit.js";
 import wasm from "../../.cache/bench/pkg/neo4j_audit_bg.wasm";
 

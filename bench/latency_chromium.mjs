@@ -1,0 +1,83 @@
+// P2 in headless Chromium (Debian's, driven by playwright-core): one unbatched event by the
+// library with the durable queue on (IndexedDB, the default) and off, against a plain fetch of the
+// same statement and body (built by the library beforehand, not timed), straight to the bench
+// Neo4j (CORS allows any origin). As bench/latency.mjs: K rounds of M iterations, the three in an
+// order rotated per iteration, 30 warm-up iterations dropped; per round p50 / p99 of each.
+//   node bench/latency_chromium.mjs [K] [M]
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { extname, join, normalize } from "node:path";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+import { HTTP, PASSWORD, USER, emit, fresh, loadWasm } from "./common.mjs";
+import { quantile } from "./stats.mjs";
+
+const K = Number(process.argv[2] ?? 5);
+const M = Number(process.argv[3] ?? 200);
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
+const server = createServer(async (req, res) => {
+  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
+  if (!path.startsWith("/bench/") && !path.startsWith("/.cache/bench/pkg/")) return res.writeHead(404).end();
+  try {
+    res.writeHead(200, { "Content-Type": TYPES[extname(path)] ?? "application/octet-stream" }).end(await readFile(join(ROOT, path)));
+  } catch {
+    res.writeHead(404).end();
+  }
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+await loadWasm();
+await fresh();
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+try {
+  const page = await browser.newPage();
+  await page.goto(`http://127.0.0.1:${server.address().port}/bench/events.mjs`);
+  const samples = await page.evaluate(async ({ url, user, password, k, m }) => {
+    const pkg = await import("/.cache/bench/pkg/neo4j_audit.js");
+    await pkg.default();
+    const { event } = await import("/bench/events.mjs");
+    const cfg = { url, username: user, password, trail: "bench", timeoutMs: 60000 };
+    const queued = new pkg.AuditLogger(cfg);
+    const direct = new pkg.AuditLogger({ ...cfg, queue: { enabled: false } });
+    const builder = new pkg.AuditLogger(cfg);
+    for (const l of [queued, direct]) if (!(await l.ensureSchema())) throw new Error(l.lastError);
+    const auth = "Basic " + btoa(`${user}:${password}`);
+    let n = 0;
+    const contenders = {
+      "library (queue on)": async () => { const e = event(n++); if (!(await queued.logUserAction(e.user, e.actionType, e.category, e.details))) throw new Error(queued.lastError); },
+      "library (queue off)": async () => { const e = event(n++); if (!(await direct.logUserAction(e.user, e.actionType, e.category, e.details))) throw new Error(direct.lastError); },
+      "plain fetch": async (body) => {
+        const r = await fetch(`${url}/db/neo4j/tx/commit`, { method: "POST", body,
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-Ajax-Browser-Auth": "true", Authorization: auth } });
+        const j = await r.json();
+        if (j.errors.length) throw new Error(JSON.stringify(j.errors));
+      },
+    };
+    const names = Object.keys(contenders);
+    const out = [];
+    const iteration = async (i, rec) => {
+      const f = event(1e6 + i);
+      const body = pkg.benchmarkRequestBodyOne(builder, f.user, f.actionType, f.category, f.details);
+      for (let j = 0; j < names.length; j++) {
+        const name = names[(i + j) % names.length];
+        const t = performance.now();
+        await contenders[name](body);
+        rec?.[name].push(performance.now() - t);
+      }
+    };
+    for (let i = 0; i < 30; i++) await iteration(i);
+    for (let round = 1; round <= k; round++) {
+      const rec = Object.fromEntries(names.map((x) => [x, []]));
+      for (let i = 0; i < m; i++) await iteration(round * m + i, rec);
+      out.push({ round, rec });
+    }
+    return out;
+  }, { url: HTTP, user: USER, password: PASSWORD, k: K, m: M });
+  for (const { round, rec } of samples) {
+    Object.entries(rec).forEach(([contender, ms], place) => emit({ round, place, contender, n: ms.length, p50: quantile(ms, 0.5),
+      p99: quantile(ms, 0.99), mean: ms.reduce((s, x) => s + x, 0) / ms.length, browser: "chromium" }));
+  }
+} finally {
+  await browser.close();
+  server.close();
+}
