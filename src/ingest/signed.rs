@@ -65,11 +65,12 @@ pub fn state_statement(labels: &Labels, trail: &str, uids: &[&str]) -> Result<cr
 
 pub use crate::read::head_from_row;
 
-/// The conditional write: the standard event write ([`crate::cypher::write_events_text`], as
-/// a subquery), run only when the trail's head is still `expect` and no UID of the batch exists.
+/// The conditional write: the standard event write
+/// ([`crate::cypher::write_events_text_with_targets`], as a subquery), run only when the trail's head is still `expect` and no UID of the batch exists.
 /// One row `written` when it ran; no row when the head moved.
 pub fn write_statement(labels: &Labels, trail: &str, w: &ChainedWrite<'_>) -> Result<crate::cypher::Statement, AuditError> {
-    let inner = crate::cypher::write_events_text(labels)?;
+    // With targets, the event write links them too (one subquery per target label).
+    let inner = crate::cypher::write_events_text_with_targets(labels, &crate::cypher::target_labels(w.events))?;
     let text = format!(
         "MERGE (h:{t} {{name: $trail}}) ON CREATE SET h.UID = $trailUid \
          SET h._chainLock = true REMOVE h._chainLock \
