@@ -80,4 +80,22 @@ const server = createServer(async (req, res) => {
     res.end("not found");
   }
 });
+// The demo application's own nodes: the documents the page acts on (events link to them with
+// `ON`; the library never creates application nodes), with the index an application would keep.
+async function seedDocuments() {
+  const auth = Buffer.from(`${process.env.NEO4J_USER ?? "neo4j"}:${process.env.NEO4J_PASSWORD ?? "neo4j-audit-dev"}`).toString("base64");
+  const docs = [["doc-q3", "Q3-report.pdf"], ["doc-acme", "ACME-contract.docx"], ["doc-roadmap", "Roadmap-2027.md"]];
+  const statements = [
+    { statement: "CREATE INDEX document_uid IF NOT EXISTS FOR (d:Document) ON (d.UID)" },
+    { statement: "UNWIND $docs AS d MERGE (x:Document {UID: d[0]}) SET x.name = d[1]", parameters: { docs } },
+  ];
+  for (const st of statements) {
+    const r = await fetch(`${NEO4J}/db/neo4j/tx/commit`, {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Basic ${auth}` },
+      body: JSON.stringify({ statements: [st] }),
+    }).then((r) => r.json()).catch((e) => ({ errors: [String(e)] }));
+    if (r.errors?.length) console.warn("demo: could not seed the Document nodes:", JSON.stringify(r.errors).slice(0, 200));
+  }
+}
+await seedDocuments();
 server.listen(PORT, "127.0.0.1", () => console.log(`demo: http://127.0.0.1:${server.address().port}/`));

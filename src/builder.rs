@@ -197,11 +197,12 @@ pub struct Action<'a> {
     user: Option<&'a User>,
     category: Option<&'a str>,
     details: Result<Option<serde_json::Value>, AuditError>,
+    options: crate::LogOptions,
 }
 
 impl<'a> Action<'a> {
     pub(crate) fn new(logger: &'a AuditLogger, action_type: &'a str) -> Self {
-        Action { logger, action_type, user: None, category: None, details: Ok(None) }
+        Action { logger, action_type, user: None, category: None, details: Ok(None), options: Default::default() }
     }
 
     /// The acting user.
@@ -226,10 +227,25 @@ impl<'a> Action<'a> {
         self
     }
 
+    /// One more thing the action was performed on: `(event)-[:ON]->(:Label {UID: uid})` when that
+    /// node exists, and in the event's `targetKeys` always (rules: README, "The graph").
+    ///
+    /// ```no_run
+    /// # async fn demo(logger: neo4j_audit::AuditLogger) -> Result<(), neo4j_audit::AuditError> {
+    /// use neo4j_audit::Target;
+    /// logger.action("DOCUMENT_MOVED").target(Target::new("Document", "doc-456").role("subject"))
+    ///     .target(Target::new("Folder", "f-9").role("destination")).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn target(mut self, target: crate::Target) -> Self {
+        self.options.targets.push(target);
+        self
+    }
+
     /// Builds, chains and writes the event; the same as awaiting the action.
     pub async fn log(self) -> Result<AuditEvent, AuditError> {
         let details = self.details?;
-        let event = self.logger.build_event(self.user, self.action_type, self.category, details)?;
+        let event = self.logger.build_event_with(self.user, self.action_type, self.category, details, &self.options)?;
         self.logger.deliver(event.clone()).await?;
         Ok(event)
     }

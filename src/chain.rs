@@ -12,6 +12,10 @@
 //! does), followed by the 64 ASCII hex digits of `prevHash`. The first event of a stream has
 //! `seq = 0` and `prevHash` = 64 zeros ([`GENESIS`]).
 //!
+//! An event with targets is sealed in version 2 ([`canonical_v2`]: version 1's elements, then
+//! `source`, `occurredAt` and `[[label, uid, role], …]`); events without keep version 1, so both
+//! verify side by side ([`verify_hash`]).
+//!
 //! [`Verifier`] re-reads a stream in `seq` order and reports the first broken link.
 
 use std::sync::Mutex;
@@ -25,8 +29,8 @@ use crate::event::AuditEvent;
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// First element of the canonical array: names the encoding, so it can evolve.
 pub const CHAIN_VERSION: &str = "neo4j-audit/chain/v1";
-/// Version 2 of the canonical encoding (the ingest Worker's signed stream): version 1's fields
-/// followed by `source` and `occurredAt`, so provenance is covered too.
+/// Version 2 of the canonical encoding: version 1's fields followed by `source` and
+/// `occurredAt` (the ingest Worker's signed stream), and by the targets when the event has any.
 pub const CHAIN_VERSION_2: &str = "neo4j-audit/chain/v2";
 
 /// Where a stream stands: its id, the `seq` the next event gets, and the hash of the last event
@@ -164,7 +168,7 @@ impl Chain {
         event.stream_id = Some(st.stream_id.clone());
         event.seq = Some(st.next_seq);
         event.prev_hash = Some(st.head.clone());
-        let hash = event_hash(event, &st.head);
+        let hash = seal_hash(event, &st.head);
         event.hash = Some(hash.clone());
         st.next_seq += 1;
         st.head = hash;
@@ -202,41 +206,83 @@ pub fn canonical(event: &AuditEvent) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// The canonical encoding version 2, without `prevHash`:
-/// `["neo4j-audit/chain/v2", streamId, seq, UID, eventType, eventCategory, ts, userUID, userName,
-/// details, source, occurredAt]` (`source` a string, `occurredAt` integer epoch ms or `null`).
+/// The version 2 canonical encoding of `event`, without `prevHash`: the compact JSON array
+///
+/// ```text
+/// ["neo4j-audit/chain/v2", streamId, seq, UID, eventType, eventCategory, ts, userUID, userName,
+///  details, source, occurredAt]                                  (no targets)
+/// ["neo4j-audit/chain/v2", …, source, occurredAt, [[label, uid, role], …]]   (with targets)
+/// ```
+///
+/// (`source` is `"client"` or `"worker"`, `occurredAt` an integer or `null`, a target's `role`
+/// a string or `null`; the targets in the order given). Written directly, byte for byte what
+/// `serde_json` gives for the array (tested): client events with targets are sealed in this
+/// version in the browser, where the write path carries no `serde_json`.
 pub fn canonical_v2(event: &AuditEvent) -> Vec<u8> {
-    let arr = serde_json::json!([
-        CHAIN_VERSION_2,
-        event.stream_id,
-        event.seq,
-        event.uid,
-        event.event_type,
-        event.event_category,
-        event.ts,
-        event.user_uid,
-        event.user_name,
-        event.details,
-        event.source,
-        event.occurred_at,
-    ]);
-    serde_json::to_vec(&arr).expect("a JSON array of strings and integers always serialises")
+    use crate::json::{write_int, write_opt_str, write_str};
+    let v1 = canonical(event);
+    // Version 1's array without its closing bracket, the version name swapped.
+    let body = &v1[CHAIN_VERSION.len() + 4..v1.len() - 1];
+    let mut out = String::with_capacity(v1.len() + 64 + event.targets.len() * 48);
+    out.push('[');
+    write_str(&mut out, CHAIN_VERSION_2);
+    out.push(',');
+    // `canonical` wrote valid UTF-8 and the cut is at ASCII bytes.
+    out.push_str(std::str::from_utf8(body).unwrap_or_default());
+    out.push_str(match event.source {
+        crate::event::Source::Client => ",\"client\",",
+        crate::event::Source::Worker => ",\"worker\",",
+    });
+    match event.occurred_at {
+        Some(n) => write_int(&mut out, n),
+        None => out.push_str("null"),
+    }
+    if event.targets.is_empty() {
+        out.push(']');
+        return out.into_bytes();
+    }
+    out.push_str(",[");
+    for (i, t) in event.targets.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        write_str(&mut out, &t.label);
+        out.push(',');
+        write_str(&mut out, &t.uid);
+        out.push(',');
+        write_opt_str(&mut out, t.role.as_deref());
+        out.push(']');
+    }
+    out.push_str("]]");
+    out.into_bytes()
 }
 
-/// `SHA-256(canonical(event) ‖ prev_hash)` as 64 lowercase hex digits.
+/// `SHA-256(canonical(event) ‖ prev_hash)` as 64 lowercase hex digits (version 1).
 pub fn event_hash(event: &AuditEvent, prev_hash: &str) -> String {
+    digest(&canonical(event), prev_hash)
+}
+
+/// `SHA-256(canonical_v2(event) ‖ prev_hash)` as 64 lowercase hex digits (version 2).
+pub fn event_hash_v2(event: &AuditEvent, prev_hash: &str) -> String {
+    digest(&canonical_v2(event), prev_hash)
+}
+
+fn digest(canonical: &[u8], prev_hash: &str) -> String {
     let mut h = Sha256::new();
-    h.update(canonical(event));
+    h.update(canonical);
     h.update(prev_hash.as_bytes());
     hex(&h.finalize())
 }
 
-/// `SHA-256(canonical_v2(event) ‖ prev_hash)` as 64 lowercase hex digits.
-pub fn event_hash_v2(event: &AuditEvent, prev_hash: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(canonical_v2(event));
-    h.update(prev_hash.as_bytes());
-    hex(&h.finalize())
+/// The hash a client event is sealed with: version 2 when it has targets, else version 1 (so
+/// events without targets hash exactly as before version 2 existed).
+pub fn seal_hash(event: &AuditEvent, prev_hash: &str) -> String {
+    if event.targets.is_empty() {
+        event_hash(event, prev_hash)
+    } else {
+        event_hash_v2(event, prev_hash)
+    }
 }
 
 /// Gives `event` the place (`stream_id`, `seq`) after `prev_hash` and its version 2 hash; returns
@@ -250,19 +296,20 @@ pub fn seal_v2(event: &mut AuditEvent, stream_id: &str, seq: u64, prev_hash: &st
     hash
 }
 
-/// Whether the stored `hash` matches the stored fields and `prevHash`, in either encoding
-/// (version 2 is tried first for Worker-written events, version 1 first for the rest).
+/// Whether the stored `hash` matches the stored fields and `prevHash`. An event with targets
+/// only in version 2 (version 1 does not cover them, so targets added to a version 1 event must
+/// not verify); otherwise either encoding (version 2 tried first for Worker-written events,
+/// version 1 first for the rest).
 pub fn verify_hash(event: &AuditEvent) -> bool {
-    match (&event.prev_hash, &event.hash) {
-        (Some(prev), Some(hash)) => {
-            let v1 = |e: &AuditEvent| event_hash(e, prev) == *hash;
-            let v2 = |e: &AuditEvent| event_hash_v2(e, prev) == *hash;
-            match event.source {
-                crate::event::Source::Worker => v2(event) || v1(event),
-                crate::event::Source::Client => v1(event) || v2(event),
-            }
-        }
-        _ => false,
+    let (Some(prev), Some(hash)) = (&event.prev_hash, &event.hash) else { return false };
+    let v2 = |e: &AuditEvent| event_hash_v2(e, prev) == *hash;
+    if !event.targets.is_empty() {
+        return v2(event);
+    }
+    let v1 = |e: &AuditEvent| event_hash(e, prev) == *hash;
+    match event.source {
+        crate::event::Source::Worker => v2(event) || v1(event),
+        crate::event::Source::Client => v1(event) || v2(event),
     }
 }
 
@@ -724,6 +771,7 @@ mod tests {
             hash: None,
             source: crate::event::Source::Client,
             occurred_at: Some(1_600_000_000_000),
+            targets: Vec::new(),
         };
         assert_eq!(
             String::from_utf8(canonical(&e)).unwrap(),
@@ -736,6 +784,65 @@ mod tests {
             "059c049520a617014d46ed4a5221454bca858645fafb80c2314e87cec7d05987"
         );
         assert_ne!(event_hash(&e, GENESIS), event_hash(&e, &"1".repeat(64)));
+    }
+
+    #[test]
+    fn version_2_covers_source_occurred_at_and_targets() {
+        use crate::event::{Source, Target};
+        let mut e = AuditEvent::build(None, "LOGIN", None, None, 100).unwrap();
+        (e.uid, e.ts, e.occurred_at, e.stream_id, e.seq) =
+            ("u-1".into(), 5, Some(4), Some("s-1".into()), Some(0));
+        e.targets = vec![Target::new("Document", "d-\"1").role("subject"), Target::new("Folder", "f")];
+        assert_eq!(
+            String::from_utf8(canonical_v2(&e)).unwrap(),
+            r#"["neo4j-audit/chain/v2","s-1",0,"u-1","LOGIN","USER_ACTION",5,null,null,null,"client",4,[["Document","d-\"1","subject"],["Folder","f",null]]]"#
+        );
+        // The same bytes as serde_json writes for that array.
+        let arr = serde_json::json!(["neo4j-audit/chain/v2", "s-1", 0, "u-1", "LOGIN", "USER_ACTION", 5, null, null, null,
+            "client", 4, [["Document", "d-\"1", "subject"], ["Folder", "f", null]]]);
+        assert_eq!(canonical_v2(&e), serde_json::to_vec(&arr).unwrap());
+        let h = event_hash_v2(&e, GENESIS);
+        let edits: [fn(&mut AuditEvent); 5] = [
+            |e: &mut AuditEvent| e.targets[0].uid = "d-2".into(),
+            |e: &mut AuditEvent| e.targets[1].role = Some("x".into()),
+            |e: &mut AuditEvent| e.targets.reverse(),
+            |e: &mut AuditEvent| e.source = Source::Worker,
+            |e: &mut AuditEvent| e.occurred_at = None,
+        ];
+        for edit in edits {
+            let mut x = e.clone();
+            edit(&mut x);
+            assert_ne!(event_hash_v2(&x, GENESIS), h);
+        }
+    }
+
+    #[test]
+    fn v1_and_v2_events_verify_side_by_side_and_targets_are_covered() {
+        use crate::event::Target;
+        let chain = Chain::new_stream();
+        let evs: Vec<AuditEvent> = (0..6)
+            .map(|i| {
+                let mut e = AuditEvent::build(None, &format!("E{i}"), None, None, 100).unwrap();
+                if i % 2 == 1 {
+                    e.set_targets(vec![Target::new("Document", format!("d-{i}")).role("subject")]).unwrap();
+                }
+                chain.seal(&mut e);
+                e
+            })
+            .collect();
+        assert_eq!(evs[0].hash, Some(event_hash(&evs[0], GENESIS)), "no targets: version 1, as before");
+        assert_eq!(evs[1].hash, Some(event_hash_v2(&evs[1], evs[0].hash.as_deref().unwrap())));
+        assert!(verify(&evs, true).ok);
+        // Editing, removing or adding a target breaks the hash.
+        let mut edited = evs.clone();
+        edited[3].targets[0].uid = "d-other".into();
+        assert_eq!(verify(&edited, true).first_break.map(|b| (b.kind, b.seq)), Some((BreakKind::Edited, 3)));
+        let mut removed = evs.clone();
+        removed[3].targets.clear();
+        assert_eq!(verify(&removed, true).first_break.map(|b| (b.kind, b.seq)), Some((BreakKind::Edited, 3)));
+        let mut added = evs.clone();
+        added[2].targets.push(Target::new("Document", "planted"));
+        assert_eq!(verify(&added, true).first_break.map(|b| (b.kind, b.seq)), Some((BreakKind::Edited, 2)));
     }
 
     #[test]

@@ -51,10 +51,64 @@ pub fn write_events_text(labels: &Labels) -> Result<String, AuditError> {
     ))
 }
 
+/// The write statement for a batch whose events name targets of `target_labels` (each an
+/// identifier, checked here): [`write_events_text`], and in the same statement and transaction
+/// `ev.targetKeys` (`["Label:uid", …]`, always, so a target whose node does not exist is still
+/// recorded) and `ev.targetRoles` (the roles in the same order, `""` for none), then one unit
+/// subquery per label that links `(ev)-[:ON {role, target, created, eventUID}]->(x)` to each
+/// existing `(x:Label {UID: uid})`. Labels cannot be parameters without a scan of every node, so
+/// they enter the text, but only as validated identifiers. The library never creates the target
+/// nodes. With no labels this is exactly [`write_events_text`].
+pub fn write_events_text_with_targets<S: AsRef<str>>(labels: &Labels, target_labels: &[S]) -> Result<String, AuditError> {
+    let base = write_events_text(labels)?;
+    if target_labels.is_empty() {
+        return Ok(base);
+    }
+    for l in target_labels {
+        crate::rules::check_targets(&[crate::event::Target::new(l.as_ref(), "x")])
+            .map_err(|_| AuditError::InvalidInput(format!("target label {:?} is not an identifier", l.as_ref())))?;
+    }
+    let (head, tail) = base
+        .split_once(" MERGE (t)-[r:HAS_EVENT]->(ev)")
+        .ok_or_else(|| AuditError::InvalidConfig("write statement shape".into()))?;
+    let (middle, ret) = tail
+        .split_once(" RETURN count(DISTINCT ev) AS written")
+        .ok_or_else(|| AuditError::InvalidConfig("write statement shape".into()))?;
+    let mut out = String::with_capacity(base.len() + 400 * target_labels.len());
+    out.push_str(head);
+    out.push_str(
+        ", ev.targetKeys = [x IN e.targets | x.label + ':' + x.uid], \
+         ev.targetRoles = [x IN e.targets | coalesce(x.role, '')]",
+    );
+    out.push_str(" MERGE (t)-[r:HAS_EVENT]->(ev)");
+    out.push_str(middle);
+    out.push_str(" WITH ev, e");
+    for l in target_labels {
+        let l = l.as_ref();
+        out.push_str(&format!(
+            " CALL {{ WITH ev, e UNWIND e.targets AS x WITH ev, x WHERE x.label = '{l}' \
+             MATCH (n:{l} {{UID: x.uid}}) MERGE (ev)-[o:ON]->(n) \
+             ON CREATE SET o.role = x.role, o.target = x.label + ':' + x.uid, \
+             o.created = ev.timestamp, o.eventUID = ev.UID }}"
+        ));
+    }
+    out.push_str(" RETURN count(DISTINCT ev) AS written");
+    out.push_str(ret);
+    Ok(out)
+}
+
+/// The distinct target labels of `events`, sorted (the statement text depends only on these).
+pub(crate) fn target_labels<E: Borrow<AuditEvent>>(events: &[E]) -> Vec<&str> {
+    let mut v: Vec<&str> = events.iter().flat_map(|e| e.borrow().targets.iter().map(|t| t.label.as_str())).collect();
+    v.sort_unstable();
+    v.dedup();
+    v
+}
+
 /// The write statement with its parameters.
-pub fn write_events<E: serde::Serialize>(labels: &Labels, trail: &str, events: &[E]) -> Result<Statement, AuditError> {
+pub fn write_events<E: serde::Serialize + Borrow<AuditEvent>>(labels: &Labels, trail: &str, events: &[E]) -> Result<Statement, AuditError> {
     Ok(Statement {
-        text: write_events_text(labels)?,
+        text: write_events_text_with_targets(labels, &target_labels(events))?,
         parameters: json!({
             "trail": trail,
             "trailUid": crate::random::uuid_v4(),
@@ -86,6 +140,9 @@ pub(crate) fn schema_texts(labels: &Labels) -> Result<Vec<String>, AuditError> {
         format!("CREATE INDEX {le}_category_ts_uid IF NOT EXISTS FOR (e:{event}) ON (e.eventCategory, e.timestamp, e.UID)"),
         format!("CREATE INDEX {lu}_uid IF NOT EXISTS FOR (u:{user}) ON (u.UID)"),
         format!("CREATE INDEX {le}_stream_seq IF NOT EXISTS FOR (e:{event}) ON (e.streamId, e.seq)"),
+        // getTargetActivity: the events on one object, newest first, read in index order from the
+        // `ON` relationships (whatever the target's label).
+        format!("CREATE INDEX {le}_on_target_created_uid IF NOT EXISTS FOR ()-[r:ON]-() ON (r.target, r.created, r.eventUID)"),
         // New indexes populate in the background; the read side's index hints need them online.
         "CALL db.awaitIndexes(60)".to_owned(),
     ])
@@ -230,9 +287,25 @@ mod tests {
     #[test]
     fn schema_check_names_every_constraint_and_index() {
         let (st, n) = schema_check_statement(&Labels::default()).unwrap();
-        assert_eq!(n, 8);
+        assert_eq!(n, 9);
         let names = st.parameters["names"].as_array().unwrap();
         assert!(names.contains(&json!("auditevent_uid_unique")) && names.contains(&json!("user_uid")));
+    }
+
+    #[test]
+    fn targets_add_one_subquery_per_label_and_nothing_without_them() {
+        let labels = Labels::default();
+        let plain = write_events_text(&labels).unwrap();
+        assert_eq!(write_events_text_with_targets::<&str>(&labels, &[]).unwrap(), plain);
+        let t = write_events_text_with_targets(&labels, &["Document", "Folder"]).unwrap();
+        assert!(t.contains("ev.targetKeys = [x IN e.targets | x.label + ':' + x.uid]"), "{t}");
+        assert!(t.contains("MATCH (n:Document {UID: x.uid})") && t.contains("MATCH (n:Folder {UID: x.uid})"));
+        assert_eq!(t.matches("CALL {").count(), 2);
+        assert!(t.ends_with("RETURN count(DISTINCT ev) AS written"));
+        assert!(write_events_text_with_targets(&labels, &["Doc') DETACH DELETE (n"]).is_err());
+        let mut e = AuditEvent::build(None, "X", None, None, 1000).unwrap();
+        e.set_targets(vec![crate::event::Target::new("Folder", "f"), crate::event::Target::new("Document", "d")]).unwrap();
+        assert_eq!(target_labels(&[e.clone(), e]), ["Document", "Folder"]);
     }
 
     #[test]

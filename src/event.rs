@@ -35,7 +35,101 @@ pub enum Source {
     /// The ingest Worker wrote it on behalf of the token's user.
     Worker,
 }
-pub use crate::rules::{MAX_NAME_LEN, MAX_USER_FIELD_LEN};
+pub use crate::rules::{MAX_NAME_LEN, MAX_TARGETS, MAX_USER_FIELD_LEN};
+
+/// What an action was performed on: a node of the application's graph, named by its label and
+/// its `UID` property, with an optional role (`"subject"`, `"parent"`, …). Stored as
+/// `(event)-[:ON {role, target, created, eventUID}]->(node)` when that node exists, and always as
+/// `"Label:uid"` in the event's `targetKeys` (see README, "The graph").
+///
+/// ```
+/// use neo4j_audit::Target;
+/// let t = Target::new("Document", "doc-456").role("subject");
+/// assert_eq!(t.key(), "Document:doc-456");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    /// The node label, an identifier (`[A-Za-z_][A-Za-z0-9_]*`, at most 64 characters).
+    pub label: String,
+    /// The node's `UID` property (rules of `user.uid`).
+    pub uid: String,
+    /// What the node was to the action (rules of `actionType`), if said.
+    #[serde(default)]
+    pub role: Option<String>,
+}
+
+impl Target {
+    /// A target without a role; nothing is checked here (the rules apply when an event is built).
+    pub fn new(label: impl Into<String>, uid: impl Into<String>) -> Self {
+        Target { label: label.into(), uid: uid.into(), role: None }
+    }
+
+    /// The same target with `role`.
+    pub fn role(mut self, role: impl Into<String>) -> Self {
+        self.role = Some(role.into());
+        self
+    }
+
+    /// `Label:uid`, as stored in `targetKeys` and on the `ON` relationship's `target`.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.label, self.uid)
+    }
+
+    /// `{"label", "uid", "role"?}` (no other key; `role` a string or `null`), as `Serialize`
+    /// writes it. Not checked against the rules.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the browser's stores and options
+    pub(crate) fn from_json(v: &crate::json::Json) -> Option<Target> {
+        use crate::json::Json;
+        let Json::Obj(m) = v else { return None };
+        if m.iter().any(|(k, _)| !matches!(k.as_str(), "label" | "uid" | "role")) {
+            return None;
+        }
+        Some(Target {
+            label: v.get("label")?.as_str()?.to_owned(),
+            uid: v.get("uid")?.as_str()?.to_owned(),
+            role: match v.get("role") {
+                None | Some(Json::Null) => None,
+                Some(r) => Some(r.as_str()?.to_owned()),
+            },
+        })
+    }
+}
+
+impl LogOptions {
+    /// `logUserAction`'s options as JSON (`JSON.stringify` of the JS object): `{"targets"?: [...]}`,
+    /// nothing else. The targets' rules are checked when the event is built.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn from_json(v: &crate::json::Json) -> Result<LogOptions, AuditError> {
+        use crate::json::Json;
+        let bad = |m: String| AuditError::InvalidInput(m);
+        let Json::Obj(m) = v else { return Err(bad("options must be an object such as {targets: [...]}".into())) };
+        if m.iter().any(|(k, _)| k != "targets") {
+            return Err(bad("unknown option; logUserAction's options are: targets".into()));
+        }
+        let targets = match v.get("targets") {
+            None | Some(Json::Null) => Vec::new(),
+            Some(Json::Arr(a)) => a
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    Target::from_json(t).ok_or_else(|| {
+                        bad(format!("targets[{i}] must be {{label: string, uid: string, role?: string}}"))
+                    })
+                })
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(bad("options.targets must be an array of {label, uid, role?}".into())),
+        };
+        Ok(LogOptions { targets })
+    }
+}
+
+/// Options of one logged action (the last argument of `logUserAction`), all optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogOptions {
+    /// What the action was performed on (at most [`MAX_TARGETS`], no (label, uid) twice).
+    pub targets: Vec<Target>,
+}
 
 /// An event ready to be written. Field names are the keys of one element of the `$events`
 /// parameter, so the same value serialises straight into the request (and into a durable queue).
@@ -83,6 +177,10 @@ pub struct AuditEvent {
     /// older version) is stored as `ts`.
     #[serde(default)]
     pub occurred_at: Option<i64>,
+    /// What the action was performed on ([`Target`]); empty for none (and then not serialised,
+    /// so an event without targets is the same JSON as before targets existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
 }
 
 impl AuditEvent {
@@ -146,7 +244,16 @@ impl AuditEvent {
             hash: None,
             source: Source::Client,
             occurred_at: Some(born),
+            targets: Vec::new(),
         })
+    }
+
+    /// Sets the event's targets after checking them against the rule table
+    /// ([`crate::rules::check_targets`]). Call before the event is chained (the hash covers them).
+    pub fn set_targets(&mut self, targets: Vec<Target>) -> Result<(), AuditError> {
+        crate::rules::check_targets(&targets)?;
+        self.targets = targets;
+        Ok(())
     }
 }
 
@@ -165,6 +272,7 @@ impl AuditEvent {
             + opt(&self.stream_id)
             + opt(&self.prev_hash)
             + opt(&self.hash)
+            + self.targets.iter().map(|t| 40 + t.label.len() + t.uid.len() + t.role.as_ref().map_or(0, String::len)).sum::<usize>()
     }
 }
 
@@ -207,6 +315,22 @@ impl AuditEvent {
             Some(n) => write_int(out, n),
             None => out.push_str("null"),
         }
+        if !self.targets.is_empty() {
+            out.push_str(",\"targets\":[");
+            for (i, t) in self.targets.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"label\":");
+                write_str(out, &t.label);
+                out.push_str(",\"uid\":");
+                write_str(out, &t.uid);
+                out.push_str(",\"role\":");
+                write_opt_str(out, t.role.as_deref());
+                out.push('}');
+            }
+            out.push(']');
+        }
         out.push('}');
     }
 
@@ -233,6 +357,10 @@ impl AuditEvent {
                 _ => Source::Client,
             },
             occurred_at: v.get("occurredAt").and_then(Json::as_i64),
+            targets: match v.get("targets") {
+                None | Some(Json::Null) => Vec::new(),
+                Some(t) => t.as_array()?.iter().map(Target::from_json).collect::<Option<Vec<_>>>()?,
+            },
         })
     }
 
@@ -248,6 +376,7 @@ impl AuditEvent {
         if let Some(d) = &self.details {
             limits.details_size(d.len())?;
         }
+        rules::check_targets(&self.targets)?;
         Ok(())
     }
 }
@@ -408,7 +537,33 @@ mod tests {
         let mut direct = String::new();
         w.write_json(&mut direct);
         assert_eq!(direct, serde_json::to_string(&w).unwrap());
+        assert_eq!(AuditEvent::from_json(&crate::json::parse(&direct, 4).unwrap()), Some(w.clone()));
+        // With targets: the same JSON as serde's, read back.
+        w.set_targets(vec![Target::new("Document", "doc-\"1").role("subject"), Target::new("Folder", "f-1")]).unwrap();
+        let mut direct = String::new();
+        w.write_json(&mut direct);
+        assert_eq!(direct, serde_json::to_string(&w).unwrap());
+        assert!(direct.ends_with(r#""targets":[{"label":"Document","uid":"doc-\"1","role":"subject"},{"label":"Folder","uid":"f-1","role":null}]}"#), "{direct}");
         assert_eq!(AuditEvent::from_json(&crate::json::parse(&direct, 4).unwrap()), Some(w));
+    }
+
+    #[test]
+    fn options_as_json() {
+        let parse = |t: &str| LogOptions::from_json(&crate::json::parse(t, 4).unwrap());
+        let o = parse(r#"{"targets":[{"label":"Document","uid":"d","role":"subject"},{"label":"F","uid":"f","role":null}]}"#).unwrap();
+        assert_eq!(o.targets, vec![Target::new("Document", "d").role("subject"), Target::new("F", "f")]);
+        assert_eq!(parse("{}").unwrap(), LogOptions::default());
+        for (bad, says) in [
+            ("[]", "object"),
+            (r#"{"target":[]}"#, "unknown option"),
+            (r#"{"targets":"Document:d"}"#, "array"),
+            (r#"{"targets":[{"label":"D"}]}"#, "targets[0]"),
+            (r#"{"targets":[{"label":"D","uid":"d","x":1}]}"#, "targets[0]"),
+            (r#"{"targets":[{"label":"D","uid":1}]}"#, "targets[0]"),
+        ] {
+            let e = parse(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -116,7 +116,7 @@ pub use config::{Api, BatchConfig, Config, Labels, RetryConfig};
 #[cfg(target_arch = "wasm32")]
 pub use config::{Delivery, QueueConfig};
 pub use error::AuditError;
-pub use event::{AuditEvent, Source, User, DEFAULT_CATEGORY};
+pub use event::{AuditEvent, LogOptions, Source, Target, User, DEFAULT_CATEGORY};
 pub use logger::AuditLogger;
 #[cfg(feature = "read")]
 pub use read::{TrailEvent, TrailPage, TrailQuery, VerifyQuery};

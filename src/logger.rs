@@ -10,7 +10,7 @@ use crate::chain::{Chain, StreamState};
 use crate::config::Config;
 use crate::cypher::Statement;
 use crate::error::AuditError;
-use crate::event::{AuditEvent, EventBuilder, User};
+use crate::event::{AuditEvent, EventBuilder, LogOptions, User};
 use crate::outcome::Rows;
 use crate::redact::Redactor;
 use crate::retry;
@@ -162,7 +162,30 @@ impl AuditLogger {
         category: Option<&str>,
         details: Option<&serde_json::Value>,
     ) -> Result<AuditEvent, AuditError> {
-        let event = self.build_event(user, action_type, category, details.cloned())?;
+        self.log_user_action_with(user, action_type, category, details, &LogOptions::default()).await
+    }
+
+    /// [`AuditLogger::log_user_action`] with options: what the action was performed on
+    /// (`targets`; see README, "The graph"). The builder form is [`crate::Action::target`].
+    ///
+    /// ```no_run
+    /// # async fn demo(logger: neo4j_audit::AuditLogger) -> Result<(), neo4j_audit::AuditError> {
+    /// use neo4j_audit::{LogOptions, Target, User};
+    /// let opts = LogOptions { targets: vec![Target::new("Document", "doc-456").role("subject")] };
+    /// let user = User::new("user-123", None);
+    /// let event = logger.log_user_action_with(Some(&user), "DOCUMENT_MODIFIED", None, None, &opts).await?;
+    /// # Ok(()) }
+    /// ```
+    #[must_use = "the write may have failed; handle the Result"]
+    pub async fn log_user_action_with(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<&serde_json::Value>,
+        options: &LogOptions,
+    ) -> Result<AuditEvent, AuditError> {
+        let event = self.build_event_with(user, action_type, category, details.cloned(), options)?;
         self.deliver(event.clone()).await?;
         Ok(event)
     }
@@ -197,10 +220,33 @@ impl AuditLogger {
         category: Option<&str>,
         details: Option<serde_json::Value>,
     ) -> Result<AuditEvent, AuditError> {
-        let mut event = self
-            .core
-            .builder
-            .build(user, action_type, category, details)
+        self.build_event_with(user, action_type, category, details, &LogOptions::default())
+    }
+
+    /// [`AuditLogger::build_event`] with options (the targets, checked against the rule table
+    /// and covered by the hash chain).
+    #[doc(hidden)]
+    pub fn build_event_with(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<serde_json::Value>,
+        options: &LogOptions,
+    ) -> Result<AuditEvent, AuditError> {
+        let event = self.core.builder.build(user, action_type, category, details);
+        self.finish_event(event, options)
+    }
+
+    /// Targets, then the chain; invalid input is counted as failed.
+    fn finish_event(&self, event: Result<AuditEvent, AuditError>, options: &LogOptions) -> Result<AuditEvent, AuditError> {
+        let mut event = event
+            .and_then(|mut e| {
+                if !options.targets.is_empty() {
+                    e.set_targets(options.targets.clone())?;
+                }
+                Ok(e)
+            })
             .inspect_err(|_| self.core.stats.add_failed(1))?;
         self.core.chain.seal(&mut event);
         Ok(event)
@@ -214,13 +260,21 @@ impl AuditLogger {
         category: Option<&str>,
         details: Option<&str>,
     ) -> Result<AuditEvent, AuditError> {
-        let mut event = self
-            .core
-            .builder
-            .build_json(user, action_type, category, details)
-            .inspect_err(|_| self.core.stats.add_failed(1))?;
-        self.core.chain.seal(&mut event);
-        Ok(event)
+        self.build_event_json_with(user, action_type, category, details, &LogOptions::default())
+    }
+
+    /// [`AuditLogger::build_event_json`] with options (see [`AuditLogger::build_event_with`]).
+    #[doc(hidden)]
+    pub fn build_event_json_with(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<&str>,
+        options: &LogOptions,
+    ) -> Result<AuditEvent, AuditError> {
+        let event = self.core.builder.build_json(user, action_type, category, details);
+        self.finish_event(event, options)
     }
 
     /// Continues the stream `state` (e.g. restored after a reload) instead of this logger's fresh
@@ -341,6 +395,20 @@ impl AuditLogger {
     pub async fn write(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
         runtime_check()?;
         self.core.sink.write(events).await
+    }
+
+    /// [`AuditLogger::write`] into the trail named `trail` instead of the configured one (direct
+    /// mode only): the ingest Worker writes each tenant's events into the tenant's trail.
+    #[doc(hidden)]
+    pub async fn write_to_trail(&self, trail: &str, events: &[AuditEvent]) -> Result<(), AuditError> {
+        runtime_check()?;
+        if trail.is_empty() || trail.len() > crate::config::MAX_TRAIL_LEN {
+            return Err(AuditError::InvalidInput("trail name must be 1-256 bytes".into()));
+        }
+        if events.is_empty() {
+            return Ok(());
+        }
+        self.core.sink.neo4j()?.write_to(trail, events).await
     }
 
     /// Creates the constraints and indexes the trail queries use (idempotent); call it once at

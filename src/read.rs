@@ -14,7 +14,7 @@ use crate::sign::{KeySet, PublicJwk};
 use crate::config::Labels;
 use crate::cypher::Statement;
 use crate::error::AuditError;
-use crate::event::AuditEvent;
+use crate::event::{AuditEvent, Target};
 use crate::logger::AuditLogger;
 
 /// Page size when none is given.
@@ -39,6 +39,9 @@ pub struct TrailQuery {
     pub category: Option<String>,
     /// Only events of this user (`userUID`), exact match.
     pub user_uid: Option<String>,
+    /// Only events performed on this target, `"Label:uid"` (see [`Target::key`]); read through
+    /// the `ON` relationships' index. [`AuditLogger::get_target_activity`] sets it.
+    pub target: Option<String>,
     /// Events per page, 1..=1000, default 50.
     pub limit: Option<u32>,
     /// `nextCursor` of the previous page.
@@ -74,6 +77,10 @@ pub struct TrailEvent {
     pub prev_hash: Option<String>,
     /// This event's chain hash (64 hex digits).
     pub hash: Option<String>,
+    /// What the action was performed on (from `targetKeys` / `targetRoles`; empty for none, and
+    /// then not serialised, so an event without targets has the fields it had before targets).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<Target>,
 }
 
 /// One page of events, newest first.
@@ -165,7 +172,7 @@ impl VerifyQuery {
 const RETURN_EVENT: &str =
     "RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis, \
      ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, \
-     ev.source, ev.occurredAt.epochMillis";
+     ev.source, ev.occurredAt.epochMillis, ev.targetKeys, ev.targetRoles";
 
 fn in_trail(labels: &Labels) -> String {
     format!("EXISTS {{ MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev) }}", labels.trail)
@@ -201,6 +208,9 @@ pub fn trail_statement(
     // (timestamp, UID), and the ORDER BY names the index's properties in order (the equality
     // property first, constant within the page), so Neo4j reads the page in index order and
     // stops after `limit` rows instead of sorting every match.
+    if let Some(target) = &q.target {
+        return target_statement(labels, target, q, params);
+    }
     preds.push("ev.UID IS NOT NULL".into());
     let lead = if q.user_uid.is_some() {
         Some("userUID")
@@ -258,6 +268,54 @@ pub fn trail_statement(
     Ok(Statement { text, parameters: Value::Object(params) })
 }
 
+/// A page of events on one target, driven by the `ON` relationships' index on
+/// `(target, created, eventUID)` (`created` and `eventUID` are the event's `timestamp` and `UID`,
+/// so the cursor is the same as the trail's). Other filters apply to each event found.
+fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: Map<String, Value>) -> Result<Statement, AuditError> {
+    let ev = &labels.event;
+    params.insert("target".into(), json!(target));
+    let mut preds: Vec<String> = vec![
+        "r.target = $target".into(),
+        "r.created IS NOT NULL".into(),
+        "r.eventUID IS NOT NULL".into(),
+    ];
+    if let Some(s) = q.since {
+        preds.push("r.created >= datetime({epochMillis: $since})".into());
+        params.insert("since".into(), json!(s));
+    }
+    if let Some(u) = q.until {
+        preds.push("r.created < datetime({epochMillis: $until})".into());
+        params.insert("until".into(), json!(u));
+    }
+    if let Some(c) = &q.cursor {
+        let (ts, uid) = decode_cursor(c)?;
+        preds.push(
+            "r.created <= datetime({epochMillis: $cursorTs}) AND \
+             (r.created < datetime({epochMillis: $cursorTs}) OR r.eventUID < $cursorUid)"
+                .into(),
+        );
+        params.insert("cursorTs".into(), json!(ts));
+        params.insert("cursorUid".into(), json!(uid));
+    }
+    for (key, prop, val) in [
+        ("userUid", "userUID", &q.user_uid),
+        ("actionType", "eventType", &q.action_type),
+        ("category", "eventCategory", &q.category),
+    ] {
+        if let Some(v) = val {
+            preds.push(format!("ev.{prop} = ${key}"));
+            params.insert(key.into(), json!(v));
+        }
+    }
+    preds.push(in_trail(labels));
+    let text = format!(
+        "MATCH (ev:{ev})-[r:ON]->() USING INDEX r:ON(target, created, eventUID) WHERE {} {RETURN_EVENT} \
+         ORDER BY r.target DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
+        preds.join(" AND ")
+    );
+    Ok(Statement { text, parameters: Value::Object(params) })
+}
+
 /// An opaque cursor for the position after `ev`.
 pub fn encode_cursor(ts: i64, uid: &str) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{ts}:{uid}"))
@@ -290,7 +348,23 @@ fn row_event(row: &[Value]) -> Result<AuditEvent, AuditError> {
         // Provenance; events stored before it existed have neither (read as client-written).
         source: row.get(11).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
         occurred_at: row.get(12).and_then(Value::as_i64),
+        targets: row_targets(row.get(13), row.get(14)),
     })
+}
+
+/// `targetKeys` (`"Label:uid"`; a label has no `:`) and `targetRoles` (`""` for none) back
+/// into targets, in the order given.
+fn row_targets(keys: Option<&Value>, roles: Option<&Value>) -> Vec<Target> {
+    let Some(keys) = keys.and_then(Value::as_array) else { return Vec::new() };
+    let roles = roles.and_then(Value::as_array);
+    keys.iter()
+        .enumerate()
+        .filter_map(|(i, k)| {
+            let (label, uid) = k.as_str()?.split_once(':')?;
+            let role = roles.and_then(|r| r.get(i)).and_then(Value::as_str).filter(|r| !r.is_empty());
+            Some(Target { label: label.to_owned(), uid: uid.to_owned(), role: role.map(str::to_owned) })
+        })
+        .collect()
 }
 
 impl From<AuditEvent> for TrailEvent {
@@ -312,6 +386,7 @@ impl From<AuditEvent> for TrailEvent {
             seq: e.seq,
             prev_hash: e.prev_hash,
             hash: e.hash,
+            targets: e.targets,
         }
     }
 }
@@ -457,6 +532,17 @@ impl AuditLogger {
             ..Default::default()
         };
         self.audit_trail(&q).await
+    }
+
+    /// The events performed on the node `label` / `uid` ([`Target`]) in this logger's trail,
+    /// newest first, keyset-paginated like [`AuditLogger::get_audit_trail`]; `q` may narrow them
+    /// further (`since`, `until`, `actionType`, `limit`, `cursor`, …). Events whose target node
+    /// did not exist when they were written have no `ON` relationship and are not found here
+    /// (their `targetKeys` still name it).
+    pub async fn get_target_activity(&self, label: &str, uid: &str, q: &TrailQuery) -> Result<TrailPage, AuditError> {
+        crate::rules::check_targets(&[Target::new(label, uid)])?;
+        let q = TrailQuery { target: Some(Target::new(label, uid).key()), ..q.clone() };
+        self.get_audit_trail(&q).await
     }
 
     /// Reads the chained events of this logger's trail back and reports, per stream, the first
@@ -623,7 +709,8 @@ pub fn head_from_row(row: &[Value]) -> Option<SignedHead> {
 /// The event seal in a verify row (after the [`RETURN_EVENT`] columns).
 fn row_seal(row: &[Value]) -> Option<StoredSeal> {
     let s = |i: usize| row.get(i).and_then(Value::as_str).map(str::to_owned);
-    Some(StoredSeal { kid: s(13)?, sig: s(14)?, signed_at: row.get(15).and_then(Value::as_i64)? })
+    // RETURN_EVENT has 15 columns (0..=14: the event, provenance, targetKeys, targetRoles).
+    Some(StoredSeal { kid: s(15)?, sig: s(16)?, signed_at: row.get(17).and_then(Value::as_i64)? })
 }
 
 #[cfg(test)]

@@ -9,6 +9,10 @@
 //! | `user.uid` | 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters |
 //! | `user.name` | at most [`MAX_USER_FIELD_LEN`] bytes, no control characters |
 //! | `details` | a JSON object, at most [`DEFAULT_MAX_DETAILS_BYTES`] bytes as JSON (configurable) and [`DEFAULT_MAX_DETAILS_DEPTH`] levels deep (the object itself is level 1) |
+//! | `targets` | at most [`MAX_TARGETS`] per event, no (`label`, `uid`) twice |
+//! | `targets[].label` | an identifier `[A-Za-z_][A-Za-z0-9_]*`, 1–[`MAX_NAME_LEN`] characters (it becomes a label in the statement text); at the Worker also in `ALLOWED_TARGET_LABELS` |
+//! | `targets[].uid` | as `user.uid` |
+//! | `targets[].role` | optional; as `actionType` |
 //! | any text | well-formed Unicode: a lone UTF-16 surrogate (possible in JavaScript strings) is refused, never replaced |
 //!
 //! ```
@@ -23,6 +27,8 @@ use serde_json::Value;
 
 /// Longest `actionType` / `category`, in characters (all ASCII).
 pub const MAX_NAME_LEN: usize = 64;
+/// Most targets one event may name.
+pub const MAX_TARGETS: usize = 16;
 /// Longest user uid / name, in bytes.
 pub const MAX_USER_FIELD_LEN: usize = 1024;
 /// Default bound on the serialised `details`, in bytes (client `maxDetailsBytes`, Worker
@@ -80,6 +86,34 @@ pub fn check_user(uid: &str, name: Option<&str>) -> Result<(), Violation> {
             return Err(invalid(format!(
                 "user.name must be at most {MAX_USER_FIELD_LEN} bytes without control characters"
             )));
+        }
+    }
+    Ok(())
+}
+
+/// An event's targets: at most [`MAX_TARGETS`], each label an identifier of at most
+/// [`MAX_NAME_LEN`] characters, each uid as `user.uid`, each role as `actionType`, no
+/// (label, uid) twice.
+pub fn check_targets(targets: &[crate::event::Target]) -> Result<(), Violation> {
+    if targets.len() > MAX_TARGETS {
+        return Err(invalid(format!("{} targets, more than {MAX_TARGETS} per event", targets.len())));
+    }
+    for (i, t) in targets.iter().enumerate() {
+        if t.label.len() > MAX_NAME_LEN || !crate::config::is_identifier(&t.label) {
+            return Err(invalid(format!(
+                "targets[{i}].label must be an identifier ([A-Za-z_][A-Za-z0-9_]*) of at most {MAX_NAME_LEN} characters"
+            )));
+        }
+        if t.uid.trim().is_empty() || t.uid.len() > MAX_USER_FIELD_LEN || t.uid.chars().any(char::is_control) {
+            return Err(invalid(format!(
+                "targets[{i}].uid must be a non-empty string of at most {MAX_USER_FIELD_LEN} bytes without control characters"
+            )));
+        }
+        if let Some(r) = &t.role {
+            check_name(&format!("targets[{i}].role"), r)?;
+        }
+        if let Some(j) = targets[..i].iter().position(|o| o.label == t.label && o.uid == t.uid) {
+            return Err(invalid(format!("targets[{i}] repeats targets[{j}] ({}:{})", t.label, t.uid)));
         }
     }
     Ok(())
@@ -201,6 +235,26 @@ mod tests {
         assert!(check_user("a\u{0}b", None).is_err());
         assert!(check_user("u", Some("a\nb")).is_err());
         assert!(check_user(&"u".repeat(MAX_USER_FIELD_LEN + 1), None).is_err());
+    }
+
+    #[test]
+    fn targets() {
+        use crate::event::Target;
+        assert!(check_targets(&[Target::new("Document", "doc-1").role("subject"), Target::new("_F1", "x y")]).is_ok());
+        for bad in [
+            vec![Target::new("Doc ument", "d")],
+            vec![Target::new("Doc`) DETACH DELETE (x", "d")],
+            vec![Target::new("1Doc", "d")],
+            vec![Target::new("x".repeat(MAX_NAME_LEN + 1), "d")],
+            vec![Target::new("Doc", " ")],
+            vec![Target::new("Doc", "a\nb")],
+            vec![Target::new("Doc", "d").role("a b")],
+            vec![Target::new("Doc", "d"), Target::new("Doc", "d").role("other")],
+            (0..=MAX_TARGETS).map(|i| Target::new("Doc", format!("d{i}"))).collect(),
+        ] {
+            assert!(check_targets(&bad).is_err(), "{bad:?}");
+        }
+        assert!(check_targets(&(0..MAX_TARGETS).map(|i| Target::new("Doc", format!("d{i}"))).collect::<Vec<_>>()).is_ok());
     }
 
     #[test]

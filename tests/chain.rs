@@ -323,7 +323,7 @@ async fn events_written_by_the_ingest_handler_are_chained() {
         let hash = seal_v2(&mut e, "another-stream", 0, GENESIS);
         let head = SignedHead { stream_id: "another-stream".into(), seq: 0, hash, seal: None };
         let w = ChainedWrite { expect: None, events: std::slice::from_ref(&e), head: &head, event_seal: None };
-        assert_eq!(Store::write_chained(&logger, &w).await.unwrap(), None);
+        assert_eq!(Store::write_chained(&logger, None, &w).await.unwrap(), None);
         let rows = cypher("MATCH (e:AuditEvent {UID: $u}) RETURN count(e)", json!({"u": e.uid})).await;
         assert_eq!(rows[0][0], json!(0));
         assert_eq!(logger.signed_head().await.unwrap(), report.signed_head);

@@ -29,7 +29,7 @@ async fn logs_an_event_from_the_browser_and_reads_it_back() {
         let logger = JsAuditLogger::new(cfg).unwrap();
         let user = js(json!({"uid": uid, "name": "Web User"}));
         let details = js(json!({"page": "/docs/1", "n": [1, 2.5, null], "nested": {"ok": true}}));
-        let ok = resolve(logger.log_user_action(user, "VIEW".into(), "DOCUMENT_MANAGEMENT".into(), details)).await;
+        let ok = resolve(logger.log_user_action(user, "VIEW".into(), "DOCUMENT_MANAGEMENT".into(), details, JsValue::UNDEFINED)).await;
         assert_eq!(ok, JsValue::TRUE, "{api}: {:?}", logger.last_error());
         assert_eq!(logger.last_error(), None);
         let rows = cypher(
@@ -85,7 +85,7 @@ async fn junk_arguments_resolve_false_and_never_reach_neo4j() {
     ];
     let mut expected_true = 0;
     for (user, action, category, details, why) in cases {
-        let res = resolve(logger.log_user_action(user, action, category, details)).await;
+        let res = resolve(logger.log_user_action(user, action, category, details, JsValue::UNDEFINED)).await;
         if why.is_empty() {
             assert_eq!(res, JsValue::TRUE, "{:?}", logger.last_error());
             expected_true += 1;
@@ -122,7 +122,7 @@ fn bad_config_throws_only_in_the_constructor() {
 async fn wrong_password_is_false_without_the_secret_or_a_login_dialog() {
     let cfg = js(json!({"url": URL, "username": "audit-test-wrong-login", "password": "wrong-pass-QQQ", "trail": unique("auth")}));
     let logger = JsAuditLogger::new(cfg).unwrap();
-    let res = resolve(logger.log_user_action(JsValue::NULL, "LOGIN".into(), JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    let res = resolve(logger.log_user_action(JsValue::NULL, "LOGIN".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
     assert_eq!(res, JsValue::FALSE);
     let reason = logger.last_error().unwrap();
     assert!(reason.contains("401"), "{reason}");
@@ -133,17 +133,17 @@ async fn wrong_password_is_false_without_the_secret_or_a_login_dialog() {
 async fn unreachable_server_and_one_shot_function() {
     let cfg = js(json!({"url": "http://127.0.0.1:9", "timeoutMs": 3000}));
     let logger = JsAuditLogger::new(cfg).unwrap();
-    let res = resolve(logger.log_user_action(JsValue::NULL, "X".into(), JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    let res = resolve(logger.log_user_action(JsValue::NULL, "X".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
     assert_eq!(res, JsValue::FALSE);
     let reason = logger.last_error().unwrap();
     assert!(reason.starts_with("network error") || reason.starts_with("timeout"), "{reason}");
 
     // One-shot form: invalid config resolves false instead of throwing; a valid one writes.
     let u = JsValue::UNDEFINED;
-    let res = resolve(log_user_action(u.clone(), u.clone(), "X".into(), u.clone(), u.clone())).await;
+    let res = resolve(log_user_action(u.clone(), u.clone(), "X".into(), u.clone(), u.clone(), JsValue::UNDEFINED)).await;
     assert_eq!(res, JsValue::FALSE);
     let trail = unique("oneshot");
-    let res = resolve(log_user_action(config(&trail), JsValue::NULL, "ONE_SHOT".into(), u.clone(), u.clone())).await;
+    let res = resolve(log_user_action(config(&trail), JsValue::NULL, "ONE_SHOT".into(), u.clone(), u.clone(), JsValue::UNDEFINED)).await;
     assert_eq!(res, JsValue::TRUE);
     let n = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {eventType: 'ONE_SHOT'}) RETURN count(e)", json!({"t": trail})).await;
     assert_eq!(n[0][0], 1);
@@ -155,7 +155,7 @@ async fn hundred_concurrent_first_calls_from_a_page_make_one_trail() {
     let promises: Vec<js_sys::Promise> = (0..100)
         .map(|i| {
             let logger = JsAuditLogger::new(config(&trail)).unwrap();
-            logger.log_user_action(JsValue::NULL, "CONCURRENT".into(), JsValue::UNDEFINED, js(json!({"i": i})))
+            logger.log_user_action(JsValue::NULL, "CONCURRENT".into(), JsValue::UNDEFINED, js(json!({"i": i})), JsValue::UNDEFINED)
         })
         .collect();
     let all = js_sys::Promise::all(&promises.into_iter().collect::<js_sys::Array>());

@@ -32,7 +32,7 @@ async fn concurrent_calls_are_batched_counted_flushed_and_closed() {
         "batch": {"flushIntervalMs": 200}, "queue": {"name": unique("q")}}));
     let logger = JsAuditLogger::new(cfg).unwrap();
     let calls: Vec<_> = (0..8)
-        .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("BATCHED_{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED)))
+        .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("BATCHED_{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)))
         .collect();
     for r in futures::future::join_all(calls).await {
         assert_eq!(r.unwrap(), JsValue::TRUE, "{:?}", logger.last_error());
@@ -42,7 +42,7 @@ async fn concurrent_calls_are_batched_counted_flushed_and_closed() {
     assert_eq!((stat(&logger, "failed"), stat(&logger, "retried"), stat(&logger, "dropped")), (0.0, 0.0, 0.0));
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
     assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
-    let after = resolve(logger.log_user_action(JsValue::NULL, "AFTER_CLOSE".into(), JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    let after = resolve(logger.log_user_action(JsValue::NULL, "AFTER_CLOSE".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
     assert_eq!(after, JsValue::FALSE);
     assert!(logger.last_error().unwrap().starts_with("closed:"), "{:?}", logger.last_error());
     assert_eq!(count_events(&trail).await, 8, "nothing written after close");
@@ -57,7 +57,7 @@ async fn a_full_queue_drops_and_counts_new_events() {
     let logger = JsAuditLogger::new(cfg).unwrap();
     let mut results = Vec::new();
     for i in 0..5 {
-        results.push(resolve(logger.log_user_action(JsValue::NULL, format!("E{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED)).await);
+        results.push(resolve(logger.log_user_action(JsValue::NULL, format!("E{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await);
     }
     assert_eq!(results, vec![JsValue::TRUE, JsValue::TRUE, JsValue::TRUE, JsValue::FALSE, JsValue::FALSE]);
     assert!(logger.last_error().unwrap().starts_with("queue full:"), "{:?}", logger.last_error());

@@ -1,5 +1,6 @@
 // The demo page. Everything audit-related goes through the wasm package: logUserAction to write,
-// getAuditTrail to read the timeline, verifyTrail/chainHead for the chain, stats() (when the
+// getAuditTrail to read the timeline, getTargetActivity for a document's history (each document
+// action names its document as the event's target), verifyTrail/chainHead for the chain, stats() (when the
 // build has it) for the queue. The only other network use is the demo server's offline switch
 // and the "tamper" button, which edits Neo4j directly as an attacker with database access would.
 import init, { AuditLogger } from "/pkg/read/neo4j_audit.js";
@@ -71,14 +72,15 @@ const state = {
   failed: 0,
   offline: false,
   report: null,
+  history: new Map(), // doc id -> events read with getTargetActivity, while its history is open
 };
 
 // ---------------------------------------------------------------- writing
-function log(actionType, category, details) {
+function log(actionType, category, details, options) {
   const user = { uid: state.user.uid, name: state.user.name };
   state.pending++;
   // The event is built and chained synchronously inside this call; delivery resolves later.
-  const delivered = logger.logUserAction(user, actionType, category, details);
+  const delivered = logger.logUserAction(user, actionType, category, details, options);
   renderQueue();
   delivered.then((ok) => {
     state.pending--;
@@ -96,7 +98,8 @@ function act(kind, doc) {
   if (kind === "share") Object.assign(details, { shared_with: "auditors@example.com", accessToken: "tok_3f9a1c77e2" });
   if (kind === "delete") state.deleted.add(doc.id);
   if (kind === "restore") state.deleted.delete(doc.id);
-  log(a.type, "DOCUMENT_MANAGEMENT", details);
+  // The document is the event's target: (event)-[:ON {role: "subject"}]->(:Document {UID}).
+  log(a.type, "DOCUMENT_MANAGEMENT", details, { targets: [{ label: "Document", uid: doc.id, role: "subject" }] });
   toast(state.offline ? `${a.label}: queued while offline` : `${state.user.name.split(" ")[0]} ${a.verb} ${doc.name}`);
   renderDocs();
 }
@@ -117,6 +120,7 @@ async function refresh() {
     do {
       refreshAgain = false;
       await loadTrail();
+      for (const id of state.history.keys()) await loadHistory(id);
       await verify();
     } while (refreshAgain);
   })();
@@ -134,6 +138,23 @@ async function loadTrail() {
   state.events = page.events;
   state.nextCursor = page.nextCursor;
   renderTimeline();
+}
+
+async function toggleHistory(doc) {
+  if (state.history.has(doc.id)) { state.history.delete(doc.id); return renderDocs(); }
+  state.history.set(doc.id, null);
+  renderDocs();
+  await loadHistory(doc.id);
+}
+
+async function loadHistory(id) {
+  if (state.offline || !state.history.has(id)) return;
+  // The events on this document, newest first, through the ON relationships' index.
+  const page = await logger.getTargetActivity("Document", id, { limit: 10 });
+  if (!page) return toast(`Could not read the history: ${logger.lastError}`, "err");
+  if (!state.history.has(id)) return;
+  state.history.set(id, page.events);
+  renderDocs();
 }
 
 async function older() {
@@ -178,8 +199,21 @@ function renderDocs() {
       h("div", { class: "doc" }, h("span", { class: "file" }, d.name.split(".").pop()), h("div", {}, h("b", {}, d.name), h("small", {}, gone ? "in the bin" : d.size))),
       h("div", { class: "acts" }, kinds.map((k) => h("button", {
         class: `act act-${k}`, "data-testid": `act-${k}-${d.id}`, onclick: () => act(k, d),
-      }, ACTIONS[k].label))));
+      }, ACTIONS[k].label)), h("button", {
+        class: `act act-history${state.history.has(d.id) ? " open" : ""}`, "data-testid": `history-${d.id}`,
+        title: "Events on this document: getTargetActivity(\"Document\", id)", onclick: () => toggleHistory(d),
+      }, "History")),
+      state.history.has(d.id) ? renderHistory(d) : null);
   }));
+}
+
+function renderHistory(d) {
+  const events = state.history.get(d.id);
+  if (!events) return h("p", { class: "history-empty" }, "Reading…");
+  if (!events.length) return h("p", { class: "history-empty", "data-testid": `history-list-${d.id}` }, "Nothing on this document yet.");
+  return h("ol", { class: "history", "data-testid": `history-list-${d.id}` }, events.map((e) => h("li", { "data-uid": e.uid, "data-type": e.actionType },
+    h("time", { datetime: e.timestamp }, new Date(e.ts).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" })),
+    ` ${e.userName ?? e.userUid ?? "system"} ${VERBS[e.actionType] ?? e.actionType.toLowerCase()}`)));
 }
 
 function renderFilters() {

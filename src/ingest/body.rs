@@ -41,7 +41,7 @@ impl BodyLimits {
 pub use crate::rules::MAX_NAME_LEN;
 
 /// The fields an event may have.
-pub const EVENT_KEYS: [&str; 5] = ["actionType", "category", "details", "UID", "occurredAt"];
+pub const EVENT_KEYS: [&str; 6] = ["actionType", "category", "details", "UID", "occurredAt", "targets"];
 
 /// Keys that would name the acting user.
 pub const IDENTITY_KEYS: [&str; 7] = ["user", "userUID", "userUid", "userId", "userName", "uid", "actor"];
@@ -61,6 +61,9 @@ pub struct IncomingEvent {
     /// When the user acted, as the client says (ms since the epoch); checked against the
     /// Worker's clock by [`OccurredAtWindow`].
     pub occurred_at: Option<i64>,
+    /// What the action was performed on, checked against the rule table (the Worker checks the
+    /// labels against `ALLOWED_TARGET_LABELS`).
+    pub targets: Vec<crate::event::Target>,
 }
 
 /// Why a body was refused; maps to 400 / 403 / 413.
@@ -191,7 +194,31 @@ fn parse_one(item: Value, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> 
             ))
         }
     };
-    Ok(IncomingEvent { action_type, category, details, client_uid, occurred_at })
+    let targets = match m.remove("targets") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) => a.into_iter().enumerate().map(|(i, t)| parse_target(i, t)).collect::<Result<Vec<_>, _>>()?,
+        Some(_) => return Err(BodyError::Invalid("targets must be an array of {label, uid, role?}".into())),
+    };
+    crate::rules::check_targets(&targets).map_err(violation)?;
+    Ok(IncomingEvent { action_type, category, details, client_uid, occurred_at, targets })
+}
+
+fn parse_target(i: usize, t: Value) -> Result<crate::event::Target, BodyError> {
+    let shape = || BodyError::Invalid(format!("targets[{i}] must be {{label: string, uid: string, role?: string}}"));
+    let Value::Object(m) = t else { return Err(shape()) };
+    if m.keys().any(|k| !matches!(k.as_str(), "label" | "uid" | "role")) {
+        return Err(shape());
+    }
+    let text = |k: &str| match m.get(k) {
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        None | Some(Value::Null) => Ok(None),
+        Some(_) => Err(shape()),
+    };
+    Ok(crate::event::Target {
+        label: text("label")?.ok_or_else(shape)?,
+        uid: text("uid")?.ok_or_else(shape)?,
+        role: text("role")?,
+    })
 }
 
 /// How far a client's `occurredAt` may be from the Worker's clock: at most `max_skew_ms` in the
@@ -293,7 +320,7 @@ mod tests {
     #[test]
     fn single_and_batch() {
         let one = parse_events(r#"{"actionType":"A","category":"C.1","details":{}}"#, &lim()).unwrap();
-        assert_eq!(one, vec![IncomingEvent { action_type: "A".into(), category: Some("C.1".into()), details: None, client_uid: None, occurred_at: None }]);
+        assert_eq!(one, vec![IncomingEvent { action_type: "A".into(), category: Some("C.1".into()), details: None, client_uid: None, occurred_at: None, targets: vec![] }]);
         let many = parse_events(r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"k":[1]}}]}"#, &lim()).unwrap();
         assert_eq!(many.len(), 2);
         assert_eq!(many[1].details, Some(serde_json::json!({"k": [1]})));
@@ -343,6 +370,22 @@ mod tests {
         assert!(w.check(now, now + 300_001).is_err());
         assert!(w.check(now, now - 8 * 24 * 3600 * 1000).is_ok());
         assert!(w.check(now, now - 8 * 24 * 3600 * 1000 - 1).is_err());
+    }
+
+    #[test]
+    fn targets_follow_the_rule_table() {
+        let ev = parse_events(r#"{"actionType":"A","targets":[{"label":"Document","uid":"d-1","role":"subject"},{"label":"Folder","uid":"f"}]}"#, &lim()).unwrap();
+        assert_eq!(ev[0].targets, vec![crate::event::Target::new("Document", "d-1").role("subject"), crate::event::Target::new("Folder", "f")]);
+        for b in [
+            r#"{"actionType":"A","targets":{}}"#,
+            r#"{"actionType":"A","targets":[1]}"#,
+            r#"{"actionType":"A","targets":[{"label":"Doc ument","uid":"d"}]}"#,
+            r#"{"actionType":"A","targets":[{"label":"Doc","uid":""}]}"#,
+            r#"{"actionType":"A","targets":[{"label":"Doc","uid":"d","extra":1}]}"#,
+            r#"{"actionType":"A","targets":[{"label":"Doc","uid":"d"},{"label":"Doc","uid":"d"}]}"#,
+        ] {
+            assert!(matches!(parse_events(b, &lim()), Err(BodyError::Invalid(_))), "{b}");
+        }
     }
 
     #[test]

@@ -51,7 +51,14 @@ pub struct JwtRules {
     /// Longest lifetime, in seconds: `exp - iat` (when `iat` is present) and `exp - now` (beyond
     /// the leeway) must not exceed it, so a leaked token is useful for a bounded time only.
     pub max_lifetime_secs: i64,
+    /// When set (`TENANT_CLAIM`), the claim naming the token's tenant: read into
+    /// [`Identity::tenant`] (a string of 1–[`MAX_TENANT_LEN`] bytes without control characters;
+    /// anything else is [`JwtError::BadTenant`]).
+    pub tenant_claim: Option<String>,
 }
+
+/// Longest tenant claim value accepted, in bytes.
+pub const MAX_TENANT_LEN: usize = 200;
 
 impl std::fmt::Debug for JwtRules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -61,6 +68,7 @@ impl std::fmt::Debug for JwtRules {
             .field("issuer", &self.issuer)
             .field("leeway_secs", &self.leeway_secs)
             .field("max_lifetime_secs", &self.max_lifetime_secs)
+            .field("tenant_claim", &self.tenant_claim)
             .finish()
     }
 }
@@ -75,6 +83,7 @@ impl JwtRules {
             issuer: None,
             leeway_secs: 60,
             max_lifetime_secs: DEFAULT_MAX_LIFETIME_SECS,
+            tenant_claim: None,
         }
     }
 }
@@ -106,6 +115,9 @@ pub struct Identity {
     pub sub: String,
     /// The `name` claim, the user's display name, if present and not `null`.
     pub name: Option<String>,
+    /// The value of [`JwtRules::tenant_claim`], when configured and present (a token without it
+    /// is still valid here; the ingest endpoint refuses it).
+    pub tenant: Option<String>,
 }
 
 /// Why a token was refused. The text is safe to return to the caller: it never quotes the token.
@@ -118,6 +130,9 @@ pub enum JwtError {
     /// The header's `alg` is not `HS256` (its first 16 characters).
     #[error("token algorithm {0:?} is not accepted (only HS256)")]
     UnsupportedAlg(String),
+    /// The tenant claim is not a usable string (see [`JwtRules::tenant_claim`]).
+    #[error("token's tenant claim is not a non-empty string of at most 200 bytes without control characters")]
+    BadTenant,
     /// The HMAC does not match.
     #[error("token signature is invalid")]
     BadSignature,
@@ -213,7 +228,16 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
         Some(Value::String(n)) if n.len() <= MAX_CLAIM_LEN => Some(n.clone()),
         Some(_) => return Err(JwtError::Malformed),
     };
-    Ok(Identity { sub: sub.to_owned(), name })
+    let tenant = match rules.tenant_claim.as_deref().and_then(|c| claims.get(c)) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(t))
+            if !t.trim().is_empty() && t.len() <= MAX_TENANT_LEN && !t.chars().any(char::is_control) =>
+        {
+            Some(t.clone())
+        }
+        Some(_) => return Err(JwtError::BadTenant),
+    };
+    Ok(Identity { sub: sub.to_owned(), name, tenant })
 }
 
 /// The header's `typ`, when present, must name a JWT (RFC 7519 §5.1, RFC 9068 §2.1), so that
@@ -284,7 +308,7 @@ mod tests {
     #[test]
     fn accepts_valid_and_reads_claims() {
         let t = sign_hs256(KEY, &json!({"sub": "u-1", "name": "Ann", "exp": 1000, "nbf": 900}));
-        assert_eq!(verify(&t, &rules(), 950).unwrap(), Identity { sub: "u-1".into(), name: Some("Ann".into()) });
+        assert_eq!(verify(&t, &rules(), 950).unwrap(), Identity { sub: "u-1".into(), name: Some("Ann".into()), tenant: None });
     }
 
     #[test]

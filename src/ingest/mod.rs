@@ -8,7 +8,8 @@
 //!
 //! Status codes: 201 written; 200 health; 204 preflight; 400 bad JSON/shape, a repeated `UID` or
 //! an `occurredAt` outside the window; 401 missing or bad token; 403 disallowed origin, a body
-//! naming a user or a category outside `ALLOWED_CATEGORIES`; 404; 405; 413 body, batch or details
+//! naming a user, a category outside `ALLOWED_CATEGORIES`, a target label outside
+//! `ALLOWED_TARGET_LABELS`, or (with `TENANT_CLAIM`) a token without the tenant claim; 404; 405; 413 body, batch or details
 //! too large; 415 not JSON; 429 rate limited; 503 + `Retry-After` Neo4j or the rate limiter
 //! unavailable; 500 misconfigured or the store refused.
 //! Every error body is `{"error": code, "message": text}` and never holds a secret.
@@ -76,6 +77,14 @@ pub struct Settings {
     /// `ALLOWED_CATEGORIES` (comma separated): when set, the only categories accepted (403
     /// otherwise); the default `USER_ACTION` must be listed to be accepted too.
     pub allowed_categories: Option<Vec<String>>,
+    /// `ALLOWED_TARGET_LABELS` (comma separated): the only labels an event's targets may name
+    /// (403 otherwise). Unset or empty: no targets are accepted, so a client can never make an
+    /// `ON` edge to a label the operator did not allow.
+    pub allowed_target_labels: Vec<String>,
+    /// `TENANT_CLAIM`: when set, the claim of the verified token that names its tenant; events
+    /// go into the trail `org:<value>` (not `AUDIT_TRAIL`), and a token without the claim is
+    /// refused (403).
+    pub tenant_claim: Option<String>,
     /// `AUDIT_SIGNING_KEY` (the Ed25519 seed, base64url or hex) with `AUDIT_SIGNING_KEY_ID`
     /// (default `"k1"`): `Ok(None)` when unset (writes are chained, not signed), `Err` when set
     /// but unusable (the endpoint then answers 500 misconfigured; the reason never quotes it).
@@ -104,7 +113,7 @@ impl Settings {
     /// `MAX_BODY_BYTES`, `MAX_BATCH`, `MAX_DETAILS_BYTES`, `MAX_DETAILS_DEPTH`,
     /// `OCCURRED_AT_MAX_SKEW_SECS`, `OCCURRED_AT_MAX_AGE_SECS`, `RETRY_AFTER_SECS`,
     /// `RATE_LIMIT_PERIOD_SECS`, `NEO4J_URL`, `NEO4J_USER`, `NEO4J_PASSWORD`, `NEO4J_DATABASE`,
-    /// `NEO4J_TIMEOUT_MS`, `AUDIT_TRAIL`, `REDACT_KEYS`.
+    /// `NEO4J_TIMEOUT_MS`, `AUDIT_TRAIL`, `REDACT_KEYS`, `ALLOWED_TARGET_LABELS`, `TENANT_CLAIM`.
     ///
     /// Tokens are checked securely by default: `aud` must name `JWT_AUDIENCE` (default
     /// [`jwt::DEFAULT_AUDIENCE`]) unless `JWT_AUDIENCE_CHECK` is exactly `off` (any case; any
@@ -123,6 +132,7 @@ impl Settings {
             leeway_secs: num("JWT_CLOCK_SKEW_SECS", 60).min(3600) as i64,
             max_lifetime_secs: num("JWT_MAX_LIFETIME_SECS", jwt::DEFAULT_MAX_LIFETIME_SECS as u64)
                 .clamp(min_life, max_life) as i64,
+            tenant_claim: text("TENANT_CLAIM"),
         });
         let d = BodyLimits::default();
         let limits = BodyLimits {
@@ -198,7 +208,16 @@ impl Settings {
             allowed_categories: text("ALLOWED_CATEGORIES").map(|list| {
                 list.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect()
             }),
+            allowed_target_labels: text("ALLOWED_TARGET_LABELS")
+                .map(|list| list.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect())
+                .unwrap_or_default(),
+            tenant_claim: text("TENANT_CLAIM"),
         }
+    }
+
+    /// Whether an event's target may name `label` (only a label in `ALLOWED_TARGET_LABELS`).
+    pub fn target_label_allowed(&self, label: &str) -> bool {
+        self.allowed_target_labels.iter().any(|l| l == label)
     }
 
     /// Whether `category` may be written (always, without `ALLOWED_CATEGORIES`).
@@ -301,12 +320,13 @@ pub trait Io {
 /// Where events go.
 pub trait Store {
     /// Names the trail this store writes (database and trail), for the isolate's head cache.
-    fn chain_key(&self) -> String;
+    /// `trail`: the trail to write (`None`: the configured one; `Some` with `TENANT_CLAIM`).
+    fn chain_key(&self, trail: Option<&str>) -> String;
     /// The trail's signed head and which of `uids` are already stored.
-    async fn chain_state(&self, uids: &[&str]) -> Result<signed::ChainState, AuditError>;
+    async fn chain_state(&self, trail: Option<&str>, uids: &[&str]) -> Result<signed::ChainState, AuditError>;
     /// The conditional write ([`signed::write_statement`]): `Ok(Some(n))` when it ran (`n` events
     /// stored), `Ok(None)` when the head had moved and nothing was written.
-    async fn write_chained(&self, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError>;
+    async fn write_chained(&self, trail: Option<&str>, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError>;
     /// A round trip to the database.
     async fn ping(&self) -> Result<(), AuditError>;
     /// One page of the trail's verification ([`AuditLogger::verify_trail_page`]).
@@ -319,17 +339,18 @@ pub trait Store {
 }
 
 impl Store for AuditLogger {
-    fn chain_key(&self) -> String {
+    fn chain_key(&self, trail: Option<&str>) -> String {
         let c = self.config();
-        format!("{}|{}|{}", c.url, c.database, c.trail)
+        format!("{}|{}|{}", c.url, c.database, trail.unwrap_or(&c.trail))
     }
-    async fn chain_state(&self, uids: &[&str]) -> Result<signed::ChainState, AuditError> {
+    async fn chain_state(&self, trail: Option<&str>, uids: &[&str]) -> Result<signed::ChainState, AuditError> {
         let c = self.config();
+        let trail = trail.unwrap_or(&c.trail);
         // The schema step, once per process and trail (the UID and trail-name constraints make
         // the write's MERGEs safe). Not through the logger's schema-once lock: a request waiting
         // on a lock that another request holds across its I/O is cancelled by workerd as hung.
         static CHECKED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
-        let key = self.chain_key();
+        let key = self.chain_key(None);
         let done = CHECKED.lock().map(|v| v.contains(&key)).unwrap_or(false);
         if !done {
             let (st, n) = crate::cypher::schema_check_statement(&c.labels)?;
@@ -347,7 +368,7 @@ impl Store for AuditLogger {
                 v.push(key);
             }
         }
-        let rows = self.run(&signed::state_statement(&c.labels, &c.trail, uids)?).await?;
+        let rows = self.run(&signed::state_statement(&c.labels, trail, uids)?).await?;
         let row = rows.first().map(Vec::as_slice).unwrap_or(&[]);
         let existing = row
             .get(6)
@@ -356,9 +377,9 @@ impl Store for AuditLogger {
             .unwrap_or_default();
         Ok(signed::ChainState { head: signed::head_from_row(row), existing })
     }
-    async fn write_chained(&self, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError> {
+    async fn write_chained(&self, trail: Option<&str>, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError> {
         let c = self.config();
-        let rows = self.run(&signed::write_statement(&c.labels, &c.trail, w)?).await?;
+        let rows = self.run(&signed::write_statement(&c.labels, trail.unwrap_or(&c.trail), w)?).await?;
         Ok(rows.first().and_then(|r| r.first()).and_then(Value::as_u64).map(|n| n as usize))
     }
     async fn ping(&self) -> Result<(), AuditError> {
@@ -533,6 +554,11 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Ok(w) => w,
         Err(r) => return r,
     };
+    // Per-tenant verification is not implemented: with TENANT_CLAIM no token may read a trail
+    // through this endpoint (it would be the configured one, not the token's tenant's).
+    if settings.tenant_claim.is_some() {
+        return Response::error(403, "forbidden", "GET /v1/verify is not available with TENANT_CLAIM");
+    }
     if settings.verify_subjects.as_ref().is_some_and(|l| !l.contains(&who.sub)) {
         return Response::error(403, "forbidden", "this subject may not verify the trail");
     }
@@ -613,8 +639,27 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Ok(w) => w,
         Err(r) => return r,
     };
+    // The tenant, from the verified token only: its trail, and the scope of its subjects.
+    let trail = match &settings.tenant_claim {
+        None => None,
+        Some(claim) => match &who.tenant {
+            Some(t) => Some(format!("org:{t}")),
+            None => {
+                return Response::error(403, "forbidden", &format!("the token has no {claim:?} claim naming its tenant"))
+            }
+        },
+    };
+    // Subjects are per tenant: the same `sub` in two tenants is two users.
+    let scope = match &trail {
+        Some(t) => format!("{t}\u{0}{}", who.sub),
+        None => who.sub.clone(),
+    };
     // 2. How often: per subject, by the platform's limiter (shared across isolates).
-    match io.rate_limit(&format!("sub:{}", who.sub)).await {
+    let bucket = match &trail {
+        Some(t) => format!("{t}:sub:{}", who.sub),
+        None => format!("sub:{}", who.sub),
+    };
+    match io.rate_limit(&bucket).await {
         Ok(true) => {}
         Ok(false) => {
             return Response::error(429, "rate_limited", "too many requests for this user; retry later")
@@ -664,6 +709,13 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
                 &format!("events[{i}]: category {category:?} is not accepted by this endpoint"),
             );
         }
+        if let Some(t) = ev.targets.iter().find(|t| !settings.target_label_allowed(&t.label)) {
+            return Response::error(
+                403,
+                "forbidden",
+                &format!("events[{i}]: target label {:?} is not accepted by this endpoint (ALLOWED_TARGET_LABELS)", t.label),
+            );
+        }
         if let Some(t) = ev.occurred_at {
             if let Err(m) = settings.occurred_at.check(now_ms, t) {
                 return Response::error(400, "bad_request", &format!("events[{i}]: {m}"));
@@ -672,7 +724,10 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         match builder.build(Some(&user), &ev.action_type, ev.category.as_deref(), ev.details) {
             Ok(mut e) => {
                 if let Some(cu) = &ev.client_uid {
-                    e.uid = body::stored_uid(&user.uid, cu);
+                    e.uid = body::stored_uid(&scope, cu);
+                }
+                if let Err(err) = e.set_targets(ev.targets) {
+                    return Response::error(400, "bad_request", &format!("events[{i}]: {err}"));
                 }
                 // Provenance: `ts` (the stored `timestamp`, which the chain covers) is the
                 // Worker's receive time; `occurredAt` is when the client says the user acted.
@@ -688,7 +743,7 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     // committed. `accepted` counts the events stored now and those that already were (re-sent).
     let uids: Vec<String> = events.iter().map(|e| e.uid.clone()).collect();
     let sent = events.len();
-    match signed::append(store, signer, events, crate::event::now_millis().max(now_ms)).await {
+    match signed::append(store, trail.as_deref(), signer, events, crate::event::now_millis().max(now_ms)).await {
         Ok(a) if a.written + a.existing == sent => {
             Response::json(201, &json!({ "accepted": sent, "uids": uids }))
         }
@@ -794,6 +849,7 @@ mod tests {
     #[derive(Default)]
     struct FakeStore {
         written: RefCell<Vec<AuditEvent>>,
+        trails: RefCell<Vec<Option<String>>>,
         stored: Option<usize>,
         pings: Cell<usize>,
         head: RefCell<Option<crate::chain::SignedHead>>,
@@ -803,20 +859,21 @@ mod tests {
     }
 
     impl Store for FakeStore {
-        fn chain_key(&self) -> String {
-            format!("fake-{:p}-{}", self, self.isolate.get())
+        fn chain_key(&self, trail: Option<&str>) -> String {
+            format!("fake-{:p}-{}-{trail:?}", self, self.isolate.get())
         }
-        async fn chain_state(&self, uids: &[&str]) -> Result<signed::ChainState, AuditError> {
+        async fn chain_state(&self, _trail: Option<&str>, uids: &[&str]) -> Result<signed::ChainState, AuditError> {
             let w = self.written.borrow();
             let existing = uids.iter().filter(|u| w.iter().any(|e| e.uid == **u)).map(|u| (*u).to_owned()).collect();
             Ok(signed::ChainState { head: self.head.borrow().clone(), existing })
         }
-        async fn write_chained(&self, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError> {
+        async fn write_chained(&self, trail: Option<&str>, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError> {
             let moved = w.expect != self.head.borrow().as_ref();
             let dup = w.events.iter().any(|e| self.written.borrow().iter().any(|x| x.uid == e.uid));
             if moved || dup {
                 return Ok(None);
             }
+            self.trails.borrow_mut().push(trail.map(str::to_owned));
             self.written.borrow_mut().extend_from_slice(w.events);
             *self.head.borrow_mut() = Some(w.head.clone());
             if let (Some(s), Some(last)) = (w.event_seal, w.events.last()) {
@@ -961,6 +1018,54 @@ mod tests {
         }
         assert_eq!(store.written.borrow().len(), 1);
         assert!(settings(&[]).category_allowed("ANYTHING"));
+    }
+
+    #[test]
+    fn target_labels_must_be_allowed() {
+        let body = r#"{"actionType":"A","targets":[{"label":"Document","uid":"d-1"}]}"#;
+        let auth = format!("Bearer {}", token("u"));
+        let store = FakeStore::default();
+        for s in [settings(&[]), settings(&[("ALLOWED_TARGET_LABELS", "")]), settings(&[("ALLOWED_TARGET_LABELS", "Folder")])] {
+            let r = run(&post(&auth), &s, &FakeIo::new(body), &store);
+            assert_eq!((r.status, body_of(&r)["error"].clone()), (403, json!("forbidden")), "{}", r.body);
+            assert!(r.body.contains("Document"), "{}", r.body);
+        }
+        assert!(store.written.borrow().is_empty());
+        let s = settings(&[("ALLOWED_TARGET_LABELS", "Folder, Document")]);
+        let r = run(&post(&auth), &s, &FakeIo::new(body), &store);
+        assert_eq!(r.status, 201, "{}", r.body);
+        let w = store.written.borrow();
+        assert_eq!(w[0].targets, vec![crate::event::Target::new("Document", "d-1")]);
+        assert!(crate::chain::verify_hash(&w[0]), "sealed in version 2");
+        assert_eq!(w[0].hash, Some(crate::chain::event_hash_v2(&w[0], crate::chain::GENESIS)));
+    }
+
+    #[test]
+    fn the_tenant_claim_chooses_the_trail_and_is_required() {
+        let s = settings(&[("TENANT_CLAIM", "org_id")]);
+        let store = FakeStore::default();
+        let io = FakeIo::new(r#"{"actionType":"A","UID":"0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11"}"#);
+        let tok = |org: Value| {
+            jwt::sign_hs256(SECRET.as_bytes(), &json!({"sub": "u", "aud": "neo4j-audit", "exp": NOW + 60, "org_id": org}))
+        };
+        let a = run(&post(&format!("Bearer {}", tok(json!("acme")))), &s, &io, &store);
+        let b = run(&post(&format!("Bearer {}", tok(json!("globex")))), &s, &io, &store);
+        assert_eq!((a.status, b.status), (201, 201));
+        assert_eq!(*store.trails.borrow(), vec![Some("org:acme".to_owned()), Some("org:globex".to_owned())]);
+        let w = store.written.borrow();
+        assert_ne!(w[0].uid, w[1].uid, "one sub and one client UID in two tenants: two events");
+        drop(w);
+        for bad in [json!(null), json!(5), json!(" ")] {
+            let r = run(&post(&format!("Bearer {}", tok(bad.clone()))), &s, &io, &store);
+            assert!(matches!(r.status, 401 | 403), "{bad}: {}", r.body);
+        }
+        let none = jwt::sign_hs256(SECRET.as_bytes(), &json!({"sub": "u", "aud": "neo4j-audit", "exp": NOW + 60}));
+        let r = run(&post(&format!("Bearer {none}")), &s, &io, &store);
+        assert_eq!((r.status, body_of(&r)["error"].clone()), (403, json!("forbidden")));
+        assert_eq!(store.trails.borrow().len(), 2);
+        // Without TENANT_CLAIM: the configured trail.
+        run(&post(&format!("Bearer {}", token("u"))), &settings(&[]), &io, &store);
+        assert_eq!(store.trails.borrow()[2], None);
     }
 
     fn health(headers: Vec<(String, String)>, io: &FakeIo, store: &FakeStore) -> Response {

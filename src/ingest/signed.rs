@@ -65,11 +65,12 @@ pub fn state_statement(labels: &Labels, trail: &str, uids: &[&str]) -> Result<cr
 
 pub use crate::read::head_from_row;
 
-/// The conditional write: the standard event write ([`crate::cypher::write_events_text`], as
-/// a subquery), run only when the trail's head is still `expect` and no UID of the batch exists.
+/// The conditional write: the standard event write
+/// ([`crate::cypher::write_events_text_with_targets`], as a subquery), run only when the trail's head is still `expect` and no UID of the batch exists.
 /// One row `written` when it ran; no row when the head moved.
 pub fn write_statement(labels: &Labels, trail: &str, w: &ChainedWrite<'_>) -> Result<crate::cypher::Statement, AuditError> {
-    let inner = crate::cypher::write_events_text(labels)?;
+    // With targets, the event write links them too (one subquery per target label).
+    let inner = crate::cypher::write_events_text_with_targets(labels, &crate::cypher::target_labels(w.events))?;
     let text = format!(
         "MERGE (h:{t} {{name: $trail}}) ON CREATE SET h.UID = $trailUid \
          SET h._chainLock = true REMOVE h._chainLock \
@@ -161,6 +162,7 @@ pub enum AppendError {
 /// `now_ms`, and writes it conditionally; re-chains after a conflict.
 pub async fn append<S: super::Store>(
     store: &S,
+    trail: Option<&str>,
     signer: Option<&SigningKey>,
     mut events: Vec<AuditEvent>,
     now_ms: i64,
@@ -168,14 +170,14 @@ pub async fn append<S: super::Store>(
     // No lock across requests here: workerd cancels a request that waits on a promise only
     // another request's I/O would resolve ("hung"). Concurrent writers race for the head in
     // Neo4j instead; the trail node's lock serialises them and each loser re-chains.
-    let key = store.chain_key();
+    let key = store.chain_key(trail);
     let mut existing = 0;
     let mut head = cached(&key);
     let mut fresh = head.is_none();
     for _ in 0..MAX_ATTEMPTS {
         if fresh {
             let uids: Vec<&str> = events.iter().map(|e| e.uid.as_str()).collect();
-            let st = store.chain_state(&uids).await.map_err(AppendError::Store)?;
+            let st = store.chain_state(trail, &uids).await.map_err(AppendError::Store)?;
             if !st.existing.is_empty() {
                 existing += st.existing.len();
                 events.retain(|e| !st.existing.contains(&e.uid));
@@ -198,7 +200,7 @@ pub async fn append<S: super::Store>(
         let new_head = SignedHead { stream_id: stream.clone(), seq: last, hash: prev.clone(), seal: seal(Purpose::Head) };
         let event_seal = seal(Purpose::Event);
         let w = ChainedWrite { expect: head.as_ref(), events: &events, head: &new_head, event_seal: event_seal.as_ref() };
-        match store.write_chained(&w).await {
+        match store.write_chained(trail, &w).await {
             Ok(Some(n)) if n == events.len() => {
                 remember(&key, Some(new_head.clone()));
                 return Ok(Appended { written: n, existing, head: Some(new_head) });

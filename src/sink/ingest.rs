@@ -67,6 +67,24 @@ pub(crate) fn request_body<E: Borrow<AuditEvent>>(events: &[E]) -> String {
             out.push_str(",\"details\":");
             out.push_str(d);
         }
+        if !e.targets.is_empty() {
+            out.push_str(",\"targets\":[");
+            for (j, t) in e.targets.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"label\":");
+                write_str(&mut out, &t.label);
+                out.push_str(",\"uid\":");
+                write_str(&mut out, &t.uid);
+                if let Some(r) = t.role.as_deref() {
+                    out.push_str(",\"role\":");
+                    write_str(&mut out, r);
+                }
+                out.push('}');
+            }
+            out.push(']');
+        }
         out.push('}');
     }
     out.push_str("]}");

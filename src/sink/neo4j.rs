@@ -57,9 +57,15 @@ impl Neo4jSink {
     /// Writing an event that is already stored (same UID) changes nothing, so a retry never
     /// duplicates.
     pub(crate) async fn write<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Result<(), AuditError> {
+        self.write_to(&self.trail, events).await
+    }
+
+    /// [`Neo4jSink::write`] into the trail named `trail` instead of the configured one (the
+    /// ingest Worker's per-tenant trails).
+    pub(crate) async fn write_to<E: Borrow<AuditEvent>>(&self, trail: &str, events: &[E]) -> Result<(), AuditError> {
         self.ensure_schema_once().await?;
         let req = self
-            .write_request(events)
+            .write_request_to(trail, events)
             .ok_or_else(|| AuditError::InvalidConfig("labels are not identifiers".into()))?;
         let rows = self.post(req).await?;
         let mut uids: Vec<&str> = events.iter().map(|e| e.borrow().uid.as_str()).collect();
@@ -199,10 +205,24 @@ impl Neo4jSink {
     /// The request that writes `events` (the same statement as [`Neo4jSink::write`]), for a
     /// fire-and-forget send such as `fetch(..., {keepalive: true})` on page hide.
     pub(crate) fn write_request<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Option<HttpRequest> {
+        self.write_request_to(&self.trail, events)
+    }
+
+    fn write_request_to<E: Borrow<AuditEvent>>(&self, trail: &str, events: &[E]) -> Option<HttpRequest> {
         if events.is_empty() || self.write_text.is_empty() {
             return None;
         }
-        let body = cypher::write_body(self.api, &self.write_text, &self.trail, events);
+        // A batch without targets (the usual case) uses the text made once; with targets, the
+        // text gains one subquery per distinct target label of the batch.
+        let labels = cypher::target_labels(events);
+        let with_targets;
+        let text = if labels.is_empty() {
+            &self.write_text
+        } else {
+            with_targets = cypher::write_events_text_with_targets(&self.labels, &labels).ok()?;
+            &with_targets
+        };
+        let body = cypher::write_body(self.api, text, trail, events);
         Some(self.request(&cypher::endpoint_path(self.api, &self.database), body))
     }
 }

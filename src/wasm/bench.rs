@@ -23,13 +23,13 @@ pub fn benchmark_request_body_one(
     category: JsValue,
     details: JsValue,
 ) -> Result<String, JsError> {
-    let ev = event_from_js(&logger.inner, &user, &action_type, &category, &details)
+    let ev = event_from_js(&logger.inner, &user, &action_type, &category, &details, &JsValue::UNDEFINED)
         .map_err(|e| JsError::new(&e.to_string()))?;
     Ok(body(logger, &[ev]))
 }
 
 /// The same for many events in one request: `events` is an array of
-/// `{user, actionType, category, details}`.
+/// `{user, actionType, category, details, options?}`.
 #[wasm_bindgen(js_name = benchmarkRequestBody)]
 pub fn benchmark_request_body(logger: &JsAuditLogger, events: js_sys::Array) -> Result<String, JsError> {
     let get = |o: &JsValue, k: &str| {
@@ -43,6 +43,7 @@ pub fn benchmark_request_body(logger: &JsAuditLogger, events: js_sys::Array) -> 
             &get(&o, "actionType"),
             &get(&o, "category"),
             &get(&o, "details"),
+            &get(&o, "options"),
         )
         .map_err(|e| JsError::new(&e.to_string()))?;
         built.push(ev);

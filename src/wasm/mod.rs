@@ -20,7 +20,7 @@ use wasm_bindgen_futures::future_to_promise;
 use crate::error::AuditError;
 use crate::batch::SharedEvent;
 use crate::queue::Spool;
-use crate::event::{AuditEvent, User};
+use crate::event::{AuditEvent, LogOptions, User};
 use crate::{AuditLogger, Config};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -95,6 +95,22 @@ export interface AuditDeadLetter {
   at: number;
 }
 
+/** What an action was performed on: a node `(:label {UID: uid})` of the application's graph.
+ *  Linked as `(event)-[:ON {role}]->(node)` when the node exists; always recorded in the event's
+ *  `targetKeys`. `label` is an identifier ([A-Za-z_][A-Za-z0-9_]*, at most 64 characters). */
+export interface AuditTarget {
+  label: string;
+  uid: string;
+  /** What the node was to the action ("subject", "parent", ...), characters of actionType. */
+  role?: string | null;
+}
+
+/** The last argument of logUserAction. */
+export interface AuditLogOptions {
+  /** At most 16, no (label, uid) twice. */
+  targets?: AuditTarget[];
+}
+
 /** The acting user: the seed's DocUser. */
 export interface AuditUser {
   uid: string;
@@ -134,11 +150,13 @@ impl JsAuditLogger {
         #[wasm_bindgen(unchecked_optional_param_type = "string | null")] category: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown> | null")]
         details: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "AuditLogOptions | null")] options: JsValue,
     ) -> js_sys::Promise {
         let (inner, spool) = (self.inner.clone(), self.spool.clone());
         // Born here (rules, redaction, UID, time, chain), synchronously, in call order.
         // Shared at once: what the future captures lives as long as the call waits.
-        let event = event_from_js(&inner, &user, &action_type, &category, &details).map(SharedEvent::new);
+        let event =
+            event_from_js(&inner, &user, &action_type, &category, &details, &options).map(SharedEvent::new);
         let fut = async move {
             // The spool (queue or none), then batching + retries, then the sink.
             let res = match event {
@@ -242,6 +260,7 @@ pub fn log_user_action(
     #[wasm_bindgen(unchecked_optional_param_type = "string | null")] category: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown> | null")]
     details: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "AuditLogOptions | null")] options: JsValue,
 ) -> js_sys::Promise {
     match logger_from_js(config) {
         // The one-shot form keeps no queue: its result is always the commit's.
@@ -249,7 +268,7 @@ pub fn log_user_action(
             let inner = Rc::new(logger);
             JsAuditLogger { spool: Spool::Direct(inner.clone()), inner }
         }
-            .log_user_action(user, action_type, category, details),
+            .log_user_action(user, action_type, category, details, options),
         Err(_) => js_sys::Promise::resolve(&JsValue::FALSE),
     }
 }
@@ -269,6 +288,7 @@ fn event_from_js(
     action_type: &JsValue,
     category: &JsValue,
     details: &JsValue,
+    options: &JsValue,
 ) -> Result<AuditEvent, AuditError> {
     let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
     let user = user_from_js(user)?;
@@ -280,8 +300,33 @@ fn event_from_js(
         Some(details::js_text(category, "category")?.ok_or_else(|| bad("category must be a string"))?)
     };
     let details = details::to_json(details, logger.limits().max_details_depth)?;
+    let options = options_from_js(options)?;
     // The logger's one place where events are born: redaction, validation, hash chain.
-    logger.build_event_json(user.as_ref(), &action_type, category.as_deref(), details.as_deref())
+    logger.build_event_json_with(user.as_ref(), &action_type, category.as_deref(), details.as_deref(), &options)
+}
+
+/// `logUserAction`'s last argument: `undefined`/`null`, or `{targets?: AuditTarget[]}` read as
+/// the host's `JSON.stringify` gives it (one string crosses into wasm, parsed by the write path's
+/// own JSON reader; see [`LogOptions::from_json`]). Unknown keys are refused (a misspelt option
+/// must not be ignored silently); the targets' rules are checked by the logger.
+fn options_from_js(options: &JsValue) -> Result<LogOptions, AuditError> {
+    if options.is_undefined() || options.is_null() {
+        return Ok(LogOptions::default());
+    }
+    let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
+    if !options.is_object() || js_sys::Array::is_array(options) {
+        return Err(bad("options must be an object such as {targets: [...]}"));
+    }
+    // JSON.stringify escapes a lone surrogate, which the reader then refuses.
+    let text = js_sys::JSON::stringify(options)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| bad("options must be plain data (JSON)"))?;
+    let tree = crate::json::parse(&text, 4).map_err(|e| match e {
+        crate::json::ParseError::LoneSurrogate => crate::rules::lone_surrogate("options").into(),
+        _ => bad("options must be plain data: {targets: [{label, uid, role?}]}"),
+    })?;
+    LogOptions::from_json(&tree)
 }
 
 fn user_from_js(user: &JsValue) -> Result<Option<User>, AuditError> {

@@ -25,6 +25,8 @@ export interface AuditTrailQuery {
   actionType?: string;
   category?: string;
   userUid?: string;
+  /** Only events performed on this target, "Label:uid" (see getTargetActivity). */
+  target?: string;
   /** 1..1000, default 50. */
   limit?: number;
   /** `nextCursor` of the previous page. */
@@ -47,6 +49,8 @@ export interface AuditTrailEvent {
   seq: number | null;
   prevHash: string | null;
   hash: string | null;
+  /** What the action was performed on; absent when none. */
+  targets?: { label: string; uid: string; role: string | null }[];
 }
 
 /** One page, newest first. */
@@ -156,6 +160,42 @@ impl JsAuditLogger {
         future_to_promise(async move {
             let res = match q {
                 Ok((uid, q)) => inner.get_user_activity(&uid, q.since, q.limit, q.cursor).await,
+                Err(e) => Err(e),
+            };
+            Ok(resolve(&inner, res))
+        })
+    }
+
+    /// The events performed on the node `label` / `uid` (an {@link AuditTarget}), newest first,
+    /// keyset-paginated: `getAuditTrail({target: label + ":" + uid, ...options})`. Resolves
+    /// `null` on failure (see `lastError`).
+    #[wasm_bindgen(js_name = getTargetActivity, unchecked_return_type = "Promise<AuditTrailPage | null>")]
+    pub fn get_target_activity(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] label: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] uid: JsValue,
+        #[wasm_bindgen(
+            unchecked_optional_param_type = "{ since?: AuditInstant; until?: AuditInstant; actionType?: string; limit?: number; cursor?: string }"
+        )]
+        options_: JsValue,
+    ) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        let q = options::<TrailQuery>(&options_, &["since", "until"]).and_then(|q| {
+            if q.category.is_some() || q.user_uid.is_some() || q.target.is_some() {
+                return Err(AuditError::InvalidInput(
+                    "getTargetActivity options are since, until, actionType, limit and cursor".into(),
+                ));
+            }
+            let text = |v: &JsValue, what: &str| {
+                v.as_string()
+                    .filter(|s| !s.is_empty())
+                    .ok_or_else(|| AuditError::InvalidInput(format!("{what} must be a non-empty string")))
+            };
+            Ok((text(&label, "label")?, text(&uid, "uid")?, q))
+        });
+        future_to_promise(async move {
+            let res = match q {
+                Ok((label, uid, q)) => inner.get_target_activity(&label, &uid, &q).await,
                 Err(e) => Err(e),
             };
             Ok(resolve(&inner, res))

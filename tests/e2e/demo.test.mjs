@@ -100,6 +100,23 @@ test("clicks become events in Neo4j and rows in the timeline", async () => {
   await page.screenshot({ path: `${ARTIFACTS}/demo.png`, fullPage: true });
 });
 
+test("a document's history is read with getTargetActivity, from the ON edges", async () => {
+  const edges = await cypher(
+    `MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent)-[o:ON]->(d:Document) RETURN d.UID, e.eventType, o.role ORDER BY e.seq`,
+    { trail: TRAIL });
+  assert.deepEqual(edges, [["doc-q3", "DOCUMENT_VIEWED", "subject"], ["doc-acme", "DOCUMENT_EDITED", "subject"],
+    ["doc-roadmap", "DOCUMENT_SHARED", "subject"], ["doc-q3", "DOCUMENT_DELETED", "subject"]]);
+  await page.click("[data-testid=history-doc-q3]");
+  const types = await until("doc-q3's two events", async () => {
+    const t = await page.$$eval("[data-testid=history-list-doc-q3] li", (lis) => lis.map((li) => li.dataset.type));
+    return t.length === 2 && t;
+  });
+  assert.deepEqual(types, ["DOCUMENT_DELETED", "DOCUMENT_VIEWED"], "newest first, only this document");
+  await page.screenshot({ path: `${ARTIFACTS}/demo-history.png`, fullPage: true });
+  await page.click("[data-testid=history-doc-q3]");
+  assert.equal(await page.$("[data-testid=history-list-doc-q3]"), null);
+});
+
 test("filters by user and by category", async () => {
   await page.selectOption("#filter-user", "user-ann");
   await until("only Ann's rows", async () => {

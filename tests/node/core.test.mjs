@@ -98,8 +98,11 @@ test("ensureSchema resolves true and is idempotent", async () => {
 test("the package ships TypeScript types for the whole surface", () => {
   const dts = readFileSync(`${ROOT}/pkg/neo4j_audit.d.ts`, "utf8");
   for (const needle of [
-    "export interface AuditConfig", "logUserAction(user: AuditUser | null | undefined, actionType: string, category?: string | null, details?: Record<string, unknown> | null): Promise<boolean>",
+    "export interface AuditConfig", "logUserAction(user: AuditUser | null | undefined, actionType: string, category?: string | null, details?: Record<string, unknown> | null, options?: AuditLogOptions | null): Promise<boolean>",
+    "export interface AuditTarget",
     "Promise<boolean>", "ensureSchema(): Promise<boolean>", "readonly lastError: string | undefined",
     "export function logUserAction(config: AuditConfig",
   ]) assert.ok(dts.includes(needle), `missing in .d.ts: ${needle}`);
+  const read = readFileSync(`${ROOT}/pkg/read/neo4j_audit.d.ts`, "utf8");
+  assert.ok(read.includes("getTargetActivity(label: string, uid: string"), "neo4j-audit/read types getTargetActivity");
 });

@@ -3,13 +3,13 @@
 import init, {
   initSync, AuditLogger, logUserAction,
   type AuditConfig, type AuditStats, type AuditDeadLetter, type AuditUser,
-  type InitInput, type InitOutput, type SyncInitInput,
+  type InitInput, type InitOutput, type SyncInitInput, type AuditTarget, type AuditLogOptions,
 } from "neo4j-audit";
 import initRead, {
   initSync as initSyncRead, AuditLogger as ReadingLogger, logUserAction as logUserActionRead,
   type AuditConfig as ReadConfig, type AuditStats as ReadStats, type AuditDeadLetter as ReadDeadLetter,
   type AuditUser as ReadUser, type InitInput as ReadInitInput, type InitOutput as ReadInitOutput,
-  type SyncInitInput as ReadSyncInitInput,
+  type SyncInitInput as ReadSyncInitInput, type AuditTarget as ReadTarget, type AuditLogOptions as ReadLogOptions,
   type AuditInstant, type AuditTrailQuery, type AuditTrailEvent, type AuditTrailPage,
   type AuditChainBreak, type AuditVerifyReport, type AuditChainHead,
 } from "neo4j-audit/read";
@@ -17,7 +17,7 @@ import initWorker, {
   initSync as initSyncWorker, handleIngest, AuditLogger as WorkerLogger, logUserAction as logUserActionWorker,
   type AuditConfig as WorkerConfig, type AuditStats as WorkerStats, type AuditDeadLetter as WorkerDeadLetter,
   type AuditUser as WorkerUser, type InitInput as WorkerInitInput, type InitOutput as WorkerInitOutput,
-  type SyncInitInput as WorkerSyncInitInput,
+  type SyncInitInput as WorkerSyncInitInput, type AuditTarget as WorkerTarget, type AuditLogOptions as WorkerLogOptions,
 } from "neo4j-audit/worker";
 
 export async function write(config: AuditConfig, user: AuditUser | null, wasm?: InitInput, bytes?: SyncInitInput): Promise<AuditStats> {
@@ -25,6 +25,9 @@ export async function write(config: AuditConfig, user: AuditUser | null, wasm?: 
   void out.memory;
   const logger = new AuditLogger(config);
   const ok: boolean = await logger.logUserAction(user, "TYPED", "USER_ACTION", { n: 1 });
+  const target: AuditTarget = { label: "Document", uid: "doc-1", role: "subject" };
+  const options: AuditLogOptions = { targets: [target, { label: "Folder", uid: "f-1" }] };
+  void (await logger.logUserAction(user, "TYPED_TARGETS", null, null, options));
   if (!ok) console.error(logger.lastError ?? "no error", logger.schemaWarning);
   await logger.flush();
   const dead: AuditDeadLetter[] = await logger.deadLetters();
@@ -43,6 +46,11 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   const logger = new ReadingLogger(config);
   await logUserActionRead(config, user, "READ_ONE_SHOT");
   await logger.logUserAction(user, "READ_ENTRY");
+  const target: ReadTarget = { label: "Document", uid: "doc-1" };
+  const options: ReadLogOptions = { targets: [target] };
+  await logger.logUserAction(user, "READ_TARGETS", undefined, undefined, options);
+  const onDoc: AuditTrailPage | null = await logger.getTargetActivity(target.label, target.uid, { since, limit: 5 });
+  const targets = onDoc?.events[0]?.targets ?? [];
   const query: AuditTrailQuery = { since, limit: 10 };
   const page: AuditTrailPage | null = await logger.getAuditTrail(query);
   const activity: AuditTrailPage | null = await logger.getUserActivity(user.uid, { since, limit: 5 });
@@ -52,7 +60,7 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   const stats: ReadStats = logger.stats();
   const dead: ReadDeadLetter[] = await logger.deadLetters();
   const events: AuditTrailEvent[] = [...(page?.events ?? []), ...(activity?.events ?? [])];
-  return [head.hash, firstBreak?.kind ?? "intact", String(stats.sent + dead.length), ...events.map((e) => e.actionType)];
+  return [head.hash, firstBreak?.kind ?? "intact", String(stats.sent + dead.length + targets.length), ...events.map((e) => e.actionType)];
 }
 
 export async function worker(request: Request, env: Record<string, unknown>, config: WorkerConfig, user: WorkerUser,
@@ -62,6 +70,7 @@ export async function worker(request: Request, env: Record<string, unknown>, con
   const logger = new WorkerLogger(config);
   const stats: WorkerStats = logger.stats();
   const dead: WorkerDeadLetter[] = await logger.deadLetters();
-  void [stats, dead, await logUserActionWorker(config, user, "WORKER_ONE_SHOT")];
+  const options: WorkerLogOptions = { targets: [{ label: "Document", uid: "d" } satisfies WorkerTarget] };
+  void [stats, dead, await logUserActionWorker(config, user, "WORKER_ONE_SHOT", null, null, options)];
   return handleIngest(request, env);
 }

@@ -1,0 +1,87 @@
+// Targets through the JavaScript surface (pkg/ in Node 20) against the real Neo4j: the options
+// argument of logUserAction, the ON edges, getTargetActivity, and the chain's version 2 encoding
+// re-computed here independently from the README.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createHash, randomUUID } from "node:crypto";
+import { loadPkg, unique, config, cypher } from "./helpers.mjs";
+
+const pkg = await loadPkg("read"); // getTargetActivity and verifyTrail are in neo4j-audit/read
+const write = await loadPkg(); // the write-path entry takes the targets option too
+const label = (p) => `${p}_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
+
+/** README "Tamper evidence", version 2: v1's fields, source, occurredAt, [[label, uid, role]]. */
+function readmeHashV2(ev) {
+  const canonical = JSON.stringify([
+    "neo4j-audit/chain/v2", ev.streamId, ev.seq, ev.uid, ev.eventType, ev.eventCategory, ev.ts,
+    ev.userUID ?? null, ev.userName ?? null, ev.details ?? null, ev.source, ev.occurredAt ?? null,
+    ev.targets.map((t) => [t.label, t.uid, t.role ?? null]),
+  ]);
+  return createHash("sha256").update(canonical, "utf8").update(ev.prevHash, "ascii").digest("hex");
+}
+
+test("logUserAction with targets: edges to existing nodes, keys for all, read back by target", async () => {
+  const doc = label("N14Doc");
+  await cypher(`CREATE (:${doc} {UID: 'doc-456'})`);
+  const logger = new pkg.AuditLogger(config(unique("node-targets")));
+  const user = { uid: "user-123", name: "John Doe" };
+  const targets = [{ label: doc, uid: "doc-456", role: "subject" }, { label: doc, uid: "doc-gone" }];
+  assert.equal(await logger.logUserAction(user, "DOCUMENT_MODIFIED", "DOCUMENT_MANAGEMENT", { v: 2 }, { targets }), true, logger.lastError);
+  assert.equal(await logger.logUserAction(user, "DOCUMENT_VIEWED", undefined, undefined, { targets: [targets[0]] }), true, logger.lastError);
+  assert.equal(await logger.logUserAction(user, "LOGIN", "SECURITY"), true, logger.lastError);
+
+  const page = await logger.getTargetActivity(doc, "doc-456", { limit: 1 });
+  assert.ok(page, logger.lastError);
+  assert.deepEqual(page.events.map((e) => e.actionType), ["DOCUMENT_VIEWED"]);
+  assert.deepEqual(page.events[0].targets, [{ label: doc, uid: "doc-456", role: "subject" }]);
+  assert.ok(page.nextCursor);
+  const next = await logger.getTargetActivity(doc, "doc-456", { limit: 1, cursor: page.nextCursor });
+  assert.deepEqual(next.events.map((e) => e.actionType), ["DOCUMENT_MODIFIED"]);
+  assert.deepEqual(next.events[0].targets, [{ label: doc, uid: "doc-456", role: "subject" }, { label: doc, uid: "doc-gone", role: null }]);
+  assert.equal(next.nextCursor, null);
+  const filtered = await logger.getTargetActivity(doc, "doc-456", { actionType: "DOCUMENT_MODIFIED" });
+  assert.equal(filtered.events.length, 1);
+  assert.equal((await logger.getTargetActivity(doc, "doc-gone")).events.length, 0, "no node, no edge");
+  const viaTrail = await logger.getAuditTrail({ target: `${doc}:doc-456` });
+  assert.equal(viaTrail.events.length, 2);
+
+  // Stored as the README says, and hashed in version 2 (the LOGIN event stays version 1).
+  const uid = next.events[0].uid;
+  const [[keys, roles, nOn]] = await cypher(
+    "MATCH (ev:AuditEvent {UID: $uid}) RETURN ev.targetKeys, ev.targetRoles, count { (ev)-[:ON]->() }", { uid });
+  assert.deepEqual([keys, roles, nOn], [[`${doc}:doc-456`, `${doc}:doc-gone`], ["subject", ""], 1]);
+  const [row] = await cypher(
+    `MATCH (ev:AuditEvent {UID: $uid}) RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis,
+       ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, ev.source, ev.occurredAt.epochMillis`, { uid });
+  const [u, eventType, eventCategory, ts, userUID, userName, details, streamId, seq, prevHash, hash, source, occurredAt] = row;
+  const ev = { uid: u, eventType, eventCategory, ts, userUID, userName, details, streamId, seq, prevHash, source, occurredAt,
+    targets: next.events[0].targets };
+  assert.equal(readmeHashV2(ev), hash);
+  const report = await logger.verifyTrail();
+  assert.equal(report.ok, true, JSON.stringify(report));
+  assert.equal(report.checked, 3);
+});
+
+test("bad targets and options are refused with a reason, nothing is written", async () => {
+  const logger = new write.AuditLogger(config(unique("node-targets-bad")));
+  const many = Array.from({ length: 17 }, (_, i) => ({ label: "Document", uid: `d${i}` }));
+  for (const [opts, says] of [
+    [{ targets: [{ label: "Not a label", uid: "d" }] }, "label"],
+    [{ targets: many }, "16"],
+    [{ targets: [{ label: "Document" }] }, "targets\\[0\\]"],
+    [{ targets: "Document:d" }, "array"],
+    [{ target: [] }, "unknown option"],
+    [{ targets: [{ label: "Document", uid: "d\ud800" }] }, "surrogate"],
+    [[], "object"],
+  ]) {
+    assert.equal(await logger.logUserAction(null, "X", null, null, opts), false);
+    assert.match(logger.lastError, new RegExp(says), JSON.stringify(opts).slice(0, 60));
+  }
+  assert.equal(logger.stats().committed, 0);
+  const reader = new pkg.AuditLogger(config(unique("node-targets-bad")));
+  assert.equal(await reader.getTargetActivity("Not a label", "d"), null);
+  assert.match(reader.lastError, /label/);
+  assert.equal(await reader.getTargetActivity("Document", "d", { category: "X" }), null);
+  // One-shot form takes the options too.
+  assert.equal(await write.logUserAction(config(unique("node-targets-once")), null, "X", null, null, { targets: [{ label: "Document", uid: "d" }] }), true);
+});
