@@ -45,7 +45,8 @@ test("the tarball holds the three entries, each with its runtime files and types
   assert.match(dts("read"), /getAuditTrail\(/);
   assert.doesNotMatch(dts("read"), /handleIngest/);
   assert.match(dts("worker"), /export function handleIngest\(/);
-  assert.doesNotMatch(dts("worker"), /getAuditTrail/);
+  // The Worker verifies its own signed trail (GET /v1/verify): its entry has the read side too.
+  assert.match(dts("worker"), /verifyTrail\(/);
 });
 
 test("plain Node: all three entries by name, no init call; events read back", async () => {

@@ -11,13 +11,17 @@ import initRead, {
   type AuditUser as ReadUser, type InitInput as ReadInitInput, type InitOutput as ReadInitOutput,
   type SyncInitInput as ReadSyncInitInput, type AuditTarget as ReadTarget, type AuditLogOptions as ReadLogOptions,
   type AuditInstant, type AuditTrailQuery, type AuditTrailEvent, type AuditTrailPage,
-  type AuditChainBreak, type AuditVerifyReport, type AuditChainHead,
+  type AuditChainBreak, type AuditVerifyReport, type AuditChainHead, type AuditPublicKey, type AuditVerifyQuery,
 } from "neo4j-audit/read";
 import initWorker, {
   initSync as initSyncWorker, handleIngest, AuditLogger as WorkerLogger, logUserAction as logUserActionWorker,
   type AuditConfig as WorkerConfig, type AuditStats as WorkerStats, type AuditDeadLetter as WorkerDeadLetter,
   type AuditUser as WorkerUser, type InitInput as WorkerInitInput, type InitOutput as WorkerInitOutput,
   type SyncInitInput as WorkerSyncInitInput, type AuditTarget as WorkerTarget, type AuditLogOptions as WorkerLogOptions,
+  // The Worker entry carries the read side too (GET /v1/verify verifies with the same core).
+  type AuditInstant as WorkerInstant, type AuditTrailQuery as WorkerTrailQuery, type AuditTrailEvent as WorkerTrailEvent,
+  type AuditTrailPage as WorkerTrailPage, type AuditChainBreak as WorkerChainBreak, type AuditVerifyReport as WorkerVerifyReport,
+  type AuditPublicKey as WorkerPublicKey, type AuditVerifyQuery as WorkerVerifyQuery, type AuditChainHead as WorkerChainHead,
 } from "neo4j-audit/worker";
 
 export async function write(config: AuditConfig, user: AuditUser | null, wasm?: InitInput, bytes?: SyncInitInput): Promise<AuditStats> {
@@ -54,6 +58,9 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   const query: AuditTrailQuery = { since, limit: 10 };
   const page: AuditTrailPage | null = await logger.getAuditTrail(query);
   const activity: AuditTrailPage | null = await logger.getUserActivity(user.uid, { since, limit: 5 });
+  const key: AuditPublicKey = { kid: "k1", kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" };
+  const signed: AuditVerifyQuery = { since, publicKeys: { keys: [key] }, allowUnsigned: true };
+  void (await logger.verifyTrail(signed));
   const report: AuditVerifyReport | null = await logger.verifyTrail({ since });
   const firstBreak: AuditChainBreak | null = report?.streams[0]?.firstBreak ?? null;
   const head: AuditChainHead = logger.chainHead();
@@ -72,5 +79,14 @@ export async function worker(request: Request, env: Record<string, unknown>, con
   const dead: WorkerDeadLetter[] = await logger.deadLetters();
   const options: WorkerLogOptions = { targets: [{ label: "Document", uid: "d" } satisfies WorkerTarget] };
   void [stats, dead, await logUserActionWorker(config, user, "WORKER_ONE_SHOT", null, null, options)];
+  const since: WorkerInstant = Date.now() - 60_000;
+  const q: WorkerTrailQuery = { since, limit: 1 };
+  const page: WorkerTrailPage | null = await logger.getAuditTrail(q);
+  const first: WorkerTrailEvent | undefined = page?.events[0];
+  const vq: WorkerVerifyQuery = { since, publicKey: { kid: "k1", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" } satisfies WorkerPublicKey };
+  const report: WorkerVerifyReport | null = await logger.verifyTrail(vq);
+  const br: WorkerChainBreak | null = report?.streams[0]?.firstBreak ?? null;
+  const head: WorkerChainHead = logger.chainHead();
+  void [first, br, head];
   return handleIngest(request, env);
 }
