@@ -41,7 +41,7 @@ async fn main() -> Result<(), AuditError> {
     let modified = logger
         .log_user_action(Some(&user), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(&details))
         .await?;
-    println!("logged {} {} seq {:?}", modified.uid, modified.event_type, modified.seq);
+    println!("logged {} {} seq {:?}", modified.uid, modified.action_type, modified.seq);
 
     let shared = logger
         .action("DOCUMENT_SHARED")
@@ -49,7 +49,7 @@ async fn main() -> Result<(), AuditError> {
         .category("DOCUMENT_MANAGEMENT")
         .details(&Shared { document_id: "doc-456", with: vec!["user-789"] })
         .await?;
-    println!("logged {} {} seq {:?}", shared.uid, shared.event_type, shared.seq);
+    println!("logged {} {} seq {:?}", shared.uid, shared.action_type, shared.seq);
 
     // Input the rules refuse is an error before anything is sent; so is a failed write (after
     // the retries). `logger.reason(&e)` is safe to log: no password or token in it.

@@ -192,7 +192,7 @@ pub fn canonical(event: &AuditEvent) -> Vec<u8> {
         Some(n) => write_uint(&mut out, n),
         None => out.push_str("null"),
     }
-    for s in [&event.uid, &event.event_type, &event.event_category] {
+    for s in [&event.uid, &event.action_type, &event.category] {
         out.push(',');
         write_str(&mut out, s);
     }
@@ -759,8 +759,8 @@ mod tests {
     fn canonical_form_is_fixed() {
         let e = AuditEvent {
             uid: "u-1".into(),
-            event_type: "LOGIN".into(),
-            event_category: "SECURITY".into(),
+            action_type: "LOGIN".into(),
+            category: "SECURITY".into(),
             ts: 1_700_000_000_123,
             user_uid: None,
             user_name: Some("Zoë \"Z\"\n".into()),
@@ -995,7 +995,7 @@ mod tests {
         assert_eq!(verify_signed(&keys, &bare, &head), Some((BreakKind::Unsigned, 0, uid(0))));
         // A verifier's state survives a JSON round trip mid-stream (GET /v1/verify's cursor).
         let mut t = evs.clone();
-        t[6].0.event_type = "EDITED".into();
+        t[6].0.action_type = "EDITED".into();
         let mut v = Verifier::new("s", true).with_seals(&keys, Some(head.clone()));
         t[..5].iter().cloned().for_each(|(e, s)| v.push_sealed(e, s));
         let json = serde_json::to_string(&v.state()).unwrap();

@@ -236,7 +236,7 @@ mod tests {
         let d = json!({ "q": evil });
         // actionType/category cannot carry such text (rule table); set them past the builder.
         let mut e = AuditEvent::build(Some(&u), "X", None, Some(&d), 1000).unwrap();
-        e.event_type = evil.into();
+        e.action_type = evil.into();
         let st = write_events(&Labels::default(), evil, &[e]).unwrap();
         assert!(!st.text.contains(evil));
         assert!(!st.text.contains("DETACH"));

@@ -139,10 +139,13 @@ pub struct AuditEvent {
     /// v4 UUID, drawn once when the event is born and kept through every retry.
     #[serde(rename = "UID")]
     pub uid: String,
-    /// The action type (`actionType` in JavaScript), stored as `eventType`.
-    pub event_type: String,
+    /// The action type (`actionType` in JavaScript, `action_type` in `TrailEvent`), stored as
+    /// `eventType` (the seed's property name, kept in the graph and on the wire).
+    #[serde(rename = "eventType")]
+    pub action_type: String,
     /// The category, stored as `eventCategory`; [`DEFAULT_CATEGORY`] when none was given.
-    pub event_category: String,
+    #[serde(rename = "eventCategory")]
+    pub category: String,
     /// Milliseconds since the Unix epoch (UTC); stored in Neo4j as the `DateTime` `timestamp`:
     /// when the writer (the client library, or the ingest Worker on receipt) recorded the event.
     /// This is the time the hash chain covers.
@@ -190,7 +193,7 @@ impl AuditEvent {
     /// use neo4j_audit::{AuditEvent, User};
     /// let d = serde_json::json!({"document_id": "doc-456"});
     /// let e = AuditEvent::build(Some(&User::new("user-123", Some("John Doe"))), "LOGIN", None, Some(&d), 65536).unwrap();
-    /// assert_eq!(e.event_category, "USER_ACTION");
+    /// assert_eq!(e.category, "USER_ACTION");
     /// assert_eq!(e.details.as_deref(), Some(r#"{"document_id":"doc-456"}"#));
     /// assert!(AuditEvent::build(None, "", None, None, 65536).is_err());
     /// ```
@@ -232,8 +235,8 @@ impl AuditEvent {
         let born = now_millis();
         Ok(AuditEvent {
             uid: crate::random::uuid_v4(),
-            event_type: action_type.to_owned(),
-            event_category: category.to_owned(),
+            action_type: action_type.to_owned(),
+            category: category.to_owned(),
             ts: born,
             user_uid,
             user_name,
@@ -264,8 +267,8 @@ impl AuditEvent {
         let opt = |s: &Option<String>| s.as_ref().map_or(4, |s| s.len() + 2);
         // Keys, quotes, separators and the numbers: about 160 bytes; escaping may add a little.
         160 + self.uid.len()
-            + self.event_type.len()
-            + self.event_category.len()
+            + self.action_type.len()
+            + self.category.len()
             + opt(&self.user_uid)
             + opt(&self.user_name)
             + self.details.as_ref().map_or(4, |d| d.len() + d.len() / 8 + 2)
@@ -284,9 +287,9 @@ impl AuditEvent {
         out.push_str("{\"UID\":");
         write_str(out, &self.uid);
         out.push_str(",\"eventType\":");
-        write_str(out, &self.event_type);
+        write_str(out, &self.action_type);
         out.push_str(",\"eventCategory\":");
-        write_str(out, &self.event_category);
+        write_str(out, &self.category);
         out.push_str(",\"ts\":");
         write_int(out, self.ts);
         out.push_str(",\"userUID\":");
@@ -342,8 +345,8 @@ impl AuditEvent {
         let s = |k: &str| v.get(k).and_then(Json::as_str).map(str::to_owned);
         Some(AuditEvent {
             uid: s("UID")?,
-            event_type: s("eventType")?,
-            event_category: s("eventCategory")?,
+            action_type: s("eventType")?,
+            category: s("eventCategory")?,
             ts: v.get("ts")?.as_i64()?,
             user_uid: s("userUID"),
             user_name: s("userName"),
@@ -368,8 +371,8 @@ impl AuditEvent {
     /// or under other limits, may no longer pass).
     pub fn check(&self, limits: &crate::rules::Limits) -> Result<(), crate::rules::Violation> {
         use crate::rules;
-        rules::check_name("actionType", &self.event_type)?;
-        rules::check_name("category", &self.event_category)?;
+        rules::check_name("actionType", &self.action_type)?;
+        rules::check_name("category", &self.category)?;
         if let Some(uid) = &self.user_uid {
             rules::check_user(uid, self.user_name.as_deref())?;
         }
@@ -488,7 +491,7 @@ mod tests {
     #[test]
     fn builds_with_defaults() {
         let e = AuditEvent::build(None, "LOGIN", None, None, 100).unwrap();
-        assert_eq!(e.event_category, DEFAULT_CATEGORY);
+        assert_eq!(e.category, DEFAULT_CATEGORY);
         assert!(e.user_uid.is_none() && e.user_name.is_none() && e.details.is_none());
         assert_eq!(uuid::Uuid::parse_str(&e.uid).unwrap().get_version_num(), 4);
         assert!(e.ts > 1_600_000_000_000);

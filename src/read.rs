@@ -335,8 +335,8 @@ fn row_event(row: &[Value]) -> Result<AuditEvent, AuditError> {
     let bad = |what: &str| AuditError::UnexpectedResponse(format!("stored event without {what}"));
     Ok(AuditEvent {
         uid: s(0).ok_or_else(|| bad("UID"))?,
-        event_type: s(1).unwrap_or_default(),
-        event_category: s(2).unwrap_or_default(),
+        action_type: s(1).unwrap_or_default(),
+        category: s(2).unwrap_or_default(),
         ts: row.get(3).and_then(Value::as_i64).ok_or_else(|| bad("timestamp"))?,
         user_uid: s(4),
         user_name: s(5),
@@ -377,8 +377,8 @@ impl From<AuditEvent> for TrailEvent {
             timestamp: iso_millis(e.ts),
             ts: e.ts,
             uid: e.uid,
-            action_type: e.event_type,
-            category: e.event_category,
+            action_type: e.action_type,
+            category: e.category,
             user_uid: e.user_uid,
             user_name: e.user_name,
             details,

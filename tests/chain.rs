@@ -160,8 +160,8 @@ async fn reordered_events_are_found_even_when_rehashed() {
         let mut ev = neo4j_audit::AuditEvent::build(None, "X", None, None, 10).unwrap();
         let s = |v: &Value| v.as_str().map(str::to_owned);
         ev.uid = s(&r[0]).unwrap();
-        ev.event_type = s(&r[1]).unwrap();
-        ev.event_category = s(&r[2]).unwrap();
+        ev.action_type = s(&r[1]).unwrap();
+        ev.category = s(&r[2]).unwrap();
         ev.ts = r[3].as_i64().unwrap();
         ev.user_uid = s(&r[4]);
         ev.user_name = s(&r[5]);

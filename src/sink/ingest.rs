@@ -58,9 +58,9 @@ pub(crate) fn request_body<E: Borrow<AuditEvent>>(events: &[E]) -> String {
         out.push_str("{\"UID\":");
         write_str(&mut out, &e.uid);
         out.push_str(",\"actionType\":");
-        write_str(&mut out, &e.event_type);
+        write_str(&mut out, &e.action_type);
         out.push_str(",\"category\":");
-        write_str(&mut out, &e.event_category);
+        write_str(&mut out, &e.category);
         out.push_str(",\"occurredAt\":");
         write_int(&mut out, e.occurred_at.unwrap_or(e.ts));
         if let Some(d) = e.details.as_deref() {
