@@ -242,30 +242,36 @@ pub fn trail_statement(
         }
     }
     preds.push("ev.timestamp IS NOT NULL".into());
-    if let Some(s) = q.since {
-        preds.push("ev.timestamp >= datetime({epochMillis: $since})".into());
-        params.insert("since".into(), json!(s));
-    }
-    if let Some(u) = q.until {
-        preds.push("ev.timestamp < datetime({epochMillis: $until})".into());
-        params.insert("until".into(), json!(u));
-    }
-    if let Some(c) = &q.cursor {
-        let (ts, uid) = decode_cursor(c)?;
-        preds.push(
-            "ev.timestamp <= datetime({epochMillis: $cursorTs}) AND \
-             (ev.timestamp < datetime({epochMillis: $cursorTs}) OR ev.UID < $cursorUid)"
-                .into(),
-        );
-        params.insert("cursorTs".into(), json!(ts));
-        params.insert("cursorUid".into(), json!(uid));
-    }
+    window(&mut preds, &mut params, q, "ev.timestamp", "ev.UID")?;
     preds.push(in_trail(labels));
     let text = format!(
         "MATCH (ev:{ev}) {hint} WHERE {} {RETURN_EVENT} ORDER BY {order} LIMIT $limit",
         preds.join(" AND ")
     );
     Ok(Statement { text, parameters: Value::Object(params) })
+}
+
+/// The time window and the keyset cursor of a page, on the given time and UID columns (the
+/// event's own, or the `ON` relationship's copies of them).
+fn window(preds: &mut Vec<String>, params: &mut Map<String, Value>, q: &TrailQuery, ts: &str, uid: &str) -> Result<(), AuditError> {
+    if let Some(s) = q.since {
+        preds.push(format!("{ts} >= datetime({{epochMillis: $since}})"));
+        params.insert("since".into(), json!(s));
+    }
+    if let Some(u) = q.until {
+        preds.push(format!("{ts} < datetime({{epochMillis: $until}})"));
+        params.insert("until".into(), json!(u));
+    }
+    if let Some(c) = &q.cursor {
+        let (cursor_ts, cursor_uid) = decode_cursor(c)?;
+        preds.push(format!(
+            "{ts} <= datetime({{epochMillis: $cursorTs}}) AND \
+             ({ts} < datetime({{epochMillis: $cursorTs}}) OR {uid} < $cursorUid)"
+        ));
+        params.insert("cursorTs".into(), json!(cursor_ts));
+        params.insert("cursorUid".into(), json!(cursor_uid));
+    }
+    Ok(())
 }
 
 /// A page of events on one target, driven by the `ON` relationships' index on
@@ -279,24 +285,7 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: M
         "r.created IS NOT NULL".into(),
         "r.eventUID IS NOT NULL".into(),
     ];
-    if let Some(s) = q.since {
-        preds.push("r.created >= datetime({epochMillis: $since})".into());
-        params.insert("since".into(), json!(s));
-    }
-    if let Some(u) = q.until {
-        preds.push("r.created < datetime({epochMillis: $until})".into());
-        params.insert("until".into(), json!(u));
-    }
-    if let Some(c) = &q.cursor {
-        let (ts, uid) = decode_cursor(c)?;
-        preds.push(
-            "r.created <= datetime({epochMillis: $cursorTs}) AND \
-             (r.created < datetime({epochMillis: $cursorTs}) OR r.eventUID < $cursorUid)"
-                .into(),
-        );
-        params.insert("cursorTs".into(), json!(ts));
-        params.insert("cursorUid".into(), json!(uid));
-    }
+    window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
     for (key, prop, val) in [
         ("userUid", "userUID", &q.user_uid),
         ("actionType", "eventType", &q.action_type),
