@@ -16,17 +16,18 @@ function checkName(what, v) {
   return v;
 }
 
-/** Returns a builder: build(user, actionType, category, details) -> body text (Promise if async hash). */
-export function makeBuilder({ statement, trail = "bench", maxDetailsBytes = 65536, sha256hex }) {
+/** Returns an event maker: make(user, actionType, category, details) -> the event object with its
+ * chain fields, or a Promise of it when `sha256hex` is async. Throws on invalid input. */
+export function makeEvents({ trail = "bench", maxDetailsBytes = 65536, sha256hex }) {
   const streamId = crypto.randomUUID();
   let seq = 0;
   let head = "0".repeat(64);
-  const finish = (ev, hash) => {
+  const seal = (ev, hash) => {
     ev.hash = hash;
     head = hash;
-    return JSON.stringify({ statements: [{ statement, parameters: { trail, trailUid: crypto.randomUUID(), events: [ev] } }] });
+    return ev;
   };
-  return function build(user, actionType, category, details) {
+  return function make(user, actionType, category, details) {
     const eventType = checkName("actionType", actionType);
     const eventCategory = checkName("category", category ?? "USER_ACTION");
     if (user != null && (typeof user.uid !== "string" || user.uid.trim() === "")) throw new Error("invalid input: user.uid");
@@ -45,7 +46,70 @@ export function makeBuilder({ statement, trail = "bench", maxDetailsBytes = 6553
     const canonical = JSON.stringify(["neo4j-audit/chain/v1", ev.streamId, ev.seq, ev.UID, ev.eventType,
       ev.eventCategory, ev.ts, ev.userUID, ev.userName, ev.details]);
     const h = sha256hex(canonical + ev.prevHash);
-    return h instanceof Promise ? h.then((x) => finish(ev, x)) : finish(ev, h);
+    return h instanceof Promise ? h.then((x) => seal(ev, x)) : seal(ev, h);
+  };
+}
+
+/** Returns a builder: build(user, actionType, category, details) -> body text (Promise if async hash). */
+export function makeBuilder({ statement, trail = "bench", maxDetailsBytes = 65536, sha256hex }) {
+  const make = makeEvents({ trail, maxDetailsBytes, sha256hex });
+  const body = (ev) => JSON.stringify({ statements: [{ statement, parameters: { trail, trailUid: crypto.randomUUID(), events: [ev] } }] });
+  return function build(user, actionType, category, details) {
+    const ev = make(user, actionType, category, details);
+    return ev instanceof Promise ? ev.then(body) : body(ev);
+  };
+}
+
+/**
+ * P3 "full call": a hand-written JS logger doing what one `logUserAction` call does, to the HTTP
+ * request and back: the event (above), a memory queue holding it until it is committed, group
+ * commit (the first caller leads; up to `maxInFlight` requests at once of up to `maxEvents`
+ * events, each formed from what gathered meanwhile), the tx/commit body, `fetch`, the answer read
+ * (errors array, the written count checked), each call resolved with its batch's outcome
+ * (true/false, never a throw). The library's defaults: 100 events, 4 in flight.
+ */
+export function makeJsLogger({ url, statement, trail = "bench", sha256hex, fetch: send = globalThis.fetch, maxEvents = 100, maxInFlight = 4, authorization }) {
+  const make = makeEvents({ trail, sha256hex });
+  const trailUid = crypto.randomUUID();
+  const queue = new Map(); // UID -> event, until committed
+  const pending = []; // { ev, done }
+  let inFlight = 0;
+  const headers = { "Content-Type": "application/json", Accept: "application/json", Authorization: authorization };
+  const pump = () => {
+    while (inFlight < maxInFlight && pending.length > 0) {
+      const batch = pending.splice(0, maxEvents);
+      inFlight++;
+      const body = JSON.stringify({ statements: [{ statement, parameters: { trail, trailUid, events: batch.map((b) => b.ev) } }] });
+      send(url, { method: "POST", headers, body })
+        .then(async (res) => {
+          const answer = await res.json();
+          const written = answer.results?.[0]?.data?.[0]?.row?.[0];
+          return res.ok && answer.errors.length === 0 && written === batch.length;
+        })
+        .catch(() => false)
+        .then((ok) => {
+          inFlight--;
+          for (const b of batch) {
+            if (ok) queue.delete(b.ev.UID);
+            b.done(ok);
+          }
+          pump();
+        });
+    }
+  };
+  return async function logUserAction(user, actionType, category, details) {
+    let ev;
+    try {
+      ev = make(user, actionType, category, details);
+      if (ev instanceof Promise) ev = await ev;
+    } catch {
+      return false;
+    }
+    queue.set(ev.UID, ev);
+    return new Promise((done) => {
+      pending.push({ ev, done });
+      pump();
+    });
   };
 }
 export { STATEMENT_TEXT };
