@@ -76,3 +76,45 @@ fn keepalive_budget_does_not_overflow_on_wasm32() {
     assert!(fit > 0 && fit < n, "{fit}");
     assert_eq!(neo4j_audit::queue::keepalive_fit(1, 100_000), 0);
 }
+
+#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
+export async function stored_records(name) {
+  const db = await new Promise((ok, bad) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); });
+  if (!db.objectStoreNames.contains("events")) { db.close(); return 0; }
+  const n = await new Promise((ok, bad) => { const r = db.transaction("events").objectStore("events").count(); r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); });
+  db.close();
+  return n;
+}"#)]
+extern "C" {
+    /// The number of records in the queue's IndexedDB store, read straight from IndexedDB.
+    async fn stored_records(name: &str) -> JsValue;
+}
+
+#[wasm_bindgen_test]
+async fn committed_calls_store_while_sending_and_leave_nothing_behind() {
+    // Committed delivery stores each event at the same time as its request goes out; the stored
+    // copy is removed only after its write finished, so a commit that beats the store leaves no
+    // record behind, and a failed send leaves the event stored for a later drain.
+    let q = unique("q");
+    let trail = unique("parallelstore");
+    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    let calls: Vec<_> = (0..30)
+        .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("P{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)))
+        .collect();
+    for r in futures::future::join_all(calls).await {
+        assert_eq!(r.unwrap(), JsValue::TRUE, "{:?}", logger.last_error());
+    }
+    assert_eq!(count_events(&trail).await, 30);
+    assert_eq!(stored_records(&q).await.as_f64(), Some(0.0), "committed events are not left in IndexedDB");
+
+    // Nothing listens on port 9: the send fails, the event stays stored.
+    let q2 = unique("q");
+    let cfg = js(json!({"url": "http://127.0.0.1:9", "username": USER, "password": PASSWORD, "trail": unique("down"),
+        "queue": {"name": q2}, "retry": {"maxAttempts": 1}, "timeoutMs": 2000}));
+    let down = JsAuditLogger::new(cfg).unwrap();
+    let r = resolve(down.log_user_action(JsValue::NULL, "KEPT".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    assert_eq!(r, JsValue::FALSE);
+    assert_eq!(stored_records(&q2).await.as_f64(), Some(1.0), "a failed event stays stored for the drain");
+    let _ = resolve(down.clear_queue()).await;
+}

@@ -271,24 +271,32 @@ impl Durable {
         }
     }
 
-    /// Logs one built event: store it, then deliver it. With [`Delivery::Committed`] the result
-    /// is the commit's; with [`Delivery::Queued`] it is `Ok` once stored and delivery continues
-    /// in the background (after any `Retry-After` in force).
+    /// Logs one built event: store it and deliver it. With [`Delivery::Committed`] the result
+    /// is the commit's, and storing runs at the same time as the request (the store only guards
+    /// the event while it is in flight; the call resolves after both, and the stored copy is
+    /// removed only after its write finished). With [`Delivery::Queued`] it is `Ok` once stored
+    /// and delivery continues in the background (after any `Retry-After` in force).
     pub async fn log(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
         if self.logger.is_closed() {
             // Never stored: a closed logger must not leave work for the next one.
             return self.logger.deliver_shared(event).await;
         }
-        // Boxed, like every short-lived step around the long wait for the batch's outcome: a
-        // waiting call's future then holds only that wait (thousands of calls may wait at once;
-        // see bench/memory.mjs).
-        let durable = Box::pin(self.persist(&event)).await?;
+        let json = self.admit(&event)?;
         // Earlier events still waiting (a failure a retry may cure): drain them now, unless the
         // server asked for a pause.
         if self.maybe_idle.get() {
             self.schedule_drain(0);
         }
-        if durable && self.logger.config().delivery == Delivery::Queued {
+        if self.logger.config().delivery == Delivery::Committed {
+            // Boxed, like every short-lived step around the long wait for the batch's outcome: a
+            // waiting call's future then holds only that wait (thousands of calls may wait at
+            // once; see bench/memory.mjs).
+            let put = Box::pin(self.store_put(&event.uid, json));
+            let (_, res) = futures::future::join(put, self.logger.deliver_shared(event.clone())).await;
+            return Box::pin(self.settle(event, res)).await;
+        }
+        let durable = Box::pin(self.store_put(&event.uid, json)).await;
+        if durable {
             if now_millis() < self.not_before.get() {
                 // Left for the drain, which honours the server's Retry-After.
                 if let Some(p) = self.pending.borrow_mut().get_mut(&event.uid) {
@@ -307,8 +315,9 @@ impl Durable {
         self.send(event).await
     }
 
-    /// Stores `event`; `Ok(true)` when it is in IndexedDB, `Ok(false)` when only in memory.
-    async fn persist(&self, event: &SharedEvent) -> Result<bool, AuditError> {
+    /// Takes `event` into the queue (in memory, marked in flight) if it fits the queue's bounds;
+    /// gives its JSON when there is a store to write it to.
+    fn admit(&self, event: &SharedEvent) -> Result<Option<String>, AuditError> {
         // The JSON is needed only to store the event; in memory its size is estimated.
         let json = match &self.store {
             Some(_) => {
@@ -340,11 +349,16 @@ impl Durable {
             .insert(event.uid.clone(), Pending { event: event.clone(), size, in_flight: true });
         self.pending_bytes.set(self.pending_bytes.get() + size - replaced.map_or(0, |r| r.size));
         self.update_gauge();
-        match &self.store {
-            // A storage failure (quota, private mode) does not stop delivery; the event is then
-            // only as durable as this page.
-            Some(store) => Ok(store.put(&self.key(&event.uid), json.as_deref().unwrap_or_default()).await.is_ok()),
-            None => Ok(false),
+        Ok(json)
+    }
+
+    /// Writes an admitted event's JSON to the store: `true` when it is in IndexedDB, `false`
+    /// when only in memory. A storage failure (quota, private mode) does not stop delivery; the
+    /// event is then only as durable as this page.
+    async fn store_put(&self, uid: &str, json: Option<String>) -> bool {
+        match (&self.store, json) {
+            (Some(store), Some(json)) => store.put(&self.key(uid), &json).await.is_ok(),
+            _ => false,
         }
     }
 
@@ -354,8 +368,13 @@ impl Durable {
         if let Some(p) = self.pending.borrow_mut().get_mut(&event.uid) {
             p.in_flight = true;
         }
-        let uid = event.uid.clone();
         let res = self.logger.deliver_shared(event.clone()).await;
+        self.settle(event, res).await
+    }
+
+    /// What follows a delivery attempt of a queued event (see [`Durable::send`]).
+    async fn settle(self: &Rc<Self>, event: SharedEvent, res: Result<(), AuditError>) -> Result<(), AuditError> {
+        let uid = event.uid.clone();
         match &res {
             Ok(()) => {
                 Box::pin(self.forget(&uid)).await;
