@@ -20,8 +20,6 @@
 //! assert_eq!(token_subject("opaque-token"), None);
 //! ```
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
@@ -52,7 +50,7 @@ fn hashed(kind: &str, s: &str) -> String {
 /// The `sub` claim of a JWT (read, not verified), when it has a non-empty string one.
 pub fn token_subject(token: &str) -> Option<String> {
     let payload = token.trim().split('.').nth(1)?;
-    let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
+    let bytes = crate::b64::decode_url(payload.trim_end_matches('='))?;
     let v = crate::json::parse(std::str::from_utf8(&bytes).ok()?, 32).ok()?;
     let sub = v.get("sub")?.as_str()?;
     (!sub.is_empty()).then(|| sub.to_owned())
@@ -63,7 +61,7 @@ mod tests {
     use super::*;
 
     fn jwt(claims: &str) -> String {
-        format!("eyJhbGciOiJIUzI1NiJ9.{}.sig", URL_SAFE_NO_PAD.encode(claims))
+        format!("eyJhbGciOiJIUzI1NiJ9.{}.sig", crate::b64::encode_url(claims.as_bytes()))
     }
 
     #[test]

@@ -63,6 +63,7 @@
 #![deny(missing_docs)]
 
 #[doc(hidden)]
+mod b64;
 pub mod batch;
 mod builder;
 pub mod chain;

@@ -11,7 +11,6 @@ pub(crate) use self::neo4j::Neo4jSink;
 
 use std::borrow::Borrow;
 
-use base64::Engine as _;
 
 use crate::config::Config;
 use crate::error::AuditError;
@@ -31,7 +30,7 @@ impl Sink {
         let auth = match (&config.username, &config.password, &config.token) {
             (Some(u), Some(p), None) => Some(Secret::new(format!(
                 "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(format!("{u}:{p}"))
+                crate::b64::encode(format!("{u}:{p}").as_bytes())
             ))),
             (None, None, Some(t)) => Some(Secret::new(format!("Bearer {t}"))),
             _ => None,
