@@ -24,7 +24,6 @@ use std::sync::Mutex;
 
 use futures::channel::oneshot;
 use futures::future::{select, Either};
-use futures::stream::{FuturesUnordered, StreamExt};
 
 use crate::config::BatchConfig;
 use crate::error::AuditError;
@@ -210,7 +209,7 @@ impl Batcher {
         Fut: Future<Output = Vec<Outcome>>,
     {
         let mut guard = LeaderGuard { b: self, armed: true };
-        let mut running = FuturesUnordered::new();
+        let mut running = crate::running::Running::new();
         loop {
             // Fill the free request slots.
             let mut wait_ms = None;

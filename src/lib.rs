@@ -93,6 +93,7 @@ pub mod random;
 pub mod redact;
 #[doc(hidden)]
 pub mod retry;
+mod running;
 #[doc(hidden)]
 pub mod rules;
 #[cfg(feature = "read")]

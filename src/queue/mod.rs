@@ -514,7 +514,7 @@ impl Durable {
                 })
                 .collect()
         };
-        let results = futures::future::join_all(idle.into_iter().map(|ev| self.send_quiet(ev))).await;
+        let results = crate::running::join_all(idle.into_iter().map(|ev| self.send_quiet(ev))).await;
         let mut last = Ok(());
         for r in results {
             if let Err(e) = r {
