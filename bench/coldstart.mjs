@@ -4,7 +4,8 @@
 //   empty     no wasm, no request to Neo4j (workerd's own start-up)
 //   baseline  no wasm, one fetch of the identical body the library sends for the same event
 //   compile   the write entry's .wasm as a module of the Worker, never instantiated (compile at load)
-//   init      the package's Workers entry imported (instantiates at import), one AuditLogger made
+//   import    the package's Workers entry imported (instantiates at import), nothing else
+//   init      import + one AuditLogger made (and freed)
 //   schema    init + ensureSchema()
 //   library   init + one logUserAction (as an application's first request does)
 //   second    library + a second logUserAction on the same logger (what a warm event costs)
@@ -13,22 +14,38 @@
 // checked below against pkg/package.json — with pkg/ as scripts/build makes it.
 // Requests reach Neo4j through a counting proxy, so each start's round trips are counted too.
 // The library's extra CPU = library - baseline; split: compile = compile - empty, instantiation
-// = init - empty, schema = schema - init, first event = library - schema, warm event = second -
-// library.
+// = import - empty, first AuditLogger = init - import, schema = schema - init, first event =
+// library - init (schema step included), warm event = second - library.
 //   node bench/coldstart.mjs [rounds]    prints one JSON line per round and Worker
 // Neo4j: BENCH_NEO4J_URL (default the bench instance, http://127.0.0.1:7476). P5_CONTENDERS
 // (comma-separated) runs a subset, e.g. when looking at one part.
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { Miniflare } from "miniflare";
 import { AuditLogger, benchmarkRequestBodyOne } from "../.cache/bench/pkg/neo4j_audit.js";
 import { HTTP, PASSWORD, config, emit, event, loadWasm } from "./common.mjs";
 
 const ROUNDS = Number(process.argv[2] ?? 20);
-const ALL = { empty: "empty.js", baseline: "baseline.js", compile: "compile.js", init: "init.js", schema: "schema.js", library: "worker.js", second: "second.js" };
+const ALL = { empty: "empty.js", baseline: "baseline.js", compile: "compile.js", import: "import.js", init: "init.js", schema: "schema.js", library: "worker.js", second: "second.js" };
 const VARIANTS = process.env.P5_CONTENDERS
   ? Object.fromEntries(process.env.P5_CONTENDERS.split(",").map((c) => [c, ALL[c] ?? (() => { throw new Error(`P5: no contender ${c}`); })()]))
-  : ALL;
+  : { ...ALL };
+
+// P5_ALT="name=dir,...": the init and library Workers once more per round for each other build of
+// the write entry in dir (a wasm-pack --target web output with a workerd.js beside it), as
+// contenders init@name and library@name, paired with the shipped ones in the same rounds (for
+// comparing a change before it goes into pkg/).
+for (const spec of (process.env.P5_ALT ?? "").split(",").filter(Boolean)) {
+  const [name, dir] = spec.split("=");
+  const out = new URL("../.cache/bench/coldstart-alt/", import.meta.url);
+  mkdirSync(out, { recursive: true });
+  for (const [c, file] of [["init", "init.js"], ["library", "worker.js"]]) {
+    const text = readFileSync(new URL(`./coldstart/${file}`, import.meta.url), "utf8")
+      .replace("../../pkg/workerd.js", `../../../${dir.replace(/^\.\//, "")}/workerd.js`);
+    writeFileSync(new URL(`${c}@${name}.js`, out), text);
+    VARIANTS[`${c}@${name}`] = `../../.cache/bench/coldstart-alt/${c}@${name}.js`;
+  }
+}
 
 // The Workers import pkg/workerd.js: it must be what the package's root entry gives workerd.
 {
