@@ -1,8 +1,6 @@
-// P5 split: the library instantiated at module load, nothing sent (instantiation alone).
-import { initSync, AuditLogger } from "../../.cache/bench/pkg/neo4j_audit.js";
-import wasm from "../../.cache/bench/pkg/neo4j_audit_bg.wasm";
-
-initSync({ module: wasm });
+// P5 split: the published Workers entry imported (it instantiates the .wasm at import), one
+// AuditLogger constructed and freed, nothing sent (instantiation alone).
+import { AuditLogger } from "../../pkg/workerd.js";
 
 export default {
   async fetch(request, env) {

@@ -1,8 +1,5 @@
 // P5 split: instantiation + the library's schema step alone (ensureSchema), no event.
-import { initSync, AuditLogger } from "../../.cache/bench/pkg/neo4j_audit.js";
-import wasm from "../../.cache/bench/pkg/neo4j_audit_bg.wasm";
-
-initSync({ module: wasm });
+import { AuditLogger } from "../../pkg/workerd.js";
 
 export default {
   async fetch(request, env) {

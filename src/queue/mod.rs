@@ -49,6 +49,17 @@ use crate::batch::SharedEvent;
 use crate::event::{now_millis, AuditEvent};
 use crate::AuditLogger;
 
+/// The browser's `window`, or `None` (Workers, Node, Web Workers). `web_sys::window()` alone
+/// answers through `instanceof Window`, which throws (and catches) a `ReferenceError` where there
+/// is no `Window` class: tens of microseconds per call, several calls per new logger in a
+/// Worker. One property lookup on the global object settles it there instead.
+pub(crate) fn window() -> Option<web_sys::Window> {
+    if !js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("window")).unwrap_or(false) {
+        return None;
+    }
+    web_sys::window()
+}
+
 /// The keepalive body budget browsers enforce (shared by all in-flight keepalive requests).
 pub const KEEPALIVE_BUDGET: usize = 64 * 1024;
 /// Key prefix of dead-letter records (pending records start with the scope itself).
@@ -172,10 +183,14 @@ impl Durable {
             d.send_keepalive();
         });
         d.listen("online", |d| d.network_back());
-        let d2 = d.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            d2.recover().await;
-        });
+        // Without IndexedDB (Workers, Node) there is nothing stored to recover: no task, and a
+        // Worker's cold start never compiles the recovery code.
+        if d.store.is_some() {
+            let d2 = d.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                d2.recover().await;
+            });
+        }
         d
     }
 
@@ -572,7 +587,7 @@ impl Durable {
     /// Flushes, stops listening for `pagehide`/`online`, and closes the logger.
     pub async fn close(self: &Rc<Self>) -> bool {
         let ok = self.flush().await;
-        if let Some(w) = web_sys::window() {
+        if let Some(w) = window() {
             for (name, cb) in self.listeners.borrow_mut().drain(..) {
                 let _ = w.remove_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
             }
@@ -581,7 +596,7 @@ impl Durable {
     }
 
     fn listen(self: &Rc<Self>, name: &'static str, f: fn(&Rc<Durable>)) {
-        let Some(window) = web_sys::window() else { return };
+        let Some(window) = window() else { return };
         let weak: Weak<Durable> = Rc::downgrade(self);
         let cb = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
             if let Some(d) = weak.upgrade() {

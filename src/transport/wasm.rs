@@ -16,8 +16,9 @@ extern "C" {
     fn clear_timeout(id: &JsValue);
     /// Node's `Timeout` object (a number elsewhere).
     type TimerHandle;
-    /// Node: the timer no longer keeps the process alive. Elsewhere there is no such method and
-    /// the call throws, which `catch` turns into an ignored `Err`.
+    /// Node: the timer no longer keeps the process alive. Elsewhere there is no such method (the
+    /// handle is a number, so it is not called there; were it, `catch` would turn the throw into
+    /// an ignored `Err`).
     #[wasm_bindgen(method, catch)]
     fn unref(this: &TimerHandle) -> Result<JsValue, JsValue>;
 }
@@ -55,6 +56,9 @@ pub fn sleep_ms(ms: u64) -> Sleep {
 /// does not keep the process alive, so a script that is done can exit while events still wait.
 pub fn sleep_ms_background(ms: u64) -> Sleep {
     let s = sleep_ms(ms);
-    let _ = s.id.unchecked_ref::<TimerHandle>().unref();
+    // Only Node's handle is an object; elsewhere (a number) the call would only throw.
+    if s.id.is_object() {
+        let _ = s.id.unchecked_ref::<TimerHandle>().unref();
+    }
     s
 }

@@ -31,7 +31,7 @@ impl StreamStore for SessionStore {
 /// Makes `logger` continue the tab's saved stream for its (url, database, trail), if the host has
 /// `sessionStorage`.
 pub fn attach(logger: &mut AuditLogger) {
-    let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) else {
+    let Some(storage) = crate::queue::window().and_then(|w| w.session_storage().ok().flatten()) else {
         return;
     };
     let c = logger.config();

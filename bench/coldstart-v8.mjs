@@ -1,0 +1,108 @@
+// P5 diagnostic (not a figure of BENCHMARKS.md): the P5 Workers in workerd run directly, without
+// Miniflare, so that V8 flags can be set (workerd's config `v8Flags`; Miniflare has no option for
+// them) and so that a start carries less than Miniflare's own work. CPU from spawn to the first
+// answer, summed over the process's threads from /proc/<pid>/task/*/schedstat, as in
+// bench/coldstart.mjs; contenders run in an order rotated per round; prints the median of each and
+// the median of its per-round difference to the first contender.
+//   node bench/coldstart-v8.mjs [rounds] [contender ...]
+// A contender is `worker[+flags[+dir]]`: a Worker of bench/coldstart/ (empty.js, import.js,
+// init.js, worker.js, ...), a flag set below (default: none), and the directory of the write entry
+// it imports instead of pkg/ (a wasm-pack --target web output with a workerd.js beside it).
+//   node bench/coldstart-v8.mjs 20 empty.js init.js worker.js worker.js+eager worker.js+notier
+// Neo4j: BENCH_NEO4J_URL (default the bench instance); raw samples: $OUT (JSON), if set.
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AuditLogger, benchmarkRequestBodyOne } from "../.cache/bench/pkg/neo4j_audit.js";
+import { HTTP, PASSWORD, config as benchConfig, event, loadWasm } from "./common.mjs";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const FLAGS = {
+  default: [],
+  eager: ["--no-wasm-lazy-compilation"], // every function compiled (Liftoff) when the module is
+  notier: ["--wasm-tiering-budget=1000000000"], // no TurboFan tier-up within a start
+};
+const rounds = Number(process.argv[2] ?? 10);
+const names = process.argv.length > 3 ? process.argv.slice(3) : ["empty.js", "init.js", "worker.js"];
+const bin = join(ROOT, "node_modules/@cloudflare/workerd-linux-64/bin/workerd");
+const scratch = mkdtempSync(join(tmpdir(), "p5-v8-"));
+
+await loadWasm();
+const builder = new AuditLogger(benchConfig());
+const ev = event(3e6);
+const body = benchmarkRequestBodyOne(builder, ev.user, ev.actionType, ev.category, ev.details);
+const q = (s) => JSON.stringify(s);
+
+/** The capnp config of one start: the Worker, the write entry's modules, its bindings. */
+function capnp(port, worker, flags, dir) {
+  const snippets = join(ROOT, dir, "snippets");
+  const text = (f) => readFileSync(join(ROOT, f), "utf8");
+  const mods = [
+    [`bench/coldstart/${worker}`, text(`bench/coldstart/${worker}`).replace("../../pkg/workerd.js", `../../${dir}/workerd.js`)],
+    [`${dir}/workerd.js`, text(`${dir}/workerd.js`)],
+    [`${dir}/neo4j_audit.js`, text(`${dir}/neo4j_audit.js`)],
+    ...readdirSync(snippets).map((s) => [`${dir}/snippets/${s}/src/wasm/details.js`, text(`${dir}/snippets/${s}/src/wasm/details.js`)]),
+  ];
+  const wasmFile = `${dir.replace(/[^A-Za-z0-9]/g, "_")}.wasm`; // capnp embeds relative to the config
+  writeFileSync(join(scratch, wasmFile), readFileSync(join(ROOT, dir, "neo4j_audit_bg.wasm")));
+  return `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .w), (name = "net", network = (allow = ["public", "private", "local"]))],
+  sockets = [(name = "http", address = "127.0.0.1:${port}", http = (), service = "main")],
+  v8Flags = [${flags.map(q).join(", ")}],
+);
+const w :Workerd.Worker = (
+  modules = [${mods.map(([n, t]) => `(name = ${q(n)}, esModule = ${q(t)})`).join(",\n    ")},
+    (name = ${q(`${dir}/neo4j_audit_bg.wasm`)}, wasm = embed ${q(wasmFile)})],
+  compatibilityDate = "2026-04-26",
+  globalOutbound = "net",
+  bindings = [(name = "NEO4J_URL", text = ${q(HTTP)}), (name = "NEO4J_PASSWORD", text = ${q(PASSWORD)}),
+    (name = "EVENT", json = ${q(JSON.stringify(ev))}), (name = "BODY", text = ${q(body)})],
+);`;
+}
+
+const freePort = () => new Promise((r) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => r(port)); }); });
+const cpuMs = (pid) => readdirSync(`/proc/${pid}/task`).reduce((ns, t) => ns + Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]), 0) / 1e6;
+
+async function once(spec) {
+  const [worker, set = "default", dir = "pkg"] = spec.split("+");
+  if (!FLAGS[set]) throw new Error(`no flag set ${set} (${Object.keys(FLAGS).join(", ")})`);
+  const port = await freePort();
+  const file = join(scratch, `c${port}.capnp`);
+  writeFileSync(file, capnp(port, worker, FLAGS[set], dir));
+  const p = spawn(bin, ["serve", "--experimental", file], { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  let err = "";
+  p.stderr.on("data", (d) => (err += d));
+  try {
+    let res;
+    for (let i = 0; i < 500 && !res && p.exitCode === null; i++) {
+      res = await fetch(`http://127.0.0.1:${port}/`).catch(() => new Promise((r) => setTimeout(r, 10)));
+    }
+    const text = res ? await res.text() : `no answer: ${err.slice(0, 600)}`;
+    const cpu = cpuMs(p.pid);
+    if (text !== "ok") throw new Error(`${spec}: ${text.slice(0, 300)}`);
+    return cpu;
+  } finally {
+    try { process.kill(-p.pid, "SIGKILL"); } catch {}
+  }
+}
+
+const med = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+try {
+  await once(names.at(-1)); // warm-up: page cache, Neo4j's plan cache
+  const res = Object.fromEntries(names.map((n) => [n, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (let j = 0; j < names.length; j++) {
+      const n = names[(j + r) % names.length];
+      res[n].push(await once(n));
+    }
+  }
+  for (const n of names) {
+    console.log(`${n.padEnd(36)} median ${med(res[n]).toFixed(2)} ms; median per-round difference to ${names[0]} ${med(res[n].map((v, i) => v - res[names[0]][i])).toFixed(2)} ms`);
+  }
+  if (process.env.OUT) writeFileSync(process.env.OUT, JSON.stringify({ rounds, res }));
+} finally {
+  rmSync(scratch, { recursive: true, force: true });
+}
