@@ -59,9 +59,38 @@ pub const MAX_DEAD_LETTERS: usize = 1000;
 const DRAIN_MIN_MS: u64 = 1_000;
 const DRAIN_MAX_MS: u64 = 300_000;
 
+/// A waiting event as the key of the pending map: ordered and looked up by its UID, which it
+/// does not copy (the event is shared with the batch buffer and the caller's future: one copy
+/// per waiting event).
+struct Queued(SharedEvent);
+
+impl std::borrow::Borrow<str> for Queued {
+    fn borrow(&self) -> &str {
+        &self.0.uid
+    }
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, o: &Self) -> bool {
+        self.0.uid == o.0.uid
+    }
+}
+
+impl Eq for Queued {}
+
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Queued {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.uid.cmp(&o.0.uid)
+    }
+}
+
 struct Pending {
-    /// Shared with the batch buffer and the caller's future: one copy per waiting event.
-    event: SharedEvent,
     size: usize,
     in_flight: bool,
 }
@@ -120,7 +149,7 @@ pub struct Durable {
     store: Option<idb::IdbStore>,
     /// Key prefix of this logger's records: target and identity (see the module docs).
     scope: String,
-    pending: RefCell<BTreeMap<String, Pending>>,
+    pending: RefCell<BTreeMap<Queued, Pending>>,
     /// Sum of `Pending::size` over `pending`, kept as events come and go.
     pending_bytes: Cell<usize>,
     dead: RefCell<Vec<DeadLetter>>,
@@ -248,9 +277,9 @@ impl Durable {
             for (ev, size) in mine {
                 if let Err(v) = ev.check(&limits) {
                     invalid.push((ev, AuditError::from(v)));
-                } else if !p.contains_key(&ev.uid) {
+                } else if !p.contains_key(ev.uid.as_str()) {
                     self.pending_bytes.set(self.pending_bytes.get() + size);
-                    p.insert(ev.uid.clone(), Pending { size, event: SharedEvent::new(ev), in_flight: false });
+                    p.insert(Queued(SharedEvent::new(ev)), Pending { size, in_flight: false });
                 }
             }
         }
@@ -291,7 +320,7 @@ impl Durable {
         if durable && self.logger.config().delivery == Delivery::Queued {
             if now_millis() < self.not_before.get() {
                 // Left for the drain, which honours the server's Retry-After.
-                if let Some(p) = self.pending.borrow_mut().get_mut(&event.uid) {
+                if let Some(p) = self.pending.borrow_mut().get_mut(event.uid.as_str()) {
                     p.in_flight = false;
                 }
                 self.maybe_idle.set(true);
@@ -334,10 +363,13 @@ impl Durable {
                 )));
             }
         }
-        let replaced = self
-            .pending
-            .borrow_mut()
-            .insert(event.uid.clone(), Pending { event: event.clone(), size, in_flight: true });
+        let replaced = {
+            // Removed first: `insert` would keep the old key, i.e. the old event.
+            let mut p = self.pending.borrow_mut();
+            let old = p.remove(event.uid.as_str());
+            p.insert(Queued(event.clone()), Pending { size, in_flight: true });
+            old
+        };
         self.pending_bytes.set(self.pending_bytes.get() + size - replaced.map_or(0, |r| r.size));
         self.update_gauge();
         match &self.store {
@@ -351,22 +383,24 @@ impl Durable {
     /// Delivers one stored event: removed on commit, moved to the dead letters when rejected
     /// for good, left stored (and a background drain planned) otherwise.
     async fn send(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
-        if let Some(p) = self.pending.borrow_mut().get_mut(&event.uid) {
+        if let Some(p) = self.pending.borrow_mut().get_mut(event.uid.as_str()) {
             p.in_flight = true;
         }
-        let uid = event.uid.clone();
+        // No copy of the UID here: this future waits as long as the call (and there may be
+        // thousands); the shared event holds it.
         let res = self.logger.deliver_shared(event.clone()).await;
+        let uid = event.uid.as_str();
         match &res {
             Ok(()) => {
-                Box::pin(self.forget(&uid)).await;
+                Box::pin(self.forget(uid)).await;
                 self.drain_backoff_ms.set(DRAIN_MIN_MS);
             }
             Err(e) if e.is_rejection() => {
-                Box::pin(self.forget(&uid)).await;
+                Box::pin(self.forget(uid)).await;
                 Box::pin(self.dead_letter(SharedEvent::unwrap_or_clone(event), e)).await;
             }
             Err(e) => {
-                if let Some(p) = self.pending.borrow_mut().get_mut(&uid) {
+                if let Some(p) = self.pending.borrow_mut().get_mut(uid) {
                     p.in_flight = false;
                 }
                 self.maybe_idle.set(true);
@@ -487,11 +521,11 @@ impl Durable {
     async fn resend_idle(self: &Rc<Self>) -> Result<(), AuditError> {
         let idle: Vec<SharedEvent> = {
             let mut p = self.pending.borrow_mut();
-            p.values_mut()
-                .filter(|x| !x.in_flight)
-                .map(|x| {
+            p.iter_mut()
+                .filter(|(_, x)| !x.in_flight)
+                .map(|(k, x)| {
                     x.in_flight = true;
-                    x.event.clone()
+                    k.0.clone()
                 })
                 .collect()
         };
@@ -577,7 +611,7 @@ impl Durable {
     /// Sends the oldest pending events that fit the keepalive budget, fire-and-forget. They stay
     /// stored: only a confirmed commit removes an event.
     pub fn send_keepalive(&self) -> usize {
-        let mut events: Vec<SharedEvent> = self.pending.borrow().values().map(|p| p.event.clone()).collect();
+        let mut events: Vec<SharedEvent> = self.pending.borrow().keys().map(|k| k.0.clone()).collect();
         events.sort_by_key(|e| e.ts);
         let mut n = events.len();
         let req = loop {
