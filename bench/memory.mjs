@@ -10,7 +10,8 @@
 //                                              `node --expose-gc` process; one JSON line per sample
 //   node --expose-gc bench/memory.mjs --one N MODE [PKG_DIR]   one sample (what the rounds run)
 // BENCH_MEM_PKGS="label=dir ..." adds other builds of the bench package as contenders
-// (e.g. base=.cache/bench/pkg-base for a before/after in one run); contender "MODE@label".
+// (e.g. base=.cache/bench/pkg-base for a before/after in one run); contender "MODE@label". A build
+// with cargo feature bench-alloc also reports the live allocations (bytes, count) in the wasm heap.
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -71,7 +72,9 @@ async function one(n, mode, dir) {
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  const snap = () => ({ ...process.memoryUsage(), wasm: wasm.memory.buffer.byteLength });
+  // With a build of feature bench-alloc: the live allocations' bytes and count in the wasm heap.
+  const live = () => pkg.benchmarkHeap?.() ?? [NaN, NaN];
+  const snap = () => { const [liveBytes, allocs] = live(); return { ...process.memoryUsage(), wasm: wasm.memory.buffer.byteLength, liveBytes, allocs }; };
   await gc();
   const before = snap();
   let peak = before.rss;
@@ -95,6 +98,7 @@ async function one(n, mode, dir) {
   const heap = per("heapUsed"), wasmPer = per("wasm");
   return { figure: "MEM", n, mode, payloadBytes, queued: waiting,
     heapPerEvent: heap, wasmPerEvent: wasmPer, heapWasmPerEvent: heap + wasmPer, ratio: (heap + wasmPer) / payloadBytes,
+    liveBytesPerEvent: per("liveBytes"), allocsPerEvent: per("allocs"), allocatorOverheadPerEvent: wasmPer - per("liveBytes"),
     rssPerEvent: per("rss"), rssPeakPerEvent: (peak - before.rss) / n, externalPerEvent: per("external"),
     rssBeforeMB: before.rss / 2 ** 20, rssPeakMB: peak / 2 ** 20, wasmBeforeMB: before.wasm / 2 ** 20, wasmAfterMB: after.wasm / 2 ** 20,
     heapBeforeMB: before.heapUsed / 2 ** 20, heapAfterMB: after.heapUsed / 2 ** 20, enqueueSeconds,

@@ -155,14 +155,14 @@ impl JsAuditLogger {
         let (inner, spool) = (self.inner.clone(), self.spool.clone());
         // Born here (rules, redaction, UID, time, chain), synchronously, in call order.
         // Shared at once: what the future captures lives as long as the call waits.
-        let event =
-            event_from_js(&inner, &user, &action_type, &category, &details, &options).map(SharedEvent::new);
+        let event = match event_from_js(&inner, &user, &action_type, &category, &details, &options) {
+            Ok(ev) => SharedEvent::new(ev),
+            // Refused input: recorded and answered now; nothing waits.
+            Err(e) => return js_sys::Promise::resolve(&JsValue::from_bool(inner.record(Err(e)))),
+        };
         resolving(async move {
             // The spool (queue or none), then batching + retries, then the sink.
-            let res = match event {
-                Ok(ev) => spool.log(ev).await,
-                Err(e) => Err(e),
-            };
+            let res = spool.log(event).await;
             JsValue::from_bool(inner.record(res))
         })
     }
@@ -272,16 +272,19 @@ pub fn log_user_action(
     }
 }
 
-/// A `Promise` that `fut` resolves (for calls that never reject). Unlike `future_to_promise`,
-/// it keeps no `reject` function: one JS function and one externref slot less per waiting call
-/// (thousands may wait at once; see bench/memory.mjs).
+/// A `Promise` that `fut` resolves (for calls that never reject), for calls that may wait long
+/// in large numbers (see bench/memory.mjs). Unlike `future_to_promise` it keeps no `reject`
+/// function (one JS function and one externref slot less per call), and it wraps `fut` with
+/// `map` instead of an `async` block that awaits it: such a block keeps room for the captured
+/// future *and* for the future being awaited, so the task would hold `fut`'s size twice.
 fn resolving(fut: impl std::future::Future<Output = JsValue> + 'static) -> js_sys::Promise {
+    use futures::FutureExt;
     let mut fut = Some(fut);
     js_sys::Promise::new(&mut |resolve, _reject| {
         if let Some(fut) = fut.take() {
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = resolve.call1(&JsValue::UNDEFINED, &fut.await);
-            });
+            wasm_bindgen_futures::spawn_local(fut.map(move |v| {
+                let _ = resolve.call1(&JsValue::UNDEFINED, &v);
+            }));
         }
     })
 }
