@@ -98,6 +98,7 @@ async function one(n, mode, dir) {
   const heap = per("heapUsed"), wasmPer = per("wasm");
   return { figure: "MEM", n, mode, payloadBytes, queued: waiting,
     heapPerEvent: heap, wasmPerEvent: wasmPer, heapWasmPerEvent: heap + wasmPer, ratio: (heap + wasmPer) / payloadBytes,
+    sizes: pkg.benchmarkSizes ? Object.fromEntries(["auditEvent", "outcome", "callFuture", "spoolLogFuture", "deliverFuture"].map((k, i) => [k, pkg.benchmarkSizes()[i]])) : undefined,
     liveBytesPerEvent: per("liveBytes"), allocsPerEvent: per("allocs"), allocatorOverheadPerEvent: wasmPer - per("liveBytes"),
     rssPerEvent: per("rss"), rssPeakPerEvent: (peak - before.rss) / n, externalPerEvent: per("external"),
     rssBeforeMB: before.rss / 2 ** 20, rssPeakMB: peak / 2 ** 20, wasmBeforeMB: before.wasm / 2 ** 20, wasmAfterMB: after.wasm / 2 ** 20,

@@ -386,18 +386,25 @@ impl Durable {
         if let Some(p) = self.pending.borrow_mut().get_mut(event.uid.as_str()) {
             p.in_flight = true;
         }
-        // No copy of the UID here: this future waits as long as the call (and there may be
-        // thousands); the shared event holds it.
+        // This future waits as long as the call (and thousands may wait): it holds only the
+        // event and that wait. The outcome goes by value into the boxed step after it, so no
+        // room is kept for it (or for that step) during the wait.
         let res = self.logger.deliver_shared(event.clone()).await;
+        Box::pin(self.settle(event, res)).await
+    }
+
+    /// After a send: the event leaves the queue when committed, moves to the dead letters when
+    /// rejected for good, and otherwise stays (a background drain planned). Gives `res` back.
+    async fn settle(self: &Rc<Self>, event: SharedEvent, res: Result<(), AuditError>) -> Result<(), AuditError> {
         let uid = event.uid.as_str();
         match &res {
             Ok(()) => {
-                Box::pin(self.forget(uid)).await;
+                self.forget(uid).await;
                 self.drain_backoff_ms.set(DRAIN_MIN_MS);
             }
             Err(e) if e.is_rejection() => {
-                Box::pin(self.forget(uid)).await;
-                Box::pin(self.dead_letter(SharedEvent::unwrap_or_clone(event), e)).await;
+                self.forget(uid).await;
+                self.dead_letter(SharedEvent::unwrap_or_clone(event), e).await;
             }
             Err(e) => {
                 if let Some(p) = self.pending.borrow_mut().get_mut(uid) {

@@ -67,6 +67,37 @@ pub fn benchmark_heap() -> Vec<f64> {
 }
 
 #[cfg(feature = "bench-alloc")]
+static FUTURE_SIZE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[cfg(feature = "bench-alloc")]
+static INNER_SIZES: std::sync::Mutex<(usize, usize)> = std::sync::Mutex::new((0, 0));
+
+#[cfg(feature = "bench-alloc")]
+pub(super) fn note_future_size(n: usize) {
+    FUTURE_SIZE.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+#[cfg(feature = "bench-alloc")]
+pub(super) fn note_sizes(spool_log: usize, deliver: usize) {
+    *INNER_SIZES.lock().unwrap() = (spool_log, deliver);
+}
+
+/// Sizes in bytes (feature `bench-alloc`): `[AuditEvent, Result<(), AuditError>, the last
+/// logUserAction future]`, for bench/memory.mjs's breakdown.
+#[cfg(feature = "bench-alloc")]
+#[wasm_bindgen(js_name = benchmarkSizes)]
+pub fn benchmark_sizes() -> Vec<f64> {
+    let inner = *INNER_SIZES.lock().unwrap();
+    vec![
+        std::mem::size_of::<AuditEvent>() as f64,
+        std::mem::size_of::<Result<(), crate::error::AuditError>>() as f64,
+        FUTURE_SIZE.load(std::sync::atomic::Ordering::Relaxed) as f64,
+        inner.0 as f64,
+        inner.1 as f64,
+    ]
+}
+
+#[cfg(feature = "bench-alloc")]
 mod counting {
     use std::alloc::{GlobalAlloc, Layout, System};
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};

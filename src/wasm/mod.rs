@@ -160,11 +160,20 @@ impl JsAuditLogger {
             // Refused input: recorded and answered now; nothing waits.
             Err(e) => return js_sys::Promise::resolve(&JsValue::from_bool(inner.record(Err(e)))),
         };
-        resolving(async move {
-            // The spool (queue or none), then batching + retries, then the sink.
-            let res = spool.log(event).await;
-            JsValue::from_bool(inner.record(res))
-        })
+        #[cfg(feature = "bench-alloc")]
+        bench::note_sizes(
+            std::mem::size_of_val(&spool.clone().log(event.clone())),
+            match &spool {
+                Spool::Queue(d) => std::mem::size_of_val(&d.log(event.clone())),
+                Spool::Direct(_) => std::mem::size_of_val(&inner.deliver_shared(event.clone())),
+            },
+        );
+        // The spool (queue or none), then batching + retries, then the sink. `map`, not an
+        // `async` block: the block would keep room for its captures next to the future.
+        let fut = futures::FutureExt::map(spool.log(event), move |res| JsValue::from_bool(inner.record(res)));
+        #[cfg(feature = "bench-alloc")]
+        bench::note_future_size(std::mem::size_of_val(&fut));
+        resolving(fut)
     }
 
     /// Creates the constraints and indexes (idempotent). Resolves `true` when all are in place.
