@@ -435,6 +435,7 @@ const headline = [
   ["P2 one event / plain fetch, p50 (Node, queue on)", pick(/Node, queue on: .* p50/)],
   ["P2 one event / plain fetch, p99 (Node, queue on)", pick(/Node, queue on: .* p99/)],
   ["P5 Worker cold start, library's extra CPU", pick(/extra CPU/)],
+  ["MEM memory per waiting event / its JSON (Node, default queue)", pick(/^memory per waiting event .*Node, durable queue/)],
 ].filter(([, x]) => x).map(([label, x]) => [label, ci(x.c, x.unit), `${x.op === ">=" ? "≥" : "≤"} ${x.target}${x.unit}`, x.v === "met" ? "met" : x.v]);
 for (const [label, re] of [["P3 CPU per event, wasm / JS (Node)", /Node \(process CPU/], ["P3 time per event, wasm / JS (Chromium)", /Chromium \(JS hashes/]]) {
   const x = verdicts.find((v) => re.test(v.what));
