@@ -96,6 +96,14 @@ goal("P5", "Worker cold start: the library's extra CPU over a Worker sending the
 const req5 = (c) => perRound("P5", c, (r) => r.requests);
 goal("P5", "round trips of a new isolate's first event beyond the event's own request (schema step)", pair(req5("library"), req5("baseline")), "<=", 1, "diff", "");
 
+// MEM: memory per waiting event (JS heap + wasm linear memory, after GC) / the event's JSON
+const memRatio = (c) => perRound("MEM", c, (r) => r.ratio);
+const memOne = (c) => [...memRatio(c)].map(([, v]) => ({ a: v, b: 1 }));
+for (const [c, where] of [["queue", "Node, durable queue (default)"], ["queue-chromium", "Chromium, durable queue (default; IndexedDB)"]]) {
+  const n = median(ok("MEM").filter((r) => r.contender === c).map((r) => r.n));
+  if (memRatio(c).size) goal("MEM", `memory per waiting event / its JSON payload, ${where}: JS heap + wasm memory, ${f(n)} waiting`, memOne(c), "<=", 2);
+}
+
 // P4 (deterministic: one build)
 // One goal per entry of the package (issue 10): the write path, with the read side, the Worker.
 for (const [transport, what, target] of [
@@ -143,10 +151,21 @@ const p5split = (() => {
 })();
 const p5req = table(["Worker", "requests to Neo4j per cold start (median)"], contendersOf("P5").map((c) => [c, f(median(ok("P5").filter((r) => r.contender === c).map((r) => r.requests)))]));
 
-const mem = ok("MEM").filter((m) => m.n);
-const memTable = table(["where they wait", "events waiting", "RSS before MB", "peak RSS MB", "delta MB", "bytes per waiting event", "time to submit them all s"],
-  mem.map((m) => [m.id === "buffer" ? "batch buffer (queue.enabled false)" : "durable queue (default; memory-only in Node)",
-    f(m.n), f(m.rssBeforeMB, 1), f(m.rssPeakMB, 1), f(m.rssDeltaMB, 1), f(m.bytesPerWaitingEvent), f(m.enqueueSeconds, 1)]));
+const mem = ok("MEM").filter((m) => m.n && Number.isFinite(m.heapPerEvent));
+const MEM_WHERE = {
+  buffer: "Node, batch buffer (queue.enabled false)", queue: "Node, durable queue (default; memory-only in Node)",
+  "buffer-chromium": "Chromium, batch buffer (queue.enabled false)", "queue-chromium": "Chromium, durable queue (default; IndexedDB)",
+};
+const memTable = table(["where they wait", "k", "events waiting", "payload B", "JS heap B/event", "wasm memory B/event", "of which live allocations B (count)",
+  "heap + wasm B/event", "RSS after GC B/event", "peak RSS B/event", "(heap + wasm) / payload [95 % interval]", "goal ≤ 2×"],
+  contendersOf("MEM").filter((c) => mem.some((m) => m.contender === c)).map((c) => {
+    const rs = mem.filter((m) => m.contender === c);
+    const md = (k) => median(rs.map((r) => r[k]).filter(Number.isFinite));
+    const r = medianCI(rs.map((x) => x.ratio));
+    return [MEM_WHERE[c] ?? c, rs.length, f(md("n")), f(md("payloadBytes")), f(md("heapPerEvent")), f(md("wasmPerEvent")),
+      Number.isFinite(md("liveBytesPerEvent")) ? `${f(md("liveBytesPerEvent"))} (${f(md("allocsPerEvent"), 1)})` : "—",
+      f(md("heapWasmPerEvent")), f(md("rssPerEvent")), f(md("rssPeakPerEvent")), ci(r, "×"), verdict(r, "<=", 2)];
+  }));
 const sizeTable = table(["transport", "stage", ".wasm raw", ".wasm gz", "JS glue gz", "wasm + glue gz"],
   ok("P4").filter((r) => r.stage !== "crates").map((r) => [r.transport, r.stage, f(r.wasmRaw), f(r.wasmGz), f(r.glueGz), `**${f(r.wasmGz + r.glueGz)}**`]));
 // Top contributors by crate (bench/crates.mjs over twiggy, raw bytes before wasm-opt).
@@ -381,7 +400,14 @@ ${p5req}
 
 ${gP5}
 
-${signingMd}## Memory: Node RSS while events wait (Neo4j replaced by a server that never answers)
+${signingMd}## Memory per waiting event (Neo4j replaced by a server that never answers)
+
+\`bench/memory.mjs\` (Node, \`--expose-gc\`, a fresh process per sample) and \`bench/memory_chromium.mjs\` (a fresh
+headless Chromium per sample, page cross-origin isolated): N calls of \`logUserAction\` wait at once; medians over
+k interleaved rounds. JS heap: V8's used heap after a full GC (Node \`heapUsed\`, Chromium
+\`performance.memory.usedJSHeapSize\` with --enable-precise-memory-info); wasm memory: growth of the module's linear
+memory (it never shrinks: the allocator's peak); payload: the event's JSON as queued and sent. In Chromium the
+queue's copy of each event is in IndexedDB (the browser's storage), not in the page.
 
 ${mem.length ? memTable : "not measured in this run"}
 
@@ -447,6 +473,7 @@ const headline = [
   ["P2 one event / plain fetch, p50 (Node, queue on)", pick(/Node, queue on: .* p50/)],
   ["P2 one event / plain fetch, p99 (Node, queue on)", pick(/Node, queue on: .* p99/)],
   ["P5 Worker cold start, library's extra CPU", pick(/extra CPU/)],
+  ["MEM memory per waiting event / its JSON (Node, default queue)", pick(/^memory per waiting event .*Node, durable queue/)],
 ].filter(([, x]) => x).map(([label, x]) => [label, ci(x.c, x.unit), `${x.op === ">=" ? "≥" : "≤"} ${x.target}${x.unit}`, x.v === "met" ? "met" : x.v]);
 for (const [label, re] of [["P3 CPU per full call, wasm / JS logger (Node)", /full logUserAction call/], ["P3 CPU per event, wasm / JS (Node)", /Node \(process CPU/], ["P3 time per event, wasm / JS (Chromium)", /Chromium \(JS hashes/]]) {
   const x = verdicts.find((v) => re.test(v.what));

@@ -37,12 +37,14 @@ use crate::transport::sleep_ms;
 
 type Outcome = Result<(), AuditError>;
 
+/// 16 bytes on wasm32 (the JSON size is recomputed when a batch is cut, rather than kept for
+/// every waiting event).
 struct Item {
     event: SharedEvent,
-    size: usize,
     /// When it joined the buffer (ms since the epoch), for `flushIntervalMs`.
     at: i64,
-    done: oneshot::Sender<Outcome>,
+    /// The error boxed: the channel's shared cell, alive while the caller waits, stays small.
+    done: oneshot::Sender<Result<(), Box<AuditError>>>,
 }
 
 #[derive(Default)]
@@ -127,7 +129,7 @@ impl Batcher {
             let (tx, rx) = oneshot::channel();
             let lead = {
                 let mut st = self.lock();
-                st.pending.push_back(Item { event: event.clone(), size, at: now_millis(), done: tx });
+                st.pending.push_back(Item { event: event.clone(), at: now_millis(), done: tx });
                 st.pending_bytes += size;
                 // The leader sends more at once if a request slot is free (or the batch is full).
                 if st.leading && (st.batches_in_flight < self.max_in_flight() || self.is_full(&st)) {
@@ -143,7 +145,7 @@ impl Batcher {
                 Box::pin(self.lead(&mut send)).await;
             }
             match rx.await {
-                Ok(res) => return res,
+                Ok(res) => return res.map_err(|e| *e),
                 Err(oneshot::Canceled) => continue,
             }
         }
@@ -187,10 +189,11 @@ impl Batcher {
         let mut batch = Vec::new();
         let mut bytes = 0;
         while let Some(it) = st.pending.front() {
-            if !batch.is_empty() && (batch.len() >= self.cfg.max_events || bytes + it.size > self.cfg.max_bytes) {
+            let size = it.event.json_len();
+            if !batch.is_empty() && (batch.len() >= self.cfg.max_events || bytes + size > self.cfg.max_bytes) {
                 break;
             }
-            bytes += it.size;
+            bytes += size;
             batch.push(st.pending.pop_front().expect("front exists"));
         }
         st.pending_bytes -= bytes;
@@ -272,7 +275,7 @@ impl Batcher {
                     st.batches_in_flight -= 1;
                 }
                 for (it, r) in batch.into_iter().zip(res) {
-                    let _ = it.done.send(r);
+                    let _ = it.done.send(r.map_err(Box::new));
                 }
             }
         }

@@ -70,9 +70,38 @@ pub const MAX_DEAD_LETTERS: usize = 1000;
 const DRAIN_MIN_MS: u64 = 1_000;
 const DRAIN_MAX_MS: u64 = 300_000;
 
+/// A waiting event as the key of the pending map: ordered and looked up by its UID, which it
+/// does not copy (the event is shared with the batch buffer and the caller's future: one copy
+/// per waiting event).
+struct Queued(SharedEvent);
+
+impl std::borrow::Borrow<str> for Queued {
+    fn borrow(&self) -> &str {
+        &self.0.uid
+    }
+}
+
+impl PartialEq for Queued {
+    fn eq(&self, o: &Self) -> bool {
+        self.0.uid == o.0.uid
+    }
+}
+
+impl Eq for Queued {}
+
+impl PartialOrd for Queued {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Queued {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.uid.cmp(&o.0.uid)
+    }
+}
+
 struct Pending {
-    /// Shared with the batch buffer and the caller's future: one copy per waiting event.
-    event: SharedEvent,
     size: usize,
     in_flight: bool,
 }
@@ -131,7 +160,7 @@ pub struct Durable {
     store: Option<idb::IdbStore>,
     /// Key prefix of this logger's records: target and identity (see the module docs).
     scope: String,
-    pending: RefCell<BTreeMap<String, Pending>>,
+    pending: RefCell<BTreeMap<Queued, Pending>>,
     /// Sum of `Pending::size` over `pending`, kept as events come and go.
     pending_bytes: Cell<usize>,
     dead: RefCell<Vec<DeadLetter>>,
@@ -263,9 +292,9 @@ impl Durable {
             for (ev, size) in mine {
                 if let Err(v) = ev.check(&limits) {
                     invalid.push((ev, AuditError::from(v)));
-                } else if !p.contains_key(&ev.uid) {
+                } else if !p.contains_key(ev.uid.as_str()) {
                     self.pending_bytes.set(self.pending_bytes.get() + size);
-                    p.insert(ev.uid.clone(), Pending { size, event: SharedEvent::new(ev), in_flight: false });
+                    p.insert(Queued(SharedEvent::new(ev)), Pending { size, in_flight: false });
                 }
             }
         }
@@ -314,7 +343,7 @@ impl Durable {
         if durable {
             if now_millis() < self.not_before.get() {
                 // Left for the drain, which honours the server's Retry-After.
-                if let Some(p) = self.pending.borrow_mut().get_mut(&event.uid) {
+                if let Some(p) = self.pending.borrow_mut().get_mut(event.uid.as_str()) {
                     p.in_flight = false;
                 }
                 self.maybe_idle.set(true);
@@ -358,10 +387,13 @@ impl Durable {
                 )));
             }
         }
-        let replaced = self
-            .pending
-            .borrow_mut()
-            .insert(event.uid.clone(), Pending { event: event.clone(), size, in_flight: true });
+        let replaced = {
+            // Removed first: `insert` would keep the old key, i.e. the old event.
+            let mut p = self.pending.borrow_mut();
+            let old = p.remove(event.uid.as_str());
+            p.insert(Queued(event.clone()), Pending { size, in_flight: true });
+            old
+        };
         self.pending_bytes.set(self.pending_bytes.get() + size - replaced.map_or(0, |r| r.size));
         self.update_gauge();
         Ok(json)
@@ -380,27 +412,31 @@ impl Durable {
     /// Delivers one stored event: removed on commit, moved to the dead letters when rejected
     /// for good, left stored (and a background drain planned) otherwise.
     async fn send(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
-        if let Some(p) = self.pending.borrow_mut().get_mut(&event.uid) {
+        if let Some(p) = self.pending.borrow_mut().get_mut(event.uid.as_str()) {
             p.in_flight = true;
         }
+        // This future waits as long as the call (and thousands may wait): it holds only the
+        // event and that wait. The outcome goes by value into the boxed step after it, so no
+        // room is kept for it (or for that step) during the wait.
         let res = self.logger.deliver_shared(event.clone()).await;
-        self.settle(event, res).await
+        Box::pin(self.settle(event, res)).await
     }
 
-    /// What follows a delivery attempt of a queued event (see [`Durable::send`]).
+    /// After a send: the event leaves the queue when committed, moves to the dead letters when
+    /// rejected for good, and otherwise stays (a background drain planned). Gives `res` back.
     async fn settle(self: &Rc<Self>, event: SharedEvent, res: Result<(), AuditError>) -> Result<(), AuditError> {
-        let uid = event.uid.clone();
+        let uid = event.uid.as_str();
         match &res {
             Ok(()) => {
-                Box::pin(self.forget(&uid)).await;
+                self.forget(uid).await;
                 self.drain_backoff_ms.set(DRAIN_MIN_MS);
             }
             Err(e) if e.is_rejection() => {
-                Box::pin(self.forget(&uid)).await;
-                Box::pin(self.dead_letter(SharedEvent::unwrap_or_clone(event), e)).await;
+                self.forget(uid).await;
+                self.dead_letter(SharedEvent::unwrap_or_clone(event), e).await;
             }
             Err(e) => {
-                if let Some(p) = self.pending.borrow_mut().get_mut(&uid) {
+                if let Some(p) = self.pending.borrow_mut().get_mut(uid) {
                     p.in_flight = false;
                 }
                 self.maybe_idle.set(true);
@@ -521,11 +557,11 @@ impl Durable {
     async fn resend_idle(self: &Rc<Self>) -> Result<(), AuditError> {
         let idle: Vec<SharedEvent> = {
             let mut p = self.pending.borrow_mut();
-            p.values_mut()
-                .filter(|x| !x.in_flight)
-                .map(|x| {
+            p.iter_mut()
+                .filter(|(_, x)| !x.in_flight)
+                .map(|(k, x)| {
                     x.in_flight = true;
-                    x.event.clone()
+                    k.0.clone()
                 })
                 .collect()
         };
@@ -611,7 +647,7 @@ impl Durable {
     /// Sends the oldest pending events that fit the keepalive budget, fire-and-forget. They stay
     /// stored: only a confirmed commit removes an event.
     pub fn send_keepalive(&self) -> usize {
-        let mut events: Vec<SharedEvent> = self.pending.borrow().values().map(|p| p.event.clone()).collect();
+        let mut events: Vec<SharedEvent> = self.pending.borrow().keys().map(|k| k.0.clone()).collect();
         events.sort_by_key(|e| e.ts);
         let mut n = events.len();
         let req = loop {

@@ -30,8 +30,10 @@ impl Spool {
 
     /// Delivers one built event (stored first, with the queue). Shared, not by value: a waiting
     /// call's future then holds a pointer, not the event.
-    pub async fn log(&self, event: SharedEvent) -> Result<(), AuditError> {
-        match self {
+    /// Takes the spool by value (a clone is two pointers) so that the caller can map the
+    /// returned future without an `async` block around it.
+    pub async fn log(self, event: SharedEvent) -> Result<(), AuditError> {
+        match &self {
             Spool::Queue(d) => d.log(event).await,
             Spool::Direct(l) => l.deliver_shared(event).await,
         }

@@ -55,3 +55,90 @@ pub fn benchmark_request_body(logger: &JsAuditLogger, events: js_sys::Array) -> 
 fn body(logger: &JsAuditLogger, events: &[AuditEvent]) -> String {
     logger.inner.write_request(events).map(|r| r.body).unwrap_or_default()
 }
+
+/// Live heap allocations of the wasm module: `[bytes requested, allocations]` (cargo feature
+/// `bench-alloc`, which wraps the allocator to count them; for bench/memory.mjs). The rest of
+/// the linear memory's growth is the allocator's headers, alignment and free space.
+#[cfg(feature = "bench-alloc")]
+#[wasm_bindgen(js_name = benchmarkHeap)]
+pub fn benchmark_heap() -> Vec<f64> {
+    use std::sync::atomic::Ordering::Relaxed;
+    vec![counting::BYTES.load(Relaxed) as f64, counting::COUNT.load(Relaxed) as f64]
+}
+
+#[cfg(feature = "bench-alloc")]
+static FUTURE_SIZE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[cfg(feature = "bench-alloc")]
+static INNER_SIZES: std::sync::Mutex<(usize, usize)> = std::sync::Mutex::new((0, 0));
+
+#[cfg(feature = "bench-alloc")]
+pub(super) fn note_future_size(n: usize) {
+    FUTURE_SIZE.store(n, std::sync::atomic::Ordering::Relaxed);
+}
+
+#[cfg(feature = "bench-alloc")]
+pub(super) fn note_sizes(spool_log: usize, deliver: usize) {
+    *INNER_SIZES.lock().unwrap() = (spool_log, deliver);
+}
+
+/// Sizes in bytes (feature `bench-alloc`): `[AuditEvent, Result<(), AuditError>, the last
+/// logUserAction future]`, for bench/memory.mjs's breakdown.
+#[cfg(feature = "bench-alloc")]
+#[wasm_bindgen(js_name = benchmarkSizes)]
+pub fn benchmark_sizes() -> Vec<f64> {
+    let inner = *INNER_SIZES.lock().unwrap();
+    vec![
+        std::mem::size_of::<AuditEvent>() as f64,
+        std::mem::size_of::<Result<(), crate::error::AuditError>>() as f64,
+        FUTURE_SIZE.load(std::sync::atomic::Ordering::Relaxed) as f64,
+        inner.0 as f64,
+        inner.1 as f64,
+    ]
+}
+
+#[cfg(feature = "bench-alloc")]
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+    pub static BYTES: AtomicUsize = AtomicUsize::new(0);
+    pub static COUNT: AtomicUsize = AtomicUsize::new(0);
+
+    struct Counting;
+
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            let p = unsafe { System.alloc(l) };
+            if !p.is_null() {
+                BYTES.fetch_add(l.size(), Relaxed);
+                COUNT.fetch_add(1, Relaxed);
+            }
+            p
+        }
+        unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
+            let p = unsafe { System.alloc_zeroed(l) };
+            if !p.is_null() {
+                BYTES.fetch_add(l.size(), Relaxed);
+                COUNT.fetch_add(1, Relaxed);
+            }
+            p
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            unsafe { System.dealloc(p, l) };
+            BYTES.fetch_sub(l.size(), Relaxed);
+            COUNT.fetch_sub(1, Relaxed);
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
+            let q = unsafe { System.realloc(p, l, new) };
+            if !q.is_null() {
+                BYTES.fetch_add(new, Relaxed);
+                BYTES.fetch_sub(l.size(), Relaxed);
+            }
+            q
+        }
+    }
+
+    #[global_allocator]
+    static ALLOC: Counting = Counting;
+}
