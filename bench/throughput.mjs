@@ -3,13 +3,13 @@
 //   node bench/throughput.mjs <contender> N [S] [M]
 // Contenders:
 //   a [API]    this library, batched: N concurrent logUserAction on one logger (library defaults:
-//              maxEvents 100, maxInFlight 4; BENCH_BATCH / BENCH_MAX_BYTES / BENCH_IN_FLIGHT / BENCH_API
+//              maxEvents 1000, maxBytes 1 MiB, maxInFlight 4; BENCH_BATCH / BENCH_MAX_BYTES / BENCH_IN_FLIGHT / BENCH_API
 //              override batch.maxEvents / batch.maxBytes / batch.maxInFlight / api; API
 //              "tx" or "query")
 //   lib C      this library, C callers each awaiting its call before the next (one logger)
 //   http S M   plain fetch to tx/commit of our UNWIND statement, S events per request, M requests in
 //              flight, bodies serialised beforehand (the client costs ~nothing: the limit sweep, and
-//              at 100 x 4 the "plain-fetch batched" contender that separates HTTP from library cost)
+//              at 1000 x 4 the "plain-fetch batched" contender that separates HTTP from library cost)
 //   d-tx S M   neo4j-driver (Bolt): our statement, S events per managed transaction (executeWrite),
 //              M sessions in parallel
 //   d-exec S M neo4j-driver: the same through driver.executeQuery (auto-retried, M calls at once)
