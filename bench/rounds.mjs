@@ -6,6 +6,7 @@
 //   node bench/rounds.mjs tag FIGURE -- command...     (a script that runs its own rounds: its
 //                                                       JSON lines are tagged and appended)
 // Knobs: BENCH_K (rounds, default 5), BENCH_QUICK=1 (small sizes), BENCH_N (20000; quick 4000),
+// BENCH_BASE (P1: also the library of another tree, contender "a-base"),
 // BENCH_N_SEED (300; quick 100: the per-event contenders' rate is steady after a few events).
 import { spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
@@ -21,9 +22,9 @@ mkdirSync(DIR, { recursive: true });
 const append = (figure, obj) =>
   appendFileSync(`${DIR}${figure}.jsonl`, JSON.stringify({ v: 2, run: RUN, quick: QUICK, figure, ...obj, at: new Date().toISOString() }) + "\n");
 
-/** One sample: a process of bench/throughput.mjs; its JSON line, or the error it ended with. */
-function sample(args) {
-  const r = spawnSync("node", ["bench/throughput.mjs", ...args.map(String)], { encoding: "utf8", timeout: 15 * 60 * 1000 });
+/** One sample: a process of bench/throughput.mjs (or `script`); its JSON line, or the error it ended with. */
+function sample(args, script = "bench/throughput.mjs") {
+  const r = spawnSync("node", [script, ...args.map(String)], { encoding: "utf8", timeout: 15 * 60 * 1000 });
   const line = r.stdout.split("\n").filter((l) => l.startsWith("{")).pop();
   const out = line ? JSON.parse(line) : {};
   if (r.status !== 0 || !line) out.error = (r.stderr || `exit ${r.status}`).trim().split("\n").slice(-3).join(" / ").slice(0, 400);
@@ -33,8 +34,8 @@ function sample(args) {
 function rounds(figure, contenders) {
   for (let round = 1; round <= K; round++) {
     const order = contenders.map((_, i) => contenders[(i + round - 1) % contenders.length]);
-    order.forEach(([name, args], place) => {
-      const s = sample(args);
+    order.forEach(([name, args, script], place) => {
+      const s = sample(args, script);
       append(figure, { round, place, args, ...s, contender: name, figure });
       console.error(`  ${figure} round ${round}/${K} ${name}: ${s.error ? `ERROR ${s.error}` : `${Math.round(s.eventsPerSec)} events/s`}`);
     });
@@ -60,11 +61,16 @@ if (what === "P1sweep") {
     : [];
   sweep.sort((p, q) => q.eventsPerSec - p.eventsPerSec);
   const finalists = (sweep.length ? sweep.slice(0, 2) : [{ eventsPerRequest: 500, inFlight: 4 }]).filter((r) => r.eventsPerRequest <= N);
+  // BENCH_BASE (a tree holding bench/ and .cache/bench/pkg of another build, e.g. the previous
+  // commit's): its library as one more contender, "a-base", for a before/after within each round.
+  const base = process.env.BENCH_BASE ? [["a-base", ["a", N], `${process.env.BENCH_BASE}/bench/throughput.mjs`]] : [];
   rounds("P1", [
     ["a", ["a", N]],
+    ...base,
     ["a-query", ["a", N, "query"]],
     ...finalists.map((r, i) => [`limit${i + 1}`, ["http", N, r.eventsPerRequest, r.inFlight]]),
     ["fetch-100x4", ["http", N, 100, 4]],
+    ["fetch-1000x4", ["http", N, 1000, 4]],
     ["d-tx", ["d-tx", N, 100, 4]],
     ["d-exec", ["d-exec", N, 100, 4]],
   ]);

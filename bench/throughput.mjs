@@ -3,12 +3,13 @@
 //   node bench/throughput.mjs <contender> N [S] [M]
 // Contenders:
 //   a [API]    this library, batched: N concurrent logUserAction on one logger (library defaults:
-//              maxEvents 100, maxInFlight 4; BENCH_BATCH / BENCH_IN_FLIGHT / BENCH_API override; API
+//              maxEvents 1000, maxBytes 1 MiB, maxInFlight 4; BENCH_BATCH / BENCH_MAX_BYTES / BENCH_IN_FLIGHT / BENCH_API
+//              override batch.maxEvents / batch.maxBytes / batch.maxInFlight / api; API
 //              "tx" or "query")
 //   lib C      this library, C callers each awaiting its call before the next (one logger)
 //   http S M   plain fetch to tx/commit of our UNWIND statement, S events per request, M requests in
 //              flight, bodies serialised beforehand (the client costs ~nothing: the limit sweep, and
-//              at 100 x 4 the "plain-fetch batched" contender that separates HTTP from library cost)
+//              at 1000 x 4 the "plain-fetch batched" contender that separates HTTP from library cost)
 //   d-tx S M   neo4j-driver (Bolt): our statement, S events per managed transaction (executeWrite),
 //              M sessions in parallel
 //   d-exec S M neo4j-driver: the same through driver.executeQuery (auto-retried, M calls at once)
@@ -25,6 +26,7 @@ const S = Number(sArg ?? 100);
 const M = Number(mArg ?? 4);
 await loadWasm();
 await fresh();
+const cpu0 = process.cpuUsage();
 
 /** Our statement and the parameters for events [from, to), built by the library itself. */
 function params(from, to) {
@@ -42,6 +44,7 @@ let label;
 let extra = {};
 if (which === "a") {
   const batch = process.env.BENCH_BATCH ? { maxEvents: Number(process.env.BENCH_BATCH) } : {};
+  if (process.env.BENCH_MAX_BYTES) batch.maxBytes = Number(process.env.BENCH_MAX_BYTES);
   if (process.env.BENCH_IN_FLIGHT) batch.maxInFlight = Number(process.env.BENCH_IN_FLIGHT);
   const api = sArg ?? process.env.BENCH_API; // "tx" or "query" (Query API v2); default: the library's
   label = `this library, batched: ${N} concurrent logUserAction on one logger (batch ${JSON.stringify(batch)}, api ${api ?? "default"})`;
@@ -165,6 +168,9 @@ if (which === "a") {
   throw new Error(`unknown contender ${which}`);
 }
 
+// This process's CPU while it ran (the client's share of a 2-core machine it shares with Neo4j).
+const cpu = process.cpuUsage(cpu0);
+extra.clientCpuMs = Math.round((cpu.user + cpu.system) / 1000);
 const c = await census();
 const ok = c.events === N && c.hasEvent === N && c.performedBy === N && c.trails === 1;
 emit({ figure: "P1", contender: process.argv.slice(2, 3).concat(process.argv.slice(4)).join(" "), label, n: N, seconds, eventsPerSec: N / seconds, census: c, ok, ...extra });

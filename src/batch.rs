@@ -4,6 +4,12 @@
 //! spawn needed). While a request is in flight, newcomers gather into the next batch ("group
 //! commit"); `flushIntervalMs` > 0 also makes the first event of a batch wait for company.
 //!
+//! A batch takes everything that waits, up to `maxEvents`/`maxBytes`: its size follows the backlog.
+//! A lone event goes alone and at once (no added latency); under load batches grow to the bound
+//! (default 1000 events / 1 MiB), so the per-request cost on both sides (an HTTP exchange, a
+//! transaction in Neo4j, the client's `fetch` machinery) is paid once per many events, and they
+//! shrink again when the load does.
+//!
 //! ```
 //! # futures::executor::block_on(async {
 //! use neo4j_audit::batch::Batcher;
@@ -105,6 +111,11 @@ impl Batcher {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The most events one batch may hold.
+    pub fn max_events(&self) -> usize {
+        self.cfg.max_events
     }
 
     /// Events waiting or in flight.
@@ -353,6 +364,74 @@ mod tests {
             // The third request (two events) failed; only its events see the failure.
             assert_eq!(res.iter().filter(|r| r.is_err()).count(), 2, "{res:?}");
             assert_eq!(b.backlog(), 0);
+        });
+    }
+
+    /// With the defaults: a lone event goes alone, a burst's batches grow to `maxEvents` (never
+    /// beyond), and the next lone event goes alone again.
+    #[test]
+    fn batches_follow_the_backlog_up_to_the_default_bound() {
+        futures::executor::block_on(async {
+            let cfg = BatchConfig { max_in_flight: 1, ..BatchConfig::default() };
+            let bound = cfg.max_events;
+            assert!(bound >= 500, "the default bound is large: {bound}");
+            let b = Batcher::new(cfg);
+            let sizes = std::cell::RefCell::new(Vec::new());
+            let send = |batch: Vec<SharedEvent>| {
+                sizes.borrow_mut().push(batch.len());
+                async move {
+                    in_flight().await;
+                    vec![Ok(()); batch.len()]
+                }
+            };
+            assert!(b.deliver(ev(), send).await.is_ok());
+            assert_eq!(*sizes.borrow(), vec![1], "a lone event goes alone, at once");
+            sizes.borrow_mut().clear();
+            let n = 2 * bound + 7;
+            let res = join_all((0..n).map(|_| b.deliver(ev(), send))).await;
+            assert!(res.iter().all(Result::is_ok));
+            // The first caller leads and goes alone; the rest gathered meanwhile.
+            assert_eq!(*sizes.borrow(), vec![1, bound, bound, 6]);
+            sizes.borrow_mut().clear();
+            assert!(b.deliver(ev(), send).await.is_ok());
+            assert_eq!(*sizes.borrow(), vec![1], "after the burst a lone event goes alone again");
+            assert_eq!(b.backlog(), 0);
+        });
+    }
+
+    /// `maxBytes` bounds a batch before `maxEvents` does (an event larger than it goes alone).
+    #[test]
+    fn max_bytes_bounds_a_batch() {
+        futures::executor::block_on(async {
+            let size = ev().json_len();
+            let b = Batcher::new(BatchConfig { max_bytes: 10 * size + size / 2, max_in_flight: 1, ..BatchConfig::default() });
+            let sizes = std::cell::RefCell::new(Vec::new());
+            let res = join_all((0..36).map(|_| {
+                b.deliver(ev(), |batch| {
+                    sizes.borrow_mut().push(batch.len());
+                    async move {
+                        in_flight().await;
+                        vec![Ok(()); batch.len()]
+                    }
+                })
+            }))
+            .await;
+            assert!(res.iter().all(Result::is_ok));
+            assert_eq!(*sizes.borrow(), vec![1, 10, 10, 10, 5]);
+            let big = Batcher::new(BatchConfig { max_bytes: size / 2, ..BatchConfig::default() });
+            let sizes = std::cell::RefCell::new(Vec::new());
+            let res = join_all((0..3).map(|_| {
+                big.deliver(ev(), |batch| {
+                    sizes.borrow_mut().push(batch.len());
+                    async move {
+                        in_flight().await;
+                        vec![Ok(()); batch.len()]
+                    }
+                })
+            }))
+            .await;
+            assert!(res.iter().all(Result::is_ok));
+            assert_eq!(*sizes.borrow(), vec![1, 1, 1], "each event larger than maxBytes goes alone");
         });
     }
 

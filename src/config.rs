@@ -149,9 +149,10 @@ impl Default for RetryConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct BatchConfig {
-    /// Most events per request. Default 100.
+    /// Most events per request. Default 1000: a batch takes what waits, so batches grow with the
+    /// backlog up to this bound while a lone event still goes alone and at once.
     pub max_events: usize,
-    /// Most bytes of serialised events per request (an event larger than this goes alone). Default 262144.
+    /// Most bytes of serialised events per request (an event larger than this goes alone). Default 1048576.
     pub max_bytes: usize,
     /// How long the first event of a batch waits for company, in ms. Default 0: no added latency;
     /// events that arrive while requests are in flight form the next batch.
@@ -163,7 +164,7 @@ pub struct BatchConfig {
 
 impl Default for BatchConfig {
     fn default() -> Self {
-        BatchConfig { max_events: 100, max_bytes: 256 * 1024, flush_interval_ms: 0, max_in_flight: 4 }
+        BatchConfig { max_events: 1000, max_bytes: 1024 * 1024, flush_interval_ms: 0, max_in_flight: 4 }
     }
 }
 

@@ -98,11 +98,16 @@ impl AuditLogger {
     pub(crate) fn with_parts(config: Config, deadline: Option<Duration>, chain: Option<Chain>) -> Result<Self, AuditError> {
         config.validate()?;
         let identity = crate::identity::of_config(&config);
+        let sink = Sink::for_config(&config);
+        let mut batch = config.batch.clone();
+        if let Some(n) = sink.max_events_per_request() {
+            batch.max_events = batch.max_events.min(n);
+        }
         Ok(AuditLogger {
             core: Arc::new(Core {
                 identity,
-                sink: Sink::for_config(&config),
-                batcher: Batcher::new(config.batch.clone()),
+                sink,
+                batcher: Batcher::new(batch),
                 stats: Stats::default(),
                 closed: AtomicBool::new(false),
                 builder: EventBuilder::new(
@@ -456,5 +461,25 @@ impl AuditLogger {
     /// server have echoed one: what to put in a log line.
     pub fn reason(&self, e: &AuditError) -> String {
         e.reason(&self.core.config.secrets())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Client mode: the Worker takes at most 100 events per request, so a batch never holds more
+    /// (one batch = one request; a larger one would go as a chain of requests in one slot).
+    #[test]
+    fn client_mode_batches_stay_within_one_worker_request() {
+        let mut c = Config::new("");
+        c.endpoint = Some("https://w.example/v1/events".into());
+        c.token = Some("t".into());
+        let l = AuditLogger::new(c.clone()).unwrap();
+        assert_eq!(l.core.batcher.max_events(), 100, "default maxEvents capped");
+        c.batch.max_events = 30;
+        assert_eq!(AuditLogger::new(c).unwrap().core.batcher.max_events(), 30, "a smaller bound kept");
+        let direct = AuditLogger::new(Config::new("http://127.0.0.1:7474")).unwrap();
+        assert_eq!(direct.core.batcher.max_events(), crate::config::BatchConfig::default().max_events);
     }
 }

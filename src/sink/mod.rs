@@ -41,6 +41,16 @@ impl Sink {
         }
     }
 
+    /// Most events one request may carry, when the sink has such a bound (client mode: the
+    /// Worker's `MAX_BATCH`, which the client sends in chunks of); the batcher keeps batches
+    /// within it, so one batch is one request and concurrent batches are concurrent requests.
+    pub(crate) fn max_events_per_request(&self) -> Option<usize> {
+        match self {
+            Sink::Ingest(_) => Some(ingest::MAX_EVENTS_PER_REQUEST),
+            Sink::Neo4j(_) => None,
+        }
+    }
+
     /// Writes one batch: committed (`Ok`) or a typed failure.
     pub(crate) async fn write<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Result<(), AuditError> {
         if events.is_empty() {

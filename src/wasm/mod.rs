@@ -53,8 +53,10 @@ export interface AuditConfig {
   /** Retries of network errors, timeouts, 5xx, 429 and Neo.TransientError: exponential backoff
    *  with full jitter. Defaults: maxAttempts 6, maxElapsedMs 30000, baseDelayMs 100, maxDelayMs 5000. */
   retry?: { maxAttempts?: number; maxElapsedMs?: number; baseDelayMs?: number; maxDelayMs?: number };
-  /** Events per request. Defaults: maxEvents 100, maxBytes 262144, flushIntervalMs 0 (events
-   *  arriving while requests are in flight form the next batch), maxInFlight 4 (requests at once). */
+  /** Events per request. Defaults: maxEvents 1000, maxBytes 1048576 (a batch takes what waits, up
+   *  to these bounds: a lone event goes alone), flushIntervalMs 0 (events arriving while requests
+   *  are in flight form the next batch), maxInFlight 4 (requests at once). Client mode sends at
+   *  most 100 events per request (the Worker's bound). */
   batch?: { maxEvents?: number; maxBytes?: number; flushIntervalMs?: number; maxInFlight?: number };
   /** Durable queue: IndexedDB in browsers, memory in Workers/Node. Events are filed under the
    *  logger's identity (the token's subject, or the Neo4j user) and only ever sent under it; any
