@@ -130,6 +130,53 @@ impl Json {
     }
 }
 
+// Values as parameters of a statement (the read side builds its statements with these).
+impl From<&str> for Json {
+    fn from(s: &str) -> Json {
+        Json::Str(s.to_owned())
+    }
+}
+
+impl From<&String> for Json {
+    fn from(s: &String) -> Json {
+        Json::Str(s.clone())
+    }
+}
+
+impl From<String> for Json {
+    fn from(s: String) -> Json {
+        Json::Str(s)
+    }
+}
+
+impl From<i64> for Json {
+    fn from(n: i64) -> Json {
+        let mut s = String::new();
+        write_int(&mut s, n);
+        Json::Num(s)
+    }
+}
+
+impl From<u64> for Json {
+    fn from(n: u64) -> Json {
+        let mut s = String::new();
+        write_uint(&mut s, n);
+        Json::Num(s)
+    }
+}
+
+impl From<u32> for Json {
+    fn from(n: u32) -> Json {
+        Json::from(u64::from(n))
+    }
+}
+
+impl<T: Into<Json>> From<Option<T>> for Json {
+    fn from(v: Option<T>) -> Json {
+        v.map_or(Json::Null, Into::into)
+    }
+}
+
 /// Appends `s` as a JSON string, escaped exactly as `serde_json` does (`\"`, `\\`, `\b`, `\f`,
 /// `\n`, `\r`, `\t`, other control characters as `\u00xx`; everything else as is).
 pub(crate) fn write_str(out: &mut String, s: &str) {
@@ -480,6 +527,24 @@ mod tests {
         assert_eq!(parse(r#""\ud83d\ude00""#, 16).unwrap(), Json::Str("😀".into()));
         assert_eq!(parse("[[[]]]", 2), Err(ParseError::TooDeep));
         assert!(parse("[[[]]]", 3).is_ok());
+    }
+
+    #[test]
+    fn parameters_from_rust_values() {
+        let v = Json::Obj(vec![
+            ("a".into(), Json::from("x\"")),
+            ("b".into(), Json::from(-5i64)),
+            ("c".into(), Json::from(u64::MAX)),
+            ("d".into(), Json::from(7u32)),
+            ("e".into(), Json::from(None::<i64>)),
+            ("f".into(), Json::from(Some(String::from("y")))),
+            ("g".into(), Json::from(&String::from("z"))),
+        ]);
+        let want = serde_json::json!({"a": "x\"", "b": -5, "c": u64::MAX, "d": 7, "e": null, "f": "y", "g": "z"});
+        assert_eq!(v.to_serde(), want);
+        let mut out = String::new();
+        v.write(&mut out);
+        assert_eq!(out, want.to_string());
     }
 
     #[test]
