@@ -1,4 +1,5 @@
-//! The JSON the write path needs — parse, a small tree, write — without `serde_json`.
+//! The JSON the browser builds need (the write path and the read side) — parse, a small tree,
+//! write — without `serde_json`.
 //!
 //! Why hand-written (measured with `bench/size` and `twiggy top`, 2026-11-28): in the browser
 //! build `serde_json` with its float formatting and parsing, `serde`'s derive machinery and
@@ -7,8 +8,10 @@
 //! `JSON.stringify`) and writes strings and integers. Numbers are kept as their text, so nothing
 //! here formats or parses a float, and a number in `details` is stored exactly as the caller wrote
 //! it. Output is byte-for-byte what `serde_json` writes for the same strings and integers (the hash
-//! chain's canonical encoding depends on that; see the tests). `serde_json` stays in the native
-//! API, the read side and the Worker, where it is no cost to the browser package.
+//! chain's canonical encoding depends on that; see the tests). The read side builds its statements'
+//! parameters and reads Neo4j's rows in this tree too (its JS results are JSON text for the host's
+//! `JSON.parse`, `src/read/js.rs`). `serde_json` stays in the native API and the Worker's ingest,
+//! where it is no cost to the browser package.
 
 #![allow(dead_code)] // Each build uses its own part (e.g. `to_serde` only with the read side).
 
