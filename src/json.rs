@@ -1,4 +1,5 @@
-//! The JSON the write path needs — parse, a small tree, write — without `serde_json`.
+//! The JSON the browser builds need (the write path and the read side) — parse, a small tree,
+//! write — without `serde_json`.
 //!
 //! Why hand-written (measured with `bench/size` and `twiggy top`, 2026-11-28): in the browser
 //! build `serde_json` with its float formatting and parsing, `serde`'s derive machinery and
@@ -7,8 +8,10 @@
 //! `JSON.stringify`) and writes strings and integers. Numbers are kept as their text, so nothing
 //! here formats or parses a float, and a number in `details` is stored exactly as the caller wrote
 //! it. Output is byte-for-byte what `serde_json` writes for the same strings and integers (the hash
-//! chain's canonical encoding depends on that; see the tests). `serde_json` stays in the native
-//! API, the read side and the Worker, where it is no cost to the browser package.
+//! chain's canonical encoding depends on that; see the tests). The read side builds its statements'
+//! parameters and reads Neo4j's rows in this tree too (its JS results are JSON text for the host's
+//! `JSON.parse`, `src/read/js.rs`). `serde_json` stays in the native API and the Worker's ingest,
+//! where it is no cost to the browser package.
 
 #![allow(dead_code)] // Each build uses its own part (e.g. `to_serde` only with the read side).
 
@@ -127,6 +130,53 @@ impl Json {
             Json::Arr(a) => Value::Array(a.iter().map(Json::to_serde).collect()),
             Json::Obj(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_serde())).collect()),
         }
+    }
+}
+
+// Values as parameters of a statement (the read side builds its statements with these).
+impl From<&str> for Json {
+    fn from(s: &str) -> Json {
+        Json::Str(s.to_owned())
+    }
+}
+
+impl From<&String> for Json {
+    fn from(s: &String) -> Json {
+        Json::Str(s.clone())
+    }
+}
+
+impl From<String> for Json {
+    fn from(s: String) -> Json {
+        Json::Str(s)
+    }
+}
+
+impl From<i64> for Json {
+    fn from(n: i64) -> Json {
+        let mut s = String::new();
+        write_int(&mut s, n);
+        Json::Num(s)
+    }
+}
+
+impl From<u64> for Json {
+    fn from(n: u64) -> Json {
+        let mut s = String::new();
+        write_uint(&mut s, n);
+        Json::Num(s)
+    }
+}
+
+impl From<u32> for Json {
+    fn from(n: u32) -> Json {
+        Json::from(u64::from(n))
+    }
+}
+
+impl<T: Into<Json>> From<Option<T>> for Json {
+    fn from(v: Option<T>) -> Json {
+        v.map_or(Json::Null, Into::into)
     }
 }
 
@@ -480,6 +530,24 @@ mod tests {
         assert_eq!(parse(r#""\ud83d\ude00""#, 16).unwrap(), Json::Str("😀".into()));
         assert_eq!(parse("[[[]]]", 2), Err(ParseError::TooDeep));
         assert!(parse("[[[]]]", 3).is_ok());
+    }
+
+    #[test]
+    fn parameters_from_rust_values() {
+        let v = Json::Obj(vec![
+            ("a".into(), Json::from("x\"")),
+            ("b".into(), Json::from(-5i64)),
+            ("c".into(), Json::from(u64::MAX)),
+            ("d".into(), Json::from(7u32)),
+            ("e".into(), Json::from(None::<i64>)),
+            ("f".into(), Json::from(Some(String::from("y")))),
+            ("g".into(), Json::from(&String::from("z"))),
+        ]);
+        let want = serde_json::json!({"a": "x\"", "b": -5, "c": u64::MAX, "d": 7, "e": null, "f": "y", "g": "z"});
+        assert_eq!(v.to_serde(), want);
+        let mut out = String::new();
+        v.write(&mut out);
+        assert_eq!(out, want.to_string());
     }
 
     #[test]

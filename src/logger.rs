@@ -431,6 +431,13 @@ impl AuditLogger {
         self.core.sink.neo4j()?.run(st).await
     }
 
+    /// [`AuditLogger::run`] with the crate's own JSON: `params` an object, rows as parsed.
+    #[cfg(feature = "read")]
+    pub(crate) async fn run_json(&self, text: &str, params: &crate::json::Json) -> Result<crate::outcome::JsonRows, AuditError> {
+        runtime_check()?;
+        self.core.sink.neo4j()?.run_json(text, params).await
+    }
+
     /// The request that writes `events` (the same statement as [`AuditLogger::write`]), for a
     /// fire-and-forget send such as `fetch(..., {keepalive: true})` on page hide. `None` in client
     /// mode.

@@ -4,10 +4,16 @@
 //! Every query is constant text chosen from a few fragments (which filters are present) plus
 //! `$parameters`; each is steered onto one of the indexes that `ensureSchema` creates with a
 //! `USING INDEX` hint, so it never scans every event.
+//!
+//! Internally the read side works on the crate's own JSON (`src/json.rs`): statements carry their
+//! parameters in it and Neo4j's rows are read as parsed, so the browser's read entry carries no
+//! `serde_json` (its results are written as JSON text that the host's `JSON.parse` turns into
+//! objects, `src/read/js.rs`). The public Rust API keeps its `serde_json` types ([`Statement`],
+//! [`TrailEvent::details`]), converted at its edge.
 
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use crate::chain::{SignedHead, StoredSeal, Verifier, VerifyReport};
 use crate::sign::{KeySet, PublicJwk};
@@ -15,6 +21,7 @@ use crate::config::Labels;
 use crate::cypher::Statement;
 use crate::error::AuditError;
 use crate::event::{AuditEvent, Target};
+use crate::json::Json;
 use crate::logger::AuditLogger;
 
 /// Page size when none is given.
@@ -169,6 +176,9 @@ impl VerifyQuery {
     }
 }
 
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // what the JavaScript shell needs
+pub(crate) mod js;
+
 const RETURN_EVENT: &str =
     "RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis, \
      ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, \
@@ -189,19 +199,51 @@ fn in_trail(labels: &Labels) -> String {
 /// assert!(!st.text.contains("u-1"));
 /// assert_eq!(st.parameters["userUid"], "u-1");
 /// ```
-pub fn trail_statement(
-    labels: &Labels,
-    trail: &str,
-    q: &TrailQuery,
-) -> Result<Statement, AuditError> {
+pub fn trail_statement(labels: &Labels, trail: &str, q: &TrailQuery) -> Result<Statement, AuditError> {
+    trail_query(labels, trail, q).map(Query::statement)
+}
+
+/// A read statement in the crate's own JSON: its text and its parameters (an object). The public
+/// builders return it as a [`Statement`].
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Query {
+    pub(crate) text: String,
+    pub(crate) params: Json,
+}
+
+impl Query {
+    fn statement(self) -> Statement {
+        Statement { text: self.text, parameters: self.params.to_serde() }
+    }
+}
+
+/// A statement's parameters, in the order given.
+struct Params(Vec<(String, Json)>);
+
+impl Params {
+    fn new() -> Self {
+        Params(Vec::new())
+    }
+
+    fn insert(&mut self, key: String, value: Json) {
+        self.0.push((key, value));
+    }
+
+    fn into_json(self) -> Json {
+        Json::Obj(self.0)
+    }
+}
+
+/// [`trail_statement`].
+pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery) -> Result<Query, AuditError> {
     labels.validate()?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
         return Err(AuditError::InvalidInput(format!("limit must be between 1 and {MAX_LIMIT}")));
     }
-    let mut params = Map::new();
-    params.insert("trail".into(), json!(trail));
-    params.insert("limit".into(), json!(limit + 1));
+    let mut params = Params::new();
+    params.insert("trail".into(), Json::from(trail));
+    params.insert("limit".into(), Json::from(limit + 1));
     let mut preds: Vec<String> = Vec::new();
     let ev = &labels.event;
     // The driving index: the most selective equality filter, else time. Each index ends in
@@ -238,7 +280,7 @@ pub fn trail_statement(
     ] {
         if let Some(v) = val {
             preds.push(format!("ev.{prop} = ${key}"));
-            params.insert(key.into(), json!(v));
+            params.insert(key.into(), Json::from(v));
         }
     }
     preds.push("ev.timestamp IS NOT NULL".into());
@@ -248,19 +290,19 @@ pub fn trail_statement(
         "MATCH (ev:{ev}) {hint} WHERE {} {RETURN_EVENT} ORDER BY {order} LIMIT $limit",
         preds.join(" AND ")
     );
-    Ok(Statement { text, parameters: Value::Object(params) })
+    Ok(Query { text, params: params.into_json() })
 }
 
 /// The time window and the keyset cursor of a page, on the given time and UID columns (the
 /// event's own, or the `ON` relationship's copies of them).
-fn window(preds: &mut Vec<String>, params: &mut Map<String, Value>, q: &TrailQuery, ts: &str, uid: &str) -> Result<(), AuditError> {
+fn window(preds: &mut Vec<String>, params: &mut Params, q: &TrailQuery, ts: &str, uid: &str) -> Result<(), AuditError> {
     if let Some(s) = q.since {
         preds.push(format!("{ts} >= datetime({{epochMillis: $since}})"));
-        params.insert("since".into(), json!(s));
+        params.insert("since".into(), Json::from(s));
     }
     if let Some(u) = q.until {
         preds.push(format!("{ts} < datetime({{epochMillis: $until}})"));
-        params.insert("until".into(), json!(u));
+        params.insert("until".into(), Json::from(u));
     }
     if let Some(c) = &q.cursor {
         let (cursor_ts, cursor_uid) = decode_cursor(c)?;
@@ -268,8 +310,8 @@ fn window(preds: &mut Vec<String>, params: &mut Map<String, Value>, q: &TrailQue
             "{ts} <= datetime({{epochMillis: $cursorTs}}) AND \
              ({ts} < datetime({{epochMillis: $cursorTs}}) OR {uid} < $cursorUid)"
         ));
-        params.insert("cursorTs".into(), json!(cursor_ts));
-        params.insert("cursorUid".into(), json!(cursor_uid));
+        params.insert("cursorTs".into(), Json::from(cursor_ts));
+        params.insert("cursorUid".into(), Json::from(cursor_uid));
     }
     Ok(())
 }
@@ -277,9 +319,9 @@ fn window(preds: &mut Vec<String>, params: &mut Map<String, Value>, q: &TrailQue
 /// A page of events on one target, driven by the `ON` relationships' index on
 /// `(target, created, eventUID)` (`created` and `eventUID` are the event's `timestamp` and `UID`,
 /// so the cursor is the same as the trail's). Other filters apply to each event found.
-fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: Map<String, Value>) -> Result<Statement, AuditError> {
+fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: Params) -> Result<Query, AuditError> {
     let ev = &labels.event;
-    params.insert("target".into(), json!(target));
+    params.insert("target".into(), Json::from(target));
     let mut preds: Vec<String> = vec![
         "r.target = $target".into(),
         "r.created IS NOT NULL".into(),
@@ -293,7 +335,7 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: M
     ] {
         if let Some(v) = val {
             preds.push(format!("ev.{prop} = ${key}"));
-            params.insert(key.into(), json!(v));
+            params.insert(key.into(), Json::from(v));
         }
     }
     preds.push(in_trail(labels));
@@ -302,7 +344,7 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: M
          ORDER BY r.target DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
         preds.join(" AND ")
     );
-    Ok(Statement { text, parameters: Value::Object(params) })
+    Ok(Query { text, params: params.into_json() })
 }
 
 /// An opaque cursor for the position after `ev`.
@@ -318,39 +360,52 @@ fn decode_cursor(c: &str) -> Result<(i64, String), AuditError> {
     Ok((ts.parse().map_err(|_| bad())?, uid.to_owned()))
 }
 
-/// A result row (in [`RETURN_EVENT`] order) as an [`AuditEvent`] with its chain fields.
-fn row_event(row: &[Value]) -> Result<AuditEvent, AuditError> {
-    let s = |i: usize| row.get(i).and_then(Value::as_str).map(str::to_owned);
+/// The string in column `i`, moved out of the row.
+fn take_str(row: &mut [Json], i: usize) -> Option<String> {
+    match row.get_mut(i) {
+        Some(Json::Str(s)) => Some(std::mem::take(s)),
+        _ => None,
+    }
+}
+
+/// A result row (in [`RETURN_EVENT`] order) as an [`AuditEvent`] with its chain fields (the
+/// row's strings are moved out).
+fn row_event(row: &mut [Json]) -> Result<AuditEvent, AuditError> {
     let bad = |what: &str| AuditError::UnexpectedResponse(format!("stored event without {what}"));
+    let ts = row.get(3).and_then(Json::as_i64).ok_or_else(|| bad("timestamp"))?;
     Ok(AuditEvent {
-        uid: s(0).ok_or_else(|| bad("UID"))?,
-        action_type: s(1).unwrap_or_default(),
-        category: s(2).unwrap_or_default(),
-        ts: row.get(3).and_then(Value::as_i64).ok_or_else(|| bad("timestamp"))?,
-        user_uid: s(4),
-        user_name: s(5),
-        details: s(6),
-        stream_id: s(7),
-        seq: row.get(8).and_then(Value::as_u64),
-        prev_hash: s(9),
-        hash: s(10),
-        // Provenance; events stored before it existed have neither (read as client-written).
-        source: row.get(11).and_then(|v| serde_json::from_value(v.clone()).ok()).unwrap_or_default(),
-        occurred_at: row.get(12).and_then(Value::as_i64),
+        uid: take_str(row, 0).ok_or_else(|| bad("UID"))?,
+        action_type: take_str(row, 1).unwrap_or_default(),
+        category: take_str(row, 2).unwrap_or_default(),
+        ts,
+        user_uid: take_str(row, 4),
+        user_name: take_str(row, 5),
+        details: take_str(row, 6),
+        stream_id: take_str(row, 7),
+        seq: row.get(8).and_then(Json::as_u64),
+        prev_hash: take_str(row, 9),
+        hash: take_str(row, 10),
+        // Provenance; events stored before it existed have neither (read as client-written);
+        // any other value reads as client-written too (what `Source`'s `Deserialize` fails on).
+        source: match row.get(11).and_then(Json::as_str) {
+            Some("worker") => crate::event::Source::Worker,
+            _ => crate::event::Source::Client,
+        },
+        occurred_at: row.get(12).and_then(Json::as_i64),
         targets: row_targets(row.get(13), row.get(14)),
     })
 }
 
 /// `targetKeys` (`"Label:uid"`; a label has no `:`) and `targetRoles` (`""` for none) back
 /// into targets, in the order given.
-fn row_targets(keys: Option<&Value>, roles: Option<&Value>) -> Vec<Target> {
-    let Some(keys) = keys.and_then(Value::as_array) else { return Vec::new() };
-    let roles = roles.and_then(Value::as_array);
+fn row_targets(keys: Option<&Json>, roles: Option<&Json>) -> Vec<Target> {
+    let Some(keys) = keys.and_then(Json::as_array) else { return Vec::new() };
+    let roles = roles.and_then(Json::as_array);
     keys.iter()
         .enumerate()
         .filter_map(|(i, k)| {
             let (label, uid) = k.as_str()?.split_once(':')?;
-            let role = roles.and_then(|r| r.get(i)).and_then(Value::as_str).filter(|r| !r.is_empty());
+            let role = roles.and_then(|r| r.get(i)).and_then(Json::as_str).filter(|r| !r.is_empty());
             Some(Target { label: label.to_owned(), uid: uid.to_owned(), role: role.map(str::to_owned) })
         })
         .collect()
@@ -416,22 +471,27 @@ pub fn verify_statement(
     q: &VerifyQuery,
     after: Option<&(String, u64, String)>,
 ) -> Result<Statement, AuditError> {
+    verify_query(labels, trail, q, after).map(Query::statement)
+}
+
+/// [`verify_statement`].
+fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(String, u64, String)>) -> Result<Query, AuditError> {
     labels.validate()?;
     let ev = &labels.event;
     let mut preds = vec!["ev.seq IS NOT NULL".to_owned()];
-    let mut params = Map::new();
-    params.insert("trail".into(), json!(trail));
-    params.insert("limit".into(), json!(VERIFY_PAGE));
+    let mut params = Params::new();
+    params.insert("trail".into(), Json::from(trail));
+    params.insert("limit".into(), Json::from(VERIFY_PAGE));
     match &q.stream_id {
         Some(s) => {
             preds.insert(0, "ev.streamId = $streamId".into());
-            params.insert("streamId".into(), json!(s));
+            params.insert("streamId".into(), Json::from(s));
         }
         None => preds.insert(0, "ev.streamId IS NOT NULL".into()),
     }
     if let Some(s) = q.since {
         preds.push("ev.timestamp >= datetime({epochMillis: $since})".into());
-        params.insert("since".into(), json!(s));
+        params.insert("since".into(), Json::from(s));
     }
     if let Some((s, seq, uid)) = after {
         preds.push(
@@ -439,9 +499,9 @@ pub fn verify_statement(
              OR (ev.seq = $afterSeq AND ev.UID > $afterUid))"
                 .into(),
         );
-        params.insert("afterStream".into(), json!(s));
-        params.insert("afterSeq".into(), json!(seq));
-        params.insert("afterUid".into(), json!(uid));
+        params.insert("afterStream".into(), Json::from(s));
+        params.insert("afterSeq".into(), Json::from(*seq));
+        params.insert("afterUid".into(), Json::from(uid));
     }
     preds.push(in_trail(labels));
     let text = format!(
@@ -449,21 +509,21 @@ pub fn verify_statement(
          ev.sigKid, ev.sig, ev.sigAt ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",
         preds.join(" AND ")
     );
-    Ok(Statement { text, parameters: Value::Object(params) })
+    Ok(Query { text, params: params.into_json() })
 }
 
 /// Events of the trail that carry no chain fields.
-fn unchained_statement(labels: &Labels, trail: &str, q: &VerifyQuery) -> Statement {
+fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
     let since =
         if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
-    Statement {
+    Query {
         text: format!(
             "MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev:{}) \
              WHERE (ev.streamId IS NULL OR ev.seq IS NULL){since} \
              RETURN count(ev), collect(ev.UID)[0..10]",
             labels.trail, labels.event
         ),
-        parameters: json!({"trail": trail, "since": q.since}),
+        params: Json::Obj(vec![("trail".into(), Json::from(trail)), ("since".into(), Json::from(q.since))]),
     }
 }
 
@@ -489,17 +549,24 @@ impl AuditLogger {
     /// One page of this logger's trail, newest first. See [`TrailQuery`]; pass the page's
     /// `next_cursor` as `cursor` (same filters) for the next, older page.
     pub async fn audit_trail(&self, q: &TrailQuery) -> Result<TrailPage, AuditError> {
+        let (events, next_cursor) = self.trail_events(q).await?;
+        Ok(TrailPage { events: events.into_iter().map(TrailEvent::from).collect(), next_cursor })
+    }
+
+    /// [`AuditLogger::audit_trail`]'s events as stored, and the next page's cursor (what
+    /// `js::write_page` writes for JavaScript).
+    pub(crate) async fn trail_events(&self, q: &TrailQuery) -> Result<(Vec<AuditEvent>, Option<String>), AuditError> {
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT) as usize;
-        let st = trail_statement(&self.config().labels, &self.config().trail, q)?;
-        let rows = self.run(&st).await?;
-        let mut events = rows.iter().map(|r| row_event(r)).collect::<Result<Vec<_>, _>>()?;
+        let st = trail_query(&self.config().labels, &self.config().trail, q)?;
+        let mut rows = self.run_json(&st.text, &st.params).await?;
+        let mut events = rows.iter_mut().map(|r| row_event(r)).collect::<Result<Vec<_>, _>>()?;
         let next_cursor = if events.len() > limit {
             events.truncate(limit);
             events.last().map(|e| encode_cursor(e.ts, &e.uid))
         } else {
             None
         };
-        Ok(TrailPage { events: events.into_iter().map(TrailEvent::from).collect(), next_cursor })
+        Ok((events, next_cursor))
     }
 
     /// The events of user `uid` in this logger's trail, newest first.
@@ -510,17 +577,7 @@ impl AuditLogger {
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> Result<TrailPage, AuditError> {
-        if uid.is_empty() {
-            return Err(AuditError::InvalidInput("uid must be a non-empty string".into()));
-        }
-        let q = TrailQuery {
-            user_uid: Some(uid.to_owned()),
-            since,
-            limit,
-            cursor,
-            ..Default::default()
-        };
-        self.audit_trail(&q).await
+        self.audit_trail(&user_query(uid, since, limit, cursor)?).await
     }
 
     /// The events performed on the node `label` / `uid` ([`Target`]) in this logger's trail,
@@ -529,9 +586,7 @@ impl AuditLogger {
     /// did not exist when they were written have no `ON` relationship and are not found here
     /// (their `targetKeys` still name it).
     pub async fn get_target_activity(&self, label: &str, uid: &str, q: &TrailQuery) -> Result<TrailPage, AuditError> {
-        crate::rules::check_targets(&[Target::new(label, uid)])?;
-        let q = TrailQuery { target: Some(Target::new(label, uid).key()), ..q.clone() };
-        self.get_audit_trail(&q).await
+        self.get_audit_trail(&target_query(label, uid, q)?).await
     }
 
     /// Reads the chained events of this logger's trail back and reports, per stream, the first
@@ -609,13 +664,14 @@ impl AuditLogger {
             let Some(v) = current.as_mut() else { break };
             let sid = v.stream_id().to_owned();
             let one = VerifyQuery { stream_id: Some(sid.clone()), since: q.since, ..Default::default() };
-            let st = verify_statement(&cfg.labels, &cfg.trail, &one, p.after.as_ref())?;
-            let rows = self.run(&st).await?;
-            for r in &rows {
+            let st = verify_query(&cfg.labels, &cfg.trail, &one, p.after.as_ref())?;
+            let mut rows = self.run_json(&st.text, &st.params).await?;
+            for r in &mut rows {
+                let seal = row_seal(r);
                 let ev = row_event(r)?;
                 p.after = Some((sid.clone(), ev.seq.unwrap_or(0), ev.uid.clone()));
                 read += 1;
-                v.push_sealed(ev, row_seal(r));
+                v.push_sealed(ev, seal);
             }
             if rows.len() < VERIFY_PAGE as usize {
                 if let Some(done) = current.take() {
@@ -637,12 +693,13 @@ impl AuditLogger {
             };
             return Ok((report, Some(p)));
         }
-        let rows = self.run(&unchained_statement(&cfg.labels, &cfg.trail, q)).await?;
-        let unchained = rows.first().and_then(|r| r.first()).and_then(Value::as_u64).unwrap_or(0);
+        let st = unchained_query(&cfg.labels, &cfg.trail, q);
+        let rows = self.run_json(&st.text, &st.params).await?;
+        let unchained = rows.first().and_then(|r| r.first()).and_then(Json::as_u64).unwrap_or(0);
         let unchained_uids = rows
             .first()
             .and_then(|r| r.get(1))
-            .and_then(Value::as_array)
+            .and_then(Json::as_array)
             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
         Ok((
@@ -655,51 +712,96 @@ impl AuditLogger {
     async fn stream_ids(&self, q: &VerifyQuery) -> Result<Vec<String>, AuditError> {
         let cfg = self.config();
         let since = if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
-        let st = Statement {
-            text: format!(
-                "MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev:{}) WHERE ev.streamId IS NOT NULL \
-                 AND ev.seq IS NOT NULL{since} RETURN DISTINCT ev.streamId AS s ORDER BY s",
-                cfg.labels.trail, cfg.labels.event
-            ),
-            parameters: json!({ "trail": cfg.trail, "since": q.since }),
-        };
-        let rows = self.run(&st).await?;
-        Ok(rows.iter().filter_map(|r| r.first().and_then(Value::as_str).map(str::to_owned)).collect())
+        let text = format!(
+            "MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev:{}) WHERE ev.streamId IS NOT NULL \
+             AND ev.seq IS NOT NULL{since} RETURN DISTINCT ev.streamId AS s ORDER BY s",
+            cfg.labels.trail, cfg.labels.event
+        );
+        let params = Json::Obj(vec![("trail".into(), Json::from(&cfg.trail)), ("since".into(), Json::from(q.since))]);
+        let mut rows = self.run_json(&text, &params).await?;
+        Ok(rows.iter_mut().filter_map(|r| take_str(r, 0)).collect())
     }
 
     /// The trail's signed head (the Worker's stream, see `ingest::signed`), if it has one.
     pub async fn signed_head(&self) -> Result<Option<SignedHead>, AuditError> {
         let cfg = self.config();
         cfg.labels.validate()?;
-        let st = Statement {
-            text: format!(
-                "MATCH (h:{} {{name: $trail}}) RETURN h.chainStream, h.chainSeq, h.chainHash, \
-                 h.chainKid, h.chainSig, h.chainSignedAt",
-                cfg.labels.trail
-            ),
-            parameters: json!({ "trail": cfg.trail }),
-        };
-        let rows = self.run(&st).await?;
-        Ok(rows.first().and_then(|r| head_from_row(r)))
+        let text = format!(
+            "MATCH (h:{} {{name: $trail}}) RETURN h.chainStream, h.chainSeq, h.chainHash, \
+             h.chainKid, h.chainSig, h.chainSignedAt",
+            cfg.labels.trail
+        );
+        let rows = self.run_json(&text, &Json::Obj(vec![("trail".into(), Json::from(&cfg.trail))])).await?;
+        Ok(rows.first().and_then(|r| head_from_cells(r)))
     }
 }
 
 /// A stored head from the columns (chainStream, chainSeq, chainHash, chainKid, chainSig,
 /// chainSignedAt).
 pub fn head_from_row(row: &[Value]) -> Option<SignedHead> {
-    let s = |i: usize| row.get(i).and_then(Value::as_str).map(str::to_owned);
-    let seal = match (s(3), s(4), row.get(5).and_then(Value::as_i64)) {
+    head_from_cells(row)
+}
+
+/// A result cell as `serde_json` (the public API) or the crate's own JSON (the read path) holds it.
+pub(crate) trait Cell {
+    fn text(&self) -> Option<&str>;
+    fn int(&self) -> Option<i64>;
+    fn uint(&self) -> Option<u64>;
+}
+
+impl Cell for Value {
+    fn text(&self) -> Option<&str> {
+        self.as_str()
+    }
+    fn int(&self) -> Option<i64> {
+        self.as_i64()
+    }
+    fn uint(&self) -> Option<u64> {
+        self.as_u64()
+    }
+}
+
+impl Cell for Json {
+    fn text(&self) -> Option<&str> {
+        self.as_str()
+    }
+    fn int(&self) -> Option<i64> {
+        self.as_i64()
+    }
+    fn uint(&self) -> Option<u64> {
+        self.as_u64()
+    }
+}
+
+/// [`head_from_row`] for either kind of row.
+pub(crate) fn head_from_cells<C: Cell>(row: &[C]) -> Option<SignedHead> {
+    let s = |i: usize| row.get(i).and_then(C::text).map(str::to_owned);
+    let seal = match (s(3), s(4), row.get(5).and_then(C::int)) {
         (Some(kid), Some(sig), Some(signed_at)) => Some(StoredSeal { kid, sig, signed_at }),
         _ => None,
     };
-    Some(SignedHead { stream_id: s(0)?, seq: row.get(1).and_then(Value::as_u64)?, hash: s(2)?, seal })
+    Some(SignedHead { stream_id: s(0)?, seq: row.get(1).and_then(C::uint)?, hash: s(2)?, seal })
 }
 
 /// The event seal in a verify row (after the [`RETURN_EVENT`] columns).
-fn row_seal(row: &[Value]) -> Option<StoredSeal> {
-    let s = |i: usize| row.get(i).and_then(Value::as_str).map(str::to_owned);
+fn row_seal(row: &[Json]) -> Option<StoredSeal> {
+    let s = |i: usize| row.get(i).and_then(Json::as_str).map(str::to_owned);
     // RETURN_EVENT has 15 columns (0..=14: the event, provenance, targetKeys, targetRoles).
-    Some(StoredSeal { kid: s(15)?, sig: s(16)?, signed_at: row.get(17).and_then(Value::as_i64)? })
+    Some(StoredSeal { kid: s(15)?, sig: s(16)?, signed_at: row.get(17).and_then(Json::as_i64)? })
+}
+
+/// The query of [`AuditLogger::user_activity`].
+pub(crate) fn user_query(uid: &str, since: Option<i64>, limit: Option<u32>, cursor: Option<String>) -> Result<TrailQuery, AuditError> {
+    if uid.is_empty() {
+        return Err(AuditError::InvalidInput("uid must be a non-empty string".into()));
+    }
+    Ok(TrailQuery { user_uid: Some(uid.to_owned()), since, limit, cursor, ..Default::default() })
+}
+
+/// The query of [`AuditLogger::get_target_activity`].
+pub(crate) fn target_query(label: &str, uid: &str, q: &TrailQuery) -> Result<TrailQuery, AuditError> {
+    crate::rules::check_targets(&[Target::new(label, uid)])?;
+    Ok(TrailQuery { target: Some(Target::new(label, uid).key()), ..q.clone() })
 }
 
 #[cfg(test)]

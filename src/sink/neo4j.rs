@@ -87,6 +87,13 @@ impl Neo4jSink {
         self.post(self.request(&path, body.to_string())).await.map(outcome::to_rows)
     }
 
+    /// Runs one statement with parameters in the crate's own JSON tree (an object) and returns
+    /// its rows as such (the read side: no `serde_json` in the browser).
+    #[cfg(feature = "read")]
+    pub(crate) async fn run_json(&self, text: &str, params: &Json) -> Result<JsonRows, AuditError> {
+        self.run_text(text, |o| params.write(o)).await
+    }
+
     /// Runs a statement whose parameters `params` writes (the write path's own statements).
     async fn run_text(&self, text: &str, params: impl FnOnce(&mut String)) -> Result<JsonRows, AuditError> {
         let body = cypher::statement_body(self.api, text, 64, params);

@@ -1,15 +1,18 @@
 //! JavaScript surface of the read side and the hash chain: `getAuditTrail`, `getUserActivity`,
 //! `verifyTrail`, `chainHead`. Each resolves a plain object, or `null` with the reason in
 //! `lastError`; none rejects.
+//!
+//! No `serde_json` or `serde-wasm-bindgen` here (they were the largest part of this entry's
+//! `.wasm`): options cross as the crate's own JSON and are read by `read::js`; results are
+//! written as one JSON text that the host's `JSON.parse` turns into plain objects.
 
-use serde::Serialize;
-use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::JsAuditLogger;
 use crate::error::AuditError;
-use crate::read::{TrailQuery, VerifyQuery};
+use crate::json::{self, Json};
+use crate::read::{js, TrailQuery, VerifyQuery};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_READ_TYPES: &'static str = r#"
@@ -120,10 +123,10 @@ impl JsAuditLogger {
         #[wasm_bindgen(unchecked_optional_param_type = "AuditTrailQuery")] query: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
-        let q = options::<TrailQuery>(&query, &["since", "until"]);
+        let q = options(&query, &["since", "until"], TrailQuery::from_members);
         future_to_promise(async move {
             let res = match q {
-                Ok(q) => inner.get_audit_trail(&q).await,
+                Ok(q) => inner.trail_events(&q).await.map(page_json),
                 Err(e) => Err(e),
             };
             Ok(resolve(&inner, res))
@@ -141,7 +144,7 @@ impl JsAuditLogger {
         options_: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
-        let q = options::<TrailQuery>(&options_, &["since"]).and_then(|q| {
+        let q = options(&options_, &["since"], TrailQuery::from_members).and_then(|q| {
             if q.until.is_some()
                 || q.action_type.is_some()
                 || q.category.is_some()
@@ -159,7 +162,10 @@ impl JsAuditLogger {
         });
         future_to_promise(async move {
             let res = match q {
-                Ok((uid, q)) => inner.get_user_activity(&uid, q.since, q.limit, q.cursor).await,
+                Ok((uid, q)) => match crate::read::user_query(&uid, q.since, q.limit, q.cursor) {
+                    Ok(q) => inner.trail_events(&q).await.map(page_json),
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(e),
             };
             Ok(resolve(&inner, res))
@@ -180,7 +186,7 @@ impl JsAuditLogger {
         options_: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
-        let q = options::<TrailQuery>(&options_, &["since", "until"]).and_then(|q| {
+        let q = options(&options_, &["since", "until"], TrailQuery::from_members).and_then(|q| {
             if q.category.is_some() || q.user_uid.is_some() || q.target.is_some() {
                 return Err(AuditError::InvalidInput(
                     "getTargetActivity options are since, until, actionType, limit and cursor".into(),
@@ -195,7 +201,10 @@ impl JsAuditLogger {
         });
         future_to_promise(async move {
             let res = match q {
-                Ok((label, uid, q)) => inner.get_target_activity(&label, &uid, &q).await,
+                Ok((label, uid, q)) => match crate::read::target_query(&label, &uid, &q) {
+                    Ok(q) => inner.trail_events(&q).await.map(page_json),
+                    Err(e) => Err(e),
+                },
                 Err(e) => Err(e),
             };
             Ok(resolve(&inner, res))
@@ -213,10 +222,14 @@ impl JsAuditLogger {
         query: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
-        let q = options::<VerifyQuery>(&query, &["since"]);
+        let q = options(&query, &["since"], VerifyQuery::from_members);
         future_to_promise(async move {
             let res = match q {
-                Ok(q) => inner.verify_trail(&q).await,
+                Ok(q) => inner.verify_trail(&q).await.map(|r| {
+                    let mut out = String::new();
+                    js::write_report(&r, &mut out);
+                    out
+                }),
                 Err(e) => Err(e),
             };
             Ok(resolve(&inner, res))
@@ -228,18 +241,34 @@ impl JsAuditLogger {
     #[wasm_bindgen(js_name = chainHead, unchecked_return_type = "AuditChainHead")]
     pub fn chain_head(&self) -> JsValue {
         let st = self.inner.chain_head();
-        let head = serde_json::json!({
-            "streamId": st.stream_id,
-            "seq": st.next_seq.checked_sub(1),
-            "hash": st.head,
-        });
-        to_js(&head).unwrap_or(JsValue::NULL)
+        let mut text = String::from("{\"streamId\":");
+        json::write_str(&mut text, &st.stream_id);
+        text.push_str(",\"seq\":");
+        match st.next_seq.checked_sub(1) {
+            Some(n) => json::write_uint(&mut text, n),
+            None => text.push_str("null"),
+        }
+        text.push_str(",\"hash\":");
+        json::write_str(&mut text, &st.head);
+        text.push('}');
+        js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)
     }
 }
 
-/// `Ok` → the value as a plain JS object (lastError cleared); `Err` → `null` (lastError set).
-fn resolve<T: Serialize>(logger: &crate::AuditLogger, res: Result<T, AuditError>) -> JsValue {
-    match res.and_then(|v| to_js(&v)) {
+/// A page as JSON text ([`js::write_page`]).
+fn page_json((events, next_cursor): (Vec<crate::AuditEvent>, Option<String>)) -> String {
+    let mut out = String::new();
+    js::write_page(&events, next_cursor.as_deref(), &mut out);
+    out
+}
+
+/// `Ok(json)` → the host's `JSON.parse` of it, plain JS objects (lastError cleared); `Err` →
+/// `null` (lastError set).
+fn resolve(logger: &crate::AuditLogger, res: Result<String, AuditError>) -> JsValue {
+    let res = res.and_then(|text| {
+        js_sys::JSON::parse(&text).map_err(|_| AuditError::UnexpectedResponse("result conversion: not JSON".into()))
+    });
+    match res {
         Ok(v) => {
             logger.record(Ok(()));
             v
@@ -251,16 +280,13 @@ fn resolve<T: Serialize>(logger: &crate::AuditLogger, res: Result<T, AuditError>
     }
 }
 
-fn to_js<T: Serialize>(v: &T) -> Result<JsValue, AuditError> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| AuditError::UnexpectedResponse(format!("result conversion: {e}")))
-}
-
-/// A JS options object (or `undefined`/`null`) as `T`, refusing unknown keys. `times` are the keys
-/// holding instants (number of ms, ISO string or Date), converted to epoch milliseconds.
-fn options<T: serde::de::DeserializeOwned>(js: &JsValue, times: &[&str]) -> Result<T, AuditError> {
+/// A JS options object (or `undefined`/`null`) read by `from` (which refuses unknown keys) from
+/// its members: `null`/`undefined` members skipped, `times` (the keys holding instants: number of
+/// ms, ISO string or Date) as epoch milliseconds, other numbers as non-negative integers, strings,
+/// booleans, and structured values (verifyTrail's publicKeys) as plain JSON data.
+fn options<T>(js: &JsValue, times: &[&str], from: fn(&[(String, Json)]) -> Result<T, String>) -> Result<T, AuditError> {
     let bad = |m: String| AuditError::InvalidInput(m);
-    let mut map = Map::new();
+    let mut members = Vec::new();
     if !(js.is_undefined() || js.is_null()) {
         if !js.is_object() || js_sys::Array::is_array(js) {
             return Err(bad("options must be an object".into()));
@@ -272,32 +298,33 @@ fn options<T: serde::de::DeserializeOwned>(js: &JsValue, times: &[&str]) -> Resu
                 continue;
             }
             let value = if times.contains(&k.as_str()) {
-                Value::from(instant(&v).ok_or_else(|| {
+                Json::from(instant(&v).ok_or_else(|| {
                     bad(format!("{k} must be epoch milliseconds, an ISO 8601 string or a Date"))
                 })?)
             } else if let Some(n) = v.as_f64() {
                 if n.fract() != 0.0 || n < 0.0 || n > 9_007_199_254_740_991.0 {
                     return Err(bad(format!("{k} must be a non-negative integer")));
                 }
-                Value::from(n as u64)
+                Json::from(n as u64)
             } else if let Some(s) = v.as_string() {
-                Value::String(s)
+                Json::Str(s)
             } else if let Some(b) = v.as_bool() {
-                Value::Bool(b)
+                Json::Bool(b)
             } else if v.is_object() {
-                // Structured options (verifyTrail's publicKeys): plain JSON data.
+                // Structured options (verifyTrail's publicKeys): plain JSON data, nested as
+                // deep as serde_json would read it.
                 js_sys::JSON::stringify(&v)
                     .ok()
                     .and_then(|s| s.as_string())
-                    .and_then(|s| serde_json::from_str(&s).ok())
+                    .and_then(|s| json::parse(&s, 127).ok())
                     .ok_or_else(|| bad(format!("{k} must be plain JSON data")))?
             } else {
                 return Err(bad(format!("{k} must be a string or a number")));
             };
-            map.insert(k, value);
+            members.push((k, value));
         }
     }
-    serde_json::from_value(Value::Object(map)).map_err(|e| bad(format!("options: {e}")))
+    from(&members).map_err(|e| bad(format!("options: {e}")))
 }
 
 fn instant(v: &JsValue) -> Option<i64> {

@@ -59,6 +59,25 @@ test("getAuditTrail pages newest first with a cursor; events are plain objects",
   assert.equal(bob.nextCursor, null);
 });
 
+test("details read back as stored: integers past 2^53 as JSON.parse reads them, __proto__ as an own key", async () => {
+  // Both once broke in the result conversion: a page with a large integer resolved null
+  // ("can't be represented as a JavaScript number"), and a stored "__proto__" key became the
+  // object's prototype instead of a key.
+  const logger = new pkg.AuditLogger(config(unique("node-read-details")));
+  const details = { big: 2 ** 60, neg: -(2 ** 55), x: JSON.parse('{"__proto__": {"polluted": 1}, "k": 1}') };
+  assert.equal(await logger.logUserAction(null, "DETAILS", null, details), true, logger.lastError);
+  const page = await logger.getAuditTrail();
+  assert.ok(page, logger.lastError);
+  const got = page.events[0].details;
+  assert.equal(got.big, 2 ** 60);
+  assert.equal(got.neg, -(2 ** 55));
+  assert.deepEqual(Object.keys(got.x), ["__proto__", "k"]);
+  assert.equal(Object.getPrototypeOf(got.x), Object.prototype);
+  assert.deepEqual(got.x.__proto__, { polluted: 1 });
+  assert.equal({}.polluted, undefined);
+  assert.equal(JSON.stringify(got), JSON.stringify(details));
+});
+
 test("read methods resolve null with lastError on bad input and never reject", async () => {
   const logger = new pkg.AuditLogger(config(unique("node-read-bad")));
   for (const [call, reason] of [
