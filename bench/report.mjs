@@ -144,10 +144,28 @@ const memTable = table(["where they wait", "events waiting", "RSS before MB", "p
     f(m.n), f(m.rssBeforeMB, 1), f(m.rssPeakMB, 1), f(m.rssDeltaMB, 1), f(m.bytesPerWaitingEvent), f(m.enqueueSeconds, 1)]));
 const sizeTable = table(["transport", "stage", ".wasm raw", ".wasm gz", "JS glue gz", "wasm + glue gz"],
   ok("P4").map((r) => [r.transport, r.stage, f(r.wasmRaw), f(r.wasmGz), f(r.glueGz), `**${f(r.wasmGz + r.glueGz)}**`]));
+const memScale = ok("MEMscale");
+const memScaleTable = table(["where they wait", "events waiting", "k", "bytes per waiting event, median [95 % interval]", "delta MB, median [95 % interval]", "time to submit them all s (median)"],
+  contendersOf("MEMscale").map((c) => memScale.find((r) => r.contender === c))
+    .sort((p, q) => p.id.localeCompare(q.id) || p.n - q.n).map(({ contender: c }) => {
+      const rs = memScale.filter((r) => r.contender === c);
+      return [rs[0].id === "buffer" ? "batch buffer (queue.enabled false)" : "durable queue (default; memory-only in Node)", f(rs[0].n), rs.length,
+        ci(medianCI(rs.map((r) => r.bytesPerWaitingEvent))), ci(medianCI(rs.map((r) => r.rssDeltaMB))), f(median(rs.map((r) => r.enqueueSeconds)), 1)];
+    }));
 const readRows = ok("READ");
+// The stored events: the "stored" line (round 0; older runs: the "write (batched)" line).
+const readStored = readRows.find((r) => r.contender === "stored") ?? readRows.find((r) => r.round === 0);
+const readOps = readRows.filter((r) => r.round > 0);
+const readLoad = (() => {
+  const s = readStored;
+  if (!s || s.contender !== "stored") return "";
+  const how = `${f(s.n)} chained events in ${f(s.streams)} chain stream(s) of up to ${f(s.chunk)} events, ${s.how}`;
+  const rate = `${sig(s.loadMs / 60000)} min, ${f(s.loadEventsPerSec)} events/s`;
+  return `Stored: ${how}. ${s.loaded ? `Loaded by this run (${rate}).` : `Reused: loaded by an earlier run at ${s.loadedAt} (${rate}); its marker (${s.version}) and the trail's count still matched, so this run did not load again.`}\n\n`;
+})();
 const readTable = table(["operation", "k", "median ms [95 % interval]", "events/s (median)"],
-  [...new Set(readRows.map((r) => r.contender))].map((c) => {
-    const rs = readRows.filter((r) => r.contender === c);
+  [...new Set(readOps.map((r) => r.contender))].map((c) => {
+    const rs = readOps.filter((r) => r.contender === c);
     const m = medianCI(rs.map((r) => r.ms));
     return [c, rs.length, `${sig(m.point)} [${sig(m.lo)}, ${sig(m.hi)}]`, f(median(rs.map((r) => r.eventsPerSec)))];
   }));
@@ -348,9 +366,13 @@ ${signingMd}## Memory: Node RSS while events wait (Neo4j replaced by a server th
 
 ${mem.length ? memTable : "not measured in this run"}
 
-## Read side (${f(readRows.find((r) => r.round === 0)?.n)} chained events stored)
+### Other sizes (BENCH_SCALE=1; k rounds, sizes and places rotated per round)
 
-${readRows.length ? readTable : "not measured in this run"}
+${memScale.length ? memScaleTable : "not measured in this run"}
+
+## Read side (${f(readStored?.n)} chained events stored)
+
+${readLoad}${readOps.length ? readTable : "not measured in this run"}
 
 ## Fault run (\`bench/faults\`: real Neo4j restarted mid-run, proxy faults)
 
@@ -389,7 +411,16 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   the library builds for the same event (made in Node by \`benchmarkRequestBodyOne\`). A counting
   proxy in front of Neo4j counts each start's requests. The wasm is the bench build
   (\`.cache/bench/pkg\`: features fetch, read, bench).
-- **Not yet measured** (issue 12): the read side with 1 000 000 events stored.
+- **Read side.** \`bench/read.mjs\` against a Neo4j instance of its own in the full run (\`benchread\`,
+  same settings as the bench one; the other figures empty theirs): the events are written through the
+  library (\`logUserAction\`, one logger and so one chain stream per 100 000 events, batches of 1000 × 4
+  in flight, 4 users, every fifth event \`SECURITY\`), and a marker node (count, loader and a hash of the
+  library's write-path sources) lets a later run reuse them. Each round runs every operation once,
+  rotated: the first page, a category page and a user page (limit 50); the same three from a cursor
+  90 % of the way into the trail / the category / the user's events (the library's cursor format,
+  made once per run from the event found at that depth with the same index order); a cursor walk over
+  10 000 events (pages of 500); \`verifyTrail\` of one chain stream (the window: the 100 000
+  events written by one logger; the whole trail when it holds fewer) — the events/s column is its rate.
 
 Charts: ${charts.join(", ")}.
 `;

@@ -434,11 +434,19 @@ pub fn verify_statement(
         params.insert("since".into(), json!(s));
     }
     if let Some((s, seq, uid)) = after {
-        preds.push(
-            "ev.streamId >= $afterStream AND (ev.streamId > $afterStream OR ev.seq > $afterSeq \
-             OR (ev.seq = $afterSeq AND ev.UID > $afterUid))"
-                .into(),
-        );
+        // The position after (stream, seq, UID). Within one stream (how verifyTrail reads) the
+        // bound on `seq` stands alone (`seq >= $afterSeq`), so the index seek on (streamId, seq)
+        // starts at the position: behind an OR only, the seek would read the stream from seq 0 on
+        // every page, and a verification would read O(n²) index entries.
+        if q.stream_id.as_deref() == Some(s.as_str()) {
+            preds.push("ev.seq >= $afterSeq AND (ev.seq > $afterSeq OR ev.UID > $afterUid)".into());
+        } else {
+            preds.push(
+                "ev.streamId >= $afterStream AND (ev.streamId > $afterStream OR ev.seq > $afterSeq \
+                 OR (ev.seq = $afterSeq AND ev.UID > $afterUid))"
+                    .into(),
+            );
+        }
         params.insert("afterStream".into(), json!(s));
         params.insert("afterSeq".into(), json!(seq));
         params.insert("afterUid".into(), json!(uid));
