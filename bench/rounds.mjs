@@ -102,7 +102,7 @@ if (what === "P1sweep") {
 } else if (what === "tag") {
   const [figure, dash, cmd, ...args] = rest;
   if (dash !== "--") throw new Error("usage: rounds.mjs tag FIGURE -- command...");
-  const r = spawnSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 30 * 60 * 1000 });
+  const r = spawnSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 60 * 60 * 1000 }); // READ: a load of 1 000 000 events + the rounds
   let n = 0;
   for (const line of r.stdout.split("\n").filter((l) => l.startsWith("{"))) {
     append(figure, { ...JSON.parse(line), figure });
