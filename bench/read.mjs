@@ -11,8 +11,9 @@
 // Then times, K interleaved rounds (order rotated per round), after one unrecorded warm-up of each:
 // getAuditTrail's first page (limit 50), a category page and a user page (limit 50), the same three
 // at depth (a cursor 90 % of the way into the trail / into the category / into the user's events),
-// a cursor walk over 10 000 events (pages of 500) and verifyTrail over one chain stream (the window:
-// CHUNK events; the whole trail when N <= CHUNK). One JSON line per operation and repeat, plus one
+// a cursor walk over 10 000 events (pages of 500), verifyTrail over one chain stream (the window:
+// CHUNK events; the whole trail when N <= CHUNK), and the one page of a second, 20-event trail
+// (it reads to that trail's end, past the big trail's events in the shared indexes). One JSON line per operation and repeat, plus one
 // "stored" line (round 0) saying how many events were stored and whether they were loaded now.
 //   node bench/read.mjs [N=20000] [K=5]
 // Environment: BENCH_NEO4J_URL (default the bench Neo4j), BENCH_READ_CHUNK (100000),
@@ -45,8 +46,8 @@ const version = `loader ${LOADER}; write-path sources sha256 ${writePath.digest(
 const reader = new AuditLogger(config({ trail: TRAIL }));
 
 /** Events of the trail (HAS_EVENT relationships: the trail node's degree, no event is read). */
-async function stored() {
-  const rows = await cypher("MATCH (t:AuditTrail {name: $t}) RETURN COUNT { (t)-[:HAS_EVENT]->() }", { t: TRAIL });
+async function stored(trail = TRAIL) {
+  const rows = await cypher("MATCH (t:AuditTrail {name: $t}) RETURN COUNT { (t)-[:HAS_EVENT]->() }", { t: trail });
   return rows[0]?.[0] ?? 0;
 }
 
@@ -81,6 +82,16 @@ if (marker?.[0] === N && marker?.[1] === CHUNK && marker?.[2] === version && (aw
   await cypher("MERGE (m:BenchReadMarker {trail: $t}) SET m.n = $n, m.chunk = $chunk, m.version = $v, m.loadMs = $ms, m.loadedAt = $at",
     { t: TRAIL, n: N, chunk: CHUNK, v: version, ms: loadMs, at: loadedAt });
   loaded = true;
+}
+// A second, small trail beside it (SMALL events): its pages are driven by the same indexes over
+// every trail's events, so a page that reaches its end shows what the big trail costs others.
+const SMALL = 20, SMALL_TRAIL = "bench-read-small";
+const smallReader = new AuditLogger(config({ trail: SMALL_TRAIL }));
+if ((await stored(SMALL_TRAIL)) !== SMALL) {
+  await cypher("MATCH (t:AuditTrail {name: $t}) OPTIONAL MATCH (t)-[:HAS_EVENT]->(ev) DETACH DELETE t, ev", { t: SMALL_TRAIL });
+  for (let i = 0; i < SMALL; i++) {
+    if (!(await smallReader.logUserAction({ uid: "u-small", name: "u-small" }, "LOGIN", "SECURITY", { n: i }))) throw new Error(smallReader.lastError);
+  }
 }
 const count = await stored();
 const streams = (await cypher(
@@ -126,6 +137,11 @@ const ops = {
   "page at 90 % depth (cursor, limit 50)": page({ limit: 50, cursor: deepAll }, trail),
   "category page at 90 % depth (cursor, limit 50)": page({ category: "SECURITY", limit: 50, cursor: deepCat }, trail),
   "user page at 90 % depth (cursor, limit 50)": page({ limit: 50, cursor: deepUser }, user),
+  [`another trail's only page (its ${SMALL} events, limit 50)`]: async () => {
+    const p = await smallReader.getAuditTrail({ limit: 50 });
+    if (p?.events?.length !== SMALL) throw new Error(`small trail: ${p?.events?.length} events; ${smallReader.lastError}`);
+    return SMALL;
+  },
   [`cursor walk (${WALK} events, pages of 500)`]: async () => {
     let seen = 0, cursor;
     do {
@@ -154,3 +170,4 @@ for (let round = 1; round <= K; round++) {
   }
 }
 reader.free();
+smallReader.free();

@@ -420,7 +420,9 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   90 % of the way into the trail / the category / the user's events (the library's cursor format,
   made once per run from the event found at that depth with the same index order); a cursor walk over
   10 000 events (pages of 500); \`verifyTrail\` of one chain stream (the window: the 100 000
-  events written by one logger; the whole trail when it holds fewer) — the events/s column is its rate.
+  events written by one logger; the whole trail when it holds fewer) — the events/s column is its rate;
+  and the one page of a second trail of 20 events stored beside them (that page reads to its trail's
+  end, so it shows what the big trail's events in the shared indexes cost a small trail).
 
 Charts: ${charts.join(", ")}.
 `;
