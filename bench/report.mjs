@@ -180,10 +180,29 @@ const crateLabel = { "fetch-writeonly-prebuilt-std": "write entry, prebuilt std 
 const crateTable = crateVariants.length === 0 ? "not measured in this run" : table(["crate", ...crateVariants.map((v) => `${crateLabel[v]}, KB`)],
   [...crateNames.map((c) => [c, ...crateVariants.map((v) => f((crateBytes(v, c) ?? 0) / 1024, 1))]),
     ["**all code and data** (names excluded)", ...crateVariants.map((v) => `**${f((crateRows.find((r) => r.transport === v)?.total ?? 0) / 1024, 1)}**`)]]);
+const memScale = ok("MEMscale");
+const memScaleTable = table(["where they wait", "events waiting", "k", "heap + wasm B per waiting event, median [95 % interval]", "(heap + wasm) / payload, median [95 % interval]", "RSS after GC B per event (median)"],
+  contendersOf("MEMscale").map((c) => memScale.find((r) => r.contender === c))
+    .sort((p, q) => String(p.args?.[1]).localeCompare(String(q.args?.[1])) || p.args?.[0] - q.args?.[0]).map(({ contender: c }) => {
+      const rs = memScale.filter((r) => r.contender === c && Number.isFinite(r.heapWasmPerEvent));
+      const mode = rs[0]?.args?.[1];
+      return [mode === "buffer" ? "batch buffer (queue.enabled false)" : "durable queue (default; memory-only in Node)", f(rs[0]?.args?.[0]), rs.length,
+        ci(medianCI(rs.map((r) => r.heapWasmPerEvent))), ci(medianCI(rs.map((r) => r.ratio)), "×"), f(median(rs.map((r) => r.rssPerEvent)))];
+    }));
 const readRows = ok("READ");
+// The stored events: the "stored" line (round 0; older runs: the "write (batched)" line).
+const readStored = readRows.find((r) => r.contender === "stored") ?? readRows.find((r) => r.round === 0);
+const readOps = readRows.filter((r) => r.round > 0);
+const readLoad = (() => {
+  const s = readStored;
+  if (!s || s.contender !== "stored") return "";
+  const how = `${f(s.n)} chained events in ${f(s.streams)} chain stream(s) of up to ${f(s.chunk)} events, ${s.how}`;
+  const rate = `${sig(s.loadMs / 60000)} min, ${f(s.loadEventsPerSec)} events/s`;
+  return `Stored: ${how}. ${s.loaded ? `Loaded by this run (${rate}).` : `Reused: loaded by an earlier run at ${s.loadedAt} (${rate}); its marker (${s.version}) and the trail's count still matched, so this run did not load again.`}\n\n`;
+})();
 const readTable = table(["operation", "k", "median ms [95 % interval]", "events/s (median)"],
-  [...new Set(readRows.map((r) => r.contender))].map((c) => {
-    const rs = readRows.filter((r) => r.contender === c);
+  [...new Set(readOps.map((r) => r.contender))].map((c) => {
+    const rs = readOps.filter((r) => r.contender === c);
     const m = medianCI(rs.map((r) => r.ms));
     return [c, rs.length, `${sig(m.point)} [${sig(m.lo)}, ${sig(m.hi)}]`, f(median(rs.map((r) => r.eventsPerSec)))];
   }));
@@ -412,9 +431,13 @@ queue's copy of each event is in IndexedDB (the browser's storage), not in the p
 
 ${mem.length ? memTable : "not measured in this run"}
 
-## Read side (${f(readRows.find((r) => r.round === 0)?.n)} chained events stored)
+### Other sizes (BENCH_SCALE=1; k rounds, sizes and places rotated per round)
 
-${readRows.length ? readTable : "not measured in this run"}
+${memScale.length ? memScaleTable : "not measured in this run"}
+
+## Read side (${f(readStored?.n)} chained events stored)
+
+${readLoad}${readOps.length ? readTable : "not measured in this run"}
 
 ## Fault run (\`bench/faults\`: real Neo4j restarted mid-run, proxy faults)
 
@@ -454,7 +477,18 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   proxy in front of Neo4j counts each start's requests. The Workers run what users ship: the
   package's Workers entry \`pkg/workerd.js\` of the root entry \`neo4j-audit\` (write path,
   features fetch), as \`scripts/build\` makes it (only the baseline's body comes from the bench build).
-- **Not yet measured** (issue 12): the read side with 1 000 000 events stored.
+- **Read side.** \`bench/read.mjs\` against a Neo4j instance of its own in the full run (\`benchread\`,
+  same settings as the bench one; the other figures empty theirs): the events are written through the
+  library (\`logUserAction\`, one logger and so one chain stream per 100 000 events, batches of 1000 × 4
+  in flight, 4 users, every fifth event \`SECURITY\`), and a marker node (count, loader and a hash of the
+  library's write-path sources) lets a later run reuse them. Each round runs every operation once,
+  rotated: the first page, a category page and a user page (limit 50); the same three from a cursor
+  90 % of the way into the trail / the category / the user's events (the library's cursor format,
+  made once per run from the event found at that depth with the same index order); a cursor walk over
+  10 000 events (pages of 500); \`verifyTrail\` of one chain stream (the window: the 100 000
+  events written by one logger; the whole trail when it holds fewer) — the events/s column is its rate;
+  and the one page of a second trail of 20 events stored beside them (that page reads to its trail's
+  end, so it shows what the big trail's events in the shared indexes cost a small trail).
 
 Charts: ${charts.join(", ")}.
 `;

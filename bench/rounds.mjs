@@ -3,6 +3,7 @@
 // and its place in the round's order. Each round runs every contender once, in an order rotated by
 // one place per round, so no contender always goes first (or right after the same neighbour).
 //   node bench/rounds.mjs P1sweep | P1 | P1seed | P1scale   (contenders: bench/throughput.mjs)
+//   node bench/rounds.mjs MEMscale                       (bench/memory.mjs at BENCH_SCALE_SIZES)
 //   node bench/rounds.mjs tag FIGURE -- command...     (a script that runs its own rounds: its
 //                                                       JSON lines are tagged and appended)
 // Knobs: BENCH_K (rounds, default 5), BENCH_QUICK=1 (small sizes), BENCH_N (20000; quick 4000),
@@ -75,15 +76,29 @@ if (what === "P1sweep") {
     ["d-exec", ["d-exec", N, 100, 4]],
   ]);
 } else if (what === "P1scale") {
-  // this library and the limit's best point at other sizes (BENCH_SCALE_SIZES, default 2000 100000).
+  // this library and the limit's best point at other sizes (BENCH_SCALE_SIZES, default 2000 20000 100000).
   const sweep = readFileSync(`${DIR}P1sweep.jsonl`, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l))
     .filter((r) => r.run === RUN && r.ok).sort((p, q) => q.eventsPerSec - p.eventsPerSec);
   const best = sweep[0] ?? { eventsPerRequest: 500, inFlight: 4 };
-  const sizes = (process.env.BENCH_SCALE_SIZES ?? "2000 100000").split(/\s+/).filter(Boolean).map(Number);
+  const sizes = (process.env.BENCH_SCALE_SIZES ?? "2000 20000 100000").split(/\s+/).filter(Boolean).map(Number);
   rounds("P1scale", sizes.flatMap((n) => [
     [`a n=${n}`, ["a", n]],
     [`limit n=${n}`, ["http", n, Math.min(best.eventsPerRequest, n), best.inFlight]],
   ]));
+} else if (what === "MEMscale") {
+  // bench/memory.mjs (one process per sample) at each size, both places events wait, K rounds.
+  const sizes = (process.env.BENCH_SCALE_SIZES ?? "2000 20000 100000").split(/\s+/).filter(Boolean).map(Number);
+  const contenders = sizes.flatMap((n) => ["buffer", "queue"].map((mode) => [`${mode} n=${n}`, [n, mode]]));
+  for (let round = 1; round <= K; round++) {
+    contenders.map((_, i) => contenders[(i + round - 1) % contenders.length]).forEach(([name, args], place) => {
+      const r = spawnSync("node", ["--expose-gc", "bench/memory.mjs", "--one", ...args.map(String)], { encoding: "utf8", timeout: 15 * 60 * 1000 });
+      const line = r.stdout.split("\n").filter((l) => l.startsWith("{")).pop();
+      const s = line ? JSON.parse(line) : {};
+      if (r.status !== 0 || !line) s.error = (r.stderr || `exit ${r.status}`).trim().split("\n").slice(-3).join(" / ").slice(0, 400);
+      append("MEMscale", { round, place, args, ...s, contender: name, figure: "MEMscale" });
+      console.error(`  MEMscale round ${round}/${K} ${name}: ${s.error ? `ERROR ${s.error}` : `${Math.round(s.heapWasmPerEvent)} bytes (heap + wasm) per waiting event`}`);
+    });
+  }
 } else if (what === "P1seed") {
   rounds("P1seed", [1, 8].flatMap((c) => [
     [`lib c${c}`, ["lib", NSEED, c]],
@@ -93,7 +108,7 @@ if (what === "P1sweep") {
 } else if (what === "tag") {
   const [figure, dash, cmd, ...args] = rest;
   if (dash !== "--") throw new Error("usage: rounds.mjs tag FIGURE -- command...");
-  const r = spawnSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 30 * 60 * 1000 });
+  const r = spawnSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 60 * 60 * 1000 }); // READ: a load of 1 000 000 events + the rounds
   let n = 0;
   for (const line of r.stdout.split("\n").filter((l) => l.startsWith("{"))) {
     append(figure, { ...JSON.parse(line), figure });
@@ -105,6 +120,6 @@ if (what === "P1sweep") {
   }
   console.error(`  ${figure}: ${n} samples`);
 } else {
-  console.error("usage: node bench/rounds.mjs P1sweep|P1|P1seed|tag FIGURE -- command...");
+  console.error("usage: node bench/rounds.mjs P1sweep|P1|P1seed|P1scale|MEMscale|tag FIGURE -- command...");
   process.exitCode = 2;
 }

@@ -494,11 +494,19 @@ fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(S
         params.insert("since".into(), Json::from(s));
     }
     if let Some((s, seq, uid)) = after {
-        preds.push(
-            "ev.streamId >= $afterStream AND (ev.streamId > $afterStream OR ev.seq > $afterSeq \
-             OR (ev.seq = $afterSeq AND ev.UID > $afterUid))"
-                .into(),
-        );
+        // The position after (stream, seq, UID). Within one stream (how verifyTrail reads) the
+        // bound on `seq` stands alone (`seq >= $afterSeq`), so the index seek on (streamId, seq)
+        // starts at the position: behind an OR only, the seek would read the stream from seq 0 on
+        // every page, and a verification would read O(n²) index entries.
+        if q.stream_id.as_deref() == Some(s.as_str()) {
+            preds.push("ev.seq >= $afterSeq AND (ev.seq > $afterSeq OR ev.UID > $afterUid)".into());
+        } else {
+            preds.push(
+                "ev.streamId >= $afterStream AND (ev.streamId > $afterStream OR ev.seq > $afterSeq \
+                 OR (ev.seq = $afterSeq AND ev.UID > $afterUid))"
+                    .into(),
+            );
+        }
         params.insert("afterStream".into(), Json::from(s));
         params.insert("afterSeq".into(), Json::from(*seq));
         params.insert("afterUid".into(), Json::from(uid));
