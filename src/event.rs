@@ -318,22 +318,7 @@ impl AuditEvent {
             Some(n) => write_int(out, n),
             None => out.push_str("null"),
         }
-        if !self.targets.is_empty() {
-            out.push_str(",\"targets\":[");
-            for (i, t) in self.targets.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str("{\"label\":");
-                write_str(out, &t.label);
-                out.push_str(",\"uid\":");
-                write_str(out, &t.uid);
-                out.push_str(",\"role\":");
-                write_opt_str(out, t.role.as_deref());
-                out.push('}');
-            }
-            out.push(']');
-        }
+        write_targets(out, &self.targets);
         out.push('}');
     }
 
@@ -481,6 +466,29 @@ pub fn now_millis() -> i64 {
             .map(|d| d.as_millis() as i64)
             .unwrap_or(0)
     }
+}
+
+/// `,"targets":[{"label":…,"uid":…,"role":…},…]`, or nothing when there are none (events without
+/// targets keep their earlier shape): the stored event's and the read side's JSON.
+pub(crate) fn write_targets(out: &mut String, targets: &[Target]) {
+    use crate::json::{write_opt_str, write_str};
+    if targets.is_empty() {
+        return;
+    }
+    out.push_str(",\"targets\":[");
+    for (i, t) in targets.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"label\":");
+        write_str(out, &t.label);
+        out.push_str(",\"uid\":");
+        write_str(out, &t.uid);
+        out.push_str(",\"role\":");
+        write_opt_str(out, t.role.as_deref());
+        out.push('}');
+    }
+    out.push(']');
 }
 
 #[cfg(test)]

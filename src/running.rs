@@ -49,6 +49,7 @@ impl<F: Future> Running<F> {
 }
 
 /// Runs every future of `all` to its end, side by side; the outputs in the order given.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the browser queue's re-sends
 pub(crate) async fn join_all<F: Future>(all: impl IntoIterator<Item = F>) -> Vec<F::Output> {
     let mut running = Running::new();
     for (i, f) in all.into_iter().enumerate() {

@@ -202,22 +202,7 @@ fn write_trail_event(e: &AuditEvent, out: &mut String) {
     write_opt_str(out, e.prev_hash.as_deref());
     out.push_str(",\"hash\":");
     write_opt_str(out, e.hash.as_deref());
-    if !e.targets.is_empty() {
-        out.push_str(",\"targets\":[");
-        for (i, t) in e.targets.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            out.push_str("{\"label\":");
-            write_str(out, &t.label);
-            out.push_str(",\"uid\":");
-            write_str(out, &t.uid);
-            out.push_str(",\"role\":");
-            write_opt_str(out, t.role.as_deref());
-            out.push('}');
-        }
-        out.push(']');
-    }
+    crate::event::write_targets(out, &e.targets);
     out.push('}');
 }
 
