@@ -1,6 +1,6 @@
 // P3 "full call" in Node: process CPU per logUserAction call, from the call to its resolved
 // `true` — validation, redaction, UID, time, hash chain, the durable queue (the default: memory
-// in Node), batching and pipelining (library defaults: 100 events per request, 4 in flight), the
+// in Node), batching and pipelining (library defaults: up to 1000 events per request, 4 in flight; the JS logger the same), the
 // request body, `fetch`, reading the answer — with `fetch` replaced by a stub that answers
 // success like Neo4j (no network, no server). Contenders: the shipped package (pkg/, entry
 // `neo4j-audit` for Node) and a hand-written JS logger doing the same (bench/js_equivalent.mjs

@@ -66,9 +66,9 @@ export function makeBuilder({ statement, trail = "bench", maxDetailsBytes = 6553
  * commit (the first caller leads; up to `maxInFlight` requests at once of up to `maxEvents`
  * events, each formed from what gathered meanwhile), the tx/commit body, `fetch`, the answer read
  * (errors array, the written count checked), each call resolved with its batch's outcome
- * (true/false, never a throw). The library's defaults: 100 events, 4 in flight.
+ * (true/false, never a throw). The library's defaults: up to 1000 events per request, 4 in flight.
  */
-export function makeJsLogger({ url, statement, trail = "bench", sha256hex, fetch: send = globalThis.fetch, maxEvents = 100, maxInFlight = 4, authorization }) {
+export function makeJsLogger({ url, statement, trail = "bench", sha256hex, fetch: send = globalThis.fetch, maxEvents = 1000, maxInFlight = 4, authorization }) {
   const make = makeEvents({ trail, sha256hex });
   const trailUid = crypto.randomUUID();
   const queue = new Map(); // UID -> event, until committed

@@ -380,7 +380,7 @@ ${gP2}
 
 \`node bench/cpu_full.mjs\`: each sample a fresh logger and N calls submitted at once, all awaited; from
 the call to its resolved \`true\`: validation, redaction, UID, time, hash chain, the durable queue
-(memory in Node), batching and pipelining (100 events per request, 4 in flight), the body, \`fetch\`
+(memory in Node), batching and pipelining (the defaults: up to 1000 events per request, 4 in flight; the JS logger the same), the body, \`fetch\`
 (a stub answering like Neo4j, the same for both), the answer read. The shipped package (\`pkg/\`)
 against a hand-written JS logger doing the same (\`makeJsLogger\` in \`bench/js_equivalent.mjs\`).
 
