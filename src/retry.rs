@@ -38,7 +38,9 @@ pub fn next_delay_ms(policy: &RetryConfig, err: &AuditError, attempts: u32, elap
         Some(ra) => ra.max(jitter),
         None => jitter,
     };
-    (elapsed_ms.saturating_add(delay) <= policy.max_elapsed_ms).then_some(delay)
+    // A repeat must start before the time budget ends: one that would start exactly at its end
+    // (a zero jitter at `elapsed == max_elapsed_ms`) is over it.
+    (elapsed_ms.saturating_add(delay) < policy.max_elapsed_ms).then_some(delay)
 }
 
 /// Runs `op` until it succeeds, fails with a non-retryable error, or the policy gives up;
@@ -156,6 +158,18 @@ mod tests {
         let client = AuditError::Neo4j { code: "Neo.ClientError.Statement.SyntaxError".into(), message: String::new() };
         assert_eq!(next_delay_ms(&policy(), &client, 1, 0), None);
         assert_eq!(next_delay_ms(&policy(), &AuditError::InvalidInput("x".into()), 1, 0), None);
+    }
+
+    #[test]
+    fn no_repeat_once_the_time_budget_is_spent_whatever_the_jitter() {
+        // Jitter is drawn from [0, 2) here, so a zero delay comes up about every other draw:
+        // at the end of the budget no draw may allow a repeat (a zero once did, rarely, at 5 000).
+        let p = RetryConfig { max_attempts: 5, max_elapsed_ms: 5_000, base_delay_ms: 1, max_delay_ms: 1 };
+        let e = AuditError::Network("reset".into());
+        for _ in 0..200 {
+            assert_eq!(next_delay_ms(&p, &e, 1, 5_000), None);
+            assert_eq!(next_delay_ms(&p, &e, 1, 4_999).map(|d| d < 1), Some(true));
+        }
     }
 
     #[test]
