@@ -317,24 +317,29 @@ mod tests {
         std::sync::Arc::new(AuditEvent::build(None, "X", None, None, 1024).unwrap())
     }
 
+    /// `n` concurrent calls through `b` whose requests all succeed (each in flight for a turn);
+    /// asserts every call got `Ok`, gives the batch sizes in sending order.
+    async fn batch_sizes(b: &Batcher, n: usize) -> Vec<usize> {
+        let sizes = std::cell::RefCell::new(Vec::new());
+        let send = |batch: Vec<SharedEvent>| {
+            sizes.borrow_mut().push(batch.len());
+            async move {
+                in_flight().await;
+                vec![Ok(()); batch.len()]
+            }
+        };
+        let res = join_all((0..n).map(|_| b.deliver(ev(), send))).await;
+        assert!(res.iter().all(Result::is_ok), "{res:?}");
+        sizes.into_inner()
+    }
+
     #[test]
     fn concurrent_callers_share_batches_and_each_gets_its_outcome() {
         futures::executor::block_on(async {
             let b = Batcher::new(BatchConfig { max_events: 4, ..BatchConfig::default() });
-            let sizes = std::cell::RefCell::new(Vec::new());
-            let calls = (0..10).map(|_| {
-                b.deliver(ev(), |batch| {
-                    sizes.borrow_mut().push(batch.len());
-                    async move {
-                        in_flight().await;
-                        vec![Ok(()); batch.len()]
-                    }
-                })
-            });
-            let res = join_all(calls).await;
-            assert!(res.iter().all(Result::is_ok));
+            let sizes = batch_sizes(&b, 10).await;
             // The first caller goes alone (no interval), the nine that gathered meanwhile go 4+4+1.
-            assert_eq!(*sizes.borrow(), vec![1, 4, 4, 1]);
+            assert_eq!(sizes, vec![1, 4, 4, 1]);
             assert_eq!(b.backlog(), 0);
         });
     }
@@ -376,25 +381,10 @@ mod tests {
             let bound = cfg.max_events;
             assert!(bound >= 500, "the default bound is large: {bound}");
             let b = Batcher::new(cfg);
-            let sizes = std::cell::RefCell::new(Vec::new());
-            let send = |batch: Vec<SharedEvent>| {
-                sizes.borrow_mut().push(batch.len());
-                async move {
-                    in_flight().await;
-                    vec![Ok(()); batch.len()]
-                }
-            };
-            assert!(b.deliver(ev(), send).await.is_ok());
-            assert_eq!(*sizes.borrow(), vec![1], "a lone event goes alone, at once");
-            sizes.borrow_mut().clear();
-            let n = 2 * bound + 7;
-            let res = join_all((0..n).map(|_| b.deliver(ev(), send))).await;
-            assert!(res.iter().all(Result::is_ok));
+            assert_eq!(batch_sizes(&b, 1).await, vec![1], "a lone event goes alone, at once");
             // The first caller leads and goes alone; the rest gathered meanwhile.
-            assert_eq!(*sizes.borrow(), vec![1, bound, bound, 6]);
-            sizes.borrow_mut().clear();
-            assert!(b.deliver(ev(), send).await.is_ok());
-            assert_eq!(*sizes.borrow(), vec![1], "after the burst a lone event goes alone again");
+            assert_eq!(batch_sizes(&b, 2 * bound + 7).await, vec![1, bound, bound, 6]);
+            assert_eq!(batch_sizes(&b, 1).await, vec![1], "after the burst a lone event goes alone again");
             assert_eq!(b.backlog(), 0);
         });
     }
@@ -405,33 +395,9 @@ mod tests {
         futures::executor::block_on(async {
             let size = ev().json_len();
             let b = Batcher::new(BatchConfig { max_bytes: 10 * size + size / 2, max_in_flight: 1, ..BatchConfig::default() });
-            let sizes = std::cell::RefCell::new(Vec::new());
-            let res = join_all((0..36).map(|_| {
-                b.deliver(ev(), |batch| {
-                    sizes.borrow_mut().push(batch.len());
-                    async move {
-                        in_flight().await;
-                        vec![Ok(()); batch.len()]
-                    }
-                })
-            }))
-            .await;
-            assert!(res.iter().all(Result::is_ok));
-            assert_eq!(*sizes.borrow(), vec![1, 10, 10, 10, 5]);
+            assert_eq!(batch_sizes(&b, 36).await, vec![1, 10, 10, 10, 5]);
             let big = Batcher::new(BatchConfig { max_bytes: size / 2, ..BatchConfig::default() });
-            let sizes = std::cell::RefCell::new(Vec::new());
-            let res = join_all((0..3).map(|_| {
-                big.deliver(ev(), |batch| {
-                    sizes.borrow_mut().push(batch.len());
-                    async move {
-                        in_flight().await;
-                        vec![Ok(()); batch.len()]
-                    }
-                })
-            }))
-            .await;
-            assert!(res.iter().all(Result::is_ok));
-            assert_eq!(*sizes.borrow(), vec![1, 1, 1], "each event larger than maxBytes goes alone");
+            assert_eq!(batch_sizes(&big, 3).await, vec![1, 1, 1], "each event larger than maxBytes goes alone");
         });
     }
 
