@@ -17,11 +17,10 @@
 //! assert_eq!(verify(&no_aud, &rules, 1_000).unwrap_err(), JwtError::WrongAudience);
 //! ```
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use serde_json::Value;
 use sha2::Sha256;
+
+use crate::json::Json;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -172,8 +171,8 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
     else {
         return Err(JwtError::Malformed);
     };
-    let header: Value = decode_json(h64)?;
-    let alg = header.get("alg").and_then(Value::as_str).ok_or(JwtError::Malformed)?;
+    let header = decode_json(h64)?;
+    let alg = header.get("alg").and_then(Json::as_str).ok_or(JwtError::Malformed)?;
     if alg != "HS256" {
         return Err(JwtError::UnsupportedAlg(alg.chars().take(16).collect()));
     }
@@ -182,7 +181,7 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
         return Err(JwtError::Malformed);
     }
     check_type(header.get("typ"))?;
-    let sig = URL_SAFE_NO_PAD.decode(s64).map_err(|_| JwtError::Malformed)?;
+    let sig = crate::b64::decode_url(s64).ok_or(JwtError::Malformed)?;
     let mut mac = HmacSha256::new_from_slice(&rules.secret).map_err(|_| JwtError::BadSignature)?;
     mac.update(h64.as_bytes());
     mac.update(b".");
@@ -190,15 +189,18 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
     // Constant-time comparison.
     mac.verify_slice(&sig).map_err(|_| JwtError::BadSignature)?;
 
-    let claims: Value = decode_json(p64)?;
-    let exp = claims.get("exp").and_then(Value::as_f64).ok_or(JwtError::MissingExp)?;
+    let claims = decode_json(p64)?;
+    let exp = match claims.get("exp") {
+        Some(Json::Num(_)) => time(claims.get("exp"))?,
+        _ => None,
+    }
+    .ok_or(JwtError::MissingExp)?;
     let now = now_secs as f64;
     let leeway = rules.leeway_secs.max(0) as f64;
     if now >= exp + leeway {
         return Err(JwtError::Expired);
     }
-    if let Some(nbf) = claims.get("nbf") {
-        let nbf = nbf.as_f64().ok_or(JwtError::Malformed)?;
+    if let Some(nbf) = time(claims.get("nbf"))? {
         if now + leeway < nbf {
             return Err(JwtError::NotYetValid);
         }
@@ -206,8 +208,8 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
     check_lifetime(&claims, exp, now, rules)?;
     if let Some(want) = &rules.audience {
         let ok = match claims.get("aud") {
-            Some(Value::String(a)) => a == want,
-            Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(want)),
+            Some(Json::Str(a)) => a == want,
+            Some(Json::Arr(a)) => a.iter().any(|x| x.as_str() == Some(want)),
             _ => false,
         };
         if !ok {
@@ -215,22 +217,22 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
         }
     }
     if let Some(want) = &rules.issuer {
-        if claims.get("iss").and_then(Value::as_str) != Some(want.as_str()) {
+        if claims.get("iss").and_then(Json::as_str) != Some(want.as_str()) {
             return Err(JwtError::WrongIssuer);
         }
     }
-    let sub = claims.get("sub").and_then(Value::as_str).ok_or(JwtError::BadSubject)?;
+    let sub = claims.get("sub").and_then(Json::as_str).ok_or(JwtError::BadSubject)?;
     if sub.trim().is_empty() || sub.len() > MAX_CLAIM_LEN || sub.chars().any(char::is_control) {
         return Err(JwtError::BadSubject);
     }
     let name = match claims.get("name") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(n)) if n.len() <= MAX_CLAIM_LEN => Some(n.clone()),
+        None | Some(Json::Null) => None,
+        Some(Json::Str(n)) if n.len() <= MAX_CLAIM_LEN => Some(n.clone()),
         Some(_) => return Err(JwtError::Malformed),
     };
     let tenant = match rules.tenant_claim.as_deref().and_then(|c| claims.get(c)) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(t))
+        None | Some(Json::Null) => None,
+        Some(Json::Str(t))
             if !t.trim().is_empty() && t.len() <= MAX_TENANT_LEN && !t.chars().any(char::is_control) =>
         {
             Some(t.clone())
@@ -242,20 +244,19 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
 
 /// The header's `typ`, when present, must name a JWT (RFC 7519 §5.1, RFC 9068 §2.1), so that
 /// another kind of signed object made with the same key is not taken for a token.
-fn check_type(typ: Option<&Value>) -> Result<(), JwtError> {
+fn check_type(typ: Option<&Json>) -> Result<(), JwtError> {
     match typ {
         None => Ok(()),
-        Some(Value::String(t)) if ACCEPTED_TYPES.iter().any(|a| a.eq_ignore_ascii_case(t)) => Ok(()),
+        Some(Json::Str(t)) if ACCEPTED_TYPES.iter().any(|a| a.eq_ignore_ascii_case(t)) => Ok(()),
         Some(_) => Err(JwtError::WrongType),
     }
 }
 
 /// `exp - iat` (when `iat` is present) and `exp - now` (beyond the leeway) must not exceed
 /// `rules.max_lifetime_secs`.
-fn check_lifetime(claims: &Value, exp: f64, now: f64, rules: &JwtRules) -> Result<(), JwtError> {
+fn check_lifetime(claims: &Json, exp: f64, now: f64, rules: &JwtRules) -> Result<(), JwtError> {
     let max = rules.max_lifetime_secs.max(0) as f64;
-    if let Some(iat) = claims.get("iat") {
-        let iat = iat.as_f64().ok_or(JwtError::Malformed)?;
+    if let Some(iat) = time(claims.get("iat"))? {
         if exp - iat > max {
             return Err(JwtError::TooLongLived);
         }
@@ -266,28 +267,89 @@ fn check_lifetime(claims: &Value, exp: f64, now: f64, rules: &JwtRules) -> Resul
     Ok(())
 }
 
-fn decode_json(part: &str) -> Result<Value, JwtError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| JwtError::Malformed)?;
-    match serde_json::from_slice(&bytes) {
-        Ok(v @ Value::Object(_)) => Ok(v),
+/// A time claim (`exp`, `nbf`, `iat`): absent is `None`; present, it must be a number that fits
+/// an `f64` (a number beyond `f64`'s range made `serde_json` refuse the whole token too).
+fn time(v: Option<&Json>) -> Result<Option<f64>, JwtError> {
+    v.map(|v| v.as_f64().ok_or(JwtError::Malformed)).transpose()
+}
+
+/// Nesting allowed in a token's header and claims (`serde_json`'s recursion limit).
+const MAX_DEPTH: usize = 127;
+
+/// A base64url part holding a JSON object. An object that repeats a member name is refused:
+/// which of two `sub` (or `alg`) values counts must never depend on the parser.
+fn decode_json(part: &str) -> Result<Json, JwtError> {
+    let bytes = crate::b64::decode_url(part).ok_or(JwtError::Malformed)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| JwtError::Malformed)?;
+    match crate::json::parse(text, MAX_DEPTH) {
+        Ok(v @ Json::Obj(_)) if v.repeated_key().is_none() => Ok(v),
         _ => Err(JwtError::Malformed),
     }
 }
 
 /// Signs `claims` as an HS256 JWT. For tests, tools and the README; the Worker only verifies.
-pub fn sign_hs256(secret: &[u8], claims: &Value) -> String {
-    let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let p = URL_SAFE_NO_PAD.encode(claims.to_string());
+pub fn sign_hs256(secret: &[u8], claims: &serde_json::Value) -> String {
+    let h = crate::b64::encode_url(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let p = crate::b64::encode_url(claims.to_string().as_bytes());
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
     mac.update(format!("{h}.{p}").as_bytes());
-    let s = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    let s = crate::b64::encode_url(&mac.finalize().into_bytes());
     format!("{h}.{p}.{s}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use serde_json::{json, Value};
+
+    /// A token signed over a hand-written claims text (to test what `json!` cannot write).
+    fn raw_claims(claims: &str) -> String {
+        let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#);
+        let p = URL_SAFE_NO_PAD.encode(claims);
+        let mut mac = HmacSha256::new_from_slice(KEY).unwrap();
+        mac.update(format!("{h}.{p}").as_bytes());
+        format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+
+    #[test]
+    fn claims_parse_edges() {
+        // Fractional NumericDates are numbers too.
+        let t = raw_claims(r#"{"sub":"u","exp":1000.5,"nbf":1e3}"#);
+        assert!(verify(&t, &rules(), 950).is_ok());
+        assert_eq!(verify(&t, &rules(), 939).unwrap_err(), JwtError::NotYetValid);
+        assert_eq!(verify(&raw_claims(r#"{"sub":"u","exp":"100"}"#), &rules(), 0).unwrap_err(), JwtError::MissingExp);
+        // Beyond f64: serde_json refused the whole token; so do we.
+        assert_eq!(verify(&raw_claims(r#"{"sub":"u","exp":1e400}"#), &rules(), 0).unwrap_err(), JwtError::Malformed);
+        assert_eq!(verify(&raw_claims(r#"{"sub":"u","exp":100,"iat":-1e999}"#), &rules(), 0).unwrap_err(), JwtError::Malformed);
+        // A repeated claim is refused (serde_json took the last `sub`: which one counts must not
+        // depend on the parser).
+        assert_eq!(verify(&raw_claims(r#"{"sub":"u","sub":"admin","exp":100}"#), &rules(), 0).unwrap_err(), JwtError::Malformed);
+        // Not JSON, not an object, invalid UTF-8, lone surrogate: malformed.
+        for c in ["{", "[1]", "\"x\"", "{\"sub\":\"\\ud800\",\"exp\":100}"] {
+            assert_eq!(verify(&raw_claims(c), &rules(), 0).unwrap_err(), JwtError::Malformed, "{c}");
+        }
+        let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#);
+        let p = URL_SAFE_NO_PAD.encode(b"{\"sub\":\"\xff\",\"exp\":100}");
+        let mut mac = HmacSha256::new_from_slice(KEY).unwrap();
+        mac.update(format!("{h}.{p}").as_bytes());
+        let t = format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()));
+        assert_eq!(verify(&t, &rules(), 0).unwrap_err(), JwtError::Malformed);
+        // A repeated header member too (`alg` twice).
+        let two_algs = with_header_text(r#"{"alg":"none","alg":"HS256"}"#);
+        assert_eq!(verify(&two_algs, &rules(), 0).unwrap_err(), JwtError::Malformed);
+        // Whitespace and nesting in claims are fine.
+        assert!(verify(&raw_claims(" {\"sub\" : \"u\", \"exp\" : 100, \"x\": {\"y\": [[]]}} "), &rules(), 0).is_ok());
+    }
+
+    fn with_header_text(header: &str) -> String {
+        let h = URL_SAFE_NO_PAD.encode(header);
+        let p = URL_SAFE_NO_PAD.encode(json!({"sub": "u", "exp": 100}).to_string());
+        let mut mac = HmacSha256::new_from_slice(KEY).unwrap();
+        mac.update(format!("{h}.{p}").as_bytes());
+        format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
 
     const KEY: &[u8] = b"test-secret-test-secret-test-secret!";
 
