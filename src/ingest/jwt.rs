@@ -195,8 +195,8 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
         _ => None,
     }
     .ok_or(JwtError::MissingExp)?;
-    let now = now_secs as f64;
-    let leeway = rules.leeway_secs.max(0) as f64;
+    let now = secs(now_secs);
+    let leeway = secs(rules.leeway_secs.max(0));
     if now >= exp + leeway {
         return Err(JwtError::Expired);
     }
@@ -254,23 +254,82 @@ fn check_type(typ: Option<&Json>) -> Result<(), JwtError> {
 
 /// `exp - iat` (when `iat` is present) and `exp - now` (beyond the leeway) must not exceed
 /// `rules.max_lifetime_secs`.
-fn check_lifetime(claims: &Json, exp: f64, now: f64, rules: &JwtRules) -> Result<(), JwtError> {
-    let max = rules.max_lifetime_secs.max(0) as f64;
+fn check_lifetime(claims: &Json, exp: i128, now: i128, rules: &JwtRules) -> Result<(), JwtError> {
+    let max = secs(rules.max_lifetime_secs.max(0));
     if let Some(iat) = time(claims.get("iat"))? {
         if exp - iat > max {
             return Err(JwtError::TooLongLived);
         }
     }
-    if exp - now > max + rules.leeway_secs.max(0) as f64 {
+    if exp - now > max + secs(rules.leeway_secs.max(0)) {
         return Err(JwtError::TooLongLived);
     }
     Ok(())
 }
 
-/// A time claim (`exp`, `nbf`, `iat`): absent is `None`; present, it must be a number that fits
-/// an `f64` (a number beyond `f64`'s range made `serde_json` refuse the whole token too).
-fn time(v: Option<&Json>) -> Result<Option<f64>, JwtError> {
-    v.map(|v| v.as_f64().ok_or(JwtError::Malformed)).transpose()
+/// A time claim (`exp`, `nbf`, `iat`): absent is `None`; present, it must be a number
+/// ([`nanos`]; a number beyond `f64`'s range made `serde_json` refuse the whole token too).
+fn time(v: Option<&Json>) -> Result<Option<i128>, JwtError> {
+    match v {
+        None => Ok(None),
+        Some(Json::Num(n)) => nanos(n).map(Some).ok_or(JwtError::Malformed),
+        Some(_) => Err(JwtError::Malformed),
+    }
+}
+
+/// Whole seconds in [`nanos`]' unit.
+fn secs(s: i64) -> i128 {
+    s as i128 * 1_000_000_000
+}
+
+/// Bound on [`nanos`]' result: 10^18 seconds, far beyond any time or lifetime compared with it.
+const FAR: i128 = 1_000_000_000_000_000_000 * 1_000_000_000;
+
+/// A NumericDate (JSON number text, already checked against JSON's grammar) in nanoseconds,
+/// rounded up to the next nanosecond and clamped to ±[`FAR`]: exact decimal arithmetic instead
+/// of an `f64` (which would bring the float parser and its tables into the Worker). Every
+/// comparison with whole seconds comes out as with the exact value. `None` for a number with
+/// more than 309 integer digits (beyond `f64`, which `serde_json` refused).
+fn nanos(text: &str) -> Option<i128> {
+    let (neg, t) = match text.strip_prefix('-') {
+        Some(t) => (true, t),
+        None => (false, text),
+    };
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], t[i + 1..].trim_start_matches('+').parse::<i64>().unwrap_or(if t[i + 1..].starts_with('-') { i64::MIN } else { i64::MAX })),
+        None => (t, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = int.bytes().chain(frac.bytes());
+    // The digits without leading zeros, and the power of ten of the last one, in nanoseconds.
+    let digits: Vec<u8> = all.skip_while(|&d| d == b'0').map(|d| d - b'0').collect();
+    let scale = exp.clamp(-1_000_000, 1_000_000) - frac.len() as i64 + 9;
+    if digits.is_empty() {
+        return Some(0);
+    }
+    let magnitude = digits.len() as i64 + scale; // digits of the value in nanoseconds
+    if magnitude - 9 > 309 {
+        return None;
+    }
+    let v = if magnitude > 28 {
+        FAR
+    } else {
+        let keep = magnitude.max(0) as usize;
+        let mut v: i128 = 0;
+        for &d in digits.iter().take(keep) {
+            v = v * 10 + d as i128;
+        }
+        for _ in digits.len()..keep {
+            v *= 10;
+        }
+        // Digits below a nanosecond round away from zero for a positive value (up) and are cut
+        // for a negative one (also up).
+        if !neg && digits.iter().skip(keep).any(|&d| d != 0) {
+            v += 1;
+        }
+        v.min(FAR)
+    };
+    Some(if neg { -v } else { v })
 }
 
 /// Nesting allowed in a token's header and claims (`serde_json`'s recursion limit).
@@ -341,6 +400,72 @@ mod tests {
         assert_eq!(verify(&two_algs, &rules(), 0).unwrap_err(), JwtError::Malformed);
         // Whitespace and nesting in claims are fine.
         assert!(verify(&raw_claims(" {\"sub\" : \"u\", \"exp\" : 100, \"x\": {\"y\": [[]]}} "), &rules(), 0).is_ok());
+    }
+
+    /// The time checks as they were, in `f64` (what `serde_json`'s `as_f64` gave).
+    fn times_in_f64(exp: f64, nbf: Option<f64>, iat: Option<f64>, now: i64, r: &JwtRules) -> Result<(), JwtError> {
+        let (now, leeway, max) = (now as f64, r.leeway_secs as f64, r.max_lifetime_secs as f64);
+        if now >= exp + leeway {
+            return Err(JwtError::Expired);
+        }
+        if nbf.is_some_and(|nbf| now + leeway < nbf) {
+            return Err(JwtError::NotYetValid);
+        }
+        if iat.is_some_and(|iat| exp - iat > max) || exp - now > max + leeway {
+            return Err(JwtError::TooLongLived);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn time_claims_decide_as_f64_did() {
+        let mut r = rules();
+        r.leeway_secs = 60;
+        r.max_lifetime_secs = 3600;
+        let texts = [
+            "1000", "1000.0", "1000.5", "999.999", "1e3", "1.0005E3", "10000e-1", "940", "939.5", "1060", "1060.000001",
+            "4660", "4660.5", "4599.75", "-5.5", "0", "-0", "0.0000000001", "1000.0000000001", "999.9999999999", "1e-400",
+        ];
+        let mut compared = 0;
+        for exp in texts {
+            for nbf in [None, Some("940"), Some("1000.5"), Some("1e3")] {
+                for iat in [None, Some("939.5"), Some("-2600"), Some("1000.0000000001")] {
+                    let mut claims = format!(r#"{{"sub":"u","exp":{exp}"#);
+                    if let Some(n) = nbf {
+                        claims += &format!(r#","nbf":{n}"#);
+                    }
+                    if let Some(i) = iat {
+                        claims += &format!(r#","iat":{i}"#);
+                    }
+                    claims.push('}');
+                    let t = raw_claims(&claims);
+                    let f = |x: &str| x.parse::<f64>().unwrap();
+                    for now in [0, 879, 880, 939, 940, 941, 999, 1000, 1001, 1059, 1060, 1061] {
+                        let want = times_in_f64(f(exp), nbf.map(f), iat.map(f), now, &r);
+                        assert_eq!(verify(&t, &r, now).map(|_| ()), want, "{claims} at {now}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 3000);
+        // Only where f64 itself rounds (below its precision) could the two differ: f64 takes
+        // 1000.00000000000001 for 1000 (expired at 1000 + 60 s of leeway), the exact value is a
+        // hair later.
+        let t = raw_claims(r#"{"sub":"u","exp":1000.00000000000001}"#);
+        assert_eq!(times_in_f64(1000.00000000000001, None, None, 1060, &r), Err(JwtError::Expired));
+        assert!(verify(&t, &r, 1060).is_ok());
+        // Beyond f64's range: refused as serde_json refused it; huge but in range: clamped.
+        assert_eq!(nanos(&format!("1{}", "0".repeat(309))), None);
+        assert_eq!(nanos("1e308"), Some(FAR));
+        assert_eq!(nanos("-1e308"), Some(-FAR));
+        assert_eq!(nanos("1.5"), Some(1_500_000_000));
+        assert_eq!(nanos("-1.0000000001"), Some(-1_000_000_000));
+        assert_eq!(nanos("1.0000000001"), Some(1_000_000_001));
+        assert_eq!(nanos("12e-10"), Some(2));
+        assert_eq!(nanos("0e5"), Some(0));
+        assert_eq!(nanos("1e99999999999999999999"), None);
+        assert_eq!(nanos("1e-99999999999999999999"), Some(1));
     }
 
     fn with_header_text(header: &str) -> String {
