@@ -221,7 +221,7 @@ fn parse_one(item: Json, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> {
     let details = lim.rules().details_of(get("details")).map_err(violation)?;
     let client_uid = match get("UID") {
         None | Some(Json::Null) => None,
-        Some(Json::Str(u)) if u.len() == 36 && uuid::Uuid::parse_str(u).is_ok() => Some(u.to_ascii_lowercase()),
+        Some(Json::Str(u)) if crate::random::is_hyphenated(u) => Some(u.to_ascii_lowercase()),
         Some(_) => return Err(BodyError::Invalid("UID must be a hyphenated UUID".into())),
     };
     let occurred_at = match get("occurredAt") {
@@ -333,7 +333,7 @@ pub fn stored_uid(sub: &str, client_uid: &str) -> String {
     b.copy_from_slice(&d[..16]);
     b[6] = (b[6] & 0x0f) | 0x80; // version 8 (custom)
     b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
-    uuid::Uuid::from_bytes(b).to_string()
+    crate::random::hyphenated(&b)
 }
 
 fn check_name(what: &str, s: &str) -> Result<String, BodyError> {
