@@ -67,6 +67,7 @@ pub(crate) fn hyphenated(b: &[u8; 16]) -> String {
 
 /// Whether `s` is a UUID in the hyphenated form (`8-4-4-4-12` hex digits, either case): what
 /// `uuid::Uuid::parse_str` accepts among 36-character strings.
+#[cfg_attr(not(feature = "ingest"), allow(dead_code))]
 pub(crate) fn is_hyphenated(s: &str) -> bool {
     s.len() == 36
         && s.bytes().enumerate().all(|(i, c)| match i {
