@@ -10,8 +10,9 @@
 //! it. Output is byte-for-byte what `serde_json` writes for the same strings and integers (the hash
 //! chain's canonical encoding depends on that; see the tests). The read side builds its statements'
 //! parameters and reads Neo4j's rows in this tree too (its JS results are JSON text for the host's
-//! `JSON.parse`, `src/read/js.rs`). `serde_json` stays in the native API and the Worker's ingest,
-//! where it is no cost to the browser package.
+//! `JSON.parse`, `src/read/js.rs`). The Worker's ingest parses request bodies and JWTs here and
+//! writes its answers and statement parameters with these writers too. `serde_json` stays in the
+//! native API only.
 
 #![allow(dead_code)] // Each build uses its own part (e.g. `to_serde` only with the read side).
 
