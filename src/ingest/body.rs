@@ -160,7 +160,7 @@ fn refuse_duplicate_uids(events: &[IncomingEvent]) -> Result<(), BodyError> {
     for (n, &(uid, i)) in by_uid.iter().enumerate() {
         if n == 0 || by_uid[n - 1].0 != uid {
             first = i;
-        } else if found.is_none_or(|(at, _)| i < at) {
+        } else if !matches!(found, Some((at, _)) if at < i) {
             found = Some((i, first));
         }
     }
