@@ -10,8 +10,9 @@
 //! it. Output is byte-for-byte what `serde_json` writes for the same strings and integers (the hash
 //! chain's canonical encoding depends on that; see the tests). The read side builds its statements'
 //! parameters and reads Neo4j's rows in this tree too (its JS results are JSON text for the host's
-//! `JSON.parse`, `src/read/js.rs`). `serde_json` stays in the native API and the Worker's ingest,
-//! where it is no cost to the browser package.
+//! `JSON.parse`, `src/read/js.rs`). The Worker's ingest parses request bodies and JWTs here and
+//! writes its answers and statement parameters with these writers too. `serde_json` stays in the
+//! native API only.
 
 #![allow(dead_code)] // Each build uses its own part (e.g. `to_serde` only with the read side).
 
@@ -85,6 +86,41 @@ impl Json {
 
     pub(crate) fn is_null(&self) -> bool {
         matches!(self, Json::Null)
+    }
+
+    /// A number as the nearest `f64` (any JSON number; `None` for other values and for a
+    /// number too large for `f64`, which `serde_json` refuses too).
+    pub(crate) fn as_f64(&self) -> Option<f64> {
+        match self {
+            Json::Num(n) => n.parse::<f64>().ok().filter(|f| f.is_finite()),
+            _ => None,
+        }
+    }
+
+    /// An object's members, `None` for other values.
+    pub(crate) fn as_object(&self) -> Option<&[(String, Json)]> {
+        match self {
+            Json::Obj(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The first member name an object repeats (`serde_json` would keep the last value of a
+    /// repeated name; the ingest path refuses such objects instead). `None` for other values.
+    pub(crate) fn repeated_key(&self) -> Option<&str> {
+        let Json::Obj(m) = self else { return None };
+        let mut keys: Vec<&str> = m.iter().map(|(k, _)| k.as_str()).collect();
+        keys.sort_unstable();
+        keys.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
+    }
+
+    /// Nesting depth: 0 for a scalar, 1 for `{}` / `[]`, one more per level inside.
+    pub(crate) fn depth(&self) -> usize {
+        match self {
+            Json::Arr(a) => 1 + a.iter().map(Json::depth).max().unwrap_or(0),
+            Json::Obj(m) => 1 + m.iter().map(|(_, v)| v.depth()).max().unwrap_or(0),
+            _ => 0,
+        }
     }
 
     /// Appends this value as compact JSON.
@@ -488,6 +524,60 @@ impl Parser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where this parser and `serde_json` (which the Worker used before) decide differently, and
+    /// where they agree, side by side.
+    #[test]
+    fn against_serde_json_on_the_edges() {
+        use serde_json::Value;
+        let serde = |t: &str| serde_json::from_str::<Value>(t);
+        // Repeated member names: serde_json keeps the last value (at the first one's place);
+        // this parser keeps both, and `repeated_key` names the repeat (the Worker refuses it).
+        let t = r#"{"a":1,"b":2,"a":3}"#;
+        assert_eq!(serde(t).unwrap(), serde_json::json!({"a": 3, "b": 2}));
+        let v = parse(t, 4).unwrap();
+        assert_eq!(v.as_object().unwrap().len(), 3);
+        assert_eq!(v.repeated_key(), Some("a"));
+        assert_eq!(parse(r#"{"a":1,"b":{"a":2}}"#, 4).unwrap().repeated_key(), None, "only the object's own members");
+        // Nesting: serde_json's recursion limit lets 127 levels through and refuses 128; with
+        // max_depth 127 this parser draws the same line.
+        for (n, ok) in [(127, true), (128, false)] {
+            let t = format!("{}{}", "[".repeat(n), "]".repeat(n));
+            assert_eq!(serde(&t).is_ok(), ok, "serde_json, {n}");
+            assert_eq!(parse(&t, 127).is_ok(), ok, "ours, {n}");
+            if !ok {
+                assert_eq!(parse(&t, 127), Err(ParseError::TooDeep));
+            }
+        }
+        // Escapes and surrogates: both refuse the same texts.
+        for t in [r#""\x""#, r#""\u12""#, r#""\u12G4""#, r#""\ud800""#, r#""\udc00""#, r#""\ud800\u0041""#, r#""\ud800x""#, "\"a\u{0}\""] {
+            assert!(serde(t).is_err(), "serde_json takes {t:?}");
+            assert!(parse(t, 4).is_err(), "we take {t:?}");
+        }
+        for t in [r#""\ud83d\ude00""#, r#""\u00e9\/""#, r#""\uFFFF""#] {
+            assert_eq!(parse(t, 4).unwrap().to_serde(), serde(t).unwrap(), "{t}");
+        }
+        // Numbers: serde_json turns an integer beyond u64 (and every fraction) into an f64;
+        // this parser keeps the text, so it is written back exactly as sent.
+        let t = r#"{"big":123456789012345678901234567890,"max":18446744073709551615,"f":1.50,"e":1E+2,"neg":-0}"#;
+        let mut out = String::new();
+        parse(t, 4).unwrap().write(&mut out);
+        assert_eq!(out, t);
+        assert_eq!(serde(t).unwrap().to_string(), r#"{"big":1.2345678901234568e+29,"max":18446744073709551615,"f":1.5,"e":100.0,"neg":-0.0}"#);
+        // Beyond f64: serde_json refuses the text; this parser keeps it, and as_f64 says None.
+        assert!(serde("1e400").is_err());
+        assert_eq!(parse("1e400", 1).unwrap().as_f64(), None);
+        assert_eq!(parse("-1.5e3", 1).unwrap().as_f64(), Some(-1500.0));
+        assert_eq!(parse("[]", 1).unwrap().as_f64(), None);
+    }
+
+    #[test]
+    fn depth_counts_levels() {
+        for (t, d) in [("1", 0), ("{}", 1), ("[[]]", 2), (r#"{"a":[1,{"b":{}}],"c":2}"#, 4)] {
+            assert_eq!(parse(t, 8).unwrap().depth(), d, "{t}");
+            assert_eq!(crate::rules::depth_of(&serde_json::from_str(t).unwrap()), d, "{t}");
+        }
+    }
 
     #[test]
     fn round_trips_compact_json() {

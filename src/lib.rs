@@ -58,9 +58,13 @@
 //! | `read` | the read side: `getAuditTrail`, `getUserActivity`, `verifyTrail` (`AuditLogger::audit_trail` and friends in Rust) | the read entry (`neo4j-audit/read`, `pkg/read/`), Rust callers who read |
 //! | `ingest` | the Worker's ingest endpoint: JWT (HS256), CORS, body checks, `handleIngest` | the Worker entry (`neo4j-audit/worker`, `pkg/worker/`) only |
 //! | `fetch` | wasm: the host's global `fetch` instead of reqwest (no reqwest, `url` or `idna` in the `.wasm`) | the npm package and the Worker |
+//! | `worker` | `ingest` + `fetch`, and on wasm the `.wasm` exports `handleIngest` only (no `AuditLogger` class, read methods or durable queue: a Worker never calls them) | the Worker entry's build only (`scripts/build`) |
 //! | `bench` | wasm: `benchmarkRequestBody` for `bench/` | benchmarks only |
 
 #![deny(missing_docs)]
+// The Worker build (feature `worker`) leaves out the browser API, so the helpers only that API
+// uses are unused there.
+#![cfg_attr(feature = "worker", allow(dead_code))]
 
 #[doc(hidden)]
 mod b64;

@@ -438,6 +438,13 @@ impl AuditLogger {
         self.core.sink.neo4j()?.run_json(text, params).await
     }
 
+    /// Runs `text` with the parameters object `params` writes (the Worker's own statements).
+    #[cfg(feature = "ingest")]
+    pub(crate) async fn run_with(&self, text: &str, params: impl FnOnce(&mut String)) -> Result<crate::outcome::JsonRows, AuditError> {
+        runtime_check()?;
+        self.core.sink.neo4j()?.run_text(text, params).await
+    }
+
     /// The request that writes `events` (the same statement as [`AuditLogger::write`]), for a
     /// fire-and-forget send such as `fetch(..., {keepalive: true})` on page hide. `None` in client
     /// mode.

@@ -45,7 +45,35 @@ pub(crate) fn fill(out: &mut [u8]) {
 pub fn uuid_v4() -> String {
     let mut b = [0u8; 16];
     fill(&mut b);
-    uuid::Builder::from_random_bytes(b).into_uuid().hyphenated().to_string()
+    b[6] = (b[6] & 0x0f) | 0x40; // version 4
+    b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
+    hyphenated(&b)
+}
+
+/// The 16 bytes of a UUID in its hyphenated lower-case form (`8-4-4-4-12` hex digits), written
+/// here rather than by the `uuid` crate (whose formatting brought `core::fmt` code along).
+pub(crate) fn hyphenated(b: &[u8; 16]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(36);
+    for (i, &x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            s.push('-');
+        }
+        s.push(HEX[(x >> 4) as usize] as char);
+        s.push(HEX[(x & 15) as usize] as char);
+    }
+    s
+}
+
+/// Whether `s` is a UUID in the hyphenated form (`8-4-4-4-12` hex digits, either case): what
+/// `uuid::Uuid::parse_str` accepts among 36-character strings.
+#[cfg_attr(not(feature = "ingest"), allow(dead_code))]
+pub(crate) fn is_hyphenated(s: &str) -> bool {
+    s.len() == 36
+        && s.bytes().enumerate().all(|(i, c)| match i {
+            8 | 13 | 18 | 23 => c == b'-',
+            _ => c.is_ascii_hexdigit(),
+        })
 }
 
 /// 64 random bits.
@@ -65,6 +93,35 @@ mod tests {
             let p = uuid::Uuid::parse_str(&u).unwrap();
             assert_eq!(p.get_version_num(), 4);
             assert!(seen.insert(u));
+        }
+    }
+
+    #[test]
+    fn hyphenated_form_is_the_uuid_crates() {
+        for _ in 0..200 {
+            let mut b = [0u8; 16];
+            super::fill(&mut b);
+            let want = uuid::Builder::from_random_bytes(b).into_uuid();
+            let mut v4 = b;
+            v4[6] = (v4[6] & 0x0f) | 0x40;
+            v4[8] = (v4[8] & 0x3f) | 0x80;
+            assert_eq!(super::hyphenated(&v4), want.hyphenated().to_string());
+            assert_eq!(super::hyphenated(&b), uuid::Uuid::from_bytes(b).to_string());
+        }
+        let good = "0b5e7f33-5C1E-4f0a-9a0e-3c0e8d1b2a11";
+        let mut cases = vec![good.to_owned(), good.to_uppercase(), "0b5e7f335c1e4f0a9a0e3c0e8d1b2a11".into(), format!("{{{good}}}")];
+        for i in 0..36 {
+            for c in ['-', 'g', '0', ' ', 'é'] {
+                let mut t: Vec<char> = good.chars().collect();
+                t[i] = c;
+                cases.push(t.into_iter().collect());
+            }
+        }
+        cases.push(format!("urn:uuid:{good}"));
+        cases.push("0b5e7f33-5c1e-4f0a-9a0e+3c0e8d1b2a11".into());
+        for t in cases {
+            let crate_says = t.len() == 36 && uuid::Uuid::parse_str(&t).is_ok();
+            assert_eq!(super::is_hyphenated(&t), crate_says, "{t}");
         }
     }
 }

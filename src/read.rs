@@ -11,7 +11,6 @@
 //! objects, `src/read/js.rs`). The public Rust API keeps its `serde_json` types ([`Statement`],
 //! [`TrailEvent::details`]), converted at its edge.
 
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -137,6 +136,248 @@ pub struct VerifyProgress {
     pub ok: bool,
     /// The trail's signed head, read at the start.
     pub head: Option<SignedHead>,
+}
+
+#[cfg_attr(not(feature = "ingest"), allow(dead_code))] // the Worker's verification cursor
+impl VerifyProgress {
+    /// Appends this progress as JSON: what its `Serialize` gives (tested below), written directly
+    /// (the Worker's `GET /v1/verify` cursor; no `serde_json` in the Worker).
+    pub(crate) fn write_json(&self, out: &mut String) {
+        use crate::json::{write_str, write_uint};
+        out.push_str("{\"pending\":[");
+        for (i, p) in self.pending.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_str(out, p);
+        }
+        out.push_str("],\"current\":");
+        match &self.current {
+            None => out.push_str("null"),
+            Some(c) => write_verifier_state(c, out),
+        }
+        out.push_str(",\"after\":");
+        match &self.after {
+            None => out.push_str("null"),
+            Some((s, n, u)) => {
+                out.push('[');
+                write_str(out, s);
+                out.push(',');
+                write_uint(out, *n);
+                out.push(',');
+                write_str(out, u);
+                out.push(']');
+            }
+        }
+        out.push_str(",\"checked\":");
+        write_uint(out, self.checked);
+        out.push_str(if self.ok { ",\"ok\":true,\"head\":" } else { ",\"ok\":false,\"head\":" });
+        write_opt_head(self.head.as_ref(), out);
+        out.push('}');
+    }
+
+    /// The progress [`VerifyProgress::write_json`] (or `serde_json`) wrote; `None` for anything else.
+    pub(crate) fn from_json(v: &Json) -> Option<VerifyProgress> {
+        let strs = |v: &Json| v.as_array()?.iter().map(|s| s.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>();
+        Some(VerifyProgress {
+            pending: strs(v.get("pending")?)?,
+            current: match v.get("current")? {
+                Json::Null => None,
+                c => Some(verifier_state_from(c)?),
+            },
+            after: match v.get("after")? {
+                Json::Null => None,
+                Json::Arr(a) if a.len() == 3 => Some((a[0].as_str()?.to_owned(), a[1].as_u64()?, a[2].as_str()?.to_owned())),
+                _ => return None,
+            },
+            checked: v.get("checked")?.as_u64()?,
+            ok: v.get("ok")?.as_bool()?,
+            head: opt_head_from(v.get("head")?)?,
+        })
+    }
+}
+
+fn write_opt_seal(seal: Option<&StoredSeal>, out: &mut String) {
+    use crate::json::{write_int, write_str};
+    match seal {
+        None => out.push_str("null"),
+        Some(s) => {
+            out.push_str("{\"kid\":");
+            write_str(out, &s.kid);
+            out.push_str(",\"sig\":");
+            write_str(out, &s.sig);
+            out.push_str(",\"signedAt\":");
+            write_int(out, s.signed_at);
+            out.push('}');
+        }
+    }
+}
+
+fn write_opt_head(head: Option<&SignedHead>, out: &mut String) {
+    use crate::json::{write_str, write_uint};
+    match head {
+        None => out.push_str("null"),
+        Some(h) => {
+            out.push_str("{\"streamId\":");
+            write_str(out, &h.stream_id);
+            out.push_str(",\"seq\":");
+            write_uint(out, h.seq);
+            out.push_str(",\"hash\":");
+            write_str(out, &h.hash);
+            out.push_str(",\"seal\":");
+            write_opt_seal(h.seal.as_ref(), out);
+            out.push('}');
+        }
+    }
+}
+
+fn write_verifier_state(c: &crate::chain::VerifierState, out: &mut String) {
+    use crate::chain::BreakKind;
+    use crate::json::{write_opt_str, write_str, write_uint};
+    let opt_uint = |out: &mut String, n: Option<u64>| match n {
+        Some(n) => write_uint(out, n),
+        None => out.push_str("null"),
+    };
+    let pair = |out: &mut String, p: &Option<(u64, String)>| match p {
+        None => out.push_str("null"),
+        Some((n, s)) => {
+            out.push('[');
+            write_uint(out, *n);
+            out.push(',');
+            write_str(out, s);
+            out.push(']');
+        }
+    };
+    out.push_str("{\"streamId\":");
+    write_str(out, &c.stream_id);
+    out.push_str(",\"checked\":");
+    write_uint(out, c.checked);
+    out.push_str(",\"headSeq\":");
+    opt_uint(out, c.head_seq);
+    out.push_str(",\"headHash\":");
+    write_opt_str(out, c.head_hash.as_deref());
+    out.push_str(",\"firstBreak\":");
+    match &c.first_break {
+        None => out.push_str("null"),
+        Some((kind, seq, uid, message)) => {
+            out.push_str("[\"");
+            out.push_str(match kind {
+                BreakKind::Edited => "edited",
+                BreakKind::Deleted => "deleted",
+                BreakKind::Inserted => "inserted",
+                BreakKind::Reordered => "reordered",
+                BreakKind::Forged => "forged",
+                BreakKind::Unsigned => "unsigned",
+            });
+            out.push_str("\",");
+            write_uint(out, *seq);
+            out.push(',');
+            write_opt_str(out, uid.as_deref());
+            out.push(',');
+            write_str(out, message);
+            out.push(']');
+        }
+    }
+    out.push_str(",\"signedSeq\":");
+    opt_uint(out, c.signed_seq);
+    out.push_str(if c.anchored { ",\"anchored\":true,\"last\":" } else { ",\"anchored\":false,\"last\":" });
+    pair(out, &c.last);
+    out.push_str(",\"group\":[");
+    for (i, (e, seal)) in c.group.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push('[');
+        e.write_json(out);
+        out.push(',');
+        write_opt_seal(seal.as_ref(), out);
+        out.push(']');
+    }
+    out.push_str("],\"unsignedFrom\":");
+    pair(out, &c.unsigned_from);
+    out.push_str(",\"head\":");
+    write_opt_head(c.head.as_ref(), out);
+    out.push('}');
+}
+
+fn opt_seal_from(v: &Json) -> Option<Option<StoredSeal>> {
+    match v {
+        Json::Null => Some(None),
+        s => Some(Some(StoredSeal {
+            kid: s.get("kid")?.as_str()?.to_owned(),
+            sig: s.get("sig")?.as_str()?.to_owned(),
+            signed_at: s.get("signedAt")?.as_i64()?,
+        })),
+    }
+}
+
+fn opt_head_from(v: &Json) -> Option<Option<SignedHead>> {
+    match v {
+        Json::Null => Some(None),
+        h => Some(Some(SignedHead {
+            stream_id: h.get("streamId")?.as_str()?.to_owned(),
+            seq: h.get("seq")?.as_u64()?,
+            hash: h.get("hash")?.as_str()?.to_owned(),
+            seal: opt_seal_from(h.get("seal")?)?,
+        })),
+    }
+}
+
+fn verifier_state_from(v: &Json) -> Option<crate::chain::VerifierState> {
+    use crate::chain::BreakKind;
+    let opt_u = |k: &str| match v.get(k)? {
+        Json::Null => Some(None),
+        n => n.as_u64().map(Some),
+    };
+    let pair = |k: &str| match v.get(k)? {
+        Json::Null => Some(None),
+        Json::Arr(a) if a.len() == 2 => Some(Some((a[0].as_u64()?, a[1].as_str()?.to_owned()))),
+        _ => None,
+    };
+    Some(crate::chain::VerifierState {
+        stream_id: v.get("streamId")?.as_str()?.to_owned(),
+        checked: v.get("checked")?.as_u64()?,
+        head_seq: opt_u("headSeq")?,
+        head_hash: match v.get("headHash")? {
+            Json::Null => None,
+            s => Some(s.as_str()?.to_owned()),
+        },
+        first_break: match v.get("firstBreak")? {
+            Json::Null => None,
+            Json::Arr(a) if a.len() == 4 => Some((
+                match a[0].as_str()? {
+                    "edited" => BreakKind::Edited,
+                    "deleted" => BreakKind::Deleted,
+                    "inserted" => BreakKind::Inserted,
+                    "reordered" => BreakKind::Reordered,
+                    "forged" => BreakKind::Forged,
+                    "unsigned" => BreakKind::Unsigned,
+                    _ => return None,
+                },
+                a[1].as_u64()?,
+                match &a[2] {
+                    Json::Null => None,
+                    u => Some(u.as_str()?.to_owned()),
+                },
+                a[3].as_str()?.to_owned(),
+            )),
+            _ => return None,
+        },
+        signed_seq: opt_u("signedSeq")?,
+        anchored: v.get("anchored")?.as_bool()?,
+        last: pair("last")?,
+        group: v
+            .get("group")?
+            .as_array()?
+            .iter()
+            .map(|g| match g.as_array()? {
+                [e, seal] => Some((AuditEvent::from_json(e)?, opt_seal_from(seal)?)),
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?,
+        unsigned_from: pair("unsignedFrom")?,
+        head: opt_head_from(v.get("head")?)?,
+    })
 }
 
 /// Trusted public keys: a list of JWKs or a JWK Set (`{"keys": [...]}`).
@@ -349,12 +590,12 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
 
 /// An opaque cursor for the position after `ev`.
 pub fn encode_cursor(ts: i64, uid: &str) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{ts}:{uid}"))
+    crate::b64::encode_url(format!("{ts}:{uid}").as_bytes())
 }
 
 fn decode_cursor(c: &str) -> Result<(i64, String), AuditError> {
     let bad = || AuditError::InvalidInput("cursor is not one this library returned".into());
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
+    let raw = crate::b64::decode_url(c).ok_or_else(bad)?;
     let s = String::from_utf8(raw).map_err(|_| bad())?;
     let (ts, uid) = s.split_once(':').ok_or_else(bad)?;
     Ok((ts.parse().map_err(|_| bad())?, uid.to_owned()))
@@ -817,13 +1058,47 @@ mod tests {
     use super::*;
 
     #[test]
+    fn verify_progress_json_is_serdes() {
+        use crate::chain::{BreakKind, VerifierState};
+        let seal = StoredSeal { kid: "k\"1".into(), sig: "c2ln".into(), signed_at: -5 };
+        let head = SignedHead { stream_id: "s-1".into(), seq: 9, hash: "h".repeat(64), seal: Some(seal.clone()) };
+        let mut e = AuditEvent::build(None, "LOGIN", None, None, 100).unwrap();
+        e.details = Some(r#"{"n":1.50}"#.into());
+        e.targets = vec![Target::new("Doc", "d").role("r")];
+        let state = VerifierState {
+            stream_id: "s-1".into(),
+            checked: 3,
+            head_seq: Some(2),
+            head_hash: None,
+            first_break: Some((BreakKind::Reordered, 2, None, "moved \"x\"".into())),
+            signed_seq: None,
+            anchored: true,
+            last: Some((2, "ab".into())),
+            group: vec![(e.clone(), Some(seal)), (e, None)],
+            unsigned_from: None,
+            head: Some(head.clone()),
+        };
+        for p in [
+            VerifyProgress { pending: vec!["a".into(), "b".into()], current: Some(state), after: Some(("s-1".into(), 2, "u".into())), checked: u64::MAX, ok: false, head: Some(head) },
+            VerifyProgress { pending: vec![], current: None, after: None, checked: 0, ok: true, head: None },
+        ] {
+            let mut ours = String::new();
+            p.write_json(&mut ours);
+            let theirs = serde_json::to_string(&p).unwrap();
+            assert_eq!(ours, theirs);
+            assert_eq!(VerifyProgress::from_json(&crate::json::parse(&theirs, 16).unwrap()), Some(p));
+        }
+        assert_eq!(VerifyProgress::from_json(&crate::json::parse(r#"{"pending":[]}"#, 4).unwrap()), None);
+    }
+
+    #[test]
     fn cursor_round_trips_and_rejects_garbage() {
         let c = encode_cursor(1_700_000_000_000, "a-b-c");
         assert_eq!(decode_cursor(&c).unwrap(), (1_700_000_000_000, "a-b-c".to_owned()));
         assert!(decode_cursor("not base64 !").is_err());
-        let bad_ts = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("soon:x");
+        let bad_ts = crate::b64::encode_url(b"soon:x");
         assert!(decode_cursor(&bad_ts).is_err());
-        let no_colon = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("123");
+        let no_colon = crate::b64::encode_url(b"123");
         assert!(decode_cursor(&no_colon).is_err());
     }
 

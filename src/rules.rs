@@ -146,6 +146,32 @@ impl Limits {
         }
     }
 
+    /// [`Limits::details`] for a value of the crate's own JSON tree (the Worker's body parser):
+    /// the same rules and messages; the text is the compact JSON of the members as sent, in
+    /// their order, numbers exactly as written.
+    #[cfg_attr(not(feature = "ingest"), allow(dead_code))]
+    pub(crate) fn details_of(&self, details: Option<&crate::json::Json>) -> Result<Option<String>, Violation> {
+        use crate::json::Json;
+        match details {
+            None | Some(Json::Null) => Ok(None),
+            Some(Json::Obj(m)) if m.is_empty() => Ok(None),
+            Some(v @ Json::Obj(_)) => {
+                let depth = v.depth();
+                if depth > self.max_details_depth {
+                    return Err(invalid(format!(
+                        "details are nested {depth} levels deep, more than {}",
+                        self.max_details_depth
+                    )));
+                }
+                let mut text = String::new();
+                v.write(&mut text);
+                self.details_size(text.len())?;
+                Ok(Some(text))
+            }
+            Some(_) => Err(invalid("details must be an object".into())),
+        }
+    }
+
     /// Checks a details object's depth and size; its JSON text.
     pub fn details_json(&self, v: &Value) -> Result<String, Violation> {
         if !v.is_object() {

@@ -32,8 +32,6 @@
 //! # }
 //! ```
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 /// First element of an event seal's message.
@@ -115,7 +113,25 @@ fn sig() -> String {
 impl PublicJwk {
     /// A JWK for the 32 bytes of an Ed25519 public key.
     pub fn new(kid: &str, key: &[u8; 32]) -> PublicJwk {
-        PublicJwk { kid: kid.into(), kty: okp(), crv: ed25519(), x: URL_SAFE_NO_PAD.encode(key), alg: eddsa(), use_: sig() }
+        PublicJwk { kid: kid.into(), kty: okp(), crv: ed25519(), x: crate::b64::encode_url(key), alg: eddsa(), use_: sig() }
+    }
+
+    /// Appends this key as a JWK: the members its `Serialize` gives, written directly (the
+    /// Worker's `GET /v1/keys`).
+    #[cfg_attr(not(feature = "ingest"), allow(dead_code))]
+    pub(crate) fn write_json(&self, out: &mut String) {
+        use crate::json::write_str;
+        for (i, (k, v)) in
+            [("kid", &self.kid), ("kty", &self.kty), ("crv", &self.crv), ("x", &self.x), ("alg", &self.alg), ("use", &self.use_)]
+                .into_iter()
+                .enumerate()
+        {
+            out.push(if i == 0 { '{' } else { ',' });
+            write_str(out, k);
+            out.push(':');
+            write_str(out, v);
+        }
+        out.push('}');
     }
 
     /// Parses `kid:x` (the `AUDIT_PUBLIC_KEYS` list form).
@@ -165,9 +181,7 @@ impl KeySet {
             if j.kty != "OKP" || j.crv != "Ed25519" {
                 return Err(format!("key {:?}: only OKP / Ed25519 keys are supported", j.kid));
             }
-            let bytes = URL_SAFE_NO_PAD
-                .decode(j.x.trim_end_matches('='))
-                .ok()
+            let bytes = crate::b64::decode_url(j.x.trim_end_matches('='))
                 .and_then(|b| <[u8; 32]>::try_from(b).ok())
                 .ok_or_else(|| format!("key {:?}: x must be base64url of 32 bytes", j.kid))?;
             let vk = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
@@ -190,9 +204,7 @@ impl KeySet {
             .find(|(k, _)| *k == seal.kid)
             .ok_or_else(|| SealError::UnknownKey(seal.kid.clone()))?;
         let bad = || SealError::BadSignature(seal.kid.clone());
-        let bytes = URL_SAFE_NO_PAD
-            .decode(&seal.sig)
-            .ok()
+        let bytes = crate::b64::decode_url(&seal.sig)
             .and_then(|b| <[u8; 64]>::try_from(b).ok())
             .ok_or_else(bad)?;
         let sig = ed25519_dalek::Signature::from_bytes(&bytes);
@@ -252,7 +264,7 @@ impl SigningKey {
                 '/' => '_',
                 c => c,
             }).collect();
-            URL_SAFE_NO_PAD.decode(norm).unwrap_or_default()
+            crate::b64::decode_url(&norm).unwrap_or_default()
         };
         let seed = <[u8; 32]>::try_from(bytes)
             .map_err(|_| "AUDIT_SIGNING_KEY must be the 32-byte Ed25519 seed, base64url or hex".to_owned())?;
@@ -291,13 +303,25 @@ impl SigningKey {
         use ed25519_dalek::Signer;
         let msg = message(purpose, &self.kid, stream_id, seq, hash, signed_at);
         let sig = self.key.sign(&msg);
-        Seal { kid: self.kid.clone(), sig: URL_SAFE_NO_PAD.encode(sig.to_bytes()), signed_at }
+        Seal { kid: self.kid.clone(), sig: crate::b64::encode_url(&sig.to_bytes()), signed_at }
     }
 }
 
 #[cfg(all(test, feature = "ingest"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jwk_json_is_serdes() {
+        let mut j = SigningKey::from_secret("k-1", &"7".repeat(64)).unwrap().public_jwk();
+        let mut ours = String::new();
+        j.write_json(&mut ours);
+        assert_eq!(ours, serde_json::to_string(&j).unwrap());
+        j.kid = "\"\u{1}é".into();
+        ours.clear();
+        j.write_json(&mut ours);
+        assert_eq!(ours, serde_json::to_string(&j).unwrap());
+    }
 
     #[test]
     fn message_is_the_compact_json_array() {
@@ -314,7 +338,7 @@ mod tests {
         // RFC 8032 §7.1 TEST 1: secret 9d61…7f60, public d75a…511a, empty message.
         let seed = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
         let k = SigningKey::from_secret("t", seed).unwrap();
-        let pk = URL_SAFE_NO_PAD.decode(&k.public_jwk().x).unwrap();
+        let pk = crate::b64::decode_url(&k.public_jwk().x).unwrap();
         let hex: String = pk.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(hex, "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a");
         assert!(format!("{k:?}").contains("\"t\"") && !format!("{k:?}").contains("9d61"));

@@ -11,7 +11,7 @@
 //! assert!(matches!(forged, Err(BodyError::NamesUser(_))));
 //! ```
 
-use serde_json::Value;
+use crate::json::Json;
 
 /// Bounds on one request body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,8 +53,9 @@ pub struct IncomingEvent {
     pub action_type: String,
     /// `category`, checked against the rule table; `None` when absent or `null`.
     pub category: Option<String>,
-    /// A non-empty `details` object, checked against the rule table (depth, size as sent).
-    pub details: Option<Value>,
+    /// A non-empty `details` object as compact JSON text (members in the order sent, numbers
+    /// exactly as sent), checked against the rule table (depth, size as sent).
+    pub details: Option<String>,
     /// The client's own event UID (a UUID), for idempotent retries; see [`stored_uid`]. Unique
     /// within one request.
     pub client_uid: Option<String>,
@@ -80,17 +81,36 @@ pub enum BodyError {
     TooLarge(String),
 }
 
+/// Nesting a body may have at all (`serde_json`'s recursion limit, which the Worker used before;
+/// `details` have their own, smaller bound).
+pub const MAX_BODY_DEPTH: usize = 127;
+
 /// Parses and checks a whole body.
+///
+/// Parsed with the crate's own JSON parser (`src/json.rs`), which keeps every number's text:
+/// `details` are stored with their numbers exactly as sent (`serde_json` turned an integer
+/// beyond `u64` into a float and `1.50` into `1.5`). An object of the body itself (the batch,
+/// an event, a target) that repeats a member name is refused (400): `serde_json` kept the last
+/// value silently. Inside `details` repeated names are kept as sent (as the client does).
 pub fn parse_events(text: &str, lim: &BodyLimits) -> Result<Vec<IncomingEvent>, BodyError> {
-    let v: Value = serde_json::from_str(text)
-        .map_err(|e| BodyError::Invalid(format!("body is not valid JSON ({e})")))?;
-    let Value::Object(mut top) = v else {
+    use crate::json::ParseError;
+    let v = crate::json::parse(text, MAX_BODY_DEPTH).map_err(|e| {
+        BodyError::Invalid(match e {
+            ParseError::Syntax(at) => format!("body is not valid JSON (at byte {at})"),
+            ParseError::TooDeep => format!("body is not valid JSON (nested more than {MAX_BODY_DEPTH} levels deep)"),
+            ParseError::LoneSurrogate => "body is not valid JSON (a \\u escape names a lone UTF-16 surrogate)".into(),
+        })
+    })?;
+    let Json::Obj(mut top) = v else {
         return Err(BodyError::Invalid("body must be a JSON object".into()));
     };
-    let items: Vec<Value> = match top.remove("events") {
-        None => vec![Value::Object(top)],
-        Some(Value::Array(a)) => {
-            if let Some(k) = top.keys().next() {
+    let items: Vec<Json> = match take(&mut top, "events") {
+        None => vec![Json::Obj(top)],
+        Some(Json::Arr(a)) => {
+            if let Some((k, _)) = top.first() {
+                if k == "events" {
+                    return Err(repeated(k, "the batch object"));
+                }
                 return Err(unknown_or_identity(k, "the batch object"));
             }
             a
@@ -116,21 +136,40 @@ pub fn parse_events(text: &str, lim: &BodyLimits) -> Result<Vec<IncomingEvent>, 
     Ok(events)
 }
 
+/// Removes the first member `key` from an object's members.
+fn take(m: &mut Vec<(String, Json)>, key: &str) -> Option<Json> {
+    let i = m.iter().position(|(k, _)| k == key)?;
+    Some(m.remove(i).1)
+}
+
+fn repeated(key: &str, place: &str) -> BodyError {
+    BodyError::Invalid(format!("field {key:?} appears more than once in {place}"))
+}
+
 /// Two events of one request with the same client `UID` would be stored as one node (MERGE on
 /// the derived UID) while the request's hash chain counts both: a chain with a hole and an
 /// `accepted` count that overstates what was stored. Such a request is refused whole (400).
 fn refuse_duplicate_uids(events: &[IncomingEvent]) -> Result<(), BodyError> {
-    let mut first_at = std::collections::HashMap::with_capacity(events.len());
-    for (i, ev) in events.iter().enumerate() {
-        if let Some(uid) = ev.client_uid.as_deref() {
-            if let Some(j) = first_at.insert(uid, i) {
-                return Err(BodyError::Invalid(format!(
-                    "events[{i}]: UID repeats the UID of events[{j}]; each event of a request needs its own UID"
-                )));
-            }
+    // Sorted by (UID, index): a repeat is a neighbour of its UID's first event. The first
+    // repeat in request order is reported, with the event it repeats.
+    let mut by_uid: Vec<(&str, usize)> =
+        events.iter().enumerate().filter_map(|(i, ev)| ev.client_uid.as_deref().map(|u| (u, i))).collect();
+    by_uid.sort_unstable();
+    let mut first = 0;
+    let mut found: Option<(usize, usize)> = None;
+    for (n, &(uid, i)) in by_uid.iter().enumerate() {
+        if n == 0 || by_uid[n - 1].0 != uid {
+            first = i;
+        } else if !matches!(found, Some((at, _)) if at < i) {
+            found = Some((i, first));
         }
     }
-    Ok(())
+    match found {
+        Some((i, j)) => Err(BodyError::Invalid(format!(
+            "events[{i}]: UID repeats the UID of events[{j}]; each event of a request needs its own UID"
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn prefix(i: usize, e: BodyError) -> BodyError {
@@ -152,66 +191,66 @@ fn unknown_or_identity(key: &str, place: &str) -> BodyError {
     }
 }
 
-fn parse_one(item: Value, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> {
-    let Value::Object(mut m) = item else {
+fn parse_one(item: Json, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> {
+    let Json::Obj(m) = item else {
         return Err(BodyError::Invalid("an event must be a JSON object".into()));
     };
     // Identity first, so a forged user is reported as such even next to other mistakes.
-    if let Some(k) = m.keys().find(|k| IDENTITY_KEYS.contains(&k.as_str())) {
+    if let Some((k, _)) = m.iter().find(|(k, _)| IDENTITY_KEYS.contains(&k.as_str())) {
         return Err(unknown_or_identity(k, "the event"));
     }
-    if let Some(k) = m.keys().find(|k| !EVENT_KEYS.contains(&k.as_str())) {
+    if let Some((k, _)) = m.iter().find(|(k, _)| !EVENT_KEYS.contains(&k.as_str())) {
         return Err(unknown_or_identity(k, "the event"));
     }
-    let action_type = match m.get("actionType") {
-        Some(Value::String(s)) => check_name("actionType", s)?,
+    // Only the six known names are left, so this is a short check.
+    let obj = Json::Obj(m);
+    if let Some(k) = obj.repeated_key() {
+        return Err(repeated(k, "the event"));
+    }
+    let get = |k: &str| obj.get(k);
+    let action_type = match get("actionType") {
+        Some(Json::Str(s)) => check_name("actionType", s)?,
         _ => return Err(BodyError::Invalid("actionType must be a string".into())),
     };
-    let category = match m.get("category") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) => Some(check_name("category", s)?),
+    let category = match get("category") {
+        None | Some(Json::Null) => None,
+        Some(Json::Str(s)) => Some(check_name("category", s)?),
         Some(_) => return Err(BodyError::Invalid("category must be a string".into())),
     };
-    // Checked as sent (413 when too large); the event builder redacts and serialises it once.
-    lim.rules().details(m.get("details")).map_err(violation)?;
-    let details = match m.remove("details") {
-        Some(Value::Object(d)) if !d.is_empty() => Some(Value::Object(d)),
-        _ => None,
-    };
-    let client_uid = match m.get("UID") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(u)) if u.len() == 36 && uuid::Uuid::parse_str(u).is_ok() => {
-            Some(u.to_ascii_lowercase())
-        }
+    // Checked as sent (413 when too large); the event builder redacts it and checks it again.
+    let details = lim.rules().details_of(get("details")).map_err(violation)?;
+    let client_uid = match get("UID") {
+        None | Some(Json::Null) => None,
+        Some(Json::Str(u)) if crate::random::is_hyphenated(u) => Some(u.to_ascii_lowercase()),
         Some(_) => return Err(BodyError::Invalid("UID must be a hyphenated UUID".into())),
     };
-    let occurred_at = match m.get("occurredAt") {
-        None | Some(Value::Null) => None,
-        Some(Value::Number(n)) if n.as_i64().is_some_and(|t| t >= 0) => n.as_i64(),
+    let occurred_at = match get("occurredAt") {
+        None | Some(Json::Null) => None,
+        Some(n) if n.as_i64().is_some_and(|t| t >= 0) => n.as_i64(),
         Some(_) => {
             return Err(BodyError::Invalid(
                 "occurredAt must be a non-negative integer (milliseconds since the Unix epoch)".into(),
             ))
         }
     };
-    let targets = match m.remove("targets") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::Array(a)) => a.into_iter().enumerate().map(|(i, t)| parse_target(i, t)).collect::<Result<Vec<_>, _>>()?,
+    let targets = match get("targets") {
+        None | Some(Json::Null) => Vec::new(),
+        Some(Json::Arr(a)) => a.iter().enumerate().map(|(i, t)| parse_target(i, t)).collect::<Result<Vec<_>, _>>()?,
         Some(_) => return Err(BodyError::Invalid("targets must be an array of {label, uid, role?}".into())),
     };
     crate::rules::check_targets(&targets).map_err(violation)?;
     Ok(IncomingEvent { action_type, category, details, client_uid, occurred_at, targets })
 }
 
-fn parse_target(i: usize, t: Value) -> Result<crate::event::Target, BodyError> {
+fn parse_target(i: usize, t: &Json) -> Result<crate::event::Target, BodyError> {
     let shape = || BodyError::Invalid(format!("targets[{i}] must be {{label: string, uid: string, role?: string}}"));
-    let Value::Object(m) = t else { return Err(shape()) };
-    if m.keys().any(|k| !matches!(k.as_str(), "label" | "uid" | "role")) {
+    let Json::Obj(m) = t else { return Err(shape()) };
+    if m.iter().any(|(k, _)| !matches!(k.as_str(), "label" | "uid" | "role")) || t.repeated_key().is_some() {
         return Err(shape());
     }
-    let text = |k: &str| match m.get(k) {
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        None | Some(Value::Null) => Ok(None),
+    let text = |k: &str| match t.get(k) {
+        Some(Json::Str(s)) => Ok(Some(s.clone())),
+        None | Some(Json::Null) => Ok(None),
         Some(_) => Err(shape()),
     };
     Ok(crate::event::Target {
@@ -294,7 +333,7 @@ pub fn stored_uid(sub: &str, client_uid: &str) -> String {
     b.copy_from_slice(&d[..16]);
     b[6] = (b[6] & 0x0f) | 0x80; // version 8 (custom)
     b[8] = (b[8] & 0x3f) | 0x80; // RFC 4122 variant
-    uuid::Uuid::from_bytes(b).to_string()
+    crate::random::hyphenated(&b)
 }
 
 fn check_name(what: &str, s: &str) -> Result<String, BodyError> {
@@ -313,6 +352,74 @@ fn violation(v: crate::rules::Violation) -> BodyError {
 mod tests {
     use super::*;
 
+    fn invalid(b: &str) -> String {
+        match parse_events(b, &lim()) {
+            Err(BodyError::Invalid(m)) => m,
+            other => panic!("{b}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn repeated_fields_are_refused_where_they_would_be_ambiguous() {
+        // serde_json (the Worker's parser before) kept the last value silently.
+        let m = invalid(r#"{"actionType":"A","actionType":"B"}"#);
+        assert!(m.contains("\"actionType\" appears more than once in the event"), "{m}");
+        let m = invalid(r#"{"events":[{"actionType":"A"}],"events":[{"actionType":"B"}]}"#);
+        assert!(m.contains("\"events\" appears more than once"), "{m}");
+        invalid(r#"{"events":[{"actionType":"A","details":{"a":1},"details":{"b":2}}]}"#);
+        invalid(r#"{"actionType":"A","targets":[{"label":"Doc","uid":"d","uid":"e"}]}"#);
+        // A repeated identity field is still 403.
+        assert!(matches!(parse_events(r#"{"actionType":"A","user":1,"user":2}"#, &lim()), Err(BodyError::NamesUser(_))));
+        // Inside details, names are the caller's business: kept as sent (as the client does).
+        let ev = parse_events(r#"{"actionType":"A","details":{"k":1,"k":2}}"#, &lim()).unwrap();
+        assert_eq!(ev[0].details.as_deref(), Some(r#"{"k":1,"k":2}"#));
+    }
+
+    #[test]
+    fn details_keep_order_and_numbers_exactly() {
+        let lim = BodyLimits::default();
+        let d = r#"{"z":1,"a":{"y":[2,"x"],"b":null},"big":123456789012345678901234567890,"u":18446744073709551616,"f":1.50,"e":-2E-3,"s":"\u00e9\n"}"#;
+        let ev = parse_events(&format!(r#"{{ "actionType" : "A", "details" : {d} }}"#), &lim).unwrap();
+        // Compact, in the caller's order, numbers as written; strings re-escaped as serde_json does.
+        assert_eq!(ev[0].details.as_deref(), Some(r#"{"z":1,"a":{"y":[2,"x"],"b":null},"big":123456789012345678901234567890,"u":18446744073709551616,"f":1.50,"e":-2E-3,"s":"é\n"}"#));
+        // Where no number needs more than serde_json kept, the same value serde_json parsed.
+        let plain = r#"{"z":1,"a":{"y":[2,"x"],"b":null},"n":-7,"s":"\ud83d\ude00"}"#;
+        let ev = parse_events(&format!(r#"{{"actionType":"A","details":{plain}}}"#), &lim).unwrap();
+        let ours: serde_json::Value = serde_json::from_str(ev[0].details.as_deref().unwrap()).unwrap();
+        assert_eq!(ours, serde_json::from_str::<serde_json::Value>(plain).unwrap());
+        assert_eq!(ev[0].details.as_deref().unwrap(), serde_json::to_string(&ours).unwrap());
+    }
+
+    #[test]
+    fn body_syntax_depth_and_surrogates_are_400() {
+        let deep = format!(r#"{{"actionType":"A","x":{}{}}}"#, "[".repeat(127), "]".repeat(127));
+        assert!(invalid(&deep).contains("not valid JSON (nested more than 127"));
+        assert!(invalid(r#"{"actionType":"\ud800"}"#).contains("lone UTF-16 surrogate"));
+        assert!(invalid(r#"{"actionType":"A","details":{"k":"\udc00"}}"#).contains("not valid JSON"));
+        assert!(invalid(r#"{"actionType":"A",}"#).contains("not valid JSON (at byte 18)"));
+        assert!(invalid("{\"actionType\":\"A\"} x").contains("not valid JSON"));
+        // The details bound is the rule table's, with its message.
+        let lim = BodyLimits { max_details_depth: 2, ..lim() };
+        match parse_events(r#"{"actionType":"A","details":{"a":{"b":{}}}}"#, &lim) {
+            Err(BodyError::Invalid(m)) => assert_eq!(m, "events[0]: details are nested 3 levels deep, more than 2"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_first_repeated_uid_in_request_order_is_named() {
+        let u = |c: char| format!("{}-5c1e-4f0a-9a0e-3c0e8d1b2a11", c.to_string().repeat(8));
+        let b = format!(
+            r#"{{"events":[{{"actionType":"A","UID":"{}"}},{{"actionType":"A","UID":"{}"}},{{"actionType":"A","UID":"{}"}},{{"actionType":"A","UID":"{}"}}]}}"#,
+            u('b'), u('a'), u('a'), u('b')
+        );
+        let lim = BodyLimits { max_batch: 4, ..lim() };
+        match parse_events(&b, &lim) {
+            Err(BodyError::Invalid(m)) => assert!(m.starts_with("events[2]: UID repeats the UID of events[1]"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
     fn lim() -> BodyLimits {
         BodyLimits { max_batch: 3, max_details_bytes: 100, max_details_depth: 3 }
     }
@@ -323,7 +430,7 @@ mod tests {
         assert_eq!(one, vec![IncomingEvent { action_type: "A".into(), category: Some("C.1".into()), details: None, client_uid: None, occurred_at: None, targets: vec![] }]);
         let many = parse_events(r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"k":[1]}}]}"#, &lim()).unwrap();
         assert_eq!(many.len(), 2);
-        assert_eq!(many[1].details, Some(serde_json::json!({"k": [1]})));
+        assert_eq!(many[1].details.as_deref(), Some(r#"{"k":[1]}"#));
     }
 
     #[test]

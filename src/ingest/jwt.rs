@@ -17,11 +17,10 @@
 //! assert_eq!(verify(&no_aud, &rules, 1_000).unwrap_err(), JwtError::WrongAudience);
 //! ```
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use hmac::{Hmac, Mac};
-use serde_json::Value;
 use sha2::Sha256;
+
+use crate::json::Json;
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -172,8 +171,8 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
     else {
         return Err(JwtError::Malformed);
     };
-    let header: Value = decode_json(h64)?;
-    let alg = header.get("alg").and_then(Value::as_str).ok_or(JwtError::Malformed)?;
+    let header = decode_json(h64)?;
+    let alg = header.get("alg").and_then(Json::as_str).ok_or(JwtError::Malformed)?;
     if alg != "HS256" {
         return Err(JwtError::UnsupportedAlg(alg.chars().take(16).collect()));
     }
@@ -182,7 +181,7 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
         return Err(JwtError::Malformed);
     }
     check_type(header.get("typ"))?;
-    let sig = URL_SAFE_NO_PAD.decode(s64).map_err(|_| JwtError::Malformed)?;
+    let sig = crate::b64::decode_url(s64).ok_or(JwtError::Malformed)?;
     let mut mac = HmacSha256::new_from_slice(&rules.secret).map_err(|_| JwtError::BadSignature)?;
     mac.update(h64.as_bytes());
     mac.update(b".");
@@ -190,15 +189,18 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
     // Constant-time comparison.
     mac.verify_slice(&sig).map_err(|_| JwtError::BadSignature)?;
 
-    let claims: Value = decode_json(p64)?;
-    let exp = claims.get("exp").and_then(Value::as_f64).ok_or(JwtError::MissingExp)?;
-    let now = now_secs as f64;
-    let leeway = rules.leeway_secs.max(0) as f64;
+    let claims = decode_json(p64)?;
+    let exp = match claims.get("exp") {
+        Some(Json::Num(_)) => time(claims.get("exp"))?,
+        _ => None,
+    }
+    .ok_or(JwtError::MissingExp)?;
+    let now = secs(now_secs);
+    let leeway = secs(rules.leeway_secs.max(0));
     if now >= exp + leeway {
         return Err(JwtError::Expired);
     }
-    if let Some(nbf) = claims.get("nbf") {
-        let nbf = nbf.as_f64().ok_or(JwtError::Malformed)?;
+    if let Some(nbf) = time(claims.get("nbf"))? {
         if now + leeway < nbf {
             return Err(JwtError::NotYetValid);
         }
@@ -206,8 +208,8 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
     check_lifetime(&claims, exp, now, rules)?;
     if let Some(want) = &rules.audience {
         let ok = match claims.get("aud") {
-            Some(Value::String(a)) => a == want,
-            Some(Value::Array(a)) => a.iter().any(|x| x.as_str() == Some(want)),
+            Some(Json::Str(a)) => a == want,
+            Some(Json::Arr(a)) => a.iter().any(|x| x.as_str() == Some(want)),
             _ => false,
         };
         if !ok {
@@ -215,22 +217,22 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
         }
     }
     if let Some(want) = &rules.issuer {
-        if claims.get("iss").and_then(Value::as_str) != Some(want.as_str()) {
+        if claims.get("iss").and_then(Json::as_str) != Some(want.as_str()) {
             return Err(JwtError::WrongIssuer);
         }
     }
-    let sub = claims.get("sub").and_then(Value::as_str).ok_or(JwtError::BadSubject)?;
+    let sub = claims.get("sub").and_then(Json::as_str).ok_or(JwtError::BadSubject)?;
     if sub.trim().is_empty() || sub.len() > MAX_CLAIM_LEN || sub.chars().any(char::is_control) {
         return Err(JwtError::BadSubject);
     }
     let name = match claims.get("name") {
-        None | Some(Value::Null) => None,
-        Some(Value::String(n)) if n.len() <= MAX_CLAIM_LEN => Some(n.clone()),
+        None | Some(Json::Null) => None,
+        Some(Json::Str(n)) if n.len() <= MAX_CLAIM_LEN => Some(n.clone()),
         Some(_) => return Err(JwtError::Malformed),
     };
     let tenant = match rules.tenant_claim.as_deref().and_then(|c| claims.get(c)) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(t))
+        None | Some(Json::Null) => None,
+        Some(Json::Str(t))
             if !t.trim().is_empty() && t.len() <= MAX_TENANT_LEN && !t.chars().any(char::is_control) =>
         {
             Some(t.clone())
@@ -242,52 +244,237 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
 
 /// The header's `typ`, when present, must name a JWT (RFC 7519 §5.1, RFC 9068 §2.1), so that
 /// another kind of signed object made with the same key is not taken for a token.
-fn check_type(typ: Option<&Value>) -> Result<(), JwtError> {
+fn check_type(typ: Option<&Json>) -> Result<(), JwtError> {
     match typ {
         None => Ok(()),
-        Some(Value::String(t)) if ACCEPTED_TYPES.iter().any(|a| a.eq_ignore_ascii_case(t)) => Ok(()),
+        Some(Json::Str(t)) if ACCEPTED_TYPES.iter().any(|a| a.eq_ignore_ascii_case(t)) => Ok(()),
         Some(_) => Err(JwtError::WrongType),
     }
 }
 
 /// `exp - iat` (when `iat` is present) and `exp - now` (beyond the leeway) must not exceed
 /// `rules.max_lifetime_secs`.
-fn check_lifetime(claims: &Value, exp: f64, now: f64, rules: &JwtRules) -> Result<(), JwtError> {
-    let max = rules.max_lifetime_secs.max(0) as f64;
-    if let Some(iat) = claims.get("iat") {
-        let iat = iat.as_f64().ok_or(JwtError::Malformed)?;
+fn check_lifetime(claims: &Json, exp: i128, now: i128, rules: &JwtRules) -> Result<(), JwtError> {
+    let max = secs(rules.max_lifetime_secs.max(0));
+    if let Some(iat) = time(claims.get("iat"))? {
         if exp - iat > max {
             return Err(JwtError::TooLongLived);
         }
     }
-    if exp - now > max + rules.leeway_secs.max(0) as f64 {
+    if exp - now > max + secs(rules.leeway_secs.max(0)) {
         return Err(JwtError::TooLongLived);
     }
     Ok(())
 }
 
-fn decode_json(part: &str) -> Result<Value, JwtError> {
-    let bytes = URL_SAFE_NO_PAD.decode(part).map_err(|_| JwtError::Malformed)?;
-    match serde_json::from_slice(&bytes) {
-        Ok(v @ Value::Object(_)) => Ok(v),
+/// A time claim (`exp`, `nbf`, `iat`): absent is `None`; present, it must be a number
+/// ([`nanos`]; a number beyond `f64`'s range made `serde_json` refuse the whole token too).
+fn time(v: Option<&Json>) -> Result<Option<i128>, JwtError> {
+    match v {
+        None => Ok(None),
+        Some(Json::Num(n)) => nanos(n).map(Some).ok_or(JwtError::Malformed),
+        Some(_) => Err(JwtError::Malformed),
+    }
+}
+
+/// Whole seconds in [`nanos`]' unit.
+fn secs(s: i64) -> i128 {
+    s as i128 * 1_000_000_000
+}
+
+/// Bound on [`nanos`]' result: 10^18 seconds, far beyond any time or lifetime compared with it.
+const FAR: i128 = 1_000_000_000_000_000_000 * 1_000_000_000;
+
+/// A NumericDate (JSON number text, already checked against JSON's grammar) in nanoseconds,
+/// rounded up to the next nanosecond and clamped to ±[`FAR`]: exact decimal arithmetic instead
+/// of an `f64` (which would bring the float parser and its tables into the Worker). Every
+/// comparison with whole seconds comes out as with the exact value. `None` for a number with
+/// more than 309 integer digits (beyond `f64`, which `serde_json` refused).
+fn nanos(text: &str) -> Option<i128> {
+    let (neg, t) = match text.strip_prefix('-') {
+        Some(t) => (true, t),
+        None => (false, text),
+    };
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => (&t[..i], t[i + 1..].trim_start_matches('+').parse::<i64>().unwrap_or(if t[i + 1..].starts_with('-') { i64::MIN } else { i64::MAX })),
+        None => (t, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let all = int.bytes().chain(frac.bytes());
+    // The digits without leading zeros, and the power of ten of the last one, in nanoseconds.
+    let digits: Vec<u8> = all.skip_while(|&d| d == b'0').map(|d| d - b'0').collect();
+    let scale = exp.clamp(-1_000_000, 1_000_000) - frac.len() as i64 + 9;
+    if digits.is_empty() {
+        return Some(0);
+    }
+    let magnitude = digits.len() as i64 + scale; // digits of the value in nanoseconds
+    if magnitude - 9 > 309 {
+        return None;
+    }
+    let v = if magnitude > 28 {
+        FAR
+    } else {
+        let keep = magnitude.max(0) as usize;
+        let mut v: i128 = 0;
+        for &d in digits.iter().take(keep) {
+            v = v * 10 + d as i128;
+        }
+        for _ in digits.len()..keep {
+            v *= 10;
+        }
+        // Digits below a nanosecond round away from zero for a positive value (up) and are cut
+        // for a negative one (also up).
+        if !neg && digits.iter().skip(keep).any(|&d| d != 0) {
+            v += 1;
+        }
+        v.min(FAR)
+    };
+    Some(if neg { -v } else { v })
+}
+
+/// Nesting allowed in a token's header and claims (`serde_json`'s recursion limit).
+const MAX_DEPTH: usize = 127;
+
+/// A base64url part holding a JSON object. An object that repeats a member name is refused:
+/// which of two `sub` (or `alg`) values counts must never depend on the parser.
+fn decode_json(part: &str) -> Result<Json, JwtError> {
+    let bytes = crate::b64::decode_url(part).ok_or(JwtError::Malformed)?;
+    let text = std::str::from_utf8(&bytes).map_err(|_| JwtError::Malformed)?;
+    match crate::json::parse(text, MAX_DEPTH) {
+        Ok(v @ Json::Obj(_)) if v.repeated_key().is_none() => Ok(v),
         _ => Err(JwtError::Malformed),
     }
 }
 
 /// Signs `claims` as an HS256 JWT. For tests, tools and the README; the Worker only verifies.
-pub fn sign_hs256(secret: &[u8], claims: &Value) -> String {
-    let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
-    let p = URL_SAFE_NO_PAD.encode(claims.to_string());
+pub fn sign_hs256(secret: &[u8], claims: &serde_json::Value) -> String {
+    let h = crate::b64::encode_url(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let p = crate::b64::encode_url(claims.to_string().as_bytes());
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
     mac.update(format!("{h}.{p}").as_bytes());
-    let s = URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes());
+    let s = crate::b64::encode_url(&mac.finalize().into_bytes());
     format!("{h}.{p}.{s}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use serde_json::{json, Value};
+
+    /// A token signed over a hand-written claims text (to test what `json!` cannot write).
+    fn raw_claims(claims: &str) -> String {
+        let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#);
+        let p = URL_SAFE_NO_PAD.encode(claims);
+        let mut mac = HmacSha256::new_from_slice(KEY).unwrap();
+        mac.update(format!("{h}.{p}").as_bytes());
+        format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
+
+    #[test]
+    fn claims_parse_edges() {
+        // Fractional NumericDates are numbers too.
+        let t = raw_claims(r#"{"sub":"u","exp":1000.5,"nbf":1e3}"#);
+        assert!(verify(&t, &rules(), 950).is_ok());
+        assert_eq!(verify(&t, &rules(), 939).unwrap_err(), JwtError::NotYetValid);
+        assert_eq!(verify(&raw_claims(r#"{"sub":"u","exp":"100"}"#), &rules(), 0).unwrap_err(), JwtError::MissingExp);
+        // Beyond f64: serde_json refused the whole token; so do we.
+        assert_eq!(verify(&raw_claims(r#"{"sub":"u","exp":1e400}"#), &rules(), 0).unwrap_err(), JwtError::Malformed);
+        assert_eq!(verify(&raw_claims(r#"{"sub":"u","exp":100,"iat":-1e999}"#), &rules(), 0).unwrap_err(), JwtError::Malformed);
+        // A repeated claim is refused (serde_json took the last `sub`: which one counts must not
+        // depend on the parser).
+        assert_eq!(verify(&raw_claims(r#"{"sub":"u","sub":"admin","exp":100}"#), &rules(), 0).unwrap_err(), JwtError::Malformed);
+        // Not JSON, not an object, invalid UTF-8, lone surrogate: malformed.
+        for c in ["{", "[1]", "\"x\"", "{\"sub\":\"\\ud800\",\"exp\":100}"] {
+            assert_eq!(verify(&raw_claims(c), &rules(), 0).unwrap_err(), JwtError::Malformed, "{c}");
+        }
+        let h = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#);
+        let p = URL_SAFE_NO_PAD.encode(b"{\"sub\":\"\xff\",\"exp\":100}");
+        let mut mac = HmacSha256::new_from_slice(KEY).unwrap();
+        mac.update(format!("{h}.{p}").as_bytes());
+        let t = format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()));
+        assert_eq!(verify(&t, &rules(), 0).unwrap_err(), JwtError::Malformed);
+        // A repeated header member too (`alg` twice).
+        let two_algs = with_header_text(r#"{"alg":"none","alg":"HS256"}"#);
+        assert_eq!(verify(&two_algs, &rules(), 0).unwrap_err(), JwtError::Malformed);
+        // Whitespace and nesting in claims are fine.
+        assert!(verify(&raw_claims(" {\"sub\" : \"u\", \"exp\" : 100, \"x\": {\"y\": [[]]}} "), &rules(), 0).is_ok());
+    }
+
+    /// The time checks as they were, in `f64` (what `serde_json`'s `as_f64` gave).
+    fn times_in_f64(exp: f64, nbf: Option<f64>, iat: Option<f64>, now: i64, r: &JwtRules) -> Result<(), JwtError> {
+        let (now, leeway, max) = (now as f64, r.leeway_secs as f64, r.max_lifetime_secs as f64);
+        if now >= exp + leeway {
+            return Err(JwtError::Expired);
+        }
+        if nbf.is_some_and(|nbf| now + leeway < nbf) {
+            return Err(JwtError::NotYetValid);
+        }
+        if iat.is_some_and(|iat| exp - iat > max) || exp - now > max + leeway {
+            return Err(JwtError::TooLongLived);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn time_claims_decide_as_f64_did() {
+        let mut r = rules();
+        r.leeway_secs = 60;
+        r.max_lifetime_secs = 3600;
+        let texts = [
+            "1000", "1000.0", "1000.5", "999.999", "1e3", "1.0005E3", "10000e-1", "940", "939.5", "1060", "1060.000001",
+            "4660", "4660.5", "4599.75", "-5.5", "0", "-0", "0.0000000001", "1000.0000000001", "999.9999999999", "1e-400",
+        ];
+        let mut compared = 0;
+        for exp in texts {
+            for nbf in [None, Some("940"), Some("1000.5"), Some("1e3")] {
+                for iat in [None, Some("939.5"), Some("-2600"), Some("1000.0000000001")] {
+                    let mut claims = format!(r#"{{"sub":"u","exp":{exp}"#);
+                    if let Some(n) = nbf {
+                        claims += &format!(r#","nbf":{n}"#);
+                    }
+                    if let Some(i) = iat {
+                        claims += &format!(r#","iat":{i}"#);
+                    }
+                    claims.push('}');
+                    let t = raw_claims(&claims);
+                    let f = |x: &str| x.parse::<f64>().unwrap();
+                    for now in [0, 879, 880, 939, 940, 941, 999, 1000, 1001, 1059, 1060, 1061] {
+                        let want = times_in_f64(f(exp), nbf.map(f), iat.map(f), now, &r);
+                        assert_eq!(verify(&t, &r, now).map(|_| ()), want, "{claims} at {now}");
+                        compared += 1;
+                    }
+                }
+            }
+        }
+        assert!(compared > 3000);
+        // Only where f64 itself rounds (below its precision) could the two differ: f64 takes
+        // 1000.00000000000001 for 1000 (expired at 1000 + 60 s of leeway), the exact value is a
+        // hair later.
+        let t = raw_claims(r#"{"sub":"u","exp":1000.00000000000001}"#);
+        assert_eq!(times_in_f64(1000.00000000000001, None, None, 1060, &r), Err(JwtError::Expired));
+        assert!(verify(&t, &r, 1060).is_ok());
+        // Beyond f64's range: refused as serde_json refused it; huge but in range: clamped.
+        assert_eq!(nanos(&format!("1{}", "0".repeat(309))), None);
+        assert_eq!(nanos("1e308"), Some(FAR));
+        assert_eq!(nanos("-1e308"), Some(-FAR));
+        assert_eq!(nanos("1.5"), Some(1_500_000_000));
+        assert_eq!(nanos("-1.0000000001"), Some(-1_000_000_000));
+        assert_eq!(nanos("1.0000000001"), Some(1_000_000_001));
+        assert_eq!(nanos("12e-10"), Some(2));
+        assert_eq!(nanos("0e5"), Some(0));
+        assert_eq!(nanos("1e99999999999999999999"), None);
+        assert_eq!(nanos("1e-99999999999999999999"), Some(1));
+    }
+
+    fn with_header_text(header: &str) -> String {
+        let h = URL_SAFE_NO_PAD.encode(header);
+        let p = URL_SAFE_NO_PAD.encode(json!({"sub": "u", "exp": 100}).to_string());
+        let mut mac = HmacSha256::new_from_slice(KEY).unwrap();
+        mac.update(format!("{h}.{p}").as_bytes());
+        format!("{h}.{p}.{}", URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes()))
+    }
 
     const KEY: &[u8] = b"test-secret-test-secret-test-secret!";
 

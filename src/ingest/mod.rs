@@ -32,9 +32,8 @@ pub mod cors;
 pub mod jwt;
 pub mod signed;
 
-use serde_json::{json, Value};
-
 use crate::config::Config;
+use crate::json::Json;
 use crate::error::AuditError;
 use crate::event::User;
 use crate::redact::Redactor;
@@ -239,7 +238,13 @@ pub struct Response {
 
 impl Response {
     /// `value` as a JSON answer, with `no-store`, `nosniff` and `Vary: Origin` headers.
-    pub fn json(status: u16, value: &Value) -> Response {
+    pub fn json(status: u16, value: &serde_json::Value) -> Response {
+        Response::json_text(status, value.to_string())
+    }
+
+    /// [`Response::json`] with the body already JSON text (what the handlers write directly:
+    /// no `serde_json` in the Worker).
+    pub fn json_text(status: u16, body: String) -> Response {
         Response {
             status,
             headers: vec![
@@ -248,13 +253,20 @@ impl Response {
                 ("X-Content-Type-Options".into(), "nosniff".into()),
                 ("Vary".into(), "Origin".into()),
             ],
-            body: value.to_string(),
+            body,
         }
     }
 
     /// `{"error": code, "message": message}`.
     pub fn error(status: u16, code: &str, message: &str) -> Response {
-        Response::json(status, &json!({ "error": code, "message": message }))
+        use crate::json::write_str;
+        let mut body = String::with_capacity(code.len() + message.len() + 32);
+        body.push_str("{\"error\":");
+        write_str(&mut body, code);
+        body.push_str(",\"message\":");
+        write_str(&mut body, message);
+        body.push('}');
+        Response::json_text(status, body)
     }
 
     /// A bodiless answer (204).
@@ -353,10 +365,10 @@ impl Store for AuditLogger {
         let key = self.chain_key(None);
         let done = CHECKED.lock().map(|v| v.contains(&key)).unwrap_or(false);
         if !done {
-            let (st, n) = crate::cypher::schema_check_statement(&c.labels)?;
-            let rows = self.run(&st).await?;
-            let online = rows.first().and_then(|r| r.first()).and_then(Value::as_u64).unwrap_or(0);
-            if online < n as u64 {
+            let (text, names) = crate::cypher::schema_check(&c.labels)?;
+            let rows = self.run_with(text, |o| write_names_param(o, &names)).await?;
+            let online = rows.first().and_then(|r| r.first()).and_then(Json::as_u64).unwrap_or(0);
+            if online < names.len() as u64 {
                 // A role without schema rights: writes go on without the constraints, as the
                 // logger's own schema step does.
                 match self.ensure_schema().await {
@@ -368,23 +380,24 @@ impl Store for AuditLogger {
                 v.push(key);
             }
         }
-        let rows = self.run(&signed::state_statement(&c.labels, trail, uids)?).await?;
+        let (text, params) = signed::state_query(&c.labels, trail, uids)?;
+        let rows = self.run_with(&text, |o| o.push_str(&params)).await?;
         let row = rows.first().map(Vec::as_slice).unwrap_or(&[]);
         let existing = row
             .get(6)
-            .and_then(Value::as_array)
+            .and_then(Json::as_array)
             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
             .unwrap_or_default();
-        Ok(signed::ChainState { head: signed::head_from_row(row), existing })
+        Ok(signed::ChainState { head: crate::read::head_from_cells(row), existing })
     }
     async fn write_chained(&self, trail: Option<&str>, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError> {
         let c = self.config();
-        let rows = self.run(&signed::write_statement(&c.labels, trail.unwrap_or(&c.trail), w)?).await?;
-        Ok(rows.first().and_then(|r| r.first()).and_then(Value::as_u64).map(|n| n as usize))
+        let (text, params) = signed::write_query(&c.labels, trail.unwrap_or(&c.trail), w)?;
+        let rows = self.run_with(&text, |o| o.push_str(&params)).await?;
+        Ok(rows.first().and_then(|r| r.first()).and_then(Json::as_u64).map(|n| n as usize))
     }
     async fn ping(&self) -> Result<(), AuditError> {
-        let st = crate::cypher::Statement { text: "RETURN 1 AS ok".into(), parameters: json!({}) };
-        self.run(&st).await.map(|_| ())
+        self.run_with("RETURN 1 AS ok", |o| o.push_str("{}")).await.map(|_| ())
     }
     async fn verify_page(
         &self,
@@ -394,6 +407,18 @@ impl Store for AuditLogger {
     ) -> Result<(crate::chain::VerifyReport, Option<crate::read::VerifyProgress>), AuditError> {
         self.verify_trail_page(q, progress, max_events).await
     }
+}
+
+/// `{"names": [...]}`, the parameters of [`crate::cypher::schema_check`]'s statement.
+fn write_names_param(out: &mut String, names: &[String]) {
+    out.push_str("{\"names\":[");
+    for (i, n) in names.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        crate::json::write_str(out, n);
+    }
+    out.push_str("]}");
 }
 
 /// One request and what serving it may use, passed down the handlers as one value.
@@ -500,7 +525,7 @@ async fn health<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let Call { req, settings, now_secs, io, store } = call;
     let Some(store) = store else { return misconfigured(settings, io) };
     let Some(bucket) = health_bucket(req, settings, now_secs) else {
-        return Response::json(200, &json!({ "status": "ok", "neo4j": "unchecked" }));
+        return Response::json_text(200, r#"{"status":"ok","neo4j":"unchecked"}"#.into());
     };
     match io.rate_limit(&bucket).await {
         Ok(true) => {}
@@ -511,7 +536,7 @@ async fn health<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Err(e) => return limiter_unavailable(settings, io, &e),
     }
     match store.ping().await {
-        Ok(()) => Response::json(200, &json!({ "status": "ok", "neo4j": "ok" })),
+        Ok(()) => Response::json_text(200, r#"{"status":"ok","neo4j":"ok"}"#.into()),
         Err(e) => unavailable(settings, io, &e, "health"),
     }
 }
@@ -525,7 +550,15 @@ fn limiter_unavailable<I: Io>(settings: &Settings, io: &I, why: &str) -> Respons
 
 /// `GET /v1/keys`: the public keys (a JWK Set) that verify what this Worker signs; public.
 fn keys(settings: &Settings) -> Response {
-    Response::json(200, &json!({ "keys": settings.public_keys }))
+    let mut body = String::from("{\"keys\":[");
+    for (i, k) in settings.public_keys.iter().enumerate() {
+        if i > 0 {
+            body.push(',');
+        }
+        k.write_json(&mut body);
+    }
+    body.push_str("]}");
+    Response::json_text(200, body)
         .with_header("Cache-Control", "public, max-age=300")
 }
 
@@ -597,9 +630,14 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     };
     match store.verify_page(&q, progress, limit).await {
         Ok((report, next)) => {
-            let mut body = serde_json::to_value(&report).unwrap_or(Value::Null);
-            body["next"] = next.map_or(Value::Null, |p| Value::String(seal_cursor(secret, &p)));
-            Response::json(200, &body)
+            // The report's JSON, then `next` as its last member.
+            let mut body = String::new();
+            crate::read::js::write_report(&report, &mut body);
+            body.pop();
+            body.push_str(",\"next\":");
+            crate::json::write_opt_str(&mut body, next.map(|p| seal_cursor(secret, &p)).as_deref());
+            body.push('}');
+            Response::json_text(200, body)
         }
         Err(e) => unavailable(settings, io, &e, "verify"),
     }
@@ -611,25 +649,25 @@ pub const VERIFY_PAGE_EVENTS: u64 = 10_000;
 /// A verification cursor: the progress as base64url JSON, then `.` and its HMAC-SHA256 under
 /// `AUDIT_JWT_SECRET`, so a caller cannot hand the verifier a state it never reached.
 fn seal_cursor(secret: &[u8], p: &crate::read::VerifyProgress) -> String {
-    use base64::Engine;
+    use crate::b64::encode_url;
     use hmac::Mac;
-    let json = serde_json::to_vec(p).unwrap_or_default();
+    let mut json = String::new();
+    p.write_json(&mut json);
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(&json);
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
-    format!("{}.{}", b64.encode(&json), b64.encode(mac.finalize().into_bytes()))
+    mac.update(json.as_bytes());
+    format!("{}.{}", encode_url(json.as_bytes()), encode_url(&mac.finalize().into_bytes()))
 }
 
 fn open_cursor(secret: &[u8], c: &str) -> Option<crate::read::VerifyProgress> {
-    use base64::Engine;
+    use crate::b64::decode_url;
     use hmac::Mac;
-    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
     let (data, tag) = c.split_once('.')?;
-    let json = b64.decode(data).ok()?;
+    let json = decode_url(data)?;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).ok()?;
     mac.update(&json);
-    mac.verify_slice(&b64.decode(tag).ok()?).ok()?;
-    serde_json::from_slice(&json).ok()
+    mac.verify_slice(&decode_url(tag)?).ok()?;
+    let text = std::str::from_utf8(&json).ok()?;
+    crate::read::VerifyProgress::from_json(&crate::json::parse(text, 16).ok()?)
 }
 
 async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
@@ -721,7 +759,7 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
                 return Response::error(400, "bad_request", &format!("events[{i}]: {m}"));
             }
         }
-        match builder.build(Some(&user), &ev.action_type, ev.category.as_deref(), ev.details) {
+        match builder.build_json(Some(&user), &ev.action_type, ev.category.as_deref(), ev.details.as_deref()) {
             Ok(mut e) => {
                 if let Some(cu) = &ev.client_uid {
                     e.uid = body::stored_uid(&scope, cu);
@@ -745,7 +783,18 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let sent = events.len();
     match signed::append(store, trail.as_deref(), signer, events, crate::event::now_millis().max(now_ms)).await {
         Ok(a) if a.written + a.existing == sent => {
-            Response::json(201, &json!({ "accepted": sent, "uids": uids }))
+            let mut body = String::with_capacity(40 * uids.len() + 32);
+            body.push_str("{\"accepted\":");
+            crate::json::write_uint(&mut body, sent as u64);
+            body.push_str(",\"uids\":[");
+            for (i, u) in uids.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                crate::json::write_str(&mut body, u);
+            }
+            body.push_str("]}");
+            Response::json_text(201, body)
         }
         Ok(a) => {
             io.log(&format!("audit-ingest: write stored {} of {sent} events", a.written + a.existing));
@@ -814,6 +863,36 @@ fn secret_refs(settings: &Settings) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn bodies_are_what_serde_json_wrote() {
+        let r = Response::error(400, "bad_request", "x \"y\"\n\u{1}é");
+        assert_eq!(r.body, json!({"error": "bad_request", "message": "x \"y\"\n\u{1}é"}).to_string());
+        assert_eq!(r, Response::json(400, &json!({"error": "bad_request", "message": "x \"y\"\n\u{1}é"})));
+        let old = crate::sign::SigningKey::from_secret("old", &"5".repeat(64)).unwrap().public_jwk().x;
+        let s = settings(&[("AUDIT_PUBLIC_KEYS", &format!("old:{old}"))]);
+        let k = keys(&s);
+        assert_eq!(k.body, json!({"keys": s.public_keys}).to_string());
+        assert!(!s.public_keys.is_empty());
+    }
+
+    #[test]
+    fn verify_cursor_round_trips_and_is_sealed() {
+        let p = crate::read::VerifyProgress { pending: vec!["s".into()], current: None, after: Some(("s".into(), 3, "u".into())), checked: 4, ok: true, head: None };
+        let c = seal_cursor(SECRET.as_bytes(), &p);
+        assert_eq!(open_cursor(SECRET.as_bytes(), &c), Some(p.clone()));
+        assert_eq!(open_cursor(b"another secret", &c), None);
+        // A cursor sealed over serde_json's text (what an older Worker issued) still opens.
+        use hmac::Mac;
+        let json = serde_json::to_vec(&p).unwrap();
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        mac.update(&json);
+        let old = format!("{}.{}", crate::b64::encode_url(&json), crate::b64::encode_url(&mac.finalize().into_bytes()));
+        assert_eq!(old, c);
+        let (data, tag) = c.split_once('.').unwrap();
+        assert_eq!(open_cursor(SECRET.as_bytes(), &format!("{data}x.{tag}")), None);
+    }
     use crate::event::AuditEvent;
     use std::cell::{Cell, RefCell};
 

@@ -15,8 +15,7 @@
 
 use std::sync::Mutex;
 
-use serde_json::json;
-
+use crate::json::{write_int, write_opt_str, write_str, write_uint};
 use crate::chain::{SignedHead, StoredSeal, GENESIS};
 use crate::config::Labels;
 use crate::error::AuditError;
@@ -50,17 +49,43 @@ pub struct ChainedWrite<'a> {
 
 /// The statement that reads the head and the already stored UIDs of a batch.
 pub fn state_statement(labels: &Labels, trail: &str, uids: &[&str]) -> Result<crate::cypher::Statement, AuditError> {
+    let (text, params) = state_query(labels, trail, uids)?;
+    Ok(crate::cypher::Statement { text, parameters: parameters(&params) })
+}
+
+/// [`state_statement`]'s text and its parameters as JSON text (what the Worker sends).
+pub(crate) fn state_query(labels: &Labels, trail: &str, uids: &[&str]) -> Result<(String, String), AuditError> {
     labels.validate()?;
-    Ok(crate::cypher::Statement {
-        text: format!(
-            "OPTIONAL MATCH (h:{t} {{name: $trail}}) \
-             RETURN h.chainStream, h.chainSeq, h.chainHash, h.chainKid, h.chainSig, h.chainSignedAt, \
-             [x IN $uids WHERE EXISTS {{ MATCH (y:{e} {{UID: x}}) }}]",
-            t = labels.trail,
-            e = labels.event
-        ),
-        parameters: json!({ "trail": trail, "uids": uids }),
-    })
+    let text = format!(
+        "OPTIONAL MATCH (h:{t} {{name: $trail}}) \
+         RETURN h.chainStream, h.chainSeq, h.chainHash, h.chainKid, h.chainSig, h.chainSignedAt, \
+         [x IN $uids WHERE EXISTS {{ MATCH (y:{e} {{UID: x}}) }}]",
+        t = labels.trail,
+        e = labels.event
+    );
+    let mut p = String::with_capacity(trail.len() + 40 * uids.len() + 24);
+    p.push_str("{\"trail\":");
+    write_str(&mut p, trail);
+    p.push_str(",\"uids\":");
+    write_strs(&mut p, uids.iter().copied());
+    p.push('}');
+    Ok((text, p))
+}
+
+/// Parameters written as text, as a `serde_json` value (the public `Statement` API).
+fn parameters(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).expect("the parameters are written as JSON")
+}
+
+fn write_strs<'a>(out: &mut String, items: impl Iterator<Item = &'a str>) {
+    out.push('[');
+    for (i, s) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(out, s);
+    }
+    out.push(']');
 }
 
 pub use crate::read::head_from_row;
@@ -69,6 +94,12 @@ pub use crate::read::head_from_row;
 /// ([`crate::cypher::write_events_text_with_targets`], as a subquery), run only when the trail's head is still `expect` and no UID of the batch exists.
 /// One row `written` when it ran; no row when the head moved.
 pub fn write_statement(labels: &Labels, trail: &str, w: &ChainedWrite<'_>) -> Result<crate::cypher::Statement, AuditError> {
+    let (text, params) = write_query(labels, trail, w)?;
+    Ok(crate::cypher::Statement { text, parameters: parameters(&params) })
+}
+
+/// [`write_statement`]'s text and its parameters as JSON text (what the Worker sends).
+pub(crate) fn write_query(labels: &Labels, trail: &str, w: &ChainedWrite<'_>) -> Result<(String, String), AuditError> {
     // With targets, the event write links them too (one subquery per target label).
     let inner = crate::cypher::write_events_text_with_targets(labels, &crate::cypher::target_labels(w.events))?;
     let text = format!(
@@ -86,33 +117,57 @@ pub fn write_statement(labels: &Labels, trail: &str, w: &ChainedWrite<'_>) -> Re
         t = labels.trail,
         e = labels.event
     );
-    let uids: Vec<&str> = w.events.iter().map(|e| e.uid.as_str()).collect();
-    let (hk, hs, ha) = match &w.head.seal {
-        Some(s) => (Some(s.kid.as_str()), Some(s.sig.as_str()), Some(s.signed_at)),
-        None => (None, None, None),
+    let capacity = w.events.iter().map(AuditEvent::json_len).sum::<usize>() + 60 * w.events.len() + 800;
+    let mut p = String::with_capacity(capacity);
+    let mut key = |p: &mut String, k: &str| {
+        p.push(if p.is_empty() { '{' } else { ',' });
+        write_str(p, k);
+        p.push(':');
     };
-    let (k, s, a) = match w.event_seal {
-        Some(s) => (Some(s.kid.as_str()), Some(s.sig.as_str()), Some(s.signed_at)),
-        None => (None, None, None),
+    let seal = |p: &mut String, prefix: [&str; 3], s: Option<&StoredSeal>, key: &mut dyn FnMut(&mut String, &str)| {
+        key(p, prefix[0]);
+        write_opt_str(p, s.map(|s| s.kid.as_str()));
+        key(p, prefix[1]);
+        write_opt_str(p, s.map(|s| s.sig.as_str()));
+        key(p, prefix[2]);
+        match s {
+            Some(s) => write_int(p, s.signed_at),
+            None => p.push_str("null"),
+        }
     };
-    Ok(crate::cypher::Statement {
-        text,
-        parameters: json!({
-            "trail": trail,
-            "trailUid": crate::random::uuid_v4(),
-            "events": w.events,
-            "uids": uids,
-            "expectStream": w.expect.map_or("", |h| h.stream_id.as_str()),
-            "expectSeq": w.expect.map_or(-1, |h| h.seq as i64),
-            "expectHash": w.expect.map_or("", |h| h.hash.as_str()),
-            "stream": w.head.stream_id,
-            "headSeq": w.head.seq,
-            "headHash": w.head.hash,
-            "headKid": hk, "headSig": hs, "headAt": ha,
-            "lastUid": w.events.last().map(|e| e.uid.as_str()),
-            "kid": k, "sig": s, "sigAt": a,
-        }),
-    })
+    key(&mut p, "trail");
+    write_str(&mut p, trail);
+    key(&mut p, "trailUid");
+    write_str(&mut p, &crate::random::uuid_v4());
+    key(&mut p, "events");
+    p.push('[');
+    for (i, e) in w.events.iter().enumerate() {
+        if i > 0 {
+            p.push(',');
+        }
+        e.write_json(&mut p);
+    }
+    p.push(']');
+    key(&mut p, "uids");
+    write_strs(&mut p, w.events.iter().map(|e| e.uid.as_str()));
+    key(&mut p, "expectStream");
+    write_str(&mut p, w.expect.map_or("", |h| h.stream_id.as_str()));
+    key(&mut p, "expectSeq");
+    write_int(&mut p, w.expect.map_or(-1, |h| h.seq as i64));
+    key(&mut p, "expectHash");
+    write_str(&mut p, w.expect.map_or("", |h| h.hash.as_str()));
+    key(&mut p, "stream");
+    write_str(&mut p, &w.head.stream_id);
+    key(&mut p, "headSeq");
+    write_uint(&mut p, w.head.seq);
+    key(&mut p, "headHash");
+    write_str(&mut p, &w.head.hash);
+    seal(&mut p, ["headKid", "headSig", "headAt"], w.head.seal.as_ref(), &mut key);
+    key(&mut p, "lastUid");
+    write_opt_str(&mut p, w.events.last().map(|e| e.uid.as_str()));
+    seal(&mut p, ["kid", "sig", "sigAt"], w.event_seal, &mut key);
+    p.push('}');
+    Ok((text, p))
 }
 
 /// Heads this process wrote last, per store ([`super::Store::chain_key`]).
@@ -222,4 +277,50 @@ pub async fn append<S: super::Store>(
         }
     }
     Err(AppendError::Contended)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The parameters written as text are the ones the `json!` form built before (every value
+    /// but the fresh `trailUid`).
+    #[test]
+    fn parameters_are_what_serde_json_wrote() {
+        let labels = Labels::default();
+        let (text, p) = state_query(&labels, "t\"1", &["a", "b"]).unwrap();
+        assert_eq!(p, json!({"trail": "t\"1", "uids": ["a", "b"]}).to_string());
+        assert_eq!(state_statement(&labels, "t\"1", &["a", "b"]).unwrap(), crate::cypher::Statement { text, parameters: json!({"trail": "t\"1", "uids": ["a", "b"]}) });
+
+        let mut e = AuditEvent::build(None, "LOGIN", None, None, 100).unwrap();
+        e.details = Some(r#"{"n":1}"#.into());
+        e.targets = vec![crate::event::Target::new("Doc", "d")];
+        let events = vec![e.clone(), AuditEvent { uid: "u-2".into(), ..e }];
+        let seal = StoredSeal { kid: "k".into(), sig: "s".into(), signed_at: 7 };
+        let expect = SignedHead { stream_id: "s".into(), seq: 4, hash: "h".into(), seal: None };
+        let head = SignedHead { stream_id: "s".into(), seq: 6, hash: "h2".into(), seal: Some(seal.clone()) };
+        for (expect, event_seal) in [(None, None), (Some(&expect), Some(&seal))] {
+            let w = ChainedWrite { expect, events: &events, head: &head, event_seal };
+            let (_, p) = write_query(&labels, "t", &w).unwrap();
+            let mut ours: serde_json::Value = serde_json::from_str(&p).unwrap();
+            assert!(ours["trailUid"].as_str().is_some_and(|u| u.len() == 36));
+            ours["trailUid"] = json!("x");
+            let uids: Vec<&str> = events.iter().map(|e| e.uid.as_str()).collect();
+            let (k, s, a) = match event_seal {
+                Some(s) => (Some(s.kid.as_str()), Some(s.sig.as_str()), Some(s.signed_at)),
+                None => (None, None, None),
+            };
+            let want = json!({
+                "trail": "t", "trailUid": "x", "events": events, "uids": uids,
+                "expectStream": expect.map_or("", |h| h.stream_id.as_str()),
+                "expectSeq": expect.map_or(-1, |h| h.seq as i64),
+                "expectHash": expect.map_or("", |h| h.hash.as_str()),
+                "stream": head.stream_id, "headSeq": head.seq, "headHash": head.hash,
+                "headKid": "k", "headSig": "s", "headAt": 7,
+                "lastUid": "u-2", "kid": k, "sig": s, "sigAt": a,
+            });
+            assert_eq!(ours.to_string(), want.to_string());
+        }
+    }
 }

@@ -95,7 +95,7 @@ impl Neo4jSink {
     }
 
     /// Runs a statement whose parameters `params` writes (the write path's own statements).
-    async fn run_text(&self, text: &str, params: impl FnOnce(&mut String)) -> Result<JsonRows, AuditError> {
+    pub(crate) async fn run_text(&self, text: &str, params: impl FnOnce(&mut String)) -> Result<JsonRows, AuditError> {
         let body = cypher::statement_body(self.api, text, 64, params);
         self.post(self.request(&cypher::endpoint_path(self.api, &self.database), body)).await
     }

@@ -1,28 +1,40 @@
 //! The JavaScript surface: a thin shell that converts JS values, calls [`crate::AuditLogger`] and
 //! turns every outcome into a resolved `Promise<boolean>`. No audit logic lives here.
 
-#[cfg(feature = "bench")]
+#[cfg(all(feature = "bench", not(feature = "worker")))]
 mod bench;
+#[cfg(not(feature = "worker"))]
 mod config;
+#[cfg(not(feature = "worker"))]
 mod details;
-#[cfg(feature = "read")]
+#[cfg(all(feature = "read", not(feature = "worker")))]
 mod read;
+#[cfg(not(feature = "worker"))]
 mod stream;
 #[cfg(feature = "ingest")]
 pub mod worker;
 
 
+#[cfg(not(feature = "worker"))]
 use std::rc::Rc;
 
+#[cfg(not(feature = "worker"))]
 use wasm_bindgen::prelude::*;
+#[cfg(not(feature = "worker"))]
 use wasm_bindgen_futures::future_to_promise;
 
+#[cfg(not(feature = "worker"))]
 use crate::error::AuditError;
+#[cfg(not(feature = "worker"))]
 use crate::batch::SharedEvent;
+#[cfg(not(feature = "worker"))]
 use crate::queue::Spool;
+#[cfg(not(feature = "worker"))]
 use crate::event::{AuditEvent, LogOptions, User};
+#[cfg(not(feature = "worker"))]
 use crate::{AuditLogger, Config};
 
+#[cfg(not(feature = "worker"))]
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** Configuration of an {@link AuditLogger}. */
@@ -121,6 +133,7 @@ export interface AuditUser {
 "#;
 
 /// Writes audit events into Neo4j. Every method resolves; none rejects.
+#[cfg(not(feature = "worker"))]
 #[wasm_bindgen(js_name = AuditLogger)]
 pub struct JsAuditLogger {
     inner: Rc<AuditLogger>,
@@ -129,6 +142,7 @@ pub struct JsAuditLogger {
     spool: Spool,
 }
 
+#[cfg(not(feature = "worker"))]
 #[wasm_bindgen(js_class = AuditLogger)]
 impl JsAuditLogger {
     /// Validates the configuration; throws an `Error` saying what is wrong (and only here).
@@ -262,6 +276,7 @@ impl JsAuditLogger {
 
 /// One-shot form: builds a logger from `config` and logs one action. Never rejects; an invalid
 /// configuration resolves `false`.
+#[cfg(not(feature = "worker"))]
 #[wasm_bindgen(js_name = logUserAction, unchecked_return_type = "Promise<boolean>")]
 pub fn log_user_action(
     #[wasm_bindgen(unchecked_param_type = "AuditConfig")] config: JsValue,
@@ -288,6 +303,7 @@ pub fn log_user_action(
 /// function (one JS function and one externref slot less per call), and it wraps `fut` with
 /// `map` instead of an `async` block that awaits it: such a block keeps room for the captured
 /// future *and* for the future being awaited, so the task would hold `fut`'s size twice.
+#[cfg(not(feature = "worker"))]
 fn resolving(fut: impl std::future::Future<Output = JsValue> + 'static) -> js_sys::Promise {
     use futures::FutureExt;
     let mut fut = Some(fut);
@@ -300,6 +316,7 @@ fn resolving(fut: impl std::future::Future<Output = JsValue> + 'static) -> js_sy
     })
 }
 
+#[cfg(not(feature = "worker"))]
 fn logger_from_js(config: JsValue) -> Result<AuditLogger, AuditError> {
     let cfg: Config = config::from_js(&config)?;
     // In browsers the hash chain's stream continues across reloads (sessionStorage).
@@ -309,6 +326,7 @@ fn logger_from_js(config: JsValue) -> Result<AuditLogger, AuditError> {
     })
 }
 
+#[cfg(not(feature = "worker"))]
 fn event_from_js(
     logger: &AuditLogger,
     user: &JsValue,
@@ -336,6 +354,7 @@ fn event_from_js(
 /// the host's `JSON.stringify` gives it (one string crosses into wasm, parsed by the write path's
 /// own JSON reader; see [`LogOptions::from_json`]). Unknown keys are refused (a misspelt option
 /// must not be ignored silently); the targets' rules are checked by the logger.
+#[cfg(not(feature = "worker"))]
 fn options_from_js(options: &JsValue) -> Result<LogOptions, AuditError> {
     if options.is_undefined() || options.is_null() {
         return Ok(LogOptions::default());
@@ -356,6 +375,7 @@ fn options_from_js(options: &JsValue) -> Result<LogOptions, AuditError> {
     LogOptions::from_json(&tree)
 }
 
+#[cfg(not(feature = "worker"))]
 fn user_from_js(user: &JsValue) -> Result<Option<User>, AuditError> {
     let bad = || AuditError::InvalidInput("user must be null or an object with a string uid".into());
     if user.is_undefined() || user.is_null() {
