@@ -17,7 +17,9 @@
 // "stored" line (round 0) saying how many events were stored and whether they were loaded now.
 //   node bench/read.mjs [N=20000] [K=5]
 // Environment: BENCH_NEO4J_URL (default the bench Neo4j), BENCH_READ_CHUNK (100000),
-//   BENCH_READ_FULL_VERIFY=1 (also one unrecorded verifyTrail over all N, printed to stderr).
+//   BENCH_READ_FULL_VERIFY=1 (also one unrecorded verifyTrail over all N, printed to stderr),
+//   BENCH_READ_REUSE=1 (reuse stored events whose marker names another write path, e.g. to time
+//   the read side before and after `neo4j-audit migrate` on the same data; N and chunk must match).
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -54,8 +56,9 @@ async function stored(trail = TRAIL) {
 const [marker] = await cypher(
   "OPTIONAL MATCH (m:BenchReadMarker {trail: $t}) RETURN m.n, m.chunk, m.version, m.loadMs, m.loadedAt", { t: TRAIL });
 let loaded = false, loadMs = marker?.[3] ?? null, loadedAt = marker?.[4] ?? null;
-if (marker?.[0] === N && marker?.[1] === CHUNK && marker?.[2] === version && (await stored()) === N) {
-  log(`reusing the ${N} events loaded ${loadedAt} (${version})`);
+const reuseAny = process.env.BENCH_READ_REUSE === "1";
+if (marker?.[0] === N && marker?.[1] === CHUNK && (marker?.[2] === version || reuseAny) && (await stored()) === N) {
+  log(`reusing the ${N} events loaded ${loadedAt} (${marker[2]}${marker[2] === version ? "" : `; this write path: ${version}`})`);
 } else {
   log(`loading ${N} events (marker: ${JSON.stringify(marker)}; want ${N}, ${CHUNK}, ${version})`);
   await fresh();

@@ -72,7 +72,7 @@ pub fn write_statement(labels: &Labels, trail: &str, w: &ChainedWrite<'_>) -> Re
     // With targets, the event write links them too (one subquery per target label).
     let inner = crate::cypher::write_events_text_with_targets(labels, &crate::cypher::target_labels(w.events))?;
     let text = format!(
-        "MERGE (h:{t} {{name: $trail}}) ON CREATE SET h.UID = $trailUid \
+        "MERGE (h:{t} {{name: $trail}}) ON CREATE SET h.UID = $trailUid, h.{indexed} = true \
          SET h._chainLock = true REMOVE h._chainLock \
          WITH h WHERE coalesce(h.chainStream, '') = $expectStream AND coalesce(h.chainSeq, -1) = $expectSeq \
          AND coalesce(h.chainHash, '') = $expectHash \
@@ -84,7 +84,8 @@ pub fn write_statement(labels: &Labels, trail: &str, w: &ChainedWrite<'_>) -> Re
          SET s.sigKid = $kid, s.sig = $sig, s.sigAt = $sigAt \
          RETURN written",
         t = labels.trail,
-        e = labels.event
+        e = labels.event,
+        indexed = crate::cypher::TRAIL_INDEXED
     );
     let uids: Vec<&str> = w.events.iter().map(|e| e.uid.as_str()).collect();
     let (hk, hs, ha) = match &w.head.seal {
