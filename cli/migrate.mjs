@@ -3,9 +3,10 @@
 // of their own transactions, then marks each trail whose links all carry the key, so its pages are
 // read by the per-trail index. Idempotent and resumable: a second run keys only what the first
 // did not reach. The statements are the library's (src/cypher.rs `migration_statements`; a Rust
-// test checks that this file holds them word for word).
+// test checks that cli/migration.mjs holds them word for word).
 import { CliError, EXIT, ENV_HELP, EXIT_HELP, neo4jFailure, openLogger, parseCount, write } from "./common.mjs";
 import { cypher } from "./schema.mjs";
+import { KEY_LINKS, MARK_TRAILS, STATUS } from "./migration.mjs";
 
 export const summary = "key events stored before the per-trail read index (idempotent, resumable)";
 
@@ -32,30 +33,11 @@ ${EXIT_HELP}`;
 
 export const options = { status: { type: "boolean" }, batch: { type: "string" }, json: { type: "boolean" } };
 
-// src/cypher.rs migration_texts and migration_status_statement, for the default labels.
-export const KEY_LINKS =
-  "MATCH (t:AuditTrail)-[r:HAS_EVENT]->(ev) WHERE r.trail IS NULL " +
-  "CALL { WITH t, r, ev SET r.trail = t.name, r.created = ev.timestamp, r.eventUID = ev.UID } " +
-  "IN TRANSACTIONS OF $batch ROWS " +
-  "RETURN count(*) AS keyed";
-export const MARK_TRAILS =
-  "OPTIONAL MATCH (t:AuditTrail) WHERE t.indexed IS NULL " +
-  "AND NOT EXISTS { MATCH (t)-[r:HAS_EVENT]->() WHERE r.trail IS NULL } " +
-  "SET t.indexed = true " +
-  "WITH count(t) AS marked " +
-  "OPTIONAL MATCH (u:AuditTrail) WHERE u.indexed IS NULL " +
-  "RETURN marked, count(u) AS unmarked";
-export const STATUS =
-  "OPTIONAL MATCH (:AuditTrail)-[r:HAS_EVENT]->() WHERE r.trail IS NULL " +
-  "WITH count(r) AS unkeyed " +
-  "OPTIONAL MATCH (u:AuditTrail) WHERE u.indexed IS NULL " +
-  "RETURN unkeyed, count(u) AS unmarked";
-
 function failed(step, conn, r) {
   return new CliError(`migrate: ${step} failed on ${conn.url} (database ${conn.database}): ${r.error}`, EXIT.NEO4J);
 }
 
-export async function run(values, { conn, stdout }) {
+export async function run(values, { conn, stdout, stderr = process.stderr }) {
   if (values.status) {
     const r = await cypher(conn, STATUS, {});
     if (r.error) throw failed("status", conn, r);
@@ -69,11 +51,18 @@ export async function run(values, { conn, stdout }) {
   if (!(await logger.ensureSchema())) throw neo4jFailure("schema", logger, conn);
   logger.free();
   const t0 = performance.now();
-  const k = await cypher(conn, KEY_LINKS, { batch }, null);
-  if (k.error) throw failed("keying the links", conn, k);
+  // At most 1 000 000 links per request (one request stays well within HTTP timeouts); each
+  // request resumes where the last one stopped.
+  let keyed = 0;
+  for (;;) {
+    const k = await cypher(conn, KEY_LINKS, { batch, max: 1000000 }, null);
+    if (k.error) throw failed("keying the links", conn, k);
+    keyed += k.rows[0][0];
+    if (k.rows[0][0] < 1000000) break;
+    if (!values.json) await write(stderr, `migrate: ${keyed} links keyed so far\n`);
+  }
   const m = await cypher(conn, MARK_TRAILS, {}, null);
   if (m.error) throw failed("marking the trails", conn, m);
-  const [[keyed]] = k.rows;
   const [[marked, unmarked]] = m.rows;
   const seconds = (performance.now() - t0) / 1000;
   await write(stdout, values.json ? JSON.stringify({ keyed, marked, unmarked, seconds }) + "\n"

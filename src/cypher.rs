@@ -183,14 +183,18 @@ pub(crate) fn schema_check(labels: &Labels) -> Result<(&'static str, Vec<String>
 
 /// Rows per inner transaction of the migration's first statement.
 pub const MIGRATION_BATCH: u32 = 10_000;
+/// Links the migration's first statement keys at most per run (one request stays well within
+/// an HTTP client's timeouts; run it again until it keys fewer).
+pub const MIGRATION_MAX: u32 = 1_000_000;
 
 /// The migration of events stored before the per-trail read index (`neo4j-audit migrate`), two
 /// statements, each idempotent and safe to re-run or to interrupt (a later run resumes where
 /// the last one stopped):
-/// 1. keys every `HAS_EVENT` link that lacks it (`trail` = the trail's name, `created` = the
-///    event's `timestamp`, `eventUID` = its `UID`), in batches of `$batch` links, each batch its
-///    own transaction (`CALL { } IN TRANSACTIONS`, so it needs an implicit transaction: Neo4j's
-///    `tx/commit` with one statement, or the Query API). Returns the number of links keyed.
+/// 1. keys up to `$max` `HAS_EVENT` links that lack it (`trail` = the trail's name, `created` =
+///    the event's `timestamp`, `eventUID` = its `UID`), in batches of `$batch` links, each batch
+///    its own transaction (`CALL { } IN TRANSACTIONS`, so it needs an implicit transaction:
+///    Neo4j's `tx/commit` with one statement, or the Query API). Returns the number of links
+///    keyed; run it again while that is `$max`.
 /// 2. marks every trail none of whose links lacks the key ([`TRAIL_INDEXED`]); from then on that
 ///    trail's pages are read by the per-trail index. Returns the trails marked now and the
 ///    trails still unmarked.
@@ -201,7 +205,7 @@ pub const MIGRATION_BATCH: u32 = 10_000;
 pub fn migration_statements(labels: &Labels) -> Result<Vec<Statement>, AuditError> {
     Ok(migration_texts(labels)?
         .into_iter()
-        .map(|text| Statement { text, parameters: json!({ "batch": MIGRATION_BATCH }) })
+        .map(|text| Statement { text, parameters: json!({ "batch": MIGRATION_BATCH, "max": MIGRATION_MAX }) })
         .collect())
 }
 
@@ -212,6 +216,7 @@ pub(crate) fn migration_texts(labels: &Labels) -> Result<Vec<String>, AuditError
     Ok(vec![
         format!(
             "MATCH (t:{t})-[r:HAS_EVENT]->(ev) WHERE r.trail IS NULL \
+             WITH t, r, ev LIMIT $max \
              CALL {{ WITH t, r, ev SET r.trail = t.name, r.created = ev.timestamp, r.eventUID = ev.UID }} \
              IN TRANSACTIONS OF $batch ROWS \
              RETURN count(*) AS keyed"
@@ -385,15 +390,17 @@ mod tests {
 
     #[test]
     fn the_cli_runs_the_library_migration_word_for_word() {
-        // cli/migrate.mjs holds the statements for the default labels as "..." + "..." strings.
-        let js = include_str!("../cli/migrate.mjs").replace("\" +\n  \"", "");
+        // cli/migration.mjs holds the statements for the default labels as "..." + "..." strings.
+        let js = include_str!("../cli/migration.mjs").replace("\" +\n  \"", "");
         let labels = Labels::default();
         for st in migration_statements(&labels).unwrap() {
-            assert!(js.contains(&format!("\"{}\"", st.text)), "cli/migrate.mjs lacks: {}", st.text);
+            assert!(js.contains(&format!("\"{}\"", st.text)), "cli/migration.mjs lacks: {}", st.text);
         }
         let status = migration_status_statement(&labels).unwrap();
-        assert!(js.contains(&format!("\"{}\"", status.text)), "cli/migrate.mjs lacks: {}", status.text);
-        assert!(js.contains(&format!("10000")) && MIGRATION_BATCH == 10_000);
+        assert!(js.contains(&format!("\"{}\"", status.text)), "cli/migration.mjs lacks: {}", status.text);
+        let cli = include_str!("../cli/migrate.mjs");
+        assert!(cli.contains("10000") && MIGRATION_BATCH == 10_000);
+        assert!(cli.contains("max: 1000000") && MIGRATION_MAX == 1_000_000);
         let custom = Labels { trail: "Tr".into(), ..Labels::default() };
         assert!(migration_statements(&custom).unwrap()[0].text.starts_with("MATCH (t:Tr)-[r:HAS_EVENT]->(ev)"));
     }
