@@ -541,3 +541,26 @@ async fn the_write_keys_its_links_for_both_apis() {
         assert_eq!(rows, vec![vec![json!(true), json!(3), json!(3)]], "{api:?}");
     }
 }
+
+#[tokio::test]
+async fn the_workers_signed_write_keys_its_links_and_marks_a_new_trail() {
+    use neo4j_audit::chain::SignedHead;
+    use neo4j_audit::ingest::signed::{write_statement, ChainedWrite};
+    let logger = AuditLogger::new(config("read-signed")).unwrap();
+    logger.ensure_schema().await.unwrap();
+    let trail = logger.config().trail.clone();
+    let events: Vec<_> = (0..3).map(|i| logger.build_event(None, "LOGIN", None, Some(json!({"i": i}))).unwrap()).collect();
+    let head = SignedHead { stream_id: "s".into(), seq: 2, hash: "h".into(), seal: None };
+    let w = ChainedWrite { expect: None, events: &events, head: &head, event_seal: None };
+    let st = write_statement(&Labels::default(), &trail, &w).unwrap();
+    assert_eq!(cypher(&st.text, st.parameters.clone()).await, vec![vec![json!(3)]]);
+    let rows = cypher(
+        "MATCH (t:AuditTrail {name: $t})-[r:HAS_EVENT]->(ev) RETURN t.indexed, t.chainSeq, count(r), \
+         count(CASE WHEN r.trail = $t AND r.created = ev.timestamp AND r.eventUID = ev.UID THEN 1 END)",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(rows, vec![vec![json!(true), json!(2), json!(3), json!(3)]]);
+    // Its page is read by the per-trail index, newest first.
+    assert_eq!(read_all(&trail, 2).await, stored_order(&trail).await);
+}
