@@ -488,7 +488,9 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   10 000 events (pages of 500); \`verifyTrail\` of one chain stream (the window: the 100 000
   events written by one logger; the whole trail when it holds fewer) — the events/s column is its rate;
   and the one page of a second trail of 20 events stored beside them (that page reads to its trail's
-  end, so it shows what the big trail's events in the shared indexes cost a small trail).
+  end, so it shows what the big trail costs a small trail: nothing by the per-trail index on the
+  \`HAS_EVENT\` links, its whole walk by the shared \`(timestamp, UID)\` index of events stored by an
+  older version and not migrated; \`bench/migrate.mjs\` times \`neo4j-audit migrate\` on such data).
 
 Charts: ${charts.join(", ")}.
 `;

@@ -8,8 +8,9 @@ import * as schema from "./schema.mjs";
 import * as verify from "./verify.mjs";
 import * as exportCommand from "./export.mjs";
 import * as tail from "./tail.mjs";
+import * as migrate from "./migrate.mjs";
 
-const COMMANDS = { schema, verify, export: exportCommand, tail };
+const COMMANDS = { schema, migrate, verify, export: exportCommand, tail };
 
 const HELP = `Usage: neo4j-audit <command> [options]
 

@@ -24,8 +24,9 @@ export const options = { json: { type: "boolean" } };
 
 const LABELS = ["AuditEvent", "AuditTrail", "User"];
 
-/** One statement through Neo4j's HTTP transaction endpoint; rows as arrays. */
-async function cypher(conn, statement, parameters) {
+/** One statement through Neo4j's HTTP transaction endpoint (one request: an implicit
+ * transaction, so `CALL { } IN TRANSACTIONS` works); rows as arrays. `timeoutMs` null: none. */
+export async function cypher(conn, statement, parameters, timeoutMs = 10_000) {
   const authorization = conn.token
     ? `Bearer ${conn.token}`
     : `Basic ${Buffer.from(`${conn.username}:${conn.password}`).toString("base64")}`;
@@ -35,7 +36,7 @@ async function cypher(conn, statement, parameters) {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json", authorization },
       body: JSON.stringify({ statements: [{ statement, parameters }] }),
-      signal: AbortSignal.timeout(10_000),
+      signal: timeoutMs == null ? undefined : AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
     throw new CliError(`cannot reach Neo4j at ${conn.url}: network error: ${e.cause?.message ?? e.message} (is it running? NEO4J_URL)`, EXIT.NEO4J);

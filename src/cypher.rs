@@ -20,9 +20,18 @@ pub struct Statement {
     pub parameters: Value,
 }
 
+/// The trail node's property that says every `HAS_EVENT` link of the trail carries the per-trail
+/// read key (`trail`, `created`, `eventUID`): set when a trail is created by this version's
+/// write, or by the migration once no link of the trail lacks the key. The read side drives a
+/// trail's pages by the per-trail index only when it is `true` (`src/read.rs`).
+pub const TRAIL_INDEXED: &str = "indexed";
+
 /// The write statement for any number of events (one `UNWIND`): gets or creates the trail, MERGEs
-/// each event on its UID (so a retried event is written once), links `HAS_EVENT {created}` and,
-/// when the user node exists, `PERFORMED_BY`. All of it is one transaction. Provenance is stored
+/// each event on its UID (so a retried event is written once), links `HAS_EVENT {created, trail,
+/// eventUID}` (the trail's name and the event's `timestamp` and `UID` on the relationship: the
+/// per-trail read index, [`schema_statements`]) and, when the user node exists, `PERFORMED_BY`.
+/// A trail created here is marked `indexed` (all its links carry the key; older trails get the
+/// mark from [`migration_statements`]). All of it is one transaction. Provenance is stored
 /// beside the event: `source` (`"client"` / `"worker"`) and `occurredAt` (when the user acted; an
 /// event without it, queued by an older version, gets its `timestamp`).
 ///
@@ -33,7 +42,7 @@ pub fn write_events_text(labels: &Labels) -> Result<String, AuditError> {
     let Labels { event, trail, user } = labels;
     Ok(format!(
         "MERGE (t:{trail} {{name: $trail}}) \
-         ON CREATE SET t.UID = $trailUid \
+         ON CREATE SET t.UID = $trailUid, t.{TRAIL_INDEXED} = true \
          WITH t \
          UNWIND $events AS e \
          MERGE (ev:{event} {{UID: e.UID}}) \
@@ -43,7 +52,7 @@ pub fn write_events_text(labels: &Labels) -> Result<String, AuditError> {
          ev.streamId = e.streamId, ev.seq = e.seq, ev.prevHash = e.prevHash, ev.hash = e.hash, \
          ev.source = e.source, ev.occurredAt = datetime({{epochMillis: coalesce(e.occurredAt, e.ts)}}) \
          MERGE (t)-[r:HAS_EVENT]->(ev) \
-         ON CREATE SET r.created = ev.timestamp \
+         ON CREATE SET r.created = ev.timestamp, r.trail = $trail, r.eventUID = ev.UID \
          WITH ev, e \
          OPTIONAL MATCH (u:{user} {{UID: e.userUID}}) \
          FOREACH (_ IN CASE WHEN u IS NULL THEN [] ELSE [1] END | MERGE (ev)-[:PERFORMED_BY]->(u)) \
@@ -143,6 +152,9 @@ pub(crate) fn schema_texts(labels: &Labels) -> Result<Vec<String>, AuditError> {
         // getTargetActivity: the events on one object, newest first, read in index order from the
         // `ON` relationships (whatever the target's label).
         format!("CREATE INDEX {le}_on_target_created_uid IF NOT EXISTS FOR ()-[r:ON]-() ON (r.target, r.created, r.eventUID)"),
+        // A trail's pages, newest first, read in index order from its own `HAS_EVENT` links: what
+        // a page costs depends on its trail only, not on other trails in the database.
+        format!("CREATE INDEX {le}_has_event_trail_created_uid IF NOT EXISTS FOR ()-[r:HAS_EVENT]-() ON (r.trail, r.created, r.eventUID)"),
         // New indexes populate in the background; the read side's index hints need them online.
         "CALL db.awaitIndexes(60)".to_owned(),
     ])
@@ -167,6 +179,73 @@ pub(crate) fn schema_check(labels: &Labels) -> Result<(&'static str, Vec<String>
         })
         .collect();
     Ok(("SHOW INDEXES YIELD name, state WHERE name IN $names AND state = 'ONLINE' RETURN count(*) AS online", names))
+}
+
+/// Rows per inner transaction of the migration's first statement.
+pub const MIGRATION_BATCH: u32 = 10_000;
+/// Links the migration's first statement keys at most per run (one request stays well within
+/// an HTTP client's timeouts; run it again until it keys fewer).
+pub const MIGRATION_MAX: u32 = 1_000_000;
+
+/// The migration of events stored before the per-trail read index (`neo4j-audit migrate`), two
+/// statements, each idempotent and safe to re-run or to interrupt (a later run resumes where
+/// the last one stopped):
+/// 1. keys up to `$max` `HAS_EVENT` links that lack it (`trail` = the trail's name, `created` =
+///    the event's `timestamp`, `eventUID` = its `UID`), in batches of `$batch` links, each batch
+///    its own transaction (`CALL { } IN TRANSACTIONS`, so it needs an implicit transaction:
+///    Neo4j's `tx/commit` with one statement, or the Query API). Returns the number of links
+///    keyed; run it again while that is `$max`.
+/// 2. marks every trail none of whose links lacks the key ([`TRAIL_INDEXED`]); from then on that
+///    trail's pages are read by the per-trail index. Returns the trails marked now and the
+///    trails still unmarked.
+///
+/// Until a trail is marked its pages are read as before (the shared indexes), so a read never
+/// misses an event during the migration. Run it once every writer runs this version: a link an
+/// older writer adds later carries no key (run the migration again; `status` counts such links).
+pub fn migration_statements(labels: &Labels) -> Result<Vec<Statement>, AuditError> {
+    Ok(migration_texts(labels)?
+        .into_iter()
+        .map(|text| Statement { text, parameters: json!({ "batch": MIGRATION_BATCH, "max": MIGRATION_MAX }) })
+        .collect())
+}
+
+/// The texts of [`migration_statements`].
+pub(crate) fn migration_texts(labels: &Labels) -> Result<Vec<String>, AuditError> {
+    labels.validate()?;
+    let t = &labels.trail;
+    Ok(vec![
+        format!(
+            "MATCH (t:{t})-[r:HAS_EVENT]->(ev) WHERE r.trail IS NULL \
+             WITH t, r, ev LIMIT $max \
+             CALL {{ WITH t, r, ev SET r.trail = t.name, r.created = ev.timestamp, r.eventUID = ev.UID }} \
+             IN TRANSACTIONS OF $batch ROWS \
+             RETURN count(*) AS keyed"
+        ),
+        format!(
+            "OPTIONAL MATCH (t:{t}) WHERE t.{TRAIL_INDEXED} IS NULL \
+             AND NOT EXISTS {{ MATCH (t)-[r:HAS_EVENT]->() WHERE r.trail IS NULL }} \
+             SET t.{TRAIL_INDEXED} = true \
+             WITH count(t) AS marked \
+             OPTIONAL MATCH (u:{t}) WHERE u.{TRAIL_INDEXED} IS NULL \
+             RETURN marked, count(u) AS unmarked"
+        ),
+    ])
+}
+
+/// The migration's status, one read-only statement: how many `HAS_EVENT` links lack the
+/// per-trail key, and how many trails are not marked [`TRAIL_INDEXED`].
+pub fn migration_status_statement(labels: &Labels) -> Result<Statement, AuditError> {
+    labels.validate()?;
+    let t = &labels.trail;
+    Ok(Statement {
+        text: format!(
+            "OPTIONAL MATCH (:{t})-[r:HAS_EVENT]->() WHERE r.trail IS NULL \
+             WITH count(r) AS unkeyed \
+             OPTIONAL MATCH (u:{t}) WHERE u.{TRAIL_INDEXED} IS NULL \
+             RETURN unkeyed, count(u) AS unmarked"
+        ),
+        parameters: json!({}),
+    })
 }
 
 /// The URL path and JSON body for one statement on the chosen endpoint.
@@ -287,9 +366,10 @@ mod tests {
     #[test]
     fn schema_check_names_every_constraint_and_index() {
         let (st, n) = schema_check_statement(&Labels::default()).unwrap();
-        assert_eq!(n, 9);
+        assert_eq!(n, 10);
         let names = st.parameters["names"].as_array().unwrap();
         assert!(names.contains(&json!("auditevent_uid_unique")) && names.contains(&json!("user_uid")));
+        assert!(names.contains(&json!("auditevent_has_event_trail_created_uid")));
     }
 
     #[test]
@@ -306,6 +386,30 @@ mod tests {
         let mut e = AuditEvent::build(None, "X", None, None, 1000).unwrap();
         e.set_targets(vec![crate::event::Target::new("Folder", "f"), crate::event::Target::new("Document", "d")]).unwrap();
         assert_eq!(target_labels(&[e.clone(), e]), ["Document", "Folder"]);
+    }
+
+    #[test]
+    fn the_cli_runs_the_library_migration_word_for_word() {
+        // cli/migration.mjs holds the statements for the default labels as "..." + "..." strings.
+        let js = include_str!("../cli/migration.mjs").replace("\" +\n  \"", "");
+        let labels = Labels::default();
+        for st in migration_statements(&labels).unwrap() {
+            assert!(js.contains(&format!("\"{}\"", st.text)), "cli/migration.mjs lacks: {}", st.text);
+        }
+        let status = migration_status_statement(&labels).unwrap();
+        assert!(js.contains(&format!("\"{}\"", status.text)), "cli/migration.mjs lacks: {}", status.text);
+        let cli = include_str!("../cli/migrate.mjs");
+        assert!(cli.contains("10000") && MIGRATION_BATCH == 10_000);
+        assert!(cli.contains("max: 1000000") && MIGRATION_MAX == 1_000_000);
+        let custom = Labels { trail: "Tr".into(), ..Labels::default() };
+        assert!(migration_statements(&custom).unwrap()[0].text.starts_with("MATCH (t:Tr)-[r:HAS_EVENT]->(ev)"));
+    }
+
+    #[test]
+    fn the_write_keys_each_link_and_marks_a_new_trail() {
+        let t = write_events_text(&Labels::default()).unwrap();
+        assert!(t.contains("ON CREATE SET t.UID = $trailUid, t.indexed = true"), "{t}");
+        assert!(t.contains("ON CREATE SET r.created = ev.timestamp, r.trail = $trail, r.eventUID = ev.UID"), "{t}");
     }
 
     #[test]

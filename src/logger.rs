@@ -59,6 +59,9 @@ struct Core {
     batcher: Batcher,
     stats: Stats,
     closed: AtomicBool,
+    /// The read side has seen this logger's trail marked `indexed` (all its links carry the
+    /// per-trail key; `src/read.rs`). The mark is never removed, so once seen it is not read again.
+    trail_indexed: AtomicBool,
     /// Rules, redaction, UID and time: the one place events are born (shared with the Worker).
     builder: EventBuilder,
     chain: Chain,
@@ -110,6 +113,7 @@ impl AuditLogger {
                 batcher: Batcher::new(batch),
                 stats: Stats::default(),
                 closed: AtomicBool::new(false),
+                trail_indexed: AtomicBool::new(false),
                 builder: EventBuilder::new(
                     Redactor::from_config(config.redact.as_deref(), config.redact_match),
                     crate::rules::Limits { max_details_bytes: config.max_details_bytes, ..Default::default() },
@@ -429,6 +433,18 @@ impl AuditLogger {
     pub async fn run(&self, st: &Statement) -> Result<Rows, AuditError> {
         runtime_check()?;
         self.core.sink.neo4j()?.run(st).await
+    }
+
+    /// Whether this logger's trail is known to be marked `indexed` ([`crate::cypher::TRAIL_INDEXED`]).
+    #[cfg(feature = "read")]
+    pub(crate) fn trail_indexed_seen(&self) -> bool {
+        self.core.trail_indexed.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Remembers that this logger's trail is marked `indexed`.
+    #[cfg(feature = "read")]
+    pub(crate) fn set_trail_indexed_seen(&self) {
+        self.core.trail_indexed.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// [`AuditLogger::run`] with the crate's own JSON: `params` an object, rows as parsed.

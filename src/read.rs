@@ -441,7 +441,27 @@ fn in_trail(labels: &Labels) -> String {
 /// assert_eq!(st.parameters["userUid"], "u-1");
 /// ```
 pub fn trail_statement(labels: &Labels, trail: &str, q: &TrailQuery) -> Result<Statement, AuditError> {
-    trail_query(labels, trail, q).map(Query::statement)
+    trail_query(labels, trail, q, false).map(Query::statement)
+}
+
+/// [`trail_statement`] for a trail marked `indexed` ([`crate::cypher::TRAIL_INDEXED`]: every
+/// one of its `HAS_EVENT` links carries the per-trail key). A page with no equality filter (no
+/// user, action type, category or target; a time window and a cursor are fine) is then read in
+/// index order from the trail's own links, so it costs the same whatever other trails hold; the
+/// rows and their order are [`trail_statement`]'s. Other pages are [`trail_statement`]'s.
+///
+/// ```
+/// use neo4j_audit::{read::{trail_statement_indexed, TrailQuery}, Labels};
+/// let st = trail_statement_indexed(&Labels::default(), "main", &TrailQuery::default()).unwrap();
+/// assert!(st.text.contains("USING INDEX r:HAS_EVENT(trail, created, eventUID)"));
+/// ```
+pub fn trail_statement_indexed(labels: &Labels, trail: &str, q: &TrailQuery) -> Result<Statement, AuditError> {
+    trail_query(labels, trail, q, true).map(Query::statement)
+}
+
+/// Whether [`trail_statement_indexed`] reads `q` by the per-trail index.
+fn uses_trail_index(q: &TrailQuery) -> bool {
+    q.target.is_none() && q.user_uid.is_none() && q.action_type.is_none() && q.category.is_none()
 }
 
 /// A read statement in the crate's own JSON: its text and its parameters (an object). The public
@@ -475,8 +495,8 @@ impl Params {
     }
 }
 
-/// [`trail_statement`].
-pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery) -> Result<Query, AuditError> {
+/// [`trail_statement`] (`indexed`: [`trail_statement_indexed`]).
+pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed: bool) -> Result<Query, AuditError> {
     labels.validate()?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
@@ -493,6 +513,9 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery) -> Resul
     // stops after `limit` rows instead of sorting every match.
     if let Some(target) = &q.target {
         return target_statement(labels, target, q, params);
+    }
+    if indexed && uses_trail_index(q) {
+        return trail_index_statement(labels, q, params);
     }
     preds.push("ev.UID IS NOT NULL".into());
     let lead = if q.user_uid.is_some() {
@@ -532,6 +555,41 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery) -> Resul
         preds.join(" AND ")
     );
     Ok(Query { text, params: params.into_json() })
+}
+
+/// A page of a trail marked `indexed`, driven by the `HAS_EVENT` links' index on
+/// `(trail, created, eventUID)` (`created` and `eventUID` are the event's `timestamp` and `UID`,
+/// so the order and the cursor are [`trail_query`]'s). The link must start at the trail node
+/// itself and the event must have what the shared-index read asks for (its label, `UID` and
+/// `timestamp`), so the rows are the same.
+fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) -> Result<Query, AuditError> {
+    let Labels { event: ev, trail, .. } = labels;
+    let mut preds: Vec<String> = vec![
+        "r.trail = $trail".into(),
+        "r.created IS NOT NULL".into(),
+        "r.eventUID IS NOT NULL".into(),
+    ];
+    window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
+    preds.push(format!("ev.UID IS NOT NULL AND ev.timestamp IS NOT NULL AND startNode(r):{trail} AND startNode(r).name = $trail"));
+    let text = format!(
+        "MATCH ()-[r:HAS_EVENT]->(ev:{ev}) USING INDEX r:HAS_EVENT(trail, created, eventUID) WHERE {} {RETURN_EVENT} \
+         ORDER BY r.trail DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
+        preds.join(" AND ")
+    );
+    Ok(Query { text, params: params.into_json() })
+}
+
+/// The statement that tells whether `trail` is marked `indexed` (one row with a boolean; no row
+/// when the trail does not exist).
+fn trail_indexed_query(labels: &Labels, trail: &str) -> Query {
+    Query {
+        text: format!(
+            "MATCH (t:{} {{name: $trail}}) RETURN t.{} = true",
+            labels.trail,
+            crate::cypher::TRAIL_INDEXED
+        ),
+        params: Json::Obj(vec![("trail".into(), Json::from(trail))]),
+    }
 }
 
 /// The time window and the keyset cursor of a page, on the given time and UID columns (the
@@ -806,7 +864,8 @@ impl AuditLogger {
     /// `js::write_page` writes for JavaScript).
     pub(crate) async fn trail_events(&self, q: &TrailQuery) -> Result<(Vec<AuditEvent>, Option<String>), AuditError> {
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT) as usize;
-        let st = trail_query(&self.config().labels, &self.config().trail, q)?;
+        let indexed = uses_trail_index(q) && self.trail_indexed().await?;
+        let st = trail_query(&self.config().labels, &self.config().trail, q, indexed)?;
         let mut rows = self.run_json(&st.text, &st.params).await?;
         let mut events = rows.iter_mut().map(|r| row_event(r)).collect::<Result<Vec<_>, _>>()?;
         let next_cursor = if events.len() > limit {
@@ -816,6 +875,25 @@ impl AuditLogger {
             None
         };
         Ok((events, next_cursor))
+    }
+
+    /// Whether this logger's trail is marked `indexed` (every link carries the per-trail key):
+    /// read from the trail node until it is, then remembered (the mark is never removed). Until
+    /// then pages are read by the shared indexes, as before the per-trail index, so a trail whose
+    /// stored events are not migrated yet still reads completely.
+    async fn trail_indexed(&self) -> Result<bool, AuditError> {
+        if self.trail_indexed_seen() {
+            return Ok(true);
+        }
+        let cfg = self.config();
+        cfg.labels.validate()?;
+        let st = trail_indexed_query(&cfg.labels, &cfg.trail);
+        let rows = self.run_json(&st.text, &st.params).await?;
+        let yes = matches!(rows.first().and_then(|r| r.first()), Some(Json::Bool(true)));
+        if yes {
+            self.set_trail_indexed_seen();
+        }
+        Ok(yes)
     }
 
     /// The events of user `uid` in this logger's trail, newest first.

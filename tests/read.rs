@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashSet;
 
 use common::*;
-use neo4j_audit::read::{trail_statement, verify_statement, TrailQuery, VerifyQuery};
+use neo4j_audit::read::{trail_statement, trail_statement_indexed, verify_statement, TrailQuery, VerifyQuery};
 use neo4j_audit::{AuditError, AuditLogger, Labels, User};
 use serde_json::{json, Value};
 
@@ -327,4 +327,240 @@ async fn a_verify_page_seeks_from_its_position_in_the_stream() {
     let report = logger.verify_trail(&q).await.unwrap();
     assert!(report.ok, "{report:?}");
     assert_eq!(report.checked, 40);
+}
+
+// ---- The per-trail read index (issue 12): a trail's pages cost what the trail holds. ----
+
+/// `n` events written by `logger` in one request each of up to 500 (ms timestamps, so many
+/// share one and the UID orders them).
+async fn write_many(logger: &AuditLogger, n: usize) {
+    let mut left = n;
+    while left > 0 {
+        let k = left.min(500);
+        let events: Vec<_> = (0..k)
+            .map(|i| logger.build_event(None, "LOGIN", Some("SECURITY"), Some(json!({"i": i}))).unwrap())
+            .collect();
+        logger.write(&events).await.unwrap_or_else(|e| panic!("{e}"));
+        left -= k;
+    }
+}
+
+/// The trail's events (UIDs) in the read side's order, read straight from the graph.
+async fn stored_order(trail: &str) -> Vec<String> {
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(ev:AuditEvent) WHERE ev.UID IS NOT NULL AND ev.timestamp IS NOT NULL \
+         RETURN ev.UID ORDER BY ev.timestamp DESC, ev.UID DESC",
+        json!({"t": trail}),
+    )
+    .await
+    .into_iter()
+    .map(|r| r[0].as_str().unwrap().to_owned())
+    .collect()
+}
+
+/// Every page of the trail (page size `limit`) through a fresh logger (no remembered mark).
+async fn read_all(trail: &str, limit: u32) -> Vec<String> {
+    let mut c = config("unused");
+    c.trail = trail.to_owned();
+    let reader = AuditLogger::new(c).unwrap();
+    all_pages(&reader, TrailQuery { limit: Some(limit), ..Default::default() })
+        .await
+        .into_iter()
+        .map(|e| e.uid)
+        .collect()
+}
+
+/// Sum of `DbHits` over the plan of `PROFILE text`, and the rows returned.
+async fn profiled_db_hits(text: &str, params: &Value) -> (u64, usize) {
+    let resp = post_statement(&neo4j_url(), &format!("PROFILE {text}"), params).await.unwrap();
+    assert_eq!(resp["errors"], json!([]), "{text}: {resp}");
+    fn walk(v: &Value, out: &mut u64) {
+        *out += v["DbHits"].as_u64().unwrap_or(0);
+        for c in v["children"].as_array().into_iter().flatten() {
+            walk(c, out);
+        }
+    }
+    let mut hits = 0;
+    walk(&resp["results"][0]["plan"]["root"], &mut hits);
+    (hits, resp["results"][0]["data"].as_array().map_or(0, Vec::len))
+}
+
+/// Runs the library's migration (both statements, as `neo4j-audit migrate` does); returns the
+/// links keyed and the trails still unmarked.
+async fn migrate() -> (u64, u64) {
+    let sts = neo4j_audit::cypher::migration_statements(&Labels::default()).unwrap();
+    let keyed = cypher(&sts[0].text, sts[0].parameters.clone()).await[0][0].as_u64().unwrap();
+    let rows = cypher(&sts[1].text, sts[1].parameters.clone()).await;
+    (keyed, rows[0][1].as_u64().unwrap())
+}
+
+#[tokio::test]
+async fn a_small_trail_beside_a_bigger_one_is_read_by_its_own_index() {
+    // The small trail's 7 events are older than the big trail's 1500: by the shared
+    // (timestamp, UID) index its one page walks past every one of those first.
+    let small = logger_with("read-small", &sample()).await;
+    let big = AuditLogger::new(config("read-big")).unwrap();
+    write_many(&big, 1500).await;
+    let trail = small.config().trail.clone();
+    let marked = cypher("MATCH (t:AuditTrail {name: $t}) RETURN t.indexed", json!({"t": trail})).await;
+    assert_eq!(marked, vec![vec![json!(true)]], "a trail this version creates is marked indexed");
+
+    // The page: right events, right order, through the library.
+    let expected = stored_order(&trail).await;
+    assert_eq!(expected.len(), 7);
+    assert_eq!(read_all(&trail, 50).await, expected);
+    assert_eq!(read_all(&trail, 3).await, expected, "pages of 3 with cursors");
+    let page = small.get_audit_trail(&TrailQuery { limit: Some(50), ..Default::default() }).await.unwrap();
+    assert_eq!(page.events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>(), expected);
+    assert!(page.next_cursor.is_none());
+
+    // Its plan: the per-trail index, in index order, no sort; db hits bounded by the small trail.
+    let labels = Labels::default();
+    let q = TrailQuery { limit: Some(50), ..Default::default() };
+    let st = trail_statement_indexed(&labels, &trail, &q).unwrap();
+    let ops = plan_operators(&st.text, &st.parameters).await;
+    assert!(ops.iter().any(|o| o == "DirectedRelationshipIndexSeek"), "{ops:?}");
+    for bad in ["Sort", "Top", "PartialSort", "PartialTop", "NodeIndexScan", "AllNodesScan", "NodeByLabelScan"] {
+        assert!(!ops.iter().any(|o| o == bad), "{bad} in plan of {}: {ops:?}", st.text);
+    }
+    let (hits, returned) = profiled_db_hits(&st.text, &st.parameters).await;
+    assert_eq!(returned, 7);
+    // ~ a dozen hits per event read (index entry, link, start node, event properties); the big
+    // trail's 1500 events never enter. The shared index's page walks past them all.
+    assert!(hits < 7 * 40, "the small trail's page made {hits} db hits: {}", st.text);
+    let old = trail_statement(&labels, &trail, &q).unwrap();
+    let (old_hits, old_returned) = profiled_db_hits(&old.text, &old.parameters).await;
+    assert_eq!(old_returned, 7);
+    assert!(old_hits > 1500, "the shared index's page walks the big trail ({old_hits} hits)");
+
+    // A window and a cursor keep the per-trail index and the same rows.
+    let cursor = neo4j_audit::read::encode_cursor(1_700_000_000_000, "x");
+    let windowed = TrailQuery { since: Some(1), until: Some(i64::MAX / 2), cursor: Some(cursor), limit: Some(5), ..Default::default() };
+    let st = trail_statement_indexed(&labels, &trail, &windowed).unwrap();
+    assert!(st.text.contains("USING INDEX r:HAS_EVENT(trail, created, eventUID)"));
+    // Equality filters keep their own indexes (unchanged).
+    let by_user = TrailQuery { user_uid: Some("ann".into()), ..Default::default() };
+    assert_eq!(trail_statement_indexed(&labels, &trail, &by_user).unwrap(), trail_statement(&labels, &trail, &by_user).unwrap());
+
+    // The big trail reads the same by either index.
+    let big_trail = big.config().trail.clone();
+    let q = TrailQuery { limit: Some(100), ..Default::default() };
+    let a = post_statement(&neo4j_url(), &trail_statement(&labels, &big_trail, &q).unwrap().text, &trail_statement(&labels, &big_trail, &q).unwrap().parameters).await.unwrap();
+    let b = post_statement(&neo4j_url(), &trail_statement_indexed(&labels, &big_trail, &q).unwrap().text, &trail_statement_indexed(&labels, &big_trail, &q).unwrap().parameters).await.unwrap();
+    assert_eq!(rows_of("shared", &a), rows_of("per-trail", &b));
+    assert_eq!(rows_of("shared", &a).len(), 101);
+}
+
+#[tokio::test]
+async fn unmigrated_events_read_completely_before_during_and_after_the_migration() {
+    // A store written before the per-trail index: links without the key, the trail unmarked
+    // (what an older version wrote; made here by removing them from a fresh trail).
+    let logger = AuditLogger::new(config("read-migrate")).unwrap();
+    logger.ensure_schema().await.unwrap();
+    write_many(&logger, 23).await;
+    let trail = logger.config().trail.clone();
+    cypher(
+        "MATCH (t:AuditTrail {name: $t})-[r:HAS_EVENT]->() REMOVE t.indexed, r.trail, r.eventUID",
+        json!({"t": trail}),
+    )
+    .await;
+    // A newer event beside them, written by this version into the unmarked trail (keyed).
+    write_many(&logger, 2).await;
+    let expected = stored_order(&trail).await;
+    assert_eq!(expected.len(), 25);
+
+    // Before: read completely, in order (by the shared indexes), page by page.
+    assert_eq!(read_all(&trail, 4).await, expected);
+    // Through a logger that read the trail before (it must not have remembered a mark).
+    assert_eq!(
+        all_pages(&logger, TrailQuery { limit: Some(4), ..Default::default() }).await.into_iter().map(|e| e.uid).collect::<Vec<_>>(),
+        expected
+    );
+
+    // During: half the links keyed (an interrupted migration), the trail still unmarked.
+    cypher(
+        "MATCH (t:AuditTrail {name: $t})-[r:HAS_EVENT]->(ev) WHERE r.trail IS NULL WITH t, r, ev ORDER BY ev.UID LIMIT 12 \
+         SET r.trail = t.name, r.created = ev.timestamp, r.eventUID = ev.UID",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(read_all(&trail, 4).await, expected);
+    assert_eq!(read_all(&trail, 50).await, expected);
+
+    // After: every link keyed, the trail marked, the same pages (now by the per-trail index).
+    let (keyed, _) = migrate().await;
+    assert!(keyed >= 11, "keyed {keyed}");
+    let state = cypher(
+        "MATCH (t:AuditTrail {name: $t}) OPTIONAL MATCH (t)-[r:HAS_EVENT]->(ev) \
+         RETURN t.indexed, count(r), count(CASE WHEN r.trail = t.name AND r.created = ev.timestamp AND r.eventUID = ev.UID THEN 1 END)",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(state, vec![vec![json!(true), json!(25), json!(25)]]);
+    assert_eq!(read_all(&trail, 4).await, expected);
+    assert_eq!(read_all(&trail, 50).await, expected);
+    let st = trail_statement_indexed(&Labels::default(), &trail, &TrailQuery::default()).unwrap();
+    let (_, returned) = profiled_db_hits(&st.text, &st.parameters).await;
+    assert_eq!(returned, 25);
+    // The logger that read before the migration switches to the per-trail index and reads the same.
+    assert_eq!(
+        all_pages(&logger, TrailQuery { limit: Some(4), ..Default::default() }).await.into_iter().map(|e| e.uid).collect::<Vec<_>>(),
+        expected
+    );
+
+    // Idempotent: a second run keys nothing and changes nothing.
+    let (keyed, _) = migrate().await;
+    assert_eq!(keyed, 0);
+    assert_eq!(read_all(&trail, 4).await, expected);
+    let status = neo4j_audit::cypher::migration_status_statement(&Labels::default()).unwrap();
+    assert_eq!(cypher(&status.text, status.parameters).await[0][0], json!(0));
+
+    // verifyTrail reads the same before and after (its queries do not use the key).
+    let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.checked, 25);
+}
+
+#[tokio::test]
+async fn the_write_keys_its_links_for_both_apis() {
+    for api in [neo4j_audit::Api::Tx, neo4j_audit::Api::Query] {
+        let mut c = config("read-keyed");
+        c.api = api;
+        let logger = AuditLogger::new(c).unwrap();
+        let events: Vec<_> = (0..3).map(|i| logger.build_event(None, "LOGIN", None, Some(json!({"i": i}))).unwrap()).collect();
+        logger.write(&events).await.unwrap();
+        // Written again (a retry): MERGE on the UID, nothing doubles.
+        logger.write(&events).await.unwrap();
+        let trail = logger.config().trail.clone();
+        let rows = cypher(
+            "MATCH (t:AuditTrail {name: $t})-[r:HAS_EVENT]->(ev) RETURN t.indexed, count(r), \
+             count(CASE WHEN r.trail = $t AND r.created = ev.timestamp AND r.eventUID = ev.UID THEN 1 END)",
+            json!({"t": trail}),
+        )
+        .await;
+        assert_eq!(rows, vec![vec![json!(true), json!(3), json!(3)]], "{api:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_workers_signed_write_keys_its_links_and_marks_a_new_trail() {
+    use neo4j_audit::chain::SignedHead;
+    use neo4j_audit::ingest::signed::{write_statement, ChainedWrite};
+    let logger = AuditLogger::new(config("read-signed")).unwrap();
+    logger.ensure_schema().await.unwrap();
+    let trail = logger.config().trail.clone();
+    let events: Vec<_> = (0..3).map(|i| logger.build_event(None, "LOGIN", None, Some(json!({"i": i}))).unwrap()).collect();
+    let head = SignedHead { stream_id: "s".into(), seq: 2, hash: "h".into(), seal: None };
+    let w = ChainedWrite { expect: None, events: &events, head: &head, event_seal: None };
+    let st = write_statement(&Labels::default(), &trail, &w).unwrap();
+    assert_eq!(cypher(&st.text, st.parameters.clone()).await, vec![vec![json!(3)]]);
+    let rows = cypher(
+        "MATCH (t:AuditTrail {name: $t})-[r:HAS_EVENT]->(ev) RETURN t.indexed, t.chainSeq, count(r), \
+         count(CASE WHEN r.trail = $t AND r.created = ev.timestamp AND r.eventUID = ev.UID THEN 1 END)",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(rows, vec![vec![json!(true), json!(2), json!(3), json!(3)]]);
+    // Its page is read by the per-trail index, newest first.
+    assert_eq!(read_all(&trail, 2).await, stored_order(&trail).await);
 }

@@ -103,7 +103,7 @@ pub(crate) fn write_query(labels: &Labels, trail: &str, w: &ChainedWrite<'_>) ->
     // With targets, the event write links them too (one subquery per target label).
     let inner = crate::cypher::write_events_text_with_targets(labels, &crate::cypher::target_labels(w.events))?;
     let text = format!(
-        "MERGE (h:{t} {{name: $trail}}) ON CREATE SET h.UID = $trailUid \
+        "MERGE (h:{t} {{name: $trail}}) ON CREATE SET h.UID = $trailUid, h.{indexed} = true \
          SET h._chainLock = true REMOVE h._chainLock \
          WITH h WHERE coalesce(h.chainStream, '') = $expectStream AND coalesce(h.chainSeq, -1) = $expectSeq \
          AND coalesce(h.chainHash, '') = $expectHash \
@@ -115,7 +115,8 @@ pub(crate) fn write_query(labels: &Labels, trail: &str, w: &ChainedWrite<'_>) ->
          SET s.sigKid = $kid, s.sig = $sig, s.sigAt = $sigAt \
          RETURN written",
         t = labels.trail,
-        e = labels.event
+        e = labels.event,
+        indexed = crate::cypher::TRAIL_INDEXED
     );
     let capacity = w.events.iter().map(AuditEvent::json_len).sum::<usize>() + 60 * w.events.len() + 800;
     let mut p = String::with_capacity(capacity);

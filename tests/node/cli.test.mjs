@@ -82,10 +82,10 @@ function parseCsv(text) {
 test("--help lists the commands and exit codes; each command has its help; usage errors exit 2 in one line", async () => {
   const top = await cli(["--help"]);
   assert.equal(top.code, 0);
-  for (const c of ["schema", "verify", "export", "tail", "NEO4J_URL", "NEO4J_PASSWORD", "Exit status"]) {
+  for (const c of ["schema", "migrate", "verify", "export", "tail", "NEO4J_URL", "NEO4J_PASSWORD", "Exit status"]) {
     assert.ok(top.stdout.includes(c), c);
   }
-  for (const c of ["schema", "verify", "export", "tail"]) {
+  for (const c of ["schema", "migrate", "verify", "export", "tail"]) {
     const h = await cli([c, "--help"]);
     assert.equal(h.code, 0, h.stderr);
     assert.match(h.stdout, new RegExp(`^Usage: neo4j-audit ${c}`));
@@ -438,4 +438,35 @@ test("npx neo4j-audit: the packed package installs the command and it runs", asy
   } finally {
     rmSync(project, { recursive: true, force: true });
   }
+});
+
+test("migrate: keys links stored before the per-trail index, marks the trail, exports the same before and after; again keys nothing", async () => {
+  const { trail } = await logged("cli-migrate", 7);
+  // What an older version stored: links without the key, the trail unmarked.
+  await cypher("MATCH (t:AuditTrail {name: $t})-[r:HAS_EVENT]->() REMOVE t.indexed, r.trail, r.eventUID", { t: trail });
+  const before = await cli(["export", "--trail", trail]);
+  assert.equal(before.code, 0, before.stderr);
+  assert.deepEqual(jsonl(before.stdout).map((e) => e.uid), (await stored(trail)).map((e) => e.uid));
+  const status = await cli(["migrate", "--status", "--json"]);
+  assert.equal(status.code, 0, status.stderr);
+  const s = JSON.parse(status.stdout);
+  assert.ok(s.unkeyed >= 7 && s.unmarked >= 1, status.stdout);
+
+  const run = await cli(["migrate", "--json"]);
+  assert.equal(run.code, 0, run.stderr);
+  const r = JSON.parse(run.stdout);
+  assert.ok(r.keyed >= 7 && r.marked >= 1, run.stdout);
+  assert.deepEqual(await cypher(
+    `MATCH (t:AuditTrail {name: $t})-[r:HAS_EVENT]->(e)
+     RETURN t.indexed, count(r), count(CASE WHEN r.trail = $t AND r.created = e.timestamp AND r.eventUID = e.UID THEN 1 END)`,
+    { t: trail }), [[true, 7, 7]]);
+  const after = await cli(["export", "--trail", trail]);
+  assert.equal(after.stdout, before.stdout, "the same export, now by the per-trail index");
+
+  const again = await cli(["migrate"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /^migrate: 0 links keyed, 0 trails marked indexed/);
+  assert.match((await cli(["migrate", "--status"])).stdout, /: 0 links without the per-trail key, 0 trails not marked indexed .*nothing to do\n$/);
+  const bad = await cli(["migrate", "--batch", "5"]);
+  assert.equal(bad.code, 2, bad.stderr);
 });
