@@ -151,10 +151,13 @@ pub(crate) fn schema_texts(labels: &Labels) -> Result<Vec<String>, AuditError> {
         format!("CREATE INDEX {le}_stream_seq IF NOT EXISTS FOR (e:{event}) ON (e.streamId, e.seq)"),
         // getTargetActivity: the events on one object, newest first, read in index order from the
         // `ON` relationships (whatever the target's label).
-        format!("CREATE INDEX {le}_on_target_created_uid IF NOT EXISTS FOR ()-[r:ON]-() ON (r.target, r.created, r.eventUID)"),
+        // The relationship types are fixed, so these two indexes are named the same whatever the
+        // labels (with other labels a second, equivalent index would be refused and its name would
+        // never exist, so the one-read check below would never find the schema in place).
+        "CREATE INDEX auditevent_on_target_created_uid IF NOT EXISTS FOR ()-[r:ON]-() ON (r.target, r.created, r.eventUID)".to_owned(),
         // A trail's pages, newest first, read in index order from its own `HAS_EVENT` links: what
         // a page costs depends on its trail only, not on other trails in the database.
-        format!("CREATE INDEX {le}_has_event_trail_created_uid IF NOT EXISTS FOR ()-[r:HAS_EVENT]-() ON (r.trail, r.created, r.eventUID)"),
+        "CREATE INDEX auditevent_has_event_trail_created_uid IF NOT EXISTS FOR ()-[r:HAS_EVENT]-() ON (r.trail, r.created, r.eventUID)".to_owned(),
         // New indexes populate in the background; the read side's index hints need them online.
         "CALL db.awaitIndexes(60)".to_owned(),
     ])
@@ -369,6 +372,14 @@ mod tests {
         assert_eq!(n, 10);
         let names = st.parameters["names"].as_array().unwrap();
         assert!(names.contains(&json!("auditevent_uid_unique")) && names.contains(&json!("user_uid")));
+        assert!(names.contains(&json!("auditevent_has_event_trail_created_uid")));
+        // The relationship indexes are one per database whatever the labels: the same names, so
+        // that the check finds them in place for a logger with other labels too.
+        let custom = Labels { event: "Evt".into(), trail: "Trl".into(), user: "Person".into() };
+        let (st, _) = schema_check_statement(&custom).unwrap();
+        let names = st.parameters["names"].as_array().unwrap();
+        assert!(names.contains(&json!("evt_uid_unique")));
+        assert!(names.contains(&json!("auditevent_on_target_created_uid")));
         assert!(names.contains(&json!("auditevent_has_event_trail_created_uid")));
     }
 

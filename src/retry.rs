@@ -115,7 +115,6 @@ where
 }
 
 /// A random number in `[0, n)` (0 when `n` is 0), for jitter.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) fn random_below(n: u64) -> u64 {
     if n == 0 {
         0

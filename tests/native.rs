@@ -328,6 +328,38 @@ async fn ensure_schema_is_idempotent_and_creates_the_constraints() {
     assert!(idx.iter().any(|r| r[0] == json!(["timestamp", "UID"])), "{idx:?}");
 }
 
+/// Loggers creating the same schema at once (processes starting together on a fresh database):
+/// Neo4j may answer one of them `DeadlockDetected`, a transient error; the schema step retries it
+/// instead of failing `ensureSchema` (and with it the first write).
+#[tokio::test]
+async fn concurrent_schema_creation_succeeds_everywhere() {
+    let tag = unique("SchemaRace").replace(['-', '_'], "");
+    let labels = Labels { event: format!("{tag}Event"), trail: format!("{tag}Trail"), user: format!("{tag}User") };
+    let loggers: Vec<AuditLogger> = (0..8)
+        .map(|_| {
+            let mut cfg = config("schema-race");
+            cfg.labels = labels.clone();
+            AuditLogger::new(cfg).unwrap()
+        })
+        .collect();
+    let results = futures::future::join_all(loggers.iter().map(|l| l.ensure_schema())).await;
+    // Remove what the test made before asserting, so a failure leaves no schema behind.
+    let names = cypher(
+        "SHOW INDEXES YIELD name, labelsOrTypes WHERE any(l IN labelsOrTypes WHERE l STARTS WITH $tag) RETURN name",
+        json!({"tag": tag}),
+    )
+    .await;
+    for n in &names {
+        let name = n[0].as_str().unwrap();
+        let _ = cypher(&format!("DROP CONSTRAINT `{name}` IF EXISTS"), json!({})).await;
+        let _ = cypher(&format!("DROP INDEX `{name}` IF EXISTS"), json!({})).await;
+    }
+    assert!(!names.is_empty());
+    for r in results {
+        r.unwrap();
+    }
+}
+
 #[tokio::test]
 async fn writing_the_same_event_twice_leaves_one() {
     let cfg = config("idem");

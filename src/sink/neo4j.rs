@@ -35,6 +35,9 @@ pub(crate) struct Neo4jSink {
     schema_warning: Mutex<Option<String>>,
 }
 
+/// Extra runs of one schema statement that Neo4j refused with a transient error.
+const SCHEMA_ATTEMPTS: u32 = 8;
+
 impl Neo4jSink {
     pub(crate) fn new(config: &Config, auth: Option<Secret>) -> Self {
         Neo4jSink {
@@ -116,11 +119,21 @@ impl Neo4jSink {
 
     async fn try_ensure_schema(&self) -> Result<(), AuditError> {
         for text in cypher::schema_texts(&self.labels)? {
-            match self.run_text(&text, |o| o.push_str("{}")).await {
-                Ok(_) => {}
-                // An equivalent index or a constraint the application made on the same property.
-                Err(AuditError::Neo4j { code, .. }) if code.starts_with("Neo.ClientError.Schema.") => {}
-                Err(e) => return Err(e),
+            let mut attempt = 0;
+            loop {
+                match self.run_text(&text, |o| o.push_str("{}")).await {
+                    Ok(_) => break,
+                    // An equivalent index or a constraint the application made on the same property.
+                    Err(AuditError::Neo4j { code, .. }) if code.starts_with("Neo.ClientError.Schema.") => break,
+                    // Processes creating the schema at once lock the same labels: Neo4j answers one
+                    // of them `DeadlockDetected` (transient). The statements are idempotent, so the
+                    // step runs this one again after a short random pause rather than failing.
+                    Err(e @ AuditError::Neo4j { .. }) if e.is_retryable() && attempt < SCHEMA_ATTEMPTS => {
+                        attempt += 1;
+                        crate::transport::sleep_ms(25 * u64::from(attempt) + crate::retry::random_below(50)).await;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(())
