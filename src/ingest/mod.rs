@@ -935,6 +935,8 @@ mod tests {
         seals: RefCell<Vec<(String, crate::chain::StoredSeal)>>,
         /// Part of the cache key: another value plays another isolate (its own head cache).
         isolate: Cell<u32>,
+        /// The next this many conditional writes fail with Neo4j's `DeadlockDetected`.
+        deadlocks: Cell<usize>,
     }
 
     impl Store for FakeStore {
@@ -947,6 +949,13 @@ mod tests {
             Ok(signed::ChainState { head: self.head.borrow().clone(), existing })
         }
         async fn write_chained(&self, trail: Option<&str>, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError> {
+            if self.deadlocks.get() > 0 {
+                self.deadlocks.set(self.deadlocks.get() - 1);
+                return Err(AuditError::Neo4j {
+                    code: "Neo.TransientError.Transaction.DeadlockDetected".into(),
+                    message: "can't acquire ExclusiveLock".into(),
+                });
+            }
             let moved = w.expect != self.head.borrow().as_ref();
             let dup = w.events.iter().any(|e| self.written.borrow().iter().any(|x| x.uid == e.uid));
             if moved || dup {
@@ -1188,6 +1197,24 @@ mod tests {
             v.push_sealed(e, seal);
         }
         v.finish()
+    }
+
+    /// Concurrent writers of one trail can deadlock in Neo4j (the trail and user nodes locked in
+    /// different orders): a transient error after a rollback. The write re-reads the head and
+    /// re-chains (it answered 503 before), and the events are stored once.
+    #[test]
+    fn a_deadlocked_write_is_chained_again() {
+        let store = FakeStore { deadlocks: Cell::new(2), ..FakeStore::default() };
+        let body = r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#;
+        let r = run(&post(&format!("Bearer {}", token("u"))), &settings(&[]), &FakeIo::new(body), &store);
+        assert_eq!((r.status, body_of(&r)["accepted"].clone()), (201, json!(2)), "{}", r.body);
+        let w = store.written.borrow();
+        assert_eq!(w.iter().map(|e| e.seq.unwrap()).collect::<Vec<_>>(), vec![0, 1]);
+        // Not forever: a store that keeps deadlocking gets 503 with Retry-After.
+        let stuck = FakeStore { deadlocks: Cell::new(usize::MAX), ..FakeStore::default() };
+        let r = run(&post(&format!("Bearer {}", token("u"))), &settings(&[]), &FakeIo::new(body), &stuck);
+        assert_eq!((r.status, body_of(&r)["error"].clone()), (503, json!("unavailable")));
+        assert!(stuck.written.borrow().is_empty());
     }
 
     #[test]

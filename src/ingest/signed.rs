@@ -270,6 +270,13 @@ pub async fn append<S: super::Store>(
                 remember(&key, None);
                 fresh = true;
             }
+            // Neo4j refused the transaction with a transient error (e.g. `DeadlockDetected`
+            // between concurrent writers of one trail): it was rolled back, nothing was written;
+            // read the head again and re-chain, as after a conflict.
+            Err(e @ AuditError::Neo4j { .. }) if e.is_retryable() => {
+                remember(&key, None);
+                fresh = true;
+            }
             Err(e) => {
                 // The answer may be lost after a commit: never trust the cache after a failure.
                 remember(&key, None);
