@@ -167,7 +167,7 @@ const memTable = table(["where they wait", "k", "events waiting", "payload B", "
       Number.isFinite(md("liveBytesPerEvent")) ? `${f(md("liveBytesPerEvent"))} (${f(md("allocsPerEvent"), 1)})` : "—",
       f(md("heapWasmPerEvent")), f(md("rssPerEvent")), f(md("rssPeakPerEvent")), ci(r, "×"), verdict(r, "<=", 2)];
   }));
-const sizeTable = table(["transport", "stage", ".wasm raw", ".wasm gz", "JS glue gz", "wasm + glue gz"],
+const sizeTable = table(["transport", "stage", ".wasm raw", ".wasm gz", "JS glue gz (wasm-bindgen JS + snippets)", "wasm + glue gz"],
   ok("P4").filter((r) => r.stage !== "crates").map((r) => [r.transport, r.stage, f(r.wasmRaw), f(r.wasmGz), f(r.glueGz), `**${f(r.wasmGz + r.glueGz)}**`]));
 // Top contributors by crate (bench/crates.mjs over twiggy, raw bytes before wasm-opt).
 const crateRows = ok("P4").filter((r) => r.stage === "crates");

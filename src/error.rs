@@ -144,7 +144,7 @@ pub(crate) const MIN_SCRUBBED_LEN: usize = 8;
 /// longer run of letters, digits, `_` or `-`) in `text` by `***`.
 pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_owned();
-    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    let word = |c: char| crate::unicode::is_alphanumeric(c) || c == '_' || c == '-';
     for s in secrets.iter().filter(|s| s.len() >= MIN_SCRUBBED_LEN) {
         let mut result = String::with_capacity(out.len());
         let mut rest = out.as_str();

@@ -107,6 +107,8 @@ mod sink;
 pub mod stats;
 #[doc(hidden)]
 pub mod transport;
+#[doc(hidden)]
+pub mod unicode;
 mod urlcheck;
 
 #[cfg(target_arch = "wasm32")]

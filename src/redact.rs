@@ -12,6 +12,8 @@
 
 use serde_json::Value;
 
+use crate::unicode;
+
 /// What a redacted value becomes.
 pub const REDACTED: &str = "[REDACTED]";
 
@@ -82,20 +84,20 @@ pub fn words(key: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
     for (i, &c) in chars.iter().enumerate() {
-        if !c.is_alphanumeric() {
+        if !unicode::is_alphanumeric(c) {
             if !cur.is_empty() {
                 out.push(std::mem::take(&mut cur));
             }
             continue;
         }
-        if c.is_uppercase() && !cur.is_empty() {
+        if unicode::is_uppercase(c) && !cur.is_empty() {
             let prev = chars[i - 1];
-            let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            if prev.is_lowercase() || prev.is_numeric() || (prev.is_uppercase() && next_lower) {
+            let next_lower = chars.get(i + 1).is_some_and(|&n| unicode::is_lowercase(n));
+            if unicode::is_lowercase(prev) || unicode::is_numeric(prev) || (unicode::is_uppercase(prev) && next_lower) {
                 out.push(std::mem::take(&mut cur));
             }
         }
-        cur.extend(c.to_lowercase());
+        unicode::push_lowercase(&mut cur, c);
     }
     if !cur.is_empty() {
         out.push(cur);

@@ -168,3 +168,38 @@ async fn hundred_concurrent_first_calls_from_a_page_make_one_trail() {
     .await;
     assert_eq!(rows[0], vec![json!(1), json!(100)]);
 }
+
+/// Key words (redaction) classify and lower-case non-ASCII characters by the host's Unicode
+/// tables in wasm (src/unicode.rs): they answer as core's char methods do, over the script blocks
+/// keys are written in (Latin, Greek, Cyrillic, Armenian, Hebrew, Arabic, Devanagari, number
+/// forms, kana, CJK, Hangul, full-width forms, an astral block).
+#[wasm_bindgen_test]
+fn host_unicode_tables_answer_as_cores() {
+    use neo4j_audit::unicode;
+    let blocks = [
+        (0x80, 0x530),
+        (0x590, 0x700),
+        (0x900, 0x980),
+        (0x1E00, 0x2000),
+        (0x2150, 0x2190),
+        (0x2460, 0x24F0),
+        (0x3040, 0x3100),
+        (0x4E00, 0x4E80),
+        (0xAC00, 0xAC80),
+        (0xFF00, 0xFFF0),
+        (0x10400, 0x10450),
+    ];
+    let mut checked = 0;
+    for (from, to) in blocks {
+        for c in (from..to).filter_map(char::from_u32) {
+            let ours = (unicode::is_alphanumeric(c), unicode::is_uppercase(c), unicode::is_lowercase(c), unicode::is_numeric(c));
+            assert_eq!(ours, (c.is_alphanumeric(), c.is_uppercase(), c.is_lowercase(), c.is_numeric()), "U+{:04X}", c as u32);
+            let mut lower = String::new();
+            unicode::push_lowercase(&mut lower, c);
+            assert_eq!(lower, c.to_lowercase().collect::<String>(), "U+{:04X}", c as u32);
+            checked += 1;
+        }
+    }
+    assert!(checked > 3000, "{checked}");
+    assert_eq!(neo4j_audit::redact::words("neuesPASSWORT_Пароль"), ["neues", "passwort", "пароль"]);
+}
