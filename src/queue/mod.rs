@@ -163,6 +163,8 @@ pub struct Durable {
     pending: RefCell<BTreeMap<Queued, Pending>>,
     /// Sum of `Pending::size` over `pending`, kept as events come and go.
     pending_bytes: Cell<usize>,
+    /// Keys of committed (or dead-lettered) events whose delete could not be issued.
+    undeleted: RefCell<Vec<String>>,
     dead: RefCell<Vec<DeadLetter>>,
     /// Bumped by `clear`, so a recovery that read the store before it adds nothing back.
     generation: Cell<u64>,
@@ -199,6 +201,7 @@ impl Durable {
             scope,
             pending: RefCell::new(BTreeMap::new()),
             pending_bytes: Cell::new(0),
+            undeleted: RefCell::new(Vec::new()),
             dead: RefCell::new(Vec::new()),
             generation: Cell::new(0),
             listeners: RefCell::new(Vec::new()),
@@ -317,8 +320,8 @@ impl Durable {
 
     /// Logs one built event: store it and deliver it. With [`Delivery::Committed`] the result
     /// is the commit's, and storing runs at the same time as the request (the store only guards
-    /// the event while it is in flight; the call resolves after both, and the stored copy is
-    /// removed only after its write finished). With [`Delivery::Queued`] it is `Ok` once stored
+    /// the event while it is in flight; the call resolves after both, and the stored copy's
+    /// delete is issued only after its write finished, and not awaited: see [`Durable::forget`]). With [`Delivery::Queued`] it is `Ok` once stored
     /// and delivery continues in the background (after any `Retry-After` in force).
     pub async fn log(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
         if self.logger.is_closed() {
@@ -403,9 +406,15 @@ impl Durable {
     /// when only in memory. A storage failure (quota, private mode) does not stop delivery; the
     /// event is then only as durable as this page.
     async fn store_put(&self, uid: &str, json: Option<String>) -> bool {
-        match (&self.store, json) {
-            (Some(store), Some(json)) => store.put(&self.key(uid), &json).await.is_ok(),
-            _ => false,
+        let (Some(store), Some(json)) = (&self.store, json) else { return false };
+        // Handed over as JavaScript strings and the wasm copy dropped before any wait (for the
+        // database to open, for the commit): thousands of calls may wait here at once, and wasm
+        // memory, once grown, never shrinks.
+        let (key, value) = (JsValue::from_str(&self.key(uid)), JsValue::from_str(&json));
+        drop(json);
+        match store.put_issue(key, value).await {
+            Ok(written) => written.await.is_ok(),
+            Err(_) => false,
         }
     }
 
@@ -453,14 +462,32 @@ impl Durable {
         res
     }
 
-    /// Removes a delivered (or dead-lettered) event from memory and storage.
+    /// Removes a delivered (or dead-lettered) event from memory and storage. The delete is
+    /// issued, not awaited: the caller's outcome does not wait for it (nor fail with it), and
+    /// `flush()`/`close()` wait for it. A record left behind (a delete that failed, or a reload
+    /// before it committed) is safe: the next logger re-sends it, a no-op in the graph (MERGE on
+    /// UID), and then removes it; a delete that could not be issued is retried by `flush()`.
     async fn forget(&self, uid: &str) {
         if let Some(gone) = self.pending.borrow_mut().remove(uid) {
             self.pending_bytes.set(self.pending_bytes.get().saturating_sub(gone.size));
         }
         if let Some(store) = &self.store {
-            let _ = store.delete(&[self.key(uid)]).await;
+            let key = self.key(uid);
+            if store.delete_issue(std::slice::from_ref(&key)).await.is_err() {
+                self.undeleted.borrow_mut().push(key);
+            }
         }
+    }
+
+    /// Retries the deletes that could not be issued, then waits until every write issued so far
+    /// (the deletes of committed events among them) finished.
+    async fn settle_store(&self) {
+        let Some(store) = &self.store else { return };
+        let keys = std::mem::take(&mut *self.undeleted.borrow_mut());
+        if !keys.is_empty() && store.delete(&keys).await.is_err() {
+            self.undeleted.borrow_mut().extend(keys);
+        }
+        store.settled().await;
     }
 
     async fn dead_letter(&self, event: AuditEvent, e: &AuditError) {
@@ -585,8 +612,8 @@ impl Durable {
         r
     }
 
-    /// Re-sends what failed earlier, waits for everything in flight; `true` when the queue is
-    /// empty afterwards.
+    /// Re-sends what failed earlier, waits for everything in flight and for the removal of the
+    /// committed events' records; `true` when the queue is empty afterwards.
     pub async fn flush(self: &Rc<Self>) -> bool {
         let _ = self.resend_idle().await;
         self.logger.flush().await;
@@ -595,6 +622,7 @@ impl Durable {
             let res = self.resend_idle().await;
             self.drain_after(res);
         }
+        self.settle_store().await;
         self.update_gauge();
         self.pending.borrow().is_empty()
     }
@@ -610,6 +638,7 @@ impl Durable {
             n
         };
         self.pending_bytes.set(0);
+        self.undeleted.borrow_mut().clear();
         self.dead.borrow_mut().clear();
         if let Some(store) = &self.store {
             let _ = store.delete_prefix(&self.scope).await;
