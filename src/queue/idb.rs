@@ -65,10 +65,27 @@ async fn wait_event(target: &EventTarget, ok: &'static str, bad: &'static [&'sta
 /// The outcome of a read-write transaction, awaited by every write in it.
 pub type Written = Shared<LocalBoxFuture<'static, Result<(), String>>>;
 
+type Opening = Shared<LocalBoxFuture<'static, Result<IdbDatabase, String>>>;
+
 /// The read-write transaction writes currently go into.
 struct Open {
     store: IdbObjectStore,
     done: Written,
+}
+
+/// One write request.
+enum Op {
+    Put(JsValue, JsValue),
+    Delete(JsValue),
+}
+
+impl Op {
+    fn apply(&self, s: &IdbObjectStore) -> Result<IdbRequest, JsValue> {
+        match self {
+            Op::Put(k, v) => s.put_with_key(v, k),
+            Op::Delete(k) => s.delete(k),
+        }
+    }
 }
 
 #[cfg(feature = "test-hooks")]
@@ -76,8 +93,9 @@ thread_local! {
     static FAIL_DELETES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Tests only (feature `test-hooks`): while on, every record delete fails at once, as a storage error would, so a test
-/// can show that such a failure fails no caller and leaves a record a later logger re-sends.
+/// Tests only (feature `test-hooks`): while on, every record delete fails at once, as a storage
+/// error would, so a test can show that such a failure fails no caller and leaves a record a
+/// later logger re-sends.
 #[cfg(feature = "test-hooks")]
 #[doc(hidden)]
 pub fn fail_deletes_for_tests(on: bool) {
@@ -91,96 +109,155 @@ fn deletes_fail() -> bool {
     false
 }
 
-/// One IndexedDB database with one object store of string values under string keys.
-pub struct IdbStore {
+struct Inner {
     name: String,
-    db: futures::lock::Mutex<Option<IdbDatabase>>,
+    db: RefCell<Option<IdbDatabase>>,
+    /// The database's opening, while it is under way.
+    opening: RefCell<Option<Opening>>,
+    /// Writes issued before the database was open, in order, and their common outcome.
+    early: RefCell<Option<(Vec<Op>, Written)>>,
     open: RefCell<Option<Open>>,
 }
 
-impl IdbStore {
-    /// `None` where the host has no IndexedDB (Workers, Node).
-    pub fn available(name: &str) -> Option<IdbStore> {
-        factory().ok()?;
-        Some(IdbStore { name: name.to_owned(), db: futures::lock::Mutex::new(None), open: RefCell::new(None) })
-    }
-
-    async fn db(&self) -> Result<IdbDatabase, AuditError> {
-        let mut slot = self.db.lock().await;
-        if let Some(db) = slot.as_ref() {
-            return Ok(db.clone());
-        }
-        let req = factory()?.open_with_u32(&self.name, 1).map_err(|e| qerr("open", e))?;
-        let req2 = req.clone();
-        let upgrade = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
-            if let Ok(db) = req2.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
-                if !db.object_store_names().contains(STORE) {
-                    let _ = db.create_object_store(STORE);
-                }
-            }
-        });
-        req.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
-        let waited = wait_event(&req, "success", &["error", "blocked"]).await;
-        req.set_onupgradeneeded(None);
-        drop(upgrade);
-        waited.map_err(|e| qerr("open", e))?;
-        let db: IdbDatabase = req.result().map_err(|e| qerr("open", e))?.unchecked_into();
-        *slot = Some(db.clone());
-        Ok(db)
-    }
-
-    /// Issues one write (`op` on the object store) in the current read-write transaction, or in
-    /// a new one when that no longer accepts requests; gives that transaction's outcome.
-    fn write(&self, db: &IdbDatabase, what: &str, op: &dyn Fn(&IdbObjectStore) -> Result<IdbRequest, JsValue>) -> Result<Written, AuditError> {
+impl Inner {
+    /// Issues `op` in the current read-write transaction, or in a new one when that no longer
+    /// accepts requests; gives that transaction's outcome.
+    fn write(&self, db: &IdbDatabase, op: &Op) -> Result<Written, AuditError> {
+        let what = if matches!(op, Op::Put(..)) { "put" } else { "delete" };
         let mut open = self.open.borrow_mut();
         if let Some(o) = open.as_ref() {
             // Throws (TransactionInactiveError) once the transaction stopped taking requests.
-            if op(&o.store).is_ok() {
+            if op.apply(&o.store).is_ok() {
                 return Ok(o.done.clone());
             }
         }
         let tx: IdbTransaction = db.transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite).map_err(|e| qerr(what, e))?;
         let store = tx.object_store(STORE).map_err(|e| qerr(what, e))?;
         let done: Written = watch(tx.into(), "complete", &["error", "abort"]).boxed_local().shared();
-        op(&store).map_err(|e| qerr(what, e))?;
+        op.apply(&store).map_err(|e| qerr(what, e))?;
         *open = Some(Open { store, done: done.clone() });
         Ok(done)
+    }
+}
+
+/// One IndexedDB database with one object store of string values under string keys.
+pub struct IdbStore(Rc<Inner>);
+
+impl IdbStore {
+    /// `None` where the host has no IndexedDB (Workers, Node).
+    pub fn available(name: &str) -> Option<IdbStore> {
+        factory().ok()?;
+        Some(IdbStore(Rc::new(Inner {
+            name: name.to_owned(),
+            db: RefCell::new(None),
+            opening: RefCell::new(None),
+            early: RefCell::new(None),
+            open: RefCell::new(None),
+        })))
+    }
+
+    /// The database's opening (started by the first caller; a failed one is retried by the next).
+    fn opening(&self) -> Opening {
+        let mut slot = self.0.opening.borrow_mut();
+        if let Some(o) = slot.as_ref() {
+            return o.clone();
+        }
+        let inner = self.0.clone();
+        let o: Opening = async move {
+            let r = open_db(&inner.name).await.map_err(|e| e.to_string());
+            match &r {
+                Ok(db) => *inner.db.borrow_mut() = Some(db.clone()),
+                Err(_) => {}
+            }
+            *inner.opening.borrow_mut() = None;
+            r
+        }
+        .boxed_local()
+        .shared();
+        *slot = Some(o.clone());
+        o
+    }
+
+    async fn db(&self) -> Result<IdbDatabase, AuditError> {
+        if let Some(db) = self.0.db.borrow().as_ref() {
+            return Ok(db.clone());
+        }
+        self.opening().await.map_err(|e| AuditError::Queue(e))
+    }
+
+    /// Issues `op` now (its text handed to IndexedDB, no wasm copy kept); its transaction's
+    /// outcome to await. Before the database is open, writes wait in order in one list and go
+    /// out together once it is.
+    fn issue(&self, op: Op) -> Result<Written, AuditError> {
+        let db = self.0.db.borrow().clone();
+        if let (Some(db), true) = (db, self.0.early.borrow().is_none()) {
+            return self.0.write(&db, &op);
+        }
+        let mut early = self.0.early.borrow_mut();
+        if let Some((ops, w)) = early.as_mut() {
+            ops.push(op);
+            return Ok(w.clone());
+        }
+        let inner = self.0.clone();
+        let opening = self.opening();
+        let w: Written = async move {
+            let db = match opening.await {
+                Ok(db) => db,
+                Err(e) => {
+                    inner.early.borrow_mut().take();
+                    return Err(e);
+                }
+            };
+            let ops = inner.early.borrow_mut().take().map(|(ops, _)| ops).unwrap_or_default();
+            let mut last = None;
+            for op in &ops {
+                last = Some(inner.write(&db, op).map_err(|e| e.to_string())?);
+            }
+            match last {
+                Some(w) => w.await,
+                None => Ok(()),
+            }
+        }
+        .boxed_local()
+        .shared();
+        *early = Some((vec![op], w.clone()));
+        // Runs even when nobody awaits it (a delete's outcome is not awaited).
+        wasm_bindgen_futures::spawn_local(w.clone().map(|_| ()));
+        Ok(w)
     }
 
     /// Stores `value` under `key` and waits until the write is durable.
     pub async fn put(&self, key: &str, value: &str) -> Result<(), AuditError> {
-        let written = self.put_issue(JsValue::from_str(key), JsValue::from_str(value)).await?;
+        let written = self.put_issue(JsValue::from_str(key), JsValue::from_str(value))?;
         written.await.map_err(|e| qerr("put", e))
     }
 
-    /// Issues the put of `value` under `key` (JavaScript strings: no wasm copy waits, even while
-    /// the database is still opening); its transaction's outcome to await.
-    pub async fn put_issue(&self, key: JsValue, value: JsValue) -> Result<Written, AuditError> {
-        let db = self.db().await?;
-        self.write(&db, "put", &|s| s.put_with_key(&value, &key))
+    /// Issues the put of `value` under `key` (JavaScript strings) at once; its transaction's
+    /// outcome to await.
+    pub fn put_issue(&self, key: JsValue, value: JsValue) -> Result<Written, AuditError> {
+        self.issue(Op::Put(key, value))
     }
 
     /// Deletes `keys` and waits until done.
     pub async fn delete(&self, keys: &[String]) -> Result<(), AuditError> {
-        match self.delete_issue(keys).await? {
+        match self.delete_issue(keys)? {
             Some(written) => written.await.map_err(|e| qerr("delete", e)),
             None => Ok(()),
         }
     }
 
-    /// Issues the deletes of `keys` (in one transaction); its outcome to await, if any was issued.
-    pub async fn delete_issue(&self, keys: &[String]) -> Result<Option<Written>, AuditError> {
+    /// Issues the deletes of `keys` at once; the outcome of the (last) transaction they went
+    /// into, if any was issued.
+    pub fn delete_issue(&self, keys: &[String]) -> Result<Option<Written>, AuditError> {
         if keys.is_empty() {
             return Ok(None);
         }
-        let db = self.db().await?;
         if deletes_fail() {
             return Err(qerr("delete", "failing (test)"));
         }
         let mut last = None;
         for k in keys {
-            let k = JsValue::from_str(k);
-            last = Some(self.write(&db, "delete", &|s| s.delete(&k))?);
+            last = Some(self.issue(Op::Delete(JsValue::from_str(k)))?);
         }
         Ok(last)
     }
@@ -188,10 +265,15 @@ impl IdbStore {
     /// Waits until every write issued so far finished (committed or failed).
     pub async fn settled(&self) {
         loop {
-            let Some(done) = self.open.borrow().as_ref().map(|o| o.done.clone()) else { return };
+            let early = self.0.early.borrow().as_ref().map(|(_, w)| w.clone());
+            if let Some(w) = early {
+                let _ = w.await;
+                continue;
+            }
+            let Some(done) = self.0.open.borrow().as_ref().map(|o| o.done.clone()) else { return };
             let _ = done.clone().await;
-            let same = self.open.borrow().as_ref().is_some_and(|o| Shared::ptr_eq(&o.done, &done));
-            if same {
+            let same = self.0.open.borrow().as_ref().is_some_and(|o| Shared::ptr_eq(&o.done, &done));
+            if same && self.0.early.borrow().is_none() {
                 return;
             }
         }
@@ -223,11 +305,28 @@ impl IdbStore {
 
     /// Deletes every record whose key starts with `prefix` and waits until done.
     pub async fn delete_prefix(&self, prefix: &str) -> Result<(), AuditError> {
-        let db = self.db().await?;
-        let range: JsValue = prefix_range(prefix)?.into();
-        let written = self.write(&db, "delete", &|s| s.delete(&range))?;
+        let written = self.issue(Op::Delete(prefix_range(prefix)?.into()))?;
         written.await.map_err(|e| qerr("delete", e))
     }
+}
+
+/// Opens (creating when new) the database `name` with its one object store.
+async fn open_db(name: &str) -> Result<IdbDatabase, AuditError> {
+    let req = factory()?.open_with_u32(name, 1).map_err(|e| qerr("open", e))?;
+    let req2 = req.clone();
+    let upgrade = Closure::<dyn FnMut(web_sys::Event)>::new(move |_e: web_sys::Event| {
+        if let Ok(db) = req2.result().and_then(|r| r.dyn_into::<IdbDatabase>()) {
+            if !db.object_store_names().contains(STORE) {
+                let _ = db.create_object_store(STORE);
+            }
+        }
+    });
+    req.set_onupgradeneeded(Some(upgrade.as_ref().unchecked_ref()));
+    let waited = wait_event(&req, "success", &["error", "blocked"]).await;
+    req.set_onupgradeneeded(None);
+    drop(upgrade);
+    waited.map_err(|e| qerr("open", e))?;
+    Ok(req.result().map_err(|e| qerr("open", e))?.unchecked_into())
 }
 
 /// Keys from `prefix` up to `prefix` followed by the highest UTF-16 code unit.

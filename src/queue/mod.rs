@@ -338,11 +338,20 @@ impl Durable {
             // Boxed, like every short-lived step around the long wait for the batch's outcome: a
             // waiting call's future then holds only that wait (thousands of calls may wait at
             // once; see bench/memory.mjs).
-            let put = Box::pin(self.store_put(&event.uid, json));
+            // The put is issued here; waiting for its commit takes a few bytes (no box).
+            let written = self.store_put(&event.uid, json);
+            let put = async move {
+                if let Some(w) = written {
+                    let _ = w.await;
+                }
+            };
             let (_, res) = futures::future::join(put, self.logger.deliver_shared(event.clone())).await;
             return Box::pin(self.settle(event, res)).await;
         }
-        let durable = Box::pin(self.store_put(&event.uid, json)).await;
+        let durable = match self.store_put(&event.uid, json) {
+            Some(w) => w.await.is_ok(),
+            None => false,
+        };
         if durable {
             if now_millis() < self.not_before.get() {
                 // Left for the drain, which honours the server's Retry-After.
@@ -402,20 +411,16 @@ impl Durable {
         Ok(json)
     }
 
-    /// Writes an admitted event's JSON to the store: `true` when it is in IndexedDB, `false`
-    /// when only in memory. A storage failure (quota, private mode) does not stop delivery; the
-    /// event is then only as durable as this page.
-    async fn store_put(&self, uid: &str, json: Option<String>) -> bool {
-        let (Some(store), Some(json)) = (&self.store, json) else { return false };
-        // Handed over as JavaScript strings and the wasm copy dropped before any wait (for the
-        // database to open, for the commit): thousands of calls may wait here at once, and wasm
-        // memory, once grown, never shrinks.
+    /// Writes an admitted event's JSON to the store: the write's outcome (`Ok`: the event is in
+    /// IndexedDB), or `None` when the event is only in memory. A storage failure (quota, private
+    /// mode) does not stop delivery; the event is then only as durable as this page. Issued at
+    /// once, the text handed over as a JavaScript string and the wasm copy dropped: thousands of
+    /// calls may wait for the commit at once, and wasm memory, once grown, never shrinks.
+    fn store_put(&self, uid: &str, json: Option<String>) -> Option<idb::Written> {
+        let (Some(store), Some(json)) = (&self.store, json) else { return None };
         let (key, value) = (JsValue::from_str(&self.key(uid)), JsValue::from_str(&json));
         drop(json);
-        match store.put_issue(key, value).await {
-            Ok(written) => written.await.is_ok(),
-            Err(_) => false,
-        }
+        store.put_issue(key, value).ok()
     }
 
     /// Delivers one stored event: removed on commit, moved to the dead letters when rejected
@@ -473,7 +478,7 @@ impl Durable {
         }
         if let Some(store) = &self.store {
             let key = self.key(uid);
-            if store.delete_issue(std::slice::from_ref(&key)).await.is_err() {
+            if store.delete_issue(std::slice::from_ref(&key)).is_err() {
                 self.undeleted.borrow_mut().push(key);
             }
         }
