@@ -189,3 +189,27 @@ async fn a_failed_record_delete_fails_no_caller_and_the_record_is_removed_later_
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
     assert_eq!(stored_records(&q).await.as_f64(), Some(0.0));
 }
+
+#[wasm_bindgen_test]
+async fn concurrent_calls_share_indexeddb_transactions() {
+    // Each event used to get a transaction of its own for its put and another for its delete
+    // (100 here); concurrent calls now share them.
+    let q = unique("q");
+    let trail = unique("grouped");
+    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    assert_eq!(resolve(logger.log_user_action(JsValue::NULL, "FIRST".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await, JsValue::TRUE);
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
+    let before = neo4j_audit::queue::idb::write_transactions_for_tests();
+    let calls: Vec<_> = (0..50)
+        .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("G{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)))
+        .collect();
+    for r in futures::future::join_all(calls).await {
+        assert_eq!(r.unwrap(), JsValue::TRUE, "{:?}", logger.last_error());
+    }
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
+    let used = neo4j_audit::queue::idb::write_transactions_for_tests() - before;
+    assert!(used <= 10, "{used} read-write transactions for 50 concurrent events");
+    assert_eq!(stored_records(&q).await.as_f64(), Some(0.0));
+    assert_eq!(count_events(&trail).await, 51);
+}

@@ -102,6 +102,18 @@ pub fn fail_deletes_for_tests(on: bool) {
     FAIL_DELETES.with(|f| f.set(on));
 }
 
+#[cfg(feature = "test-hooks")]
+thread_local! {
+    static TRANSACTIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Tests only (feature `test-hooks`): how many read-write transactions writes opened so far.
+#[cfg(feature = "test-hooks")]
+#[doc(hidden)]
+pub fn write_transactions_for_tests() -> u64 {
+    TRANSACTIONS.with(|t| t.get())
+}
+
 fn deletes_fail() -> bool {
     #[cfg(feature = "test-hooks")]
     return FAIL_DELETES.with(|f| f.get());
@@ -133,6 +145,8 @@ impl Inner {
         }
         let tx: IdbTransaction = db.transaction_with_str_and_mode(STORE, IdbTransactionMode::Readwrite).map_err(|e| qerr(what, e))?;
         let store = tx.object_store(STORE).map_err(|e| qerr(what, e))?;
+        #[cfg(feature = "test-hooks")]
+        TRANSACTIONS.with(|t| t.set(t.get() + 1));
         let done: Written = watch(tx.into(), "complete", &["error", "abort"]).boxed_local().shared();
         op.apply(&store).map_err(|e| qerr(what, e))?;
         *open = Some(Open { store, done: done.clone() });

@@ -1,6 +1,10 @@
 //! The durable queue (wasm): an event is stored before it is sent and removed once it was
 //! committed; a logger created later (the next page load) re-sends what is still stored, with the
 //! events' original UIDs and timestamps, so a re-send can never duplicate (MERGE on UID).
+//! The removal is issued when the commit is known and not awaited by the call (`flush()` and
+//! `close()` wait for it); a record left behind (reload, storage error) is re-sent by the next
+//! logger — a no-op in the graph — and removed then. IndexedDB writes of concurrent calls share
+//! one transaction (see [`idb`]).
 //!
 //! **Identity.** Each record is filed under the logger's target *and identity*
 //! ([`crate::identity`]: the token's subject in client mode, the Neo4j user in direct mode). A
