@@ -227,6 +227,8 @@ impl IdbStore {
             for op in &ops {
                 last = Some(inner.write(&db, op).map_err(|e| e.to_string())?);
             }
+            // IndexedDB holds its own copies now: the texts are not kept alive for the wait.
+            drop(ops);
             match last {
                 Some(w) => w.await,
                 None => Ok(()),
