@@ -178,10 +178,12 @@ impl IdbStore {
         }
         let inner = self.0.clone();
         let o: Opening = async move {
-            let r = open_db(&inner.name).await.map_err(|e| e.to_string());
-            match &r {
-                Ok(db) => *inner.db.borrow_mut() = Some(db.clone()),
-                Err(_) => {}
+            let r = open_db(&inner.name).await.map_err(|e| match e {
+                AuditError::Queue(m) => m,
+                e => e.to_string(),
+            });
+            if let Ok(db) = &r {
+                *inner.db.borrow_mut() = Some(db.clone());
             }
             *inner.opening.borrow_mut() = None;
             r
@@ -196,7 +198,7 @@ impl IdbStore {
         if let Some(db) = self.0.db.borrow().as_ref() {
             return Ok(db.clone());
         }
-        self.opening().await.map_err(|e| AuditError::Queue(e))
+        self.opening().await.map_err(AuditError::Queue)
     }
 
     /// Issues `op` now (its text handed to IndexedDB, no wasm copy kept); its transaction's

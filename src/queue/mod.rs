@@ -325,8 +325,9 @@ impl Durable {
     /// Logs one built event: store it and deliver it. With [`Delivery::Committed`] the result
     /// is the commit's, and storing runs at the same time as the request (the store only guards
     /// the event while it is in flight; the call resolves after both, and the stored copy's
-    /// delete is issued only after its write finished, and not awaited: see [`Durable::forget`]). With [`Delivery::Queued`] it is `Ok` once stored
-    /// and delivery continues in the background (after any `Retry-After` in force).
+    /// delete is issued only after its write finished, and not awaited: see
+    /// [`Durable::forget`]). With [`Delivery::Queued`] it is `Ok` once stored and delivery
+    /// continues in the background (after any `Retry-After` in force).
     pub async fn log(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
         if self.logger.is_closed() {
             // Never stored: a closed logger must not leave work for the next one.
@@ -339,10 +340,9 @@ impl Durable {
             self.schedule_drain(0);
         }
         if self.logger.config().delivery == Delivery::Committed {
-            // Boxed, like every short-lived step around the long wait for the batch's outcome: a
-            // waiting call's future then holds only that wait (thousands of calls may wait at
-            // once; see bench/memory.mjs).
-            // The put is issued here; waiting for its commit takes a few bytes (no box).
+            // Thousands of calls may wait here at once (see bench/memory.mjs): the put is already
+            // issued, and waiting for its commit takes a few bytes (no box); the step after the
+            // wait is boxed, so the waiting future does not hold room for it.
             let written = self.store_put(&event.uid, json);
             let put = async move {
                 if let Some(w) = written {
@@ -446,11 +446,11 @@ impl Durable {
         let uid = event.uid.as_str();
         match &res {
             Ok(()) => {
-                self.forget(uid).await;
+                self.forget(uid);
                 self.drain_backoff_ms.set(DRAIN_MIN_MS);
             }
             Err(e) if e.is_rejection() => {
-                self.forget(uid).await;
+                self.forget(uid);
                 self.dead_letter(SharedEvent::unwrap_or_clone(event), e).await;
             }
             Err(e) => {
@@ -476,7 +476,7 @@ impl Durable {
     /// `flush()`/`close()` wait for it. A record left behind (a delete that failed, or a reload
     /// before it committed) is safe: the next logger re-sends it, a no-op in the graph (MERGE on
     /// UID), and then removes it; a delete that could not be issued is retried by `flush()`.
-    async fn forget(&self, uid: &str) {
+    fn forget(&self, uid: &str) {
         if let Some(gone) = self.pending.borrow_mut().remove(uid) {
             self.pending_bytes.set(self.pending_bytes.get().saturating_sub(gone.size));
         }
