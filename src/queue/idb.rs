@@ -16,7 +16,9 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use futures::channel::oneshot;
-use futures::future::{FutureExt, LocalBoxFuture, Shared};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{EventTarget, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode};
@@ -63,9 +65,78 @@ async fn wait_event(target: &EventTarget, ok: &'static str, bad: &'static [&'sta
 }
 
 /// The outcome of a read-write transaction, awaited by every write in it.
-pub type Written = Shared<LocalBoxFuture<'static, Result<(), String>>>;
+pub type Written = Outcome<Result<(), String>>;
 
-type Opening = Shared<LocalBoxFuture<'static, Result<IdbDatabase, String>>>;
+type Opening = Outcome<Result<IdbDatabase, String>>;
+
+struct Slot<T> {
+    value: Option<T>,
+    wakers: Vec<Option<Waker>>,
+}
+
+/// A value set once, awaited by any number of handles (each clone is one waiter): a
+/// single-threaded `futures::future::Shared` without its box, locks and size. Set by a task
+/// spawned for it, so it completes whether or not anybody waits.
+pub struct Outcome<T> {
+    slot: Rc<RefCell<Slot<T>>>,
+    /// This handle's place in `wakers`, once it waited.
+    key: Option<usize>,
+}
+
+impl<T> Clone for Outcome<T> {
+    fn clone(&self) -> Self {
+        Outcome { slot: self.slot.clone(), key: None }
+    }
+}
+
+impl<T: Clone + 'static> Outcome<T> {
+    fn new() -> Self {
+        Outcome { slot: Rc::new(RefCell::new(Slot { value: None, wakers: Vec::new() })), key: None }
+    }
+
+    /// Spawns `fut` and gives its outcome.
+    fn spawn(fut: impl Future<Output = T> + 'static) -> Self {
+        let o = Outcome::new();
+        let setter = o.clone();
+        wasm_bindgen_futures::spawn_local(async move { setter.set(fut.await) });
+        o
+    }
+
+    fn set(&self, value: T) {
+        let wakers = {
+            let mut s = self.slot.borrow_mut();
+            s.value = Some(value);
+            std::mem::take(&mut s.wakers)
+        };
+        for w in wakers.into_iter().flatten() {
+            w.wake();
+        }
+    }
+
+    fn same(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.slot, &other.slot)
+    }
+}
+
+impl<T: Clone> Future for Outcome<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let me = self.get_mut();
+        let mut s = me.slot.borrow_mut();
+        if let Some(v) = &s.value {
+            return Poll::Ready(v.clone());
+        }
+        match me.key {
+            Some(k) if k < s.wakers.len() => s.wakers[k] = Some(cx.waker().clone()),
+            _ => {
+                me.key = Some(s.wakers.len());
+                s.wakers.push(Some(cx.waker().clone()));
+            }
+        }
+        Poll::Pending
+    }
+}
 
 /// The read-write transaction writes currently go into.
 struct Open {
@@ -147,7 +218,7 @@ impl Inner {
         let store = tx.object_store(STORE).map_err(|e| qerr(what, e))?;
         #[cfg(feature = "test-hooks")]
         TRANSACTIONS.with(|t| t.set(t.get() + 1));
-        let done: Written = watch(tx.into(), "complete", &["error", "abort"]).boxed_local().shared();
+        let done: Written = Outcome::spawn(watch(tx.into(), "complete", &["error", "abort"]));
         op.apply(&store).map_err(|e| qerr(what, e))?;
         *open = Some(Open { store, done: done.clone() });
         Ok(done)
@@ -177,7 +248,7 @@ impl IdbStore {
             return o.clone();
         }
         let inner = self.0.clone();
-        let o: Opening = async move {
+        let o: Opening = Outcome::spawn(async move {
             let r = open_db(&inner.name).await.map_err(|e| match e {
                 AuditError::Queue(m) => m,
                 e => e.to_string(),
@@ -187,9 +258,7 @@ impl IdbStore {
             }
             *inner.opening.borrow_mut() = None;
             r
-        }
-        .boxed_local()
-        .shared();
+        });
         *slot = Some(o.clone());
         o
     }
@@ -216,7 +285,7 @@ impl IdbStore {
         }
         let inner = self.0.clone();
         let opening = self.opening();
-        let w: Written = async move {
+        let w: Written = Outcome::spawn(async move {
             let db = match opening.await {
                 Ok(db) => db,
                 Err(e) => {
@@ -235,12 +304,8 @@ impl IdbStore {
                 Some(w) => w.await,
                 None => Ok(()),
             }
-        }
-        .boxed_local()
-        .shared();
+        });
         *early = Some((vec![op], w.clone()));
-        // Runs even when nobody awaits it (a delete's outcome is not awaited).
-        wasm_bindgen_futures::spawn_local(w.clone().map(|_| ()));
         Ok(w)
     }
 
@@ -290,7 +355,7 @@ impl IdbStore {
             }
             let Some(done) = self.0.open.borrow().as_ref().map(|o| o.done.clone()) else { return };
             let _ = done.clone().await;
-            let same = self.0.open.borrow().as_ref().is_some_and(|o| Shared::ptr_eq(&o.done, &done));
+            let same = self.0.open.borrow().as_ref().is_some_and(|o| o.done.same(&done));
             if same && self.0.early.borrow().is_none() {
                 return;
             }
