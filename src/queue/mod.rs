@@ -324,9 +324,9 @@ impl Durable {
 
     /// Logs one built event: store it and deliver it. With [`Delivery::Committed`] the result
     /// is the commit's, and storing runs at the same time as the request (the store only guards
-    /// the event while it is in flight; the call resolves after both, and the stored copy's
-    /// delete is issued only after its write finished, and not awaited: see
-    /// [`Durable::forget`]). With [`Delivery::Queued`] it is `Ok` once stored and delivery
+    /// the event while it is in flight): a commit resolves the call at once (the stored copy's
+    /// delete is issued, ordered after the put by IndexedDB, and not awaited: see
+    /// [`Durable::forget`]); a failure resolves it once the event is stored. With [`Delivery::Queued`] it is `Ok` once stored and delivery
     /// continues in the background (after any `Retry-After` in force).
     pub async fn log(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
         if self.logger.is_closed() {
@@ -340,16 +340,19 @@ impl Durable {
             self.schedule_drain(0);
         }
         if self.logger.config().delivery == Delivery::Committed {
-            // Thousands of calls may wait here at once (see bench/memory.mjs): the put is already
-            // issued, and waiting for its commit takes a few bytes (no box); the step after the
-            // wait is boxed, so the waiting future does not hold room for it.
+            // The put is issued now and runs while the request is in flight. A commit needs no
+            // wait for it: the delete `settle` issues is ordered after it by IndexedDB
+            // (read-write transactions on one store run in creation order). A failure waits for
+            // it, so that "not committed yet, still stored" holds when the call resolves.
+            // Thousands of calls may wait here at once (see bench/memory.mjs): the wait holds
+            // the put's handle (a few bytes), and the step after it is boxed.
             let written = self.store_put(&event.uid, json);
-            let put = async move {
+            let res = self.logger.deliver_shared(event.clone()).await;
+            if res.is_err() {
                 if let Some(w) = written {
                     let _ = w.await;
                 }
-            };
-            let (_, res) = futures::future::join(put, self.logger.deliver_shared(event.clone())).await;
+            }
             return Box::pin(self.settle(event, res)).await;
         }
         let durable = match self.store_put(&event.uid, json) {
