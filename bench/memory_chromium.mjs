@@ -108,8 +108,8 @@ async function one(c) {
         const e = event(i);
         pending[i] = l.logUserAction(e.user, e.actionType, e.category, e.details);
       }
-      // Every call reaches the queue and the batch buffer; the IndexedDB writes (one transaction
-      // per event) finish: settled when the JS heap after GC stops changing (at most 3 minutes).
+      // Every call reaches the queue and the batch buffer; the IndexedDB writes (concurrent calls
+      // share a transaction) finish: settled when the JS heap after GC stops changing (at most 3 minutes).
       for (let i = 0; i < 6000 && l.stats().queued < n; i++) await sleep(10);
       for (let i = 0, last = 0, still = 0; i < 360 && still < 4; i++) {
         await sleep(250);

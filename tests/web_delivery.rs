@@ -118,3 +118,98 @@ async fn committed_calls_store_while_sending_and_leave_nothing_behind() {
     assert_eq!(stored_records(&q2).await.as_f64(), Some(1.0), "a failed event stays stored for the drain");
     let _ = resolve(down.clear_queue()).await;
 }
+
+/// Waits (at most `ms`) until the queue `name` holds `n` records; the last count seen.
+async fn records_become(name: &str, n: f64, ms: u32) -> Option<f64> {
+    let mut seen = stored_records(name).await.as_f64();
+    let mut waited = 0;
+    while seen != Some(n) && waited < ms {
+        let sleep = js_sys::Promise::new(&mut |ok, _| {
+            let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&ok, 50);
+        });
+        let _ = JsFuture::from(sleep).await;
+        waited += 50;
+        seen = stored_records(name).await.as_f64();
+    }
+    seen
+}
+
+#[wasm_bindgen_test]
+async fn flush_waits_until_committed_events_are_removed_from_indexeddb() {
+    // The delete of a committed event's record is issued, not awaited by the call; flush() (and
+    // so close()) waits for it: nothing is left stored afterwards, whatever the timing.
+    let q = unique("q");
+    let trail = unique("flushdeletes");
+    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    for round in 0..3 {
+        let calls: Vec<_> = (0..10)
+            .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("R{round}_{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)))
+            .collect();
+        for r in futures::future::join_all(calls).await {
+            assert_eq!(r.unwrap(), JsValue::TRUE, "{:?}", logger.last_error());
+        }
+        assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
+        assert_eq!(stored_records(&q).await.as_f64(), Some(0.0), "round {round}: records left after flush()");
+    }
+    // One lone call, then close() at once.
+    let r = resolve(logger.log_user_action(JsValue::NULL, "LAST".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    assert_eq!(r, JsValue::TRUE, "{:?}", logger.last_error());
+    assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
+    assert_eq!(stored_records(&q).await.as_f64(), Some(0.0), "records left after close()");
+    assert_eq!(count_events(&trail).await, 31);
+}
+
+#[wasm_bindgen_test]
+async fn a_failed_record_delete_fails_no_caller_and_the_record_is_removed_later_without_duplicates() {
+    let q = unique("q");
+    let trail = unique("faileddelete");
+    let cfg = json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}});
+    let logger = JsAuditLogger::new(js(cfg.clone())).unwrap();
+    neo4j_audit::queue::idb::fail_deletes_for_tests(true);
+    let calls: Vec<_> = (0..5)
+        .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("D{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)))
+        .collect();
+    let results: Vec<JsValue> = futures::future::join_all(calls).await.into_iter().map(|r| r.unwrap()).collect();
+    let stored = stored_records(&q).await.as_f64();
+    neo4j_audit::queue::idb::fail_deletes_for_tests(false);
+    assert_eq!(results, vec![JsValue::TRUE; 5], "a failed delete must not fail the call: {:?}", logger.last_error());
+    assert_eq!(count_events(&trail).await, 5);
+    assert_eq!(stored, Some(5.0), "the deletes failed, so the committed events' records are still stored");
+
+    // As after a reload: a new logger of the same identity finds the leftovers, re-sends them
+    // (a no-op in the graph: MERGE on UID) and removes them.
+    let next = JsAuditLogger::new(js(cfg)).unwrap();
+    assert_eq!(records_become(&q, 0.0, 10_000).await, Some(0.0), "the next logger removes the leftover records");
+    assert_eq!(resolve(next.flush()).await, JsValue::TRUE);
+    assert_eq!(count_events(&trail).await, 5, "re-sent leftovers add no event");
+    let dup = cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(e) RETURN count(DISTINCT e.UID), count(r)", json!({"t": trail})).await;
+    assert_eq!((dup[0][0].as_u64(), dup[0][1].as_u64()), (Some(5), Some(5)), "one node and one edge per event");
+    // The first logger retries its failed deletes on flush() (nothing left to remove now).
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
+    assert_eq!(stored_records(&q).await.as_f64(), Some(0.0));
+}
+
+#[wasm_bindgen_test]
+async fn concurrent_calls_share_indexeddb_transactions() {
+    // Each event used to get a transaction of its own for its put and another for its delete
+    // (100 here); concurrent calls now share them.
+    let q = unique("q");
+    let trail = unique("grouped");
+    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    assert_eq!(resolve(logger.log_user_action(JsValue::NULL, "FIRST".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await, JsValue::TRUE);
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
+    let before = neo4j_audit::queue::idb::write_transactions_for_tests();
+    let calls: Vec<_> = (0..50)
+        .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("G{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)))
+        .collect();
+    for r in futures::future::join_all(calls).await {
+        assert_eq!(r.unwrap(), JsValue::TRUE, "{:?}", logger.last_error());
+    }
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
+    let used = neo4j_audit::queue::idb::write_transactions_for_tests() - before;
+    assert!(used <= 10, "{used} read-write transactions for 50 concurrent events");
+    assert_eq!(stored_records(&q).await.as_f64(), Some(0.0));
+    assert_eq!(count_events(&trail).await, 51);
+}

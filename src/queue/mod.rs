@@ -1,6 +1,10 @@
 //! The durable queue (wasm): an event is stored before it is sent and removed once it was
 //! committed; a logger created later (the next page load) re-sends what is still stored, with the
 //! events' original UIDs and timestamps, so a re-send can never duplicate (MERGE on UID).
+//! The removal is issued when the commit is known and not awaited by the call (`flush()` and
+//! `close()` wait for it); a record left behind (reload, storage error) is re-sent by the next
+//! logger — a no-op in the graph — and removed then. IndexedDB writes of concurrent calls share
+//! one transaction (see [`idb`]).
 //!
 //! **Identity.** Each record is filed under the logger's target *and identity*
 //! ([`crate::identity`]: the token's subject in client mode, the Neo4j user in direct mode). A
@@ -163,6 +167,8 @@ pub struct Durable {
     pending: RefCell<BTreeMap<Queued, Pending>>,
     /// Sum of `Pending::size` over `pending`, kept as events come and go.
     pending_bytes: Cell<usize>,
+    /// Keys of committed (or dead-lettered) events whose delete could not be issued.
+    undeleted: RefCell<Vec<String>>,
     dead: RefCell<Vec<DeadLetter>>,
     /// Bumped by `clear`, so a recovery that read the store before it adds nothing back.
     generation: Cell<u64>,
@@ -199,6 +205,7 @@ impl Durable {
             scope,
             pending: RefCell::new(BTreeMap::new()),
             pending_bytes: Cell::new(0),
+            undeleted: RefCell::new(Vec::new()),
             dead: RefCell::new(Vec::new()),
             generation: Cell::new(0),
             listeners: RefCell::new(Vec::new()),
@@ -317,9 +324,10 @@ impl Durable {
 
     /// Logs one built event: store it and deliver it. With [`Delivery::Committed`] the result
     /// is the commit's, and storing runs at the same time as the request (the store only guards
-    /// the event while it is in flight; the call resolves after both, and the stored copy is
-    /// removed only after its write finished). With [`Delivery::Queued`] it is `Ok` once stored
-    /// and delivery continues in the background (after any `Retry-After` in force).
+    /// the event while it is in flight): a commit resolves the call at once (the stored copy's
+    /// delete is issued, ordered after the put by IndexedDB, and not awaited: see
+    /// [`Durable::forget`]); a failure resolves it once the event is stored. With [`Delivery::Queued`] it is `Ok` once stored and delivery
+    /// continues in the background (after any `Retry-After` in force).
     pub async fn log(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
         if self.logger.is_closed() {
             // Never stored: a closed logger must not leave work for the next one.
@@ -332,14 +340,25 @@ impl Durable {
             self.schedule_drain(0);
         }
         if self.logger.config().delivery == Delivery::Committed {
-            // Boxed, like every short-lived step around the long wait for the batch's outcome: a
-            // waiting call's future then holds only that wait (thousands of calls may wait at
-            // once; see bench/memory.mjs).
-            let put = Box::pin(self.store_put(&event.uid, json));
-            let (_, res) = futures::future::join(put, self.logger.deliver_shared(event.clone())).await;
+            // The put is issued now and runs while the request is in flight. A commit needs no
+            // wait for it: the delete `settle` issues is ordered after it by IndexedDB
+            // (read-write transactions on one store run in creation order). A failure waits for
+            // it, so that "not committed yet, still stored" holds when the call resolves.
+            // Thousands of calls may wait here at once (see bench/memory.mjs): the wait holds
+            // the put's handle (a few bytes), and the step after it is boxed.
+            let written = self.store_put(&event.uid, json);
+            let res = self.logger.deliver_shared(event.clone()).await;
+            if res.is_err() {
+                if let Some(w) = written {
+                    let _ = w.await;
+                }
+            }
             return Box::pin(self.settle(event, res)).await;
         }
-        let durable = Box::pin(self.store_put(&event.uid, json)).await;
+        let durable = match self.store_put(&event.uid, json) {
+            Some(w) => w.await.is_ok(),
+            None => false,
+        };
         if durable {
             if now_millis() < self.not_before.get() {
                 // Left for the drain, which honours the server's Retry-After.
@@ -399,14 +418,16 @@ impl Durable {
         Ok(json)
     }
 
-    /// Writes an admitted event's JSON to the store: `true` when it is in IndexedDB, `false`
-    /// when only in memory. A storage failure (quota, private mode) does not stop delivery; the
-    /// event is then only as durable as this page.
-    async fn store_put(&self, uid: &str, json: Option<String>) -> bool {
-        match (&self.store, json) {
-            (Some(store), Some(json)) => store.put(&self.key(uid), &json).await.is_ok(),
-            _ => false,
-        }
+    /// Writes an admitted event's JSON to the store: the write's outcome (`Ok`: the event is in
+    /// IndexedDB), or `None` when the event is only in memory. A storage failure (quota, private
+    /// mode) does not stop delivery; the event is then only as durable as this page. Issued at
+    /// once, the text handed over as a JavaScript string and the wasm copy dropped: thousands of
+    /// calls may wait for the commit at once, and wasm memory, once grown, never shrinks.
+    fn store_put(&self, uid: &str, json: Option<String>) -> Option<idb::Written> {
+        let (Some(store), Some(json)) = (&self.store, json) else { return None };
+        let (key, value) = (JsValue::from_str(&self.key(uid)), JsValue::from_str(&json));
+        drop(json);
+        store.put_issue(key, value).ok()
     }
 
     /// Delivers one stored event: removed on commit, moved to the dead letters when rejected
@@ -428,11 +449,11 @@ impl Durable {
         let uid = event.uid.as_str();
         match &res {
             Ok(()) => {
-                self.forget(uid).await;
+                self.forget(uid);
                 self.drain_backoff_ms.set(DRAIN_MIN_MS);
             }
             Err(e) if e.is_rejection() => {
-                self.forget(uid).await;
+                self.forget(uid);
                 self.dead_letter(SharedEvent::unwrap_or_clone(event), e).await;
             }
             Err(e) => {
@@ -453,14 +474,32 @@ impl Durable {
         res
     }
 
-    /// Removes a delivered (or dead-lettered) event from memory and storage.
-    async fn forget(&self, uid: &str) {
+    /// Removes a delivered (or dead-lettered) event from memory and storage. The delete is
+    /// issued, not awaited: the caller's outcome does not wait for it (nor fail with it), and
+    /// `flush()`/`close()` wait for it. A record left behind (a delete that failed, or a reload
+    /// before it committed) is safe: the next logger re-sends it, a no-op in the graph (MERGE on
+    /// UID), and then removes it; a delete that could not be issued is retried by `flush()`.
+    fn forget(&self, uid: &str) {
         if let Some(gone) = self.pending.borrow_mut().remove(uid) {
             self.pending_bytes.set(self.pending_bytes.get().saturating_sub(gone.size));
         }
         if let Some(store) = &self.store {
-            let _ = store.delete(&[self.key(uid)]).await;
+            let key = self.key(uid);
+            if store.delete_issue(std::slice::from_ref(&key)).is_err() {
+                self.undeleted.borrow_mut().push(key);
+            }
         }
+    }
+
+    /// Retries the deletes that could not be issued, then waits until every write issued so far
+    /// (the deletes of committed events among them) finished.
+    async fn settle_store(&self) {
+        let Some(store) = &self.store else { return };
+        let keys = std::mem::take(&mut *self.undeleted.borrow_mut());
+        if !keys.is_empty() && store.delete(&keys).await.is_err() {
+            self.undeleted.borrow_mut().extend(keys);
+        }
+        store.settled().await;
     }
 
     async fn dead_letter(&self, event: AuditEvent, e: &AuditError) {
@@ -585,8 +624,8 @@ impl Durable {
         r
     }
 
-    /// Re-sends what failed earlier, waits for everything in flight; `true` when the queue is
-    /// empty afterwards.
+    /// Re-sends what failed earlier, waits for everything in flight and for the removal of the
+    /// committed events' records; `true` when the queue is empty afterwards.
     pub async fn flush(self: &Rc<Self>) -> bool {
         let _ = self.resend_idle().await;
         self.logger.flush().await;
@@ -595,6 +634,7 @@ impl Durable {
             let res = self.resend_idle().await;
             self.drain_after(res);
         }
+        self.settle_store().await;
         self.update_gauge();
         self.pending.borrow().is_empty()
     }
@@ -610,6 +650,7 @@ impl Durable {
             n
         };
         self.pending_bytes.set(0);
+        self.undeleted.borrow_mut().clear();
         self.dead.borrow_mut().clear();
         if let Some(store) = &self.store {
             let _ = store.delete_prefix(&self.scope).await;
