@@ -347,7 +347,7 @@ fn event_from_js(
     let details = details::to_json(details, logger.limits().max_details_depth)?;
     let options = options_from_js(options)?;
     // The logger's one place where events are born: redaction, validation, hash chain.
-    logger.build_event_json_with(user.as_ref(), &action_type, category.as_deref(), details.as_deref(), &options)
+    logger.build_event_json_owned(user, action_type, category, details, options)
 }
 
 /// `logUserAction`'s last argument: `undefined`/`null`, or `{targets?: AuditTarget[]}` read as
@@ -384,9 +384,13 @@ fn user_from_js(user: &JsValue) -> Result<Option<User>, AuditError> {
     if !user.is_object() {
         return Err(bad());
     }
-    let get = |k: &str| js_sys::Reflect::get(user, &JsValue::from_str(k)).map_err(|_| bad());
-    let uid = details::js_text(&get("uid")?, "user.uid")?.ok_or_else(bad)?;
-    let name = get("name")?;
+    // The keys are made once per thread: a fresh JS string per event cost a UTF-8 decode each.
+    thread_local! {
+        static KEYS: [JsValue; 2] = [JsValue::from_str("uid"), JsValue::from_str("name")];
+    }
+    let get = |i: usize| KEYS.with(|k| js_sys::Reflect::get(user, &k[i])).map_err(|_| bad());
+    let uid = details::js_text(&get(0)?, "user.uid")?.ok_or_else(bad)?;
+    let name = get(1)?;
     let name = if name.is_undefined() || name.is_null() {
         None
     } else {
