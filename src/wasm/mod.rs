@@ -20,8 +20,6 @@ use std::rc::Rc;
 
 #[cfg(not(feature = "worker"))]
 use wasm_bindgen::prelude::*;
-#[cfg(not(feature = "worker"))]
-use wasm_bindgen_futures::future_to_promise;
 
 #[cfg(not(feature = "worker"))]
 use crate::error::AuditError;
@@ -196,7 +194,7 @@ impl JsAuditLogger {
     #[wasm_bindgen(js_name = ensureSchema, unchecked_return_type = "Promise<boolean>")]
     pub fn ensure_schema(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move { Ok(JsValue::from_bool(inner.record(inner.ensure_schema().await))) })
+        resolving_boxed(Box::pin(async move { JsValue::from_bool(inner.record(inner.ensure_schema().await)) }))
     }
 
     /// Why the most recent call that resolved `false` failed (cleared by a success). Never holds
@@ -211,14 +209,14 @@ impl JsAuditLogger {
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn flush(&self) -> js_sys::Promise {
         let spool = self.spool.clone();
-        future_to_promise(async move { Ok(JsValue::from_bool(spool.flush().await)) })
+        resolving_boxed(Box::pin(async move { JsValue::from_bool(spool.flush().await) }))
     }
 
     /// Flushes, then refuses further events (they resolve `false`, "closed"). Never rejects.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn close(&self) -> js_sys::Promise {
         let spool = self.spool.clone();
-        future_to_promise(async move { Ok(JsValue::from_bool(spool.close().await)) })
+        resolving_boxed(Box::pin(async move { JsValue::from_bool(spool.close().await) }))
     }
 
     /// Removes this identity's waiting events and dead letters from the queue (call it on
@@ -227,7 +225,7 @@ impl JsAuditLogger {
     #[wasm_bindgen(js_name = clearQueue, unchecked_return_type = "Promise<number>")]
     pub fn clear_queue(&self) -> js_sys::Promise {
         let spool = self.spool.clone();
-        future_to_promise(async move { Ok(JsValue::from_f64(spool.clear().await as f64)) })
+        resolving_boxed(Box::pin(async move { JsValue::from_f64(spool.clear().await as f64) }))
     }
 
     /// The events the endpoint rejected for good (this target and identity), oldest first, each
@@ -314,6 +312,14 @@ fn resolving(fut: impl std::future::Future<Output = JsValue> + 'static) -> js_sy
             }));
         }
     })
+}
+
+/// [`resolving`] for the calls made now and then (ensureSchema, flush, close, clearQueue): one
+/// instance of the promise code for all of them instead of one per future type (each
+/// `future_to_promise` instance was about 1 KB of the .wasm).
+#[cfg(not(feature = "worker"))]
+fn resolving_boxed(fut: std::pin::Pin<Box<dyn std::future::Future<Output = JsValue>>>) -> js_sys::Promise {
+    resolving(fut)
 }
 
 #[cfg(not(feature = "worker"))]
