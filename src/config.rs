@@ -48,7 +48,8 @@ impl Labels {
         for (what, label) in [("event", &self.event), ("trail", &self.trail), ("user", &self.user)] {
             if !is_identifier(label) {
                 return Err(AuditError::InvalidConfig(format!(
-                    "labels.{what} {label:?} is not an identifier ([A-Za-z_][A-Za-z0-9_]*)"
+                    "labels.{what} {} is not an identifier ([A-Za-z_][A-Za-z0-9_]*)",
+                    crate::error::quoted(label)
                 )));
             }
         }
@@ -305,7 +306,7 @@ impl Config {
             Err(e) => return bad(format!("url is not a valid URL ({e})")),
         };
         if url.scheme != "http" && url.scheme != "https" {
-            return bad(format!("url must be http or https, not {:?}", url.scheme));
+            return bad(format!("url must be http or https, not {}", crate::error::quoted(&url.scheme)));
         }
         if url.has_credentials {
             return bad("url must not carry credentials; use username/password or token".into());
@@ -318,8 +319,8 @@ impl Config {
         }
         if !is_database_name(&self.database) {
             return bad(format!(
-                "database {:?} is not a valid Neo4j database name (letters, digits, '.', '-'; 1-63 chars, starting with a letter)",
-                self.database
+                "database {} is not a valid Neo4j database name (letters, digits, '.', '-'; 1-63 chars, starting with a letter)",
+                crate::error::quoted(&self.database)
             ));
         }
         match (&self.username, &self.password, &self.token) {

@@ -75,7 +75,7 @@ pub fn write_events_text_with_targets<S: AsRef<str>>(labels: &Labels, target_lab
     }
     for l in target_labels {
         crate::rules::check_targets(&[crate::event::Target::new(l.as_ref(), "x")])
-            .map_err(|_| AuditError::InvalidInput(format!("target label {:?} is not an identifier", l.as_ref())))?;
+            .map_err(|_| AuditError::InvalidInput(format!("target label {} is not an identifier", crate::error::quoted(l.as_ref()))))?;
     }
     let (head, tail) = base
         .split_once(" MERGE (t)-[r:HAS_EVENT]->(ev)")

@@ -26,7 +26,8 @@ pub enum AuditError {
     Network(String),
     /// No complete answer within the configured bound: one request's `timeout`, or the whole
     /// call's `deadline` (see [`crate::AuditLoggerBuilder::deadline`]). Carries that bound.
-    #[error("timeout: no answer from Neo4j within {} ms", .0.as_millis())]
+    // u64, not u128: u128 Display adds its own formatting routine to the .wasm (the bound is far below 2^64 ms).
+    #[error("timeout: no answer from Neo4j within {} ms", .0.as_millis() as u64)]
     Timeout(Duration),
     /// 401 or 403: the credentials were refused.
     #[error("authentication failed: HTTP {status}{}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
@@ -138,6 +139,25 @@ impl AuditError {
 /// first place (no variant carries one); scrubbing is a second line against a server echoing a
 /// credential, and a short one (`x`, `neo4j`) would only mangle honest text (`/tx/commit`, a
 /// database called `neo4j`).
+/// `s` in double quotes, `"` `\\` and control characters escaped (JSON's escapes): how error
+/// texts quote a name the caller gave. Not `{:?}`: `str`'s `Debug` brings the Unicode printable
+/// tables and its escaping code into the .wasm for these few messages.
+pub(crate) fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    crate::json::write_str(&mut out, s);
+    out
+}
+
+/// A count an answer may lack, for error texts: the number, or "none".
+pub(crate) fn count_text(n: Option<u64>) -> String {
+    let mut out = String::new();
+    match n {
+        Some(n) => crate::json::write_uint(&mut out, n),
+        None => out.push_str("none"),
+    }
+    out
+}
+
 pub(crate) const MIN_SCRUBBED_LEN: usize = 8;
 
 /// Replaces each whole occurrence of a secret (at least [`MIN_SCRUBBED_LEN`] bytes, not part of a

@@ -218,15 +218,32 @@ impl AuditEvent {
         details_json: Option<String>,
         max_details_bytes: usize,
     ) -> Result<AuditEvent, AuditError> {
+        Self::from_owned_parts(user.cloned(), action_type.to_owned(), category.map(str::to_owned), details_json, max_details_bytes)
+    }
+
+    /// [`AuditEvent::from_parts`] taking the parts it keeps, so nothing is copied (the
+    /// JavaScript shell's per-event path: its strings are already owned).
+    pub(crate) fn from_owned_parts(
+        user: Option<User>,
+        action_type: String,
+        category: Option<String>,
+        details_json: Option<String>,
+        max_details_bytes: usize,
+    ) -> Result<AuditEvent, AuditError> {
         use crate::rules;
-        let category = category.unwrap_or(DEFAULT_CATEGORY);
-        rules::check_name("actionType", action_type)?;
-        rules::check_name("category", category)?;
+        rules::check_name("actionType", &action_type)?;
+        let category = match category {
+            Some(c) => {
+                rules::check_name("category", &c)?;
+                c
+            }
+            None => DEFAULT_CATEGORY.to_owned(),
+        };
         let (user_uid, user_name) = match user {
             None => (None, None),
             Some(u) => {
                 rules::check_user(&u.uid, u.name.as_deref())?;
-                (Some(u.uid.clone()), u.name.clone())
+                (Some(u.uid), u.name)
             }
         };
         if let Some(d) = &details_json {
@@ -235,8 +252,8 @@ impl AuditEvent {
         let born = now_millis();
         Ok(AuditEvent {
             uid: crate::random::uuid_v4(),
-            action_type: action_type.to_owned(),
-            category: category.to_owned(),
+            action_type,
+            category,
             ts: born,
             user_uid,
             user_name,
@@ -434,22 +451,40 @@ impl EventBuilder {
         category: Option<&str>,
         details: Option<&str>,
     ) -> Result<AuditEvent, AuditError> {
-        let text = match details {
-            None => None,
-            Some(text) => match self.limits.details_tree(text)? {
-                None => None,
-                Some((mut tree, compact)) => {
-                    if self.redactor.apply_json(&mut tree) || !compact {
-                        let mut out = String::with_capacity(text.len());
-                        tree.write(&mut out);
-                        Some(out)
-                    } else {
-                        Some(text.to_owned())
-                    }
-                }
-            },
-        };
+        // One copy of the details when redaction changes nothing (as before), two otherwise.
+        let text = self.details_text(details.map(str::to_owned))?;
         AuditEvent::from_parts(user, action_type, category, text, self.limits.max_details_bytes)
+    }
+
+    /// [`EventBuilder::build_json`] taking the parts it keeps (no copies; the details text is
+    /// kept as given unless redaction changed it).
+    pub(crate) fn build_json_owned(
+        &self,
+        user: Option<User>,
+        action_type: String,
+        category: Option<String>,
+        details: Option<String>,
+    ) -> Result<AuditEvent, AuditError> {
+        let text = self.details_text(details)?;
+        AuditEvent::from_owned_parts(user, action_type, category, text, self.limits.max_details_bytes)
+    }
+
+    /// The details as stored: checked against the rules, redacted, and kept as given (numbers
+    /// exactly as written) unless redaction changed it or it was not compact.
+    fn details_text(&self, details: Option<String>) -> Result<Option<String>, AuditError> {
+        let Some(text) = details else { return Ok(None) };
+        Ok(match self.limits.details_tree(&text)? {
+            None => None,
+            Some((mut tree, compact)) => {
+                if self.redactor.apply_json(&mut tree) || !compact {
+                    let mut out = String::with_capacity(text.len());
+                    tree.write(&mut out);
+                    Some(out)
+                } else {
+                    Some(text)
+                }
+            }
+        })
     }
 }
 

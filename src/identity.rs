@@ -44,7 +44,11 @@ pub fn of_config(c: &Config) -> String {
 
 fn hashed(kind: &str, s: &str) -> String {
     let h = Sha256::digest(s.as_bytes());
-    format!("{kind}:{}", h[..16].iter().map(|b| format!("{b:02x}")).collect::<String>())
+    let mut out = String::with_capacity(kind.len() + 33);
+    out.push_str(kind);
+    out.push(':');
+    out.push_str(&crate::chain::hex(&h[..16]));
+    out
 }
 
 /// The `sub` claim of a JWT (read, not verified), when it has a non-empty string one.

@@ -249,10 +249,16 @@ impl AuditLogger {
 
     /// Targets, then the chain; invalid input is counted as failed.
     fn finish_event(&self, event: Result<AuditEvent, AuditError>, options: &LogOptions) -> Result<AuditEvent, AuditError> {
+        // The targets are copied only when there are any (the owned form moves them).
+        let targets = if options.targets.is_empty() { Vec::new() } else { options.targets.clone() };
+        self.finish_event_owned(event, targets)
+    }
+
+    fn finish_event_owned(&self, event: Result<AuditEvent, AuditError>, targets: Vec<crate::event::Target>) -> Result<AuditEvent, AuditError> {
         let mut event = event
             .and_then(|mut e| {
-                if !options.targets.is_empty() {
-                    e.set_targets(options.targets.clone())?;
+                if !targets.is_empty() {
+                    e.set_targets(targets)?;
                 }
                 Ok(e)
             })
@@ -284,6 +290,21 @@ impl AuditLogger {
     ) -> Result<AuditEvent, AuditError> {
         let event = self.core.builder.build_json(user, action_type, category, details);
         self.finish_event(event, options)
+    }
+
+    /// [`AuditLogger::build_event_json_with`] taking the parts the event keeps (the JavaScript
+    /// shell's per-event path: no copies of what it already owns).
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn build_event_json_owned(
+        &self,
+        user: Option<User>,
+        action_type: String,
+        category: Option<String>,
+        details: Option<String>,
+        options: LogOptions,
+    ) -> Result<AuditEvent, AuditError> {
+        let event = self.core.builder.build_json_owned(user, action_type, category, details);
+        self.finish_event_owned(event, options.targets)
     }
 
     /// Continues the stream `state` (e.g. restored after a reload) instead of this logger's fresh

@@ -134,7 +134,8 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
                 Ok(())
             } else {
                 Err(AuditError::UnexpectedResponse(format!(
-                    "the endpoint accepted {accepted:?} of {sent} events"
+                    "the endpoint accepted {} of {sent} events",
+                    crate::error::count_text(accepted)
                 )))
             }
         }

@@ -77,8 +77,9 @@ impl Neo4jSink {
         let written = first_count(&rows);
         if written != Some(uids.len() as u64) {
             return Err(AuditError::UnexpectedResponse(format!(
-                "expected {} events written, Neo4j reported {written:?}",
-                uids.len()
+                "expected {} events written, Neo4j reported {}",
+                uids.len(),
+                crate::error::count_text(written)
             )));
         }
         Ok(())

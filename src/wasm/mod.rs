@@ -20,8 +20,6 @@ use std::rc::Rc;
 
 #[cfg(not(feature = "worker"))]
 use wasm_bindgen::prelude::*;
-#[cfg(not(feature = "worker"))]
-use wasm_bindgen_futures::future_to_promise;
 
 #[cfg(not(feature = "worker"))]
 use crate::error::AuditError;
@@ -196,7 +194,7 @@ impl JsAuditLogger {
     #[wasm_bindgen(js_name = ensureSchema, unchecked_return_type = "Promise<boolean>")]
     pub fn ensure_schema(&self) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move { Ok(JsValue::from_bool(inner.record(inner.ensure_schema().await))) })
+        resolving_boxed(Box::pin(async move { JsValue::from_bool(inner.record(inner.ensure_schema().await)) }))
     }
 
     /// Why the most recent call that resolved `false` failed (cleared by a success). Never holds
@@ -211,14 +209,14 @@ impl JsAuditLogger {
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn flush(&self) -> js_sys::Promise {
         let spool = self.spool.clone();
-        future_to_promise(async move { Ok(JsValue::from_bool(spool.flush().await)) })
+        resolving_boxed(Box::pin(async move { JsValue::from_bool(spool.flush().await) }))
     }
 
     /// Flushes, then refuses further events (they resolve `false`, "closed"). Never rejects.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn close(&self) -> js_sys::Promise {
         let spool = self.spool.clone();
-        future_to_promise(async move { Ok(JsValue::from_bool(spool.close().await)) })
+        resolving_boxed(Box::pin(async move { JsValue::from_bool(spool.close().await) }))
     }
 
     /// Removes this identity's waiting events and dead letters from the queue (call it on
@@ -227,7 +225,7 @@ impl JsAuditLogger {
     #[wasm_bindgen(js_name = clearQueue, unchecked_return_type = "Promise<number>")]
     pub fn clear_queue(&self) -> js_sys::Promise {
         let spool = self.spool.clone();
-        future_to_promise(async move { Ok(JsValue::from_f64(spool.clear().await as f64)) })
+        resolving_boxed(Box::pin(async move { JsValue::from_f64(spool.clear().await as f64) }))
     }
 
     /// The events the endpoint rejected for good (this target and identity), oldest first, each
@@ -316,6 +314,14 @@ fn resolving(fut: impl std::future::Future<Output = JsValue> + 'static) -> js_sy
     })
 }
 
+/// [`resolving`] for the calls made now and then (ensureSchema, flush, close, clearQueue): one
+/// instance of the promise code for all of them instead of one per future type (each
+/// `future_to_promise` instance was about 1 KB of the .wasm).
+#[cfg(not(feature = "worker"))]
+fn resolving_boxed(fut: std::pin::Pin<Box<dyn std::future::Future<Output = JsValue>>>) -> js_sys::Promise {
+    resolving(fut)
+}
+
 #[cfg(not(feature = "worker"))]
 fn logger_from_js(config: JsValue) -> Result<AuditLogger, AuditError> {
     let cfg: Config = config::from_js(&config)?;
@@ -347,7 +353,7 @@ fn event_from_js(
     let details = details::to_json(details, logger.limits().max_details_depth)?;
     let options = options_from_js(options)?;
     // The logger's one place where events are born: redaction, validation, hash chain.
-    logger.build_event_json_with(user.as_ref(), &action_type, category.as_deref(), details.as_deref(), &options)
+    logger.build_event_json_owned(user, action_type, category, details, options)
 }
 
 /// `logUserAction`'s last argument: `undefined`/`null`, or `{targets?: AuditTarget[]}` read as
@@ -384,9 +390,13 @@ fn user_from_js(user: &JsValue) -> Result<Option<User>, AuditError> {
     if !user.is_object() {
         return Err(bad());
     }
-    let get = |k: &str| js_sys::Reflect::get(user, &JsValue::from_str(k)).map_err(|_| bad());
-    let uid = details::js_text(&get("uid")?, "user.uid")?.ok_or_else(bad)?;
-    let name = get("name")?;
+    // The keys are made once per thread: a fresh JS string per event cost a UTF-8 decode each.
+    thread_local! {
+        static KEYS: [JsValue; 2] = [JsValue::from_str("uid"), JsValue::from_str("name")];
+    }
+    let get = |i: usize| KEYS.with(|k| js_sys::Reflect::get(user, &k[i])).map_err(|_| bad());
+    let uid = details::js_text(&get(0)?, "user.uid")?.ok_or_else(bad)?;
+    let name = get(1)?;
     let name = if name.is_undefined() || name.is_null() {
         None
     } else {
