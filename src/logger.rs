@@ -61,6 +61,7 @@ struct Core {
     closed: AtomicBool,
     /// The read side has seen this logger's trail marked `indexed` (all its links carry the
     /// per-trail key; `src/read.rs`). The mark is never removed, so once seen it is not read again.
+    #[cfg(feature = "read")]
     trail_indexed: AtomicBool,
     /// Rules, redaction, UID and time: the one place events are born (shared with the Worker).
     builder: EventBuilder,
@@ -113,6 +114,7 @@ impl AuditLogger {
                 batcher: Batcher::new(batch),
                 stats: Stats::default(),
                 closed: AtomicBool::new(false),
+                #[cfg(feature = "read")]
                 trail_indexed: AtomicBool::new(false),
                 builder: EventBuilder::new(
                     Redactor::from_config(config.redact.as_deref(), config.redact_match),
