@@ -20,6 +20,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 use wasm_bindgen::closure::Closure;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{EventTarget, IdbDatabase, IdbFactory, IdbKeyRange, IdbObjectStore, IdbRequest, IdbTransaction, IdbTransactionMode};
 
@@ -30,8 +31,43 @@ const STORE: &str = "events";
 /// A DOM event listener kept alive by its owner.
 pub type EventHandler = Closure<dyn FnMut(web_sys::Event)>;
 
-fn qerr(what: &str, e: impl std::fmt::Debug) -> AuditError {
-    AuditError::Queue(format!("IndexedDB {what}: {e:?}"))
+#[wasm_bindgen]
+extern "C" {
+    /// The host's `String(value)`: a `DOMException` reads `QuotaExceededError: …`.
+    #[wasm_bindgen(js_name = String)]
+    fn js_string(value: &JsValue) -> String;
+}
+
+/// What failed, for `AuditError::Queue`: the host's own text of the exception, or ours.
+trait Why {
+    fn why(&self) -> String;
+}
+
+impl Why for JsValue {
+    fn why(&self) -> String {
+        js_string(self)
+    }
+}
+
+impl Why for String {
+    fn why(&self) -> String {
+        self.clone()
+    }
+}
+
+impl Why for &str {
+    fn why(&self) -> String {
+        (*self).to_owned()
+    }
+}
+
+/// (Not `{e:?}`: `Debug` would keep core's string escaping and its Unicode tables in the build.)
+fn qerr(what: &str, e: impl Why) -> AuditError {
+    let mut s = String::from("IndexedDB ");
+    s.push_str(what);
+    s.push_str(": ");
+    s.push_str(&e.why());
+    AuditError::Queue(s)
 }
 
 /// Resolves when `target` fires `ok`; errs when it fires one of `bad`. The listeners are added
