@@ -13,15 +13,11 @@ import initRead, {
   type AuditInstant, type AuditTrailQuery, type AuditTrailEvent, type AuditTrailPage,
   type AuditChainBreak, type AuditVerifyReport, type AuditChainHead, type AuditPublicKey, type AuditVerifyQuery,
 } from "neo4j-audit/read";
+// The Worker entry is the ingest endpoint only (cargo feature `worker`): handleIngest and the
+// wasm-bindgen initialisers. A Worker that logs its own events imports "neo4j-audit".
 import initWorker, {
-  initSync as initSyncWorker, handleIngest, AuditLogger as WorkerLogger, logUserAction as logUserActionWorker,
-  type AuditConfig as WorkerConfig, type AuditStats as WorkerStats, type AuditDeadLetter as WorkerDeadLetter,
-  type AuditUser as WorkerUser, type InitInput as WorkerInitInput, type InitOutput as WorkerInitOutput,
-  type SyncInitInput as WorkerSyncInitInput, type AuditTarget as WorkerTarget, type AuditLogOptions as WorkerLogOptions,
-  // The Worker entry carries the read side too (GET /v1/verify verifies with the same core).
-  type AuditInstant as WorkerInstant, type AuditTrailQuery as WorkerTrailQuery, type AuditTrailEvent as WorkerTrailEvent,
-  type AuditTrailPage as WorkerTrailPage, type AuditChainBreak as WorkerChainBreak, type AuditVerifyReport as WorkerVerifyReport,
-  type AuditPublicKey as WorkerPublicKey, type AuditVerifyQuery as WorkerVerifyQuery, type AuditChainHead as WorkerChainHead,
+  initSync as initSyncWorker, handleIngest,
+  type InitInput as WorkerInitInput, type InitOutput as WorkerInitOutput, type SyncInitInput as WorkerSyncInitInput,
 } from "neo4j-audit/worker";
 
 export async function write(config: AuditConfig, user: AuditUser | null, wasm?: InitInput, bytes?: SyncInitInput): Promise<AuditStats> {
@@ -70,23 +66,9 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   return [head.hash, firstBreak?.kind ?? "intact", String(stats.sent + dead.length + targets.length), ...events.map((e) => e.actionType)];
 }
 
-export async function worker(request: Request, env: Record<string, unknown>, config: WorkerConfig, user: WorkerUser,
+export async function worker(request: Request, env: Record<string, unknown>,
   wasm?: WorkerInitInput, bytes?: WorkerSyncInitInput): Promise<Response> {
   const out: WorkerInitOutput = bytes ? initSyncWorker({ module: bytes }) : wasm ? await initWorker({ module_or_path: wasm }) : await initWorker();
   void out;
-  const logger = new WorkerLogger(config);
-  const stats: WorkerStats = logger.stats();
-  const dead: WorkerDeadLetter[] = await logger.deadLetters();
-  const options: WorkerLogOptions = { targets: [{ label: "Document", uid: "d" } satisfies WorkerTarget] };
-  void [stats, dead, await logUserActionWorker(config, user, "WORKER_ONE_SHOT", null, null, options)];
-  const since: WorkerInstant = Date.now() - 60_000;
-  const q: WorkerTrailQuery = { since, limit: 1 };
-  const page: WorkerTrailPage | null = await logger.getAuditTrail(q);
-  const first: WorkerTrailEvent | undefined = page?.events[0];
-  const vq: WorkerVerifyQuery = { since, publicKey: { kid: "k1", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" } satisfies WorkerPublicKey };
-  const report: WorkerVerifyReport | null = await logger.verifyTrail(vq);
-  const br: WorkerChainBreak | null = report?.streams[0]?.firstBreak ?? null;
-  const head: WorkerChainHead = logger.chainHead();
-  void [first, br, head];
   return handleIngest(request, env);
 }
