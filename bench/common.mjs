@@ -47,9 +47,15 @@ export async function cypher(statement, parameters = {}, retried = false) {
  * the acting users. */
 export async function fresh() {
   await ensureSchema();
-  for (;;) {
-    const [[n]] = await cypher("MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*)");
-    if (n === 0) break;
+  // Relationships first, in bounded transactions: a trail node holds every event's HAS_EVENT link,
+  // and DETACH DELETE of it would drop them all in one transaction (1 000 000 links: Neo4j's
+  // memory pool refuses it).
+  for (const text of ["MATCH ()-[r]->() WITH r LIMIT 50000 DELETE r RETURN count(*)",
+    "MATCH (n) WITH n LIMIT 20000 DETACH DELETE n RETURN count(*)"]) {
+    for (;;) {
+      const [[n]] = await cypher(text);
+      if (n === 0) break;
+    }
   }
   await cypher("UNWIND range(0, $n - 1) AS i CREATE (:User {UID: 'user-' + i, name: 'User ' + i})", { n: USERS });
 }
