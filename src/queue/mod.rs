@@ -355,6 +355,13 @@ impl Durable {
             }
             return Box::pin(self.settle(event, res)).await;
         }
+        // Boxed: every call's future (queue on or off, either delivery) keeps room for the
+        // largest of its states, so this less common path must not add to it.
+        Box::pin(self.log_queued(event, json)).await
+    }
+
+    /// [`Durable::log`] with [`Delivery::Queued`]: `Ok` once stored, delivered in the background.
+    async fn log_queued(self: &Rc<Self>, event: SharedEvent, json: Option<String>) -> Result<(), AuditError> {
         let durable = match self.store_put(&event.uid, json) {
             Some(w) => w.await.is_ok(),
             None => false,
