@@ -209,7 +209,7 @@ fn write_trail_event(e: &AuditEvent, out: &mut String) {
 /// A verification report as [`VerifyReport`]'s JSON.
 pub(crate) fn write_report(r: &VerifyReport, out: &mut String) {
     use crate::chain::BreakKind;
-    use crate::json::{write_int, write_opt_str, write_str, write_uint};
+    use crate::json::{write_opt_str, write_str, write_uint};
     let opt_uint = |out: &mut String, n: Option<u64>| match n {
         Some(n) => write_uint(out, n),
         None => out.push_str("null"),
@@ -280,18 +280,7 @@ pub(crate) fn write_report(r: &VerifyReport, out: &mut String) {
         out.push_str(",\"hash\":");
         write_str(out, &h.hash);
         out.push_str(",\"seal\":");
-        match &h.seal {
-            None => out.push_str("null"),
-            Some(seal) => {
-                out.push_str("{\"kid\":");
-                write_str(out, &seal.kid);
-                out.push_str(",\"sig\":");
-                write_str(out, &seal.sig);
-                out.push_str(",\"signedAt\":");
-                write_int(out, seal.signed_at);
-                out.push('}');
-            }
-        }
+        super::write_opt_seal(h.seal.as_ref(), out);
         out.push('}');
     }
     out.push('}');
