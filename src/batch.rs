@@ -130,34 +130,38 @@ impl Batcher {
 
     /// Delivers `event` in some batch; `send` delivers one batch (it is called only while this
     /// caller leads) and gives one outcome per event, in order. Resolves with this event's.
-    pub async fn deliver<F, Fut>(&self, event: SharedEvent, mut send: F) -> Outcome
+    ///
+    /// An `async` block, not an `async fn` (which keeps its arguments twice for its whole life):
+    /// every waiting call holds this future, and thousands may wait at once.
+    pub fn deliver<'a, F, Fut>(&'a self, event: SharedEvent, mut send: F) -> impl Future<Output = Outcome> + 'a
     where
-        F: FnMut(Vec<SharedEvent>) -> Fut,
-        Fut: Future<Output = Vec<Outcome>>,
+        F: FnMut(Vec<SharedEvent>) -> Fut + 'a,
+        Fut: Future<Output = Vec<Outcome>> + 'a,
     {
-        let size = event.json_len();
-        loop {
-            let (tx, rx) = oneshot::channel();
-            let lead = {
-                let mut st = self.lock();
-                st.pending.push_back(Item { event: event.clone(), at: now_millis(), done: tx });
-                st.pending_bytes += size;
-                // The leader sends more at once if a request slot is free (or the batch is full).
-                if st.leading && (st.batches_in_flight < self.max_in_flight() || self.is_full(&st)) {
-                    if let Some(w) = st.wake.take() {
-                        let _ = w.send(());
+        async move {
+            loop {
+                let (tx, rx) = oneshot::channel();
+                let lead = {
+                    let mut st = self.lock();
+                    st.pending_bytes += event.json_len();
+                    st.pending.push_back(Item { event: event.clone(), at: now_millis(), done: tx });
+                    // The leader sends more at once if a request slot is free (or the batch is full).
+                    if st.leading && (st.batches_in_flight < self.max_in_flight() || self.is_full(&st)) {
+                        if let Some(w) = st.wake.take() {
+                            let _ = w.send(());
+                        }
                     }
+                    !std::mem::replace(&mut st.leading, true)
+                };
+                if lead {
+                    // Boxed: only the leader needs the sending state machine; every waiting call's
+                    // future stays small (thousands of calls can wait at once).
+                    Box::pin(self.lead(&mut send)).await;
                 }
-                !std::mem::replace(&mut st.leading, true)
-            };
-            if lead {
-                // Boxed: only the leader needs the sending state machine; every waiting call's future
-                // stays small (thousands of calls can wait at once).
-                Box::pin(self.lead(&mut send)).await;
-            }
-            match rx.await {
-                Ok(res) => return res.map_err(|e| *e),
-                Err(oneshot::Canceled) => continue,
+                match rx.await {
+                    Ok(res) => return res.map_err(|e| *e),
+                    Err(oneshot::Canceled) => continue,
+                }
             }
         }
     }

@@ -336,16 +336,20 @@ impl AuditLogger {
     /// Like [`AuditLogger::deliver`], for an event other places hold too (the durable queue):
     /// the batch shares it instead of copying it.
     #[doc(hidden)]
-    pub async fn deliver_shared(&self, event: SharedEvent) -> Result<(), AuditError> {
-        if self.core.closed.load(Ordering::Relaxed) {
-            self.core.stats.add_failed(1);
-            return Err(AuditError::Closed);
+    /// (An `async` block, not an `async fn`, which would keep `self` and `event` twice while
+    /// the call waits: thousands of calls may wait at once.)
+    pub fn deliver_shared(&self, event: SharedEvent) -> impl std::future::Future<Output = Result<(), AuditError>> + '_ {
+        async move {
+            if self.core.closed.load(Ordering::Relaxed) {
+                self.core.stats.add_failed(1);
+                return Err(AuditError::Closed);
+            }
+            if let Err(e) = runtime_check() {
+                self.core.stats.add_failed(1);
+                return Err(e);
+            }
+            self.core.batcher.deliver(event, move |batch| self.send_batch(batch)).await
         }
-        if let Err(e) = runtime_check() {
-            self.core.stats.add_failed(1);
-            return Err(e);
-        }
-        self.core.batcher.deliver(event, |batch| self.send_batch(batch)).await
     }
 
     /// Writes one batch, retrying per `config.retry`; one outcome per event, and the counters.

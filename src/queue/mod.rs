@@ -328,36 +328,54 @@ impl Durable {
     /// delete is issued, ordered after the put by IndexedDB, and not awaited: see
     /// [`Durable::forget`]); a failure resolves it once the event is stored. With [`Delivery::Queued`] it is `Ok` once stored and delivery
     /// continues in the background (after any `Retry-After` in force).
-    pub async fn log(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
-        if self.logger.is_closed() {
-            // Never stored: a closed logger must not leave work for the next one.
-            return self.logger.deliver_shared(event).await;
-        }
-        let json = self.admit(&event)?;
-        // Earlier events still waiting (a failure a retry may cure): drain them now, unless the
-        // server asked for a pause.
-        if self.maybe_idle.get() {
-            self.schedule_drain(0);
-        }
-        if self.logger.config().delivery == Delivery::Committed {
-            // The put is issued now and runs while the request is in flight. A commit needs no
-            // wait for it: the delete `settle` issues is ordered after it by IndexedDB
-            // (read-write transactions on one store run in creation order). A failure waits for
-            // it, so that "not committed yet, still stored" holds when the call resolves.
-            // Thousands of calls may wait here at once (see bench/memory.mjs): the wait holds
-            // the put's handle (a few bytes), and the step after it is boxed.
-            let written = self.store_put(&event.uid, json);
-            let res = self.logger.deliver_shared(event.clone()).await;
-            if res.is_err() {
-                if let Some(w) = written {
-                    let _ = w.await;
-                }
+    ///
+    /// Thousands of these futures may wait at once (see bench/memory.mjs), so it is an `async`
+    /// block owning `self` and `event` rather than an `async fn`: an `async fn` keeps its
+    /// arguments twice for its whole life (as passed, and moved into its body's locals).
+    pub fn log(self: Rc<Self>, event: SharedEvent) -> impl std::future::Future<Output = Result<(), AuditError>> {
+        async move {
+            if self.logger.is_closed() {
+                // Never stored: a closed logger must not leave work for the next one.
+                return self.logger.deliver_shared(event).await;
             }
-            return Box::pin(self.settle(event, res)).await;
+            let json = self.admit(&event)?;
+            // Earlier events still waiting (a failure a retry may cure): drain them now, unless the
+            // server asked for a pause.
+            if self.maybe_idle.get() {
+                self.schedule_drain(0);
+            }
+            if self.logger.config().delivery == Delivery::Committed {
+                // The put is issued now and runs while the request is in flight. A commit needs no
+                // wait for it: the delete `settle` issues is ordered after it by IndexedDB
+                // (read-write transactions on one store run in creation order). A failure waits for
+                // it, so that "not committed yet, still stored" holds when the call resolves.
+                // Thousands of calls may wait here at once (see bench/memory.mjs): the wait holds
+                // the put's handle (a few bytes); the step after it is boxed and takes the
+                // outcome by value, so no room is kept for it (an `AuditError`) during the wait.
+                let written = self.store_put(&event.uid, json);
+                let res = self.logger.deliver_shared(event.clone()).await;
+                return Box::pin(self.settle_written(event, written, res)).await;
+            }
+            // Boxed: every call's future (queue on or off, either delivery) keeps room for the
+            // largest of its states, so this less common path must not add to it.
+            Box::pin(self.log_queued(event, json)).await
         }
-        // Boxed: every call's future (queue on or off, either delivery) keeps room for the
-        // largest of its states, so this less common path must not add to it.
-        Box::pin(self.log_queued(event, json)).await
+    }
+
+    /// [`Durable::log`] with [`Delivery::Committed`] after the send: a failure waits until the
+    /// event is stored (`written`), then the event is settled.
+    async fn settle_written(
+        self: &Rc<Self>,
+        event: SharedEvent,
+        written: Option<idb::Written>,
+        res: Result<(), AuditError>,
+    ) -> Result<(), AuditError> {
+        if res.is_err() {
+            if let Some(w) = written {
+                let _ = w.await;
+            }
+        }
+        self.settle(event, res).await
     }
 
     /// [`Durable::log`] with [`Delivery::Queued`]: `Ok` once stored, delivered in the background.

@@ -31,11 +31,13 @@ impl Spool {
     /// Delivers one built event (stored first, with the queue). Shared, not by value: a waiting
     /// call's future then holds a pointer, not the event.
     /// Takes the spool by value (a clone is two pointers) so that the caller can map the
-    /// returned future without an `async` block around it.
-    pub async fn log(self, event: SharedEvent) -> Result<(), AuditError> {
-        match &self {
-            Spool::Queue(d) => d.log(event).await,
-            Spool::Direct(l) => l.deliver_shared(event).await,
+    /// returned future without an `async` block around it. Not an `async fn`: the future is the
+    /// chosen path's own (an `async fn` would keep the spool and the event next to it).
+    pub fn log(self, event: SharedEvent) -> impl std::future::Future<Output = Result<(), AuditError>> {
+        use futures::future::Either;
+        match self {
+            Spool::Queue(d) => Either::Left(d.log(event)),
+            Spool::Direct(l) => Either::Right(async move { l.deliver_shared(event).await }),
         }
     }
 

@@ -178,7 +178,7 @@ impl JsAuditLogger {
         bench::note_sizes(
             std::mem::size_of_val(&spool.clone().log(event.clone())),
             match &spool {
-                Spool::Queue(d) => std::mem::size_of_val(&d.log(event.clone())),
+                Spool::Queue(d) => std::mem::size_of_val(&d.clone().log(event.clone())),
                 Spool::Direct(_) => std::mem::size_of_val(&inner.deliver_shared(event.clone())),
             },
         );
