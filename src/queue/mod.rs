@@ -354,28 +354,12 @@ impl Durable {
                 // outcome by value, so no room is kept for it (an `AuditError`) during the wait.
                 let written = self.store_put(&event.uid, json);
                 let res = self.logger.deliver_shared(event.clone()).await;
-                return Box::pin(self.settle_written(event, written, res)).await;
+                return Box::pin(self.settle(event, written, res)).await;
             }
             // Boxed: every call's future (queue on or off, either delivery) keeps room for the
             // largest of its states, so this less common path must not add to it.
             Box::pin(self.log_queued(event, json)).await
         }
-    }
-
-    /// [`Durable::log`] with [`Delivery::Committed`] after the send: a failure waits until the
-    /// event is stored (`written`), then the event is settled.
-    async fn settle_written(
-        self: &Rc<Self>,
-        event: SharedEvent,
-        written: Option<idb::Written>,
-        res: Result<(), AuditError>,
-    ) -> Result<(), AuditError> {
-        if res.is_err() {
-            if let Some(w) = written {
-                let _ = w.await;
-            }
-        }
-        self.settle(event, res).await
     }
 
     /// [`Durable::log`] with [`Delivery::Queued`]: `Ok` once stored, delivered in the background.
@@ -465,12 +449,25 @@ impl Durable {
         // event and that wait. The outcome goes by value into the boxed step after it, so no
         // room is kept for it (or for that step) during the wait.
         let res = self.logger.deliver_shared(event.clone()).await;
-        Box::pin(self.settle(event, res)).await
+        Box::pin(self.settle(event, None, res)).await
     }
 
     /// After a send: the event leaves the queue when committed, moves to the dead letters when
     /// rejected for good, and otherwise stays (a background drain planned). Gives `res` back.
-    async fn settle(self: &Rc<Self>, event: SharedEvent, res: Result<(), AuditError>) -> Result<(), AuditError> {
+    /// `written`: the event's store write when the call did not wait for it before sending (see
+    /// [`Durable::log`]); a failure waits for it first, so the event is stored when the call
+    /// resolves.
+    async fn settle(
+        self: &Rc<Self>,
+        event: SharedEvent,
+        written: Option<idb::Written>,
+        res: Result<(), AuditError>,
+    ) -> Result<(), AuditError> {
+        if res.is_err() {
+            if let Some(w) = written {
+                let _ = w.await;
+            }
+        }
         let uid = event.uid.as_str();
         match &res {
             Ok(()) => {
