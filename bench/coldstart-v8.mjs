@@ -6,12 +6,12 @@
 // the median of its per-round difference to the first contender.
 //   node bench/coldstart-v8.mjs [rounds] [contender ...]
 // A contender is `worker[+flags[+dir]]`: a Worker of bench/coldstart/ (empty.js, import.js,
-// init.js, worker.js, ...), a flag set below (default: none), and the directory of the write entry
+// init.js, worker.js, ...), a flag set below (default: none; `flags=--a,--b` for any V8 flags), and the directory of the write entry
 // it imports instead of pkg/ (a wasm-pack --target web output with a workerd.js beside it).
 //   node bench/coldstart-v8.mjs 20 empty.js init.js worker.js worker.js+eager worker.js+notier
 // Neo4j: BENCH_NEO4J_URL (default the bench instance); raw samples: $OUT (JSON), if set.
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -43,7 +43,8 @@ function capnp(port, worker, flags, dir) {
     [`bench/coldstart/${worker}`, text(`bench/coldstart/${worker}`).replace("../../pkg/workerd.js", `../../${dir}/workerd.js`)],
     [`${dir}/workerd.js`, text(`${dir}/workerd.js`)],
     [`${dir}/neo4j_audit.js`, text(`${dir}/neo4j_audit.js`)],
-    ...readdirSync(snippets).map((s) => [`${dir}/snippets/${s}/src/wasm/details.js`, text(`${dir}/snippets/${s}/src/wasm/details.js`)]),
+    ...readdirSync(snippets).flatMap((s) => readdirSync(join(snippets, s, "src/wasm")).map((f) => `${dir}/snippets/${s}/src/wasm/${f}`))
+      .map((f) => [f, text(f)]),
   ];
   const wasmFile = `${dir.replace(/[^A-Za-z0-9]/g, "_")}.wasm`; // capnp embeds relative to the config
   writeFileSync(join(scratch, wasmFile), readFileSync(join(ROOT, dir, "neo4j_audit_bg.wasm")));
@@ -63,16 +64,27 @@ const w :Workerd.Worker = (
 );`;
 }
 
-const freePort = () => new Promise((r) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => r(port)); }); });
+// P5_PORT: the port workerd listens on (default: a free one the system picks).
+const freePort = () => process.env.P5_PORT ? Promise.resolve(Number(process.env.P5_PORT)) : new Promise((r) => { const s = createServer(); s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => r(port)); }); });
 const cpuMs = (pid) => readdirSync(`/proc/${pid}/task`).reduce((ns, t) => ns + Number(readFileSync(`/proc/${pid}/task/${t}/schedstat`, "utf8").split(" ")[0]), 0) / 1e6;
 
 async function once(spec) {
   const [worker, set = "default", dir = "pkg"] = spec.split("+");
+  // `+flags=--a,--b` gives the flags themselves.
+  if (set.startsWith("flags=")) FLAGS[set] = set.slice(6).split(",");
   if (!FLAGS[set]) throw new Error(`no flag set ${set} (${Object.keys(FLAGS).join(", ")})`);
   const port = await freePort();
   const file = join(scratch, `c${port}.capnp`);
   writeFileSync(file, capnp(port, worker, FLAGS[set], dir));
-  const p = spawn(bin, ["serve", "--experimental", file], { stdio: ["ignore", "ignore", "pipe"], detached: true });
+  // P5_PERF=dir: each start under `perf record` (a profile per start in dir; the CPU figures
+  // then include perf's own and mean nothing).
+  const perf = process.env.P5_PERF;
+  const argv = ["serve", "--experimental", file];
+  // P5_STDOUT=file: workerd's standard output appended there (what V8's --trace-* flags print).
+  const out = process.env.P5_STDOUT ? openSync(process.env.P5_STDOUT, "a") : "ignore";
+  const p = perf
+    ? spawn("perf", ["record", "-q", "-F", "20000", "-g", "-o", join(perf, `${spec.replace(/[^A-Za-z0-9.]/g, "_")}-${Date.now()}.data`), "--", bin, ...argv], { stdio: ["ignore", out, "pipe"], detached: true })
+    : spawn(bin, argv, { stdio: ["ignore", out, "pipe"], detached: true });
   let err = "";
   p.stderr.on("data", (d) => (err += d));
   try {
@@ -81,11 +93,13 @@ async function once(spec) {
       res = await fetch(`http://127.0.0.1:${port}/`).catch(() => new Promise((r) => setTimeout(r, 10)));
     }
     const text = res ? await res.text() : `no answer: ${err.slice(0, 600)}`;
-    const cpu = cpuMs(p.pid);
+    const cpu = res ? cpuMs(p.pid) : NaN;
     if (text !== "ok") throw new Error(`${spec}: ${text.slice(0, 300)}`);
     return cpu;
   } finally {
-    try { process.kill(-p.pid, "SIGKILL"); } catch {}
+    try { process.kill(perf ? p.pid : -p.pid, perf ? "SIGINT" : "SIGKILL"); } catch {}
+    // Gone before the next start may take the same port (P5_PORT).
+    if (p.exitCode === null && p.signalCode === null) await new Promise((r) => p.once("exit", r));
   }
 }
 

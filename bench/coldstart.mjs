@@ -17,6 +17,7 @@
 // = import - empty, first AuditLogger = init - import, schema = schema - init, first event =
 // library - init (schema step included), warm event = second - library.
 //   node bench/coldstart.mjs [rounds]    prints one JSON line per round and Worker
+// P5_PORT: the port of workerd's entry socket (default: one the system picks).
 // Neo4j: BENCH_NEO4J_URL (default the bench instance, http://127.0.0.1:7476). P5_CONTENDERS
 // (comma-separated) runs a subset, e.g. when looking at one part.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
@@ -111,6 +112,8 @@ async function once(script) {
     modulesRoot: new URL("..", import.meta.url).pathname,
     modulesRules: [{ type: "ESModule", include: ["**/*.js"] }, { type: "CompiledWasm", include: ["**/*.wasm"] }],
     compatibilityDate: "2026-04-26",
+    // P5_PORT: workerd's entry socket on a fixed port (default: one the system picks).
+    ...(process.env.P5_PORT ? { port: Number(process.env.P5_PORT) } : {}),
     bindings: { NEO4J_URL: URL_, NEO4J_PASSWORD: PASSWORD, ...next() },
   });
   try {

@@ -37,85 +37,20 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
             "username" => c.username = Some(string(key, v)?),
             "password" => c.password = Some(string(key, v)?),
             "token" => c.token = Some(string(key, v)?),
-            "api" => {
-                c.api = match string(key, v)?.as_str() {
-                    "tx" => Api::Tx,
-                    "query" => Api::Query,
-                    other => return bad(format!("unknown variant `{other}` of api, expected `tx` or `query`")),
-                }
-            }
+            // The less common members are read by functions of their own, never inlined: a
+            // Worker's first logger compiles only the code of the members its config has
+            // (V8 compiles a wasm function whole on its first call; see bench/coldstart.mjs).
+            "api" => api(&mut c, v)?,
             "trail" => c.trail = string(key, v)?,
             "timeoutMs" => c.timeout_ms = int(key, v)?,
             "maxDetailsBytes" => c.max_details_bytes = int(key, v)? as usize,
-            "labels" => {
-                for (k, x) in members(v, key)? {
-                    let slot = match k {
-                        "event" => &mut c.labels.event,
-                        "trail" => &mut c.labels.trail,
-                        "user" => &mut c.labels.user,
-                        _ => return unknown(key, k, &["event", "trail", "user"]),
-                    };
-                    *slot = string(k, x)?;
-                }
-            }
-            "retry" => {
-                let r = &mut c.retry;
-                for (k, x) in members(v, key)? {
-                    match k {
-                        "maxAttempts" => r.max_attempts = int(k, x)?.min(u32::MAX as u64) as u32,
-                        "maxElapsedMs" => r.max_elapsed_ms = int(k, x)?,
-                        "baseDelayMs" => r.base_delay_ms = int(k, x)?,
-                        "maxDelayMs" => r.max_delay_ms = int(k, x)?,
-                        _ => return unknown(key, k, &["maxAttempts", "maxElapsedMs", "baseDelayMs", "maxDelayMs"]),
-                    }
-                }
-            }
-            "batch" => {
-                let b = &mut c.batch;
-                for (k, x) in members(v, key)? {
-                    match k {
-                        "maxEvents" => b.max_events = int(k, x)? as usize,
-                        "maxBytes" => b.max_bytes = int(k, x)? as usize,
-                        "flushIntervalMs" => b.flush_interval_ms = int(k, x)?,
-                        "maxInFlight" => b.max_in_flight = int(k, x)? as usize,
-                        _ => return unknown(key, k, &["maxEvents", "maxBytes", "flushIntervalMs", "maxInFlight"]),
-                    }
-                }
-            }
-            "queue" => {
-                let q = &mut c.queue;
-                for (k, x) in members(v, key)? {
-                    match k {
-                        "enabled" => q.enabled = x.as_bool().map_or_else(|| type_error(k, "a boolean"), Ok)?,
-                        "maxEvents" => q.max_events = int(k, x)? as usize,
-                        "maxBytes" => q.max_bytes = int(k, x)? as usize,
-                        "maxAgeMs" => q.max_age_ms = int(k, x)?,
-                        "name" => q.name = string(k, x)?,
-                        _ => return unknown(key, k, &["enabled", "maxEvents", "maxBytes", "maxAgeMs", "name"]),
-                    }
-                }
-            }
-            "delivery" => {
-                c.delivery = match string(key, v)?.as_str() {
-                    "committed" => Delivery::Committed,
-                    "queued" => Delivery::Queued,
-                    other => {
-                        return bad(format!("unknown variant `{other}` of delivery, expected `committed` or `queued`"))
-                    }
-                }
-            }
-            "redact" => {
-                let Some(list) = v.as_array() else { return type_error(key, "an array of strings") };
-                let keys = list.iter().map(|k| k.as_str().map(str::to_owned));
-                c.redact = Some(keys.collect::<Option<Vec<_>>>().map_or_else(|| type_error(key, "an array of strings"), Ok)?);
-            }
-            "redactMatch" => {
-                c.redact_match = match string(key, v)?.as_str() {
-                    "words" => Match::Words,
-                    "exact" => Match::Exact,
-                    other => return bad(format!("unknown variant `{other}` of redactMatch, expected `words` or `exact`")),
-                }
-            }
+            "labels" => labels(&mut c, v)?,
+            "retry" => retry(&mut c, v)?,
+            "batch" => batch(&mut c, v)?,
+            "queue" => queue(&mut c, v)?,
+            "delivery" => delivery(&mut c, v)?,
+            "redact" => redact(&mut c, v)?,
+            "redactMatch" => redact_match(&mut c, v)?,
             _ => {
                 return unknown(
                     "config",
@@ -129,6 +64,104 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
         }
     }
     Ok(c)
+}
+
+#[inline(never)]
+fn api(c: &mut Config, v: &Json) -> R<()> {
+    c.api = match string("api", v)?.as_str() {
+        "tx" => Api::Tx,
+        "query" => Api::Query,
+        other => return bad(format!("unknown variant `{other}` of api, expected `tx` or `query`")),
+    };
+    Ok(())
+}
+
+#[inline(never)]
+fn labels(c: &mut Config, v: &Json) -> R<()> {
+    for (k, x) in members(v, "labels")? {
+        let slot = match k {
+            "event" => &mut c.labels.event,
+            "trail" => &mut c.labels.trail,
+            "user" => &mut c.labels.user,
+            _ => return unknown("labels", k, &["event", "trail", "user"]),
+        };
+        *slot = string(k, x)?;
+    }
+    Ok(())
+}
+
+#[inline(never)]
+fn retry(c: &mut Config, v: &Json) -> R<()> {
+    let r = &mut c.retry;
+    for (k, x) in members(v, "retry")? {
+        match k {
+            "maxAttempts" => r.max_attempts = int(k, x)?.min(u32::MAX as u64) as u32,
+            "maxElapsedMs" => r.max_elapsed_ms = int(k, x)?,
+            "baseDelayMs" => r.base_delay_ms = int(k, x)?,
+            "maxDelayMs" => r.max_delay_ms = int(k, x)?,
+            _ => return unknown("retry", k, &["maxAttempts", "maxElapsedMs", "baseDelayMs", "maxDelayMs"]),
+        }
+    }
+    Ok(())
+}
+
+#[inline(never)]
+fn batch(c: &mut Config, v: &Json) -> R<()> {
+    let b = &mut c.batch;
+    for (k, x) in members(v, "batch")? {
+        match k {
+            "maxEvents" => b.max_events = int(k, x)? as usize,
+            "maxBytes" => b.max_bytes = int(k, x)? as usize,
+            "flushIntervalMs" => b.flush_interval_ms = int(k, x)?,
+            "maxInFlight" => b.max_in_flight = int(k, x)? as usize,
+            _ => return unknown("batch", k, &["maxEvents", "maxBytes", "flushIntervalMs", "maxInFlight"]),
+        }
+    }
+    Ok(())
+}
+
+#[inline(never)]
+fn queue(c: &mut Config, v: &Json) -> R<()> {
+    let q = &mut c.queue;
+    for (k, x) in members(v, "queue")? {
+        match k {
+            "enabled" => q.enabled = x.as_bool().map_or_else(|| type_error(k, "a boolean"), Ok)?,
+            "maxEvents" => q.max_events = int(k, x)? as usize,
+            "maxBytes" => q.max_bytes = int(k, x)? as usize,
+            "maxAgeMs" => q.max_age_ms = int(k, x)?,
+            "name" => q.name = string(k, x)?,
+            _ => return unknown("queue", k, &["enabled", "maxEvents", "maxBytes", "maxAgeMs", "name"]),
+        }
+    }
+    Ok(())
+}
+
+#[inline(never)]
+fn delivery(c: &mut Config, v: &Json) -> R<()> {
+    c.delivery = match string("delivery", v)?.as_str() {
+        "committed" => Delivery::Committed,
+        "queued" => Delivery::Queued,
+        other => return bad(format!("unknown variant `{other}` of delivery, expected `committed` or `queued`")),
+    };
+    Ok(())
+}
+
+#[inline(never)]
+fn redact(c: &mut Config, v: &Json) -> R<()> {
+    let Some(list) = v.as_array() else { return type_error("redact", "an array of strings") };
+    let keys = list.iter().map(|k| k.as_str().map(str::to_owned));
+    c.redact = Some(keys.collect::<Option<Vec<_>>>().map_or_else(|| type_error("redact", "an array of strings"), Ok)?);
+    Ok(())
+}
+
+#[inline(never)]
+fn redact_match(c: &mut Config, v: &Json) -> R<()> {
+    c.redact_match = match string("redactMatch", v)?.as_str() {
+        "words" => Match::Words,
+        "exact" => Match::Exact,
+        other => return bad(format!("unknown variant `{other}` of redactMatch, expected `words` or `exact`")),
+    };
+    Ok(())
 }
 
 /// The members of an object that are given (not `null`), in order.
