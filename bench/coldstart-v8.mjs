@@ -9,6 +9,8 @@
 // init.js, worker.js, ...), a flag set below (default: none; `flags=--a,--b` for any V8 flags), and the directory of the write entry
 // it imports instead of pkg/ (a wasm-pack --target web output with a workerd.js beside it).
 //   node bench/coldstart-v8.mjs 20 empty.js init.js worker.js worker.js+eager worker.js+notier
+//   node bench/coldstart-v8.mjs 1 init.js+liftoff worker.js+liftoff worker.js+liftoff+<dir>
+//     (what the first logger / first event make V8 compile: functions, body and code bytes)
 // Neo4j: BENCH_NEO4J_URL (default the bench instance); raw samples: $OUT (JSON), if set.
 import { spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -23,7 +25,13 @@ const FLAGS = {
   default: [],
   eager: ["--no-wasm-lazy-compilation"], // every function compiled (Liftoff) when the module is
   notier: ["--wasm-tiering-budget=1000000000"], // no TurboFan tier-up within a start
+  // What V8 compiled lazily (Liftoff) in the start: the line of this contender also gives the
+  // wasm functions compiled, their body bytes and machine-code bytes (deterministic, unlike the
+  // CPU figures, which this tracing inflates).
+  liftoff: ["--trace-wasm-compilation-times"],
 };
+/** Contender → [functions, body bytes, code bytes] of its last start (flag set `liftoff`). */
+const liftoff = {};
 const rounds = Number(process.argv[2] ?? 10);
 const names = process.argv.length > 3 ? process.argv.slice(3) : ["empty.js", "init.js", "worker.js"];
 const bin = join(ROOT, "node_modules/@cloudflare/workerd-linux-64/bin/workerd");
@@ -81,7 +89,8 @@ async function once(spec) {
   const perf = process.env.P5_PERF;
   const argv = ["serve", "--experimental", file];
   // P5_STDOUT=file: workerd's standard output appended there (what V8's --trace-* flags print).
-  const out = process.env.P5_STDOUT ? openSync(process.env.P5_STDOUT, "a") : "ignore";
+  const traced = set === "liftoff" ? join(scratch, `trace${port}.txt`) : null;
+  const out = traced ? openSync(traced, "w") : process.env.P5_STDOUT ? openSync(process.env.P5_STDOUT, "a") : "ignore";
   const p = perf
     ? spawn("perf", ["record", "-q", "-F", "20000", "-g", "-o", join(perf, `${spec.replace(/[^A-Za-z0-9.]/g, "_")}-${Date.now()}.data`), "--", bin, ...argv], { stdio: ["ignore", out, "pipe"], detached: true })
     : spawn(bin, argv, { stdio: ["ignore", out, "pipe"], detached: true });
@@ -95,6 +104,10 @@ async function once(spec) {
     const text = res ? await res.text() : `no answer: ${err.slice(0, 600)}`;
     const cpu = res ? cpuMs(p.pid) : NaN;
     if (text !== "ok") throw new Error(`${spec}: ${text.slice(0, 300)}`);
+    if (traced) {
+      const fns = [...readFileSync(traced, "utf8").matchAll(/using Liftoff.* bodysize (\d+) codesize (\d+)/g)];
+      liftoff[spec] = [fns.length, fns.reduce((a, m) => a + Number(m[1]), 0), fns.reduce((a, m) => a + Number(m[2]), 0)];
+    }
     return cpu;
   } finally {
     try { process.kill(perf ? p.pid : -p.pid, perf ? "SIGINT" : "SIGKILL"); } catch {}
@@ -114,7 +127,8 @@ try {
     }
   }
   for (const n of names) {
-    console.log(`${n.padEnd(36)} median ${med(res[n]).toFixed(2)} ms; median per-round difference to ${names[0]} ${med(res[n].map((v, i) => v - res[names[0]][i])).toFixed(2)} ms`);
+    console.log(`${n.padEnd(36)} median ${med(res[n]).toFixed(2)} ms; median per-round difference to ${names[0]} ${med(res[n].map((v, i) => v - res[names[0]][i])).toFixed(2)} ms` +
+      (liftoff[n] ? `; Liftoff-compiled: ${liftoff[n][0]} functions, ${liftoff[n][1]} B of body, ${liftoff[n][2]} B of code` : ""));
   }
   if (process.env.OUT) writeFileSync(process.env.OUT, JSON.stringify({ rounds, res }));
 } finally {
