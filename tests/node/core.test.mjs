@@ -106,3 +106,34 @@ test("the package ships TypeScript types for the whole surface", () => {
   const read = readFileSync(`${ROOT}/pkg/read/neo4j_audit.d.ts`, "utf8");
   assert.ok(read.includes("getTargetActivity(label: string, uid: string"), "neo4j-audit/read types getTargetActivity");
 });
+
+test("every config member is read, and each section refuses unknown keys and wrong values", () => {
+  // The less common members are parsed by functions of their own (src/wasm/config.rs, for the
+  // Workers cold start): each still takes its values and still names what is wrong.
+  const full = {
+    url: "http://127.0.0.1:7474", database: "neo4j", username: "neo4j", password: "pw", api: "query", trail: "t",
+    timeoutMs: 5000, maxDetailsBytes: 4096, labels: { event: "E", trail: "T", user: "U" },
+    retry: { maxAttempts: 2, maxElapsedMs: 1000, baseDelayMs: 10, maxDelayMs: 100 },
+    batch: { maxEvents: 10, maxBytes: 10000, flushIntervalMs: 0, maxInFlight: 2 },
+    queue: { enabled: false, maxEvents: 10, maxBytes: 10000, maxAgeMs: 1000, name: "q" },
+    delivery: "committed", redact: ["secret"], redactMatch: "exact",
+  };
+  new pkg.AuditLogger(full).free();
+  const bad = (patch, re) => assert.throws(() => new pkg.AuditLogger({ ...full, ...patch }), re);
+  bad({ api: "bolt" }, /unknown variant `bolt` of api, expected `tx` or `query`/);
+  bad({ labels: { evnt: "E" } }, /unknown field `evnt` in labels, expected one of `event`, `trail`, `user`/);
+  bad({ labels: { event: 3 } }, /invalid type for `event`, expected a string/);
+  bad({ labels: "E" }, /invalid type for `labels`, expected an object/);
+  bad({ retry: { maxAttempt: 2 } }, /unknown field `maxAttempt` in retry/);
+  bad({ retry: { maxAttempts: -1 } }, /invalid type for `maxAttempts`, expected a non-negative integer/);
+  bad({ batch: { maxEvent: 2 } }, /unknown field `maxEvent` in batch/);
+  bad({ batch: { maxInFlight: "4" } }, /invalid type for `maxInFlight`/);
+  bad({ queue: { enable: true } }, /unknown field `enable` in queue/);
+  bad({ queue: { enabled: "yes" } }, /invalid type for `enabled`, expected a boolean/);
+  bad({ delivery: "later" }, /unknown variant `later` of delivery, expected `committed` or `queued`/);
+  bad({ redact: "secret" }, /invalid type for `redact`, expected an array of strings/);
+  bad({ redact: ["a", 1] }, /invalid type for `redact`, expected an array of strings/);
+  bad({ redactMatch: "fuzzy" }, /unknown variant `fuzzy` of redactMatch, expected `words` or `exact`/);
+  bad({ timeoutMs: "5" }, /invalid type for `timeoutMs`/);
+  bad({ pasword: "x" }, /unknown field `pasword` in config/);
+});
