@@ -51,7 +51,7 @@ function capnp(port, worker, flags, dir) {
     [`bench/coldstart/${worker}`, text(`bench/coldstart/${worker}`).replace("../../pkg/workerd.js", `../../${dir}/workerd.js`)],
     [`${dir}/workerd.js`, text(`${dir}/workerd.js`)],
     [`${dir}/neo4j_audit.js`, text(`${dir}/neo4j_audit.js`)],
-    ...readdirSync(snippets).flatMap((s) => readdirSync(join(snippets, s, "src/wasm")).map((f) => `${dir}/snippets/${s}/src/wasm/${f}`))
+    ...readdirSync(snippets, { recursive: true }).filter((f) => f.endsWith(".js")).map((f) => `${dir}/snippets/${f}`)
       .map((f) => [f, text(f)]),
   ];
   const wasmFile = `${dir.replace(/[^A-Za-z0-9]/g, "_")}.wasm`; // capnp embeds relative to the config
