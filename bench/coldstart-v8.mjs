@@ -12,6 +12,21 @@
 //   node bench/coldstart-v8.mjs 1 init.js+liftoff worker.js+liftoff worker.js+liftoff+<dir>
 //     (what the first logger / first event make V8 compile: functions, body and code bytes)
 // Neo4j: BENCH_NEO4J_URL (default the bench instance); raw samples: $OUT (JSON), if set.
+// P5_PORT: the port workerd listens on; P5_STDOUT: file for workerd's stdout (V8 --trace-*);
+// P5_PERF=dir: a `perf record -g` profile per start (workerd ships its symbols).
+//
+// Where the library's extra CPU went (2026-11-28, write entry after the one-caller inlining
+// limit; worker.js − baseline.js ≈ 11.3 ms here; shares from perf profiles of 6 starts each,
+// attributed by the outermost matching frame):
+//   ~54 %  V8's lazy Liftoff compilation of the wasm functions the first logger and event run
+//          (429 functions, 101 KB of body → 527 KB of machine code; ~2/3 of it Liftoff itself,
+//          the rest page faults on new code space, workerd's JIT code events, publishing);
+//   ~16 %  lazy compilation of the wasm-bindgen JS glue (≈ 80 functions, init + first event);
+//   ~15 %  JS imports run from wasm (fetch ×2 incl. the schema check, Headers, URL, crypto, …);
+//   the rest microtasks, JS→wasm calls, instantiation. TurboFan plays no part (`notier` and
+//   `--liftoff-only` change nothing); eager compilation (`eager`) costs more, as does compiling
+//   the glue eagerly (`//# allFunctionsCalledOnLoad`). The compiled body is what to cut:
+//   ≈ 60 µs of CPU per KB of wasm body a cold start runs.
 import { spawn } from "node:child_process";
 import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
