@@ -48,3 +48,25 @@ export function detailsToJson(details, maxDepth) {
     return { error: `details could not be read (a getter, toJSON or Proxy threw: ${why.slice(0, 200)})` };
   }
 }
+
+/** The own enumerable keys of an options object; `null` for an array; `undefined` when it cannot
+ *  be read (a revoked Proxy, a throwing `ownKeys` trap). Never throws. */
+export function optionKeys(v) {
+  try { return Array.isArray(v) ? null : Object.keys(v); } catch { return undefined; }
+}
+
+/** A configuration object as JSON text, or `{error}` naming the first member that JSON would drop
+ *  or turn into `null` (NaN, Infinity, a function, Symbol or BigInt): such a member must not
+ *  silently mean "not given" (a default). Never throws. */
+export function configToJson(config) {
+  try {
+    return JSON.stringify(config, function (key, value) {
+      const t = typeof value;
+      if (t === "number" && !Number.isFinite(value)) throw new Refusal(`invalid value for \`${key}\`: ${value}`);
+      if (t === "function" || t === "symbol" || t === "bigint") throw new Refusal(`invalid type for \`${key}\`: a ${t}`);
+      return value;
+    });
+  } catch (e) {
+    return { error: e instanceof Refusal ? e.message : "config could not be read as JSON" };
+  }
+}

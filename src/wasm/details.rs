@@ -16,6 +16,29 @@ extern "C" {
     /// `null`, the JSON text, or `{error}` (src/wasm/details.js). Never throws.
     #[wasm_bindgen(js_name = detailsToJson)]
     fn details_to_json(details: &JsValue, max_depth: u32) -> JsValue;
+
+    /// The own enumerable keys of an options object, `null` for an array, `undefined` when it
+    /// cannot be read (src/wasm/details.js). Never throws.
+    #[wasm_bindgen(js_name = optionKeys)]
+    pub(super) fn option_keys(options: &JsValue) -> JsValue;
+
+    /// The config as JSON text, or `{error}` naming a member JSON would drop or null
+    /// (src/wasm/details.js). Never throws.
+    #[wasm_bindgen(js_name = configToJson)]
+    fn config_to_json(config: &JsValue) -> JsValue;
+}
+
+/// The configuration object as JSON text, refusing members `JSON.stringify` would silently drop
+/// or turn into `null` (NaN, Infinity, functions, Symbols; BigInt throws): read as "not given",
+/// they would silently mean the default.
+pub(super) fn config_json(config: &JsValue) -> Result<String, String> {
+    let out = config_to_json(config);
+    out.as_string().ok_or_else(|| {
+        js_sys::Reflect::get(&out, &JsValue::from_str("error"))
+            .ok()
+            .and_then(|e| e.as_string())
+            .unwrap_or_else(|| "config could not be read as JSON".into())
+    })
 }
 
 /// `None` for `null`/`undefined`; otherwise the details as JSON text (an object, checked for

@@ -366,14 +366,19 @@ fn options_from_js(options: &JsValue) -> Result<LogOptions, AuditError> {
         return Ok(LogOptions::default());
     }
     let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
-    if !options.is_object() || js_sys::Array::is_array(options) {
-        return Err(bad("options must be an object such as {targets: [...]}"));
+    let not_object = || bad("options must be an object such as {targets: [...]}");
+    if !options.is_object() {
+        return Err(not_object());
     }
-    // JSON.stringify escapes a lone surrogate, which the reader then refuses.
+    // JSON.stringify escapes a lone surrogate, which the reader then refuses. It runs first and
+    // catches: `Array.isArray` throws on a revoked Proxy, and this call must not throw.
     let text = js_sys::JSON::stringify(options)
         .ok()
         .and_then(|s| s.as_string())
         .ok_or_else(|| bad("options must be plain data (JSON)"))?;
+    if text.starts_with('[') {
+        return Err(not_object());
+    }
     let tree = crate::json::parse(&text, 4).map_err(|e| match e {
         crate::json::ParseError::LoneSurrogate => crate::rules::lone_surrogate("options").into(),
         _ => bad("options must be plain data: {targets: [{label, uid, role?}]}"),

@@ -32,8 +32,8 @@ export interface AuditTrailQuery {
   target?: string;
   /** 1..1000, default 50. */
   limit?: number;
-  /** `nextCursor` of the previous page. */
-  cursor?: string;
+  /** `nextCursor` of the previous page; `null` (a last page's `nextCursor`) or absent: the first page. */
+  cursor?: string | null;
 }
 
 /** One stored event. */
@@ -139,7 +139,7 @@ impl JsAuditLogger {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] uid: JsValue,
         #[wasm_bindgen(
-            unchecked_optional_param_type = "{ since?: AuditInstant; limit?: number; cursor?: string }"
+            unchecked_optional_param_type = "{ since?: AuditInstant; limit?: number; cursor?: string | null }"
         )]
         options_: JsValue,
     ) -> js_sys::Promise {
@@ -181,7 +181,7 @@ impl JsAuditLogger {
         #[wasm_bindgen(unchecked_param_type = "string")] label: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] uid: JsValue,
         #[wasm_bindgen(
-            unchecked_optional_param_type = "{ since?: AuditInstant; until?: AuditInstant; actionType?: string; limit?: number; cursor?: string }"
+            unchecked_optional_param_type = "{ since?: AuditInstant; until?: AuditInstant; actionType?: string; limit?: number; cursor?: string | null }"
         )]
         options_: JsValue,
     ) -> js_sys::Promise {
@@ -288,10 +288,16 @@ fn options<T>(js: &JsValue, times: &[&str], from: fn(&[(String, Json)]) -> Resul
     let bad = |m: String| AuditError::InvalidInput(m);
     let mut members = Vec::new();
     if !(js.is_undefined() || js.is_null()) {
-        if !js.is_object() || js_sys::Array::is_array(js) {
+        // Read by a function that catches: `Array.isArray` and `Object.keys` throw on a revoked
+        // or hostile Proxy, and these calls must resolve, never throw.
+        let keys = if js.is_object() { super::details::option_keys(js) } else { JsValue::NULL };
+        if keys.is_null() {
             return Err(bad("options must be an object".into()));
         }
-        for key in js_sys::Object::keys(js.unchecked_ref::<js_sys::Object>()).iter() {
+        if keys.is_undefined() {
+            return Err(bad("options could not be read (a Proxy threw)".into()));
+        }
+        for key in keys.unchecked_into::<js_sys::Array>().iter() {
             let k = key.as_string().unwrap_or_default();
             let v = js_sys::Reflect::get(js, &key).unwrap_or(JsValue::UNDEFINED);
             if v.is_undefined() || v.is_null() {

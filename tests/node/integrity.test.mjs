@@ -4,7 +4,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { loadPkg, unique, config, cypher, NEO4J_URL } from "./helpers.mjs";
+import { loadPkg, unique, config, cypher, NEO4J_URL, NEO4J_PASSWORD } from "./helpers.mjs";
 
 const pkg = await loadPkg();
 
@@ -133,6 +133,51 @@ test("hostile or revoked proxies as details resolve false, never throw", async (
   let p;
   assert.doesNotThrow(() => { p = pkg.logUserAction(config(unique("proxy1")), { uid: "u1" }, "PROXY", null, proxy); });
   assert.equal(await p, false);
+});
+
+test("a revoked or hostile Proxy as logUserAction's options resolves false, never throws", async () => {
+  // Found by a new user: Array.isArray threw on a revoked Proxy, straight out of logUserAction.
+  const logger = new pkg.AuditLogger(config(unique("proxyopts")));
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  const throwing = new Proxy({}, { ownKeys() { throw new Error("boom"); } });
+  for (const options of [proxy, throwing, { targets: proxy }]) {
+    let p;
+    assert.doesNotThrow(() => { p = logger.logUserAction({ uid: "u1" }, "PROXY", null, null, options); });
+    assert.equal(await p, false);
+    assert.match(logger.lastError, /^invalid input: options/);
+  }
+  // An array is still refused as not an object, and good options still write.
+  assert.equal(await logger.logUserAction(null, "ARR", null, null, [{ targets: [] }]), false);
+  assert.match(logger.lastError, /options must be an object/);
+  assert.equal(await logger.logUserAction(null, "OK", null, null, { targets: [{ label: "Document", uid: "d1" }] }), true, logger.lastError);
+});
+
+test("a config member JSON cannot carry (NaN, Infinity, a function) is refused, not read as the default", async () => {
+  // Found by a new user: JSON.stringify turned timeoutMs: NaN into null, which meant "not given".
+  for (const [extra, key] of [
+    [{ timeoutMs: NaN }, /`timeoutMs`: NaN/],
+    [{ timeoutMs: Infinity }, /`timeoutMs`: Infinity/],
+    [{ retry: { maxAttempts: NaN } }, /`maxAttempts`: NaN/],
+    [{ maxDetailsBytes: -Infinity }, /`maxDetailsBytes`: -Infinity/],
+    [{ password: () => "secret-from-fn" }, /`password`: a function/],
+    [{ trail: Symbol("t") }, /`trail`: a symbol/],
+    [{ timeoutMs: 10n }, /`timeoutMs`: a bigint/],
+  ]) {
+    assert.throws(() => new pkg.AuditLogger(config("t", extra)), (e) => {
+      assert.match(e.message, /^invalid config: invalid (value|type) for /);
+      assert.match(e.message, key);
+      assert.ok(!e.message.includes(NEO4J_PASSWORD));
+      return true;
+    });
+    // The one-shot form resolves false, never throws.
+    let p;
+    assert.doesNotThrow(() => { p = pkg.logUserAction(config("t", extra), null, "X"); });
+    assert.equal(await p, false);
+  }
+  // What JSON carries is read as before: undefined members are "not given", a URL object is its text.
+  const logger = new pkg.AuditLogger({ ...config(unique("cfgurl"), { timeoutMs: undefined }), url: new URL(NEO4J_URL) });
+  assert.equal(await logger.logUserAction(null, "URL_OBJECT"), true, logger.lastError);
 });
 
 test("identity: a logger knows who it writes as and never shows the credential", async () => {

@@ -102,6 +102,29 @@ test("read methods resolve null with lastError on bad input and never reject", a
   assert.equal(logger.lastError, undefined);
 });
 
+test("read options that are a revoked or hostile Proxy resolve null, never throw", async () => {
+  // Found by a new user: Array.isArray / Object.keys threw on a revoked Proxy out of getAuditTrail.
+  const logger = new pkg.AuditLogger(config(unique("node-read-proxy")));
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  const throwing = new Proxy({}, { ownKeys() { throw new Error("boom"); } });
+  for (const options of [proxy, throwing]) {
+    for (const call of [
+      () => logger.getAuditTrail(options),
+      () => logger.getUserActivity("u", options),
+      () => logger.getTargetActivity("Document", "d1", options),
+      () => logger.verifyTrail(options),
+    ]) {
+      let p;
+      assert.doesNotThrow(() => { p = call(); });
+      assert.equal(await p, null);
+      assert.match(logger.lastError, /options could not be read/);
+    }
+  }
+  assert.equal(await logger.getAuditTrail([]), null);
+  assert.match(logger.lastError, /options must be an object/);
+});
+
 test("the stored chain verifies with an independent implementation of the README encoding", async () => {
   const logger = await logged("node-chain", 4);
   const head = logger.chainHead();
