@@ -39,6 +39,16 @@ pub(crate) fn interpret_json(api: Api, database: &str, resp: &HttpResponse) -> R
         return Err(AuditError::Unauthorized { status: resp.status, code: first_error.map(|e| e.0) });
     }
     if let Some((code, message)) = first_error {
+        // Neo4j answers a path it does not serve (a `url` with a path, e.g. ".../db" or
+        // ".../browser") with 404 `Request.Invalid` "Not Found": the URL's fault, not a
+        // statement's, and not a reason to blame schema rights.
+        if resp.status == 404 && code == "Neo.ClientError.Request.Invalid" {
+            return Err(AuditError::Http {
+                status: 404,
+                snippet: "Not Found (url must be Neo4j's base URL: scheme, host and port, no path)".to_owned(),
+                retry_after_ms: None,
+            });
+        }
         if code == "Neo.ClientError.Database.DatabaseNotFound" {
             return Err(AuditError::DatabaseNotFound(database.to_owned()));
         }
@@ -143,6 +153,16 @@ mod tests {
         assert!(matches!(interpret(Api::Tx, "neo4j", &r), Err(AuditError::Unauthorized { status: 401, .. })));
         let r = resp(404, json!({"errors":[{"code":"Neo.ClientError.Database.DatabaseNotFound","message":"x"}]}));
         assert_eq!(interpret(Api::Query, "nope", &r), Err(AuditError::DatabaseNotFound("nope".into())));
+    }
+
+    #[test]
+    fn not_found_path_is_the_urls_fault() {
+        // What Neo4j 5.26 answers a POST to http://host:7474/db/db/neo4j/tx/commit (url ".../db").
+        let r = resp(404, json!({"errors":[{"code":"Neo.ClientError.Request.Invalid","message":"Not Found"}]}));
+        let e = interpret(Api::Tx, "neo4j", &r).unwrap_err();
+        assert!(matches!(e, AuditError::Http { status: 404, .. }), "{e:?}");
+        assert!(!e.is_retryable());
+        assert!(e.to_string().starts_with("HTTP 404: Not Found (url must be Neo4j's base URL"), "{e}");
     }
 
     #[test]

@@ -162,7 +162,7 @@ impl JsAuditLogger {
         #[wasm_bindgen(unchecked_param_type = "AuditUser | null | undefined")] user: JsValue,
         #[wasm_bindgen(js_name = actionType, unchecked_param_type = "string")] action_type: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string | null")] category: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown> | null")]
+        #[wasm_bindgen(unchecked_optional_param_type = "object | null")]
         details: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "AuditLogOptions | null")] options: JsValue,
     ) -> js_sys::Promise {
@@ -281,7 +281,7 @@ pub fn log_user_action(
     #[wasm_bindgen(unchecked_param_type = "AuditUser | null | undefined")] user: JsValue,
     #[wasm_bindgen(js_name = actionType, unchecked_param_type = "string")] action_type: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "string | null")] category: JsValue,
-    #[wasm_bindgen(unchecked_optional_param_type = "Record<string, unknown> | null")]
+    #[wasm_bindgen(unchecked_optional_param_type = "object | null")]
     details: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "AuditLogOptions | null")] options: JsValue,
 ) -> js_sys::Promise {

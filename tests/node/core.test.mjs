@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { loadPkg, unique, config, cypher, ROOT } from "./helpers.mjs";
+import { loadPkg, unique, config, cypher, ROOT, NEO4J_URL } from "./helpers.mjs";
 
 const pkg = await loadPkg();
 
@@ -89,6 +89,15 @@ test("wrong password: false, reason without the secret", async () => {
   assert.ok(!logger.lastError.includes("not-the-pass-123"));
 });
 
+test("a url with a path: false with an HTTP 404 reason naming the url, no schema-rights warning", async () => {
+  // Found by a new user: url "http://host:7474/db" gave "neo4j error Neo.ClientError.Request.Invalid:
+  // Not Found" and a schemaWarning telling them to run ensureSchema with schema rights.
+  const logger = new pkg.AuditLogger(config(unique("nodepath"), { url: `${NEO4J_URL}/db`, queue: { enabled: false } }));
+  assert.equal(await logger.logUserAction(null, "PATH"), false);
+  assert.match(logger.lastError, /^HTTP 404: Not Found \(url must be Neo4j's base URL/);
+  assert.equal(logger.schemaWarning, undefined);
+});
+
 test("ensureSchema resolves true and is idempotent", async () => {
   const logger = new pkg.AuditLogger(config(unique("nodeschema")));
   assert.equal(await logger.ensureSchema(), true, logger.lastError);
@@ -98,7 +107,7 @@ test("ensureSchema resolves true and is idempotent", async () => {
 test("the package ships TypeScript types for the whole surface", () => {
   const dts = readFileSync(`${ROOT}/pkg/neo4j_audit.d.ts`, "utf8");
   for (const needle of [
-    "export interface AuditConfig", "logUserAction(user: AuditUser | null | undefined, actionType: string, category?: string | null, details?: Record<string, unknown> | null, options?: AuditLogOptions | null): Promise<boolean>",
+    "export interface AuditConfig", "logUserAction(user: AuditUser | null | undefined, actionType: string, category?: string | null, details?: object | null, options?: AuditLogOptions | null): Promise<boolean>",
     "export interface AuditTarget",
     "Promise<boolean>", "ensureSchema(): Promise<boolean>", "readonly lastError: string | undefined",
     "export function logUserAction(config: AuditConfig",

@@ -25,6 +25,10 @@ export async function write(config: AuditConfig, user: AuditUser | null, wasm?: 
   void out.memory;
   const logger = new AuditLogger(config);
   const ok: boolean = await logger.logUserAction(user, "TYPED", "USER_ACTION", { n: 1 });
+  // details of an interface or class type (no index signature), as an application declares them.
+  interface DocChange { documentId: string; fields: string[] }
+  const change: DocChange = { documentId: "doc-1", fields: ["title"] };
+  void (await logger.logUserAction(user, "TYPED_INTERFACE", null, change));
   const target: AuditTarget = { label: "Document", uid: "doc-1", role: "subject" };
   const options: AuditLogOptions = { targets: [target, { label: "Folder", uid: "f-1" }] };
   void (await logger.logUserAction(user, "TYPED_TARGETS", null, null, options));
@@ -54,6 +58,9 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   const query: AuditTrailQuery = { since, limit: 10 };
   const page: AuditTrailPage | null = await logger.getAuditTrail(query);
   const activity: AuditTrailPage | null = await logger.getUserActivity(user.uid, { since, limit: 5 });
+  // The README's paging as written: a page's nextCursor (string | null) goes straight back in.
+  if (page) void [await logger.getAuditTrail({ cursor: page.nextCursor }), await logger.getUserActivity(user.uid, { cursor: page.nextCursor }),
+    await logger.getTargetActivity(target.label, target.uid, { cursor: page.nextCursor })];
   const key: AuditPublicKey = { kid: "k1", kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" };
   const signed: AuditVerifyQuery = { since, publicKeys: { keys: [key] }, allowUnsigned: true };
   void (await logger.verifyTrail(signed));
