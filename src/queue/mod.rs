@@ -648,12 +648,15 @@ impl Durable {
 
     /// Re-sends what failed earlier, waits for everything in flight and for the removal of the
     /// committed events' records; `true` when the queue is empty afterwards.
+    ///
+    /// One attempt per event and flush: an event that fails during the flush (sent again here,
+    /// or in flight when it began) waits for the background drain, not for a second attempt at
+    /// once. Against a server refusing the credentials every attempt is a failed login, and
+    /// Neo4j locks the user out after three.
     pub async fn flush(self: &Rc<Self>) -> bool {
-        let _ = self.resend_idle().await;
+        let res = self.resend_idle().await;
         self.logger.flush().await;
-        // Events whose background send was still settling.
         if !self.pending.borrow().is_empty() {
-            let res = self.resend_idle().await;
             self.drain_after(res);
         }
         self.settle_store().await;

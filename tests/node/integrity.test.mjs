@@ -188,3 +188,29 @@ test("identity: a logger knows who it writes as and never shows the credential",
   assert.deepEqual(await logger.deadLetters(), []);
   assert.equal(logger.schemaWarning, undefined);
 });
+
+test("flush() after a refused login tries each waiting event once (Neo4j locks a user out after 3 failed logins)", async () => {
+  // Found by a new user: one logUserAction plus one flush() against a server answering 401 made
+  // three failed logins, because flush() sent the failed event again right after its first retry.
+  const seen = { requests: 0 };
+  const server = createServer(async (req, res) => {
+    for await (const _ of req);
+    seen.requests++;
+    res.writeHead(401, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ errors: [{ code: "Neo.ClientError.Security.Unauthorized", message: "Invalid username or password." }] }));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  proxies.push({ close: () => server.close() });
+  const logger = new pkg.AuditLogger({
+    ...config(unique("lockout")), url: `http://127.0.0.1:${server.address().port}`, password: "wrong-password-xyz",
+  });
+  assert.equal(await logger.logUserAction({ uid: "u-lockout" }, "REFUSED_LOGIN"), false);
+  assert.match(logger.lastError, /401/);
+  assert.ok(!logger.lastError.includes("wrong-password-xyz"));
+  const afterCall = seen.requests;
+  assert.equal(afterCall, 1, "one refused request for the call");
+  assert.equal(await logger.flush(), false, "the event is still waiting");
+  assert.equal(seen.requests - afterCall, 1, "flush() tried the waiting event once");
+  assert.equal(logger.stats().queued, 1);
+  await logger.close();
+});
