@@ -257,7 +257,11 @@ impl AuditLogger {
     }
 
     fn finish_event_owned(&self, event: Result<AuditEvent, AuditError>, targets: Vec<crate::event::Target>) -> Result<AuditEvent, AuditError> {
-        let mut event = event
+        // A closed logger refuses before the chain: a refused event must not take a `seq`
+        // (the stream's final head would name an event that is never stored).
+        let mut event = self
+            .open()
+            .and(event)
             .and_then(|mut e| {
                 if !targets.is_empty() {
                     e.set_targets(targets)?;
@@ -404,8 +408,17 @@ impl AuditLogger {
         self.core.closed.load(Ordering::Relaxed)
     }
 
-    /// Flushes, then refuses further events ([`AuditError::Closed`]) on this logger and every
-    /// clone. `true` as for `flush`.
+    /// [`AuditError::Closed`] once the logger is closed: calls made after `close` (schema,
+    /// reads) are refused like events.
+    fn open(&self) -> Result<(), AuditError> {
+        if self.is_closed() {
+            return Err(AuditError::Closed);
+        }
+        Ok(())
+    }
+
+    /// Flushes, then refuses further events, schema steps and reads ([`AuditError::Closed`]) on
+    /// this logger and every clone. `true` as for `flush`.
     pub async fn close(&self) -> bool {
         self.core.closed.store(true, Ordering::Relaxed);
         self.flush().await
@@ -451,6 +464,7 @@ impl AuditLogger {
     /// deploy time or start-up. Not available in client mode (no Cypher through the Worker).
     #[must_use = "the schema may be missing; handle the Result"]
     pub async fn ensure_schema(&self) -> Result<(), AuditError> {
+        self.open()?;
         runtime_check()?;
         self.core.sink.neo4j()?.ensure_schema().await
     }
@@ -458,6 +472,7 @@ impl AuditLogger {
     /// Runs one parameterised statement and returns its rows (direct mode only).
     #[doc(hidden)]
     pub async fn run(&self, st: &Statement) -> Result<Rows, AuditError> {
+        self.open()?;
         runtime_check()?;
         self.core.sink.neo4j()?.run(st).await
     }
@@ -477,6 +492,7 @@ impl AuditLogger {
     /// [`AuditLogger::run`] with the crate's own JSON: `params` an object, rows as parsed.
     #[cfg(feature = "read")]
     pub(crate) async fn run_json(&self, text: &str, params: &crate::json::Json) -> Result<crate::outcome::JsonRows, AuditError> {
+        self.open()?;
         runtime_check()?;
         self.core.sink.neo4j()?.run_json(text, params).await
     }

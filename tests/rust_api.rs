@@ -183,4 +183,12 @@ fn builder_validates_every_setting() {
     assert!(!clone.is_closed());
     futures::executor::block_on(logger.close());
     assert!(clone.is_closed());
+    // After close: refused before the hash chain (a refused event takes no `seq`), and the
+    // schema step is refused too; the head stays where the last real event left it.
+    let head = clone.chain_head();
+    let e = futures::executor::block_on(clone.log_user_action(None, "AFTER_CLOSE", None, None)).unwrap_err();
+    assert!(matches!(e, neo4j_audit::AuditError::Closed), "{e}");
+    assert_eq!(clone.chain_head(), head);
+    let e = futures::executor::block_on(clone.ensure_schema()).unwrap_err();
+    assert!(matches!(e, neo4j_audit::AuditError::Closed), "{e}");
 }

@@ -161,3 +161,26 @@ test("the stored chain verifies with an independent implementation of the README
   );
   assert.notEqual(readmeHash(tampered), tampered.hash);
 });
+
+test("after close(): ensureSchema resolves false and the reads null, each with a closed: reason", async () => {
+  // Found by a new user: the README says later calls resolve false (closed:), but ensureSchema()
+  // still resolved true and the reads still answered after close().
+  const logger = new pkg.AuditLogger(config(unique("closedread")));
+  assert.equal(await logger.logUserAction({ uid: "u-closed" }, "BEFORE_CLOSE"), true, logger.lastError);
+  assert.equal(await logger.close(), true);
+  assert.equal(await logger.ensureSchema(), false);
+  assert.match(logger.lastError, /^closed:/);
+  for (const call of [
+    () => logger.getAuditTrail(),
+    () => logger.getUserActivity("u-closed"),
+    () => logger.getTargetActivity("Document", "d-1"),
+    () => logger.verifyTrail(),
+  ]) {
+    assert.equal(await call(), null);
+    assert.match(logger.lastError, /^closed:/);
+  }
+  assert.equal(await logger.logUserAction({ uid: "u-closed" }, "AFTER_CLOSE"), false);
+  assert.match(logger.lastError, /^closed:/);
+  // The stream's final head stays readable (it is this logger's own state: to anchor it elsewhere).
+  assert.equal((await logger.chainHead())?.seq, 0);
+});
