@@ -473,6 +473,13 @@ impl EventBuilder {
     /// exactly as written) unless redaction changed it or it was not compact.
     fn details_text(&self, details: Option<String>) -> Result<Option<String>, AuditError> {
         let Some(text) = details else { return Ok(None) };
+        // Most details have no key to redact and are compact: checked in one pass that builds
+        // nothing, and kept as given.
+        match self.limits.details_scan(&text, &|k| self.redactor.matches(k))? {
+            None => return Ok(None),
+            Some((true, false)) => return Ok(Some(text)),
+            Some(_) => {}
+        }
         Ok(match self.limits.details_tree(&text)? {
             None => None,
             Some((mut tree, compact)) => {

@@ -194,22 +194,50 @@ impl Limits {
     /// `None` for `null` and `{}`. The tree is for redaction; the size rule applies to the text
     /// finally stored ([`Limits::details_size`]).
     pub(crate) fn details_tree(&self, text: &str) -> Result<Option<(crate::json::Json, bool)>, Violation> {
-        use crate::json::{parse_compact, Json, ParseError};
-        // Far over the bound (redaction could not bring it under): refused before parsing.
-        if text.len() / 4 > self.max_details_bytes {
-            self.details_size(text.trim().len())?;
-        }
+        use crate::json::{parse_compact, Json};
+        self.details_far_over(text)?;
         match parse_compact(text, self.max_details_depth) {
             Ok((Json::Null, _)) => Ok(None),
             Ok((Json::Obj(m), _)) if m.is_empty() => Ok(None),
             Ok((v @ Json::Obj(_), compact)) => Ok(Some((v, compact))),
             Ok(_) => Err(invalid("details must be an object".into())),
-            Err(ParseError::TooDeep) => Err(invalid(format!(
-                "details are nested more than {} levels deep",
-                self.max_details_depth
-            ))),
-            Err(ParseError::LoneSurrogate) => Err(lone_surrogate("details")),
-            Err(ParseError::Syntax(at)) => Err(invalid(format!("details are not JSON (at byte {at})"))),
+            Err(e) => Err(self.details_parse_error(e)),
+        }
+    }
+
+    /// [`Limits::details_tree`]'s checks (the same answers) without building the tree: `None`
+    /// for `null` and `{}`, else whether the text is compact and whether `key` answered `true`
+    /// for a member name (at any depth). The write path builds the tree only when it must
+    /// rewrite the text (a key to redact, or whitespace to drop).
+    pub(crate) fn details_scan(&self, text: &str, key: &dyn Fn(&str) -> bool) -> Result<Option<(bool, bool)>, Violation> {
+        use crate::json::{scan, Json0};
+        self.details_far_over(text)?;
+        match scan(text, self.max_details_depth, key) {
+            Ok(s) if s.shape == Json0::Null => Ok(None),
+            // An object with no member names anywhere is `{}`.
+            Ok(s) if s.shape == Json0::Obj && s.keys == 0 => Ok(None),
+            Ok(s) if s.shape == Json0::Obj => Ok(Some((s.compact, s.hit))),
+            Ok(_) => Err(invalid("details must be an object".into())),
+            Err(e) => Err(self.details_parse_error(e)),
+        }
+    }
+
+    /// Far over the bound (redaction could not bring it under): refused before parsing.
+    fn details_far_over(&self, text: &str) -> Result<(), Violation> {
+        if text.len() / 4 > self.max_details_bytes {
+            self.details_size(text.trim().len())?;
+        }
+        Ok(())
+    }
+
+    fn details_parse_error(&self, e: crate::json::ParseError) -> Violation {
+        use crate::json::ParseError;
+        match e {
+            ParseError::TooDeep => {
+                invalid(format!("details are nested more than {} levels deep", self.max_details_depth))
+            }
+            ParseError::LoneSurrogate => lone_surrogate("details"),
+            ParseError::Syntax(at) => invalid(format!("details are not JSON (at byte {at})")),
         }
     }
 
