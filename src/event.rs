@@ -480,18 +480,15 @@ impl EventBuilder {
             Some((true, false)) => return Ok(Some(text)),
             Some(_) => {}
         }
-        Ok(match self.limits.details_tree(&text)? {
-            None => None,
-            Some((mut tree, compact)) => {
-                if self.redactor.apply_json(&mut tree) || !compact {
-                    let mut out = String::with_capacity(text.len());
-                    tree.write(&mut out);
-                    Some(out)
-                } else {
-                    Some(text)
-                }
-            }
-        })
+        // A key to redact or whitespace to drop: the text is rewritten from its tree (which
+        // parses: the scan above accepted it).
+        let Ok((mut tree, _)) = crate::json::parse_compact(&text, self.limits.max_details_depth) else {
+            return Ok(Some(text));
+        };
+        self.redactor.apply_json(&mut tree);
+        let mut out = String::with_capacity(text.len());
+        tree.write(&mut out);
+        Ok(Some(out))
     }
 }
 
