@@ -473,18 +473,22 @@ impl EventBuilder {
     /// exactly as written) unless redaction changed it or it was not compact.
     fn details_text(&self, details: Option<String>) -> Result<Option<String>, AuditError> {
         let Some(text) = details else { return Ok(None) };
-        Ok(match self.limits.details_tree(&text)? {
-            None => None,
-            Some((mut tree, compact)) => {
-                if self.redactor.apply_json(&mut tree) || !compact {
-                    let mut out = String::with_capacity(text.len());
-                    tree.write(&mut out);
-                    Some(out)
-                } else {
-                    Some(text)
-                }
-            }
-        })
+        // Most details have no key to redact and are compact: checked in one pass that builds
+        // nothing, and kept as given.
+        match self.limits.details_scan(&text, &|k| self.redactor.matches(k))? {
+            None => return Ok(None),
+            Some((true, false)) => return Ok(Some(text)),
+            Some(_) => {}
+        }
+        // A key to redact or whitespace to drop: the text is rewritten from its tree (which
+        // parses: the scan above accepted it).
+        let Ok((mut tree, _)) = crate::json::parse_compact(&text, self.limits.max_details_depth) else {
+            return Ok(Some(text));
+        };
+        self.redactor.apply_json(&mut tree);
+        let mut out = String::with_capacity(text.len());
+        tree.write(&mut out);
+        Ok(Some(out))
     }
 }
 

@@ -300,13 +300,55 @@ pub(crate) fn parse(text: &str, max_depth: usize) -> Result<Json, ParseError> {
 /// [`parse`], and whether `text` was compact (no whitespace outside strings), i.e. exactly what
 /// [`Json::write`] of the tree gives back.
 pub(crate) fn parse_compact(text: &str, max_depth: usize) -> Result<(Json, bool), ParseError> {
-    let mut p = Parser { s: text.as_bytes(), text, i: 0, max_depth, loose: false };
+    let mut p = Parser { s: text.as_bytes(), text, i: 0, max_depth, loose: false, keys: None, key: String::new() };
     let v = p.value(0)?;
     p.ws();
     if p.i != p.s.len() {
         return Err(ParseError::Syntax(p.i));
     }
     Ok((v, !p.loose))
+}
+
+/// What [`scan`] learnt about a text it accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Scan {
+    /// The top-level value's shape, with its contents left out: `Json::Obj` and `Json::Arr` are
+    /// always empty here, `Json::Str` and `Json::Num` hold no text.
+    pub shape: Json0,
+    /// No whitespace outside strings (see [`parse_compact`]).
+    pub compact: bool,
+    /// Object member names met, at any depth.
+    pub keys: usize,
+    /// `key` answered `true` for some member name.
+    pub hit: bool,
+}
+
+/// The kind of a JSON value, without its contents.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Json0 {
+    Null,
+    Other,
+    Obj,
+}
+
+/// Checks `text` exactly as [`parse_compact`] does (same errors) without building the tree: no
+/// allocation but one buffer for member names. `key` is asked about each member name
+/// (unescaped), at any depth, in order until it answers `true`. The write path's details take this path: redaction needs the tree
+/// only when a key matches.
+pub(crate) fn scan(text: &str, max_depth: usize, key: &dyn Fn(&str) -> bool) -> Result<Scan, ParseError> {
+    let mut p = Parser { s: text.as_bytes(), text, i: 0, max_depth, loose: false, keys: Some((key, 0, false)), key: String::new() };
+    let v = p.value(0)?;
+    p.ws();
+    if p.i != p.s.len() {
+        return Err(ParseError::Syntax(p.i));
+    }
+    let (_, keys, hit) = p.keys.unwrap_or((key, 0, false));
+    let shape = match v {
+        Json::Null => Json0::Null,
+        Json::Obj(_) => Json0::Obj,
+        _ => Json0::Other,
+    };
+    Ok(Scan { shape, compact: !p.loose, keys, hit })
 }
 
 struct Parser<'a> {
@@ -316,6 +358,11 @@ struct Parser<'a> {
     max_depth: usize,
     /// Whitespace was skipped somewhere.
     loose: bool,
+    /// Scan mode ([`scan`]): the question asked of each member name, how many were met, and
+    /// whether one was answered `true`. Values are then checked but not kept.
+    keys: Option<(&'a dyn Fn(&str) -> bool, usize, bool)>,
+    /// Scan mode: the member name being read.
+    key: String,
 }
 
 impl Parser<'_> {
@@ -357,12 +404,25 @@ impl Parser<'_> {
                     if self.s.get(self.i) != Some(&b'"') {
                         return self.err();
                     }
-                    let k = self.string()?;
+                    let k = match self.keys {
+                        // Scan mode: the name is asked about, not kept.
+                        Some((f, n, hit)) => {
+                            let mut k = std::mem::take(&mut self.key);
+                            k.clear();
+                            self.string_into(&mut k, true)?;
+                            self.keys = Some((f, n + 1, hit || f(&k)));
+                            self.key = k;
+                            None
+                        }
+                        None => Some(self.string()?),
+                    };
                     if !self.eat(b':') {
                         return self.err();
                     }
                     let v = self.value(depth + 1)?;
-                    m.push((k, v));
+                    if let Some(k) = k {
+                        m.push((k, v));
+                    }
                     if self.eat(b',') {
                         continue;
                     }
@@ -382,7 +442,10 @@ impl Parser<'_> {
                     return Ok(Json::Arr(a));
                 }
                 loop {
-                    a.push(self.value(depth + 1)?);
+                    let v = self.value(depth + 1)?;
+                    if self.keys.is_none() {
+                        a.push(v);
+                    }
                     if self.eat(b',') {
                         continue;
                     }
@@ -392,6 +455,8 @@ impl Parser<'_> {
                     return self.err();
                 }
             }
+            // Scan mode: checked, not kept (a placeholder of the same shape as far as `scan` goes).
+            Some(b'"') if self.keys.is_some() => self.string_into(&mut String::new(), false).map(|_| Json::Bool(false)),
             Some(b'"') => self.string().map(Json::Str),
             Some(b't') => self.literal("true", Json::Bool(true)),
             Some(b'f') => self.literal("false", Json::Bool(false)),
@@ -445,6 +510,9 @@ impl Parser<'_> {
                 return self.err();
             }
         }
+        if self.keys.is_some() {
+            return Ok(Json::Bool(false)); // scan mode: checked, not kept
+        }
         Ok(Json::Num(self.text[start..self.i].to_owned()))
     }
 
@@ -466,31 +534,41 @@ impl Parser<'_> {
 
     /// At the opening quote; returns the unescaped text.
     fn string(&mut self) -> Result<String, ParseError> {
-        self.i += 1;
         let mut out = String::new();
+        self.string_into(&mut out, true)?;
+        Ok(out)
+    }
+
+    /// At the opening quote; appends the unescaped text to `out` when `keep` (else only checks it).
+    fn string_into(&mut self, out: &mut String, keep: bool) -> Result<(), ParseError> {
+        self.i += 1;
         let mut start = self.i;
         loop {
             let Some(&b) = self.s.get(self.i) else { return self.err() };
             match b {
                 b'"' => {
-                    push_run(&mut out, &self.s[start..self.i]);
+                    if keep {
+                        push_run(out, &self.s[start..self.i]);
+                    }
                     self.i += 1;
-                    return Ok(out);
+                    return Ok(());
                 }
                 b'\\' => {
-                    push_run(&mut out, &self.s[start..self.i]);
+                    if keep {
+                        push_run(out, &self.s[start..self.i]);
+                    }
                     self.i += 1;
                     let Some(&e) = self.s.get(self.i) else { return self.err() };
                     self.i += 1;
-                    match e {
-                        b'"' => out.push('"'),
-                        b'\\' => out.push('\\'),
-                        b'/' => out.push('/'),
-                        b'b' => out.push('\u{8}'),
-                        b'f' => out.push('\u{c}'),
-                        b'n' => out.push('\n'),
-                        b'r' => out.push('\r'),
-                        b't' => out.push('\t'),
+                    let ch = match e {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
                         b'u' => {
                             let hi = self.hex4()?;
                             let c = match hi {
@@ -508,9 +586,12 @@ impl Parser<'_> {
                                 0xDC00..=0xDFFF => return Err(ParseError::LoneSurrogate),
                                 c => c,
                             };
-                            out.push(char::from_u32(c).ok_or(ParseError::LoneSurrogate)?);
+                            char::from_u32(c).ok_or(ParseError::LoneSurrogate)?
                         }
                         _ => return self.err(),
+                    };
+                    if keep {
+                        out.push(ch);
                     }
                     start = self.i;
                 }
@@ -647,5 +728,56 @@ mod tests {
         assert_eq!(v.get("b").and_then(Json::as_u64), None);
         assert_eq!(v.get("c").and_then(Json::as_i64), Some(-3));
         assert_eq!(v.get("d").and_then(Json::as_u64), None);
+    }
+
+    /// `scan` (the write path's details check without a tree) accepts and refuses exactly what
+    /// `parse_compact` does, with the same error, shape and compactness, and asks about every
+    /// member name, unescaped, at any depth.
+    #[test]
+    fn scan_agrees_with_parse() {
+        use std::cell::RefCell;
+        let texts = [
+            "null", "{}", "[]", "1", "-0.5e3", "\"s\"", "true", "{\"a\":1}", " {\"a\":1}", "{\"a\" : 1}",
+            "{\"a\":[1,{\"b\\u0041\":null}],\"c\":\"x\\\"y\"}", "{\"a\":{}}", "{\"a\":", "{\"a\":1,}", "{1:2}",
+            "{\"a\":\"\\ud800\"}", "{\"\\udc00\":1}", "{\"a\":\"\\ud83d\\ude00\"}", "{\"a\":[[[[1]]]]}",
+            "{\"a\":[[[1]]]}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":\"\u{1}\"}", "{\"a\":tru}", "{\"a\":1} x",
+            "{\"é\":\"ü\",\"x\\/y\":\"\\n\"}", "[{\"a\":1}]", "{\"a\":1,\"a\":2}",
+        ];
+        for t in texts {
+            let seen = RefCell::new(Vec::new());
+            let scanned = scan(t, 4, &|k| {
+                seen.borrow_mut().push(k.to_owned());
+                k == "bA"
+            });
+            match parse_compact(t, 4) {
+                Err(e) => assert_eq!(scanned, Err(e), "{t}"),
+                Ok((v, compact)) => {
+                    let s = scanned.unwrap_or_else(|e| panic!("{t}: {e:?}"));
+                    let shape = match v {
+                        Json::Null => Json0::Null,
+                        Json::Obj(_) => Json0::Obj,
+                        _ => Json0::Other,
+                    };
+                    assert_eq!((s.shape, s.compact), (shape, compact), "{t}");
+                    fn names(v: &Json, out: &mut Vec<String>) {
+                        match v {
+                            Json::Obj(m) => m.iter().for_each(|(k, v)| {
+                                out.push(k.clone());
+                                names(v, out)
+                            }),
+                            Json::Arr(a) => a.iter().for_each(|v| names(v, out)),
+                            _ => {}
+                        }
+                    }
+                    let mut want = Vec::new();
+                    names(&v, &mut want);
+                    // Asked in order, until one answered `true`.
+                    let asked = want.iter().position(|k| k == "bA").map_or(want.len(), |i| i + 1);
+                    assert_eq!(*seen.borrow(), want[..asked], "{t}");
+                    assert_eq!(s.keys, want.len(), "{t}");
+                    assert_eq!(s.hit, want.iter().any(|k| k == "bA"), "{t}");
+                }
+            }
+        }
     }
 }

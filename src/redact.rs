@@ -153,7 +153,10 @@ impl Redactor {
                 n += 1;
             }
             let hay = &buf[..n];
-            if !self.joined.iter().any(|j| hay.windows(j.len()).any(|w| w == j.as_bytes())) {
+            // The first byte compared before the slices (a call to memcmp per window, about
+            // 150 per key with the default list, showed in profiles).
+            let found = |j: &[u8]| hay.windows(j.len()).any(|w| w[0] == j[0] && w == j);
+            if !self.joined.iter().any(|j| !j.is_empty() && found(j.as_bytes())) {
                 return false;
             }
         }

@@ -191,18 +191,21 @@ impl Limits {
 
     /// Checks details given as JSON text (from JavaScript's `JSON.stringify`, or serialised by a
     /// Rust caller): well-formed, an object, at most `max_details_depth` deep, no lone surrogate.
-    /// `None` for `null` and `{}`. The tree is for redaction; the size rule applies to the text
-    /// finally stored ([`Limits::details_size`]).
-    pub(crate) fn details_tree(&self, text: &str) -> Result<Option<(crate::json::Json, bool)>, Violation> {
-        use crate::json::{parse_compact, Json, ParseError};
+    /// `None` for `null` and `{}`; else whether the text is compact and whether `key` answered
+    /// `true` for a member name (at any depth). Builds no tree: the write path parses one only
+    /// when it must rewrite the text (a key to redact, or whitespace to drop). The size rule
+    /// applies to the text finally stored ([`Limits::details_size`]).
+    pub(crate) fn details_scan(&self, text: &str, key: &dyn Fn(&str) -> bool) -> Result<Option<(bool, bool)>, Violation> {
+        use crate::json::{scan, Json0, ParseError};
         // Far over the bound (redaction could not bring it under): refused before parsing.
         if text.len() / 4 > self.max_details_bytes {
             self.details_size(text.trim().len())?;
         }
-        match parse_compact(text, self.max_details_depth) {
-            Ok((Json::Null, _)) => Ok(None),
-            Ok((Json::Obj(m), _)) if m.is_empty() => Ok(None),
-            Ok((v @ Json::Obj(_), compact)) => Ok(Some((v, compact))),
+        match scan(text, self.max_details_depth, key) {
+            Ok(s) if s.shape == Json0::Null => Ok(None),
+            // An object with no member names anywhere is `{}`.
+            Ok(s) if s.shape == Json0::Obj && s.keys == 0 => Ok(None),
+            Ok(s) if s.shape == Json0::Obj => Ok(Some((s.compact, s.hit))),
             Ok(_) => Err(invalid("details must be an object".into())),
             Err(ParseError::TooDeep) => Err(invalid(format!(
                 "details are nested more than {} levels deep",
@@ -296,13 +299,16 @@ mod tests {
     #[test]
     fn details_as_text_follow_the_same_rules() {
         let lim = Limits { max_details_bytes: 30, max_details_depth: 2 };
-        assert_eq!(lim.details_tree("{}").unwrap(), None);
-        assert_eq!(lim.details_tree("null").unwrap(), None);
-        assert!(lim.details_tree(r#"{"a":[1]}"#).unwrap().is_some());
-        assert!(matches!(lim.details_tree(r#"{"a":{"b":{}}}"#), Err(Violation::Invalid(m)) if m.contains("deep")));
+        let scan = |lim: &Limits, t: &str| lim.details_scan(t, &|_| false);
+        assert_eq!(scan(&lim, "{}").unwrap(), None);
+        assert_eq!(scan(&lim, "null").unwrap(), None);
+        assert_eq!(scan(&lim, r#"{"a":[1]}"#).unwrap(), Some((true, false)));
+        assert_eq!(scan(&lim, r#"{"a": [1]}"#).unwrap(), Some((false, false)), "not compact");
+        assert_eq!(lim.details_scan(r#"{"a":{"b":1}}"#, &|k| k == "b").unwrap(), Some((true, true)), "a key to redact");
+        assert!(matches!(scan(&lim, r#"{"a":{"b":{}}}"#), Err(Violation::Invalid(m)) if m.contains("deep")));
         // Far over the bound: refused before parsing (the builder checks the final text's size).
-        assert!(matches!(lim.details_tree(&format!(r#"{{"a":"{}"}}"#, "x".repeat(200))), Err(Violation::TooLarge(_))));
-        assert!(lim.details_tree("[1]").is_err());
-        assert!(matches!(lim.details_tree(r#"{"a":"\ud800"}"#), Err(Violation::Invalid(m)) if m.contains("surrogate")));
+        assert!(matches!(scan(&lim, &format!(r#"{{"a":"{}"}}"#, "x".repeat(200))), Err(Violation::TooLarge(_))));
+        assert!(scan(&lim, "[1]").is_err());
+        assert!(matches!(scan(&lim, r#"{"a":"\ud800"}"#), Err(Violation::Invalid(m)) if m.contains("surrogate")));
     }
 }

@@ -74,20 +74,59 @@ pub const MAX_DEAD_LETTERS: usize = 1000;
 const DRAIN_MIN_MS: u64 = 1_000;
 const DRAIN_MAX_MS: u64 = 300_000;
 
-/// A waiting event as the key of the pending map: ordered and looked up by its UID, which it
-/// does not copy (the event is shared with the batch buffer and the caller's future: one copy
-/// per waiting event).
+/// A waiting event as the key of the pending map: ordered and looked up by its place in its
+/// stream (`seq`) and its UID ([`Key`]), which it does not copy (the event is shared with the
+/// batch buffer and the caller's future: one copy per waiting event).
 struct Queued(SharedEvent);
 
-impl std::borrow::Borrow<str> for Queued {
-    fn borrow(&self) -> &str {
-        &self.0.uid
+/// The pending map's key, borrowed from an event: `seq` first, so that nearly every step of a
+/// lookup is one number compare instead of a 36-byte string compare (with 20 000 events waiting,
+/// the string compares of the map's three lookups per call were about 9 % of a `logUserAction`
+/// call's CPU time in Node), then the UID. An event's `seq` and UID never change, and one UID
+/// is one event (one record per UID in the store), so the pair names an event as the UID did.
+#[repr(transparent)]
+struct Key(AuditEvent);
+
+impl Key {
+    fn of(event: &AuditEvent) -> &Key {
+        // SAFETY: `Key` is `repr(transparent)` over `AuditEvent`: same layout, same validity.
+        unsafe { &*(event as *const AuditEvent as *const Key) }
+    }
+
+    fn parts(&self) -> (Option<u64>, &str) {
+        (self.0.seq, &self.0.uid)
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, o: &Self) -> bool {
+        self.parts() == o.parts()
+    }
+}
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.parts().cmp(&o.parts())
+    }
+}
+
+impl std::borrow::Borrow<Key> for Queued {
+    fn borrow(&self) -> &Key {
+        Key::of(&self.0)
     }
 }
 
 impl PartialEq for Queued {
     fn eq(&self, o: &Self) -> bool {
-        self.0.uid == o.0.uid
+        Key::of(&self.0) == Key::of(&o.0)
     }
 }
 
@@ -101,7 +140,7 @@ impl PartialOrd for Queued {
 
 impl Ord for Queued {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        self.0.uid.cmp(&o.0.uid)
+        Key::of(&self.0).cmp(Key::of(&o.0))
     }
 }
 
@@ -299,7 +338,7 @@ impl Durable {
             for (ev, size) in mine {
                 if let Err(v) = ev.check(&limits) {
                     invalid.push((ev, AuditError::from(v)));
-                } else if !p.contains_key(ev.uid.as_str()) {
+                } else if !p.contains_key(Key::of(&ev)) {
                     self.pending_bytes.set(self.pending_bytes.get() + size);
                     p.insert(Queued(SharedEvent::new(ev)), Pending { size, in_flight: false });
                 }
@@ -371,7 +410,7 @@ impl Durable {
         if durable {
             if now_millis() < self.not_before.get() {
                 // Left for the drain, which honours the server's Retry-After.
-                if let Some(p) = self.pending.borrow_mut().get_mut(event.uid.as_str()) {
+                if let Some(p) = self.pending.borrow_mut().get_mut(Key::of(&event)) {
                     p.in_flight = false;
                 }
                 self.maybe_idle.set(true);
@@ -418,7 +457,7 @@ impl Durable {
         let replaced = {
             // Removed first: `insert` would keep the old key, i.e. the old event.
             let mut p = self.pending.borrow_mut();
-            let old = p.remove(event.uid.as_str());
+            let old = p.remove(Key::of(event));
             p.insert(Queued(event.clone()), Pending { size, in_flight: true });
             old
         };
@@ -442,7 +481,7 @@ impl Durable {
     /// Delivers one stored event: removed on commit, moved to the dead letters when rejected
     /// for good, left stored (and a background drain planned) otherwise.
     async fn send(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
-        if let Some(p) = self.pending.borrow_mut().get_mut(event.uid.as_str()) {
+        if let Some(p) = self.pending.borrow_mut().get_mut(Key::of(&event)) {
             p.in_flight = true;
         }
         // This future waits as long as the call (and thousands may wait): it holds only the
@@ -468,18 +507,17 @@ impl Durable {
                 let _ = w.await;
             }
         }
-        let uid = event.uid.as_str();
         match &res {
             Ok(()) => {
-                self.forget(uid);
+                self.forget(&event);
                 self.drain_backoff_ms.set(DRAIN_MIN_MS);
             }
             Err(e) if e.is_rejection() => {
-                self.forget(uid);
+                self.forget(&event);
                 self.dead_letter(SharedEvent::unwrap_or_clone(event), e).await;
             }
             Err(e) => {
-                if let Some(p) = self.pending.borrow_mut().get_mut(uid) {
+                if let Some(p) = self.pending.borrow_mut().get_mut(Key::of(&event)) {
                     p.in_flight = false;
                 }
                 self.maybe_idle.set(true);
@@ -501,8 +539,9 @@ impl Durable {
     /// `flush()`/`close()` wait for it. A record left behind (a delete that failed, or a reload
     /// before it committed) is safe: the next logger re-sends it, a no-op in the graph (MERGE on
     /// UID), and then removes it; a delete that could not be issued is retried by `flush()`.
-    fn forget(&self, uid: &str) {
-        if let Some(gone) = self.pending.borrow_mut().remove(uid) {
+    fn forget(&self, event: &AuditEvent) {
+        let uid = event.uid.as_str();
+        if let Some(gone) = self.pending.borrow_mut().remove(Key::of(event)) {
             self.pending_bytes.set(self.pending_bytes.get().saturating_sub(gone.size));
         }
         if let Some(store) = &self.store {
