@@ -37,6 +37,44 @@ pub(crate) enum ParseError {
     TooDeep,
     /// A `\uD800`–`\uDFFF` escape without its pair: not Unicode text.
     LoneSurrogate,
+    /// A number (at this byte offset) beyond ±1.7976931348623157e308, the largest finite
+    /// double: JavaScript would read it as ±Infinity, which `JSON.stringify` writes as `null`
+    /// and the JavaScript client refuses; `serde_json` refuses it too.
+    OutOfRange(usize),
+}
+
+/// Whether a JSON number (its integer digits, `.` and fraction digits, and exponent sign and
+/// digits, all grammar-checked) is beyond the largest finite double, 1.7976931348623157e308.
+/// Decided on the digits: a number between that and the next representable boundary, which a
+/// float parser would round down to it, is refused too. No float is parsed.
+fn beyond_f64(int: &[u8], frac: &[u8], (exp_neg, exp): (bool, &[u8])) -> bool {
+    const MAX_DIGITS: &[u8] = b"17976931348623157";
+    // The exponent, saturated far beyond any that matters.
+    let mut e: i64 = 0;
+    for &d in exp {
+        e = (e * 10 + i64::from(d - b'0')).min(1 << 40);
+    }
+    if exp_neg {
+        e = -e;
+    }
+    // Significant digits: leading zeros dropped; `point` = the decimal exponent of the first.
+    let frac = frac.strip_prefix(b".").unwrap_or(frac);
+    let (digits, point): (Vec<u8>, i64) = if int != b"0" {
+        (int.iter().chain(frac).copied().collect(), int.len() as i64 - 1 + e)
+    } else {
+        match frac.iter().position(|&d| d != b'0') {
+            Some(k) => (frac[k..].to_vec(), e - k as i64 - 1),
+            None => return false, // zero
+        }
+    };
+    if point != 308 {
+        return point > 308;
+    }
+    let digits = match digits.iter().rposition(|&d| d != b'0') {
+        Some(last) => &digits[..=last],
+        None => return false,
+    };
+    digits > MAX_DIGITS
 }
 
 impl Json {
@@ -488,6 +526,7 @@ impl Parser<'_> {
         if self.s[self.i] == b'-' {
             self.i += 1;
         }
+        let int = self.i;
         match self.s.get(self.i) {
             Some(b'0') => self.i += 1,
             Some(b'1'..=b'9') => {
@@ -495,20 +534,29 @@ impl Parser<'_> {
             }
             _ => return self.err(),
         }
+        let int_end = self.i;
         if self.s.get(self.i) == Some(&b'.') {
             self.i += 1;
             if self.digits() == 0 {
                 return self.err();
             }
         }
+        let mantissa_end = self.i;
+        let mut exp = (false, &self.s[0..0]);
         if let Some(b'e' | b'E') = self.s.get(self.i) {
             self.i += 1;
+            let neg = self.s.get(self.i) == Some(&b'-');
             if let Some(b'+' | b'-') = self.s.get(self.i) {
                 self.i += 1;
             }
+            let at = self.i;
             if self.digits() == 0 {
                 return self.err();
             }
+            exp = (neg, &self.s[at..self.i]);
+        }
+        if beyond_f64(&self.s[int..int_end], &self.s[int_end..mantissa_end], exp) {
+            return Err(ParseError::OutOfRange(start));
         }
         if self.keys.is_some() {
             return Ok(Json::Bool(false)); // scan mode: checked, not kept
@@ -645,9 +693,9 @@ mod tests {
         parse(t, 4).unwrap().write(&mut out);
         assert_eq!(out, t);
         assert_eq!(serde(t).unwrap().to_string(), r#"{"big":1.2345678901234568e+29,"max":18446744073709551615,"f":1.5,"e":100.0,"neg":-0.0}"#);
-        // Beyond f64: serde_json refuses the text; this parser keeps it, and as_f64 says None.
+        // Beyond f64: both refuse the text.
         assert!(serde("1e400").is_err());
-        assert_eq!(parse("1e400", 1).unwrap().as_f64(), None);
+        assert_eq!(parse("1e400", 1), Err(ParseError::OutOfRange(0)));
         assert_eq!(parse("-1.5e3", 1).unwrap().as_f64(), Some(-1500.0));
         assert_eq!(parse("[]", 1).unwrap().as_f64(), None);
     }
@@ -733,6 +781,25 @@ mod tests {
     /// `scan` (the write path's details check without a tree) accepts and refuses exactly what
     /// `parse_compact` does, with the same error, shape and compactness, and asks about every
     /// member name, unescaped, at any depth.
+    #[test]
+    fn numbers_beyond_the_largest_double_are_refused() {
+        // Found by a new user: the Worker stored {"n":1e99999}, which every JavaScript reader
+        // sees as Infinity (and export printed as null), while the client refuses Infinity.
+        let (big_out, big_in) = (format!("17976931348623159{}", "0".repeat(292)), format!("17976931348623157{}", "0".repeat(292)));
+        for t in ["1e99999", "-1e309", "1.8e308", "17976931348623159e292", "0.18e310", "1e1099511627776", big_out.as_str()] {
+            assert_eq!(parse(t, 4), Err(ParseError::OutOfRange(0)), "{t}");
+            assert!(t.parse::<f64>().unwrap().is_infinite(), "{t}");
+            let doc = format!("{{\"a\":[{t}]}}");
+            assert_eq!(parse(&doc, 4), Err(ParseError::OutOfRange(6)), "{doc}");
+            assert!(scan(&doc, 4, &|_| false).is_err(), "{doc}");
+        }
+        // Finite, however close to the edge or however small (underflow reads as 0).
+        for t in ["1.7976931348623157e308", "-1.7976931348623157e308", "0.17976931348623157e309", "1e308", "9.99e307", "1e-99999", "0e99999", "0.0e1099511627776", "-0", "123.456e-7", big_in.as_str()] {
+            assert!(matches!(parse(t, 4), Ok(Json::Num(_))), "{t}");
+            assert!(t.parse::<f64>().unwrap().is_finite(), "{t}");
+        }
+    }
+
     #[test]
     fn scan_agrees_with_parse() {
         use std::cell::RefCell;

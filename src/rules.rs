@@ -213,6 +213,9 @@ impl Limits {
             ))),
             Err(ParseError::LoneSurrogate) => Err(lone_surrogate("details")),
             Err(ParseError::Syntax(at)) => Err(invalid(format!("details are not JSON (at byte {at})"))),
+            Err(ParseError::OutOfRange(at)) => Err(invalid(format!(
+                "details hold a number beyond ±1.7976931348623157e308 (at byte {at}): not a finite number"
+            ))),
         }
     }
 

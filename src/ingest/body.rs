@@ -99,6 +99,7 @@ pub fn parse_events(text: &str, lim: &BodyLimits) -> Result<Vec<IncomingEvent>, 
             ParseError::Syntax(at) => format!("body is not valid JSON (at byte {at})"),
             ParseError::TooDeep => format!("body is not valid JSON (nested more than {MAX_BODY_DEPTH} levels deep)"),
             ParseError::LoneSurrogate => "body is not valid JSON (a \\u escape names a lone UTF-16 surrogate)".into(),
+            ParseError::OutOfRange(at) => format!("body holds a number beyond ±1.7976931348623157e308 (at byte {at}): not a finite number"),
         })
     })?;
     let Json::Obj(mut top) = v else {
@@ -373,6 +374,17 @@ mod tests {
         // Inside details, names are the caller's business: kept as sent (as the client does).
         let ev = parse_events(r#"{"actionType":"A","details":{"k":1,"k":2}}"#, &lim()).unwrap();
         assert_eq!(ev[0].details.as_deref(), Some(r#"{"k":1,"k":2}"#));
+    }
+
+    #[test]
+    fn numbers_beyond_the_largest_double_are_refused() {
+        // Found by a new user: {"details":{"n":1e99999}} was stored (201) as its text, which
+        // every JavaScript reader sees as Infinity (export printed null); the client refuses it.
+        let m = invalid(r#"{"actionType":"A","details":{"n":1e99999}}"#);
+        assert!(m.contains("number beyond") && m.contains("not a finite number"), "{m}");
+        invalid(r#"{"actionType":"A","details":{"n":[-1.8e308]}}"#);
+        let ev = parse_events(r#"{"actionType":"A","details":{"n":1.7976931348623157e308,"m":1e-400}}"#, &lim()).unwrap();
+        assert_eq!(ev[0].details.as_deref(), Some(r#"{"n":1.7976931348623157e308,"m":1e-400}"#));
     }
 
     #[test]
