@@ -40,7 +40,7 @@ mod spool;
 pub use spool::Spool;
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use serde::{Deserialize, Serialize};
@@ -74,7 +74,7 @@ pub const MAX_DEAD_LETTERS: usize = 1000;
 const DRAIN_MIN_MS: u64 = 1_000;
 const DRAIN_MAX_MS: u64 = 300_000;
 
-/// A waiting event as the key of the pending map: ordered and looked up by its UID, which it
+/// A waiting event as the key of the pending map: hashed and looked up by its UID, which it
 /// does not copy (the event is shared with the batch buffer and the caller's future: one copy
 /// per waiting event).
 struct Queued(SharedEvent);
@@ -93,17 +93,33 @@ impl PartialEq for Queued {
 
 impl Eq for Queued {}
 
-impl PartialOrd for Queued {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
+impl std::hash::Hash for Queued {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.uid.as_str().hash(h)
     }
 }
 
-impl Ord for Queued {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        self.0.uid.cmp(&o.0.uid)
+/// FNV-1a over the key's bytes: the keys are UUIDs (random bytes), so a keyed hash buys nothing
+/// here, and std's SipHash and `RandomState` would add code to the browser `.wasm`. A hash map
+/// instead of a `BTreeMap`: the B-tree's node code was about 11 KB of the write entry's `.wasm`
+/// (twiggy), and nothing here needs the UID order.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
     }
 }
+
+type PendingMap = HashMap<Queued, Pending, std::hash::BuildHasherDefault<Fnv>>;
 
 struct Pending {
     size: usize,
@@ -164,7 +180,7 @@ pub struct Durable {
     store: Option<idb::IdbStore>,
     /// Key prefix of this logger's records: target and identity (see the module docs).
     scope: String,
-    pending: RefCell<BTreeMap<Queued, Pending>>,
+    pending: RefCell<PendingMap>,
     /// Sum of `Pending::size` over `pending`, kept as events come and go.
     pending_bytes: Cell<usize>,
     /// Keys of committed (or dead-lettered) events whose delete could not be issued.
@@ -203,7 +219,7 @@ impl Durable {
             logger,
             store,
             scope,
-            pending: RefCell::new(BTreeMap::new()),
+            pending: RefCell::new(PendingMap::default()),
             pending_bytes: Cell::new(0),
             undeleted: RefCell::new(Vec::new()),
             dead: RefCell::new(Vec::new()),
