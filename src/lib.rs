@@ -86,6 +86,7 @@ pub mod ingest;
 #[doc(hidden)]
 pub mod logger;
 mod json;
+mod lite;
 #[doc(hidden)]
 pub mod outcome;
 #[cfg(feature = "read")]

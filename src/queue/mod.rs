@@ -191,7 +191,7 @@ pub struct Durable {
     listeners: RefCell<Vec<(&'static str, idb::EventHandler)>>,
     draining: Cell<bool>,
     /// Ends the drain's current wait early (the browser went `online`).
-    drain_wake: RefCell<Option<futures::channel::oneshot::Sender<()>>>,
+    drain_wake: RefCell<Option<crate::lite::oneshot::Sender<()>>>,
     /// Set when an event may be waiting idle (a send failed, or recovery loaded events), so a
     /// logging call looks for idle events only then (the scan is not free with a long queue).
     maybe_idle: Cell<bool>,
@@ -565,12 +565,12 @@ impl Durable {
                 // Jitter, so that many tabs or isolates do not come back at the same instant.
                 let jitter = crate::retry::random_below(delay / 4 + 250);
                 // The wait ends early when the network comes back (`online`).
-                let (tx, rx) = futures::channel::oneshot::channel::<()>();
+                let (tx, rx) = crate::lite::oneshot::channel::<()>();
                 if let Some(me) = weak.upgrade() {
                     *me.drain_wake.borrow_mut() = Some(tx);
                 }
                 let sleep = crate::transport::sleep_ms_background(delay + jitter);
-                let _ = futures::future::select(Box::pin(sleep), rx).await;
+                let _ = crate::lite::select(Box::pin(sleep), rx).await;
                 let Some(me) = weak.upgrade() else { return };
                 let wait = me.not_before.get() - now_millis();
                 if wait > 0 && !me.logger.is_closed() {
