@@ -87,6 +87,7 @@ pub mod ingest;
 pub mod logger;
 mod json;
 mod lite;
+mod uidmap;
 #[doc(hidden)]
 pub mod outcome;
 #[cfg(feature = "read")]

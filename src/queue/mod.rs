@@ -40,7 +40,6 @@ mod spool;
 pub use spool::Spool;
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use serde::{Deserialize, Serialize};
@@ -74,52 +73,7 @@ pub const MAX_DEAD_LETTERS: usize = 1000;
 const DRAIN_MIN_MS: u64 = 1_000;
 const DRAIN_MAX_MS: u64 = 300_000;
 
-/// A waiting event as the key of the pending map: hashed and looked up by its UID, which it
-/// does not copy (the event is shared with the batch buffer and the caller's future: one copy
-/// per waiting event).
-struct Queued(SharedEvent);
-
-impl std::borrow::Borrow<str> for Queued {
-    fn borrow(&self) -> &str {
-        &self.0.uid
-    }
-}
-
-impl PartialEq for Queued {
-    fn eq(&self, o: &Self) -> bool {
-        self.0.uid == o.0.uid
-    }
-}
-
-impl Eq for Queued {}
-
-impl std::hash::Hash for Queued {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        self.0.uid.as_str().hash(h)
-    }
-}
-
-/// FNV-1a over the key's bytes: the keys are UUIDs (random bytes), so a keyed hash buys nothing
-/// here, and std's SipHash and `RandomState` would add code to the browser `.wasm`. A hash map
-/// instead of a `BTreeMap`: the B-tree's node code was about 11 KB of the write entry's `.wasm`
-/// (twiggy), and nothing here needs the UID order.
-#[derive(Default)]
-struct Fnv(u64);
-
-impl std::hash::Hasher for Fnv {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
-        for &b in bytes {
-            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-        }
-        self.0 = h;
-    }
-}
-
-type PendingMap = HashMap<Queued, Pending, std::hash::BuildHasherDefault<Fnv>>;
+type PendingMap = crate::uidmap::UidMap<Pending>;
 
 struct Pending {
     size: usize,
@@ -317,7 +271,7 @@ impl Durable {
                     invalid.push((ev, AuditError::from(v)));
                 } else if !p.contains_key(ev.uid.as_str()) {
                     self.pending_bytes.set(self.pending_bytes.get() + size);
-                    p.insert(Queued(SharedEvent::new(ev)), Pending { size, in_flight: false });
+                    p.insert(SharedEvent::new(ev), Pending { size, in_flight: false });
                 }
             }
         }
@@ -433,7 +387,7 @@ impl Durable {
             // Removed first: `insert` would keep the old key, i.e. the old event.
             let mut p = self.pending.borrow_mut();
             let old = p.remove(event.uid.as_str());
-            p.insert(Queued(event.clone()), Pending { size, in_flight: true });
+            p.insert(event.clone(), Pending { size, in_flight: true });
             old
         };
         self.pending_bytes.set(self.pending_bytes.get() + size - replaced.map_or(0, |r| r.size));
@@ -623,7 +577,7 @@ impl Durable {
                 .filter(|(_, x)| !x.in_flight)
                 .map(|(k, x)| {
                     x.in_flight = true;
-                    k.0.clone()
+                    k.clone()
                 })
                 .collect()
         };
@@ -711,7 +665,7 @@ impl Durable {
     /// Sends the oldest pending events that fit the keepalive budget, fire-and-forget. They stay
     /// stored: only a confirmed commit removes an event.
     pub fn send_keepalive(&self) -> usize {
-        let mut events: Vec<SharedEvent> = self.pending.borrow().keys().map(|k| k.0.clone()).collect();
+        let mut events: Vec<SharedEvent> = self.pending.borrow().keys().cloned().collect();
         events.sort_by_key(|e| e.ts);
         let mut n = events.len();
         let req = loop {
