@@ -75,9 +75,28 @@ const DRAIN_MAX_MS: u64 = 300_000;
 
 type PendingMap = crate::uidmap::UidMap<Pending>;
 
-struct Pending {
-    size: usize,
-    in_flight: bool,
+/// A waiting event's size (its JSON's bytes) and whether a send of it is in flight, in one
+/// `u32` (the top bit): a slot of the pending map is then 8 bytes on wasm32 instead of 12, which
+/// with the map at most half full is about 10 bytes less per waiting event (bench/memory.mjs).
+#[derive(Clone, Copy)]
+struct Pending(u32);
+
+const IN_FLIGHT: u32 = 1 << 31;
+
+impl Pending {
+    fn new(size: usize, in_flight: bool) -> Pending {
+        // An event's JSON is bounded far below 2 GiB (maxDetailsBytes and the queue's maxBytes).
+        Pending((size as u32 & !IN_FLIGHT) | if in_flight { IN_FLIGHT } else { 0 })
+    }
+    fn size(self) -> usize {
+        (self.0 & !IN_FLIGHT) as usize
+    }
+    fn in_flight(self) -> bool {
+        self.0 & IN_FLIGHT != 0
+    }
+    fn set_in_flight(&mut self, on: bool) {
+        *self = Pending::new(self.size(), on);
+    }
 }
 
 /// An event the endpoint rejected for good, with why and when (ms since the epoch).
@@ -271,7 +290,7 @@ impl Durable {
                     invalid.push((ev, AuditError::from(v)));
                 } else if !p.contains_key(ev.uid.as_str()) {
                     self.pending_bytes.set(self.pending_bytes.get() + size);
-                    p.insert(SharedEvent::new(ev), Pending { size, in_flight: false });
+                    p.insert(SharedEvent::new(ev), Pending::new(size, false));
                 }
             }
         }
@@ -340,7 +359,7 @@ impl Durable {
             if now_millis() < self.not_before.get() {
                 // Left for the drain, which honours the server's Retry-After.
                 if let Some(p) = self.pending.borrow_mut().get_mut(event.uid.as_str()) {
-                    p.in_flight = false;
+                    p.set_in_flight(false);
                 }
                 self.maybe_idle.set(true);
                 self.schedule_drain(0);
@@ -387,10 +406,10 @@ impl Durable {
             // Removed first: `insert` would keep the old key, i.e. the old event.
             let mut p = self.pending.borrow_mut();
             let old = p.remove(event.uid.as_str());
-            p.insert(event.clone(), Pending { size, in_flight: true });
+            p.insert(event.clone(), Pending::new(size, true));
             old
         };
-        self.pending_bytes.set(self.pending_bytes.get() + size - replaced.map_or(0, |r| r.size));
+        self.pending_bytes.set(self.pending_bytes.get() + size - replaced.map_or(0, |r| r.size()));
         self.update_gauge();
         Ok(json)
     }
@@ -411,7 +430,7 @@ impl Durable {
     /// for good, left stored (and a background drain planned) otherwise.
     async fn send(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
         if let Some(p) = self.pending.borrow_mut().get_mut(event.uid.as_str()) {
-            p.in_flight = true;
+            p.set_in_flight(true);
         }
         // This future waits as long as the call (and thousands may wait): it holds only the
         // event and that wait. The outcome goes by value into the boxed step after it, so no
@@ -435,7 +454,7 @@ impl Durable {
             }
             Err(e) => {
                 if let Some(p) = self.pending.borrow_mut().get_mut(uid) {
-                    p.in_flight = false;
+                    p.set_in_flight(false);
                 }
                 self.maybe_idle.set(true);
                 if e.is_retryable() {
@@ -458,7 +477,7 @@ impl Durable {
     /// UID), and then removes it; a delete that could not be issued is retried by `flush()`.
     fn forget(&self, uid: &str) {
         if let Some(gone) = self.pending.borrow_mut().remove(uid) {
-            self.pending_bytes.set(self.pending_bytes.get().saturating_sub(gone.size));
+            self.pending_bytes.set(self.pending_bytes.get().saturating_sub(gone.size()));
         }
         if let Some(store) = &self.store {
             let key = self.key(uid);
@@ -566,7 +585,7 @@ impl Durable {
     }
 
     fn has_idle(&self) -> bool {
-        self.pending.borrow().values().any(|p| !p.in_flight)
+        self.pending.borrow().values().any(|p| !p.in_flight())
     }
 
     /// Sends again every stored event not in flight now; the last retryable failure, if any.
@@ -574,9 +593,9 @@ impl Durable {
         let idle: Vec<SharedEvent> = {
             let mut p = self.pending.borrow_mut();
             p.iter_mut()
-                .filter(|(_, x)| !x.in_flight)
+                .filter(|(_, x)| !x.in_flight())
                 .map(|(k, x)| {
-                    x.in_flight = true;
+                    x.set_in_flight(true);
                     k.clone()
                 })
                 .collect()
