@@ -28,8 +28,8 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::Mutex;
 
-use futures::channel::oneshot;
-use futures::future::{select, Either};
+use crate::lite::oneshot;
+use crate::lite::{select, Either};
 
 use crate::config::BatchConfig;
 use crate::error::AuditError;
@@ -265,13 +265,13 @@ impl Batcher {
             let finished = async {
                 match running.next().await {
                     Some(done) => done,
-                    None => futures::future::pending().await,
+                    None => std::future::pending().await,
                 }
             };
             let timer = async {
                 match wait_ms {
                     Some(ms) => sleep_ms(ms).await,
-                    None => futures::future::pending().await,
+                    None => std::future::pending().await,
                 }
             };
             let woke = select(Box::pin(wake), Box::pin(timer));

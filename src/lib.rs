@@ -86,6 +86,8 @@ pub mod ingest;
 #[doc(hidden)]
 pub mod logger;
 mod json;
+mod lite;
+mod uidmap;
 #[doc(hidden)]
 pub mod outcome;
 #[cfg(feature = "read")]

@@ -98,10 +98,10 @@ where
         }
         let attempt = std::pin::pin!(op());
         let timer = std::pin::pin!(sleep_ms(remaining));
-        let err = match futures::future::select(attempt, timer).await {
-            futures::future::Either::Left((Ok(v), _)) => return Ok(v),
-            futures::future::Either::Left((Err(e), _)) => e,
-            futures::future::Either::Right(((), _)) => return Err(AuditError::Timeout(deadline)),
+        let err = match crate::lite::select(attempt, timer).await {
+            crate::lite::Either::Left((Ok(v), _)) => return Ok(v),
+            crate::lite::Either::Left((Err(e), _)) => e,
+            crate::lite::Either::Right(((), _)) => return Err(AuditError::Timeout(deadline)),
         };
         let spent = elapsed();
         match next_delay_ms(policy, &err, attempts, spent) {

@@ -15,7 +15,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use futures::channel::oneshot;
+use crate::lite::oneshot;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};

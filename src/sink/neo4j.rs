@@ -31,7 +31,7 @@ pub(crate) struct Neo4jSink {
     labels: Labels,
     trail: String,
     timeout_ms: u64,
-    schema_ready: futures::lock::Mutex<bool>,
+    schema_ready: crate::lite::AsyncMutex<bool>,
     schema_warning: Mutex<Option<String>>,
 }
 
@@ -51,7 +51,7 @@ impl Neo4jSink {
             labels: config.labels.clone(),
             trail: config.trail.clone(),
             timeout_ms: config.timeout_ms,
-            schema_ready: futures::lock::Mutex::new(false),
+            schema_ready: crate::lite::AsyncMutex::new(false),
             schema_warning: Mutex::new(None),
         }
     }

@@ -8,7 +8,7 @@
 //! let resp = t.post(&HttpRequest { url, headers, body }, 10_000).await?;
 //! ```
 
-use futures::future::{select, Either};
+use crate::lite::{select, Either};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;

@@ -3,7 +3,7 @@
 //! `fetch` binding on wasm).
 
 #[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
-use futures::future::{select, Either};
+use crate::lite::{select, Either};
 
 #[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
 use crate::error::AuditError;

@@ -184,7 +184,7 @@ impl JsAuditLogger {
         );
         // The spool (queue or none), then batching + retries, then the sink. `map`, not an
         // `async` block: the block would keep room for its captures next to the future.
-        let fut = futures::FutureExt::map(spool.log(event), move |res| JsValue::from_bool(inner.record(res)));
+        let fut = crate::lite::map(spool.log(event), move |res| JsValue::from_bool(inner.record(res)));
         #[cfg(feature = "bench-alloc")]
         bench::note_future_size(std::mem::size_of_val(&fut));
         resolving(fut)
@@ -303,11 +303,10 @@ pub fn log_user_action(
 /// future *and* for the future being awaited, so the task would hold `fut`'s size twice.
 #[cfg(not(feature = "worker"))]
 fn resolving(fut: impl std::future::Future<Output = JsValue> + 'static) -> js_sys::Promise {
-    use futures::FutureExt;
     let mut fut = Some(fut);
     js_sys::Promise::new(&mut |resolve, _reject| {
         if let Some(fut) = fut.take() {
-            wasm_bindgen_futures::spawn_local(fut.map(move |v| {
+            wasm_bindgen_futures::spawn_local(crate::lite::map(fut, move |v| {
                 let _ = resolve.call1(&JsValue::UNDEFINED, &v);
             }));
         }
