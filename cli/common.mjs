@@ -93,7 +93,9 @@ export function parseInstant(option, text, now = Date.now()) {
   const age = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(s);
   if (age) return now - Math.round(Number(age[1]) * UNIT_MS[age[2]]);
   if (/^\d{4}-\d{2}-\d{2}/.test(s)) {
-    const t = Date.parse(s);
+    // Date.parse reads a date alone as UTC but a date and time without an offset as local time;
+    // the help promises local time for both.
+    const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00` : s);
     if (!Number.isNaN(t)) return t;
   }
   throw usage(`--${option}: "${text}" is not a time (ISO 8601 like 2026-01-01T00:00:00Z, epoch milliseconds, or an age like 15m, 2h, 7d)`);

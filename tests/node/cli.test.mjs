@@ -470,3 +470,19 @@ test("migrate: keys links stored before the per-trail index, marks the trail, ex
   const bad = await cli(["migrate", "--batch", "5"]);
   assert.equal(bad.code, 2, bad.stderr);
 });
+
+test("a TIME without an offset is local time, a date alone included (as the help says)", async () => {
+  // Date.parse reads "2026-01-01" as UTC but "2026-01-01T00:00" as local time; the CLI's help
+  // promises local time for both. Checked in a time zone far from UTC.
+  const { execFileSync } = await import("node:child_process");
+  const src = `import { parseInstant } from ${JSON.stringify(join(ROOT, "cli/common.mjs"))};
+    console.log(JSON.stringify([parseInstant("since", "2026-01-01"), new Date(2026, 0, 1).getTime(),
+      parseInstant("since", "2026-01-01T12:00"), new Date(2026, 0, 1, 12).getTime(),
+      parseInstant("since", "2026-01-01T00:00:00Z")]));`;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", src], { env: { ...process.env, TZ: "Asia/Tokyo" } });
+  const [dateOnly, localMidnight, dateTime, localNoon, utc] = JSON.parse(out.toString());
+  assert.equal(dateOnly, localMidnight);
+  assert.equal(dateTime, localNoon);
+  assert.equal(utc, Date.UTC(2026, 0, 1));
+  assert.notEqual(localMidnight, utc, "the zone is not UTC");
+});
