@@ -49,6 +49,10 @@ pub(crate) enum ParseError {
 /// float parser would round down to it, is refused too. No float is parsed.
 fn beyond_f64(int: &[u8], frac: &[u8], (exp_neg, exp): (bool, &[u8])) -> bool {
     const MAX_DIGITS: &[u8] = b"17976931348623157";
+    // Most numbers: no exponent and fewer than 309 integer digits (below 1e308).
+    if exp.is_empty() && int.len() < 309 {
+        return false;
+    }
     // The exponent, saturated far beyond any that matters.
     let mut e: i64 = 0;
     for &d in exp {
@@ -57,24 +61,29 @@ fn beyond_f64(int: &[u8], frac: &[u8], (exp_neg, exp): (bool, &[u8])) -> bool {
     if exp_neg {
         e = -e;
     }
-    // Significant digits: leading zeros dropped; `point` = the decimal exponent of the first.
+    // `point` = the decimal exponent of the first significant digit.
     let frac = frac.strip_prefix(b".").unwrap_or(frac);
-    let (digits, point): (Vec<u8>, i64) = if int != b"0" {
-        (int.iter().chain(frac).copied().collect(), int.len() as i64 - 1 + e)
+    let point = if int != b"0" {
+        int.len() as i64 - 1 + e
     } else {
         match frac.iter().position(|&d| d != b'0') {
-            Some(k) => (frac[k..].to_vec(), e - k as i64 - 1),
+            Some(k) => e - k as i64 - 1,
             None => return false, // zero
         }
     };
     if point != 308 {
         return point > 308;
     }
-    let digits = match digits.iter().rposition(|&d| d != b'0') {
-        Some(last) => &digits[..=last],
-        None => return false,
-    };
-    digits > MAX_DIGITS
+    // The significant digits against the largest double's, digit by digit (no allocation).
+    let mut digits = int.iter().chain(frac).skip_while(|&&d| d == b'0');
+    for &m in MAX_DIGITS {
+        match digits.next() {
+            Some(&d) if d != m => return d > m,
+            Some(_) => {}
+            None => return false,
+        }
+    }
+    digits.any(|&d| d != b'0')
 }
 
 impl Json {
@@ -793,8 +802,10 @@ mod tests {
             assert_eq!(parse(&doc, 4), Err(ParseError::OutOfRange(6)), "{doc}");
             assert!(scan(&doc, 4, &|_| false).is_err(), "{doc}");
         }
+        // Just past the largest double's digits: refused, although a float parser rounds it down.
+        assert_eq!(parse("1.797693134862315700001e308", 1), Err(ParseError::OutOfRange(0)));
         // Finite, however close to the edge or however small (underflow reads as 0).
-        for t in ["1.7976931348623157e308", "-1.7976931348623157e308", "0.17976931348623157e309", "1e308", "9.99e307", "1e-99999", "0e99999", "0.0e1099511627776", "-0", "123.456e-7", big_in.as_str()] {
+        for t in ["1.7976931348623157e308", "-1.7976931348623157e308", "0.17976931348623157e309", "1e308", "9.99e307", "1e-99999", "0e99999", "0.0e1099511627776", "-0", "123.456e-7", "1.79769313486231570e308", "0.000179769313486231569e312", big_in.as_str()] {
             assert!(matches!(parse(t, 4), Ok(Json::Num(_))), "{t}");
             assert!(t.parse::<f64>().unwrap().is_finite(), "{t}");
         }
