@@ -63,13 +63,18 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
     Ok(c)
 }
 
+/// Which of two names the string `v` is (the config's enum members: api, delivery, redactMatch).
+fn choice(name: &str, v: &Json, names: [&str; 2]) -> R<usize> {
+    let s = string(name, v)?;
+    match names.iter().position(|n| *n == s) {
+        Some(i) => Ok(i),
+        None => bad(format!("unknown variant `{s}` of {name}, expected `{}` or `{}`", names[0], names[1])),
+    }
+}
+
 #[inline(never)]
 fn api(c: &mut Config, v: &Json) -> R<()> {
-    c.api = match string("api", v)?.as_str() {
-        "tx" => Api::Tx,
-        "query" => Api::Query,
-        other => return bad(format!("unknown variant `{other}` of api, expected `tx` or `query`")),
-    };
+    c.api = [Api::Tx, Api::Query][choice("api", v, ["tx", "query"])?];
     Ok(())
 }
 
@@ -135,11 +140,7 @@ fn queue(c: &mut Config, v: &Json) -> R<()> {
 
 #[inline(never)]
 fn delivery(c: &mut Config, v: &Json) -> R<()> {
-    c.delivery = match string("delivery", v)?.as_str() {
-        "committed" => Delivery::Committed,
-        "queued" => Delivery::Queued,
-        other => return bad(format!("unknown variant `{other}` of delivery, expected `committed` or `queued`")),
-    };
+    c.delivery = [Delivery::Committed, Delivery::Queued][choice("delivery", v, ["committed", "queued"])?];
     Ok(())
 }
 
@@ -153,11 +154,7 @@ fn redact(c: &mut Config, v: &Json) -> R<()> {
 
 #[inline(never)]
 fn redact_match(c: &mut Config, v: &Json) -> R<()> {
-    c.redact_match = match string("redactMatch", v)?.as_str() {
-        "words" => Match::Words,
-        "exact" => Match::Exact,
-        other => return bad(format!("unknown variant `{other}` of redactMatch, expected `words` or `exact`")),
-    };
+    c.redact_match = [Match::Words, Match::Exact][choice("redactMatch", v, ["words", "exact"])?];
     Ok(())
 }
 
