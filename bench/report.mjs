@@ -66,6 +66,11 @@ for (const c of [1, 8]) {
   goal("P1", `this library / the seed's pattern (Python driver), both at concurrency ${c}`, pair(lib, perRound("P1seed", `seed-py c${c}`, eps)), ">=", 50);
   goal("P1", `this library / the seed's pattern (neo4j-driver in JS), both at concurrency ${c}`, pair(lib, perRound("P1seed", `seed-js c${c}`, eps)), ">=", 50);
 }
+for (const c of [1, 8]) {
+  const prod = perRound("P1seed", `lib-prod c${c}`, eps);
+  goal("P1", `this library, one producer not awaiting each call, ${c} request(s) in flight / the seed's pattern (Python driver), ${c} thread(s)`, pair(prod, perRound("P1seed", `seed-py c${c}`, eps)), ">=", 50);
+  goal("P1", `this library, one producer not awaiting each call, ${c} request(s) in flight / the seed's pattern (neo4j-driver in JS), ${c} session(s)`, pair(prod, perRound("P1seed", `seed-js c${c}`, eps)), ">=", 50);
+}
 info("P1", "this library batched / plain fetch, the library's batch bound (1000 × 4 in flight): the library's own cost over HTTP", pair(a, perRound("P1", "fetch-1000x4", eps)));
 info("P1", "this library batched / plain fetch, 100 × 4 in flight", pair(a, perRound("P1", "fetch-100x4", eps)));
 info("P1", "plain fetch 100 × 4 / Neo4j's limit", pair(perRound("P1", "fetch-100x4", eps), limit));
@@ -274,7 +279,7 @@ const gP2 = ok("P2").length ? chart("p2.svg", dots("P2 one unbatched event: p50 
 const gP5 = ok("P5").length ? chart("p5.svg", dots("P5 workerd CPU from spawn to the first answer (ms)", "ms", group("P5", (r) => r.cpuMs)), "P5 cold start") : "";
 
 // ---- BENCHMARKS.md
-const n1 = ok("P1")[0]?.n, nSeed = ok("P1seed")[0]?.n;
+const n1 = ok("P1")[0]?.n, nSeed = ok("P1seed").find((r) => !r.contender.startsWith("lib-prod"))?.n, nProd = ok("P1seed").find((r) => r.contender.startsWith("lib-prod"))?.n;
 const versions = [
   `- run: \`${RUN}\`${QUICK ? " — **quick mode** (BENCH_QUICK=1: small sizes, for checking the pipeline; not the reference figures)" : ""}; k = ${V.k ?? "?"} rounds per figure (P5: ${Math.max(0, ...ok("P5").map((r) => r.round ?? 0))} paired rounds)`,
   `- commit: ${V.commit ?? "?"}${V.dirty ? " (src/ had uncommitted changes)" : ""}; CPU: ${V.cpu ?? "?"}; RAM ${V.ramGiB ?? "?"} GiB, shared with other work (load at start: ${V.loadavg ?? "?"})`,
@@ -349,7 +354,7 @@ ${gP1}
 
 ${ok("P1scale").length ? contenderTable("P1scale", eps, "events/s") : "not measured in this run"}
 
-### The seed's pattern at equal concurrency (${f(nSeed)} events per sample)
+### The seed's pattern at equal concurrency (${f(nSeed)} events per sample; the producer contender ${f(nProd)})
 
 ${contenderTable("P1seed", eps, "events/s")}
 
@@ -463,8 +468,13 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   100 events per managed transaction (\`executeWrite\`, 4 sessions) / per \`driver.executeQuery\`
   (4 at once). *Seed*: the seed's \`log_user_action\` (four auto-commit operations per event:
   create the event, get-or-create the trail, HAS_EVENT, PERFORMED_BY) with the Python driver
-  (\`bench/seed_pattern.py\`, threads) and with neo4j-driver in JS, against the library with the
-  same number of callers each awaiting its call (c = 1 and c = 8).
+  (\`bench/seed_pattern.py\`, threads) and with neo4j-driver in JS, against the library two ways at
+  equal concurrency c (1 and 8): *lib c*: c callers each awaiting its call before the next (the
+  same callers as the seed's threads; no batching possible beyond c); *lib-prod c*: one producer
+  calling \`logUserAction\` without awaiting each (all promises awaited at the end, the usual way to
+  log from async code) with \`batch.maxInFlight = c\`, so the same number of requests is on the wire
+  as the seed's c threads; the library's gain is the batching. Its samples are larger
+  (BENCH_N_PROD events) because a batch's rate needs more events to be steady.
 - **P2.** Per iteration the library with the queue on (default), with it off, and a plain \`fetch\`
   of the same statement and body (built by the library beforehand, not timed) each send one event,
   in an order rotated per iteration; per round p50 and p99 of each; 30 warm-up iterations dropped.
@@ -507,6 +517,8 @@ const headline = [
   ["P1 library / neo4j-driver (executeQuery)", pick(/executeQuery/)],
   ["P1 library / seed's pattern (Python), c = 1", pick(/Python driver\), both at concurrency 1$/)],
   ["P1 library / seed's pattern (Python), c = 8", pick(/Python driver\), both at concurrency 8$/)],
+  ["P1 library (one producer) / seed's pattern (Python), 1 in flight", pick(/one producer .*, 1 request\(s\) in flight \/ the seed's pattern \(Python/)],
+  ["P1 library (one producer) / seed's pattern (Python), 8 in flight", pick(/one producer .*, 8 request\(s\) in flight \/ the seed's pattern \(Python/)],
   ["P2 one event / plain fetch, p50 (Node, queue on)", pick(/Node, queue on: .* p50/)],
   ["P2 one event / plain fetch, p99 (Node, queue on)", pick(/Node, queue on: .* p99/)],
   ["P5 Worker cold start, library's extra CPU", pick(/extra CPU/)],

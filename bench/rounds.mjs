@@ -8,7 +8,8 @@
 //                                                       JSON lines are tagged and appended)
 // Knobs: BENCH_K (rounds, default 5), BENCH_QUICK=1 (small sizes), BENCH_N (20000; quick 4000),
 // BENCH_BASE (P1: also the library of another tree, contender "a-base"),
-// BENCH_N_SEED (300; quick 100: the per-event contenders' rate is steady after a few events).
+// BENCH_N_SEED (300; quick 100: the per-event contenders' rate is steady after a few events),
+// BENCH_N_PROD (10000; quick 2000: events per sample of the P1seed producer contender, which batches).
 import { spawnSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 
@@ -17,6 +18,8 @@ const K = Number(process.env.BENCH_K ?? 5);
 const RUN = process.env.BENCH_RUN_ID ?? `manual-${new Date().toISOString()}`;
 const N = Number(process.env.BENCH_N ?? (QUICK ? 4000 : 20000));
 const NSEED = Number(process.env.BENCH_N_SEED ?? (QUICK ? 100 : 300));
+// The producer contender batches, so its rate needs more events to be steady than the per-event ones.
+const NPROD = Number(process.env.BENCH_N_PROD ?? (QUICK ? 2000 : 10000));
 const DIR = new URL("./results/", import.meta.url).pathname;
 mkdirSync(DIR, { recursive: true });
 
@@ -104,6 +107,7 @@ if (what === "P1sweep") {
     [`lib c${c}`, ["lib", NSEED, c]],
     [`seed-py c${c}`, ["seed-py", NSEED, c]],
     [`seed-js c${c}`, ["seed-js", NSEED, c]],
+    [`lib-prod c${c}`, ["lib-prod", NPROD, c]],
   ]));
 } else if (what === "tag") {
   const [figure, dash, cmd, ...args] = rest;

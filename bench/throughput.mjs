@@ -7,6 +7,9 @@
 //              override batch.maxEvents / batch.maxBytes / batch.maxInFlight / api; API
 //              "tx" or "query")
 //   lib C      this library, C callers each awaiting its call before the next (one logger)
+//   lib-prod C this library, one producer calling logUserAction N times without awaiting each
+//              (the calls' promises are awaited together at the end), at most C requests in flight
+//              (batch.maxInFlight = C): the same number of requests on the wire as C seed threads
 //   http S M   plain fetch to tx/commit of our UNWIND statement, S events per request, M requests in
 //              flight, bodies serialised beforehand (the client costs ~nothing: the limit sweep, and
 //              at 1000 x 4 the "plain-fetch batched" contender that separates HTTP from library cost)
@@ -71,6 +74,20 @@ if (which === "a") {
     if (!(await l.logUserAction(e.user, e.actionType, e.category, e.details))) throw new Error(l.lastError);
   });
   seconds = (performance.now() - t0) / 1000;
+} else if (which === "lib-prod") {
+  const C = sArg === undefined ? 1 : S;
+  label = `this library, one producer not awaiting each call, at most ${C} request(s) in flight (batch.maxInFlight ${C}; one logger)`;
+  extra = { concurrency: C };
+  const l = new AuditLogger(config({ batch: { maxInFlight: C }, queue: { maxEvents: N, maxBytes: 1 << 30 } }));
+  if (!(await l.ensureSchema())) throw new Error(l.lastError);
+  const t0 = performance.now();
+  const oks = await Promise.all(Array.from({ length: N }, (_, i) => {
+    const e = event(i);
+    return l.logUserAction(e.user, e.actionType, e.category, e.details);
+  }));
+  seconds = (performance.now() - t0) / 1000;
+  const bad = oks.filter((x) => x !== true).length;
+  if (bad) throw new Error(`lib-prod: ${bad} calls resolved false; lastError ${l.lastError}`);
 } else if (which === "http") {
   label = `plain fetch of our UNWIND statement to tx/commit, ${S} events per request, ${M} in flight, bodies prepared`;
   extra = { eventsPerRequest: S, inFlight: M };
