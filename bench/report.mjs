@@ -55,10 +55,13 @@ function info(id, what, pairs, unit = "×") {
 }
 
 // P1
-const isLimit = (c) => c.startsWith("limit");
+// Every plain-fetch configuration run in a round is a point of the sweep (the two finalists, and
+// 1000 × 4 and 100 × 4): a round's limit is the best of them, so a finalist picked by one noisy
+// sweep sample cannot understate it.
+const isLimit = (c) => c.startsWith("limit") || c.startsWith("fetch-");
 const a = perRound("P1", "a", eps);
 const limit = perRound("P1", isLimit, eps);
-goal("P1", "this library batched / Neo4j's limit (best of the sweep's finalists, per round)", pair(a, limit), ">=", 0.9);
+goal("P1", "this library batched / Neo4j's limit (best plain-fetch configuration of each round)", pair(a, limit), ">=", 0.9);
 goal("P1", "this library batched / neo4j-driver, managed transactions (100 per tx, 4 sessions)", pair(a, perRound("P1", "d-tx", eps)), ">=", 1.0);
 goal("P1", "this library batched / neo4j-driver, executeQuery (100 per call, 4 at once)", pair(a, perRound("P1", "d-exec", eps)), ">=", 1.0);
 for (const c of [1, 8]) {
@@ -460,7 +463,8 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   (events, HAS_EVENT, PERFORMED_BY, one trail) and a sample with a wrong count is an error.
   *Neo4j's limit*: plain \`fetch\` of our own \`UNWIND\` statement with bodies serialised beforehand,
   swept over events per request × requests in flight (500 … 50 000 × 1, 2 or 4 in the full run); the two
-  best points run in every round and a round's limit is the better of the two. *a*: the library,
+  best points run in every round, and a round's limit is the best of every plain-fetch configuration
+  run in it (the two finalists, 1000 × 4 and 100 × 4). *a*: the library,
   all calls fired at once on one logger, its default batching (maxEvents 1000, maxBytes 1 MiB, maxInFlight 4);
   *a-query*: the same with \`api: "query"\` (Query API v2).
   *fetch-100x4*: plain fetch, 100 events per request, 4 in flight (the drivers' batch shape);
