@@ -66,6 +66,25 @@ async fn a_full_queue_drops_and_counts_new_events() {
     assert_eq!(resolve(logger.flush()).await, JsValue::FALSE, "undeliverable events remain");
 }
 
+/// A new logger (the next page load) loads what an earlier one left in IndexedDB in the
+/// background; `flush()` called at once resolved `true` with an empty queue before the load
+/// finished, while the stored events were still undelivered (a new user's finding: "flush after
+/// reload" said done, the events reached Neo4j seconds later or, offline, not at all).
+#[wasm_bindgen_test]
+async fn a_flush_right_after_a_reload_waits_for_the_stored_events() {
+    // Nothing listens on port 9: the event stays stored, and so undelivered.
+    let cfg = json!({"url": "http://127.0.0.1:9", "username": USER, "password": PASSWORD, "trail": unique("reloadflush"),
+        "queue": {"name": unique("q")}, "retry": {"maxAttempts": 1}, "timeoutMs": 2000});
+    let before = JsAuditLogger::new(js(cfg.clone())).unwrap();
+    let r = resolve(before.log_user_action(JsValue::NULL, "STORED".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    assert_eq!(r, JsValue::FALSE);
+    drop(before);
+    let after = JsAuditLogger::new(js(cfg)).unwrap();
+    assert_eq!(resolve(after.flush()).await, JsValue::FALSE, "the stored event is still undelivered");
+    assert_eq!(stat(&after, "queued"), 1.0);
+    assert_eq!(resolve(after.close()).await, JsValue::FALSE);
+}
+
 /// The pagehide keepalive budget used `n * 63488` in `usize`, which is 32 bits here: past about
 /// 67 000 waiting events it overflowed (a panic, or a wrong count in release builds).
 #[wasm_bindgen_test]

@@ -126,7 +126,7 @@ impl<T> Clone for Outcome<T> {
 }
 
 impl<T: Clone + 'static> Outcome<T> {
-    fn new() -> Self {
+    pub(super) fn new() -> Self {
         Outcome { slot: Rc::new(RefCell::new(Slot { value: None, wakers: Vec::new() })), key: None }
     }
 
@@ -138,7 +138,7 @@ impl<T: Clone + 'static> Outcome<T> {
         o
     }
 
-    fn set(&self, value: T) {
+    pub(super) fn set(&self, value: T) {
         let wakers = {
             let mut s = self.slot.borrow_mut();
             s.value = Some(value);

@@ -171,6 +171,9 @@ pub struct Durable {
     drain_backoff_ms: Cell<u64>,
     /// No background re-send before this time (ms since the epoch): the server's `Retry-After`.
     not_before: Cell<i64>,
+    /// With a store: set once recovery has loaded what an earlier logger left stored, so that
+    /// `flush()` (and `close()`) right after a reload see those events instead of an empty queue.
+    loaded: Option<idb::Outcome<()>>,
 }
 
 impl Durable {
@@ -188,6 +191,7 @@ impl Durable {
             logger.identity(),
         );
         let store = idb::IdbStore::available(&c.queue.name);
+        let loaded = store.as_ref().map(|_| idb::Outcome::new());
         let d = Rc::new(Durable {
             logger,
             store,
@@ -203,6 +207,7 @@ impl Durable {
             maybe_idle: Cell::new(false),
             drain_backoff_ms: Cell::new(DRAIN_MIN_MS),
             not_before: Cell::new(0),
+            loaded,
         });
         d.listen("pagehide", |d| {
             d.send_keepalive();
@@ -243,9 +248,21 @@ impl Durable {
     /// Removes expired records of every scope and identity, then loads this scope's events and
     /// dead letters and delivers the events.
     async fn recover(self: &Rc<Self>) {
-        let Some(store) = &self.store else { return };
+        let loaded = self.load().await;
+        if let Some(o) = &self.loaded {
+            o.set(());
+        }
+        if loaded {
+            let res = self.resend_idle().await;
+            self.drain_after(res);
+        }
+    }
+
+    /// [`Durable::recover`]'s first part: sweeps and loads; `false` when nothing was loaded.
+    async fn load(self: &Rc<Self>) -> bool {
+        let Some(store) = &self.store else { return false };
         let generation = self.generation.get();
-        let Ok(entries) = store.entries_with_prefix("").await else { return };
+        let Ok(entries) = store.entries_with_prefix("").await else { return false };
         let cutoff = now_millis() - self.max_age_ms();
         let dead_prefix = format!("{DEAD}{}", self.scope);
         let (mut expired, mut mine, mut dead) = (Vec::new(), Vec::new(), Vec::new());
@@ -277,7 +294,7 @@ impl Durable {
             let _ = store.delete(&expired).await;
         }
         if self.generation.get() != generation {
-            return; // cleared meanwhile
+            return false; // cleared meanwhile
         }
         dead.sort_by_key(|d| d.at);
         self.dead.borrow_mut().extend(dead);
@@ -298,8 +315,7 @@ impl Durable {
             self.dead_letter(ev, &e).await;
         }
         self.update_gauge();
-        let res = self.resend_idle().await;
-        self.drain_after(res);
+        true
     }
 
     /// Plans a background drain after a re-send that failed in a way a retry may cure.
@@ -642,6 +658,10 @@ impl Durable {
     /// once. Against a server refusing the credentials every attempt is a failed login, and
     /// Neo4j locks the user out after three.
     pub async fn flush(self: &Rc<Self>) -> bool {
+        // Right after a reload the stored events may not be loaded yet: wait for them.
+        if let Some(o) = &self.loaded {
+            o.clone().await;
+        }
         let res = self.resend_idle().await;
         self.logger.flush().await;
         if !self.pending.borrow().is_empty() {
