@@ -173,7 +173,7 @@ pub struct Durable {
     not_before: Cell<i64>,
     /// With a store: set once recovery has loaded what an earlier logger left stored, so that
     /// `flush()` (and `close()`) right after a reload see those events instead of an empty queue.
-    loaded: Option<idb::Outcome<()>>,
+    loaded: Option<idb::Written>,
 }
 
 impl Durable {
@@ -250,7 +250,7 @@ impl Durable {
     async fn recover(self: &Rc<Self>) {
         let loaded = self.load().await;
         if let Some(o) = &self.loaded {
-            o.set(());
+            o.set(Ok(()));
         }
         if loaded {
             let res = self.resend_idle().await;
@@ -660,7 +660,7 @@ impl Durable {
     pub async fn flush(self: &Rc<Self>) -> bool {
         // Right after a reload the stored events may not be loaded yet: wait for them.
         if let Some(o) = &self.loaded {
-            o.clone().await;
+            let _ = o.clone().await;
         }
         let res = self.resend_idle().await;
         self.logger.flush().await;
