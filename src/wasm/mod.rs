@@ -341,16 +341,22 @@ fn event_from_js(
     options: &JsValue,
 ) -> Result<AuditEvent, AuditError> {
     let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
-    let user = user_from_js(user)?;
-    let action_type = details::js_text(action_type, "actionType")?
-        .ok_or_else(|| bad("actionType must be a non-empty string"))?;
-    let category = if category.is_undefined() || category.is_null() {
-        None
-    } else {
-        Some(details::js_text(category, "category")?.ok_or_else(|| bad("category must be a string"))?)
+    let read = || -> Result<_, AuditError> {
+        let user = user_from_js(user)?;
+        let action_type = details::js_text(action_type, "actionType")?
+            .ok_or_else(|| bad("actionType must be a non-empty string"))?;
+        let category = if category.is_undefined() || category.is_null() {
+            None
+        } else {
+            Some(details::js_text(category, "category")?.ok_or_else(|| bad("category must be a string"))?)
+        };
+        let details = details::to_json(details, logger.limits().max_details_depth)?;
+        Ok((user, action_type, category, details, options_from_js(options)?))
     };
-    let details = details::to_json(details, logger.limits().max_details_depth)?;
-    let options = options_from_js(options)?;
+    // Refused here (wrong types, details JSON cannot carry): a failed call like those the
+    // builder refuses, so `stats().failed` counts it too.
+    let (user, action_type, category, details, options) =
+        read().inspect_err(|_| logger.counters().add_failed(1))?;
     // The logger's one place where events are born: redaction, validation, hash chain.
     logger.build_event_json_owned(user, action_type, category, details, options)
 }

@@ -73,6 +73,12 @@ test("junk calls resolve false, never reject, never throw", async () => {
   assert.match(logger.lastError, /^invalid input/);
   const n = await cypher("MATCH (t:AuditTrail {name: $trail}) RETURN count(t)", { trail });
   assert.equal(n[0][0], 0, "nothing may be written for invalid input");
+  // stats().failed counts every call that resolved false: those refused on their JS types or
+  // details (read before the rule table) as well as those the rule table refuses. It counted
+  // only the latter (a new user's finding: 53 false calls, failed 17).
+  assert.equal(logger.stats().failed, 10, "the ten logger calls above (the two one-shot calls have their own logger)");
+  assert.equal(await logger.logUserAction(null, "has space"), false);
+  assert.equal(logger.stats().failed, 11);
 });
 
 test("constructor throws descriptive errors for bad config", () => {
