@@ -34,7 +34,8 @@ pub enum AuditError {
     Unauthorized {
         /// The HTTP status (401 or 403; Neo4j may report a `Security` error with another).
         status: u16,
-        /// Neo4j's error code, or the ingest endpoint's `error` field, if the answer had one.
+        /// Neo4j's error code, or the ingest endpoint's `error` field with its `message`
+        /// (`unauthorized: token has expired`), if the answer had one.
         code: Option<String>,
     },
     /// The configured database does not exist.

@@ -139,8 +139,10 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
                 )))
             }
         }
+        // With the Worker's message ("unauthorized: token has expired"): which of the token
+        // rules failed is what the caller needs to know, and the Worker never echoes the token.
         401 | 403 if code.as_deref() != Some("forbidden") => {
-            Err(AuditError::Unauthorized { status: resp.status, code })
+            Err(AuditError::Unauthorized { status: resp.status, code: code.map(|_| reason()) })
         }
         400 | 403 | 413 | 422 => Err(AuditError::Rejected { status: resp.status, reason: reason() }),
         500 if matches!(code.as_deref(), Some("store_error" | "misconfigured")) => {
@@ -220,6 +222,8 @@ mod tests {
         assert!(interpret(&resp(429, Some("60"), json!({"error": "rate_limited"})), 1).unwrap_err().is_retryable());
         let e = interpret(&resp(401, None, json!({"error": "unauthorized", "message": "token has expired"})), 1).unwrap_err();
         assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }) && !e.is_retryable());
+        // The Worker's message says which token rule failed (it was dropped: "HTTP 401 (unauthorized)").
+        assert_eq!(e.to_string(), "authentication failed: HTTP 401 (unauthorized: token has expired)");
         let e = interpret(&resp(413, None, json!({"error": "payload_too_large", "message": "big"})), 1).unwrap_err();
         assert!(!e.is_retryable() && e.is_rejection());
         assert!(e.to_string().contains("payload_too_large: big"), "{e}");
