@@ -53,6 +53,12 @@ impl Labels {
                 )));
             }
         }
+        // One label for two roles mixes the library's nodes: `trail: "User"` put the trail node
+        // among the application's users and made ensureSchema() create a uniqueness constraint
+        // on User(name), which then refuses two users of one name.
+        if self.event == self.trail || self.event == self.user || self.trail == self.user {
+            return Err(AuditError::InvalidConfig("labels.event, labels.trail and labels.user must differ".into()));
+        }
         Ok(())
     }
 }
@@ -454,6 +460,13 @@ mod tests {
         let mut c = base();
         c.labels.user = "Person_2".into();
         c.validate().unwrap();
+        // Distinct roles: the trail as the application's User made a User(name) constraint.
+        for (event, trail, user) in [("AuditEvent", "User", "User"), ("X", "X", "User"), ("X", "AuditTrail", "X")] {
+            let mut c = base();
+            c.labels = Labels { event: event.into(), trail: trail.into(), user: user.into() };
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains("must differ"), "{e}");
+        }
     }
 
     #[test]

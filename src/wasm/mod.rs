@@ -58,7 +58,7 @@ export interface AuditConfig {
   timeoutMs?: number;
   /** Bound on the serialised details in bytes, default 65536. */
   maxDetailsBytes?: number;
-  /** Node labels, each an identifier; defaults AuditEvent, AuditTrail, User. */
+  /** Node labels, each an identifier, all three different; defaults AuditEvent, AuditTrail, User. */
   labels?: { event?: string; trail?: string; user?: string };
   /** Retries of network errors, timeouts, 5xx, 429 and Neo.TransientError: exponential backoff
    *  with full jitter. Defaults: maxAttempts 6, maxElapsedMs 30000, baseDelayMs 100, maxDelayMs 5000. */

@@ -86,6 +86,10 @@ test("constructor throws descriptive errors for bad config", () => {
   assert.throws(() => new pkg.AuditLogger({ url: "ftp://x" }), /http or https/);
   assert.throws(() => new pkg.AuditLogger({ url: "http://x", api: "bolt" }), /invalid config/);
   assert.throws(() => new pkg.AuditLogger(), /invalid config/);
+  // One label for two roles: `trail: "User"` made ensureSchema() put a uniqueness constraint on
+  // the application's User(name).
+  assert.throws(() => new pkg.AuditLogger({ url: "http://x", labels: { trail: "User" } }), /must differ/);
+  assert.throws(() => new pkg.AuditLogger({ url: "http://x", labels: { event: "A", trail: "A" } }), /must differ/);
 });
 
 test("wrong password: false, reason without the secret", async () => {
