@@ -307,6 +307,9 @@ impl Config {
             return self.validate_client_mode(endpoint);
         }
         let bad = |m: String| Err(AuditError::InvalidConfig(m));
+        if self.url.trim().is_empty() {
+            return bad("url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474)".into());
+        }
         let url = match crate::urlcheck::parse(&self.url) {
             Ok(u) => u,
             Err(e) => return bad(format!("url is not a valid URL ({e})")),
@@ -476,6 +479,10 @@ mod tests {
             c.url = url.into();
             assert!(c.validate().is_err(), "{url}");
         }
+        // A forgotten url says so (it said "url is not a valid URL (invalid URL)").
+        let mut c = base();
+        c.url = String::new();
+        assert!(c.validate().unwrap_err().to_string().contains("url is missing"));
         let c = base().bearer("tok");
         assert!(c.validate().is_err());
         let mut c = base();

@@ -90,6 +90,8 @@ test("constructor throws descriptive errors for bad config", () => {
   // the application's User(name).
   assert.throws(() => new pkg.AuditLogger({ url: "http://x", labels: { trail: "User" } }), /must differ/);
   assert.throws(() => new pkg.AuditLogger({ url: "http://x", labels: { event: "A", trail: "A" } }), /must differ/);
+  // A forgotten url says so (it said "url is not a valid URL (invalid URL)").
+  assert.throws(() => new pkg.AuditLogger({ username: "neo4j", password: "x" }), /url is missing/);
 });
 
 test("wrong password: false, reason without the secret", async () => {
