@@ -342,8 +342,10 @@ impl Config {
             (None, None, Some(t)) if t.is_empty() => return bad("token is empty".into()),
             _ => {}
         }
-        if self.trail.trim().is_empty() || self.trail.len() > MAX_TRAIL_LEN {
-            return bad(format!("trail must be a non-empty string of at most {MAX_TRAIL_LEN} bytes"));
+        // No control characters (as user.uid): "a\0b" was accepted, and the durable queue's
+        // record keys use \u{1} and '|' as separators.
+        if self.trail.trim().is_empty() || self.trail.len() > MAX_TRAIL_LEN || self.trail.chars().any(char::is_control) {
+            return bad(format!("trail must be a non-empty string of at most {MAX_TRAIL_LEN} bytes without control characters"));
         }
         if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
             return bad("timeoutMs must be between 1 and 600000".into());
@@ -478,6 +480,11 @@ mod tests {
             let mut c = base();
             c.url = url.into();
             assert!(c.validate().is_err(), "{url}");
+        }
+        for trail in ["a\u{0}b", "a\u{1}b", "t\n"] {
+            let mut c = base();
+            c.trail = trail.into();
+            assert!(c.validate().unwrap_err().to_string().contains("control characters"), "{trail:?}");
         }
         // A forgotten url says so (it said "url is not a valid URL (invalid URL)").
         let mut c = base();

@@ -92,6 +92,8 @@ test("constructor throws descriptive errors for bad config", () => {
   assert.throws(() => new pkg.AuditLogger({ url: "http://x", labels: { event: "A", trail: "A" } }), /must differ/);
   // A forgotten url says so (it said "url is not a valid URL (invalid URL)").
   assert.throws(() => new pkg.AuditLogger({ username: "neo4j", password: "x" }), /url is missing/);
+  // A trail name with a control character was accepted ("a\u0000b" made a trail node).
+  assert.throws(() => new pkg.AuditLogger({ url: "http://x", trail: "a\u0000b" }), /control characters/);
 });
 
 test("wrong password: false, reason without the secret", async () => {
