@@ -7,6 +7,7 @@ use js_sys::Reflect;
 use serde_json::json;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen::JsValue;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 
 use neo4j_audit::wasm::JsAuditLogger;
@@ -83,6 +84,27 @@ async fn a_flush_right_after_a_reload_waits_for_the_stored_events() {
     assert_eq!(resolve(after.flush()).await, JsValue::FALSE, "the stored event is still undelivered");
     assert_eq!(stat(&after, "queued"), 1.0);
     assert_eq!(resolve(after.close()).await, JsValue::FALSE);
+}
+
+/// `clearQueue()` right after a reload (sign-out on a fresh page) removed the stored events of
+/// the previous page but answered 0 and left `stats().dropped` at 0: it counted only what was
+/// loaded so far. It now waits for the load, as `flush()` and `deadLetters()` do.
+#[wasm_bindgen_test]
+async fn clear_queue_right_after_a_reload_counts_the_stored_events() {
+    let cfg = json!({"url": "http://127.0.0.1:9", "username": USER, "password": PASSWORD, "trail": unique("reloadclear"),
+        "queue": {"name": unique("q")}, "retry": {"maxAttempts": 1}, "timeoutMs": 2000});
+    let before = JsAuditLogger::new(js(cfg.clone())).unwrap();
+    for i in 0..2 {
+        let r = resolve(before.log_user_action(JsValue::NULL, format!("STORED_{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+        assert_eq!(r, JsValue::FALSE);
+    }
+    drop(before);
+    let after = JsAuditLogger::new(js(cfg.clone())).unwrap();
+    assert_eq!(resolve(after.clear_queue()).await.as_f64(), Some(2.0));
+    assert_eq!(stat(&after, "dropped"), 2.0);
+    assert_eq!(resolve(after.dead_letters()).await.unchecked_into::<js_sys::Array>().length(), 0);
+    let later = JsAuditLogger::new(js(cfg)).unwrap();
+    assert_eq!(resolve(later.flush()).await, JsValue::TRUE, "nothing left stored");
 }
 
 /// The pagehide keepalive budget used `n * 63488` in `usize`, which is 32 bits here: past about

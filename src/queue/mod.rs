@@ -546,8 +546,17 @@ impl Durable {
     }
 
     /// The dead letters of this target and identity, oldest first.
-    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+    pub async fn dead_letters(&self) -> Vec<DeadLetter> {
+        self.until_loaded().await;
         self.dead.borrow().clone()
+    }
+
+    /// Right after a reload the stored events and dead letters may not be loaded yet: waits
+    /// for them (flush, clear and deadLetters must see what an earlier logger left).
+    async fn until_loaded(&self) {
+        if let Some(o) = &self.loaded {
+            let _ = o.clone().await;
+        }
     }
 
     /// Plans one background re-send of the waiting events after `delay_ms` (at the earliest
@@ -658,10 +667,7 @@ impl Durable {
     /// once. Against a server refusing the credentials every attempt is a failed login, and
     /// Neo4j locks the user out after three.
     pub async fn flush(self: &Rc<Self>) -> bool {
-        // Right after a reload the stored events may not be loaded yet: wait for them.
-        if let Some(o) = &self.loaded {
-            let _ = o.clone().await;
-        }
+        self.until_loaded().await;
         let res = self.resend_idle().await;
         self.logger.flush().await;
         if !self.pending.borrow().is_empty() {
@@ -675,6 +681,8 @@ impl Durable {
     /// Removes this identity's waiting events and dead letters, in memory and in storage (for
     /// sign-out). The removed events are counted in `stats().dropped`; returns how many.
     pub async fn clear(&self) -> usize {
+        // Counts what an earlier logger left stored too (it answered 0 right after a reload).
+        self.until_loaded().await;
         self.generation.set(self.generation.get() + 1);
         let n = {
             let mut p = self.pending.borrow_mut();

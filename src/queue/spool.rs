@@ -66,9 +66,9 @@ impl Spool {
     }
 
     /// Events the endpoint rejected for good.
-    pub fn dead_letters(&self) -> Vec<DeadLetter> {
+    pub async fn dead_letters(&self) -> Vec<DeadLetter> {
         match self {
-            Spool::Queue(d) => d.dead_letters(),
+            Spool::Queue(d) => d.dead_letters().await,
             Spool::Direct(_) => Vec::new(),
         }
     }

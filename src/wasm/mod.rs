@@ -232,16 +232,18 @@ impl JsAuditLogger {
     /// with the reason. Never rejects.
     #[wasm_bindgen(js_name = deadLetters, unchecked_return_type = "Promise<AuditDeadLetter[]>")]
     pub fn dead_letters(&self) -> js_sys::Promise {
-        let mut text = String::from("[");
-        for (i, d) in self.spool.dead_letters().iter().enumerate() {
-            if i > 0 {
-                text.push(',');
+        let spool = self.spool.clone();
+        resolving_boxed(Box::pin(async move {
+            let mut text = String::from("[");
+            for (i, d) in spool.dead_letters().await.iter().enumerate() {
+                if i > 0 {
+                    text.push(',');
+                }
+                d.write_json(&mut text);
             }
-            d.write_json(&mut text);
-        }
-        text.push(']');
-        let v = js_sys::JSON::parse(&text).unwrap_or_else(|_| js_sys::Array::new().into());
-        js_sys::Promise::resolve(&v)
+            text.push(']');
+            js_sys::JSON::parse(&text).unwrap_or_else(|_| js_sys::Array::new().into())
+        }))
     }
 
     /// Set when Neo4j refused the schema statements (a role without schema rights): writes go on
