@@ -248,6 +248,12 @@ test("tail text escapes control characters stored in the graph", async () => {
   assert.equal(r.code, 0);
   assert.ok(!/[\u001b\u009b]/.test(r.stdout), JSON.stringify(r.stdout));
   assert.ok(r.stdout.includes("x (evil\\u001b[2J\\u009b31m)"), r.stdout);
+  // Bidirectional controls reorder the line on screen ("Trojan Source"); the library accepts them
+  // in details, and tail printed them raw.
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.details = $d", { u: uids[0], d: JSON.stringify({ note: "ok\u202egnp.exe\u2066x\u2069" }) });
+  const b = await cli(["tail", "--trail", trail, "-n", "1"]);
+  assert.ok(!/[\u202e\u2066\u2069]/.test(b.stdout), JSON.stringify(b.stdout));
+  assert.ok(b.stdout.includes("ok\\u202egnp.exe\\u2066x\\u2069"), b.stdout);
 });
 
 test("tail --follow prints an event logged after it started, once, and stops on SIGTERM with 0", async () => {
