@@ -144,15 +144,14 @@ impl JsAuditLogger {
         options_: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
-        let q = options(&options_, &["since"], TrailQuery::from_members).and_then(|q| {
+        const OWN: &str = "getUserActivity options are since, limit and cursor";
+        let q = own_fields(options(&options_, &["since"], TrailQuery::from_members), OWN).and_then(|q| {
             if q.until.is_some()
                 || q.action_type.is_some()
                 || q.category.is_some()
                 || q.user_uid.is_some()
             {
-                return Err(AuditError::InvalidInput(
-                    "getUserActivity options are since, limit and cursor".into(),
-                ));
+                return Err(AuditError::InvalidInput(OWN.into()));
             }
             let uid = uid
                 .as_string()
@@ -186,11 +185,10 @@ impl JsAuditLogger {
         options_: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
-        let q = options(&options_, &["since", "until"], TrailQuery::from_members).and_then(|q| {
+        const OWN: &str = "getTargetActivity options are since, until, actionType, limit and cursor";
+        let q = own_fields(options(&options_, &["since", "until"], TrailQuery::from_members), OWN).and_then(|q| {
             if q.category.is_some() || q.user_uid.is_some() || q.target.is_some() {
-                return Err(AuditError::InvalidInput(
-                    "getTargetActivity options are since, until, actionType, limit and cursor".into(),
-                ));
+                return Err(AuditError::InvalidInput(OWN.into()));
             }
             let text = |v: &JsValue, what: &str| {
                 v.as_string()
@@ -284,6 +282,15 @@ fn resolve(logger: &crate::AuditLogger, res: Result<String, AuditError>) -> JsVa
 /// its members: `null`/`undefined` members skipped, `times` (the keys holding instants: number of
 /// ms, ISO string or Date) as epoch milliseconds, other numbers as non-negative integers, strings,
 /// booleans, and structured values (verifyTrail's publicKeys) as plain JSON data.
+/// An unknown key was answered with getAuditTrail's field list (category, userUid, target...),
+/// which getUserActivity / getTargetActivity then refuse: the call's own list instead.
+fn own_fields<T>(r: Result<T, AuditError>, own: &str) -> Result<T, AuditError> {
+    r.map_err(|e| match e {
+        AuditError::InvalidInput(m) if m.contains("unknown field") => AuditError::InvalidInput(own.into()),
+        e => e,
+    })
+}
+
 fn options<T>(js: &JsValue, times: &[&str], from: fn(&[(String, Json)]) -> Result<T, String>) -> Result<T, AuditError> {
     let bad = |m: String| AuditError::InvalidInput(m);
     let mut members = Vec::new();

@@ -82,6 +82,12 @@ test("bad targets and options are refused with a reason, nothing is written", as
   assert.equal(await reader.getTargetActivity("Not a label", "d"), null);
   assert.match(reader.lastError, /label/);
   assert.equal(await reader.getTargetActivity("Document", "d", { category: "X" }), null);
+  assert.match(reader.lastError, /getTargetActivity options are since, until, actionType, limit and cursor/);
+  // A misspelt key named getAuditTrail's fields (category, userUid, target), refused here anyway.
+  assert.equal(await reader.getTargetActivity("Document", "d", { limt: 5 }), null);
+  assert.match(reader.lastError, /getTargetActivity options are since, until, actionType, limit and cursor/);
+  assert.equal(await reader.getUserActivity("u", { limt: 5 }), null);
+  assert.match(reader.lastError, /getUserActivity options are since, limit and cursor/);
   // One-shot form takes the options too.
   assert.equal(await write.logUserAction(config(unique("node-targets-once")), null, "X", null, null, { targets: [{ label: "Document", uid: "d" }] }), true);
 });
