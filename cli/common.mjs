@@ -185,13 +185,18 @@ export const CSV_COLUMNS = ["uid", "timestamp", "ts", "actionType", "category", 
   "details", "streamId", "seq", "prevHash", "hash"];
 
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; null is an empty field.
-function csvField(v) {
+// A text cell a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR: the
+// user's name, an action type, details) gets a leading apostrophe, which spreadsheets show as text
+// (OWASP's CSV-injection advice); numbers stay numbers. `raw` (export --csv-raw) writes values as stored.
+const FORMULA_START = /^[=+\-@\t\r]/;
+function csvField(v, raw) {
   if (v == null) return "";
-  const s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
+  let s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
+  if (!raw && typeof v === "string" && FORMULA_START.test(s)) s = `'${s}`;
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 export const csvHeader = () => CSV_COLUMNS.join(",") + "\r\n";
-export const csvLine = (e) => CSV_COLUMNS.map((c) => csvField(e[c])).join(",") + "\r\n";
+export const csvLine = (e, raw = false) => CSV_COLUMNS.map((c) => csvField(e[c], raw)).join(",") + "\r\n";
 
 /**
  * A spinner with the elapsed time on stderr, only when stderr is a terminal. `label` is a string or a

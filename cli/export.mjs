@@ -7,7 +7,7 @@ import { CSV_COLUMNS, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TI
 export const summary = "stream a trail to stdout as JSON lines or CSV";
 
 export const help = `Usage: neo4j-audit export [--trail NAME] [--since TIME] [--until TIME] [--user UID]
-                          [--action TYPE] [--category CAT] [--format jsonl|csv] [--page-size N]
+                          [--action TYPE] [--category CAT] [--format jsonl|csv] [--csv-raw] [--page-size N]
 
 Writes the trail's events to stdout, newest first (the index order of the read side), read in
 keyset-paginated pages: pages never overlap or skip an event, even while events are being written,
@@ -19,9 +19,11 @@ ${FILTER_HELP}
                      (uid, actionType, category, timestamp, ts, userUid, userName, details,
                      streamId, seq, prevHash, hash); csv: RFC 4180 with a header row, columns
                      ${CSV_COLUMNS.join(",")}
-                     (details as JSON text, an absent value as an empty field); values are
-                     written as stored: a spreadsheet may take a cell that starts with =, +, -
-                     or @ for a formula, so import untrusted exports as text
+                     (details as JSON text, an absent value as an empty field). A text cell
+                     that starts with =, +, -, @, a tab or a CR (which a spreadsheet would run
+                     as a formula) is written with a leading ' so it opens as text
+  --csv-raw          csv: write every value exactly as stored, without that apostrophe (for a
+                     program that reads the CSV, not a spreadsheet)
   --page-size N      events per read, 1..1000 (default 1000)
   -h, --help         this help
 
@@ -31,7 +33,7 @@ ${ENV_HELP}
 
 ${EXIT_HELP}`;
 
-export const options = { ...FILTER_OPTIONS, format: { type: "string" }, "page-size": { type: "string" } };
+export const options = { ...FILTER_OPTIONS, format: { type: "string" }, "csv-raw": { type: "boolean" }, "page-size": { type: "string" } };
 
 export async function run(values, { conn, stdout, stderr }) {
   const format = values.format ?? "jsonl";
@@ -39,7 +41,9 @@ export async function run(values, { conn, stdout, stderr }) {
   const pageSize = parseCount("page-size", values["page-size"], 1, 1000) ?? 1000;
   const query = trailQuery(values);
   const logger = openLogger(conn, values.trail);
-  const line = format === "csv" ? csvLine : jsonLine;
+  if (values["csv-raw"] && format !== "csv") throw usage("--csv-raw: only with --format csv");
+  const raw = values["csv-raw"] === true;
+  const line = format === "csv" ? (e) => csvLine(e, raw) : jsonLine;
 
   let n = 0;
   const stop = stdout.isTTY ? () => {} : progress(() => `exporting: ${n} events`, stderr);

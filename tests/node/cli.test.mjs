@@ -183,6 +183,32 @@ test("export jsonl and csv round-trip every field, across pages, newest first", 
   assert.equal(none.stdout, `${header.join(",")}\r\n`);
 });
 
+test("export csv writes a cell a spreadsheet would run as a formula as text, unless --csv-raw", async () => {
+  const trail = unique("cli-export-formula");
+  const logger = new pkg.AuditLogger(config(trail));
+  const name = '=HYPERLINK("http://evil.example","x")';
+  assert.equal(await logger.logUserAction({ uid: "@u1", name }, "-LOGIN", "-SECURITY", { n: -1 }), true, logger.lastError);
+  const rowOf = async (args) => {
+    const r = await cli(["export", "--trail", trail, "--format", "csv", ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    const [header, row] = parseCsv(r.stdout);
+    return Object.fromEntries(header.map((h, i) => [h, row[i]]));
+  };
+  const safe = await rowOf([]);
+  assert.equal(safe.userName, `'${name}`);
+  assert.equal(safe.userUid, "'@u1");
+  assert.equal(safe.actionType, "'-LOGIN");
+  assert.equal(safe.category, "'-SECURITY");
+  assert.equal(safe.details, '{"n":-1}', "details JSON starts with { and is kept");
+  assert.match(safe.ts, /^\d+$/, "numbers are not touched");
+  const raw = await rowOf(["--csv-raw"]);
+  assert.equal(raw.userName, name);
+  assert.equal(raw.actionType, "-LOGIN");
+  const bad = await cli(["export", "--trail", trail, "--csv-raw"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--csv-raw: only with --format csv/);
+});
+
 test("export stops quietly with 0 when its reader goes away (export | head)", async () => {
   // More than a pipe's buffer (64 KiB), so the CLI is still writing when the reader leaves.
   const trail = unique("cli-export-epipe");
