@@ -49,6 +49,9 @@ public final class Launcher {
         // NEO4J_TX_MEMORY raises it for bench/run's single-request limit (20 000 events in one transaction).
         cfg.put("dbms.memory.transaction.total.max", System.getenv().getOrDefault("NEO4J_TX_MEMORY", "256m"));
         cfg.put("dbms.usage_report.enabled", "false");
+        // A test and benchmark server: keep at most 1 GiB of transaction logs (the default keeps two
+        // days of them; bench/run's millions of events grew them past 25 GB).
+        cfg.put("db.tx_log.rotation.retention_policy", "1G size");
         cfg.put("server.directories.logs", home.resolve("logs").toString());
 
         CommunityBootstrapper boot = new CommunityBootstrapper();
