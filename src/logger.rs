@@ -513,7 +513,7 @@ impl AuditLogger {
     }
 
     /// The body alone of [`AuditLogger::write_request`] (benchmarks only, cargo feature `bench`).
-    #[cfg(feature = "bench")]
+    #[cfg(all(target_arch = "wasm32", feature = "bench", not(feature = "worker")))]
     pub(crate) fn write_body<E: std::borrow::Borrow<AuditEvent>>(&self, events: &[E]) -> Option<String> {
         self.core.sink.neo4j().ok()?.write_body(events)
     }

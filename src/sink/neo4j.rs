@@ -236,7 +236,7 @@ impl Neo4jSink {
 
     /// The body of [`Neo4jSink::write_request`] alone (the benchmarks compare the body's cost
     /// with a JavaScript equivalent that forms no URL or headers per event).
-    #[cfg(feature = "bench")]
+    #[cfg(all(target_arch = "wasm32", feature = "bench", not(feature = "worker")))]
     pub(crate) fn write_body<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Option<String> {
         self.write_body_to(&self.trail, events)
     }
