@@ -49,7 +49,7 @@ try {
     const js = makeBuilder({ statement, sha256hex: async (s) => hex(await crypto.subtle.digest("SHA-256", enc.encode(s))) });
     const events = Array.from({ length: n }, (_, i) => event(i));
     const out = [];
-    const desc = Object.getOwnPropertyDescriptor(window, "sessionStorage") ?? Object.getOwnPropertyDescriptor(Window.prototype, "sessionStorage");
+    const desc = Object.getOwnPropertyDescriptor(window, "sessionStorage"); // [Global]: an own property
     Object.defineProperty(window, "sessionStorage", { get: () => null, configurable: true });
     const bare = new pkg.AuditLogger({ url: "http://127.0.0.1:2", username: "neo4j", password: "x", trail: "bench" });
     Object.defineProperty(window, "sessionStorage", desc);
