@@ -1,6 +1,7 @@
 // P3 in headless Chromium (Debian's, driven by playwright-core): the library's wasm build against
 // the hand-written JS equivalent, same events, no network (Neo4j is never contacted: the logger
-// only builds bodies). Files are served from the repository by a throwaway local HTTP server.
+// only builds bodies; its sessionStorage stream store is off, see below). Files are served from the
+// repository by a throwaway local HTTP server.
 //   node bench/cpu_chromium.mjs [N] [K]     K rounds, the two in alternating order; one JSON line per round each
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -34,9 +35,19 @@ try {
     await pkg.default();
     const { event } = await import("/bench/events.mjs");
     const { makeBuilder } = await import("/bench/js_equivalent.mjs");
+    // The core's work, as bench/cpu.mjs measures it in Node: in a page the library also keeps its
+    // hash chain's stream state in sessionStorage (a read and a write per event, src/wasm/stream.rs),
+    // which the JS equivalent does not do and which Node has not; the logger is made with
+    // sessionStorage hidden, so it keeps the state in memory as in Node. What the store costs:
+    // bench/cpu_chromium_diag.mjs (wasm-chromium vs wasm-nostore).
+    const storage = Object.getOwnPropertyDescriptor(window, "sessionStorage"); // [Global]: an own property
+    Object.defineProperty(window, "sessionStorage", { get: () => null, configurable: true });
     const logger = new pkg.AuditLogger({ url: "http://127.0.0.1:1", username: "neo4j", password: "x", trail: "bench" });
+    Object.defineProperty(window, "sessionStorage", storage);
+    if (!(window.sessionStorage instanceof Storage)) throw new Error("sessionStorage not restored");
     const e0 = event(0);
     const statement = JSON.parse(pkg.benchmarkRequestBodyOne(logger, e0.user, e0.actionType, e0.category, e0.details)).statements[0].statement;
+    if (Object.keys(sessionStorage).some((k) => k.startsWith("neo4j-audit:stream:"))) throw new Error("stream store on");
     const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");
     const enc = new TextEncoder();
     const js = makeBuilder({ statement, sha256hex: async (s) => hex(await crypto.subtle.digest("SHA-256", enc.encode(s))) });
@@ -60,7 +71,7 @@ try {
     }
     return out;
   }, { n: N, k: K });
-  for (const r of results) emit({ n: N, note: "JS SHA-256 via async crypto.subtle", ...r });
+  for (const r of results) emit({ n: N, note: "JS SHA-256 via async crypto.subtle; library's sessionStorage stream store off", ...r });
 } finally {
   await browser.close();
   server.close();

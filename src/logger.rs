@@ -512,6 +512,12 @@ impl AuditLogger {
         self.core.sink.neo4j().ok()?.write_request(events)
     }
 
+    /// The body alone of [`AuditLogger::write_request`] (benchmarks only, cargo feature `bench`).
+    #[cfg(all(target_arch = "wasm32", feature = "bench", not(feature = "worker")))]
+    pub(crate) fn write_body<E: std::borrow::Borrow<AuditEvent>>(&self, events: &[E]) -> Option<String> {
+        self.core.sink.neo4j().ok()?.write_body(events)
+    }
+
     /// JavaScript's `lastError`: why the most recent call that returned `false` failed; cleared
     /// by a call that succeeds. Never contains the password or token. Rust calls return their
     /// error instead and do not set it.
