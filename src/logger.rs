@@ -400,7 +400,18 @@ impl AuditLogger {
     pub async fn flush(&self) -> bool {
         let failed_before = self.core.stats.snapshot().failed;
         self.core.batcher.flush().await;
-        self.core.batcher.backlog() == 0 && self.core.stats.snapshot().failed == failed_before
+        let ok = self.core.batcher.backlog() == 0 && self.core.stats.snapshot().failed == failed_before;
+        // A flush that delivered everything is a success and clears `last_error` (an earlier
+        // failure it has made good would otherwise still show); one that did not keeps the
+        // delivery's reason, or says what is left if there is none.
+        if let Ok(mut g) = self.core.last_error.lock() {
+            if ok {
+                *g = None;
+            } else if g.is_none() {
+                *g = Some("flush: events are still waiting for delivery (see stats())".to_owned());
+            }
+        }
+        ok
     }
 
     /// Whether [`AuditLogger::close`] was called (on this logger or a clone).

@@ -189,6 +189,24 @@ test("identity: a logger knows who it writes as and never shows the credential",
   assert.equal(logger.schemaWarning, undefined);
 });
 
+test("a flush() that delivers what a failed call left waiting clears lastError (README: cleared by a success)", async () => {
+  // Found by a new user: Neo4j down -> false, back -> flush() true, but lastError still said HTTP 429.
+  const proxy = await startProxy({ tooMany: 1, retryAfter: 1 });
+  proxies.push(proxy);
+  const trail = unique("flush-clears");
+  const logger = new pkg.AuditLogger({
+    ...config(trail), url: proxy.url, retry: { maxElapsedMs: 200, baseDelayMs: 10, maxDelayMs: 50 },
+  });
+  await logger.ensureSchema();
+  assert.equal(await logger.logUserAction({ uid: "u-flush" }, "REFUSED_ONCE"), false);
+  assert.match(logger.lastError, /HTTP 429/);
+  await new Promise((r) => setTimeout(r, 1100)); // past the Retry-After
+  assert.equal(await logger.flush(), true, logger.lastError);
+  assert.equal(logger.lastError, undefined);
+  assert.equal((await trailEvents(trail)).length, 1);
+  await logger.close();
+});
+
 test("flush() after a refused login tries each waiting event once (Neo4j locks a user out after 3 failed logins)", async () => {
   // Found by a new user: one logUserAction plus one flush() against a server answering 401 made
   // three failed logins, because flush() sent the failed event again right after its first retry.
