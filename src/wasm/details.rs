@@ -66,7 +66,7 @@ pub fn to_json(details: &JsValue, max_depth: usize) -> Result<Option<String>, Au
 pub fn js_text(v: &JsValue, what: &str) -> Result<Option<String>, AuditError> {
     let Some(s) = v.as_string() else { return Ok(None) };
     // Fast path: a string without U+FFFD after conversion had no lone surrogate.
-    if s.contains('\u{fffd}') && !v.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
+    if crate::error::find(&s, "\u{fffd}").is_some() && !v.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
         return Err(rules::lone_surrogate(what).into());
     }
     Ok(Some(s))
