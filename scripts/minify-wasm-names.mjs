@@ -13,6 +13,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const GLUE_MODULE = "./neo4j_audit_bg.js";
+const SHORT_MODULE = "a";
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -111,7 +112,8 @@ function rewrite(wasm) {
           imports.set(field, short);
           field = short;
         }
-        bytes.push(...nameBytes(module), ...nameBytes(field), ...body.subarray(descStart, r.at));
+        bytes.push(...nameBytes(module === GLUE_MODULE ? SHORT_MODULE : module), ...nameBytes(field));
+        bytes.push(...body.subarray(descStart, r.at));
       } else {
         let name = r.name();
         const descStart = r.at;
@@ -153,7 +155,11 @@ const escape = (s) => s.replace(/[$]/g, "\\$");
     if (n < 1 || glue.split(old).length !== n + 1) throw new Error(`${glueFile}: export ${old} found ${n} times`);
     glue = glue.replace(re, short);
   }
-  // The check above: no name is left anywhere (in a string, say) with its old spelling.
+  // The glue module's name, in every import: the key of the imports object.
+  const key = `${JSON.stringify(GLUE_MODULE)}:{`;
+  if (glue.split(key).length !== 2) throw new Error(`${glueFile}: imports object key ${key} not found once`);
+  glue = glue.replace(key, `${SHORT_MODULE}:{`);
+  // The checks above: no name is left anywhere (in a string, say) with its old spelling.
   writeFileSync(wasmFile, wasm);
   writeFileSync(glueFile, glue);
   new WebAssembly.Module(wasm); // still valid

@@ -160,8 +160,6 @@ pub(crate) fn count_text(n: Option<u64>) -> String {
 
 pub(crate) const MIN_SCRUBBED_LEN: usize = 8;
 
-/// Replaces each whole occurrence of a secret (at least [`MIN_SCRUBBED_LEN`] bytes, not part of a
-/// longer run of letters, digits, `_` or `-`) in `text` by `***`.
 /// `hay.find(needle)` by plain byte comparison: core's two-way searcher it replaces is about 1.6 KB
 /// of the `.wasm` for texts that are short here (error messages, one Cypher statement, a
 /// search for U+FFFD in each string argument of logUserAction). A match of
@@ -172,6 +170,8 @@ pub(crate) fn find(hay: &str, needle: &str) -> Option<usize> {
     (0..(h.len() + 1).checked_sub(n.len())?).find(|&i| h[i] == first && h[i + 1..i + n.len()] == *rest)
 }
 
+/// Replaces each whole occurrence of a secret (at least [`MIN_SCRUBBED_LEN`] bytes, not part of a
+/// longer run of letters, digits, `_` or `-`) in `text` by `***`.
 pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_owned();
     let word = |c: char| crate::unicode::is_alphanumeric(c) || c == '_' || c == '-';
