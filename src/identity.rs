@@ -20,6 +20,7 @@
 //! assert_eq!(token_subject("opaque-token"), None);
 //! ```
 
+use crate::error::cat;
 use sha2::{Digest, Sha256};
 
 use crate::config::Config;
@@ -27,9 +28,9 @@ use crate::config::Config;
 /// The identity of a configuration (see the module docs).
 pub fn of_config(c: &Config) -> String {
     let id = match (&c.username, &c.token) {
-        (Some(u), _) => format!("user:{u}"),
+        (Some(u), _) => cat(&["user:", u]),
         (None, Some(t)) => match token_subject(t) {
-            Some(sub) => format!("sub:{sub}"),
+            Some(sub) => cat(&["sub:", &sub]),
             None => hashed("token", t),
         },
         (None, None) => "anonymous".into(),
