@@ -183,7 +183,7 @@ pub(crate) fn cat(parts: &[&str]) -> String {
 /// `n` in decimal, for texts built with [`cat`] instead of `format!`: the write entry has no
 /// `format!`, `write!` or derived `Display`, which keeps core::fmt's machinery (and each call's
 /// argument table) out of the .wasm. Measured on the write entry (bench/size fetch-writeonly, wasm
-/// + glue gz -9), 2026-11-29: see the commit.
+/// + glue gz -9), 2026-11-29: 83,634 -> 82,993 B.
 pub(crate) fn num(n: u64) -> String {
     count_text(Some(n))
 }
