@@ -161,8 +161,8 @@ const escape = (s) => s.replace(/[$]/g, "\\$");
   if (glue.split(key).length !== 2) throw new Error(`${glueFile}: imports object key ${key} not found once`);
   glue = glue.replace(key, `${SHORT_MODULE}:{`);
   // The checks above: no name is left anywhere (in a string, say) with its old spelling.
+  new WebAssembly.Module(wasm); // still valid
   writeFileSync(wasmFile, wasm);
   writeFileSync(glueFile, glue);
-  new WebAssembly.Module(wasm); // still valid
   console.error(`minify-wasm-names: ${dir}: ${imports.size} imports, ${exports.size} exports renamed`);
 }
