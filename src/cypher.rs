@@ -192,7 +192,7 @@ pub(crate) fn schema_check(labels: &Labels) -> Result<(&'static str, Vec<String>
         .iter()
         .filter_map(|t| {
             let rest = t.strip_prefix("CREATE CONSTRAINT ").or_else(|| t.strip_prefix("CREATE INDEX "))?;
-            rest.split(' ').next().map(str::to_owned)
+            Some(rest[..crate::error::find(rest, " ").unwrap_or(rest.len())].to_owned())
         })
         .collect();
     Ok(("SHOW INDEXES YIELD name, state WHERE name IN $names AND state = 'ONLINE' RETURN count(*) AS online", names))
