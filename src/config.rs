@@ -1,6 +1,7 @@
 //! Logger configuration: what JavaScript passes as `AuditConfig`, validated once, in the
 //! constructor.
 
+use crate::error::cat;
 use serde::Deserialize;
 
 use crate::error::AuditError;
@@ -47,10 +48,10 @@ impl Labels {
     pub fn validate(&self) -> Result<(), AuditError> {
         for (what, label) in [("event", &self.event), ("trail", &self.trail), ("user", &self.user)] {
             if !is_identifier(label) {
-                return Err(AuditError::InvalidConfig(format!(
-                    "labels.{what} {} is not an identifier ([A-Za-z_][A-Za-z0-9_]*)",
-                    crate::error::quoted(label)
-                )));
+                let label = crate::error::quoted(label);
+                return Err(AuditError::InvalidConfig(
+                    cat(&["labels.", what, " ", &label, " is not an identifier ([A-Za-z_][A-Za-z0-9_]*)"]),
+                ));
             }
         }
         // One label for two roles mixes the library's nodes: `trail: "User"` put the trail node
@@ -312,10 +313,10 @@ impl Config {
         }
         let url = match crate::urlcheck::parse(&self.url) {
             Ok(u) => u,
-            Err(e) => return bad(format!("url is not a valid URL ({e})")),
+            Err(e) => return bad(cat(&["url is not a valid URL (", &e, ")"])),
         };
         if url.scheme != "http" && url.scheme != "https" {
-            return bad(format!("url must be http or https, not {}", crate::error::quoted(&url.scheme)));
+            return bad(cat(&["url must be http or https, not ", &crate::error::quoted(&url.scheme)]));
         }
         if url.has_credentials {
             return bad("url must not carry credentials; use username/password or token".into());
@@ -327,10 +328,8 @@ impl Config {
             return bad("url has no host".into());
         }
         if !is_database_name(&self.database) {
-            return bad(format!(
-                "database {} is not a valid Neo4j database name (letters, digits, '.', '-'; 1-63 chars, starting with a letter)",
-                crate::error::quoted(&self.database)
-            ));
+            let rule = " is not a valid Neo4j database name (letters, digits, '.', '-'; 1-63 chars, starting with a letter)";
+            return bad(cat(&["database ", &crate::error::quoted(&self.database), rule]));
         }
         match (&self.username, &self.password, &self.token) {
             (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
@@ -345,13 +344,13 @@ impl Config {
         // No control characters (as user.uid): "a\0b" was accepted, and the durable queue's
         // record keys use \u{1} and '|' as separators.
         if self.trail.trim().is_empty() || self.trail.len() > MAX_TRAIL_LEN || self.trail.chars().any(char::is_control) {
-            return bad(format!("trail must be a non-empty string of at most {MAX_TRAIL_LEN} bytes without control characters"));
+            return bad(cat(&["trail must be a non-empty string of at most ", &crate::error::num(MAX_TRAIL_LEN as u64), " bytes without control characters"]));
         }
         if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
             return bad("timeoutMs must be between 1 and 600000".into());
         }
         if self.max_details_bytes == 0 || self.max_details_bytes > MAX_DETAILS_LIMIT {
-            return bad(format!("maxDetailsBytes must be between 1 and {MAX_DETAILS_LIMIT}"));
+            return bad(cat(&["maxDetailsBytes must be between 1 and ", &crate::error::num(MAX_DETAILS_LIMIT as u64)]));
         }
         self.labels.validate()?;
         self.validate_delivery()

@@ -2,6 +2,7 @@
 //! which [`crate::Config::validate`] has proved to be plain identifiers; every value travels as a
 //! `$parameter`.
 
+use crate::error::cat;
 use serde_json::{json, Value};
 
 use std::borrow::Borrow;
@@ -40,24 +41,29 @@ pub const TRAIL_INDEXED: &str = "indexed";
 pub fn write_events_text(labels: &Labels) -> Result<String, AuditError> {
     labels.validate()?;
     let Labels { event, trail, user } = labels;
-    Ok(format!(
-        "MERGE (t:{trail} {{name: $trail}}) \
-         ON CREATE SET t.UID = $trailUid, t.{TRAIL_INDEXED} = true \
-         WITH t \
-         UNWIND $events AS e \
-         MERGE (ev:{event} {{UID: e.UID}}) \
+    // `cat`, not `format!` (no core::fmt in the write entry: crate::error::num).
+    Ok(cat(&[
+        "MERGE (t:",
+        trail,
+        " {name: $trail}) ON CREATE SET t.UID = $trailUid, t.",
+        TRAIL_INDEXED,
+        " = true WITH t UNWIND $events AS e MERGE (ev:",
+        event,
+        " {UID: e.UID}) \
          ON CREATE SET ev.eventType = e.eventType, ev.eventCategory = e.eventCategory, \
-         ev.timestamp = datetime({{epochMillis: e.ts}}), ev.userUID = e.userUID, \
+         ev.timestamp = datetime({epochMillis: e.ts}), ev.userUID = e.userUID, \
          ev.userName = e.userName, ev.details = e.details, \
          ev.streamId = e.streamId, ev.seq = e.seq, ev.prevHash = e.prevHash, ev.hash = e.hash, \
-         ev.source = e.source, ev.occurredAt = datetime({{epochMillis: coalesce(e.occurredAt, e.ts)}}) \
+         ev.source = e.source, ev.occurredAt = datetime({epochMillis: coalesce(e.occurredAt, e.ts)}) \
          MERGE (t)-[r:HAS_EVENT]->(ev) \
          ON CREATE SET r.created = ev.timestamp, r.trail = $trail, r.eventUID = ev.UID \
          WITH ev, e \
-         OPTIONAL MATCH (u:{user} {{UID: e.userUID}}) \
+         OPTIONAL MATCH (u:",
+        user,
+        " {UID: e.userUID}) \
          FOREACH (_ IN CASE WHEN u IS NULL THEN [] ELSE [1] END | MERGE (ev)-[:PERFORMED_BY]->(u)) \
-         RETURN count(DISTINCT ev) AS written"
-    ))
+         RETURN count(DISTINCT ev) AS written",
+    ]))
 }
 
 /// The write statement for a batch whose events name targets of `target_labels` (each an
@@ -75,14 +81,15 @@ pub fn write_events_text_with_targets<S: AsRef<str>>(labels: &Labels, target_lab
     }
     for l in target_labels {
         crate::rules::check_targets(&[crate::event::Target::new(l.as_ref(), "x")])
-            .map_err(|_| AuditError::InvalidInput(format!("target label {} is not an identifier", crate::error::quoted(l.as_ref()))))?;
+            .map_err(|_| AuditError::InvalidInput(cat(&["target label ", &crate::error::quoted(l.as_ref()), " is not an identifier"])))?;
     }
-    let (head, tail) = base
-        .split_once(" MERGE (t)-[r:HAS_EVENT]->(ev)")
-        .ok_or_else(|| AuditError::InvalidConfig("write statement shape".into()))?;
-    let (middle, ret) = tail
-        .split_once(" RETURN count(DISTINCT ev) AS written")
-        .ok_or_else(|| AuditError::InvalidConfig("write statement shape".into()))?;
+    // `str::split_once` by crate::error::find (core's substring searcher costs ~1.6 KB of .wasm).
+    fn split<'a>(s: &'a str, at: &str) -> Option<(&'a str, &'a str)> {
+        crate::error::find(s, at).map(|i| (&s[..i], &s[i + at.len()..]))
+    }
+    let shape = || AuditError::InvalidConfig("write statement shape".into());
+    let (head, tail) = split(&base, " MERGE (t)-[r:HAS_EVENT]->(ev)").ok_or_else(shape)?;
+    let (middle, ret) = split(tail, " RETURN count(DISTINCT ev) AS written").ok_or_else(shape)?;
     let mut out = String::with_capacity(base.len() + 400 * target_labels.len());
     out.push_str(head);
     out.push_str(
@@ -94,12 +101,17 @@ pub fn write_events_text_with_targets<S: AsRef<str>>(labels: &Labels, target_lab
     out.push_str(" WITH ev, e");
     for l in target_labels {
         let l = l.as_ref();
-        out.push_str(&format!(
-            " CALL {{ WITH ev, e UNWIND e.targets AS x WITH ev, x WHERE x.label = '{l}' \
-             MATCH (n:{l} {{UID: x.uid}}) MERGE (ev)-[o:ON]->(n) \
+        for part in [
+            " CALL { WITH ev, e UNWIND e.targets AS x WITH ev, x WHERE x.label = '",
+            l,
+            "' MATCH (n:",
+            l,
+            " {UID: x.uid}) MERGE (ev)-[o:ON]->(n) \
              ON CREATE SET o.role = x.role, o.target = x.label + ':' + x.uid, \
-             o.created = ev.timestamp, o.eventUID = ev.UID }}"
-        ));
+             o.created = ev.timestamp, o.eventUID = ev.UID }",
+        ] {
+            out.push_str(part);
+        }
     }
     out.push_str(" RETURN count(DISTINCT ev) AS written");
     out.push_str(ret);
@@ -138,17 +150,19 @@ pub(crate) fn schema_texts(labels: &Labels) -> Result<Vec<String>, AuditError> {
     let Labels { event, trail, user } = labels;
     let lower = |s: &str| s.to_ascii_lowercase();
     let (le, lt, lu) = (lower(event), lower(trail), lower(user));
+    // `cat`, not `format!` (no core::fmt in the write entry: crate::error::num).
+    let (c, i, ne) = ("CREATE CONSTRAINT ", "CREATE INDEX ", " IF NOT EXISTS FOR (e:");
     Ok(vec![
-        format!("CREATE CONSTRAINT {le}_uid_unique IF NOT EXISTS FOR (e:{event}) REQUIRE e.UID IS UNIQUE"),
-        format!("CREATE CONSTRAINT {lt}_name_unique IF NOT EXISTS FOR (t:{trail}) REQUIRE t.name IS UNIQUE"),
-        format!("CREATE INDEX {le}_timestamp IF NOT EXISTS FOR (e:{event}) ON (e.timestamp, e.UID)"),
+        cat(&[c, &le, "_uid_unique", ne, event, ") REQUIRE e.UID IS UNIQUE"]),
+        cat(&[c, &lt, "_name_unique IF NOT EXISTS FOR (t:", trail, ") REQUIRE t.name IS UNIQUE"]),
+        cat(&[i, &le, "_timestamp", ne, event, ") ON (e.timestamp, e.UID)"]),
         // Read side (src/read.rs): equality filter, then (timestamp, UID), so that a filtered page
         // is read in index order and stops after `limit` rows.
-        format!("CREATE INDEX {le}_user_ts_uid IF NOT EXISTS FOR (e:{event}) ON (e.userUID, e.timestamp, e.UID)"),
-        format!("CREATE INDEX {le}_type_ts_uid IF NOT EXISTS FOR (e:{event}) ON (e.eventType, e.timestamp, e.UID)"),
-        format!("CREATE INDEX {le}_category_ts_uid IF NOT EXISTS FOR (e:{event}) ON (e.eventCategory, e.timestamp, e.UID)"),
-        format!("CREATE INDEX {lu}_uid IF NOT EXISTS FOR (u:{user}) ON (u.UID)"),
-        format!("CREATE INDEX {le}_stream_seq IF NOT EXISTS FOR (e:{event}) ON (e.streamId, e.seq)"),
+        cat(&[i, &le, "_user_ts_uid", ne, event, ") ON (e.userUID, e.timestamp, e.UID)"]),
+        cat(&[i, &le, "_type_ts_uid", ne, event, ") ON (e.eventType, e.timestamp, e.UID)"]),
+        cat(&[i, &le, "_category_ts_uid", ne, event, ") ON (e.eventCategory, e.timestamp, e.UID)"]),
+        cat(&[i, &lu, "_uid IF NOT EXISTS FOR (u:", user, ") ON (u.UID)"]),
+        cat(&[i, &le, "_stream_seq", ne, event, ") ON (e.streamId, e.seq)"]),
         // getTargetActivity: the events on one object, newest first, read in index order from the
         // `ON` relationships (whatever the target's label).
         // The relationship types are fixed, so these two indexes are named the same whatever the
@@ -178,7 +192,7 @@ pub(crate) fn schema_check(labels: &Labels) -> Result<(&'static str, Vec<String>
         .iter()
         .filter_map(|t| {
             let rest = t.strip_prefix("CREATE CONSTRAINT ").or_else(|| t.strip_prefix("CREATE INDEX "))?;
-            rest.split(' ').next().map(str::to_owned)
+            Some(rest[..crate::error::find(rest, " ").unwrap_or(rest.len())].to_owned())
         })
         .collect();
     Ok(("SHOW INDEXES YIELD name, state WHERE name IN $names AND state = 'ONLINE' RETURN count(*) AS online", names))
@@ -301,8 +315,8 @@ pub(crate) fn write_body<E: Borrow<AuditEvent>>(api: Api, text: &str, trail: &st
 /// The URL path of the chosen endpoint.
 pub(crate) fn endpoint_path(api: Api, database: &str) -> String {
     match api {
-        Api::Tx => format!("/db/{database}/tx/commit"),
-        Api::Query => format!("/db/{database}/query/v2"),
+        Api::Tx => cat(&["/db/", database, "/tx/commit"]),
+        Api::Query => cat(&["/db/", database, "/query/v2"]),
     }
 }
 

@@ -16,21 +16,15 @@ use thiserror::Error;
 #[non_exhaustive]
 pub enum AuditError {
     /// The configuration was rejected (only ever raised by the constructor).
-    #[error("invalid config: {0}")]
     InvalidConfig(String),
     /// The event was rejected before anything was sent.
-    #[error("invalid input: {0}")]
     InvalidInput(String),
     /// The request never got an HTTP answer (connection refused, reset, DNS, CORS, ...).
-    #[error("network error: {0}")]
     Network(String),
     /// No complete answer within the configured bound: one request's `timeout`, or the whole
     /// call's `deadline` (see [`crate::AuditLoggerBuilder::deadline`]). Carries that bound.
-    // u64, not u128: u128 Display adds its own formatting routine to the .wasm (the bound is far below 2^64 ms).
-    #[error("timeout: no answer from Neo4j within {} ms", .0.as_millis() as u64)]
     Timeout(Duration),
     /// 401 or 403: the credentials were refused.
-    #[error("authentication failed: HTTP {status}{}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
     Unauthorized {
         /// The HTTP status (401 or 403; Neo4j may report a `Security` error with another).
         status: u16,
@@ -39,10 +33,8 @@ pub enum AuditError {
         code: Option<String>,
     },
     /// The configured database does not exist.
-    #[error("database not found: {0}")]
     DatabaseNotFound(String),
     /// Neo4j reported a failed statement (the transaction was rolled back).
-    #[error("neo4j error {code}: {message}")]
     Neo4j {
         /// Neo4j's status code, e.g. `Neo.ClientError.Statement.SyntaxError`.
         code: String,
@@ -50,7 +42,6 @@ pub enum AuditError {
         message: String,
     },
     /// Any other non-2xx answer.
-    #[error("HTTP {status}: {snippet}")]
     Http {
         /// The HTTP status.
         status: u16,
@@ -62,7 +53,6 @@ pub enum AuditError {
     /// The ingest endpoint refused the events themselves for good (400, 403 `forbidden`, 413,
     /// 422): the same request can never succeed. With the durable queue, such an event is moved to
     /// the dead letters (after being sent alone, so it never holds back other events).
-    #[error("rejected by the endpoint (HTTP {status}): {reason}")]
     Rejected {
         /// The HTTP status.
         status: u16,
@@ -71,7 +61,6 @@ pub enum AuditError {
     },
     /// The endpoint failed in a way a retry does not cure (its own `500 store_error` or
     /// `misconfigured`): the event stays queued until an operator fixes the endpoint.
-    #[error("endpoint error (HTTP {status}): {reason}")]
     Endpoint {
         /// The HTTP status (500).
         status: u16,
@@ -79,32 +68,65 @@ pub enum AuditError {
         reason: String,
     },
     /// A 2xx answer that is not what Neo4j sends for a committed statement.
-    #[error("unexpected response: {0}")]
     UnexpectedResponse(String),
     /// The logger was closed; nothing more is accepted.
-    #[error("closed: the logger was closed")]
     Closed,
     /// The durable queue is full; the event was dropped (and counted in `stats().dropped`).
     /// WebAssembly only (native builds have no durable queue).
     #[cfg(target_arch = "wasm32")]
-    #[error("queue full: {0}")]
     QueueFull(String),
     /// The durable queue could not store the event (e.g. IndexedDB refused). WebAssembly only.
     #[cfg(target_arch = "wasm32")]
-    #[error("queue error: {0}")]
     Queue(String),
     /// Called outside a Tokio runtime: the native transport (reqwest) and its timers need one.
     /// Await the logger's futures inside a Tokio 1.x runtime with I/O and time enabled (what
     /// `#[tokio::main]` and `tokio::runtime::Builder::enable_all` give). Native builds only.
     #[cfg(not(target_arch = "wasm32"))]
-    #[error("no Tokio runtime: neo4j-audit must be awaited inside a Tokio 1.x runtime (I/O and time enabled)")]
     NoRuntime,
 }
 
+// Written out rather than with thiserror's `#[error("...")]`, which formats through core::fmt:
+// the write entry then has no formatting machinery at all (see `num`).
+impl std::fmt::Display for AuditError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
 impl AuditError {
+    /// The `Display` text, built without core::fmt (what `to_string` gives).
+    pub(crate) fn message(&self) -> String {
+        let status = |s: &u16| num(u64::from(*s));
+        match self {
+            AuditError::InvalidConfig(m) => cat(&["invalid config: ", m]),
+            AuditError::InvalidInput(m) => cat(&["invalid input: ", m]),
+            AuditError::Network(m) => cat(&["network error: ", m]),
+            AuditError::Timeout(d) => cat(&["timeout: no answer from Neo4j within ", &num(d.as_millis() as u64), " ms"]),
+            AuditError::Unauthorized { status: s, code } => {
+                let code = code.as_deref().map_or(String::new(), |c| cat(&[" (", c, ")"]));
+                cat(&["authentication failed: HTTP ", &status(s), &code])
+            }
+            AuditError::DatabaseNotFound(m) => cat(&["database not found: ", m]),
+            AuditError::Neo4j { code, message } => cat(&["neo4j error ", code, ": ", message]),
+            AuditError::Http { status: s, snippet, .. } => cat(&["HTTP ", &status(s), ": ", snippet]),
+            AuditError::Rejected { status: s, reason } => cat(&["rejected by the endpoint (HTTP ", &status(s), "): ", reason]),
+            AuditError::Endpoint { status: s, reason } => cat(&["endpoint error (HTTP ", &status(s), "): ", reason]),
+            AuditError::UnexpectedResponse(m) => cat(&["unexpected response: ", m]),
+            AuditError::Closed => "closed: the logger was closed".into(),
+            #[cfg(target_arch = "wasm32")]
+            AuditError::QueueFull(m) => cat(&["queue full: ", m]),
+            #[cfg(target_arch = "wasm32")]
+            AuditError::Queue(m) => cat(&["queue error: ", m]),
+            #[cfg(not(target_arch = "wasm32"))]
+            AuditError::NoRuntime => {
+                "no Tokio runtime: neo4j-audit must be awaited inside a Tokio 1.x runtime (I/O and time enabled)".into()
+            }
+        }
+    }
+
     /// The reason text for JavaScript's `lastError`, with every given secret replaced by `***`.
     pub fn reason(&self, secrets: &[&str]) -> String {
-        scrub(&self.to_string(), secrets)
+        scrub(&self.message(), secrets)
     }
 
     /// Whether repeating the same request may succeed: network failures, timeouts, 5xx, 429 and
@@ -149,6 +171,24 @@ pub(crate) fn quoted(s: &str) -> String {
     out
 }
 
+/// The parts run together: `format!` without core::fmt (see [`num`]), and smaller than
+/// `[&str]::concat` (whose generic joining code is about 0.9 KB of .wasm per element type).
+pub(crate) fn cat(parts: &[&str]) -> String {
+    let mut s = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for p in parts {
+        s.push_str(p);
+    }
+    s
+}
+
+/// `n` in decimal, for texts built with [`cat`] instead of `format!`: the write entry has no
+/// `format!`, `write!` or derived `Display`, which keeps core::fmt's machinery (and each call's
+/// argument table) out of the .wasm. Measured on the write entry (bench/size fetch-writeonly, wasm
+/// + glue gz -9), 2026-11-29: 83,634 -> 82,993 B.
+pub(crate) fn num(n: u64) -> String {
+    count_text(Some(n))
+}
+
 /// A count an answer may lack, for error texts: the number, or "none".
 pub(crate) fn count_text(n: Option<u64>) -> String {
     let mut out = String::new();
@@ -161,6 +201,16 @@ pub(crate) fn count_text(n: Option<u64>) -> String {
 
 pub(crate) const MIN_SCRUBBED_LEN: usize = 8;
 
+/// `hay.find(needle)` by plain byte comparison: core's two-way searcher it replaces is about 1.6 KB
+/// of the `.wasm` for texts that are short here (error messages, one Cypher statement, a
+/// search for U+FFFD in each string argument of logUserAction). A match of
+/// a UTF-8 needle in UTF-8 text starts on a character boundary, so the index slices `hay`.
+pub(crate) fn find(hay: &str, needle: &str) -> Option<usize> {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    let Some((&first, rest)) = n.split_first() else { return Some(0) };
+    (0..(h.len() + 1).checked_sub(n.len())?).find(|&i| h[i] == first && h[i + 1..i + n.len()] == *rest)
+}
+
 /// Replaces each whole occurrence of a secret (at least [`MIN_SCRUBBED_LEN`] bytes, not part of a
 /// longer run of letters, digits, `_` or `-`) in `text` by `***`.
 pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
@@ -169,7 +219,7 @@ pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
     for s in secrets.iter().filter(|s| s.len() >= MIN_SCRUBBED_LEN) {
         let mut result = String::with_capacity(out.len());
         let mut rest = out.as_str();
-        while let Some(i) = rest.find(*s) {
+        while let Some(i) = find(rest, s) {
             let before = rest[..i].chars().next_back();
             let after = rest[i + s.len()..].chars().next();
             let whole = !before.is_some_and(word) && !after.is_some_and(word);
@@ -200,6 +250,13 @@ mod tests {
         // A whole long credential echoed by a server is still scrubbed.
         let e = AuditError::Network("bad token eyJhbGciOi.J9x.sig in header".into());
         assert_eq!(e.reason(&["eyJhbGciOi.J9x.sig"]), "network error: bad token *** in header");
+    }
+
+    #[test]
+    fn find_is_str_find() {
+        for (hay, needle) in [("", ""), ("a", ""), ("", "a"), ("abc", "abc"), ("abc", "abcd"), ("xaab", "ab"), ("éé", "é"), ("aaé", "é")] {
+            assert_eq!(find(hay, needle), hay.find(needle), "{hay:?} {needle:?}");
+        }
     }
 
     #[test]

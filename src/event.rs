@@ -1,5 +1,6 @@
 //! One audit event: validated input in, an [`AuditEvent`] with its UID and birth time out.
 
+use crate::error::cat;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AuditError;
@@ -73,7 +74,7 @@ impl Target {
 
     /// `Label:uid`, as stored in `targetKeys` and on the `ON` relationship's `target`.
     pub fn key(&self) -> String {
-        format!("{}:{}", self.label, self.uid)
+        cat(&[&self.label, ":", &self.uid])
     }
 
     /// `{"label", "uid", "role"?}` (no other key; `role` a string or `null`), as `Serialize`
@@ -114,7 +115,8 @@ impl LogOptions {
                 .enumerate()
                 .map(|(i, t)| {
                     Target::from_json(t).ok_or_else(|| {
-                        bad(format!("targets[{i}] must be {{label: string, uid: string, role?: string}}"))
+                        let i = crate::error::num(i as u64);
+                        bad(cat(&["targets[", &i, "] must be {label: string, uid: string, role?: string}"]))
                     })
                 })
                 .collect::<Result<_, _>>()?,

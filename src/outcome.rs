@@ -4,6 +4,7 @@
 //! in the body's `errors` array and the transaction was rolled back. So "2xx" alone never means
 //! committed; only a 2xx whose body parses and has no errors does.
 
+use crate::error::cat;
 use serde_json::Value;
 
 use crate::config::Api;
@@ -65,18 +66,12 @@ pub(crate) fn interpret_json(api: Api, database: &str, resp: &HttpResponse) -> R
         });
     }
     let Some(body) = body else {
-        return Err(AuditError::UnexpectedResponse(format!(
-            "HTTP {} with a body that is not JSON: {}",
-            resp.status,
-            snippet(&resp.body)
-        )));
+        let status = crate::error::num(u64::from(resp.status));
+        return Err(AuditError::UnexpectedResponse(cat(&["HTTP ", &status, " with a body that is not JSON: ", &snippet(&resp.body)])));
     };
     rows(api, body).ok_or_else(|| {
-        AuditError::UnexpectedResponse(format!(
-            "HTTP {} without a result: {}",
-            resp.status,
-            snippet(&resp.body)
-        ))
+        let status = crate::error::num(u64::from(resp.status));
+        AuditError::UnexpectedResponse(cat(&["HTTP ", &status, " without a result: ", &snippet(&resp.body)]))
     })
 }
 

@@ -23,7 +23,9 @@
 //! assert_eq!(Limits::default().details_json(&d).unwrap(), r#"{"a":{"b":1}}"#);
 //! ```
 
+use crate::error::cat;
 use serde_json::Value;
+use crate::error::num;
 
 /// Longest `actionType` / `category`, in characters (all ASCII).
 pub const MAX_NAME_LEN: usize = 64;
@@ -44,16 +46,24 @@ pub const MAX_DETAILS_LIMIT: usize = 16 * 1024 * 1024;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Violation {
     /// Any other broken rule; the message names the input and the rule.
-    #[error("{0}")]
     Invalid(String),
     /// A size bound is exceeded (today: the details' JSON is over `max_details_bytes`).
-    #[error("{0}")]
     TooLarge(String),
+}
+
+// Written out (not thiserror's `#[error("{0}")]`): no core::fmt machinery in the .wasm (see
+// crate::error::num).
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (Violation::Invalid(m) | Violation::TooLarge(m)) = self;
+        f.write_str(m)
+    }
 }
 
 impl From<Violation> for crate::AuditError {
     fn from(v: Violation) -> Self {
-        crate::AuditError::InvalidInput(v.to_string())
+        let (Violation::Invalid(m) | Violation::TooLarge(m)) = v;
+        crate::AuditError::InvalidInput(m)
     }
 }
 
@@ -69,7 +79,7 @@ pub fn is_name_char(c: char) -> bool {
 /// `actionType` / `category`: 1–[`MAX_NAME_LEN`] characters of `A-Z a-z 0-9 _ . : -`.
 pub fn check_name(what: &str, s: &str) -> Result<(), Violation> {
     if s.is_empty() || s.len() > MAX_NAME_LEN || !s.chars().all(is_name_char) {
-        return Err(invalid(format!("{what} must be 1-{MAX_NAME_LEN} characters of A-Z a-z 0-9 _ . : -")));
+        return Err(invalid(cat(&[what, " must be 1-", &num(MAX_NAME_LEN as u64), " characters of A-Z a-z 0-9 _ . : -"])));
     }
     Ok(())
 }
@@ -77,15 +87,13 @@ pub fn check_name(what: &str, s: &str) -> Result<(), Violation> {
 /// The acting user's uid and optional display name.
 pub fn check_user(uid: &str, name: Option<&str>) -> Result<(), Violation> {
     if uid.trim().is_empty() || uid.len() > MAX_USER_FIELD_LEN || uid.chars().any(char::is_control) {
-        return Err(invalid(format!(
-            "user.uid must be a non-empty string of at most {MAX_USER_FIELD_LEN} bytes without control characters"
-        )));
+        return Err(invalid(
+            cat(&["user.uid must be a non-empty string of at most ", &num(MAX_USER_FIELD_LEN as u64), " bytes without control characters"]),
+        ));
     }
     if let Some(n) = name {
         if n.len() > MAX_USER_FIELD_LEN || n.chars().any(char::is_control) {
-            return Err(invalid(format!(
-                "user.name must be at most {MAX_USER_FIELD_LEN} bytes without control characters"
-            )));
+            return Err(invalid(cat(&["user.name must be at most ", &num(MAX_USER_FIELD_LEN as u64), " bytes without control characters"])));
         }
     }
     Ok(())
@@ -96,24 +104,24 @@ pub fn check_user(uid: &str, name: Option<&str>) -> Result<(), Violation> {
 /// (label, uid) twice.
 pub fn check_targets(targets: &[crate::event::Target]) -> Result<(), Violation> {
     if targets.len() > MAX_TARGETS {
-        return Err(invalid(format!("{} targets, more than {MAX_TARGETS} per event", targets.len())));
+        return Err(invalid(cat(&[&num(targets.len() as u64), " targets, more than ", &num(MAX_TARGETS as u64), " per event"])));
     }
     for (i, t) in targets.iter().enumerate() {
+        let at = || cat(&["targets[", &num(i as u64), "]"]);
         if t.label.len() > MAX_NAME_LEN || !crate::config::is_identifier(&t.label) {
-            return Err(invalid(format!(
-                "targets[{i}].label must be an identifier ([A-Za-z_][A-Za-z0-9_]*) of at most {MAX_NAME_LEN} characters"
-            )));
+            let rule = ".label must be an identifier ([A-Za-z_][A-Za-z0-9_]*) of at most ";
+            return Err(invalid(cat(&[&at(), rule, &num(MAX_NAME_LEN as u64), " characters"])));
         }
         if t.uid.trim().is_empty() || t.uid.len() > MAX_USER_FIELD_LEN || t.uid.chars().any(char::is_control) {
-            return Err(invalid(format!(
-                "targets[{i}].uid must be a non-empty string of at most {MAX_USER_FIELD_LEN} bytes without control characters"
-            )));
+            let rule = ".uid must be a non-empty string of at most ";
+            return Err(invalid(cat(&[&at(), rule, &num(MAX_USER_FIELD_LEN as u64), " bytes without control characters"])));
         }
         if let Some(r) = &t.role {
-            check_name(&format!("targets[{i}].role"), r)?;
+            check_name(&cat(&[&at(), ".role"]), r)?;
         }
         if let Some(j) = targets[..i].iter().position(|o| o.label == t.label && o.uid == t.uid) {
-            return Err(invalid(format!("targets[{i}] repeats targets[{j}] ({}:{})", t.label, t.uid)));
+            let j = num(j as u64);
+            return Err(invalid(cat(&[&at(), " repeats targets[", &j, "] (", &t.label, ":", &t.uid, ")"])));
         }
     }
     Ok(())
@@ -158,10 +166,7 @@ impl Limits {
             Some(v @ Json::Obj(_)) => {
                 let depth = v.depth();
                 if depth > self.max_details_depth {
-                    return Err(invalid(format!(
-                        "details are nested {depth} levels deep, more than {}",
-                        self.max_details_depth
-                    )));
+                    return Err(self.too_deep(depth));
                 }
                 let mut text = String::new();
                 v.write(&mut text);
@@ -179,10 +184,7 @@ impl Limits {
         }
         let depth = depth_of(v);
         if depth > self.max_details_depth {
-            return Err(invalid(format!(
-                "details are nested {depth} levels deep, more than {}",
-                self.max_details_depth
-            )));
+            return Err(self.too_deep(depth));
         }
         let text = serde_json::to_string(v).map_err(|e| invalid(format!("details: {e}")))?;
         self.details_size(text.len())?;
@@ -207,27 +209,29 @@ impl Limits {
             Ok(s) if s.shape == Json0::Obj && s.keys == 0 => Ok(None),
             Ok(s) if s.shape == Json0::Obj => Ok(Some((s.compact, s.hit))),
             Ok(_) => Err(invalid("details must be an object".into())),
-            Err(ParseError::TooDeep) => Err(invalid(format!(
-                "details are nested more than {} levels deep",
-                self.max_details_depth
-            ))),
+            Err(ParseError::TooDeep) => {
+                Err(invalid(cat(&["details are nested more than ", &num(self.max_details_depth as u64), " levels deep"])))
+            }
             Err(ParseError::LoneSurrogate) => Err(lone_surrogate("details")),
-            Err(ParseError::Syntax(at)) => Err(invalid(format!("details are not JSON (at byte {at})"))),
-            Err(ParseError::OutOfRange(at)) => Err(invalid(format!(
-                "details hold a number beyond ±1.7976931348623157e308 (at byte {at}): not a finite number"
-            ))),
+            Err(ParseError::Syntax(at)) => Err(invalid(cat(&["details are not JSON (at byte ", &num(at as u64), ")"]))),
+            Err(ParseError::OutOfRange(at)) => Err(invalid(
+                cat(&["details hold a number beyond ±1.7976931348623157e308 (at byte ", &num(at as u64), "): not a finite number"]),
+            )),
         }
     }
 
     /// The size rule alone, for JSON text made elsewhere.
     pub fn details_size(&self, bytes: usize) -> Result<(), Violation> {
         if bytes > self.max_details_bytes {
-            return Err(Violation::TooLarge(format!(
-                "details are {bytes} bytes as JSON, more than maxDetailsBytes ({})",
-                self.max_details_bytes
-            )));
+            let (bytes, max) = (num(bytes as u64), num(self.max_details_bytes as u64));
+            return Err(Violation::TooLarge(cat(&["details are ", &bytes, " bytes as JSON, more than maxDetailsBytes (", &max, ")"])));
         }
         Ok(())
+    }
+
+    fn too_deep(&self, depth: usize) -> Violation {
+        let (depth, max) = (num(depth as u64), num(self.max_details_depth as u64));
+        invalid(cat(&["details are nested ", &depth, " levels deep, more than ", &max]))
     }
 }
 
@@ -242,7 +246,7 @@ pub fn depth_of(v: &Value) -> usize {
 
 /// The message for a string that is not well-formed UTF-16 (a lone surrogate).
 pub fn lone_surrogate(what: &str) -> Violation {
-    invalid(format!("{what} contains a lone UTF-16 surrogate (not valid Unicode); it would be stored altered"))
+    invalid(cat(&[what, " contains a lone UTF-16 surrogate (not valid Unicode); it would be stored altered"]))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! from wasm memory); [`Written`] resolves when its transaction committed. [`IdbStore::settled`]
 //! waits for every write issued so far.
 
+use crate::error::cat;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -287,7 +288,7 @@ impl IdbStore {
         let o: Opening = Outcome::spawn(async move {
             let r = open_db(&inner.name).await.map_err(|e| match e {
                 AuditError::Queue(m) => m,
-                e => e.to_string(),
+                e => e.message(),
             });
             if let Ok(db) = &r {
                 *inner.db.borrow_mut() = Some(db.clone());
@@ -332,7 +333,7 @@ impl IdbStore {
             let ops = inner.early.borrow_mut().take().map(|(ops, _)| ops).unwrap_or_default();
             let mut last = None;
             for op in &ops {
-                last = Some(inner.write(&db, op).map_err(|e| e.to_string())?);
+                last = Some(inner.write(&db, op).map_err(|e| e.message())?);
             }
             // IndexedDB holds its own copies now: the texts are not kept alive for the wait.
             drop(ops);
@@ -450,7 +451,7 @@ async fn open_db(name: &str) -> Result<IdbDatabase, AuditError> {
 
 /// Keys from `prefix` up to `prefix` followed by the highest UTF-16 code unit.
 fn prefix_range(prefix: &str) -> Result<IdbKeyRange, AuditError> {
-    IdbKeyRange::bound(&JsValue::from_str(prefix), &JsValue::from_str(&format!("{prefix}\u{ffff}")))
+    IdbKeyRange::bound(&JsValue::from_str(prefix), &JsValue::from_str(&cat(&[prefix, "\u{ffff}"])))
         .map_err(|e| qerr("range", e))
 }
 

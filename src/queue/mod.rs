@@ -39,6 +39,7 @@ mod spool;
 
 pub use spool::Spool;
 
+use crate::error::cat;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
@@ -181,15 +182,8 @@ impl Durable {
     /// same identity left stored, and (in a window) listens for `pagehide` and `online`.
     pub fn open(logger: Rc<AuditLogger>) -> Rc<Durable> {
         let c = logger.config();
-        let scope = format!(
-            "{}|{}|{}|{}|{}|{}\u{1}",
-            c.endpoint.as_deref().unwrap_or(""),
-            c.base_url(),
-            c.database,
-            c.labels.event,
-            c.trail,
-            logger.identity(),
-        );
+        let (endpoint, base, id) = (c.endpoint.as_deref().unwrap_or(""), c.base_url(), logger.identity());
+        let scope = cat(&[endpoint, "|", &base, "|", &c.database, "|", &c.labels.event, "|", &c.trail, "|", &id, "\u{1}"]);
         let store = idb::IdbStore::available(&c.queue.name);
         let loaded = store.as_ref().map(|_| idb::Outcome::new());
         let d = Rc::new(Durable {
@@ -230,11 +224,11 @@ impl Durable {
     }
 
     fn key(&self, uid: &str) -> String {
-        format!("{}{uid}", self.scope)
+        cat(&[&self.scope, uid])
     }
 
     fn dead_key(&self, uid: &str) -> String {
-        format!("{DEAD}{}{uid}", self.scope)
+        cat(&[DEAD, &self.scope, uid])
     }
 
     fn update_gauge(&self) {
@@ -264,7 +258,7 @@ impl Durable {
         let generation = self.generation.get();
         let Ok(entries) = store.entries_with_prefix("").await else { return false };
         let cutoff = now_millis() - self.max_age_ms();
-        let dead_prefix = format!("{DEAD}{}", self.scope);
+        let dead_prefix = cat(&[DEAD, &self.scope]);
         let (mut expired, mut mine, mut dead) = (Vec::new(), Vec::new(), Vec::new());
         for (k, v) in entries {
             if let Some(rest) = k.strip_prefix(DEAD) {
@@ -411,13 +405,11 @@ impl Durable {
             let bytes = self.pending_bytes.get();
             if p.len() >= q.max_events || bytes + size > q.max_bytes {
                 self.logger.counters().add_dropped(1);
-                return Err(AuditError::QueueFull(format!(
-                    "{} events / {} bytes pending (queue.maxEvents {}, queue.maxBytes {})",
-                    p.len(),
-                    bytes,
-                    q.max_events,
-                    q.max_bytes
-                )));
+                let n = |v: usize| crate::error::num(v as u64);
+                let (len, bytes, max_events, max_bytes) = (n(p.len()), n(bytes), n(q.max_events), n(q.max_bytes));
+                return Err(AuditError::QueueFull(
+                    cat(&[&len, " events / ", &bytes, " bytes pending (queue.maxEvents ", &max_events, ", queue.maxBytes ", &max_bytes, ")"]),
+                ));
             }
         }
         let replaced = {
@@ -695,7 +687,7 @@ impl Durable {
         self.dead.borrow_mut().clear();
         if let Some(store) = &self.store {
             let _ = store.delete_prefix(&self.scope).await;
-            let _ = store.delete_prefix(&format!("{DEAD}{}", self.scope)).await;
+            let _ = store.delete_prefix(&cat(&[DEAD, &self.scope])).await;
         }
         self.logger.counters().add_dropped(n as u64);
         self.update_gauge();

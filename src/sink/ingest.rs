@@ -11,6 +11,7 @@
 //! body that names one.
 //!
 
+use crate::error::cat;
 use std::borrow::Borrow;
 
 use crate::config::Config;
@@ -123,7 +124,7 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
     let field = |k: &str| body.as_ref().and_then(|b| b.get(k)).and_then(Json::as_str).map(str::to_owned);
     let code = field("error");
     let reason = || match (field("error"), field("message")) {
-        (Some(e), Some(m)) => format!("{e}: {m}"),
+        (Some(e), Some(m)) => cat(&[&e, ": ", &m]),
         (Some(e), None) => e,
         _ => resp.body.chars().take(200).collect(),
     };
@@ -133,10 +134,8 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
             if accepted == Some(sent as u64) {
                 Ok(())
             } else {
-                Err(AuditError::UnexpectedResponse(format!(
-                    "the endpoint accepted {} of {sent} events",
-                    crate::error::count_text(accepted)
-                )))
+                let (accepted, sent) = (crate::error::count_text(accepted), crate::error::num(sent as u64));
+                Err(AuditError::UnexpectedResponse(cat(&["the endpoint accepted ", &accepted, " of ", &sent, " events"])))
             }
         }
         // With the Worker's message ("unauthorized: token has expired"): which of the token

@@ -9,6 +9,7 @@ mod neo4j;
 pub(crate) use self::ingest::IngestSink;
 pub(crate) use self::neo4j::Neo4jSink;
 
+use crate::error::cat;
 use std::borrow::Borrow;
 
 
@@ -28,11 +29,8 @@ impl Sink {
     /// The sink a validated configuration asks for.
     pub(crate) fn for_config(config: &Config) -> Sink {
         let auth = match (&config.username, &config.password, &config.token) {
-            (Some(u), Some(p), None) => Some(Secret::new(format!(
-                "Basic {}",
-                crate::b64::encode(format!("{u}:{p}").as_bytes())
-            ))),
-            (None, None, Some(t)) => Some(Secret::new(format!("Bearer {t}"))),
+            (Some(u), Some(p), None) => Some(Secret::new(cat(&["Basic ", &crate::b64::encode(cat(&[u, ":", p]).as_bytes())]))),
+            (None, None, Some(t)) => Some(Secret::new(cat(&["Bearer ", t]))),
             _ => None,
         };
         match &config.endpoint {

@@ -1,6 +1,7 @@
 //! The Neo4j sink: the `Authorization` header, the schema-once step, the one `UNWIND $events`
 //! statement per batch and reading Neo4j's answer. Direct mode (`url` + credentials).
 
+use crate::error::cat;
 use std::borrow::Borrow;
 use std::sync::Mutex;
 
@@ -76,11 +77,8 @@ impl Neo4jSink {
         uids.dedup();
         let written = first_count(&rows);
         if written != Some(uids.len() as u64) {
-            return Err(AuditError::UnexpectedResponse(format!(
-                "expected {} events written, Neo4j reported {}",
-                uids.len(),
-                crate::error::count_text(written)
-            )));
+            let (want, got) = (crate::error::num(uids.len() as u64), crate::error::count_text(written));
+            return Err(AuditError::UnexpectedResponse(cat(&["expected ", &want, " events written, Neo4j reported ", &got])));
         }
         Ok(())
     }
@@ -194,13 +192,14 @@ impl Neo4jSink {
 
     fn warn_schema(&self, e: &AuditError) {
         let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
-        let msg = format!(
-            "schema not ensured ({}); writes go on without the uniqueness constraints and indexes \
+        let msg = cat(&[
+            "schema not ensured (",
+            &e.reason(&secrets),
+            "); writes go on without the uniqueness constraints and indexes \
              (run ensureSchema with a user that has schema rights, once)",
-            e.reason(&secrets)
-        );
+        ]);
         #[cfg(target_arch = "wasm32")]
-        web_sys::console::warn_1(&wasm_bindgen::JsValue::from_str(&format!("neo4j-audit: {msg}")));
+        web_sys::console::warn_1(&wasm_bindgen::JsValue::from_str(&cat(&["neo4j-audit: ", &msg])));
         if let Ok(mut g) = self.schema_warning.lock() {
             *g = Some(msg);
         }
@@ -220,7 +219,7 @@ impl Neo4jSink {
         if let Some(a) = &self.auth {
             headers.push(("Authorization".to_owned(), a.expose().to_owned()));
         }
-        HttpRequest { url: format!("{}{path}", self.base_url), headers, body }
+        HttpRequest { url: cat(&[&self.base_url, path]), headers, body }
     }
 
     /// The request that writes `events` (the same statement as [`Neo4jSink::write`]), for a

@@ -141,13 +141,16 @@ fn net_error(e: reqwest::Error) -> AuditError {
 /// Seconds may carry a fraction (`1.5`); the result is in ms, at most an hour. Parsed without
 /// floating point (no float parser in the `.wasm`).
 pub fn parse_retry_after(v: &str) -> Option<u64> {
-    let (int, frac) = v.trim().split_once('.').unwrap_or((v.trim(), ""));
+    // error::find and a digit fold, not split_once(char) / str::parse: core's char searcher and
+    // integer parser stay out of the write entry.
+    let v = v.trim();
+    let (int, frac) = crate::error::find(v, ".").map_or((v, ""), |i| (&v[..i], &v[i + 1..]));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     if int.is_empty() || !digits(int) || !digits(frac) {
         return None;
     }
     // More digits than an hour has seconds: saturate instead of overflowing.
-    let secs: u64 = if int.len() > 12 { u64::MAX / 2000 } else { int.parse().ok()? };
+    let secs: u64 = if int.len() > 12 { u64::MAX / 2000 } else { int.bytes().fold(0, |n, b| n * 10 + u64::from(b - b'0')) };
     let mut ms: u64 = 0;
     for (i, b) in frac.bytes().take(3).enumerate() {
         ms += u64::from(b - b'0') * [100, 10, 1][i];

@@ -4,6 +4,7 @@
 //! instead of `serde` + `serde-wasm-bindgen` because those were a large share of the browser
 //! `.wasm` (see src/json.rs); `Config`'s `Deserialize` stays for Rust callers.
 
+use crate::error::cat;
 use wasm_bindgen::JsValue;
 
 use crate::config::{Api, Config, Delivery};
@@ -68,7 +69,7 @@ fn choice(name: &str, v: &Json, names: [&str; 2]) -> R<usize> {
     let s = string(name, v)?;
     match names.iter().position(|n| *n == s) {
         Some(i) => Ok(i),
-        None => bad(format!("unknown variant `{s}` of {name}, expected `{}` or `{}`", names[0], names[1])),
+        None => bad(cat(&["unknown variant `", &s, "` of ", name, ", expected `", names[0], "` or `", names[1], "`"])),
     }
 }
 
@@ -167,11 +168,11 @@ fn members<'a>(v: &'a Json, what: &str) -> R<impl Iterator<Item = (&'a str, &'a 
 }
 
 fn type_error<T>(key: &str, expected: &str) -> R<T> {
-    bad(format!("invalid type for `{key}`, expected {expected}"))
+    bad(cat(&["invalid type for `", key, "`, expected ", expected]))
 }
 
 fn unknown<T>(within: &str, key: &str, known: &[&str]) -> R<T> {
-    let mut m = format!("unknown field `{key}` in {within}, expected one of ");
+    let mut m = cat(&["unknown field `", key, "` in ", within, ", expected one of "]);
     for (i, k) in known.iter().enumerate() {
         if i > 0 {
             m.push_str(", ");

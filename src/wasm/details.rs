@@ -65,8 +65,9 @@ pub fn to_json(details: &JsValue, max_depth: usize) -> Result<Option<String>, Au
 /// and so change what was logged). `None` when `v` is not a string.
 pub fn js_text(v: &JsValue, what: &str) -> Result<Option<String>, AuditError> {
     let Some(s) = v.as_string() else { return Ok(None) };
-    // Fast path: a string without U+FFFD after conversion had no lone surrogate.
-    if s.contains('\u{fffd}') && !v.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
+    // Fast path: a string without U+FFFD after conversion had no lone surrogate. Its UTF-8 starts
+    // with 0xEF, looked for first by core's memchr (the byte search alone is rarely true).
+    if s.as_bytes().contains(&0xEF) && crate::error::find(&s, "\u{fffd}").is_some() && !v.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
         return Err(rules::lone_surrogate(what).into());
     }
     Ok(Some(s))

@@ -148,7 +148,7 @@ impl JsAuditLogger {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "AuditConfig")] config: JsValue,
     ) -> Result<JsAuditLogger, JsError> {
-        let logger = logger_from_js(config).map_err(|e| JsError::new(&e.to_string()))?;
+        let logger = logger_from_js(config).map_err(|e| JsError::new(&e.message()))?;
         let inner = Rc::new(logger);
         let spool = Spool::for_logger(inner.clone());
         Ok(JsAuditLogger { inner, spool })

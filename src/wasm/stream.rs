@@ -4,6 +4,7 @@
 //! its state is not saved); it is per tab, so two tabs never fork one stream. Where there is no
 //! `sessionStorage` (Workers, Node), a logger is a new stream, kept in memory.
 
+use crate::error::cat;
 use crate::chain::{StreamState, StreamStore};
 use crate::AuditLogger;
 
@@ -35,7 +36,7 @@ pub fn attach(logger: &mut AuditLogger) {
         return;
     };
     let c = logger.config();
-    let key = format!("{PREFIX}{}|{}|{}|{}", c.base_url(), c.database, c.trail, logger.identity());
+    let key = cat(&[PREFIX, &c.base_url(), "|", &c.database, "|", &c.trail, "|", &logger.identity()]);
     let store = SessionStore { storage, key };
     let state = store.load().unwrap_or_else(StreamState::fresh);
     store.save(&state);

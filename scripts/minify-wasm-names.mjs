@@ -1,0 +1,168 @@
+// Shortens the names the .wasm and its (minified) glue use to talk to each other, in place, after
+// wasm-opt and scripts/minify-glue.mjs: the imports from wasm-bindgen's glue module
+// (`__wbg_<method>_<16 hex digits>`, about 90 of them) and the closure-invoke exports (mangled Rust
+// paths of up to 330 characters). Each name is in both files and its hash does not compress, so
+// both shrink. Nothing a user calls is renamed (the class methods and functions keep their export
+// names; the snippets' imports keep theirs), and the glue module's own name ("./neo4j_audit_bg.js",
+// in each import) becomes "a". Each old name must occur in the glue as a key (imports) or property
+// (exports) the expected number of times, else the script fails before writing anything. Measured
+// on the write entry (bench/size fetch-writeonly, bare+wasm-opt, wasm + glue gz -9), 2026-11-29:
+// 87,470 -> 84,489 B (the import and export names), then 83,711 -> 83,634 B (the module name).
+//   node scripts/minify-wasm-names.mjs <dir> [<wasm>]   (dir holds neo4j_audit.js and, unless <wasm>
+//   names another file, neo4j_audit_bg.wasm)
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const GLUE_MODULE = "./neo4j_audit_bg.js";
+const SHORT_MODULE = "a";
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function leb(n) {
+  const out = [];
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n) b |= 0x80;
+    out.push(b);
+  } while (n);
+  return out;
+}
+
+// A reader over one section's bytes.
+function reader(buf) {
+  let at = 0;
+  const r = {
+    get at() {
+      return at;
+    },
+    byte: () => buf[at++],
+    u32() {
+      let n = 0;
+      let shift = 0;
+      let b;
+      do {
+        b = buf[at++];
+        n += (b & 0x7f) * 2 ** shift;
+        shift += 7;
+      } while (b & 0x80);
+      return n;
+    },
+    name() {
+      const len = r.u32();
+      const s = dec.decode(buf.subarray(at, at + len));
+      at += len;
+      return s;
+    },
+    limits() {
+      const flags = r.byte();
+      r.u32();
+      if (flags & 1) r.u32();
+    },
+  };
+  return r;
+}
+
+const nameBytes = (s) => [...leb(enc.encode(s).length), ...enc.encode(s)];
+
+// Short identifiers: a..z, A..Z, then two letters.
+function shortName(i) {
+  const abc = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  return i < abc.length ? abc[i] : abc[Math.floor(i / abc.length) - 1] + abc[i % abc.length];
+}
+
+// Rewrites the import (2) and export (7) sections; returns [new bytes, Map old -> new per kind].
+function rewrite(wasm) {
+  const imports = new Map();
+  const exports = new Map();
+  const out = [wasm.subarray(0, 8)];
+  let at = 8;
+  while (at < wasm.length) {
+    const id = wasm[at];
+    const sizeReader = reader(wasm.subarray(at + 1));
+    const size = sizeReader.u32();
+    const start = at + 1 + sizeReader.at;
+    const body = wasm.subarray(start, start + size);
+    at = start + size;
+    if (id !== 2 && id !== 7) {
+      out.push(wasm.subarray(start - 1 - sizeReader.at, at));
+      continue;
+    }
+    const r = reader(body);
+    const count = r.u32();
+    const bytes = [...leb(count)];
+    for (let i = 0; i < count; i++) {
+      if (id === 2) {
+        const module = r.name();
+        let field = r.name();
+        const descStart = r.at;
+        const kind = r.byte();
+        if (kind === 0 || kind === 4) {
+          if (kind === 4) r.byte();
+          r.u32();
+        } else if (kind === 1) {
+          r.byte();
+          r.limits();
+        } else if (kind === 2) r.limits();
+        else if (kind === 3) {
+          r.byte();
+          r.byte();
+        } else throw new Error(`unknown import kind ${kind}`);
+        if (module === GLUE_MODULE && field.startsWith("__wbg_")) {
+          const short = shortName(imports.size);
+          imports.set(field, short);
+          field = short;
+        }
+        bytes.push(...nameBytes(module === GLUE_MODULE ? SHORT_MODULE : module), ...nameBytes(field));
+        bytes.push(...body.subarray(descStart, r.at));
+      } else {
+        let name = r.name();
+        const descStart = r.at;
+        r.byte();
+        r.u32();
+        if (name.includes("___convert__closures_____invoke")) {
+          const short = `_${shortName(exports.size)}`;
+          exports.set(name, short);
+          name = short;
+        }
+        bytes.push(...nameBytes(name), ...body.subarray(descStart, r.at));
+      }
+    }
+    if (r.at !== body.length) throw new Error(`section ${id}: ${body.length - r.at} bytes left unread`);
+    out.push(Uint8Array.from([id, ...leb(bytes.length), ...bytes]));
+  }
+  return [Buffer.concat(out), imports, exports];
+}
+
+const escape = (s) => s.replace(/[$]/g, "\\$");
+
+{
+  const [dir, wasmArg] = process.argv.slice(2);
+  const wasmFile = wasmArg ?? join(dir, "neo4j_audit_bg.wasm");
+  const glueFile = join(dir, "neo4j_audit.js");
+  const [wasm, imports, exports] = rewrite(readFileSync(wasmFile));
+  let glue = readFileSync(glueFile, "utf8");
+  // Imports: one key each in the glue's imports object (`__wbg_x_0123456789abcdef:function…`).
+  for (const [old, short] of imports) {
+    const re = new RegExp(`(?<=[{,])${escape(old)}(?=:)`, "g");
+    const n = (glue.match(re) ?? []).length;
+    if (n !== 1 || glue.split(old).length !== 2) throw new Error(`${glueFile}: import ${old} found ${n} times`);
+    glue = glue.replace(re, short);
+  }
+  // Closure-invoke exports: read as properties of the exports object (`x.<name>`).
+  for (const [old, short] of exports) {
+    const re = new RegExp(`(?<=\\.)${escape(old)}\\b`, "g");
+    const n = (glue.match(re) ?? []).length;
+    if (n < 1 || glue.split(old).length !== n + 1) throw new Error(`${glueFile}: export ${old} found ${n} times`);
+    glue = glue.replace(re, short);
+  }
+  // The glue module's name, in every import: the key of the imports object.
+  const key = `${JSON.stringify(GLUE_MODULE)}:{`;
+  if (glue.split(key).length !== 2) throw new Error(`${glueFile}: imports object key ${key} not found once`);
+  glue = glue.replace(key, `${SHORT_MODULE}:{`);
+  // The checks above: no name is left anywhere (in a string, say) with its old spelling.
+  new WebAssembly.Module(wasm); // still valid
+  writeFileSync(wasmFile, wasm);
+  writeFileSync(glueFile, glue);
+  console.error(`minify-wasm-names: ${dir}: ${imports.size} imports, ${exports.size} exports renamed`);
+}
