@@ -1,6 +1,6 @@
 //! wasm back end without reqwest (cargo feature `fetch`): calls the host's global `fetch`
-//! directly (browsers, workerd and Node 18+ all have one), with an `AbortController` so that a
-//! timeout also cancels the request. Same API as the reqwest back end; far smaller code.
+//! (browsers, workerd and Node 18+ all have one) through src/transport/fetch.js, with an
+//! `AbortController` so that a timeout also cancels the request. Same API as the reqwest back end; far smaller code.
 //!
 //! ```ignore
 //! // wasm32 with `--features fetch` only:
