@@ -203,3 +203,31 @@ fn host_unicode_tables_answer_as_cores() {
     assert!(checked > 3000, "{checked}");
     assert_eq!(neo4j_audit::redact::words("neuesPASSWORT_Пароль"), ["neues", "passwort", "пароль"]);
 }
+
+#[wasm_bindgen_test]
+async fn one_shot_calls_in_one_task_continue_one_stream() {
+    // The stream state's sessionStorage write is due one microtask tick after a call; a logger
+    // made before it (here: each one-shot call makes one, all in this task) must continue from
+    // the due state, not fork the chain from the stored one.
+    let trail = unique("oneshotstream");
+    let u = JsValue::UNDEFINED;
+    let promises: Vec<js_sys::Promise> = (0..5)
+        .map(|i| log_user_action(config(&trail), JsValue::NULL, format!("CHAINED_{i}").into(), u.clone(), u.clone(), u.clone()))
+        .collect();
+    let all = js_sys::Promise::all(&promises.into_iter().collect::<js_sys::Array>());
+    let results: js_sys::Array = resolve(all).await.into();
+    assert!(results.iter().all(|r| r == JsValue::TRUE));
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(DISTINCT e.streamId), count(DISTINCT e.seq), count(e)",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(rows[0], vec![json!(1), json!(5), json!(5)], "one stream, five links, no fork");
+    let linked = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(a), (:AuditTrail {name: $t})-[:HAS_EVENT]->(b) \
+         WHERE b.seq = a.seq + 1 AND b.prevHash = a.hash RETURN count(*)",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(linked[0][0], json!(4), "each event's prevHash is the previous one's hash");
+}

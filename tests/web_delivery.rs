@@ -254,3 +254,40 @@ async fn concurrent_calls_share_indexeddb_transactions() {
     assert_eq!(stored_records(&q).await.as_f64(), Some(0.0));
     assert_eq!(count_events(&trail).await, 51);
 }
+
+#[wasm_bindgen_test]
+async fn a_send_failing_while_its_put_is_in_flight_leaves_the_event_stored_for_the_next_logger() {
+    // The request goes out first and the put is issued right after it; with timeoutMs 1 the send
+    // fails while that put may still be in flight. The call must resolve false only once the
+    // event is stored, and a later logger of the same identity (as after a reload) delivers it.
+    let q = unique("q");
+    let trail = unique("putinflight");
+    let base = json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}});
+    let mut cfg = base.clone();
+    cfg["timeoutMs"] = json!(1);
+    cfg["retry"] = json!({"maxAttempts": 1});
+    let failing = JsAuditLogger::new(js(cfg)).unwrap();
+    let r = resolve(failing.log_user_action(JsValue::NULL, "KEPT_ACROSS_RELOAD".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    assert_eq!(r, JsValue::FALSE);
+    assert!(failing.last_error().unwrap().starts_with("timeout"), "{:?}", failing.last_error());
+    assert_eq!(stored_records(&q).await.as_f64(), Some(1.0), "stored by the time the call resolved false");
+    drop(failing);
+    let next = JsAuditLogger::new(js(base)).unwrap();
+    assert_eq!(records_become(&q, 0.0, 10_000).await, Some(0.0), "the next logger delivers and removes it");
+    assert_eq!(resolve(next.flush()).await, JsValue::TRUE);
+    assert_eq!(count_events(&trail).await, 1);
+}
+
+#[wasm_bindgen_test]
+async fn a_committed_events_record_is_removed_without_flush() {
+    // The delete is issued a zero-delay timer after the commit, outside the call: it must still
+    // happen by itself, flush() or not.
+    let q = unique("q");
+    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": unique("lonedelete"), "queue": {"name": q}}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    for i in 0..3 {
+        let r = resolve(logger.log_user_action(JsValue::NULL, format!("LONE_{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+        assert_eq!(r, JsValue::TRUE, "{:?}", logger.last_error());
+    }
+    assert_eq!(records_become(&q, 0.0, 5_000).await, Some(0.0), "records of committed events left behind");
+}

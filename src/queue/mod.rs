@@ -1,8 +1,8 @@
 //! The durable queue (wasm): an event is stored before it is sent and removed once it was
 //! committed; a logger created later (the next page load) re-sends what is still stored, with the
 //! events' original UIDs and timestamps, so a re-send can never duplicate (MERGE on UID).
-//! The removal is issued when the commit is known and not awaited by the call (`flush()` and
-//! `close()` wait for it); a record left behind (reload, storage error) is re-sent by the next
+//! The removal is issued just after the commit is known (a zero-delay timer later, gathered with
+//! the other removals due) and not awaited by the call (`flush()` and `close()` wait for it); a record left behind (reload, storage error) is re-sent by the next
 //! logger — a no-op in the graph — and removed then. IndexedDB writes of concurrent calls share
 //! one transaction (see [`idb`]).
 //!
@@ -157,8 +157,11 @@ pub struct Durable {
     pending: RefCell<PendingMap>,
     /// Sum of `Pending::size` over `pending`, kept as events come and go.
     pending_bytes: Cell<usize>,
-    /// Keys of committed (or dead-lettered) events whose delete could not be issued.
+    /// Keys of committed (or dead-lettered) events whose delete is not issued yet (see
+    /// [`Durable::forget`]) or could not be.
     undeleted: RefCell<Vec<String>>,
+    /// A task is due to issue the deletes in `undeleted`.
+    deleting: Cell<bool>,
     dead: RefCell<Vec<DeadLetter>>,
     /// Bumped by `clear`, so a recovery that read the store before it adds nothing back.
     generation: Cell<u64>,
@@ -193,6 +196,7 @@ impl Durable {
             pending: RefCell::new(PendingMap::default()),
             pending_bytes: Cell::new(0),
             undeleted: RefCell::new(Vec::new()),
+            deleting: Cell::new(false),
             dead: RefCell::new(Vec::new()),
             generation: Cell::new(0),
             listeners: RefCell::new(Vec::new()),
@@ -344,15 +348,22 @@ impl Durable {
                 self.schedule_drain(0);
             }
             if self.logger.config().delivery == Delivery::Committed {
-                // The put is issued now and runs while the request is in flight. A commit needs no
-                // wait for it: the delete `settle` issues is ordered after it by IndexedDB
-                // (read-write transactions on one store run in creation order). A failure waits for
-                // it, so that "not committed yet, still stored" holds when the call resolves.
+                // The request goes out first (the first poll of the delivery reaches `fetch`), and
+                // the put is issued right after it, in the same task: no answer can arrive, and no
+                // page can close, in between, so the event is stored whenever its send could
+                // fail, and the put's cost (a transaction, a structured clone) runs while the
+                // request is in flight instead of before it. A commit needs no wait for the put:
+                // the delete `settle` schedules is ordered after it by IndexedDB (read-write
+                // transactions on one store run in creation order). A failure waits for it, so
+                // that "not committed yet, still stored" holds when the call resolves.
                 // Thousands of calls may wait here at once (see bench/memory.mjs): the wait holds
                 // the put's handle (a few bytes); the step after it is boxed and takes the
                 // outcome by value, so no room is kept for it (an `AuditError`) during the wait.
-                let written = self.store_put(&event.uid, json);
-                let res = self.logger.deliver_shared(event.clone()).await;
+                let uid = &event.uid;
+                let (res, written) = crate::lite::after_start(self.logger.deliver_shared(event.clone()), || {
+                    self.store_put(uid, json)
+                })
+                .await;
                 return Box::pin(self.settle(event, written, res)).await;
             }
             // Boxed: every call's future (queue on or off, either delivery) keeps room for the
@@ -493,24 +504,45 @@ impl Durable {
     }
 
     /// Removes a delivered (or dead-lettered) event from memory and storage. The delete is
-    /// issued, not awaited: the caller's outcome does not wait for it (nor fail with it), and
-    /// `flush()`/`close()` wait for it. A record left behind (a delete that failed, or a reload
-    /// before it committed) is safe: the next logger re-sends it, a no-op in the graph (MERGE on
-    /// UID), and then removes it; a delete that could not be issued is retried by `flush()`.
-    fn forget(&self, uid: &str) {
+    /// neither awaited nor issued by the call: the key joins `undeleted`, and one task issues
+    /// every key gathered so far after a zero-delay timer, i.e. after the callers resolved and
+    /// their code ran on (a read-write transaction's cost in the browser is then no part of any
+    /// call's time, and concurrent calls' deletes share one transaction). `flush()`/`close()`
+    /// issue what still waits and wait for it. A record left behind (a reload before the delete
+    /// committed, or a delete that failed) is safe: the next logger re-sends it, a no-op in the
+    /// graph (MERGE on UID), and then removes it; a delete that could not be issued is tried
+    /// again with the next batch of deletes, and by `flush()`.
+    fn forget(self: &Rc<Self>, uid: &str) {
         if let Some(gone) = self.pending.borrow_mut().remove(uid) {
             self.pending_bytes.set(self.pending_bytes.get().saturating_sub(gone.size()));
         }
-        if let Some(store) = &self.store {
-            let key = self.key(uid);
-            if store.delete_issue(std::slice::from_ref(&key)).is_err() {
-                self.undeleted.borrow_mut().push(key);
-            }
+        if self.store.is_none() {
+            return;
+        }
+        self.undeleted.borrow_mut().push(self.key(uid));
+        if self.deleting.replace(true) {
+            return; // a task is already due to issue it
+        }
+        let me = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            crate::transport::sleep_ms(0).await;
+            me.deleting.set(false);
+            me.issue_deletes();
+        });
+    }
+
+    /// Issues the deletes of every key in `undeleted`; the keys whose delete could not be issued
+    /// go back.
+    fn issue_deletes(&self) {
+        let Some(store) = &self.store else { return };
+        let keys = std::mem::take(&mut *self.undeleted.borrow_mut());
+        if store.delete_issue(&keys).is_err() {
+            self.undeleted.borrow_mut().extend(keys);
         }
     }
 
-    /// Retries the deletes that could not be issued, then waits until every write issued so far
-    /// (the deletes of committed events among them) finished.
+    /// Issues the deletes not issued yet (or that could not be), then waits until every write
+    /// issued so far (the deletes of committed events among them) finished.
     async fn settle_store(&self) {
         let Some(store) = &self.store else { return };
         let keys = std::mem::take(&mut *self.undeleted.borrow_mut());

@@ -1,8 +1,12 @@
 //! Browsers: the logger's stream state (id, next seq, head hash) kept in `sessionStorage`, so a
-//! reload of the tab continues the same hash chain. `sessionStorage` is synchronous, so the state
-//! is saved before the event leaves `logUserAction` (no window in which an event is chained but
-//! its state is not saved); it is per tab, so two tabs never fork one stream. Where there is no
-//! `sessionStorage` (Workers, Node), a logger is a new stream, kept in memory.
+//! reload of the tab continues the same hash chain. The state is written in the same task as the
+//! call that chained the event (no page can close in between, so there is no window in which an
+//! event is chained but its state is not saved), but one microtask tick after the call's request
+//! went out: `setItem` costs tens of microseconds in Chromium, which a lone call would otherwise
+//! pay before its request starts (bench/latency_chromium.mjs). States due in the same task are
+//! written once, the latest per key, and a logger made meanwhile (the one-shot function) reads
+//! the due state, not the stored one. `sessionStorage` is per tab, so two tabs never fork one
+//! stream. Where there is none (Workers, Node), a logger is a new stream, kept in memory.
 
 use crate::error::cat;
 use crate::chain::{StreamState, StreamStore};
@@ -17,15 +21,53 @@ struct SessionStore {
     key: String,
 }
 
+thread_local! {
+    /// States saved but not written yet, `(key, JSON)`, the latest per key (see the module docs).
+    static DUE: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl StreamStore for SessionStore {
     fn load(&self) -> Option<StreamState> {
-        let raw = self.storage.get_item(&self.key).ok()??;
+        let due = DUE.with(|d| d.borrow().iter().find(|(k, _)| *k == self.key).map(|(_, v)| v.clone()));
+        let raw = match due {
+            Some(v) => v,
+            None => self.storage.get_item(&self.key).ok()??,
+        };
         StreamState::from_json(&raw)
     }
 
     fn save(&self, state: &StreamState) {
-        // A full or disabled storage only costs continuity after a reload.
-        let _ = self.storage.set_item(&self.key, &state.to_json());
+        let json = state.to_json();
+        let first = DUE.with(|d| {
+            let mut d = d.borrow_mut();
+            let first = d.is_empty();
+            match d.iter_mut().find(|(k, _)| *k == self.key) {
+                Some(due) => due.1 = json,
+                None => d.push((self.key.clone(), json)),
+            }
+            first
+        });
+        if !first {
+            return; // the task below is due already
+        }
+        let storage = self.storage.clone();
+        // Spawned while the call is being made, so it is polled first: it steps aside once, and
+        // writes on the next microtask tick, after the call's own task sent its request.
+        wasm_bindgen_futures::spawn_local(async move {
+            let mut stepped_aside = false;
+            std::future::poll_fn(|cx| {
+                if std::mem::replace(&mut stepped_aside, true) {
+                    return std::task::Poll::Ready(());
+                }
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            })
+            .await;
+            for (key, json) in DUE.with(|d| std::mem::take(&mut *d.borrow_mut())) {
+                // A full or disabled storage only costs continuity after a reload.
+                let _ = storage.set_item(&key, &json);
+            }
+        });
     }
 }
 

@@ -232,3 +232,29 @@ test("flush() after a refused login tries each waiting event once (Neo4j locks a
   assert.equal(logger.stats().queued, 1);
   await logger.close();
 });
+
+test("a request that outlives timeoutMs resolves false with a timeout reason and is aborted", async () => {
+  // The exchange runs in one JS promise (src/transport/fetch.js): its timer must still end the
+  // call on time, say "timeout", and abort the request (the server sees the connection close)
+  // rather than leave it open until the server answers.
+  const closed = [];
+  const server = createServer((req) => {
+    req.resume();
+    req.socket.on("close", () => closed.push(Date.now()));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  proxies.push({ close: () => server.close() });
+  const logger = new pkg.AuditLogger({
+    ...config(unique("hang")), url: `http://127.0.0.1:${server.address().port}`, timeoutMs: 300,
+    retry: { maxAttempts: 1 }, queue: { enabled: false },
+  });
+  const t0 = Date.now();
+  assert.equal(await logger.logUserAction({ uid: "u-hang" }, "NEVER_ANSWERED"), false);
+  const took = Date.now() - t0;
+  assert.ok(took >= 290 && took < 3000, `resolved after ${took} ms`);
+  assert.match(logger.lastError, /^timeout/);
+  const deadline = Date.now() + 3000;
+  while (Date.now() < deadline && closed.length === 0) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(closed.length, 1, "the timed-out request was aborted (its connection closed)");
+  assert.equal(logger.stats().failed, 1);
+});
