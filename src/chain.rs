@@ -562,6 +562,12 @@ impl<'k> Verifier<'k> {
         self
     }
 
+    /// The seals of the events pushed but not judged yet (those sharing the last `seq`): a
+    /// [`SealCheck`] that answers from checks made ahead needs them with the next events'.
+    pub fn pending_seals(&self) -> impl Iterator<Item = (&AuditEvent, &StoredSeal)> {
+        self.group.iter().filter_map(|(e, s)| s.as_ref().map(|s| (e, s)))
+    }
+
     /// The next stored event (same stream, ascending `seq`).
     pub fn push(&mut self, ev: AuditEvent) {
         self.push_sealed(ev, None);
