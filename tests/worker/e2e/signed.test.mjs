@@ -6,8 +6,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from "node:crypto";
-import { cypher, config, loadPkg, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "../../node/helpers.mjs";
-import { startWrangler } from "../../support/wrangler.mjs";
+import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { cypher, config, loadPkg, ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "../../node/helpers.mjs";
+import { launchChromium, startWrangler } from "../../support/wrangler.mjs";
 import { signJwt, nowSecs } from "../jwt.mjs";
 
 const SECRET = randomBytes(32).toString("base64url");
@@ -271,6 +274,55 @@ test("a tampered or non-canonical signature, and any seal under a small-order ke
   assert.equal(firstBreak(await verify(w.trail, opts)), null, "restored");
   assert.equal(await atWorker(), null, "restored");
   await w.stop();
+});
+
+test("neo4j-audit/read in Chromium verifies with the browser's WebCrypto: intact, then S + L and a small-order key refused", async () => {
+  const w = await startTrail("signed-chromium");
+  await post(w.url, [2, 3]);
+  const keys = await publicKeys(w.url);
+  const evs = await events(w.trail);
+  // The read entry's files from pkg/read/, every other path an empty page (the page's origin).
+  const server = createServer((req, res) => {
+    const m = /^\/pkg\/read\/((?:snippets\/[\w.-]+\/(?:[\w-]+\/)*)?[\w-]+(?:\.js|_bg\.wasm))$/.exec(req.url);
+    if (!m) {
+      res.writeHead(200, { "Content-Type": "text/html" });
+      res.end("<!doctype html><title>read</title>");
+      return;
+    }
+    res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm" });
+    res.end(readFileSync(join(ROOT, "pkg", "read", m[1])));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    const run = (opts) => page.evaluate(async ({ cfg, opts }) => {
+      const m = await import("/pkg/read/neo4j_audit.js");
+      await m.default();
+      const logger = new m.AuditLogger(cfg);
+      const r = await logger.verifyTrail(opts);
+      if (!r) return { error: logger.lastError };
+      const b = r.streams[0].firstBreak;
+      return { ok: r.ok, firstBreak: b && [b.kind, b.seq], signedSeq: r.streams[0].signedSeq ?? null };
+    }, { cfg: config(w.trail), opts });
+    assert.deepEqual(await run({ publicKeys: keys }), { ok: true, firstBreak: null, signedSeq: 4 });
+    await setProps(evs[1].UID, { sig: plusL(evs[1].sig) });
+    assert.deepEqual(await run({ publicKeys: keys }), { ok: false, firstBreak: ["forged", 1], signedSeq: null });
+    const identity = Buffer.alloc(32);
+    identity[0] = 1;
+    const universal = Buffer.concat([identity, Buffer.alloc(32)]).toString("base64url");
+    for (const e of evs.filter((e) => e.sig)) await setProps(e.UID, { sig: universal });
+    const weak = { kty: "OKP", crv: "Ed25519", kid: KID, x: identity.toString("base64url") };
+    assert.deepEqual(await run({ publicKey: weak }), { ok: false, firstBreak: ["forged", 1], signedSeq: null });
+    // Not a curve point: refused when the key set is built, as natively.
+    const notAPoint = await run({ publicKey: { ...weak, x: Buffer.alloc(32, 7).toString("base64url") } });
+    assert.match(notAPoint.error, /not a valid Ed25519 public key/);
+  } finally {
+    await browser.close();
+    server.close();
+    await w.stop();
+  }
 });
 
 test("cutting the tail, rolling the head back, and deleting a whole request are each caught", async () => {
