@@ -935,6 +935,9 @@ impl AuditLogger {
     ) -> Result<(VerifyReport, Option<VerifyProgress>), AuditError> {
         let cfg = self.config();
         let keys = q.key_set()?;
+        if let Some(k) = &keys {
+            k.ready().await.map_err(|e| AuditError::InvalidInput(format!("publicKeys: {e}")))?;
+        }
         // Seals are checked a page at a time ahead of the (synchronous) verifier: the wasm
         // builds verify with the host's WebCrypto, which is asynchronous.
         let checked = keys.clone().map(crate::sign::Checked::new);

@@ -212,6 +212,16 @@ impl KeySet {
         Ok(KeySet { keys })
     }
 
+    /// `Err` (readable) when this host cannot verify Ed25519 at all (a wasm build on a host
+    /// whose WebCrypto lacks it, or a browser page that is not a secure context): checked before
+    /// verifying, so that is an error rather than every seal reported forged.
+    pub async fn ready(&self) -> Result<(), String> {
+        for (_, k) in &self.keys {
+            k.load().await?;
+        }
+        Ok(())
+    }
+
     /// Whether no key is listed.
     pub fn is_empty(&self) -> bool {
         self.keys.is_empty()

@@ -16,8 +16,8 @@ const P: Fe = [0xffff_ffff_ffff_ffed, u64::MAX, u64::MAX, 0x7fff_ffff_ffff_ffff]
 const D: Fe = [0x75eb_4dca_1359_78a3, 0x0070_0a4d_4141_d8ab, 0x8cc7_4079_7779_e898, 0x5203_6cee_2b6f_fe73];
 /// The `y` of the points of order 8 (each shared by two points, `x` and `-x`).
 const Y8: [Fe; 2] = [
-    [0xb027_b2c2_8f95_e826, 0xd5f0_98ef_f289_f4c3, 0x3933_c6d3_05ac_dfd5, 0x05fc_536d_8802_38b1],
-    [0x4fd8_4d3d_706a_17c7, 0x2a0f_6710_0d76_0b3c, 0xc6cc_392c_fa53_202a, 0x7a03_ac92_77fd_c74e],
+    [0xb027_b2c2_8f95_e826, 0xf098_eff2_89f4_c345, 0x3933_c6d3_05ac_dfd5, 0x05fc_536d_8802_38b1],
+    [0x4fd8_4d3d_706a_17c7, 0x0f67_100d_760b_3cba, 0xc6cc_392c_fa53_202a, 0x7a03_ac92_77fd_c74e],
 ];
 /// The group order L = 2^252 + 27742317777372353535851937790883648493, little-endian bytes.
 const L: [u8; 32] = [

@@ -7,7 +7,7 @@
 
 use std::cell::RefCell;
 
-use js_sys::{Array, Promise, Uint8Array};
+use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -73,27 +73,39 @@ impl PublicKey {
         edwards::is_point(bytes).then_some(PublicKey(*bytes))
     }
 
+    /// The key imported into WebCrypto (cached); `Err` (readable) when this host cannot verify
+    /// Ed25519 at all, so that is not reported as a forged signature.
+    pub(crate) async fn load(&self) -> Result<(), String> {
+        self.key().await.map(drop)
+    }
+
+    async fn key(&self) -> Result<CryptoKey, String> {
+        if let Some(k) = PUBLIC.with(|c| c.borrow().iter().find(|(b, _)| *b == self.0).map(|(_, k)| k.clone())) {
+            return Ok(k);
+        }
+        if !SUBTLE.with(|s| s.is_some()) {
+            return Err("this host has no WebCrypto (crypto.subtle; a browser gives it to https and localhost pages only)".into());
+        }
+        let k = import("raw", &self.0, "verify")
+            .await
+            .ok_or("this host's WebCrypto does not support Ed25519 (crypto.subtle.importKey refused the key)")?;
+        PUBLIC.with(|c| {
+            let mut c = c.borrow_mut();
+            if c.len() >= 16 {
+                c.remove(0);
+            }
+            c.push((self.0, k.clone()));
+        });
+        Ok(k)
+    }
+
     /// Strict verification (as `ed25519-dalek`'s `verify_strict`); `false` when the host refuses.
     pub(crate) async fn verify(&self, msg: &[u8], sig: &[u8; 64]) -> bool {
         let r: &[u8; 32] = sig[..32].try_into().unwrap_or(&[0; 32]);
         if edwards::is_small_order(&self.0) || edwards::is_small_order(r) || !edwards::s_is_canonical(sig) {
             return false;
         }
-        let cached = PUBLIC.with(|c| c.borrow().iter().find(|(b, _)| *b == self.0).map(|(_, k)| k.clone()));
-        let key = match cached {
-            Some(k) => k,
-            None => {
-                let Some(k) = import("raw", &self.0, "verify").await else { return false };
-                PUBLIC.with(|c| {
-                    let mut c = c.borrow_mut();
-                    if c.len() >= 16 {
-                        c.remove(0);
-                    }
-                    c.push((self.0, k.clone()));
-                });
-                k
-            }
-        };
+        let Ok(key) = self.key().await else { return false };
         call(|s| s.verify(ALG, &key, sig, msg)).await.and_then(|v| v.as_bool()).unwrap_or(false)
     }
 }
@@ -135,7 +147,7 @@ impl SecretKey {
 
     pub(crate) async fn sign(&self, msg: &[u8]) -> Result<[u8; 64], String> {
         let (key, _) = self.key().await?;
-        let sig = call(|s| s.sign(ALG, &key, msg)).await.map(|b| Uint8Array::new(&b).to_vec());
+        let sig = call(|s| s.sign(ALG, &key, msg)).await.map(|b| js_sys::Uint8Array::new(&b).to_vec());
         sig.and_then(|s| <[u8; 64]>::try_from(s).ok()).ok_or_else(|| "WebCrypto could not sign with AUDIT_SIGNING_KEY".to_owned())
     }
 }
