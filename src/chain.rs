@@ -934,6 +934,8 @@ mod tests {
     /// A Worker-style signed stream: writes of the given sizes, each sealed on its last event,
     /// and the trail's head sealed after the last write.
     #[cfg(feature = "ingest")]
+    // Signs synchronously (ed25519-dalek): native builds only.
+    #[cfg(not(target_arch = "wasm32"))]
     fn signed_stream(sizes: &[usize]) -> (crate::sign::KeySet, Vec<(AuditEvent, Option<StoredSeal>)>, SignedHead) {
         use crate::sign::{KeySet, Purpose, SigningKey};
         let key = SigningKey::from_secret("k", &"07".repeat(32)).unwrap();
@@ -955,6 +957,8 @@ mod tests {
     }
 
     #[cfg(feature = "ingest")]
+    // Signs synchronously (ed25519-dalek): native builds only.
+    #[cfg(not(target_arch = "wasm32"))]
     fn verify_signed(keys: &crate::sign::KeySet, evs: &[(AuditEvent, Option<StoredSeal>)], head: &SignedHead) -> Option<(BreakKind, u64, Option<String>)> {
         let mut v = Verifier::new("s", true).with_seals(keys, Some(head.clone()));
         evs.iter().cloned().for_each(|(e, s)| v.push_sealed(e, s));
@@ -963,6 +967,8 @@ mod tests {
 
     #[cfg(feature = "ingest")]
     #[test]
+    // Signs synchronously (ed25519-dalek): native builds only.
+    #[cfg(not(target_arch = "wasm32"))]
     fn signed_stream_tampering_is_named() {
         let (keys, evs, head) = signed_stream(&[3, 2, 4]);
         let uid = |i: usize| Some(evs[i].0.uid.clone());

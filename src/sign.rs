@@ -418,7 +418,8 @@ impl SigningKey {
     }
 }
 
-#[cfg(all(test, feature = "ingest"))]
+// Sign and verify synchronously (ed25519-dalek): native builds only.
+#[cfg(all(test, feature = "ingest", not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

@@ -899,7 +899,8 @@ fn secret_refs(settings: &Settings) -> Vec<&str> {
     v
 }
 
-#[cfg(test)]
+// Settings::from_env and the synchronous signing they use are native only.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use serde_json::{json, Value};
