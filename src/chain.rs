@@ -562,6 +562,12 @@ impl<'k> Verifier<'k> {
         self
     }
 
+    /// The seals of the events pushed but not judged yet (those sharing the last `seq`): a
+    /// [`SealCheck`] that answers from checks made ahead needs them with the next events'.
+    pub fn pending_seals(&self) -> impl Iterator<Item = (&AuditEvent, &StoredSeal)> {
+        self.group.iter().filter_map(|(e, s)| s.as_ref().map(|s| (e, s)))
+    }
+
     /// The next stored event (same stream, ascending `seq`).
     pub fn push(&mut self, ev: AuditEvent) {
         self.push_sealed(ev, None);
@@ -928,6 +934,8 @@ mod tests {
     /// A Worker-style signed stream: writes of the given sizes, each sealed on its last event,
     /// and the trail's head sealed after the last write.
     #[cfg(feature = "ingest")]
+    // Signs synchronously (ed25519-dalek): native builds only.
+    #[cfg(not(target_arch = "wasm32"))]
     fn signed_stream(sizes: &[usize]) -> (crate::sign::KeySet, Vec<(AuditEvent, Option<StoredSeal>)>, SignedHead) {
         use crate::sign::{KeySet, Purpose, SigningKey};
         let key = SigningKey::from_secret("k", &"07".repeat(32)).unwrap();
@@ -949,6 +957,8 @@ mod tests {
     }
 
     #[cfg(feature = "ingest")]
+    // Signs synchronously (ed25519-dalek): native builds only.
+    #[cfg(not(target_arch = "wasm32"))]
     fn verify_signed(keys: &crate::sign::KeySet, evs: &[(AuditEvent, Option<StoredSeal>)], head: &SignedHead) -> Option<(BreakKind, u64, Option<String>)> {
         let mut v = Verifier::new("s", true).with_seals(keys, Some(head.clone()));
         evs.iter().cloned().for_each(|(e, s)| v.push_sealed(e, s));
@@ -957,6 +967,8 @@ mod tests {
 
     #[cfg(feature = "ingest")]
     #[test]
+    // Signs synchronously (ed25519-dalek): native builds only.
+    #[cfg(not(target_arch = "wasm32"))]
     fn signed_stream_tampering_is_named() {
         let (keys, evs, head) = signed_stream(&[3, 2, 4]);
         let uid = |i: usize| Some(evs[i].0.uid.clone());

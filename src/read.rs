@@ -935,7 +935,13 @@ impl AuditLogger {
     ) -> Result<(VerifyReport, Option<VerifyProgress>), AuditError> {
         let cfg = self.config();
         let keys = q.key_set()?;
-        let seals: Option<&dyn crate::chain::SealCheck> = keys.as_ref().map(|k| k as &dyn crate::chain::SealCheck);
+        if let Some(k) = &keys {
+            k.ready().await.map_err(|e| AuditError::InvalidInput(format!("publicKeys: {e}")))?;
+        }
+        // Seals are checked a page at a time ahead of the (synchronous) verifier: the wasm
+        // builds verify with the host's WebCrypto, which is asynchronous.
+        let checked = keys.clone().map(crate::sign::Checked::new);
+        let seals: Option<&dyn crate::chain::SealCheck> = checked.as_ref().map(|k| k as &dyn crate::chain::SealCheck);
         let mut p = match progress {
             Some(p) => p,
             None => {
@@ -993,9 +999,24 @@ impl AuditLogger {
             let one = VerifyQuery { stream_id: Some(sid.clone()), since: q.since, ..Default::default() };
             let st = verify_query(&cfg.labels, &cfg.trail, &one, p.after.as_ref())?;
             let mut rows = self.run_json(&st.text, &st.params).await?;
+            let mut page = Vec::with_capacity(rows.len());
             for r in &mut rows {
                 let seal = row_seal(r);
-                let ev = row_event(r)?;
+                page.push((row_event(r)?, seal));
+            }
+            if let Some(c) = &checked {
+                // What the verifier may ask about: the seals of this page, of the events it
+                // holds back from the last page, and the trail's head seal.
+                let mut items = Vec::new();
+                if let Some(h) = head.as_ref().filter(|h| h.stream_id == sid) {
+                    items.extend(h.seal.as_ref().map(|s| (true, s, h.stream_id.as_str(), h.seq, h.hash.as_str())));
+                }
+                for (e, s) in v.pending_seals().chain(page.iter().filter_map(|(e, s)| s.as_ref().map(|s| (e, s)))) {
+                    items.push((false, s, sid.as_str(), e.seq.unwrap_or(0), e.hash.as_deref().unwrap_or("")));
+                }
+                c.check_all(items).await;
+            }
+            for (ev, seal) in page {
                 p.after = Some((sid.clone(), ev.seq.unwrap_or(0), ev.uid.clone()));
                 read += 1;
                 v.push_sealed(ev, seal);

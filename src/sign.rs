@@ -20,6 +20,14 @@
 //! (`VerifyQuery::public_keys`), JavaScript (`verifyTrail({publicKeys})`) and the Worker's own
 //! `GET /v1/verify`. Signing ([`SigningKey`]) exists only with the `ingest` feature.
 //!
+//! The Ed25519 arithmetic has two back ends, chosen in one place below (`backend`): natively
+//! `ed25519-dalek` (`verify_strict`); in the wasm builds the host's WebCrypto (workerd,
+//! browsers, Node 20), which keeps curve25519-dalek and SHA-512 out of the .wasm. WebCrypto is
+//! asynchronous, so the functions every build uses are too ([`KeySet::verify`],
+//! [`SigningKey::sign`], [`SigningKey::public_key`]); the synchronous ones ([`KeySet::check`],
+//! [`SigningKey::seal`], [`SigningKey::public_jwk`]) exist in native builds only. Both back ends
+//! accept exactly the strict signatures (no small-order key or `R`, `S < L`).
+//!
 //! ```
 //! # #[cfg(feature = "ingest")] {
 //! use neo4j_audit::sign::{KeySet, Purpose, SigningKey};
@@ -33,6 +41,19 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+
+// The Ed25519 back end: the only place that chooses it. Both modules have the same names
+// (`PublicKey::{from_bytes, verify}`, `SecretKey::{from_seed, public, sign}`).
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "sign/dalek.rs"]
+mod backend;
+#[cfg(target_arch = "wasm32")]
+#[path = "sign/webcrypto.rs"]
+mod backend;
+// Encoding checks WebCrypto leaves out (used by the wasm back end; tested natively against dalek).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+#[path = "sign/edwards.rs"]
+mod edwards;
 
 /// First element of an event seal's message.
 pub const EVENT_SEAL_VERSION: &str = "neo4j-audit/sig/v1";
@@ -164,7 +185,7 @@ impl std::fmt::Display for SealError {
 /// The public keys a verifier trusts (the current one and retired ones, by `kid`).
 #[derive(Clone)]
 pub struct KeySet {
-    keys: Vec<(String, ed25519_dalek::VerifyingKey)>,
+    keys: Vec<(String, backend::PublicKey)>,
 }
 
 impl std::fmt::Debug for KeySet {
@@ -184,11 +205,21 @@ impl KeySet {
             let bytes = crate::b64::decode_url(j.x.trim_end_matches('='))
                 .and_then(|b| <[u8; 32]>::try_from(b).ok())
                 .ok_or_else(|| format!("key {:?}: x must be base64url of 32 bytes", j.kid))?;
-            let vk = ed25519_dalek::VerifyingKey::from_bytes(&bytes)
-                .map_err(|_| format!("key {:?}: not a valid Ed25519 public key", j.kid))?;
+            let vk = backend::PublicKey::from_bytes(&bytes)
+                .ok_or_else(|| format!("key {:?}: not a valid Ed25519 public key", j.kid))?;
             keys.push((j.kid.clone(), vk));
         }
         Ok(KeySet { keys })
+    }
+
+    /// `Err` (readable) when this host cannot verify Ed25519 at all (a wasm build on a host
+    /// whose WebCrypto lacks it, or a browser page that is not a secure context): checked before
+    /// verifying, so that is an error rather than every seal reported forged.
+    pub async fn ready(&self) -> Result<(), String> {
+        for (_, k) in &self.keys {
+            k.load().await?;
+        }
+        Ok(())
     }
 
     /// Whether no key is listed.
@@ -196,23 +227,89 @@ impl KeySet {
         self.keys.is_empty()
     }
 
-    /// Checks `seal` over (`stream_id`, `seq`, `hash`) for `purpose`.
-    pub fn check(&self, purpose: Purpose, seal: &Seal, stream_id: &str, seq: u64, hash: &str) -> Result<(), SealError> {
+    /// The key, signature and message of a check.
+    fn prepare(&self, purpose: Purpose, seal: &Seal, stream_id: &str, seq: u64, hash: &str) -> Result<(&backend::PublicKey, [u8; 64], Vec<u8>), SealError> {
         let (_, vk) = self
             .keys
             .iter()
             .find(|(k, _)| *k == seal.kid)
             .ok_or_else(|| SealError::UnknownKey(seal.kid.clone()))?;
-        let bad = || SealError::BadSignature(seal.kid.clone());
-        let bytes = crate::b64::decode_url(&seal.sig)
+        let sig = crate::b64::decode_url(&seal.sig)
             .and_then(|b| <[u8; 64]>::try_from(b).ok())
-            .ok_or_else(bad)?;
-        let sig = ed25519_dalek::Signature::from_bytes(&bytes);
-        let msg = message(purpose, &seal.kid, stream_id, seq, hash, seal.signed_at);
-        vk.verify_strict(&msg, &sig).map_err(|_| bad())
+            .ok_or_else(|| SealError::BadSignature(seal.kid.clone()))?;
+        Ok((vk, sig, message(purpose, &seal.kid, stream_id, seq, hash, seal.signed_at)))
+    }
+
+    /// Checks `seal` over (`stream_id`, `seq`, `hash`) for `purpose` (every build).
+    pub async fn verify(&self, purpose: Purpose, seal: &Seal, stream_id: &str, seq: u64, hash: &str) -> Result<(), SealError> {
+        let (vk, sig, msg) = self.prepare(purpose, seal, stream_id, seq, hash)?;
+        if vk.verify(&msg, &sig).await {
+            Ok(())
+        } else {
+            Err(SealError::BadSignature(seal.kid.clone()))
+        }
+    }
+
+    /// [`KeySet::verify`], synchronously (native builds only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn check(&self, purpose: Purpose, seal: &Seal, stream_id: &str, seq: u64, hash: &str) -> Result<(), SealError> {
+        let (vk, sig, msg) = self.prepare(purpose, seal, stream_id, seq, hash)?;
+        if vk.verify_now(&msg, &sig) {
+            Ok(())
+        } else {
+            Err(SealError::BadSignature(seal.kid.clone()))
+        }
     }
 }
 
+/// What [`Checked`] remembers of one check: which message, which signature.
+type CheckKey = (Vec<u8>, String);
+
+/// Seals checked ahead (asynchronously, with [`Checked::check_all`]) for a
+/// [`crate::chain::Verifier`], which asks synchronously ([`crate::chain::SealCheck`]): how the
+/// read side verifies with either back end. A seal it was not given is refused.
+#[derive(Debug)]
+pub struct Checked {
+    keys: KeySet,
+    done: std::sync::Mutex<Vec<(CheckKey, Result<(), String>)>>,
+}
+
+fn check_key(head: bool, seal: &Seal, stream_id: &str, seq: u64, hash: &str) -> CheckKey {
+    let purpose = if head { Purpose::Head } else { Purpose::Event };
+    (message(purpose, &seal.kid, stream_id, seq, hash, seal.signed_at), seal.sig.clone())
+}
+
+impl Checked {
+    /// Nothing checked yet.
+    pub fn new(keys: KeySet) -> Checked {
+        Checked { keys, done: std::sync::Mutex::new(Vec::new()) }
+    }
+
+    /// Checks every (`head`, seal, `stream_id`, `seq`, `hash`) of `items` and remembers exactly
+    /// these results, forgetting earlier ones (so memory stays one page's).
+    pub async fn check_all(&self, items: Vec<(bool, &Seal, &str, u64, &str)>) {
+        let mut done = Vec::with_capacity(items.len());
+        for (head, seal, sid, seq, hash) in items {
+            let purpose = if head { Purpose::Head } else { Purpose::Event };
+            let r = self.keys.verify(purpose, seal, sid, seq, hash).await.map_err(|e| e.to_string());
+            done.push((check_key(head, seal, sid, seq, hash), r));
+        }
+        *self.done.lock().unwrap_or_else(|p| p.into_inner()) = done;
+    }
+}
+
+impl crate::chain::SealCheck for Checked {
+    fn check_seal(&self, head: bool, seal: &Seal, stream_id: &str, seq: u64, hash: &str) -> Result<(), String> {
+        let key = check_key(head, seal, stream_id, seq, hash);
+        let done = self.done.lock().unwrap_or_else(|p| p.into_inner());
+        match done.iter().find(|(k, _)| *k == key) {
+            Some((_, r)) => r.clone(),
+            None => Err(format!("the signature with key {:?} was not checked", seal.kid)),
+        }
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
 impl crate::chain::SealCheck for KeySet {
     fn check_seal(
         &self,
@@ -233,7 +330,7 @@ impl crate::chain::SealCheck for KeySet {
 #[derive(Clone)]
 pub struct SigningKey {
     kid: String,
-    key: ed25519_dalek::SigningKey,
+    key: backend::SecretKey,
 }
 
 #[cfg(feature = "ingest")]
@@ -268,7 +365,7 @@ impl SigningKey {
         };
         let seed = <[u8; 32]>::try_from(bytes)
             .map_err(|_| "AUDIT_SIGNING_KEY must be the 32-byte Ed25519 seed, base64url or hex".to_owned())?;
-        Ok(SigningKey { kid: kid.into(), key: ed25519_dalek::SigningKey::from_bytes(&seed) })
+        Ok(SigningKey { kid: kid.into(), key: backend::SecretKey::from_seed(&seed) })
     }
 
     /// [`SigningKey::from_secret`], remembered for the process: the Worker reads its settings
@@ -293,21 +390,36 @@ impl SigningKey {
         &self.kid
     }
 
-    /// The public half, as a JWK.
+    /// The public half, as a JWK (native builds only; see [`SigningKey::public_key`]).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn public_jwk(&self) -> PublicJwk {
-        PublicJwk::new(&self.kid, self.key.verifying_key().as_bytes())
+        PublicJwk::new(&self.kid, &self.key.public_now())
     }
 
-    /// Signs (`stream_id`, `seq`, `hash`, `signed_at`) for `purpose`.
+    /// The public half, as a JWK (every build; `Err` when the host's WebCrypto refuses the key).
+    pub async fn public_key(&self) -> Result<PublicJwk, String> {
+        Ok(PublicJwk::new(&self.kid, &self.key.public().await?))
+    }
+
+    /// Signs (`stream_id`, `seq`, `hash`, `signed_at`) for `purpose` (native builds only; see
+    /// [`SigningKey::sign`]).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn seal(&self, purpose: Purpose, stream_id: &str, seq: u64, hash: &str, signed_at: i64) -> Seal {
-        use ed25519_dalek::Signer;
         let msg = message(purpose, &self.kid, stream_id, seq, hash, signed_at);
-        let sig = self.key.sign(&msg);
-        Seal { kid: self.kid.clone(), sig: crate::b64::encode_url(&sig.to_bytes()), signed_at }
+        Seal { kid: self.kid.clone(), sig: crate::b64::encode_url(&self.key.sign_now(&msg)), signed_at }
+    }
+
+    /// [`SigningKey::seal`] in every build (`Err` when the host's WebCrypto refuses; the message
+    /// never quotes the key).
+    pub async fn sign(&self, purpose: Purpose, stream_id: &str, seq: u64, hash: &str, signed_at: i64) -> Result<Seal, String> {
+        let msg = message(purpose, &self.kid, stream_id, seq, hash, signed_at);
+        let sig = self.key.sign(&msg).await?;
+        Ok(Seal { kid: self.kid.clone(), sig: crate::b64::encode_url(&sig), signed_at })
     }
 }
 
-#[cfg(all(test, feature = "ingest"))]
+// Sign and verify synchronously (ed25519-dalek): native builds only.
+#[cfg(all(test, feature = "ingest", not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 

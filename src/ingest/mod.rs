@@ -118,7 +118,43 @@ impl Settings {
     /// [`jwt::DEFAULT_AUDIENCE`]) unless `JWT_AUDIENCE_CHECK` is exactly `off` (any case; any
     /// other value keeps the check), and a token may live at most `JWT_MAX_LIFETIME_SECS`
     /// (default one day, bounded by [`LIFETIME_BOUNDS_SECS`]).
+    ///
+    /// Native builds only: the wasm builds derive the signing key's public half with the host's
+    /// WebCrypto, asynchronously ([`Settings::load`], which every build has).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Settings {
+        let mut s = Settings::read_env(get);
+        let jwk = s.signer.as_ref().ok().and_then(|k| k.as_ref()).map(|k| Ok(k.public_jwk()));
+        s.add_signer_key(jwk);
+        s
+    }
+
+    /// [`Settings::from_env`] in every build (the Worker's).
+    pub async fn load(get: impl Fn(&str) -> Option<String>) -> Settings {
+        let mut s = Settings::read_env(get);
+        let jwk = match s.signer.as_ref().ok().and_then(|k| k.as_ref()) {
+            Some(k) => Some(k.public_key().await),
+            None => None,
+        };
+        s.add_signer_key(jwk);
+        s
+    }
+
+    /// The signing key's public half first among `public_keys` (replacing a listed key of the
+    /// same id); a key WebCrypto refused makes the signer unusable.
+    fn add_signer_key(&mut self, jwk: Option<Result<crate::sign::PublicJwk, String>>) {
+        match jwk {
+            None => {}
+            Some(Err(e)) => self.signer = Err(e),
+            Some(Ok(j)) => {
+                self.public_keys.retain(|k| k.kid != j.kid);
+                self.public_keys.insert(0, j);
+            }
+        }
+    }
+
+    /// Everything but the signing key's public half.
+    fn read_env(get: impl Fn(&str) -> Option<String>) -> Settings {
         let text = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
         let num = |k: &str, d: u64| text(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(d);
         let audience_check_off = text("JWT_AUDIENCE_CHECK").is_some_and(|v| v.eq_ignore_ascii_case("off"));
@@ -162,8 +198,7 @@ impl Settings {
                 crate::sign::SigningKey::from_secret_cached(&kid, &k).map(Some)
             }
         };
-        let mut public_keys: Vec<crate::sign::PublicJwk> =
-            signer.as_ref().ok().and_then(|s| s.as_ref()).map(|k| k.public_jwk()).into_iter().collect();
+        let mut public_keys: Vec<crate::sign::PublicJwk> = Vec::new();
         let list = |k: &str| -> Option<Vec<String>> {
             text(k).map(|l| l.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect())
         };
@@ -810,6 +845,10 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
                 .with_header("Retry-After", settings.retry_after_secs.to_string())
         }
         Err(signed::AppendError::Store(e)) => unavailable(settings, io, &e, "write"),
+        Err(signed::AppendError::Sign(why)) => {
+            io.log(&format!("audit-ingest: signing failed: {why}"));
+            Response::error(500, "misconfigured", "the audit endpoint is not configured")
+        }
     }
 }
 
@@ -860,7 +899,8 @@ fn secret_refs(settings: &Settings) -> Vec<&str> {
     v
 }
 
-#[cfg(test)]
+// Settings::from_env and the synchronous signing they use are native only.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use serde_json::{json, Value};

@@ -212,6 +212,8 @@ pub enum AppendError {
     },
     /// The head kept moving for [`MAX_ATTEMPTS`] tries.
     Contended,
+    /// The signing key could not sign (the host's WebCrypto refused it); nothing was written.
+    Sign(String),
 }
 
 /// Chains `events` after the trail's head, seals the write with `signer` (when configured) at
@@ -252,9 +254,15 @@ pub async fn append<S: super::Store>(
             seq += 1;
         }
         let last = seq - 1;
-        let seal = |p| signer.map(|k| k.seal(p, &stream, last, &prev, now_ms));
-        let new_head = SignedHead { stream_id: stream.clone(), seq: last, hash: prev.clone(), seal: seal(Purpose::Head) };
-        let event_seal = seal(Purpose::Event);
+        let (head_seal, event_seal) = match signer {
+            Some(k) => {
+                let h = k.sign(Purpose::Head, &stream, last, &prev, now_ms).await.map_err(AppendError::Sign)?;
+                let e = k.sign(Purpose::Event, &stream, last, &prev, now_ms).await.map_err(AppendError::Sign)?;
+                (Some(h), Some(e))
+            }
+            None => (None, None),
+        };
+        let new_head = SignedHead { stream_id: stream.clone(), seq: last, hash: prev.clone(), seal: head_seal };
         let w = ChainedWrite { expect: head.as_ref(), events: &events, head: &new_head, event_seal: event_seal.as_ref() };
         match store.write_chained(trail, &w).await {
             Ok(Some(n)) if n == events.len() => {

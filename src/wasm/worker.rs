@@ -56,7 +56,7 @@ thread_local! {
 #[wasm_bindgen(js_name = handleIngest)]
 pub async fn handle_ingest(request: web_sys::Request, env: JsValue) -> Result<web_sys::Response, JsValue> {
     let get = |k: &str| Reflect::get(&env, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
-    let settings = Settings::from_env(get);
+    let settings = Settings::load(get).await;
     let url = request.url();
     let req = Request {
         method: request.method(),

@@ -6,8 +6,11 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from "node:crypto";
-import { cypher, config, loadPkg, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "../../node/helpers.mjs";
-import { startWrangler } from "../../support/wrangler.mjs";
+import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { cypher, config, loadPkg, ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "../../node/helpers.mjs";
+import { launchChromium, startWrangler } from "../../support/wrangler.mjs";
 import { signJwt, nowSecs } from "../jwt.mjs";
 
 const SECRET = randomBytes(32).toString("base64url");
@@ -214,6 +217,112 @@ test("edit, insert, reorder, an appended event and a re-signed stream are each c
   await cypher("MATCH (ev:AuditEvent {UID: $u}) DETACH DELETE ev", { u: evs[12].UID });
   assert.deepEqual(firstBreak(await verify(w.trail, opts)), ["deleted", 12, evs[13].UID]);
   await w.stop();
+});
+
+// The wasm builds verify with the host's WebCrypto (neo4j-audit/read in Node, the Worker in
+// workerd); these seals must be refused exactly as ed25519-dalek's verify_strict refuses them.
+const L = Buffer.from("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010", "hex");
+/** The same signature with S + L for S (little-endian): the same point equation, a non-canonical scalar. */
+function plusL(sig) {
+  const b = Buffer.from(sig, "base64url");
+  let c = 0;
+  for (let i = 0; i < 32; i++) {
+    const v = b[32 + i] + L[i] + c;
+    b[32 + i] = v & 255;
+    c = v >> 8;
+  }
+  return b.toString("base64url");
+}
+const flipBit = (sig, i) => { const b = Buffer.from(sig, "base64url"); b[i] ^= 1; return b.toString("base64url"); };
+
+test("a tampered or non-canonical signature, and any seal under a small-order key, are refused in Node and at GET /v1/verify", async () => {
+  const w = await startTrail("signed-strict");
+  await post(w.url, [2, 3]);
+  const opts = { publicKeys: await publicKeys(w.url) };
+  const evs = await events(w.trail);
+  assert.deepEqual(evs.filter((e) => e.sig).map((e) => e.seq), [1, 4]);
+  const auth = { Authorization: `Bearer ${await token("auditor")}` };
+  const atWorker = async () => {
+    const res = await fetch(`${w.url}/v1/verify`, { headers: auth });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    return firstBreak(body);
+  };
+  assert.equal(firstBreak(await verify(w.trail, opts)), null);
+  assert.equal(await atWorker(), null);
+  for (const [what, sig] of [["a bit of R", flipBit(evs[1].sig, 3)], ["a bit of S", flipBit(evs[1].sig, 40)], ["S + L", plusL(evs[1].sig)]]) {
+    await setProps(evs[1].UID, { sig });
+    assert.deepEqual(firstBreak(await verify(w.trail, opts)), ["forged", 1, evs[1].UID], what);
+    assert.deepEqual(await atWorker(), ["forged", 1, evs[1].UID], what);
+  }
+  await setProps(evs[1].UID, { sig: evs[1].sig });
+  const head = (await cypher("MATCH (t:AuditTrail {name: $t}) RETURN t {.*}", { t: w.trail }))[0][0];
+  await cypher("MATCH (t:AuditTrail {name: $t}) SET t.chainSig = $s", { t: w.trail, s: plusL(head.chainSig) });
+  assert.deepEqual(firstBreak(await verify(w.trail, opts)), ["forged", 4, null], "head seal with S + L");
+  assert.deepEqual(await atWorker(), ["forged", 4, null], "head seal with S + L");
+  // A small-order public key (here the identity point) with R = identity and S = 0: WebCrypto's
+  // plain equation check accepts that signature for every message; the strict check does not.
+  const identity = Buffer.alloc(32);
+  identity[0] = 1;
+  const universal = Buffer.concat([identity, Buffer.alloc(32)]).toString("base64url");
+  for (const e of evs.filter((e) => e.sig)) await setProps(e.UID, { sig: universal });
+  await cypher("MATCH (t:AuditTrail {name: $t}) SET t.chainSig = $s", { t: w.trail, s: universal });
+  const weak = { kty: "OKP", crv: "Ed25519", kid: KID, x: identity.toString("base64url") };
+  assert.deepEqual(firstBreak(await verify(w.trail, { publicKey: weak })), ["forged", 1, evs[1].UID]);
+  for (const e of evs.filter((e) => e.sig)) await setProps(e.UID, { sig: e.sig });
+  await cypher("MATCH (t:AuditTrail {name: $t}) SET t.chainSig = $s", { t: w.trail, s: head.chainSig });
+  assert.equal(firstBreak(await verify(w.trail, opts)), null, "restored");
+  assert.equal(await atWorker(), null, "restored");
+  await w.stop();
+});
+
+test("neo4j-audit/read in Chromium verifies with the browser's WebCrypto: intact, then S + L and a small-order key refused", async () => {
+  const w = await startTrail("signed-chromium");
+  await post(w.url, [2, 3]);
+  const keys = await publicKeys(w.url);
+  const evs = await events(w.trail);
+  // The read entry's files from pkg/read/, every other path an empty page (the page's origin).
+  const server = createServer((req, res) => {
+    const m = /^\/pkg\/read\/((?:snippets\/[\w.-]+\/(?:[\w-]+\/)*)?[\w-]+(?:\.js|_bg\.wasm))$/.exec(req.url);
+    if (!m) {
+      res.writeHead(200, { "Content-Type": "text/html" });
+      res.end("<!doctype html><title>read</title>");
+      return;
+    }
+    res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm" });
+    res.end(readFileSync(join(ROOT, "pkg", "read", m[1])));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://127.0.0.1:${server.address().port}/`);
+    const run = (opts) => page.evaluate(async ({ cfg, opts }) => {
+      const m = await import("/pkg/read/neo4j_audit.js");
+      await m.default();
+      const logger = new m.AuditLogger(cfg);
+      const r = await logger.verifyTrail(opts);
+      if (!r) return { error: logger.lastError };
+      const b = r.streams[0].firstBreak;
+      return { ok: r.ok, firstBreak: b && [b.kind, b.seq], signedSeq: r.streams[0].signedSeq ?? null };
+    }, { cfg: config(w.trail), opts });
+    assert.deepEqual(await run({ publicKeys: keys }), { ok: true, firstBreak: null, signedSeq: 4 });
+    await setProps(evs[1].UID, { sig: plusL(evs[1].sig) });
+    assert.deepEqual(await run({ publicKeys: keys }), { ok: false, firstBreak: ["forged", 1], signedSeq: null });
+    const identity = Buffer.alloc(32);
+    identity[0] = 1;
+    const universal = Buffer.concat([identity, Buffer.alloc(32)]).toString("base64url");
+    for (const e of evs.filter((e) => e.sig)) await setProps(e.UID, { sig: universal });
+    const weak = { kty: "OKP", crv: "Ed25519", kid: KID, x: identity.toString("base64url") };
+    assert.deepEqual(await run({ publicKey: weak }), { ok: false, firstBreak: ["forged", 1], signedSeq: null });
+    // Not a curve point: refused when the key set is built, as natively.
+    const notAPoint = await run({ publicKey: { ...weak, x: Buffer.alloc(32, 7).toString("base64url") } });
+    assert.match(notAPoint.error, /not a valid Ed25519 public key/);
+  } finally {
+    await browser.close();
+    server.close();
+    await w.stop();
+  }
 });
 
 test("cutting the tail, rolling the head back, and deleting a whole request are each caught", async () => {
