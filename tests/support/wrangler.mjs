@@ -70,7 +70,24 @@ async function answers(url, method = "GET") {
  * port no longer answers; log() is the tail of its output. `cwd`: the Worker project (default:
  * this repository's wrangler.toml); wrangler itself is always this repository's.
  */
-export async function startWrangler({ env, port, readyPath = "/v1/health", readyMethod = "GET", cwd = ROOT }) {
+export async function startWrangler(options) {
+  // A port picked free can be taken before workerd binds it (workerd also binds ports of its own):
+  // workerd then exits with "Address already in use" at once. That is the harness's race, not the
+  // Worker's, so it is retried (with fresh ports unless one was given; twice at most); any
+  // other failure is thrown as is.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options, attempt < 3);
+    } catch (e) {
+      if (!(e instanceof PortTaken)) throw e;
+      console.error(`wrangler dev: ${e.message}; retrying with other ports`);
+    }
+  }
+}
+
+class PortTaken extends Error {}
+
+async function startOnce({ env, port, readyPath = "/v1/health", readyMethod = "GET", cwd = ROOT }, mayRetry) {
   port ??= await freePort();
   const inspector = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -105,14 +122,16 @@ export async function startWrangler({ env, port, readyPath = "/v1/health", ready
   })());
 
   const end = Date.now() + 60_000;
-  while (Date.now() < end && !exited) {
+  const taken = () => /Address already in use/.test(output);
+  while (Date.now() < end && !exited && !taken()) {
     try {
-      const r = await fetch(`${url}${readyPath}`, { method: readyMethod });
+      const r = await fetch(`${url}${readyPath}`, { method: readyMethod, signal: AbortSignal.timeout(5000) });
       if (r.status < 500) return { url, stop, log: () => output };
     } catch {}
     await sleep(250);
   }
-  console.error(output);
   await stop();
+  if (mayRetry && taken()) throw new PortTaken(`a port was taken before workerd bound it (${url})`);
+  console.error(output);
   throw new Error(`wrangler dev did not start at ${url}`);
 }
