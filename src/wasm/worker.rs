@@ -54,7 +54,16 @@ thread_local! {
 
 /// Serves one Worker request. Resolves to a `Response` for every input.
 #[wasm_bindgen(js_name = handleIngest)]
-pub async fn handle_ingest(request: web_sys::Request, env: JsValue) -> Result<web_sys::Response, JsValue> {
+pub async fn handle_ingest(
+    #[wasm_bindgen(unchecked_param_type = "Request")] request: JsValue,
+    env: JsValue,
+) -> Result<web_sys::Response, JsValue> {
+    // workerd always passes a Request; anything that is not even an object (a caller's null) is
+    // answered with a 500, not a TypeError thrown out of the first poll (an uncaught exception).
+    if !request.is_object() {
+        return to_js(&Response::error(500, "misconfigured", "handleIngest(request, env): request must be the fetch handler's Request"));
+    }
+    let request: web_sys::Request = request.unchecked_into();
     let get = |k: &str| Reflect::get(&env, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
     let settings = Settings::load(get).await;
     let url = request.url();

@@ -160,3 +160,19 @@ test("every config member is read, and each section refuses unknown keys and wro
   bad({ timeoutMs: "5" }, /invalid type for `timeoutMs`/);
   bad({ pasword: "x" }, /unknown field `pasword` in config/);
 });
+
+test("the Worker entry's handleIngest answers a non-Request with a 500 JSON body instead of throwing", async () => {
+  // Found by a new user: handleIngest(null, {}) threw a TypeError out of the first poll (an
+  // uncaught exception in Node) instead of resolving.
+  const worker = await loadPkg("worker");
+  for (const bad of [null, undefined, "https://x/v1/events"]) {
+    const resp = await worker.handleIngest(bad, {});
+    assert.equal(resp.status, 500);
+    const body = await resp.json();
+    assert.equal(body.error, "misconfigured");
+    assert.match(body.message, /request must be the fetch handler's Request/);
+  }
+  // A real Request still reaches the handler (no configuration: its own 500).
+  const ok = await worker.handleIngest(new Request("https://audit.example/v1/health"), {});
+  assert.notEqual((await ok.json()).message, undefined);
+});
