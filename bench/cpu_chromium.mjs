@@ -3,33 +3,13 @@
 // only builds bodies; its sessionStorage stream store is off, see below). Files are served from the
 // repository by a throwaway local HTTP server.
 //   node bench/cpu_chromium.mjs [N] [K]     K rounds, the two in alternating order; one JSON line per round each
-import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { benchPage } from "./page.mjs";
 import { emit } from "./common.mjs";
 
 const N = Number(process.argv[2] ?? 20000);
 const K = Number(process.argv[3] ?? 5);
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
-const server = createServer(async (req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
-  if (!path.startsWith("/bench/") && !path.startsWith("/.cache/bench/pkg/")) return res.writeHead(404).end();
-  try {
-    const body = await readFile(join(ROOT, path));
-    res.writeHead(200, { "Content-Type": TYPES[extname(path)] ?? "application/octet-stream" }).end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const origin = `http://127.0.0.1:${server.address().port}`;
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+const { page, close } = await benchPage();
 try {
-  const page = await browser.newPage();
-  await page.goto(`${origin}/bench/events.mjs`);
   const results = await page.evaluate(async ({ n, k }) => {
     const pkg = await import("/.cache/bench/pkg/neo4j_audit.js");
     await pkg.default();
@@ -77,6 +57,5 @@ try {
   }, { n: N, k: K });
   for (const r of results) emit({ n: N, note: r.contender === "wasm-store" ? "the library as in a page: stream state in sessionStorage" : "JS SHA-256 via async crypto.subtle; library's sessionStorage stream store off", ...r });
 } finally {
-  await browser.close();
-  server.close();
+  await close();
 }

@@ -9,33 +9,13 @@
 //   js-sync        the JS equivalent with a synchronous SHA-256 in JS (bench/sha256.mjs)
 // Wall time (a page has no process CPU); K rounds, order reversed every other round.
 //   node bench/cpu_chromium_diag.mjs [N] [K]   env CHROMIUM_ARGS (e.g. --js-flags=--no-liftoff), WARM (warm-up events)
-import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { benchPage } from "./page.mjs";
 import { emit } from "./common.mjs";
 
 const N = Number(process.argv[2] ?? 20000);
 const K = Number(process.argv[3] ?? 5);
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
-const server = createServer(async (req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
-  if (!path.startsWith("/bench/") && !path.startsWith("/.cache/bench/pkg/")) return res.writeHead(404).end();
-  try {
-    const body = await readFile(join(ROOT, path));
-    res.writeHead(200, { "Content-Type": TYPES[extname(path)] ?? "application/octet-stream" }).end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const origin = `http://127.0.0.1:${server.address().port}`;
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox", ...(process.env.CHROMIUM_ARGS ? process.env.CHROMIUM_ARGS.split(" ") : [])] });
+const { page, close } = await benchPage({ args: process.env.CHROMIUM_ARGS ? process.env.CHROMIUM_ARGS.split(" ") : [] });
 try {
-  const page = await browser.newPage();
-  await page.goto(`${origin}/bench/events.mjs`);
   const results = await page.evaluate(async ({ n, k, warm }) => {
     const pkg = await import("/.cache/bench/pkg/neo4j_audit.js");
     await pkg.default();
@@ -83,6 +63,5 @@ try {
   }, { n: N, k: K, warm: Number(process.env.WARM ?? Math.min(2000, N)) });
   for (const r of results) emit({ n: N, diag: true, ...r });
 } finally {
-  await browser.close();
-  server.close();
+  await close();
 }

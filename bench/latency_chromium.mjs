@@ -4,34 +4,16 @@
 // Neo4j (CORS allows any origin). As bench/latency.mjs: K rounds of M iterations, the three in an
 // order rotated per iteration, 30 warm-up iterations dropped; per round p50 / p99 of each.
 //   node bench/latency_chromium.mjs [K] [M]
-import { createServer } from "node:http";
-import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
-import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { benchPage } from "./page.mjs";
 import { HTTP, PASSWORD, USER, emit, fresh, loadWasm } from "./common.mjs";
 import { quantile } from "./stats.mjs";
 
 const K = Number(process.argv[2] ?? 5);
 const M = Number(process.argv[3] ?? 200);
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
-const server = createServer(async (req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
-  if (!path.startsWith("/bench/") && !path.startsWith("/.cache/bench/pkg/")) return res.writeHead(404).end();
-  try {
-    res.writeHead(200, { "Content-Type": TYPES[extname(path)] ?? "application/octet-stream" }).end(await readFile(join(ROOT, path)));
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
 await loadWasm();
 await fresh();
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+const { page, close } = await benchPage();
 try {
-  const page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${server.address().port}/bench/events.mjs`);
   const samples = await page.evaluate(async ({ url, user, password, k, m }) => {
     const pkg = await import("/.cache/bench/pkg/neo4j_audit.js");
     await pkg.default();
@@ -78,6 +60,5 @@ try {
       p99: quantile(ms, 0.99), mean: ms.reduce((s, x) => s + x, 0) / ms.length, browser: "chromium" }));
   }
 } finally {
-  await browser.close();
-  server.close();
+  await close();
 }

@@ -42,6 +42,20 @@ function params(from, to) {
 }
 const chunks = (xs, size) => Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
 
+/** All N calls made at once on `l` (none awaited before the next), then awaited together: seconds. */
+async function burst(l) {
+  if (!(await l.ensureSchema())) throw new Error(l.lastError);
+  const t0 = performance.now();
+  const oks = await Promise.all(Array.from({ length: N }, (_, i) => {
+    const e = event(i);
+    return l.logUserAction(e.user, e.actionType, e.category, e.details);
+  }));
+  const secs = (performance.now() - t0) / 1000;
+  const bad = oks.filter((x) => x !== true).length;
+  if (bad) throw new Error(`${which}: ${bad} calls resolved false; lastError ${l.lastError}`);
+  return secs;
+}
+
 let seconds;
 let label;
 let extra = {};
@@ -53,15 +67,7 @@ if (which === "a") {
   label = `this library, batched: ${N} concurrent logUserAction on one logger (batch ${JSON.stringify(batch)}, api ${api ?? "default"})`;
   // The queue's default bound (10 000 events, 8 MiB) would drop the rest of N callers fired at once.
   const l = new AuditLogger(config({ ...(api ? { api } : {}), batch, queue: { maxEvents: N, maxBytes: 1 << 30 } }));
-  if (!(await l.ensureSchema())) throw new Error(l.lastError);
-  const t0 = performance.now();
-  const oks = await Promise.all(Array.from({ length: N }, (_, i) => {
-    const e = event(i);
-    return l.logUserAction(e.user, e.actionType, e.category, e.details);
-  }));
-  seconds = (performance.now() - t0) / 1000;
-  const bad = oks.filter((x) => x !== true).length;
-  if (bad) throw new Error(`a: ${bad} calls resolved false; lastError ${l.lastError}`);
+  seconds = await burst(l);
 } else if (which === "lib") {
   const C = S === 100 && sArg === undefined ? 1 : S;
   label = `this library, ${C} caller(s) each awaiting logUserAction (one logger, defaults)`;
@@ -79,15 +85,7 @@ if (which === "a") {
   label = `this library, one producer not awaiting each call, at most ${C} request(s) in flight (batch.maxInFlight ${C}; one logger)`;
   extra = { concurrency: C };
   const l = new AuditLogger(config({ batch: { maxInFlight: C }, queue: { maxEvents: N, maxBytes: 1 << 30 } }));
-  if (!(await l.ensureSchema())) throw new Error(l.lastError);
-  const t0 = performance.now();
-  const oks = await Promise.all(Array.from({ length: N }, (_, i) => {
-    const e = event(i);
-    return l.logUserAction(e.user, e.actionType, e.category, e.details);
-  }));
-  seconds = (performance.now() - t0) / 1000;
-  const bad = oks.filter((x) => x !== true).length;
-  if (bad) throw new Error(`lib-prod: ${bad} calls resolved false; lastError ${l.lastError}`);
+  seconds = await burst(l);
 } else if (which === "http") {
   label = `plain fetch of our UNWIND statement to tx/commit, ${S} events per request, ${M} in flight, bodies prepared`;
   extra = { eventsPerRequest: S, inFlight: M };
