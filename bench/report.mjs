@@ -285,7 +285,7 @@ const gP5 = ok("P5").length ? chart("p5.svg", dots("P5 workerd CPU from spawn to
 // ---- BENCHMARKS.md
 const n1 = ok("P1")[0]?.n, nSeed = ok("P1seed").find((r) => !r.contender.startsWith("lib-prod"))?.n, nProd = ok("P1seed").find((r) => r.contender.startsWith("lib-prod"))?.n;
 const versions = [
-  `- run: \`${RUN}\`${QUICK ? " — **quick mode** (BENCH_QUICK=1: small sizes, for checking the pipeline; not the reference figures)" : ""}; k = ${V.k ?? "?"} rounds per figure (P5: ${Math.max(0, ...ok("P5").map((r) => r.round ?? 0))} paired rounds)`,
+  `- run: \`${RUN}\`${QUICK ? " — **quick mode** (BENCH_QUICK=1: small sizes, for checking the pipeline; not the reference figures)" : ""}; k = ${V.k ?? "?"} rounds per figure (P2, P3: ${V.kFast ?? V.k ?? "?"}; P5: ${Math.max(0, ...ok("P5").map((r) => r.round ?? 0))} paired rounds)`,
   `- commit: ${V.commit ?? "?"}${V.dirty ? " (src/ had uncommitted changes)" : ""}; CPU: ${V.cpu ?? "?"}; RAM ${V.ramGiB ?? "?"} GiB, shared with other work (load at start: ${V.loadavg ?? "?"})`,
   `- Neo4j: ${V.neo4j ?? "?"} (\`CALL dbms.components()\`), own instance (HTTP 7476, Bolt 7689, heap 2 GB, transaction memory 1 GB) on loopback; Java: ${V.java ?? "?"}`,
   `- Node ${V.node ?? "?"}; ${V.rustc ?? "?"}; ${V.wasmBindgen ?? "?"} (locked ${V.wasmBindgenLocked ?? "?"}); binaryen ${V.binaryen ?? "?"}`,
@@ -455,7 +455,8 @@ ${faults.length ? faults.map((r) => `- ${r.passed ? "**passed**" : "**FAILED**"}
 ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} ${e.contender ?? ""}: ${e.error}`).join("\n")}\n` : ""}${notes.length ? `\nNotes on this run (bench/results/notes.jsonl):\n\n${notes.map((n) => `- ${n.text}`).join("\n")}\n` : ""}
 ## Method
 
-- **Rounds.** Every figure is k ≥ 5 rounds; in each round every contender runs once, in an order
+- **Rounds.** Every figure is k ≥ 5 rounds (P2 and P3, which take seconds per round, k = 15 by default:
+  their per-round spread on 2 shared cores is wider than the differences they judge; the k column says); in each round every contender runs once, in an order
   rotated by one place per round (bench/rounds.mjs; P2/P3/P5/read rotate within their own script).
   Every sample is one line in \`bench/results/<figure>.jsonl\`; this file, the charts and the README
   block are generated from those lines by \`bench/report.mjs\`, which can be re-run on any past run id.

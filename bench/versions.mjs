@@ -15,6 +15,7 @@ try {
 emit({
   id: "versions",
   k: Number(process.env.BENCH_K ?? 5),
+  kFast: Number(process.env.BENCH_K_FAST ?? process.env.BENCH_K ?? 5),
   neo4j: neo4jComponents,
   java: sh("java -version 2>&1 | head -1"),
   node: process.version,
