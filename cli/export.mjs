@@ -17,9 +17,10 @@ Options:
 ${FILTER_HELP}
   --format FORMAT    jsonl (default): one JSON object per line, the fields of the read API
                      (uid, actionType, category, timestamp, ts, userUid, userName, details,
-                     streamId, seq, prevHash, hash); csv: RFC 4180 with a header row, columns
+                     streamId, seq, prevHash, hash, and targets when the event has any); csv:
+                     RFC 4180 with a header row, columns
                      ${CSV_COLUMNS.join(",")}
-                     (details as JSON text, an absent value as an empty field). A text cell
+                     (details and targets as JSON text, an absent value as an empty field). A text cell
                      that starts with =, +, -, @, a tab or a CR (which a spreadsheet would run
                      as a formula) is written with a leading ' so it opens as text
   --csv-raw          csv: write every value exactly as stored, without that apostrophe (for a

@@ -170,17 +170,45 @@ test("export jsonl and csv round-trip every field, across pages, newest first", 
   assert.equal(c.code, 0, c.stderr);
   const [header, ...rows] = parseCsv(c.stdout);
   assert.deepEqual(header, ["uid", "timestamp", "ts", "actionType", "category", "userUid", "userName", "details",
-    "streamId", "seq", "prevHash", "hash"]);
+    "streamId", "seq", "prevHash", "hash", "targets"]);
   const fromCsv = rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
   assert.deepEqual(fromCsv, want.map((e) => ({
     ...e, ts: String(e.ts), seq: String(e.seq), userUid: e.userUid ?? "", userName: e.userName ?? "",
-    details: JSON.stringify(e.details),
+    details: JSON.stringify(e.details), targets: "",
   })));
   assert.ok(fromCsv.some((e) => e.userName === 'Bob, "B" Ü') && fromCsv.some((e) => e.details.includes("\\r\\n")));
 
   const none = await cli(["export", "--trail", unique("cli-export-empty"), "--format", "csv"]);
   assert.equal(none.code, 0);
   assert.equal(none.stdout, `${header.join(",")}\r\n`);
+});
+
+test("export carries an event's targets: jsonl as the read API gives them, csv as JSON text in the last column", async () => {
+  // Before: the CSV had no targets column, so an export lost what each action was performed on.
+  const trail = unique("cli-export-targets");
+  const doc = unique("doc");
+  await cypher("CREATE (:Document {UID: $doc})", { doc });
+  const logger = new pkg.AuditLogger(config(trail));
+  const targets = [{ label: "Document", uid: doc, role: "subject" }, { label: "Document", uid: `${doc}-2`, role: null }];
+  assert.equal(await logger.logUserAction({ uid: "u1" }, "SHARE", "DOCS", { n: 1 }, { targets }), true, logger.lastError);
+  assert.equal(await logger.logUserAction({ uid: "u1" }, "LOGIN", "SECURITY"), true, logger.lastError);
+  const [stored] = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent {eventType: 'SHARE'}) RETURN e.targetKeys, e.targetRoles", { trail });
+  assert.deepEqual(stored[0], [`Document:${doc}`, `Document:${doc}-2`]);
+
+  const j = await cli(["export", "--trail", trail]);
+  assert.equal(j.code, 0, j.stderr);
+  const [login, share] = jsonl(j.stdout);
+  assert.deepEqual(share.targets, targets);
+  assert.equal(login.targets, undefined);
+
+  const c = await cli(["export", "--trail", trail, "--format", "csv"]);
+  assert.equal(c.code, 0, c.stderr);
+  const [header, ...rows] = parseCsv(c.stdout);
+  assert.equal(header.at(-1), "targets");
+  const byType = Object.fromEntries(rows.map((r) => [r[header.indexOf("actionType")], r.at(-1)]));
+  assert.deepEqual(JSON.parse(byType.SHARE), targets);
+  assert.equal(byType.LOGIN, "");
 });
 
 test("export csv writes a cell a spreadsheet would run as a formula as text, unless --csv-raw", async () => {
