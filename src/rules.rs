@@ -92,9 +92,15 @@ pub fn check_user(uid: &str, name: Option<&str>) -> Result<(), Violation> {
         ));
     }
     if let Some(n) = name {
-        if n.len() > MAX_USER_FIELD_LEN || n.chars().any(char::is_control) {
-            return Err(invalid(cat(&["user.name must be at most ", &num(MAX_USER_FIELD_LEN as u64), " bytes without control characters"])));
-        }
+        check_user_name(n)?;
+    }
+    Ok(())
+}
+
+/// The acting user's display name alone (also the Worker's rule for a token's `name` claim).
+pub fn check_user_name(name: &str) -> Result<(), Violation> {
+    if name.len() > MAX_USER_FIELD_LEN || name.chars().any(char::is_control) {
+        return Err(invalid(cat(&["user.name must be at most ", &num(MAX_USER_FIELD_LEN as u64), " bytes without control characters"])));
     }
     Ok(())
 }

@@ -123,9 +123,16 @@ pub struct Identity {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum JwtError {
     /// Not three base64url parts of JSON objects, longer than [`MAX_TOKEN_LEN`], no `alg`, a
-    /// `crit` header, or a claim (`nbf`, `iat`, `name`) of the wrong type or size.
+    /// `crit` header, or a time claim (`nbf`, `iat`) that is a number beyond `f64`'s range.
     #[error("token is not a well-formed JWS compact serialisation")]
     Malformed,
+    /// A time claim (`nbf`, `iat`) that is present but not a number.
+    #[error("token's {0} claim is not a number (NumericDate, seconds since the Unix epoch)")]
+    BadTime(&'static str),
+    /// The `name` claim is present and not `null` but not a string of at most [`MAX_CLAIM_LEN`]
+    /// bytes without control characters (the rule table's `user.name`).
+    #[error("token's name claim is not a string of at most 1024 bytes without control characters")]
+    BadName,
     /// The header's `alg` is not `HS256` (its first 16 characters).
     #[error("token algorithm {0:?} is not accepted (only HS256)")]
     UnsupportedAlg(String),
@@ -191,7 +198,7 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
 
     let claims = decode_json(p64)?;
     let exp = match claims.get("exp") {
-        Some(Json::Num(_)) => time(claims.get("exp"))?,
+        Some(Json::Num(_)) => time(&claims, "exp")?,
         _ => None,
     }
     .ok_or(JwtError::MissingExp)?;
@@ -200,7 +207,7 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
     if now >= exp + leeway {
         return Err(JwtError::Expired);
     }
-    if let Some(nbf) = time(claims.get("nbf"))? {
+    if let Some(nbf) = time(&claims, "nbf")? {
         if now + leeway < nbf {
             return Err(JwtError::NotYetValid);
         }
@@ -227,8 +234,8 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
     }
     let name = match claims.get("name") {
         None | Some(Json::Null) => None,
-        Some(Json::Str(n)) if n.len() <= MAX_CLAIM_LEN => Some(n.clone()),
-        Some(_) => return Err(JwtError::Malformed),
+        Some(Json::Str(n)) if crate::rules::check_user_name(n).is_ok() => Some(n.clone()),
+        Some(_) => return Err(JwtError::BadName),
     };
     let tenant = match rules.tenant_claim.as_deref().and_then(|c| claims.get(c)) {
         None | Some(Json::Null) => None,
@@ -256,7 +263,7 @@ fn check_type(typ: Option<&Json>) -> Result<(), JwtError> {
 /// `rules.max_lifetime_secs`.
 fn check_lifetime(claims: &Json, exp: i128, now: i128, rules: &JwtRules) -> Result<(), JwtError> {
     let max = secs(rules.max_lifetime_secs.max(0));
-    if let Some(iat) = time(claims.get("iat"))? {
+    if let Some(iat) = time(claims, "iat")? {
         if exp - iat > max {
             return Err(JwtError::TooLongLived);
         }
@@ -268,12 +275,13 @@ fn check_lifetime(claims: &Json, exp: i128, now: i128, rules: &JwtRules) -> Resu
 }
 
 /// A time claim (`exp`, `nbf`, `iat`): absent is `None`; present, it must be a number
-/// ([`nanos`]; a number beyond `f64`'s range made `serde_json` refuse the whole token too).
-fn time(v: Option<&Json>) -> Result<Option<i128>, JwtError> {
-    match v {
+/// ([`nanos`]; a number beyond `f64`'s range made `serde_json` refuse the whole token too:
+/// [`JwtError::Malformed`]); anything else is [`JwtError::BadTime`] naming the claim.
+fn time(claims: &Json, claim: &'static str) -> Result<Option<i128>, JwtError> {
+    match claims.get(claim) {
         None => Ok(None),
         Some(Json::Num(n)) => nanos(n).map(Some).ok_or(JwtError::Malformed),
-        Some(_) => Err(JwtError::Malformed),
+        Some(_) => Err(JwtError::BadTime(claim)),
     }
 }
 
@@ -584,8 +592,32 @@ mod tests {
         let lying = sign_hs256(KEY, &json!({"sub": "u", "iat": now + 86_000, "exp": now + 86_400}));
         assert_eq!(verify(&lying, &r, now).unwrap_err(), JwtError::TooLongLived);
         let bad_iat = sign_hs256(KEY, &json!({"sub": "u", "iat": "yesterday", "exp": now + 10}));
-        assert_eq!(verify(&bad_iat, &r, now).unwrap_err(), JwtError::Malformed);
+        assert_eq!(verify(&bad_iat, &r, now).unwrap_err(), JwtError::BadTime("iat"));
         assert_eq!(JwtRules::new(KEY.to_vec()).max_lifetime_secs, DEFAULT_MAX_LIFETIME_SECS);
+    }
+
+    #[test]
+    fn a_claim_of_the_wrong_type_is_named() {
+        // A new user's finding: `name: 5` was answered "token is not a well-formed JWS compact
+        // serialisation", which sends them looking at the token's encoding, not at the claim.
+        for bad in [json!(5), json!(true), json!(["Ann"]), json!({"first": "Ann"}), json!("a\nb"), json!("n".repeat(MAX_CLAIM_LEN + 1))] {
+            let t = sign_hs256(KEY, &json!({"sub": "u", "exp": 100, "name": bad}));
+            let e = verify(&t, &rules(), 0).unwrap_err();
+            assert_eq!(e, JwtError::BadName, "{bad}");
+            assert_eq!(e.to_string(), "token's name claim is not a string of at most 1024 bytes without control characters");
+        }
+        // The rule is the rule table's user.name: what the Worker accepts here, it can write.
+        for ok in [json!(null), json!(""), json!("Zoë 😀"), json!("n".repeat(MAX_CLAIM_LEN))] {
+            let t = sign_hs256(KEY, &json!({"sub": "u", "exp": 100, "name": ok}));
+            let who = verify(&t, &rules(), 0).unwrap();
+            assert!(crate::rules::check_user(&who.sub, who.name.as_deref()).is_ok(), "{ok}");
+        }
+        for claim in ["nbf", "iat"] {
+            let t = sign_hs256(KEY, &json!({"sub": "u", "exp": 100, claim: "yesterday"}));
+            let e = verify(&t, &rules(), 0).unwrap_err();
+            assert_eq!(e, JwtError::BadTime(claim));
+            assert!(e.to_string().starts_with(&format!("token's {claim} claim is not a number")), "{e}");
+        }
     }
 
     #[test]
