@@ -453,13 +453,33 @@ impl EventBuilder {
         category: Option<&str>,
         details: Option<&str>,
     ) -> Result<AuditEvent, AuditError> {
+        let event = self.build_json_names_checked(user, action_type, category, details)?;
+        // Text from a Rust caller may give a member name twice (JSON.stringify never does);
+        // checked once the other rules (the size bound first) have passed.
+        if let Some(d) = &event.details {
+            self.limits.details_names(d)?;
+        }
+        Ok(event)
+    }
+
+    /// [`EventBuilder::build_json`] for details whose member names were already checked (the
+    /// Worker's body parser checks them on its tree, `rules::Limits::details_of`).
+    pub(crate) fn build_json_names_checked(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<&str>,
+    ) -> Result<AuditEvent, AuditError> {
         // One copy of the details when redaction changes nothing (as before), two otherwise.
         let text = self.details_text(details.map(str::to_owned))?;
         AuditEvent::from_parts(user, action_type, category, text, self.limits.max_details_bytes)
     }
 
     /// [`EventBuilder::build_json`] taking the parts it keeps (no copies; the details text is
-    /// kept as given unless redaction changed it).
+    /// kept as given unless redaction changed it). For the JavaScript shell only: its details
+    /// text is `JSON.stringify`'s, which never gives a member name twice (an object's own keys
+    /// are unique), so the rule table's repeated-name check would find nothing there.
     pub(crate) fn build_json_owned(
         &self,
         user: Option<User>,

@@ -161,6 +161,16 @@ impl Json {
         keys.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
     }
 
+    /// [`Json::repeated_key`] of this value and of every object inside it, at any depth: the
+    /// first repeated member name found (depth first, in document order).
+    pub(crate) fn repeated_key_deep(&self) -> Option<&str> {
+        match self {
+            Json::Obj(m) => self.repeated_key().or_else(|| m.iter().find_map(|(_, v)| v.repeated_key_deep())),
+            Json::Arr(a) => a.iter().find_map(Json::repeated_key_deep),
+            _ => None,
+        }
+    }
+
     /// Nesting depth: 0 for a scalar, 1 for `{}` / `[]`, one more per level inside.
     pub(crate) fn depth(&self) -> usize {
         match self {

@@ -8,7 +8,7 @@
 //! | `actionType`, `category` | 1–[`MAX_NAME_LEN`] characters of `A-Z a-z 0-9 _ . : -` |
 //! | `user.uid` | 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters |
 //! | `user.name` | at most [`MAX_USER_FIELD_LEN`] bytes, no control characters |
-//! | `details` | a JSON object, at most [`DEFAULT_MAX_DETAILS_BYTES`] bytes as JSON (configurable) and [`DEFAULT_MAX_DETAILS_DEPTH`] levels deep (the object itself is level 1) |
+//! | `details` | a JSON object, at most [`DEFAULT_MAX_DETAILS_BYTES`] bytes as JSON (configurable) and [`DEFAULT_MAX_DETAILS_DEPTH`] levels deep (the object itself is level 1), no member name twice in one object at any depth ([`Limits::details_names`]) |
 //! | `targets` | at most [`MAX_TARGETS`] per event, no (`label`, `uid`) twice |
 //! | `targets[].label` | an identifier `[A-Za-z_][A-Za-z0-9_]*`, 1–[`MAX_NAME_LEN`] characters (it becomes a label in the statement text); at the Worker also in `ALLOWED_TARGET_LABELS` |
 //! | `targets[].uid` | as `user.uid` |
@@ -174,6 +174,9 @@ impl Limits {
                 if depth > self.max_details_depth {
                     return Err(self.too_deep(depth));
                 }
+                if let Some(k) = v.repeated_key_deep() {
+                    return Err(repeated_name(k));
+                }
                 let mut text = String::new();
                 v.write(&mut text);
                 self.details_size(text.len())?;
@@ -226,6 +229,20 @@ impl Limits {
         }
     }
 
+    /// The rule against a member name given twice in one object of `details` (at any depth),
+    /// for details given as JSON text by a Rust caller: JSON readers keep only one of the values
+    /// (`JSON.parse` and `serde_json` the last), so an auditor reading the event would not see
+    /// what was stored and hashed (RFC 8259 §4; I-JSON, RFC 7493, forbids it). The ingest
+    /// Worker checks the same on its body's tree ([`Limits::details_of`]); JavaScript's
+    /// `JSON.stringify` and a `serde_json::Value` never repeat a name. Text that is not JSON
+    /// passes here: the other rules refuse it.
+    pub fn details_names(&self, text: &str) -> Result<(), Violation> {
+        match crate::json::parse(text, self.max_details_depth) {
+            Ok(v) => v.repeated_key_deep().map_or(Ok(()), |k| Err(repeated_name(k))),
+            Err(_) => Ok(()),
+        }
+    }
+
     /// The size rule alone, for JSON text made elsewhere.
     pub fn details_size(&self, bytes: usize) -> Result<(), Violation> {
         if bytes > self.max_details_bytes {
@@ -248,6 +265,14 @@ pub fn depth_of(v: &Value) -> usize {
         Value::Array(a) => 1 + a.iter().map(depth_of).max().unwrap_or(0),
         _ => 0,
     }
+}
+
+/// The message for a member name given twice in one object of `details`.
+fn repeated_name(name: &str) -> Violation {
+    let mut shown = String::new();
+    let cut: String = name.chars().take(40).collect();
+    crate::json::write_str(&mut shown, &cut);
+    invalid(cat(&["details give the member name ", &shown, " twice in one object; JSON readers would keep only one of the values"]))
 }
 
 /// The message for a string that is not well-formed UTF-16 (a lone surrogate).

@@ -91,7 +91,8 @@ pub const MAX_BODY_DEPTH: usize = 127;
 /// `details` are stored with their numbers exactly as sent (`serde_json` turned an integer
 /// beyond `u64` into a float and `1.50` into `1.5`). An object of the body itself (the batch,
 /// an event, a target) that repeats a member name is refused (400): `serde_json` kept the last
-/// value silently. Inside `details` repeated names are kept as sent (as the client does).
+/// value silently. So are `details` that repeat a member name in any of their objects (the
+/// rule table's rule, `rules::Limits::details_of`; the Rust client refuses the same text).
 pub fn parse_events(text: &str, lim: &BodyLimits) -> Result<Vec<IncomingEvent>, BodyError> {
     use crate::json::ParseError;
     let v = crate::json::parse(text, MAX_BODY_DEPTH).map_err(|e| {
@@ -371,9 +372,36 @@ mod tests {
         invalid(r#"{"actionType":"A","targets":[{"label":"Doc","uid":"d","uid":"e"}]}"#);
         // A repeated identity field is still 403.
         assert!(matches!(parse_events(r#"{"actionType":"A","user":1,"user":2}"#, &lim()), Err(BodyError::NamesUser(_))));
-        // Inside details, names are the caller's business: kept as sent (as the client does).
-        let ev = parse_events(r#"{"actionType":"A","details":{"k":1,"k":2}}"#, &lim()).unwrap();
-        assert_eq!(ev[0].details.as_deref(), Some(r#"{"k":1,"k":2}"#));
+    }
+
+    /// Details that give a member name twice in one object (at any depth) are refused, by the
+    /// Worker (400) and by the Rust client's text path alike (the rule table's rule): JSON
+    /// readers keep only one value (`JSON.parse` the last), so the stored and hashed text would
+    /// say `{"amount":1,"amount":1000}` while every reader shows 1000. Before, the Worker stored
+    /// it as sent and the client's `build_json` took it too.
+    #[test]
+    fn details_that_repeat_a_member_name_are_refused_by_worker_and_client_alike() {
+        let builder = crate::event::EventBuilder::new(crate::redact::Redactor::default(), crate::rules::Limits::default());
+        let refused = [
+            r#"{"k":1,"k":2}"#,
+            r#"{"amount":1,"note":"x","amount":1000}"#,
+            r#"{"a":[{"k":1,"k":1}]}"#,
+            r#"{"k":1,"k":2}"#,
+            r#"{"password":"a","password":"b"}"#,
+        ];
+        for d in refused {
+            let m = invalid(&format!(r#"{{"events":[{{"actionType":"A"}},{{"actionType":"A","details":{d}}}]}}"#));
+            assert!(m.starts_with("events[1]: details give the member name \"") && m.ends_with("twice in one object; JSON readers would keep only one of the values"), "{d}: {m}");
+            let e = builder.build_json(None, "A", None, Some(d)).unwrap_err();
+            assert!(e.to_string().contains("details give the member name"), "{d}: {e}");
+        }
+        // The same name in different objects, or as a value, is fine for both.
+        for d in [r#"{"a":{"k":1},"b":{"k":2}}"#, r#"{"k":"k","l":[{"k":1},{"k":2}]}"#, r#"{"a": 1, "b": 2}"#] {
+            let ev = parse_events(&format!(r#"{{"actionType":"A","details":{d}}}"#), &lim()).unwrap();
+            let e = builder.build_json(None, "A", None, Some(d)).unwrap();
+            let (ours, worker) = (e.details.unwrap(), ev[0].details.clone().unwrap());
+            assert_eq!(ours, worker, "{d}");
+        }
     }
 
     #[test]

@@ -794,7 +794,8 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
                 return Response::error(400, "bad_request", &format!("events[{i}]: {m}"));
             }
         }
-        match builder.build_json(Some(&user), &ev.action_type, ev.category.as_deref(), ev.details.as_deref()) {
+        // Member names in details were checked on the body's tree (body::parse_events).
+        match builder.build_json_names_checked(Some(&user), &ev.action_type, ev.category.as_deref(), ev.details.as_deref()) {
             Ok(mut e) => {
                 if let Some(cu) = &ev.client_uid {
                     e.uid = body::stored_uid(&scope, cu);
