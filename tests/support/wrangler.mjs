@@ -48,11 +48,11 @@ export async function serveSite(pageHtml) {
 }
 
 /** Headless Chromium (the system's /usr/bin/chromium) through playwright-core. */
-export function launchChromium() {
+export function launchChromium(extraArgs = []) {
   return chromium.launch({
     executablePath: "/usr/bin/chromium",
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-      "--disable-component-update", "--no-first-run"],
+      "--disable-component-update", "--no-first-run", ...extraArgs],
   });
 }
 

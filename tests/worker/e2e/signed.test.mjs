@@ -325,6 +325,62 @@ test("neo4j-audit/read in Chromium verifies with the browser's WebCrypto: intact
   }
 });
 
+test("neo4j-audit/read in a page that is not a secure context (no crypto.subtle): verifyTrail with keys resolves null and says why", async () => {
+  // A page on plain http under a name other than localhost (here a test name mapped to
+  // 127.0.0.1, so the browser itself decides) has crypto.getRandomValues but no crypto.subtle:
+  // it can log and read, but not check Ed25519 seals. That must be a readable refusal, never a
+  // rejected promise, an exception, or every seal reported forged.
+  const trail = `insecure-${randomUUID()}`;
+  const { x } = generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" });
+  const server = createServer((req, res) => {
+    const m = /^\/pkg\/read\/((?:snippets\/[\w.-]+\/(?:[\w-]+\/)*)?[\w-]+(?:\.js|_bg\.wasm))$/.exec(req.url);
+    if (!m) {
+      res.writeHead(200, { "Content-Type": "text/html" });
+      res.end("<!doctype html><title>read</title>");
+      return;
+    }
+    res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm" });
+    res.end(readFileSync(join(ROOT, "pkg", "read", m[1])));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const browser = await launchChromium(["--host-resolver-rules=MAP insecure-page.test 127.0.0.1"]);
+  try {
+    const page = await browser.newPage();
+    await page.goto(`http://insecure-page.test:${server.address().port}/`);
+    const out = await page.evaluate(async ({ cfg, jwk }) => {
+      const facts = { secure: window.isSecureContext, subtle: typeof crypto.subtle };
+      const m = await import("/pkg/read/neo4j_audit.js");
+      await m.default();
+      const logger = new m.AuditLogger(cfg);
+      const logged = await logger.logUserAction({ uid: "u-1" }, "DOC_VIEWED", undefined, { n: 1 });
+      const calls = {};
+      for (const [name, opts] of [["publicKey", { publicKey: jwk }], ["publicKeys", { publicKeys: { keys: [jwk] } }]]) {
+        try {
+          const r = await logger.verifyTrail(opts);
+          calls[name] = { result: r, lastError: logger.lastError };
+        } catch (e) {
+          calls[name] = { threw: String(e) };
+        }
+      }
+      // Without keys the hash chain alone is checked (SHA-256 in Rust): that still works.
+      const plain = await logger.verifyTrail();
+      return { facts, logged, calls, plain: plain && { ok: plain.ok, checked: plain.checked } };
+    }, { cfg: config(trail), jwk: { kty: "OKP", crv: "Ed25519", kid: "k1", x } });
+    assert.deepEqual(out.facts, { secure: false, subtle: "undefined" }, "the page must really lack crypto.subtle");
+    assert.equal(out.logged, true, "logging needs no crypto.subtle");
+    for (const name of ["publicKey", "publicKeys"]) {
+      const c = out.calls[name];
+      assert.equal(c.threw, undefined, `${name}: ${c.threw}`);
+      assert.equal(c.result, null, `${name}: ${JSON.stringify(c.result)}`);
+      assert.match(c.lastError, /no WebCrypto \(crypto\.subtle; a browser gives it to https and localhost pages only\)/, name);
+    }
+    assert.deepEqual(out.plain, { ok: true, checked: 1 });
+  } finally {
+    await browser.close();
+    server.close();
+  }
+});
+
 test("cutting the tail, rolling the head back, and deleting a whole request are each caught", async () => {
   const w = await startTrail("signed-cut");
   const [r0, r1, r2, r3] = await post(w.url, [3, 4, 2, 3]);
