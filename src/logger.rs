@@ -408,10 +408,24 @@ impl AuditLogger {
             if ok {
                 *g = None;
             } else if g.is_none() {
-                *g = Some("flush: events are still waiting for delivery (see stats())".to_owned());
+                *g = Some(STILL_WAITING.to_owned());
             }
         }
         ok
+    }
+
+    /// After a flush that left events undelivered somewhere this logger's own flush does not see
+    /// (the wasm durable queue): `last_error` is `reason` (that flush's failure), else the reason
+    /// already there, else that events are still waiting. Never leaves it empty.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    pub(crate) fn flush_left_events(&self, reason: Option<String>) {
+        if let Ok(mut g) = self.core.last_error.lock() {
+            match reason {
+                Some(r) => *g = Some(r),
+                None if g.is_none() => *g = Some(STILL_WAITING.to_owned()),
+                None => {}
+            }
+        }
     }
 
     /// Whether [`AuditLogger::close`] was called (on this logger or a clone).
@@ -553,6 +567,9 @@ impl AuditLogger {
         e.reason(&self.core.config.secrets())
     }
 }
+
+/// `last_error` after a flush that left events undelivered with no failure of its own to name.
+const STILL_WAITING: &str = "flush: events are still waiting for delivery (see stats())";
 
 #[cfg(test)]
 mod tests {

@@ -695,6 +695,9 @@ impl Durable {
         let res = self.resend_idle().await;
         self.logger.flush().await;
         if !self.pending.borrow().is_empty() {
+            // The logger's own flush saw no backlog (the queue holds these events) and took that
+            // for a success: lastError must say why this flush resolves false.
+            self.logger.flush_left_events(res.as_ref().err().map(|e| self.logger.reason(e)));
             self.drain_after(res);
         }
         self.settle_store().await;
@@ -729,12 +732,18 @@ impl Durable {
     /// Flushes, stops listening for `pagehide`/`online`, and closes the logger.
     pub async fn close(self: &Rc<Self>) -> bool {
         let ok = self.flush().await;
+        let why = (!ok).then(|| self.logger.last_error()).flatten();
         if let Some(w) = window() {
             for (name, cb) in self.listeners.borrow_mut().drain(..) {
                 let _ = w.remove_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
             }
         }
-        self.logger.close().await && ok
+        // The logger's close flushes its (empty) batch buffer, a "success" that clears lastError.
+        let closed = self.logger.close().await;
+        if !ok {
+            self.logger.flush_left_events(why);
+        }
+        closed && ok
     }
 
     fn listen(self: &Rc<Self>, name: &'static str, f: fn(&Rc<Durable>)) {

@@ -207,6 +207,25 @@ test("a flush() that delivers what a failed call left waiting clears lastError (
   await logger.close();
 });
 
+test("a flush(), or close(), that leaves events undelivered resolves false with a reason in lastError (queue on, the default)", async () => {
+  // Found by a new user: Neo4j down -> logUserAction false ("network error: ..."), then flush()
+  // false and close() false with lastError undefined: the core logger's flush saw no backlog of
+  // its own (the durable queue holds the event) and cleared the reason as if it had succeeded.
+  const down = await new Promise((r) => { const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => r(port)); }); });
+  const direct = { ...config(unique("flush-left")), url: `http://127.0.0.1:${down}` };
+  const client = { endpoint: `http://127.0.0.1:${down}/v1/events`, token: "a.b.c" };
+  for (const target of [direct, client]) {
+    const logger = new pkg.AuditLogger({ ...target, retry: { maxAttempts: 1 } });
+    assert.equal(await logger.logUserAction({ uid: "u-left" }, "NEVER_DELIVERED"), false);
+    assert.match(logger.lastError, /^network error: /);
+    assert.equal(await logger.flush(), false);
+    assert.match(logger.lastError ?? "undefined", /^network error: /, "flush() false must say why");
+    assert.equal(logger.stats().queued, 1);
+    assert.equal(await logger.close(), false);
+    assert.match(logger.lastError ?? "undefined", /^network error: /, "close() false must say why");
+  }
+});
+
 test("flush() after a refused login tries each waiting event once (Neo4j locks a user out after 3 failed logins)", async () => {
   // Found by a new user: one logUserAction plus one flush() against a server answering 401 made
   // three failed logins, because flush() sent the failed event again right after its first retry.
