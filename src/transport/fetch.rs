@@ -72,7 +72,7 @@ fn net_error(e: &JsValue) -> AuditError {
         }
         match cur.dyn_ref::<js_sys::Error>() {
             Some(err) => {
-                msg.push_str(&String::from(err.message()));
+                msg.push_str(&one_line(&String::from(err.message())));
                 cur = err.cause();
             }
             None => {
@@ -82,4 +82,16 @@ fn net_error(e: &JsValue) -> AuditError {
         }
     }
     AuditError::Network(if msg.is_empty() { "fetch failed".into() } else { msg })
+}
+
+/// A cause's message as one readable line: Node's TLS failures carry OpenSSL's error string
+/// (`<id>:error:<code>:<library>:<function>:<reason>:<source file>:<line>:` and a newline), of
+/// which only the library and the reason mean anything to a reader.
+fn one_line(m: &str) -> String {
+    let line = m.lines().next().unwrap_or("").trim();
+    let parts: Vec<&str> = line.split(':').collect();
+    if parts.len() >= 6 && parts[1] == "error" {
+        return crate::error::cat(&["TLS error (", parts[3], ": ", parts[5], ")"]);
+    }
+    line.to_owned()
 }

@@ -103,6 +103,16 @@ test("wrong password: false, reason without the secret", async () => {
   assert.ok(!logger.lastError.includes("not-the-pass-123"));
 });
 
+test("an https url pointed at Neo4j's plain-http port: one readable line, not OpenSSL's multi-line internals", async () => {
+  // Found by a new user (and the CLI): lastError was "network error: fetch failed: 805C...:error:
+  // 0A00010B:SSL routines:ssl3_get_record:wrong version number:../deps/openssl/openssl/ssl/record/
+  // ssl3_record.c:350:\n".
+  const logger = new pkg.AuditLogger(config(unique("nodetls"), { url: NEO4J_URL.replace(/^http:/, "https:"), retry: { maxAttempts: 1 }, queue: { enabled: false } }));
+  assert.equal(await logger.logUserAction(null, "TLS"), false);
+  assert.match(logger.lastError, /^network error: fetch failed: TLS error \(SSL routines: wrong version number\)/);
+  assert.ok(!/[\n\r]|ssl3_record\.c|0A00010B/.test(logger.lastError), logger.lastError);
+});
+
 test("a url with a path: false with an HTTP 404 reason naming the url, no schema-rights warning", async () => {
   // Found by a new user: url "http://host:7474/db" gave "neo4j error Neo.ClientError.Request.Invalid:
   // Not Found" and a schemaWarning telling them to run ensureSchema with schema rights.
