@@ -111,15 +111,19 @@ impl VerifyQuery {
 }
 
 impl PublicKeys {
-    /// `[jwk, …]` or `{"keys": [jwk, …]}` (other members of the set ignored).
+    /// `[jwk, …]` or `{"keys": [jwk, …]}` (other members of the set ignored). Refused in words
+    /// that say what is expected (serde's untagged enum said "data did not match any variant of
+    /// untagged enum PublicKeys"), or what is wrong with a key.
     fn from_json(v: &Json) -> Result<PublicKeys, String> {
-        let list = |a: &[Json]| a.iter().map(jwk_from_json).collect::<Result<Vec<_>, _>>();
-        match v {
-            Json::Arr(a) => list(a).ok().map(PublicKeys::List),
-            Json::Obj(_) => v.get("keys").and_then(Json::as_array).and_then(|a| list(a).ok()).map(|keys| PublicKeys::Set { keys }),
-            _ => None,
+        const SHAPE: &str = "publicKeys must be a JWK Set ({keys: [JWK, ...]}, as GET /v1/keys answers) or an array of JWKs";
+        let list = |a: &[Json]| {
+            a.iter().map(jwk_from_json).collect::<Result<Vec<_>, _>>().map_err(|e| crate::error::cat(&["publicKeys: ", &e]))
+        };
+        match (v, v.get("keys")) {
+            (Json::Arr(a), _) => list(a).map(PublicKeys::List),
+            (Json::Obj(_), Some(Json::Arr(a))) => list(a).map(|keys| PublicKeys::Set { keys }),
+            _ => Err(SHAPE.to_owned()),
         }
-        .ok_or_else(|| "data did not match any variant of untagged enum PublicKeys".to_owned())
     }
 }
 
@@ -379,6 +383,18 @@ mod tests {
         ];
         let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
         same_as_serde::<VerifyQuery>(&texts, VerifyQuery::from_members);
+    }
+
+    #[test]
+    fn public_keys_of_the_wrong_shape_say_what_is_expected() {
+        // A new user's finding: {publicKeys: {keys: "x"}} gave "data did not match any variant
+        // of untagged enum PublicKeys".
+        for t in [r#"{"publicKeys":{"keys":"x"}}"#, r#"{"publicKeys":5}"#, r#"{"publicKeys":"k1:abc"}"#, r#"{"publicKeys":{}}"#] {
+            let e = VerifyQuery::from_members(&members_of(t)).unwrap_err();
+            assert_eq!(e, "publicKeys must be a JWK Set ({keys: [JWK, ...]}, as GET /v1/keys answers) or an array of JWKs", "{t}");
+        }
+        let e = VerifyQuery::from_members(&members_of(r#"{"publicKeys":{"keys":[{"kid":"k1"}]}}"#)).unwrap_err();
+        assert_eq!(e, "publicKeys: missing field `x`");
     }
 
     fn event(i: u64) -> AuditEvent {
