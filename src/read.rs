@@ -1148,13 +1148,27 @@ pub(crate) fn user_query(uid: &str, since: Option<i64>, limit: Option<u32>, curs
 
 /// The query of [`AuditLogger::get_target_activity`].
 pub(crate) fn target_query(label: &str, uid: &str, q: &TrailQuery) -> Result<TrailQuery, AuditError> {
-    crate::rules::check_targets(&[Target::new(label, uid)])?;
+    // The rule table's target rules, named as this call's arguments (`label`, `uid`), not as
+    // the `targets[0]` of a write the caller never made.
+    crate::rules::check_targets(&[Target::new(label, uid)]).map_err(|v| {
+        let m = v.to_string();
+        AuditError::InvalidInput(m.strip_prefix("targets[0].").map_or(m.clone(), str::to_owned))
+    })?;
     Ok(TrailQuery { target: Some(Target::new(label, uid).key()), ..q.clone() })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_target_is_named_by_the_arguments_of_get_target_activity() {
+        let e = target_query("Doc ument", "d", &TrailQuery::default()).unwrap_err().to_string();
+        assert!(e.starts_with("invalid input: label must be an identifier"), "{e}");
+        let e = target_query("Document", " ", &TrailQuery::default()).unwrap_err().to_string();
+        assert!(e.starts_with("invalid input: uid must be a non-empty string"), "{e}");
+        assert_eq!(target_query("Document", "d-1", &TrailQuery::default()).unwrap().target.as_deref(), Some("Document:d-1"));
+    }
 
     #[test]
     fn verify_progress_json_is_serdes() {
