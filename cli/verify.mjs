@@ -124,6 +124,9 @@ function readKeys(arg) {
     throw usage("--public-key: not JSON (expected a JWK Set, a list of JWKs or one JWK)");
   }
   if (Array.isArray(keys) || (keys && Array.isArray(keys.keys))) return keys;
+  if (keys && typeof keys === "object" && "keys" in keys) {
+    throw usage('--public-key: expected a JWK Set, a list of JWKs or one JWK ("keys" must be a list of JWKs)');
+  }
   if (keys && typeof keys === "object") return [keys];
   throw usage("--public-key: expected a JWK Set, a list of JWKs or one JWK");
 }

@@ -455,6 +455,11 @@ test("verify --stream checks one stream; --since anchors at the window; --public
   const notJwk = await cli(["verify", "--trail", trail, "--public-key", '[{"kid":"k1"}]']);
   assert.equal(notJwk.code, 2, notJwk.stdout + notJwk.stderr);
   assert.match(notJwk.stderr, /^neo4j-audit verify: --public-key: /);
+  // A JWK Set whose keys are not a list is a broken set, not "one JWK" missing its kid (a new
+  // user's finding: {"keys":"x"} answered "publicKeys: missing field `kid`").
+  const brokenSet = await cli(["verify", "--trail", trail, "--public-key", '{"keys":"x"}']);
+  assert.equal(brokenSet.code, 2, brokenSet.stdout + brokenSet.stderr);
+  assert.match(brokenSet.stderr, /^neo4j-audit verify: --public-key: expected a JWK Set, a list of JWKs or one JWK \("keys" must be a list of JWKs\)/);
   // A well-formed key (the JWK Set shape GET /v1/keys answers, from a file): b's stream was
   // written by a client directly, so it carries no signature — "unsigned" unless allowed.
   const { mkdtempSync, writeFileSync } = await import("node:fs");
