@@ -86,12 +86,23 @@ fn net_error(e: &JsValue) -> AuditError {
 
 /// A cause's message as one readable line: Node's TLS failures carry OpenSSL's error string
 /// (`<id>:error:<code>:<library>:<function>:<reason>:<source file>:<line>:` and a newline), of
-/// which only the library and the reason mean anything to a reader.
+/// which only the library and the reason mean anything to a reader. Byte scans only: no string
+/// pattern machinery in the .wasm for an error path.
 fn one_line(m: &str) -> String {
-    let line = m.lines().next().unwrap_or("").trim();
-    let parts: Vec<&str> = line.split(':').collect();
-    if parts.len() >= 6 && parts[1] == "error" {
-        return crate::error::cat(&["TLS error (", parts[3], ": ", parts[5], ")"]);
+    let b = m.as_bytes();
+    let end = b.iter().position(|&c| c == b'\n' || c == b'\r').unwrap_or(b.len());
+    // The first seven colons of the line (OpenSSL's string has eight).
+    let mut colon = [0usize; 7];
+    let mut n = 0;
+    for (i, &c) in b[..end].iter().enumerate() {
+        if c == b':' && n < colon.len() {
+            colon[n] = i;
+            n += 1;
+        }
     }
-    line.to_owned()
+    // ASCII cuts only, so every slice below is on character boundaries.
+    if n == colon.len() && &b[colon[0]..colon[1]] == b":error" {
+        return crate::error::cat(&["TLS error (", &m[colon[2] + 1..colon[3]], ": ", &m[colon[4] + 1..colon[5]], ")"]);
+    }
+    m[..end].to_owned()
 }
