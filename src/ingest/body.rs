@@ -346,7 +346,8 @@ fn check_name(what: &str, s: &str) -> Result<String, BodyError> {
 fn violation(v: crate::rules::Violation) -> BodyError {
     match v {
         crate::rules::Violation::Invalid(m) => BodyError::Invalid(m),
-        crate::rules::Violation::TooLarge(m) => BodyError::TooLarge(m),
+        // The rule table names the client's setting; at the Worker the bound is its own variable.
+        crate::rules::Violation::TooLarge(m) => BodyError::TooLarge(m.replacen("maxDetailsBytes", "MAX_DETAILS_BYTES", 1)),
     }
 }
 
@@ -538,7 +539,12 @@ mod tests {
     #[test]
     fn size_errors_are_413() {
         let big = format!(r#"{{"actionType":"A","details":{{"k":"{}"}}}}"#, "x".repeat(200));
-        assert!(matches!(parse_events(&big, &lim()), Err(BodyError::TooLarge(_))));
+        // Named by the Worker's variable, not the client's `maxDetailsBytes` (a new user's
+        // finding: an operator reading the 413 looked for a client setting).
+        match parse_events(&big, &lim()) {
+            Err(BodyError::TooLarge(m)) => assert!(m.ends_with("bytes as JSON, more than MAX_DETAILS_BYTES (100)"), "{m}"),
+            other => panic!("{other:?}"),
+        }
         let four = r#"{"events":[{"actionType":"A"},{"actionType":"A"},{"actionType":"A"},{"actionType":"A"}]}"#;
         assert!(matches!(parse_events(four, &lim()), Err(BodyError::TooLarge(_))));
     }
