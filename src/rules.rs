@@ -179,7 +179,9 @@ impl Limits {
                 }
                 let mut text = String::new();
                 v.write(&mut text);
-                self.details_size(text.len())?;
+                // Named by the Worker's variable: an operator reading the 413 (or a client its
+                // `rejected by the endpoint`) must not look for the client's `maxDetailsBytes`.
+                self.size_named(text.len(), "MAX_DETAILS_BYTES")?;
                 Ok(Some(text))
             }
             Some(_) => Err(invalid("details must be an object".into())),
@@ -245,9 +247,14 @@ impl Limits {
 
     /// The size rule alone, for JSON text made elsewhere.
     pub fn details_size(&self, bytes: usize) -> Result<(), Violation> {
+        self.size_named(bytes, "maxDetailsBytes")
+    }
+
+    /// The size rule, its message naming the setting that holds the bound.
+    fn size_named(&self, bytes: usize, setting: &str) -> Result<(), Violation> {
         if bytes > self.max_details_bytes {
             let (bytes, max) = (num(bytes as u64), num(self.max_details_bytes as u64));
-            return Err(Violation::TooLarge(cat(&["details are ", &bytes, " bytes as JSON, more than maxDetailsBytes (", &max, ")"])));
+            return Err(Violation::TooLarge(cat(&["details are ", &bytes, " bytes as JSON, more than ", setting, " (", &max, ")"])));
         }
         Ok(())
     }

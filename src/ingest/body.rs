@@ -346,8 +346,7 @@ fn check_name(what: &str, s: &str) -> Result<String, BodyError> {
 fn violation(v: crate::rules::Violation) -> BodyError {
     match v {
         crate::rules::Violation::Invalid(m) => BodyError::Invalid(m),
-        // The rule table names the client's setting; at the Worker the bound is its own variable.
-        crate::rules::Violation::TooLarge(m) => BodyError::TooLarge(m.replacen("maxDetailsBytes", "MAX_DETAILS_BYTES", 1)),
+        crate::rules::Violation::TooLarge(m) => BodyError::TooLarge(m),
     }
 }
 
