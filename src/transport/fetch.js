@@ -6,8 +6,8 @@
 
 /**
  * POSTs `body` to `url` with `headers` ("name\nvalue\n..."). Resolves `[status, retryAfter,
- * text]`; rejects with the host's error, or with `null` when `ms` passed first (the request is
- * then aborted).
+ * text]`; rejects with why it failed (a string, see `reason`), or with `null` when `ms` passed
+ * first (the request is then aborted).
  */
 export function post(url, headers, body, ms) {
   const abort = new AbortController();
@@ -28,7 +28,27 @@ export function post(url, headers, body, ms) {
       },
       (e) => {
         clearTimeout(timer);
-        throw late ? null : e;
+        throw late ? null : reason(e);
       },
     );
+}
+
+/**
+ * A network failure as one line: the error's message and its causes' (Node puts "connect
+ * ECONNREFUSED ..." there), at most four, joined by ": ", each cut at its first line break.
+ * OpenSSL's error string (Node's TLS failures: "<id>:error:<code>:<library>:<function>:<reason>:
+ * <source file>:<line>:" and a newline) becomes "TLS error (<library>: <reason>)". The URL never
+ * carries credentials (the configuration refuses them), so this is safe to show.
+ */
+function reason(e) {
+  const parts = [];
+  for (let c = e, i = 0; c != null && i < 4; c = c.cause, i++) {
+    const error = c instanceof Error;
+    let m = (error ? String(c.message) : typeof c === "string" ? c : "fetch failed").split(/[\r\n]/)[0];
+    const p = m.split(":");
+    if (p.length > 7 && p[1] === "error") m = `TLS error (${p[3]}: ${p[5]})`;
+    parts.push(m);
+    if (!error) break;
+  }
+  return parts.join(": ") || "fetch failed";
 }

@@ -58,51 +58,8 @@ impl Transport {
     }
 }
 
-/// The JS error's message and its `cause` chain (Node puts "connect ECONNREFUSED ..." there).
-/// The URL never carries credentials (config validation refuses them), so this is safe to show.
+/// The rejection's text (src/transport/fetch.js builds it: the error and its causes, one line
+/// each, OpenSSL's internals reduced to their library and reason).
 fn net_error(e: &JsValue) -> AuditError {
-    let mut msg = String::new();
-    let mut cur = e.clone();
-    for _ in 0..4 {
-        if cur.is_undefined() || cur.is_null() {
-            break;
-        }
-        if !msg.is_empty() {
-            msg.push_str(": ");
-        }
-        match cur.dyn_ref::<js_sys::Error>() {
-            Some(err) => {
-                msg.push_str(&one_line(&String::from(err.message())));
-                cur = err.cause();
-            }
-            None => {
-                msg.push_str(&cur.as_string().unwrap_or_else(|| "fetch failed".into()));
-                break;
-            }
-        }
-    }
-    AuditError::Network(if msg.is_empty() { "fetch failed".into() } else { msg })
-}
-
-/// A cause's message as one readable line: Node's TLS failures carry OpenSSL's error string
-/// (`<id>:error:<code>:<library>:<function>:<reason>:<source file>:<line>:` and a newline), of
-/// which only the library and the reason mean anything to a reader. Byte scans only: no string
-/// pattern machinery in the .wasm for an error path.
-fn one_line(m: &str) -> String {
-    let b = m.as_bytes();
-    let end = b.iter().position(|&c| c == b'\n' || c == b'\r').unwrap_or(b.len());
-    // The first seven colons of the line (OpenSSL's string has eight).
-    let mut colon = [0usize; 7];
-    let mut n = 0;
-    for (i, &c) in b[..end].iter().enumerate() {
-        if c == b':' && n < colon.len() {
-            colon[n] = i;
-            n += 1;
-        }
-    }
-    // ASCII cuts only, so every slice below is on character boundaries.
-    if n == colon.len() && &b[colon[0]..colon[1]] == b":error" {
-        return crate::error::cat(&["TLS error (", &m[colon[2] + 1..colon[3]], ": ", &m[colon[4] + 1..colon[5]], ")"]);
-    }
-    m[..end].to_owned()
+    AuditError::Network(e.as_string().unwrap_or_else(|| "fetch failed".into()))
 }
