@@ -208,12 +208,48 @@ impl AuditEvent {
     ) -> Result<AuditEvent, AuditError> {
         let limits = crate::rules::Limits { max_details_bytes, ..Default::default() };
         let details = limits.details(details)?;
-        Self::from_parts(user, action_type, category, details, max_details_bytes)
+        Self::from_checked_parts(user, action_type, category, details, max_details_bytes)
     }
 
     /// Like [`AuditEvent::build`], with `details` already serialised to JSON text (`None` for
-    /// none). Used by the JavaScript shell, which serialises JS objects itself.
+    /// none): the text must pass the same rules (an object, at most the default depth, no lone
+    /// surrogate, no member name twice in one object, at most `max_details_bytes`); it is kept
+    /// as given. `null` and `{}` are no details. Nothing is redacted here: an
+    /// [`EventBuilder`] redacts.
+    ///
+    /// ```
+    /// use neo4j_audit::AuditEvent;
+    /// let e = AuditEvent::from_parts(None, "LOGIN", None, Some(r#"{"n":1.50}"#.into()), 65536).unwrap();
+    /// assert_eq!(e.details.as_deref(), Some(r#"{"n":1.50}"#));
+    /// assert!(AuditEvent::from_parts(None, "LOGIN", None, Some("[1]".into()), 65536).is_err());
+    /// assert!(AuditEvent::from_parts(None, "LOGIN", None, Some(r#"{"a":1,"a":2}"#.into()), 65536).is_err());
+    /// ```
     pub fn from_parts(
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details_json: Option<String>,
+        max_details_bytes: usize,
+    ) -> Result<AuditEvent, AuditError> {
+        let details_json = match details_json {
+            None => None,
+            Some(text) => {
+                let limits = crate::rules::Limits { max_details_bytes, ..Default::default() };
+                match limits.details_scan(&text, &|_| false)? {
+                    None => None,
+                    Some(_) => {
+                        limits.details_names(&text)?;
+                        Some(text)
+                    }
+                }
+            }
+        };
+        Self::from_checked_parts(user, action_type, category, details_json, max_details_bytes)
+    }
+
+    /// [`AuditEvent::from_parts`] for details text an [`EventBuilder`] has already checked
+    /// against every rule but the size one.
+    fn from_checked_parts(
         user: Option<&User>,
         action_type: &str,
         category: Option<&str>,
@@ -430,7 +466,7 @@ impl EventBuilder {
             self.redactor.apply(d);
         }
         let text = self.limits.details(details.as_ref())?;
-        AuditEvent::from_parts(user, action_type, category, text, self.limits.max_details_bytes)
+        AuditEvent::from_checked_parts(user, action_type, category, text, self.limits.max_details_bytes)
     }
 
     /// Like [`EventBuilder::build`], with `details` as JSON text (what JavaScript's
@@ -473,7 +509,7 @@ impl EventBuilder {
     ) -> Result<AuditEvent, AuditError> {
         // One copy of the details when redaction changes nothing (as before), two otherwise.
         let text = self.details_text(details.map(str::to_owned))?;
-        AuditEvent::from_parts(user, action_type, category, text, self.limits.max_details_bytes)
+        AuditEvent::from_checked_parts(user, action_type, category, text, self.limits.max_details_bytes)
     }
 
     /// [`EventBuilder::build_json`] taking the parts it keeps (no copies; the details text is
@@ -564,6 +600,23 @@ mod tests {
         assert!(e.user_uid.is_none() && e.user_name.is_none() && e.details.is_none());
         assert_eq!(uuid::Uuid::parse_str(&e.uid).unwrap().get_version_num(), 4);
         assert!(e.ts > 1_600_000_000_000);
+    }
+
+    #[test]
+    fn from_parts_applies_every_details_rule() {
+        // Before: only the size rule, so text that is not an object, too deep, with a lone
+        // surrogate or a member name twice became an event (and `deliver`/`write` stored it).
+        for bad in ["[1]", "1", "not json", r#"{"a":1,"a":2}"#, r#"{"a":{"b":1,"b":2}}"#, r#"{"s":"\ud800"}"#] {
+            assert!(AuditEvent::from_parts(None, "X", None, Some(bad.into()), 100).is_err(), "{bad}");
+        }
+        let deep = format!("{}1{}", r#"{"a":"#.repeat(40), "}".repeat(40));
+        assert!(AuditEvent::from_parts(None, "X", None, Some(deep), 1000).is_err());
+        assert!(AuditEvent::from_parts(None, "X", None, Some(format!(r#"{{"s":"{}"}}"#, "x".repeat(200))), 100).is_err());
+        let ok = AuditEvent::from_parts(None, "X", None, Some(r#"{"n": 1.50}"#.into()), 100).unwrap();
+        assert_eq!(ok.details.as_deref(), Some(r#"{"n": 1.50}"#), "kept as given");
+        for none in ["null", "{}"] {
+            assert!(AuditEvent::from_parts(None, "X", None, Some(none.into()), 100).unwrap().details.is_none());
+        }
     }
 
     #[test]
