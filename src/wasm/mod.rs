@@ -275,7 +275,8 @@ impl JsAuditLogger {
 }
 
 /// One-shot form: builds a logger from `config` and logs one action. Never rejects; an invalid
-/// configuration resolves `false`.
+/// configuration resolves `false`. It keeps no `lastError`: for the reason of a `false`, make an
+/// `AuditLogger`.
 #[cfg(not(feature = "worker"))]
 #[wasm_bindgen(js_name = logUserAction, unchecked_return_type = "Promise<boolean>")]
 pub fn log_user_action(
