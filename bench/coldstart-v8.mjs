@@ -122,6 +122,8 @@ async function once(spec) {
     if (traced) {
       const fns = [...readFileSync(traced, "utf8").matchAll(/using Liftoff.* bodysize (\d+) codesize (\d+)/g)];
       liftoff[spec] = [fns.length, fns.reduce((a, m) => a + Number(m[1]), 0), fns.reduce((a, m) => a + Number(m[2]), 0)];
+      // P5_TRACE=dir: the trace kept (which functions; a build with a name section names them).
+      if (process.env.P5_TRACE) writeFileSync(join(process.env.P5_TRACE, `${spec.replace(/[^A-Za-z0-9.]/g, "_")}.txt`), readFileSync(traced));
     }
     return cpu;
   } finally {

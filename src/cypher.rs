@@ -188,15 +188,39 @@ pub fn schema_check_statement(labels: &Labels) -> Result<(Statement, usize), Aud
 
 /// [`schema_check_statement`]'s text and the names it counts.
 pub(crate) fn schema_check(labels: &Labels) -> Result<(&'static str, Vec<String>), AuditError> {
-    let names: Vec<String> = schema_texts(labels)?
-        .iter()
-        .filter_map(|t| {
-            let rest = t.strip_prefix("CREATE CONSTRAINT ").or_else(|| t.strip_prefix("CREATE INDEX "))?;
-            Some(rest[..crate::error::find(rest, " ").unwrap_or(rest.len())].to_owned())
-        })
-        .collect();
-    Ok(("SHOW INDEXES YIELD name, state WHERE name IN $names AND state = 'ONLINE' RETURN count(*) AS online", names))
+    labels.validate()?;
+    Ok(("SHOW INDEXES YIELD name, state WHERE name IN $names AND state = 'ONLINE' RETURN count(*) AS online", schema_names(labels)))
 }
+
+/// The names of the constraints and indexes [`schema_texts`] creates, in its order, made without
+/// the statements (a new logger's first write needs only the names: [`SCHEMA_GUARD`]). A
+/// uniqueness constraint's index has the constraint's name. Labels are validated by the caller.
+pub(crate) fn schema_names(labels: &Labels) -> Vec<String> {
+    let lower = |s: &str| s.to_ascii_lowercase();
+    let (le, lt, lu) = (lower(&labels.event), lower(&labels.trail), lower(&labels.user));
+    let n = |l: &str, suffix: &str| cat(&[l, suffix]);
+    vec![
+        n(&le, "_uid_unique"),
+        n(&lt, "_name_unique"),
+        n(&le, "_timestamp"),
+        n(&le, "_user_ts_uid"),
+        n(&le, "_type_ts_uid"),
+        n(&le, "_category_ts_uid"),
+        n(&lu, "_uid"),
+        n(&le, "_stream_seq"),
+        "auditevent_on_target_created_uid".to_owned(),
+        "auditevent_has_event_trail_created_uid".to_owned(),
+    ]
+}
+
+/// Put in front of a logger's first write statement (parameter `$schema`: [`schema_names`]): the
+/// schema check in the write's own transaction. `db.awaitIndex(name, 0)` returns at once for an
+/// index (or a constraint's index) that exists and is ONLINE, and fails otherwise (no such index:
+/// `Neo.ClientError.Schema.IndexNotFound`; still populating: a timeout), which rolls the whole
+/// transaction back, so nothing is written unless the uniqueness constraints that make the
+/// `MERGE`s safe are in place. The usual first write is then one round trip, the check included;
+/// on a refusal the logger runs the full schema step and writes without this prefix.
+pub(crate) const SCHEMA_GUARD: &str = "UNWIND $schema AS s CALL db.awaitIndex(s, 0) WITH count(*) AS schemaOnline ";
 
 /// Rows per inner transaction of the migration's first statement.
 pub const MIGRATION_BATCH: u32 = 10_000;
@@ -294,11 +318,23 @@ pub(crate) fn statement_body(api: Api, text: &str, capacity: usize, params: impl
 /// The write statement's request body, written straight from the events (no intermediate JSON
 /// tree). The same JSON as [`request_body`] of [`write_events`]. `text` is [`write_events_text`]
 /// of validated labels.
-pub(crate) fn write_body<E: Borrow<AuditEvent>>(api: Api, text: &str, trail: &str, events: &[E]) -> String {
+/// `schema`: the `$schema` parameter of a text that starts with [`SCHEMA_GUARD`] (else empty: no
+/// such parameter).
+pub(crate) fn write_body<E: Borrow<AuditEvent>>(api: Api, text: &str, trail: &str, schema: &[String], events: &[E]) -> String {
     let capacity = events.iter().map(|e| e.borrow().json_len()).sum::<usize>() + trail.len() + 80;
     statement_body(api, text, capacity, |out| {
         out.push_str("{\"trail\":");
         write_str(out, trail);
+        if !schema.is_empty() {
+            out.push_str(",\"schema\":[");
+            for (i, n) in schema.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_str(out, n);
+            }
+            out.push(']');
+        }
         out.push_str(",\"trailUid\":");
         write_str(out, &crate::random::uuid_v4());
         out.push_str(",\"events\":[");
@@ -353,6 +389,27 @@ mod tests {
         assert!(s[0].text.contains("ev_uid_unique") && s[0].text.contains("(e:Ev)"));
     }
 
+    /// The first write's guard names exactly what the schema step creates (with any labels):
+    /// a name missing there would make every new logger's first write fall back to the full
+    /// step; a name the step never creates would make it fail for good.
+    #[test]
+    fn schema_names_are_those_the_schema_statements_create() {
+        for labels in [Labels::default(), Labels { event: "Ev".into(), trail: "Tr".into(), user: "Person".into() }] {
+            let from_texts: Vec<String> = schema_texts(&labels)
+                .unwrap()
+                .iter()
+                .filter_map(|t| {
+                    let rest = t.strip_prefix("CREATE CONSTRAINT ").or_else(|| t.strip_prefix("CREATE INDEX "))?;
+                    Some(rest[..rest.find(' ').unwrap()].to_owned())
+                })
+                .collect();
+            assert_eq!(from_texts.len(), 10);
+            assert_eq!(schema_names(&labels), from_texts);
+            assert_eq!(schema_check(&labels).unwrap().1, from_texts);
+        }
+        assert!(SCHEMA_GUARD.ends_with(' ') && !SCHEMA_GUARD.contains("awaitIndexes"));
+    }
+
     #[test]
     fn public_builders_refuse_labels_that_are_not_identifiers() {
         let evil = Labels { user: "User) DETACH DELETE (x".into(), ..Labels::default() };
@@ -369,7 +426,7 @@ mod tests {
             let st = write_events(&labels, "t", std::slice::from_ref(&e)).unwrap();
             let mut slow = request_body(api, "neo4j", &st).1;
             let mut fast: Value =
-                serde_json::from_str(&write_body(api, &write_events_text(&labels).unwrap(), "t", &[e.clone()])).unwrap();
+                serde_json::from_str(&write_body(api, &write_events_text(&labels).unwrap(), "t", &[], &[e.clone()])).unwrap();
             // trailUid is fresh per body.
             for v in [&mut slow, &mut fast] {
                 let p = if api == Api::Tx { &mut v["statements"][0]["parameters"] } else { &mut v["parameters"] };

@@ -245,9 +245,10 @@ fn plan(per_mille: u64) -> Plan {
 }
 
 /// Where the schema is in place already (the usual case: another process or isolate made it), a
-/// new logger's schema step is one round trip, not one request per statement.
+/// new logger's schema step costs no round trip of its own: the check rides in the first write's
+/// transaction (it was one request per statement, then one check request before the write).
 #[tokio::test]
-async fn schema_in_place_costs_one_round_trip() {
+async fn schema_in_place_costs_no_round_trip() {
     let mut direct = Config::new(main_url()).basic_auth(user(), password());
     direct.trail = trail("schemaonce-setup");
     AuditLogger::new(direct).unwrap().ensure_schema().await.unwrap();
@@ -256,8 +257,51 @@ async fn schema_in_place_costs_one_round_trip() {
     cfg.trail = trail("schemaonce");
     let logger = AuditLogger::new(cfg).unwrap();
     logger.log_user_action(None, "FIRST_WRITE", None, None).await.unwrap();
-    assert_eq!(proxy.counts.requests.load(Relaxed), 2, "one schema check, one write");
+    assert_eq!(proxy.counts.requests.load(Relaxed), 1, "the write, its schema check included");
     assert_eq!(proxy.counts.writes.load(Relaxed), 1);
+    // Later writes carry no check.
+    logger.log_user_action(None, "SECOND_WRITE", None, None).await.unwrap();
+    assert_eq!(proxy.counts.requests.load(Relaxed), 2);
+}
+
+/// A database without this logger's schema (labels of its own, so nothing else made it): Neo4j
+/// refuses the first write's schema guard (`IndexNotFound`) and rolls it back, the full schema
+/// step creates the constraints and indexes, and the event is then written once; a second
+/// logger's first write is one request again, its guard now passing.
+#[tokio::test]
+async fn first_write_without_the_schema_creates_it_before_writing() {
+    let tag = format!("ColdGuard{}", &neo4j_audit::random::uuid_v4().replace('-', "")[..12]);
+    let labels = neo4j_audit::Labels { event: format!("{tag}Event"), trail: format!("{tag}Trail"), user: format!("{tag}User") };
+    let proxy = FaultProxy::start(&main_url(), plan(0), 5).await;
+    let mut cfg = Config::new(&proxy.url).basic_auth(user(), password());
+    cfg.trail = trail("coldguard");
+    cfg.labels = labels.clone();
+    let first = AuditLogger::new(cfg.clone()).unwrap().log_user_action(None, "FIRST_WRITE", None, None).await;
+    let (requests, writes) = (proxy.counts.requests.load(Relaxed), proxy.counts.writes.load(Relaxed));
+    let second = AuditLogger::new(cfg).unwrap().log_user_action(None, "SECOND_WRITE", None, None).await;
+    let second_requests = proxy.counts.requests.load(Relaxed) - requests;
+    let events = cypher(&main_url(), &format!("MATCH (e:{}) RETURN count(e)", labels.event), json!({})).await;
+    let trails = cypher(&main_url(), &format!("MATCH (t:{}) RETURN count(t)", labels.trail), json!({})).await;
+    // Remove what the test made before asserting, so a failure leaves nothing behind.
+    let names = cypher(
+        &main_url(),
+        "SHOW INDEXES YIELD name, labelsOrTypes WHERE any(l IN labelsOrTypes WHERE l STARTS WITH $tag) RETURN name",
+        json!({"tag": tag}),
+    )
+    .await;
+    cypher(&main_url(), &format!("MATCH (n) WHERE n:{} OR n:{} DETACH DELETE n", labels.event, labels.trail), json!({})).await;
+    for n in &names {
+        let name = n[0].as_str().unwrap();
+        cypher(&main_url(), &format!("DROP CONSTRAINT `{name}` IF EXISTS"), json!({})).await;
+        cypher(&main_url(), &format!("DROP INDEX `{name}` IF EXISTS"), json!({})).await;
+    }
+    first.expect("the first write, after the schema step");
+    second.expect("the second logger's write");
+    // The refused guarded write, the step's check, its 11 statements, the write.
+    assert_eq!((requests, writes), (14, 2), "{}", proxy.counts.summary());
+    assert_eq!(second_requests, 1, "the second logger's guard passes: one request");
+    assert_eq!(names.len(), 8, "the label-specific constraints and indexes were made: {names:?}");
+    assert_eq!((events[0][0].as_u64(), trails[0][0].as_u64()), (Some(2), Some(1)), "each event once, one trail");
 }
 
 /// A Neo4j role without schema rights (`Neo.ClientError.Security.Forbidden` on CREATE

@@ -3,6 +3,7 @@
 
 use crate::error::cat;
 use std::borrow::Borrow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use crate::config::{Api, Config, Labels};
@@ -33,6 +34,11 @@ pub(crate) struct Neo4jSink {
     trail: String,
     timeout_ms: u64,
     schema_ready: crate::lite::AsyncMutex<bool>,
+    /// The schema step is done (or known to be needless): set with `schema_ready`, and by a
+    /// first write whose guard found the schema in place ([`cypher::SCHEMA_GUARD`]). Read
+    /// without waiting, so that concurrent first writes each carry the guard instead of queueing
+    /// behind a separate check.
+    schema_known: AtomicBool,
     schema_warning: Mutex<Option<String>>,
 }
 
@@ -53,6 +59,7 @@ impl Neo4jSink {
             trail: config.trail.clone(),
             timeout_ms: config.timeout_ms,
             schema_ready: crate::lite::AsyncMutex::new(false),
+            schema_known: AtomicBool::new(false),
             schema_warning: Mutex::new(None),
         }
     }
@@ -66,12 +73,31 @@ impl Neo4jSink {
 
     /// [`Neo4jSink::write`] into the trail named `trail` instead of the configured one (the
     /// ingest Worker's per-tenant trails).
+    ///
+    /// Until the schema is known to be in place, a write carries the schema check in its own
+    /// transaction ([`cypher::SCHEMA_GUARD`]): one round trip where the schema exists (the usual
+    /// case: another process, an earlier isolate or `neo4j-audit schema` at deploy time made it).
+    /// When Neo4j refuses that write (the schema is missing or still populating, or the role may
+    /// not run `db.awaitIndex`), nothing was written: the full schema step runs
+    /// ([`Neo4jSink::ensure_schema_once`]) and the events are written without the guard.
     pub(crate) async fn write_to<E: Borrow<AuditEvent>>(&self, trail: &str, events: &[E]) -> Result<(), AuditError> {
-        self.ensure_schema_once().await?;
-        let req = self
-            .write_request_to(trail, events)
-            .ok_or_else(|| AuditError::InvalidConfig("labels are not identifiers".into()))?;
-        let rows = self.post(req).await?;
+        let labels_error = || AuditError::InvalidConfig("labels are not identifiers".into());
+        let mut answer = None;
+        if !self.schema_known.load(Ordering::Relaxed) {
+            let req = self.write_request_guarded(trail, events, true).ok_or_else(labels_error)?;
+            match self.post(req).await {
+                Ok(rows) => {
+                    self.schema_known.store(true, Ordering::Relaxed);
+                    answer = Some(rows);
+                }
+                Err(e) if is_refusal(&e) => self.ensure_schema_once().await?,
+                Err(e) => return Err(e),
+            }
+        }
+        let rows = match answer {
+            Some(rows) => rows,
+            None => self.post(self.write_request_to(trail, events).ok_or_else(labels_error)?).await?,
+        };
         let mut uids: Vec<&str> = events.iter().map(|e| e.borrow().uid.as_str()).collect();
         uids.sort_unstable();
         uids.dedup();
@@ -112,6 +138,7 @@ impl Neo4jSink {
         let res = self.try_ensure_schema().await;
         if res.is_ok() {
             *self.schema_ready.lock().await = true;
+            self.schema_known.store(true, Ordering::Relaxed);
         }
         res
     }
@@ -144,13 +171,15 @@ impl Neo4jSink {
     /// without the constraints, and [`Neo4jSink::schema_warning`] says why.
     async fn ensure_schema_once(&self) -> Result<(), AuditError> {
         let mut ready = self.schema_ready.lock().await;
-        if *ready {
+        if *ready || self.schema_known.load(Ordering::Relaxed) {
             return Ok(());
         }
-        // Usually everything is in place already (another process or isolate made it): one read
-        // says so. Any other answer, a refusal included, falls through to creating it.
+        // Everything may be in place (a guarded write refused for another reason, a role that
+        // may not run db.awaitIndex): one read says so. Any other answer, a refusal included,
+        // falls through to creating it.
         if self.schema_in_place().await? {
             *ready = true;
+            self.schema_known.store(true, Ordering::Relaxed);
             return Ok(());
         }
         match self.try_ensure_schema().await {
@@ -163,6 +192,7 @@ impl Neo4jSink {
             Err(e) => return Err(e),
         }
         *ready = true;
+        self.schema_known.store(true, Ordering::Relaxed);
         Ok(())
     }
 
@@ -229,7 +259,13 @@ impl Neo4jSink {
     }
 
     fn write_request_to<E: Borrow<AuditEvent>>(&self, trail: &str, events: &[E]) -> Option<HttpRequest> {
-        let body = self.write_body_to(trail, events)?;
+        self.write_request_guarded(trail, events, false)
+    }
+
+    /// [`Neo4jSink::write_request_to`], with `guard`: the statement starts with the schema check
+    /// ([`cypher::SCHEMA_GUARD`]).
+    fn write_request_guarded<E: Borrow<AuditEvent>>(&self, trail: &str, events: &[E], guard: bool) -> Option<HttpRequest> {
+        let body = self.write_body_to(trail, events, guard)?;
         Some(self.request(&cypher::endpoint_path(self.api, &self.database), body))
     }
 
@@ -237,10 +273,10 @@ impl Neo4jSink {
     /// with a JavaScript equivalent that forms no URL or headers per event).
     #[cfg(all(target_arch = "wasm32", feature = "bench", not(feature = "worker")))]
     pub(crate) fn write_body<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Option<String> {
-        self.write_body_to(&self.trail, events)
+        self.write_body_to(&self.trail, events, false)
     }
 
-    fn write_body_to<E: Borrow<AuditEvent>>(&self, trail: &str, events: &[E]) -> Option<String> {
+    fn write_body_to<E: Borrow<AuditEvent>>(&self, trail: &str, events: &[E], guard: bool) -> Option<String> {
         if events.is_empty() || self.write_text.is_empty() {
             return None;
         }
@@ -254,7 +290,24 @@ impl Neo4jSink {
             with_targets = cypher::write_events_text_with_targets(&self.labels, &labels).ok()?;
             &with_targets
         };
-        Some(cypher::write_body(self.api, text, trail, events))
+        if guard {
+            let guarded = cat(&[cypher::SCHEMA_GUARD, text]);
+            return Some(cypher::write_body(self.api, &guarded, trail, &cypher::schema_names(&self.labels), events));
+        }
+        Some(cypher::write_body(self.api, text, trail, &[], events))
+    }
+}
+
+/// An answer to a guarded first write after which the full schema step runs: Neo4j refused the
+/// statement (the guard's index missing or not online, or anything else it refused: the step
+/// then finds out, and the unguarded write reports the events' own refusal), or the role may
+/// not run the guard's procedure. Network failures, timeouts and credentials Neo4j refuses are
+/// returned as they are, as before the schema step.
+fn is_refusal(e: &AuditError) -> bool {
+    match e {
+        AuditError::Neo4j { .. } => true,
+        AuditError::Unauthorized { code: Some(c), .. } => c == FORBIDDEN,
+        _ => false,
     }
 }
 

@@ -75,8 +75,9 @@ pub struct Plan {
     /// `Retry-After` seconds on 429.
     pub retry_after_s: u64,
     /// Answer every schema statement (`CREATE CONSTRAINT`/`CREATE INDEX`/`db.awaitIndexes`) as
-    /// Neo4j does for a role without schema rights (`Neo.ClientError.Security.Forbidden`); other
-    /// statements pass. Community Edition has no roles, so this is how the refusal is tested.
+    /// Neo4j does for a role without schema rights (`Neo.ClientError.Security.Forbidden`), and the
+    /// schema check (`SHOW INDEXES`, a first write's `db.awaitIndex` guard) as on a database where
+    /// the schema was never made; other statements pass. Community Edition has no roles, so this is how the refusal is tested.
     pub forbid_schema: bool,
 }
 
@@ -238,6 +239,13 @@ async fn serve(
     }
     let plan = plan.lock().unwrap().clone();
     let is_schema = |w: &[u8]| req.body.windows(w.len()).any(|x| x == w);
+    if plan.forbid_schema && is_schema(b"db.awaitIndex(") {
+        // A first write's schema guard (src/cypher.rs SCHEMA_GUARD), as Neo4j answers it on a
+        // database where the schema was never made: the transaction is rolled back.
+        let body = br#"{"results":[],"errors":[{"code":"Neo.ClientError.Schema.IndexNotFound","message":"No such index 'auditevent_uid_unique'"}]}"#;
+        sock.write_all(&raw_response(200, "application/json", "", body)).await.ok()?;
+        return sock.shutdown().await.ok();
+    }
     if plan.forbid_schema && is_schema(b"SHOW INDEXES") {
         // As on a database where the schema was never made.
         let body = br#"{"results":[{"columns":["online"],"data":[{"row":[0],"meta":[null]}]}],"errors":[]}"#;
