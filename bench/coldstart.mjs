@@ -90,7 +90,8 @@ const proxy = createServer(async (req, res) => {
   const body = Buffer.from(await r.arrayBuffer());
   res.writeHead(r.status, { "content-type": r.headers.get("content-type") ?? "application/json" }).end(body);
 });
-await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+// P5_PROXY_PORT: the counting proxy's port (default: one the system picks).
+await new Promise((r) => proxy.listen(Number(process.env.P5_PROXY_PORT ?? 0), "127.0.0.1", r));
 const URL_ = `http://127.0.0.1:${proxy.address().port}`;
 
 await loadWasm();
