@@ -34,45 +34,64 @@ pub(crate) fn to_rows(rows: JsonRows) -> Rows {
 /// [`interpret`], keeping the write path's own JSON tree.
 pub(crate) fn interpret_json(api: Api, database: &str, resp: &HttpResponse) -> Result<JsonRows, AuditError> {
     let body = json::parse(&resp.body, MAX_ANSWER_DEPTH).ok();
+    // The usual answer (2xx, JSON, no errors, a result) here; every other in `failure`, a
+    // function of its own: a Worker's first event runs only this part, and V8 compiles a wasm
+    // function whole on its first call (bench/coldstart.mjs).
+    match body {
+        Some(b) if (200..300).contains(&resp.status) && !has_errors(&b) => match rows(api, b) {
+            Some(rows) => Ok(rows),
+            None => Err(failure(database, resp, None, true)),
+        },
+        body => Err(failure(database, resp, body, false)),
+    }
+}
+
+/// Whether the answer's `errors` array has an entry.
+fn has_errors(body: &Json) -> bool {
+    body.get("errors").and_then(Json::as_array).is_some_and(|e| !e.is_empty())
+}
+
+/// The error of an answer that is not the usual one: `body` as parsed (`None`: not JSON, or
+/// `without_result`: a 2xx JSON answer without errors whose result is missing).
+#[inline(never)]
+fn failure(database: &str, resp: &HttpResponse, body: Option<Json>, without_result: bool) -> AuditError {
+    let status = || crate::error::num(u64::from(resp.status));
+    if without_result {
+        return AuditError::UnexpectedResponse(cat(&["HTTP ", &status(), " without a result: ", &snippet(&resp.body)]));
+    }
     let first_error = body.as_ref().and_then(first_neo4j_error);
 
     if resp.status == 401 || resp.status == 403 {
-        return Err(AuditError::Unauthorized { status: resp.status, code: first_error.map(|e| e.0) });
+        return AuditError::Unauthorized { status: resp.status, code: first_error.map(|e| e.0) };
     }
     if let Some((code, message)) = first_error {
         // Neo4j answers a path it does not serve (a `url` with a path, e.g. ".../db" or
         // ".../browser") with 404 `Request.Invalid` "Not Found": the URL's fault, not a
         // statement's, and not a reason to blame schema rights.
         if resp.status == 404 && code == "Neo.ClientError.Request.Invalid" {
-            return Err(AuditError::Http {
+            return AuditError::Http {
                 status: 404,
                 snippet: "Not Found (url must be Neo4j's base URL: scheme, host and port, no path)".to_owned(),
                 retry_after_ms: None,
-            });
+            };
         }
         if code == "Neo.ClientError.Database.DatabaseNotFound" {
-            return Err(AuditError::DatabaseNotFound(database.to_owned()));
+            return AuditError::DatabaseNotFound(database.to_owned());
         }
         if code.starts_with("Neo.ClientError.Security.") {
-            return Err(AuditError::Unauthorized { status: resp.status, code: Some(code) });
+            return AuditError::Unauthorized { status: resp.status, code: Some(code) };
         }
-        return Err(AuditError::Neo4j { code, message });
+        return AuditError::Neo4j { code, message };
     }
     if !(200..300).contains(&resp.status) {
-        return Err(AuditError::Http {
+        return AuditError::Http {
             status: resp.status,
             snippet: snippet(&resp.body),
             retry_after_ms: resp.retry_after.as_deref().and_then(parse_retry_after),
-        });
+        };
     }
-    let Some(body) = body else {
-        let status = crate::error::num(u64::from(resp.status));
-        return Err(AuditError::UnexpectedResponse(cat(&["HTTP ", &status, " with a body that is not JSON: ", &snippet(&resp.body)])));
-    };
-    rows(api, body).ok_or_else(|| {
-        let status = crate::error::num(u64::from(resp.status));
-        AuditError::UnexpectedResponse(cat(&["HTTP ", &status, " without a result: ", &snippet(&resp.body)]))
-    })
+    // 2xx without errors: the body was not JSON (a JSON one is the usual answer or `without_result`).
+    AuditError::UnexpectedResponse(cat(&["HTTP ", &status(), " with a body that is not JSON: ", &snippet(&resp.body)]))
 }
 
 /// `(code, message)` of the first entry of a non-empty `errors` array.
