@@ -146,7 +146,34 @@ impl Neo4jSink {
     }
 
     async fn try_ensure_schema(&self) -> Result<(), AuditError> {
-        for text in cypher::schema_texts(&self.labels)? {
+        let texts = cypher::schema_texts(&self.labels)?;
+        // The transactional endpoint takes every constraint and index in one transaction (one
+        // request; Neo4j allows several schema commands in one, not mixed with data writes), then
+        // the wait for them to be online (a request of its own: indexes made in a transaction
+        // populate after its commit). Any refusal falls back to one statement at a time below,
+        // which tells an equivalent index someone else made from a missing right and reruns a
+        // deadlocked statement; a failure that is not Neo4j's answer is returned as it is.
+        let mut from = 0;
+        if self.api == Api::Tx && texts.len() > 1 {
+            let (create, wait) = texts.split_at(texts.len() - 1);
+            let mut body = String::from("{\"statements\":[");
+            for (i, t) in create.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                body.push_str("{\"statement\":");
+                write_str(&mut body, t);
+                body.push_str(",\"parameters\":{}}");
+            }
+            body.push_str("]}");
+            match self.post(self.request(&cypher::endpoint_path(self.api, &self.database), body)).await {
+                Ok(_) => from = create.len(),
+                Err(e) if is_refusal(&e) => {}
+                Err(e) => return Err(e),
+            }
+            debug_assert!(wait.iter().all(|t| t.starts_with("CALL db.awaitIndexes")));
+        }
+        for text in texts.into_iter().skip(from) {
             let mut attempt = 0;
             loop {
                 match self.run_text(&text, |o| o.push_str("{}")).await {
