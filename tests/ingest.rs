@@ -3,6 +3,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
+#[path = "common/proxy.rs"]
+#[allow(dead_code)]
+mod proxy;
 
 use std::cell::RefCell;
 
@@ -100,4 +103,58 @@ async fn refused_credentials_leave_no_secret_in_the_answer_or_the_log() {
     }
     let rows = common::cypher("MATCH (t:AuditTrail {name: $t}) RETURN count(t)", json!({"t": trail})).await;
     assert_eq!(rows, vec![vec![json!(0)]]);
+}
+
+/// The Worker's first request on a database without its schema (labels of its own, so nothing
+/// else made it): Neo4j refuses the schema guard of the first read (nothing else ran), the schema
+/// step makes the constraints and indexes, and the events are written; a later request of the
+/// same isolate makes no schema check at all, and a first request where the schema is in place
+/// carries it in its first read.
+#[tokio::test]
+async fn first_request_without_the_schema_creates_it_then_writes() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let tag = format!("IngestGuard{}", &common::unique("x").replace(['-', '_'], "")[..12]);
+    let labels = neo4j_audit::Labels { event: format!("{tag}Event"), trail: format!("{tag}Trail"), user: format!("{tag}User") };
+    let plan = proxy::Plan { fault_per_mille: 0, delay_ms: 0, retry_after_s: 1, forbid_schema: false };
+    let proxy = proxy::FaultProxy::start(&common::neo4j_url(), plan, 7).await;
+    let trail = common::unique("ingest-guard");
+    let s = settings(&trail, &common::neo4j_password());
+    let mut cfg = s.neo4j.clone().unwrap();
+    cfg.url = proxy.url.clone();
+    cfg.labels = labels.clone();
+    let logger = AuditLogger::new(cfg).unwrap();
+    let token = sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": "guard-user", "aud": "neo4j-audit", "exp": now() + 60}));
+    let send = |body: &str| TestIo { body: body.into(), log: RefCell::default() };
+    let first = handle(&post(&token), &s, now(), &send(r#"{"actionType":"A"}"#), Some(&logger)).await;
+    let after_first = proxy.counts.requests.load(Relaxed);
+    let second = handle(&post(&token), &s, now(), &send(r#"{"actionType":"B"}"#), Some(&logger)).await;
+    let after_second = proxy.counts.requests.load(Relaxed);
+    // Another trail (a new isolate's key), the schema now in place: the guard passes.
+    let s2 = settings(&common::unique("ingest-guard-2"), &common::neo4j_password());
+    let mut cfg2 = s2.neo4j.clone().unwrap();
+    cfg2.url = proxy.url.clone();
+    cfg2.labels = labels.clone();
+    let third = handle(&post(&token), &s2, now(), &send(r#"{"actionType":"C"}"#), Some(&AuditLogger::new(cfg2).unwrap())).await;
+    let after_third = proxy.counts.requests.load(Relaxed);
+    let events = common::cypher(&format!("MATCH (e:{}) RETURN count(e)", labels.event), json!({})).await;
+    // Remove what the test made before asserting, so a failure leaves nothing behind.
+    let names = common::cypher(
+        "SHOW INDEXES YIELD name, labelsOrTypes WHERE any(l IN labelsOrTypes WHERE l STARTS WITH $tag) RETURN name",
+        json!({"tag": tag}),
+    )
+    .await;
+    common::cypher(&format!("MATCH (n) WHERE n:{} OR n:{} DETACH DELETE n", labels.event, labels.trail), json!({})).await;
+    for n in &names {
+        let name = n[0].as_str().unwrap();
+        common::cypher(&format!("DROP CONSTRAINT `{name}` IF EXISTS"), json!({})).await;
+        common::cypher(&format!("DROP INDEX `{name}` IF EXISTS"), json!({})).await;
+    }
+    assert_eq!((first.status, second.status, third.status), (201, 201, 201), "{} / {} / {}", first.body, second.body, third.body);
+    // The refused guarded read, the constraints and indexes in one transaction, the wait for
+    // them, the read again, the write.
+    assert_eq!(after_first, 5, "{}", proxy.counts.summary());
+    assert_eq!(after_second - after_first, 1, "the write alone (the isolate keeps the head it wrote): no schema check");
+    assert_eq!(after_third - after_second, 2, "the guarded read and the write");
+    assert_eq!(names.len(), 8, "{names:?}");
+    assert_eq!(events[0][0].as_u64(), Some(3));
 }

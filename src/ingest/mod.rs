@@ -399,24 +399,38 @@ impl Store for AuditLogger {
         static CHECKED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
         let key = self.chain_key(None);
         let done = CHECKED.lock().map(|v| v.contains(&key)).unwrap_or(false);
+        let (text, params) = signed::state_query(&c.labels, trail, uids)?;
+        let mut answer = None;
         if !done {
-            let (text, names) = crate::cypher::schema_check(&c.labels)?;
-            let rows = self.run_with(text, |o| write_names_param(o, &names)).await?;
-            let online = rows.first().and_then(|r| r.first()).and_then(Json::as_u64).unwrap_or(0);
-            if online < names.len() as u64 {
+            // The check rides in this first read (crate::cypher::SCHEMA_GUARD, as a logger's
+            // first write): where the schema is in place, no round trip of its own. Refused
+            // (something missing or not online, or the guard not allowed), the schema step runs.
+            let guarded = crate::error::cat(&[crate::cypher::SCHEMA_GUARD, &text]);
+            let names = crate::cypher::schema_names(&c.labels);
+            let with_names = |o: &mut String| {
+                write_names_param(o, "schema", &names);
+                o.pop();
+                o.push(',');
+                o.push_str(&params[1..]);
+            };
+            match self.run_with(&guarded, with_names).await {
+                Ok(rows) => answer = Some(rows),
                 // A role without schema rights: writes go on without the constraints, as the
                 // logger's own schema step does.
-                match self.ensure_schema().await {
+                Err(e) if crate::sink::is_refusal(&e) => match self.ensure_schema().await {
                     Err(e) if e.is_retryable() => return Err(e),
                     _ => {}
-                }
+                },
+                Err(e) => return Err(e),
             }
             if let Ok(mut v) = CHECKED.lock() {
                 v.push(key);
             }
         }
-        let (text, params) = signed::state_query(&c.labels, trail, uids)?;
-        let rows = self.run_with(&text, |o| o.push_str(&params)).await?;
+        let rows = match answer {
+            Some(rows) => rows,
+            None => self.run_with(&text, |o| o.push_str(&params)).await?,
+        };
         let row = rows.first().map(Vec::as_slice).unwrap_or(&[]);
         let existing = row
             .get(6)
@@ -444,9 +458,11 @@ impl Store for AuditLogger {
     }
 }
 
-/// `{"names": [...]}`, the parameters of [`crate::cypher::schema_check`]'s statement.
-fn write_names_param(out: &mut String, names: &[String]) {
-    out.push_str("{\"names\":[");
+/// `{"<key>": [...]}`: the names of the schema's constraints and indexes as a parameter.
+fn write_names_param(out: &mut String, key: &str, names: &[String]) {
+    out.push_str("{\"");
+    out.push_str(key);
+    out.push_str("\":[");
     for (i, n) in names.iter().enumerate() {
         if i > 0 {
             out.push(',');

@@ -8,6 +8,8 @@ mod neo4j;
 
 pub(crate) use self::ingest::IngestSink;
 pub(crate) use self::neo4j::Neo4jSink;
+#[cfg_attr(not(feature = "ingest"), allow(unused_imports))]
+pub(crate) use self::neo4j::is_refusal;
 
 use crate::error::cat;
 use std::borrow::Borrow;

@@ -345,7 +345,7 @@ type SchemaStep<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<
 /// then finds out, and the unguarded write reports the events' own refusal), or the role may
 /// not run the guard's procedure. Network failures, timeouts and credentials Neo4j refuses are
 /// returned as they are, as before the schema step.
-fn is_refusal(e: &AuditError) -> bool {
+pub(crate) fn is_refusal(e: &AuditError) -> bool {
     match e {
         AuditError::Neo4j { .. } => true,
         AuditError::Unauthorized { code: Some(c), .. } => c == FORBIDDEN,
