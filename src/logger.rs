@@ -486,7 +486,10 @@ impl AuditLogger {
     }
 
     /// Creates the constraints and indexes the trail queries use (idempotent); call it once at
-    /// deploy time or start-up. Not available in client mode (no Cypher through the Worker).
+    /// deploy time or start-up (or run `npx neo4j-audit schema`). A logger also checks them in
+    /// its first write's own transaction (no round trip of its own where they are in place; the
+    /// write is rolled back when one is missing) and then runs this step itself. Not available
+    /// in client mode (no Cypher through the Worker).
     #[must_use = "the schema may be missing; handle the Result"]
     pub async fn ensure_schema(&self) -> Result<(), AuditError> {
         self.open()?;
