@@ -423,13 +423,8 @@ impl Durable {
                 ));
             }
         }
-        let replaced = {
-            // Removed first: `insert` would keep the old key, i.e. the old event.
-            let mut p = self.pending.borrow_mut();
-            let old = p.remove(event.uid.as_str());
-            p.insert(event.clone(), Pending::new(size, true));
-            old
-        };
+        // `put`, not `insert`: an equal key is replaced too (`insert` would keep the old event).
+        let replaced = self.pending.borrow_mut().put(event.clone(), Pending::new(size, true));
         self.pending_bytes.set(self.pending_bytes.get() + size - replaced.map_or(0, |r| r.size()));
         self.update_gauge();
         Ok(json)
