@@ -144,7 +144,10 @@ impl Batcher {
                 let lead = {
                     let mut st = self.lock();
                     st.pending_bytes += event.json_len();
-                    st.pending.push_back(Item { event: event.clone(), at: now_millis(), done: tx });
+                    // The arrival time only matters to a flush interval (a clock read is a call into
+                    // JavaScript in wasm, once per event).
+                    let at = if self.cfg.flush_interval_ms > 0 { now_millis() } else { 0 };
+                    st.pending.push_back(Item { event: event.clone(), at, done: tx });
                     // The leader sends more at once if a request slot is free (or the batch is full).
                     if st.leading && (st.batches_in_flight < self.max_in_flight() || self.is_full(&st)) {
                         if let Some(w) = st.wake.take() {
