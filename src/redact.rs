@@ -57,9 +57,10 @@ pub struct Redactor {
     keys: Vec<Vec<String>>,
     /// Each listed name's words joined (`apikey`), in the order of `keys`.
     joined: Vec<String>,
-    /// The ASCII bytes some joined name starts with, as bits (bit `b` for byte `b`): the fast
-    /// refusal in [`Redactor::matches`] looks for names only where one may start.
-    firsts: u128,
+    /// The ASCII bytes some joined name starts with, as bits (bit `b % 64` of word `b / 64` for
+    /// byte `b`; two words, not a `u128`, whose shifts are calls in wasm32): the fast refusal in
+    /// [`Redactor::matches`] looks for names only where one may start.
+    firsts: [u64; 2],
     mode: Match,
 }
 
@@ -172,7 +173,10 @@ impl Redactor {
         keys.sort();
         keys.dedup();
         let joined: Vec<String> = keys.iter().map(|k| concat(k)).collect();
-        let firsts = joined.iter().filter_map(|j| j.bytes().next()).filter(u8::is_ascii).fold(0u128, |m, b| m | 1 << b);
+        let mut firsts = [0u64; 2];
+        for b in joined.iter().filter_map(|j| j.bytes().next()).filter(u8::is_ascii) {
+            firsts[(b >> 6) as usize] |= 1 << (b & 63);
+        }
         Redactor { keys, joined, firsts, mode }
     }
 
@@ -205,7 +209,7 @@ impl Redactor {
             // per key with the default list, and then the windows themselves, showed in
             // profiles). A name with a non-ASCII byte never occurs in ASCII text.
             let found = hay.iter().enumerate().any(|(p, &b)| {
-                self.firsts & (1 << b) != 0
+                self.firsts[(b >> 6) as usize] & (1 << (b & 63)) != 0
                     && self.joined.iter().any(|j| j.as_bytes().first() == Some(&b) && hay[p..].starts_with(j.as_bytes()))
             });
             if !found {

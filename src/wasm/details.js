@@ -49,55 +49,6 @@ export function detailsToJson(details, maxDepth) {
   }
 }
 
-// Whether a string is well-formed UTF-16 (no lone surrogate, which UTF-8 cannot carry: the
-// conversion into wasm would turn it into U+FFFD and so change what was logged).
-const wellFormed = typeof String.prototype.isWellFormed === "function"
-  ? (s) => s.isWellFormed()
-  : (s) => !/\p{Cs}/u.test(s);
-
-/**
- * logUserAction's first four arguments read here, in one call from wasm (src/wasm/mod.rs,
- * `read_call`), in the order and with the checks the wasm side made one crossing at a time
- * (`user` null/undefined or an object; `user.uid` a string; `user.name` a string when given;
- * `actionType` a string; `category` a string when given; each without a lone surrogate; the
- * details as JSON text). Every value is read once. Gives the texts packed into one string:
- * a flag character ("@" + 1 user, 2 name, 4 category, 8 details), the UTF-16 lengths of uid,
- * name, actionType and category ("u,n,a,c;"), then those texts and the details' JSON text, one
- * after the other; or the number of the first check that failed; or `{error}` from
- * detailsToJson. Never throws.
- */
-export function readCall(user, actionType, category, details, maxDepth) {
-  let uid = "", name = "", cat = "", flags = 0;
-  if (user !== undefined && user !== null) {
-    if (typeof user !== "object") return 1;
-    let n;
-    try { uid = user.uid; } catch { return 1; }
-    if (typeof uid !== "string") return 1;
-    if (!wellFormed(uid)) return 2;
-    try { n = user.name; } catch { return 1; }
-    if (n !== undefined && n !== null) {
-      if (typeof n !== "string") return 3;
-      if (!wellFormed(n)) return 4;
-      name = n;
-      flags |= 2;
-    }
-    flags |= 1;
-  }
-  if (typeof actionType !== "string") return 5;
-  if (!wellFormed(actionType)) return 6;
-  if (category !== undefined && category !== null) {
-    if (typeof category !== "string") return 7;
-    if (!wellFormed(category)) return 8;
-    cat = category;
-    flags |= 4;
-  }
-  const d = detailsToJson(details, maxDepth);
-  if (d !== null && typeof d !== "string") return d;
-  if (d !== null) flags |= 8;
-  return String.fromCharCode(64 + flags) + uid.length + "," + name.length + "," + actionType.length + "," + cat.length + ";"
-    + uid + name + actionType + cat + (d === null ? "" : d);
-}
-
 /** The own enumerable keys of an options object; `null` for an array; `undefined` when it cannot
  *  be read (a revoked Proxy, a throwing `ownKeys` trap). Never throws. */
 export function optionKeys(v) {

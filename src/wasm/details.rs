@@ -6,6 +6,7 @@
 //! wasm, however many values the details hold.
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::error::AuditError;
 use crate::rules;
@@ -15,11 +16,6 @@ extern "C" {
     /// `null`, the JSON text, or `{error}` (src/wasm/details.js). Never throws.
     #[wasm_bindgen(js_name = detailsToJson)]
     fn details_to_json(details: &JsValue, max_depth: u32) -> JsValue;
-
-    /// logUserAction's user, actionType, category and details read in one call: the packed
-    /// texts, the number of the check that failed, or `{error}` (src/wasm/details.js). Never throws.
-    #[wasm_bindgen(js_name = readCall)]
-    fn read_call_js(user: &JsValue, action_type: &JsValue, category: &JsValue, details: &JsValue, max_depth: u32) -> JsValue;
 
     /// The own enumerable keys of an options object, `null` for an array, `undefined` when it
     /// cannot be read (src/wasm/details.js). Never throws.
@@ -45,73 +41,34 @@ pub(super) fn config_json(config: &JsValue) -> Result<String, String> {
     })
 }
 
-/// `logUserAction`'s arguments as read by src/wasm/details.js `readCall`: the user (uid, name),
-/// actionType, category and the details as JSON text.
-pub(super) type CallParts = (Option<crate::event::User>, String, Option<String>, Option<String>);
-
-/// Reads `logUserAction`'s user, actionType, category and details (the details as JSON text:
-/// checked for what JSON cannot carry, cycles and depth) in one call into JavaScript, where each
-/// used to cross on its own (about twenty crossings per call: a type test, a property read, a
-/// string copy each). The same checks in the same order, with the same reasons; the event
-/// builder then checks the texts against the rule table, redacts the details and keeps them.
-pub(super) fn read_call(user: &JsValue, action_type: &JsValue, category: &JsValue, details: &JsValue, max_depth: usize) -> Result<CallParts, AuditError> {
-    let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
-    let out = read_call_js(user, action_type, category, details, max_depth.min(u32::MAX as usize) as u32);
-    let Some(packed) = out.as_string() else {
-        return Err(match out.as_f64() {
-            Some(code) => match code as u32 {
-                2 => rules::lone_surrogate("user.uid").into(),
-                3 => bad("user.name must be a string when given"),
-                4 => rules::lone_surrogate("user.name").into(),
-                5 => bad("actionType must be a non-empty string"),
-                6 => rules::lone_surrogate("actionType").into(),
-                7 => bad("category must be a string"),
-                8 => rules::lone_surrogate("category").into(),
-                _ => bad("user must be null or an object with a string uid"),
-            },
-            None => AuditError::InvalidInput(
-                js_sys::Reflect::get(&out, &JsValue::from_str("error"))
-                    .ok()
-                    .and_then(|e| e.as_string())
-                    .unwrap_or_else(|| "details could not be read".into()),
-            ),
-        });
-    };
-    unpack(packed).ok_or_else(|| bad("arguments could not be read"))
-}
-
-/// Splits `readCall`'s packed string (see src/wasm/details.js).
-fn unpack(packed: String) -> Option<CallParts> {
-    let flags = packed.as_bytes().first()?.checked_sub(b'@')?;
-    let (header, mut rest) = packed[1..].split_once(';')?;
-    let mut lens = [0usize; 4];
-    let mut fields = header.split(',');
-    for l in &mut lens {
-        *l = fields.next()?.parse().ok()?;
+/// `None` for `null`/`undefined`; otherwise the details as JSON text (an object, checked for
+/// what JSON cannot carry, cycles and depth). The event builder then checks it against the rule
+/// table, redacts it and keeps it as the stored text.
+pub fn to_json(details: &JsValue, max_depth: usize) -> Result<Option<String>, AuditError> {
+    let out = details_to_json(details, max_depth.min(u32::MAX as usize) as u32);
+    if out.is_null() || out.is_undefined() {
+        return Ok(None);
     }
-    let mut next = |units: usize| -> Option<String> {
-        let (text, tail) = split_utf16(rest, units)?;
-        rest = tail;
-        Some(text.to_owned())
-    };
-    let (uid, name, action_type, category) = (next(lens[0])?, next(lens[1])?, next(lens[2])?, next(lens[3])?);
-    let details = (flags & 8 != 0).then(|| rest.to_owned());
-    let user = (flags & 1 != 0).then(|| crate::event::User { uid, name: (flags & 2 != 0).then_some(name) });
-    Some((user, action_type, (flags & 4 != 0).then_some(category), details))
-}
-
-/// `s` split after its first `units` UTF-16 code units (JavaScript's string length).
-fn split_utf16(s: &str, units: usize) -> Option<(&str, &str)> {
-    // ASCII (the common case): a unit is a byte.
-    if s.len() >= units && s.as_bytes()[..units].is_ascii() {
-        return Some(s.split_at(units));
-    }
-    let mut n = 0;
-    for (i, c) in s.char_indices() {
-        if n == units {
-            return Some(s.split_at(i));
+    match out.as_string() {
+        Some(text) => Ok(Some(text)),
+        None => {
+            let why = js_sys::Reflect::get(&out, &JsValue::from_str("error"))
+                .ok()
+                .and_then(|e| e.as_string())
+                .unwrap_or_else(|| "details could not be read".into());
+            Err(AuditError::InvalidInput(why))
         }
-        n += c.len_utf16();
     }
-    (n == units).then_some((s, ""))
+}
+
+/// A JS string as Rust text, refusing a lone surrogate (which `as_string` would turn into U+FFFD
+/// and so change what was logged). `None` when `v` is not a string.
+pub fn js_text(v: &JsValue, what: &str) -> Result<Option<String>, AuditError> {
+    let Some(s) = v.as_string() else { return Ok(None) };
+    // Fast path: a string without U+FFFD after conversion had no lone surrogate. Its UTF-8 starts
+    // with 0xEF, looked for first by core's memchr (the byte search alone is rarely true).
+    if s.as_bytes().contains(&0xEF) && crate::error::find(&s, "\u{fffd}").is_some() && !v.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
+        return Err(rules::lone_surrogate(what).into());
+    }
+    Ok(Some(s))
 }
