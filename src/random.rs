@@ -54,15 +54,20 @@ pub fn uuid_v4() -> String {
 /// here rather than by the `uuid` crate (whose formatting brought `core::fmt` code along).
 pub(crate) fn hyphenated(b: &[u8; 16]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(36);
+    // Bytes written by index, then one String (a `String::push` per character, with its UTF-8
+    // step and capacity check, showed in profiles: one UID per event).
+    let mut s = vec![b'-'; 36];
+    let mut at = 0;
     for (i, &x) in b.iter().enumerate() {
         if matches!(i, 4 | 6 | 8 | 10) {
-            s.push('-');
+            at += 1; // the hyphen already there
         }
-        s.push(HEX[(x >> 4) as usize] as char);
-        s.push(HEX[(x & 15) as usize] as char);
+        s[at] = HEX[(x >> 4) as usize];
+        s[at + 1] = HEX[(x & 15) as usize];
+        at += 2;
     }
-    s
+    // Only ASCII was written.
+    String::from_utf8(s).unwrap_or_default()
 }
 
 /// Whether `s` is a UUID in the hyphenated form (`8-4-4-4-12` hex digits, either case): what

@@ -78,15 +78,27 @@ pub fn is_name_char(c: char) -> bool {
 
 /// `actionType` / `category`: 1–[`MAX_NAME_LEN`] characters of `A-Z a-z 0-9 _ . : -`.
 pub fn check_name(what: &str, s: &str) -> Result<(), Violation> {
-    if s.is_empty() || s.len() > MAX_NAME_LEN || !s.chars().all(is_name_char) {
+    // By bytes: every allowed character is ASCII, and a non-ASCII character's bytes are refused
+    // as it is (no UTF-8 decoding per character).
+    if s.is_empty() || s.len() > MAX_NAME_LEN || !s.bytes().all(|b| is_name_char(b as char)) {
         return Err(invalid(cat(&[what, " must be 1-", &num(MAX_NAME_LEN as u64), " characters of A-Z a-z 0-9 _ . : -"])));
     }
     Ok(())
 }
 
+/// Whether `s` holds a control character (`char::is_control`: C0, DEL, C1). ASCII text is
+/// checked by bytes (a C1 control is never ASCII); other text by characters.
+fn has_control(s: &str) -> bool {
+    if s.is_ascii() {
+        s.bytes().any(|b| b < 0x20 || b == 0x7f)
+    } else {
+        s.chars().any(char::is_control)
+    }
+}
+
 /// The acting user's uid and optional display name.
 pub fn check_user(uid: &str, name: Option<&str>) -> Result<(), Violation> {
-    if uid.trim().is_empty() || uid.len() > MAX_USER_FIELD_LEN || uid.chars().any(char::is_control) {
+    if uid.trim().is_empty() || uid.len() > MAX_USER_FIELD_LEN || has_control(uid) {
         return Err(invalid(
             cat(&["user.uid must be a non-empty string of at most ", &num(MAX_USER_FIELD_LEN as u64), " bytes without control characters"]),
         ));
@@ -99,7 +111,7 @@ pub fn check_user(uid: &str, name: Option<&str>) -> Result<(), Violation> {
 
 /// The acting user's display name alone (also the Worker's rule for a token's `name` claim).
 pub fn check_user_name(name: &str) -> Result<(), Violation> {
-    if name.len() > MAX_USER_FIELD_LEN || name.chars().any(char::is_control) {
+    if name.len() > MAX_USER_FIELD_LEN || has_control(name) {
         return Err(invalid(cat(&["user.name must be at most ", &num(MAX_USER_FIELD_LEN as u64), " bytes without control characters"])));
     }
     Ok(())
@@ -308,6 +320,14 @@ mod tests {
         assert!(check_user(" ", None).is_err());
         assert!(check_user("a\u{0}b", None).is_err());
         assert!(check_user("u", Some("a\nb")).is_err());
+        // Every control character, ASCII or not (C0, DEL, C1), in uid and name; other
+        // non-ASCII text passes.
+        for c in (0u32..0x20).chain([0x7f]).chain(0x80..0xa0).filter_map(char::from_u32) {
+            assert!(check_user(&format!("u{c}"), None).is_err(), "{c:?}");
+            assert!(check_user(&format!("é{c}"), None).is_err(), "{c:?}");
+            assert!(check_user("u", Some(&format!("n{c}é"))).is_err(), "{c:?}");
+        }
+        assert!(check_user("é-\u{a0}-\u{10348}", Some("Zoë")).is_ok());
         assert!(check_user(&"u".repeat(MAX_USER_FIELD_LEN + 1), None).is_err());
     }
 

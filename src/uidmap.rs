@@ -6,7 +6,7 @@
 
 use crate::batch::SharedEvent;
 
-fn hash(uid: &str) -> u32 {
+pub(crate) fn hash(uid: &str) -> u32 {
     // Eight bytes at a time (a UID is 36): multiply-rotate over the words, then the top half of
     // one last product, whose bits all depend on every input bit (the table takes the low bits).
     // Byte-wise FNV-1a over the UID, and hashing it again for every probe run moved by a removal
