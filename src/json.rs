@@ -279,41 +279,47 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let n = bytes.len();
     out.reserve(n + 2);
-    out.push('"');
+    out.push_str("\"");
     let (mut start, mut i) = (0, 0);
     while i < n {
-        // Eight bytes at a time while none of them needs escaping (most text: the statement,
-        // names, values); a window with a hit, or the tail, goes byte by byte.
-        if let Some(w) = bytes[i..].first_chunk::<8>() {
-            if !needs_escape(u64::from_le_bytes(*w)) {
-                i += 8;
-                continue;
+        // Eight bytes at a time: a window with no byte to escape (most text: the statement,
+        // names, values) is skipped whole; otherwise the first byte to escape is found from the
+        // window's mask and escaped, and the scan goes on right after it (details' JSON text has
+        // a quote every few bytes, which went byte by byte through the whole window).
+        let hit = match bytes[i..].first_chunk::<8>() {
+            Some(w) => {
+                let m = escape_mask(u64::from_le_bytes(*w));
+                if m == 0 {
+                    i += 8;
+                    continue;
+                }
+                i + (m.trailing_zeros() / 8) as usize
             }
-        }
-        let end = n.min(i + 8);
-        while i < end {
-            let b = bytes[i];
-            if b < 0x20 || b == b'"' || b == b'\\' {
-                push_run(out, &bytes[start..i]);
-                push_escape(out, b);
-                start = i + 1;
-            }
-            i += 1;
-        }
+            // The tail, under eight bytes.
+            None => match bytes[i..].iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+                Some(p) => i + p,
+                None => break,
+            },
+        };
+        push_run(out, &bytes[start..hit]);
+        push_escape(out, bytes[hit]);
+        start = hit + 1;
+        i = hit + 1;
     }
     push_run(out, &bytes[start..]);
-    out.push('"');
+    out.push_str("\"");
 }
 
-/// Whether any of the eight bytes of `w` is below 0x20, `"` or `\\` (may say yes for a window
-/// that has none, next to a hit; never no for one that has one, which is all the scan needs).
+/// The bytes of `w` (little-endian) that need escaping: below 0x20, `"` or `\\`, each marked by
+/// its high bit. A mark may also be set on a byte that needs none, but only above (after) one
+/// that does: the lowest mark is always exact, which is all [`write_str`] uses.
 #[inline]
-fn needs_escape(w: u64) -> bool {
+fn escape_mask(w: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    // Non-zero iff some byte of `v` is below `k` (k <= 0x80).
+    // Marks the bytes of `v` below `k` (k <= 0x80); a borrow can mark only bytes above a true one.
     let below = |v: u64, k: u64| v.wrapping_sub(ONES * k) & !v & HIGH;
-    (below(w, 0x20) | below(w ^ (ONES * b'"' as u64), 1) | below(w ^ (ONES * b'\\' as u64), 1)) != 0
+    below(w, 0x20) | below(w ^ (ONES * b'"' as u64), 1) | below(w ^ (ONES * b'\\' as u64), 1)
 }
 
 /// Appends the escape of a byte that needs one (see [`write_str`]).
