@@ -208,10 +208,19 @@ impl Redactor {
             // is compared before the slices (a call to memcmp per window and name, about 150
             // per key with the default list, and then the windows themselves, showed in
             // profiles). A name with a non-ASCII byte never occurs in ASCII text.
-            let found = hay.iter().enumerate().any(|(p, &b)| {
-                self.firsts[(b >> 6) as usize] & (1 << (b & 63)) != 0
-                    && self.joined.iter().any(|j| j.as_bytes().first() == Some(&b) && hay[p..].starts_with(j.as_bytes()))
-            });
+            let mut found = false;
+            'hay: for (p, &b) in hay.iter().enumerate() {
+                if self.firsts[(b >> 6) as usize] & (1 << (b & 63)) == 0 {
+                    continue;
+                }
+                for j in &self.joined {
+                    let j = j.as_bytes();
+                    if j.first() == Some(&b) && hay.len() - p >= j.len() && hay[p..p + j.len()] == *j {
+                        found = true;
+                        break 'hay;
+                    }
+                }
+            }
             if !found {
                 return false;
             }
