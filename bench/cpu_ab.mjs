@@ -1,7 +1,7 @@
 // P3 core, builds side by side: process CPU per event of benchmarkRequestBodyOne (bench/cpu.mjs's
 // loop: JS conversion, validation, redaction, UID, time, hash chain, statement, serialised body)
 // for several builds loaded into one process, and the hand-written JS equivalent
-// (bench/js_equivalent.mjs), interleaved per round (order reversed every other round). For A/B of
+// (bench/js_equivalent.mjs), interleaved per round (order rotated by one place per round). For A/B of
 // a change to the core: machine load moves every contender's figure from run to run, the per-round
 // ratio between builds much less. Each DIR is a write entry built with the `bench` feature and a
 // node.js beside it (see bench/cpu_full_ab.mjs).
@@ -38,7 +38,9 @@ function sample(name) {
 }
 for (const n of names) for (let w = 0; w < 2; w++) sample(n); // warm-up (JIT / tier-up)
 const res = Object.fromEntries(names.map((n) => [n, []]));
-for (let k = 0; k < K; k++) { const ord = k % 2 ? [...names].reverse() : names; for (const n of ord) res[n].push(sample(n)); }
+// Rotated by one place per round, as bench/cpu_full_ab.mjs (reversal lets the first DIR and the JS
+// equivalent follow themselves in half the rounds).
+for (let k = 0; k < K; k++) { const ord = names.map((_, i) => names[(i + k) % names.length]); for (const n of ord) res[n].push(sample(n)); }
 const med = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; };
 for (const n of names) {
   const ratios = res[n].map((v, i) => v / res.js[i]);
