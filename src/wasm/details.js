@@ -6,39 +6,49 @@ class Refusal {
   constructor(message) { this.message = message; }
 }
 
+// The replacer's state for the call under way: the ancestors of the value being visited
+// (JSON.stringify calls the replacer with `this` bound to the value's holder, so everything above
+// the holder has been left) and the depth bound. Module-level, with one replacer function for
+// every call, instead of a closure and an array made per call (a logUserAction each); saved and
+// restored around each call, since a getter or toJSON may log an event itself mid-way.
+let stack = [];
+let depthBound = 0;
+
+function replacer(key, value) {
+  switch (typeof value) {
+    // The common case first, and without touching the ancestor stack.
+    case "string":
+    case "boolean":
+      return value;
+    case "number":
+      if (!Number.isFinite(value)) throw new Refusal("details contain NaN or Infinity, which JSON cannot represent");
+      return value;
+    case "bigint": throw new Refusal("details contain a BigInt, which JSON cannot represent");
+    case "function": throw new Refusal("details contain a function, which JSON cannot represent");
+    case "symbol": throw new Refusal("details contain a Symbol, which JSON cannot represent");
+    case "object":
+      if (value === null) return value;
+      if (value instanceof Map || value instanceof Set) {
+        throw new Refusal("details contain a Map or Set; convert it to an object or array");
+      }
+      stack.length = stack.lastIndexOf(this) + 1;
+      if (stack.includes(value)) throw new Refusal("details contain a cycle");
+      if (stack.length >= depthBound) throw new Refusal(`details are nested more than ${depthBound} levels deep`);
+      stack.push(value);
+      return value;
+  }
+  return value;
+}
+
 /** `null` for no details; the JSON text; or `{error}` with why the details were refused. */
 export function detailsToJson(details, maxDepth) {
   if (details === null || details === undefined) return null;
+  const outer = stack, outerBound = depthBound;
   try {
     if (typeof details !== "object" || Array.isArray(details)) return { error: "details must be an object" };
-    // The ancestors of the value being visited: JSON.stringify calls the replacer with `this`
-    // bound to the value's holder, so everything above the holder has been left.
-    const stack = [];
-    const text = JSON.stringify(details, function (key, value) {
-      switch (typeof value) {
-        // The common case first, and without touching the ancestor stack.
-        case "string":
-        case "boolean":
-          return value;
-        case "number":
-          if (!Number.isFinite(value)) throw new Refusal("details contain NaN or Infinity, which JSON cannot represent");
-          return value;
-        case "bigint": throw new Refusal("details contain a BigInt, which JSON cannot represent");
-        case "function": throw new Refusal("details contain a function, which JSON cannot represent");
-        case "symbol": throw new Refusal("details contain a Symbol, which JSON cannot represent");
-        case "object":
-          if (value === null) return value;
-          if (value instanceof Map || value instanceof Set) {
-            throw new Refusal("details contain a Map or Set; convert it to an object or array");
-          }
-          stack.length = stack.lastIndexOf(this) + 1;
-          if (stack.includes(value)) throw new Refusal("details contain a cycle");
-          if (stack.length >= maxDepth) throw new Refusal(`details are nested more than ${maxDepth} levels deep`);
-          stack.push(value);
-          return value;
-      }
-      return value;
-    });
+    stack = [];
+    depthBound = maxDepth;
+    const text = JSON.stringify(details, replacer);
     return text === undefined ? { error: "details must be an object" } : text;
   } catch (e) {
     if (e instanceof Refusal) return { error: e.message };
@@ -46,6 +56,9 @@ export function detailsToJson(details, maxDepth) {
     let why = "";
     try { why = String(e && e.message !== undefined ? e.message : e); } catch { /* unprintable */ }
     return { error: `details could not be read (a getter, toJSON or Proxy threw: ${why.slice(0, 200)})` };
+  } finally {
+    stack = outer;
+    depthBound = outerBound;
   }
 }
 

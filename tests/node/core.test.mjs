@@ -81,6 +81,24 @@ test("junk calls resolve false, never reject, never throw", async () => {
   assert.equal(logger.stats().failed, 11);
 });
 
+test("details read by a getter that logs an event itself: each call's details checked on their own", async () => {
+  // The details' replacer keeps its state per call (src/wasm/details.js); a nested call made by
+  // a getter mid-way must neither lose the outer call's cycle and depth checks nor be refused
+  // for the outer call's state.
+  const logger = new pkg.AuditLogger(config(unique("nodenested")));
+  let inner;
+  const cyclic = { k: { get v() { inner = logger.logUserAction(null, "INNER", null, { a: { b: 1 } }); return cyclic; } } };
+  assert.equal(await logger.logUserAction(null, "OUTER", null, cyclic), false);
+  assert.match(logger.lastError, /details contain a cycle/);
+  assert.equal(await inner, true, logger.lastError);
+  // The other way round: the nested call's details are refused, the outer call's are not.
+  const loop = {}; loop.self = loop;
+  const outer = { a: { get b() { inner = logger.logUserAction(null, "INNER", null, loop); return { c: [1, { d: 2 }] }; } } };
+  assert.equal(await logger.logUserAction(null, "OUTER", null, outer), true, logger.lastError);
+  assert.equal(await inner, false);
+  await logger.close();
+});
+
 test("constructor throws descriptive errors for bad config", () => {
   assert.throws(() => new pkg.AuditLogger({ url: "http://x", labels: { user: "User) DETACH DELETE (n" } }), /labels\.user/);
   assert.throws(() => new pkg.AuditLogger({ url: "ftp://x" }), /http or https/);
