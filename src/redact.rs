@@ -144,6 +144,15 @@ const DEFAULT_WORDS: &[&[&str]] = &[
     &["token"],
 ];
 
+/// The ASCII bytes the joined names start with, as [`Redactor`]'s `firsts` bits.
+fn first_bytes(joined: &[String]) -> [u64; 2] {
+    let mut firsts = [0u64; 2];
+    for b in joined.iter().filter_map(|j| j.bytes().next()).filter(u8::is_ascii) {
+        firsts[(b >> 6) as usize] |= 1 << (b & 63);
+    }
+    firsts
+}
+
 impl Redactor {
     /// The default list ([`DEFAULT_REDACT_KEYS`]), matched as `mode` says.
     fn default_list(mode: Match) -> Self {
@@ -159,7 +168,8 @@ impl Redactor {
             keys.push(k);
             joined.push(j);
         }
-        Redactor { keys, joined, mode }
+        let firsts = first_bytes(&joined);
+        Redactor { keys, joined, firsts, mode }
     }
 
     /// Redacts `keys`, matched as words (an empty list redacts nothing).
@@ -173,10 +183,7 @@ impl Redactor {
         keys.sort();
         keys.dedup();
         let joined: Vec<String> = keys.iter().map(|k| concat(k)).collect();
-        let mut firsts = [0u64; 2];
-        for b in joined.iter().filter_map(|j| j.bytes().next()).filter(u8::is_ascii) {
-            firsts[(b >> 6) as usize] |= 1 << (b & 63);
-        }
+        let firsts = first_bytes(&joined);
         Redactor { keys, joined, firsts, mode }
     }
 
