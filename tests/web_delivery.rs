@@ -118,15 +118,21 @@ fn keepalive_budget_does_not_overflow_on_wasm32() {
     assert_eq!(neo4j_audit::queue::keepalive_fit(1, 100_000), 0);
 }
 
-#[wasm_bindgen::prelude::wasm_bindgen(inline_js = r#"
-export async function stored_records(name) {
+/// Reads and writes IndexedDB straight from JavaScript, beside the library. Built at run time
+/// rather than imported: `inline_js` makes one more module the test page imports at start, and
+/// with five of them (the library's four, src/queue/idb.js among them, and this file's) the page
+/// of wasm-bindgen-test-runner 0.2.130 now and then never finished loading them ("Loading
+/// scripts..." until chromedriver's 300 s renderer timeout; 3 of 7 runs, 2026-11-29), with four
+/// it did every time (13 runs).
+const HELPERS: &str = r#"
+async function stored_records(name) {
   const db = await new Promise((ok, bad) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); });
   if (!db.objectStoreNames.contains("events")) { db.close(); return 0; }
   const n = await new Promise((ok, bad) => { const r = db.transaction("events").objectStore("events").count(); r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); });
   db.close();
   return n;
 }
-export async function first_record(name) {
+async function first_record(name) {
   const db = await new Promise((ok, bad) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); });
   const out = await new Promise((ok, bad) => {
     const tx = db.transaction("events");
@@ -137,7 +143,7 @@ export async function first_record(name) {
   db.close();
   return out;
 }
-export async function put_as_the_previous_version(name, key, value) {
+async function put_as_the_previous_version(name, key, value) {
   const db = await new Promise((ok, bad) => {
     const r = indexedDB.open(name, 1);
     r.onupgradeneeded = () => r.result.createObjectStore("events");
@@ -151,16 +157,36 @@ export async function put_as_the_previous_version(name, key, value) {
     tx.onerror = tx.onabort = () => bad(tx.error);
   });
   db.close();
-}"#)]
-extern "C" {
-    /// The number of records in the queue's IndexedDB store, read straight from IndexedDB.
-    async fn stored_records(name: &str) -> JsValue;
-    /// The first key of the queue `name`'s store.
-    async fn first_record(name: &str) -> JsValue;
-    /// Stores `value` under `key` as the web-sys queue (before src/queue/idb.js) did: database
-    /// `name` at version 1, object store "events" with out-of-line keys, the event's JSON text
-    /// as a string value.
-    async fn put_as_the_previous_version(name: &str, key: &str, value: &str);
+}
+return { stored_records, first_record, put_as_the_previous_version };
+"#;
+
+thread_local! {
+    static HELPER_FNS: JsValue = js_sys::Function::new_no_args(HELPERS).call0(&JsValue::NULL).unwrap();
+}
+
+/// Calls the helper `name` with `args` and waits for its promise.
+async fn helper(name: &str, args: &[JsValue]) -> JsValue {
+    let f: js_sys::Function = HELPER_FNS.with(|h| Reflect::get(h, &name.into()).unwrap().unchecked_into());
+    let p = f.apply(&JsValue::NULL, &args.iter().collect::<js_sys::Array>()).unwrap();
+    JsFuture::from(p.unchecked_into::<js_sys::Promise>()).await.unwrap()
+}
+
+/// The number of records in the queue's IndexedDB store, read straight from IndexedDB.
+async fn stored_records(name: &str) -> JsValue {
+    helper("stored_records", &[name.into()]).await
+}
+
+/// The first key of the queue `name`'s store.
+async fn first_record(name: &str) -> JsValue {
+    helper("first_record", &[name.into()]).await
+}
+
+/// Stores `value` under `key` as the web-sys queue (before src/queue/idb.js) did: database
+/// `name` at version 1, object store "events" with out-of-line keys, the event's JSON text as a
+/// string value.
+async fn put_as_the_previous_version(name: &str, key: &str, value: &str) {
+    helper("put_as_the_previous_version", &[name.into(), key.into(), value.into()]).await;
 }
 
 #[wasm_bindgen_test]
