@@ -512,6 +512,7 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
     // property first, constant within the page), so Neo4j reads the page in index order and
     // stops after `limit` rows instead of sorting every match.
     if let Some(target) = &q.target {
+        check_target_key(target)?;
         return target_statement(labels, target, q, params);
     }
     if indexed && uses_trail_index(q) {
@@ -613,6 +614,22 @@ fn window(preds: &mut Vec<String>, params: &mut Params, q: &TrailQuery, ts: &str
         params.insert("cursorUid".into(), Json::from(cursor_uid));
     }
     Ok(())
+}
+
+/// A `target` filter must be `"Label:uid"` (split at the first `:`; a label has none) with the
+/// rule table's label and uid, as [`AuditLogger::get_target_activity`] checks its arguments: a
+/// malformed one is `invalid input`, not a query that can only find nothing.
+fn check_target_key(key: &str) -> Result<(), AuditError> {
+    let ok = key
+        .split_once(':')
+        .is_some_and(|(label, uid)| crate::rules::check_targets(&[Target::new(label, uid)]).is_ok());
+    if ok {
+        Ok(())
+    } else {
+        Err(AuditError::InvalidInput(
+            "target must be \"Label:uid\": an identifier label ([A-Za-z_][A-Za-z0-9_]*, at most 64 characters), a colon and a non-empty uid of at most 1024 bytes without control characters".into(),
+        ))
+    }
 }
 
 /// A page of events on one target, driven by the `ON` relationships' index on
@@ -1168,6 +1185,23 @@ mod tests {
         let e = target_query("Document", " ", &TrailQuery::default()).unwrap_err().to_string();
         assert!(e.starts_with("invalid input: uid must be a non-empty string"), "{e}");
         assert_eq!(target_query("Document", "d-1", &TrailQuery::default()).unwrap().target.as_deref(), Some("Document:d-1"));
+    }
+
+    #[test]
+    fn a_malformed_target_filter_is_invalid_input() {
+        // getAuditTrail({target}) must be "Label:uid" with the rule table's label and uid; a
+        // malformed one was sent to Neo4j and answered with an empty page (`true`-like success)
+        // instead of the `invalid input:` that getTargetActivity gives for the same mistake.
+        for bad in ["nolabel", ":x", "Doc:", "Bad Label:x", "Doc\u{1}:x"] {
+            let q = TrailQuery { target: Some(bad.into()), ..Default::default() };
+            for indexed in [false, true] {
+                let e = trail_query(&Labels::default(), "t", &q, indexed).unwrap_err().to_string();
+                assert!(e.starts_with("invalid input: target must be \"Label:uid\""), "{bad}: {e}");
+            }
+        }
+        let q = TrailQuery { target: Some("Document:doc:1".into()), ..Default::default() };
+        let st = trail_query(&Labels::default(), "t", &q, true).unwrap();
+        assert!(st.text.contains("USING INDEX r:ON(target, created, eventUID)"));
     }
 
     #[test]

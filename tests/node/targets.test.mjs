@@ -88,6 +88,13 @@ test("bad targets and options are refused with a reason, nothing is written", as
   assert.match(reader.lastError, /getTargetActivity options are since, until, actionType, limit and cursor/);
   assert.equal(await reader.getUserActivity("u", { limt: 5 }), null);
   assert.match(reader.lastError, /getUserActivity options are since, limit and cursor/);
+  // getAuditTrail's `target` filter follows the same rules: a malformed key is invalid input
+  // (it was sent to Neo4j and answered with an empty page).
+  for (const target of ["nolabel", ":x", "Document:", "Not a label:d"]) {
+    assert.equal(await reader.getAuditTrail({ target }), null, target);
+    assert.match(reader.lastError, /^invalid input: target must be "Label:uid"/, target);
+  }
+  assert.ok(await reader.getAuditTrail({ target: "Document:d:1" }), reader.lastError);
   // One-shot form takes the options too.
   assert.equal(await write.logUserAction(config(unique("node-targets-once")), null, "X", null, null, { targets: [{ label: "Document", uid: "d" }] }), true);
 });
