@@ -131,6 +131,6 @@ pub use error::AuditError;
 pub use event::{AuditEvent, LogOptions, Source, Target, User, DEFAULT_CATEGORY};
 pub use logger::AuditLogger;
 #[cfg(feature = "read")]
-pub use read::{TrailEvent, TrailPage, TrailQuery, VerifyQuery};
+pub use read::{PublicKeys, TrailEvent, TrailPage, TrailQuery, VerifyProgress, VerifyQuery};
 pub use redact::Match as RedactMatch;
 pub use stats::StatsSnapshot;

@@ -192,3 +192,21 @@ fn builder_validates_every_setting() {
     let e = futures::executor::block_on(clone.ensure_schema()).unwrap_err();
     assert!(matches!(e, neo4j_audit::AuditError::Closed), "{e}");
 }
+
+/// The verify API's own types are named from the crate root, as the README's Rust snippet and
+/// the docs of `VerifyQuery::public_keys` and `AuditLogger::verify_trail_page` need: they lived
+/// only in the hidden `read` module, so a crate user saw `PublicKeys` / `VerifyProgress` in the
+/// docs without a page for either.
+#[tokio::test]
+async fn verify_types_are_at_the_crate_root() {
+    use neo4j_audit::{PublicKeys, VerifyProgress};
+    let (b, _trail) = builder("verify-types");
+    let logger = b.build().unwrap();
+    logger.action("VERIFY_TYPES").await.unwrap();
+    let jwk = neo4j_audit::sign::SigningKey::from_secret("k-test", &"07".repeat(32)).unwrap().public_jwk();
+    let q = VerifyQuery { public_keys: Some(PublicKeys::from(vec![jwk])), allow_unsigned: true, ..Default::default() };
+    let start: Option<VerifyProgress> = None;
+    let (report, next) = logger.verify_trail_page(&q, start, 1000).await.unwrap();
+    assert!(next.is_none());
+    assert_eq!(report.checked, 1, "{report:?}");
+}
