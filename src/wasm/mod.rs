@@ -100,8 +100,12 @@ export interface AuditStats {
 
 /** An event the endpoint rejected for good, kept with the reason (see deadLetters()). */
 export interface AuditDeadLetter {
+  /** The event as it was queued: `details` as JSON text, the client's chain fields, `occurredAt`
+   *  (its birth time, ms) and `targets` (absent when it had none). */
   event: { UID: string; eventType: string; eventCategory: string; ts: number; userUID: string | null;
-           userName: string | null; details: string | null };
+           userName: string | null; details: string | null; streamId: string | null; seq: number | null;
+           prevHash: string | null; hash: string | null; source: "client" | "worker"; occurredAt: number | null;
+           targets?: { label: string; uid: string; role: string | null }[] };
   reason: string;
   /** When it was rejected, ms since the epoch. */
   at: number;

@@ -4,7 +4,8 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { loadPkg, unique, config, cypher, NEO4J_URL, NEO4J_PASSWORD } from "./helpers.mjs";
+import { readFileSync } from "node:fs";
+import { loadPkg, unique, config, cypher, ROOT, NEO4J_URL, NEO4J_PASSWORD } from "./helpers.mjs";
 
 const pkg = await loadPkg();
 
@@ -276,4 +277,31 @@ test("a request that outlives timeoutMs resolves false with a timeout reason and
   while (Date.now() < deadline && closed.length === 0) await new Promise((r) => setTimeout(r, 20));
   assert.equal(closed.length, 1, "the timed-out request was aborted (its connection closed)");
   assert.equal(logger.stats().failed, 1);
+});
+
+test("a dead letter's event has the members its TypeScript type declares, targets included", async () => {
+  // A fault-injecting endpoint (client mode) that refuses every event for good, as a Worker with
+  // a stricter ALLOWED_TARGET_LABELS does: the refused event becomes a dead letter.
+  const server = createServer(async (req, res) => {
+    for await (const _ of req);
+    res.writeHead(403, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ error: "forbidden", message: "events[0]: target label \"Secret\" is not accepted" }));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  try {
+    const logger = new pkg.AuditLogger({ endpoint: `http://127.0.0.1:${server.address().port}/v1/events`, token: "t" });
+    const target = { label: "Secret", uid: "s-1", role: "subject" };
+    assert.equal(await logger.logUserAction(null, "DEAD_LETTER_TYPE", null, { a: 1 }, { targets: [target] }), false);
+    const [dead] = await logger.deadLetters();
+    assert.ok(dead, "one dead letter");
+    assert.deepEqual(dead.event.targets, [target], "what the endpoint refused (here: the target) is in the dead letter");
+    // The declared members of AuditDeadLetter["event"] in the shipped .d.ts, against the object.
+    const dts = readFileSync(`${ROOT}/pkg/neo4j_audit.d.ts`, "utf8");
+    const decl = /export interface AuditDeadLetter \{[\s\S]*?\bevent: \{([\s\S]*?)\};\s*reason/.exec(dts);
+    assert.ok(decl, "AuditDeadLetter in the .d.ts");
+    const declared = [...decl[1].replace(/\{[^}]*\}/g, "").matchAll(/(\w+)\??:/g)].map((m) => m[1]).sort();
+    assert.deepEqual(declared, Object.keys(dead.event).sort(), "the type declares exactly the members the object has");
+  } finally {
+    server.close();
+  }
 });

@@ -35,6 +35,10 @@ export async function write(config: AuditConfig, user: AuditUser | null, wasm?: 
   if (!ok) console.error(logger.lastError ?? "no error", logger.schemaWarning);
   await logger.flush();
   const dead: AuditDeadLetter[] = await logger.deadLetters();
+  // What was refused: the queued event's targets and birth time are typed too.
+  const refused: string[] = dead.flatMap((d) => (d.event.targets ?? []).map((t) => `${t.label}:${t.uid}`));
+  const bornAt: (number | null)[] = dead.map((d) => d.event.occurredAt);
+  void [refused, bornAt];
   const cleared: number = await logger.clearQueue();
   const schema: boolean = await logger.ensureSchema();
   void [dead, cleared, schema, await logUserAction(config, user, "ONE_SHOT", null, null)];
