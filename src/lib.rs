@@ -60,6 +60,8 @@
 //! | `fetch` | wasm: the host's global `fetch` instead of reqwest (no reqwest, `url` or `idna` in the `.wasm`) | the npm package and the Worker |
 //! | `worker` | `ingest` + `fetch`, and on wasm the `.wasm` exports `handleIngest` only (no `AuditLogger` class, read methods or durable queue: a Worker never calls them) | the Worker entry's build only (`scripts/build`) |
 //! | `bench` | wasm: `benchmarkRequestBody` for `bench/` | benchmarks only |
+//! | `bench-alloc` | `bench` + a counting allocator (`benchmarkHeap`) | `bench/memory.mjs` only; never in a shipped build |
+//! | `test-hooks` | fault hooks for the crate's own tests (e.g. failing IndexedDB deletes) | this repository's tests only (its dev-dependency on itself); never in a shipped build |
 
 #![deny(missing_docs)]
 // The Worker build (feature `worker`) leaves out the browser API, so the helpers only that API
