@@ -341,6 +341,13 @@ impl Config {
             (None, None, Some(t)) if t.is_empty() => return bad("token is empty".into()),
             _ => {}
         }
+        // Sent as `Authorization: Bearer <token>`: a character a header cannot carry made every
+        // call fail later as a retried "network error" (never echo the token itself).
+        if let Some(t) = &self.token {
+            if !t.trim_matches(crate::sink::HTTP_WS).bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+                return bad("token must be printable ASCII without spaces or control characters (it is sent in the Authorization header)".into());
+            }
+        }
         // No control characters (as user.uid): "a\0b" was accepted, and the durable queue's
         // record keys use \u{1} and '|' as separators.
         if self.trail.trim().is_empty() || self.trail.len() > MAX_TRAIL_LEN || self.trail.chars().any(char::is_control) {
@@ -452,6 +459,26 @@ mod tests {
         assert_eq!(c.database, "neo4j");
         assert_eq!(c.trail, "default");
         assert_eq!(c.labels.event, "AuditEvent");
+    }
+
+    #[test]
+    fn a_token_that_cannot_be_an_authorization_header_is_refused_without_echoing_it() {
+        // "t\u{20ac}..." was accepted, and every call then failed as a retried "network error:
+        // Cannot convert argument to a ByteString" (wasm) while the event stayed queued for ever.
+        for token in ["tok\u{20ac}SECRETxyz", "a\nSECRETxyz", "a SECRETxyz", "a\u{0}SECRETxyz", "\u{e9}SECRETxyz"] {
+            for endpoint in [None, Some("http://127.0.0.1:8787/v1/events")] {
+                let mut c = Config::new(if endpoint.is_some() { "" } else { "http://127.0.0.1:7474" }).bearer(token);
+                c.endpoint = endpoint.map(str::to_owned);
+                let e = c.validate().unwrap_err().to_string();
+                assert!(e.contains("token must be"), "{token:?}: {e}");
+                assert!(!e.contains("SECRET"), "{e}");
+            }
+        }
+        // Surrounding whitespace (a token read from a file with its newline) is what fetch strips
+        // from a header value anyway: accepted, and sent trimmed.
+        let c = Config::new("http://127.0.0.1:7474").bearer("eyJ.abc-_~+/=.sig\n");
+        c.validate().unwrap();
+        assert_eq!(crate::sink::bearer_header("  eyJ.x.y\r\n"), "Bearer eyJ.x.y");
     }
 
     #[test]

@@ -20,6 +20,15 @@ use crate::error::AuditError;
 use crate::event::AuditEvent;
 use crate::transport::Secret;
 
+/// The `Authorization` value of a bearer token: the token without surrounding HTTP whitespace
+/// (what `fetch` strips from a header value anyway; reqwest would refuse the header).
+pub(crate) fn bearer_header(token: &str) -> String {
+    cat(&["Bearer ", token.trim_matches(HTTP_WS)])
+}
+
+/// HTTP's optional whitespace, and the line ends a token read from a file keeps.
+pub(crate) const HTTP_WS: [char; 4] = [' ', '\t', '\r', '\n'];
+
 /// One of the two sinks.
 #[derive(Debug)]
 pub(crate) enum Sink {
@@ -32,7 +41,7 @@ impl Sink {
     pub(crate) fn for_config(config: &Config) -> Sink {
         let auth = match (&config.username, &config.password, &config.token) {
             (Some(u), Some(p), None) => Some(Secret::new(cat(&["Basic ", &crate::b64::encode(cat(&[u, ":", p]).as_bytes())]))),
-            (None, None, Some(t)) => Some(Secret::new(cat(&["Bearer ", t]))),
+            (None, None, Some(t)) => Some(Secret::new(bearer_header(t))),
             _ => None,
         };
         match &config.endpoint {

@@ -305,3 +305,16 @@ test("a dead letter's event has the members its TypeScript type declares, target
     server.close();
   }
 });
+
+test("a token no Authorization header can carry is refused by the constructor, without echoing it", () => {
+  // It was accepted, and every call then failed as a retried, queued "network error: Cannot
+  // convert argument to a ByteString".
+  for (const token of ["t\u20acSECRETxyz", "a\nSECRETxyz", "a SECRETxyz"]) {
+    for (const where of [{ url: NEO4J_URL }, { endpoint: "http://127.0.0.1:9/v1/events" }]) {
+      assert.throws(() => new pkg.AuditLogger({ ...where, token }), (e) =>
+        /^invalid config: token must be printable ASCII/.test(e.message) && !e.message.includes("SECRET"));
+    }
+  }
+  // A token read from a file with its line end still works (sent trimmed).
+  assert.ok(new pkg.AuditLogger({ url: NEO4J_URL, token: "eyJ.a.b\n" }));
+});
