@@ -552,7 +552,17 @@ fn preflight(req: &Request, settings: &Settings) -> Response {
             r.headers.extend(h);
             r
         }
-        None => Response::error(403, "forbidden_origin", "preflight refused"),
+        None if !settings.cors.allows(origin) => Response::error(403, "forbidden_origin", "preflight refused"),
+        None => Response::error(
+            403,
+            "forbidden",
+            &crate::error::cat(&[
+                "preflight refused: methods allowed are ",
+                cors::ALLOW_METHODS,
+                ", request headers allowed are ",
+                cors::ALLOW_HEADERS,
+            ]),
+        ),
     }
 }
 
@@ -1310,6 +1320,32 @@ mod tests {
         let bad = settings(&[("AUDIT_SIGNING_KEY", "not-a-key")]);
         let r = run(&post(&auth), &bad, &FakeIo::new(r#"{"actionType":"A"}"#), &FakeStore::default());
         assert_eq!((r.status, body_of(&r)["error"].clone()), (500, json!("misconfigured")));
+    }
+
+    #[test]
+    fn a_preflight_from_an_allowed_origin_names_what_was_refused() {
+        // An allowed origin asking for a method or header the endpoint does not take was told
+        // "forbidden_origin", sending its developer after the wrong setting (ALLOWED_ORIGINS).
+        let s = settings(&[("ALLOWED_ORIGINS", "https://app.example")]);
+        let (io, store) = (FakeIo::new(""), FakeStore::default());
+        let pre = |origin: &str, method: &str, headers: Option<&str>| {
+            let mut h = vec![("Origin".to_owned(), origin.to_owned()), ("Access-Control-Request-Method".to_owned(), method.to_owned())];
+            if let Some(v) = headers {
+                h.push(("Access-Control-Request-Headers".into(), v.into()));
+            }
+            run(&Request { method: "OPTIONS".into(), path: "/v1/events".into(), headers: h, ..Default::default() }, &s, &io, &store)
+        };
+        assert_eq!(pre("https://app.example", "POST", Some("content-type, authorization")).status, 204);
+        let r = pre("https://evil.example", "POST", None);
+        assert_eq!((r.status, body_of(&r)["error"].as_str()), (403, Some("forbidden_origin")));
+        for (method, headers) in [("DELETE", None), ("POST", Some("x-custom"))] {
+            let r = pre("https://app.example", method, headers);
+            assert_eq!(r.status, 403);
+            let b = body_of(&r);
+            assert_eq!(b["error"], "forbidden", "{method} {headers:?}");
+            assert!(b["message"].as_str().unwrap().contains("GET, POST, OPTIONS"), "{b}");
+            assert!(b["message"].as_str().unwrap().contains("Authorization, Content-Type"), "{b}");
+        }
     }
 
     #[test]
