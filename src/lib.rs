@@ -115,9 +115,7 @@ pub mod transport;
 pub mod unicode;
 mod urlcheck;
 
-// Not in the Worker entry, which has no durable queue: its .wasm would not call the queue's
-// IndexedDB module (src/queue/idb.js), but wasm-bindgen would still ship that file beside it.
-#[cfg(all(target_arch = "wasm32", not(feature = "worker")))]
+#[cfg(target_arch = "wasm32")]
 #[doc(hidden)]
 pub mod queue;
 #[cfg(target_arch = "wasm32")]
