@@ -173,9 +173,17 @@ pub(crate) fn schema_texts(labels: &Labels) -> Result<Vec<String>, AuditError> {
         // a page costs depends on its trail only, not on other trails in the database.
         "CREATE INDEX auditevent_has_event_trail_created_uid IF NOT EXISTS FOR ()-[r:HAS_EVENT]-() ON (r.trail, r.created, r.eventUID)".to_owned(),
         // New indexes populate in the background; the read side's index hints need them online.
-        "CALL db.awaitIndexes(60)".to_owned(),
+        // Only this schema's own names are waited for (`db.awaitIndexes` would wait for every
+        // index of the database: another application's index populating a large label, or one
+        // that another process drops meanwhile, held a new logger's schema step past its
+        // request timeout). Names are lower-cased identifiers ([A-Za-z_][A-Za-z0-9_]*), so they
+        // go in quotes as they are.
+        cat(&[AWAIT_OWN, &schema_names(labels).join("','"), "'] AS n CALL db.awaitIndex(n, 60) RETURN count(*) AS online"]),
     ])
 }
+
+/// How [`schema_texts`]'s last statement (the wait for the schema's own indexes) starts.
+pub(crate) const AWAIT_OWN: &str = "UNWIND ['";
 
 /// One read that tells whether the whole schema is in place: how many of the constraints' and
 /// indexes' names (those [`schema_statements`] create) exist and are ONLINE. When all are, a
@@ -406,6 +414,13 @@ mod tests {
             assert_eq!(from_texts.len(), 10);
             assert_eq!(schema_names(&labels), from_texts);
             assert_eq!(schema_check(&labels).unwrap().1, from_texts);
+            // The wait covers exactly these names, not every index of the database (it used to
+            // be `CALL db.awaitIndexes(60)`: clean-clone CI on 02e0f11 timed out two loggers'
+            // schema steps while another test's indexes were being made and dropped).
+            let wait = schema_texts(&labels).unwrap().pop().unwrap();
+            assert!(wait.starts_with(AWAIT_OWN) && !wait.contains("awaitIndexes"), "{wait}");
+            let quoted: Vec<String> = from_texts.iter().map(|n| format!("'{n}'")).collect();
+            assert_eq!(wait, format!("UNWIND [{}] AS n CALL db.awaitIndex(n, 60) RETURN count(*) AS online", quoted.join(",")));
         }
         assert!(SCHEMA_GUARD.ends_with(' ') && !SCHEMA_GUARD.contains("awaitIndexes"));
     }

@@ -196,7 +196,7 @@ impl Neo4jSink {
                 Err(e) if is_refusal(&e) => {}
                 Err(e) => return Err(e),
             }
-            debug_assert!(wait.iter().all(|t| t.starts_with("CALL db.awaitIndexes")));
+            debug_assert!(wait.iter().all(|t| t.starts_with(cypher::AWAIT_OWN)));
         }
         for text in texts.into_iter().skip(from) {
             let mut attempt = 0;

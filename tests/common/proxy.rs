@@ -74,7 +74,7 @@ pub struct Plan {
     pub delay_ms: u64,
     /// `Retry-After` seconds on 429.
     pub retry_after_s: u64,
-    /// Answer every schema statement (`CREATE CONSTRAINT`/`CREATE INDEX`/`db.awaitIndexes`) as
+    /// Answer every schema statement (`CREATE CONSTRAINT`/`CREATE INDEX`/the wait for the schema's indexes) as
     /// Neo4j does for a role without schema rights (`Neo.ClientError.Security.Forbidden`), and the
     /// schema check (`SHOW INDEXES`, a first write's `db.awaitIndex` guard) as on a database where
     /// the schema was never made; other statements pass. Community Edition has no roles, so this is how the refusal is tested.
@@ -253,7 +253,7 @@ async fn serve(
         return sock.shutdown().await.ok();
     }
     if plan.forbid_schema
-        && (is_schema(b"CREATE CONSTRAINT") || is_schema(b"CREATE INDEX") || is_schema(b"awaitIndexes"))
+        && (is_schema(b"CREATE CONSTRAINT") || is_schema(b"CREATE INDEX") || is_schema(b"awaitIndex(n, 60)"))
     {
         counts.schema_refused.fetch_add(1, Relaxed);
         let body = br#"{"results":[],"errors":[{"code":"Neo.ClientError.Security.Forbidden","message":"Schema operations are not allowed for user 'auditor' with roles [writer]."}]}"#;
