@@ -334,14 +334,8 @@ pub(crate) fn write_body<E: Borrow<AuditEvent>>(api: Api, text: &str, trail: &st
         out.push_str("{\"trail\":");
         write_str(out, trail);
         if !schema.is_empty() {
-            out.push_str(",\"schema\":[");
-            for (i, n) in schema.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_str(out, n);
-            }
-            out.push(']');
+            out.push_str(",\"schema\":");
+            crate::json::write_str_array(out, schema);
         }
         out.push_str(",\"trailUid\":");
         write_str(out, &crate::random::uuid_v4());

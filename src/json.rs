@@ -273,6 +273,18 @@ impl<T: Into<Json>> From<Option<T>> for Json {
     }
 }
 
+/// Appends `items` as a JSON array of strings ([`write_str`] each).
+pub(crate) fn write_str_array(out: &mut String, items: &[String]) {
+    out.push('[');
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(out, s);
+    }
+    out.push(']');
+}
+
 /// Appends `s` as a JSON string, escaped exactly as `serde_json` does (`\"`, `\\`, `\b`, `\f`,
 /// `\n`, `\r`, `\t`, other control characters as `\u00xx`; everything else as is).
 pub(crate) fn write_str(out: &mut String, s: &str) {

@@ -264,14 +264,9 @@ impl Neo4jSink {
     async fn schema_in_place(&self) -> Result<bool, AuditError> {
         let (text, names) = cypher::schema_check(&self.labels)?;
         let params = |o: &mut String| {
-            o.push_str("{\"names\":[");
-            for (i, n) in names.iter().enumerate() {
-                if i > 0 {
-                    o.push(',');
-                }
-                write_str(o, n);
-            }
-            o.push_str("]}");
+            o.push_str("{\"names\":");
+            crate::json::write_str_array(o, &names);
+            o.push('}');
         };
         match self.run_text(text, params).await {
             Ok(rows) => Ok(first_count(&rows) == Some(names.len() as u64)),

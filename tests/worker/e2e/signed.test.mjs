@@ -276,12 +276,9 @@ test("a tampered or non-canonical signature, and any seal under a small-order ke
   await w.stop();
 });
 
-test("neo4j-audit/read in Chromium verifies with the browser's WebCrypto: intact, then S + L and a small-order key refused", async () => {
-  const w = await startTrail("signed-chromium");
-  await post(w.url, [2, 3]);
-  const keys = await publicKeys(w.url);
-  const evs = await events(w.trail);
-  // The read entry's files from pkg/read/, every other path an empty page (the page's origin).
+/** A server of the read entry's files from pkg/read/; every other path is an empty page (the
+ *  page's origin). Listening on a free port of 127.0.0.1. */
+async function serveReadEntry() {
   const server = createServer((req, res) => {
     const m = /^\/pkg\/read\/((?:snippets\/[\w.-]+\/(?:[\w-]+\/)*)?[\w-]+(?:\.js|_bg\.wasm))$/.exec(req.url);
     if (!m) {
@@ -293,6 +290,15 @@ test("neo4j-audit/read in Chromium verifies with the browser's WebCrypto: intact
     res.end(readFileSync(join(ROOT, "pkg", "read", m[1])));
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return server;
+}
+
+test("neo4j-audit/read in Chromium verifies with the browser's WebCrypto: intact, then S + L and a small-order key refused", async () => {
+  const w = await startTrail("signed-chromium");
+  await post(w.url, [2, 3]);
+  const keys = await publicKeys(w.url);
+  const evs = await events(w.trail);
+  const server = await serveReadEntry();
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
@@ -332,17 +338,7 @@ test("neo4j-audit/read in a page that is not a secure context (no crypto.subtle)
   // rejected promise, an exception, or every seal reported forged.
   const trail = `insecure-${randomUUID()}`;
   const { x } = generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" });
-  const server = createServer((req, res) => {
-    const m = /^\/pkg\/read\/((?:snippets\/[\w.-]+\/(?:[\w-]+\/)*)?[\w-]+(?:\.js|_bg\.wasm))$/.exec(req.url);
-    if (!m) {
-      res.writeHead(200, { "Content-Type": "text/html" });
-      res.end("<!doctype html><title>read</title>");
-      return;
-    }
-    res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm" });
-    res.end(readFileSync(join(ROOT, "pkg", "read", m[1])));
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const server = await serveReadEntry();
   const browser = await launchChromium(["--host-resolver-rules=MAP insecure-page.test 127.0.0.1"]);
   try {
     const page = await browser.newPage();
