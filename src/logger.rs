@@ -1,7 +1,7 @@
 //! [`AuditLogger`]: event → statement → request → outcome, for Rust callers. The wasm shell wraps
 //! this same type.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -59,6 +59,9 @@ struct Core {
     batcher: Batcher,
     stats: Stats,
     closed: AtomicBool,
+    /// Events whose batch failed (what `flush` asks about: `stats().failed` also counts calls
+    /// refused before batching, which a concurrent caller may make while a flush runs).
+    batch_failures: AtomicU64,
     /// The read side has seen this logger's trail marked `indexed` (all its links carry the
     /// per-trail key; `src/read.rs`). The mark is never removed, so once seen it is not read again.
     #[cfg(feature = "read")]
@@ -114,6 +117,7 @@ impl AuditLogger {
                 batcher: Batcher::new(batch),
                 stats: Stats::default(),
                 closed: AtomicBool::new(false),
+                batch_failures: AtomicU64::new(0),
                 #[cfg(feature = "read")]
                 trail_indexed: AtomicBool::new(false),
                 builder: EventBuilder::new(
@@ -377,6 +381,7 @@ impl AuditLogger {
         let ok = out.iter().filter(|r| r.is_ok()).count() as u64;
         self.core.stats.add_committed(ok);
         self.core.stats.add_failed(out.len() as u64 - ok);
+        self.core.batch_failures.fetch_add(out.len() as u64 - ok, Ordering::Relaxed);
         out
     }
 
@@ -396,11 +401,12 @@ impl AuditLogger {
     }
 
     /// Sends whatever is waiting now and resolves once every event submitted before the call has
-    /// its outcome. `true` when nothing failed meanwhile.
+    /// its outcome. `true` when no batch failed meanwhile (a call refused before batching, such as
+    /// invalid input or one made after `close`, is no delivery failure: it was never waiting).
     pub async fn flush(&self) -> bool {
-        let failed_before = self.core.stats.snapshot().failed;
+        let failed_before = self.core.batch_failures.load(Ordering::Relaxed);
         self.core.batcher.flush().await;
-        let ok = self.core.batcher.backlog() == 0 && self.core.stats.snapshot().failed == failed_before;
+        let ok = self.core.batcher.backlog() == 0 && self.core.batch_failures.load(Ordering::Relaxed) == failed_before;
         // A flush that delivered everything is a success and clears `last_error` (an earlier
         // failure it has made good would otherwise still show); one that did not keeps the
         // delivery's reason, or says what is left if there is none.

@@ -227,6 +227,25 @@ test("a flush(), or close(), that leaves events undelivered resolves false with 
   }
 });
 
+test("a call refused as invalid while flush() runs does not make that flush false: nothing of it was waiting", async () => {
+  // flush() answered "did any call fail meanwhile" with the failed counter, which also counts
+  // refused input: a concurrent invalid call made it false ("events are still waiting") with
+  // nothing waiting.
+  for (const queue of [{ enabled: true }, { enabled: false }]) {
+    const trail = unique("flush-invalid");
+    const logger = new pkg.AuditLogger({ ...config(trail), queue });
+    await logger.ensureSchema();
+    const calls = Array.from({ length: 10 }, (_, i) => logger.logUserAction(null, `OK_${i}`));
+    const flushed = logger.flush();
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal(await logger.logUserAction(null, "not a name!"), false);
+    assert.equal(await flushed, true, `${JSON.stringify(queue)}: ${logger.lastError}`);
+    assert.deepEqual(await Promise.all(calls), Array(10).fill(true));
+    assert.equal((await trailEvents(trail)).length, 10);
+    assert.equal(logger.stats().failed, 1);
+  }
+});
+
 test("flush() after a refused login tries each waiting event once (Neo4j locks a user out after 3 failed logins)", async () => {
   // Found by a new user: one logUserAction plus one flush() against a server answering 401 made
   // three failed logins, because flush() sent the failed event again right after its first retry.
