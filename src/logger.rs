@@ -59,6 +59,9 @@ struct Core {
     batcher: Batcher,
     stats: Stats,
     closed: AtomicBool,
+    /// `close()` was called: new events, schema steps and reads are refused while what was
+    /// logged before is still being delivered ([`AuditLogger::refuse_new`]).
+    refusing: AtomicBool,
     /// Events whose batch failed (what `flush` asks about: `stats().failed` also counts calls
     /// refused before batching, which a concurrent caller may make while a flush runs).
     batch_failures: AtomicU64,
@@ -117,6 +120,7 @@ impl AuditLogger {
                 batcher: Batcher::new(batch),
                 stats: Stats::default(),
                 closed: AtomicBool::new(false),
+                refusing: AtomicBool::new(false),
                 batch_failures: AtomicU64::new(0),
                 #[cfg(feature = "read")]
                 trail_indexed: AtomicBool::new(false),
@@ -442,14 +446,24 @@ impl AuditLogger {
     /// [`AuditError::Closed`] once the logger is closed: calls made after `close` (schema,
     /// reads) are refused like events.
     fn open(&self) -> Result<(), AuditError> {
-        if self.is_closed() {
+        if self.is_closed() || self.core.refusing.load(Ordering::Relaxed) {
             return Err(AuditError::Closed);
         }
         Ok(())
     }
 
-    /// Flushes, then refuses further events, schema steps and reads ([`AuditError::Closed`]) on
-    /// this logger and every clone. `true` as for `flush`.
+    /// From now on refuses new events, schema steps and reads ([`AuditError::Closed`]) on this
+    /// logger and every clone, while events logged before are still delivered (by the flush
+    /// that `close` then runs). The JavaScript `close()` calls it at once, so a call made while
+    /// `close()` is flushing resolves `false` ("closed") instead of slipping in behind it.
+    #[doc(hidden)]
+    pub fn refuse_new(&self) {
+        self.core.refusing.store(true, Ordering::Relaxed);
+    }
+
+    /// Refuses further events, schema steps and reads ([`AuditError::Closed`]) on this logger
+    /// and every clone from the moment it runs — calls made while it flushes included — then
+    /// flushes what was logged before. `true` as for `flush`.
     pub async fn close(&self) -> bool {
         self.core.closed.store(true, Ordering::Relaxed);
         self.flush().await

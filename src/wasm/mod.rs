@@ -216,9 +216,14 @@ impl JsAuditLogger {
         resolving_boxed(Box::pin(async move { JsValue::from_bool(spool.flush().await) }))
     }
 
-    /// Flushes, then refuses further events (they resolve `false`, "closed"). Never rejects.
+    /// Refuses every call made from now on (events, `ensureSchema`, reads resolve `false`/`null`
+    /// with a `closed:` reason, also while this flush runs), then delivers what was logged before
+    /// it: resolves `true` when nothing is left undelivered. Never rejects.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn close(&self) -> js_sys::Promise {
+        // At once, not when the flush starts: a call made right after close() is refused before
+        // it takes a place in the hash chain.
+        self.inner.refuse_new();
         let spool = self.spool.clone();
         resolving_boxed(Box::pin(async move { JsValue::from_bool(spool.close().await) }))
     }
