@@ -144,6 +144,24 @@ pub struct JsAuditLogger {
     spool: Spool,
 }
 
+/// `free()`, `[Symbol.dispose]()` (wasm-bindgen's), or the garbage collector releasing an
+/// unreachable logger: events the durable queue still holds (a failed attempt waiting for its
+/// background re-send, which holds the queue only weakly) are sent once more, in the background
+/// (one `flush()`, not awaited), instead of being forgotten with the queue. What that flush cannot
+/// deliver is lost in Node and Workers (memory queue) and stays in IndexedDB in browsers for the
+/// next logger. Calls already made finish on their own (they hold the logger).
+#[cfg(not(feature = "worker"))]
+impl Drop for JsAuditLogger {
+    fn drop(&mut self) {
+        if matches!(self.spool, Spool::Queue(_)) && !self.inner.is_closed() && self.inner.stats().queued > 0 {
+            let spool = self.spool.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = spool.flush().await;
+            });
+        }
+    }
+}
+
 #[cfg(not(feature = "worker"))]
 #[wasm_bindgen(js_class = AuditLogger)]
 impl JsAuditLogger {

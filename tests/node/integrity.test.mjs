@@ -259,6 +259,27 @@ test("close() refuses every call made once it is called, also while it flushes; 
   }
 });
 
+test("free() on a logger whose queue holds a failed event sends it once more instead of forgetting it", async () => {
+  // The event's first attempt gets a 429 (kept in the memory queue, re-sent by a background drain
+  // after the Retry-After); free() dropped the queue, and the drain (which holds it weakly) with it.
+  const proxy = await startProxy({ tooMany: 1, retryAfter: 1 });
+  proxies.push(proxy);
+  const trail = unique("free-queued");
+  const logger = new pkg.AuditLogger({ ...config(trail), url: proxy.url, retry: { maxAttempts: 1 } });
+  assert.equal(await logger.ensureSchema(), true, logger.lastError);
+  assert.equal(await logger.logUserAction({ uid: "u-free" }, "QUEUED_AT_FREE"), false);
+  assert.equal(logger.stats().queued, 1);
+  logger.free();
+  const deadline = Date.now() + 6000;
+  let events = [];
+  while (Date.now() < deadline && events.length === 0) {
+    await new Promise((r) => setTimeout(r, 200));
+    events = await trailEvents(trail);
+  }
+  assert.deepEqual(events.map((e) => e.type), ["QUEUED_AT_FREE"]);
+  assert.throws(() => logger.stats(), "a freed logger throws on use (wasm-bindgen's), as the README says");
+});
+
 test("a call refused as invalid while flush() runs does not make that flush false: nothing of it was waiting", async () => {
   // flush() answered "did any call fail meanwhile" with the failed counter, which also counts
   // refused input: a concurrent invalid call made it false ("events are still waiting") with
