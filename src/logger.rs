@@ -204,6 +204,13 @@ impl AuditLogger {
         details: Option<&serde_json::Value>,
         options: &LogOptions,
     ) -> Result<AuditEvent, AuditError> {
+        // The depth first, on the caller's value: cloning (and redacting) details nested thousands
+        // of levels deep recursed as deep and overflowed the stack before the rule refused them.
+        if let Some(d) = details.filter(|d| d.is_object()) {
+            if let Err(e) = self.core.builder.limits().details_depth(d) {
+                return self.finish_event(Err(e.into()), options);
+            }
+        }
         let event = self.build_event_with(user, action_type, category, details.cloned(), options)?;
         self.deliver(event.clone()).await?;
         Ok(event)
