@@ -43,3 +43,28 @@ test('delivery "queued": close() right after logging delivers what was logged (t
   assert.deepEqual([got.stats.committed, got.stats.queued, got.stats.failed], [20, 0, 0], JSON.stringify(got.stats));
   assert.equal(await count(trail), 20);
 });
+
+test("close() refuses calls made while it flushes, with the IndexedDB queue, in either delivery mode", async () => {
+  for (const delivery of ["committed", "queued"]) {
+    const trail = unique(`e2e-close-${delivery}`);
+    const got = await page.evaluate(async ({ url, username, password, trail, delivery }) => {
+      const { AuditLogger } = window.audit;
+      const logger = new AuditLogger({ url, username, password, trail, delivery, queue: { name: `q-${trail}` } });
+      await logger.ensureSchema();
+      const before = Array.from({ length: 20 }, (_, i) => logger.logUserAction({ uid: "u" }, `BEFORE_${i}`));
+      const closing = logger.close();
+      const late = [logger.logUserAction({ uid: "u" }, "LATE_SYNC")];
+      const lateError = logger.lastError ?? null;
+      await new Promise((r) => setTimeout(r, 0));
+      late.push(logger.logUserAction({ uid: "u" }, "LATE_TICK"));
+      return { closed: await closing, before: await Promise.all(before), late: await Promise.all(late), lateError };
+    }, { url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery });
+    assert.equal(got.closed, true, JSON.stringify(got));
+    assert.deepEqual(got.before, Array(20).fill(true));
+    assert.deepEqual(got.late, [false, false], delivery);
+    assert.match(got.lateError ?? "", /^closed/);
+    const types = (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType", { trail })).map((r) => r[0]);
+    assert.equal(types.length, 20, delivery);
+    assert.ok(types.every((t) => t.startsWith("BEFORE_")), delivery);
+  }
+});
