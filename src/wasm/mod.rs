@@ -52,7 +52,8 @@ export interface AuditConfig {
   token?: string;
   /** "tx" (default): /db/{db}/tx/commit; "query": Query API /db/{db}/query/v2. */
   api?: "tx" | "query";
-  /** AuditTrail name, default "default". */
+  /** AuditTrail name, default "default". Client mode (endpoint): not sent, the Worker writes into
+   *  its own trail (AUDIT_TRAIL); like database, api and labels it only scopes the queue there. */
   trail?: string;
   /** Whole-request bound in ms, default 10000. */
   timeoutMs?: number;
