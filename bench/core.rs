@@ -15,7 +15,9 @@ fn main() {
         .unwrap_or(20_000);
     let cfg = Config::new("http://127.0.0.1:7476").basic_auth("neo4j", "neo4j-audit-dev");
     let logger = AuditLogger::new(cfg).expect("valid config");
-    let users: Vec<User> = (0..100).map(|i| User::new(format!("user-{i}"), Some(&format!("User {i}")))).collect();
+    let users: Vec<User> = (0..100)
+        .map(|i| User::new(format!("user-{i}"), Some(&format!("User {i}"))))
+        .collect();
     let details: Vec<serde_json::Value> = (0..n)
         .map(|i| {
             serde_json::json!({"document_id": format!("doc-{i}"), "field": "title", "old": "Draft",
@@ -24,9 +26,18 @@ fn main() {
         .collect();
     let one = |i: usize| -> usize {
         let ev = logger
-            .build_event(Some(&users[i % 100]), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(details[i].clone()))
+            .build_event(
+                Some(&users[i % 100]),
+                "DOCUMENT_MODIFIED",
+                Some("DOCUMENT_MANAGEMENT"),
+                Some(details[i].clone()),
+            )
             .expect("valid event");
-        logger.write_request(std::slice::from_ref(&ev)).expect("direct mode").body.len()
+        logger
+            .write_request(std::slice::from_ref(&ev))
+            .expect("direct mode")
+            .body
+            .len()
     };
     for i in 0..n.min(2000) {
         black_box(one(i));

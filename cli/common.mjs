@@ -188,12 +188,20 @@ export const CSV_COLUMNS = ["uid", "timestamp", "ts", "actionType", "category", 
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; null is an empty field.
 // A text cell a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR: the
 // user's name, an action type, details) gets a leading apostrophe, which spreadsheets show as text
-// (OWASP's CSV-injection advice); numbers stay numbers. `raw` (export --csv-raw) writes values as stored.
+// (OWASP's CSV-injection advice); numbers stay numbers. Bidirectional controls (U+202A..U+202E,
+// U+2066..U+2069, U+200E, U+200F, U+061C), which reorder what a spreadsheet shows (a name that reads
+// "alice" and is not, a cell whose "=" is hidden behind an override), are written as the six
+// characters \u202e, in any cell: in the JSON of details and targets that is the same JSON value,
+// elsewhere visible text. `raw` (export --csv-raw) writes values as stored.
 const FORMULA_START = /^[=+\-@\t\r]/;
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 function csvField(v, raw) {
   if (v == null) return "";
   let s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
-  if (!raw && typeof v === "string" && FORMULA_START.test(s)) s = `'${s}`;
+  if (!raw) {
+    s = s.replace(BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    if (typeof v === "string" && FORMULA_START.test(s)) s = `'${s}`;
+  }
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 export const csvHeader = () => CSV_COLUMNS.join(",") + "\r\n";

@@ -22,8 +22,10 @@ ${FILTER_HELP}
                      ${CSV_COLUMNS.join(",")}
                      (details and targets as JSON text, an absent value as an empty field). A text cell
                      that starts with =, +, -, @, a tab or a CR (which a spreadsheet would run
-                     as a formula) is written with a leading ' so it opens as text
-  --csv-raw          csv: write every value exactly as stored, without that apostrophe (for a
+                     as a formula) is written with a leading ' so it opens as text; a
+                     bidirectional control (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F,
+                     U+061C) is written as the text \\u202e (the same value in the JSON columns)
+  --csv-raw          csv: write every value exactly as stored, without these changes (for a
                      program that reads the CSV, not a spreadsheet)
   --page-size N      events per read, 1..1000 (default 1000)
   -h, --help         this help

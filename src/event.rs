@@ -463,6 +463,14 @@ impl EventBuilder {
         mut details: Option<serde_json::Value>,
     ) -> Result<AuditEvent, AuditError> {
         if let Some(d) = details.as_mut() {
+            // The depth first: redaction recurses into the value, and a value nested thousands of
+            // levels deep overflowed the stack there (the process aborted) before the rule refused it.
+            if d.is_object() {
+                if let Err(e) = self.limits.details_depth(d) {
+                    details.map(crate::rules::drop_flat);
+                    return Err(e.into());
+                }
+            }
             self.redactor.apply(d);
         }
         let text = self.limits.details(details.as_ref())?;
@@ -706,5 +714,39 @@ mod tests {
         let a = AuditEvent::build(None, "X", None, None, 10).unwrap();
         let b = AuditEvent::build(None, "X", None, None, 10).unwrap();
         assert_ne!(a.uid, b.uid);
+    }
+}
+
+#[cfg(test)]
+mod deep_details_tests {
+    use super::EventBuilder;
+    use crate::redact::Redactor;
+    use crate::rules::Limits;
+    use serde_json::Value;
+
+    /// A Rust caller's details nested far deeper than the rule allows (built in a loop, which
+    /// serde_json's parser would have stopped at 128 levels) are refused as invalid input. They
+    /// overflowed the stack instead (the process aborted): redaction recursed into them before
+    /// the depth rule was checked, the depth was counted by recursion, and the refused value was
+    /// dropped by recursion.
+    #[test]
+    fn details_nested_a_hundred_thousand_levels_are_refused_not_a_stack_overflow() {
+        // On a thread with a small stack, so the test does not depend on the runner's.
+        let err = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let deep = (0..100_000).fold(Value::from(1), |acc, _| Value::Array(vec![acc]));
+                let mut details = serde_json::Map::new();
+                details.insert("d".into(), deep);
+                let b = EventBuilder::new(Redactor::default(), Limits::default());
+                b.build(None, "DEEP", None, Some(Value::Object(details))).unwrap_err()
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(
+            matches!(err, crate::AuditError::InvalidInput(ref m) if m.contains("details are nested 100001 levels deep, more than 16")),
+            "{err:?}"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! [`AuditLogger`]: event → statement → request → outcome, for Rust callers. The wasm shell wraps
 //! this same type.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -59,6 +59,12 @@ struct Core {
     batcher: Batcher,
     stats: Stats,
     closed: AtomicBool,
+    /// `close()` was called: new events, schema steps and reads are refused while what was
+    /// logged before is still being delivered ([`AuditLogger::refuse_new`]).
+    refusing: AtomicBool,
+    /// Events whose batch failed (what `flush` asks about: `stats().failed` also counts calls
+    /// refused before batching, which a concurrent caller may make while a flush runs).
+    batch_failures: AtomicU64,
     /// The read side has seen this logger's trail marked `indexed` (all its links carry the
     /// per-trail key; `src/read.rs`). The mark is never removed, so once seen it is not read again.
     #[cfg(feature = "read")]
@@ -114,6 +120,8 @@ impl AuditLogger {
                 batcher: Batcher::new(batch),
                 stats: Stats::default(),
                 closed: AtomicBool::new(false),
+                refusing: AtomicBool::new(false),
+                batch_failures: AtomicU64::new(0),
                 #[cfg(feature = "read")]
                 trail_indexed: AtomicBool::new(false),
                 builder: EventBuilder::new(
@@ -196,6 +204,13 @@ impl AuditLogger {
         details: Option<&serde_json::Value>,
         options: &LogOptions,
     ) -> Result<AuditEvent, AuditError> {
+        // The depth first, on the caller's value: cloning (and redacting) details nested thousands
+        // of levels deep recursed as deep and overflowed the stack before the rule refused them.
+        if let Some(d) = details.filter(|d| d.is_object()) {
+            if let Err(e) = self.core.builder.limits().details_depth(d) {
+                return self.finish_event(Err(e.into()), options);
+            }
+        }
         let event = self.build_event_with(user, action_type, category, details.cloned(), options)?;
         self.deliver(event.clone()).await?;
         Ok(event)
@@ -377,6 +392,7 @@ impl AuditLogger {
         let ok = out.iter().filter(|r| r.is_ok()).count() as u64;
         self.core.stats.add_committed(ok);
         self.core.stats.add_failed(out.len() as u64 - ok);
+        self.core.batch_failures.fetch_add(out.len() as u64 - ok, Ordering::Relaxed);
         out
     }
 
@@ -396,11 +412,12 @@ impl AuditLogger {
     }
 
     /// Sends whatever is waiting now and resolves once every event submitted before the call has
-    /// its outcome. `true` when nothing failed meanwhile.
+    /// its outcome. `true` when no batch failed meanwhile (a call refused before batching, such as
+    /// invalid input or one made after `close`, is no delivery failure: it was never waiting).
     pub async fn flush(&self) -> bool {
-        let failed_before = self.core.stats.snapshot().failed;
+        let failed_before = self.core.batch_failures.load(Ordering::Relaxed);
         self.core.batcher.flush().await;
-        let ok = self.core.batcher.backlog() == 0 && self.core.stats.snapshot().failed == failed_before;
+        let ok = self.core.batcher.backlog() == 0 && self.core.batch_failures.load(Ordering::Relaxed) == failed_before;
         // A flush that delivered everything is a success and clears `last_error` (an earlier
         // failure it has made good would otherwise still show); one that did not keeps the
         // delivery's reason, or says what is left if there is none.
@@ -436,14 +453,24 @@ impl AuditLogger {
     /// [`AuditError::Closed`] once the logger is closed: calls made after `close` (schema,
     /// reads) are refused like events.
     fn open(&self) -> Result<(), AuditError> {
-        if self.is_closed() {
+        if self.is_closed() || self.core.refusing.load(Ordering::Relaxed) {
             return Err(AuditError::Closed);
         }
         Ok(())
     }
 
-    /// Flushes, then refuses further events, schema steps and reads ([`AuditError::Closed`]) on
-    /// this logger and every clone. `true` as for `flush`.
+    /// From now on refuses new events, schema steps and reads ([`AuditError::Closed`]) on this
+    /// logger and every clone, while events logged before are still delivered (by the flush
+    /// that `close` then runs). The JavaScript `close()` calls it at once, so a call made while
+    /// `close()` is flushing resolves `false` ("closed") instead of slipping in behind it.
+    #[doc(hidden)]
+    pub fn refuse_new(&self) {
+        self.core.refusing.store(true, Ordering::Relaxed);
+    }
+
+    /// Refuses further events, schema steps and reads ([`AuditError::Closed`]) on this logger
+    /// and every clone from the moment it runs — calls made while it flushes included — then
+    /// flushes what was logged before. `true` as for `flush`.
     pub async fn close(&self) -> bool {
         self.core.closed.store(true, Ordering::Relaxed);
         self.flush().await

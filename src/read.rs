@@ -72,7 +72,10 @@ pub struct TrailEvent {
     pub user_uid: Option<String>,
     /// The acting user's `userName`, if recorded.
     pub user_name: Option<String>,
-    /// The details object, parsed (`null` when there were none).
+    /// The details object, parsed (`None` when there were none). Details that are not the text of
+    /// a JSON object (another tool stored them: text that is not JSON, JSON of another type such
+    /// as `42` or `[1]`, a number, boolean or list property, an object nested deeper than 127
+    /// levels) are a [`Value::String`] of the stored text (a non-string property: its JSON text).
     pub details: Option<Value>,
     /// The event's chain stream ([`crate::chain`]); `None`, like `seq`, `prev_hash` and `hash`,
     /// on an unchained event.
@@ -684,6 +687,21 @@ fn take_str(row: &mut [Json], i: usize) -> Option<String> {
     }
 }
 
+/// `details` as stored: a string as it is; a property of another type that another tool stored
+/// there (a number, a boolean, a list; Neo4j has no map properties) as its JSON text; none as `None`.
+/// (Before, such a property read as `None`, as if the event had no details.)
+fn take_details(row: &mut [Json], i: usize) -> Option<String> {
+    match row.get_mut(i) {
+        Some(Json::Str(s)) => Some(std::mem::take(s)),
+        None | Some(Json::Null) => None,
+        Some(v) => {
+            let mut text = String::new();
+            v.write(&mut text);
+            Some(text)
+        }
+    }
+}
+
 /// A result row (in [`RETURN_EVENT`] order) as an [`AuditEvent`] with its chain fields (the
 /// row's strings are moved out).
 fn row_event(row: &mut [Json]) -> Result<AuditEvent, AuditError> {
@@ -696,7 +714,7 @@ fn row_event(row: &mut [Json]) -> Result<AuditEvent, AuditError> {
         ts,
         user_uid: take_str(row, 4),
         user_name: take_str(row, 5),
-        details: take_str(row, 6),
+        details: take_details(row, 6),
         stream_id: take_str(row, 7),
         seq: row.get(8).and_then(Json::as_u64),
         prev_hash: take_str(row, 9),
@@ -732,7 +750,7 @@ impl From<AuditEvent> for TrailEvent {
         let details = e
             .details
             .as_deref()
-            .map(|d| serde_json::from_str(d).unwrap_or_else(|_| Value::String(d.to_owned())));
+            .map(|d| serde_json::from_str(d).ok().filter(Value::is_object).unwrap_or_else(|| Value::String(d.to_owned())));
         TrailEvent {
             timestamp: iso_millis(e.ts),
             ts: e.ts,

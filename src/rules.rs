@@ -200,15 +200,21 @@ impl Limits {
         }
     }
 
+    /// Checks a details value's depth alone (before anything recurses into it).
+    pub fn details_depth(&self, v: &Value) -> Result<(), Violation> {
+        let depth = depth_of(v);
+        if depth > self.max_details_depth {
+            return Err(self.too_deep(depth));
+        }
+        Ok(())
+    }
+
     /// Checks a details object's depth and size; its JSON text.
     pub fn details_json(&self, v: &Value) -> Result<String, Violation> {
         if !v.is_object() {
             return Err(invalid("details must be an object".into()));
         }
-        let depth = depth_of(v);
-        if depth > self.max_details_depth {
-            return Err(self.too_deep(depth));
-        }
+        self.details_depth(v)?;
         let text = serde_json::to_string(v).map_err(|e| invalid(format!("details: {e}")))?;
         self.details_size(text.len())?;
         Ok(text)
@@ -278,11 +284,39 @@ impl Limits {
 }
 
 /// Nesting depth: a scalar is 0, an object or array one more than its deepest member.
+/// Counted with a stack of its own, not by recursion: a Rust caller can build a `Value` nested
+/// deeper than any thread's stack allows recursing into (serde_json's parser stops at 128
+/// levels, `Value::Array(vec![..])` in a loop does not), and this check is what refuses it.
 pub fn depth_of(v: &Value) -> usize {
-    match v {
-        Value::Object(m) => 1 + m.values().map(depth_of).max().unwrap_or(0),
-        Value::Array(a) => 1 + a.iter().map(depth_of).max().unwrap_or(0),
-        _ => 0,
+    let mut deepest = 0;
+    let mut todo = vec![(v, 0usize)];
+    while let Some((v, at)) = todo.pop() {
+        match v {
+            Value::Object(m) => {
+                deepest = deepest.max(at + 1);
+                todo.extend(m.values().map(|x| (x, at + 1)));
+            }
+            Value::Array(a) => {
+                deepest = deepest.max(at + 1);
+                todo.extend(a.iter().map(|x| (x, at + 1)));
+            }
+            _ => {}
+        }
+    }
+    deepest
+}
+
+/// Drops `v` level by level instead of by the recursive drop glue, which recurses as deep as the
+/// value is nested: a refused value nested thousands of levels deep must not overflow the stack
+/// on its way out.
+pub(crate) fn drop_flat(v: Value) {
+    let mut todo = vec![v];
+    while let Some(v) = todo.pop() {
+        match v {
+            Value::Array(a) => todo.extend(a),
+            Value::Object(m) => todo.extend(m.into_iter().map(|(_, x)| x)),
+            _ => {}
+        }
     }
 }
 

@@ -389,3 +389,33 @@ fn debug_of_a_logger_shows_no_credential() {
     let req = bearer.write_request(&[neo4j_audit::AuditEvent::build(None, "X", None, None, 100).unwrap()]).unwrap();
     assert!(!format!("{req:?}").contains("tok-very-secret-2"));
 }
+
+/// A call refused before batching (invalid input) while `flush` waits is no delivery failure:
+/// the flush is still `true`. It answered "did any call fail meanwhile" with `stats().failed`,
+/// which counts refused input too, and so said `false` ("events are still waiting") with nothing
+/// waiting.
+#[tokio::test]
+async fn a_call_refused_while_flush_runs_does_not_make_it_false() {
+    let cfg = config("flushinvalid");
+    let trail = cfg.trail.clone();
+    let logger = AuditLogger::new(cfg).unwrap();
+    logger.ensure_schema().await.unwrap();
+    let calls = futures::future::join_all((0..10).map(|i| {
+        let l = logger.clone();
+        async move { l.log_user_action(None, &format!("OK_{i}"), None, None).await }
+    }));
+    let flush = async {
+        tokio::task::yield_now().await;
+        logger.flush().await
+    };
+    let invalid = async {
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
+        logger.log_user_action(None, "not a name!", None, None).await
+    };
+    let (res, flushed, bad) = tokio::join!(calls, flush, invalid);
+    assert!(matches!(bad, Err(AuditError::InvalidInput(_))), "{bad:?}");
+    assert!(res.iter().all(Result::is_ok), "{res:?}");
+    assert!(flushed, "{:?}", logger.stats());
+    assert_eq!(read_trail(&trail).await.len(), 10);
+}

@@ -210,3 +210,47 @@ async fn verify_types_are_at_the_crate_root() {
     assert!(next.is_none());
     assert_eq!(report.checked, 1, "{report:?}");
 }
+
+/// `log_user_action(.., Some(&details))` with details nested 100 000 levels deep (a Rust caller
+/// can build them; serde_json's parser stops at 128) is refused as invalid input, counted as
+/// failed, and sends nothing. It overflowed the stack (the process aborted): the logger cloned the
+/// value, and redaction recursed into it, before the depth rule was checked. On a thread with a
+/// small stack; the test takes its own value apart level by level (dropping it whole recurses).
+#[test]
+fn details_nested_far_too_deep_are_refused_not_a_stack_overflow() {
+    let (err, failed, deep) = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            // Nothing listens there: a call that got as far as sending would fail otherwise.
+            let logger = neo4j_audit::AuditLogger::builder("http://127.0.0.1:9").basic_auth("neo4j", "pw").build().unwrap();
+            let deep = (0..100_000).fold(Value::from(1), |acc, _| Value::Array(vec![acc]));
+            let mut details = serde_json::Map::new();
+            details.insert("d".into(), deep);
+            let details = Value::Object(details);
+            let err = rt.block_on(logger.log_user_action(None, "DEEP", None, Some(&details))).unwrap_err();
+            (err, logger.stats().failed, details)
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(
+        matches!(err, neo4j_audit::AuditError::InvalidInput(ref m) if m.contains("details are nested 100001 levels deep, more than 16")),
+        "{err:?}"
+    );
+    assert_eq!(failed, 1);
+    let mut v = deep;
+    loop {
+        v = match v {
+            Value::Object(mut m) => match m.values_mut().next() {
+                Some(x) => x.take(),
+                None => break,
+            },
+            Value::Array(mut a) => match a.pop() {
+                Some(x) => x,
+                None => break,
+            },
+            _ => break,
+        };
+    }
+}

@@ -178,6 +178,25 @@ pub struct Durable {
     /// With a store: set once recovery has loaded what an earlier logger left stored, so that
     /// `flush()` (and `close()`) right after a reload see those events instead of an empty queue.
     loaded: Option<idb::Written>,
+    /// `delivery: "queued"` calls whose event is admitted but whose send has not started yet
+    /// (they store it first): `flush()` waits for them ([`Durable::until_sends_started`]).
+    storing: Cell<usize>,
+}
+
+/// Counts one call in [`Durable::storing`] for as long as it lives.
+struct Storing<'a>(&'a Cell<usize>);
+
+impl<'a> Storing<'a> {
+    fn new(c: &'a Cell<usize>) -> Self {
+        c.set(c.get() + 1);
+        Storing(c)
+    }
+}
+
+impl Drop for Storing<'_> {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() - 1);
+    }
 }
 
 impl Durable {
@@ -205,6 +224,7 @@ impl Durable {
             maybe_idle: Cell::new(false),
             drain_backoff_ms: Cell::new(DRAIN_MIN_MS),
             not_before: Cell::new(0),
+            storing: Cell::new(0),
             loaded,
         });
         d.listen("pagehide", |d| {
@@ -374,6 +394,9 @@ impl Durable {
 
     /// [`Durable::log`] with [`Delivery::Queued`]: `Ok` once stored, delivered in the background.
     async fn log_queued(self: &Rc<Self>, event: SharedEvent, json: Option<String>) -> Result<(), AuditError> {
+        // Until its send is started (spawned below, or awaited in the last line): a flush() meanwhile
+        // must wait for it, as the send is in no batch yet.
+        let storing = Storing::new(&self.storing);
         let durable = match self.store_put(&event.uid, json) {
             Some(w) => w.await.is_ok(),
             None => false,
@@ -394,7 +417,23 @@ impl Durable {
             });
             return Ok(());
         }
+        drop(storing);
         self.send(event).await
+    }
+
+    /// Waits until every `delivery: "queued"` call admitted so far has started its send (stored
+    /// its event first), and one timer tick more so the sends it spawned reach the logger's
+    /// batches; at most `timeoutMs`. Without it a flush right after such calls found their events
+    /// in flight but no batch to wait for, resolved `false`, and `close()` then refused their sends.
+    async fn until_sends_started(&self) {
+        if self.storing.get() == 0 {
+            return;
+        }
+        let deadline = now_millis() + self.logger.config().timeout_ms.min(i64::MAX as u64) as i64;
+        while self.storing.get() > 0 && now_millis() < deadline {
+            crate::transport::sleep_ms(1).await;
+        }
+        crate::transport::sleep_ms(0).await;
     }
 
     /// Takes `event` into the queue (in memory, marked in flight) if it fits the queue's bounds;
@@ -687,6 +726,7 @@ impl Durable {
     /// Neo4j locks the user out after three.
     pub async fn flush(self: &Rc<Self>) -> bool {
         self.until_loaded().await;
+        self.until_sends_started().await;
         let res = self.resend_idle().await;
         self.logger.flush().await;
         if !self.pending.borrow().is_empty() {

@@ -155,8 +155,8 @@ fn jwk_from_json(v: &Json) -> Result<PublicJwk, String> {
 const DETAILS_DEPTH: usize = 127;
 
 /// A page of events (with the next page's cursor) as [`TrailPage`]'s JSON. `details` is the
-/// stored text itself when it is JSON (the same value `serde_json` would parse from it), else that
-/// text as a string, as [`TrailEvent::details`].
+/// stored text itself when it is a JSON object (the same value `serde_json` would parse from it),
+/// else that text as a string, as [`TrailEvent::details`].
 pub(crate) fn write_page(events: &[AuditEvent], next_cursor: Option<&str>, out: &mut String) {
     use crate::json::write_opt_str;
     out.reserve(events.iter().map(|e| e.json_len() + 160).sum::<usize>() + 32);
@@ -192,7 +192,7 @@ fn write_trail_event(e: &AuditEvent, out: &mut String) {
     out.push_str(",\"details\":");
     match e.details.as_deref() {
         None => out.push_str("null"),
-        Some(d) if json::parse(d, DETAILS_DEPTH).is_ok() => out.push_str(d),
+        Some(d) if matches!(json::parse(d, DETAILS_DEPTH), Ok(Json::Obj(_))) => out.push_str(d),
         Some(d) => write_str(out, d),
     }
     out.push_str(",\"streamId\":");
@@ -410,8 +410,9 @@ mod tests {
 
     #[test]
     fn a_page_is_the_value_serde_gives() {
-        let deep = format!("{}{}", "[".repeat(127), "]".repeat(127));
-        let too_deep = format!("{}{}", "[".repeat(128), "]".repeat(128));
+        // Objects: details that are JSON of another type read back as their text (below).
+        let deep = format!("{}1{}", "{\"a\":".repeat(127), "}".repeat(127));
+        let too_deep = format!("{}1{}", "{\"a\":".repeat(128), "}".repeat(128));
         let details = [
             None,
             Some(r#"{"i":4,"note":"line\nbreak ✓","nested":{"Password":"[REDACTED]","list":[{"apiKey":"k"}]}}"#.to_owned()),
@@ -423,6 +424,11 @@ mod tests {
             Some("{\"a\":1} trailing".to_owned()),
             Some("\"just a string\"".to_owned()),
             Some("".to_owned()),
+            // JSON, but not an object (another tool stored it): the text, as a string.
+            Some("42".to_owned()),
+            Some("[1,{\"a\":2}]".to_owned()),
+            Some("null".to_owned()),
+            Some("true".to_owned()),
         ];
         let mut events: Vec<AuditEvent> = details
             .iter()
@@ -451,6 +457,17 @@ mod tests {
             };
             let ours: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(ours, serde_json::to_value(&page).unwrap());
+        }
+        // Details that are not a JSON object's text are that text, as a string (Rust and JS alike).
+        for (i, d) in details.iter().enumerate() {
+            let got = TrailEvent::from(events[i].clone()).details;
+            match d.as_deref() {
+                None => assert_eq!(got, None),
+                Some(t) if t.trim_start().starts_with('{') && serde_json::from_str::<serde_json::Value>(t).is_ok() => {
+                    assert!(got.as_ref().is_some_and(serde_json::Value::is_object), "{t:?}: {got:?}")
+                }
+                Some(t) => assert_eq!(got, Some(serde_json::Value::String(t.to_owned())), "{t:?}"),
+            }
         }
         // Nested as deep as serde_json reads (its recursion limit), and one deeper: a value, and
         // the text as a string. (Compared apart: inside a page they exceed serde_json's limit.)

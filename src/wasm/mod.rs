@@ -52,7 +52,8 @@ export interface AuditConfig {
   token?: string;
   /** "tx" (default): /db/{db}/tx/commit; "query": Query API /db/{db}/query/v2. */
   api?: "tx" | "query";
-  /** AuditTrail name, default "default". */
+  /** AuditTrail name, default "default". Client mode (endpoint): not sent, the Worker writes into
+   *  its own trail (AUDIT_TRAIL); like database, api and labels it only scopes the queue there. */
   trail?: string;
   /** Whole-request bound in ms, default 10000. */
   timeoutMs?: number;
@@ -144,6 +145,24 @@ pub struct JsAuditLogger {
     spool: Spool,
 }
 
+/// `free()`, `[Symbol.dispose]()` (wasm-bindgen's), or the garbage collector releasing an
+/// unreachable logger: events the durable queue still holds (a failed attempt waiting for its
+/// background re-send, which holds the queue only weakly) are sent once more, in the background
+/// (one `flush()`, not awaited), instead of being forgotten with the queue. What that flush cannot
+/// deliver is lost in Node and Workers (memory queue) and stays in IndexedDB in browsers for the
+/// next logger. Calls already made finish on their own (they hold the logger).
+#[cfg(not(feature = "worker"))]
+impl Drop for JsAuditLogger {
+    fn drop(&mut self) {
+        if matches!(self.spool, Spool::Queue(_)) && !self.inner.is_closed() && self.inner.stats().queued > 0 {
+            let spool = self.spool.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = spool.flush().await;
+            });
+        }
+    }
+}
+
 #[cfg(not(feature = "worker"))]
 #[wasm_bindgen(js_class = AuditLogger)]
 impl JsAuditLogger {
@@ -216,9 +235,14 @@ impl JsAuditLogger {
         resolving_boxed(Box::pin(async move { JsValue::from_bool(spool.flush().await) }))
     }
 
-    /// Flushes, then refuses further events (they resolve `false`, "closed"). Never rejects.
+    /// Refuses every call made from now on (events, `ensureSchema`, reads resolve `false`/`null`
+    /// with a `closed:` reason, also while this flush runs), then delivers what was logged before
+    /// it: resolves `true` when nothing is left undelivered. Never rejects.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn close(&self) -> js_sys::Promise {
+        // At once, not when the flush starts: a call made right after close() is refused before
+        // it takes a place in the hash chain.
+        self.inner.refuse_new();
         let spool = self.spool.clone();
         resolving_boxed(Box::pin(async move { JsValue::from_bool(spool.close().await) }))
     }

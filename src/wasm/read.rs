@@ -47,7 +47,10 @@ export interface AuditTrailEvent {
   ts: number;
   userUid: string | null;
   userName: string | null;
-  details: Record<string, unknown> | null;
+  /** The details object; `null` when the event has none. Details another tool stored that are not
+   *  the text of a JSON object (text that is not JSON, JSON such as `42` or `[1]`, a number, boolean
+   *  or list property) are that text, a string (a non-string property: its JSON text). */
+  details: Record<string, unknown> | string | null;
   streamId: string | null;
   seq: number | null;
   prevHash: string | null;

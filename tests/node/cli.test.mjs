@@ -237,6 +237,36 @@ test("export csv writes a cell a spreadsheet would run as a formula as text, unl
   assert.match(bad.stderr, /--csv-raw: only with --format csv/);
 });
 
+test("export csv writes bidirectional controls visibly (\\u202e), losslessly in the JSON columns, unless --csv-raw", async () => {
+  const trail = unique("cli-export-bidi");
+  const logger = new pkg.AuditLogger(config(trail));
+  // A name that a spreadsheet shows as "alice.exe"-like reordered text, a formula hidden behind an
+  // override, and every bidi control in details and a target's uid.
+  const name = "alice\u202Egnp.exe";
+  const hidden = "\u202E=HYPERLINK(\"http://evil.example\",\"x\")";
+  const all = "\u202A\u202B\u202C\u202D\u202E\u2066\u2067\u2068\u2069\u200E\u200F\u061C";
+  const details = { note: `a${all}b`, hidden };
+  const targets = [{ label: "Document", uid: `doc\u2067-1`, role: "subject" }];
+  assert.equal(await logger.logUserAction({ uid: "u\u202Dx", name }, "SHARE", "DOCS", details, { targets }), true, logger.lastError);
+  const rowOf = async (args) => {
+    const r = await cli(["export", "--trail", trail, "--format", "csv", ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout;
+  };
+  const safe = await rowOf([]);
+  assert.doesNotMatch(safe, /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u, "no bidi control reaches the spreadsheet");
+  const [header, row] = parseCsv(safe);
+  const cell = Object.fromEntries(header.map((h, i) => [h, row[i]]));
+  assert.equal(cell.userName, "alice\\u202egnp.exe");
+  assert.equal(cell.userUid, "u\\u202dx");
+  assert.deepEqual(JSON.parse(cell.details), details, "the JSON columns keep the exact value");
+  assert.deepEqual(JSON.parse(cell.targets), targets);
+  const raw = parseCsv(await rowOf(["--csv-raw"]));
+  const rawCell = Object.fromEntries(raw[0].map((h, i) => [h, raw[1][i]]));
+  assert.equal(rawCell.userName, name, "--csv-raw writes values as stored");
+  assert.deepEqual(JSON.parse(rawCell.details), details);
+});
+
 test("export stops quietly with 0 when its reader goes away (export | head)", async () => {
   // More than a pipe's buffer (64 KiB), so the CLI is still writing when the reader leaves.
   const trail = unique("cli-export-epipe");

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { loadPkg, unique, config, cypher, ROOT, NEO4J_URL, NEO4J_PASSWORD } from "./helpers.mjs";
 
 const pkg = await loadPkg();
+const readPkg = await loadPkg("read");
 
 /** Events of `trail` as {uid, type, userUID, details}. */
 async function trailEvents(trail) {
@@ -224,6 +225,77 @@ test("a flush(), or close(), that leaves events undelivered resolves false with 
     assert.equal(logger.stats().queued, 1);
     assert.equal(await logger.close(), false);
     assert.match(logger.lastError ?? "undefined", /^network error: /, "close() false must say why");
+  }
+});
+
+test("close() refuses every call made once it is called, also while it flushes; what was logged before is delivered", async () => {
+  // Found by a new user: with the queue on (the default), calls made while close() was still
+  // flushing were accepted, queued and written after it, so close() resolving did not mean
+  // "everything I logged is delivered" and events slipped in behind a closed logger.
+  for (const queue of [{ enabled: true }, { enabled: false }]) {
+    const trail = unique("close-race");
+    // The read entry (the write entry's logger plus reads and chainHead()).
+    const logger = new readPkg.AuditLogger({ ...config(trail), queue });
+    await logger.ensureSchema();
+    const before = Array.from({ length: 20 }, (_, i) => logger.logUserAction({ uid: "u-close" }, `BEFORE_${i}`));
+    const closing = logger.close();
+    // Right after close() (same task), one macrotask later, and once its flush is under way.
+    const late = [logger.logUserAction({ uid: "u-close" }, "LATE_SYNC")];
+    assert.match(logger.lastError, /^closed/, "refused at once");
+    await new Promise((r) => setTimeout(r, 0));
+    late.push(logger.logUserAction({ uid: "u-close" }, "LATE_TICK"));
+    const schema = logger.ensureSchema();
+    assert.equal(await closing, true, `${JSON.stringify(queue)}: ${logger.lastError}`);
+    assert.deepEqual(await Promise.all(before), Array(20).fill(true));
+    assert.deepEqual(await Promise.all(late), [false, false], JSON.stringify(queue));
+    assert.equal(await schema, false);
+    assert.equal(await logger.flush(), true, "nothing left waiting");
+    const types = (await trailEvents(trail)).map((e) => e.type).sort();
+    assert.deepEqual(types, Array.from({ length: 20 }, (_, i) => `BEFORE_${i}`).sort(), JSON.stringify(queue));
+    // The chain's final head is the last stored event (a refused call took no seq).
+    const [[maxSeq, hash]] = await cypher(
+      "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) WITH e ORDER BY e.seq DESC LIMIT 1 RETURN e.seq, e.hash", { trail });
+    assert.deepEqual([logger.chainHead().seq, logger.chainHead().hash], [maxSeq, hash], JSON.stringify(queue));
+  }
+});
+
+test("free() on a logger whose queue holds a failed event sends it once more instead of forgetting it", async () => {
+  // The event's first attempt gets a 429 (kept in the memory queue, re-sent by a background drain
+  // after the Retry-After); free() dropped the queue, and the drain (which holds it weakly) with it.
+  const proxy = await startProxy({ tooMany: 1, retryAfter: 1 });
+  proxies.push(proxy);
+  const trail = unique("free-queued");
+  const logger = new pkg.AuditLogger({ ...config(trail), url: proxy.url, retry: { maxAttempts: 1 } });
+  assert.equal(await logger.ensureSchema(), true, logger.lastError);
+  assert.equal(await logger.logUserAction({ uid: "u-free" }, "QUEUED_AT_FREE"), false);
+  assert.equal(logger.stats().queued, 1);
+  logger.free();
+  const deadline = Date.now() + 6000;
+  let events = [];
+  while (Date.now() < deadline && events.length === 0) {
+    await new Promise((r) => setTimeout(r, 200));
+    events = await trailEvents(trail);
+  }
+  assert.deepEqual(events.map((e) => e.type), ["QUEUED_AT_FREE"]);
+  assert.throws(() => logger.stats(), "a freed logger throws on use (wasm-bindgen's), as the README says");
+});
+
+test("a call refused as invalid while flush() runs does not make that flush false: nothing of it was waiting", async () => {
+  // flush() answered "did any call fail meanwhile" with the failed counter, which also counts
+  // refused input: a concurrent invalid call made it false ("events are still waiting") with
+  // nothing waiting.
+  for (const queue of [{ enabled: true }, { enabled: false }]) {
+    const trail = unique("flush-invalid");
+    const logger = new pkg.AuditLogger({ ...config(trail), queue });
+    await logger.ensureSchema();
+    const calls = Array.from({ length: 10 }, (_, i) => logger.logUserAction(null, `OK_${i}`));
+    const flushed = logger.flush();
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal(await logger.logUserAction(null, "not a name!"), false);
+    assert.equal(await flushed, true, `${JSON.stringify(queue)}: ${logger.lastError}`);
+    assert.deepEqual(await Promise.all(calls), Array(10).fill(true));
+    assert.equal((await trailEvents(trail)).length, 10);
+    assert.equal(logger.stats().failed, 1);
   }
 });
 

@@ -78,6 +78,44 @@ test("details read back as stored: integers past 2^53 as JSON.parse reads them, 
   assert.equal(JSON.stringify(got), JSON.stringify(details));
 });
 
+test("details another tool stored that are not a JSON object's text read back as that text (a string), never null or a crash", async () => {
+  const trail = unique("node-read-foreign");
+  const logger = new pkg.AuditLogger(config(trail));
+  // The library writes an object; another tool then overwrites `details` on copies of the event.
+  assert.equal(await logger.logUserAction(null, "ORIGINAL", null, { a: 1 }), true, logger.lastError);
+  // [actionType, the Cypher expression stored as details, its parameter $v]
+  const foreign = [
+    ["TEXT", "$v", "not json {"],        // not JSON at all
+    ["NUMBER_TEXT", "$v", "42"],         // JSON, but a number
+    ["ARRAY_TEXT", "$v", "[1,2]"],       // JSON, but an array
+    ["STRING_TEXT", "$v", '"x"'],        // JSON, but a string
+    ["EMPTY", "$v", ""],
+    ["INT", "42"],                       // not a string property at all
+    ["BOOL", "true"],
+    ["LIST", "['a', 'b']"],
+    ["FLOAT", "1.5"],
+    ["DATE", "date('2026-01-02')"],
+  ];
+  for (const [type, value, v = null] of foreign) {
+    await cypher(
+      `MATCH (t:AuditTrail {name: $trail})-[:HAS_EVENT]->(o:AuditEvent {eventType: 'ORIGINAL'})
+       CREATE (t)-[:HAS_EVENT]->(e:AuditEvent {UID: randomUUID(), eventType: $type, eventCategory: 'FOREIGN',
+               timestamp: o.timestamp, details: ${value}})`,
+      { trail, type, v },
+    );
+  }
+  const page = await logger.getAuditTrail({ category: "FOREIGN", limit: 100 });
+  assert.ok(page, logger.lastError);
+  const got = Object.fromEntries(page.events.map((e) => [e.actionType, e.details]));
+  assert.deepEqual(got, {
+    TEXT: "not json {", NUMBER_TEXT: "42", ARRAY_TEXT: "[1,2]", STRING_TEXT: '"x"', EMPTY: "",
+    // A temporal property: Neo4j's HTTP API answers it as its ISO string, which is what is read.
+    INT: "42", BOOL: "true", LIST: '["a","b"]', FLOAT: "1.5", DATE: "2026-01-02",
+  });
+  const original = await logger.getAuditTrail({ actionType: "ORIGINAL" });
+  assert.deepEqual(original.events[0].details, { a: 1 }, "an object's text reads back as the object");
+});
+
 test("read methods resolve null with lastError on bad input and never reject", async () => {
   const logger = new pkg.AuditLogger(config(unique("node-read-bad")));
   for (const [call, reason] of [

@@ -31,8 +31,8 @@ export const auditPage = (title) => `<!doctype html><meta charset="utf-8"><title
 
 /** A static site on its own origin: the package's files under /pkg/ (neo4j_audit.js, the .wasm and
  *  the JS snippets under /pkg/snippets/) from pkg/ (not cached, so a reload loads them again),
- *  `pageHtml` for every other path. */
-export async function serveSite(pageHtml) {
+ *  `pageHtml` for every other path. On `port` (default: a free one). */
+export async function serveSite(pageHtml, port = 0) {
   const server = createServer((req, res) => {
     const m = /^\/pkg\/((?:snippets\/[\w.-]+\/(?:[\w-]+\/)*)?[\w-]+(?:\.js|_bg\.wasm))$/.exec(req.url);
     if (m && !m[1].includes("..")) {
@@ -43,7 +43,7 @@ export async function serveSite(pageHtml) {
     res.writeHead(200, { "Content-Type": "text/html" });
     res.end(pageHtml);
   });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  await new Promise((r) => server.listen(port, "127.0.0.1", r));
   return { server, origin: `http://127.0.0.1:${server.address().port}` };
 }
 

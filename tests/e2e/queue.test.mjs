@@ -1,0 +1,70 @@
+// The durable queue (IndexedDB) through the built package in real headless Chromium against the real
+// Neo4j: what flush() and close() wait for. Needs pkg/ (scripts/build) and Neo4j (scripts/neo4j start).
+// E2E_PORT picks the page server's port (default: a free one).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher } from "../node/helpers.mjs";
+import { auditPage, launchChromium, serveSite } from "../support/wrangler.mjs";
+
+let site, browser, page;
+before(async () => {
+  site = await serveSite(auditPage("queue e2e"), Number(process.env.E2E_PORT ?? 0));
+  browser = await launchChromium();
+  page = await browser.newPage();
+  await page.goto(site.origin);
+  await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+});
+after(async () => {
+  await browser?.close();
+  site?.server.close();
+});
+
+const count = async (trail) =>
+  (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN count(e)", { trail }))[0][0];
+
+test('delivery "queued": close() right after logging delivers what was logged (true), nothing left stored', async () => {
+  // Found by a new user: the calls resolve true once their event is in IndexedDB and their sends are
+  // started after that; close() called before those sends reached the batches took the queue for
+  // settled, resolved false with lastError undefined, and closed the logger, so every such send was
+  // then refused ("closed") and the events stayed stored for the next page.
+  const trail = unique("e2e-queued-close");
+  const got = await page.evaluate(async ({ url, username, password, trail }) => {
+    const { AuditLogger } = window.audit;
+    const logger = new AuditLogger({ url, username, password, trail, delivery: "queued", queue: { name: `q-${trail}` } });
+    await logger.ensureSchema();
+    const calls = Array.from({ length: 20 }, (_, i) => logger.logUserAction({ uid: "u" }, `QUEUED_${i}`));
+    const closed = await logger.close();
+    const flushedAgain = await logger.flush();
+    return { closed, flushedAgain, calls: await Promise.all(calls), lastError: logger.lastError ?? null, stats: logger.stats() };
+  }, { url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail });
+  assert.deepEqual(got.calls, Array(20).fill(true));
+  assert.equal(got.closed, true, JSON.stringify(got));
+  assert.equal(got.flushedAgain, true, JSON.stringify(got));
+  assert.deepEqual([got.stats.committed, got.stats.queued, got.stats.failed], [20, 0, 0], JSON.stringify(got.stats));
+  assert.equal(await count(trail), 20);
+});
+
+test("close() refuses calls made while it flushes, with the IndexedDB queue, in either delivery mode", async () => {
+  for (const delivery of ["committed", "queued"]) {
+    const trail = unique(`e2e-close-${delivery}`);
+    const got = await page.evaluate(async ({ url, username, password, trail, delivery }) => {
+      const { AuditLogger } = window.audit;
+      const logger = new AuditLogger({ url, username, password, trail, delivery, queue: { name: `q-${trail}` } });
+      await logger.ensureSchema();
+      const before = Array.from({ length: 20 }, (_, i) => logger.logUserAction({ uid: "u" }, `BEFORE_${i}`));
+      const closing = logger.close();
+      const late = [logger.logUserAction({ uid: "u" }, "LATE_SYNC")];
+      const lateError = logger.lastError ?? null;
+      await new Promise((r) => setTimeout(r, 0));
+      late.push(logger.logUserAction({ uid: "u" }, "LATE_TICK"));
+      return { closed: await closing, before: await Promise.all(before), late: await Promise.all(late), lateError };
+    }, { url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery });
+    assert.equal(got.closed, true, JSON.stringify(got));
+    assert.deepEqual(got.before, Array(20).fill(true));
+    assert.deepEqual(got.late, [false, false], delivery);
+    assert.match(got.lateError ?? "", /^closed/);
+    const types = (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType", { trail })).map((r) => r[0]);
+    assert.equal(types.length, 20, delivery);
+    assert.ok(types.every((t) => t.startsWith("BEFORE_")), delivery);
+  }
+});
