@@ -1,5 +1,6 @@
 // The host's Unicode tables for src/unicode.rs (non-ASCII characters of keys): the same properties
-// core's char methods use, so the .wasm need not carry its own copy.
+// core's char methods use, so the .wasm need not carry its own copy. Also the host's URL parser
+// for src/urlcheck.rs (urlParts).
 const ALPHANUMERIC = /[\p{Alphabetic}\p{N}]/u;
 const UPPER = /\p{Uppercase}/u;
 const LOWER = /\p{Lowercase}/u;
@@ -14,4 +15,15 @@ export function unicodeClass(codePoint) {
 /** The character lower-cased on its own (no context, like Rust's char::to_lowercase). */
 export function unicodeLower(codePoint) {
   return String.fromCodePoint(codePoint).toLowerCase();
+}
+
+/** What configuration validation checks of a URL (src/urlcheck.rs), in one call instead of one
+ *  per URL property (each its own glue function to compile on a Worker's first logger): `null`
+ *  when `s` is no absolute URL, else "<credentials 0|1><query or fragment 0|1><scheme> <hostname>". */
+export function urlParts(s) {
+  let u;
+  try { u = new URL(s); } catch { return null; }
+  // `search`/`hash` are "" both for none and for a bare "?"/"#": the raw text settles it.
+  const qf = u.search !== "" || u.hash !== "" || s.includes("?") || s.includes("#");
+  return `${u.username !== "" || u.password !== "" ? 1 : 0}${qf ? 1 : 0}${u.protocol.replace(/:$/, "")} ${u.hostname}`;
 }
