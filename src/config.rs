@@ -307,16 +307,15 @@ impl Config {
         if let Some(endpoint) = &self.endpoint {
             return self.validate_client_mode(endpoint);
         }
-        let bad = |m: String| Err(AuditError::InvalidConfig(m));
         if self.url.trim().is_empty() {
             return invalid("url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474)");
         }
         let url = match crate::urlcheck::parse(&self.url) {
             Ok(u) => u,
-            Err(e) => return bad(cat(&["url is not a valid URL (", &e, ")"])),
+            Err(e) => return refused(|| cat(&["url is not a valid URL (", &e, ")"])),
         };
         if url.scheme != "http" && url.scheme != "https" {
-            return bad(cat(&["url must be http or https, not ", &crate::error::quoted(&url.scheme)]));
+            return refused(|| cat(&["url must be http or https, not ", &crate::error::quoted(&url.scheme)]));
         }
         if url.has_credentials {
             return invalid("url must not carry credentials; use username/password or token");
@@ -329,7 +328,7 @@ impl Config {
         }
         if !is_database_name(&self.database) {
             let rule = " is not a valid Neo4j database name (letters, digits, '.', '-'; 1-63 chars, starting with a letter)";
-            return bad(cat(&["database ", &crate::error::quoted(&self.database), rule]));
+            return refused(|| cat(&["database ", &crate::error::quoted(&self.database), rule]));
         }
         match (&self.username, &self.password, &self.token) {
             (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
@@ -351,13 +350,13 @@ impl Config {
         // No control characters (as user.uid): "a\0b" was accepted, and the durable queue's
         // record keys use \u{1} and '|' as separators.
         if self.trail.trim().is_empty() || self.trail.len() > MAX_TRAIL_LEN || self.trail.chars().any(char::is_control) {
-            return bad(cat(&["trail must be a non-empty string of at most ", &crate::error::num(MAX_TRAIL_LEN as u64), " bytes without control characters"]));
+            return refused(|| cat(&["trail must be a non-empty string of at most ", &crate::error::num(MAX_TRAIL_LEN as u64), " bytes without control characters"]));
         }
         if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
             return invalid("timeoutMs must be between 1 and 600000");
         }
         if self.max_details_bytes == 0 || self.max_details_bytes > MAX_DETAILS_LIMIT {
-            return bad(cat(&["maxDetailsBytes must be between 1 and ", &crate::error::num(MAX_DETAILS_LIMIT as u64)]));
+            return refused(|| cat(&["maxDetailsBytes must be between 1 and ", &crate::error::num(MAX_DETAILS_LIMIT as u64)]));
         }
         self.labels.validate()?;
         self.validate_delivery()
@@ -436,6 +435,13 @@ impl Config {
 #[inline(never)]
 fn invalid(m: &str) -> Result<(), AuditError> {
     Err(AuditError::InvalidConfig(m.to_owned()))
+}
+
+/// [`invalid`] for a message made from the value: `message` runs, out of line, only then.
+#[cold]
+#[inline(never)]
+fn refused(message: impl FnOnce() -> String) -> Result<(), AuditError> {
+    Err(AuditError::InvalidConfig(message()))
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`, at most 128 characters: safe to place in Cypher text unquoted.
