@@ -31,12 +31,15 @@
 // schema step and the error classification of an answer in functions of their own; the default
 // redaction list written out), `node bench/coldstart-v8.mjs 1 init.js+liftoff worker.js+liftoff`:
 // worker.js 400 -> 371 functions, 98.4 -> 91.2 KB of body; init.js 199 -> 179, 36.7 -> 33.8 KB (main 5872511).
-// 2026-11-29 (cold2: code a direct-mode start compiles but never runs moved out of line, urlcheck in
-// one JS call; unicode.js's regular expressions made on first use instead of as literals, which V8
-// checked when parsing the module), `... 1 init.js+liftoff worker.js+liftoff`: init.js 188 -> 189
-// functions, 35.6 -> 34.9 KB of body; worker.js 379 -> 380, 86.4 -> 84.7 KB. `... 20 empty.js
-// import.js import.js+default+<new> init.js init.js+default+<new> worker.js worker.js+default+<new>`,
-// paired new - old: import -0.74 ms [-1.46, -0.21], init -1.03 [-1.45, -0.39], worker -1.43 [-2.11, -0.49].
+// 2026-11-29 (cold2: code a direct-mode start compiles but never runs moved out of line: client
+// mode's sink and config check, the options reader, the deadline retry variant, error messages;
+// urlcheck in one JS call; unicode.js's regular expressions made on first use instead of as
+// literals, which V8 checked when parsing the module), `... 1 init.js+liftoff worker.js+liftoff`
+// (old build +dir): init.js 188 -> 189 functions, 35,584 -> 33,489 B of body; worker.js 379 -> 379,
+// 86,416 -> 80,874 B (machine code 428,680 -> 401,152 B). `... 30 empty.js import.js+default+<old>
+// import.js init.js+default+<old> init.js worker.js+default+<old> worker.js`, paired new - old
+// (median [95 % bootstrap]): import -1.07 ms [-1.49, -0.49], init -1.03 [-1.59, -0.40],
+// worker -1.34 [-2.19, -0.76]; worker - empty 10.99 -> 9.15 ms (load average ~10 on 2 cores).
 // P5_TRACE=dir keeps each such trace; with a build whose .wasm has its name section (wasm-opt -g)
 // the `#index` of each line names the function.
 import { spawn } from "node:child_process";
