@@ -392,7 +392,10 @@ impl AuditLogger {
                     todo.push((m, b));
                     todo.push((a, m));
                 }
-                res => out[a..b].iter_mut().for_each(|o| *o = Some(res.clone())),
+                // `Ok` without `Result::clone`: a first event that succeeds then never calls
+                // (so never compiles) the clone of every error variant.
+                Ok(()) => out[a..b].iter_mut().for_each(|o| *o = Some(Ok(()))),
+                Err(e) => out[a..b].iter_mut().for_each(|o| *o = Some(Err(e.clone()))),
             }
         }
         let out: Vec<Result<(), AuditError>> = out.into_iter().map(|o| o.unwrap_or(Err(AuditError::Closed))).collect();
