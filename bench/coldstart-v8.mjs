@@ -31,6 +31,19 @@
 // schema step and the error classification of an answer in functions of their own; the default
 // redaction list written out), `node bench/coldstart-v8.mjs 1 init.js+liftoff worker.js+liftoff`:
 // worker.js 400 -> 371 functions, 98.4 -> 91.2 KB of body; init.js 199 -> 179, 36.7 -> 33.8 KB (main 5872511).
+// 2026-11-29 (cold2: code a direct-mode start compiles but never runs moved out of line or not
+// called: client mode's sink and config check, the options reader, the deadline retry variant,
+// error messages, Result::clone and distinct_uids for a lone successful event; urlcheck in one JS
+// call; unicode.js's regular expressions made on first use instead of as literals, which V8
+// checked when parsing the module), `... 1 init.js+liftoff worker.js+liftoff` (old build +dir):
+// init.js 188 -> 189 functions, 35,584 -> 33,489 B of body; worker.js 379 -> 378, 86,416 -> 80,028 B
+// (machine code 428,680 -> 397,396 B). `... 30 empty.js import.js+default+<old> import.js
+// init.js+default+<old> init.js worker.js+default+<old> worker.js`, paired new - old (median
+// [95 % bootstrap]), load average ~10 on 2 cores: import -0.96 ms [-1.66, -0.31], init -0.28
+// [-1.31, 0.48], worker -0.98 [-2.74, 0.24]; 40 rounds of worker alone: -1.05 [-2.30, 0.54].
+// Rebased on main 319bf03, against that main: Liftoff body init 36,022 -> 33,927 B, worker 86,464
+// -> 80,076 B; 30 rounds paired: import -0.98 ms [-1.89, -0.59], init -0.85 [-2.06, -0.03],
+// worker -1.25 [-2.07, -0.66] (worker - empty 11.85 -> 10.85 ms).
 // P5_TRACE=dir keeps each such trace; with a build whose .wasm has its name section (wasm-opt -g)
 // the `#index` of each line names the function.
 import { spawn } from "node:child_process";

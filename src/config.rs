@@ -307,64 +307,63 @@ impl Config {
         if let Some(endpoint) = &self.endpoint {
             return self.validate_client_mode(endpoint);
         }
-        let bad = |m: String| Err(AuditError::InvalidConfig(m));
         if self.url.trim().is_empty() {
-            return bad("url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474)".into());
+            return invalid("url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474)");
         }
         let url = match crate::urlcheck::parse(&self.url) {
             Ok(u) => u,
-            Err(e) => return bad(cat(&["url is not a valid URL (", &e, ")"])),
+            Err(e) => return refused(|| cat(&["url is not a valid URL (", &e, ")"])),
         };
         if url.scheme != "http" && url.scheme != "https" {
-            return bad(cat(&["url must be http or https, not ", &crate::error::quoted(&url.scheme)]));
+            return refused(|| cat(&["url must be http or https, not ", &crate::error::quoted(&url.scheme)]));
         }
         if url.has_credentials {
-            return bad("url must not carry credentials; use username/password or token".into());
+            return invalid("url must not carry credentials; use username/password or token");
         }
         if url.has_query_or_fragment {
-            return bad("url must not have a query or fragment".into());
+            return invalid("url must not have a query or fragment");
         }
         if url.host.is_empty() {
-            return bad("url has no host".into());
+            return invalid("url has no host");
         }
         if !is_database_name(&self.database) {
             let rule = " is not a valid Neo4j database name (letters, digits, '.', '-'; 1-63 chars, starting with a letter)";
-            return bad(cat(&["database ", &crate::error::quoted(&self.database), rule]));
+            return refused(|| cat(&["database ", &crate::error::quoted(&self.database), rule]));
         }
         match (&self.username, &self.password, &self.token) {
             (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
-                return bad("token is exclusive with username/password".into())
+                return invalid("token is exclusive with username/password")
             }
-            (Some(u), Some(_), None) if u.is_empty() => return bad("username is empty".into()),
-            (Some(_), None, None) => return bad("username given without password".into()),
-            (None, Some(_), None) => return bad("password given without username".into()),
-            (None, None, Some(t)) if t.is_empty() => return bad("token is empty".into()),
+            (Some(u), Some(_), None) if u.is_empty() => return invalid("username is empty"),
+            (Some(_), None, None) => return invalid("username given without password"),
+            (None, Some(_), None) => return invalid("password given without username"),
+            (None, None, Some(t)) if t.is_empty() => return invalid("token is empty"),
             _ => {}
         }
         // Sent as `Authorization: Bearer <token>`: a character a header cannot carry made every
         // call fail later as a retried "network error" (never echo the token itself).
         if let Some(t) = &self.token {
             if !t.trim_matches(crate::sink::HTTP_WS).bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-                return bad("token must be printable ASCII without spaces or control characters (it is sent in the Authorization header)".into());
+                return invalid("token must be printable ASCII without spaces or control characters (it is sent in the Authorization header)");
             }
         }
         // No control characters (as user.uid): "a\0b" was accepted, and the durable queue's
         // record keys use \u{1} and '|' as separators.
         if self.trail.trim().is_empty() || self.trail.len() > MAX_TRAIL_LEN || self.trail.chars().any(char::is_control) {
-            return bad(cat(&["trail must be a non-empty string of at most ", &crate::error::num(MAX_TRAIL_LEN as u64), " bytes without control characters"]));
+            return refused(|| cat(&["trail must be a non-empty string of at most ", &crate::error::num(MAX_TRAIL_LEN as u64), " bytes without control characters"]));
         }
         if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
-            return bad("timeoutMs must be between 1 and 600000".into());
+            return invalid("timeoutMs must be between 1 and 600000");
         }
         if self.max_details_bytes == 0 || self.max_details_bytes > MAX_DETAILS_LIMIT {
-            return bad(cat(&["maxDetailsBytes must be between 1 and ", &crate::error::num(MAX_DETAILS_LIMIT as u64)]));
+            return refused(|| cat(&["maxDetailsBytes must be between 1 and ", &crate::error::num(MAX_DETAILS_LIMIT as u64)]));
         }
         self.labels.validate()?;
         self.validate_delivery()
     }
 
     fn validate_delivery(&self) -> Result<(), AuditError> {
-        let bad = |m: &str| Err(AuditError::InvalidConfig(m.to_owned()));
+        let bad = invalid;
         let r = &self.retry;
         if r.max_attempts == 0 || r.max_attempts > 1000 {
             return bad("retry.maxAttempts must be between 1 and 1000");
@@ -398,7 +397,7 @@ impl Config {
 
     #[cfg(target_arch = "wasm32")]
     fn validate_queue(&self) -> Result<(), AuditError> {
-        let bad = |m: &str| Err(AuditError::InvalidConfig(m.to_owned()));
+        let bad = invalid;
         let q = &self.queue;
         if q.max_events == 0 || q.max_events > 1_000_000 {
             return bad("queue.maxEvents must be between 1 and 1000000");
@@ -427,6 +426,22 @@ impl Config {
     pub(crate) fn base_url(&self) -> &str {
         self.url.trim_end_matches('/')
     }
+}
+
+/// A refused configuration, out of line: a good configuration runs none of the checks' error
+/// paths, and V8 compiles a wasm function whole on its first call (a Worker's first logger,
+/// bench/coldstart.mjs), so each message built in place was compiled for nothing.
+#[cold]
+#[inline(never)]
+fn invalid(m: &str) -> Result<(), AuditError> {
+    Err(AuditError::InvalidConfig(m.to_owned()))
+}
+
+/// [`invalid`] for a message made from the value: `message` runs, out of line, only then.
+#[cold]
+#[inline(never)]
+fn refused(message: impl FnOnce() -> String) -> Result<(), AuditError> {
+    Err(AuditError::InvalidConfig(message()))
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`, at most 128 characters: safe to place in Cypher text unquoted.

@@ -33,16 +33,26 @@ pub(crate) fn parse(s: &str) -> Result<UrlParts, String> {
 }
 
 /// Parses `s` as an absolute URL with the host's `URL`; the error text says why it is not one.
+/// One call into JS (`urlParts`, src/wasm/unicode.js) returns every part validation needs.
 #[cfg(all(target_arch = "wasm32", feature = "fetch"))]
 pub(crate) fn parse(s: &str) -> Result<UrlParts, String> {
-    let u = web_sys::Url::new(s).map_err(|_| "invalid URL".to_owned())?;
-    let scheme = u.protocol();
+    #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/wasm/unicode.js")]
+    extern "C" {
+        #[wasm_bindgen(js_name = urlParts)]
+        fn url_parts(s: &str) -> Option<String>;
+    }
+    let text = url_parts(s).ok_or_else(|| "invalid URL".to_owned())?;
+    let b = text.as_bytes();
+    // The space after the scheme, by a plain loop (`split_once` brings memchr's code along).
+    let mut sp = 2.min(b.len());
+    while sp < b.len() && b[sp] != b' ' {
+        sp += 1;
+    }
     Ok(UrlParts {
-        scheme: scheme.trim_end_matches(':').to_owned(),
-        has_credentials: !u.username().is_empty() || !u.password().is_empty(),
-        // `search`/`hash` are "" both for none and for a bare "?"/"#"; the raw text settles it.
-        has_query_or_fragment: !u.search().is_empty() || !u.hash().is_empty() || s.contains(['?', '#']),
-        host: u.hostname(),
+        scheme: text.get(2.min(sp)..sp).unwrap_or_default().to_owned(),
+        has_credentials: b.first() == Some(&b'1'),
+        has_query_or_fragment: b.get(1) == Some(&b'1'),
+        host: text.get(sp + 1..).unwrap_or_default().to_owned(),
     })
 }
 

@@ -158,7 +158,10 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
 impl Config {
     /// Validation in client mode (`endpoint` set): the endpoint is an http(s) URL without
     /// credentials, `token` is set, and there is no Neo4j `url` or username/password (the Worker
-    /// holds those). Every other field is checked as usual.
+    /// holds those). Every other field is checked as usual. Out of line: a direct-mode logger
+    /// never runs it, and V8 compiles a wasm function whole on its first call (inlined into
+    /// [`Config::validate`], with its copy of the config, it was compiled by every first logger).
+    #[inline(never)]
     pub(crate) fn validate_client_mode(&self, endpoint: &str) -> Result<(), AuditError> {
         let bad = |m: &str| Err(AuditError::InvalidConfig(m.to_owned()));
         if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {

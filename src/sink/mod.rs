@@ -29,6 +29,30 @@ pub(crate) fn bearer_header(token: &str) -> String {
 /// HTTP's optional whitespace, and the line ends a token read from a file keeps.
 pub(crate) const HTTP_WS: [char; 4] = [' ', '\t', '\r', '\n'];
 
+/// Client mode's sink, made out of line: a direct-mode logger's constructor never runs it, and
+/// V8 compiles a wasm function whole on its first call (a Worker's cold start, bench/coldstart.mjs).
+#[inline(never)]
+fn ingest_sink(endpoint: &str, auth: Option<Secret>, timeout_ms: u64) -> Sink {
+    Sink::Ingest(IngestSink::new(endpoint, auth, timeout_ms))
+}
+
+/// The ingest sink's write behind a pointer on wasm: its state machine is then a function of its
+/// own, which a direct-mode logger's first event never compiles (inlined, it was part of the
+/// Neo4j write's state machine). One allocation per client-mode request.
+#[cfg(target_arch = "wasm32")]
+#[inline(never)]
+fn ingest_write<'a, E: Borrow<AuditEvent>>(
+    s: &'a IngestSink,
+    events: &'a [E],
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AuditError>> + 'a>> {
+    Box::pin(s.write(events))
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+async fn ingest_write<E: Borrow<AuditEvent>>(s: &IngestSink, events: &[E]) -> Result<(), AuditError> {
+    s.write(events).await
+}
+
 /// One of the two sinks.
 #[derive(Debug)]
 pub(crate) enum Sink {
@@ -45,7 +69,7 @@ impl Sink {
             _ => None,
         };
         match &config.endpoint {
-            Some(endpoint) => Sink::Ingest(IngestSink::new(endpoint, auth, config.timeout_ms)),
+            Some(endpoint) => ingest_sink(endpoint, auth, config.timeout_ms),
             None => Sink::Neo4j(Neo4jSink::new(config, auth)),
         }
     }
@@ -67,7 +91,7 @@ impl Sink {
         }
         match self {
             Sink::Neo4j(s) => s.write(events).await,
-            Sink::Ingest(s) => s.write(events).await,
+            Sink::Ingest(s) => ingest_write(s, events).await,
         }
     }
 

@@ -401,6 +401,15 @@ fn options_from_js(options: &JsValue) -> Result<LogOptions, AuditError> {
     if options.is_undefined() || options.is_null() {
         return Ok(LogOptions::default());
     }
+    options_from_object(options)
+}
+
+/// [`options_from_js`] for given options, out of line: a call without options (a Worker's
+/// usual first event) never runs it, and V8 compiles a wasm function whole on its first call,
+/// so inlined into `logUserAction` it was compiled for nothing.
+#[cfg(not(feature = "worker"))]
+#[inline(never)]
+fn options_from_object(options: &JsValue) -> Result<LogOptions, AuditError> {
     let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
     let not_object = || bad("options must be an object such as {targets: [...]}");
     if !options.is_object() {

@@ -77,6 +77,13 @@ pub fn attach(logger: &mut AuditLogger) {
     let Some(storage) = crate::queue::window().and_then(|w| w.session_storage().ok().flatten()) else {
         return;
     };
+    attach_to(logger, storage);
+}
+
+/// [`attach`] where there is a sessionStorage (a page), out of line: in a Worker or Node the
+/// constructor never runs it, and V8 compiles a wasm function whole on its first call.
+#[inline(never)]
+fn attach_to(logger: &mut AuditLogger, storage: web_sys::Storage) {
     let c = logger.config();
     let key = cat(&[PREFIX, &c.base_url(), "|", &c.database, "|", &c.trail, "|", &logger.identity()]);
     let store = SessionStore { storage, key };

@@ -114,6 +114,22 @@ test("constructor throws descriptive errors for bad config", () => {
   assert.throws(() => new pkg.AuditLogger({ url: "http://x", trail: "a\u0000b" }), /control characters/);
 });
 
+test("the url checks on wasm (the host's URL, read in one call): each refusal says why, good urls pass", () => {
+  const make = (url) => () => new pkg.AuditLogger({ url, username: "neo4j", password: "x" });
+  assert.throws(make("not a url"), /url is not a valid URL \(invalid URL\)/);
+  assert.throws(make("ftp://h:21"), /url must be http or https, not "ftp"/);
+  assert.throws(make("http://u:p@h:7474"), /url must not carry credentials/);
+  assert.throws(make("http://u@h:7474"), /url must not carry credentials/);
+  assert.throws(make("http://h:7474/?a=1"), /url must not have a query or fragment/);
+  // A bare "?" or "#" leaves URL's search and hash empty: the raw text settles it.
+  assert.throws(make("http://h:7474/?"), /url must not have a query or fragment/);
+  assert.throws(make("http://h:7474#"), /url must not have a query or fragment/);
+  assert.throws(make("file:///tmp/x"), /url must be http or https, not "file"/);
+  for (const url of ["HTTP://Example.COM:7474", "https://127.0.0.1:7473/", "http://[::1]:7474", "http://h.example/base/"]) {
+    make(url)().free();
+  }
+});
+
 test("wrong password: false, reason without the secret", async () => {
   const logger = new pkg.AuditLogger(config(unique("nodeauth"), { username: "audit-test-wrong-login", password: "not-the-pass-123" }));
   assert.equal(await logger.logUserAction(null, "LOGIN"), false);
