@@ -286,7 +286,11 @@ impl Batcher {
             if let Some((batch, mut res)) = done {
                 let n = batch.len();
                 // A sender that answers for fewer events fails the rest rather than leave them hanging.
-                res.resize(n, Err(AuditError::UnexpectedResponse("no outcome for this event".into())));
+                // (Not `resize`, whose clone loop is code of its own for this one cold case.)
+                res.truncate(n);
+                while res.len() < n {
+                    res.push(Err(AuditError::UnexpectedResponse("no outcome for this event".into())));
+                }
                 {
                     let mut st = self.lock();
                     st.in_flight -= n;

@@ -119,14 +119,18 @@ impl Json {
     /// An integral number (no fraction or exponent) that fits.
     pub(crate) fn as_i64(&self) -> Option<i64> {
         match self {
-            Json::Num(n) => n.parse().ok(),
+            Json::Num(n) => match n.strip_prefix('-') {
+                // Down to i64::MIN, whose magnitude is one more than i64::MAX.
+                Some(m) => digits_u64(m).filter(|&v| v <= 1 << 63).map(|v| (v as i64).wrapping_neg()),
+                None => digits_u64(n).and_then(|v| i64::try_from(v).ok()),
+            },
             _ => None,
         }
     }
 
     pub(crate) fn as_u64(&self) -> Option<u64> {
         match self {
-            Json::Num(n) => n.parse().ok(),
+            Json::Num(n) => digits_u64(n),
             _ => None,
         }
     }
@@ -401,6 +405,24 @@ pub(crate) fn write_uint(out: &mut String, mut n: u64) {
     }
     // Only ASCII digits were written.
     out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+}
+
+/// A non-empty run of ASCII digits as a `u64` (`None` for anything else, or on overflow): one body
+/// for [`Json::as_u64`] and [`Json::as_i64`] instead of `str::parse`'s two (a JSON number never
+/// starts with `+`, which `parse` would accept).
+fn digits_u64(s: &str) -> Option<u64> {
+    if s.is_empty() {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for b in s.bytes() {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(u64::from(d))?;
+    }
+    Some(v)
 }
 
 /// Parses one JSON value (surrounded by optional whitespace) with containers nested at most
@@ -902,6 +924,26 @@ mod tests {
         assert_eq!(v.get("b").and_then(Json::as_u64), None);
         assert_eq!(v.get("c").and_then(Json::as_i64), Some(-3));
         assert_eq!(v.get("d").and_then(Json::as_u64), None);
+    }
+
+    /// `as_u64` / `as_i64` (one digit loop) answer as `str::parse` does for every number text,
+    /// at the edges of both types too.
+    #[test]
+    fn integer_readers_agree_with_str_parse() {
+        for t in [
+            "0", "-0", "7", "-7", "00", "1e3", "1.0", "-", "", "18446744073709551615", "18446744073709551616",
+            "-18446744073709551615", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+            "-9223372036854775809", "99999999999999999999999", "12a", "+5",
+        ] {
+            let n = Json::Num(t.to_owned());
+            if t.starts_with('+') {
+                // Never a JSON number; `parse` would take it, the readers refuse it.
+                assert_eq!((n.as_u64(), n.as_i64()), (None, None));
+                continue;
+            }
+            assert_eq!(n.as_u64(), t.parse::<u64>().ok(), "{t}");
+            assert_eq!(n.as_i64(), t.parse::<i64>().ok(), "{t}");
+        }
     }
 
     /// `scan` (the write path's details check without a tree) accepts and refuses exactly what

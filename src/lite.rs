@@ -70,11 +70,17 @@ pub(crate) mod oneshot {
             if s.done {
                 return Poll::Ready(Err(Canceled));
             }
-            match &s.waker {
-                Some(w) if w.will_wake(cx.waker()) => {}
-                _ => s.waker = Some(cx.waker().clone()),
-            }
+            park(&mut s.waker, cx);
             Poll::Pending
+        }
+    }
+
+    /// Keeps `cx`'s waker in `slot` (one body for every `Receiver<T>`).
+    #[inline(never)]
+    fn park(slot: &mut Option<Waker>, cx: &Context<'_>) {
+        match slot {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => *slot = Some(cx.waker().clone()),
         }
     }
 }
