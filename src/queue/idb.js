@@ -5,24 +5,34 @@
 //
 // Writes are grouped: a write goes into the queue's current read-write transaction while that
 // still accepts requests (until control returns to the event loop), else into a new one, so the
-// writes of one task share one transaction. Requests run in issue order: within a transaction by
-// the spec, across transactions because read-write transactions on one store run in creation
-// order. Every function here answers with a promise or a plain value and never throws: a failure
-// rejects with the host's text of it (`QuotaExceededError: ...`).
+// writes of one task share one transaction. Writes issued before the database is open wait in one
+// list and go out in order once it is. Requests run in issue order: within a transaction by the
+// spec, across transactions because read-write transactions on one store run in creation order.
+//
+// A write costs no promise, closure or copy of its text here: the text goes to IndexedDB (which
+// keeps its own serialized copy) and nothing in this module refers to it afterwards. That matters
+// while a large transaction commits (100 000 puts take seconds): per-write promises and closures
+// kept every key and value alive in the page's heap until then, ten times the queue's own memory
+// per waiting event (bench/memory_chromium.mjs). A write answers with the promise of the batch
+// (transaction, or the writes waiting for the opening) it went into only when that differs from
+// the one the previous write answered, else undefined: the caller keeps one handle per batch, not
+// one per write. Batches settle with their outcome and reject with the host's text of a failure
+// (`QuotaExceededError: ...`); nothing here throws.
 
 const STORE = "events";
 let made = 0;
 
 /** A queue handle (the database opens on first use), or null where there is no IndexedDB. */
 export function handle(name) {
-  return globalThis.indexedDB ? { name, db: null, opening: null, tx: null, done: null, last: null } : null;
+  return globalThis.indexedDB ? { name, db: null, opening: null, early: null, store: null, done: null, last: null } : null;
 }
 
 const text = (e) => String(e);
 
+const range = (prefix) => IDBKeyRange.bound(prefix, prefix + "\uffff");
+
 // The database, opened (and made, version 1) by the first caller; a failed opening is tried again
-// by the next. `h.db` is set by the first reaction to the opening, so the writes that waited for it
-// (reactions registered later) go out before any write issued once it is set.
+// by the next.
 function open(h) {
   return (h.opening ??= new Promise((ok, bad) => {
     const r = indexedDB.open(h.name, 1);
@@ -41,60 +51,105 @@ function open(h) {
   ));
 }
 
-// `f(store)` issued in the current read-write transaction or a new one; that transaction's
-// outcome.
-function write(h, f) {
-  if (h.tx) {
+// One write on `s`: 0 put of value `b` under key `a`, 1 delete of the keys in array `a`, 2 delete
+// of every key starting with `a`.
+function apply(s, op, a, b) {
+  if (op === 0) s.put(b, a);
+  else if (op === 1) for (const k of a) s.delete(k);
+  else s.delete(range(a));
+}
+
+// Issues a write in the current read-write transaction or a new one; that transaction's outcome.
+// Throws when no transaction could be made (the database closed).
+function write(h, op, a, b) {
+  if (h.store) {
     try {
-      f(h.store);
+      apply(h.store, op, a, b);
       return h.done;
     } catch {
       // TransactionInactiveError: it no longer takes requests.
     }
   }
+  h.store = null;
   const tx = h.db.transaction(STORE, "readwrite");
   made++;
-  h.tx = tx;
-  h.store = tx.objectStore(STORE);
-  h.done = new Promise((ok, bad) => {
-    tx.oncomplete = () => ok();
-    tx.onerror = tx.onabort = () => bad(text(tx.error ?? "abort"));
+  const done = new Promise((ok, bad) => {
+    // A finished transaction's store takes no more requests: let it go.
+    const end = () => h.store === store && (h.store = null);
+    tx.oncomplete = () => (end(), ok());
+    tx.onerror = tx.onabort = () => (end(), bad(text(tx.error ?? "abort")));
   });
-  h.done.catch(() => {});
-  f(h.store);
-  return h.done;
+  done.catch(() => {});
+  const store = tx.objectStore(STORE);
+  h.store = store;
+  h.done = done;
+  apply(h.store, op, a, b);
+  return done;
 }
 
-// Issues `f` now when the database is open, else once it is (writes issued before then go out in
-// order, together); the outcome of the transaction it went into.
-function issue(h, f) {
-  let p;
-  try {
-    p = h.db ? write(h, f) : open(h).then(() => write(h, f));
-  } catch (e) {
-    p = Promise.reject(text(e));
-  }
+// The writes issued before the database is open: one flat list of (op, a, b) and their promise,
+// settled with the outcome of the transaction the last of them went into (the first failure
+// otherwise). The list is let go once issued.
+function early(h) {
+  const list = [];
+  const p = open(h).then(
+    () => {
+      h.early = null;
+      let failed = null, last;
+      for (let i = 0; i < list.length; i += 3) {
+        try {
+          last = write(h, list[i], list[i + 1], list[i + 2]);
+        } catch (e) {
+          failed ??= text(e);
+        }
+      }
+      list.length = 0;
+      if (failed !== null) throw failed;
+      return last;
+    },
+    (e) => {
+      h.early = null;
+      throw e;
+    },
+  );
   p.catch(() => {});
+  h.early = { list, p };
+  return h.early;
+}
+
+// Issues a write now when the database is open, else once it is (in issue order). The promise of
+// its batch when that is not the one the previous write answered, else undefined.
+function issue(h, op, a, b) {
+  let p;
+  if (h.db && !h.early) {
+    try {
+      p = write(h, op, a, b);
+    } catch (e) {
+      p = Promise.reject(text(e));
+      p.catch(() => {});
+    }
+  } else {
+    const e = h.early ?? early(h);
+    e.list.push(op, a, b);
+    p = e.p;
+  }
+  if (p === h.last) return undefined;
   return (h.last = p);
 }
 
-/** Stores `value` under `key`; resolves once its transaction committed. */
+/** Stores `value` under `key`: see `issue`. */
 export function put(h, key, value) {
-  return issue(h, (s) => s.put(value, key));
+  return issue(h, 0, key, value);
 }
 
-/** Deletes the records under `keys` (an array); resolves once done. */
+/** Deletes the records under `keys` (an array): see `issue`. */
 export function del(h, keys) {
-  return issue(h, (s) => {
-    for (const k of keys) s.delete(k);
-  });
+  return issue(h, 1, keys);
 }
 
-const range = (prefix) => IDBKeyRange.bound(prefix, prefix + "\uffff");
-
-/** Deletes every record whose key starts with `prefix`; resolves once done. */
+/** Deletes every record whose key starts with `prefix`: see `issue`. */
 export function delPrefix(h, prefix) {
-  return issue(h, (s) => s.delete(range(prefix)));
+  return issue(h, 2, prefix);
 }
 
 /** Resolves once every write issued so far finished (committed or failed). */
