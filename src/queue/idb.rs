@@ -12,17 +12,17 @@
 //! microtasks) thus share one transaction instead of one each, with no timer and so no added
 //! latency for a lone event. Requests run in issue order: within a transaction by the spec,
 //! across transactions because read-write transactions on one store run in creation order. A
-//! write is issued at once (its text handed to IndexedDB, no copy kept in wasm or in the
-//! module); [`Written`] resolves when its transaction committed. [`IdbStore::settled`] waits for
-//! every write issued so far.
+//! write is issued at once (its text handed to IndexedDB, no copy kept in wasm or by the module);
+//! [`Written`] resolves when its transaction committed. [`IdbStore::settled`] waits for every
+//! write issued so far.
 //!
-//! **One handle per transaction, not per write.** The module answers a write with its
-//! transaction's promise only when that transaction is not the previous write's; the store then
-//! makes one [`Outcome`], set by one task awaiting that promise, and every write of the
-//! transaction gets a clone of it (a few bytes of wasm memory). A promise, a `JsFuture` or a
-//! JavaScript callback per write, kept while thousands of events wait (each holding its write's
-//! outcome, see `Durable::log`), cost about 900 bytes of the page's JS heap per waiting event
-//! until the transaction committed (bench/memory_chromium.mjs, 100 000 events).
+//! **A write's handle is a few bytes.** Thousands of calls may hold theirs while they wait (see
+//! `Durable::log`), and a large transaction takes seconds to commit. Every write of a transaction
+//! gets the same promise object from the module (one slot of the externref table per handle, no
+//! JavaScript object of its own), and no `JsFuture` is made unless the handle is awaited. A
+//! promise chain per write, whose closures kept the write's key and text alive until the commit,
+//! cost about 900 bytes of JS heap per waiting event (bench/memory_chromium.mjs, 100 000 events;
+//! bench/memory_chromium_heap.mjs shows what the heap holds).
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -32,7 +32,7 @@ use std::task::{Context, Poll, Waker};
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::error::AuditError;
@@ -41,13 +41,13 @@ use crate::error::AuditError;
 extern "C" {
     /// A queue handle (the database opens on first use), or `null` without IndexedDB.
     fn handle(name: &str) -> JsValue;
-    /// The writes: each answers with the promise of the transaction (or of the writes waiting
-    /// for the opening) it went into when that is not the previous write's, else `undefined`.
-    fn put(h: &JsValue, key: &str, value: &str) -> JsValue;
+    /// The writes answer with the promise of their batch: the transaction they went into, or the
+    /// writes waiting for the opening; one object for every write of it.
+    fn put(h: &JsValue, key: &str, value: &str) -> Promise;
     /// Deletes the keys of `keys` (an array).
-    fn del(h: &JsValue, keys: &js_sys::Array) -> JsValue;
+    fn del(h: &JsValue, keys: &js_sys::Array) -> Promise;
     #[wasm_bindgen(js_name = delPrefix)]
-    fn del_prefix(h: &JsValue, prefix: &str) -> JsValue;
+    fn del_prefix(h: &JsValue, prefix: &str) -> Promise;
     fn settled(h: &JsValue) -> Promise;
     /// `[keys, values]` of the records under `prefix`.
     fn entries(h: &JsValue, prefix: &str) -> Promise;
@@ -65,9 +65,29 @@ async fn settle(p: Promise) -> Result<JsValue, String> {
     JsFuture::from(p).await.map_err(|e| e.as_string().unwrap_or_default())
 }
 
-/// The outcome of a write's read-write transaction, `Ok` once it committed; shared by every
-/// write of that transaction.
-pub type Written = Outcome<Result<(), String>>;
+/// The outcome of a write's read-write transaction: `Ok` once it committed. Holds the
+/// transaction's promise (shared by every write of it); nothing in wasm runs for it, and no
+/// JavaScript callback is made, unless it is awaited.
+pub struct Written {
+    promise: Promise,
+    wait: Option<JsFuture>,
+}
+
+impl Written {
+    fn new(promise: Promise) -> Written {
+        Written { promise, wait: None }
+    }
+}
+
+impl Future for Written {
+    type Output = Result<(), String>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let me = self.get_mut();
+        let wait = me.wait.get_or_insert_with(|| JsFuture::from(me.promise.clone()));
+        Pin::new(wait).poll(cx).map(|r| r.map(|_| ()).map_err(|e| e.as_string().unwrap_or_default()))
+    }
+}
 
 struct Slot<T> {
     value: Option<T>,
@@ -75,8 +95,7 @@ struct Slot<T> {
 }
 
 /// A value set once, awaited by any number of handles (each clone is one waiter): a
-/// single-threaded `futures::future::Shared` without its box, locks and size. A write's is set
-/// by a task spawned for its transaction, so it completes whether or not anybody waits.
+/// single-threaded `futures::future::Shared` without its box, locks and size.
 pub struct Outcome<T> {
     slot: Rc<RefCell<Slot<T>>>,
     /// This handle's place in `wakers`, once it waited.
@@ -155,37 +174,13 @@ fn deletes_fail() -> bool {
 }
 
 /// One IndexedDB database with one object store of string values under string keys.
-pub struct IdbStore {
-    h: JsValue,
-    /// The outcome of the transaction the last write went into.
-    last: RefCell<Option<Written>>,
-}
+pub struct IdbStore(JsValue);
 
 impl IdbStore {
     /// `None` where the host has no IndexedDB (Workers, Node).
     pub fn available(name: &str) -> Option<IdbStore> {
         let h = handle(name);
-        (!h.is_null()).then(|| IdbStore { h, last: RefCell::new(None) })
-    }
-
-    /// The outcome of a write the module just issued, from its answer: a new transaction's
-    /// promise (one task awaits it and sets one shared outcome), or `undefined` for the same
-    /// transaction as the previous write.
-    fn written(&self, answer: JsValue) -> Written {
-        let mut last = self.last.borrow_mut();
-        if let (true, Some(w)) = (answer.is_undefined(), last.as_ref()) {
-            return w.clone();
-        }
-        let o = Written::new();
-        let setter = o.clone();
-        // (`undefined` with no earlier write cannot happen; a failure rather than a claim.)
-        let p = if answer.is_undefined() { Promise::reject(&answer) } else { answer.unchecked_into() };
-        let wait = JsFuture::from(p);
-        wasm_bindgen_futures::spawn_local(async move {
-            setter.set(wait.await.map(|_| ()).map_err(|e| e.as_string().unwrap_or_default()));
-        });
-        *last = Some(o.clone());
-        o
+        (!h.is_null()).then_some(IdbStore(h))
     }
 
     /// Stores `value` under `key` and waits until the write is durable.
@@ -196,7 +191,7 @@ impl IdbStore {
     /// Issues the put of `value` under `key` at once (the texts handed to IndexedDB); its
     /// transaction's outcome to await.
     pub fn put_issue(&self, key: &str, value: &str) -> Written {
-        self.written(put(&self.h, key, value))
+        Written::new(put(&self.0, key, value))
     }
 
     /// Deletes `keys` and waits until done.
@@ -220,24 +215,24 @@ impl IdbStore {
         for k in keys {
             list.push(&JsValue::from_str(k));
         }
-        Ok(Some(self.written(del(&self.h, &list))))
+        Ok(Some(Written::new(del(&self.0, &list))))
     }
 
     /// Waits until every write issued so far finished (committed or failed).
     pub async fn settled(&self) {
-        let _ = settle(settled(&self.h)).await;
+        let _ = settle(settled(&self.0)).await;
     }
 
     /// Every `(key, value)` whose key starts with `prefix` (`""`: all), keys ordered; read in one
     /// transaction, so keys and values match.
     pub async fn entries_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, AuditError> {
-        let both: js_sys::Array = settle(entries(&self.h, prefix)).await.map_err(|e| qerr("read", &e))?.into();
+        let both: js_sys::Array = settle(entries(&self.0, prefix)).await.map_err(|e| qerr("read", &e))?.into();
         let (keys, values): (js_sys::Array, js_sys::Array) = (both.get(0).into(), both.get(1).into());
         Ok(keys.iter().zip(values.iter()).filter_map(|(k, v)| Some((k.as_string()?, v.as_string()?))).collect())
     }
 
     /// Deletes every record whose key starts with `prefix` and waits until done.
     pub async fn delete_prefix(&self, prefix: &str) -> Result<(), AuditError> {
-        self.written(del_prefix(&self.h, prefix)).await.map_err(|e| qerr("delete", &e))
+        settle(del_prefix(&self.0, prefix)).await.map(|_| ()).map_err(|e| qerr("delete", &e))
     }
 }
