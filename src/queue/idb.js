@@ -9,14 +9,14 @@
 // list and go out in order once it is. Requests run in issue order: within a transaction by the
 // spec, across transactions because read-write transactions on one store run in creation order.
 //
-// A write makes no promise or closure and keeps no reference to its text: the text goes to
-// IndexedDB (which keeps its own serialized copy) and nothing here refers to it afterwards. It
-// answers with the promise of its batch (its transaction, or the writes waiting for the opening),
-// one object shared by every write of that batch. That matters while a large transaction commits
-// (100 000 puts take seconds) and thousands of events wait: a promise chain per write, whose
-// closures kept the write's key and text alive until the commit, cost about 900 bytes of the
-// page's JS heap per waiting event (bench/memory_chromium.mjs). Batches settle with their outcome
-// and reject with the host's text of a failure (`QuotaExceededError: ...`); nothing here throws.
+// Once issued, nothing here refers to a write or its text (IndexedDB keeps its own serialized
+// copy), and a write makes no promise of its own: it answers with the promise of its batch (its
+// transaction, or the writes waiting for the opening), one object shared by every write of that
+// batch. That matters while a large transaction commits (100 000 puts take seconds) and thousands
+// of events wait: a promise chain per write, whose closures kept the write's key and text alive
+// until the commit, cost about 900 bytes of the page's JS heap per waiting event
+// (bench/memory_chromium.mjs). Batches settle with their outcome and reject with the host's text
+// of a failure (`QuotaExceededError: ...`); nothing here throws.
 
 const STORE = "events";
 let made = 0;
@@ -50,20 +50,12 @@ function open(h) {
   ));
 }
 
-// One write on `s`: 0 put of value `b` under key `a`, 1 delete of the keys in array `a`, 2 delete
-// of every key starting with `a`.
-function apply(s, op, a, b) {
-  if (op === 0) s.put(b, a);
-  else if (op === 1) for (const k of a) s.delete(k);
-  else s.delete(range(a));
-}
-
 // Issues a write in the current read-write transaction or a new one; that transaction's outcome.
 // Throws when no transaction could be made (the database closed).
-function write(h, op, a, b) {
+function write(h, f) {
   if (h.store) {
     try {
-      apply(h.store, op, a, b);
+      f(h.store);
       return h.done;
     } catch {
       // TransactionInactiveError: it no longer takes requests.
@@ -82,11 +74,11 @@ function write(h, op, a, b) {
   const store = tx.objectStore(STORE);
   h.store = store;
   h.done = done;
-  apply(h.store, op, a, b);
+  f(store);
   return done;
 }
 
-// The writes issued before the database is open: one flat list of (op, a, b) and their promise,
+// The writes issued before the database is open: one list of them, in order, and their promise,
 // settled with the outcome of the transaction the last of them went into (the first failure
 // otherwise). The list is let go once issued.
 function early(h) {
@@ -95,9 +87,9 @@ function early(h) {
     () => {
       h.early = null;
       let failed = null, last;
-      for (let i = 0; i < list.length; i += 3) {
+      for (const f of list) {
         try {
-          last = write(h, list[i], list[i + 1], list[i + 2]);
+          last = write(h, f);
         } catch (e) {
           failed ??= text(e);
         }
@@ -118,18 +110,18 @@ function early(h) {
 
 // Issues a write now when the database is open, else once it is (in issue order); the promise of
 // its batch.
-function issue(h, op, a, b) {
+function issue(h, f) {
   let p;
   if (h.db && !h.early) {
     try {
-      p = write(h, op, a, b);
+      p = write(h, f);
     } catch (e) {
       p = Promise.reject(text(e));
       p.catch(() => {});
     }
   } else {
     const e = h.early ?? early(h);
-    e.list.push(op, a, b);
+    e.list.push(f);
     p = e.p;
   }
   return (h.last = p);
@@ -137,17 +129,19 @@ function issue(h, op, a, b) {
 
 /** Stores `value` under `key`; the promise of its batch (see `issue`). */
 export function put(h, key, value) {
-  return issue(h, 0, key, value);
+  return issue(h, (s) => s.put(value, key));
 }
 
 /** Deletes the records under `keys` (an array); the promise of its batch. */
 export function del(h, keys) {
-  return issue(h, 1, keys);
+  return issue(h, (s) => {
+    for (const k of keys) s.delete(k);
+  });
 }
 
 /** Deletes every record whose key starts with `prefix`; the promise of its batch. */
 export function delPrefix(h, prefix) {
-  return issue(h, 2, prefix);
+  return issue(h, (s) => s.delete(range(prefix)));
 }
 
 /** Resolves once every write issued so far finished (committed or failed). */
