@@ -115,7 +115,9 @@ pub mod transport;
 pub mod unicode;
 mod urlcheck;
 
-#[cfg(target_arch = "wasm32")]
+// Not in the Worker entry, which has no durable queue: its .wasm would not call the queue's
+// IndexedDB module (src/queue/idb.js), but wasm-bindgen would still ship that file beside it.
+#[cfg(all(target_arch = "wasm32", not(feature = "worker")))]
 #[doc(hidden)]
 pub mod queue;
 #[cfg(target_arch = "wasm32")]

@@ -76,6 +76,9 @@ const DRAIN_MAX_MS: u64 = 300_000;
 
 type PendingMap = crate::uidmap::UidMap<Pending>;
 
+/// A DOM event listener kept alive by its owner.
+type EventHandler = Closure<dyn FnMut(web_sys::Event)>;
+
 /// A waiting event's size (its JSON's bytes) and whether a send of it is in flight, in one
 /// `u32` (the top bit): a slot of the pending map is then 8 bytes on wasm32 instead of 12, which
 /// with the map at most half full is about 10 bytes less per waiting event (bench/memory.mjs).
@@ -165,7 +168,7 @@ pub struct Durable {
     dead: RefCell<Vec<DeadLetter>>,
     /// Bumped by `clear`, so a recovery that read the store before it adds nothing back.
     generation: Cell<u64>,
-    listeners: RefCell<Vec<(&'static str, idb::EventHandler)>>,
+    listeners: RefCell<Vec<(&'static str, EventHandler)>>,
     draining: Cell<bool>,
     /// Ends the drain's current wait early (the browser went `online`).
     drain_wake: RefCell<Option<crate::lite::oneshot::Sender<()>>>,
@@ -177,7 +180,7 @@ pub struct Durable {
     not_before: Cell<i64>,
     /// With a store: set once recovery has loaded what an earlier logger left stored, so that
     /// `flush()` (and `close()`) right after a reload see those events instead of an empty queue.
-    loaded: Option<idb::Written>,
+    loaded: Option<idb::Outcome<()>>,
     /// `delivery: "queued"` calls whose event is admitted but whose send has not started yet
     /// (they store it first): `flush()` waits for them ([`Durable::until_sends_started`]).
     storing: Cell<usize>,
@@ -268,7 +271,7 @@ impl Durable {
     async fn recover(self: &Rc<Self>) {
         let loaded = self.load().await;
         if let Some(o) = &self.loaded {
-            o.set(Ok(()));
+            o.set(());
         }
         if loaded {
             let res = self.resend_idle().await;
@@ -476,9 +479,7 @@ impl Durable {
     /// calls may wait for the commit at once, and wasm memory, once grown, never shrinks.
     fn store_put(&self, uid: &str, json: Option<String>) -> Option<idb::Written> {
         let (Some(store), Some(json)) = (&self.store, json) else { return None };
-        let (key, value) = (JsValue::from_str(&self.key(uid)), JsValue::from_str(&json));
-        drop(json);
-        store.put_issue(key, value).ok()
+        Some(store.put_issue(&self.key(uid), &json))
     }
 
     /// Delivers one stored event: removed on commit, moved to the dead letters when rejected

@@ -1,0 +1,179 @@
+// The durable queue's IndexedDB I/O (src/queue/idb.rs binds it; the policy stays in
+// src/queue/mod.rs): one database per queue name, version 1, one object store "events" of string
+// values under string keys. The same database, store and record shape as the web-sys version it
+// replaces, so records an earlier version left are read and re-sent.
+//
+// Writes are grouped: a write goes into the queue's current read-write transaction while that
+// still accepts requests (until control returns to the event loop), else into a new one, so the
+// writes of one task share one transaction. Writes issued before the database is open wait in one
+// list and go out in order once it is. Requests run in issue order: within a transaction by the
+// spec, across transactions because read-write transactions on one store run in creation order.
+//
+// Once issued, nothing here refers to a write or its text (IndexedDB keeps its own serialized
+// copy), and a write makes no promise of its own: it answers with the promise of its batch (its
+// transaction, or the writes waiting for the opening), one object shared by every write of that
+// batch. That matters while a large transaction commits (100 000 puts take seconds) and thousands
+// of events wait: a promise chain per write, whose closures kept the write's key and text alive
+// until the commit, cost about 900 bytes of the page's JS heap per waiting event
+// (bench/memory_chromium.mjs). Batches settle with their outcome and reject with the host's text
+// of a failure (`QuotaExceededError: ...`); nothing here throws.
+
+const STORE = "events";
+let made = 0;
+
+/** A queue handle (the database opens on first use), or null where there is no IndexedDB. */
+export function handle(name) {
+  return globalThis.indexedDB ? { name, db: null, opening: null, early: null, store: null, done: null, last: null } : null;
+}
+
+const text = (e) => String(e);
+
+const range = (prefix) => IDBKeyRange.bound(prefix, prefix + "\uffff");
+
+// The database, opened (and made, version 1) by the first caller; a failed opening is tried again
+// by the next.
+function open(h) {
+  return (h.opening ??= new Promise((ok, bad) => {
+    const r = indexedDB.open(h.name, 1);
+    r.onupgradeneeded = () => {
+      if (!r.result.objectStoreNames.contains(STORE)) r.result.createObjectStore(STORE);
+    };
+    r.onsuccess = () => ok(r.result);
+    r.onerror = () => bad(text(r.error));
+    r.onblocked = () => bad("blocked");
+  }).then(
+    (db) => (h.db = db),
+    (e) => {
+      h.opening = null;
+      throw text(e);
+    },
+  ));
+}
+
+// Issues a write in the current read-write transaction or a new one; that transaction's outcome.
+// Throws when no transaction could be made (the database closed).
+function write(h, f) {
+  if (h.store) {
+    try {
+      f(h.store);
+      return h.done;
+    } catch {
+      // TransactionInactiveError: it no longer takes requests.
+    }
+  }
+  h.store = null;
+  const tx = h.db.transaction(STORE, "readwrite");
+  made++;
+  const done = new Promise((ok, bad) => {
+    // A finished transaction's store takes no more requests: let it go.
+    const end = () => h.store === store && (h.store = null);
+    tx.oncomplete = () => (end(), ok());
+    tx.onerror = tx.onabort = () => (end(), bad(text(tx.error ?? "abort")));
+  });
+  done.catch(() => {});
+  const store = tx.objectStore(STORE);
+  h.store = store;
+  h.done = done;
+  f(store);
+  return done;
+}
+
+// The writes issued before the database is open: one list of them, in order, and their promise,
+// settled with the outcome of the transaction the last of them went into (the first failure
+// otherwise). The list is let go once issued.
+function early(h) {
+  const list = [];
+  const p = open(h).then(
+    () => {
+      h.early = null;
+      let failed = null, last;
+      for (const f of list) {
+        try {
+          last = write(h, f);
+        } catch (e) {
+          failed ??= text(e);
+        }
+      }
+      list.length = 0;
+      if (failed !== null) throw failed;
+      return last;
+    },
+    (e) => {
+      h.early = null;
+      throw e;
+    },
+  );
+  p.catch(() => {});
+  h.early = { list, p };
+  return h.early;
+}
+
+// Issues a write now when the database is open, else once it is (in issue order); the promise of
+// its batch.
+function issue(h, f) {
+  let p;
+  if (h.db && !h.early) {
+    try {
+      p = write(h, f);
+    } catch (e) {
+      p = Promise.reject(text(e));
+      p.catch(() => {});
+    }
+  } else {
+    const e = h.early ?? early(h);
+    e.list.push(f);
+    p = e.p;
+  }
+  return (h.last = p);
+}
+
+/** Stores `value` under `key`; the promise of its batch (see `issue`). */
+export function put(h, key, value) {
+  return issue(h, (s) => s.put(value, key));
+}
+
+/** Deletes the records under `keys` (an array); the promise of its batch. */
+export function del(h, keys) {
+  return issue(h, (s) => {
+    for (const k of keys) s.delete(k);
+  });
+}
+
+/** Deletes every record whose key starts with `prefix`; the promise of its batch. */
+export function delPrefix(h, prefix) {
+  return issue(h, (s) => s.delete(range(prefix)));
+}
+
+/** Resolves once every write issued so far finished (committed or failed). */
+export async function settled(h) {
+  for (;;) {
+    const p = h.last;
+    if (!p) return;
+    await p.catch(() => {});
+    if (p === h.last) return;
+  }
+}
+
+/**
+ * Every record whose key starts with `prefix` (`""`: all), keys ordered, read in one transaction:
+ * resolves `[keys, values]`.
+ */
+export function entries(h, prefix) {
+  return open(h).then(
+    (db) =>
+      new Promise((ok, bad) => {
+        const tx = db.transaction(STORE, "readonly");
+        const s = tx.objectStore(STORE);
+        const r = range(prefix);
+        const keys = s.getAllKeys(r);
+        const values = s.getAll(r);
+        tx.oncomplete = () => ok([keys.result, values.result]);
+        tx.onerror = tx.onabort = () => bad(text(tx.error ?? "abort"));
+      }),
+  ).catch((e) => Promise.reject(text(e)));
+}
+
+/** How many read-write transactions writes opened so far (the tests' count). */
+export function transactions() {
+  return made;
+}
