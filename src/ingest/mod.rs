@@ -369,6 +369,9 @@ pub trait Store {
     /// Names the trail this store writes (database and trail), for the isolate's head cache.
     /// `trail`: the trail to write (`None`: the configured one; `Some` with `TENANT_CLAIM`).
     fn chain_key(&self, trail: Option<&str>) -> String;
+    /// The name of the trail `trail` designates (`None`: the configured one), which a new
+    /// Worker stream's id is bound to ([`crate::chain::trail_stream_id`]).
+    fn trail_name(&self, trail: Option<&str>) -> String;
     /// The trail's signed head and which of `uids` are already stored.
     async fn chain_state(&self, trail: Option<&str>, uids: &[&str]) -> Result<signed::ChainState, AuditError>;
     /// The conditional write ([`signed::write_statement`]): `Ok(Some(n))` when it ran (`n` events
@@ -389,6 +392,9 @@ impl Store for AuditLogger {
     fn chain_key(&self, trail: Option<&str>) -> String {
         let c = self.config();
         format!("{}|{}|{}", c.url, c.database, trail.unwrap_or(&c.trail))
+    }
+    fn trail_name(&self, trail: Option<&str>) -> String {
+        trail.unwrap_or(&self.config().trail).to_owned()
     }
     async fn chain_state(&self, trail: Option<&str>, uids: &[&str]) -> Result<signed::ChainState, AuditError> {
         let c = self.config();
@@ -1009,6 +1015,9 @@ mod tests {
     impl Store for FakeStore {
         fn chain_key(&self, trail: Option<&str>) -> String {
             format!("fake-{:p}-{}-{trail:?}", self, self.isolate.get())
+        }
+        fn trail_name(&self, trail: Option<&str>) -> String {
+            trail.unwrap_or("audit").to_owned()
         }
         async fn chain_state(&self, _trail: Option<&str>, uids: &[&str]) -> Result<signed::ChainState, AuditError> {
             let w = self.written.borrow();
