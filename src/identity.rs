@@ -55,10 +55,14 @@ fn hashed(kind: &str, s: &str) -> String {
     out
 }
 
-/// Claims that change from one token of a user to the next (times, nonces, session ids) or only
-/// describe the user (`name`): left out of [`token_identity`]'s scope.
-const VOLATILE_CLAIMS: [&str; 14] = [
-    "sub", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "at_hash", "c_hash", "s_hash", "sid", "session_state", "uti", "name",
+/// Claims left out of [`token_identity`]'s scope: those that change from one token of a user to
+/// the next (times, ids, nonces, sessions), describe the user (names, e-mail, picture) or what the
+/// token may do (scopes, roles, permissions): none of them names another user or tenant.
+const IGNORED_CLAIMS: [&str; 36] = [
+    "sub", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "at_hash", "c_hash", "s_hash", "sid", "session_state",
+    "uti", "rh", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "email",
+    "email_verified", "picture", "locale", "zoneinfo", "updated_at", "scope", "scp", "permissions", "roles", "groups",
+    "azp", "acr", "amr", "client_id", "ver",
 ];
 
 /// The `sub` claim of a JWT (read, not verified) and, when the token has other lasting claims
@@ -66,7 +70,7 @@ const VOLATILE_CLAIMS: [&str; 14] = [
 /// SHA-256 over them, sorted by name, as compact JSON): a Worker with `TENANT_CLAIM` writes the
 /// same `sub` into another tenant's trail when that claim differs, so two tokens of one `sub`
 /// that differ in such a claim are two identities, and one's queued events are never sent with
-/// the other's token. Tokens that differ only in [`VOLATILE_CLAIMS`] (a refreshed token) are one
+/// the other's token. Tokens that differ only in [`IGNORED_CLAIMS`] (a refreshed token) are one
 /// identity.
 fn token_identity(token: &str) -> Option<(String, Option<String>)> {
     let claims = token_claims(token)?;
@@ -75,7 +79,7 @@ fn token_identity(token: &str) -> Option<(String, Option<String>)> {
         return None;
     }
     let mut kept: Vec<&(String, crate::json::Json)> =
-        claims.as_object()?.iter().filter(|(k, _)| !VOLATILE_CLAIMS.contains(&k.as_str())).collect();
+        claims.as_object()?.iter().filter(|(k, _)| !IGNORED_CLAIMS.contains(&k.as_str())).collect();
     if kept.is_empty() {
         return Some((sub.to_owned(), None));
     }
@@ -149,7 +153,7 @@ mod tests {
         let b = with(r#"{"sub":"alice","org_id":"B","aud":"neo4j-audit","exp":1,"iat":0}"#);
         assert_ne!(a, b);
         assert!(a.starts_with("sub:alice|h:") && !a.contains("org_id") && !a.contains('A'), "{a}");
-        let refreshed = with(r#"{"aud":"neo4j-audit","org_id":"A","sub":"alice","exp":99,"iat":50,"jti":"x","name":"Ann","sid":"s2"}"#);
+        let refreshed = with(r#"{"aud":"neo4j-audit","org_id":"A","sub":"alice","exp":99,"iat":50,"jti":"x","name":"Ann","sid":"s2","scope":"read write","roles":["admin"]}"#);
         assert_eq!(a, refreshed);
         assert_ne!(a, with(r#"{"sub":"alice","org_id":"A","aud":"neo4j-audit","iss":"https://other.example"}"#));
         assert_eq!(with(r#"{"sub":"alice","exp":1,"name":"Ann"}"#), "sub:alice");
