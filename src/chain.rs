@@ -178,6 +178,46 @@ impl Chain {
     }
 }
 
+/// Domain tag of a Worker stream id's trail binding ([`trail_stream_id`]).
+const STREAM_BINDING: &str = "neo4j-audit/stream/v1";
+
+/// The binding tag of stream `nonce` in trail `trail`: 32 hex digits of
+/// `SHA-256("neo4j-audit/stream/v1" ‖ 0 ‖ trail ‖ 0 ‖ nonce)`.
+fn binding_tag(trail: &str, nonce: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(STREAM_BINDING.as_bytes());
+    h.update([0]);
+    h.update(trail.as_bytes());
+    h.update([0]);
+    h.update(nonce.as_bytes());
+    let mut tag = hex(&h.finalize());
+    tag.truncate(32);
+    tag
+}
+
+/// A new id for the ingest Worker's stream of trail `trail`: `<v4 UUID>.<tag>`, the tag binding
+/// it to the trail's name. The id is inside every seal (event and head), so a signed stream moved
+/// into another trail, or two trails' names swapped, no longer verify there (see
+/// [`stream_trail_binding`]).
+pub fn trail_stream_id(trail: &str) -> String {
+    let nonce = crate::random::uuid_v4();
+    let tag = binding_tag(trail, &nonce);
+    let mut id = nonce;
+    id.push('.');
+    id.push_str(&tag);
+    id
+}
+
+/// Whether `stream_id` was made by [`trail_stream_id`] for `trail`: `None` when it has no
+/// binding (client streams, and Worker streams begun before bindings existed).
+pub fn stream_trail_binding(stream_id: &str, trail: &str) -> Option<bool> {
+    let (nonce, tag) = stream_id.rsplit_once('.')?;
+    if tag.len() != 32 || !tag.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    Some(binding_tag(trail, nonce) == tag)
+}
+
 /// The canonical encoding of `event`'s fields, without `prevHash` (see the module docs).
 pub fn canonical(event: &AuditEvent) -> Vec<u8> {
     use crate::json::{write_int, write_opt_str, write_str, write_uint};
@@ -565,6 +605,16 @@ impl<'k> Verifier<'k> {
         self
     }
 
+    /// The stream is read from trail `trail`: a stream whose id binds it to another trail
+    /// ([`stream_trail_binding`]: a Worker stream moved here, or trails renamed) is `Forged`.
+    pub fn in_trail(mut self, trail: &str) -> Self {
+        if stream_trail_binding(&self.report.stream_id, trail) == Some(false) {
+            let msg = "the stream's id binds it to another trail: its events were moved here from another trail (or the trail was renamed)";
+            self.fail(BreakKind::Forged, 0, None, msg.into());
+        }
+        self
+    }
+
     /// The seals of the events pushed but not judged yet (those sharing the last `seq`): a
     /// [`SealCheck`] that answers from checks made ahead needs them with the next events'.
     pub fn pending_seals(&self) -> impl Iterator<Item = (&AuditEvent, &StoredSeal)> {
@@ -758,6 +808,22 @@ mod tests {
         let mut v = Verifier::new("s", anchored);
         evs.iter().cloned().for_each(|e| v.push(e));
         v.finish()
+    }
+
+    #[test]
+    fn a_worker_stream_id_is_bound_to_its_trail() {
+        let id = trail_stream_id("org:a");
+        assert_eq!(stream_trail_binding(&id, "org:a"), Some(true));
+        assert_eq!(stream_trail_binding(&id, "org:b"), Some(false));
+        assert_eq!(stream_trail_binding(&uuid_like(), "org:a"), None, "client streams carry no binding");
+        let v = Verifier::new(&id, true).in_trail("org:b");
+        assert_eq!(v.finish().first_break.map(|b| b.kind), Some(BreakKind::Forged));
+        assert!(Verifier::new(&id, true).in_trail("org:a").finish().ok);
+        assert!(Verifier::new(&uuid_like(), true).in_trail("org:b").finish().ok);
+    }
+
+    fn uuid_like() -> String {
+        crate::random::uuid_v4()
     }
 
     #[test]

@@ -2,7 +2,9 @@
 //! event under this identity and sends it only under the same one, so an event logged by one
 //! user can never be delivered with another user's credentials.
 //!
-//! - client mode (`endpoint` + `token`): `sub:<the token's sub claim>`;
+//! - client mode (`endpoint` + `token`): `sub:<the token's sub claim>`, followed by
+//!   `|h:<hash>` of the token's other lasting claims when it has any (`iss`, `aud`, a tenant
+//!   claim, …; see [`token_identity`]): one user in two tenants is two identities;
 //! - direct mode with Basic auth: `user:<username>`;
 //! - direct mode with a bearer token: `sub:<sub>` when the token is a JWT with a subject;
 //! - a token without a readable subject: `token:<first 16 bytes of SHA-256 of it, hex>` (the
@@ -29,8 +31,9 @@ use crate::config::Config;
 pub fn of_config(c: &Config) -> String {
     let id = match (&c.username, &c.token) {
         (Some(u), _) => cat(&["user:", u]),
-        (None, Some(t)) => match token_subject(t) {
-            Some(sub) => cat(&["sub:", &sub]),
+        (None, Some(t)) => match token_identity(t) {
+            Some((sub, None)) => cat(&["sub:", &sub]),
+            Some((sub, Some(scope))) => cat(&["sub:", &sub, "|", &scope]),
             None => hashed("token", t),
         },
         (None, None) => "anonymous".into(),
@@ -52,14 +55,60 @@ fn hashed(kind: &str, s: &str) -> String {
     out
 }
 
-/// The `sub` claim of a JWT (read, not verified), when it has a non-empty string one.
-pub fn token_subject(token: &str) -> Option<String> {
+/// Claims left out of [`token_identity`]'s scope: those that change from one token of a user to
+/// the next (times, ids, nonces, sessions), describe the user (names, e-mail, picture) or what the
+/// token may do (scopes, roles, permissions): none of them names another user or tenant.
+const IGNORED_CLAIMS: [&str; 36] = [
+    "sub", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "at_hash", "c_hash", "s_hash", "sid", "session_state",
+    "uti", "rh", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "email",
+    "email_verified", "picture", "locale", "zoneinfo", "updated_at", "scope", "scp", "permissions", "roles", "groups",
+    "azp", "acr", "amr", "client_id", "ver",
+];
+
+/// The `sub` claim of a JWT (read, not verified) and, when the token has other lasting claims
+/// (`iss`, `aud`, a tenant or organisation claim, …), a hash of them (`h:` + 32 hex digits of
+/// SHA-256 over them, sorted by name, as compact JSON): a Worker with `TENANT_CLAIM` writes the
+/// same `sub` into another tenant's trail when that claim differs, so two tokens of one `sub`
+/// that differ in such a claim are two identities, and one's queued events are never sent with
+/// the other's token. Tokens that differ only in [`IGNORED_CLAIMS`] (a refreshed token) are one
+/// identity.
+fn token_identity(token: &str) -> Option<(String, Option<String>)> {
+    let claims = token_claims(token)?;
+    let sub = claims.get("sub")?.as_str()?;
+    if sub.is_empty() {
+        return None;
+    }
+    let mut kept: Vec<&(String, crate::json::Json)> =
+        claims.as_object()?.iter().filter(|(k, _)| !IGNORED_CLAIMS.contains(&k.as_str())).collect();
+    if kept.is_empty() {
+        return Some((sub.to_owned(), None));
+    }
+    kept.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut text = String::new();
+    for (k, v) in kept {
+        crate::json::write_str(&mut text, k);
+        text.push(':');
+        v.write(&mut text);
+        text.push(',');
+    }
+    Some((sub.to_owned(), Some(hashed("h", &text))))
+}
+
+/// The claims of a JWT (read, not verified), when its payload is a JSON object.
+fn token_claims(token: &str) -> Option<crate::json::Json> {
     // The second `.`-separated part (`split('.').nth(1)`, by error::find: no char searcher in the .wasm).
     let t = token.trim();
     let rest = &t[crate::error::find(t, ".")? + 1..];
     let payload = &rest[..crate::error::find(rest, ".").unwrap_or(rest.len())];
     let bytes = crate::b64::decode_url(payload.trim_end_matches('='))?;
     let v = crate::json::parse(std::str::from_utf8(&bytes).ok()?, 32).ok()?;
+    v.as_object()?;
+    Some(v)
+}
+
+/// The `sub` claim of a JWT (read, not verified), when it has a non-empty string one.
+pub fn token_subject(token: &str) -> Option<String> {
+    let v = token_claims(token)?;
     let sub = v.get("sub")?.as_str()?;
     (!sub.is_empty()).then(|| sub.to_owned())
 }
@@ -86,5 +135,27 @@ mod tests {
         let id = of_config(&opaque);
         assert!(id.starts_with("token:") && !id.contains("opaque"), "{id}");
         assert_eq!(of_config(&Config::new("http://h:1")), "anonymous");
+    }
+
+    /// One user (`sub`) in two tenants: a Worker with `TENANT_CLAIM` writes each token's events
+    /// into that tenant's trail, so a queued event logged under org A's token must not be sent
+    /// with org B's (before, both were `sub:alice` and shared the queue). A refreshed token
+    /// (new exp/iat/jti, another name) stays the same identity.
+    #[test]
+    fn tokens_of_one_subject_in_two_tenants_are_two_identities() {
+        let with = |claims: &str| {
+            let mut c = Config::new("");
+            c.endpoint = Some("https://w/v1/events".into());
+            c.token = Some(jwt(claims));
+            of_config(&c)
+        };
+        let a = with(r#"{"sub":"alice","org_id":"A","aud":"neo4j-audit","exp":1,"iat":0}"#);
+        let b = with(r#"{"sub":"alice","org_id":"B","aud":"neo4j-audit","exp":1,"iat":0}"#);
+        assert_ne!(a, b);
+        assert!(a.starts_with("sub:alice|h:") && !a.contains("org_id") && !a.contains('A'), "{a}");
+        let refreshed = with(r#"{"aud":"neo4j-audit","org_id":"A","sub":"alice","exp":99,"iat":50,"jti":"x","name":"Ann","sid":"s2","scope":"read write","roles":["admin"]}"#);
+        assert_eq!(a, refreshed);
+        assert_ne!(a, with(r#"{"sub":"alice","org_id":"A","aud":"neo4j-audit","iss":"https://other.example"}"#));
+        assert_eq!(with(r#"{"sub":"alice","exp":1,"name":"Ann"}"#), "sub:alice");
     }
 }

@@ -1019,7 +1019,7 @@ impl AuditLogger {
                     break;
                 }
                 let sid = p.pending.remove(0);
-                let v = Verifier::new(&sid, q.since.is_none());
+                let v = Verifier::new(&sid, q.since.is_none()).in_trail(&cfg.trail);
                 current = Some(match seals {
                     Some(k) => v.with_seals(k, head.clone().filter(|h| h.stream_id == sid)),
                     None => v,

@@ -339,3 +339,93 @@ async fn events_written_by_the_ingest_handler_are_chained() {
     let b = report.streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.clone()).unwrap();
     assert_eq!((b.kind, b.seq), (BreakKind::Edited, 1));
 }
+
+/// A signed Worker stream moved into another trail, or two trails' names swapped, must not verify
+/// there: the seals cover the stream id, and a Worker stream's id is bound to its trail's name.
+/// (Before the binding both attacks verified `ok` with the public key: the seals say nothing of
+/// the trail, so tenant A's history renamed to tenant B's trail was B's signed history.)
+#[tokio::test]
+async fn a_signed_stream_moved_to_another_trail_or_a_renamed_trail_is_found() {
+    use neo4j_audit::ingest::jwt::sign_hs256;
+    use neo4j_audit::ingest::{handle, Io, ReadError, Request, Settings};
+    struct TestIo(String);
+    impl Io for TestIo {
+        async fn read_body(&self, _limit: usize) -> Result<String, ReadError> {
+            Ok(self.0.clone())
+        }
+        async fn rate_limit(&self, _key: &str) -> Result<bool, String> {
+            Ok(true)
+        }
+        fn log(&self, _line: &str) {}
+    }
+    const SECRET: &str = "chain-test-jwt-secret-0123456789abcdef";
+    let settings_for = |trail: &str| {
+        let (url, user, pw, t) = (neo4j_url(), neo4j_user(), neo4j_password(), trail.to_owned());
+        Settings::from_env(move |k| match k {
+            "AUDIT_JWT_SECRET" => Some(SECRET.into()),
+            "NEO4J_URL" => Some(url.clone()),
+            "NEO4J_USER" => Some(user.clone()),
+            "NEO4J_PASSWORD" => Some(pw.clone()),
+            "AUDIT_TRAIL" => Some(t.clone()),
+            "ALLOWED_ORIGINS" => Some("https://app.example".into()),
+            "AUDIT_SIGNING_KEY" => Some("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60".into()),
+            "AUDIT_SIGNING_KEY_ID" => Some("native-k1".into()),
+            _ => None,
+        })
+    };
+    let now = neo4j_audit::event::now_millis() / 1000;
+    let token = sign_hs256(SECRET.as_bytes(), &json!({"sub": "u-1", "aud": "neo4j-audit", "exp": now + 60}));
+    let req = Request {
+        method: "POST".into(),
+        path: "/v1/events".into(),
+        headers: vec![
+            ("Authorization".into(), format!("Bearer {token}")),
+            ("Content-Type".into(), "application/json".into()),
+            ("Origin".into(), "https://app.example".into()),
+        ],
+        ..Default::default()
+    };
+    let (a, b, c) = (unique("chain-move-a"), unique("chain-move-b"), unique("chain-move-c"));
+    let mut loggers = Vec::new();
+    for trail in [&a, &b, &c] {
+        let settings = settings_for(trail);
+        let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+        for body in [r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#, r#"{"events":[{"actionType":"C"}]}"#] {
+            let r = handle(&req, &settings, now, &TestIo(body.into()), Some(&logger)).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+        loggers.push((logger, settings));
+    }
+    let signed = |s: &Settings| VerifyQuery { public_keys: Some(s.public_keys.clone().into()), ..Default::default() };
+    for (logger, settings) in &loggers {
+        let report = logger.verify_trail(&signed(settings)).await.unwrap();
+        assert!(report.ok && report.checked == 3, "{report:?}");
+    }
+    // Trail A's whole stream moved into trail B: B's own stream is intact, A's is foreign.
+    cypher(
+        "MATCH (ta:AuditTrail {name: $a})-[r:HAS_EVENT]->(e), (tb:AuditTrail {name: $b}) \
+         DELETE r CREATE (tb)-[:HAS_EVENT]->(e)",
+        json!({"a": a, "b": b}),
+    )
+    .await;
+    let (logger_b, settings_b) = &loggers[1];
+    let report = logger_b.verify_trail(&signed(settings_b)).await.unwrap();
+    assert!(!report.ok, "a stream moved in from another trail verified: {report:?}");
+    let own = report.signed_head.as_ref().map(|h| h.stream_id.clone()).unwrap();
+    let foreign: Vec<_> = report.streams.iter().filter(|s| s.stream_id != own).collect();
+    assert_eq!(foreign.len(), 1, "{report:?}");
+    assert_eq!(foreign[0].first_break.as_ref().map(|b| b.kind), Some(BreakKind::Forged), "{report:?}");
+    assert!(report.streams.iter().find(|s| s.stream_id == own).is_some_and(|s| s.ok), "{report:?}");
+    // Trail C renamed to another name (e.g. a tenant's trail given another tenant's name).
+    let renamed = unique("chain-move-renamed");
+    cypher("MATCH (t:AuditTrail {name: $c}) SET t.name = $n", json!({"c": c, "n": renamed})).await;
+    let mut cfg = settings_for(&renamed).neo4j.unwrap();
+    cfg.trail = renamed.clone();
+    let logger_r = AuditLogger::new(cfg).unwrap();
+    let report = logger_r.verify_trail(&signed(&loggers[2].1)).await.unwrap();
+    assert!(!report.ok, "a renamed trail verified: {report:?}");
+    assert_eq!(report.streams[0].first_break.as_ref().map(|b| b.kind), Some(BreakKind::Forged), "{report:?}");
+    // Without keys too (the id's binding needs none).
+    let report = logger_r.verify_trail(&VerifyQuery::default()).await.unwrap();
+    assert_eq!(report.streams[0].first_break.as_ref().map(|b| b.kind), Some(BreakKind::Forged), "{report:?}");
+}

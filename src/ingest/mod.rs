@@ -369,6 +369,9 @@ pub trait Store {
     /// Names the trail this store writes (database and trail), for the isolate's head cache.
     /// `trail`: the trail to write (`None`: the configured one; `Some` with `TENANT_CLAIM`).
     fn chain_key(&self, trail: Option<&str>) -> String;
+    /// The name of the trail `trail` designates (`None`: the configured one), which a new
+    /// Worker stream's id is bound to ([`crate::chain::trail_stream_id`]).
+    fn trail_name(&self, trail: Option<&str>) -> String;
     /// The trail's signed head and which of `uids` are already stored.
     async fn chain_state(&self, trail: Option<&str>, uids: &[&str]) -> Result<signed::ChainState, AuditError>;
     /// The conditional write ([`signed::write_statement`]): `Ok(Some(n))` when it ran (`n` events
@@ -389,6 +392,9 @@ impl Store for AuditLogger {
     fn chain_key(&self, trail: Option<&str>) -> String {
         let c = self.config();
         format!("{}|{}|{}", c.url, c.database, trail.unwrap_or(&c.trail))
+    }
+    fn trail_name(&self, trail: Option<&str>) -> String {
+        trail.unwrap_or(&self.config().trail).to_owned()
     }
     async fn chain_state(&self, trail: Option<&str>, uids: &[&str]) -> Result<signed::ChainState, AuditError> {
         let c = self.config();
@@ -1010,6 +1016,9 @@ mod tests {
         fn chain_key(&self, trail: Option<&str>) -> String {
             format!("fake-{:p}-{}-{trail:?}", self, self.isolate.get())
         }
+        fn trail_name(&self, trail: Option<&str>) -> String {
+            trail.unwrap_or("audit").to_owned()
+        }
         async fn chain_state(&self, _trail: Option<&str>, uids: &[&str]) -> Result<signed::ChainState, AuditError> {
             let w = self.written.borrow();
             let existing = uids.iter().filter(|u| w.iter().any(|e| e.uid == **u)).map(|u| (*u).to_owned()).collect();
@@ -1088,6 +1097,108 @@ mod tests {
 
     fn body_of(r: &Response) -> Value {
         serde_json::from_str(&r.body).unwrap()
+    }
+
+    /// One rule table, two paths: every case goes through the client (the event builder, with
+    /// the default limits, and `set_targets`) and through the Worker (`handle`, with the same
+    /// limits and the labels used here allowed) as the raw body a client would send; both must
+    /// accept it or both refuse it. An event the client accepts is also posted as the client's
+    /// own request body, which the Worker must accept.
+    #[test]
+    fn client_and_worker_accept_and_refuse_the_same_events() {
+        let big = |n: usize| format!(r#"{{"k":"{}"}}"#, "x".repeat(n - 8));
+        let deep = |d: usize| format!("{}1{}", r#"{"a":"#.repeat(d), "}".repeat(d));
+        let t = |l: &str, u: &str| json!({"label": l, "uid": u});
+        let many: Vec<Value> = (0..17).map(|i| t("Doc", &format!("d{i}"))).collect();
+        let sixteen: Vec<Value> = (0..16).map(|i| t("Doc", &format!("d{i}"))).collect();
+        let max = crate::rules::DEFAULT_MAX_DETAILS_BYTES;
+        let cases: Vec<(String, Option<String>, Option<String>, Value)> = vec![
+            ("A".into(), None, None, json!([])),
+            ("a.b:c-d_E9".into(), Some("C".into()), None, json!([])),
+            ("".into(), None, None, json!([])),
+            ("x".repeat(64), None, None, json!([])),
+            ("x".repeat(65), None, None, json!([])),
+            ("é".into(), None, None, json!([])),
+            ("a b".into(), None, None, json!([])),
+            ("A\u{0}".into(), None, None, json!([])),
+            ("A".into(), Some("".into()), None, json!([])),
+            ("A".into(), Some("c".repeat(65)), None, json!([])),
+            ("A".into(), None, Some("{}".into()), json!([])),
+            ("A".into(), None, Some("[1]".into()), json!([])),
+            ("A".into(), None, Some("1".into()), json!([])),
+            ("A".into(), None, Some(r#""text""#.into()), json!([])),
+            ("A".into(), None, Some(r#"{"a":1}"#.into()), json!([])),
+            ("A".into(), None, Some(r#"{ "a" : [1, 2.50, {"b": null}] }"#.into()), json!([])),
+            ("A".into(), None, Some(r#"{"a":1,"a":2}"#.into()), json!([])),
+            ("A".into(), None, Some(r#"{"a":{"b":1,"b":1}}"#.into()), json!([])),
+            ("A".into(), None, Some(r#"{"a":"\ud800"}"#.into()), json!([])),
+            ("A".into(), None, Some(r#"{"\udc00":1}"#.into()), json!([])),
+            ("A".into(), None, Some(r#"{"a":"\ud83d\ude00 😀"}"#.into()), json!([])),
+            ("A".into(), None, Some(r#"{"":1,"a\u0000":"\u0001"}"#.into()), json!([])),
+            ("A".into(), None, Some(r#"{"n":1e400}"#.into()), json!([])),
+            ("A".into(), None, Some(r#"{"n":123456789012345678901234567890}"#.into()), json!([])),
+            ("A".into(), None, Some(deep(16)), json!([])),
+            ("A".into(), None, Some(deep(17)), json!([])),
+            ("A".into(), None, Some(big(max)), json!([])),
+            ("A".into(), None, Some(big(max + 1)), json!([])),
+            ("A".into(), None, Some(format!(r#"{{"password":"{}"}}"#, "x".repeat(max))), json!([])),
+            ("A".into(), None, Some(format!(r#"{{"k":"{}"{}}}"#, "x".repeat(max - 100), " ".repeat(200))), json!([])),
+            ("A".into(), None, Some(format!(r#"{{"k":"{}"{}}}"#, "x".repeat(max - 100), " ".repeat(80))), json!([])),
+            ("A".into(), None, Some("null".into()), json!([])),
+            ("A".into(), None, Some(r#"{"apiKey":{"deep":[1,2]},"a":"b"}"#.into()), json!([])),
+            ("A".into(), None, None, json!([t("Doc", "d1")])),
+            ("A".into(), None, None, json!([{"label": "Doc", "uid": "d1", "role": "OWNER"}])),
+            ("A".into(), None, None, json!([{"label": "Doc", "uid": "d1", "role": "bad role"}])),
+            ("A".into(), None, None, json!([{"label": "Doc", "uid": "d1", "role": null}])),
+            ("A".into(), None, None, json!([t("1Doc", "d1")])),
+            ("A".into(), None, None, json!([t("Doc", "")])),
+            ("A".into(), None, None, json!([t("Doc", " ")])),
+            ("A".into(), None, None, json!([t("Doc", "d\u{1}")])),
+            ("A".into(), None, None, json!([t("Doc", &"u".repeat(1024))])),
+            ("A".into(), None, None, json!([t("Doc", &"u".repeat(1025))])),
+            ("A".into(), None, None, json!([t("Doc", "d1"), t("Doc", "d1")])),
+            ("A".into(), None, None, Value::Array(sixteen)),
+            ("A".into(), None, None, Value::Array(many)),
+        ];
+        let s = settings(&[("ALLOWED_TARGET_LABELS", "Doc,_1Doc")]);
+        let client = crate::event::EventBuilder::new(crate::redact::Redactor::default(), crate::rules::Limits::default());
+        let worker = |body: &str| run(&post(&format!("Bearer {}", token("u"))), &s, &FakeIo::new(body), &FakeStore::default());
+        let mut disagree = Vec::new();
+        for (i, (action, category, details, targets)) in cases.iter().enumerate() {
+            let targets_rs: Result<Vec<crate::event::Target>, String> = serde_json::from_value(targets.clone()).map_err(|e| e.to_string());
+            let c = client.build_json(None, action, category.as_deref(), details.as_deref()).and_then(|mut e| {
+                e.set_targets(targets_rs.clone().map_err(AuditError::InvalidInput)?)?;
+                Ok(e)
+            });
+            let mut raw = format!(r#"{{"actionType":{}"#, serde_json::to_string(action).unwrap());
+            if let Some(c) = category {
+                raw.push_str(&format!(r#","category":{}"#, serde_json::to_string(c).unwrap()));
+            }
+            if let Some(d) = details {
+                raw.push_str(&format!(r#","details":{d}"#));
+            }
+            if targets.as_array().is_some_and(|a| !a.is_empty()) {
+                raw.push_str(&format!(r#","targets":{targets}"#));
+            }
+            raw.push('}');
+            let w = worker(&raw);
+            // The client redacts before it checks the size and sends what it redacted: a raw
+            // body with the secret in it is not what it would send.
+            let redacted = c.as_ref().is_ok_and(|e| e.details.as_deref().is_some_and(|d| d.contains("[REDACTED]")));
+            if c.is_ok() != (w.status == 201) && !redacted {
+                let why = c.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
+                disagree.push(format!("case {i}: client {} ({why}), worker {} {}", c.is_ok(), w.status, w.body));
+            }
+            if let Ok(e) = &mut c.clone() {
+                (e.ts, e.occurred_at) = (NOW * 1000, Some(NOW * 1000));
+                let own = crate::sink::request_body(std::slice::from_ref(e));
+                let w = worker(&own);
+                if w.status != 201 {
+                    disagree.push(format!("case {i}: the client's own body: worker {} {}", w.status, w.body));
+                }
+            }
+        }
+        assert!(disagree.is_empty(), "{}", disagree.join("\n"));
     }
 
     #[test]

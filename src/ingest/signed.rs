@@ -247,7 +247,7 @@ pub async fn append<S: super::Store>(
         }
         let (stream, mut seq, mut prev) = match &head {
             Some(h) => (h.stream_id.clone(), h.seq + 1, h.hash.clone()),
-            None => (crate::random::uuid_v4(), 0, GENESIS.to_owned()),
+            None => (crate::chain::trail_stream_id(&store.trail_name(trail)), 0, GENESIS.to_owned()),
         };
         for e in &mut events {
             prev = crate::chain::seal_v2(e, &stream, seq, &prev);

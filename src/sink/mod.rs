@@ -7,6 +7,8 @@ mod ingest;
 mod neo4j;
 
 pub(crate) use self::ingest::IngestSink;
+#[cfg(test)]
+pub(crate) use self::ingest::request_body;
 pub(crate) use self::neo4j::Neo4jSink;
 #[cfg_attr(not(feature = "ingest"), allow(unused_imports))]
 pub(crate) use self::neo4j::is_refusal;

@@ -62,7 +62,7 @@ async function answers(url, method = "GET") {
 }
 
 /**
- * Starts `wrangler dev --local` on 127.0.0.1:`port` (a free one by default) with the Worker's
+ * Starts `wrangler dev --local` on 127.0.0.1:`port` (a free one by default; `inspectorPort` likewise) with the Worker's
  * variables `env` ({NAME: value}, secrets included) written to an env file (mode 0600) in a private
  * temp dir: never on the command line. Resolves once `readyMethod readyPath` answers below 500
  * (60 s at most; on failure the log is printed, wrangler stopped and an error thrown).
@@ -87,9 +87,9 @@ export async function startWrangler(options) {
 
 class PortTaken extends Error {}
 
-async function startOnce({ env, port, readyPath = "/v1/health", readyMethod = "GET", cwd = ROOT }, mayRetry) {
+async function startOnce({ env, port, inspectorPort, readyPath = "/v1/health", readyMethod = "GET", cwd = ROOT }, mayRetry) {
   port ??= await freePort();
-  const inspector = await freePort();
+  const inspector = inspectorPort ?? await freePort();
   const url = `http://127.0.0.1:${port}`;
   const tmp = mkdtempSync(join(tmpdir(), "audit-wrangler-"));
   const envFile = join(tmp, "worker.env");
