@@ -44,10 +44,9 @@ fn kept(uid: &str) -> u32 {
     hash(uid) & !FLAG
 }
 
-/// The table is at most this many eighths full before it doubles: 4/5 (6.4/8, but kept as a
-/// ratio of small integers below). With the hash compared before the key, a longer probe run
-/// costs little, and at 100 000 waiting events the table stays at 131 072 slots (1 MiB on wasm32)
-/// instead of doubling to 262 144 at half full.
+/// The table doubles before it would be more than LOAD_NUM/LOAD_DEN (4/5) full. With the kept
+/// hash compared before the key, a longer probe run costs little, and at 100 000 waiting events
+/// the table stays at 131 072 slots (1 MiB on wasm32) instead of doubling to 262 144 at half full.
 const LOAD_NUM: usize = 4;
 const LOAD_DEN: usize = 5;
 
@@ -65,6 +64,7 @@ impl Default for UidMap {
 /// A member's flag, settable in place (see [`UidMap::iter_mut`]).
 pub(crate) struct Flag<'a>(&'a mut u32);
 
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the browser queue's
 impl Flag<'_> {
     pub(crate) fn get(&self) -> bool {
         *self.0 & FLAG != 0
