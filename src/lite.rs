@@ -149,13 +149,20 @@ impl<F: Future, T, G: FnOnce(F::Output) -> T> Future for Map<F, G> {
 /// issues its IndexedDB put this way once the request is on its way.
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) fn after_start<F: Future, T, G: FnOnce() -> T>(fut: F, f: G) -> AfterStart<F, G, T> {
-    AfterStart { fut, f: Some(f), out: None }
+    AfterStart { fut, step: Step::Due(f) }
 }
 
 pub(crate) struct AfterStart<F, G, T> {
     fut: F,
-    f: Option<G>,
-    out: Option<T>,
+    /// `f` until it ran, then its output: one of the two at a time (thousands of these may wait
+    /// at once in the durable queue; see bench/memory.mjs).
+    step: Step<G, T>,
+}
+
+enum Step<G, T> {
+    Due(G),
+    Ran(T),
+    Taken,
 }
 
 impl<F: Future, T, G: FnOnce() -> T> Future for AfterStart<F, G, T> {
@@ -165,11 +172,16 @@ impl<F: Future, T, G: FnOnce() -> T> Future for AfterStart<F, G, T> {
         // SAFETY: `fut` is structurally pinned (never moved out of `self`); `f` and `out` are not.
         let this = unsafe { self.get_unchecked_mut() };
         let polled = unsafe { Pin::new_unchecked(&mut this.fut) }.poll(cx);
-        if let Some(f) = this.f.take() {
-            this.out = Some(f());
+        if matches!(this.step, Step::Due(_)) {
+            if let Step::Due(f) = std::mem::replace(&mut this.step, Step::Taken) {
+                this.step = Step::Ran(f());
+            }
         }
         match polled {
-            Poll::Ready(v) => Poll::Ready((v, this.out.take().expect("polled after completion"))),
+            Poll::Ready(v) => match std::mem::replace(&mut this.step, Step::Taken) {
+                Step::Ran(out) => Poll::Ready((v, out)),
+                _ => panic!("polled after completion"),
+            },
             Poll::Pending => Poll::Pending,
         }
     }

@@ -74,34 +74,13 @@ pub const MAX_DEAD_LETTERS: usize = 1000;
 const DRAIN_MIN_MS: u64 = 1_000;
 const DRAIN_MAX_MS: u64 = 300_000;
 
-type PendingMap = crate::uidmap::UidMap<Pending>;
-
 /// A DOM event listener kept alive by its owner.
 type EventHandler = Closure<dyn FnMut(web_sys::Event)>;
 
-/// A waiting event's size (its JSON's bytes) and whether a send of it is in flight, in one
-/// `u32` (the top bit): a slot of the pending map is then 8 bytes on wasm32 instead of 12, which
-/// with the map at most half full is about 10 bytes less per waiting event (bench/memory.mjs).
-#[derive(Clone, Copy)]
-struct Pending(u32);
-
-const IN_FLIGHT: u32 = 1 << 31;
-
-impl Pending {
-    fn new(size: usize, in_flight: bool) -> Pending {
-        // An event's JSON is bounded far below 2 GiB (maxDetailsBytes and the queue's maxBytes).
-        Pending((size as u32 & !IN_FLIGHT) | if in_flight { IN_FLIGHT } else { 0 })
-    }
-    fn size(self) -> usize {
-        (self.0 & !IN_FLIGHT) as usize
-    }
-    fn in_flight(self) -> bool {
-        self.0 & IN_FLIGHT != 0
-    }
-    fn set_in_flight(&mut self, on: bool) {
-        *self = Pending::new(self.size(), on);
-    }
-}
+/// The waiting events by UID, each with whether a send of it is in flight (the map's flag). An
+/// event's size in `pending_bytes` is its [`AuditEvent::json_len`], not stored: a slot is then
+/// 8 bytes on wasm32 (see [`crate::uidmap`] and bench/memory.mjs).
+type PendingMap = crate::uidmap::UidMap;
 
 /// An event the endpoint rejected for good, with why and when (ms since the epoch).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -158,7 +137,7 @@ pub struct Durable {
     /// Key prefix of this logger's records: target and identity (see the module docs).
     scope: String,
     pending: RefCell<PendingMap>,
-    /// Sum of `Pending::size` over `pending`, kept as events come and go.
+    /// Sum of the pending events' `json_len`, kept as events come and go.
     pending_bytes: Cell<usize>,
     /// Keys of committed (or dead-lettered) events whose delete is not issued yet (see
     /// [`Durable::forget`]) or could not be.
@@ -303,7 +282,7 @@ impl Durable {
             match event_from_record(&v) {
                 Some(ev) if ev.ts >= cutoff => {
                     if k.starts_with(&self.scope) {
-                        mine.push((ev, v.len()))
+                        mine.push(ev)
                     }
                 }
                 // Older than queue.maxAgeMs (whoever owns it), or unreadable.
@@ -323,12 +302,12 @@ impl Durable {
         let mut invalid = Vec::new();
         {
             let mut p = self.pending.borrow_mut();
-            for (ev, size) in mine {
+            for ev in mine {
                 if let Err(v) = ev.check(&limits) {
                     invalid.push((ev, AuditError::from(v)));
                 } else if !p.contains_key(ev.uid.as_str()) {
-                    self.pending_bytes.set(self.pending_bytes.get() + size);
-                    p.insert(SharedEvent::new(ev), Pending::new(size, false));
+                    self.pending_bytes.set(self.pending_bytes.get() + ev.json_len());
+                    p.insert(SharedEvent::new(ev), false);
                 }
             }
         }
@@ -364,7 +343,7 @@ impl Durable {
                 // Never stored: a closed logger must not leave work for the next one.
                 return self.logger.deliver_shared(event).await;
             }
-            let json = self.admit(&event)?;
+            self.admit(&event)?;
             // Earlier events still waiting (a failure a retry may cure): drain them now, unless the
             // server asked for a pause.
             if self.maybe_idle.get() {
@@ -382,34 +361,31 @@ impl Durable {
                 // Thousands of calls may wait here at once (see bench/memory.mjs): the wait holds
                 // the put's handle (a few bytes); the step after it is boxed and takes the
                 // outcome by value, so no room is kept for it (an `AuditError`) during the wait.
-                let uid = &event.uid;
                 let (res, written) = crate::lite::after_start(self.logger.deliver_shared(event.clone()), || {
-                    self.store_put(uid, json)
+                    self.store_put(&event)
                 })
                 .await;
                 return Box::pin(self.settle(event, written, res)).await;
             }
             // Boxed: every call's future (queue on or off, either delivery) keeps room for the
             // largest of its states, so this less common path must not add to it.
-            Box::pin(self.log_queued(event, json)).await
+            Box::pin(self.log_queued(event)).await
         }
     }
 
     /// [`Durable::log`] with [`Delivery::Queued`]: `Ok` once stored, delivered in the background.
-    async fn log_queued(self: &Rc<Self>, event: SharedEvent, json: Option<String>) -> Result<(), AuditError> {
+    async fn log_queued(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
         // Until its send is started (spawned below, or awaited in the last line): a flush() meanwhile
         // must wait for it, as the send is in no batch yet.
         let storing = Storing::new(&self.storing);
-        let durable = match self.store_put(&event.uid, json) {
+        let durable = match self.store_put(&event) {
             Some(w) => w.await.is_ok(),
             None => false,
         };
         if durable {
             if now_millis() < self.not_before.get() {
                 // Left for the drain, which honours the server's Retry-After.
-                if let Some(p) = self.pending.borrow_mut().get_mut(event.uid.as_str()) {
-                    p.set_in_flight(false);
-                }
+                self.pending.borrow_mut().set_flag(event.uid.as_str(), false);
                 self.maybe_idle.set(true);
                 self.schedule_drain(0);
                 return Ok(());
@@ -439,19 +415,11 @@ impl Durable {
         crate::transport::sleep_ms(0).await;
     }
 
-    /// Takes `event` into the queue (in memory, marked in flight) if it fits the queue's bounds;
-    /// gives its JSON when there is a store to write it to.
-    fn admit(&self, event: &SharedEvent) -> Result<Option<String>, AuditError> {
-        // The JSON is needed only to store the event; in memory its size is estimated.
-        let json = match &self.store {
-            Some(_) => {
-                let mut json = String::with_capacity(event.json_len());
-                event.write_json(&mut json);
-                Some(json)
-            }
-            None => None,
-        };
-        let size = json.as_ref().map_or_else(|| event.json_len(), String::len);
+    /// Takes `event` into the queue (in memory, marked in flight) if it fits the queue's bounds.
+    fn admit(&self, event: &SharedEvent) -> Result<(), AuditError> {
+        // Counted as estimated (the same with a store or without, and when it leaves): the JSON
+        // is written only to store the event, when the put is issued (see `store_put`).
+        let size = event.json_len();
         {
             let q = &self.logger.config().queue;
             let p = self.pending.borrow();
@@ -466,10 +434,10 @@ impl Durable {
             }
         }
         // `put`, not `insert`: an equal key is replaced too (`insert` would keep the old event).
-        let replaced = self.pending.borrow_mut().put(event.clone(), Pending::new(size, true));
-        self.pending_bytes.set(self.pending_bytes.get() + size - replaced.map_or(0, |r| r.size()));
+        let replaced = self.pending.borrow_mut().put(event.clone(), true);
+        self.pending_bytes.set(self.pending_bytes.get() + size - replaced.map_or(0, |r| r.json_len()));
         self.update_gauge();
-        Ok(json)
+        Ok(())
     }
 
     /// Writes an admitted event's JSON to the store: the write's outcome (`Ok`: the event is in
@@ -477,17 +445,19 @@ impl Durable {
     /// mode) does not stop delivery; the event is then only as durable as this page. Issued at
     /// once, the text handed over as a JavaScript string and the wasm copy dropped: thousands of
     /// calls may wait for the commit at once, and wasm memory, once grown, never shrinks.
-    fn store_put(&self, uid: &str, json: Option<String>) -> Option<idb::Written> {
-        let (Some(store), Some(json)) = (&self.store, json) else { return None };
-        Some(store.put_issue(&self.key(uid), &json))
+    /// The JSON is written here, not kept from `admit`: a waiting call's future then holds no
+    /// text (and no room for one) until its put is issued.
+    fn store_put(&self, event: &SharedEvent) -> Option<idb::Written> {
+        let store = self.store.as_ref()?;
+        let mut json = String::with_capacity(event.json_len());
+        event.write_json(&mut json);
+        Some(store.put_issue(&self.key(&event.uid), &json))
     }
 
     /// Delivers one stored event: removed on commit, moved to the dead letters when rejected
     /// for good, left stored (and a background drain planned) otherwise.
     async fn send(self: &Rc<Self>, event: SharedEvent) -> Result<(), AuditError> {
-        if let Some(p) = self.pending.borrow_mut().get_mut(event.uid.as_str()) {
-            p.set_in_flight(true);
-        }
+        self.pending.borrow_mut().set_flag(event.uid.as_str(), true);
         // This future waits as long as the call (and thousands may wait): it holds only the
         // event and that wait. The outcome goes by value into the boxed step after it, so no
         // room is kept for it (or for that step) during the wait.
@@ -521,9 +491,7 @@ impl Durable {
                 self.dead_letter(SharedEvent::unwrap_or_clone(event), e).await;
             }
             Err(e) => {
-                if let Some(p) = self.pending.borrow_mut().get_mut(event.uid.as_str()) {
-                    p.set_in_flight(false);
-                }
+                self.pending.borrow_mut().set_flag(event.uid.as_str(), false);
                 self.maybe_idle.set(true);
                 if e.is_retryable() {
                     if let Some(ra) = e.retry_after_ms() {
@@ -549,7 +517,7 @@ impl Durable {
     /// again with the next batch of deletes, and by `flush()`.
     fn forget(self: &Rc<Self>, uid: &str) {
         if let Some(gone) = self.pending.borrow_mut().remove(uid) {
-            self.pending_bytes.set(self.pending_bytes.get().saturating_sub(gone.size()));
+            self.pending_bytes.set(self.pending_bytes.get().saturating_sub(gone.json_len()));
         }
         if self.store.is_none() {
             return;
@@ -683,7 +651,7 @@ impl Durable {
     }
 
     fn has_idle(&self) -> bool {
-        self.pending.borrow().values().any(|p| !p.in_flight())
+        self.pending.borrow().flags().any(|in_flight| !in_flight)
     }
 
     /// Sends again every stored event not in flight now; the last retryable failure, if any.
@@ -691,9 +659,9 @@ impl Durable {
         let idle: Vec<SharedEvent> = {
             let mut p = self.pending.borrow_mut();
             p.iter_mut()
-                .filter(|(_, x)| !x.in_flight())
-                .map(|(k, x)| {
-                    x.set_in_flight(true);
+                .filter(|(_, in_flight)| !in_flight.get())
+                .map(|(k, mut in_flight)| {
+                    in_flight.set(true);
                     k.clone()
                 })
                 .collect()
