@@ -59,8 +59,10 @@ struct Core {
     config: Config,
     /// Where batches go (Neo4j, or the ingest Worker), chosen here once.
     sink: Sink,
-    /// Who this logger writes as ([`AuditLogger::identity`]).
-    identity: String,
+    /// Who this logger writes as ([`AuditLogger::identity`]), derived on first use: only the
+    /// durable queue and the stream store ask, so a build without them (the Worker entry) carries
+    /// no token-claims code, and a logger that never asks never parses its token.
+    identity: std::sync::OnceLock<String>,
     /// The JavaScript contract's `lastError` slot (the Rust API returns errors instead).
     last_error: Mutex<Option<String>>,
     batcher: Batcher,
@@ -114,7 +116,6 @@ impl AuditLogger {
 
     pub(crate) fn with_parts(config: Config, deadline: Option<Duration>, chain: Option<Chain>) -> Result<Self, AuditError> {
         config.validate()?;
-        let identity = crate::identity::of_config(&config);
         let sink = Sink::for_config(&config);
         let mut batch = config.batch.clone();
         if let Some(n) = sink.max_events_per_request() {
@@ -122,7 +123,7 @@ impl AuditLogger {
         }
         Ok(AuditLogger {
             core: Arc::new(Core {
-                identity,
+                identity: std::sync::OnceLock::new(),
                 sink,
                 batcher: Batcher::new(batch),
                 stats: Stats::default(),
@@ -159,7 +160,7 @@ impl AuditLogger {
     /// subject is named by a hash (`token:…`), never by itself. The durable queue sends an event
     /// only under the identity it was logged with.
     pub fn identity(&self) -> &str {
-        &self.core.identity
+        self.core.identity.get_or_init(|| crate::identity::of_config(&self.core.config))
     }
 
     /// Set when Neo4j refused the schema statements (e.g. a role without schema rights): writes
