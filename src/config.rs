@@ -357,9 +357,6 @@ impl Config {
         if url.host.is_empty() {
             return invalid("url has no host");
         }
-        if url.scheme == "http" && !self.allow_insecure_http && !is_loopback(&url.host) {
-            return cleartext(field, opt_out, &url.host, self);
-        }
         if !is_database_name(&self.database) {
             let rule = " is not a valid Neo4j database name (letters, digits, '.', '-'; 1-63 chars, starting with a letter)";
             return refused(|| cat(&["database ", &crate::error::quoted(&self.database), rule]));
@@ -393,7 +390,12 @@ impl Config {
             return refused(|| cat(&["maxDetailsBytes must be between 1 and ", &crate::error::num(MAX_DETAILS_LIMIT as u64)]));
         }
         self.labels.validate()?;
-        self.validate_delivery()
+        self.validate_delivery()?;
+        // Last, so a configuration with another mistake is told that one first.
+        if url.scheme == "http" && !self.allow_insecure_http && !is_loopback(&url.host) {
+            return cleartext(field, opt_out, &url.host, self);
+        }
+        Ok(())
     }
 
     fn validate_delivery(&self) -> Result<(), AuditError> {
@@ -500,16 +502,18 @@ pub(crate) fn is_loopback(host: &str) -> bool {
     if host == "localhost" || host.ends_with(".localhost") || host == "[::1]" {
         return true;
     }
-    // 127.a.b.c with four decimal parts: "127.evil.example" is a name, not an address.
+    // 127.a.b.c with four decimal parts: "127.evil.example" is a name, not an address. A plain
+    // byte loop: `str::split` brings memchr's code into the .wasm.
     let Some(rest) = host.strip_prefix("127.") else { return false };
-    let mut parts = 0;
-    for p in rest.split('.') {
-        if p.is_empty() || p.len() > 3 || !p.bytes().all(|b| b.is_ascii_digit()) {
-            return false;
+    let (mut dots, mut digits) = (0, 0);
+    for b in rest.bytes() {
+        match b {
+            b'0'..=b'9' if digits < 3 => digits += 1,
+            b'.' if digits > 0 => (dots, digits) = (dots + 1, 0),
+            _ => return false,
         }
-        parts += 1;
     }
-    parts == 3
+    dots == 2 && digits > 0
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`, at most 128 characters: safe to place in Cypher text unquoted.
