@@ -493,7 +493,7 @@ fn cleartext(field: &str, opt_out: &str, host: &str, c: &Config) -> Result<(), A
         "would send the audit events unencrypted and unauthenticated (open to forgery in transit)"
     };
     let (fix, trusted) = ("; use https://, or set ", " for a trusted private network");
-    refused(|| cat(&[field, ": http:// ", what, " to ", &crate::error::quoted(host), fix, opt_out, trusted]))
+    Err(AuditError::InvalidConfig(cat(&[field, ": http:// ", what, " to ", &crate::error::quoted(host), fix, opt_out, trusted])))
 }
 
 /// A host (as the URL parser gave it: lower-case, IPv4 normalised, IPv6 in brackets) that
