@@ -218,7 +218,7 @@ test("every config member is read, and each section refuses unknown keys and wro
     retry: { maxAttempts: 2, maxElapsedMs: 1000, baseDelayMs: 10, maxDelayMs: 100 },
     batch: { maxEvents: 10, maxBytes: 10000, flushIntervalMs: 0, maxInFlight: 2 },
     queue: { enabled: false, maxEvents: 10, maxBytes: 10000, maxAgeMs: 1000, name: "q" },
-    delivery: "committed", redact: ["secret"], redactMatch: "exact",
+    delivery: "committed", redact: ["secret"], redactMatch: "exact", allowInsecureHttp: false,
   };
   new pkg.AuditLogger(full).free();
   const bad = (patch, re) => assert.throws(() => new pkg.AuditLogger({ ...full, ...patch }), re);
