@@ -26,7 +26,10 @@ export const ENV_HELP = `Environment:
   NEO4J_USER       user name (default neo4j)
   NEO4J_PASSWORD   password (default neo4j-audit-dev, the local server of scripts/neo4j)
   NEO4J_TOKEN      bearer token instead of user and password (SSO / Aura)
-  NEO4J_DATABASE   database (default neo4j)`;
+  NEO4J_DATABASE   database (default neo4j)
+  NEO4J_ALLOW_INSECURE_HTTP  "true": accept a plain http:// NEO4J_URL to a host that is not
+                   loopback (refused by default: the password or token would cross the network
+                   unencrypted); only for a trusted private network, prefer https://`;
 
 /** An error the CLI reports as one line, with an exit status. */
 export class CliError extends Error {
@@ -46,20 +49,30 @@ export function connection(env = process.env) {
     username: token ? undefined : env.NEO4J_USER || "neo4j",
     password: token ? undefined : env.NEO4J_PASSWORD || "neo4j-audit-dev",
     token,
+    allowInsecureHttp: (env.NEO4J_ALLOW_INSECURE_HTTP ?? "").trim().toLowerCase() === "true",
   };
 }
 
 /** A logger of `trail` on the environment's Neo4j (only its read side and ensureSchema are used). */
 export function openLogger(conn, trail) {
-  const { url, database, username, password, token } = conn;
+  const { url, database, username, password, token, allowInsecureHttp } = conn;
   const config = token ? { url, database, token } : { url, database, username, password };
   if (trail !== undefined) config.trail = trail;
+  if (allowInsecureHttp) config.allowInsecureHttp = true;
   try {
     return new AuditLogger(config);
   } catch (e) {
-    // The library's message never holds the password or token.
-    throw usage(`${e.message} (check NEO4J_URL, NEO4J_USER, NEO4J_DATABASE and --trail)`);
+    // The library's message never holds the password or token; its opt-out is the config key,
+    // which is an environment variable here.
+    const message = e.message.replace("allowInsecureHttp: true", "NEO4J_ALLOW_INSECURE_HTTP=true");
+    throw usage(`${message} (check NEO4J_URL, NEO4J_USER, NEO4J_DATABASE and --trail)`);
   }
+}
+
+/** The library's checks of the connection (URL, credentials, plain http to a remote host), before
+ * any request: some commands send their own statements (`cypher` in schema.mjs) first. */
+export function checkConnection(conn) {
+  openLogger(conn).free();
 }
 
 /** A library call resolved false/null: its `lastError` as one actionable line. */

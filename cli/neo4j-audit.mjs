@@ -2,7 +2,7 @@
 // neo4j-audit: the audit trail from the command line (schema, verify, export, tail), on the same
 // core as the library. `neo4j-audit --help`, `neo4j-audit <command> --help`.
 import { parseArgs } from "node:util";
-import { CliError, ENV_HELP, EXIT, EXIT_HELP, connection } from "./common.mjs";
+import { CliError, ENV_HELP, EXIT, EXIT_HELP, checkConnection, connection } from "./common.mjs";
 import { version } from "./core.mjs";
 import * as schema from "./schema.mjs";
 import * as verify from "./verify.mjs";
@@ -93,7 +93,9 @@ async function main(argv) {
   const onSignal = (sig) => (first === "tail" && values.follow ? abort.abort() : process.exit(sig === "SIGINT" ? 130 : 143));
   process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
   try {
-    return await command.run(values, { conn: connection(), stdout, stderr, signal: abort.signal });
+    const conn = connection();
+    checkConnection(conn);
+    return await command.run(values, { conn, stdout, stderr, signal: abort.signal });
   } catch (e) {
     if (e instanceof CliError) e.command = first;
     throw e;

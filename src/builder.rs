@@ -82,6 +82,14 @@ impl AuditLoggerBuilder {
         self
     }
 
+    /// Accept a plain `http://` URL to a host that is not loopback (default `false`: refused by
+    /// [`AuditLoggerBuilder::build`], since the credentials and the events would cross the
+    /// network unencrypted). Only for a trusted private network; prefer `https://`.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.config.allow_insecure_http = allow;
+        self
+    }
+
     /// The Neo4j database. Default `neo4j`.
     pub fn database(mut self, name: impl Into<String>) -> Self {
         self.config.database = name.into();

@@ -131,6 +131,13 @@ pub struct Config {
     /// so `password` catches `newPassword` and `db_password`) or `"exact"`.
     #[serde(default)]
     pub redact_match: crate::redact::Match,
+    /// Accept a plain `http://` `url`/`endpoint` whose host is not loopback. Default `false`:
+    /// such a URL is refused, since the password or token (and the audit events, which an
+    /// attacker on the path could alter or forge) would cross the network unencrypted. Set it
+    /// only for a trusted private network; `https://` and loopback `http://` (`localhost`,
+    /// `*.localhost`, `127.0.0.0/8`, `[::1]`) need no opt-out.
+    #[serde(default)]
+    pub allow_insecure_http: bool,
 }
 
 /// Retries with exponential backoff and full jitter, bounded by attempts and by total time.
@@ -256,7 +263,8 @@ impl std::fmt::Debug for Config {
             .field("retry", &self.retry)
             .field("batch", &self.batch)
             .field("redact", &self.redact)
-            .field("redact_match", &self.redact_match);
+            .field("redact_match", &self.redact_match)
+            .field("allow_insecure_http", &self.allow_insecure_http);
         #[cfg(target_arch = "wasm32")]
         d.field("queue", &self.queue).field("delivery", &self.delivery);
         d.finish()
@@ -286,6 +294,7 @@ impl Config {
             delivery: Delivery::default(),
             redact: None,
             redact_match: crate::redact::Match::Words,
+            allow_insecure_http: false,
         }
     }
 
@@ -303,10 +312,32 @@ impl Config {
     }
 
     /// Checks every field; the first problem found is the error.
+    ///
+    /// A plain `http://` URL to a host that is not loopback is refused unless
+    /// [`Config::allow_insecure_http`] is set, with or without credentials: the password or
+    /// token would travel in cleartext, and events written over cleartext can be altered or
+    /// forged in transit, which defeats an audit trail even when Neo4j asks for no password.
+    ///
+    /// ```
+    /// use neo4j_audit::Config;
+    /// let mut c = Config::new("http://neo4j.internal:7474").basic_auth("neo4j", "secret-pw");
+    /// let e = c.validate().unwrap_err().to_string();
+    /// assert!(e.contains("allowInsecureHttp") && !e.contains("secret-pw"));
+    /// c.allow_insecure_http = true;
+    /// assert!(c.validate().is_ok());
+    /// assert!(Config::new("https://neo4j.internal:7473").basic_auth("neo4j", "pw").validate().is_ok());
+    /// ```
     pub fn validate(&self) -> Result<(), AuditError> {
         if let Some(endpoint) = &self.endpoint {
             return self.validate_client_mode(endpoint);
         }
+        self.validate_as("url", "allowInsecureHttp: true")
+    }
+
+    /// [`Config::validate`] of a direct-mode configuration, or of a client-mode one with the
+    /// endpoint moved into `url`; `field` names the URL's setting and `opt_out` the way to allow
+    /// plain http in the cleartext refusal (the Worker's are environment variables).
+    pub(crate) fn validate_as(&self, field: &str, opt_out: &str) -> Result<(), AuditError> {
         if self.url.trim().is_empty() {
             return invalid("url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474)");
         }
@@ -359,7 +390,12 @@ impl Config {
             return refused(|| cat(&["maxDetailsBytes must be between 1 and ", &crate::error::num(MAX_DETAILS_LIMIT as u64)]));
         }
         self.labels.validate()?;
-        self.validate_delivery()
+        self.validate_delivery()?;
+        // Last, so a configuration with another mistake is told that one first.
+        if url.scheme == "http" && !self.allow_insecure_http && !is_loopback(&url.host) {
+            return cleartext(field, opt_out, &url.host, self);
+        }
+        Ok(())
     }
 
     fn validate_delivery(&self) -> Result<(), AuditError> {
@@ -442,6 +478,42 @@ fn invalid(m: &str) -> Result<(), AuditError> {
 #[inline(never)]
 fn refused(message: impl FnOnce() -> String) -> Result<(), AuditError> {
     Err(AuditError::InvalidConfig(message()))
+}
+
+/// The refusal of a plain `http://` URL to a remote host (out of line, like [`invalid`]). It
+/// names what would travel unencrypted, never its value.
+#[cold]
+#[inline(never)]
+fn cleartext(field: &str, opt_out: &str, host: &str, c: &Config) -> Result<(), AuditError> {
+    let what = if c.password.is_some() {
+        "would send the password unencrypted"
+    } else if c.token.is_some() {
+        "would send the token unencrypted"
+    } else {
+        "would send the audit events unencrypted and unauthenticated (open to forgery in transit)"
+    };
+    let (fix, trusted) = ("; use https://, or set ", " for a trusted private network");
+    Err(AuditError::InvalidConfig(cat(&[field, ": http:// ", what, " to ", &crate::error::quoted(host), fix, opt_out, trusted])))
+}
+
+/// A host (as the URL parser gave it: lower-case, IPv4 normalised, IPv6 in brackets) that
+/// names this machine: `localhost`, `*.localhost`, `127.0.0.0/8` or `[::1]`.
+pub(crate) fn is_loopback(host: &str) -> bool {
+    if host == "localhost" || host.ends_with(".localhost") || host == "[::1]" {
+        return true;
+    }
+    // 127.a.b.c with four decimal parts: "127.evil.example" is a name, not an address. A plain
+    // byte loop: `str::split` brings memchr's code into the .wasm.
+    let Some(rest) = host.strip_prefix("127.") else { return false };
+    let (mut dots, mut digits) = (0, 0);
+    for b in rest.bytes() {
+        match b {
+            b'0'..=b'9' if digits < 3 => digits += 1,
+            b'.' if digits > 0 => (dots, digits) = (dots + 1, 0),
+            _ => return false,
+        }
+    }
+    dots == 2 && digits > 0
 }
 
 /// `[A-Za-z_][A-Za-z0-9_]*`, at most 128 characters: safe to place in Cypher text unquoted.
@@ -544,6 +616,82 @@ mod tests {
         assert!(c.validate().is_err());
     }
 
+    /// A plain http:// URL to another machine sent the Neo4j password (or the user's token) in
+    /// cleartext; it is refused unless `allow_insecure_http` says the network is trusted.
+    #[test]
+    fn plain_http_to_a_remote_host_is_refused_unless_allowed() {
+        let direct = |url: &str| Config::new(url).basic_auth("neo4j", "SECRET-pw-1");
+        let client = |url: &str| {
+            let mut c = Config::new("").bearer("SECRET.tok.en");
+            c.endpoint = Some(url.to_owned());
+            c
+        };
+        let loopback = [
+            "http://localhost:7474",
+            "http://LOCALHOST:7474/",
+            "http://neo4j.localhost:7474",
+            "http://127.0.0.1:7474",
+            "http://127.1.2.3",
+            "http://127.1:7474", // the parser normalises it to 127.0.0.1
+            "http://[::1]:7474",
+        ];
+        for url in loopback {
+            direct(url).validate().unwrap_or_else(|e| panic!("{url}: {e}"));
+            client(&format!("{url}/v1/events").replace("//v1", "/v1")).validate().unwrap_or_else(|e| panic!("{url}: {e}"));
+        }
+        let remote = [
+            ("http://neo4j.internal:7474", "\"neo4j.internal\""),
+            ("HTTP://Example.COM:7474", "\"example.com\""),
+            ("http://10.0.0.5:7474", "\"10.0.0.5\""),
+            ("http://127.evil.example", "\"127.evil.example\""),
+            ("http://localhost.evil.example", "\"localhost.evil.example\""),
+            ("http://[::2]:7474", "\"[::2]\""),
+            ("http://0.0.0.0:7474", "\"0.0.0.0\""),
+        ];
+        for (url, host) in remote {
+            let e = direct(url).validate().unwrap_err().to_string();
+            let want = ["url: http:// would send the password unencrypted to ", host,
+                "; use https://, or set allowInsecureHttp: true for a trusted private network"].concat();
+            assert!(e.ends_with(&want), "{url}: {e}");
+            assert!(!e.contains("SECRET"), "{e}");
+            let lower = url.to_ascii_lowercase(); // an endpoint's scheme is checked as written
+            let e = client(&format!("{lower}/v1/events")).validate().unwrap_err().to_string();
+            assert!(e.contains("endpoint: http:// would send the token unencrypted to ") && e.contains("allowInsecureHttp"), "{e}");
+            assert!(!e.contains("SECRET"), "{e}");
+            let e = Config::new(url).bearer("SECRET-t").validate().unwrap_err().to_string();
+            assert!(e.contains("url: http:// would send the token unencrypted") && !e.contains("SECRET"), "{e}");
+            // No credentials: still refused (events written over cleartext can be forged in transit).
+            let e = Config::new(url).validate().unwrap_err().to_string();
+            assert!(e.contains("url: http:// would send the audit events unencrypted and unauthenticated"), "{e}");
+            // The opt-out, and https which never needs one.
+            for mut c in [direct(url), client(&format!("{lower}/v1/events")), Config::new(url)] {
+                c.allow_insecure_http = true;
+                c.validate().unwrap_or_else(|e| panic!("{url}: {e}"));
+            }
+            let https = url.to_ascii_lowercase().replace("http://", "https://");
+            direct(&https).validate().unwrap_or_else(|e| panic!("{https}: {e}"));
+            client(&format!("{https}/v1/events")).validate().unwrap_or_else(|e| panic!("{https}: {e}"));
+        }
+        // The other URL checks still come first: a credentials-in-URL error is not hidden.
+        let e = direct("http://u:p@h.example:7474").validate().unwrap_err().to_string();
+        assert!(e.contains("must not carry credentials"), "{e}");
+        // The key as JSON (Rust callers deserialising a config file).
+        let c: Config = serde_json::from_str(r#"{"url":"http://h.example:7474","allowInsecureHttp":true}"#).unwrap();
+        assert!(c.allow_insecure_http);
+        c.validate().unwrap();
+        assert!(!serde_json::from_str::<Config>(r#"{"url":"http://h.example:7474"}"#).unwrap().allow_insecure_http);
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        for h in ["localhost", "a.localhost", "127.0.0.1", "127.255.255.255", "[::1]"] {
+            assert!(is_loopback(h), "{h}");
+        }
+        for h in ["", "localhost.", "xlocalhost", "127.0.0", "127.0.0.1.2", "127.0.0.x", "127..0.1", "128.0.0.1", "[::ffff:7f00:1]", "::1"] {
+            assert!(!is_loopback(h), "{h}");
+        }
+    }
+
     #[test]
     fn debug_hides_secrets() {
         let c = base();
@@ -569,7 +717,7 @@ mod tests {
     #[test]
     fn delivery_options_deserialise_and_validate() {
         let c: Config = serde_json::from_str(
-            r#"{"url":"http://h:1","retry":{"maxAttempts":3},"batch":{"maxEvents":7,"flushIntervalMs":5}}"#,
+            r#"{"url":"http://127.0.0.1:1","retry":{"maxAttempts":3},"batch":{"maxEvents":7,"flushIntervalMs":5}}"#,
         )
         .unwrap();
         assert_eq!(c.retry.max_attempts, 3);

@@ -155,6 +155,32 @@ fn outside_a_tokio_runtime_is_an_error_not_a_panic() {
     assert_eq!(logger.stats().failed, 1);
 }
 
+/// A plain http:// URL to another machine would carry the Neo4j password (or token) in
+/// cleartext: the builder refuses it, without echoing the secret, unless told the network is
+/// trusted. Loopback http and https need nothing.
+#[test]
+fn builder_refuses_plain_http_to_a_remote_host_unless_allowed() {
+    let remote = || AuditLogger::builder("http://neo4j.internal:7474").basic_auth("neo4j", "pw-secret-42");
+    let e = remote().build().unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "invalid config: url: http:// would send the password unencrypted to \"neo4j.internal\"; \
+         use https://, or set allowInsecureHttp: true for a trusted private network"
+    );
+    let e = AuditLogger::builder("http://10.0.0.7:7474").bearer("tok-secret-42").build().unwrap_err().to_string();
+    assert!(e.contains("would send the token unencrypted to \"10.0.0.7\"") && !e.contains("tok-secret-42"), "{e}");
+    // Without credentials too: events written over cleartext can be altered or forged in transit.
+    let e = AuditLogger::builder("http://neo4j.internal:7474").build().unwrap_err().to_string();
+    assert!(e.contains("unencrypted and unauthenticated"), "{e}");
+    let logger = remote().allow_insecure_http(true).build().unwrap();
+    assert!(logger.config().allow_insecure_http);
+    assert!(!format!("{:?}", remote().allow_insecure_http(true)).contains("pw-secret-42"));
+    remote().allow_insecure_http(false).build().unwrap_err();
+    for url in ["https://neo4j.internal:7473", "http://localhost:7474", "http://127.0.0.1:7474", "http://[::1]:7474"] {
+        AuditLogger::builder(url).basic_auth("neo4j", "pw").build().unwrap_or_else(|e| panic!("{url}: {e}"));
+    }
+}
+
 #[test]
 fn builder_validates_every_setting() {
     let ok = |b: AuditLoggerBuilder| b.build().map(|_| ()).map_err(|e| e.to_string());

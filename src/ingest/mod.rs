@@ -112,7 +112,11 @@ impl Settings {
     /// `MAX_BODY_BYTES`, `MAX_BATCH`, `MAX_DETAILS_BYTES`, `MAX_DETAILS_DEPTH`,
     /// `OCCURRED_AT_MAX_SKEW_SECS`, `OCCURRED_AT_MAX_AGE_SECS`, `RETRY_AFTER_SECS`,
     /// `RATE_LIMIT_PERIOD_SECS`, `NEO4J_URL`, `NEO4J_USER`, `NEO4J_PASSWORD`, `NEO4J_DATABASE`,
-    /// `NEO4J_TIMEOUT_MS`, `AUDIT_TRAIL`, `REDACT_KEYS`, `ALLOWED_TARGET_LABELS`, `TENANT_CLAIM`.
+    /// `NEO4J_TIMEOUT_MS`, `NEO4J_ALLOW_INSECURE_HTTP`, `AUDIT_TRAIL`, `REDACT_KEYS`,
+    /// `ALLOWED_TARGET_LABELS`, `TENANT_CLAIM`.
+    ///
+    /// A plain `http://` `NEO4J_URL` whose host is not loopback is refused (the Neo4j password
+    /// would cross the network unencrypted) unless `NEO4J_ALLOW_INSECURE_HTTP` is `true`.
     ///
     /// Tokens are checked securely by default: `aud` must name `JWT_AUDIENCE` (default
     /// [`jwt::DEFAULT_AUDIENCE`]) unless `JWT_AUDIENCE_CHECK` is exactly `off` (any case; any
@@ -185,9 +189,14 @@ impl Settings {
                     c.trail = t;
                 }
                 c.timeout_ms = num("NEO4J_TIMEOUT_MS", 8000);
+                // A plain http:// NEO4J_URL to a remote host is refused (the password would
+                // cross the network in cleartext) unless the deployment says the network is
+                // trusted: NEO4J_ALLOW_INSECURE_HTTP exactly "true" (any case).
+                c.allow_insecure_http =
+                    text("NEO4J_ALLOW_INSECURE_HTTP").is_some_and(|v| v.eq_ignore_ascii_case("true"));
                 c.max_details_bytes = limits.max_details_bytes.max(1);
                 // Config's messages name fields, never the password.
-                c.validate().map(|_| c).map_err(|e| e.to_string())
+                c.validate_as("NEO4J_URL", "NEO4J_ALLOW_INSECURE_HTTP = \"true\"").map(|_| c).map_err(|e| e.to_string())
             }
             _ => Err("NEO4J_URL, NEO4J_USER and NEO4J_PASSWORD must all be set".into()),
         };
@@ -1249,6 +1258,31 @@ mod tests {
             assert_eq!(r.audience.as_deref(), Some(jwt::DEFAULT_AUDIENCE), "{not_off:?}");
         }
         assert_eq!(settings(&[("JWT_MAX_LIFETIME_SECS", "0")]).jwt.unwrap().max_lifetime_secs, 60);
+    }
+
+    /// A plain http:// NEO4J_URL to another machine sent the Worker's Neo4j password in
+    /// cleartext; it is a configuration error unless NEO4J_ALLOW_INSECURE_HTTP is "true".
+    #[test]
+    fn a_plain_http_neo4j_url_to_a_remote_host_is_refused_unless_allowed() {
+        let remote = [("NEO4J_URL", "http://neo4j.internal:7474"), ("NEO4J_PASSWORD", "SECRET-pw-9")];
+        let e = settings(&remote).neo4j.unwrap_err();
+        assert_eq!(
+            e,
+            "invalid config: NEO4J_URL: http:// would send the password unencrypted to \"neo4j.internal\"; \
+             use https://, or set NEO4J_ALLOW_INSECURE_HTTP = \"true\" for a trusted private network"
+        );
+        for not_true in ["1", "yes", "", "false"] {
+            let mut env = remote.to_vec();
+            env.push(("NEO4J_ALLOW_INSECURE_HTTP", not_true));
+            assert!(settings(&env).neo4j.is_err(), "{not_true:?}");
+        }
+        for yes in ["true", "TRUE", " true "] {
+            let mut env = remote.to_vec();
+            env.push(("NEO4J_ALLOW_INSECURE_HTTP", yes));
+            assert!(settings(&env).neo4j.unwrap().allow_insecure_http, "{yes:?}");
+        }
+        settings(&[("NEO4J_URL", "https://neo4j.internal:7473")]).neo4j.unwrap();
+        settings(&[("NEO4J_URL", "http://localhost:7474")]).neo4j.unwrap();
     }
 
     #[test]

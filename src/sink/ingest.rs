@@ -181,7 +181,7 @@ impl Config {
         let mut rest = self.clone();
         rest.url = endpoint.to_owned();
         rest.endpoint = None;
-        rest.validate()
+        rest.validate_as("endpoint", "allowInsecureHttp: true")
     }
 }
 

@@ -49,6 +49,7 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
             "delivery" => delivery(&mut c, v)?,
             "redact" => redact(&mut c, v)?,
             "redactMatch" => redact_match(&mut c, v)?,
+            "allowInsecureHttp" => c.allow_insecure_http = flag(key, v)?,
             _ => return Err(unknown_config_key(key)),
         }
     }
@@ -65,7 +66,7 @@ fn unknown_config_key(key: &str) -> AuditError {
         key,
         &[
             "url", "endpoint", "database", "username", "password", "token", "api", "trail", "timeoutMs",
-            "maxDetailsBytes", "labels", "retry", "batch", "queue", "delivery", "redact", "redactMatch",
+            "maxDetailsBytes", "labels", "retry", "batch", "queue", "delivery", "redact", "redactMatch", "allowInsecureHttp",
         ],
     ) {
         Err(e) => e,
@@ -137,7 +138,7 @@ fn queue(c: &mut Config, v: &Json) -> R<()> {
     let q = &mut c.queue;
     for (k, x) in members(v, "queue")? {
         match k {
-            "enabled" => q.enabled = x.as_bool().map_or_else(|| type_error(k, "a boolean"), Ok)?,
+            "enabled" => q.enabled = flag(k, x)?,
             "maxEvents" => q.max_events = int(k, x)? as usize,
             "maxBytes" => q.max_bytes = int(k, x)? as usize,
             "maxAgeMs" => q.max_age_ms = int(k, x)?,
@@ -195,6 +196,10 @@ fn unknown<T>(within: &str, key: &str, known: &[&str]) -> R<T> {
 
 fn string(key: &str, v: &Json) -> R<String> {
     v.as_str().map(str::to_owned).map_or_else(|| type_error(key, "a string"), Ok)
+}
+
+fn flag(key: &str, v: &Json) -> R<bool> {
+    v.as_bool().map_or_else(|| type_error(key, "a boolean"), Ok)
 }
 
 fn int(key: &str, v: &Json) -> R<u64> {

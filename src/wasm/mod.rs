@@ -83,6 +83,12 @@ export interface AuditConfig {
   /** "words" (default): a listed name matches keys that contain its words (password catches
    *  newPassword, db_password; apiKey catches x-api-key); "exact": only the name itself. */
   redactMatch?: "words" | "exact";
+  /** Accept a plain http:// url/endpoint whose host is not loopback (default false). Without it
+   *  such a URL is refused at construction: the password or token would cross the network in
+   *  cleartext, and events written over cleartext can be altered or forged in transit (so it is
+   *  refused without credentials too). https:// and loopback http:// (localhost, *.localhost,
+   *  127.0.0.0/8, [::1]) need no opt-out. Set it only for a trusted private network. */
+  allowInsecureHttp?: boolean;
 }
 
 /** Delivery counters of one logger (`queued` is the current backlog; the rest are totals). */

@@ -137,6 +137,33 @@ test("clear one-line errors for Neo4j down, wrong password and a URL with creden
   assert.ok(!inUrl.stderr.includes(secret));
 });
 
+test("a plain http NEO4J_URL to a host that is not loopback is refused before any request (the password would travel in cleartext), unless NEO4J_ALLOW_INSECURE_HTTP=true", async () => {
+  const secret = "not-the-password-51ab";
+  const remote = { ...ENV, NEO4J_URL: "http://neo4j-audit-cli.invalid:7474", NEO4J_PASSWORD: secret };
+  // migrate --status and schema send their own statements before they open a logger.
+  for (const cmd of [["tail"], ["export"], ["verify"], ["schema"], ["migrate", "--status"]]) {
+    const r = await cli(cmd, remote);
+    assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: invalid config: url: http:// would send the password unencrypted to "neo4j-audit-cli\\.invalid"; use https://, or set NEO4J_ALLOW_INSECURE_HTTP=true for a trusted private network`));
+    assert.ok(!r.stderr.includes(secret));
+  }
+  const token = await cli(["tail"], { ...remote, NEO4J_TOKEN: secret });
+  assert.equal(token.code, 2);
+  assert.match(token.stderr, /would send the token unencrypted/);
+  assert.ok(!token.stderr.includes(secret));
+  for (const notTrue of ["1", "yes", ""]) {
+    assert.equal((await cli(["tail"], { ...remote, NEO4J_ALLOW_INSECURE_HTTP: notTrue })).code, 2, notTrue);
+  }
+  // The opt-out: the CLI then tries the host (which does not resolve: a network error, exit 3).
+  for (const cmd of [["tail"], ["migrate", "--status"]]) {
+    const r = await cli(cmd, { ...remote, NEO4J_ALLOW_INSECURE_HTTP: "true" });
+    assert.equal(r.code, 3, `${cmd}: ${r.stderr}`);
+    assert.match(r.stderr, /cannot reach Neo4j at http:\/\/neo4j-audit-cli\.invalid:7474/);
+  }
+  const help = await cli(["--help"]);
+  assert.match(help.stdout, /NEO4J_ALLOW_INSECURE_HTTP/);
+});
+
 test("schema ensures the constraints and indexes and lists them as the graph has them", async () => {
   const r = await cli(["schema"]);
   assert.equal(r.code, 0, r.stderr);

@@ -125,9 +125,44 @@ test("the url checks on wasm (the host's URL, read in one call): each refusal sa
   assert.throws(make("http://h:7474/?"), /url must not have a query or fragment/);
   assert.throws(make("http://h:7474#"), /url must not have a query or fragment/);
   assert.throws(make("file:///tmp/x"), /url must be http or https, not "file"/);
-  for (const url of ["HTTP://Example.COM:7474", "https://127.0.0.1:7473/", "http://[::1]:7474", "http://h.example/base/"]) {
+  for (const url of ["https://127.0.0.1:7473/", "http://[::1]:7474", "https://Example.COM:7473", "https://h.example/base/"]) {
     make(url)().free();
   }
+  // Plain http to another machine is refused by default (next test); with the opt-out, the
+  // syntax checks alone decide.
+  const insecure = (url) => () => new pkg.AuditLogger({ url, username: "neo4j", password: "x", allowInsecureHttp: true });
+  for (const url of ["HTTP://Example.COM:7474", "http://h.example/base/"]) {
+    insecure(url)().free();
+  }
+  assert.throws(insecure("http://u:p@h.example:7474"), /url must not carry credentials/);
+});
+
+test("plain http to a host that is not loopback is refused unless allowInsecureHttp: the password, token or events would travel in cleartext", () => {
+  const secret = "SECRET-pw-4711";
+  const fix = /; use https:\/\/, or set allowInsecureHttp: true for a trusted private network$/;
+  for (const [url, host] of [["HTTP://Example.COM:7474", "example.com"], ["http://10.1.2.3:7474", "10.1.2.3"], ["http://127.evil.example", "127.evil.example"], ["http://[::2]:7474", "[::2]"]]) {
+    const cases = [
+      [{ url, username: "neo4j", password: secret }, `url: http:// would send the password unencrypted to "${host}"`],
+      [{ url, token: secret }, `url: http:// would send the token unencrypted to "${host}"`],
+      [{ endpoint: `${url.toLowerCase()}/v1/events`, token: secret }, `endpoint: http:// would send the token unencrypted to "${host}"`],
+      // No credentials: refused too (an audit trail written over cleartext can be forged in transit).
+      [{ url }, `url: http:// would send the audit events unencrypted and unauthenticated (open to forgery in transit) to "${host}"`],
+    ];
+    for (const [cfg, start] of cases) {
+      let error;
+      assert.throws(() => new pkg.AuditLogger(cfg), (e) => ((error = e), true));
+      assert.ok(error.message.startsWith(`invalid config: ${start}`), error.message);
+      assert.match(error.message, fix);
+      assert.ok(!error.message.includes(secret), error.message);
+      new pkg.AuditLogger({ ...cfg, allowInsecureHttp: true }).free();
+      assert.throws(() => new pkg.AuditLogger({ ...cfg, allowInsecureHttp: false }), /would send/);
+    }
+  }
+  for (const url of ["http://localhost:7474", "http://audit.localhost:7474", "http://127.0.0.1:7474", "http://127.9.8.7", "http://[::1]:7474", "https://neo4j.internal:7473"]) {
+    new pkg.AuditLogger({ url, username: "neo4j", password: secret }).free();
+    new pkg.AuditLogger({ endpoint: `${url}/v1/events`, token: secret }).free();
+  }
+  assert.throws(() => new pkg.AuditLogger({ url: "http://h.example", allowInsecureHttp: "yes" }), /invalid type for `allowInsecureHttp`, expected a boolean/);
 });
 
 test("wrong password: false, reason without the secret", async () => {
@@ -183,7 +218,7 @@ test("every config member is read, and each section refuses unknown keys and wro
     retry: { maxAttempts: 2, maxElapsedMs: 1000, baseDelayMs: 10, maxDelayMs: 100 },
     batch: { maxEvents: 10, maxBytes: 10000, flushIntervalMs: 0, maxInFlight: 2 },
     queue: { enabled: false, maxEvents: 10, maxBytes: 10000, maxAgeMs: 1000, name: "q" },
-    delivery: "committed", redact: ["secret"], redactMatch: "exact",
+    delivery: "committed", redact: ["secret"], redactMatch: "exact", allowInsecureHttp: false,
   };
   new pkg.AuditLogger(full).free();
   const bad = (patch, re) => assert.throws(() => new pkg.AuditLogger({ ...full, ...patch }), re);

@@ -256,6 +256,24 @@ describe("Neo4j", () => {
     expect(await trailEvents(trail)).toEqual([]);
   });
 
+  it("refuses a plain http NEO4J_URL to a host that is not loopback (500 misconfigured, nothing sent) unless NEO4J_ALLOW_INSECURE_HTTP is true", async () => {
+    // It would send the Worker's Neo4j password in cleartext.
+    const trail = unique("worker-cleartext");
+    const remote = { AUDIT_TRAIL: trail, NEO4J_URL: "http://neo4j-audit-worker.invalid:7474" };
+    for (const overrides of [remote, { ...remote, NEO4J_ALLOW_INSECURE_HTTP: "yes" }]) {
+      const r = await post({ actionType: "X" }, { tok: await token(unique("user")), overrides });
+      expect(r.status).toBe(500);
+      const t = await r.text();
+      expect(JSON.parse(t).error).toBe("misconfigured");
+      expect(t).not.toContain(env.NEO4J_PASSWORD);
+    }
+    // The opt-out: the Worker then tries that host (which does not resolve: 503, retry later).
+    const r = await post({ actionType: "X" }, { tok: await token(unique("user")), overrides: { ...remote, NEO4J_ALLOW_INSECURE_HTTP: "true" } });
+    expect(r.status).toBe(503);
+    expect(JSON.parse(await r.text()).error).toBe("unavailable");
+    expect(await trailEvents(trail)).toEqual([]);
+  });
+
   it("answers 500 misconfigured when the JWT secret is too short", async () => {
     const r = await post({ actionType: "X" }, { tok: await token("u", {}, "short"), overrides: { AUDIT_JWT_SECRET: "short" } });
     expect(r.status).toBe(500);
