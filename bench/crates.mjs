@@ -3,21 +3,11 @@
 // instances under the crate that defines the function; data segments as "data"; the name
 // section itself left out). Prints one JSON line per crate for bench/size.
 //   node bench/crates.mjs <twiggy.csv> <variant>
-import { readFileSync } from "node:fs";
+import { twiggyItems } from "./twiggy.mjs";
 
 const [file, variant] = process.argv.slice(2);
-const lines = readFileSync(file, "utf8").trim().split("\n");
-const header = lines.shift().split(",");
-const iName = header.indexOf("Name");
-const iSize = header.indexOf("ShallowSize");
 const sum = new Map();
-for (const line of lines) {
-  // Names may contain commas inside quotes; the size columns follow the name.
-  const m = line.match(/^("(?:[^"]|"")*"|[^,]*),(.*)$/);
-  const cols = [m[1].replace(/^"|"$/g, "").replace(/""/g, '"'), ...m[2].split(",")];
-  const name = cols[iName];
-  const bytes = Number(cols[iSize]);
-  if (name.includes("function names") || !Number.isFinite(bytes)) continue;
+for (const { name, bytes } of twiggyItems(file)) {
   let crate;
   if (name.startsWith("data segment")) crate = "data (constants, strings)";
   else {

@@ -8,22 +8,13 @@
 //   node_modules/.bin/wasm-opt -g "${WASM_OPT_FLAGS[@]}" .cache/bench/size/fetch-writeonly/named/neo4j_audit_bg.wasm -o /tmp/named-opt.wasm
 //   twiggy top -n 1000000 --format csv /tmp/named-opt.wasm > /tmp/named-opt.csv
 //   node bench/modules.mjs /tmp/named-opt.csv [depth=2] [min bytes=500]
-import { readFileSync } from "node:fs";
+import { twiggyItems } from "./twiggy.mjs";
 
 const [file, depthArg, minArg] = process.argv.slice(2);
 const depth = Number(depthArg ?? 2);
 const min = Number(minArg ?? 500);
-const lines = readFileSync(file, "utf8").trim().split("\n");
-const header = lines.shift().split(",");
-const iName = header.indexOf("Name");
-const iSize = header.indexOf("ShallowSize");
 const sum = new Map();
-for (const line of lines) {
-  const m = line.match(/^("(?:[^"]|"")*"|[^,]*),(.*)$/);
-  const cols = [m[1].replace(/^"|"$/g, "").replace(/""/g, '"'), ...m[2].split(",")];
-  const name = cols[iName];
-  const bytes = Number(cols[iSize]);
-  if (name.includes("function names") || name.includes("data names") || !Number.isFinite(bytes)) continue;
+for (const { name, bytes } of twiggyItems(file)) {
   let key;
   if (name.startsWith("data segment")) key = "data (constants, strings)";
   else {

@@ -10,6 +10,19 @@ use neo4j_audit::read::VerifyQuery;
 use neo4j_audit::{AuditLogger, User};
 use serde_json::{json, Value};
 
+/// The ingest handler's host I/O for the tests that run it natively: the request body as given,
+/// no rate limit, no log.
+struct TestIo(String);
+impl neo4j_audit::ingest::Io for TestIo {
+    async fn read_body(&self, _limit: usize) -> Result<String, neo4j_audit::ingest::ReadError> {
+        Ok(self.0.clone())
+    }
+    async fn rate_limit(&self, _key: &str) -> Result<bool, String> {
+        Ok(true)
+    }
+    fn log(&self, _line: &str) {}
+}
+
 /// A logger with `n` events written one after the other; returns it and the events' UIDs by seq.
 async fn chained(prefix: &str, n: usize) -> (AuditLogger, Vec<String>) {
     let logger = AuditLogger::new(config(prefix)).unwrap();
@@ -229,17 +242,7 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
 #[tokio::test]
 async fn events_written_by_the_ingest_handler_are_chained() {
     use neo4j_audit::ingest::jwt::sign_hs256;
-    use neo4j_audit::ingest::{handle, Io, ReadError, Request, Settings};
-    struct TestIo(String);
-    impl Io for TestIo {
-        async fn read_body(&self, _limit: usize) -> Result<String, ReadError> {
-            Ok(self.0.clone())
-        }
-        async fn rate_limit(&self, _key: &str) -> Result<bool, String> {
-            Ok(true)
-        }
-        fn log(&self, _line: &str) {}
-    }
+    use neo4j_audit::ingest::{handle, Request, Settings};
     const SECRET: &str = "chain-test-jwt-secret-0123456789abcdef";
     let trail = unique("chain-ingest");
     let (url, user, pw, t) = (neo4j_url(), neo4j_user(), neo4j_password(), trail.clone());
@@ -347,17 +350,7 @@ async fn events_written_by_the_ingest_handler_are_chained() {
 #[tokio::test]
 async fn a_signed_stream_moved_to_another_trail_or_a_renamed_trail_is_found() {
     use neo4j_audit::ingest::jwt::sign_hs256;
-    use neo4j_audit::ingest::{handle, Io, ReadError, Request, Settings};
-    struct TestIo(String);
-    impl Io for TestIo {
-        async fn read_body(&self, _limit: usize) -> Result<String, ReadError> {
-            Ok(self.0.clone())
-        }
-        async fn rate_limit(&self, _key: &str) -> Result<bool, String> {
-            Ok(true)
-        }
-        fn log(&self, _line: &str) {}
-    }
+    use neo4j_audit::ingest::{handle, Request, Settings};
     const SECRET: &str = "chain-test-jwt-secret-0123456789abcdef";
     let settings_for = |trail: &str| {
         let (url, user, pw, t) = (neo4j_url(), neo4j_user(), neo4j_password(), trail.to_owned());
