@@ -10,40 +10,17 @@
 // queue is IndexedDB: its copy of each event lives in the browser's storage, outside the page.
 //   node bench/memory_chromium.mjs [N] [K] [modes...]   K interleaved rounds, a fresh browser per sample
 // BENCH_MEM_PKGS="label=dir ..." as in bench/memory.mjs (dirs under .cache/bench/).
-import { createServer as createHttp } from "node:http";
-import { createServer } from "node:net";
-import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { serveIsolatedPage } from "./isolated-page.mjs";
 
 const N = Number(process.argv[2] ?? 100000);
 const K = Number(process.argv[3] ?? process.env.BENCH_K ?? 5);
 const MODES = process.argv.length > 4 ? process.argv.slice(4) : ["buffer", "queue"];
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const emit = (o) => console.log(JSON.stringify(o));
 const pkgs = [["", ".cache/bench/pkg"], ...(process.env.BENCH_MEM_PKGS ?? "").split(/\s+/).filter(Boolean).map((p) => p.split("="))];
 const contenders = pkgs.flatMap(([label, dir]) => MODES.map((mode) => ({ id: label ? `${mode}@${label}-chromium` : `${mode}-chromium`, mode, dir })));
 
-const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
-const ISOLATED = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
-const server = createHttp(async (req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
-  if (path === "/") return res.writeHead(200, { "Content-Type": "text/html", ...ISOLATED }).end("<!doctype html><title>mem</title>");
-  if (!path.startsWith("/bench/") && !path.startsWith("/.cache/bench/")) return res.writeHead(404).end();
-  try {
-    const body = await readFile(join(ROOT, path));
-    res.writeHead(200, { "Content-Type": TYPES[extname(path)] ?? "application/octet-stream", ...ISOLATED }).end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const sockets = [];
-const hole = createServer((s) => sockets.push(s)); // accepts, never answers
-await new Promise((r) => hole.listen(0, "127.0.0.1", r));
-const origin = `http://127.0.0.1:${server.address().port}`;
-const holeUrl = `http://127.0.0.1:${hole.address().port}`;
+const { origin, holeUrl, sockets, close } = await serveIsolatedPage("mem");
 
 let failed = false;
 try {
@@ -60,8 +37,7 @@ try {
     }
   }
 } finally {
-  server.close();
-  hole.close();
+  close();
 }
 process.exit(failed ? 1 : 0);
 

@@ -5,40 +5,20 @@
 // Prints the largest groups as JSON lines ({type, name, count, selfBytes, perEvent}), and for the
 // largest few the most common retainer (edge name, holder's type and name).
 //   node bench/memory_chromium_heap.mjs [N] [mode] [pkgDir]     N = 20000, mode = queue, pkgDir = .cache/bench/pkg
-import { createServer as createHttp } from "node:http";
-import { createServer } from "node:net";
-import { readFile } from "node:fs/promises";
-import { extname, join, normalize } from "node:path";
-import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { serveIsolatedPage } from "./isolated-page.mjs";
 
 const N = Number(process.argv[2] ?? 20000);
 const MODE = process.argv[3] ?? "queue";
 const DIR = process.argv[4] ?? ".cache/bench/pkg";
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const TYPES = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
-const ISOLATED = { "Cross-Origin-Opener-Policy": "same-origin", "Cross-Origin-Embedder-Policy": "require-corp" };
-const server = createHttp(async (req, res) => {
-  const path = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
-  if (path === "/") return res.writeHead(200, { "Content-Type": "text/html", ...ISOLATED }).end("<!doctype html><title>heap</title>");
-  try {
-    const body = await readFile(join(ROOT, path));
-    res.writeHead(200, { "Content-Type": TYPES[extname(path)] ?? "application/octet-stream", ...ISOLATED }).end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const sockets = [];
-const hole = createServer((s) => sockets.push(s)); // accepts, never answers
-await new Promise((r) => hole.listen(0, "127.0.0.1", r));
+const { origin, holeUrl, close } = await serveIsolatedPage("heap");
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
   args: ["--no-sandbox", "--js-flags=--expose-gc", "--enable-precise-memory-info"],
 });
 try {
   const page = await browser.newPage();
-  await page.goto(`http://127.0.0.1:${server.address().port}/`);
+  await page.goto(`${origin}/`);
   const figures = await page.evaluate(async ({ n, mode, dir, url, wait }) => {
     const pkg = await import(`/${dir}/neo4j_audit.js`);
     const wasm = await pkg.default();
@@ -68,14 +48,12 @@ try {
     // A build instrumented by hand may leave its counters in globalThis.__idb.
     const diag = globalThis.__idb && JSON.parse(JSON.stringify({ ...globalThis.__idb, log: globalThis.__idb.log?.slice(0, 40) }));
     return { heapPerEvent: (performance.memory.usedJSHeapSize - before) / n, wasmMB: wasm.memory.buffer.byteLength / 2 ** 20, settledAt, diag };
-  }, { n: N, mode: MODE, dir: DIR, wait: Number(process.env.DIAG_WAIT_S ?? 0), url: `http://127.0.0.1:${hole.address().port}` });
+  }, { n: N, mode: MODE, dir: DIR, wait: Number(process.env.DIAG_WAIT_S ?? 0), url: holeUrl });
   console.log(JSON.stringify({ n: N, mode: MODE, dir: DIR, ...figures }));
   if (process.env.SNAPSHOT !== "0") await snapshot(page);
 } finally {
   await browser.close();
-  for (const s of sockets) s.destroy();
-  server.close();
-  hole.close();
+  close();
 }
 
 async function snapshot(page) {
