@@ -83,6 +83,13 @@ impl StreamState {
             head: GENESIS.into(),
         }
     }
+
+    /// A new stream of trail `trail`, before its first event: its id ([`trail_stream_id`]) binds
+    /// it to the trail's name, so its events moved into another trail (or the trail renamed) no
+    /// longer verify there, unless someone re-hashes the whole stream under a new id.
+    pub fn for_trail(trail: &str) -> Self {
+        StreamState { stream_id: trail_stream_id(trail), next_seq: 0, head: GENESIS.into() }
+    }
 }
 
 /// Keeps a stream's state across restarts. The in-memory default keeps nothing (a new logger is
@@ -144,6 +151,11 @@ impl Chain {
         Chain::resume(StreamState::fresh(), None)
     }
 
+    /// A new stream of trail `trail` ([`StreamState::for_trail`]), kept in memory only.
+    pub fn for_trail(trail: &str) -> Self {
+        Chain::resume(StreamState::for_trail(trail), None)
+    }
+
     /// Continues a stream from a saved state, saving each new state into `store`.
     pub fn resume(state: StreamState, store: Option<Box<dyn StreamStore>>) -> Self {
         Chain { state: Mutex::new(state), store }
@@ -195,10 +207,11 @@ fn binding_tag(trail: &str, nonce: &str) -> String {
     tag
 }
 
-/// A new id for the ingest Worker's stream of trail `trail`: `<v4 UUID>.<tag>`, the tag binding
-/// it to the trail's name. The id is inside every seal (event and head), so a signed stream moved
-/// into another trail, or two trails' names swapped, no longer verify there (see
-/// [`stream_trail_binding`]).
+/// A new id for a stream of trail `trail` (the ingest Worker's, and a client logger's):
+/// `<v4 UUID>.<tag>`, the tag binding it to the trail's name. The id is inside every event's hash
+/// (and every seal, event and head), so a stream moved into another trail, or two trails' names
+/// swapped, no longer verify there (see [`stream_trail_binding`]). The tag is keyless: it proves
+/// nothing against someone who re-hashes the whole stream under a new id.
 pub fn trail_stream_id(trail: &str) -> String {
     let nonce = crate::random::uuid_v4();
     let tag = binding_tag(trail, &nonce);
@@ -209,7 +222,7 @@ pub fn trail_stream_id(trail: &str) -> String {
 }
 
 /// Whether `stream_id` was made by [`trail_stream_id`] for `trail`: `None` when it has no
-/// binding (client streams, and Worker streams begun before bindings existed).
+/// binding (streams begun before bindings existed: a plain UUID).
 pub fn stream_trail_binding(stream_id: &str, trail: &str) -> Option<bool> {
     let (nonce, tag) = stream_id.rsplit_once('.')?;
     if tag.len() != 32 || !tag.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
@@ -388,6 +401,9 @@ pub enum BreakKind {
     /// Signed stream (verified with public keys): events after the last valid seal, or a stream
     /// with no seal at all — appended or inserted without the signing key.
     Unsigned,
+    /// Only when bound streams are required (`VerifyQuery::require_bound`): the stream's id
+    /// carries no trail binding (a plain UUID, begun before bindings existed).
+    Unbound,
 }
 
 /// Checks seals; implemented by `sign::KeySet` (feature `read`), so this module needs no crypto.
@@ -445,6 +461,10 @@ pub struct StreamReport {
     pub stream_id: String,
     /// No broken link found (`first_break` is `None`).
     pub ok: bool,
+    /// The stream's id binds it to the trail it was read from ([`stream_trail_binding`]);
+    /// `false` for a stream begun before bindings existed (a plain UUID; `Unbound` when bound
+    /// streams are required) and for one bound to another trail (`Forged`).
+    pub bound: bool,
     /// Events read.
     pub checked: u64,
     /// `seq` and `hash` of the last stored event: compare with an anchored [`Chain`] head to see
@@ -543,6 +563,7 @@ impl<'k> Verifier<'k> {
             report: StreamReport {
                 stream_id: stream_id.to_owned(),
                 ok: true,
+                bound: false,
                 checked: 0,
                 head_seq: None,
                 head_hash: None,
@@ -608,7 +629,9 @@ impl<'k> Verifier<'k> {
     /// The stream is read from trail `trail`: a stream whose id binds it to another trail
     /// ([`stream_trail_binding`]: a Worker stream moved here, or trails renamed) is `Forged`.
     pub fn in_trail(mut self, trail: &str) -> Self {
-        if stream_trail_binding(&self.report.stream_id, trail) == Some(false) {
+        let binding = stream_trail_binding(&self.report.stream_id, trail);
+        self.report.bound = binding == Some(true);
+        if binding == Some(false) {
             let msg = "the stream's id binds it to another trail: its events were moved here from another trail (or the trail was renamed)";
             self.fail(BreakKind::Forged, 0, None, msg.into());
         }

@@ -121,6 +121,12 @@ pub struct VerifyQuery {
     /// but do not fail `ok`. The Worker's stream (the one the trail's head names) must be signed.
     #[serde(default)]
     pub allow_unsigned: bool,
+    /// Strict mode: a stream whose id does not bind it to this trail (a plain UUID, begun before
+    /// bindings existed) fails with `Unbound`, so an auditor can refuse streams that could have
+    /// been moved in from another trail unseen. Off by default: such streams verify and are
+    /// reported with `bound: false`.
+    #[serde(default)]
+    pub require_bound: bool,
 }
 
 /// Where a paged verification stands ([`AuditLogger::verify_trail_page`]).
@@ -271,6 +277,7 @@ fn write_verifier_state(c: &crate::chain::VerifierState, out: &mut String) {
                 BreakKind::Reordered => "reordered",
                 BreakKind::Forged => "forged",
                 BreakKind::Unsigned => "unsigned",
+                BreakKind::Unbound => "unbound",
             });
             out.push_str("\",");
             write_uint(out, *seq);
@@ -355,6 +362,7 @@ fn verifier_state_from(v: &Json) -> Option<crate::chain::VerifierState> {
                     "reordered" => BreakKind::Reordered,
                     "forged" => BreakKind::Forged,
                     "unsigned" => BreakKind::Unsigned,
+                    "unbound" => BreakKind::Unbound,
                     _ => return None,
                 },
                 a[1].as_u64()?,
@@ -1007,6 +1015,13 @@ impl AuditLogger {
             if keys.is_some() && q.allow_unsigned && never_signed && head.as_ref().is_none_or(|h| h.stream_id != r.stream_id) {
                 r.first_break = None;
                 r.ok = true;
+            }
+            // Set here, not only by `in_trail`: a verifier resumed from a cursor starts unbound.
+            r.bound = crate::chain::stream_trail_binding(&r.stream_id, &cfg.trail) == Some(true);
+            if q.require_bound && !r.bound && r.first_break.is_none() {
+                let message = "the stream's id carries no trail binding (a plain UUID: begun before bindings existed), and bound streams are required";
+                r.first_break = Some(crate::chain::Break { kind: crate::chain::BreakKind::Unbound, seq: 0, uid: None, message: message.into() });
+                r.ok = false;
             }
             r
         };
