@@ -6,12 +6,15 @@ import { version } from "./core.mjs";
 
 export const summary = "verify the trail's hash chains; exit 1 on any break";
 
-export const help = `Usage: neo4j-audit verify [--trail NAME] [--since TIME] [--stream ID] [--public-key KEY [--allow-unsigned]] [--json]
+export const help = `Usage: neo4j-audit verify [--trail NAME] [--since TIME] [--stream ID] [--public-key KEY [--allow-unsigned]] [--require-bound] [--json]
 
 Reads the trail's events back and checks every stream's hash chain (see README, Tamper evidence).
 Prints one line per stream — intact, with its head seq and hash (anchor the head elsewhere to
 detect a rewritten or truncated stream), or the first break: edited, deleted, inserted or
-reordered, with the seq and the event's UID — and the events that carry no chain fields.
+reordered (forged: moved in from another trail), with the seq and the event's UID — and the
+events that carry no chain fields. A stream whose id is a plain UUID (begun before stream ids
+were bound to their trail) verifies but is marked "not bound to the trail": it could have been
+moved here from another trail unseen.
 On a terminal, stderr shows a spinner while it reads.
 
 Options:
@@ -24,8 +27,9 @@ Options:
                      "forged" or "unsigned" otherwise) and the trail's signed head must match
   --allow-unsigned   with --public-key: streams without any signature (direct client writes)
                      do not fail the check
+  --require-bound    strict: a stream not bound to the trail (plain-UUID id) fails as "unbound"
   --json             print the report as JSON: {trail, ok, checked, streams: [{streamId, ok,
-                     checked, headSeq, headHash, firstBreak: {kind, seq, uid, message}}],
+                     bound, checked, headSeq, headHash, firstBreak: {kind, seq, uid, message}}],
                      unchained, unchainedUids}
   -h, --help         this help
 
@@ -41,6 +45,7 @@ export const options = {
   stream: { type: "string" },
   "public-key": { type: "string" },
   "allow-unsigned": { type: "boolean" },
+  "require-bound": { type: "boolean" },
   json: { type: "boolean" },
 };
 
@@ -56,6 +61,7 @@ export async function run(values, { conn, stdout, stderr }) {
     if (query.publicKeys === undefined) throw usage("--allow-unsigned needs --public-key");
     query.allowUnsigned = true;
   }
+  if (values["require-bound"]) query.requireBound = true;
   const logger = openLogger(conn, values.trail);
   const trail = values.trail ?? "default";
 
@@ -83,7 +89,8 @@ export async function run(values, { conn, stdout, stderr }) {
   let out = `verify: trail "${trail}" at ${conn.url} (database ${conn.database})${scope.length ? `, ${scope.join(", ")}` : ""}\n`;
   for (const s of report.streams) {
     if (s.ok) {
-      out += `  stream ${s.streamId}  intact  ${plural(s.checked, "event")}, head seq ${s.headSeq} hash ${s.headHash}\n`;
+      const unbound = s.bound ? "" : " (not bound to the trail: a plain-UUID stream id; --require-bound refuses it)";
+      out += `  stream ${s.streamId}  intact  ${plural(s.checked, "event")}, head seq ${s.headSeq} hash ${s.headHash}${unbound}\n`;
     } else {
       const b = s.firstBreak;
       out += `  stream ${s.streamId}  BROKEN  ${b.kind} at seq ${b.seq}${b.uid ? `, event ${b.uid}` : ""}: ${b.message}\n`;

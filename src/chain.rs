@@ -845,6 +845,46 @@ mod tests {
         assert!(Verifier::new(&uuid_like(), true).in_trail("org:b").finish().ok);
     }
 
+    #[test]
+    fn a_client_stream_is_bound_to_its_trail() {
+        let id = Chain::for_trail("org:a").state().stream_id;
+        assert_eq!(stream_trail_binding(&id, "org:a"), Some(true));
+        assert_eq!(stream_trail_binding(&id, "org:b"), Some(false));
+        assert_ne!(id, Chain::for_trail("org:a").state().stream_id, "a fresh nonce per stream");
+    }
+
+    #[test]
+    fn duplicate_uids_and_far_future_timestamps() {
+        let (_, evs) = stream(4);
+        // An exact copy of an event (same UID and fields, e.g. after the UID constraint was
+        // dropped) beside it: two events claim its seq.
+        let mut dup = evs.clone();
+        dup.insert(2, evs[2].clone());
+        let b = verify(&dup, true).first_break.unwrap();
+        assert_eq!((b.kind, b.seq), (BreakKind::Inserted, 2), "{b:?}");
+        // A copy moved to the end under the next seq: its hash covers seq, so it is edited.
+        let mut moved = evs.clone();
+        let mut copy = evs[1].clone();
+        copy.seq = Some(4);
+        moved.push(copy);
+        let b = verify(&moved, true).first_break.unwrap();
+        assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 4, Some(evs[1].uid.as_str())), "{b:?}");
+        // The chain orders by seq and hashes `ts` as given: a timestamp far in the future (a
+        // writer's wrong clock) verifies; judging clocks is not the verifier's job (README).
+        let chain = Chain::for_trail("t");
+        let far = 4_102_444_800_000; // 2100-01-01
+        let evs: Vec<AuditEvent> = [far, 100]
+            .iter()
+            .map(|ts| {
+                let mut e = AuditEvent::build(None, "E", None, None, 100).unwrap();
+                e.ts = *ts;
+                chain.seal(&mut e);
+                e
+            })
+            .collect();
+        assert!(verify(&evs, true).ok);
+    }
+
     fn uuid_like() -> String {
         crate::random::uuid_v4()
     }
