@@ -6,7 +6,7 @@ import { version } from "./core.mjs";
 
 export const summary = "verify the trail's hash chains; exit 1 on any break";
 
-export const help = `Usage: neo4j-audit verify [--trail NAME] [--since TIME] [--stream ID] [--public-key KEY [--allow-unsigned]] [--require-bound] [--json]
+export const help = `Usage: neo4j-audit verify [--trail NAME] [--since TIME] [--stream ID] [--public-key KEY [--allow-unsigned]] [--require-bound] [--anchor HEAD] [--json]
 
 Reads the trail's events back and checks every stream's hash chain (see README, Tamper evidence).
 Prints one line per stream — intact, with its head seq and hash (anchor the head elsewhere to
@@ -28,6 +28,11 @@ Options:
   --allow-unsigned   with --public-key: streams without any signature (direct client writes)
                      do not fail the check
   --require-bound    strict: a stream not bound to the trail (plain-UUID id) fails as "unbound"
+  --anchor HEAD      a head kept outside the database, as a file or inline JSON: {streamId, seq,
+                     hash} (what this command printed, or the library's chainHead()) or a list of
+                     them. The stream must still hold that seq with that hash: "deleted" when its
+                     newest events were cut off before it, "forged" when it was rewritten up to it
+                     (the only check that catches a consistently re-hashed unsigned stream)
   --json             print the report as JSON: {trail, ok, checked, streams: [{streamId, ok,
                      bound, checked, headSeq, headHash, firstBreak: {kind, seq, uid, message}}],
                      unchained, unchainedUids}
@@ -46,6 +51,7 @@ export const options = {
   "public-key": { type: "string" },
   "allow-unsigned": { type: "boolean" },
   "require-bound": { type: "boolean" },
+  anchor: { type: "string" },
   json: { type: "boolean" },
 };
 
@@ -62,6 +68,7 @@ export async function run(values, { conn, stdout, stderr }) {
     query.allowUnsigned = true;
   }
   if (values["require-bound"]) query.requireBound = true;
+  if (values.anchor !== undefined) query.anchors = readAnchors(values.anchor);
   const logger = openLogger(conn, values.trail);
   const trail = values.trail ?? "default";
 
@@ -75,6 +82,9 @@ export async function run(values, { conn, stdout, stderr }) {
   if (!report) {
     if (query.publicKeys !== undefined && /^invalid input: (options|publicKeys)/.test(logger.lastError ?? "")) {
       throw usage(`--public-key: ${logger.lastError.replace(/^invalid input: (options: )?/, "")}`);
+    }
+    if (query.anchors !== undefined && /^invalid input: (options: )?anchors/.test(logger.lastError ?? "")) {
+      throw usage(`--anchor: ${logger.lastError.replace(/^invalid input: (options: )?/, "")}`);
     }
     throw neo4jFailure("verify", logger, conn);
   }
@@ -111,6 +121,25 @@ export async function run(values, { conn, stdout, stderr }) {
   }
   await write(stdout, out);
   return report.ok ? EXIT.OK : EXIT.BROKEN;
+}
+
+/** The heads of --anchor: a file or inline JSON holding one {streamId, seq, hash} or a list. */
+function readAnchors(arg) {
+  let text = arg;
+  if (!arg.trimStart().startsWith("{") && !arg.trimStart().startsWith("[")) {
+    try {
+      text = readFileSync(arg, "utf8");
+    } catch (e) {
+      throw usage(`--anchor: ${arg} is neither JSON nor a readable file (${e.code ?? e.message})`);
+    }
+  }
+  let heads;
+  try {
+    heads = JSON.parse(text);
+  } catch {
+    throw usage("--anchor: not JSON (expected {streamId, seq, hash} or a list of them)");
+  }
+  return Array.isArray(heads) ? heads : [heads];
 }
 
 /** The trusted keys of --public-key: a file or inline JSON holding a JWK Set, a list of JWKs or

@@ -529,6 +529,19 @@ async fn unsigned_stream_damage_is_reported_as_documented() {
     let s = &r.streams[0];
     assert_eq!(s.head_seq, Some(2));
     assert!(s.head_seq.unwrap() + 1 < anchor.next_seq && s.head_hash.as_deref() != Some(anchor.head.as_str()));
+    // ... and `anchors` makes that comparison part of verification.
+    let anchored = |a: &neo4j_audit::chain::StreamState| VerifyQuery {
+        anchors: vec![neo4j_audit::read::Anchor { stream_id: a.stream_id.clone(), seq: a.next_seq - 1, hash: a.head.clone() }],
+        ..Default::default()
+    };
+    let r = logger.verify_trail(&anchored(&anchor)).await.unwrap();
+    let b = r.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, r.ok), (BreakKind::Deleted, 3, false), "{r:?}");
+    // Every event of the stream deleted: still reported (the anchor names the stream).
+    cypher("MATCH (ev:AuditEvent {streamId: $s}) DETACH DELETE ev", json!({"s": anchor.stream_id})).await;
+    let r = logger.verify_trail(&anchored(&anchor)).await.unwrap();
+    assert_eq!(r.streams.len(), 1, "{r:?}");
+    assert_eq!(r.streams[0].first_break.as_ref().map(|b| (b.kind, b.seq)), Some((BreakKind::Deleted, 0)), "{r:?}");
 
     // One event replaced and re-hashed (its own hash only): the next event's link breaks.
     let (logger, uids) = chained("chain-review-replace", 5).await;
@@ -569,6 +582,15 @@ async fn unsigned_stream_damage_is_reported_as_documented() {
     let r = verify(&logger).await;
     assert!(r.ok, "{r:?}");
     assert_ne!(r.streams[0].head_hash.as_deref(), Some(anchor.head.as_str()), "the head no longer matches the anchor");
+    let r = logger.verify_trail(&anchored(&anchor)).await.unwrap();
+    let b = r.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, r.ok), (BreakKind::Forged, 4, false), "{r:?}");
+    // An anchor behind the head (events appended since it was kept) holds while untouched.
+    let (logger, _) = chained("chain-review-grown", 2).await;
+    let early = logger.chain_head();
+    logger.log_user_action(None, "SYSTEM", None, None).await.unwrap();
+    let r = logger.verify_trail(&anchored(&early)).await.unwrap();
+    assert!(r.ok, "{r:?}");
 
     // An event whose HAS_EVENT link was deleted (the node kept): not in the trail, a seq gap.
     let (logger, uids) = chained("chain-review-unlinked", 4).await;

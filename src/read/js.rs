@@ -16,7 +16,7 @@ use crate::sign::PublicJwk;
 // absent), with the same words for unknown members; tested against `serde_json` below.
 
 const TRAIL_FIELDS: &[&str] = &["since", "until", "actionType", "category", "userUid", "target", "limit", "cursor"];
-const VERIFY_FIELDS: &[&str] = &["streamId", "since", "publicKeys", "publicKey", "allowUnsigned", "requireBound"];
+const VERIFY_FIELDS: &[&str] = &["streamId", "since", "publicKeys", "publicKey", "allowUnsigned", "requireBound", "anchors"];
 
 fn unknown_field(k: &str, expected: &[&str]) -> String {
     let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
@@ -104,11 +104,30 @@ impl VerifyQuery {
                 "publicKey" => q.public_key = if v.is_null() { None } else { Some(jwk_from_json(v)?) },
                 "allowUnsigned" => q.allow_unsigned = v.as_bool().ok_or_else(|| invalid_type(k, v, "a boolean"))?,
                 "requireBound" => q.require_bound = v.as_bool().ok_or_else(|| invalid_type(k, v, "a boolean"))?,
+                #[cfg(not(feature = "worker"))]
+                "anchors" => q.anchors = anchors_from_json(v)?,
                 _ => return Err(unknown_field(k, VERIFY_FIELDS)),
             }
         }
         Ok(q)
     }
+}
+
+/// `[{streamId, seq, hash}, …]` (other members of each ignored), as `Vec<Anchor>`'s
+/// `Deserialize` reads it.
+#[cfg(not(feature = "worker"))]
+fn anchors_from_json(v: &Json) -> Result<Vec<super::Anchor>, String> {
+    const SHAPE: &str = "anchors must be a list of {streamId, seq, hash} (what chainHead() gives)";
+    let list = v.as_array().ok_or(SHAPE)?;
+    list.iter()
+        .map(|a| {
+            let s = |k: &str| a.get(k).and_then(Json::as_str).map(str::to_owned);
+            match (s("streamId"), a.get("seq").and_then(Json::as_u64), s("hash")) {
+                (Some(stream_id), Some(seq), Some(hash)) => Ok(super::Anchor { stream_id, seq, hash }),
+                _ => Err(SHAPE.to_owned()),
+            }
+        })
+        .collect()
 }
 
 impl PublicKeys {
@@ -368,6 +387,12 @@ mod tests {
             r#"{"allowUnsigned":null}"#.into(),
             r#"{"requireBound":true,"allowUnsigned":true}"#.into(),
             r#"{"requireBound":"yes"}"#.into(),
+            r#"{"anchors":[]}"#.into(),
+            r#"{"anchors":[{"streamId":"s.t","seq":3,"hash":"ab"},{"streamId":"u","seq":0,"hash":"cd","seal":null}]}"#.into(),
+            r#"{"anchors":[{"streamId":"s","seq":null,"hash":"ab"}]}"#.into(),
+            r#"{"anchors":[{"streamId":"s","hash":"ab"}]}"#.into(),
+            r#"{"anchors":{"streamId":"s","seq":1,"hash":"ab"}}"#.into(),
+            r#"{"anchors":null}"#.into(),
             r#"{"streamId":7}"#.into(),
             format!(r#"{{"publicKeys":[{jwk},{full}]}}"#),
             format!(r#"{{"publicKeys":{{"keys":[{jwk}],"other":1}}}}"#),

@@ -111,6 +111,9 @@ export interface AuditVerifyQuery {
   allowUnsigned?: boolean;
   /** Strict: a stream not bound to this trail (plain-UUID id) fails with kind "unbound". */
   requireBound?: boolean;
+  /** Heads kept outside the database (saved chainHead() values): each stream must still hold
+   *  that seq with that hash ("deleted" when cut off before it, "forged" when rewritten). */
+  anchors?: { streamId: string; seq: number; hash: string }[];
 }
 
 /** This logger's stream position. */
