@@ -514,6 +514,28 @@ test("verify: an inserted copy exits 1 naming the intruder; a bare unchained eve
   assert.match(r.stdout, /NOT intact \(1 unchained event\)\n$/);
 });
 
+test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritten up to it, exits 1", async () => {
+  // Without the anchor, deleting the newest events of an unsigned stream leaves a stream that verifies.
+  const { logger, trail, uids } = await logged("cli-verify-anchor", 4);
+  const head = logger.chainHead();
+  await cypher("MATCH (e:AuditEvent) WHERE e.UID IN $u DETACH DELETE e", { u: [uids[2], uids[3]] });
+  assert.equal((await cli(["verify", "--trail", trail])).code, 0);
+  const r = await cli(["verify", "--trail", trail, "--anchor", JSON.stringify(head)]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.ok(r.stdout.includes(`stream ${head.streamId}  BROKEN  deleted at seq 2: seq 2..3 are missing: cut off the end (the anchored head names seq 3)`), r.stdout);
+  // The last remaining event re-hashed (as a rewrite would): forged at an anchor on it.
+  const [[ev]] = await cypher("MATCH (e:AuditEvent {UID: $u}) RETURN e {.*, uid: e.UID, ts: e.timestamp.epochMillis}", { u: uids[1] });
+  const anchor = { streamId: head.streamId, seq: 1, hash: ev.hash };
+  assert.equal((await cli(["verify", "--trail", trail, "--anchor", JSON.stringify([anchor])])).code, 0);
+  const rewritten = readmeHash({ ...ev, details: "{}" });
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.details = '{}', e.hash = $h", { u: uids[1], h: rewritten });
+  const f = JSON.parse((await cli(["verify", "--trail", trail, "--anchor", JSON.stringify(anchor), "--json"])).stdout);
+  assert.deepEqual([f.ok, f.streams[0].firstBreak.kind, f.streams[0].firstBreak.seq], [false, "forged", 1]);
+  const bad = await cli(["verify", "--trail", trail, "--anchor", '{"streamId":"s"}']);
+  assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+  assert.match(bad.stderr, /--anchor: anchors must be a list of \{streamId, seq, hash\}/);
+});
+
 test("verify: events swapped and re-hashed exit 1 as reordered", async () => {
   const { trail, uids } = await logged("cli-verify-reorder", 5);
   const rows = await cypher(
