@@ -396,7 +396,9 @@ pub enum BreakKind {
     /// re-hashed after an edit).
     Reordered,
     /// Signed stream: a seal (on an event or the trail's head) does not verify with the trusted
-    /// public keys — signed with another key, or the stream was re-hashed after a change.
+    /// public keys — signed with another key, or the stream was re-hashed after a change. Any
+    /// stream: its id binds it to another trail ([`Verifier::in_trail`]: moved here, or trails
+    /// renamed), or the event at an anchored `seq` has another hash (`read::VerifyQuery::anchors`).
     Forged,
     /// Signed stream (verified with public keys): events after the last valid seal, or a stream
     /// with no seal at all — appended or inserted without the signing key.
