@@ -28,9 +28,10 @@ Options:
   --allow-unsigned   with --public-key: streams without any signature (direct client writes)
                      do not fail the check
   --require-bound    strict: a stream not bound to the trail (plain-UUID id) fails as "unbound"
-  --anchor HEAD      a head kept outside the database, as a file or inline JSON: {streamId, seq,
-                     hash} (what this command printed, or the library's chainHead()) or a list of
-                     them. The stream must still hold that seq with that hash: "deleted" when its
+  --anchor HEAD      heads kept outside the database, as a file or inline JSON: {streamId, seq,
+                     hash} (the library's chainHead()) or a list of them, or an earlier --json
+                     report of this command (its intact streams' headSeq and headHash). Each
+                     stream must still hold that seq with that hash: "deleted" when its
                      newest events were cut off before it, "forged" when it was rewritten up to it
                      (the only check that catches a consistently re-hashed unsigned stream)
   --json             print the report as JSON: {trail, ok, checked, streams: [{streamId, ok,
@@ -123,7 +124,8 @@ export async function run(values, { conn, stdout, stderr }) {
   return report.ok ? EXIT.OK : EXIT.BROKEN;
 }
 
-/** The heads of --anchor: a file or inline JSON holding one {streamId, seq, hash} or a list. */
+/** The heads of --anchor: a file or inline JSON holding one {streamId, seq, hash}, a list of them,
+ *  or an earlier --json report (the head of each intact stream in it). */
 function readAnchors(arg) {
   let text = arg;
   if (!arg.trimStart().startsWith("{") && !arg.trimStart().startsWith("[")) {
@@ -138,6 +140,9 @@ function readAnchors(arg) {
     heads = JSON.parse(text);
   } catch {
     throw usage("--anchor: not JSON (expected {streamId, seq, hash} or a list of them)");
+  }
+  if (heads && Array.isArray(heads.streams)) {
+    return heads.streams.filter((s) => s.ok && s.headSeq != null).map((s) => ({ streamId: s.streamId, seq: s.headSeq, hash: s.headHash }));
   }
   return Array.isArray(heads) ? heads : [heads];
 }

@@ -518,11 +518,18 @@ test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritt
   // Without the anchor, deleting the newest events of an unsigned stream leaves a stream that verifies.
   const { logger, trail, uids } = await logged("cli-verify-anchor", 4);
   const head = logger.chainHead();
+  // An auditor keeps this run's --json report elsewhere and passes it back later.
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const kept = `${mkdtempSync(`${tmpdir()}/cli-anchor-`)}/report.json`;
+  writeFileSync(kept, (await cli(["verify", "--trail", trail, "--json"])).stdout);
   await cypher("MATCH (e:AuditEvent) WHERE e.UID IN $u DETACH DELETE e", { u: [uids[2], uids[3]] });
   assert.equal((await cli(["verify", "--trail", trail])).code, 0);
-  const r = await cli(["verify", "--trail", trail, "--anchor", JSON.stringify(head)]);
-  assert.equal(r.code, 1, r.stdout + r.stderr);
-  assert.ok(r.stdout.includes(`stream ${head.streamId}  BROKEN  deleted at seq 2: seq 2..3 are missing: cut off the end (the anchored head names seq 3)`), r.stdout);
+  for (const anchor of [JSON.stringify(head), kept]) {
+    const r = await cli(["verify", "--trail", trail, "--anchor", anchor]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.ok(r.stdout.includes(`stream ${head.streamId}  BROKEN  deleted at seq 2: seq 2..3 are missing: cut off the end (the anchored head names seq 3)`), r.stdout);
+  }
   // The last remaining event re-hashed (as a rewrite would): forged at an anchor on it.
   const [[ev]] = await cypher("MATCH (e:AuditEvent {UID: $u}) RETURN e {.*, uid: e.UID, ts: e.timestamp.epochMillis}", { u: uids[1] });
   const anchor = { streamId: head.streamId, seq: 1, hash: ev.hash };
