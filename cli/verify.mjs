@@ -6,12 +6,15 @@ import { version } from "./core.mjs";
 
 export const summary = "verify the trail's hash chains; exit 1 on any break";
 
-export const help = `Usage: neo4j-audit verify [--trail NAME] [--since TIME] [--stream ID] [--public-key KEY [--allow-unsigned]] [--json]
+export const help = `Usage: neo4j-audit verify [--trail NAME] [--since TIME] [--stream ID] [--public-key KEY [--allow-unsigned]] [--require-bound] [--anchor HEAD] [--json]
 
 Reads the trail's events back and checks every stream's hash chain (see README, Tamper evidence).
 Prints one line per stream — intact, with its head seq and hash (anchor the head elsewhere to
 detect a rewritten or truncated stream), or the first break: edited, deleted, inserted or
-reordered, with the seq and the event's UID — and the events that carry no chain fields.
+reordered (forged: moved in from another trail), with the seq and the event's UID — and the
+events that carry no chain fields. A stream whose id is a plain UUID (begun before stream ids
+were bound to their trail) verifies but is marked "not bound to the trail": it could have been
+moved here from another trail unseen.
 On a terminal, stderr shows a spinner while it reads.
 
 Options:
@@ -24,8 +27,15 @@ Options:
                      "forged" or "unsigned" otherwise) and the trail's signed head must match
   --allow-unsigned   with --public-key: streams without any signature (direct client writes)
                      do not fail the check
+  --require-bound    strict: a stream not bound to the trail (plain-UUID id) fails as "unbound"
+  --anchor HEAD      heads kept outside the database, as a file or inline JSON: {streamId, seq,
+                     hash} (the library's chainHead()) or a list of them, or an earlier --json
+                     report of this command (its intact streams' headSeq and headHash). Each
+                     stream must still hold that seq with that hash: "deleted" when its
+                     newest events were cut off before it, "forged" when it was rewritten up to it
+                     (the only check that catches a consistently re-hashed unsigned stream)
   --json             print the report as JSON: {trail, ok, checked, streams: [{streamId, ok,
-                     checked, headSeq, headHash, firstBreak: {kind, seq, uid, message}}],
+                     bound, checked, headSeq, headHash, firstBreak: {kind, seq, uid, message}}],
                      unchained, unchainedUids}
   -h, --help         this help
 
@@ -41,6 +51,8 @@ export const options = {
   stream: { type: "string" },
   "public-key": { type: "string" },
   "allow-unsigned": { type: "boolean" },
+  "require-bound": { type: "boolean" },
+  anchor: { type: "string" },
   json: { type: "boolean" },
 };
 
@@ -56,6 +68,8 @@ export async function run(values, { conn, stdout, stderr }) {
     if (query.publicKeys === undefined) throw usage("--allow-unsigned needs --public-key");
     query.allowUnsigned = true;
   }
+  if (values["require-bound"]) query.requireBound = true;
+  if (values.anchor !== undefined) query.anchors = readAnchors(values.anchor);
   const logger = openLogger(conn, values.trail);
   const trail = values.trail ?? "default";
 
@@ -70,6 +84,9 @@ export async function run(values, { conn, stdout, stderr }) {
     if (query.publicKeys !== undefined && /^invalid input: (options|publicKeys)/.test(logger.lastError ?? "")) {
       throw usage(`--public-key: ${logger.lastError.replace(/^invalid input: (options: )?/, "")}`);
     }
+    if (query.anchors !== undefined && /^invalid input: (options: )?anchors/.test(logger.lastError ?? "")) {
+      throw usage(`--anchor: ${logger.lastError.replace(/^invalid input: (options: )?/, "")}`);
+    }
     throw neo4jFailure("verify", logger, conn);
   }
 
@@ -83,7 +100,8 @@ export async function run(values, { conn, stdout, stderr }) {
   let out = `verify: trail "${trail}" at ${conn.url} (database ${conn.database})${scope.length ? `, ${scope.join(", ")}` : ""}\n`;
   for (const s of report.streams) {
     if (s.ok) {
-      out += `  stream ${s.streamId}  intact  ${plural(s.checked, "event")}, head seq ${s.headSeq} hash ${s.headHash}\n`;
+      const unbound = s.bound ? "" : " (not bound to the trail: a plain-UUID stream id; --require-bound refuses it)";
+      out += `  stream ${s.streamId}  intact  ${plural(s.checked, "event")}, head seq ${s.headSeq} hash ${s.headHash}${unbound}\n`;
     } else {
       const b = s.firstBreak;
       out += `  stream ${s.streamId}  BROKEN  ${b.kind} at seq ${b.seq}${b.uid ? `, event ${b.uid}` : ""}: ${b.message}\n`;
@@ -104,6 +122,29 @@ export async function run(values, { conn, stdout, stderr }) {
   }
   await write(stdout, out);
   return report.ok ? EXIT.OK : EXIT.BROKEN;
+}
+
+/** The heads of --anchor: a file or inline JSON holding one {streamId, seq, hash}, a list of them,
+ *  or an earlier --json report (the head of each intact stream in it). */
+function readAnchors(arg) {
+  let text = arg;
+  if (!arg.trimStart().startsWith("{") && !arg.trimStart().startsWith("[")) {
+    try {
+      text = readFileSync(arg, "utf8");
+    } catch (e) {
+      throw usage(`--anchor: ${arg} is neither JSON nor a readable file (${e.code ?? e.message})`);
+    }
+  }
+  let heads;
+  try {
+    heads = JSON.parse(text);
+  } catch {
+    throw usage("--anchor: not JSON (expected {streamId, seq, hash} or a list of them)");
+  }
+  if (heads && Array.isArray(heads.streams)) {
+    return heads.streams.filter((s) => s.ok && s.headSeq != null).map((s) => ({ streamId: s.streamId, seq: s.headSeq, hash: s.headHash }));
+  }
+  return Array.isArray(heads) ? heads : [heads];
 }
 
 /** The trusted keys of --public-key: a file or inline JSON holding a JWK Set, a list of JWKs or

@@ -83,6 +83,13 @@ impl StreamState {
             head: GENESIS.into(),
         }
     }
+
+    /// A new stream of trail `trail`, before its first event: its id ([`trail_stream_id`]) binds
+    /// it to the trail's name, so its events moved into another trail (or the trail renamed) no
+    /// longer verify there, unless someone re-hashes the whole stream under a new id.
+    pub fn for_trail(trail: &str) -> Self {
+        StreamState { stream_id: trail_stream_id(trail), next_seq: 0, head: GENESIS.into() }
+    }
 }
 
 /// Keeps a stream's state across restarts. The in-memory default keeps nothing (a new logger is
@@ -144,6 +151,11 @@ impl Chain {
         Chain::resume(StreamState::fresh(), None)
     }
 
+    /// A new stream of trail `trail` ([`StreamState::for_trail`]), kept in memory only.
+    pub fn for_trail(trail: &str) -> Self {
+        Chain::resume(StreamState::for_trail(trail), None)
+    }
+
     /// Continues a stream from a saved state, saving each new state into `store`.
     pub fn resume(state: StreamState, store: Option<Box<dyn StreamStore>>) -> Self {
         Chain { state: Mutex::new(state), store }
@@ -195,10 +207,11 @@ fn binding_tag(trail: &str, nonce: &str) -> String {
     tag
 }
 
-/// A new id for the ingest Worker's stream of trail `trail`: `<v4 UUID>.<tag>`, the tag binding
-/// it to the trail's name. The id is inside every seal (event and head), so a signed stream moved
-/// into another trail, or two trails' names swapped, no longer verify there (see
-/// [`stream_trail_binding`]).
+/// A new id for a stream of trail `trail` (the ingest Worker's, and a client logger's):
+/// `<v4 UUID>.<tag>`, the tag binding it to the trail's name. The id is inside every event's hash
+/// (and every seal, event and head), so a stream moved into another trail, or two trails' names
+/// swapped, no longer verify there (see [`stream_trail_binding`]). The tag is keyless: it proves
+/// nothing against someone who re-hashes the whole stream under a new id.
 pub fn trail_stream_id(trail: &str) -> String {
     let nonce = crate::random::uuid_v4();
     let tag = binding_tag(trail, &nonce);
@@ -209,7 +222,7 @@ pub fn trail_stream_id(trail: &str) -> String {
 }
 
 /// Whether `stream_id` was made by [`trail_stream_id`] for `trail`: `None` when it has no
-/// binding (client streams, and Worker streams begun before bindings existed).
+/// binding (streams begun before bindings existed: a plain UUID).
 pub fn stream_trail_binding(stream_id: &str, trail: &str) -> Option<bool> {
     let (nonce, tag) = stream_id.rsplit_once('.')?;
     if tag.len() != 32 || !tag.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
@@ -383,11 +396,16 @@ pub enum BreakKind {
     /// re-hashed after an edit).
     Reordered,
     /// Signed stream: a seal (on an event or the trail's head) does not verify with the trusted
-    /// public keys — signed with another key, or the stream was re-hashed after a change.
+    /// public keys — signed with another key, or the stream was re-hashed after a change. Any
+    /// stream: its id binds it to another trail ([`Verifier::in_trail`]: moved here, or trails
+    /// renamed), or the event at an anchored `seq` has another hash (`read::VerifyQuery::anchors`).
     Forged,
     /// Signed stream (verified with public keys): events after the last valid seal, or a stream
     /// with no seal at all — appended or inserted without the signing key.
     Unsigned,
+    /// Only when bound streams are required (`VerifyQuery::require_bound`): the stream's id
+    /// carries no trail binding (a plain UUID, begun before bindings existed).
+    Unbound,
 }
 
 /// Checks seals; implemented by `sign::KeySet` (feature `read`), so this module needs no crypto.
@@ -445,6 +463,10 @@ pub struct StreamReport {
     pub stream_id: String,
     /// No broken link found (`first_break` is `None`).
     pub ok: bool,
+    /// The stream's id binds it to the trail it was read from ([`stream_trail_binding`]);
+    /// `false` for a stream begun before bindings existed (a plain UUID; `Unbound` when bound
+    /// streams are required) and for one bound to another trail (`Forged`).
+    pub bound: bool,
     /// Events read.
     pub checked: u64,
     /// `seq` and `hash` of the last stored event: compare with an anchored [`Chain`] head to see
@@ -543,6 +565,7 @@ impl<'k> Verifier<'k> {
             report: StreamReport {
                 stream_id: stream_id.to_owned(),
                 ok: true,
+                bound: false,
                 checked: 0,
                 head_seq: None,
                 head_hash: None,
@@ -608,7 +631,9 @@ impl<'k> Verifier<'k> {
     /// The stream is read from trail `trail`: a stream whose id binds it to another trail
     /// ([`stream_trail_binding`]: a Worker stream moved here, or trails renamed) is `Forged`.
     pub fn in_trail(mut self, trail: &str) -> Self {
-        if stream_trail_binding(&self.report.stream_id, trail) == Some(false) {
+        let binding = stream_trail_binding(&self.report.stream_id, trail);
+        self.report.bound = binding == Some(true);
+        if binding == Some(false) {
             let msg = "the stream's id binds it to another trail: its events were moved here from another trail (or the trail was renamed)";
             self.fail(BreakKind::Forged, 0, None, msg.into());
         }
@@ -820,6 +845,46 @@ mod tests {
         assert_eq!(v.finish().first_break.map(|b| b.kind), Some(BreakKind::Forged));
         assert!(Verifier::new(&id, true).in_trail("org:a").finish().ok);
         assert!(Verifier::new(&uuid_like(), true).in_trail("org:b").finish().ok);
+    }
+
+    #[test]
+    fn a_client_stream_is_bound_to_its_trail() {
+        let id = Chain::for_trail("org:a").state().stream_id;
+        assert_eq!(stream_trail_binding(&id, "org:a"), Some(true));
+        assert_eq!(stream_trail_binding(&id, "org:b"), Some(false));
+        assert_ne!(id, Chain::for_trail("org:a").state().stream_id, "a fresh nonce per stream");
+    }
+
+    #[test]
+    fn duplicate_uids_and_far_future_timestamps() {
+        let (_, evs) = stream(4);
+        // An exact copy of an event (same UID and fields, e.g. after the UID constraint was
+        // dropped) beside it: two events claim its seq.
+        let mut dup = evs.clone();
+        dup.insert(2, evs[2].clone());
+        let b = verify(&dup, true).first_break.unwrap();
+        assert_eq!((b.kind, b.seq), (BreakKind::Inserted, 2), "{b:?}");
+        // A copy moved to the end under the next seq: its hash covers seq, so it is edited.
+        let mut moved = evs.clone();
+        let mut copy = evs[1].clone();
+        copy.seq = Some(4);
+        moved.push(copy);
+        let b = verify(&moved, true).first_break.unwrap();
+        assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 4, Some(evs[1].uid.as_str())), "{b:?}");
+        // The chain orders by seq and hashes `ts` as given: a timestamp far in the future (a
+        // writer's wrong clock) verifies; judging clocks is not the verifier's job (README).
+        let chain = Chain::for_trail("t");
+        let far = 4_102_444_800_000; // 2100-01-01
+        let evs: Vec<AuditEvent> = [far, 100]
+            .iter()
+            .map(|ts| {
+                let mut e = AuditEvent::build(None, "E", None, None, 100).unwrap();
+                e.ts = *ts;
+                chain.seal(&mut e);
+                e
+            })
+            .collect();
+        assert!(verify(&evs, true).ok);
     }
 
     fn uuid_like() -> String {

@@ -135,7 +135,8 @@ pub struct Config {
     /// such a URL is refused, since the password or token (and the audit events, which an
     /// attacker on the path could alter or forge) would cross the network unencrypted. Set it
     /// only for a trusted private network; `https://` and loopback `http://` (`localhost`,
-    /// `*.localhost`, `127.0.0.0/8`, `[::1]`) need no opt-out.
+    /// `127.0.0.0/8`, `[::1]`; not `*.localhost`, resolved through DNS outside browsers) need no
+    /// opt-out.
     #[serde(default)]
     pub allow_insecure_http: bool,
 }
@@ -497,9 +498,11 @@ fn cleartext(field: &str, opt_out: &str, host: &str, c: &Config) -> Result<(), A
 }
 
 /// A host (as the URL parser gave it: lower-case, IPv4 normalised, IPv6 in brackets) that
-/// names this machine: `localhost`, `*.localhost`, `127.0.0.0/8` or `[::1]`.
+/// names this machine: `localhost`, `127.0.0.0/8` or `[::1]`. Not `*.localhost`: browsers map
+/// it to loopback themselves, but Node and Rust resolve it through DNS and the hosts file, where
+/// `x.localhost` can name any host.
 pub(crate) fn is_loopback(host: &str) -> bool {
-    if host == "localhost" || host.ends_with(".localhost") || host == "[::1]" {
+    if host == "localhost" || host == "[::1]" {
         return true;
     }
     // 127.a.b.c with four decimal parts: "127.evil.example" is a name, not an address. A plain
@@ -629,7 +632,6 @@ mod tests {
         let loopback = [
             "http://localhost:7474",
             "http://LOCALHOST:7474/",
-            "http://neo4j.localhost:7474",
             "http://127.0.0.1:7474",
             "http://127.1.2.3",
             "http://127.1:7474", // the parser normalises it to 127.0.0.1
@@ -645,6 +647,8 @@ mod tests {
             ("http://10.0.0.5:7474", "\"10.0.0.5\""),
             ("http://127.evil.example", "\"127.evil.example\""),
             ("http://localhost.evil.example", "\"localhost.evil.example\""),
+            // Node and Rust resolve `*.localhost` through DNS / the hosts file: not loopback.
+            ("http://neo4j.localhost:7474", "\"neo4j.localhost\""),
             ("http://[::2]:7474", "\"[::2]\""),
             ("http://0.0.0.0:7474", "\"0.0.0.0\""),
         ];
@@ -684,10 +688,10 @@ mod tests {
 
     #[test]
     fn loopback_hosts() {
-        for h in ["localhost", "a.localhost", "127.0.0.1", "127.255.255.255", "[::1]"] {
+        for h in ["localhost", "127.0.0.1", "127.255.255.255", "[::1]"] {
             assert!(is_loopback(h), "{h}");
         }
-        for h in ["", "localhost.", "xlocalhost", "127.0.0", "127.0.0.1.2", "127.0.0.x", "127..0.1", "128.0.0.1", "[::ffff:7f00:1]", "::1"] {
+        for h in ["", "a.localhost", "x.y.localhost", "localhost.", "xlocalhost", "127.0.0", "127.0.0.1.2", "127.0.0.x", "127..0.1", "128.0.0.1", "[::ffff:7f00:1]", "::1"] {
             assert!(!is_loopback(h), "{h}");
         }
     }

@@ -136,7 +136,7 @@ impl AuditLogger {
                     Redactor::from_config(config.redact.as_deref(), config.redact_match),
                     crate::rules::Limits { max_details_bytes: config.max_details_bytes, ..Default::default() },
                 ),
-                chain: chain.unwrap_or_else(Chain::new_stream),
+                chain: chain.unwrap_or_else(|| Chain::for_trail(&config.trail)),
                 config,
                 last_error: Mutex::new(None),
                 deadline,

@@ -121,6 +121,35 @@ pub struct VerifyQuery {
     /// but do not fail `ok`. The Worker's stream (the one the trail's head names) must be signed.
     #[serde(default)]
     pub allow_unsigned: bool,
+    /// Strict mode: a stream whose id does not bind it to this trail (a plain UUID, begun before
+    /// bindings existed) fails with `Unbound`, so an auditor can refuse streams that could have
+    /// been moved in from another trail unseen. Off by default: such streams verify and are
+    /// reported with `bound: false`.
+    #[serde(default)]
+    pub require_bound: bool,
+    /// Heads kept outside the database (what [`AuditLogger::chain_head`] or a report's
+    /// `head_seq`/`head_hash` gave earlier): each named stream must still hold that event, with
+    /// that hash — `Deleted` when the stream now ends before it (its newest events cut off),
+    /// `Forged` when the event there has another hash (the stream was rewritten up to it). The
+    /// only check that catches a consistently re-hashed or truncated unsigned stream. Not in the
+    /// Worker's build (`GET /v1/verify` takes no anchors).
+    #[cfg(not(feature = "worker"))]
+    #[serde(default)]
+    pub anchors: Vec<Anchor>,
+}
+
+/// A stream's head kept outside the database, for [`VerifyQuery::anchors`]: `{streamId, seq,
+/// hash}` (the shape `chainHead()` and a report's `signedHead` have; other members ignored).
+#[cfg(not(feature = "worker"))]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Anchor {
+    /// The stream.
+    pub stream_id: String,
+    /// `seq` of the anchored event.
+    pub seq: u64,
+    /// Its `hash`.
+    pub hash: String,
 }
 
 /// Where a paged verification stands ([`AuditLogger::verify_trail_page`]).
@@ -271,6 +300,7 @@ fn write_verifier_state(c: &crate::chain::VerifierState, out: &mut String) {
                 BreakKind::Reordered => "reordered",
                 BreakKind::Forged => "forged",
                 BreakKind::Unsigned => "unsigned",
+                BreakKind::Unbound => "unbound",
             });
             out.push_str("\",");
             write_uint(out, *seq);
@@ -355,6 +385,7 @@ fn verifier_state_from(v: &Json) -> Option<crate::chain::VerifierState> {
                     "reordered" => BreakKind::Reordered,
                     "forged" => BreakKind::Forged,
                     "unsigned" => BreakKind::Unsigned,
+                    "unbound" => BreakKind::Unbound,
                     _ => return None,
                 },
                 a[1].as_u64()?,
@@ -997,6 +1028,14 @@ impl AuditLogger {
                         pending.sort();
                     }
                 }
+                // So is an anchored one (all its events deleted is a cut tail too).
+                #[cfg(not(feature = "worker"))]
+                for a in &q.anchors {
+                    if !pending.contains(&a.stream_id) && q.stream_id.as_ref().is_none_or(|s| *s == a.stream_id) {
+                        pending.push(a.stream_id.clone());
+                        pending.sort();
+                    }
+                }
                 VerifyProgress { pending, current: None, after: None, checked: 0, ok: true, head }
             }
         };
@@ -1007,6 +1046,13 @@ impl AuditLogger {
             if keys.is_some() && q.allow_unsigned && never_signed && head.as_ref().is_none_or(|h| h.stream_id != r.stream_id) {
                 r.first_break = None;
                 r.ok = true;
+            }
+            // Set here, not only by `in_trail`: a verifier resumed from a cursor starts unbound.
+            r.bound = crate::chain::stream_trail_binding(&r.stream_id, &cfg.trail) == Some(true);
+            if q.require_bound && !r.bound && r.first_break.is_none() {
+                let message = "the stream's id carries no trail binding (a plain UUID: begun before bindings existed), and bound streams are required";
+                r.first_break = Some(crate::chain::Break { kind: crate::chain::BreakKind::Unbound, seq: 0, uid: None, message: message.into() });
+                r.ok = false;
             }
             r
         };
@@ -1062,6 +1108,8 @@ impl AuditLogger {
                 }
             }
         }
+        #[cfg(not(feature = "worker"))]
+        self.check_anchors(&q.anchors, &mut streams).await?;
         p.checked += read;
         p.ok &= streams.iter().all(|s| s.ok);
         if let Some(v) = current {
@@ -1089,6 +1137,45 @@ impl AuditLogger {
             VerifyReport { ok: p.ok && unchained == 0, checked: p.checked, streams, unchained, unchained_uids, signed_head: head },
             None,
         ))
+    }
+
+    /// [`VerifyQuery::anchors`]: each finished stream without a break must still hold its
+    /// anchored event, with the anchored hash.
+    #[cfg(not(feature = "worker"))]
+    async fn check_anchors(&self, anchors: &[Anchor], streams: &mut [crate::chain::StreamReport]) -> Result<(), AuditError> {
+        use crate::chain::{Break, BreakKind};
+        let cfg = self.config();
+        for a in anchors {
+            let Some(r) = streams.iter_mut().find(|r| r.stream_id == a.stream_id && r.first_break.is_none()) else { continue };
+            let (kind, seq, message) = match r.head_seq {
+                // Intact, so exactly one event holds that seq.
+                Some(h) if h >= a.seq => {
+                    let text = format!(
+                        "MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev:{} {{streamId: $s, seq: $seq}}) RETURN ev.hash",
+                        cfg.labels.trail, cfg.labels.event
+                    );
+                    let params = Json::Obj(vec![
+                        ("trail".into(), Json::from(&cfg.trail)),
+                        ("s".into(), Json::from(&a.stream_id)),
+                        ("seq".into(), Json::from(a.seq)),
+                    ]);
+                    let mut rows = self.run_json(&text, &params).await?;
+                    if rows.first_mut().and_then(|r| take_str(r, 0)).as_deref() == Some(a.hash.as_str()) {
+                        continue;
+                    }
+                    let msg = format!("seq {}: the event's hash is not the anchored one: the stream was rewritten up to the anchored head", a.seq);
+                    (BreakKind::Forged, a.seq, msg)
+                }
+                h => {
+                    let from = h.map_or(0, |h| h + 1);
+                    let msg = format!("seq {from}..{} are missing: cut off the end (the anchored head names seq {})", a.seq, a.seq);
+                    (BreakKind::Deleted, from, msg)
+                }
+            };
+            r.first_break = Some(Break { kind, seq, uid: None, message });
+            r.ok = false;
+        }
+        Ok(())
     }
 
     /// The ids of the trail's streams (of events from `q.since` on), in order.

@@ -422,3 +422,202 @@ async fn a_signed_stream_moved_to_another_trail_or_a_renamed_trail_is_found() {
     let report = logger_r.verify_trail(&VerifyQuery::default()).await.unwrap();
     assert_eq!(report.streams[0].first_break.as_ref().map(|b| b.kind), Some(BreakKind::Forged), "{report:?}");
 }
+
+/// Moves every event of trail `from` into trail `to` as someone with write access would: each
+/// HAS_EVENT link re-made from `to`, its key properties copied (`trail` set to `to`).
+async fn move_events(from: &str, to: &str) {
+    cypher(
+        "MATCH (ta:AuditTrail {name: $a})-[r:HAS_EVENT]->(e), (tb:AuditTrail {name: $b}) \
+         CREATE (tb)-[n:HAS_EVENT]->(e) SET n = properties(r), n.trail = $b DELETE r",
+        json!({"a": from, "b": to}),
+    )
+    .await;
+}
+
+/// A client's stream (written directly to Neo4j, unsigned) is bound to its trail like the
+/// Worker's: moved into another trail, or two trails' names swapped, it is `forged` there. Before
+/// client stream ids carried the binding, both verified `ok`.
+#[tokio::test]
+async fn a_client_stream_moved_to_another_trail_or_swapped_trail_names_are_found() {
+    let (a, _) = chained("chain-cmove-a", 3).await;
+    let (b, _) = chained("chain-cmove-b", 2).await;
+    for l in [&a, &b] {
+        let r = verify(l).await;
+        assert!(r.ok && r.streams.len() == 1 && r.streams[0].bound, "{r:?}");
+    }
+    let (ta, tb) = (a.config().trail.clone(), b.config().trail.clone());
+    move_events(&ta, &tb).await;
+    let report = verify(&b).await;
+    assert!(!report.ok, "a client stream moved in from another trail verified: {report:?}");
+    let moved = report.streams.iter().find(|s| s.stream_id == a.chain_head().stream_id).unwrap();
+    assert_eq!(moved.first_break.as_ref().map(|x| (x.kind, x.seq)), Some((BreakKind::Forged, 0)), "{report:?}");
+    assert!(!moved.bound);
+    let own = report.streams.iter().find(|s| s.stream_id == b.chain_head().stream_id).unwrap();
+    assert!(own.ok && own.bound, "{report:?}");
+
+    // Two trails' names swapped (the links' `trail` keys too).
+    let (c, _) = chained("chain-cswap-c", 2).await;
+    let (d, _) = chained("chain-cswap-d", 2).await;
+    let (tc, td) = (c.config().trail.clone(), d.config().trail.clone());
+    cypher(
+        "MATCH (c:AuditTrail {name: $c}), (d:AuditTrail {name: $d}) SET c.name = $c + '-tmp' \
+         WITH c, d SET d.name = $c WITH c, d SET c.name = $d \
+         WITH c, d MATCH (c)-[rc:HAS_EVENT]->() SET rc.trail = $d \
+         WITH DISTINCT d MATCH (d)-[rd:HAS_EVENT]->() SET rd.trail = $c",
+        json!({"c": tc, "d": td}),
+    )
+    .await;
+    for (l, other) in [(&c, &d), (&d, &c)] {
+        let r = verify(l).await;
+        assert_eq!(r.streams.len(), 1, "{r:?}");
+        assert_eq!(r.streams[0].stream_id, other.chain_head().stream_id, "the names were swapped");
+        assert_eq!(r.streams[0].first_break.as_ref().map(|x| x.kind), Some(BreakKind::Forged), "{r:?}");
+    }
+}
+
+/// Streams begun before ids carried a binding (a plain UUID, e.g. a tab's saved stream) stay
+/// readable: they verify, reported `bound: false`; with `require_bound` (strict) they fail as
+/// `unbound`. Such a stream moved into another trail is not detected without strict mode.
+#[tokio::test]
+async fn legacy_unbound_streams_verify_and_strict_mode_refuses_them() {
+    let mut legacy = AuditLogger::new(config("chain-legacy")).unwrap();
+    legacy.resume_stream(neo4j_audit::chain::StreamState::fresh(), None);
+    for _ in 0..2 {
+        legacy.log_user_action(None, "SYSTEM", None, None).await.unwrap();
+    }
+    let mut cfg = config("unused");
+    cfg.trail = legacy.config().trail.clone();
+    let bound = AuditLogger::new(cfg).unwrap();
+    bound.log_user_action(None, "SYSTEM", None, None).await.unwrap();
+    let report = verify(&legacy).await;
+    assert!(report.ok, "{report:?}");
+    let find = |r: &neo4j_audit::chain::VerifyReport, id: &str| r.streams.iter().find(|s| s.stream_id == id).cloned().unwrap();
+    let (lid, bid) = (legacy.chain_head().stream_id, bound.chain_head().stream_id);
+    assert!(!lid.contains('.') && !find(&report, &lid).bound && find(&report, &bid).bound, "{report:?}");
+
+    let strict = VerifyQuery { require_bound: true, ..Default::default() };
+    let report = legacy.verify_trail(&strict).await.unwrap();
+    assert!(!report.ok, "{report:?}");
+    let b = find(&report, &lid).first_break.unwrap();
+    assert_eq!((b.kind, b.seq, b.uid.clone()), (BreakKind::Unbound, 0, None), "{b:?}");
+    assert!(find(&report, &bid).ok, "{report:?}");
+
+    // Moved into another trail: not detected by default (no binding to check), refused by strict.
+    let (other, _) = chained("chain-legacy-to", 1).await;
+    cypher(
+        "MATCH (ta:AuditTrail {name: $a})-[r:HAS_EVENT]->(e {streamId: $s}), (tb:AuditTrail {name: $b}) \
+         CREATE (tb)-[n:HAS_EVENT]->(e) SET n = properties(r), n.trail = $b DELETE r",
+        json!({"a": legacy.config().trail, "b": other.config().trail, "s": lid}),
+    )
+    .await;
+    assert!(verify(&other).await.ok);
+    let report = other.verify_trail(&strict).await.unwrap();
+    assert_eq!(find(&report, &lid).first_break.map(|b| b.kind), Some(BreakKind::Unbound), "{report:?}");
+}
+
+/// An auditor's review of an unsigned (client) stream, against the real Neo4j: what each kind of
+/// damage is reported as, and what is inherently invisible without an anchor outside Neo4j.
+#[tokio::test]
+async fn unsigned_stream_damage_is_reported_as_documented() {
+    // The newest events deleted (truncation): the stream still verifies; only the head anchored
+    // elsewhere (chain_head) shows it — the report's head is behind the anchor.
+    let (logger, uids) = chained("chain-review-tail", 5).await;
+    let anchor = logger.chain_head();
+    cypher("MATCH (ev:AuditEvent) WHERE ev.UID IN $u DETACH DELETE ev", json!({"u": [uids[3], uids[4]]})).await;
+    let r = verify(&logger).await;
+    assert!(r.ok, "truncation is invisible without an anchor: {r:?}");
+    let s = &r.streams[0];
+    assert_eq!(s.head_seq, Some(2));
+    assert!(s.head_seq.unwrap() + 1 < anchor.next_seq && s.head_hash.as_deref() != Some(anchor.head.as_str()));
+    // ... and `anchors` makes that comparison part of verification.
+    let anchored = |a: &neo4j_audit::chain::StreamState| VerifyQuery {
+        anchors: vec![neo4j_audit::read::Anchor { stream_id: a.stream_id.clone(), seq: a.next_seq - 1, hash: a.head.clone() }],
+        ..Default::default()
+    };
+    let r = logger.verify_trail(&anchored(&anchor)).await.unwrap();
+    let b = r.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, r.ok), (BreakKind::Deleted, 3, false), "{r:?}");
+    // Every event of the stream deleted: still reported (the anchor names the stream).
+    cypher("MATCH (ev:AuditEvent {streamId: $s}) DETACH DELETE ev", json!({"s": anchor.stream_id})).await;
+    let r = logger.verify_trail(&anchored(&anchor)).await.unwrap();
+    assert_eq!(r.streams.len(), 1, "{r:?}");
+    assert_eq!(r.streams[0].first_break.as_ref().map(|b| (b.kind, b.seq)), Some((BreakKind::Deleted, 0)), "{r:?}");
+
+    // One event replaced and re-hashed (its own hash only): the next event's link breaks.
+    let (logger, uids) = chained("chain-review-replace", 5).await;
+    let rehash = |logger: &AuditLogger, from: usize, to: usize| {
+        let trail = logger.config().trail.clone();
+        async move {
+            let rows = cypher(
+                "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(ev) RETURN ev.UID, ev.eventType, ev.eventCategory, \
+                 ev.timestamp.epochMillis, ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash \
+                 ORDER BY ev.seq",
+                json!({"t": trail}),
+            )
+            .await;
+            let mut prev = rows[from][9].as_str().unwrap().to_owned();
+            for r in &rows[from..=to] {
+                let s = |v: &Value| v.as_str().map(str::to_owned);
+                let mut ev = neo4j_audit::AuditEvent::build(None, "X", None, None, 10).unwrap();
+                (ev.uid, ev.action_type, ev.category, ev.ts) = (s(&r[0]).unwrap(), s(&r[1]).unwrap(), s(&r[2]).unwrap(), r[3].as_i64().unwrap());
+                (ev.user_uid, ev.user_name, ev.stream_id, ev.seq) = (s(&r[4]), s(&r[5]), s(&r[7]), r[8].as_u64());
+                ev.details = if r[8].as_u64() == Some(from as u64) { Some("{\"i\":\"replaced\"}".into()) } else { s(&r[6]) };
+                let hash = event_hash(&ev, &prev);
+                cypher(
+                    "MATCH (ev:AuditEvent {UID: $u}) SET ev.details = $d, ev.prevHash = $p, ev.hash = $h",
+                    json!({"u": ev.uid, "d": ev.details, "p": prev, "h": hash}),
+                )
+                .await;
+                prev = hash;
+            }
+        }
+    };
+    rehash(&logger, 2, 2).await;
+    let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Reordered, 3, Some(uids[3].as_str())), "{b:?}");
+    // Re-hashed from there to the end: every link is consistent again — inherent to a keyless
+    // chain; only the anchored head (or the Worker's signatures) shows it.
+    let anchor = logger.chain_head();
+    rehash(&logger, 2, 4).await;
+    let r = verify(&logger).await;
+    assert!(r.ok, "{r:?}");
+    assert_ne!(r.streams[0].head_hash.as_deref(), Some(anchor.head.as_str()), "the head no longer matches the anchor");
+    let r = logger.verify_trail(&anchored(&anchor)).await.unwrap();
+    let b = r.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, r.ok), (BreakKind::Forged, 4, false), "{r:?}");
+    // An anchor behind the head (events appended since it was kept) holds while untouched.
+    let (logger, _) = chained("chain-review-grown", 2).await;
+    let early = logger.chain_head();
+    logger.log_user_action(None, "SYSTEM", None, None).await.unwrap();
+    let r = logger.verify_trail(&anchored(&early)).await.unwrap();
+    assert!(r.ok, "{r:?}");
+
+    // An event whose HAS_EVENT link was deleted (the node kept): not in the trail, a seq gap.
+    let (logger, uids) = chained("chain-review-unlinked", 4).await;
+    cypher("MATCH (:AuditTrail)-[r:HAS_EVENT]->(ev:AuditEvent {UID: $u}) DELETE r", json!({"u": uids[1]})).await;
+    let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Deleted, 1, Some(uids[2].as_str())), "{b:?}");
+
+    // Reordered by swapping seq numbers only (no re-hash): the hashes cover seq.
+    let (logger, uids) = chained("chain-review-swap", 4).await;
+    cypher(
+        "MATCH (a:AuditEvent {UID: $a}), (b:AuditEvent {UID: $b}) SET a.seq = 2, b.seq = 1",
+        json!({"a": uids[1], "b": uids[2]}),
+    )
+    .await;
+    let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq), (BreakKind::Edited, 1), "{b:?}");
+
+    // A second node with an event's UID: refused by the uniqueness constraint the library creates
+    // before its first write (so a duplicate can only appear after that constraint is dropped,
+    // and is then `inserted`: two events claiming one seq, tested in src/chain.rs).
+    let resp = post_statement(
+        &neo4j_url(),
+        "MATCH (ev:AuditEvent {UID: $u}) CREATE (copy:AuditEvent) SET copy = properties(ev)",
+        &json!({"u": uids[0]}),
+    )
+    .await
+    .unwrap();
+    let err = resp["errors"][0]["code"].as_str().unwrap_or_default().to_owned();
+    assert!(err.contains("ConstraintValidationFailed"), "{resp}");
+}

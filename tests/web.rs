@@ -230,4 +230,8 @@ async fn one_shot_calls_in_one_task_continue_one_stream() {
     )
     .await;
     assert_eq!(linked[0][0], json!(4), "each event's prevHash is the previous one's hash");
+    // The tab's stream (kept in sessionStorage) is bound to its trail, like the Worker's.
+    let sid = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN DISTINCT e.streamId", json!({"t": trail})).await;
+    let sid = sid[0][0].as_str().unwrap_or_default();
+    assert_eq!(neo4j_audit::chain::stream_trail_binding(sid, &trail), Some(true), "{sid}");
 }

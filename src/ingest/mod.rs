@@ -702,6 +702,7 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let q = crate::read::VerifyQuery {
         public_keys: Some(settings.public_keys.clone().into()),
         allow_unsigned: param("allowUnsigned") == Some("true"),
+        require_bound: param("requireBound") == Some("true"),
         ..Default::default()
     };
     match store.verify_page(&q, progress, limit).await {

@@ -16,7 +16,7 @@ use crate::sign::PublicJwk;
 // absent), with the same words for unknown members; tested against `serde_json` below.
 
 const TRAIL_FIELDS: &[&str] = &["since", "until", "actionType", "category", "userUid", "target", "limit", "cursor"];
-const VERIFY_FIELDS: &[&str] = &["streamId", "since", "publicKeys", "publicKey", "allowUnsigned"];
+const VERIFY_FIELDS: &[&str] = &["streamId", "since", "publicKeys", "publicKey", "allowUnsigned", "requireBound", "anchors"];
 
 fn unknown_field(k: &str, expected: &[&str]) -> String {
     let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
@@ -103,11 +103,31 @@ impl VerifyQuery {
                 "publicKeys" => q.public_keys = if v.is_null() { None } else { Some(PublicKeys::from_json(v)?) },
                 "publicKey" => q.public_key = if v.is_null() { None } else { Some(jwk_from_json(v)?) },
                 "allowUnsigned" => q.allow_unsigned = v.as_bool().ok_or_else(|| invalid_type(k, v, "a boolean"))?,
+                "requireBound" => q.require_bound = v.as_bool().ok_or_else(|| invalid_type(k, v, "a boolean"))?,
+                #[cfg(not(feature = "worker"))]
+                "anchors" => q.anchors = anchors_from_json(v)?,
                 _ => return Err(unknown_field(k, VERIFY_FIELDS)),
             }
         }
         Ok(q)
     }
+}
+
+/// `[{streamId, seq, hash}, …]` (other members of each ignored), as `Vec<Anchor>`'s
+/// `Deserialize` reads it.
+#[cfg(not(feature = "worker"))]
+fn anchors_from_json(v: &Json) -> Result<Vec<super::Anchor>, String> {
+    const SHAPE: &str = "anchors must be a list of {streamId, seq, hash} (what chainHead() gives)";
+    let list = v.as_array().ok_or(SHAPE)?;
+    list.iter()
+        .map(|a| {
+            let s = |k: &str| a.get(k).and_then(Json::as_str).map(str::to_owned);
+            match (s("streamId"), a.get("seq").and_then(Json::as_u64), s("hash")) {
+                (Some(stream_id), Some(seq), Some(hash)) => Ok(super::Anchor { stream_id, seq, hash }),
+                _ => Err(SHAPE.to_owned()),
+            }
+        })
+        .collect()
 }
 
 impl PublicKeys {
@@ -232,6 +252,8 @@ pub(crate) fn write_report(r: &VerifyReport, out: &mut String) {
         write_str(out, &s.stream_id);
         out.push_str(",\"ok\":");
         out.push_str(bool_(s.ok));
+        out.push_str(",\"bound\":");
+        out.push_str(bool_(s.bound));
         out.push_str(",\"checked\":");
         write_uint(out, s.checked);
         out.push_str(",\"headSeq\":");
@@ -250,6 +272,7 @@ pub(crate) fn write_report(r: &VerifyReport, out: &mut String) {
                     BreakKind::Reordered => "reordered",
                     BreakKind::Forged => "forged",
                     BreakKind::Unsigned => "unsigned",
+                    BreakKind::Unbound => "unbound",
                 });
                 out.push_str("\",\"seq\":");
                 write_uint(out, b.seq);
@@ -362,6 +385,14 @@ mod tests {
             r#"{"allowUnsigned":false}"#.into(),
             r#"{"allowUnsigned":1}"#.into(),
             r#"{"allowUnsigned":null}"#.into(),
+            r#"{"requireBound":true,"allowUnsigned":true}"#.into(),
+            r#"{"requireBound":"yes"}"#.into(),
+            r#"{"anchors":[]}"#.into(),
+            r#"{"anchors":[{"streamId":"s.t","seq":3,"hash":"ab"},{"streamId":"u","seq":0,"hash":"cd","seal":null}]}"#.into(),
+            r#"{"anchors":[{"streamId":"s","seq":null,"hash":"ab"}]}"#.into(),
+            r#"{"anchors":[{"streamId":"s","hash":"ab"}]}"#.into(),
+            r#"{"anchors":{"streamId":"s","seq":1,"hash":"ab"}}"#.into(),
+            r#"{"anchors":null}"#.into(),
             r#"{"streamId":7}"#.into(),
             format!(r#"{{"publicKeys":[{jwk},{full}]}}"#),
             format!(r#"{{"publicKeys":{{"keys":[{jwk}],"other":1}}}}"#),
@@ -501,13 +532,14 @@ mod tests {
         let stream = |id: &str, kind: Option<BreakKind>, signed: Option<u64>| StreamReport {
             stream_id: id.into(),
             ok: kind.is_none(),
+            bound: id == "ok",
             checked: 7,
             head_seq: if id == "empty" { None } else { Some(6) },
             head_hash: if id == "empty" { None } else { Some("b".repeat(64)) },
             first_break: kind.map(|kind| Break { kind, seq: 3, uid: (id != "nouid").then(|| "u-3".into()), message: "seq 3: \"x\"\n".into() }),
             signed_seq: signed,
         };
-        let kinds = [BreakKind::Edited, BreakKind::Deleted, BreakKind::Inserted, BreakKind::Reordered, BreakKind::Forged, BreakKind::Unsigned];
+        let kinds = [BreakKind::Edited, BreakKind::Deleted, BreakKind::Inserted, BreakKind::Reordered, BreakKind::Forged, BreakKind::Unsigned, BreakKind::Unbound];
         let mut streams: Vec<StreamReport> = kinds.iter().map(|k| stream("s", Some(*k), None)).collect();
         streams.push(stream("empty", None, None));
         streams.push(stream("nouid", Some(BreakKind::Deleted), Some(2)));

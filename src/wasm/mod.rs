@@ -86,8 +86,8 @@ export interface AuditConfig {
   /** Accept a plain http:// url/endpoint whose host is not loopback (default false). Without it
    *  such a URL is refused at construction: the password or token would cross the network in
    *  cleartext, and events written over cleartext can be altered or forged in transit (so it is
-   *  refused without credentials too). https:// and loopback http:// (localhost, *.localhost,
-   *  127.0.0.0/8, [::1]) need no opt-out. Set it only for a trusted private network. */
+   *  refused without credentials too). https:// and loopback http:// (localhost,
+   *  127.0.0.0/8, [::1]; not *.localhost) need no opt-out. Set it only for a trusted private network. */
   allowInsecureHttp?: boolean;
 }
 

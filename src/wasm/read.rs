@@ -68,7 +68,7 @@ export interface AuditTrailPage {
 
 /** The first broken link of a stream. */
 export interface AuditChainBreak {
-  kind: "edited" | "deleted" | "inserted" | "reordered" | "forged" | "unsigned";
+  kind: "edited" | "deleted" | "inserted" | "reordered" | "forged" | "unsigned" | "unbound";
   seq: number;
   uid: string | null;
   message: string;
@@ -79,7 +79,11 @@ export interface AuditVerifyReport {
   ok: boolean;
   checked: number;
   streams: {
-    streamId: string; ok: boolean; checked: number;
+    streamId: string; ok: boolean;
+    /** The stream's id binds it to this trail (false: a plain-UUID stream begun before
+     *  bindings existed, or one bound to another trail). */
+    bound: boolean;
+    checked: number;
     headSeq: number | null; headHash: string | null;
     firstBreak: AuditChainBreak | null;
     /** With public keys: seq of the last event whose signature verified. */
@@ -105,6 +109,11 @@ export interface AuditVerifyQuery {
   publicKey?: AuditPublicKey;
   /** With keys: streams without any signature (direct client writes) do not fail `ok`. */
   allowUnsigned?: boolean;
+  /** Strict: a stream not bound to this trail (plain-UUID id) fails with kind "unbound". */
+  requireBound?: boolean;
+  /** Heads kept outside the database (saved chainHead() values): each stream must still hold
+   *  that seq with that hash ("deleted" when cut off before it, "forged" when rewritten). */
+  anchors?: { streamId: string; seq: number; hash: string }[];
 }
 
 /** This logger's stream position. */

@@ -87,7 +87,7 @@ fn attach_to(logger: &mut AuditLogger, storage: web_sys::Storage) {
     let c = logger.config();
     let key = cat(&[PREFIX, &c.base_url(), "|", &c.database, "|", &c.trail, "|", &logger.identity()]);
     let store = SessionStore { storage, key };
-    let state = store.load().unwrap_or_else(StreamState::fresh);
+    let state = store.load().unwrap_or_else(|| StreamState::for_trail(&c.trail));
     store.save(&state);
     logger.resume_stream(state, Some(Box::new(store)));
 }

@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, loadPkg, unique, config, cypher } from "./helpers.mjs";
 
@@ -432,7 +432,47 @@ test("verify: an intact trail exits 0 and prints the head to anchor", async () =
   const j = await cli(["verify", "--trail", trail, "--json"]);
   assert.equal(j.code, 0);
   assert.deepEqual(JSON.parse(j.stdout), { trail, ok: true, checked: 4, unchained: 0, unchainedUids: [],
-    streams: [{ streamId: head.streamId, ok: true, checked: 4, headSeq: 3, headHash: head.hash, firstBreak: null }] });
+    streams: [{ streamId: head.streamId, ok: true, bound: true, checked: 4, headSeq: 3, headHash: head.hash, firstBreak: null }] });
+});
+
+test("verify: a client stream moved into another trail exits 1 as forged; a plain-UUID stream is marked unbound and --require-bound fails it", async () => {
+  // Before client stream ids were bound to their trail, the moved stream verified "intact".
+  const { logger: a, trail: ta } = await logged("cli-verify-moved-a", 2);
+  const { logger: b, trail: tb } = await logged("cli-verify-moved-b", 1);
+  assert.match(a.chainHead().streamId, /^[0-9a-f-]{36}\.[0-9a-f]{32}$/);
+  await cypher(
+    `MATCH (ta:AuditTrail {name: $a})-[r:HAS_EVENT]->(e), (tb:AuditTrail {name: $b})
+     CREATE (tb)-[n:HAS_EVENT]->(e) SET n = properties(r), n.trail = $b DELETE r`,
+    { a: ta, b: tb },
+  );
+  const r = await cli(["verify", "--trail", tb]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.ok(r.stdout.includes(`stream ${a.chainHead().streamId}  BROKEN  forged at seq 0: the stream's id binds it to another trail`), r.stdout);
+  assert.ok(r.stdout.includes(`stream ${b.chainHead().streamId}  intact  1 event, head seq 0 hash ${b.chainHead().hash}\n`), r.stdout);
+
+  // A legacy stream (plain UUID id, as tabs saved before the binding): re-keyed and re-hashed
+  // with the README's recipe, as an older version would have written it.
+  const { trail } = await logged("cli-verify-legacy", 3);
+  const legacy = randomUUID();
+  let prev = "0".repeat(64);
+  const rows = await cypher(
+    `MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e {.*, uid: e.UID, ts: e.timestamp.epochMillis} ORDER BY e.seq`,
+    { t: trail },
+  );
+  for (const [ev] of rows) {
+    const hash = readmeHash({ ...ev, streamId: legacy, prevHash: prev });
+    await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.streamId = $s, e.prevHash = $p, e.hash = $h",
+      { u: ev.uid, s: legacy, p: prev, h: hash });
+    prev = hash;
+  }
+  const lax = await cli(["verify", "--trail", trail]);
+  assert.equal(lax.code, 0, lax.stdout + lax.stderr);
+  assert.ok(lax.stdout.includes(`stream ${legacy}  intact  3 events, head seq 2 hash ${prev} (not bound to the trail: a plain-UUID stream id; --require-bound refuses it)\n`), lax.stdout);
+  const strict = await cli(["verify", "--trail", trail, "--require-bound"]);
+  assert.equal(strict.code, 1, strict.stdout + strict.stderr);
+  assert.match(strict.stdout, /BROKEN {2}unbound at seq 0: the stream's id carries no trail binding/);
+  const j = JSON.parse((await cli(["verify", "--trail", trail, "--require-bound", "--json"])).stdout);
+  assert.deepEqual([j.ok, j.streams[0].bound, j.streams[0].firstBreak.kind], [false, false, "unbound"]);
 });
 
 test("verify: an edited field or timestamp exits 1 naming that event", async () => {
@@ -472,6 +512,35 @@ test("verify: an inserted copy exits 1 naming the intruder; a bare unchained eve
   assert.ok(r.stdout.includes(`1 event without chain fields (inserted, or written before chaining): bare-${trail}\n`), r.stdout);
   assert.match(r.stdout, /  intact  2 events/);
   assert.match(r.stdout, /NOT intact \(1 unchained event\)\n$/);
+});
+
+test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritten up to it, exits 1", async () => {
+  // Without the anchor, deleting the newest events of an unsigned stream leaves a stream that verifies.
+  const { logger, trail, uids } = await logged("cli-verify-anchor", 4);
+  const head = logger.chainHead();
+  // An auditor keeps this run's --json report elsewhere and passes it back later.
+  const { mkdtempSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const kept = `${mkdtempSync(`${tmpdir()}/cli-anchor-`)}/report.json`;
+  writeFileSync(kept, (await cli(["verify", "--trail", trail, "--json"])).stdout);
+  await cypher("MATCH (e:AuditEvent) WHERE e.UID IN $u DETACH DELETE e", { u: [uids[2], uids[3]] });
+  assert.equal((await cli(["verify", "--trail", trail])).code, 0);
+  for (const anchor of [JSON.stringify(head), kept]) {
+    const r = await cli(["verify", "--trail", trail, "--anchor", anchor]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.ok(r.stdout.includes(`stream ${head.streamId}  BROKEN  deleted at seq 2: seq 2..3 are missing: cut off the end (the anchored head names seq 3)`), r.stdout);
+  }
+  // The last remaining event re-hashed (as a rewrite would): forged at an anchor on it.
+  const [[ev]] = await cypher("MATCH (e:AuditEvent {UID: $u}) RETURN e {.*, uid: e.UID, ts: e.timestamp.epochMillis}", { u: uids[1] });
+  const anchor = { streamId: head.streamId, seq: 1, hash: ev.hash };
+  assert.equal((await cli(["verify", "--trail", trail, "--anchor", JSON.stringify([anchor])])).code, 0);
+  const rewritten = readmeHash({ ...ev, details: "{}" });
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.details = '{}', e.hash = $h", { u: uids[1], h: rewritten });
+  const f = JSON.parse((await cli(["verify", "--trail", trail, "--anchor", JSON.stringify(anchor), "--json"])).stdout);
+  assert.deepEqual([f.ok, f.streams[0].firstBreak.kind, f.streams[0].firstBreak.seq], [false, "forged", 1]);
+  const bad = await cli(["verify", "--trail", trail, "--anchor", '{"streamId":"s"}']);
+  assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+  assert.match(bad.stderr, /--anchor: anchors must be a list of \{streamId, seq, hash\}/);
 });
 
 test("verify: events swapped and re-hashed exit 1 as reordered", async () => {

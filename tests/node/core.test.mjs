@@ -140,7 +140,9 @@ test("the url checks on wasm (the host's URL, read in one call): each refusal sa
 test("plain http to a host that is not loopback is refused unless allowInsecureHttp: the password, token or events would travel in cleartext", () => {
   const secret = "SECRET-pw-4711";
   const fix = /; use https:\/\/, or set allowInsecureHttp: true for a trusted private network$/;
-  for (const [url, host] of [["HTTP://Example.COM:7474", "example.com"], ["http://10.1.2.3:7474", "10.1.2.3"], ["http://127.evil.example", "127.evil.example"], ["http://[::2]:7474", "[::2]"]]) {
+  for (const [url, host] of [["HTTP://Example.COM:7474", "example.com"], ["http://10.1.2.3:7474", "10.1.2.3"], ["http://127.evil.example", "127.evil.example"], ["http://[::2]:7474", "[::2]"],
+    // Not loopback outside a browser: Node resolves *.localhost through DNS and the hosts file.
+    ["http://audit.localhost:7474", "audit.localhost"]]) {
     const cases = [
       [{ url, username: "neo4j", password: secret }, `url: http:// would send the password unencrypted to "${host}"`],
       [{ url, token: secret }, `url: http:// would send the token unencrypted to "${host}"`],
@@ -158,7 +160,7 @@ test("plain http to a host that is not loopback is refused unless allowInsecureH
       assert.throws(() => new pkg.AuditLogger({ ...cfg, allowInsecureHttp: false }), /would send/);
     }
   }
-  for (const url of ["http://localhost:7474", "http://audit.localhost:7474", "http://127.0.0.1:7474", "http://127.9.8.7", "http://[::1]:7474", "https://neo4j.internal:7473"]) {
+  for (const url of ["http://localhost:7474", "http://127.0.0.1:7474", "http://127.9.8.7", "http://[::1]:7474", "https://neo4j.internal:7473"]) {
     new pkg.AuditLogger({ url, username: "neo4j", password: secret }).free();
     new pkg.AuditLogger({ endpoint: `${url}/v1/events`, token: secret }).free();
   }

@@ -184,6 +184,17 @@ test("the stored chain verifies with an independent implementation of the README
   const report = await logger.verifyTrail();
   assert.equal(report.ok, true, JSON.stringify(report));
   assert.equal(report.streams[0].headHash, head.hash);
+  // The stream id binds the stream to its trail, as README "Tamper evidence" specifies:
+  // <uuid>.<first 32 hex digits of SHA-256("neo4j-audit/stream/v1" 0 trail 0 uuid)>.
+  const [nonce, tag] = head.streamId.split(".");
+  const trail = logger.config?.trail ?? (await cypher("MATCH (t:AuditTrail)-[:HAS_EVENT]->(:AuditEvent {UID: $u}) RETURN t.name", { u: stored[0].uid }))[0][0];
+  const want = createHash("sha256").update(`neo4j-audit/stream/v1\0${trail}\0${nonce}`, "utf8").digest("hex").slice(0, 32);
+  assert.equal(tag, want, head.streamId);
+  assert.equal(report.streams[0].bound, true);
+  const strict = await logger.verifyTrail({ requireBound: true });
+  assert.equal(strict.ok, true, JSON.stringify(strict));
+  assert.equal(await logger.verifyTrail({ requireBound: "yes" }), null);
+  assert.match(logger.lastError, /requireBound/);
 
   // Tamper: the library and the independent check both see it.
   await cypher("MATCH (e:AuditEvent {streamId: $sid, seq: 2}) SET e.eventType = 'NOTHING_TO_SEE'", { sid: head.streamId });

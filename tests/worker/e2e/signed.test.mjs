@@ -31,9 +31,10 @@ after(async () => {
   for (const w of workers) await w.stop();
 });
 
-async function startTrail(prefix) {
+async function startTrail(prefix, ports = {}) {
   const trail = `${prefix}-${randomUUID()}`;
   const w = await startWrangler({
+    ...ports,
     env: {
       AUDIT_JWT_SECRET: SECRET, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, AUDIT_TRAIL: trail,
       AUDIT_SIGNING_KEY: SEED, AUDIT_SIGNING_KEY_ID: KID, MAX_BATCH: "100",
@@ -398,4 +399,40 @@ test("cutting the tail, rolling the head back, and deleting a whole request are 
   assert.deepEqual(firstBreak(await verify(w.trail, opts)), ["deleted", 3, r2[0]]);
   assert.equal(r0.length, 3);
   await w.stop();
+});
+
+test("GET /v1/verify?requireBound=true: a client stream with a plain-UUID id (begun before stream ids were bound) fails as unbound; by default it is reported bound: false", async () => {
+  // Ports: SIGNED_E2E_WORKER_PORT / SIGNED_E2E_INSPECTOR_PORT (default free ones).
+  const port = (v) => (v ? Number(v) : undefined);
+  const w = await startTrail("signed-unbound", {
+    port: port(process.env.SIGNED_E2E_WORKER_PORT), inspectorPort: port(process.env.SIGNED_E2E_INSPECTOR_PORT),
+  });
+  try {
+    await post(w.url, [2]);
+    // A client's direct write into the same trail, re-keyed to a plain UUID as an older version wrote it.
+    const client = new pkg.AuditLogger(config(w.trail));
+    assert.equal(await client.logUserAction({ uid: "u-1" }, "LOGIN"), true, client.lastError);
+    const legacy = randomUUID();
+    const [[ev]] = await cypher("MATCH (e:AuditEvent {streamId: $s}) RETURN e {.*, ts: e.timestamp.epochMillis}", { s: client.chainHead().streamId });
+    const hash = createHash("sha256").update(JSON.stringify(["neo4j-audit/chain/v1", legacy, 0, ev.UID, ev.eventType,
+      ev.eventCategory, ev.ts, ev.userUID ?? null, ev.userName ?? null, ev.details ?? null])).update("0".repeat(64)).digest("hex");
+    await setProps(ev.UID, { streamId: legacy, hash });
+    const auth = { Authorization: `Bearer ${await token("auditor")}` };
+    const get = async (q) => {
+      const res = await fetch(`${w.url}/v1/verify${q}`, { headers: auth });
+      const body = await res.json();
+      assert.equal(res.status, 200, JSON.stringify(body));
+      return body;
+    };
+    const lax = await get("?allowUnsigned=true");
+    assert.equal(lax.ok, true, JSON.stringify(lax));
+    assert.deepEqual(lax.streams.map((s) => [s.streamId === legacy, s.bound]).sort(), [[false, true], [true, false]]);
+    const strict = await get("?allowUnsigned=true&requireBound=true");
+    assert.equal(strict.ok, false, JSON.stringify(strict));
+    const b = strict.streams.find((s) => s.streamId === legacy).firstBreak;
+    assert.deepEqual([b.kind, b.seq, b.uid], ["unbound", 0, null]);
+    assert.equal(strict.streams.find((s) => s.streamId !== legacy).ok, true);
+  } finally {
+    await w.stop();
+  }
 });
