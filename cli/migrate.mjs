@@ -46,7 +46,7 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
       : `migrate: ${unkeyed} links without the per-trail key, ${unmarked} trails not marked indexed at ${conn.url} (database ${conn.database})${unkeyed === 0 && unmarked === 0 ? ": nothing to do" : ": run neo4j-audit migrate"}\n`);
     return EXIT.OK;
   }
-  const batch = values.batch === undefined ? 10000 : parseCount("--batch", values.batch, 100, 1000000);
+  const batch = values.batch === undefined ? 10000 : parseCount("batch", values.batch, 100, 1000000);
   const logger = openLogger(conn);
   if (!(await logger.ensureSchema())) throw neo4jFailure("schema", logger, conn);
   logger.free();

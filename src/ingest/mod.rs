@@ -160,7 +160,17 @@ impl Settings {
     /// Everything but the signing key's public half.
     fn read_env(get: impl Fn(&str) -> Option<String>) -> Settings {
         let text = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        let num = |k: &str, d: u64| text(k).and_then(|v| v.parse::<u64>().ok()).unwrap_or(d);
+        // A numeric setting that is set but not a whole number ("64k", "1h", "-1") is a mistake
+        // the operator must hear about, never silently the default: the Worker is then
+        // misconfigured (500, the log names the variable; its value is not quoted).
+        let unparsed = std::cell::RefCell::new(Vec::<String>::new());
+        let num = |k: &str, d: u64| match text(k) {
+            None => d,
+            Some(v) => v.parse::<u64>().unwrap_or_else(|_| {
+                unparsed.borrow_mut().push(k.to_owned());
+                d
+            }),
+        };
         let audience_check_off = text("JWT_AUDIENCE_CHECK").is_some_and(|v| v.eq_ignore_ascii_case("off"));
         let (min_life, max_life) = LIFETIME_BOUNDS_SECS;
         let jwt = get("AUDIT_JWT_SECRET").filter(|s| s.len() >= MIN_SECRET_LEN).map(|s| JwtRules {
@@ -219,7 +229,7 @@ impl Settings {
                 }
             }
         }
-        Settings {
+        let mut settings = Settings {
             signer,
             public_keys,
             verify_subjects: list("VERIFY_SUBJECTS"),
@@ -255,7 +265,11 @@ impl Settings {
                 .map(|list| list.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect())
                 .unwrap_or_default(),
             tenant_claim: text("TENANT_CLAIM"),
+        };
+        if let Some(k) = unparsed.borrow().first() {
+            settings.neo4j = Err(format!("{k} must be a whole number (digits only)"));
         }
+        settings
     }
 
     /// Whether an event's target may name `label` (only a label in `ALLOWED_TARGET_LABELS`).
@@ -1083,6 +1097,27 @@ mod tests {
                 _ => None,
             }
         })
+    }
+
+    #[test]
+    fn a_numeric_setting_that_is_not_a_whole_number_is_misconfigured_not_the_default() {
+        // Found by a new user: MAX_BODY_BYTES = "64k" or JWT_MAX_LIFETIME_SECS = "1h" silently
+        // gave the default (256 KiB, one day) where the operator asked for a bound.
+        for k in [
+            "MAX_BODY_BYTES", "MAX_BATCH", "MAX_DETAILS_BYTES", "MAX_DETAILS_DEPTH", "JWT_MAX_LIFETIME_SECS",
+            "JWT_CLOCK_SKEW_SECS", "NEO4J_TIMEOUT_MS", "RETRY_AFTER_SECS", "RATE_LIMIT_PERIOD_SECS",
+            "OCCURRED_AT_MAX_SKEW_SECS", "OCCURRED_AT_MAX_AGE_SECS",
+        ] {
+            for v in ["64k", "1h", "-1", "1.5", "1e3"] {
+                let s = settings(&[(k, v)]);
+                let e = s.neo4j.expect_err(k);
+                assert!(e.starts_with(k) && e.contains("whole number") && !e.contains(v), "{k}={v}: {e}");
+            }
+        }
+        // Digits (with surrounding blanks), and unset or empty, still work.
+        assert!(settings(&[("MAX_BODY_BYTES", " 65536 ")]).neo4j.is_ok());
+        assert_eq!(settings(&[("MAX_BODY_BYTES", " 65536 ")]).max_body_bytes, 65536);
+        assert!(settings(&[("MAX_BODY_BYTES", "")]).neo4j.is_ok());
     }
 
     fn token(sub: &str) -> String {

@@ -165,8 +165,7 @@ impl JsAuditLogger {
             {
                 return Err(AuditError::InvalidInput(OWN.into()));
             }
-            let uid = uid
-                .as_string()
+            let uid = super::details::js_text(&uid, "uid")?
                 .filter(|u| !u.is_empty())
                 .ok_or_else(|| AuditError::InvalidInput("uid must be a non-empty string".into()))?;
             Ok((uid, q))
@@ -203,7 +202,7 @@ impl JsAuditLogger {
                 return Err(AuditError::InvalidInput(OWN.into()));
             }
             let text = |v: &JsValue, what: &str| {
-                v.as_string()
+                super::details::js_text(v, what)?
                     .filter(|s| !s.is_empty())
                     .ok_or_else(|| AuditError::InvalidInput(format!("{what} must be a non-empty string")))
             };
@@ -331,7 +330,8 @@ fn options<T>(js: &JsValue, times: &[&str], from: fn(&[(String, Json)]) -> Resul
                     return Err(bad(format!("{k} must be a non-negative integer")));
                 }
                 Json::from(n as u64)
-            } else if let Some(s) = v.as_string() {
+            } else if let Some(s) = super::details::js_text(&v, &k)? {
+                // A lone surrogate would become U+FFFD and filter for a different value.
                 Json::Str(s)
             } else if let Some(b) = v.as_bool() {
                 Json::Bool(b)

@@ -60,15 +60,18 @@ pub async fn handle_ingest(
 ) -> Result<web_sys::Response, JsValue> {
     // workerd always passes a Request; anything that is not even an object (a caller's null) is
     // answered with a 500, not a TypeError thrown out of the first poll (an uncaught exception).
-    if !request.is_object() {
+    // An object that is not a Request (`{}`, a server framework's own request object) has no
+    // string `url` and `method`: the same 500 (reading them through `Request`'s getters threw a
+    // TypeError out of wasm, uncaught).
+    let text_of = |k: &str| Reflect::get(&request, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
+    let (Some(url), Some(method)) = (text_of("url"), text_of("method")) else {
         return to_js(&Response::error(500, "misconfigured", "handleIngest(request, env): request must be the fetch handler's Request"));
-    }
+    };
     let request: web_sys::Request = request.unchecked_into();
     let get = |k: &str| Reflect::get(&env, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
     let settings = Settings::load(get).await;
-    let url = request.url();
     let req = Request {
-        method: request.method(),
+        method,
         path: path_of(&url).to_owned(),
         query: query_of(&url).to_owned(),
         headers: HEADERS

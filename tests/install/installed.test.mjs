@@ -187,6 +187,33 @@ test("a Worker project imports \"neo4j-audit\" and \"neo4j-audit/read\" by name 
   assert.deepEqual((await events(trail)).map(([type, user]) => [type, user]), [["INSTALLED_IN_WORKERD", "u-workerd"]]);
 });
 
+test("a Worker's logger closed with an event still queued raises no uncaught error in workerd afterwards", async () => {
+  // Found by a new user: after a request whose logger ended closed with an undeliverable event,
+  // workerd logged "Uncaught Error: Disallowed operation called within global scope": a timer of
+  // that logger was cleared after the request had ended (clearTimeout throws outside a request in
+  // workerd), and the throw unwound through wasm.
+  const dir = project("worker-logger", tarball);
+  const dev = await startWrangler({ cwd: dir, readyPath: "/ping",
+    port: Number(process.env.INSTALL_WORKER_PORT) || undefined,
+    inspectorPort: Number(process.env.INSTALL_WORKER_INSPECTOR_PORT) || undefined,
+    env: { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, TRAIL: unique("install-workerd-down") } });
+  try {
+    const got = await (await fetch(`${dev.url}/down`)).json();
+    assert.equal(got.ok, false);
+    assert.match(got.err, /^network error:/);
+    assert.equal(got.closed, false);
+    // Later requests let the isolate run what the first one left (its drain's timer, the
+    // garbage collector's release of the logger).
+    for (let i = 0; i < 6; i++) {
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(await (await fetch(`${dev.url}/garbage`)).text(), "20000000");
+    }
+    assert.doesNotMatch(dev.log(), /Uncaught|Disallowed operation/, dev.log());
+  } finally {
+    await dev.stop();
+  }
+});
+
 test("TypeScript: tsc --noEmit --strict over code using every export of the three entries", () => {
   const dir = project("types", tarball, TOOLS.types);
   const source = readFileSync(join(dir, "app.ts"), "utf8");

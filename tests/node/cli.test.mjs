@@ -662,6 +662,19 @@ test("migrate: keys links stored before the per-trail index, marks the trail, ex
   assert.equal(bad.code, 2, bad.stderr);
 });
 
+test("a bad count names its option once: --batch, --lines, --page-size", async () => {
+  // Found by a new user: `migrate --batch 0` said '----batch: "0" must be ...'.
+  for (const [args, option] of [
+    [["migrate", "--batch", "0"], "--batch"],
+    [["tail", "-n", "x"], "--lines"],
+    [["export", "--page-size", "0"], "--page-size"],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${args[0]}: ${option}: "${args[2]}" must be an integer from \\d+ to \\d+\n$`));
+  }
+});
+
 test("a TIME without an offset is local time, a date alone included (as the help says)", async () => {
   // Date.parse reads "2026-01-01" as UTC but "2026-01-01T00:00" as local time; the CLI's help
   // promises local time for both. Checked in a time zone far from UTC.

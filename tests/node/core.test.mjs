@@ -253,6 +253,14 @@ test("the Worker entry's handleIngest answers a non-Request with a 500 JSON body
     assert.equal(body.error, "misconfigured");
     assert.match(body.message, /request must be the fetch handler's Request/);
   }
+  // Found by review4: an object that is not a Request ({}, a number as url, a Proxy that throws)
+  // threw "Cannot read properties of undefined" out of wasm, uncaught, instead of resolving.
+  const hostile = new Proxy({}, { get() { throw new Error("boom"); } });
+  for (const bad of [{}, { url: 5, method: "POST" }, { url: "https://x/v1/events" }, hostile]) {
+    const resp = await worker.handleIngest(bad, {});
+    assert.equal(resp.status, 500);
+    assert.match((await resp.json()).message, /request must be the fetch handler's Request/);
+  }
   // A real Request still reaches the handler (no configuration: its own 500).
   const ok = await worker.handleIngest(new Request("https://audit.example/v1/health"), {});
   assert.notEqual((await ok.json()).message, undefined);

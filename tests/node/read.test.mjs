@@ -163,6 +163,28 @@ test("read options that are a revoked or hostile Proxy resolve null, never throw
   assert.match(logger.lastError, /options must be an object/);
 });
 
+test("a read filter with a lone surrogate is refused, never queried as U+FFFD", async () => {
+  // Found by a new user: getAuditTrail({userUid: "\uD800"}) answered a page (of the events of the
+  // user "\uFFFD"), where every written string with a lone surrogate is refused (README rule table).
+  const logger = new pkg.AuditLogger(config(unique("node-read-surrogate")));
+  assert.equal(await logger.logUserAction({ uid: "\uFFFD" }, "LOGIN"), true, logger.lastError);
+  for (const [call, what] of [
+    [() => logger.getAuditTrail({ userUid: "\uD800" }), "userUid"],
+    [() => logger.getAuditTrail({ actionType: "LOGIN", category: "\uDC00" }), "category"],
+    [() => logger.getAuditTrail({ target: "Document:d\uD800" }), "target"],
+    [() => logger.getUserActivity("\uD800"), "uid"],
+    [() => logger.getTargetActivity("Document", "\uDFFF"), "uid"],
+    [() => logger.getTargetActivity("Document", "d1", { actionType: "X\uD800" }), "actionType"],
+    [() => logger.verifyTrail({ streamId: "\uD800" }), "streamId"],
+  ]) {
+    assert.equal(await call(), null, what);
+    assert.match(logger.lastError, new RegExp(`^invalid input: ${what} contains a lone UTF-16 surrogate`));
+  }
+  // The well-formed U+FFFD itself is an ordinary character.
+  const page = await logger.getUserActivity("\uFFFD");
+  assert.equal(page?.events.length, 1, logger.lastError);
+});
+
 test("the stored chain verifies with an independent implementation of the README encoding", async () => {
   const logger = await logged("node-chain", 4);
   const head = logger.chainHead();

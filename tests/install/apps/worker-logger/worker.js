@@ -3,7 +3,23 @@ import { AuditLogger as ReadingLogger } from "neo4j-audit/read";
 
 export default {
   async fetch(request, env) {
-    if (new URL(request.url).pathname !== "/log") return new Response("ready");
+    const path = new URL(request.url).pathname;
+    if (path === "/down") {
+      // Neo4j unreachable: the event stays queued (with a background drain planned), then the
+      // logger is closed before the response, as a Worker does at the end of its request.
+      const logger = new ReadingLogger({ url: "http://127.0.0.1:9", retry: { maxAttempts: 1 }, trail: env.TRAIL });
+      const ok = await logger.logUserAction({ uid: "u-workerd" }, "NEVER_STORED");
+      const err = logger.lastError ?? null;
+      return Response.json({ ok, err, closed: await logger.close() });
+    }
+    if (path === "/garbage") {
+      // Allocations enough for the garbage collector to run (and release the loggers of
+      // earlier requests).
+      let n = 0;
+      for (let i = 0; i < 200; i++) n += new Array(100_000).fill(i).length;
+      return new Response(String(n));
+    }
+    if (path !== "/log") return new Response("ready");
     const config = { url: env.NEO4J_URL, username: env.NEO4J_USER, password: env.NEO4J_PASSWORD, trail: env.TRAIL };
     const logger = new AuditLogger(config);
     const ok = await logger.logUserAction({ uid: "u-workerd" }, "INSTALLED_IN_WORKERD");
