@@ -9,7 +9,8 @@
 //   lib C      this library, C callers each awaiting its call before the next (one logger)
 //   lib-prod C this library, one producer calling logUserAction N times without awaiting each
 //              (the calls' promises are awaited together at the end), at most C requests in flight
-//              (batch.maxInFlight = C): the same number of requests on the wire as C seed threads
+//              (batch.maxInFlight = C): the same number of requests on the wire as C seed threads;
+//              BENCH_BATCH / BENCH_MAX_BYTES override batch.maxEvents / batch.maxBytes
 //   http S M   plain fetch to tx/commit of our UNWIND statement, S events per request, M requests in
 //              flight, bodies serialised beforehand (the client costs ~nothing: the limit sweep, and
 //              at 1000 x 4 the "plain-fetch batched" contender that separates HTTP from library cost)
@@ -84,7 +85,12 @@ if (which === "a") {
   const C = sArg === undefined ? 1 : S;
   label = `this library, one producer not awaiting each call, at most ${C} request(s) in flight (batch.maxInFlight ${C}; one logger)`;
   extra = { concurrency: C };
-  const l = new AuditLogger(config({ batch: { maxInFlight: C }, queue: { maxEvents: N, maxBytes: 1 << 30 } }));
+  // BENCH_BATCH / BENCH_MAX_BYTES: batch.maxEvents / batch.maxBytes (default: the library's), as for "a".
+  const batch = { maxInFlight: C };
+  if (process.env.BENCH_BATCH) batch.maxEvents = Number(process.env.BENCH_BATCH);
+  if (process.env.BENCH_MAX_BYTES) batch.maxBytes = Number(process.env.BENCH_MAX_BYTES);
+  if (batch.maxEvents || batch.maxBytes) label += ` (batch ${JSON.stringify(batch)})`;
+  const l = new AuditLogger(config({ batch, queue: { maxEvents: N, maxBytes: 1 << 30 } }));
   seconds = await burst(l);
 } else if (which === "http") {
   label = `plain fetch of our UNWIND statement to tx/commit, ${S} events per request, ${M} in flight, bodies prepared`;
