@@ -228,9 +228,9 @@ impl JsAuditLogger {
 
     /// Why the most recent call that resolved `false` failed (cleared by a success). Never holds
     /// the password or token.
-    #[wasm_bindgen(getter, js_name = lastError)]
-    pub fn last_error(&self) -> Option<String> {
-        self.inner.last_error()
+    #[wasm_bindgen(getter, js_name = lastError, unchecked_return_type = "string | undefined")]
+    pub fn last_error_js(&self) -> JsValue {
+        js_opt_str(self.inner.last_error())
     }
 
     /// Sends what is waiting (and re-sends what the queue still holds); resolves `true` when
@@ -282,9 +282,9 @@ impl JsAuditLogger {
 
     /// Set when Neo4j refused the schema statements (a role without schema rights): writes go on
     /// without the constraints and indexes, and this says why.
-    #[wasm_bindgen(getter, js_name = schemaWarning)]
-    pub fn schema_warning(&self) -> Option<String> {
-        self.inner.schema_warning()
+    #[wasm_bindgen(getter, js_name = schemaWarning, unchecked_return_type = "string | undefined")]
+    pub fn schema_warning_js(&self) -> JsValue {
+        js_opt_str(self.inner.schema_warning())
     }
 
     /// Delivery counters: `{sent, committed, failed, retried, queued, dropped, deadLettered, expired}`.
@@ -310,6 +310,27 @@ impl JsAuditLogger {
         text.push('}');
         js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)
     }
+}
+
+/// The getters' values for Rust callers (the wasm-bindgen tests).
+#[cfg(not(feature = "worker"))]
+impl JsAuditLogger {
+    /// `lastError`.
+    pub fn last_error(&self) -> Option<String> {
+        self.inner.last_error()
+    }
+
+    /// `schemaWarning`.
+    pub fn schema_warning(&self) -> Option<String> {
+        self.inner.schema_warning()
+    }
+}
+
+/// `undefined` or the JS string (made in wasm: wasm-bindgen's `Option<String>` return gives each
+/// getter its own decode-and-free code in the glue).
+#[cfg(not(feature = "worker"))]
+fn js_opt_str(s: Option<String>) -> JsValue {
+    s.map_or(JsValue::UNDEFINED, |s| JsValue::from_str(&s))
 }
 
 /// One-shot form: builds a logger from `config` and logs one action. Never rejects; an invalid
