@@ -45,7 +45,7 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
             3 => c.username = Some(string(key, v)?),
             4 => c.password = Some(string(key, v)?),
             5 => c.token = Some(string(key, v)?),
-            6 => c.api = [Api::Tx, Api::Query][choice(key, v, ["tx", "query"])?],
+            6 | 14 | 16 => choice_member(&mut c, i, key, v)?,
             7 => c.trail = string(key, v)?,
             8 => c.timeout_ms = int(key, v)?,
             9 => c.max_details_bytes = int(key, v)? as usize,
@@ -53,13 +53,23 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
             11 => retry(&mut c, v)?,
             12 => batch(&mut c, v)?,
             13 => queue(&mut c, v)?,
-            14 => c.delivery = [Delivery::Committed, Delivery::Queued][choice(key, v, ["committed", "queued"])?],
             15 => c.redact = Some(redact(v)?),
-            16 => c.redact_match = [Match::Words, Match::Exact][choice(key, v, ["words", "exact"])?],
             _ => c.allow_insecure_http = flag(key, v)?,
         }
     }
     Ok(c)
+}
+
+/// The members that name one of two choices (api, delivery, redactMatch), out of line like the
+/// nested objects: most configs have none of them.
+#[inline(never)]
+fn choice_member(c: &mut Config, i: usize, key: &str, v: &Json) -> R<()> {
+    match i {
+        6 => c.api = [Api::Tx, Api::Query][choice(key, v, ["tx", "query"])?],
+        14 => c.delivery = [Delivery::Committed, Delivery::Queued][choice(key, v, ["committed", "queued"])?],
+        _ => c.redact_match = [Match::Words, Match::Exact][choice(key, v, ["words", "exact"])?],
+    }
+    Ok(())
 }
 
 #[inline(never)]
