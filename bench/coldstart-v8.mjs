@@ -47,7 +47,7 @@
 // P5_TRACE=dir keeps each such trace; with a build whose .wasm has its name section (wasm-opt -g)
 // the `#index` of each line names the function.
 import { spawn } from "node:child_process";
-import { mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -85,8 +85,9 @@ function capnp(port, worker, flags, dir) {
     [`bench/coldstart/${worker}`, text(`bench/coldstart/${worker}`).replace("../../pkg/workerd.js", `../../${dir}/workerd.js`)],
     [`${dir}/workerd.js`, text(`${dir}/workerd.js`)],
     [`${dir}/neo4j_audit.js`, text(`${dir}/neo4j_audit.js`)],
-    ...readdirSync(snippets, { recursive: true }).filter((f) => f.endsWith(".js")).map((f) => `${dir}/snippets/${f}`)
-      .map((f) => [f, text(f)]),
+    // A release build has its snippets bundled into neo4j_audit.js (scripts/minify-glue.mjs).
+    ...(existsSync(snippets) ? readdirSync(snippets, { recursive: true }) : []).filter((f) => f.endsWith(".js"))
+      .map((f) => `${dir}/snippets/${f}`).map((f) => [f, text(f)]),
   ];
   const wasmFile = `${dir.replace(/[^A-Za-z0-9]/g, "_")}.wasm`; // capnp embeds relative to the config
   writeFileSync(join(scratch, wasmFile), readFileSync(join(ROOT, dir, "neo4j_audit_bg.wasm")));

@@ -1,43 +1,66 @@
 // Minifies the JavaScript that wasm-bindgen wrote into a package directory (its glue
-// neo4j_audit.js and the snippets under snippets/, i.e. src/wasm/*.js) with esbuild, in place.
+// neo4j_audit.js and the snippets under snippets/, i.e. src/wasm/*.js) with esbuild, in place,
+// bundled into neo4j_audit.js (snippets/ is then removed). Bundling, measured on the write entry
+// (bench/size fetch-writeonly, glue + snippets gz -9), 2026-11-29: 5,780 -> 5,100 B (wasm + glue 82,402 -> 81,722).
 // The types stay in neo4j_audit.d.ts (the glue's JSDoc repeats them), so users lose nothing but
 // readable stack frames inside the glue. Measured on the write entry (bench/size fetch-writeonly,
 // gzip -9), 2026-11-28: glue + snippets 8,664 -> 5,732 B (JSDoc and whitespace out, local names shortened).
 //   node scripts/minify-glue.mjs <dir>...
-import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { transformSync } from "esbuild";
+import { buildSync } from "esbuild";
 
-function jsFiles(dir) {
-  const out = [];
-  for (const name of readdirSync(dir)) {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...jsFiles(p));
-    else if (name.endsWith(".js")) out.push(p);
-  }
-  return out;
-}
+// Code of wasm-bindgen 0.2.130's glue that never runs here, cut before minifying; each must be
+// found exactly once (a wasm-bindgen upgrade that changes it fails the build here, not silently).
+// Measured on the write entry (bench/size fetch-writeonly, glue gz -9), 2026-11-29: 5,017 -> 4,938 B.
+const DEAD = [
+  // TextEncoder.encodeInto polyfill: every engine with the wasm features the build needs
+  // (reference types, bulk memory) has encodeInto (Chrome 74, Firefox 66, Safari 14.1, Node 12).
+  [/\nif \(!\('encodeInto' in cachedTextEncoder\)\) \{\n    cachedTextEncoder\.encodeInto = function \(arg, view\) \{\n[^]*?\n    \};\n\}\n/, "\n"],
+  // passStringToWasm0 without `realloc`: every call passes wasm.__wbindgen_realloc (checked below).
+  [/(function passStringToWasm0\(arg, malloc, realloc\) \{\n)    if \(realloc === undefined\) \{\n[^]*?\n    \}\n/, "$1"],
+];
 
 for (const dir of process.argv.slice(2)) {
-  const files = [join(dir, "neo4j_audit.js")];
-  try {
-    files.push(...jsFiles(join(dir, "snippets")));
-  } catch {
-    // no snippets
+  const f = join(dir, "neo4j_audit.js");
+  let src = readFileSync(f, "utf8");
+  for (const [re, by] of DEAD) {
+    // The realloc branch only where the glue passes strings into wasm at all.
+    if (re.source.includes("passStringToWasm0") && !src.includes("function passStringToWasm0(")) continue;
+    if (!re.test(src)) throw new Error(`minify-glue: ${f}: ${re} not found`);
+    src = src.replace(re, by);
+    if (re.test(src)) throw new Error(`minify-glue: ${f}: ${re} found more than once`);
   }
-  for (const f of files) {
-    const src = readFileSync(f, "utf8");
-    let { code } = transformSync(src, { minify: true, format: "esm", legalComments: "none" });
-    // Exported classes keep their `name` (AuditLogger in logs and stack traces), which the
-    // renaming would make a letter; cheaper than esbuild's keepNames (about 1 KB gz of helpers).
-    const exports = code.match(/export\{([^}]*)\}/);
-    const renamed = (exports ? exports[1].split(",") : [])
-      .map((e) => e.split(" as "))
-      .filter(([local, name]) => name && local !== name && new RegExp(`class ${local}\\b`).test(code));
-    for (const [local, name] of renamed) code += `Object.defineProperty(${local},"name",{value:"${name}"});\n`;
-    // Deno and TypeScript find the types through this first-line comment; esbuild drops comments.
-    const selfTypes = src.match(/^\/\* @ts-self-types="[^"]*" \*\/\n/);
-    if (selfTypes) code = selfTypes[0] + code;
-    writeFileSync(f, code);
+  const calls = src.match(/passStringToWasm0\([^)]*\)/g) ?? [];
+  if (calls.some((c) => !c.startsWith("passStringToWasm0(arg,") && !c.endsWith("wasm.__wbindgen_realloc)"))) {
+    throw new Error(`minify-glue: ${f}: a passStringToWasm0 call without realloc`);
   }
+  writeFileSync(f, src);
+  // One file: the glue with the snippets it imports bundled in (renamed together, one gzip
+  // stream instead of one per file). wasm-bindgen imports the same snippet twice at times, which
+  // gives a repeated key in the imports object (harmless: both name the same module).
+  const { outputFiles } = buildSync({
+    entryPoints: [f],
+    bundle: true,
+    write: false,
+    minify: true,
+    format: "esm",
+    platform: "neutral",
+    legalComments: "none",
+    logOverride: { "duplicate-object-key": "silent" },
+  });
+  let code = outputFiles[0].text;
+  // Exported classes keep their `name` (AuditLogger in logs and stack traces), which the
+  // renaming would make a letter; cheaper than esbuild's keepNames (about 1 KB gz of helpers).
+  const exports = code.match(/export\{([^}]*)\}/);
+  const renamed = (exports ? exports[1].split(",") : [])
+    .map((e) => e.split(" as "))
+    .filter(([local, name]) => name && local !== name && new RegExp(`class ${local}\\b`).test(code));
+  for (const [local, name] of renamed) code += `Object.defineProperty(${local},"name",{value:"${name}"});\n`;
+  // Deno and TypeScript find the types through this first-line comment; esbuild drops comments.
+  const selfTypes = src.match(/^\/\* @ts-self-types="[^"]*" \*\/\n/);
+  if (selfTypes) code = selfTypes[0] + code;
+  writeFileSync(f, code);
+  // Bundled in: the package no longer ships them.
+  rmSync(join(dir, "snippets"), { recursive: true, force: true });
 }

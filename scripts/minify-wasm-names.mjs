@@ -4,10 +4,11 @@
 // paths of up to 330 characters). Each name is in both files and its hash does not compress, so
 // both shrink. Nothing a user calls is renamed (the class methods and functions keep their export
 // names; the snippets' imports keep theirs), and the glue module's own name ("./neo4j_audit_bg.js",
-// in each import) becomes "a". Each old name must occur in the glue as a key (imports) or property
+// in each import) becomes "a", the bundled snippets' module paths a0, a1, ... Each old name must occur in the glue as a key (imports) or property
 // (exports) the expected number of times, else the script fails before writing anything. Measured
 // on the write entry (bench/size fetch-writeonly, bare+wasm-opt, wasm + glue gz -9), 2026-11-29:
-// 87,470 -> 84,489 B (the import and export names), then 83,711 -> 83,634 B (the module name).
+// 87,470 -> 84,489 B (the import and export names), then 83,711 -> 83,634 B (the module name);
+// 2026-11-29, the bundled snippets' module paths: 81,722 -> 81,589 B.
 //   node scripts/minify-wasm-names.mjs <dir> [<wasm>]   (dir holds neo4j_audit.js and, unless <wasm>
 //   names another file, neo4j_audit_bg.wasm)
 import { readFileSync, writeFileSync } from "node:fs";
@@ -75,6 +76,7 @@ function shortName(i) {
 function rewrite(wasm) {
   const imports = new Map();
   const exports = new Map();
+  const modules = new Map();
   const out = [wasm.subarray(0, 8)];
   let at = 8;
   while (at < wasm.length) {
@@ -113,7 +115,14 @@ function rewrite(wasm) {
           imports.set(field, short);
           field = short;
         }
-        bytes.push(...nameBytes(module === GLUE_MODULE ? SHORT_MODULE : module), ...nameBytes(field));
+        // A snippet's module path (`./snippets/<crate>-<hash>/src/…/x.js`), which scripts/minify-glue.mjs
+        // bundled into the glue: only a key of the imports object now, so a short one will do.
+        let short = module === GLUE_MODULE ? SHORT_MODULE : module;
+        if (module.startsWith("./snippets/")) {
+          if (!modules.has(module)) modules.set(module, `${SHORT_MODULE}${modules.size}`);
+          short = modules.get(module);
+        }
+        bytes.push(...nameBytes(short), ...nameBytes(field));
         bytes.push(...body.subarray(descStart, r.at));
       } else {
         let name = r.name();
@@ -131,7 +140,7 @@ function rewrite(wasm) {
     if (r.at !== body.length) throw new Error(`section ${id}: ${body.length - r.at} bytes left unread`);
     out.push(Uint8Array.from([id, ...leb(bytes.length), ...bytes]));
   }
-  return [Buffer.concat(out), imports, exports];
+  return [Buffer.concat(out), imports, exports, modules];
 }
 
 const escape = (s) => s.replace(/[$]/g, "\\$");
@@ -140,7 +149,7 @@ const escape = (s) => s.replace(/[$]/g, "\\$");
   const [dir, wasmArg] = process.argv.slice(2);
   const wasmFile = wasmArg ?? join(dir, "neo4j_audit_bg.wasm");
   const glueFile = join(dir, "neo4j_audit.js");
-  const [wasm, imports, exports] = rewrite(readFileSync(wasmFile));
+  const [wasm, imports, exports, modules] = rewrite(readFileSync(wasmFile));
   let glue = readFileSync(glueFile, "utf8");
   // Imports: one key each in the glue's imports object (`__wbg_x_0123456789abcdef:function…`).
   for (const [old, short] of imports) {
@@ -160,9 +169,17 @@ const escape = (s) => s.replace(/[$]/g, "\\$");
   const key = `${JSON.stringify(GLUE_MODULE)}:{`;
   if (glue.split(key).length !== 2) throw new Error(`${glueFile}: imports object key ${key} not found once`);
   glue = glue.replace(key, `${SHORT_MODULE}:{`);
+  // The snippets' module names: keys of the imports object (a snippet imported twice gives the
+  // key twice), and nowhere else once the snippets are bundled in (no `import … from` left).
+  for (const [old, short] of modules) {
+    const k = `${JSON.stringify(old)}:`;
+    const n = glue.split(k).length - 1;
+    if (n < 1 || glue.split(old).length !== n + 1) throw new Error(`${glueFile}: module ${old} found ${n} times as a key`);
+    glue = glue.split(k).join(`${short}:`);
+  }
   // The checks above: no name is left anywhere (in a string, say) with its old spelling.
   new WebAssembly.Module(wasm); // still valid
   writeFileSync(wasmFile, wasm);
   writeFileSync(glueFile, glue);
-  console.error(`minify-wasm-names: ${dir}: ${imports.size} imports, ${exports.size} exports renamed`);
+  console.error(`minify-wasm-names: ${dir}: ${imports.size} imports, ${exports.size} exports, ${modules.size} snippet modules renamed`);
 }

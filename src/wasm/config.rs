@@ -18,6 +18,12 @@ fn bad<T>(m: String) -> R<T> {
     Err(AuditError::InvalidConfig(m))
 }
 
+/// The config's members, in the order of the `unknown field` message.
+const TOP: &[&str] = &[
+    "url", "endpoint", "database", "username", "password", "token", "api", "trail", "timeoutMs", "maxDetailsBytes",
+    "labels", "retry", "batch", "queue", "delivery", "redact", "redactMatch", "allowInsecureHttp",
+];
+
 /// Reads and type-checks `config` (validation of the values is [`Config::validate`]'s).
 pub(crate) fn from_js(config: &JsValue) -> R<Config> {
     if !config.is_object() {
@@ -27,51 +33,117 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
     let tree = json::parse(&text, 8)
         .map_err(|_| AuditError::InvalidConfig("config could not be read as JSON".into()))?;
     let mut c = Config::new("");
-    for (key, v) in members(&tree, "config")? {
-        match key {
-            "url" => c.url = string(key, v)?,
-            "endpoint" => c.endpoint = Some(string(key, v)?),
-            "database" => c.database = string(key, v)?,
-            "username" => c.username = Some(string(key, v)?),
-            "password" => c.password = Some(string(key, v)?),
-            "token" => c.token = Some(string(key, v)?),
-            // The less common members are read by functions of their own, never inlined: a
-            // Worker's first logger compiles only the code of the members its config has
-            // (V8 compiles a wasm function whole on its first call; see bench/coldstart.mjs).
-            "api" => api(&mut c, v)?,
-            "trail" => c.trail = string(key, v)?,
-            "timeoutMs" => c.timeout_ms = int(key, v)?,
-            "maxDetailsBytes" => c.max_details_bytes = int(key, v)? as usize,
-            "labels" => labels(&mut c, v)?,
-            "retry" => retry(&mut c, v)?,
-            "batch" => batch(&mut c, v)?,
-            "queue" => queue(&mut c, v)?,
-            "delivery" => delivery(&mut c, v)?,
-            "redact" => redact(&mut c, v)?,
-            "redactMatch" => redact_match(&mut c, v)?,
-            "allowInsecureHttp" => c.allow_insecure_http = flag(key, v)?,
-            _ => return Err(unknown_config_key(key)),
+    // Each member by its index in TOP: one key lookup for every object of the config instead of a
+    // chain of string comparisons per object. The nested objects are read by functions of their
+    // own, never inlined: a Worker's first logger compiles only the code of the members its config
+    // has (V8 compiles a wasm function whole on its first call; see bench/coldstart.mjs).
+    for (i, key, v) in members(&tree, "config", TOP)? {
+        match i {
+            0 => c.url = string(key, v)?,
+            1 => c.endpoint = Some(string(key, v)?),
+            2 => c.database = string(key, v)?,
+            3 => c.username = Some(string(key, v)?),
+            4 => c.password = Some(string(key, v)?),
+            5 => c.token = Some(string(key, v)?),
+            6 | 14 | 16 => choice_member(&mut c, i, key, v)?,
+            7 => c.trail = string(key, v)?,
+            8 => c.timeout_ms = int(key, v)?,
+            9 => c.max_details_bytes = int(key, v)? as usize,
+            10 => labels(&mut c, v)?,
+            11 => retry(&mut c, v)?,
+            12 => batch(&mut c, v)?,
+            13 => queue(&mut c, v)?,
+            15 => c.redact = Some(redact(v)?),
+            _ => c.allow_insecure_http = flag(key, v)?,
         }
     }
     Ok(c)
 }
 
-/// A key the config does not have (out of line: a good config never runs it, and V8 compiles a
-/// wasm function whole on its first call: a Worker's first logger, bench/coldstart.mjs).
-#[cold]
+/// The members that name one of two choices (api, delivery, redactMatch), out of line like the
+/// nested objects: most configs have none of them.
 #[inline(never)]
-fn unknown_config_key(key: &str) -> AuditError {
-    match unknown::<()>(
-        "config",
-        key,
-        &[
-            "url", "endpoint", "database", "username", "password", "token", "api", "trail", "timeoutMs",
-            "maxDetailsBytes", "labels", "retry", "batch", "queue", "delivery", "redact", "redactMatch", "allowInsecureHttp",
-        ],
-    ) {
-        Err(e) => e,
-        Ok(()) => unreachable!(),
+fn choice_member(c: &mut Config, i: usize, key: &str, v: &Json) -> R<()> {
+    match i {
+        6 => c.api = [Api::Tx, Api::Query][choice(key, v, ["tx", "query"])?],
+        14 => c.delivery = [Delivery::Committed, Delivery::Queued][choice(key, v, ["committed", "queued"])?],
+        _ => c.redact_match = [Match::Words, Match::Exact][choice(key, v, ["words", "exact"])?],
     }
+    Ok(())
+}
+
+#[inline(never)]
+fn labels(c: &mut Config, v: &Json) -> R<()> {
+    let l = &mut c.labels;
+    for (i, k, x) in members(v, "labels", &["event", "trail", "user"])? {
+        *[&mut l.event, &mut l.trail, &mut l.user][i] = string(k, x)?;
+    }
+    Ok(())
+}
+
+#[inline(never)]
+fn retry(c: &mut Config, v: &Json) -> R<()> {
+    let r = &mut c.retry;
+    for (i, k, x) in members(v, "retry", &["maxAttempts", "maxElapsedMs", "baseDelayMs", "maxDelayMs"])? {
+        let n = int(k, x)?;
+        match i {
+            0 => r.max_attempts = n.min(u32::MAX as u64) as u32,
+            1 => r.max_elapsed_ms = n,
+            2 => r.base_delay_ms = n,
+            _ => r.max_delay_ms = n,
+        }
+    }
+    Ok(())
+}
+
+#[inline(never)]
+fn batch(c: &mut Config, v: &Json) -> R<()> {
+    let b = &mut c.batch;
+    for (i, k, x) in members(v, "batch", &["maxEvents", "maxBytes", "flushIntervalMs", "maxInFlight"])? {
+        let n = int(k, x)?;
+        match i {
+            0 => b.max_events = n as usize,
+            1 => b.max_bytes = n as usize,
+            2 => b.flush_interval_ms = n,
+            _ => b.max_in_flight = n as usize,
+        }
+    }
+    Ok(())
+}
+
+#[inline(never)]
+fn queue(c: &mut Config, v: &Json) -> R<()> {
+    let q = &mut c.queue;
+    for (i, k, x) in members(v, "queue", &["enabled", "maxEvents", "maxBytes", "maxAgeMs", "name"])? {
+        match i {
+            0 => q.enabled = flag(k, x)?,
+            1 => q.max_events = int(k, x)? as usize,
+            2 => q.max_bytes = int(k, x)? as usize,
+            3 => q.max_age_ms = int(k, x)?,
+            _ => q.name = string(k, x)?,
+        }
+    }
+    Ok(())
+}
+
+/// The members of the object `v` that are given (not `null`), in order, each with its key's index
+/// in `names`; refuses a key not in `names` (a typo such as `pasword` must not silently mean "no
+/// password") and a `v` that is not an object. One function for every object of the config (a
+/// list, not a callback: an indirect call of a new signature keeps wasm-bindgen's unused closure
+/// shims alive through wasm-opt, +1.9 KB).
+fn members<'a>(v: &'a Json, within: &str, names: &[&str]) -> R<Vec<(usize, &'a str, &'a Json)>> {
+    let Json::Obj(m) = v else { return type_error(within, "an object") };
+    let mut out = Vec::new();
+    for (k, x) in m {
+        if x.is_null() {
+            continue;
+        }
+        match names.iter().position(|n| *n == k.as_str()) {
+            Some(i) => out.push((i, k.as_str(), x)),
+            None => return Err(unknown(within, k, names)),
+        }
+    }
+    Ok(out)
 }
 
 /// Which of two names the string `v` is (the config's enum members: api, delivery, redactMatch).
@@ -84,104 +156,20 @@ fn choice(name: &str, v: &Json, names: [&str; 2]) -> R<usize> {
 }
 
 #[inline(never)]
-fn api(c: &mut Config, v: &Json) -> R<()> {
-    c.api = [Api::Tx, Api::Query][choice("api", v, ["tx", "query"])?];
-    Ok(())
-}
-
-#[inline(never)]
-fn labels(c: &mut Config, v: &Json) -> R<()> {
-    for (k, x) in members(v, "labels")? {
-        let slot = match k {
-            "event" => &mut c.labels.event,
-            "trail" => &mut c.labels.trail,
-            "user" => &mut c.labels.user,
-            _ => return unknown("labels", k, &["event", "trail", "user"]),
-        };
-        *slot = string(k, x)?;
-    }
-    Ok(())
-}
-
-#[inline(never)]
-fn retry(c: &mut Config, v: &Json) -> R<()> {
-    let r = &mut c.retry;
-    for (k, x) in members(v, "retry")? {
-        match k {
-            "maxAttempts" => r.max_attempts = int(k, x)?.min(u32::MAX as u64) as u32,
-            "maxElapsedMs" => r.max_elapsed_ms = int(k, x)?,
-            "baseDelayMs" => r.base_delay_ms = int(k, x)?,
-            "maxDelayMs" => r.max_delay_ms = int(k, x)?,
-            _ => return unknown("retry", k, &["maxAttempts", "maxElapsedMs", "baseDelayMs", "maxDelayMs"]),
-        }
-    }
-    Ok(())
-}
-
-#[inline(never)]
-fn batch(c: &mut Config, v: &Json) -> R<()> {
-    let b = &mut c.batch;
-    for (k, x) in members(v, "batch")? {
-        match k {
-            "maxEvents" => b.max_events = int(k, x)? as usize,
-            "maxBytes" => b.max_bytes = int(k, x)? as usize,
-            "flushIntervalMs" => b.flush_interval_ms = int(k, x)?,
-            "maxInFlight" => b.max_in_flight = int(k, x)? as usize,
-            _ => return unknown("batch", k, &["maxEvents", "maxBytes", "flushIntervalMs", "maxInFlight"]),
-        }
-    }
-    Ok(())
-}
-
-#[inline(never)]
-fn queue(c: &mut Config, v: &Json) -> R<()> {
-    let q = &mut c.queue;
-    for (k, x) in members(v, "queue")? {
-        match k {
-            "enabled" => q.enabled = flag(k, x)?,
-            "maxEvents" => q.max_events = int(k, x)? as usize,
-            "maxBytes" => q.max_bytes = int(k, x)? as usize,
-            "maxAgeMs" => q.max_age_ms = int(k, x)?,
-            "name" => q.name = string(k, x)?,
-            _ => return unknown("queue", k, &["enabled", "maxEvents", "maxBytes", "maxAgeMs", "name"]),
-        }
-    }
-    Ok(())
-}
-
-#[inline(never)]
-fn delivery(c: &mut Config, v: &Json) -> R<()> {
-    c.delivery = [Delivery::Committed, Delivery::Queued][choice("delivery", v, ["committed", "queued"])?];
-    Ok(())
-}
-
-#[inline(never)]
-fn redact(c: &mut Config, v: &Json) -> R<()> {
-    let Some(list) = v.as_array() else { return type_error("redact", "an array of strings") };
-    let keys = list.iter().map(|k| k.as_str().map(str::to_owned));
-    c.redact = Some(keys.collect::<Option<Vec<_>>>().map_or_else(|| type_error("redact", "an array of strings"), Ok)?);
-    Ok(())
-}
-
-#[inline(never)]
-fn redact_match(c: &mut Config, v: &Json) -> R<()> {
-    c.redact_match = [Match::Words, Match::Exact][choice("redactMatch", v, ["words", "exact"])?];
-    Ok(())
-}
-
-/// The members of an object that are given (not `null`), in order.
-fn members<'a>(v: &'a Json, what: &str) -> R<impl Iterator<Item = (&'a str, &'a Json)>> {
-    match v {
-        Json::Obj(m) => Ok(m.iter().filter(|(_, x)| !x.is_null()).map(|(k, x)| (k.as_str(), x))),
-        _ => type_error(what, "an object"),
-    }
+fn redact(v: &Json) -> R<Vec<String>> {
+    let list = v.as_array().map(|l| l.iter().map(|k| k.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>());
+    list.flatten().map_or_else(|| type_error("redact", "an array of strings"), Ok)
 }
 
 fn type_error<T>(key: &str, expected: &str) -> R<T> {
     bad(cat(&["invalid type for `", key, "`, expected ", expected]))
 }
 
-fn unknown<T>(within: &str, key: &str, known: &[&str]) -> R<T> {
+/// A key `within` does not have (out of line: a good config never runs it, and V8 compiles a
+/// wasm function whole on its first call: a Worker's first logger, bench/coldstart.mjs).
+#[cold]
+#[inline(never)]
+fn unknown(within: &str, key: &str, known: &[&str]) -> AuditError {
     let mut m = cat(&["unknown field `", key, "` in ", within, ", expected one of "]);
     for (i, k) in known.iter().enumerate() {
         if i > 0 {
@@ -191,7 +179,7 @@ fn unknown<T>(within: &str, key: &str, known: &[&str]) -> R<T> {
         m.push_str(k);
         m.push('`');
     }
-    bad(m)
+    AuditError::InvalidConfig(m)
 }
 
 fn string(key: &str, v: &Json) -> R<String> {
