@@ -367,6 +367,11 @@ impl Config {
                 return invalid("token is exclusive with username/password")
             }
             (Some(u), Some(_), None) if u.is_empty() => return invalid("username is empty"),
+            // Basic auth is `user:password` in base64: a ':' in the name would move the split
+            // (RFC 7617), so every call would fail later as "unauthorized".
+            (Some(u), Some(_), None) if u.contains(':') => {
+                return invalid("username must not contain ':' (Basic auth cannot carry it)")
+            }
             (Some(_), None, None) => return invalid("username given without password"),
             (None, Some(_), None) => return invalid("password given without username"),
             (None, None, Some(t)) if t.is_empty() => return invalid("token is empty"),
@@ -549,6 +554,15 @@ mod tests {
         assert_eq!(c.database, "neo4j");
         assert_eq!(c.trail, "default");
         assert_eq!(c.labels.event, "AuditEvent");
+    }
+
+    /// Basic auth splits `user:password` at the first ':', so such a name could never sign in:
+    /// refused at construction instead of every call failing later as "unauthorized".
+    #[test]
+    fn a_username_with_a_colon_is_refused() {
+        let err = Config::new("http://127.0.0.1:7474").basic_auth("ne:o4j", "pw-12345").validate().unwrap_err().to_string();
+        assert!(err.contains("username must not contain ':'"), "{err}");
+        assert!(!err.contains("pw-12345"), "{err}");
     }
 
     #[test]
