@@ -779,30 +779,7 @@ impl Durable {
                 None => return 0,
             }
         };
-        let init = js_sys::Object::new();
-        let headers = js_sys::Object::new();
-        for (k, v) in &req.headers {
-            let _ = js_sys::Reflect::set(&headers, &JsValue::from_str(k), &JsValue::from_str(v));
-        }
-        let set = |k: &str, v: &JsValue| {
-            let _ = js_sys::Reflect::set(&init, &JsValue::from_str(k), v);
-        };
-        set("method", &JsValue::from_str("POST"));
-        set("keepalive", &JsValue::TRUE);
-        set("headers", &headers);
-        set("body", &JsValue::from_str(&req.body));
-        if let Ok(f) = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("fetch")) {
-            if let Some(f) = f.dyn_ref::<js_sys::Function>() {
-                if let Ok(p) = f.call2(&JsValue::UNDEFINED, &JsValue::from_str(&req.url), &init) {
-                    // Swallow the outcome: an unhandled rejection must not surface on unload.
-                    if let Ok(p) = p.dyn_into::<js_sys::Promise>() {
-                        let noop = Closure::<dyn FnMut(JsValue)>::new(|_| {});
-                        let _ = p.catch(&noop);
-                        noop.forget();
-                    }
-                }
-            }
-        }
+        crate::transport::post_keepalive(&req);
         n
     }
 }
