@@ -561,8 +561,12 @@ impl Durable {
         let evicted = {
             let mut dead = self.dead.borrow_mut();
             dead.push(dl.clone());
-            let over = dead.len().saturating_sub(MAX_DEAD_LETTERS);
-            dead.drain(..over).map(|d| self.dead_key(&d.event.uid)).collect::<Vec<_>>()
+            // The oldest beyond the bound (one, but for a load that brought more).
+            let mut evicted = Vec::new();
+            while dead.len() > MAX_DEAD_LETTERS {
+                evicted.push(self.dead_key(&dead.remove(0).event.uid));
+            }
+            evicted
         };
         if let Some(store) = &self.store {
             let mut json = String::new();
@@ -666,9 +670,14 @@ impl Durable {
                 })
                 .collect()
         };
-        let results = crate::running::join_all(idle.into_iter().map(|ev| self.send_quiet(ev))).await;
+        // All at once, outcomes taken as they finish (only the last failure matters, not which
+        // event's): no join in input order, whose bookkeeping was its own code in the write entry.
+        let mut running = crate::running::Running::new();
+        for ev in idle {
+            running.push(self.send_quiet(ev));
+        }
         let mut last = Ok(());
-        for r in results {
+        while let Some(r) = running.next().await {
             if let Err(e) = r {
                 if last.is_ok() || e.is_retryable() {
                     last = Err(e);
