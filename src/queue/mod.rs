@@ -74,6 +74,13 @@ pub const MAX_DEAD_LETTERS: usize = 1000;
 const DRAIN_MIN_MS: u64 = 1_000;
 const DRAIN_MAX_MS: u64 = 300_000;
 
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/queue/keepalive.js")]
+extern "C" {
+    /// A fire-and-forget POST with `keepalive: true` (src/queue/keepalive.js); never throws.
+    #[wasm_bindgen(js_name = keepalive)]
+    fn js_keepalive(url: &str, headers: &str, body: &str);
+}
+
 /// A DOM event listener kept alive by its owner.
 type EventHandler = Closure<dyn FnMut(web_sys::Event)>;
 
@@ -788,7 +795,7 @@ impl Durable {
                 None => return 0,
             }
         };
-        crate::transport::post_keepalive(&req);
+        js_keepalive(&req.url, &crate::transport::header_lines(&req), &req.body);
         n
     }
 }

@@ -16,7 +16,10 @@ export function post(url, headers, body, ms) {
     late = true;
     abort.abort();
   }, ms);
-  return fetch(url, { method: "POST", headers: headerObject(headers), body, signal: abort.signal })
+  const lines = headers.split("\n");
+  const h = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) h[lines[i]] = lines[i + 1];
+  return fetch(url, { method: "POST", headers: h, body, signal: abort.signal })
     .then((r) => r.text().then((text) => [r.status, r.headers.get("retry-after"), text]))
     .then(
       (answer) => {
@@ -28,25 +31,6 @@ export function post(url, headers, body, ms) {
         throw late ? null : reason(e);
       },
     );
-}
-
-/**
- * POSTs `body` to `url` with `headers` (as for `post`) and `keepalive: true`, fire-and-forget (the
- * queue on `pagehide`): the outcome is ignored, and neither a throw nor a rejection reaches the
- * caller (an unhandled rejection must not surface on unload).
- */
-export function keepalive(url, headers, body) {
-  try {
-    fetch(url, { method: "POST", keepalive: true, headers: headerObject(headers), body }).catch(() => {});
-  } catch {}
-}
-
-/** "name\nvalue\n..." as a headers object. */
-function headerObject(headers) {
-  const lines = headers.split("\n");
-  const h = {};
-  for (let i = 0; i + 1 < lines.length; i += 2) h[lines[i]] = lines[i + 1];
-  return h;
 }
 
 /**

@@ -16,12 +16,12 @@ pub use native::sleep_ms;
 #[cfg(target_arch = "wasm32")]
 mod wasm;
 #[cfg(target_arch = "wasm32")]
-pub use wasm::{post_keepalive, sleep_ms, sleep_ms_background};
+pub use wasm::{sleep_ms, sleep_ms_background};
 
 /// The request's headers as src/transport/fetch.js takes them: "name\nvalue\n..." (names and
 /// values never hold a line break: HTTP forbids it).
 #[cfg(target_arch = "wasm32")]
-fn header_lines(req: &HttpRequest) -> String {
+pub(crate) fn header_lines(req: &HttpRequest) -> String {
     let mut headers = String::new();
     for (k, v) in &req.headers {
         headers.push_str(k);

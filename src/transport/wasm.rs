@@ -26,19 +26,6 @@ extern "C" {
     fn unref(this: &TimerHandle) -> Result<JsValue, JsValue>;
 }
 
-#[wasm_bindgen(module = "/src/transport/fetch.js")]
-extern "C" {
-    /// A fire-and-forget POST with `keepalive: true` (src/transport/fetch.js); never throws.
-    #[wasm_bindgen(js_name = keepalive)]
-    fn js_keepalive(url: &str, headers: &str, body: &str);
-}
-
-/// Sends `req` with `fetch(..., {keepalive: true})` and forgets it (the queue on `pagehide`):
-/// the request may outlive the page; its outcome is ignored.
-pub fn post_keepalive(req: &super::HttpRequest) {
-    js_keepalive(&req.url, &super::header_lines(req), &req.body);
-}
-
 /// A `setTimeout` as a future; dropping it clears the timer, so an abandoned timeout never keeps
 /// Node's event loop (or a Worker's request) alive.
 pub struct Sleep {
