@@ -18,13 +18,6 @@ use crate::stats::{Stats, StatsSnapshot};
 use crate::sink::Sink;
 use crate::transport::HttpRequest;
 
-/// A boxed write step ([`AuditLogger::send_within_deadline`]); `Send` where the Rust API's
-/// futures must be.
-#[cfg(target_arch = "wasm32")]
-type Step<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AuditError>> + 'a>>;
-#[cfg(not(target_arch = "wasm32"))]
-type Step<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AuditError>> + Send + 'a>>;
-
 /// Writes audit events into Neo4j.
 ///
 /// Cheap to clone (the clones share one connection pool, batcher, hash-chain stream and
@@ -414,11 +407,11 @@ impl AuditLogger {
     async fn send_with_retry(&self, events: &[SharedEvent]) -> Result<(), AuditError> {
         let n = events.len() as u64;
         let core = &self.core;
-        if core.deadline.is_some() {
-            return self.send_within_deadline(events).await;
-        }
-        retry::with_retry(
+        // One retry loop with the builder's deadline or without (every JS logger): the write
+        // entry had one copy per mode, each with the sink's write in its state.
+        retry::with_retry_within(
             &core.config.retry,
+            core.deadline,
             || {
                 core.stats.add_sent(n);
                 core.sink.write(events)
@@ -426,24 +419,6 @@ impl AuditLogger {
             |_| core.stats.add_retried(n),
         )
         .await
-    }
-
-    /// [`AuditLogger::send_with_retry`] with the builder's deadline bounding every attempt and
-    /// wait. Behind a pointer: its state machine is then a function of its own, which a logger
-    /// without a deadline (every JS one) never compiles; V8 compiles a wasm function whole on its
-    /// first call, and inlined, its code was part of every first event's (bench/coldstart.mjs).
-    fn send_within_deadline<'a>(&'a self, events: &'a [SharedEvent]) -> Step<'a> {
-        let n = events.len() as u64;
-        let core = &self.core;
-        Box::pin(retry::with_retry_within(
-            &core.config.retry,
-            core.deadline,
-            move || {
-                core.stats.add_sent(n);
-                core.sink.write(events)
-            },
-            move |_| core.stats.add_retried(n),
-        ))
     }
 
     /// Sends whatever is waiting now and resolves once every event submitted before the call has

@@ -45,34 +45,22 @@ pub fn next_delay_ms(policy: &RetryConfig, err: &AuditError, attempts: u32, elap
 
 /// Runs `op` until it succeeds, fails with a non-retryable error, or the policy gives up;
 /// `on_retry` is called before each repeat. Returns the last result.
-pub async fn with_retry<T, F, Fut>(policy: &RetryConfig, mut op: F, mut on_retry: impl FnMut(&AuditError)) -> Result<T, AuditError>
+pub async fn with_retry<T, F, Fut>(policy: &RetryConfig, op: F, on_retry: impl FnMut(&AuditError)) -> Result<T, AuditError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, AuditError>>,
 {
-    let start = now_millis();
-    let mut attempts = 0u32;
-    loop {
-        attempts += 1;
-        let err = match op().await {
-            Ok(v) => return Ok(v),
-            Err(e) => e,
-        };
-        let elapsed = (now_millis() - start).max(0) as u64;
-        match next_delay_ms(policy, &err, attempts, elapsed) {
-            Some(d) => {
-                on_retry(&err);
-                sleep_ms(d).await;
-            }
-            None => return Err(err),
-        }
-    }
+    with_retry_within(policy, None, op, on_retry).await
 }
 
 /// Like [`with_retry`], with the whole run (every attempt and every backoff wait) bounded by
 /// `deadline` when one is given: an attempt still running at the deadline is abandoned
 /// ([`AuditError::Timeout`] with the deadline), and no retry starts whose backoff would end past
 /// it (the last error is returned).
+///
+/// One loop for both (with no deadline the attempt races a timer that never fires, and no
+/// `setTimeout` is made): the write entry had a copy of the loop per caller and per mode, each
+/// with the sink's write future in its state (bench/size fetch-writeonly).
 pub async fn with_retry_within<T, F, Fut>(
     policy: &RetryConfig,
     deadline: Option<std::time::Duration>,
@@ -83,29 +71,32 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, AuditError>>,
 {
-    let Some(deadline) = deadline else {
-        return with_retry(policy, op, on_retry).await;
-    };
-    let limit_ms = deadline.as_millis().min(u64::MAX as u128) as u64;
+    let limit_ms = deadline.map(|d| d.as_millis().min(u64::MAX as u128) as u64);
+    let timeout = || AuditError::Timeout(deadline.unwrap_or_default());
     let start = now_millis();
     let elapsed = || (now_millis() - start).max(0) as u64;
     let mut attempts = 0u32;
     loop {
         attempts += 1;
-        let remaining = limit_ms.saturating_sub(elapsed());
-        if remaining == 0 {
-            return Err(AuditError::Timeout(deadline));
+        let remaining = limit_ms.map(|l| l.saturating_sub(elapsed()));
+        if remaining == Some(0) {
+            return Err(timeout());
         }
         let attempt = std::pin::pin!(op());
-        let timer = std::pin::pin!(sleep_ms(remaining));
+        let timer = std::pin::pin!(async move {
+            match remaining {
+                Some(ms) => sleep_ms(ms).await,
+                None => std::future::pending::<()>().await,
+            }
+        });
         let err = match crate::lite::select(attempt, timer).await {
             crate::lite::Either::Left((Ok(v), _)) => return Ok(v),
             crate::lite::Either::Left((Err(e), _)) => e,
-            crate::lite::Either::Right(((), _)) => return Err(AuditError::Timeout(deadline)),
+            crate::lite::Either::Right(((), _)) => return Err(timeout()),
         };
         let spent = elapsed();
         match next_delay_ms(policy, &err, attempts, spent) {
-            Some(d) if spent.saturating_add(d) < limit_ms => {
+            Some(d) if limit_ms.is_none_or(|l| spent.saturating_add(d) < l) => {
                 on_retry(&err);
                 sleep_ms(d).await;
             }

@@ -48,20 +48,6 @@ impl<F: Future> Running<F> {
     }
 }
 
-/// Runs every future of `all` to its end, side by side; the outputs in the order given.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the browser queue's re-sends
-pub(crate) async fn join_all<F: Future>(all: impl IntoIterator<Item = F>) -> Vec<F::Output> {
-    let mut running = Running::new();
-    for (i, f) in all.into_iter().enumerate() {
-        running.push(async move { (i, f.await) });
-    }
-    let mut out: Vec<Option<F::Output>> = (0..running.len()).map(|_| None).collect();
-    while let Some((i, o)) = running.next().await {
-        out[i] = Some(o);
-    }
-    out.into_iter().map(|o| o.expect("every member finished")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,7 +67,7 @@ mod tests {
     }
 
     #[test]
-    fn yields_in_finishing_order_and_joins_in_given_order() {
+    fn yields_in_finishing_order() {
         futures::executor::block_on(async {
             let mut r = Running::new();
             for (n, v) in [(3, 30), (0, 0), (1, 10)] {
@@ -93,9 +79,6 @@ mod tests {
             }
             assert_eq!(seen, vec![0, 10, 30]);
             assert!(r.next().await.is_none());
-            let joined = join_all([(5, 1), (0, 2), (2, 3)].map(|(n, v)| after(n, v))).await;
-            assert_eq!(joined, vec![1, 2, 3]);
-            assert!(join_all(Vec::<std::future::Ready<u8>>::new()).await.is_empty());
         });
     }
 }

@@ -74,6 +74,13 @@ pub const MAX_DEAD_LETTERS: usize = 1000;
 const DRAIN_MIN_MS: u64 = 1_000;
 const DRAIN_MAX_MS: u64 = 300_000;
 
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/queue/keepalive.js")]
+extern "C" {
+    /// A fire-and-forget POST with `keepalive: true` (src/queue/keepalive.js); never throws.
+    #[wasm_bindgen(js_name = keepalive)]
+    fn js_keepalive(url: &str, headers: &str, body: &str);
+}
+
 /// A DOM event listener kept alive by its owner.
 type EventHandler = Closure<dyn FnMut(web_sys::Event)>;
 
@@ -561,8 +568,12 @@ impl Durable {
         let evicted = {
             let mut dead = self.dead.borrow_mut();
             dead.push(dl.clone());
-            let over = dead.len().saturating_sub(MAX_DEAD_LETTERS);
-            dead.drain(..over).map(|d| self.dead_key(&d.event.uid)).collect::<Vec<_>>()
+            // The oldest beyond the bound (one, but for a load that brought more).
+            let mut evicted = Vec::new();
+            while dead.len() > MAX_DEAD_LETTERS {
+                evicted.push(self.dead_key(&dead.remove(0).event.uid));
+            }
+            evicted
         };
         if let Some(store) = &self.store {
             let mut json = String::new();
@@ -666,9 +677,14 @@ impl Durable {
                 })
                 .collect()
         };
-        let results = crate::running::join_all(idle.into_iter().map(|ev| self.send_quiet(ev))).await;
+        // All at once, outcomes taken as they finish (only the last failure matters, not which
+        // event's): no join in input order, whose bookkeeping was its own code in the write entry.
+        let mut running = crate::running::Running::new();
+        for ev in idle {
+            running.push(self.send_quiet(ev));
+        }
         let mut last = Ok(());
-        for r in results {
+        while let Some(r) = running.next().await {
             if let Err(e) = r {
                 if last.is_ok() || e.is_retryable() {
                     last = Err(e);
@@ -779,30 +795,7 @@ impl Durable {
                 None => return 0,
             }
         };
-        let init = js_sys::Object::new();
-        let headers = js_sys::Object::new();
-        for (k, v) in &req.headers {
-            let _ = js_sys::Reflect::set(&headers, &JsValue::from_str(k), &JsValue::from_str(v));
-        }
-        let set = |k: &str, v: &JsValue| {
-            let _ = js_sys::Reflect::set(&init, &JsValue::from_str(k), v);
-        };
-        set("method", &JsValue::from_str("POST"));
-        set("keepalive", &JsValue::TRUE);
-        set("headers", &headers);
-        set("body", &JsValue::from_str(&req.body));
-        if let Ok(f) = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("fetch")) {
-            if let Some(f) = f.dyn_ref::<js_sys::Function>() {
-                if let Ok(p) = f.call2(&JsValue::UNDEFINED, &JsValue::from_str(&req.url), &init) {
-                    // Swallow the outcome: an unhandled rejection must not surface on unload.
-                    if let Ok(p) = p.dyn_into::<js_sys::Promise>() {
-                        let noop = Closure::<dyn FnMut(JsValue)>::new(|_| {});
-                        let _ = p.catch(&noop);
-                        noop.forget();
-                    }
-                }
-            }
-        }
+        js_keepalive(&req.url, &crate::transport::header_lines(&req), &req.body);
         n
     }
 }

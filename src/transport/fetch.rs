@@ -38,13 +38,7 @@ impl Transport {
     /// one promise awaited here instead of three, and the headers cross as one string (names and
     /// values never hold a line break: HTTP forbids it).
     pub async fn post(&self, req: &HttpRequest, timeout_ms: u64) -> Result<HttpResponse, AuditError> {
-        let mut headers = String::new();
-        for (k, v) in &req.headers {
-            headers.push_str(k);
-            headers.push('\n');
-            headers.push_str(v);
-            headers.push('\n');
-        }
+        let headers = super::header_lines(req);
         let answer = JsFuture::from(js_post(&req.url, &headers, &req.body, timeout_ms as f64)).await;
         drop(headers);
         let answer: js_sys::Array = answer

@@ -18,6 +18,20 @@ mod wasm;
 #[cfg(target_arch = "wasm32")]
 pub use wasm::{sleep_ms, sleep_ms_background};
 
+/// The request's headers as src/transport/fetch.js takes them: "name\nvalue\n..." (names and
+/// values never hold a line break: HTTP forbids it).
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn header_lines(req: &HttpRequest) -> String {
+    let mut headers = String::new();
+    for (k, v) in &req.headers {
+        headers.push_str(k);
+        headers.push('\n');
+        headers.push_str(v);
+        headers.push('\n');
+    }
+    headers
+}
+
 // Feature `fetch` on wasm: the global `fetch` through web-sys instead of reqwest (much smaller).
 #[cfg(all(target_arch = "wasm32", feature = "fetch"))]
 mod fetch;

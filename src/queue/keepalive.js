@@ -1,0 +1,17 @@
+// The queue's pagehide send (src/queue/mod.rs, Durable::send_keepalive). A file of its own, not a
+// function of src/transport/fetch.js: the Worker entry has no queue, and its glue carries every
+// function of each snippet it imports (fetch.js), used or not.
+
+/**
+ * POSTs `body` to `url` with `headers` ("name\nvalue\n...", as src/transport/fetch.js's `post`
+ * takes them) and `keepalive: true`, fire-and-forget: the outcome is ignored, and neither a throw
+ * nor a rejection reaches the caller (an unhandled rejection must not surface on unload).
+ */
+export function keepalive(url, headers, body) {
+  const lines = headers.split("\n");
+  const h = {};
+  for (let i = 0; i + 1 < lines.length; i += 2) h[lines[i]] = lines[i + 1];
+  try {
+    fetch(url, { method: "POST", keepalive: true, headers: h, body }).catch(() => {});
+  } catch {}
+}
