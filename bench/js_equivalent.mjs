@@ -19,7 +19,14 @@ function checkName(what, v) {
 /** Returns an event maker: make(user, actionType, category, details) -> the event object with its
  * chain fields, or a Promise of it when `sha256hex` is async. Throws on invalid input. */
 export function makeEvents({ trail = "bench", maxDetailsBytes = 65536, sha256hex }) {
-  const streamId = crypto.randomUUID();
+  // The library's stream id: `<uuid>.<tag>`, the tag (32 hex of SHA-256 over the domain, the
+  // trail and the uuid) binding the stream to its trail (src/chain.rs trail_stream_id), so both
+  // hash and send ids of the same length.
+  const nonce = crypto.randomUUID();
+  const tagged = (t) => `${nonce}.${t.slice(0, 32)}`;
+  const tag = sha256hex(`neo4j-audit/stream/v1\u0000${trail}\u0000${nonce}`);
+  let streamId = tag instanceof Promise ? null : tagged(tag);
+  const idReady = tag instanceof Promise ? tag.then((t) => { streamId = tagged(t); }) : null;
   let seq = 0;
   let head = "0".repeat(64);
   const seal = (ev, hash) => {
@@ -28,6 +35,7 @@ export function makeEvents({ trail = "bench", maxDetailsBytes = 65536, sha256hex
     return ev;
   };
   return function make(user, actionType, category, details) {
+    if (streamId === null) return idReady.then(() => make(user, actionType, category, details));
     const eventType = checkName("actionType", actionType);
     const eventCategory = checkName("category", category ?? "USER_ACTION");
     if (user != null && (typeof user.uid !== "string" || user.uid.trim() === "")) throw new Error("invalid input: user.uid");
