@@ -17,42 +17,19 @@ try {
   const samples = await page.evaluate(async ({ url, user, password, k, m }) => {
     const pkg = await import("/.cache/bench/pkg/neo4j_audit.js");
     await pkg.default();
-    const { event } = await import("/bench/events.mjs");
+    const { contenders, rounds } = await import("/bench/p2_page.mjs");
     const cfg = { url, username: user, password, trail: "bench", timeoutMs: 60000 };
     const queued = new pkg.AuditLogger(cfg);
     const direct = new pkg.AuditLogger({ ...cfg, queue: { enabled: false } });
     const builder = new pkg.AuditLogger(cfg);
     for (const l of [queued, direct]) if (!(await l.ensureSchema())) throw new Error(l.lastError);
-    const auth = "Basic " + btoa(`${user}:${password}`);
-    let n = 0;
-    const contenders = {
-      "library (queue on)": async () => { const e = event(n++); if (!(await queued.logUserAction(e.user, e.actionType, e.category, e.details))) throw new Error(queued.lastError); },
-      "library (queue off)": async () => { const e = event(n++); if (!(await direct.logUserAction(e.user, e.actionType, e.category, e.details))) throw new Error(direct.lastError); },
-      "plain fetch": async (body) => {
-        const r = await fetch(`${url}/db/neo4j/tx/commit`, { method: "POST", body,
-          headers: { "Content-Type": "application/json", Accept: "application/json", "X-Ajax-Browser-Auth": "true", Authorization: auth } });
-        const j = await r.json();
-        if (j.errors.length) throw new Error(JSON.stringify(j.errors));
-      },
+    const measure = async (name, run) => {
+      const t = performance.now();
+      await run();
+      return performance.now() - t;
     };
-    const names = Object.keys(contenders);
-    const out = [];
-    const iteration = async (i, rec) => {
-      const f = event(1e6 + i);
-      const body = pkg.benchmarkRequestBodyOne(builder, f.user, f.actionType, f.category, f.details);
-      for (let j = 0; j < names.length; j++) {
-        const name = names[(i + j) % names.length];
-        const t = performance.now();
-        await contenders[name](body);
-        rec?.[name].push(performance.now() - t);
-      }
-    };
-    for (let i = 0; i < 30; i++) await iteration(i);
-    for (let round = 1; round <= k; round++) {
-      const rec = Object.fromEntries(names.map((x) => [x, []]));
-      for (let i = 0; i < m; i++) await iteration(round * m + i, rec);
-      out.push({ round, rec });
-    }
+    const recs = await rounds({ pkg, builder, contenders: contenders({ url, user, password, queued, direct }), k, m, measure });
+    const out = recs.map((rec, i) => ({ round: i + 1, rec }));
     return out;
   }, { url: HTTP, user: USER, password: PASSWORD, k: K, m: M });
   for (const { round, rec } of samples) {

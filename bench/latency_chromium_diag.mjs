@@ -21,13 +21,12 @@ try {
   out = await page.evaluate(async ({ url, user, password, k, m, dir }) => {
     const pkg = await import(`${dir}/neo4j_audit.js`);
     await pkg.default({ module_or_path: `${dir}/neo4j_audit_bg.wasm` });
-    const { event } = await import("/bench/events.mjs");
+    const { contenders, rounds } = await import("/bench/p2_page.mjs");
     const cfg = { url, username: user, password, trail: "bench", timeoutMs: 60000 };
     const queued = new pkg.AuditLogger({ ...cfg, queue: { name: `diag-${Date.now()}` } });
     const direct = new pkg.AuditLogger({ ...cfg, queue: { enabled: false } });
     const builder = new pkg.AuditLogger({ ...cfg, queue: { enabled: false } });
     for (const l of [queued, direct]) if (!(await l.ensureSchema())) throw new Error(l.lastError);
-    const auth = "Basic " + btoa(`${user}:${password}`);
     // Stamps of the current call.
     let st = {};
     const seen = {};
@@ -54,40 +53,17 @@ try {
         return p;
       };
     }
-    let n = 0;
-    const contenders = {
-      "queue on": async () => { const e = event(n++); if (!(await queued.logUserAction(e.user, e.actionType, e.category, e.details))) throw new Error(queued.lastError); },
-      "queue off": async () => { const e = event(n++); if (!(await direct.logUserAction(e.user, e.actionType, e.category, e.details))) throw new Error(direct.lastError); },
-      "plain fetch": async (body) => {
-        const r = await fetch(`${url}/db/neo4j/tx/commit`, { method: "POST", body,
-          headers: { "Content-Type": "application/json", Accept: "application/json", "X-Ajax-Browser-Auth": "true", Authorization: auth } });
-        const j = await r.json();
-        if (j.errors.length) throw new Error(JSON.stringify(j.errors));
-      },
+    const measure = async (name, run) => {
+      current = name;
+      st = {};
+      const t = performance.now();
+      await run();
+      const end = performance.now();
+      return { total: end - t, pre: st.fetch - t, net: st.headers - st.fetch, read: st.body - st.headers,
+        post: end - st.body, hop: st.readCalled - st.headers };
     };
-    const names = Object.keys(contenders);
-    const rounds = [];
-    const iteration = async (i, rec) => {
-      const f = event(1e6 + i);
-      const body = pkg.benchmarkRequestBodyOne(builder, f.user, f.actionType, f.category, f.details);
-      for (let j = 0; j < names.length; j++) {
-        const name = names[(i + j) % names.length];
-        current = name;
-        st = {};
-        const t = performance.now();
-        await contenders[name](body);
-        const end = performance.now();
-        rec?.[name].push({ total: end - t, pre: st.fetch - t, net: st.headers - st.fetch, read: st.body - st.headers,
-          post: end - st.body, hop: st.readCalled - st.headers });
-      }
-    };
-    for (let i = 0; i < 30; i++) await iteration(i);
-    for (let round = 1; round <= k; round++) {
-      const rec = Object.fromEntries(names.map((x) => [x, []]));
-      for (let i = 0; i < m; i++) await iteration(round * m + i, rec);
-      rounds.push(rec);
-    }
-    return { rounds, seen };
+    const recs = await rounds({ pkg, builder, contenders: contenders({ url, user, password, queued, direct }), k, m, measure });
+    return { rounds: recs, seen };
   }, { url: HTTP, user: USER, password: PASSWORD, k: K, m: M, dir: DIR });
 } finally {
   await close();
@@ -96,9 +72,9 @@ console.log(JSON.stringify(out.seen, null, 1));
 const parts = ["total", "pre", "net", "hop", "read", "post"];
 const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
 console.log(`per contender: median over ${K} rounds of each round's mean (ms); p50 of total too`);
-console.log("contender".padEnd(14) + parts.map((p) => p.padStart(8)).join("") + "  p50".padStart(8));
+console.log("contender".padEnd(20) + parts.map((p) => p.padStart(8)).join("") + "  p50".padStart(8));
 for (const name of Object.keys(out.rounds[0])) {
   const row = parts.map((p) => quantile(out.rounds.map((r) => mean(r[name].map((s) => s[p]))), 0.5));
   const p50 = quantile(out.rounds.map((r) => quantile(r[name].map((s) => s.total), 0.5)), 0.5);
-  console.log(name.padEnd(14) + row.map((x) => x.toFixed(3).padStart(8)).join("") + p50.toFixed(3).padStart(8));
+  console.log(name.padEnd(20) + row.map((x) => x.toFixed(3).padStart(8)).join("") + p50.toFixed(3).padStart(8));
 }

@@ -1,0 +1,49 @@
+// P2's workload inside the page (served under /bench/ like events.mjs), shared by
+// bench/latency_chromium.mjs (the figure) and bench/latency_chromium_diag.mjs (where the time goes):
+// the three contenders — the library with the durable queue on and off, and a plain fetch of the
+// same body (built by the library beforehand, not timed) — and the rounds: K rounds of M
+// iterations, the contenders in an order rotated per iteration, 30 warm-up iterations dropped.
+import { event } from "./events.mjs";
+
+/** The contenders, each `(body) => Promise` resolving when its event is written (throws if not). */
+export function contenders({ url, user, password, queued, direct }) {
+  const auth = "Basic " + btoa(`${user}:${password}`);
+  let n = 0;
+  const viaLibrary = (logger) => async () => {
+    const e = event(n++);
+    if (!(await logger.logUserAction(e.user, e.actionType, e.category, e.details))) throw new Error(logger.lastError);
+  };
+  return {
+    "library (queue on)": viaLibrary(queued),
+    "library (queue off)": viaLibrary(direct),
+    "plain fetch": async (body) => {
+      const r = await fetch(`${url}/db/neo4j/tx/commit`, { method: "POST", body,
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-Ajax-Browser-Auth": "true", Authorization: auth } });
+      const j = await r.json();
+      if (j.errors.length) throw new Error(JSON.stringify(j.errors));
+    },
+  };
+}
+
+/** Runs the rounds; `measure(name, run)` awaits `run()` and returns its sample. Returns one
+ *  `{contender: [samples]}` per round. */
+export async function rounds({ pkg, builder, contenders, k, m, measure }) {
+  const names = Object.keys(contenders);
+  const iteration = async (i, rec) => {
+    const f = event(1e6 + i);
+    const body = pkg.benchmarkRequestBodyOne(builder, f.user, f.actionType, f.category, f.details);
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(i + j) % names.length];
+      const sample = await measure(name, () => contenders[name](body));
+      rec?.[name].push(sample);
+    }
+  };
+  for (let i = 0; i < 30; i++) await iteration(i);
+  const out = [];
+  for (let round = 1; round <= k; round++) {
+    const rec = Object.fromEntries(names.map((x) => [x, []]));
+    for (let i = 0; i < m; i++) await iteration(round * m + i, rec);
+    out.push(rec);
+  }
+  return out;
+}
