@@ -124,23 +124,27 @@ export async function run(values, { conn, stdout, stderr }) {
   return report.ok ? EXIT.OK : EXIT.BROKEN;
 }
 
-/** The heads of --anchor: a file or inline JSON holding one {streamId, seq, hash}, a list of them,
- *  or an earlier --json report (the head of each intact stream in it). */
-function readAnchors(arg) {
+/** The JSON of option `flag`: `arg` itself when it starts like JSON, else the file it names. */
+function readJsonArg(flag, arg, expected) {
   let text = arg;
   if (!arg.trimStart().startsWith("{") && !arg.trimStart().startsWith("[")) {
     try {
       text = readFileSync(arg, "utf8");
     } catch (e) {
-      throw usage(`--anchor: ${arg} is neither JSON nor a readable file (${e.code ?? e.message})`);
+      throw usage(`${flag}: ${arg} is neither JSON nor a readable file (${e.code ?? e.message})`);
     }
   }
-  let heads;
   try {
-    heads = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    throw usage("--anchor: not JSON (expected {streamId, seq, hash} or a list of them)");
+    throw usage(`${flag}: not JSON (expected ${expected})`);
   }
+}
+
+/** The heads of --anchor: a file or inline JSON holding one {streamId, seq, hash}, a list of them,
+ *  or an earlier --json report (the head of each intact stream in it). */
+function readAnchors(arg) {
+  const heads = readJsonArg("--anchor", arg, "{streamId, seq, hash} or a list of them");
   if (heads && Array.isArray(heads.streams)) {
     return heads.streams.filter((s) => s.ok && s.headSeq != null).map((s) => ({ streamId: s.streamId, seq: s.headSeq, hash: s.headHash }));
   }
@@ -150,20 +154,7 @@ function readAnchors(arg) {
 /** The trusted keys of --public-key: a file or inline JSON holding a JWK Set, a list of JWKs or
  *  one JWK (what the Worker's GET /v1/keys publishes). */
 function readKeys(arg) {
-  let text = arg;
-  if (!arg.trimStart().startsWith("{") && !arg.trimStart().startsWith("[")) {
-    try {
-      text = readFileSync(arg, "utf8");
-    } catch (e) {
-      throw usage(`--public-key: ${arg} is neither JSON nor a readable file (${e.code ?? e.message})`);
-    }
-  }
-  let keys;
-  try {
-    keys = JSON.parse(text);
-  } catch {
-    throw usage("--public-key: not JSON (expected a JWK Set, a list of JWKs or one JWK)");
-  }
+  const keys = readJsonArg("--public-key", arg, "a JWK Set, a list of JWKs or one JWK");
   if (Array.isArray(keys) || (keys && Array.isArray(keys.keys))) return keys;
   if (keys && typeof keys === "object" && "keys" in keys) {
     throw usage('--public-key: expected a JWK Set, a list of JWKs or one JWK ("keys" must be a list of JWKs)');
