@@ -96,7 +96,8 @@ export async function run(values, { conn, stdout, stderr }) {
   }
 
   // Nothing read is nothing verified: `--trail typo` must not pass as intact.
-  const empty = report.checked === 0 && report.unchained === 0 && report.streams.length === 0;
+  // (--stream ID of no stored stream is reported as a stream of 0 events: empty too.)
+  const empty = report.checked === 0 && report.unchained === 0;
   const ok = report.ok && (!empty || values["allow-empty"] === true);
   if (values.json) {
     await write(stdout, JSON.stringify({ trail, ...report, ok }) + "\n");
@@ -107,7 +108,9 @@ export async function run(values, { conn, stdout, stderr }) {
     query.streamId !== undefined && `stream ${query.streamId}`].filter(Boolean);
   let out = `verify: trail "${trail}" at ${conn.url} (database ${conn.database})${scope.length ? `, ${scope.join(", ")}` : ""}\n`;
   for (const s of report.streams) {
-    if (s.ok) {
+    if (s.ok && s.checked === 0) {
+      out += `  stream ${s.streamId}  no events found\n`;
+    } else if (s.ok) {
       const unbound = s.bound ? "" : " (not bound to the trail: a plain-UUID stream id; --require-bound refuses it)";
       out += `  stream ${s.streamId}  intact  ${plural(s.checked, "event")}, head seq ${s.headSeq} hash ${s.headHash}${unbound}\n`;
     } else {

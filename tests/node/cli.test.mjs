@@ -189,6 +189,11 @@ test("verify: no events found (a mistyped trail, an empty window) is not intact:
   assert.equal(future.code, 1, future.stdout);
   assert.match(future.stdout, /NOTHING VERIFIED/);
   assert.equal((await cli(["verify", "--trail", trail])).code, 0);
+  // --stream of no stored stream (the library reports it as a stream of 0 events).
+  const noStream = await cli(["verify", "--trail", trail, "--stream", "no-such-stream"]);
+  assert.equal(noStream.code, 1, noStream.stdout);
+  assert.match(noStream.stdout, /  stream no-such-stream  no events found\n.*NOTHING VERIFIED/s);
+  assert.equal(JSON.parse((await cli(["verify", "--trail", trail, "--stream", "no-such-stream", "--json"])).stdout).ok, false);
 });
 
 test("a plain http NEO4J_URL to a host that is not loopback is refused before any request (the password would travel in cleartext), unless NEO4J_ALLOW_INSECURE_HTTP=true", async () => {
