@@ -133,14 +133,19 @@ pub async fn handle_ingest(
 
 /// A var as text. wrangler passes a `[vars]` value written without quotes as a JSON number or
 /// boolean (`MAX_BATCH = 50`, `NEO4J_ALLOW_INSECURE_HTTP = true`): read as the text it was written
-/// as, so it takes effect (or, e.g. `2.5`, is refused as misconfigured) instead of silently
-/// leaving the default in place. JavaScript formats the number (Rust's float formatting would
-/// add ~6 KB gzipped to the Worker).
+/// as, so it takes effect instead of silently leaving the default in place. A number that is not
+/// a whole count (`2.5`, `-1`) becomes text no setting accepts (a numeric var is then refused as
+/// misconfigured); no float formatting (it would add ~6 KB gzipped to the Worker).
 fn env_text(v: &JsValue) -> Option<String> {
     if let Some(b) = v.as_bool() {
         return Some(if b { "true" } else { "false" }.to_owned());
     }
-    v.as_string().or_else(|| v.dyn_ref::<js_sys::Number>().and_then(|n| n.to_string(10).ok()).map(String::from))
+    v.as_string().or_else(|| {
+        v.as_f64().map(|n| match n >= 0.0 && n <= 9_007_199_254_740_991.0 && n == n.trunc() {
+            true => (n as u64).to_string(),
+            false => "not a whole number".to_owned(),
+        })
+    })
 }
 
 /// The path of an absolute URL as workerd gives it (`https://host[:port]/path?query`), without
