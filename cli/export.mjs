@@ -63,7 +63,7 @@ export async function run(values, { conn, stdout, stderr }) {
     }
   } catch (e) {
     if (e instanceof CliError && pagesRead > 0) {
-      e.message += `; the output is INCOMPLETE: ${n} events were written before the failure`;
+      e.message += `; the output is INCOMPLETE: ${n === 1 ? "1 event was" : `${n} events were`} written before the failure`;
     }
     throw e;
   } finally {

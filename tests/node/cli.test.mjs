@@ -169,6 +169,37 @@ test("export writes nothing, not even the CSV header, when the first read fails"
   assert.equal(parseCsv(empty.stdout).length, 1);
 });
 
+test("export that fails after some pages exits 3 and says the output is INCOMPLETE, with the count written", async () => {
+  const { trail } = await logged("cli-export-cut", 3);
+  // A proxy in front of the real Neo4j that refuses every request after the first two (the
+  // trail's index mark and the first page), as a password rotated mid-export would.
+  const { createServer, request } = await import("node:http");
+  const target = new URL(NEO4J_URL);
+  let n = 0;
+  const proxy = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c)).on("end", () => {
+      if (++n > 2) {
+        res.writeHead(401, { "content-type": "application/json" });
+        res.end(JSON.stringify({ errors: [{ code: "Neo.ClientError.Security.Unauthorized", message: "cut" }] }));
+        return;
+      }
+      request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  try {
+    const r = await cli(["export", "--trail", trail, "--page-size", "1", "--format", "csv"],
+      { ...ENV, NEO4J_URL: `http://127.0.0.1:${proxy.address().port}` });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(parseCsv(r.stdout).length, 2, "the header and the first page's event");
+    assert.match(r.stderr, /refused the credentials.*; the output is INCOMPLETE: 1 event was written before the failure\n$/);
+  } finally {
+    proxy.close();
+  }
+});
+
 test("verify: no events found (a mistyped trail, an empty window) is not intact: exit 1 unless --allow-empty", async () => {
   const missing = unique("cli-verify-no-such-trail");
   const r = await cli(["verify", "--trail", missing]);
