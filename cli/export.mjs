@@ -1,7 +1,7 @@
 // `neo4j-audit export`: a trail streamed to stdout for a SIEM or an auditor — page by page through
 // the library's keyset cursor, each page written before the next is read and stdout's backpressure
 // respected, so memory stays flat however long the trail.
-import { CSV_COLUMNS, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
+import { CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
   openLogger, pages, parseCount, progress, trailQuery, usage, write } from "./common.mjs";
 
 export const summary = "stream a trail to stdout as JSON lines or CSV";
@@ -50,14 +50,22 @@ export async function run(values, { conn, stdout, stderr }) {
 
   let n = 0;
   const stop = stdout.isTTY ? () => {} : progress(() => `exporting: ${n} events`, stderr);
+  // The CSV header goes out with the first page read, so a failure before it (Neo4j down, wrong
+  // password) writes nothing at all; a failure after some pages says the output is incomplete.
+  const header = format === "csv" ? csvHeader() : "";
+  let pagesRead = 0;
   try {
-    if (format === "csv") await write(stdout, csvHeader());
     for await (const events of pages(logger, conn, query, pageSize)) {
-      let chunk = "";
+      let chunk = pagesRead++ === 0 ? header : "";
       for (const e of events) chunk += line(e);
       n += events.length;
       if (chunk) await write(stdout, chunk);
     }
+  } catch (e) {
+    if (e instanceof CliError && pagesRead > 0) {
+      e.message += `; the output is INCOMPLETE: ${n === 1 ? "1 event was" : `${n} events were`} written before the failure`;
+    }
+    throw e;
   } finally {
     stop();
   }

@@ -71,12 +71,12 @@ export async function run(values, { conn, stdout, stderr, signal }) {
   };
   if (values.follow) for (const e of await readWindow()) seen.set(e.uid, e.ts);
 
+  // -n 0 still reads one page (of one event, printed by no one): a wrong NEO4J_URL, password or
+  // database fails here (exit 3) instead of passing unnoticed.
   const newest = [];
-  if (n > 0) {
-    for await (const events of pages(logger, conn, filters, Math.min(n, 1000))) {
-      newest.push(...events.slice(0, n - newest.length));
-      if (newest.length >= n) break;
-    }
+  for await (const events of pages(logger, conn, filters, Math.max(1, Math.min(n, 1000)))) {
+    newest.push(...events.slice(0, n - newest.length));
+    if (newest.length >= n) break;
   }
   newest.reverse();
   if (newest.length) await write(stdout, newest.map(line).join(""));

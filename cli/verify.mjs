@@ -6,7 +6,7 @@ import { version } from "./core.mjs";
 
 export const summary = "verify the trail's hash chains; exit 1 on any break";
 
-export const help = `Usage: neo4j-audit verify [--trail NAME] [--since TIME] [--stream ID] [--public-key KEY [--allow-unsigned]] [--require-bound] [--anchor HEAD] [--json]
+export const help = `Usage: neo4j-audit verify [--trail NAME] [--since TIME] [--stream ID] [--public-key KEY [--allow-unsigned]] [--require-bound] [--anchor HEAD] [--allow-empty] [--json]
 
 Reads the trail's events back and checks every stream's hash chain (see README, Tamper evidence).
 Prints one line per stream — intact, with its head seq and hash (anchor the head elsewhere to
@@ -15,6 +15,8 @@ reordered (forged: moved in from another trail), with the seq and the event's UI
 events that carry no chain fields. A stream whose id is a plain UUID (begun before stream ids
 were bound to their trail) verifies but is marked "not bound to the trail": it could have been
 moved here from another trail unseen.
+Finding no events at all (a mistyped --trail, a --since or --stream that matches nothing) is
+not a verified trail: it exits 1 ("nothing verified") unless --allow-empty.
 On a terminal, stderr shows a spinner while it reads.
 
 Options:
@@ -34,9 +36,11 @@ Options:
                      stream must still hold that seq with that hash: "deleted" when its
                      newest events were cut off before it, "forged" when it was rewritten up to it
                      (the only check that catches a consistently re-hashed unsigned stream)
+  --allow-empty      exit 0 when no events are found (an empty trail or window passes)
   --json             print the report as JSON: {trail, ok, checked, streams: [{streamId, ok,
                      bound, checked, headSeq, headHash, firstBreak: {kind, seq, uid, message}}],
-                     unchained, unchainedUids}
+                     unchained, unchainedUids}; ok is this command's verdict (false
+                     when nothing was found, unless --allow-empty)
   -h, --help         this help
 
 ${TIME_HELP}
@@ -53,6 +57,7 @@ export const options = {
   "allow-unsigned": { type: "boolean" },
   "require-bound": { type: "boolean" },
   anchor: { type: "string" },
+  "allow-empty": { type: "boolean" },
   json: { type: "boolean" },
 };
 
@@ -90,16 +95,22 @@ export async function run(values, { conn, stdout, stderr }) {
     throw neo4jFailure("verify", logger, conn);
   }
 
+  // Nothing read is nothing verified: `--trail typo` must not pass as intact.
+  // (--stream ID of no stored stream is reported as a stream of 0 events: empty too.)
+  const empty = report.checked === 0 && report.unchained === 0;
+  const ok = report.ok && (!empty || values["allow-empty"] === true);
   if (values.json) {
-    await write(stdout, JSON.stringify({ trail, ...report }) + "\n");
-    return report.ok ? EXIT.OK : EXIT.BROKEN;
+    await write(stdout, JSON.stringify({ trail, ...report, ok }) + "\n");
+    return ok ? EXIT.OK : EXIT.BROKEN;
   }
 
   const scope = [since !== undefined && `since ${new Date(since).toISOString()}`,
     query.streamId !== undefined && `stream ${query.streamId}`].filter(Boolean);
   let out = `verify: trail "${trail}" at ${conn.url} (database ${conn.database})${scope.length ? `, ${scope.join(", ")}` : ""}\n`;
   for (const s of report.streams) {
-    if (s.ok) {
+    if (s.ok && s.checked === 0) {
+      out += `  stream ${s.streamId}  no events found\n`;
+    } else if (s.ok) {
       const unbound = s.bound ? "" : " (not bound to the trail: a plain-UUID stream id; --require-bound refuses it)";
       out += `  stream ${s.streamId}  intact  ${plural(s.checked, "event")}, head seq ${s.headSeq} hash ${s.headHash}${unbound}\n`;
     } else {
@@ -114,14 +125,16 @@ export async function run(values, { conn, stdout, stderr }) {
   }
   const broken = report.streams.filter((s) => !s.ok).length;
   const counts = `${plural(report.streams.length, "stream")}, ${plural(report.checked, "event")} checked`;
-  if (report.ok) {
-    out += `verify: ${counts}: intact${report.checked === 0 ? " (no chained events found: check --trail / --since)" : ""}\n`;
+  if (report.ok && !ok) {
+    out += `verify: ${counts}: NOTHING VERIFIED: no events found in trail "${trail}" (check --trail / --since / --stream and NEO4J_DATABASE; --allow-empty accepts an empty result)\n`;
+  } else if (report.ok) {
+    out += `verify: ${counts}: intact${empty ? " (no events found; --allow-empty)" : ""}\n`;
   } else {
     const what = [broken && `${plural(broken, "stream")} broken`, report.unchained && `${plural(report.unchained, "unchained event")}`].filter(Boolean);
     out += `verify: ${counts}: NOT intact (${what.join(", ")})\n`;
   }
   await write(stdout, out);
-  return report.ok ? EXIT.OK : EXIT.BROKEN;
+  return ok ? EXIT.OK : EXIT.BROKEN;
 }
 
 /** The JSON of option `flag`: `arg` itself when it starts like JSON, else the file it names. */

@@ -119,15 +119,19 @@ impl VerifyQuery {
 fn anchors_from_json(v: &Json) -> Result<Vec<super::Anchor>, String> {
     const SHAPE: &str = "anchors must be a list of {streamId, seq, hash} (what chainHead() gives)";
     let list = v.as_array().ok_or(SHAPE)?;
-    list.iter()
-        .map(|a| {
-            let s = |k: &str| a.get(k).and_then(Json::as_str).map(str::to_owned);
-            match (s("streamId"), a.get("seq").and_then(Json::as_u64), s("hash")) {
-                (Some(stream_id), Some(seq), Some(hash)) => Ok(super::Anchor { stream_id, seq, hash }),
-                _ => Err(SHAPE.to_owned()),
-            }
-        })
-        .collect()
+    let mut anchors = Vec::with_capacity(list.len());
+    for a in list {
+        let s = |k: &str| a.get(k).and_then(Json::as_str).map(str::to_owned);
+        let seq = a.get("seq");
+        match (s("streamId"), seq.and_then(Json::as_u64), s("hash")) {
+            (Some(stream_id), Some(seq), Some(hash)) => anchors.push(super::Anchor { stream_id, seq, hash }),
+            // chainHead() before the stream's first event (seq null, the genesis hash) anchors
+            // nothing, so it checks nothing (TypeScript's AuditChainHead is accepted as is).
+            (Some(_), None, Some(hash)) if seq.is_some_and(Json::is_null) && hash == crate::chain::GENESIS => {}
+            _ => return Err(SHAPE.to_owned()),
+        }
+    }
+    Ok(anchors)
 }
 
 impl PublicKeys {
@@ -426,6 +430,21 @@ mod tests {
         }
         let e = VerifyQuery::from_members(&members_of(r#"{"publicKeys":{"keys":[{"kid":"k1"}]}}"#)).unwrap_err();
         assert_eq!(e, "publicKeys: missing field `x`");
+    }
+
+    #[test]
+    fn a_chain_head_taken_before_the_first_event_anchors_nothing() {
+        // A new user's finding: verifyTrail({anchors: [logger.chainHead()]}) on a fresh stream was
+        // refused ("anchors must be a list of {streamId, seq, hash} (what chainHead() gives)"),
+        // and TypeScript refused chainHead()'s type (seq: number | null) for anchors.
+        let genesis = crate::chain::GENESIS;
+        let t = format!(r#"{{"anchors":[{{"streamId":"s","seq":null,"hash":"{genesis}"}},{{"streamId":"t","seq":2,"hash":"ab"}}]}}"#);
+        let q = VerifyQuery::from_members(&members_of(&t)).unwrap();
+        assert_eq!(q.anchors, vec![crate::read::Anchor { stream_id: "t".into(), seq: 2, hash: "ab".into() }]);
+        // seq null with another hash is no head chainHead() gives: still refused.
+        for t in [r#"{"anchors":[{"streamId":"s","seq":null,"hash":"ab"}]}"#, r#"{"anchors":[{"streamId":"s","hash":"ab"}]}"#] {
+            assert!(VerifyQuery::from_members(&members_of(t)).is_err(), "{t}");
+        }
     }
 
     fn event(i: u64) -> AuditEvent {

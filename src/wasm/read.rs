@@ -112,8 +112,9 @@ export interface AuditVerifyQuery {
   /** Strict: a stream not bound to this trail (plain-UUID id) fails with kind "unbound". */
   requireBound?: boolean;
   /** Heads kept outside the database (saved chainHead() values): each stream must still hold
-   *  that seq with that hash ("deleted" when cut off before it, "forged" when rewritten). */
-  anchors?: { streamId: string; seq: number; hash: string }[];
+   *  that seq with that hash ("deleted" when cut off before it, "forged" when rewritten). A head
+   *  taken before the stream's first event (seq null, the genesis hash) anchors nothing. */
+  anchors?: AuditChainHead[];
 }
 
 /** This logger's stream position. */

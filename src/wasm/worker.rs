@@ -47,6 +47,51 @@ extern "C" {
     fn cancel(this: &BodyReader) -> Promise;
 }
 
+#[wasm_bindgen(typescript_custom_section)]
+const TS_INGEST_ENV: &'static str = r#"
+/** A `[vars]` value as wrangler passes it: text, or a number / boolean written without quotes. */
+export type IngestVar = string | number | boolean;
+
+/** The Worker's `env` as handleIngest reads it (README, Cloudflare Worker): the secrets, the
+ *  `[vars]` and the `RATE_LIMITER` binding. Every member is optional here; a missing secret is
+ *  answered with 500 misconfigured. Other bindings of your own may be present. */
+export interface IngestEnv {
+  NEO4J_URL?: string;
+  NEO4J_USER?: string;
+  NEO4J_PASSWORD?: string;
+  NEO4J_DATABASE?: string;
+  NEO4J_TIMEOUT_MS?: IngestVar;
+  NEO4J_ALLOW_INSECURE_HTTP?: IngestVar;
+  AUDIT_JWT_SECRET?: string;
+  AUDIT_SIGNING_KEY?: string;
+  AUDIT_SIGNING_KEY_ID?: string;
+  AUDIT_PUBLIC_KEYS?: string;
+  AUDIT_TRAIL?: string;
+  ALLOWED_ORIGINS?: string;
+  ALLOWED_CATEGORIES?: string;
+  ALLOWED_TARGET_LABELS?: string;
+  TENANT_CLAIM?: string;
+  VERIFY_SUBJECTS?: string;
+  JWT_AUDIENCE?: string;
+  JWT_AUDIENCE_CHECK?: IngestVar;
+  JWT_ISSUER?: string;
+  JWT_CLOCK_SKEW_SECS?: IngestVar;
+  JWT_MAX_LIFETIME_SECS?: IngestVar;
+  MAX_BODY_BYTES?: IngestVar;
+  MAX_BATCH?: IngestVar;
+  MAX_DETAILS_BYTES?: IngestVar;
+  MAX_DETAILS_DEPTH?: IngestVar;
+  OCCURRED_AT_MAX_SKEW_SECS?: IngestVar;
+  OCCURRED_AT_MAX_AGE_SECS?: IngestVar;
+  RETRY_AFTER_SECS?: IngestVar;
+  RATE_LIMIT_PERIOD_SECS?: IngestVar;
+  REDACT_KEYS?: string;
+  REDACT_MATCH?: string;
+  /** The `[[ratelimits]]` binding (Cloudflare's `RateLimit`); missing: 503. */
+  RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };
+}
+"#;
+
 thread_local! {
     /// One logger per isolate and configuration, so the schema statements run once, not per request.
     static LOGGER: RefCell<Option<Rc<AuditLogger>>> = const { RefCell::new(None) };
@@ -56,7 +101,7 @@ thread_local! {
 #[wasm_bindgen(js_name = handleIngest)]
 pub async fn handle_ingest(
     #[wasm_bindgen(unchecked_param_type = "Request")] request: JsValue,
-    env: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "IngestEnv")] env: JsValue,
 ) -> Result<web_sys::Response, JsValue> {
     // workerd always passes a Request; anything that is not even an object (a caller's null) is
     // answered with a 500, not a TypeError thrown out of the first poll (an uncaught exception).
@@ -68,7 +113,7 @@ pub async fn handle_ingest(
         return to_js(&Response::error(500, "misconfigured", "handleIngest(request, env): request must be the fetch handler's Request"));
     };
     let request: web_sys::Request = request.unchecked_into();
-    let get = |k: &str| Reflect::get(&env, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
+    let get = |k: &str| Reflect::get(&env, &JsValue::from_str(k)).ok().and_then(|v| env_text(&v));
     let settings = Settings::load(get).await;
     let req = Request {
         method,
@@ -84,6 +129,23 @@ pub async fn handle_ingest(
     let now_secs = crate::event::now_millis() / 1000;
     let resp = ingest::handle(&req, &settings, now_secs, &io, store.as_deref()).await;
     to_js(&resp)
+}
+
+/// A var as text. wrangler passes a `[vars]` value written without quotes as a JSON number or
+/// boolean (`MAX_BATCH = 50`, `NEO4J_ALLOW_INSECURE_HTTP = true`): read as the text it was written
+/// as, so it takes effect instead of silently leaving the default in place. A number that is not
+/// a whole count (`2.5`, `-1`) becomes text no setting accepts (a numeric var is then refused as
+/// misconfigured); no float formatting (it would add ~6 KB gzipped to the Worker).
+fn env_text(v: &JsValue) -> Option<String> {
+    if let Some(b) = v.as_bool() {
+        return Some(if b { "true" } else { "false" }.to_owned());
+    }
+    v.as_string().or_else(|| {
+        v.as_f64().map(|n| match n >= 0.0 && n <= 9_007_199_254_740_991.0 && n == n.trunc() {
+            true => (n as u64).to_string(),
+            false => "not a whole number".to_owned(),
+        })
+    })
 }
 
 /// The path of an absolute URL as workerd gives it (`https://host[:port]/path?query`), without

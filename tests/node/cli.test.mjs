@@ -137,6 +137,96 @@ test("clear one-line errors for Neo4j down, wrong password and a URL with creden
   assert.ok(!inUrl.stderr.includes(secret));
 });
 
+test("tail -n 0 still reads once: a wrong URL, user or database exits 3 (it exited 0 without contacting Neo4j)", async () => {
+  const down = await cli(["tail", "-n", "0"], { ...ENV, NEO4J_URL: "http://127.0.0.1:59999" });
+  assert.equal(down.code, 3, down.stderr);
+  assert.match(down.stderr, /cannot reach Neo4j at http:\/\/127\.0\.0\.1:59999/);
+  const user = await cli(["tail", "-n", "0"], { ...ENV, NEO4J_USER: "cli-test-no-such-user", NEO4J_PASSWORD: "x-wrong-9f" });
+  assert.equal(user.code, 3, user.stderr);
+  assert.match(user.stderr, /refused the credentials/);
+  const db = await cli(["tail", "-n", "0"], { ...ENV, NEO4J_DATABASE: "nosuchdb" });
+  assert.equal(db.code, 3, db.stderr);
+  const { trail } = await logged("cli-tail-0", 2);
+  const ok = await cli(["tail", "-n", "0", "--trail", trail]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout, "");
+});
+
+test("export writes nothing, not even the CSV header, when the first read fails", async () => {
+  for (const format of ["csv", "jsonl"]) {
+    const down = await cli(["export", "--format", format], { ...ENV, NEO4J_URL: "http://127.0.0.1:59999" });
+    assert.equal(down.code, 3, down.stderr);
+    assert.equal(down.stdout, "", format);
+    assert.doesNotMatch(down.stderr, /INCOMPLETE/);
+    const user = await cli(["export", "--format", format], { ...ENV, NEO4J_USER: "cli-test-no-such-user", NEO4J_PASSWORD: "x-wrong-9f" });
+    assert.equal(user.code, 3, user.stderr);
+    assert.equal(user.stdout, "", format);
+  }
+  // An empty trail still gets its header: the output of a successful export is a valid CSV.
+  const empty = await cli(["export", "--format", "csv", "--trail", unique("cli-export-empty")]);
+  assert.equal(empty.code, 0, empty.stderr);
+  assert.equal(empty.stdout.split("\r\n")[0].split(",")[0], "uid");
+  assert.equal(parseCsv(empty.stdout).length, 1);
+});
+
+test("export that fails after some pages exits 3 and says the output is INCOMPLETE, with the count written", async () => {
+  const { trail } = await logged("cli-export-cut", 3);
+  // A proxy in front of the real Neo4j that refuses every request after the first two (the
+  // trail's index mark and the first page), as a password rotated mid-export would.
+  const { createServer, request } = await import("node:http");
+  const target = new URL(NEO4J_URL);
+  let n = 0;
+  const proxy = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c)).on("end", () => {
+      if (++n > 2) {
+        res.writeHead(401, { "content-type": "application/json" });
+        res.end(JSON.stringify({ errors: [{ code: "Neo.ClientError.Security.Unauthorized", message: "cut" }] }));
+        return;
+      }
+      request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  try {
+    const r = await cli(["export", "--trail", trail, "--page-size", "1", "--format", "csv"],
+      { ...ENV, NEO4J_URL: `http://127.0.0.1:${proxy.address().port}` });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(parseCsv(r.stdout).length, 2, "the header and the first page's event");
+    assert.match(r.stderr, /refused the credentials.*; the output is INCOMPLETE: 1 event was written before the failure\n$/);
+  } finally {
+    proxy.close();
+  }
+});
+
+test("verify: no events found (a mistyped trail, an empty window) is not intact: exit 1 unless --allow-empty", async () => {
+  const missing = unique("cli-verify-no-such-trail");
+  const r = await cli(["verify", "--trail", missing]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, new RegExp(`verify: 0 streams, 0 events checked: NOTHING VERIFIED: no events found in trail "${missing}"`));
+  const j = await cli(["verify", "--trail", missing, "--json"]);
+  assert.equal(j.code, 1);
+  assert.equal(JSON.parse(j.stdout).ok, false);
+  const allowed = await cli(["verify", "--trail", missing, "--allow-empty"]);
+  assert.equal(allowed.code, 0, allowed.stdout);
+  assert.match(allowed.stdout, /: intact \(no events found; --allow-empty\)\n$/);
+  const allowedJson = await cli(["verify", "--trail", missing, "--allow-empty", "--json"]);
+  assert.equal(allowedJson.code, 0);
+  assert.equal(JSON.parse(allowedJson.stdout).ok, true);
+  // A trail with events, read through a window that holds none.
+  const { trail } = await logged("cli-verify-window", 2);
+  const future = await cli(["verify", "--trail", trail, "--since", String(Date.now() + 3_600_000)]);
+  assert.equal(future.code, 1, future.stdout);
+  assert.match(future.stdout, /NOTHING VERIFIED/);
+  assert.equal((await cli(["verify", "--trail", trail])).code, 0);
+  // --stream of no stored stream (the library reports it as a stream of 0 events).
+  const noStream = await cli(["verify", "--trail", trail, "--stream", "no-such-stream"]);
+  assert.equal(noStream.code, 1, noStream.stdout);
+  assert.match(noStream.stdout, /  stream no-such-stream  no events found\n.*NOTHING VERIFIED/s);
+  assert.equal(JSON.parse((await cli(["verify", "--trail", trail, "--stream", "no-such-stream", "--json"])).stdout).ok, false);
+});
+
 test("a plain http NEO4J_URL to a host that is not loopback is refused before any request (the password would travel in cleartext), unless NEO4J_ALLOW_INSECURE_HTTP=true", async () => {
   const secret = "not-the-password-51ab";
   const remote = { ...ENV, NEO4J_URL: "http://neo4j-audit-cli.invalid:7474", NEO4J_PASSWORD: secret };

@@ -255,3 +255,27 @@ test("after close(): ensureSchema resolves false and the reads null, each with a
   // The stream's final head stays readable (it is this logger's own state: to anchor it elsewhere).
   assert.equal((await logger.chainHead())?.seq, 0);
 });
+
+test("verifyTrail({anchors: [chainHead()]}) as the README writes it: a head taken before the first event anchors nothing", async () => {
+  // A new user's finding: a fresh logger's chainHead() ({seq: null, hash: 64 zeros}) passed back
+  // as an anchor made verifyTrail resolve null ("anchors must be a list of {streamId, seq, hash}
+  // (what chainHead() gives)").
+  const trail = unique("read-anchor-genesis");
+  const logger = new pkg.AuditLogger(config(trail));
+  const before = logger.chainHead();
+  assert.equal(before.seq, null);
+  assert.ok(await logger.logUserAction(null, "A"), logger.lastError);
+  const after = logger.chainHead();
+  const report = await logger.verifyTrail({ anchors: [before, after] });
+  assert.ok(report, logger.lastError);
+  assert.equal(report.ok, true);
+  assert.equal(report.checked, 1);
+  // The anchor after the event still counts: a head past the stream's end is "deleted".
+  const ahead = await logger.verifyTrail({ anchors: [before, { ...after, seq: 5 }] });
+  assert.equal(ahead.ok, false);
+  assert.equal(ahead.streams[0].firstBreak.kind, "deleted");
+  // seq null with any other hash is no head chainHead() gives: refused, readably.
+  assert.equal(await logger.verifyTrail({ anchors: [{ ...before, hash: "ab" }] }), null);
+  assert.match(logger.lastError, /^invalid input: .*anchors must be a list of \{streamId, seq, hash\}/);
+  await logger.close();
+});

@@ -274,6 +274,28 @@ describe("Neo4j", () => {
     expect(await trailEvents(trail)).toEqual([]);
   });
 
+  it("reads a var written without quotes (a number, a boolean) as its text, never silently the default", async () => {
+    // wrangler passes `MAX_BATCH = 2` as the number 2; it used to be ignored (default 100).
+    const trail = unique("worker-numeric-var");
+    const tok = await token(unique("user"));
+    const three = { events: [{ actionType: "A" }, { actionType: "B" }, { actionType: "C" }] };
+    const r = await post(three, { tok, overrides: { AUDIT_TRAIL: trail, MAX_BATCH: 2 } });
+    expect(r.status).toBe(413);
+    expect(await trailEvents(trail)).toEqual([]);
+    const two = await post({ events: three.events.slice(0, 2) }, { tok, overrides: { AUDIT_TRAIL: trail, MAX_BATCH: 2 } });
+    expect(two.status).toBe(201);
+    expect((await trailEvents(trail)).length).toBe(2);
+    // A number that is not a whole count is refused like the text "2.5".
+    const frac = await post({ actionType: "X" }, { tok, overrides: { AUDIT_TRAIL: trail, MAX_BATCH: 2.5 } });
+    expect(frac.status).toBe(500);
+    expect(JSON.parse(await frac.text()).error).toBe("misconfigured");
+    // A boolean opt-out: `NEO4J_ALLOW_INSECURE_HTTP = true` (the host does not resolve: 503, not 500).
+    const remote = { AUDIT_TRAIL: trail, NEO4J_URL: "http://neo4j-audit-worker.invalid:7474", NEO4J_ALLOW_INSECURE_HTTP: true };
+    const insecure = await post({ actionType: "X" }, { tok, overrides: remote });
+    expect(insecure.status).toBe(503);
+    expect((await trailEvents(trail)).length).toBe(2);
+  });
+
   it("answers 500 misconfigured when the JWT secret is too short", async () => {
     const r = await post({ actionType: "X" }, { tok: await token("u", {}, "short"), overrides: { AUDIT_JWT_SECRET: "short" } });
     expect(r.status).toBe(500);

@@ -16,7 +16,7 @@ import initRead, {
 // The Worker entry is the ingest endpoint only (cargo feature `worker`): handleIngest and the
 // wasm-bindgen initialisers. A Worker that logs its own events imports "neo4j-audit".
 import initWorker, {
-  initSync as initSyncWorker, handleIngest,
+  initSync as initSyncWorker, handleIngest, type IngestEnv, type IngestVar,
   type InitInput as WorkerInitInput, type InitOutput as WorkerInitOutput, type SyncInitInput as WorkerSyncInitInput,
 } from "neo4j-audit/worker";
 
@@ -77,9 +77,32 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   return [head.hash, firstBreak?.kind ?? "intact", String(stats.sent + dead.length + targets.length), ...events.map((e) => e.actionType)];
 }
 
-export async function worker(request: Request, env: Record<string, unknown>,
+// The Env interface `wrangler types` writes for this repository's wrangler.toml (vars as their
+// literal text, a var written without quotes as a number, secrets as string, the rate limiter),
+// plus a binding of the application's own.
+interface Env {
+  ALLOWED_ORIGINS: "http://127.0.0.1:8080";
+  AUDIT_TRAIL: "default";
+  MAX_BATCH: 100;
+  NEO4J_ALLOW_INSECURE_HTTP: true;
+  AUDIT_JWT_SECRET: string;
+  NEO4J_URL: string;
+  NEO4J_USER: string;
+  NEO4J_PASSWORD: string;
+  RATE_LIMITER: { limit(options: { key: string }): Promise<{ success: boolean }> };
+  MY_KV: { get(key: string): Promise<string | null> };
+}
+
+export async function worker(request: Request, env: Env,
   wasm?: WorkerInitInput, bytes?: WorkerSyncInitInput): Promise<Response> {
   const out: WorkerInitOutput = bytes ? initSyncWorker({ module: bytes }) : wasm ? await initWorker({ module_or_path: wasm }) : await initWorker();
   void out;
+  const batch: IngestVar | undefined = (env satisfies IngestEnv).MAX_BATCH;
+  void batch;
+  // env is typed (it was `any`): a secret that is not text, or a rate limiter without limit(), is refused.
+  // @ts-expect-error NEO4J_PASSWORD must be a string
+  void handleIngest(request, { NEO4J_URL: "http://127.0.0.1:7474", NEO4J_PASSWORD: 42 });
+  // @ts-expect-error RATE_LIMITER must have limit({key})
+  void handleIngest(request, { NEO4J_URL: "http://127.0.0.1:7474", RATE_LIMITER: {} });
   return handleIngest(request, env);
 }
