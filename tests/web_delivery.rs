@@ -191,9 +191,8 @@ async fn put_as_the_previous_version(name: &str, key: &str, value: &str) {
 
 #[wasm_bindgen_test]
 async fn committed_calls_store_while_sending_and_leave_nothing_behind() {
-    // Committed delivery stores each event at the same time as its request goes out; the stored
-    // copy is removed only after its write finished, so a commit that beats the store leaves no
-    // record behind, and a failed send leaves the event stored for a later drain.
+    // Committed delivery stores an event only when it must (see the next tests): commits leave
+    // no record behind, and a failed send leaves the event stored for a later drain.
     let q = unique("q");
     let trail = unique("parallelstore");
     let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}));
@@ -380,8 +379,8 @@ async fn concurrent_calls_share_indexeddb_transactions() {
 
 #[wasm_bindgen_test]
 async fn a_send_failing_while_its_put_is_in_flight_leaves_the_event_stored_for_the_next_logger() {
-    // The request goes out first and the put is issued right after it; with timeoutMs 1 the send
-    // fails while that put may still be in flight. The call must resolve false only once the
+    // With timeoutMs 1 the send fails at once, before the event was stored (committed delivery
+    // stores it only when it must). The call must resolve false only once the
     // event is stored, and a later logger of the same identity (as after a reload) delivers it.
     let q = unique("q");
     let trail = unique("putinflight");

@@ -1,5 +1,7 @@
-//! The durable queue (wasm): an event is stored before it is sent and removed once it was
-//! committed; a logger created later (the next page load) re-sends what is still stored, with the
+//! The durable queue (wasm): an event is kept until committed — stored before it is sent
+//! (`delivery: "queued"`), or with committed delivery only when its commit is not known in time
+//! (a failure, no answer within [`STORE_AFTER_MS`], `pagehide`; see [`Durable::log`]) — and removed
+//! once it was committed; a logger created later (the next page load) re-sends what is still stored, with the
 //! events' original UIDs and timestamps, so a re-send can never duplicate (MERGE on UID).
 //! The removal is issued just after the commit is known (a zero-delay timer later, gathered with
 //! the other removals due) and not awaited by the call (`flush()` and `close()` wait for it); a record left behind (reload, storage error) is re-sent by the next
