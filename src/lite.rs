@@ -144,49 +144,6 @@ impl<F: Future, T, G: FnOnce(F::Output) -> T> Future for Map<F, G> {
     }
 }
 
-/// `fut` with `f` run once, right after `fut`'s first poll (`(fut's output, f's output)`): work
-/// that must happen in the same task as `fut`'s start but need not delay it. The durable queue
-/// issues its IndexedDB put this way once the request is on its way.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-pub(crate) fn after_start<F: Future, T, G: FnOnce() -> T>(fut: F, f: G) -> AfterStart<F, G, T> {
-    AfterStart { fut, step: Step::Due(f) }
-}
-
-pub(crate) struct AfterStart<F, G, T> {
-    fut: F,
-    /// `f` until it ran, then its output: one of the two at a time (thousands of these may wait
-    /// at once in the durable queue; see bench/memory.mjs).
-    step: Step<G, T>,
-}
-
-enum Step<G, T> {
-    Due(G),
-    Ran(T),
-    Taken,
-}
-
-impl<F: Future, T, G: FnOnce() -> T> Future for AfterStart<F, G, T> {
-    type Output = (F::Output, T);
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // SAFETY: `fut` is structurally pinned (never moved out of `self`); `f` and `out` are not.
-        let this = unsafe { self.get_unchecked_mut() };
-        let polled = unsafe { Pin::new_unchecked(&mut this.fut) }.poll(cx);
-        if matches!(this.step, Step::Due(_)) {
-            if let Step::Due(f) = std::mem::replace(&mut this.step, Step::Taken) {
-                this.step = Step::Ran(f());
-            }
-        }
-        match polled {
-            Poll::Ready(v) => match std::mem::replace(&mut this.step, Step::Taken) {
-                Step::Ran(out) => Poll::Ready((v, out)),
-                _ => panic!("polled after completion"),
-            },
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
 /// An async lock around a value (`futures::lock::Mutex`, for the few callers that wait on one
 /// step at a time: the schema step). Waiters are woken all at once on unlock and race again.
 pub(crate) struct AsyncMutex<T> {

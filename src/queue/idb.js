@@ -144,6 +144,18 @@ export function delPrefix(h, prefix) {
   return issue(h, (s) => s.delete(range(prefix)));
 }
 
+/** Commits the current read-write transaction now, if any (where the host has `commit()`); later
+ *  writes go into a new one. */
+export function commit(h) {
+  const s = h.store;
+  h.store = null;
+  try {
+    s?.transaction.commit?.();
+  } catch {
+    // Finished already.
+  }
+}
+
 /** Resolves once every write issued so far finished (committed or failed). */
 export async function settled(h) {
   for (;;) {

@@ -49,6 +49,7 @@ extern "C" {
     #[wasm_bindgen(js_name = delPrefix)]
     fn del_prefix(h: &JsValue, prefix: &str) -> Promise;
     fn settled(h: &JsValue) -> Promise;
+    fn commit(h: &JsValue);
     /// `[keys, values]` of the records under `prefix`.
     fn entries(h: &JsValue, prefix: &str) -> Promise;
     #[cfg(feature = "test-hooks")]
@@ -216,6 +217,12 @@ impl IdbStore {
             list.push(&JsValue::from_str(k));
         }
         Ok(Some(Written::new(del(&self.0, &list))))
+    }
+
+    /// Asks IndexedDB to commit the current write transaction now instead of when the task ends
+    /// (`pagehide`: the page may not see the end of its task).
+    pub fn commit(&self) {
+        commit(&self.0);
     }
 
     /// Waits until every write issued so far finished (committed or failed).

@@ -1,5 +1,7 @@
-//! The durable queue (wasm): an event is stored before it is sent and removed once it was
-//! committed; a logger created later (the next page load) re-sends what is still stored, with the
+//! The durable queue (wasm): an event is kept until committed — stored before it is sent
+//! (`delivery: "queued"`), or with committed delivery only when its commit is not known in time
+//! (a failure, no answer within [`STORE_AFTER_MS`], `pagehide`; see [`Durable::log`]) — and removed
+//! once it was committed; a logger created later (the next page load) re-sends what is still stored, with the
 //! events' original UIDs and timestamps, so a re-send can never duplicate (MERGE on UID).
 //! The removal is issued just after the commit is known (a zero-delay timer later, gathered with
 //! the other removals due) and not awaited by the call (`flush()` and `close()` wait for it); a record left behind (reload, storage error) is re-sent by the next
@@ -70,6 +72,11 @@ pub const KEEPALIVE_BUDGET: usize = 64 * 1024;
 const DEAD: &str = "dead\u{1}";
 /// Most dead letters kept per scope; the oldest go first.
 pub const MAX_DEAD_LETTERS: usize = 1000;
+/// With committed delivery, how long a call's request may stay unanswered before its event is
+/// stored (see [`Durable::log`]): a few times a healthy request's p99, so an event Neo4j commits
+/// at once never costs an IndexedDB write (a put and later a delete, two read-write
+/// transactions), while one whose answer is slow is stored within this time.
+pub const STORE_AFTER_MS: i64 = 250;
 /// Backoff of the background drain when the server named no `Retry-After`.
 const DRAIN_MIN_MS: u64 = 1_000;
 const DRAIN_MAX_MS: u64 = 300_000;
@@ -144,6 +151,11 @@ pub struct Durable {
     /// Key prefix of this logger's records: target and identity (see the module docs).
     scope: String,
     pending: RefCell<PendingMap>,
+    /// Committed-delivery events whose request is out but that are not stored yet (see
+    /// [`Durable::log`]); their flag is unused.
+    unstored: RefCell<PendingMap>,
+    /// A task is due to store the events of `unstored` that outstay [`STORE_AFTER_MS`].
+    sweeping: Cell<bool>,
     /// Sum of the pending events' `json_len`, kept as events come and go.
     pending_bytes: Cell<usize>,
     /// Keys of committed (or dead-lettered) events whose delete is not issued yet (see
@@ -202,6 +214,8 @@ impl Durable {
             store,
             scope,
             pending: RefCell::new(PendingMap::default()),
+            unstored: RefCell::new(PendingMap::default()),
+            sweeping: Cell::new(false),
             pending_bytes: Cell::new(0),
             undeleted: RefCell::new(Vec::new()),
             deleting: Cell::new(false),
@@ -217,6 +231,12 @@ impl Durable {
             loaded,
         });
         d.listen("pagehide", |d| {
+            // The page may be gone before any timer fires: what is in flight unstored is stored
+            // now (its transaction committed at once) and goes out once more with keepalive.
+            d.store_unstored(i64::MAX);
+            if let Some(store) = &d.store {
+                store.commit();
+            }
             d.send_keepalive();
         });
         d.listen("online", |d| d.network_back());
@@ -357,22 +377,24 @@ impl Durable {
                 self.schedule_drain(0);
             }
             if self.logger.config().delivery == Delivery::Committed {
-                // The request goes out first (the first poll of the delivery reaches `fetch`), and
-                // the put is issued right after it, in the same task: no answer can arrive, and no
-                // page can close, in between, so the event is stored whenever its send could
-                // fail, and the put's cost (a transaction, a structured clone) runs while the
-                // request is in flight instead of before it. A commit needs no wait for the put:
-                // the delete `settle` schedules is ordered after it by IndexedDB (read-write
-                // transactions on one store run in creation order). A failure waits for it, so
-                // that "not committed yet, still stored" holds when the call resolves.
+                // The request goes out at once and the event is stored only when it must be: when
+                // its send failed (before the call resolves false), when the answer takes longer
+                // than STORE_AFTER_MS (a timer shared by all calls), or when the page goes away
+                // first (`pagehide`, which also re-sends it with keepalive). An event committed
+                // within that time (the common case) never touches IndexedDB: a put while its
+                // request was in flight, and the delete after it, cost a lone call about a tenth of
+                // its latency in Chromium on a 2-core machine (bench/latency_chromium_ab.mjs). What
+                // is given up: a tab that crashes (no `pagehide`) within STORE_AFTER_MS of a call
+                // whose request is lost too loses that event.
                 // Thousands of calls may wait here at once (see bench/memory.mjs): the wait holds
-                // the put's handle (a few bytes); the step after it is boxed and takes the
-                // outcome by value, so no room is kept for it (an `AuditError`) during the wait.
-                let (res, written) = crate::lite::after_start(self.logger.deliver_shared(event.clone()), || {
-                    self.store_put(&event)
-                })
-                .await;
-                return Box::pin(self.settle(event, written, res)).await;
+                // the delivery only; the step after it is boxed and takes the outcome by value, so
+                // no room is kept for it (an `AuditError`) during the wait.
+                if self.store.is_some() {
+                    self.unstored.borrow_mut().insert(event.clone(), false);
+                    self.schedule_sweep();
+                }
+                let res = self.logger.deliver_shared(event.clone()).await;
+                return Box::pin(self.settle(event, true, res)).await;
             }
             // Boxed: every call's future (queue on or off, either delivery) keeps room for the
             // largest of its states, so this less common path must not add to it.
@@ -469,32 +491,35 @@ impl Durable {
         // event and that wait. The outcome goes by value into the boxed step after it, so no
         // room is kept for it (or for that step) during the wait.
         let res = self.logger.deliver_shared(event.clone()).await;
-        Box::pin(self.settle(event, None, res)).await
+        Box::pin(self.settle(event, false, res)).await
     }
 
     /// After a send: the event leaves the queue when committed, moves to the dead letters when
     /// rejected for good, and otherwise stays (a background drain planned). Gives `res` back.
-    /// `written`: the event's store write when the call did not wait for it before sending (see
-    /// [`Durable::log`]); a failure waits for it first, so the event is stored when the call
-    /// resolves.
-    async fn settle(
-        self: &Rc<Self>,
-        event: SharedEvent,
-        written: Option<idb::Written>,
-        res: Result<(), AuditError>,
-    ) -> Result<(), AuditError> {
-        if res.is_err() {
-            if let Some(w) = written {
-                let _ = w.await;
+    /// `call`: a committed-delivery call's own send (see [`Durable::log`]), whose event may not be
+    /// stored yet, or only just: a failure stores it, or waits for its put, so that the event is
+    /// stored when the call resolves.
+    async fn settle(self: &Rc<Self>, event: SharedEvent, call: bool, res: Result<(), AuditError>) -> Result<(), AuditError> {
+        // Not stored (and now never to be, but for a failure): nothing to delete.
+        let stored = !(call && self.unstored.borrow_mut().remove(event.uid.as_str()).is_some());
+        if res.is_err() && call {
+            match (stored, &self.store) {
+                (false, Some(_)) => {
+                    if let Some(w) = self.store_put(&event) {
+                        let _ = w.await;
+                    }
+                }
+                (true, Some(store)) => store.settled().await,
+                _ => {}
             }
         }
         match &res {
             Ok(()) => {
-                self.forget(event.uid.as_str());
+                self.forget(event.uid.as_str(), stored);
                 self.drain_backoff_ms.set(DRAIN_MIN_MS);
             }
             Err(e) if e.is_rejection() => {
-                self.forget(event.uid.as_str());
+                self.forget(event.uid.as_str(), stored);
                 self.dead_letter(SharedEvent::unwrap_or_clone(event), e).await;
             }
             Err(e) => {
@@ -522,11 +547,12 @@ impl Durable {
     /// committed, or a delete that failed) is safe: the next logger re-sends it, a no-op in the
     /// graph (MERGE on UID), and then removes it; a delete that could not be issued is tried
     /// again with the next batch of deletes, and by `flush()`.
-    fn forget(self: &Rc<Self>, uid: &str) {
+    /// `stored`: whether the event may be in storage (`false`: it never was, no delete).
+    fn forget(self: &Rc<Self>, uid: &str, stored: bool) {
         if let Some(gone) = self.pending.borrow_mut().remove(uid) {
             self.pending_bytes.set(self.pending_bytes.get().saturating_sub(gone.json_len()));
         }
-        if self.store.is_none() {
+        if self.store.is_none() || !stored {
             return;
         }
         self.undeleted.borrow_mut().push(self.key(uid));
@@ -538,6 +564,41 @@ impl Durable {
             crate::transport::sleep_ms(0).await;
             me.deleting.set(false);
             me.issue_deletes();
+        });
+    }
+
+    /// Stores (issues the puts of) the events of `unstored` born at or before `born_by` (ms since
+    /// the epoch; `i64::MAX`: all) and takes them out of it; the oldest birth time left, if any.
+    fn store_unstored(&self, born_by: i64) -> Option<i64> {
+        let due: Vec<SharedEvent> = self.unstored.borrow().keys().filter(|e| e.ts <= born_by).cloned().collect();
+        for ev in &due {
+            self.unstored.borrow_mut().remove(ev.uid.as_str());
+            let _ = self.store_put(ev);
+        }
+        self.unstored.borrow().keys().map(|e| e.ts).min()
+    }
+
+    /// Plans the task that stores the events of `unstored` once they outstay [`STORE_AFTER_MS`]
+    /// (one task for all calls, sleeping until the oldest is due), unless one is planned.
+    fn schedule_sweep(self: &Rc<Self>) {
+        if self.sweeping.replace(true) {
+            return;
+        }
+        let weak = Rc::downgrade(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let mut delay = STORE_AFTER_MS;
+            loop {
+                crate::transport::sleep_ms_background(delay.max(1) as u64).await;
+                let Some(me) = weak.upgrade() else { return };
+                let now = now_millis();
+                match me.store_unstored(now - STORE_AFTER_MS) {
+                    Some(oldest) => delay = oldest + STORE_AFTER_MS - now,
+                    None => {
+                        me.sweeping.set(false);
+                        return;
+                    }
+                }
+            }
         });
     }
 
@@ -738,6 +799,7 @@ impl Durable {
             n
         };
         self.pending_bytes.set(0);
+        self.unstored.borrow_mut().clear();
         self.undeleted.borrow_mut().clear();
         self.dead.borrow_mut().clear();
         if let Some(store) = &self.store {

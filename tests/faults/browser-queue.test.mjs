@@ -2,7 +2,7 @@
 // /usr/bin/chromium) against a REAL Neo4j that is stopped and started: events are logged while
 // Neo4j is down (delivery "queued": stored in IndexedDB), the page is reloaded, Neo4j is started,
 // and a new logger on the reloaded page delivers every event exactly once, with the UIDs and
-// timestamps the events were born with. Uses its own Neo4j instance (faults, HTTP 7475), never
+// timestamps the events were born with. Uses its own Neo4j instance (faults, HTTP 7475 unless FAULTS_NEO4J_HTTP_PORT), never
 // the main one. Needs pkg/ (scripts/build).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -12,13 +12,12 @@ import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { cypher as cypherAt } from "../node/helpers.mjs";
+import { cypher as cypherAt, FAULTS_NEO4J } from "../node/helpers.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const USER = process.env.NEO4J_USER ?? "neo4j";
 const PASSWORD = process.env.NEO4J_PASSWORD ?? "neo4j-audit-dev";
-const PORT = "7475";
-const NEO4J = `http://127.0.0.1:${PORT}`;
+const NEO4J = FAULTS_NEO4J.url;
 const TRAIL = `bqueue-${randomUUID()}`;
 const QUEUE_NAME = `neo4j-audit-test-${randomUUID()}`;
 const N = 30;
@@ -26,7 +25,7 @@ const N = 30;
 const PKG_DIR = process.env.PKG_DIR ?? `${ROOT}pkg`;
 
 const run = (cmd) => execFileSync(`${ROOT}scripts/neo4j`, [cmd], {
-  env: { ...process.env, NEO4J_INSTANCE: "faults", NEO4J_HTTP_PORT: PORT, NEO4J_BOLT_PORT: "7688", NEO4J_PASSWORD: PASSWORD },
+  env: FAULTS_NEO4J.env,
   stdio: ["ignore", "inherit", "inherit"],
 });
 

@@ -1,7 +1,7 @@
 // Delivery through the Worker, proven like the direct path (tests/faults.rs, bench/faults):
 // client-mode loggers → a fault-injecting proxy (./fault-proxy.mjs: drop, delay past the timeout,
 // 503, 429 + Retry-After, cut after forwarding) → `wrangler dev` (workerd + worker/index.js +
-// pkg/) → a REAL Neo4j of its own (instance "faults", HTTP 7475 / Bolt 7688, never the main one)
+// pkg/) → a REAL Neo4j of its own (instance "faults", HTTP 7475 / Bolt 7688 unless FAULTS_NEO4J_HTTP_PORT / _BOLT_PORT, never the main one)
 // that is stopped and restarted mid-run.
 //   (a) Node: several loggers, each with its own user token, log FAULTS_EVENTS events concurrently
 //       while Neo4j is restarted FAULTS_RESTARTS times; then flush until every queue is empty.
@@ -21,7 +21,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { appendFileSync, mkdirSync } from "node:fs";
 import { cpus } from "node:os";
 import { dirname } from "node:path";
-import { cypher as cypherAt, loadPkg, ROOT } from "../node/helpers.mjs";
+import { cypher as cypherAt, FAULTS_NEO4J, loadPkg, ROOT } from "../node/helpers.mjs";
 import { auditPage, launchChromium, serveSite, startWrangler } from "../support/wrangler.mjs";
 import { signJwt, nowSecs } from "../worker/jwt.mjs";
 import { startFaultProxy } from "./fault-proxy.mjs";
@@ -41,8 +41,7 @@ const LARGE = EVENTS > 2000;
 
 const USER = process.env.NEO4J_USER ?? "neo4j";
 const PASSWORD = process.env.NEO4J_PASSWORD ?? "neo4j-audit-dev";
-const HTTP_PORT = "7475";
-const NEO4J = `http://127.0.0.1:${HTTP_PORT}`;
+const NEO4J = FAULTS_NEO4J.url;
 const SECRET = randomBytes(32).toString("base64url");
 const RUN = randomUUID().slice(0, 8);
 const TRAIL = `wfaults-${RUN}`;
@@ -77,7 +76,7 @@ const cypher = async (statement, parameters = {}) => {
 function neo4jOnce(cmd) {
   return new Promise((resolve) => {
     const p = spawn(`${ROOT}scripts/neo4j`, [cmd], {
-      env: { ...process.env, NEO4J_INSTANCE: "faults", NEO4J_HTTP_PORT: HTTP_PORT, NEO4J_BOLT_PORT: "7688", NEO4J_PASSWORD: PASSWORD },
+      env: FAULTS_NEO4J.env,
       stdio: ["ignore", "inherit", "inherit"],
     });
     p.on("exit", (code) => resolve(code === 0));

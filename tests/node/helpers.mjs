@@ -8,6 +8,18 @@ export const NEO4J_URL = process.env.NEO4J_URL ?? "http://127.0.0.1:7474";
 export const NEO4J_USER = process.env.NEO4J_USER ?? "neo4j";
 export const NEO4J_PASSWORD = process.env.NEO4J_PASSWORD ?? "neo4j-audit-dev";
 
+/** The fault suites' own Neo4j (tests/faults/): instance "faults" on HTTP 7475 / Bolt 7688, or the
+ *  ports in FAULTS_NEO4J_HTTP_PORT / FAULTS_NEO4J_BOLT_PORT (parallel checkouts on one machine).
+ *  `env`: what scripts/neo4j needs to start or stop it. */
+export const FAULTS_NEO4J = (() => {
+  const http = process.env.FAULTS_NEO4J_HTTP_PORT || "7475";
+  const bolt = process.env.FAULTS_NEO4J_BOLT_PORT || "7688";
+  return {
+    url: `http://127.0.0.1:${http}`,
+    env: { ...process.env, NEO4J_INSTANCE: "faults", NEO4J_HTTP_PORT: http, NEO4J_BOLT_PORT: bolt, NEO4J_PASSWORD },
+  };
+})();
+
 /** One entry of the built package (scripts/build), initialised synchronously from its .wasm bytes:
  *  "" the write path ("neo4j-audit"), "read" ("neo4j-audit/read"), "worker" ("neo4j-audit/worker"). */
 export async function loadPkg(entry = "") {
