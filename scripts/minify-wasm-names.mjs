@@ -8,7 +8,9 @@
 // (exports) the expected number of times, else the script fails before writing anything. Measured
 // on the write entry (bench/size fetch-writeonly, bare+wasm-opt, wasm + glue gz -9), 2026-11-29:
 // 87,470 -> 84,489 B (the import and export names), then 83,711 -> 83,634 B (the module name);
-// 2026-11-29, the bundled snippets' module paths: 81,722 -> 81,589 B.
+// 2026-11-29, the bundled snippets' module paths: 81,722 -> 81,589 B. Also drops the
+// `target_features` custom section, 2026-11-29 (bench/size, wasm gz -9): write 74,229 -> 74,127 B,
+// read 106,781 -> 106,668, Worker 98,975 -> 98,859.
 //   node scripts/minify-wasm-names.mjs <dir> [<wasm>]   (dir holds neo4j_audit.js and, unless <wasm>
 //   names another file, neo4j_audit_bg.wasm)
 import { readFileSync, writeFileSync } from "node:fs";
@@ -77,6 +79,7 @@ function rewrite(wasm) {
   const imports = new Map();
   const exports = new Map();
   const modules = new Map();
+  let stripped = false;
   const out = [wasm.subarray(0, 8)];
   let at = 8;
   while (at < wasm.length) {
@@ -86,6 +89,12 @@ function rewrite(wasm) {
     const start = at + 1 + sizeReader.at;
     const body = wasm.subarray(start, start + size);
     at = start + size;
+    // The `target_features` custom section (which features rustc compiled for): read by tools
+    // (wasm-bindgen, wasm-opt, which have run), never by an engine; ~100 B gzipped per entry.
+    if (id === 0 && reader(body).name() === "target_features") {
+      stripped = true;
+      continue;
+    }
     if (id !== 2 && id !== 7) {
       out.push(wasm.subarray(start - 1 - sizeReader.at, at));
       continue;
@@ -140,7 +149,7 @@ function rewrite(wasm) {
     if (r.at !== body.length) throw new Error(`section ${id}: ${body.length - r.at} bytes left unread`);
     out.push(Uint8Array.from([id, ...leb(bytes.length), ...bytes]));
   }
-  return [Buffer.concat(out), imports, exports, modules];
+  return [Buffer.concat(out), imports, exports, modules, stripped];
 }
 
 const escape = (s) => s.replace(/[$]/g, "\\$");
@@ -149,7 +158,7 @@ const escape = (s) => s.replace(/[$]/g, "\\$");
   const [dir, wasmArg] = process.argv.slice(2);
   const wasmFile = wasmArg ?? join(dir, "neo4j_audit_bg.wasm");
   const glueFile = join(dir, "neo4j_audit.js");
-  const [wasm, imports, exports, modules] = rewrite(readFileSync(wasmFile));
+  const [wasm, imports, exports, modules, stripped] = rewrite(readFileSync(wasmFile));
   let glue = readFileSync(glueFile, "utf8");
   // Imports: one key each in the glue's imports object (`__wbg_x_0123456789abcdef:function…`).
   for (const [old, short] of imports) {
@@ -181,5 +190,5 @@ const escape = (s) => s.replace(/[$]/g, "\\$");
   new WebAssembly.Module(wasm); // still valid
   writeFileSync(wasmFile, wasm);
   writeFileSync(glueFile, glue);
-  console.error(`minify-wasm-names: ${dir}: ${imports.size} imports, ${exports.size} exports, ${modules.size} snippet modules renamed`);
+  console.error(`minify-wasm-names: ${dir}: ${imports.size} imports, ${exports.size} exports, ${modules.size} snippet modules renamed${stripped ? ", target_features dropped" : ""}`);
 }

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::event::AuditEvent;
+use crate::error::{cat, num};
 
 /// `prevHash` of the first event of every stream.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -676,8 +677,8 @@ impl<'k> Verifier<'k> {
     fn finish_signed(&mut self, seals: &dyn SealCheck) {
         if let Some((seq, uid)) = self.unsigned_from.clone() {
             let msg = match self.report.signed_seq {
-                Some(s) => format!("seq {seq}: events after the last signed point (seq {s}) carry no valid signature"),
-                None => format!("seq {seq}: the stream carries no valid signature"),
+                Some(s) => cat(&["seq ", &num(seq), ": events after the last signed point (seq ", &num(s), ") carry no valid signature"]),
+                None => cat(&["seq ", &num(seq), ": the stream carries no valid signature"]),
             };
             self.fail(BreakKind::Unsigned, seq, Some(uid), msg);
         }
@@ -687,24 +688,22 @@ impl<'k> Verifier<'k> {
             return;
         };
         if let Err(why) = seals.check_seal(true, seal, &head.stream_id, head.seq, &head.hash) {
-            self.fail(BreakKind::Forged, head.seq, None, format!("the trail's signed head: {why}"));
+            self.fail(BreakKind::Forged, head.seq, None, cat(&["the trail's signed head: ", &why]));
             return;
         }
         match &self.last {
             Some((s, _)) if *s < head.seq => {
                 let from = s + 1;
-                let msg = format!(
-                    "seq {from}..{} are missing: cut off the end (the trail's signed head names seq {})",
-                    head.seq, head.seq
-                );
+                let h = num(head.seq);
+                let msg = cat(&["seq ", &num(from), "..", &h, " are missing: cut off the end (the trail's signed head names seq ", &h, ")"]);
                 self.fail(BreakKind::Deleted, from, None, msg);
             }
             None if self.report.first_break.is_none() => {
-                let msg = format!("the stream is empty but the trail's signed head names seq {}", head.seq);
+                let msg = cat(&["the stream is empty but the trail's signed head names seq ", &num(head.seq)]);
                 self.fail(BreakKind::Deleted, 0, None, msg);
             }
             Some((s, h)) if *s == head.seq && *h != head.hash => {
-                let msg = format!("seq {s}: the last event is not the one the trail's signed head names");
+                let msg = cat(&["seq ", &num(*s), ": the last event is not the one the trail's signed head names"]);
                 self.fail(BreakKind::Forged, *s, None, msg);
             }
             _ => {}
@@ -748,7 +747,7 @@ impl<'k> Verifier<'k> {
                 BreakKind::Inserted,
                 seq,
                 intruder.map(|e| e.uid.clone()),
-                format!("{} events claim seq {seq}", group.len()),
+                cat(&[&num(group.len() as u64), " events claim seq ", &num(seq)]),
             );
             return;
         }
@@ -758,7 +757,7 @@ impl<'k> Verifier<'k> {
                 BreakKind::Edited,
                 seq,
                 Some(ev.uid.clone()),
-                format!("seq {seq}: the stored fields do not hash to the stored hash"),
+                cat(&["seq ", &num(seq), ": the stored fields do not hash to the stored hash"]),
             );
             return;
         }
@@ -770,9 +769,9 @@ impl<'k> Verifier<'k> {
         if let Some(want) = expected_seq {
             if seq > want {
                 let missing = if seq - want == 1 {
-                    format!("seq {want} is missing")
+                    cat(&["seq ", &num(want), " is missing"])
                 } else {
-                    format!("seq {want}..{} are missing", seq - 1)
+                    cat(&["seq ", &num(want), "..", &num(seq - 1), " are missing"])
                 };
                 self.fail(BreakKind::Deleted, want, Some(ev.uid.clone()), missing);
                 return;
@@ -784,7 +783,7 @@ impl<'k> Verifier<'k> {
                     BreakKind::Reordered,
                     seq,
                     Some(ev.uid.clone()),
-                    format!("seq {seq}: prevHash is not the hash of the event before it"),
+                    cat(&["seq ", &num(seq), ": prevHash is not the hash of the event before it"]),
                 );
                 return;
             }
@@ -798,7 +797,7 @@ impl<'k> Verifier<'k> {
                         self.unsigned_from = None;
                     }
                     Err(why) => {
-                        self.fail(BreakKind::Forged, seq, Some(ev.uid.clone()), format!("seq {seq}: {why}"));
+                        self.fail(BreakKind::Forged, seq, Some(ev.uid.clone()), cat(&["seq ", &num(seq), ": ", &why]));
                         return;
                     }
                 },

@@ -189,6 +189,13 @@ pub(crate) fn num(n: u64) -> String {
     count_text(Some(n))
 }
 
+/// `n` in decimal with its sign, for texts built with [`cat`].
+pub(crate) fn int(n: i64) -> String {
+    let mut out = String::new();
+    crate::json::write_int(&mut out, n);
+    out
+}
+
 /// A count an answer may lack, for error texts: the number, or "none".
 pub(crate) fn count_text(n: Option<u64>) -> String {
     let mut out = String::new();

@@ -1,7 +1,8 @@
 //! The few pieces of `futures` the library uses, written small: a one-shot channel, `select` of
-//! two futures, `map`, and an async lock. `futures`' own (`futures-channel`'s oneshot,
-//! `futures-util`'s `select`, `Map` and `lock::Mutex` with its `slab` of waiters) were about
-//! 13 KB of the browser `.wasm` before `wasm-opt` (twiggy on bench/size's named build). These
+//! two futures, `map`, and an async lock (and one stable sort by an `i64` key, below).
+//! `futures`' own (`futures-channel`'s oneshot, `futures-util`'s `select`, `Map` and
+//! `lock::Mutex` with its `slab` of waiters) were about 13 KB of the browser `.wasm` before
+//! `wasm-opt` (twiggy on bench/size's named build). These
 //! keep the same shapes (`channel`, `Sender::send`, `Canceled`, `select` → `Either` with the
 //! other future) so the call sites read as before. They are `Send`/`Sync` like those: native
 //! callers share a logger across threads.
@@ -10,6 +11,27 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
+
+/// Sorts `v` by `key`, equal keys kept in their order (as `sort_by_key`), through one sort of
+/// (key, index) pairs whatever the element type: std's stable sort is compiled once per element
+/// type (~700 B of .wasm each), the pairs' sort once; per type only the swaps below remain.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+pub(crate) fn sort_by_time<T>(v: &mut [T], key: fn(&T) -> i64) {
+    let mut order: Vec<(i64, usize)> = Vec::with_capacity(v.len());
+    for (i, x) in v.iter().enumerate() {
+        order.push((key(x), i));
+    }
+    order.sort_unstable();
+    // Position i takes the element that was at order[i].1. Positions before i are final; the
+    // element once at j < i was swapped to order[j].1, so follow those moves to where it is now.
+    for i in 0..v.len() {
+        let mut j = order[i].1;
+        while j < i {
+            j = order[j].1;
+        }
+        v.swap(i, j);
+    }
+}
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -273,5 +295,23 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(block_on(m.lock()).clone(), 4000);
+    }
+
+    #[test]
+    fn sort_by_time_is_std_stable_sort_by_key() {
+        // Few distinct keys (many ties), every length up to 40: the same order as std's stable sort.
+        let mut seed = 7u64;
+        for n in 0..40 {
+            let mut v: Vec<(i64, usize)> = (0..n)
+                .map(|i| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    ((seed >> 60) as i64 - 8, i)
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort_by_key(|e| e.0);
+            super::sort_by_time(&mut v, |e| e.0);
+            assert_eq!(v, want, "n = {n}");
+        }
     }
 }

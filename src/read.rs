@@ -18,7 +18,7 @@ use crate::chain::{SignedHead, StoredSeal, Verifier, VerifyReport};
 use crate::sign::{KeySet, PublicJwk};
 use crate::config::Labels;
 use crate::cypher::Statement;
-use crate::error::AuditError;
+use crate::error::{cat, int, num, AuditError};
 use crate::event::{AuditEvent, Target};
 use crate::json::Json;
 use crate::logger::AuditLogger;
@@ -447,7 +447,7 @@ impl VerifyQuery {
         if all.is_empty() {
             return Err(AuditError::InvalidInput("publicKeys is empty".into()));
         }
-        KeySet::from_jwks(&all).map(Some).map_err(|e| AuditError::InvalidInput(format!("publicKeys: {e}")))
+        KeySet::from_jwks(&all).map(Some).map_err(|e| AuditError::InvalidInput(cat(&["publicKeys: ", &e])))
     }
 }
 
@@ -460,7 +460,7 @@ const RETURN_EVENT: &str =
      ev.source, ev.occurredAt.epochMillis, ev.targetKeys, ev.targetRoles";
 
 fn in_trail(labels: &Labels) -> String {
-    format!("EXISTS {{ MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev) }}", labels.trail)
+    cat(&["EXISTS { MATCH (:", &labels.trail, " {name: $trail})-[:HAS_EVENT]->(ev) }"])
 }
 
 /// The statement for one page of [`TrailQuery`] (it asks for `limit + 1` rows to learn whether
@@ -534,7 +534,7 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
     labels.validate()?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
     if limit == 0 || limit > MAX_LIMIT {
-        return Err(AuditError::InvalidInput(format!("limit must be between 1 and {MAX_LIMIT}")));
+        return Err(AuditError::InvalidInput(cat(&["limit must be between 1 and ", &num(MAX_LIMIT.into())])));
     }
     let mut params = Params::new();
     params.insert("trail".into(), Json::from(trail));
@@ -564,11 +564,11 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
     };
     let (hint, order) = match lead {
         Some(p) => (
-            format!("USING INDEX ev:{ev}({p}, timestamp, UID)"),
-            format!("ev.{p} DESC, ev.timestamp DESC, ev.UID DESC"),
+            cat(&["USING INDEX ev:", ev, "(", p, ", timestamp, UID)"]),
+            cat(&["ev.", p, " DESC, ev.timestamp DESC, ev.UID DESC"]),
         ),
         None => (
-            format!("USING INDEX ev:{ev}(timestamp, UID)"),
+            cat(&["USING INDEX ev:", ev, "(timestamp, UID)"]),
             "ev.timestamp DESC, ev.UID DESC".into(),
         ),
     };
@@ -578,17 +578,14 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
         ("category", "eventCategory", &q.category),
     ] {
         if let Some(v) = val {
-            preds.push(format!("ev.{prop} = ${key}"));
+            preds.push(cat(&["ev.", prop, " = $", key]));
             params.insert(key.into(), Json::from(v));
         }
     }
     preds.push("ev.timestamp IS NOT NULL".into());
     window(&mut preds, &mut params, q, "ev.timestamp", "ev.UID")?;
     preds.push(in_trail(labels));
-    let text = format!(
-        "MATCH (ev:{ev}) {hint} WHERE {} {RETURN_EVENT} ORDER BY {order} LIMIT $limit",
-        preds.join(" AND ")
-    );
+    let text = cat(&["MATCH (ev:", ev, ") ", &hint, " WHERE ", &preds.join(" AND "), " ", RETURN_EVENT, " ORDER BY ", &order, " LIMIT $limit"]);
     Ok(Query { text, params: params.into_json() })
 }
 
@@ -605,12 +602,16 @@ fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) ->
         "r.eventUID IS NOT NULL".into(),
     ];
     window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
-    preds.push(format!("ev.UID IS NOT NULL AND ev.timestamp IS NOT NULL AND startNode(r):{trail} AND startNode(r).name = $trail"));
-    let text = format!(
-        "MATCH ()-[r:HAS_EVENT]->(ev:{ev}) USING INDEX r:HAS_EVENT(trail, created, eventUID) WHERE {} {RETURN_EVENT} \
-         ORDER BY r.trail DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
-        preds.join(" AND ")
-    );
+    preds.push(cat(&["ev.UID IS NOT NULL AND ev.timestamp IS NOT NULL AND startNode(r):", trail, " AND startNode(r).name = $trail"]));
+    let text = cat(&[
+        "MATCH ()-[r:HAS_EVENT]->(ev:",
+        ev,
+        ") USING INDEX r:HAS_EVENT(trail, created, eventUID) WHERE ",
+        &preds.join(" AND "),
+        " ",
+        RETURN_EVENT,
+        " ORDER BY r.trail DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
+    ]);
     Ok(Query { text, params: params.into_json() })
 }
 
@@ -618,11 +619,7 @@ fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) ->
 /// when the trail does not exist).
 fn trail_indexed_query(labels: &Labels, trail: &str) -> Query {
     Query {
-        text: format!(
-            "MATCH (t:{} {{name: $trail}}) RETURN t.{} = true",
-            labels.trail,
-            crate::cypher::TRAIL_INDEXED
-        ),
+        text: cat(&["MATCH (t:", &labels.trail, " {name: $trail}) RETURN t.", crate::cypher::TRAIL_INDEXED, " = true"]),
         params: Json::Obj(vec![("trail".into(), Json::from(trail))]),
     }
 }
@@ -631,19 +628,23 @@ fn trail_indexed_query(labels: &Labels, trail: &str) -> Query {
 /// event's own, or the `ON` relationship's copies of them).
 fn window(preds: &mut Vec<String>, params: &mut Params, q: &TrailQuery, ts: &str, uid: &str) -> Result<(), AuditError> {
     if let Some(s) = q.since {
-        preds.push(format!("{ts} >= datetime({{epochMillis: $since}})"));
+        preds.push(cat(&[ts, " >= datetime({epochMillis: $since})"]));
         params.insert("since".into(), Json::from(s));
     }
     if let Some(u) = q.until {
-        preds.push(format!("{ts} < datetime({{epochMillis: $until}})"));
+        preds.push(cat(&[ts, " < datetime({epochMillis: $until})"]));
         params.insert("until".into(), Json::from(u));
     }
     if let Some(c) = &q.cursor {
         let (cursor_ts, cursor_uid) = decode_cursor(c)?;
-        preds.push(format!(
-            "{ts} <= datetime({{epochMillis: $cursorTs}}) AND \
-             ({ts} < datetime({{epochMillis: $cursorTs}}) OR {uid} < $cursorUid)"
-        ));
+        preds.push(cat(&[
+            ts,
+            " <= datetime({epochMillis: $cursorTs}) AND (",
+            ts,
+            " < datetime({epochMillis: $cursorTs}) OR ",
+            uid,
+            " < $cursorUid)",
+        ]));
         params.insert("cursorTs".into(), Json::from(cursor_ts));
         params.insert("cursorUid".into(), Json::from(cursor_uid));
     }
@@ -684,22 +685,26 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
         ("category", "eventCategory", &q.category),
     ] {
         if let Some(v) = val {
-            preds.push(format!("ev.{prop} = ${key}"));
+            preds.push(cat(&["ev.", prop, " = $", key]));
             params.insert(key.into(), Json::from(v));
         }
     }
     preds.push(in_trail(labels));
-    let text = format!(
-        "MATCH (ev:{ev})-[r:ON]->() USING INDEX r:ON(target, created, eventUID) WHERE {} {RETURN_EVENT} \
-         ORDER BY r.target DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
-        preds.join(" AND ")
-    );
+    let text = cat(&[
+        "MATCH (ev:",
+        ev,
+        ")-[r:ON]->() USING INDEX r:ON(target, created, eventUID) WHERE ",
+        &preds.join(" AND "),
+        " ",
+        RETURN_EVENT,
+        " ORDER BY r.target DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
+    ]);
     Ok(Query { text, params: params.into_json() })
 }
 
 /// An opaque cursor for the position after `ev`.
 pub fn encode_cursor(ts: i64, uid: &str) -> String {
-    crate::b64::encode_url(format!("{ts}:{uid}").as_bytes())
+    crate::b64::encode_url(cat(&[&int(ts), ":", uid]).as_bytes())
 }
 
 fn decode_cursor(c: &str) -> Result<(i64, String), AuditError> {
@@ -736,7 +741,7 @@ fn take_details(row: &mut [Json], i: usize) -> Option<String> {
 /// A result row (in [`RETURN_EVENT`] order) as an [`AuditEvent`] with its chain fields (the
 /// row's strings are moved out).
 fn row_event(row: &mut [Json]) -> Result<AuditEvent, AuditError> {
-    let bad = |what: &str| AuditError::UnexpectedResponse(format!("stored event without {what}"));
+    let bad = |what: &str| AuditError::UnexpectedResponse(cat(&["stored event without ", what]));
     let ts = row.get(3).and_then(Json::as_i64).ok_or_else(|| bad("timestamp"))?;
     Ok(AuditEvent {
         uid: take_str(row, 0).ok_or_else(|| bad("UID"))?,
@@ -819,13 +824,29 @@ pub fn iso_millis(ms: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000
-    )
+    let mut out = String::with_capacity(24);
+    // `{y:04}`: the sign, then the digits zero-padded to four characters in all.
+    if y < 0 {
+        out.push('-');
+    }
+    let w = if y < 0 { 3 } else { 4 };
+    for (n, width, after) in [
+        (y.unsigned_abs(), w, "-"),
+        (m as u64, 2, "-"),
+        (d as u64, 2, "T"),
+        ((rem / 3_600_000) as u64, 2, ":"),
+        ((rem / 60_000 % 60) as u64, 2, ":"),
+        ((rem / 1000 % 60) as u64, 2, "."),
+        ((rem % 1000) as u64, 3, "Z"),
+    ] {
+        let digits = num(n);
+        for _ in digits.len()..width {
+            out.push('0');
+        }
+        out.push_str(&digits);
+        out.push_str(after);
+    }
+    out
 }
 
 /// One page of verification reading: every chained event of the trail in (streamId, seq, UID)
@@ -877,11 +898,17 @@ fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(S
         params.insert("afterUid".into(), Json::from(uid));
     }
     preds.push(in_trail(labels));
-    let text = format!(
-        "MATCH (ev:{ev}) USING INDEX ev:{ev}(streamId, seq) WHERE {} {RETURN_EVENT}, \
-         ev.sigKid, ev.sig, ev.sigAt ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",
-        preds.join(" AND ")
-    );
+    let text = cat(&[
+        "MATCH (ev:",
+        ev,
+        ") USING INDEX ev:",
+        ev,
+        "(streamId, seq) WHERE ",
+        &preds.join(" AND "),
+        " ",
+        RETURN_EVENT,
+        ", ev.sigKid, ev.sig, ev.sigAt ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",
+    ]);
     Ok(Query { text, params: params.into_json() })
 }
 
@@ -890,12 +917,15 @@ fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
     let since =
         if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
     Query {
-        text: format!(
-            "MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev:{}) \
-             WHERE (ev.streamId IS NULL OR ev.seq IS NULL){since} \
-             RETURN count(ev), collect(ev.UID)[0..10]",
-            labels.trail, labels.event
-        ),
+        text: cat(&[
+            "MATCH (:",
+            &labels.trail,
+            " {name: $trail})-[:HAS_EVENT]->(ev:",
+            &labels.event,
+            ") WHERE (ev.streamId IS NULL OR ev.seq IS NULL)",
+            since,
+            " RETURN count(ev), collect(ev.UID)[0..10]",
+        ]),
         params: Json::Obj(vec![("trail".into(), Json::from(trail)), ("since".into(), Json::from(q.since))]),
     }
 }
@@ -1002,7 +1032,7 @@ impl AuditLogger {
         let cfg = self.config();
         let keys = q.key_set()?;
         if let Some(k) = &keys {
-            k.ready().await.map_err(|e| AuditError::InvalidInput(format!("publicKeys: {e}")))?;
+            k.ready().await.map_err(|e| AuditError::InvalidInput(cat(&["publicKeys: ", &e])))?;
         }
         // Seals are checked a page at a time ahead of the (synchronous) verifier: the wasm
         // builds verify with the host's WebCrypto, which is asynchronous.
@@ -1150,10 +1180,13 @@ impl AuditLogger {
             let (kind, seq, message) = match r.head_seq {
                 // Intact, so exactly one event holds that seq.
                 Some(h) if h >= a.seq => {
-                    let text = format!(
-                        "MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev:{} {{streamId: $s, seq: $seq}}) RETURN ev.hash",
-                        cfg.labels.trail, cfg.labels.event
-                    );
+                    let text = cat(&[
+                        "MATCH (:",
+                        &cfg.labels.trail,
+                        " {name: $trail})-[:HAS_EVENT]->(ev:",
+                        &cfg.labels.event,
+                        " {streamId: $s, seq: $seq}) RETURN ev.hash",
+                    ]);
                     let params = Json::Obj(vec![
                         ("trail".into(), Json::from(&cfg.trail)),
                         ("s".into(), Json::from(&a.stream_id)),
@@ -1163,12 +1196,13 @@ impl AuditLogger {
                     if rows.first_mut().and_then(|r| take_str(r, 0)).as_deref() == Some(a.hash.as_str()) {
                         continue;
                     }
-                    let msg = format!("seq {}: the event's hash is not the anchored one: the stream was rewritten up to the anchored head", a.seq);
+                    let msg = cat(&["seq ", &num(a.seq), ": the event's hash is not the anchored one: the stream was rewritten up to the anchored head"]);
                     (BreakKind::Forged, a.seq, msg)
                 }
                 h => {
                     let from = h.map_or(0, |h| h + 1);
-                    let msg = format!("seq {from}..{} are missing: cut off the end (the anchored head names seq {})", a.seq, a.seq);
+                    let s = num(a.seq);
+                    let msg = cat(&["seq ", &num(from), "..", &s, " are missing: cut off the end (the anchored head names seq ", &s, ")"]);
                     (BreakKind::Deleted, from, msg)
                 }
             };
@@ -1182,11 +1216,15 @@ impl AuditLogger {
     async fn stream_ids(&self, q: &VerifyQuery) -> Result<Vec<String>, AuditError> {
         let cfg = self.config();
         let since = if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
-        let text = format!(
-            "MATCH (:{} {{name: $trail}})-[:HAS_EVENT]->(ev:{}) WHERE ev.streamId IS NOT NULL \
-             AND ev.seq IS NOT NULL{since} RETURN DISTINCT ev.streamId AS s ORDER BY s",
-            cfg.labels.trail, cfg.labels.event
-        );
+        let text = cat(&[
+            "MATCH (:",
+            &cfg.labels.trail,
+            " {name: $trail})-[:HAS_EVENT]->(ev:",
+            &cfg.labels.event,
+            ") WHERE ev.streamId IS NOT NULL AND ev.seq IS NOT NULL",
+            since,
+            " RETURN DISTINCT ev.streamId AS s ORDER BY s",
+        ]);
         let params = Json::Obj(vec![("trail".into(), Json::from(&cfg.trail)), ("since".into(), Json::from(q.since))]);
         let mut rows = self.run_json(&text, &params).await?;
         Ok(rows.iter_mut().filter_map(|r| take_str(r, 0)).collect())
@@ -1196,11 +1234,11 @@ impl AuditLogger {
     pub async fn signed_head(&self) -> Result<Option<SignedHead>, AuditError> {
         let cfg = self.config();
         cfg.labels.validate()?;
-        let text = format!(
-            "MATCH (h:{} {{name: $trail}}) RETURN h.chainStream, h.chainSeq, h.chainHash, \
-             h.chainKid, h.chainSig, h.chainSignedAt",
-            cfg.labels.trail
-        );
+        let text = cat(&[
+            "MATCH (h:",
+            &cfg.labels.trail,
+            " {name: $trail}) RETURN h.chainStream, h.chainSeq, h.chainHash, h.chainKid, h.chainSig, h.chainSignedAt",
+        ]);
         let rows = self.run_json(&text, &Json::Obj(vec![("trail".into(), Json::from(&cfg.trail))])).await?;
         Ok(rows.first().and_then(|r| head_from_cells(r)))
     }
@@ -1391,5 +1429,10 @@ mod tests {
         assert_eq!(iso_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");
         assert_eq!(iso_millis(4_102_444_799_999), "2099-12-31T23:59:59.999Z");
         assert_eq!(iso_millis(-1), "1969-12-31T23:59:59.999Z");
+        // The year as `format!`'s `{:04}` wrote it: zero-padded, the sign counted in the width.
+        assert_eq!(iso_millis(-62_009_366_400_000), "0005-01-01T00:00:00.000Z");
+        assert_eq!(iso_millis(-62_167_219_200_000), "0000-01-01T00:00:00.000Z");
+        assert_eq!(iso_millis(-62_198_755_200_000), "-001-01-01T00:00:00.000Z");
+        assert_eq!(iso_millis(253_402_300_800_000), "10000-01-01T00:00:00.000Z");
     }
 }

@@ -41,6 +41,7 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use crate::error::{cat, quoted};
 
 // The Ed25519 back end: the only place that chooses it. Both modules have the same names
 // (`PublicKey::{from_bytes, verify}`, `SecretKey::{from_seed, public, sign}`).
@@ -157,7 +158,7 @@ impl PublicJwk {
 
     /// Parses `kid:x` (the `AUDIT_PUBLIC_KEYS` list form).
     pub fn parse_pair(pair: &str) -> Result<PublicJwk, String> {
-        let (kid, x) = pair.trim().split_once(':').ok_or_else(|| format!("{pair:?} is not kid:key"))?;
+        let (kid, x) = pair.trim().split_once(':').ok_or_else(|| cat(&[&quoted(pair), " is not kid:key"]))?;
         let jwk = PublicJwk { x: x.trim().into(), ..PublicJwk::new(kid.trim(), &[0; 32]) };
         KeySet::from_jwks(std::slice::from_ref(&jwk))?;
         Ok(jwk)
@@ -173,12 +174,20 @@ pub enum SealError {
     BadSignature(String),
 }
 
+impl SealError {
+    /// The reason as text ([`Display`](std::fmt::Display) says the same; this one without
+    /// core::fmt, for the .wasm).
+    pub fn message(&self) -> String {
+        match self {
+            SealError::UnknownKey(k) => cat(&["signed with key ", &quoted(k), ", which is not among the trusted public keys"]),
+            SealError::BadSignature(k) => cat(&["the signature does not verify with key ", &quoted(k)]),
+        }
+    }
+}
+
 impl std::fmt::Display for SealError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SealError::UnknownKey(k) => write!(f, "signed with key {k:?}, which is not among the trusted public keys"),
-            SealError::BadSignature(k) => write!(f, "the signature does not verify with key {k:?}"),
-        }
+        f.write_str(&self.message())
     }
 }
 
@@ -200,13 +209,13 @@ impl KeySet {
         let mut keys = Vec::with_capacity(jwks.len());
         for j in jwks {
             if j.kty != "OKP" || j.crv != "Ed25519" {
-                return Err(format!("key {:?}: only OKP / Ed25519 keys are supported", j.kid));
+                return Err(cat(&["key ", &quoted(&j.kid), ": only OKP / Ed25519 keys are supported"]));
             }
             let bytes = crate::b64::decode_url(j.x.trim_end_matches('='))
                 .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .ok_or_else(|| format!("key {:?}: x must be base64url of 32 bytes", j.kid))?;
+                .ok_or_else(|| cat(&["key ", &quoted(&j.kid), ": x must be base64url of 32 bytes"]))?;
             let vk = backend::PublicKey::from_bytes(&bytes)
-                .ok_or_else(|| format!("key {:?}: not a valid Ed25519 public key", j.kid))?;
+                .ok_or_else(|| cat(&["key ", &quoted(&j.kid), ": not a valid Ed25519 public key"]))?;
             keys.push((j.kid.clone(), vk));
         }
         Ok(KeySet { keys })
@@ -291,7 +300,7 @@ impl Checked {
         let mut done = Vec::with_capacity(items.len());
         for (head, seal, sid, seq, hash) in items {
             let purpose = if head { Purpose::Head } else { Purpose::Event };
-            let r = self.keys.verify(purpose, seal, sid, seq, hash).await.map_err(|e| e.to_string());
+            let r = self.keys.verify(purpose, seal, sid, seq, hash).await.map_err(|e| e.message());
             done.push((check_key(head, seal, sid, seq, hash), r));
         }
         *self.done.lock().unwrap_or_else(|p| p.into_inner()) = done;
@@ -304,7 +313,7 @@ impl crate::chain::SealCheck for Checked {
         let done = self.done.lock().unwrap_or_else(|p| p.into_inner());
         match done.iter().find(|(k, _)| *k == key) {
             Some((_, r)) => r.clone(),
-            None => Err(format!("the signature with key {:?} was not checked", seal.kid)),
+            None => Err(cat(&["the signature with key ", &quoted(&seal.kid), " was not checked"])),
         }
     }
 }
@@ -320,7 +329,7 @@ impl crate::chain::SealCheck for KeySet {
         hash: &str,
     ) -> Result<(), String> {
         let purpose = if head { Purpose::Head } else { Purpose::Event };
-        self.check(purpose, seal, stream_id, seq, hash).map_err(|e| e.to_string())
+        self.check(purpose, seal, stream_id, seq, hash).map_err(|e| e.message())
     }
 }
 

@@ -323,7 +323,7 @@ impl Durable {
         if self.generation.get() != generation {
             return false; // cleared meanwhile
         }
-        dead.sort_by_key(|d| d.at);
+        crate::lite::sort_by_time(&mut dead, |d| d.at);
         self.dead.borrow_mut().extend(dead);
         let limits = self.logger.limits();
         let mut invalid = Vec::new();
@@ -845,7 +845,7 @@ impl Durable {
     /// stored: only a confirmed commit removes an event.
     pub fn send_keepalive(&self) -> usize {
         let mut events: Vec<SharedEvent> = self.pending.borrow().keys().cloned().collect();
-        events.sort_by_key(|e| e.ts);
+        crate::lite::sort_by_time(&mut events, |e| e.ts);
         let mut n = events.len();
         let req = loop {
             if n == 0 {

@@ -10,6 +10,7 @@ use crate::chain::VerifyReport;
 use crate::event::AuditEvent;
 use crate::json::{self, Json};
 use crate::sign::PublicJwk;
+use crate::error::cat;
 
 // Options from JavaScript as the crate's own JSON: the members of an options object, accepted and
 // refused as the types' `Deserialize` does (unknown and repeated members refused, `null` as
@@ -19,8 +20,13 @@ const TRAIL_FIELDS: &[&str] = &["since", "until", "actionType", "category", "use
 const VERIFY_FIELDS: &[&str] = &["streamId", "since", "publicKeys", "publicKey", "allowUnsigned", "requireBound", "anchors"];
 
 fn unknown_field(k: &str, expected: &[&str]) -> String {
-    let list: Vec<String> = expected.iter().map(|e| format!("`{e}`")).collect();
-    format!("unknown field `{k}`, expected one of {}", list.join(", "))
+    let mut out = cat(&["unknown field `", k, "`, expected one of "]);
+    for (i, e) in expected.iter().enumerate() {
+        out.push_str(if i == 0 { "`" } else { ", `" });
+        out.push_str(e);
+        out.push('`');
+    }
+    out
 }
 
 fn invalid_type(k: &str, v: &Json, expected: &str) -> String {
@@ -32,14 +38,14 @@ fn invalid_type(k: &str, v: &Json, expected: &str) -> String {
         Json::Arr(_) => "an array",
         Json::Obj(_) => "an object",
     };
-    format!("invalid type: {got} for `{k}`, expected {expected}")
+    cat(&["invalid type: ", got, " for `", k, "`, expected ", expected])
 }
 
 /// The members in order, refusing one given twice.
 fn members<'a>(m: &'a [(String, Json)]) -> impl Iterator<Item = Result<(&'a str, &'a Json), String>> {
     m.iter().enumerate().map(move |(i, (k, v))| {
         if m[..i].iter().any(|(p, _)| p == k) {
-            return Err(format!("duplicate field `{k}`"));
+            return Err(cat(&["duplicate field `", k, "`"]));
         }
         Ok((k.as_str(), v))
     })
@@ -159,7 +165,7 @@ fn jwk_from_json(v: &Json) -> Result<PublicJwk, String> {
         Some(Json::Str(s)) => Ok(Some(s.clone())),
         Some(other) => Err(invalid_type(k, other, "a string")),
     };
-    let required = |k: &str| field(k)?.ok_or_else(|| format!("missing field `{k}`"));
+    let required = |k: &str| field(k)?.ok_or_else(|| cat(&["missing field `", k, "`"]));
     let d = PublicJwk::new("", &[0; 32]);
     Ok(PublicJwk {
         kid: required("kid")?,

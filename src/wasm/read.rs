@@ -10,7 +10,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::JsAuditLogger;
-use crate::error::AuditError;
+use crate::error::{cat, AuditError};
 use crate::json::{self, Json};
 use crate::read::{js, TrailQuery, VerifyQuery};
 
@@ -205,7 +205,7 @@ impl JsAuditLogger {
             let text = |v: &JsValue, what: &str| {
                 super::details::js_text(v, what)?
                     .filter(|s| !s.is_empty())
-                    .ok_or_else(|| AuditError::InvalidInput(format!("{what} must be a non-empty string")))
+                    .ok_or_else(|| AuditError::InvalidInput(cat(&[what, " must be a non-empty string"])))
             };
             Ok((text(&label, "label")?, text(&uid, "uid")?, q))
         });
@@ -324,11 +324,11 @@ fn options<T>(js: &JsValue, times: &[&str], from: fn(&[(String, Json)]) -> Resul
             }
             let value = if times.contains(&k.as_str()) {
                 Json::from(instant(&v).ok_or_else(|| {
-                    bad(format!("{k} must be epoch milliseconds, an ISO 8601 string or a Date"))
+                    bad(cat(&[&k, " must be epoch milliseconds, an ISO 8601 string or a Date"]))
                 })?)
             } else if let Some(n) = v.as_f64() {
                 if n.fract() != 0.0 || n < 0.0 || n > 9_007_199_254_740_991.0 {
-                    return Err(bad(format!("{k} must be a non-negative integer")));
+                    return Err(bad(cat(&[&k, " must be a non-negative integer"])));
                 }
                 Json::from(n as u64)
             } else if let Some(s) = super::details::js_text(&v, &k)? {
@@ -343,14 +343,14 @@ fn options<T>(js: &JsValue, times: &[&str], from: fn(&[(String, Json)]) -> Resul
                     .ok()
                     .and_then(|s| s.as_string())
                     .and_then(|s| json::parse(&s, 127).ok())
-                    .ok_or_else(|| bad(format!("{k} must be plain JSON data")))?
+                    .ok_or_else(|| bad(cat(&[&k, " must be plain JSON data"])))?
             } else {
-                return Err(bad(format!("{k} must be a string or a number")));
+                return Err(bad(cat(&[&k, " must be a string or a number"])));
             };
             members.push((k, value));
         }
     }
-    from(&members).map_err(|e| bad(format!("options: {e}")))
+    from(&members).map_err(|e| bad(cat(&["options: ", &e])))
 }
 
 fn instant(v: &JsValue) -> Option<i64> {
