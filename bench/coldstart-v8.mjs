@@ -7,7 +7,11 @@
 //   node bench/coldstart-v8.mjs [rounds] [contender ...]
 // A contender is `worker[+flags[+dir]]`: a Worker of bench/coldstart/ (empty.js, import.js,
 // init.js, worker.js, ...), a flag set below (default: none; `flags=--a,--b` for any V8 flags), and the directory of the write entry
-// it imports instead of pkg/ (a wasm-pack --target web output with a workerd.js beside it).
+// it imports instead of pkg/ (a wasm-pack --target web output with a workerd.js beside it), or
+// `none`: the Worker without the library's modules (else every Worker here, empty.js included,
+// carries the .wasm and compiles it at load; see capnp below).
+//   node bench/coldstart-v8.mjs 20 baseline.js+default+none empty.js baseline.js import.js init.js worker.js
+//     (the whole P5 split without Miniflare: compile = baseline − baseline+default+none)
 //   node bench/coldstart-v8.mjs 20 empty.js init.js worker.js worker.js+eager worker.js+notier
 //   node bench/coldstart-v8.mjs 1 init.js+liftoff worker.js+liftoff worker.js+liftoff+<dir>
 //     (what the first logger / first event make V8 compile: functions, body and code bytes)
@@ -77,20 +81,25 @@ const ev = event(3e6);
 const body = benchmarkRequestBodyOne(builder, ev.user, ev.actionType, ev.category, ev.details);
 const q = (s) => JSON.stringify(s);
 
-/** The capnp config of one start: the Worker, the write entry's modules, its bindings. */
+/** The capnp config of one start: the Worker, the write entry's modules, its bindings. With dir
+ * `none` the Worker alone (empty.js, baseline.js): no library module, so no .wasm compiled at load
+ * (as bench/coldstart.mjs's empty and baseline Workers); a Worker of this tool otherwise always
+ * carries the .wasm, whose compilation is then in every contender, the floor included. */
 function capnp(port, worker, flags, dir) {
-  const snippets = join(ROOT, dir, "snippets");
   const text = (f) => readFileSync(join(ROOT, f), "utf8");
-  const mods = [
-    [`bench/coldstart/${worker}`, text(`bench/coldstart/${worker}`).replace("../../pkg/workerd.js", `../../${dir}/workerd.js`)],
+  const own = [`bench/coldstart/${worker}`, text(`bench/coldstart/${worker}`).replace("../../pkg/workerd.js", `../../${dir}/workerd.js`)];
+  const mods = dir === "none" ? [own] : [
+    own,
     [`${dir}/workerd.js`, text(`${dir}/workerd.js`)],
     [`${dir}/neo4j_audit.js`, text(`${dir}/neo4j_audit.js`)],
     // A release build has its snippets bundled into neo4j_audit.js (scripts/minify-glue.mjs).
-    ...(existsSync(snippets) ? readdirSync(snippets, { recursive: true }) : []).filter((f) => f.endsWith(".js"))
+    ...(existsSync(join(ROOT, dir, "snippets")) ? readdirSync(join(ROOT, dir, "snippets"), { recursive: true }) : []).filter((f) => f.endsWith(".js"))
       .map((f) => `${dir}/snippets/${f}`).map((f) => [f, text(f)]),
   ];
   const wasmFile = `${dir.replace(/[^A-Za-z0-9]/g, "_")}.wasm`; // capnp embeds relative to the config
-  writeFileSync(join(scratch, wasmFile), readFileSync(join(ROOT, dir, "neo4j_audit_bg.wasm")));
+  if (dir !== "none") writeFileSync(join(scratch, wasmFile), readFileSync(join(ROOT, dir, "neo4j_audit_bg.wasm")));
+  const wasmModule = dir === "none" ? "" : `,
+    (name = ${q(`${dir}/neo4j_audit_bg.wasm`)}, wasm = embed ${q(wasmFile)})`;
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [(name = "main", worker = .w), (name = "net", network = (allow = ["public", "private", "local"]))],
@@ -98,8 +107,7 @@ const config :Workerd.Config = (
   v8Flags = [${flags.map(q).join(", ")}],
 );
 const w :Workerd.Worker = (
-  modules = [${mods.map(([n, t]) => `(name = ${q(n)}, esModule = ${q(t)})`).join(",\n    ")},
-    (name = ${q(`${dir}/neo4j_audit_bg.wasm`)}, wasm = embed ${q(wasmFile)})],
+  modules = [${mods.map(([n, t]) => `(name = ${q(n)}, esModule = ${q(t)})`).join(",\n    ")}${wasmModule}],
   compatibilityDate = "2026-04-26",
   globalOutbound = "net",
   bindings = [(name = "NEO4J_URL", text = ${q(HTTP)}), (name = "NEO4J_PASSWORD", text = ${q(PASSWORD)}),
