@@ -48,6 +48,21 @@
 // Rebased on main 319bf03, against that main: Liftoff body init 36,022 -> 33,927 B, worker 86,464
 // -> 80,076 B; 30 rounds paired: import -0.98 ms [-1.89, -0.59], init -0.85 [-2.06, -0.03],
 // worker -1.25 [-2.07, -0.66] (worker - empty 11.85 -> 10.85 ms).
+// 2026-11-29 (p5), the whole split without Miniflare, main ad1c9c6, `... 15 baseline.js+default+none
+// empty.js baseline.js import.js init.js worker.js second.js`, paired medians [95 % bootstrap], load ~9
+// on 2 cores: .wasm compiled at load (baseline - baseline+none) 2.32 [1.66, 2.45] ms; instantiation +
+// glue (import - empty) 0.47 [-0.14, 1.14]; first AuditLogger (init - import) 2.98 [2.52, 3.76]; first
+// logUserAction (worker - init, its request included; a plain request is ~0.85) 3.66 [3.05, 4.52];
+// P5 (worker - baseline+none) 8.73 [7.90, 9.38] ms, against Miniflare's 25.7 [12.4, 43.7] in the
+// bench run (whose empty Worker alone is ~116 ms of CPU). Some starts of any Worker, the floor
+// included, spend 20-33 % of their samples in the kernel clearing transparent huge pages
+// (clear_page_erms under tcmalloc's huge-page allocator and capnp's arena memset; perf, P5_PERF):
+// run under prctl(PR_SET_THP_DISABLE), which children inherit, the outliers went (10 rounds:
+// empty max 31.7 -> 19.8 ms) and the medians stayed. Liftoff's "took" per function: ~2 us for a
+// body < 50 B (160 of the first event's 434 functions), 44 us median above 800 B. The p5 branch
+// (identity's token branch out of line, queue::window in JS; first event's Liftoff body 78,452 ->
+// 77,222 B, i.e. ~0.07 ms at ~60 us/KB) against main, 20 rounds paired with `+dir`: worker.js 0.01
+// [-0.96, 1.45] ms, init.js -0.19 [-1.49, 0.43]: below what this tool resolves on this machine.
 // P5_TRACE=dir keeps each such trace; with a build whose .wasm has its name section (wasm-opt -g)
 // the `#index` of each line names the function.
 import { spawn } from "node:child_process";
