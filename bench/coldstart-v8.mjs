@@ -7,7 +7,11 @@
 //   node bench/coldstart-v8.mjs [rounds] [contender ...]
 // A contender is `worker[+flags[+dir]]`: a Worker of bench/coldstart/ (empty.js, import.js,
 // init.js, worker.js, ...), a flag set below (default: none; `flags=--a,--b` for any V8 flags), and the directory of the write entry
-// it imports instead of pkg/ (a wasm-pack --target web output with a workerd.js beside it).
+// it imports instead of pkg/ (a wasm-pack --target web output with a workerd.js beside it), or
+// `none`: the Worker without the library's modules (else every Worker here, empty.js included,
+// carries the .wasm and compiles it at load; see capnp below).
+//   node bench/coldstart-v8.mjs 20 baseline.js+default+none empty.js baseline.js import.js init.js worker.js
+//     (the whole P5 split without Miniflare: compile = baseline − baseline+default+none)
 //   node bench/coldstart-v8.mjs 20 empty.js init.js worker.js worker.js+eager worker.js+notier
 //   node bench/coldstart-v8.mjs 1 init.js+liftoff worker.js+liftoff worker.js+liftoff+<dir>
 //     (what the first logger / first event make V8 compile: functions, body and code bytes)
@@ -44,6 +48,21 @@
 // Rebased on main 319bf03, against that main: Liftoff body init 36,022 -> 33,927 B, worker 86,464
 // -> 80,076 B; 30 rounds paired: import -0.98 ms [-1.89, -0.59], init -0.85 [-2.06, -0.03],
 // worker -1.25 [-2.07, -0.66] (worker - empty 11.85 -> 10.85 ms).
+// 2026-11-29 (p5), the whole split without Miniflare, main ad1c9c6, `... 15 baseline.js+default+none
+// empty.js baseline.js import.js init.js worker.js second.js`, paired medians [95 % bootstrap], load ~9
+// on 2 cores: .wasm compiled at load (baseline - baseline+none) 2.32 [1.66, 2.45] ms; instantiation +
+// glue (import - empty) 0.47 [-0.14, 1.14]; first AuditLogger (init - import) 2.98 [2.52, 3.76]; first
+// logUserAction (worker - init, its request included; a plain request is ~0.85) 3.66 [3.05, 4.52];
+// P5 (worker - baseline+none) 8.73 [7.90, 9.38] ms, against Miniflare's 25.7 [12.4, 43.7] in the
+// bench run (whose empty Worker alone is ~116 ms of CPU). Some starts of any Worker, the floor
+// included, spend 20-33 % of their samples in the kernel clearing transparent huge pages
+// (clear_page_erms under tcmalloc's huge-page allocator and capnp's arena memset; perf, P5_PERF):
+// run under prctl(PR_SET_THP_DISABLE), which children inherit, the outliers went (10 rounds:
+// empty max 31.7 -> 19.8 ms) and the medians stayed. Liftoff's "took" per function: ~2 us for a
+// body < 50 B (160 of the first event's 434 functions), 44 us median above 800 B. The p5 branch
+// (identity's token branch out of line, queue::window in JS; first event's Liftoff body 78,452 ->
+// 77,222 B, i.e. ~0.07 ms at ~60 us/KB) against main, 20 rounds paired with `+dir`: worker.js 0.01
+// [-0.96, 1.45] ms, init.js -0.19 [-1.49, 0.43]: below what this tool resolves on this machine.
 // P5_TRACE=dir keeps each such trace; with a build whose .wasm has its name section (wasm-opt -g)
 // the `#index` of each line names the function.
 import { spawn } from "node:child_process";
@@ -77,20 +96,25 @@ const ev = event(3e6);
 const body = benchmarkRequestBodyOne(builder, ev.user, ev.actionType, ev.category, ev.details);
 const q = (s) => JSON.stringify(s);
 
-/** The capnp config of one start: the Worker, the write entry's modules, its bindings. */
+/** The capnp config of one start: the Worker, the write entry's modules, its bindings. With dir
+ * `none` the Worker alone (empty.js, baseline.js): no library module, so no .wasm compiled at load
+ * (as bench/coldstart.mjs's empty and baseline Workers); a Worker of this tool otherwise always
+ * carries the .wasm, whose compilation is then in every contender, the floor included. */
 function capnp(port, worker, flags, dir) {
-  const snippets = join(ROOT, dir, "snippets");
   const text = (f) => readFileSync(join(ROOT, f), "utf8");
-  const mods = [
-    [`bench/coldstart/${worker}`, text(`bench/coldstart/${worker}`).replace("../../pkg/workerd.js", `../../${dir}/workerd.js`)],
+  const own = [`bench/coldstart/${worker}`, text(`bench/coldstart/${worker}`).replace("../../pkg/workerd.js", `../../${dir}/workerd.js`)];
+  const mods = dir === "none" ? [own] : [
+    own,
     [`${dir}/workerd.js`, text(`${dir}/workerd.js`)],
     [`${dir}/neo4j_audit.js`, text(`${dir}/neo4j_audit.js`)],
     // A release build has its snippets bundled into neo4j_audit.js (scripts/minify-glue.mjs).
-    ...(existsSync(snippets) ? readdirSync(snippets, { recursive: true }) : []).filter((f) => f.endsWith(".js"))
+    ...(existsSync(join(ROOT, dir, "snippets")) ? readdirSync(join(ROOT, dir, "snippets"), { recursive: true }) : []).filter((f) => f.endsWith(".js"))
       .map((f) => `${dir}/snippets/${f}`).map((f) => [f, text(f)]),
   ];
   const wasmFile = `${dir.replace(/[^A-Za-z0-9]/g, "_")}.wasm`; // capnp embeds relative to the config
-  writeFileSync(join(scratch, wasmFile), readFileSync(join(ROOT, dir, "neo4j_audit_bg.wasm")));
+  if (dir !== "none") writeFileSync(join(scratch, wasmFile), readFileSync(join(ROOT, dir, "neo4j_audit_bg.wasm")));
+  const wasmModule = dir === "none" ? "" : `,
+    (name = ${q(`${dir}/neo4j_audit_bg.wasm`)}, wasm = embed ${q(wasmFile)})`;
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [(name = "main", worker = .w), (name = "net", network = (allow = ["public", "private", "local"]))],
@@ -98,8 +122,7 @@ const config :Workerd.Config = (
   v8Flags = [${flags.map(q).join(", ")}],
 );
 const w :Workerd.Worker = (
-  modules = [${mods.map(([n, t]) => `(name = ${q(n)}, esModule = ${q(t)})`).join(",\n    ")},
-    (name = ${q(`${dir}/neo4j_audit_bg.wasm`)}, wasm = embed ${q(wasmFile)})],
+  modules = [${mods.map(([n, t]) => `(name = ${q(n)}, esModule = ${q(t)})`).join(",\n    ")}${wasmModule}],
   compatibilityDate = "2026-04-26",
   globalOutbound = "net",
   bindings = [(name = "NEO4J_URL", text = ${q(HTTP)}), (name = "NEO4J_PASSWORD", text = ${q(PASSWORD)}),

@@ -1,6 +1,12 @@
-// The queue's pagehide send (src/queue/mod.rs, Durable::send_keepalive). A file of its own, not a
-// function of src/transport/fetch.js: the Worker entry has no queue, and its glue carries every
-// function of each snippet it imports (fetch.js), used or not.
+// The queue's pagehide send (src/queue/mod.rs, Durable::send_keepalive) and its check for a
+// browser window (queue::window). A file of its own, not part of src/transport/fetch.js: the
+// Worker entry has no queue, and its glue carries every function of each snippet it imports
+// (fetch.js), used or not.
+
+/** Whether this global scope is a browser window's (`window` is one of its properties). */
+export function hasWindow() {
+  return "window" in globalThis;
+}
 
 /**
  * POSTs `body` to `url` with `headers` ("name\nvalue\n...", as src/transport/fetch.js's `post`

@@ -47,7 +47,7 @@ use std::rc::{Rc, Weak};
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 
 use crate::config::Delivery;
 use crate::error::AuditError;
@@ -58,9 +58,11 @@ use crate::AuditLogger;
 /// The browser's `window`, or `None` (Workers, Node, Web Workers). `web_sys::window()` alone
 /// answers through `instanceof Window`, which throws (and catches) a `ReferenceError` where there
 /// is no `Window` class: tens of microseconds per call, several calls per new logger in a
-/// Worker. One property lookup on the global object settles it there instead.
+/// Worker. One property lookup on the global object settles it there instead, made in JS
+/// (src/queue/keepalive.js): `js_sys::global()` and the key string cost a Worker's first logger
+/// about 0.8 KB more of wasm to compile (bench/coldstart-v8.mjs).
 pub(crate) fn window() -> Option<web_sys::Window> {
-    if !js_sys::Reflect::has(&js_sys::global(), &JsValue::from_str("window")).unwrap_or(false) {
+    if !js_has_window() {
         return None;
     }
     web_sys::window()
@@ -86,6 +88,9 @@ extern "C" {
     /// A fire-and-forget POST with `keepalive: true` (src/queue/keepalive.js); never throws.
     #[wasm_bindgen(js_name = keepalive)]
     fn js_keepalive(url: &str, headers: &str, body: &str);
+    /// Whether the global object has a `window` property (src/queue/keepalive.js).
+    #[wasm_bindgen(js_name = hasWindow)]
+    fn js_has_window() -> bool;
 }
 
 /// A DOM event listener kept alive by its owner.
