@@ -1,4 +1,4 @@
-// P5 diagnostic (not a figure of BENCHMARKS.md): the P5 Workers in workerd run directly, without
+// P5 without Miniflare (BENCHMARKS.md's figure P5direct, with P5_EMIT=1; also a diagnostic): the P5 Workers in workerd run directly, without
 // Miniflare, so that V8 flags can be set (workerd's config `v8Flags`; Miniflare has no option for
 // them) and so that a start carries less than Miniflare's own work. CPU from spawn to the first
 // answer, summed over the process's threads from /proc/<pid>/task/*/schedstat, as in
@@ -15,7 +15,8 @@
 //   node bench/coldstart-v8.mjs 20 empty.js init.js worker.js worker.js+eager worker.js+notier
 //   node bench/coldstart-v8.mjs 1 init.js+liftoff worker.js+liftoff worker.js+liftoff+<dir>
 //     (what the first logger / first event make V8 compile: functions, body and code bytes)
-// Neo4j: BENCH_NEO4J_URL (default the bench instance); raw samples: $OUT (JSON), if set.
+// Neo4j: BENCH_NEO4J_URL (default the bench instance); raw samples: $OUT (JSON), if set; P5_EMIT=1:
+// a JSON line per start (how bench/run records the figure P5direct).
 // P5_PORT: the port workerd listens on; P5_STDOUT: file for workerd's stdout (V8 --trace-*);
 // P5_PERF=dir: a `perf record -g` profile per start (workerd ships its symbols).
 //
@@ -184,6 +185,8 @@ try {
     for (let j = 0; j < names.length; j++) {
       const n = names[(j + r) % names.length];
       res[n].push(await once(n));
+      // P5_EMIT=1: also one JSON line per start (bench/run's figure P5direct, via rounds.mjs tag).
+      if (process.env.P5_EMIT === "1") console.log(JSON.stringify({ round: r + 1, place: j, contender: n, cpuMs: res[n].at(-1) }));
     }
   }
   for (const n of names) {

@@ -103,6 +103,8 @@ info("P3", "time per event in a page with the library's stream state kept in ses
 // P5
 const cpu5 = (c) => perRound("P5", c, (r) => r.cpuMs);
 goal("P5", "Worker cold start: the library's extra CPU over a Worker sending the identical request without wasm (ms)", pair(cpu5("library"), cpu5("baseline")), "<=", 5, "diff", " ms");
+const cpu5d = (c) => perRound("P5direct", c, (r) => r.cpuMs);
+goal("P5", "Worker cold start, workerd run directly (no Miniflare): the library's extra CPU over the same Worker without wasm (ms)", pair(cpu5d("worker.js"), cpu5d("baseline.js+default+none")), "<=", 5, "diff", " ms");
 const req5 = (c) => perRound("P5", c, (r) => r.requests);
 goal("P5", "round trips of a new isolate's first event beyond the event's own request (schema step)", pair(req5("library"), req5("baseline")), "<=", 1, "diff", "");
 
@@ -425,6 +427,12 @@ ${p5split}
 
 ${contenderTable("P5", (r) => r.cpuMs, "workerd CPU ms", 2)}
 
+The same Workers in workerd run directly (\`bench/coldstart-v8.mjs\`, figure P5direct: no Miniflare,
+whose own start-up is most of the CPU above; \`+default+none\`: the Worker without any module of
+the library, so no .wasm compiled at load):
+
+${contenderTable("P5direct", (r) => r.cpuMs, "workerd CPU ms", 2)}
+
 ${p5req}
 
 ${gP5}
@@ -493,6 +501,9 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   proxy in front of Neo4j counts each start's requests. The Workers run what users ship: the
   package's Workers entry \`pkg/workerd.js\` of the root entry \`neo4j-audit\` (write path,
   features fetch), as \`scripts/build\` makes it (only the baseline's body comes from the bench build).
+  P5direct runs the same Worker scripts in the npm package's workerd binary directly (a capnp
+  config per start, \`bench/coldstart-v8.mjs\`), so that Miniflare's own start-up (~100 ms of CPU,
+  most of P5's spread) is not in every sample; its baseline has no module of the library at all.
 - **Read side.** \`bench/read.mjs\` against a Neo4j instance of its own in the full run (\`benchread\`,
   same settings as the bench one; the other figures empty theirs): the events are written through the
   library (\`logUserAction\`, one logger and so one chain stream per 100 000 events, batches of 1000 × 4
@@ -527,7 +538,8 @@ const headline = [
   ["P1 library (one producer) / seed's pattern (Python), 8 in flight", pick(/one producer .*, 8 request\(s\) in flight \/ the seed's pattern \(Python/)],
   ["P2 one event / plain fetch, p50 (Node, queue on)", pick(/Node, queue on: .* p50/)],
   ["P2 one event / plain fetch, p99 (Node, queue on)", pick(/Node, queue on: .* p99/)],
-  ["P5 Worker cold start, library's extra CPU", pick(/extra CPU/)],
+  ["P5 Worker cold start, library's extra CPU (Miniflare)", pick(/^Worker cold start: the library's extra CPU/)],
+  ["P5 Worker cold start, library's extra CPU (workerd run directly)", pick(/workerd run directly/)],
   ["MEM memory per waiting event / its JSON (Node, default queue)", pick(/^memory per waiting event .*Node, durable queue/)],
 ].filter(([, x]) => x).map(([label, x]) => [label, ci(x.c, x.unit), `${x.op === ">=" ? "≥" : "≤"} ${x.target}${x.unit}`, x.v === "met" ? "met" : x.v]);
 for (const [label, re] of [["P3 CPU per full call, wasm / JS logger (Node)", /full logUserAction call/], ["P3 CPU per event, wasm / JS (Node)", /Node \(process CPU/], ["P3 time per event, wasm / JS (Chromium)", /Chromium \(JS hashes/]]) {
