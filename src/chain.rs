@@ -682,17 +682,19 @@ impl<'k> Verifier<'k> {
             };
             self.fail(BreakKind::Unsigned, seq, Some(uid), msg);
         }
+        // One message for a head without a seal and for none naming a signed stream.
+        const NO_HEAD: &str = "no signed trail head names this stream";
         let Some(head) = self.head.clone() else {
             // A signed stream has its end covered only by the trail's head: with none naming it
             // (removed, unreadable, or moved on to a new stream), a cut tail would go unseen.
-            if let (Some((s, _)), Some(_)) = (&self.last, self.report.signed_seq) {
-                let msg = format!("seq {}: the trail has no signed head naming this signed stream", s + 1);
-                self.fail(BreakKind::Unsigned, s + 1, None, msg);
+            // (Its last event carries the last valid seal: events after it failed just above.)
+            if let Some(s) = self.report.signed_seq {
+                self.fail(BreakKind::Unsigned, s + 1, None, NO_HEAD.into());
             }
             return;
         };
         let Some(seal) = &head.seal else {
-            self.fail(BreakKind::Unsigned, head.seq, None, "the trail's head carries no signature".into());
+            self.fail(BreakKind::Unsigned, head.seq, None, NO_HEAD.into());
             return;
         };
         if let Err(why) = seals.check_seal(true, seal, &head.stream_id, head.seq, &head.hash) {
