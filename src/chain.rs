@@ -682,9 +682,19 @@ impl<'k> Verifier<'k> {
             };
             self.fail(BreakKind::Unsigned, seq, Some(uid), msg);
         }
-        let Some(head) = self.head.clone() else { return };
+        // One message for a head without a seal and for none naming a signed stream.
+        const NO_HEAD: &str = "no signed trail head names this stream";
+        let Some(head) = self.head.clone() else {
+            // A signed stream has its end covered only by the trail's head: with none naming it
+            // (removed, unreadable, or moved on to a new stream), a cut tail would go unseen.
+            // (Its last event carries the last valid seal: events after it failed just above.)
+            if let Some(s) = self.report.signed_seq {
+                self.fail(BreakKind::Unsigned, s + 1, None, NO_HEAD.into());
+            }
+            return;
+        };
         let Some(seal) = &head.seal else {
-            self.fail(BreakKind::Unsigned, head.seq, None, "the trail's head carries no signature".into());
+            self.fail(BreakKind::Unsigned, head.seq, None, NO_HEAD.into());
             return;
         };
         if let Err(why) = seals.check_seal(true, seal, &head.stream_id, head.seq, &head.hash) {
@@ -1138,6 +1148,14 @@ mod tests {
         seal_v2(&mut fake, "s", 4, &t[3].0.hash.clone().unwrap());
         t.insert(4, (fake, None));
         assert_eq!(verify_signed(&keys, &t, &head), Some((BreakKind::Inserted, 4, Some("0-sorts-first".into()))));
+        // No trail head naming the stream (removed, or moved on to another stream): its end is
+        // uncovered, tail cut (to a write's boundary) or not; an unsigned stream stays unsigned.
+        for end in [5, 9] {
+            let mut v = Verifier::new("s", true).with_seals(&keys, None);
+            evs[..end].iter().cloned().for_each(|(e, s)| v.push_sealed(e, s));
+            let b = v.finish().first_break.map(|b| (b.kind, b.seq, b.uid));
+            assert_eq!(b, Some((BreakKind::Unsigned, end as u64, None)), "{end}");
+        }
         // A stream with no seal at all, verified with keys.
         let bare: Vec<_> = evs.iter().map(|(e, _)| (e.clone(), None)).collect();
         assert_eq!(verify_signed(&keys, &bare, &head), Some((BreakKind::Unsigned, 0, uid(0))));

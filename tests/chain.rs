@@ -23,6 +23,24 @@ impl neo4j_audit::ingest::Io for TestIo {
     fn log(&self, _line: &str) {}
 }
 
+/// The ingest handler's settings for the native tests: `trail`, the local Neo4j, a signing key.
+fn worker_settings(trail: &str) -> neo4j_audit::ingest::Settings {
+    let (url, user, pw, t) = (neo4j_url(), neo4j_user(), neo4j_password(), trail.to_owned());
+    neo4j_audit::ingest::Settings::from_env(move |k| match k {
+        "AUDIT_JWT_SECRET" => Some(WORKER_JWT_SECRET.into()),
+        "NEO4J_URL" => Some(url.clone()),
+        "NEO4J_USER" => Some(user.clone()),
+        "NEO4J_PASSWORD" => Some(pw.clone()),
+        "AUDIT_TRAIL" => Some(t.clone()),
+        "ALLOWED_ORIGINS" => Some("https://app.example".into()),
+        "AUDIT_SIGNING_KEY" => Some("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60".into()),
+        "AUDIT_SIGNING_KEY_ID" => Some("native-k1".into()),
+        _ => None,
+    })
+}
+
+const WORKER_JWT_SECRET: &str = "chain-test-jwt-secret-0123456789abcdef";
+
 /// A logger with `n` events written one after the other; returns it and the events' UIDs by seq.
 async fn chained(prefix: &str, n: usize) -> (AuditLogger, Vec<String>) {
     let logger = AuditLogger::new(config(prefix)).unwrap();
@@ -242,21 +260,10 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
 #[tokio::test]
 async fn events_written_by_the_ingest_handler_are_chained() {
     use neo4j_audit::ingest::jwt::sign_hs256;
-    use neo4j_audit::ingest::{handle, Request, Settings};
-    const SECRET: &str = "chain-test-jwt-secret-0123456789abcdef";
+    use neo4j_audit::ingest::{handle, Request};
+    const SECRET: &str = WORKER_JWT_SECRET;
     let trail = unique("chain-ingest");
-    let (url, user, pw, t) = (neo4j_url(), neo4j_user(), neo4j_password(), trail.clone());
-    let settings = Settings::from_env(move |k| match k {
-        "AUDIT_JWT_SECRET" => Some(SECRET.into()),
-        "NEO4J_URL" => Some(url.clone()),
-        "NEO4J_USER" => Some(user.clone()),
-        "NEO4J_PASSWORD" => Some(pw.clone()),
-        "AUDIT_TRAIL" => Some(t.clone()),
-        "ALLOWED_ORIGINS" => Some("https://app.example".into()),
-        "AUDIT_SIGNING_KEY" => Some("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60".into()),
-        "AUDIT_SIGNING_KEY_ID" => Some("native-k1".into()),
-        _ => None,
-    });
+    let settings = worker_settings(&trail);
     let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
     let now = neo4j_audit::event::now_millis() / 1000;
     let token = sign_hs256(SECRET.as_bytes(), &json!({"sub": "u-1", "aud": "neo4j-audit", "exp": now + 60}));
@@ -351,21 +358,8 @@ async fn events_written_by_the_ingest_handler_are_chained() {
 async fn a_signed_stream_moved_to_another_trail_or_a_renamed_trail_is_found() {
     use neo4j_audit::ingest::jwt::sign_hs256;
     use neo4j_audit::ingest::{handle, Request, Settings};
-    const SECRET: &str = "chain-test-jwt-secret-0123456789abcdef";
-    let settings_for = |trail: &str| {
-        let (url, user, pw, t) = (neo4j_url(), neo4j_user(), neo4j_password(), trail.to_owned());
-        Settings::from_env(move |k| match k {
-            "AUDIT_JWT_SECRET" => Some(SECRET.into()),
-            "NEO4J_URL" => Some(url.clone()),
-            "NEO4J_USER" => Some(user.clone()),
-            "NEO4J_PASSWORD" => Some(pw.clone()),
-            "AUDIT_TRAIL" => Some(t.clone()),
-            "ALLOWED_ORIGINS" => Some("https://app.example".into()),
-            "AUDIT_SIGNING_KEY" => Some("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60".into()),
-            "AUDIT_SIGNING_KEY_ID" => Some("native-k1".into()),
-            _ => None,
-        })
-    };
+    const SECRET: &str = WORKER_JWT_SECRET;
+    let settings_for = worker_settings;
     let now = neo4j_audit::event::now_millis() / 1000;
     let token = sign_hs256(SECRET.as_bytes(), &json!({"sub": "u-1", "aud": "neo4j-audit", "exp": now + 60}));
     let req = Request {
@@ -421,6 +415,77 @@ async fn a_signed_stream_moved_to_another_trail_or_a_renamed_trail_is_found() {
     // Without keys too (the id's binding needs none).
     let report = logger_r.verify_trail(&VerifyQuery::default()).await.unwrap();
     assert_eq!(report.streams[0].first_break.as_ref().map(|b| b.kind), Some(BreakKind::Forged), "{report:?}");
+}
+
+/// The trail's signed head is what catches a cut tail of the Worker's stream. Removing the head
+/// (or making it unreadable) must not turn that off: a signed stream the head does not name has
+/// an end no signature covers. Before, a tail cut back to a request boundary plus
+/// `REMOVE t.chainStream` verified `ok` with the public key, and so did the same after the Worker
+/// (finding no head) went on writing a new stream that the head then named.
+#[tokio::test]
+async fn a_signed_stream_whose_trail_head_was_removed_is_not_ok() {
+    use neo4j_audit::ingest::jwt::sign_hs256;
+    use neo4j_audit::ingest::{handle, Request};
+    let trail = unique("chain-headless");
+    let settings = worker_settings(&trail);
+    let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let now = neo4j_audit::event::now_millis() / 1000;
+    let token = sign_hs256(WORKER_JWT_SECRET.as_bytes(), &json!({"sub": "u-1", "aud": "neo4j-audit", "exp": now + 60}));
+    let req = Request {
+        method: "POST".into(),
+        path: "/v1/events".into(),
+        headers: vec![
+            ("Authorization".into(), format!("Bearer {token}")),
+            ("Content-Type".into(), "application/json".into()),
+        ],
+        ..Default::default()
+    };
+    let post = |body: &'static str| {
+        let (req, settings, logger) = (&req, &settings, &logger);
+        async move {
+            let r = handle(req, settings, now, &TestIo(body.into()), Some(logger)).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            serde_json::from_str::<Value>(&r.body).unwrap()["uids"].clone()
+        }
+    };
+    post(r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#).await;
+    post(r#"{"events":[{"actionType":"C"}]}"#).await;
+    let last = post(r#"{"events":[{"actionType":"D"},{"actionType":"E"}]}"#).await;
+    let signed = VerifyQuery { public_keys: Some(settings.public_keys.clone().into()), ..Default::default() };
+    let report = logger.verify_trail(&signed).await.unwrap();
+    assert!(report.ok && report.checked == 5, "{report:?}");
+    let worker = report.signed_head.as_ref().unwrap().stream_id.clone();
+    // The last request cut off (seq 3, 4); what is left ends on a valid seal (seq 2).
+    cypher("MATCH (e:AuditEvent) WHERE e.UID IN $u DETACH DELETE e", json!({"u": last})).await;
+    let broken = |r: &neo4j_audit::chain::VerifyReport| {
+        r.streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.as_ref().map(|b| (b.kind, b.seq)))
+    };
+    assert_eq!(broken(&logger.verify_trail(&signed).await.unwrap()), Some((BreakKind::Deleted, 3)));
+    // The head made unreadable (a seq that is not an integer): not "no head".
+    cypher("MATCH (t:AuditTrail {name: $t}) SET t.chainSeq = toString(t.chainSeq)", json!({"t": trail})).await;
+    let report = logger.verify_trail(&signed).await.unwrap();
+    assert!(!report.ok, "a cut tail behind an unreadable head verified: {report:?}");
+    assert_eq!(broken(&report), Some((BreakKind::Unsigned, 3)), "{report:?}");
+    // The head removed.
+    cypher(
+        "MATCH (t:AuditTrail {name: $t}) REMOVE t.chainStream, t.chainSeq, t.chainHash, t.chainKid, t.chainSig, t.chainSignedAt",
+        json!({"t": trail}),
+    )
+    .await;
+    let report = logger.verify_trail(&signed).await.unwrap();
+    assert!(!report.ok, "a cut tail behind a removed head verified: {report:?}");
+    assert_eq!(broken(&report), Some((BreakKind::Unsigned, 3)), "{report:?}");
+    // The Worker, finding no head, begins a new stream and the head names that one: the old
+    // stream's end is still uncovered.
+    post(r#"{"events":[{"actionType":"F"}]}"#).await;
+    let report = logger.verify_trail(&signed).await.unwrap();
+    assert_ne!(report.signed_head.as_ref().map(|h| h.stream_id.as_str()), Some(worker.as_str()));
+    assert!(!report.ok, "{report:?}");
+    assert_eq!(broken(&report), Some((BreakKind::Unsigned, 3)), "{report:?}");
+    assert!(report.streams.iter().filter(|s| s.stream_id != worker).all(|s| s.ok), "{report:?}");
+    // allow_unsigned tolerates streams that were never signed, not this one.
+    let lenient = VerifyQuery { allow_unsigned: true, ..signed.clone() };
+    assert_eq!(broken(&logger.verify_trail(&lenient).await.unwrap()), Some((BreakKind::Unsigned, 3)));
 }
 
 /// Moves every event of trail `from` into trail `to` as someone with write access would: each

@@ -436,3 +436,29 @@ test("GET /v1/verify?requireBound=true: a client stream with a plain-UUID id (be
     await w.stop();
   }
 });
+
+test("a tail cut behind a removed trail head is unsigned, in Node and at GET /v1/verify (it verified ok before)", async () => {
+  // Ports: SIGNED_E2E_WORKER_PORT / SIGNED_E2E_INSPECTOR_PORT (default free ones).
+  const port = (v) => (v ? Number(v) : undefined);
+  const w = await startTrail("signed-headless", {
+    port: port(process.env.SIGNED_E2E_WORKER_PORT), inspectorPort: port(process.env.SIGNED_E2E_INSPECTOR_PORT),
+  });
+  try {
+    const [, r1] = await post(w.url, [3, 2]);
+    const opts = { publicKeys: await publicKeys(w.url) };
+    assert.equal(firstBreak(await verify(w.trail, opts)), null);
+    // The last request (seq 3, 4) cut off, and the head that would name seq 4 removed: what is
+    // left ends on a valid event seal.
+    await cypher("MATCH (ev:AuditEvent) WHERE ev.UID IN $u DETACH DELETE ev", { u: r1 });
+    await cypher(`MATCH (t:AuditTrail {name: $t})
+      REMOVE t.chainStream, t.chainSeq, t.chainHash, t.chainKid, t.chainSig, t.chainSignedAt`, { t: w.trail });
+    assert.deepEqual(firstBreak(await verify(w.trail, opts)), ["unsigned", 3, null]);
+    const res = await fetch(`${w.url}/v1/verify`, { headers: { Authorization: `Bearer ${await token("auditor")}` } });
+    const body = await res.json();
+    assert.equal(res.status, 200, JSON.stringify(body));
+    assert.deepEqual(firstBreak(body), ["unsigned", 3, null]);
+    assert.equal(body.streams[0].firstBreak.message, "no signed trail head names this stream");
+  } finally {
+    await w.stop();
+  }
+});
