@@ -190,6 +190,7 @@ pub(crate) fn num(n: u64) -> String {
 }
 
 /// `n` in decimal with its sign, for texts built with [`cat`].
+#[cfg(feature = "read")]
 pub(crate) fn int(n: i64) -> String {
     let mut out = String::new();
     crate::json::write_int(&mut out, n);

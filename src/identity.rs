@@ -27,6 +27,24 @@ use sha2::{Digest, Sha256};
 
 use crate::config::Config;
 
+/// A storage scope made of `parts` (a logger's target, trail and identity): each part
+/// length-prefixed, then `\u{1}`, so no two lists of parts share a scope or make one a prefix of
+/// another, whatever the parts contain. The durable queue files records under it and a page keeps
+/// its chain state under it; the parts were once joined with `|`, which a trail name or a token's
+/// `sub` (`auth0|123`) may contain, so trail `t|user:a` written as `b` and trail `t` written as
+/// `a|…` could share a scope, and one logger could send the other identity's queued events.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the queue and the page's chain state are wasm's
+pub(crate) fn scope(parts: &[&str]) -> String {
+    let mut s = String::from("2|");
+    for p in parts {
+        s.push_str(&crate::error::num(p.len() as u64));
+        s.push(':');
+        s.push_str(p);
+    }
+    s.push('\u{1}');
+    s
+}
+
 /// The identity of a configuration (see the module docs).
 pub fn of_config(c: &Config) -> String {
     let id = match (&c.username, &c.token) {
@@ -129,6 +147,20 @@ mod tests {
 
     fn jwt(claims: &str) -> String {
         format!("eyJhbGciOiJIUzI1NiJ9.{}.sig", crate::b64::encode_url(claims.as_bytes()))
+    }
+
+    #[test]
+    fn scopes_of_different_parts_never_meet() {
+        // Joined with '|', these two (trail, identity) pairs gave the same queue scope: a logger
+        // of one would have sent the other's queued events under its own credentials.
+        let a = scope(&["", "http://h:7474", "neo4j", "AuditEvent", "t|sub:a", "sub:b"]);
+        let b = scope(&["", "http://h:7474", "neo4j", "AuditEvent", "t", "sub:a|sub:b"]);
+        assert_ne!(a, b);
+        // Nor is one scope a prefix of another's record key (scope + event uid).
+        let c = scope(&["", "http://h:7474", "neo4j", "AuditEvent", "t", "sub:a"]);
+        let d = scope(&["", "http://h:7474", "neo4j", "AuditEvent", "t", "sub:a\u{1}x"]);
+        assert!(!cat(&[&d, "uid"]).starts_with(&c) && !cat(&[&c, "uid"]).starts_with(&d));
+        assert_eq!(c, "2|0:13:http://h:74745:neo4j10:AuditEvent1:t5:sub:a\u{1}");
     }
 
     #[test]

@@ -460,3 +460,53 @@ async fn a_record_stored_by_the_previous_version_is_delivered_and_removed() {
     assert_eq!(rows[0][0], json!("STORED_BEFORE"));
     assert_eq!(rows[0][1].as_i64(), Some(ts), "with its original timestamp");
 }
+
+#[wasm_bindgen_test]
+async fn a_record_filed_under_the_previous_pipe_joined_scope_is_moved_delivered_and_removed() {
+    // Before the scope was length-prefixed (identity::scope), a record's key was its logger's
+    // parts joined with '|' then '\u{1}' and the UID; such a record is still this logger's.
+    let trail = unique("pipescope");
+    let q = unique("q");
+    let uid = js_sys::eval("crypto.randomUUID()").unwrap().as_string().unwrap();
+    let ts = js_sys::Date::now() as i64;
+    let record = format!(
+        r#"{{"UID":"{uid}","eventType":"FILED_UNDER_PIPES","eventCategory":"GENERAL","ts":{ts},"userUID":null,"userName":null,"details":null,"source":"client","occurredAt":null}}"#
+    );
+    let key = format!("|{}|neo4j|AuditEvent|{trail}|user:{USER}\u{1}{uid}", URL.trim_end_matches('/'));
+    put_as_the_previous_version(&q, &key, &record).await;
+    let logger = JsAuditLogger::new(js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}))).unwrap();
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE, "{:?}", logger.last_error());
+    assert_eq!(stored_records(&q).await.as_f64(), Some(0.0), "delivered, and removed under its old key");
+    let rows = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent {UID: $u}) RETURN e.eventType", json!({"t": trail, "u": uid})).await;
+    assert_eq!(rows, vec![vec![json!("FILED_UNDER_PIPES")]], "in the trail once");
+}
+
+#[wasm_bindgen_test]
+async fn a_trail_and_identity_that_joined_with_pipes_alike_never_share_queued_events() {
+    // Trail "T|sub:x" written as sub "y", and trail "T" written as sub "x|sub:y" (an IdP's
+    // "auth0|…"-style subject): joined with '|' both were ".../T|sub:x|sub:y", so B's logger took
+    // A's stored event and would have sent it with B's credentials.
+    let jwt = |sub: &str| -> String {
+        let b64 = |s: &str| js_sys::eval(&format!("btoa({}).replace(/=+$/,'').replace(/\\+/g,'-').replace(/\\//g,'_')", serde_json::to_string(s).unwrap())).unwrap().as_string().unwrap();
+        format!("{}.{}.c2ln", b64(r#"{"alg":"HS256","typ":"JWT"}"#), b64(&serde_json::to_string(&json!({"sub": sub})).unwrap()))
+    };
+    let t = unique("T");
+    let q = unique("q");
+    let fail = json!({"timeoutMs": 1, "retry": {"maxAttempts": 1}, "queue": {"name": q}});
+    let mut a_cfg = json!({"url": URL, "token": jwt("y"), "trail": format!("{t}|sub:x")});
+    let mut b_cfg = json!({"url": URL, "token": jwt("x|sub:y"), "trail": t});
+    for c in [&mut a_cfg, &mut b_cfg] {
+        for (k, v) in fail.as_object().unwrap() {
+            c[k] = v.clone();
+        }
+    }
+    let a = JsAuditLogger::new(js(a_cfg)).unwrap();
+    let r = resolve(a.log_user_action(JsValue::NULL, "A_ONLY".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    assert_eq!(r, JsValue::FALSE, "A's send fails (Neo4j refuses the token) and the event is stored");
+    drop(a);
+    assert_eq!(stored_records(&q).await.as_f64(), Some(1.0));
+    let b = JsAuditLogger::new(js(b_cfg)).unwrap();
+    let _ = resolve(b.flush()).await;
+    assert_eq!(stat(&b, "queued"), 0.0, "B must not take A's event");
+    assert_eq!(stored_records(&q).await.as_f64(), Some(1.0), "A's event is still stored for A");
+}

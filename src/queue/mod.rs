@@ -211,7 +211,7 @@ impl Durable {
     pub fn open(logger: Rc<AuditLogger>) -> Rc<Durable> {
         let c = logger.config();
         let (endpoint, base, id) = (c.endpoint.as_deref().unwrap_or(""), c.base_url(), logger.identity());
-        let scope = cat(&[endpoint, "|", &base, "|", &c.database, "|", &c.labels.event, "|", &c.trail, "|", &id, "\u{1}"]);
+        let scope = crate::identity::scope(&[endpoint, &base, &c.database, &c.labels.event, &c.trail, &id]);
         let store = idb::IdbStore::available(&c.queue.name);
         let loaded = store.as_ref().map(|_| idb::Outcome::new());
         let d = Rc::new(Durable {
@@ -261,6 +261,18 @@ impl Durable {
         self.store.is_some()
     }
 
+    /// The scope an earlier version filed this logger's records under (its parts joined with
+    /// `|`), when that scope can only be this logger's: none of its parts contains `|` (an
+    /// identity with a control character was already hashed; a trail has none). Else `None`:
+    /// such records are left to expire rather than risk sending another identity's events.
+    fn legacy_scope(&self) -> Option<String> {
+        let c = self.logger.config();
+        let (base, id) = (c.base_url(), self.logger.identity());
+        let s = cat(&[c.endpoint.as_deref().unwrap_or(""), "|", &base, "|", &c.database, "|", &c.labels.event, "|", &c.trail, "|", &id, "\u{1}"]);
+        // Exactly the five separators: no part contains '|'.
+        (s.bytes().filter(|&b| b == b'|').count() == 5).then_some(s)
+    }
+
     fn key(&self, uid: &str) -> String {
         cat(&[&self.scope, uid])
     }
@@ -297,7 +309,8 @@ impl Durable {
         let Ok(entries) = store.entries_with_prefix("").await else { return false };
         let cutoff = now_millis() - self.max_age_ms();
         let dead_prefix = cat(&[DEAD, &self.scope]);
-        let (mut expired, mut mine, mut dead) = (Vec::new(), Vec::new(), Vec::new());
+        let legacy = self.legacy_scope();
+        let (mut expired, mut mine, mut dead, mut moved) = (Vec::new(), Vec::new(), Vec::new(), Vec::<String>::new());
         for (k, v) in entries {
             if let Some(rest) = k.strip_prefix(DEAD) {
                 let _ = rest;
@@ -315,6 +328,11 @@ impl Durable {
                 Some(ev) if ev.ts >= cutoff => {
                     if k.starts_with(&self.scope) {
                         mine.push(ev)
+                    } else if legacy.as_deref().and_then(|l| k.strip_prefix(l)) == Some(ev.uid.as_str()) {
+                        // Stored by an earlier version under this logger's `|`-joined scope: moved
+                        // to the current key below (put first, then the old key deleted).
+                        moved.extend([self.key(&ev.uid), k, v.clone()]);
+                        mine.push(ev)
                     }
                 }
                 // Older than queue.maxAgeMs (whoever owns it), or unreadable.
@@ -324,6 +342,16 @@ impl Durable {
         if !expired.is_empty() {
             self.logger.counters().add_expired(expired.len() as u64);
             let _ = store.delete(&expired).await;
+        }
+        let mut old_keys = Vec::new();
+        for m in moved.chunks(3) {
+            // [new key, old key, record]
+            if store.put(&m[0], &m[2]).await.is_ok() {
+                old_keys.push(m[1].clone());
+            }
+        }
+        if !old_keys.is_empty() {
+            let _ = store.delete(&old_keys).await;
         }
         if self.generation.get() != generation {
             return false; // cleared meanwhile

@@ -85,7 +85,7 @@ pub fn attach(logger: &mut AuditLogger) {
 #[inline(never)]
 fn attach_to(logger: &mut AuditLogger, storage: web_sys::Storage) {
     let c = logger.config();
-    let key = cat(&[PREFIX, &c.base_url(), "|", &c.database, "|", &c.trail, "|", &logger.identity()]);
+    let key = cat(&[PREFIX, &crate::identity::scope(&[&c.base_url(), &c.database, &c.trail, &logger.identity()])]);
     let store = SessionStore { storage, key };
     let state = store.load().unwrap_or_else(|| StreamState::for_trail(&c.trail));
     store.save(&state);
