@@ -6,7 +6,7 @@
 // the main one. Needs pkg/ (scripts/build).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
+import { createServer, request as httpRequestTo } from "node:http";
 import { readFile } from "node:fs/promises";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -93,18 +93,18 @@ const cfg = { url: NEO4J, username: USER, password: PASSWORD, trail: TRAIL, time
   delivery: "queued", queue: { name: QUEUE_NAME },
   retry: { maxAttempts: 3, maxElapsedMs: 2000, baseDelayMs: 50, maxDelayMs: 200 } };
 
-/** The records of the test's IndexedDB queue, read straight from IndexedDB in the page. */
-async function storedInBrowser() {
-  return page.evaluate(async (name) => {
+/** The records of an IndexedDB queue (the test's unless `name` says), read straight from IndexedDB in `p`. */
+async function storedInBrowser(p = page, name = QUEUE_NAME) {
+  return p.evaluate(async (name) => {
     const db = await new Promise((ok, bad) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); });
-    if (!db.objectStoreNames.contains("events")) return [];
+    if (!db.objectStoreNames.contains("events")) { db.close(); return []; }
     const all = await new Promise((ok, bad) => {
       const r = db.transaction("events").objectStore("events").getAll();
       r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error);
     });
     db.close();
     return all.map((s) => JSON.parse(s));
-  }, QUEUE_NAME);
+  }, name);
 }
 
 test("events logged while Neo4j is down survive a reload and are delivered once when it is back", async () => {
@@ -178,4 +178,86 @@ test("on pagehide, pending events go out with fetch keepalive", async () => {
     if (n === 5) break;
   }
   assert.equal(n, 5, "the keepalive request delivered the pending events");
+});
+
+test("a committed call still unanswered after STORE_AFTER_MS is stored, and survives a renderer crash", async () => {
+  // Committed delivery stores an event only when it must (src/queue/mod.rs, STORE_AFTER_MS = 250):
+  // here its answer is held back by a proxy, the tab then crashes (no pagehide, the request never
+  // reaches Neo4j), and the next page's logger must deliver the stored event exactly once.
+  const trail = `bcrash-${randomUUID()}`;
+  const qname = `${QUEUE_NAME}-crash`;
+  let hold = false;
+  const held = [];
+  const proxy = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const forward = () => {
+        const up = new URL(req.url, NEO4J);
+        const out = httpRequestTo(up, { method: req.method, headers: { ...req.headers, host: up.host } }, (r) => {
+          res.writeHead(r.statusCode, r.headers);
+          r.pipe(res);
+        });
+        out.on("error", () => res.destroy());
+        out.end(Buffer.concat(chunks));
+      };
+      if (hold && req.method === "POST") held.push(req); // never forwarded: lost with the tab
+      else forward();
+    });
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  const proxyUrl = `http://127.0.0.1:${proxy.address().port}`;
+  const ccfg = { ...cfg, url: proxyUrl, trail, delivery: "committed", queue: { name: qname } };
+  let context;
+  try {
+    // One context for the crashed page and the next one (they share IndexedDB); a page of the
+    // context's own, since crashing a renderer takes every page it serves with it.
+    context = await browser.newContext();
+    const crashPage = await context.newPage();
+    await crashPage.goto(base);
+    await crashPage.waitForSelector("body[data-ready=true]", { state: "attached" });
+    assert.equal(await crashPage.evaluate(async (ccfg) => {
+      window.logger = new AuditLogger(ccfg);
+      return window.logger.ensureSchema();
+    }, ccfg), true);
+    hold = true;
+    await crashPage.evaluate(() => { window.logger.logUserAction({ uid: "crash-user" }, "BEFORE_CRASH", "TEST", { i: 1 }); });
+    // Wait (well past STORE_AFTER_MS) until the held request arrived and the event is in IndexedDB.
+    let stored = [];
+    for (const deadline = Date.now() + 10_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+      stored = await storedInBrowser(crashPage, qname);
+      if (stored.length === 1 && held.length === 1) break;
+    }
+    assert.equal(held.length, 1, "the event's request reached the proxy and is held");
+    assert.equal(stored.length, 1, "an unanswered committed call is stored in IndexedDB");
+    const cdp = await crashPage.context().newCDPSession(crashPage);
+    // The renderer dies (no pagehide, no keepalive); Page.crash itself never answers.
+    const crashed = new Promise((r) => crashPage.once("crash", r));
+    cdp.send("Page.crash").catch(() => {});
+    await crashed;
+    await crashPage.close().catch(() => {});
+    for (const req of held) req.socket.destroy();
+    hold = false;
+
+    // The next page: a logger on the same queue delivers the stored event, once.
+    const next = await context.newPage();
+    await next.goto(base);
+    await next.waitForSelector("body[data-ready=true]", { state: "attached" });
+    const after = await next.evaluate(async (ccfg) => {
+      const logger = new AuditLogger(ccfg);
+      const deadline = Date.now() + 30_000;
+      let flushed = false;
+      while (!flushed && Date.now() < deadline) flushed = await logger.flush();
+      return { flushed, stats: logger.stats() };
+    }, ccfg); // the same target (the proxy, now forwarding): the queue is per target and identity
+    assert.equal(after.flushed, true, JSON.stringify(after.stats));
+    const rows = await cypher(
+      "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.UID, e.eventType", { trail });
+    assert.equal(rows.length, 1, "delivered exactly once");
+    assert.deepEqual(rows[0], [stored[0].UID, "BEFORE_CRASH"], "the stored event, with its UID");
+  } finally {
+    await context?.close();
+    proxy.closeAllConnections();
+    proxy.close();
+  }
 });
