@@ -41,6 +41,23 @@ fn worker_settings(trail: &str) -> neo4j_audit::ingest::Settings {
 
 const WORKER_JWT_SECRET: &str = "chain-test-jwt-secret-0123456789abcdef";
 
+/// A `POST /v1/events` to the ingest handler from the allowed origin, as user `u-1` with a token
+/// signed by [`worker_settings`]' key (the body is set per request).
+fn worker_post() -> neo4j_audit::ingest::Request {
+    let now = neo4j_audit::event::now_millis() / 1000;
+    let token = neo4j_audit::ingest::jwt::sign_hs256(WORKER_JWT_SECRET.as_bytes(), &json!({"sub": "u-1", "aud": "neo4j-audit", "exp": now + 60}));
+    neo4j_audit::ingest::Request {
+        method: "POST".into(),
+        path: "/v1/events".into(),
+        headers: vec![
+            ("Authorization".into(), format!("Bearer {token}")),
+            ("Content-Type".into(), "application/json".into()),
+            ("Origin".into(), "https://app.example".into()),
+        ],
+        ..Default::default()
+    }
+}
+
 /// A logger with `n` events written one after the other; returns it and the events' UIDs by seq.
 async fn chained(prefix: &str, n: usize) -> (AuditLogger, Vec<String>) {
     let logger = AuditLogger::new(config(prefix)).unwrap();
@@ -259,24 +276,12 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
 /// verifies with only the public key (native Rust, `VerifyQuery::public_keys`).
 #[tokio::test]
 async fn events_written_by_the_ingest_handler_are_chained() {
-    use neo4j_audit::ingest::jwt::sign_hs256;
-    use neo4j_audit::ingest::{handle, Request};
-    const SECRET: &str = WORKER_JWT_SECRET;
+    use neo4j_audit::ingest::handle;
     let trail = unique("chain-ingest");
     let settings = worker_settings(&trail);
     let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
     let now = neo4j_audit::event::now_millis() / 1000;
-    let token = sign_hs256(SECRET.as_bytes(), &json!({"sub": "u-1", "aud": "neo4j-audit", "exp": now + 60}));
-    let req = Request {
-        method: "POST".into(),
-        path: "/v1/events".into(),
-        headers: vec![
-            ("Authorization".into(), format!("Bearer {token}")),
-            ("Content-Type".into(), "application/json".into()),
-            ("Origin".into(), "https://app.example".into()),
-        ],
-        ..Default::default()
-    };
+    let req = worker_post();
     for body in [
         r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"password":"p"}},{"actionType":"C"}]}"#,
         r#"{"events":[{"actionType":"D"}]}"#,
@@ -303,11 +308,11 @@ async fn events_written_by_the_ingest_handler_are_chained() {
     assert_eq!(report.streams[0].signed_seq, Some(19));
     assert_eq!(report.signed_head.as_ref().map(|h| h.seq), Some(19));
     // GET /v1/verify: authenticated, one page here; a cursor it did not issue is refused.
-    let get = |query: &str| Request {
+    let get = |query: &str| neo4j_audit::ingest::Request {
         method: "GET".into(),
         path: "/v1/verify".into(),
         query: query.into(),
-        headers: vec![("Authorization".into(), format!("Bearer {token}"))],
+        headers: vec![req.headers[0].clone()], // its Authorization
     };
     let r = handle(&get("limit=1000"), &settings, now, &TestIo(String::new()), Some(&logger)).await;
     let body: Value = serde_json::from_str(&r.body).unwrap();
@@ -356,22 +361,10 @@ async fn events_written_by_the_ingest_handler_are_chained() {
 /// the trail, so tenant A's history renamed to tenant B's trail was B's signed history.)
 #[tokio::test]
 async fn a_signed_stream_moved_to_another_trail_or_a_renamed_trail_is_found() {
-    use neo4j_audit::ingest::jwt::sign_hs256;
-    use neo4j_audit::ingest::{handle, Request, Settings};
-    const SECRET: &str = WORKER_JWT_SECRET;
+    use neo4j_audit::ingest::{handle, Settings};
     let settings_for = worker_settings;
     let now = neo4j_audit::event::now_millis() / 1000;
-    let token = sign_hs256(SECRET.as_bytes(), &json!({"sub": "u-1", "aud": "neo4j-audit", "exp": now + 60}));
-    let req = Request {
-        method: "POST".into(),
-        path: "/v1/events".into(),
-        headers: vec![
-            ("Authorization".into(), format!("Bearer {token}")),
-            ("Content-Type".into(), "application/json".into()),
-            ("Origin".into(), "https://app.example".into()),
-        ],
-        ..Default::default()
-    };
+    let req = worker_post();
     let (a, b, c) = (unique("chain-move-a"), unique("chain-move-b"), unique("chain-move-c"));
     let mut loggers = Vec::new();
     for trail in [&a, &b, &c] {
@@ -424,22 +417,12 @@ async fn a_signed_stream_moved_to_another_trail_or_a_renamed_trail_is_found() {
 /// (finding no head) went on writing a new stream that the head then named.
 #[tokio::test]
 async fn a_signed_stream_whose_trail_head_was_removed_is_not_ok() {
-    use neo4j_audit::ingest::jwt::sign_hs256;
-    use neo4j_audit::ingest::{handle, Request};
+    use neo4j_audit::ingest::handle;
     let trail = unique("chain-headless");
     let settings = worker_settings(&trail);
     let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
     let now = neo4j_audit::event::now_millis() / 1000;
-    let token = sign_hs256(WORKER_JWT_SECRET.as_bytes(), &json!({"sub": "u-1", "aud": "neo4j-audit", "exp": now + 60}));
-    let req = Request {
-        method: "POST".into(),
-        path: "/v1/events".into(),
-        headers: vec![
-            ("Authorization".into(), format!("Bearer {token}")),
-            ("Content-Type".into(), "application/json".into()),
-        ],
-        ..Default::default()
-    };
+    let req = worker_post();
     let post = |body: &'static str| {
         let (req, settings, logger) = (&req, &settings, &logger);
         async move {

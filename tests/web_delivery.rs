@@ -189,14 +189,18 @@ async fn put_as_the_previous_version(name: &str, key: &str, value: &str) {
     helper("put_as_the_previous_version", &[name.into(), key.into(), value.into()]).await;
 }
 
+/// A logger on the real Neo4j with an IndexedDB queue of its own: (queue name, trail, logger).
+fn queued_logger(trail_prefix: &str) -> (String, String, JsAuditLogger) {
+    let (q, trail) = (unique("q"), unique(trail_prefix));
+    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}));
+    (q, trail, JsAuditLogger::new(cfg).unwrap())
+}
+
 #[wasm_bindgen_test]
 async fn committed_calls_store_while_sending_and_leave_nothing_behind() {
     // Committed delivery stores an event only when it must (see the next tests): commits leave
     // no record behind, and a failed send leaves the event stored for a later drain.
-    let q = unique("q");
-    let trail = unique("parallelstore");
-    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}));
-    let logger = JsAuditLogger::new(cfg).unwrap();
+    let (q, trail, logger) = queued_logger("parallelstore");
     let calls: Vec<_> = (0..30)
         .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("P{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)))
         .collect();
@@ -250,10 +254,7 @@ async fn a_committed_call_answered_at_once_writes_nothing_to_indexeddb() {
     // Committed delivery stores an event only when it must (failure, a slow answer, pagehide):
     // a lone call Neo4j answers at once costs no IndexedDB put or delete. It used to open two
     // read-write transactions per call (a put while in flight, a delete after the commit).
-    let q = unique("q");
-    let trail = unique("nowrite");
-    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}));
-    let logger = JsAuditLogger::new(cfg).unwrap();
+    let (q, trail, logger) = queued_logger("nowrite");
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open (recovery read it)
     let before = neo4j_audit::queue::idb::write_transactions_for_tests();
     let mut slow = 0;
@@ -272,10 +273,7 @@ async fn a_committed_call_answered_at_once_writes_nothing_to_indexeddb() {
 
 #[wasm_bindgen_test]
 async fn pagehide_stores_a_committed_call_in_flight_then_its_commit_removes_it() {
-    let q = unique("q");
-    let trail = unique("pagehide");
-    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}));
-    let logger = JsAuditLogger::new(cfg).unwrap();
+    let (q, trail, logger) = queued_logger("pagehide");
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
     let call = JsFuture::from(logger.log_user_action(JsValue::NULL, "LEAVING".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED));
     calls_started().await;
@@ -294,10 +292,7 @@ async fn pagehide_stores_a_committed_call_in_flight_then_its_commit_removes_it()
 async fn flush_waits_until_committed_events_are_removed_from_indexeddb() {
     // The delete of a committed event's record is issued, not awaited by the call; flush() (and
     // so close()) waits for it: nothing is left stored afterwards, whatever the timing.
-    let q = unique("q");
-    let trail = unique("flushdeletes");
-    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}));
-    let logger = JsAuditLogger::new(cfg).unwrap();
+    let (q, trail, logger) = queued_logger("flushdeletes");
     for round in 0..3 {
         let calls: Vec<_> = (0..10)
             .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("R{round}_{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)))
@@ -355,10 +350,7 @@ async fn concurrent_calls_share_indexeddb_transactions() {
     // Each event used to get a transaction of its own for its put and another for its delete
     // (100 here); concurrent calls now share them. (Stored at pagehide here: events committed at
     // once are not stored at all.)
-    let q = unique("q");
-    let trail = unique("grouped");
-    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}));
-    let logger = JsAuditLogger::new(cfg).unwrap();
+    let (q, trail, logger) = queued_logger("grouped");
     assert_eq!(resolve(logger.log_user_action(JsValue::NULL, "FIRST".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await, JsValue::TRUE);
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
     let before = neo4j_audit::queue::idb::write_transactions_for_tests();
