@@ -374,7 +374,8 @@ impl Config {
             }
             (Some(_), None, None) => return invalid("username given without password"),
             (None, Some(_), None) => return invalid("password given without username"),
-            (None, None, Some(t)) if t.is_empty() => return invalid("token is empty"),
+            // Whitespace alone is empty too: it is trimmed before it is sent (below).
+            (None, None, Some(t)) if t.trim_matches(crate::sink::HTTP_WS).is_empty() => return invalid("token is empty"),
             _ => {}
         }
         // Sent as `Authorization: Bearer <token>`: a character a header cannot carry made every
@@ -583,6 +584,11 @@ mod tests {
         let c = Config::new("http://127.0.0.1:7474").bearer("eyJ.abc-_~+/=.sig\n");
         c.validate().unwrap();
         assert_eq!(crate::sink::bearer_header("  eyJ.x.y\r\n"), "Bearer eyJ.x.y");
+        // Nothing but whitespace is no token (it was accepted and sent as a bare `Bearer `).
+        for blank in [" ", "\n", " \t\r\n"] {
+            let e = Config::new("http://127.0.0.1:7474").bearer(blank).validate().unwrap_err().to_string();
+            assert!(e.contains("token is empty"), "{blank:?}: {e}");
+        }
     }
 
     #[test]

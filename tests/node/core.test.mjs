@@ -112,6 +112,13 @@ test("constructor throws descriptive errors for bad config", () => {
   assert.throws(() => new pkg.AuditLogger({ username: "neo4j", password: "x" }), /url is missing/);
   // A trail name with a control character was accepted ("a\u0000b" made a trail node).
   assert.throws(() => new pkg.AuditLogger({ url: "http://x", trail: "a\u0000b" }), /control characters/);
+  // A token of whitespace alone (an empty file read with its newline) was accepted and sent as
+  // `Bearer ` with nothing after it: every call then failed as "Invalid authentication header",
+  // with a schemaWarning blaming schema rights (client mode already refused it).
+  for (const token of [" ", "\n", " \t\r\n"]) {
+    assert.throws(() => new pkg.AuditLogger({ url: "http://127.0.0.1:7474", token }), /invalid config: token is empty/);
+    assert.throws(() => new pkg.AuditLogger({ endpoint: "http://127.0.0.1:8787/v1/events", token }), /invalid config: endpoint \(client mode\) needs a token/);
+  }
 });
 
 test("the url checks on wasm (the host's URL, read in one call): each refusal says why, good urls pass", () => {
