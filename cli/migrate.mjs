@@ -34,7 +34,7 @@ ${EXIT_HELP}`;
 export const options = { status: { type: "boolean" }, batch: { type: "string" }, json: { type: "boolean" } };
 
 function failed(step, conn, r) {
-  return new CliError(`migrate: ${step} failed on ${conn.url} (database ${conn.database}): ${r.error}`, EXIT.NEO4J);
+  return new CliError(`${step} failed on ${conn.url} (database ${conn.database}): ${r.error}`, EXIT.NEO4J);
 }
 
 export async function run(values, { conn, stdout, stderr = process.stderr }) {

@@ -131,6 +131,10 @@ test("clear one-line errors for Neo4j down, wrong password and a URL with creden
   const db = await cli(["tail"], { ...ENV, NEO4J_DATABASE: "nosuchdb" });
   assert.equal(db.code, 3, db.stderr);
   assert.match(db.stderr, /^neo4j-audit tail: .*nosuchdb.* \(NEO4J_DATABASE\)\n$/);
+  // migrate names its command once (it printed "neo4j-audit migrate: migrate: status failed").
+  const mdb = await cli(["migrate", "--status"], { ...ENV, NEO4J_DATABASE: "nosuchdb" });
+  assert.equal(mdb.code, 3, mdb.stderr);
+  assert.match(mdb.stderr, /^neo4j-audit migrate: status failed on .* \(database nosuchdb\): Neo\.ClientError\.Database\.DatabaseNotFound/);
   const inUrl = await cli(["export"], { ...ENV, NEO4J_URL: `http://neo4j:${secret}@127.0.0.1:7474` });
   assert.equal(inUrl.code, 2);
   assert.match(inUrl.stderr, /url must not carry credentials/);
