@@ -488,6 +488,8 @@ impl Durable {
             let bytes = self.pending_bytes.get();
             if p.len() >= q.max_events || bytes + size > q.max_bytes {
                 self.logger.counters().add_dropped(1);
+                // A call that ends false: `failed` counts it too (README, Counters).
+                self.logger.counters().add_failed(1);
                 let n = |v: usize| crate::error::num(v as u64);
                 let (len, bytes, max_events, max_bytes) = (n(p.len()), n(bytes), n(q.max_events), n(q.max_bytes));
                 return Err(AuditError::QueueFull(

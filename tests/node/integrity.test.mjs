@@ -228,6 +228,20 @@ test("a flush(), or close(), that leaves events undelivered resolves false with 
   }
 });
 
+test("a call refused by a full queue counts in stats().failed as every call that ended false (README Counters), and in dropped", async () => {
+  // It was counted in dropped only: three calls false, failed 2.
+  const down = await new Promise((r) => { const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => r(port)); }); });
+  const logger = new pkg.AuditLogger({ ...config(unique("full")), url: `http://127.0.0.1:${down}`, retry: { maxAttempts: 1 }, queue: { maxEvents: 2 } });
+  const results = [];
+  for (let i = 0; i < 3; i++) results.push(await logger.logUserAction(null, `FULL_${i}`));
+  assert.deepEqual(results, [false, false, false]);
+  assert.match(logger.lastError, /^queue full: /);
+  const s = logger.stats();
+  assert.deepEqual([s.failed, s.dropped, s.queued], [3, 1, 2]);
+  assert.equal(await logger.clearQueue(), 2);
+  assert.equal(await logger.close(), true);
+});
+
 test("close() refuses every call made once it is called, also while it flushes; what was logged before is delivered", async () => {
   // Found by a new user: with the queue on (the default), calls made while close() was still
   // flushing were accepted, queued and written after it, so close() resolving did not mean
