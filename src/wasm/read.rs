@@ -298,7 +298,9 @@ fn resolve(logger: &crate::AuditLogger, res: Result<String, AuditError>) -> JsVa
 /// which getUserActivity / getTargetActivity then refuse: the call's own list instead.
 fn own_fields<T>(r: Result<T, AuditError>, own: &str) -> Result<T, AuditError> {
     r.map_err(|e| match e {
-        AuditError::InvalidInput(m) if m.contains("unknown field") => AuditError::InvalidInput(own.into()),
+        // `options` writes it as "options: unknown field …" (a prefix test: `contains` would bring
+        // core's two-way substring search into the .wasm).
+        AuditError::InvalidInput(m) if m.starts_with("options: unknown field") => AuditError::InvalidInput(own.into()),
         e => e,
     })
 }
