@@ -572,16 +572,7 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
             "ev.timestamp DESC, ev.UID DESC".into(),
         ),
     };
-    for (key, prop, val) in [
-        ("userUid", "userUID", &q.user_uid),
-        ("actionType", "eventType", &q.action_type),
-        ("category", "eventCategory", &q.category),
-    ] {
-        if let Some(v) = val {
-            preds.push(cat(&["ev.", prop, " = $", key]));
-            params.insert(key.into(), Json::from(v));
-        }
-    }
+    equalities(&mut preds, &mut params, q);
     preds.push("ev.timestamp IS NOT NULL".into());
     window(&mut preds, &mut params, q, "ev.timestamp", "ev.UID")?;
     preds.push(in_trail(labels));
@@ -651,6 +642,20 @@ fn window(preds: &mut Vec<String>, params: &mut Params, q: &TrailQuery, ts: &str
     Ok(())
 }
 
+/// The equality filters of a page (user, action type, category) on the event's properties.
+fn equalities(preds: &mut Vec<String>, params: &mut Params, q: &TrailQuery) {
+    for (key, prop, val) in [
+        ("userUid", "userUID", &q.user_uid),
+        ("actionType", "eventType", &q.action_type),
+        ("category", "eventCategory", &q.category),
+    ] {
+        if let Some(v) = val {
+            preds.push(cat(&["ev.", prop, " = $", key]));
+            params.insert(key.into(), Json::from(v));
+        }
+    }
+}
+
 /// A `target` filter must be `"Label:uid"` (split at the first `:`; a label has none) with the
 /// rule table's label and uid, as [`AuditLogger::get_target_activity`] checks its arguments: a
 /// malformed one is `invalid input`, not a query that can only find nothing.
@@ -679,16 +684,7 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
         "r.eventUID IS NOT NULL".into(),
     ];
     window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
-    for (key, prop, val) in [
-        ("userUid", "userUID", &q.user_uid),
-        ("actionType", "eventType", &q.action_type),
-        ("category", "eventCategory", &q.category),
-    ] {
-        if let Some(v) = val {
-            preds.push(cat(&["ev.", prop, " = $", key]));
-            params.insert(key.into(), Json::from(v));
-        }
-    }
+    equalities(&mut preds, &mut params, q);
     preds.push(in_trail(labels));
     let text = cat(&[
         "MATCH (ev:",
@@ -1053,17 +1049,13 @@ impl AuditLogger {
                 };
                 // The stream the trail's signed head names is checked even with no event left.
                 if let Some(h) = &head {
-                    if !pending.contains(&h.stream_id) {
-                        pending.push(h.stream_id.clone());
-                        pending.sort();
-                    }
+                    add_stream(&mut pending, &h.stream_id);
                 }
                 // So is an anchored one (all its events deleted is a cut tail too).
                 #[cfg(not(feature = "worker"))]
                 for a in &q.anchors {
-                    if !pending.contains(&a.stream_id) && q.stream_id.as_ref().is_none_or(|s| *s == a.stream_id) {
-                        pending.push(a.stream_id.clone());
-                        pending.sort();
+                    if q.stream_id.as_ref().is_none_or(|s| *s == a.stream_id) {
+                        add_stream(&mut pending, &a.stream_id);
                     }
                 }
                 VerifyProgress { pending, current: None, after: None, checked: 0, ok: true, head }
@@ -1241,6 +1233,15 @@ impl AuditLogger {
         ]);
         let rows = self.run_json(&text, &Json::Obj(vec![("trail".into(), Json::from(&cfg.trail))])).await?;
         Ok(rows.first().and_then(|r| head_from_cells(r)))
+    }
+}
+
+/// Adds `id` to the streams still to verify, kept in order (an unstable sort: equal ids are the
+/// same, and std's small unstable sort is less code in the .wasm than its merge sort).
+fn add_stream(pending: &mut Vec<String>, id: &str) {
+    if !pending.iter().any(|p| p == id) {
+        pending.push(id.to_owned());
+        pending.sort_unstable();
     }
 }
 
