@@ -1011,7 +1011,7 @@ impl AuditLogger {
     /// Reads the chained events of this logger's trail back and reports, per stream, the first
     /// broken link (see [`crate::chain::BreakKind`]).
     pub async fn verify_trail(&self, q: &VerifyQuery) -> Result<VerifyReport, AuditError> {
-        let (report, _) = self.verify_trail_page(q, None, u64::MAX).await?;
+        let (report, _) = self.verify_pages::<false>(q, None, u64::MAX).await?;
         Ok(report)
     }
 
@@ -1020,6 +1020,19 @@ impl AuditLogger {
     /// (`checked` and `ok` count everything so far; `unchained` only on the last page) and where
     /// to continue, `None` when done. `GET /v1/verify` serves it page by page.
     pub async fn verify_trail_page(
+        &self,
+        q: &VerifyQuery,
+        progress: Option<VerifyProgress>,
+        max_events: u64,
+    ) -> Result<(VerifyReport, Option<VerifyProgress>), AuditError> {
+        self.verify_pages::<true>(q, progress, max_events).await
+    }
+
+    /// [`AuditLogger::verify_trail_page`]; `PAGED` false ([`AuditLogger::verify_trail`]: from the
+    /// start, to the end) leaves the cursor's code (resume, pause) out of that instance, which
+    /// is the only one in the browser's read entry: an async fn's arguments live in its future,
+    /// so the compiler cannot drop that code for a constant `None` / `u64::MAX` itself.
+    async fn verify_pages<const PAGED: bool>(
         &self,
         q: &VerifyQuery,
         progress: Option<VerifyProgress>,
@@ -1034,7 +1047,7 @@ impl AuditLogger {
         // builds verify with the host's WebCrypto, which is asynchronous.
         let checked = keys.clone().map(crate::sign::Checked::new);
         let seals: Option<&dyn crate::chain::SealCheck> = checked.as_ref().map(|k| k as &dyn crate::chain::SealCheck);
-        let mut p = match progress {
+        let mut p = match progress.filter(|_| PAGED) {
             Some(p) => p,
             None => {
                 let head = match &keys {
@@ -1080,7 +1093,7 @@ impl AuditLogger {
         };
         let mut streams = Vec::new();
         let mut read = 0u64;
-        let mut current = p.current.take().map(|st| Verifier::resume(st, seals));
+        let mut current = if PAGED { p.current.take().map(|st| Verifier::resume(st, seals)) } else { None };
         loop {
             if current.is_none() {
                 if p.pending.is_empty() {
@@ -1094,7 +1107,7 @@ impl AuditLogger {
                 });
                 p.after = None;
             }
-            if read >= max_events {
+            if PAGED && read >= max_events {
                 break;
             }
             let Some(v) = current.as_mut() else { break };
@@ -1134,7 +1147,7 @@ impl AuditLogger {
         self.check_anchors(&q.anchors, &mut streams).await?;
         p.checked += read;
         p.ok &= streams.iter().all(|s| s.ok);
-        if let Some(v) = current {
+        if let Some(v) = current.filter(|_| PAGED) {
             p.current = Some(v.state());
             let report = VerifyReport {
                 ok: p.ok,
