@@ -459,8 +459,8 @@ const RETURN_EVENT: &str =
      ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, \
      ev.source, ev.occurredAt.epochMillis, ev.targetKeys, ev.targetRoles";
 
-fn in_trail(labels: &Labels) -> String {
-    cat(&["EXISTS { MATCH (:", &labels.trail, " {name: $trail})-[:HAS_EVENT]->(ev) }"])
+fn in_trail(preds: &mut Preds, labels: &Labels) {
+    preds.push(&["EXISTS { MATCH (:", &labels.trail, " {name: $trail})-[:HAS_EVENT]->(ev) }"]);
 }
 
 /// The statement for one page of [`TrailQuery`] (it asks for `limit + 1` rows to learn whether
@@ -529,6 +529,26 @@ impl Params {
     }
 }
 
+/// A statement's `WHERE` conditions, joined by ` AND ` as they are added (one text, no list of
+/// parts to join).
+struct Preds(String);
+
+impl Preds {
+    fn new() -> Self {
+        Preds(String::new())
+    }
+
+    /// Adds one condition, written as the concatenation of `parts`.
+    fn push(&mut self, parts: &[&str]) {
+        if !self.0.is_empty() {
+            self.0.push_str(" AND ");
+        }
+        for p in parts {
+            self.0.push_str(p);
+        }
+    }
+}
+
 /// [`trail_statement`] (`indexed`: [`trail_statement_indexed`]).
 pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed: bool) -> Result<Query, AuditError> {
     labels.validate()?;
@@ -539,7 +559,7 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
     let mut params = Params::new();
     params.insert("trail".into(), Json::from(trail));
     params.insert("limit".into(), Json::from(limit + 1));
-    let mut preds: Vec<String> = Vec::new();
+    let mut preds = Preds::new();
     let ev = &labels.event;
     // The driving index: the most selective equality filter, else time. Each index ends in
     // (timestamp, UID), and the ORDER BY names the index's properties in order (the equality
@@ -552,7 +572,7 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
     if indexed && uses_trail_index(q) {
         return trail_index_statement(labels, q, params);
     }
-    preds.push("ev.UID IS NOT NULL".into());
+    preds.push(&["ev.UID IS NOT NULL"]);
     let lead = if q.user_uid.is_some() {
         Some("userUID")
     } else if q.action_type.is_some() {
@@ -573,10 +593,10 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
         ),
     };
     equalities(&mut preds, &mut params, q);
-    preds.push("ev.timestamp IS NOT NULL".into());
+    preds.push(&["ev.timestamp IS NOT NULL"]);
     window(&mut preds, &mut params, q, "ev.timestamp", "ev.UID")?;
-    preds.push(in_trail(labels));
-    let text = cat(&["MATCH (ev:", ev, ") ", &hint, " WHERE ", &preds.join(" AND "), " ", RETURN_EVENT, " ORDER BY ", &order, " LIMIT $limit"]);
+    in_trail(&mut preds, labels);
+    let text = cat(&["MATCH (ev:", ev, ") ", &hint, " WHERE ", &preds.0, " ", RETURN_EVENT, " ORDER BY ", &order, " LIMIT $limit"]);
     Ok(Query { text, params: params.into_json() })
 }
 
@@ -587,18 +607,15 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
 /// `timestamp`), so the rows are the same.
 fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) -> Result<Query, AuditError> {
     let Labels { event: ev, trail, .. } = labels;
-    let mut preds: Vec<String> = vec![
-        "r.trail = $trail".into(),
-        "r.created IS NOT NULL".into(),
-        "r.eventUID IS NOT NULL".into(),
-    ];
+    let mut preds = Preds::new();
+    preds.push(&["r.trail = $trail AND r.created IS NOT NULL AND r.eventUID IS NOT NULL"]);
     window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
-    preds.push(cat(&["ev.UID IS NOT NULL AND ev.timestamp IS NOT NULL AND startNode(r):", trail, " AND startNode(r).name = $trail"]));
+    preds.push(&["ev.UID IS NOT NULL AND ev.timestamp IS NOT NULL AND startNode(r):", trail, " AND startNode(r).name = $trail"]);
     let text = cat(&[
         "MATCH ()-[r:HAS_EVENT]->(ev:",
         ev,
         ") USING INDEX r:HAS_EVENT(trail, created, eventUID) WHERE ",
-        &preds.join(" AND "),
+        &preds.0,
         " ",
         RETURN_EVENT,
         " ORDER BY r.trail DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
@@ -617,25 +634,25 @@ fn trail_indexed_query(labels: &Labels, trail: &str) -> Query {
 
 /// The time window and the keyset cursor of a page, on the given time and UID columns (the
 /// event's own, or the `ON` relationship's copies of them).
-fn window(preds: &mut Vec<String>, params: &mut Params, q: &TrailQuery, ts: &str, uid: &str) -> Result<(), AuditError> {
+fn window(preds: &mut Preds, params: &mut Params, q: &TrailQuery, ts: &str, uid: &str) -> Result<(), AuditError> {
     if let Some(s) = q.since {
-        preds.push(cat(&[ts, " >= datetime({epochMillis: $since})"]));
+        preds.push(&[ts, " >= datetime({epochMillis: $since})"]);
         params.insert("since".into(), Json::from(s));
     }
     if let Some(u) = q.until {
-        preds.push(cat(&[ts, " < datetime({epochMillis: $until})"]));
+        preds.push(&[ts, " < datetime({epochMillis: $until})"]);
         params.insert("until".into(), Json::from(u));
     }
     if let Some(c) = &q.cursor {
         let (cursor_ts, cursor_uid) = decode_cursor(c)?;
-        preds.push(cat(&[
+        preds.push(&[
             ts,
             " <= datetime({epochMillis: $cursorTs}) AND (",
             ts,
             " < datetime({epochMillis: $cursorTs}) OR ",
             uid,
             " < $cursorUid)",
-        ]));
+        ]);
         params.insert("cursorTs".into(), Json::from(cursor_ts));
         params.insert("cursorUid".into(), Json::from(cursor_uid));
     }
@@ -643,14 +660,14 @@ fn window(preds: &mut Vec<String>, params: &mut Params, q: &TrailQuery, ts: &str
 }
 
 /// The equality filters of a page (user, action type, category) on the event's properties.
-fn equalities(preds: &mut Vec<String>, params: &mut Params, q: &TrailQuery) {
+fn equalities(preds: &mut Preds, params: &mut Params, q: &TrailQuery) {
     for (key, prop, val) in [
         ("userUid", "userUID", &q.user_uid),
         ("actionType", "eventType", &q.action_type),
         ("category", "eventCategory", &q.category),
     ] {
         if let Some(v) = val {
-            preds.push(cat(&["ev.", prop, " = $", key]));
+            preds.push(&["ev.", prop, " = $", key]);
             params.insert(key.into(), Json::from(v));
         }
     }
@@ -678,19 +695,16 @@ fn check_target_key(key: &str) -> Result<(), AuditError> {
 fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: Params) -> Result<Query, AuditError> {
     let ev = &labels.event;
     params.insert("target".into(), Json::from(target));
-    let mut preds: Vec<String> = vec![
-        "r.target = $target".into(),
-        "r.created IS NOT NULL".into(),
-        "r.eventUID IS NOT NULL".into(),
-    ];
+    let mut preds = Preds::new();
+    preds.push(&["r.target = $target AND r.created IS NOT NULL AND r.eventUID IS NOT NULL"]);
     window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
     equalities(&mut preds, &mut params, q);
-    preds.push(in_trail(labels));
+    in_trail(&mut preds, labels);
     let text = cat(&[
         "MATCH (ev:",
         ev,
         ")-[r:ON]->() USING INDEX r:ON(target, created, eventUID) WHERE ",
-        &preds.join(" AND "),
+        &preds.0,
         " ",
         RETURN_EVENT,
         " ORDER BY r.target DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
@@ -860,19 +874,20 @@ pub fn verify_statement(
 fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(String, u64, String)>) -> Result<Query, AuditError> {
     labels.validate()?;
     let ev = &labels.event;
-    let mut preds = vec!["ev.seq IS NOT NULL".to_owned()];
+    let mut preds = Preds::new();
     let mut params = Params::new();
     params.insert("trail".into(), Json::from(trail));
     params.insert("limit".into(), Json::from(VERIFY_PAGE));
     match &q.stream_id {
         Some(s) => {
-            preds.insert(0, "ev.streamId = $streamId".into());
+            preds.push(&["ev.streamId = $streamId"]);
             params.insert("streamId".into(), Json::from(s));
         }
-        None => preds.insert(0, "ev.streamId IS NOT NULL".into()),
+        None => preds.push(&["ev.streamId IS NOT NULL"]),
     }
+    preds.push(&["ev.seq IS NOT NULL"]);
     if let Some(s) = q.since {
-        preds.push("ev.timestamp >= datetime({epochMillis: $since})".into());
+        preds.push(&["ev.timestamp >= datetime({epochMillis: $since})"]);
         params.insert("since".into(), Json::from(s));
     }
     if let Some((s, seq, uid)) = after {
@@ -881,26 +896,25 @@ fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(S
         // starts at the position: behind an OR only, the seek would read the stream from seq 0 on
         // every page, and a verification would read O(n²) index entries.
         if q.stream_id.as_deref() == Some(s.as_str()) {
-            preds.push("ev.seq >= $afterSeq AND (ev.seq > $afterSeq OR ev.UID > $afterUid)".into());
+            preds.push(&["ev.seq >= $afterSeq AND (ev.seq > $afterSeq OR ev.UID > $afterUid)"]);
         } else {
-            preds.push(
+            preds.push(&[
                 "ev.streamId >= $afterStream AND (ev.streamId > $afterStream OR ev.seq > $afterSeq \
-                 OR (ev.seq = $afterSeq AND ev.UID > $afterUid))"
-                    .into(),
-            );
+                 OR (ev.seq = $afterSeq AND ev.UID > $afterUid))",
+            ]);
         }
         params.insert("afterStream".into(), Json::from(s));
         params.insert("afterSeq".into(), Json::from(*seq));
         params.insert("afterUid".into(), Json::from(uid));
     }
-    preds.push(in_trail(labels));
+    in_trail(&mut preds, labels);
     let text = cat(&[
         "MATCH (ev:",
         ev,
         ") USING INDEX ev:",
         ev,
         "(streamId, seq) WHERE ",
-        &preds.join(" AND "),
+        &preds.0,
         " ",
         RETURN_EVENT,
         ", ev.sigKid, ev.sig, ev.sigAt ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",
