@@ -459,8 +459,8 @@ const RETURN_EVENT: &str =
      ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, \
      ev.source, ev.occurredAt.epochMillis, ev.targetKeys, ev.targetRoles";
 
-fn in_trail(labels: &Labels) -> String {
-    cat(&["EXISTS { MATCH (:", &labels.trail, " {name: $trail})-[:HAS_EVENT]->(ev) }"])
+fn in_trail(preds: &mut Preds, labels: &Labels) {
+    preds.push(&["EXISTS { MATCH (:", &labels.trail, " {name: $trail})-[:HAS_EVENT]->(ev) }"]);
 }
 
 /// The statement for one page of [`TrailQuery`] (it asks for `limit + 1` rows to learn whether
@@ -529,6 +529,26 @@ impl Params {
     }
 }
 
+/// A statement's `WHERE` conditions, joined by ` AND ` as they are added (one text, no list of
+/// parts to join).
+struct Preds(String);
+
+impl Preds {
+    fn new() -> Self {
+        Preds(String::new())
+    }
+
+    /// Adds one condition, written as the concatenation of `parts`.
+    fn push(&mut self, parts: &[&str]) {
+        if !self.0.is_empty() {
+            self.0.push_str(" AND ");
+        }
+        for p in parts {
+            self.0.push_str(p);
+        }
+    }
+}
+
 /// [`trail_statement`] (`indexed`: [`trail_statement_indexed`]).
 pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed: bool) -> Result<Query, AuditError> {
     labels.validate()?;
@@ -539,7 +559,7 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
     let mut params = Params::new();
     params.insert("trail".into(), Json::from(trail));
     params.insert("limit".into(), Json::from(limit + 1));
-    let mut preds: Vec<String> = Vec::new();
+    let mut preds = Preds::new();
     let ev = &labels.event;
     // The driving index: the most selective equality filter, else time. Each index ends in
     // (timestamp, UID), and the ORDER BY names the index's properties in order (the equality
@@ -552,7 +572,7 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
     if indexed && uses_trail_index(q) {
         return trail_index_statement(labels, q, params);
     }
-    preds.push("ev.UID IS NOT NULL".into());
+    preds.push(&["ev.UID IS NOT NULL"]);
     let lead = if q.user_uid.is_some() {
         Some("userUID")
     } else if q.action_type.is_some() {
@@ -572,20 +592,11 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
             "ev.timestamp DESC, ev.UID DESC".into(),
         ),
     };
-    for (key, prop, val) in [
-        ("userUid", "userUID", &q.user_uid),
-        ("actionType", "eventType", &q.action_type),
-        ("category", "eventCategory", &q.category),
-    ] {
-        if let Some(v) = val {
-            preds.push(cat(&["ev.", prop, " = $", key]));
-            params.insert(key.into(), Json::from(v));
-        }
-    }
-    preds.push("ev.timestamp IS NOT NULL".into());
+    equalities(&mut preds, &mut params, q);
+    preds.push(&["ev.timestamp IS NOT NULL"]);
     window(&mut preds, &mut params, q, "ev.timestamp", "ev.UID")?;
-    preds.push(in_trail(labels));
-    let text = cat(&["MATCH (ev:", ev, ") ", &hint, " WHERE ", &preds.join(" AND "), " ", RETURN_EVENT, " ORDER BY ", &order, " LIMIT $limit"]);
+    in_trail(&mut preds, labels);
+    let text = cat(&["MATCH (ev:", ev, ") ", &hint, " WHERE ", &preds.0, " ", RETURN_EVENT, " ORDER BY ", &order, " LIMIT $limit"]);
     Ok(Query { text, params: params.into_json() })
 }
 
@@ -596,18 +607,15 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
 /// `timestamp`), so the rows are the same.
 fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) -> Result<Query, AuditError> {
     let Labels { event: ev, trail, .. } = labels;
-    let mut preds: Vec<String> = vec![
-        "r.trail = $trail".into(),
-        "r.created IS NOT NULL".into(),
-        "r.eventUID IS NOT NULL".into(),
-    ];
+    let mut preds = Preds::new();
+    preds.push(&["r.trail = $trail AND r.created IS NOT NULL AND r.eventUID IS NOT NULL"]);
     window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
-    preds.push(cat(&["ev.UID IS NOT NULL AND ev.timestamp IS NOT NULL AND startNode(r):", trail, " AND startNode(r).name = $trail"]));
+    preds.push(&["ev.UID IS NOT NULL AND ev.timestamp IS NOT NULL AND startNode(r):", trail, " AND startNode(r).name = $trail"]);
     let text = cat(&[
         "MATCH ()-[r:HAS_EVENT]->(ev:",
         ev,
         ") USING INDEX r:HAS_EVENT(trail, created, eventUID) WHERE ",
-        &preds.join(" AND "),
+        &preds.0,
         " ",
         RETURN_EVENT,
         " ORDER BY r.trail DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
@@ -626,29 +634,43 @@ fn trail_indexed_query(labels: &Labels, trail: &str) -> Query {
 
 /// The time window and the keyset cursor of a page, on the given time and UID columns (the
 /// event's own, or the `ON` relationship's copies of them).
-fn window(preds: &mut Vec<String>, params: &mut Params, q: &TrailQuery, ts: &str, uid: &str) -> Result<(), AuditError> {
+fn window(preds: &mut Preds, params: &mut Params, q: &TrailQuery, ts: &str, uid: &str) -> Result<(), AuditError> {
     if let Some(s) = q.since {
-        preds.push(cat(&[ts, " >= datetime({epochMillis: $since})"]));
+        preds.push(&[ts, " >= datetime({epochMillis: $since})"]);
         params.insert("since".into(), Json::from(s));
     }
     if let Some(u) = q.until {
-        preds.push(cat(&[ts, " < datetime({epochMillis: $until})"]));
+        preds.push(&[ts, " < datetime({epochMillis: $until})"]);
         params.insert("until".into(), Json::from(u));
     }
     if let Some(c) = &q.cursor {
         let (cursor_ts, cursor_uid) = decode_cursor(c)?;
-        preds.push(cat(&[
+        preds.push(&[
             ts,
             " <= datetime({epochMillis: $cursorTs}) AND (",
             ts,
             " < datetime({epochMillis: $cursorTs}) OR ",
             uid,
             " < $cursorUid)",
-        ]));
+        ]);
         params.insert("cursorTs".into(), Json::from(cursor_ts));
         params.insert("cursorUid".into(), Json::from(cursor_uid));
     }
     Ok(())
+}
+
+/// The equality filters of a page (user, action type, category) on the event's properties.
+fn equalities(preds: &mut Preds, params: &mut Params, q: &TrailQuery) {
+    for (key, prop, val) in [
+        ("userUid", "userUID", &q.user_uid),
+        ("actionType", "eventType", &q.action_type),
+        ("category", "eventCategory", &q.category),
+    ] {
+        if let Some(v) = val {
+            preds.push(&["ev.", prop, " = $", key]);
+            params.insert(key.into(), Json::from(v));
+        }
+    }
 }
 
 /// A `target` filter must be `"Label:uid"` (split at the first `:`; a label has none) with the
@@ -673,28 +695,16 @@ fn check_target_key(key: &str) -> Result<(), AuditError> {
 fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: Params) -> Result<Query, AuditError> {
     let ev = &labels.event;
     params.insert("target".into(), Json::from(target));
-    let mut preds: Vec<String> = vec![
-        "r.target = $target".into(),
-        "r.created IS NOT NULL".into(),
-        "r.eventUID IS NOT NULL".into(),
-    ];
+    let mut preds = Preds::new();
+    preds.push(&["r.target = $target AND r.created IS NOT NULL AND r.eventUID IS NOT NULL"]);
     window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
-    for (key, prop, val) in [
-        ("userUid", "userUID", &q.user_uid),
-        ("actionType", "eventType", &q.action_type),
-        ("category", "eventCategory", &q.category),
-    ] {
-        if let Some(v) = val {
-            preds.push(cat(&["ev.", prop, " = $", key]));
-            params.insert(key.into(), Json::from(v));
-        }
-    }
-    preds.push(in_trail(labels));
+    equalities(&mut preds, &mut params, q);
+    in_trail(&mut preds, labels);
     let text = cat(&[
         "MATCH (ev:",
         ev,
         ")-[r:ON]->() USING INDEX r:ON(target, created, eventUID) WHERE ",
-        &preds.join(" AND "),
+        &preds.0,
         " ",
         RETURN_EVENT,
         " ORDER BY r.target DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
@@ -864,19 +874,20 @@ pub fn verify_statement(
 fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(String, u64, String)>) -> Result<Query, AuditError> {
     labels.validate()?;
     let ev = &labels.event;
-    let mut preds = vec!["ev.seq IS NOT NULL".to_owned()];
+    let mut preds = Preds::new();
     let mut params = Params::new();
     params.insert("trail".into(), Json::from(trail));
     params.insert("limit".into(), Json::from(VERIFY_PAGE));
     match &q.stream_id {
         Some(s) => {
-            preds.insert(0, "ev.streamId = $streamId".into());
+            preds.push(&["ev.streamId = $streamId"]);
             params.insert("streamId".into(), Json::from(s));
         }
-        None => preds.insert(0, "ev.streamId IS NOT NULL".into()),
+        None => preds.push(&["ev.streamId IS NOT NULL"]),
     }
+    preds.push(&["ev.seq IS NOT NULL"]);
     if let Some(s) = q.since {
-        preds.push("ev.timestamp >= datetime({epochMillis: $since})".into());
+        preds.push(&["ev.timestamp >= datetime({epochMillis: $since})"]);
         params.insert("since".into(), Json::from(s));
     }
     if let Some((s, seq, uid)) = after {
@@ -885,26 +896,25 @@ fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(S
         // starts at the position: behind an OR only, the seek would read the stream from seq 0 on
         // every page, and a verification would read O(n²) index entries.
         if q.stream_id.as_deref() == Some(s.as_str()) {
-            preds.push("ev.seq >= $afterSeq AND (ev.seq > $afterSeq OR ev.UID > $afterUid)".into());
+            preds.push(&["ev.seq >= $afterSeq AND (ev.seq > $afterSeq OR ev.UID > $afterUid)"]);
         } else {
-            preds.push(
+            preds.push(&[
                 "ev.streamId >= $afterStream AND (ev.streamId > $afterStream OR ev.seq > $afterSeq \
-                 OR (ev.seq = $afterSeq AND ev.UID > $afterUid))"
-                    .into(),
-            );
+                 OR (ev.seq = $afterSeq AND ev.UID > $afterUid))",
+            ]);
         }
         params.insert("afterStream".into(), Json::from(s));
         params.insert("afterSeq".into(), Json::from(*seq));
         params.insert("afterUid".into(), Json::from(uid));
     }
-    preds.push(in_trail(labels));
+    in_trail(&mut preds, labels);
     let text = cat(&[
         "MATCH (ev:",
         ev,
         ") USING INDEX ev:",
         ev,
         "(streamId, seq) WHERE ",
-        &preds.join(" AND "),
+        &preds.0,
         " ",
         RETURN_EVENT,
         ", ev.sigKid, ev.sig, ev.sigAt ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",
@@ -1015,7 +1025,7 @@ impl AuditLogger {
     /// Reads the chained events of this logger's trail back and reports, per stream, the first
     /// broken link (see [`crate::chain::BreakKind`]).
     pub async fn verify_trail(&self, q: &VerifyQuery) -> Result<VerifyReport, AuditError> {
-        let (report, _) = self.verify_trail_page(q, None, u64::MAX).await?;
+        let (report, _) = self.verify_pages::<false>(q, None, u64::MAX).await?;
         Ok(report)
     }
 
@@ -1024,6 +1034,19 @@ impl AuditLogger {
     /// (`checked` and `ok` count everything so far; `unchained` only on the last page) and where
     /// to continue, `None` when done. `GET /v1/verify` serves it page by page.
     pub async fn verify_trail_page(
+        &self,
+        q: &VerifyQuery,
+        progress: Option<VerifyProgress>,
+        max_events: u64,
+    ) -> Result<(VerifyReport, Option<VerifyProgress>), AuditError> {
+        self.verify_pages::<true>(q, progress, max_events).await
+    }
+
+    /// [`AuditLogger::verify_trail_page`]; `PAGED` false ([`AuditLogger::verify_trail`]: from the
+    /// start, to the end) leaves the cursor's code (resume, pause) out of that instance, which
+    /// is the only one in the browser's read entry: an async fn's arguments live in its future,
+    /// so the compiler cannot drop that code for a constant `None` / `u64::MAX` itself.
+    async fn verify_pages<const PAGED: bool>(
         &self,
         q: &VerifyQuery,
         progress: Option<VerifyProgress>,
@@ -1038,7 +1061,7 @@ impl AuditLogger {
         // builds verify with the host's WebCrypto, which is asynchronous.
         let checked = keys.clone().map(crate::sign::Checked::new);
         let seals: Option<&dyn crate::chain::SealCheck> = checked.as_ref().map(|k| k as &dyn crate::chain::SealCheck);
-        let mut p = match progress {
+        let mut p = match progress.filter(|_| PAGED) {
             Some(p) => p,
             None => {
                 let head = match &keys {
@@ -1053,17 +1076,13 @@ impl AuditLogger {
                 };
                 // The stream the trail's signed head names is checked even with no event left.
                 if let Some(h) = &head {
-                    if !pending.contains(&h.stream_id) {
-                        pending.push(h.stream_id.clone());
-                        pending.sort();
-                    }
+                    add_stream(&mut pending, &h.stream_id);
                 }
                 // So is an anchored one (all its events deleted is a cut tail too).
                 #[cfg(not(feature = "worker"))]
                 for a in &q.anchors {
-                    if !pending.contains(&a.stream_id) && q.stream_id.as_ref().is_none_or(|s| *s == a.stream_id) {
-                        pending.push(a.stream_id.clone());
-                        pending.sort();
+                    if q.stream_id.as_ref().is_none_or(|s| *s == a.stream_id) {
+                        add_stream(&mut pending, &a.stream_id);
                     }
                 }
                 VerifyProgress { pending, current: None, after: None, checked: 0, ok: true, head }
@@ -1088,7 +1107,7 @@ impl AuditLogger {
         };
         let mut streams = Vec::new();
         let mut read = 0u64;
-        let mut current = p.current.take().map(|st| Verifier::resume(st, seals));
+        let mut current = if PAGED { p.current.take().map(|st| Verifier::resume(st, seals)) } else { None };
         loop {
             if current.is_none() {
                 if p.pending.is_empty() {
@@ -1102,7 +1121,7 @@ impl AuditLogger {
                 });
                 p.after = None;
             }
-            if read >= max_events {
+            if PAGED && read >= max_events {
                 break;
             }
             let Some(v) = current.as_mut() else { break };
@@ -1142,7 +1161,7 @@ impl AuditLogger {
         self.check_anchors(&q.anchors, &mut streams).await?;
         p.checked += read;
         p.ok &= streams.iter().all(|s| s.ok);
-        if let Some(v) = current {
+        if let Some(v) = current.filter(|_| PAGED) {
             p.current = Some(v.state());
             let report = VerifyReport {
                 ok: p.ok,
@@ -1244,6 +1263,15 @@ impl AuditLogger {
     }
 }
 
+/// Adds `id` to the streams still to verify, kept in order (an unstable sort: equal ids are the
+/// same, and std's small unstable sort is less code in the .wasm than its merge sort).
+fn add_stream(pending: &mut Vec<String>, id: &str) {
+    if !pending.iter().any(|p| p == id) {
+        pending.push(id.to_owned());
+        pending.sort_unstable();
+    }
+}
+
 /// A stored head from the columns (chainStream, chainSeq, chainHash, chainKid, chainSig,
 /// chainSignedAt).
 pub fn head_from_row(row: &[Value]) -> Option<SignedHead> {
@@ -1310,9 +1338,14 @@ pub(crate) fn user_query(uid: &str, since: Option<i64>, limit: Option<u32>, curs
 pub(crate) fn target_query(label: &str, uid: &str, q: &TrailQuery) -> Result<TrailQuery, AuditError> {
     // The rule table's target rules, named as this call's arguments (`label`, `uid`), not as
     // the `targets[0]` of a write the caller never made.
+    // The message taken out of the violation directly: `to_string()` would bring core::fmt's
+    // machinery into the read entry's .wasm for this one line.
     crate::rules::check_targets(&[Target::new(label, uid)]).map_err(|v| {
-        let m = v.to_string();
-        AuditError::InvalidInput(m.strip_prefix("targets[0].").map_or(m.clone(), str::to_owned))
+        let (crate::rules::Violation::Invalid(mut m) | crate::rules::Violation::TooLarge(mut m)) = v;
+        if m.starts_with("targets[0].") {
+            m.drain(.."targets[0].".len());
+        }
+        AuditError::InvalidInput(m)
     })?;
     Ok(TrailQuery { target: Some(Target::new(label, uid).key()), ..q.clone() })
 }

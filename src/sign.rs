@@ -119,16 +119,16 @@ pub struct PublicJwk {
     pub use_: String,
 }
 
-fn okp() -> String {
+pub(crate) fn okp() -> String {
     "OKP".into()
 }
-fn ed25519() -> String {
+pub(crate) fn ed25519() -> String {
     "Ed25519".into()
 }
-fn eddsa() -> String {
+pub(crate) fn eddsa() -> String {
     "EdDSA".into()
 }
-fn sig() -> String {
+pub(crate) fn sig() -> String {
     "sig".into()
 }
 

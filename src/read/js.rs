@@ -166,14 +166,15 @@ fn jwk_from_json(v: &Json) -> Result<PublicJwk, String> {
         Some(other) => Err(invalid_type(k, other, "a string")),
     };
     let required = |k: &str| field(k)?.ok_or_else(|| cat(&["missing field `", k, "`"]));
-    let d = PublicJwk::new("", &[0; 32]);
+    // Absent members take the defaults of PublicJwk's `Deserialize`.
+    use crate::sign::{ed25519, eddsa, okp, sig};
     Ok(PublicJwk {
         kid: required("kid")?,
-        kty: field("kty")?.unwrap_or(d.kty),
-        crv: field("crv")?.unwrap_or(d.crv),
+        kty: field("kty")?.unwrap_or_else(okp),
+        crv: field("crv")?.unwrap_or_else(ed25519),
         x: required("x")?,
-        alg: field("alg")?.unwrap_or(d.alg),
-        use_: field("use")?.unwrap_or(d.use_),
+        alg: field("alg")?.unwrap_or_else(eddsa),
+        use_: field("use")?.unwrap_or_else(sig),
     })
 }
 

@@ -135,15 +135,8 @@ impl JsAuditLogger {
         &self,
         #[wasm_bindgen(unchecked_optional_param_type = "AuditTrailQuery")] query: JsValue,
     ) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        let q = options(&query, &["since", "until"], TrailQuery::from_members);
-        future_to_promise(async move {
-            let res = match q {
-                Ok(q) => inner.trail_events(&q).await.map(page_json),
-                Err(e) => Err(e),
-            };
-            Ok(resolve(&inner, res))
-        })
+        let q = options(&query, &["since", "until"]).and_then(|m| members(&m, TrailQuery::from_members));
+        self.read(q.map(Call::Trail))
     }
 
     /// The events of one user, newest first: `getAuditTrail({userUid: uid, ...options})`.
@@ -156,9 +149,8 @@ impl JsAuditLogger {
         )]
         options_: JsValue,
     ) -> js_sys::Promise {
-        let inner = self.inner.clone();
         const OWN: &str = "getUserActivity options are since, limit and cursor";
-        let q = own_fields(options(&options_, &["since"], TrailQuery::from_members), OWN).and_then(|q| {
+        let q = own_fields(&options_, &["since"], OWN).and_then(|q| {
             if q.until.is_some()
                 || q.action_type.is_some()
                 || q.category.is_some()
@@ -169,18 +161,9 @@ impl JsAuditLogger {
             let uid = super::details::js_text(&uid, "uid")?
                 .filter(|u| !u.is_empty())
                 .ok_or_else(|| AuditError::InvalidInput("uid must be a non-empty string".into()))?;
-            Ok((uid, q))
+            crate::read::user_query(&uid, q.since, q.limit, q.cursor)
         });
-        future_to_promise(async move {
-            let res = match q {
-                Ok((uid, q)) => match crate::read::user_query(&uid, q.since, q.limit, q.cursor) {
-                    Ok(q) => inner.trail_events(&q).await.map(page_json),
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
-            };
-            Ok(resolve(&inner, res))
-        })
+        self.read(q.map(Call::Trail))
     }
 
     /// The events performed on the node `label` / `uid` (an {@link AuditTarget}), newest first,
@@ -196,9 +179,8 @@ impl JsAuditLogger {
         )]
         options_: JsValue,
     ) -> js_sys::Promise {
-        let inner = self.inner.clone();
         const OWN: &str = "getTargetActivity options are since, until, actionType, limit and cursor";
-        let q = own_fields(options(&options_, &["since", "until"], TrailQuery::from_members), OWN).and_then(|q| {
+        let q = own_fields(&options_, &["since", "until"], OWN).and_then(|q| {
             if q.category.is_some() || q.user_uid.is_some() || q.target.is_some() {
                 return Err(AuditError::InvalidInput(OWN.into()));
             }
@@ -207,18 +189,9 @@ impl JsAuditLogger {
                     .filter(|s| !s.is_empty())
                     .ok_or_else(|| AuditError::InvalidInput(cat(&[what, " must be a non-empty string"])))
             };
-            Ok((text(&label, "label")?, text(&uid, "uid")?, q))
+            crate::read::target_query(&text(&label, "label")?, &text(&uid, "uid")?, &q)
         });
-        future_to_promise(async move {
-            let res = match q {
-                Ok((label, uid, q)) => match crate::read::target_query(&label, &uid, &q) {
-                    Ok(q) => inner.trail_events(&q).await.map(page_json),
-                    Err(e) => Err(e),
-                },
-                Err(e) => Err(e),
-            };
-            Ok(resolve(&inner, res))
-        })
+        self.read(q.map(Call::Trail))
     }
 
     /// Reads the trail's chained events back and reports, per stream, the first broken link.
@@ -231,19 +204,8 @@ impl JsAuditLogger {
         )]
         query: JsValue,
     ) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        let q = options(&query, &["since"], VerifyQuery::from_members);
-        future_to_promise(async move {
-            let res = match q {
-                Ok(q) => inner.verify_trail(&q).await.map(|r| {
-                    let mut out = String::new();
-                    js::write_report(&r, &mut out);
-                    out
-                }),
-                Err(e) => Err(e),
-            };
-            Ok(resolve(&inner, res))
-        })
+        let q = options(&query, &["since"]).and_then(|m| members(&m, VerifyQuery::from_members));
+        self.read(q.map(Call::Verify))
     }
 
     /// This logger's stream id and the hash of the last event it built (delivered or not):
@@ -265,11 +227,30 @@ impl JsAuditLogger {
     }
 }
 
-/// A page as JSON text ([`js::write_page`]).
-fn page_json((events, next_cursor): (Vec<crate::AuditEvent>, Option<String>)) -> String {
-    let mut out = String::new();
-    js::write_page(&events, next_cursor.as_deref(), &mut out);
-    out
+/// What a read method asks for, once its arguments are checked.
+enum Call {
+    /// A page of the trail (getAuditTrail, getUserActivity, getTargetActivity).
+    Trail(TrailQuery),
+    /// verifyTrail.
+    Verify(VerifyQuery),
+}
+
+impl JsAuditLogger {
+    /// The promise of every read method: one future type for all of them (each
+    /// `future_to_promise` instance is its own copy of the task machinery in the .wasm). An
+    /// argument error resolves `null` with it in `lastError`, as a failed read does.
+    fn read(&self, call: Result<Call, AuditError>) -> js_sys::Promise {
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let mut out = String::new();
+            let res = match call {
+                Ok(Call::Trail(q)) => inner.trail_events(&q).await.map(|(events, next)| js::write_page(&events, next.as_deref(), &mut out)),
+                Ok(Call::Verify(q)) => inner.verify_trail(&q).await.map(|r| js::write_report(&r, &mut out)),
+                Err(e) => Err(e),
+            };
+            Ok(resolve(&inner, res.map(|()| out)))
+        })
+    }
 }
 
 /// `Ok(json)` → the host's `JSON.parse` of it, plain JS objects (lastError cleared); `Err` →
@@ -290,20 +271,23 @@ fn resolve(logger: &crate::AuditLogger, res: Result<String, AuditError>) -> JsVa
     }
 }
 
-/// A JS options object (or `undefined`/`null`) read by `from` (which refuses unknown keys) from
-/// its members: `null`/`undefined` members skipped, `times` (the keys holding instants: number of
-/// ms, ISO string or Date) as epoch milliseconds, other numbers as non-negative integers, strings,
-/// booleans, and structured values (verifyTrail's publicKeys) as plain JSON data.
-/// An unknown key was answered with getAuditTrail's field list (category, userUid, target...),
-/// which getUserActivity / getTargetActivity then refuse: the call's own list instead.
-fn own_fields<T>(r: Result<T, AuditError>, own: &str) -> Result<T, AuditError> {
-    r.map_err(|e| match e {
-        AuditError::InvalidInput(m) if m.contains("unknown field") => AuditError::InvalidInput(own.into()),
+/// getUserActivity's / getTargetActivity's options as a [`TrailQuery`]. An unknown key was
+/// answered with getAuditTrail's field list (category, userUid, target...), which these calls
+/// then refuse: the call's own list (`own`) instead.
+fn own_fields(js: &JsValue, times: &[&str], own: &str) -> Result<TrailQuery, AuditError> {
+    options(js, times).and_then(|m| members(&m, TrailQuery::from_members)).map_err(|e| match e {
+        // `options` writes it as "options: unknown field …" (a prefix test: `contains` would bring
+        // core's two-way substring search into the .wasm).
+        AuditError::InvalidInput(m) if m.starts_with("options: unknown field") => AuditError::InvalidInput(own.into()),
         e => e,
     })
 }
 
-fn options<T>(js: &JsValue, times: &[&str], from: fn(&[(String, Json)]) -> Result<T, String>) -> Result<T, AuditError> {
+/// The members of a JS options object (or `undefined`/`null`: none), for a `from_members`
+/// ([`members`]): `null`/`undefined` members skipped, `times` (the keys holding instants: number
+/// of ms, ISO string or Date) as epoch milliseconds, other numbers as non-negative integers,
+/// strings, booleans, and structured values (verifyTrail's publicKeys) as plain JSON data.
+fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditError> {
     let bad = |m: String| AuditError::InvalidInput(m);
     let mut members = Vec::new();
     if !(js.is_undefined() || js.is_null()) {
@@ -350,7 +334,12 @@ fn options<T>(js: &JsValue, times: &[&str], from: fn(&[(String, Json)]) -> Resul
             members.push((k, value));
         }
     }
-    from(&members).map_err(|e| bad(cat(&["options: ", &e])))
+    Ok(members)
+}
+
+/// The options read by `from`, which refuses unknown keys.
+fn members<T>(m: &[(String, Json)], from: fn(&[(String, Json)]) -> Result<T, String>) -> Result<T, AuditError> {
+    from(m).map_err(|e| AuditError::InvalidInput(cat(&["options: ", &e])))
 }
 
 fn instant(v: &JsValue) -> Option<i64> {
