@@ -178,7 +178,7 @@ pub(crate) fn schema_texts(labels: &Labels) -> Result<Vec<String>, AuditError> {
         // that another process drops meanwhile, held a new logger's schema step past its
         // request timeout). Names are lower-cased identifiers ([A-Za-z_][A-Za-z0-9_]*), so they
         // go in quotes as they are.
-        cat(&[AWAIT_OWN, &schema_names(labels).join("','"), "'] AS n CALL db.awaitIndex(n, 60) RETURN count(*) AS online"]),
+        cat(&[AWAIT_OWN, &crate::error::join(&schema_names(labels), "','"), "'] AS n CALL db.awaitIndex(n, 60) RETURN count(*) AS online"]),
     ])
 }
 

@@ -18,7 +18,7 @@ use crate::chain::{SignedHead, StoredSeal, Verifier, VerifyReport};
 use crate::sign::{KeySet, PublicJwk};
 use crate::config::Labels;
 use crate::cypher::Statement;
-use crate::error::{cat, int, num, AuditError};
+use crate::error::{cat, int, join, num, AuditError};
 use crate::event::{AuditEvent, Target};
 use crate::json::Json;
 use crate::logger::AuditLogger;
@@ -585,7 +585,7 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
     preds.push("ev.timestamp IS NOT NULL".into());
     window(&mut preds, &mut params, q, "ev.timestamp", "ev.UID")?;
     preds.push(in_trail(labels));
-    let text = cat(&["MATCH (ev:", ev, ") ", &hint, " WHERE ", &preds.join(" AND "), " ", RETURN_EVENT, " ORDER BY ", &order, " LIMIT $limit"]);
+    let text = cat(&["MATCH (ev:", ev, ") ", &hint, " WHERE ", &join(&preds, " AND "), " ", RETURN_EVENT, " ORDER BY ", &order, " LIMIT $limit"]);
     Ok(Query { text, params: params.into_json() })
 }
 
@@ -607,7 +607,7 @@ fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) ->
         "MATCH ()-[r:HAS_EVENT]->(ev:",
         ev,
         ") USING INDEX r:HAS_EVENT(trail, created, eventUID) WHERE ",
-        &preds.join(" AND "),
+        &join(&preds, " AND "),
         " ",
         RETURN_EVENT,
         " ORDER BY r.trail DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
@@ -694,7 +694,7 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
         "MATCH (ev:",
         ev,
         ")-[r:ON]->() USING INDEX r:ON(target, created, eventUID) WHERE ",
-        &preds.join(" AND "),
+        &join(&preds, " AND "),
         " ",
         RETURN_EVENT,
         " ORDER BY r.target DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
@@ -904,7 +904,7 @@ fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(S
         ") USING INDEX ev:",
         ev,
         "(streamId, seq) WHERE ",
-        &preds.join(" AND "),
+        &join(&preds, " AND "),
         " ",
         RETURN_EVENT,
         ", ev.sigKid, ev.sig, ev.sigAt ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",

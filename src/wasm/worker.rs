@@ -142,7 +142,7 @@ fn env_text(v: &JsValue) -> Option<String> {
     }
     v.as_string().or_else(|| {
         v.as_f64().map(|n| match n >= 0.0 && n <= 9_007_199_254_740_991.0 && n == n.trunc() {
-            true => (n as u64).to_string(),
+            true => crate::error::num(n as u64),
             false => "not a whole number".to_owned(),
         })
     })
@@ -241,7 +241,7 @@ impl Io for WorkerIo<'_> {
     }
 
     async fn rate_limit(&self, key: &str) -> Result<bool, String> {
-        let missing = || format!("the {RATE_LIMITER} binding is missing");
+        let missing = || crate::error::cat(&["the ", RATE_LIMITER, " binding is missing"]);
         let binding = Reflect::get(self.env, &JsValue::from_str(RATE_LIMITER)).map_err(|_| missing())?;
         if !binding.is_object() {
             return Err(missing());
