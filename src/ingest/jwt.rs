@@ -321,7 +321,13 @@ fn nanos(text: &str) -> Option<i128> {
         None => (false, text),
     };
     let (mantissa, exp) = match t.find(['e', 'E']) {
-        Some(i) => (&t[..i], t[i + 1..].trim_start_matches('+').parse::<i64>().unwrap_or(if t[i + 1..].starts_with('-') { i64::MIN } else { i64::MAX })),
+        Some(i) => {
+            // JSON's exponent: a sign, then digits (saturating: it is clamped below anyway).
+            let e = &t[i + 1..];
+            let (minus, d) = e.strip_prefix('-').map_or((false, e.trim_start_matches('+')), |d| (true, d));
+            let m = crate::json::digits_u64(d).map_or(i64::MAX, |v| v.min(i64::MAX as u64) as i64);
+            (&t[..i], if minus { -m } else { m })
+        }
         None => (t, 0),
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));

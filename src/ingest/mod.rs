@@ -166,7 +166,7 @@ impl Settings {
         let unparsed = std::cell::RefCell::new(Vec::<String>::new());
         let num = |k: &str, d: u64| match text(k) {
             None => d,
-            Some(v) => v.parse::<u64>().unwrap_or_else(|_| {
+            Some(v) => crate::json::digits_u64(&v).unwrap_or_else(|| {
                 unparsed.borrow_mut().push(k.to_owned());
                 d
             }),
@@ -700,9 +700,9 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let param = |name: &str| {
         req.query.split('&').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
     };
-    let limit = match param("limit").map(str::parse::<u64>) {
+    let limit = match param("limit").map(crate::json::digits_u64) {
         None => VERIFY_PAGE_EVENTS,
-        Some(Ok(n)) if (1000..=100_000).contains(&n) => n,
+        Some(Some(n)) if (1000..=100_000).contains(&n) => n,
         Some(_) => return Response::error(400, "bad_request", "limit must be an integer from 1000 to 100000"),
     };
     let secret = settings.jwt.as_ref().map(|j| j.secret.as_slice()).unwrap_or_default();
@@ -802,7 +802,7 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     if !mime.eq_ignore_ascii_case("application/json") {
         return Response::error(415, "unsupported_media_type", "Content-Type must be application/json");
     }
-    if let Some(len) = req.header("Content-Length").and_then(|l| l.trim().parse::<u64>().ok()) {
+    if let Some(len) = req.header("Content-Length").and_then(|l| crate::json::digits_u64(l.trim())) {
         if len > settings.max_body_bytes as u64 {
             return too_large(settings);
         }
@@ -1113,7 +1113,7 @@ mod tests {
             "JWT_CLOCK_SKEW_SECS", "NEO4J_TIMEOUT_MS", "RETRY_AFTER_SECS", "RATE_LIMIT_PERIOD_SECS",
             "OCCURRED_AT_MAX_SKEW_SECS", "OCCURRED_AT_MAX_AGE_SECS",
         ] {
-            for v in ["64k", "1h", "-1", "1.5", "1e3"] {
+            for v in ["64k", "1h", "-1", "1.5", "1e3", "+5"] {
                 let s = settings(&[(k, v)]);
                 let e = s.neo4j.expect_err(k);
                 assert!(e.starts_with(k) && e.contains("whole number") && !e.contains(v), "{k}={v}: {e}");

@@ -151,7 +151,7 @@ fn env_text(v: &JsValue) -> Option<String> {
 /// The path of an absolute URL as workerd gives it (`https://host[:port]/path?query`), without
 /// pulling a URL parser (and its Unicode tables) into the Worker.
 fn path_of(url: &str) -> &str {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let after_scheme = crate::error::find(url, "://").map_or(url, |i| &url[i + 3..]);
     let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
     path.split(['?', '#']).next().unwrap_or("/")
 }
