@@ -71,7 +71,8 @@
 // settled without its boxed settle future: worker.js 76,068 -> 74,994 B. Before that last change,
 // `... 20 baseline.js+default+none
 // init.js+default+<A> init.js worker.js+default+<A> worker.js`, paired, load ~7-11: init +0.08 ms
-// [-0.00, 0.29], worker -0.37 [-0.78, -0.18]; P5 (worker - baseline+none) 8.78 -> 8.30 ms. Per first
+// [-0.00, 0.29], worker -0.37 [-0.78, -0.18]; P5 (worker - baseline+none) 8.78 -> 8.30 ms; with the
+// last change, a second such run: init -0.08 [-0.44, 0.24], worker -0.30 [-0.92, 0.57]. Per first
 // event the Liftoff body by part (names from a wasm-opt -g build): the batch leader's future 3.2 KB,
 // logUserAction's entry 2.8, Sink::write 1.8, the durable queue (Durable::open/listen/admit/settle/
 // forget, uidmap; it runs in a Worker too, memory only) ~6.5, config reading + validation ~6.
