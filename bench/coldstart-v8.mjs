@@ -64,6 +64,18 @@
 // (identity's token branch out of line, queue::window in JS; first event's Liftoff body 78,452 ->
 // 77,222 B, i.e. ~0.07 ms at ~60 us/KB) against main, 20 rounds paired with `+dir`: worker.js 0.01
 // [-0.96, 1.45] ms, init.js -0.19 [-1.49, 0.43]: below what this tool resolves on this machine.
+// 2026-11-29 (workerp5: target_labels, Config::secrets, schema_names and the sink's scrub list
+// without map/collect/sort/dedup instances; error::join), write entry against main cb79543 (A tree,
+// `+dir`), `... 1 init.js+liftoff worker.js+liftoff`: init.js 226 -> 220 functions, 35,177 -> 34,628
+// B of body; worker.js 433 -> 422, 77,401 -> 76,068 B; then the durable queue's committed call
+// settled without its boxed settle future: worker.js 76,068 -> 74,994 B. Before that last change,
+// `... 20 baseline.js+default+none
+// init.js+default+<A> init.js worker.js+default+<A> worker.js`, paired, load ~7-11: init +0.08 ms
+// [-0.00, 0.29], worker -0.37 [-0.78, -0.18]; P5 (worker - baseline+none) 8.78 -> 8.30 ms; with the
+// last change, a second such run: init -0.08 [-0.44, 0.24], worker -0.30 [-0.92, 0.57]. Per first
+// event the Liftoff body by part (names from a wasm-opt -g build): the batch leader's future 3.2 KB,
+// logUserAction's entry 2.8, Sink::write 1.8, the durable queue (Durable::open/listen/admit/settle/
+// forget, uidmap; it runs in a Worker too, memory only) ~6.5, config reading + validation ~6.
 // P5_TRACE=dir keeps each such trace; with a build whose .wasm has its name section (wasm-opt -g)
 // the `#index` of each line names the function.
 import { spawn } from "node:child_process";

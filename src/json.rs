@@ -428,8 +428,9 @@ pub(crate) fn write_uint(out: &mut String, mut n: u64) {
 
 /// A non-empty run of ASCII digits as a `u64` (`None` for anything else, or on overflow): one body
 /// for [`Json::as_u64`] and [`Json::as_i64`] instead of `str::parse`'s two (a JSON number never
-/// starts with `+`, which `parse` would accept).
-fn digits_u64(s: &str) -> Option<u64> {
+/// starts with `+`, which `parse` would accept). The Worker reads its numeric settings and
+/// headers with it too.
+pub(crate) fn digits_u64(s: &str) -> Option<u64> {
     if s.is_empty() {
         return None;
     }

@@ -109,13 +109,9 @@ pub fn words(key: &str) -> Vec<String> {
     out
 }
 
-/// The words run together (`[String]::concat`, whose generic joining code is larger).
+/// The words run together (crate::error::join: `[String]::concat`'s generic joining code is larger).
 fn concat(words: &[String]) -> String {
-    let mut s = String::with_capacity(words.iter().map(String::len).sum());
-    for w in words {
-        s.push_str(w);
-    }
-    s
+    crate::error::join(words, "")
 }
 
 /// [`DEFAULT_REDACT_KEYS`] as [`Redactor::with_match`] makes them: each name's words, sorted,

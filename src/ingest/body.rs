@@ -11,6 +11,7 @@
 //! assert!(matches!(forged, Err(BodyError::NamesUser(_))));
 //! ```
 
+use crate::error::{cat, int, num, quoted};
 use crate::json::Json;
 
 /// Bounds on one request body.
@@ -71,14 +72,25 @@ pub struct IncomingEvent {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BodyError {
     /// 400.
-    #[error("{0}")]
     Invalid(String),
     /// 403: the body names a user.
-    #[error("{0}")]
     NamesUser(String),
     /// 413: too many events or details too large.
-    #[error("{0}")]
     TooLarge(String),
+}
+
+// Written out (not thiserror's `#[error("{0}")]`), as are the messages below (`cat`, not
+// `format!`): no core::fmt machinery in the Worker's .wasm (see crate::error::num).
+impl std::fmt::Display for BodyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (BodyError::Invalid(m) | BodyError::NamesUser(m) | BodyError::TooLarge(m)) = self;
+        f.write_str(m)
+    }
+}
+
+/// `m` about the `i`-th event of a request: `events[i]: m`.
+pub(crate) fn at_event(i: usize, m: &str) -> String {
+    cat(&["events[", &num(i as u64), "]: ", m])
 }
 
 /// Nesting a body may have at all (`serde_json`'s recursion limit, which the Worker used before;
@@ -97,10 +109,16 @@ pub fn parse_events(text: &str, lim: &BodyLimits) -> Result<Vec<IncomingEvent>, 
     use crate::json::ParseError;
     let v = crate::json::parse(text, MAX_BODY_DEPTH).map_err(|e| {
         BodyError::Invalid(match e {
-            ParseError::Syntax(at) => format!("body is not valid JSON (at byte {at})"),
-            ParseError::TooDeep => format!("body is not valid JSON (nested more than {MAX_BODY_DEPTH} levels deep)"),
+            ParseError::Syntax(at) => cat(&["body is not valid JSON (at byte ", &num(at as u64), ")"]),
+            ParseError::TooDeep => {
+                cat(&["body is not valid JSON (nested more than ", &num(MAX_BODY_DEPTH as u64), " levels deep)"])
+            }
             ParseError::LoneSurrogate => "body is not valid JSON (a \\u escape names a lone UTF-16 surrogate)".into(),
-            ParseError::OutOfRange(at) => format!("body holds a number beyond ±1.7976931348623157e308 (at byte {at}): not a finite number"),
+            ParseError::OutOfRange(at) => cat(&[
+                "body holds a number beyond ±1.7976931348623157e308 (at byte ",
+                &num(at as u64),
+                "): not a finite number",
+            ]),
         })
     })?;
     let Json::Obj(mut top) = v else {
@@ -123,11 +141,11 @@ pub fn parse_events(text: &str, lim: &BodyLimits) -> Result<Vec<IncomingEvent>, 
         return Err(BodyError::Invalid("events must not be empty".into()));
     }
     if items.len() > lim.max_batch {
-        return Err(BodyError::TooLarge(format!(
-            "{} events in one request, more than {}",
-            items.len(),
-            lim.max_batch
-        )));
+        return Err(BodyError::TooLarge(cat(&[
+            &num(items.len() as u64),
+            " events in one request, more than ",
+            &num(lim.max_batch as u64),
+        ])));
     }
     let events = items
         .into_iter()
@@ -145,7 +163,7 @@ fn take(m: &mut Vec<(String, Json)>, key: &str) -> Option<Json> {
 }
 
 fn repeated(key: &str, place: &str) -> BodyError {
-    BodyError::Invalid(format!("field {key:?} appears more than once in {place}"))
+    BodyError::Invalid(cat(&["field ", &quoted(key), " appears more than once in ", place]))
 }
 
 /// Two events of one request with the same client `UID` would be stored as one node (MERGE on
@@ -167,8 +185,9 @@ fn refuse_duplicate_uids(events: &[IncomingEvent]) -> Result<(), BodyError> {
         }
     }
     match found {
-        Some((i, j)) => Err(BodyError::Invalid(format!(
-            "events[{i}]: UID repeats the UID of events[{j}]; each event of a request needs its own UID"
+        Some((i, j)) => Err(BodyError::Invalid(at_event(
+            i,
+            &cat(&["UID repeats the UID of events[", &num(j as u64), "]; each event of a request needs its own UID"]),
         ))),
         None => Ok(()),
     }
@@ -176,20 +195,23 @@ fn refuse_duplicate_uids(events: &[IncomingEvent]) -> Result<(), BodyError> {
 
 fn prefix(i: usize, e: BodyError) -> BodyError {
     match e {
-        BodyError::Invalid(m) => BodyError::Invalid(format!("events[{i}]: {m}")),
-        BodyError::NamesUser(m) => BodyError::NamesUser(format!("events[{i}]: {m}")),
-        BodyError::TooLarge(m) => BodyError::TooLarge(format!("events[{i}]: {m}")),
+        BodyError::Invalid(m) => BodyError::Invalid(at_event(i, &m)),
+        BodyError::NamesUser(m) => BodyError::NamesUser(at_event(i, &m)),
+        BodyError::TooLarge(m) => BodyError::TooLarge(at_event(i, &m)),
     }
 }
 
 fn unknown_or_identity(key: &str, place: &str) -> BodyError {
     if IDENTITY_KEYS.contains(&key) {
-        BodyError::NamesUser(format!(
-            "{place} names a user ({key:?}); the acting user comes only from the bearer token"
-        ))
+        BodyError::NamesUser(cat(&[
+            place,
+            " names a user (",
+            &quoted(key),
+            "); the acting user comes only from the bearer token",
+        ]))
     } else {
         let shown: String = key.chars().take(40).collect();
-        BodyError::Invalid(format!("unknown field {shown:?} in {place}"))
+        BodyError::Invalid(cat(&["unknown field ", &quoted(&shown), " in ", place]))
     }
 }
 
@@ -245,7 +267,7 @@ fn parse_one(item: Json, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> {
 }
 
 fn parse_target(i: usize, t: &Json) -> Result<crate::event::Target, BodyError> {
-    let shape = || BodyError::Invalid(format!("targets[{i}] must be {{label: string, uid: string, role?: string}}"));
+    let shape = || BodyError::Invalid(cat(&["targets[", &num(i as u64), "] must be {label: string, uid: string, role?: string}"]));
     let Json::Obj(m) = t else { return Err(shape()) };
     if m.iter().any(|(k, _)| !matches!(k.as_str(), "label" | "uid" | "role")) || t.repeated_key().is_some() {
         return Err(shape());
@@ -299,13 +321,10 @@ impl OccurredAtWindow {
     /// ```
     pub fn check(&self, now_ms: i64, occurred_at: i64) -> Result<(), String> {
         if occurred_at > now_ms.saturating_add(self.max_skew_ms) {
-            return Err(format!(
-                "occurredAt is more than {} s ahead of the server clock",
-                self.max_skew_ms / 1000
-            ));
+            return Err(cat(&["occurredAt is more than ", &int(self.max_skew_ms / 1000), " s ahead of the server clock"]));
         }
         if occurred_at < now_ms.saturating_sub(self.max_age_ms) {
-            return Err(format!("occurredAt is more than {} s in the past", self.max_age_ms / 1000));
+            return Err(cat(&["occurredAt is more than ", &int(self.max_age_ms / 1000), " s in the past"]));
         }
         Ok(())
     }

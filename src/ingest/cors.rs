@@ -82,7 +82,7 @@ impl Cors {
             ("Access-Control-Allow-Origin".into(), origin.to_owned()),
             ("Access-Control-Allow-Methods".into(), ALLOW_METHODS.into()),
             ("Access-Control-Allow-Headers".into(), ALLOW_HEADERS.into()),
-            ("Access-Control-Max-Age".into(), MAX_AGE_SECS.to_string()),
+            ("Access-Control-Max-Age".into(), crate::error::num(MAX_AGE_SECS.into())),
         ])
     }
 }

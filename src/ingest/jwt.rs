@@ -20,6 +20,7 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use crate::error::{cat, quoted};
 use crate::json::Json;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -124,48 +125,64 @@ pub struct Identity {
 pub enum JwtError {
     /// Not three base64url parts of JSON objects, longer than [`MAX_TOKEN_LEN`], no `alg`, a
     /// `crit` header, or a time claim (`nbf`, `iat`) that is a number beyond `f64`'s range.
-    #[error("token is not a well-formed JWS compact serialisation")]
     Malformed,
     /// A time claim (`nbf`, `iat`) that is present but not a number.
-    #[error("token's {0} claim is not a number (NumericDate, seconds since the Unix epoch)")]
     BadTime(&'static str),
     /// The `name` claim is present and not `null` but not a string of at most [`MAX_CLAIM_LEN`]
     /// bytes without control characters (the rule table's `user.name`).
-    #[error("token's name claim is not a string of at most 1024 bytes without control characters")]
     BadName,
     /// The header's `alg` is not `HS256` (its first 16 characters).
-    #[error("token algorithm {0:?} is not accepted (only HS256)")]
     UnsupportedAlg(String),
     /// The tenant claim is not a usable string (see [`JwtRules::tenant_claim`]).
-    #[error("token's tenant claim is not a non-empty string of at most 200 bytes without control characters")]
     BadTenant,
     /// The HMAC does not match.
-    #[error("token signature is invalid")]
     BadSignature,
     /// `exp` has passed (beyond the leeway).
-    #[error("token has expired")]
     Expired,
     /// `nbf` is still ahead (beyond the leeway).
-    #[error("token is not valid yet")]
     NotYetValid,
     /// No numeric `exp`.
-    #[error("token has no numeric exp claim")]
     MissingExp,
     /// `aud` does not contain the required audience.
-    #[error("token audience is missing or does not match")]
     WrongAudience,
     /// `iss` is not the required issuer.
-    #[error("token issuer does not match")]
     WrongIssuer,
     /// `sub` is missing, not a string, blank, too long or has control characters.
-    #[error("token has no usable sub claim")]
     BadSubject,
     /// The lifetime exceeds [`JwtRules::max_lifetime_secs`].
-    #[error("token lifetime is longer than the allowed maximum")]
     TooLongLived,
     /// The header's `typ` is not one of [`ACCEPTED_TYPES`].
-    #[error("token type (typ) is not JWT")]
     WrongType,
+}
+
+// Written out (not thiserror's `#[error(...)]`): no core::fmt machinery in the Worker's .wasm (see
+// crate::error::num).
+impl std::fmt::Display for JwtError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl JwtError {
+    /// The `Display` text (what `to_string` gives).
+    pub(crate) fn message(&self) -> String {
+        match self {
+            JwtError::Malformed => "token is not a well-formed JWS compact serialisation".into(),
+            JwtError::BadTime(claim) => cat(&["token's ", claim, " claim is not a number (NumericDate, seconds since the Unix epoch)"]),
+            JwtError::BadName => "token's name claim is not a string of at most 1024 bytes without control characters".into(),
+            JwtError::UnsupportedAlg(alg) => cat(&["token algorithm ", &quoted(alg), " is not accepted (only HS256)"]),
+            JwtError::BadTenant => "token's tenant claim is not a non-empty string of at most 200 bytes without control characters".into(),
+            JwtError::BadSignature => "token signature is invalid".into(),
+            JwtError::Expired => "token has expired".into(),
+            JwtError::NotYetValid => "token is not valid yet".into(),
+            JwtError::MissingExp => "token has no numeric exp claim".into(),
+            JwtError::WrongAudience => "token audience is missing or does not match".into(),
+            JwtError::WrongIssuer => "token issuer does not match".into(),
+            JwtError::BadSubject => "token has no usable sub claim".into(),
+            JwtError::TooLongLived => "token lifetime is longer than the allowed maximum".into(),
+            JwtError::WrongType => "token type (typ) is not JWT".into(),
+        }
+    }
 }
 
 /// Verifies `token` at `now_secs` (Unix seconds).
@@ -304,7 +321,13 @@ fn nanos(text: &str) -> Option<i128> {
         None => (false, text),
     };
     let (mantissa, exp) = match t.find(['e', 'E']) {
-        Some(i) => (&t[..i], t[i + 1..].trim_start_matches('+').parse::<i64>().unwrap_or(if t[i + 1..].starts_with('-') { i64::MIN } else { i64::MAX })),
+        Some(i) => {
+            // JSON's exponent: a sign, then digits (saturating: it is clamped below anyway).
+            let e = &t[i + 1..];
+            let (minus, d) = e.strip_prefix('-').map_or((false, e.trim_start_matches('+')), |d| (true, d));
+            let m = crate::json::digits_u64(d).map_or(i64::MAX, |v| v.min(i64::MAX as u64) as i64);
+            (&t[..i], if minus { -m } else { m })
+        }
         None => (t, 0),
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
@@ -359,9 +382,9 @@ pub fn sign_hs256(secret: &[u8], claims: &serde_json::Value) -> String {
     let h = crate::b64::encode_url(br#"{"alg":"HS256","typ":"JWT"}"#);
     let p = crate::b64::encode_url(claims.to_string().as_bytes());
     let mut mac = HmacSha256::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(format!("{h}.{p}").as_bytes());
-    let s = crate::b64::encode_url(&mac.finalize().into_bytes());
-    format!("{h}.{p}.{s}")
+    let signed = cat(&[&h, ".", &p]);
+    mac.update(signed.as_bytes());
+    cat(&[&signed, ".", &crate::b64::encode_url(&mac.finalize().into_bytes())])
 }
 
 #[cfg(test)]

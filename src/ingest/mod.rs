@@ -34,7 +34,7 @@ pub mod signed;
 
 use crate::config::Config;
 use crate::json::Json;
-use crate::error::AuditError;
+use crate::error::{cat, num, quoted, AuditError};
 use crate::event::User;
 use crate::redact::Redactor;
 use crate::AuditLogger;
@@ -166,7 +166,7 @@ impl Settings {
         let unparsed = std::cell::RefCell::new(Vec::<String>::new());
         let num = |k: &str, d: u64| match text(k) {
             None => d,
-            Some(v) => v.parse::<u64>().unwrap_or_else(|_| {
+            Some(v) => crate::json::digits_u64(&v).unwrap_or_else(|| {
                 unparsed.borrow_mut().push(k.to_owned());
                 d
             }),
@@ -206,7 +206,7 @@ impl Settings {
                     text("NEO4J_ALLOW_INSECURE_HTTP").is_some_and(|v| v.eq_ignore_ascii_case("true"));
                 c.max_details_bytes = limits.max_details_bytes.max(1);
                 // Config's messages name fields, never the password.
-                c.validate_as("NEO4J_URL", "NEO4J_ALLOW_INSECURE_HTTP = \"true\"").map(|_| c).map_err(|e| e.to_string())
+                c.validate_as("NEO4J_URL", "NEO4J_ALLOW_INSECURE_HTTP = \"true\"").map(|_| c).map_err(|e| e.message())
             }
             _ => Err("NEO4J_URL, NEO4J_USER and NEO4J_PASSWORD must all be set".into()),
         };
@@ -267,7 +267,7 @@ impl Settings {
             tenant_claim: text("TENANT_CLAIM"),
         };
         if let Some(k) = unparsed.borrow().first() {
-            settings.neo4j = Err(format!("{k} must be a whole number (digits only)"));
+            settings.neo4j = Err(cat(&[k, " must be a whole number (digits only)"]));
         }
         settings
     }
@@ -414,7 +414,7 @@ pub trait Store {
 impl Store for AuditLogger {
     fn chain_key(&self, trail: Option<&str>) -> String {
         let c = self.config();
-        format!("{}|{}|{}", c.url, c.database, trail.unwrap_or(&c.trail))
+        cat(&[&c.url, "|", &c.database, "|", trail.unwrap_or(&c.trail)])
     }
     fn trail_name(&self, trail: Option<&str>) -> String {
         trail.unwrap_or(&self.config().trail).to_owned()
@@ -601,11 +601,11 @@ fn preflight(req: &Request, settings: &Settings) -> Response {
 /// bucket (one of them could starve the rest), so they get a liveness answer only.
 pub fn health_bucket(req: &Request, settings: &Settings, now_secs: i64) -> Option<String> {
     if let Some(ip) = req.header("CF-Connecting-IP").map(str::trim).filter(|ip| !ip.is_empty()) {
-        return Some(format!("health:ip:{ip}"));
+        return Some(cat(&["health:ip:", ip]));
     }
     let rules = settings.jwt.as_ref()?;
     let token = jwt::bearer_token(req.header("Authorization")?)?;
-    jwt::verify(token, rules, now_secs).ok().map(|who| format!("health:sub:{}", who.sub))
+    jwt::verify(token, rules, now_secs).ok().map(|who| cat(&["health:sub:", &who.sub]))
 }
 
 /// Unauthenticated, so a check that reaches Neo4j is rate-limited per [`health_bucket`], and
@@ -621,7 +621,7 @@ async fn health<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Ok(true) => {}
         Ok(false) => {
             return Response::error(429, "rate_limited", "too many health checks; retry later")
-                .with_header("Retry-After", settings.rate_limit_period_secs.to_string())
+                .with_header("Retry-After", num(settings.rate_limit_period_secs.into()))
         }
         Err(e) => return limiter_unavailable(settings, io, &e),
     }
@@ -633,9 +633,9 @@ async fn health<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
 
 /// The rate limiter is missing or failed: fail closed, with `Retry-After`.
 fn limiter_unavailable<I: Io>(settings: &Settings, io: &I, why: &str) -> Response {
-    io.log(&format!("audit-ingest: rate limiter failed: {why}"));
+    io.log(&cat(&["audit-ingest: rate limiter failed: ", why]));
     Response::error(503, "unavailable", "rate limiter unavailable; retry later")
-        .with_header("Retry-After", settings.retry_after_secs.to_string())
+        .with_header("Retry-After", num(settings.retry_after_secs.into()))
 }
 
 /// `GET /v1/keys`: the public keys (a JWK Set) that verify what this Worker signs; public.
@@ -663,7 +663,7 @@ fn authenticate<I: Io>(req: &Request, settings: &Settings, now_secs: i64, io: &I
         }
     };
     jwt::verify(token, rules, now_secs).map_err(|e| {
-        Response::error(401, "unauthorized", &e.to_string())
+        Response::error(401, "unauthorized", &e.message())
             .with_header("WWW-Authenticate", r#"Bearer error="invalid_token""#)
     })
 }
@@ -685,11 +685,11 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     if settings.verify_subjects.as_ref().is_some_and(|l| !l.contains(&who.sub)) {
         return Response::error(403, "forbidden", "this subject may not verify the trail");
     }
-    match io.rate_limit(&format!("verify:{}", who.sub)).await {
+    match io.rate_limit(&cat(&["verify:", &who.sub])).await {
         Ok(true) => {}
         Ok(false) => {
             return Response::error(429, "rate_limited", "too many requests for this user; retry later")
-                .with_header("Retry-After", settings.rate_limit_period_secs.to_string())
+                .with_header("Retry-After", num(settings.rate_limit_period_secs.into()))
         }
         Err(e) => return limiter_unavailable(settings, io, &e),
     }
@@ -700,9 +700,9 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let param = |name: &str| {
         req.query.split('&').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
     };
-    let limit = match param("limit").map(str::parse::<u64>) {
+    let limit = match param("limit").map(crate::json::digits_u64) {
         None => VERIFY_PAGE_EVENTS,
-        Some(Ok(n)) if (1000..=100_000).contains(&n) => n,
+        Some(Some(n)) if (1000..=100_000).contains(&n) => n,
         Some(_) => return Response::error(400, "bad_request", "limit must be an integer from 1000 to 100000"),
     };
     let secret = settings.jwt.as_ref().map(|j| j.secret.as_slice()).unwrap_or_default();
@@ -746,7 +746,7 @@ fn seal_cursor(secret: &[u8], p: &crate::read::VerifyProgress) -> String {
     p.write_json(&mut json);
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
     mac.update(json.as_bytes());
-    format!("{}.{}", encode_url(json.as_bytes()), encode_url(&mac.finalize().into_bytes()))
+    cat(&[&encode_url(json.as_bytes()), ".", &encode_url(&mac.finalize().into_bytes())])
 }
 
 fn open_cursor(secret: &[u8], c: &str) -> Option<crate::read::VerifyProgress> {
@@ -772,27 +772,27 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let trail = match &settings.tenant_claim {
         None => None,
         Some(claim) => match &who.tenant {
-            Some(t) => Some(format!("org:{t}")),
+            Some(t) => Some(cat(&["org:", t])),
             None => {
-                return Response::error(403, "forbidden", &format!("the token has no {claim:?} claim naming its tenant"))
+                return Response::error(403, "forbidden", &cat(&["the token has no ", &quoted(claim), " claim naming its tenant"]))
             }
         },
     };
     // Subjects are per tenant: the same `sub` in two tenants is two users.
     let scope = match &trail {
-        Some(t) => format!("{t}\u{0}{}", who.sub),
+        Some(t) => cat(&[t, "\u{0}", &who.sub]),
         None => who.sub.clone(),
     };
     // 2. How often: per subject, by the platform's limiter (shared across isolates).
     let bucket = match &trail {
-        Some(t) => format!("{t}:sub:{}", who.sub),
-        None => format!("sub:{}", who.sub),
+        Some(t) => cat(&[t, ":sub:", &who.sub]),
+        None => cat(&["sub:", &who.sub]),
     };
     match io.rate_limit(&bucket).await {
         Ok(true) => {}
         Ok(false) => {
             return Response::error(429, "rate_limited", "too many requests for this user; retry later")
-                .with_header("Retry-After", settings.rate_limit_period_secs.to_string())
+                .with_header("Retry-After", num(settings.rate_limit_period_secs.into()))
         }
         Err(e) => return limiter_unavailable(settings, io, &e),
     }
@@ -802,7 +802,7 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     if !mime.eq_ignore_ascii_case("application/json") {
         return Response::error(415, "unsupported_media_type", "Content-Type must be application/json");
     }
-    if let Some(len) = req.header("Content-Length").and_then(|l| l.trim().parse::<u64>().ok()) {
+    if let Some(len) = req.header("Content-Length").and_then(|l| crate::json::digits_u64(l.trim())) {
         if len > settings.max_body_bytes as u64 {
             return too_large(settings);
         }
@@ -811,7 +811,7 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Ok(t) => t,
         Err(ReadError::TooLarge) => return too_large(settings),
         Err(ReadError::Failed(m)) => {
-            return Response::error(400, "bad_request", &format!("could not read the body: {m}"))
+            return Response::error(400, "bad_request", &cat(&["could not read the body: ", &m]))
         }
     };
     let incoming = match body::parse_events(&text, &settings.limits) {
@@ -835,19 +835,19 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             return Response::error(
                 403,
                 "forbidden",
-                &format!("events[{i}]: category {category:?} is not accepted by this endpoint"),
+                &body::at_event(i, &cat(&["category ", &quoted(category), " is not accepted by this endpoint"])),
             );
         }
         if let Some(t) = ev.targets.iter().find(|t| !settings.target_label_allowed(&t.label)) {
             return Response::error(
                 403,
                 "forbidden",
-                &format!("events[{i}]: target label {:?} is not accepted by this endpoint (ALLOWED_TARGET_LABELS)", t.label),
+                &body::at_event(i, &cat(&["target label ", &quoted(&t.label), " is not accepted by this endpoint (ALLOWED_TARGET_LABELS)"])),
             );
         }
         if let Some(t) = ev.occurred_at {
             if let Err(m) = settings.occurred_at.check(now_ms, t) {
-                return Response::error(400, "bad_request", &format!("events[{i}]: {m}"));
+                return Response::error(400, "bad_request", &body::at_event(i, &m));
             }
         }
         // Member names in details were checked on the body's tree (body::parse_events).
@@ -857,7 +857,7 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
                     e.uid = body::stored_uid(&scope, cu);
                 }
                 if let Err(err) = e.set_targets(ev.targets) {
-                    return Response::error(400, "bad_request", &format!("events[{i}]: {err}"));
+                    return Response::error(400, "bad_request", &body::at_event(i, &err.message()));
                 }
                 // Provenance: `ts` (the stored `timestamp`, which the chain covers) is the
                 // Worker's receive time; `occurredAt` is when the client says the user acted.
@@ -865,7 +865,7 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
                 e.occurred_at = Some(ev.occurred_at.unwrap_or(e.ts));
                 events.push(e)
             }
-            Err(e) => return Response::error(400, "bad_request", &e.to_string()),
+            Err(e) => return Response::error(400, "bad_request", &e.message()),
         }
     }
     // 4. Write: chained onto the trail's signed stream (src/ingest/signed.rs) only once every
@@ -889,42 +889,47 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             Response::json_text(201, body)
         }
         Ok(a) => {
-            io.log(&format!("audit-ingest: write stored {} of {sent} events", a.written + a.existing));
+            io.log(&stored_log(a.written + a.existing, sent));
             Response::error(500, "store_error", "the audit store did not store every event")
         }
         Err(signed::AppendError::Short { written, sent }) => {
-            io.log(&format!("audit-ingest: write stored {written} of {sent} events"));
+            io.log(&stored_log(written, sent));
             Response::error(500, "store_error", "the audit store did not store every event")
         }
         Err(signed::AppendError::Contended) => {
             io.log("audit-ingest: the trail's head kept moving; gave up");
             Response::error(503, "unavailable", "the audit store is busy; retry later")
-                .with_header("Retry-After", settings.retry_after_secs.to_string())
+                .with_header("Retry-After", num(settings.retry_after_secs.into()))
         }
         Err(signed::AppendError::Store(e)) => unavailable(settings, io, &e, "write"),
         Err(signed::AppendError::Sign(why)) => {
-            io.log(&format!("audit-ingest: signing failed: {why}"));
+            io.log(&cat(&["audit-ingest: signing failed: ", &why]));
             Response::error(500, "misconfigured", "the audit endpoint is not configured")
         }
     }
+}
+
+/// The log line of a write that stored fewer events than it sent.
+fn stored_log(stored: usize, sent: usize) -> String {
+    cat(&["audit-ingest: write stored ", &num(stored as u64), " of ", &num(sent as u64), " events"])
 }
 
 fn too_large(settings: &Settings) -> Response {
     Response::error(
         413,
         "payload_too_large",
-        &format!("the body is larger than {} bytes", settings.max_body_bytes),
+        &cat(&["the body is larger than ", &num(settings.max_body_bytes as u64), " bytes"]),
     )
 }
 
 fn misconfigured<I: Io>(settings: &Settings, io: &I) -> Response {
     let why = match (&settings.jwt, &settings.neo4j, &settings.signer) {
-        (None, _, _) => format!("AUDIT_JWT_SECRET is missing or shorter than {MIN_SECRET_LEN} bytes"),
+        (None, _, _) => cat(&["AUDIT_JWT_SECRET is missing or shorter than ", &num(MIN_SECRET_LEN as u64), " bytes"]),
         (_, Err(e), _) => e.clone(),
         (_, _, Err(e)) => e.clone(),
         _ => "unknown".into(),
     };
-    io.log(&crate::error::scrub(&format!("audit-ingest: misconfigured: {why}"), &secret_refs(settings)));
+    io.log(&crate::error::scrub(&cat(&["audit-ingest: misconfigured: ", &why]), &secret_refs(settings)));
     Response::error(500, "misconfigured", "the audit endpoint is not configured")
 }
 
@@ -933,10 +938,10 @@ fn misconfigured<I: Io>(settings: &Settings, io: &I) -> Response {
 /// (e.g. the Worker's Neo4j credentials refused) is 500. The reason goes to the log, scrubbed.
 fn unavailable<I: Io>(settings: &Settings, io: &I, e: &AuditError, what: &str) -> Response {
     let line = e.reason(&secret_refs(settings));
-    io.log(&format!("audit-ingest: {what} failed: {line}"));
+    io.log(&cat(&["audit-ingest: ", what, " failed: ", &line]));
     if e.is_retryable() {
         Response::error(503, "unavailable", "the audit store is unavailable; retry later")
-            .with_header("Retry-After", settings.retry_after_secs.to_string())
+            .with_header("Retry-After", num(settings.retry_after_secs.into()))
     } else {
         Response::error(500, "store_error", "the audit store refused the request")
     }
@@ -1108,7 +1113,7 @@ mod tests {
             "JWT_CLOCK_SKEW_SECS", "NEO4J_TIMEOUT_MS", "RETRY_AFTER_SECS", "RATE_LIMIT_PERIOD_SECS",
             "OCCURRED_AT_MAX_SKEW_SECS", "OCCURRED_AT_MAX_AGE_SECS",
         ] {
-            for v in ["64k", "1h", "-1", "1.5", "1e3"] {
+            for v in ["64k", "1h", "-1", "1.5", "1e3", "+5"] {
                 let s = settings(&[(k, v)]);
                 let e = s.neo4j.expect_err(k);
                 assert!(e.starts_with(k) && e.contains("whole number") && !e.contains(v), "{k}={v}: {e}");

@@ -18,7 +18,7 @@ use std::sync::Mutex;
 use crate::json::{write_int, write_opt_str, write_str, write_uint};
 use crate::chain::{SignedHead, StoredSeal, GENESIS};
 use crate::config::Labels;
-use crate::error::AuditError;
+use crate::error::{cat, AuditError};
 use crate::event::AuditEvent;
 use crate::sign::{Purpose, SigningKey};
 
@@ -56,13 +56,15 @@ pub fn state_statement(labels: &Labels, trail: &str, uids: &[&str]) -> Result<cr
 /// [`state_statement`]'s text and its parameters as JSON text (what the Worker sends).
 pub(crate) fn state_query(labels: &Labels, trail: &str, uids: &[&str]) -> Result<(String, String), AuditError> {
     labels.validate()?;
-    let text = format!(
-        "OPTIONAL MATCH (h:{t} {{name: $trail}}) \
+    let text = cat(&[
+        "OPTIONAL MATCH (h:",
+        &labels.trail,
+        " {name: $trail}) \
          RETURN h.chainStream, h.chainSeq, h.chainHash, h.chainKid, h.chainSig, h.chainSignedAt, \
-         [x IN $uids WHERE EXISTS {{ MATCH (y:{e} {{UID: x}}) }}]",
-        t = labels.trail,
-        e = labels.event
-    );
+         [x IN $uids WHERE EXISTS { MATCH (y:",
+        &labels.event,
+        " {UID: x}) }]",
+    ]);
     let mut p = String::with_capacity(trail.len() + 40 * uids.len() + 24);
     p.push_str("{\"trail\":");
     write_str(&mut p, trail);
@@ -102,22 +104,30 @@ pub fn write_statement(labels: &Labels, trail: &str, w: &ChainedWrite<'_>) -> Re
 pub(crate) fn write_query(labels: &Labels, trail: &str, w: &ChainedWrite<'_>) -> Result<(String, String), AuditError> {
     // With targets, the event write links them too (one subquery per target label).
     let inner = crate::cypher::write_events_text_with_targets(labels, &crate::cypher::target_labels(w.events))?;
-    let text = format!(
-        "MERGE (h:{t} {{name: $trail}}) ON CREATE SET h.UID = $trailUid, h.{indexed} = true \
+    let (t, e) = (labels.trail.as_str(), labels.event.as_str());
+    let text = cat(&[
+        "MERGE (h:",
+        t,
+        " {name: $trail}) ON CREATE SET h.UID = $trailUid, h.",
+        crate::cypher::TRAIL_INDEXED,
+        " = true \
          SET h._chainLock = true REMOVE h._chainLock \
          WITH h WHERE coalesce(h.chainStream, '') = $expectStream AND coalesce(h.chainSeq, -1) = $expectSeq \
          AND coalesce(h.chainHash, '') = $expectHash \
-         AND NOT EXISTS {{ MATCH (x:{e}) WHERE x.UID IN $uids }} \
+         AND NOT EXISTS { MATCH (x:",
+        e,
+        ") WHERE x.UID IN $uids } \
          SET h.chainStream = $stream, h.chainSeq = $headSeq, h.chainHash = $headHash, \
          h.chainKid = $headKid, h.chainSig = $headSig, h.chainSignedAt = $headAt \
-         WITH h CALL {{ {inner} }} \
-         WITH written OPTIONAL MATCH (s:{e} {{UID: $lastUid}}) \
+         WITH h CALL { ",
+        &inner,
+        " } \
+         WITH written OPTIONAL MATCH (s:",
+        e,
+        " {UID: $lastUid}) \
          SET s.sigKid = $kid, s.sig = $sig, s.sigAt = $sigAt \
          RETURN written",
-        t = labels.trail,
-        e = labels.event,
-        indexed = crate::cypher::TRAIL_INDEXED
-    );
+    ]);
     let capacity = w.events.iter().map(AuditEvent::json_len).sum::<usize>() + 60 * w.events.len() + 800;
     let mut p = String::with_capacity(capacity);
     let mut key = |p: &mut String, k: &str| {

@@ -142,7 +142,7 @@ fn env_text(v: &JsValue) -> Option<String> {
     }
     v.as_string().or_else(|| {
         v.as_f64().map(|n| match n >= 0.0 && n <= 9_007_199_254_740_991.0 && n == n.trunc() {
-            true => (n as u64).to_string(),
+            true => crate::error::num(n as u64),
             false => "not a whole number".to_owned(),
         })
     })
@@ -151,7 +151,7 @@ fn env_text(v: &JsValue) -> Option<String> {
 /// The path of an absolute URL as workerd gives it (`https://host[:port]/path?query`), without
 /// pulling a URL parser (and its Unicode tables) into the Worker.
 fn path_of(url: &str) -> &str {
-    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let after_scheme = crate::error::find(url, "://").map_or(url, |i| &url[i + 3..]);
     let path = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
     path.split(['?', '#']).next().unwrap_or("/")
 }
@@ -241,7 +241,7 @@ impl Io for WorkerIo<'_> {
     }
 
     async fn rate_limit(&self, key: &str) -> Result<bool, String> {
-        let missing = || format!("the {RATE_LIMITER} binding is missing");
+        let missing = || crate::error::cat(&["the ", RATE_LIMITER, " binding is missing"]);
         let binding = Reflect::get(self.env, &JsValue::from_str(RATE_LIMITER)).map_err(|_| missing())?;
         if !binding.is_object() {
             return Err(missing());
