@@ -333,8 +333,15 @@ fn body_of(api: Api, capacity: usize, statement: impl FnOnce(&mut String), param
 /// [`write_events_text`] of validated labels as a JSON string ([`json_string`]: a logger escapes
 /// its statement once, not once per request).
 /// `schema`: the `$schema` parameter of a text that starts with [`SCHEMA_GUARD`] (else empty: no
-/// such parameter).
-pub(crate) fn write_body<E: Borrow<AuditEvent>>(api: Api, text_json: &str, trail: &str, schema: &[String], events: &[E]) -> String {
+/// such parameter). `trail_uid`: the UID the trail gets if this write creates it.
+pub(crate) fn write_body<E: Borrow<AuditEvent>>(
+    api: Api,
+    text_json: &str,
+    trail: &str,
+    trail_uid: &str,
+    schema: &[String],
+    events: &[E],
+) -> String {
     let capacity = events.iter().map(|e| e.borrow().json_len()).sum::<usize>() + text_json.len() + trail.len() + 80;
     body_of(api, capacity, |out| out.push_str(text_json), |out| {
         out.push_str("{\"trail\":");
@@ -344,7 +351,7 @@ pub(crate) fn write_body<E: Borrow<AuditEvent>>(api: Api, text_json: &str, trail
             crate::json::write_str_array(out, schema);
         }
         out.push_str(",\"trailUid\":");
-        write_str(out, &crate::random::uuid_v4());
+        write_str(out, trail_uid);
         out.push_str(",\"events\":[");
         for (i, e) in events.iter().enumerate() {
             if i > 0 {
@@ -448,8 +455,8 @@ mod tests {
             let st = write_events(&labels, "t", std::slice::from_ref(&e)).unwrap();
             let mut slow = request_body(api, "neo4j", &st).1;
             let mut fast: Value =
-                serde_json::from_str(&write_body(api, &json_string(&write_events_text(&labels).unwrap()), "t", &[], &[e.clone()])).unwrap();
-            // trailUid is fresh per body.
+                serde_json::from_str(&write_body(api, &json_string(&write_events_text(&labels).unwrap()), "t", "u", &[], &[e.clone()])).unwrap();
+            // trailUid: the caller's (here "u"); write_events makes a fresh one.
             for v in [&mut slow, &mut fast] {
                 let p = if api == Api::Tx { &mut v["statements"][0]["parameters"] } else { &mut v["parameters"] };
                 p["trailUid"] = json!("x");
