@@ -61,7 +61,9 @@ export function makeEvents({ trail = "bench", maxDetailsBytes = 65536, sha256hex
 /** Returns a builder: build(user, actionType, category, details) -> body text (Promise if async hash). */
 export function makeBuilder({ statement, trail = "bench", maxDetailsBytes = 65536, sha256hex }) {
   const make = makeEvents({ trail, maxDetailsBytes, sha256hex });
-  const body = (ev) => JSON.stringify({ statements: [{ statement, parameters: { trail, trailUid: crypto.randomUUID(), events: [ev] } }] });
+  // One trailUid per builder, as the library draws one per logger (and makeJsLogger below).
+  const trailUid = crypto.randomUUID();
+  const body = (ev) => JSON.stringify({ statements: [{ statement, parameters: { trail, trailUid, events: [ev] } }] });
   return function build(user, actionType, category, details) {
     const ev = make(user, actionType, category, details);
     return ev instanceof Promise ? ev.then(body) : body(ev);

@@ -340,8 +340,15 @@ pub(crate) fn statement_body(api: Api, text: &str, capacity: usize, params: impl
 /// tree). The same JSON as [`request_body`] of [`write_events`]. `text` is [`write_events_text`]
 /// of validated labels.
 /// `schema`: the `$schema` parameter of a text that starts with [`SCHEMA_GUARD`] (else empty: no
-/// such parameter).
-pub(crate) fn write_body<E: Borrow<AuditEvent>>(api: Api, text: &str, trail: &str, schema: &[String], events: &[E]) -> String {
+/// such parameter). `trail_uid`: the UID the trail gets if this write creates it.
+pub(crate) fn write_body<E: Borrow<AuditEvent>>(
+    api: Api,
+    text: &str,
+    trail: &str,
+    trail_uid: &str,
+    schema: &[String],
+    events: &[E],
+) -> String {
     let capacity = events.iter().map(|e| e.borrow().json_len()).sum::<usize>() + trail.len() + 80;
     statement_body(api, text, capacity, |out| {
         out.push_str("{\"trail\":");
@@ -351,7 +358,7 @@ pub(crate) fn write_body<E: Borrow<AuditEvent>>(api: Api, text: &str, trail: &st
             crate::json::write_str_array(out, schema);
         }
         out.push_str(",\"trailUid\":");
-        write_str(out, &crate::random::uuid_v4());
+        write_str(out, trail_uid);
         out.push_str(",\"events\":[");
         for (i, e) in events.iter().enumerate() {
             if i > 0 {
@@ -448,8 +455,8 @@ mod tests {
             let st = write_events(&labels, "t", std::slice::from_ref(&e)).unwrap();
             let mut slow = request_body(api, "neo4j", &st).1;
             let mut fast: Value =
-                serde_json::from_str(&write_body(api, &write_events_text(&labels).unwrap(), "t", &[], &[e.clone()])).unwrap();
-            // trailUid is fresh per body.
+                serde_json::from_str(&write_body(api, &write_events_text(&labels).unwrap(), "t", "u", &[], &[e.clone()])).unwrap();
+            // trailUid: the caller's (here "u"); write_events makes a fresh one.
             for v in [&mut slow, &mut fast] {
                 let p = if api == Api::Tx { &mut v["statements"][0]["parameters"] } else { &mut v["parameters"] };
                 p["trailUid"] = json!("x");

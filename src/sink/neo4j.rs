@@ -32,6 +32,9 @@ pub(crate) struct Neo4jSink {
     database: String,
     labels: Labels,
     trail: String,
+    /// The UID `trail` gets if a write of this sink creates its node (`ON CREATE` only), drawn
+    /// once: a UUID per request body was a per-event cost for unbatched calls.
+    trail_uid: String,
     timeout_ms: u64,
     schema_ready: crate::lite::AsyncMutex<bool>,
     /// The schema step is done (or known to be needless): set with `schema_ready`, and by a
@@ -89,6 +92,7 @@ impl Neo4jSink {
             database: config.database.clone(),
             labels: config.labels.clone(),
             trail: config.trail.clone(),
+            trail_uid: crate::random::uuid_v4(),
             timeout_ms: config.timeout_ms,
             schema_ready: crate::lite::AsyncMutex::new(false),
             schema_known: AtomicBool::new(false),
@@ -343,6 +347,14 @@ impl Neo4jSink {
         if events.is_empty() || self.write_text.is_empty() {
             return None;
         }
+        // Another trail (the ingest Worker's per-tenant trails) gets a UID of its own.
+        let other;
+        let trail_uid = if trail == self.trail {
+            &self.trail_uid
+        } else {
+            other = crate::random::uuid_v4();
+            &other
+        };
         // A batch without targets (the usual case) uses the text made once; with targets, the
         // text gains one subquery per distinct target label of the batch.
         let labels = cypher::target_labels(events);
@@ -355,9 +367,9 @@ impl Neo4jSink {
         };
         if guard {
             let guarded = cat(&[cypher::SCHEMA_GUARD, text]);
-            return Some(cypher::write_body(self.api, &guarded, trail, &cypher::schema_names(&self.labels), events));
+            return Some(cypher::write_body(self.api, &guarded, trail, trail_uid, &cypher::schema_names(&self.labels), events));
         }
-        Some(cypher::write_body(self.api, text, trail, &[], events))
+        Some(cypher::write_body(self.api, text, trail, trail_uid, &[], events))
     }
 }
 
@@ -411,5 +423,24 @@ mod tests {
         let fresh: Vec<AuditEvent> = (0..1000).map(|_| AuditEvent::build(None, "X", None, None, 1024).unwrap()).collect();
         assert_eq!(distinct_uids(&fresh), 1000);
         assert_eq!(distinct_uids(&[ev("a"), ev("a")]), 1);
+    }
+
+    /// The trail's UID (used only if a write creates the trail node) is drawn once per sink for
+    /// its own trail; another trail (the Worker's tenants) never shares it.
+    #[test]
+    fn a_sink_offers_one_trail_uid_per_trail() {
+        let cfg = Config { trail: "t".into(), ..Config::new("http://127.0.0.1:7474") };
+        let sink = Neo4jSink::new(&cfg, None);
+        let e = [AuditEvent::build(None, "X", None, None, 1024).unwrap()];
+        let uid = |trail: &str| {
+            let body: serde_json::Value = serde_json::from_str(&sink.write_body_to(trail, &e, false).unwrap()).unwrap();
+            body["statements"][0]["parameters"]["trailUid"].as_str().unwrap().to_owned()
+        };
+        let own = uid("t");
+        assert!(crate::random::is_hyphenated(&own), "{own}");
+        assert_eq!(uid("t"), own, "the same UID for every write of the sink's trail");
+        let (a, b) = (uid("tenant-a"), uid("tenant-a"));
+        assert!(a != own && b != own && crate::random::is_hyphenated(&a), "another trail gets a UID of its own");
+        assert_ne!(Neo4jSink::new(&cfg, None).trail_uid, own, "each sink draws its own");
     }
 }
