@@ -327,9 +327,14 @@ pub fn request_body(api: Api, database: &str, st: &Statement) -> (String, Value)
 /// The request body of one statement whose parameters are written by `params` (a JSON object),
 /// on the chosen endpoint: the same JSON as [`request_body`], written directly.
 pub(crate) fn statement_body(api: Api, text: &str, capacity: usize, params: impl FnOnce(&mut String)) -> String {
-    let mut out = String::with_capacity(text.len() + capacity + 48);
+    body_of(api, text.len() + capacity, |out| write_str(out, text), params)
+}
+
+/// [`statement_body`] with the statement written by `statement` (as a JSON string).
+fn body_of(api: Api, capacity: usize, statement: impl FnOnce(&mut String), params: impl FnOnce(&mut String)) -> String {
+    let mut out = String::with_capacity(capacity + 48);
     out.push_str(if api == Api::Tx { "{\"statements\":[{\"statement\":" } else { "{\"statement\":" });
-    write_str(&mut out, text);
+    statement(&mut out);
     out.push_str(",\"parameters\":");
     params(&mut out);
     out.push_str(if api == Api::Tx { "}]}" } else { "}" });
@@ -337,20 +342,21 @@ pub(crate) fn statement_body(api: Api, text: &str, capacity: usize, params: impl
 }
 
 /// The write statement's request body, written straight from the events (no intermediate JSON
-/// tree). The same JSON as [`request_body`] of [`write_events`]. `text` is [`write_events_text`]
-/// of validated labels.
+/// tree). The same JSON as [`request_body`] of [`write_events`]. `text_json` is
+/// [`write_events_text`] of validated labels as a JSON string ([`json_string`]: a logger escapes
+/// its statement once, not once per request).
 /// `schema`: the `$schema` parameter of a text that starts with [`SCHEMA_GUARD`] (else empty: no
 /// such parameter). `trail_uid`: the UID the trail gets if this write creates it.
 pub(crate) fn write_body<E: Borrow<AuditEvent>>(
     api: Api,
-    text: &str,
+    text_json: &str,
     trail: &str,
     trail_uid: &str,
     schema: &[String],
     events: &[E],
 ) -> String {
-    let capacity = events.iter().map(|e| e.borrow().json_len()).sum::<usize>() + trail.len() + 80;
-    statement_body(api, text, capacity, |out| {
+    let capacity = events.iter().map(|e| e.borrow().json_len()).sum::<usize>() + text_json.len() + trail.len() + 80;
+    body_of(api, capacity, |out| out.push_str(text_json), |out| {
         out.push_str("{\"trail\":");
         write_str(out, trail);
         if !schema.is_empty() {
@@ -368,6 +374,13 @@ pub(crate) fn write_body<E: Borrow<AuditEvent>>(
         }
         out.push_str("]}");
     })
+}
+
+/// `text` as a JSON string (quotes included): what [`write_body`] takes.
+pub(crate) fn json_string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    write_str(&mut out, text);
+    out
 }
 
 /// The URL path of the chosen endpoint.
@@ -455,7 +468,7 @@ mod tests {
             let st = write_events(&labels, "t", std::slice::from_ref(&e)).unwrap();
             let mut slow = request_body(api, "neo4j", &st).1;
             let mut fast: Value =
-                serde_json::from_str(&write_body(api, &write_events_text(&labels).unwrap(), "t", "u", &[], &[e.clone()])).unwrap();
+                serde_json::from_str(&write_body(api, &json_string(&write_events_text(&labels).unwrap()), "t", "u", &[], &[e.clone()])).unwrap();
             // trailUid: the caller's (here "u"); write_events makes a fresh one.
             for v in [&mut slow, &mut fast] {
                 let p = if api == Api::Tx { &mut v["statements"][0]["parameters"] } else { &mut v["parameters"] };

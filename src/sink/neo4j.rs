@@ -26,7 +26,8 @@ pub(crate) struct Neo4jSink {
     /// What messages must never quote (the password or token).
     secrets: Vec<Secret>,
     base_url: String,
-    /// The write statement's text, made once (labels are validated with the configuration).
+    /// The write statement's text as a JSON string, made and escaped once (labels are validated
+    /// with the configuration; empty if they are not): every batch's body starts with it.
     write_text: String,
     api: Api,
     database: String,
@@ -87,7 +88,7 @@ impl Neo4jSink {
             auth,
             secrets,
             base_url: config.base_url().to_owned(),
-            write_text: cypher::write_events_text(&config.labels).unwrap_or_default(),
+            write_text: cypher::write_events_text(&config.labels).map(|t| cypher::json_string(&t)).unwrap_or_default(),
             api: config.api,
             database: config.database.clone(),
             labels: config.labels.clone(),
@@ -347,6 +348,7 @@ impl Neo4jSink {
         if events.is_empty() || self.write_text.is_empty() {
             return None;
         }
+        // A batch without targets (the usual case) uses the text made and escaped once.
         // Another trail (the ingest Worker's per-tenant trails) gets a UID of its own.
         let other;
         let trail_uid = if trail == self.trail {
@@ -355,21 +357,18 @@ impl Neo4jSink {
             other = crate::random::uuid_v4();
             &other
         };
-        // A batch without targets (the usual case) uses the text made once; with targets, the
-        // text gains one subquery per distinct target label of the batch.
         let labels = cypher::target_labels(events);
-        let with_targets;
-        let text = if labels.is_empty() {
-            &self.write_text
-        } else {
-            with_targets = cypher::write_events_text_with_targets(&self.labels, &labels).ok()?;
-            &with_targets
-        };
+        if labels.is_empty() && !guard {
+            return Some(cypher::write_body(self.api, &self.write_text, trail, trail_uid, &[], events));
+        }
+        // With targets the text gains one subquery per distinct target label of the batch; a
+        // guarded first write puts the schema check in front.
+        let text = cypher::write_events_text_with_targets(&self.labels, &labels).ok()?;
         if guard {
-            let guarded = cat(&[cypher::SCHEMA_GUARD, text]);
+            let guarded = cypher::json_string(&cat(&[cypher::SCHEMA_GUARD, &text]));
             return Some(cypher::write_body(self.api, &guarded, trail, trail_uid, &cypher::schema_names(&self.labels), events));
         }
-        Some(cypher::write_body(self.api, text, trail, trail_uid, &[], events))
+        Some(cypher::write_body(self.api, &cypher::json_string(&text), trail, trail_uid, &[], events))
     }
 }
 
