@@ -471,6 +471,71 @@ async fn a_signed_stream_whose_trail_head_was_removed_is_not_ok() {
     assert_eq!(broken(&logger.verify_trail(&lenient).await.unwrap()), Some((BreakKind::Unsigned, 3)));
 }
 
+/// `allow_unsigned` tolerates streams that were never signed (direct client writes). A Worker
+/// stream stripped of its seals (`REMOVE sig, sigKid, sigAt`) and of the trail's head is never
+/// signed too: before, a tail cut behind that verified `ok` with the public key and
+/// `allow_unsigned` (verifyTrail, the CLI's `--allow-unsigned`, `GET /v1/verify?allowUnsigned=true`),
+/// no re-hash needed. Its events still say the Worker wrote them (`source: "worker"`, inside
+/// their version 2 hashes): such a stream is not tolerated.
+#[tokio::test]
+async fn a_worker_stream_stripped_of_its_seals_and_head_is_not_tolerated_as_unsigned() {
+    use neo4j_audit::ingest::handle;
+    let trail = unique("chain-stripped");
+    let settings = worker_settings(&trail);
+    let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let now = neo4j_audit::event::now_millis() / 1000;
+    let req = worker_post();
+    let mut uids = Vec::new();
+    for body in [r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#, r#"{"events":[{"actionType":"C"},{"actionType":"D"}]}"#] {
+        let r = handle(&req, &settings, now, &TestIo(body.into()), Some(&logger)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        uids.push(serde_json::from_str::<Value>(&r.body).unwrap()["uids"].clone());
+    }
+    // A genuine client stream beside it: what allow_unsigned is for.
+    let client = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    client.log_user_action(None, "DIRECT", None, None).await.unwrap_or_else(|e| panic!("{e}"));
+    let signed = VerifyQuery { public_keys: Some(settings.public_keys.clone().into()), ..Default::default() };
+    let lenient = VerifyQuery { allow_unsigned: true, ..signed.clone() };
+    let report = logger.verify_trail(&lenient).await.unwrap();
+    assert!(report.ok && report.checked == 5, "{report:?}");
+    let worker = report.signed_head.as_ref().unwrap().stream_id.clone();
+    // The last request cut off, every seal of the stream and the trail's head removed.
+    cypher("MATCH (e:AuditEvent) WHERE e.UID IN $u DETACH DELETE e", json!({"u": uids[1]})).await;
+    cypher("MATCH (e:AuditEvent {streamId: $s}) REMOVE e.sig, e.sigKid, e.sigAt", json!({"s": worker})).await;
+    cypher(
+        "MATCH (t:AuditTrail {name: $t}) REMOVE t.chainStream, t.chainSeq, t.chainHash, t.chainKid, t.chainSig, t.chainSignedAt",
+        json!({"t": trail}),
+    )
+    .await;
+    let broken = |r: &neo4j_audit::chain::VerifyReport| {
+        r.streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.as_ref().map(|b| (b.kind, b.seq)))
+    };
+    let report = logger.verify_trail(&lenient).await.unwrap();
+    assert!(!report.ok, "a Worker stream stripped of its seals and head verified with allow_unsigned: {report:?}");
+    assert_eq!(broken(&report), Some((BreakKind::Forged, 0)), "{report:?}");
+    assert!(report.streams.iter().filter(|s| s.stream_id != worker).all(|s| s.ok), "the client stream is still tolerated: {report:?}");
+    // The same at GET /v1/verify?allowUnsigned=true.
+    let get = neo4j_audit::ingest::Request {
+        method: "GET".into(),
+        path: "/v1/verify".into(),
+        query: "allowUnsigned=true".into(),
+        headers: vec![req.headers[0].clone()],
+    };
+    let r = handle(&get, &settings, now, &TestIo(String::new()), Some(&logger)).await;
+    let body: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((r.status, body["ok"].clone()), (200, json!(false)), "{body}");
+    // Paged, the verdict survives the cursor (one event per page).
+    let (mut page, mut progress) = logger.verify_trail_page(&lenient, None, 1).await.unwrap();
+    let mut streams = page.streams.clone();
+    while let Some(p) = progress {
+        (page, progress) = logger.verify_trail_page(&lenient, Some(p), 1).await.unwrap();
+        streams.extend(page.streams.clone());
+    }
+    assert!(!page.ok, "{streams:?}");
+    let b = streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.as_ref().map(|b| (b.kind, b.seq)));
+    assert_eq!(b, Some((BreakKind::Forged, 0)), "{streams:?}");
+}
+
 /// Moves every event of trail `from` into trail `to` as someone with write access would: each
 /// HAS_EVENT link re-made from `to`, its key properties copied (`trail` set to `to`).
 async fn move_events(from: &str, to: &str) {
