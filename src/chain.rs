@@ -522,6 +522,8 @@ pub struct Verifier<'k> {
     /// Signed mode: the first event accepted after the last valid seal (`seq`, `UID`).
     unsigned_from: Option<(u64, String)>,
     head: Option<SignedHead>,
+    /// An event read says the Worker wrote it (`source: "worker"`).
+    worker: bool,
 }
 
 /// Where a [`Verifier`] stands, to continue in a later call ([`Verifier::state`],
@@ -551,6 +553,9 @@ pub struct VerifierState {
     pub unsigned_from: Option<(u64, String)>,
     /// The trail's signed head, when it names this stream.
     pub head: Option<SignedHead>,
+    /// An event read so far says the Worker wrote it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub worker: bool,
 }
 
 impl std::fmt::Debug for Verifier<'_> {
@@ -579,6 +584,7 @@ impl<'k> Verifier<'k> {
             seals: None,
             unsigned_from: None,
             head: None,
+            worker: false,
         }
     }
 
@@ -602,6 +608,7 @@ impl<'k> Verifier<'k> {
             group: self.group.clone(),
             unsigned_from: self.unsigned_from.clone(),
             head: self.head.clone(),
+            worker: self.worker,
         }
     }
 
@@ -617,6 +624,7 @@ impl<'k> Verifier<'k> {
         v.group = state.group;
         v.unsigned_from = state.unsigned_from;
         v.head = state.head;
+        v.worker = state.worker;
         v.seals = seals;
         v
     }
@@ -655,6 +663,7 @@ impl<'k> Verifier<'k> {
     /// The next stored event with its event seal, if it carries one.
     pub fn push_sealed(&mut self, ev: AuditEvent, seal: Option<StoredSeal>) {
         self.report.checked += 1;
+        self.worker |= ev.source == crate::event::Source::Worker;
         if self.group.first().is_some_and(|(g, _)| g.seq != ev.seq) {
             let next_prev = ev.prev_hash.clone();
             self.flush(next_prev.as_deref());
@@ -676,11 +685,18 @@ impl<'k> Verifier<'k> {
     /// Signed mode, at the end: nothing after the last seal, and the trail's head where it says.
     fn finish_signed(&mut self, seals: &dyn SealCheck) {
         if let Some((seq, uid)) = self.unsigned_from.clone() {
-            let msg = match self.report.signed_seq {
-                Some(s) => cat(&["seq ", &num(seq), ": events after the last signed point (seq ", &num(s), ") carry no valid signature"]),
-                None => cat(&["seq ", &num(seq), ": the stream carries no valid signature"]),
+            let (kind, msg) = match self.report.signed_seq {
+                Some(s) => (BreakKind::Unsigned, cat(&["seq ", &num(seq), ": events after the last signed point (seq ", &num(s), ") carry no valid signature"])),
+                // The Worker's stream is named by the trail's head, and signed when it has a key:
+                // Worker events in a stream with neither had their seals and the head removed
+                // (not a never-signed client stream, which `allow_unsigned` tolerates).
+                None if self.worker && self.head.is_none() => (
+                    BreakKind::Forged,
+                    "events the Worker wrote carry no valid signature and no trail head names their stream: seals and head removed".into(),
+                ),
+                None => (BreakKind::Unsigned, cat(&["seq ", &num(seq), ": the stream carries no valid signature"])),
             };
-            self.fail(BreakKind::Unsigned, seq, Some(uid), msg);
+            self.fail(kind, seq, Some(uid), msg);
         }
         // One message for a head without a seal and for none naming a signed stream.
         const NO_HEAD: &str = "no signed trail head names this stream";

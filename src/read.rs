@@ -330,7 +330,7 @@ fn write_verifier_state(c: &crate::chain::VerifierState, out: &mut String) {
     pair(out, &c.unsigned_from);
     out.push_str(",\"head\":");
     write_opt_head(c.head.as_ref(), out);
-    out.push('}');
+    out.push_str(if c.worker { ",\"worker\":true}" } else { "}" });
 }
 
 fn opt_seal_from(v: &Json) -> Option<Option<StoredSeal>> {
@@ -411,6 +411,7 @@ fn verifier_state_from(v: &Json) -> Option<crate::chain::VerifierState> {
             .collect::<Option<Vec<_>>>()?,
         unsigned_from: pair("unsignedFrom")?,
         head: opt_head_from(v.get("head")?)?,
+        worker: matches!(v.get("worker"), Some(Json::Bool(true))),
     })
 }
 
@@ -1367,6 +1368,7 @@ mod tests {
             group: vec![(e.clone(), Some(seal)), (e, None)],
             unsigned_from: None,
             head: Some(head.clone()),
+            worker: true,
         };
         for p in [
             VerifyProgress { pending: vec!["a".into(), "b".into()], current: Some(state), after: Some(("s-1".into(), 2, "u".into())), checked: u64::MAX, ok: false, head: Some(head) },
