@@ -494,7 +494,9 @@ pub struct VerifyReport {
     /// One report per stream, in `streamId` order.
     pub streams: Vec<StreamReport>,
     /// Events in the trail without chain fields (written before chaining existed, or inserted
-    /// by hand), and the first few of their UIDs.
+    /// by hand), or that the trail's pages show otherwise than verification read them (a
+    /// `streamId` that is not a string; a `HAS_EVENT` link whose copied keys were changed, or a
+    /// second link).
     pub unchained: u64,
     /// UIDs of the first (at most 10) unchained events.
     pub unchained_uids: Vec<String>,

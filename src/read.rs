@@ -913,19 +913,25 @@ fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(S
     Ok(Query { text, params: params.into_json() })
 }
 
-/// Events of the trail that carry no chain fields.
+/// Events of the trail that verification did not read as the trail's pages show them: without
+/// chain fields, with a `streamId` that is not a string (no stream lists it), or (an `indexed`
+/// trail, whose pages are read by the links' copied keys) linked by a link whose keys are not
+/// the event's, or by two links.
 fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
     let since =
         if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
     Query {
         text: cat(&[
-            "MATCH (:",
+            "MATCH (t:",
             &labels.trail,
-            " {name: $trail})-[:HAS_EVENT]->(ev:",
+            " {name: $trail})-[r:HAS_EVENT]->(ev:",
             &labels.event,
-            ") WHERE (ev.streamId IS NULL OR ev.seq IS NULL)",
+            ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL OR t.",
+            crate::cypher::TRAIL_INDEXED,
+            " AND (NOT coalesce(r.trail = $trail AND r.created = ev.timestamp AND r.eventUID = ev.UID, false) \
+             OR COUNT { (t)-[:HAS_EVENT]->(ev) } > 1))",
             since,
-            " RETURN count(ev), collect(ev.UID)[0..10]",
+            " RETURN count(DISTINCT ev), collect(DISTINCT ev.UID)[0..10]",
         ]),
         params: Json::Obj(vec![("trail".into(), Json::from(trail)), ("since".into(), Json::from(q.since))]),
     }

@@ -536,6 +536,63 @@ async fn a_worker_stream_stripped_of_its_seals_and_head_is_not_tolerated_as_unsi
     assert_eq!(b, Some((BreakKind::Forged, 0)), "{streams:?}");
 }
 
+/// What the trail's reader shows must be what verification read. Two ways they parted:
+/// an event whose `streamId` is not a string (verification lists stream ids as strings, so it
+/// was in no stream and, having a `streamId`, not unchained either: never read), and a
+/// `HAS_EVENT` link whose copied keys (`trail`, `created`, `eventUID`: what an indexed trail's
+/// pages are read by) were changed or doubled (the event vanished from the trail's pages, or
+/// showed twice, while verification, which reads the events from the trail node, saw it once).
+/// Both verified `ok`, with the public key too.
+#[tokio::test]
+async fn an_event_the_reader_shows_differently_from_what_verification_read_is_not_ok() {
+    use neo4j_audit::read::TrailQuery;
+    let (logger, uids) = chained("chain-reader", 3).await;
+    assert!(verify(&logger).await.ok);
+    let trail = logger.config().trail.clone();
+    let listed = |logger: &AuditLogger| {
+        let logger = logger.clone();
+        async move {
+            let page = logger.get_audit_trail(&TrailQuery { limit: Some(100), ..Default::default() }).await.unwrap();
+            page.events.into_iter().map(|e| e.uid).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed(&logger).await.len(), 3);
+    // An inserted event whose streamId is a number: the reader shows it.
+    cypher(
+        "MATCH (t:AuditTrail {name: $t}) CREATE (t)-[:HAS_EVENT {trail: $t, created: datetime(), eventUID: 'forged-1'}]->\
+         (:AuditEvent {UID: 'forged-1-' + $t, eventType: 'GRANT_ADMIN', eventCategory: 'X', timestamp: datetime(), \
+         userUID: 'mallory', streamId: 42, seq: 0, prevHash: $g, hash: $g})",
+        json!({"t": trail, "g": GENESIS}),
+    )
+    .await;
+    cypher("MATCH ()-[r:HAS_EVENT {eventUID: 'forged-1'}]->(e) SET r.eventUID = e.UID", json!({})).await;
+    assert_eq!(listed(&logger).await.len(), 4, "the reader shows the inserted event");
+    let r = verify(&logger).await;
+    assert!(!r.ok, "an event with a non-string streamId verified ok: {r:?}");
+    assert_eq!(r.unchained, 1, "{r:?}");
+    cypher("MATCH (e:AuditEvent {streamId: 42}) DETACH DELETE e", json!({})).await;
+    assert!(verify(&logger).await.ok);
+
+    // An event hidden from the trail's pages by its link's copied trail name.
+    cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(:AuditEvent {UID: $u}) SET r.trail = 'elsewhere'", json!({"t": trail, "u": uids[1]})).await;
+    assert_eq!(listed(&logger).await.len(), 2, "the reader no longer shows it");
+    let r = verify(&logger).await;
+    assert!(!r.ok, "an event hidden from the trail's pages verified ok: {r:?}");
+    cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(:AuditEvent {UID: $u}) SET r.trail = $t", json!({"t": trail, "u": uids[1]})).await;
+    assert!(verify(&logger).await.ok);
+    // ... or moved out of a time window by its link's copied time.
+    cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(:AuditEvent {UID: $u}) SET r.created = datetime('2001-01-01T00:00:00Z')", json!({"t": trail, "u": uids[1]})).await;
+    let r = verify(&logger).await;
+    assert!(!r.ok, "an event whose link's time was changed verified ok: {r:?}");
+    cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(e:AuditEvent {UID: $u}) SET r.created = e.timestamp", json!({"t": trail, "u": uids[1]})).await;
+    assert!(verify(&logger).await.ok);
+    // An event shown twice: a second link from the trail node.
+    cypher("MATCH (t:AuditTrail {name: $t})-[r:HAS_EVENT]->(e:AuditEvent {UID: $u}) CREATE (t)-[r2:HAS_EVENT]->(e) SET r2 = properties(r)", json!({"t": trail, "u": uids[2]})).await;
+    assert_eq!(listed(&logger).await.len(), 4, "the reader shows it twice");
+    let r = verify(&logger).await;
+    assert!(!r.ok, "an event linked twice verified ok: {r:?}");
+}
+
 /// Moves every event of trail `from` into trail `to` as someone with write access would: each
 /// HAS_EVENT link re-made from `to`, its key properties copied (`trail` set to `to`).
 async fn move_events(from: &str, to: &str) {
