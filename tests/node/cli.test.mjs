@@ -692,6 +692,9 @@ test("verify --stream checks one stream; --since anchors at the window; --public
   assert.equal(JSON.parse(signed.stdout).streams[0].firstBreak.kind, "unsigned");
   const allowed = await cli(["verify", "--trail", trail, "--stream", b.chainHead().streamId, "--public-key", keyFile, "--allow-unsigned"]);
   assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
+  // "intact" alone read as verified: with keys, the report says no signature vouches for it.
+  assert.match(allowed.stdout, /intact {2}2 events, head seq 1 hash [0-9a-f]{64}, UNSIGNED \(tolerated by --allow-unsigned/, allowed.stdout);
+  assert.match(allowed.stdout, /2 events checked: intact \(1 stream UNSIGNED, tolerated by --allow-unsigned\)/, allowed.stdout);
 });
 
 test("npx neo4j-audit: the packed package installs the command and it runs", async () => {
