@@ -690,6 +690,9 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
             params.insert(key.into(), Json::from(v));
         }
     }
+    // The link is not in the chain, the event's targetKeys and timestamp are: a link added or
+    // re-timed by hand must not put an event on a node's activity, or elsewhere in time.
+    preds.push("$target IN ev.targetKeys AND r.created = ev.timestamp AND r.eventUID = ev.UID".into());
     preds.push(in_trail(labels));
     let text = cat(&[
         "MATCH (ev:",
