@@ -125,7 +125,7 @@ export async function run(values, { conn, stdout, stderr }) {
   if (report.unchained > 0) {
     const shown = report.unchainedUids.slice(0, 10);
     const more = report.unchained > shown.length ? `, … (${report.unchained - shown.length} more)` : "";
-    out += `  ${plural(report.unchained, "event")} without chain fields (inserted, or written before chaining): ${shown.join(", ")}${more}\n`;
+    out += `  ${plural(report.unchained, "event")} without chain fields or not linked as written (inserted, written before chaining, or its trail link edited): ${shown.join(", ")}${more}\n`;
   }
   const broken = report.streams.filter((s) => !s.ok).length;
   const counts = `${plural(report.streams.length, "stream")}, ${plural(report.checked, "event")} checked`;
