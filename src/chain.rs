@@ -524,7 +524,8 @@ pub struct Verifier<'k> {
     /// Signed mode: the first event accepted after the last valid seal (`seq`, `UID`).
     unsigned_from: Option<(u64, String)>,
     head: Option<SignedHead>,
-    /// An event read says the Worker wrote it (`source: "worker"`).
+    /// An event read (since [`Verifier::new`] or [`Verifier::resume`]: a Worker stream's events
+    /// all say so) says the Worker wrote it (`source: "worker"`).
     worker: bool,
 }
 
@@ -555,9 +556,6 @@ pub struct VerifierState {
     pub unsigned_from: Option<(u64, String)>,
     /// The trail's signed head, when it names this stream.
     pub head: Option<SignedHead>,
-    /// An event read so far says the Worker wrote it.
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub worker: bool,
 }
 
 impl std::fmt::Debug for Verifier<'_> {
@@ -610,7 +608,6 @@ impl<'k> Verifier<'k> {
             group: self.group.clone(),
             unsigned_from: self.unsigned_from.clone(),
             head: self.head.clone(),
-            worker: self.worker,
         }
     }
 
@@ -626,7 +623,6 @@ impl<'k> Verifier<'k> {
         v.group = state.group;
         v.unsigned_from = state.unsigned_from;
         v.head = state.head;
-        v.worker = state.worker;
         v.seals = seals;
         v
     }
@@ -686,22 +682,19 @@ impl<'k> Verifier<'k> {
 
     /// Signed mode, at the end: nothing after the last seal, and the trail's head where it says.
     fn finish_signed(&mut self, seals: &dyn SealCheck) {
+        // One message for a head without a seal and for none naming a signed stream.
+        const NO_HEAD: &str = "no signed trail head names this stream";
         if let Some((seq, uid)) = self.unsigned_from.clone() {
             let (kind, msg) = match self.report.signed_seq {
                 Some(s) => (BreakKind::Unsigned, cat(&["seq ", &num(seq), ": events after the last signed point (seq ", &num(s), ") carry no valid signature"])),
                 // The Worker's stream is named by the trail's head, and signed when it has a key:
                 // Worker events in a stream with neither had their seals and the head removed
                 // (not a never-signed client stream, which `allow_unsigned` tolerates).
-                None if self.worker && self.head.is_none() => (
-                    BreakKind::Forged,
-                    "events the Worker wrote carry no valid signature and no trail head names their stream: seals and head removed".into(),
-                ),
+                None if self.worker && self.head.is_none() => (BreakKind::Forged, NO_HEAD.into()),
                 None => (BreakKind::Unsigned, cat(&["seq ", &num(seq), ": the stream carries no valid signature"])),
             };
             self.fail(kind, seq, Some(uid), msg);
         }
-        // One message for a head without a seal and for none naming a signed stream.
-        const NO_HEAD: &str = "no signed trail head names this stream";
         let Some(head) = self.head.clone() else {
             // A signed stream has its end covered only by the trail's head: with none naming it
             // (removed, unreadable, or moved on to a new stream), a cut tail would go unseen.
