@@ -923,32 +923,31 @@ fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(S
 /// The links are not checked in the Worker's build (`GET /v1/verify`; its size limit), as
 /// anchors are not: verify with `verifyTrail` or the CLI for that.
 fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
-    let since = if q.since.is_some() { "ev.timestamp >= datetime({epochMillis: $since}) AND " } else { "" };
+    let since =
+        if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
+    // The Worker's build: main's statement (its pieces shared with `stream_ids`) but for the type.
+    #[cfg(feature = "worker")]
+    let (open, rel, cond, ret) = (
+        "MATCH (:",
+        " {name: $trail})-[:HAS_EVENT]->(ev:",
+        ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL)",
+        " RETURN count(ev), collect(ev.UID)[0..10]",
+    );
     // (An event linked twice is one event: DISTINCT.)
     #[cfg(not(feature = "worker"))]
-    let (links, ret) = (
+    let (open, rel, cond, ret) = (
+        "MATCH (t:",
+        " {name: $trail})-[r:HAS_EVENT]->(ev:",
         cat(&[
-            " OR t.",
+            ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL OR t.",
             crate::cypher::TRAIL_INDEXED,
             " AND (NOT coalesce(r.trail = $trail AND r.created = ev.timestamp AND r.eventUID = ev.UID, false) \
-             OR COUNT { (t)-[:HAS_EVENT]->(ev) } > 1)",
+             OR COUNT { (t)-[:HAS_EVENT]->(ev) } > 1))",
         ]),
-        ") RETURN count(DISTINCT ev), collect(DISTINCT ev.UID)[0..10]",
+        " RETURN count(DISTINCT ev), collect(DISTINCT ev.UID)[0..10]",
     );
-    #[cfg(feature = "worker")]
-    let (links, ret) = ("", ") RETURN count(ev), collect(ev.UID)[0..10]");
     Query {
-        text: cat(&[
-            "MATCH (t:",
-            &labels.trail,
-            " {name: $trail})-[r:HAS_EVENT]->(ev:",
-            &labels.event,
-            ") WHERE ",
-            since,
-            "(NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL",
-            &*links,
-            ret,
-        ]),
+        text: cat(&[open, &labels.trail, rel, &labels.event, &*cond, since, ret]),
         params: Json::Obj(vec![("trail".into(), Json::from(trail)), ("since".into(), Json::from(q.since))]),
     }
 }
