@@ -641,7 +641,7 @@ impl<'k> Verifier<'k> {
         let binding = stream_trail_binding(&self.report.stream_id, trail);
         self.report.bound = binding == Some(true);
         if binding == Some(false) {
-            let msg = "the stream's id binds it to another trail: its events were moved here from another trail (or the trail was renamed)";
+            let msg = "the stream's id binds it to another trail (moved here, or the trail renamed)";
             self.fail(BreakKind::Forged, 0, None, msg.into());
         }
         self

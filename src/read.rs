@@ -1102,7 +1102,7 @@ impl AuditLogger {
             // Set here, not only by `in_trail`: a verifier resumed from a cursor starts unbound.
             r.bound = crate::chain::stream_trail_binding(&r.stream_id, &cfg.trail) == Some(true);
             if q.require_bound && !r.bound && r.first_break.is_none() {
-                let message = "the stream's id carries no trail binding (a plain UUID: begun before bindings existed), and bound streams are required";
+                let message = "the stream's id carries no trail binding, and bound streams are required";
                 r.first_break = Some(crate::chain::Break { kind: crate::chain::BreakKind::Unbound, seq: 0, uid: None, message: message.into() });
                 r.ok = false;
             }
