@@ -686,7 +686,7 @@ impl<'k> Verifier<'k> {
         const NO_HEAD: &str = "no signed trail head names this stream";
         if let Some((seq, uid)) = self.unsigned_from.clone() {
             let (kind, msg) = match self.report.signed_seq {
-                Some(s) => (BreakKind::Unsigned, cat(&["seq ", &num(seq), ": events after the last signed point (seq ", &num(s), ") carry no valid signature"])),
+                Some(s) => (BreakKind::Unsigned, cat(&["seq ", &num(seq), ": no valid signature after the last signed seq, ", &num(s)])),
                 // The Worker's stream is named by the trail's head, and signed when it has a key:
                 // Worker events in a stream with neither had their seals and the head removed
                 // (not a never-signed client stream, which `allow_unsigned` tolerates).
@@ -724,7 +724,7 @@ impl<'k> Verifier<'k> {
                 self.fail(BreakKind::Deleted, 0, None, msg);
             }
             Some((s, h)) if *s == head.seq && *h != head.hash => {
-                let msg = cat(&["seq ", &num(*s), ": the last event is not the one the trail's signed head names"]);
+                let msg = cat(&["seq ", &num(*s), ": not the event the trail's signed head names"]);
                 self.fail(BreakKind::Forged, *s, None, msg);
             }
             _ => {}
