@@ -499,6 +499,17 @@ async fn a_worker_stream_stripped_of_its_seals_and_head_is_not_tolerated_as_unsi
     let report = logger.verify_trail(&lenient).await.unwrap();
     assert!(report.ok && report.checked == 5, "{report:?}");
     let worker = report.signed_head.as_ref().unwrap().stream_id.clone();
+    // An event inserted with a streamId that is not a string was read by no stream: with the
+    // public key the trail verified ok (it is unchained now).
+    cypher(
+        "MATCH (t:AuditTrail {name: $t}) CREATE (t)-[:HAS_EVENT]->(:AuditEvent {UID: 'forged-' + $t, eventType: 'GRANT_ADMIN', \
+         eventCategory: 'X', timestamp: datetime(), userUID: 'mallory', streamId: 7, seq: 0, prevHash: 'x', hash: 'x'})",
+        json!({"t": trail}),
+    )
+    .await;
+    let report = logger.verify_trail(&lenient).await.unwrap();
+    assert!(!report.ok && report.unchained == 1, "{report:?}");
+    cypher("MATCH (e:AuditEvent {UID: 'forged-' + $t}) DETACH DELETE e", json!({"t": trail})).await;
     // The last request cut off, every seal of the stream and the trail's head removed.
     cypher("MATCH (e:AuditEvent) WHERE e.UID IN $u DETACH DELETE e", json!({"u": uids[1]})).await;
     cypher("MATCH (e:AuditEvent {streamId: $s}) REMOVE e.sig, e.sigKid, e.sigAt", json!({"s": worker})).await;
