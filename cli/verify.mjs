@@ -112,7 +112,11 @@ export async function run(values, { conn, stdout, stderr }) {
       out += `  stream ${s.streamId}  no events found\n`;
     } else if (s.ok) {
       const unbound = s.bound ? "" : " (not bound to the trail: a plain-UUID stream id; --require-bound refuses it)";
-      out += `  stream ${s.streamId}  intact  ${plural(s.checked, "event")}, head seq ${s.headSeq} hash ${s.headHash}${unbound}\n`;
+      // With keys, say what vouches for the stream: its signature, or nothing (--allow-unsigned).
+      const signed = query.publicKeys === undefined ? ""
+        : s.signedSeq != null ? `, signed up to seq ${s.signedSeq}`
+        : ", UNSIGNED (tolerated by --allow-unsigned: no signature vouches for it)";
+      out += `  stream ${s.streamId}  intact  ${plural(s.checked, "event")}, head seq ${s.headSeq} hash ${s.headHash}${signed}${unbound}\n`;
     } else {
       const b = s.firstBreak;
       out += `  stream ${s.streamId}  BROKEN  ${b.kind} at seq ${b.seq}${b.uid ? `, event ${b.uid}` : ""}: ${b.message}\n`;
@@ -121,14 +125,16 @@ export async function run(values, { conn, stdout, stderr }) {
   if (report.unchained > 0) {
     const shown = report.unchainedUids.slice(0, 10);
     const more = report.unchained > shown.length ? `, … (${report.unchained - shown.length} more)` : "";
-    out += `  ${plural(report.unchained, "event")} without chain fields (inserted, or written before chaining): ${shown.join(", ")}${more}\n`;
+    out += `  ${plural(report.unchained, "event")} without chain fields or not linked as written (inserted, written before chaining, or its trail link edited): ${shown.join(", ")}${more}\n`;
   }
   const broken = report.streams.filter((s) => !s.ok).length;
   const counts = `${plural(report.streams.length, "stream")}, ${plural(report.checked, "event")} checked`;
   if (report.ok && !ok) {
     out += `verify: ${counts}: NOTHING VERIFIED: no events found in trail "${trail}" (check --trail / --since / --stream and NEO4J_DATABASE; --allow-empty accepts an empty result)\n`;
   } else if (report.ok) {
-    out += `verify: ${counts}: intact${empty ? " (no events found; --allow-empty)" : ""}\n`;
+    const unsigned = query.publicKeys === undefined ? 0 : report.streams.filter((s) => s.checked > 0 && s.signedSeq == null).length;
+    const note = unsigned ? ` (${plural(unsigned, "stream")} UNSIGNED, tolerated by --allow-unsigned)` : "";
+    out += `verify: ${counts}: intact${empty ? " (no events found; --allow-empty)" : ""}${note}\n`;
   } else {
     const what = [broken && `${plural(broken, "stream")} broken`, report.unchained && `${plural(report.unchained, "unchained event")}`].filter(Boolean);
     out += `verify: ${counts}: NOT intact (${what.join(", ")})\n`;

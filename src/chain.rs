@@ -494,7 +494,9 @@ pub struct VerifyReport {
     /// One report per stream, in `streamId` order.
     pub streams: Vec<StreamReport>,
     /// Events in the trail without chain fields (written before chaining existed, or inserted
-    /// by hand), and the first few of their UIDs.
+    /// by hand), or that the trail's pages show otherwise than verification read them (a
+    /// `streamId` that is not a string; a `HAS_EVENT` link whose copied keys were changed, or a
+    /// second link).
     pub unchained: u64,
     /// UIDs of the first (at most 10) unchained events.
     pub unchained_uids: Vec<String>,
@@ -522,6 +524,9 @@ pub struct Verifier<'k> {
     /// Signed mode: the first event accepted after the last valid seal (`seq`, `UID`).
     unsigned_from: Option<(u64, String)>,
     head: Option<SignedHead>,
+    /// An event read (since [`Verifier::new`] or [`Verifier::resume`]: a Worker stream's events
+    /// all say so) says the Worker wrote it (`source: "worker"`).
+    worker: bool,
 }
 
 /// Where a [`Verifier`] stands, to continue in a later call ([`Verifier::state`],
@@ -579,6 +584,7 @@ impl<'k> Verifier<'k> {
             seals: None,
             unsigned_from: None,
             head: None,
+            worker: false,
         }
     }
 
@@ -635,7 +641,7 @@ impl<'k> Verifier<'k> {
         let binding = stream_trail_binding(&self.report.stream_id, trail);
         self.report.bound = binding == Some(true);
         if binding == Some(false) {
-            let msg = "the stream's id binds it to another trail: its events were moved here from another trail (or the trail was renamed)";
+            let msg = "the stream's id binds it to another trail (moved here, or the trail renamed)";
             self.fail(BreakKind::Forged, 0, None, msg.into());
         }
         self
@@ -655,6 +661,7 @@ impl<'k> Verifier<'k> {
     /// The next stored event with its event seal, if it carries one.
     pub fn push_sealed(&mut self, ev: AuditEvent, seal: Option<StoredSeal>) {
         self.report.checked += 1;
+        self.worker |= ev.source == crate::event::Source::Worker;
         if self.group.first().is_some_and(|(g, _)| g.seq != ev.seq) {
             let next_prev = ev.prev_hash.clone();
             self.flush(next_prev.as_deref());
@@ -675,15 +682,19 @@ impl<'k> Verifier<'k> {
 
     /// Signed mode, at the end: nothing after the last seal, and the trail's head where it says.
     fn finish_signed(&mut self, seals: &dyn SealCheck) {
-        if let Some((seq, uid)) = self.unsigned_from.clone() {
-            let msg = match self.report.signed_seq {
-                Some(s) => cat(&["seq ", &num(seq), ": events after the last signed point (seq ", &num(s), ") carry no valid signature"]),
-                None => cat(&["seq ", &num(seq), ": the stream carries no valid signature"]),
-            };
-            self.fail(BreakKind::Unsigned, seq, Some(uid), msg);
-        }
         // One message for a head without a seal and for none naming a signed stream.
         const NO_HEAD: &str = "no signed trail head names this stream";
+        if let Some((seq, uid)) = self.unsigned_from.clone() {
+            let (kind, msg) = match self.report.signed_seq {
+                Some(s) => (BreakKind::Unsigned, cat(&["seq ", &num(seq), ": no valid signature after the last signed seq, ", &num(s)])),
+                // The Worker's stream is named by the trail's head, and signed when it has a key:
+                // Worker events in a stream with neither had their seals and the head removed
+                // (not a never-signed client stream, which `allow_unsigned` tolerates).
+                None if self.worker && self.head.is_none() => (BreakKind::Forged, NO_HEAD.into()),
+                None => (BreakKind::Unsigned, cat(&["seq ", &num(seq), ": the stream carries no valid signature"])),
+            };
+            self.fail(kind, seq, Some(uid), msg);
+        }
         let Some(head) = self.head.clone() else {
             // A signed stream has its end covered only by the trail's head: with none naming it
             // (removed, unreadable, or moved on to a new stream), a cut tail would go unseen.
@@ -713,7 +724,7 @@ impl<'k> Verifier<'k> {
                 self.fail(BreakKind::Deleted, 0, None, msg);
             }
             Some((s, h)) if *s == head.seq && *h != head.hash => {
-                let msg = cat(&["seq ", &num(*s), ": the last event is not the one the trail's signed head names"]);
+                let msg = cat(&["seq ", &num(*s), ": not the event the trail's signed head names"]);
                 self.fail(BreakKind::Forged, *s, None, msg);
             }
             _ => {}

@@ -699,6 +699,9 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
     preds.push(&["r.target = $target AND r.created IS NOT NULL AND r.eventUID IS NOT NULL"]);
     window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
     equalities(&mut preds, &mut params, q);
+    // The link is not in the chain, the event's targetKeys and timestamp are: a link added or
+    // re-timed by hand must not put an event on a node's activity, or elsewhere in time.
+    preds.push(&["$target IN ev.targetKeys AND r.created = ev.timestamp AND r.eventUID = ev.UID"]);
     in_trail(&mut preds, labels);
     let text = cat(&[
         "MATCH (ev:",
@@ -922,20 +925,39 @@ fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(S
     Ok(Query { text, params: params.into_json() })
 }
 
-/// Events of the trail that carry no chain fields.
+/// Events of the trail that verification did not read as the trail's pages show them: without
+/// chain fields, with a `streamId` that is not a string (no stream lists it), or (an `indexed`
+/// trail, whose pages are read by the links' copied keys) linked by a link whose keys are not
+/// the event's, or by two links.
+///
+/// The links are not checked in the Worker's build (`GET /v1/verify`; its size limit), as
+/// anchors are not: verify with `verifyTrail` or the CLI for that.
 fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
     let since =
         if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
-    Query {
-        text: cat(&[
-            "MATCH (:",
-            &labels.trail,
-            " {name: $trail})-[:HAS_EVENT]->(ev:",
-            &labels.event,
-            ") WHERE (ev.streamId IS NULL OR ev.seq IS NULL)",
-            since,
-            " RETURN count(ev), collect(ev.UID)[0..10]",
+    // The Worker's build: main's statement (its pieces shared with `stream_ids`) but for the type.
+    #[cfg(feature = "worker")]
+    let (open, rel, cond, ret) = (
+        "MATCH (:",
+        " {name: $trail})-[:HAS_EVENT]->(ev:",
+        ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL)",
+        " RETURN count(ev), collect(ev.UID)[0..10]",
+    );
+    // (An event linked twice is one event: DISTINCT.)
+    #[cfg(not(feature = "worker"))]
+    let (open, rel, cond, ret) = (
+        "MATCH (t:",
+        " {name: $trail})-[r:HAS_EVENT]->(ev:",
+        cat(&[
+            ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL OR t.",
+            crate::cypher::TRAIL_INDEXED,
+            " AND (NOT coalesce(r.trail = $trail AND r.created = ev.timestamp AND r.eventUID = ev.UID, false) \
+             OR COUNT { (t)-[:HAS_EVENT]->(ev) } > 1))",
         ]),
+        " RETURN count(DISTINCT ev), collect(DISTINCT ev.UID)[0..10]",
+    );
+    Query {
+        text: cat(&[open, &labels.trail, rel, &labels.event, &*cond, since, ret]),
         params: Json::Obj(vec![("trail".into(), Json::from(trail)), ("since".into(), Json::from(q.since))]),
     }
 }
@@ -1099,7 +1121,7 @@ impl AuditLogger {
             // Set here, not only by `in_trail`: a verifier resumed from a cursor starts unbound.
             r.bound = crate::chain::stream_trail_binding(&r.stream_id, &cfg.trail) == Some(true);
             if q.require_bound && !r.bound && r.first_break.is_none() {
-                let message = "the stream's id carries no trail binding (a plain UUID: begun before bindings existed), and bound streams are required";
+                let message = "the stream's id carries no trail binding, and bound streams are required";
                 r.first_break = Some(crate::chain::Break { kind: crate::chain::BreakKind::Unbound, seq: 0, uid: None, message: message.into() });
                 r.ok = false;
             }

@@ -471,6 +471,139 @@ async fn a_signed_stream_whose_trail_head_was_removed_is_not_ok() {
     assert_eq!(broken(&logger.verify_trail(&lenient).await.unwrap()), Some((BreakKind::Unsigned, 3)));
 }
 
+/// `allow_unsigned` tolerates streams that were never signed (direct client writes). A Worker
+/// stream stripped of its seals (`REMOVE sig, sigKid, sigAt`) and of the trail's head is never
+/// signed too: before, a tail cut behind that verified `ok` with the public key and
+/// `allow_unsigned` (verifyTrail, the CLI's `--allow-unsigned`, `GET /v1/verify?allowUnsigned=true`),
+/// no re-hash needed. Its events still say the Worker wrote them (`source: "worker"`, inside
+/// their version 2 hashes): such a stream is not tolerated.
+#[tokio::test]
+async fn a_worker_stream_stripped_of_its_seals_and_head_is_not_tolerated_as_unsigned() {
+    use neo4j_audit::ingest::handle;
+    let trail = unique("chain-stripped");
+    let settings = worker_settings(&trail);
+    let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let now = neo4j_audit::event::now_millis() / 1000;
+    let req = worker_post();
+    let mut uids = Vec::new();
+    for body in [r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#, r#"{"events":[{"actionType":"C"},{"actionType":"D"}]}"#] {
+        let r = handle(&req, &settings, now, &TestIo(body.into()), Some(&logger)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        uids.push(serde_json::from_str::<Value>(&r.body).unwrap()["uids"].clone());
+    }
+    // A genuine client stream beside it: what allow_unsigned is for.
+    let client = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    client.log_user_action(None, "DIRECT", None, None).await.unwrap_or_else(|e| panic!("{e}"));
+    let signed = VerifyQuery { public_keys: Some(settings.public_keys.clone().into()), ..Default::default() };
+    let lenient = VerifyQuery { allow_unsigned: true, ..signed.clone() };
+    let report = logger.verify_trail(&lenient).await.unwrap();
+    assert!(report.ok && report.checked == 5, "{report:?}");
+    let worker = report.signed_head.as_ref().unwrap().stream_id.clone();
+    // An event inserted with a streamId that is not a string was read by no stream: with the
+    // public key the trail verified ok (it is unchained now).
+    cypher(
+        "MATCH (t:AuditTrail {name: $t}) CREATE (t)-[:HAS_EVENT]->(:AuditEvent {UID: 'forged-' + $t, eventType: 'GRANT_ADMIN', \
+         eventCategory: 'X', timestamp: datetime(), userUID: 'mallory', streamId: 7, seq: 0, prevHash: 'x', hash: 'x'})",
+        json!({"t": trail}),
+    )
+    .await;
+    let report = logger.verify_trail(&lenient).await.unwrap();
+    assert!(!report.ok && report.unchained == 1, "{report:?}");
+    cypher("MATCH (e:AuditEvent {UID: 'forged-' + $t}) DETACH DELETE e", json!({"t": trail})).await;
+    // The last request cut off, every seal of the stream and the trail's head removed.
+    cypher("MATCH (e:AuditEvent) WHERE e.UID IN $u DETACH DELETE e", json!({"u": uids[1]})).await;
+    cypher("MATCH (e:AuditEvent {streamId: $s}) REMOVE e.sig, e.sigKid, e.sigAt", json!({"s": worker})).await;
+    cypher(
+        "MATCH (t:AuditTrail {name: $t}) REMOVE t.chainStream, t.chainSeq, t.chainHash, t.chainKid, t.chainSig, t.chainSignedAt",
+        json!({"t": trail}),
+    )
+    .await;
+    let broken = |r: &neo4j_audit::chain::VerifyReport| {
+        r.streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.as_ref().map(|b| (b.kind, b.seq)))
+    };
+    let report = logger.verify_trail(&lenient).await.unwrap();
+    assert!(!report.ok, "a Worker stream stripped of its seals and head verified with allow_unsigned: {report:?}");
+    assert_eq!(broken(&report), Some((BreakKind::Forged, 0)), "{report:?}");
+    assert!(report.streams.iter().filter(|s| s.stream_id != worker).all(|s| s.ok), "the client stream is still tolerated: {report:?}");
+    // The same at GET /v1/verify?allowUnsigned=true.
+    let get = neo4j_audit::ingest::Request {
+        method: "GET".into(),
+        path: "/v1/verify".into(),
+        query: "allowUnsigned=true".into(),
+        headers: vec![req.headers[0].clone()],
+    };
+    let r = handle(&get, &settings, now, &TestIo(String::new()), Some(&logger)).await;
+    let body: Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((r.status, body["ok"].clone()), (200, json!(false)), "{body}");
+    // Paged, the verdict survives the cursor (one event per page).
+    let (mut page, mut progress) = logger.verify_trail_page(&lenient, None, 1).await.unwrap();
+    let mut streams = page.streams.clone();
+    while let Some(p) = progress {
+        (page, progress) = logger.verify_trail_page(&lenient, Some(p), 1).await.unwrap();
+        streams.extend(page.streams.clone());
+    }
+    assert!(!page.ok, "{streams:?}");
+    let b = streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.as_ref().map(|b| (b.kind, b.seq)));
+    assert_eq!(b, Some((BreakKind::Forged, 0)), "{streams:?}");
+}
+
+/// What the trail's reader shows must be what verification read. Two ways they parted:
+/// an event whose `streamId` is not a string (verification lists stream ids as strings, so it
+/// was in no stream and, having a `streamId`, not unchained either: never read), and a
+/// `HAS_EVENT` link whose copied keys (`trail`, `created`, `eventUID`: what an indexed trail's
+/// pages are read by) were changed or doubled (the event vanished from the trail's pages, or
+/// showed twice, while verification, which reads the events from the trail node, saw it once).
+/// Both verified `ok`, with the public key too.
+#[tokio::test]
+async fn an_event_the_reader_shows_differently_from_what_verification_read_is_not_ok() {
+    use neo4j_audit::read::TrailQuery;
+    let (logger, uids) = chained("chain-reader", 3).await;
+    assert!(verify(&logger).await.ok);
+    let trail = logger.config().trail.clone();
+    let listed = |logger: &AuditLogger| {
+        let logger = logger.clone();
+        async move {
+            let page = logger.get_audit_trail(&TrailQuery { limit: Some(100), ..Default::default() }).await.unwrap();
+            page.events.into_iter().map(|e| e.uid).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(listed(&logger).await.len(), 3);
+    // An inserted event whose streamId is a number: the reader shows it.
+    cypher(
+        "MATCH (t:AuditTrail {name: $t}) CREATE (t)-[:HAS_EVENT {trail: $t, created: datetime(), eventUID: 'forged-1'}]->\
+         (:AuditEvent {UID: 'forged-1-' + $t, eventType: 'GRANT_ADMIN', eventCategory: 'X', timestamp: datetime(), \
+         userUID: 'mallory', streamId: 42, seq: 0, prevHash: $g, hash: $g})",
+        json!({"t": trail, "g": GENESIS}),
+    )
+    .await;
+    cypher("MATCH ()-[r:HAS_EVENT {eventUID: 'forged-1'}]->(e) SET r.eventUID = e.UID", json!({})).await;
+    assert_eq!(listed(&logger).await.len(), 4, "the reader shows the inserted event");
+    let r = verify(&logger).await;
+    assert!(!r.ok, "an event with a non-string streamId verified ok: {r:?}");
+    assert_eq!(r.unchained, 1, "{r:?}");
+    cypher("MATCH (e:AuditEvent {streamId: 42}) DETACH DELETE e", json!({})).await;
+    assert!(verify(&logger).await.ok);
+
+    // An event hidden from the trail's pages by its link's copied trail name.
+    cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(:AuditEvent {UID: $u}) SET r.trail = 'elsewhere'", json!({"t": trail, "u": uids[1]})).await;
+    assert_eq!(listed(&logger).await.len(), 2, "the reader no longer shows it");
+    let r = verify(&logger).await;
+    assert!(!r.ok, "an event hidden from the trail's pages verified ok: {r:?}");
+    cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(:AuditEvent {UID: $u}) SET r.trail = $t", json!({"t": trail, "u": uids[1]})).await;
+    assert!(verify(&logger).await.ok);
+    // ... or moved out of a time window by its link's copied time.
+    cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(:AuditEvent {UID: $u}) SET r.created = datetime('2001-01-01T00:00:00Z')", json!({"t": trail, "u": uids[1]})).await;
+    let r = verify(&logger).await;
+    assert!(!r.ok, "an event whose link's time was changed verified ok: {r:?}");
+    cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(e:AuditEvent {UID: $u}) SET r.created = e.timestamp", json!({"t": trail, "u": uids[1]})).await;
+    assert!(verify(&logger).await.ok);
+    // An event shown twice: a second link from the trail node.
+    cypher("MATCH (t:AuditTrail {name: $t})-[r:HAS_EVENT]->(e:AuditEvent {UID: $u}) CREATE (t)-[r2:HAS_EVENT]->(e) SET r2 = properties(r)", json!({"t": trail, "u": uids[2]})).await;
+    assert_eq!(listed(&logger).await.len(), 4, "the reader shows it twice");
+    let r = verify(&logger).await;
+    assert!(!r.ok, "an event linked twice verified ok: {r:?}");
+}
+
 /// Moves every event of trail `from` into trail `to` as someone with write access would: each
 /// HAS_EVENT link re-made from `to`, its key properties copied (`trail` set to `to`).
 async fn move_events(from: &str, to: &str) {

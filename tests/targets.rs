@@ -96,6 +96,20 @@ async fn existing_targets_are_linked_and_missing_ones_recorded() {
     // Version 1 (no targets) and version 2 (targets) events verify side by side from Neo4j.
     let report = logger.verify_trail(&Default::default()).await.unwrap();
     assert!(report.ok && report.checked == 3, "{report:?}");
+    // An ON link is not covered by the chain (the event's targetKeys are): one added by hand,
+    // keys and all, to an event that names no such target does not put that event on the node's
+    // activity (it did, while the trail still verified), nor does a link whose time was moved.
+    cypher(
+        &format!("MATCH (ev:AuditEvent {{UID: $p}}), (n:{doc} {{UID: 'd-1'}}) CREATE (ev)-[:ON {{target: $k, created: ev.timestamp, eventUID: ev.UID}}]->(n)"),
+        json!({"p": plain.uid, "k": format!("{doc}:d-1")}),
+    )
+    .await;
+    cypher("MATCH (ev:AuditEvent {UID: $u})-[o:ON {target: $k}]->() SET o.created = datetime('2001-01-01T00:00:00Z')", json!({"u": later.uid, "k": format!("{doc}:d-missing")})).await;
+    assert!(logger.verify_trail(&Default::default()).await.unwrap().ok);
+    let page = logger.get_target_activity(&doc, "d-1", &TrailQuery::default()).await.unwrap();
+    assert_eq!(page.events.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(), [ev.uid.as_str()], "a forged ON link shows an event");
+    let old = TrailQuery { until: Some(1_000_000_000_000), ..Default::default() };
+    assert!(logger.get_target_activity(&doc, "d-missing", &old).await.unwrap().events.is_empty(), "a link's time moved the event");
     // Re-pointing a stored target breaks the chain.
     cypher(
         "MATCH (ev:AuditEvent {UID: $uid}) SET ev.targetKeys = [$k] + ev.targetKeys[1..]",

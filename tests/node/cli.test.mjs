@@ -574,7 +574,10 @@ test("verify: an edited field or timestamp exits 1 naming that event", async () 
   await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.userName = 'Mallory'", { u: uids[3] });
   await verifyBroken(trail, "edited", 3, uids[3]);
   ({ trail, uids } = await logged("cli-verify-edit-ts", 3));
-  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.timestamp = e.timestamp + duration({seconds: 1})", { u: uids[1] });
+  // (the trail link's copy of the time moved with it: with the link left behind, the event is also
+  // counted unchained, as the trail's pages would list it at its old time)
+  await cypher(`MATCH (e:AuditEvent {UID: $u}) SET e.timestamp = e.timestamp + duration({seconds: 1})
+    WITH e MATCH ()-[r:HAS_EVENT]->(e) SET r.created = e.timestamp`, { u: uids[1] });
   await verifyBroken(trail, "edited", 1, uids[1]);
 });
 
@@ -591,7 +594,8 @@ test("verify: an inserted copy exits 1 naming the intruder; a bare unchained eve
   let { trail, uids } = await logged("cli-verify-insert", 6);
   await cypher(
     `MATCH (t:AuditTrail {name: $t})-[:HAS_EVENT]->(orig:AuditEvent {UID: $u})
-     CREATE (t)-[:HAS_EVENT]->(fake:AuditEvent) SET fake = orig {.*, UID: 'intruder-' + $u, details: '{"i":99}'}`,
+     CREATE (t)-[:HAS_EVENT {trail: $t, created: orig.timestamp, eventUID: 'intruder-' + $u}]->(fake:AuditEvent)
+     SET fake = orig {.*, UID: 'intruder-' + $u, details: '{"i":99}'}`,
     { t: trail, u: uids[4] },
   );
   await verifyBroken(trail, "inserted", 4, `intruder-${uids[4]}`);
@@ -603,7 +607,7 @@ test("verify: an inserted copy exits 1 naming the intruder; a bare unchained eve
   );
   const r = await cli(["verify", "--trail", trail]);
   assert.equal(r.code, 1, r.stdout);
-  assert.ok(r.stdout.includes(`1 event without chain fields (inserted, or written before chaining): bare-${trail}\n`), r.stdout);
+  assert.ok(r.stdout.includes(`1 event without chain fields or not linked as written (inserted, written before chaining, or its trail link edited): bare-${trail}\n`), r.stdout);
   assert.match(r.stdout, /  intact  2 events/);
   assert.match(r.stdout, /NOT intact \(1 unchained event\)\n$/);
 });
@@ -696,6 +700,9 @@ test("verify --stream checks one stream; --since anchors at the window; --public
   assert.equal(JSON.parse(signed.stdout).streams[0].firstBreak.kind, "unsigned");
   const allowed = await cli(["verify", "--trail", trail, "--stream", b.chainHead().streamId, "--public-key", keyFile, "--allow-unsigned"]);
   assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
+  // "intact" alone read as verified: with keys, the report says no signature vouches for it.
+  assert.match(allowed.stdout, /intact {2}2 events, head seq 1 hash [0-9a-f]{64}, UNSIGNED \(tolerated by --allow-unsigned/, allowed.stdout);
+  assert.match(allowed.stdout, /2 events checked: intact \(1 stream UNSIGNED, tolerated by --allow-unsigned\)/, allowed.stdout);
 });
 
 test("npx neo4j-audit: the packed package installs the command and it runs", async () => {

@@ -444,7 +444,7 @@ test("a tail cut behind a removed trail head is unsigned, in Node and at GET /v1
     port: port(process.env.SIGNED_E2E_WORKER_PORT), inspectorPort: port(process.env.SIGNED_E2E_INSPECTOR_PORT),
   });
   try {
-    const [, r1] = await post(w.url, [3, 2]);
+    const [r0, r1] = await post(w.url, [3, 2]);
     const opts = { publicKeys: await publicKeys(w.url) };
     assert.equal(firstBreak(await verify(w.trail, opts)), null);
     // The last request (seq 3, 4) cut off, and the head that would name seq 4 removed: what is
@@ -458,6 +458,13 @@ test("a tail cut behind a removed trail head is unsigned, in Node and at GET /v1
     assert.equal(res.status, 200, JSON.stringify(body));
     assert.deepEqual(firstBreak(body), ["unsigned", 3, null]);
     assert.equal(body.streams[0].firstBreak.message, "no signed trail head names this stream");
+    // The event seals stripped too: no longer a signed stream, but its events say the Worker
+    // wrote them, so allowUnsigned does not tolerate it (it verified ok: true before).
+    await cypher("MATCH (ev:AuditEvent {streamId: $s}) REMOVE ev.sig, ev.sigKid, ev.sigAt", { s: body.streams[0].streamId });
+    assert.deepEqual(firstBreak(await verify(w.trail, { ...opts, allowUnsigned: true })), ["forged", 0, r0[0]]);
+    const lax = await (await fetch(`${w.url}/v1/verify?allowUnsigned=true`, { headers: { Authorization: `Bearer ${await token("auditor")}` } })).json();
+    assert.equal(lax.ok, false, JSON.stringify(lax));
+    assert.deepEqual(firstBreak(lax).slice(0, 2), ["forged", 0]);
   } finally {
     await w.stop();
   }
