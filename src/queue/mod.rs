@@ -249,9 +249,9 @@ impl Durable {
         // Worker's cold start never compiles the recovery code.
         if d.store.is_some() {
             let d2 = d.clone();
-            wasm_bindgen_futures::spawn_local(async move {
+            crate::lite::spawn(Box::pin(async move {
                 d2.recover().await;
-            });
+            }));
         }
         d
     }
@@ -453,9 +453,9 @@ impl Durable {
                 return Ok(());
             }
             let me = self.clone();
-            wasm_bindgen_futures::spawn_local(async move {
+            crate::lite::spawn(Box::pin(async move {
                 let _ = me.send(event).await;
-            });
+            }));
             return Ok(());
         }
         drop(storing);
@@ -593,11 +593,11 @@ impl Durable {
             return; // a task is already due to issue it
         }
         let me = self.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::lite::spawn(Box::pin(async move {
             crate::transport::sleep_ms(0).await;
             me.deleting.set(false);
             me.issue_deletes();
-        });
+        }));
     }
 
     /// Stores (issues the puts of) the events of `unstored` born at or before `born_by` (ms since
@@ -618,7 +618,7 @@ impl Durable {
             return;
         }
         let weak = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::lite::spawn(Box::pin(async move {
             let mut delay = STORE_AFTER_MS;
             loop {
                 crate::transport::sleep_ms_background(delay.max(1) as u64).await;
@@ -632,7 +632,7 @@ impl Durable {
                     }
                 }
             }
-        });
+        }));
     }
 
     /// Issues the deletes of every key in `undeleted`; the keys whose delete could not be issued
@@ -703,7 +703,7 @@ impl Durable {
         }
         self.draining.set(true);
         let weak = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::lite::spawn(Box::pin(async move {
             let mut delay = delay_ms;
             loop {
                 // Jitter, so that many tabs or isolates do not come back at the same instant.
@@ -739,7 +739,7 @@ impl Durable {
                     }
                 }
             }
-        });
+        }));
     }
 
     /// The browser's `online` event: a drain waiting out a backoff goes now (a server's

@@ -162,9 +162,9 @@ impl Drop for JsAuditLogger {
     fn drop(&mut self) {
         if matches!(self.spool, Spool::Queue(_)) && !self.inner.is_closed() && self.inner.stats().queued > 0 {
             let spool = self.spool.clone();
-            wasm_bindgen_futures::spawn_local(async move {
+            crate::lite::spawn(Box::pin(async move {
                 let _ = spool.flush().await;
-            });
+            }));
         }
     }
 }
