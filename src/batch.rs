@@ -100,7 +100,7 @@ impl Drop for LeaderGuard<'_> {
             st.arrivals.clear();
             st.pending_bytes = 0;
             st.wake = None;
-            for w in st.idle_waiters.drain(..) {
+            for w in std::mem::take(&mut st.idle_waiters) {
                 let _ = w.send(());
             }
         }
@@ -263,7 +263,7 @@ impl Batcher {
                 if running.is_empty() && st.pending.is_empty() {
                     st.leading = false;
                     st.flush_now = false;
-                    for w in st.idle_waiters.drain(..) {
+                    for w in std::mem::take(&mut st.idle_waiters) {
                         let _ = w.send(());
                     }
                     guard.armed = false;

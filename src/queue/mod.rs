@@ -849,7 +849,7 @@ impl Durable {
         let ok = self.flush().await;
         let why = (!ok).then(|| self.logger.last_error()).flatten();
         if let Some(w) = window() {
-            for (name, cb) in self.listeners.borrow_mut().drain(..) {
+            for (name, cb) in std::mem::take(&mut *self.listeners.borrow_mut()) {
                 let _ = w.remove_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
             }
         }
