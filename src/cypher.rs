@@ -120,7 +120,12 @@ pub fn write_events_text_with_targets<S: AsRef<str>>(labels: &Labels, target_lab
 
 /// The distinct target labels of `events`, sorted (the statement text depends only on these).
 pub(crate) fn target_labels<E: Borrow<AuditEvent>>(events: &[E]) -> Vec<&str> {
-    let mut v: Vec<&str> = events.iter().flat_map(|e| e.borrow().targets.iter().map(|t| t.label.as_str())).collect();
+    let mut v: Vec<&str> = Vec::new();
+    for e in events {
+        for t in &e.borrow().targets {
+            v.push(t.label.as_str());
+        }
+    }
     v.sort_unstable();
     v.dedup();
     v

@@ -603,7 +603,14 @@ impl Durable {
     /// Stores (issues the puts of) the events of `unstored` born at or before `born_by` (ms since
     /// the epoch; `i64::MAX`: all) and takes them out of it; the oldest birth time left, if any.
     fn store_unstored(&self, born_by: i64) -> Option<i64> {
-        let due: Vec<SharedEvent> = self.unstored.borrow().keys().filter(|e| e.ts <= born_by).cloned().collect();
+        // Loops with `push` here and below rather than `collect()`: one `Vec` building instance
+        // per iterator chain type otherwise.
+        let mut due: Vec<SharedEvent> = Vec::new();
+        for e in self.unstored.borrow().keys() {
+            if e.ts <= born_by {
+                due.push(e.clone());
+            }
+        }
         for ev in &due {
             self.unstored.borrow_mut().remove(ev.uid.as_str());
             let _ = self.store_put(ev);
@@ -761,16 +768,13 @@ impl Durable {
 
     /// Sends again every stored event not in flight now; the last retryable failure, if any.
     async fn resend_idle(self: &Rc<Self>) -> Result<(), AuditError> {
-        let idle: Vec<SharedEvent> = {
-            let mut p = self.pending.borrow_mut();
-            p.iter_mut()
-                .filter(|(_, in_flight)| !in_flight.get())
-                .map(|(k, mut in_flight)| {
-                    in_flight.set(true);
-                    k.clone()
-                })
-                .collect()
-        };
+        let mut idle: Vec<SharedEvent> = Vec::new();
+        for (k, mut in_flight) in self.pending.borrow_mut().iter_mut() {
+            if !in_flight.get() {
+                in_flight.set(true);
+                idle.push(k.clone());
+            }
+        }
         // All at once, outcomes taken as they finish (only the last failure matters, not which
         // event's): no join in input order, whose bookkeeping was its own code in the write entry.
         let mut running = crate::running::Running::new();
@@ -877,7 +881,10 @@ impl Durable {
     /// Sends the oldest pending events that fit the keepalive budget, fire-and-forget. They stay
     /// stored: only a confirmed commit removes an event.
     pub fn send_keepalive(&self) -> usize {
-        let mut events: Vec<SharedEvent> = self.pending.borrow().keys().cloned().collect();
+        let mut events: Vec<SharedEvent> = Vec::new();
+        for e in self.pending.borrow().keys() {
+            events.push(e.clone());
+        }
         crate::lite::sort_by_time(&mut events, |e| e.ts);
         let mut n = events.len();
         let req = loop {
