@@ -246,7 +246,10 @@ impl Batcher {
             while running.len() < self.max_in_flight() {
                 match self.take_batch() {
                     Ok(batch) => {
-                        let events: Vec<SharedEvent> = batch.iter().map(|i| i.event.clone()).collect();
+                        let mut events: Vec<SharedEvent> = Vec::with_capacity(batch.len());
+                        for i in batch.iter() {
+                            events.push(i.event.clone());
+                        }
                         let request = send(events);
                         running.push(async move { (batch, request.await) });
                     }

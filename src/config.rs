@@ -461,7 +461,14 @@ impl Config {
 
     /// The secrets this configuration holds, for scrubbing messages.
     pub(crate) fn secrets(&self) -> Vec<&str> {
-        [self.password.as_deref(), self.token.as_deref()].into_iter().flatten().collect()
+        // Pushed one by one rather than collected: no `Vec` building instance for this iterator type.
+        let mut v = Vec::new();
+        for s in [&self.password, &self.token] {
+            if let Some(s) = s {
+                v.push(s.as_str());
+            }
+        }
+        v
     }
 
     /// The base URL without a trailing slash.

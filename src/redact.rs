@@ -179,12 +179,22 @@ impl Redactor {
 
     /// Redacts `keys`, matched as `mode` says.
     pub fn with_match<'a>(keys: impl IntoIterator<Item = &'a str>, mode: Match) -> Self {
-        let mut keys: Vec<Vec<String>> = keys.into_iter().map(words).filter(|k| !k.is_empty()).collect();
+        let mut words_of: Vec<Vec<String>> = Vec::new();
+        for k in keys {
+            let w = words(k);
+            if !w.is_empty() {
+                words_of.push(w);
+            }
+        }
+        let mut keys = words_of;
         // Unstable: equal keys are identical, and dedup keeps one (std's stable sort would be
         // one more ~700 B instance in the .wasm).
         keys.sort_unstable();
         keys.dedup();
-        let joined: Vec<String> = keys.iter().map(|k| concat(k)).collect();
+        let mut joined: Vec<String> = Vec::new();
+        for k in &keys {
+            joined.push(concat(k));
+        }
         let firsts = first_bytes(&joined);
         Redactor { keys, joined, firsts, mode }
     }

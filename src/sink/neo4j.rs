@@ -74,10 +74,14 @@ fn distinct_uids<E: Borrow<AuditEvent>>(events: &[E]) -> usize {
 
 impl Neo4jSink {
     pub(crate) fn new(config: &Config, auth: Option<Secret>) -> Self {
+        let mut secrets = Vec::new();
+        for s in config.secrets() {
+            secrets.push(Secret::new(s.to_owned()));
+        }
         Neo4jSink {
             transport: Transport::new(),
             auth,
-            secrets: config.secrets().into_iter().map(|s| Secret::new(s.to_owned())).collect(),
+            secrets,
             base_url: config.base_url().to_owned(),
             write_text: cypher::write_events_text(&config.labels).unwrap_or_default(),
             api: config.api,
@@ -279,7 +283,10 @@ impl Neo4jSink {
     }
 
     fn warn_schema(&self, e: &AuditError) {
-        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
+        let mut secrets: Vec<&str> = Vec::new();
+        for s in &self.secrets {
+            secrets.push(s.expose());
+        }
         let msg = cat(&[
             "schema not ensured (",
             &e.reason(&secrets),
