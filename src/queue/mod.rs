@@ -331,7 +331,9 @@ impl Durable {
                     } else if legacy.as_deref().and_then(|l| k.strip_prefix(l)) == Some(ev.uid.as_str()) {
                         // Stored by an earlier version under this logger's `|`-joined scope: moved
                         // to the current key below (put first, then the old key deleted).
-                        moved.extend([self.key(&ev.uid), k, v.clone()]);
+                        moved.push(self.key(&ev.uid));
+                        moved.push(k);
+                        moved.push(v.clone());
                         mine.push(ev)
                     }
                 }
@@ -357,7 +359,7 @@ impl Durable {
             return false; // cleared meanwhile
         }
         crate::lite::sort_by_time(&mut dead, |d| d.at);
-        self.dead.borrow_mut().extend(dead);
+        self.dead.borrow_mut().append(&mut dead);
         let limits = self.logger.limits();
         let mut invalid = Vec::new();
         {
@@ -646,9 +648,9 @@ impl Durable {
     /// go back.
     fn issue_deletes(&self) {
         let Some(store) = &self.store else { return };
-        let keys = std::mem::take(&mut *self.undeleted.borrow_mut());
+        let mut keys = std::mem::take(&mut *self.undeleted.borrow_mut());
         if store.delete_issue(&keys).is_err() {
-            self.undeleted.borrow_mut().extend(keys);
+            self.undeleted.borrow_mut().append(&mut keys);
         }
     }
 
@@ -656,9 +658,9 @@ impl Durable {
     /// issued so far (the deletes of committed events among them) finished.
     async fn settle_store(&self) {
         let Some(store) = &self.store else { return };
-        let keys = std::mem::take(&mut *self.undeleted.borrow_mut());
+        let mut keys = std::mem::take(&mut *self.undeleted.borrow_mut());
         if !keys.is_empty() && store.delete(&keys).await.is_err() {
-            self.undeleted.borrow_mut().extend(keys);
+            self.undeleted.borrow_mut().append(&mut keys);
         }
         store.settled().await;
     }
