@@ -84,7 +84,10 @@ impl Default for Redactor {
 /// A key's words, lower case: split at non-alphanumerics and at camelCase humps (`APIKey` →
 /// `api key`, `newPassword2` → `new password2`).
 pub fn words(key: &str) -> Vec<String> {
-    let chars: Vec<char> = key.chars().collect();
+    let mut chars: Vec<char> = Vec::with_capacity(key.len());
+    for c in key.chars() {
+        chars.push(c);
+    }
     let mut out = Vec::new();
     let mut cur = String::new();
     for (i, &c) in chars.iter().enumerate() {
