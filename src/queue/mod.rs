@@ -668,9 +668,12 @@ impl Durable {
     async fn dead_letter(&self, event: AuditEvent, e: &AuditError) {
         let dl = DeadLetter { reason: self.logger.reason(e), at: now_millis(), event };
         self.logger.counters().add_dead_lettered(1);
+        // Its record first, so the list takes the letter itself (no clone of it).
+        let (key, mut json) = (self.dead_key(&dl.event.uid), String::new());
+        dl.write_json(&mut json);
         let evicted = {
             let mut dead = self.dead.borrow_mut();
-            dead.push(dl.clone());
+            dead.push(dl);
             // The oldest beyond the bound (one, but for a load that brought more).
             let mut evicted = Vec::new();
             while dead.len() > MAX_DEAD_LETTERS {
@@ -679,17 +682,24 @@ impl Durable {
             evicted
         };
         if let Some(store) = &self.store {
-            let mut json = String::new();
-            dl.write_json(&mut json);
-            let _ = store.put(&self.dead_key(&dl.event.uid), &json).await;
+            let _ = store.put(&key, &json).await;
             let _ = store.delete(&evicted).await;
         }
     }
 
-    /// The dead letters of this target and identity, oldest first.
-    pub async fn dead_letters(&self) -> Vec<DeadLetter> {
+    /// The dead letters of this target and identity, oldest first, as a JSON array (each as
+    /// [`DeadLetter::write_json`] writes it): written from the list in place, not from a copy.
+    pub async fn dead_letters_json(&self) -> String {
         self.until_loaded().await;
-        self.dead.borrow().clone()
+        let mut text = String::from("[");
+        for (i, d) in self.dead.borrow().iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            d.write_json(&mut text);
+        }
+        text.push(']');
+        text
     }
 
     /// Right after a reload the stored events and dead letters may not be loaded yet: waits

@@ -268,14 +268,7 @@ impl JsAuditLogger {
     pub fn dead_letters(&self) -> js_sys::Promise {
         let spool = self.spool.clone();
         resolving_boxed(Box::pin(async move {
-            let mut text = String::from("[");
-            for (i, d) in spool.dead_letters().await.iter().enumerate() {
-                if i > 0 {
-                    text.push(',');
-                }
-                d.write_json(&mut text);
-            }
-            text.push(']');
+            let text = spool.dead_letters_json().await;
             js_sys::JSON::parse(&text).unwrap_or_else(|_| js_sys::Array::new().into())
         }))
     }
