@@ -189,7 +189,13 @@ impl Redactor {
                 words_of.push(w);
             }
         }
-        let mut keys = words_of;
+        Redactor::of_words(words_of, mode)
+    }
+
+    /// [`Redactor::with_match`]'s part that does not depend on the keys' iterator type (one
+    /// instance in the .wasm, not one per caller).
+    #[inline(never)]
+    fn of_words(mut keys: Vec<Vec<String>>, mode: Match) -> Self {
         // Unstable: equal keys are identical, and dedup keeps one (std's stable sort would be
         // one more ~700 B instance in the .wasm).
         keys.sort_unstable();
