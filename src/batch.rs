@@ -100,7 +100,7 @@ impl Drop for LeaderGuard<'_> {
             st.arrivals.clear();
             st.pending_bytes = 0;
             st.wake = None;
-            for w in st.idle_waiters.drain(..) {
+            for w in std::mem::take(&mut st.idle_waiters) {
                 let _ = w.send(());
             }
         }
@@ -246,7 +246,10 @@ impl Batcher {
             while running.len() < self.max_in_flight() {
                 match self.take_batch() {
                     Ok(batch) => {
-                        let events: Vec<SharedEvent> = batch.iter().map(|i| i.event.clone()).collect();
+                        let mut events: Vec<SharedEvent> = Vec::with_capacity(batch.len());
+                        for i in batch.iter() {
+                            events.push(i.event.clone());
+                        }
                         let request = send(events);
                         running.push(async move { (batch, request.await) });
                     }
@@ -263,7 +266,7 @@ impl Batcher {
                 if running.is_empty() && st.pending.is_empty() {
                     st.leading = false;
                     st.flush_now = false;
-                    for w in st.idle_waiters.drain(..) {
+                    for w in std::mem::take(&mut st.idle_waiters) {
                         let _ = w.send(());
                     }
                     guard.armed = false;

@@ -110,16 +110,16 @@ impl LogOptions {
         }
         let targets = match v.get("targets") {
             None | Some(Json::Null) => Vec::new(),
-            Some(Json::Arr(a)) => a
-                .iter()
-                .enumerate()
-                .map(|(i, t)| {
-                    Target::from_json(t).ok_or_else(|| {
+            Some(Json::Arr(a)) => {
+                let mut list = Vec::with_capacity(a.len());
+                for (i, t) in a.iter().enumerate() {
+                    list.push(Target::from_json(t).ok_or_else(|| {
                         let i = crate::error::num(i as u64);
                         bad(cat(&["targets[", &i, "] must be {label: string, uid: string, role?: string}"]))
-                    })
-                })
-                .collect::<Result<_, _>>()?,
+                    })?);
+                }
+                list
+            }
             Some(_) => return Err(bad("options.targets must be an array of {label, uid, role?}".into())),
         };
         Ok(LogOptions { targets })
@@ -408,7 +408,13 @@ impl AuditEvent {
             occurred_at: v.get("occurredAt").and_then(Json::as_i64),
             targets: match v.get("targets") {
                 None | Some(Json::Null) => Vec::new(),
-                Some(t) => t.as_array()?.iter().map(Target::from_json).collect::<Option<Vec<_>>>()?,
+                Some(t) => {
+                    let mut list = Vec::new();
+                    for x in t.as_array()? {
+                        list.push(Target::from_json(x)?);
+                    }
+                    list
+                }
             },
         })
     }

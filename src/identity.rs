@@ -103,8 +103,12 @@ fn token_identity(token: &str) -> Option<(String, Option<String>)> {
     if sub.is_empty() {
         return None;
     }
-    let mut kept: Vec<&(String, crate::json::Json)> =
-        claims.as_object()?.iter().filter(|(k, _)| !IGNORED_CLAIMS.contains(&k.as_str())).collect();
+    let mut kept: Vec<&(String, crate::json::Json)> = Vec::new();
+    for member in claims.as_object()? {
+        if !IGNORED_CLAIMS.contains(&member.0.as_str()) {
+            kept.push(member);
+        }
+    }
     if kept.is_empty() {
         return Some((sub.to_owned(), None));
     }

@@ -12,6 +12,16 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
+/// Spawns a background task (the durable queue's, a dropped logger's last flush) through one
+/// instance of wasm-bindgen-futures' task code for all of them: `spawn_local` is generic, and each
+/// future type had its own copy (about 0.3 KB of .wasm each, before wasm-opt). The per-call paths
+/// (the promise of a call, src/wasm/mod.rs `resolving`) keep their own, unboxed.
+#[cfg(all(target_arch = "wasm32", not(feature = "worker")))]
+#[inline(never)]
+pub(crate) fn spawn(task: Pin<Box<dyn Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(task)
+}
+
 /// Sorts `v` by `key`, equal keys kept in their order (as `sort_by_key`), through one sort of
 /// (key, index) pairs whatever the element type: std's stable sort is compiled once per element
 /// type (~700 B of .wasm each), the pairs' sort once; per type only the swaps below remain.

@@ -84,7 +84,10 @@ impl Default for Redactor {
 /// A key's words, lower case: split at non-alphanumerics and at camelCase humps (`APIKey` →
 /// `api key`, `newPassword2` → `new password2`).
 pub fn words(key: &str) -> Vec<String> {
-    let chars: Vec<char> = key.chars().collect();
+    let mut chars: Vec<char> = Vec::with_capacity(key.len());
+    for c in key.chars() {
+        chars.push(c);
+    }
     let mut out = Vec::new();
     let mut cur = String::new();
     for (i, &c) in chars.iter().enumerate() {
@@ -175,12 +178,28 @@ impl Redactor {
 
     /// Redacts `keys`, matched as `mode` says.
     pub fn with_match<'a>(keys: impl IntoIterator<Item = &'a str>, mode: Match) -> Self {
-        let mut keys: Vec<Vec<String>> = keys.into_iter().map(words).filter(|k| !k.is_empty()).collect();
+        let mut words_of: Vec<Vec<String>> = Vec::new();
+        for k in keys {
+            let w = words(k);
+            if !w.is_empty() {
+                words_of.push(w);
+            }
+        }
+        Redactor::of_words(words_of, mode)
+    }
+
+    /// [`Redactor::with_match`]'s part that does not depend on the keys' iterator type (one
+    /// instance in the .wasm, not one per caller).
+    #[inline(never)]
+    fn of_words(mut keys: Vec<Vec<String>>, mode: Match) -> Self {
         // Unstable: equal keys are identical, and dedup keeps one (std's stable sort would be
         // one more ~700 B instance in the .wasm).
         keys.sort_unstable();
         keys.dedup();
-        let joined: Vec<String> = keys.iter().map(|k| concat(k)).collect();
+        let mut joined: Vec<String> = Vec::new();
+        for k in &keys {
+            joined.push(concat(k));
+        }
         let firsts = first_bytes(&joined);
         Redactor { keys, joined, firsts, mode }
     }

@@ -235,7 +235,13 @@ impl IdbStore {
     pub async fn entries_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, AuditError> {
         let both: js_sys::Array = settle(entries(&self.0, prefix)).await.map_err(|e| qerr("read", &e))?.into();
         let (keys, values): (js_sys::Array, js_sys::Array) = (both.get(0).into(), both.get(1).into());
-        Ok(keys.iter().zip(values.iter()).filter_map(|(k, v)| Some((k.as_string()?, v.as_string()?))).collect())
+        let mut out = Vec::new();
+        for i in 0..keys.length().min(values.length()) {
+            if let (Some(k), Some(v)) = (keys.get(i).as_string(), values.get(i).as_string()) {
+                out.push((k, v));
+            }
+        }
+        Ok(out)
     }
 
     /// Deletes every record whose key starts with `prefix` and waits until done.

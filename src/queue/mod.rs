@@ -249,9 +249,9 @@ impl Durable {
         // Worker's cold start never compiles the recovery code.
         if d.store.is_some() {
             let d2 = d.clone();
-            wasm_bindgen_futures::spawn_local(async move {
+            crate::lite::spawn(Box::pin(async move {
                 d2.recover().await;
-            });
+            }));
         }
         d
     }
@@ -331,7 +331,9 @@ impl Durable {
                     } else if legacy.as_deref().and_then(|l| k.strip_prefix(l)) == Some(ev.uid.as_str()) {
                         // Stored by an earlier version under this logger's `|`-joined scope: moved
                         // to the current key below (put first, then the old key deleted).
-                        moved.extend([self.key(&ev.uid), k, v.clone()]);
+                        moved.push(self.key(&ev.uid));
+                        moved.push(k);
+                        moved.push(v.clone());
                         mine.push(ev)
                     }
                 }
@@ -357,7 +359,7 @@ impl Durable {
             return false; // cleared meanwhile
         }
         crate::lite::sort_by_time(&mut dead, |d| d.at);
-        self.dead.borrow_mut().extend(dead);
+        self.dead.borrow_mut().append(&mut dead);
         let limits = self.logger.limits();
         let mut invalid = Vec::new();
         {
@@ -459,9 +461,9 @@ impl Durable {
                 return Ok(());
             }
             let me = self.clone();
-            wasm_bindgen_futures::spawn_local(async move {
+            crate::lite::spawn(Box::pin(async move {
                 let _ = me.send(event).await;
-            });
+            }));
             return Ok(());
         }
         drop(storing);
@@ -616,17 +618,24 @@ impl Durable {
             return; // a task is already due to issue it
         }
         let me = self.clone();
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::lite::spawn(Box::pin(async move {
             crate::transport::sleep_ms(0).await;
             me.deleting.set(false);
             me.issue_deletes();
-        });
+        }));
     }
 
     /// Stores (issues the puts of) the events of `unstored` born at or before `born_by` (ms since
     /// the epoch; `i64::MAX`: all) and takes them out of it; the oldest birth time left, if any.
     fn store_unstored(&self, born_by: i64) -> Option<i64> {
-        let due: Vec<SharedEvent> = self.unstored.borrow().keys().filter(|e| e.ts <= born_by).cloned().collect();
+        // Loops with `push` here and below rather than `collect()`: one `Vec` building instance
+        // per iterator chain type otherwise.
+        let mut due: Vec<SharedEvent> = Vec::new();
+        for e in self.unstored.borrow().keys() {
+            if e.ts <= born_by {
+                due.push(e.clone());
+            }
+        }
         for ev in &due {
             self.unstored.borrow_mut().remove(ev.uid.as_str());
             let _ = self.store_put(ev);
@@ -641,7 +650,7 @@ impl Durable {
             return;
         }
         let weak = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::lite::spawn(Box::pin(async move {
             let mut delay = STORE_AFTER_MS;
             loop {
                 crate::transport::sleep_ms_background(delay.max(1) as u64).await;
@@ -655,16 +664,16 @@ impl Durable {
                     }
                 }
             }
-        });
+        }));
     }
 
     /// Issues the deletes of every key in `undeleted`; the keys whose delete could not be issued
     /// go back.
     fn issue_deletes(&self) {
         let Some(store) = &self.store else { return };
-        let keys = std::mem::take(&mut *self.undeleted.borrow_mut());
+        let mut keys = std::mem::take(&mut *self.undeleted.borrow_mut());
         if store.delete_issue(&keys).is_err() {
-            self.undeleted.borrow_mut().extend(keys);
+            self.undeleted.borrow_mut().append(&mut keys);
         }
     }
 
@@ -672,9 +681,9 @@ impl Durable {
     /// issued so far (the deletes of committed events among them) finished.
     async fn settle_store(&self) {
         let Some(store) = &self.store else { return };
-        let keys = std::mem::take(&mut *self.undeleted.borrow_mut());
+        let mut keys = std::mem::take(&mut *self.undeleted.borrow_mut());
         if !keys.is_empty() && store.delete(&keys).await.is_err() {
-            self.undeleted.borrow_mut().extend(keys);
+            self.undeleted.borrow_mut().append(&mut keys);
         }
         store.settled().await;
     }
@@ -682,9 +691,12 @@ impl Durable {
     async fn dead_letter(&self, event: AuditEvent, e: &AuditError) {
         let dl = DeadLetter { reason: self.logger.reason(e), at: now_millis(), event };
         self.logger.counters().add_dead_lettered(1);
+        // Its record first, so the list takes the letter itself (no clone of it).
+        let (key, mut json) = (self.dead_key(&dl.event.uid), String::new());
+        dl.write_json(&mut json);
         let evicted = {
             let mut dead = self.dead.borrow_mut();
-            dead.push(dl.clone());
+            dead.push(dl);
             // The oldest beyond the bound (one, but for a load that brought more).
             let mut evicted = Vec::new();
             while dead.len() > MAX_DEAD_LETTERS {
@@ -693,17 +705,24 @@ impl Durable {
             evicted
         };
         if let Some(store) = &self.store {
-            let mut json = String::new();
-            dl.write_json(&mut json);
-            let _ = store.put(&self.dead_key(&dl.event.uid), &json).await;
+            let _ = store.put(&key, &json).await;
             let _ = store.delete(&evicted).await;
         }
     }
 
-    /// The dead letters of this target and identity, oldest first.
-    pub async fn dead_letters(&self) -> Vec<DeadLetter> {
+    /// The dead letters of this target and identity, oldest first, as a JSON array (each as
+    /// [`DeadLetter::write_json`] writes it): written from the list in place, not from a copy.
+    pub async fn dead_letters_json(&self) -> String {
         self.until_loaded().await;
-        self.dead.borrow().clone()
+        let mut text = String::from("[");
+        for (i, d) in self.dead.borrow().iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            d.write_json(&mut text);
+        }
+        text.push(']');
+        text
     }
 
     /// Right after a reload the stored events and dead letters may not be loaded yet: waits
@@ -726,7 +745,7 @@ impl Durable {
         }
         self.draining.set(true);
         let weak = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
+        crate::lite::spawn(Box::pin(async move {
             let mut delay = delay_ms;
             loop {
                 // Jitter, so that many tabs or isolates do not come back at the same instant.
@@ -762,7 +781,7 @@ impl Durable {
                     }
                 }
             }
-        });
+        }));
     }
 
     /// The browser's `online` event: a drain waiting out a backoff goes now (a server's
@@ -784,16 +803,13 @@ impl Durable {
 
     /// Sends again every stored event not in flight now; the last retryable failure, if any.
     async fn resend_idle(self: &Rc<Self>) -> Result<(), AuditError> {
-        let idle: Vec<SharedEvent> = {
-            let mut p = self.pending.borrow_mut();
-            p.iter_mut()
-                .filter(|(_, in_flight)| !in_flight.get())
-                .map(|(k, mut in_flight)| {
-                    in_flight.set(true);
-                    k.clone()
-                })
-                .collect()
-        };
+        let mut idle: Vec<SharedEvent> = Vec::new();
+        for (k, mut in_flight) in self.pending.borrow_mut().iter_mut() {
+            if !in_flight.get() {
+                in_flight.set(true);
+                idle.push(k.clone());
+            }
+        }
         // All at once, outcomes taken as they finish (only the last failure matters, not which
         // event's): no join in input order, whose bookkeeping was its own code in the write entry.
         let mut running = crate::running::Running::new();
@@ -872,7 +888,7 @@ impl Durable {
         let ok = self.flush().await;
         let why = (!ok).then(|| self.logger.last_error()).flatten();
         if let Some(w) = window() {
-            for (name, cb) in self.listeners.borrow_mut().drain(..) {
+            for (name, cb) in std::mem::take(&mut *self.listeners.borrow_mut()) {
                 let _ = w.remove_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
             }
         }
@@ -900,7 +916,10 @@ impl Durable {
     /// Sends the oldest pending events that fit the keepalive budget, fire-and-forget. They stay
     /// stored: only a confirmed commit removes an event.
     pub fn send_keepalive(&self) -> usize {
-        let mut events: Vec<SharedEvent> = self.pending.borrow().keys().cloned().collect();
+        let mut events: Vec<SharedEvent> = Vec::new();
+        for e in self.pending.borrow().keys() {
+            events.push(e.clone());
+        }
         crate::lite::sort_by_time(&mut events, |e| e.ts);
         let mut n = events.len();
         let req = loop {

@@ -4,7 +4,7 @@
 
 use std::rc::Rc;
 
-use super::{DeadLetter, Durable};
+use super::Durable;
 use crate::error::AuditError;
 use crate::batch::SharedEvent;
 use crate::AuditLogger;
@@ -65,11 +65,11 @@ impl Spool {
         }
     }
 
-    /// Events the endpoint rejected for good.
-    pub async fn dead_letters(&self) -> Vec<DeadLetter> {
+    /// Events the endpoint rejected for good, as a JSON array ([`super::Durable::dead_letters_json`]).
+    pub async fn dead_letters_json(&self) -> String {
         match self {
-            Spool::Queue(d) => d.dead_letters().await,
-            Spool::Direct(_) => Vec::new(),
+            Spool::Queue(d) => d.dead_letters_json().await,
+            Spool::Direct(_) => "[]".into(),
         }
     }
 }

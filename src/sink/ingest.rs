@@ -126,7 +126,7 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
     let reason = || match (field("error"), field("message")) {
         (Some(e), Some(m)) => cat(&[&e, ": ", &m]),
         (Some(e), None) => e,
-        _ => resp.body.chars().take(200).collect(),
+        _ => crate::outcome::first_chars(&resp.body, 200).to_owned(),
     };
     match resp.status {
         201 => {

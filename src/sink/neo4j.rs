@@ -289,7 +289,10 @@ impl Neo4jSink {
     }
 
     fn warn_schema(&self, e: &AuditError) {
-        let secrets: Vec<&str> = self.secrets.iter().map(Secret::expose).collect();
+        let mut secrets: Vec<&str> = Vec::new();
+        for s in &self.secrets {
+            secrets.push(s.expose());
+        }
         let msg = cat(&[
             "schema not ensured (",
             &e.reason(&secrets),

@@ -157,8 +157,15 @@ fn choice(name: &str, v: &Json, names: [&str; 2]) -> R<usize> {
 
 #[inline(never)]
 fn redact(v: &Json) -> R<Vec<String>> {
-    let list = v.as_array().map(|l| l.iter().map(|k| k.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>());
-    list.flatten().map_or_else(|| type_error("redact", "an array of strings"), Ok)
+    let Some(items) = v.as_array() else { return type_error("redact", "an array of strings") };
+    let mut list = Vec::new();
+    for k in items {
+        match k.as_str() {
+            Some(k) => list.push(k.to_owned()),
+            None => return type_error("redact", "an array of strings"),
+        }
+    }
+    Ok(list)
 }
 
 fn type_error<T>(key: &str, expected: &str) -> R<T> {

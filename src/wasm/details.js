@@ -83,3 +83,8 @@ export function configToJson(config) {
     return { error: e instanceof Refusal ? e.message : "config could not be read as JSON" };
   }
 }
+
+/** Whether the string `s` has a lone UTF-16 surrogate (src/wasm/details.rs, `js_text`). */
+export function loneSurrogate(s) {
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}

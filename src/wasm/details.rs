@@ -6,7 +6,6 @@
 //! wasm, however many values the details hold.
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
 use crate::error::AuditError;
 use crate::rules;
@@ -26,6 +25,12 @@ extern "C" {
     /// (src/wasm/details.js). Never throws.
     #[wasm_bindgen(js_name = configToJson)]
     fn config_to_json(config: &JsValue) -> JsValue;
+
+    /// Whether the string `s` has a lone UTF-16 surrogate (src/wasm/details.js): one regular
+    /// expression test in the host instead of js-sys's `JsString::is_valid_utf16`, a loop over the
+    /// code units with a call into JS per unit (about 0.5 KB of .wasm).
+    #[wasm_bindgen(js_name = loneSurrogate)]
+    fn lone_surrogate(s: &JsValue) -> bool;
 }
 
 /// The configuration object as JSON text, refusing members `JSON.stringify` would silently drop
@@ -67,7 +72,7 @@ pub fn js_text(v: &JsValue, what: &str) -> Result<Option<String>, AuditError> {
     let Some(s) = v.as_string() else { return Ok(None) };
     // Fast path: a string without U+FFFD after conversion had no lone surrogate. Its UTF-8 starts
     // with 0xEF, looked for first by core's memchr (the byte search alone is rarely true).
-    if s.as_bytes().contains(&0xEF) && crate::error::find(&s, "\u{fffd}").is_some() && !v.unchecked_ref::<js_sys::JsString>().is_valid_utf16() {
+    if s.as_bytes().contains(&0xEF) && crate::error::find(&s, "\u{fffd}").is_some() && lone_surrogate(v) {
         return Err(rules::lone_surrogate(what).into());
     }
     Ok(Some(s))

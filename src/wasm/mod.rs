@@ -162,9 +162,9 @@ impl Drop for JsAuditLogger {
     fn drop(&mut self) {
         if matches!(self.spool, Spool::Queue(_)) && !self.inner.is_closed() && self.inner.stats().queued > 0 {
             let spool = self.spool.clone();
-            wasm_bindgen_futures::spawn_local(async move {
+            crate::lite::spawn(Box::pin(async move {
                 let _ = spool.flush().await;
-            });
+            }));
         }
     }
 }
@@ -268,14 +268,7 @@ impl JsAuditLogger {
     pub fn dead_letters(&self) -> js_sys::Promise {
         let spool = self.spool.clone();
         resolving_boxed(Box::pin(async move {
-            let mut text = String::from("[");
-            for (i, d) in spool.dead_letters().await.iter().enumerate() {
-                if i > 0 {
-                    text.push(',');
-                }
-                d.write_json(&mut text);
-            }
-            text.push(']');
+            let text = spool.dead_letters_json().await;
             js_sys::JSON::parse(&text).unwrap_or_else(|_| js_sys::Array::new().into())
         }))
     }
