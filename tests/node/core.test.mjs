@@ -2,6 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { loadPkg, unique, config, cypher, ROOT, NEO4J_URL } from "./helpers.mjs";
 
 const pkg = await loadPkg();
@@ -119,6 +120,22 @@ test("constructor throws descriptive errors for bad config", () => {
     assert.throws(() => new pkg.AuditLogger({ url: "http://127.0.0.1:7474", token }), /invalid config: token is empty/);
     assert.throws(() => new pkg.AuditLogger({ endpoint: "http://127.0.0.1:8787/v1/events", token }), /invalid config: endpoint \(client mode\) needs a token/);
   }
+});
+
+test("an uncaught constructor refusal prints a short source line, then the message", () => {
+  // Node prints the source line of an uncaught error: the glue was minified onto one ~13 KB line,
+  // which came before the message (review6). Every entry's glue now has lines of ≤ ~400 chars.
+  for (const entry of ["", "read/", "worker/"]) {
+    const glue = readFileSync(new URL(`../../pkg/${entry}neo4j_audit.js`, import.meta.url), "utf8");
+    const longest = Math.max(...glue.split("\n").map((l) => l.length));
+    assert.ok(longest < 1000, `pkg/${entry}neo4j_audit.js has a ${longest}-character line`);
+  }
+  const run = spawnSync(process.execPath, ["--input-type=module", "-e",
+    `import { AuditLogger } from ${JSON.stringify(new URL("../../pkg/node.js", import.meta.url).href)}; new AuditLogger({ url: "ftp://x" });`]);
+  assert.notEqual(run.status, 0);
+  const err = run.stderr.toString();
+  const at = err.indexOf("invalid config");
+  assert.ok(at >= 0 && at < 1500, `the message comes after ${at} characters of stderr: ${err.slice(0, 300)}`);
 });
 
 test("the url checks on wasm (the host's URL, read in one call): each refusal says why, good urls pass", () => {
