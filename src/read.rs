@@ -930,34 +930,25 @@ fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(S
 /// trail, whose pages are read by the links' copied keys) linked by a link whose keys are not
 /// the event's, or by two links.
 ///
-/// The links are not checked in the Worker's build (`GET /v1/verify`; its size limit), as
-/// anchors are not: verify with `verifyTrail` or the CLI for that.
+/// The same statement in the Worker's `GET /v1/verify`.
 fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
     let since =
         if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
-    // The Worker's build: main's statement (its pieces shared with `stream_ids`) but for the type.
-    #[cfg(feature = "worker")]
-    let (open, rel, cond, ret) = (
-        "MATCH (:",
-        " {name: $trail})-[:HAS_EVENT]->(ev:",
-        ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL)",
-        " RETURN count(ev), collect(ev.UID)[0..10]",
-    );
     // (An event linked twice is one event: DISTINCT.)
-    #[cfg(not(feature = "worker"))]
-    let (open, rel, cond, ret) = (
+    let text = cat(&[
         "MATCH (t:",
+        &labels.trail,
         " {name: $trail})-[r:HAS_EVENT]->(ev:",
-        cat(&[
-            ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL OR t.",
-            crate::cypher::TRAIL_INDEXED,
-            " AND (NOT coalesce(r.trail = $trail AND r.created = ev.timestamp AND r.eventUID = ev.UID, false) \
-             OR COUNT { (t)-[:HAS_EVENT]->(ev) } > 1))",
-        ]),
+        &labels.event,
+        ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL OR t.",
+        crate::cypher::TRAIL_INDEXED,
+        " AND (NOT coalesce(r.trail = $trail AND r.created = ev.timestamp AND r.eventUID = ev.UID, false) \
+         OR COUNT { (t)-[:HAS_EVENT]->(ev) } > 1))",
+        since,
         " RETURN count(DISTINCT ev), collect(DISTINCT ev.UID)[0..10]",
-    );
+    ]);
     Query {
-        text: cat(&[open, &labels.trail, rel, &labels.event, &*cond, since, ret]),
+        text,
         params: Json::Obj(vec![("trail".into(), Json::from(trail)), ("since".into(), Json::from(q.since))]),
     }
 }

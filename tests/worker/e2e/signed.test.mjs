@@ -213,6 +213,21 @@ test("edit, insert, reorder, an appended event and a re-signed stream are each c
   await cypher("MATCH (t:AuditTrail {name: $t}) SET t.chainHash = $h, t.chainSig = $s", { t: w.trail, h: head.chainHash, s: head.chainSig });
   assert.equal(firstBreak(await verify(w.trail, opts)), null, "restored");
 
+  // A HAS_EVENT link re-timed by hand (the trail's pages are read by the link's copied keys): the
+  // event would be shown elsewhere in time than verification reads it, so it is unchained — in
+  // Node and at GET /v1/verify (the Worker's statement left the links out before: ok there).
+  const retime = (by) => cypher(`MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(:AuditEvent {UID: $u})
+    SET r.created = r.created + duration({milliseconds: $by})`, { t: w.trail, u: evs[4].UID, by });
+  await retime(1000);
+  const moved = await verify(w.trail, opts);
+  assert.equal(moved.ok, false);
+  assert.deepEqual([moved.unchained, moved.unchainedUids], [1, [evs[4].UID]]);
+  const atWorker = await (await fetch(`${w.url}/v1/verify`, { headers: { Authorization: `Bearer ${await token("auditor")}` } })).json();
+  assert.equal(atWorker.ok, false, JSON.stringify(atWorker));
+  assert.equal(atWorker.unchained, 1, JSON.stringify(atWorker));
+  await retime(-1000);
+  assert.equal(firstBreak(await verify(w.trail, opts)), null, "restored");
+
   // Without keys, a rewritten-and-rehashed stream would pass the keyless chain: the seals are what catch it.
   // Delete one event (for real).
   await cypher("MATCH (ev:AuditEvent {UID: $u}) DETACH DELETE ev", { u: evs[12].UID });
