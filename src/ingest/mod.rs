@@ -648,8 +648,14 @@ fn keys(settings: &Settings) -> Response {
         k.write_json(&mut body);
     }
     body.push_str("]}");
-    Response::json_text(200, body)
-        .with_header("Cache-Control", "public, max-age=300")
+    let mut r = Response::json_text(200, body);
+    // In place of json_text's `no-store` (appended, the answer had both: never cached).
+    for h in &mut r.headers {
+        if h.0 == "Cache-Control" {
+            h.1 = "public, max-age=300".into();
+        }
+    }
+    r
 }
 
 /// The bearer token's identity, or the 401/500 answer.
@@ -1548,6 +1554,9 @@ mod tests {
         assert_eq!(b["keys"][1]["kid"], "old");
         assert_eq!(b["keys"].as_array().unwrap().len(), 2);
         assert!(!r.body.contains(SEED));
+        // One Cache-Control (sec4: `no-store` and `public, max-age=300` both, so never cached).
+        let cache: Vec<_> = r.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case("cache-control")).collect();
+        assert_eq!(cache, [&("Cache-Control".to_string(), "public, max-age=300".to_string())]);
         let req = Request { method: "GET".into(), path: "/v1/verify".into(), ..Default::default() };
         assert_eq!(run(&req, &s, &FakeIo::new(""), &FakeStore::default()).status, 401);
     }
