@@ -190,11 +190,14 @@ const escape = (s) => s.replace(/[$]/g, "\\$");
   // The checks above: no name is left anywhere (in a string, say) with its old spelling.
   new WebAssembly.Module(wasm); // still valid
   writeFileSync(wasmFile, wasm);
-  // Lines of at most ~400 characters, last (esbuild may break a string literal, which the renaming
-  // above must not meet): Node prints the source line of an uncaught error, e.g. a constructor's
-  // refusal, and that was the whole ~13 KB glue on one line before the message (review6). +67 B gz.
+  // Lines of ~400 characters: Node prints the source line of an uncaught error, e.g. a
+  // constructor's refusal, and that was the whole ~13 KB glue on one line before the message
+  // (review6). esbuild's lineLimit also breaks string literals (a backslash, then a newline),
+  // which bundlers' `new URL("….wasm", import.meta.url)` detection does not see through (Vite
+  // emitted no .wasm for such an entry): those continuations are joined again. A line ending in a
+  // backslash can only be such a continuation (an escaped one is followed by its string's quote).
   const selfTypes = glue.match(/^\/\* @ts-self-types="[^"]*" \*\/\n/)?.[0] ?? "";
-  glue = selfTypes + transformSync(glue.slice(selfTypes.length), { minifyWhitespace: true, lineLimit: 400 }).code;
+  glue = selfTypes + transformSync(glue.slice(selfTypes.length), { minifyWhitespace: true, lineLimit: 400 }).code.replace(/\\\n/g, "");
   writeFileSync(glueFile, glue);
   console.error(`minify-wasm-names: ${dir}: ${imports.size} imports, ${exports.size} exports, ${modules.size} snippet modules renamed${stripped ? ", target_features dropped" : ""}`);
 }
