@@ -732,7 +732,9 @@ fn decode_cursor(c: &str) -> Result<(i64, String), AuditError> {
     let raw = crate::b64::decode_url(c).ok_or_else(bad)?;
     let s = String::from_utf8(raw).map_err(|_| bad())?;
     let (ts, uid) = s.split_once(':').ok_or_else(bad)?;
-    Ok((ts.parse().map_err(|_| bad())?, uid.to_owned()))
+    // i64's FromStr grammar (an optional `+` or `-`, then digits) without its generic parser.
+    let unsigned = ts.strip_prefix('+').filter(|t| !t.starts_with('-')).unwrap_or(ts);
+    Ok((crate::json::digits_i64(unsigned).ok_or_else(bad)?, uid.to_owned()))
 }
 
 /// The string in column `i`, moved out of the row.
@@ -1453,6 +1455,13 @@ mod tests {
         assert!(decode_cursor(&bad_ts).is_err());
         let no_colon = crate::b64::encode_url(b"123");
         assert!(decode_cursor(&no_colon).is_err());
+        // The timestamp is read as i64's FromStr reads it.
+        for ts in ["0", "-0", "+5", "007", "-12", "+-5", "-+5", "++5", "+", "-", "", " 1", "1 ", "9223372036854775807",
+            "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "1e3"]
+        {
+            let c = crate::b64::encode_url(cat(&[ts, ":u"]).as_bytes());
+            assert_eq!(decode_cursor(&c).ok().map(|(t, _)| t), ts.parse::<i64>().ok(), "{ts:?}");
+        }
     }
 
     #[test]
