@@ -141,11 +141,7 @@ impl Json {
     /// An integral number (no fraction or exponent) that fits.
     pub(crate) fn as_i64(&self) -> Option<i64> {
         match self {
-            Json::Num(n) => match n.strip_prefix('-') {
-                // Down to i64::MIN, whose magnitude is one more than i64::MAX.
-                Some(m) => digits_u64(m).filter(|&v| v <= 1 << 63).map(|v| (v as i64).wrapping_neg()),
-                None => digits_u64(n).and_then(|v| i64::try_from(v).ok()),
-            },
+            Json::Num(n) => digits_i64(n),
             _ => None,
         }
     }
@@ -452,6 +448,15 @@ pub(crate) fn write_uint(out: &mut String, mut n: u64) {
 /// for [`Json::as_u64`] and [`Json::as_i64`] instead of `str::parse`'s two (a JSON number never
 /// starts with `+`, which `parse` would accept). The Worker reads its numeric settings and
 /// headers with it too.
+/// [`digits_u64`] with an optional leading `-`, within `i64`.
+pub(crate) fn digits_i64(s: &str) -> Option<i64> {
+    match s.strip_prefix('-') {
+        // Down to i64::MIN, whose magnitude is one more than i64::MAX.
+        Some(m) => digits_u64(m).filter(|&v| v <= 1 << 63).map(|v| (v as i64).wrapping_neg()),
+        None => digits_u64(s).and_then(|v| i64::try_from(v).ok()),
+    }
+}
+
 pub(crate) fn digits_u64(s: &str) -> Option<u64> {
     if s.is_empty() {
         return None;

@@ -210,7 +210,13 @@ impl VerifyProgress {
 
     /// The progress [`VerifyProgress::write_json`] (or `serde_json`) wrote; `None` for anything else.
     pub(crate) fn from_json(v: &Json) -> Option<VerifyProgress> {
-        let strs = |v: &Json| v.as_array()?.iter().map(|s| s.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>();
+        let strs = |v: &Json| {
+            let mut out = Vec::new();
+            for s in v.as_array()? {
+                out.push(s.as_str()?.to_owned());
+            }
+            Some(out)
+        };
         Some(VerifyProgress {
             pending: strs(v.get("pending")?)?,
             current: match v.get("current")? {
@@ -400,15 +406,14 @@ fn verifier_state_from(v: &Json) -> Option<crate::chain::VerifierState> {
         signed_seq: opt_u("signedSeq")?,
         anchored: v.get("anchored")?.as_bool()?,
         last: pair("last")?,
-        group: v
-            .get("group")?
-            .as_array()?
-            .iter()
-            .map(|g| match g.as_array()? {
-                [e, seal] => Some((AuditEvent::from_json(e)?, opt_seal_from(seal)?)),
-                _ => None,
-            })
-            .collect::<Option<Vec<_>>>()?,
+        group: {
+            let mut group = Vec::new();
+            for g in v.get("group")?.as_array()? {
+                let [e, seal] = g.as_array()? else { return None };
+                group.push((AuditEvent::from_json(e)?, opt_seal_from(seal)?));
+            }
+            group
+        },
         unsigned_from: pair("unsignedFrom")?,
         head: opt_head_from(v.get("head")?)?,
     })
@@ -440,7 +445,9 @@ impl VerifyQuery {
             Some(PublicKeys::List(v)) | Some(PublicKeys::Set { keys: v }) => v.clone(),
             None => Vec::new(),
         };
-        all.extend(self.public_key.clone());
+        if let Some(k) = &self.public_key {
+            all.push(k.clone());
+        }
         if self.public_keys.is_none() && self.public_key.is_none() {
             return Ok(None);
         }
@@ -725,7 +732,9 @@ fn decode_cursor(c: &str) -> Result<(i64, String), AuditError> {
     let raw = crate::b64::decode_url(c).ok_or_else(bad)?;
     let s = String::from_utf8(raw).map_err(|_| bad())?;
     let (ts, uid) = s.split_once(':').ok_or_else(bad)?;
-    Ok((ts.parse().map_err(|_| bad())?, uid.to_owned()))
+    // i64's FromStr grammar (an optional `+` or `-`, then digits) without its generic parser.
+    let unsigned = ts.strip_prefix('+').filter(|t| !t.starts_with('-')).unwrap_or(ts);
+    Ok((crate::json::digits_i64(unsigned).ok_or_else(bad)?, uid.to_owned()))
 }
 
 /// The string in column `i`, moved out of the row.
@@ -784,14 +793,13 @@ fn row_event(row: &mut [Json]) -> Result<AuditEvent, AuditError> {
 fn row_targets(keys: Option<&Json>, roles: Option<&Json>) -> Vec<Target> {
     let Some(keys) = keys.and_then(Json::as_array) else { return Vec::new() };
     let roles = roles.and_then(Json::as_array);
-    keys.iter()
-        .enumerate()
-        .filter_map(|(i, k)| {
-            let (label, uid) = k.as_str()?.split_once(':')?;
-            let role = roles.and_then(|r| r.get(i)).and_then(Json::as_str).filter(|r| !r.is_empty());
-            Some(Target { label: label.to_owned(), uid: uid.to_owned(), role: role.map(str::to_owned) })
-        })
-        .collect()
+    let mut targets = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let Some((label, uid)) = k.as_str().and_then(|k| k.split_once(':')) else { continue };
+        let role = roles.and_then(|r| r.get(i)).and_then(Json::as_str).filter(|r| !r.is_empty());
+        targets.push(Target { label: label.to_owned(), uid: uid.to_owned(), role: role.map(str::to_owned) });
+    }
+    targets
 }
 
 impl From<AuditEvent> for TrailEvent {
@@ -986,7 +994,10 @@ impl AuditLogger {
         let indexed = uses_trail_index(q) && self.trail_indexed().await?;
         let st = trail_query(&self.config().labels, &self.config().trail, q, indexed)?;
         let mut rows = self.run_json(&st.text, &st.params).await?;
-        let mut events = rows.iter_mut().map(|r| row_event(r)).collect::<Result<Vec<_>, _>>()?;
+        let mut events = Vec::with_capacity(rows.len());
+        for r in &mut rows {
+            events.push(row_event(r)?);
+        }
         let next_cursor = if events.len() > limit {
             events.truncate(limit);
             events.last().map(|e| encode_cursor(e.ts, &e.uid))
@@ -1152,7 +1163,9 @@ impl AuditLogger {
                 // holds back from the last page, and the trail's head seal.
                 let mut items = Vec::new();
                 if let Some(h) = head.as_ref().filter(|h| h.stream_id == sid) {
-                    items.extend(h.seal.as_ref().map(|s| (true, s, h.stream_id.as_str(), h.seq, h.hash.as_str())));
+                    if let Some(s) = &h.seal {
+                        items.push((true, s, h.stream_id.as_str(), h.seq, h.hash.as_str()));
+                    }
                 }
                 for (e, s) in v.pending_seals().chain(page.iter().filter_map(|(e, s)| s.as_ref().map(|s| (e, s)))) {
                     items.push((false, s, sid.as_str(), e.seq.unwrap_or(0), e.hash.as_deref().unwrap_or("")));
@@ -1189,12 +1202,12 @@ impl AuditLogger {
         let st = unchained_query(&cfg.labels, &cfg.trail, q);
         let rows = self.run_json(&st.text, &st.params).await?;
         let unchained = rows.first().and_then(|r| r.first()).and_then(Json::as_u64).unwrap_or(0);
-        let unchained_uids = rows
-            .first()
-            .and_then(|r| r.get(1))
-            .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default();
+        let mut unchained_uids = Vec::new();
+        for v in rows.first().and_then(|r| r.get(1)).and_then(Json::as_array).unwrap_or(&[]) {
+            if let Some(u) = v.as_str() {
+                unchained_uids.push(u.to_owned());
+            }
+        }
         Ok((
             VerifyReport { ok: p.ok && unchained == 0, checked: p.checked, streams, unchained, unchained_uids, signed_head: head },
             None,
@@ -1259,7 +1272,13 @@ impl AuditLogger {
         ]);
         let params = Json::Obj(vec![("trail".into(), Json::from(&cfg.trail)), ("since".into(), Json::from(q.since))]);
         let mut rows = self.run_json(&text, &params).await?;
-        Ok(rows.iter_mut().filter_map(|r| take_str(r, 0)).collect())
+        let mut streams = Vec::new();
+        for r in &mut rows {
+            if let Some(s) = take_str(r, 0) {
+                streams.push(s);
+            }
+        }
+        Ok(streams)
     }
 
     /// The trail's signed head (the Worker's stream, see `ingest::signed`), if it has one.
@@ -1355,8 +1374,8 @@ pub(crate) fn target_query(label: &str, uid: &str, q: &TrailQuery) -> Result<Tra
     // machinery into the read entry's .wasm for this one line.
     crate::rules::check_targets(&[Target::new(label, uid)]).map_err(|v| {
         let (crate::rules::Violation::Invalid(mut m) | crate::rules::Violation::TooLarge(mut m)) = v;
-        if m.starts_with("targets[0].") {
-            m.drain(.."targets[0].".len());
+        if let Some(rest) = m.strip_prefix("targets[0].") {
+            m = rest.to_owned();
         }
         AuditError::InvalidInput(m)
     })?;
@@ -1436,6 +1455,13 @@ mod tests {
         assert!(decode_cursor(&bad_ts).is_err());
         let no_colon = crate::b64::encode_url(b"123");
         assert!(decode_cursor(&no_colon).is_err());
+        // The timestamp is read as i64's FromStr reads it.
+        for ts in ["0", "-0", "+5", "007", "-12", "+-5", "-+5", "++5", "+", "-", "", " 1", "1 ", "9223372036854775807",
+            "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "1e3"]
+        {
+            let c = crate::b64::encode_url(cat(&[ts, ":u"]).as_bytes());
+            assert_eq!(decode_cursor(&c).ok().map(|(t, _)| t), ts.parse::<i64>().ok(), "{ts:?}");
+        }
     }
 
     #[test]

@@ -363,13 +363,20 @@ impl SigningKey {
         }
         let s = secret.trim();
         let bytes = if s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
-            (0..32).map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap_or(0)).collect()
+            let mut bytes = Vec::with_capacity(32);
+            for i in 0..32 {
+                bytes.push(u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap_or(0));
+            }
+            bytes
         } else {
-            let norm: String = s.trim_end_matches('=').chars().map(|c| match c {
-                '+' => '-',
-                '/' => '_',
-                c => c,
-            }).collect();
+            let mut norm = String::with_capacity(s.len());
+            for c in s.trim_end_matches('=').chars() {
+                norm.push(match c {
+                    '+' => '-',
+                    '/' => '_',
+                    c => c,
+                });
+            }
             crate::b64::decode_url(&norm).unwrap_or_default()
         };
         let seed = <[u8; 32]>::try_from(bytes)

@@ -147,11 +147,10 @@ pub fn parse_events(text: &str, lim: &BodyLimits) -> Result<Vec<IncomingEvent>, 
             &num(lim.max_batch as u64),
         ])));
     }
-    let events = items
-        .into_iter()
-        .enumerate()
-        .map(|(i, item)| parse_one(item, lim).map_err(|e| prefix(i, e)))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut events = Vec::with_capacity(items.len());
+    for (i, item) in items.into_iter().enumerate() {
+        events.push(parse_one(item, lim).map_err(|e| prefix(i, e))?);
+    }
     refuse_duplicate_uids(&events)?;
     Ok(events)
 }
@@ -172,8 +171,12 @@ fn repeated(key: &str, place: &str) -> BodyError {
 fn refuse_duplicate_uids(events: &[IncomingEvent]) -> Result<(), BodyError> {
     // Sorted by (UID, index): a repeat is a neighbour of its UID's first event. The first
     // repeat in request order is reported, with the event it repeats.
-    let mut by_uid: Vec<(&str, usize)> =
-        events.iter().enumerate().filter_map(|(i, ev)| ev.client_uid.as_deref().map(|u| (u, i))).collect();
+    let mut by_uid: Vec<(&str, usize)> = Vec::new();
+    for (i, ev) in events.iter().enumerate() {
+        if let Some(u) = ev.client_uid.as_deref() {
+            by_uid.push((u, i));
+        }
+    }
     by_uid.sort_unstable();
     let mut first = 0;
     let mut found: Option<(usize, usize)> = None;
@@ -210,8 +213,8 @@ fn unknown_or_identity(key: &str, place: &str) -> BodyError {
             "); the acting user comes only from the bearer token",
         ]))
     } else {
-        let shown: String = key.chars().take(40).collect();
-        BodyError::Invalid(cat(&["unknown field ", &quoted(&shown), " in ", place]))
+        let shown = crate::outcome::first_chars(key, 40);
+        BodyError::Invalid(cat(&["unknown field ", &quoted(shown), " in ", place]))
     }
 }
 
@@ -259,7 +262,13 @@ fn parse_one(item: Json, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> {
     };
     let targets = match get("targets") {
         None | Some(Json::Null) => Vec::new(),
-        Some(Json::Arr(a)) => a.iter().enumerate().map(|(i, t)| parse_target(i, t)).collect::<Result<Vec<_>, _>>()?,
+        Some(Json::Arr(a)) => {
+            let mut targets = Vec::with_capacity(a.len());
+            for (i, t) in a.iter().enumerate() {
+                targets.push(parse_target(i, t)?);
+            }
+            targets
+        }
         Some(_) => return Err(BodyError::Invalid("targets must be an array of {label, uid, role?}".into())),
     };
     crate::rules::check_targets(&targets).map_err(violation)?;

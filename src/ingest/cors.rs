@@ -29,11 +29,13 @@ impl Cors {
     /// Parses a comma-separated list; entries are trimmed and lose a trailing `/`. `*` and
     /// `null` are dropped (see the module documentation).
     pub fn parse(list: &str) -> Self {
-        let origins = list
-            .split(',')
-            .map(|o| o.trim().trim_end_matches('/').to_owned())
-            .filter(|o| !o.is_empty() && !never_allowed(o))
-            .collect();
+        let mut origins = Vec::new();
+        for o in list.split(',') {
+            let o = o.trim().trim_end_matches('/');
+            if !o.is_empty() && !never_allowed(o) {
+                origins.push(o.to_owned());
+            }
+        }
         Cors { origins }
     }
 
@@ -67,8 +69,10 @@ impl Cors {
         if !matches!(method, Some("GET" | "POST")) {
             return None;
         }
-        let allowed: Vec<String> =
-            ALLOW_HEADERS.split(',').map(|h| h.trim().to_ascii_lowercase()).collect();
+        let mut allowed: Vec<String> = Vec::new();
+        for h in ALLOW_HEADERS.split(',') {
+            allowed.push(h.trim().to_ascii_lowercase());
+        }
         let asked_ok = request_headers
             .unwrap_or("")
             .split(',')

@@ -198,7 +198,7 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
     let header = decode_json(h64)?;
     let alg = header.get("alg").and_then(Json::as_str).ok_or(JwtError::Malformed)?;
     if alg != "HS256" {
-        return Err(JwtError::UnsupportedAlg(alg.chars().take(16).collect()));
+        return Err(JwtError::UnsupportedAlg(crate::outcome::first_chars(alg, 16).to_owned()));
     }
     // Extensions we do not understand must not be ignored (RFC 7515 §4.1.11).
     if header.get("crit").is_some() {
@@ -333,7 +333,10 @@ fn nanos(text: &str) -> Option<i128> {
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let all = int.bytes().chain(frac.bytes());
     // The digits without leading zeros, and the power of ten of the last one, in nanoseconds.
-    let digits: Vec<u8> = all.skip_while(|&d| d == b'0').map(|d| d - b'0').collect();
+    let mut digits: Vec<u8> = Vec::new();
+    for d in all.skip_while(|&d| d == b'0') {
+        digits.push(d - b'0');
+    }
     let scale = exp.clamp(-1_000_000, 1_000_000) - frac.len() as i64 + 9;
     if digits.is_empty() {
         return Some(0);

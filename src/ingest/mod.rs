@@ -218,8 +218,16 @@ impl Settings {
             }
         };
         let mut public_keys: Vec<crate::sign::PublicJwk> = Vec::new();
+        // A comma-separated setting: its non-empty entries, trimmed.
         let list = |k: &str| -> Option<Vec<String>> {
-            text(k).map(|l| l.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect())
+            let mut items = Vec::new();
+            for c in text(k)?.split(',') {
+                let c = c.trim();
+                if !c.is_empty() {
+                    items.push(c.to_owned());
+                }
+            }
+            Some(items)
         };
         for pair in list("AUDIT_PUBLIC_KEYS").unwrap_or_default() {
             // A malformed retired key is skipped: it could only make verification stricter.
@@ -258,12 +266,8 @@ impl Settings {
                     .min(10 * 365 * 86_400) as i64
                     * 1000,
             },
-            allowed_categories: text("ALLOWED_CATEGORIES").map(|list| {
-                list.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect()
-            }),
-            allowed_target_labels: text("ALLOWED_TARGET_LABELS")
-                .map(|list| list.split(',').map(str::trim).filter(|c| !c.is_empty()).map(str::to_owned).collect())
-                .unwrap_or_default(),
+            allowed_categories: list("ALLOWED_CATEGORIES"),
+            allowed_target_labels: list("ALLOWED_TARGET_LABELS").unwrap_or_default(),
             tenant_claim: text("TENANT_CLAIM"),
         };
         if let Some(k) = unparsed.borrow().first() {
@@ -461,11 +465,12 @@ impl Store for AuditLogger {
             None => self.run_with(&text, |o| o.push_str(&params)).await?,
         };
         let row = rows.first().map(Vec::as_slice).unwrap_or(&[]);
-        let existing = row
-            .get(6)
-            .and_then(Json::as_array)
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
-            .unwrap_or_default();
+        let mut existing = Vec::new();
+        for v in row.get(6).and_then(Json::as_array).unwrap_or(&[]) {
+            if let Some(u) = v.as_str() {
+                existing.push(u.to_owned());
+            }
+        }
         Ok(signed::ChainState { head: crate::read::head_from_cells(row), existing })
     }
     async fn write_chained(&self, trail: Option<&str>, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError> {
@@ -526,10 +531,10 @@ pub async fn handle<I: Io, S: Store>(
     store: Option<&S>,
 ) -> Response {
     let origin = req.header("Origin");
-    let cors = settings.cors.headers(origin);
+    let mut cors = settings.cors.headers(origin);
     let mut resp = route(Call { req, settings, now_secs, io, store }).await;
     if resp.status != 204 || req.method != "OPTIONS" {
-        resp.headers.extend(cors);
+        resp.headers.append(&mut cors);
     }
     resp
 }
@@ -576,9 +581,9 @@ fn preflight(req: &Request, settings: &Settings) -> Response {
         req.header("Access-Control-Request-Method"),
         req.header("Access-Control-Request-Headers"),
     ) {
-        Some(h) => {
+        Some(mut h) => {
             let mut r = Response::empty(204);
-            r.headers.extend(h);
+            r.headers.append(&mut h);
             r
         }
         None if !settings.cors.allows(origin) => Response::error(403, "forbidden_origin", "preflight refused"),
@@ -877,7 +882,10 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     // 4. Write: chained onto the trail's signed stream (src/ingest/signed.rs) only once every
     // event is valid and has its final UID; one statement, one transaction; 201 only after Neo4j
     // committed. `accepted` counts the events stored now and those that already were (re-sent).
-    let uids: Vec<String> = events.iter().map(|e| e.uid.clone()).collect();
+    let mut uids: Vec<String> = Vec::with_capacity(events.len());
+    for e in &events {
+        uids.push(e.uid.clone());
+    }
     let sent = events.len();
     match signed::append(store, trail.as_deref(), signer, events, crate::event::now_millis().max(now_ms)).await {
         Ok(a) if a.written + a.existing == sent => {
@@ -961,8 +969,12 @@ fn secret_refs(settings: &Settings) -> Vec<&str> {
         }
     }
     if let Ok(c) = &settings.neo4j {
-        v.extend(c.password.as_deref());
-        v.extend(c.token.as_deref());
+        if let Some(p) = c.password.as_deref() {
+            v.push(p);
+        }
+        if let Some(t) = c.token.as_deref() {
+            v.push(t);
+        }
     }
     v
 }

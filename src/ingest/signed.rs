@@ -244,7 +244,10 @@ pub async fn append<S: super::Store>(
     let mut fresh = head.is_none();
     for _ in 0..MAX_ATTEMPTS {
         if fresh {
-            let uids: Vec<&str> = events.iter().map(|e| e.uid.as_str()).collect();
+            let mut uids: Vec<&str> = Vec::with_capacity(events.len());
+            for e in events.iter() {
+                uids.push(e.uid.as_str());
+            }
             let st = store.chain_state(trail, &uids).await.map_err(AppendError::Store)?;
             if !st.existing.is_empty() {
                 existing += st.existing.len();

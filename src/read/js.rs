@@ -146,8 +146,12 @@ impl PublicKeys {
     /// untagged enum PublicKeys"), or what is wrong with a key.
     fn from_json(v: &Json) -> Result<PublicKeys, String> {
         const SHAPE: &str = "publicKeys must be a JWK Set ({keys: [JWK, ...]}, as GET /v1/keys answers) or an array of JWKs";
-        let list = |a: &[Json]| {
-            a.iter().map(jwk_from_json).collect::<Result<Vec<_>, _>>().map_err(|e| crate::error::cat(&["publicKeys: ", &e]))
+        let list = |a: &[Json]| -> Result<Vec<PublicJwk>, String> {
+            let mut keys = Vec::with_capacity(a.len());
+            for k in a {
+                keys.push(jwk_from_json(k).map_err(|e| crate::error::cat(&["publicKeys: ", &e]))?);
+            }
+            Ok(keys)
         };
         match (v, v.get("keys")) {
             (Json::Arr(a), _) => list(a).map(PublicKeys::List),
