@@ -67,9 +67,7 @@
 // 2026-11-29 (workerp5: target_labels, Config::secrets, schema_names and the sink's scrub list
 // without map/collect/sort/dedup instances; error::join), write entry against main cb79543 (A tree,
 // `+dir`), `... 1 init.js+liftoff worker.js+liftoff`: init.js 226 -> 220 functions, 35,177 -> 34,628
-// B of body; worker.js 433 -> 422, 77,401 -> 76,068 B; then the durable queue's committed call
-// settled without its boxed settle future: worker.js 76,068 -> 74,994 B. Before that last change,
-// `... 20 baseline.js+default+none
+// B of body; worker.js 433 -> 422, 77,401 -> 76,068 B. `... 20 baseline.js+default+none
 // init.js+default+<A> init.js worker.js+default+<A> worker.js`, paired, load ~7-11: init +0.08 ms
 // [-0.00, 0.29], worker -0.37 [-0.78, -0.18]; P5 (worker - baseline+none) 8.78 -> 8.30 ms; with the
 // last change, a second such run: init -0.08 [-0.44, 0.24], worker -0.30 [-0.92, 0.57]. Per first

@@ -429,12 +429,6 @@ impl Durable {
                     self.schedule_sweep();
                 }
                 let res = self.logger.deliver_shared(event.clone()).await;
-                // Committed (the common case): settled here, synchronously; the boxed settle (a
-                // failure's path) is then never polled, so a Worker's first event never compiles it.
-                if res.is_ok() {
-                    self.settled_ok(&event, true);
-                    return res;
-                }
                 return Box::pin(self.settle(event, true, res)).await;
             }
             // Boxed: every call's future (queue on or off, either delivery) keeps room for the
@@ -543,12 +537,9 @@ impl Durable {
     /// stored yet, or only just: a failure stores it, or waits for its put, so that the event is
     /// stored when the call resolves.
     async fn settle(self: &Rc<Self>, event: SharedEvent, call: bool, res: Result<(), AuditError>) -> Result<(), AuditError> {
-        if res.is_ok() {
-            self.settled_ok(&event, call);
-            return res;
-        }
-        let stored = self.unstore(&event, call);
-        if call {
+        // Not stored (and now never to be, but for a failure): nothing to delete.
+        let stored = !(call && self.unstored.borrow_mut().remove(event.uid.as_str()).is_some());
+        if res.is_err() && call {
             match (stored, &self.store) {
                 (false, Some(_)) => {
                     if let Some(w) = self.store_put(&event) {
@@ -560,7 +551,10 @@ impl Durable {
             }
         }
         match &res {
-            Ok(()) => {} // settled above
+            Ok(()) => {
+                self.forget(event.uid.as_str(), stored);
+                self.drain_backoff_ms.set(DRAIN_MIN_MS);
+            }
             Err(e) if e.is_rejection() => {
                 self.forget(event.uid.as_str(), stored);
                 self.dead_letter(SharedEvent::unwrap_or_clone(event), e).await;
@@ -579,21 +573,6 @@ impl Durable {
         }
         self.update_gauge();
         res
-    }
-
-    /// Whether `event` may be in storage, and no longer among the unstored ones: a call's own
-    /// event not stored yet (and now never to be, but for a failure) has nothing to delete.
-    fn unstore(&self, event: &SharedEvent, call: bool) -> bool {
-        !(call && self.unstored.borrow_mut().remove(event.uid.as_str()).is_some())
-    }
-
-    /// [`Durable::settle`] of a committed event: it leaves the queue, and the drain's backoff
-    /// starts over.
-    fn settled_ok(self: &Rc<Self>, event: &SharedEvent, call: bool) {
-        let stored = self.unstore(event, call);
-        self.forget(event.uid.as_str(), stored);
-        self.drain_backoff_ms.set(DRAIN_MIN_MS);
-        self.update_gauge();
     }
 
     /// Removes a delivered (or dead-lettered) event from memory and storage. The delete is
