@@ -12,6 +12,7 @@
 //   node scripts/drop-closure-slots.mjs <in.wasm> [<out.wasm>]   (out defaults to in)
 import binaryen from "binaryen";
 import { readFileSync, writeFileSync } from "node:fs";
+import { reader } from "./wasm-bytes.mjs";
 
 const [input, output = input] = process.argv.slice(2);
 const m = binaryen.readBinary(readFileSync(input));
@@ -40,31 +41,14 @@ console.error(`drop-closure-slots: ${input}: ${dropped} closure shim slots empti
 function withoutCustom(wasm, name) {
   const parts = [wasm.subarray(0, 8)];
   let at = 8;
-  const u32 = () => {
-    let n = 0;
-    let shift = 0;
-    let b;
-    do {
-      b = wasm[at++];
-      n += (b & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (b & 0x80);
-    return n;
-  };
   while (at < wasm.length) {
     const start = at;
-    const id = wasm[at++];
-    const size = u32();
-    const body = at;
+    const id = wasm[at];
+    const sizeReader = reader(wasm.subarray(at + 1));
+    const size = sizeReader.u32();
+    const body = at + 1 + sizeReader.at;
     at = body + size;
-    if (id === 0) {
-      const before = at;
-      at = body;
-      const len = u32();
-      const own = new TextDecoder().decode(wasm.subarray(at, at + len));
-      at = before;
-      if (own === name) continue;
-    }
+    if (id === 0 && reader(wasm.subarray(body, at)).name() === name) continue;
     parts.push(wasm.subarray(start, at));
   }
   return Buffer.concat(parts);

@@ -16,56 +16,11 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { transformSync } from "esbuild";
+import { leb, reader } from "./wasm-bytes.mjs";
 
 const GLUE_MODULE = "./neo4j_audit_bg.js";
 const SHORT_MODULE = "a";
 const enc = new TextEncoder();
-const dec = new TextDecoder();
-
-function leb(n) {
-  const out = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-
-// A reader over one section's bytes.
-function reader(buf) {
-  let at = 0;
-  const r = {
-    get at() {
-      return at;
-    },
-    byte: () => buf[at++],
-    u32() {
-      let n = 0;
-      let shift = 0;
-      let b;
-      do {
-        b = buf[at++];
-        n += (b & 0x7f) * 2 ** shift;
-        shift += 7;
-      } while (b & 0x80);
-      return n;
-    },
-    name() {
-      const len = r.u32();
-      const s = dec.decode(buf.subarray(at, at + len));
-      at += len;
-      return s;
-    },
-    limits() {
-      const flags = r.byte();
-      r.u32();
-      if (flags & 1) r.u32();
-    },
-  };
-  return r;
-}
 
 const nameBytes = (s) => [...leb(enc.encode(s).length), ...enc.encode(s)];
 

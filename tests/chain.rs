@@ -39,6 +39,24 @@ fn worker_settings(trail: &str) -> neo4j_audit::ingest::Settings {
     })
 }
 
+/// A fresh trail with the ingest handler's settings for it, a logger on the same Neo4j, the
+/// current time in seconds and a signed `POST /v1/events` ([`worker_post`]).
+struct WorkerTrail {
+    trail: String,
+    settings: neo4j_audit::ingest::Settings,
+    logger: AuditLogger,
+    now: i64,
+    req: neo4j_audit::ingest::Request,
+}
+
+fn worker_trail(prefix: &str) -> WorkerTrail {
+    let trail = unique(prefix);
+    let settings = worker_settings(&trail);
+    let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let now = neo4j_audit::event::now_millis() / 1000;
+    WorkerTrail { trail, settings, logger, now, req: worker_post() }
+}
+
 const WORKER_JWT_SECRET: &str = "chain-test-jwt-secret-0123456789abcdef";
 
 /// A `POST /v1/events` to the ingest handler from the allowed origin, as user `u-1` with a token
@@ -277,11 +295,7 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
 #[tokio::test]
 async fn events_written_by_the_ingest_handler_are_chained() {
     use neo4j_audit::ingest::handle;
-    let trail = unique("chain-ingest");
-    let settings = worker_settings(&trail);
-    let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
-    let now = neo4j_audit::event::now_millis() / 1000;
-    let req = worker_post();
+    let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-ingest");
     for body in [
         r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"password":"p"}},{"actionType":"C"}]}"#,
         r#"{"events":[{"actionType":"D"}]}"#,
@@ -418,11 +432,7 @@ async fn a_signed_stream_moved_to_another_trail_or_a_renamed_trail_is_found() {
 #[tokio::test]
 async fn a_signed_stream_whose_trail_head_was_removed_is_not_ok() {
     use neo4j_audit::ingest::handle;
-    let trail = unique("chain-headless");
-    let settings = worker_settings(&trail);
-    let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
-    let now = neo4j_audit::event::now_millis() / 1000;
-    let req = worker_post();
+    let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-headless");
     let post = |body: &'static str| {
         let (req, settings, logger) = (&req, &settings, &logger);
         async move {
@@ -480,11 +490,7 @@ async fn a_signed_stream_whose_trail_head_was_removed_is_not_ok() {
 #[tokio::test]
 async fn a_worker_stream_stripped_of_its_seals_and_head_is_not_tolerated_as_unsigned() {
     use neo4j_audit::ingest::handle;
-    let trail = unique("chain-stripped");
-    let settings = worker_settings(&trail);
-    let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
-    let now = neo4j_audit::event::now_millis() / 1000;
-    let req = worker_post();
+    let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-stripped");
     let mut uids = Vec::new();
     for body in [r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#, r#"{"events":[{"actionType":"C"},{"actionType":"D"}]}"#] {
         let r = handle(&req, &settings, now, &TestIo(body.into()), Some(&logger)).await;
