@@ -461,6 +461,10 @@ impl VerifyQuery {
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // what the JavaScript shell needs
 pub(crate) mod js;
 
+/// After [`RETURN_EVENT`] in a page's statement: the event's time below the millisecond (ns),
+/// which `epochMillis` leaves out, so the cursor names the page's last event exactly.
+const CURSOR_COLUMN: &str = ", ev.timestamp.nanosecond % 1000000";
+
 const RETURN_EVENT: &str =
     "RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis, \
      ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, \
@@ -603,7 +607,7 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
     preds.push(&["ev.timestamp IS NOT NULL"]);
     window(&mut preds, &mut params, q, "ev.timestamp", "ev.UID")?;
     in_trail(&mut preds, labels);
-    let text = cat(&["MATCH (ev:", ev, ") ", &hint, " WHERE ", &preds.0, " ", RETURN_EVENT, " ORDER BY ", &order, " LIMIT $limit"]);
+    let text = cat(&["MATCH (ev:", ev, ") ", &hint, " WHERE ", &preds.0, " ", RETURN_EVENT, CURSOR_COLUMN, " ORDER BY ", &order, " LIMIT $limit"]);
     Ok(Query { text, params: params.into_json() })
 }
 
@@ -625,6 +629,7 @@ fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) ->
         &preds.0,
         " ",
         RETURN_EVENT,
+        CURSOR_COLUMN,
         " ORDER BY r.trail DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
     ]);
     Ok(Query { text, params: params.into_json() })
@@ -651,16 +656,13 @@ fn window(preds: &mut Preds, params: &mut Params, q: &TrailQuery, ts: &str, uid:
         params.insert("until".into(), Json::from(u));
     }
     if let Some(c) = &q.cursor {
-        let (cursor_ts, cursor_uid) = decode_cursor(c)?;
-        preds.push(&[
-            ts,
-            " <= datetime({epochMillis: $cursorTs}) AND (",
-            ts,
-            " < datetime({epochMillis: $cursorTs}) OR ",
-            uid,
-            " < $cursorUid)",
-        ]);
-        params.insert("cursorTs".into(), Json::from(cursor_ts));
+        // The page's last event's exact instant (whole milliseconds alone would skip the rest of
+        // its millisecond when it has a finer time, which the chain does not cover).
+        let (cursor_ms, sub_ms, cursor_uid) = decode_cursor(c)?;
+        let at = "datetime({epochSeconds: $cursorSec, nanosecond: $cursorNano})";
+        preds.push(&[ts, " <= ", at, " AND (", ts, " < ", at, " OR ", uid, " < $cursorUid)"]);
+        params.insert("cursorSec".into(), Json::from(cursor_ms.div_euclid(1000)));
+        params.insert("cursorNano".into(), Json::from(cursor_ms.rem_euclid(1000) * 1_000_000 + i64::from(sub_ms)));
         params.insert("cursorUid".into(), Json::from(cursor_uid));
     }
     Ok(())
@@ -717,6 +719,7 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
         &preds.0,
         " ",
         RETURN_EVENT,
+        CURSOR_COLUMN,
         " ORDER BY r.target DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
     ]);
     Ok(Query { text, params: params.into_json() })
@@ -724,17 +727,38 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
 
 /// An opaque cursor for the position after `ev`.
 pub fn encode_cursor(ts: i64, uid: &str) -> String {
-    crate::b64::encode_url(cat(&[&int(ts), ":", uid]).as_bytes())
+    cursor_at(ts, 0, uid)
 }
 
-fn decode_cursor(c: &str) -> Result<(i64, String), AuditError> {
+/// The cursor after the event at `ts` ms plus `sub_ms` ns (0..1 000 000) with `uid`:
+/// base64url of `ms:UID`, or `ms.nnnnnn:UID` for a time finer than a millisecond.
+fn cursor_at(ts: i64, sub_ms: u32, uid: &str) -> String {
+    let mut text = int(ts);
+    if sub_ms > 0 {
+        let n = num(u64::from(sub_ms));
+        text.push('.');
+        for _ in n.len()..6 {
+            text.push('0');
+        }
+        text.push_str(&n);
+    }
+    crate::b64::encode_url(cat(&[&text, ":", uid]).as_bytes())
+}
+
+/// `(ms, ns below the millisecond, UID)` of a cursor [`cursor_at`] made.
+fn decode_cursor(c: &str) -> Result<(i64, u32, String), AuditError> {
     let bad = || AuditError::InvalidInput("cursor is not one this library returned".into());
     let raw = crate::b64::decode_url(c).ok_or_else(bad)?;
     let s = String::from_utf8(raw).map_err(|_| bad())?;
     let (ts, uid) = s.split_once(':').ok_or_else(bad)?;
+    let (ts, sub_ms) = match ts.split_once('.') {
+        Some((ms, ns)) if ns.len() == 6 => (ms, crate::json::digits_u64(ns).ok_or_else(bad)? as u32),
+        Some(_) => return Err(bad()),
+        None => (ts, 0),
+    };
     // i64's FromStr grammar (an optional `+` or `-`, then digits) without its generic parser.
     let unsigned = ts.strip_prefix('+').filter(|t| !t.starts_with('-')).unwrap_or(ts);
-    Ok((crate::json::digits_i64(unsigned).ok_or_else(bad)?, uid.to_owned()))
+    Ok((crate::json::digits_i64(unsigned).ok_or_else(bad)?, sub_ms, uid.to_owned()))
 }
 
 /// The string in column `i`, moved out of the row.
@@ -1000,7 +1024,9 @@ impl AuditLogger {
         }
         let next_cursor = if events.len() > limit {
             events.truncate(limit);
-            events.last().map(|e| encode_cursor(e.ts, &e.uid))
+            // CURSOR_COLUMN, after RETURN_EVENT's 15 columns.
+            let sub_ms = rows.get(limit - 1).and_then(|r| r.get(15)).and_then(Json::as_u64).unwrap_or(0);
+            events.last().map(|e| cursor_at(e.ts, sub_ms.min(999_999) as u32, &e.uid))
         } else {
             None
         };
@@ -1449,7 +1475,16 @@ mod tests {
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
         let c = encode_cursor(1_700_000_000_000, "a-b-c");
-        assert_eq!(decode_cursor(&c).unwrap(), (1_700_000_000_000, "a-b-c".to_owned()));
+        assert_eq!(decode_cursor(&c).unwrap(), (1_700_000_000_000, 0, "a-b-c".to_owned()));
+        // A time finer than a millisecond: six more digits; the plain form is unchanged.
+        assert_eq!(c, cursor_at(1_700_000_000_000, 0, "a-b-c"));
+        for (ms, ns) in [(1_700_000_000_000, 500_000), (-1500, 300_000), (0, 1), (7, 999_999)] {
+            assert_eq!(decode_cursor(&cursor_at(ms, ns, "u:v")).unwrap(), (ms, ns, "u:v".to_owned()));
+        }
+        assert_eq!(crate::b64::decode_url(&cursor_at(5, 42, "u")).unwrap(), b"5.000042:u");
+        for bad in ["5.1:u", "5.1234567:u", "5.+12345:u", "5.:u", "5.00000a:u", ".000001:u"] {
+            assert!(decode_cursor(&crate::b64::encode_url(bad.as_bytes())).is_err(), "{bad}");
+        }
         assert!(decode_cursor("not base64 !").is_err());
         let bad_ts = crate::b64::encode_url(b"soon:x");
         assert!(decode_cursor(&bad_ts).is_err());
@@ -1460,7 +1495,7 @@ mod tests {
             "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "1e3"]
         {
             let c = crate::b64::encode_url(cat(&[ts, ":u"]).as_bytes());
-            assert_eq!(decode_cursor(&c).ok().map(|(t, _)| t), ts.parse::<i64>().ok(), "{ts:?}");
+            assert_eq!(decode_cursor(&c).ok().map(|(t, _, _)| t), ts.parse::<i64>().ok(), "{ts:?}");
         }
     }
 

@@ -564,3 +564,67 @@ async fn the_workers_signed_write_keys_its_links_and_marks_a_new_trail() {
     // Its page is read by the per-trail index, newest first.
     assert_eq!(read_all(&trail, 2).await, stored_order(&trail).await);
 }
+
+/// A stored timestamp finer than a millisecond is outside the chain (which covers
+/// `timestamp.epochMillis`): an event moved by half a millisecond within its millisecond (event
+/// and link, consistently) still verifies. Pages must still never skip an event for it. Before
+/// the fix the cursor held the page's last event's time in whole milliseconds, so a page ending
+/// at such an event skipped the rest of its millisecond, while `verifyTrail` reported no break.
+#[tokio::test]
+async fn a_sub_millisecond_timestamp_never_makes_a_page_skip_events() {
+    let logger = AuditLogger::new(config("read-subms")).unwrap();
+    logger.ensure_schema().await.unwrap();
+    let trail = logger.config().trail.clone();
+    // Events logged at once, until some millisecond holds several of them.
+    let u = User::new("ann", Some("Ann"));
+    let mut shared = None;
+    for _ in 0..20 {
+        let calls = (0..8).map(|_| logger.log_user_action(Some(&u), "LOGIN", Some("SECURITY"), None));
+        for r in futures::future::join_all(calls).await {
+            r.unwrap();
+        }
+        let rows = cypher(
+            "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(ev) WITH ev.timestamp AS t, collect(ev.UID) AS u \
+             WHERE size(u) > 1 RETURN t.epochMillis, u LIMIT 1",
+            json!({"trail": trail}),
+        )
+        .await;
+        if let Some(r) = rows.first() {
+            shared = Some(r[0].as_i64().unwrap());
+            break;
+        }
+    }
+    let t = shared.expect("no two events in one millisecond after 160 events");
+    // Its event with the smallest UID (last in that millisecond's order) moved 0.5 ms later,
+    // still in the same millisecond: it comes first, and a page of one ends at it.
+    let moved = cypher(
+        "MATCH (:AuditTrail {name: $trail})-[r:HAS_EVENT]->(ev) WHERE ev.timestamp = datetime({epochMillis: $t}) \
+         WITH r, ev ORDER BY ev.UID LIMIT 1 \
+         SET ev.timestamp = ev.timestamp + duration({nanoseconds: 500000}), r.created = ev.timestamp RETURN ev.UID",
+        json!({"trail": trail, "t": t}),
+    )
+    .await[0][0]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    assert!(report.ok, "the chain covers whole milliseconds only: {report:?}");
+    // That millisecond's events, in page order, as Neo4j orders them.
+    let want: Vec<String> = cypher(
+        "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(ev) WHERE ev.timestamp.epochMillis = $t \
+         RETURN ev.UID ORDER BY ev.timestamp DESC, ev.UID DESC",
+        json!({"trail": trail, "t": t}),
+    )
+    .await
+    .into_iter()
+    .map(|r| r[0].as_str().unwrap().to_owned())
+    .collect();
+    assert!(want.len() > 1 && want[0] == moved);
+    for (what, q) in [
+        ("per-trail index", TrailQuery { limit: Some(1), since: Some(t), until: Some(t + 1), ..Default::default() }),
+        ("shared index", TrailQuery { limit: Some(1), since: Some(t), until: Some(t + 1), user_uid: Some("ann".into()), ..Default::default() }),
+    ] {
+        let uids: Vec<String> = all_pages(&logger, q).await.into_iter().map(|e| e.uid).collect();
+        assert_eq!(uids, want, "{what}: every event of the millisecond, in order, by pages of one");
+    }
+}
