@@ -808,3 +808,49 @@ async fn unsigned_stream_damage_is_reported_as_documented() {
     let err = resp["errors"][0]["code"].as_str().unwrap_or_default().to_owned();
     assert!(err.contains("ConstraintValidationFailed"), "{resp}");
 }
+
+/// Odd text and numbers hash the same as sent and as stored: Neo4j keeps strings as they are
+/// (no Unicode normalisation: NFC and NFD stay two texts; zero-width and line/paragraph
+/// separators, astral characters kept), and details keep their number texts (`-0`, integers past
+/// 2^53, `1e308`, `1.50`), by the client's direct writes and by the Worker's signed stream alike.
+#[tokio::test]
+async fn odd_unicode_and_numbers_verify_as_stored() {
+    let names = ["Jos\u{e9}", "Jose\u{301}", "a\u{200b}b\u{feff}", "\u{2028}\u{2029}\u{1f600}\u{10ffff}", "\u{202e}evil"];
+    let details = r#"{"n":-0,"big":9007199254740993,"neg":-9223372036854775809,"e":1e308,"f":1.50,"s":"Jose\u0301 \u2028 \ud83d\ude00 \u0000"}"#;
+    let logger = AuditLogger::new(config("chain-unicode")).unwrap();
+    for (i, name) in names.iter().enumerate() {
+        let u = User::new(format!("uid-{name}"), Some(*name));
+        let d: Value = serde_json::from_str(details).unwrap();
+        logger.log_user_action(Some(&u), "LOGIN", Some("SECURITY"), Some(&json!({"i": i, "d": d}))).await.unwrap();
+    }
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(ev) RETURN ev.userName, ev.userUID ORDER BY ev.seq",
+        json!({"t": logger.config().trail}),
+    )
+    .await;
+    for (r, name) in rows.iter().zip(names) {
+        assert_eq!(r[0].as_str(), Some(name), "stored as sent, code point for code point");
+        assert_eq!(r[1].as_str(), Some(format!("uid-{name}").as_str()));
+    }
+    let report = verify(&logger).await;
+    assert!(report.ok && report.checked == 5, "{report:?}");
+
+    // The Worker: the details' number texts kept as sent, and the signed stream verifies.
+    use neo4j_audit::ingest::handle;
+    let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-unicode-w");
+    let body = format!(r#"{{"events":[{{"actionType":"A","details":{details}}},{{"actionType":"B","details":{{"k":"Jos\u00e9"}}}}]}}"#);
+    let r = handle(&req, &settings, now, &TestIo(body), Some(&logger)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(ev) RETURN ev.details ORDER BY ev.seq",
+        json!({"t": trail}),
+    )
+    .await;
+    // Numbers as sent; strings as JSON.stringify writes them (raw UTF-8, `\u0000` escaped).
+    let stored = r#"{"n":-0,"big":9007199254740993,"neg":-9223372036854775809,"e":1e308,"f":1.50,"s":"Jose"#.to_owned()
+        + "\u{301} \u{2028} \u{1f600} \\u0000\"}";
+    assert_eq!(rows[0][0].as_str(), Some(stored.as_str()));
+    let signed = VerifyQuery { public_keys: Some(settings.public_keys.clone().into()), ..Default::default() };
+    let report = logger.verify_trail(&signed).await.unwrap();
+    assert!(report.ok && report.checked == 2, "{report:?}");
+}
