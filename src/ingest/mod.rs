@@ -353,7 +353,8 @@ impl Response {
 }
 
 /// The parts of the incoming request the handler looks at (the body is read through [`Io`]).
-#[derive(Debug, Clone, Default)]
+/// `Debug` shows `***` for the values of `Authorization`, `Proxy-Authorization` and `Cookie`.
+#[derive(Clone, Default)]
 pub struct Request {
     /// The HTTP method, e.g. `POST`.
     pub method: String,
@@ -363,6 +364,28 @@ pub struct Request {
     pub query: String,
     /// Header names and values, in order.
     pub headers: Vec<(String, String)>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        struct Headers<'a>(&'a [(String, String)]);
+        impl std::fmt::Debug for Headers<'_> {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                let mut l = f.debug_list();
+                for (k, v) in self.0 {
+                    let secret = ["authorization", "proxy-authorization", "cookie"].iter().any(|c| k.eq_ignore_ascii_case(c));
+                    l.entry(&(k, if secret { "***" } else { v.as_str() }));
+                }
+                l.finish()
+            }
+        }
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("query", &self.query)
+            .field("headers", &Headers(&self.headers))
+            .finish()
+    }
 }
 
 impl Request {
@@ -1157,6 +1180,21 @@ mod tests {
             ],
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_request_debug_never_shows_its_credentials() {
+        // `Request` derived `Debug`: the bearer token (and a cookie) showed in `{:?}`.
+        let t = token("u1");
+        let mut req = post(&cat(&["Bearer ", &t]));
+        req.headers.push(("cookie".into(), "session=s3cr3t".into()));
+        req.headers.push(("Proxy-Authorization".into(), "Basic cHJveHk6cHc=".into()));
+        let shown = format!("{req:?} {req:#?}");
+        for secret in [t.as_str(), "s3cr3t", "cHJveHk6cHc="] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        // Everything else is still there to debug with.
+        assert!(shown.contains("/v1/events") && shown.contains("application/json") && shown.contains("Authorization"), "{shown}");
     }
 
     fn run(req: &Request, s: &Settings, io: &FakeIo, store: &FakeStore) -> Response {
