@@ -731,9 +731,11 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     if settings.public_keys.is_empty() {
         return Response::error(500, "misconfigured", "no public key: set AUDIT_SIGNING_KEY");
     }
-    let param = |name: &str| {
-        req.query.split('&').find_map(|kv| kv.strip_prefix(name).and_then(|v| v.strip_prefix('=')))
+    let params = match verify_params(&req.query) {
+        Ok(p) => p,
+        Err(m) => return Response::error(400, "bad_request", &m),
     };
+    let param = |name: &str| params.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
     let limit = match param("limit").map(crate::json::digits_u64) {
         None => VERIFY_PAGE_EVENTS,
         Some(Some(n)) if (1000..=100_000).contains(&n) => n,
@@ -766,6 +768,32 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         }
         Err(e) => unavailable(settings, io, &e, "verify"),
     }
+}
+
+/// `GET /v1/verify`'s query string as `(name, value)` pairs: only `limit`, `cursor`,
+/// `allowUnsigned` and `requireBound`, each at most once, the two flags `true` or `false`.
+/// Anything else is refused, never ignored: a misspelt flag, `requireBound=1` or an option this
+/// endpoint does not take (`anchors`: verifyTrail and the CLI) would verify less than asked.
+fn verify_params(query: &str) -> Result<Vec<(&str, &str)>, String> {
+    const NAMES: [&str; 4] = ["limit", "cursor", "allowUnsigned", "requireBound"];
+    let mut out: Vec<(&str, &str)> = Vec::new();
+    for kv in query.split('&').filter(|kv| !kv.is_empty()) {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        let name = quoted(crate::outcome::first_chars(k, 32));
+        if !NAMES.contains(&k) {
+            return Err(cat(&["unknown query parameter ", &name, "; GET /v1/verify takes limit, cursor, allowUnsigned and requireBound"]));
+        }
+        if out.iter().any(|(n, _)| *n == k) {
+            return Err(cat(&["query parameter ", &name, " is given twice"]));
+        }
+        if matches!(k, "allowUnsigned" | "requireBound") {
+            if v != "true" && v != "false" {
+                return Err(cat(&[&name, " must be true or false"]));
+            }
+        }
+        out.push((k, v));
+    }
+    Ok(out)
 }
 
 /// Events `GET /v1/verify` reads per call by default (`limit`: 1000 to 100 000).
@@ -1179,6 +1207,38 @@ mod tests {
                 ("Content-Type".into(), "application/json".into()),
             ],
             ..Default::default()
+        }
+    }
+
+    #[test]
+    fn verify_refuses_query_parameters_it_would_not_apply() {
+        // Before, only the exact `requireBound=true` / `allowUnsigned=true` counted and anything
+        // else was ignored: `requireBound=1`, `=TRUE`, a misspelt or unsupported option (`anchor`,
+        // which only verifyTrail and the CLI take) verified less than asked, and could say ok.
+        let s = settings(&[("AUDIT_SIGNING_KEY", SEED)]);
+        let auth = ("Authorization".to_string(), cat(&["Bearer ", &token("u1")]));
+        let get = |q: &str| Request { method: "GET".into(), path: "/v1/verify".into(), query: q.into(), headers: vec![auth.clone()] };
+        for (q, names) in [
+            ("requireBound=1", "requireBound"),
+            ("requireBound=TRUE", "requireBound"),
+            ("requireBound", "requireBound"),
+            ("allowUnsigned=yes", "allowUnsigned"),
+            ("requireBound=true&requireBound=false", "requireBound"),
+            ("limit=5000&limit=1000", "limit"),
+            ("requireBounds=true", "requireBounds"),
+            ("anchor=s:3:abc", "anchor"),
+            ("limit=1000&since=5", "since"),
+        ] {
+            let r = run(&get(q), &s, &FakeIo::new(""), &FakeStore::default());
+            assert_eq!(r.status, 400, "{q}: {}", r.body);
+            let b = body_of(&r);
+            assert_eq!(b["error"], "bad_request", "{q}");
+            assert!(b["message"].as_str().unwrap().contains(names), "{q}: {b}");
+        }
+        // What it takes still reaches the verifier (the fake store answers 5xx).
+        for q in ["", "limit=1000", "requireBound=true", "requireBound=false&allowUnsigned=true", "allowUnsigned=false&limit=100000&"] {
+            let r = run(&get(q), &s, &FakeIo::new(""), &FakeStore::default());
+            assert!(r.status >= 500, "{q}: {} {}", r.status, r.body);
         }
     }
 
