@@ -15,7 +15,8 @@ Prints the trail's newest N events, oldest of them first. With --follow, keeps p
 each new event once, in time order, until interrupted (Ctrl-C, SIGTERM: exit status 0).
 An event committed with a timestamp more than ${LOOKBACK_MS / 1000} s older than the newest event seen (e.g.
 re-sent from a browser's durable queue long after it happened) is not shown by --follow; export
---since finds it.
+--since finds it. "Newest" goes no further than this machine's clock: an event dated in the future
+is shown once and hides nothing written after it.
 
 Options:
   --trail NAME          the trail (default "default")
@@ -63,7 +64,13 @@ export async function run(values, { conn, stdout, stderr, signal }) {
 
   // With --follow, what is already in the look-back window counts as seen before the first poll.
   const seen = new Map(); // uid -> ts, pruned to the window
+  // The newest time seen, never ahead of this machine's clock: an event dated in the future (a
+  // client's clock ahead, or a hand-made timestamp) is printed once and must not move the window
+  // past every event written after it.
   let highWater = Date.now();
+  const advance = (ts) => {
+    if (ts > highWater) highWater = Math.max(highWater, Math.min(ts, Date.now()));
+  };
   const readWindow = async () => {
     const got = [];
     for await (const events of pages(logger, conn, { ...filters, since: highWater - LOOKBACK_MS })) got.push(...events);
@@ -84,7 +91,7 @@ export async function run(values, { conn, stdout, stderr, signal }) {
 
   for (const e of newest) {
     seen.set(e.uid, e.ts);
-    if (e.ts > highWater) highWater = e.ts;
+    advance(e.ts);
   }
   let lastWarning = null;
   while (!signal.aborted) {
@@ -101,7 +108,7 @@ export async function run(values, { conn, stdout, stderr, signal }) {
       continue;
     }
     const fresh = got.filter((e) => !seen.has(e.uid)).sort(byTime);
-    for (const e of got) if (e.ts > highWater) highWater = e.ts;
+    for (const e of got) advance(e.ts);
     for (const e of fresh) seen.set(e.uid, e.ts);
     for (const [uid, ts] of seen) if (ts < highWater - LOOKBACK_MS) seen.delete(uid);
     if (fresh.length) await write(stdout, fresh.map(line).join(""));

@@ -492,6 +492,47 @@ test("tail --follow prints an event logged after it started, once, and stops on 
   assert.deepEqual(events.map((e) => e.uid), (await stored(trail)).map((e) => e.uid).reverse());
 });
 
+test("tail --follow: an event dated in the future (a client's clock ahead) does not hide the events after it", async () => {
+  // Before, the look-back window followed the newest timestamp seen: one event dated a day ahead
+  // (validly chained: the chain covers the time as the client gave it) moved the window past
+  // every event written after it, and --follow printed nothing more.
+  const { logger, trail } = await logged("cli-follow-future", 1);
+  const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "1", "--follow", "--interval", "0.3", "--format", "jsonl"],
+    { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "", err = "";
+  child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d) => (err += d));
+  const exited = new Promise((resolve) => child.on("close", resolve));
+  const waitFor = async (pred, what) => {
+    const deadline = Date.now() + 15_000; // a generous bound, not a speed claim
+    while (!pred()) {
+      assert.ok(Date.now() < deadline, `${what}; stdout ${out} stderr ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  try {
+    await waitFor(() => jsonl(out).length >= 1, "the existing event");
+    const realNow = Date.now;
+    Date.now = () => realNow() + 86_400_000; // this client's clock: a day ahead
+    let ok;
+    try {
+      ok = await logger.logUserAction({ uid: "skewed" }, "FROM_TOMORROW", null, null);
+    } finally {
+      Date.now = realNow;
+    }
+    assert.equal(ok, true, logger.lastError);
+    await waitFor(() => jsonl(out).length >= 2, "the future-dated event");
+    assert.equal(await logger.logUserAction({ uid: "later" }, "AFTER_IT", null, null), true, logger.lastError);
+    await waitFor(() => jsonl(out).length >= 3, "the event logged after the future-dated one");
+  } finally {
+    child.kill("SIGTERM");
+  }
+  assert.equal(await exited, 0, err);
+  assert.deepEqual(jsonl(out).map((e) => e.actionType), ["LOGIN", "FROM_TOMORROW", "AFTER_IT"]);
+  const report = await logger.verifyTrail({});
+  assert.equal(report?.ok, true, JSON.stringify(report));
+});
+
 // ---- verify: exit 0 on an intact trail, 1 naming the break for each tampering kind of tests/chain.rs.
 
 /** README "Tamper evidence": SHA-256(canonical JSON ‖ prevHash). */
