@@ -786,10 +786,8 @@ fn verify_params(query: &str) -> Result<Vec<(&str, &str)>, String> {
         if out.iter().any(|(n, _)| *n == k) {
             return Err(cat(&["query parameter ", &name, " is given twice"]));
         }
-        if matches!(k, "allowUnsigned" | "requireBound") {
-            if v != "true" && v != "false" {
-                return Err(cat(&[&name, " must be true or false"]));
-            }
+        if matches!(k, "allowUnsigned" | "requireBound") && v != "true" && v != "false" {
+            return Err(cat(&[&name, " must be true or false"]));
         }
         out.push((k, v));
     }
