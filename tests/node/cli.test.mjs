@@ -776,6 +776,28 @@ test("a bad count names its option once: --batch, --lines, --page-size", async (
   }
 });
 
+test("a filter no event can have, or a day not in the calendar, is a usage error (exit 2), not an empty export", async () => {
+  // Found by a new user: `export --user ""` (an unset shell variable) and `export --action "Doc
+  // opened"` exited 0 with nothing written; `--since 2026-02-30` meant March 2.
+  const { trail } = await logged("cli-filters", 1);
+  for (const [args, reason] of [
+    [["export", "--user", ""], /^neo4j-audit export: --user: userUid must be a non-empty string/],
+    [["export", "--action", "Doc opened"], /^neo4j-audit export: --action: actionType must be 1-64 characters/],
+    [["tail", "--category", ""], /^neo4j-audit tail: --category: category must be 1-64 characters/],
+    [["export", "--since", "2026-02-30"], /^neo4j-audit export: --since: "2026-02-30" is not a time/],
+    [["verify", "--since", "2026-04-31T10:00"], /^neo4j-audit verify: --since: "2026-04-31T10:00" is not a time/],
+  ]) {
+    const r = await cli([...args, "--trail", trail]);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, reason);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.equal(r.stdout, "");
+  }
+  const leap = await cli(["export", "--trail", trail, "--since", "2024-02-29"]);
+  assert.equal(leap.code, 0, leap.stderr);
+  assert.equal(jsonl(leap.stdout).length, 1);
+});
+
 test("a TIME without an offset is local time, a date alone included (as the help says)", async () => {
   // Date.parse reads "2026-01-01" as UTC but "2026-01-01T00:00" as local time; the CLI's help
   // promises local time for both. Checked in a time zone far from UTC.
