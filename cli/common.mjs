@@ -86,6 +86,12 @@ export function neo4jFailure(what, logger, conn) {
     const who = conn.token ? "the token (NEO4J_TOKEN)" : `user "${conn.username}" (NEO4J_USER / NEO4J_PASSWORD)`;
     msg = `Neo4j at ${conn.url} refused the credentials of ${who}: ${reason}`;
     if (/AuthenticationRateLimit/.test(reason)) msg += "; too many failed logins, Neo4j blocks this user for a while";
+  } else if (/^invalid input:/.test(reason)) {
+    // The library refused an argument, e.g. a filter no event can have (`--action "Doc opened"`,
+    // `--user ""`): a usage error, named by its option, not a Neo4j failure or an empty result.
+    const field = /^invalid input: (?:options: )?(\w+)/.exec(reason)?.[1];
+    const option = { userUid: "--user: ", actionType: "--action: ", category: "--category: " }[field] ?? "";
+    return usage(`${option}${reason.replace(/^invalid input: (options: )?/, "")}`);
   } else if (/^database not found/.test(reason)) {
     msg = `${reason} at ${conn.url} (NEO4J_DATABASE)`;
   } else {
@@ -106,7 +112,9 @@ export function parseInstant(option, text, now = Date.now()) {
   if (/^\d+$/.test(s)) return Number(s);
   const age = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(s);
   if (age) return now - Math.round(Number(age[1]) * UNIT_MS[age[2]]);
-  if (/^\d{4}-\d{2}-\d{2}/.test(s)) {
+  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(s);
+  // Only days of the calendar: V8's Date.parse rolls "2026-02-30" over to March 2.
+  if (ymd && ymd[2] >= 1 && ymd[2] <= 12 && ymd[3] >= 1 && ymd[3] <= new Date(Date.UTC(ymd[1], ymd[2], 0)).getUTCDate()) {
     // Date.parse reads a date alone as UTC but a date and time without an offset as local time;
     // the help promises local time for both.
     const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00` : s);

@@ -49,6 +49,13 @@ export async function cypher(conn, statement, parameters, timeoutMs = 10_000) {
   if (!body) throw new CliError(`unexpected answer from ${conn.url}: HTTP ${res.status}`, EXIT.NEO4J);
   if (body.errors?.length) {
     const [e] = body.errors;
+    // As the library words them (src/outcome.rs): a NEO4J_URL with a path, a missing database.
+    if (res.status === 404 && e.code === "Neo.ClientError.Request.Invalid") {
+      throw new CliError(`Neo4j at ${conn.url} answered HTTP 404 Not Found: NEO4J_URL must be Neo4j's base URL (scheme, host and port, no path)`, EXIT.NEO4J);
+    }
+    if (e.code === "Neo.ClientError.Database.DatabaseNotFound") {
+      throw new CliError(`database not found: ${conn.database} at ${conn.url} (NEO4J_DATABASE)`, EXIT.NEO4J);
+    }
     return { error: `${e.code}: ${e.message}` };
   }
   return { rows: body.results[0].data.map((d) => d.row) };

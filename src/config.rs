@@ -329,6 +329,17 @@ impl Config {
     /// assert!(Config::new("https://neo4j.internal:7473").basic_auth("neo4j", "pw").validate().is_ok());
     /// ```
     pub fn validate(&self) -> Result<(), AuditError> {
+        // A name without a letter or digit matches no key: `redact: [""]` (e.g. from an unset
+        // variable) replaced the default list and so turned redaction off without a word. (Not
+        // in the Worker's build: its loggers never set `redact`, it redacts by REDACT_KEYS.)
+        #[cfg(not(feature = "worker"))]
+        if let Some(i) = self.redact.iter().flatten().position(|k| crate::redact::words(k).is_empty()) {
+            let k = &self.redact.as_deref().unwrap_or_default()[i];
+            return refused(|| {
+                let rule = " names no key (it has no letter or digit); [] turns redaction off";
+                cat(&["redact[", &crate::error::num(i as u64), "] ", &crate::error::quoted(k), rule])
+            });
+        }
         if let Some(endpoint) = &self.endpoint {
             return self.validate_client_mode(endpoint);
         }
@@ -564,6 +575,24 @@ mod tests {
         assert_eq!(c.database, "neo4j");
         assert_eq!(c.trail, "default");
         assert_eq!(c.labels.event, "AuditEvent");
+    }
+
+    #[test]
+    fn a_redact_name_that_matches_no_key_is_refused_not_a_silent_end_of_redaction() {
+        // `redact: [""]` replaced the default list with one that matches nothing: passwords
+        // were then stored as given, and nothing said so.
+        for (list, at) in [(vec![""], 0), (vec!["ssn", "  "], 1), (vec!["_-."], 0)] {
+            let mut c = base();
+            c.redact = Some(list.iter().map(|k| k.to_string()).collect());
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.starts_with(&format!("invalid config: redact[{at}] \"")), "{list:?}: {e}");
+            assert!(e.ends_with("names no key (it has no letter or digit); [] turns redaction off"), "{e}");
+        }
+        for list in [vec![], vec!["ssn", "Äpfel", "x-api-key"]] {
+            let mut c = base();
+            c.redact = Some(list.iter().map(|k| k.to_string()).collect());
+            c.validate().unwrap();
+        }
     }
 
     /// Basic auth splits `user:password` at the first ':', so such a name could never sign in:

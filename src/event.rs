@@ -105,8 +105,8 @@ impl LogOptions {
         use crate::json::Json;
         let bad = |m: String| AuditError::InvalidInput(m);
         let Json::Obj(m) = v else { return Err(bad("options must be an object such as {targets: [...]}".into())) };
-        if m.iter().any(|(k, _)| k != "targets") {
-            return Err(bad("unknown option; logUserAction's options are: targets".into()));
+        if let Some((k, _)) = m.iter().find(|(k, _)| k != "targets") {
+            return Err(bad(cat(&["unknown option `", k, "`; logUserAction's options are: targets"])));
         }
         let targets = match v.get("targets") {
             None | Some(Json::Null) => Vec::new(),
@@ -700,7 +700,7 @@ mod tests {
         assert_eq!(parse("{}").unwrap(), LogOptions::default());
         for (bad, says) in [
             ("[]", "object"),
-            (r#"{"target":[]}"#, "unknown option"),
+            (r#"{"target":[]}"#, "unknown option `target`; logUserAction's options are: targets"),
             (r#"{"targets":"Document:d"}"#, "array"),
             (r#"{"targets":[{"label":"D"}]}"#, "targets[0]"),
             (r#"{"targets":[{"label":"D","uid":"d","x":1}]}"#, "targets[0]"),

@@ -4,7 +4,7 @@
 //!
 //! - client mode (`endpoint` + `token`): `sub:<the token's sub claim>`, followed by
 //!   `|h:<hash>` of the token's other lasting claims when it has any (`iss`, `aud`, a tenant
-//!   claim, …; see [`token_identity`]): one user in two tenants is two identities;
+//!   claim, …; those left out are `IGNORED_CLAIMS` in src/identity.rs): one user in two tenants is two identities;
 //! - direct mode with Basic auth: `user:<username>`;
 //! - direct mode with a bearer token: `sub:<sub>` when the token is a JWT with a subject;
 //! - a token without a readable subject: `token:<first 16 bytes of SHA-256 of it, hex>` (the

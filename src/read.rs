@@ -567,6 +567,7 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
     if limit == 0 || limit > MAX_LIMIT {
         return Err(AuditError::InvalidInput(cat(&["limit must be between 1 and ", &num(MAX_LIMIT.into())])));
     }
+    check_filters(q)?;
     let mut params = Params::new();
     params.insert("trail".into(), Json::from(trail));
     params.insert("limit".into(), Json::from(limit + 1));
@@ -680,6 +681,23 @@ fn equalities(preds: &mut Preds, params: &mut Params, q: &TrailQuery) {
             params.insert(key.into(), Json::from(v));
         }
     }
+}
+
+/// The equality filters must be values the rule table lets an event have (`userUid` as
+/// `user.uid`, `actionType` and `category` as the write's names), as [`check_target_key`] does
+/// for `target`: `{actionType: "Doc opened"}` or `{userUid: ""}` is `invalid input`, not a query
+/// that can only find nothing.
+fn check_filters(q: &TrailQuery) -> Result<(), AuditError> {
+    if let Some(u) = &q.user_uid {
+        crate::rules::check_uid("userUid", u)?;
+    }
+    if let Some(a) = &q.action_type {
+        crate::rules::check_name("actionType", a)?;
+    }
+    if let Some(c) = &q.category {
+        crate::rules::check_name("category", c)?;
+    }
+    Ok(())
 }
 
 /// A `target` filter must be `"Label:uid"` (split at the first `:`; a label has none) with the
@@ -848,6 +866,31 @@ impl From<AuditEvent> for TrailEvent {
             targets: e.targets,
         }
     }
+}
+
+/// Whether a time string that starts with an ISO 8601 date (`YYYY-MM-DD`) names a day of the
+/// calendar. `Date.parse` (the read side's `since`/`until` strings on wasm) rolls `2026-02-30`
+/// over to March 2 in V8, and the spec leaves such a date to each host: refused instead.
+/// Text without that prefix is left to the parser.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by src/wasm/read.rs
+pub(crate) fn calendar_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r.clone())?.iter().all(u8::is_ascii_digit).then(|| b[r].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) else { return true };
+    if b[4] != b'-' || b[7] != b'-' {
+        return true;
+    }
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => 0,
+    };
+    (1..=days).contains(&d)
 }
 
 /// Epoch milliseconds as `YYYY-MM-DDTHH:MM:SS.mmmZ` (proleptic Gregorian, UTC).
@@ -1386,9 +1429,7 @@ fn row_seal(row: &[Json]) -> Option<StoredSeal> {
 
 /// The query of [`AuditLogger::user_activity`].
 pub(crate) fn user_query(uid: &str, since: Option<i64>, limit: Option<u32>, cursor: Option<String>) -> Result<TrailQuery, AuditError> {
-    if uid.is_empty() {
-        return Err(AuditError::InvalidInput("uid must be a non-empty string".into()));
-    }
+    crate::rules::check_uid("uid", uid)?;
     Ok(TrailQuery { user_uid: Some(uid.to_owned()), since, limit, cursor, ..Default::default() })
 }
 
@@ -1436,6 +1477,40 @@ mod tests {
         let q = TrailQuery { target: Some("Document:doc:1".into()), ..Default::default() };
         let st = trail_query(&Labels::default(), "t", &q, true).unwrap();
         assert!(st.text.contains("USING INDEX r:ON(target, created, eventUID)"));
+    }
+
+    #[test]
+    fn a_filter_no_event_can_have_is_invalid_input_not_an_empty_page() {
+        // What the rule table refuses at write time can only find nothing: say so instead.
+        let cases = [
+            (TrailQuery { user_uid: Some("".into()), ..Default::default() }, "userUid must be a non-empty string"),
+            (TrailQuery { user_uid: Some("  ".into()), ..Default::default() }, "userUid must be a non-empty string"),
+            (TrailQuery { user_uid: Some("a\nb".into()), ..Default::default() }, "userUid must be a non-empty string"),
+            (TrailQuery { action_type: Some("".into()), ..Default::default() }, "actionType must be 1-64 characters"),
+            (TrailQuery { action_type: Some("Doc opened".into()), ..Default::default() }, "actionType must be 1-64 characters"),
+            (TrailQuery { category: Some("".into()), ..Default::default() }, "category must be 1-64 characters"),
+            (
+                TrailQuery { target: Some("Document:d".into()), category: Some("a b".into()), ..Default::default() },
+                "category must be 1-64 characters",
+            ),
+        ];
+        for (q, want) in cases {
+            for indexed in [false, true] {
+                let e = trail_query(&Labels::default(), "t", &q, indexed).unwrap_err().to_string();
+                assert!(e.starts_with(&format!("invalid input: {want}")), "{q:?}: {e}");
+            }
+        }
+        for uid in ["", " ", "a\u{1b}"] {
+            let e = user_query(uid, None, None, None).unwrap_err().to_string();
+            assert!(e.starts_with("invalid input: uid must be a non-empty string"), "{uid:?}: {e}");
+        }
+        let ok = TrailQuery {
+            user_uid: Some("u-1".into()),
+            action_type: Some("DOC.OPENED:v2".into()),
+            category: Some("DOCUMENT_MANAGEMENT".into()),
+            ..Default::default()
+        };
+        assert!(trail_query(&Labels::default(), "t", &ok, true).is_ok());
     }
 
     #[test]
@@ -1503,8 +1578,9 @@ mod tests {
     fn statement_picks_an_index_and_keeps_values_out() {
         let labels = Labels::default();
         let evil = "x' OR 1=1 //";
+        // (A category can hold no quote: the rule table refuses it, a_filter_no_event_can_have_….)
         let q = TrailQuery {
-            category: Some(evil.into()),
+            user_uid: Some(evil.into()),
             since: Some(5),
             until: Some(9),
             cursor: Some(encode_cursor(8, evil)),
@@ -1512,7 +1588,8 @@ mod tests {
         };
         let st = trail_statement(&labels, evil, &q).unwrap();
         assert!(!st.text.contains(evil));
-        assert!(st.text.contains("USING INDEX ev:AuditEvent(eventCategory, timestamp, UID)"));
+        assert!(st.text.contains("USING INDEX ev:AuditEvent(userUID, timestamp, UID)"));
+        assert_eq!(st.parameters["userUid"], evil);
         assert_eq!(st.parameters["cursorUid"], evil);
         assert_eq!(st.parameters["limit"], DEFAULT_LIMIT + 1);
         let plain = trail_statement(&labels, "t", &TrailQuery::default()).unwrap();
@@ -1529,6 +1606,16 @@ mod tests {
             &TrailQuery { limit: Some(5000), ..Default::default() }
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_date_string_must_name_a_day_of_the_calendar() {
+        for ok in ["2026-02-28", "2024-02-29", "2000-02-29", "2026-12-31T23:59:59Z", "2026-04-30T10:00", "Mon, 02 Feb 2026", "1700000000000", ""] {
+            assert!(calendar_date(ok), "{ok}");
+        }
+        for bad in ["2026-02-29", "1900-02-29", "2026-02-30", "2026-04-31T10:00:00Z", "2026-13-01", "2026-00-10", "2026-01-00", "2026-01-32"] {
+            assert!(!calendar_date(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -98,13 +98,19 @@ fn has_control(s: &str) -> bool {
 
 /// The acting user's uid and optional display name.
 pub fn check_user(uid: &str, name: Option<&str>) -> Result<(), Violation> {
-    if uid.trim().is_empty() || uid.len() > MAX_USER_FIELD_LEN || has_control(uid) {
-        return Err(invalid(
-            cat(&["user.uid must be a non-empty string of at most ", &num(MAX_USER_FIELD_LEN as u64), " bytes without control characters"]),
-        ));
-    }
+    check_uid("user.uid", uid)?;
     if let Some(n) = name {
         check_user_name(n)?;
+    }
+    Ok(())
+}
+
+/// A uid (`user.uid`, a target's `uid`, and the read side's filters on them, named `what`):
+/// 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters.
+pub fn check_uid(what: &str, uid: &str) -> Result<(), Violation> {
+    if uid.trim().is_empty() || uid.len() > MAX_USER_FIELD_LEN || has_control(uid) {
+        let rule = " must be a non-empty string of at most ";
+        return Err(invalid(cat(&[what, rule, &num(MAX_USER_FIELD_LEN as u64), " bytes without control characters"])));
     }
     Ok(())
 }
@@ -130,10 +136,7 @@ pub fn check_targets(targets: &[crate::event::Target]) -> Result<(), Violation> 
             let rule = ".label must be an identifier ([A-Za-z_][A-Za-z0-9_]*) of at most ";
             return Err(invalid(cat(&[&at(), rule, &num(MAX_NAME_LEN as u64), " characters"])));
         }
-        if t.uid.trim().is_empty() || t.uid.len() > MAX_USER_FIELD_LEN || t.uid.chars().any(char::is_control) {
-            let rule = ".uid must be a non-empty string of at most ";
-            return Err(invalid(cat(&[&at(), rule, &num(MAX_USER_FIELD_LEN as u64), " bytes without control characters"])));
-        }
+        check_uid(&cat(&[&at(), ".uid"]), &t.uid)?;
         if let Some(r) = &t.role {
             check_name(&cat(&[&at(), ".role"]), r)?;
         }

@@ -346,6 +346,9 @@ fn instant(v: &JsValue) -> Option<i64> {
     let ms = if let Some(n) = v.as_f64() {
         n
     } else if let Some(s) = v.as_string() {
+        if !crate::read::calendar_date(&s) {
+            return None;
+        }
         js_sys::Date::parse(&s)
     } else if let Some(d) = v.dyn_ref::<js_sys::Date>() {
         d.get_time()

@@ -134,7 +134,8 @@ test("clear one-line errors for Neo4j down, wrong password and a URL with creden
   // migrate names its command once (it printed "neo4j-audit migrate: migrate: status failed").
   const mdb = await cli(["migrate", "--status"], { ...ENV, NEO4J_DATABASE: "nosuchdb" });
   assert.equal(mdb.code, 3, mdb.stderr);
-  assert.match(mdb.stderr, /^neo4j-audit migrate: status failed on .* \(database nosuchdb\): Neo\.ClientError\.Database\.DatabaseNotFound/);
+  // …and words a missing database as every other command does (it printed Neo4j's code and message).
+  assert.match(mdb.stderr, /^neo4j-audit migrate: database not found: nosuchdb at \S+ \(NEO4J_DATABASE\)\n$/);
   const inUrl = await cli(["export"], { ...ENV, NEO4J_URL: `http://neo4j:${secret}@127.0.0.1:7474` });
   assert.equal(inUrl.code, 2);
   assert.match(inUrl.stderr, /url must not carry credentials/);
@@ -815,6 +816,38 @@ test("a bad count names its option once: --batch, --lines, --page-size", async (
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, new RegExp(`^neo4j-audit ${args[0]}: ${option}: "${args[2]}" must be an integer from \\d+ to \\d+\n$`));
   }
+});
+
+test("a filter no event can have, or a day not in the calendar, is a usage error (exit 2), not an empty export", async () => {
+  // Found by a new user: `export --user ""` (an unset shell variable) and `export --action "Doc
+  // opened"` exited 0 with nothing written; `--since 2026-02-30` meant March 2.
+  const { trail } = await logged("cli-filters", 1);
+  for (const [args, reason] of [
+    [["export", "--user", ""], /^neo4j-audit export: --user: userUid must be a non-empty string/],
+    [["export", "--action", "Doc opened"], /^neo4j-audit export: --action: actionType must be 1-64 characters/],
+    [["tail", "--category", ""], /^neo4j-audit tail: --category: category must be 1-64 characters/],
+    [["export", "--since", "2026-02-30"], /^neo4j-audit export: --since: "2026-02-30" is not a time/],
+    [["verify", "--since", "2026-04-31T10:00"], /^neo4j-audit verify: --since: "2026-04-31T10:00" is not a time/],
+  ]) {
+    const r = await cli([...args, "--trail", trail]);
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, reason);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.equal(r.stdout, "");
+  }
+  const leap = await cli(["export", "--trail", trail, "--since", "2024-02-29"]);
+  assert.equal(leap.code, 0, leap.stderr);
+  assert.equal(jsonl(leap.stdout).length, 1);
+});
+
+test("migrate --status names a NEO4J_URL with a path as the library does", async () => {
+  // Found by a new user: its own statement answered "status failed on …: Neo.ClientError.Request.Invalid:
+  // Not Found" for NEO4J_URL=http://host:7474/db/neo4j, where every other command says what to fix.
+  const path = await cli(["migrate", "--status"], { ...ENV, NEO4J_URL: `${NEO4J_URL.replace(/\/$/, "")}/db/neo4j` });
+  assert.equal(path.code, 3, path.stderr);
+  assert.match(path.stderr, /^neo4j-audit migrate: Neo4j at \S+\/db\/neo4j answered HTTP 404 Not Found: NEO4J_URL must be Neo4j's base URL \(scheme, host and port, no path\)\n$/);
+  assert.equal(path.stdout, "");
+  // (A missing database: "clear one-line errors …" above.)
 });
 
 test("a TIME without an offset is local time, a date alone included (as the help says)", async () => {

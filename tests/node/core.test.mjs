@@ -262,6 +262,10 @@ test("every config member is read, and each section refuses unknown keys and wro
   bad({ redact: "secret" }, /invalid type for `redact`, expected an array of strings/);
   bad({ redact: ["a", 1] }, /invalid type for `redact`, expected an array of strings/);
   bad({ redactMatch: "fuzzy" }, /unknown variant `fuzzy` of redactMatch, expected `words` or `exact`/);
+  // Found by a new user: `redact: [""]` (an unset variable) replaced the default list with one
+  // that matches nothing, so passwords were stored as given.
+  bad({ redact: [""] }, /invalid config: redact\[0\] "" names no key \(it has no letter or digit\); \[\] turns redaction off$/);
+  bad({ redact: ["ssn", " - "], redactMatch: "exact" }, /invalid config: redact\[1\] " - " names no key/);
   bad({ timeoutMs: "5" }, /invalid type for `timeoutMs`/);
   bad({ pasword: "x" }, /unknown field `pasword` in config/);
 });

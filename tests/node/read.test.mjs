@@ -185,6 +185,30 @@ test("a read filter with a lone surrogate is refused, never queried as U+FFFD", 
   assert.equal(page?.events.length, 1, logger.lastError);
 });
 
+test("a read filter no event can have, or a date not in the calendar, is invalid input, not an empty page", async () => {
+  // Found by a new user: getAuditTrail({actionType: "Doc opened"}) and ({userUid: ""}) answered
+  // an empty page, where the write refuses both (and getUserActivity("") was refused); and
+  // {since: "2026-02-30"} was read by V8's Date.parse as March 2.
+  const logger = new pkg.AuditLogger(config(unique("node-read-filters")));
+  assert.equal(await logger.logUserAction({ uid: "u1" }, "LOGIN", "SECURITY"), true, logger.lastError);
+  for (const [call, reason] of [
+    [() => logger.getAuditTrail({ userUid: "" }), /^invalid input: userUid must be a non-empty string/],
+    [() => logger.getAuditTrail({ userUid: "  " }), /^invalid input: userUid must be a non-empty string/],
+    [() => logger.getAuditTrail({ actionType: "Doc opened" }), /^invalid input: actionType must be 1-64 characters/],
+    [() => logger.getAuditTrail({ category: "" }), /^invalid input: category must be 1-64 characters/],
+    [() => logger.getUserActivity(" "), /^invalid input: uid must be a non-empty string/],
+    [() => logger.getTargetActivity("Document", "d1", { actionType: "a b" }), /^invalid input: actionType must be/],
+    [() => logger.getAuditTrail({ since: "2026-02-30" }), /^invalid input: since must be/],
+    [() => logger.getAuditTrail({ until: "2025-02-29T00:00:00Z" }), /^invalid input: until must be/],
+  ]) {
+    assert.equal(await call(), null, String(reason));
+    assert.match(logger.lastError, reason);
+  }
+  // The same filters with values the rules allow still find the event.
+  const page = await logger.getAuditTrail({ userUid: "u1", actionType: "LOGIN", category: "SECURITY", since: "2024-02-29" });
+  assert.equal(page?.events.length, 1, logger.lastError);
+});
+
 test("the stored chain verifies with an independent implementation of the README encoding", async () => {
   const logger = await logged("node-chain", 4);
   const head = logger.chainHead();

@@ -70,7 +70,7 @@ test("bad targets and options are refused with a reason, nothing is written", as
     [{ targets: many }, "16"],
     [{ targets: [{ label: "Document" }] }, "targets\\[0\\]"],
     [{ targets: "Document:d" }, "array"],
-    [{ target: [] }, "unknown option"],
+    [{ target: [] }, "unknown option `target`; logUserAction's options are: targets"],  // the key named
     [{ targets: [{ label: "Document", uid: "d\ud800" }] }, "surrogate"],
     [[], "object"],
   ]) {
