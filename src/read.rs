@@ -619,10 +619,31 @@ fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) ->
 /// The statement that tells whether `trail` is marked `indexed` (one row with a boolean; no row
 /// when the trail does not exist).
 fn trail_indexed_query(labels: &Labels, trail: &str) -> Query {
-    Query {
-        text: cat(&["MATCH (t:", &labels.trail, " {name: $trail}) RETURN t.", crate::cypher::TRAIL_INDEXED, " = true"]),
-        params: Json::Obj(vec![("trail".into(), Json::from(trail))]),
+    Query { text: trail_text(labels, false, &[" RETURN t.", crate::cypher::TRAIL_INDEXED, " = true"]), params: trail_params(trail, None) }
+}
+
+/// `MATCH (t:<trail label> {name: $trail})`, with `events` followed by
+/// `-[r:HAS_EVENT]->(ev:<event label>`, then `rest`: the start the read side's statements on the
+/// trail node share.
+fn trail_text(labels: &Labels, events: bool, rest: &[&str]) -> String {
+    let mut text = cat(&["MATCH (t:", &labels.trail, " {name: $trail})"]);
+    if events {
+        text.push_str("-[r:HAS_EVENT]->(ev:");
+        text.push_str(&labels.event);
     }
+    for p in rest {
+        text.push_str(p);
+    }
+    text
+}
+
+/// `{trail}`, and with `since` given `{trail, since}` (`null` for none).
+fn trail_params(trail: &str, since: Option<Option<i64>>) -> Json {
+    let mut params = vec![("trail".into(), Json::from(trail))];
+    if let Some(s) = since {
+        params.push(("since".into(), Json::from(s)));
+    }
+    Json::Obj(params)
 }
 
 /// The time window and the keyset cursor of a page, on the given time and UID columns (the
@@ -929,11 +950,7 @@ fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
     let since =
         if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
     // (An event linked twice is one event: DISTINCT.)
-    let text = cat(&[
-        "MATCH (t:",
-        &labels.trail,
-        " {name: $trail})-[r:HAS_EVENT]->(ev:",
-        &labels.event,
+    let text = trail_text(labels, true, &[
         ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL OR t.",
         crate::cypher::TRAIL_INDEXED,
         " AND (NOT coalesce(r.trail = $trail AND r.created = ev.timestamp AND r.eventUID = ev.UID, false) \
@@ -941,10 +958,7 @@ fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
         since,
         " RETURN count(DISTINCT ev), collect(DISTINCT ev.UID)[0..10]",
     ]);
-    Query {
-        text,
-        params: Json::Obj(vec![("trail".into(), Json::from(trail)), ("since".into(), Json::from(q.since))]),
-    }
+    Query { text, params: trail_params(trail, Some(q.since)) }
 }
 
 /// A read statement's rows, the request's future boxed: each `.await` of it is one call through
@@ -1109,44 +1123,26 @@ impl AuditLogger {
 /// The trail's signed head: [`head_from_cells`] reads the row.
 fn head_query(cfg: &crate::config::Config) -> Result<Query, AuditError> {
     cfg.labels.validate()?;
-    let text = cat(&[
-        "MATCH (h:",
-        &cfg.labels.trail,
-        " {name: $trail}) RETURN h.chainStream, h.chainSeq, h.chainHash, h.chainKid, h.chainSig, h.chainSignedAt",
-    ]);
-    Ok(Query { text, params: Json::Obj(vec![("trail".into(), Json::from(&cfg.trail))]) })
+    let text = trail_text(&cfg.labels, false, &[" RETURN t.chainStream, t.chainSeq, t.chainHash, t.chainKid, t.chainSig, t.chainSignedAt"]);
+    Ok(Query { text, params: trail_params(&cfg.trail, None) })
 }
 
 /// The ids of the trail's streams (of events from `q.since` on), in order.
 fn stream_ids_query(cfg: &crate::config::Config, q: &VerifyQuery) -> Query {
     let since = if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
-    let text = cat(&[
-        "MATCH (:",
-        &cfg.labels.trail,
-        " {name: $trail})-[:HAS_EVENT]->(ev:",
-        &cfg.labels.event,
-        ") WHERE ev.streamId IS NOT NULL AND ev.seq IS NOT NULL",
-        since,
-        " RETURN DISTINCT ev.streamId AS s ORDER BY s",
-    ]);
-    Query { text, params: Json::Obj(vec![("trail".into(), Json::from(&cfg.trail)), ("since".into(), Json::from(q.since))]) }
+    let text = trail_text(&cfg.labels, true, &[") WHERE ev.streamId IS NOT NULL AND ev.seq IS NOT NULL", since, " RETURN DISTINCT ev.streamId AS s ORDER BY s"]);
+    Query { text, params: trail_params(&cfg.trail, Some(q.since)) }
 }
 
 /// The hash of the anchored event (an intact stream holds exactly one at that seq).
 #[cfg(not(feature = "worker"))]
 fn anchor_query(cfg: &crate::config::Config, a: &Anchor) -> Query {
-    let text = cat(&[
-        "MATCH (:",
-        &cfg.labels.trail,
-        " {name: $trail})-[:HAS_EVENT]->(ev:",
-        &cfg.labels.event,
-        " {streamId: $s, seq: $seq}) RETURN ev.hash",
-    ]);
-    let params = Json::Obj(vec![
-        ("trail".into(), Json::from(&cfg.trail)),
-        ("s".into(), Json::from(&a.stream_id)),
-        ("seq".into(), Json::from(a.seq)),
-    ]);
+    let text = trail_text(&cfg.labels, true, &[" {streamId: $s, seq: $seq}) RETURN ev.hash"]);
+    let mut params = trail_params(&cfg.trail, None);
+    if let Json::Obj(m) = &mut params {
+        m.push(("s".into(), Json::from(&a.stream_id)));
+        m.push(("seq".into(), Json::from(a.seq)));
+    }
     Query { text, params }
 }
 
