@@ -409,6 +409,32 @@ pub enum BreakKind {
     Unbound,
 }
 
+impl BreakKind {
+    /// Every kind, in declaration order.
+    pub(crate) const ALL: [BreakKind; 7] = [
+        BreakKind::Edited,
+        BreakKind::Deleted,
+        BreakKind::Inserted,
+        BreakKind::Reordered,
+        BreakKind::Forged,
+        BreakKind::Unsigned,
+        BreakKind::Unbound,
+    ];
+
+    /// The kind's name in JSON (what its `Serialize` writes: lower case).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            BreakKind::Edited => "edited",
+            BreakKind::Deleted => "deleted",
+            BreakKind::Inserted => "inserted",
+            BreakKind::Reordered => "reordered",
+            BreakKind::Forged => "forged",
+            BreakKind::Unsigned => "unsigned",
+            BreakKind::Unbound => "unbound",
+        }
+    }
+}
+
 /// Checks seals; implemented by `sign::KeySet` (feature `read`), so this module needs no crypto.
 pub trait SealCheck {
     /// `Err(reason)` unless `seal` is valid over (`stream_id`, `seq`, `hash`) for `head`

@@ -14,7 +14,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::chain::{SignedHead, StoredSeal, Verifier, VerifyReport};
+use crate::chain::{SignedHead, StoredSeal, VerifyReport};
 use crate::sign::{KeySet, PublicJwk};
 use crate::config::Labels;
 use crate::cypher::Statement;
@@ -270,7 +270,6 @@ fn write_opt_head(head: Option<&SignedHead>, out: &mut String) {
 }
 
 fn write_verifier_state(c: &crate::chain::VerifierState, out: &mut String) {
-    use crate::chain::BreakKind;
     use crate::json::{write_opt_str, write_str, write_uint};
     let opt_uint = |out: &mut String, n: Option<u64>| match n {
         Some(n) => write_uint(out, n),
@@ -299,15 +298,7 @@ fn write_verifier_state(c: &crate::chain::VerifierState, out: &mut String) {
         None => out.push_str("null"),
         Some((kind, seq, uid, message)) => {
             out.push_str("[\"");
-            out.push_str(match kind {
-                BreakKind::Edited => "edited",
-                BreakKind::Deleted => "deleted",
-                BreakKind::Inserted => "inserted",
-                BreakKind::Reordered => "reordered",
-                BreakKind::Forged => "forged",
-                BreakKind::Unsigned => "unsigned",
-                BreakKind::Unbound => "unbound",
-            });
+            out.push_str(kind.name());
             out.push_str("\",");
             write_uint(out, *seq);
             out.push(',');
@@ -384,15 +375,9 @@ fn verifier_state_from(v: &Json) -> Option<crate::chain::VerifierState> {
         first_break: match v.get("firstBreak")? {
             Json::Null => None,
             Json::Arr(a) if a.len() == 4 => Some((
-                match a[0].as_str()? {
-                    "edited" => BreakKind::Edited,
-                    "deleted" => BreakKind::Deleted,
-                    "inserted" => BreakKind::Inserted,
-                    "reordered" => BreakKind::Reordered,
-                    "forged" => BreakKind::Forged,
-                    "unsigned" => BreakKind::Unsigned,
-                    "unbound" => BreakKind::Unbound,
-                    _ => return None,
+                {
+                    let name = a[0].as_str()?;
+                    BreakKind::ALL.into_iter().find(|k| k.name() == name)?
                 },
                 a[1].as_u64()?,
                 match &a[2] {
@@ -460,6 +445,7 @@ impl VerifyQuery {
 
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // what the JavaScript shell needs
 pub(crate) mod js;
+mod verify;
 
 /// After [`RETURN_EVENT`] in a page's statement: the event's time below the millisecond (ns),
 /// which `epochMillis` leaves out, so the cursor names the page's last event exactly.
@@ -639,10 +625,31 @@ fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) ->
 /// The statement that tells whether `trail` is marked `indexed` (one row with a boolean; no row
 /// when the trail does not exist).
 fn trail_indexed_query(labels: &Labels, trail: &str) -> Query {
-    Query {
-        text: cat(&["MATCH (t:", &labels.trail, " {name: $trail}) RETURN t.", crate::cypher::TRAIL_INDEXED, " = true"]),
-        params: Json::Obj(vec![("trail".into(), Json::from(trail))]),
+    Query { text: trail_text(labels, false, &[" RETURN t.", crate::cypher::TRAIL_INDEXED, " = true"]), params: trail_params(trail, None) }
+}
+
+/// `MATCH (t:<trail label> {name: $trail})`, with `events` followed by
+/// `-[r:HAS_EVENT]->(ev:<event label>`, then `rest`: the start the read side's statements on the
+/// trail node share.
+fn trail_text(labels: &Labels, events: bool, rest: &[&str]) -> String {
+    let mut text = cat(&["MATCH (t:", &labels.trail, " {name: $trail})"]);
+    if events {
+        text.push_str("-[r:HAS_EVENT]->(ev:");
+        text.push_str(&labels.event);
     }
+    for p in rest {
+        text.push_str(p);
+    }
+    text
+}
+
+/// `{trail}`, and with `since` given `{trail, since}` (`null` for none).
+fn trail_params(trail: &str, since: Option<Option<i64>>) -> Json {
+    let mut params = vec![("trail".into(), Json::from(trail))];
+    if let Some(s) = since {
+        params.push(("since".into(), Json::from(s)));
+    }
+    Json::Obj(params)
 }
 
 /// The time window and the keyset cursor of a page, on the given time and UID columns (the
@@ -1010,11 +1017,7 @@ fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
     let since =
         if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
     // (An event linked twice is one event: DISTINCT.)
-    let text = cat(&[
-        "MATCH (t:",
-        &labels.trail,
-        " {name: $trail})-[r:HAS_EVENT]->(ev:",
-        &labels.event,
+    let text = trail_text(labels, true, &[
         ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL OR t.",
         crate::cypher::TRAIL_INDEXED,
         " AND (NOT coalesce(r.trail = $trail AND r.created = ev.timestamp AND r.eventUID = ev.UID, false) \
@@ -1022,13 +1025,22 @@ fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
         since,
         " RETURN count(DISTINCT ev), collect(DISTINCT ev.UID)[0..10]",
     ]);
-    Query {
-        text,
-        params: Json::Obj(vec![("trail".into(), Json::from(trail)), ("since".into(), Json::from(q.since))]),
-    }
+    Query { text, params: trail_params(trail, Some(q.since)) }
 }
 
+/// A read statement's rows, the request's future boxed: each `.await` of it is one call through
+/// a vtable, not the request's state machine inlined into the caller's (and held in its state).
+#[cfg(not(target_arch = "wasm32"))]
+type Rows<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<crate::outcome::JsonRows, AuditError>> + Send + 'a>>;
+#[cfg(target_arch = "wasm32")]
+type Rows<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<crate::outcome::JsonRows, AuditError>> + 'a>>;
+
 impl AuditLogger {
+    /// Runs a read statement ([`Rows`]).
+    fn query<'a>(&'a self, st: &'a Query) -> Rows<'a> {
+        Box::pin(self.run_json(&st.text, &st.params))
+    }
+
     /// The JavaScript name of [`AuditLogger::audit_trail`] (for the wasm shell).
     #[doc(hidden)]
     pub async fn get_audit_trail(&self, q: &TrailQuery) -> Result<TrailPage, AuditError> {
@@ -1060,7 +1072,7 @@ impl AuditLogger {
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT) as usize;
         let indexed = uses_trail_index(q) && self.trail_indexed().await?;
         let st = trail_query(&self.config().labels, &self.config().trail, q, indexed)?;
-        let mut rows = self.run_json(&st.text, &st.params).await?;
+        let mut rows = self.query(&st).await?;
         let mut events = Vec::with_capacity(rows.len());
         for r in &mut rows {
             events.push(row_event(r)?);
@@ -1087,7 +1099,7 @@ impl AuditLogger {
         let cfg = self.config();
         cfg.labels.validate()?;
         let st = trail_indexed_query(&cfg.labels, &cfg.trail);
-        let rows = self.run_json(&st.text, &st.params).await?;
+        let rows = self.query(&st).await?;
         let yes = matches!(rows.first().and_then(|r| r.first()), Some(Json::Bool(true)));
         if yes {
             self.set_trail_indexed_seen();
@@ -1145,223 +1157,62 @@ impl AuditLogger {
         progress: Option<VerifyProgress>,
         max_events: u64,
     ) -> Result<(VerifyReport, Option<VerifyProgress>), AuditError> {
-        let cfg = self.config();
         let keys = q.key_set()?;
         if let Some(k) = &keys {
             k.ready().await.map_err(|e| AuditError::InvalidInput(cat(&["publicKeys: ", &e])))?;
         }
         // Seals are checked a page at a time ahead of the (synchronous) verifier: the wasm
         // builds verify with the host's WebCrypto, which is asynchronous.
-        let checked = keys.clone().map(crate::sign::Checked::new);
-        let seals: Option<&dyn crate::chain::SealCheck> = checked.as_ref().map(|k| k as &dyn crate::chain::SealCheck);
-        let mut p = match progress.filter(|_| PAGED) {
-            Some(p) => p,
-            None => {
-                let head = match &keys {
-                    Some(_) => self.signed_head().await?.filter(|h| q.stream_id.as_ref().is_none_or(|s| *s == h.stream_id)),
-                    None => None,
-                };
-                // Stream by stream, each read with an index seek on (streamId, seq): without a
-                // stream id the index would be walked over every trail's events in the database.
-                let mut pending = match &q.stream_id {
-                    Some(s) => vec![s.clone()],
-                    None => self.stream_ids(q).await?,
-                };
-                // The stream the trail's signed head names is checked even with no event left.
-                if let Some(h) = &head {
-                    add_stream(&mut pending, &h.stream_id);
-                }
-                // So is an anchored one (all its events deleted is a cut tail too).
-                #[cfg(not(feature = "worker"))]
-                for a in &q.anchors {
-                    if q.stream_id.as_ref().is_none_or(|s| *s == a.stream_id) {
-                        add_stream(&mut pending, &a.stream_id);
-                    }
-                }
-                VerifyProgress { pending, current: None, after: None, checked: 0, ok: true, head }
-            }
-        };
-        let head = p.head.clone();
-        let allow = |mut r: crate::chain::StreamReport| {
-            let never_signed = r.signed_seq.is_none()
-                && r.first_break.as_ref().is_some_and(|b| b.kind == crate::chain::BreakKind::Unsigned);
-            if keys.is_some() && q.allow_unsigned && never_signed && head.as_ref().is_none_or(|h| h.stream_id != r.stream_id) {
-                r.first_break = None;
-                r.ok = true;
-            }
-            // Set here, not only by `in_trail`: a verifier resumed from a cursor starts unbound.
-            r.bound = crate::chain::stream_trail_binding(&r.stream_id, &cfg.trail) == Some(true);
-            if q.require_bound && !r.bound && r.first_break.is_none() {
-                let message = "the stream's id carries no trail binding, and bound streams are required";
-                r.first_break = Some(crate::chain::Break { kind: crate::chain::BreakKind::Unbound, seq: 0, uid: None, message: message.into() });
-                r.ok = false;
-            }
-            r
-        };
-        let mut streams = Vec::new();
-        let mut read = 0u64;
-        let mut current = if PAGED { p.current.take().map(|st| Verifier::resume(st, seals)) } else { None };
+        let checked = keys.map(crate::sign::Checked::new);
+        let seals = checked.as_ref().map(|k| k as &dyn crate::chain::SealCheck);
+        let mut run = verify::VerifyRun::<PAGED>::new(self.config(), q, seals, progress, max_events);
+        let mut rows = Vec::new();
         loop {
-            if current.is_none() {
-                if p.pending.is_empty() {
-                    break;
-                }
-                let sid = p.pending.remove(0);
-                let v = Verifier::new(&sid, q.since.is_none()).in_trail(&cfg.trail);
-                current = Some(match seals {
-                    Some(k) => v.with_seals(k, head.clone().filter(|h| h.stream_id == sid)),
-                    None => v,
-                });
-                p.after = None;
-            }
-            if PAGED && read >= max_events {
-                break;
-            }
-            let Some(v) = current.as_mut() else { break };
-            let sid = v.stream_id().to_owned();
-            let one = VerifyQuery { stream_id: Some(sid.clone()), since: q.since, ..Default::default() };
-            let st = verify_query(&cfg.labels, &cfg.trail, &one, p.after.as_ref())?;
-            let mut rows = self.run_json(&st.text, &st.params).await?;
-            let mut page = Vec::with_capacity(rows.len());
-            for r in &mut rows {
-                let seal = row_seal(r);
-                page.push((row_event(r)?, seal));
-            }
-            if let Some(c) = &checked {
-                // What the verifier may ask about: the seals of this page, of the events it
-                // holds back from the last page, and the trail's head seal.
-                let mut items = Vec::new();
-                if let Some(h) = head.as_ref().filter(|h| h.stream_id == sid) {
-                    if let Some(s) = &h.seal {
-                        items.push((true, s, h.stream_id.as_str(), h.seq, h.hash.as_str()));
+            match run.step(rows)? {
+                verify::Step::Run(st) => rows = self.query(&st).await?,
+                verify::Step::Seals => {
+                    if let Some(c) = &checked {
+                        c.check_all(run.seal_items()).await;
                     }
+                    rows = Vec::new();
                 }
-                for (e, s) in v.pending_seals().chain(page.iter().filter_map(|(e, s)| s.as_ref().map(|s| (e, s)))) {
-                    items.push((false, s, sid.as_str(), e.seq.unwrap_or(0), e.hash.as_deref().unwrap_or("")));
-                }
-                c.check_all(items).await;
-            }
-            for (ev, seal) in page {
-                p.after = Some((sid.clone(), ev.seq.unwrap_or(0), ev.uid.clone()));
-                read += 1;
-                v.push_sealed(ev, seal);
-            }
-            if rows.len() < VERIFY_PAGE as usize {
-                if let Some(done) = current.take() {
-                    streams.push(allow(done.finish()));
-                }
+                verify::Step::Done => return Ok(run.finish()),
             }
         }
-        #[cfg(not(feature = "worker"))]
-        self.check_anchors(&q.anchors, &mut streams).await?;
-        p.checked += read;
-        p.ok &= streams.iter().all(|s| s.ok);
-        if let Some(v) = current.filter(|_| PAGED) {
-            p.current = Some(v.state());
-            let report = VerifyReport {
-                ok: p.ok,
-                checked: p.checked,
-                streams,
-                unchained: 0,
-                unchained_uids: Vec::new(),
-                signed_head: head,
-            };
-            return Ok((report, Some(p)));
-        }
-        let st = unchained_query(&cfg.labels, &cfg.trail, q);
-        let rows = self.run_json(&st.text, &st.params).await?;
-        let unchained = rows.first().and_then(|r| r.first()).and_then(Json::as_u64).unwrap_or(0);
-        let mut unchained_uids = Vec::new();
-        for v in rows.first().and_then(|r| r.get(1)).and_then(Json::as_array).unwrap_or(&[]) {
-            if let Some(u) = v.as_str() {
-                unchained_uids.push(u.to_owned());
-            }
-        }
-        Ok((
-            VerifyReport { ok: p.ok && unchained == 0, checked: p.checked, streams, unchained, unchained_uids, signed_head: head },
-            None,
-        ))
-    }
-
-    /// [`VerifyQuery::anchors`]: each finished stream without a break must still hold its
-    /// anchored event, with the anchored hash.
-    #[cfg(not(feature = "worker"))]
-    async fn check_anchors(&self, anchors: &[Anchor], streams: &mut [crate::chain::StreamReport]) -> Result<(), AuditError> {
-        use crate::chain::{Break, BreakKind};
-        let cfg = self.config();
-        for a in anchors {
-            let Some(r) = streams.iter_mut().find(|r| r.stream_id == a.stream_id && r.first_break.is_none()) else { continue };
-            let (kind, seq, message) = match r.head_seq {
-                // Intact, so exactly one event holds that seq.
-                Some(h) if h >= a.seq => {
-                    let text = cat(&[
-                        "MATCH (:",
-                        &cfg.labels.trail,
-                        " {name: $trail})-[:HAS_EVENT]->(ev:",
-                        &cfg.labels.event,
-                        " {streamId: $s, seq: $seq}) RETURN ev.hash",
-                    ]);
-                    let params = Json::Obj(vec![
-                        ("trail".into(), Json::from(&cfg.trail)),
-                        ("s".into(), Json::from(&a.stream_id)),
-                        ("seq".into(), Json::from(a.seq)),
-                    ]);
-                    let mut rows = self.run_json(&text, &params).await?;
-                    if rows.first_mut().and_then(|r| take_str(r, 0)).as_deref() == Some(a.hash.as_str()) {
-                        continue;
-                    }
-                    let msg = cat(&["seq ", &num(a.seq), ": the event's hash is not the anchored one: the stream was rewritten up to the anchored head"]);
-                    (BreakKind::Forged, a.seq, msg)
-                }
-                h => {
-                    let from = h.map_or(0, |h| h + 1);
-                    let s = num(a.seq);
-                    let msg = cat(&["seq ", &num(from), "..", &s, " are missing: cut off the end (the anchored head names seq ", &s, ")"]);
-                    (BreakKind::Deleted, from, msg)
-                }
-            };
-            r.first_break = Some(Break { kind, seq, uid: None, message });
-            r.ok = false;
-        }
-        Ok(())
-    }
-
-    /// The ids of the trail's streams (of events from `q.since` on), in order.
-    async fn stream_ids(&self, q: &VerifyQuery) -> Result<Vec<String>, AuditError> {
-        let cfg = self.config();
-        let since = if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
-        let text = cat(&[
-            "MATCH (:",
-            &cfg.labels.trail,
-            " {name: $trail})-[:HAS_EVENT]->(ev:",
-            &cfg.labels.event,
-            ") WHERE ev.streamId IS NOT NULL AND ev.seq IS NOT NULL",
-            since,
-            " RETURN DISTINCT ev.streamId AS s ORDER BY s",
-        ]);
-        let params = Json::Obj(vec![("trail".into(), Json::from(&cfg.trail)), ("since".into(), Json::from(q.since))]);
-        let mut rows = self.run_json(&text, &params).await?;
-        let mut streams = Vec::new();
-        for r in &mut rows {
-            if let Some(s) = take_str(r, 0) {
-                streams.push(s);
-            }
-        }
-        Ok(streams)
     }
 
     /// The trail's signed head (the Worker's stream, see `ingest::signed`), if it has one.
     pub async fn signed_head(&self) -> Result<Option<SignedHead>, AuditError> {
-        let cfg = self.config();
-        cfg.labels.validate()?;
-        let text = cat(&[
-            "MATCH (h:",
-            &cfg.labels.trail,
-            " {name: $trail}) RETURN h.chainStream, h.chainSeq, h.chainHash, h.chainKid, h.chainSig, h.chainSignedAt",
-        ]);
-        let rows = self.run_json(&text, &Json::Obj(vec![("trail".into(), Json::from(&cfg.trail))])).await?;
+        let st = head_query(self.config())?;
+        let rows = self.query(&st).await?;
         Ok(rows.first().and_then(|r| head_from_cells(r)))
     }
+}
+
+/// The trail's signed head: [`head_from_cells`] reads the row.
+fn head_query(cfg: &crate::config::Config) -> Result<Query, AuditError> {
+    cfg.labels.validate()?;
+    let text = trail_text(&cfg.labels, false, &[" RETURN t.chainStream, t.chainSeq, t.chainHash, t.chainKid, t.chainSig, t.chainSignedAt"]);
+    Ok(Query { text, params: trail_params(&cfg.trail, None) })
+}
+
+/// The ids of the trail's streams (of events from `q.since` on), in order.
+fn stream_ids_query(cfg: &crate::config::Config, q: &VerifyQuery) -> Query {
+    let since = if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
+    let text = trail_text(&cfg.labels, true, &[") WHERE ev.streamId IS NOT NULL AND ev.seq IS NOT NULL", since, " RETURN DISTINCT ev.streamId AS s ORDER BY s"]);
+    Query { text, params: trail_params(&cfg.trail, Some(q.since)) }
+}
+
+/// The hash of the anchored event (an intact stream holds exactly one at that seq).
+#[cfg(not(feature = "worker"))]
+fn anchor_query(cfg: &crate::config::Config, a: &Anchor) -> Query {
+    let text = trail_text(&cfg.labels, true, &[" {streamId: $s, seq: $seq}) RETURN ev.hash"]);
+    let mut params = trail_params(&cfg.trail, None);
+    if let Json::Obj(m) = &mut params {
+        m.push(("s".into(), Json::from(&a.stream_id)));
+        m.push(("seq".into(), Json::from(a.seq)));
+    }
+    Query { text, params }
 }
 
 /// Adds `id` to the streams still to verify, kept in order (an unstable sort: equal ids are the

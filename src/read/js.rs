@@ -247,7 +247,6 @@ fn write_trail_event(e: &AuditEvent, out: &mut String) {
 
 /// A verification report as [`VerifyReport`]'s JSON.
 pub(crate) fn write_report(r: &VerifyReport, out: &mut String) {
-    use crate::chain::BreakKind;
     use crate::json::{write_opt_str, write_str, write_uint};
     let opt_uint = |out: &mut String, n: Option<u64>| match n {
         Some(n) => write_uint(out, n),
@@ -280,15 +279,7 @@ pub(crate) fn write_report(r: &VerifyReport, out: &mut String) {
             None => out.push_str("null"),
             Some(b) => {
                 out.push_str("{\"kind\":\"");
-                out.push_str(match b.kind {
-                    BreakKind::Edited => "edited",
-                    BreakKind::Deleted => "deleted",
-                    BreakKind::Inserted => "inserted",
-                    BreakKind::Reordered => "reordered",
-                    BreakKind::Forged => "forged",
-                    BreakKind::Unsigned => "unsigned",
-                    BreakKind::Unbound => "unbound",
-                });
+                out.push_str(b.kind.name());
                 out.push_str("\",\"seq\":");
                 write_uint(out, b.seq);
                 out.push_str(",\"uid\":");
@@ -315,15 +306,8 @@ pub(crate) fn write_report(r: &VerifyReport, out: &mut String) {
     }
     out.push(']');
     if let Some(h) = &r.signed_head {
-        out.push_str(",\"signedHead\":{\"streamId\":");
-        write_str(out, &h.stream_id);
-        out.push_str(",\"seq\":");
-        write_uint(out, h.seq);
-        out.push_str(",\"hash\":");
-        write_str(out, &h.hash);
-        out.push_str(",\"seal\":");
-        super::write_opt_seal(h.seal.as_ref(), out);
-        out.push('}');
+        out.push_str(",\"signedHead\":");
+        super::write_opt_head(Some(h), out);
     }
     out.push('}');
 }

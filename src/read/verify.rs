@@ -1,0 +1,372 @@
+//! verifyTrail's reading as a plain synchronous state machine ([`VerifyRun`]): it says which
+//! statement to run next ([`Step::Run`]) or that the page's seals are to be checked
+//! ([`Step::Seals`]), and takes Neo4j's rows back. The async driver
+//! (`AuditLogger::verify_pages`) is then a small loop with one `run_json` and one seal check,
+//! so the future held across its awaits is small and the verification logic is ordinary code
+//! (the browser's read entry had it all inlined into one async state machine of ~17 KB).
+
+use super::{
+    add_stream, head_from_cells, row_event, row_seal, take_str, unchained_query, verify_query, Query, VerifyProgress,
+    VerifyQuery, VERIFY_PAGE,
+};
+use crate::chain::{Break, BreakKind, SealCheck, StoredSeal, StreamReport, Verifier, VerifyReport};
+use crate::config::Config;
+use crate::error::AuditError;
+use crate::event::AuditEvent;
+use crate::json::Json;
+use crate::outcome::JsonRows;
+
+/// What the driver does next.
+pub(crate) enum Step {
+    /// Run this statement and pass its rows to the next [`VerifyRun::step`].
+    Run(Query),
+    /// Check [`VerifyRun::seal_items`] (asynchronously), then call `step` again (rows unused).
+    Seals,
+    /// Finished: [`VerifyRun::finish`].
+    Done,
+}
+
+/// Which answer the next [`VerifyRun::step`] takes.
+#[derive(Clone, Copy)]
+enum Phase {
+    Begin,
+    Head,
+    Streams,
+    Page,
+    Seals,
+    #[cfg(not(feature = "worker"))]
+    Anchor(usize),
+    Unchained,
+    Done,
+}
+
+/// One verification (or one page of it, `PAGED`), from the start or resumed from a progress.
+pub(crate) struct VerifyRun<'a, const PAGED: bool> {
+    cfg: &'a Config,
+    q: &'a VerifyQuery,
+    seals: Option<&'a dyn SealCheck>,
+    max_events: u64,
+    phase: Phase,
+    p: VerifyProgress,
+    /// Resumed (the progress is the caller's): no head or stream list to read.
+    resumed: bool,
+    current: Option<Verifier<'a>>,
+    /// The page read, until its seals are checked and it is pushed.
+    page: Vec<(AuditEvent, Option<StoredSeal>)>,
+    /// That page was the stream's last (shorter than a full page).
+    last_page: bool,
+    streams: Vec<StreamReport>,
+    read: u64,
+    unchained: u64,
+    unchained_uids: Vec<String>,
+}
+
+impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
+    /// `seals`: the checked keys (signed mode). `progress` (only with `PAGED`): where to continue.
+    /// `PAGED` false (verifyTrail: from the start, to the end) leaves the cursor's code (resume,
+    /// pause) out of that instance, the only one in the browser's read entry.
+    pub(crate) fn new(
+        cfg: &'a Config,
+        q: &'a VerifyQuery,
+        seals: Option<&'a dyn SealCheck>,
+        progress: Option<VerifyProgress>,
+        max_events: u64,
+    ) -> Self {
+        let progress = progress.filter(|_| PAGED);
+        let resumed = progress.is_some();
+        let mut p = progress.unwrap_or(VerifyProgress {
+            pending: Vec::new(),
+            current: None,
+            after: None,
+            checked: 0,
+            ok: true,
+            head: None,
+        });
+        let current = if PAGED { p.current.take().map(|st| Verifier::resume(st, seals)) } else { None };
+        VerifyRun {
+            cfg,
+            q,
+            seals,
+            max_events,
+            phase: Phase::Begin,
+            p,
+            resumed,
+            current,
+            page: Vec::new(),
+            last_page: false,
+            streams: Vec::new(),
+            read: 0,
+            unchained: 0,
+            unchained_uids: Vec::new(),
+        }
+    }
+
+    /// Takes the rows of the statement the last step asked for, and says what comes next.
+    #[inline(never)]
+    pub(crate) fn step(&mut self, mut rows: JsonRows) -> Result<Step, AuditError> {
+        let q = self.q;
+        match self.phase {
+            Phase::Begin if self.resumed => return self.next_page(),
+            Phase::Begin => {
+                if self.seals.is_some() {
+                    self.phase = Phase::Head;
+                    return Ok(Step::Run(super::head_query(self.cfg)?));
+                }
+            }
+            Phase::Head => {
+                self.p.head = rows
+                    .first()
+                    .and_then(|r| head_from_cells(r))
+                    .filter(|h| q.stream_id.as_ref().is_none_or(|s| *s == h.stream_id));
+            }
+            Phase::Streams => {
+                for r in &mut rows {
+                    if let Some(s) = take_str(r, 0) {
+                        self.p.pending.push(s);
+                    }
+                }
+                return self.begin_streams();
+            }
+            Phase::Page => {
+                self.last_page = rows.len() < VERIFY_PAGE as usize;
+                self.page.reserve(rows.len());
+                for r in &mut rows {
+                    let seal = row_seal(r);
+                    self.page.push((row_event(r)?, seal));
+                }
+                if self.seals.is_some() {
+                    self.phase = Phase::Seals;
+                    return Ok(Step::Seals);
+                }
+                self.push_page();
+                return self.next_page();
+            }
+            Phase::Seals => {
+                self.push_page();
+                return self.next_page();
+            }
+            #[cfg(not(feature = "worker"))]
+            Phase::Anchor(i) => {
+                let a = &q.anchors[i];
+                if rows.first_mut().and_then(|r| take_str(r, 0)).as_deref() != Some(a.hash.as_str()) {
+                    let msg = crate::error::cat(&[
+                        "seq ",
+                        &crate::error::num(a.seq),
+                        ": the event's hash is not the anchored one: the stream was rewritten up to the anchored head",
+                    ]);
+                    self.anchor_break(i, BreakKind::Forged, a.seq, msg);
+                }
+                return self.next_anchor(i + 1);
+            }
+            Phase::Unchained => {
+                self.unchained = rows.first().and_then(|r| r.first()).and_then(Json::as_u64).unwrap_or(0);
+                for v in rows.first().and_then(|r| r.get(1)).and_then(Json::as_array).unwrap_or(&[]) {
+                    if let Some(u) = v.as_str() {
+                        self.unchained_uids.push(u.to_owned());
+                    }
+                }
+                self.phase = Phase::Done;
+                return Ok(Step::Done);
+            }
+            Phase::Done => return Ok(Step::Done),
+        }
+        // After the head (or without keys): the streams to read.
+        match &q.stream_id {
+            Some(s) => {
+                self.p.pending = vec![s.clone()];
+                self.begin_streams()
+            }
+            None => {
+                self.phase = Phase::Streams;
+                Ok(Step::Run(super::stream_ids_query(self.cfg, q)))
+            }
+        }
+    }
+
+    /// The stream list read: add the head's and the anchored streams, then the first page.
+    fn begin_streams(&mut self) -> Result<Step, AuditError> {
+        // The stream the trail's signed head names is checked even with no event left.
+        if let Some(h) = &self.p.head {
+            add_stream(&mut self.p.pending, &h.stream_id);
+        }
+        // So is an anchored one (all its events deleted is a cut tail too).
+        #[cfg(not(feature = "worker"))]
+        for a in &self.q.anchors {
+            if self.q.stream_id.as_ref().is_none_or(|s| *s == a.stream_id) {
+                add_stream(&mut self.p.pending, &a.stream_id);
+            }
+        }
+        self.next_page()
+    }
+
+    /// The next page's statement: of the stream in progress, or of the next pending stream.
+    fn next_page(&mut self) -> Result<Step, AuditError> {
+        if self.current.is_none() {
+            if self.p.pending.is_empty() {
+                return self.streams_done();
+            }
+            let sid = self.p.pending.remove(0);
+            let v = Verifier::new(&sid, self.q.since.is_none()).in_trail(&self.cfg.trail);
+            self.current = Some(match self.seals {
+                Some(k) => v.with_seals(k, self.p.head.clone().filter(|h| h.stream_id == sid)),
+                None => v,
+            });
+            self.p.after = None;
+        }
+        if PAGED && self.read >= self.max_events {
+            return self.streams_done();
+        }
+        let sid = self.current.as_ref().map(|v| v.stream_id().to_owned());
+        let one = VerifyQuery { stream_id: sid, since: self.q.since, ..Default::default() };
+        self.phase = Phase::Page;
+        Ok(Step::Run(verify_query(&self.cfg.labels, &self.cfg.trail, &one, self.p.after.as_ref())?))
+    }
+
+    /// What the verifier may ask about: the seals of the page read, of the events it holds
+    /// back from the last page, and the trail's head seal.
+    pub(crate) fn seal_items(&self) -> Vec<(bool, &StoredSeal, &str, u64, &str)> {
+        let mut items = Vec::new();
+        let Some(v) = &self.current else { return items };
+        let sid = v.stream_id();
+        if let Some(h) = self.p.head.as_ref().filter(|h| h.stream_id == sid) {
+            if let Some(s) = &h.seal {
+                items.push((true, s, h.stream_id.as_str(), h.seq, h.hash.as_str()));
+            }
+        }
+        for (e, s) in v.pending_seals().chain(self.page.iter().filter_map(|(e, s)| s.as_ref().map(|s| (e, s)))) {
+            items.push((false, s, sid, e.seq.unwrap_or(0), e.hash.as_deref().unwrap_or("")));
+        }
+        items
+    }
+
+    /// The page read into the verifier; the stream finished when it was its last.
+    fn push_page(&mut self) {
+        let Some(v) = self.current.as_mut() else { return };
+        if let Some((ev, _)) = self.page.last() {
+            self.p.after = Some((v.stream_id().to_owned(), ev.seq.unwrap_or(0), ev.uid.clone()));
+        }
+        self.read += self.page.len() as u64;
+        for (ev, seal) in self.page.drain(..) {
+            v.push_sealed(ev, seal);
+        }
+        if self.last_page {
+            if let Some(done) = self.current.take() {
+                let r = self.allow(done.finish());
+                self.streams.push(r);
+            }
+        }
+    }
+
+    /// A finished stream's report with the options applied: `allowUnsigned`, the trail binding,
+    /// `requireBound`.
+    fn allow(&self, mut r: StreamReport) -> StreamReport {
+        let q = self.q;
+        let never_signed = r.signed_seq.is_none() && r.first_break.as_ref().is_some_and(|b| b.kind == BreakKind::Unsigned);
+        if self.seals.is_some()
+            && q.allow_unsigned
+            && never_signed
+            && self.p.head.as_ref().is_none_or(|h| h.stream_id != r.stream_id)
+        {
+            r.first_break = None;
+            r.ok = true;
+        }
+        // Set here, not only by `in_trail`: a verifier resumed from a cursor starts unbound.
+        r.bound = crate::chain::stream_trail_binding(&r.stream_id, &self.cfg.trail) == Some(true);
+        if q.require_bound && !r.bound && r.first_break.is_none() {
+            let message = "the stream's id carries no trail binding, and bound streams are required";
+            r.first_break = Some(Break { kind: BreakKind::Unbound, seq: 0, uid: None, message: message.into() });
+            r.ok = false;
+        }
+        r
+    }
+
+    /// Every stream read (or the page's events): the anchors, then the unchained events.
+    fn streams_done(&mut self) -> Result<Step, AuditError> {
+        #[cfg(not(feature = "worker"))]
+        return self.next_anchor(0);
+        #[cfg(feature = "worker")]
+        self.anchors_done()
+    }
+
+    /// [`VerifyQuery::anchors`] from `i` on: each finished stream without a break must still
+    /// hold its anchored event, with the anchored hash.
+    #[cfg(not(feature = "worker"))]
+    fn next_anchor(&mut self, mut i: usize) -> Result<Step, AuditError> {
+        let anchors = &self.q.anchors;
+        while let Some(a) = anchors.get(i) {
+            if let Some(r) = self.streams.iter().find(|r| r.stream_id == a.stream_id && r.first_break.is_none()) {
+                match r.head_seq {
+                    // Intact, so exactly one event holds that seq.
+                    Some(h) if h >= a.seq => {
+                        self.phase = Phase::Anchor(i);
+                        return Ok(Step::Run(super::anchor_query(self.cfg, a)));
+                    }
+                    h => {
+                        let from = h.map_or(0, |h| h + 1);
+                        let s = crate::error::num(a.seq);
+                        let msg = crate::error::cat(&[
+                            "seq ",
+                            &crate::error::num(from),
+                            "..",
+                            &s,
+                            " are missing: cut off the end (the anchored head names seq ",
+                            &s,
+                            ")",
+                        ]);
+                        self.anchor_break(i, BreakKind::Deleted, from, msg);
+                    }
+                }
+            }
+            i += 1;
+        }
+        self.anchors_done()
+    }
+
+    /// Anchor `i`'s stream broken.
+    #[cfg(not(feature = "worker"))]
+    fn anchor_break(&mut self, i: usize, kind: BreakKind, seq: u64, message: String) {
+        let a = &self.q.anchors[i];
+        if let Some(r) = self.streams.iter_mut().find(|r| r.stream_id == a.stream_id && r.first_break.is_none()) {
+            r.first_break = Some(Break { kind, seq, uid: None, message });
+            r.ok = false;
+        }
+    }
+
+    /// The totals; a paused page ends here, else the unchained events are counted.
+    fn anchors_done(&mut self) -> Result<Step, AuditError> {
+        self.p.checked += self.read;
+        self.p.ok &= self.streams.iter().all(|s| s.ok);
+        if PAGED && self.current.is_some() {
+            self.phase = Phase::Done;
+            return Ok(Step::Done);
+        }
+        self.phase = Phase::Unchained;
+        Ok(Step::Run(unchained_query(&self.cfg.labels, &self.cfg.trail, self.q)))
+    }
+
+    /// The report, and where to continue (a paused page).
+    pub(crate) fn finish(mut self) -> (VerifyReport, Option<VerifyProgress>) {
+        let head = self.p.head.clone();
+        if let Some(v) = self.current.take().filter(|_| PAGED) {
+            self.p.current = Some(v.state());
+            let report = VerifyReport {
+                ok: self.p.ok,
+                checked: self.p.checked,
+                streams: self.streams,
+                unchained: 0,
+                unchained_uids: Vec::new(),
+                signed_head: head,
+            };
+            return (report, Some(self.p));
+        }
+        let report = VerifyReport {
+            ok: self.p.ok && self.unchained == 0,
+            checked: self.p.checked,
+            streams: self.streams,
+            unchained: self.unchained,
+            unchained_uids: self.unchained_uids,
+            signed_head: head,
+        };
+        (report, None)
+    }
+}
