@@ -114,18 +114,21 @@ const q = (s) => JSON.stringify(s);
 function capnp(port, worker, flags, dir) {
   const text = (f) => readFileSync(join(ROOT, f), "utf8");
   const own = [`bench/coldstart/${worker}`, text(`bench/coldstart/${worker}`).replace("../../pkg/workerd.js", `../../${dir}/workerd.js`)];
+  // The glue and .wasm workerd.js loads: beside it, or in workerd/ (pkg/: the root entry's Workers
+  // build, cargo feature memory-queue, scripts/build).
+  const lib = dir !== "none" && /from "\.\/workerd\//.test(text(`${dir}/workerd.js`)) ? `${dir}/workerd` : dir;
   const mods = dir === "none" ? [own] : [
     own,
     [`${dir}/workerd.js`, text(`${dir}/workerd.js`)],
-    [`${dir}/neo4j_audit.js`, text(`${dir}/neo4j_audit.js`)],
+    [`${lib}/neo4j_audit.js`, text(`${lib}/neo4j_audit.js`)],
     // A release build has its snippets bundled into neo4j_audit.js (scripts/minify-glue.mjs).
-    ...(existsSync(join(ROOT, dir, "snippets")) ? readdirSync(join(ROOT, dir, "snippets"), { recursive: true }) : []).filter((f) => f.endsWith(".js"))
-      .map((f) => `${dir}/snippets/${f}`).map((f) => [f, text(f)]),
+    ...(existsSync(join(ROOT, lib, "snippets")) ? readdirSync(join(ROOT, lib, "snippets"), { recursive: true }) : []).filter((f) => f.endsWith(".js"))
+      .map((f) => `${lib}/snippets/${f}`).map((f) => [f, text(f)]),
   ];
-  const wasmFile = `${dir.replace(/[^A-Za-z0-9]/g, "_")}.wasm`; // capnp embeds relative to the config
-  if (dir !== "none") writeFileSync(join(scratch, wasmFile), readFileSync(join(ROOT, dir, "neo4j_audit_bg.wasm")));
+  const wasmFile = `${lib.replace(/[^A-Za-z0-9]/g, "_")}.wasm`; // capnp embeds relative to the config
+  if (dir !== "none") writeFileSync(join(scratch, wasmFile), readFileSync(join(ROOT, lib, "neo4j_audit_bg.wasm")));
   const wasmModule = dir === "none" ? "" : `,
-    (name = ${q(`${dir}/neo4j_audit_bg.wasm`)}, wasm = embed ${q(wasmFile)})`;
+    (name = ${q(`${lib}/neo4j_audit_bg.wasm`)}, wasm = embed ${q(wasmFile)})`;
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [(name = "main", worker = .w), (name = "net", network = (allow = ["public", "private", "local"]))],
