@@ -76,6 +76,14 @@
 // forget, uidmap; it runs in a Worker too, memory only) ~6.5, config reading + validation ~6.
 // P5_TRACE=dir keeps each such trace; with a build whose .wasm has its name section (wasm-opt -g)
 // the `#index` of each line names the function.
+// 2026-11-29 (workerp5b: cargo feature memory-queue, "neo4j-audit" under the workerd condition built
+// without the browser queue's IndexedDB/recovery/pagehide code, pkg/workerd/), against main c5e5e81 (A
+// tree, +dir): .wasm 163,291 -> 145,303 B (gz 71,754 -> 63,991), glue 13,920 -> 10,676 B; `... 1
+// init.js+liftoff worker.js+liftoff`: init 222 -> 209 functions, 35,922 -> 34,815 B of body; worker 416
+// -> 403, 76,935 -> 76,466 B (the first event barely ran that code in a Worker: the gain is the smaller
+// module and glue). Paired B - A, median [95 % bootstrap], 30 rounds, two runs: import -0.28 [-0.67,
+// -0.02] ms; init -0.73 [-1.18, -0.38] and -0.20 [-0.77, 0.28]; worker -0.30 [-0.85, 0.15] and -0.53
+// [-1.04, 0.06]; P5 (worker - baseline+none) 8.84 [8.37, 9.59] -> 8.71 [7.89, 9.03].
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
