@@ -76,6 +76,14 @@
 // forget, uidmap; it runs in a Worker too, memory only) ~6.5, config reading + validation ~6.
 // P5_TRACE=dir keeps each such trace; with a build whose .wasm has its name section (wasm-opt -g)
 // the `#index` of each line names the function.
+// 2026-11-29 (workerp5b: cargo feature memory-queue, "neo4j-audit" under the workerd condition built
+// without the browser queue's IndexedDB/recovery/pagehide code, pkg/workerd/), against main c5e5e81 (A
+// tree, +dir): .wasm 163,291 -> 145,303 B (gz 71,754 -> 63,991), glue 13,920 -> 10,676 B; `... 1
+// init.js+liftoff worker.js+liftoff`: init 222 -> 209 functions, 35,922 -> 34,815 B of body; worker 416
+// -> 403, 76,935 -> 76,466 B (the first event barely ran that code in a Worker: the gain is the smaller
+// module and glue). Paired B - A, median [95 % bootstrap], 30 rounds, two runs: import -0.28 [-0.67,
+// -0.02] ms; init -0.73 [-1.18, -0.38] and -0.20 [-0.77, 0.28]; worker -0.30 [-0.85, 0.15] and -0.53
+// [-1.04, 0.06]; P5 (worker - baseline+none) 8.84 [8.37, 9.59] -> 8.71 [7.89, 9.03].
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -114,18 +122,21 @@ const q = (s) => JSON.stringify(s);
 function capnp(port, worker, flags, dir) {
   const text = (f) => readFileSync(join(ROOT, f), "utf8");
   const own = [`bench/coldstart/${worker}`, text(`bench/coldstart/${worker}`).replace("../../pkg/workerd.js", `../../${dir}/workerd.js`)];
+  // The glue and .wasm workerd.js loads: beside it, or in workerd/ (pkg/: the root entry's Workers
+  // build, cargo feature memory-queue, scripts/build).
+  const lib = dir !== "none" && /from "\.\/workerd\//.test(text(`${dir}/workerd.js`)) ? `${dir}/workerd` : dir;
   const mods = dir === "none" ? [own] : [
     own,
     [`${dir}/workerd.js`, text(`${dir}/workerd.js`)],
-    [`${dir}/neo4j_audit.js`, text(`${dir}/neo4j_audit.js`)],
+    [`${lib}/neo4j_audit.js`, text(`${lib}/neo4j_audit.js`)],
     // A release build has its snippets bundled into neo4j_audit.js (scripts/minify-glue.mjs).
-    ...(existsSync(join(ROOT, dir, "snippets")) ? readdirSync(join(ROOT, dir, "snippets"), { recursive: true }) : []).filter((f) => f.endsWith(".js"))
-      .map((f) => `${dir}/snippets/${f}`).map((f) => [f, text(f)]),
+    ...(existsSync(join(ROOT, lib, "snippets")) ? readdirSync(join(ROOT, lib, "snippets"), { recursive: true }) : []).filter((f) => f.endsWith(".js"))
+      .map((f) => `${lib}/snippets/${f}`).map((f) => [f, text(f)]),
   ];
-  const wasmFile = `${dir.replace(/[^A-Za-z0-9]/g, "_")}.wasm`; // capnp embeds relative to the config
-  if (dir !== "none") writeFileSync(join(scratch, wasmFile), readFileSync(join(ROOT, dir, "neo4j_audit_bg.wasm")));
+  const wasmFile = `${lib.replace(/[^A-Za-z0-9]/g, "_")}.wasm`; // capnp embeds relative to the config
+  if (dir !== "none") writeFileSync(join(scratch, wasmFile), readFileSync(join(ROOT, lib, "neo4j_audit_bg.wasm")));
   const wasmModule = dir === "none" ? "" : `,
-    (name = ${q(`${dir}/neo4j_audit_bg.wasm`)}, wasm = embed ${q(wasmFile)})`;
+    (name = ${q(`${lib}/neo4j_audit_bg.wasm`)}, wasm = embed ${q(wasmFile)})`;
   return `using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [(name = "main", worker = .w), (name = "net", network = (allow = ["public", "private", "local"]))],

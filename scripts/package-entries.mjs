@@ -5,7 +5,9 @@
 //   "neo4j-audit/worker"  <pkg>/worker/   the Cloudflare Worker ingest (handleIngest)
 // and for each entry:
 //   types    → neo4j_audit.d.ts
-//   workerd  → workerd.js:     imports the .wasm as a WebAssembly.Module (wrangler's CompiledWasm rule)
+//   workerd  → workerd.js:     imports the .wasm as a WebAssembly.Module (wrangler's CompiledWasm rule);
+//                              for "neo4j-audit", the build of <pkg>/workerd/ (cargo feature
+//                              memory-queue: no IndexedDB machinery in a Worker's cold start)
 //   node     → node.js:        instantiates the .wasm from the package directory at import time
 //   default  → neo4j_audit.js  (browsers, bundlers): `await init()` loads the .wasm beside it through
 //                              `new URL("neo4j_audit_bg.wasm", import.meta.url)`, which Vite and
@@ -13,7 +15,7 @@
 // In Node and Workers, `init()` still resolves (the module is already instantiated).
 // Fields this script does not own (e.g. `bin`) are kept as they are.
 //   node scripts/package-entries.mjs <pkg dir>
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const dir = process.argv[2] ?? "pkg";
@@ -36,11 +38,19 @@ import { readFileSync } from "node:fs";
 import { initSync } from "./neo4j_audit.js";
 initSync({ module: readFileSync(new URL("./neo4j_audit_bg.wasm", import.meta.url)) });
 ${reexport}`);
+  // The root entry's Workers build, if made (scripts/build): its own .wasm and glue, same exports.
+  const w = !sub && existsSync(join(at, "workerd", "neo4j_audit.js")) ? "./workerd/" : "./";
   writeFileSync(join(at, "workerd.js"), `// Cloudflare Workers entry ("workerd" condition): the bundler hands the .wasm over as a module.
-import wasm from "./neo4j_audit_bg.wasm";
-import { initSync } from "./neo4j_audit.js";
+import wasm from "${w}neo4j_audit_bg.wasm";
+import { initSync } from "${w}neo4j_audit.js";
 initSync({ module: wasm });
-${reexport}`);
+${reexport.replaceAll("./", w)}`);
+  if (w !== "./") {
+    rmSync(join(at, "workerd", "neo4j_audit.d.ts"), { force: true }); // the root's types describe it
+    rmSync(join(at, "workerd", "neo4j_audit_bg.wasm.d.ts"), { force: true });
+    files.add("workerd");
+    if (existsSync(join(at, "workerd", "snippets"))) sideEffects.add("./workerd/snippets/*");
+  }
   // wasm-bindgen's classes declare `[Symbol.dispose]()`: name the lib that types it, so the
   // declarations compile under any `lib` setting (TypeScript >= 5.2), with skipLibCheck off too.
   const dts = join(at, "neo4j_audit.d.ts");

@@ -59,6 +59,7 @@
 //! | `ingest` | the Worker's ingest endpoint: JWT (HS256), CORS, body checks, `handleIngest` | the Worker entry (`neo4j-audit/worker`, `pkg/worker/`) only |
 //! | `fetch` | wasm: the host's global `fetch` instead of reqwest (no reqwest, `url` or `idna` in the `.wasm`) | the npm package and the Worker |
 //! | `worker` | `ingest` + `fetch`, and on wasm the `.wasm` exports `handleIngest` only (no `AuditLogger` class, read methods or durable queue: a Worker never calls them) | the Worker entry's build only (`scripts/build`) |
+//! | `memory-queue` | wasm: the durable queue in memory only, its IndexedDB storage, recovery and `pagehide`/`online` handling left out of the build (a Worker has none of them; takes nothing away there) | the Workers build of the write entry (`neo4j-audit` under the `workerd` condition, `pkg/workerd/`) only (`scripts/build`) |
 //! | `bench` | wasm: `benchmarkRequestBody` for `bench/` | benchmarks only |
 //! | `bench-alloc` | `bench` + a counting allocator (`benchmarkHeap`) | `bench/memory.mjs` only; never in a shipped build |
 //! | `test-hooks` | fault hooks for the crate's own tests (e.g. failing IndexedDB deletes) | this repository's tests only (its dev-dependency on itself); never in a shipped build |

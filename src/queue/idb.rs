@@ -40,6 +40,7 @@ use crate::error::AuditError;
 #[wasm_bindgen(module = "/src/queue/idb.js")]
 extern "C" {
     /// A queue handle (the database opens on first use), or `null` without IndexedDB.
+    #[cfg(not(feature = "memory-queue"))]
     fn handle(name: &str) -> JsValue;
     /// The writes answer with the promise of their batch: the transaction they went into, or the
     /// writes waiting for the opening; one object for every write of it.
@@ -175,13 +176,40 @@ fn deletes_fail() -> bool {
 }
 
 /// One IndexedDB database with one object store of string values under string keys.
-pub struct IdbStore(JsValue);
+pub struct IdbStore(Handle);
+
+/// The JavaScript handle of a store (src/queue/idb.js), or, with the cargo feature `memory-queue`
+/// (the Workers build), a type with no values: no store can exist, `Option<IdbStore>` has no
+/// `Some` (a zero-sized type with nothing in it), and every storage, recovery and keepalive path
+/// of [`super::Durable`] is left out of the build instead of being compiled, and in a Worker
+/// partly run, for a host that has no IndexedDB.
+#[cfg(not(feature = "memory-queue"))]
+type Handle = JsValue;
+#[cfg(feature = "memory-queue")]
+enum Handle {}
+
+/// A new store's handle, or `None` without IndexedDB.
+#[cfg(not(feature = "memory-queue"))]
+fn open(name: &str) -> Option<Handle> {
+    let h = handle(name);
+    (!h.is_null()).then_some(h)
+}
+#[cfg(feature = "memory-queue")]
+fn open(_name: &str) -> Option<Handle> {
+    None
+}
 
 impl IdbStore {
-    /// `None` where the host has no IndexedDB (Workers, Node).
+    /// `None` where the host has no IndexedDB (Workers, Node), and always with `memory-queue`.
     pub fn available(name: &str) -> Option<IdbStore> {
-        let h = handle(name);
-        (!h.is_null()).then_some(IdbStore(h))
+        open(name).map(IdbStore)
+    }
+
+    fn h(&self) -> &JsValue {
+        #[cfg(not(feature = "memory-queue"))]
+        return &self.0;
+        #[cfg(feature = "memory-queue")]
+        match self.0 {}
     }
 
     /// Stores `value` under `key` and waits until the write is durable.
@@ -192,7 +220,7 @@ impl IdbStore {
     /// Issues the put of `value` under `key` at once (the texts handed to IndexedDB); its
     /// transaction's outcome to await.
     pub fn put_issue(&self, key: &str, value: &str) -> Written {
-        Written::new(put(&self.0, key, value))
+        Written::new(put(self.h(), key, value))
     }
 
     /// Deletes `keys` and waits until done.
@@ -216,24 +244,24 @@ impl IdbStore {
         for k in keys {
             list.push(&JsValue::from_str(k));
         }
-        Ok(Some(Written::new(del(&self.0, &list))))
+        Ok(Some(Written::new(del(self.h(), &list))))
     }
 
     /// Asks IndexedDB to commit the current write transaction now instead of when the task ends
     /// (`pagehide`: the page may not see the end of its task).
     pub fn commit(&self) {
-        commit(&self.0);
+        commit(self.h());
     }
 
     /// Waits until every write issued so far finished (committed or failed).
     pub async fn settled(&self) {
-        let _ = settle(settled(&self.0)).await;
+        let _ = settle(settled(self.h())).await;
     }
 
     /// Every `(key, value)` whose key starts with `prefix` (`""`: all), keys ordered; read in one
     /// transaction, so keys and values match.
     pub async fn entries_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, AuditError> {
-        let both: js_sys::Array = settle(entries(&self.0, prefix)).await.map_err(|e| qerr("read", &e))?.into();
+        let both: js_sys::Array = settle(entries(self.h(), prefix)).await.map_err(|e| qerr("read", &e))?.into();
         let (keys, values): (js_sys::Array, js_sys::Array) = (both.get(0).into(), both.get(1).into());
         let mut out = Vec::new();
         for i in 0..keys.length().min(values.length()) {
@@ -246,6 +274,6 @@ impl IdbStore {
 
     /// Deletes every record whose key starts with `prefix` and waits until done.
     pub async fn delete_prefix(&self, prefix: &str) -> Result<(), AuditError> {
-        settle(del_prefix(&self.0, prefix)).await.map(|_| ()).map_err(|e| qerr("delete", &e))
+        settle(del_prefix(self.h(), prefix)).await.map(|_| ()).map_err(|e| qerr("delete", &e))
     }
 }

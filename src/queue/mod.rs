@@ -61,8 +61,10 @@ use crate::AuditLogger;
 /// Worker. One property lookup on the global object settles it there instead, made in JS
 /// (src/queue/keepalive.js): `js_sys::global()` and the key string cost a Worker's first logger
 /// about 0.8 KB more of wasm to compile (bench/coldstart-v8.mjs).
+/// With the cargo feature `memory-queue` (the Workers build) always `None`, known when compiling:
+/// the `pagehide`/`online` listeners and the keepalive re-send are then left out of the build.
 pub(crate) fn window() -> Option<web_sys::Window> {
-    if !js_has_window() {
+    if cfg!(feature = "memory-queue") || !js_has_window() {
         return None;
     }
     web_sys::window()

@@ -25,7 +25,7 @@ let tarball, browser;
 before(() => { tarball = packOnce(); });
 after(async () => { await browser?.close(); });
 
-test("the tarball holds the three entries, each with its runtime files and types", () => {
+test("the tarball holds the three entries, each with its runtime files and types", async () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, "pkg/package.json"), "utf8"));
   assert.equal(pkg.name, "neo4j-audit");
   for (const [sub, dir] of [[".", ""], ["./read", "read/"], ["./worker", "worker/"]]) {
@@ -48,6 +48,17 @@ test("the tarball holds the three entries, each with its runtime files and types
   // The Worker entry is the ingest endpoint only (cargo feature `worker`; GET /v1/verify runs
   // inside handleIngest): no logger class, no read methods in its .wasm or its types.
   assert.doesNotMatch(dts("worker"), /class AuditLogger|getAuditTrail|verifyTrail\(|logUserAction/);
+  // Under the "workerd" condition "neo4j-audit" is its Workers build (pkg/workerd/, cargo feature
+  // memory-queue): the same exports, without the browser queue's IndexedDB and keepalive code.
+  const text = (f) => readFileSync(join(ROOT, "pkg", f), "utf8");
+  assert.match(text("workerd.js"), /from "\.\/workerd\/neo4j_audit_bg\.wasm"/);
+  assert.ok(listed.includes("workerd/neo4j_audit_bg.wasm") && listed.includes("workerd/neo4j_audit.js"));
+  const imports = (f) => WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(join(ROOT, "pkg", f)))).length;
+  assert.ok(imports("workerd/neo4j_audit_bg.wasm") < imports("neo4j_audit_bg.wasm"));
+  assert.match(text("neo4j_audit.js"), /keepalive/);
+  assert.doesNotMatch(text("workerd/neo4j_audit.js"), /keepalive/);
+  const api = async (f) => Object.keys(await import(join(ROOT, "pkg", f))).sort();
+  assert.deepEqual(await api("workerd/neo4j_audit.js"), await api("neo4j_audit.js"));
 });
 
 test("plain Node: all three entries by name, no init call; events read back", async () => {
@@ -209,6 +220,9 @@ test("a Worker's logger closed with an event still queued raises no uncaught err
       assert.equal(await (await fetch(`${dev.url}/garbage`)).text(), "20000000");
     }
     assert.doesNotMatch(dev.log(), /Uncaught|Disallowed operation/, dev.log());
+    // "neo4j-audit" in workerd (its memory-queue build): a failed event waits in the memory queue.
+    assert.deepEqual(await (await fetch(`${dev.url}/memory-queue`)).json(),
+      { ok: false, queued: 1, failed: 1, cleared: 1, after: 0, dead: [] });
   } finally {
     await dev.stop();
   }

@@ -12,6 +12,16 @@ export default {
       const err = logger.lastError ?? null;
       return Response.json({ ok, err, closed: await logger.close() });
     }
+    if (path === "/memory-queue") {
+      // The write entry's Workers build (cargo feature memory-queue): the durable queue in memory.
+      // Neo4j unreachable: the call fails, its event waits in the queue (stats), and clearQueue
+      // removes it.
+      const logger = new AuditLogger({ url: "http://127.0.0.1:9", retry: { maxAttempts: 1 }, trail: env.TRAIL });
+      const ok = await logger.logUserAction({ uid: "u-workerd" }, "WAITS_IN_MEMORY");
+      const { queued, failed } = logger.stats();
+      const cleared = await logger.clearQueue();
+      return Response.json({ ok, queued, failed, cleared, after: logger.stats().queued, dead: await logger.deadLetters() });
+    }
     if (path === "/garbage") {
       // Allocations enough for the garbage collector to run (and release the loggers of
       // earlier requests).
