@@ -412,6 +412,17 @@ fn push_run(out: &mut String, run: &[u8]) {
     unsafe { out.as_mut_vec().extend_from_slice(run) }
 }
 
+/// Bytes its caller wrote as ASCII (hex digits, hyphens) as a `String`, without the UTF-8 check
+/// of `String::from_utf8` (a call of its own per event for the UID and the hash, in profiles).
+///
+/// # Safety
+/// `bytes` must be ASCII (checked in debug builds).
+pub(crate) unsafe fn ascii_string(bytes: Vec<u8>) -> String {
+    debug_assert!(bytes.is_ascii(), "ascii_string given non-ASCII bytes");
+    // SAFETY: the caller's promise: ASCII is valid UTF-8.
+    unsafe { String::from_utf8_unchecked(bytes) }
+}
+
 /// Appends an optional string (`null` for none).
 pub(crate) fn write_opt_str(out: &mut String, s: Option<&str>) {
     match s {
