@@ -6,6 +6,8 @@
 //              maxEvents 1000, maxBytes 1 MiB, maxInFlight 4; BENCH_BATCH / BENCH_MAX_BYTES / BENCH_IN_FLIGHT / BENCH_API
 //              override batch.maxEvents / batch.maxBytes / batch.maxInFlight / api; API
 //              "tx" or "query")
+//   a-chunk C  "a" with the calls made C at a time, an event-loop turn between chunks (diagnostic: the
+//              most that overlapping the calls' synchronous work with Neo4j's could gain)
 //   lib C      this library, C callers each awaiting its call before the next (one logger)
 //   lib-prod C this library, one producer calling logUserAction N times without awaiting each
 //              (the calls' promises are awaited together at the end), at most C requests in flight
@@ -44,13 +46,18 @@ function params(from, to) {
 const chunks = (xs, size) => Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
 
 /** All N calls made at once on `l` (none awaited before the next), then awaited together: seconds. */
-async function burst(l) {
+// `chunk` > 0: the calls are made `chunk` at a time with a turn of the event loop between chunks
+// (a-chunk: how much overlapping the calls' synchronous work with Neo4j's could gain at most).
+async function burst(l, chunk = 0) {
   if (!(await l.ensureSchema())) throw new Error(l.lastError);
   const t0 = performance.now();
-  const oks = await Promise.all(Array.from({ length: N }, (_, i) => {
+  const calls = [];
+  for (let i = 0; i < N; i++) {
     const e = event(i);
-    return l.logUserAction(e.user, e.actionType, e.category, e.details);
-  }));
+    calls.push(l.logUserAction(e.user, e.actionType, e.category, e.details));
+    if (chunk > 0 && (i + 1) % chunk === 0) await new Promise(setImmediate);
+  }
+  const oks = await Promise.all(calls);
   const secs = (performance.now() - t0) / 1000;
   const bad = oks.filter((x) => x !== true).length;
   if (bad) throw new Error(`${which}: ${bad} calls resolved false; lastError ${l.lastError}`);
@@ -69,6 +76,12 @@ if (which === "a") {
   // The queue's default bound (10 000 events, 8 MiB) would drop the rest of N callers fired at once.
   const l = new AuditLogger(config({ ...(api ? { api } : {}), batch, queue: { maxEvents: N, maxBytes: 1 << 30 } }));
   seconds = await burst(l);
+} else if (which === "a-chunk") {
+  const C = Number(sArg ?? 1000);
+  label = `this library, batched (defaults): ${N} logUserAction on one logger, made ${C} at a time with an event-loop turn between`;
+  extra = { chunk: C };
+  const l = new AuditLogger(config({ queue: { maxEvents: N, maxBytes: 1 << 30 } }));
+  seconds = await burst(l, C);
 } else if (which === "lib") {
   const C = S === 100 && sArg === undefined ? 1 : S;
   label = `this library, ${C} caller(s) each awaiting logUserAction (one logger, defaults)`;

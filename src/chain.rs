@@ -379,8 +379,8 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
         pair[0] = DIGITS[(b >> 4) as usize];
         pair[1] = DIGITS[(b & 15) as usize];
     }
-    // Only ASCII digits were written.
-    String::from_utf8(s).unwrap_or_default()
+    // SAFETY: the buffer was zeros and now holds digits of DIGITS: ASCII only.
+    unsafe { crate::json::ascii_string(s) }
 }
 
 /// What kind of damage a broken link shows.

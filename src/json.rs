@@ -326,20 +326,23 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
         // Eight bytes at a time: a window with no byte to escape (most text: the statement,
         // names, values) is skipped whole; otherwise the first byte to escape is found from the
         // window's mask and escaped, and the scan goes on right after it.
-        let hit = match bytes[i..].first_chunk::<8>() {
-            Some(w) => {
-                let m = escape_mask(u64::from_le_bytes(*w));
-                if m == 0 {
-                    i += 8;
-                    continue;
-                }
-                i + (m.trailing_zeros() / 8) as usize
+        let hit = if i + 8 <= n {
+            // SAFETY: bytes i..i + 8 are in `bytes` (checked just above). Read directly: the
+            // `bytes[i..]` slicing stayed a call of its own (with its bounds check) at the
+            // size-optimised level, once per window (bench/cpu_ab.mjs's profile).
+            let w = unsafe { bytes.as_ptr().add(i).cast::<[u8; 8]>().read_unaligned() };
+            let m = escape_mask(u64::from_le_bytes(w));
+            if m == 0 {
+                i += 8;
+                continue;
             }
+            i + (m.trailing_zeros() / 8) as usize
+        } else {
             // The tail, under eight bytes.
-            None => match bytes[i..].iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+            match bytes[i..].iter().position(|&b| b < 0x20 || b == b'"' || b == b'\\') {
                 Some(p) => i + p,
                 None => break,
-            },
+            }
         };
         // The rest of the text from `start`, one escape (at most 6 bytes) and the closing quote.
         let need = n - start + 7;
@@ -410,6 +413,17 @@ fn push_run(out: &mut String, run: &[u8]) {
     // SAFETY: every caller passes a sub-slice of a `str` whose ends are at offset 0, at the end,
     // or next to an ASCII byte, i.e. on character boundaries: the run is valid UTF-8.
     unsafe { out.as_mut_vec().extend_from_slice(run) }
+}
+
+/// Bytes its caller wrote as ASCII (hex digits, hyphens) as a `String`, without the UTF-8 check
+/// of `String::from_utf8` (a call of its own per event for the UID and the hash, in profiles).
+///
+/// # Safety
+/// `bytes` must be ASCII (checked in debug builds).
+pub(crate) unsafe fn ascii_string(bytes: Vec<u8>) -> String {
+    debug_assert!(bytes.is_ascii(), "ascii_string given non-ASCII bytes");
+    // SAFETY: the caller's promise: ASCII is valid UTF-8.
+    unsafe { String::from_utf8_unchecked(bytes) }
 }
 
 /// Appends an optional string (`null` for none).
@@ -558,9 +572,16 @@ impl Parser<'_> {
         Err(ParseError::Syntax(self.i))
     }
 
+    /// Whether the next byte is `b` (a pattern, not `Option`'s `==`, which stayed a call of its
+    /// own at the size-optimised level: bench/cpu_ab.mjs's profile, the details scan).
+    #[inline(always)]
+    fn at(&self, b: u8) -> bool {
+        matches!(self.s.get(self.i), Some(&c) if c == b)
+    }
+
     fn eat(&mut self, b: u8) -> bool {
         self.ws();
-        if self.s.get(self.i) == Some(&b) {
+        if self.at(b) {
             self.i += 1;
             true
         } else {
@@ -582,7 +603,7 @@ impl Parser<'_> {
                 }
                 loop {
                     self.ws();
-                    if self.s.get(self.i) != Some(&b'"') {
+                    if !self.at(b'"') {
                         return self.err();
                     }
                     let k = match self.keys {
@@ -678,7 +699,7 @@ impl Parser<'_> {
             _ => return self.err(),
         }
         let int_end = self.i;
-        if self.s.get(self.i) == Some(&b'.') {
+        if self.at(b'.') {
             self.i += 1;
             if self.digits() == 0 {
                 return self.err();
@@ -688,7 +709,7 @@ impl Parser<'_> {
         let mut exp = (false, &self.s[0..0]);
         if let Some(b'e' | b'E') = self.s.get(self.i) {
             self.i += 1;
-            let neg = self.s.get(self.i) == Some(&b'-');
+            let neg = self.at(b'-');
             if let Some(b'+' | b'-') = self.s.get(self.i) {
                 self.i += 1;
             }

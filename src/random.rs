@@ -66,8 +66,8 @@ pub(crate) fn hyphenated(b: &[u8; 16]) -> String {
         s[at + 1] = HEX[(x & 15) as usize];
         at += 2;
     }
-    // Only ASCII was written.
-    String::from_utf8(s).unwrap_or_default()
+    // SAFETY: only hyphens and digits of HEX were written: ASCII only.
+    unsafe { crate::json::ascii_string(s) }
 }
 
 /// Whether `s` is a UUID in the hyphenated form (`8-4-4-4-12` hex digits, either case): what

@@ -239,7 +239,7 @@ impl Redactor {
                 }
                 for j in &self.joined {
                     let j = j.as_bytes();
-                    if j.first() == Some(&b) && hay.len() - p >= j.len() && hay[p..p + j.len()] == *j {
+                    if matches!(j.first(), Some(&f) if f == b) && hay.len() - p >= j.len() && hay[p..p + j.len()] == *j {
                         found = true;
                         break 'hay;
                     }
