@@ -316,6 +316,9 @@ impl Durable {
     /// Only the store's I/O is here: reading the records ([`Durable::sort_records`]) and taking
     /// them in ([`Durable::take_loaded`]) are plain functions, so that this task's state machine
     /// (resumed at each of these awaits) holds one value across them and no copy of their code.
+    /// bench/size fetch-writeonly (bare+wasm-opt), 2026-11-29: wasm 163,291 -> 163,112 B raw,
+    /// 71,747 -> 71,698 B gzip -9. Tried, not kept: the dead-letter awaits boxed (+36 B raw, +27 B
+    /// gz), the legacy moves awaiting `put_issue` (-9 B raw, +110 B gz).
     async fn load(self: &Rc<Self>) -> bool {
         let Some(store) = &self.store else { return false };
         let generation = self.generation.get();
