@@ -447,9 +447,14 @@ impl VerifyQuery {
 pub(crate) mod js;
 mod verify;
 
-/// After [`RETURN_EVENT`] in a page's statement: the event's time below the millisecond (ns),
-/// which `epochMillis` leaves out, so the cursor names the page's last event exactly.
-const CURSOR_COLUMN: &str = ", ev.timestamp.nanosecond % 1000000";
+/// After [`RETURN_EVENT`] in a page's statement: the page's keyset columns `ts` and `uid` (the
+/// ones its `ORDER BY` and [`window`] use) as the cursor needs them: `ts` in ms, `ts` below the
+/// millisecond (ns, which `epochMillis` leaves out) and `uid`, so the cursor names the page's
+/// last row exactly in the order the next page continues. (A link's `created` is the event's
+/// `timestamp` as written; an event re-timed by hand after that is still ordered by its link.)
+fn cursor_columns(ts: &str, uid: &str) -> String {
+    cat(&[", ", ts, ".epochMillis AS cursorMs, ", ts, ".nanosecond % 1000000 AS cursorNs, ", uid, " AS cursorUid"])
+}
 
 const RETURN_EVENT: &str =
     "RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis, \
@@ -594,7 +599,8 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
     preds.push(&["ev.timestamp IS NOT NULL"]);
     window(&mut preds, &mut params, q, "ev.timestamp", "ev.UID")?;
     in_trail(&mut preds, labels);
-    let text = cat(&["MATCH (ev:", ev, ") ", &hint, " WHERE ", &preds.0, " ", RETURN_EVENT, CURSOR_COLUMN, " ORDER BY ", &order, " LIMIT $limit"]);
+    let cursor = cursor_columns("ev.timestamp", "ev.UID");
+    let text = cat(&["MATCH (ev:", ev, ") ", &hint, " WHERE ", &preds.0, " ", RETURN_EVENT, &cursor, " ORDER BY ", &order, " LIMIT $limit"]);
     Ok(Query { text, params: params.into_json() })
 }
 
@@ -616,7 +622,7 @@ fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) ->
         &preds.0,
         " ",
         RETURN_EVENT,
-        CURSOR_COLUMN,
+        &cursor_columns("r.created", "r.eventUID"),
         " ORDER BY r.trail DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
     ]);
     Ok(Query { text, params: params.into_json() })
@@ -744,7 +750,7 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
         &preds.0,
         " ",
         RETURN_EVENT,
-        CURSOR_COLUMN,
+        &cursor_columns("r.created", "r.eventUID"),
         " ORDER BY r.target DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
     ]);
     Ok(Query { text, params: params.into_json() })
@@ -1079,9 +1085,14 @@ impl AuditLogger {
         }
         let next_cursor = if events.len() > limit {
             events.truncate(limit);
-            // CURSOR_COLUMN, after RETURN_EVENT's 15 columns.
-            let sub_ms = rows.get(limit - 1).and_then(|r| r.get(15)).and_then(Json::as_u64).unwrap_or(0);
-            events.last().map(|e| cursor_at(e.ts, sub_ms.min(999_999) as u32, &e.uid))
+            // cursor_columns, after RETURN_EVENT's 15 columns.
+            let last = &rows[limit - 1];
+            let at = last.get(15).and_then(Json::as_i64);
+            let sub_ms = last.get(16).and_then(Json::as_u64).unwrap_or(0);
+            match (at, last.get(17).and_then(Json::as_str)) {
+                (Some(at), Some(uid)) => Some(cursor_at(at, sub_ms.min(999_999) as u32, uid)),
+                _ => return Err(AuditError::UnexpectedResponse("a page's last row without its time or UID".into())),
+            }
         } else {
             None
         };

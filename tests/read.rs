@@ -572,7 +572,24 @@ async fn the_workers_signed_write_keys_its_links_and_marks_a_new_trail() {
 /// at such an event skipped the rest of its millisecond, while `verifyTrail` reported no break.
 #[tokio::test]
 async fn a_sub_millisecond_timestamp_never_makes_a_page_skip_events() {
-    let logger = AuditLogger::new(config("read-subms")).unwrap();
+    pages_across_a_moved_sub_millisecond("read-subms", true).await;
+}
+
+/// The same with only the event moved (its `HAS_EVENT` link keeps the time it was written at;
+/// verifyTrail counts the event unchained): a per-trail-index page is ordered by the link, so
+/// its cursor must name the link's time. Before the fix the cursor named the event's time, half
+/// a millisecond after the link's, so the page after the moved event began again at the top of
+/// that millisecond and the pages never ended (an export of the trail looped for ever).
+#[tokio::test]
+async fn an_event_moved_without_its_link_never_makes_pages_repeat() {
+    pages_across_a_moved_sub_millisecond("read-subms-link", false).await;
+}
+
+/// Logs events until a millisecond holds several, moves the one with the smallest UID 0.5 ms
+/// later (its link too when `with_link`), and reads that millisecond by pages of one through
+/// the per-trail and the shared index: each page order must be the one its `ORDER BY` gives.
+async fn pages_across_a_moved_sub_millisecond(name: &str, with_link: bool) {
+    let logger = AuditLogger::new(config(name)).unwrap();
     logger.ensure_schema().await.unwrap();
     let trail = logger.config().trail.clone();
     // Events logged at once, until some millisecond holds several of them.
@@ -596,11 +613,16 @@ async fn a_sub_millisecond_timestamp_never_makes_a_page_skip_events() {
     }
     let t = shared.expect("no two events in one millisecond after 160 events");
     // Its event with the smallest UID (last in that millisecond's order) moved 0.5 ms later,
-    // still in the same millisecond: it comes first, and a page of one ends at it.
+    // still in the same millisecond: it comes first by its time, and a page of one ends at it.
+    // Without its link, the one with the largest UID: first by the link's time too, so a page
+    // of one ends at it and another follows.
+    let (set_link, pick) = if with_link { (", r.created = ev.timestamp", "ev.UID") } else { ("", "ev.UID DESC") };
     let moved = cypher(
-        "MATCH (:AuditTrail {name: $trail})-[r:HAS_EVENT]->(ev) WHERE ev.timestamp = datetime({epochMillis: $t}) \
-         WITH r, ev ORDER BY ev.UID LIMIT 1 \
-         SET ev.timestamp = ev.timestamp + duration({nanoseconds: 500000}), r.created = ev.timestamp RETURN ev.UID",
+        &format!(
+            "MATCH (:AuditTrail {{name: $trail}})-[r:HAS_EVENT]->(ev) WHERE ev.timestamp = datetime({{epochMillis: $t}}) \
+             WITH r, ev ORDER BY {pick} LIMIT 1 \
+             SET ev.timestamp = ev.timestamp + duration({{nanoseconds: 500000}}){set_link} RETURN ev.UID"
+        ),
         json!({"trail": trail, "t": t}),
     )
     .await[0][0]
@@ -608,23 +630,27 @@ async fn a_sub_millisecond_timestamp_never_makes_a_page_skip_events() {
         .unwrap()
         .to_owned();
     let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
-    assert!(report.ok, "the chain covers whole milliseconds only: {report:?}");
-    // That millisecond's events, in page order, as Neo4j orders them.
-    let want: Vec<String> = cypher(
-        "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(ev) WHERE ev.timestamp.epochMillis = $t \
-         RETURN ev.UID ORDER BY ev.timestamp DESC, ev.UID DESC",
-        json!({"trail": trail, "t": t}),
-    )
-    .await
-    .into_iter()
-    .map(|r| r[0].as_str().unwrap().to_owned())
-    .collect();
-    assert!(want.len() > 1 && want[0] == moved);
-    for (what, q) in [
-        ("per-trail index", TrailQuery { limit: Some(1), since: Some(t), until: Some(t + 1), ..Default::default() }),
-        ("shared index", TrailQuery { limit: Some(1), since: Some(t), until: Some(t + 1), user_uid: Some("ann".into()), ..Default::default() }),
+    if with_link {
+        assert!(report.ok, "the chain covers whole milliseconds only: {report:?}");
+    } else {
+        // Its link no longer matches it: verifyTrail names it; the pages must still end.
+        assert!(report.streams.iter().all(|s| s.ok) && report.unchained_uids == [moved.clone()], "{report:?}");
+    }
+    // That millisecond's events, in page order, as Neo4j orders them by the event's time (the
+    // shared index) and by the link's (the per-trail index).
+    let mut orders = Vec::new();
+    for by in ["ev.timestamp DESC, ev.UID DESC", "r.created DESC, r.eventUID DESC"] {
+        let st = format!("MATCH (:AuditTrail {{name: $trail}})-[r:HAS_EVENT]->(ev) WHERE ev.timestamp.epochMillis = $t RETURN ev.UID ORDER BY {by}");
+        let rows = cypher(&st, json!({"trail": trail, "t": t})).await;
+        orders.push(rows.into_iter().map(|r| r[0].as_str().unwrap().to_owned()).collect::<Vec<_>>());
+    }
+    let (by_event, by_link) = (&orders[0], &orders[1]);
+    assert!(by_event.len() > 1 && by_event[0] == moved);
+    for (what, q, want) in [
+        ("per-trail index", TrailQuery { limit: Some(1), since: Some(t), until: Some(t + 1), ..Default::default() }, by_link),
+        ("shared index", TrailQuery { limit: Some(1), since: Some(t), until: Some(t + 1), user_uid: Some("ann".into()), ..Default::default() }, by_event),
     ] {
-        let uids: Vec<String> = all_pages(&logger, q).await.into_iter().map(|e| e.uid).collect();
-        assert_eq!(uids, want, "{what}: every event of the millisecond, in order, by pages of one");
+        let got: Vec<String> = all_pages(&logger, q).await.into_iter().map(|e| e.uid).collect();
+        assert_eq!(&got, want, "{what}: every event of the millisecond, once, in order, by pages of one");
     }
 }
