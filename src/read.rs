@@ -449,11 +449,13 @@ mod verify;
 
 /// After [`RETURN_EVENT`] in a page's statement: the page's keyset columns `ts` and `uid` (the
 /// ones its `ORDER BY` and [`window`] use) as the cursor needs them: `ts` in ms, `ts` below the
-/// millisecond (ns, which `epochMillis` leaves out) and `uid`, so the cursor names the page's
-/// last row exactly in the order the next page continues. (A link's `created` is the event's
-/// `timestamp` as written; an event re-timed by hand after that is still ordered by its link.)
+/// millisecond (ns, which `epochMillis` leaves out), `uid` and `ts`'s time zone, so the cursor
+/// names the page's last row exactly in the order the next page continues. (A link's `created`
+/// is the event's `timestamp` as written; an event re-timed by hand after that is still ordered
+/// by its link. Neo4j orders one instant in two zones as two values: `…T02:00+02:00` after
+/// `…T00:00Z`.)
 fn cursor_columns(ts: &str, uid: &str) -> String {
-    cat(&[", ", ts, ".epochMillis AS cursorMs, ", ts, ".nanosecond % 1000000 AS cursorNs, ", uid, " AS cursorUid"])
+    cat(&[", ", ts, ".epochMillis AS cursorMs, ", ts, ".nanosecond % 1000000 AS cursorNs, ", uid, " AS cursorUid, ", ts, ".timezone AS cursorTz"])
 }
 
 const RETURN_EVENT: &str =
@@ -672,8 +674,14 @@ fn window(preds: &mut Preds, params: &mut Params, q: &TrailQuery, ts: &str, uid:
     if let Some(c) = &q.cursor {
         // The page's last event's exact instant (whole milliseconds alone would skip the rest of
         // its millisecond when it has a finer time, which the chain does not cover).
-        let (cursor_ms, sub_ms, cursor_uid) = decode_cursor(c)?;
-        let at = "datetime({epochSeconds: $cursorSec, nanosecond: $cursorNano})";
+        let (cursor_ms, sub_ms, zone, cursor_uid) = decode_cursor(c)?;
+        let at = match zone {
+            Some(z) => {
+                params.insert("cursorTz".into(), Json::from(z));
+                "datetime({epochSeconds: $cursorSec, nanosecond: $cursorNano, timezone: $cursorTz})"
+            }
+            None => "datetime({epochSeconds: $cursorSec, nanosecond: $cursorNano})",
+        };
         preds.push(&[ts, " <= ", at, " AND (", ts, " < ", at, " OR ", uid, " < $cursorUid)"]);
         params.insert("cursorSec".into(), Json::from(cursor_ms.div_euclid(1000)));
         params.insert("cursorNano".into(), Json::from(cursor_ms.rem_euclid(1000) * 1_000_000 + i64::from(sub_ms)));
@@ -758,12 +766,13 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
 
 /// An opaque cursor for the position after `ev`.
 pub fn encode_cursor(ts: i64, uid: &str) -> String {
-    cursor_at(ts, 0, uid)
+    cursor_at(ts, 0, None, uid)
 }
 
-/// The cursor after the event at `ts` ms plus `sub_ms` ns (0..1 000 000) with `uid`:
-/// base64url of `ms:UID`, or `ms.nnnnnn:UID` for a time finer than a millisecond.
-fn cursor_at(ts: i64, sub_ms: u32, uid: &str) -> String {
+/// The cursor after the event at `ts` ms plus `sub_ms` ns (0..1 000 000) in time zone `zone`
+/// with `uid`: base64url of `ms:UID`, `ms.nnnnnn:UID` for a time finer than a millisecond, and
+/// `[zone]` before the `:` for a zone other than UTC's `Z` (e.g. `5[+02:00]:UID`).
+fn cursor_at(ts: i64, sub_ms: u32, zone: Option<&str>, uid: &str) -> String {
     let mut text = int(ts);
     if sub_ms > 0 {
         let n = num(u64::from(sub_ms));
@@ -773,15 +782,35 @@ fn cursor_at(ts: i64, sub_ms: u32, uid: &str) -> String {
         }
         text.push_str(&n);
     }
+    if let Some(z) = zone.filter(|z| *z != "Z") {
+        text.push('[');
+        text.push_str(z);
+        text.push(']');
+    }
     crate::b64::encode_url(cat(&[&text, ":", uid]).as_bytes())
 }
 
-/// `(ms, ns below the millisecond, UID)` of a cursor [`cursor_at`] made.
-fn decode_cursor(c: &str) -> Result<(i64, u32, String), AuditError> {
+/// `(ms, ns below the millisecond, time zone, UID)` of a cursor [`cursor_at`] made.
+fn decode_cursor(c: &str) -> Result<(i64, u32, Option<String>, String), AuditError> {
     let bad = || AuditError::InvalidInput("cursor is not one this library returned".into());
     let raw = crate::b64::decode_url(c).ok_or_else(bad)?;
     let s = String::from_utf8(raw).map_err(|_| bad())?;
-    let (ts, uid) = s.split_once(':').ok_or_else(bad)?;
+    // A zone (an offset such as +02:00, or a region name) is in brackets before the first `:`
+    // outside them.
+    let (ts, zone, uid) = match s.split_once('[') {
+        Some((ts, rest)) if !ts.contains(':') => {
+            let (zone, uid) = rest.split_once("]:").ok_or_else(bad)?;
+            let zone_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | ':' | '/' | '_' | '.');
+            if zone.is_empty() || zone.len() > 64 || !zone.chars().all(zone_char) {
+                return Err(bad());
+            }
+            (ts, Some(zone.to_owned()), uid)
+        }
+        _ => {
+            let (ts, uid) = s.split_once(':').ok_or_else(bad)?;
+            (ts, None, uid)
+        }
+    };
     let (ts, sub_ms) = match ts.split_once('.') {
         Some((ms, ns)) if ns.len() == 6 => (ms, crate::json::digits_u64(ns).ok_or_else(bad)? as u32),
         Some(_) => return Err(bad()),
@@ -789,7 +818,7 @@ fn decode_cursor(c: &str) -> Result<(i64, u32, String), AuditError> {
     };
     // i64's FromStr grammar (an optional `+` or `-`, then digits) without its generic parser.
     let unsigned = ts.strip_prefix('+').filter(|t| !t.starts_with('-')).unwrap_or(ts);
-    Ok((crate::json::digits_i64(unsigned).ok_or_else(bad)?, sub_ms, uid.to_owned()))
+    Ok((crate::json::digits_i64(unsigned).ok_or_else(bad)?, sub_ms, zone, uid.to_owned()))
 }
 
 /// The string in column `i`, moved out of the row.
@@ -1089,8 +1118,9 @@ impl AuditLogger {
             let last = &rows[limit - 1];
             let at = last.get(15).and_then(Json::as_i64);
             let sub_ms = last.get(16).and_then(Json::as_u64).unwrap_or(0);
+            let zone = last.get(18).and_then(Json::as_str);
             match (at, last.get(17).and_then(Json::as_str)) {
-                (Some(at), Some(uid)) => Some(cursor_at(at, sub_ms.min(999_999) as u32, uid)),
+                (Some(at), Some(uid)) => Some(cursor_at(at, sub_ms.min(999_999) as u32, zone, uid)),
                 _ => return Err(AuditError::UnexpectedResponse("a page's last row without its time or UID".into())),
             }
         } else {
@@ -1412,13 +1442,25 @@ mod tests {
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
         let c = encode_cursor(1_700_000_000_000, "a-b-c");
-        assert_eq!(decode_cursor(&c).unwrap(), (1_700_000_000_000, 0, "a-b-c".to_owned()));
+        assert_eq!(decode_cursor(&c).unwrap(), (1_700_000_000_000, 0, None, "a-b-c".to_owned()));
         // A time finer than a millisecond: six more digits; the plain form is unchanged.
-        assert_eq!(c, cursor_at(1_700_000_000_000, 0, "a-b-c"));
-        for (ms, ns) in [(1_700_000_000_000, 500_000), (-1500, 300_000), (0, 1), (7, 999_999)] {
-            assert_eq!(decode_cursor(&cursor_at(ms, ns, "u:v")).unwrap(), (ms, ns, "u:v".to_owned()));
+        assert_eq!(c, cursor_at(1_700_000_000_000, 0, None, "a-b-c"));
+        assert_eq!(c, cursor_at(1_700_000_000_000, 0, Some("Z"), "a-b-c"));
+        // A zone other than UTC's Z: in brackets, ':' and all.
+        for zone in ["+02:00", "-05:30", "Europe/Berlin", "America/Argentina/Buenos_Aires"] {
+            let c = cursor_at(-1500, 42, Some(zone), "u:v[w]:x");
+            assert_eq!(decode_cursor(&c).unwrap(), (-1500, 42, Some(zone.to_owned()), "u:v[w]:x".to_owned()));
         }
-        assert_eq!(crate::b64::decode_url(&cursor_at(5, 42, "u")).unwrap(), b"5.000042:u");
+        assert_eq!(crate::b64::decode_url(&cursor_at(5, 0, Some("+02:00"), "u")).unwrap(), b"5[+02:00]:u");
+        // An old cursor whose UID has a bracket still reads as zoneless.
+        assert_eq!(decode_cursor(&crate::b64::encode_url(b"5:u[x]:y")).unwrap(), (5, 0, None, "u[x]:y".to_owned()));
+        for bad in ["5[]:u", "5[+02:00:u", "5[+02 00]:u", "5[+02:00]u"] {
+            assert!(decode_cursor(&crate::b64::encode_url(bad.as_bytes())).is_err(), "{bad}");
+        }
+        for (ms, ns) in [(1_700_000_000_000, 500_000), (-1500, 300_000), (0, 1), (7, 999_999)] {
+            assert_eq!(decode_cursor(&cursor_at(ms, ns, None, "u:v")).unwrap(), (ms, ns, None, "u:v".to_owned()));
+        }
+        assert_eq!(crate::b64::decode_url(&cursor_at(5, 42, None, "u")).unwrap(), b"5.000042:u");
         for bad in ["5.1:u", "5.1234567:u", "5.+12345:u", "5.:u", "5.00000a:u", ".000001:u"] {
             assert!(decode_cursor(&crate::b64::encode_url(bad.as_bytes())).is_err(), "{bad}");
         }
@@ -1432,7 +1474,7 @@ mod tests {
             "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "1e3"]
         {
             let c = crate::b64::encode_url(cat(&[ts, ":u"]).as_bytes());
-            assert_eq!(decode_cursor(&c).ok().map(|(t, _, _)| t), ts.parse::<i64>().ok(), "{ts:?}");
+            assert_eq!(decode_cursor(&c).ok().map(|(t, _, _, _)| t), ts.parse::<i64>().ok(), "{ts:?}");
         }
     }
 

@@ -229,7 +229,14 @@ async fn every_read_query_is_driven_by_an_index() {
     logger.ensure_schema().await.unwrap();
     let labels = Labels::default();
     let cursor = neo4j_audit::read::encode_cursor(1_700_000_000_000, "x");
+    // A cursor after an event with a time finer than a millisecond, in another zone.
+    let zoned = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode("1700000000000.000500[+02:00]:x")
+    };
     let queries = [
+        TrailQuery { user_uid: Some("u".into()), cursor: Some(zoned.clone()), ..Default::default() },
+        TrailQuery { cursor: Some(zoned), ..Default::default() },
         TrailQuery::default(),
         TrailQuery {
             since: Some(1),
@@ -572,8 +579,20 @@ async fn the_workers_signed_write_keys_its_links_and_marks_a_new_trail() {
 /// at such an event skipped the rest of its millisecond, while `verifyTrail` reported no break.
 #[tokio::test]
 async fn a_sub_millisecond_timestamp_never_makes_a_page_skip_events() {
-    pages_across_a_moved_sub_millisecond("read-subms", true).await;
+    pages_across_a_moved_event("read-subms", HALF_MS, true).await;
 }
+
+/// An event's time given another zone at the same instant (event and link): `epochMillis`, so
+/// the chain, is unchanged (verifyTrail ok), but Neo4j orders `…T02:00+02:00` after `…T00:00Z`.
+/// Before the fix the cursor named the instant in UTC, so a page ending at that event skipped
+/// the rest of its millisecond (the events in UTC at that instant with larger UIDs).
+#[tokio::test]
+async fn a_timestamp_in_another_zone_never_makes_a_page_skip_events() {
+    pages_across_a_moved_event("read-zone", "datetime({datetime: ev.timestamp, timezone: '+02:00'})", true).await;
+}
+
+/// The moved event's new time, 0.5 ms later.
+const HALF_MS: &str = "ev.timestamp + duration({nanoseconds: 500000})";
 
 /// The same with only the event moved (its `HAS_EVENT` link keeps the time it was written at;
 /// verifyTrail counts the event unchained): a per-trail-index page is ordered by the link, so
@@ -582,13 +601,14 @@ async fn a_sub_millisecond_timestamp_never_makes_a_page_skip_events() {
 /// that millisecond and the pages never ended (an export of the trail looped for ever).
 #[tokio::test]
 async fn an_event_moved_without_its_link_never_makes_pages_repeat() {
-    pages_across_a_moved_sub_millisecond("read-subms-link", false).await;
+    pages_across_a_moved_event("read-subms-link", HALF_MS, false).await;
 }
 
-/// Logs events until a millisecond holds several, moves the one with the smallest UID 0.5 ms
-/// later (its link too when `with_link`), and reads that millisecond by pages of one through
-/// the per-trail and the shared index: each page order must be the one its `ORDER BY` gives.
-async fn pages_across_a_moved_sub_millisecond(name: &str, with_link: bool) {
+/// Logs events until a millisecond holds several, moves the one with the smallest UID to `to`
+/// (an expression of `ev.timestamp`, within its millisecond; its link too when `with_link`), and
+/// reads that millisecond by pages of one through the per-trail and the shared index: each page
+/// order must be the one its `ORDER BY` gives.
+async fn pages_across_a_moved_event(name: &str, to: &str, with_link: bool) {
     let logger = AuditLogger::new(config(name)).unwrap();
     logger.ensure_schema().await.unwrap();
     let trail = logger.config().trail.clone();
@@ -616,12 +636,12 @@ async fn pages_across_a_moved_sub_millisecond(name: &str, with_link: bool) {
     // still in the same millisecond: it comes first by its time, and a page of one ends at it.
     // Without its link, the one with the largest UID: first by the link's time too, so a page
     // of one ends at it and another follows.
-    let (set_link, pick) = if with_link { (", r.created = ev.timestamp", "ev.UID") } else { ("", "ev.UID DESC") };
+    let (set_link, pick) = if with_link { (", r.created = to", "ev.UID") } else { ("", "ev.UID DESC") };
     let moved = cypher(
         &format!(
             "MATCH (:AuditTrail {{name: $trail}})-[r:HAS_EVENT]->(ev) WHERE ev.timestamp = datetime({{epochMillis: $t}}) \
-             WITH r, ev ORDER BY {pick} LIMIT 1 \
-             SET ev.timestamp = ev.timestamp + duration({{nanoseconds: 500000}}){set_link} RETURN ev.UID"
+             WITH r, ev ORDER BY {pick} LIMIT 1 WITH r, ev, {to} AS to \
+             SET ev.timestamp = to{set_link} RETURN ev.UID"
         ),
         json!({"trail": trail, "t": t}),
     )
