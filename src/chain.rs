@@ -409,6 +409,8 @@ pub enum BreakKind {
     Unbound,
 }
 
+// The read side's (reports written as JSON, the Worker's verify cursor); no other build needs them.
+#[cfg(feature = "read")]
 impl BreakKind {
     /// Every kind, in declaration order.
     pub(crate) const ALL: [BreakKind; 7] = [
