@@ -742,18 +742,24 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Some(_) => return Response::error(400, "bad_request", "limit must be an integer from 1000 to 100000"),
     };
     let secret = settings.jwt.as_ref().map(|j| j.secret.as_slice()).unwrap_or_default();
-    let progress = match param("cursor") {
-        None => None,
-        Some(c) => match open_cursor(secret, c) {
-            Some(p) => Some(p),
-            None => return Response::error(400, "bad_request", "cursor is not one this endpoint issued"),
-        },
-    };
     let q = crate::read::VerifyQuery {
         public_keys: Some(settings.public_keys.clone().into()),
         allow_unsigned: param("allowUnsigned") == Some("true"),
         require_bound: param("requireBound") == Some("true"),
         ..Default::default()
+    };
+    let progress = match param("cursor") {
+        None => None,
+        Some(c) => match open_cursor(secret, c, &q) {
+            Some(p) => Some(p),
+            None => {
+                return Response::error(
+                    400,
+                    "bad_request",
+                    "cursor is not one this endpoint issued for these options (allowUnsigned and requireBound as on the call that gave it)",
+                )
+            }
+        },
     };
     match store.verify_page(&q, progress, limit).await {
         Ok((report, next)) => {
@@ -762,7 +768,7 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             crate::read::js::write_report(&report, &mut body);
             body.pop();
             body.push_str(",\"next\":");
-            crate::json::write_opt_str(&mut body, next.map(|p| seal_cursor(secret, &p)).as_deref());
+            crate::json::write_opt_str(&mut body, next.map(|p| seal_cursor(secret, &p, &q)).as_deref());
             body.push('}');
             Response::json_text(200, body)
         }
@@ -797,26 +803,41 @@ fn verify_params(query: &str) -> Result<Vec<(&str, &str)>, String> {
 /// Events `GET /v1/verify` reads per call by default (`limit`: 1000 to 100 000).
 pub const VERIFY_PAGE_EVENTS: u64 = 10_000;
 
+/// The cursor's MAC over `json` and the walk's options: with both flags false (the default) the
+/// JSON alone, so cursors of that mode issued before the options were covered still open; a
+/// flag set appends a line naming it.
+fn cursor_mac(secret: &[u8], json: &[u8], q: &crate::read::VerifyQuery) -> hmac::Hmac<sha2::Sha256> {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(json);
+    if q.allow_unsigned {
+        mac.update(b"\nallowUnsigned");
+    }
+    if q.require_bound {
+        mac.update(b"\nrequireBound");
+    }
+    mac
+}
+
 /// A verification cursor: the progress as base64url JSON, then `.` and its HMAC-SHA256 under
-/// `AUDIT_JWT_SECRET`, so a caller cannot hand the verifier a state it never reached.
-fn seal_cursor(secret: &[u8], p: &crate::read::VerifyProgress) -> String {
+/// `AUDIT_JWT_SECRET`, so a caller cannot hand the verifier a state it never reached. The MAC
+/// also covers the options the progress was reached under ([`cursor_mac`]), so a walk cannot
+/// switch `requireBound` or `allowUnsigned` between pages and end in one `ok` for mixed modes.
+fn seal_cursor(secret: &[u8], p: &crate::read::VerifyProgress, q: &crate::read::VerifyQuery) -> String {
     use crate::b64::encode_url;
     use hmac::Mac;
     let mut json = String::new();
     p.write_json(&mut json);
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(json.as_bytes());
-    cat(&[&encode_url(json.as_bytes()), ".", &encode_url(&mac.finalize().into_bytes())])
+    let tag = cursor_mac(secret, json.as_bytes(), q).finalize().into_bytes();
+    cat(&[&encode_url(json.as_bytes()), ".", &encode_url(&tag)])
 }
 
-fn open_cursor(secret: &[u8], c: &str) -> Option<crate::read::VerifyProgress> {
+fn open_cursor(secret: &[u8], c: &str, q: &crate::read::VerifyQuery) -> Option<crate::read::VerifyProgress> {
     use crate::b64::decode_url;
     use hmac::Mac;
     let (data, tag) = c.split_once('.')?;
     let json = decode_url(data)?;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).ok()?;
-    mac.update(&json);
-    mac.verify_slice(&decode_url(tag)?).ok()?;
+    cursor_mac(secret, &json, q).verify_slice(&decode_url(tag)?).ok()?;
     let text = std::str::from_utf8(&json).ok()?;
     crate::read::VerifyProgress::from_json(&crate::json::parse(text, 16).ok()?)
 }
@@ -1049,9 +1070,20 @@ mod tests {
     #[test]
     fn verify_cursor_round_trips_and_is_sealed() {
         let p = crate::read::VerifyProgress { pending: vec!["s".into()], current: None, after: Some(("s".into(), 3, "u".into())), checked: 4, ok: true, head: None };
-        let c = seal_cursor(SECRET.as_bytes(), &p);
-        assert_eq!(open_cursor(SECRET.as_bytes(), &c), Some(p.clone()));
-        assert_eq!(open_cursor(b"another secret", &c), None);
+        let plain = crate::read::VerifyQuery::default();
+        let c = seal_cursor(SECRET.as_bytes(), &p, &plain);
+        assert_eq!(open_cursor(SECRET.as_bytes(), &c, &plain), Some(p.clone()));
+        assert_eq!(open_cursor(b"another secret", &c, &plain), None);
+        // The options are sealed with the progress: a walk cannot change them between pages.
+        let strict = crate::read::VerifyQuery { require_bound: true, ..Default::default() };
+        let lax = crate::read::VerifyQuery { allow_unsigned: true, ..Default::default() };
+        let s = seal_cursor(SECRET.as_bytes(), &p, &strict);
+        assert_eq!(open_cursor(SECRET.as_bytes(), &s, &strict), Some(p.clone()));
+        for other in [&plain, &lax] {
+            assert_eq!(open_cursor(SECRET.as_bytes(), &s, other), None);
+            assert_eq!(open_cursor(SECRET.as_bytes(), &c, &strict), None);
+        }
+        assert_eq!(open_cursor(SECRET.as_bytes(), &seal_cursor(SECRET.as_bytes(), &p, &lax), &strict), None);
         // A cursor sealed over serde_json's text (what an older Worker issued) still opens.
         use hmac::Mac;
         let json = serde_json::to_vec(&p).unwrap();
@@ -1060,7 +1092,7 @@ mod tests {
         let old = format!("{}.{}", crate::b64::encode_url(&json), crate::b64::encode_url(&mac.finalize().into_bytes()));
         assert_eq!(old, c);
         let (data, tag) = c.split_once('.').unwrap();
-        assert_eq!(open_cursor(SECRET.as_bytes(), &format!("{data}x.{tag}")), None);
+        assert_eq!(open_cursor(SECRET.as_bytes(), &format!("{data}x.{tag}"), &plain), None);
     }
     use crate::event::AuditEvent;
     use std::cell::{Cell, RefCell};
@@ -1238,6 +1270,28 @@ mod tests {
             let r = run(&get(q), &s, &FakeIo::new(""), &FakeStore::default());
             assert!(r.status >= 500, "{q}: {} {}", r.status, r.body);
         }
+    }
+
+    #[test]
+    fn a_verify_cursor_resumes_only_under_the_options_it_was_issued_for() {
+        // Before, the cursor sealed the progress alone: a walk begun with requireBound=true could
+        // go on without it (or with allowUnsigned) and end in one `ok` for mixed modes.
+        let s = settings(&[("AUDIT_SIGNING_KEY", SEED)]);
+        let secret = s.jwt.as_ref().unwrap().secret.clone();
+        let p = crate::read::VerifyProgress { pending: vec!["s".into()], current: None, after: None, checked: 10, ok: true, head: None };
+        let strict = crate::read::VerifyQuery { require_bound: true, ..Default::default() };
+        let c = seal_cursor(&secret, &p, &strict);
+        let auth = ("Authorization".to_string(), cat(&["Bearer ", &token("u1")]));
+        let get = |q: String| Request { method: "GET".into(), path: "/v1/verify".into(), query: q, headers: vec![auth.clone()] };
+        for flags in ["", "&requireBound=false", "&requireBound=true&allowUnsigned=true", "&allowUnsigned=true"] {
+            let r = run(&get(cat(&["cursor=", &c, flags])), &s, &FakeIo::new(""), &FakeStore::default());
+            assert_eq!(r.status, 400, "{flags}: {}", r.body);
+            assert!(body_of(&r)["message"].as_str().unwrap().contains("these options"), "{flags}: {}", r.body);
+        }
+        // The same options: the cursor opens and the walk reaches the verifier (the fake store
+        // answers 5xx).
+        let r = run(&get(cat(&["cursor=", &c, "&requireBound=true"])), &s, &FakeIo::new(""), &FakeStore::default());
+        assert!(r.status >= 500, "{} {}", r.status, r.body);
     }
 
     #[test]
