@@ -462,32 +462,46 @@ test("tail text escapes control characters stored in the graph", async () => {
   assert.ok(b.stdout.includes("ok\\u202egnp.exe\\u2066x\\u2069"), b.stdout);
 });
 
-test("tail --follow prints an event logged after it started, once, and stops on SIGTERM with 0", async () => {
-  const { logger, trail } = await logged("cli-follow", 2);
-  const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "2", "--follow", "--interval", "0.3", "--format", "jsonl"],
+/**
+ * `tail --follow` on `trail` (the last `n` events as JSON lines, polled every 0.3 s): `events()`
+ * parses what it printed so far, `waitFor(pred, what)` polls until `pred()` holds or fails the
+ * test after `boundMs` (a generous bound, not a speed claim), `stop()` sends SIGTERM and resolves
+ * with the exit code.
+ */
+function followTail(trail, n, boundMs) {
+  const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", String(n), "--follow", "--interval", "0.3", "--format", "jsonl"],
     { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "", err = "";
-  child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
-  child.stderr.setEncoding("utf8").on("data", (d) => (err += d));
+  const t = { out: "", err: "" };
+  child.stdout.setEncoding("utf8").on("data", (d) => (t.out += d));
+  child.stderr.setEncoding("utf8").on("data", (d) => (t.err += d));
   const exited = new Promise((resolve) => child.on("close", resolve));
-  const waitFor = async (pred, what) => {
-    const deadline = Date.now() + 30_000; // a generous bound, not a speed claim
+  t.events = () => jsonl(t.out);
+  t.waitFor = async (pred, what) => {
+    const deadline = Date.now() + boundMs;
     while (!pred()) {
-      assert.ok(Date.now() < deadline, `${what}; stdout ${out} stderr ${err}`);
+      assert.ok(Date.now() < deadline, `${what}; stdout ${t.out} stderr ${t.err}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
+  t.stop = () => (child.kill("SIGTERM"), exited);
+  return t;
+}
+
+test("tail --follow prints an event logged after it started, once, and stops on SIGTERM with 0", async () => {
+  const { logger, trail } = await logged("cli-follow", 2);
+  let code;
+  const t = followTail(trail, 2, 30_000);
   try {
-    await waitFor(() => jsonl(out).length >= 2, "the two existing events");
+    await t.waitFor(() => t.events().length >= 2, "the two existing events");
     assert.equal(await logger.logUserAction({ uid: "late" }, "AFTER_START", null, { n: 1 }), true, logger.lastError);
-    await waitFor(() => jsonl(out).length >= 3, "the event logged after start");
+    await t.waitFor(() => t.events().length >= 3, "the event logged after start");
     // A few more polls must not repeat anything.
     await new Promise((r) => setTimeout(r, 1000));
   } finally {
-    child.kill("SIGTERM");
+    code = await t.stop();
   }
-  assert.equal(await exited, 0, err);
-  const events = jsonl(out);
+  assert.equal(code, 0, t.err);
+  const events = t.events();
   assert.deepEqual(events.map((e) => e.actionType), ["LOGIN", "DOCUMENT_VIEWED", "AFTER_START"]);
   assert.equal(events[2].userUid, "late");
   assert.deepEqual(events.map((e) => e.uid), (await stored(trail)).map((e) => e.uid).reverse());
@@ -498,21 +512,10 @@ test("tail --follow: an event dated in the future (a client's clock ahead) does 
   // (validly chained: the chain covers the time as the client gave it) moved the window past
   // every event written after it, and --follow printed nothing more.
   const { logger, trail } = await logged("cli-follow-future", 1);
-  const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "1", "--follow", "--interval", "0.3", "--format", "jsonl"],
-    { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "", err = "";
-  child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
-  child.stderr.setEncoding("utf8").on("data", (d) => (err += d));
-  const exited = new Promise((resolve) => child.on("close", resolve));
-  const waitFor = async (pred, what) => {
-    const deadline = Date.now() + 15_000; // a generous bound, not a speed claim
-    while (!pred()) {
-      assert.ok(Date.now() < deadline, `${what}; stdout ${out} stderr ${err}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  let code;
+  const t = followTail(trail, 1, 15_000);
   try {
-    await waitFor(() => jsonl(out).length >= 1, "the existing event");
+    await t.waitFor(() => t.events().length >= 1, "the existing event");
     const realNow = Date.now;
     Date.now = () => realNow() + 86_400_000; // this client's clock: a day ahead
     let ok;
@@ -522,14 +525,14 @@ test("tail --follow: an event dated in the future (a client's clock ahead) does 
       Date.now = realNow;
     }
     assert.equal(ok, true, logger.lastError);
-    await waitFor(() => jsonl(out).length >= 2, "the future-dated event");
+    await t.waitFor(() => t.events().length >= 2, "the future-dated event");
     assert.equal(await logger.logUserAction({ uid: "later" }, "AFTER_IT", null, null), true, logger.lastError);
-    await waitFor(() => jsonl(out).length >= 3, "the event logged after the future-dated one");
+    await t.waitFor(() => t.events().length >= 3, "the event logged after the future-dated one");
   } finally {
-    child.kill("SIGTERM");
+    code = await t.stop();
   }
-  assert.equal(await exited, 0, err);
-  assert.deepEqual(jsonl(out).map((e) => e.actionType), ["LOGIN", "FROM_TOMORROW", "AFTER_IT"]);
+  assert.equal(code, 0, t.err);
+  assert.deepEqual(t.events().map((e) => e.actionType), ["LOGIN", "FROM_TOMORROW", "AFTER_IT"]);
   const report = await logger.verifyTrail({});
   assert.equal(report?.ok, true, JSON.stringify(report));
 });
