@@ -189,6 +189,29 @@ impl Chain {
             store.save(&st);
         }
     }
+
+    /// Takes back the seal of `event`, the stream's last: the head goes back to its `prevHash`
+    /// and its `seq` is handed out again. For an event refused in the very call that sealed it,
+    /// before anything else was chained (the browser's queue full, [`crate::AuditLogger::unseal`]):
+    /// an event that is never stored must not take a `seq`, or the stream has a hole that
+    /// verifies as `deleted`. `false`, changing nothing, when `event` is not the head.
+    #[cfg_attr(any(not(target_arch = "wasm32"), feature = "worker"), allow(dead_code))]
+    pub(crate) fn unseal(&self, event: &AuditEvent) -> bool {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(saved) = self.store.as_ref().and_then(|s| s.load()) {
+            *st = saved;
+        }
+        let head = event.stream_id.as_deref() == Some(st.stream_id.as_str())
+            && event.seq.map(|s| s + 1) == Some(st.next_seq)
+            && event.hash.as_deref() == Some(st.head.as_str());
+        let Some(prev) = event.prev_hash.as_ref().filter(|_| head) else { return false };
+        st.head = prev.clone();
+        st.next_seq -= 1;
+        if let Some(store) = &self.store {
+            store.save(&st);
+        }
+        true
+    }
 }
 
 /// Domain tag of a Worker stream id's trail binding ([`trail_stream_id`]).
@@ -864,6 +887,28 @@ impl<'k> Verifier<'k> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unseal_takes_back_only_the_head() {
+        let (chain, evs) = stream(3);
+        let before = chain.state();
+        // Not the head: nothing changes.
+        assert!(!chain.unseal(&evs[1]));
+        assert_eq!(chain.state(), before);
+        // An event of another stream with the same seq and prevHash: not this stream's head.
+        let mut other = evs[2].clone();
+        other.stream_id = Some("elsewhere".into());
+        assert!(!chain.unseal(&other));
+        assert_eq!(chain.state(), before);
+        // The head: its seq is handed out again, linked to the event before it.
+        assert!(chain.unseal(&evs[2]));
+        assert_eq!(chain.state(), StreamState { stream_id: before.stream_id.clone(), next_seq: 2, head: evs[1].hash.clone().unwrap() });
+        let mut again = AuditEvent::build(None, "AGAIN", None, None, 1000).unwrap();
+        chain.seal(&mut again);
+        assert_eq!((again.seq, again.prev_hash.as_deref()), (Some(2), evs[1].hash.as_deref()));
+        let r = verify(&[evs[0].clone(), evs[1].clone(), again], true);
+        assert!(r.first_break.is_none(), "{r:?}");
+    }
 
     fn stream(n: usize) -> (Chain, Vec<AuditEvent>) {
         let chain = Chain::new_stream();

@@ -289,6 +289,14 @@ impl AuditLogger {
         Ok(event)
     }
 
+    /// Takes back the hash chain's seal of `event`, just built by this logger and refused in the
+    /// same call before anything else was chained (the browser's queue full): it takes no `seq`
+    /// (see [`Chain::unseal`]). `false` when `event` is not the stream's head.
+    #[cfg_attr(any(not(target_arch = "wasm32"), feature = "worker"), allow(dead_code))]
+    pub(crate) fn unseal(&self, event: &AuditEvent) -> bool {
+        self.core.chain.unseal(event)
+    }
+
     /// [`AuditLogger::build_event`] with `details` as JSON text (see [`EventBuilder::build_json`]).
     pub fn build_event_json(
         &self,

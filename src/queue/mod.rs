@@ -421,7 +421,7 @@ impl Durable {
         }
     }
 
-    /// Logs one built event: store it and deliver it. With [`Delivery::Committed`] the result
+    /// Logs one built event, admitted at the call ([`Durable::admit`]): store it and deliver it. With [`Delivery::Committed`] the result
     /// is the commit's, and storing runs at the same time as the request (the store only guards
     /// the event while it is in flight): a commit resolves the call at once (the stored copy's
     /// delete is issued, ordered after the put by IndexedDB, and not awaited: see
@@ -435,9 +435,10 @@ impl Durable {
         async move {
             if self.logger.is_closed() {
                 // Never stored: a closed logger must not leave work for the next one.
-                return self.logger.deliver_shared(event).await;
+                let res = self.logger.deliver_shared(event.clone()).await;
+                self.forget(event.uid.as_str(), false);
+                return res;
             }
-            self.admit(&event)?;
             // Earlier events still waiting (a failure a retry may cure): drain them now, unless the
             // server asked for a pause.
             if self.maybe_idle.get() {
@@ -512,7 +513,11 @@ impl Durable {
     }
 
     /// Takes `event` into the queue (in memory, marked in flight) if it fits the queue's bounds.
-    fn admit(&self, event: &SharedEvent) -> Result<(), AuditError> {
+    /// Called in the call that built the event, before anything awaits ([`Spool::admit`]): a
+    /// refused event is then still the stream's head, and its seal is taken back, so it takes no
+    /// `seq` (checked when the call's future first ran, a burst of calls in one task had all
+    /// their events chained before the first was refused: holes that verify as `deleted`).
+    pub(crate) fn admit(&self, event: &SharedEvent) -> Result<(), AuditError> {
         // Counted as estimated (the same with a store or without, and when it leaves): the JSON
         // is written only to store the event, when the put is issued (see `store_put`).
         let size = event.json_len();

@@ -28,7 +28,17 @@ impl Spool {
         }
     }
 
-    /// Delivers one built event (stored first, with the queue). Shared, not by value: a waiting
+    /// Takes one built event into the queue, now, in the call that built it (nothing to do
+    /// without a queue); a refusal (the queue full) is the call's outcome, and the caller takes
+    /// the event's seal back ([`crate::AuditLogger::unseal`]). Before [`Spool::log`].
+    pub fn admit(&self, event: &SharedEvent) -> Result<(), AuditError> {
+        match self {
+            Spool::Queue(d) => d.admit(event),
+            Spool::Direct(_) => Ok(()),
+        }
+    }
+
+    /// Delivers one built event, admitted ([`Spool::admit`]) (stored first, with the queue). Shared, not by value: a waiting
     /// call's future then holds a pointer, not the event.
     /// Takes the spool by value (a clone is two pointers) so that the caller can map the
     /// returned future without an `async` block around it. Not an `async fn`: the future is the

@@ -203,6 +203,12 @@ impl JsAuditLogger {
             // Refused input: recorded and answered now; nothing waits.
             Err(e) => return js_sys::Promise::resolve(&JsValue::from_bool(inner.record(Err(e)))),
         };
+        // Into the queue now, still in the call: an event it refuses (full) is the stream's head
+        // yet, and its seal is taken back, so it takes no `seq`.
+        if let Err(e) = spool.admit(&event) {
+            inner.unseal(&event);
+            return js_sys::Promise::resolve(&JsValue::from_bool(inner.record(Err(e))));
+        }
         #[cfg(feature = "bench-alloc")]
         bench::note_sizes(
             std::mem::size_of_val(&spool.clone().log(event.clone())),

@@ -242,6 +242,29 @@ test("a call refused by a full queue counts in stats().failed as every call that
   assert.equal(await logger.close(), true);
 });
 
+test("an event a full queue refuses takes no seq: the stream verifies, with no hole where it was dropped", async () => {
+  // Found by sec6: the event was chained (seq, prevHash, the stream's head and its saved state
+  // advanced) before the queue refused it, so the stream had a seq that was never stored and
+  // verifyTrail reported "deleted" there, and every later event of the stream unverifiable.
+  const trail = unique("full-chain");
+  const logger = new readPkg.AuditLogger({ ...config(trail), queue: { maxEvents: 2 } });
+  assert.equal(await logger.ensureSchema(), true, logger.lastError);
+  // One task: the first two are in flight (pending) when the third is refused.
+  const calls = [0, 1, 2].map((i) => logger.logUserAction({ uid: "u-full" }, `FULL_${i}`));
+  const atCall = logger.lastError;
+  assert.deepEqual(await Promise.all(calls), [true, true, false]);
+  assert.equal(await logger.logUserAction({ uid: "u-full" }, "AFTER"), true, logger.lastError);
+  assert.equal(await logger.flush(), true);
+  const rows = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.seq, e.eventType ORDER BY e.seq", { trail });
+  assert.deepEqual(rows, [[0, "FULL_0"], [1, "FULL_1"], [2, "AFTER"]]);
+  assert.equal(logger.chainHead().seq, 2);
+  const report = await logger.verifyTrail();
+  assert.equal(report.ok, true, JSON.stringify(report));
+  assert.match(atCall ?? "", /^queue full: /, "refused at once, in the call");
+  assert.equal(await logger.close(), true);
+});
+
 test("close() refuses every call made once it is called, also while it flushes; what was logged before is delivered", async () => {
   // Found by a new user: with the queue on (the default), calls made while close() was still
   // flushing were accepted, queued and written after it, so close() resolving did not mean
