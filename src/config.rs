@@ -471,18 +471,32 @@ impl Config {
         Ok(())
     }
 
-    /// The secrets this configuration holds, for scrubbing messages.
-    pub(crate) fn secrets(&self) -> Vec<&str> {
+    /// The secrets this configuration holds, for scrubbing messages: the password, the token,
+    /// and the Basic credential (a server echoing the request's `Authorization` header shows
+    /// that, and it decodes to the password).
+    pub(crate) fn secrets(&self) -> Vec<String> {
         // Pushed one by one: the array-flatten-collect form was three generic instances (~390 B of
         // wasm body) that a Worker's first event compiled.
         let mut v = Vec::new();
         if let Some(p) = &self.password {
-            v.push(p.as_str());
+            v.push(p.clone());
         }
         if let Some(t) = &self.token {
-            v.push(t.as_str());
+            v.push(t.clone());
+        }
+        if let Some(b) = self.basic_credential() {
+            v.push(b);
         }
         v
+    }
+
+    /// What `Authorization: Basic` carries for a username and password (and no token):
+    /// base64 of `user:password`.
+    pub(crate) fn basic_credential(&self) -> Option<String> {
+        match (&self.username, &self.password, &self.token) {
+            (Some(u), Some(p), None) => Some(crate::b64::encode(cat(&[u, ":", p]).as_bytes())),
+            _ => None,
+        }
     }
 
     /// The base URL without a trailing slash.
@@ -752,6 +766,18 @@ mod tests {
         for h in ["", "a.localhost", "x.y.localhost", "localhost.", "xlocalhost", "127.0.0", "127.0.0.1.2", "127.0.0.x", "127..0.1", "128.0.0.1", "[::ffff:7f00:1]", "::1"] {
             assert!(!is_loopback(h), "{h}");
         }
+    }
+
+    #[test]
+    fn the_basic_credential_is_a_secret_too() {
+        // base64("neo4j:pw-12345"): what a server echoing the Authorization header shows.
+        let b64 = "bmVvNGo6cHctMTIzNDU=";
+        assert_eq!(base().secrets(), ["pw-12345", b64]);
+        assert_eq!(base().basic_credential().as_deref(), Some(b64));
+        let e = AuditError::Http { status: 500, snippet: format!("authorization: Basic {b64}"), retry_after_ms: None };
+        assert_eq!(e.reason(&crate::error::refs(&base().secrets())), "HTTP 500: authorization: Basic ***");
+        let t = Config::new("http://h:1").bearer("tok-secret");
+        assert_eq!((t.secrets(), t.basic_credential()), (vec!["tok-secret".to_owned()], None));
     }
 
     #[test]

@@ -222,6 +222,15 @@ pub(crate) fn count_text(n: Option<u64>) -> String {
 
 pub(crate) const MIN_SCRUBBED_LEN: usize = 8;
 
+/// Borrowed views of owned secrets, for [`scrub`] and [`AuditError::reason`].
+pub(crate) fn refs(secrets: &[String]) -> Vec<&str> {
+    let mut v = Vec::with_capacity(secrets.len());
+    for s in secrets {
+        v.push(s.as_str());
+    }
+    v
+}
+
 /// `hay.find(needle)` by plain byte comparison: core's two-way searcher it replaces is about 1.6 KB
 /// of the `.wasm` for texts that are short here (error messages, one Cypher statement, a
 /// search for U+FFFD in each string argument of logUserAction). A match of

@@ -612,7 +612,7 @@ impl AuditLogger {
     /// The text of `e` with this configuration's password and token scrubbed (`***`), should a
     /// server have echoed one: what to put in a log line.
     pub fn reason(&self, e: &AuditError) -> String {
-        e.reason(&self.core.config.secrets())
+        e.reason(&crate::error::refs(&self.core.config.secrets()))
     }
 }
 

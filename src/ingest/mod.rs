@@ -1013,7 +1013,7 @@ fn misconfigured<I: Io>(settings: &Settings, io: &I) -> Response {
         (_, _, Err(e)) => e.clone(),
         _ => "unknown".into(),
     };
-    io.log(&crate::error::scrub(&cat(&["audit-ingest: misconfigured: ", &why]), &secret_refs(settings)));
+    io.log(&crate::error::scrub(&cat(&["audit-ingest: misconfigured: ", &why]), &crate::error::refs(&secrets(settings))));
     Response::error(500, "misconfigured", "the audit endpoint is not configured")
 }
 
@@ -1021,7 +1021,7 @@ fn misconfigured<I: Io>(settings: &Settings, io: &I) -> Response {
 /// transient errors) is 503 with `Retry-After`, so the browser's queue keeps the events; the rest
 /// (e.g. the Worker's Neo4j credentials refused) is 500. The reason goes to the log, scrubbed.
 fn unavailable<I: Io>(settings: &Settings, io: &I, e: &AuditError, what: &str) -> Response {
-    let line = e.reason(&secret_refs(settings));
+    let line = e.reason(&crate::error::refs(&secrets(settings)));
     io.log(&cat(&["audit-ingest: ", what, " failed: ", &line]));
     if e.is_retryable() {
         Response::error(503, "unavailable", "the audit store is unavailable; retry later")
@@ -1031,20 +1031,17 @@ fn unavailable<I: Io>(settings: &Settings, io: &I, e: &AuditError, what: &str) -
     }
 }
 
-fn secret_refs(settings: &Settings) -> Vec<&str> {
-    let mut v: Vec<&str> = Vec::new();
+/// What the Worker's log lines are scrubbed of: `AUDIT_JWT_SECRET` and the Neo4j configuration's
+/// secrets ([`Config::secrets`]).
+fn secrets(settings: &Settings) -> Vec<String> {
+    let mut v = Vec::new();
     if let Some(j) = &settings.jwt {
         if let Ok(s) = std::str::from_utf8(&j.secret) {
-            v.push(s);
+            v.push(s.to_owned());
         }
     }
     if let Ok(c) = &settings.neo4j {
-        if let Some(p) = c.password.as_deref() {
-            v.push(p);
-        }
-        if let Some(t) = c.token.as_deref() {
-            v.push(t);
-        }
+        v.append(&mut c.secrets());
     }
     v
 }

@@ -66,7 +66,7 @@ impl Sink {
     /// The sink a validated configuration asks for.
     pub(crate) fn for_config(config: &Config) -> Sink {
         let auth = match (&config.username, &config.password, &config.token) {
-            (Some(u), Some(p), None) => Some(Secret::new(cat(&["Basic ", &crate::b64::encode(cat(&[u, ":", p]).as_bytes())]))),
+            (Some(_), Some(_), None) => config.basic_credential().map(|b| Secret::new(cat(&["Basic ", &b]))),
             (None, None, Some(t)) => Some(Secret::new(bearer_header(t))),
             _ => None,
         };

@@ -81,7 +81,7 @@ impl Neo4jSink {
         // A loop, not map + collect: one generic instance fewer in a Worker's first logger.
         let mut secrets = Vec::new();
         for s in config.secrets() {
-            secrets.push(Secret::new(s.to_owned()));
+            secrets.push(Secret::new(s));
         }
         Neo4jSink {
             transport: Transport::new(),

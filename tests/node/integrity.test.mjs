@@ -191,6 +191,41 @@ test("identity: a logger knows who it writes as and never shows the credential",
   assert.equal(logger.schemaWarning, undefined);
 });
 
+test("a server that echoes the request's Authorization header never puts the Basic credential in lastError or the schema warning", async () => {
+  // Found by sec6: the bearer token was scrubbed from an echoed error body, but the Basic
+  // credential (base64 of "user:password", the password in all but name) went into lastError and
+  // the console's schema warning as the server sent it.
+  const password = "s3cret-Passw0rd!";
+  const basic = Buffer.from(`neo4j:${password}`).toString("base64");
+  const echo = createServer((req, res) => {
+    res.writeHead(500, { "Content-Type": "text/html" });
+    res.end(`<h1>Internal error</h1><pre>authorization: ${req.headers.authorization}</pre>`);
+  });
+  await new Promise((r) => echo.listen(0, "127.0.0.1", r));
+  try {
+    const url = `http://127.0.0.1:${echo.address().port}`;
+    const logger = new pkg.AuditLogger({
+      url, username: "neo4j", password, trail: unique("echo"), retry: { maxAttempts: 1 }, queue: { enabled: false },
+    });
+    assert.equal(await logger.logUserAction(null, "ECHOED"), false);
+    const warned = [];
+    const warn = console.warn;
+    console.warn = (...a) => warned.push(a.join(" "));
+    try {
+      assert.equal(await logger.ensureSchema(), false);
+    } finally {
+      console.warn = warn;
+    }
+    for (const text of [logger.lastError, logger.schemaWarning, ...warned].filter((t) => t !== undefined)) {
+      assert.match(text, /HTTP 500: <h1>Internal error<\/h1><pre>authorization: Basic \*\*\*<\/pre>/);
+      assert.ok(!text.includes(basic) && !text.includes(password), text);
+    }
+    assert.match(logger.lastError, /HTTP 500/);
+  } finally {
+    echo.close();
+  }
+});
+
 test("a flush() that delivers what a failed call left waiting clears lastError (README: cleared by a success)", async () => {
   // Found by a new user: Neo4j down -> false, back -> flush() true, but lastError still said HTTP 429.
   const proxy = await startProxy({ tooMany: 1, retryAfter: 1 });
