@@ -235,3 +235,43 @@ async fn one_shot_calls_in_one_task_continue_one_stream() {
     let sid = sid[0][0].as_str().unwrap_or_default();
     assert_eq!(neo4j_audit::chain::stream_trail_binding(sid, &trail), Some(true), "{sid}");
 }
+
+#[wasm_bindgen_test]
+async fn a_stream_state_the_full_session_storage_refuses_is_never_resumed_stale() {
+    // Found by sec6: when sessionStorage refused a state (full: the tenth event's state is one
+    // digit longer than the ninth's), the last state it took stayed stored, and a reload resumed
+    // the stream from it: seq 9 given out twice, a fork verifyTrail reports as "inserted". A
+    // state that cannot be saved must cost continuity only (the reload starts a new stream).
+    let trail = unique("fullsession");
+    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+    let u = JsValue::UNDEFINED;
+    let call = |l: &JsAuditLogger, t: &str| l.log_user_action(JsValue::NULL, t.into(), u.clone(), u.clone(), u.clone());
+    let tab = JsAuditLogger::new(config(&trail)).unwrap();
+    for i in 0..9 {
+        assert_eq!(resolve(call(&tab, &format!("BEFORE_{i}"))).await, JsValue::TRUE);
+    }
+    // Fill the storage to the brim (pieces ever smaller), then log the tenth event.
+    let mut keys = Vec::new();
+    for size in [1 << 20, 1 << 14, 1 << 10, 64, 1] {
+        let piece = "x".repeat(size);
+        while keys.len() < 100_000 && storage.set_item(&format!("sec6-fill-{}", keys.len()), &piece).is_ok() {
+            keys.push(format!("sec6-fill-{}", keys.len()));
+        }
+    }
+    let tenth = resolve(call(&tab, "TENTH")).await;
+    for k in &keys {
+        storage.remove_item(k).unwrap();
+    }
+    assert_eq!(tenth, JsValue::TRUE);
+    // The reload: a new logger of the same tab, trail and identity.
+    let reloaded = JsAuditLogger::new(config(&trail)).unwrap();
+    assert_eq!(resolve(call(&reloaded, "AFTER_RELOAD")).await, JsValue::TRUE);
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) WITH e.streamId AS s, e.seq AS q, count(*) AS n WHERE n > 1 RETURN s, q, n",
+        json!({"t": trail}),
+    )
+    .await;
+    assert!(rows.is_empty(), "one seq of one stream given to two events: {rows:?}");
+    let total = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", json!({"t": trail})).await;
+    assert_eq!(total[0][0], json!(11));
+}

@@ -64,8 +64,12 @@ impl StreamStore for SessionStore {
             })
             .await;
             for (key, json) in DUE.with(|d| std::mem::take(&mut *d.borrow_mut())) {
-                // A full or disabled storage only costs continuity after a reload.
-                let _ = storage.set_item(&key, &json);
+                // A full or disabled storage only costs continuity after a reload: a state it
+                // refuses takes the stale one with it, so a reload starts a new stream instead of
+                // giving out again the seqs given out since (a fork).
+                if storage.set_item(&key, &json).is_err() {
+                    let _ = storage.remove_item(&key);
+                }
             }
         });
     }
