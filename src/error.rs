@@ -260,6 +260,20 @@ pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
         result.push_str(rest);
         out = result;
     }
+    // A body's start cut inside a secret (`…` ends it, see outcome.rs): the secret's first part,
+    // from a word start to the cut, goes too (a password's first letters are part of it).
+    if let Some(head) = out.strip_suffix('…') {
+        let cut = secrets.iter().filter(|s| s.len() >= MIN_SCRUBBED_LEN).find_map(|s| {
+            (2..s.len()).rev().find(|&k| {
+                s.is_char_boundary(k)
+                    && head.as_bytes().ends_with(&s.as_bytes()[..k])
+                    && !head[..head.len() - k].chars().next_back().is_some_and(word)
+            })
+        });
+        if let Some(k) = cut {
+            out = cat(&[&head[..head.len() - k], "***…"]);
+        }
+    }
     out
 }
 
@@ -280,6 +294,22 @@ mod tests {
         // A whole long credential echoed by a server is still scrubbed.
         let e = AuditError::Network("bad token eyJhbGciOi.J9x.sig in header".into());
         assert_eq!(e.reason(&["eyJhbGciOi.J9x.sig"]), "network error: bad token *** in header");
+    }
+
+    #[test]
+    fn a_secret_the_text_was_cut_inside_is_scrubbed_to_the_cut() {
+        // Found by sec6: a body's start (200 characters, then '…') cut inside an echoed Basic
+        // credential showed its first part, which decodes to the user and the password's start.
+        let basic = "bmVvNGo6czNjcmV0LVBhc3N3MHJkIQ==";
+        let e = AuditError::Http { status: 500, snippet: "authorization: Basic bmVvNGo6czNj…".into(), retry_after_ms: None };
+        assert_eq!(e.reason(&[basic]), "HTTP 500: authorization: Basic ***…");
+        assert_eq!(scrub("Basic bm…", &[basic]), "Basic ***…");
+        // Only at a word start, only at a cut, only a secret's start.
+        assert_eq!(scrub("Basic xbmVvNGo6…", &[basic]), "Basic xbmVvNGo6…");
+        assert_eq!(scrub("database neo4j", &["neo4j-audit-dev"]), "database neo4j");
+        assert_eq!(scrub("database neo4j…", &["neo4j-audit-dev"]), "database ***…");
+        assert_eq!(scrub("Basic czNj…", &[basic]), "Basic czNj…");
+        assert_eq!(scrub("a éé…", &["éééééé"]), "a ***…");
     }
 
     #[test]
