@@ -84,6 +84,20 @@
 // module and glue). Paired B - A, median [95 % bootstrap], 30 rounds, two runs: import -0.28 [-0.67,
 // -0.02] ms; init -0.73 [-1.18, -0.38] and -0.20 [-0.77, 0.28]; worker -0.30 [-0.85, 0.15] and -0.53
 // [-1.04, 0.06]; P5 (worker - baseline+none) 8.84 [8.37, 9.59] -> 8.71 [7.89, 9.03].
+// 2026-11-29 (p5ctor: a committed send settles without an async step, Durable::committed; the
+// write statement's target subqueries and the token's config checks out of line; the config's
+// string members stored by one call per kind), against main d0e9c50 (A tree, +dir; module paths
+// must stay inside the repository, so a copy under .cache/): `... 1 init.js+liftoff
+// worker.js+liftoff`: init 207 -> 207 functions, 34,794 -> 34,307 B of body; worker 402 -> 402,
+// 76,582 -> 73,085 B (code 382,528 -> 365,020 B), i.e. ~0.2 ms at ~60 us/KB. What the first logger
+// compiles (a wasm-opt -g build, init.js, 34.7 KB): ~12 KB is its own (config reading ~3.5,
+// validation ~4.7, logger/sink/redactor set-up ~3.3, the queue's open ~0.9); the rest is code the
+// first event runs anyway (the JSON parser, which reads Neo4j's answer too, ~5.7; dlmalloc and
+// Vec growth ~5.9; SHA-256, hex and the random pool for the stream id ~3.7; glue ~1.5) and, in
+// init.js only, the free() path (~2.2): deferring it would move, not cut, the P5 total. 30 rounds
+// paired, load 10-22: init +0.00 ms [-0.38, 0.24], worker +0.01 [-0.39, 0.11] (P5 8.89 -> 8.92);
+// Miniflare (bench/coldstart.mjs, P5_ALT, 20 rounds): init -0.16 [-1.48, 1.28], library +0.25
+// [-1.47, 1.48]: below what either tool resolves on this machine.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";

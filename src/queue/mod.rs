@@ -462,7 +462,13 @@ impl Durable {
                     self.schedule_sweep();
                 }
                 let res = self.logger.deliver_shared(event.clone()).await;
-                return Box::pin(self.settle(event, true, res)).await;
+                return match res {
+                    Ok(()) => {
+                        self.committed(&event, true);
+                        Ok(())
+                    }
+                    Err(e) => Box::pin(self.settle_failed(event, true, e)).await,
+                };
             }
             // Boxed: every call's future (queue on or off, either delivery) keeps room for the
             // largest of its states, so this less common path must not add to it.
@@ -564,19 +570,41 @@ impl Durable {
         // This future waits as long as the call (and thousands may wait): it holds only the
         // event and that wait. The outcome goes by value into the boxed step after it, so no
         // room is kept for it (or for that step) during the wait.
-        let res = self.logger.deliver_shared(event.clone()).await;
-        Box::pin(self.settle(event, false, res)).await
+        match self.logger.deliver_shared(event.clone()).await {
+            Ok(()) => {
+                self.committed(&event, false);
+                Ok(())
+            }
+            Err(e) => Box::pin(self.settle_failed(event, false, e)).await,
+        }
     }
 
-    /// After a send: the event leaves the queue when committed, moves to the dead letters when
-    /// rejected for good, and otherwise stays (a background drain planned). Gives `res` back.
-    /// `call`: a committed-delivery call's own send (see [`Durable::log`]), whose event may not be
-    /// stored yet, or only just: a failure stores it, or waits for its put, so that the event is
-    /// stored when the call resolves.
-    async fn settle(self: &Rc<Self>, event: SharedEvent, call: bool, res: Result<(), AuditError>) -> Result<(), AuditError> {
-        // Not stored (and now never to be, but for a failure): nothing to delete.
-        let stored = !(call && self.unstored.borrow_mut().remove(event.uid.as_str()).is_some());
-        if res.is_err() && call {
+    /// After a send that committed: the event leaves the queue (and storage). Synchronous, apart
+    /// from [`Durable::settle_failed`]: a committed send (the usual outcome) runs no async step,
+    /// and V8 compiles a wasm function whole on its first call (a Worker's first event,
+    /// bench/coldstart-v8.mjs), so the failure paths' state machine was compiled for nothing.
+    /// `call`: a committed-delivery call's own send (see [`Durable::log`]), whose event may not
+    /// be stored.
+    fn committed(self: &Rc<Self>, event: &SharedEvent, call: bool) {
+        let stored = self.was_stored(event, call);
+        self.forget(event.uid.as_str(), stored);
+        self.drain_backoff_ms.set(DRAIN_MIN_MS);
+        self.update_gauge();
+    }
+
+    /// Whether `event` may be in storage: not when it is a call's own send whose event was never
+    /// stored (and now never is to be, but for a failure); it leaves `unstored` here.
+    fn was_stored(&self, event: &SharedEvent, call: bool) -> bool {
+        !(call && self.unstored.borrow_mut().remove(event.uid.as_str()).is_some())
+    }
+
+    /// After a send that failed: the event moves to the dead letters when rejected for good, and
+    /// otherwise stays (a background drain planned). Gives `e` back. `call`: as in
+    /// [`Durable::committed`]; a call's event is stored, or its put waited for, before the call
+    /// resolves.
+    async fn settle_failed(self: &Rc<Self>, event: SharedEvent, call: bool, e: AuditError) -> Result<(), AuditError> {
+        let stored = self.was_stored(&event, call);
+        if call {
             match (stored, &self.store) {
                 (false, Some(_)) => {
                     if let Some(w) = self.store_put(&event) {
@@ -587,29 +615,22 @@ impl Durable {
                 _ => {}
             }
         }
-        match &res {
-            Ok(()) => {
-                self.forget(event.uid.as_str(), stored);
-                self.drain_backoff_ms.set(DRAIN_MIN_MS);
-            }
-            Err(e) if e.is_rejection() => {
-                self.forget(event.uid.as_str(), stored);
-                self.dead_letter(SharedEvent::unwrap_or_clone(event), e).await;
-            }
-            Err(e) => {
-                self.pending.borrow_mut().set_flag(event.uid.as_str(), false);
-                self.maybe_idle.set(true);
-                if e.is_retryable() {
-                    if let Some(ra) = e.retry_after_ms() {
-                        self.not_before.set(self.not_before.get().max(now_millis() + ra as i64));
-                    }
-                    let delay = e.retry_after_ms().unwrap_or_else(|| self.drain_backoff_ms.get());
-                    self.schedule_drain(delay);
+        if e.is_rejection() {
+            self.forget(event.uid.as_str(), stored);
+            self.dead_letter(SharedEvent::unwrap_or_clone(event), &e).await;
+        } else {
+            self.pending.borrow_mut().set_flag(event.uid.as_str(), false);
+            self.maybe_idle.set(true);
+            if e.is_retryable() {
+                if let Some(ra) = e.retry_after_ms() {
+                    self.not_before.set(self.not_before.get().max(now_millis() + ra as i64));
                 }
+                let delay = e.retry_after_ms().unwrap_or_else(|| self.drain_backoff_ms.get());
+                self.schedule_drain(delay);
             }
         }
         self.update_gauge();
-        res
+        Err(e)
     }
 
     /// Removes a delivered (or dead-lettered) event from memory and storage. The delete is
