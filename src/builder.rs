@@ -252,8 +252,7 @@ impl<'a> Action<'a> {
 
     /// Builds, chains and writes the event; the same as awaiting the action.
     pub async fn log(self) -> Result<AuditEvent, AuditError> {
-        let details = self.details?;
-        self.logger.log_event(self.user, self.action_type, self.category, details, &self.options).await
+        self.logger.log_event(self.user, self.action_type, self.category, self.details, &self.options).await
     }
 }
 

@@ -212,23 +212,25 @@ impl AuditLogger {
                 return self.finish_event(Err(e.into()), options);
             }
         }
-        self.log_event(user, action_type, category, details.cloned(), options).await
+        self.log_event(user, action_type, category, Ok(details.cloned()), options).await
     }
 
-    /// Builds, chains and writes one event (`log_user_action_with`, [`crate::Action`]).
+    /// Builds, chains and writes one event (`log_user_action_with`, [`crate::Action`], whose
+    /// `details` may have failed to serialise: refused and counted like any invalid input).
     pub(crate) async fn log_event(
         &self,
         user: Option<&User>,
         action_type: &str,
         category: Option<&str>,
-        details: Option<serde_json::Value>,
+        details: Result<Option<serde_json::Value>, AuditError>,
         options: &LogOptions,
     ) -> Result<AuditEvent, AuditError> {
         // Outside a runtime the event could never be sent: refused before it takes its `seq`
         // (a `seq` never stored is a `deleted` gap for `verify_trail`).
-        if let Err(e) = runtime_check() {
-            return self.finish_event(Err(e), options);
-        }
+        let details = match runtime_check().and(details) {
+            Ok(d) => d,
+            Err(e) => return self.finish_event(Err(e), options),
+        };
         let event = self.build_event_with(user, action_type, category, details, options)?;
         self.deliver(event.clone()).await?;
         Ok(event)

@@ -103,6 +103,9 @@ async fn serialize_details_through_an_action() {
     let unserialisable = std::collections::BTreeMap::from([(vec![1u8], 1)]); // keys must be strings
     let e = logger.action("X").details(&unserialisable).log().await.unwrap_err();
     assert!(matches!(e, AuditError::InvalidInput(_)), "{e:?}");
+    // Both are calls that failed, counted like any refused input (the second one was not).
+    assert_eq!(logger.stats().failed, 2);
+    assert_eq!(logger.chain_head().next_seq, 1, "neither took a seq");
 }
 
 /// A retry policy that, unbounded, would keep retrying a refused connection for a minute.
