@@ -54,6 +54,12 @@ export function connection(env = process.env) {
   };
 }
 
+/** Where each config key `openLogger` passes comes from. */
+const CONFIG_SOURCE = {
+  url: "NEO4J_URL", username: "NEO4J_USER", password: "NEO4J_PASSWORD", token: "NEO4J_TOKEN",
+  database: "NEO4J_DATABASE", trail: "--trail",
+};
+
 /** A logger of `trail` on the environment's Neo4j (only its read side and ensureSchema are used). */
 export function openLogger(conn, trail) {
   const { url, database, username, password, token, allowInsecureHttp } = conn;
@@ -66,7 +72,9 @@ export function openLogger(conn, trail) {
     // The library's message never holds the password or token; its opt-out is the config key,
     // which is an environment variable here.
     const message = e.message.replace("allowInsecureHttp: true", "NEO4J_ALLOW_INSECURE_HTTP=true");
-    throw usage(`${message} (check NEO4J_URL, NEO4J_USER, NEO4J_DATABASE and --trail)`);
+    // The message starts with the config key at fault: name the setting it came from.
+    const key = /^invalid config: (\w+)/.exec(message)?.[1];
+    throw usage(`${message} (check ${CONFIG_SOURCE[key] ?? "NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, NEO4J_TOKEN, NEO4J_DATABASE and --trail"})`);
   }
 }
 

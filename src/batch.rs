@@ -64,6 +64,9 @@ struct State {
     in_flight: usize,
     /// Requests now in flight (at most `maxInFlight`).
     batches_in_flight: usize,
+    /// Calls that will join the buffer but have not yet ([`Batcher::reserve`]): natively, the
+    /// tasks spawned for calls whose first step has not run. `flush` waits for them too.
+    reserved: usize,
     leading: bool,
     flush_now: bool,
     wake: Option<oneshot::Sender<()>>,
@@ -125,7 +128,28 @@ impl Batcher {
     /// Events waiting or in flight.
     pub fn backlog(&self) -> usize {
         let st = self.lock();
-        st.pending.len() + st.in_flight
+        st.pending.len() + st.in_flight + st.reserved
+    }
+
+    /// Holds a place for an event that a call will submit a moment later (natively, from a task
+    /// spawned for the call): [`Batcher::flush`] waits for it as for one already waiting. Each
+    /// reservation ends exactly once: with the first step of [`Batcher::deliver_reserved`] given
+    /// a `held` flag that is still set, or with [`Batcher::unreserve`].
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(crate) fn reserve(&self) {
+        self.lock().reserved += 1;
+    }
+
+    /// Ends a reservation whose event will never be submitted (its task was dropped unrun).
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    pub(crate) fn unreserve(&self) {
+        let mut st = self.lock();
+        st.reserved -= 1;
+        if !st.leading && st.pending.is_empty() && st.reserved == 0 {
+            for w in std::mem::take(&mut st.idle_waiters) {
+                let _ = w.send(());
+            }
+        }
     }
 
     fn is_full(&self, st: &State) -> bool {
@@ -137,7 +161,25 @@ impl Batcher {
     ///
     /// An `async` block, not an `async fn` (which keeps its arguments twice for its whole life):
     /// every waiting call holds this future, and thousands may wait at once.
-    pub fn deliver<'a, F, Fut>(&'a self, event: SharedEvent, mut send: F) -> impl Future<Output = Outcome> + 'a
+    pub fn deliver<'a, F, Fut>(&'a self, event: SharedEvent, send: F) -> impl Future<Output = Outcome> + 'a
+    where
+        F: FnMut(Vec<SharedEvent>) -> Fut + 'a,
+        Fut: Future<Output = Vec<Outcome>> + 'a,
+    {
+        self.deliver_reserved(event, None, send)
+    }
+
+    /// [`Batcher::deliver`] for a call that holds a reservation ([`Batcher::reserve`]): `held`
+    /// set means it is still held, and the event's joining the buffer ends it (under the same
+    /// lock, so a `flush` never sees neither); the flag is cleared then, so whoever owns it can
+    /// tell whether [`Batcher::unreserve`] is still due. (The body of `deliver`: an `async`
+    /// block for the reason given there.)
+    pub(crate) fn deliver_reserved<'a, F, Fut>(
+        &'a self,
+        event: SharedEvent,
+        mut held: Option<&'a std::sync::atomic::AtomicBool>,
+        mut send: F,
+    ) -> impl Future<Output = Outcome> + 'a
     where
         F: FnMut(Vec<SharedEvent>) -> Fut + 'a,
         Fut: Future<Output = Vec<Outcome>> + 'a,
@@ -147,6 +189,11 @@ impl Batcher {
                 let (tx, rx) = oneshot::channel();
                 let lead = {
                     let mut st = self.lock();
+                    if let Some(h) = held.take() {
+                        if h.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                            st.reserved -= 1;
+                        }
+                    }
                     st.pending_bytes += event.json_len();
                     // The arrival time only matters to a flush interval (a clock read is a call into
                     // JavaScript in wasm, once per event).
@@ -178,20 +225,26 @@ impl Batcher {
     /// Waits until every event submitted so far has had its outcome; sends at once instead of
     /// waiting for the flush interval.
     pub async fn flush(&self) {
-        let rx = {
-            let mut st = self.lock();
-            if !st.leading && st.pending.is_empty() {
-                return;
-            }
-            st.flush_now = true;
-            if let Some(w) = st.wake.take() {
-                let _ = w.send(());
-            }
-            let (tx, rx) = oneshot::channel();
-            st.idle_waiters.push(tx);
-            rx
-        };
-        let _ = rx.await;
+        let mut first = true;
+        loop {
+            let rx = {
+                let mut st = self.lock();
+                // Woken when the leader went idle: done unless a reserved call has yet to submit
+                // its event (it leads then, and wakes this again when idle).
+                if st.reserved == 0 && (!first || (!st.leading && st.pending.is_empty())) {
+                    return;
+                }
+                first = false;
+                st.flush_now = true;
+                if let Some(w) = st.wake.take() {
+                    let _ = w.send(());
+                }
+                let (tx, rx) = oneshot::channel();
+                st.idle_waiters.push(tx);
+                rx
+            };
+            let _ = rx.await;
+        }
     }
 
     fn max_in_flight(&self) -> usize {
@@ -320,6 +373,33 @@ impl Batcher {
 mod tests {
     use super::*;
     use futures::future::join_all;
+
+    /// `flush` waits for a call that holds a reservation but has not submitted yet (natively, a
+    /// task spawned for a call whose future the caller dropped), and for nothing once a
+    /// reservation ends unused.
+    #[test]
+    fn flush_waits_for_a_reserved_call_and_an_unused_reservation_ends() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        futures::executor::block_on(async {
+            let b = Batcher::new(BatchConfig::default());
+            b.reserve();
+            assert_eq!(b.backlog(), 1);
+            let mut flush = Box::pin(b.flush());
+            assert!(futures::poll!(flush.as_mut()).is_pending(), "waits for the reserved call");
+            let held = AtomicBool::new(true);
+            let ev = std::sync::Arc::new(AuditEvent::build(None, "LOGIN", None, None, 1024).unwrap());
+            let res = b.deliver_reserved(ev, Some(&held), |batch| async move { vec![Ok(()); batch.len()] }).await;
+            assert!(res.is_ok() && !held.load(Ordering::Relaxed));
+            flush.await;
+            assert_eq!(b.backlog(), 0);
+            b.reserve();
+            let mut flush = Box::pin(b.flush());
+            assert!(futures::poll!(flush.as_mut()).is_pending());
+            b.unreserve();
+            flush.await;
+            assert_eq!(b.backlog(), 0);
+        });
+    }
 
     /// Pending once, then ready: lets the other callers run while a "request" is in flight.
     async fn in_flight() {

@@ -252,10 +252,7 @@ impl<'a> Action<'a> {
 
     /// Builds, chains and writes the event; the same as awaiting the action.
     pub async fn log(self) -> Result<AuditEvent, AuditError> {
-        let details = self.details?;
-        let event = self.logger.build_event_with(self.user, self.action_type, self.category, details, &self.options)?;
-        self.logger.deliver(event.clone()).await?;
-        Ok(event)
+        self.logger.log_event(self.user, self.action_type, self.category, self.details, &self.options).await
     }
 }
 

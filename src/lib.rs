@@ -37,6 +37,11 @@
 //!   `#[tokio::test]`, or `tokio::runtime::Builder::enable_all`): the HTTP client is reqwest's,
 //!   which runs on Tokio. Outside one, calls fail with [`AuditError::NoRuntime`] instead of
 //!   panicking. On WebAssembly no runtime is needed (the host's event loop drives them).
+//! - **Cancellation**: natively each call's delivery runs on a Tokio task of its own: a call whose
+//!   future is dropped before it resolves still delivers its event, and [`AuditLogger::flush`] /
+//!   [`AuditLogger::close`] wait for it (await `close` before the runtime shuts down). An event
+//!   whose call returned an error is not stored, yet took its `seq`: `verify_trail` reports it
+//!   `deleted` (natively there is no durable queue to send it again).
 //! - Reads (feature `read`): `AuditLogger::audit_trail`, `AuditLogger::user_activity`,
 //!   `AuditLogger::verify_trail`; the hash chain's encoding and verifier are in [`chain`].
 //! - Examples: `examples/basic.rs`, `examples/read_verify.rs`, `examples/axum.rs` (an axum server

@@ -212,7 +212,26 @@ impl AuditLogger {
                 return self.finish_event(Err(e.into()), options);
             }
         }
-        let event = self.build_event_with(user, action_type, category, details.cloned(), options)?;
+        self.log_event(user, action_type, category, Ok(details.cloned()), options).await
+    }
+
+    /// Builds, chains and writes one event (`log_user_action_with`, [`crate::Action`], whose
+    /// `details` may have failed to serialise: refused and counted like any invalid input).
+    pub(crate) async fn log_event(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Result<Option<serde_json::Value>, AuditError>,
+        options: &LogOptions,
+    ) -> Result<AuditEvent, AuditError> {
+        // Outside a runtime the event could never be sent: refused before it takes its `seq`
+        // (a `seq` never stored is a `deleted` gap for `verify_trail`).
+        let details = match runtime_check().and(details) {
+            Ok(d) => d,
+            Err(e) => return self.finish_event(Err(e), options),
+        };
+        let event = self.build_event_with(user, action_type, category, details, options)?;
         self.deliver(event.clone()).await?;
         Ok(event)
     }
@@ -376,7 +395,53 @@ impl AuditLogger {
                 self.core.stats.add_failed(1);
                 return Err(e);
             }
+            #[cfg(not(target_arch = "wasm32"))]
+            return self.deliver_detached(event).await;
+            #[cfg(target_arch = "wasm32")]
             self.core.batcher.deliver(event, move |batch| self.send_batch(batch)).await
+        }
+    }
+
+    /// Natively, the delivery runs on a task of its own and the call awaits its outcome: a call
+    /// whose future is dropped before it resolves (`tokio::time::timeout`, `select!`, a
+    /// cancelled request handler) still delivers its event, which already has its `seq` (lost, it
+    /// would leave a gap that `verify_trail` reports as `deleted`), and never takes the events
+    /// of the calls batched with it down with it. `flush`/`close` wait for such deliveries too.
+    #[cfg(not(target_arch = "wasm32"))]
+    async fn deliver_detached(&self, event: SharedEvent) -> Result<(), AuditError> {
+        /// The task's hold on its reservation: released by the event's joining the buffer, or
+        /// here if the task is dropped before it ran (its runtime shutting down).
+        struct Detached {
+            logger: AuditLogger,
+            held: AtomicBool,
+        }
+        impl Drop for Detached {
+            fn drop(&mut self) {
+                if self.held.swap(false, Ordering::Relaxed) {
+                    self.logger.core.batcher.unreserve();
+                }
+            }
+        }
+        self.core.batcher.reserve();
+        let task = Detached { logger: self.clone(), held: AtomicBool::new(true) };
+        let task = tokio::spawn(async move {
+            let logger = &task.logger;
+            logger.core.batcher.deliver_reserved(event, Some(&task.held), move |batch| logger.send_batch(batch)).await
+        });
+        match task.await {
+            Ok(res) => res,
+            Err(e) if e.is_panic() => {
+                // A runtime without I/O or time enabled: Tokio panics in the transport's first
+                // step. Say so as for no runtime at all (the contract: an error, never a panic).
+                let panic = e.into_panic();
+                let text = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied());
+                match text {
+                    Some(t) if t.starts_with("A Tokio 1.x context was found, but") => Err(AuditError::NoRuntime),
+                    _ => std::panic::resume_unwind(panic),
+                }
+            }
+            // Cancelled: its runtime is shutting down.
+            Err(_) => Err(AuditError::NoRuntime),
         }
     }
 

@@ -18,14 +18,14 @@
 //!
 //! Verification ([`KeySet`], feature `read`) is the one implementation used by Rust
 //! (`VerifyQuery::public_keys`), JavaScript (`verifyTrail({publicKeys})`) and the Worker's own
-//! `GET /v1/verify`. Signing ([`SigningKey`]) exists only with the `ingest` feature.
+//! `GET /v1/verify`. Signing (`SigningKey`) exists only with the `ingest` feature.
 //!
 //! The Ed25519 arithmetic has two back ends, chosen in one place below (`backend`): natively
 //! `ed25519-dalek` (`verify_strict`); in the wasm builds the host's WebCrypto (workerd,
 //! browsers, Node 20), which keeps curve25519-dalek and SHA-512 out of the .wasm. WebCrypto is
 //! asynchronous, so the functions every build uses are too ([`KeySet::verify`],
-//! [`SigningKey::sign`], [`SigningKey::public_key`]); the synchronous ones ([`KeySet::check`],
-//! [`SigningKey::seal`], [`SigningKey::public_jwk`]) exist in native builds only. Both back ends
+//! `SigningKey::sign`, `SigningKey::public_key`); the synchronous ones ([`KeySet::check`],
+//! `SigningKey::seal`, `SigningKey::public_jwk`) exist in native builds only. Both back ends
 //! accept exactly the strict signatures (no small-order key or `R`, `S < L`).
 //!
 //! ```

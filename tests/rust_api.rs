@@ -103,6 +103,9 @@ async fn serialize_details_through_an_action() {
     let unserialisable = std::collections::BTreeMap::from([(vec![1u8], 1)]); // keys must be strings
     let e = logger.action("X").details(&unserialisable).log().await.unwrap_err();
     assert!(matches!(e, AuditError::InvalidInput(_)), "{e:?}");
+    // Both are calls that failed, counted like any refused input (the second one was not).
+    assert_eq!(logger.stats().failed, 2);
+    assert_eq!(logger.chain_head().next_seq, 1, "neither took a seq");
 }
 
 /// A retry policy that, unbounded, would keep retrying a refused connection for a minute.
@@ -153,6 +156,25 @@ fn outside_a_tokio_runtime_is_an_error_not_a_panic() {
     assert!(e.to_string().contains("Tokio"), "{e}");
     assert_eq!(futures::executor::block_on(logger.ensure_schema()), Err(AuditError::NoRuntime));
     assert_eq!(logger.stats().failed, 1);
+    // Refused before the event took its place in the hash chain: it took seq 0, which was never
+    // stored, and the honest trail verified `deleted` at seq 0 from then on.
+    let e = futures::executor::block_on(logger.action("X").details(&json!({"a": 1})).log()).unwrap_err();
+    assert_eq!(e, AuditError::NoRuntime);
+    assert_eq!(logger.chain_head().next_seq, 0, "no seq taken by a call that could not be sent");
+    assert_eq!(logger.stats().failed, 2);
+}
+
+/// A Tokio runtime without I/O enabled: Tokio panics where the transport connects. The call
+/// panicked with it ("IO is disabled"); it is `NoRuntime`, as the docs promise (never a panic).
+#[test]
+fn a_runtime_without_io_is_an_error_not_a_panic() {
+    let logger = AuditLogger::builder(neo4j_url()).basic_auth(neo4j_user(), neo4j_password()).build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
+    let e = rt.block_on(logger.log_user_action(None, "NO_IO", None, None)).unwrap_err();
+    assert_eq!(e, AuditError::NoRuntime);
+    // The logger still works on a proper runtime afterwards.
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(logger.log_user_action(None, "WITH_IO", None, None)).unwrap();
 }
 
 /// A plain http:// URL to another machine would carry the Neo4j password (or token) in
@@ -279,4 +301,53 @@ fn details_nested_far_too_deep_are_refused_not_a_stack_overflow() {
             _ => break,
         };
     }
+}
+
+/// A call whose future is dropped before it resolves (`tokio::time::timeout`, `select!`, an axum
+/// handler cancelled by a client that went away) still delivers its event: natively each call's
+/// delivery runs on a task of its own, and `flush()` waits for calls made before it. It was lost
+/// when the dropped call led the batch (a lone call on an idle logger: the common case), together
+/// with the events of other dropped calls waiting in that batch; each had taken its `seq`, so
+/// `verify_trail` reported the honest trail `deleted` from then on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_call_still_delivers_its_event_and_the_chain_stays_intact() {
+    let (b, trail) = builder("dropped-call");
+    let logger = b.build().unwrap();
+    logger.ensure_schema().await.unwrap();
+    // Lone calls on an idle logger, each dropped after its first poll (it leads its batch).
+    for i in 0..5 {
+        let details = json!({"i": i});
+        let mut call = Box::pin(logger.log_user_action(None, "DROPPED", None, Some(&details)));
+        assert!(futures::poll!(call.as_mut()).is_pending(), "a write cannot be done in one poll");
+        drop(call);
+    }
+    // Concurrent calls, every other one cut off by a timeout shorter than a request.
+    let tasks: Vec<_> = (5..25)
+        .map(|i| {
+            let logger = logger.clone();
+            tokio::spawn(async move {
+                let details = json!({"i": i});
+                let call = logger.log_user_action(None, "DROPPED", None, Some(&details));
+                if i % 2 == 0 {
+                    let _ = tokio::time::timeout(Duration::from_micros(50), call).await;
+                } else {
+                    call.await.expect("committed");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert!(logger.flush().await, "{:?}", logger.last_error());
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.seq ORDER BY e.seq",
+        json!({"t": trail}),
+    )
+    .await;
+    let seqs: Vec<i64> = rows.iter().map(|r| r[0].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (0..25).collect::<Vec<_>>(), "every call's event is stored");
+    let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    assert!(report.ok && report.checked == 25, "{report:?}");
+    assert_eq!(logger.stats().committed, 25);
 }

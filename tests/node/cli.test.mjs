@@ -868,3 +868,22 @@ test("a TIME without an offset is local time, a date alone included (as the help
   assert.equal(utc, Date.UTC(2026, 0, 1));
   assert.notEqual(localMidnight, utc, "the zone is not UTC");
 });
+
+test("a configuration the library refuses names the setting it came from: NEO4J_TOKEN, NEO4J_USER, NEO4J_DATABASE or --trail, never the secret", async () => {
+  // The hint listed "NEO4J_URL, NEO4J_USER, NEO4J_DATABASE and --trail" for every one of them, so
+  // an operator with a bad NEO4J_TOKEN was sent to four settings, none of them the one at fault.
+  const secret = "tok secret-8c1f";
+  const cases = [
+    [{ NEO4J_TOKEN: secret }, ["tail"], /: invalid config: token must be printable ASCII[^\n]* \(check NEO4J_TOKEN\)\n$/],
+    [{ NEO4J_USER: "a:b" }, ["tail"], /: invalid config: username must not contain ':'[^\n]* \(check NEO4J_USER\)\n$/],
+    [{ NEO4J_DATABASE: "bad db" }, ["tail"], /: invalid config: database "bad db" is not a valid[^\n]* \(check NEO4J_DATABASE\)\n$/],
+    [{}, ["tail", "--trail", ""], /: invalid config: trail must be a non-empty string[^\n]* \(check --trail\)\n$/],
+    [{ NEO4J_URL: "http://127.0.0.1:7474/?x=1" }, ["tail"], /: invalid config: url must not have a query or fragment \(check NEO4J_URL\)\n$/],
+  ];
+  for (const [env, args, want] of cases) {
+    const r = await cli(args, { ...ENV, ...env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, want);
+    assert.ok(!r.stderr.includes(secret));
+  }
+});
