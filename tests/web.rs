@@ -250,14 +250,8 @@ async fn a_stream_state_the_full_session_storage_refuses_is_never_resumed_stale(
     for i in 0..9 {
         assert_eq!(resolve(call(&tab, &format!("BEFORE_{i}"))).await, JsValue::TRUE);
     }
-    // Fill the storage to the brim (pieces ever smaller), then log the tenth event.
-    let mut keys = Vec::new();
-    for size in [1 << 20, 1 << 14, 1 << 10, 64, 1] {
-        let piece = "x".repeat(size);
-        while keys.len() < 100_000 && storage.set_item(&format!("sec6-fill-{}", keys.len()), &piece).is_ok() {
-            keys.push(format!("sec6-fill-{}", keys.len()));
-        }
-    }
+    // Fill the storage to the brim, then log the tenth event.
+    let keys = fill_to_the_brim(&storage);
     let tenth = resolve(call(&tab, "TENTH")).await;
     for k in &keys {
         storage.remove_item(k).unwrap();
@@ -274,4 +268,60 @@ async fn a_stream_state_the_full_session_storage_refuses_is_never_resumed_stale(
     assert!(rows.is_empty(), "one seq of one stream given to two events: {rows:?}");
     let total = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", json!({"t": trail})).await;
     assert_eq!(total[0][0], json!(11));
+}
+
+/// Fills `storage` to the brim (pieces ever smaller); the keys to remove afterwards.
+fn fill_to_the_brim(storage: &web_sys::Storage) -> Vec<String> {
+    let mut keys = Vec::new();
+    for size in [1 << 20, 1 << 14, 1 << 10, 64, 1] {
+        let piece = "x".repeat(size);
+        while keys.len() < 100_000 && storage.set_item(&format!("sec6-fill-{}", keys.len()), &piece).is_ok() {
+            keys.push(format!("sec6-fill-{}", keys.len()));
+        }
+    }
+    // Then the last piece grows a character at a time: less than a key's name may be left.
+    if let Some(last) = keys.last() {
+        let mut piece = storage.get_item(last).unwrap().unwrap_or_default();
+        while piece.len() < 1 << 16 {
+            piece.push('x');
+            if storage.set_item(last, &piece).is_err() {
+                break;
+            }
+        }
+    }
+    keys
+}
+
+#[wasm_bindgen_test]
+async fn two_loggers_of_a_tab_continue_one_stream_when_the_session_storage_is_full() {
+    // Found by review9: after sessionStorage refused a state (and the stale one was removed), a
+    // second logger of the same tab and trail found no saved state at its next event and chained
+    // from its own last-known head: the seq the first logger had just given out, given again (a
+    // fork). Two loggers of one stream in a tab share the latest state in memory when storage
+    // cannot hold it.
+    let trail = unique("fulltwo");
+    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+    let u = JsValue::UNDEFINED;
+    let call = |l: &JsAuditLogger, t: &str| l.log_user_action(JsValue::NULL, t.into(), u.clone(), u.clone(), u.clone());
+    let a = JsAuditLogger::new(config(&trail)).unwrap();
+    let b = JsAuditLogger::new(config(&trail)).unwrap();
+    for i in 0..8 {
+        assert_eq!(resolve(call(&a, &format!("A_{i}"))).await, JsValue::TRUE);
+    }
+    // b's own last-known state: seq 9 next.
+    assert_eq!(resolve(call(&b, "B_8")).await, JsValue::TRUE);
+    let keys = fill_to_the_brim(&storage);
+    let tenth = resolve(call(&a, "A_9")).await;
+    for k in &keys {
+        storage.remove_item(k).unwrap();
+    }
+    assert_eq!(tenth, JsValue::TRUE);
+    assert_eq!(resolve(call(&b, "B_10")).await, JsValue::TRUE);
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.seq, e.eventType ORDER BY e.seq, e.eventType",
+        json!({"t": trail}),
+    )
+    .await;
+    let seqs: Vec<(i64, String)> = rows.iter().map(|r| (r[0].as_i64().unwrap(), r[1].as_str().unwrap().to_owned())).collect();
+    assert_eq!(&seqs[8..], &[(8, "B_8".to_owned()), (9, "A_9".to_owned()), (10, "B_10".to_owned())], "{seqs:?}");
 }

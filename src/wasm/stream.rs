@@ -24,12 +24,21 @@ struct SessionStore {
 thread_local! {
     /// States saved but not written yet, `(key, JSON)`, the latest per key (see the module docs).
     static DUE: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// States the storage refused (full), the latest per key, until a later one is written: the
+    /// tab's other loggers of that stream read them (with none saved, a logger chained from its
+    /// own last-known head, giving out again the seqs given out since: a fork); a reload, which
+    /// starts without them, begins a new stream.
+    static HELD: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The state `list` holds for `key`.
+fn held_in(list: &'static std::thread::LocalKey<std::cell::RefCell<Vec<(String, String)>>>, key: &str) -> Option<String> {
+    list.with(|d| d.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
 }
 
 impl StreamStore for SessionStore {
     fn load(&self) -> Option<StreamState> {
-        let due = DUE.with(|d| d.borrow().iter().find(|(k, _)| *k == self.key).map(|(_, v)| v.clone()));
-        let raw = match due {
+        let raw = match held_in(&DUE, &self.key).or_else(|| held_in(&HELD, &self.key)) {
             Some(v) => v,
             None => self.storage.get_item(&self.key).ok()??,
         };
@@ -67,9 +76,18 @@ impl StreamStore for SessionStore {
                 // A full or disabled storage only costs continuity after a reload: a state it
                 // refuses takes the stale one with it, so a reload starts a new stream instead of
                 // giving out again the seqs given out since (a fork).
-                if storage.set_item(&key, &json).is_err() {
+                // Until then, the tab's loggers share it in memory (HELD).
+                let refused = storage.set_item(&key, &json).is_err();
+                if refused {
                     let _ = storage.remove_item(&key);
                 }
+                HELD.with(|h| {
+                    let mut h = h.borrow_mut();
+                    h.retain(|(k, _)| *k != key);
+                    if refused {
+                        h.push((key, json));
+                    }
+                });
             }
         });
     }
