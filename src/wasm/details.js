@@ -62,6 +62,32 @@ export function detailsToJson(details, maxDepth) {
   }
 }
 
+/** A logUserAction call's text in one crossing into wasm (src/wasm/details.rs, `call_text`). When
+ *  user, actionType and category have the types the rules ask for and the details are JSON, one
+ *  string: the details' JSON text, user.uid, user.name, actionType, category, then `|` and their
+ *  lengths in UTF-16 units, -1 for absent. Otherwise what the Rust side checks itself, with the
+ *  values read here (no getter runs twice on the way to a refusal's reason): `[uid, name]`, `null`
+ *  (no user), or `false` (a user that is not an object or cannot be read). Never throws. */
+export function eventText(user, actionType, category, details, maxDepth) {
+  let uid = "", name = null, ul = -1, nl = -1;
+  if (user !== null && user !== undefined) {
+    if (typeof user !== "object") return false;
+    try { uid = user.uid; name = user.name; } catch { return false; }
+    if (typeof uid !== "string") return [uid, name];
+    ul = uid.length;
+    if (typeof name === "string") nl = name.length;
+    else if (name !== null && name !== undefined) return [uid, name];
+  }
+  const back = ul < 0 ? null : [uid, name];
+  let cl = -1;
+  if (typeof category === "string") cl = category.length;
+  else if (category !== null && category !== undefined) return back;
+  if (typeof actionType !== "string") return back;
+  const text = detailsToJson(details, maxDepth);
+  if (text !== null && typeof text !== "string") return back;
+  return `${text ?? ""}${uid}${nl < 0 ? "" : name}${actionType}${cl < 0 ? "" : category}|${text === null ? -1 : text.length},${ul},${nl},${actionType.length},${cl}`;
+}
+
 /** The own enumerable keys of an options object; `null` for an array; `undefined` when it cannot
  *  be read (a revoked Proxy, a throwing `ownKeys` trap). Never throws. */
 export function optionKeys(v) {

@@ -16,6 +16,12 @@ extern "C" {
     #[wasm_bindgen(js_name = detailsToJson)]
     fn details_to_json(details: &JsValue, max_depth: u32) -> JsValue;
 
+    /// A call's text as one string, or what [`call_text`]'s caller checks itself
+    /// (src/wasm/details.js). Never throws.
+    #[wasm_bindgen(js_name = eventText)]
+    fn event_text(user: &JsValue, action_type: &JsValue, category: &JsValue, details: &JsValue, max_depth: u32)
+        -> JsValue;
+
     /// The own enumerable keys of an options object, `null` for an array, `undefined` when it
     /// cannot be read (src/wasm/details.js). Never throws.
     #[wasm_bindgen(js_name = optionKeys)]
@@ -64,6 +70,68 @@ pub fn to_json(details: &JsValue, max_depth: usize) -> Result<Option<String>, Au
             Err(AuditError::InvalidInput(why))
         }
     }
+}
+
+/// A `logUserAction` call's strings: user (uid, name), action type, category, details JSON text.
+pub type CallText = (Option<crate::event::User>, String, Option<String>, Option<String>);
+
+/// A call's strings read by the host in one crossing into wasm (details.js `eventText`: one
+/// string with the fields' UTF-16 lengths at its end), instead of one crossing per string; the
+/// details' text keeps the crossing's buffer. `Err` is what the host gave back instead when a value
+/// is not of the type the rules ask for or the details are refused (`[uid, name]`, `null` or
+/// `false`): the caller checks those values itself and gives the refusal's reason.
+pub fn call_text(
+    user: &JsValue,
+    action_type: &JsValue,
+    category: &JsValue,
+    details: &JsValue,
+    max_depth: usize,
+) -> Result<Result<CallText, AuditError>, JsValue> {
+    let out = event_text(user, action_type, category, details, max_depth.min(u32::MAX as usize) as u32);
+    let Some(mut text) = out.as_string() else { return Err(out) };
+    let bar = text.rfind('|').unwrap_or(0);
+    // Lengths in UTF-16 units (-1: absent) and where each field ends, in units then in bytes.
+    let mut len = [-1i64; 5];
+    for (l, n) in len.iter_mut().zip(text[bar + 1..].split(',')) {
+        *l = n.parse().unwrap_or(-1);
+    }
+    let mut ends = [0usize; 5];
+    let mut total = 0usize;
+    for (e, l) in ends.iter_mut().zip(len) {
+        total += l.max(0) as usize;
+        *e = total;
+    }
+    let unit_ends = ends;
+    if total != bar {
+        // Not all ASCII (only then is a field's UTF-8 longer than its UTF-16): walk the characters.
+        let (mut units, mut k) = (0usize, 0usize);
+        for (i, c) in text[..bar].char_indices() {
+            while k < 5 && units == unit_ends[k] {
+                ends[k] = i;
+                k += 1;
+            }
+            units += c.len_utf16();
+        }
+        ends[k..].fill(bar);
+    }
+    // A lone surrogate became U+FFFD (one unit still); the host says which field had one. The
+    // details' text has none: JSON.stringify escapes them, and the event builder refuses those.
+    const NAMES: [&str; 4] = ["user.uid", "user.name", "actionType", "category"];
+    if text.as_bytes()[ends[0]..bar].contains(&0xEF) {
+        for k in 1..5 {
+            let field = &text[ends[k - 1]..ends[k]];
+            if crate::error::find(field, "\u{fffd}").is_some()
+                && lone_surrogate(&out.unchecked_ref::<js_sys::JsString>().substring(unit_ends[k - 1] as u32, unit_ends[k] as u32))
+            {
+                return Ok(Err(rules::lone_surrogate(NAMES[k - 1]).into()));
+            }
+        }
+    }
+    let field = |k: usize| (len[k] >= 0).then(|| text[ends[k - 1]..ends[k]].to_owned());
+    let user = field(1).map(|uid| crate::event::User { uid, name: field(2) });
+    let (action_type, category) = (field(3).unwrap_or_default(), field(4));
+    text.truncate(ends[0]);
+    Ok(Ok((user, action_type, category, (len[0] >= 0).then_some(text))))
 }
 
 /// A JS string as Rust text, refusing a lone surrogate (which `as_string` would turn into U+FFFD

@@ -403,7 +403,16 @@ fn event_from_js(
 ) -> Result<AuditEvent, AuditError> {
     let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
     let read = || -> Result<_, AuditError> {
-        let user = user_from_js(user)?;
+        let depth = logger.limits().max_details_depth;
+        // The usual call: its strings in one crossing. Otherwise the host's values, checked here.
+        let back = match details::call_text(user, action_type, category, details, depth) {
+            Ok(text) => {
+                let (user, action_type, category, details) = text?;
+                return Ok((user, action_type, category, details, options_from_js(options)?));
+            }
+            Err(back) => back,
+        };
+        let user = user_from_js(&back)?;
         let action_type = details::js_text(action_type, "actionType")?
             .ok_or_else(|| bad("actionType must be a non-empty string"))?;
         let category = if category.is_undefined() || category.is_null() {
@@ -411,7 +420,7 @@ fn event_from_js(
         } else {
             Some(details::js_text(category, "category")?.ok_or_else(|| bad("category must be a string"))?)
         };
-        let details = details::to_json(details, logger.limits().max_details_depth)?;
+        let details = details::to_json(details, depth)?;
         Ok((user, action_type, category, details, options_from_js(options)?))
     };
     // Refused here (wrong types, details JSON cannot carry): a failed call like those the
@@ -461,22 +470,17 @@ fn options_from_object(options: &JsValue) -> Result<LogOptions, AuditError> {
     LogOptions::from_json(&tree)
 }
 
+/// The user as details.js `eventText` read it: `null` (none), `[uid, name]`, or `false` (not an
+/// object, or it could not be read).
 #[cfg(not(feature = "worker"))]
 fn user_from_js(user: &JsValue) -> Result<Option<User>, AuditError> {
     let bad = || AuditError::InvalidInput("user must be null or an object with a string uid".into());
     if user.is_undefined() || user.is_null() {
         return Ok(None);
     }
-    if !user.is_object() {
-        return Err(bad());
-    }
-    // The keys are made once per thread: a fresh JS string per event cost a UTF-8 decode each.
-    thread_local! {
-        static KEYS: [JsValue; 2] = [JsValue::from_str("uid"), JsValue::from_str("name")];
-    }
-    let get = |i: usize| KEYS.with(|k| js_sys::Reflect::get(user, &k[i])).map_err(|_| bad());
-    let uid = details::js_text(&get(0)?, "user.uid")?.ok_or_else(bad)?;
-    let name = get(1)?;
+    let Some(read) = user.dyn_ref::<js_sys::Array>() else { return Err(bad()) };
+    let uid = details::js_text(&read.get(0), "user.uid")?.ok_or_else(bad)?;
+    let name = read.get(1);
     let name = if name.is_undefined() || name.is_null() {
         None
     } else {
