@@ -89,7 +89,9 @@ pub fn call_text(
 ) -> Result<Result<CallText, AuditError>, JsValue> {
     let out = event_text(user, action_type, category, details, max_depth.min(u32::MAX as usize) as u32);
     let Some(mut text) = out.as_string() else { return Err(out) };
-    let bar = text.rfind('|').unwrap_or(0);
+    // A byte search from the end (the lengths are a few bytes): `rfind` with a char pattern went
+    // through a searcher, calls included, for each byte.
+    let bar = text.as_bytes().iter().rposition(|&b| b == b'|').unwrap_or(0);
     // Lengths in UTF-16 units (-1: absent) and where each field ends, in units then in bytes.
     let mut len = [-1i64; 5];
     for (l, n) in len.iter_mut().zip(text[bar + 1..].split(',')) {
@@ -114,10 +116,11 @@ pub fn call_text(
         }
         ends[k..].fill(bar);
     }
-    // A lone surrogate became U+FFFD (one unit still); the host says which field had one. The
-    // details' text has none: JSON.stringify escapes them, and the event builder refuses those.
+    // A lone surrogate became U+FFFD (one unit still; never in ASCII text); the host says which
+    // field had one. The details' text has none: JSON.stringify escapes them, and the event
+    // builder refuses those.
     const NAMES: [&str; 4] = ["user.uid", "user.name", "actionType", "category"];
-    if text.as_bytes()[ends[0]..bar].contains(&0xEF) {
+    if total != bar && text.as_bytes()[ends[0]..bar].contains(&0xEF) {
         for k in 1..5 {
             let field = &text[ends[k - 1]..ends[k]];
             if crate::error::find(field, "\u{fffd}").is_some()
