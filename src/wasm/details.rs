@@ -133,7 +133,9 @@ pub fn call_text(
     let field = |k: usize| (len[k] >= 0).then(|| text[ends[k - 1]..ends[k]].to_owned());
     let user = field(1).map(|uid| crate::event::User { uid, name: field(2) });
     let (action_type, category) = (field(3).unwrap_or_default(), field(4));
+    // The event keeps the details' text while it waits: no room for the rest (in place).
     text.truncate(ends[0]);
+    text.shrink_to_fit();
     Ok(Ok((user, action_type, category, (len[0] >= 0).then_some(text))))
 }
 
