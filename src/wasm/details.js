@@ -62,31 +62,69 @@ export function detailsToJson(details, maxDepth) {
   }
 }
 
-/** A logUserAction call's text in one crossing into wasm (src/wasm/details.rs, `call_text`). When
- *  user, actionType and category have the types the rules ask for and the details are JSON, one
- *  string: the details' JSON text, user.uid, user.name, actionType, category, then `|` and their
- *  lengths in UTF-16 units, -1 for absent. Otherwise what the Rust side checks itself, with the
- *  values read here (no getter runs twice on the way to a refusal's reason): `[uid, name]`, `null`
- *  (no user), or `false` (a user that is not an object or cannot be read). Never throws. */
-export function eventText(user, actionType, category, details, maxDepth) {
-  let uid = "", name = null, ul = -1, nl = -1;
+// eventText's state: the wasm memory (given once by the Rust side) and a byte view on it,
+// renewed when the memory has grown; a text that did not fit the room given, until
+// eventTextAgain writes it; the values handed back by eventBack.
+let memory = null;
+let bytes = new Uint8Array(0);
+let pending = "";
+let back;
+const encoder = new TextEncoder();
+const wellFormed = String.prototype.isWellFormed ? (s) => s.isWellFormed() : (s) => !loneSurrogate(s);
+
+/** The wasm module's memory, for eventText to write into. */
+export function setMemory(m) { memory = m; }
+
+function put(text, ptr, room) {
+  if (bytes.buffer !== memory.buffer) bytes = new Uint8Array(memory.buffer);
+  const { read, written } = encoder.encodeInto(text, bytes.subarray(ptr, ptr + room));
+  if (read === text.length) { pending = ""; return written; }
+  pending = text;
+  return -2 - text.length * 3;
+}
+
+/** A logUserAction call's text written straight into wasm memory at `ptr` (`room` bytes) as UTF-8
+ *  by the host's encoder (src/wasm/details.rs, `call_text`): when user, actionType and category
+ *  have the types the rules ask for, hold no lone surrogate, and the details are JSON, one text:
+ *  the details' JSON text, user.uid, user.name, actionType, category, then `|` and their lengths
+ *  in UTF-16 units, -1 for absent. Returns the bytes written; or -2 - (bytes needed at most) when
+ *  the room was too small (then eventTextAgain); or -1: eventBack() has what the Rust side checks
+ *  itself, with the values read here (no getter runs twice on the way to a refusal's reason):
+ *  `[uid, name]`, `null` (no user), or `false` (a user that is not an object or cannot be read).
+ *  Never throws. */
+export function eventText(user, actionType, category, details, maxDepth, ptr, room) {
+  let uid = "", name = null, ul = -1, nl = -1, read = null;
   if (user !== null && user !== undefined) {
-    if (typeof user !== "object") return false;
-    try { uid = user.uid; name = user.name; } catch { return false; }
-    if (typeof uid !== "string") return [uid, name];
+    if (typeof user !== "object") return refuse(false);
+    try { uid = user.uid; name = user.name; } catch { return refuse(false); }
+    read = [uid, name];
+    if (typeof uid !== "string") return refuse(read);
     ul = uid.length;
     if (typeof name === "string") nl = name.length;
-    else if (name !== null && name !== undefined) return [uid, name];
+    else if (name !== null && name !== undefined) return refuse(read);
   }
-  const back = ul < 0 ? null : [uid, name];
   let cl = -1;
   if (typeof category === "string") cl = category.length;
-  else if (category !== null && category !== undefined) return back;
-  if (typeof actionType !== "string") return back;
-  const text = detailsToJson(details, maxDepth);
-  if (text !== null && typeof text !== "string") return back;
-  return `${text ?? ""}${uid}${nl < 0 ? "" : name}${actionType}${cl < 0 ? "" : category}|${text === null ? -1 : text.length},${ul},${nl},${actionType.length},${cl}`;
+  else if (category !== null && category !== undefined) return refuse(read);
+  if (typeof actionType !== "string") return refuse(read);
+  // (A getter or toJSON may log an event itself here: module state is set only after this.)
+  const json = detailsToJson(details, maxDepth);
+  if (json !== null && typeof json !== "string") return refuse(read);
+  const text = `${json ?? ""}${uid}${nl < 0 ? "" : name}${actionType}${cl < 0 ? "" : category}|${json === null ? -1 : json.length},${ul},${nl},${actionType.length},${cl}`;
+  if (!wellFormed(text)) return refuse(read);
+  return put(text, ptr, room);
 }
+
+function refuse(read) {
+  back = read;
+  return -1;
+}
+
+/** The text eventText could not fit, written at `ptr` (`room` bytes). */
+export function eventTextAgain(ptr, room) { return put(pending, ptr, room); }
+
+/** What eventText handed back (see there), once. */
+export function eventBack() { const v = back; back = undefined; return v; }
 
 /** The own enumerable keys of an options object; `null` for an array; `undefined` when it cannot
  *  be read (a revoked Proxy, a throwing `ownKeys` trap). Never throws. */

@@ -16,11 +16,28 @@ extern "C" {
     #[wasm_bindgen(js_name = detailsToJson)]
     fn details_to_json(details: &JsValue, max_depth: u32) -> JsValue;
 
-    /// A call's text as one string, or what [`call_text`]'s caller checks itself
-    /// (src/wasm/details.js). Never throws.
+    /// A call's text as UTF-8 at `ptr` (`room` bytes): the bytes written, -1 (then
+    /// `eventBack`), or -2 - the bytes needed (then `eventTextAgain`) (src/wasm/details.js).
+    /// Never throws.
     #[wasm_bindgen(js_name = eventText)]
-    fn event_text(user: &JsValue, action_type: &JsValue, category: &JsValue, details: &JsValue, max_depth: u32)
-        -> JsValue;
+    fn event_text(
+        user: &JsValue,
+        action_type: &JsValue,
+        category: &JsValue,
+        details: &JsValue,
+        max_depth: u32,
+        ptr: u32,
+        room: u32,
+    ) -> f64;
+
+    #[wasm_bindgen(js_name = eventTextAgain)]
+    fn event_text_again(ptr: u32, room: u32) -> f64;
+
+    #[wasm_bindgen(js_name = eventBack)]
+    fn event_back() -> JsValue;
+
+    #[wasm_bindgen(js_name = setMemory)]
+    fn set_memory(memory: &JsValue);
 
     /// The own enumerable keys of an options object, `null` for an array, `undefined` when it
     /// cannot be read (src/wasm/details.js). Never throws.
@@ -75,27 +92,61 @@ pub fn to_json(details: &JsValue, max_depth: usize) -> Result<Option<String>, Au
 /// A `logUserAction` call's strings: user (uid, name), action type, category, details JSON text.
 pub type CallText = (Option<crate::event::User>, String, Option<String>, Option<String>);
 
-/// A call's strings read by the host in one crossing into wasm (details.js `eventText`: one
-/// string with the fields' UTF-16 lengths at its end), instead of one crossing per string; the
-/// details' text keeps the crossing's buffer. `Err` is what the host gave back instead when a value
-/// is not of the type the rules ask for or the details are refused (`[uid, name]`, `null` or
-/// `false`): the caller checks those values itself and gives the refusal's reason.
+/// A call's strings written by the host's UTF-8 encoder straight into a buffer of this module
+/// (details.js `eventText`: one text with the fields' UTF-16 lengths at its end), instead of one
+/// crossing per string, each copied by wasm-bindgen's glue a code unit at a time. `Err` is what
+/// the host gave back instead when a value is not of the type the rules ask for, holds a lone
+/// surrogate, or the details are refused (`[uid, name]`, `null` or `false`): the caller checks
+/// those values itself and gives the refusal's reason.
 pub fn call_text(
     user: &JsValue,
     action_type: &JsValue,
     category: &JsValue,
     details: &JsValue,
     max_depth: usize,
-) -> Result<Result<CallText, AuditError>, JsValue> {
-    let out = event_text(user, action_type, category, details, max_depth.min(u32::MAX as usize) as u32);
-    let Some(mut text) = out.as_string() else { return Err(out) };
-    // A byte search from the end (the lengths are a few bytes): `rfind` with a char pattern went
-    // through a searcher, calls included, for each byte.
-    let bar = text.as_bytes().iter().rposition(|&b| b == b'|').unwrap_or(0);
+) -> Result<CallText, JsValue> {
+    thread_local! {
+        static BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+        static MEMORY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+    if !MEMORY.replace(true) {
+        set_memory(&wasm_bindgen::memory());
+    }
+    // Taken out while the host runs (a getter may log an event itself: that call gets its own).
+    let mut buf = BUF.take();
+    buf.clear();
+    buf.reserve(1024);
+    let room = |b: &mut Vec<u8>| (b.as_mut_ptr() as u32, b.capacity().min(u32::MAX as usize) as u32);
+    let (ptr, cap) = room(&mut buf);
+    let mut n = event_text(user, action_type, category, details, max_depth.min(u32::MAX as usize) as u32, ptr, cap);
+    if n < -1.0 {
+        buf.reserve((-2.0 - n) as usize);
+        let (ptr, cap) = room(&mut buf);
+        n = event_text_again(ptr, cap);
+    }
+    if !(0.0..=buf.capacity() as f64).contains(&n) {
+        BUF.set(buf);
+        return Err(event_back());
+    }
+    // SAFETY: the host's encoder wrote `n` bytes (at most the room given) at the buffer's start.
+    unsafe { buf.set_len(n as usize) };
+    let out = split(&buf);
+    if buf.capacity() <= 1 << 16 {
+        BUF.set(buf);
+    }
+    // Not what eventText writes (never expected): refused, never stored altered.
+    out.ok_or(JsValue::FALSE)
+}
+
+/// [`call_text`]'s text cut into its fields; `None` if it is not what eventText writes.
+fn split(bytes: &[u8]) -> Option<CallText> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    // A byte search from the end (the lengths are a few bytes).
+    let bar = bytes.iter().rposition(|&b| b == b'|')?;
     // Lengths in UTF-16 units (-1: absent) and where each field ends, in units then in bytes.
     let mut len = [-1i64; 5];
     for (l, n) in len.iter_mut().zip(text[bar + 1..].split(',')) {
-        *l = n.parse().unwrap_or(-1);
+        *l = n.parse().ok()?;
     }
     let mut ends = [0usize; 5];
     let mut total = 0usize;
@@ -103,9 +154,9 @@ pub fn call_text(
         total += l.max(0) as usize;
         *e = total;
     }
-    let unit_ends = ends;
     if total != bar {
         // Not all ASCII (only then is a field's UTF-8 longer than its UTF-16): walk the characters.
+        let unit_ends = ends;
         let (mut units, mut k) = (0usize, 0usize);
         for (i, c) in text[..bar].char_indices() {
             while k < 5 && units == unit_ends[k] {
@@ -116,27 +167,9 @@ pub fn call_text(
         }
         ends[k..].fill(bar);
     }
-    // A lone surrogate became U+FFFD (one unit still; never in ASCII text); the host says which
-    // field had one. The details' text has none: JSON.stringify escapes them, and the event
-    // builder refuses those.
-    const NAMES: [&str; 4] = ["user.uid", "user.name", "actionType", "category"];
-    if total != bar && text.as_bytes()[ends[0]..bar].contains(&0xEF) {
-        for k in 1..5 {
-            let field = &text[ends[k - 1]..ends[k]];
-            if crate::error::find(field, "\u{fffd}").is_some()
-                && lone_surrogate(&out.unchecked_ref::<js_sys::JsString>().substring(unit_ends[k - 1] as u32, unit_ends[k] as u32))
-            {
-                return Ok(Err(rules::lone_surrogate(NAMES[k - 1]).into()));
-            }
-        }
-    }
-    let field = |k: usize| (len[k] >= 0).then(|| text[ends[k - 1]..ends[k]].to_owned());
+    let field = |k: usize| (len[k] >= 0).then(|| text.get(if k == 0 { 0 } else { ends[k - 1] }..ends[k]).map(str::to_owned)).flatten();
     let user = field(1).map(|uid| crate::event::User { uid, name: field(2) });
-    let (action_type, category) = (field(3).unwrap_or_default(), field(4));
-    // The event keeps the details' text while it waits: no room for the rest (in place).
-    text.truncate(ends[0]);
-    text.shrink_to_fit();
-    Ok(Ok((user, action_type, category, (len[0] >= 0).then_some(text))))
+    Some((user, field(3)?, field(4), field(0)))
 }
 
 /// A JS string as Rust text, refusing a lone surrogate (which `as_string` would turn into U+FFFD

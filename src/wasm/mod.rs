@@ -406,8 +406,7 @@ fn event_from_js(
         let depth = logger.limits().max_details_depth;
         // The usual call: its strings in one crossing. Otherwise the host's values, checked here.
         let back = match details::call_text(user, action_type, category, details, depth) {
-            Ok(text) => {
-                let (user, action_type, category, details) = text?;
+            Ok((user, action_type, category, details)) => {
                 return Ok((user, action_type, category, details, options_from_js(options)?));
             }
             Err(back) => back,

@@ -132,8 +132,16 @@ test("lone UTF-16 surrogates are refused, never stored altered", async () => {
     [{ uid: "😀", name: "" }, "F2", undefined, undefined],
     [null, "F3", null, {}],
     [{ get uid() { reads++; return "g-é"; }, get name() { reads++; return null; } }, "F4", "C", { e: "😀\uFFFD" }],
+    // Longer than the first room given for the text (1 KiB), ASCII and not.
+    [{ uid: "u5" }, "F5", null, { a: "x".repeat(5000), b: "é😀".repeat(900) }],
+    // A getter that logs an event itself while the call's text is being made.
+    [{ uid: "u6" }, "F6", null, { get g() { nested = logger2.logUserAction({ uid: "u7" }, "F7", null, { n: "é".repeat(600) }); return "v"; } }],
   ];
+  let nested;
   for (const c of calls) assert.equal(await logger2.logUserAction(...c), true, logger2.lastError);
+  assert.equal(await nested, true, logger2.lastError);
+  calls.push([{ uid: "u7" }, "F7", null, { n: "é".repeat(600) }]);
+  calls[5][3] = { g: "v" };
   assert.equal(reads, 2);
   const rows = await cypher(
     "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.eventCategory, e.userUID, e.userName, e.details",
