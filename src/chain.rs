@@ -236,9 +236,7 @@ impl Chain {
         };
         let mut rest = String::with_capacity(event.json_len());
         canonical_tail(&mut rest, event);
-        h.update(rest.as_bytes());
-        h.update(prev_hash.as_bytes());
-        hex(&h.finalize())
+        finish(h, rest.as_bytes(), prev_hash)
     }
 }
 
@@ -385,8 +383,12 @@ pub fn event_hash_v2(event: &AuditEvent, prev_hash: &str) -> String {
 }
 
 fn digest(canonical: &[u8], prev_hash: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(canonical);
+    finish(Sha256::new(), canonical, prev_hash)
+}
+
+/// `h` (the hash state so far) over `bytes` then `prev_hash`, as 64 lowercase hex digits.
+fn finish(mut h: Sha256, bytes: &[u8], prev_hash: &str) -> String {
+    h.update(bytes);
     h.update(prev_hash.as_bytes());
     hex(&h.finalize())
 }

@@ -145,8 +145,12 @@ fn split(bytes: &[u8]) -> Option<CallText> {
     let bar = bytes.iter().rposition(|&b| b == b'|')?;
     // Lengths in UTF-16 units (-1: absent) and where each field ends, in units then in bytes.
     let mut len = [-1i64; 5];
-    for (l, n) in len.iter_mut().zip(text[bar + 1..].split(',')) {
-        *l = n.parse().ok()?;
+    for (l, n) in len.iter_mut().zip(bytes[bar + 1..].split(|&b| b == b',')) {
+        // Decimal digits, or -1 (a digit loop: `str::parse` brought its own code along).
+        *l = match n {
+            b"-1" => -1,
+            _ => n.iter().try_fold(0i64, |a, &d| d.is_ascii_digit().then(|| a * 10 + i64::from(d - b'0')))?,
+        };
     }
     let mut ends = [0usize; 5];
     let mut total = 0usize;

@@ -401,25 +401,13 @@ fn event_from_js(
     details: &JsValue,
     options: &JsValue,
 ) -> Result<AuditEvent, AuditError> {
-    let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
     let read = || -> Result<_, AuditError> {
         let depth = logger.limits().max_details_depth;
         // The usual call: its strings in one crossing. Otherwise the host's values, checked here.
-        let back = match details::call_text(user, action_type, category, details, depth) {
-            Ok((user, action_type, category, details)) => {
-                return Ok((user, action_type, category, details, options_from_js(options)?));
-            }
-            Err(back) => back,
+        let (user, action_type, category, details) = match details::call_text(user, action_type, category, details, depth) {
+            Ok(text) => text,
+            Err(back) => checked(&back, action_type, category, details, depth)?,
         };
-        let user = user_from_js(&back)?;
-        let action_type = details::js_text(action_type, "actionType")?
-            .ok_or_else(|| bad("actionType must be a non-empty string"))?;
-        let category = if category.is_undefined() || category.is_null() {
-            None
-        } else {
-            Some(details::js_text(category, "category")?.ok_or_else(|| bad("category must be a string"))?)
-        };
-        let details = details::to_json(details, depth)?;
         Ok((user, action_type, category, details, options_from_js(options)?))
     };
     // Refused here (wrong types, details JSON cannot carry): a failed call like those the
@@ -428,6 +416,28 @@ fn event_from_js(
         read().inspect_err(|_| logger.counters().add_failed(1))?;
     // The logger's one place where events are born: redaction, validation, hash chain.
     logger.build_event_json_owned(user, action_type, category, details, options)
+}
+
+/// A call's values as the rules check them, one by one, with the reason of the first refused:
+/// for what [`details::call_text`] handed back (`back`: the user as the host read it).
+#[cfg(not(feature = "worker"))]
+fn checked(
+    back: &JsValue,
+    action_type: &JsValue,
+    category: &JsValue,
+    details: &JsValue,
+    depth: usize,
+) -> Result<details::CallText, AuditError> {
+    let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
+    let user = user_from_js(back)?;
+    let action_type =
+        details::js_text(action_type, "actionType")?.ok_or_else(|| bad("actionType must be a non-empty string"))?;
+    let category = if category.is_undefined() || category.is_null() {
+        None
+    } else {
+        Some(details::js_text(category, "category")?.ok_or_else(|| bad("category must be a string"))?)
+    };
+    Ok((user, action_type, category, details::to_json(details, depth)?))
 }
 
 /// `logUserAction`'s last argument: `undefined`/`null`, or `{targets?: AuditTarget[]}` read as
