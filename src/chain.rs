@@ -138,10 +138,6 @@ impl<T: ?Sized> StoreBounds for T {}
 pub struct Chain {
     state: Mutex<StreamState>,
     store: Option<Box<dyn StreamStore>>,
-    /// SHA-256 after the canonical encoding's start for the stream named first (see
-    /// [`canonical_head`]): a stream id of the usual length fills the first 64-byte block, so each
-    /// event's hash starts from here instead of compressing that block again.
-    head: Mutex<(String, Sha256)>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -163,7 +159,7 @@ impl Chain {
 
     /// Continues a stream from a saved state, saving each new state into `store`.
     pub fn resume(state: StreamState, store: Option<Box<dyn StreamStore>>) -> Self {
-        Chain { state: Mutex::new(state), store, head: Mutex::new((String::new(), Sha256::new())) }
+        Chain { state: Mutex::new(state), store }
     }
 
     /// The current state (id, next seq, head hash).
@@ -184,7 +180,7 @@ impl Chain {
         }
         event.stream_id = Some(st.stream_id.clone());
         event.seq = Some(st.next_seq);
-        let hash = if event.targets.is_empty() { self.hash_v1(event, &st.head) } else { seal_hash(event, &st.head) };
+        let hash = seal_hash(event, &st.head);
         // The old head moves into the event, the new one is copied once.
         event.prev_hash = Some(std::mem::replace(&mut st.head, hash.clone()));
         event.hash = Some(hash);
@@ -215,28 +211,6 @@ impl Chain {
             store.save(&st);
         }
         true
-    }
-}
-
-impl Chain {
-    /// [`event_hash`] of `event` (its stream id set), from the hash state after the stream's
-    /// [`canonical_head`] (kept for the last stream id seen).
-    fn hash_v1(&self, event: &AuditEvent, prev_hash: &str) -> String {
-        let id = event.stream_id.as_deref().unwrap_or_default();
-        let mut h = {
-            let mut head = self.head.lock().unwrap_or_else(|p| p.into_inner());
-            if head.0 != id || id.is_empty() {
-                let mut start = String::with_capacity(id.len() + 32);
-                canonical_head(&mut start, event.stream_id.as_deref());
-                let mut h = Sha256::new();
-                h.update(start.as_bytes());
-                *head = (id.to_owned(), h);
-            }
-            head.1.clone()
-        };
-        let mut rest = String::with_capacity(event.json_len());
-        canonical_tail(&mut rest, event);
-        finish(h, rest.as_bytes(), prev_hash)
     }
 }
 
@@ -283,41 +257,30 @@ pub fn stream_trail_binding(stream_id: &str, trail: &str) -> Option<bool> {
 
 /// The canonical encoding of `event`'s fields, without `prevHash` (see the module docs).
 pub fn canonical(event: &AuditEvent) -> Vec<u8> {
+    use crate::json::{write_int, write_opt_str, write_str, write_uint};
     // A JSON array, written directly: the same bytes `serde_json` gives for it (tested below).
     let mut out = String::with_capacity(event.json_len());
-    canonical_head(&mut out, event.stream_id.as_deref());
-    canonical_tail(&mut out, event);
-    out.into_bytes()
-}
-
-/// [`canonical`]'s start, the same for every event of a stream: `[` version `,` streamId `,`.
-fn canonical_head(out: &mut String, stream_id: Option<&str>) {
-    use crate::json::{write_opt_str, write_str};
     out.push('[');
-    write_str(out, CHAIN_VERSION);
+    write_str(&mut out, CHAIN_VERSION);
     out.push(',');
-    write_opt_str(out, stream_id);
+    write_opt_str(&mut out, event.stream_id.as_deref());
     out.push(',');
-}
-
-/// [`canonical`]'s rest, from `seq` to the closing bracket.
-fn canonical_tail(out: &mut String, event: &AuditEvent) {
-    use crate::json::{write_int, write_opt_str, write_str, write_uint};
     match event.seq {
-        Some(n) => write_uint(out, n),
+        Some(n) => write_uint(&mut out, n),
         None => out.push_str("null"),
     }
     for s in [&event.uid, &event.action_type, &event.category] {
         out.push(',');
-        write_str(out, s);
+        write_str(&mut out, s);
     }
     out.push(',');
-    write_int(out, event.ts);
+    write_int(&mut out, event.ts);
     for s in [&event.user_uid, &event.user_name, &event.details] {
         out.push(',');
-        write_opt_str(out, s.as_deref());
+        write_opt_str(&mut out, s.as_deref());
     }
     out.push(']');
+    out.into_bytes()
 }
 
 /// The version 2 canonical encoding of `event`, without `prevHash`: the compact JSON array
@@ -383,12 +346,8 @@ pub fn event_hash_v2(event: &AuditEvent, prev_hash: &str) -> String {
 }
 
 fn digest(canonical: &[u8], prev_hash: &str) -> String {
-    finish(Sha256::new(), canonical, prev_hash)
-}
-
-/// `h` (the hash state so far) over `bytes` then `prev_hash`, as 64 lowercase hex digits.
-fn finish(mut h: Sha256, bytes: &[u8], prev_hash: &str) -> String {
-    h.update(bytes);
+    let mut h = Sha256::new();
+    h.update(canonical);
     h.update(prev_hash.as_bytes());
     hex(&h.finalize())
 }
@@ -967,35 +926,6 @@ mod tests {
         let mut v = Verifier::new("s", anchored);
         evs.iter().cloned().for_each(|e| v.push(e));
         v.finish()
-    }
-
-    #[test]
-    fn a_seal_hashes_as_event_hash_across_stream_changes() {
-        // The seal starts from a hash state kept for the last stream id: a store that hands back
-        // another stream (ids of other lengths, one with characters to escape) must not reuse it.
-        struct Switch(Mutex<Vec<StreamState>>);
-        impl StreamStore for Switch {
-            fn load(&self) -> Option<StreamState> {
-                self.0.lock().unwrap().pop()
-            }
-            fn save(&self, _: &StreamState) {}
-        }
-        let at = |id: &str| StreamState { stream_id: id.into(), next_seq: 7, head: GENESIS.into() };
-        let ids = [uuid_like(), "s".into(), "a\"b\\c\u{1}".into(), "x".repeat(200), uuid_like()];
-        let mut loads: Vec<StreamState> = ids.iter().flat_map(|id| [at(id), at(id)]).collect();
-        loads.reverse();
-        let n = loads.len();
-        let chain = Chain::resume(at(&ids[0]), Some(Box::new(Switch(Mutex::new(loads)))));
-        let mut seen = Vec::new();
-        for i in 0..n + 2 {
-            let user = crate::event::User { uid: "u".into(), name: None };
-            let details = serde_json::json!({"k": "v\"w"});
-            let mut e = AuditEvent::build(Some(&user), &format!("E{i}"), None, Some(&details), 1000).unwrap();
-            chain.seal(&mut e);
-            assert_eq!(e.hash.as_deref(), Some(event_hash(&e, e.prev_hash.as_deref().unwrap()).as_str()), "{i}");
-            seen.push(e.stream_id.clone().unwrap());
-        }
-        assert_eq!(seen.iter().collect::<std::collections::HashSet<_>>().len(), ids.len());
     }
 
     #[test]
