@@ -41,7 +41,7 @@ function replacer(key, value) {
 }
 
 /** `null` for no details; the JSON text; or `{error}` with why the details were refused. */
-export function detailsToJson(details, maxDepth) {
+function detailsToJson(details, maxDepth) {
   if (details === null || details === undefined) return null;
   const outer = stack, outerBound = depthBound;
   try {
@@ -62,69 +62,77 @@ export function detailsToJson(details, maxDepth) {
   }
 }
 
-// eventText's state: the wasm memory (given once by the Rust side) and a byte view on it,
-// renewed when the memory has grown; a text that did not fit the room given, until
-// eventTextAgain writes it; the values handed back by eventBack.
+// eventText's state: the wasm memory (given by eventMore the first time) and views on it, renewed
+// when the memory has grown; the fields of a call not written yet, or the refusal's reason.
 let memory = null;
 let bytes = new Uint8Array(0);
-let pending = "";
+let view;
+let pending = null;
 let back;
 const encoder = new TextEncoder();
 const wellFormed = String.prototype.isWellFormed ? (s) => s.isWellFormed() : (s) => !loneSurrogate(s);
+const USER = "user must be null or an object with a string uid";
 
-/** The wasm module's memory, for eventText to write into. */
-export function setMemory(m) { memory = m; }
-
-function put(text, ptr, room) {
-  if (bytes.buffer !== memory.buffer) bytes = new Uint8Array(memory.buffer);
-  const { read, written } = encoder.encodeInto(text, bytes.subarray(ptr, ptr + room));
-  if (read === text.length) { pending = ""; return written; }
-  pending = text;
-  return -2 - text.length * 3;
-}
-
-/** A logUserAction call's text written straight into wasm memory at `ptr` (`room` bytes) as UTF-8
- *  by the host's encoder (src/wasm/details.rs, `call_text`): when user, actionType and category
- *  have the types the rules ask for, hold no lone surrogate, and the details are JSON, one text:
- *  the details' JSON text, user.uid, user.name, actionType, category, then `|` and their lengths
- *  in UTF-16 units, -1 for absent. Returns the bytes written; or -2 - (bytes needed at most) when
- *  the room was too small (then eventTextAgain); or -1: eventBack() has what the Rust side checks
- *  itself, with the values read here (no getter runs twice on the way to a refusal's reason):
- *  `[uid, name]`, `null` (no user), or `false` (a user that is not an object or cannot be read).
- *  Never throws. */
+/** A logUserAction call's strings, read once each, checked in the rules' order (types, lone
+ *  surrogates, the details as JSON text) and written into wasm memory at `ptr` (`room` bytes) by
+ *  the host's UTF-8 encoder, for src/wasm/details.rs `call_text`: the details' JSON text, user.uid,
+ *  user.name, actionType, category, then their lengths in bytes (-1: absent) as five 32-bit
+ *  little-endian integers. Returns the bytes written; -1 when refused (eventMore() then gives the
+ *  reason, or the index of the field with a lone surrogate: 0 user.uid, 1 user.name, 2 actionType,
+ *  3 category); or -2 - (bytes needed at most) (eventMore then writes). Never throws. */
 export function eventText(user, actionType, category, details, maxDepth, ptr, room) {
-  let uid = "", name = null, ul = -1, nl = -1, read = null;
+  let uid = null, name = null;
   if (user !== null && user !== undefined) {
-    if (typeof user !== "object") return refuse(false);
-    try { uid = user.uid; name = user.name; } catch { return refuse(false); }
-    read = [uid, name];
-    if (typeof uid !== "string") return refuse(read);
-    ul = uid.length;
-    if (typeof name === "string") nl = name.length;
-    else if (name !== null && name !== undefined) return refuse(read);
+    if (typeof user !== "object") return refuse(USER);
+    try { uid = user.uid; name = user.name; } catch { return refuse(USER); }
+    if (typeof uid !== "string") return refuse(USER);
+    if (name === undefined) name = null;
+    else if (name !== null && typeof name !== "string") return refuse("user.name must be a string when given", uid);
   }
-  let cl = -1;
-  if (typeof category === "string") cl = category.length;
-  else if (category !== null && category !== undefined) return refuse(read);
-  if (typeof actionType !== "string") return refuse(read);
+  if (typeof actionType !== "string") return refuse("actionType must be a non-empty string", uid, name);
+  if (category === undefined) category = null;
+  else if (category !== null && typeof category !== "string") return refuse("category must be a string", uid, name, actionType);
   // (A getter or toJSON may log an event itself here: module state is set only after this.)
   const json = detailsToJson(details, maxDepth);
-  if (json !== null && typeof json !== "string") return refuse(read);
-  const text = `${json ?? ""}${uid}${nl < 0 ? "" : name}${actionType}${cl < 0 ? "" : category}|${json === null ? -1 : json.length},${ul},${nl},${actionType.length},${cl}`;
-  if (!wellFormed(text)) return refuse(read);
-  return put(text, ptr, room);
+  if (json !== null && typeof json !== "string") return refuse(json.error, uid, name, actionType, category);
+  const fields = [json, uid, name, actionType, category];
+  const text = fields.join("");
+  if (!wellFormed(text)) return refuse("", uid, name, actionType, category);
+  pending = fields;
+  return memory === null ? -23 - 3 * text.length : put(text, ptr, room);
 }
 
-function refuse(read) {
-  back = read;
+// A refusal: `why`, unless a field checked before it (given in order) holds a lone surrogate.
+function refuse(why, ...earlier) {
+  const k = earlier.findIndex((s) => typeof s === "string" && !wellFormed(s));
+  back = k < 0 ? why : k;
   return -1;
 }
 
-/** The text eventText could not fit, written at `ptr` (`room` bytes). */
-export function eventTextAgain(ptr, room) { return put(pending, ptr, room); }
+function put(text, ptr, room) {
+  if (bytes.buffer !== memory.buffer) { bytes = new Uint8Array(memory.buffer); view = new DataView(memory.buffer); }
+  const at = bytes.subarray(ptr, ptr + room - 20);
+  const { read, written } = encoder.encodeInto(text, at);
+  if (read < text.length) return -23 - 3 * text.length;
+  const fields = pending;
+  pending = null;
+  for (let k = 0, p = 0; k < 5; k++) {
+    const f = fields[k];
+    // Not all ASCII: each field's bytes counted by encoding it again where it already is.
+    const n = f === null ? -1 : written === text.length ? f.length : encoder.encodeInto(f, at.subarray(p)).written;
+    if (n > 0) p += n;
+    view.setInt32(ptr + written + 4 * k, n, true);
+  }
+  return written + 20;
+}
 
-/** What eventText handed back (see there), once. */
-export function eventBack() { const v = back; back = undefined; return v; }
+/** After eventText: the fields it could not write, written at `ptr` (`room` bytes) into `m`, the
+ *  wasm memory; or what it refused, once. */
+export function eventMore(m, ptr, room) {
+  if (pending === null) { const v = back; back = undefined; return v; }
+  memory = m;
+  return put(pending.join(""), ptr, room);
+}
 
 /** The own enumerable keys of an options object; `null` for an array; `undefined` when it cannot
  *  be read (a revoked Proxy, a throwing `ownKeys` trap). Never throws. */

@@ -12,13 +12,9 @@ use crate::rules;
 
 #[wasm_bindgen(module = "/src/wasm/details.js")]
 extern "C" {
-    /// `null`, the JSON text, or `{error}` (src/wasm/details.js). Never throws.
-    #[wasm_bindgen(js_name = detailsToJson)]
-    fn details_to_json(details: &JsValue, max_depth: u32) -> JsValue;
-
-    /// A call's text as UTF-8 at `ptr` (`room` bytes): the bytes written, -1 (then
-    /// `eventBack`), or -2 - the bytes needed (then `eventTextAgain`) (src/wasm/details.js).
-    /// Never throws.
+    /// A call's fields as UTF-8 at `ptr` (`room` bytes), their lengths after them: the bytes
+    /// written, -1 (refused: `eventMore` has the reason), or -2 - the bytes needed (then
+    /// `eventMore` writes them) (src/wasm/details.js). Never throws.
     #[wasm_bindgen(js_name = eventText)]
     fn event_text(
         user: &JsValue,
@@ -30,14 +26,10 @@ extern "C" {
         room: u32,
     ) -> f64;
 
-    #[wasm_bindgen(js_name = eventTextAgain)]
-    fn event_text_again(ptr: u32, room: u32) -> f64;
-
-    #[wasm_bindgen(js_name = eventBack)]
-    fn event_back() -> JsValue;
-
-    #[wasm_bindgen(js_name = setMemory)]
-    fn set_memory(memory: &JsValue);
+    /// After `eventText`: the text it could not write, written at `ptr` (the bytes written), or
+    /// the refusal (a reason, or the index of the field with a lone surrogate). Never throws.
+    #[wasm_bindgen(js_name = eventMore)]
+    fn event_more(memory: &JsValue, ptr: u32, room: u32) -> JsValue;
 
     /// The own enumerable keys of an options object, `null` for an array, `undefined` when it
     /// cannot be read (src/wasm/details.js). Never throws.
@@ -52,6 +44,7 @@ extern "C" {
     /// Whether the string `s` has a lone UTF-16 surrogate (src/wasm/details.js): one regular
     /// expression test in the host instead of js-sys's `JsString::is_valid_utf16`, a loop over the
     /// code units with a call into JS per unit (about 0.5 KB of .wasm).
+    #[cfg(feature = "read")]
     #[wasm_bindgen(js_name = loneSurrogate)]
     fn lone_surrogate(s: &JsValue) -> bool;
 }
@@ -69,115 +62,63 @@ pub(super) fn config_json(config: &JsValue) -> Result<String, String> {
     })
 }
 
-/// `None` for `null`/`undefined`; otherwise the details as JSON text (an object, checked for
-/// what JSON cannot carry, cycles and depth). The event builder then checks it against the rule
-/// table, redacts it and keeps it as the stored text.
-pub fn to_json(details: &JsValue, max_depth: usize) -> Result<Option<String>, AuditError> {
-    let out = details_to_json(details, max_depth.min(u32::MAX as usize) as u32);
-    if out.is_null() || out.is_undefined() {
-        return Ok(None);
-    }
-    match out.as_string() {
-        Some(text) => Ok(Some(text)),
-        None => {
-            let why = js_sys::Reflect::get(&out, &JsValue::from_str("error"))
-                .ok()
-                .and_then(|e| e.as_string())
-                .unwrap_or_else(|| "details could not be read".into());
-            Err(AuditError::InvalidInput(why))
-        }
-    }
-}
-
 /// A `logUserAction` call's strings: user (uid, name), action type, category, details JSON text.
 pub type CallText = (Option<crate::event::User>, String, Option<String>, Option<String>);
 
-/// A call's strings written by the host's UTF-8 encoder straight into a buffer of this module
-/// (details.js `eventText`: one text with the fields' UTF-16 lengths at its end), instead of one
-/// crossing per string, each copied by wasm-bindgen's glue a code unit at a time. `Err` is what
-/// the host gave back instead when a value is not of the type the rules ask for, holds a lone
-/// surrogate, or the details are refused (`[uid, name]`, `null` or `false`): the caller checks
-/// those values itself and gives the refusal's reason.
+/// A call's strings, read and checked by details.js `eventText` (types, lone surrogates, the
+/// details as JSON text: `detailsToJson`) and written by the host's UTF-8 encoder straight into
+/// wasm memory with their lengths in bytes after them: one crossing, instead of one per string
+/// each copied by wasm-bindgen's glue a code unit at a time. A refusal comes back as its reason.
 pub fn call_text(
     user: &JsValue,
     action_type: &JsValue,
     category: &JsValue,
     details: &JsValue,
     max_depth: usize,
-) -> Result<CallText, JsValue> {
-    thread_local! {
-        static BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
-        static MEMORY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-    }
-    if !MEMORY.replace(true) {
-        set_memory(&wasm_bindgen::memory());
-    }
-    // Taken out while the host runs (a getter may log an event itself: that call gets its own).
-    let mut buf = BUF.take();
-    buf.clear();
-    buf.reserve(1024);
-    let room = |b: &mut Vec<u8>| (b.as_mut_ptr() as u32, b.capacity().min(u32::MAX as usize) as u32);
+) -> Result<CallText, AuditError> {
+    // Each call its own room (a getter may log an event itself while the host runs).
+    let mut buf = Vec::<u8>::with_capacity(1024);
+    let room = |b: &mut Vec<u8>| (b.as_mut_ptr() as u32, b.capacity() as u32);
     let (ptr, cap) = room(&mut buf);
     let mut n = event_text(user, action_type, category, details, max_depth.min(u32::MAX as usize) as u32, ptr, cap);
     if n < -1.0 {
         buf.reserve((-2.0 - n) as usize);
         let (ptr, cap) = room(&mut buf);
-        n = event_text_again(ptr, cap);
+        n = event_more(&wasm_bindgen::memory(), ptr, cap).as_f64().unwrap_or(-1.0);
     }
-    if !(0.0..=buf.capacity() as f64).contains(&n) {
-        BUF.set(buf);
-        return Err(event_back());
+    if n == -1.0 {
+        let why = event_more(&JsValue::UNDEFINED, 0, 0);
+        return Err(match why.as_f64() {
+            Some(k) => rules::lone_surrogate(["user.uid", "user.name", "actionType", "category"][k as usize & 3]).into(),
+            None => AuditError::InvalidInput(why.as_string().unwrap_or_default()),
+        });
+    }
+    let bad = || AuditError::InvalidInput("the call's text could not be read".into());
+    if !(20.0..=buf.capacity() as f64).contains(&n) {
+        return Err(bad());
     }
     // SAFETY: the host's encoder wrote `n` bytes (at most the room given) at the buffer's start.
     unsafe { buf.set_len(n as usize) };
-    let out = split(&buf);
-    if buf.capacity() <= 1 << 16 {
-        BUF.set(buf);
-    }
-    // Not what eventText writes (never expected): refused, never stored altered.
-    out.ok_or(JsValue::FALSE)
-}
-
-/// [`call_text`]'s text cut into its fields; `None` if it is not what eventText writes.
-fn split(bytes: &[u8]) -> Option<CallText> {
-    let text = std::str::from_utf8(bytes).ok()?;
-    // A byte search from the end (the lengths are a few bytes).
-    let bar = bytes.iter().rposition(|&b| b == b'|')?;
-    // Lengths in UTF-16 units (-1: absent) and where each field ends, in units then in bytes.
-    let mut len = [-1i64; 5];
-    for (l, n) in len.iter_mut().zip(bytes[bar + 1..].split(|&b| b == b',')) {
-        // Decimal digits, or -1 (a digit loop: `str::parse` brought its own code along).
-        *l = match n {
-            b"-1" => -1,
-            _ => n.iter().try_fold(0i64, |a, &d| d.is_ascii_digit().then(|| a * 10 + i64::from(d - b'0')))?,
-        };
-    }
-    let mut ends = [0usize; 5];
-    let mut total = 0usize;
-    for (e, l) in ends.iter_mut().zip(len) {
-        total += l.max(0) as usize;
-        *e = total;
-    }
-    if total != bar {
-        // Not all ASCII (only then is a field's UTF-8 longer than its UTF-16): walk the characters.
-        let unit_ends = ends;
-        let (mut units, mut k) = (0usize, 0usize);
-        for (i, c) in text[..bar].char_indices() {
-            while k < 5 && units == unit_ends[k] {
-                ends[k] = i;
-                k += 1;
-            }
-            units += c.len_utf16();
+    let (text, lens) = buf.split_at(buf.len() - 20);
+    let text = std::str::from_utf8(text).map_err(|_| bad())?;
+    // Details, uid, name, action type, category; -1: absent.
+    let mut out: [Option<String>; 5] = Default::default();
+    let mut at = 0;
+    for (o, l) in out.iter_mut().zip(lens.chunks_exact(4)) {
+        let l = i32::from_le_bytes([l[0], l[1], l[2], l[3]]);
+        if l >= 0 {
+            let end = at + l as usize;
+            *o = Some(text.get(at..end).ok_or_else(bad)?.to_owned());
+            at = end;
         }
-        ends[k..].fill(bar);
     }
-    let field = |k: usize| (len[k] >= 0).then(|| text.get(if k == 0 { 0 } else { ends[k - 1] }..ends[k]).map(str::to_owned)).flatten();
-    let user = field(1).map(|uid| crate::event::User { uid, name: field(2) });
-    Some((user, field(3)?, field(4), field(0)))
+    let [details, uid, name, action_type, category] = out;
+    Ok((uid.map(|uid| crate::event::User { uid, name }), action_type.ok_or_else(bad)?, category, details))
 }
 
 /// A JS string as Rust text, refusing a lone surrogate (which `as_string` would turn into U+FFFD
 /// and so change what was logged). `None` when `v` is not a string.
+#[cfg(feature = "read")]
 pub fn js_text(v: &JsValue, what: &str) -> Result<Option<String>, AuditError> {
     let Some(s) = v.as_string() else { return Ok(None) };
     // Fast path: a string without U+FFFD after conversion had no lone surrogate. Its UTF-8 starts

@@ -28,7 +28,7 @@ use crate::batch::SharedEvent;
 #[cfg(not(feature = "worker"))]
 use crate::queue::Spool;
 #[cfg(not(feature = "worker"))]
-use crate::event::{AuditEvent, LogOptions, User};
+use crate::event::{AuditEvent, LogOptions};
 #[cfg(not(feature = "worker"))]
 use crate::{AuditLogger, Config};
 
@@ -402,12 +402,9 @@ fn event_from_js(
     options: &JsValue,
 ) -> Result<AuditEvent, AuditError> {
     let read = || -> Result<_, AuditError> {
+        // Its strings in one crossing, checked by the host on the way (details.js eventText).
         let depth = logger.limits().max_details_depth;
-        // The usual call: its strings in one crossing. Otherwise the host's values, checked here.
-        let (user, action_type, category, details) = match details::call_text(user, action_type, category, details, depth) {
-            Ok(text) => text,
-            Err(back) => checked(&back, action_type, category, details, depth)?,
-        };
+        let (user, action_type, category, details) = details::call_text(user, action_type, category, details, depth)?;
         Ok((user, action_type, category, details, options_from_js(options)?))
     };
     // Refused here (wrong types, details JSON cannot carry): a failed call like those the
@@ -416,28 +413,6 @@ fn event_from_js(
         read().inspect_err(|_| logger.counters().add_failed(1))?;
     // The logger's one place where events are born: redaction, validation, hash chain.
     logger.build_event_json_owned(user, action_type, category, details, options)
-}
-
-/// A call's values as the rules check them, one by one, with the reason of the first refused:
-/// for what [`details::call_text`] handed back (`back`: the user as the host read it).
-#[cfg(not(feature = "worker"))]
-fn checked(
-    back: &JsValue,
-    action_type: &JsValue,
-    category: &JsValue,
-    details: &JsValue,
-    depth: usize,
-) -> Result<details::CallText, AuditError> {
-    let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
-    let user = user_from_js(back)?;
-    let action_type =
-        details::js_text(action_type, "actionType")?.ok_or_else(|| bad("actionType must be a non-empty string"))?;
-    let category = if category.is_undefined() || category.is_null() {
-        None
-    } else {
-        Some(details::js_text(category, "category")?.ok_or_else(|| bad("category must be a string"))?)
-    };
-    Ok((user, action_type, category, details::to_json(details, depth)?))
 }
 
 /// `logUserAction`'s last argument: `undefined`/`null`, or `{targets?: AuditTarget[]}` read as
@@ -479,23 +454,3 @@ fn options_from_object(options: &JsValue) -> Result<LogOptions, AuditError> {
     LogOptions::from_json(&tree)
 }
 
-/// The user as details.js `eventText` read it: `null` (none), `[uid, name]`, or `false` (not an
-/// object, or it could not be read).
-#[cfg(not(feature = "worker"))]
-fn user_from_js(user: &JsValue) -> Result<Option<User>, AuditError> {
-    let bad = || AuditError::InvalidInput("user must be null or an object with a string uid".into());
-    if user.is_undefined() || user.is_null() {
-        return Ok(None);
-    }
-    let Some(read) = user.dyn_ref::<js_sys::Array>() else { return Err(bad()) };
-    let uid = details::js_text(&read.get(0), "user.uid")?.ok_or_else(bad)?;
-    let name = read.get(1);
-    let name = if name.is_undefined() || name.is_null() {
-        None
-    } else {
-        Some(details::js_text(&name, "user.name")?.ok_or_else(|| {
-            AuditError::InvalidInput("user.name must be a string when given".into())
-        })?)
-    };
-    Ok(Some(User { uid, name }))
-}
