@@ -62,11 +62,7 @@ function detailsToJson(details, maxDepth) {
   }
 }
 
-// eventText's state: the wasm memory (given by eventMore the first time) and views on it, renewed
-// when the memory has grown; the fields of a call not written yet, or the refusal's reason.
-let memory = null;
-let bytes = new Uint8Array(0);
-let view;
+// eventText's state: the fields of a call not written yet, or the refusal's reason.
 let pending = null;
 let back;
 const encoder = new TextEncoder();
@@ -74,13 +70,13 @@ const wellFormed = String.prototype.isWellFormed ? (s) => s.isWellFormed() : (s)
 const USER = "user must be null or an object with a string uid";
 
 /** A logUserAction call's strings, read once each, checked in the rules' order (types, lone
- *  surrogates, the details as JSON text) and written into wasm memory at `ptr` (`room` bytes) by
- *  the host's UTF-8 encoder, for src/wasm/details.rs `call_text`: the details' JSON text, user.uid,
+ *  surrogates, the details as JSON text) and written into `room` (a view of wasm memory) by the
+ *  host's UTF-8 encoder, for src/wasm/details.rs `call_text`: the details' JSON text, user.uid,
  *  user.name, actionType, category, then their lengths in bytes (-1: absent) as five 32-bit
  *  little-endian integers. Returns the bytes written; -1 when refused (eventMore() then gives the
  *  reason, or the index of the field with a lone surrogate: 0 user.uid, 1 user.name, 2 actionType,
  *  3 category); or -2 - (bytes needed at most) (eventMore then writes). Never throws. */
-export function eventText(user, actionType, category, details, maxDepth, ptr, room) {
+export function eventText(user, actionType, category, details, maxDepth, room) {
   let uid = null, name = null;
   if (user !== null && user !== undefined) {
     if (typeof user !== "object") return refuse(USER);
@@ -99,7 +95,7 @@ export function eventText(user, actionType, category, details, maxDepth, ptr, ro
   const text = fields.join("");
   if (!wellFormed(text)) return refuse("", uid, name, actionType, category);
   pending = fields;
-  return memory === null ? -23 - 3 * text.length : put(text, ptr, room);
+  return put(text, room);
 }
 
 // A refusal: `why`, unless a field checked before it (given in order) holds a lone surrogate.
@@ -109,9 +105,8 @@ function refuse(why, ...earlier) {
   return -1;
 }
 
-function put(text, ptr, room) {
-  if (bytes.buffer !== memory.buffer) { bytes = new Uint8Array(memory.buffer); view = new DataView(memory.buffer); }
-  const at = bytes.subarray(ptr, ptr + room - 20);
+function put(text, room) {
+  const at = room.subarray(0, room.length - 20);
   const { read, written } = encoder.encodeInto(text, at);
   if (read < text.length) return -23 - 3 * text.length;
   const fields = pending;
@@ -121,17 +116,15 @@ function put(text, ptr, room) {
     // Not all ASCII: each field's bytes counted by encoding it again where it already is.
     const n = f === null ? -1 : written === text.length ? f.length : encoder.encodeInto(f, at.subarray(p)).written;
     if (n > 0) p += n;
-    view.setInt32(ptr + written + 4 * k, n, true);
+    for (let b = 0; b < 4; b++) room[written + 4 * k + b] = n >> (8 * b);
   }
   return written + 20;
 }
 
-/** After eventText: the fields it could not write, written at `ptr` (`room` bytes) into `m`, the
- *  wasm memory; or what it refused, once. */
-export function eventMore(m, ptr, room) {
+/** After eventText: the fields it could not write, written into `room`; or what it refused, once. */
+export function eventMore(room) {
   if (pending === null) { const v = back; back = undefined; return v; }
-  memory = m;
-  return put(pending.join(""), ptr, room);
+  return put(pending.join(""), room);
 }
 
 /** The own enumerable keys of an options object; `null` for an array; `undefined` when it cannot

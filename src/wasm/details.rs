@@ -12,9 +12,9 @@ use crate::rules;
 
 #[wasm_bindgen(module = "/src/wasm/details.js")]
 extern "C" {
-    /// A call's fields as UTF-8 at `ptr` (`room` bytes), their lengths after them: the bytes
-    /// written, -1 (refused: `eventMore` has the reason), or -2 - the bytes needed (then
-    /// `eventMore` writes them) (src/wasm/details.js). Never throws.
+    /// A call's fields as UTF-8 into `room`, their lengths after them: the bytes written, -1
+    /// (refused: `eventMore` has the reason), or -2 - the bytes needed (then `eventMore` writes
+    /// them) (src/wasm/details.js). Never throws.
     #[wasm_bindgen(js_name = eventText)]
     fn event_text(
         user: &JsValue,
@@ -22,14 +22,13 @@ extern "C" {
         category: &JsValue,
         details: &JsValue,
         max_depth: u32,
-        ptr: u32,
-        room: u32,
+        room: &mut [u8],
     ) -> f64;
 
-    /// After `eventText`: the text it could not write, written at `ptr` (the bytes written), or
-    /// the refusal (a reason, or the index of the field with a lone surrogate). Never throws.
+    /// After `eventText`: the text it could not write, written into `room` (the bytes written),
+    /// or the refusal (a reason, or the index of the field with a lone surrogate). Never throws.
     #[wasm_bindgen(js_name = eventMore)]
-    fn event_more(memory: &JsValue, ptr: u32, room: u32) -> JsValue;
+    fn event_more(room: &mut [u8]) -> JsValue;
 
     /// The own enumerable keys of an options object, `null` for an array, `undefined` when it
     /// cannot be read (src/wasm/details.js). Never throws.
@@ -67,7 +66,7 @@ pub type CallText = (Option<crate::event::User>, String, Option<String>, Option<
 
 /// A call's strings, read and checked by details.js `eventText` (types, lone surrogates, the
 /// details as JSON text: `detailsToJson`) and written by the host's UTF-8 encoder straight into
-/// wasm memory with their lengths in bytes after them: one crossing, instead of one per string
+/// a room of wasm memory with their lengths in bytes after them: one crossing, instead of one per string
 /// each copied by wasm-bindgen's glue a code unit at a time. A refusal comes back as its reason.
 pub fn call_text(
     user: &JsValue,
@@ -77,28 +76,24 @@ pub fn call_text(
     max_depth: usize,
 ) -> Result<CallText, AuditError> {
     // Each call its own room (a getter may log an event itself while the host runs).
-    let mut buf = Vec::<u8>::with_capacity(1024);
-    let room = |b: &mut Vec<u8>| (b.as_mut_ptr() as u32, b.capacity() as u32);
-    let (ptr, cap) = room(&mut buf);
-    let mut n = event_text(user, action_type, category, details, max_depth.min(u32::MAX as usize) as u32, ptr, cap);
+    let mut buf = vec![0u8; 1024];
+    let mut n = event_text(user, action_type, category, details, max_depth.min(u32::MAX as usize) as u32, &mut buf);
     if n < -1.0 {
-        buf.reserve((-2.0 - n) as usize);
-        let (ptr, cap) = room(&mut buf);
-        n = event_more(&wasm_bindgen::memory(), ptr, cap).as_f64().unwrap_or(-1.0);
+        buf.resize((-2.0 - n) as usize, 0);
+        n = event_more(&mut buf).as_f64().unwrap_or(-1.0);
     }
     if n == -1.0 {
-        let why = event_more(&JsValue::UNDEFINED, 0, 0);
+        let why = event_more(&mut []);
         return Err(match why.as_f64() {
             Some(k) => rules::lone_surrogate(["user.uid", "user.name", "actionType", "category"][k as usize & 3]).into(),
             None => AuditError::InvalidInput(why.as_string().unwrap_or_default()),
         });
     }
     let bad = || AuditError::InvalidInput("the call's text could not be read".into());
-    if !(20.0..=buf.capacity() as f64).contains(&n) {
+    if !(20.0..=buf.len() as f64).contains(&n) {
         return Err(bad());
     }
-    // SAFETY: the host's encoder wrote `n` bytes (at most the room given) at the buffer's start.
-    unsafe { buf.set_len(n as usize) };
+    buf.truncate(n as usize);
     let (text, lens) = buf.split_at(buf.len() - 20);
     let text = std::str::from_utf8(text).map_err(|_| bad())?;
     // Details, uid, name, action type, category; -1: absent.

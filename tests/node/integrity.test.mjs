@@ -116,6 +116,18 @@ test("lone UTF-16 surrogates are refused, never stored altered", async () => {
     assert.equal(await logger.logUserAction({ uid: "é\uFFFD" }, action, category, { a: "\uFFFD" }), false, what);
     assert.match(logger.lastError, new RegExp(`^invalid input: ${what} contains a lone UTF-16 surrogate`), what);
   }
+  // The rules' order: a lone surrogate in a field checked before a later wrong type is the reason.
+  for (const [user, action, category, details, why] of [
+    [{ uid: "\uD800", name: 5 }, "OK", null, null, "user.uid contains a lone"],
+    [{ uid: "u", name: "\uDC00" }, 5, null, null, "user.name contains a lone"],
+    [{ uid: "u" }, "\uD800x", 5, null, "actionType contains a lone"],
+    [{ uid: "u" }, "OK", "\uDC00", { f() {} }, "category contains a lone"],
+    [{ uid: "u", name: 5 }, "\uD800", null, null, "user.name must be a string"],
+    [{ uid: "u" }, "OK", 5, { f() {} }, "category must be a string"],
+  ]) {
+    assert.equal(await logger.logUserAction(user, action, category, details), false, why);
+    assert.ok(logger.lastError.startsWith(`invalid input: ${why}`), `${why}: ${logger.lastError}`);
+  }
   // A real U+FFFD and well-formed pairs (emoji) are kept exactly.
   const ok = { uid: "u-\uFFFD-😀", name: "Zoë 😀" };
   assert.equal(await logger.logUserAction(ok, "SURROGATE_OK", null, { s: "\uFFFD 😀 \uD83D\uDE00" }), true, logger.lastError);
