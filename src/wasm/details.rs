@@ -76,7 +76,7 @@ pub fn call_text(
     max_depth: usize,
 ) -> Result<CallText, AuditError> {
     // Each call its own room (a getter may log an event itself while the host runs).
-    let mut buf = vec![0u8; 1024];
+    let mut buf = vec![0u8; 512];
     let mut n = event_text(user, action_type, category, details, max_depth.min(u32::MAX as usize) as u32, &mut buf);
     if n < -1.0 {
         buf.resize((-2.0 - n) as usize, 0);
