@@ -152,7 +152,15 @@ const escape = (s) => s.replace(/[$]/g, "\\$");
   // emitted no .wasm for such an entry): those continuations are joined again. A line ending in a
   // backslash can only be such a continuation (an escaped one is followed by its string's quote).
   const selfTypes = glue.match(/^\/\* @ts-self-types="[^"]*" \*\/\n/)?.[0] ?? "";
-  glue = selfTypes + transformSync(glue.slice(selfTypes.length), { minifyWhitespace: true, lineLimit: 400 }).code.replace(/\\\n/g, "");
+  // Joined, two breaks inside long strings can make one long line again (a 1,178-character line
+  // once the glue had changed a little): then smaller limits are tried, which break elsewhere.
+  const body = glue.slice(selfTypes.length);
+  let code = "";
+  for (const lineLimit of [400, 300, 200, 100]) {
+    code = transformSync(body, { minifyWhitespace: true, lineLimit }).code.replace(/\\\n/g, "");
+    if (Math.max(...code.split("\n").map((l) => l.length)) <= 800) break;
+  }
+  glue = selfTypes + code;
   writeFileSync(glueFile, glue);
   console.error(`minify-wasm-names: ${dir}: ${imports.size} imports, ${exports.size} exports, ${modules.size} snippet modules renamed${stripped ? ", target_features dropped" : ""}`);
 }

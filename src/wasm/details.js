@@ -41,7 +41,7 @@ function replacer(key, value) {
 }
 
 /** `null` for no details; the JSON text; or `{error}` with why the details were refused. */
-export function detailsToJson(details, maxDepth) {
+function detailsToJson(details, maxDepth) {
   if (details === null || details === undefined) return null;
   const outer = stack, outerBound = depthBound;
   try {
@@ -60,6 +60,71 @@ export function detailsToJson(details, maxDepth) {
     stack = outer;
     depthBound = outerBound;
   }
+}
+
+// eventText's state: the fields of a call not written yet, or the refusal's reason.
+let pending = null;
+let back;
+const encoder = new TextEncoder();
+const wellFormed = String.prototype.isWellFormed ? (s) => s.isWellFormed() : (s) => !loneSurrogate(s);
+const USER = "user must be null or an object with a string uid";
+
+/** A logUserAction call's strings, read once each, checked in the rules' order (types, lone
+ *  surrogates, the details as JSON text) and written into `room` (a view of wasm memory) by the
+ *  host's UTF-8 encoder, for src/wasm/details.rs `call_text`: the details' JSON text, user.uid,
+ *  user.name, actionType, category, then their lengths in bytes (-1: absent) as five 32-bit
+ *  little-endian integers. Returns the bytes written; -1 when refused (eventMore() then gives the
+ *  reason, or the index of the field with a lone surrogate: 0 user.uid, 1 user.name, 2 actionType,
+ *  3 category); or -2 - (bytes needed at most) (eventMore then writes). Never throws. */
+export function eventText(user, actionType, category, details, maxDepth, room) {
+  let uid = null, name = null;
+  if (user !== null && user !== undefined) {
+    if (typeof user !== "object") return refuse(USER);
+    try { uid = user.uid; name = user.name; } catch { return refuse(USER); }
+    if (typeof uid !== "string") return refuse(USER);
+    if (name === undefined) name = null;
+    else if (name !== null && typeof name !== "string") return refuse("user.name must be a string when given", uid);
+  }
+  if (typeof actionType !== "string") return refuse("actionType must be a non-empty string", uid, name);
+  if (category === undefined) category = null;
+  else if (category !== null && typeof category !== "string") return refuse("category must be a string", uid, name, actionType);
+  // (A getter or toJSON may log an event itself here: module state is set only after this.)
+  const json = detailsToJson(details, maxDepth);
+  if (json !== null && typeof json !== "string") return refuse(json.error, uid, name, actionType, category);
+  const fields = [json, uid, name, actionType, category];
+  const text = fields.join("");
+  if (!wellFormed(text)) return refuse("", uid, name, actionType, category);
+  pending = fields;
+  return put(text, room);
+}
+
+// A refusal: `why`, unless a field checked before it (given in order) holds a lone surrogate.
+function refuse(why, ...earlier) {
+  const k = earlier.findIndex((s) => typeof s === "string" && !wellFormed(s));
+  back = k < 0 ? why : k;
+  return -1;
+}
+
+function put(text, room) {
+  const at = room.subarray(0, room.length - 20);
+  const { read, written } = encoder.encodeInto(text, at);
+  if (read < text.length) return -23 - 3 * text.length;
+  const fields = pending;
+  pending = null;
+  for (let k = 0, p = 0; k < 5; k++) {
+    const f = fields[k];
+    // Not all ASCII: each field's bytes counted by encoding it again where it already is.
+    const n = f === null ? -1 : written === text.length ? f.length : encoder.encodeInto(f, at.subarray(p)).written;
+    if (n > 0) p += n;
+    for (let b = 0; b < 4; b++) room[written + 4 * k + b] = n >> (8 * b);
+  }
+  return written + 20;
+}
+
+/** After eventText: the fields it could not write, written into `room`; or what it refused, once. */
+export function eventMore(room) {
+  if (pending === null) { const v = back; back = undefined; return v; }
+  return put(pending.join(""), room);
 }
 
 /** The own enumerable keys of an options object; `null` for an array; `undefined` when it cannot

@@ -12,9 +12,23 @@ use crate::rules;
 
 #[wasm_bindgen(module = "/src/wasm/details.js")]
 extern "C" {
-    /// `null`, the JSON text, or `{error}` (src/wasm/details.js). Never throws.
-    #[wasm_bindgen(js_name = detailsToJson)]
-    fn details_to_json(details: &JsValue, max_depth: u32) -> JsValue;
+    /// A call's fields as UTF-8 into `room`, their lengths after them: the bytes written, -1
+    /// (refused: `eventMore` has the reason), or -2 - the bytes needed (then `eventMore` writes
+    /// them) (src/wasm/details.js). Never throws.
+    #[wasm_bindgen(js_name = eventText)]
+    fn event_text(
+        user: &JsValue,
+        action_type: &JsValue,
+        category: &JsValue,
+        details: &JsValue,
+        max_depth: u32,
+        room: &mut [u8],
+    ) -> f64;
+
+    /// After `eventText`: the text it could not write, written into `room` (the bytes written),
+    /// or the refusal (a reason, or the index of the field with a lone surrogate). Never throws.
+    #[wasm_bindgen(js_name = eventMore)]
+    fn event_more(room: &mut [u8]) -> JsValue;
 
     /// The own enumerable keys of an options object, `null` for an array, `undefined` when it
     /// cannot be read (src/wasm/details.js). Never throws.
@@ -29,6 +43,7 @@ extern "C" {
     /// Whether the string `s` has a lone UTF-16 surrogate (src/wasm/details.js): one regular
     /// expression test in the host instead of js-sys's `JsString::is_valid_utf16`, a loop over the
     /// code units with a call into JS per unit (about 0.5 KB of .wasm).
+    #[cfg(feature = "read")]
     #[wasm_bindgen(js_name = loneSurrogate)]
     fn lone_surrogate(s: &JsValue) -> bool;
 }
@@ -46,28 +61,59 @@ pub(super) fn config_json(config: &JsValue) -> Result<String, String> {
     })
 }
 
-/// `None` for `null`/`undefined`; otherwise the details as JSON text (an object, checked for
-/// what JSON cannot carry, cycles and depth). The event builder then checks it against the rule
-/// table, redacts it and keeps it as the stored text.
-pub fn to_json(details: &JsValue, max_depth: usize) -> Result<Option<String>, AuditError> {
-    let out = details_to_json(details, max_depth.min(u32::MAX as usize) as u32);
-    if out.is_null() || out.is_undefined() {
-        return Ok(None);
+/// A `logUserAction` call's strings: user (uid, name), action type, category, details JSON text.
+pub type CallText = (Option<crate::event::User>, String, Option<String>, Option<String>);
+
+/// A call's strings, read and checked by details.js `eventText` (types, lone surrogates, the
+/// details as JSON text: `detailsToJson`) and written by the host's UTF-8 encoder straight into
+/// a room of wasm memory with their lengths in bytes after them: one crossing, instead of one per string
+/// each copied by wasm-bindgen's glue a code unit at a time. A refusal comes back as its reason.
+pub fn call_text(
+    user: &JsValue,
+    action_type: &JsValue,
+    category: &JsValue,
+    details: &JsValue,
+    max_depth: usize,
+) -> Result<CallText, AuditError> {
+    // Each call its own room (a getter may log an event itself while the host runs).
+    let mut buf = vec![0u8; 512];
+    let mut n = event_text(user, action_type, category, details, max_depth.min(u32::MAX as usize) as u32, &mut buf);
+    if n < -1.0 {
+        buf.resize((-2.0 - n) as usize, 0);
+        n = event_more(&mut buf).as_f64().unwrap_or(-1.0);
     }
-    match out.as_string() {
-        Some(text) => Ok(Some(text)),
-        None => {
-            let why = js_sys::Reflect::get(&out, &JsValue::from_str("error"))
-                .ok()
-                .and_then(|e| e.as_string())
-                .unwrap_or_else(|| "details could not be read".into());
-            Err(AuditError::InvalidInput(why))
+    if n == -1.0 {
+        let why = event_more(&mut []);
+        return Err(match why.as_f64() {
+            Some(k) => rules::lone_surrogate(["user.uid", "user.name", "actionType", "category"][k as usize & 3]).into(),
+            None => AuditError::InvalidInput(why.as_string().unwrap_or_default()),
+        });
+    }
+    let bad = || AuditError::InvalidInput("the call's text could not be read".into());
+    if !(20.0..=buf.len() as f64).contains(&n) {
+        return Err(bad());
+    }
+    buf.truncate(n as usize);
+    let (text, lens) = buf.split_at(buf.len() - 20);
+    let text = std::str::from_utf8(text).map_err(|_| bad())?;
+    // Details, uid, name, action type, category; -1: absent.
+    let mut out: [Option<String>; 5] = Default::default();
+    let mut at = 0;
+    for (o, l) in out.iter_mut().zip(lens.chunks_exact(4)) {
+        let l = i32::from_le_bytes([l[0], l[1], l[2], l[3]]);
+        if l >= 0 {
+            let end = at + l as usize;
+            *o = Some(text.get(at..end).ok_or_else(bad)?.to_owned());
+            at = end;
         }
     }
+    let [details, uid, name, action_type, category] = out;
+    Ok((uid.map(|uid| crate::event::User { uid, name }), action_type.ok_or_else(bad)?, category, details))
 }
 
 /// A JS string as Rust text, refusing a lone surrogate (which `as_string` would turn into U+FFFD
 /// and so change what was logged). `None` when `v` is not a string.
+#[cfg(feature = "read")]
 pub fn js_text(v: &JsValue, what: &str) -> Result<Option<String>, AuditError> {
     let Some(s) = v.as_string() else { return Ok(None) };
     // Fast path: a string without U+FFFD after conversion had no lone surrogate. Its UTF-8 starts

@@ -28,7 +28,7 @@ use crate::batch::SharedEvent;
 #[cfg(not(feature = "worker"))]
 use crate::queue::Spool;
 #[cfg(not(feature = "worker"))]
-use crate::event::{AuditEvent, LogOptions, User};
+use crate::event::{AuditEvent, LogOptions};
 #[cfg(not(feature = "worker"))]
 use crate::{AuditLogger, Config};
 
@@ -401,17 +401,10 @@ fn event_from_js(
     details: &JsValue,
     options: &JsValue,
 ) -> Result<AuditEvent, AuditError> {
-    let bad = |m: &str| AuditError::InvalidInput(m.to_owned());
     let read = || -> Result<_, AuditError> {
-        let user = user_from_js(user)?;
-        let action_type = details::js_text(action_type, "actionType")?
-            .ok_or_else(|| bad("actionType must be a non-empty string"))?;
-        let category = if category.is_undefined() || category.is_null() {
-            None
-        } else {
-            Some(details::js_text(category, "category")?.ok_or_else(|| bad("category must be a string"))?)
-        };
-        let details = details::to_json(details, logger.limits().max_details_depth)?;
+        // Its strings in one crossing, checked by the host on the way (details.js eventText).
+        let depth = logger.limits().max_details_depth;
+        let (user, action_type, category, details) = details::call_text(user, action_type, category, details, depth)?;
         Ok((user, action_type, category, details, options_from_js(options)?))
     };
     // Refused here (wrong types, details JSON cannot carry): a failed call like those the
@@ -461,28 +454,3 @@ fn options_from_object(options: &JsValue) -> Result<LogOptions, AuditError> {
     LogOptions::from_json(&tree)
 }
 
-#[cfg(not(feature = "worker"))]
-fn user_from_js(user: &JsValue) -> Result<Option<User>, AuditError> {
-    let bad = || AuditError::InvalidInput("user must be null or an object with a string uid".into());
-    if user.is_undefined() || user.is_null() {
-        return Ok(None);
-    }
-    if !user.is_object() {
-        return Err(bad());
-    }
-    // The keys are made once per thread: a fresh JS string per event cost a UTF-8 decode each.
-    thread_local! {
-        static KEYS: [JsValue; 2] = [JsValue::from_str("uid"), JsValue::from_str("name")];
-    }
-    let get = |i: usize| KEYS.with(|k| js_sys::Reflect::get(user, &k[i])).map_err(|_| bad());
-    let uid = details::js_text(&get(0)?, "user.uid")?.ok_or_else(bad)?;
-    let name = get(1)?;
-    let name = if name.is_undefined() || name.is_null() {
-        None
-    } else {
-        Some(details::js_text(&name, "user.name")?.ok_or_else(|| {
-            AuditError::InvalidInput("user.name must be a string when given".into())
-        })?)
-    };
-    Ok(Some(User { uid, name }))
-}

@@ -106,9 +106,27 @@ test("lone UTF-16 surrogates are refused, never stored altered", async () => {
     [{ uid: "u1" }, { note: lone }, "details"],
     [{ uid: "u1" }, { [lone]: 1 }, "a details key"],
     [{ uid: "u1" }, { deep: [{ v: "\uDBFF" }] }, "details"],
+    // After a non-ASCII field (the call's strings cross into wasm as one text, split by length).
+    [{ uid: "😀é", name: `Zoë${"\uDBFF"}` }, { s: "é" }, "user.name"],
   ]) {
     assert.equal(await logger.logUserAction(user, "SURROGATE", null, details), false, what);
-    assert.match(logger.lastError, /^invalid input: .*lone UTF-16 surrogate/, what);
+    assert.match(logger.lastError, new RegExp(`^invalid input: ${what === "a details key" ? "details" : what.replace(".", "\\.")} .*lone UTF-16 surrogate`), what);
+  }
+  for (const [action, category, what] of [["A\uD800", null, "actionType"], ["OK", "C\uDC00", "category"], ["OK", "\uFFFD\uDC00", "category"]]) {
+    assert.equal(await logger.logUserAction({ uid: "é\uFFFD" }, action, category, { a: "\uFFFD" }), false, what);
+    assert.match(logger.lastError, new RegExp(`^invalid input: ${what} contains a lone UTF-16 surrogate`), what);
+  }
+  // The rules' order: a lone surrogate in a field checked before a later wrong type is the reason.
+  for (const [user, action, category, details, why] of [
+    [{ uid: "\uD800", name: 5 }, "OK", null, null, "user.uid contains a lone"],
+    [{ uid: "u", name: "\uDC00" }, 5, null, null, "user.name contains a lone"],
+    [{ uid: "u" }, "\uD800x", 5, null, "actionType contains a lone"],
+    [{ uid: "u" }, "OK", "\uDC00", { f() {} }, "category contains a lone"],
+    [{ uid: "u", name: 5 }, "\uD800", null, null, "user.name must be a string"],
+    [{ uid: "u" }, "OK", 5, { f() {} }, "category must be a string"],
+  ]) {
+    assert.equal(await logger.logUserAction(user, action, category, details), false, why);
+    assert.ok(logger.lastError.startsWith(`invalid input: ${why}`), `${why}: ${logger.lastError}`);
   }
   // A real U+FFFD and well-formed pairs (emoji) are kept exactly.
   const ok = { uid: "u-\uFFFD-😀", name: "Zoë 😀" };
@@ -116,6 +134,38 @@ test("lone UTF-16 surrogates are refused, never stored altered", async () => {
   const [ev] = await trailEvents(trail);
   assert.equal(ev.userUID, ok.uid);
   assert.deepEqual(JSON.parse(ev.details), { s: "\uFFFD 😀 😀" });
+  // Each field whole, whatever it holds (the text's own separators, lengths, non-ASCII), with
+  // and without the optional ones; the user's getters read once per call.
+  const trail2 = unique("fields");
+  const logger2 = new pkg.AuditLogger(config(trail2));
+  let reads = 0;
+  const calls = [
+    [{ uid: "u|1,2|-1", name: "é|3" }, "F1", "CAT.1", { "|": "|,", n: "1,2" }],
+    [{ uid: "😀", name: "" }, "F2", undefined, undefined],
+    [null, "F3", null, {}],
+    [{ get uid() { reads++; return "g-é"; }, get name() { reads++; return null; } }, "F4", "C", { e: "😀\uFFFD" }],
+    // Longer than the first room given for the text (1 KiB), ASCII and not.
+    [{ uid: "u5" }, "F5", null, { a: "x".repeat(5000), b: "é😀".repeat(900) }],
+    // A getter that logs an event itself while the call's text is being made.
+    [{ uid: "u6" }, "F6", null, { get g() { nested = logger2.logUserAction({ uid: "u7" }, "F7", null, { n: "é".repeat(600) }); return "v"; } }],
+  ];
+  let nested;
+  for (const c of calls) assert.equal(await logger2.logUserAction(...c), true, logger2.lastError);
+  assert.equal(await nested, true, logger2.lastError);
+  calls.push([{ uid: "u7" }, "F7", null, { n: "é".repeat(600) }]);
+  calls[5][3] = { g: "v" };
+  assert.equal(reads, 2);
+  const rows = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.eventCategory, e.userUID, e.userName, e.details",
+    { trail: trail2 },
+  );
+  assert.equal(rows.length, calls.length);
+  for (const [user, type, category, details] of calls) {
+    const [, cat, uid, name, text] = rows.find((r) => r[0] === type) ?? assert.fail(type);
+    const want = type === "F4" ? { uid: "g-é", name: null } : user;
+    assert.deepEqual([cat, uid, name], [category ?? "USER_ACTION", want?.uid ?? null, want?.name ?? null], type);
+    if (details && Object.keys(details).length) assert.deepEqual(JSON.parse(text), details, type);
+  }
 });
 
 test("hostile or revoked proxies as details resolve false, never throw", async () => {
