@@ -117,6 +117,22 @@ pub(crate) mod oneshot {
     }
 }
 
+/// Pending once (waking itself at once), then ready: lets the tasks already queued on the executor
+/// run before the caller goes on (`tokio::task::yield_now`, for any executor).
+pub(crate) async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}
+
 /// Which of two futures finished first, with the other one.
 pub(crate) enum Either<A, B> {
     Left(A),
