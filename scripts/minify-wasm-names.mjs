@@ -149,18 +149,12 @@ const escape = (s) => s.replace(/[$]/g, "\\$");
   // constructor's refusal, and that was the whole ~13 KB glue on one line before the message
   // (review6). esbuild's lineLimit also breaks string literals (a backslash, then a newline),
   // which bundlers' `new URL("….wasm", import.meta.url)` detection does not see through (Vite
-  // emitted no .wasm for such an entry): those continuations are joined again. A line ending in a
-  // backslash can only be such a continuation (an escaped one is followed by its string's quote).
+  // emitted no .wasm for such an entry): that literal's continuations are joined again. Only that
+  // one: joining every continuation left lines of 1,200 characters where a break fell inside the
+  // long warning texts of the init code (the others are valid JavaScript as they are).
   const selfTypes = glue.match(/^\/\* @ts-self-types="[^"]*" \*\/\n/)?.[0] ?? "";
-  // Joined, two breaks inside long strings can make one long line again (a 1,178-character line
-  // once the glue had changed a little): then smaller limits are tried, which break elsewhere.
-  const body = glue.slice(selfTypes.length);
-  let code = "";
-  for (const lineLimit of [400, 300, 200, 100]) {
-    code = transformSync(body, { minifyWhitespace: true, lineLimit }).code.replace(/\\\n/g, "");
-    if (Math.max(...code.split("\n").map((l) => l.length)) <= 800) break;
-  }
-  glue = selfTypes + code;
+  glue = selfTypes + transformSync(glue.slice(selfTypes.length), { minifyWhitespace: true, lineLimit: 400 }).code
+    .replace(/new URL\("[^"]*"/g, (url) => url.replace(/\\\n/g, ""));
   writeFileSync(glueFile, glue);
   console.error(`minify-wasm-names: ${dir}: ${imports.size} imports, ${exports.size} exports, ${modules.size} snippet modules renamed${stripped ? ", target_features dropped" : ""}`);
 }

@@ -1,0 +1,181 @@
+// A copied tab (Chrome's "Duplicate tab", `window.open` to the same origin without `noopener`)
+// gets a copy of the opener's sessionStorage, where the logger keeps its stream (id, next seq,
+// head; src/wasm/stream.rs). Both tabs must not continue that stream (two events with one seq:
+// verifyTrail reports "inserted" on an honest trail), while a reload must keep continuing it.
+// Real headless Chromium (playwright-core, /usr/bin/chromium), real Neo4j (NEO4J_URL), the built
+// package (scripts/build; PKG_DIR overrides it). TABS_PORT: the page server's port (default: any free).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { readFile } from "node:fs/promises";
+import { readFileSync } from "node:fs";
+import { chromium } from "playwright-core";
+import { ROOT, cypher, config, unique } from "../node/helpers.mjs";
+
+const PKG_DIR = process.env.PKG_DIR ?? `${ROOT}pkg`;
+
+// `?refuse`: the page's localStorage refuses every read and write (as in some private modes).
+const PAGE = `<!doctype html><meta charset="utf-8"><title>tab</title>
+<script type="module">
+  if (location.search.includes("refuse")) {
+    const refuse = () => { throw new DOMException("refused", "SecurityError"); };
+    for (const m of ["getItem", "setItem", "removeItem"]) {
+      const real = Storage.prototype[m];
+      Storage.prototype[m] = function (...a) { return this === window.localStorage ? refuse() : real.apply(this, a); };
+    }
+  }
+  import("/pkg/neo4j_audit.js").then(async ({ default: init, AuditLogger }) => {
+    await init();
+    window.AuditLogger = AuditLogger;
+    document.body.dataset.ready = "true";
+  });
+</script><body></body>`;
+
+let server, base, browser, read;
+
+before(async () => {
+  server = createServer(async (req, res) => {
+    const path = new URL(req.url, "http://x").pathname;
+    if (path === "/") {
+      res.writeHead(200, { "content-type": "text/html", "cache-control": "no-store" });
+      return res.end(PAGE);
+    }
+    if (!/^\/pkg\/[\w./-]+$/.test(path) || path.includes("..")) { res.writeHead(404); return res.end(); }
+    try {
+      const body = await readFile(`${PKG_DIR}/${path.slice("/pkg/".length)}`);
+      const type = path.endsWith(".wasm") ? "application/wasm" : "text/javascript";
+      res.writeHead(200, { "content-type": type, "cache-control": "no-store" });
+      res.end(body);
+    } catch { res.writeHead(404); res.end(); }
+  });
+  await new Promise((r) => server.listen(Number(process.env.TABS_PORT ?? 0), "127.0.0.1", r));
+  base = `http://127.0.0.1:${server.address().port}/`;
+  browser = await chromium.launch({
+    executablePath: "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+      "--disable-component-update", "--no-first-run", "--disable-popup-blocking"],
+  });
+  read = await import(`${PKG_DIR}/read/neo4j_audit.js`);
+  read.initSync({ module: readFileSync(`${PKG_DIR}/read/neo4j_audit_bg.wasm`) });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+const ready = (p) => p.waitForSelector("body[data-ready=true]", { state: "attached" });
+
+/** Logs `types` in order on page `p` (one logger per call, as a page that makes one per click). */
+const log = (p, trail, types) => p.evaluate(async ({ cfg, types }) => {
+  const out = [];
+  for (const t of types) {
+    const l = new AuditLogger(cfg);
+    out.push(await l.logUserAction({ uid: "tab-user" }, t, "TEST"));
+    if (!out.at(-1)) out.push(l.lastError);
+  }
+  return out;
+}, { cfg: config(trail), types });
+
+/** The trail's events as [streamId, seq, actionType], by stream then seq. */
+const events = (trail) => cypher(
+  `MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e)
+   RETURN e.streamId, e.seq, e.eventType ORDER BY e.streamId, e.seq`, { trail });
+
+async function verify(trail) {
+  const l = new read.AuditLogger(config(trail));
+  const report = await l.verifyTrail();
+  return typeof report === "string" ? JSON.parse(report) : report;
+}
+
+/** Opens a same-origin tab from `opener` the way a page does (window.open, no noopener). */
+async function openCopy(opener, search = "") {
+  const [child] = await Promise.all([
+    opener.waitForEvent("popup"),
+    opener.evaluate((url) => { window.open(url); }, base + search),
+  ]);
+  await ready(child);
+  return child;
+}
+
+test("a tab opened with window.open (sessionStorage copied) starts a stream of its own", async () => {
+  const trail = unique("tabcopy");
+  const context = await browser.newContext();
+  const opener = await context.newPage();
+  await opener.goto(base);
+  await ready(opener);
+  assert.deepEqual(await log(opener, trail, ["A1", "A2"]), [true, true]);
+  const child = await openCopy(opener);
+  assert.ok(await child.evaluate(() => Object.keys(sessionStorage).some((k) => k.startsWith("neo4j-audit:stream:"))),
+    "the copy has the opener's stream state (the case under test)");
+  assert.deepEqual(await log(child, trail, ["B1", "B2"]), [true, true]);
+  assert.deepEqual(await log(opener, trail, ["A3"]), [true]);
+  assert.deepEqual(await log(child, trail, ["B3"]), [true]);
+  await context.close();
+
+  const report = await verify(trail); // before the fix: "inserted" (2 events claim seq 2)
+  const rows = await events(trail);
+  assert.equal(report.ok, true, `${JSON.stringify(report)} ${JSON.stringify(rows)}`);
+  const streams = new Map();
+  for (const [s, q, t] of rows) streams.set(s, [...(streams.get(s) ?? []), [q, t]]);
+  assert.deepEqual([...streams.values()].map((v) => v.map(([, t]) => t)[0][0]).sort(), ["A", "B"],
+    `two streams, one per tab: ${JSON.stringify(rows)}`);
+  for (const v of streams.values()) {
+    assert.deepEqual(v.map(([q]) => q), v.map((_, i) => i), `each stream's seqs are 0, 1, ...: ${JSON.stringify(rows)}`);
+    assert.ok(v.every(([, t]) => t[0] === v[0][1][0]), `a stream is one tab's: ${JSON.stringify(rows)}`);
+  }
+});
+
+test("a reload keeps continuing its stream, also after a copy was opened", async () => {
+  const trail = unique("tabreload");
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(base);
+  await ready(page);
+  assert.deepEqual(await log(page, trail, ["R1"]), [true]);
+  await page.reload();
+  await ready(page);
+  assert.deepEqual(await log(page, trail, ["R2"]), [true]);
+  const child = await openCopy(page);
+  assert.deepEqual(await log(child, trail, ["C1"]), [true]);
+  await page.reload();
+  await ready(page);
+  await child.reload();
+  await ready(child);
+  assert.deepEqual(await log(page, trail, ["R3"]), [true]);
+  assert.deepEqual(await log(child, trail, ["C2"]), [true]);
+  await context.close();
+
+  const rows = await events(trail);
+  const byType = Object.fromEntries(rows.map(([s, q, t]) => [t, [s, q]]));
+  assert.equal(byType.R2[0], byType.R1[0], `the reload continued the stream: ${JSON.stringify(rows)}`);
+  assert.equal(byType.R3[0], byType.R1[0], `the second reload too: ${JSON.stringify(rows)}`);
+  assert.deepEqual([byType.R1[1], byType.R2[1], byType.R3[1]], [0, 1, 2]);
+  assert.notEqual(byType.C1[0], byType.R1[0], `the copy started a stream of its own: ${JSON.stringify(rows)}`);
+  assert.deepEqual(byType.C2, [byType.C1[0], 1], `the copy's reload continued the copy's stream: ${JSON.stringify(rows)}`);
+  const report = await verify(trail);
+  assert.equal(report.ok, true, JSON.stringify(report));
+});
+
+test("where localStorage refuses, a copy never forks the stream (each page starts fresh)", async () => {
+  const trail = unique("tabrefuse");
+  const context = await browser.newContext();
+  const opener = await context.newPage();
+  await opener.goto(base + "?refuse");
+  await ready(opener);
+  assert.deepEqual(await log(opener, trail, ["A1", "A2"]), [true, true]);
+  const child = await openCopy(opener, "?refuse");
+  assert.deepEqual(await log(child, trail, ["B1"]), [true]);
+  assert.deepEqual(await log(opener, trail, ["A3"]), [true]);
+  await opener.reload();
+  await ready(opener);
+  assert.deepEqual(await log(opener, trail, ["A4"]), [true]);
+  await context.close();
+
+  const rows = await events(trail);
+  const dup = rows.filter(([s, q], i) => rows.findIndex(([s2, q2]) => s2 === s && q2 === q) !== i);
+  assert.deepEqual(dup, [], `one seq of one stream given to two events: ${JSON.stringify(rows)}`);
+  assert.equal(rows.length, 5);
+  const report = await verify(trail);
+  assert.equal(report.ok, true, JSON.stringify(report));
+});
