@@ -9,15 +9,10 @@ use std::time::Instant;
 use neo4j_audit::{AuditLogger, Config, User};
 
 fn main() {
-    let n: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(20_000);
+    let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(20_000);
     let cfg = Config::new("http://127.0.0.1:7476").basic_auth("neo4j", "neo4j-audit-dev");
     let logger = AuditLogger::new(cfg).expect("valid config");
-    let users: Vec<User> = (0..100)
-        .map(|i| User::new(format!("user-{i}"), Some(&format!("User {i}"))))
-        .collect();
+    let users: Vec<User> = (0..100).map(|i| User::new(format!("user-{i}"), Some(&format!("User {i}")))).collect();
     let details: Vec<serde_json::Value> = (0..n)
         .map(|i| {
             serde_json::json!({"document_id": format!("doc-{i}"), "field": "title", "old": "Draft",
@@ -33,11 +28,7 @@ fn main() {
                 Some(details[i].clone()),
             )
             .expect("valid event");
-        logger
-            .write_request(std::slice::from_ref(&ev))
-            .expect("direct mode")
-            .body
-            .len()
+        logger.write_request(std::slice::from_ref(&ev)).expect("direct mode").body.len()
     };
     for i in 0..n.min(2000) {
         black_box(one(i));

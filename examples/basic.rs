@@ -38,9 +38,8 @@ async fn main() -> Result<(), AuditError> {
 
     let user = User::new("user-123", Some("John Doe"));
     let details = json!({"document_id": "doc-456", "fields_changed": ["title"]});
-    let modified = logger
-        .log_user_action(Some(&user), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(&details))
-        .await?;
+    let modified =
+        logger.log_user_action(Some(&user), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(&details)).await?;
     println!("logged {} {} seq {:?}", modified.uid, modified.action_type, modified.seq);
 
     let shared = logger

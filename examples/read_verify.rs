@@ -33,7 +33,13 @@ async fn main() -> Result<(), AuditError> {
         let page = logger.audit_trail(&query).await?;
         page_no += 1;
         for e in &page.events {
-            println!("page {page_no}: {} {} {} seq {:?}", e.timestamp, e.user_uid.as_deref().unwrap_or("-"), e.action_type, e.seq);
+            println!(
+                "page {page_no}: {} {} {} seq {:?}",
+                e.timestamp,
+                e.user_uid.as_deref().unwrap_or("-"),
+                e.action_type,
+                e.seq
+            );
         }
         match page.next_cursor {
             Some(c) => query.cursor = Some(c),
@@ -41,9 +47,8 @@ async fn main() -> Result<(), AuditError> {
         }
     }
 
-    let views = logger
-        .audit_trail(&TrailQuery { action_type: Some("DOCUMENT_VIEWED".into()), ..Default::default() })
-        .await?;
+    let views =
+        logger.audit_trail(&TrailQuery { action_type: Some("DOCUMENT_VIEWED".into()), ..Default::default() }).await?;
     println!("views: {}", views.events.len());
     let mine = logger.user_activity("alice", None, Some(10), None).await?;
     println!("alice: {} events", mine.events.len());

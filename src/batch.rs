@@ -458,7 +458,10 @@ mod tests {
                         in_flight().await;
                         in_flight().await;
                         now.set(now.get() - 1);
-                        vec![if fail { Err(AuditError::Timeout(std::time::Duration::from_millis(1))) } else { Ok(()) }; n]
+                        vec![
+                            if fail { Err(AuditError::Timeout(std::time::Duration::from_millis(1))) } else { Ok(()) };
+                            n
+                        ]
                     }
                 })
             });
@@ -492,7 +495,11 @@ mod tests {
     fn max_bytes_bounds_a_batch() {
         futures::executor::block_on(async {
             let size = ev().json_len();
-            let b = Batcher::new(BatchConfig { max_bytes: 10 * size + size / 2, max_in_flight: 1, ..BatchConfig::default() });
+            let b = Batcher::new(BatchConfig {
+                max_bytes: 10 * size + size / 2,
+                max_in_flight: 1,
+                ..BatchConfig::default()
+            });
             assert_eq!(batch_sizes(&b, 36).await, vec![10, 10, 10, 6]);
             let big = Batcher::new(BatchConfig { max_bytes: size / 2, ..BatchConfig::default() });
             assert_eq!(batch_sizes(&big, 3).await, vec![1, 1, 1], "each event larger than maxBytes goes alone");
@@ -510,7 +517,10 @@ mod tests {
                     let fail = n.get() == 1;
                     async move {
                         in_flight().await;
-                        vec![if fail { Err(AuditError::Timeout(std::time::Duration::from_millis(1))) } else { Ok(()) }; batch.len()]
+                        vec![
+                            if fail { Err(AuditError::Timeout(std::time::Duration::from_millis(1))) } else { Ok(()) };
+                            batch.len()
+                        ]
                     }
                 })
             });

@@ -23,8 +23,8 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::event::AuditEvent;
 use crate::error::{cat, num};
+use crate::event::AuditEvent;
 
 /// `prevHash` of the first event of every stream.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -78,11 +78,7 @@ impl StreamState {
 
     /// A new stream with a fresh v4 UUID, before its first event.
     pub fn fresh() -> Self {
-        StreamState {
-            stream_id: crate::random::uuid_v4(),
-            next_seq: 0,
-            head: GENESIS.into(),
-        }
+        StreamState { stream_id: crate::random::uuid_v4(), next_seq: 0, head: GENESIS.into() }
     }
 
     /// A new stream of trail `trail`, before its first event: its id ([`trail_stream_id`]) binds
@@ -737,7 +733,10 @@ impl<'k> Verifier<'k> {
         const NO_HEAD: &str = "no signed trail head names this stream";
         if let Some((seq, uid)) = self.unsigned_from.clone() {
             let (kind, msg) = match self.report.signed_seq {
-                Some(s) => (BreakKind::Unsigned, cat(&["seq ", &num(seq), ": no valid signature after the last signed seq, ", &num(s)])),
+                Some(s) => (
+                    BreakKind::Unsigned,
+                    cat(&["seq ", &num(seq), ": no valid signature after the last signed seq, ", &num(s)]),
+                ),
                 // The Worker's stream is named by the trail's head, and signed when it has a key:
                 // Worker events in a stream with neither had their seals and the head removed
                 // (not a never-signed client stream, which `allow_unsigned` tolerates).
@@ -767,7 +766,15 @@ impl<'k> Verifier<'k> {
             Some((s, _)) if *s < head.seq => {
                 let from = s + 1;
                 let h = num(head.seq);
-                let msg = cat(&["seq ", &num(from), "..", &h, " are missing: cut off the end (the trail's signed head names seq ", &h, ")"]);
+                let msg = cat(&[
+                    "seq ",
+                    &num(from),
+                    "..",
+                    &h,
+                    " are missing: cut off the end (the trail's signed head names seq ",
+                    &h,
+                    ")",
+                ]);
                 self.fail(BreakKind::Deleted, from, None, msg);
             }
             None if self.report.first_break.is_none() => {
@@ -805,9 +812,8 @@ impl<'k> Verifier<'k> {
             None => None,
         };
         // Among events sharing a seq, the genuine one has a valid hash and links to the last one.
-        let links = |e: &AuditEvent| {
-            verify_hash(e) && expected_prev.as_ref().is_none_or(|p| e.prev_hash.as_ref() == Some(p))
-        };
+        let links =
+            |e: &AuditEvent| verify_hash(e) && expected_prev.as_ref().is_none_or(|p| e.prev_hash.as_ref() == Some(p));
         let genuine = group
             .iter()
             .position(|(e, _)| links(e) && next_prev.is_some() && e.hash.as_deref() == next_prev)
@@ -902,7 +908,10 @@ mod tests {
         assert_eq!(chain.state(), before);
         // The head: its seq is handed out again, linked to the event before it.
         assert!(chain.unseal(&evs[2]));
-        assert_eq!(chain.state(), StreamState { stream_id: before.stream_id.clone(), next_seq: 2, head: evs[1].hash.clone().unwrap() });
+        assert_eq!(
+            chain.state(),
+            StreamState { stream_id: before.stream_id.clone(), next_seq: 2, head: evs[1].hash.clone().unwrap() }
+        );
         let mut again = AuditEvent::build(None, "AGAIN", None, None, 1000).unwrap();
         chain.seal(&mut again);
         assert_eq!((again.seq, again.prev_hash.as_deref()), (Some(2), evs[1].hash.as_deref()));
@@ -1015,10 +1024,7 @@ mod tests {
         );
         // Known answer, computed independently in Python:
         // sha256(json.dumps(arr, separators=(",",":"), ensure_ascii=False).encode() + b"0"*64)
-        assert_eq!(
-            event_hash(&e, GENESIS),
-            "059c049520a617014d46ed4a5221454bca858645fafb80c2314e87cec7d05987"
-        );
+        assert_eq!(event_hash(&e, GENESIS), "059c049520a617014d46ed4a5221454bca858645fafb80c2314e87cec7d05987");
         assert_ne!(event_hash(&e, GENESIS), event_hash(&e, &"1".repeat(64)));
     }
 
@@ -1026,16 +1032,28 @@ mod tests {
     fn version_2_covers_source_occurred_at_and_targets() {
         use crate::event::{Source, Target};
         let mut e = AuditEvent::build(None, "LOGIN", None, None, 100).unwrap();
-        (e.uid, e.ts, e.occurred_at, e.stream_id, e.seq) =
-            ("u-1".into(), 5, Some(4), Some("s-1".into()), Some(0));
+        (e.uid, e.ts, e.occurred_at, e.stream_id, e.seq) = ("u-1".into(), 5, Some(4), Some("s-1".into()), Some(0));
         e.targets = vec![Target::new("Document", "d-\"1").role("subject"), Target::new("Folder", "f")];
         assert_eq!(
             String::from_utf8(canonical_v2(&e)).unwrap(),
             r#"["neo4j-audit/chain/v2","s-1",0,"u-1","LOGIN","USER_ACTION",5,null,null,null,"client",4,[["Document","d-\"1","subject"],["Folder","f",null]]]"#
         );
         // The same bytes as serde_json writes for that array.
-        let arr = serde_json::json!(["neo4j-audit/chain/v2", "s-1", 0, "u-1", "LOGIN", "USER_ACTION", 5, null, null, null,
-            "client", 4, [["Document", "d-\"1", "subject"], ["Folder", "f", null]]]);
+        let arr = serde_json::json!([
+            "neo4j-audit/chain/v2",
+            "s-1",
+            0,
+            "u-1",
+            "LOGIN",
+            "USER_ACTION",
+            5,
+            null,
+            null,
+            null,
+            "client",
+            4,
+            [["Document", "d-\"1", "subject"], ["Folder", "f", null]]
+        ]);
         assert_eq!(canonical_v2(&e), serde_json::to_vec(&arr).unwrap());
         let h = event_hash_v2(&e, GENESIS);
         let edits: [fn(&mut AuditEvent); 5] = [
@@ -1126,10 +1144,7 @@ mod tests {
         let mut edited = evs.clone();
         edited[3].details = Some(r#"{"x":1}"#.into());
         let b = verify(&edited, true).first_break.unwrap();
-        assert_eq!(
-            (b.kind, b.seq, b.uid.as_deref()),
-            (BreakKind::Edited, 3, Some(evs[3].uid.as_str()))
-        );
+        assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 3, Some(evs[3].uid.as_str())));
 
         let mut deleted = evs.clone();
         deleted.remove(2);
@@ -1179,14 +1194,23 @@ mod tests {
                 seq += 1;
             }
         }
-        let head = SignedHead { stream_id: "s".into(), seq: seq - 1, hash: prev.clone(), seal: Some(key.seal(Purpose::Head, "s", seq - 1, &prev, 1)) };
+        let head = SignedHead {
+            stream_id: "s".into(),
+            seq: seq - 1,
+            hash: prev.clone(),
+            seal: Some(key.seal(Purpose::Head, "s", seq - 1, &prev, 1)),
+        };
         (KeySet::from_jwks(&[key.public_jwk()]).unwrap(), out, head)
     }
 
     #[cfg(feature = "ingest")]
     // Signs synchronously (ed25519-dalek): native builds only.
     #[cfg(not(target_arch = "wasm32"))]
-    fn verify_signed(keys: &crate::sign::KeySet, evs: &[(AuditEvent, Option<StoredSeal>)], head: &SignedHead) -> Option<(BreakKind, u64, Option<String>)> {
+    fn verify_signed(
+        keys: &crate::sign::KeySet,
+        evs: &[(AuditEvent, Option<StoredSeal>)],
+        head: &SignedHead,
+    ) -> Option<(BreakKind, u64, Option<String>)> {
         let mut v = Verifier::new("s", true).with_seals(keys, Some(head.clone()));
         evs.iter().cloned().for_each(|(e, s)| v.push_sealed(e, s));
         v.finish().first_break.map(|b| (b.kind, b.seq, b.uid))

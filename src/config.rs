@@ -49,9 +49,13 @@ impl Labels {
         for (what, label) in [("event", &self.event), ("trail", &self.trail), ("user", &self.user)] {
             if !is_identifier(label) {
                 let label = crate::error::quoted(label);
-                return Err(AuditError::InvalidConfig(
-                    cat(&["labels.", what, " ", &label, " is not an identifier ([A-Za-z_][A-Za-z0-9_]*)"]),
-                ));
+                return Err(AuditError::InvalidConfig(cat(&[
+                    "labels.",
+                    what,
+                    " ",
+                    &label,
+                    " is not an identifier ([A-Za-z_][A-Za-z0-9_]*)",
+                ])));
             }
         }
         // One label for two roles mixes the library's nodes: `trail: "User"` put the trail node
@@ -370,7 +374,8 @@ impl Config {
             return invalid("url has no host");
         }
         if !is_database_name(&self.database) {
-            let rule = " is not a valid Neo4j database name (letters, digits, '.', '-'; 1-63 chars, starting with a letter)";
+            let rule =
+                " is not a valid Neo4j database name (letters, digits, '.', '-'; 1-63 chars, starting with a letter)";
             return refused(|| cat(&["database ", &crate::error::quoted(&self.database), rule]));
         }
         match (&self.username, &self.password, &self.token) {
@@ -392,14 +397,23 @@ impl Config {
         }
         // No control characters (as user.uid): "a\0b" was accepted, and the durable queue's
         // record keys use \u{1} and '|' as separators.
-        if self.trail.trim().is_empty() || self.trail.len() > MAX_TRAIL_LEN || self.trail.chars().any(char::is_control) {
-            return refused(|| cat(&["trail must be a non-empty string of at most ", &crate::error::num(MAX_TRAIL_LEN as u64), " bytes without control characters"]));
+        if self.trail.trim().is_empty() || self.trail.len() > MAX_TRAIL_LEN || self.trail.chars().any(char::is_control)
+        {
+            return refused(|| {
+                cat(&[
+                    "trail must be a non-empty string of at most ",
+                    &crate::error::num(MAX_TRAIL_LEN as u64),
+                    " bytes without control characters",
+                ])
+            });
         }
         if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
             return invalid("timeoutMs must be between 1 and 600000");
         }
         if self.max_details_bytes == 0 || self.max_details_bytes > MAX_DETAILS_LIMIT {
-            return refused(|| cat(&["maxDetailsBytes must be between 1 and ", &crate::error::num(MAX_DETAILS_LIMIT as u64)]));
+            return refused(|| {
+                cat(&["maxDetailsBytes must be between 1 and ", &crate::error::num(MAX_DETAILS_LIMIT as u64)])
+            });
         }
         self.labels.validate()?;
         self.validate_delivery()?;
@@ -545,7 +559,16 @@ fn cleartext(field: &str, opt_out: &str, host: &str, c: &Config) -> Result<(), A
         "would send the audit events unencrypted and unauthenticated (open to forgery in transit)"
     };
     let (fix, trusted) = ("; use https://, or set ", " for a trusted private network");
-    Err(AuditError::InvalidConfig(cat(&[field, ": http:// ", what, " to ", &crate::error::quoted(host), fix, opt_out, trusted])))
+    Err(AuditError::InvalidConfig(cat(&[
+        field,
+        ": http:// ",
+        what,
+        " to ",
+        &crate::error::quoted(host),
+        fix,
+        opt_out,
+        trusted,
+    ])))
 }
 
 /// A host (as the URL parser gave it: lower-case, IPv4 normalised, IPv6 in brackets) that
@@ -624,7 +647,8 @@ mod tests {
     /// refused at construction instead of every call failing later as "unauthorized".
     #[test]
     fn a_username_with_a_colon_is_refused() {
-        let err = Config::new("http://127.0.0.1:7474").basic_auth("ne:o4j", "pw-12345").validate().unwrap_err().to_string();
+        let err =
+            Config::new("http://127.0.0.1:7474").basic_auth("ne:o4j", "pw-12345").validate().unwrap_err().to_string();
         assert!(err.contains("username must not contain ':'"), "{err}");
         assert!(!err.contains("pw-12345"), "{err}");
     }
@@ -722,7 +746,9 @@ mod tests {
         ];
         for url in loopback {
             direct(url).validate().unwrap_or_else(|e| panic!("{url}: {e}"));
-            client(&format!("{url}/v1/events").replace("//v1", "/v1")).validate().unwrap_or_else(|e| panic!("{url}: {e}"));
+            client(&format!("{url}/v1/events").replace("//v1", "/v1"))
+                .validate()
+                .unwrap_or_else(|e| panic!("{url}: {e}"));
         }
         let remote = [
             ("http://neo4j.internal:7474", "\"neo4j.internal\""),
@@ -737,13 +763,20 @@ mod tests {
         ];
         for (url, host) in remote {
             let e = direct(url).validate().unwrap_err().to_string();
-            let want = ["url: http:// would send the password unencrypted to ", host,
-                "; use https://, or set allowInsecureHttp: true for a trusted private network"].concat();
+            let want = [
+                "url: http:// would send the password unencrypted to ",
+                host,
+                "; use https://, or set allowInsecureHttp: true for a trusted private network",
+            ]
+            .concat();
             assert!(e.ends_with(&want), "{url}: {e}");
             assert!(!e.contains("SECRET"), "{e}");
             let lower = url.to_ascii_lowercase(); // an endpoint's scheme is checked as written
             let e = client(&format!("{lower}/v1/events")).validate().unwrap_err().to_string();
-            assert!(e.contains("endpoint: http:// would send the token unencrypted to ") && e.contains("allowInsecureHttp"), "{e}");
+            assert!(
+                e.contains("endpoint: http:// would send the token unencrypted to ") && e.contains("allowInsecureHttp"),
+                "{e}"
+            );
             assert!(!e.contains("SECRET"), "{e}");
             let e = Config::new(url).bearer("SECRET-t").validate().unwrap_err().to_string();
             assert!(e.contains("url: http:// would send the token unencrypted") && !e.contains("SECRET"), "{e}");
@@ -774,7 +807,20 @@ mod tests {
         for h in ["localhost", "127.0.0.1", "127.255.255.255", "[::1]"] {
             assert!(is_loopback(h), "{h}");
         }
-        for h in ["", "a.localhost", "x.y.localhost", "localhost.", "xlocalhost", "127.0.0", "127.0.0.1.2", "127.0.0.x", "127..0.1", "128.0.0.1", "[::ffff:7f00:1]", "::1"] {
+        for h in [
+            "",
+            "a.localhost",
+            "x.y.localhost",
+            "localhost.",
+            "xlocalhost",
+            "127.0.0",
+            "127.0.0.1.2",
+            "127.0.0.x",
+            "127..0.1",
+            "128.0.0.1",
+            "[::ffff:7f00:1]",
+            "::1",
+        ] {
             assert!(!is_loopback(h), "{h}");
         }
     }

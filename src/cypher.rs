@@ -74,7 +74,10 @@ pub fn write_events_text(labels: &Labels) -> Result<String, AuditError> {
 /// existing `(x:Label {UID: uid})`. Labels cannot be parameters without a scan of every node, so
 /// they enter the text, but only as validated identifiers. The library never creates the target
 /// nodes. With no labels this is exactly [`write_events_text`].
-pub fn write_events_text_with_targets<S: AsRef<str>>(labels: &Labels, target_labels: &[S]) -> Result<String, AuditError> {
+pub fn write_events_text_with_targets<S: AsRef<str>>(
+    labels: &Labels,
+    target_labels: &[S],
+) -> Result<String, AuditError> {
     let base = write_events_text(labels)?;
     if target_labels.is_empty() {
         return Ok(base);
@@ -88,8 +91,13 @@ pub fn write_events_text_with_targets<S: AsRef<str>>(labels: &Labels, target_lab
 #[inline(never)]
 fn with_target_subqueries<S: AsRef<str>>(base: &str, target_labels: &[S]) -> Result<String, AuditError> {
     for l in target_labels {
-        crate::rules::check_targets(&[crate::event::Target::new(l.as_ref(), "x")])
-            .map_err(|_| AuditError::InvalidInput(cat(&["target label ", &crate::error::quoted(l.as_ref()), " is not an identifier"])))?;
+        crate::rules::check_targets(&[crate::event::Target::new(l.as_ref(), "x")]).map_err(|_| {
+            AuditError::InvalidInput(cat(&[
+                "target label ",
+                &crate::error::quoted(l.as_ref()),
+                " is not an identifier",
+            ]))
+        })?;
     }
     // `str::split_once` by crate::error::find (core's substring searcher costs ~1.6 KB of .wasm).
     fn split<'a>(s: &'a str, at: &str) -> Option<(&'a str, &'a str)> {
@@ -141,7 +149,11 @@ pub(crate) fn target_labels<E: Borrow<AuditEvent>>(events: &[E]) -> Vec<&str> {
 }
 
 /// The write statement with its parameters.
-pub fn write_events<E: serde::Serialize + Borrow<AuditEvent>>(labels: &Labels, trail: &str, events: &[E]) -> Result<Statement, AuditError> {
+pub fn write_events<E: serde::Serialize + Borrow<AuditEvent>>(
+    labels: &Labels,
+    trail: &str,
+    events: &[E],
+) -> Result<Statement, AuditError> {
     Ok(Statement {
         text: write_events_text_with_targets(labels, &target_labels(events))?,
         parameters: json!({
@@ -211,7 +223,10 @@ pub fn schema_check_statement(labels: &Labels) -> Result<(Statement, usize), Aud
 /// [`schema_check_statement`]'s text and the names it counts.
 pub(crate) fn schema_check(labels: &Labels) -> Result<(&'static str, Vec<String>), AuditError> {
     labels.validate()?;
-    Ok(("SHOW INDEXES YIELD name, state WHERE name IN $names AND state = 'ONLINE' RETURN count(*) AS online", schema_names(labels)))
+    Ok((
+        "SHOW INDEXES YIELD name, state WHERE name IN $names AND state = 'ONLINE' RETURN count(*) AS online",
+        schema_names(labels),
+    ))
 }
 
 /// The names of the constraints and indexes [`schema_texts`] creates, in its order, made without
@@ -325,10 +340,9 @@ pub fn request_body(api: Api, database: &str, st: &Statement) -> (String, Value)
             format!("/db/{database}/tx/commit"),
             json!({ "statements": [{ "statement": st.text, "parameters": st.parameters }] }),
         ),
-        Api::Query => (
-            format!("/db/{database}/query/v2"),
-            json!({ "statement": st.text, "parameters": st.parameters }),
-        ),
+        Api::Query => {
+            (format!("/db/{database}/query/v2"), json!({ "statement": st.text, "parameters": st.parameters }))
+        }
     }
 }
 
@@ -364,24 +378,29 @@ pub(crate) fn write_body<E: Borrow<AuditEvent>>(
     events: &[E],
 ) -> String {
     let capacity = events.iter().map(|e| e.borrow().json_len()).sum::<usize>() + text_json.len() + trail.len() + 80;
-    body_of(api, capacity, |out| out.push_str(text_json), |out| {
-        out.push_str("{\"trail\":");
-        write_str(out, trail);
-        if !schema.is_empty() {
-            out.push_str(",\"schema\":");
-            crate::json::write_str_array(out, schema);
-        }
-        out.push_str(",\"trailUid\":");
-        write_str(out, trail_uid);
-        out.push_str(",\"events\":[");
-        for (i, e) in events.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
+    body_of(
+        api,
+        capacity,
+        |out| out.push_str(text_json),
+        |out| {
+            out.push_str("{\"trail\":");
+            write_str(out, trail);
+            if !schema.is_empty() {
+                out.push_str(",\"schema\":");
+                crate::json::write_str_array(out, schema);
             }
-            e.borrow().write_json(out);
-        }
-        out.push_str("]}");
-    })
+            out.push_str(",\"trailUid\":");
+            write_str(out, trail_uid);
+            out.push_str(",\"events\":[");
+            for (i, e) in events.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                e.borrow().write_json(out);
+            }
+            out.push_str("]}");
+        },
+    )
 }
 
 /// `text` as a JSON string (quotes included): what [`write_body`] takes.
@@ -455,7 +474,10 @@ mod tests {
             let wait = schema_texts(&labels).unwrap().pop().unwrap();
             assert!(wait.starts_with(AWAIT_OWN) && !wait.contains("awaitIndexes"), "{wait}");
             let quoted: Vec<String> = from_texts.iter().map(|n| format!("'{n}'")).collect();
-            assert_eq!(wait, format!("UNWIND [{}] AS n CALL db.awaitIndex(n, 60) RETURN count(*) AS online", quoted.join(",")));
+            assert_eq!(
+                wait,
+                format!("UNWIND [{}] AS n CALL db.awaitIndex(n, 60) RETURN count(*) AS online", quoted.join(","))
+            );
         }
         assert!(SCHEMA_GUARD.ends_with(' ') && !SCHEMA_GUARD.contains("awaitIndexes"));
     }
@@ -475,8 +497,15 @@ mod tests {
             let labels = Labels::default();
             let st = write_events(&labels, "t", std::slice::from_ref(&e)).unwrap();
             let mut slow = request_body(api, "neo4j", &st).1;
-            let mut fast: Value =
-                serde_json::from_str(&write_body(api, &json_string(&write_events_text(&labels).unwrap()), "t", "u", &[], &[e.clone()])).unwrap();
+            let mut fast: Value = serde_json::from_str(&write_body(
+                api,
+                &json_string(&write_events_text(&labels).unwrap()),
+                "t",
+                "u",
+                &[],
+                &[e.clone()],
+            ))
+            .unwrap();
             // trailUid: the caller's (here "u"); write_events makes a fresh one.
             for v in [&mut slow, &mut fast] {
                 let p = if api == Api::Tx { &mut v["statements"][0]["parameters"] } else { &mut v["parameters"] };
@@ -516,7 +545,8 @@ mod tests {
         assert!(t.ends_with("RETURN count(DISTINCT ev) AS written"));
         assert!(write_events_text_with_targets(&labels, &["Doc') DETACH DELETE (n"]).is_err());
         let mut e = AuditEvent::build(None, "X", None, None, 1000).unwrap();
-        e.set_targets(vec![crate::event::Target::new("Folder", "f"), crate::event::Target::new("Document", "d")]).unwrap();
+        e.set_targets(vec![crate::event::Target::new("Folder", "f"), crate::event::Target::new("Document", "d")])
+            .unwrap();
         assert_eq!(target_labels(&[e.clone(), e]), ["Document", "Folder"]);
     }
 

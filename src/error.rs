@@ -101,7 +101,9 @@ impl AuditError {
             AuditError::InvalidConfig(m) => cat(&["invalid config: ", m]),
             AuditError::InvalidInput(m) => cat(&["invalid input: ", m]),
             AuditError::Network(m) => cat(&["network error: ", m]),
-            AuditError::Timeout(d) => cat(&["timeout: no answer from Neo4j within ", &num(d.as_millis() as u64), " ms"]),
+            AuditError::Timeout(d) => {
+                cat(&["timeout: no answer from Neo4j within ", &num(d.as_millis() as u64), " ms"])
+            }
             AuditError::Unauthorized { status: s, code } => {
                 let code = code.as_deref().map_or(String::new(), |c| cat(&[" (", c, ")"]));
                 cat(&["authentication failed: HTTP ", &status(s), &code])
@@ -109,7 +111,9 @@ impl AuditError {
             AuditError::DatabaseNotFound(m) => cat(&["database not found: ", m]),
             AuditError::Neo4j { code, message } => cat(&["neo4j error ", code, ": ", message]),
             AuditError::Http { status: s, snippet, .. } => cat(&["HTTP ", &status(s), ": ", snippet]),
-            AuditError::Rejected { status: s, reason } => cat(&["rejected by the endpoint (HTTP ", &status(s), "): ", reason]),
+            AuditError::Rejected { status: s, reason } => {
+                cat(&["rejected by the endpoint (HTTP ", &status(s), "): ", reason])
+            }
             AuditError::Endpoint { status: s, reason } => cat(&["endpoint error (HTTP ", &status(s), "): ", reason]),
             AuditError::UnexpectedResponse(m) => cat(&["unexpected response: ", m]),
             AuditError::Closed => "closed: the logger was closed".into(),
@@ -301,7 +305,11 @@ mod tests {
         // Found by sec6: a body's start (200 characters, then '…') cut inside an echoed Basic
         // credential showed its first part, which decodes to the user and the password's start.
         let basic = "bmVvNGo6czNjcmV0LVBhc3N3MHJkIQ==";
-        let e = AuditError::Http { status: 500, snippet: "authorization: Basic bmVvNGo6czNj…".into(), retry_after_ms: None };
+        let e = AuditError::Http {
+            status: 500,
+            snippet: "authorization: Basic bmVvNGo6czNj…".into(),
+            retry_after_ms: None,
+        };
         assert_eq!(e.reason(&[basic]), "HTTP 500: authorization: Basic ***…");
         assert_eq!(scrub("Basic bm…", &[basic]), "Basic ***…");
         // Only at a word start, only at a cut, only a secret's start.
@@ -314,7 +322,9 @@ mod tests {
 
     #[test]
     fn find_is_str_find() {
-        for (hay, needle) in [("", ""), ("a", ""), ("", "a"), ("abc", "abc"), ("abc", "abcd"), ("xaab", "ab"), ("éé", "é"), ("aaé", "é")] {
+        for (hay, needle) in
+            [("", ""), ("a", ""), ("", "a"), ("abc", "abc"), ("abc", "abcd"), ("xaab", "ab"), ("éé", "é"), ("aaé", "é")]
+        {
             assert_eq!(find(hay, needle), hay.find(needle), "{hay:?} {needle:?}");
         }
     }
@@ -333,14 +343,9 @@ mod tests {
             code: "Neo.TransientError.Transaction.DeadlockDetected".into(),
             message: String::new(),
         };
-        let terminated = AuditError::Neo4j {
-            code: "Neo.TransientError.Transaction.Terminated".into(),
-            message: String::new(),
-        };
-        let client = AuditError::Neo4j {
-            code: "Neo.ClientError.Statement.SyntaxError".into(),
-            message: String::new(),
-        };
+        let terminated =
+            AuditError::Neo4j { code: "Neo.TransientError.Transaction.Terminated".into(), message: String::new() };
+        let client = AuditError::Neo4j { code: "Neo.ClientError.Statement.SyntaxError".into(), message: String::new() };
         assert!(transient.is_retryable());
         assert!(!terminated.is_retryable());
         assert!(!client.is_retryable());

@@ -256,7 +256,13 @@ impl AuditEvent {
         details_json: Option<String>,
         max_details_bytes: usize,
     ) -> Result<AuditEvent, AuditError> {
-        Self::from_owned_parts(user.cloned(), action_type.to_owned(), category.map(str::to_owned), details_json, max_details_bytes)
+        Self::from_owned_parts(
+            user.cloned(),
+            action_type.to_owned(),
+            category.map(str::to_owned),
+            details_json,
+            max_details_bytes,
+        )
     }
 
     /// [`AuditEvent::from_parts`] taking the parts it keeps, so nothing is copied (the
@@ -335,7 +341,11 @@ impl AuditEvent {
             + opt(&self.stream_id)
             + opt(&self.prev_hash)
             + opt(&self.hash)
-            + self.targets.iter().map(|t| 40 + t.label.len() + t.uid.len() + t.role.as_ref().map_or(0, String::len)).sum::<usize>()
+            + self
+                .targets
+                .iter()
+                .map(|t| 40 + t.label.len() + t.uid.len() + t.role.as_ref().map_or(0, String::len))
+                .sum::<usize>()
             + if self.targets.is_empty() { 0 } else { 13 }
     }
 }
@@ -578,10 +588,7 @@ pub fn now_millis() -> i64 {
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
     }
 }
 
@@ -631,7 +638,9 @@ mod tests {
         }
         let deep = format!("{}1{}", r#"{"a":"#.repeat(40), "}".repeat(40));
         assert!(AuditEvent::from_parts(None, "X", None, Some(deep), 1000).is_err());
-        assert!(AuditEvent::from_parts(None, "X", None, Some(format!(r#"{{"s":"{}"}}"#, "x".repeat(200))), 100).is_err());
+        assert!(
+            AuditEvent::from_parts(None, "X", None, Some(format!(r#"{{"s":"{}"}}"#, "x".repeat(200))), 100).is_err()
+        );
         let ok = AuditEvent::from_parts(None, "X", None, Some(r#"{"n": 1.50}"#.into()), 100).unwrap();
         assert_eq!(ok.details.as_deref(), Some(r#"{"n": 1.50}"#), "kept as given");
         for none in ["null", "{}"] {
@@ -663,8 +672,7 @@ mod tests {
     #[test]
     fn serialises_as_statement_parameter() {
         let u = User::new("u1", Some("Ann"));
-        let e = AuditEvent::build(Some(&u), "LOGIN", Some("SECURITY"), Some(&json!({"a":1})), 100)
-            .unwrap();
+        let e = AuditEvent::build(Some(&u), "LOGIN", Some("SECURITY"), Some(&json!({"a":1})), 100).unwrap();
         let v = serde_json::to_value(&e).unwrap();
         for k in ["UID", "eventType", "eventCategory", "ts", "userUID", "userName", "details"] {
             assert!(v.get(k).is_some(), "missing {k}");
@@ -695,7 +703,10 @@ mod tests {
     #[test]
     fn options_as_json() {
         let parse = |t: &str| LogOptions::from_json(&crate::json::parse(t, 4).unwrap());
-        let o = parse(r#"{"targets":[{"label":"Document","uid":"d","role":"subject"},{"label":"F","uid":"f","role":null}]}"#).unwrap();
+        let o = parse(
+            r#"{"targets":[{"label":"Document","uid":"d","role":"subject"},{"label":"F","uid":"f","role":null}]}"#,
+        )
+        .unwrap();
         assert_eq!(o.targets, vec![Target::new("Document", "d").role("subject"), Target::new("F", "f")]);
         assert_eq!(parse("{}").unwrap(), LogOptions::default());
         for (bad, says) in [

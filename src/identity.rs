@@ -84,10 +84,42 @@ fn hashed(kind: &str, s: &str) -> String {
 /// the next (times, ids, nonces, sessions), describe the user (names, e-mail, picture) or what the
 /// token may do (scopes, roles, permissions): none of them names another user or tenant.
 const IGNORED_CLAIMS: [&str; 36] = [
-    "sub", "exp", "iat", "nbf", "jti", "auth_time", "nonce", "at_hash", "c_hash", "s_hash", "sid", "session_state",
-    "uti", "rh", "name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "email",
-    "email_verified", "picture", "locale", "zoneinfo", "updated_at", "scope", "scp", "permissions", "roles", "groups",
-    "azp", "acr", "amr", "client_id", "ver",
+    "sub",
+    "exp",
+    "iat",
+    "nbf",
+    "jti",
+    "auth_time",
+    "nonce",
+    "at_hash",
+    "c_hash",
+    "s_hash",
+    "sid",
+    "session_state",
+    "uti",
+    "rh",
+    "name",
+    "given_name",
+    "family_name",
+    "middle_name",
+    "nickname",
+    "preferred_username",
+    "email",
+    "email_verified",
+    "picture",
+    "locale",
+    "zoneinfo",
+    "updated_at",
+    "scope",
+    "scp",
+    "permissions",
+    "roles",
+    "groups",
+    "azp",
+    "acr",
+    "amr",
+    "client_id",
+    "ver",
 ];
 
 /// The `sub` claim of a JWT (read, not verified) and, when the token has other lasting claims
@@ -199,7 +231,9 @@ mod tests {
         let b = with(r#"{"sub":"alice","org_id":"B","aud":"neo4j-audit","exp":1,"iat":0}"#);
         assert_ne!(a, b);
         assert!(a.starts_with("sub:alice|h:") && !a.contains("org_id") && !a.contains('A'), "{a}");
-        let refreshed = with(r#"{"aud":"neo4j-audit","org_id":"A","sub":"alice","exp":99,"iat":50,"jti":"x","name":"Ann","sid":"s2","scope":"read write","roles":["admin"]}"#);
+        let refreshed = with(
+            r#"{"aud":"neo4j-audit","org_id":"A","sub":"alice","exp":99,"iat":50,"jti":"x","name":"Ann","sid":"s2","scope":"read write","roles":["admin"]}"#,
+        );
         assert_eq!(a, refreshed);
         assert_ne!(a, with(r#"{"sub":"alice","org_id":"A","aud":"neo4j-audit","iss":"https://other.example"}"#));
         assert_eq!(with(r#"{"sub":"alice","exp":1,"name":"Ann"}"#), "sub:alice");

@@ -531,7 +531,15 @@ pub(crate) enum Json0 {
 /// (unescaped), at any depth, in order until it answers `true`. The write path's details take this path: redaction needs the tree
 /// only when a key matches.
 pub(crate) fn scan(text: &str, max_depth: usize, key: &dyn Fn(&str) -> bool) -> Result<Scan, ParseError> {
-    let mut p = Parser { s: text.as_bytes(), text, i: 0, max_depth, loose: false, keys: Some((key, 0, false)), key: String::new() };
+    let mut p = Parser {
+        s: text.as_bytes(),
+        text,
+        i: 0,
+        max_depth,
+        loose: false,
+        keys: Some((key, 0, false)),
+        key: String::new(),
+    };
     let v = p.value(0)?;
     p.ws();
     if p.i != p.s.len() {
@@ -853,7 +861,16 @@ mod tests {
             }
         }
         // Escapes and surrogates: both refuse the same texts.
-        for t in [r#""\x""#, r#""\u12""#, r#""\u12G4""#, r#""\ud800""#, r#""\udc00""#, r#""\ud800\u0041""#, r#""\ud800x""#, "\"a\u{0}\""] {
+        for t in [
+            r#""\x""#,
+            r#""\u12""#,
+            r#""\u12G4""#,
+            r#""\ud800""#,
+            r#""\udc00""#,
+            r#""\ud800\u0041""#,
+            r#""\ud800x""#,
+            "\"a\u{0}\"",
+        ] {
             assert!(serde(t).is_err(), "serde_json takes {t:?}");
             assert!(parse(t, 4).is_err(), "we take {t:?}");
         }
@@ -866,7 +883,10 @@ mod tests {
         let mut out = String::new();
         parse(t, 4).unwrap().write(&mut out);
         assert_eq!(out, t);
-        assert_eq!(serde(t).unwrap().to_string(), r#"{"big":1.2345678901234568e+29,"max":18446744073709551615,"f":1.5,"e":100.0,"neg":-0.0}"#);
+        assert_eq!(
+            serde(t).unwrap().to_string(),
+            r#"{"big":1.2345678901234568e+29,"max":18446744073709551615,"f":1.5,"e":100.0,"neg":-0.0}"#
+        );
         // Beyond f64: both refuse the text.
         assert!(serde("1e400").is_err());
         assert_eq!(parse("1e400", 1), Err(ParseError::OutOfRange(0)));
@@ -884,13 +904,9 @@ mod tests {
 
     #[test]
     fn round_trips_compact_json() {
-        for t in [
-            r#"{"a":1,"b":[true,false,null],"c":{"d":"e\"\\\n\u0001é😀"},"n":-1.5e+3}"#,
-            "[]",
-            "{}",
-            r#""x""#,
-            "0",
-        ] {
+        for t in
+            [r#"{"a":1,"b":[true,false,null],"c":{"d":"e\"\\\n\u0001é😀"},"n":-1.5e+3}"#, "[]", "{}", r#""x""#, "0"]
+        {
             let v = parse(t, 16).unwrap();
             let mut out = String::new();
             v.write(&mut out);
@@ -922,7 +938,8 @@ mod tests {
         for len in 0..26 {
             for &c in &specials {
                 for at in 0..len.max(1) {
-                    let s: String = (0..len).map(|i| if i == at { c } else { (b'a' + (i % 26) as u8) as char }).collect();
+                    let s: String =
+                        (0..len).map(|i| if i == at { c } else { (b'a' + (i % 26) as u8) as char }).collect();
                     for t in [s.clone(), format!("{s}{c}{c}"), format!("{c}{s}")] {
                         let mut out = String::from("x");
                         write_str(&mut out, &t);
@@ -999,9 +1016,25 @@ mod tests {
     #[test]
     fn integer_readers_agree_with_str_parse() {
         for t in [
-            "0", "-0", "7", "-7", "00", "1e3", "1.0", "-", "", "18446744073709551615", "18446744073709551616",
-            "-18446744073709551615", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
-            "-9223372036854775809", "99999999999999999999999", "12a", "+5",
+            "0",
+            "-0",
+            "7",
+            "-7",
+            "00",
+            "1e3",
+            "1.0",
+            "-",
+            "",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-18446744073709551615",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "99999999999999999999999",
+            "12a",
+            "+5",
         ] {
             let n = Json::Num(t.to_owned());
             if t.starts_with('+') {
@@ -1021,8 +1054,11 @@ mod tests {
     fn numbers_beyond_the_largest_double_are_refused() {
         // Found by a new user: the Worker stored {"n":1e99999}, which every JavaScript reader
         // sees as Infinity (and export printed as null), while the client refuses Infinity.
-        let (big_out, big_in) = (format!("17976931348623159{}", "0".repeat(292)), format!("17976931348623157{}", "0".repeat(292)));
-        for t in ["1e99999", "-1e309", "1.8e308", "17976931348623159e292", "0.18e310", "1e1099511627776", big_out.as_str()] {
+        let (big_out, big_in) =
+            (format!("17976931348623159{}", "0".repeat(292)), format!("17976931348623157{}", "0".repeat(292)));
+        for t in
+            ["1e99999", "-1e309", "1.8e308", "17976931348623159e292", "0.18e310", "1e1099511627776", big_out.as_str()]
+        {
             assert_eq!(parse(t, 4), Err(ParseError::OutOfRange(0)), "{t}");
             assert!(t.parse::<f64>().unwrap().is_infinite(), "{t}");
             let doc = format!("{{\"a\":[{t}]}}");
@@ -1032,7 +1068,21 @@ mod tests {
         // Just past the largest double's digits: refused, although a float parser rounds it down.
         assert_eq!(parse("1.797693134862315700001e308", 1), Err(ParseError::OutOfRange(0)));
         // Finite, however close to the edge or however small (underflow reads as 0).
-        for t in ["1.7976931348623157e308", "-1.7976931348623157e308", "0.17976931348623157e309", "1e308", "9.99e307", "1e-99999", "0e99999", "0.0e1099511627776", "-0", "123.456e-7", "1.79769313486231570e308", "0.000179769313486231569e312", big_in.as_str()] {
+        for t in [
+            "1.7976931348623157e308",
+            "-1.7976931348623157e308",
+            "0.17976931348623157e309",
+            "1e308",
+            "9.99e307",
+            "1e-99999",
+            "0e99999",
+            "0.0e1099511627776",
+            "-0",
+            "123.456e-7",
+            "1.79769313486231570e308",
+            "0.000179769313486231569e312",
+            big_in.as_str(),
+        ] {
             assert!(matches!(parse(t, 4), Ok(Json::Num(_))), "{t}");
             assert!(t.parse::<f64>().unwrap().is_finite(), "{t}");
         }
@@ -1042,11 +1092,34 @@ mod tests {
     fn scan_agrees_with_parse() {
         use std::cell::RefCell;
         let texts = [
-            "null", "{}", "[]", "1", "-0.5e3", "\"s\"", "true", "{\"a\":1}", " {\"a\":1}", "{\"a\" : 1}",
-            "{\"a\":[1,{\"b\\u0041\":null}],\"c\":\"x\\\"y\"}", "{\"a\":{}}", "{\"a\":", "{\"a\":1,}", "{1:2}",
-            "{\"a\":\"\\ud800\"}", "{\"\\udc00\":1}", "{\"a\":\"\\ud83d\\ude00\"}", "{\"a\":[[[[1]]]]}",
-            "{\"a\":[[[1]]]}", "{\"a\":01}", "{\"a\":1.}", "{\"a\":\"\u{1}\"}", "{\"a\":tru}", "{\"a\":1} x",
-            "{\"é\":\"ü\",\"x\\/y\":\"\\n\"}", "[{\"a\":1}]", "{\"a\":1,\"a\":2}",
+            "null",
+            "{}",
+            "[]",
+            "1",
+            "-0.5e3",
+            "\"s\"",
+            "true",
+            "{\"a\":1}",
+            " {\"a\":1}",
+            "{\"a\" : 1}",
+            "{\"a\":[1,{\"b\\u0041\":null}],\"c\":\"x\\\"y\"}",
+            "{\"a\":{}}",
+            "{\"a\":",
+            "{\"a\":1,}",
+            "{1:2}",
+            "{\"a\":\"\\ud800\"}",
+            "{\"\\udc00\":1}",
+            "{\"a\":\"\\ud83d\\ude00\"}",
+            "{\"a\":[[[[1]]]]}",
+            "{\"a\":[[[1]]]}",
+            "{\"a\":01}",
+            "{\"a\":1.}",
+            "{\"a\":\"\u{1}\"}",
+            "{\"a\":tru}",
+            "{\"a\":1} x",
+            "{\"é\":\"ü\",\"x\\/y\":\"\\n\"}",
+            "[{\"a\":1}]",
+            "{\"a\":1,\"a\":2}",
         ];
         for t in texts {
             let seen = RefCell::new(Vec::new());

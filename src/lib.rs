@@ -91,25 +91,24 @@ pub mod event;
 pub mod identity;
 #[cfg(feature = "ingest")]
 pub mod ingest;
-#[doc(hidden)]
-pub mod logger;
 mod json;
 mod lite;
-mod uidmap;
+#[doc(hidden)]
+pub mod logger;
 #[doc(hidden)]
 pub mod outcome;
+#[doc(hidden)]
+pub mod random;
 #[cfg(feature = "read")]
 #[doc(hidden)]
 pub mod read;
 #[doc(hidden)]
-pub mod random;
-#[doc(hidden)]
 pub mod redact;
 #[doc(hidden)]
 pub mod retry;
-mod running;
 #[doc(hidden)]
 pub mod rules;
+mod running;
 #[cfg(feature = "read")]
 pub mod sign;
 mod sink;
@@ -117,6 +116,7 @@ mod sink;
 pub mod stats;
 #[doc(hidden)]
 pub mod transport;
+mod uidmap;
 #[doc(hidden)]
 pub mod unicode;
 mod urlcheck;

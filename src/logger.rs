@@ -14,8 +14,8 @@ use crate::event::{AuditEvent, EventBuilder, LogOptions, User};
 use crate::outcome::Rows;
 use crate::redact::Redactor;
 use crate::retry;
-use crate::stats::{Stats, StatsSnapshot};
 use crate::sink::Sink;
+use crate::stats::{Stats, StatsSnapshot};
 use crate::transport::HttpRequest;
 
 /// Writes audit events into Neo4j.
@@ -107,7 +107,11 @@ impl AuditLogger {
         Self::with_parts(config, None, None)
     }
 
-    pub(crate) fn with_parts(config: Config, deadline: Option<Duration>, chain: Option<Chain>) -> Result<Self, AuditError> {
+    pub(crate) fn with_parts(
+        config: Config,
+        deadline: Option<Duration>,
+        chain: Option<Chain>,
+    ) -> Result<Self, AuditError> {
         config.validate()?;
         let sink = Sink::for_config(&config);
         let mut batch = config.batch.clone();
@@ -285,13 +289,21 @@ impl AuditLogger {
     }
 
     /// Targets, then the chain; invalid input is counted as failed.
-    fn finish_event(&self, event: Result<AuditEvent, AuditError>, options: &LogOptions) -> Result<AuditEvent, AuditError> {
+    fn finish_event(
+        &self,
+        event: Result<AuditEvent, AuditError>,
+        options: &LogOptions,
+    ) -> Result<AuditEvent, AuditError> {
         // The targets are copied only when there are any (the owned form moves them).
         let targets = if options.targets.is_empty() { Vec::new() } else { options.targets.clone() };
         self.finish_event_owned(event, targets)
     }
 
-    fn finish_event_owned(&self, event: Result<AuditEvent, AuditError>, targets: Vec<crate::event::Target>) -> Result<AuditEvent, AuditError> {
+    fn finish_event_owned(
+        &self,
+        event: Result<AuditEvent, AuditError>,
+        targets: Vec<crate::event::Target>,
+    ) -> Result<AuditEvent, AuditError> {
         // A closed logger refuses before the chain: a refused event must not take a `seq`
         // (the stream's final head would name an event that is never stored).
         let mut event = self
@@ -434,7 +446,10 @@ impl AuditLogger {
                 // A runtime without I/O or time enabled: Tokio panics in the transport's first
                 // step. Say so as for no runtime at all (the contract: an error, never a panic).
                 let panic = e.into_panic();
-                let text = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied());
+                let text = panic
+                    .downcast_ref::<String>()
+                    .map(String::as_str)
+                    .or_else(|| panic.downcast_ref::<&str>().copied());
                 match text {
                     Some(t) if t.starts_with("A Tokio 1.x context was found, but") => Err(AuditError::NoRuntime),
                     _ => std::panic::resume_unwind(panic),
@@ -629,7 +644,11 @@ impl AuditLogger {
 
     /// [`AuditLogger::run`] with the crate's own JSON: `params` an object, rows as parsed.
     #[cfg(feature = "read")]
-    pub(crate) async fn run_json(&self, text: &str, params: &crate::json::Json) -> Result<crate::outcome::JsonRows, AuditError> {
+    pub(crate) async fn run_json(
+        &self,
+        text: &str,
+        params: &crate::json::Json,
+    ) -> Result<crate::outcome::JsonRows, AuditError> {
         self.open()?;
         runtime_check()?;
         self.core.sink.neo4j()?.run_json(text, params).await
@@ -637,7 +656,11 @@ impl AuditLogger {
 
     /// Runs `text` with the parameters object `params` writes (the Worker's own statements).
     #[cfg(feature = "ingest")]
-    pub(crate) async fn run_with(&self, text: &str, params: impl FnOnce(&mut String)) -> Result<crate::outcome::JsonRows, AuditError> {
+    pub(crate) async fn run_with(
+        &self,
+        text: &str,
+        params: impl FnOnce(&mut String),
+    ) -> Result<crate::outcome::JsonRows, AuditError> {
         runtime_check()?;
         self.core.sink.neo4j()?.run_text(text, params).await
     }

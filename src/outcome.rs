@@ -182,9 +182,15 @@ mod tests {
 
     #[test]
     fn ok_status_with_errors_is_a_failure() {
-        let r = resp(200, json!({"results":[],"errors":[{"code":"Neo.ClientError.Statement.SyntaxError","message":"bad"}]}));
+        let r = resp(
+            200,
+            json!({"results":[],"errors":[{"code":"Neo.ClientError.Statement.SyntaxError","message":"bad"}]}),
+        );
         let e = interpret(Api::Tx, "neo4j", &r).unwrap_err();
-        assert_eq!(e, AuditError::Neo4j { code: "Neo.ClientError.Statement.SyntaxError".into(), message: "bad".into() });
+        assert_eq!(
+            e,
+            AuditError::Neo4j { code: "Neo.ClientError.Statement.SyntaxError".into(), message: "bad".into() }
+        );
     }
 
     #[test]
@@ -208,7 +214,10 @@ mod tests {
     #[test]
     fn non_json_and_5xx() {
         let r = HttpResponse { status: 503, retry_after: Some("3".into()), body: "busy".into() };
-        assert!(matches!(interpret(Api::Tx, "neo4j", &r), Err(AuditError::Http { status: 503, retry_after_ms: Some(3000), .. })));
+        assert!(matches!(
+            interpret(Api::Tx, "neo4j", &r),
+            Err(AuditError::Http { status: 503, retry_after_ms: Some(3000), .. })
+        ));
         let r = HttpResponse { status: 200, retry_after: None, body: "<html>".into() };
         assert!(matches!(interpret(Api::Tx, "neo4j", &r), Err(AuditError::UnexpectedResponse(_))));
         let r = resp(200, json!({"results":[],"errors":[]}));

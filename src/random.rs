@@ -114,7 +114,12 @@ mod tests {
             assert_eq!(super::hyphenated(&b), uuid::Uuid::from_bytes(b).to_string());
         }
         let good = "0b5e7f33-5C1E-4f0a-9a0e-3c0e8d1b2a11";
-        let mut cases = vec![good.to_owned(), good.to_uppercase(), "0b5e7f335c1e4f0a9a0e3c0e8d1b2a11".into(), format!("{{{good}}}")];
+        let mut cases = vec![
+            good.to_owned(),
+            good.to_uppercase(),
+            "0b5e7f335c1e4f0a9a0e3c0e8d1b2a11".into(),
+            format!("{{{good}}}"),
+        ];
         for i in 0..36 {
             for c in ['-', 'g', '0', ' ', 'é'] {
                 let mut t: Vec<char> = good.chars().collect();

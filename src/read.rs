@@ -15,13 +15,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::chain::{SignedHead, StoredSeal, VerifyReport};
-use crate::sign::{KeySet, PublicJwk};
 use crate::config::Labels;
 use crate::cypher::Statement;
 use crate::error::{cat, int, num, AuditError};
 use crate::event::{AuditEvent, Target};
 use crate::json::Json;
 use crate::logger::AuditLogger;
+use crate::sign::{KeySet, PublicJwk};
 
 /// Page size when none is given.
 pub const DEFAULT_LIMIT: u32 = 50;
@@ -225,7 +225,9 @@ impl VerifyProgress {
             },
             after: match v.get("after")? {
                 Json::Null => None,
-                Json::Arr(a) if a.len() == 3 => Some((a[0].as_str()?.to_owned(), a[1].as_u64()?, a[2].as_str()?.to_owned())),
+                Json::Arr(a) if a.len() == 3 => {
+                    Some((a[0].as_str()?.to_owned(), a[1].as_u64()?, a[2].as_str()?.to_owned()))
+                }
                 _ => return None,
             },
             checked: v.get("checked")?.as_u64()?,
@@ -455,11 +457,20 @@ mod verify;
 /// by its link. Neo4j orders one instant in two zones as two values: `…T02:00+02:00` after
 /// `…T00:00Z`.)
 fn cursor_columns(ts: &str, uid: &str) -> String {
-    cat(&[", ", ts, ".epochMillis AS cursorMs, ", ts, ".nanosecond % 1000000 AS cursorNs, ", uid, " AS cursorUid, ", ts, ".timezone AS cursorTz"])
+    cat(&[
+        ", ",
+        ts,
+        ".epochMillis AS cursorMs, ",
+        ts,
+        ".nanosecond % 1000000 AS cursorNs, ",
+        uid,
+        " AS cursorUid, ",
+        ts,
+        ".timezone AS cursorTz",
+    ])
 }
 
-const RETURN_EVENT: &str =
-    "RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis, \
+const RETURN_EVENT: &str = "RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis, \
      ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, \
      ev.source, ev.occurredAt.epochMillis, ev.targetKeys, ev.targetRoles";
 
@@ -592,17 +603,27 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
             cat(&["USING INDEX ev:", ev, "(", p, ", timestamp, UID)"]),
             cat(&["ev.", p, " DESC, ev.timestamp DESC, ev.UID DESC"]),
         ),
-        None => (
-            cat(&["USING INDEX ev:", ev, "(timestamp, UID)"]),
-            "ev.timestamp DESC, ev.UID DESC".into(),
-        ),
+        None => (cat(&["USING INDEX ev:", ev, "(timestamp, UID)"]), "ev.timestamp DESC, ev.UID DESC".into()),
     };
     equalities(&mut preds, &mut params, q);
     preds.push(&["ev.timestamp IS NOT NULL"]);
     window(&mut preds, &mut params, q, "ev.timestamp", "ev.UID")?;
     in_trail(&mut preds, labels);
     let cursor = cursor_columns("ev.timestamp", "ev.UID");
-    let text = cat(&["MATCH (ev:", ev, ") ", &hint, " WHERE ", &preds.0, " ", RETURN_EVENT, &cursor, " ORDER BY ", &order, " LIMIT $limit"]);
+    let text = cat(&[
+        "MATCH (ev:",
+        ev,
+        ") ",
+        &hint,
+        " WHERE ",
+        &preds.0,
+        " ",
+        RETURN_EVENT,
+        &cursor,
+        " ORDER BY ",
+        &order,
+        " LIMIT $limit",
+    ]);
     Ok(Query { text, params: params.into_json() })
 }
 
@@ -616,7 +637,11 @@ fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) ->
     let mut preds = Preds::new();
     preds.push(&["r.trail = $trail AND r.created IS NOT NULL AND r.eventUID IS NOT NULL"]);
     window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
-    preds.push(&["ev.UID IS NOT NULL AND ev.timestamp IS NOT NULL AND startNode(r):", trail, " AND startNode(r).name = $trail"]);
+    preds.push(&[
+        "ev.UID IS NOT NULL AND ev.timestamp IS NOT NULL AND startNode(r):",
+        trail,
+        " AND startNode(r).name = $trail",
+    ]);
     let text = cat(&[
         "MATCH ()-[r:HAS_EVENT]->(ev:",
         ev,
@@ -633,7 +658,10 @@ fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) ->
 /// The statement that tells whether `trail` is marked `indexed` (one row with a boolean; no row
 /// when the trail does not exist).
 fn trail_indexed_query(labels: &Labels, trail: &str) -> Query {
-    Query { text: trail_text(labels, false, &[" RETURN t.", crate::cypher::TRAIL_INDEXED, " = true"]), params: trail_params(trail, None) }
+    Query {
+        text: trail_text(labels, false, &[" RETURN t.", crate::cypher::TRAIL_INDEXED, " = true"]),
+        params: trail_params(trail, None),
+    }
 }
 
 /// `MATCH (t:<trail label> {name: $trail})`, with `events` followed by
@@ -725,9 +753,8 @@ fn check_filters(q: &TrailQuery) -> Result<(), AuditError> {
 /// rule table's label and uid, as [`AuditLogger::get_target_activity`] checks its arguments: a
 /// malformed one is `invalid input`, not a query that can only find nothing.
 fn check_target_key(key: &str) -> Result<(), AuditError> {
-    let ok = key
-        .split_once(':')
-        .is_some_and(|(label, uid)| crate::rules::check_targets(&[Target::new(label, uid)]).is_ok());
+    let ok =
+        key.split_once(':').is_some_and(|(label, uid)| crate::rules::check_targets(&[Target::new(label, uid)]).is_ok());
     if ok {
         Ok(())
     } else {
@@ -890,10 +917,9 @@ fn row_targets(keys: Option<&Json>, roles: Option<&Json>) -> Vec<Target> {
 
 impl From<AuditEvent> for TrailEvent {
     fn from(e: AuditEvent) -> Self {
-        let details = e
-            .details
-            .as_deref()
-            .map(|d| serde_json::from_str(d).ok().filter(Value::is_object).unwrap_or_else(|| Value::String(d.to_owned())));
+        let details = e.details.as_deref().map(|d| {
+            serde_json::from_str(d).ok().filter(Value::is_object).unwrap_or_else(|| Value::String(d.to_owned()))
+        });
         TrailEvent {
             timestamp: iso_millis(e.ts),
             ts: e.ts,
@@ -920,7 +946,10 @@ impl From<AuditEvent> for TrailEvent {
 pub(crate) fn calendar_date(s: &str) -> bool {
     let b = s.as_bytes();
     let digits = |r: std::ops::Range<usize>| -> Option<u32> {
-        b.get(r.clone())?.iter().all(u8::is_ascii_digit).then(|| b[r].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+        b.get(r.clone())?
+            .iter()
+            .all(u8::is_ascii_digit)
+            .then(|| b[r].iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
     };
     let (Some(y), Some(m), Some(d)) = (digits(0..4), digits(5..7), digits(8..10)) else { return true };
     if b[4] != b'-' || b[7] != b'-' {
@@ -993,7 +1022,12 @@ pub fn verify_statement(
 }
 
 /// [`verify_statement`].
-fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(String, u64, String)>) -> Result<Query, AuditError> {
+fn verify_query(
+    labels: &Labels,
+    trail: &str,
+    q: &VerifyQuery,
+    after: Option<&(String, u64, String)>,
+) -> Result<Query, AuditError> {
     labels.validate()?;
     let ev = &labels.event;
     let mut preds = Preds::new();
@@ -1020,10 +1054,8 @@ fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(S
         if q.stream_id.as_deref() == Some(s.as_str()) {
             preds.push(&["ev.seq >= $afterSeq AND (ev.seq > $afterSeq OR ev.UID > $afterUid)"]);
         } else {
-            preds.push(&[
-                "ev.streamId >= $afterStream AND (ev.streamId > $afterStream OR ev.seq > $afterSeq \
-                 OR (ev.seq = $afterSeq AND ev.UID > $afterUid))",
-            ]);
+            preds.push(&["ev.streamId >= $afterStream AND (ev.streamId > $afterStream OR ev.seq > $afterSeq \
+                 OR (ev.seq = $afterSeq AND ev.UID > $afterUid))"]);
         }
         params.insert("afterStream".into(), Json::from(s));
         params.insert("afterSeq".into(), Json::from(*seq));
@@ -1051,24 +1083,28 @@ fn verify_query(labels: &Labels, trail: &str, q: &VerifyQuery, after: Option<&(S
 ///
 /// The same statement in the Worker's `GET /v1/verify`.
 fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
-    let since =
-        if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
+    let since = if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
     // (An event linked twice is one event: DISTINCT.)
-    let text = trail_text(labels, true, &[
-        ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL OR t.",
-        crate::cypher::TRAIL_INDEXED,
-        " AND (NOT coalesce(r.trail = $trail AND r.created = ev.timestamp AND r.eventUID = ev.UID, false) \
+    let text = trail_text(
+        labels,
+        true,
+        &[
+            ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL OR t.",
+            crate::cypher::TRAIL_INDEXED,
+            " AND (NOT coalesce(r.trail = $trail AND r.created = ev.timestamp AND r.eventUID = ev.UID, false) \
          OR COUNT { (t)-[:HAS_EVENT]->(ev) } > 1))",
-        since,
-        " RETURN count(DISTINCT ev), collect(DISTINCT ev.UID)[0..10]",
-    ]);
+            since,
+            " RETURN count(DISTINCT ev), collect(DISTINCT ev.UID)[0..10]",
+        ],
+    );
     Query { text, params: trail_params(trail, Some(q.since)) }
 }
 
 /// A read statement's rows, the request's future boxed: each `.await` of it is one call through
 /// a vtable, not the request's state machine inlined into the caller's (and held in its state).
 #[cfg(not(target_arch = "wasm32"))]
-type Rows<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<crate::outcome::JsonRows, AuditError>> + Send + 'a>>;
+type Rows<'a> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<crate::outcome::JsonRows, AuditError>> + Send + 'a>>;
 #[cfg(target_arch = "wasm32")]
 type Rows<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<crate::outcome::JsonRows, AuditError>> + 'a>>;
 
@@ -1235,14 +1271,26 @@ impl AuditLogger {
 /// The trail's signed head: [`head_from_cells`] reads the row.
 fn head_query(cfg: &crate::config::Config) -> Result<Query, AuditError> {
     cfg.labels.validate()?;
-    let text = trail_text(&cfg.labels, false, &[" RETURN t.chainStream, t.chainSeq, t.chainHash, t.chainKid, t.chainSig, t.chainSignedAt"]);
+    let text = trail_text(
+        &cfg.labels,
+        false,
+        &[" RETURN t.chainStream, t.chainSeq, t.chainHash, t.chainKid, t.chainSig, t.chainSignedAt"],
+    );
     Ok(Query { text, params: trail_params(&cfg.trail, None) })
 }
 
 /// The ids of the trail's streams (of events from `q.since` on), in order.
 fn stream_ids_query(cfg: &crate::config::Config, q: &VerifyQuery) -> Query {
     let since = if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
-    let text = trail_text(&cfg.labels, true, &[") WHERE ev.streamId IS NOT NULL AND ev.seq IS NOT NULL", since, " RETURN DISTINCT ev.streamId AS s ORDER BY s"]);
+    let text = trail_text(
+        &cfg.labels,
+        true,
+        &[
+            ") WHERE ev.streamId IS NOT NULL AND ev.seq IS NOT NULL",
+            since,
+            " RETURN DISTINCT ev.streamId AS s ORDER BY s",
+        ],
+    );
     Query { text, params: trail_params(&cfg.trail, Some(q.since)) }
 }
 
@@ -1322,7 +1370,12 @@ fn row_seal(row: &[Json]) -> Option<StoredSeal> {
 }
 
 /// The query of [`AuditLogger::user_activity`].
-pub(crate) fn user_query(uid: &str, since: Option<i64>, limit: Option<u32>, cursor: Option<String>) -> Result<TrailQuery, AuditError> {
+pub(crate) fn user_query(
+    uid: &str,
+    since: Option<i64>,
+    limit: Option<u32>,
+    cursor: Option<String>,
+) -> Result<TrailQuery, AuditError> {
     crate::rules::check_uid("uid", uid)?;
     Ok(TrailQuery { user_uid: Some(uid.to_owned()), since, limit, cursor, ..Default::default() })
 }
@@ -1353,7 +1406,10 @@ mod tests {
         assert!(e.starts_with("invalid input: label must be an identifier"), "{e}");
         let e = target_query("Document", " ", &TrailQuery::default()).unwrap_err().to_string();
         assert!(e.starts_with("invalid input: uid must be a non-empty string"), "{e}");
-        assert_eq!(target_query("Document", "d-1", &TrailQuery::default()).unwrap().target.as_deref(), Some("Document:d-1"));
+        assert_eq!(
+            target_query("Document", "d-1", &TrailQuery::default()).unwrap().target.as_deref(),
+            Some("Document:d-1")
+        );
     }
 
     #[test]
@@ -1381,7 +1437,10 @@ mod tests {
             (TrailQuery { user_uid: Some("  ".into()), ..Default::default() }, "userUid must be a non-empty string"),
             (TrailQuery { user_uid: Some("a\nb".into()), ..Default::default() }, "userUid must be a non-empty string"),
             (TrailQuery { action_type: Some("".into()), ..Default::default() }, "actionType must be 1-64 characters"),
-            (TrailQuery { action_type: Some("Doc opened".into()), ..Default::default() }, "actionType must be 1-64 characters"),
+            (
+                TrailQuery { action_type: Some("Doc opened".into()), ..Default::default() },
+                "actionType must be 1-64 characters",
+            ),
             (TrailQuery { category: Some("".into()), ..Default::default() }, "category must be 1-64 characters"),
             (
                 TrailQuery { target: Some("Document:d".into()), category: Some("a b".into()), ..Default::default() },
@@ -1429,7 +1488,14 @@ mod tests {
             head: Some(head.clone()),
         };
         for p in [
-            VerifyProgress { pending: vec!["a".into(), "b".into()], current: Some(state), after: Some(("s-1".into(), 2, "u".into())), checked: u64::MAX, ok: false, head: Some(head) },
+            VerifyProgress {
+                pending: vec!["a".into(), "b".into()],
+                current: Some(state),
+                after: Some(("s-1".into(), 2, "u".into())),
+                checked: u64::MAX,
+                ok: false,
+                head: Some(head),
+            },
             VerifyProgress { pending: vec![], current: None, after: None, checked: 0, ok: true, head: None },
         ] {
             let mut ours = String::new();
@@ -1472,9 +1538,26 @@ mod tests {
         let no_colon = crate::b64::encode_url(b"123");
         assert!(decode_cursor(&no_colon).is_err());
         // The timestamp is read as i64's FromStr reads it.
-        for ts in ["0", "-0", "+5", "007", "-12", "+-5", "-+5", "++5", "+", "-", "", " 1", "1 ", "9223372036854775807",
-            "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "1e3"]
-        {
+        for ts in [
+            "0",
+            "-0",
+            "+5",
+            "007",
+            "-12",
+            "+-5",
+            "-+5",
+            "++5",
+            "+",
+            "-",
+            "",
+            " 1",
+            "1 ",
+            "9223372036854775807",
+            "9223372036854775808",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "1e3",
+        ] {
             let c = crate::b64::encode_url(cat(&[ts, ":u"]).as_bytes());
             assert_eq!(decode_cursor(&c).ok().map(|(t, _, _, _)| t), ts.parse::<i64>().ok(), "{ts:?}");
         }
@@ -1500,26 +1583,34 @@ mod tests {
         assert_eq!(st.parameters["limit"], DEFAULT_LIMIT + 1);
         let plain = trail_statement(&labels, "t", &TrailQuery::default()).unwrap();
         assert!(plain.text.contains("USING INDEX ev:AuditEvent(timestamp, UID)"));
-        assert!(trail_statement(
-            &labels,
-            "t",
-            &TrailQuery { limit: Some(0), ..Default::default() }
-        )
-        .is_err());
-        assert!(trail_statement(
-            &labels,
-            "t",
-            &TrailQuery { limit: Some(5000), ..Default::default() }
-        )
-        .is_err());
+        assert!(trail_statement(&labels, "t", &TrailQuery { limit: Some(0), ..Default::default() }).is_err());
+        assert!(trail_statement(&labels, "t", &TrailQuery { limit: Some(5000), ..Default::default() }).is_err());
     }
 
     #[test]
     fn a_date_string_must_name_a_day_of_the_calendar() {
-        for ok in ["2026-02-28", "2024-02-29", "2000-02-29", "2026-12-31T23:59:59Z", "2026-04-30T10:00", "Mon, 02 Feb 2026", "1700000000000", ""] {
+        for ok in [
+            "2026-02-28",
+            "2024-02-29",
+            "2000-02-29",
+            "2026-12-31T23:59:59Z",
+            "2026-04-30T10:00",
+            "Mon, 02 Feb 2026",
+            "1700000000000",
+            "",
+        ] {
             assert!(calendar_date(ok), "{ok}");
         }
-        for bad in ["2026-02-29", "1900-02-29", "2026-02-30", "2026-04-31T10:00:00Z", "2026-13-01", "2026-00-10", "2026-01-00", "2026-01-32"] {
+        for bad in [
+            "2026-02-29",
+            "1900-02-29",
+            "2026-02-30",
+            "2026-04-31T10:00:00Z",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-01-00",
+            "2026-01-32",
+        ] {
             assert!(!calendar_date(bad), "{bad}");
         }
     }

@@ -239,7 +239,8 @@ impl Redactor {
                 }
                 for j in &self.joined {
                     let j = j.as_bytes();
-                    if matches!(j.first(), Some(&f) if f == b) && hay.len() - p >= j.len() && hay[p..p + j.len()] == *j {
+                    if matches!(j.first(), Some(&f) if f == b) && hay.len() - p >= j.len() && hay[p..p + j.len()] == *j
+                    {
                         found = true;
                         break 'hay;
                     }
@@ -255,9 +256,8 @@ impl Redactor {
         match self.mode {
             Match::Exact => names.any(|(_, j)| *j == joined),
             // `APIKEY` is one word but the same key as `api_key`: compare joined forms too.
-            Match::Words => names.any(|(k, j)| {
-                *j == joined || (k.len() <= kw.len() && kw.windows(k.len()).any(|w| w == k.as_slice()))
-            }),
+            Match::Words => names
+                .any(|(k, j)| *j == joined || (k.len() <= kw.len() && kw.windows(k.len()).any(|w| w == k.as_slice()))),
         }
     }
 
@@ -314,7 +314,10 @@ mod tests {
     #[test]
     fn default_table_is_the_default_list() {
         for mode in [Match::Words, Match::Exact] {
-            assert_eq!(Redactor::from_config(None, mode), Redactor::with_match(DEFAULT_REDACT_KEYS.iter().copied(), mode));
+            assert_eq!(
+                Redactor::from_config(None, mode),
+                Redactor::with_match(DEFAULT_REDACT_KEYS.iter().copied(), mode)
+            );
         }
         assert_eq!(Redactor::from_config(None, Match::Words), Redactor::default());
     }

@@ -28,11 +28,7 @@ pub fn next_delay_ms(policy: &RetryConfig, err: &AuditError, attempts: u32, elap
     if !err.is_retryable() || attempts >= policy.max_attempts {
         return None;
     }
-    let ceiling = policy
-        .base_delay_ms
-        .saturating_mul(1u64 << attempts.min(40))
-        .min(policy.max_delay_ms)
-        .max(1);
+    let ceiling = policy.base_delay_ms.saturating_mul(1u64 << attempts.min(40)).min(policy.max_delay_ms).max(1);
     let jitter = random_u64() % ceiling;
     let delay = match err.retry_after_ms() {
         Some(ra) => ra.max(jitter),
@@ -45,7 +41,11 @@ pub fn next_delay_ms(policy: &RetryConfig, err: &AuditError, attempts: u32, elap
 
 /// Runs `op` until it succeeds, fails with a non-retryable error, or the policy gives up;
 /// `on_retry` is called before each repeat. Returns the last result.
-pub async fn with_retry<T, F, Fut>(policy: &RetryConfig, op: F, on_retry: impl FnMut(&AuditError)) -> Result<T, AuditError>
+pub async fn with_retry<T, F, Fut>(
+    policy: &RetryConfig,
+    op: F,
+    on_retry: impl FnMut(&AuditError),
+) -> Result<T, AuditError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, AuditError>>,

@@ -24,8 +24,8 @@
 //! ```
 
 use crate::error::cat;
-use serde_json::Value;
 use crate::error::num;
+use serde_json::Value;
 
 /// Longest `actionType` / `category`, in characters (all ASCII).
 pub const MAX_NAME_LEN: usize = 64;
@@ -81,7 +81,12 @@ pub fn check_name(what: &str, s: &str) -> Result<(), Violation> {
     // By bytes: every allowed character is ASCII, and a non-ASCII character's bytes are refused
     // as it is (no UTF-8 decoding per character).
     if s.is_empty() || s.len() > MAX_NAME_LEN || !s.bytes().all(|b| is_name_char(b as char)) {
-        return Err(invalid(cat(&[what, " must be 1-", &num(MAX_NAME_LEN as u64), " characters of A-Z a-z 0-9 _ . : -"])));
+        return Err(invalid(cat(&[
+            what,
+            " must be 1-",
+            &num(MAX_NAME_LEN as u64),
+            " characters of A-Z a-z 0-9 _ . : -",
+        ])));
     }
     Ok(())
 }
@@ -118,7 +123,11 @@ pub fn check_uid(what: &str, uid: &str) -> Result<(), Violation> {
 /// The acting user's display name alone (also the Worker's rule for a token's `name` claim).
 pub fn check_user_name(name: &str) -> Result<(), Violation> {
     if name.len() > MAX_USER_FIELD_LEN || has_control(name) {
-        return Err(invalid(cat(&["user.name must be at most ", &num(MAX_USER_FIELD_LEN as u64), " bytes without control characters"])));
+        return Err(invalid(cat(&[
+            "user.name must be at most ",
+            &num(MAX_USER_FIELD_LEN as u64),
+            " bytes without control characters",
+        ])));
     }
     Ok(())
 }
@@ -128,7 +137,12 @@ pub fn check_user_name(name: &str) -> Result<(), Violation> {
 /// (label, uid) twice.
 pub fn check_targets(targets: &[crate::event::Target]) -> Result<(), Violation> {
     if targets.len() > MAX_TARGETS {
-        return Err(invalid(cat(&[&num(targets.len() as u64), " targets, more than ", &num(MAX_TARGETS as u64), " per event"])));
+        return Err(invalid(cat(&[
+            &num(targets.len() as u64),
+            " targets, more than ",
+            &num(MAX_TARGETS as u64),
+            " per event",
+        ])));
     }
     for (i, t) in targets.iter().enumerate() {
         let at = || cat(&["targets[", &num(i as u64), "]"]);
@@ -229,7 +243,11 @@ impl Limits {
     /// `true` for a member name (at any depth). Builds no tree: the write path parses one only
     /// when it must rewrite the text (a key to redact, or whitespace to drop). The size rule
     /// applies to the text finally stored ([`Limits::details_size`]).
-    pub(crate) fn details_scan(&self, text: &str, key: &dyn Fn(&str) -> bool) -> Result<Option<(bool, bool)>, Violation> {
+    pub(crate) fn details_scan(
+        &self,
+        text: &str,
+        key: &dyn Fn(&str) -> bool,
+    ) -> Result<Option<(bool, bool)>, Violation> {
         use crate::json::{scan, Json0, ParseError};
         // Far over the bound (redaction could not bring it under): refused before parsing.
         if text.len() / 4 > self.max_details_bytes {
@@ -241,14 +259,18 @@ impl Limits {
             Ok(s) if s.shape == Json0::Obj && s.keys == 0 => Ok(None),
             Ok(s) if s.shape == Json0::Obj => Ok(Some((s.compact, s.hit))),
             Ok(_) => Err(invalid("details must be an object".into())),
-            Err(ParseError::TooDeep) => {
-                Err(invalid(cat(&["details are nested more than ", &num(self.max_details_depth as u64), " levels deep"])))
-            }
+            Err(ParseError::TooDeep) => Err(invalid(cat(&[
+                "details are nested more than ",
+                &num(self.max_details_depth as u64),
+                " levels deep",
+            ]))),
             Err(ParseError::LoneSurrogate) => Err(lone_surrogate("details")),
             Err(ParseError::Syntax(at)) => Err(invalid(cat(&["details are not JSON (at byte ", &num(at as u64), ")"]))),
-            Err(ParseError::OutOfRange(at)) => Err(invalid(
-                cat(&["details hold a number beyond ±1.7976931348623157e308 (at byte ", &num(at as u64), "): not a finite number"]),
-            )),
+            Err(ParseError::OutOfRange(at)) => Err(invalid(cat(&[
+                "details hold a number beyond ±1.7976931348623157e308 (at byte ",
+                &num(at as u64),
+                "): not a finite number",
+            ]))),
         }
     }
 
@@ -275,7 +297,15 @@ impl Limits {
     fn size_named(&self, bytes: usize, setting: &str) -> Result<(), Violation> {
         if bytes > self.max_details_bytes {
             let (bytes, max) = (num(bytes as u64), num(self.max_details_bytes as u64));
-            return Err(Violation::TooLarge(cat(&["details are ", &bytes, " bytes as JSON, more than ", setting, " (", &max, ")"])));
+            return Err(Violation::TooLarge(cat(&[
+                "details are ",
+                &bytes,
+                " bytes as JSON, more than ",
+                setting,
+                " (",
+                &max,
+                ")",
+            ])));
         }
         Ok(())
     }
@@ -328,7 +358,11 @@ fn repeated_name(name: &str) -> Violation {
     let mut shown = String::new();
     let cut: String = name.chars().take(40).collect();
     crate::json::write_str(&mut shown, &cut);
-    invalid(cat(&["details give the member name ", &shown, " twice in one object; JSON readers would keep only one of the values"]))
+    invalid(cat(&[
+        "details give the member name ",
+        &shown,
+        " twice in one object; JSON readers would keep only one of the values",
+    ]))
 }
 
 /// The message for a string that is not well-formed UTF-16 (a lone surrogate).
@@ -385,7 +419,9 @@ mod tests {
         ] {
             assert!(check_targets(&bad).is_err(), "{bad:?}");
         }
-        assert!(check_targets(&(0..MAX_TARGETS).map(|i| Target::new("Doc", format!("d{i}"))).collect::<Vec<_>>()).is_ok());
+        assert!(
+            check_targets(&(0..MAX_TARGETS).map(|i| Target::new("Doc", format!("d{i}"))).collect::<Vec<_>>()).is_ok()
+        );
     }
 
     #[test]
@@ -393,7 +429,9 @@ mod tests {
         let lim = Limits { max_details_bytes: 30, max_details_depth: 2 };
         assert_eq!(lim.details(Some(&json!({}))).unwrap(), None);
         assert_eq!(lim.details(Some(&json!({"a": [1]}))).unwrap().as_deref(), Some(r#"{"a":[1]}"#));
-        assert!(matches!(lim.details(Some(&json!({"a": {"b": {}}}))), Err(Violation::Invalid(m)) if m.contains("deep")));
+        assert!(
+            matches!(lim.details(Some(&json!({"a": {"b": {}}}))), Err(Violation::Invalid(m)) if m.contains("deep"))
+        );
         assert!(matches!(lim.details(Some(&json!({"a": "x".repeat(40)}))), Err(Violation::TooLarge(_))));
         assert!(lim.details(Some(&json!([1]))).is_err());
     }

@@ -40,8 +40,8 @@
 //! # }
 //! ```
 
-use serde::{Deserialize, Serialize};
 use crate::error::{cat, quoted};
+use serde::{Deserialize, Serialize};
 
 // The Ed25519 back end: the only place that chooses it. Both modules have the same names
 // (`PublicKey::{from_bytes, verify}`, `SecretKey::{from_seed, public, sign}`).
@@ -135,7 +135,14 @@ pub(crate) fn sig() -> String {
 impl PublicJwk {
     /// A JWK for the 32 bytes of an Ed25519 public key.
     pub fn new(kid: &str, key: &[u8; 32]) -> PublicJwk {
-        PublicJwk { kid: kid.into(), kty: okp(), crv: ed25519(), x: crate::b64::encode_url(key), alg: eddsa(), use_: sig() }
+        PublicJwk {
+            kid: kid.into(),
+            kty: okp(),
+            crv: ed25519(),
+            x: crate::b64::encode_url(key),
+            alg: eddsa(),
+            use_: sig(),
+        }
     }
 
     /// Appends this key as a JWK: the members its `Serialize` gives, written directly (the
@@ -143,10 +150,16 @@ impl PublicJwk {
     #[cfg_attr(not(feature = "ingest"), allow(dead_code))]
     pub(crate) fn write_json(&self, out: &mut String) {
         use crate::json::write_str;
-        for (i, (k, v)) in
-            [("kid", &self.kid), ("kty", &self.kty), ("crv", &self.crv), ("x", &self.x), ("alg", &self.alg), ("use", &self.use_)]
-                .into_iter()
-                .enumerate()
+        for (i, (k, v)) in [
+            ("kid", &self.kid),
+            ("kty", &self.kty),
+            ("crv", &self.crv),
+            ("x", &self.x),
+            ("alg", &self.alg),
+            ("use", &self.use_),
+        ]
+        .into_iter()
+        .enumerate()
         {
             out.push(if i == 0 { '{' } else { ',' });
             write_str(out, k);
@@ -179,7 +192,9 @@ impl SealError {
     /// core::fmt, for the .wasm).
     pub fn message(&self) -> String {
         match self {
-            SealError::UnknownKey(k) => cat(&["signed with key ", &quoted(k), ", which is not among the trusted public keys"]),
+            SealError::UnknownKey(k) => {
+                cat(&["signed with key ", &quoted(k), ", which is not among the trusted public keys"])
+            }
             SealError::BadSignature(k) => cat(&["the signature does not verify with key ", &quoted(k)]),
         }
     }
@@ -237,12 +252,16 @@ impl KeySet {
     }
 
     /// The key, signature and message of a check.
-    fn prepare(&self, purpose: Purpose, seal: &Seal, stream_id: &str, seq: u64, hash: &str) -> Result<(&backend::PublicKey, [u8; 64], Vec<u8>), SealError> {
-        let (_, vk) = self
-            .keys
-            .iter()
-            .find(|(k, _)| *k == seal.kid)
-            .ok_or_else(|| SealError::UnknownKey(seal.kid.clone()))?;
+    fn prepare(
+        &self,
+        purpose: Purpose,
+        seal: &Seal,
+        stream_id: &str,
+        seq: u64,
+        hash: &str,
+    ) -> Result<(&backend::PublicKey, [u8; 64], Vec<u8>), SealError> {
+        let (_, vk) =
+            self.keys.iter().find(|(k, _)| *k == seal.kid).ok_or_else(|| SealError::UnknownKey(seal.kid.clone()))?;
         let sig = crate::b64::decode_url(&seal.sig)
             .and_then(|b| <[u8; 64]>::try_from(b).ok())
             .ok_or_else(|| SealError::BadSignature(seal.kid.clone()))?;
@@ -250,7 +269,14 @@ impl KeySet {
     }
 
     /// Checks `seal` over (`stream_id`, `seq`, `hash`) for `purpose` (every build).
-    pub async fn verify(&self, purpose: Purpose, seal: &Seal, stream_id: &str, seq: u64, hash: &str) -> Result<(), SealError> {
+    pub async fn verify(
+        &self,
+        purpose: Purpose,
+        seal: &Seal,
+        stream_id: &str,
+        seq: u64,
+        hash: &str,
+    ) -> Result<(), SealError> {
         let (vk, sig, msg) = self.prepare(purpose, seal, stream_id, seq, hash)?;
         if vk.verify(&msg, &sig).await {
             Ok(())
@@ -427,7 +453,14 @@ impl SigningKey {
 
     /// [`SigningKey::seal`] in every build (`Err` when the host's WebCrypto refuses; the message
     /// never quotes the key).
-    pub async fn sign(&self, purpose: Purpose, stream_id: &str, seq: u64, hash: &str, signed_at: i64) -> Result<Seal, String> {
+    pub async fn sign(
+        &self,
+        purpose: Purpose,
+        stream_id: &str,
+        seq: u64,
+        hash: &str,
+        signed_at: i64,
+    ) -> Result<Seal, String> {
         let msg = message(purpose, &self.kid, stream_id, seq, hash, signed_at);
         let sig = self.key.sign(&msg).await?;
         Ok(Seal { kid: self.kid.clone(), sig: crate::b64::encode_url(&sig), signed_at })
@@ -454,7 +487,11 @@ mod tests {
     #[test]
     fn message_is_the_compact_json_array() {
         for (purpose, v) in [(Purpose::Event, EVENT_SEAL_VERSION), (Purpose::Head, HEAD_SEAL_VERSION)] {
-            for (kid, sid, seq, hash, at) in [("k1", "s-1", 0u64, "ab", 0i64), ("k\"\\\n\u{1}é", "😀", u64::MAX, "", -5), ("", "", 41, "a", i64::MIN)] {
+            for (kid, sid, seq, hash, at) in [
+                ("k1", "s-1", 0u64, "ab", 0i64),
+                ("k\"\\\n\u{1}é", "😀", u64::MAX, "", -5),
+                ("", "", 41, "a", i64::MIN),
+            ] {
                 let want = serde_json::to_vec(&serde_json::json!([v, kid, sid, seq, hash, at])).unwrap();
                 assert_eq!(message(purpose, kid, sid, seq, hash, at), want);
             }
@@ -481,7 +518,10 @@ mod tests {
         let s = k.seal(Purpose::Event, "s", 3, &h, 5);
         assert_eq!(keys.check(Purpose::Event, &s, "s", 3, &h), Ok(()));
         assert!(matches!(keys.check(Purpose::Event, &s, "t", 3, &h), Err(SealError::BadSignature(_))));
-        assert!(matches!(keys.check(Purpose::Event, &Seal { signed_at: 6, ..s.clone() }, "s", 3, &h), Err(SealError::BadSignature(_))));
+        assert!(matches!(
+            keys.check(Purpose::Event, &Seal { signed_at: 6, ..s.clone() }, "s", 3, &h),
+            Err(SealError::BadSignature(_))
+        ));
         let forged = other.seal(Purpose::Event, "s", 3, &h, 5);
         assert!(matches!(keys.check(Purpose::Event, &forged, "s", 3, &h), Err(SealError::BadSignature(_))));
         let unknown = Seal { kid: "k2".into(), ..s.clone() };

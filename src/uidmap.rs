@@ -251,7 +251,10 @@ mod tests {
                         // gives the replaced one back.
                         let e = ev(u);
                         let old = m.put(e.clone(), flag);
-                        assert_eq!(old.as_ref().map(|k| k.uid.clone()), model.insert(u.clone(), flag).map(|_| u.clone()));
+                        assert_eq!(
+                            old.as_ref().map(|k| k.uid.clone()),
+                            model.insert(u.clone(), flag).map(|_| u.clone())
+                        );
                         assert!(old.is_none_or(|k| !SharedEvent::ptr_eq(&k, &e)));
                         assert!(m.keys().any(|k| SharedEvent::ptr_eq(k, &e)));
                     }

@@ -64,7 +64,10 @@ mod host {
 
     pub(super) fn class(c: char) -> u32 {
         let bit = |b: bool, v: u32| if b { v } else { 0 };
-        bit(c.is_alphanumeric(), ALNUM) | bit(c.is_uppercase(), UPPER) | bit(c.is_lowercase(), LOWER) | bit(c.is_numeric(), NUMERIC)
+        bit(c.is_alphanumeric(), ALNUM)
+            | bit(c.is_uppercase(), UPPER)
+            | bit(c.is_lowercase(), LOWER)
+            | bit(c.is_numeric(), NUMERIC)
     }
 
     pub(super) fn push_lowercase(out: &mut String, c: char) {

@@ -63,7 +63,10 @@ const WORKER_JWT_SECRET: &str = "chain-test-jwt-secret-0123456789abcdef";
 /// signed by [`worker_settings`]' key (the body is set per request).
 fn worker_post() -> neo4j_audit::ingest::Request {
     let now = neo4j_audit::event::now_millis() / 1000;
-    let token = neo4j_audit::ingest::jwt::sign_hs256(WORKER_JWT_SECRET.as_bytes(), &json!({"sub": "u-1", "aud": "neo4j-audit", "exp": now + 60}));
+    let token = neo4j_audit::ingest::jwt::sign_hs256(
+        WORKER_JWT_SECRET.as_bytes(),
+        &json!({"sub": "u-1", "aud": "neo4j-audit", "exp": now + 60}),
+    );
     neo4j_audit::ingest::Request {
         method: "POST".into(),
         path: "/v1/events".into(),
@@ -83,12 +86,7 @@ async fn chained(prefix: &str, n: usize) -> (AuditLogger, Vec<String>) {
     for i in 0..n {
         let u = User::new(format!("user-{}", i % 2), Some("Ann"));
         let ev = logger
-            .log_user_action(
-                Some(&u),
-                "DOCUMENT_VIEWED",
-                Some("DOCUMENT_MANAGEMENT"),
-                Some(&json!({"i": i})),
-            )
+            .log_user_action(Some(&u), "DOCUMENT_VIEWED", Some("DOCUMENT_MANAGEMENT"), Some(&json!({"i": i})))
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(ev.seq, Some(i as u64));
@@ -135,16 +133,11 @@ async fn stored_chain_is_intact_and_matches_the_head() {
 #[tokio::test]
 async fn an_edited_field_is_found_at_that_event() {
     let (logger, uids) = chained("chain-edit", 6).await;
-    cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.userName = 'Mallory'", json!({"u": uids[3]}))
-        .await;
+    cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.userName = 'Mallory'", json!({"u": uids[3]})).await;
     let report = verify(&logger).await;
     assert!(!report.ok);
     let b = report.streams[0].first_break.clone().unwrap();
-    assert_eq!(
-        (b.kind, b.seq, b.uid.as_deref()),
-        (BreakKind::Edited, 3, Some(uids[3].as_str())),
-        "{b:?}"
-    );
+    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 3, Some(uids[3].as_str())), "{b:?}");
 
     // Editing the timestamp is found too (the hash covers epoch milliseconds).
     let (logger, uids) = chained("chain-edit-ts", 3).await;
@@ -189,11 +182,7 @@ async fn an_inserted_event_is_found() {
     let report = verify(&logger).await;
     let b = report.streams[0].first_break.clone().unwrap();
     assert_eq!((b.kind, b.seq), (BreakKind::Inserted, 4), "{b:?}");
-    assert_eq!(
-        b.uid,
-        Some(format!("intruder-{}", uids[4])),
-        "the genuine event is kept, the intruder named"
-    );
+    assert_eq!(b.uid, Some(format!("intruder-{}", uids[4])), "the genuine event is kept, the intruder named");
 
     // An event without any chain fields.
     let (logger, _) = chained("chain-insert-bare", 2).await;
@@ -242,11 +231,7 @@ async fn reordered_events_are_found_even_when_rehashed() {
         .await;
     }
     let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
-    assert_eq!(
-        (b.kind, b.seq, b.uid.as_deref()),
-        (BreakKind::Reordered, 2, Some(uids[3].as_str())),
-        "{b:?}"
-    );
+    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Reordered, 2, Some(uids[3].as_str())), "{b:?}");
 }
 
 #[tokio::test]
@@ -266,25 +251,16 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
     let sa = report.streams.iter().find(|s| s.stream_id == a.chain_head().stream_id).unwrap();
     let sb = report.streams.iter().find(|s| s.stream_id == b.chain_head().stream_id).unwrap();
     assert_eq!(sa.first_break.as_ref().map(|x| (x.kind, x.seq)), Some((BreakKind::Edited, 1)));
-    assert!(
-        sb.ok && sb.checked == 4 && sb.head_hash.as_deref() == Some(b.chain_head().head.as_str())
-    );
+    assert!(sb.ok && sb.checked == 4 && sb.head_hash.as_deref() == Some(b.chain_head().head.as_str()));
 
-    let only_b = b
-        .verify_trail(&VerifyQuery { stream_id: Some(b.chain_head().stream_id), ..Default::default() })
-        .await
-        .unwrap();
+    let only_b =
+        b.verify_trail(&VerifyQuery { stream_id: Some(b.chain_head().stream_id), ..Default::default() }).await.unwrap();
     assert!(only_b.ok && only_b.streams.len() == 1 && only_b.checked == 4, "{only_b:?}");
 
     // A `since` window starting after the damaged event of stream a sees both streams intact.
-    let rows = cypher(
-        "MATCH (ev:AuditEvent {UID: $u}) RETURN ev.timestamp.epochMillis",
-        json!({"u": a_uids[2]}),
-    )
-    .await;
+    let rows = cypher("MATCH (ev:AuditEvent {UID: $u}) RETURN ev.timestamp.epochMillis", json!({"u": a_uids[2]})).await;
     let since = rows[0][0].as_i64().unwrap();
-    let window =
-        a.verify_trail(&VerifyQuery { since: Some(since), ..Default::default() }).await.unwrap();
+    let window = a.verify_trail(&VerifyQuery { since: Some(since), ..Default::default() }).await.unwrap();
     assert!(window.streams.iter().all(|s| s.ok), "{window:?}");
     assert!(window.checked >= 1 && window.checked < 7);
 }
@@ -306,7 +282,8 @@ async fn events_written_by_the_ingest_handler_are_chained() {
     // Eight requests at once (one task, interleaved at every await), on a second logger (a second
     // isolate, with its own connection to Neo4j and a head it must read first).
     let other = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
-    let bodies: Vec<TestIo> = (0..8).map(|i| TestIo(format!(r#"{{"events":[{{"actionType":"P{i}"}},{{"actionType":"Q{i}"}}]}}"#))).collect();
+    let bodies: Vec<TestIo> =
+        (0..8).map(|i| TestIo(format!(r#"{{"events":[{{"actionType":"P{i}"}},{{"actionType":"Q{i}"}}]}}"#))).collect();
     let answers = futures::future::join_all(bodies.iter().enumerate().map(|(i, io)| {
         let store = if i % 2 == 0 { &logger } else { &other };
         handle(&req, &settings, now, io, Some(store))
@@ -330,7 +307,11 @@ async fn events_written_by_the_ingest_handler_are_chained() {
     };
     let r = handle(&get("limit=1000"), &settings, now, &TestIo(String::new()), Some(&logger)).await;
     let body: Value = serde_json::from_str(&r.body).unwrap();
-    assert_eq!((r.status, body["ok"].clone(), body["checked"].clone(), body["next"].clone()), (200, json!(true), json!(20), Value::Null), "{body}");
+    assert_eq!(
+        (r.status, body["ok"].clone(), body["checked"].clone(), body["next"].clone()),
+        (200, json!(true), json!(20), Value::Null),
+        "{body}"
+    );
     let r = handle(&get("cursor=e30.AAAA"), &settings, now, &TestIo(String::new()), Some(&logger)).await;
     assert_eq!(r.status, 400);
     // Paged verification carries its progress across calls: a client-written stream in the same
@@ -492,7 +473,10 @@ async fn a_worker_stream_stripped_of_its_seals_and_head_is_not_tolerated_as_unsi
     use neo4j_audit::ingest::handle;
     let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-stripped");
     let mut uids = Vec::new();
-    for body in [r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#, r#"{"events":[{"actionType":"C"},{"actionType":"D"}]}"#] {
+    for body in [
+        r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#,
+        r#"{"events":[{"actionType":"C"},{"actionType":"D"}]}"#,
+    ] {
         let r = handle(&req, &settings, now, &TestIo(body.into()), Some(&logger)).await;
         assert_eq!(r.status, 201, "{}", r.body);
         uids.push(serde_json::from_str::<Value>(&r.body).unwrap()["uids"].clone());
@@ -530,7 +514,10 @@ async fn a_worker_stream_stripped_of_its_seals_and_head_is_not_tolerated_as_unsi
     let report = logger.verify_trail(&lenient).await.unwrap();
     assert!(!report.ok, "a Worker stream stripped of its seals and head verified with allow_unsigned: {report:?}");
     assert_eq!(broken(&report), Some((BreakKind::Forged, 0)), "{report:?}");
-    assert!(report.streams.iter().filter(|s| s.stream_id != worker).all(|s| s.ok), "the client stream is still tolerated: {report:?}");
+    assert!(
+        report.streams.iter().filter(|s| s.stream_id != worker).all(|s| s.ok),
+        "the client stream is still tolerated: {report:?}"
+    );
     // The same at GET /v1/verify?allowUnsigned=true.
     let get = neo4j_audit::ingest::Request {
         method: "GET".into(),
@@ -549,7 +536,8 @@ async fn a_worker_stream_stripped_of_its_seals_and_head_is_not_tolerated_as_unsi
         streams.extend(page.streams.clone());
     }
     assert!(!page.ok, "{streams:?}");
-    let b = streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.as_ref().map(|b| (b.kind, b.seq)));
+    let b =
+        streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.as_ref().map(|b| (b.kind, b.seq)));
     assert_eq!(b, Some((BreakKind::Forged, 0)), "{streams:?}");
 }
 
@@ -591,17 +579,29 @@ async fn an_event_the_reader_shows_differently_from_what_verification_read_is_no
     assert!(verify(&logger).await.ok);
 
     // An event hidden from the trail's pages by its link's copied trail name.
-    cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(:AuditEvent {UID: $u}) SET r.trail = 'elsewhere'", json!({"t": trail, "u": uids[1]})).await;
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(:AuditEvent {UID: $u}) SET r.trail = 'elsewhere'",
+        json!({"t": trail, "u": uids[1]}),
+    )
+    .await;
     assert_eq!(listed(&logger).await.len(), 2, "the reader no longer shows it");
     let r = verify(&logger).await;
     assert!(!r.ok, "an event hidden from the trail's pages verified ok: {r:?}");
-    cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(:AuditEvent {UID: $u}) SET r.trail = $t", json!({"t": trail, "u": uids[1]})).await;
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(:AuditEvent {UID: $u}) SET r.trail = $t",
+        json!({"t": trail, "u": uids[1]}),
+    )
+    .await;
     assert!(verify(&logger).await.ok);
     // ... or moved out of a time window by its link's copied time.
     cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(:AuditEvent {UID: $u}) SET r.created = datetime('2001-01-01T00:00:00Z')", json!({"t": trail, "u": uids[1]})).await;
     let r = verify(&logger).await;
     assert!(!r.ok, "an event whose link's time was changed verified ok: {r:?}");
-    cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(e:AuditEvent {UID: $u}) SET r.created = e.timestamp", json!({"t": trail, "u": uids[1]})).await;
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(e:AuditEvent {UID: $u}) SET r.created = e.timestamp",
+        json!({"t": trail, "u": uids[1]}),
+    )
+    .await;
     assert!(verify(&logger).await.ok);
     // An event shown twice: a second link from the trail node.
     cypher("MATCH (t:AuditTrail {name: $t})-[r:HAS_EVENT]->(e:AuditEvent {UID: $u}) CREATE (t)-[r2:HAS_EVENT]->(e) SET r2 = properties(r)", json!({"t": trail, "u": uids[2]})).await;
@@ -678,7 +678,8 @@ async fn legacy_unbound_streams_verify_and_strict_mode_refuses_them() {
     bound.log_user_action(None, "SYSTEM", None, None).await.unwrap();
     let report = verify(&legacy).await;
     assert!(report.ok, "{report:?}");
-    let find = |r: &neo4j_audit::chain::VerifyReport, id: &str| r.streams.iter().find(|s| s.stream_id == id).cloned().unwrap();
+    let find =
+        |r: &neo4j_audit::chain::VerifyReport, id: &str| r.streams.iter().find(|s| s.stream_id == id).cloned().unwrap();
     let (lid, bid) = (legacy.chain_head().stream_id, bound.chain_head().stream_id);
     assert!(!lid.contains('.') && !find(&report, &lid).bound && find(&report, &bid).bound, "{report:?}");
 
@@ -718,7 +719,11 @@ async fn unsigned_stream_damage_is_reported_as_documented() {
     assert!(s.head_seq.unwrap() + 1 < anchor.next_seq && s.head_hash.as_deref() != Some(anchor.head.as_str()));
     // ... and `anchors` makes that comparison part of verification.
     let anchored = |a: &neo4j_audit::chain::StreamState| VerifyQuery {
-        anchors: vec![neo4j_audit::read::Anchor { stream_id: a.stream_id.clone(), seq: a.next_seq - 1, hash: a.head.clone() }],
+        anchors: vec![neo4j_audit::read::Anchor {
+            stream_id: a.stream_id.clone(),
+            seq: a.next_seq - 1,
+            hash: a.head.clone(),
+        }],
         ..Default::default()
     };
     let r = logger.verify_trail(&anchored(&anchor)).await.unwrap();
@@ -746,9 +751,11 @@ async fn unsigned_stream_damage_is_reported_as_documented() {
             for r in &rows[from..=to] {
                 let s = |v: &Value| v.as_str().map(str::to_owned);
                 let mut ev = neo4j_audit::AuditEvent::build(None, "X", None, None, 10).unwrap();
-                (ev.uid, ev.action_type, ev.category, ev.ts) = (s(&r[0]).unwrap(), s(&r[1]).unwrap(), s(&r[2]).unwrap(), r[3].as_i64().unwrap());
+                (ev.uid, ev.action_type, ev.category, ev.ts) =
+                    (s(&r[0]).unwrap(), s(&r[1]).unwrap(), s(&r[2]).unwrap(), r[3].as_i64().unwrap());
                 (ev.user_uid, ev.user_name, ev.stream_id, ev.seq) = (s(&r[4]), s(&r[5]), s(&r[7]), r[8].as_u64());
-                ev.details = if r[8].as_u64() == Some(from as u64) { Some("{\"i\":\"replaced\"}".into()) } else { s(&r[6]) };
+                ev.details =
+                    if r[8].as_u64() == Some(from as u64) { Some("{\"i\":\"replaced\"}".into()) } else { s(&r[6]) };
                 let hash = event_hash(&ev, &prev);
                 cypher(
                     "MATCH (ev:AuditEvent {UID: $u}) SET ev.details = $d, ev.prevHash = $p, ev.hash = $h",
@@ -815,7 +822,8 @@ async fn unsigned_stream_damage_is_reported_as_documented() {
 /// 2^53, `1e308`, `1.50`), by the client's direct writes and by the Worker's signed stream alike.
 #[tokio::test]
 async fn odd_unicode_and_numbers_verify_as_stored() {
-    let names = ["Jos\u{e9}", "Jose\u{301}", "a\u{200b}b\u{feff}", "\u{2028}\u{2029}\u{1f600}\u{10ffff}", "\u{202e}evil"];
+    let names =
+        ["Jos\u{e9}", "Jose\u{301}", "a\u{200b}b\u{feff}", "\u{2028}\u{2029}\u{1f600}\u{10ffff}", "\u{202e}evil"];
     let details = r#"{"n":-0,"big":9007199254740993,"neg":-9223372036854775809,"e":1e308,"f":1.50,"s":"Jose\u0301 \u2028 \ud83d\ude00 \u0000"}"#;
     let logger = AuditLogger::new(config("chain-unicode")).unwrap();
     for (i, name) in names.iter().enumerate() {
@@ -838,7 +846,9 @@ async fn odd_unicode_and_numbers_verify_as_stored() {
     // The Worker: the details' number texts kept as sent, and the signed stream verifies.
     use neo4j_audit::ingest::handle;
     let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-unicode-w");
-    let body = format!(r#"{{"events":[{{"actionType":"A","details":{details}}},{{"actionType":"B","details":{{"k":"Jos\u00e9"}}}}]}}"#);
+    let body = format!(
+        r#"{{"events":[{{"actionType":"A","details":{details}}},{{"actionType":"B","details":{{"k":"Jos\u00e9"}}}}]}}"#
+    );
     let r = handle(&req, &settings, now, &TestIo(body), Some(&logger)).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let rows = cypher(

@@ -23,9 +23,17 @@ fn example(name: &str) -> PathBuf {
     // watch those variables, and seeing them differ would rebuild the TLS stack, twice a run.
     for (key, _) in std::env::vars_os() {
         let k = key.to_string_lossy();
-        let set_by_cargo_test = ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_CRATE_", "CARGO_BIN_", "CARGO_PRIMARY_", "CARGO_TARGET_TMPDIR", "OUT_DIR"]
-            .iter()
-            .any(|p| k.starts_with(p));
+        let set_by_cargo_test = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+            "CARGO_PRIMARY_",
+            "CARGO_TARGET_TMPDIR",
+            "OUT_DIR",
+        ]
+        .iter()
+        .any(|p| k.starts_with(p));
         if set_by_cargo_test {
             build.env_remove(&key);
         }
@@ -165,7 +173,9 @@ async fn axum_server_logs_fifty_concurrent_requests_through_one_logger() {
     assert_eq!(answered, stored, "each request's event, once");
     let docs: std::collections::BTreeSet<String> = rows
         .iter()
-        .map(|r| serde_json::from_str::<Value>(r[3].as_str().unwrap()).unwrap()["document_id"].as_str().unwrap().to_owned())
+        .map(|r| {
+            serde_json::from_str::<Value>(r[3].as_str().unwrap()).unwrap()["document_id"].as_str().unwrap().to_owned()
+        })
         .collect();
     assert_eq!(docs, (0..50).map(|i| format!("doc-{i}")).collect());
     // One logger: one stream, seq 0..49.

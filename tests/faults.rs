@@ -97,16 +97,8 @@ fn fault_config(url: &str, trail: &str) -> Config {
     let mut c = Config::new(url).basic_auth(user(), password());
     c.trail = trail.to_owned();
     c.timeout_ms = 1_500;
-    c.retry = RetryConfig {
-        max_attempts: 1000,
-        max_elapsed_ms: 180_000,
-        base_delay_ms: 50,
-        max_delay_ms: 1_000,
-    };
-    c.batch = BatchConfig {
-        max_events: 25,
-        ..BatchConfig::default()
-    };
+    c.retry = RetryConfig { max_attempts: 1000, max_elapsed_ms: 180_000, base_delay_ms: 50, max_delay_ms: 1_000 };
+    c.batch = BatchConfig { max_events: 25, ..BatchConfig::default() };
     c
 }
 
@@ -157,9 +149,8 @@ struct Report {
 async fn scenario(proxy: &FaultProxy, events: usize, loggers: usize, restarts: usize) -> Report {
     let trail = trail("faults");
     let t0 = Instant::now();
-    let ls: Vec<Arc<AuditLogger>> = (0..loggers)
-        .map(|_| Arc::new(AuditLogger::new(fault_config(&proxy.url, &trail)).unwrap()))
-        .collect();
+    let ls: Vec<Arc<AuditLogger>> =
+        (0..loggers).map(|_| Arc::new(AuditLogger::new(fault_config(&proxy.url, &trail)).unwrap())).collect();
     let per = events / loggers;
     let runs = ls.iter().enumerate().map(|(li, l)| {
         stream::iter(0..per)
@@ -167,8 +158,7 @@ async fn scenario(proxy: &FaultProxy, events: usize, loggers: usize, restarts: u
                 let l = l.clone();
                 async move {
                     let d = json!({"logger": li, "i": i});
-                    l.log_user_action(None, "FAULT_RUN", Some("TEST"), Some(&d))
-                        .await
+                    l.log_user_action(None, "FAULT_RUN", Some("TEST"), Some(&d)).await
                 }
             })
             .buffer_unordered(25)
@@ -227,21 +217,13 @@ async fn assert_exactly_once(url: &str, r: &Report, events: usize) -> (u64, u64,
     assert_eq!(c.has_event, events as u64, "{c:?}");
     assert_eq!(c.nodes_with_uids, events as u64, "{c:?}");
     assert_eq!(c.distinct_uids_found, events as u64, "{c:?}");
-    assert_eq!(
-        r.committed, events as u64,
-        "each event counted committed once"
-    );
+    assert_eq!(r.committed, events as u64, "each event counted committed once");
     assert_eq!(r.failed, 0);
     (c.trail_events, duplicates, lost)
 }
 
 fn plan(per_mille: u64) -> Plan {
-    Plan {
-        fault_per_mille: per_mille,
-        delay_ms: 2_000,
-        retry_after_s: 1,
-        forbid_schema: false,
-    }
+    Plan { fault_per_mille: per_mille, delay_ms: 2_000, retry_after_s: 1, forbid_schema: false }
 }
 
 /// Where the schema is in place already (the usual case: another process or isolate made it), a
@@ -271,7 +253,8 @@ async fn schema_in_place_costs_no_round_trip() {
 #[tokio::test]
 async fn first_write_without_the_schema_creates_it_before_writing() {
     let tag = format!("ColdGuard{}", &neo4j_audit::random::uuid_v4().replace('-', "")[..12]);
-    let labels = neo4j_audit::Labels { event: format!("{tag}Event"), trail: format!("{tag}Trail"), user: format!("{tag}User") };
+    let labels =
+        neo4j_audit::Labels { event: format!("{tag}Event"), trail: format!("{tag}Trail"), user: format!("{tag}User") };
     let proxy = FaultProxy::start(&main_url(), plan(0), 5).await;
     let mut cfg = Config::new(&proxy.url).basic_auth(user(), password());
     cfg.trail = trail("coldguard");
@@ -289,7 +272,12 @@ async fn first_write_without_the_schema_creates_it_before_writing() {
         json!({"tag": tag}),
     )
     .await;
-    cypher(&main_url(), &format!("MATCH (n) WHERE n:{} OR n:{} DETACH DELETE n", labels.event, labels.trail), json!({})).await;
+    cypher(
+        &main_url(),
+        &format!("MATCH (n) WHERE n:{} OR n:{} DETACH DELETE n", labels.event, labels.trail),
+        json!({}),
+    )
+    .await;
     for n in &names {
         let name = n[0].as_str().unwrap();
         cypher(&main_url(), &format!("DROP CONSTRAINT `{name}` IF EXISTS"), json!({})).await;
@@ -342,21 +330,10 @@ async fn two_thousand_events_through_faults_land_exactly_once() {
         r.secs
     );
     let requests = proxy.counts.requests.load(Relaxed);
-    assert!(
-        proxy.counts.faults() * 10 >= requests,
-        "at least 10% faults: {}",
-        proxy.counts.summary()
-    );
-    assert!(
-        proxy.counts.cut.load(Relaxed) > 0,
-        "the committed-but-unanswered case happened"
-    );
+    assert!(proxy.counts.faults() * 10 >= requests, "at least 10% faults: {}", proxy.counts.summary());
+    assert!(proxy.counts.cut.load(Relaxed) > 0, "the committed-but-unanswered case happened");
     assert!(r.retried > 0);
-    assert!(
-        proxy.counts.writes.load(Relaxed) < 1000,
-        "events were batched: {}",
-        proxy.counts.summary()
-    );
+    assert!(proxy.counts.writes.load(Relaxed) < 1000, "events were batched: {}", proxy.counts.summary());
     assert_exactly_once(&main_url(), &r, 2000).await;
 }
 
@@ -376,10 +353,7 @@ async fn neo4j_restarted_mid_run_loses_and_duplicates_nothing() {
         r.retried,
         r.secs
     );
-    assert!(
-        proxy.counts.upstream_down.load(Relaxed) > 0,
-        "some requests met a stopped Neo4j"
-    );
+    assert!(proxy.counts.upstream_down.load(Relaxed) > 0, "some requests met a stopped Neo4j");
     let res = assert_exactly_once(&faults_url(), &r, 2000).await;
     faults_neo4j("stop").await;
     eprintln!("restart: in-database/duplicates/lost = {res:?}");
@@ -394,22 +368,11 @@ async fn unauthorized_is_never_retried() {
     cfg.retry.max_attempts = 10;
     let logger = AuditLogger::new(cfg).unwrap();
     let reason = logger.reason(&logger.log_user_action(None, "LOGIN", None, None).await.unwrap_err());
-    assert!(
-        reason.starts_with("authentication failed: HTTP 401"),
-        "{reason}"
-    );
+    assert!(reason.starts_with("authentication failed: HTTP 401"), "{reason}");
     assert!(!reason.contains("wrong-password-xyz"));
-    assert_eq!(
-        proxy.counts.requests.load(Relaxed),
-        1,
-        "exactly one request for a 401"
-    );
+    assert_eq!(proxy.counts.requests.load(Relaxed), 1, "exactly one request for a 401");
     let s = logger.stats();
-    assert_eq!(
-        (s.sent, s.retried, s.failed, s.committed),
-        (1, 0, 1, 0),
-        "{s:?}"
-    );
+    assert_eq!((s.sent, s.retried, s.failed, s.committed), (1, 0, 1, 0), "{s:?}");
 }
 
 #[tokio::test]
@@ -428,31 +391,19 @@ async fn one_invalid_event_does_not_sink_its_batch() {
     cfg.batch.flush_interval_ms = 300; // the ten calls below gather into one batch
     let logger = AuditLogger::new(cfg).unwrap();
     let calls = (0..10).map(|i| {
-        let action = if i == 5 {
-            String::new()
-        } else {
-            format!("ACTION_{i}")
-        };
+        let action = if i == 5 { String::new() } else { format!("ACTION_{i}") };
         let logger = &logger;
         async move { logger.log_user_action(None, &action, None, None).await }
     });
     let res = futures::future::join_all(calls).await;
-    assert!(
-        matches!(res[5], Err(neo4j_audit::AuditError::InvalidInput(_))),
-        "{:?}",
-        res[5]
-    );
+    assert!(matches!(res[5], Err(neo4j_audit::AuditError::InvalidInput(_))), "{:?}", res[5]);
     let uids: Vec<String> = res
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != 5)
         .map(|(_, r)| r.as_ref().expect("valid event committed").uid.clone())
         .collect();
-    assert_eq!(
-        proxy.counts.writes.load(Relaxed),
-        1,
-        "nine events, one write request"
-    );
+    assert_eq!(proxy.counts.writes.load(Relaxed), 1, "nine events, one write request");
     let c = census(&main_url(), &t, &uids).await;
     assert_eq!((c.trail_events, c.distinct_uids_found), (9, 9), "{c:?}");
     let s = logger.stats();
@@ -460,10 +411,7 @@ async fn one_invalid_event_does_not_sink_its_batch() {
     assert!(logger.flush().await);
     assert!(logger.close().await);
     assert_eq!(
-        logger
-            .log_user_action(None, "AFTER_CLOSE", None, None)
-            .await
-            .unwrap_err(),
+        logger.log_user_action(None, "AFTER_CLOSE", None, None).await.unwrap_err(),
         neo4j_audit::AuditError::Closed
     );
 }
@@ -485,18 +433,9 @@ async fn bench_faults() {
     let lost = events as u64 - c.distinct_uids_found.min(events as u64);
     println!("bench/faults: {events} events, 4 loggers x 25 in flight, batch <= 25, {restarts} Neo4j restarts, {per_mille}/1000 proxy faults");
     println!("proxy:        {}", proxy.counts.summary());
-    println!(
-        "sent:         {} (event sends incl. retries; {} retried)",
-        r.sent, r.retried
-    );
-    println!(
-        "committed:    {} (calls resolved true: {})",
-        r.committed, r.ok_calls
-    );
-    println!(
-        "in-database:  {} (HAS_EVENT: {})",
-        c.trail_events, c.has_event
-    );
+    println!("sent:         {} (event sends incl. retries; {} retried)", r.sent, r.retried);
+    println!("committed:    {} (calls resolved true: {})", r.committed, r.ok_calls);
+    println!("in-database:  {} (HAS_EVENT: {})", c.trail_events, c.has_event);
     println!("duplicates:   {duplicates}");
     println!("lost:         {lost}");
     println!("wall time:    {:.1} s", r.secs);

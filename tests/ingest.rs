@@ -23,7 +23,11 @@ struct TestIo {
 
 impl Io for TestIo {
     async fn read_body(&self, limit: usize) -> Result<String, ReadError> {
-        if self.body.len() > limit { Err(ReadError::TooLarge) } else { Ok(self.body.clone()) }
+        if self.body.len() > limit {
+            Err(ReadError::TooLarge)
+        } else {
+            Ok(self.body.clone())
+        }
     }
     async fn rate_limit(&self, _key: &str) -> Result<bool, String> {
         Ok(true)
@@ -72,8 +76,12 @@ async fn writes_with_the_token_user_and_logs_nothing_on_success() {
     let s = settings(&trail, &common::neo4j_password());
     let logger = AuditLogger::new(s.neo4j.clone().unwrap()).unwrap();
     let sub = common::unique("native-user");
-    let token = sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": sub, "name": "Nat", "aud": "neo4j-audit", "exp": now() + 60}));
-    let io = TestIo { body: r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"x":1}}]}"#.into(), log: RefCell::default() };
+    let token =
+        sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": sub, "name": "Nat", "aud": "neo4j-audit", "exp": now() + 60}));
+    let io = TestIo {
+        body: r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"x":1}}]}"#.into(),
+        log: RefCell::default(),
+    };
     let r = handle(&post(&token), &s, now(), &io, Some(&logger)).await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.header("Access-Control-Allow-Origin"), Some("https://app.example"));
@@ -114,7 +122,8 @@ async fn refused_credentials_leave_no_secret_in_the_answer_or_the_log() {
 async fn first_request_without_the_schema_creates_it_then_writes() {
     use std::sync::atomic::Ordering::Relaxed;
     let tag = format!("IngestGuard{}", &common::unique("x").replace(['-', '_'], "")[..12]);
-    let labels = neo4j_audit::Labels { event: format!("{tag}Event"), trail: format!("{tag}Trail"), user: format!("{tag}User") };
+    let labels =
+        neo4j_audit::Labels { event: format!("{tag}Event"), trail: format!("{tag}Trail"), user: format!("{tag}User") };
     let plan = proxy::Plan { fault_per_mille: 0, delay_ms: 0, retry_after_s: 1, forbid_schema: false };
     let proxy = proxy::FaultProxy::start(&common::neo4j_url(), plan, 7).await;
     let trail = common::unique("ingest-guard");
@@ -123,7 +132,8 @@ async fn first_request_without_the_schema_creates_it_then_writes() {
     cfg.url = proxy.url.clone();
     cfg.labels = labels.clone();
     let logger = AuditLogger::new(cfg).unwrap();
-    let token = sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": "guard-user", "aud": "neo4j-audit", "exp": now() + 60}));
+    let token =
+        sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": "guard-user", "aud": "neo4j-audit", "exp": now() + 60}));
     let send = |body: &str| TestIo { body: body.into(), log: RefCell::default() };
     let first = handle(&post(&token), &s, now(), &send(r#"{"actionType":"A"}"#), Some(&logger)).await;
     let after_first = proxy.counts.requests.load(Relaxed);
@@ -134,7 +144,8 @@ async fn first_request_without_the_schema_creates_it_then_writes() {
     let mut cfg2 = s2.neo4j.clone().unwrap();
     cfg2.url = proxy.url.clone();
     cfg2.labels = labels.clone();
-    let third = handle(&post(&token), &s2, now(), &send(r#"{"actionType":"C"}"#), Some(&AuditLogger::new(cfg2).unwrap())).await;
+    let third =
+        handle(&post(&token), &s2, now(), &send(r#"{"actionType":"C"}"#), Some(&AuditLogger::new(cfg2).unwrap())).await;
     let after_third = proxy.counts.requests.load(Relaxed);
     let events = common::cypher(&format!("MATCH (e:{}) RETURN count(e)", labels.event), json!({})).await;
     // Remove what the test made before asserting, so a failure leaves nothing behind.
@@ -143,13 +154,21 @@ async fn first_request_without_the_schema_creates_it_then_writes() {
         json!({"tag": tag}),
     )
     .await;
-    common::cypher(&format!("MATCH (n) WHERE n:{} OR n:{} DETACH DELETE n", labels.event, labels.trail), json!({})).await;
+    common::cypher(&format!("MATCH (n) WHERE n:{} OR n:{} DETACH DELETE n", labels.event, labels.trail), json!({}))
+        .await;
     for n in &names {
         let name = n[0].as_str().unwrap();
         common::cypher(&format!("DROP CONSTRAINT `{name}` IF EXISTS"), json!({})).await;
         common::cypher(&format!("DROP INDEX `{name}` IF EXISTS"), json!({})).await;
     }
-    assert_eq!((first.status, second.status, third.status), (201, 201, 201), "{} / {} / {}", first.body, second.body, third.body);
+    assert_eq!(
+        (first.status, second.status, third.status),
+        (201, 201, 201),
+        "{} / {} / {}",
+        first.body,
+        second.body,
+        third.body
+    );
     // The refused guarded read, the constraints and indexes in one transaction, the wait for
     // them, the read again, the write.
     assert_eq!(after_first, 5, "{}", proxy.counts.summary());

@@ -20,11 +20,18 @@ fn client_config(base: &str, attempts: u32) -> Config {
 
 #[tokio::test]
 async fn retries_a_503_from_the_worker_and_sends_no_user() {
-    let busy = http_json(503, "Retry-After: 0\r\n", r#"{"error":"unavailable","message":"the audit store is unavailable; retry later"}"#);
+    let busy = http_json(
+        503,
+        "Retry-After: 0\r\n",
+        r#"{"error":"unavailable","message":"the audit store is unavailable; retry later"}"#,
+    );
     let server = FakeServer::start(Some(busy)).await;
     let logger = AuditLogger::new(client_config(&server.url, 3)).unwrap();
     let user = User::new("forged-user", Some("Forged"));
-    let e = logger.log_user_action(Some(&user), "CLIENT_TEST", None, Some(&serde_json::json!({"k": "v"}))).await.unwrap_err();
+    let e = logger
+        .log_user_action(Some(&user), "CLIENT_TEST", None, Some(&serde_json::json!({"k": "v"})))
+        .await
+        .unwrap_err();
     let reason = logger.reason(&e);
     assert_eq!(server.requests(), 3, "one attempt plus two retries");
     assert!(reason.contains("503") && reason.contains("unavailable"), "{reason}");
@@ -38,10 +45,13 @@ async fn retries_a_503_from_the_worker_and_sends_no_user() {
     assert_eq!(body["events"][0]["details"]["k"], "v");
     assert!(!first.body.contains("forged-user"), "the user is never sent: {}", first.body);
     // Every attempt carries the same event UID (so the Worker's MERGE keeps one copy).
-    let uids: Vec<String> = seen.iter().map(|s| {
-        let b: serde_json::Value = serde_json::from_str(&s.body).unwrap();
-        b["events"][0]["UID"].as_str().unwrap().to_owned()
-    }).collect();
+    let uids: Vec<String> = seen
+        .iter()
+        .map(|s| {
+            let b: serde_json::Value = serde_json::from_str(&s.body).unwrap();
+            b["events"][0]["UID"].as_str().unwrap().to_owned()
+        })
+        .collect();
     assert!(uids.windows(2).all(|w| w[0] == w[1]), "{uids:?}");
 }
 
@@ -68,6 +78,8 @@ fn client_mode_config_from_json() {
     assert!(AuditLogger::new(c).is_ok());
     let c: Config = serde_json::from_str(r#"{"endpoint":"https://w.example/v1/events"}"#).unwrap();
     assert!(AuditLogger::new(c).is_err(), "a token is required");
-    let c: Config = serde_json::from_str(r#"{"url":"http://127.0.0.1:7474","endpoint":"https://w.example/v1/events","token":"t"}"#).unwrap();
+    let c: Config =
+        serde_json::from_str(r#"{"url":"http://127.0.0.1:7474","endpoint":"https://w.example/v1/events","token":"t"}"#)
+            .unwrap();
     assert!(AuditLogger::new(c).is_err(), "url and endpoint are exclusive");
 }

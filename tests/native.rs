@@ -41,7 +41,12 @@ async fn writes_event_with_every_property_and_both_relationships() {
         let details = json!({"document_id": "doc-456", "fields_changed": ["title", "content"], "n": 1.5});
         let before = neo4j_audit::event::now_millis();
         let ev = logger
-            .log_user_action(Some(&User::new(&uid, Some("John Doe"))), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(&details))
+            .log_user_action(
+                Some(&User::new(&uid, Some("John Doe"))),
+                "DOCUMENT_MODIFIED",
+                Some("DOCUMENT_MANAGEMENT"),
+                Some(&details),
+            )
             .await
             .unwrap_or_else(|e| panic!("{api:?}: {e}"));
         let rows = read_trail(&trail).await;
@@ -166,9 +171,10 @@ async fn hundred_concurrent_first_calls_make_one_trail() {
     let trail = cfg.trail.clone();
     // Separate loggers, as separate processes or page loads would be: no shared state.
     let loggers: Vec<AuditLogger> = (0..100).map(|_| AuditLogger::new(cfg.clone()).unwrap()).collect();
-    let calls = loggers.iter().enumerate().map(|(i, l)| async move {
-        l.log_user_action(None, "CONCURRENT", None, Some(&json!({"i": i}))).await
-    });
+    let calls = loggers
+        .iter()
+        .enumerate()
+        .map(|(i, l)| async move { l.log_user_action(None, "CONCURRENT", None, Some(&json!({"i": i}))).await });
     let results = futures::future::join_all(calls).await;
     let failed: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
     assert!(failed.is_empty(), "{} failed, e.g. {:?}", failed.len(), failed.first());
@@ -267,7 +273,8 @@ async fn invalid_input_never_reaches_the_network() {
         (None, "X", None, Some(big), "maxDetailsBytes"),
     ];
     for (user, action, cat, details, why) in cases {
-        let reason = logger.reason(&logger.log_user_action(user.as_ref(), action, cat, details.as_ref()).await.unwrap_err());
+        let reason =
+            logger.reason(&logger.log_user_action(user.as_ref(), action, cat, details.as_ref()).await.unwrap_err());
         assert!(reason.starts_with("invalid input") && reason.contains(why), "{reason}");
     }
     assert_eq!(fake.requests(), 0);
@@ -378,7 +385,8 @@ async fn writing_the_same_event_twice_leaves_one() {
 #[test]
 fn debug_of_a_logger_shows_no_credential() {
     use base64::Engine as _;
-    let basic = AuditLogger::new(Config::new("http://127.0.0.1:7474").basic_auth("auditor", "pw-very-secret-1")).unwrap();
+    let basic =
+        AuditLogger::new(Config::new("http://127.0.0.1:7474").basic_auth("auditor", "pw-very-secret-1")).unwrap();
     let b64 = base64::engine::general_purpose::STANDARD.encode("auditor:pw-very-secret-1");
     let d = format!("{basic:?}");
     assert!(!d.contains("pw-very-secret-1") && !d.contains(&b64), "{d}");

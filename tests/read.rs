@@ -91,11 +91,8 @@ async fn pages_are_newest_first_complete_and_disjoint() {
 #[tokio::test]
 async fn filters_select_exactly_the_matching_events() {
     let logger = logger_with("read-filters", &sample()).await;
-    let by_user = all_pages(
-        &logger,
-        TrailQuery { user_uid: Some("ann".into()), limit: Some(2), ..Default::default() },
-    )
-    .await;
+    let by_user =
+        all_pages(&logger, TrailQuery { user_uid: Some("ann".into()), limit: Some(2), ..Default::default() }).await;
     assert_eq!(by_user.len(), 4);
     assert!(by_user.iter().all(|e| e.user_uid.as_deref() == Some("ann")));
 
@@ -104,26 +101,14 @@ async fn filters_select_exactly_the_matching_events() {
     assert_eq!(activity.events[0].action_type, "LOGOUT");
     assert!(activity.next_cursor.is_none());
 
-    let by_type = all_pages(
-        &logger,
-        TrailQuery { action_type: Some("DOCUMENT_VIEWED".into()), ..Default::default() },
-    )
-    .await;
+    let by_type =
+        all_pages(&logger, TrailQuery { action_type: Some("DOCUMENT_VIEWED".into()), ..Default::default() }).await;
     assert_eq!(by_type.len(), 2);
-    let by_cat =
-        all_pages(&logger, TrailQuery { category: Some("SECURITY".into()), ..Default::default() })
-            .await;
-    assert_eq!(
-        by_cat.iter().map(|e| e.action_type.as_str()).collect::<Vec<_>>(),
-        ["LOGOUT", "LOGIN"]
-    );
+    let by_cat = all_pages(&logger, TrailQuery { category: Some("SECURITY".into()), ..Default::default() }).await;
+    assert_eq!(by_cat.iter().map(|e| e.action_type.as_str()).collect::<Vec<_>>(), ["LOGOUT", "LOGIN"]);
     let both = all_pages(
         &logger,
-        TrailQuery {
-            user_uid: Some("ann".into()),
-            category: Some("SECURITY".into()),
-            ..Default::default()
-        },
+        TrailQuery { user_uid: Some("ann".into()), category: Some("SECURITY".into()), ..Default::default() },
     )
     .await;
     assert_eq!(both.len(), 1);
@@ -131,17 +116,11 @@ async fn filters_select_exactly_the_matching_events() {
     // Time window: since inclusive, until exclusive.
     let all = all_pages(&logger, TrailQuery::default()).await;
     let (newest, oldest) = (all[0].ts, all[6].ts);
-    let window = all_pages(
-        &logger,
-        TrailQuery { since: Some(oldest), until: Some(newest), ..Default::default() },
-    )
-    .await;
+    let window =
+        all_pages(&logger, TrailQuery { since: Some(oldest), until: Some(newest), ..Default::default() }).await;
     let expected = all.iter().filter(|e| e.ts >= oldest && e.ts < newest).count();
     assert_eq!(window.len(), expected);
-    let none = logger
-        .get_audit_trail(&TrailQuery { since: Some(newest + 1), ..Default::default() })
-        .await
-        .unwrap();
+    let none = logger.get_audit_trail(&TrailQuery { since: Some(newest + 1), ..Default::default() }).await.unwrap();
     assert!(none.events.is_empty() && none.next_cursor.is_none());
 
     // Another trail's events are never returned.
@@ -157,10 +136,7 @@ async fn bad_cursor_and_limit_are_invalid_input() {
     assert!(matches!(logger.get_audit_trail(&q).await, Err(AuditError::InvalidInput(_))));
     let q = TrailQuery { limit: Some(0), ..Default::default() };
     assert!(matches!(logger.get_audit_trail(&q).await, Err(AuditError::InvalidInput(_))));
-    assert!(matches!(
-        logger.get_user_activity("", None, None, None).await,
-        Err(AuditError::InvalidInput(_))
-    ));
+    assert!(matches!(logger.get_user_activity("", None, None, None).await, Err(AuditError::InvalidInput(_))));
 }
 
 #[tokio::test]
@@ -198,10 +174,7 @@ async fn redaction_happens_before_storage_and_the_hash_covers_it() {
     let mut cfg = config("read-redact-custom");
     cfg.redact = Some(vec!["ssn".into()]);
     let custom = AuditLogger::new(cfg).unwrap();
-    let ev = custom
-        .log_user_action(None, "X", None, Some(&json!({"SSN": "123", "password": "kept"})))
-        .await
-        .unwrap();
+    let ev = custom.log_user_action(None, "X", None, Some(&json!({"SSN": "123", "password": "kept"}))).await.unwrap();
     assert_eq!(ev.details.as_deref(), Some(r#"{"SSN":"[REDACTED]","password":"kept"}"#));
 }
 
@@ -238,19 +211,10 @@ async fn every_read_query_is_driven_by_an_index() {
         TrailQuery { user_uid: Some("u".into()), cursor: Some(zoned.clone()), ..Default::default() },
         TrailQuery { cursor: Some(zoned), ..Default::default() },
         TrailQuery::default(),
-        TrailQuery {
-            since: Some(1),
-            until: Some(2),
-            cursor: Some(cursor.clone()),
-            ..Default::default()
-        },
+        TrailQuery { since: Some(1), until: Some(2), cursor: Some(cursor.clone()), ..Default::default() },
         TrailQuery { user_uid: Some("u".into()), since: Some(1), ..Default::default() },
         TrailQuery { action_type: Some("LOGIN".into()), ..Default::default() },
-        TrailQuery {
-            category: Some("SECURITY".into()),
-            cursor: Some(cursor),
-            ..Default::default()
-        },
+        TrailQuery { category: Some("SECURITY".into()), cursor: Some(cursor), ..Default::default() },
         TrailQuery {
             user_uid: Some("u".into()),
             action_type: Some("LOGIN".into()),
@@ -258,15 +222,17 @@ async fn every_read_query_is_driven_by_an_index() {
             ..Default::default()
         },
     ];
-    let mut statements: Vec<_> =
-        queries.iter().map(|q| trail_statement(&labels, "t", q).unwrap()).collect();
+    let mut statements: Vec<_> = queries.iter().map(|q| trail_statement(&labels, "t", q).unwrap()).collect();
     statements.push(verify_statement(&labels, "t", &VerifyQuery::default(), None).unwrap());
-    statements.push(verify_statement(
-        &labels,
-        "t",
-        &VerifyQuery { stream_id: Some("s".into()), since: Some(1), ..Default::default() },
-        Some(&("s".into(), 3, "u".into())),
-    ).unwrap());
+    statements.push(
+        verify_statement(
+            &labels,
+            "t",
+            &VerifyQuery { stream_id: Some("s".into()), since: Some(1), ..Default::default() },
+            Some(&("s".into(), 3, "u".into())),
+        )
+        .unwrap(),
+    );
     let trail_statements = queries.len();
     for (i, st) in statements.into_iter().enumerate() {
         let ops = plan_operators(&st.text, &st.parameters).await;
@@ -442,18 +408,39 @@ async fn a_small_trail_beside_a_bigger_one_is_read_by_its_own_index() {
 
     // A window and a cursor keep the per-trail index and the same rows.
     let cursor = neo4j_audit::read::encode_cursor(1_700_000_000_000, "x");
-    let windowed = TrailQuery { since: Some(1), until: Some(i64::MAX / 2), cursor: Some(cursor), limit: Some(5), ..Default::default() };
+    let windowed = TrailQuery {
+        since: Some(1),
+        until: Some(i64::MAX / 2),
+        cursor: Some(cursor),
+        limit: Some(5),
+        ..Default::default()
+    };
     let st = trail_statement_indexed(&labels, &trail, &windowed).unwrap();
     assert!(st.text.contains("USING INDEX r:HAS_EVENT(trail, created, eventUID)"));
     // Equality filters keep their own indexes (unchanged).
     let by_user = TrailQuery { user_uid: Some("ann".into()), ..Default::default() };
-    assert_eq!(trail_statement_indexed(&labels, &trail, &by_user).unwrap(), trail_statement(&labels, &trail, &by_user).unwrap());
+    assert_eq!(
+        trail_statement_indexed(&labels, &trail, &by_user).unwrap(),
+        trail_statement(&labels, &trail, &by_user).unwrap()
+    );
 
     // The big trail reads the same by either index.
     let big_trail = big.config().trail.clone();
     let q = TrailQuery { limit: Some(100), ..Default::default() };
-    let a = post_statement(&neo4j_url(), &trail_statement(&labels, &big_trail, &q).unwrap().text, &trail_statement(&labels, &big_trail, &q).unwrap().parameters).await.unwrap();
-    let b = post_statement(&neo4j_url(), &trail_statement_indexed(&labels, &big_trail, &q).unwrap().text, &trail_statement_indexed(&labels, &big_trail, &q).unwrap().parameters).await.unwrap();
+    let a = post_statement(
+        &neo4j_url(),
+        &trail_statement(&labels, &big_trail, &q).unwrap().text,
+        &trail_statement(&labels, &big_trail, &q).unwrap().parameters,
+    )
+    .await
+    .unwrap();
+    let b = post_statement(
+        &neo4j_url(),
+        &trail_statement_indexed(&labels, &big_trail, &q).unwrap().text,
+        &trail_statement_indexed(&labels, &big_trail, &q).unwrap().parameters,
+    )
+    .await
+    .unwrap();
     assert_eq!(rows_of("shared", &a), rows_of("per-trail", &b));
     assert_eq!(rows_of("shared", &a).len(), 101);
 }
@@ -480,7 +467,11 @@ async fn unmigrated_events_read_completely_before_during_and_after_the_migration
     assert_eq!(read_all(&trail, 4).await, expected);
     // Through a logger that read the trail before (it must not have remembered a mark).
     assert_eq!(
-        all_pages(&logger, TrailQuery { limit: Some(4), ..Default::default() }).await.into_iter().map(|e| e.uid).collect::<Vec<_>>(),
+        all_pages(&logger, TrailQuery { limit: Some(4), ..Default::default() })
+            .await
+            .into_iter()
+            .map(|e| e.uid)
+            .collect::<Vec<_>>(),
         expected
     );
 
@@ -511,7 +502,11 @@ async fn unmigrated_events_read_completely_before_during_and_after_the_migration
     assert_eq!(returned, 25);
     // The logger that read before the migration switches to the per-trail index and reads the same.
     assert_eq!(
-        all_pages(&logger, TrailQuery { limit: Some(4), ..Default::default() }).await.into_iter().map(|e| e.uid).collect::<Vec<_>>(),
+        all_pages(&logger, TrailQuery { limit: Some(4), ..Default::default() })
+            .await
+            .into_iter()
+            .map(|e| e.uid)
+            .collect::<Vec<_>>(),
         expected
     );
 
@@ -534,7 +529,8 @@ async fn the_write_keys_its_links_for_both_apis() {
         let mut c = config("read-keyed");
         c.api = api;
         let logger = AuditLogger::new(c).unwrap();
-        let events: Vec<_> = (0..3).map(|i| logger.build_event(None, "LOGIN", None, Some(json!({"i": i}))).unwrap()).collect();
+        let events: Vec<_> =
+            (0..3).map(|i| logger.build_event(None, "LOGIN", None, Some(json!({"i": i}))).unwrap()).collect();
         logger.write(&events).await.unwrap();
         // Written again (a retry): MERGE on the UID, nothing doubles.
         logger.write(&events).await.unwrap();
@@ -556,7 +552,8 @@ async fn the_workers_signed_write_keys_its_links_and_marks_a_new_trail() {
     let logger = AuditLogger::new(config("read-signed")).unwrap();
     logger.ensure_schema().await.unwrap();
     let trail = logger.config().trail.clone();
-    let events: Vec<_> = (0..3).map(|i| logger.build_event(None, "LOGIN", None, Some(json!({"i": i}))).unwrap()).collect();
+    let events: Vec<_> =
+        (0..3).map(|i| logger.build_event(None, "LOGIN", None, Some(json!({"i": i}))).unwrap()).collect();
     let head = SignedHead { stream_id: "s".into(), seq: 2, hash: "h".into(), seal: None };
     let w = ChainedWrite { expect: None, events: &events, head: &head, event_seal: None };
     let st = write_statement(&Labels::default(), &trail, &w).unwrap();
@@ -667,8 +664,22 @@ async fn pages_across_a_moved_event(name: &str, to: &str, with_link: bool) {
     let (by_event, by_link) = (&orders[0], &orders[1]);
     assert!(by_event.len() > 1 && by_event[0] == moved);
     for (what, q, want) in [
-        ("per-trail index", TrailQuery { limit: Some(1), since: Some(t), until: Some(t + 1), ..Default::default() }, by_link),
-        ("shared index", TrailQuery { limit: Some(1), since: Some(t), until: Some(t + 1), user_uid: Some("ann".into()), ..Default::default() }, by_event),
+        (
+            "per-trail index",
+            TrailQuery { limit: Some(1), since: Some(t), until: Some(t + 1), ..Default::default() },
+            by_link,
+        ),
+        (
+            "shared index",
+            TrailQuery {
+                limit: Some(1),
+                since: Some(t),
+                until: Some(t + 1),
+                user_uid: Some("ann".into()),
+                ..Default::default()
+            },
+            by_event,
+        ),
     ] {
         let got: Vec<String> = all_pages(&logger, q).await.into_iter().map(|e| e.uid).collect();
         assert_eq!(&got, want, "{what}: every event of the millisecond, once, in order, by pages of one");

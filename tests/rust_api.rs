@@ -94,7 +94,10 @@ async fn serialize_details_through_an_action() {
     )
     .await;
     assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0][..4], [json!(ev.uid), json!("DOCUMENT_MODIFIED"), json!("DOCUMENT_MANAGEMENT"), json!("user-123")]);
+    assert_eq!(
+        rows[0][..4],
+        [json!(ev.uid), json!("DOCUMENT_MODIFIED"), json!("DOCUMENT_MANAGEMENT"), json!("user-123")]
+    );
     let details: Value = serde_json::from_str(rows[0][4].as_str().unwrap()).unwrap();
     assert_eq!(details, json!({"document_id": "doc-456", "fields": ["title"], "size": 7}));
     // Details that are not a JSON object are refused before anything is sent.
@@ -271,7 +274,8 @@ fn details_nested_far_too_deep_are_refused_not_a_stack_overflow() {
         .spawn(|| {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             // Nothing listens there: a call that got as far as sending would fail otherwise.
-            let logger = neo4j_audit::AuditLogger::builder("http://127.0.0.1:9").basic_auth("neo4j", "pw").build().unwrap();
+            let logger =
+                neo4j_audit::AuditLogger::builder("http://127.0.0.1:9").basic_auth("neo4j", "pw").build().unwrap();
             let deep = (0..100_000).fold(Value::from(1), |acc, _| Value::Array(vec![acc]));
             let mut details = serde_json::Map::new();
             details.insert("d".into(), deep);

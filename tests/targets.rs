@@ -40,11 +40,8 @@ async fn existing_targets_are_linked_and_missing_ones_recorded() {
     let plain = logger.log_user_action(Some(&u), "LOGIN", Some("SECURITY"), None).await.unwrap();
 
     // On the event: every target, existing or not, in order.
-    let rows = cypher(
-        "MATCH (ev:AuditEvent {UID: $uid}) RETURN ev.targetKeys, ev.targetRoles",
-        json!({"uid": ev.uid}),
-    )
-    .await;
+    let rows =
+        cypher("MATCH (ev:AuditEvent {UID: $uid}) RETURN ev.targetKeys, ev.targetRoles", json!({"uid": ev.uid})).await;
     assert_eq!(rows[0][0], json!([format!("{doc}:d-1"), format!("{doc}:d-missing"), format!("{folder}:f-1")]));
     assert_eq!(rows[0][1], json!(["subject", "", "parent"]));
     // Edges only to the nodes that exist, with their properties; no node was created.
@@ -58,7 +55,14 @@ async fn existing_targets_are_linked_and_missing_ones_recorded() {
         rows,
         vec![
             vec![json!(doc), json!("d-1"), json!("subject"), json!(format!("{doc}:d-1")), json!(ev.uid), json!(true)],
-            vec![json!(folder), json!("f-1"), json!("parent"), json!(format!("{folder}:f-1")), json!(ev.uid), json!(true)],
+            vec![
+                json!(folder),
+                json!("f-1"),
+                json!("parent"),
+                json!(format!("{folder}:f-1")),
+                json!(ev.uid),
+                json!(true)
+            ],
         ]
     );
     let missing = cypher(&format!("MATCH (n:{doc} {{UID: 'd-missing'}}) RETURN count(n)"), json!({})).await;
@@ -104,12 +108,23 @@ async fn existing_targets_are_linked_and_missing_ones_recorded() {
         json!({"p": plain.uid, "k": format!("{doc}:d-1")}),
     )
     .await;
-    cypher("MATCH (ev:AuditEvent {UID: $u})-[o:ON {target: $k}]->() SET o.created = datetime('2001-01-01T00:00:00Z')", json!({"u": later.uid, "k": format!("{doc}:d-missing")})).await;
+    cypher(
+        "MATCH (ev:AuditEvent {UID: $u})-[o:ON {target: $k}]->() SET o.created = datetime('2001-01-01T00:00:00Z')",
+        json!({"u": later.uid, "k": format!("{doc}:d-missing")}),
+    )
+    .await;
     assert!(logger.verify_trail(&Default::default()).await.unwrap().ok);
     let page = logger.get_target_activity(&doc, "d-1", &TrailQuery::default()).await.unwrap();
-    assert_eq!(page.events.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(), [ev.uid.as_str()], "a forged ON link shows an event");
+    assert_eq!(
+        page.events.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(),
+        [ev.uid.as_str()],
+        "a forged ON link shows an event"
+    );
     let old = TrailQuery { until: Some(1_000_000_000_000), ..Default::default() };
-    assert!(logger.get_target_activity(&doc, "d-missing", &old).await.unwrap().events.is_empty(), "a link's time moved the event");
+    assert!(
+        logger.get_target_activity(&doc, "d-missing", &old).await.unwrap().events.is_empty(),
+        "a link's time moved the event"
+    );
     // Re-pointing a stored target breaks the chain.
     cypher(
         "MATCH (ev:AuditEvent {UID: $uid}) SET ev.targetKeys = [$k] + ev.targetKeys[1..]",
@@ -159,8 +174,7 @@ async fn target_activity_pages_ten_thousand_events_in_index_order() {
     for chunk in all.chunks(1000) {
         logger.write(chunk).await.unwrap_or_else(|e| panic!("{e}"));
     }
-    let hot_uids: HashSet<&str> =
-        all.iter().filter(|e| e.targets[0].uid == "hot").map(|e| e.uid.as_str()).collect();
+    let hot_uids: HashSet<&str> = all.iter().filter(|e| e.targets[0].uid == "hot").map(|e| e.uid.as_str()).collect();
     assert_eq!(hot_uids.len(), N);
 
     let mut q = TrailQuery { limit: Some(1000), ..Default::default() };
@@ -180,7 +194,11 @@ async fn target_activity_pages_ten_thousand_events_in_index_order() {
     }
     // A filter beside the target.
     let edited = logger
-        .get_target_activity(&doc, "hot", &TrailQuery { action_type: Some("DOCUMENT_EDITED".into()), limit: Some(1000), ..Default::default() })
+        .get_target_activity(
+            &doc,
+            "hot",
+            &TrailQuery { action_type: Some("DOCUMENT_EDITED".into()), limit: Some(1000), ..Default::default() },
+        )
         .await
         .unwrap();
     assert_eq!(edited.events.len(), 1000);
@@ -196,14 +214,31 @@ async fn target_activity_pages_ten_thousand_events_in_index_order() {
     let cursor = neo4j_audit::read::encode_cursor(1_700_000_000_000, "x");
     for q in [
         TrailQuery { target: Some(format!("{doc}:hot")), ..Default::default() },
-        TrailQuery { target: Some(format!("{doc}:hot")), since: Some(1), until: Some(2), cursor: Some(cursor), ..Default::default() },
-        TrailQuery { target: Some(format!("{doc}:hot")), action_type: Some("X".into()), user_uid: Some("u".into()), ..Default::default() },
+        TrailQuery {
+            target: Some(format!("{doc}:hot")),
+            since: Some(1),
+            until: Some(2),
+            cursor: Some(cursor),
+            ..Default::default()
+        },
+        TrailQuery {
+            target: Some(format!("{doc}:hot")),
+            action_type: Some("X".into()),
+            user_uid: Some("u".into()),
+            ..Default::default()
+        },
     ] {
         let st = trail_statement(&labels, "t", &q).unwrap();
         assert!(!st.text.contains(&doc), "the target is a parameter");
         let ops = plan_operators(&st.text, &st.parameters).await;
-        assert!(ops.iter().any(|o| o.contains("RelationshipIndexSeek") || o.contains("RelationshipIndexScan")), "{}: {ops:?}", st.text);
-        for bad in ["Sort", "Top", "PartialSort", "PartialTop", "AllNodesScan", "NodeByLabelScan", "AllRelationshipsScan"] {
+        assert!(
+            ops.iter().any(|o| o.contains("RelationshipIndexSeek") || o.contains("RelationshipIndexScan")),
+            "{}: {ops:?}",
+            st.text
+        );
+        for bad in
+            ["Sort", "Top", "PartialSort", "PartialTop", "AllNodesScan", "NodeByLabelScan", "AllRelationshipsScan"]
+        {
             assert!(!ops.iter().any(|o| o == bad), "{bad} in plan of {}: {ops:?}", st.text);
         }
     }

@@ -29,7 +29,14 @@ async fn logs_an_event_from_the_browser_and_reads_it_back() {
         let logger = JsAuditLogger::new(cfg).unwrap();
         let user = js(json!({"uid": uid, "name": "Web User"}));
         let details = js(json!({"page": "/docs/1", "n": [1, 2.5, null], "nested": {"ok": true}}));
-        let ok = resolve(logger.log_user_action(user, "VIEW".into(), "DOCUMENT_MANAGEMENT".into(), details, JsValue::UNDEFINED)).await;
+        let ok = resolve(logger.log_user_action(
+            user,
+            "VIEW".into(),
+            "DOCUMENT_MANAGEMENT".into(),
+            details,
+            JsValue::UNDEFINED,
+        ))
+        .await;
         assert_eq!(ok, JsValue::TRUE, "{api}: {:?}", logger.last_error());
         assert_eq!(logger.last_error(), None);
         let rows = cypher(
@@ -120,9 +127,18 @@ fn bad_config_throws_only_in_the_constructor() {
 
 #[wasm_bindgen_test]
 async fn wrong_password_is_false_without_the_secret_or_a_login_dialog() {
-    let cfg = js(json!({"url": URL, "username": "audit-test-wrong-login", "password": "wrong-pass-QQQ", "trail": unique("auth")}));
+    let cfg = js(
+        json!({"url": URL, "username": "audit-test-wrong-login", "password": "wrong-pass-QQQ", "trail": unique("auth")}),
+    );
     let logger = JsAuditLogger::new(cfg).unwrap();
-    let res = resolve(logger.log_user_action(JsValue::NULL, "LOGIN".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    let res = resolve(logger.log_user_action(
+        JsValue::NULL,
+        "LOGIN".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ))
+    .await;
     assert_eq!(res, JsValue::FALSE);
     let reason = logger.last_error().unwrap();
     assert!(reason.contains("401"), "{reason}");
@@ -133,19 +149,39 @@ async fn wrong_password_is_false_without_the_secret_or_a_login_dialog() {
 async fn unreachable_server_and_one_shot_function() {
     let cfg = js(json!({"url": "http://127.0.0.1:9", "timeoutMs": 3000}));
     let logger = JsAuditLogger::new(cfg).unwrap();
-    let res = resolve(logger.log_user_action(JsValue::NULL, "X".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    let res = resolve(logger.log_user_action(
+        JsValue::NULL,
+        "X".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ))
+    .await;
     assert_eq!(res, JsValue::FALSE);
     let reason = logger.last_error().unwrap();
     assert!(reason.starts_with("network error") || reason.starts_with("timeout"), "{reason}");
 
     // One-shot form: invalid config resolves false instead of throwing; a valid one writes.
     let u = JsValue::UNDEFINED;
-    let res = resolve(log_user_action(u.clone(), u.clone(), "X".into(), u.clone(), u.clone(), JsValue::UNDEFINED)).await;
+    let res =
+        resolve(log_user_action(u.clone(), u.clone(), "X".into(), u.clone(), u.clone(), JsValue::UNDEFINED)).await;
     assert_eq!(res, JsValue::FALSE);
     let trail = unique("oneshot");
-    let res = resolve(log_user_action(config(&trail), JsValue::NULL, "ONE_SHOT".into(), u.clone(), u.clone(), JsValue::UNDEFINED)).await;
+    let res = resolve(log_user_action(
+        config(&trail),
+        JsValue::NULL,
+        "ONE_SHOT".into(),
+        u.clone(),
+        u.clone(),
+        JsValue::UNDEFINED,
+    ))
+    .await;
     assert_eq!(res, JsValue::TRUE);
-    let n = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {eventType: 'ONE_SHOT'}) RETURN count(e)", json!({"t": trail})).await;
+    let n = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {eventType: 'ONE_SHOT'}) RETURN count(e)",
+        json!({"t": trail}),
+    )
+    .await;
     assert_eq!(n[0][0], 1);
 }
 
@@ -155,7 +191,13 @@ async fn hundred_concurrent_first_calls_from_a_page_make_one_trail() {
     let promises: Vec<js_sys::Promise> = (0..100)
         .map(|i| {
             let logger = JsAuditLogger::new(config(&trail)).unwrap();
-            logger.log_user_action(JsValue::NULL, "CONCURRENT".into(), JsValue::UNDEFINED, js(json!({"i": i})), JsValue::UNDEFINED)
+            logger.log_user_action(
+                JsValue::NULL,
+                "CONCURRENT".into(),
+                JsValue::UNDEFINED,
+                js(json!({"i": i})),
+                JsValue::UNDEFINED,
+            )
         })
         .collect();
     let all = js_sys::Promise::all(&promises.into_iter().collect::<js_sys::Array>());
@@ -192,8 +234,18 @@ fn host_unicode_tables_answer_as_cores() {
     let mut checked = 0;
     for (from, to) in blocks {
         for c in (from..to).filter_map(char::from_u32) {
-            let ours = (unicode::is_alphanumeric(c), unicode::is_uppercase(c), unicode::is_lowercase(c), unicode::is_numeric(c));
-            assert_eq!(ours, (c.is_alphanumeric(), c.is_uppercase(), c.is_lowercase(), c.is_numeric()), "U+{:04X}", c as u32);
+            let ours = (
+                unicode::is_alphanumeric(c),
+                unicode::is_uppercase(c),
+                unicode::is_lowercase(c),
+                unicode::is_numeric(c),
+            );
+            assert_eq!(
+                ours,
+                (c.is_alphanumeric(), c.is_uppercase(), c.is_lowercase(), c.is_numeric()),
+                "U+{:04X}",
+                c as u32
+            );
             let mut lower = String::new();
             unicode::push_lowercase(&mut lower, c);
             assert_eq!(lower, c.to_lowercase().collect::<String>(), "U+{:04X}", c as u32);
@@ -212,7 +264,16 @@ async fn one_shot_calls_in_one_task_continue_one_stream() {
     let trail = unique("oneshotstream");
     let u = JsValue::UNDEFINED;
     let promises: Vec<js_sys::Promise> = (0..5)
-        .map(|i| log_user_action(config(&trail), JsValue::NULL, format!("CHAINED_{i}").into(), u.clone(), u.clone(), u.clone()))
+        .map(|i| {
+            log_user_action(
+                config(&trail),
+                JsValue::NULL,
+                format!("CHAINED_{i}").into(),
+                u.clone(),
+                u.clone(),
+                u.clone(),
+            )
+        })
         .collect();
     let all = js_sys::Promise::all(&promises.into_iter().collect::<js_sys::Array>());
     let results: js_sys::Array = resolve(all).await.into();
@@ -231,7 +292,9 @@ async fn one_shot_calls_in_one_task_continue_one_stream() {
     .await;
     assert_eq!(linked[0][0], json!(4), "each event's prevHash is the previous one's hash");
     // The tab's stream (kept in sessionStorage) is bound to its trail, like the Worker's.
-    let sid = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN DISTINCT e.streamId", json!({"t": trail})).await;
+    let sid =
+        cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN DISTINCT e.streamId", json!({"t": trail}))
+            .await;
     let sid = sid[0][0].as_str().unwrap_or_default();
     assert_eq!(neo4j_audit::chain::stream_trail_binding(sid, &trail), Some(true), "{sid}");
 }
@@ -322,6 +385,7 @@ async fn two_loggers_of_a_tab_continue_one_stream_when_the_session_storage_is_fu
         json!({"t": trail}),
     )
     .await;
-    let seqs: Vec<(i64, String)> = rows.iter().map(|r| (r[0].as_i64().unwrap(), r[1].as_str().unwrap().to_owned())).collect();
+    let seqs: Vec<(i64, String)> =
+        rows.iter().map(|r| (r[0].as_i64().unwrap(), r[1].as_str().unwrap().to_owned())).collect();
     assert_eq!(&seqs[8..], &[(8, "B_8".to_owned()), (9, "A_9".to_owned()), (10, "B_10".to_owned())], "{seqs:?}");
 }

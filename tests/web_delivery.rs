@@ -5,9 +5,9 @@
 
 use js_sys::Reflect;
 use serde_json::json;
-use wasm_bindgen_futures::JsFuture;
-use wasm_bindgen::JsValue;
 use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
 
 use neo4j_audit::wasm::JsAuditLogger;
@@ -33,7 +33,15 @@ async fn concurrent_calls_are_batched_counted_flushed_and_closed() {
         "batch": {"flushIntervalMs": 200}, "queue": {"name": unique("q")}}));
     let logger = JsAuditLogger::new(cfg).unwrap();
     let calls: Vec<_> = (0..8)
-        .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("BATCHED_{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)))
+        .map(|i| {
+            JsFuture::from(logger.log_user_action(
+                JsValue::NULL,
+                format!("BATCHED_{i}").into(),
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+            ))
+        })
         .collect();
     for r in futures::future::join_all(calls).await {
         assert_eq!(r.unwrap(), JsValue::TRUE, "{:?}", logger.last_error());
@@ -43,7 +51,14 @@ async fn concurrent_calls_are_batched_counted_flushed_and_closed() {
     assert_eq!((stat(&logger, "failed"), stat(&logger, "retried"), stat(&logger, "dropped")), (0.0, 0.0, 0.0));
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
     assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
-    let after = resolve(logger.log_user_action(JsValue::NULL, "AFTER_CLOSE".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    let after = resolve(logger.log_user_action(
+        JsValue::NULL,
+        "AFTER_CLOSE".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ))
+    .await;
     assert_eq!(after, JsValue::FALSE);
     assert!(logger.last_error().unwrap().starts_with("closed:"), "{:?}", logger.last_error());
     assert_eq!(count_events(&trail).await, 8, "nothing written after close");
@@ -58,7 +73,16 @@ async fn a_full_queue_drops_and_counts_new_events() {
     let logger = JsAuditLogger::new(cfg).unwrap();
     let mut results = Vec::new();
     for i in 0..5 {
-        results.push(resolve(logger.log_user_action(JsValue::NULL, format!("E{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await);
+        results.push(
+            resolve(logger.log_user_action(
+                JsValue::NULL,
+                format!("E{i}").into(),
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+            ))
+            .await,
+        );
     }
     assert_eq!(results, vec![JsValue::TRUE, JsValue::TRUE, JsValue::TRUE, JsValue::FALSE, JsValue::FALSE]);
     assert!(logger.last_error().unwrap().starts_with("queue full:"), "{:?}", logger.last_error());
@@ -77,7 +101,14 @@ async fn a_flush_right_after_a_reload_waits_for_the_stored_events() {
     let cfg = json!({"url": "http://127.0.0.1:9", "username": USER, "password": PASSWORD, "trail": unique("reloadflush"),
         "queue": {"name": unique("q")}, "retry": {"maxAttempts": 1}, "timeoutMs": 2000});
     let before = JsAuditLogger::new(js(cfg.clone())).unwrap();
-    let r = resolve(before.log_user_action(JsValue::NULL, "STORED".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    let r = resolve(before.log_user_action(
+        JsValue::NULL,
+        "STORED".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ))
+    .await;
     assert_eq!(r, JsValue::FALSE);
     drop(before);
     let after = JsAuditLogger::new(js(cfg)).unwrap();
@@ -95,7 +126,14 @@ async fn clear_queue_right_after_a_reload_counts_the_stored_events() {
         "queue": {"name": unique("q")}, "retry": {"maxAttempts": 1}, "timeoutMs": 2000});
     let before = JsAuditLogger::new(js(cfg.clone())).unwrap();
     for i in 0..2 {
-        let r = resolve(before.log_user_action(JsValue::NULL, format!("STORED_{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+        let r = resolve(before.log_user_action(
+            JsValue::NULL,
+            format!("STORED_{i}").into(),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        ))
+        .await;
         assert_eq!(r, JsValue::FALSE);
     }
     drop(before);
@@ -202,7 +240,15 @@ async fn committed_calls_store_while_sending_and_leave_nothing_behind() {
     // no record behind, and a failed send leaves the event stored for a later drain.
     let (q, trail, logger) = queued_logger("parallelstore");
     let calls: Vec<_> = (0..30)
-        .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("P{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)))
+        .map(|i| {
+            JsFuture::from(logger.log_user_action(
+                JsValue::NULL,
+                format!("P{i}").into(),
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+            ))
+        })
         .collect();
     for r in futures::future::join_all(calls).await {
         assert_eq!(r.unwrap(), JsValue::TRUE, "{:?}", logger.last_error());
@@ -215,7 +261,14 @@ async fn committed_calls_store_while_sending_and_leave_nothing_behind() {
     let cfg = js(json!({"url": "http://127.0.0.1:9", "username": USER, "password": PASSWORD, "trail": unique("down"),
         "queue": {"name": q2}, "retry": {"maxAttempts": 1}, "timeoutMs": 2000}));
     let down = JsAuditLogger::new(cfg).unwrap();
-    let r = resolve(down.log_user_action(JsValue::NULL, "KEPT".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    let r = resolve(down.log_user_action(
+        JsValue::NULL,
+        "KEPT".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ))
+    .await;
     assert_eq!(r, JsValue::FALSE);
     assert_eq!(stored_records(&q2).await.as_f64(), Some(1.0), "a failed event stays stored for the drain");
     let _ = resolve(down.clear_queue()).await;
@@ -260,7 +313,14 @@ async fn a_committed_call_answered_at_once_writes_nothing_to_indexeddb() {
     let mut slow = 0;
     for i in 0..3 {
         let t = js_sys::Date::now();
-        let r = resolve(logger.log_user_action(JsValue::NULL, format!("FAST_{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+        let r = resolve(logger.log_user_action(
+            JsValue::NULL,
+            format!("FAST_{i}").into(),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        ))
+        .await;
         assert_eq!(r, JsValue::TRUE, "{:?}", logger.last_error());
         // An answer that outstayed STORE_AFTER_MS (a very loaded machine) is stored, rightly.
         slow += (js_sys::Date::now() - t >= neo4j_audit::queue::STORE_AFTER_MS as f64) as u32;
@@ -275,7 +335,13 @@ async fn a_committed_call_answered_at_once_writes_nothing_to_indexeddb() {
 async fn pagehide_stores_a_committed_call_in_flight_then_its_commit_removes_it() {
     let (q, trail, logger) = queued_logger("pagehide");
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
-    let call = JsFuture::from(logger.log_user_action(JsValue::NULL, "LEAVING".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED));
+    let call = JsFuture::from(logger.log_user_action(
+        JsValue::NULL,
+        "LEAVING".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ));
     calls_started().await;
     let before = neo4j_audit::queue::idb::write_transactions_for_tests();
     page_hides();
@@ -295,7 +361,15 @@ async fn flush_waits_until_committed_events_are_removed_from_indexeddb() {
     let (q, trail, logger) = queued_logger("flushdeletes");
     for round in 0..3 {
         let calls: Vec<_> = (0..10)
-            .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("R{round}_{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)))
+            .map(|i| {
+                JsFuture::from(logger.log_user_action(
+                    JsValue::NULL,
+                    format!("R{round}_{i}").into(),
+                    JsValue::UNDEFINED,
+                    JsValue::UNDEFINED,
+                    JsValue::UNDEFINED,
+                ))
+            })
             .collect();
         for r in futures::future::join_all(calls).await {
             assert_eq!(r.unwrap(), JsValue::TRUE, "{:?}", logger.last_error());
@@ -304,7 +378,14 @@ async fn flush_waits_until_committed_events_are_removed_from_indexeddb() {
         assert_eq!(stored_records(&q).await.as_f64(), Some(0.0), "round {round}: records left after flush()");
     }
     // One lone call, then close() at once.
-    let r = resolve(logger.log_user_action(JsValue::NULL, "LAST".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    let r = resolve(logger.log_user_action(
+        JsValue::NULL,
+        "LAST".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ))
+    .await;
     assert_eq!(r, JsValue::TRUE, "{:?}", logger.last_error());
     assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
     assert_eq!(stored_records(&q).await.as_f64(), Some(0.0), "records left after close()");
@@ -319,7 +400,15 @@ async fn a_failed_record_delete_fails_no_caller_and_the_record_is_removed_later_
     let logger = JsAuditLogger::new(js(cfg.clone())).unwrap();
     neo4j_audit::queue::idb::fail_deletes_for_tests(true);
     let calls: Vec<_> = (0..5)
-        .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("D{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)))
+        .map(|i| {
+            JsFuture::from(logger.log_user_action(
+                JsValue::NULL,
+                format!("D{i}").into(),
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+            ))
+        })
         .collect();
     // Committed events are stored only when they must be: the page "leaves" while they are in
     // flight, so each is stored and its commit then issues a delete (which fails here).
@@ -338,7 +427,11 @@ async fn a_failed_record_delete_fails_no_caller_and_the_record_is_removed_later_
     assert_eq!(records_become(&q, 0.0, 10_000).await, Some(0.0), "the next logger removes the leftover records");
     assert_eq!(resolve(next.flush()).await, JsValue::TRUE);
     assert_eq!(count_events(&trail).await, 5, "re-sent leftovers add no event");
-    let dup = cypher("MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(e) RETURN count(DISTINCT e.UID), count(r)", json!({"t": trail})).await;
+    let dup = cypher(
+        "MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(e) RETURN count(DISTINCT e.UID), count(r)",
+        json!({"t": trail}),
+    )
+    .await;
     assert_eq!((dup[0][0].as_u64(), dup[0][1].as_u64()), (Some(5), Some(5)), "one node and one edge per event");
     // The first logger retries its failed deletes on flush() (nothing left to remove now).
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
@@ -351,11 +444,29 @@ async fn concurrent_calls_share_indexeddb_transactions() {
     // (100 here); concurrent calls now share them. (Stored at pagehide here: events committed at
     // once are not stored at all.)
     let (q, trail, logger) = queued_logger("grouped");
-    assert_eq!(resolve(logger.log_user_action(JsValue::NULL, "FIRST".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await, JsValue::TRUE);
+    assert_eq!(
+        resolve(logger.log_user_action(
+            JsValue::NULL,
+            "FIRST".into(),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED
+        ))
+        .await,
+        JsValue::TRUE
+    );
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
     let before = neo4j_audit::queue::idb::write_transactions_for_tests();
     let calls: Vec<_> = (0..50)
-        .map(|i| JsFuture::from(logger.log_user_action(JsValue::NULL, format!("G{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)))
+        .map(|i| {
+            JsFuture::from(logger.log_user_action(
+                JsValue::NULL,
+                format!("G{i}").into(),
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+            ))
+        })
         .collect();
     calls_started().await;
     page_hides();
@@ -381,7 +492,14 @@ async fn a_send_failing_while_its_put_is_in_flight_leaves_the_event_stored_for_t
     cfg["timeoutMs"] = json!(1);
     cfg["retry"] = json!({"maxAttempts": 1});
     let failing = JsAuditLogger::new(js(cfg)).unwrap();
-    let r = resolve(failing.log_user_action(JsValue::NULL, "KEPT_ACROSS_RELOAD".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    let r = resolve(failing.log_user_action(
+        JsValue::NULL,
+        "KEPT_ACROSS_RELOAD".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ))
+    .await;
     assert_eq!(r, JsValue::FALSE);
     assert!(failing.last_error().unwrap().starts_with("timeout"), "{:?}", failing.last_error());
     assert_eq!(stored_records(&q).await.as_f64(), Some(1.0), "stored by the time the call resolved false");
@@ -397,15 +515,23 @@ async fn a_committed_events_record_is_removed_without_flush() {
     // The delete is issued a zero-delay timer after the commit, outside the call: it must still
     // happen by itself, flush() or not.
     let q = unique("q");
-    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": unique("lonedelete"), "queue": {"name": q}}));
+    let cfg = js(
+        json!({"url": URL, "username": USER, "password": PASSWORD, "trail": unique("lonedelete"), "queue": {"name": q}}),
+    );
     let logger = JsAuditLogger::new(cfg).unwrap();
     for i in 0..3 {
-        let r = resolve(logger.log_user_action(JsValue::NULL, format!("LONE_{i}").into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+        let r = resolve(logger.log_user_action(
+            JsValue::NULL,
+            format!("LONE_{i}").into(),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        ))
+        .await;
         assert_eq!(r, JsValue::TRUE, "{:?}", logger.last_error());
     }
     assert_eq!(records_become(&q, 0.0, 5_000).await, Some(0.0), "records of committed events left behind");
 }
-
 
 /// The queue's IndexedDB I/O moved from web-sys into src/queue/idb.js. An event the previous
 /// version left stored (same database, store, key and record) must still be loaded, delivered
@@ -421,7 +547,14 @@ async fn a_record_stored_by_the_previous_version_is_delivered_and_removed() {
     cfg["timeoutMs"] = json!(1);
     cfg["retry"] = json!({"maxAttempts": 1});
     let probe = JsAuditLogger::new(js(cfg)).unwrap();
-    let r = resolve(probe.log_user_action(JsValue::NULL, "PROBE".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    let r = resolve(probe.log_user_action(
+        JsValue::NULL,
+        "PROBE".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ))
+    .await;
     assert_eq!(r, JsValue::FALSE);
     let probe_key = first_record(&probe_q).await.as_string().expect("the failed event is stored");
     let scope = &probe_key[..probe_key.len() - 36]; // the key ends with the event's UID
@@ -466,10 +599,17 @@ async fn a_record_filed_under_the_previous_pipe_joined_scope_is_moved_delivered_
     );
     let key = format!("|{}|neo4j|AuditEvent|{trail}|user:{USER}\u{1}{uid}", URL.trim_end_matches('/'));
     put_as_the_previous_version(&q, &key, &record).await;
-    let logger = JsAuditLogger::new(js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}))).unwrap();
+    let logger = JsAuditLogger::new(js(
+        json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}),
+    ))
+    .unwrap();
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE, "{:?}", logger.last_error());
     assert_eq!(stored_records(&q).await.as_f64(), Some(0.0), "delivered, and removed under its old key");
-    let rows = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent {UID: $u}) RETURN e.eventType", json!({"t": trail, "u": uid})).await;
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent {UID: $u}) RETURN e.eventType",
+        json!({"t": trail, "u": uid}),
+    )
+    .await;
     assert_eq!(rows, vec![vec![json!("FILED_UNDER_PIPES")]], "in the trail once");
 }
 
@@ -479,8 +619,20 @@ async fn a_trail_and_identity_that_joined_with_pipes_alike_never_share_queued_ev
     // "auth0|…"-style subject): joined with '|' both were ".../T|sub:x|sub:y", so B's logger took
     // A's stored event and would have sent it with B's credentials.
     let jwt = |sub: &str| -> String {
-        let b64 = |s: &str| js_sys::eval(&format!("btoa({}).replace(/=+$/,'').replace(/\\+/g,'-').replace(/\\//g,'_')", serde_json::to_string(s).unwrap())).unwrap().as_string().unwrap();
-        format!("{}.{}.c2ln", b64(r#"{"alg":"HS256","typ":"JWT"}"#), b64(&serde_json::to_string(&json!({"sub": sub})).unwrap()))
+        let b64 = |s: &str| {
+            js_sys::eval(&format!(
+                "btoa({}).replace(/=+$/,'').replace(/\\+/g,'-').replace(/\\//g,'_')",
+                serde_json::to_string(s).unwrap()
+            ))
+            .unwrap()
+            .as_string()
+            .unwrap()
+        };
+        format!(
+            "{}.{}.c2ln",
+            b64(r#"{"alg":"HS256","typ":"JWT"}"#),
+            b64(&serde_json::to_string(&json!({"sub": sub})).unwrap())
+        )
     };
     let t = unique("T");
     let q = unique("q");
@@ -493,7 +645,14 @@ async fn a_trail_and_identity_that_joined_with_pipes_alike_never_share_queued_ev
         }
     }
     let a = JsAuditLogger::new(js(a_cfg)).unwrap();
-    let r = resolve(a.log_user_action(JsValue::NULL, "A_ONLY".into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED)).await;
+    let r = resolve(a.log_user_action(
+        JsValue::NULL,
+        "A_ONLY".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ))
+    .await;
     assert_eq!(r, JsValue::FALSE, "A's send fails (Neo4j refuses the token) and the event is stored");
     drop(a);
     assert_eq!(stored_records(&q).await.as_f64(), Some(1.0));

@@ -276,7 +276,9 @@ fn parse_one(item: Json, lim: &BodyLimits) -> Result<IncomingEvent, BodyError> {
 }
 
 fn parse_target(i: usize, t: &Json) -> Result<crate::event::Target, BodyError> {
-    let shape = || BodyError::Invalid(cat(&["targets[", &num(i as u64), "] must be {label: string, uid: string, role?: string}"]));
+    let shape = || {
+        BodyError::Invalid(cat(&["targets[", &num(i as u64), "] must be {label: string, uid: string, role?: string}"]))
+    };
     let Json::Obj(m) = t else { return Err(shape()) };
     if m.iter().any(|(k, _)| !matches!(k.as_str(), "label" | "uid" | "role")) || t.repeated_key().is_some() {
         return Err(shape());
@@ -330,7 +332,11 @@ impl OccurredAtWindow {
     /// ```
     pub fn check(&self, now_ms: i64, occurred_at: i64) -> Result<(), String> {
         if occurred_at > now_ms.saturating_add(self.max_skew_ms) {
-            return Err(cat(&["occurredAt is more than ", &int(self.max_skew_ms / 1000), " s ahead of the server clock"]));
+            return Err(cat(&[
+                "occurredAt is more than ",
+                &int(self.max_skew_ms / 1000),
+                " s ahead of the server clock",
+            ]));
         }
         if occurred_at < now_ms.saturating_sub(self.max_age_ms) {
             return Err(cat(&["occurredAt is more than ", &int(self.max_age_ms / 1000), " s in the past"]));
@@ -399,7 +405,10 @@ mod tests {
         invalid(r#"{"events":[{"actionType":"A","details":{"a":1},"details":{"b":2}}]}"#);
         invalid(r#"{"actionType":"A","targets":[{"label":"Doc","uid":"d","uid":"e"}]}"#);
         // A repeated identity field is still 403.
-        assert!(matches!(parse_events(r#"{"actionType":"A","user":1,"user":2}"#, &lim()), Err(BodyError::NamesUser(_))));
+        assert!(matches!(
+            parse_events(r#"{"actionType":"A","user":1,"user":2}"#, &lim()),
+            Err(BodyError::NamesUser(_))
+        ));
     }
 
     /// Details that give a member name twice in one object (at any depth) are refused, by the
@@ -409,7 +418,8 @@ mod tests {
     /// it as sent and the client's `build_json` took it too.
     #[test]
     fn details_that_repeat_a_member_name_are_refused_by_worker_and_client_alike() {
-        let builder = crate::event::EventBuilder::new(crate::redact::Redactor::default(), crate::rules::Limits::default());
+        let builder =
+            crate::event::EventBuilder::new(crate::redact::Redactor::default(), crate::rules::Limits::default());
         let refused = [
             r#"{"k":1,"k":2}"#,
             r#"{"amount":1,"note":"x","amount":1000}"#,
@@ -419,7 +429,11 @@ mod tests {
         ];
         for d in refused {
             let m = invalid(&format!(r#"{{"events":[{{"actionType":"A"}},{{"actionType":"A","details":{d}}}]}}"#));
-            assert!(m.starts_with("events[1]: details give the member name \"") && m.ends_with("twice in one object; JSON readers would keep only one of the values"), "{d}: {m}");
+            assert!(
+                m.starts_with("events[1]: details give the member name \"")
+                    && m.ends_with("twice in one object; JSON readers would keep only one of the values"),
+                "{d}: {m}"
+            );
             let e = builder.build_json(None, "A", None, Some(d)).unwrap_err();
             assert!(e.to_string().contains("details give the member name"), "{d}: {e}");
         }
@@ -439,7 +453,8 @@ mod tests {
         let m = invalid(r#"{"actionType":"A","details":{"n":1e99999}}"#);
         assert!(m.contains("number beyond") && m.contains("not a finite number"), "{m}");
         invalid(r#"{"actionType":"A","details":{"n":[-1.8e308]}}"#);
-        let ev = parse_events(r#"{"actionType":"A","details":{"n":1.7976931348623157e308,"m":1e-400}}"#, &lim()).unwrap();
+        let ev =
+            parse_events(r#"{"actionType":"A","details":{"n":1.7976931348623157e308,"m":1e-400}}"#, &lim()).unwrap();
         assert_eq!(ev[0].details.as_deref(), Some(r#"{"n":1.7976931348623157e308,"m":1e-400}"#));
     }
 
@@ -449,7 +464,12 @@ mod tests {
         let d = r#"{"z":1,"a":{"y":[2,"x"],"b":null},"big":123456789012345678901234567890,"u":18446744073709551616,"f":1.50,"e":-2E-3,"s":"\u00e9\n"}"#;
         let ev = parse_events(&format!(r#"{{ "actionType" : "A", "details" : {d} }}"#), &lim).unwrap();
         // Compact, in the caller's order, numbers as written; strings re-escaped as serde_json does.
-        assert_eq!(ev[0].details.as_deref(), Some(r#"{"z":1,"a":{"y":[2,"x"],"b":null},"big":123456789012345678901234567890,"u":18446744073709551616,"f":1.50,"e":-2E-3,"s":"é\n"}"#));
+        assert_eq!(
+            ev[0].details.as_deref(),
+            Some(
+                r#"{"z":1,"a":{"y":[2,"x"],"b":null},"big":123456789012345678901234567890,"u":18446744073709551616,"f":1.50,"e":-2E-3,"s":"é\n"}"#
+            )
+        );
         // Where no number needs more than serde_json kept, the same value serde_json parsed.
         let plain = r#"{"z":1,"a":{"y":[2,"x"],"b":null},"n":-7,"s":"\ud83d\ude00"}"#;
         let ev = parse_events(&format!(r#"{{"actionType":"A","details":{plain}}}"#), &lim).unwrap();
@@ -479,7 +499,10 @@ mod tests {
         let u = |c: char| format!("{}-5c1e-4f0a-9a0e-3c0e8d1b2a11", c.to_string().repeat(8));
         let b = format!(
             r#"{{"events":[{{"actionType":"A","UID":"{}"}},{{"actionType":"A","UID":"{}"}},{{"actionType":"A","UID":"{}"}},{{"actionType":"A","UID":"{}"}}]}}"#,
-            u('b'), u('a'), u('a'), u('b')
+            u('b'),
+            u('a'),
+            u('a'),
+            u('b')
         );
         let lim = BodyLimits { max_batch: 4, ..lim() };
         match parse_events(&b, &lim) {
@@ -495,8 +518,19 @@ mod tests {
     #[test]
     fn single_and_batch() {
         let one = parse_events(r#"{"actionType":"A","category":"C.1","details":{}}"#, &lim()).unwrap();
-        assert_eq!(one, vec![IncomingEvent { action_type: "A".into(), category: Some("C.1".into()), details: None, client_uid: None, occurred_at: None, targets: vec![] }]);
-        let many = parse_events(r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"k":[1]}}]}"#, &lim()).unwrap();
+        assert_eq!(
+            one,
+            vec![IncomingEvent {
+                action_type: "A".into(),
+                category: Some("C.1".into()),
+                details: None,
+                client_uid: None,
+                occurred_at: None,
+                targets: vec![]
+            }]
+        );
+        let many =
+            parse_events(r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"k":[1]}}]}"#, &lim()).unwrap();
         assert_eq!(many.len(), 2);
         assert_eq!(many[1].details.as_deref(), Some(r#"{"k":[1]}"#));
     }
@@ -504,12 +538,23 @@ mod tests {
     #[test]
     fn shape_errors_are_400() {
         for b in [
-            "", "[]", "1", "{", r#"{"events":{}}"#, r#"{"events":[]}"#, r#"{"events":[1]}"#,
-            r#"{"actionType":""}"#, r#"{"actionType":"a b"}"#, r#"{"actionType":"A","category":5}"#,
-            r#"{"actionType":"A","details":[1]}"#, r#"{"actionType":"A","extra":1}"#,
-            r#"{"events":[{"actionType":"A"}],"trail":"x"}"#, r#"{"actionType":"A","UID":"x"}"#,
+            "",
+            "[]",
+            "1",
+            "{",
+            r#"{"events":{}}"#,
+            r#"{"events":[]}"#,
+            r#"{"events":[1]}"#,
+            r#"{"actionType":""}"#,
+            r#"{"actionType":"a b"}"#,
+            r#"{"actionType":"A","category":5}"#,
+            r#"{"actionType":"A","details":[1]}"#,
+            r#"{"actionType":"A","extra":1}"#,
+            r#"{"events":[{"actionType":"A"}],"trail":"x"}"#,
+            r#"{"actionType":"A","UID":"x"}"#,
             r#"{"actionType":"A","UID":"0b5e7f335c1e4f0a9a0e3c0e8d1b2a11"}"#,
-            r#"{"actionType":"A","occurredAt":"2026-01-01"}"#, r#"{"actionType":"A","occurredAt":1.5}"#,
+            r#"{"actionType":"A","occurredAt":"2026-01-01"}"#,
+            r#"{"actionType":"A","occurredAt":1.5}"#,
             r#"{"actionType":"A","occurredAt":-1}"#,
         ] {
             assert!(matches!(parse_events(b, &lim()), Err(BodyError::Invalid(_))), "{b}");
@@ -524,12 +569,17 @@ mod tests {
     fn duplicate_uids_in_one_request_are_400_naming_the_index() {
         let u = "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11";
         let v = "1b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11";
-        let dup = format!(r#"{{"events":[{{"actionType":"A","UID":"{u}"}},{{"actionType":"B","UID":"{v}"}},{{"actionType":"C","UID":"{}"}}]}}"#, u.to_uppercase());
+        let dup = format!(
+            r#"{{"events":[{{"actionType":"A","UID":"{u}"}},{{"actionType":"B","UID":"{v}"}},{{"actionType":"C","UID":"{}"}}]}}"#,
+            u.to_uppercase()
+        );
         match parse_events(&dup, &lim()) {
             Err(BodyError::Invalid(m)) => assert!(m.contains("events[2]") && m.contains("events[0]"), "{m}"),
             other => panic!("{other:?}"),
         }
-        let distinct = format!(r#"{{"events":[{{"actionType":"A","UID":"{u}"}},{{"actionType":"B","UID":"{v}"}},{{"actionType":"C"}},{{"actionType":"D"}}]}}"#);
+        let distinct = format!(
+            r#"{{"events":[{{"actionType":"A","UID":"{u}"}},{{"actionType":"B","UID":"{v}"}},{{"actionType":"C"}},{{"actionType":"D"}}]}}"#
+        );
         let lim4 = BodyLimits { max_batch: 4, ..lim() };
         assert_eq!(parse_events(&distinct, &lim4).unwrap().len(), 4, "events without a UID never clash");
     }
@@ -550,7 +600,13 @@ mod tests {
     #[test]
     fn targets_follow_the_rule_table() {
         let ev = parse_events(r#"{"actionType":"A","targets":[{"label":"Document","uid":"d-1","role":"subject"},{"label":"Folder","uid":"f"}]}"#, &lim()).unwrap();
-        assert_eq!(ev[0].targets, vec![crate::event::Target::new("Document", "d-1").role("subject"), crate::event::Target::new("Folder", "f")]);
+        assert_eq!(
+            ev[0].targets,
+            vec![
+                crate::event::Target::new("Document", "d-1").role("subject"),
+                crate::event::Target::new("Folder", "f")
+            ]
+        );
         for b in [
             r#"{"actionType":"A","targets":{}}"#,
             r#"{"actionType":"A","targets":[1]}"#,
@@ -569,7 +625,9 @@ mod tests {
         // Named by the Worker's variable, not the client's `maxDetailsBytes` (a new user's
         // finding: an operator reading the 413 looked for a client setting).
         match parse_events(&big, &lim()) {
-            Err(BodyError::TooLarge(m)) => assert!(m.ends_with("bytes as JSON, more than MAX_DETAILS_BYTES (100)"), "{m}"),
+            Err(BodyError::TooLarge(m)) => {
+                assert!(m.ends_with("bytes as JSON, more than MAX_DETAILS_BYTES (100)"), "{m}")
+            }
             other => panic!("{other:?}"),
         }
         let four = r#"{"events":[{"actionType":"A"},{"actionType":"A"},{"actionType":"A"},{"actionType":"A"}]}"#;

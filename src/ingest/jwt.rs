@@ -168,10 +168,16 @@ impl JwtError {
     pub(crate) fn message(&self) -> String {
         match self {
             JwtError::Malformed => "token is not a well-formed JWS compact serialisation".into(),
-            JwtError::BadTime(claim) => cat(&["token's ", claim, " claim is not a number (NumericDate, seconds since the Unix epoch)"]),
-            JwtError::BadName => "token's name claim is not a string of at most 1024 bytes without control characters".into(),
+            JwtError::BadTime(claim) => {
+                cat(&["token's ", claim, " claim is not a number (NumericDate, seconds since the Unix epoch)"])
+            }
+            JwtError::BadName => {
+                "token's name claim is not a string of at most 1024 bytes without control characters".into()
+            }
             JwtError::UnsupportedAlg(alg) => cat(&["token algorithm ", &quoted(alg), " is not accepted (only HS256)"]),
-            JwtError::BadTenant => "token's tenant claim is not a non-empty string of at most 200 bytes without control characters".into(),
+            JwtError::BadTenant => {
+                "token's tenant claim is not a non-empty string of at most 200 bytes without control characters".into()
+            }
             JwtError::BadSignature => "token signature is invalid".into(),
             JwtError::Expired => "token has expired".into(),
             JwtError::NotYetValid => "token is not valid yet".into(),
@@ -191,8 +197,7 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
         return Err(JwtError::Malformed);
     }
     let mut parts = token.split('.');
-    let (Some(h64), Some(p64), Some(s64), None) = (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some(h64), Some(p64), Some(s64), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
         return Err(JwtError::Malformed);
     };
     let header = decode_json(h64)?;
@@ -256,9 +261,7 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
     };
     let tenant = match rules.tenant_claim.as_deref().and_then(|c| claims.get(c)) {
         None | Some(Json::Null) => None,
-        Some(Json::Str(t))
-            if !t.trim().is_empty() && t.len() <= MAX_TENANT_LEN && !t.chars().any(char::is_control) =>
-        {
+        Some(Json::Str(t)) if !t.trim().is_empty() && t.len() <= MAX_TENANT_LEN && !t.chars().any(char::is_control) => {
             Some(t.clone())
         }
         Some(_) => return Err(JwtError::BadTenant),
@@ -415,10 +418,16 @@ mod tests {
         assert_eq!(verify(&raw_claims(r#"{"sub":"u","exp":"100"}"#), &rules(), 0).unwrap_err(), JwtError::MissingExp);
         // Beyond f64: serde_json refused the whole token; so do we.
         assert_eq!(verify(&raw_claims(r#"{"sub":"u","exp":1e400}"#), &rules(), 0).unwrap_err(), JwtError::Malformed);
-        assert_eq!(verify(&raw_claims(r#"{"sub":"u","exp":100,"iat":-1e999}"#), &rules(), 0).unwrap_err(), JwtError::Malformed);
+        assert_eq!(
+            verify(&raw_claims(r#"{"sub":"u","exp":100,"iat":-1e999}"#), &rules(), 0).unwrap_err(),
+            JwtError::Malformed
+        );
         // A repeated claim is refused (serde_json took the last `sub`: which one counts must not
         // depend on the parser).
-        assert_eq!(verify(&raw_claims(r#"{"sub":"u","sub":"admin","exp":100}"#), &rules(), 0).unwrap_err(), JwtError::Malformed);
+        assert_eq!(
+            verify(&raw_claims(r#"{"sub":"u","sub":"admin","exp":100}"#), &rules(), 0).unwrap_err(),
+            JwtError::Malformed
+        );
         // Not JSON, not an object, invalid UTF-8, lone surrogate: malformed.
         for c in ["{", "[1]", "\"x\"", "{\"sub\":\"\\ud800\",\"exp\":100}"] {
             assert_eq!(verify(&raw_claims(c), &rules(), 0).unwrap_err(), JwtError::Malformed, "{c}");
@@ -457,8 +466,27 @@ mod tests {
         r.leeway_secs = 60;
         r.max_lifetime_secs = 3600;
         let texts = [
-            "1000", "1000.0", "1000.5", "999.999", "1e3", "1.0005E3", "10000e-1", "940", "939.5", "1060", "1060.000001",
-            "4660", "4660.5", "4599.75", "-5.5", "0", "-0", "0.0000000001", "1000.0000000001", "999.9999999999", "1e-400",
+            "1000",
+            "1000.0",
+            "1000.5",
+            "999.999",
+            "1e3",
+            "1.0005E3",
+            "10000e-1",
+            "940",
+            "939.5",
+            "1060",
+            "1060.000001",
+            "4660",
+            "4660.5",
+            "4599.75",
+            "-5.5",
+            "0",
+            "-0",
+            "0.0000000001",
+            "1000.0000000001",
+            "999.9999999999",
+            "1e-400",
         ];
         let mut compared = 0;
         for exp in texts {
@@ -529,7 +557,10 @@ mod tests {
     #[test]
     fn accepts_valid_and_reads_claims() {
         let t = sign_hs256(KEY, &json!({"sub": "u-1", "name": "Ann", "exp": 1000, "nbf": 900}));
-        assert_eq!(verify(&t, &rules(), 950).unwrap(), Identity { sub: "u-1".into(), name: Some("Ann".into()), tenant: None });
+        assert_eq!(
+            verify(&t, &rules(), 950).unwrap(),
+            Identity { sub: "u-1".into(), name: Some("Ann".into()), tenant: None }
+        );
     }
 
     #[test]
@@ -626,11 +657,21 @@ mod tests {
     fn a_claim_of_the_wrong_type_is_named() {
         // A new user's finding: `name: 5` was answered "token is not a well-formed JWS compact
         // serialisation", which sends them looking at the token's encoding, not at the claim.
-        for bad in [json!(5), json!(true), json!(["Ann"]), json!({"first": "Ann"}), json!("a\nb"), json!("n".repeat(MAX_CLAIM_LEN + 1))] {
+        for bad in [
+            json!(5),
+            json!(true),
+            json!(["Ann"]),
+            json!({"first": "Ann"}),
+            json!("a\nb"),
+            json!("n".repeat(MAX_CLAIM_LEN + 1)),
+        ] {
             let t = sign_hs256(KEY, &json!({"sub": "u", "exp": 100, "name": bad}));
             let e = verify(&t, &rules(), 0).unwrap_err();
             assert_eq!(e, JwtError::BadName, "{bad}");
-            assert_eq!(e.to_string(), "token's name claim is not a string of at most 1024 bytes without control characters");
+            assert_eq!(
+                e.to_string(),
+                "token's name claim is not a string of at most 1024 bytes without control characters"
+            );
         }
         // The rule is the rule table's user.name: what the Worker accepts here, it can write.
         for ok in [json!(null), json!(""), json!("Zoë 😀"), json!("n".repeat(MAX_CLAIM_LEN))] {
@@ -649,12 +690,21 @@ mod tests {
     #[test]
     fn header_type_must_name_a_jwt() {
         let c = json!({"sub": "u", "exp": 100});
-        for ok in [json!({"alg": "HS256"}), json!({"alg": "HS256", "typ": "JWT"}), json!({"alg": "HS256", "typ": "jwt"}),
-            json!({"alg": "HS256", "typ": "at+JWT"}), json!({"alg": "HS256", "typ": "application/at+jwt"})] {
+        for ok in [
+            json!({"alg": "HS256"}),
+            json!({"alg": "HS256", "typ": "JWT"}),
+            json!({"alg": "HS256", "typ": "jwt"}),
+            json!({"alg": "HS256", "typ": "at+JWT"}),
+            json!({"alg": "HS256", "typ": "application/at+jwt"}),
+        ] {
             assert!(verify(&with_header(&ok, &c), &rules(), 0).is_ok(), "{ok}");
         }
-        for bad in [json!({"alg": "HS256", "typ": "JWS"}), json!({"alg": "HS256", "typ": "dpop+jwt"}),
-            json!({"alg": "HS256", "typ": ""}), json!({"alg": "HS256", "typ": 1})] {
+        for bad in [
+            json!({"alg": "HS256", "typ": "JWS"}),
+            json!({"alg": "HS256", "typ": "dpop+jwt"}),
+            json!({"alg": "HS256", "typ": ""}),
+            json!({"alg": "HS256", "typ": 1}),
+        ] {
             assert_eq!(verify(&with_header(&bad, &c), &rules(), 0).unwrap_err(), JwtError::WrongType, "{bad}");
         }
     }

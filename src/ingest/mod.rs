@@ -33,9 +33,9 @@ pub mod jwt;
 pub mod signed;
 
 use crate::config::Config;
-use crate::json::Json;
 use crate::error::{cat, num, quoted, AuditError};
 use crate::event::User;
+use crate::json::Json;
 use crate::redact::Redactor;
 use crate::AuditLogger;
 
@@ -259,8 +259,8 @@ impl Settings {
                 }
             },
             occurred_at: OccurredAtWindow {
-                max_skew_ms: num("OCCURRED_AT_MAX_SKEW_SECS", body::DEFAULT_OCCURRED_AT_MAX_SKEW_SECS)
-                    .min(365 * 86_400) as i64
+                max_skew_ms: num("OCCURRED_AT_MAX_SKEW_SECS", body::DEFAULT_OCCURRED_AT_MAX_SKEW_SECS).min(365 * 86_400)
+                    as i64
                     * 1000,
                 max_age_ms: num("OCCURRED_AT_MAX_AGE_SECS", body::DEFAULT_OCCURRED_AT_MAX_AGE_SECS)
                     .min(10 * 365 * 86_400) as i64
@@ -373,7 +373,8 @@ impl std::fmt::Debug for Request {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 let mut l = f.debug_list();
                 for (k, v) in self.0 {
-                    let secret = ["authorization", "proxy-authorization", "cookie"].iter().any(|c| k.eq_ignore_ascii_case(c));
+                    let secret =
+                        ["authorization", "proxy-authorization", "cookie"].iter().any(|c| k.eq_ignore_ascii_case(c));
                     l.entry(&(k, if secret { "***" } else { v.as_str() }));
                 }
                 l.finish()
@@ -426,7 +427,11 @@ pub trait Store {
     async fn chain_state(&self, trail: Option<&str>, uids: &[&str]) -> Result<signed::ChainState, AuditError>;
     /// The conditional write ([`signed::write_statement`]): `Ok(Some(n))` when it ran (`n` events
     /// stored), `Ok(None)` when the head had moved and nothing was written.
-    async fn write_chained(&self, trail: Option<&str>, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError>;
+    async fn write_chained(
+        &self,
+        trail: Option<&str>,
+        w: &signed::ChainedWrite<'_>,
+    ) -> Result<Option<usize>, AuditError>;
     /// A round trip to the database.
     async fn ping(&self) -> Result<(), AuditError>;
     /// One page of the trail's verification ([`AuditLogger::verify_trail_page`]).
@@ -496,7 +501,11 @@ impl Store for AuditLogger {
         }
         Ok(signed::ChainState { head: crate::read::head_from_cells(row), existing })
     }
-    async fn write_chained(&self, trail: Option<&str>, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError> {
+    async fn write_chained(
+        &self,
+        trail: Option<&str>,
+        w: &signed::ChainedWrite<'_>,
+    ) -> Result<Option<usize>, AuditError> {
         let c = self.config();
         let (text, params) = signed::write_query(&c.labels, trail.unwrap_or(&c.trail), w)?;
         let rows = self.run_with(&text, |o| o.push_str(&params)).await?;
@@ -588,10 +597,10 @@ async fn route<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         ("/v1/events", "POST") => ingest(call).await,
         ("/v1/keys", "GET") => keys(settings),
         ("/v1/verify", "GET") => verify(call).await,
-        ("/v1/health" | "/v1/keys" | "/v1/verify", _) => Response::error(405, "method_not_allowed", "use GET")
-            .with_header("Allow", "GET, OPTIONS"),
-        _ => Response::error(405, "method_not_allowed", "use POST")
-            .with_header("Allow", "POST, OPTIONS"),
+        ("/v1/health" | "/v1/keys" | "/v1/verify", _) => {
+            Response::error(405, "method_not_allowed", "use GET").with_header("Allow", "GET, OPTIONS")
+        }
+        _ => Response::error(405, "method_not_allowed", "use POST").with_header("Allow", "POST, OPTIONS"),
     }
 }
 
@@ -787,7 +796,11 @@ fn verify_params(query: &str) -> Result<Vec<(&str, &str)>, String> {
         let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
         let name = quoted(crate::outcome::first_chars(k, 32));
         if !NAMES.contains(&k) {
-            return Err(cat(&["unknown query parameter ", &name, "; GET /v1/verify takes limit, cursor, allowUnsigned and requireBound"]));
+            return Err(cat(&[
+                "unknown query parameter ",
+                &name,
+                "; GET /v1/verify takes limit, cursor, allowUnsigned and requireBound",
+            ]));
         }
         if out.iter().any(|(n, _)| *n == k) {
             return Err(cat(&["query parameter ", &name, " is given twice"]));
@@ -855,7 +868,11 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Some(claim) => match &who.tenant {
             Some(t) => Some(cat(&["org:", t])),
             None => {
-                return Response::error(403, "forbidden", &cat(&["the token has no ", &quoted(claim), " claim naming its tenant"]))
+                return Response::error(
+                    403,
+                    "forbidden",
+                    &cat(&["the token has no ", &quoted(claim), " claim naming its tenant"]),
+                )
             }
         },
     };
@@ -923,7 +940,14 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             return Response::error(
                 403,
                 "forbidden",
-                &body::at_event(i, &cat(&["target label ", &quoted(&t.label), " is not accepted by this endpoint (ALLOWED_TARGET_LABELS)"])),
+                &body::at_event(
+                    i,
+                    &cat(&[
+                        "target label ",
+                        &quoted(&t.label),
+                        " is not accepted by this endpoint (ALLOWED_TARGET_LABELS)",
+                    ]),
+                ),
             );
         }
         if let Some(t) = ev.occurred_at {
@@ -932,7 +956,12 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             }
         }
         // Member names in details were checked on the body's tree (body::parse_events).
-        match builder.build_json_names_checked(Some(&user), &ev.action_type, ev.category.as_deref(), ev.details.as_deref()) {
+        match builder.build_json_names_checked(
+            Some(&user),
+            &ev.action_type,
+            ev.category.as_deref(),
+            ev.details.as_deref(),
+        ) {
             Ok(mut e) => {
                 if let Some(cu) = &ev.client_uid {
                     e.uid = body::stored_uid(&scope, cu);
@@ -1013,7 +1042,10 @@ fn misconfigured<I: Io>(settings: &Settings, io: &I) -> Response {
         (_, _, Err(e)) => e.clone(),
         _ => "unknown".into(),
     };
-    io.log(&crate::error::scrub(&cat(&["audit-ingest: misconfigured: ", &why]), &crate::error::refs(&secrets(settings))));
+    io.log(&crate::error::scrub(
+        &cat(&["audit-ingest: misconfigured: ", &why]),
+        &crate::error::refs(&secrets(settings)),
+    ));
     Response::error(500, "misconfigured", "the audit endpoint is not configured")
 }
 
@@ -1066,7 +1098,14 @@ mod tests {
 
     #[test]
     fn verify_cursor_round_trips_and_is_sealed() {
-        let p = crate::read::VerifyProgress { pending: vec!["s".into()], current: None, after: Some(("s".into(), 3, "u".into())), checked: 4, ok: true, head: None };
+        let p = crate::read::VerifyProgress {
+            pending: vec!["s".into()],
+            current: None,
+            after: Some(("s".into(), 3, "u".into())),
+            checked: 4,
+            ok: true,
+            head: None,
+        };
         let plain = crate::read::VerifyQuery::default();
         let c = seal_cursor(SECRET.as_bytes(), &p, &plain);
         assert_eq!(open_cursor(SECRET.as_bytes(), &c, &plain), Some(p.clone()));
@@ -1112,7 +1151,11 @@ mod tests {
 
     impl Io for FakeIo {
         async fn read_body(&self, limit: usize) -> Result<String, ReadError> {
-            if self.body.len() > limit { Err(ReadError::TooLarge) } else { Ok(self.body.clone()) }
+            if self.body.len() > limit {
+                Err(ReadError::TooLarge)
+            } else {
+                Ok(self.body.clone())
+            }
         }
         async fn rate_limit(&self, key: &str) -> Result<bool, String> {
             self.keys.borrow_mut().push(key.to_owned());
@@ -1149,7 +1192,11 @@ mod tests {
             let existing = uids.iter().filter(|u| w.iter().any(|e| e.uid == **u)).map(|u| (*u).to_owned()).collect();
             Ok(signed::ChainState { head: self.head.borrow().clone(), existing })
         }
-        async fn write_chained(&self, trail: Option<&str>, w: &signed::ChainedWrite<'_>) -> Result<Option<usize>, AuditError> {
+        async fn write_chained(
+            &self,
+            trail: Option<&str>,
+            w: &signed::ChainedWrite<'_>,
+        ) -> Result<Option<usize>, AuditError> {
             if self.deadlocks.get() > 0 {
                 self.deadlocks.set(self.deadlocks.get() - 1);
                 return Err(AuditError::Neo4j {
@@ -1205,9 +1252,17 @@ mod tests {
         // Found by a new user: MAX_BODY_BYTES = "64k" or JWT_MAX_LIFETIME_SECS = "1h" silently
         // gave the default (256 KiB, one day) where the operator asked for a bound.
         for k in [
-            "MAX_BODY_BYTES", "MAX_BATCH", "MAX_DETAILS_BYTES", "MAX_DETAILS_DEPTH", "JWT_MAX_LIFETIME_SECS",
-            "JWT_CLOCK_SKEW_SECS", "NEO4J_TIMEOUT_MS", "RETRY_AFTER_SECS", "RATE_LIMIT_PERIOD_SECS",
-            "OCCURRED_AT_MAX_SKEW_SECS", "OCCURRED_AT_MAX_AGE_SECS",
+            "MAX_BODY_BYTES",
+            "MAX_BATCH",
+            "MAX_DETAILS_BYTES",
+            "MAX_DETAILS_DEPTH",
+            "JWT_MAX_LIFETIME_SECS",
+            "JWT_CLOCK_SKEW_SECS",
+            "NEO4J_TIMEOUT_MS",
+            "RETRY_AFTER_SECS",
+            "RATE_LIMIT_PERIOD_SECS",
+            "OCCURRED_AT_MAX_SKEW_SECS",
+            "OCCURRED_AT_MAX_AGE_SECS",
         ] {
             for v in ["64k", "1h", "-1", "1.5", "1e3", "+5"] {
                 let s = settings(&[(k, v)]);
@@ -1229,10 +1284,7 @@ mod tests {
         Request {
             method: "POST".into(),
             path: "/v1/events".into(),
-            headers: vec![
-                ("Authorization".into(), auth.into()),
-                ("Content-Type".into(), "application/json".into()),
-            ],
+            headers: vec![("Authorization".into(), auth.into()), ("Content-Type".into(), "application/json".into())],
             ..Default::default()
         }
     }
@@ -1244,7 +1296,12 @@ mod tests {
         // which only verifyTrail and the CLI take) verified less than asked, and could say ok.
         let s = settings(&[("AUDIT_SIGNING_KEY", SEED)]);
         let auth = ("Authorization".to_string(), cat(&["Bearer ", &token("u1")]));
-        let get = |q: &str| Request { method: "GET".into(), path: "/v1/verify".into(), query: q.into(), headers: vec![auth.clone()] };
+        let get = |q: &str| Request {
+            method: "GET".into(),
+            path: "/v1/verify".into(),
+            query: q.into(),
+            headers: vec![auth.clone()],
+        };
         for (q, names) in [
             ("requireBound=1", "requireBound"),
             ("requireBound=TRUE", "requireBound"),
@@ -1263,7 +1320,13 @@ mod tests {
             assert!(b["message"].as_str().unwrap().contains(names), "{q}: {b}");
         }
         // What it takes still reaches the verifier (the fake store answers 5xx).
-        for q in ["", "limit=1000", "requireBound=true", "requireBound=false&allowUnsigned=true", "allowUnsigned=false&limit=100000&"] {
+        for q in [
+            "",
+            "limit=1000",
+            "requireBound=true",
+            "requireBound=false&allowUnsigned=true",
+            "allowUnsigned=false&limit=100000&",
+        ] {
             let r = run(&get(q), &s, &FakeIo::new(""), &FakeStore::default());
             assert!(r.status >= 500, "{q}: {} {}", r.status, r.body);
         }
@@ -1275,11 +1338,23 @@ mod tests {
         // go on without it (or with allowUnsigned) and end in one `ok` for mixed modes.
         let s = settings(&[("AUDIT_SIGNING_KEY", SEED)]);
         let secret = s.jwt.as_ref().unwrap().secret.clone();
-        let p = crate::read::VerifyProgress { pending: vec!["s".into()], current: None, after: None, checked: 10, ok: true, head: None };
+        let p = crate::read::VerifyProgress {
+            pending: vec!["s".into()],
+            current: None,
+            after: None,
+            checked: 10,
+            ok: true,
+            head: None,
+        };
         let strict = crate::read::VerifyQuery { require_bound: true, ..Default::default() };
         let c = seal_cursor(&secret, &p, &strict);
         let auth = ("Authorization".to_string(), cat(&["Bearer ", &token("u1")]));
-        let get = |q: String| Request { method: "GET".into(), path: "/v1/verify".into(), query: q, headers: vec![auth.clone()] };
+        let get = |q: String| Request {
+            method: "GET".into(),
+            path: "/v1/verify".into(),
+            query: q,
+            headers: vec![auth.clone()],
+        };
         for flags in ["", "&requireBound=false", "&requireBound=true&allowUnsigned=true", "&allowUnsigned=true"] {
             let r = run(&get(cat(&["cursor=", &c, flags])), &s, &FakeIo::new(""), &FakeStore::default());
             assert_eq!(r.status, 400, "{flags}: {}", r.body);
@@ -1303,7 +1378,10 @@ mod tests {
             assert!(!shown.contains(secret), "{shown}");
         }
         // Everything else is still there to debug with.
-        assert!(shown.contains("/v1/events") && shown.contains("application/json") && shown.contains("Authorization"), "{shown}");
+        assert!(
+            shown.contains("/v1/events") && shown.contains("application/json") && shown.contains("Authorization"),
+            "{shown}"
+        );
     }
 
     fn run(req: &Request, s: &Settings, io: &FakeIo, store: &FakeStore) -> Response {
@@ -1376,11 +1454,14 @@ mod tests {
             ("A".into(), None, None, Value::Array(many)),
         ];
         let s = settings(&[("ALLOWED_TARGET_LABELS", "Doc,_1Doc")]);
-        let client = crate::event::EventBuilder::new(crate::redact::Redactor::default(), crate::rules::Limits::default());
-        let worker = |body: &str| run(&post(&format!("Bearer {}", token("u"))), &s, &FakeIo::new(body), &FakeStore::default());
+        let client =
+            crate::event::EventBuilder::new(crate::redact::Redactor::default(), crate::rules::Limits::default());
+        let worker =
+            |body: &str| run(&post(&format!("Bearer {}", token("u"))), &s, &FakeIo::new(body), &FakeStore::default());
         let mut disagree = Vec::new();
         for (i, (action, category, details, targets)) in cases.iter().enumerate() {
-            let targets_rs: Result<Vec<crate::event::Target>, String> = serde_json::from_value(targets.clone()).map_err(|e| e.to_string());
+            let targets_rs: Result<Vec<crate::event::Target>, String> =
+                serde_json::from_value(targets.clone()).map_err(|e| e.to_string());
             let c = client.build_json(None, action, category.as_deref(), details.as_deref()).and_then(|mut e| {
                 e.set_targets(targets_rs.clone().map_err(AuditError::InvalidInput)?)?;
                 Ok(e)
@@ -1419,7 +1500,9 @@ mod tests {
     #[test]
     fn duplicate_uids_are_refused_and_nothing_is_written() {
         let u = "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11";
-        let io = FakeIo::new(&format!(r#"{{"events":[{{"actionType":"A","UID":"{u}"}},{{"actionType":"B","UID":"{u}"}}]}}"#));
+        let io = FakeIo::new(&format!(
+            r#"{{"events":[{{"actionType":"A","UID":"{u}"}},{{"actionType":"B","UID":"{u}"}}]}}"#
+        ));
         let store = FakeStore::default();
         let r = run(&post(&format!("Bearer {}", token("u"))), &settings(&[]), &io, &store);
         assert_eq!(r.status, 400, "{}", r.body);
@@ -1504,7 +1587,12 @@ mod tests {
         assert_eq!(w[1].occurred_at, Some(w[1].ts), "no occurredAt: the receive time");
         for (t, skew) in [((NOW + 301) * 1000, "300"), ((NOW + 11) * 1000, "10")] {
             let io = FakeIo::new(&format!(r#"{{"actionType":"A","occurredAt":{t}}}"#));
-            let r = run(&post(&format!("Bearer {}", token("u"))), &settings(&[("OCCURRED_AT_MAX_SKEW_SECS", skew)]), &io, &store);
+            let r = run(
+                &post(&format!("Bearer {}", token("u"))),
+                &settings(&[("OCCURRED_AT_MAX_SKEW_SECS", skew)]),
+                &io,
+                &store,
+            );
             assert_eq!((r.status, body_of(&r)["error"].clone()), (400, json!("bad_request")), "{t}");
         }
         let old = (NOW - 8 * 86_400 - 1) * 1000;
@@ -1516,9 +1604,17 @@ mod tests {
     fn allowed_categories_refuse_others_with_403_forbidden() {
         let s = settings(&[("ALLOWED_CATEGORIES", "SECURITY, DOCS")]);
         let store = FakeStore::default();
-        let ok = run(&post(&format!("Bearer {}", token("u"))), &s, &FakeIo::new(r#"{"actionType":"A","category":"DOCS"}"#), &store);
+        let ok = run(
+            &post(&format!("Bearer {}", token("u"))),
+            &s,
+            &FakeIo::new(r#"{"actionType":"A","category":"DOCS"}"#),
+            &store,
+        );
         assert_eq!(ok.status, 201);
-        for body in [r#"{"actionType":"A"}"#, r#"{"events":[{"actionType":"A","category":"DOCS"},{"actionType":"A","category":"OTHER"}]}"#] {
+        for body in [
+            r#"{"actionType":"A"}"#,
+            r#"{"events":[{"actionType":"A","category":"DOCS"},{"actionType":"A","category":"OTHER"}]}"#,
+        ] {
             let r = run(&post(&format!("Bearer {}", token("u"))), &s, &FakeIo::new(body), &store);
             assert_eq!((r.status, body_of(&r)["error"].clone()), (403, json!("forbidden")), "{body}");
         }
@@ -1531,7 +1627,11 @@ mod tests {
         let body = r#"{"actionType":"A","targets":[{"label":"Document","uid":"d-1"}]}"#;
         let auth = format!("Bearer {}", token("u"));
         let store = FakeStore::default();
-        for s in [settings(&[]), settings(&[("ALLOWED_TARGET_LABELS", "")]), settings(&[("ALLOWED_TARGET_LABELS", "Folder")])] {
+        for s in [
+            settings(&[]),
+            settings(&[("ALLOWED_TARGET_LABELS", "")]),
+            settings(&[("ALLOWED_TARGET_LABELS", "Folder")]),
+        ] {
             let r = run(&post(&auth), &s, &FakeIo::new(body), &store);
             assert_eq!((r.status, body_of(&r)["error"].clone()), (403, json!("forbidden")), "{}", r.body);
             assert!(r.body.contains("Document"), "{}", r.body);
@@ -1552,7 +1652,10 @@ mod tests {
         let store = FakeStore::default();
         let io = FakeIo::new(r#"{"actionType":"A","UID":"0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11"}"#);
         let tok = |org: Value| {
-            jwt::sign_hs256(SECRET.as_bytes(), &json!({"sub": "u", "aud": "neo4j-audit", "exp": NOW + 60, "org_id": org}))
+            jwt::sign_hs256(
+                SECRET.as_bytes(),
+                &json!({"sub": "u", "aud": "neo4j-audit", "exp": NOW + 60, "org_id": org}),
+            )
         };
         let a = run(&post(&format!("Bearer {}", tok(json!("acme")))), &s, &io, &store);
         let b = run(&post(&format!("Bearer {}", tok(json!("globex")))), &s, &io, &store);
@@ -1680,11 +1783,19 @@ mod tests {
         let s = settings(&[("ALLOWED_ORIGINS", "https://app.example")]);
         let (io, store) = (FakeIo::new(""), FakeStore::default());
         let pre = |origin: &str, method: &str, headers: Option<&str>| {
-            let mut h = vec![("Origin".to_owned(), origin.to_owned()), ("Access-Control-Request-Method".to_owned(), method.to_owned())];
+            let mut h = vec![
+                ("Origin".to_owned(), origin.to_owned()),
+                ("Access-Control-Request-Method".to_owned(), method.to_owned()),
+            ];
             if let Some(v) = headers {
                 h.push(("Access-Control-Request-Headers".into(), v.into()));
             }
-            run(&Request { method: "OPTIONS".into(), path: "/v1/events".into(), headers: h, ..Default::default() }, &s, &io, &store)
+            run(
+                &Request { method: "OPTIONS".into(), path: "/v1/events".into(), headers: h, ..Default::default() },
+                &s,
+                &io,
+                &store,
+            )
         };
         assert_eq!(pre("https://app.example", "POST", Some("content-type, authorization")).status, 204);
         let r = pre("https://evil.example", "POST", None);
@@ -1702,7 +1813,8 @@ mod tests {
     #[test]
     fn keys_are_published_with_retired_ones() {
         let k = crate::sign::SigningKey::from_secret("old", &"22".repeat(32)).unwrap();
-        let s = settings(&[("AUDIT_SIGNING_KEY", SEED), ("AUDIT_PUBLIC_KEYS", &format!("old:{}, junk", k.public_jwk().x))]);
+        let s =
+            settings(&[("AUDIT_SIGNING_KEY", SEED), ("AUDIT_PUBLIC_KEYS", &format!("old:{}, junk", k.public_jwk().x))]);
         let req = Request { method: "GET".into(), path: "/v1/keys".into(), ..Default::default() };
         let r = run(&req, &s, &FakeIo::new(""), &FakeStore::default());
         assert_eq!(r.status, 200);

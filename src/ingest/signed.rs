@@ -15,11 +15,11 @@
 
 use std::sync::Mutex;
 
-use crate::json::{write_int, write_opt_str, write_str, write_uint};
 use crate::chain::{SignedHead, StoredSeal, GENESIS};
 use crate::config::Labels;
 use crate::error::{cat, AuditError};
 use crate::event::AuditEvent;
+use crate::json::{write_int, write_opt_str, write_str, write_uint};
 use crate::sign::{Purpose, SigningKey};
 
 /// How often a write is re-chained after the head moved under it, before answering 503.
@@ -95,7 +95,11 @@ pub use crate::read::head_from_row;
 /// The conditional write: the standard event write
 /// ([`crate::cypher::write_events_text_with_targets`], as a subquery), run only when the trail's head is still `expect` and no UID of the batch exists.
 /// One row `written` when it ran; no row when the head moved.
-pub fn write_statement(labels: &Labels, trail: &str, w: &ChainedWrite<'_>) -> Result<crate::cypher::Statement, AuditError> {
+pub fn write_statement(
+    labels: &Labels,
+    trail: &str,
+    w: &ChainedWrite<'_>,
+) -> Result<crate::cypher::Statement, AuditError> {
     let (text, params) = write_query(labels, trail, w)?;
     Ok(crate::cypher::Statement { text, parameters: parameters(&params) })
 }
@@ -276,7 +280,8 @@ pub async fn append<S: super::Store>(
             None => (None, None),
         };
         let new_head = SignedHead { stream_id: stream.clone(), seq: last, hash: prev.clone(), seal: head_seal };
-        let w = ChainedWrite { expect: head.as_ref(), events: &events, head: &new_head, event_seal: event_seal.as_ref() };
+        let w =
+            ChainedWrite { expect: head.as_ref(), events: &events, head: &new_head, event_seal: event_seal.as_ref() };
         match store.write_chained(trail, &w).await {
             Ok(Some(n)) if n == events.len() => {
                 remember(&key, Some(new_head.clone()));
@@ -320,7 +325,10 @@ mod tests {
         let labels = Labels::default();
         let (text, p) = state_query(&labels, "t\"1", &["a", "b"]).unwrap();
         assert_eq!(p, json!({"trail": "t\"1", "uids": ["a", "b"]}).to_string());
-        assert_eq!(state_statement(&labels, "t\"1", &["a", "b"]).unwrap(), crate::cypher::Statement { text, parameters: json!({"trail": "t\"1", "uids": ["a", "b"]}) });
+        assert_eq!(
+            state_statement(&labels, "t\"1", &["a", "b"]).unwrap(),
+            crate::cypher::Statement { text, parameters: json!({"trail": "t\"1", "uids": ["a", "b"]}) }
+        );
 
         let mut e = AuditEvent::build(None, "LOGIN", None, None, 100).unwrap();
         e.details = Some(r#"{"n":1}"#.into());

@@ -49,9 +49,9 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
+use crate::batch::SharedEvent;
 use crate::config::Delivery;
 use crate::error::AuditError;
-use crate::batch::SharedEvent;
 use crate::event::{now_millis, AuditEvent};
 use crate::AuditLogger;
 
@@ -279,7 +279,20 @@ impl Durable {
     fn legacy_scope(&self) -> Option<String> {
         let c = self.logger.config();
         let (base, id) = (c.base_url(), self.logger.identity());
-        let s = cat(&[c.endpoint.as_deref().unwrap_or(""), "|", &base, "|", &c.database, "|", &c.labels.event, "|", &c.trail, "|", &id, "\u{1}"]);
+        let s = cat(&[
+            c.endpoint.as_deref().unwrap_or(""),
+            "|",
+            &base,
+            "|",
+            &c.database,
+            "|",
+            &c.labels.event,
+            "|",
+            &c.trail,
+            "|",
+            &id,
+            "\u{1}",
+        ]);
         // Exactly the five separators: no part contains '|'.
         (s.bytes().filter(|&b| b == b'|').count() == 5).then_some(s)
     }
@@ -537,9 +550,16 @@ impl Durable {
                 self.logger.counters().add_failed(1);
                 let n = |v: usize| crate::error::num(v as u64);
                 let (len, bytes, max_events, max_bytes) = (n(p.len()), n(bytes), n(q.max_events), n(q.max_bytes));
-                return Err(AuditError::QueueFull(
-                    cat(&[&len, " events / ", &bytes, " bytes pending (queue.maxEvents ", &max_events, ", queue.maxBytes ", &max_bytes, ")"]),
-                ));
+                return Err(AuditError::QueueFull(cat(&[
+                    &len,
+                    " events / ",
+                    &bytes,
+                    " bytes pending (queue.maxEvents ",
+                    &max_events,
+                    ", queue.maxBytes ",
+                    &max_bytes,
+                    ")",
+                ])));
             }
         }
         // `put`, not `insert`: an equal key is replaced too (`insert` would keep the old event).

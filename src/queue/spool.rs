@@ -5,8 +5,8 @@
 use std::rc::Rc;
 
 use super::Durable;
-use crate::error::AuditError;
 use crate::batch::SharedEvent;
+use crate::error::AuditError;
 use crate::AuditLogger;
 
 /// A logger's spool.

@@ -7,17 +7,18 @@
 
 use super::{iso_millis, PublicKeys, TrailQuery, VerifyQuery};
 use crate::chain::VerifyReport;
+use crate::error::cat;
 use crate::event::AuditEvent;
 use crate::json::{self, Json};
 use crate::sign::PublicJwk;
-use crate::error::cat;
 
 // Options from JavaScript as the crate's own JSON: the members of an options object, accepted and
 // refused as the types' `Deserialize` does (unknown and repeated members refused, `null` as
 // absent), with the same words for unknown members; tested against `serde_json` below.
 
 const TRAIL_FIELDS: &[&str] = &["since", "until", "actionType", "category", "userUid", "target", "limit", "cursor"];
-const VERIFY_FIELDS: &[&str] = &["streamId", "since", "publicKeys", "publicKey", "allowUnsigned", "requireBound", "anchors"];
+const VERIFY_FIELDS: &[&str] =
+    &["streamId", "since", "publicKeys", "publicKey", "allowUnsigned", "requireBound", "anchors"];
 
 fn unknown_field(k: &str, expected: &[&str]) -> String {
     let mut out = cat(&["unknown field `", k, "`, expected one of "]);
@@ -145,7 +146,8 @@ impl PublicKeys {
     /// that say what is expected (serde's untagged enum said "data did not match any variant of
     /// untagged enum PublicKeys"), or what is wrong with a key.
     fn from_json(v: &Json) -> Result<PublicKeys, String> {
-        const SHAPE: &str = "publicKeys must be a JWK Set ({keys: [JWK, ...]}, as GET /v1/keys answers) or an array of JWKs";
+        const SHAPE: &str =
+            "publicKeys must be a JWK Set ({keys: [JWK, ...]}, as GET /v1/keys answers) or an array of JWKs";
         let list = |a: &[Json]| -> Result<Vec<PublicJwk>, String> {
             let mut keys = Vec::with_capacity(a.len());
             for k in a {
@@ -377,7 +379,9 @@ mod tests {
     fn verify_options_are_read_as_serde_reads_them() {
         let x = "A".repeat(43);
         let jwk = format!(r#"{{"kid":"k1","x":"{x}"}}"#);
-        let full = format!(r#"{{"kid":"k2","x":"{x}","kty":"OKP","crv":"Ed25519","alg":"EdDSA","use":"sig","d":"ignored","ext":true}}"#);
+        let full = format!(
+            r#"{{"kid":"k2","x":"{x}","kty":"OKP","crv":"Ed25519","alg":"EdDSA","use":"sig","d":"ignored","ext":true}}"#
+        );
         let texts: Vec<String> = vec![
             "{}".into(),
             r#"{"streamId":"s","since":1,"allowUnsigned":true}"#.into(),
@@ -387,7 +391,8 @@ mod tests {
             r#"{"requireBound":true,"allowUnsigned":true}"#.into(),
             r#"{"requireBound":"yes"}"#.into(),
             r#"{"anchors":[]}"#.into(),
-            r#"{"anchors":[{"streamId":"s.t","seq":3,"hash":"ab"},{"streamId":"u","seq":0,"hash":"cd","seal":null}]}"#.into(),
+            r#"{"anchors":[{"streamId":"s.t","seq":3,"hash":"ab"},{"streamId":"u","seq":0,"hash":"cd","seal":null}]}"#
+                .into(),
             r#"{"anchors":[{"streamId":"s","seq":null,"hash":"ab"}]}"#.into(),
             r#"{"anchors":[{"streamId":"s","hash":"ab"}]}"#.into(),
             r#"{"anchors":{"streamId":"s","seq":1,"hash":"ab"}}"#.into(),
@@ -419,9 +424,17 @@ mod tests {
     fn public_keys_of_the_wrong_shape_say_what_is_expected() {
         // A new user's finding: {publicKeys: {keys: "x"}} gave "data did not match any variant
         // of untagged enum PublicKeys".
-        for t in [r#"{"publicKeys":{"keys":"x"}}"#, r#"{"publicKeys":5}"#, r#"{"publicKeys":"k1:abc"}"#, r#"{"publicKeys":{}}"#] {
+        for t in [
+            r#"{"publicKeys":{"keys":"x"}}"#,
+            r#"{"publicKeys":5}"#,
+            r#"{"publicKeys":"k1:abc"}"#,
+            r#"{"publicKeys":{}}"#,
+        ] {
             let e = VerifyQuery::from_members(&members_of(t)).unwrap_err();
-            assert_eq!(e, "publicKeys must be a JWK Set ({keys: [JWK, ...]}, as GET /v1/keys answers) or an array of JWKs", "{t}");
+            assert_eq!(
+                e, "publicKeys must be a JWK Set ({keys: [JWK, ...]}, as GET /v1/keys answers) or an array of JWKs",
+                "{t}"
+            );
         }
         let e = VerifyQuery::from_members(&members_of(r#"{"publicKeys":{"keys":[{"kid":"k1"}]}}"#)).unwrap_err();
         assert_eq!(e, "publicKeys: missing field `x`");
@@ -433,11 +446,16 @@ mod tests {
         // refused ("anchors must be a list of {streamId, seq, hash} (what chainHead() gives)"),
         // and TypeScript refused chainHead()'s type (seq: number | null) for anchors.
         let genesis = crate::chain::GENESIS;
-        let t = format!(r#"{{"anchors":[{{"streamId":"s","seq":null,"hash":"{genesis}"}},{{"streamId":"t","seq":2,"hash":"ab"}}]}}"#);
+        let t = format!(
+            r#"{{"anchors":[{{"streamId":"s","seq":null,"hash":"{genesis}"}},{{"streamId":"t","seq":2,"hash":"ab"}}]}}"#
+        );
         let q = VerifyQuery::from_members(&members_of(&t)).unwrap();
         assert_eq!(q.anchors, vec![crate::read::Anchor { stream_id: "t".into(), seq: 2, hash: "ab".into() }]);
         // seq null with another hash is no head chainHead() gives: still refused.
-        for t in [r#"{"anchors":[{"streamId":"s","seq":null,"hash":"ab"}]}"#, r#"{"anchors":[{"streamId":"s","hash":"ab"}]}"#] {
+        for t in [
+            r#"{"anchors":[{"streamId":"s","seq":null,"hash":"ab"}]}"#,
+            r#"{"anchors":[{"streamId":"s","hash":"ab"}]}"#,
+        ] {
             assert!(VerifyQuery::from_members(&members_of(t)).is_err(), "{t}");
         }
     }
@@ -460,7 +478,10 @@ mod tests {
         let too_deep = format!("{}1{}", "{\"a\":".repeat(128), "}".repeat(128));
         let details = [
             None,
-            Some(r#"{"i":4,"note":"line\nbreak ✓","nested":{"Password":"[REDACTED]","list":[{"apiKey":"k"}]}}"#.to_owned()),
+            Some(
+                r#"{"i":4,"note":"line\nbreak ✓","nested":{"Password":"[REDACTED]","list":[{"apiKey":"k"}]}}"#
+                    .to_owned(),
+            ),
             Some(r#"{"n":[1,2.5,-0.125,1e3,null,true],"s":"\u00e9\ud83d\ude00","big":1152921504606846976}"#.to_owned()),
             Some(" { \"spaced\" : [ 1 , 2 ] } ".to_owned()),
             Some(r#"{"a":1,"a":2}"#.to_owned()),
@@ -536,7 +557,8 @@ mod tests {
         plain[2].details = Some(r#"{"a":[1,"x"]}"#.into());
         let mut text = String::new();
         write_page(&plain, Some("c"), &mut text);
-        let page = TrailPage { events: plain.into_iter().map(TrailEvent::from).collect(), next_cursor: Some("c".into()) };
+        let page =
+            TrailPage { events: plain.into_iter().map(TrailEvent::from).collect(), next_cursor: Some("c".into()) };
         assert_eq!(text, serde_json::to_string(&page).unwrap());
     }
 
@@ -550,10 +572,23 @@ mod tests {
             checked: 7,
             head_seq: if id == "empty" { None } else { Some(6) },
             head_hash: if id == "empty" { None } else { Some("b".repeat(64)) },
-            first_break: kind.map(|kind| Break { kind, seq: 3, uid: (id != "nouid").then(|| "u-3".into()), message: "seq 3: \"x\"\n".into() }),
+            first_break: kind.map(|kind| Break {
+                kind,
+                seq: 3,
+                uid: (id != "nouid").then(|| "u-3".into()),
+                message: "seq 3: \"x\"\n".into(),
+            }),
             signed_seq: signed,
         };
-        let kinds = [BreakKind::Edited, BreakKind::Deleted, BreakKind::Inserted, BreakKind::Reordered, BreakKind::Forged, BreakKind::Unsigned, BreakKind::Unbound];
+        let kinds = [
+            BreakKind::Edited,
+            BreakKind::Deleted,
+            BreakKind::Inserted,
+            BreakKind::Reordered,
+            BreakKind::Forged,
+            BreakKind::Unsigned,
+            BreakKind::Unbound,
+        ];
         let mut streams: Vec<StreamReport> = kinds.iter().map(|k| stream("s", Some(*k), None)).collect();
         streams.push(stream("empty", None, None));
         streams.push(stream("nouid", Some(BreakKind::Deleted), Some(2)));
@@ -561,10 +596,25 @@ mod tests {
         for (streams, head, unchained) in [
             (vec![], None, vec![]),
             (streams.clone(), None, vec!["a".to_owned(), "b\u{7f}".to_owned()]),
-            (streams, Some(SignedHead { stream_id: "w".into(), seq: 9, hash: "c".repeat(64), seal: Some(seal) }), vec![]),
-            (vec![stream("w", None, Some(1))], Some(SignedHead { stream_id: "w".into(), seq: 1, hash: "d".into(), seal: None }), vec![]),
+            (
+                streams,
+                Some(SignedHead { stream_id: "w".into(), seq: 9, hash: "c".repeat(64), seal: Some(seal) }),
+                vec![],
+            ),
+            (
+                vec![stream("w", None, Some(1))],
+                Some(SignedHead { stream_id: "w".into(), seq: 1, hash: "d".into(), seal: None }),
+                vec![],
+            ),
         ] {
-            let r = VerifyReport { ok: unchained.is_empty(), checked: u64::MAX, streams, unchained: unchained.len() as u64, unchained_uids: unchained, signed_head: head };
+            let r = VerifyReport {
+                ok: unchained.is_empty(),
+                checked: u64::MAX,
+                streams,
+                unchained: unchained.len() as u64,
+                unchained_uids: unchained,
+                signed_head: head,
+            };
             let mut text = String::new();
             write_report(&r, &mut text);
             assert_eq!(text, serde_json::to_string(&r).unwrap());

@@ -261,7 +261,8 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     /// `requireBound`.
     fn allow(&self, mut r: StreamReport) -> StreamReport {
         let q = self.q;
-        let never_signed = r.signed_seq.is_none() && r.first_break.as_ref().is_some_and(|b| b.kind == BreakKind::Unsigned);
+        let never_signed =
+            r.signed_seq.is_none() && r.first_break.as_ref().is_some_and(|b| b.kind == BreakKind::Unsigned);
         if self.seals.is_some()
             && q.allow_unsigned
             && never_signed

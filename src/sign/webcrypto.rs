@@ -20,7 +20,14 @@ extern "C" {
     #[wasm_bindgen(thread_local_v2, js_namespace = crypto, js_name = subtle)]
     static SUBTLE: Option<Subtle>;
     #[wasm_bindgen(method, catch, js_name = importKey)]
-    fn import_key(this: &Subtle, format: &str, data: &[u8], alg: &str, extractable: bool, usages: &Array) -> Result<Promise, JsValue>;
+    fn import_key(
+        this: &Subtle,
+        format: &str,
+        data: &[u8],
+        alg: &str,
+        extractable: bool,
+        usages: &Array,
+    ) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = exportKey)]
     fn export_key(this: &Subtle, format: &str, key: &CryptoKey) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch)]
@@ -41,7 +48,8 @@ extern "C" {
 const ALG: &str = "Ed25519";
 /// PKCS #8 (RFC 8410) of an Ed25519 private key, up to its 32-byte seed.
 #[cfg(feature = "ingest")]
-const PKCS8_PREFIX: [u8; 16] = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+const PKCS8_PREFIX: [u8; 16] =
+    [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
 
 /// Awaits a WebCrypto call; `None` for a throw, a rejection or no `crypto.subtle`.
 async fn call(f: impl FnOnce(&Subtle) -> Result<Promise, JsValue>) -> Option<JsValue> {
@@ -84,7 +92,10 @@ impl PublicKey {
             return Ok(k);
         }
         if !SUBTLE.with(|s| s.is_some()) {
-            return Err("this host has no WebCrypto (crypto.subtle; a browser gives it to https and localhost pages only)".into());
+            return Err(
+                "this host has no WebCrypto (crypto.subtle; a browser gives it to https and localhost pages only)"
+                    .into(),
+            );
         }
         let k = import("raw", &self.0, "verify")
             .await
@@ -123,7 +134,9 @@ impl SecretKey {
 
     /// The imported key and its public half.
     async fn key(&self) -> Result<(CryptoKey, [u8; 32]), String> {
-        if let Some(k) = SECRET.with(|c| c.borrow().as_ref().filter(|(s, _, _)| *s == self.0).map(|(_, k, p)| (k.clone(), *p))) {
+        if let Some(k) =
+            SECRET.with(|c| c.borrow().as_ref().filter(|(s, _, _)| *s == self.0).map(|(_, k, p)| (k.clone(), *p)))
+        {
             return Ok(k);
         }
         let fail = || "AUDIT_SIGNING_KEY: WebCrypto refused the Ed25519 key".to_owned();
@@ -148,6 +161,7 @@ impl SecretKey {
     pub(crate) async fn sign(&self, msg: &[u8]) -> Result<[u8; 64], String> {
         let (key, _) = self.key().await?;
         let sig = call(|s| s.sign(ALG, &key, msg)).await.map(|b| js_sys::Uint8Array::new(&b).to_vec());
-        sig.and_then(|s| <[u8; 64]>::try_from(s).ok()).ok_or_else(|| "WebCrypto could not sign with AUDIT_SIGNING_KEY".to_owned())
+        sig.and_then(|s| <[u8; 64]>::try_from(s).ok())
+            .ok_or_else(|| "WebCrypto could not sign with AUDIT_SIGNING_KEY".to_owned())
     }
 }

@@ -15,9 +15,9 @@ use crate::error::cat;
 use std::borrow::Borrow;
 
 use crate::config::Config;
-use crate::json::{write_int, write_str, Json};
 use crate::error::AuditError;
 use crate::event::AuditEvent;
+use crate::json::{write_int, write_str, Json};
 use crate::transport::{parse_retry_after, HttpRequest, HttpResponse, Secret, Transport};
 
 /// Events per request to the Worker (its default `MAX_BATCH`); larger batches go in chunks.
@@ -135,7 +135,13 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
                 Ok(())
             } else {
                 let (accepted, sent) = (crate::error::count_text(accepted), crate::error::num(sent as u64));
-                Err(AuditError::UnexpectedResponse(cat(&["the endpoint accepted ", &accepted, " of ", &sent, " events"])))
+                Err(AuditError::UnexpectedResponse(cat(&[
+                    "the endpoint accepted ",
+                    &accepted,
+                    " of ",
+                    &sent,
+                    " events",
+                ])))
             }
         }
         // With the Worker's message ("unauthorized: token has expired"): which of the token
@@ -217,19 +223,24 @@ mod tests {
     #[test]
     fn outcomes() {
         assert!(interpret(&resp(201, None, json!({"accepted": 2, "uids": []})), 2).is_ok());
-        assert!(matches!(interpret(&resp(201, None, json!({"accepted": 1})), 2), Err(AuditError::UnexpectedResponse(_))));
+        assert!(matches!(
+            interpret(&resp(201, None, json!({"accepted": 1})), 2),
+            Err(AuditError::UnexpectedResponse(_))
+        ));
         let e = interpret(&resp(503, Some("5"), json!({"error": "unavailable", "message": "retry"})), 1).unwrap_err();
         assert!(e.is_retryable());
         assert_eq!(e.retry_after_ms(), Some(5000));
         assert!(interpret(&resp(429, Some("60"), json!({"error": "rate_limited"})), 1).unwrap_err().is_retryable());
-        let e = interpret(&resp(401, None, json!({"error": "unauthorized", "message": "token has expired"})), 1).unwrap_err();
+        let e = interpret(&resp(401, None, json!({"error": "unauthorized", "message": "token has expired"})), 1)
+            .unwrap_err();
         assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }) && !e.is_retryable());
         // The Worker's message says which token rule failed (it was dropped: "HTTP 401 (unauthorized)").
         assert_eq!(e.to_string(), "authentication failed: HTTP 401 (unauthorized: token has expired)");
         let e = interpret(&resp(413, None, json!({"error": "payload_too_large", "message": "big"})), 1).unwrap_err();
         assert!(!e.is_retryable() && e.is_rejection());
         assert!(e.to_string().contains("payload_too_large: big"), "{e}");
-        let e = interpret(&resp(400, None, json!({"error": "bad_request", "message": "events[0]: actionType"})), 1).unwrap_err();
+        let e = interpret(&resp(400, None, json!({"error": "bad_request", "message": "events[0]: actionType"})), 1)
+            .unwrap_err();
         assert!(!e.is_retryable() && e.is_rejection(), "{e:?}");
         let e = interpret(&resp(403, None, json!({"error": "forbidden", "message": "category"})), 1).unwrap_err();
         assert!(e.is_rejection(), "{e:?}");

@@ -6,16 +6,15 @@
 mod ingest;
 mod neo4j;
 
-pub(crate) use self::ingest::IngestSink;
 #[cfg(test)]
 pub(crate) use self::ingest::request_body;
-pub(crate) use self::neo4j::Neo4jSink;
+pub(crate) use self::ingest::IngestSink;
 #[cfg_attr(not(feature = "ingest"), allow(unused_imports))]
 pub(crate) use self::neo4j::is_refusal;
+pub(crate) use self::neo4j::Neo4jSink;
 
 use crate::error::cat;
 use std::borrow::Borrow;
-
 
 use crate::config::Config;
 use crate::error::AuditError;

@@ -282,7 +282,9 @@ impl Neo4jSink {
         match self.run_text(text, params).await {
             Ok(rows) => Ok(first_count(&rows) == Some(names.len() as u64)),
             Err(AuditError::Neo4j { .. }) => Ok(false),
-            Err(e @ AuditError::Unauthorized { .. }) if !matches!(&e, AuditError::Unauthorized { code: Some(c), .. } if c == FORBIDDEN) => Err(e),
+            Err(e @ AuditError::Unauthorized { .. }) if !matches!(&e, AuditError::Unauthorized { code: Some(c), .. } if c == FORBIDDEN) => {
+                Err(e)
+            }
             Err(AuditError::Unauthorized { .. }) => Ok(false),
             Err(e) => Err(e),
         }
@@ -335,7 +337,12 @@ impl Neo4jSink {
 
     /// [`Neo4jSink::write_request_to`], with `guard`: the statement starts with the schema check
     /// ([`cypher::SCHEMA_GUARD`]).
-    fn write_request_guarded<E: Borrow<AuditEvent>>(&self, trail: &str, events: &[E], guard: bool) -> Option<HttpRequest> {
+    fn write_request_guarded<E: Borrow<AuditEvent>>(
+        &self,
+        trail: &str,
+        events: &[E],
+        guard: bool,
+    ) -> Option<HttpRequest> {
         let body = self.write_body_to(trail, events, guard)?;
         Some(self.request(&cypher::endpoint_path(self.api, &self.database), body))
     }
@@ -369,7 +376,14 @@ impl Neo4jSink {
         let text = cypher::write_events_text_with_targets(&self.labels, &labels).ok()?;
         if guard {
             let guarded = cypher::json_string(&cat(&[cypher::SCHEMA_GUARD, &text]));
-            return Some(cypher::write_body(self.api, &guarded, trail, trail_uid, &cypher::schema_names(&self.labels), events));
+            return Some(cypher::write_body(
+                self.api,
+                &guarded,
+                trail,
+                trail_uid,
+                &cypher::schema_names(&self.labels),
+                events,
+            ));
         }
         Some(cypher::write_body(self.api, &cypher::json_string(&text), trail, trail_uid, &[], events))
     }
@@ -422,7 +436,8 @@ mod tests {
         let uids: Vec<String> = (0..300).map(|i| format!("uid-{}", i % 170)).collect();
         let events: Vec<AuditEvent> = uids.iter().map(|u| ev(u)).collect();
         assert_eq!(distinct_uids(&events), 170);
-        let fresh: Vec<AuditEvent> = (0..1000).map(|_| AuditEvent::build(None, "X", None, None, 1024).unwrap()).collect();
+        let fresh: Vec<AuditEvent> =
+            (0..1000).map(|_| AuditEvent::build(None, "X", None, None, 1024).unwrap()).collect();
         assert_eq!(distinct_uids(&fresh), 1000);
         assert_eq!(distinct_uids(&[ev("a"), ev("a")]), 1);
     }

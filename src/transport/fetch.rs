@@ -42,7 +42,13 @@ impl Transport {
         let answer = JsFuture::from(js_post(&req.url, &headers, &req.body, timeout_ms as f64)).await;
         drop(headers);
         let answer: js_sys::Array = answer
-            .map_err(|e| if e.is_null() { AuditError::Timeout(std::time::Duration::from_millis(timeout_ms)) } else { net_error(&e) })?
+            .map_err(|e| {
+                if e.is_null() {
+                    AuditError::Timeout(std::time::Duration::from_millis(timeout_ms))
+                } else {
+                    net_error(&e)
+                }
+            })?
             .unchecked_into();
         Ok(HttpResponse {
             status: answer.get(0).as_f64().unwrap_or(0.0) as u16,

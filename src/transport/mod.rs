@@ -128,11 +128,7 @@ impl Transport {
         }
         let resp = rb.send().await.map_err(net_error)?;
         let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
         let body = resp.text().await.map_err(net_error)?;
         Ok(HttpResponse { status, retry_after, body })
     }
@@ -164,7 +160,8 @@ pub fn parse_retry_after(v: &str) -> Option<u64> {
         return None;
     }
     // More digits than an hour has seconds: saturate instead of overflowing.
-    let secs: u64 = if int.len() > 12 { u64::MAX / 2000 } else { int.bytes().fold(0, |n, b| n * 10 + u64::from(b - b'0')) };
+    let secs: u64 =
+        if int.len() > 12 { u64::MAX / 2000 } else { int.bytes().fold(0, |n, b| n * 10 + u64::from(b - b'0')) };
     let mut ms: u64 = 0;
     for (i, b) in frac.bytes().take(3).enumerate() {
         ms += u64::from(b - b'0') * [100, 10, 1][i];
@@ -178,9 +175,18 @@ mod tests {
 
     #[test]
     fn retry_after_in_seconds() {
-        for (v, ms) in [("5", Some(5000)), (" 2 ", Some(2000)), ("1.5", Some(1500)), ("0.0019", Some(1)),
-            ("99999999999999999999", Some(3_600_000)), ("-1", None), ("x", None), ("", None), (".5", None),
-            ("Wed, 21 Oct 2015 07:28:00 GMT", None)] {
+        for (v, ms) in [
+            ("5", Some(5000)),
+            (" 2 ", Some(2000)),
+            ("1.5", Some(1500)),
+            ("0.0019", Some(1)),
+            ("99999999999999999999", Some(3_600_000)),
+            ("-1", None),
+            ("x", None),
+            ("", None),
+            (".5", None),
+            ("Wed, 21 Oct 2015 07:28:00 GMT", None),
+        ] {
             assert_eq!(parse_retry_after(v), ms, "{v:?}");
         }
     }

@@ -32,9 +32,7 @@ pub fn benchmark_request_body_one(
 /// `{user, actionType, category, details, options?}`.
 #[wasm_bindgen(js_name = benchmarkRequestBody)]
 pub fn benchmark_request_body(logger: &JsAuditLogger, events: js_sys::Array) -> Result<String, JsError> {
-    let get = |o: &JsValue, k: &str| {
-        js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED)
-    };
+    let get = |o: &JsValue, k: &str| js_sys::Reflect::get(o, &JsValue::from_str(k)).unwrap_or(JsValue::UNDEFINED);
     let mut built = Vec::with_capacity(events.length() as usize);
     for o in events.iter() {
         let ev = event_from_js(

@@ -20,8 +20,24 @@ fn bad<T>(m: String) -> R<T> {
 
 /// The config's members, in the order of the `unknown field` message.
 const TOP: &[&str] = &[
-    "url", "endpoint", "database", "username", "password", "token", "api", "trail", "timeoutMs", "maxDetailsBytes",
-    "labels", "retry", "batch", "queue", "delivery", "redact", "redactMatch", "allowInsecureHttp",
+    "url",
+    "endpoint",
+    "database",
+    "username",
+    "password",
+    "token",
+    "api",
+    "trail",
+    "timeoutMs",
+    "maxDetailsBytes",
+    "labels",
+    "retry",
+    "batch",
+    "queue",
+    "delivery",
+    "redact",
+    "redactMatch",
+    "allowInsecureHttp",
 ];
 
 /// Reads and type-checks `config` (validation of the values is [`Config::validate`]'s).
@@ -30,8 +46,8 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
         return bad("config must be an object with a url (or an endpoint)".into());
     }
     let text = super::details::config_json(config).map_err(AuditError::InvalidConfig)?;
-    let tree = json::parse(&text, 8)
-        .map_err(|_| AuditError::InvalidConfig("config could not be read as JSON".into()))?;
+    let tree =
+        json::parse(&text, 8).map_err(|_| AuditError::InvalidConfig("config could not be read as JSON".into()))?;
     let mut c = Config::new("");
     // Each member by its index in TOP: one key lookup for every object of the config instead of a
     // chain of string comparisons per object. The nested objects are read by functions of their

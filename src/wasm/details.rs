@@ -85,7 +85,9 @@ pub fn call_text(
     if n == -1.0 {
         let why = event_more(&mut []);
         return Err(match why.as_f64() {
-            Some(k) => rules::lone_surrogate(["user.uid", "user.name", "actionType", "category"][k as usize & 3]).into(),
+            Some(k) => {
+                rules::lone_surrogate(["user.uid", "user.name", "actionType", "category"][k as usize & 3]).into()
+            }
             None => AuditError::InvalidInput(why.as_string().unwrap_or_default()),
         });
     }

@@ -14,7 +14,6 @@ mod stream;
 #[cfg(feature = "ingest")]
 pub mod worker;
 
-
 #[cfg(not(feature = "worker"))]
 use std::rc::Rc;
 
@@ -22,13 +21,13 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 #[cfg(not(feature = "worker"))]
-use crate::error::AuditError;
-#[cfg(not(feature = "worker"))]
 use crate::batch::SharedEvent;
 #[cfg(not(feature = "worker"))]
-use crate::queue::Spool;
+use crate::error::AuditError;
 #[cfg(not(feature = "worker"))]
 use crate::event::{AuditEvent, LogOptions};
+#[cfg(not(feature = "worker"))]
+use crate::queue::Spool;
 #[cfg(not(feature = "worker"))]
 use crate::{AuditLogger, Config};
 
@@ -191,8 +190,7 @@ impl JsAuditLogger {
         #[wasm_bindgen(unchecked_param_type = "AuditUser | null | undefined")] user: JsValue,
         #[wasm_bindgen(js_name = actionType, unchecked_param_type = "string")] action_type: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string | null")] category: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "object | null")]
-        details: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "object | null")] details: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "AuditLogOptions | null")] options: JsValue,
     ) -> js_sys::Promise {
         let (inner, spool) = (self.inner.clone(), self.spool.clone());
@@ -342,8 +340,7 @@ pub fn log_user_action(
     #[wasm_bindgen(unchecked_param_type = "AuditUser | null | undefined")] user: JsValue,
     #[wasm_bindgen(js_name = actionType, unchecked_param_type = "string")] action_type: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "string | null")] category: JsValue,
-    #[wasm_bindgen(unchecked_optional_param_type = "object | null")]
-    details: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "object | null")] details: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "AuditLogOptions | null")] options: JsValue,
 ) -> js_sys::Promise {
     match logger_from_js(config) {
@@ -352,7 +349,7 @@ pub fn log_user_action(
             let inner = Rc::new(logger);
             JsAuditLogger { spool: Spool::Direct(inner.clone()), inner }
         }
-            .log_user_action(user, action_type, category, details, options),
+        .log_user_action(user, action_type, category, details, options),
         Err(_) => js_sys::Promise::resolve(&JsValue::FALSE),
     }
 }
@@ -409,8 +406,7 @@ fn event_from_js(
     };
     // Refused here (wrong types, details JSON cannot carry): a failed call like those the
     // builder refuses, so `stats().failed` counts it too.
-    let (user, action_type, category, details, options) =
-        read().inspect_err(|_| logger.counters().add_failed(1))?;
+    let (user, action_type, category, details, options) = read().inspect_err(|_| logger.counters().add_failed(1))?;
     // The logger's one place where events are born: redaction, validation, hash chain.
     logger.build_event_json_owned(user, action_type, category, details, options)
 }
@@ -453,4 +449,3 @@ fn options_from_object(options: &JsValue) -> Result<LogOptions, AuditError> {
     })?;
     LogOptions::from_json(&tree)
 }
-

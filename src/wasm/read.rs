@@ -151,11 +151,7 @@ impl JsAuditLogger {
     ) -> js_sys::Promise {
         const OWN: &str = "getUserActivity options are since, limit and cursor";
         let q = own_fields(&options_, &["since"], OWN).and_then(|q| {
-            if q.until.is_some()
-                || q.action_type.is_some()
-                || q.category.is_some()
-                || q.user_uid.is_some()
-            {
+            if q.until.is_some() || q.action_type.is_some() || q.category.is_some() || q.user_uid.is_some() {
                 return Err(AuditError::InvalidInput(OWN.into()));
             }
             let uid = super::details::js_text(&uid, "uid")?
@@ -199,10 +195,7 @@ impl JsAuditLogger {
     #[wasm_bindgen(js_name = verifyTrail, unchecked_return_type = "Promise<AuditVerifyReport | null>")]
     pub fn verify_trail(
         &self,
-        #[wasm_bindgen(
-            unchecked_optional_param_type = "AuditVerifyQuery"
-        )]
-        query: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "AuditVerifyQuery")] query: JsValue,
     ) -> js_sys::Promise {
         let q = options(&query, &["since"]).and_then(|m| members(&m, VerifyQuery::from_members));
         self.read(q.map(Call::Verify))
@@ -244,7 +237,10 @@ impl JsAuditLogger {
         future_to_promise(async move {
             let mut out = String::new();
             let res = match call {
-                Ok(Call::Trail(q)) => inner.trail_events(&q).await.map(|(events, next)| js::write_page(&events, next.as_deref(), &mut out)),
+                Ok(Call::Trail(q)) => inner
+                    .trail_events(&q)
+                    .await
+                    .map(|(events, next)| js::write_page(&events, next.as_deref(), &mut out)),
                 Ok(Call::Verify(q)) => inner.verify_trail(&q).await.map(|r| js::write_report(&r, &mut out)),
                 Err(e) => Err(e),
             };
@@ -307,9 +303,10 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 continue;
             }
             let value = if times.contains(&k.as_str()) {
-                Json::from(instant(&v).ok_or_else(|| {
-                    bad(cat(&[&k, " must be epoch milliseconds, an ISO 8601 string or a Date"]))
-                })?)
+                Json::from(
+                    instant(&v)
+                        .ok_or_else(|| bad(cat(&[&k, " must be epoch milliseconds, an ISO 8601 string or a Date"])))?,
+                )
             } else if let Some(n) = v.as_f64() {
                 if n.fract() != 0.0 || n < 0.0 || n > 9_007_199_254_740_991.0 {
                     return Err(bad(cat(&[&k, " must be a non-negative integer"])));

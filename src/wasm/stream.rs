@@ -20,8 +20,8 @@
 //! stream), whereas a lease gone stale after a bound would let a copy fork the stream of a live
 //! tab whose timers the browser throttled or froze in the background.
 
-use crate::error::cat;
 use crate::chain::{StreamState, StreamStore};
+use crate::error::cat;
 use crate::AuditLogger;
 
 /// Storage key prefix; the rest is `url|database|trail|identity` (a user signing in on the same
@@ -49,7 +49,10 @@ thread_local! {
 }
 
 /// The state `list` holds for `key`.
-fn held_in(list: &'static std::thread::LocalKey<std::cell::RefCell<Vec<(String, String)>>>, key: &str) -> Option<String> {
+fn held_in(
+    list: &'static std::thread::LocalKey<std::cell::RefCell<Vec<(String, String)>>>,
+    key: &str,
+) -> Option<String> {
     list.with(|d| d.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
 }
 

@@ -110,7 +110,11 @@ pub async fn handle_ingest(
     // TypeError out of wasm, uncaught).
     let text_of = |k: &str| Reflect::get(&request, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
     let (Some(url), Some(method)) = (text_of("url"), text_of("method")) else {
-        return to_js(&Response::error(500, "misconfigured", "handleIngest(request, env): request must be the fetch handler's Request"));
+        return to_js(&Response::error(
+            500,
+            "misconfigured",
+            "handleIngest(request, env): request must be the fetch handler's Request",
+        ));
     };
     let request: web_sys::Request = request.unchecked_into();
     let get = |k: &str| Reflect::get(&env, &JsValue::from_str(k)).ok().and_then(|v| env_text(&v));

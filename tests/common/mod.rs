@@ -48,19 +48,13 @@ pub async fn post_statement(url: &str, statement: &str, params: &Value) -> reqwe
 /// The rows of an answer from [`post_statement`]; fails the test when Neo4j reported an error.
 pub fn rows_of(statement: &str, resp: &Value) -> Vec<Vec<Value>> {
     assert_eq!(resp["errors"], json!([]), "cypher failed: {statement}: {resp}");
-    resp["results"][0]["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["row"].as_array().unwrap().clone())
-        .collect()
+    resp["results"][0]["data"].as_array().unwrap().iter().map(|d| d["row"].as_array().unwrap().clone()).collect()
 }
 
 /// Runs Cypher against the real Neo4j (independently of the library) and returns the rows.
 pub async fn cypher(statement: &str, params: Value) -> Vec<Vec<Value>> {
-    let resp = post_statement(&neo4j_url(), statement, &params)
-        .await
-        .expect("neo4j reachable (run scripts/neo4j start)");
+    let resp =
+        post_statement(&neo4j_url(), statement, &params).await.expect("neo4j reachable (run scripts/neo4j start)");
     rows_of(statement, &resp)
 }
 

@@ -103,13 +103,8 @@ impl FaultProxy {
                 let Ok((sock, _)) = listener.accept().await else {
                     return;
                 };
-                let (counts, plan, rng, client, upstream) = (
-                    c2.clone(),
-                    p2.clone(),
-                    rng.clone(),
-                    client.clone(),
-                    upstream.clone(),
-                );
+                let (counts, plan, rng, client, upstream) =
+                    (c2.clone(), p2.clone(), rng.clone(), client.clone(), upstream.clone());
                 tokio::spawn(async move {
                     let _ = serve(sock, &upstream, &client, &counts, &plan, &rng).await;
                 });
@@ -165,11 +160,7 @@ async fn read_request(sock: &mut TcpStream) -> Option<Request> {
                 }
                 buf.extend_from_slice(&chunk[..n]);
             }
-            return Some(Request {
-                path,
-                headers,
-                body: buf[pos + 4..pos + 4 + len].to_vec(),
-            });
+            return Some(Request { path, headers, body: buf[pos + 4..pos + 4 + len].to_vec() });
         }
     }
 }
@@ -185,21 +176,13 @@ fn raw_response(status: u16, content_type: &str, extra: &str, body: &[u8]) -> Ve
     out
 }
 
-async fn forward(
-    req: &Request,
-    upstream: &str,
-    client: &reqwest::Client,
-    counts: &ProxyCounts,
-) -> Vec<u8> {
+async fn forward(req: &Request, upstream: &str, client: &reqwest::Client, counts: &ProxyCounts) -> Vec<u8> {
     let mut rb = client
         .post(format!("{upstream}{}", req.path))
         .body(req.body.clone())
         .timeout(std::time::Duration::from_secs(60));
     for (k, v) in &req.headers {
-        if matches!(
-            k.as_str(),
-            "authorization" | "content-type" | "accept" | "x-ajax-browser-auth"
-        ) {
+        if matches!(k.as_str(), "authorization" | "content-type" | "accept" | "x-ajax-browser-auth") {
             rb = rb.header(k.as_str(), v.as_str());
         }
     }
@@ -288,12 +271,7 @@ async fn serve(
         }
         Some(Fault::TooMany) => {
             counts.too_many.fetch_add(1, Relaxed);
-            raw_response(
-                429,
-                "text/plain",
-                &format!("Retry-After: {}\r\n", plan.retry_after_s),
-                b"Too Many Requests",
-            )
+            raw_response(429, "text/plain", &format!("Retry-After: {}\r\n", plan.retry_after_s), b"Too Many Requests")
         }
         Some(Fault::CutAfterForward) => {
             let _ = forward(&req, upstream, client, counts).await;

@@ -6,9 +6,18 @@ use serde_json::{json, Value};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-pub const URL: &str = match option_env!("NEO4J_URL") { Some(u) => u, None => "http://127.0.0.1:7474" };
-pub const USER: &str = match option_env!("NEO4J_USER") { Some(u) => u, None => "neo4j" };
-pub const PASSWORD: &str = match option_env!("NEO4J_PASSWORD") { Some(p) => p, None => "neo4j-audit-dev" };
+pub const URL: &str = match option_env!("NEO4J_URL") {
+    Some(u) => u,
+    None => "http://127.0.0.1:7474",
+};
+pub const USER: &str = match option_env!("NEO4J_USER") {
+    Some(u) => u,
+    None => "neo4j",
+};
+pub const PASSWORD: &str = match option_env!("NEO4J_PASSWORD") {
+    Some(p) => p,
+    None => "neo4j-audit-dev",
+};
 
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", neo4j_audit::random::uuid_v4())
