@@ -27,8 +27,14 @@ use crate::AuditLogger;
 /// Storage key prefix; the rest is `url|database|trail|identity` (a user signing in on the same
 /// tab starts a stream of their own).
 const PREFIX: &str = "neo4j-audit:stream:";
-/// Lease key prefix (in `localStorage`); the rest is the stream id, the value the holder's page id.
-const LEASE: &str = "neo4j-audit:lease:";
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/src/wasm/lease.js")]
+extern "C" {
+    /// Takes the lease of stream `id` for this page (src/wasm/lease.js, which also gives it back
+    /// on `pagehide`): whether the page holds it now. Never throws.
+    #[wasm_bindgen(js_name = lease)]
+    fn lease(id: &str) -> bool;
+}
 
 struct SessionStore {
     storage: web_sys::Storage,
@@ -43,9 +49,6 @@ thread_local! {
     /// own last-known head, giving out again the seqs given out since: a fork); a reload, which
     /// starts without them, begins a new stream.
     static HELD: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
-    /// This page's id (random, in memory only, so a copy of the tab has another) and the lease
-    /// keys it holds (see the module docs); `None` until the page takes its first lease.
-    static LEASES: std::cell::RefCell<Option<(String, Vec<String>)>> = const { std::cell::RefCell::new(None) };
 }
 
 /// The state `list` holds for `key`.
@@ -129,12 +132,11 @@ fn attach_to(logger: &mut AuditLogger, storage: web_sys::Storage) {
     let c = logger.config();
     let key = cat(&[PREFIX, &crate::identity::scope(&[&c.base_url(), &c.database, &c.trail, &logger.identity()])]);
     let store = SessionStore { storage, key };
-    let local = crate::queue::window().and_then(|w| w.local_storage().ok().flatten());
     let state = match store.load() {
-        Some(saved) if lease(local.as_ref(), &saved.stream_id) => saved,
+        Some(saved) if lease(&saved.stream_id) => saved,
         _ => {
             let fresh = StreamState::for_trail(&c.trail);
-            if !lease(local.as_ref(), &fresh.stream_id) {
+            if !lease(&fresh.stream_id) {
                 // Unleased, a saved state could be resumed by a copy of this tab: keep none (the
                 // stream stays in memory; a reload starts a new one).
                 let _ = store.storage.remove_item(&store.key);
@@ -146,59 +148,4 @@ fn attach_to(logger: &mut AuditLogger, storage: web_sys::Storage) {
     };
     store.save(&state);
     logger.resume_stream(state, Some(Box::new(store)));
-}
-
-/// Takes the lease of stream `id` for this page: whether the page holds it now. A lease this page
-/// holds already costs no storage access (the one-shot function builds a logger per call).
-fn lease(local: Option<&web_sys::Storage>, id: &str) -> bool {
-    let key = cat(&[LEASE, id]);
-    let page = LEASES.with(|l| match &*l.borrow() {
-        Some((_, held)) if held.contains(&key) => None,
-        Some((page, _)) => Some(page.clone()),
-        None => Some(crate::random::uuid_v4()),
-    });
-    let Some(page) = page else { return true };
-    let Some(local) = local else { return false };
-    match local.get_item(&key) {
-        Ok(None) => {}
-        Ok(Some(holder)) if holder == page => {}
-        _ => return false, // another live page's (or a dead one's), or unreadable
-    }
-    if local.set_item(&key, &page).is_err() {
-        return false;
-    }
-    let first = LEASES.with(|l| {
-        let mut l = l.borrow_mut();
-        let first = l.is_none();
-        l.get_or_insert_with(|| (page, Vec::new())).1.push(key);
-        first
-    });
-    if first {
-        release_on_pagehide(local.clone());
-    }
-    true
-}
-
-/// On `pagehide` (unless the page is kept in the back/forward cache), gives back the leases this
-/// page holds and still finds its own.
-fn release_on_pagehide(local: web_sys::Storage) {
-    use wasm_bindgen::JsCast;
-    let Some(window) = crate::queue::window() else { return };
-    let cb = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::Event)>::new(move |e: web_sys::Event| {
-        let persisted = js_sys::Reflect::get(&e, &"persisted".into()).ok().and_then(|v| v.as_bool());
-        if persisted == Some(true) {
-            return;
-        }
-        LEASES.with(|l| {
-            if let Some((page, held)) = &mut *l.borrow_mut() {
-                for key in held.drain(..) {
-                    if local.get_item(&key).ok().flatten().as_deref() == Some(page.as_str()) {
-                        let _ = local.remove_item(&key);
-                    }
-                }
-            }
-        });
-    });
-    let _ = window.add_event_listener_with_callback("pagehide", cb.as_ref().unchecked_ref());
-    cb.forget();
 }
