@@ -593,7 +593,12 @@ impl Durable {
     /// the outcome in the waiting future itself made every waiting call hold 52 bytes more wasm
     /// memory (bench/memory.mjs, 100 000 waiting: 825 -> 877 B per event), and a committed send
     /// still compiles and runs no failure state (a Worker's first event, bench/coldstart-v8.mjs).
-    async fn settle(self: &Rc<Self>, event: SharedEvent, call: bool, res: Result<(), AuditError>) -> Result<(), AuditError> {
+    async fn settle(
+        self: &Rc<Self>,
+        event: SharedEvent,
+        call: bool,
+        res: Result<(), AuditError>,
+    ) -> Result<(), AuditError> {
         match res {
             Ok(()) => {
                 self.committed(&event, call);

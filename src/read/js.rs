@@ -580,15 +580,7 @@ mod tests {
             }),
             signed_seq: signed,
         };
-        let kinds = [
-            BreakKind::Edited,
-            BreakKind::Deleted,
-            BreakKind::Inserted,
-            BreakKind::Reordered,
-            BreakKind::Forged,
-            BreakKind::Unsigned,
-            BreakKind::Unbound,
-        ];
+        let kinds = BreakKind::ALL;
         let mut streams: Vec<StreamReport> = kinds.iter().map(|k| stream("s", Some(*k), None)).collect();
         streams.push(stream("empty", None, None));
         streams.push(stream("nouid", Some(BreakKind::Deleted), Some(2)));
