@@ -121,6 +121,11 @@ impl Batcher {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The bounds batches are cut by.
+    pub(crate) fn config(&self) -> &BatchConfig {
+        &self.cfg
+    }
+
     /// The most events one batch may hold.
     pub fn max_events(&self) -> usize {
         self.cfg.max_events

@@ -93,6 +93,7 @@ pub mod identity;
 pub mod ingest;
 mod json;
 mod lite;
+mod machine;
 #[doc(hidden)]
 pub mod logger;
 #[doc(hidden)]

@@ -146,6 +146,16 @@ impl AuditLogger {
         &self.core.config
     }
 
+    /// Where batches go (the delivery machine describes their requests with it).
+    pub(crate) fn sink(&self) -> &Sink {
+        &self.core.sink
+    }
+
+    /// The bounds batches are cut by: the configuration's, within the sink's per-request bound.
+    pub(crate) fn batch_config(&self) -> &crate::config::BatchConfig {
+        self.core.batcher.config()
+    }
+
     /// The bound on writing one batch, all attempts and backoff included
     /// ([`crate::AuditLoggerBuilder::deadline`]); `None`: only the retry policy bounds it.
     pub fn deadline(&self) -> Option<Duration> {

@@ -45,7 +45,6 @@ use crate::error::cat;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
@@ -70,20 +69,8 @@ pub(crate) fn window() -> Option<web_sys::Window> {
     web_sys::window()
 }
 
-/// The keepalive body budget browsers enforce (shared by all in-flight keepalive requests).
-pub const KEEPALIVE_BUDGET: usize = 64 * 1024;
-/// Key prefix of dead-letter records (pending records start with the scope itself).
-const DEAD: &str = "dead\u{1}";
-/// Most dead letters kept per scope; the oldest go first.
-pub const MAX_DEAD_LETTERS: usize = 1000;
-/// With committed delivery, how long a call's request may stay unanswered before its event is
-/// stored (see [`Durable::log`]): a few times a healthy request's p99, so an event Neo4j commits
-/// at once never costs an IndexedDB write (a put and later a delete, two read-write
-/// transactions), while one whose answer is slow is stored within this time.
-pub const STORE_AFTER_MS: i64 = 250;
-/// Backoff of the background drain when the server named no `Retry-After`.
-const DRAIN_MIN_MS: u64 = 1_000;
-const DRAIN_MAX_MS: u64 = 300_000;
+pub use crate::machine::{keepalive_fit, DeadLetter, KEEPALIVE_BUDGET, MAX_DEAD_LETTERS, STORE_AFTER_MS};
+use crate::machine::{Sorted, DEAD, DRAIN_MAX_MS, DRAIN_MIN_MS};
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/queue/keepalive.js")]
 extern "C" {
@@ -102,54 +89,6 @@ type EventHandler = Closure<dyn FnMut(web_sys::Event)>;
 /// event's size in `pending_bytes` is its [`AuditEvent::json_len`], not stored: a slot is then
 /// 8 bytes on wasm32 (see [`crate::uidmap`] and bench/memory.mjs).
 type PendingMap = crate::uidmap::UidMap;
-
-/// An event the endpoint rejected for good, with why and when (ms since the epoch).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct DeadLetter {
-    /// The rejected event, as it was queued.
-    pub event: AuditEvent,
-    /// The error's reason text (secrets scrubbed, as `lastError`).
-    pub reason: String,
-    /// When it was dead-lettered, ms since the Unix epoch.
-    pub at: i64,
-}
-
-impl DeadLetter {
-    /// As JSON text (what `Serialize` gives), written directly.
-    pub(crate) fn write_json(&self, out: &mut String) {
-        out.push_str("{\"event\":");
-        self.event.write_json(out);
-        out.push_str(",\"reason\":");
-        crate::json::write_str(out, &self.reason);
-        out.push_str(",\"at\":");
-        crate::json::write_int(out, self.at);
-        out.push('}');
-    }
-
-    /// A dead letter [`DeadLetter::write_json`] wrote.
-    pub(crate) fn from_json(text: &str) -> Option<DeadLetter> {
-        let v = crate::json::parse(text, 4).ok()?;
-        Some(DeadLetter {
-            event: AuditEvent::from_json(v.get("event")?)?,
-            reason: v.get("reason")?.as_str()?.to_owned(),
-            at: v.get("at")?.as_i64()?,
-        })
-    }
-}
-
-/// A queue record (an event as JSON text).
-fn event_from_record(text: &str) -> Option<AuditEvent> {
-    AuditEvent::from_json(&crate::json::parse(text, 2).ok()?)
-}
-
-/// How many of `n` events fit the keepalive budget when `n` of them made a body of `body_len`
-/// bytes: a proportional guess, strictly fewer than `n`. In 64-bit arithmetic, so it cannot
-/// overflow a 32-bit `usize` (wasm32) however many events wait.
-pub fn keepalive_fit(n: usize, body_len: usize) -> usize {
-    let budget = (KEEPALIVE_BUDGET - 1024) as u64;
-    let guess = (n as u64).saturating_mul(budget) / (body_len.max(1) as u64);
-    guess.min(n.saturating_sub(1) as u64) as usize
-}
 
 /// A logger with its durable queue.
 pub struct Durable {
@@ -191,15 +130,6 @@ pub struct Durable {
     storing: Cell<usize>,
 }
 
-/// The store's records as [`Durable::sort_records`] sorted them.
-struct Sorted {
-    expired: Vec<String>,
-    mine: Vec<AuditEvent>,
-    dead: Vec<DeadLetter>,
-    /// `[new key, old key, record]` per record of the legacy scope.
-    moved: Vec<String>,
-}
-
 /// Counts one call in [`Durable::storing`] for as long as it lives.
 struct Storing<'a>(&'a Cell<usize>);
 
@@ -220,10 +150,8 @@ impl Durable {
     /// Wraps `logger`; sweeps expired records, starts re-sending what an earlier logger of the
     /// same identity left stored, and (in a window) listens for `pagehide` and `online`.
     pub fn open(logger: Rc<AuditLogger>) -> Rc<Durable> {
-        let c = logger.config();
-        let (endpoint, base, id) = (c.endpoint.as_deref().unwrap_or(""), c.base_url(), logger.identity());
-        let scope = crate::identity::scope(&[endpoint, &base, &c.database, &c.labels.event, &c.trail, &id]);
-        let store = idb::IdbStore::available(&c.queue.name);
+        let scope = crate::machine::queue_scope(&logger);
+        let store = idb::IdbStore::available(&logger.config().queue.name);
         let loaded = store.as_ref().map(|_| idb::Outcome::new());
         let d = Rc::new(Durable {
             logger,
@@ -277,24 +205,7 @@ impl Durable {
     /// identity with a control character was already hashed; a trail has none). Else `None`:
     /// such records are left to expire rather than risk sending another identity's events.
     fn legacy_scope(&self) -> Option<String> {
-        let c = self.logger.config();
-        let (base, id) = (c.base_url(), self.logger.identity());
-        let s = cat(&[
-            c.endpoint.as_deref().unwrap_or(""),
-            "|",
-            &base,
-            "|",
-            &c.database,
-            "|",
-            &c.labels.event,
-            "|",
-            &c.trail,
-            "|",
-            &id,
-            "\u{1}",
-        ]);
-        // Exactly the five separators: no part contains '|'.
-        (s.bytes().filter(|&b| b == b'|').count() == 5).then_some(s)
+        crate::machine::legacy_scope(&self.logger)
     }
 
     fn key(&self, uid: &str) -> String {
@@ -369,39 +280,7 @@ impl Durable {
     #[inline(never)]
     fn sort_records(&self, entries: Vec<(String, String)>) -> Sorted {
         let cutoff = now_millis() - self.max_age_ms();
-        let dead_prefix = cat(&[DEAD, &self.scope]);
-        let legacy = self.legacy_scope();
-        let mut s = Sorted { expired: Vec::new(), mine: Vec::new(), dead: Vec::new(), moved: Vec::new() };
-        for (k, v) in entries {
-            if k.starts_with(DEAD) {
-                match DeadLetter::from_json(&v) {
-                    Some(dl) if dl.at >= cutoff => {
-                        if k.starts_with(&dead_prefix) {
-                            s.dead.push(dl)
-                        }
-                    }
-                    _ => s.expired.push(k),
-                }
-                continue;
-            }
-            match event_from_record(&v) {
-                Some(ev) if ev.ts >= cutoff => {
-                    if k.starts_with(&self.scope) {
-                        s.mine.push(ev)
-                    } else if legacy.as_deref().and_then(|l| k.strip_prefix(l)) == Some(ev.uid.as_str()) {
-                        // Stored by an earlier version under this logger's `|`-joined scope: moved
-                        // to the current key (put first, then the old key deleted).
-                        s.moved.push(self.key(&ev.uid));
-                        s.moved.push(k);
-                        s.moved.push(v);
-                        s.mine.push(ev)
-                    }
-                }
-                // Older than queue.maxAgeMs (whoever owns it), or unreadable.
-                _ => s.expired.push(k),
-            }
-        }
-        s
+        crate::machine::sort_records(entries, &self.scope, self.legacy_scope().as_deref(), cutoff)
     }
 
     /// Takes the loaded dead letters and events into the queue ([`Durable::load`], once nothing
@@ -542,18 +421,7 @@ impl Durable {
                 self.logger.counters().add_dropped(1);
                 // A call that ends false: `failed` counts it too (README, Counters).
                 self.logger.counters().add_failed(1);
-                let n = |v: usize| crate::error::num(v as u64);
-                let (len, bytes, max_events, max_bytes) = (n(p.len()), n(bytes), n(q.max_events), n(q.max_bytes));
-                return Err(AuditError::QueueFull(cat(&[
-                    &len,
-                    " events / ",
-                    &bytes,
-                    " bytes pending (queue.maxEvents ",
-                    &max_events,
-                    ", queue.maxBytes ",
-                    &max_bytes,
-                    ")",
-                ])));
+                return Err(crate::machine::queue_full(p.len(), bytes, q));
             }
         }
         // `put`, not `insert`: an equal key is replaced too (`insert` would keep the old event).

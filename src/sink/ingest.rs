@@ -44,6 +44,11 @@ impl IngestSink {
         let auth = self.auth.as_ref().map(Secret::expose);
         post_events(&self.transport, &self.endpoint, auth, self.timeout_ms, events).await
     }
+
+    /// The request posting `events` (at most [`MAX_EVENTS_PER_REQUEST`]), for the delivery machine.
+    pub(crate) fn request<E: Borrow<AuditEvent>>(&self, events: &[E]) -> HttpRequest {
+        events_request(&self.endpoint, self.auth.as_ref().map(Secret::expose), events)
+    }
 }
 
 /// The JSON body for `events`, written directly (`details` is already JSON text: it goes in as
@@ -92,6 +97,18 @@ pub(crate) fn request_body<E: Borrow<AuditEvent>>(events: &[E]) -> String {
     out
 }
 
+/// The request posting `events` (at most [`MAX_EVENTS_PER_REQUEST`]) to the Worker.
+fn events_request<E: Borrow<AuditEvent>>(endpoint: &str, auth_header: Option<&str>, events: &[E]) -> HttpRequest {
+    let mut headers = vec![
+        ("Content-Type".to_owned(), "application/json".to_owned()),
+        ("Accept".to_owned(), "application/json".to_owned()),
+    ];
+    if let Some(a) = auth_header {
+        headers.push(("Authorization".to_owned(), a.to_owned()));
+    }
+    HttpRequest { url: endpoint.to_owned(), headers, body: request_body(events) }
+}
+
 async fn post_events<E: Borrow<AuditEvent>>(
     transport: &Transport,
     endpoint: &str,
@@ -100,14 +117,7 @@ async fn post_events<E: Borrow<AuditEvent>>(
     events: &[E],
 ) -> Result<(), AuditError> {
     for chunk in events.chunks(MAX_EVENTS_PER_REQUEST) {
-        let mut headers = vec![
-            ("Content-Type".to_owned(), "application/json".to_owned()),
-            ("Accept".to_owned(), "application/json".to_owned()),
-        ];
-        if let Some(a) = auth_header {
-            headers.push(("Authorization".to_owned(), a.to_owned()));
-        }
-        let req = HttpRequest { url: endpoint.to_owned(), headers, body: request_body(chunk) };
+        let req = events_request(endpoint, auth_header, chunk);
         let resp = transport.post(&req, timeout_ms).await?;
         interpret(&resp, chunk.len())?;
     }

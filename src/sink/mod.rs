@@ -8,7 +8,8 @@ mod neo4j;
 
 #[cfg(test)]
 pub(crate) use self::ingest::request_body;
-pub(crate) use self::ingest::IngestSink;
+pub(crate) use self::ingest::{interpret as ingest_interpret, IngestSink};
+pub(crate) use self::neo4j::{in_place, schema_refused, schema_statement_done, schema_statement_failed, write_outcome};
 #[cfg_attr(not(feature = "ingest"), allow(unused_imports))]
 pub(crate) use self::neo4j::is_refusal;
 pub(crate) use self::neo4j::Neo4jSink;
@@ -93,6 +94,14 @@ impl Sink {
         match self {
             Sink::Neo4j(s) => s.write(events).await,
             Sink::Ingest(s) => ingest_write(s, events).await,
+        }
+    }
+
+    /// The ingest sink, in client mode.
+    pub(crate) fn ingest(&self) -> Option<&IngestSink> {
+        match self {
+            Sink::Ingest(s) => Some(s),
+            Sink::Neo4j(_) => None,
         }
     }
 

@@ -137,14 +137,7 @@ impl Neo4jSink {
                 Err(e) => return Err(e),
             }
         };
-        // One event is one UID (and distinct_uids, never called, is never compiled: a Worker's
-        // first event is usually alone).
-        let distinct = if events.len() == 1 { 1 } else { distinct_uids(events) };
-        let written = first_count(&rows);
-        if written != Some(distinct as u64) {
-            return Err(count_mismatch(distinct, written));
-        }
-        Ok(())
+        write_outcome(&rows, events)
     }
 
     /// Runs one parameterised statement and returns its rows.
@@ -162,13 +155,23 @@ impl Neo4jSink {
 
     /// Runs a statement whose parameters `params` writes (the write path's own statements).
     pub(crate) async fn run_text(&self, text: &str, params: impl FnOnce(&mut String)) -> Result<JsonRows, AuditError> {
-        let body = cypher::statement_body(self.api, text, 64, params);
-        self.post(self.request(&cypher::endpoint_path(self.api, &self.database), body)).await
+        self.post(self.text_request(text, params)).await
     }
 
     async fn post(&self, req: HttpRequest) -> Result<JsonRows, AuditError> {
         let resp = self.transport.post(&req, self.timeout_ms).await?;
-        outcome::interpret_json(self.api, &self.database, &resp)
+        self.answer(&resp)
+    }
+
+    /// Neo4j's answer to any request of this sink, as rows or the typed failure.
+    pub(crate) fn answer(&self, resp: &crate::transport::HttpResponse) -> Result<JsonRows, AuditError> {
+        outcome::interpret_json(self.api, &self.database, resp)
+    }
+
+    /// The request running `text` with the parameters object `params` writes.
+    pub(crate) fn text_request(&self, text: &str, params: impl FnOnce(&mut String)) -> HttpRequest {
+        let body = cypher::statement_body(self.api, text, 64, params);
+        self.request(&cypher::endpoint_path(self.api, &self.database), body)
     }
 
     /// Creates the constraints and indexes (idempotent); marks the schema done on success.
@@ -190,44 +193,54 @@ impl Neo4jSink {
         // which tells an equivalent index someone else made from a missing right and reruns a
         // deadlocked statement; a failure that is not Neo4j's answer is returned as it is.
         let mut from = 0;
-        if self.api == Api::Tx && texts.len() > 1 {
-            let (create, wait) = texts.split_at(texts.len() - 1);
-            let mut body = String::from("{\"statements\":[");
-            for (i, t) in create.iter().enumerate() {
-                if i > 0 {
-                    body.push(',');
-                }
-                body.push_str("{\"statement\":");
-                write_str(&mut body, t);
-                body.push_str(",\"parameters\":{}}");
-            }
-            body.push_str("]}");
-            match self.post(self.request(&cypher::endpoint_path(self.api, &self.database), body)).await {
-                Ok(_) => from = create.len(),
+        if let Some(req) = self.create_all_request(&texts) {
+            match self.post(req).await {
+                Ok(_) => from = texts.len() - 1,
                 Err(e) if is_refusal(&e) => {}
                 Err(e) => return Err(e),
             }
-            debug_assert!(wait.iter().all(|t| t.starts_with(cypher::AWAIT_OWN)));
         }
         for text in texts.into_iter().skip(from) {
             let mut attempt = 0;
             loop {
-                match self.run_text(&text, |o| o.push_str("{}")).await {
+                let e = match self.run_text(&text, |o| o.push_str("{}")).await {
                     Ok(_) => break,
-                    // An equivalent index or a constraint the application made on the same property.
-                    Err(AuditError::Neo4j { code, .. }) if code.starts_with("Neo.ClientError.Schema.") => break,
-                    // Processes creating the schema at once lock the same labels: Neo4j answers one
-                    // of them `DeadlockDetected` (transient). The statements are idempotent, so the
-                    // step runs this one again after a short random pause rather than failing.
-                    Err(e @ AuditError::Neo4j { .. }) if e.is_retryable() && attempt < SCHEMA_ATTEMPTS => {
+                    Err(e) => e,
+                };
+                match schema_statement_failed(&e, attempt) {
+                    Some(pause) => {
                         attempt += 1;
-                        crate::transport::sleep_ms(25 * u64::from(attempt) + crate::retry::random_below(50)).await;
+                        crate::transport::sleep_ms(pause).await;
                     }
-                    Err(e) => return Err(e),
+                    None if schema_statement_done(&e) => break,
+                    None => return Err(e),
                 }
             }
         }
         Ok(())
+    }
+
+    /// With the transactional API and more than one schema text: the request creating every
+    /// constraint and index in one transaction (all texts but the last, the wait for them to be
+    /// online, which needs a request of its own); an answer Neo4j refuses ([`is_refusal`])
+    /// means one statement at a time from the first, any other answer from the last.
+    pub(crate) fn create_all_request(&self, texts: &[String]) -> Option<HttpRequest> {
+        if self.api != Api::Tx || texts.len() < 2 {
+            return None;
+        }
+        let (create, wait) = texts.split_at(texts.len() - 1);
+        let mut body = String::from("{\"statements\":[");
+        for (i, t) in create.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str("{\"statement\":");
+            write_str(&mut body, t);
+            body.push_str(",\"parameters\":{}}");
+        }
+        body.push_str("]}");
+        debug_assert!(wait.iter().all(|t| t.starts_with(cypher::AWAIT_OWN)));
+        Some(self.request(&cypher::endpoint_path(self.api, &self.database), body))
     }
 
     /// [`Neo4jSink::ensure_schema_once`] behind a pointer: its code (the check, the statements,
@@ -257,11 +270,7 @@ impl Neo4jSink {
         }
         match self.try_ensure_schema().await {
             Ok(()) => {}
-            Err(e @ AuditError::Neo4j { .. }) if !e.is_retryable() => self.warn_schema(&e),
-            // A role without schema rights: authenticated, just not allowed to create indexes.
-            Err(e) if matches!(&e, AuditError::Unauthorized { code: Some(c), .. } if c == FORBIDDEN) => {
-                self.warn_schema(&e)
-            }
+            Err(e) if schema_refused(&e) => self.warn_schema(&e),
             Err(e) => return Err(e),
         }
         *ready = true;
@@ -273,24 +282,27 @@ impl Neo4jSink {
     /// (no privilege to list indexes, an old server) is "not known to be": creation decides. A
     /// failure that would stop the write anyway (network, credentials) is returned as is.
     async fn schema_in_place(&self) -> Result<bool, AuditError> {
+        let (req, n) = self.schema_check_request()?;
+        in_place(self.post(req).await, n)
+    }
+
+    /// The request asking whether the schema is in place, and how many names it counts.
+    pub(crate) fn schema_check_request(&self) -> Result<(HttpRequest, usize), AuditError> {
         let (text, names) = cypher::schema_check(&self.labels)?;
         let params = |o: &mut String| {
             o.push_str("{\"names\":");
             crate::json::write_str_array(o, &names);
             o.push('}');
         };
-        match self.run_text(text, params).await {
-            Ok(rows) => Ok(first_count(&rows) == Some(names.len() as u64)),
-            Err(AuditError::Neo4j { .. }) => Ok(false),
-            Err(e @ AuditError::Unauthorized { .. }) if !matches!(&e, AuditError::Unauthorized { code: Some(c), .. } if c == FORBIDDEN) => {
-                Err(e)
-            }
-            Err(AuditError::Unauthorized { .. }) => Ok(false),
-            Err(e) => Err(e),
-        }
+        Ok((self.text_request(text, params), names.len()))
     }
 
-    fn warn_schema(&self, e: &AuditError) {
+    /// The schema statements, in order ([`cypher::schema_texts`] for this sink's labels).
+    pub(crate) fn schema_texts(&self) -> Result<Vec<String>, AuditError> {
+        cypher::schema_texts(&self.labels)
+    }
+
+    pub(crate) fn warn_schema(&self, e: &AuditError) {
         let mut secrets: Vec<&str> = Vec::new();
         for s in &self.secrets {
             secrets.push(s.expose());
@@ -331,13 +343,18 @@ impl Neo4jSink {
         self.write_request_to(&self.trail, events)
     }
 
+    /// The configured trail (what [`Neo4jSink::write`] writes into).
+    pub(crate) fn trail(&self) -> &str {
+        &self.trail
+    }
+
     fn write_request_to<E: Borrow<AuditEvent>>(&self, trail: &str, events: &[E]) -> Option<HttpRequest> {
         self.write_request_guarded(trail, events, false)
     }
 
     /// [`Neo4jSink::write_request_to`], with `guard`: the statement starts with the schema check
     /// ([`cypher::SCHEMA_GUARD`]).
-    fn write_request_guarded<E: Borrow<AuditEvent>>(
+    pub(crate) fn write_request_guarded<E: Borrow<AuditEvent>>(
         &self,
         trail: &str,
         events: &[E],
@@ -402,6 +419,60 @@ type SchemaStep<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<
 pub(crate) fn is_refusal(e: &AuditError) -> bool {
     match e {
         AuditError::Neo4j { .. } => true,
+        AuditError::Unauthorized { code: Some(c), .. } => c == FORBIDDEN,
+        _ => false,
+    }
+}
+
+/// Neo4j's rows for a write of `events`: `Ok` when they count every distinct event written.
+pub(crate) fn write_outcome<E: Borrow<AuditEvent>>(rows: &JsonRows, events: &[E]) -> Result<(), AuditError> {
+    // One event is one UID (and distinct_uids, never called, is never compiled: a Worker's
+    // first event is usually alone).
+    let distinct = if events.len() == 1 { 1 } else { distinct_uids(events) };
+    let written = first_count(rows);
+    if written != Some(distinct as u64) {
+        return Err(count_mismatch(distinct, written));
+    }
+    Ok(())
+}
+
+/// The answer to the schema check ([`Neo4jSink::schema_check_request`], `n` names): whether
+/// every constraint and index is in place and ONLINE. A statement Neo4j refuses (no privilege
+/// to list indexes, an old server) is "not known to be": creation decides. A failure that would
+/// stop the write anyway (network, credentials) is returned as is.
+pub(crate) fn in_place(res: Result<JsonRows, AuditError>, n: usize) -> Result<bool, AuditError> {
+    match res {
+        Ok(rows) => Ok(first_count(&rows) == Some(n as u64)),
+        Err(AuditError::Neo4j { .. }) => Ok(false),
+        Err(e @ AuditError::Unauthorized { .. }) if !matches!(&e, AuditError::Unauthorized { code: Some(c), .. } if c == FORBIDDEN) => {
+            Err(e)
+        }
+        Err(AuditError::Unauthorized { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// A schema statement's failure that counts as done: an equivalent index or a constraint the
+/// application made on the same property.
+pub(crate) fn schema_statement_done(e: &AuditError) -> bool {
+    matches!(e, AuditError::Neo4j { code, .. } if code.starts_with("Neo.ClientError.Schema."))
+}
+
+/// After `attempt` extra runs of a schema statement that failed with `e`: the pause before
+/// running it again, or `None`. Processes creating the schema at once lock the same labels:
+/// Neo4j answers one of them `DeadlockDetected` (transient). The statements are idempotent, so
+/// the step runs this one again after a short random pause rather than failing.
+pub(crate) fn schema_statement_failed(e: &AuditError, attempt: u32) -> Option<u64> {
+    (matches!(e, AuditError::Neo4j { .. }) && e.is_retryable() && attempt < SCHEMA_ATTEMPTS)
+        .then(|| 25 * u64::from(attempt + 1) + crate::retry::random_below(50))
+}
+
+/// A schema step failure that is not fatal: Neo4j refused the statements for good, or a role
+/// without schema rights (authenticated, just not allowed to create indexes). Writes go on
+/// without the constraints, with a warning.
+pub(crate) fn schema_refused(e: &AuditError) -> bool {
+    match e {
+        AuditError::Neo4j { .. } => !e.is_retryable(),
         AuditError::Unauthorized { code: Some(c), .. } => c == FORBIDDEN,
         _ => false,
     }

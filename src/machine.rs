@@ -1,0 +1,2167 @@
+//! The sans-IO delivery machine (docs/sansio.md; issue 10, P4): one synchronous state machine
+//! per logger that holds the whole delivery policy — batches (`maxEvents`, `maxBytes`,
+//! `maxInFlight`, `flushIntervalMs`, a first turn for calls made together), retries (attempts,
+//! backoff with full jitter, `Retry-After`, the time budget, the builder's deadline), the
+//! schema guard's request sequence, rejected batches split until the bad event stands alone,
+//! and the durable queue (admission bounds, records per identity, committed delivery's
+//! store-after-250 ms, queued delivery, dead letters, recovery on load, expiry, the background
+//! drain, `online`, the `pagehide` keepalive, `flush`, `close`, `clear`).
+//!
+//! It does no I/O and reads no clock: every input carries `now` (ms since the epoch), and what
+//! must happen next comes out as [`Action`]s, in order, which a driver performs (a tokio one
+//! natively, a small JS one in the browser: POST, one timer, storage put/delete/read) and
+//! whose results it feeds back as [`Input`]s. So every edge case is a trace: input → actions,
+//! with a fake clock (the tests below). Randomness (jitter) comes from [`crate::random`], as
+//! today.
+//!
+//! Step 1 of the migration: the machine lives beside today's async code (batch.rs, the
+//! logger's retry loop, queue/) and drives nothing yet.
+#![cfg_attr(not(test), allow(dead_code))]
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::batch::SharedEvent;
+use crate::config::{BatchConfig, Delivery, QueueConfig};
+use crate::error::{cat, AuditError};
+use crate::event::AuditEvent;
+use crate::sink::Sink;
+use crate::stats::StatsSnapshot;
+use crate::transport::{HttpRequest, HttpResponse};
+use crate::AuditLogger;
+
+/// The keepalive body budget browsers enforce (shared by all in-flight keepalive requests).
+pub const KEEPALIVE_BUDGET: usize = 64 * 1024;
+/// Key prefix of dead-letter records (pending records start with the scope itself).
+pub(crate) const DEAD: &str = "dead\u{1}";
+/// Most dead letters kept per scope; the oldest go first.
+pub const MAX_DEAD_LETTERS: usize = 1000;
+/// With committed delivery, how long a call's request may stay unanswered before its event is
+/// stored: a few times a healthy request's p99, so an event Neo4j commits at once never costs a
+/// storage write (a put and later a delete), while one whose answer is slow is stored within
+/// this time.
+pub const STORE_AFTER_MS: i64 = 250;
+/// Backoff of the background drain when the server named no `Retry-After`.
+pub(crate) const DRAIN_MIN_MS: u64 = 1_000;
+pub(crate) const DRAIN_MAX_MS: u64 = 300_000;
+
+/// An event the endpoint rejected for good, with why and when (ms since the epoch).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DeadLetter {
+    /// The rejected event, as it was queued.
+    pub event: AuditEvent,
+    /// The error's reason text (secrets scrubbed, as `lastError`).
+    pub reason: String,
+    /// When it was dead-lettered, ms since the Unix epoch.
+    pub at: i64,
+}
+
+impl DeadLetter {
+    /// As JSON text (what `Serialize` gives), written directly.
+    pub(crate) fn write_json(&self, out: &mut String) {
+        out.push_str("{\"event\":");
+        self.event.write_json(out);
+        out.push_str(",\"reason\":");
+        crate::json::write_str(out, &self.reason);
+        out.push_str(",\"at\":");
+        crate::json::write_int(out, self.at);
+        out.push('}');
+    }
+
+    /// A dead letter [`DeadLetter::write_json`] wrote.
+    pub(crate) fn from_json(text: &str) -> Option<DeadLetter> {
+        let v = crate::json::parse(text, 4).ok()?;
+        Some(DeadLetter {
+            event: AuditEvent::from_json(v.get("event")?)?,
+            reason: v.get("reason")?.as_str()?.to_owned(),
+            at: v.get("at")?.as_i64()?,
+        })
+    }
+}
+
+/// A queue record (an event as JSON text).
+pub(crate) fn event_from_record(text: &str) -> Option<AuditEvent> {
+    AuditEvent::from_json(&crate::json::parse(text, 2).ok()?)
+}
+
+/// How many of `n` events fit the keepalive budget when `n` of them made a body of `body_len`
+/// bytes: a proportional guess, strictly fewer than `n`. In 64-bit arithmetic, so it cannot
+/// overflow a 32-bit `usize` (wasm32) however many events wait.
+pub fn keepalive_fit(n: usize, body_len: usize) -> usize {
+    let budget = (KEEPALIVE_BUDGET - 1024) as u64;
+    let guess = (n as u64).saturating_mul(budget) / (body_len.max(1) as u64);
+    guess.min(n.saturating_sub(1) as u64) as usize
+}
+
+/// The key prefix of `logger`'s records: its target and identity (see src/queue/mod.rs).
+pub(crate) fn queue_scope(logger: &AuditLogger) -> String {
+    let c = logger.config();
+    let (endpoint, base, id) = (c.endpoint.as_deref().unwrap_or(""), c.base_url(), logger.identity());
+    crate::identity::scope(&[endpoint, &base, &c.database, &c.labels.event, &c.trail, id])
+}
+
+/// The scope an earlier version filed `logger`'s records under (its parts joined with `|`),
+/// when that scope can only be this logger's: none of its parts contains `|` (an identity with
+/// a control character was already hashed; a trail has none). Else `None`: such records are
+/// left to expire rather than risk sending another identity's events.
+pub(crate) fn legacy_scope(logger: &AuditLogger) -> Option<String> {
+    let c = logger.config();
+    let (base, id) = (c.base_url(), logger.identity());
+    let s = cat(&[
+        c.endpoint.as_deref().unwrap_or(""),
+        "|",
+        &base,
+        "|",
+        &c.database,
+        "|",
+        &c.labels.event,
+        "|",
+        &c.trail,
+        "|",
+        id,
+        "\u{1}",
+    ]);
+    // Exactly the five separators: no part contains '|'.
+    (s.bytes().filter(|&b| b == b'|').count() == 5).then_some(s)
+}
+
+/// The refusal of an event that does not fit the queue's bounds.
+pub(crate) fn queue_full(len: usize, bytes: usize, q: &QueueConfig) -> AuditError {
+    let n = |v: usize| crate::error::num(v as u64);
+    let (len, bytes, max_events, max_bytes) = (n(len), n(bytes), n(q.max_events), n(q.max_bytes));
+    let text = cat(&[
+        &len,
+        " events / ",
+        &bytes,
+        " bytes pending (queue.maxEvents ",
+        &max_events,
+        ", queue.maxBytes ",
+        &max_bytes,
+        ")",
+    ]);
+    #[cfg(target_arch = "wasm32")]
+    return AuditError::QueueFull(text);
+    // Natively (the machine's tests) the queue has no variant of its own: the same reason text.
+    #[cfg(not(target_arch = "wasm32"))]
+    return AuditError::InvalidInput(cat(&["queue full: ", &text]));
+}
+
+/// A store's records sorted by [`sort_records`].
+pub(crate) struct Sorted {
+    /// Expired or unreadable keys, of any scope and identity.
+    pub(crate) expired: Vec<String>,
+    /// This scope's events.
+    pub(crate) mine: Vec<AuditEvent>,
+    /// This scope's dead letters.
+    pub(crate) dead: Vec<DeadLetter>,
+    /// `[new key, old key, record]` per record of the legacy scope.
+    pub(crate) moved: Vec<String>,
+}
+
+/// Sorts a store's records (`(key, record)`) for the logger of `scope` (and `legacy`, the scope
+/// an earlier version used): records born before `cutoff` (ms since the epoch) are expired,
+/// whoever owns them.
+pub(crate) fn sort_records(entries: Vec<(String, String)>, scope: &str, legacy: Option<&str>, cutoff: i64) -> Sorted {
+    let dead_prefix = cat(&[DEAD, scope]);
+    let mut s = Sorted { expired: Vec::new(), mine: Vec::new(), dead: Vec::new(), moved: Vec::new() };
+    for (k, v) in entries {
+        if k.starts_with(DEAD) {
+            match DeadLetter::from_json(&v) {
+                Some(dl) if dl.at >= cutoff => {
+                    if k.starts_with(&dead_prefix) {
+                        s.dead.push(dl)
+                    }
+                }
+                _ => s.expired.push(k),
+            }
+            continue;
+        }
+        match event_from_record(&v) {
+            Some(ev) if ev.ts >= cutoff => {
+                if k.starts_with(scope) {
+                    s.mine.push(ev)
+                } else if legacy.and_then(|l| k.strip_prefix(l)) == Some(ev.uid.as_str()) {
+                    // Stored by an earlier version under this logger's `|`-joined scope: moved
+                    // to the current key (put first, then the old key deleted).
+                    s.moved.push(cat(&[scope, &ev.uid]));
+                    s.moved.push(k);
+                    s.moved.push(v);
+                    s.mine.push(ev)
+                }
+            }
+            // Older than queue.maxAgeMs (whoever owns it), or unreadable.
+            _ => s.expired.push(k),
+        }
+    }
+    s
+}
+
+/// The durable queue's settings: the configuration's, and whether the driver can store records
+/// (IndexedDB) or keeps them in memory only (Workers, Node: no record actions at all).
+#[derive(Debug, Clone)]
+pub(crate) struct QueuePolicy {
+    pub(crate) cfg: QueueConfig,
+    pub(crate) delivery: Delivery,
+    pub(crate) persistent: bool,
+}
+
+/// What the driver tells the machine.
+#[derive(Debug)]
+pub(crate) enum Input {
+    /// The HTTP answer to request `req`.
+    Answer { req: u32, resp: HttpResponse },
+    /// Request `req` got no answer: [`AuditError::Timeout`] (the driver's per-request bound,
+    /// `timeoutMs`) or [`AuditError::Network`].
+    Failed { req: u32, error: AuditError },
+    /// The timer of the last [`Action::Timer`] fired.
+    Timer,
+    /// The turn asked for by [`Action::Turn`] came: calls made together have joined.
+    Turn,
+    /// The put of `key` asked for with `ack` finished (`ok`: stored).
+    Stored { key: String, ok: bool },
+    /// Every record of the store, `(key, record)` (after [`Action::Load`]; empty if it failed).
+    Loaded(Vec<(String, String)>),
+    /// The network came back (the browser's `online`).
+    Online,
+    /// The page is going away (`pagehide`).
+    PageHide,
+}
+
+/// What the machine asks the driver to do, in order.
+#[derive(Debug)]
+pub(crate) enum Action {
+    /// POST `request` (bounded by `timeoutMs`); answer with [`Input::Answer`] or [`Input::Failed`].
+    Send { req: u32, request: HttpRequest },
+    /// POST `request` with `keepalive: true`, fire and forget.
+    Keepalive(HttpRequest),
+    /// Resolve call `call`.
+    Done { call: u32, result: Result<(), AuditError> },
+    /// Store `record` under `key` (replacing any); with `ack`, answer [`Input::Stored`].
+    Put { key: String, record: String, ack: bool },
+    /// Remove these keys.
+    Delete(Vec<String>),
+    /// Remove every key starting with this.
+    DeletePrefix(String),
+    /// Read every record and answer [`Input::Loaded`].
+    Load,
+    /// Call [`Input::Timer`] at this time (ms since the epoch), replacing any earlier timer;
+    /// `None`: no timer.
+    Timer(Option<i64>),
+    /// Answer [`Input::Turn`] once the calls made together have been made (a microtask, a yield).
+    Turn,
+    /// `flush()` (or `close()`) call `id` resolves `ok`, once the store writes before it finished.
+    Flushed { id: u32, ok: bool },
+    /// `clearQueue()` call `id` resolves with `n` (events removed).
+    Cleared { id: u32, n: usize },
+}
+
+/// One event on its way.
+#[derive(Debug)]
+struct Entry {
+    /// The call waiting for its outcome (0: none: recovered, or resolved once stored).
+    call: u32,
+    ev: SharedEvent,
+    /// When it joined the machine (ms since the epoch).
+    born: i64,
+    /// The queue generation it belongs to ([`Machine::clear`] starts a new one).
+    gen: u32,
+    /// Sent by a background drain round (whose outcome decides the next round).
+    drained: bool,
+}
+
+/// One batch: one request per attempt, retried as a whole. `rest`: the parts still to send of
+/// a rejected batch being split (a stack, sent one after another in this batch's slot).
+#[derive(Debug)]
+struct Batch {
+    entries: Vec<Entry>,
+    attempts: u32,
+    first_try: i64,
+    due: i64,
+    /// Sent again after the schema step, as part of the same attempt.
+    resend: bool,
+    rest: Vec<Vec<Entry>>,
+}
+
+impl Batch {
+    fn new(entries: Vec<Entry>, rest: Vec<Vec<Entry>>) -> Batch {
+        Batch { entries, attempts: 0, first_try: 0, due: 0, resend: false, rest }
+    }
+}
+
+#[derive(Debug)]
+enum Req {
+    Write { batch: Batch, guard: bool },
+    /// The schema check (`n` names).
+    Check { n: usize },
+    /// Every constraint and index in one transaction.
+    CreateAll,
+    /// Schema statement `idx`, after `attempt` extra runs.
+    One { idx: usize, attempt: u32 },
+}
+
+#[derive(Debug)]
+struct Flight {
+    req: u32,
+    kind: Req,
+    /// The builder's deadline for the batch this request serves.
+    deadline: Option<i64>,
+}
+
+/// Whether writes must carry the schema guard ([`crate::cypher::SCHEMA_GUARD`]).
+#[derive(Debug)]
+enum Schema {
+    Unknown,
+    /// The schema step runs for `batch`, whose guarded write Neo4j refused; `again`: a
+    /// statement to run again at a time (a deadlock).
+    Step { batch: Batch, texts: Vec<String>, again: Option<(i64, usize, u32)> },
+    Known,
+}
+
+#[derive(Debug)]
+enum Drain {
+    Idle,
+    Waiting(i64),
+    /// A round re-sends `left` more events; the last failure that matters so far.
+    Sending { left: usize, failure: Option<AuditError> },
+}
+
+/// The delivery machine of one logger (see the module docs).
+pub(crate) struct Machine {
+    logger: AuditLogger,
+    batch: BatchConfig,
+    ingest: bool,
+    deadline_ms: Option<i64>,
+    queue: Option<QueuePolicy>,
+    scope: String,
+    out: Vec<Action>,
+    timer_at: Option<i64>,
+    next_id: u32,
+    // Batching.
+    pending: VecDeque<Entry>,
+    pending_bytes: usize,
+    flights: Vec<Flight>,
+    backoff: Vec<Batch>,
+    /// Batches whose guarded write was refused while a schema step ran: sent after it.
+    parked: Vec<Batch>,
+    schema: Schema,
+    turn_requested: bool,
+    flush_now: bool,
+    batch_failures: u64,
+    flushes: Vec<(u32, u64)>,
+    closing: bool,
+    // The queue.
+    q_len: usize,
+    q_bytes: usize,
+    /// Queued-delivery events whose put is not acknowledged yet.
+    storing: Vec<Entry>,
+    /// Committed-delivery events in flight but not stored, by UID, with their arrival.
+    unstored: HashMap<String, (i64, SharedEvent)>,
+    sweep_at: Option<i64>,
+    /// Failed events waiting for a drain, a flush or the next load.
+    idle: Vec<Entry>,
+    maybe_idle: bool,
+    dead: Vec<DeadLetter>,
+    undeleted: Vec<String>,
+    gen: u32,
+    loaded: bool,
+    clears: Vec<u32>,
+    drain: Drain,
+    drain_backoff: u64,
+    not_before: i64,
+}
+
+impl Machine {
+    /// The machine of `logger`, with its durable queue when `queue` is given.
+    pub(crate) fn new(logger: AuditLogger, queue: Option<QueuePolicy>) -> Machine {
+        let persistent = queue.as_ref().is_some_and(|q| q.persistent);
+        let scope = if queue.is_some() { queue_scope(&logger) } else { String::new() };
+        let deadline_ms = logger.deadline().map(|d| d.as_millis().min(i64::MAX as u128) as i64);
+        Machine {
+            batch: logger.batch_config().clone(),
+            ingest: logger.sink().ingest().is_some(),
+            deadline_ms,
+            queue,
+            scope,
+            out: if persistent { vec![Action::Load] } else { Vec::new() },
+            timer_at: None,
+            next_id: 0,
+            pending: VecDeque::new(),
+            pending_bytes: 0,
+            flights: Vec::new(),
+            backoff: Vec::new(),
+            parked: Vec::new(),
+            schema: Schema::Unknown,
+            turn_requested: false,
+            flush_now: false,
+            batch_failures: 0,
+            flushes: Vec::new(),
+            closing: false,
+            q_len: 0,
+            q_bytes: 0,
+            storing: Vec::new(),
+            unstored: HashMap::new(),
+            sweep_at: None,
+            idle: Vec::new(),
+            maybe_idle: false,
+            dead: Vec::new(),
+            undeleted: Vec::new(),
+            gen: 0,
+            loaded: !persistent,
+            clears: Vec::new(),
+            drain: Drain::Idle,
+            drain_backoff: DRAIN_MIN_MS,
+            not_before: 0,
+            logger,
+        }
+    }
+
+    /// The logger whose events this machine delivers (it builds and chains them).
+    pub(crate) fn logger(&self) -> &AuditLogger {
+        &self.logger
+    }
+
+    /// The actions due since the last call, in order.
+    pub(crate) fn actions(&mut self) -> Vec<Action> {
+        std::mem::take(&mut self.out)
+    }
+
+    /// One built event to deliver: its call's id (an [`Action::Done`] follows), or the refusal
+    /// now (closed, the queue full: the event's seal is taken back, it takes no `seq`).
+    pub(crate) fn log(&mut self, now: i64, ev: AuditEvent) -> Result<u32, AuditError> {
+        let ev = SharedEvent::new(ev);
+        if self.closing {
+            self.logger.counters().add_failed(1);
+            self.logger.unseal(&ev);
+            return Err(AuditError::Closed);
+        }
+        if let Some(q) = &self.queue {
+            let size = ev.json_len();
+            if self.q_len >= q.cfg.max_events || self.q_bytes + size > q.cfg.max_bytes {
+                let err = queue_full(self.q_len, self.q_bytes, &q.cfg);
+                self.logger.counters().add_dropped(1);
+                // A call that ends false: `failed` counts it too (README, Counters).
+                self.logger.counters().add_failed(1);
+                self.logger.unseal(&ev);
+                return Err(err);
+            }
+            self.q_len += 1;
+            self.q_bytes += size;
+            // Earlier events still waiting: drain them now, unless the server asked for a pause.
+            if self.maybe_idle {
+                self.schedule_drain(now, 0);
+            }
+        }
+        let call = self.new_id();
+        let entry = Entry { call, ev, born: now, gen: self.gen, drained: false };
+        match &self.queue {
+            Some(q) if q.persistent && q.delivery == Delivery::Queued => {
+                self.put(&entry.ev, true);
+                self.storing.push(entry);
+            }
+            Some(q) if q.persistent => {
+                // Committed delivery: stored only when it must be (a failure, no answer within
+                // STORE_AFTER_MS, pagehide).
+                self.unstored.insert(entry.ev.uid.clone(), (now, entry.ev.clone()));
+                self.sweep_at.get_or_insert(now + STORE_AFTER_MS);
+                self.enqueue(now, entry);
+            }
+            _ => self.enqueue(now, entry),
+        }
+        self.finish(now);
+        Ok(call)
+    }
+
+    /// Everything but a call.
+    pub(crate) fn input(&mut self, now: i64, input: Input) {
+        match input {
+            Input::Answer { req, resp } => self.answered(now, req, Ok(resp)),
+            Input::Failed { req, error } => self.answered(now, req, Err(error)),
+            Input::Timer => self.timer(now),
+            Input::Turn => {
+                self.turn_requested = false;
+                self.pump(now);
+            }
+            Input::Stored { key, ok } => self.stored(now, &key, ok),
+            Input::Loaded(records) => self.loaded(now, records),
+            Input::Online => {
+                self.drain_backoff = DRAIN_MIN_MS;
+                match self.drain {
+                    Drain::Waiting(_) => self.drain = Drain::Waiting(now),
+                    Drain::Idle => self.schedule_drain(now, 0),
+                    Drain::Sending { .. } => {}
+                }
+            }
+            Input::PageHide => self.page_hide(now),
+        }
+        self.finish(now);
+    }
+
+    /// Sends what waits now (the flush interval cut short, what failed earlier re-sent once);
+    /// [`Action::Flushed`] with this id follows once every event submitted before has its
+    /// outcome: `ok` when none failed (with the queue: when the queue is empty).
+    pub(crate) fn flush(&mut self, now: i64) -> u32 {
+        let id = self.new_id();
+        self.flushes.push((id, self.batch_failures));
+        self.flush_now = true;
+        if self.loaded {
+            self.resend_idle(now, false);
+        }
+        self.pump(now);
+        self.finish(now);
+        id
+    }
+
+    /// Refuses further events from now on, then flushes ([`Machine::flush`]'s id and answer).
+    pub(crate) fn close(&mut self, now: i64) -> u32 {
+        self.closing = true;
+        self.logger.refuse_new();
+        if let Drain::Waiting(_) = self.drain {
+            self.drain = Drain::Idle;
+        }
+        self.flush(now)
+    }
+
+    /// Removes this identity's waiting events and dead letters (sign-out); [`Action::Cleared`]
+    /// with this id and how many events follows (after the load, right after a reload).
+    pub(crate) fn clear(&mut self, now: i64) -> u32 {
+        let id = self.new_id();
+        self.clears.push(id);
+        self.finish(now);
+        id
+    }
+
+    /// The dead letters, oldest first, as a JSON array; `None` until the store is loaded.
+    pub(crate) fn dead_letters_json(&self) -> Option<String> {
+        if !self.loaded {
+            return None;
+        }
+        let mut text = String::from("[");
+        for (i, d) in self.dead.iter().enumerate() {
+            if i > 0 {
+                text.push(',');
+            }
+            d.write_json(&mut text);
+        }
+        text.push(']');
+        Some(text)
+    }
+
+    /// The delivery counters; `queued`: the events waiting (with the queue: the queue's).
+    pub(crate) fn stats(&self) -> StatsSnapshot {
+        StatsSnapshot { queued: self.queued() as u64, ..self.logger.counters().snapshot() }
+    }
+
+    fn queued(&self) -> usize {
+        if self.queue.is_some() {
+            return self.q_len;
+        }
+        let in_batches = |b: &Batch| b.entries.len() + b.rest.iter().map(Vec::len).sum::<usize>();
+        let mut n = self.pending.len() + self.backoff.iter().map(in_batches).sum::<usize>();
+        n += self.parked.iter().map(in_batches).sum::<usize>();
+        for f in &self.flights {
+            if let Req::Write { batch, .. } = &f.kind {
+                n += in_batches(batch);
+            }
+        }
+        if let Schema::Step { batch, .. } = &self.schema {
+            n += in_batches(batch);
+        }
+        n
+    }
+
+    fn new_id(&mut self) -> u32 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn key(&self, uid: &str) -> String {
+        cat(&[&self.scope, uid])
+    }
+
+    fn persistent(&self) -> bool {
+        self.queue.as_ref().is_some_and(|q| q.persistent)
+    }
+
+    fn put(&mut self, ev: &AuditEvent, ack: bool) {
+        let mut record = String::with_capacity(ev.json_len());
+        ev.write_json(&mut record);
+        self.out.push(Action::Put { key: self.key(&ev.uid), record, ack });
+    }
+
+    fn done(&mut self, call: u32, result: Result<(), AuditError>) {
+        if call != 0 {
+            self.out.push(Action::Done { call, result });
+        }
+    }
+
+    /// After every input: the deletes gathered in it as one action, flushes and clears that
+    /// can be answered, and the timer.
+    fn finish(&mut self, now: i64) {
+        if self.loaded {
+            for id in std::mem::take(&mut self.clears) {
+                let n = self.clear_now();
+                self.out.push(Action::Cleared { id, n });
+            }
+        }
+        if !self.undeleted.is_empty() {
+            let keys = std::mem::take(&mut self.undeleted);
+            if self.persistent() {
+                self.out.push(Action::Delete(keys));
+            }
+        }
+        if !self.flushes.is_empty() && self.is_idle() {
+            self.flush_now = false;
+            for (id, before) in std::mem::take(&mut self.flushes) {
+                let ok = match self.queue {
+                    Some(_) => self.q_len == 0,
+                    None => self.batch_failures == before,
+                };
+                // A flush that delivered everything clears lastError; one that did not keeps
+                // the delivery's reason, or says what is left.
+                if ok {
+                    self.logger.record(Ok(()));
+                } else {
+                    self.logger.flush_left_events(None);
+                }
+                self.out.push(Action::Flushed { id, ok });
+            }
+        }
+        if self.queue.is_some() {
+            self.logger.counters().set_queued(self.q_len as u64);
+        }
+        if self.unstored.is_empty() {
+            self.sweep_at = None;
+        }
+        let wake = self.next_wake(now);
+        if wake != self.timer_at {
+            self.timer_at = wake;
+            self.out.push(Action::Timer(wake));
+        }
+    }
+
+    /// Nothing waits to be sent or answered (idle queue entries aside).
+    fn is_idle(&self) -> bool {
+        self.loaded
+            && self.storing.is_empty()
+            && self.pending.is_empty()
+            && self.flights.is_empty()
+            && self.backoff.is_empty()
+            && self.parked.is_empty()
+            && !matches!(self.schema, Schema::Step { .. })
+    }
+
+    fn next_wake(&self, now: i64) -> Option<i64> {
+        let mut at: Option<i64> = None;
+        let mut min = |t: i64| at = Some(at.map_or(t, |a| a.min(t)));
+        for b in &self.backoff {
+            min(b.due);
+        }
+        for f in &self.flights {
+            if let Some(d) = f.deadline {
+                min(d);
+            }
+        }
+        if let Schema::Step { again: Some((t, ..)), .. } = &self.schema {
+            min(*t);
+        }
+        if let Some(t) = self.sweep_at {
+            min(t);
+        }
+        if let Drain::Waiting(t) = self.drain {
+            min(t);
+        }
+        if let Some(t) = self.interval_due() {
+            if self.slots_used() < self.max_in_flight() {
+                min(t);
+            }
+        }
+        let _ = now;
+        at
+    }
+
+    // ---- batching ----
+
+    fn max_in_flight(&self) -> usize {
+        self.batch.max_in_flight.max(1)
+    }
+
+    /// Batches in flight, waiting out a retry, or waiting for the schema step: each holds one
+    /// of `maxInFlight` slots.
+    fn slots_used(&self) -> usize {
+        let writes = self.flights.iter().filter(|f| matches!(f.kind, Req::Write { .. })).count();
+        writes + self.backoff.len() + self.parked.len() + usize::from(matches!(self.schema, Schema::Step { .. }))
+    }
+
+    /// With a flush interval, when the oldest waiting event stops waiting for company (`None`:
+    /// it need not wait).
+    fn interval_due(&self) -> Option<i64> {
+        let first = self.pending.front()?;
+        let full = self.pending.len() >= self.batch.max_events || self.pending_bytes >= self.batch.max_bytes;
+        (self.batch.flush_interval_ms > 0 && !self.flush_now && !full)
+            .then(|| first.born + self.batch.flush_interval_ms.min(i64::MAX as u64) as i64)
+    }
+
+    /// An event joins the buffer. When no batch is under way, the first batch waits one turn
+    /// so that the calls made together join it (a burst's first requests leave full).
+    fn enqueue(&mut self, now: i64, entry: Entry) {
+        self.pending_bytes += entry.ev.json_len();
+        self.pending.push_back(entry);
+        if self.slots_used() > 0 || self.flush_now {
+            self.pump(now);
+        } else if !self.turn_requested {
+            self.turn_requested = true;
+            self.out.push(Action::Turn);
+        }
+    }
+
+    /// Cuts and sends batches while a slot is free (group commit: each takes what waits, up to
+    /// `maxEvents`/`maxBytes`; an event larger than `maxBytes` goes alone).
+    fn pump(&mut self, now: i64) {
+        while self.slots_used() < self.max_in_flight() && !self.pending.is_empty() {
+            if matches!(self.schema, Schema::Step { .. }) {
+                return; // sent once the schema step ends
+            }
+            if self.interval_due().is_some_and(|t| now < t) {
+                return; // the timer comes back for it
+            }
+            let mut entries = Vec::new();
+            let mut bytes = 0;
+            while let Some(e) = self.pending.front() {
+                let size = e.ev.json_len();
+                if !entries.is_empty() && (entries.len() >= self.batch.max_events || bytes + size > self.batch.max_bytes) {
+                    break;
+                }
+                bytes += size;
+                entries.push(self.pending.pop_front().expect("front exists"));
+            }
+            self.pending_bytes -= bytes;
+            self.send_write(now, Batch::new(entries, Vec::new()));
+        }
+    }
+
+    /// One attempt of `batch` (or the same attempt once more, after the schema step).
+    fn send_write(&mut self, now: i64, mut batch: Batch) {
+        if batch.resend {
+            batch.resend = false;
+        } else {
+            if batch.attempts > 0 && self.deadline_ms.is_some_and(|l| now - batch.first_try >= l) {
+                return self.fail_batch(now, batch, self.deadline_error());
+            }
+            batch.attempts += 1;
+            if batch.attempts == 1 {
+                batch.first_try = now;
+            }
+            self.logger.counters().add_sent(batch.entries.len() as u64);
+        }
+        let guard = !self.ingest && matches!(self.schema, Schema::Unknown);
+        let request = {
+            let events: Vec<&AuditEvent> = batch.entries.iter().map(|e| &*e.ev).collect();
+            match self.logger.sink() {
+                Sink::Neo4j(s) => s.write_request_guarded(s.trail(), &events, guard),
+                Sink::Ingest(s) => Some(s.request(&events)),
+            }
+        };
+        let Some(request) = request else {
+            let e = AuditError::InvalidConfig("labels are not identifiers".into());
+            return self.settle(now, batch, Err(e));
+        };
+        let deadline = self.deadline_ms.map(|l| batch.first_try + l);
+        self.send(request, Req::Write { batch, guard }, deadline);
+    }
+
+    fn send(&mut self, request: HttpRequest, kind: Req, deadline: Option<i64>) {
+        let req = self.new_id();
+        self.out.push(Action::Send { req, request });
+        self.flights.push(Flight { req, kind, deadline });
+    }
+
+    fn deadline_error(&self) -> AuditError {
+        AuditError::Timeout(Duration::from_millis(self.deadline_ms.unwrap_or(0).max(0) as u64))
+    }
+
+    fn answered(&mut self, now: i64, req: u32, resp: Result<HttpResponse, AuditError>) {
+        // An answer to a request given up on (its deadline passed) is ignored.
+        let Some(i) = self.flights.iter().position(|f| f.req == req) else { return };
+        let flight = self.flights.remove(i);
+        let answer = |m: &Machine, resp: Result<HttpResponse, AuditError>| match m.logger.sink() {
+            Sink::Neo4j(s) => resp.and_then(|r| s.answer(&r)),
+            Sink::Ingest(_) => Err(AuditError::InvalidConfig("not available in client mode".into())),
+        };
+        match flight.kind {
+            Req::Write { batch, guard } => {
+                let res = match (self.logger.sink(), resp) {
+                    (Sink::Ingest(_), Ok(r)) => crate::sink::ingest_interpret(&r, batch.entries.len()),
+                    (Sink::Neo4j(s), Ok(r)) => s.answer(&r).and_then(|rows| {
+                        let events: Vec<&AuditEvent> = batch.entries.iter().map(|e| &*e.ev).collect();
+                        crate::sink::write_outcome(&rows, &events)
+                    }),
+                    (_, Err(e)) => Err(e),
+                };
+                self.write_answered(now, batch, guard, res);
+            }
+            Req::Check { n } => {
+                let res = crate::sink::in_place(answer(self, resp), n);
+                self.schema_checked(now, res);
+            }
+            Req::CreateAll => {
+                let res = answer(self, resp).map(drop);
+                self.schema_created(now, res);
+            }
+            Req::One { idx, attempt } => {
+                let res = answer(self, resp).map(drop);
+                self.schema_ran(now, idx, attempt, res);
+            }
+        }
+        self.pump(now);
+    }
+
+    fn write_answered(&mut self, now: i64, mut batch: Batch, guard: bool, res: Result<(), AuditError>) {
+        if guard {
+            match &res {
+                Ok(()) => self.schema = Schema::Known,
+                Err(e) if crate::sink::is_refusal(e) => {
+                    // Nothing was written: the schema step runs, then the same attempt again
+                    // without the guard.
+                    batch.resend = true;
+                    return self.start_schema(now, batch);
+                }
+                Err(_) => {}
+            }
+        }
+        self.settle(now, batch, res);
+    }
+
+    /// One outcome for a whole batch: committed, retried after a backoff, split (a rejection),
+    /// or given up on.
+    fn settle(&mut self, now: i64, mut batch: Batch, res: Result<(), AuditError>) {
+        let e = match res {
+            Ok(()) => {
+                for entry in std::mem::take(&mut batch.entries) {
+                    self.committed(now, entry);
+                }
+                return self.next_part(now, batch.rest);
+            }
+            Err(e) => e,
+        };
+        let elapsed = (now - batch.first_try).max(0) as u64;
+        let delay = crate::retry::next_delay_ms(&self.logger.config().retry, &e, batch.attempts, elapsed)
+            .filter(|d| self.deadline_ms.is_none_or(|l| elapsed.saturating_add(*d) < l as u64));
+        if let Some(d) = delay {
+            self.logger.counters().add_retried(batch.entries.len() as u64);
+            batch.due = now + d as i64;
+            self.backoff.push(batch);
+            return;
+        }
+        let n = batch.entries.len();
+        if e.is_rejection() && n > 1 {
+            // Halves until each rejected event stands alone: one bad event never fails the others.
+            let second = batch.entries.split_off(n / 2);
+            batch.rest.push(second);
+            batch.rest.push(batch.entries);
+            return self.next_part(now, batch.rest);
+        }
+        self.fail_batch(now, batch, e);
+    }
+
+    fn fail_batch(&mut self, now: i64, batch: Batch, e: AuditError) {
+        for entry in batch.entries {
+            self.failed(now, entry, e.clone());
+        }
+        self.next_part(now, batch.rest);
+    }
+
+    /// The next part of a batch being split, in the same slot, with attempts of its own.
+    fn next_part(&mut self, now: i64, mut rest: Vec<Vec<Entry>>) {
+        if let Some(part) = rest.pop() {
+            self.send_write(now, Batch::new(part, rest));
+        }
+    }
+
+    fn timer(&mut self, now: i64) {
+        // Requests past the builder's deadline are given up on (no retry).
+        let mut i = 0;
+        while i < self.flights.len() {
+            if self.flights[i].deadline.is_some_and(|d| d <= now) {
+                let f = self.flights.remove(i);
+                match f.kind {
+                    Req::Write { batch, .. } => self.fail_batch(now, batch, self.deadline_error()),
+                    _ => self.schema_failed(now, self.deadline_error(), false),
+                }
+            } else {
+                i += 1;
+            }
+        }
+        let mut due = Vec::new();
+        let mut j = 0;
+        while j < self.backoff.len() {
+            if self.backoff[j].due <= now {
+                due.push(self.backoff.remove(j));
+            } else {
+                j += 1;
+            }
+        }
+        due.sort_by_key(|b| b.due);
+        for b in due {
+            self.send_write(now, b);
+        }
+        if let Schema::Step { again: Some((t, idx, attempt)), .. } = &mut self.schema {
+            if *t <= now {
+                let (idx, attempt) = (*idx, *attempt);
+                if let Schema::Step { again, .. } = &mut self.schema {
+                    *again = None;
+                }
+                self.schema_statement(idx, attempt);
+            }
+        }
+        if self.sweep_at.is_some_and(|t| t <= now) {
+            self.store_unstored(now - STORE_AFTER_MS);
+        }
+        if let Drain::Waiting(t) = self.drain {
+            if t <= now {
+                self.drain_fired(now);
+            }
+        }
+        self.pump(now);
+    }
+
+    // ---- the schema step ----
+
+    fn start_schema(&mut self, now: i64, batch: Batch) {
+        if matches!(self.schema, Schema::Step { .. }) {
+            self.parked.push(batch);
+            return;
+        }
+        let Sink::Neo4j(s) = self.logger.sink() else { return self.settle(now, batch, Ok(())) };
+        match s.schema_check_request() {
+            Ok((request, n)) => {
+                let deadline = self.deadline_ms.map(|l| batch.first_try + l);
+                self.schema = Schema::Step { batch, texts: Vec::new(), again: None };
+                self.send(request, Req::Check { n }, deadline);
+            }
+            Err(e) => self.settle(now, batch, Err(e)),
+        }
+    }
+
+    fn step_deadline(&self) -> Option<i64> {
+        match &self.schema {
+            Schema::Step { batch, .. } => self.deadline_ms.map(|l| batch.first_try + l),
+            _ => None,
+        }
+    }
+
+    fn schema_checked(&mut self, now: i64, res: Result<bool, AuditError>) {
+        match res {
+            Ok(true) => self.schema_done(now),
+            Ok(false) => {
+                let Sink::Neo4j(s) = self.logger.sink() else { return };
+                let texts = match s.schema_texts() {
+                    Ok(t) => t,
+                    Err(e) => return self.schema_end(now, e),
+                };
+                let all = s.create_all_request(&texts);
+                if let Schema::Step { texts: t, .. } = &mut self.schema {
+                    *t = texts;
+                }
+                match all {
+                    Some(request) => {
+                        let deadline = self.step_deadline();
+                        self.send(request, Req::CreateAll, deadline);
+                    }
+                    None => self.schema_statement(0, 0),
+                }
+            }
+            Err(e) => self.schema_failed(now, e, true),
+        }
+    }
+
+    fn schema_created(&mut self, now: i64, res: Result<(), AuditError>) {
+        let n = match &self.schema {
+            Schema::Step { texts, .. } => texts.len(),
+            _ => return,
+        };
+        match res {
+            Ok(()) => self.schema_statement(n - 1, 0),
+            Err(e) if crate::sink::is_refusal(&e) => self.schema_statement(0, 0),
+            Err(e) => self.schema_end(now, e),
+        }
+    }
+
+    fn schema_statement(&mut self, idx: usize, attempt: u32) {
+        let Sink::Neo4j(s) = self.logger.sink() else { return };
+        let Schema::Step { texts, .. } = &self.schema else { return };
+        let request = s.text_request(&texts[idx], |o| o.push_str("{}"));
+        let deadline = self.step_deadline();
+        self.send(request, Req::One { idx, attempt }, deadline);
+    }
+
+    fn schema_ran(&mut self, now: i64, idx: usize, attempt: u32, res: Result<(), AuditError>) {
+        let n = match &self.schema {
+            Schema::Step { texts, .. } => texts.len(),
+            _ => return,
+        };
+        let next = match res {
+            Ok(()) => true,
+            Err(e) => match crate::sink::schema_statement_failed(&e, attempt) {
+                Some(pause) => {
+                    if let Schema::Step { again, .. } = &mut self.schema {
+                        *again = Some((now + pause as i64, idx, attempt + 1));
+                    }
+                    return;
+                }
+                None if crate::sink::schema_statement_done(&e) => true,
+                None => return self.schema_end(now, e),
+            },
+        };
+        if next && idx + 1 < n {
+            self.schema_statement(idx + 1, 0);
+        } else {
+            self.schema_done(now);
+        }
+    }
+
+    /// The step failed with `e`: a refusal for good only warns (writes go on without the
+    /// schema); anything else fails the write's attempt.
+    fn schema_end(&mut self, now: i64, e: AuditError) {
+        if crate::sink::schema_refused(&e) {
+            if let Ok(s) = self.logger.sink().neo4j() {
+                s.warn_schema(&e);
+            }
+            return self.schema_done(now);
+        }
+        self.schema_failed(now, e, true);
+    }
+
+    fn schema_done(&mut self, now: i64) {
+        let Schema::Step { batch, .. } = std::mem::replace(&mut self.schema, Schema::Known) else { return };
+        self.send_write(now, batch);
+        for b in std::mem::take(&mut self.parked) {
+            self.send_write(now, b);
+        }
+    }
+
+    /// The step could not finish: the write's attempt fails with `e` (`retry`: its retry
+    /// policy applies; not past the deadline), the next write carries the guard again.
+    fn schema_failed(&mut self, now: i64, e: AuditError, retry: bool) {
+        let Schema::Step { mut batch, .. } = std::mem::replace(&mut self.schema, Schema::Unknown) else { return };
+        batch.resend = false;
+        if retry {
+            self.settle(now, batch, Err(e));
+        } else {
+            self.fail_batch(now, batch, e);
+        }
+        for b in std::mem::take(&mut self.parked) {
+            self.send_write(now, b);
+        }
+    }
+
+    // ---- outcomes and the queue ----
+
+    /// Whether `e`'s event may be in storage; it leaves `unstored` here.
+    fn was_stored(&mut self, e: &Entry) -> bool {
+        self.persistent() && self.unstored.remove(e.ev.uid.as_str()).is_none()
+    }
+
+    fn committed(&mut self, now: i64, e: Entry) {
+        self.logger.counters().add_committed(1);
+        if self.queue.is_some() {
+            self.drain_backoff = DRAIN_MIN_MS;
+            if e.gen == self.gen {
+                self.q_len -= 1;
+                self.q_bytes -= e.ev.json_len();
+                if self.was_stored(&e) {
+                    let key = self.key(&e.ev.uid);
+                    self.undeleted.push(key);
+                }
+            }
+        }
+        self.drained(now, e.drained, None);
+        self.done(e.call, Ok(()));
+    }
+
+    /// An event's delivery failed for good in this round: without the queue the call fails;
+    /// with it, a rejected event becomes a dead letter and any other waits (stored) for the
+    /// background drain, the next flush or the next load.
+    fn failed(&mut self, now: i64, mut e: Entry, err: AuditError) {
+        self.logger.counters().add_failed(1);
+        self.batch_failures += 1;
+        self.drained(now, e.drained, Some(&err));
+        let call = std::mem::take(&mut e.call);
+        if self.queue.is_some() && e.gen == self.gen {
+            let stored = self.was_stored(&e);
+            if err.is_rejection() {
+                self.q_len -= 1;
+                self.q_bytes -= e.ev.json_len();
+                if stored {
+                    let key = self.key(&e.ev.uid);
+                    self.undeleted.push(key);
+                }
+                self.dead_letter(now, SharedEvent::unwrap_or_clone(e.ev), &err);
+            } else {
+                if !stored && self.persistent() {
+                    // Before the call resolves false (the driver performs actions in order).
+                    self.put(&e.ev, false);
+                }
+                e.drained = false;
+                self.idle.push(e);
+                self.maybe_idle = true;
+                if err.is_retryable() {
+                    if let Some(ra) = err.retry_after_ms() {
+                        self.not_before = self.not_before.max(now + ra.min(i64::MAX as u64 / 2) as i64);
+                    }
+                    let delay = err.retry_after_ms().unwrap_or(self.drain_backoff);
+                    self.schedule_drain(now, delay);
+                }
+            }
+        }
+        self.done(call, Err(err));
+    }
+
+    fn dead_letter(&mut self, now: i64, event: AuditEvent, e: &AuditError) {
+        self.logger.counters().add_dead_lettered(1);
+        let dl = DeadLetter { reason: self.logger.reason(e), at: now, event };
+        if self.persistent() {
+            let mut record = String::new();
+            dl.write_json(&mut record);
+            self.out.push(Action::Put { key: cat(&[DEAD, &self.scope, &dl.event.uid]), record, ack: false });
+        }
+        self.dead.push(dl);
+        while self.dead.len() > MAX_DEAD_LETTERS {
+            let gone = self.dead.remove(0);
+            self.undeleted.push(cat(&[DEAD, &self.scope, &gone.event.uid]));
+        }
+    }
+
+    /// A queued-delivery call's put finished: it resolves `true` once stored and is sent (after
+    /// the server's `Retry-After`, if one is in force); a put that failed leaves the call to its
+    /// delivery's outcome.
+    fn stored(&mut self, now: i64, key: &str, ok: bool) {
+        let Some(i) = self.storing.iter().position(|e| self.key(&e.ev.uid) == key) else { return };
+        let mut e = self.storing.remove(i);
+        if ok {
+            let call = std::mem::take(&mut e.call);
+            self.done(call, Ok(()));
+            if now < self.not_before {
+                self.idle.push(e);
+                self.maybe_idle = true;
+                self.schedule_drain(now, 0);
+                return;
+            }
+        }
+        self.enqueue(now, e);
+    }
+
+    /// Stores the committed-delivery events in flight that arrived at or before `born_by`.
+    fn store_unstored(&mut self, born_by: i64) {
+        let mut due: Vec<(i64, SharedEvent)> = Vec::new();
+        self.unstored.retain(|_, (t, ev)| {
+            let keep = *t > born_by;
+            if !keep {
+                due.push((*t, ev.clone()));
+            }
+            keep
+        });
+        due.sort_by_key(|(t, _)| *t);
+        for (_, ev) in due {
+            self.put(&ev, false);
+        }
+        self.sweep_at = self.unstored.values().map(|(t, _)| t + STORE_AFTER_MS).min();
+    }
+
+    fn page_hide(&mut self, now: i64) {
+        // The page may be gone before any timer fires: what is in flight unstored is stored now
+        // and goes out once more with keepalive (it stays stored until a confirmed commit).
+        self.store_unstored(i64::MAX);
+        let Sink::Neo4j(s) = self.logger.sink() else { return };
+        let mut events: Vec<SharedEvent> = self.entries().map(|e| e.ev.clone()).collect();
+        events.sort_by_key(|e| e.ts);
+        let mut n = events.len();
+        let request = loop {
+            if n == 0 {
+                return;
+            }
+            match s.write_request(&events[..n]) {
+                Some(r) if r.body.len() <= KEEPALIVE_BUDGET - 1024 => break r,
+                Some(r) => n = keepalive_fit(n, r.body.len()),
+                None => return,
+            }
+        };
+        self.out.push(Action::Keepalive(request));
+        let _ = now;
+    }
+
+    /// Every event on its way.
+    fn entries(&self) -> impl Iterator<Item = &Entry> {
+        fn batch(b: &Batch) -> impl Iterator<Item = &Entry> {
+            b.entries.iter().chain(b.rest.iter().flatten())
+        }
+        let mut all: Vec<&Entry> = self.pending.iter().chain(&self.idle).chain(&self.storing).collect();
+        for b in self.backoff.iter().chain(&self.parked) {
+            all.extend(batch(b));
+        }
+        for f in &self.flights {
+            if let Req::Write { batch: b, .. } = &f.kind {
+                all.extend(batch(b));
+            }
+        }
+        if let Schema::Step { batch: b, .. } = &self.schema {
+            all.extend(batch(b));
+        }
+        all.into_iter()
+    }
+
+    /// The store's records: expired ones (any identity) removed, this identity's dead letters
+    /// and events taken in, the events re-sent in birth order (those that break the rules now
+    /// dead-lettered unsent).
+    fn loaded(&mut self, now: i64, records: Vec<(String, String)>) {
+        if self.loaded {
+            return;
+        }
+        self.loaded = true;
+        let Some(q) = &self.queue else { return };
+        let cutoff = now - q.cfg.max_age_ms.min(i64::MAX as u64 / 2) as i64;
+        let legacy = legacy_scope(&self.logger);
+        let sorted = sort_records(records, &self.scope, legacy.as_deref(), cutoff);
+        if !sorted.expired.is_empty() {
+            self.logger.counters().add_expired(sorted.expired.len() as u64);
+            self.out.push(Action::Delete(sorted.expired));
+        }
+        let mut moved = sorted.moved.into_iter();
+        while let (Some(key), Some(old), Some(record)) = (moved.next(), moved.next(), moved.next()) {
+            self.out.push(Action::Put { key, record, ack: false });
+            self.out.push(Action::Delete(vec![old]));
+        }
+        let mut dead = sorted.dead;
+        dead.sort_by_key(|d| d.at);
+        self.dead.append(&mut dead);
+        let mut mine = sorted.mine;
+        mine.sort_by_key(|e| e.occurred_at.unwrap_or(e.ts));
+        let known: HashSet<String> = self.entries().map(|e| e.ev.uid.clone()).collect();
+        let limits = self.logger.limits();
+        for ev in mine {
+            if known.contains(&ev.uid) {
+                continue;
+            }
+            if let Err(v) = ev.check(&limits) {
+                self.undeleted.push(self.key(&ev.uid));
+                self.dead_letter(now, ev, &AuditError::from(v));
+                continue;
+            }
+            self.q_len += 1;
+            self.q_bytes += ev.json_len();
+            self.idle.push(Entry { call: 0, ev: SharedEvent::new(ev), born: now, gen: self.gen, drained: false });
+        }
+        self.resend_idle(now, false);
+        self.pump(now);
+    }
+
+    fn clear_now(&mut self) -> usize {
+        self.gen += 1;
+        let n = self.q_len;
+        self.q_len = 0;
+        self.q_bytes = 0;
+        self.idle.clear();
+        self.unstored.clear();
+        self.sweep_at = None;
+        self.undeleted.clear();
+        self.dead.clear();
+        if self.persistent() {
+            self.out.push(Action::DeletePrefix(self.scope.clone()));
+            self.out.push(Action::DeletePrefix(cat(&[DEAD, &self.scope])));
+        }
+        self.logger.counters().add_dropped(n as u64);
+        n
+    }
+
+    /// The idle events go back into the buffer (`drained`: as a drain round).
+    fn resend_idle(&mut self, now: i64, drained: bool) {
+        if self.idle.is_empty() {
+            return;
+        }
+        self.maybe_idle = false;
+        for mut e in std::mem::take(&mut self.idle) {
+            e.drained = drained;
+            self.pending_bytes += e.ev.json_len();
+            self.pending.push_back(e);
+        }
+        self.pump(now);
+    }
+
+    /// Plans one background re-send of the idle events after `delay_ms` (jittered, so that many
+    /// tabs do not come back at once), unless one is planned or nothing is idle.
+    fn schedule_drain(&mut self, now: i64, delay_ms: u64) {
+        if !matches!(self.drain, Drain::Idle) || self.closing || self.queue.is_none() {
+            return;
+        }
+        if self.idle.is_empty() {
+            self.maybe_idle = false;
+            return;
+        }
+        self.drain = Drain::Waiting(now + jittered(delay_ms));
+    }
+
+    fn drain_fired(&mut self, now: i64) {
+        let wait = self.not_before - now;
+        if wait > 0 && !self.closing {
+            self.drain = Drain::Waiting(now + jittered(wait as u64));
+            return;
+        }
+        if self.closing || self.idle.is_empty() {
+            self.drain = Drain::Idle;
+            return;
+        }
+        self.drain = Drain::Sending { left: self.idle.len(), failure: None };
+        self.resend_idle(now, true);
+    }
+
+    /// A drained event's outcome (`None`: committed); the round's last decides the next.
+    fn drained(&mut self, now: i64, drained: bool, failure: Option<&AuditError>) {
+        if !drained {
+            return;
+        }
+        let Drain::Sending { left, failure: last } = &mut self.drain else { return };
+        *left -= 1;
+        if let Some(e) = failure {
+            if last.is_none() || e.is_retryable() {
+                *last = Some(e.clone());
+            }
+        }
+        if *left > 0 {
+            return;
+        }
+        let last = last.take();
+        self.drain = Drain::Idle;
+        match last {
+            Some(e) if e.is_retryable() && !self.closing => {
+                let backoff = self.drain_backoff;
+                self.drain_backoff = (backoff * 2).min(DRAIN_MAX_MS);
+                let delay = e.retry_after_ms().unwrap_or(backoff);
+                self.drain = Drain::Waiting(now + jittered(delay));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `delay` plus a random `[0, delay/4 + 250)` ms.
+fn jittered(delay: u64) -> i64 {
+    let d = delay.min(i64::MAX as u64 / 4);
+    (d + crate::retry::random_below(d / 4 + 250)) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    //! Input → action traces with a fake clock: the cases of batch.rs, retry.rs, queue/mod.rs
+    //! and the delivery suites (tests/web_delivery.rs, tests/faults) that need no real server.
+    use super::*;
+    use crate::config::{Config, RetryConfig};
+    use serde_json::Value;
+
+    /// The fake clock's start: the real time when the tests began (events carry real times).
+    fn t0() -> i64 {
+        static T0: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+        *T0.get_or_init(crate::event::now_millis)
+    }
+
+    fn direct(f: impl FnOnce(&mut Config)) -> AuditLogger {
+        let mut c = Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "pw-secret");
+        f(&mut c);
+        AuditLogger::new(c).unwrap()
+    }
+
+    fn client(f: impl FnOnce(&mut Config)) -> AuditLogger {
+        let mut c = Config::new("");
+        c.endpoint = Some("https://w.example/v1/events".into());
+        c.token = Some("tok-secret".into());
+        f(&mut c);
+        AuditLogger::new(c).unwrap()
+    }
+
+    fn queue(delivery: Delivery, persistent: bool) -> Option<QueuePolicy> {
+        Some(QueuePolicy { cfg: QueueConfig::default(), delivery, persistent })
+    }
+
+    fn resp(status: u16, body: &str) -> HttpResponse {
+        HttpResponse { status, retry_after: None, body: body.into() }
+    }
+
+    /// Neo4j's answer counting `n` rows written.
+    fn written(n: usize) -> HttpResponse {
+        resp(200, &format!(r#"{{"results":[{{"columns":["n"],"data":[{{"row":[{n}]}}]}}],"errors":[]}}"#))
+    }
+
+    fn neo4j_error(code: &str) -> HttpResponse {
+        resp(200, &format!(r#"{{"results":[],"errors":[{{"code":"{code}","message":"m"}}]}}"#))
+    }
+
+    fn unavailable(retry_after: Option<&str>) -> HttpResponse {
+        HttpResponse { status: 503, retry_after: retry_after.map(str::to_owned), body: "busy".into() }
+    }
+
+    struct Rig {
+        m: Machine,
+        now: i64,
+    }
+
+    #[derive(Debug, Clone)]
+    struct Sent {
+        req: u32,
+        body: Value,
+        url: String,
+    }
+
+    impl Sent {
+        /// The events of a write (Neo4j or the Worker), by UID.
+        fn uids(&self) -> Vec<String> {
+            let evs = match self.body.get("events") {
+                Some(e) => e.clone(),
+                None => self.body["statements"][0]["parameters"]["events"].clone(),
+            };
+            evs.as_array().map(|a| a.iter().map(|e| e["UID"].as_str().expect("a UID").to_owned()).collect()).unwrap_or_default()
+        }
+        fn statement(&self) -> String {
+            self.body["statements"][0]["statement"].as_str().unwrap_or("").to_owned()
+        }
+        fn guarded(&self) -> bool {
+            self.statement().starts_with(crate::cypher::SCHEMA_GUARD)
+        }
+    }
+
+    impl Rig {
+        fn new(logger: AuditLogger, q: Option<QueuePolicy>) -> Rig {
+            let mut r = Rig { m: Machine::new(logger, q), now: t0() };
+            if r.m.persistent() {
+                let acts = r.acts();
+                assert!(matches!(acts[..], [Action::Load]), "{acts:?}");
+            }
+            r
+        }
+        /// A rig whose schema is known to be in place (writes carry no guard).
+        fn known(logger: AuditLogger, q: Option<QueuePolicy>) -> Rig {
+            let mut r = Rig::new(logger, q);
+            r.m.schema = Schema::Known;
+            r
+        }
+        fn event(&self) -> AuditEvent {
+            self.m.logger().build_event(None, "X", None, None).unwrap()
+        }
+        fn log(&mut self) -> u32 {
+            let ev = self.event();
+            self.m.log(self.now, ev).unwrap()
+        }
+        fn logs(&mut self, n: usize) -> Vec<u32> {
+            (0..n).map(|_| self.log()).collect()
+        }
+        fn input(&mut self, i: Input) -> Vec<Action> {
+            self.m.input(self.now, i);
+            self.acts()
+        }
+        fn acts(&mut self) -> Vec<Action> {
+            self.m.actions()
+        }
+        fn at(&mut self, t: i64) -> Vec<Action> {
+            self.now = t;
+            self.input(Input::Timer)
+        }
+        fn answer(&mut self, s: &Sent, r: HttpResponse) -> Vec<Action> {
+            self.input(Input::Answer { req: s.req, resp: r })
+        }
+        fn ok(&mut self, s: &Sent) -> Vec<Action> {
+            let n = s.uids().len();
+            self.answer(s, written(n))
+        }
+    }
+
+    fn sends(acts: &[Action]) -> Vec<Sent> {
+        acts.iter()
+            .filter_map(|a| match a {
+                Action::Send { req, request } => Some(Sent {
+                    req: *req,
+                    body: serde_json::from_str(&request.body).unwrap(),
+                    url: request.url.clone(),
+                }),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn sizes(acts: &[Action]) -> Vec<usize> {
+        sends(acts).iter().map(|s| s.uids().len()).collect()
+    }
+
+    fn dones(acts: &[Action]) -> Vec<(u32, Result<(), AuditError>)> {
+        acts.iter()
+            .filter_map(|a| match a {
+                Action::Done { call, result } => Some((*call, result.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn timer(acts: &[Action]) -> Option<Option<i64>> {
+        acts.iter().rev().find_map(|a| match a {
+            Action::Timer(t) => Some(*t),
+            _ => None,
+        })
+    }
+
+    fn puts(acts: &[Action]) -> Vec<(String, bool)> {
+        acts.iter()
+            .filter_map(|a| match a {
+                Action::Put { key, record, ack } => {
+                    // Every record is filed under its event's UID (a dead letter under its event's).
+                    let uid = match event_from_record(record) {
+                        Some(ev) => ev.uid,
+                        None => DeadLetter::from_json(record).expect("an event or a dead letter").event.uid,
+                    };
+                    assert!(key.ends_with(&uid), "{key} / {record}");
+                    Some((key.clone(), *ack))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn deletes(acts: &[Action]) -> Vec<String> {
+        acts.iter()
+            .filter_map(|a| match a {
+                Action::Delete(k) => Some(k.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
+    fn flushed(acts: &[Action]) -> Option<(u32, bool)> {
+        acts.iter().find_map(|a| match a {
+            Action::Flushed { id, ok } => Some((*id, *ok)),
+            _ => None,
+        })
+    }
+
+    // ---- batching (batch.rs) ----
+
+    /// A lone event waits one turn and goes alone; calls made in that turn join its batch, and
+    /// the first requests of a burst leave full (batch.rs: [4, 4, 2]).
+    #[test]
+    fn calls_made_together_share_batches_and_each_gets_its_outcome() {
+        let mut r = Rig::known(direct(|c| c.batch.max_events = 4), None);
+        let calls = r.logs(10);
+        let acts = r.acts();
+        assert!(matches!(acts[..], [Action::Turn]), "nothing sent before the turn: {acts:?}");
+        let acts = r.input(Input::Turn);
+        assert_eq!(sizes(&acts), vec![4, 4, 2]);
+        let mut done = Vec::new();
+        for s in sends(&acts) {
+            done.extend(dones(&r.ok(&s)));
+        }
+        assert_eq!(done.iter().map(|d| d.0).collect::<Vec<_>>(), calls);
+        assert!(done.iter().all(|d| d.1.is_ok()));
+        let st = r.m.stats();
+        assert_eq!((st.sent, st.committed, st.failed, st.queued), (10, 10, 0, 0));
+    }
+
+    /// At most `maxInFlight` requests at once; while they are out, arrivals gather into the next
+    /// batch (group commit), cut when a slot frees.
+    #[test]
+    fn up_to_max_in_flight_requests_then_group_commit() {
+        let mut r = Rig::known(
+            direct(|c| {
+                c.batch.max_events = 2;
+                c.batch.max_in_flight = 3;
+            }),
+            None,
+        );
+        r.logs(12);
+        r.acts();
+        let first = sends(&r.input(Input::Turn));
+        assert_eq!(first.len(), 3, "three requests in flight, never more");
+        let acts = r.ok(&first[0]);
+        assert_eq!(sizes(&acts), vec![2], "a freed slot takes the next batch");
+        // Arrivals while all slots are busy wait; they go in the next batch, together.
+        r.logs(2);
+        assert!(sends(&r.acts()).is_empty());
+    }
+
+    /// A lone event goes alone; a burst's batches grow to `maxEvents`, never beyond; then a lone
+    /// event goes alone again.
+    #[test]
+    fn batches_follow_the_backlog_up_to_the_bound() {
+        let mut r = Rig::known(direct(|c| c.batch.max_in_flight = 1), None);
+        let bound = r.m.batch.max_events;
+        r.log();
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(s[0].uids().len(), 1);
+        r.logs(2 * bound + 7);
+        assert!(sends(&r.acts()).is_empty(), "one slot, busy");
+        let mut seen = Vec::new();
+        let mut next = s;
+        while let Some(s) = next.pop() {
+            let acts = r.ok(&s);
+            seen.extend(sizes(&acts));
+            next = sends(&acts);
+        }
+        assert_eq!(seen, vec![bound, bound, 7]);
+        r.log();
+        assert_eq!(sizes(&r.input(Input::Turn)), vec![1]);
+    }
+
+    /// `maxBytes` bounds a batch before `maxEvents`; an event larger than it goes alone.
+    #[test]
+    fn max_bytes_bounds_a_batch() {
+        let probe = Rig::new(direct(|_| {}), None);
+        let size = probe.event().json_len() + 8; // room for a longer uid/time
+        let mut r = Rig::known(direct(|c| c.batch.max_bytes = 10 * size + size / 2), None);
+        r.logs(36);
+        r.acts();
+        let got = sizes(&r.input(Input::Turn));
+        assert_eq!(got.iter().sum::<usize>(), 36);
+        assert!(got[..3].iter().all(|&n| n == 10 || n == 11), "{got:?}");
+        let mut big = Rig::known(direct(|c| c.batch.max_bytes = 1024), None);
+        let pad = serde_json::json!({ "pad": "x".repeat(1100) });
+        for _ in 0..3 {
+            let ev = big.m.logger().build_event(None, "X", None, Some(pad.clone())).unwrap();
+            big.m.log(big.now, ev).unwrap();
+        }
+        big.acts();
+        assert_eq!(sizes(&big.input(Input::Turn)), vec![1, 1, 1]);
+    }
+
+    /// `flushIntervalMs`: the first event waits for company until its interval ends (one timer),
+    /// a full batch goes at once, and `flush()` cuts the wait short.
+    #[test]
+    fn flush_interval_waits_for_company_and_flush_cuts_it_short() {
+        let mut r = Rig::known(
+            direct(|c| {
+                c.batch.flush_interval_ms = 200;
+                c.batch.max_events = 5;
+            }),
+            None,
+        );
+        r.log();
+        let acts = r.input(Input::Turn);
+        assert!(sends(&acts).is_empty());
+        assert_eq!(timer(&acts), Some(Some(t0() + 200)));
+        r.now += 50;
+        r.logs(2);
+        r.acts();
+        let acts = r.at(t0() + 200);
+        assert_eq!(sizes(&acts), vec![3], "sent when the first event's interval ended");
+        // Five at once fill a batch: no wait.
+        r.logs(5);
+        let mut acts = r.acts();
+        acts.extend(r.input(Input::Turn));
+        assert_eq!(sizes(&acts), vec![5]);
+        // flush() sends at once.
+        r.log();
+        r.acts();
+        let id = r.m.flush(r.now);
+        let acts = r.acts();
+        assert_eq!(sizes(&acts), vec![1]);
+        assert!(flushed(&acts).is_none(), "answered once everything before it has its outcome");
+        let _ = id;
+    }
+
+    /// A failed batch fails only its own events.
+    #[test]
+    fn a_failed_batch_fails_only_its_events() {
+        let mut r = Rig::known(
+            direct(|c| {
+                c.batch.max_events = 2;
+                c.retry.max_attempts = 1;
+            }),
+            None,
+        );
+        let calls = r.logs(3);
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        let a = r.answer(&s[0], unavailable(None));
+        let b = r.ok(&s[1]);
+        assert_eq!(dones(&a).iter().map(|d| (d.0, d.1.is_ok())).collect::<Vec<_>>(), vec![(calls[0], false), (calls[1], false)]);
+        assert_eq!(dones(&b).iter().map(|d| (d.0, d.1.is_ok())).collect::<Vec<_>>(), vec![(calls[2], true)]);
+    }
+
+    // ---- retries (retry.rs, the logger's retry loop) ----
+
+    fn policy() -> RetryConfig {
+        RetryConfig { max_attempts: 3, max_elapsed_ms: 10_000, base_delay_ms: 100, max_delay_ms: 1_000 }
+    }
+
+    /// A 503 is retried after a full-jitter backoff (one timer), with the same events in the same
+    /// batch; then committed. Counters: two attempts sent, one retried.
+    #[test]
+    fn a_retryable_failure_is_retried_after_a_jittered_backoff() {
+        let mut r = Rig::known(direct(|c| c.retry = policy()), None);
+        let call = r.log();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], unavailable(None));
+        assert!(dones(&acts).is_empty());
+        let due = timer(&acts).flatten().expect("a timer for the retry");
+        assert!(due >= t0() && due < t0() + 200, "attempt 1 waits in [0, 200): {}", due - t0());
+        let acts = r.at(due);
+        let again = sends(&acts);
+        assert_eq!(again[0].uids(), s[0].uids(), "the same event, the same UID");
+        assert_eq!(dones(&r.ok(&again[0])), vec![(call, Ok(()))]);
+        let st = r.m.stats();
+        assert_eq!((st.sent, st.retried, st.committed), (2, 1, 1));
+    }
+
+    /// `Retry-After` sets the wait (at least), within the time budget.
+    #[test]
+    fn retry_after_is_honoured() {
+        let mut r = Rig::known(direct(|c| c.retry = policy()), None);
+        r.log();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], unavailable(Some("2")));
+        assert!(timer(&acts).flatten().unwrap() >= t0() + 2_000);
+        assert!(sends(&r.at(t0() + 1_999)).is_empty(), "not before the server's time");
+        // Beyond the time budget: given up at once.
+        let mut r = Rig::known(direct(|c| c.retry = policy()), None);
+        let call = r.log();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], unavailable(Some("60")));
+        assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Http { status: 503, .. }))] if *c == call), "{acts:?}");
+    }
+
+    /// Attempts are bounded, and failures a retry cannot cure (401, a Neo4j ClientError) are
+    /// final at once.
+    #[test]
+    fn bounded_by_attempts_and_classification() {
+        let mut r = Rig::known(direct(|c| c.retry = policy()), None);
+        let call = r.log();
+        let mut s = sends(&r.input(Input::Turn));
+        for attempt in 1..=3 {
+            let acts = r.input(Input::Failed { req: s[0].req, error: AuditError::Network("reset".into()) });
+            if attempt == 3 {
+                assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Network(_)))] if *c == call));
+                break;
+            }
+            s = sends(&r.at(timer(&acts).flatten().unwrap()));
+        }
+        assert_eq!(r.m.stats().sent, 3);
+        let mut r = Rig::known(direct(|c| c.retry = policy()), None);
+        r.log();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], resp(401, ""));
+        assert!(matches!(&dones(&acts)[..], [(_, Err(AuditError::Unauthorized { .. }))]), "{acts:?}");
+        let mut r = Rig::known(direct(|c| c.retry = policy()), None);
+        r.log();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], neo4j_error("Neo.ClientError.Statement.SyntaxError"));
+        assert!(matches!(&dones(&acts)[..], [(_, Err(AuditError::Neo4j { .. }))]), "{acts:?}");
+    }
+
+    /// The time budget: no attempt starts after `maxElapsedMs` from the first.
+    #[test]
+    fn no_retry_once_the_time_budget_is_spent() {
+        let mut r = Rig::known(direct(|c| c.retry = RetryConfig { max_attempts: 10, ..policy() }), None);
+        let call = r.log();
+        let s = sends(&r.input(Input::Turn));
+        r.now = t0() + 10_000;
+        let acts = r.input(Input::Failed { req: s[0].req, error: AuditError::Timeout(Duration::from_millis(5)) });
+        assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Timeout(_)))] if *c == call));
+    }
+
+    /// The builder's deadline bounds a batch's whole delivery: a request still out at the
+    /// deadline is given up on (its late answer ignored), and no retry starts past it.
+    #[test]
+    fn the_deadline_bounds_all_attempts() {
+        let logger = crate::AuditLoggerBuilder::new("http://127.0.0.1:7474")
+            .basic_auth("neo4j", "pw")
+            .deadline(Duration::from_millis(500))
+            .build()
+            .unwrap();
+        let mut r = Rig::known(logger, None);
+        let call = r.log();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.acts();
+        assert!(acts.is_empty());
+        let acts = r.at(t0() + 500);
+        assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Timeout(d)))] if *c == call && d.as_millis() == 500), "{acts:?}");
+        assert!(r.ok(&s[0]).is_empty(), "a late answer changes nothing");
+    }
+
+    // ---- the sinks: requests and answers ----
+
+    /// Client mode: batches of at most 100 events (the Worker's bound), the Worker's URL and
+    /// bearer token, and its 201 `accepted` count.
+    #[test]
+    fn client_mode_requests_and_answers() {
+        let mut r = Rig::new(client(|_| {}), None);
+        let calls = r.logs(150);
+        r.acts();
+        let acts = r.input(Input::Turn);
+        let s = sends(&acts);
+        assert_eq!(sizes(&acts), vec![100, 50]);
+        assert_eq!(s[0].url, "https://w.example/v1/events");
+        let Action::Send { request, .. } = &acts.iter().find(|a| matches!(a, Action::Send { .. })).unwrap() else {
+            unreachable!()
+        };
+        assert!(request.headers.iter().any(|(k, v)| k == "Authorization" && v == "Bearer tok-secret"));
+        let done = dones(&r.answer(&s[1], resp(201, r#"{"accepted":50}"#)));
+        assert_eq!(done.len(), 50);
+        assert!(done.iter().all(|d| d.1.is_ok() && calls.contains(&d.0)));
+        let short = dones(&r.answer(&s[0], resp(201, r#"{"accepted":99}"#)));
+        assert!(matches!(&short[0].1, Err(AuditError::UnexpectedResponse(_))));
+    }
+
+    /// A batch the endpoint rejects for good is split in halves until the rejected event stands
+    /// alone: the others are written, only it fails.
+    #[test]
+    fn a_rejected_batch_is_split_until_the_bad_event_stands_alone() {
+        let mut r = Rig::new(client(|_| {}), None);
+        let calls = r.logs(4);
+        r.acts();
+        let bad = {
+            let s = sends(&r.input(Input::Turn));
+            assert_eq!(s[0].uids().len(), 4);
+            let bad = s[0].uids()[2].clone();
+            let mut next = s;
+            let mut outcomes = Vec::new();
+            while let Some(s) = next.pop() {
+                let acts = if s.uids().contains(&bad) {
+                    r.answer(&s, resp(422, r#"{"error":"invalid","message":"details too deep"}"#))
+                } else {
+                    let n = s.uids().len();
+                    r.answer(&s, resp(201, &format!(r#"{{"accepted":{n}}}"#)))
+                };
+                outcomes.extend(dones(&acts));
+                next.extend(sends(&acts));
+            }
+            assert_eq!(outcomes.len(), 4);
+            for (call, res) in outcomes {
+                assert_eq!(res.is_err(), call == calls[2], "{call}: {res:?}");
+            }
+            bad
+        };
+        assert!(!bad.is_empty());
+        let st = r.m.stats();
+        assert_eq!((st.committed, st.failed), (3, 1));
+    }
+
+    /// The schema guard: the first write carries the check; when Neo4j refuses it, the machine
+    /// asks whether the schema is in place, creates it (one transaction, then the wait), and
+    /// sends the same write without the guard; later writes carry none.
+    #[test]
+    fn the_schema_guard_is_a_request_sequence() {
+        let mut r = Rig::new(direct(|_| {}), None);
+        let call = r.log();
+        let s = sends(&r.input(Input::Turn));
+        assert!(s[0].guarded(), "{}", s[0].statement());
+        let acts = r.answer(&s[0], neo4j_error("Neo.ClientError.Procedure.ProcedureCallFailed"));
+        assert!(dones(&acts).is_empty());
+        let check = sends(&acts);
+        assert_eq!(check.len(), 1);
+        assert!(check[0].body["statements"][0]["parameters"]["names"].is_array(), "the check: {:?}", check[0].body);
+        // Not in place: 0 of the names found.
+        let acts = r.answer(&check[0], written(0));
+        let create = sends(&acts);
+        let n = create[0].body["statements"].as_array().unwrap().len();
+        assert!(n > 1, "every constraint and index in one transaction");
+        let acts = r.answer(&create[0], written(0));
+        let wait = sends(&acts);
+        assert!(wait[0].statement().starts_with(crate::cypher::AWAIT_OWN), "{}", wait[0].statement());
+        let acts = r.answer(&wait[0], written(0));
+        let write = sends(&acts);
+        assert!(!write[0].guarded());
+        assert_eq!(write[0].uids(), s[0].uids());
+        assert_eq!(dones(&r.ok(&write[0])), vec![(call, Ok(()))]);
+        assert_eq!(r.m.stats().sent, 1, "one attempt");
+        r.log();
+        let s = sends(&r.input(Input::Turn));
+        assert!(!s[0].guarded(), "the schema is known now");
+    }
+
+    /// A deadlocked schema statement runs again after a short pause; a role without schema
+    /// rights only warns, and the write goes on.
+    #[test]
+    fn schema_statements_are_rerun_on_deadlock_and_refusals_only_warn() {
+        let mut r = Rig::new(direct(|c| c.api = crate::config::Api::Query), None);
+        r.log();
+        let s = sends(&r.input(Input::Turn));
+        let check = sends(&r.answer(&s[0], neo4j_error("Neo.ClientError.Procedure.ProcedureCallFailed")));
+        let first = sends(&r.answer(&check[0], neo4j_error("Neo.ClientError.Security.Forbidden")));
+        assert_eq!(first.len(), 1, "Query API: one statement at a time");
+        let acts = r.answer(&first[0], neo4j_error("Neo.TransientError.Transaction.DeadlockDetected"));
+        let at = timer(&acts).flatten().unwrap();
+        assert!((t0() + 25..t0() + 75).contains(&at), "{}", at - t0());
+        let again = sends(&r.at(at));
+        assert_eq!(again[0].body, first[0].body);
+        let acts = r.answer(&again[0], resp(403, r#"{"errors":[{"code":"Neo.ClientError.Security.Forbidden","message":"no"}]}"#));
+        let write = sends(&acts);
+        assert!(!write[0].guarded());
+        assert!(r.m.logger().schema_warning().is_none_or(|w| w.contains("schema not ensured")));
+    }
+
+    // ---- the durable queue (queue/mod.rs, tests/web_delivery.rs) ----
+
+    /// Admission bounds: an event beyond `queue.maxEvents` is refused now (dropped, failed), and
+    /// takes no `seq` (its seal is taken back).
+    #[test]
+    fn the_queue_bounds_refuse_and_unseal() {
+        let mut q = queue(Delivery::Committed, false);
+        q.as_mut().unwrap().cfg.max_events = 2;
+        let mut r = Rig::known(direct(|_| {}), q);
+        r.logs(2);
+        let seq = r.m.logger().chain_head().next_seq;
+        let ev = r.event();
+        let err = r.m.log(r.now, ev).unwrap_err();
+        assert!(r.m.logger().reason(&err).contains("queue full: 2 events"), "{err:?}");
+        assert_eq!(r.m.logger().chain_head().next_seq, seq, "no seq taken");
+        let st = r.m.stats();
+        assert_eq!((st.dropped, st.failed, st.queued), (1, 1, 2));
+    }
+
+    /// Committed delivery: an event committed within 250 ms never touches storage; one whose
+    /// answer is slow is stored at 250 ms and removed after its commit.
+    #[test]
+    fn committed_delivery_stores_only_slow_events() {
+        let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
+        r.log();
+        r.acts();
+        let acts = r.input(Input::Turn);
+        let s = sends(&acts);
+        r.now += 100;
+        let acts = r.ok(&s[0]);
+        assert!(puts(&acts).is_empty() && deletes(&acts).is_empty(), "{acts:?}");
+        r.log();
+        let acts = r.acts();
+        assert_eq!(timer(&acts), Some(Some(r.now + STORE_AFTER_MS)));
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.at(r.now + STORE_AFTER_MS);
+        let key = r.m.key(&s[0].uids()[0]);
+        assert_eq!(puts(&acts), vec![(key.clone(), false)]);
+        let acts = r.ok(&s[0]);
+        assert_eq!(deletes(&acts), vec![key]);
+    }
+
+    /// A failure is stored before the call resolves false; the event waits, and the background
+    /// drain re-sends it (1 s backoff, jittered) and removes it once committed.
+    #[test]
+    fn a_failed_event_is_stored_and_drained_in_the_background() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
+        let call = r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], unavailable(None));
+        let key = r.m.key(&s[0].uids()[0]);
+        let put_at = acts.iter().position(|a| matches!(a, Action::Put { .. })).unwrap();
+        let done_at = acts.iter().position(|a| matches!(a, Action::Done { .. })).unwrap();
+        assert!(put_at < done_at, "stored before the call resolves");
+        assert!(matches!(&dones(&acts)[..], [(c, Err(_))] if *c == call));
+        let at = timer(&acts).flatten().unwrap();
+        assert!((t0() + 1_000..t0() + 1_500).contains(&at), "{}", at - t0());
+        assert_eq!(r.m.stats().queued, 1);
+        let acts = r.at(at);
+        let again = sends(&r.input(Input::Turn).into_iter().chain(acts).collect::<Vec<_>>());
+        assert_eq!(again[0].uids(), s[0].uids());
+        let acts = r.ok(&again[0]);
+        assert!(dones(&acts).is_empty(), "nobody waits for a drained event");
+        assert_eq!(deletes(&acts), vec![key]);
+        assert_eq!(r.m.stats().queued, 0);
+    }
+
+    /// The drain's backoff doubles while the server stays down, honours `Retry-After`, and the
+    /// browser's `online` sends at once.
+    #[test]
+    fn the_drain_backs_off_honours_retry_after_and_wakes_on_online() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
+        r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], unavailable(Some("10")));
+        let at = timer(&acts).flatten().unwrap();
+        assert!(at >= t0() + 10_000, "the server's pause: {}", at - t0());
+        // A new call does not send the waiting event before the pause ends.
+        let _ = r.log();
+        let acts = r.input(Input::Turn);
+        assert_eq!(sizes(&acts), vec![1]);
+        // online: the drain goes now (the server's pause still honoured).
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
+        r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        r.answer(&s[0], unavailable(None));
+        r.now += 10;
+        let acts = r.input(Input::Online);
+        assert_eq!(timer(&acts), Some(Some(r.now)));
+        let acts = r.at(r.now);
+        let s2 = sends(&acts);
+        assert_eq!(s2.len(), 1, "re-sent at once: {acts:?}");
+        // It fails again: the next round waits 1 s (online reset the backoff), the one after
+        // that 2 s (jittered: + [0, delay/4 + 250)).
+        let acts = r.answer(&s2[0], unavailable(None));
+        let at = timer(&acts).flatten().unwrap();
+        assert!((r.now + 1_000..r.now + 1_500).contains(&at), "{}", at - r.now);
+        let s3 = sends(&r.at(at));
+        let acts = r.answer(&s3[0], unavailable(None));
+        let at = timer(&acts).flatten().unwrap();
+        assert!((r.now + 2_000..r.now + 2_750).contains(&at), "{}", at - r.now);
+    }
+
+    /// Queued delivery: the call resolves true once its event is stored, then it is sent.
+    #[test]
+    fn queued_delivery_resolves_once_stored() {
+        let mut r = Rig::known(direct(|_| {}), queue(Delivery::Queued, true));
+        let call = r.log();
+        let acts = r.acts();
+        let (key, ack) = puts(&acts)[0].clone();
+        assert!(ack && sends(&acts).is_empty());
+        let acts = r.input(Input::Stored { key: key.clone(), ok: true });
+        assert_eq!(dones(&acts), vec![(call, Ok(()))]);
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.ok(&s[0]);
+        assert_eq!(deletes(&acts), vec![key]);
+        // A put that failed: the call waits for its delivery instead.
+        let call = r.log();
+        let acts = r.acts();
+        let (key, _) = puts(&acts)[0].clone();
+        let mut acts = r.input(Input::Stored { key, ok: false });
+        acts.extend(r.input(Input::Turn));
+        assert!(dones(&acts).is_empty());
+        let s = sends(&acts);
+        assert_eq!(dones(&r.ok(&s[0])), vec![(call, Ok(()))]);
+    }
+
+    /// An event the endpoint rejects for good becomes a dead letter (stored, listed, counted);
+    /// its call resolves false.
+    #[test]
+    fn a_rejected_event_becomes_a_dead_letter() {
+        let mut r = Rig::new(client(|_| {}), queue(Delivery::Committed, true));
+        r.input(Input::Loaded(Vec::new()));
+        let call = r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], resp(413, r#"{"error":"too_large","message":"body too large"}"#));
+        assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Rejected { status: 413, .. }))] if *c == call));
+        let dead = puts(&acts);
+        assert!(dead[0].0.starts_with(DEAD), "{dead:?}");
+        let list: Value = serde_json::from_str(&r.m.dead_letters_json().unwrap()).unwrap();
+        assert_eq!(list[0]["reason"].as_str().unwrap(), "rejected by the endpoint (HTTP 413): too_large: body too large");
+        assert_eq!(list[0]["event"]["UID"].as_str().unwrap(), s[0].uids()[0]);
+        let st = r.m.stats();
+        assert_eq!((st.dead_lettered, st.queued), (1, 0));
+    }
+
+    /// Recovery on load: expired records of any identity are removed (counted), another
+    /// identity's are left alone, this identity's dead letters are listed, and its events are
+    /// re-sent in birth order with their own UIDs; one that breaks the rules now is
+    /// dead-lettered unsent. flush() before the load waits for it.
+    #[test]
+    fn recovery_on_load() {
+        let logger = direct(|_| {});
+        let other = direct(|c| *c = Config::new("http://127.0.0.1:7474").basic_auth("bob", "pw"));
+        let mut r = Rig::known(logger, queue(Delivery::Committed, true));
+        let flush = r.m.flush(r.now);
+        assert!(flushed(&r.acts()).is_none(), "flush waits for the load");
+        let rec = |ev: &AuditEvent| {
+            let mut s = String::new();
+            ev.write_json(&mut s);
+            s
+        };
+        let mut older = r.event();
+        older.ts -= 1_000;
+        older.occurred_at = Some(older.ts);
+        let newer = r.event();
+        let mut expired = r.event();
+        expired.ts = r.now - QueueConfig::default().max_age_ms as i64 - 1;
+        let mut invalid = r.event();
+        invalid.action_type = "not valid!".into();
+        let bobs = other.build_event(None, "X", None, None).unwrap();
+        let bob_scope = queue_scope(&other);
+        let dead = DeadLetter { event: r.event(), reason: "rejected".into(), at: r.now - 5 };
+        let mut dead_rec = String::new();
+        dead.write_json(&mut dead_rec);
+        let records = vec![
+            (r.m.key(&newer.uid), rec(&newer)),
+            (r.m.key(&older.uid), rec(&older)),
+            (r.m.key(&expired.uid), rec(&expired)),
+            (r.m.key(&invalid.uid), rec(&invalid)),
+            (cat(&[&bob_scope, &bobs.uid]), rec(&bobs)),
+            (cat(&[DEAD, &r.m.scope, &dead.event.uid]), dead_rec),
+        ];
+        let acts = r.input(Input::Loaded(records));
+        let del = deletes(&acts);
+        assert!(del.contains(&r.m.key(&expired.uid)) && del.contains(&r.m.key(&invalid.uid)), "{del:?}");
+        assert!(!del.iter().any(|k| k.starts_with(&bob_scope)));
+        let s = sends(&acts);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].uids(), vec![older.uid.clone(), newer.uid.clone()], "birth order, own UIDs");
+        let st = r.m.stats();
+        assert_eq!((st.expired, st.dead_lettered, st.queued), (1, 1, 2));
+        let list: Value = serde_json::from_str(&r.m.dead_letters_json().unwrap()).unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 2);
+        let acts = r.ok(&s[0]);
+        assert_eq!(flushed(&acts), Some((flush, true)));
+    }
+
+    /// `pagehide`: what is in flight unstored is stored now, and the waiting events go out once
+    /// more with keepalive (as many as fit the budget), oldest first.
+    #[test]
+    fn pagehide_stores_and_sends_with_keepalive() {
+        let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
+        r.logs(3);
+        r.acts();
+        r.input(Input::Turn);
+        let acts = r.input(Input::PageHide);
+        assert_eq!(puts(&acts).len(), 3);
+        let ka = acts.iter().find_map(|a| match a {
+            Action::Keepalive(req) => Some(req.clone()),
+            _ => None,
+        });
+        let body: Value = serde_json::from_str(&ka.expect("a keepalive request").body).unwrap();
+        assert_eq!(body["statements"][0]["parameters"]["events"].as_array().unwrap().len(), 3);
+        assert!(keepalive_fit(1000, 200_000) < 1000 * (KEEPALIVE_BUDGET - 1024) / 200_000 + 1);
+    }
+
+    /// flush(): false while events wait (with the reason in lastError), true once delivered;
+    /// clear() removes this identity's events and dead letters; close() refuses new events.
+    #[test]
+    fn flush_clear_and_close() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
+        r.input(Input::Loaded(Vec::new()));
+        r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        r.answer(&s[0], unavailable(None));
+        // The flush re-sends the waiting event once; it fails again.
+        let id = r.m.flush(r.now);
+        let again = sends(&r.acts());
+        assert_eq!(again.len(), 1);
+        let acts = r.answer(&again[0], unavailable(None));
+        assert_eq!(flushed(&acts), Some((id, false)));
+        assert!(r.m.logger().last_error().is_some());
+        let id = r.m.clear(r.now);
+        let acts = r.acts();
+        assert!(acts.iter().any(|a| matches!(a, Action::Cleared { id: i, n: 1 } if *i == id)), "{acts:?}");
+        assert!(acts.iter().any(|a| matches!(a, Action::DeletePrefix(p) if *p == r.m.scope)));
+        assert_eq!(r.m.stats().queued, 0);
+        let id = r.m.close(r.now);
+        assert_eq!(flushed(&r.acts()), Some((id, true)));
+        let ev = r.event_or_closed();
+        assert!(ev.is_err(), "closed: the logger refuses new events");
+    }
+
+    impl Rig {
+        fn event_or_closed(&self) -> Result<AuditEvent, AuditError> {
+            self.m.logger().build_event(None, "X", None, None)
+        }
+    }
+
+    /// Without the queue (native, `queue: {enabled: false}`) a flush answers whether any batch
+    /// failed meanwhile.
+    #[test]
+    fn flush_without_the_queue_reports_batch_failures() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), None);
+        r.log();
+        let id = r.m.flush(r.now);
+        let s = sends(&r.acts());
+        let acts = r.answer(&s[0], unavailable(None));
+        assert_eq!(flushed(&acts), Some((id, false)));
+        r.log();
+        let id = r.m.flush(r.now);
+        let s = sends(&r.acts());
+        assert_eq!(flushed(&r.ok(&s[0])), Some((id, true)));
+    }
+}
