@@ -94,6 +94,8 @@ pub mod ingest;
 mod json;
 mod lite;
 mod machine;
+#[cfg(not(target_arch = "wasm32"))]
+mod driver;
 #[doc(hidden)]
 pub mod logger;
 #[doc(hidden)]

@@ -59,6 +59,9 @@ struct Core {
     /// The JavaScript contract's `lastError` slot (the Rust API returns errors instead).
     last_error: Mutex<Option<String>>,
     batcher: Batcher,
+    /// Natively, the running driver of this logger's delivery machine, if any (src/driver.rs).
+    #[cfg(not(target_arch = "wasm32"))]
+    driver: crate::driver::Slot,
     stats: Stats,
     closed: AtomicBool,
     /// `close()` was called: new events, schema steps and reads are refused while what was
@@ -123,6 +126,8 @@ impl AuditLogger {
                 identity: std::sync::OnceLock::new(),
                 sink,
                 batcher: Batcher::new(batch),
+                #[cfg(not(target_arch = "wasm32"))]
+                driver: crate::driver::Slot::default(),
                 stats: Stats::default(),
                 closed: AtomicBool::new(false),
                 refusing: AtomicBool::new(false),
@@ -149,6 +154,12 @@ impl AuditLogger {
     /// Where batches go (the delivery machine describes their requests with it).
     pub(crate) fn sink(&self) -> &Sink {
         &self.core.sink
+    }
+
+    /// Natively, the slot of this logger's delivery driver.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn driver_slot(&self) -> &crate::driver::Slot {
+        &self.core.driver
     }
 
     /// The bounds batches are cut by: the configuration's, within the sink's per-request bound.
@@ -418,10 +429,22 @@ impl AuditLogger {
                 return Err(e);
             }
             #[cfg(not(target_arch = "wasm32"))]
-            return self.deliver_detached(event).await;
+            return self.deliver_by_machine(event).await;
             #[cfg(target_arch = "wasm32")]
             self.core.batcher.deliver(event, move |batch| self.send_batch(batch)).await
         }
+    }
+
+    /// Natively, the delivery machine's driver delivers the event (src/driver.rs); the call awaits
+    /// its outcome. The event is handed over in the call's first step, so a call whose future
+    /// is dropped after that still delivers it (it already has its `seq`).
+    #[cfg(not(target_arch = "wasm32"))]
+    async fn deliver_by_machine(&self, event: SharedEvent) -> Result<(), AuditError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        crate::driver::send(self, &self.core.driver, crate::driver::Cmd::Log(event, tx));
+        // The driver ended without an answer: its runtime is shutting down (or panicked: a
+        // runtime without time or I/O enabled).
+        rx.await.unwrap_or(Err(AuditError::NoRuntime))
     }
 
     /// Natively, the delivery runs on a task of its own and the call awaits its outcome: a call
@@ -430,6 +453,7 @@ impl AuditLogger {
     /// would leave a gap that `verify_trail` reports as `deleted`), and never takes the events
     /// of the calls batched with it down with it. `flush`/`close` wait for such deliveries too.
     #[cfg(not(target_arch = "wasm32"))]
+    #[allow(dead_code)] // replaced by deliver_by_machine (docs/sansio.md, step 4 removes it)
     async fn deliver_detached(&self, event: SharedEvent) -> Result<(), AuditError> {
         /// The task's hold on its reservation: released by the event's joining the buffer, or
         /// here if the task is dropped before it ran (its runtime shutting down).
@@ -523,6 +547,13 @@ impl AuditLogger {
     /// its outcome. `true` when no batch failed meanwhile (a call refused before batching, such as
     /// invalid input or one made after `close`, is no delivery failure: it was never waiting).
     pub async fn flush(&self) -> bool {
+        #[cfg(not(target_arch = "wasm32"))]
+        if runtime_check().is_ok() {
+            // The machine answers, and sets lastError as below.
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            crate::driver::send(self, &self.core.driver, crate::driver::Cmd::Flush(tx));
+            return rx.await.unwrap_or(false);
+        }
         let failed_before = self.core.batch_failures.load(Ordering::Relaxed);
         self.core.batcher.flush().await;
         let ok = self.core.batcher.backlog() == 0 && self.core.batch_failures.load(Ordering::Relaxed) == failed_before;

@@ -392,7 +392,10 @@ impl Machine {
             flights: Vec::new(),
             backoff: Vec::new(),
             parked: Vec::new(),
-            schema: Schema::Unknown,
+            schema: match logger.sink().neo4j() {
+                Ok(s) if s.schema_is_known() => Schema::Known,
+                _ => Schema::Unknown,
+            },
             turn_requested: false,
             flush_now: false,
             batch_failures: 0,
@@ -430,7 +433,11 @@ impl Machine {
     /// One built event to deliver: its call's id (an [`Action::Done`] follows), or the refusal
     /// now (closed, the queue full: the event's seal is taken back, it takes no `seq`).
     pub(crate) fn log(&mut self, now: i64, ev: AuditEvent) -> Result<u32, AuditError> {
-        let ev = SharedEvent::new(ev);
+        self.log_shared(now, SharedEvent::new(ev))
+    }
+
+    /// [`Machine::log`] for an event other places hold too.
+    pub(crate) fn log_shared(&mut self, now: i64, ev: SharedEvent) -> Result<u32, AuditError> {
         if self.closing {
             self.logger.counters().add_failed(1);
             self.logger.unseal(&ev);
@@ -478,7 +485,11 @@ impl Machine {
         match input {
             Input::Answer { req, resp } => self.answered(now, req, Ok(resp)),
             Input::Failed { req, error } => self.answered(now, req, Err(error)),
-            Input::Timer => self.timer(now),
+            Input::Timer => {
+                // The timer is spent: the next one is asked for again if still needed.
+                self.timer_at = None;
+                self.timer(now);
+            }
             Input::Turn => {
                 self.turn_requested = false;
                 self.pump(now);
@@ -642,7 +653,7 @@ impl Machine {
     }
 
     /// Nothing waits to be sent or answered (idle queue entries aside).
-    fn is_idle(&self) -> bool {
+    pub(crate) fn is_idle(&self) -> bool {
         self.loaded
             && self.storing.is_empty()
             && self.pending.is_empty()
@@ -820,7 +831,7 @@ impl Machine {
     fn write_answered(&mut self, now: i64, mut batch: Batch, guard: bool, res: Result<(), AuditError>) {
         if guard {
             match &res {
-                Ok(()) => self.schema = Schema::Known,
+                Ok(()) => self.schema_known(),
                 Err(e) if crate::sink::is_refusal(e) => {
                     // Nothing was written: the schema step runs, then the same attempt again
                     // without the guard.
@@ -1033,8 +1044,18 @@ impl Machine {
         self.schema_failed(now, e, true);
     }
 
+    /// The schema is in place (or known to be needless): said to the sink too, which the next
+    /// machine of this logger and its own async paths read.
+    fn schema_known(&mut self) {
+        self.schema = Schema::Known;
+        if let Ok(s) = self.logger.sink().neo4j() {
+            s.set_schema_known();
+        }
+    }
+
     fn schema_done(&mut self, now: i64) {
         let Schema::Step { batch, .. } = std::mem::replace(&mut self.schema, Schema::Known) else { return };
+        self.schema_known();
         self.send_write(now, batch);
         for b in std::mem::take(&mut self.parked) {
             self.send_write(now, b);

@@ -45,6 +45,11 @@ impl IngestSink {
         post_events(&self.transport, &self.endpoint, auth, self.timeout_ms, events).await
     }
 
+    /// This sink's HTTP client (the delivery machine's driver sends with it).
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
     /// The request posting `events` (at most [`MAX_EVENTS_PER_REQUEST`]), for the delivery machine.
     pub(crate) fn request<E: Borrow<AuditEvent>>(&self, events: &[E]) -> HttpRequest {
         events_request(&self.endpoint, self.auth.as_ref().map(Secret::expose), events)

@@ -97,6 +97,14 @@ impl Sink {
         }
     }
 
+    /// The HTTP client and the per-request bound of this sink.
+    pub(crate) fn transport(&self) -> &crate::transport::Transport {
+        match self {
+            Sink::Neo4j(s) => s.transport(),
+            Sink::Ingest(s) => s.transport(),
+        }
+    }
+
     /// The ingest sink, in client mode.
     pub(crate) fn ingest(&self) -> Option<&IngestSink> {
         match self {

@@ -343,6 +343,21 @@ impl Neo4jSink {
         self.write_request_to(&self.trail, events)
     }
 
+    /// Whether the schema is known to be in place (writes then carry no guard).
+    pub(crate) fn schema_is_known(&self) -> bool {
+        self.schema_known.load(Ordering::Relaxed)
+    }
+
+    /// The schema is known to be in place from now on.
+    pub(crate) fn set_schema_known(&self) {
+        self.schema_known.store(true, Ordering::Relaxed);
+    }
+
+    /// This sink's HTTP client (the delivery machine's driver sends with it).
+    pub(crate) fn transport(&self) -> &Transport {
+        &self.transport
+    }
+
     /// The configured trail (what [`Neo4jSink::write`] writes into).
     pub(crate) fn trail(&self) -> &str {
         &self.trail

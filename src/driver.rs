@@ -1,0 +1,216 @@
+//! The native driver of the delivery machine ([`crate::machine`], docs/sansio.md step 2): one
+//! tokio task per logger while there is work, owning the [`Machine`]. Calls reach it over an
+//! mpsc channel and wait on a oneshot; it performs the machine's actions (a POST per request on
+//! a task of its own, whose outcome comes back over a second channel; one timer; a yield for the
+//! first turn) and feeds their results back. It holds no policy.
+//!
+//! The task ends when the machine is idle and no call waits (checked under the lock calls send
+//! under, so none is lost); the next call starts another. What must outlive it is kept
+//! elsewhere: the counters in the logger, whether the schema is known in the sink. While it
+//! runs it holds a clone of the logger, so a logger dropped with events on their way still
+//! delivers them (as the detached tasks before it did).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::batch::SharedEvent;
+use crate::error::AuditError;
+use crate::event::now_millis;
+use crate::machine::{Action, Input, Machine};
+use crate::AuditLogger;
+
+/// What a call asks of the driver.
+pub(crate) enum Cmd {
+    /// Deliver one built event; the outcome on the channel.
+    Log(SharedEvent, oneshot::Sender<Result<(), AuditError>>),
+    /// Flush: `true` when no batch failed meanwhile.
+    Flush(oneshot::Sender<bool>),
+}
+
+/// A logger's way to its running driver, if one runs.
+#[derive(Debug, Default)]
+pub(crate) struct Slot(Mutex<Option<mpsc::UnboundedSender<Cmd>>>);
+
+impl Slot {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<mpsc::UnboundedSender<Cmd>>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Hands `cmd` to `logger`'s driver, starting one if none runs. Must be called inside a tokio
+/// runtime.
+pub(crate) fn send(logger: &AuditLogger, slot: &Slot, cmd: Cmd) {
+    let mut s = slot.lock();
+    let cmd = match s.as_ref() {
+        Some(tx) => match tx.send(cmd) {
+            Ok(()) => return,
+            Err(mpsc::error::SendError(cmd)) => cmd, // that driver ended (its runtime stopped)
+        },
+        None => cmd,
+    };
+    let (tx, rx) = mpsc::unbounded_channel();
+    let _ = tx.send(cmd);
+    *s = Some(tx);
+    drop(s);
+    tokio::spawn(run(logger.clone(), rx));
+}
+
+/// The driver's state besides the machine.
+struct Driver {
+    logger: AuditLogger,
+    m: Machine,
+    calls: HashMap<u32, oneshot::Sender<Result<(), AuditError>>>,
+    flushes: HashMap<u32, oneshot::Sender<bool>>,
+    answers: mpsc::UnboundedSender<Input>,
+    timer: Option<i64>,
+    turn: bool,
+}
+
+impl Driver {
+    fn command(&mut self, cmd: Cmd) {
+        let now = now_millis();
+        match cmd {
+            Cmd::Log(ev, reply) => match self.m.log_shared(now, ev) {
+                Ok(call) => {
+                    self.calls.insert(call, reply);
+                }
+                Err(e) => {
+                    let _ = reply.send(Err(e));
+                }
+            },
+            Cmd::Flush(reply) => {
+                let id = self.m.flush(now);
+                self.flushes.insert(id, reply);
+            }
+        }
+        self.perform();
+    }
+
+    fn input(&mut self, input: Input) {
+        self.m.input(now_millis(), input);
+        self.perform();
+    }
+
+    /// Performs the machine's actions, in order.
+    fn perform(&mut self) {
+        for a in self.m.actions() {
+            match a {
+                Action::Send { req, request } => {
+                    let transport = self.logger.sink().transport().clone();
+                    let timeout_ms = self.logger.config().timeout_ms;
+                    let answers = self.answers.clone();
+                    tokio::spawn(async move {
+                        use futures::FutureExt;
+                        let post = std::panic::AssertUnwindSafe(transport.post(&request, timeout_ms));
+                        let input = match post.catch_unwind().await {
+                            Ok(Ok(resp)) => Input::Answer { req, resp },
+                            Ok(Err(error)) => Input::Failed { req, error },
+                            Err(panic) => Input::Failed { req, error: panicked(panic) },
+                        };
+                        let _ = answers.send(input);
+                    });
+                }
+                Action::Done { call, result } => {
+                    if let Some(reply) = self.calls.remove(&call) {
+                        let _ = reply.send(result);
+                    }
+                }
+                Action::Flushed { id, ok } => {
+                    if let Some(reply) = self.flushes.remove(&id) {
+                        let _ = reply.send(ok);
+                    }
+                }
+                Action::Timer(at) => self.timer = at,
+                Action::Turn => self.turn = true,
+                // No durable queue natively (its actions come only with one), and no page.
+                Action::Keepalive(_)
+                | Action::Put { .. }
+                | Action::Delete(_)
+                | Action::DeletePrefix(_)
+                | Action::Load
+                | Action::Cleared { .. } => {}
+            }
+        }
+        self.logger.counters().set_queued(self.m.stats().queued);
+    }
+
+    fn is_done(&self) -> bool {
+        self.calls.is_empty() && self.flushes.is_empty() && !self.turn && self.timer.is_none() && self.m.is_idle()
+    }
+}
+
+/// A request that panicked: a runtime without I/O or time enabled makes Tokio panic in the
+/// transport's first step; said as for no runtime at all (the contract: an error, never a
+/// panic), and any other panic as the request's failure (the driver must still answer).
+fn panicked(panic: Box<dyn std::any::Any + Send>) -> AuditError {
+    let text = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied());
+    match text {
+        Some(t) if t.starts_with("A Tokio 1.x context was found, but") => AuditError::NoRuntime,
+        t => AuditError::Network(crate::error::cat(&["the request panicked: ", t.unwrap_or("?")])),
+    }
+}
+
+async fn run(logger: AuditLogger, mut rx: mpsc::UnboundedReceiver<Cmd>) {
+    let (answers, mut answered) = mpsc::unbounded_channel();
+    let mut d = Driver {
+        m: Machine::new(logger.clone(), None),
+        logger,
+        calls: HashMap::new(),
+        flushes: HashMap::new(),
+        answers,
+        timer: None,
+        turn: false,
+    };
+    let mut open = true;
+    loop {
+        if d.turn {
+            // The first turn: calls made together (tasks already woken) join the first batch.
+            tokio::task::yield_now().await;
+            while let Ok(cmd) = rx.try_recv() {
+                d.command(cmd);
+            }
+            d.turn = false;
+            d.input(Input::Turn);
+            continue;
+        }
+        if d.is_done() && !open {
+            return;
+        }
+        if d.is_done() {
+            let slot = d.logger.driver_slot();
+            let mut s = slot.lock();
+            match rx.try_recv() {
+                Ok(cmd) => {
+                    drop(s);
+                    d.command(cmd);
+                    continue;
+                }
+                Err(_) => {
+                    *s = None;
+                    return;
+                }
+            }
+        }
+        let timer = d.timer;
+        let sleep = async {
+            match timer {
+                Some(at) => tokio::time::sleep(std::time::Duration::from_millis((at - now_millis()).max(0) as u64)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            cmd = rx.recv(), if open => match cmd {
+                Some(cmd) => d.command(cmd),
+                // Every sender gone (the slot was replaced): finish what is under way.
+                None => open = false,
+            },
+            Some(input) = answered.recv() => d.input(input),
+            () = sleep => {
+                d.timer = None;
+                d.input(Input::Timer);
+            }
+        }
+    }
+}
