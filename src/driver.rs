@@ -196,7 +196,9 @@ async fn run(logger: AuditLogger, mut rx: mpsc::UnboundedReceiver<Cmd>) {
         let timer = d.timer;
         let sleep = async {
             match timer {
-                Some(at) => tokio::time::sleep(std::time::Duration::from_millis((at - now_millis()).max(0) as u64)).await,
+                Some(at) => {
+                    tokio::time::sleep(std::time::Duration::from_millis((at - now_millis()).max(0) as u64)).await
+                }
                 None => std::future::pending().await,
             }
         };

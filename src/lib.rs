@@ -83,6 +83,8 @@ pub mod chain;
 pub mod config;
 #[doc(hidden)]
 pub mod cypher;
+#[cfg(not(target_arch = "wasm32"))]
+mod driver;
 #[doc(hidden)]
 pub mod error;
 #[doc(hidden)]
@@ -93,11 +95,9 @@ pub mod identity;
 pub mod ingest;
 mod json;
 mod lite;
-mod machine;
-#[cfg(not(target_arch = "wasm32"))]
-mod driver;
 #[doc(hidden)]
 pub mod logger;
+mod machine;
 #[doc(hidden)]
 pub mod outcome;
 #[doc(hidden)]

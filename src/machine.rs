@@ -14,8 +14,9 @@
 //! with a fake clock (the tests below). Randomness (jitter) comes from [`crate::random`], as
 //! today.
 //!
-//! Step 1 of the migration: the machine lives beside today's async code (batch.rs, the
-//! logger's retry loop, queue/) and drives nothing yet.
+//! Migration (docs/sansio.md): natively the logger delivers through it (src/driver.rs, step 2);
+//! the wasm builds still run today's async code (batch.rs, the logger's retry loop, queue/) until
+//! a JS driver replaces it (step 3), after which the async paths go (step 4).
 #![cfg_attr(not(test), allow(dead_code))]
 
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -292,13 +293,21 @@ impl Batch {
 
 #[derive(Debug)]
 enum Req {
-    Write { batch: Batch, guard: bool },
+    Write {
+        batch: Batch,
+        guard: bool,
+    },
     /// The schema check (`n` names).
-    Check { n: usize },
+    Check {
+        n: usize,
+    },
     /// Every constraint and index in one transaction.
     CreateAll,
     /// Schema statement `idx`, after `attempt` extra runs.
-    One { idx: usize, attempt: u32 },
+    One {
+        idx: usize,
+        attempt: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -315,7 +324,11 @@ enum Schema {
     Unknown,
     /// The schema step runs for `batch`, whose guarded write Neo4j refused; `again`: a
     /// statement to run again at a time (a deadlock).
-    Step { batch: Batch, texts: Vec<String>, again: Option<(i64, usize, u32)> },
+    Step {
+        batch: Batch,
+        texts: Vec<String>,
+        again: Option<(i64, usize, u32)>,
+    },
     Known,
 }
 
@@ -324,7 +337,10 @@ enum Drain {
     Idle,
     Waiting(i64),
     /// A round re-sends `left` more events; the last failure that matters so far.
-    Sending { left: usize, failure: Option<AuditError> },
+    Sending {
+        left: usize,
+        failure: Option<AuditError>,
+    },
 }
 
 /// The delivery machine of one logger (see the module docs).
@@ -741,7 +757,9 @@ impl Machine {
             let mut bytes = 0;
             while let Some(e) = self.pending.front() {
                 let size = e.ev.json_len();
-                if !entries.is_empty() && (entries.len() >= self.batch.max_events || bytes + size > self.batch.max_bytes) {
+                if !entries.is_empty()
+                    && (entries.len() >= self.batch.max_events || bytes + size > self.batch.max_bytes)
+                {
                     break;
                 }
                 bytes += size;
@@ -1439,7 +1457,9 @@ mod tests {
                 Some(e) => e.clone(),
                 None => self.body["statements"][0]["parameters"]["events"].clone(),
             };
-            evs.as_array().map(|a| a.iter().map(|e| e["UID"].as_str().expect("a UID").to_owned()).collect()).unwrap_or_default()
+            evs.as_array()
+                .map(|a| a.iter().map(|e| e["UID"].as_str().expect("a UID").to_owned()).collect())
+                .unwrap_or_default()
         }
         fn statement(&self) -> String {
             self.body["statements"][0]["statement"].as_str().unwrap_or("").to_owned()
@@ -1699,7 +1719,10 @@ mod tests {
         let s = sends(&r.input(Input::Turn));
         let a = r.answer(&s[0], unavailable(None));
         let b = r.ok(&s[1]);
-        assert_eq!(dones(&a).iter().map(|d| (d.0, d.1.is_ok())).collect::<Vec<_>>(), vec![(calls[0], false), (calls[1], false)]);
+        assert_eq!(
+            dones(&a).iter().map(|d| (d.0, d.1.is_ok())).collect::<Vec<_>>(),
+            vec![(calls[0], false), (calls[1], false)]
+        );
         assert_eq!(dones(&b).iter().map(|d| (d.0, d.1.is_ok())).collect::<Vec<_>>(), vec![(calls[2], true)]);
     }
 
@@ -1742,7 +1765,10 @@ mod tests {
         let call = r.log();
         let s = sends(&r.input(Input::Turn));
         let acts = r.answer(&s[0], unavailable(Some("60")));
-        assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Http { status: 503, .. }))] if *c == call), "{acts:?}");
+        assert!(
+            matches!(&dones(&acts)[..], [(c, Err(AuditError::Http { status: 503, .. }))] if *c == call),
+            "{acts:?}"
+        );
     }
 
     /// Attempts are bounded, and failures a retry cannot cure (401, a Neo4j ClientError) are
@@ -1799,7 +1825,10 @@ mod tests {
         let acts = r.acts();
         assert!(acts.is_empty());
         let acts = r.at(t0() + 500);
-        assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Timeout(d)))] if *c == call && d.as_millis() == 500), "{acts:?}");
+        assert!(
+            matches!(&dones(&acts)[..], [(c, Err(AuditError::Timeout(d)))] if *c == call && d.as_millis() == 500),
+            "{acts:?}"
+        );
         assert!(r.ok(&s[0]).is_empty(), "a late answer changes nothing");
     }
 
@@ -1909,7 +1938,10 @@ mod tests {
         assert!((t0() + 25..t0() + 75).contains(&at), "{}", at - t0());
         let again = sends(&r.at(at));
         assert_eq!(again[0].body, first[0].body);
-        let acts = r.answer(&again[0], resp(403, r#"{"errors":[{"code":"Neo.ClientError.Security.Forbidden","message":"no"}]}"#));
+        let acts = r.answer(
+            &again[0],
+            resp(403, r#"{"errors":[{"code":"Neo.ClientError.Security.Forbidden","message":"no"}]}"#),
+        );
         let write = sends(&acts);
         assert!(!write[0].guarded());
         assert!(r.m.logger().schema_warning().is_none_or(|w| w.contains("schema not ensured")));
@@ -2059,7 +2091,10 @@ mod tests {
         let dead = puts(&acts);
         assert!(dead[0].0.starts_with(DEAD), "{dead:?}");
         let list: Value = serde_json::from_str(&r.m.dead_letters_json().unwrap()).unwrap();
-        assert_eq!(list[0]["reason"].as_str().unwrap(), "rejected by the endpoint (HTTP 413): too_large: body too large");
+        assert_eq!(
+            list[0]["reason"].as_str().unwrap(),
+            "rejected by the endpoint (HTTP 413): too_large: body too large"
+        );
         assert_eq!(list[0]["event"]["UID"].as_str().unwrap(), s[0].uids()[0]);
         let st = r.m.stats();
         assert_eq!((st.dead_lettered, st.queued), (1, 0));

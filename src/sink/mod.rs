@@ -9,10 +9,10 @@ mod neo4j;
 #[cfg(test)]
 pub(crate) use self::ingest::request_body;
 pub(crate) use self::ingest::{interpret as ingest_interpret, IngestSink};
-pub(crate) use self::neo4j::{in_place, schema_refused, schema_statement_done, schema_statement_failed, write_outcome};
 #[cfg_attr(not(feature = "ingest"), allow(unused_imports))]
 pub(crate) use self::neo4j::is_refusal;
 pub(crate) use self::neo4j::Neo4jSink;
+pub(crate) use self::neo4j::{in_place, schema_refused, schema_statement_done, schema_statement_failed, write_outcome};
 
 use crate::error::cat;
 use std::borrow::Borrow;
