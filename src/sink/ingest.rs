@@ -46,6 +46,7 @@ impl IngestSink {
     }
 
     /// This sink's HTTP client (the delivery machine's driver sends with it).
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
     }

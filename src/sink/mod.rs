@@ -97,7 +97,8 @@ impl Sink {
         }
     }
 
-    /// The HTTP client and the per-request bound of this sink.
+    /// The HTTP client of this sink (the native driver sends with it).
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn transport(&self) -> &crate::transport::Transport {
         match self {
             Sink::Neo4j(s) => s.transport(),

@@ -354,6 +354,7 @@ impl Neo4jSink {
     }
 
     /// This sink's HTTP client (the delivery machine's driver sends with it).
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
     }
