@@ -19,7 +19,7 @@
 //! a JS driver replaces it (step 3), after which the async paths go (step 4).
 #![cfg_attr(not(test), allow(dead_code))]
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -373,7 +373,9 @@ pub(crate) struct Machine {
     /// Queued-delivery events whose put is not acknowledged yet.
     storing: Vec<Entry>,
     /// Committed-delivery events in flight but not stored, by UID, with their arrival.
-    unstored: HashMap<String, (i64, SharedEvent)>,
+    /// (A list, not a map: hashbrown and SipHash cost the wasm ~4.5 KB raw; it holds only the
+    /// committed-delivery calls whose requests are out.)
+    unstored: Vec<(i64, SharedEvent)>,
     sweep_at: Option<i64>,
     /// Failed events waiting for a drain, a flush or the next load.
     idle: Vec<Entry>,
@@ -420,7 +422,7 @@ impl Machine {
             q_len: 0,
             q_bytes: 0,
             storing: Vec::new(),
-            unstored: HashMap::new(),
+            unstored: Vec::new(),
             sweep_at: None,
             idle: Vec::new(),
             maybe_idle: false,
@@ -486,7 +488,7 @@ impl Machine {
             Some(q) if q.persistent => {
                 // Committed delivery: stored only when it must be (a failure, no answer within
                 // STORE_AFTER_MS, pagehide).
-                self.unstored.insert(entry.ev.uid.clone(), (now, entry.ev.clone()));
+                self.unstored.push((now, entry.ev.clone()));
                 self.sweep_at.get_or_insert(now + STORE_AFTER_MS);
                 self.enqueue(now, entry);
             }
@@ -1099,7 +1101,16 @@ impl Machine {
 
     /// Whether `e`'s event may be in storage; it leaves `unstored` here.
     fn was_stored(&mut self, e: &Entry) -> bool {
-        self.persistent() && self.unstored.remove(e.ev.uid.as_str()).is_none()
+        if !self.persistent() {
+            return false;
+        }
+        match self.unstored.iter().position(|(_, u)| u.uid == e.ev.uid) {
+            Some(i) => {
+                self.unstored.swap_remove(i);
+                false
+            }
+            None => true,
+        }
     }
 
     fn committed(&mut self, now: i64, e: Entry) {
@@ -1194,7 +1205,7 @@ impl Machine {
     /// Stores the committed-delivery events in flight that arrived at or before `born_by`.
     fn store_unstored(&mut self, born_by: i64) {
         let mut due: Vec<(i64, SharedEvent)> = Vec::new();
-        self.unstored.retain(|_, (t, ev)| {
+        self.unstored.retain(|(t, ev)| {
             let keep = *t > born_by;
             if !keep {
                 due.push((*t, ev.clone()));
@@ -1205,7 +1216,7 @@ impl Machine {
         for (_, ev) in due {
             self.put(&ev, false);
         }
-        self.sweep_at = self.unstored.values().map(|(t, _)| t + STORE_AFTER_MS).min();
+        self.sweep_at = self.unstored.iter().map(|(t, _)| t + STORE_AFTER_MS).min();
     }
 
     fn page_hide(&mut self, now: i64) {
@@ -1276,10 +1287,11 @@ impl Machine {
         self.dead.append(&mut dead);
         let mut mine = sorted.mine;
         mine.sort_by_key(|e| e.occurred_at.unwrap_or(e.ts));
-        let known: HashSet<String> = self.entries().map(|e| e.ev.uid.clone()).collect();
+        let mut known: Vec<String> = self.entries().map(|e| e.ev.uid.clone()).collect();
+        known.sort_unstable();
         let limits = self.logger.limits();
         for ev in mine {
-            if known.contains(&ev.uid) {
+            if known.binary_search(&ev.uid).is_ok() {
                 continue;
             }
             if let Err(v) = ev.check(&limits) {
