@@ -40,7 +40,7 @@ pub const TRAIL_INDEXED: &str = "indexed";
 /// are not identifiers ([`Labels::validate`]).
 ///
 /// Its cost in Neo4j 5.26 (bench/stmt_ab.mjs, PROFILE; 2026-11-30): ~22-25 db hits per event,
-/// every MERGE an index seek (the two unique constraints, `User(UID)`), two `Eager`s (~2.3 KB of
+/// every node found by an index seek (the two unique constraints, `User(UID)`), two `Eager`s (~2.3 KB of
 /// buffered row per event); the text is one plan-cache entry whatever the batch size (planning
 /// it took ~0.15 s on a loaded machine, paid on a miss or a statistics replan). Variants with
 /// the same graph (no `timestamp` Eager, the user looked up first, a `CALL` instead of
