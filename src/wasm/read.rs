@@ -55,6 +55,12 @@ export interface AuditTrailEvent {
   seq: number | null;
   prevHash: string | null;
   hash: string | null;
+  /** Who wrote it into Neo4j: "client" (a client library, directly) or "worker" (the ingest
+   *  Worker, after verifying the user's token); null for an event stored before provenance existed. */
+  source: "client" | "worker" | null;
+  /** When the user acted, formatted as `timestamp`: the same instant for a direct write; through the
+   *  Worker, the client's time of the action (`timestamp` is then the Worker's receive time). */
+  occurredAt: string | null;
   /** What the action was performed on; absent when none. */
   targets?: { label: string; uid: string; role: string | null }[];
 }

@@ -200,12 +200,18 @@ test("a read filter no event can have, or a date not in the calendar, is invalid
     [() => logger.getTargetActivity("Document", "d1", { actionType: "a b" }), /^invalid input: actionType must be/],
     [() => logger.getAuditTrail({ since: "2026-02-30" }), /^invalid input: since must be/],
     [() => logger.getAuditTrail({ until: "2025-02-29T00:00:00Z" }), /^invalid input: until must be/],
+    // Found by a new user (an admin page's date pickers swapped): an empty window answered an
+    // empty page, where the CLI refuses it ("--until must be later than --since").
+    [() => logger.getAuditTrail({ since: "2026-12-01T00:00:00Z", until: "2026-01-01T00:00:00Z" }),
+      /^invalid input: until must be later than since/],
+    [() => logger.getAuditTrail({ since: 1000, until: 1000 }), /^invalid input: until must be later than since/],
+    [() => logger.getTargetActivity("Document", "d1", { since: 2000, until: 1000 }), /^invalid input: until must be later/],
   ]) {
     assert.equal(await call(), null, String(reason));
     assert.match(logger.lastError, reason);
   }
   // The same filters with values the rules allow still find the event.
-  const page = await logger.getAuditTrail({ userUid: "u1", actionType: "LOGIN", category: "SECURITY", since: "2024-02-29" });
+  const page = await logger.getAuditTrail({ userUid: "u1", actionType: "LOGIN", category: "SECURITY", since: "2024-02-29", until: Date.now() + 60000 });
   assert.equal(page?.events.length, 1, logger.lastError);
 });
 
