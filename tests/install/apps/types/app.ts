@@ -74,6 +74,9 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   const stats: ReadStats = logger.stats();
   const dead: ReadDeadLetter[] = await logger.deadLetters();
   const events: AuditTrailEvent[] = [...(page?.events ?? []), ...(activity?.events ?? [])];
+  // Provenance as an admin page shows it: when the user acted, and who wrote it (null before it existed).
+  const provenance: string[] = events.map((e) => `${e.occurredAt ?? e.timestamp} ${e.source === "worker" ? "via Worker" : e.source ?? "unknown"}`);
+  void provenance;
   return [head.hash, firstBreak?.kind ?? "intact", String(stats.sent + dead.length + targets.length), ...events.map((e) => e.actionType)];
 }
 
