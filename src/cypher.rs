@@ -512,7 +512,10 @@ mod tests {
                 .filter(|name| *name != user_index) // created, not required: see schema_names
                 .collect();
             assert_eq!(from_texts.len(), 9);
-            assert!(schema_texts(&labels).unwrap().iter().any(|t| t.contains(&format!("INDEX {user_index} IF NOT EXISTS"))));
+            assert!(schema_texts(&labels)
+                .unwrap()
+                .iter()
+                .any(|t| t.contains(&format!("INDEX {user_index} IF NOT EXISTS"))));
             assert_eq!(schema_names(&labels), from_texts);
             assert_eq!(schema_check(&labels).unwrap().1, from_texts);
             // The wait covers exactly these names, not every index of the database (it used to

@@ -749,7 +749,8 @@ fn check_filters(q: &TrailQuery) -> Result<(), AuditError> {
     if let (Some(since), Some(until)) = (q.since, q.until) {
         if until <= since {
             return Err(AuditError::InvalidInput(
-                "until must be later than since (since is inclusive, until exclusive: no event can be in this window)".into(),
+                "until must be later than since (since is inclusive, until exclusive: no event can be in this window)"
+                    .into(),
             ));
         }
     }

@@ -714,7 +714,10 @@ async fn events_the_python_seed_wrote_read_after_the_migration_converts_their_lo
     let q = TrailQuery { limit: Some(4), ..Default::default() };
     match logger.get_audit_trail(&q).await {
         Err(AuditError::Neo4j { message, .. }) => {
-            assert!(message.contains("Epoch not supported") && message.contains("neo4j-audit migrate --zone"), "{message}")
+            assert!(
+                message.contains("Epoch not supported") && message.contains("neo4j-audit migrate --zone"),
+                "{message}"
+            )
         }
         other => panic!("a LocalDateTime timestamp: {other:?}"),
     }
@@ -754,7 +757,10 @@ async fn events_the_python_seed_wrote_read_after_the_migration_converts_their_lo
         })
         .await
         .unwrap();
-    assert_eq!(since.events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>(), vec![events[1].uid.clone(), events[2].uid.clone(), events[3].uid.clone()]);
+    assert_eq!(
+        since.events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>(),
+        vec![events[1].uid.clone(), events[2].uid.clone(), events[3].uid.clone()]
+    );
     // Unchained, as the README says of events written before chaining; the library's one verifies.
     let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
     assert_eq!((report.checked, report.unchained), (1, 5));

@@ -327,3 +327,17 @@ test("an application's uniqueness constraint on its user label's UID leaves a ne
     await cypher(`DROP CONSTRAINT ${name} IF EXISTS`);
   }
 });
+
+test("two trail nodes with one name (the Python seed's race) make a schemaWarning that says so, not 'schema rights'", async () => {
+  // Found by a new user migrating from the Python log_user_action: its racing first calls left two
+  // AuditTrail nodes with one name; the uniqueness constraint could not be created and the warning
+  // told them to run ensureSchema "with a user that has schema rights", which they had.
+  const trailLabel = `SeedTrail${randomUUID().replace(/-/g, "")}`;
+  await cypher(`CREATE (:${trailLabel} {name: 'default', UID: randomUUID()}), (:${trailLabel} {name: 'default', UID: randomUUID()})`);
+  const logger = new pkg.AuditLogger(config("default", { labels: { trail: trailLabel } }));
+  assert.equal(await logger.logUserAction({ uid: "u1" }, "LOGIN", "SECURITY"), true, logger.lastError);
+  assert.match(logger.schemaWarning ?? "", /ConstraintCreationFailed.*stored nodes break one: merge the duplicates, see the README's Migrating from the Python log_user_action/s);
+  assert.doesNotMatch(logger.schemaWarning, /schema rights/);
+  await logger.close();
+  await cypher(`MATCH (t:${trailLabel}) DETACH DELETE t`);
+});
