@@ -1230,7 +1230,7 @@ impl AuditLogger {
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> Result<TrailPage, AuditError> {
-        self.audit_trail(&user_query(uid, since, limit, cursor)?).await
+        self.audit_trail(&user_query(uid, TrailQuery { since, limit, cursor, ..Default::default() })?).await
     }
 
     /// The events performed on the node `label` / `uid` ([`Target`]) in this logger's trail,
@@ -1406,14 +1406,9 @@ fn row_seal(row: &[Json]) -> Option<StoredSeal> {
 }
 
 /// The query of [`AuditLogger::user_activity`].
-pub(crate) fn user_query(
-    uid: &str,
-    since: Option<i64>,
-    limit: Option<u32>,
-    cursor: Option<String>,
-) -> Result<TrailQuery, AuditError> {
+pub(crate) fn user_query(uid: &str, q: TrailQuery) -> Result<TrailQuery, AuditError> {
     crate::rules::check_uid("uid", uid)?;
-    Ok(TrailQuery { user_uid: Some(uid.to_owned()), since, limit, cursor, ..Default::default() })
+    Ok(TrailQuery { user_uid: Some(uid.to_owned()), ..q })
 }
 
 /// The query of [`AuditLogger::get_target_activity`].
@@ -1490,7 +1485,7 @@ mod tests {
             }
         }
         for uid in ["", " ", "a\u{1b}"] {
-            let e = user_query(uid, None, None, None).unwrap_err().to_string();
+            let e = user_query(uid, TrailQuery::default()).unwrap_err().to_string();
             assert!(e.starts_with("invalid input: uid must be a non-empty string"), "{uid:?}: {e}");
         }
         let ok = TrailQuery {

@@ -61,7 +61,7 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   const targets = onDoc?.events[0]?.targets ?? [];
   const query: AuditTrailQuery = { since, limit: 10 };
   const page: AuditTrailPage | null = await logger.getAuditTrail(query);
-  const activity: AuditTrailPage | null = await logger.getUserActivity(user.uid, { since, limit: 5 });
+  const activity: AuditTrailPage | null = await logger.getUserActivity(user.uid, { since, until: Date.now(), actionType: "READ_ENTRY", limit: 5 });
   // The README's paging as written: a page's nextCursor (string | null) goes straight back in.
   if (page) void [await logger.getAuditTrail({ cursor: page.nextCursor }), await logger.getUserActivity(user.uid, { cursor: page.nextCursor }),
     await logger.getTargetActivity(target.label, target.uid, { cursor: page.nextCursor })];
