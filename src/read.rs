@@ -18,7 +18,7 @@ use crate::chain::{SignedHead, StoredSeal, VerifyReport};
 use crate::config::Labels;
 use crate::cypher::Statement;
 use crate::error::{cat, int, num, AuditError};
-use crate::event::{AuditEvent, Target};
+use crate::event::{AuditEvent, Source, Target};
 use crate::json::Json;
 use crate::logger::AuditLogger;
 use crate::sign::{KeySet, PublicJwk};
@@ -86,6 +86,15 @@ pub struct TrailEvent {
     pub prev_hash: Option<String>,
     /// This event's chain hash (64 hex digits).
     pub hash: Option<String>,
+    /// Who wrote it into Neo4j: [`Source::Client`] (a client library, directly) or
+    /// [`Source::Worker`] (the ingest Worker, which verified the user's token); `None` for an event
+    /// stored before provenance existed (no `occurredAt` either: e.g. the Python seed's events).
+    pub source: Option<Source>,
+    /// When the user acted, as `timestamp` is written (ISO 8601, UTC, milliseconds): the same
+    /// instant for a direct write; through the Worker, the client's time of the action, earlier
+    /// than `timestamp` (the Worker's receive time) when the event waited in a queue. `None` when
+    /// not stored (before provenance existed).
+    pub occurred_at: Option<String>,
     /// What the action was performed on (from `targetKeys` / `targetRoles`; empty for none, and
     /// then not serialised, so an event without targets has the fields it had before targets).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -737,6 +746,14 @@ fn equalities(preds: &mut Preds, params: &mut Params, q: &TrailQuery) {
 /// for `target`: `{actionType: "Doc opened"}` or `{userUid: ""}` is `invalid input`, not a query
 /// that can only find nothing.
 fn check_filters(q: &TrailQuery) -> Result<(), AuditError> {
+    if let (Some(since), Some(until)) = (q.since, q.until) {
+        if until <= since {
+            return Err(AuditError::InvalidInput(
+                "until must be later than since (since is inclusive, until exclusive: no event can be in this window)"
+                    .into(),
+            ));
+        }
+    }
     if let Some(u) = &q.user_uid {
         crate::rules::check_uid("userUid", u)?;
     }
@@ -933,6 +950,8 @@ impl From<AuditEvent> for TrailEvent {
             seq: e.seq,
             prev_hash: e.prev_hash,
             hash: e.hash,
+            source: e.occurred_at.map(|_| e.source),
+            occurred_at: e.occurred_at.map(iso_millis),
             targets: e.targets,
         }
     }
@@ -1108,10 +1127,27 @@ type Rows<'a> =
 #[cfg(target_arch = "wasm32")]
 type Rows<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<crate::outcome::JsonRows, AuditError>> + 'a>>;
 
+/// What to do when a read meets an event whose `timestamp` has no zone (a `LocalDateTime`, as the
+/// Python `log_user_action` this library replaces stored it): Neo4j's own answer, "Epoch not
+/// supported.", names neither the event nor the remedy.
+fn local_time_hint(e: AuditError) -> AuditError {
+    match e {
+        AuditError::Neo4j { code, message } if message.starts_with("Epoch not supported") => AuditError::Neo4j {
+            code,
+            message: cat(&[
+                &message,
+                " (an event's timestamp is a LocalDateTime, as the Python log_user_action wrote them: \
+                 convert them with `neo4j-audit migrate --zone <their writer's time zone>`)",
+            ]),
+        },
+        e => e,
+    }
+}
+
 impl AuditLogger {
     /// Runs a read statement ([`Rows`]).
     fn query<'a>(&'a self, st: &'a Query) -> Rows<'a> {
-        Box::pin(self.run_json(&st.text, &st.params))
+        Box::pin(async move { self.run_json(&st.text, &st.params).await.map_err(local_time_hint) })
     }
 
     /// The JavaScript name of [`AuditLogger::audit_trail`] (for the wasm shell).
@@ -1194,7 +1230,7 @@ impl AuditLogger {
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> Result<TrailPage, AuditError> {
-        self.audit_trail(&user_query(uid, since, limit, cursor)?).await
+        self.audit_trail(&user_query(uid, TrailQuery { since, limit, cursor, ..Default::default() })?).await
     }
 
     /// The events performed on the node `label` / `uid` ([`Target`]) in this logger's trail,
@@ -1370,14 +1406,9 @@ fn row_seal(row: &[Json]) -> Option<StoredSeal> {
 }
 
 /// The query of [`AuditLogger::user_activity`].
-pub(crate) fn user_query(
-    uid: &str,
-    since: Option<i64>,
-    limit: Option<u32>,
-    cursor: Option<String>,
-) -> Result<TrailQuery, AuditError> {
+pub(crate) fn user_query(uid: &str, q: TrailQuery) -> Result<TrailQuery, AuditError> {
     crate::rules::check_uid("uid", uid)?;
-    Ok(TrailQuery { user_uid: Some(uid.to_owned()), since, limit, cursor, ..Default::default() })
+    Ok(TrailQuery { user_uid: Some(uid.to_owned()), ..q })
 }
 
 /// The query of [`AuditLogger::get_target_activity`].
@@ -1454,7 +1485,7 @@ mod tests {
             }
         }
         for uid in ["", " ", "a\u{1b}"] {
-            let e = user_query(uid, None, None, None).unwrap_err().to_string();
+            let e = user_query(uid, TrailQuery::default()).unwrap_err().to_string();
             assert!(e.starts_with("invalid input: uid must be a non-empty string"), "{uid:?}: {e}");
         }
         let ok = TrailQuery {
