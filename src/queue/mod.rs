@@ -155,7 +155,9 @@ pub fn keepalive_fit(n: usize, body_len: usize) -> usize {
 pub struct Durable {
     logger: Rc<AuditLogger>,
     store: Option<idb::IdbStore>,
-    /// Key prefix of this logger's records: target and identity (see the module docs).
+    /// Key prefix of this logger's records: target and identity (see the module docs). Empty
+    /// without a store (Workers, Node): no record is filed then, and a Worker's first logger
+    /// compiles neither the scope nor the identity it is made of (bench/coldstart-v8.mjs).
     scope: String,
     pending: RefCell<PendingMap>,
     /// Committed-delivery events whose request is out but that are not stored yet (see
@@ -221,9 +223,14 @@ impl Durable {
     /// same identity left stored, and (in a window) listens for `pagehide` and `online`.
     pub fn open(logger: Rc<AuditLogger>) -> Rc<Durable> {
         let c = logger.config();
-        let (endpoint, base, id) = (c.endpoint.as_deref().unwrap_or(""), c.base_url(), logger.identity());
-        let scope = crate::identity::scope(&[endpoint, &base, &c.database, &c.labels.event, &c.trail, &id]);
         let store = idb::IdbStore::available(&c.queue.name);
+        let scope = match store {
+            Some(_) => {
+                let (endpoint, base, id) = (c.endpoint.as_deref().unwrap_or(""), c.base_url(), logger.identity());
+                crate::identity::scope(&[endpoint, base, &c.database, &c.labels.event, &c.trail, id])
+            }
+            None => String::new(),
+        };
         let loaded = store.as_ref().map(|_| idb::Outcome::new());
         let d = Rc::new(Durable {
             logger,
