@@ -83,15 +83,14 @@ fn hashed(kind: &str, s: &str) -> String {
 /// Claims left out of [`token_identity`]'s scope: those that change from one token of a user to
 /// the next (times, ids, nonces, sessions), describe the user (names, e-mail, picture) or what the
 /// token may do (scopes, roles, permissions): none of them names another user or tenant.
-/// One text, the names separated by spaces, not an array: no address and length per name in the
-/// .wasm (bench/size).
+/// Space-separated, for [`crate::error::listed`].
 const IGNORED_CLAIMS: &str = "sub exp iat nbf jti auth_time nonce at_hash c_hash s_hash sid session_state uti rh \
     name given_name family_name middle_name nickname preferred_username email email_verified picture locale zoneinfo \
     updated_at scope scp permissions roles groups azp acr amr client_id ver";
 
 /// Whether `name` is one of [`IGNORED_CLAIMS`].
 fn ignored_claim(name: &str) -> bool {
-    IGNORED_CLAIMS.as_bytes().split(|&b| b == b' ').any(|w| w == name.as_bytes())
+    crate::error::listed(IGNORED_CLAIMS, name).is_some()
 }
 
 /// The `sub` claim of a JWT (read, not verified) and, when the token has other lasting claims
