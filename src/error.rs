@@ -198,6 +198,12 @@ pub(crate) fn join(parts: &[String], sep: &str) -> String {
     s
 }
 
+/// Where `name` is among the space-separated names of `list`: a table of names written as one
+/// text, which puts no address and length per name into the .wasm as a `&[&str]` does.
+pub(crate) fn listed(list: &str, name: &str) -> Option<usize> {
+    list.as_bytes().split(|&b| b == b' ').position(|w| w == name.as_bytes())
+}
+
 /// `n` in decimal, for texts built with [`cat`] instead of `format!`: the write entry has no
 /// `format!`, `write!` or derived `Display`, which keeps core::fmt's machinery (and each call's
 /// argument table) out of the .wasm. Measured on the write entry (bench/size fetch-writeonly, wasm

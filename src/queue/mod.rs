@@ -55,19 +55,20 @@ use crate::error::AuditError;
 use crate::event::{now_millis, AuditEvent};
 use crate::AuditLogger;
 
-/// The browser's `window`, or `None` (Workers, Node, Web Workers). `web_sys::window()` alone
-/// answers through `instanceof Window`, which throws (and catches) a `ReferenceError` where there
-/// is no `Window` class: tens of microseconds per call, several calls per new logger in a
-/// Worker. One property lookup on the global object settles it there instead, made in JS
-/// (src/queue/keepalive.js): `js_sys::global()` and the key string cost a Worker's first logger
-/// about 0.8 KB more of wasm to compile (bench/coldstart-v8.mjs).
+/// The browser's `window`, or `None` (Workers, Node, Web Workers): what `web_sys::window()`
+/// answers, decided in JS (src/queue/keepalive.js), which looks the `window` property up before
+/// `instanceof Window` (that throws, and is caught, where there is no `Window` class: tens of
+/// microseconds per call, several calls per new logger in a Worker). Not `web_sys::window()`
+/// itself: its `js_sys::global()` lookup cost a Worker's first logger about 0.8 KB more of wasm
+/// to compile (bench/coldstart-v8.mjs), and the write entry (bench/size fetch-writeonly) carried
+/// it and its four glue functions.
 /// With the cargo feature `memory-queue` (the Workers build) always `None`, known when compiling:
 /// the `pagehide`/`online` listeners and the keepalive re-send are then left out of the build.
 pub(crate) fn window() -> Option<web_sys::Window> {
-    if cfg!(feature = "memory-queue") || !js_has_window() {
+    if cfg!(feature = "memory-queue") {
         return None;
     }
-    web_sys::window()
+    js_page_window()
 }
 
 /// The keepalive body budget browsers enforce (shared by all in-flight keepalive requests).
@@ -90,9 +91,9 @@ extern "C" {
     /// A fire-and-forget POST with `keepalive: true` (src/queue/keepalive.js); never throws.
     #[wasm_bindgen(js_name = keepalive)]
     fn js_keepalive(url: &str, headers: &str, body: &str);
-    /// Whether the global object has a `window` property (src/queue/keepalive.js).
-    #[wasm_bindgen(js_name = hasWindow)]
-    fn js_has_window() -> bool;
+    /// The global object if it is a `Window`, else `None` (src/queue/keepalive.js).
+    #[wasm_bindgen(js_name = pageWindow)]
+    fn js_page_window() -> Option<web_sys::Window>;
 }
 
 /// A DOM event listener kept alive by its owner.

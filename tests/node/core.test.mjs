@@ -250,7 +250,16 @@ test("every config member is read, and each section refuses unknown keys and wro
   new pkg.AuditLogger(full).free();
   const bad = (patch, re) => assert.throws(() => new pkg.AuditLogger({ ...full, ...patch }), re);
   bad({ api: "bolt" }, /unknown variant `bolt` of api, expected `tx` or `query`/);
-  bad({ labels: { evnt: "E" } }, /unknown field `evnt` in labels, expected one of `event`, `trail`, `user`/);
+  bad({ labels: { evnt: "E" } }, /unknown field `evnt` in labels, expected one of `event`, `trail`, `user`$/);
+  bad(
+    { pasword: "pw" },
+    new RegExp(
+      "unknown field `pasword` in config, expected one of `url`, `endpoint`, `database`, `username`, `password`, " +
+        "`token`, `api`, `trail`, `timeoutMs`, `maxDetailsBytes`, `labels`, `retry`, `batch`, `queue`, `delivery`, " +
+        "`redact`, `redactMatch`, `allowInsecureHttp`$",
+    ),
+  );
+  bad({ queue: { nam: "q" } }, /in queue, expected one of `enabled`, `maxEvents`, `maxBytes`, `maxAgeMs`, `name`$/);
   bad({ labels: { event: 3 } }, /invalid type for `event`, expected a string/);
   bad({ labels: "E" }, /invalid type for `labels`, expected an object/);
   bad({ retry: { maxAttempt: 2 } }, /unknown field `maxAttempt` in retry/);
