@@ -129,9 +129,11 @@ pub struct VerifyQuery {
     pub require_bound: bool,
     /// Heads kept outside the database (what [`AuditLogger::chain_head`] or a report's
     /// `head_seq`/`head_hash` gave earlier): each named stream must still hold that event, with
-    /// that hash — `Deleted` when the stream now ends before it (its newest events cut off),
-    /// `Forged` when the event there has another hash (the stream was rewritten up to it). The
-    /// only check that catches a consistently re-hashed or truncated unsigned stream. Not in the
+    /// that hash — `Deleted` when the stream now ends before it (its newest events cut off, or
+    /// none of its events left), `Forged` when the event there has another hash (the stream was
+    /// rewritten up to it). The only check that catches a consistently re-hashed or truncated
+    /// unsigned stream, and (with keys) a signed stream deleted whole together with the trail's
+    /// head, which leaves nothing in the database naming it. Not in the
     /// Worker's build (`GET /v1/verify` takes no anchors).
     #[cfg(not(feature = "worker"))]
     #[serde(default)]

@@ -462,6 +462,52 @@ async fn a_signed_stream_whose_trail_head_was_removed_is_not_ok() {
     assert_eq!(broken(&logger.verify_trail(&lenient).await.unwrap()), Some((BreakKind::Unsigned, 3)));
 }
 
+/// A documented limit (README, What is not detected): the Worker's whole signed stream deleted
+/// together with the trail's head leaves nothing that names it; the Worker, finding no head,
+/// begins a new stream, and the trail verifies `ok` with the public key alone. Only a head kept
+/// outside Neo4j (`report.signed_head`, passed back as an anchor) shows the deletion.
+#[tokio::test]
+async fn a_signed_stream_deleted_whole_with_its_head_is_caught_only_by_an_anchor() {
+    use neo4j_audit::ingest::handle;
+    let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-wiped");
+    let post = |body: &'static str| {
+        let (req, settings, logger) = (&req, &settings, &logger);
+        async move {
+            let r = handle(req, settings, now, &TestIo(body.into()), Some(logger)).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+    };
+    post(r#"{"events":[{"actionType":"GRANT"},{"actionType":"EXPORT"}]}"#).await;
+    let signed = VerifyQuery { public_keys: Some(settings.public_keys.clone().into()), ..Default::default() };
+    let report = logger.verify_trail(&signed).await.unwrap();
+    assert!(report.ok && report.checked == 2, "{report:?}");
+    let kept = report.signed_head.clone().unwrap();
+    // Every event of the Worker's stream and the trail's head removed.
+    cypher("MATCH (e:AuditEvent {streamId: $s}) DETACH DELETE e", json!({"s": kept.stream_id})).await;
+    cypher(
+        "MATCH (t:AuditTrail {name: $t}) REMOVE t.chainStream, t.chainSeq, t.chainHash, t.chainKid, t.chainSig, t.chainSignedAt",
+        json!({"t": trail}),
+    )
+    .await;
+    // Nothing left to read: ok, but nothing verified (the CLI says NOTHING VERIFIED).
+    let report = logger.verify_trail(&signed).await.unwrap();
+    assert!(report.ok && report.checked == 0 && report.streams.is_empty(), "{report:?}");
+    // The next request begins a new stream: the trail verifies, with events, as if nothing was cut.
+    post(r#"{"events":[{"actionType":"LOGIN"}]}"#).await;
+    let report = logger.verify_trail(&signed).await.unwrap();
+    assert!(report.ok && report.checked == 1, "not detectable with the keys alone: {report:?}");
+    assert_ne!(report.signed_head.as_ref().map(|h| h.stream_id.as_str()), Some(kept.stream_id.as_str()));
+    // The head kept outside Neo4j names the deleted stream: `deleted` from seq 0.
+    let anchored = VerifyQuery {
+        anchors: vec![neo4j_audit::read::Anchor { stream_id: kept.stream_id.clone(), seq: kept.seq, hash: kept.hash }],
+        ..signed
+    };
+    let report = logger.verify_trail(&anchored).await.unwrap();
+    assert!(!report.ok, "{report:?}");
+    let b = report.streams.iter().find(|s| s.stream_id == kept.stream_id).and_then(|s| s.first_break.clone());
+    assert_eq!(b.map(|b| (b.kind, b.seq)), Some((BreakKind::Deleted, 0)), "{report:?}");
+}
+
 /// `allow_unsigned` tolerates streams that were never signed (direct client writes). A Worker
 /// stream stripped of its seals (`REMOVE sig, sigKid, sigAt`) and of the trail's head is never
 /// signed too: before, a tail cut behind that verified `ok` with the public key and
@@ -731,6 +777,8 @@ async fn unsigned_stream_damage_is_reported_as_documented() {
     assert_eq!((b.kind, b.seq, r.ok), (BreakKind::Deleted, 3, false), "{r:?}");
     // Every event of the stream deleted: still reported (the anchor names the stream).
     cypher("MATCH (ev:AuditEvent {streamId: $s}) DETACH DELETE ev", json!({"s": anchor.stream_id})).await;
+    let r = verify(&logger).await;
+    assert!(r.ok && r.checked == 0 && r.streams.is_empty(), "unseen without an anchor: {r:?}");
     let r = logger.verify_trail(&anchored(&anchor)).await.unwrap();
     assert_eq!(r.streams.len(), 1, "{r:?}");
     assert_eq!(r.streams[0].first_break.as_ref().map(|b| (b.kind, b.seq)), Some((BreakKind::Deleted, 0)), "{r:?}");

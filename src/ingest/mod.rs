@@ -273,6 +273,18 @@ impl Settings {
         if let Some(k) = unparsed.borrow().first() {
             settings.neo4j = Err(cat(&[k, " must be a whole number (digits only)"]));
         }
+        // A browser's queue files events by the token's sub and lasting claims; a tenant claim it
+        // leaves out (a per-token or descriptive one: `azp`, `client_id`, `email`, ...) would let
+        // an event queued under one tenant's token go out with another tenant's token of the same
+        // sub, into that tenant's trail.
+        if let Some(c) = settings.tenant_claim.as_deref().filter(|c| crate::identity::ignores_claim(c)) {
+            settings.neo4j = Err(cat(&[
+                "TENANT_CLAIM ",
+                &quoted(c),
+                " is a claim the client's queue does not tell identities apart by; name a claim \
+                 that only names the tenant (e.g. org_id)",
+            ]));
+        }
         settings
     }
 
@@ -1675,6 +1687,33 @@ mod tests {
         // Without TENANT_CLAIM: the configured trail.
         run(&post(&format!("Bearer {}", token("u"))), &settings(&[]), &io, &store);
         assert_eq!(store.trails.borrow()[2], None);
+    }
+
+    /// A tenant claim the client's queue identity leaves out (src/identity.rs) is refused: with
+    /// TENANT_CLAIM = azp, one user's tokens for two tenants were one identity in the browser's
+    /// queue, so an event queued under tenant A's token went out with tenant B's, and the Worker
+    /// wrote it into org:B (201).
+    #[test]
+    fn a_tenant_claim_the_queue_identity_ignores_is_misconfigured() {
+        let tok = |claim: &str| {
+            jwt::sign_hs256(SECRET.as_bytes(), &json!({"sub": "u", "aud": "neo4j-audit", "exp": NOW + 60, claim: "b"}))
+        };
+        for claim in ["azp", "client_id", "email", "groups", "sid"] {
+            let (s, store) = (settings(&[("TENANT_CLAIM", claim)]), FakeStore::default());
+            // As the Worker's glue does (src/wasm/worker.rs): no store without a Neo4j configuration.
+            let io = FakeIo::new(r#"{"actionType":"A"}"#);
+            let req = post(&format!("Bearer {}", tok(claim)));
+            let r = futures::executor::block_on(handle(&req, &s, NOW, &io, s.neo4j.is_ok().then_some(&store)));
+            assert_eq!((r.status, body_of(&r)["error"].clone()), (500, json!("misconfigured")), "{claim}: {}", r.body);
+            assert!(store.written.borrow().is_empty(), "{claim}");
+            assert!(s.neo4j.as_ref().unwrap_err().contains("TENANT_CLAIM"), "{claim}");
+        }
+        // A claim the identity keeps (and `sub`, the identity itself) still works.
+        for claim in ["org_id", "tid", "sub"] {
+            let (s, store) = (settings(&[("TENANT_CLAIM", claim)]), FakeStore::default());
+            let r = run(&post(&format!("Bearer {}", tok(claim))), &s, &FakeIo::new(r#"{"actionType":"A"}"#), &store);
+            assert_eq!(r.status, 201, "{claim}: {}", r.body);
+        }
     }
 
     fn health(headers: Vec<(String, String)>, io: &FakeIo, store: &FakeStore) -> Response {
