@@ -109,7 +109,8 @@ pub struct VerifyQuery {
     /// Only this stream (default: every stream of the trail).
     pub stream_id: Option<String>,
     /// Only events from this instant (epoch ms) on; the first event of each stream in the window
-    /// is then trusted as the anchor.
+    /// is then trusted as the anchor, so events deleted at the window's start, or moved before
+    /// it by an edited `timestamp`, are not seen (a verification from the start sees them).
     pub since: Option<i64>,
     /// Trusted Ed25519 public keys (a list of JWKs, or the JWK Set `GET /v1/keys` answers). With
     /// keys, every stream must be signed by one of them (see `allow_unsigned`), and the trail's

@@ -265,6 +265,39 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
     assert!(window.checked >= 1 && window.checked < 7);
 }
 
+/// A documented limit (README, Verifying): a `since` window trusts its first event as the anchor,
+/// so the events at its start can be deleted, or moved before it by an edited `timestamp`, and
+/// the window still verifies; a verification from the start (or an earlier `since`) sees both.
+#[tokio::test]
+async fn a_since_window_trusts_its_first_event_so_its_start_can_be_cut_unseen() {
+    // The first event of a window starting at event 2, deleted or moved out of it (timestamp - 1 min).
+    for (prefix, damage, kind) in [
+        ("chain-window-cut", "DETACH DELETE ev", BreakKind::Deleted),
+        ("chain-window-moved", "SET ev.timestamp = datetime({epochMillis: $t - 60000})", BreakKind::Edited),
+    ] {
+        let (logger, uids) = chained(prefix, 6).await;
+        let rows =
+            cypher("MATCH (ev:AuditEvent {UID: $u}) RETURN ev.timestamp.epochMillis", json!({"u": uids[2]})).await;
+        let since = rows[0][0].as_i64().unwrap();
+        let window = VerifyQuery { since: Some(since), ..Default::default() };
+        let before = logger.verify_trail(&window).await.unwrap();
+        assert!(before.ok, "{before:?}");
+        let at = cypher(
+            &format!(
+                "MATCH (ev:AuditEvent {{streamId: $s}}) WHERE ev.timestamp >= datetime({{epochMillis: $t}}) \
+                 WITH ev ORDER BY ev.seq LIMIT 1 WITH ev, ev.seq AS seq {damage} RETURN seq"
+            ),
+            json!({"s": logger.chain_head().stream_id, "t": since}),
+        )
+        .await;
+        let seq = at[0][0].as_u64().unwrap();
+        let r = logger.verify_trail(&window).await.unwrap();
+        assert!(r.ok && r.checked + 1 == before.checked, "{prefix}: unseen inside the window: {r:?}");
+        let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
+        assert_eq!((b.kind, b.seq), (kind, seq), "{prefix}: seen from the start: {b:?}");
+    }
+}
+
 /// The Worker's ingest handler (run natively, as in tests/ingest.rs) chains what it writes onto
 /// the trail's one signed stream, requests after one another and concurrent ones alike, and it
 /// verifies with only the public key (native Rust, `VerifyQuery::public_keys`).
