@@ -265,6 +265,47 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
     assert!(window.checked >= 1 && window.checked < 7);
 }
 
+/// A documented limit (README, What a chain does not protect against): the edges into the
+/// application's graph are not in the chain. `PERFORMED_BY` re-pointed to another user's node, or
+/// an `ON` edge moved to another node, leave every hashed field as it was: the trail verifies.
+/// The library's own reads go by the hashed `userUID` / `targetKeys` and are not misled.
+#[tokio::test]
+async fn edges_into_the_application_graph_are_not_in_the_chain() {
+    let logger = AuditLogger::new(config("chain-edges")).unwrap();
+    let (alice, bob, doc, other) = (unique("alice"), unique("bob"), unique("doc"), unique("doc"));
+    cypher(
+        "CREATE (:User {UID: $a}), (:User {UID: $b}), (:Document {UID: $d}), (:Document {UID: $o})",
+        json!({"a": alice, "b": bob, "d": doc, "o": other}),
+    )
+    .await;
+    let opts = neo4j_audit::LogOptions { targets: vec![neo4j_audit::Target::new("Document", doc.as_str())] };
+    let ev = logger
+        .log_user_action_with(Some(&User::new(alice.clone(), None)), "DOCUMENT_DELETED", None, None, &opts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    cypher(
+        "MATCH (ev:AuditEvent {UID: $e})-[p:PERFORMED_BY]->(), (ev)-[o:ON]->(), (b:User {UID: $b}), (x:Document {UID: $o}) \
+         CREATE (ev)-[:PERFORMED_BY]->(b) CREATE (ev)-[o2:ON]->(x) SET o2 = properties(o) DELETE p, o",
+        json!({"e": ev.uid, "b": bob, "o": other}),
+    )
+    .await;
+    let moved = cypher(
+        "MATCH (u:User)<-[:PERFORMED_BY]-(ev:AuditEvent {UID: $e})-[:ON]->(d) RETURN u.UID, d.UID",
+        json!({"e": ev.uid}),
+    )
+    .await;
+    assert_eq!(moved, vec![vec![json!(bob), json!(other)]], "the graph now says bob, on the other document");
+    let r = verify(&logger).await;
+    assert!(r.ok && r.checked == 1, "not detected: {r:?}");
+    let bobs = logger.get_user_activity(&bob, None, None, None).await.unwrap();
+    assert!(bobs.events.is_empty(), "the reads go by userUID: {bobs:?}");
+    cypher(
+        "MATCH (n) WHERE n.UID IN [$a, $b, $d, $o] DETACH DELETE n",
+        json!({"a": alice, "b": bob, "d": doc, "o": other}),
+    )
+    .await;
+}
+
 /// A documented limit (README, Verifying): a `since` window trusts its first event as the anchor,
 /// so the events at its start can be deleted, or moved before it by an edited `timestamp`, and
 /// the window still verifies; a verification from the start (or an earlier `since`) sees both.
