@@ -35,6 +35,7 @@ fn worker_settings(trail: &str) -> neo4j_audit::ingest::Settings {
         "ALLOWED_ORIGINS" => Some("https://app.example".into()),
         "AUDIT_SIGNING_KEY" => Some("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60".into()),
         "AUDIT_SIGNING_KEY_ID" => Some("native-k1".into()),
+        "VERIFY_SUBJECTS" => Some("u-1".into()),
         _ => None,
     })
 }

@@ -92,7 +92,7 @@ pub struct Settings {
     /// then `AUDIT_PUBLIC_KEYS` (retired keys, `kid:x` comma separated, x base64url).
     pub public_keys: Vec<crate::sign::PublicJwk>,
     /// `VERIFY_SUBJECTS` (comma separated token subjects): who may call `GET /v1/verify`; unset:
-    /// any valid token's subject.
+    /// no one (403), since the tokens the Worker accepts are its end users'.
     pub verify_subjects: Option<Vec<String>>,
 }
 
@@ -724,7 +724,7 @@ fn authenticate<I: Io>(req: &Request, settings: &Settings, now_secs: i64, io: &I
 }
 
 /// `GET /v1/verify`: verifies the trail with this Worker's published public keys (the same core
-/// verifier as `verifyTrail({publicKeys})`). Authenticated (`VERIFY_SUBJECTS` when set) and
+/// verifier as `verifyTrail({publicKeys})`). Authenticated (only `VERIFY_SUBJECTS`) and
 /// rate-limited per subject.
 async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let Call { req, settings, now_secs, io, store } = call;
@@ -737,8 +737,21 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     if settings.tenant_claim.is_some() {
         return Response::error(403, "forbidden", "GET /v1/verify is not available with TENANT_CLAIM");
     }
-    if settings.verify_subjects.as_ref().is_some_and(|l| !l.contains(&who.sub)) {
-        return Response::error(403, "forbidden", "this subject may not verify the trail");
+    // Off unless VERIFY_SUBJECTS names who may call it: every page reads up to 100 000 events,
+    // and the tokens this Worker accepts are its end users' (before, any of them could, 120 times
+    // a minute each, and read the trail's stream ids, counts and unchained UIDs).
+    match &settings.verify_subjects {
+        None => {
+            return Response::error(
+                403,
+                "forbidden",
+                "GET /v1/verify is off: set VERIFY_SUBJECTS to the token subjects that may verify the trail",
+            )
+        }
+        Some(l) if !l.contains(&who.sub) => {
+            return Response::error(403, "forbidden", "this subject may not verify the trail")
+        }
+        Some(_) => {}
     }
     match io.rate_limit(&cat(&["verify:", &who.sub])).await {
         Ok(true) => {}
@@ -1306,7 +1319,7 @@ mod tests {
         // Before, only the exact `requireBound=true` / `allowUnsigned=true` counted and anything
         // else was ignored: `requireBound=1`, `=TRUE`, a misspelt or unsupported option (`anchor`,
         // which only verifyTrail and the CLI take) verified less than asked, and could say ok.
-        let s = settings(&[("AUDIT_SIGNING_KEY", SEED)]);
+        let s = settings(&[("AUDIT_SIGNING_KEY", SEED), ("VERIFY_SUBJECTS", "u1")]);
         let auth = ("Authorization".to_string(), cat(&["Bearer ", &token("u1")]));
         let get = |q: &str| Request {
             method: "GET".into(),
@@ -1348,7 +1361,7 @@ mod tests {
     fn a_verify_cursor_resumes_only_under_the_options_it_was_issued_for() {
         // Before, the cursor sealed the progress alone: a walk begun with requireBound=true could
         // go on without it (or with allowUnsigned) and end in one `ok` for mixed modes.
-        let s = settings(&[("AUDIT_SIGNING_KEY", SEED)]);
+        let s = settings(&[("AUDIT_SIGNING_KEY", SEED), ("VERIFY_SUBJECTS", "u1")]);
         let secret = s.jwt.as_ref().unwrap().secret.clone();
         let p = crate::read::VerifyProgress {
             pending: vec!["s".into()],
@@ -1687,6 +1700,30 @@ mod tests {
         // Without TENANT_CLAIM: the configured trail.
         run(&post(&format!("Bearer {}", token("u"))), &settings(&[]), &io, &store);
         assert_eq!(store.trails.borrow()[2], None);
+    }
+
+    /// GET /v1/verify is off unless VERIFY_SUBJECTS names the caller. Before, unset meant any
+    /// valid token's subject: every end user of the Worker could have it read up to 100 000
+    /// events per call, 120 calls a minute, and see the trail's stream ids, counts and UIDs.
+    #[test]
+    fn verify_is_off_unless_verify_subjects_names_the_caller() {
+        let get = |sub: &str| Request {
+            method: "GET".into(),
+            path: "/v1/verify".into(),
+            query: "limit=5".into(),
+            headers: vec![("Authorization".to_string(), cat(&["Bearer ", &token(sub)]))],
+        };
+        let off = settings(&[("AUDIT_SIGNING_KEY", SEED)]);
+        let io = FakeIo::new("");
+        let r = run(&get("u1"), &off, &io, &FakeStore::default());
+        assert_eq!((r.status, body_of(&r)["error"].clone()), (403, json!("forbidden")), "{}", r.body);
+        assert!(body_of(&r)["message"].as_str().unwrap().contains("VERIFY_SUBJECTS"), "{}", r.body);
+        assert!(io.keys.borrow().is_empty(), "refused before the rate limiter and the store");
+        let on = settings(&[("AUDIT_SIGNING_KEY", SEED), ("VERIFY_SUBJECTS", "auditor, u2")]);
+        assert_eq!(run(&get("u1"), &on, &io, &FakeStore::default()).status, 403);
+        // A listed subject gets past the subject check (here: to the bad `limit`).
+        assert_eq!(run(&get("auditor"), &on, &io, &FakeStore::default()).status, 400);
+        assert_eq!(run(&get("u2"), &on, &io, &FakeStore::default()).status, 400);
     }
 
     /// A tenant claim the client's queue identity leaves out (src/identity.rs) is refused: with
