@@ -907,9 +907,11 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         None => who.sub.clone(),
     };
     // 2. How often: per subject, by the platform's limiter (shared across isolates).
-    let bucket = match &trail {
-        Some(t) => cat(&[t, ":sub:", &who.sub]),
-        None => cat(&["sub:", &who.sub]),
+    // The tenant's length first: `org:<t>:sub:<sub>` alone let tenant "a:sub:b" with sub "c" and
+    // tenant "a" with sub "b:sub:c" share one bucket (either could spend the other's limit).
+    let bucket = match &who.tenant {
+        Some(t) if trail.is_some() => cat(&["org:", &num(t.len() as u64), ":", t, ":sub:", &who.sub]),
+        _ => cat(&["sub:", &who.sub]),
     };
     match io.rate_limit(&bucket).await {
         Ok(true) => {}
@@ -1724,6 +1726,24 @@ mod tests {
         // A listed subject gets past the subject check (here: to the bad `limit`).
         assert_eq!(run(&get("auditor"), &on, &io, &FakeStore::default()).status, 400);
         assert_eq!(run(&get("u2"), &on, &io, &FakeStore::default()).status, 400);
+    }
+
+    /// One rate-limit bucket per (tenant, subject): a tenant or a subject holding `:sub:` can no
+    /// longer make two pairs share one.
+    #[test]
+    fn tenant_rate_limit_buckets_never_meet() {
+        let s = settings(&[("TENANT_CLAIM", "org_id")]);
+        let io = FakeIo::new(r#"{"actionType":"A"}"#);
+        for (org, sub) in [("a:sub:b", "c"), ("a", "b:sub:c")] {
+            let tok = jwt::sign_hs256(
+                SECRET.as_bytes(),
+                &json!({"sub": sub, "aud": "neo4j-audit", "exp": NOW + 60, "org_id": org}),
+            );
+            assert_eq!(run(&post(&format!("Bearer {tok}")), &s, &io, &FakeStore::default()).status, 201);
+        }
+        let keys = io.keys.borrow();
+        assert_eq!(*keys, vec!["org:7:a:sub:b:sub:c".to_owned(), "org:1:a:sub:b:sub:c".to_owned()]);
+        assert_ne!(keys[0], keys[1]);
     }
 
     /// A tenant claim the client's queue identity leaves out (src/identity.rs) is refused: with
