@@ -93,6 +93,15 @@ fn ignored_claim(name: &str) -> bool {
     crate::error::listed(IGNORED_CLAIMS, name).is_some()
 }
 
+/// Whether the queue's identity leaves claim `name` out ([`IGNORED_CLAIMS`], `sub` aside: it is
+/// the identity's first part): two tokens of one `sub` that differ only in such a claim share one
+/// queue. The Worker refuses such a `TENANT_CLAIM` (src/ingest/mod.rs), since one user's event
+/// queued under one tenant's token would go out with another tenant's token, into its trail.
+#[cfg_attr(not(feature = "ingest"), allow(dead_code))]
+pub(crate) fn ignores_claim(name: &str) -> bool {
+    name != "sub" && IGNORED_CLAIMS.contains(&name)
+}
+
 /// The `sub` claim of a JWT (read, not verified) and, when the token has other lasting claims
 /// (`iss`, `aud`, a tenant or organisation claim, …), a hash of them (`h:` + 32 hex digits of
 /// SHA-256 over them, sorted by name, as compact JSON): a Worker with `TENANT_CLAIM` writes the

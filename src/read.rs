@@ -118,7 +118,8 @@ pub struct VerifyQuery {
     /// Only this stream (default: every stream of the trail).
     pub stream_id: Option<String>,
     /// Only events from this instant (epoch ms) on; the first event of each stream in the window
-    /// is then trusted as the anchor.
+    /// is then trusted as the anchor, so events deleted at the window's start, or moved before
+    /// it by an edited `timestamp`, are not seen (a verification from the start sees them).
     pub since: Option<i64>,
     /// Trusted Ed25519 public keys (a list of JWKs, or the JWK Set `GET /v1/keys` answers). With
     /// keys, every stream must be signed by one of them (see `allow_unsigned`), and the trail's
@@ -138,9 +139,11 @@ pub struct VerifyQuery {
     pub require_bound: bool,
     /// Heads kept outside the database (what [`AuditLogger::chain_head`] or a report's
     /// `head_seq`/`head_hash` gave earlier): each named stream must still hold that event, with
-    /// that hash — `Deleted` when the stream now ends before it (its newest events cut off),
-    /// `Forged` when the event there has another hash (the stream was rewritten up to it). The
-    /// only check that catches a consistently re-hashed or truncated unsigned stream. Not in the
+    /// that hash — `Deleted` when the stream now ends before it (its newest events cut off, or
+    /// none of its events left), `Forged` when the event there has another hash (the stream was
+    /// rewritten up to it). The only check that catches a consistently re-hashed or truncated
+    /// unsigned stream, and (with keys) a signed stream deleted whole together with the trail's
+    /// head, which leaves nothing in the database naming it. Not in the
     /// Worker's build (`GET /v1/verify` takes no anchors).
     #[cfg(not(feature = "worker"))]
     #[serde(default)]
