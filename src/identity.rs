@@ -99,7 +99,7 @@ fn ignored_claim(name: &str) -> bool {
 /// queued under one tenant's token would go out with another tenant's token, into its trail.
 #[cfg_attr(not(feature = "ingest"), allow(dead_code))]
 pub(crate) fn ignores_claim(name: &str) -> bool {
-    name != "sub" && IGNORED_CLAIMS.contains(&name)
+    name != "sub" && ignored_claim(name)
 }
 
 /// The `sub` claim of a JWT (read, not verified) and, when the token has other lasting claims
@@ -172,6 +172,18 @@ mod tests {
         }
         assert_eq!(IGNORED_CLAIMS.split(' ').count(), 36);
         assert!(IGNORED_CLAIMS.split(' ').all(|w| !w.is_empty() && !w.contains(char::is_whitespace)));
+    }
+
+    #[test]
+    fn ignores_claim_takes_whole_names_and_never_sub() {
+        // The merge of the one-text list with the Worker's TENANT_CLAIM check first read it as a
+        // substring test: a tenant claim such as "ten" or "id" was refused as ignored.
+        for name in ["azp", "client_id", "email", "sid"] {
+            assert!(ignores_claim(name), "{name}");
+        }
+        for name in ["sub", "", "ten", "id", "at", "org_id", "tid", "tenant"] {
+            assert!(!ignores_claim(name), "{name:?}");
+        }
     }
 
     fn jwt(claims: &str) -> String {
