@@ -6,8 +6,8 @@
 //! (the browser's read entry had it all inlined into one async state machine of ~17 KB).
 
 use super::{
-    add_stream, head_from_cells, row_edges_ok, row_event, row_seal, take_str, unchained_query, verify_query, Query, VerifyProgress,
-    VerifyQuery, VERIFY_PAGE,
+    add_stream, head_from_cells, row_edges_ok, row_event, row_seal, take_str, unchained_query, verify_query, Query,
+    VerifyProgress, VerifyQuery, VERIFY_PAGE,
 };
 use crate::chain::{Break, BreakKind, SealCheck, StoredSeal, StreamReport, Verifier, VerifyReport};
 use crate::config::Config;
@@ -147,7 +147,13 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                         Some(seq) if seq > 0 => {
                             let one = VerifyQuery { stream_id: first.stream_id.clone(), ..Default::default() };
                             self.phase = Phase::Before;
-                            return Ok(Step::Run(verify_query(&self.cfg.labels, &self.cfg.trail, &one, None, Some(seq))?));
+                            return Ok(Step::Run(verify_query(
+                                &self.cfg.labels,
+                                &self.cfg.trail,
+                                &one,
+                                None,
+                                Some(seq),
+                            )?));
                         }
                         _ => self.from_start(),
                     }
