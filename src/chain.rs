@@ -698,7 +698,7 @@ impl<'k> Verifier<'k> {
     /// A `since` window found nothing before its first event: the stream must then begin there
     /// as if read from its start (`seq` 0, the genesis `prevHash`).
     #[cfg(any(feature = "read", test))]
-    pub(crate) fn from_start(&mut self) {
+    pub(crate) fn anchor_at_genesis(&mut self) {
         self.anchored = true;
     }
 
@@ -1197,7 +1197,7 @@ mod tests {
         assert_eq!((b.kind, b.seq), (BreakKind::Deleted, 0));
         assert!(verify(&evs[1..], false).ok, "a window is anchored on its first event");
         let mut w = Verifier::new("s", false);
-        w.from_start();
+        w.anchor_at_genesis();
         evs[1..].iter().for_each(|e| w.push(e.clone()));
         let b = w.finish().first_break.unwrap();
         assert_eq!((b.kind, b.seq), (BreakKind::Deleted, 0), "nothing before the window: from the start");

@@ -155,7 +155,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                                 Some(seq),
                             )?));
                         }
-                        _ => self.from_start(),
+                        _ => self.nothing_before(),
                     }
                 }
                 return self.page_read();
@@ -167,7 +167,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                         self.page.insert(0, (row_event(r)?, seal, edges));
                         self.before = true;
                     }
-                    None => self.from_start(),
+                    None => self.nothing_before(),
                 }
                 return self.page_read();
             }
@@ -214,9 +214,9 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     }
 
     /// Nothing in the stream before the window: it must begin at the window's start.
-    fn from_start(&mut self) {
+    fn nothing_before(&mut self) {
         if let Some(v) = self.current.as_mut() {
-            v.from_start();
+            v.anchor_at_genesis();
         }
     }
 
