@@ -117,9 +117,10 @@ pub struct TrailPage {
 pub struct VerifyQuery {
     /// Only this stream (default: every stream of the trail).
     pub stream_id: Option<String>,
-    /// Only events from this instant (epoch ms) on; the first event of each stream in the window
-    /// is then trusted as the anchor, so events deleted at the window's start, or moved before
-    /// it by an edited `timestamp`, are not seen (a verification from the start sees them).
+    /// Only events from this instant (epoch ms) on. Each stream's check starts from its event
+    /// just before the window's first one (its hash checked, not counted in `checked`), so
+    /// events deleted at the window's start, or moved before it by an edited `timestamp`, are
+    /// reported as from the start; with none before it, the stream must begin in the window.
     pub since: Option<i64>,
     /// Trusted Ed25519 public keys (a list of JWKs, or the JWK Set `GET /v1/keys` answers). With
     /// keys, every stream must be signed by one of them (see `allow_unsigned`), and the trail's
@@ -341,6 +342,8 @@ fn write_verifier_state(c: &crate::chain::VerifierState, out: &mut String) {
     pair(out, &c.unsigned_from);
     out.push_str(",\"head\":");
     write_opt_head(c.head.as_ref(), out);
+    out.push_str(",\"edgesOff\":");
+    write_opt_str(out, c.edges_off.as_deref());
     out.push('}');
 }
 
@@ -415,6 +418,11 @@ fn verifier_state_from(v: &Json) -> Option<crate::chain::VerifierState> {
         },
         unsigned_from: pair("unsignedFrom")?,
         head: opt_head_from(v.get("head")?)?,
+        // Absent from a cursor of an earlier version: none.
+        edges_off: match v.get("edgesOff") {
+            None | Some(Json::Null) => None,
+            Some(s) => Some(s.as_str()?.to_owned()),
+        },
     })
 }
 
@@ -1040,22 +1048,25 @@ pub fn verify_statement(
     q: &VerifyQuery,
     after: Option<&(String, u64, String)>,
 ) -> Result<Statement, AuditError> {
-    verify_query(labels, trail, q, after).map(Query::statement)
+    verify_query(labels, trail, q, after, None).map(Query::statement)
 }
 
-/// [`verify_statement`].
+/// [`verify_statement`]; with `before` (a `seq`), instead the one event of stream
+/// `q.stream_id` just before that `seq` (the last one below it): where a `since` window's check
+/// starts from.
 fn verify_query(
     labels: &Labels,
     trail: &str,
     q: &VerifyQuery,
     after: Option<&(String, u64, String)>,
+    before: Option<u64>,
 ) -> Result<Query, AuditError> {
     labels.validate()?;
     let ev = &labels.event;
     let mut preds = Preds::new();
     let mut params = Params::new();
     params.insert("trail".into(), Json::from(trail));
-    params.insert("limit".into(), Json::from(VERIFY_PAGE));
+    params.insert("limit".into(), Json::from(if before.is_some() { 1 } else { VERIFY_PAGE }));
     match &q.stream_id {
         Some(s) => {
             preds.push(&["ev.streamId = $streamId"]);
@@ -1083,6 +1094,10 @@ fn verify_query(
         params.insert("afterSeq".into(), Json::from(*seq));
         params.insert("afterUid".into(), Json::from(uid));
     }
+    if let Some(seq) = before {
+        preds.push(&["ev.seq < $beforeSeq"]);
+        params.insert("beforeSeq".into(), Json::from(seq));
+    }
     in_trail(&mut preds, labels);
     let text = cat(&[
         "MATCH (ev:",
@@ -1093,7 +1108,15 @@ fn verify_query(
         &preds.0,
         " ",
         RETURN_EVENT,
-        ", ev.sigKid, ev.sig, ev.sigAt ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",
+        ", ev.sigKid, ev.sig, ev.sigAt, ",
+        // The edges into the application's graph agree with the hashed fields ([`row_edges_ok`]).
+        "NOT EXISTS { (ev)-[:PERFORMED_BY]->(u) WHERE NOT coalesce(u:",
+        &labels.user,
+        " AND u.UID = ev.userUID, false) } AND NOT EXISTS { (ev)-[o:ON]->(n) WHERE NOT \
+         coalesce(o.target IN ev.targetKeys AND any(l IN labels(n) WHERE l + ':' + n.UID = o.target), false) } \
+         ORDER BY ",
+        if before.is_some() { "ev.streamId DESC, ev.seq DESC, ev.UID DESC" } else { "ev.streamId, ev.seq, ev.UID" },
+        " LIMIT $limit",
     ]);
     Ok(Query { text, params: params.into_json() })
 }
@@ -1401,6 +1424,14 @@ pub(crate) fn head_from_cells<C: Cell>(row: &[C]) -> Option<SignedHead> {
     Some(SignedHead { stream_id: s(0)?, seq: row.get(1).and_then(C::uint)?, hash: s(2)?, seal })
 }
 
+/// A verification row's edges check (after the seal's columns): every `PERFORMED_BY` edge of
+/// the event leads to the user node its hashed `userUID` names, and every `ON` edge to the node
+/// its `target` names, which is one of the hashed `targetKeys` (an edge re-pointed or moved is an
+/// edit the hash cannot see). Edges missing are not judged: they exist only where the node did.
+fn row_edges_ok(row: &[Json]) -> bool {
+    !matches!(row.get(18), Some(Json::Bool(false)))
+}
+
 /// The event seal in a verify row (after the [`RETURN_EVENT`] columns).
 fn row_seal(row: &[Json]) -> Option<StoredSeal> {
     let s = |i: usize| row.get(i).and_then(Json::as_str).map(str::to_owned);
@@ -1520,6 +1551,7 @@ mod tests {
             group: vec![(e.clone(), Some(seal)), (e, None)],
             unsigned_from: None,
             head: Some(head.clone()),
+            edges_off: Some("u-\"1".into()),
         };
         for p in [
             VerifyProgress {

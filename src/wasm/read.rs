@@ -72,7 +72,9 @@ export interface AuditTrailPage {
   nextCursor: string | null;
 }
 
-/** The first broken link of a stream. */
+/** The first broken link of a stream. `edited`: the stored fields do not hash to the stored hash,
+ *  or an edge into your graph (`PERFORMED_BY`, `ON`) leads elsewhere than the hashed
+ *  `userUID` / `targetKeys` name. */
 export interface AuditChainBreak {
   kind: "edited" | "deleted" | "inserted" | "reordered" | "forged" | "unsigned" | "unbound";
   seq: number;

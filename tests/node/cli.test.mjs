@@ -716,11 +716,13 @@ test("verify --stream checks one stream; --since anchors at the window; --public
   const onlyB = await cli(["verify", "--trail", trail, "--stream", b.chainHead().streamId]);
   assert.equal(onlyB.code, 0, onlyB.stdout);
   assert.match(onlyB.stdout, /verify: 1 stream, 2 events checked: intact/);
-  // From a's last event on, a's window starts after the edited event: intact.
+  // From a's last event on: a's window starts right after the edited event, and its check starts
+  // from the event before it, so the edit is reported; the window counts its one event.
   const [[ts2]] = await cypher("MATCH (e:AuditEvent {UID: $u}) RETURN e.timestamp.epochMillis", { u: aUids[2] });
   const since = await cli(["verify", "--trail", trail, "--stream", a.chainHead().streamId, "--since", String(ts2)]);
-  assert.equal(since.code, 0, since.stdout);
-  assert.match(since.stdout, /1 event checked: intact/);
+  assert.equal(since.code, 1, since.stdout);
+  assert.match(since.stdout, /1 event checked/);
+  assert.match(since.stdout, new RegExp(`BROKEN {2}edited at seq 1, event ${aUids[1]}: `));
 
   const bad = await cli(["verify", "--trail", trail, "--public-key", "abc"]);
   assert.equal(bad.code, 2, bad.stdout + bad.stderr);
