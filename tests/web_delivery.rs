@@ -661,3 +661,54 @@ async fn a_trail_and_identity_that_joined_with_pipes_alike_never_share_queued_ev
     assert_eq!(stat(&b, "queued"), 0.0, "B must not take A's event");
     assert_eq!(stored_records(&q).await.as_f64(), Some(1.0), "A's event is still stored for A");
 }
+
+/// A stored event that breaks the rules when loaded (stored under other limits, by an older
+/// version, or tampered with) is dead-lettered on load. Its pending record used to stay in
+/// IndexedDB, so every later load dead-lettered it again: `deadLetters()` listed it twice after the
+/// second load and `stats().deadLettered` counted it on every load. Its pending record is now
+/// deleted once its dead letter is stored; with that delete failing, the dead letter is kept.
+#[wasm_bindgen_test]
+async fn an_event_dead_lettered_on_load_is_dead_lettered_once() {
+    let q = unique("q");
+    // Nothing listens on port 9: the event stays stored (its details fit the default limit).
+    let cfg = |max: u32| {
+        json!({"url": "http://127.0.0.1:9", "username": USER, "password": PASSWORD, "trail": "deadonload",
+            "queue": {"name": q}, "retry": {"maxAttempts": 1}, "timeoutMs": 2000, "maxDetailsBytes": max})
+    };
+    let details = js(json!({"note": "x".repeat(200)}));
+    let before = JsAuditLogger::new(js(cfg(10_000))).unwrap();
+    let r = resolve(before.log_user_action(JsValue::NULL, "TOO_BIG_LATER".into(), JsValue::UNDEFINED, details, JsValue::UNDEFINED))
+        .await;
+    assert_eq!(r, JsValue::FALSE);
+    assert_eq!(resolve(before.close()).await, JsValue::FALSE);
+    assert_eq!(stored_records(&q).await.as_f64(), Some(1.0), "the pending record");
+    let dead = |l: &JsAuditLogger| {
+        let p = l.dead_letters();
+        async move { resolve(p).await.unchecked_into::<js_sys::Array>().length() }
+    };
+
+    // A load with a tighter limit whose dead-letter put works but whose pending-record delete
+    // fails: the dead letter is kept, and so is the pending record (for a later load to delete).
+    neo4j_audit::queue::idb::fail_deletes_for_tests(true);
+    let failing = JsAuditLogger::new(js(cfg(50))).unwrap();
+    let n = dead(&failing).await;
+    neo4j_audit::queue::idb::fail_deletes_for_tests(false);
+    assert_eq!(n, 1);
+    assert_eq!(stat(&failing, "deadLettered"), 1.0);
+    assert_eq!(stat(&failing, "queued"), 0.0);
+    assert_eq!(stored_records(&q).await.as_f64(), Some(2.0), "the dead letter and the pending record");
+    drop(failing);
+
+    // Every later load: the dead letter once, no new dead-lettering, the pending record gone.
+    for load in 0..2 {
+        let after = JsAuditLogger::new(js(cfg(50))).unwrap();
+        assert_eq!(dead(&after).await, 1, "load {load}: dead-lettered once");
+        assert_eq!(stat(&after, "deadLettered"), 0.0, "load {load}: dead-lettered again");
+        assert_eq!(stat(&after, "queued"), 0.0);
+        assert_eq!(resolve(after.flush()).await, JsValue::TRUE, "load {load}: nothing waits");
+        assert_eq!(stored_records(&q).await.as_f64(), Some(1.0), "load {load}: only the dead letter is stored");
+        let key = first_record(&q).await.as_string().unwrap();
+        assert!(key.starts_with("dead"), "load {load}: {key}");
+        drop(after);
+    }
+}
