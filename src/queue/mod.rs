@@ -364,7 +364,9 @@ impl Durable {
         if self.generation.get() != generation {
             return false; // cleared meanwhile
         }
-        for (ev, e) in self.take_loaded(sorted) {
+        let (invalid, stale) = self.take_loaded(sorted);
+        let _ = store.delete(&stale).await;
+        for (ev, e) in invalid {
             self.dead_letter(ev, &e).await;
         }
         self.update_gauge();
@@ -413,24 +415,28 @@ impl Durable {
     }
 
     /// Takes the loaded dead letters and events into the queue ([`Durable::load`], once nothing
-    /// cleared it meanwhile); the events that break the limits now, to dead-letter.
+    /// cleared it meanwhile); the events that break the limits now, to dead-letter, and the keys
+    /// of the events dead-lettered already (their pending record's delete failed), to delete.
     #[inline(never)]
-    fn take_loaded(&self, sorted: Sorted) -> Vec<(AuditEvent, AuditError)> {
+    fn take_loaded(&self, sorted: Sorted) -> (Vec<(AuditEvent, AuditError)>, Vec<String>) {
         let Sorted { mut dead, mine, .. } = sorted;
         crate::lite::sort_by_time(&mut dead, |d| d.at);
         self.dead.borrow_mut().append(&mut dead);
         let limits = self.logger.limits();
-        let mut invalid = Vec::new();
+        let (mut invalid, mut stale) = (Vec::new(), Vec::new());
         let mut p = self.pending.borrow_mut();
+        let dead = self.dead.borrow();
         for ev in mine {
-            if let Err(v) = ev.check(&limits) {
+            if dead.iter().any(|d| d.event.uid == ev.uid) {
+                stale.push(self.key(&ev.uid));
+            } else if let Err(v) = ev.check(&limits) {
                 invalid.push((ev, AuditError::from(v)));
             } else if !p.contains_key(ev.uid.as_str()) {
                 self.pending_bytes.set(self.pending_bytes.get() + ev.json_len());
                 p.insert(SharedEvent::new(ev), false);
             }
         }
-        invalid
+        (invalid, stale)
     }
 
     /// Plans a background drain after a re-send that failed in a way a retry may cure.
@@ -653,7 +659,8 @@ impl Durable {
             }
         }
         if e.is_rejection() {
-            self.forget(event.uid.as_str(), stored);
+            // Out of memory here; its record (if any) is deleted once the dead letter is stored.
+            self.forget(event.uid.as_str(), false);
             self.dead_letter(SharedEvent::unwrap_or_clone(event), &e).await;
         } else {
             self.pending.borrow_mut().set_flag(event.uid.as_str(), false);
@@ -762,13 +769,20 @@ impl Durable {
         store.settled().await;
     }
 
+    /// Moves `event` (out of the pending map already) to the dead letters: counted, listed, its
+    /// dead-letter record stored, and then its pending record, if any, deleted. The one place an
+    /// event's record leaves for the dead letters (a rejection, or on load an event that breaks
+    /// the rules now): had the pending record stayed, every later load would dead-letter it again.
+    /// A dead letter that could not be stored keeps its pending record (the next logger meets the
+    /// event again); a pending record whose delete failed is deleted by a later load (see
+    /// [`Durable::take_loaded`]).
     async fn dead_letter(&self, event: AuditEvent, e: &AuditError) {
         let dl = DeadLetter { reason: self.logger.reason(e), at: now_millis(), event };
         self.logger.counters().add_dead_lettered(1);
         // Its record first, so the list takes the letter itself (no clone of it).
-        let (key, mut json) = (self.dead_key(&dl.event.uid), String::new());
+        let (key, pending, mut json) = (self.dead_key(&dl.event.uid), self.key(&dl.event.uid), String::new());
         dl.write_json(&mut json);
-        let evicted = {
+        let mut evicted = {
             let mut dead = self.dead.borrow_mut();
             dead.push(dl);
             // The oldest beyond the bound (one, but for a load that brought more).
@@ -779,7 +793,9 @@ impl Durable {
             evicted
         };
         if let Some(store) = &self.store {
-            let _ = store.put(&key, &json).await;
+            if store.put(&key, &json).await.is_ok() {
+                evicted.push(pending);
+            }
             let _ = store.delete(&evicted).await;
         }
     }
