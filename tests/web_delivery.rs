@@ -679,8 +679,14 @@ async fn an_event_dead_lettered_on_load_is_dead_lettered_once() {
         let before = JsAuditLogger::new(js(cfg(10_000))).unwrap();
         let details = js(json!({"note": "x".repeat(200)}));
         async move {
-            let r = resolve(before.log_user_action(JsValue::NULL, name.into(), JsValue::UNDEFINED, details, JsValue::UNDEFINED))
-                .await;
+            let r = resolve(before.log_user_action(
+                JsValue::NULL,
+                name.into(),
+                JsValue::UNDEFINED,
+                details,
+                JsValue::UNDEFINED,
+            ))
+            .await;
             assert_eq!(r, JsValue::FALSE);
             assert_eq!(resolve(before.close()).await, JsValue::FALSE);
         }
