@@ -19,22 +19,14 @@ async function trailEvents(trail) {
   return rows.map(([uid, type, userUID, details]) => ({ uid, type, userUID, details }));
 }
 
-/** A proxy to the real Neo4j that answers the first `tooMany` writes itself with
- *  429 + Retry-After: `retryAfter` (as the Worker's rate limiter does), then forwards. */
-async function startProxy({ tooMany, retryAfter }) {
-  const seen = { writes: 0, refused: 0, bodies: [] };
+/** A proxy to the real Neo4j: `intercept(body, res)` sees each request's body first and answers
+ *  it itself by returning true (it may also wait), or lets it through to Neo4j. */
+async function proxyToNeo4j(intercept) {
   const server = createServer(async (req, res) => {
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks);
-    const isWrite = body.includes("UNWIND $events");
-    if (isWrite) { seen.writes++; seen.bodies.push(body.toString()); }
-    if (isWrite && seen.refused < tooMany) {
-      seen.refused++;
-      res.writeHead(429, { "Retry-After": String(retryAfter), "Content-Type": "application/json" });
-      res.end(JSON.stringify({ error: "rate_limited", message: "slow down" }));
-      return;
-    }
+    if (await intercept(body, res)) return;
     const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
       method: req.method, body: req.method === "POST" ? body : undefined,
       headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
@@ -43,7 +35,23 @@ async function startProxy({ tooMany, retryAfter }) {
     res.end(Buffer.from(await upstream.arrayBuffer()));
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}`, seen, close: () => server.close() };
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+/** A proxy to the real Neo4j that answers the first `tooMany` writes itself with
+ *  429 + Retry-After: `retryAfter` (as the Worker's rate limiter does), then forwards. */
+async function startProxy({ tooMany, retryAfter }) {
+  const seen = { writes: 0, refused: 0, bodies: [] };
+  const proxy = await proxyToNeo4j((body, res) => {
+    const isWrite = body.includes("UNWIND $events");
+    if (isWrite) { seen.writes++; seen.bodies.push(body.toString()); }
+    if (!isWrite || seen.refused >= tooMany) return false;
+    seen.refused++;
+    res.writeHead(429, { "Retry-After": String(retryAfter), "Content-Type": "application/json" });
+    res.end(JSON.stringify({ error: "rate_limited", message: "slow down" }));
+    return true;
+  });
+  return { ...proxy, seen };
 }
 
 const proxies = [];
@@ -518,28 +526,19 @@ test("calls answered out of order each resolve with their own outcome (the promi
   // reused: with one event per request and four in flight, and the refused requests answered at
   // once while the others wait for Neo4j, outcomes arrive out of call order and slots are reused
   // mid-way. A mix-up would resolve a call with a neighbour's outcome.
-  const server = createServer(async (req, res) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks);
+  const server = await proxyToNeo4j(async (body, res) => {
     if (body.includes("REFUSE_ME")) {
       res.writeHead(200, { "Content-Type": "application/json" });
       res.end(JSON.stringify({ results: [], errors: [{ code: "Neo.ClientError.Statement.SemanticError", message: "refused by the test" }] }));
-      return;
+      return true;
     }
     await new Promise((r) => setTimeout(r, 30));
-    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
-      method: req.method, body: req.method === "POST" ? body : undefined,
-      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
-    });
-    res.writeHead(upstream.status, { "Content-Type": "application/json" });
-    res.end(Buffer.from(await upstream.arrayBuffer()));
+    return false;
   });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
   try {
     const trail = unique("settle");
     const logger = new pkg.AuditLogger({
-      ...config(trail), url: `http://127.0.0.1:${server.address().port}`, batch: { maxEvents: 1, maxInFlight: 4 },
+      ...config(trail), url: server.url, batch: { maxEvents: 1, maxInFlight: 4 },
     });
     assert.equal(await logger.ensureSchema(), true);
     const bad = (i) => i % 3 === 1;

@@ -30,6 +30,16 @@ async function newLogger(page, tok, extra = {}) {
   }, { endpoint: `${workerUrl}/v1/events`, token: tok, queue: { name: QUEUE }, retry: { maxAttempts: 1 }, ...extra });
 }
 
+/** The Worker, on the fixed port, with TENANT_CLAIM `claim`. */
+const startWorker = (claim) => startWrangler({
+  port: workerPort, inspectorPort: port(process.env.E2E_INSPECTOR_PORT),
+  env: {
+    AUDIT_JWT_SECRET: SECRET, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, TENANT_CLAIM: claim,
+    AUDIT_TRAIL: `unused-${randomUUID()}`, ALLOWED_ORIGINS: site.origin,
+  },
+  readyPath: "/v1/events", readyMethod: "OPTIONS",
+});
+
 before(async () => {
   site = await serveSite(auditPage("tenant queue e2e"), port(process.env.E2E_SITE_PORT) ?? 0);
   workerPort = port(process.env.E2E_WORKER_PORT) ?? await freePort();
@@ -62,14 +72,7 @@ test("an event queued under one tenant's token is never sent with another tenant
   // Reload, the Worker comes up, ann switches to org B in the same page.
   await page.reload();
   await ready();
-  worker = await startWrangler({
-    port: workerPort, inspectorPort: port(process.env.E2E_INSPECTOR_PORT),
-    env: {
-      AUDIT_JWT_SECRET: SECRET, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, TENANT_CLAIM: "org_id",
-      AUDIT_TRAIL: `unused-${randomUUID()}`, ALLOWED_ORIGINS: site.origin,
-    },
-    readyPath: "/v1/events", readyMethod: "OPTIONS",
-  });
+  worker = await startWorker("org_id");
   await newLogger(page, tokB);
   const b = await page.evaluate(async () => {
     const ok = await window.logger.logUserAction(null, "ORG_B_ACTION");
@@ -118,14 +121,7 @@ test("a TENANT_CLAIM the queue's identity leaves out (azp) is refused: no tenant
   assert.deepEqual(stored, { ok: true, queued: 1 });
   await page.reload();
   await ready();
-  worker = await startWrangler({
-    port: workerPort, inspectorPort: port(process.env.E2E_INSPECTOR_PORT),
-    env: {
-      AUDIT_JWT_SECRET: SECRET, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, TENANT_CLAIM: "azp",
-      AUDIT_TRAIL: `unused-${randomUUID()}`, ALLOWED_ORIGINS: site.origin,
-    },
-    readyPath: "/v1/events", readyMethod: "OPTIONS",
-  });
+  worker = await startWorker("azp");
   // ann switches to org B in the same page.
   await newLogger(page, tokB, { queue: { name: `${QUEUE}-azp` } });
   await page.evaluate(async () => { await window.logger.logUserAction(null, "ORG_B_ACTION"); await window.logger.flush(); });
