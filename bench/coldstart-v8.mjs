@@ -98,6 +98,40 @@
 // paired, load 10-22: init +0.00 ms [-0.38, 0.24], worker +0.01 [-0.39, 0.11] (P5 8.89 -> 8.92);
 // Miniflare (bench/coldstart.mjs, P5_ALT, 20 rounds): init -0.16 [-1.48, 1.28], library +0.25
 // [-1.47, 1.48]: below what either tool resolves on this machine.
+// 2026-11-30 (p5first: the queue's key scope made only with a store, so the Workers build, which
+// never has one, drops the scope and identity code), against main c8a797a (A tree, +dir):
+// pkg/workerd .wasm 146,837 -> 143,282 B (gz 64,952 -> 63,227); `... 1 init.js+liftoff
+// worker.js+liftoff`: init 208 -> 200 functions, 34,523 -> 32,787 B of body; worker 397 -> 392,
+// 73,504 -> 72,596 B. 30 rounds paired (load 8-20, test suites running): init +0.12 ms [-0.38,
+// 0.48], worker +0.38 [-0.34, 0.97]; Miniflare 20 rounds: below what either tool resolves.
+// What the first event compiles, by part (wasm-opt -g build, names from its name section; the
+// name section only survives with CARGO_PROFILE_RELEASE_STRIP=false and without
+// scripts/drop-closure-slots.mjs; names matched: json::/outcome::, config, dlmalloc, sha2/chain,
+// js_sys/wasm_bindgen, queue/uidmap): JSON parser + writer + reading Neo4j's answer 8.5 KB (the
+// parser also reads the config in the constructor), config reading + validation 5.1, dlmalloc
+// 4.1, SHA-256 + chain 3.9, wasm-bindgen/js-sys futures and shims 5.9, the memory queue 5.9
+// (admit, uidmap, settle, its future), batch leader ~6.5, logUserAction's entry 3.5. Tried, no gain in compiled bytes (same
+// cargo output, `... 1 worker.js+liftoff`): wasm-opt --one-caller-inline-max-function-size 0 / 15
+// / 100 73,696 / 73,168 / 76,381 B, -Os 73,473, --no-inline=* 89,779, the Worker entry's size
+// passes 76,440 (main 73,504); sha2 at opt-level "z" 73,044 (-460 B). Not done: a queue that
+// admits an event only when its send failed (~2.8 KB fewer on a first event) would seal events
+// it may then drop for a full queue (a hole in the chain, which admission before sealing avoids);
+// a smaller allocator than dlmalloc for Workers (~3 KB) trades fragmentation in a long-lived
+// isolate. Quiet machine (load ~4), this branch, paired medians [95 % bootstrap]: `... 60
+// baseline.js+default+none baseline.js+default+<A> baseline.js init.js+default+<A> init.js
+// worker.js+default+<A> worker.js`: .wasm compiled at load -0.05 ms [-0.14, 0.06], init -0.09
+// [-0.21, 0.10], worker +0.13 [-0.17, 0.25] (P5 direct 8.10 -> 8.14): not resolved. The split,
+// `... 30 baseline.js+default+none empty.js+default+none empty.js baseline.js import.js init.js
+// worker.js second.js`: .wasm compiled at load (empty - empty+none) 1.95 [1.71, 2.22]; instantiation +
+// glue 0.70 [0.37, 0.81]; first logger 2.43 [2.21, 2.65]; first event 4.17 [3.83, 4.40] (a plain
+// request, baseline+none - empty+none, 0.85); a second call 0.87; P5 direct 8.31 [8.03, 8.52]. So
+// ~5.7 ms is code run for the first time (~75 us per KB of Liftoff body, glue included) and the
+// goal (<= 5 ms) needs about half of the first logger's and event's compiled code gone, not trims.
+// `--wasm-lazy-validation` (workerd's config, not a library's): `... 40 baseline.js+default+none
+// baseline.js baseline.js+flags=--wasm-lazy-validation worker.js worker.js+flags=...`: the module's
+// up-front validation is 0.64 ms [0.51, 0.81] of its 1.95 ms compile (143 KB, ~4.5 us/KB), but
+// worker.js saves only 0.20 [-0.04, 0.42] (what runs is validated when compiled anyway): code
+// that never runs costs ~5 us/KB, code that runs ~75.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";

@@ -9,6 +9,7 @@
 //   node bench/cpu_full.mjs [N] [K]     K rounds, order alternated; one JSON line per round and contender
 import { createHash } from "node:crypto";
 import { emit } from "./common.mjs";
+import { bodyText, searchable, uidCount } from "./body.mjs";
 import { event } from "./events.mjs";
 import { makeJsLogger } from "./js_equivalent.mjs";
 
@@ -20,8 +21,8 @@ let requests = 0;
 // wrote (counted in the body by their UID keys, the same way for both contenders).
 const stub = async (_url, init) => {
   requests++;
-  const body = String(init.body);
-  const n = body.includes("SHOW INDEXES") ? 9 : body.split('"UID":').length - 1;
+  const body = searchable(init.body);
+  const n = body.includes("SHOW INDEXES") ? 9 : uidCount(body);
   return new Response(`{"results":[{"columns":["n"],"data":[{"row":[${n}],"meta":[null]}]}],"errors":[]}`, {
     status: 200, headers: { "Content-Type": "application/json" },
   });
@@ -34,7 +35,7 @@ let statement;
 {
   const l = new AuditLogger({ url: "http://127.0.0.1:9", username: "neo4j", password: "x", trail: "bench" });
   globalThis.fetch = async (u, init) => {
-    const st = JSON.parse(String(init.body)).statements?.[0]?.statement;
+    const st = JSON.parse(bodyText(init.body)).statements?.[0]?.statement;
     if (st && !st.includes("SHOW INDEXES")) statement ??= st;
     return stub(u, init);
   };

@@ -8,6 +8,7 @@
 // Env: BENCH_NEO4J_URL (the Neo4j to use), TRACE_LIST=1 (print every request), TRACE_QUEUE=0
 // (the library's durable queue off).
 import { AuditLogger, benchmarkRequestBody } from "../.cache/bench/pkg/neo4j_audit.js";
+import { searchable, uidCount } from "./body.mjs";
 import { AUTH, HTTP, config, event, fresh, loadWasm, pool } from "./common.mjs";
 
 const [which, nArg, sArg, mArg] = process.argv.slice(2);
@@ -16,13 +17,12 @@ await loadWasm();
 await fresh();
 
 const reqs = [];
-const count = (s, w) => { let n = 0; for (let i = s.indexOf(w); i >= 0; i = s.indexOf(w, i + w.length)) n++; return n; };
 let T0 = 0;
 const realFetch = globalThis.fetch;
 globalThis.fetch = async (url, init) => {
-  const body = String(init?.body ?? "");
+  const body = searchable(init?.body ?? "");
   const r = { url: String(url).replace(/^https?:\/\/[^/]+/, ""), start: performance.now() - T0, bytes: body.length,
-    events: count(body, '"UID":') };
+    events: uidCount(body) };
   reqs.push(r);
   const resp = await realFetch(url, init);
   const text = await resp.text();

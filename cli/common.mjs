@@ -213,7 +213,7 @@ export const jsonLine = (e) => JSON.stringify(e) + "\n";
 /** CSV columns, in order; `details` and `targets` (`[{label, uid, role}]`, empty when the event has
  * none) are their JSON text. */
 export const CSV_COLUMNS = ["uid", "timestamp", "ts", "actionType", "category", "userUid", "userName",
-  "details", "streamId", "seq", "prevHash", "hash", "targets"];
+  "details", "streamId", "seq", "prevHash", "hash", "source", "occurredAt", "targets"];
 
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; null is an empty field.
 // A text cell a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR: the

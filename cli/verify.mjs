@@ -21,7 +21,7 @@ On a terminal, stderr shows a spinner while it reads.
 
 Options:
   --trail NAME       the trail (default "default")
-  --since TIME       only events at or after TIME; each stream's first event there is the anchor
+  --since TIME       only events at or after TIME (each stream checked from its event before)
   --stream ID        only this stream (streamId)
   --public-key KEY   trust these Ed25519 keys and check the Worker's signatures: KEY is a file
                      (or inline JSON) holding what the Worker's GET /v1/keys answers (a JWK Set),

@@ -406,7 +406,9 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum BreakKind {
-    /// The stored fields no longer hash to the stored `hash` (a field was edited).
+    /// The stored fields no longer hash to the stored `hash` (a field was edited), or (verifyTrail)
+    /// an edge into the application's graph was re-pointed: a `PERFORMED_BY` to another node than
+    /// the user the hashed `userUID` names, an `ON` to a node not among the hashed `targetKeys`.
     Edited,
     /// One or more `seq` numbers are missing (events deleted, or never delivered).
     Deleted,
@@ -556,7 +558,9 @@ pub struct VerifyReport {
 /// Checks one stream, fed its stored events in (`seq`, `UID`) order.
 ///
 /// `anchored`: the stream is read from its start, so it must begin at `seq` 0 with the genesis
-/// `prevHash`; otherwise (a `since` window) the first event read is trusted as the anchor.
+/// `prevHash`; otherwise the first event read is trusted as the anchor (its own hash is
+/// checked, not its link: verifyTrail's `since` window pushes the stream's event just before
+/// the window first, so the window's first event is checked like any other).
 ///
 /// With [`Verifier::with_seals`], the stream must also be signed: every event seal must verify,
 /// the last event must be covered by one, and a signed head (the trail's) must match the end.
@@ -571,6 +575,9 @@ pub struct Verifier<'k> {
     /// Signed mode: the first event accepted after the last valid seal (`seq`, `UID`).
     unsigned_from: Option<(u64, String)>,
     head: Option<SignedHead>,
+    /// The first event pushed whose edges into the application's graph do not match its hashed
+    /// fields ([`Verifier::edges_off`]): `Edited` when it is judged.
+    edges_off: Option<String>,
     /// An event read (since [`Verifier::new`] or [`Verifier::resume`]: a Worker stream's events
     /// all say so) says the Worker wrote it (`source: "worker"`).
     worker: bool,
@@ -603,6 +610,9 @@ pub struct VerifierState {
     pub unsigned_from: Option<(u64, String)>,
     /// The trail's signed head, when it names this stream.
     pub head: Option<SignedHead>,
+    /// See [`Verifier::edges_off`] (UID).
+    #[serde(default)]
+    pub edges_off: Option<String>,
 }
 
 impl std::fmt::Debug for Verifier<'_> {
@@ -631,6 +641,7 @@ impl<'k> Verifier<'k> {
             seals: None,
             unsigned_from: None,
             head: None,
+            edges_off: None,
             worker: false,
         }
     }
@@ -655,6 +666,7 @@ impl<'k> Verifier<'k> {
             group: self.group.clone(),
             unsigned_from: self.unsigned_from.clone(),
             head: self.head.clone(),
+            edges_off: self.edges_off.clone(),
         }
     }
 
@@ -670,6 +682,7 @@ impl<'k> Verifier<'k> {
         v.group = state.group;
         v.unsigned_from = state.unsigned_from;
         v.head = state.head;
+        v.edges_off = state.edges_off;
         v.seals = seals;
         v
     }
@@ -680,6 +693,23 @@ impl<'k> Verifier<'k> {
         self.seals = Some(seals);
         self.head = head;
         self
+    }
+
+    /// A `since` window found nothing before its first event: the stream must then begin there
+    /// as if read from its start (`seq` 0, the genesis `prevHash`).
+    #[cfg(any(feature = "read", test))]
+    pub(crate) fn anchor_at_genesis(&mut self) {
+        self.anchored = true;
+    }
+
+    /// Event `uid` (pushed next, or in the current `seq`) has an edge into the application's
+    /// graph that its hashed fields do not name: a `PERFORMED_BY` to another node than the user
+    /// its `userUID` names, or an `ON` to a node not among its `targetKeys`. The event is then
+    /// `Edited` when judged (the first such event counts).
+    pub fn edges_off(&mut self, uid: &str) {
+        if self.edges_off.is_none() {
+            self.edges_off = Some(uid.to_owned());
+        }
     }
 
     /// The stream is read from trail `trail`: a stream whose id binds it to another trail
@@ -836,6 +866,19 @@ impl<'k> Verifier<'k> {
                 seq,
                 Some(ev.uid.clone()),
                 cat(&["seq ", &num(seq), ": the stored fields do not hash to the stored hash"]),
+            );
+            return;
+        }
+        if self.edges_off.as_deref() == Some(ev.uid.as_str()) {
+            self.fail(
+                BreakKind::Edited,
+                seq,
+                Some(ev.uid.clone()),
+                cat(&[
+                    "seq ",
+                    &num(seq),
+                    ": an edge into the application's graph (PERFORMED_BY or ON) leads elsewhere than its hashed userUID / targetKeys",
+                ]),
             );
             return;
         }
@@ -1153,6 +1196,24 @@ mod tests {
         let b = verify(&evs[1..], true).first_break.unwrap();
         assert_eq!((b.kind, b.seq), (BreakKind::Deleted, 0));
         assert!(verify(&evs[1..], false).ok, "a window is anchored on its first event");
+        let mut w = Verifier::new("s", false);
+        w.anchor_at_genesis();
+        evs[1..].iter().for_each(|e| w.push(e.clone()));
+        let b = w.finish().first_break.unwrap();
+        assert_eq!((b.kind, b.seq), (BreakKind::Deleted, 0), "nothing before the window: from the start");
+
+        // An edge re-pointed (the read side's edges check): edited at that event, also across a
+        // resume from the verifier's state (the mark held by the group not judged yet).
+        let mut v = Verifier::new("s", true);
+        v.push(evs[0].clone());
+        v.push(evs[1].clone());
+        v.edges_off(&evs[2].uid);
+        v.push(evs[2].clone());
+        let mut v = Verifier::resume(v.state(), None);
+        evs[3..].iter().for_each(|e| v.push(e.clone()));
+        let b = v.finish().first_break.unwrap();
+        assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 2, Some(evs[2].uid.as_str())), "{b:?}");
+        assert!(b.message.contains("PERFORMED_BY or ON"), "{b:?}");
 
         let mut inserted = evs.clone();
         let mut fake = evs[4].clone();

@@ -38,6 +38,15 @@ pub const TRAIL_INDEXED: &str = "indexed";
 ///
 /// Returns one row, `written`: the number of distinct events in the batch. Refuses labels that
 /// are not identifiers ([`Labels::validate`]).
+///
+/// Its cost in Neo4j 5.26 (bench/stmt_ab.mjs, PROFILE; 2026-11-30): ~22-25 db hits per event,
+/// every node found by an index seek (the two unique constraints, `User(UID)`), two `Eager`s (~2.3 KB of
+/// buffered row per event); the text is one plan-cache entry whatever the batch size (planning
+/// it took ~0.15 s on a loaded machine, paid on a miss or a statistics replan). Variants with
+/// the same graph (no `timestamp` Eager, the user looked up first, a `CALL` instead of
+/// `FOREACH`, `CREATE` of the links of new events) showed no difference in Neo4j's CPU per
+/// event in batches of 1000: the cost is the transaction, the stored properties and the
+/// indexes, not this text's shape.
 pub fn write_events_text(labels: &Labels) -> Result<String, AuditError> {
     labels.validate()?;
     let Labels { event, trail, user } = labels;
@@ -229,23 +238,30 @@ pub(crate) fn schema_check(labels: &Labels) -> Result<(&'static str, Vec<String>
     ))
 }
 
-/// The names of the constraints and indexes [`schema_texts`] creates, in its order, made without
-/// the statements (a new logger's first write needs only the names: [`SCHEMA_GUARD`]). A
-/// uniqueness constraint's index has the constraint's name. Labels are validated by the caller.
+/// The names of the constraints and indexes [`schema_texts`] creates on the audit labels, in its
+/// order, made without the statements (a new logger's first write needs only the names:
+/// [`SCHEMA_GUARD`]). A uniqueness constraint's index has the constraint's name. Labels are
+/// validated by the caller.
+///
+/// Not the index on the user label's `UID` ([`schema_texts`] still creates it): that label is
+/// the application's, and an application that keeps its users unique has a uniqueness constraint
+/// there, beside which Neo4j refuses a second index on the same property, so that name never
+/// exists. Guarded by it, every new logger's first write was refused and ran the whole schema
+/// step (5 requests instead of 1), and the wait below stopped at it, never waiting for the
+/// indexes after it.
 pub(crate) fn schema_names(labels: &Labels) -> Vec<String> {
-    // (label: 0 event, 1 trail, 2 user; suffix), in the order of `schema_texts`: one loop over a
-    // table instead of ten calls inlined (a Worker's first write compiles this function).
-    const OWN: [(usize, &str); 8] = [
+    // (label: 0 event, 1 trail; suffix), in the order of `schema_texts`: one loop over a table
+    // instead of ten calls inlined (a Worker's first write compiles this function).
+    const OWN: [(usize, &str); 7] = [
         (0, "_uid_unique"),
         (1, "_name_unique"),
         (0, "_timestamp"),
         (0, "_user_ts_uid"),
         (0, "_type_ts_uid"),
         (0, "_category_ts_uid"),
-        (2, "_uid"),
         (0, "_stream_seq"),
     ];
-    let lower = [&labels.event, &labels.trail, &labels.user];
+    let lower = [&labels.event, &labels.trail];
     let mut v = Vec::with_capacity(OWN.len() + 2);
     for (l, suffix) in OWN {
         let mut name = lower[l].to_ascii_lowercase();
@@ -317,8 +333,43 @@ pub(crate) fn migration_texts(labels: &Labels) -> Result<Vec<String>, AuditError
     ])
 }
 
+/// The conversion of events the Python `log_user_action` this library replaces wrote (`neo4j-audit
+/// migrate --zone`): it stored `timestamp` and `HAS_EVENT.created` as the server's local
+/// `datetime.now()`, which Neo4j's Python driver writes as a `LocalDateTime` (no zone). The read
+/// side needs a `DateTime` (`timestamp.epochMillis`: Neo4j answers a `LocalDateTime` with
+/// "Epoch not supported", failing every page that holds one), and `ORDER BY` sorts the two types
+/// apart. This sets both to the same instant as a UTC `DateTime`, reading the local time in
+/// `$zone` (the IANA zone of the seed's server, e.g. `Europe/Brussels`; a local time that a
+/// daylight-saving change made ambiguous or skipped is resolved as Neo4j's `datetime({datetime,
+/// timezone})` does). Only unchained events (`hash` null): the library never writes a
+/// `LocalDateTime`. Up to `$max` events per run, `$batch` per transaction, like
+/// [`migration_statements`]' first one (run it before that one: it keys `created` from the
+/// converted `timestamp`); returns `converted`, and run it again while that is `$max`.
+pub fn timestamp_migration_statement(labels: &Labels, zone: &str) -> Result<Statement, AuditError> {
+    labels.validate()?;
+    Ok(Statement {
+        text: timestamp_migration_text(labels),
+        parameters: json!({ "zone": zone, "batch": MIGRATION_BATCH, "max": MIGRATION_MAX }),
+    })
+}
+
+/// The text of [`timestamp_migration_statement`] (labels validated by the caller).
+fn timestamp_migration_text(labels: &Labels) -> String {
+    let t = &labels.trail;
+    format!(
+        "MATCH (:{t})-[r:HAS_EVENT]->(ev) WHERE ev.timestamp IS :: LOCAL DATETIME AND ev.hash IS NULL \
+         WITH r, ev LIMIT $max \
+         CALL {{ WITH r, ev \
+         WITH r, ev, datetime({{datetime: datetime({{datetime: ev.timestamp, timezone: $zone}}), timezone: 'UTC'}}) AS ts \
+         SET ev.timestamp = ts, r.created = CASE WHEN r.created IS :: LOCAL DATETIME THEN ts ELSE r.created END }} \
+         IN TRANSACTIONS OF $batch ROWS \
+         RETURN count(*) AS converted"
+    )
+}
+
 /// The migration's status, one read-only statement: how many `HAS_EVENT` links lack the
-/// per-trail key, and how many trails are not marked [`TRAIL_INDEXED`].
+/// per-trail key, how many trails are not marked [`TRAIL_INDEXED`], and how many events still
+/// have a `LocalDateTime` timestamp ([`timestamp_migration_statement`]).
 pub fn migration_status_statement(labels: &Labels) -> Result<Statement, AuditError> {
     labels.validate()?;
     let t = &labels.trail;
@@ -327,7 +378,9 @@ pub fn migration_status_statement(labels: &Labels) -> Result<Statement, AuditErr
             "OPTIONAL MATCH (:{t})-[r:HAS_EVENT]->() WHERE r.trail IS NULL \
              WITH count(r) AS unkeyed \
              OPTIONAL MATCH (u:{t}) WHERE u.{TRAIL_INDEXED} IS NULL \
-             RETURN unkeyed, count(u) AS unmarked"
+             WITH unkeyed, count(u) AS unmarked \
+             OPTIONAL MATCH (:{t})-[:HAS_EVENT]->(l) WHERE l.timestamp IS :: LOCAL DATETIME AND l.hash IS NULL \
+             RETURN unkeyed, unmarked, count(l) AS unconverted"
         ),
         parameters: json!({}),
     })
@@ -457,6 +510,7 @@ mod tests {
     #[test]
     fn schema_names_are_those_the_schema_statements_create() {
         for labels in [Labels::default(), Labels { event: "Ev".into(), trail: "Tr".into(), user: "Person".into() }] {
+            let user_index = format!("{}_uid", labels.user.to_ascii_lowercase());
             let from_texts: Vec<String> = schema_texts(&labels)
                 .unwrap()
                 .iter()
@@ -464,8 +518,13 @@ mod tests {
                     let rest = t.strip_prefix("CREATE CONSTRAINT ").or_else(|| t.strip_prefix("CREATE INDEX "))?;
                     Some(rest[..rest.find(' ').unwrap()].to_owned())
                 })
+                .filter(|name| *name != user_index) // created, not required: see schema_names
                 .collect();
-            assert_eq!(from_texts.len(), 10);
+            assert_eq!(from_texts.len(), 9);
+            assert!(schema_texts(&labels)
+                .unwrap()
+                .iter()
+                .any(|t| t.contains(&format!("INDEX {user_index} IF NOT EXISTS"))));
             assert_eq!(schema_names(&labels), from_texts);
             assert_eq!(schema_check(&labels).unwrap().1, from_texts);
             // The wait covers exactly these names, not every index of the database (it used to
@@ -519,9 +578,11 @@ mod tests {
     #[test]
     fn schema_check_names_every_constraint_and_index() {
         let (st, n) = schema_check_statement(&Labels::default()).unwrap();
-        assert_eq!(n, 10);
+        assert_eq!(n, 9);
         let names = st.parameters["names"].as_array().unwrap();
-        assert!(names.contains(&json!("auditevent_uid_unique")) && names.contains(&json!("user_uid")));
+        // Not the user label's index: an application's uniqueness constraint on User.UID makes
+        // Neo4j refuse it, and the check would then never pass (see schema_names).
+        assert!(names.contains(&json!("auditevent_uid_unique")) && !names.contains(&json!("user_uid")));
         assert!(names.contains(&json!("auditevent_has_event_trail_created_uid")));
         // The relationship indexes are one per database whatever the labels: the same names, so
         // that the check finds them in place for a logger with other labels too.
@@ -558,6 +619,8 @@ mod tests {
         for st in migration_statements(&labels).unwrap() {
             assert!(js.contains(&format!("\"{}\"", st.text)), "cli/migration.mjs lacks: {}", st.text);
         }
+        let convert = timestamp_migration_statement(&labels, "UTC").unwrap();
+        assert!(js.contains(&format!("\"{}\"", convert.text)), "cli/migration.mjs lacks: {}", convert.text);
         let status = migration_status_statement(&labels).unwrap();
         assert!(js.contains(&format!("\"{}\"", status.text)), "cli/migration.mjs lacks: {}", status.text);
         let cli = include_str!("../cli/migrate.mjs");

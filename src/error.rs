@@ -78,7 +78,8 @@ pub enum AuditError {
     /// The durable queue could not store the event (e.g. IndexedDB refused). WebAssembly only.
     #[cfg(target_arch = "wasm32")]
     Queue(String),
-    /// Called outside a Tokio runtime: the native transport (reqwest) and its timers need one.
+    /// Called outside a Tokio runtime, or in one built without I/O or time: the native transport
+    /// (reqwest) and its timers need both.
     /// Await the logger's futures inside a Tokio 1.x runtime with I/O and time enabled (what
     /// `#[tokio::main]` and `tokio::runtime::Builder::enable_all` give). Native builds only.
     #[cfg(not(target_arch = "wasm32"))]
@@ -196,6 +197,12 @@ pub(crate) fn join(parts: &[String], sep: &str) -> String {
         s.push_str(p);
     }
     s
+}
+
+/// Where `name` is among the space-separated names of `list`: a table of names written as one
+/// text, which puts no address and length per name into the .wasm as a `&[&str]` does.
+pub(crate) fn listed(list: &str, name: &str) -> Option<usize> {
+    list.as_bytes().split(|&b| b == b' ').position(|w| w == name.as_bytes())
 }
 
 /// `n` in decimal, for texts built with [`cat`] instead of `format!`: the write entry has no

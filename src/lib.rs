@@ -35,8 +35,8 @@
 //! - **Runtime**: natively the logger's futures must be awaited inside a
 //!   [Tokio](https://tokio.rs) 1.x runtime with I/O and time enabled (`#[tokio::main]`,
 //!   `#[tokio::test]`, or `tokio::runtime::Builder::enable_all`): the HTTP client is reqwest's,
-//!   which runs on Tokio. Outside one, calls fail with [`AuditError::NoRuntime`] instead of
-//!   panicking. On WebAssembly no runtime is needed (the host's event loop drives them).
+//!   which runs on Tokio. Outside one, or in one built without I/O or time, calls fail with
+//!   [`AuditError::NoRuntime`] instead of panicking. On WebAssembly no runtime is needed (the host's event loop drives them).
 //! - **Cancellation**: natively each call's delivery runs on a Tokio task of its own: a call whose
 //!   future is dropped before it resolves still delivers its event, and [`AuditLogger::flush`] /
 //!   [`AuditLogger::close`] wait for it (await `close` before the runtime shuts down). An event

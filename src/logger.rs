@@ -97,6 +97,37 @@ fn runtime_check() -> Result<(), AuditError> {
     Ok(())
 }
 
+/// The outcome of a request run on a task of its own ([`on_task`], the detached delivery).
+/// A runtime without I/O or time enabled makes Tokio panic in the transport's first step: said
+/// as for no runtime at all (the contract: an error, never a panic). Other panics go on.
+#[cfg(not(target_arch = "wasm32"))]
+fn joined<T>(res: Result<Result<T, AuditError>, tokio::task::JoinError>) -> Result<T, AuditError> {
+    match res {
+        Ok(res) => res,
+        Err(e) if e.is_panic() => {
+            let panic = e.into_panic();
+            let text =
+                panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied());
+            match text {
+                Some(t) if t.starts_with("A Tokio 1.x context was found, but") => Err(AuditError::NoRuntime),
+                _ => std::panic::resume_unwind(panic),
+            }
+        }
+        // Cancelled: its runtime is shutting down.
+        Err(_) => Err(AuditError::NoRuntime),
+    }
+}
+
+/// Natively, a request outside the delivery (schema, statements, reads) runs on a task of its
+/// own, so a runtime without I/O or time is an error as for the log calls. (On wasm the
+/// requests run in place: the host's event loop drives them.)
+#[cfg(not(target_arch = "wasm32"))]
+async fn on_task<T: Send + 'static>(
+    fut: impl std::future::Future<Output = Result<T, AuditError>> + Send + 'static,
+) -> Result<T, AuditError> {
+    joined(tokio::spawn(fut).await)
+}
+
 impl AuditLogger {
     /// A builder for a logger writing to the Neo4j HTTP API at `url` (e.g.
     /// `http://127.0.0.1:7474`); see [`crate::AuditLoggerBuilder`].
@@ -474,24 +505,7 @@ impl AuditLogger {
             let logger = &task.logger;
             logger.core.batcher.deliver_reserved(event, Some(&task.held), move |batch| logger.send_batch(batch)).await
         });
-        match task.await {
-            Ok(res) => res,
-            Err(e) if e.is_panic() => {
-                // A runtime without I/O or time enabled: Tokio panics in the transport's first
-                // step. Say so as for no runtime at all (the contract: an error, never a panic).
-                let panic = e.into_panic();
-                let text = panic
-                    .downcast_ref::<String>()
-                    .map(String::as_str)
-                    .or_else(|| panic.downcast_ref::<&str>().copied());
-                match text {
-                    Some(t) if t.starts_with("A Tokio 1.x context was found, but") => Err(AuditError::NoRuntime),
-                    _ => std::panic::resume_unwind(panic),
-                }
-            }
-            // Cancelled: its runtime is shutting down.
-            Err(_) => Err(AuditError::NoRuntime),
-        }
+        joined(task.await)
     }
 
     /// Writes one batch, retrying per `config.retry`; one outcome per event, and the counters.
@@ -634,6 +648,12 @@ impl AuditLogger {
     #[doc(hidden)]
     pub async fn write(&self, events: &[AuditEvent]) -> Result<(), AuditError> {
         runtime_check()?;
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let (this, events) = (self.clone(), events.to_vec());
+            on_task(async move { this.core.sink.write(&events).await }).await
+        }
+        #[cfg(target_arch = "wasm32")]
         self.core.sink.write(events).await
     }
 
@@ -648,6 +668,12 @@ impl AuditLogger {
         if events.is_empty() {
             return Ok(());
         }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let (this, trail, events) = (self.clone(), trail.to_owned(), events.to_vec());
+            on_task(async move { this.core.sink.neo4j()?.write_to(&trail, &events).await }).await
+        }
+        #[cfg(target_arch = "wasm32")]
         self.core.sink.neo4j()?.write_to(trail, events).await
     }
 
@@ -660,6 +686,12 @@ impl AuditLogger {
     pub async fn ensure_schema(&self) -> Result<(), AuditError> {
         self.open()?;
         runtime_check()?;
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let this = self.clone();
+            on_task(async move { this.core.sink.neo4j()?.ensure_schema().await }).await
+        }
+        #[cfg(target_arch = "wasm32")]
         self.core.sink.neo4j()?.ensure_schema().await
     }
 
@@ -668,6 +700,12 @@ impl AuditLogger {
     pub async fn run(&self, st: &Statement) -> Result<Rows, AuditError> {
         self.open()?;
         runtime_check()?;
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let (this, st) = (self.clone(), st.clone());
+            on_task(async move { this.core.sink.neo4j()?.run(&st).await }).await
+        }
+        #[cfg(target_arch = "wasm32")]
         self.core.sink.neo4j()?.run(st).await
     }
 
@@ -692,6 +730,12 @@ impl AuditLogger {
     ) -> Result<crate::outcome::JsonRows, AuditError> {
         self.open()?;
         runtime_check()?;
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let (this, text, params) = (self.clone(), text.to_owned(), params.clone());
+            on_task(async move { this.core.sink.neo4j()?.run_json(&text, &params).await }).await
+        }
+        #[cfg(target_arch = "wasm32")]
         self.core.sink.neo4j()?.run_json(text, params).await
     }
 

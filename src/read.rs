@@ -18,7 +18,7 @@ use crate::chain::{SignedHead, StoredSeal, VerifyReport};
 use crate::config::Labels;
 use crate::cypher::Statement;
 use crate::error::{cat, int, num, AuditError};
-use crate::event::{AuditEvent, Target};
+use crate::event::{AuditEvent, Source, Target};
 use crate::json::Json;
 use crate::logger::AuditLogger;
 use crate::sign::{KeySet, PublicJwk};
@@ -86,6 +86,15 @@ pub struct TrailEvent {
     pub prev_hash: Option<String>,
     /// This event's chain hash (64 hex digits).
     pub hash: Option<String>,
+    /// Who wrote it into Neo4j: [`Source::Client`] (a client library, directly) or
+    /// [`Source::Worker`] (the ingest Worker, which verified the user's token); `None` for an event
+    /// stored before provenance existed (no `occurredAt` either: e.g. the Python seed's events).
+    pub source: Option<Source>,
+    /// When the user acted, as `timestamp` is written (ISO 8601, UTC, milliseconds): the same
+    /// instant for a direct write; through the Worker, the client's time of the action, earlier
+    /// than `timestamp` (the Worker's receive time) when the event waited in a queue. `None` when
+    /// not stored (before provenance existed).
+    pub occurred_at: Option<String>,
     /// What the action was performed on (from `targetKeys` / `targetRoles`; empty for none, and
     /// then not serialised, so an event without targets has the fields it had before targets).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -108,8 +117,10 @@ pub struct TrailPage {
 pub struct VerifyQuery {
     /// Only this stream (default: every stream of the trail).
     pub stream_id: Option<String>,
-    /// Only events from this instant (epoch ms) on; the first event of each stream in the window
-    /// is then trusted as the anchor.
+    /// Only events from this instant (epoch ms) on. Each stream's check starts from its event
+    /// just before the window's first one (its hash checked, not counted in `checked`), so
+    /// events deleted at the window's start, or moved before it by an edited `timestamp`, are
+    /// reported as from the start; with none before it, the stream must begin in the window.
     pub since: Option<i64>,
     /// Trusted Ed25519 public keys (a list of JWKs, or the JWK Set `GET /v1/keys` answers). With
     /// keys, every stream must be signed by one of them (see `allow_unsigned`), and the trail's
@@ -129,9 +140,11 @@ pub struct VerifyQuery {
     pub require_bound: bool,
     /// Heads kept outside the database (what [`AuditLogger::chain_head`] or a report's
     /// `head_seq`/`head_hash` gave earlier): each named stream must still hold that event, with
-    /// that hash — `Deleted` when the stream now ends before it (its newest events cut off),
-    /// `Forged` when the event there has another hash (the stream was rewritten up to it). The
-    /// only check that catches a consistently re-hashed or truncated unsigned stream. Not in the
+    /// that hash — `Deleted` when the stream now ends before it (its newest events cut off, or
+    /// none of its events left), `Forged` when the event there has another hash (the stream was
+    /// rewritten up to it). The only check that catches a consistently re-hashed or truncated
+    /// unsigned stream, and (with keys) a signed stream deleted whole together with the trail's
+    /// head, which leaves nothing in the database naming it. Not in the
     /// Worker's build (`GET /v1/verify` takes no anchors).
     #[cfg(not(feature = "worker"))]
     #[serde(default)]
@@ -329,6 +342,8 @@ fn write_verifier_state(c: &crate::chain::VerifierState, out: &mut String) {
     pair(out, &c.unsigned_from);
     out.push_str(",\"head\":");
     write_opt_head(c.head.as_ref(), out);
+    out.push_str(",\"edgesOff\":");
+    write_opt_str(out, c.edges_off.as_deref());
     out.push('}');
 }
 
@@ -403,6 +418,11 @@ fn verifier_state_from(v: &Json) -> Option<crate::chain::VerifierState> {
         },
         unsigned_from: pair("unsignedFrom")?,
         head: opt_head_from(v.get("head")?)?,
+        // Absent from a cursor of an earlier version: none.
+        edges_off: match v.get("edgesOff") {
+            None | Some(Json::Null) => None,
+            Some(s) => Some(s.as_str()?.to_owned()),
+        },
     })
 }
 
@@ -737,6 +757,14 @@ fn equalities(preds: &mut Preds, params: &mut Params, q: &TrailQuery) {
 /// for `target`: `{actionType: "Doc opened"}` or `{userUid: ""}` is `invalid input`, not a query
 /// that can only find nothing.
 fn check_filters(q: &TrailQuery) -> Result<(), AuditError> {
+    if let (Some(since), Some(until)) = (q.since, q.until) {
+        if until <= since {
+            return Err(AuditError::InvalidInput(
+                "until must be later than since (since is inclusive, until exclusive: no event can be in this window)"
+                    .into(),
+            ));
+        }
+    }
     if let Some(u) = &q.user_uid {
         crate::rules::check_uid("userUid", u)?;
     }
@@ -933,6 +961,8 @@ impl From<AuditEvent> for TrailEvent {
             seq: e.seq,
             prev_hash: e.prev_hash,
             hash: e.hash,
+            source: e.occurred_at.map(|_| e.source),
+            occurred_at: e.occurred_at.map(iso_millis),
             targets: e.targets,
         }
     }
@@ -1018,22 +1048,25 @@ pub fn verify_statement(
     q: &VerifyQuery,
     after: Option<&(String, u64, String)>,
 ) -> Result<Statement, AuditError> {
-    verify_query(labels, trail, q, after).map(Query::statement)
+    verify_query(labels, trail, q, after, None).map(Query::statement)
 }
 
-/// [`verify_statement`].
+/// [`verify_statement`]; with `before` (a `seq`), instead the one event of stream
+/// `q.stream_id` just before that `seq` (the last one below it): where a `since` window's check
+/// starts from.
 fn verify_query(
     labels: &Labels,
     trail: &str,
     q: &VerifyQuery,
     after: Option<&(String, u64, String)>,
+    before: Option<u64>,
 ) -> Result<Query, AuditError> {
     labels.validate()?;
     let ev = &labels.event;
     let mut preds = Preds::new();
     let mut params = Params::new();
     params.insert("trail".into(), Json::from(trail));
-    params.insert("limit".into(), Json::from(VERIFY_PAGE));
+    params.insert("limit".into(), Json::from(if before.is_some() { 1 } else { VERIFY_PAGE }));
     match &q.stream_id {
         Some(s) => {
             preds.push(&["ev.streamId = $streamId"]);
@@ -1061,6 +1094,10 @@ fn verify_query(
         params.insert("afterSeq".into(), Json::from(*seq));
         params.insert("afterUid".into(), Json::from(uid));
     }
+    if let Some(seq) = before {
+        preds.push(&["ev.seq < $beforeSeq"]);
+        params.insert("beforeSeq".into(), Json::from(seq));
+    }
     in_trail(&mut preds, labels);
     let text = cat(&[
         "MATCH (ev:",
@@ -1071,7 +1108,15 @@ fn verify_query(
         &preds.0,
         " ",
         RETURN_EVENT,
-        ", ev.sigKid, ev.sig, ev.sigAt ORDER BY ev.streamId, ev.seq, ev.UID LIMIT $limit",
+        ", ev.sigKid, ev.sig, ev.sigAt, ",
+        // The edges into the application's graph agree with the hashed fields ([`row_edges_ok`]).
+        "NOT EXISTS { (ev)-[:PERFORMED_BY]->(u) WHERE NOT coalesce(u:",
+        &labels.user,
+        " AND u.UID = ev.userUID, false) } AND NOT EXISTS { (ev)-[o:ON]->(n) WHERE NOT \
+         coalesce(o.target IN ev.targetKeys AND any(l IN labels(n) WHERE l + ':' + n.UID = o.target), false) } \
+         ORDER BY ",
+        if before.is_some() { "ev.streamId DESC, ev.seq DESC, ev.UID DESC" } else { "ev.streamId, ev.seq, ev.UID" },
+        " LIMIT $limit",
     ]);
     Ok(Query { text, params: params.into_json() })
 }
@@ -1108,10 +1153,27 @@ type Rows<'a> =
 #[cfg(target_arch = "wasm32")]
 type Rows<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<crate::outcome::JsonRows, AuditError>> + 'a>>;
 
+/// What to do when a read meets an event whose `timestamp` has no zone (a `LocalDateTime`, as the
+/// Python `log_user_action` this library replaces stored it): Neo4j's own answer, "Epoch not
+/// supported.", names neither the event nor the remedy.
+fn local_time_hint(e: AuditError) -> AuditError {
+    match e {
+        AuditError::Neo4j { code, message } if message.starts_with("Epoch not supported") => AuditError::Neo4j {
+            code,
+            message: cat(&[
+                &message,
+                " (an event's timestamp is a LocalDateTime, as the Python log_user_action wrote them: \
+                 convert them with `neo4j-audit migrate --zone <their writer's time zone>`)",
+            ]),
+        },
+        e => e,
+    }
+}
+
 impl AuditLogger {
     /// Runs a read statement ([`Rows`]).
     fn query<'a>(&'a self, st: &'a Query) -> Rows<'a> {
-        Box::pin(self.run_json(&st.text, &st.params))
+        Box::pin(async move { self.run_json(&st.text, &st.params).await.map_err(local_time_hint) })
     }
 
     /// The JavaScript name of [`AuditLogger::audit_trail`] (for the wasm shell).
@@ -1194,7 +1256,7 @@ impl AuditLogger {
         limit: Option<u32>,
         cursor: Option<String>,
     ) -> Result<TrailPage, AuditError> {
-        self.audit_trail(&user_query(uid, since, limit, cursor)?).await
+        self.audit_trail(&user_query(uid, TrailQuery { since, limit, cursor, ..Default::default() })?).await
     }
 
     /// The events performed on the node `label` / `uid` ([`Target`]) in this logger's trail,
@@ -1362,6 +1424,14 @@ pub(crate) fn head_from_cells<C: Cell>(row: &[C]) -> Option<SignedHead> {
     Some(SignedHead { stream_id: s(0)?, seq: row.get(1).and_then(C::uint)?, hash: s(2)?, seal })
 }
 
+/// A verification row's edges check (after the seal's columns): every `PERFORMED_BY` edge of
+/// the event leads to the user node its hashed `userUID` names, and every `ON` edge to the node
+/// its `target` names, which is one of the hashed `targetKeys` (an edge re-pointed or moved is an
+/// edit the hash cannot see). Edges missing are not judged: they exist only where the node did.
+fn row_edges_ok(row: &[Json]) -> bool {
+    !matches!(row.get(18), Some(Json::Bool(false)))
+}
+
 /// The event seal in a verify row (after the [`RETURN_EVENT`] columns).
 fn row_seal(row: &[Json]) -> Option<StoredSeal> {
     let s = |i: usize| row.get(i).and_then(Json::as_str).map(str::to_owned);
@@ -1370,14 +1440,9 @@ fn row_seal(row: &[Json]) -> Option<StoredSeal> {
 }
 
 /// The query of [`AuditLogger::user_activity`].
-pub(crate) fn user_query(
-    uid: &str,
-    since: Option<i64>,
-    limit: Option<u32>,
-    cursor: Option<String>,
-) -> Result<TrailQuery, AuditError> {
+pub(crate) fn user_query(uid: &str, q: TrailQuery) -> Result<TrailQuery, AuditError> {
     crate::rules::check_uid("uid", uid)?;
-    Ok(TrailQuery { user_uid: Some(uid.to_owned()), since, limit, cursor, ..Default::default() })
+    Ok(TrailQuery { user_uid: Some(uid.to_owned()), ..q })
 }
 
 /// The query of [`AuditLogger::get_target_activity`].
@@ -1454,7 +1519,7 @@ mod tests {
             }
         }
         for uid in ["", " ", "a\u{1b}"] {
-            let e = user_query(uid, None, None, None).unwrap_err().to_string();
+            let e = user_query(uid, TrailQuery::default()).unwrap_err().to_string();
             assert!(e.starts_with("invalid input: uid must be a non-empty string"), "{uid:?}: {e}");
         }
         let ok = TrailQuery {
@@ -1486,6 +1551,7 @@ mod tests {
             group: vec![(e.clone(), Some(seal)), (e, None)],
             unsigned_from: None,
             head: Some(head.clone()),
+            edges_off: Some("u-\"1".into()),
         };
         for p in [
             VerifyProgress {

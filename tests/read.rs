@@ -685,3 +685,86 @@ async fn pages_across_a_moved_event(name: &str, to: &str, with_link: bool) {
         assert_eq!(&got, want, "{what}: every event of the millisecond, once, in order, by pages of one");
     }
 }
+
+/// A database the Python `log_user_action` (the seed this library replaces) wrote: its events'
+/// `timestamp` and `HAS_EVENT.created` are the server's local `datetime.now()`, a `LocalDateTime`
+/// through Neo4j's Python driver, in a trail without the per-trail key. Before `migrate --zone`
+/// converted them, every page that held one failed with Neo4j's bare "Epoch not supported.", and
+/// Cypher's `ORDER BY` put them apart from the library's `DateTime`s.
+#[tokio::test]
+async fn events_the_python_seed_wrote_read_after_the_migration_converts_their_local_times() {
+    let logger = AuditLogger::new(config("read-seed")).unwrap();
+    logger.ensure_schema().await.unwrap();
+    let trail = logger.config().trail.clone();
+    let seed_uid = format!("{trail}-user");
+    // Exactly the seed's shape: no chain fields, no source/occurredAt, details as json.dumps text.
+    cypher(
+        "MERGE (t:AuditTrail {name: $t}) ON CREATE SET t.UID = randomUUID() WITH t \
+         UNWIND range(0, 4) AS i \
+         WITH t, i, localdatetime('2026-11-02T10:00:00.123456') + duration({minutes: 10 * i}) AS ts \
+         CREATE (e:AuditEvent {UID: $t + '-seed-' + i, eventType: 'LOGIN', eventCategory: 'SECURITY', timestamp: ts, \
+                 userUID: $u, userName: 'John Doe', details: '{\"ip\": \"10.0.0.' + i + '\"}'}) \
+         CREATE (t)-[:HAS_EVENT {created: ts}]->(e)",
+        json!({"t": trail, "u": seed_uid}),
+    )
+    .await;
+    let user = User::new(&seed_uid, Some("John Doe"));
+    logger.log_user_action(Some(&user), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), None).await.unwrap();
+
+    let q = TrailQuery { limit: Some(4), ..Default::default() };
+    match logger.get_audit_trail(&q).await {
+        Err(AuditError::Neo4j { message, .. }) => {
+            assert!(
+                message.contains("Epoch not supported") && message.contains("neo4j-audit migrate --zone"),
+                "{message}"
+            )
+        }
+        other => panic!("a LocalDateTime timestamp: {other:?}"),
+    }
+
+    // The server's clock was in Brussels (CET, +01:00, in November).
+    let st = neo4j_audit::cypher::timestamp_migration_statement(&Labels::default(), "Europe/Brussels").unwrap();
+    let converted = cypher(&st.text, st.parameters.clone()).await[0][0].as_u64().unwrap();
+    assert!(converted >= 5, "converted {converted}");
+    migrate().await;
+    let stored = cypher(
+        "MATCH (t:AuditTrail {name: $t})-[r:HAS_EVENT]->(e) \
+         RETURN count(*), count(CASE WHEN e.timestamp IS :: ZONED DATETIME AND r.created = e.timestamp AND r.trail = $t THEN 1 END), t.indexed",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(stored, vec![vec![json!(6), json!(6), json!(true)]]);
+
+    let events = all_pages(&logger, q.clone()).await;
+    assert_eq!(events.len(), 6);
+    assert_eq!(events[0].action_type, "DOCUMENT_MODIFIED", "the library's event is the newest");
+    let seed: Vec<_> = events[1..].iter().map(|e| (e.uid.clone(), e.timestamp.clone())).collect();
+    let expected: Vec<_> =
+        (0..5).rev().map(|i| (format!("{trail}-seed-{i}"), format!("2026-11-02T09:{}0:00.123Z", i))).collect();
+    assert_eq!(seed, expected, "10:00 in Brussels is 09:00 UTC; newest first");
+    let e = &events[5];
+    assert_eq!((e.user_uid.as_deref(), e.user_name.as_deref()), (Some(seed_uid.as_str()), Some("John Doe")));
+    assert_eq!(e.details, Some(json!({"ip": "10.0.0.0"})));
+    assert_eq!((e.stream_id.as_ref(), e.seq, e.hash.as_ref()), (None, None, None));
+    // Filters and windows see them as they see the library's events.
+    let mine = logger.user_activity(&seed_uid, None, Some(50), None).await.unwrap();
+    assert_eq!(mine.events.len(), 6);
+    let since = logger
+        .get_audit_trail(&TrailQuery {
+            since: Some(events[3].ts),
+            action_type: Some("LOGIN".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        since.events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>(),
+        vec![events[1].uid.clone(), events[2].uid.clone(), events[3].uid.clone()]
+    );
+    // Unchained, as the README says of events written before chaining; the library's one verifies.
+    let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    assert_eq!((report.checked, report.unchained), (1, 5));
+    // Again: nothing left to convert in this trail, the times unchanged.
+    cypher(&st.text, st.parameters).await;
+    assert_eq!(all_pages(&logger, q).await, events);
+}

@@ -175,6 +175,11 @@ fn a_runtime_without_io_is_an_error_not_a_panic() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let e = rt.block_on(logger.log_user_action(None, "NO_IO", None, None)).unwrap_err();
     assert_eq!(e, AuditError::NoRuntime);
+    // So do the schema step and the reads (they panicked with Tokio's "IO is disabled").
+    assert_eq!(rt.block_on(logger.ensure_schema()).unwrap_err(), AuditError::NoRuntime);
+    let q = neo4j_audit::TrailQuery { limit: Some(1), ..Default::default() };
+    assert_eq!(rt.block_on(logger.get_audit_trail(&q)).unwrap_err(), AuditError::NoRuntime);
+    assert_eq!(rt.block_on(logger.verify_trail(&VerifyQuery::default())).unwrap_err(), AuditError::NoRuntime);
     // The logger still works on a proper runtime afterwards.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(logger.log_user_action(None, "WITH_IO", None, None)).unwrap();

@@ -8,6 +8,7 @@ mod common;
 use std::collections::HashSet;
 
 use common::*;
+use neo4j_audit::chain::BreakKind;
 use neo4j_audit::read::{trail_statement, TrailQuery};
 use neo4j_audit::{AuditEvent, AuditLogger, Labels, LogOptions, Target, User};
 use serde_json::{json, Value};
@@ -100,9 +101,10 @@ async fn existing_targets_are_linked_and_missing_ones_recorded() {
     // Version 1 (no targets) and version 2 (targets) events verify side by side from Neo4j.
     let report = logger.verify_trail(&Default::default()).await.unwrap();
     assert!(report.ok && report.checked == 3, "{report:?}");
-    // An ON link is not covered by the chain (the event's targetKeys are): one added by hand,
-    // keys and all, to an event that names no such target does not put that event on the node's
-    // activity (it did, while the trail still verified), nor does a link whose time was moved.
+    // An ON link is not in the chain (the event's targetKeys are): one added by hand, keys and
+    // all, to an event that names no such target does not put that event on the node's activity,
+    // nor does a link whose time was moved. Verification finds the added link (it leads to a node
+    // the hashed targetKeys do not name: edited); a link's `created` it does not judge.
     cypher(
         &format!("MATCH (ev:AuditEvent {{UID: $p}}), (n:{doc} {{UID: 'd-1'}}) CREATE (ev)-[:ON {{target: $k, created: ev.timestamp, eventUID: ev.UID}}]->(n)"),
         json!({"p": plain.uid, "k": format!("{doc}:d-1")}),
@@ -113,7 +115,9 @@ async fn existing_targets_are_linked_and_missing_ones_recorded() {
         json!({"u": later.uid, "k": format!("{doc}:d-missing")}),
     )
     .await;
-    assert!(logger.verify_trail(&Default::default()).await.unwrap().ok);
+    let report = logger.verify_trail(&Default::default()).await.unwrap();
+    let b = report.streams[0].first_break.clone().expect("the added ON link");
+    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 1, Some(plain.uid.as_str())), "{report:?}");
     let page = logger.get_target_activity(&doc, "d-1", &TrailQuery::default()).await.unwrap();
     assert_eq!(
         page.events.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(),

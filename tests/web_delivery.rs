@@ -661,3 +661,73 @@ async fn a_trail_and_identity_that_joined_with_pipes_alike_never_share_queued_ev
     assert_eq!(stat(&b, "queued"), 0.0, "B must not take A's event");
     assert_eq!(stored_records(&q).await.as_f64(), Some(1.0), "A's event is still stored for A");
 }
+
+/// A stored event that breaks the rules when loaded (stored under other limits, by an older
+/// version, or tampered with) is dead-lettered on load. Its pending record used to stay in
+/// IndexedDB, so every later load dead-lettered it again: `deadLetters()` listed it twice after the
+/// second load and `stats().deadLettered` counted it on every load. Its pending record is now
+/// deleted once its dead letter is stored; with that delete failing, the dead letter is kept.
+#[wasm_bindgen_test]
+async fn an_event_dead_lettered_on_load_is_dead_lettered_once() {
+    let q = unique("q");
+    // Nothing listens on port 9: events stay stored (their details fit the default limit).
+    let cfg = |max: u32| {
+        json!({"url": "http://127.0.0.1:9", "username": USER, "password": PASSWORD, "trail": "deadonload",
+            "queue": {"name": q}, "retry": {"maxAttempts": 1}, "timeoutMs": 2000, "maxDetailsBytes": max})
+    };
+    let store_one = |name: &'static str| {
+        let before = JsAuditLogger::new(js(cfg(10_000))).unwrap();
+        let details = js(json!({"note": "x".repeat(200)}));
+        async move {
+            let r = resolve(before.log_user_action(
+                JsValue::NULL,
+                name.into(),
+                JsValue::UNDEFINED,
+                details,
+                JsValue::UNDEFINED,
+            ))
+            .await;
+            assert_eq!(r, JsValue::FALSE);
+            assert_eq!(resolve(before.close()).await, JsValue::FALSE);
+        }
+    };
+    let dead = |l: &JsAuditLogger| {
+        let p = l.dead_letters();
+        async move { resolve(p).await.unchecked_into::<js_sys::Array>().length() }
+    };
+
+    // A load with a tighter limit: the event is dead-lettered and its pending record deleted.
+    store_one("TOO_BIG_LATER").await;
+    assert_eq!(stored_records(&q).await.as_f64(), Some(1.0), "the pending record");
+    let tighter = JsAuditLogger::new(js(cfg(50))).unwrap();
+    assert_eq!(dead(&tighter).await, 1);
+    assert_eq!(stat(&tighter, "deadLettered"), 1.0);
+    assert_eq!(stat(&tighter, "queued"), 0.0);
+    assert_eq!(stored_records(&q).await.as_f64(), Some(1.0), "only the dead letter");
+    let key = first_record(&q).await.as_string().unwrap();
+    assert!(key.starts_with("dead"), "{key}");
+    drop(tighter);
+
+    // A second such event, loaded while deletes fail: its dead letter is stored all the same, and
+    // its pending record stays (for a later load to delete).
+    store_one("TOO_BIG_TOO").await;
+    neo4j_audit::queue::idb::fail_deletes_for_tests(true);
+    let failing = JsAuditLogger::new(js(cfg(50))).unwrap();
+    let n = dead(&failing).await;
+    neo4j_audit::queue::idb::fail_deletes_for_tests(false);
+    assert_eq!(n, 2);
+    assert_eq!(stat(&failing, "deadLettered"), 1.0);
+    assert_eq!(stored_records(&q).await.as_f64(), Some(3.0), "two dead letters and a pending record");
+    drop(failing);
+
+    // Every later load: each dead letter once, nothing dead-lettered again, no pending record.
+    for load in 0..2 {
+        let after = JsAuditLogger::new(js(cfg(50))).unwrap();
+        assert_eq!(dead(&after).await, 2, "load {load}: dead-lettered once each");
+        assert_eq!(stat(&after, "deadLettered"), 0.0, "load {load}: dead-lettered again");
+        assert_eq!(stat(&after, "queued"), 0.0);
+        assert_eq!(resolve(after.flush()).await, JsValue::TRUE, "load {load}: nothing waits");
+        assert_eq!(stored_records(&q).await.as_f64(), Some(2.0), "load {load}: only the dead letters are stored");
+        drop(after);
+    }
+}

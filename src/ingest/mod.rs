@@ -92,7 +92,7 @@ pub struct Settings {
     /// then `AUDIT_PUBLIC_KEYS` (retired keys, `kid:x` comma separated, x base64url).
     pub public_keys: Vec<crate::sign::PublicJwk>,
     /// `VERIFY_SUBJECTS` (comma separated token subjects): who may call `GET /v1/verify`; unset:
-    /// any valid token's subject.
+    /// no one (403), since the tokens the Worker accepts are its end users'.
     pub verify_subjects: Option<Vec<String>>,
 }
 
@@ -272,6 +272,18 @@ impl Settings {
         };
         if let Some(k) = unparsed.borrow().first() {
             settings.neo4j = Err(cat(&[k, " must be a whole number (digits only)"]));
+        }
+        // A browser's queue files events by the token's sub and lasting claims; a tenant claim it
+        // leaves out (a per-token or descriptive one: `azp`, `client_id`, `email`, ...) would let
+        // an event queued under one tenant's token go out with another tenant's token of the same
+        // sub, into that tenant's trail.
+        if let Some(c) = settings.tenant_claim.as_deref().filter(|c| crate::identity::ignores_claim(c)) {
+            settings.neo4j = Err(cat(&[
+                "TENANT_CLAIM ",
+                &quoted(c),
+                " is a claim the client's queue does not tell identities apart by; name a claim \
+                 that only names the tenant (e.g. org_id)",
+            ]));
         }
         settings
     }
@@ -712,7 +724,7 @@ fn authenticate<I: Io>(req: &Request, settings: &Settings, now_secs: i64, io: &I
 }
 
 /// `GET /v1/verify`: verifies the trail with this Worker's published public keys (the same core
-/// verifier as `verifyTrail({publicKeys})`). Authenticated (`VERIFY_SUBJECTS` when set) and
+/// verifier as `verifyTrail({publicKeys})`). Authenticated (only `VERIFY_SUBJECTS`) and
 /// rate-limited per subject.
 async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let Call { req, settings, now_secs, io, store } = call;
@@ -725,8 +737,21 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     if settings.tenant_claim.is_some() {
         return Response::error(403, "forbidden", "GET /v1/verify is not available with TENANT_CLAIM");
     }
-    if settings.verify_subjects.as_ref().is_some_and(|l| !l.contains(&who.sub)) {
-        return Response::error(403, "forbidden", "this subject may not verify the trail");
+    // Off unless VERIFY_SUBJECTS names who may call it: every page reads up to 100 000 events,
+    // and the tokens this Worker accepts are its end users' (before, any of them could, 120 times
+    // a minute each, and read the trail's stream ids, counts and unchained UIDs).
+    match &settings.verify_subjects {
+        None => {
+            return Response::error(
+                403,
+                "forbidden",
+                "GET /v1/verify is off: set VERIFY_SUBJECTS to the token subjects that may verify the trail",
+            )
+        }
+        Some(l) if !l.contains(&who.sub) => {
+            return Response::error(403, "forbidden", "this subject may not verify the trail")
+        }
+        Some(_) => {}
     }
     match io.rate_limit(&cat(&["verify:", &who.sub])).await {
         Ok(true) => {}
@@ -882,9 +907,11 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         None => who.sub.clone(),
     };
     // 2. How often: per subject, by the platform's limiter (shared across isolates).
-    let bucket = match &trail {
-        Some(t) => cat(&[t, ":sub:", &who.sub]),
-        None => cat(&["sub:", &who.sub]),
+    // The tenant's length first: `org:<t>:sub:<sub>` alone let tenant "a:sub:b" with sub "c" and
+    // tenant "a" with sub "b:sub:c" share one bucket (either could spend the other's limit).
+    let bucket = match &who.tenant {
+        Some(t) if trail.is_some() => cat(&["org:", &num(t.len() as u64), ":", t, ":sub:", &who.sub]),
+        _ => cat(&["sub:", &who.sub]),
     };
     match io.rate_limit(&bucket).await {
         Ok(true) => {}
@@ -1294,7 +1321,7 @@ mod tests {
         // Before, only the exact `requireBound=true` / `allowUnsigned=true` counted and anything
         // else was ignored: `requireBound=1`, `=TRUE`, a misspelt or unsupported option (`anchor`,
         // which only verifyTrail and the CLI take) verified less than asked, and could say ok.
-        let s = settings(&[("AUDIT_SIGNING_KEY", SEED)]);
+        let s = settings(&[("AUDIT_SIGNING_KEY", SEED), ("VERIFY_SUBJECTS", "u1")]);
         let auth = ("Authorization".to_string(), cat(&["Bearer ", &token("u1")]));
         let get = |q: &str| Request {
             method: "GET".into(),
@@ -1336,7 +1363,7 @@ mod tests {
     fn a_verify_cursor_resumes_only_under_the_options_it_was_issued_for() {
         // Before, the cursor sealed the progress alone: a walk begun with requireBound=true could
         // go on without it (or with allowUnsigned) and end in one `ok` for mixed modes.
-        let s = settings(&[("AUDIT_SIGNING_KEY", SEED)]);
+        let s = settings(&[("AUDIT_SIGNING_KEY", SEED), ("VERIFY_SUBJECTS", "u1")]);
         let secret = s.jwt.as_ref().unwrap().secret.clone();
         let p = crate::read::VerifyProgress {
             pending: vec!["s".into()],
@@ -1675,6 +1702,75 @@ mod tests {
         // Without TENANT_CLAIM: the configured trail.
         run(&post(&format!("Bearer {}", token("u"))), &settings(&[]), &io, &store);
         assert_eq!(store.trails.borrow()[2], None);
+    }
+
+    /// GET /v1/verify is off unless VERIFY_SUBJECTS names the caller. Before, unset meant any
+    /// valid token's subject: every end user of the Worker could have it read up to 100 000
+    /// events per call, 120 calls a minute, and see the trail's stream ids, counts and UIDs.
+    #[test]
+    fn verify_is_off_unless_verify_subjects_names_the_caller() {
+        let get = |sub: &str| Request {
+            method: "GET".into(),
+            path: "/v1/verify".into(),
+            query: "limit=5".into(),
+            headers: vec![("Authorization".to_string(), cat(&["Bearer ", &token(sub)]))],
+        };
+        let off = settings(&[("AUDIT_SIGNING_KEY", SEED)]);
+        let io = FakeIo::new("");
+        let r = run(&get("u1"), &off, &io, &FakeStore::default());
+        assert_eq!((r.status, body_of(&r)["error"].clone()), (403, json!("forbidden")), "{}", r.body);
+        assert!(body_of(&r)["message"].as_str().unwrap().contains("VERIFY_SUBJECTS"), "{}", r.body);
+        assert!(io.keys.borrow().is_empty(), "refused before the rate limiter and the store");
+        let on = settings(&[("AUDIT_SIGNING_KEY", SEED), ("VERIFY_SUBJECTS", "auditor, u2")]);
+        assert_eq!(run(&get("u1"), &on, &io, &FakeStore::default()).status, 403);
+        // A listed subject gets past the subject check (here: to the bad `limit`).
+        assert_eq!(run(&get("auditor"), &on, &io, &FakeStore::default()).status, 400);
+        assert_eq!(run(&get("u2"), &on, &io, &FakeStore::default()).status, 400);
+    }
+
+    /// One rate-limit bucket per (tenant, subject): a tenant or a subject holding `:sub:` can no
+    /// longer make two pairs share one.
+    #[test]
+    fn tenant_rate_limit_buckets_never_meet() {
+        let s = settings(&[("TENANT_CLAIM", "org_id")]);
+        let io = FakeIo::new(r#"{"actionType":"A"}"#);
+        for (org, sub) in [("a:sub:b", "c"), ("a", "b:sub:c")] {
+            let tok = jwt::sign_hs256(
+                SECRET.as_bytes(),
+                &json!({"sub": sub, "aud": "neo4j-audit", "exp": NOW + 60, "org_id": org}),
+            );
+            assert_eq!(run(&post(&format!("Bearer {tok}")), &s, &io, &FakeStore::default()).status, 201);
+        }
+        let keys = io.keys.borrow();
+        assert_eq!(*keys, vec!["org:7:a:sub:b:sub:c".to_owned(), "org:1:a:sub:b:sub:c".to_owned()]);
+        assert_ne!(keys[0], keys[1]);
+    }
+
+    /// A tenant claim the client's queue identity leaves out (src/identity.rs) is refused: with
+    /// TENANT_CLAIM = azp, one user's tokens for two tenants were one identity in the browser's
+    /// queue, so an event queued under tenant A's token went out with tenant B's, and the Worker
+    /// wrote it into org:B (201).
+    #[test]
+    fn a_tenant_claim_the_queue_identity_ignores_is_misconfigured() {
+        let tok = |claim: &str| {
+            jwt::sign_hs256(SECRET.as_bytes(), &json!({"sub": "u", "aud": "neo4j-audit", "exp": NOW + 60, claim: "b"}))
+        };
+        for claim in ["azp", "client_id", "email", "groups", "sid"] {
+            let (s, store) = (settings(&[("TENANT_CLAIM", claim)]), FakeStore::default());
+            // As the Worker's glue does (src/wasm/worker.rs): no store without a Neo4j configuration.
+            let io = FakeIo::new(r#"{"actionType":"A"}"#);
+            let req = post(&format!("Bearer {}", tok(claim)));
+            let r = futures::executor::block_on(handle(&req, &s, NOW, &io, s.neo4j.is_ok().then_some(&store)));
+            assert_eq!((r.status, body_of(&r)["error"].clone()), (500, json!("misconfigured")), "{claim}: {}", r.body);
+            assert!(store.written.borrow().is_empty(), "{claim}");
+            assert!(s.neo4j.as_ref().unwrap_err().contains("TENANT_CLAIM"), "{claim}");
+        }
+        // A claim the identity keeps (and `sub`, the identity itself) still works.
+        for claim in ["org_id", "tid", "sub"] {
+            let (s, store) = (settings(&[("TENANT_CLAIM", claim)]), FakeStore::default());
+            let r = run(&post(&format!("Bearer {}", tok(claim))), &s, &FakeIo::new(r#"{"actionType":"A"}"#), &store);
+            assert_eq!(r.status, 201, "{claim}: {}", r.body);
+        }
     }
 
     fn health(headers: Vec<(String, String)>, io: &FakeIo, store: &FakeStore) -> Response {

@@ -1,11 +1,19 @@
-// The queue's pagehide send (src/queue/mod.rs, Durable::send_keepalive) and its check for a
-// browser window (queue::window). A file of its own, not part of src/transport/fetch.js: the
+// The queue's pagehide send (src/queue/mod.rs, Durable::send_keepalive) and the browser window
+// (queue::window). A file of its own, not part of src/transport/fetch.js: the
 // Worker entry has no queue, and its glue carries every function of each snippet it imports
 // (fetch.js), used or not.
 
-/** Whether this global scope is a browser window's (`window` is one of its properties). */
-export function hasWindow() {
-  return "window" in globalThis;
+/**
+ * The global object when it is a browser window, else undefined (Workers, Node, Web Workers).
+ * The `window` property is looked up first: where it is missing there is no `Window` class
+ * either, and `instanceof` would throw (and be caught) for nothing, tens of microseconds a call.
+ */
+export function pageWindow() {
+  try {
+    return "window" in globalThis && globalThis instanceof Window ? globalThis : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

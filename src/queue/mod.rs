@@ -54,19 +54,20 @@ use crate::error::AuditError;
 use crate::event::{now_millis, AuditEvent};
 use crate::AuditLogger;
 
-/// The browser's `window`, or `None` (Workers, Node, Web Workers). `web_sys::window()` alone
-/// answers through `instanceof Window`, which throws (and catches) a `ReferenceError` where there
-/// is no `Window` class: tens of microseconds per call, several calls per new logger in a
-/// Worker. One property lookup on the global object settles it there instead, made in JS
-/// (src/queue/keepalive.js): `js_sys::global()` and the key string cost a Worker's first logger
-/// about 0.8 KB more of wasm to compile (bench/coldstart-v8.mjs).
+/// The browser's `window`, or `None` (Workers, Node, Web Workers): what `web_sys::window()`
+/// answers, decided in JS (src/queue/keepalive.js), which looks the `window` property up before
+/// `instanceof Window` (that throws, and is caught, where there is no `Window` class: tens of
+/// microseconds per call, several calls per new logger in a Worker). Not `web_sys::window()`
+/// itself: its `js_sys::global()` lookup cost a Worker's first logger about 0.8 KB more of wasm
+/// to compile (bench/coldstart-v8.mjs), and the write entry (bench/size fetch-writeonly) carried
+/// it and its four glue functions.
 /// With the cargo feature `memory-queue` (the Workers build) always `None`, known when compiling:
 /// the `pagehide`/`online` listeners and the keepalive re-send are then left out of the build.
 pub(crate) fn window() -> Option<web_sys::Window> {
-    if cfg!(feature = "memory-queue") || !js_has_window() {
+    if cfg!(feature = "memory-queue") {
         return None;
     }
-    web_sys::window()
+    js_page_window()
 }
 
 pub use crate::machine::{keepalive_fit, DeadLetter, KEEPALIVE_BUDGET, MAX_DEAD_LETTERS, STORE_AFTER_MS};
@@ -77,9 +78,9 @@ extern "C" {
     /// A fire-and-forget POST with `keepalive: true` (src/queue/keepalive.js); never throws.
     #[wasm_bindgen(js_name = keepalive)]
     fn js_keepalive(url: &str, headers: &str, body: &str);
-    /// Whether the global object has a `window` property (src/queue/keepalive.js).
-    #[wasm_bindgen(js_name = hasWindow)]
-    fn js_has_window() -> bool;
+    /// The global object if it is a `Window`, else `None` (src/queue/keepalive.js).
+    #[wasm_bindgen(js_name = pageWindow)]
+    fn js_page_window() -> Option<web_sys::Window>;
 }
 
 /// A DOM event listener kept alive by its owner.
@@ -94,7 +95,9 @@ type PendingMap = crate::uidmap::UidMap;
 pub struct Durable {
     logger: Rc<AuditLogger>,
     store: Option<idb::IdbStore>,
-    /// Key prefix of this logger's records: target and identity (see the module docs).
+    /// Key prefix of this logger's records: target and identity (see the module docs). Empty
+    /// without a store (Workers, Node): no record is filed then, and a Worker's first logger
+    /// compiles neither the scope nor the identity it is made of (bench/coldstart-v8.mjs).
     scope: String,
     pending: RefCell<PendingMap>,
     /// Committed-delivery events whose request is out but that are not stored yet (see
@@ -150,8 +153,11 @@ impl Durable {
     /// Wraps `logger`; sweeps expired records, starts re-sending what an earlier logger of the
     /// same identity left stored, and (in a window) listens for `pagehide` and `online`.
     pub fn open(logger: Rc<AuditLogger>) -> Rc<Durable> {
-        let scope = crate::machine::queue_scope(&logger);
         let store = idb::IdbStore::available(&logger.config().queue.name);
+        let scope = match store {
+            Some(_) => crate::machine::queue_scope(&logger),
+            None => String::new(),
+        };
         let loaded = store.as_ref().map(|_| idb::Outcome::new());
         let d = Rc::new(Durable {
             logger,
@@ -267,7 +273,9 @@ impl Durable {
         if self.generation.get() != generation {
             return false; // cleared meanwhile
         }
-        for (ev, e) in self.take_loaded(sorted) {
+        let (invalid, stale) = self.take_loaded(sorted);
+        let _ = store.delete(&stale).await;
+        for (ev, e) in invalid {
             self.dead_letter(ev, &e).await;
         }
         self.update_gauge();
@@ -284,24 +292,28 @@ impl Durable {
     }
 
     /// Takes the loaded dead letters and events into the queue ([`Durable::load`], once nothing
-    /// cleared it meanwhile); the events that break the limits now, to dead-letter.
+    /// cleared it meanwhile); the events that break the limits now, to dead-letter, and the keys
+    /// of the events dead-lettered already (their pending record's delete failed), to delete.
     #[inline(never)]
-    fn take_loaded(&self, sorted: Sorted) -> Vec<(AuditEvent, AuditError)> {
+    fn take_loaded(&self, sorted: Sorted) -> (Vec<(AuditEvent, AuditError)>, Vec<String>) {
         let Sorted { mut dead, mine, .. } = sorted;
         crate::lite::sort_by_time(&mut dead, |d| d.at);
         self.dead.borrow_mut().append(&mut dead);
         let limits = self.logger.limits();
-        let mut invalid = Vec::new();
+        let (mut invalid, mut stale) = (Vec::new(), Vec::new());
         let mut p = self.pending.borrow_mut();
+        let dead = self.dead.borrow();
         for ev in mine {
-            if let Err(v) = ev.check(&limits) {
+            if dead.iter().any(|d| d.event.uid == ev.uid) {
+                stale.push(self.key(&ev.uid));
+            } else if let Err(v) = ev.check(&limits) {
                 invalid.push((ev, AuditError::from(v)));
             } else if !p.contains_key(ev.uid.as_str()) {
                 self.pending_bytes.set(self.pending_bytes.get() + ev.json_len());
                 p.insert(SharedEvent::new(ev), false);
             }
         }
-        invalid
+        (invalid, stale)
     }
 
     /// Plans a background drain after a re-send that failed in a way a retry may cure.
@@ -513,7 +525,8 @@ impl Durable {
             }
         }
         if e.is_rejection() {
-            self.forget(event.uid.as_str(), stored);
+            // Out of memory here; its record (if any) is deleted once the dead letter is stored.
+            self.forget(event.uid.as_str(), false);
             self.dead_letter(SharedEvent::unwrap_or_clone(event), &e).await;
         } else {
             self.pending.borrow_mut().set_flag(event.uid.as_str(), false);
@@ -622,13 +635,20 @@ impl Durable {
         store.settled().await;
     }
 
+    /// Moves `event` (out of the pending map already) to the dead letters: counted, listed, its
+    /// dead-letter record stored, and then its pending record, if any, deleted. The one place an
+    /// event's record leaves for the dead letters (a rejection, or on load an event that breaks
+    /// the rules now): had the pending record stayed, every later load would dead-letter it again.
+    /// A dead letter that could not be stored keeps its pending record (the next logger meets the
+    /// event again); a pending record whose delete failed is deleted by a later load (see
+    /// [`Durable::take_loaded`]).
     async fn dead_letter(&self, event: AuditEvent, e: &AuditError) {
         let dl = DeadLetter { reason: self.logger.reason(e), at: now_millis(), event };
         self.logger.counters().add_dead_lettered(1);
         // Its record first, so the list takes the letter itself (no clone of it).
-        let (key, mut json) = (self.dead_key(&dl.event.uid), String::new());
+        let (key, pending, mut json) = (self.dead_key(&dl.event.uid), self.key(&dl.event.uid), String::new());
         dl.write_json(&mut json);
-        let evicted = {
+        let mut evicted = {
             let mut dead = self.dead.borrow_mut();
             dead.push(dl);
             // The oldest beyond the bound (one, but for a load that brought more).
@@ -639,7 +659,9 @@ impl Durable {
             evicted
         };
         if let Some(store) = &self.store {
-            let _ = store.put(&key, &json).await;
+            if store.put(&key, &json).await.is_ok() {
+                evicted.push(pending);
+            }
             let _ = store.delete(&evicted).await;
         }
     }

@@ -8,7 +8,7 @@
 use super::{iso_millis, PublicKeys, TrailQuery, VerifyQuery};
 use crate::chain::VerifyReport;
 use crate::error::cat;
-use crate::event::AuditEvent;
+use crate::event::{AuditEvent, Source};
 use crate::json::{self, Json};
 use crate::sign::PublicJwk;
 
@@ -243,6 +243,18 @@ fn write_trail_event(e: &AuditEvent, out: &mut String) {
     write_opt_str(out, e.prev_hash.as_deref());
     out.push_str(",\"hash\":");
     write_opt_str(out, e.hash.as_deref());
+    // Provenance ([`TrailEvent::source`], `occurred_at`): both null when not stored.
+    match e.occurred_at {
+        Some(at) => {
+            out.push_str(match e.source {
+                Source::Client => ",\"source\":\"client\",\"occurredAt\":\"",
+                Source::Worker => ",\"source\":\"worker\",\"occurredAt\":\"",
+            });
+            out.push_str(&iso_millis(at));
+            out.push('"');
+        }
+        None => out.push_str(",\"source\":null,\"occurredAt\":null"),
+    }
     crate::event::write_targets(out, &e.targets);
     out.push('}');
 }
@@ -318,7 +330,7 @@ pub(crate) fn write_report(r: &VerifyReport, out: &mut String) {
 mod tests {
     use super::*;
     use crate::chain::{Break, BreakKind, SignedHead, StoredSeal, StreamReport};
-    use crate::event::{Source, Target};
+    use crate::event::Target;
     use crate::read::{TrailEvent, TrailPage};
 
     fn members_of(text: &str) -> Vec<(String, Json)> {
@@ -509,6 +521,9 @@ mod tests {
         events[1].user_name = Some("Zoë \"Z\"".into());
         events[2].targets = vec![Target::new("Document", "d-1").role("subject"), Target::new("Folder", "f")];
         events[2].source = Source::Worker;
+        events[2].occurred_at = Some(1_699_999_999_123);
+        events[0].occurred_at = Some(events[0].ts);
+        events[3].occurred_at = None;
         events[3].stream_id = None;
         events[3].seq = None;
         events[3].prev_hash = None;
@@ -523,6 +538,12 @@ mod tests {
             };
             let ours: serde_json::Value = serde_json::from_str(&text).unwrap();
             assert_eq!(ours, serde_json::to_value(&page).unwrap());
+            // Provenance as stored: null when the event has none (stored before it existed).
+            let ev = &ours["events"];
+            assert_eq!((&ev[0]["source"], &ev[0]["occurredAt"]), (&serde_json::json!("client"), &ev[0]["timestamp"]));
+            assert_eq!(ev[2]["source"], "worker");
+            assert_eq!(ev[2]["occurredAt"], "2023-11-14T22:13:19.123Z");
+            assert_eq!((&ev[3]["source"], &ev[3]["occurredAt"]), (&serde_json::Value::Null, &serde_json::Value::Null));
         }
         // Details that are not a JSON object's text are that text, as a string (Rust and JS alike).
         for (i, d) in details.iter().enumerate() {

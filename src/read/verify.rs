@@ -6,8 +6,8 @@
 //! (the browser's read entry had it all inlined into one async state machine of ~17 KB).
 
 use super::{
-    add_stream, head_from_cells, row_event, row_seal, take_str, unchained_query, verify_query, Query, VerifyProgress,
-    VerifyQuery, VERIFY_PAGE,
+    add_stream, head_from_cells, row_edges_ok, row_event, row_seal, take_str, unchained_query, verify_query, Query,
+    VerifyProgress, VerifyQuery, VERIFY_PAGE,
 };
 use crate::chain::{Break, BreakKind, SealCheck, StoredSeal, StreamReport, Verifier, VerifyReport};
 use crate::config::Config;
@@ -33,6 +33,8 @@ enum Phase {
     Head,
     Streams,
     Page,
+    /// The event just before a `since` window's first one in its stream.
+    Before,
     Seals,
     #[cfg(not(feature = "worker"))]
     Anchor(usize),
@@ -51,10 +53,13 @@ pub(crate) struct VerifyRun<'a, const PAGED: bool> {
     /// Resumed (the progress is the caller's): no head or stream list to read.
     resumed: bool,
     current: Option<Verifier<'a>>,
-    /// The page read, until its seals are checked and it is pushed.
-    page: Vec<(AuditEvent, Option<StoredSeal>)>,
+    /// The page read (each event with its edges check, [`super::row_edges_ok`]), until its
+    /// seals are checked and it is pushed.
+    page: Vec<(AuditEvent, Option<StoredSeal>, bool)>,
     /// That page was the stream's last (shorter than a full page).
     last_page: bool,
+    /// The page starts with the event before the window (checked, not counted as read).
+    before: bool,
     streams: Vec<StreamReport>,
     read: u64,
     unchained: u64,
@@ -94,6 +99,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             current,
             page: Vec::new(),
             last_page: false,
+            before: false,
             streams: Vec::new(),
             read: 0,
             unchained: 0,
@@ -131,15 +137,39 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 self.last_page = rows.len() < VERIFY_PAGE as usize;
                 self.page.reserve(rows.len());
                 for r in &mut rows {
-                    let seal = row_seal(r);
-                    self.page.push((row_event(r)?, seal));
+                    let (seal, edges) = (row_seal(r), row_edges_ok(r));
+                    self.page.push((row_event(r)?, seal, edges));
                 }
-                if self.seals.is_some() {
-                    self.phase = Phase::Seals;
-                    return Ok(Step::Seals);
+                // A window's first page: its check starts from the stream's event before it, so a
+                // gap or an edit at the window's start is reported as from the stream's start.
+                if let (Some(_), None, Some((first, ..))) = (q.since, &self.p.after, self.page.first()) {
+                    match first.seq {
+                        Some(seq) if seq > 0 => {
+                            let one = VerifyQuery { stream_id: first.stream_id.clone(), ..Default::default() };
+                            self.phase = Phase::Before;
+                            return Ok(Step::Run(verify_query(
+                                &self.cfg.labels,
+                                &self.cfg.trail,
+                                &one,
+                                None,
+                                Some(seq),
+                            )?));
+                        }
+                        _ => self.nothing_before(),
+                    }
                 }
-                self.push_page();
-                return self.next_page();
+                return self.page_read();
+            }
+            Phase::Before => {
+                match rows.first_mut() {
+                    Some(r) => {
+                        let (seal, edges) = (row_seal(r), row_edges_ok(r));
+                        self.page.insert(0, (row_event(r)?, seal, edges));
+                        self.before = true;
+                    }
+                    None => self.nothing_before(),
+                }
+                return self.page_read();
             }
             Phase::Seals => {
                 self.push_page();
@@ -183,6 +213,23 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
         }
     }
 
+    /// Nothing in the stream before the window: it must begin at the window's start.
+    fn nothing_before(&mut self) {
+        if let Some(v) = self.current.as_mut() {
+            v.anchor_at_genesis();
+        }
+    }
+
+    /// The page is read: its seals to check (signed mode), else into the verifier.
+    fn page_read(&mut self) -> Result<Step, AuditError> {
+        if self.seals.is_some() {
+            self.phase = Phase::Seals;
+            return Ok(Step::Seals);
+        }
+        self.push_page();
+        self.next_page()
+    }
+
     /// The stream list read: add the head's and the anchored streams, then the first page.
     fn begin_streams(&mut self) -> Result<Step, AuditError> {
         // The stream the trail's signed head names is checked even with no event left.
@@ -219,7 +266,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
         let sid = self.current.as_ref().map(|v| v.stream_id().to_owned());
         let one = VerifyQuery { stream_id: sid, since: self.q.since, ..Default::default() };
         self.phase = Phase::Page;
-        Ok(Step::Run(verify_query(&self.cfg.labels, &self.cfg.trail, &one, self.p.after.as_ref())?))
+        Ok(Step::Run(verify_query(&self.cfg.labels, &self.cfg.trail, &one, self.p.after.as_ref(), None)?))
     }
 
     /// What the verifier may ask about: the seals of the page read, of the events it holds
@@ -233,7 +280,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 items.push((true, s, h.stream_id.as_str(), h.seq, h.hash.as_str()));
             }
         }
-        for (e, s) in v.pending_seals().chain(self.page.iter().filter_map(|(e, s)| s.as_ref().map(|s| (e, s)))) {
+        for (e, s) in v.pending_seals().chain(self.page.iter().filter_map(|(e, s, _)| s.as_ref().map(|s| (e, s)))) {
             items.push((false, s, sid, e.seq.unwrap_or(0), e.hash.as_deref().unwrap_or("")));
         }
         items
@@ -242,11 +289,14 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     /// The page read into the verifier; the stream finished when it was its last.
     fn push_page(&mut self) {
         let Some(v) = self.current.as_mut() else { return };
-        if let Some((ev, _)) = self.page.last() {
+        if let Some((ev, ..)) = self.page.last() {
             self.p.after = Some((v.stream_id().to_owned(), ev.seq.unwrap_or(0), ev.uid.clone()));
         }
-        self.read += self.page.len() as u64;
-        for (ev, seal) in self.page.drain(..) {
+        self.read += self.page.len() as u64 - u64::from(std::mem::take(&mut self.before));
+        for (ev, seal, edges) in self.page.drain(..) {
+            if !edges {
+                v.edges_off(&ev.uid);
+            }
             v.push_sealed(ev, seal);
         }
         if self.last_page {

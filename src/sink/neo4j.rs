@@ -307,11 +307,21 @@ impl Neo4jSink {
         for s in &self.secrets {
             secrets.push(s.expose());
         }
+        // Stored data that breaks a uniqueness constraint is not a question of rights: two trail
+        // nodes with one name (the Python log_user_action's racing first calls made them), whose
+        // events the write then links to both.
+        let dup =
+            matches!(e, AuditError::Neo4j { code, .. } if code == "Neo.DatabaseError.Schema.ConstraintCreationFailed");
         let msg = cat(&[
             "schema not ensured (",
             &e.reason(&secrets),
-            "); writes go on without the uniqueness constraints and indexes \
-             (run ensureSchema with a user that has schema rights, once)",
+            if dup {
+                "); writes go on without the uniqueness constraints and indexes \
+                 (stored nodes break one: merge the duplicates, see the README's Migrating from the Python log_user_action, then run ensureSchema)"
+            } else {
+                "); writes go on without the uniqueness constraints and indexes \
+                 (run ensureSchema with a user that has schema rights, once)"
+            },
         ]);
         #[cfg(target_arch = "wasm32")]
         web_sys::console::warn_1(&wasm_bindgen::JsValue::from_str(&cat(&["neo4j-audit: ", &msg])));

@@ -5,7 +5,8 @@
 // an unbatched call pays on top of the network's time (bench/latency.mjs).
 
 /**
- * POSTs `body` to `url` with `headers` ("name\nvalue\n..."). Resolves `[status, retryAfter,
+ * POSTs `body` (UTF-8 bytes: a view of wasm memory, copied here, before anything can run in
+ * wasm again) to `url` with `headers` ("name\nvalue\n..."). Resolves `[status, retryAfter,
  * text]`; rejects with why it failed (a string, see `reason`), or with `null` when `ms` passed
  * first (the request is then aborted).
  */
@@ -19,7 +20,7 @@ export function post(url, headers, body, ms) {
   const lines = headers.split("\n");
   const h = {};
   for (let i = 0; i + 1 < lines.length; i += 2) h[lines[i]] = lines[i + 1];
-  return fetch(url, { method: "POST", headers: h, body, signal: abort.signal })
+  return fetch(url, { method: "POST", headers: h, body: body.slice(), signal: abort.signal })
     .then((r) => r.text().then((text) => [r.status, r.headers.get("retry-after"), text]))
     .then(
       (answer) => {

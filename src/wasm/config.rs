@@ -18,27 +18,10 @@ fn bad<T>(m: String) -> R<T> {
     Err(AuditError::InvalidConfig(m))
 }
 
-/// The config's members, in the order of the `unknown field` message.
-const TOP: &[&str] = &[
-    "url",
-    "endpoint",
-    "database",
-    "username",
-    "password",
-    "token",
-    "api",
-    "trail",
-    "timeoutMs",
-    "maxDetailsBytes",
-    "labels",
-    "retry",
-    "batch",
-    "queue",
-    "delivery",
-    "redact",
-    "redactMatch",
-    "allowInsecureHttp",
-];
+/// The config's members, in the order of the `unknown field` message (space-separated, see
+/// [`members`]).
+const TOP: &str = "url endpoint database username password token api trail timeoutMs maxDetailsBytes labels retry \
+    batch queue delivery redact redactMatch allowInsecureHttp";
 
 /// Reads and type-checks `config` (validation of the values is [`Config::validate`]'s).
 pub(crate) fn from_js(config: &JsValue) -> R<Config> {
@@ -103,7 +86,7 @@ fn choice_member(c: &mut Config, i: usize, key: &str, v: &Json) -> R<()> {
 #[inline(never)]
 fn labels(c: &mut Config, v: &Json) -> R<()> {
     let l = &mut c.labels;
-    for (i, k, x) in members(v, "labels", &["event", "trail", "user"])? {
+    for (i, k, x) in members(v, "labels", "event trail user")? {
         *[&mut l.event, &mut l.trail, &mut l.user][i] = string(k, x)?;
     }
     Ok(())
@@ -112,7 +95,7 @@ fn labels(c: &mut Config, v: &Json) -> R<()> {
 #[inline(never)]
 fn retry(c: &mut Config, v: &Json) -> R<()> {
     let r = &mut c.retry;
-    for (i, k, x) in members(v, "retry", &["maxAttempts", "maxElapsedMs", "baseDelayMs", "maxDelayMs"])? {
+    for (i, k, x) in members(v, "retry", "maxAttempts maxElapsedMs baseDelayMs maxDelayMs")? {
         let n = int(k, x)?;
         match i {
             0 => r.max_attempts = n.min(u32::MAX as u64) as u32,
@@ -127,7 +110,7 @@ fn retry(c: &mut Config, v: &Json) -> R<()> {
 #[inline(never)]
 fn batch(c: &mut Config, v: &Json) -> R<()> {
     let b = &mut c.batch;
-    for (i, k, x) in members(v, "batch", &["maxEvents", "maxBytes", "flushIntervalMs", "maxInFlight"])? {
+    for (i, k, x) in members(v, "batch", "maxEvents maxBytes flushIntervalMs maxInFlight")? {
         let n = int(k, x)?;
         match i {
             0 => b.max_events = n as usize,
@@ -142,7 +125,7 @@ fn batch(c: &mut Config, v: &Json) -> R<()> {
 #[inline(never)]
 fn queue(c: &mut Config, v: &Json) -> R<()> {
     let q = &mut c.queue;
-    for (i, k, x) in members(v, "queue", &["enabled", "maxEvents", "maxBytes", "maxAgeMs", "name"])? {
+    for (i, k, x) in members(v, "queue", "enabled maxEvents maxBytes maxAgeMs name")? {
         match i {
             0 => q.enabled = flag(k, x)?,
             1 => q.max_events = int(k, x)? as usize,
@@ -155,18 +138,19 @@ fn queue(c: &mut Config, v: &Json) -> R<()> {
 }
 
 /// The members of the object `v` that are given (not `null`), in order, each with its key's index
-/// in `names`; refuses a key not in `names` (a typo such as `pasword` must not silently mean "no
-/// password") and a `v` that is not an object. One function for every object of the config (a
+/// in `names` (space-separated, [`crate::error::listed`]: one text, where a `&[&str]` puts an
+/// address and a length per name into the .wasm); refuses a key not in `names` (a typo such as
+/// `pasword` must not silently mean "no password") and a `v` that is not an object. One function for every object of the config (a
 /// list, not a callback: an indirect call of a new signature keeps wasm-bindgen's unused closure
 /// shims alive through wasm-opt, +1.9 KB).
-fn members<'a>(v: &'a Json, within: &str, names: &[&str]) -> R<Vec<(usize, &'a str, &'a Json)>> {
+fn members<'a>(v: &'a Json, within: &str, names: &str) -> R<Vec<(usize, &'a str, &'a Json)>> {
     let Json::Obj(m) = v else { return type_error(within, "an object") };
     let mut out = Vec::new();
     for (k, x) in m {
         if x.is_null() {
             continue;
         }
-        match names.iter().position(|n| *n == k.as_str()) {
+        match crate::error::listed(names, k) {
             Some(i) => out.push((i, k.as_str(), x)),
             None => return Err(unknown(within, k, names)),
         }
@@ -204,16 +188,17 @@ fn type_error<T>(key: &str, expected: &str) -> R<T> {
 /// wasm function whole on its first call: a Worker's first logger, bench/coldstart.mjs).
 #[cold]
 #[inline(never)]
-fn unknown(within: &str, key: &str, known: &[&str]) -> AuditError {
-    let mut m = cat(&["unknown field `", key, "` in ", within, ", expected one of "]);
-    for (i, k) in known.iter().enumerate() {
-        if i > 0 {
-            m.push_str(", ");
+fn unknown(within: &str, key: &str, known: &str) -> AuditError {
+    let mut m = cat(&["unknown field `", key, "` in ", within, ", expected one of `"]);
+    // `known`'s names (ASCII) each in backquotes, separated by ", ".
+    for b in known.bytes() {
+        if b == b' ' {
+            m.push_str("`, `");
+        } else {
+            m.push(char::from(b));
         }
-        m.push('`');
-        m.push_str(k);
-        m.push('`');
     }
+    m.push('`');
     AuditError::InvalidConfig(m)
 }
 

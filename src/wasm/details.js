@@ -106,15 +106,16 @@ function refuse(why, ...earlier) {
 }
 
 function put(text, room) {
-  const at = room.subarray(0, room.length - 20);
-  const { read, written } = encoder.encodeInto(text, at);
-  if (read < text.length) return -23 - 3 * text.length;
+  // Into the room itself, not a view of all but its last 20 bytes (one typed array less per
+  // call): text that reaches into them does not fit.
+  const { read, written } = encoder.encodeInto(text, room);
+  if (read < text.length || written > room.length - 20) return -23 - 3 * text.length;
   const fields = pending;
   pending = null;
   for (let k = 0, p = 0; k < 5; k++) {
     const f = fields[k];
     // Not all ASCII: each field's bytes counted by encoding it again where it already is.
-    const n = f === null ? -1 : written === text.length ? f.length : encoder.encodeInto(f, at.subarray(p)).written;
+    const n = f === null ? -1 : written === text.length ? f.length : encoder.encodeInto(f, room.subarray(p)).written;
     if (n > 0) p += n;
     for (let b = 0; b < 4; b++) room[written + 4 * k + b] = n >> (8 * b);
   }

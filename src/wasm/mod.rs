@@ -355,20 +355,45 @@ pub fn log_user_action(
 }
 
 /// A `Promise` that `fut` resolves (for calls that never reject), for calls that may wait long
-/// in large numbers (see bench/memory.mjs). Unlike `future_to_promise` it keeps no `reject`
-/// function (one JS function and one externref slot less per call), and it wraps `fut` with
-/// `map` instead of an `async` block that awaits it: such a block keeps room for the captured
-/// future *and* for the future being awaited, so the task would hold `fut`'s size twice.
+/// in large numbers (see bench/memory.mjs) and come by the thousand (bench/throughput.mjs). The
+/// promise is made in the host (src/wasm/settle.js) with its resolve function kept in a numbered
+/// slot there, and `fut`'s value goes back by that number: per call no closure crosses, no JS
+/// function is held in wasm's externref table, and nothing calls into JS through the glue's
+/// exception handler (what `Promise::new` and `resolve.call1` cost; `future_to_promise` also kept
+/// a `reject`). It wraps `fut` with `map` instead of an `async` block that awaits it: such a
+/// block keeps room for the captured future *and* for the future being awaited, so the task
+/// would hold `fut`'s size twice.
 #[cfg(not(feature = "worker"))]
 fn resolving(fut: impl std::future::Future<Output = JsValue> + 'static) -> js_sys::Promise {
-    let mut fut = Some(fut);
-    js_sys::Promise::new(&mut |resolve, _reject| {
-        if let Some(fut) = fut.take() {
-            wasm_bindgen_futures::spawn_local(crate::lite::map(fut, move |v| {
-                let _ = resolve.call1(&JsValue::UNDEFINED, &v);
-            }));
-        }
-    })
+    let k = SLOTS.with(|s| {
+        let mut s = s.borrow_mut();
+        s.1.pop().unwrap_or_else(|| {
+            s.0 += 1;
+            s.0 - 1
+        })
+    });
+    let promise = promise_at(k);
+    wasm_bindgen_futures::spawn_local(crate::lite::map(fut, move |v| {
+        settle(k, &v);
+        SLOTS.with(|s| s.borrow_mut().1.push(k));
+    }));
+    promise
+}
+
+#[cfg(not(feature = "worker"))]
+#[wasm_bindgen(module = "/src/wasm/settle.js")]
+extern "C" {
+    /// A pending promise whose resolve function slot `k` keeps (src/wasm/settle.js).
+    #[wasm_bindgen(js_name = promiseAt)]
+    fn promise_at(k: u32) -> js_sys::Promise;
+    /// Resolves slot `k`'s promise with `value` and empties the slot. Never throws.
+    fn settle(k: u32, value: &JsValue);
+}
+
+#[cfg(not(feature = "worker"))]
+thread_local! {
+    /// The slots of src/wasm/settle.js: the number of slots ever used, and those given back.
+    static SLOTS: std::cell::RefCell<(u32, Vec<u32>)> = const { std::cell::RefCell::new((0, Vec::new())) };
 }
 
 /// [`resolving`] for the calls made now and then (ensureSchema, flush, close, clearQueue): one

@@ -55,6 +55,12 @@ export interface AuditTrailEvent {
   seq: number | null;
   prevHash: string | null;
   hash: string | null;
+  /** Who wrote it into Neo4j: "client" (a client library, directly) or "worker" (the ingest
+   *  Worker, after verifying the user's token); null for an event stored before provenance existed. */
+  source: "client" | "worker" | null;
+  /** When the user acted, formatted as `timestamp`: the same instant for a direct write; through the
+   *  Worker, the client's time of the action (`timestamp` is then the Worker's receive time). */
+  occurredAt: string | null;
   /** What the action was performed on; absent when none. */
   targets?: { label: string; uid: string; role: string | null }[];
 }
@@ -66,7 +72,9 @@ export interface AuditTrailPage {
   nextCursor: string | null;
 }
 
-/** The first broken link of a stream. */
+/** The first broken link of a stream. `edited`: the stored fields do not hash to the stored hash,
+ *  or an edge into your graph (`PERFORMED_BY`, `ON`) leads elsewhere than the hashed
+ *  `userUID` / `targetKeys` name. */
 export interface AuditChainBreak {
   kind: "edited" | "deleted" | "inserted" | "reordered" | "forged" | "unsigned" | "unbound";
   seq: number;
@@ -145,19 +153,21 @@ impl JsAuditLogger {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] uid: JsValue,
         #[wasm_bindgen(
-            unchecked_optional_param_type = "{ since?: AuditInstant; limit?: number; cursor?: string | null }"
+            unchecked_optional_param_type = "{ since?: AuditInstant; until?: AuditInstant; actionType?: string; category?: string; limit?: number; cursor?: string | null }"
         )]
         options_: JsValue,
     ) -> js_sys::Promise {
-        const OWN: &str = "getUserActivity options are since, limit and cursor";
-        let q = own_fields(&options_, &["since"], OWN).and_then(|q| {
-            if q.until.is_some() || q.action_type.is_some() || q.category.is_some() || q.user_uid.is_some() {
+        // The filters getTargetActivity takes, and category (until and the others were refused: an
+        // admin page showing one user's week could not ask for it).
+        const OWN: &str = "getUserActivity options are since, until, actionType, category, limit and cursor";
+        let q = own_fields(&options_, &["since", "until"], OWN).and_then(|q| {
+            if q.user_uid.is_some() || q.target.is_some() {
                 return Err(AuditError::InvalidInput(OWN.into()));
             }
             let uid = super::details::js_text(&uid, "uid")?
                 .filter(|u| !u.is_empty())
                 .ok_or_else(|| AuditError::InvalidInput("uid must be a non-empty string".into()))?;
-            crate::read::user_query(&uid, q.since, q.limit, q.cursor)
+            crate::read::user_query(&uid, q)
         });
         self.read(q.map(Call::Trail))
     }

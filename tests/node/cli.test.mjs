@@ -48,12 +48,13 @@ async function stored(trail) {
   return (await cypher(
     `MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent)
      RETURN e.UID, e.eventType, e.eventCategory, e.timestamp.epochMillis, e.userUID, e.userName, e.details,
-            e.streamId, e.seq, e.prevHash, e.hash
+            e.streamId, e.seq, e.prevHash, e.hash, e.source, e.occurredAt.epochMillis
      ORDER BY e.timestamp DESC, e.UID DESC`,
     { trail },
-  )).map(([uid, actionType, category, ts, userUid, userName, details, streamId, seq, prevHash, hash]) => ({
+  )).map(([uid, actionType, category, ts, userUid, userName, details, streamId, seq, prevHash, hash, source, at]) => ({
     uid, actionType, category, timestamp: new Date(ts).toISOString(), ts, userUid, userName,
     details: details == null ? null : JSON.parse(details), streamId, seq, prevHash, hash,
+    source, occurredAt: at == null ? null : new Date(at).toISOString(),
   }));
 }
 
@@ -292,12 +293,15 @@ test("export jsonl and csv round-trip every field, across pages, newest first", 
   assert.equal(c.code, 0, c.stderr);
   const [header, ...rows] = parseCsv(c.stdout);
   assert.deepEqual(header, ["uid", "timestamp", "ts", "actionType", "category", "userUid", "userName", "details",
-    "streamId", "seq", "prevHash", "hash", "targets"]);
+    "streamId", "seq", "prevHash", "hash", "source", "occurredAt", "targets"]);
   const fromCsv = rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
   assert.deepEqual(fromCsv, want.map((e) => ({
     ...e, ts: String(e.ts), seq: String(e.seq), userUid: e.userUid ?? "", userName: e.userName ?? "",
     details: JSON.stringify(e.details), targets: "",
   })));
+  // Provenance (found by a new user: the read API dropped what the write stores): a direct write's
+  // action time is its timestamp.
+  assert.ok(want.every((e) => e.source === "client" && e.occurredAt === e.timestamp), JSON.stringify(want[0]));
   assert.ok(fromCsv.some((e) => e.userName === 'Bob, "B" Ü') && fromCsv.some((e) => e.details.includes("\\r\\n")));
 
   const none = await cli(["export", "--trail", unique("cli-export-empty"), "--format", "csv"]);
@@ -712,11 +716,13 @@ test("verify --stream checks one stream; --since anchors at the window; --public
   const onlyB = await cli(["verify", "--trail", trail, "--stream", b.chainHead().streamId]);
   assert.equal(onlyB.code, 0, onlyB.stdout);
   assert.match(onlyB.stdout, /verify: 1 stream, 2 events checked: intact/);
-  // From a's last event on, a's window starts after the edited event: intact.
+  // From a's last event on: a's window starts right after the edited event, and its check starts
+  // from the event before it, so the edit is reported; the window counts its one event.
   const [[ts2]] = await cypher("MATCH (e:AuditEvent {UID: $u}) RETURN e.timestamp.epochMillis", { u: aUids[2] });
   const since = await cli(["verify", "--trail", trail, "--stream", a.chainHead().streamId, "--since", String(ts2)]);
-  assert.equal(since.code, 0, since.stdout);
-  assert.match(since.stdout, /1 event checked: intact/);
+  assert.equal(since.code, 1, since.stdout);
+  assert.match(since.stdout, /1 event checked/);
+  assert.match(since.stdout, new RegExp(`BROKEN {2}edited at seq 1, event ${aUids[1]}: `));
 
   const bad = await cli(["verify", "--trail", trail, "--public-key", "abc"]);
   assert.equal(bad.code, 2, bad.stdout + bad.stderr);
@@ -803,9 +809,58 @@ test("migrate: keys links stored before the per-trail index, marks the trail, ex
   const again = await cli(["migrate"]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /^migrate: 0 links keyed, 0 trails marked indexed/);
-  assert.match((await cli(["migrate", "--status"])).stdout, /: 0 links without the per-trail key, 0 trails not marked indexed .*nothing to do\n$/);
+  assert.match((await cli(["migrate", "--status"])).stdout, /: 0 links without the per-trail key, 0 trails not marked indexed, 0 events with a LocalDateTime timestamp .*nothing to do\n$/);
   const bad = await cli(["migrate", "--batch", "5"]);
   assert.equal(bad.code, 2, bad.stderr);
+});
+
+test("migrate --zone converts the Python seed's LocalDateTime timestamps; without --zone it changes nothing", async () => {
+  // Found by a new user migrating from the Python log_user_action: its events (timestamp and
+  // HAS_EVENT.created a LocalDateTime, the server's local time) made every export fail with Neo4j's
+  // bare "Epoch not supported.", and migrate had no way to convert them.
+  const trail = unique("cli-seed");
+  await cypher(
+    `MERGE (t:AuditTrail {name: $trail}) ON CREATE SET t.UID = randomUUID() WITH t
+     UNWIND range(0, 2) AS i
+     WITH t, i, localdatetime('2026-07-01T12:00:00.250') + duration({minutes: i}) AS ts
+     CREATE (e:AuditEvent {UID: $trail + '-' + i, eventType: 'LOGIN', eventCategory: 'SECURITY', timestamp: ts,
+             userUID: 'user-123', userName: 'John Doe', details: '{"ip": "192.168.1.1"}'})
+     CREATE (t)-[:HAS_EVENT {created: ts}]->(e)`,
+    { trail },
+  );
+  const types = () => cypher(
+    "MATCH (:AuditTrail {name: $trail})-[r:HAS_EVENT]->(e) RETURN collect(DISTINCT valueType(e.timestamp)), collect(DISTINCT valueType(r.created))",
+    { trail });
+  const local = [["LOCAL DATETIME NOT NULL"], ["LOCAL DATETIME NOT NULL"]];
+  assert.deepEqual(await types(), [local]);
+  const status = await cli(["migrate", "--status", "--json"]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.ok(JSON.parse(status.stdout).unconverted >= 3, status.stdout);
+  const before = await cli(["export", "--trail", trail]);
+  assert.equal(before.code, 3);
+  assert.match(before.stderr, /Epoch not supported.*LocalDateTime.*neo4j-audit migrate --zone/);
+
+  const refused = await cli(["migrate"]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /events have a timestamp without a time zone .*nothing was changed: give --zone/);
+  const badZone = await cli(["migrate", "--zone", "Mars/Olympus"]);
+  assert.equal(badZone.code, 2, badZone.stderr);
+  assert.match(badZone.stderr, /--zone: "Mars\/Olympus" is not a time zone/);
+  assert.deepEqual(await types(), [local], "nothing converted");
+
+  // Brussels in July is UTC+2: 12:00 local is 10:00 UTC.
+  const run = await cli(["migrate", "--zone", "Europe/Brussels", "--json"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(JSON.parse(run.stdout).converted >= 3, run.stdout);
+  assert.deepEqual(await types(), [[["ZONED DATETIME NOT NULL"], ["ZONED DATETIME NOT NULL"]]]);
+  const after = await cli(["export", "--trail", trail]);
+  assert.equal(after.code, 0, after.stderr);
+  assert.deepEqual(jsonl(after.stdout).map((e) => [e.uid, e.timestamp, e.details, e.source, e.occurredAt]), [2, 1, 0].map((i) =>
+    [`${trail}-${i}`, `2026-07-01T10:0${i}:00.250Z`, { ip: "192.168.1.1" }, null, null]));
+  assert.deepEqual(jsonl(after.stdout), await stored(trail));
+  const again = await cli(["migrate", "--zone", "UTC"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /^migrate: 0 timestamps converted from UTC, /);
 });
 
 test("a bad count names its option once: --batch, --lines, --page-size", async () => {

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
 import { loadPkg, unique, config, cypher, ROOT, NEO4J_URL } from "./helpers.mjs";
 
 const pkg = await loadPkg();
@@ -249,7 +250,16 @@ test("every config member is read, and each section refuses unknown keys and wro
   new pkg.AuditLogger(full).free();
   const bad = (patch, re) => assert.throws(() => new pkg.AuditLogger({ ...full, ...patch }), re);
   bad({ api: "bolt" }, /unknown variant `bolt` of api, expected `tx` or `query`/);
-  bad({ labels: { evnt: "E" } }, /unknown field `evnt` in labels, expected one of `event`, `trail`, `user`/);
+  bad({ labels: { evnt: "E" } }, /unknown field `evnt` in labels, expected one of `event`, `trail`, `user`$/);
+  bad(
+    { pasword: "pw" },
+    new RegExp(
+      "unknown field `pasword` in config, expected one of `url`, `endpoint`, `database`, `username`, `password`, " +
+        "`token`, `api`, `trail`, `timeoutMs`, `maxDetailsBytes`, `labels`, `retry`, `batch`, `queue`, `delivery`, " +
+        "`redact`, `redactMatch`, `allowInsecureHttp`$",
+    ),
+  );
+  bad({ queue: { nam: "q" } }, /in queue, expected one of `enabled`, `maxEvents`, `maxBytes`, `maxAgeMs`, `name`$/);
   bad({ labels: { event: 3 } }, /invalid type for `event`, expected a string/);
   bad({ labels: "E" }, /invalid type for `labels`, expected an object/);
   bad({ retry: { maxAttempt: 2 } }, /unknown field `maxAttempt` in retry/);
@@ -292,4 +302,51 @@ test("the Worker entry's handleIngest answers a non-Request with a 500 JSON body
   // A real Request still reaches the handler (no configuration: its own 500).
   const ok = await worker.handleIngest(new Request("https://audit.example/v1/health"), {});
   assert.notEqual((await ok.json()).message, undefined);
+});
+
+test("an application's uniqueness constraint on its user label's UID leaves a new logger's first write one request", async () => {
+  // Found by a new user migrating from the Python log_user_action: its application keeps users
+  // unique (a constraint on User.UID), beside which Neo4j refuses the library's user_uid index. The
+  // first write's schema check required that name, so every new logger (each process, each Worker
+  // isolate) was refused, ran the whole schema step and wrote again: 5 requests instead of 1.
+  const user = `AppUser${randomUUID().replace(/-/g, "")}`;
+  const name = `${user.toLowerCase()}_app_unique`;
+  await cypher(`CREATE CONSTRAINT ${name} FOR (u:${user}) REQUIRE u.UID IS UNIQUE`);
+  const real = globalThis.fetch;
+  try {
+    await cypher(`CREATE (:${user} {UID: 'app-user-1', name: 'John Doe'})`);
+    const cfg = config(unique("node-app-user"), { labels: { user } });
+    const first = new pkg.AuditLogger(cfg);
+    assert.equal(await first.ensureSchema(), true, first.lastError);
+    assert.equal(first.schemaWarning, undefined);
+    await first.close();
+    let requests = 0;
+    globalThis.fetch = (...args) => { requests++; return real(...args); };
+    const second = new pkg.AuditLogger(cfg);
+    assert.equal(await second.logUserAction({ uid: "app-user-1", name: "John Doe" }, "LOGIN", "SECURITY"), true, second.lastError);
+    globalThis.fetch = real;
+    assert.equal(requests, 1, "the schema check rides in the first write");
+    await second.close();
+    // The event is linked to the application's user node all the same.
+    const rows = await cypher(`MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e)-[:PERFORMED_BY]->(:${user} {UID: 'app-user-1'}) RETURN count(e)`,
+      { t: cfg.trail });
+    assert.deepEqual(rows, [[1]]);
+  } finally {
+    globalThis.fetch = real;
+    await cypher(`DROP CONSTRAINT ${name} IF EXISTS`);
+  }
+});
+
+test("two trail nodes with one name (the Python seed's race) make a schemaWarning that says so, not 'schema rights'", async () => {
+  // Found by a new user migrating from the Python log_user_action: its racing first calls left two
+  // AuditTrail nodes with one name; the uniqueness constraint could not be created and the warning
+  // told them to run ensureSchema "with a user that has schema rights", which they had.
+  const trailLabel = `SeedTrail${randomUUID().replace(/-/g, "")}`;
+  await cypher(`CREATE (:${trailLabel} {name: 'default', UID: randomUUID()}), (:${trailLabel} {name: 'default', UID: randomUUID()})`);
+  const logger = new pkg.AuditLogger(config("default", { labels: { trail: trailLabel } }));
+  assert.equal(await logger.logUserAction({ uid: "u1" }, "LOGIN", "SECURITY"), true, logger.lastError);
+  assert.match(logger.schemaWarning ?? "", /ConstraintCreationFailed.*stored nodes break one: merge the duplicates, see the README's Migrating from the Python log_user_action/s);
+  assert.doesNotMatch(logger.schemaWarning, /schema rights/);
+  await logger.close();
+  await cypher(`MATCH (t:${trailLabel}) DETACH DELETE t`);
 });

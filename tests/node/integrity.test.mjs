@@ -19,22 +19,14 @@ async function trailEvents(trail) {
   return rows.map(([uid, type, userUID, details]) => ({ uid, type, userUID, details }));
 }
 
-/** A proxy to the real Neo4j that answers the first `tooMany` writes itself with
- *  429 + Retry-After: `retryAfter` (as the Worker's rate limiter does), then forwards. */
-async function startProxy({ tooMany, retryAfter }) {
-  const seen = { writes: 0, refused: 0, bodies: [] };
+/** A proxy to the real Neo4j: `intercept(body, res)` sees each request's body first and answers
+ *  it itself by returning true (it may also wait), or lets it through to Neo4j. */
+async function proxyToNeo4j(intercept) {
   const server = createServer(async (req, res) => {
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks);
-    const isWrite = body.includes("UNWIND $events");
-    if (isWrite) { seen.writes++; seen.bodies.push(body.toString()); }
-    if (isWrite && seen.refused < tooMany) {
-      seen.refused++;
-      res.writeHead(429, { "Retry-After": String(retryAfter), "Content-Type": "application/json" });
-      res.end(JSON.stringify({ error: "rate_limited", message: "slow down" }));
-      return;
-    }
+    if (await intercept(body, res)) return;
     const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
       method: req.method, body: req.method === "POST" ? body : undefined,
       headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
@@ -43,7 +35,23 @@ async function startProxy({ tooMany, retryAfter }) {
     res.end(Buffer.from(await upstream.arrayBuffer()));
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}`, seen, close: () => server.close() };
+  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
+}
+
+/** A proxy to the real Neo4j that answers the first `tooMany` writes itself with
+ *  429 + Retry-After: `retryAfter` (as the Worker's rate limiter does), then forwards. */
+async function startProxy({ tooMany, retryAfter }) {
+  const seen = { writes: 0, refused: 0, bodies: [] };
+  const proxy = await proxyToNeo4j((body, res) => {
+    const isWrite = body.includes("UNWIND $events");
+    if (isWrite) { seen.writes++; seen.bodies.push(body.toString()); }
+    if (!isWrite || seen.refused >= tooMany) return false;
+    seen.refused++;
+    res.writeHead(429, { "Retry-After": String(retryAfter), "Content-Type": "application/json" });
+    res.end(JSON.stringify({ error: "rate_limited", message: "slow down" }));
+    return true;
+  });
+  return { ...proxy, seen };
 }
 
 const proxies = [];
@@ -511,4 +519,49 @@ test("a token no Authorization header can carry is refused by the constructor, w
   }
   // A token read from a file with its line end still works (sent trimmed).
   assert.ok(new pkg.AuditLogger({ url: NEO4J_URL, token: "eyJ.a.b\n" }));
+});
+
+test("calls answered out of order each resolve with their own outcome (the promises settled by slot)", async () => {
+  // src/wasm/settle.js keeps each call's resolve function in a numbered slot that is given back and
+  // reused: with one event per request and four in flight, and the refused requests answered at
+  // once while the others wait for Neo4j, outcomes arrive out of call order and slots are reused
+  // mid-way. A mix-up would resolve a call with a neighbour's outcome.
+  const server = await proxyToNeo4j(async (body, res) => {
+    if (body.includes("REFUSE_ME")) {
+      res.writeHead(200, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ results: [], errors: [{ code: "Neo.ClientError.Statement.SemanticError", message: "refused by the test" }] }));
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 30));
+    return false;
+  });
+  try {
+    const trail = unique("settle");
+    const logger = new pkg.AuditLogger({
+      ...config(trail), url: server.url, batch: { maxEvents: 1, maxInFlight: 4 },
+    });
+    assert.equal(await logger.ensureSchema(), true);
+    const bad = (i) => i % 3 === 1;
+    const calls = [];
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 24; i++) {
+        calls.push([i, logger.logUserAction({ uid: `u-${i}` }, bad(i) ? "REFUSE_ME" : `KEPT_${round}_${i}`)]);
+      }
+      // A refused input between them resolves at once, outside the slots.
+      calls.push([-1, logger.logUserAction({ uid: 7 }, "X")]);
+    }
+    const got = await Promise.all(calls.map(([, p]) => p));
+    assert.deepEqual(got, calls.map(([i]) => i >= 0 && !bad(i)), "each call resolved with its own outcome");
+    const kept = (await trailEvents(trail)).map((e) => e.type).sort();
+    const expected = [];
+    for (let round = 0; round < 2; round++) for (let i = 0; i < 24; i++) if (!bad(i)) expected.push(`KEPT_${round}_${i}`);
+    assert.deepEqual(kept, expected.sort(), "the kept events, and only they, are in the graph");
+    // The other promise-returning calls go through the same slots with other values: the refused
+    // events still wait in the queue (a statement error is not a dead letter).
+    assert.deepEqual(await logger.deadLetters(), []);
+    assert.equal(await logger.clearQueue(), 16);
+    assert.equal(await logger.close(), true);
+  } finally {
+    server.close();
+  }
 });

@@ -116,6 +116,19 @@ test("details another tool stored that are not a JSON object's text read back as
   assert.deepEqual(original.events[0].details, { a: 1 }, "an object's text reads back as the object");
 });
 
+test("getUserActivity takes a time window and the event filters, as getTargetActivity does", async () => {
+  // Found by a new user building an admin page ("this user's logins last week"): getUserActivity
+  // refused until, actionType and category, which getAuditTrail and getTargetActivity take.
+  const logger = await logged("node-read-user-window", 6);
+  const all = (await logger.getUserActivity("u0")).events;
+  assert.equal(all.length, 3);
+  const window = await logger.getUserActivity("u0", { since: all[2].ts, until: all[0].ts, limit: 10 });
+  assert.deepEqual(window?.events.map((e) => e.uid), [all[1].uid, all[2].uid], logger.lastError);
+  const logins = await logger.getUserActivity("u0", { actionType: "LOGIN", category: "SECURITY" });
+  assert.deepEqual(logins?.events.map((e) => e.uid), all.filter((e) => e.actionType === "LOGIN").map((e) => e.uid), logger.lastError);
+  assert.ok(logins.events.length >= 1);
+});
+
 test("read methods resolve null with lastError on bad input and never reject", async () => {
   const logger = new pkg.AuditLogger(config(unique("node-read-bad")));
   for (const [call, reason] of [
@@ -125,7 +138,8 @@ test("read methods resolve null with lastError on bad input and never reject", a
     [() => logger.getAuditTrail({ cursor: "garbage!" }), /cursor/],
     [() => logger.getAuditTrail("nope"), /options must be an object/],
     [() => logger.getUserActivity(42), /uid/],
-    [() => logger.getUserActivity("u", { category: "X" }), /since, limit and cursor/],
+    [() => logger.getUserActivity("u", { userUid: "v" }), /getUserActivity options are since, until, actionType, category, limit and cursor/],
+    [() => logger.getUserActivity("u", { target: "Document:d" }), /getUserActivity options are since, until/],
     [() => logger.verifyTrail({ since: {} }), /since/],
   ]) {
     assert.equal(await call(), null);
@@ -200,12 +214,18 @@ test("a read filter no event can have, or a date not in the calendar, is invalid
     [() => logger.getTargetActivity("Document", "d1", { actionType: "a b" }), /^invalid input: actionType must be/],
     [() => logger.getAuditTrail({ since: "2026-02-30" }), /^invalid input: since must be/],
     [() => logger.getAuditTrail({ until: "2025-02-29T00:00:00Z" }), /^invalid input: until must be/],
+    // Found by a new user (an admin page's date pickers swapped): an empty window answered an
+    // empty page, where the CLI refuses it ("--until must be later than --since").
+    [() => logger.getAuditTrail({ since: "2026-12-01T00:00:00Z", until: "2026-01-01T00:00:00Z" }),
+      /^invalid input: until must be later than since/],
+    [() => logger.getAuditTrail({ since: 1000, until: 1000 }), /^invalid input: until must be later than since/],
+    [() => logger.getTargetActivity("Document", "d1", { since: 2000, until: 1000 }), /^invalid input: until must be later/],
   ]) {
     assert.equal(await call(), null, String(reason));
     assert.match(logger.lastError, reason);
   }
   // The same filters with values the rules allow still find the event.
-  const page = await logger.getAuditTrail({ userUid: "u1", actionType: "LOGIN", category: "SECURITY", since: "2024-02-29" });
+  const page = await logger.getAuditTrail({ userUid: "u1", actionType: "LOGIN", category: "SECURITY", since: "2024-02-29", until: Date.now() + 60000 });
   assert.equal(page?.events.length, 1, logger.lastError);
 });
 

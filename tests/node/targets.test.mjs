@@ -87,7 +87,7 @@ test("bad targets and options are refused with a reason, nothing is written", as
   assert.equal(await reader.getTargetActivity("Document", "d", { limt: 5 }), null);
   assert.match(reader.lastError, /getTargetActivity options are since, until, actionType, limit and cursor/);
   assert.equal(await reader.getUserActivity("u", { limt: 5 }), null);
-  assert.match(reader.lastError, /getUserActivity options are since, limit and cursor/);
+  assert.match(reader.lastError, /getUserActivity options are since, until, actionType, category, limit and cursor/);
   // getAuditTrail's `target` filter follows the same rules: a malformed key is invalid input
   // (it was sent to Neo4j and answered with an empty page).
   for (const target of ["nolabel", ":x", "Document:", "Not a label:d"]) {

@@ -37,7 +37,7 @@ async function startTrail(prefix, ports = {}) {
     ...ports,
     env: {
       AUDIT_JWT_SECRET: SECRET, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, AUDIT_TRAIL: trail,
-      AUDIT_SIGNING_KEY: SEED, AUDIT_SIGNING_KEY_ID: KID, MAX_BATCH: "100",
+      AUDIT_SIGNING_KEY: SEED, AUDIT_SIGNING_KEY_ID: KID, MAX_BATCH: "100", VERIFY_SUBJECTS: "auditor",
     },
   });
   workers.push(w);

@@ -30,6 +30,16 @@ async function newLogger(page, tok, extra = {}) {
   }, { endpoint: `${workerUrl}/v1/events`, token: tok, queue: { name: QUEUE }, retry: { maxAttempts: 1 }, ...extra });
 }
 
+/** The Worker, on the fixed port, with TENANT_CLAIM `claim`. */
+const startWorker = (claim) => startWrangler({
+  port: workerPort, inspectorPort: port(process.env.E2E_INSPECTOR_PORT),
+  env: {
+    AUDIT_JWT_SECRET: SECRET, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, TENANT_CLAIM: claim,
+    AUDIT_TRAIL: `unused-${randomUUID()}`, ALLOWED_ORIGINS: site.origin,
+  },
+  readyPath: "/v1/events", readyMethod: "OPTIONS",
+});
+
 before(async () => {
   site = await serveSite(auditPage("tenant queue e2e"), port(process.env.E2E_SITE_PORT) ?? 0);
   workerPort = port(process.env.E2E_WORKER_PORT) ?? await freePort();
@@ -62,14 +72,7 @@ test("an event queued under one tenant's token is never sent with another tenant
   // Reload, the Worker comes up, ann switches to org B in the same page.
   await page.reload();
   await ready();
-  worker = await startWrangler({
-    port: workerPort, inspectorPort: port(process.env.E2E_INSPECTOR_PORT),
-    env: {
-      AUDIT_JWT_SECRET: SECRET, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, TENANT_CLAIM: "org_id",
-      AUDIT_TRAIL: `unused-${randomUUID()}`, ALLOWED_ORIGINS: site.origin,
-    },
-    readyPath: "/v1/events", readyMethod: "OPTIONS",
-  });
+  worker = await startWorker("org_id");
   await newLogger(page, tokB);
   const b = await page.evaluate(async () => {
     const ok = await window.logger.logUserAction(null, "ORG_B_ACTION");
@@ -89,5 +92,48 @@ test("an event queued under one tenant's token is never sent with another tenant
   assert.deepEqual(a, { flushed: true, queued: 0 });
   assert.deepEqual(await events(ORG_A), [{ type: "ORG_A_ACTION", user: "ann" }]);
   assert.deepEqual(await events(ORG_B), [{ type: "ORG_B_ACTION", user: "ann" }]);
+  await page.close();
+});
+
+// With TENANT_CLAIM naming a claim that src/identity.rs leaves out of the queue's identity (azp,
+// client_id, email, ...), ann's tokens for two tenants were ONE identity in the browser: her org A
+// event, queued while the Worker was down, was recovered by her org B logger and sent with the org B
+// token, and the Worker wrote it into org B's trail (found by review sec7: ORG_A_ACTION in org:B).
+// Such a TENANT_CLAIM is refused now (500 misconfigured): nothing reaches either trail.
+test("a TENANT_CLAIM the queue's identity leaves out (azp) is refused: no tenant's queued event goes out with another's token", async () => {
+  const tok = (org) => signJwt(SECRET, { sub: "ann", azp: org, aud: "neo4j-audit", iat: nowSecs(), exp: nowSecs() + 600 });
+  const [orgA, orgB] = [`a-${randomUUID()}`, `b-${randomUUID()}`];
+  const [tokA, tokB] = [await tok(orgA), await tok(orgB)];
+  const page = await browser.newPage();
+  page.on("pageerror", (e) => console.error("pageerror:", e));
+  const ready = async () => page.waitForSelector("body[data-ready=true]", { state: "attached" });
+  await page.goto(site.origin);
+  await ready();
+  await worker?.stop();
+  worker = undefined;
+  // The Worker is down: the org A event waits in IndexedDB.
+  await newLogger(page, tokA, { delivery: "queued", queue: { name: `${QUEUE}-azp` } });
+  const stored = await page.evaluate(async () => {
+    const ok = await window.logger.logUserAction(null, "ORG_A_ACTION");
+    await new Promise((r) => setTimeout(r, 300));
+    return { ok, queued: window.logger.stats().queued };
+  });
+  assert.deepEqual(stored, { ok: true, queued: 1 });
+  await page.reload();
+  await ready();
+  worker = await startWorker("azp");
+  // ann switches to org B in the same page.
+  await newLogger(page, tokB, { queue: { name: `${QUEUE}-azp` } });
+  await page.evaluate(async () => { await window.logger.logUserAction(null, "ORG_B_ACTION"); await window.logger.flush(); });
+  assert.deepEqual(await events(orgB), [], "org A's queued event went out with org B's token, into org B's trail");
+  assert.deepEqual(await events(orgA), []);
+  const r = await fetch(`${workerUrl}/v1/events`, {
+    method: "POST", headers: { authorization: `Bearer ${tokB}`, "content-type": "application/json" },
+    body: JSON.stringify({ actionType: "DIRECT" }),
+  });
+  const body = await r.json();
+  assert.equal(r.status, 500, JSON.stringify(body));
+  assert.equal(body.error, "misconfigured");
+  assert.deepEqual(await events(orgB), []);
   await page.close();
 });

@@ -61,7 +61,7 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   const targets = onDoc?.events[0]?.targets ?? [];
   const query: AuditTrailQuery = { since, limit: 10 };
   const page: AuditTrailPage | null = await logger.getAuditTrail(query);
-  const activity: AuditTrailPage | null = await logger.getUserActivity(user.uid, { since, limit: 5 });
+  const activity: AuditTrailPage | null = await logger.getUserActivity(user.uid, { since, until: Date.now(), actionType: "READ_ENTRY", limit: 5 });
   // The README's paging as written: a page's nextCursor (string | null) goes straight back in.
   if (page) void [await logger.getAuditTrail({ cursor: page.nextCursor }), await logger.getUserActivity(user.uid, { cursor: page.nextCursor }),
     await logger.getTargetActivity(target.label, target.uid, { cursor: page.nextCursor })];
@@ -74,6 +74,9 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   const stats: ReadStats = logger.stats();
   const dead: ReadDeadLetter[] = await logger.deadLetters();
   const events: AuditTrailEvent[] = [...(page?.events ?? []), ...(activity?.events ?? [])];
+  // Provenance as an admin page shows it: when the user acted, and who wrote it (null before it existed).
+  const provenance: string[] = events.map((e) => `${e.occurredAt ?? e.timestamp} ${e.source === "worker" ? "via Worker" : e.source ?? "unknown"}`);
+  void provenance;
   return [head.hash, firstBreak?.kind ?? "intact", String(stats.sent + dead.length + targets.length), ...events.map((e) => e.actionType)];
 }
 
