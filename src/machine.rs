@@ -832,6 +832,8 @@ impl Machine {
                 };
                 self.write_answered(now, batch, guard, res);
             }
+            // The schema step ended another way (a guarded write committed meanwhile).
+            _ if !matches!(self.schema, Schema::Step { .. }) => {}
             Req::Check { n } => {
                 let res = crate::sink::in_place(answer(self, resp), n);
                 self.schema_checked(now, res);
@@ -851,6 +853,10 @@ impl Machine {
     fn write_answered(&mut self, now: i64, mut batch: Batch, guard: bool, res: Result<(), AuditError>) {
         if guard {
             match &res {
+                // A step started by another guarded write that Neo4j refused meanwhile ends here:
+                // its batch (and those parked) go out unguarded; its requests' late answers are
+                // ignored.
+                Ok(()) if matches!(self.schema, Schema::Step { .. }) => self.schema_done(now),
                 Ok(()) => self.schema_known(),
                 Err(e) if crate::sink::is_refusal(e) => {
                     // Nothing was written: the schema step runs, then the same attempt again
@@ -1292,6 +1298,12 @@ impl Machine {
         let limits = self.logger.limits();
         for ev in mine {
             if known.binary_search(&ev.uid).is_ok() {
+                continue;
+            }
+            // Dead-lettered already (its pending record's delete failed): not sent or
+            // dead-lettered again; the record goes.
+            if self.dead.iter().any(|d| d.event.uid == ev.uid) {
+                self.undeleted.push(self.key(&ev.uid));
                 continue;
             }
             if let Err(v) = ev.check(&limits) {
@@ -1933,6 +1945,30 @@ mod tests {
         r.log();
         let s = sends(&r.input(Input::Turn));
         assert!(!s[0].guarded(), "the schema is known now");
+    }
+
+    /// Two guarded writes out at once: one refused (the schema step starts for it), then the
+    /// other committed. The step ends there: the refused write goes out again unguarded and its
+    /// call resolves (it was lost: its batch was dropped with the step, the call never resolved;
+    /// tests/node/integrity.test.mjs "calls answered out of order" hung on it).
+    #[test]
+    fn a_guarded_write_committed_during_the_schema_step_ends_it() {
+        let mut r = Rig::new(direct(|c| c.batch.max_events = 1), None);
+        let (a, b) = (r.log(), r.log());
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(s.len(), 2);
+        assert!(s[0].guarded() && s[1].guarded());
+        let check = sends(&r.answer(&s[1], neo4j_error("Neo.ClientError.Procedure.ProcedureCallFailed")));
+        assert_eq!(check.len(), 1, "the step's check");
+        let acts = r.ok(&s[0]);
+        assert_eq!(dones(&acts), vec![(a, Ok(()))]);
+        let again = sends(&acts);
+        assert_eq!(again.len(), 1, "the refused write again, at once");
+        assert!(!again[0].guarded());
+        assert_eq!(again[0].uids(), s[1].uids());
+        // The check's late answer starts nothing.
+        assert!(sends(&r.answer(&check[0], written(0))).is_empty());
+        assert_eq!(dones(&r.ok(&again[0])), vec![(b, Ok(()))]);
     }
 
     /// A deadlocked schema statement runs again after a short pause; a role without schema

@@ -132,8 +132,23 @@ export function put(h, key, value) {
   return issue(h, (s) => s.put(value, key));
 }
 
+// Tests only (src/queue/idb.rs fail_deletes_for_tests): while set, every delete fails at once.
+let failDel = false;
+
+/** Tests only: makes every delete fail (as a storage error would) while `on`. */
+export function failDeletes(on) {
+  failDel = on;
+}
+
+function failed() {
+  const p = Promise.reject("deletes fail (test hook)");
+  p.catch(() => {});
+  return p;
+}
+
 /** Deletes the records under `keys` (an array); the promise of its batch. */
 export function del(h, keys) {
+  if (failDel) return failed();
   return issue(h, (s) => {
     for (const k of keys) s.delete(k);
   });
@@ -141,6 +156,7 @@ export function del(h, keys) {
 
 /** Deletes every record whose key starts with `prefix`; the promise of its batch. */
 export function delPrefix(h, prefix) {
+  if (failDel) return failed();
   return issue(h, (s) => s.delete(range(prefix)));
 }
 

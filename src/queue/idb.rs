@@ -55,6 +55,9 @@ extern "C" {
     fn entries(h: &JsValue, prefix: &str) -> Promise;
     #[cfg(feature = "test-hooks")]
     fn transactions() -> f64;
+    #[cfg(feature = "test-hooks")]
+    #[wasm_bindgen(js_name = failDeletes)]
+    fn js_fail_deletes(on: bool);
 }
 
 /// (Not `{e:?}`: `Debug` would keep core's string escaping and its Unicode tables in the build.)
@@ -159,6 +162,7 @@ thread_local! {
 #[doc(hidden)]
 pub fn fail_deletes_for_tests(on: bool) {
     FAIL_DELETES.with(|f| f.set(on));
+    js_fail_deletes(on);
 }
 
 /// Tests only (feature `test-hooks`): how many read-write transactions writes opened so far.

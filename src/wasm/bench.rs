@@ -66,35 +66,13 @@ pub fn benchmark_heap() -> Vec<f64> {
     vec![counting::BYTES.load(Relaxed) as f64, counting::COUNT.load(Relaxed) as f64]
 }
 
-#[cfg(feature = "bench-alloc")]
-static FUTURE_SIZE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-#[cfg(feature = "bench-alloc")]
-static INNER_SIZES: std::sync::Mutex<(usize, usize)> = std::sync::Mutex::new((0, 0));
-
-#[cfg(feature = "bench-alloc")]
-pub(super) fn note_future_size(n: usize) {
-    FUTURE_SIZE.store(n, std::sync::atomic::Ordering::Relaxed);
-}
-
-#[cfg(feature = "bench-alloc")]
-pub(super) fn note_sizes(spool_log: usize, deliver: usize) {
-    *INNER_SIZES.lock().unwrap() = (spool_log, deliver);
-}
-
-/// Sizes in bytes (feature `bench-alloc`): `[AuditEvent, Result<(), AuditError>, the last
-/// logUserAction future]`, for bench/memory.mjs's breakdown.
+/// Sizes in bytes (feature `bench-alloc`): `[AuditEvent, Result<(), AuditError>]`, for
+/// bench/memory.mjs's breakdown. (A call holds no future since the delivery machine: its
+/// `callFuture`, `spoolLogFuture` and `deliverFuture` entries are gone.)
 #[cfg(feature = "bench-alloc")]
 #[wasm_bindgen(js_name = benchmarkSizes)]
 pub fn benchmark_sizes() -> Vec<f64> {
-    let inner = *INNER_SIZES.lock().unwrap();
-    vec![
-        std::mem::size_of::<AuditEvent>() as f64,
-        std::mem::size_of::<Result<(), crate::error::AuditError>>() as f64,
-        FUTURE_SIZE.load(std::sync::atomic::Ordering::Relaxed) as f64,
-        inner.0 as f64,
-        inner.1 as f64,
-    ]
+    vec![std::mem::size_of::<AuditEvent>() as f64, std::mem::size_of::<Result<(), crate::error::AuditError>>() as f64]
 }
 
 #[cfg(feature = "bench-alloc")]

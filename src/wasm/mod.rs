@@ -7,6 +7,8 @@ mod bench;
 mod config;
 #[cfg(not(feature = "worker"))]
 mod details;
+#[cfg(not(feature = "worker"))]
+mod drive;
 #[cfg(all(feature = "read", not(feature = "worker")))]
 mod read;
 #[cfg(not(feature = "worker"))]
@@ -21,13 +23,9 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 #[cfg(not(feature = "worker"))]
-use crate::batch::SharedEvent;
-#[cfg(not(feature = "worker"))]
 use crate::error::AuditError;
 #[cfg(not(feature = "worker"))]
 use crate::event::{AuditEvent, LogOptions};
-#[cfg(not(feature = "worker"))]
-use crate::queue::Spool;
 #[cfg(not(feature = "worker"))]
 use crate::{AuditLogger, Config};
 
@@ -145,9 +143,9 @@ export interface AuditUser {
 #[wasm_bindgen(js_name = AuditLogger)]
 pub struct JsAuditLogger {
     inner: Rc<AuditLogger>,
-    /// Where events wait: the durable queue (`queue.enabled`, the default; IndexedDB in
-    /// browsers, memory elsewhere) or nowhere, chosen here once.
-    spool: Spool,
+    /// The delivery machine and its JS driver (src/wasm/drive.rs), with the durable queue
+    /// (`queue.enabled`, the default; IndexedDB in browsers, memory elsewhere) or without.
+    shell: drive::Shell,
 }
 
 /// `free()`, `[Symbol.dispose]()` (wasm-bindgen's), or the garbage collector releasing an
@@ -159,11 +157,8 @@ pub struct JsAuditLogger {
 #[cfg(not(feature = "worker"))]
 impl Drop for JsAuditLogger {
     fn drop(&mut self) {
-        if matches!(self.spool, Spool::Queue(_)) && !self.inner.is_closed() && self.inner.stats().queued > 0 {
-            let spool = self.spool.clone();
-            crate::lite::spawn(Box::pin(async move {
-                let _ = spool.flush().await;
-            }));
+        if self.inner.config().queue.enabled && !self.inner.is_closed() && self.inner.stats().queued > 0 {
+            let _ = self.shell.flush(false);
         }
     }
 }
@@ -177,9 +172,8 @@ impl JsAuditLogger {
         #[wasm_bindgen(unchecked_param_type = "AuditConfig")] config: JsValue,
     ) -> Result<JsAuditLogger, JsError> {
         let logger = logger_from_js(config).map_err(|e| JsError::new(&e.message()))?;
-        let inner = Rc::new(logger);
-        let spool = Spool::for_logger(inner.clone());
-        Ok(JsAuditLogger { inner, spool })
+        let queue = logger.config().queue.enabled;
+        Ok(JsAuditLogger::with(logger, queue))
     }
 
     /// Logs one action. Resolves `true` only when Neo4j committed the event and its
@@ -193,34 +187,16 @@ impl JsAuditLogger {
         #[wasm_bindgen(unchecked_optional_param_type = "object | null")] details: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "AuditLogOptions | null")] options: JsValue,
     ) -> js_sys::Promise {
-        let (inner, spool) = (self.inner.clone(), self.spool.clone());
-        // Born here (rules, redaction, UID, time, chain), synchronously, in call order.
-        // Shared at once: what the future captures lives as long as the call waits.
-        let event = match event_from_js(&inner, &user, &action_type, &category, &details, &options) {
-            Ok(ev) => SharedEvent::new(ev),
+        let inner = &self.inner;
+        // Born here (rules, redaction, UID, time, chain), synchronously, in call order; then into
+        // the machine, still in the call: an event it refuses (closed, the queue full) is the
+        // stream's head yet, and its seal is taken back, so it takes no `seq`.
+        let res = event_from_js(inner, &user, &action_type, &category, &details, &options).and_then(|ev| self.shell.log(ev));
+        match res {
+            Ok(promise) => promise,
             // Refused input: recorded and answered now; nothing waits.
-            Err(e) => return js_sys::Promise::resolve(&JsValue::from_bool(inner.record(Err(e)))),
-        };
-        // Into the queue now, still in the call: an event it refuses (full) is the stream's head
-        // yet, and its seal is taken back, so it takes no `seq`.
-        if let Err(e) = spool.admit(&event) {
-            inner.unseal(&event);
-            return js_sys::Promise::resolve(&JsValue::from_bool(inner.record(Err(e))));
+            Err(e) => js_sys::Promise::resolve(&JsValue::from_bool(inner.record(Err(e)))),
         }
-        #[cfg(feature = "bench-alloc")]
-        bench::note_sizes(
-            std::mem::size_of_val(&spool.clone().log(event.clone())),
-            match &spool {
-                Spool::Queue(d) => std::mem::size_of_val(&d.clone().log(event.clone())),
-                Spool::Direct(_) => std::mem::size_of_val(&inner.deliver_shared(event.clone())),
-            },
-        );
-        // The spool (queue or none), then batching + retries, then the sink. `map`, not an
-        // `async` block: the block would keep room for its captures next to the future.
-        let fut = crate::lite::map(spool.log(event), move |res| JsValue::from_bool(inner.record(res)));
-        #[cfg(feature = "bench-alloc")]
-        bench::note_future_size(std::mem::size_of_val(&fut));
-        resolving(fut)
     }
 
     /// Creates the constraints and indexes (idempotent). Resolves `true` when all are in place.
@@ -241,8 +217,7 @@ impl JsAuditLogger {
     /// nothing is left undelivered. Never rejects.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn flush(&self) -> js_sys::Promise {
-        let spool = self.spool.clone();
-        resolving_boxed(Box::pin(async move { JsValue::from_bool(spool.flush().await) }))
+        self.shell.flush(false)
     }
 
     /// Refuses every call made from now on (events, `ensureSchema`, reads resolve `false`/`null`
@@ -253,8 +228,7 @@ impl JsAuditLogger {
         // At once, not when the flush starts: a call made right after close() is refused before
         // it takes a place in the hash chain.
         self.inner.refuse_new();
-        let spool = self.spool.clone();
-        resolving_boxed(Box::pin(async move { JsValue::from_bool(spool.close().await) }))
+        self.shell.flush(true)
     }
 
     /// Removes this identity's waiting events and dead letters from the queue (call it on
@@ -262,17 +236,16 @@ impl JsAuditLogger {
     /// `stats().dropped`). Never rejects.
     #[wasm_bindgen(js_name = clearQueue, unchecked_return_type = "Promise<number>")]
     pub fn clear_queue(&self) -> js_sys::Promise {
-        let spool = self.spool.clone();
-        resolving_boxed(Box::pin(async move { JsValue::from_f64(spool.clear().await as f64) }))
+        self.shell.clear()
     }
 
     /// The events the endpoint rejected for good (this target and identity), oldest first, each
     /// with the reason. Never rejects.
     #[wasm_bindgen(js_name = deadLetters, unchecked_return_type = "Promise<AuditDeadLetter[]>")]
     pub fn dead_letters(&self) -> js_sys::Promise {
-        let spool = self.spool.clone();
+        let shell = self.shell.clone();
         resolving_boxed(Box::pin(async move {
-            let text = spool.dead_letters_json().await;
+            let text = shell.dead_letters_json().await;
             js_sys::JSON::parse(&text).unwrap_or_else(|_| js_sys::Array::new().into())
         }))
     }
@@ -312,6 +285,10 @@ impl JsAuditLogger {
 /// The getters' values for Rust callers (the wasm-bindgen tests).
 #[cfg(not(feature = "worker"))]
 impl JsAuditLogger {
+    fn with(logger: AuditLogger, queue: bool) -> JsAuditLogger {
+        JsAuditLogger { inner: Rc::new(logger.clone()), shell: drive::Shell::new(logger, queue) }
+    }
+
     /// `lastError`.
     pub fn last_error(&self) -> Option<String> {
         self.inner.last_error()
@@ -345,11 +322,7 @@ pub fn log_user_action(
 ) -> js_sys::Promise {
     match logger_from_js(config) {
         // The one-shot form keeps no queue: its result is always the commit's.
-        Ok(logger) => {
-            let inner = Rc::new(logger);
-            JsAuditLogger { spool: Spool::Direct(inner.clone()), inner }
-        }
-        .log_user_action(user, action_type, category, details, options),
+        Ok(logger) => JsAuditLogger::with(logger, false).log_user_action(user, action_type, category, details, options),
         Err(_) => js_sys::Promise::resolve(&JsValue::FALSE),
     }
 }

@@ -1,0 +1,187 @@
+//! The wasm side of the delivery machine (docs/sansio.md step 3): a logger's [`Machine`] and its
+//! JS driver (src/wasm/driver.js). Every input — a call, a flush, or what the driver reports (an
+//! answer, a timer, the first turn, a stored record, the store's records, `online`, `pagehide`) —
+//! goes into the machine, and its actions come out to the driver at once, one method call each,
+//! in order. The machine holds the policy; the driver does the I/O; nothing here decides.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+
+use crate::error::AuditError;
+use crate::event::{now_millis, AuditEvent};
+use crate::machine::{Action, Input, Machine, QueuePolicy};
+use crate::transport::{header_lines, HttpResponse};
+use crate::AuditLogger;
+
+#[wasm_bindgen(module = "/src/wasm/driver.js")]
+extern "C" {
+    /// One logger's I/O (src/wasm/driver.js).
+    #[derive(Clone)]
+    pub(super) type Driver;
+    #[wasm_bindgen(constructor)]
+    fn new(input: JsValue, store: Option<String>, timeout_ms: f64, listen: bool) -> Driver;
+    /// Whether IndexedDB exists here.
+    #[wasm_bindgen(js_name = hasStore)]
+    fn has_store() -> bool;
+    /// A promise for call `id` (`last`: close()'s, after which the listeners go).
+    #[wasm_bindgen(method)]
+    fn wait(this: &Driver, id: u32, last: bool) -> js_sys::Promise;
+    #[wasm_bindgen(method)]
+    fn settle(this: &Driver, id: u32, value: &JsValue);
+    /// The body crosses as its UTF-8 bytes (a view of wasm memory, copied there before `fetch`),
+    /// not as a JS string decoded in the glue and encoded again by `fetch`.
+    #[wasm_bindgen(method)]
+    fn send(this: &Driver, req: u32, url: &str, headers: &str, body: &[u8]);
+    #[wasm_bindgen(method)]
+    fn keepalive(this: &Driver, url: &str, headers: &str, body: &[u8]);
+    #[wasm_bindgen(method)]
+    fn put(this: &Driver, key: &str, record: &str, ack: bool);
+    #[wasm_bindgen(method)]
+    fn del(this: &Driver, keys: &js_sys::Array);
+    #[wasm_bindgen(method, js_name = delPrefix)]
+    fn del_prefix(this: &Driver, prefix: &str);
+    #[wasm_bindgen(method)]
+    fn load(this: &Driver);
+    #[wasm_bindgen(method, js_name = whenLoaded)]
+    fn when_loaded(this: &Driver) -> js_sys::Promise;
+    #[wasm_bindgen(method)]
+    fn timeout(this: &Driver, at: f64);
+    #[wasm_bindgen(method)]
+    fn turn(this: &Driver);
+}
+
+// src/wasm/driver.js sends through src/transport/fetch.js's `post`: named here so that
+// wasm-bindgen ships that file in every build that has the driver (the `fetch` transport's builds
+// name it anyway; reqwest's would not).
+#[cfg(not(feature = "fetch"))]
+#[wasm_bindgen(module = "/src/transport/fetch.js")]
+extern "C" {
+    #[allow(dead_code)]
+    fn post(url: &str, headers: &str, body: &[u8], timeout_ms: f64) -> js_sys::Promise;
+}
+
+/// A logger's machine and driver.
+#[derive(Clone)]
+pub(super) struct Shell {
+    m: Rc<RefCell<Machine>>,
+    d: Driver,
+}
+
+impl Shell {
+    /// The machine of `logger`, with the durable queue when `queue` (IndexedDB where there is
+    /// one, memory elsewhere and in the Workers build), and its driver.
+    pub(super) fn new(logger: AuditLogger, queue: bool) -> Shell {
+        let cfg = logger.config();
+        let persistent = queue && !cfg!(feature = "memory-queue") && has_store();
+        let policy = queue.then(|| QueuePolicy { cfg: cfg.queue.clone(), delivery: cfg.delivery, persistent });
+        let store = persistent.then(|| cfg.queue.name.clone());
+        let timeout_ms = cfg.timeout_ms as f64;
+        let m = Rc::new(RefCell::new(Machine::new(logger, policy)));
+        let m2 = m.clone();
+        // Owned by the driver (the JS garbage collector frees it with the driver), so a request
+        // still out when the logger is freed finishes; it holds the machine, not the driver.
+        let input = Closure::<dyn FnMut(Driver, u32, u32, u32, JsValue, JsValue)>::new(
+            move |d: Driver, kind, req, status, text, extra| {
+                let input = input_of(&m2, kind, req, status, text, extra);
+                m2.borrow_mut().input(now_millis(), input);
+                perform(&m2, &d);
+            },
+        );
+        let d = Driver::new(input.into_js_value(), store, timeout_ms, queue);
+        perform(&m, &d);
+        Shell { m, d }
+    }
+
+    /// Delivers one built event: the promise of its outcome, or the refusal now.
+    pub(super) fn log(&self, ev: AuditEvent) -> Result<js_sys::Promise, AuditError> {
+        let id = self.m.borrow_mut().log(now_millis(), ev)?;
+        Ok(self.run(id, false))
+    }
+
+    /// `flush()` (or with `close`, `close()`): resolves `ok`.
+    pub(super) fn flush(&self, close: bool) -> js_sys::Promise {
+        let now = now_millis();
+        let id = if close { self.m.borrow_mut().close(now) } else { self.m.borrow_mut().flush(now) };
+        self.run(id, close)
+    }
+
+    /// `clearQueue()`: resolves with the number of events removed.
+    pub(super) fn clear(&self) -> js_sys::Promise {
+        let id = self.m.borrow_mut().clear(now_millis());
+        self.run(id, false)
+    }
+
+    /// The dead letters as a JSON array, once the store's records are read.
+    pub(super) async fn dead_letters_json(&self) -> String {
+        let _ = wasm_bindgen_futures::JsFuture::from(self.d.when_loaded()).await;
+        self.m.borrow().dead_letters_json().unwrap_or_else(|| "[]".into())
+    }
+
+    fn run(&self, id: u32, last: bool) -> js_sys::Promise {
+        let p = self.d.wait(id, last);
+        perform(&self.m, &self.d);
+        p
+    }
+}
+
+/// The driver's report as the machine's input.
+fn input_of(m: &RefCell<Machine>, kind: u32, req: u32, status: u32, text: JsValue, extra: JsValue) -> Input {
+    match kind {
+        1 => Input::Answer {
+            req,
+            resp: HttpResponse { status: status as u16, retry_after: extra.as_string(), body: text.as_string().unwrap_or_default() },
+        },
+        2 => Input::Failed {
+            req,
+            error: if status == 1 {
+                let ms = m.borrow().logger().config().timeout_ms;
+                AuditError::Timeout(std::time::Duration::from_millis(ms))
+            } else {
+                AuditError::Network(text.as_string().unwrap_or_else(|| "fetch failed".into()))
+            },
+        },
+        3 => Input::Timer,
+        4 => Input::Turn,
+        5 => Input::Stored { key: text.as_string().unwrap_or_default(), ok: status == 1 },
+        6 => {
+            let (keys, values) = (js_sys::Array::from(&text), js_sys::Array::from(&extra));
+            let mut records = Vec::with_capacity(keys.length() as usize);
+            for i in 0..keys.length() {
+                if let (Some(k), Some(v)) = (keys.get(i).as_string(), values.get(i).as_string()) {
+                    records.push((k, v));
+                }
+            }
+            Input::Loaded(records)
+        }
+        7 => Input::Online,
+        _ => Input::PageHide,
+    }
+}
+
+/// Hands the machine's actions to the driver, in order.
+fn perform(m: &RefCell<Machine>, d: &Driver) {
+    let actions = m.borrow_mut().actions();
+    for a in actions {
+        match a {
+            Action::Send { req, request: r } => d.send(req, &r.url, &header_lines(&r), r.body.as_bytes()),
+            Action::Keepalive(r) => d.keepalive(&r.url, &header_lines(&r), r.body.as_bytes()),
+            Action::Done { call, result } => {
+                // lastError follows each call's outcome, as it resolves.
+                let ok = m.borrow().logger().record(result);
+                d.settle(call, &JsValue::from_bool(ok));
+            }
+            Action::Put { key, record, ack } => d.put(&key, &record, ack),
+            Action::Delete(keys) => d.del(&keys.iter().map(|k| JsValue::from_str(k)).collect()),
+            Action::DeletePrefix(p) => d.del_prefix(&p),
+            Action::Load => d.load(),
+            Action::Timer(at) => d.timeout(at.map_or(-1.0, |t| t as f64)),
+            Action::Turn => d.turn(),
+            Action::Flushed { id, ok } => d.settle(id, &JsValue::from_bool(ok)),
+            Action::Cleared { id, n } => d.settle(id, &JsValue::from_f64(n as f64)),
+        }
+    }
+    let g = m.borrow();
+    g.logger().counters().set_queued(g.stats().queued);
+}
