@@ -8,10 +8,10 @@
  * POSTs `body` (UTF-8 bytes: a view of wasm memory, copied here, before anything can run in
  * wasm again) to `url` with `headers` ("name\nvalue\n..."). Resolves `[status, retryAfter,
  * text]`; rejects with why it failed (a string, see `reason`), or with `null` when `ms` passed
- * first (the request is then aborted). `keepalive`: the page's unload send (src/wasm/driver.js).
- * Also the delivery machine's requests go through here (src/wasm/driver.js).
+ * first (the request is then aborted). The delivery machine's requests go through here too
+ * (src/wasm/driver.js).
  */
-export function post(url, headers, body, ms, keepalive) {
+export function post(url, headers, body, ms) {
   const abort = new AbortController();
   let late = false;
   const timer = setTimeout(() => {
@@ -21,7 +21,7 @@ export function post(url, headers, body, ms, keepalive) {
   const lines = headers.split("\n");
   const h = {};
   for (let i = 0; i + 1 < lines.length; i += 2) h[lines[i]] = lines[i + 1];
-  return fetch(url, { method: "POST", headers: h, body: body.slice(), signal: abort.signal, keepalive })
+  return fetch(url, { method: "POST", headers: h, body: body.slice(), signal: abort.signal })
     .then((r) => r.text().then((text) => [r.status, r.headers.get("retry-after"), text]))
     .then(
       (answer) => {

@@ -15,16 +15,48 @@ use crate::machine::{Action, Input, Machine, QueuePolicy};
 use crate::transport::{header_lines, HttpResponse};
 use crate::AuditLogger;
 
-#[wasm_bindgen(module = "/src/wasm/driver.js")]
+// The driver's class: with the browser's durable queue (src/wasm/store.js: IndexedDB, keepalive,
+// listeners), or, in the Workers build (`memory-queue`), the memory-only base class alone, so that
+// the Workers glue carries none of that code.
+#[cfg(not(feature = "memory-queue"))]
+#[wasm_bindgen(module = "/src/wasm/store.js")]
 extern "C" {
-    /// One logger's I/O (src/wasm/driver.js).
-    #[derive(Clone)]
-    pub(super) type Driver;
-    #[wasm_bindgen(constructor)]
-    fn new(input: JsValue, store: Option<String>, timeout_ms: f64, listen: bool) -> Driver;
+    #[wasm_bindgen(js_name = Driver)]
+    type Made;
+    #[wasm_bindgen(constructor, js_class = Driver)]
+    fn new(input: JsValue, store: Option<String>, timeout_ms: f64, listen: bool) -> Made;
     /// Whether IndexedDB exists here.
     #[wasm_bindgen(js_name = hasStore)]
     fn has_store() -> bool;
+}
+#[cfg(feature = "memory-queue")]
+#[wasm_bindgen(module = "/src/wasm/driver.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = Driver)]
+    type Made;
+    #[wasm_bindgen(constructor, js_class = Driver)]
+    fn new(input: JsValue, store: Option<String>, timeout_ms: f64, listen: bool) -> Made;
+}
+// src/wasm/store.js extends src/wasm/driver.js's class: named here too so that wasm-bindgen ships
+// that file beside it.
+#[cfg(not(feature = "memory-queue"))]
+#[wasm_bindgen(module = "/src/wasm/driver.js")]
+extern "C" {
+    #[allow(dead_code)]
+    #[wasm_bindgen(js_name = Driver)]
+    type Base;
+}
+#[cfg(feature = "memory-queue")]
+fn has_store() -> bool {
+    false
+}
+
+// Its methods (called on the instance: no module needed).
+#[wasm_bindgen]
+extern "C" {
+    /// One logger's I/O (src/wasm/driver.js, src/wasm/store.js).
+    #[derive(Clone)]
+    pub(super) type Driver;
     /// A promise for call `id` (`last`: close()'s, after which the listeners go).
     #[wasm_bindgen(method)]
     fn wait(this: &Driver, id: u32, last: bool) -> js_sys::Promise;
@@ -34,14 +66,19 @@ extern "C" {
     /// not as a JS string decoded in the glue and encoded again by `fetch`.
     #[wasm_bindgen(method)]
     fn send(this: &Driver, req: u32, url: &str, headers: &str, body: &[u8]);
+    #[cfg(not(feature = "memory-queue"))]
     #[wasm_bindgen(method)]
-    fn keepalive(this: &Driver, url: &str, headers: &str, body: &[u8]);
+    fn keepalive(this: &Driver, url: &str, headers: &str, body: &str);
+    #[cfg(not(feature = "memory-queue"))]
     #[wasm_bindgen(method)]
     fn put(this: &Driver, key: &str, record: &str, ack: bool);
+    #[cfg(not(feature = "memory-queue"))]
     #[wasm_bindgen(method)]
     fn del(this: &Driver, keys: &js_sys::Array);
+    #[cfg(not(feature = "memory-queue"))]
     #[wasm_bindgen(method, js_name = delPrefix)]
     fn del_prefix(this: &Driver, prefix: &str);
+    #[cfg(not(feature = "memory-queue"))]
     #[wasm_bindgen(method)]
     fn load(this: &Driver);
     #[wasm_bindgen(method, js_name = whenLoaded)]
@@ -89,7 +126,7 @@ impl Shell {
                 perform(&m2, &d);
             },
         );
-        let d = Driver::new(input.into_js_value(), store, timeout_ms, queue);
+        let d: Driver = JsValue::from(Made::new(input.into_js_value(), store, timeout_ms, queue)).unchecked_into();
         perform(&m, &d);
         Shell { m, d }
     }
@@ -166,20 +203,28 @@ fn perform(m: &RefCell<Machine>, d: &Driver) {
     for a in actions {
         match a {
             Action::Send { req, request: r } => d.send(req, &r.url, &header_lines(&r), r.body.as_bytes()),
-            Action::Keepalive(r) => d.keepalive(&r.url, &header_lines(&r), r.body.as_bytes()),
             Action::Done { call, result } => {
                 // lastError follows each call's outcome, as it resolves.
                 let ok = m.borrow().logger().record(result);
                 d.settle(call, &JsValue::from_bool(ok));
             }
-            Action::Put { key, record, ack } => d.put(&key, &record, ack),
-            Action::Delete(keys) => d.del(&keys.iter().map(|k| JsValue::from_str(k)).collect()),
-            Action::DeletePrefix(p) => d.del_prefix(&p),
-            Action::Load => d.load(),
             Action::Timer(at) => d.timeout(at.map_or(-1.0, |t| t as f64)),
             Action::Turn => d.turn(),
             Action::Flushed { id, ok } => d.settle(id, &JsValue::from_bool(ok)),
             Action::Cleared { id, n } => d.settle(id, &JsValue::from_f64(n as f64)),
+            // The store's and the page's: none in the Workers build (no store, no page).
+            #[cfg(feature = "memory-queue")]
+            _ => {}
+            #[cfg(not(feature = "memory-queue"))]
+            Action::Keepalive(r) => d.keepalive(&r.url, &header_lines(&r), &r.body),
+            #[cfg(not(feature = "memory-queue"))]
+            Action::Put { key, record, ack } => d.put(&key, &record, ack),
+            #[cfg(not(feature = "memory-queue"))]
+            Action::Delete(keys) => d.del(&keys.iter().map(|k| JsValue::from_str(k)).collect()),
+            #[cfg(not(feature = "memory-queue"))]
+            Action::DeletePrefix(p) => d.del_prefix(&p),
+            #[cfg(not(feature = "memory-queue"))]
+            Action::Load => d.load(),
         }
     }
     let g = m.borrow();

@@ -8,40 +8,19 @@
 // The shell (src/wasm/mod.rs) calls the methods below, one per action, in the machine's order.
 // Nothing here calls back into wasm synchronously: every input comes from a task or microtask.
 //
-// Calls, flushes and clears resolve only after the store writes issued before them finished
-// (docs/sansio.md, difference 1): a failed call's event is stored before the call says false.
+// This class is the whole driver where events are kept in memory only (Node, and the Workers
+// build, whose glue must carry no IndexedDB or keepalive code); src/wasm/store.js extends it with
+// the browser's durable queue.
 
-import { handle, put, del, delPrefix, commit, entries, settled } from "../queue/idb.js";
-import { pageWindow } from "../queue/keepalive.js";
 import { post } from "../transport/fetch.js";
 
-/** Whether a durable store exists here (IndexedDB). */
-export function hasStore() {
-  return !!globalThis.indexedDB;
-}
-
 export class Driver {
-  /** `input`: the machine's way in; `store`: the queue's database name when records are kept in
-   *  IndexedDB (else null); `ms`: timeoutMs; `listen`: the logger has a queue (pagehide/online). */
-  constructor(input, store, ms, listen) {
+  /** `input`: the machine's way in; `ms`: timeoutMs. */
+  constructor(input, _store, ms) {
     this.input = input;
-    this.h = store == null ? null : handle(store);
     this.ms = ms;
     this.waits = new Map();
     this.timer = undefined;
-    this.loaded = null;
-    this.onLoad = null;
-    const w = listen ? pageWindow() : undefined;
-    if (w) {
-      this.w = w;
-      this.hide = () => {
-        this.input(this, 8, 0, 0);
-        if (this.h) commit(this.h);
-      };
-      this.online = () => this.input(this, 7, 0, 0);
-      w.addEventListener("pagehide", this.hide);
-      w.addEventListener("online", this.online);
-    }
   }
 
   /** A promise for call (or flush, clear) `id`, settled by `settle`; `last`: close()'s, after
@@ -53,15 +32,18 @@ export class Driver {
     return p;
   }
 
-  /** Settles `id` with `v` once the store writes issued so far finished. */
+  /** Settles `id` with `v`. */
   settle(id, v) {
     const ok = this.waits.get(id);
     if (!ok) return;
     this.waits.delete(id);
-    if (this.h?.last) settled(this.h).then(() => ok(v));
-    else ok(v);
+    this.resolve(ok, v);
     if (id === this.last) this.stop();
     this.refs();
+  }
+
+  resolve(ok, v) {
+    ok(v);
   }
 
   send(req, url, headers, body) {
@@ -71,38 +53,9 @@ export class Driver {
     );
   }
 
-  keepalive(url, headers, body) {
-    try {
-      post(url, headers, body, this.ms, true).catch(() => {});
-    } catch {}
-  }
-
-  put(key, record, ack) {
-    const p = put(this.h, key, record);
-    if (ack) p.then(() => this.input(this, 5, 0, 1, key), () => this.input(this, 5, 0, 0, key));
-  }
-
-  del(keys) {
-    del(this.h, keys);
-  }
-
-  delPrefix(prefix) {
-    delPrefix(this.h, prefix);
-  }
-
-  load() {
-    this.loaded = entries(this.h, "").then(
-      (r) => r,
-      () => [[], []],
-    ).then((r) => {
-      this.input(this, 6, 0, 0, r[0], r[1]);
-      this.loaded = true;
-    });
-  }
-
   /** Resolves once the store's records were read (at once without a store). */
   whenLoaded() {
-    return this.loaded === null || this.loaded === true ? Promise.resolve() : this.loaded;
+    return Promise.resolve();
   }
 
   /** The one timer: `at` ms since the epoch, or -1 for none. */
@@ -128,12 +81,5 @@ export class Driver {
     if (t && typeof t === "object" && t.unref) this.waits.size ? t.ref() : t.unref();
   }
 
-  /** Stops listening for pagehide and online (close). */
-  stop() {
-    if (this.w) {
-      this.w.removeEventListener("pagehide", this.hide);
-      this.w.removeEventListener("online", this.online);
-      this.w = undefined;
-    }
-  }
+  stop() {}
 }

@@ -1,0 +1,79 @@
+// The browser's durable queue for the JS driver (src/wasm/driver.js): records in IndexedDB
+// (src/queue/idb.js), the pagehide keepalive send, the pagehide/online listeners. The machine
+// (src/machine.rs) decides what is stored, deleted and re-sent; this only does it.
+//
+// Calls, flushes and clears resolve only after the store writes issued before them finished
+// (docs/sansio.md, difference 1): a failed call's event is stored before the call says false.
+
+import { handle, put, del, delPrefix, commit, entries, settled } from "../queue/idb.js";
+import { pageWindow, keepalive } from "../queue/keepalive.js";
+import { Driver as Memory } from "./driver.js";
+
+/** Whether a durable store exists here (IndexedDB). */
+export function hasStore() {
+  return !!globalThis.indexedDB;
+}
+
+export class Driver extends Memory {
+  /** `store`: the queue's database name when records are kept in IndexedDB (else null);
+   *  `listen`: the logger has a queue (pagehide/online, in a window). */
+  constructor(input, store, ms, listen) {
+    super(input, store, ms);
+    this.h = store == null ? null : handle(store);
+    this.loaded = null;
+    const w = listen ? pageWindow() : undefined;
+    if (w) {
+      this.w = w;
+      this.hide = () => {
+        this.input(this, 8, 0, 0);
+        if (this.h) commit(this.h);
+      };
+      this.online = () => this.input(this, 7, 0, 0);
+      w.addEventListener("pagehide", this.hide);
+      w.addEventListener("online", this.online);
+    }
+  }
+
+  resolve(ok, v) {
+    if (this.h?.last) settled(this.h).then(() => ok(v));
+    else ok(v);
+  }
+
+  keepalive(url, headers, body) {
+    keepalive(url, headers, body);
+  }
+
+  put(key, record, ack) {
+    const p = put(this.h, key, record);
+    if (ack) p.then(() => this.input(this, 5, 0, 1, key), () => this.input(this, 5, 0, 0, key));
+  }
+
+  del(keys) {
+    del(this.h, keys);
+  }
+
+  delPrefix(prefix) {
+    delPrefix(this.h, prefix);
+  }
+
+  load() {
+    this.loaded = entries(this.h, "")
+      .catch(() => [[], []])
+      .then((r) => {
+        this.input(this, 6, 0, 0, r[0], r[1]);
+        this.loaded = null;
+      });
+  }
+
+  whenLoaded() {
+    return this.loaded ?? Promise.resolve();
+  }
+
+  stop() {
+    if (this.w) {
+      this.w.removeEventListener("pagehide", this.hide);
+      this.w.removeEventListener("online", this.online);
+      this.w = undefined;
+    }
+  }
+}
