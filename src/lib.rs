@@ -47,11 +47,13 @@
 //! - Examples: `examples/basic.rs`, `examples/read_verify.rs`, `examples/axum.rs` (an axum server
 //!   logging from concurrent handlers through one shared logger).
 //!
-//! One event's way: the input rules → an [`AuditEvent`] (redacted, then chained) → a batch
-//! (group commit, one outcome per event) → a *sink* chosen when the logger is built (Neo4j's HTTP
-//! API, or the ingest Worker in client mode) → one HTTP request, bounded in time. On wasm a
-//! durable queue sits in front of the logger and a thin shell is the JavaScript surface; those
-//! modules, and the internals the tests use, are hidden from these docs.
+//! One event's way: the input rules → an [`AuditEvent`] (redacted, then chained) → the delivery
+//! machine (synchronous, no I/O: batches with group commit and one outcome per event, retries,
+//! the schema step, and on wasm the durable queue's policy) → its driver, which does the I/O the
+//! machine asks for (natively a tokio task; in JavaScript a small JS module: `fetch`, one timer,
+//! IndexedDB) → one HTTP request, bounded in time, described by a *sink* chosen when the logger
+//! is built (Neo4j's HTTP API, or the ingest Worker in client mode). On wasm a thin shell is the
+//! JavaScript surface; those modules, and the internals the tests use, are hidden from these docs.
 //!
 //! ## Cargo features
 //!

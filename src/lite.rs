@@ -12,37 +12,6 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-/// Spawns a background task (the durable queue's, a dropped logger's last flush) through one
-/// instance of wasm-bindgen-futures' task code for all of them: `spawn_local` is generic, and each
-/// future type had its own copy (about 0.3 KB of .wasm each, before wasm-opt). The per-call paths
-/// (the promise of a call, src/wasm/mod.rs `resolving`) keep their own, unboxed.
-#[cfg(all(target_arch = "wasm32", not(feature = "worker")))]
-#[inline(never)]
-pub(crate) fn spawn(task: Pin<Box<dyn Future<Output = ()>>>) {
-    wasm_bindgen_futures::spawn_local(task)
-}
-
-/// Sorts `v` by `key`, equal keys kept in their order (as `sort_by_key`), through one sort of
-/// (key, index) pairs whatever the element type: std's stable sort is compiled once per element
-/// type (~700 B of .wasm each), the pairs' sort once; per type only the swaps below remain.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-pub(crate) fn sort_by_time<T>(v: &mut [T], key: fn(&T) -> i64) {
-    let mut order: Vec<(i64, usize)> = Vec::with_capacity(v.len());
-    for (i, x) in v.iter().enumerate() {
-        order.push((key(x), i));
-    }
-    order.sort_unstable();
-    // Position i takes the element that was at order[i].1. Positions before i are final; the
-    // element once at j < i was swapped to order[j].1, so follow those moves to where it is now.
-    for i in 0..v.len() {
-        let mut j = order[i].1;
-        while j < i {
-            j = order[j].1;
-        }
-        v.swap(i, j);
-    }
-}
-
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -321,23 +290,5 @@ mod tests {
             t.join().unwrap();
         }
         assert_eq!(block_on(m.lock()).clone(), 4000);
-    }
-
-    #[test]
-    fn sort_by_time_is_std_stable_sort_by_key() {
-        // Few distinct keys (many ties), every length up to 40: the same order as std's stable sort.
-        let mut seed = 7u64;
-        for n in 0..40 {
-            let mut v: Vec<(i64, usize)> = (0..n)
-                .map(|i| {
-                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    ((seed >> 60) as i64 - 8, i)
-                })
-                .collect();
-            let mut want = v.clone();
-            want.sort_by_key(|e| e.0);
-            super::sort_by_time(&mut v, |e| e.0);
-            assert_eq!(v, want, "n = {n}");
-        }
     }
 }

@@ -1,5 +1,5 @@
-// The durable queue's IndexedDB I/O (src/queue/idb.rs binds it; the policy stays in
-// src/queue/mod.rs): one database per queue name, version 1, one object store "events" of string
+// The durable queue's IndexedDB I/O (the JS driver src/wasm/store.js calls it; the policy is the
+// delivery machine's, src/machine.rs): one database per queue name, version 1, one object store "events" of string
 // values under string keys. The same database, store and record shape as the web-sys version it
 // replaces, so records an earlier version left are read and re-sent.
 //

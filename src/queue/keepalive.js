@@ -1,4 +1,4 @@
-// The queue's pagehide send (src/queue/mod.rs, Durable::send_keepalive) and the browser window
+// The queue's pagehide send (src/wasm/store.js, for the machine's Keepalive action) and the browser window
 // (queue::window). A file of its own, not part of src/transport/fetch.js: the
 // Worker entry has no queue, and its glue carries every function of each snippet it imports
 // (fetch.js), used or not.
