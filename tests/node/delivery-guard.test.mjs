@@ -6,7 +6,10 @@
 // and concurrent first writes that must create the schema first.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { loadPkg, unique, config, cypher, trailEvents, proxyToNeo4j, closedPort } from "./helpers.mjs";
+import { createServer } from "node:http";
+import { randomBytes } from "node:crypto";
+import { loadPkg, unique, config, cypher, trailEvents, proxyToNeo4j, closedPort, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "./helpers.mjs";
+import { signJwt } from "../worker/jwt.mjs";
 
 const pkg = await loadPkg();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -236,6 +239,21 @@ test("retries: a Retry-After is waited for; maxElapsedMs ends the retrying in ti
   assert.match(logger.lastError, /HTTP 503/);
 });
 
+test("a batch waiting out its retry backoff holds its request slot (maxInFlight 1): a later call waits for it", async () => {
+  let n = 0;
+  const p = await proxy((body, res) => ++n === 1 && answer(res, 503, {}, { "Retry-After": "1" }));
+  const { trail, logger } = loggerVia(p, "backoff-slot", { batch: { maxInFlight: 1 }, retry: { baseDelayMs: 10, maxDelayMs: 20 } });
+  const first = logger.logUserAction({ uid: "u" }, "SLOT_FIRST");
+  await sleep(200); // refused, waiting out its Retry-After
+  const second = logger.logUserAction({ uid: "u" }, "SLOT_SECOND");
+  assert.deepEqual(await Promise.all([first, second]), [true, true], logger.lastError);
+  assert.deepEqual(p.writes.map((w) => w.events), [1, 1, 1], "the retry, then the later call: no batch joined mid-retry");
+  assert.ok(p.writes[1].at - p.writes[0].at >= 950, "nothing sent during the backoff");
+  assert.ok(p.writes[2].at >= p.writes[1].at);
+  assert.deepEqual(counters(logger), { sent: 3, committed: 2, failed: 0, retried: 1, queued: 0 });
+  assert.deepEqual((await trailEvents(trail)).map((e) => e.type), ["SLOT_FIRST", "SLOT_SECOND"]);
+});
+
 test("a request that committed but timed out is retried and the event is stored exactly once (MERGE on its UID)", async () => {
   let n = 0;
   const p = await proxy(async (body, res, forward) => {
@@ -355,4 +373,54 @@ test("concurrent first writes on labels with no schema yet: the schema is made f
       for (const [name] of rows) await cypher(`DROP ${kind === "INDEXES" ? "INDEX" : "CONSTRAINT"} \`${name}\` IF EXISTS`);
     }
   }
+});
+
+/** The ingest Worker (pkg/worker's handleIngest) served from Node on 127.0.0.1, writing into the
+ *  real Neo4j under `trail`; `env` adds Worker settings. `posts` lists each POST's event count and
+ *  answer status. */
+async function ingestServer(trail, env = {}) {
+  const worker = await loadPkg("worker");
+  const secret = randomBytes(32).toString("base64url");
+  const fullEnv = {
+    NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, AUDIT_JWT_SECRET: secret, AUDIT_TRAIL: trail,
+    RATE_LIMITER: { limit: async () => ({ success: true }) }, ...env,
+  };
+  const posts = [];
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    const request = new Request(`http://127.0.0.1${req.url}`, {
+      method: req.method, headers: req.headers, body: req.method === "POST" ? body : undefined,
+    });
+    const answer = await worker.handleIngest(request, fullEnv);
+    if (req.method === "POST") posts.push({ events: JSON.parse(body).events.length, status: answer.status });
+    res.writeHead(answer.status, Object.fromEntries(answer.headers));
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  proxies.push({ close: () => server.close() });
+  const now = Math.floor(Date.now() / 1000);
+  const token = await signJwt(secret, { sub: "alice", aud: "neo4j-audit", iat: now, exp: now + 600 });
+  return { endpoint: `http://127.0.0.1:${server.address().port}/v1/events`, token, posts };
+}
+
+test("client mode: a batch the endpoint rejects is split until the bad event stands alone; the others commit, it becomes one dead letter", async () => {
+  const trail = unique("split");
+  const ingest = await ingestServer(trail, { ALLOWED_CATEGORIES: "GOOD" });
+  const logger = new pkg.AuditLogger({ endpoint: ingest.endpoint, token: ingest.token, queue: { name: unique("q") } });
+  const calls = Array.from({ length: 8 }, (_, i) => logger.logUserAction(null, `S_${i}`, i === 5 ? "BAD" : "GOOD"));
+  assert.deepEqual(await Promise.all(calls), [true, true, true, true, true, false, true, true]);
+  // 8 → 4 + 4 → the bad half 2 + 2 → 1 + 1, first halves first: one request per part, never a
+  // retry of a rejection.
+  assert.deepEqual(ingest.posts.map((p) => [p.events, p.status]), [[8, 403], [4, 201], [4, 403], [2, 403], [1, 201], [1, 403], [2, 201]]);
+  const { sent, committed, failed, retried, queued, deadLettered } = logger.stats();
+  assert.deepEqual({ sent, committed, failed, retried, queued, deadLettered }, { sent: 22, committed: 7, failed: 1, retried: 0, queued: 0, deadLettered: 1 });
+  const dead = await logger.deadLetters();
+  assert.deepEqual(dead.map((d) => d.event.eventType), ["S_5"]);
+  assert.match(dead[0].reason, /^rejected by the endpoint/);
+  const stored = (await trailEvents(trail)).map((e) => e.type).sort();
+  assert.deepEqual(stored, ["S_0", "S_1", "S_2", "S_3", "S_4", "S_6", "S_7"]);
+  assert.equal(await logger.flush(), true, "a dead letter is not left undelivered");
+  assert.equal(ingest.posts.length, 7, "and never re-sent");
 });
