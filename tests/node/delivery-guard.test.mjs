@@ -273,6 +273,51 @@ test("a request that committed but timed out is retried and the event is stored 
   assert.equal(edges, 1);
 });
 
+test("flush() waits for the requests in flight and answers with their outcome", async () => {
+  const p = await proxy(async () => { await sleep(300); return false; });
+  const { trail, logger } = loggerVia(p, "flush-flight");
+  const calls = [logger.logUserAction({ uid: "u" }, "FL_1"), logger.logUserAction({ uid: "u" }, "FL_2")];
+  await sleep(50);
+  assert.equal(await logger.flush(), true);
+  assert.equal((await trailEvents(trail)).length, 2, "committed before flush() resolved");
+  assert.deepEqual(await Promise.all(calls), [true, true]);
+});
+
+test("a fresh logger's first write refused by Neo4j: the schema is checked, the write tried once more without the guard, then false", async () => {
+  // The first write carries the schema guard; its failure could be a missing index, so the
+  // schema is checked (in place here) and the same attempt goes again unguarded. A client error
+  // then ends it: no retry, no schema warning.
+  const p = await proxy((body, res) => body.includes("UNWIND $events") && answer(res, 200, {
+    results: [], errors: [{ code: "Neo.ClientError.Statement.SemanticError", message: "refused by the test" }],
+  }));
+  const { logger } = loggerVia(p, "first-refused", { retry: { baseDelayMs: 10, maxDelayMs: 20 } });
+  assert.equal(await logger.logUserAction({ uid: "u" }, "FIRST_REFUSED"), false);
+  assert.match(logger.lastError, /Neo\.ClientError\.Statement\.SemanticError/);
+  assert.equal(p.writes.length, 2);
+  assert.equal(logger.schemaWarning, undefined);
+  assert.equal(logger.stats().retried, 0);
+  // The next write goes unguarded: one request.
+  assert.equal(await logger.logUserAction({ uid: "u" }, "SECOND_REFUSED"), false);
+  assert.equal(p.writes.length, 3);
+});
+
+test("the memory queue's bounds: an event past queue.maxBytes is refused at once (queue full), counted in dropped and failed", async () => {
+  const down = `http://127.0.0.1:${await closedPort()}`;
+  const logger = new pkg.AuditLogger({
+    ...config(unique("qbytes")), url: down, retry: { maxAttempts: 1 }, queue: { maxBytes: 4500 }, // two events of ~2 KB (as the queue counts them)
+  });
+  const pad = { pad: "x".repeat(1200) };
+  assert.equal(await logger.logUserAction({ uid: "u" }, "QB_1", null, pad), false);
+  assert.match(logger.lastError, /^network error: /);
+  assert.equal(await logger.logUserAction({ uid: "u" }, "QB_2", null, pad), false);
+  assert.match(logger.lastError, /^network error: /);
+  assert.equal(await logger.logUserAction({ uid: "u" }, "QB_3", null, pad), false);
+  assert.match(logger.lastError, /^queue full: /);
+  const { queued, dropped, failed, sent } = logger.stats();
+  assert.deepEqual({ queued, dropped, failed, sent }, { queued: 2, dropped: 1, failed: 3, sent: 2 });
+  assert.equal(await logger.clearQueue(), 2);
+});
+
 test("the memory queue's background drain re-sends a failed event without flush() (backoff, no Retry-After)", async () => {
   let refuse = true;
   const p = await proxy((body, res) => refuse && answer(res, 503));
