@@ -196,7 +196,31 @@ async function put_as_the_previous_version(name, key, value) {
   });
   db.close();
 }
-return { stored_records, first_record, put_as_the_previous_version };
+// The page's audit writes (requests whose body holds `UNWIND $events`) fail as a network error
+// while `fail_writes(true)` is in force, as when the browser is offline (`fail_writes()` leaves
+// the switch as it is); each call answers how many audit writes the page has attempted so far.
+// Wraps the global fetch once, on first use.
+let failing = false, writes = 0, wrapped = false;
+async function fail_writes(on) {
+  if (!wrapped) {
+    const real = globalThis.fetch;
+    // The fetch transport passes (url, init) with the body as bytes, reqwest a Request.
+    globalThis.fetch = async function (input, init) {
+      const body = init && init.body;
+      const text = typeof body === "string" ? body : body instanceof Uint8Array ? new TextDecoder().decode(body)
+        : input instanceof Request ? await input.clone().text() : "";
+      if (text.includes("UNWIND $events")) {
+        writes++;
+        if (failing) throw new TypeError("Failed to fetch (the test's offline switch)");
+      }
+      return real.call(globalThis, input, init);
+    };
+    wrapped = true;
+  }
+  if (on !== undefined) failing = on;
+  return writes;
+}
+return { stored_records, first_record, put_as_the_previous_version, fail_writes };
 "#;
 
 thread_local! {
@@ -730,4 +754,61 @@ async fn an_event_dead_lettered_on_load_is_dead_lettered_once() {
         assert_eq!(stored_records(&q).await.as_f64(), Some(2.0), "load {load}: only the dead letters are stored");
         drop(after);
     }
+}
+
+/// `fail_writes` (see HELPERS): the page's audit writes fail while `Some(true)`, and go through
+/// again from `Some(false)`; `None` leaves the switch as it is. The audit writes attempted so far.
+async fn fail_writes(on: Option<bool>) -> f64 {
+    let arg = on.map_or(JsValue::UNDEFINED, JsValue::from);
+    helper("fail_writes", &[arg]).await.as_f64().unwrap()
+}
+
+async fn sleep_ms(ms: i32) {
+    let sleep = js_sys::Promise::new(&mut |ok, _| {
+        let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&ok, ms);
+    });
+    let _ = JsFuture::from(sleep).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_online_event_wakes_the_drain_out_of_its_backoff() {
+    // With the queue on, a failed event is re-sent in the background after a backoff (1 s, then
+    // 2 s, ... each plus up to a quarter + 250 ms of jitter); the browser's `online` event ends
+    // the wait at once. Pinned before the delivery code is replaced (branch sansio).
+    let (q, trail) = (unique("q"), unique("online"));
+    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail,
+        "queue": {"name": q}, "retry": {"maxAttempts": 1}}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open (recovery read it)
+    let before = fail_writes(Some(true)).await;
+    let r = resolve(logger.log_user_action(
+        JsValue::NULL,
+        "BACK_ONLINE".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ))
+    .await;
+    assert_eq!(r, JsValue::FALSE);
+    assert_eq!(records_become(&q, 1.0, 2_000).await, Some(1.0), "the failed event is stored");
+    // The drain's first re-send (1 to 1.5 s later) fails too: the next one waits 2 s or more.
+    let mut waited = 0;
+    while fail_writes(None).await < before + 2.0 && waited < 4_000 {
+        sleep_ms(20).await;
+        waited += 20;
+    }
+    assert_eq!(fail_writes(Some(false)).await, before + 2.0, "one call, one background re-send");
+    assert_eq!(stat(&logger, "queued"), 1.0);
+    let t = js_sys::Date::now();
+    assert!(web_sys::window().unwrap().dispatch_event(&web_sys::Event::new("online").unwrap()).unwrap());
+    let mut n = 0;
+    while n == 0 && js_sys::Date::now() - t < 1_500.0 {
+        sleep_ms(50).await;
+        n = count_events(&trail).await;
+    }
+    let took = js_sys::Date::now() - t;
+    assert_eq!(n, 1, "delivered {took} ms after `online`, sooner than the 2 s backoff");
+    assert_eq!(records_become(&q, 0.0, 3_000).await, Some(0.0), "and removed from IndexedDB");
+    assert_eq!(stat(&logger, "queued"), 0.0);
+    assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
 }

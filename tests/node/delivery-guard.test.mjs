@@ -146,7 +146,7 @@ test("flushIntervalMs makes a batch's first event wait that long for company", a
   const c = logger.logUserAction({ uid: "c" }, "I_C");
   assert.equal(await logger.flush(), true);
   assert.equal(await c, true);
-  assert.ok(Date.now() - t1 < 350, `flush() did not wait for the interval (${Date.now() - t1} ms)`);
+  assert.ok(p.writes[1].at - t1 < 300, `flush() sent at once, not after the interval (${p.writes[1].at - t1} ms)`);
   assert.equal((await trailEvents(trail)).length, 3);
 });
 
@@ -232,10 +232,10 @@ test("retries: a Retry-After is waited for; maxElapsedMs ends the retrying in ti
   const t0 = Date.now();
   assert.equal(await logger.logUserAction({ uid: "u" }, "BUDGET"), false);
   const took = Date.now() - t0;
-  assert.ok(took < 1500, `gave up after ${took} ms`);
+  assert.ok(took < 2000, `gave up after ${took} ms`);
   assert.ok(p.writes.length >= 2, `${p.writes.length} requests`);
   const span = p.writes.at(-1).at - p.writes[0].at;
-  assert.ok(span <= 600, `no attempt starts past maxElapsedMs (the last ${span} ms after the first)`);
+  assert.ok(span <= 900, `no attempt starts past maxElapsedMs (the last ${span} ms after the first)`);
   assert.match(logger.lastError, /HTTP 503/);
 });
 
