@@ -197,10 +197,13 @@ async function put_as_the_previous_version(name, key, value) {
   db.close();
 }
 // The page's audit writes (requests whose body holds `UNWIND $events`) fail as a network error
-// while `fail_writes(true)` is in force, as when the browser is offline (`fail_writes()` leaves
-// the switch as it is); each call answers how many audit writes the page has attempted so far.
-// Wraps the global fetch once, on first use.
+// while `fail_writes(true)` is in force, as when the browser is offline; `fail_writes(n)` (a
+// number) answers the next one with 429 and `Retry-After: n` (then lets them through);
+// `fail_writes()` leaves the switch as it is. Each call answers how many audit writes the page
+// has attempted so far (their times in `write_times()`). Wraps the global fetch once, on first use.
 let failing = false, writes = 0, wrapped = false;
+const times = [];
+async function write_times() { return times.slice(); }
 async function fail_writes(on) {
   if (!wrapped) {
     const real = globalThis.fetch;
@@ -211,7 +214,13 @@ async function fail_writes(on) {
         : input instanceof Request ? await input.clone().text() : "";
       if (text.includes("UNWIND $events")) {
         writes++;
-        if (failing) throw new TypeError("Failed to fetch (the test's offline switch)");
+        times.push(Date.now());
+        if (failing === true) throw new TypeError("Failed to fetch (the test's offline switch)");
+        if (typeof failing === "number") {
+          const retryAfter = String(failing);
+          failing = false;
+          return new Response('{"error":"rate_limited"}', { status: 429, headers: { "Content-Type": "application/json", "Retry-After": retryAfter } });
+        }
       }
       return real.call(globalThis, input, init);
     };
@@ -220,7 +229,7 @@ async function fail_writes(on) {
   if (on !== undefined) failing = on;
   return writes;
 }
-return { stored_records, first_record, put_as_the_previous_version, fail_writes };
+return { stored_records, first_record, put_as_the_previous_version, fail_writes, write_times };
 "#;
 
 thread_local! {
@@ -763,6 +772,17 @@ async fn fail_writes(on: Option<bool>) -> f64 {
     helper("fail_writes", &[arg]).await.as_f64().unwrap()
 }
 
+/// The next audit write is answered 429 with `Retry-After: secs` (see HELPERS' `fail_writes`).
+async fn rate_limit_next_write(secs: u32) -> f64 {
+    helper("fail_writes", &[secs.into()]).await.as_f64().unwrap()
+}
+
+/// When each audit write of the page was attempted (ms since the epoch).
+async fn write_times() -> Vec<f64> {
+    let a: js_sys::Array = helper("write_times", &[]).await.unchecked_into();
+    a.iter().map(|v| v.as_f64().unwrap()).collect()
+}
+
 async fn sleep_ms(ms: i32) {
     let sleep = js_sys::Promise::new(&mut |ok, _| {
         let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&ok, ms);
@@ -809,6 +829,49 @@ async fn the_online_event_wakes_the_drain_out_of_its_backoff() {
     let took = js_sys::Date::now() - t;
     assert_eq!(n, 1, "delivered {took} ms after `online`, sooner than the 2 s backoff");
     assert_eq!(records_become(&q, 0.0, 3_000).await, Some(0.0), "and removed from IndexedDB");
+    assert_eq!(stat(&logger, "queued"), 0.0);
+    assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
+}
+
+#[wasm_bindgen_test]
+async fn queued_calls_during_a_retry_after_wait_for_the_drain() {
+    // delivery "queued": a call resolves true once its event is stored, then it is sent. When the
+    // server answered 429 with a Retry-After, calls made meanwhile are stored and left for the
+    // background drain, which sends them (all together) once the Retry-After has passed: no
+    // request before it. Pinned before the delivery code is replaced (branch sansio).
+    let (q, trail) = (unique("q"), unique("queued429"));
+    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail,
+        "queue": {"name": q}, "delivery": "queued", "retry": {"maxAttempts": 1}}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
+    let before = rate_limit_next_write(2).await;
+    let call = |t: &str| {
+        resolve(logger.log_user_action(JsValue::NULL, t.into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED))
+    };
+    assert_eq!(call("RA_FIRST").await, JsValue::TRUE, "{:?}", logger.last_error());
+    let mut waited = 0;
+    while fail_writes(None).await < before + 1.0 && waited < 3_000 {
+        sleep_ms(20).await;
+        waited += 20;
+    }
+    sleep_ms(100).await; // its 429 has been read
+    assert_eq!(call("RA_SECOND").await, JsValue::TRUE, "{:?}", logger.last_error());
+    assert_eq!(records_become(&q, 2.0, 2_000).await, Some(2.0), "both stored");
+    sleep_ms(500).await;
+    assert_eq!(fail_writes(None).await, before + 1.0, "nothing sent during the Retry-After");
+    let mut n = 0;
+    let mut waited = 0;
+    while n < 2 && waited < 6_000 {
+        sleep_ms(100).await;
+        waited += 100;
+        n = count_events(&trail).await;
+    }
+    assert_eq!(n, 2, "the drain delivered both");
+    let times = write_times().await;
+    let first = times[before as usize];
+    let next = times[before as usize + 1];
+    assert!(next - first >= 1_900.0, "re-sent {} ms after the 429 with Retry-After: 2", next - first);
+    assert_eq!(records_become(&q, 0.0, 3_000).await, Some(0.0));
     assert_eq!(stat(&logger, "queued"), 0.0);
     assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
 }
