@@ -792,9 +792,9 @@ async fn sleep_ms(ms: i32) {
 
 #[wasm_bindgen_test]
 async fn the_online_event_wakes_the_drain_out_of_its_backoff() {
-    // With the queue on, a failed event is re-sent in the background after a backoff (1 s, then
-    // 2 s, ... each plus up to a quarter + 250 ms of jitter); the browser's `online` event ends
-    // the wait at once. Pinned before the delivery code is replaced (branch sansio).
+    // With the queue on, a failed event is re-sent in the background after a backoff (1 s, 1 s,
+    // then 2 s, 4 s, ... each plus up to a quarter + 250 ms of jitter); the browser's `online`
+    // event ends the wait at once. Pinned before the delivery code is replaced (branch sansio).
     let (q, trail) = (unique("q"), unique("online"));
     let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail,
         "queue": {"name": q}, "retry": {"maxAttempts": 1}}));
@@ -811,13 +811,14 @@ async fn the_online_event_wakes_the_drain_out_of_its_backoff() {
     .await;
     assert_eq!(r, JsValue::FALSE);
     assert_eq!(records_become(&q, 1.0, 2_000).await, Some(1.0), "the failed event is stored");
-    // The drain's first re-send (1 to 1.5 s later) fails too: the next one waits 2 s or more.
+    // The drain's first two re-sends (each 1 to 1.5 s after the last failure) fail too: the next
+    // one waits 2 s or more (to 2.75 s).
     let mut waited = 0;
-    while fail_writes(None).await < before + 2.0 && waited < 4_000 {
+    while fail_writes(None).await < before + 3.0 && waited < 5_000 {
         sleep_ms(20).await;
         waited += 20;
     }
-    assert_eq!(fail_writes(Some(false)).await, before + 2.0, "one call, one background re-send");
+    assert_eq!(fail_writes(Some(false)).await, before + 3.0, "one call, two background re-sends");
     assert_eq!(stat(&logger, "queued"), 1.0);
     let t = js_sys::Date::now();
     assert!(web_sys::window().unwrap().dispatch_event(&web_sys::Event::new("online").unwrap()).unwrap());
