@@ -469,3 +469,14 @@ test("client mode: a batch the endpoint rejects is split until the bad event sta
   assert.equal(await logger.flush(), true, "a dead letter is not left undelivered");
   assert.equal(ingest.posts.length, 7, "and never re-sent");
 });
+
+test("client mode: a request carries at most 100 events (the Worker's bound), whatever batch.maxEvents says", async () => {
+  const trail = unique("client-bound");
+  const ingest = await ingestServer(trail);
+  const logger = new pkg.AuditLogger({ endpoint: ingest.endpoint, token: ingest.token, queue: { name: unique("q") }, batch: { maxInFlight: 1 } });
+  const calls = Array.from({ length: 150 }, (_, i) => logger.logUserAction(null, `C_${i}`));
+  assert.deepEqual(await Promise.all(calls), Array(150).fill(true), logger.lastError);
+  assert.deepEqual(ingest.posts.map((p) => [p.events, p.status]), [[100, 201], [50, 201]]);
+  assert.equal((await trailEvents(trail)).length, 150);
+  assert.deepEqual(counters(logger), { sent: 150, committed: 150, failed: 0, retried: 0, queued: 0 });
+});
