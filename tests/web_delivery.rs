@@ -219,7 +219,10 @@ async function fail_writes(on) {
         if (typeof failing === "number") {
           const retryAfter = String(failing);
           failing = false;
-          return new Response('{"error":"rate_limited"}', { status: 429, headers: { "Content-Type": "application/json", "Retry-After": retryAfter } });
+          const answer = new Response('{"error":"rate_limited"}', { status: 429, headers: { "Content-Type": "application/json", "Retry-After": retryAfter } });
+          // A made-up Response has no url; reqwest's wasm client parses it (and panics on "").
+          Object.defineProperty(answer, "url", { value: input instanceof Request ? input.url : String(input) });
+          return answer;
         }
       }
       return real.call(globalThis, input, init);
