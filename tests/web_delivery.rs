@@ -199,6 +199,7 @@ async function put_as_the_previous_version(name, key, value) {
 // The page's audit writes (requests whose body holds `UNWIND $events`) fail as a network error
 // while `fail_writes(true)` is in force, as when the browser is offline; `fail_writes(n)` (a
 // number) answers the next one with 429 and `Retry-After: n` (then lets them through);
+// `fail_writes({delay: ms})` holds each one that long before sending it on;
 // `fail_writes()` leaves the switch as it is. Each call answers how many audit writes the page
 // has attempted so far (their times in `write_times()`). Wraps the global fetch once, on first use.
 let failing = false, writes = 0, wrapped = false;
@@ -216,6 +217,7 @@ async function fail_writes(on) {
         writes++;
         times.push(Date.now());
         if (failing === true) throw new TypeError("Failed to fetch (the test's offline switch)");
+        if (failing && failing.delay) await new Promise((ok) => setTimeout(ok, failing.delay));
         if (typeof failing === "number") {
           const retryAfter = String(failing);
           failing = false;
@@ -780,6 +782,11 @@ async fn rate_limit_next_write(secs: u32) -> f64 {
     helper("fail_writes", &[secs.into()]).await.as_f64().unwrap()
 }
 
+/// Each audit write of the page is held `ms` before it is sent on, until `fail_writes(Some(false))`.
+async fn delay_writes(ms: u32) -> f64 {
+    helper("fail_writes", &[js(json!({"delay": ms}))]).await.as_f64().unwrap()
+}
+
 /// When each audit write of the page was attempted (ms since the epoch).
 async fn write_times() -> Vec<f64> {
     let a: js_sys::Array = helper("write_times", &[]).await.unchecked_into();
@@ -878,4 +885,34 @@ async fn queued_calls_during_a_retry_after_wait_for_the_drain() {
     assert_eq!(records_become(&q, 0.0, 3_000).await, Some(0.0));
     assert_eq!(stat(&logger, "queued"), 0.0);
     assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
+}
+
+#[wasm_bindgen_test]
+async fn clear_queue_with_a_stored_call_in_flight_removes_its_record_for_good() {
+    // A committed call whose answer is slow is stored after STORE_AFTER_MS; clearQueue() then
+    // removes it (sign-out). The request still finishes and the call resolves with its commit,
+    // but nothing of it comes back into the queue or IndexedDB, and nothing is re-sent.
+    let (q, trail, logger) = queued_logger("clearflight");
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
+    let before = delay_writes(800).await;
+    let call = JsFuture::from(logger.log_user_action(
+        JsValue::NULL,
+        "CLEARED_IN_FLIGHT".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ));
+    assert_eq!(records_become(&q, 1.0, 700).await, Some(1.0), "stored while its answer is slow");
+    let cleared = resolve(logger.clear_queue()).await;
+    assert_eq!(stored_records(&q).await.as_f64(), Some(0.0), "clearQueue() removed the record");
+    assert_eq!(call.await.unwrap(), JsValue::TRUE, "{:?}", logger.last_error());
+    fail_writes(Some(false)).await;
+    assert_eq!(cleared.as_f64(), Some(1.0));
+    assert_eq!(count_events(&trail).await, 1);
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
+    sleep_ms(1_500).await; // past the drain's first backoff
+    assert_eq!(stored_records(&q).await.as_f64(), Some(0.0));
+    assert_eq!(stat(&logger, "queued"), 0.0);
+    assert_eq!(fail_writes(None).await, before + 1.0, "never re-sent");
+    assert_eq!(count_events(&trail).await, 1);
 }
