@@ -7,7 +7,6 @@
 //! written as one JSON text that the host's `JSON.parse` turns into plain objects.
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use super::JsAuditLogger;
 use crate::error::{cat, AuditError};
@@ -239,12 +238,13 @@ enum Call {
 }
 
 impl JsAuditLogger {
-    /// The promise of every read method: one future type for all of them (each
-    /// `future_to_promise` instance is its own copy of the task machinery in the .wasm). An
-    /// argument error resolves `null` with it in `lastError`, as a failed read does.
+    /// The promise of every read method: one future type for all of them, boxed into the
+    /// promise code the write path's occasional calls share ([`super::resolving_boxed`]: no
+    /// `future_to_promise` instance of its own in the .wasm). An argument error resolves `null`
+    /// with it in `lastError`, as a failed read does.
     fn read(&self, call: Result<Call, AuditError>) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        super::resolving_boxed(Box::pin(async move {
             let mut out = String::new();
             let res = match call {
                 Ok(Call::Trail(q)) => inner
@@ -254,8 +254,8 @@ impl JsAuditLogger {
                 Ok(Call::Verify(q)) => inner.verify_trail(&q).await.map(|r| js::write_report(&r, &mut out)),
                 Err(e) => Err(e),
             };
-            Ok(resolve(&inner, res.map(|()| out)))
-        })
+            resolve(&inner, res.map(|()| out))
+        }))
     }
 }
 
