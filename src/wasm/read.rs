@@ -163,10 +163,7 @@ impl JsAuditLogger {
             if q.user_uid.is_some() || q.target.is_some() {
                 return Err(AuditError::InvalidInput(OWN.into()));
             }
-            let uid = super::details::js_text(&uid, "uid")?
-                .filter(|u| !u.is_empty())
-                .ok_or_else(|| AuditError::InvalidInput("uid must be a non-empty string".into()))?;
-            crate::read::user_query(&uid, q)
+            crate::read::user_query(&non_empty(&uid, "uid")?, q)
         });
         self.read(q.map(Call::Trail))
     }
@@ -189,12 +186,7 @@ impl JsAuditLogger {
             if q.category.is_some() || q.user_uid.is_some() || q.target.is_some() {
                 return Err(AuditError::InvalidInput(OWN.into()));
             }
-            let text = |v: &JsValue, what: &str| {
-                super::details::js_text(v, what)?
-                    .filter(|s| !s.is_empty())
-                    .ok_or_else(|| AuditError::InvalidInput(cat(&[what, " must be a non-empty string"])))
-            };
-            crate::read::target_query(&text(&label, "label")?, &text(&uid, "uid")?, &q)
+            crate::read::target_query(&non_empty(&label, "label")?, &non_empty(&uid, "uid")?, &q)
         });
         self.read(q.map(Call::Trail))
     }
@@ -257,6 +249,14 @@ impl JsAuditLogger {
             resolve(&inner, res.map(|()| out))
         }))
     }
+}
+
+/// Argument `what` of getUserActivity / getTargetActivity: a non-empty string (without lone
+/// surrogates).
+fn non_empty(v: &JsValue, what: &str) -> Result<String, AuditError> {
+    super::details::js_text(v, what)?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| AuditError::InvalidInput(cat(&[what, " must be a non-empty string"])))
 }
 
 /// `Ok(json)` → the host's `JSON.parse` of it, plain JS objects (lastError cleared); `Err` →
