@@ -781,8 +781,8 @@ fn check_filters(q: &TrailQuery) -> Result<(), AuditError> {
 /// rule table's label and uid, as [`AuditLogger::get_target_activity`] checks its arguments: a
 /// malformed one is `invalid input`, not a query that can only find nothing.
 fn check_target_key(key: &str) -> Result<(), AuditError> {
-    let ok =
-        split_once(key, ":").is_some_and(|(label, uid)| crate::rules::check_targets(&[Target::new(label, uid)]).is_ok());
+    let ok = split_once(key, ":")
+        .is_some_and(|(label, uid)| crate::rules::check_targets(&[Target::new(label, uid)]).is_ok());
     if ok {
         Ok(())
     } else {

@@ -96,10 +96,10 @@ impl PublicKey {
     pub(crate) async fn load(&self) -> Result<(), String> {
         match JsFuture::from(ed25519_load(&self.0)).await.ok().and_then(|v| v.as_f64()) {
             Some(0.0) => Ok(()),
-            Some(1.0) => Err(
-                "this host has no WebCrypto (crypto.subtle; a browser gives it to https and localhost pages only)"
-                    .into(),
-            ),
+            Some(1.0) => {
+                Err("this host has no WebCrypto (crypto.subtle; a browser gives it to https and localhost pages only)"
+                    .into())
+            }
             _ => Err("this host's WebCrypto does not support Ed25519 (crypto.subtle.importKey refused the key)".into()),
         }
     }
