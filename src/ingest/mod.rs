@@ -288,6 +288,18 @@ impl Settings {
         settings
     }
 
+    /// Why this Worker cannot take events (`None`: it can), never quoting a secret: the one
+    /// check behind `/v1/events`' and `/v1/health`'s 500 `misconfigured`.
+    pub fn misconfiguration(&self) -> Option<String> {
+        match (&self.jwt, &self.neo4j, &self.signer) {
+            (None, _, _) => {
+                Some(cat(&["AUDIT_JWT_SECRET is missing or shorter than ", &num(MIN_SECRET_LEN as u64), " bytes"]))
+            }
+            (_, Err(e), _) | (_, _, Err(e)) => Some(e.clone()),
+            _ => None,
+        }
+    }
+
     /// Whether an event's target may name `label` (only a label in `ALLOWED_TARGET_LABELS`).
     pub fn target_label_allowed(&self, label: &str) -> bool {
         self.allowed_target_labels.iter().any(|l| l == label)
@@ -657,12 +669,17 @@ pub fn health_bucket(req: &Request, settings: &Settings, now_secs: i64) -> Optio
     jwt::verify(token, rules, now_secs).ok().map(|who| cat(&["health:sub:", &who.sub]))
 }
 
+/// 500 `misconfigured` first, as `/v1/events` would answer (free: no Neo4j round trip).
 /// Unauthenticated, so a check that reaches Neo4j is rate-limited per [`health_bucket`], and
 /// fails closed (503) when the limiter is missing or failing. Without a bucket: liveness only
 /// (`"neo4j": "unchecked"`), no round trip.
 async fn health<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let Call { req, settings, now_secs, io, store } = call;
-    let Some(store) = store else { return misconfigured(settings, io) };
+    // Whatever would refuse every event fails the health check too (a deploy probe must not be
+    // green while the endpoint answers 500 to every client).
+    let Some(store) = store.filter(|_| settings.misconfiguration().is_none()) else {
+        return misconfigured(settings, io);
+    };
     let Some(bucket) = health_bucket(req, settings, now_secs) else {
         return Response::json_text(200, r#"{"status":"ok","neo4j":"unchecked"}"#.into());
     };
@@ -1063,12 +1080,7 @@ fn too_large(settings: &Settings) -> Response {
 }
 
 fn misconfigured<I: Io>(settings: &Settings, io: &I) -> Response {
-    let why = match (&settings.jwt, &settings.neo4j, &settings.signer) {
-        (None, _, _) => cat(&["AUDIT_JWT_SECRET is missing or shorter than ", &num(MIN_SECRET_LEN as u64), " bytes"]),
-        (_, Err(e), _) => e.clone(),
-        (_, _, Err(e)) => e.clone(),
-        _ => "unknown".into(),
-    };
+    let why = settings.misconfiguration().unwrap_or_else(|| "unknown".into());
     io.log(&crate::error::scrub(
         &cat(&["audit-ingest: misconfigured: ", &why]),
         &crate::error::refs(&secrets(settings)),
@@ -1799,6 +1811,31 @@ mod tests {
         let r = health(vec![("CF-Connecting-IP".into(), "203.0.113.9".into())], &broken, &store);
         assert_eq!((r.status, r.header("Retry-After")), (503, Some("5")));
         assert_eq!(store.pings.get(), 2);
+    }
+
+    /// A deploy's health check must not say "ok" while every event would get 500 misconfigured:
+    /// a JWT secret that is missing or too short, or an unusable signing key, is reported by
+    /// `/v1/health` as by `/v1/events` (it answered 200 `"neo4j": "ok"` with Neo4j reachable).
+    #[test]
+    fn health_reports_what_would_refuse_every_event() {
+        for bad in [("AUDIT_JWT_SECRET", "too-short"), ("AUDIT_SIGNING_KEY", "not-a-key")] {
+            let (s, store) = (settings(&[bad]), FakeStore::default());
+            let ingest =
+                run(&post(&format!("Bearer {}", token("ann"))), &s, &FakeIo::new(r#"{"actionType":"A"}"#), &store);
+            assert_eq!((ingest.status, body_of(&ingest)["error"].clone()), (500, json!("misconfigured")), "{bad:?}");
+            for headers in [vec![], vec![("CF-Connecting-IP".to_owned(), "203.0.113.9".to_owned())]] {
+                let req = Request { method: "GET".into(), path: "/v1/health".into(), headers, ..Default::default() };
+                let io = FakeIo::new("");
+                let r = run(&req, &s, &io, &store);
+                assert_eq!(
+                    (r.status, body_of(&r)),
+                    (500, json!({"error": "misconfigured", "message": "the audit endpoint is not configured"})),
+                    "{bad:?}"
+                );
+                assert!(io.keys.borrow().is_empty(), "no rate-limit bucket spent");
+            }
+            assert_eq!(store.pings.get(), 0, "{bad:?}: Neo4j not asked");
+        }
     }
 
     const SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
