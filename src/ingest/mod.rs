@@ -107,7 +107,7 @@ impl Settings {
         crate::event::EventBuilder::new(self.redactor.clone(), lim)
     }
 
-    /// Reads `AUDIT_JWT_SECRET`, `JWT_AUDIENCE`, `JWT_AUDIENCE_CHECK`, `JWT_ISSUER`,
+    /// Reads `AUDIT_JWT_SECRET`, `AUDIT_JWT_SECRET_PREVIOUS`, `JWT_AUDIENCE`, `JWT_AUDIENCE_CHECK`, `JWT_ISSUER`,
     /// `JWT_CLOCK_SKEW_SECS`, `JWT_MAX_LIFETIME_SECS`, `ALLOWED_ORIGINS`, `ALLOWED_CATEGORIES`,
     /// `MAX_BODY_BYTES`, `MAX_BATCH`, `MAX_DETAILS_BYTES`, `MAX_DETAILS_DEPTH`,
     /// `OCCURRED_AT_MAX_SKEW_SECS`, `OCCURRED_AT_MAX_AGE_SECS`, `RETRY_AFTER_SECS`,
@@ -173,8 +173,11 @@ impl Settings {
         };
         let audience_check_off = text("JWT_AUDIENCE_CHECK").is_some_and(|v| v.eq_ignore_ascii_case("off"));
         let (min_life, max_life) = LIFETIME_BOUNDS_SECS;
+        let previous_secret = get("AUDIT_JWT_SECRET_PREVIOUS").filter(|s| !s.trim().is_empty());
+        let short_previous = previous_secret.as_ref().is_some_and(|s| s.len() < MIN_SECRET_LEN);
         let jwt = get("AUDIT_JWT_SECRET").filter(|s| s.len() >= MIN_SECRET_LEN).map(|s| JwtRules {
             secret: s.into_bytes(),
+            previous_secret: previous_secret.map(String::into_bytes),
             audience: (!audience_check_off)
                 .then(|| text("JWT_AUDIENCE").unwrap_or_else(|| jwt::DEFAULT_AUDIENCE.to_owned())),
             issuer: text("JWT_ISSUER"),
@@ -272,6 +275,13 @@ impl Settings {
         };
         if let Some(k) = unparsed.borrow().first() {
             settings.neo4j = Err(cat(&[k, " must be a whole number (digits only)"]));
+        }
+        if short_previous {
+            settings.neo4j = Err(cat(&[
+                "AUDIT_JWT_SECRET_PREVIOUS is shorter than ",
+                &crate::error::num(MIN_SECRET_LEN as u64),
+                " bytes",
+            ]));
         }
         // A browser's queue files events by the token's sub and lasting claims; a tenant claim it
         // leaves out (a per-token or descriptive one: `azp`, `client_id`, `email`, ...) would let
@@ -677,9 +687,7 @@ async fn health<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let Call { req, settings, now_secs, io, store } = call;
     // Whatever would refuse every event fails the health check too (a deploy probe must not be
     // green while the endpoint answers 500 to every client).
-    let Some(store) = store.filter(|_| settings.misconfiguration().is_none()) else {
-        return misconfigured(settings, io);
-    };
+    let Some(store) = usable(settings, store) else { return misconfigured(settings, io) };
     let Some(bucket) = health_bucket(req, settings, now_secs) else {
         return Response::json_text(200, r#"{"status":"ok","neo4j":"unchecked"}"#.into());
     };
@@ -778,7 +786,7 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         }
         Err(e) => return limiter_unavailable(settings, io, &e),
     }
-    let Some(store) = store else { return misconfigured(settings, io) };
+    let Some(store) = usable(settings, store) else { return misconfigured(settings, io) };
     if settings.public_keys.is_empty() {
         return Response::error(500, "misconfigured", "no public key: set AUDIT_SIGNING_KEY");
     }
@@ -962,7 +970,7 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Err(BodyError::NamesUser(m)) => return Response::error(403, "forbidden", &m),
         Err(BodyError::TooLarge(m)) => return Response::error(413, "payload_too_large", &m),
     };
-    let Some(store) = store else { return misconfigured(settings, io) };
+    let Some(store) = usable(settings, store) else { return misconfigured(settings, io) };
     let signer = match &settings.signer {
         Ok(s) => s.as_ref(),
         Err(_) => return misconfigured(settings, io),
@@ -1079,6 +1087,12 @@ fn too_large(settings: &Settings) -> Response {
     )
 }
 
+/// The store, unless the settings make the Worker misconfigured (the one gate of every endpoint
+/// that reaches Neo4j).
+fn usable<'a, S>(settings: &Settings, store: Option<&'a S>) -> Option<&'a S> {
+    store.filter(|_| settings.misconfiguration().is_none())
+}
+
 fn misconfigured<I: Io>(settings: &Settings, io: &I) -> Response {
     let why = settings.misconfiguration().unwrap_or_else(|| "unknown".into());
     io.log(&crate::error::scrub(
@@ -1102,13 +1116,15 @@ fn unavailable<I: Io>(settings: &Settings, io: &I, e: &AuditError, what: &str) -
     }
 }
 
-/// What the Worker's log lines are scrubbed of: `AUDIT_JWT_SECRET` and the Neo4j configuration's
+/// What the Worker's log lines are scrubbed of: `AUDIT_JWT_SECRET(_PREVIOUS)` and the Neo4j configuration's
 /// secrets ([`Config::secrets`]).
 fn secrets(settings: &Settings) -> Vec<String> {
     let mut v = Vec::new();
     if let Some(j) = &settings.jwt {
-        if let Ok(s) = std::str::from_utf8(&j.secret) {
-            v.push(s.to_owned());
+        for key in std::iter::once(&j.secret).chain(&j.previous_secret) {
+            if let Ok(s) = std::str::from_utf8(key) {
+                v.push(s.to_owned());
+            }
         }
     }
     if let Ok(c) = &settings.neo4j {
@@ -1836,6 +1852,38 @@ mod tests {
             }
             assert_eq!(store.pings.get(), 0, "{bad:?}: Neo4j not asked");
         }
+    }
+
+    /// Rotating `AUDIT_JWT_SECRET`: with the old value in `AUDIT_JWT_SECRET_PREVIOUS`, tokens
+    /// the identity provider signed before the switch stay valid until they expire (before, every
+    /// signed-in user got 401 at once, and client-mode events waited in their queues); a token
+    /// signed with any other key is still refused, and a short previous secret is misconfigured.
+    #[test]
+    fn a_rotated_jwt_secret_keeps_tokens_of_the_previous_one_valid() {
+        const OLD: &str = "the-previous-jwt-secret-0123456789abcdef";
+        let signed = |key: &str, sub: &str| {
+            let t = jwt::sign_hs256(key.as_bytes(), &json!({"sub": sub, "aud": "neo4j-audit", "exp": NOW + 60}));
+            post(&format!("Bearer {t}"))
+        };
+        let body = r#"{"actionType":"A"}"#;
+        let store = FakeStore::default();
+        let (plain, rotating) = (settings(&[]), settings(&[("AUDIT_JWT_SECRET_PREVIOUS", OLD)]));
+        assert_eq!(run(&signed(OLD, "ann"), &plain, &FakeIo::new(body), &store).status, 401);
+        for (key, sub) in [(SECRET, "new"), (OLD, "old")] {
+            let r = run(&signed(key, sub), &rotating, &FakeIo::new(body), &store);
+            assert_eq!(r.status, 201, "{sub}: {}", r.body);
+        }
+        let r = run(&signed("yet-another-secret-0123456789abcdefghij", "x"), &rotating, &FakeIo::new(body), &store);
+        assert_eq!(r.status, 401, "{}", r.body);
+        let users: Vec<_> = store.written.borrow().iter().map(|e| e.user_uid.clone().unwrap()).collect();
+        assert_eq!(users, ["new", "old"]);
+        // Secrets: never in Debug; a short previous one makes the Worker misconfigured, named.
+        assert!(!format!("{rotating:?}").contains(OLD));
+        let short = settings(&[("AUDIT_JWT_SECRET_PREVIOUS", "short-old")]);
+        let why = short.misconfiguration().unwrap();
+        assert!(why.contains("AUDIT_JWT_SECRET_PREVIOUS") && !why.contains("short-old"), "{why}");
+        assert_eq!(run(&signed(SECRET, "ann"), &short, &FakeIo::new(body), &store).status, 500);
+        assert!(settings(&[("AUDIT_JWT_SECRET_PREVIOUS", " ")]).misconfiguration().is_none());
     }
 
     const SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";
