@@ -179,6 +179,39 @@ describe("/v1/health", () => {
     const b = await call("/v1/health", { headers: { "CF-Connecting-IP": ip() } }, { RATE_LIMITER: broken });
     expect(b.status).toBe(503);
   });
+
+  it("answers 500 misconfigured, as /v1/events does, when AUDIT_JWT_SECRET is missing or short", async () => {
+    for (const AUDIT_JWT_SECRET of [undefined, "too-short"]) {
+      for (const headers of [{}, { "CF-Connecting-IP": ip() }]) {
+        const r = await call("/v1/health", { headers }, { AUDIT_JWT_SECRET });
+        expect(r.status).toBe(500);
+        expect(await r.json()).toEqual({ error: "misconfigured", message: "the audit endpoint is not configured" });
+      }
+    }
+  });
+});
+
+describe("rotating AUDIT_JWT_SECRET", () => {
+  it("accepts tokens of AUDIT_JWT_SECRET_PREVIOUS too, and no other key", async () => {
+    const trail = unique("worker-rotate");
+    const previous = env.AUDIT_JWT_SECRET;
+    const next = `rotated-${crypto.randomUUID()}`;
+    const [oldSub, newSub] = [unique("old"), unique("new")];
+    const before = await token(oldSub, {}, previous);
+    // Switched without the previous secret: the old key's token is refused.
+    expect((await post({ actionType: "CUT" }, { tok: before, overrides: { AUDIT_TRAIL: trail, AUDIT_JWT_SECRET: next } })).status).toBe(401);
+    const rotating = { AUDIT_TRAIL: trail, AUDIT_JWT_SECRET: next, AUDIT_JWT_SECRET_PREVIOUS: previous };
+    expect((await post({ actionType: "OLD_KEY" }, { tok: before, overrides: rotating })).status).toBe(201);
+    expect((await post({ actionType: "NEW_KEY" }, { tok: await token(newSub, {}, next), overrides: rotating })).status).toBe(201);
+    const other = await token(unique("x"), {}, `another-${crypto.randomUUID()}`);
+    expect((await post({ actionType: "OTHER_KEY" }, { tok: other, overrides: rotating })).status).toBe(401);
+    // A previous secret too short to be a key: misconfigured (500), named in the log.
+    const short = await post({ actionType: "SHORT" }, { tok: await token(newSub, {}, next), overrides: { ...rotating, AUDIT_JWT_SECRET_PREVIOUS: "short" } });
+    expect(short.status).toBe(500);
+    expect((await short.json()).error).toBe("misconfigured");
+    const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID ORDER BY e.eventType", { trail });
+    expect(rows).toEqual([["NEW_KEY", newSub], ["OLD_KEY", oldSub]]);
+  });
 });
 
 describe("provenance: source and occurredAt", () => {
