@@ -1,5 +1,6 @@
 // The Worker's integrity rules inside workerd, against the real Neo4j (read back independently):
-// duplicate UIDs, token rules, the streamed body limit, the null origin, /v1/health's buckets,
+// duplicate UIDs, token rules, the streamed body limit, the null origin and page-URL entries of
+// ALLOWED_ORIGINS, /v1/health (buckets, misconfiguration), rotating AUDIT_JWT_SECRET,
 // provenance (source, occurredAt) and ALLOWED_CATEGORIES.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -148,6 +149,23 @@ describe("CORS never trusts the null origin", () => {
     expect(r.status).toBe(403);
     expect(corsHeaders(r)).toEqual([]);
     expect(await trailEvents(trail)).toEqual([]);
+  });
+
+  it("takes an entry written as the page's URL (an app under /app/) as its origin", async () => {
+    const trail = unique("worker-page-url-origin");
+    const o = { AUDIT_TRAIL: trail, ALLOWED_ORIGINS: "https://App.Example.com/app/, https://b.example:443" };
+    for (const Origin of ["https://app.example.com", "https://b.example"]) {
+      const pre = await call("/v1/events", { method: "OPTIONS", headers: {
+        Origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type" } }, o);
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get("Access-Control-Allow-Origin")).toBe(Origin);
+      const r = await post({ actionType: "FROM_PAGE" }, { tok: await token(unique("user")), headers: { Origin }, overrides: o });
+      expect(r.status).toBe(201);
+      expect(r.headers.get("Access-Control-Allow-Origin")).toBe(Origin);
+    }
+    const other = await post({ actionType: "FROM_ELSEWHERE" }, { tok: await token(unique("user")), headers: { Origin: "https://app.example.com:8443" }, overrides: o });
+    expect(other.status).toBe(403);
+    expect((await trailEvents(trail)).map((e) => e.eventType)).toEqual(["FROM_PAGE", "FROM_PAGE"]);
   });
 });
 
