@@ -98,20 +98,21 @@ impl Cors {
 /// default port (`:443` for https, `:80` for http). An entry without `://` is kept as written,
 /// less a trailing `/`.
 fn origin_form(entry: &str) -> String {
-    let Some((scheme, rest)) = entry.split_once("://") else {
+    let Some(i) = crate::error::find(entry, "://") else {
         return entry.trim_end_matches('/').to_owned();
     };
-    let scheme = scheme.to_ascii_lowercase();
-    let mut authority = rest.split(['/', '?', '#']).next().unwrap_or("").to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => ":443",
-        "http" => ":80",
-        _ => "",
-    };
-    if !default_port.is_empty() && authority.ends_with(default_port) {
-        authority.truncate(authority.len() - default_port.len());
+    let rest = &entry[i + 3..];
+    let end = rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+    let mut origin = String::with_capacity(i + 3 + end);
+    for c in entry[..i + 3 + end].chars() {
+        origin.push(c.to_ascii_lowercase());
     }
-    crate::error::cat(&[&scheme, "://", &authority])
+    for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
+        if origin.starts_with(scheme) && origin.ends_with(port) {
+            origin.truncate(origin.len() - port.len());
+        }
+    }
+    origin
 }
 
 /// `*` and `null` (any case): values an allow-list must never match.
