@@ -41,6 +41,11 @@ impl Cors {
         Cors { origins }
     }
 
+    /// Whether no origin is allowed (`ALLOWED_ORIGINS` unset, empty, or only `*` / `null`).
+    pub fn is_empty(&self) -> bool {
+        self.origins.is_empty()
+    }
+
     /// Whether `origin` is on the list (exact match; `*` and `null` never are).
     pub fn allows(&self, origin: &str) -> bool {
         !never_allowed(origin) && self.origins.iter().any(|o| o == origin)

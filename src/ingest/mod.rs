@@ -606,7 +606,7 @@ pub async fn handle<I: Io, S: Store>(
 }
 
 async fn route<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
-    let Call { req, settings, .. } = call;
+    let Call { req, settings, io, .. } = call;
     let origin = req.header("Origin");
     let known = matches!(req.path.as_str(), "/v1/events" | "/v1/health" | "/v1/keys" | "/v1/verify");
     if !known {
@@ -615,6 +615,16 @@ async fn route<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             "not_found",
             "no such endpoint; use POST /v1/events, GET /v1/health, GET /v1/keys or GET /v1/verify",
         );
+    }
+    // No list at all is the operator's mistake (a browser-facing Worker then allows no page, and
+    // the page cannot read why): the log says so, for the preflight too. A foreign origin
+    // against a list is anyone's request: no log line.
+    if let Some(o) = origin.filter(|_| settings.cors.is_empty()) {
+        io.log(&cat(&[
+            "audit-ingest: refused a request from the page origin ",
+            &quoted(crate::outcome::first_chars(o, 200)),
+            ": ALLOWED_ORIGINS is not set, so no page may call this Worker; list the app's origins there",
+        ]));
     }
     if req.method == "OPTIONS" {
         return preflight(req, settings);
@@ -1196,11 +1206,12 @@ mod tests {
         body: String,
         limiter: Result<bool, String>,
         keys: RefCell<Vec<String>>,
+        logs: RefCell<Vec<String>>,
     }
 
     impl FakeIo {
         fn new(body: &str) -> FakeIo {
-            FakeIo { body: body.into(), limiter: Ok(true), keys: RefCell::default() }
+            FakeIo { body: body.into(), limiter: Ok(true), keys: RefCell::default(), logs: RefCell::default() }
         }
     }
 
@@ -1216,7 +1227,9 @@ mod tests {
             self.keys.borrow_mut().push(key.to_owned());
             self.limiter.clone()
         }
-        fn log(&self, _line: &str) {}
+        fn log(&self, line: &str) {
+            self.logs.borrow_mut().push(line.into());
+        }
     }
 
     /// A store that records writes and reports `stored` (default: every distinct UID), with the
@@ -1852,6 +1865,35 @@ mod tests {
             }
             assert_eq!(store.pings.get(), 0, "{bad:?}: Neo4j not asked");
         }
+    }
+
+    /// The first deploy of a browser-facing Worker without `ALLOWED_ORIGINS`: every page gets a
+    /// 403 it cannot even read ("Failed to fetch"); the log says which setting is missing (it
+    /// said nothing). With a list set, a foreign origin is refused without a log line (anyone
+    /// can send those).
+    #[test]
+    fn a_browser_request_refused_for_want_of_allowed_origins_is_logged() {
+        let with_origin = |o: &str| {
+            let mut r = post(&format!("Bearer {}", token("ann")));
+            r.headers.push(("Origin".into(), o.into()));
+            r
+        };
+        let (io, store) = (FakeIo::new(r#"{"actionType":"A"}"#), FakeStore::default());
+        let r = run(&with_origin("https://app.example"), &settings(&[]), &io, &store);
+        assert_eq!((r.status, body_of(&r)["error"].clone()), (403, json!("forbidden_origin")));
+        assert_eq!(io.logs.borrow().len(), 1);
+        let line = io.logs.borrow()[0].clone();
+        assert!(line.contains("ALLOWED_ORIGINS") && line.contains("https://app.example"), "{line}");
+        // The browser's preflight comes first: logged too.
+        let mut pre = with_origin("https://app.example");
+        pre.method = "OPTIONS".into();
+        pre.headers.push(("Access-Control-Request-Method".into(), "POST".into()));
+        assert_eq!(run(&pre, &settings(&[]), &io, &store).status, 403);
+        assert_eq!(io.logs.borrow().len(), 2);
+        let (io, s) = (FakeIo::new(r#"{"actionType":"A"}"#), settings(&[("ALLOWED_ORIGINS", "https://app.example")]));
+        assert_eq!(run(&with_origin("https://evil.example"), &s, &io, &store).status, 403);
+        assert_eq!(run(&with_origin("https://app.example"), &s, &io, &store).status, 201);
+        assert!(io.logs.borrow().is_empty(), "{:?}", io.logs.borrow());
     }
 
     /// Rotating `AUDIT_JWT_SECRET`: with the old value in `AUDIT_JWT_SECRET_PREVIOUS`, tokens
