@@ -857,7 +857,13 @@ async fn queued_calls_during_a_retry_after_wait_for_the_drain() {
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
     let before = rate_limit_next_write(2).await;
     let call = |t: &str| {
-        resolve(logger.log_user_action(JsValue::NULL, t.into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED))
+        resolve(logger.log_user_action(
+            JsValue::NULL,
+            t.into(),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        ))
     };
     assert_eq!(call("RA_FIRST").await, JsValue::TRUE, "{:?}", logger.last_error());
     let mut waited = 0;
