@@ -244,7 +244,9 @@ pub fn trail_stream_id(trail: &str) -> String {
 /// Whether `stream_id` was made by [`trail_stream_id`] for `trail`: `None` when it has no
 /// binding (streams begun before bindings existed: a plain UUID).
 pub fn stream_trail_binding(stream_id: &str, trail: &str) -> Option<bool> {
-    let (nonce, tag) = stream_id.rsplit_once('.')?;
+    // The last `.` by a byte loop (`rsplit_once` brings core's memrchr into the .wasm).
+    let dot = stream_id.bytes().rposition(|b| b == b'.')?;
+    let (nonce, tag) = (&stream_id[..dot], &stream_id[dot + 1..]);
     if tag.len() != 32 || !tag.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return None;
     }

@@ -252,6 +252,12 @@ pub(crate) fn find(hay: &str, needle: &str) -> Option<usize> {
     (0..(h.len() + 1).checked_sub(n.len())?).find(|&i| h[i] == first && h[i + 1..i + n.len()] == *rest)
 }
 
+/// `s.split_once(at)` by [`find`]: `split_once` with a `char` brings core's memchr search along,
+/// with a `&str` its two-way searcher.
+pub(crate) fn split_once<'a>(s: &'a str, at: &str) -> Option<(&'a str, &'a str)> {
+    find(s, at).map(|i| (&s[..i], &s[i + at.len()..]))
+}
+
 /// Replaces each whole occurrence of a secret (at least [`MIN_SCRUBBED_LEN`] bytes, not part of a
 /// longer run of letters, digits, `_` or `-`) in `text` by `***`.
 pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {

@@ -17,7 +17,7 @@ use serde_json::Value;
 use crate::chain::{SignedHead, StoredSeal, VerifyReport};
 use crate::config::Labels;
 use crate::cypher::Statement;
-use crate::error::{cat, int, num, AuditError};
+use crate::error::{cat, find, int, num, split_once, AuditError};
 use crate::event::{AuditEvent, Source, Target};
 use crate::json::Json;
 use crate::logger::AuditLogger;
@@ -781,8 +781,8 @@ fn check_filters(q: &TrailQuery) -> Result<(), AuditError> {
 /// rule table's label and uid, as [`AuditLogger::get_target_activity`] checks its arguments: a
 /// malformed one is `invalid input`, not a query that can only find nothing.
 fn check_target_key(key: &str) -> Result<(), AuditError> {
-    let ok =
-        key.split_once(':').is_some_and(|(label, uid)| crate::rules::check_targets(&[Target::new(label, uid)]).is_ok());
+    let ok = split_once(key, ":")
+        .is_some_and(|(label, uid)| crate::rules::check_targets(&[Target::new(label, uid)]).is_ok());
     if ok {
         Ok(())
     } else {
@@ -852,10 +852,10 @@ fn decode_cursor(c: &str) -> Result<(i64, u32, Option<String>, String), AuditErr
     let s = String::from_utf8(raw).map_err(|_| bad())?;
     // A zone (an offset such as +02:00, or a region name) is in brackets before the first `:`
     // outside them.
-    let (ts, zone, uid) = match s.split_once('[') {
-        Some((ts, rest)) if !ts.contains(':') => {
-            // (`]` then `:` by chars: a `&str` pattern brings a substring searcher into the .wasm.)
-            let (zone, uid) = rest.split_once(']').ok_or_else(bad)?;
+    let (ts, zone, uid) = match split_once(&s, "[") {
+        Some((ts, rest)) if find(ts, ":").is_none() => {
+            // (`split_once` and `find` of crate::error: core's searchers are large in the .wasm.)
+            let (zone, uid) = split_once(rest, "]").ok_or_else(bad)?;
             let uid = uid.strip_prefix(':').ok_or_else(bad)?;
             let zone_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b':' | b'/' | b'_' | b'.');
             if zone.is_empty() || zone.len() > 64 || !zone.bytes().all(zone_byte) {
@@ -864,11 +864,11 @@ fn decode_cursor(c: &str) -> Result<(i64, u32, Option<String>, String), AuditErr
             (ts, Some(zone.to_owned()), uid)
         }
         _ => {
-            let (ts, uid) = s.split_once(':').ok_or_else(bad)?;
+            let (ts, uid) = split_once(&s, ":").ok_or_else(bad)?;
             (ts, None, uid)
         }
     };
-    let (ts, sub_ms) = match ts.split_once('.') {
+    let (ts, sub_ms) = match split_once(ts, ".") {
         Some((ms, ns)) if ns.len() == 6 => (ms, crate::json::digits_u64(ns).ok_or_else(bad)? as u32),
         Some(_) => return Err(bad()),
         None => (ts, 0),
@@ -936,7 +936,7 @@ fn row_targets(keys: Option<&Json>, roles: Option<&Json>) -> Vec<Target> {
     let roles = roles.and_then(Json::as_array);
     let mut targets = Vec::new();
     for (i, k) in keys.iter().enumerate() {
-        let Some((label, uid)) = k.as_str().and_then(|k| k.split_once(':')) else { continue };
+        let Some((label, uid)) = k.as_str().and_then(|k| split_once(k, ":")) else { continue };
         let role = roles.and_then(|r| r.get(i)).and_then(Json::as_str).filter(|r| !r.is_empty());
         targets.push(Target { label: label.to_owned(), uid: uid.to_owned(), role: role.map(str::to_owned) });
     }

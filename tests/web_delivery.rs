@@ -196,7 +196,45 @@ async function put_as_the_previous_version(name, key, value) {
   });
   db.close();
 }
-return { stored_records, first_record, put_as_the_previous_version };
+// The page's audit writes (requests whose body holds `UNWIND $events`) fail as a network error
+// while `fail_writes(true)` is in force, as when the browser is offline; `fail_writes(n)` (a
+// number) answers the next one with 429 and `Retry-After: n` (then lets them through);
+// `fail_writes({delay: ms})` holds each one that long before sending it on;
+// `fail_writes()` leaves the switch as it is. Each call answers how many audit writes the page
+// has attempted so far (their times in `write_times()`). Wraps the global fetch once, on first use.
+let failing = false, writes = 0, wrapped = false;
+const times = [];
+async function write_times() { return times.slice(); }
+async function fail_writes(on) {
+  if (!wrapped) {
+    const real = globalThis.fetch;
+    // The fetch transport passes (url, init) with the body as bytes, reqwest a Request.
+    globalThis.fetch = async function (input, init) {
+      const body = init && init.body;
+      const text = typeof body === "string" ? body : body instanceof Uint8Array ? new TextDecoder().decode(body)
+        : input instanceof Request ? await input.clone().text() : "";
+      if (text.includes("UNWIND $events")) {
+        writes++;
+        times.push(Date.now());
+        if (failing === true) throw new TypeError("Failed to fetch (the test's offline switch)");
+        if (failing && failing.delay) await new Promise((ok) => setTimeout(ok, failing.delay));
+        if (typeof failing === "number") {
+          const retryAfter = String(failing);
+          failing = false;
+          const answer = new Response('{"error":"rate_limited"}', { status: 429, headers: { "Content-Type": "application/json", "Retry-After": retryAfter } });
+          // A made-up Response has no url; reqwest's wasm client parses it (and panics on "").
+          Object.defineProperty(answer, "url", { value: input instanceof Request ? input.url : String(input) });
+          return answer;
+        }
+      }
+      return real.call(globalThis, input, init);
+    };
+    wrapped = true;
+  }
+  if (on !== undefined) failing = on;
+  return writes;
+}
+return { stored_records, first_record, put_as_the_previous_version, fail_writes, write_times };
 "#;
 
 thread_local! {
@@ -730,4 +768,157 @@ async fn an_event_dead_lettered_on_load_is_dead_lettered_once() {
         assert_eq!(stored_records(&q).await.as_f64(), Some(2.0), "load {load}: only the dead letters are stored");
         drop(after);
     }
+}
+
+/// `fail_writes` (see HELPERS): the page's audit writes fail while `Some(true)`, and go through
+/// again from `Some(false)`; `None` leaves the switch as it is. The audit writes attempted so far.
+async fn fail_writes(on: Option<bool>) -> f64 {
+    let arg = on.map_or(JsValue::UNDEFINED, JsValue::from);
+    helper("fail_writes", &[arg]).await.as_f64().unwrap()
+}
+
+/// The next audit write is answered 429 with `Retry-After: secs` (see HELPERS' `fail_writes`).
+async fn rate_limit_next_write(secs: u32) -> f64 {
+    helper("fail_writes", &[secs.into()]).await.as_f64().unwrap()
+}
+
+/// Each audit write of the page is held `ms` before it is sent on, until `fail_writes(Some(false))`.
+async fn delay_writes(ms: u32) -> f64 {
+    helper("fail_writes", &[js(json!({"delay": ms}))]).await.as_f64().unwrap()
+}
+
+/// When each audit write of the page was attempted (ms since the epoch).
+async fn write_times() -> Vec<f64> {
+    let a: js_sys::Array = helper("write_times", &[]).await.unchecked_into();
+    a.iter().map(|v| v.as_f64().unwrap()).collect()
+}
+
+async fn sleep_ms(ms: i32) {
+    let sleep = js_sys::Promise::new(&mut |ok, _| {
+        let _ = web_sys::window().unwrap().set_timeout_with_callback_and_timeout_and_arguments_0(&ok, ms);
+    });
+    let _ = JsFuture::from(sleep).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_online_event_wakes_the_drain_out_of_its_backoff() {
+    // With the queue on, a failed event is re-sent in the background after a backoff (1 s, 1 s,
+    // then 2 s, 4 s, ... each plus up to a quarter + 250 ms of jitter); the browser's `online`
+    // event ends the wait at once. Pinned before the delivery code is replaced (branch sansio).
+    let (q, trail) = (unique("q"), unique("online"));
+    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail,
+        "queue": {"name": q}, "retry": {"maxAttempts": 1}}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open (recovery read it)
+    let before = fail_writes(Some(true)).await;
+    let r = resolve(logger.log_user_action(
+        JsValue::NULL,
+        "BACK_ONLINE".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ))
+    .await;
+    assert_eq!(r, JsValue::FALSE);
+    assert_eq!(records_become(&q, 1.0, 2_000).await, Some(1.0), "the failed event is stored");
+    // The drain's first two re-sends (each 1 to 1.5 s after the last failure) fail too: the next
+    // one waits 2 s or more (to 2.75 s).
+    let mut waited = 0;
+    while fail_writes(None).await < before + 3.0 && waited < 5_000 {
+        sleep_ms(20).await;
+        waited += 20;
+    }
+    assert_eq!(fail_writes(Some(false)).await, before + 3.0, "one call, two background re-sends");
+    assert_eq!(stat(&logger, "queued"), 1.0);
+    let t = js_sys::Date::now();
+    assert!(web_sys::window().unwrap().dispatch_event(&web_sys::Event::new("online").unwrap()).unwrap());
+    let mut n = 0;
+    while n == 0 && js_sys::Date::now() - t < 1_500.0 {
+        sleep_ms(50).await;
+        n = count_events(&trail).await;
+    }
+    let took = js_sys::Date::now() - t;
+    assert_eq!(n, 1, "delivered {took} ms after `online`, sooner than the 2 s backoff");
+    assert_eq!(records_become(&q, 0.0, 3_000).await, Some(0.0), "and removed from IndexedDB");
+    assert_eq!(stat(&logger, "queued"), 0.0);
+    assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
+}
+
+#[wasm_bindgen_test]
+async fn queued_calls_during_a_retry_after_wait_for_the_drain() {
+    // delivery "queued": a call resolves true once its event is stored, then it is sent. When the
+    // server answered 429 with a Retry-After, calls made meanwhile are stored and left for the
+    // background drain, which sends them (all together) once the Retry-After has passed: no
+    // request before it. Pinned before the delivery code is replaced (branch sansio).
+    let (q, trail) = (unique("q"), unique("queued429"));
+    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail,
+        "queue": {"name": q}, "delivery": "queued", "retry": {"maxAttempts": 1}}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
+    let before = rate_limit_next_write(2).await;
+    let call = |t: &str| {
+        resolve(logger.log_user_action(
+            JsValue::NULL,
+            t.into(),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        ))
+    };
+    assert_eq!(call("RA_FIRST").await, JsValue::TRUE, "{:?}", logger.last_error());
+    let mut waited = 0;
+    while fail_writes(None).await < before + 1.0 && waited < 3_000 {
+        sleep_ms(20).await;
+        waited += 20;
+    }
+    sleep_ms(100).await; // its 429 has been read
+    assert_eq!(call("RA_SECOND").await, JsValue::TRUE, "{:?}", logger.last_error());
+    assert_eq!(records_become(&q, 2.0, 2_000).await, Some(2.0), "both stored");
+    sleep_ms(500).await;
+    assert_eq!(fail_writes(None).await, before + 1.0, "nothing sent during the Retry-After");
+    let mut n = 0;
+    let mut waited = 0;
+    while n < 2 && waited < 6_000 {
+        sleep_ms(100).await;
+        waited += 100;
+        n = count_events(&trail).await;
+    }
+    assert_eq!(n, 2, "the drain delivered both");
+    let times = write_times().await;
+    let first = times[before as usize];
+    let next = times[before as usize + 1];
+    assert!(next - first >= 1_900.0, "re-sent {} ms after the 429 with Retry-After: 2", next - first);
+    assert_eq!(records_become(&q, 0.0, 3_000).await, Some(0.0));
+    assert_eq!(stat(&logger, "queued"), 0.0);
+    assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
+}
+
+#[wasm_bindgen_test]
+async fn clear_queue_with_a_stored_call_in_flight_removes_its_record_for_good() {
+    // A committed call whose answer is slow is stored after STORE_AFTER_MS; clearQueue() then
+    // removes it (sign-out). The request still finishes and the call resolves with its commit,
+    // but nothing of it comes back into the queue or IndexedDB, and nothing is re-sent.
+    let (q, trail, logger) = queued_logger("clearflight");
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
+    let before = delay_writes(800).await;
+    let call = JsFuture::from(logger.log_user_action(
+        JsValue::NULL,
+        "CLEARED_IN_FLIGHT".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ));
+    assert_eq!(records_become(&q, 1.0, 700).await, Some(1.0), "stored while its answer is slow");
+    let cleared = resolve(logger.clear_queue()).await;
+    assert_eq!(stored_records(&q).await.as_f64(), Some(0.0), "clearQueue() removed the record");
+    assert_eq!(call.await.unwrap(), JsValue::TRUE, "{:?}", logger.last_error());
+    fail_writes(Some(false)).await;
+    assert_eq!(cleared.as_f64(), Some(1.0));
+    assert_eq!(count_events(&trail).await, 1);
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
+    sleep_ms(1_500).await; // past the drain's first backoff
+    assert_eq!(stored_records(&q).await.as_f64(), Some(0.0));
+    assert_eq!(stat(&logger, "queued"), 0.0);
+    assert_eq!(fail_writes(None).await, before + 1.0, "never re-sent");
+    assert_eq!(count_events(&trail).await, 1);
 }

@@ -1,4 +1,5 @@
-//! CORS decisions from an exact-match allow-list (`ALLOWED_ORIGINS`, comma separated). An origin
+//! CORS decisions from an exact-match allow-list (`ALLOWED_ORIGINS`, comma separated; each entry
+//! taken as the origin a browser sends for it, so a page URL names its origin). An origin
 //! that is not on the list gets no CORS header at all. Two values are never origins to trust, even
 //! when listed: `*` (no wildcard: an audit endpoint names its callers) and `null` (the opaque
 //! origin of sandboxed iframes, `data:` and `file:` pages and some redirects — any page can
@@ -26,17 +27,23 @@ pub struct Cors {
 }
 
 impl Cors {
-    /// Parses a comma-separated list; entries are trimmed and lose a trailing `/`. `*` and
-    /// `null` are dropped (see the module documentation).
+    /// Parses a comma-separated list; each entry is trimmed and put in the form a browser sends
+    /// as `Origin` ([`origin_form`]: a page URL such as `https://App.example/app/` allows
+    /// `https://app.example`). `*` and `null` are dropped (see the module documentation).
     pub fn parse(list: &str) -> Self {
         let mut origins = Vec::new();
         for o in list.split(',') {
-            let o = o.trim().trim_end_matches('/');
-            if !o.is_empty() && !never_allowed(o) {
-                origins.push(o.to_owned());
+            let o = origin_form(o.trim());
+            if !o.is_empty() && !never_allowed(&o) {
+                origins.push(o);
             }
         }
         Cors { origins }
+    }
+
+    /// Whether no origin is allowed (`ALLOWED_ORIGINS` unset, empty, or only `*` / `null`).
+    pub fn is_empty(&self) -> bool {
+        self.origins.is_empty()
     }
 
     /// Whether `origin` is on the list (exact match; `*` and `null` never are).
@@ -91,6 +98,28 @@ impl Cors {
     }
 }
 
+/// An allow-list entry as the `Origin` header a browser sends for it: `scheme://host[:port]`,
+/// scheme and host in lower case, without a path, query or fragment and without the scheme's
+/// default port (`:443` for https, `:80` for http). An entry without `://` is kept as written,
+/// less a trailing `/`.
+fn origin_form(entry: &str) -> String {
+    let Some(i) = crate::error::find(entry, "://") else {
+        return entry.trim_end_matches('/').to_owned();
+    };
+    let rest = &entry[i + 3..];
+    let end = rest.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(rest.len());
+    let mut origin = String::with_capacity(i + 3 + end);
+    for c in entry[..i + 3 + end].chars() {
+        origin.push(c.to_ascii_lowercase());
+    }
+    for (scheme, port) in [("https://", ":443"), ("http://", ":80")] {
+        if origin.starts_with(scheme) && origin.ends_with(port) {
+            origin.truncate(origin.len() - port.len());
+        }
+    }
+    origin
+}
+
 /// `*` and `null` (any case): values an allow-list must never match.
 fn never_allowed(origin: &str) -> bool {
     origin == "*" || origin.eq_ignore_ascii_case("null")
@@ -118,6 +147,33 @@ mod tests {
         assert!(!c.allows("*"));
         assert!(!c.allows("https://x.example"));
         assert!(Cors::parse("").headers(Some("https://a.example")).is_empty());
+    }
+
+    /// An operator copies the page's URL, not its origin: a path (an app served from `/app/`),
+    /// upper case or the scheme's default port never equals the `Origin` a browser sends
+    /// (lower case, no path, no default port), so every request of that page was refused with
+    /// 403 and no CORS header, which the page only sees as "Failed to fetch".
+    #[test]
+    fn entries_written_as_page_urls_allow_their_origin() {
+        let c = Cors::parse("https://App.Example.com/app/index.html, HTTP://127.0.0.1:8080/app/, https://b.example:443, http://c.example:80/x?y#z, http://[::1]:80");
+        for o in [
+            "https://app.example.com",
+            "http://127.0.0.1:8080",
+            "https://b.example",
+            "http://c.example",
+            "http://[::1]",
+        ] {
+            assert!(c.allows(o), "{o}");
+            assert!(c.preflight(o, Some("POST"), Some("authorization")).is_some(), "{o}");
+        }
+        // Still exact on what the browser sends; other ports and hosts stay out.
+        for o in
+            ["https://app.example.com:8443", "http://app.example.com", "https://evil.example", "http://127.0.0.1:8081"]
+        {
+            assert!(!c.allows(o), "{o}");
+        }
+        assert_eq!(Cors::parse("https://a.example:4443/").origins, ["https://a.example:4443"]);
+        assert!(!Cors::parse("https://null/, null/").allows("null"));
     }
 
     #[test]

@@ -41,6 +41,10 @@ pub const ACCEPTED_TYPES: [&str; 4] = ["JWT", "application/jwt", "at+jwt", "appl
 pub struct JwtRules {
     /// The HS256 key. Never shown by `Debug`.
     pub secret: Vec<u8>,
+    /// A second HS256 key, also accepted, while `secret` is being rotated in
+    /// (`AUDIT_JWT_SECRET_PREVIOUS`): tokens signed before the switch stay valid until they
+    /// expire. Never shown by `Debug`.
+    pub previous_secret: Option<Vec<u8>>,
     /// When set, `aud` (a string or an array of strings) must contain it. `None` only by an
     /// explicit opt-out (`JWT_AUDIENCE_CHECK=off`).
     pub audience: Option<String>,
@@ -64,6 +68,7 @@ impl std::fmt::Debug for JwtRules {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("JwtRules")
             .field("secret", &"***")
+            .field("previous_secret", &self.previous_secret.as_ref().map(|_| "***"))
             .field("audience", &self.audience)
             .field("issuer", &self.issuer)
             .field("leeway_secs", &self.leeway_secs)
@@ -79,6 +84,7 @@ impl JwtRules {
     pub fn new(secret: Vec<u8>) -> Self {
         JwtRules {
             secret,
+            previous_secret: None,
             audience: Some(DEFAULT_AUDIENCE.to_owned()),
             issuer: None,
             leeway_secs: 60,
@@ -211,12 +217,17 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
     }
     check_type(header.get("typ"))?;
     let sig = crate::b64::decode_url(s64).ok_or(JwtError::Malformed)?;
-    let mut mac = HmacSha256::new_from_slice(&rules.secret).map_err(|_| JwtError::BadSignature)?;
-    mac.update(h64.as_bytes());
-    mac.update(b".");
-    mac.update(p64.as_bytes());
-    // Constant-time comparison.
-    mac.verify_slice(&sig).map_err(|_| JwtError::BadSignature)?;
+    let signed_with = |key: &[u8]| {
+        let Ok(mut mac) = HmacSha256::new_from_slice(key) else { return false };
+        mac.update(h64.as_bytes());
+        mac.update(b".");
+        mac.update(p64.as_bytes());
+        // Constant-time comparison.
+        mac.verify_slice(&sig).is_ok()
+    };
+    if !(signed_with(&rules.secret) || rules.previous_secret.as_deref().is_some_and(signed_with)) {
+        return Err(JwtError::BadSignature);
+    }
 
     let claims = decode_json(p64)?;
     let exp = match claims.get("exp") {

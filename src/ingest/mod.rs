@@ -107,7 +107,7 @@ impl Settings {
         crate::event::EventBuilder::new(self.redactor.clone(), lim)
     }
 
-    /// Reads `AUDIT_JWT_SECRET`, `JWT_AUDIENCE`, `JWT_AUDIENCE_CHECK`, `JWT_ISSUER`,
+    /// Reads `AUDIT_JWT_SECRET`, `AUDIT_JWT_SECRET_PREVIOUS`, `JWT_AUDIENCE`, `JWT_AUDIENCE_CHECK`, `JWT_ISSUER`,
     /// `JWT_CLOCK_SKEW_SECS`, `JWT_MAX_LIFETIME_SECS`, `ALLOWED_ORIGINS`, `ALLOWED_CATEGORIES`,
     /// `MAX_BODY_BYTES`, `MAX_BATCH`, `MAX_DETAILS_BYTES`, `MAX_DETAILS_DEPTH`,
     /// `OCCURRED_AT_MAX_SKEW_SECS`, `OCCURRED_AT_MAX_AGE_SECS`, `RETRY_AFTER_SECS`,
@@ -173,8 +173,11 @@ impl Settings {
         };
         let audience_check_off = text("JWT_AUDIENCE_CHECK").is_some_and(|v| v.eq_ignore_ascii_case("off"));
         let (min_life, max_life) = LIFETIME_BOUNDS_SECS;
+        let previous_secret = get("AUDIT_JWT_SECRET_PREVIOUS").filter(|s| !s.trim().is_empty());
+        let short_previous = previous_secret.as_ref().is_some_and(|s| s.len() < MIN_SECRET_LEN);
         let jwt = get("AUDIT_JWT_SECRET").filter(|s| s.len() >= MIN_SECRET_LEN).map(|s| JwtRules {
             secret: s.into_bytes(),
+            previous_secret: previous_secret.map(String::into_bytes),
             audience: (!audience_check_off)
                 .then(|| text("JWT_AUDIENCE").unwrap_or_else(|| jwt::DEFAULT_AUDIENCE.to_owned())),
             issuer: text("JWT_ISSUER"),
@@ -273,6 +276,13 @@ impl Settings {
         if let Some(k) = unparsed.borrow().first() {
             settings.neo4j = Err(cat(&[k, " must be a whole number (digits only)"]));
         }
+        if short_previous {
+            settings.neo4j = Err(cat(&[
+                "AUDIT_JWT_SECRET_PREVIOUS is shorter than ",
+                &crate::error::num(MIN_SECRET_LEN as u64),
+                " bytes",
+            ]));
+        }
         // A browser's queue files events by the token's sub and lasting claims; a tenant claim it
         // leaves out (a per-token or descriptive one: `azp`, `client_id`, `email`, ...) would let
         // an event queued under one tenant's token go out with another tenant's token of the same
@@ -286,6 +296,18 @@ impl Settings {
             ]));
         }
         settings
+    }
+
+    /// Why this Worker cannot take events (`None`: it can), never quoting a secret: the one
+    /// check behind `/v1/events`' and `/v1/health`'s 500 `misconfigured`.
+    pub fn misconfiguration(&self) -> Option<String> {
+        match (&self.jwt, &self.neo4j, &self.signer) {
+            (None, _, _) => {
+                Some(cat(&["AUDIT_JWT_SECRET is missing or shorter than ", &num(MIN_SECRET_LEN as u64), " bytes"]))
+            }
+            (_, Err(e), _) | (_, _, Err(e)) => Some(e.clone()),
+            _ => None,
+        }
     }
 
     /// Whether an event's target may name `label` (only a label in `ALLOWED_TARGET_LABELS`).
@@ -584,7 +606,7 @@ pub async fn handle<I: Io, S: Store>(
 }
 
 async fn route<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
-    let Call { req, settings, .. } = call;
+    let Call { req, settings, io, .. } = call;
     let origin = req.header("Origin");
     let known = matches!(req.path.as_str(), "/v1/events" | "/v1/health" | "/v1/keys" | "/v1/verify");
     if !known {
@@ -593,6 +615,16 @@ async fn route<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             "not_found",
             "no such endpoint; use POST /v1/events, GET /v1/health, GET /v1/keys or GET /v1/verify",
         );
+    }
+    // No list at all is the operator's mistake (a browser-facing Worker then allows no page, and
+    // the page cannot read why): the log says so, for the preflight too. A foreign origin
+    // against a list is anyone's request: no log line.
+    if let Some(o) = origin.filter(|_| settings.cors.is_empty()) {
+        io.log(&cat(&[
+            "audit-ingest: refused a request from the page origin ",
+            &quoted(crate::outcome::first_chars(o, 200)),
+            ": ALLOWED_ORIGINS is not set, so no page may call this Worker; list the app's origins there",
+        ]));
     }
     if req.method == "OPTIONS" {
         return preflight(req, settings);
@@ -657,12 +689,15 @@ pub fn health_bucket(req: &Request, settings: &Settings, now_secs: i64) -> Optio
     jwt::verify(token, rules, now_secs).ok().map(|who| cat(&["health:sub:", &who.sub]))
 }
 
+/// 500 `misconfigured` first, as `/v1/events` would answer (free: no Neo4j round trip).
 /// Unauthenticated, so a check that reaches Neo4j is rate-limited per [`health_bucket`], and
 /// fails closed (503) when the limiter is missing or failing. Without a bucket: liveness only
 /// (`"neo4j": "unchecked"`), no round trip.
 async fn health<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let Call { req, settings, now_secs, io, store } = call;
-    let Some(store) = store else { return misconfigured(settings, io) };
+    // Whatever would refuse every event fails the health check too (a deploy probe must not be
+    // green while the endpoint answers 500 to every client).
+    let Some(store) = usable(settings, store) else { return misconfigured(settings, io) };
     let Some(bucket) = health_bucket(req, settings, now_secs) else {
         return Response::json_text(200, r#"{"status":"ok","neo4j":"unchecked"}"#.into());
     };
@@ -761,7 +796,7 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         }
         Err(e) => return limiter_unavailable(settings, io, &e),
     }
-    let Some(store) = store else { return misconfigured(settings, io) };
+    let Some(store) = usable(settings, store) else { return misconfigured(settings, io) };
     if settings.public_keys.is_empty() {
         return Response::error(500, "misconfigured", "no public key: set AUDIT_SIGNING_KEY");
     }
@@ -945,7 +980,7 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Err(BodyError::NamesUser(m)) => return Response::error(403, "forbidden", &m),
         Err(BodyError::TooLarge(m)) => return Response::error(413, "payload_too_large", &m),
     };
-    let Some(store) = store else { return misconfigured(settings, io) };
+    let Some(store) = usable(settings, store) else { return misconfigured(settings, io) };
     let signer = match &settings.signer {
         Ok(s) => s.as_ref(),
         Err(_) => return misconfigured(settings, io),
@@ -1062,13 +1097,14 @@ fn too_large(settings: &Settings) -> Response {
     )
 }
 
+/// The store, unless the settings make the Worker misconfigured (the one gate of every endpoint
+/// that reaches Neo4j).
+fn usable<'a, S>(settings: &Settings, store: Option<&'a S>) -> Option<&'a S> {
+    store.filter(|_| settings.misconfiguration().is_none())
+}
+
 fn misconfigured<I: Io>(settings: &Settings, io: &I) -> Response {
-    let why = match (&settings.jwt, &settings.neo4j, &settings.signer) {
-        (None, _, _) => cat(&["AUDIT_JWT_SECRET is missing or shorter than ", &num(MIN_SECRET_LEN as u64), " bytes"]),
-        (_, Err(e), _) => e.clone(),
-        (_, _, Err(e)) => e.clone(),
-        _ => "unknown".into(),
-    };
+    let why = settings.misconfiguration().unwrap_or_else(|| "unknown".into());
     io.log(&crate::error::scrub(
         &cat(&["audit-ingest: misconfigured: ", &why]),
         &crate::error::refs(&secrets(settings)),
@@ -1090,13 +1126,15 @@ fn unavailable<I: Io>(settings: &Settings, io: &I, e: &AuditError, what: &str) -
     }
 }
 
-/// What the Worker's log lines are scrubbed of: `AUDIT_JWT_SECRET` and the Neo4j configuration's
+/// What the Worker's log lines are scrubbed of: `AUDIT_JWT_SECRET(_PREVIOUS)` and the Neo4j configuration's
 /// secrets ([`Config::secrets`]).
 fn secrets(settings: &Settings) -> Vec<String> {
     let mut v = Vec::new();
     if let Some(j) = &settings.jwt {
-        if let Ok(s) = std::str::from_utf8(&j.secret) {
-            v.push(s.to_owned());
+        for key in std::iter::once(&j.secret).chain(&j.previous_secret) {
+            if let Ok(s) = std::str::from_utf8(key) {
+                v.push(s.to_owned());
+            }
         }
     }
     if let Ok(c) = &settings.neo4j {
@@ -1168,11 +1206,12 @@ mod tests {
         body: String,
         limiter: Result<bool, String>,
         keys: RefCell<Vec<String>>,
+        logs: RefCell<Vec<String>>,
     }
 
     impl FakeIo {
         fn new(body: &str) -> FakeIo {
-            FakeIo { body: body.into(), limiter: Ok(true), keys: RefCell::default() }
+            FakeIo { body: body.into(), limiter: Ok(true), keys: RefCell::default(), logs: RefCell::default() }
         }
     }
 
@@ -1188,7 +1227,9 @@ mod tests {
             self.keys.borrow_mut().push(key.to_owned());
             self.limiter.clone()
         }
-        fn log(&self, _line: &str) {}
+        fn log(&self, line: &str) {
+            self.logs.borrow_mut().push(line.into());
+        }
     }
 
     /// A store that records writes and reports `stored` (default: every distinct UID), with the
@@ -1799,6 +1840,92 @@ mod tests {
         let r = health(vec![("CF-Connecting-IP".into(), "203.0.113.9".into())], &broken, &store);
         assert_eq!((r.status, r.header("Retry-After")), (503, Some("5")));
         assert_eq!(store.pings.get(), 2);
+    }
+
+    /// A deploy's health check must not say "ok" while every event would get 500 misconfigured:
+    /// a JWT secret that is missing or too short, or an unusable signing key, is reported by
+    /// `/v1/health` as by `/v1/events` (it answered 200 `"neo4j": "ok"` with Neo4j reachable).
+    #[test]
+    fn health_reports_what_would_refuse_every_event() {
+        for bad in [("AUDIT_JWT_SECRET", "too-short"), ("AUDIT_SIGNING_KEY", "not-a-key")] {
+            let (s, store) = (settings(&[bad]), FakeStore::default());
+            let ingest =
+                run(&post(&format!("Bearer {}", token("ann"))), &s, &FakeIo::new(r#"{"actionType":"A"}"#), &store);
+            assert_eq!((ingest.status, body_of(&ingest)["error"].clone()), (500, json!("misconfigured")), "{bad:?}");
+            for headers in [vec![], vec![("CF-Connecting-IP".to_owned(), "203.0.113.9".to_owned())]] {
+                let req = Request { method: "GET".into(), path: "/v1/health".into(), headers, ..Default::default() };
+                let io = FakeIo::new("");
+                let r = run(&req, &s, &io, &store);
+                assert_eq!(
+                    (r.status, body_of(&r)),
+                    (500, json!({"error": "misconfigured", "message": "the audit endpoint is not configured"})),
+                    "{bad:?}"
+                );
+                assert!(io.keys.borrow().is_empty(), "no rate-limit bucket spent");
+            }
+            assert_eq!(store.pings.get(), 0, "{bad:?}: Neo4j not asked");
+        }
+    }
+
+    /// The first deploy of a browser-facing Worker without `ALLOWED_ORIGINS`: every page gets a
+    /// 403 it cannot even read ("Failed to fetch"); the log says which setting is missing (it
+    /// said nothing). With a list set, a foreign origin is refused without a log line (anyone
+    /// can send those).
+    #[test]
+    fn a_browser_request_refused_for_want_of_allowed_origins_is_logged() {
+        let with_origin = |o: &str| {
+            let mut r = post(&format!("Bearer {}", token("ann")));
+            r.headers.push(("Origin".into(), o.into()));
+            r
+        };
+        let (io, store) = (FakeIo::new(r#"{"actionType":"A"}"#), FakeStore::default());
+        let r = run(&with_origin("https://app.example"), &settings(&[]), &io, &store);
+        assert_eq!((r.status, body_of(&r)["error"].clone()), (403, json!("forbidden_origin")));
+        assert_eq!(io.logs.borrow().len(), 1);
+        let line = io.logs.borrow()[0].clone();
+        assert!(line.contains("ALLOWED_ORIGINS") && line.contains("https://app.example"), "{line}");
+        // The browser's preflight comes first: logged too.
+        let mut pre = with_origin("https://app.example");
+        pre.method = "OPTIONS".into();
+        pre.headers.push(("Access-Control-Request-Method".into(), "POST".into()));
+        assert_eq!(run(&pre, &settings(&[]), &io, &store).status, 403);
+        assert_eq!(io.logs.borrow().len(), 2);
+        let (io, s) = (FakeIo::new(r#"{"actionType":"A"}"#), settings(&[("ALLOWED_ORIGINS", "https://app.example")]));
+        assert_eq!(run(&with_origin("https://evil.example"), &s, &io, &store).status, 403);
+        assert_eq!(run(&with_origin("https://app.example"), &s, &io, &store).status, 201);
+        assert!(io.logs.borrow().is_empty(), "{:?}", io.logs.borrow());
+    }
+
+    /// Rotating `AUDIT_JWT_SECRET`: with the old value in `AUDIT_JWT_SECRET_PREVIOUS`, tokens
+    /// the identity provider signed before the switch stay valid until they expire (before, every
+    /// signed-in user got 401 at once, and client-mode events waited in their queues); a token
+    /// signed with any other key is still refused, and a short previous secret is misconfigured.
+    #[test]
+    fn a_rotated_jwt_secret_keeps_tokens_of_the_previous_one_valid() {
+        const OLD: &str = "the-previous-jwt-secret-0123456789abcdef";
+        let signed = |key: &str, sub: &str| {
+            let t = jwt::sign_hs256(key.as_bytes(), &json!({"sub": sub, "aud": "neo4j-audit", "exp": NOW + 60}));
+            post(&format!("Bearer {t}"))
+        };
+        let body = r#"{"actionType":"A"}"#;
+        let store = FakeStore::default();
+        let (plain, rotating) = (settings(&[]), settings(&[("AUDIT_JWT_SECRET_PREVIOUS", OLD)]));
+        assert_eq!(run(&signed(OLD, "ann"), &plain, &FakeIo::new(body), &store).status, 401);
+        for (key, sub) in [(SECRET, "new"), (OLD, "old")] {
+            let r = run(&signed(key, sub), &rotating, &FakeIo::new(body), &store);
+            assert_eq!(r.status, 201, "{sub}: {}", r.body);
+        }
+        let r = run(&signed("yet-another-secret-0123456789abcdefghij", "x"), &rotating, &FakeIo::new(body), &store);
+        assert_eq!(r.status, 401, "{}", r.body);
+        let users: Vec<_> = store.written.borrow().iter().map(|e| e.user_uid.clone().unwrap()).collect();
+        assert_eq!(users, ["new", "old"]);
+        // Secrets: never in Debug; a short previous one makes the Worker misconfigured, named.
+        assert!(!format!("{rotating:?}").contains(OLD));
+        let short = settings(&[("AUDIT_JWT_SECRET_PREVIOUS", "short-old")]);
+        let why = short.misconfiguration().unwrap();
+        assert!(why.contains("AUDIT_JWT_SECRET_PREVIOUS") && !why.contains("short-old"), "{why}");
+        assert_eq!(run(&signed(SECRET, "ann"), &short, &FakeIo::new(body), &store).status, 500);
+        assert!(settings(&[("AUDIT_JWT_SECRET_PREVIOUS", " ")]).misconfiguration().is_none());
     }
 
     const SEED: &str = "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60";

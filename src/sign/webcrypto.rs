@@ -5,9 +5,10 @@
 //! signatures. Every failure of the host (a rejected promise, an unexpected value) is a refusal
 //! (`false` / `Err`), never a panic; no message carries key bytes.
 
+#[cfg(feature = "ingest")]
 use std::cell::RefCell;
 
-use js_sys::{Array, Promise};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -26,14 +27,12 @@ extern "C" {
         data: &[u8],
         alg: &str,
         extractable: bool,
-        usages: &Array,
+        usages: &js_sys::Array,
     ) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch, js_name = exportKey)]
     fn export_key(this: &Subtle, format: &str, key: &CryptoKey) -> Result<Promise, JsValue>;
     #[wasm_bindgen(method, catch)]
     fn sign(this: &Subtle, alg: &str, key: &CryptoKey, data: &[u8]) -> Result<Promise, JsValue>;
-    #[wasm_bindgen(method, catch)]
-    fn verify(this: &Subtle, alg: &str, key: &CryptoKey, sig: &[u8], data: &[u8]) -> Result<Promise, JsValue>;
 
     /// A `CryptoKey`.
     #[derive(Clone)]
@@ -45,29 +44,40 @@ extern "C" {
     fn x(this: &Jwk) -> Option<String>;
 }
 
+#[cfg(feature = "ingest")]
 const ALG: &str = "Ed25519";
 /// PKCS #8 (RFC 8410) of an Ed25519 private key, up to its 32-byte seed.
 #[cfg(feature = "ingest")]
 const PKCS8_PREFIX: [u8; 16] =
     [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
 
+#[wasm_bindgen(module = "/src/sign/webcrypto.js")]
+extern "C" {
+    /// Imports the public key (cached in the host): 0, 1 (no `crypto.subtle`) or 2 (refused).
+    #[wasm_bindgen(js_name = ed25519Load)]
+    fn ed25519_load(raw: &[u8]) -> Promise;
+    /// Whether `sig` verifies `msg` with the public key `raw`; `false` when the host refuses.
+    #[wasm_bindgen(js_name = ed25519Verify)]
+    fn ed25519_verify(raw: &[u8], sig: &[u8], msg: &[u8]) -> Promise;
+}
+
 /// Awaits a WebCrypto call; `None` for a throw, a rejection or no `crypto.subtle`.
+#[cfg(feature = "ingest")]
 async fn call(f: impl FnOnce(&Subtle) -> Result<Promise, JsValue>) -> Option<JsValue> {
     let p = SUBTLE.with(|s| s.as_ref().map(f))?.ok()?;
     JsFuture::from(p).await.ok()
 }
 
+#[cfg(feature = "ingest")]
 async fn import(format: &str, data: &[u8], usage: &str) -> Option<CryptoKey> {
-    let usages = Array::of1(&JsValue::from_str(usage));
+    let usages = js_sys::Array::of1(&JsValue::from_str(usage));
     // Extractable for a private key: its public half is read back as a JWK.
     call(|s| s.import_key(format, data, ALG, format == "pkcs8", &usages)).await.map(JsCast::unchecked_into)
 }
 
+#[cfg(feature = "ingest")]
 thread_local! {
-    /// Imported public keys, by their bytes (a few per isolate: the current key and retired ones).
-    static PUBLIC: RefCell<Vec<([u8; 32], CryptoKey)>> = const { RefCell::new(Vec::new()) };
     /// The last imported private key: its seed, the key, its public half.
-    #[cfg(feature = "ingest")]
     static SECRET: RefCell<Option<([u8; 32], CryptoKey, [u8; 32])>> = const { RefCell::new(None) };
 }
 
@@ -81,33 +91,17 @@ impl PublicKey {
         edwards::is_point(bytes).then_some(PublicKey(*bytes))
     }
 
-    /// The key imported into WebCrypto (cached); `Err` (readable) when this host cannot verify
-    /// Ed25519 at all, so that is not reported as a forged signature.
+    /// The key imported into WebCrypto (cached by src/sign/webcrypto.js); `Err` (readable) when
+    /// this host cannot verify Ed25519 at all, so that is not reported as a forged signature.
     pub(crate) async fn load(&self) -> Result<(), String> {
-        self.key().await.map(drop)
-    }
-
-    async fn key(&self) -> Result<CryptoKey, String> {
-        if let Some(k) = PUBLIC.with(|c| c.borrow().iter().find(|(b, _)| *b == self.0).map(|(_, k)| k.clone())) {
-            return Ok(k);
-        }
-        if !SUBTLE.with(|s| s.is_some()) {
-            return Err(
-                "this host has no WebCrypto (crypto.subtle; a browser gives it to https and localhost pages only)"
-                    .into(),
-            );
-        }
-        let k = import("raw", &self.0, "verify")
-            .await
-            .ok_or("this host's WebCrypto does not support Ed25519 (crypto.subtle.importKey refused the key)")?;
-        PUBLIC.with(|c| {
-            let mut c = c.borrow_mut();
-            if c.len() >= 16 {
-                c.remove(0);
+        match JsFuture::from(ed25519_load(&self.0)).await.ok().and_then(|v| v.as_f64()) {
+            Some(0.0) => Ok(()),
+            Some(1.0) => {
+                Err("this host has no WebCrypto (crypto.subtle; a browser gives it to https and localhost pages only)"
+                    .into())
             }
-            c.push((self.0, k.clone()));
-        });
-        Ok(k)
+            _ => Err("this host's WebCrypto does not support Ed25519 (crypto.subtle.importKey refused the key)".into()),
+        }
     }
 
     /// Strict verification (as `ed25519-dalek`'s `verify_strict`); `false` when the host refuses.
@@ -116,8 +110,8 @@ impl PublicKey {
         if edwards::is_small_order(&self.0) || edwards::is_small_order(r) || !edwards::s_is_canonical(sig) {
             return false;
         }
-        let Ok(key) = self.key().await else { return false };
-        call(|s| s.verify(ALG, &key, sig, msg)).await.and_then(|v| v.as_bool()).unwrap_or(false)
+        let p = ed25519_verify(&self.0, sig, msg);
+        JsFuture::from(p).await.ok().and_then(|v| v.as_bool()).unwrap_or(false)
     }
 }
 

@@ -7,7 +7,6 @@
 //! written as one JSON text that the host's `JSON.parse` turns into plain objects.
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use super::JsAuditLogger;
 use crate::error::{cat, AuditError};
@@ -164,10 +163,7 @@ impl JsAuditLogger {
             if q.user_uid.is_some() || q.target.is_some() {
                 return Err(AuditError::InvalidInput(OWN.into()));
             }
-            let uid = super::details::js_text(&uid, "uid")?
-                .filter(|u| !u.is_empty())
-                .ok_or_else(|| AuditError::InvalidInput("uid must be a non-empty string".into()))?;
-            crate::read::user_query(&uid, q)
+            crate::read::user_query(&non_empty(&uid, "uid")?, q)
         });
         self.read(q.map(Call::Trail))
     }
@@ -190,12 +186,7 @@ impl JsAuditLogger {
             if q.category.is_some() || q.user_uid.is_some() || q.target.is_some() {
                 return Err(AuditError::InvalidInput(OWN.into()));
             }
-            let text = |v: &JsValue, what: &str| {
-                super::details::js_text(v, what)?
-                    .filter(|s| !s.is_empty())
-                    .ok_or_else(|| AuditError::InvalidInput(cat(&[what, " must be a non-empty string"])))
-            };
-            crate::read::target_query(&text(&label, "label")?, &text(&uid, "uid")?, &q)
+            crate::read::target_query(&non_empty(&label, "label")?, &non_empty(&uid, "uid")?, &q)
         });
         self.read(q.map(Call::Trail))
     }
@@ -239,12 +230,13 @@ enum Call {
 }
 
 impl JsAuditLogger {
-    /// The promise of every read method: one future type for all of them (each
-    /// `future_to_promise` instance is its own copy of the task machinery in the .wasm). An
-    /// argument error resolves `null` with it in `lastError`, as a failed read does.
+    /// The promise of every read method: one future type for all of them, boxed into the
+    /// promise code the write path's occasional calls share ([`super::resolving_boxed`]: no
+    /// `future_to_promise` instance of its own in the .wasm). An argument error resolves `null`
+    /// with it in `lastError`, as a failed read does.
     fn read(&self, call: Result<Call, AuditError>) -> js_sys::Promise {
         let inner = self.inner.clone();
-        future_to_promise(async move {
+        super::resolving_boxed(Box::pin(async move {
             let mut out = String::new();
             let res = match call {
                 Ok(Call::Trail(q)) => inner
@@ -254,9 +246,17 @@ impl JsAuditLogger {
                 Ok(Call::Verify(q)) => inner.verify_trail(&q).await.map(|r| js::write_report(&r, &mut out)),
                 Err(e) => Err(e),
             };
-            Ok(resolve(&inner, res.map(|()| out)))
-        })
+            resolve(&inner, res.map(|()| out))
+        }))
     }
+}
+
+/// Argument `what` of getUserActivity / getTargetActivity: a non-empty string (without lone
+/// surrogates).
+fn non_empty(v: &JsValue, what: &str) -> Result<String, AuditError> {
+    super::details::js_text(v, what)?
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| AuditError::InvalidInput(cat(&[what, " must be a non-empty string"])))
 }
 
 /// `Ok(json)` → the host's `JSON.parse` of it, plain JS objects (lastError cleared); `Err` →

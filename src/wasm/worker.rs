@@ -63,6 +63,7 @@ export interface IngestEnv {
   NEO4J_TIMEOUT_MS?: IngestVar;
   NEO4J_ALLOW_INSECURE_HTTP?: IngestVar;
   AUDIT_JWT_SECRET?: string;
+  AUDIT_JWT_SECRET_PREVIOUS?: string;
   AUDIT_SIGNING_KEY?: string;
   AUDIT_SIGNING_KEY_ID?: string;
   AUDIT_PUBLIC_KEYS?: string;

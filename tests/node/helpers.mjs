@@ -2,6 +2,7 @@
 import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
+import { createServer } from "node:http";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const NEO4J_URL = process.env.NEO4J_URL ?? "http://127.0.0.1:7474";
@@ -46,4 +47,56 @@ export async function cypher(statement, parameters = {}, url = NEO4J_URL) {
   const body = await res.json();
   if (body.errors.length) throw new Error(`${statement}: ${JSON.stringify(body.errors)}`);
   return body.results[0].data.map((d) => d.row);
+}
+
+/** Events of `trail` as {uid, type, userUID, details}, oldest first. */
+export async function trailEvents(trail) {
+  const rows = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.UID, e.eventType, e.userUID, e.details ORDER BY e.timestamp",
+    { trail },
+  );
+  return rows.map(([uid, type, userUID, details]) => ({ uid, type, userUID, details }));
+}
+
+/** A port on 127.0.0.1 that nothing listens on (a server that is down). */
+export const closedPort = () => new Promise((r) => {
+  const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => r(port)); });
+});
+
+/** A proxy to the real Neo4j: `intercept(body, res, forward)` sees each request's body first and
+ *  answers it itself by returning true (it may also wait, and may call `forward()`, which sends the
+ *  request on to Neo4j and resolves with Neo4j's answer `{status, body}` without relaying it), or
+ *  lets it through to Neo4j by returning false. `writes` lists the audit writes (bodies with
+ *  `UNWIND $events`) as they arrive: `{at, events}` (the number of events the request carries);
+ *  `maxActive` is the most writes the proxy held open at one time. */
+export async function proxyToNeo4j(intercept = () => false) {
+  const writes = [];
+  let active = 0;
+  const state = { writes, maxActive: 0 };
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    const isWrite = body.includes("UNWIND $events");
+    if (isWrite) {
+      const statements = JSON.parse(body).statements ?? [];
+      const events = statements.map((s) => s.parameters?.events?.length ?? 0).reduce((a, b) => a + b, 0);
+      writes.push({ at: Date.now(), events });
+      state.maxActive = Math.max(state.maxActive, ++active);
+      res.once("close", () => active--); // answered, or the client went away
+    }
+    const forward = async () => {
+      const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
+        method: req.method, body: req.method === "POST" ? body : undefined,
+        headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
+      });
+      return { status: upstream.status, body: Buffer.from(await upstream.arrayBuffer()) };
+    };
+    if (await intercept(body, res, forward)) return;
+    const { status, body: answer } = await forward();
+    res.writeHead(status, { "Content-Type": "application/json" });
+    res.end(answer);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return Object.assign(state, { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() });
 }

@@ -5,38 +5,10 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
-import { loadPkg, unique, config, cypher, ROOT, NEO4J_URL, NEO4J_PASSWORD } from "./helpers.mjs";
+import { loadPkg, unique, config, cypher, trailEvents, proxyToNeo4j, closedPort, ROOT, NEO4J_URL, NEO4J_PASSWORD } from "./helpers.mjs";
 
 const pkg = await loadPkg();
 const readPkg = await loadPkg("read");
-
-/** Events of `trail` as {uid, type, userUID, details}. */
-async function trailEvents(trail) {
-  const rows = await cypher(
-    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.UID, e.eventType, e.userUID, e.details ORDER BY e.timestamp",
-    { trail },
-  );
-  return rows.map(([uid, type, userUID, details]) => ({ uid, type, userUID, details }));
-}
-
-/** A proxy to the real Neo4j: `intercept(body, res)` sees each request's body first and answers
- *  it itself by returning true (it may also wait), or lets it through to Neo4j. */
-async function proxyToNeo4j(intercept) {
-  const server = createServer(async (req, res) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks);
-    if (await intercept(body, res)) return;
-    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
-      method: req.method, body: req.method === "POST" ? body : undefined,
-      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
-    });
-    res.writeHead(upstream.status, { "Content-Type": "application/json" });
-    res.end(Buffer.from(await upstream.arrayBuffer()));
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  return { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() };
-}
 
 /** A proxy to the real Neo4j that answers the first `tooMany` writes itself with
  *  429 + Retry-After: `retryAfter` (as the Worker's rate limiter does), then forwards. */
@@ -306,7 +278,7 @@ test("a flush(), or close(), that leaves events undelivered resolves false with 
   // Found by a new user: Neo4j down -> logUserAction false ("network error: ..."), then flush()
   // false and close() false with lastError undefined: the core logger's flush saw no backlog of
   // its own (the durable queue holds the event) and cleared the reason as if it had succeeded.
-  const down = await new Promise((r) => { const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => r(port)); }); });
+  const down = await closedPort();
   const direct = { ...config(unique("flush-left")), url: `http://127.0.0.1:${down}` };
   const client = { endpoint: `http://127.0.0.1:${down}/v1/events`, token: "a.b.c" };
   for (const target of [direct, client]) {
@@ -323,7 +295,7 @@ test("a flush(), or close(), that leaves events undelivered resolves false with 
 
 test("a call refused by a full queue counts in stats().failed as every call that ended false (README Counters), and in dropped", async () => {
   // It was counted in dropped only: three calls false, failed 2.
-  const down = await new Promise((r) => { const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => r(port)); }); });
+  const down = await closedPort();
   const logger = new pkg.AuditLogger({ ...config(unique("full")), url: `http://127.0.0.1:${down}`, retry: { maxAttempts: 1 }, queue: { maxEvents: 2 } });
   const results = [];
   for (let i = 0; i < 3; i++) results.push(await logger.logUserAction(null, `FULL_${i}`));

@@ -323,3 +323,23 @@ test("verifyTrail({anchors: [chainHead()]}) as the README writes it: a head take
   assert.match(logger.lastError, /^invalid input: .*anchors must be a list of \{streamId, seq, hash\}/);
   await logger.close();
 });
+
+test("verifyTrail with keys on a host whose WebCrypto is missing or refuses Ed25519 resolves null and says which", async () => {
+  const { generateKeyPairSync } = await import("node:crypto");
+  const logger = new pkg.AuditLogger(config(unique("node-read-nocrypto")));
+  const key = () => ({ kid: "k", ...generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" }) });
+  const real = Object.getOwnPropertyDescriptor(globalThis, "crypto");
+  const host = (crypto) => Object.defineProperty(globalThis, "crypto", { value: crypto, configurable: true });
+  try {
+    host({});
+    assert.equal(await logger.verifyTrail({ publicKey: key() }), null);
+    assert.match(logger.lastError, /this host has no WebCrypto \(crypto\.subtle;/);
+    host({ subtle: { importKey: () => Promise.reject(new Error("no Ed25519")) } });
+    assert.equal(await logger.verifyTrail({ publicKey: key() }), null);
+    assert.match(logger.lastError, /this host's WebCrypto does not support Ed25519 \(crypto\.subtle\.importKey refused the key\)/);
+  } finally {
+    Object.defineProperty(globalThis, "crypto", real);
+  }
+  // The host's own WebCrypto again: the key loads (the trail is empty: nothing to check).
+  assert.notEqual(await logger.verifyTrail({ publicKey: key() }), null, logger.lastError);
+});

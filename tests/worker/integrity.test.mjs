@@ -1,5 +1,6 @@
 // The Worker's integrity rules inside workerd, against the real Neo4j (read back independently):
-// duplicate UIDs, token rules, the streamed body limit, the null origin, /v1/health's buckets,
+// duplicate UIDs, token rules, the streamed body limit, the null origin and page-URL entries of
+// ALLOWED_ORIGINS, /v1/health (buckets, misconfiguration), rotating AUDIT_JWT_SECRET,
 // provenance (source, occurredAt) and ALLOWED_CATEGORIES.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
@@ -149,6 +150,23 @@ describe("CORS never trusts the null origin", () => {
     expect(corsHeaders(r)).toEqual([]);
     expect(await trailEvents(trail)).toEqual([]);
   });
+
+  it("takes an entry written as the page's URL (an app under /app/) as its origin", async () => {
+    const trail = unique("worker-page-url-origin");
+    const o = { AUDIT_TRAIL: trail, ALLOWED_ORIGINS: "https://App.Example.com/app/, https://b.example:443" };
+    for (const Origin of ["https://app.example.com", "https://b.example"]) {
+      const pre = await call("/v1/events", { method: "OPTIONS", headers: {
+        Origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization, content-type" } }, o);
+      expect(pre.status).toBe(204);
+      expect(pre.headers.get("Access-Control-Allow-Origin")).toBe(Origin);
+      const r = await post({ actionType: "FROM_PAGE" }, { tok: await token(unique("user")), headers: { Origin }, overrides: o });
+      expect(r.status).toBe(201);
+      expect(r.headers.get("Access-Control-Allow-Origin")).toBe(Origin);
+    }
+    const other = await post({ actionType: "FROM_ELSEWHERE" }, { tok: await token(unique("user")), headers: { Origin: "https://app.example.com:8443" }, overrides: o });
+    expect(other.status).toBe(403);
+    expect((await trailEvents(trail)).map((e) => e.eventType)).toEqual(["FROM_PAGE", "FROM_PAGE"]);
+  });
 });
 
 describe("/v1/health", () => {
@@ -178,6 +196,39 @@ describe("/v1/health", () => {
     const broken = { limit: async () => { throw new Error("limiter down"); } };
     const b = await call("/v1/health", { headers: { "CF-Connecting-IP": ip() } }, { RATE_LIMITER: broken });
     expect(b.status).toBe(503);
+  });
+
+  it("answers 500 misconfigured, as /v1/events does, when AUDIT_JWT_SECRET is missing or short", async () => {
+    for (const AUDIT_JWT_SECRET of [undefined, "too-short"]) {
+      for (const headers of [{}, { "CF-Connecting-IP": ip() }]) {
+        const r = await call("/v1/health", { headers }, { AUDIT_JWT_SECRET });
+        expect(r.status).toBe(500);
+        expect(await r.json()).toEqual({ error: "misconfigured", message: "the audit endpoint is not configured" });
+      }
+    }
+  });
+});
+
+describe("rotating AUDIT_JWT_SECRET", () => {
+  it("accepts tokens of AUDIT_JWT_SECRET_PREVIOUS too, and no other key", async () => {
+    const trail = unique("worker-rotate");
+    const previous = env.AUDIT_JWT_SECRET;
+    const next = `rotated-${crypto.randomUUID()}`;
+    const [oldSub, newSub] = [unique("old"), unique("new")];
+    const before = await token(oldSub, {}, previous);
+    // Switched without the previous secret: the old key's token is refused.
+    expect((await post({ actionType: "CUT" }, { tok: before, overrides: { AUDIT_TRAIL: trail, AUDIT_JWT_SECRET: next } })).status).toBe(401);
+    const rotating = { AUDIT_TRAIL: trail, AUDIT_JWT_SECRET: next, AUDIT_JWT_SECRET_PREVIOUS: previous };
+    expect((await post({ actionType: "OLD_KEY" }, { tok: before, overrides: rotating })).status).toBe(201);
+    expect((await post({ actionType: "NEW_KEY" }, { tok: await token(newSub, {}, next), overrides: rotating })).status).toBe(201);
+    const other = await token(unique("x"), {}, `another-${crypto.randomUUID()}`);
+    expect((await post({ actionType: "OTHER_KEY" }, { tok: other, overrides: rotating })).status).toBe(401);
+    // A previous secret too short to be a key: misconfigured (500), named in the log.
+    const short = await post({ actionType: "SHORT" }, { tok: await token(newSub, {}, next), overrides: { ...rotating, AUDIT_JWT_SECRET_PREVIOUS: "short" } });
+    expect(short.status).toBe(500);
+    expect((await short.json()).error).toBe("misconfigured");
+    const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID ORDER BY e.eventType", { trail });
+    expect(rows).toEqual([["NEW_KEY", newSub], ["OLD_KEY", oldSub]]);
   });
 });
 

@@ -1,6 +1,7 @@
 // The durable queue in client mode, all real: headless Chromium (IndexedDB, page reloads) →
 // `wrangler dev` (workerd + worker/index.js + pkg/) → the real Neo4j, read back independently.
 //   - an event queued by alice is never delivered with bob's token (it waits for alice);
+//   - a token refresh: a new logger with the new token sends what the expired one could not;
 //   - an event the Worker rejects for good goes to the dead letters and holds back nothing;
 //   - queued events older than queue.maxAgeMs are removed, whoever owns them;
 //   - clearQueue() removes the signed-out user's waiting events.
@@ -119,6 +120,32 @@ test("an event queued by alice is never sent with bob's token; it waits for alic
   assert.equal(aliceRun.flushed, true);
   assert.equal(aliceRun.stats.queued, 0);
   assert.deepEqual(await trailEvents(), [{ type: "ALICE_SECRET_ACTION", user: alice }, { type: "BOB_ACTION", user: bob }]);
+  await page.close();
+});
+
+test("a token refresh in the same tab: what the expired token's logger could not send goes out with the new logger", async () => {
+  // (Runs after the first test: the Worker is up.) The README's recipe: a logger keeps its token,
+  // so on a refresh the app closes it and makes a new one; same identity, so it re-sends.
+  const carol = `carol-${randomUUID()}`;
+  const expired = await signJwt(SECRET, {
+    sub: carol, name: `Name of ${carol}`, aud: "neo4j-audit", iat: nowSecs() - 900, exp: nowSecs() - 300,
+  });
+  const page = await openPage();
+  await newLogger(page, client(expired));
+  const stale = await page.evaluate(async () => {
+    const ok = await window.logger.logUserAction(null, "CAROL_BEFORE_REFRESH", "SECURITY");
+    const err = window.logger.lastError;
+    const closed = await window.logger.close();
+    return { ok, err, closed, queued: window.logger.stats().queued };
+  });
+  assert.equal(stale.ok, false);
+  assert.match(stale.err, /^authentication failed: HTTP 401 \(unauthorized: token has expired\)/);
+  assert.deepEqual([stale.closed, stale.queued], [false, 1]);
+  await newLogger(page, client(await token(carol)));
+  const fresh = await page.evaluate(async () => ({ flushed: await window.logger.flush(), stats: window.logger.stats() }));
+  assert.equal(fresh.flushed, true);
+  assert.equal(fresh.stats.queued, 0);
+  assert.deepEqual((await trailEvents()).filter((e) => e.user === carol), [{ type: "CAROL_BEFORE_REFRESH", user: carol }]);
   await page.close();
 });
 
