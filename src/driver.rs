@@ -29,32 +29,67 @@ pub(crate) enum Cmd {
     Flush(oneshot::Sender<bool>),
 }
 
-/// A logger's way to its running driver, if one runs.
+/// A logger's ways to its running drivers: one per Tokio runtime the logger is used on, so a
+/// call is served by a task of the runtime it waits on. (One driver for all made a call from a
+/// second runtime wait on the first one, which may not be driven any more — a current-thread
+/// runtime whose thread left `block_on` — or fail `NoRuntime` when it was dropped.)
 #[derive(Debug, Default)]
-pub(crate) struct Slot(Mutex<Option<mpsc::UnboundedSender<Cmd>>>);
+pub(crate) struct Slot(Mutex<Vec<(tokio::runtime::Id, mpsc::UnboundedSender<Cmd>)>>);
 
 impl Slot {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<mpsc::UnboundedSender<Cmd>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(tokio::runtime::Id, mpsc::UnboundedSender<Cmd>)>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// Hands `cmd` to `logger`'s driver, starting one if none runs. Must be called inside a tokio
-/// runtime.
+/// Hands `cmd` to `logger`'s driver on the current runtime, starting one if none runs there.
+/// Must be called inside a tokio runtime.
 pub(crate) fn send(logger: &AuditLogger, slot: &Slot, cmd: Cmd) {
+    let rt = tokio::runtime::Handle::current();
+    let id = rt.id();
     let mut s = slot.lock();
-    let cmd = match s.as_ref() {
-        Some(tx) => match tx.send(cmd) {
+    // Drivers whose runtime was dropped (their task with them) are forgotten.
+    s.retain(|(_, tx)| !tx.is_closed());
+    let cmd = match s.iter().find(|(i, _)| *i == id) {
+        Some((_, tx)) => match tx.send(cmd) {
             Ok(()) => return,
-            Err(mpsc::error::SendError(cmd)) => cmd, // that driver ended (its runtime stopped)
+            Err(mpsc::error::SendError(cmd)) => cmd,
         },
         None => cmd,
     };
+    s.retain(|(i, _)| *i != id);
     let (tx, rx) = mpsc::unbounded_channel();
     let _ = tx.send(cmd);
-    *s = Some(tx);
+    s.push((id, tx));
     drop(s);
-    tokio::spawn(run(logger.clone(), rx));
+    rt.spawn(run(logger.clone(), id, rx));
+}
+
+/// Natively `flush`: asks the driver on the current runtime (started if none runs, so the answer
+/// and `lastError` come from a machine as always) and every other running one; `true` when each
+/// says so. A driver whose runtime shuts down before answering lost what it held: `false`.
+pub(crate) async fn flush(logger: &AuditLogger, slot: &Slot) -> bool {
+    let (tx, rx) = oneshot::channel();
+    send(logger, slot, Cmd::Flush(tx));
+    let id = tokio::runtime::Handle::current().id();
+    let others: Vec<_> = slot
+        .lock()
+        .iter()
+        .filter(|(i, _)| *i != id)
+        .filter_map(|(_, tx)| {
+            let (reply, rx) = oneshot::channel();
+            tx.send(Cmd::Flush(reply)).ok().map(|()| rx)
+        })
+        .collect();
+    let mut ok = rx.await.unwrap_or(false);
+    for rx in others {
+        ok &= rx.await.unwrap_or(false);
+    }
+    if !ok {
+        // One machine's success cleared `lastError` after another's failure set it.
+        logger.flush_left_events(None);
+    }
+    ok
 }
 
 /// The driver's state besides the machine.
@@ -66,6 +101,15 @@ struct Driver {
     answers: mpsc::UnboundedSender<Input>,
     timer: Option<i64>,
     turn: bool,
+    /// This machine's part of the logger's `queued` counter, as last reported.
+    queued: u64,
+}
+
+impl Drop for Driver {
+    /// A driver dropped with events (its runtime shut down) takes its part of `queued` with it.
+    fn drop(&mut self) {
+        self.logger.counters().move_queued(self.queued, 0);
+    }
 }
 
 impl Driver {
@@ -133,7 +177,9 @@ impl Driver {
                 | Action::Cleared { .. } => {}
             }
         }
-        self.logger.counters().set_queued(self.m.stats().queued);
+        let queued = self.m.stats().queued;
+        self.logger.counters().move_queued(self.queued, queued);
+        self.queued = queued;
     }
 
     fn is_done(&self) -> bool {
@@ -152,7 +198,7 @@ fn panicked(panic: Box<dyn std::any::Any + Send>) -> AuditError {
     }
 }
 
-async fn run(logger: AuditLogger, mut rx: mpsc::UnboundedReceiver<Cmd>) {
+async fn run(logger: AuditLogger, id: tokio::runtime::Id, mut rx: mpsc::UnboundedReceiver<Cmd>) {
     let (answers, mut answered) = mpsc::unbounded_channel();
     let mut d = Driver {
         m: Machine::new(logger.clone(), None),
@@ -162,6 +208,7 @@ async fn run(logger: AuditLogger, mut rx: mpsc::UnboundedReceiver<Cmd>) {
         answers,
         timer: None,
         turn: false,
+        queued: 0,
     };
     let mut open = true;
     loop {
@@ -188,7 +235,7 @@ async fn run(logger: AuditLogger, mut rx: mpsc::UnboundedReceiver<Cmd>) {
                     continue;
                 }
                 Err(_) => {
-                    *s = None;
+                    s.retain(|(i, _)| *i != id);
                     return;
                 }
             }

@@ -360,3 +360,65 @@ async fn a_dropped_call_still_delivers_its_event_and_the_chain_stays_intact() {
     assert!(report.ok && report.checked == 25, "{report:?}");
     assert_eq!(logger.stats().committed, 25);
 }
+
+/// The trail's stored UIDs (each counted: a duplicate would show as a count above 1).
+async fn stored_uids(trail: &str) -> std::collections::BTreeMap<String, i64> {
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.UID, count(*)",
+        json!({"t": trail}),
+    )
+    .await
+    .into_iter()
+    .map(|r| (r[0].as_str().unwrap().to_owned(), r[1].as_i64().unwrap()))
+    .collect()
+}
+
+/// One logger, built outside any runtime, used from several threads at once, each with a
+/// current-thread runtime of its own (`block_on` per call, as a CLI or a sync server might).
+/// The driver ran on the runtime of the call that started it: a call from another thread was
+/// handed to it, and waited while that runtime was not being driven (its thread outside
+/// `block_on`), or failed `NoRuntime` once that thread dropped its runtime.
+#[test]
+fn block_on_from_many_threads_with_their_own_runtimes() {
+    let (b, trail) = builder("threads");
+    let logger = b.build().unwrap();
+    const THREADS: usize = 6;
+    const ROUNDS: usize = 8;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(THREADS));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let logger = logger.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut uids = Vec::new();
+                for r in 0..ROUNDS {
+                    // A fresh runtime per round, dropped at its end, as `#[tokio::test]`s do.
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    let res = rt.block_on(async {
+                        let details: Vec<Value> = (0..3).map(|i| json!({"t": t, "r": r, "i": i})).collect();
+                        let calls = details.iter().map(|d| logger.log_user_action(None, "THREAD", None, Some(d)));
+                        tokio::time::timeout(Duration::from_secs(20), futures::future::join_all(calls)).await
+                    });
+                    let res = res.unwrap_or_else(|_| panic!("thread {t} round {r}: no answer within 20 s"));
+                    for ev in res {
+                        uids.push(ev.unwrap_or_else(|e| panic!("thread {t} round {r}: {e}")).uid);
+                    }
+                }
+                uids
+            })
+        })
+        .collect();
+    let mut mine = std::collections::BTreeSet::new();
+    for t in threads {
+        mine.extend(t.join().expect("thread ran"));
+    }
+    assert_eq!(mine.len(), THREADS * ROUNDS * 3);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let stored = rt.block_on(stored_uids(&trail));
+    assert_eq!(stored.keys().cloned().collect::<std::collections::BTreeSet<_>>(), mine);
+    assert!(stored.values().all(|&n| n == 1), "each stored once");
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued), ((THREADS * ROUNDS * 3) as u64, 0, 0), "{s:?}");
+    assert!(rt.block_on(logger.flush()));
+}
