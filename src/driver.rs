@@ -103,12 +103,23 @@ struct Driver {
     turn: bool,
     /// This machine's part of the logger's `queued` counter, as last reported.
     queued: u64,
+    /// The calls' way in.
+    rx: mpsc::UnboundedReceiver<Cmd>,
 }
 
 impl Drop for Driver {
-    /// A driver dropped with events (its runtime shut down) takes its part of `queued` with it.
+    /// A driver dropped with events (its runtime shut down) takes its part of `queued` with it,
+    /// and the calls it had not answered count as failed (their callers, on the same runtime,
+    /// went with it; an event among them may still have been committed).
     fn drop(&mut self) {
         self.logger.counters().move_queued(self.queued, 0);
+        // Calls sent but not yet taken in are unanswered too.
+        self.rx.close();
+        let mut unanswered = self.calls.len() as u64;
+        while let Ok(cmd) = self.rx.try_recv() {
+            unanswered += matches!(cmd, Cmd::Log(..)) as u64;
+        }
+        self.logger.counters().add_failed(unanswered);
     }
 }
 
@@ -198,7 +209,7 @@ fn panicked(panic: Box<dyn std::any::Any + Send>) -> AuditError {
     }
 }
 
-async fn run(logger: AuditLogger, id: tokio::runtime::Id, mut rx: mpsc::UnboundedReceiver<Cmd>) {
+async fn run(logger: AuditLogger, id: tokio::runtime::Id, rx: mpsc::UnboundedReceiver<Cmd>) {
     let (answers, mut answered) = mpsc::unbounded_channel();
     let mut d = Driver {
         m: Machine::new(logger.clone(), None),
@@ -209,13 +220,14 @@ async fn run(logger: AuditLogger, id: tokio::runtime::Id, mut rx: mpsc::Unbounde
         timer: None,
         turn: false,
         queued: 0,
+        rx,
     };
     let mut open = true;
     loop {
         if d.turn {
             // The first turn: calls made together (tasks already woken) join the first batch.
             tokio::task::yield_now().await;
-            while let Ok(cmd) = rx.try_recv() {
+            while let Ok(cmd) = d.rx.try_recv() {
                 d.command(cmd);
             }
             d.turn = false;
@@ -228,7 +240,7 @@ async fn run(logger: AuditLogger, id: tokio::runtime::Id, mut rx: mpsc::Unbounde
         if d.is_done() {
             let slot = d.logger.driver_slot();
             let mut s = slot.lock();
-            match rx.try_recv() {
+            match d.rx.try_recv() {
                 Ok(cmd) => {
                     drop(s);
                     d.command(cmd);
@@ -250,7 +262,7 @@ async fn run(logger: AuditLogger, id: tokio::runtime::Id, mut rx: mpsc::Unbounde
             }
         };
         tokio::select! {
-            cmd = rx.recv(), if open => match cmd {
+            cmd = d.rx.recv(), if open => match cmd {
                 Some(cmd) => d.command(cmd),
                 // Every sender gone (the slot was replaced): finish what is under way.
                 None => open = false,

@@ -441,3 +441,36 @@ async fn bench_faults() {
     println!("wall time:    {:.1} s", r.secs);
     assert_eq!((duplicates, lost), (0, 0));
 }
+
+/// Thousands of calls at once on one logger: each resolves with its own batch's outcome, each
+/// event is stored exactly once, and the proxy sees the batching bounds kept (events per
+/// request, requests in flight at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_concurrent_calls_keep_the_batching_bounds() {
+    const CALLS: usize = 3_000;
+    let proxy = FaultProxy::start(&main_url(), plan(0), 11).await;
+    let t = trail("thousands");
+    let mut cfg = fault_config(&proxy.url, &t);
+    cfg.batch = BatchConfig { max_events: 100, max_in_flight: 2, ..BatchConfig::default() };
+    let logger = AuditLogger::new(cfg).unwrap();
+    let calls = (0..CALLS).map(|i| {
+        let logger = logger.clone();
+        tokio::spawn(async move {
+            logger.log_user_action(None, "MANY", None, Some(&json!({"i": i}))).await.map(|e| e.uid)
+        })
+    });
+    let mut uids = Vec::new();
+    for c in futures::future::join_all(calls).await {
+        uids.push(c.unwrap().expect("committed"));
+    }
+    assert_eq!(uids.iter().collect::<HashSet<_>>().len(), CALLS);
+    let c = census(&main_url(), &t, &uids).await;
+    assert_eq!((c.has_event, c.trail_events, c.nodes_with_uids), (CALLS as u64, CALLS as u64, CALLS as u64), "{c:?}");
+    let p = &proxy.counts;
+    assert!(p.max_write_events.load(Relaxed) <= 100, "{}", p.max_write_events.load(Relaxed));
+    assert!(p.max_writes_in_flight.load(Relaxed) <= 2, "{}", p.max_writes_in_flight.load(Relaxed));
+    assert!(p.writes.load(Relaxed) >= (CALLS / 100) as u64, "{}", p.summary());
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued, s.sent), (CALLS as u64, 0, 0, CALLS as u64), "{s:?}");
+    assert!(logger.flush().await);
+}

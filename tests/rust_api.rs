@@ -422,3 +422,89 @@ fn block_on_from_many_threads_with_their_own_runtimes() {
     assert_eq!((s.committed, s.failed, s.queued), ((THREADS * ROUNDS * 3) as u64, 0, 0), "{s:?}");
     assert!(rt.block_on(logger.flush()));
 }
+
+/// A runtime shut down while calls are in flight: no hang, no panic; the calls it took down
+/// count as failed (so `committed + failed` is every event built: the chain's next `seq`) and `queued` goes back to 0;
+/// the next runtime's calls are delivered and its flush is `true`.
+#[test]
+fn a_runtime_shut_down_with_calls_in_flight_then_a_new_one_works() {
+    let (b, trail) = builder("shutdown");
+    let logger = b.build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        for i in 0..300 {
+            let logger = logger.clone();
+            tokio::spawn(async move { logger.log_user_action(None, "CUT", None, Some(&json!({"i": i}))).await });
+        }
+        let t0 = Instant::now();
+        while logger.stats().sent == 0 && t0.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    });
+    let t0 = Instant::now();
+    drop(rt);
+    assert!(t0.elapsed() < Duration::from_secs(5), "shutdown took {:?}", t0.elapsed());
+    let s = logger.stats();
+    assert_eq!(s.queued, 0, "{s:?}");
+    let built = logger.chain_head().next_seq;
+    assert!(built > 0);
+    assert_eq!(s.committed + s.failed, built, "every call accounted for: {s:?}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        for i in 0..5 {
+            logger.log_user_action(None, "AFTER", None, Some(&json!({"i": i}))).await.expect("delivered");
+        }
+        assert!(logger.flush().await);
+        let stored = stored_uids(&trail).await;
+        assert!(stored.values().all(|&n| n == 1), "each stored once");
+        let after = cypher(
+            "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent {eventType: 'AFTER'}) RETURN count(e)",
+            json!({"t": trail}),
+        )
+        .await;
+        assert_eq!(after[0][0], json!(5));
+    });
+    let s = logger.stats();
+    assert_eq!((s.queued, s.committed + s.failed), (0, built + 5), "{s:?}");
+}
+
+/// The driver is a task only while there is work: after each call it has ended (the runtime's
+/// live tasks are back to the fake server's listener), and a new call starts it again; many
+/// calls in a row leave no task behind.
+#[test]
+fn the_driver_task_ends_when_idle_and_restarts() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        // Neo4j's answer to a write it refuses: rejected for good, no retry (Connection: close,
+        // so no pooled connection task stays either).
+        let answer = http_json(
+            200,
+            "",
+            r#"{"results":[],"errors":[{"code":"Neo.ClientError.Statement.SyntaxError","message":"no"}]}"#,
+        );
+        let server = FakeServer::start(Some(answer)).await;
+        let logger = AuditLogger::builder(&server.url).basic_auth("neo4j", "pw").build().unwrap();
+        let alive = || tokio::runtime::Handle::current().metrics().num_alive_tasks();
+        let settle = || async {
+            for _ in 0..100 {
+                if alive() == 1 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        settle().await;
+        assert_eq!(alive(), 1, "the fake server's listener");
+        for round in 0..50 {
+            assert!(logger.log_user_action(None, "REFUSED", None, None).await.is_err());
+            settle().await;
+            assert_eq!(alive(), 1, "round {round}: the driver (and its requests) ended");
+        }
+        assert!(server.requests() >= 50);
+        assert!(!logger.flush().await || logger.stats().failed == 50);
+        settle().await;
+        assert_eq!(alive(), 1, "a flush's driver ends too");
+        let s = logger.stats();
+        assert_eq!((s.failed, s.queued), (50, 0), "{s:?}");
+    });
+}
