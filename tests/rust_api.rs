@@ -508,3 +508,52 @@ fn the_driver_task_ends_when_idle_and_restarts() {
         assert_eq!((s.failed, s.queued), (50, 0), "{s:?}");
     });
 }
+
+/// `flush` waits for every call handed over before it (here: spawned tasks that have taken
+/// their first step), and then all of them are committed and in the graph.
+#[tokio::test]
+async fn flush_waits_for_the_calls_in_flight() {
+    let (b, trail) = builder("flushwait");
+    let logger = b.build().unwrap();
+    for i in 0..100 {
+        let logger = logger.clone();
+        tokio::spawn(async move { logger.log_user_action(None, "FLUSHED", None, Some(&json!({"i": i}))).await });
+    }
+    // On this current-thread runtime, yields let each spawned call take its first step (the
+    // hand-over).
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(logger.chain_head().next_seq, 100, "all handed over");
+    assert!(logger.flush().await);
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued), (100, 0, 0), "{s:?}");
+    assert_eq!(stored_uids(&trail).await.len(), 100);
+    assert_eq!(logger.last_error(), None);
+}
+
+/// Every handle of a logger dropped while its events wait (their calls dropped too, after the
+/// hand-over): the driver holds the logger until it has delivered them, then ends, and the
+/// logger with it.
+#[tokio::test]
+async fn a_logger_dropped_with_events_waiting_still_delivers_them() {
+    let (b, trail) = builder("dropped");
+    let logger = b.build().unwrap();
+    for i in 0..20 {
+        // `timeout` polls the call once (the hand-over), then drops it.
+        let details = json!({"i": i});
+        let call = logger.log_user_action(None, "ORPHANED", None, Some(&details));
+        let _ = tokio::time::timeout(Duration::ZERO, call).await;
+    }
+    drop(logger);
+    let t0 = Instant::now();
+    let mut n = 0;
+    while t0.elapsed() < Duration::from_secs(10) {
+        n = stored_uids(&trail).await.len();
+        if n == 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(n, 20, "delivered after the last handle was dropped");
+}
