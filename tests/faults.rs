@@ -474,3 +474,35 @@ async fn thousands_of_concurrent_calls_keep_the_batching_bounds() {
     assert_eq!((s.committed, s.failed, s.queued, s.sent), (CALLS as u64, 0, 0, CALLS as u64), "{s:?}");
     assert!(logger.flush().await);
 }
+
+/// The server is down when the calls are made and comes up two seconds later: with a patient
+/// retry policy every call resolves `Ok` once it is up, each event stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_down_then_up_delivers_every_call() {
+    // A free port, with nothing listening on it until the proxy starts there.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let t = trail("downup");
+    let logger = AuditLogger::new(fault_config(&format!("http://{addr}"), &t)).unwrap();
+    let calls: Vec<_> = (0..40)
+        .map(|i| {
+            let logger = logger.clone();
+            tokio::spawn(async move {
+                logger.log_user_action(None, "DOWN_UP", None, Some(&json!({"i": i}))).await.map(|e| e.uid)
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(logger.stats().committed, 0);
+    assert!(logger.stats().retried > 0, "{:?}", logger.stats());
+    let proxy = FaultProxy::start_at(&addr, &main_url(), plan(0), 12).await;
+    let mut uids = Vec::new();
+    for c in futures::future::join_all(calls).await {
+        uids.push(c.unwrap().expect("committed once the server is up"));
+    }
+    let c = census(&main_url(), &t, &uids).await;
+    assert_eq!((c.has_event, c.nodes_with_uids, c.distinct_uids_found), (40, 40, 40), "{c:?}");
+    assert!(proxy.counts.writes.load(Relaxed) >= 1);
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued), (40, 0, 0), "{s:?}");
+    assert!(logger.flush().await);
+}

@@ -557,3 +557,22 @@ async fn a_logger_dropped_with_events_waiting_still_delivers_them() {
     }
     assert_eq!(n, 20, "delivered after the last handle was dropped");
 }
+
+/// A 429 with `Retry-After: 1`: the next attempt waits the second the server asked for.
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let server = FakeServer::start(Some(http_json(429, "Retry-After: 1\r\n", "{}"))).await;
+    let logger = AuditLogger::builder(&server.url)
+        .basic_auth("neo4j", "pw")
+        .retry(RetryConfig { max_attempts: 2, max_elapsed_ms: 10_000, base_delay_ms: 10, max_delay_ms: 50 })
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    let e = logger.log_user_action(None, "LIMITED", None, None).await.unwrap_err();
+    let took = t0.elapsed();
+    assert_eq!(server.requests(), 2, "{e}");
+    assert!(took >= Duration::from_millis(950), "the retry came after {took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let s = logger.stats();
+    assert_eq!((s.sent, s.retried, s.failed, s.queued), (2, 1, 1, 0), "{s:?}");
+}

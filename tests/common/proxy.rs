@@ -95,7 +95,13 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Starts a proxy on 127.0.0.1 in front of `upstream` (e.g. `http://127.0.0.1:7474`).
     pub async fn start(upstream: &str, plan: Plan, seed: u64) -> FaultProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_at("127.0.0.1:0", upstream, plan, seed).await
+    }
+
+    /// [`FaultProxy::start`] on a given address (a server that comes up where clients already
+    /// try to reach it).
+    pub async fn start_at(addr: &str, upstream: &str, plan: Plan, seed: u64) -> FaultProxy {
+        let listener = TcpListener::bind(addr).await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let counts = Arc::new(ProxyCounts::default());
         let plan = Arc::new(Mutex::new(plan));
