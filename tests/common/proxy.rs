@@ -38,6 +38,8 @@ pub struct ProxyCounts {
     pub too_many: AtomicU64,
     pub cut: AtomicU64,
     pub schema_refused: AtomicU64,
+    /// Requests creating the schema (`CREATE CONSTRAINT`).
+    pub schema_creates: AtomicU64,
     /// Writes being forwarded now, and the most at once.
     pub writes_in_flight: AtomicU64,
     pub max_writes_in_flight: AtomicU64,
@@ -256,6 +258,9 @@ async fn serve(
     let _leaving = Leaving(is_write.then_some(&counts.writes_in_flight));
     let plan = plan.lock().unwrap().clone();
     let is_schema = |w: &[u8]| req.body.windows(w.len()).any(|x| x == w);
+    if is_schema(b"CREATE CONSTRAINT") {
+        counts.schema_creates.fetch_add(1, Relaxed);
+    }
     if plan.forbid_schema && is_schema(b"db.awaitIndex(") {
         // A first write's schema guard (src/cypher.rs SCHEMA_GUARD), as Neo4j answers it on a
         // database where the schema was never made: the transaction is rolled back.
