@@ -1,5 +1,5 @@
 //! The native driver of the delivery machine ([`crate::machine`], docs/sansio.md step 2): one
-//! tokio task per logger while there is work, owning the [`Machine`]. Calls reach it over an
+//! tokio task per logger and runtime while there is work, owning a [`Machine`]. Calls reach it over an
 //! mpsc channel and wait on a oneshot; it performs the machine's actions (a POST per request on
 //! a task of its own, whose outcome comes back over a second channel; one timer; a yield for the
 //! first turn) and feeds their results back. It holds no policy.
