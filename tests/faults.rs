@@ -465,9 +465,9 @@ async fn thousands_of_concurrent_calls_keep_the_batching_bounds() {
     let logger = AuditLogger::new(cfg).unwrap();
     let calls = (0..CALLS).map(|i| {
         let logger = logger.clone();
-        tokio::spawn(async move {
-            logger.log_user_action(None, "MANY", None, Some(&json!({"i": i}))).await.map(|e| e.uid)
-        })
+        tokio::spawn(
+            async move { logger.log_user_action(None, "MANY", None, Some(&json!({"i": i}))).await.map(|e| e.uid) },
+        )
     });
     let mut uids = Vec::new();
     for c in futures::future::join_all(calls).await {

@@ -363,14 +363,11 @@ async fn a_dropped_call_still_delivers_its_event_and_the_chain_stays_intact() {
 
 /// The trail's stored UIDs (each counted: a duplicate would show as a count above 1).
 async fn stored_uids(trail: &str) -> std::collections::BTreeMap<String, i64> {
-    cypher(
-        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.UID, count(*)",
-        json!({"t": trail}),
-    )
-    .await
-    .into_iter()
-    .map(|r| (r[0].as_str().unwrap().to_owned(), r[1].as_i64().unwrap()))
-    .collect()
+    cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.UID, count(*)", json!({"t": trail}))
+        .await
+        .into_iter()
+        .map(|r| (r[0].as_str().unwrap().to_owned(), r[1].as_i64().unwrap()))
+        .collect()
 }
 
 /// One logger, built outside any runtime, used from several threads at once, each with a
