@@ -168,6 +168,12 @@ impl Driver {
                     });
                 }
                 Action::Done { call, result } => {
+                    // The delivery's reason, for what `flush`/`close` say when `false` (natively
+                    // no shell records each call's outcome; without it a flush after failed
+                    // calls said events were "still waiting" while none was).
+                    if let Err(e) = &result {
+                        self.logger.record(Err(e.clone()));
+                    }
                     if let Some(reply) = self.calls.remove(&call) {
                         let _ = reply.send(result);
                     }

@@ -573,3 +573,53 @@ async fn retry_after_is_honoured() {
     let s = logger.stats();
     assert_eq!((s.sent, s.retried, s.failed, s.queued), (2, 1, 1, 0), "{s:?}");
 }
+
+/// `flush` while the server is unreachable: `false`, with the delivery's reason in
+/// `last_error`; every call failed, nothing left queued.
+#[tokio::test]
+async fn flush_is_false_with_a_reason_when_calls_fail() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let logger = AuditLogger::builder(format!("http://{addr}"))
+        .basic_auth("neo4j", "pw")
+        .retry(RetryConfig { max_attempts: 2, max_elapsed_ms: 2_000, base_delay_ms: 10, max_delay_ms: 20 })
+        .build()
+        .unwrap();
+    let calls: Vec<_> = (0..5)
+        .map(|_| {
+            let logger = logger.clone();
+            tokio::spawn(async move { logger.log_user_action(None, "UNREACHABLE", None, None).await })
+        })
+        .collect();
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert!(!logger.flush().await);
+    assert!(logger.last_error().is_some_and(|e| e.starts_with("network")), "{:?}", logger.last_error());
+    for c in calls {
+        assert!(c.await.unwrap().is_err());
+    }
+    let s = logger.stats();
+    assert_eq!((s.failed, s.committed, s.queued), (5, 0, 0), "{s:?}");
+}
+
+/// `close` waits for the calls handed over before it, then refuses new ones (`Closed`) on
+/// every clone.
+#[tokio::test]
+async fn close_waits_for_the_calls_before_it_and_refuses_new_ones() {
+    let (b, trail) = builder("close");
+    let logger = b.build().unwrap();
+    for i in 0..50 {
+        let logger = logger.clone();
+        tokio::spawn(async move { logger.log_user_action(None, "BEFORE_CLOSE", None, Some(&json!({"i": i}))).await });
+    }
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(logger.chain_head().next_seq, 50);
+    let clone = logger.clone();
+    assert!(logger.close().await);
+    assert_eq!(stored_uids(&trail).await.len(), 50);
+    assert_eq!(clone.log_user_action(None, "AFTER_CLOSE", None, None).await.unwrap_err(), AuditError::Closed);
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued), (50, 1, 0), "{s:?}");
+}
