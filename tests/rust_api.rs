@@ -623,3 +623,31 @@ async fn close_waits_for_the_calls_before_it_and_refuses_new_ones() {
     let s = logger.stats();
     assert_eq!((s.committed, s.failed, s.queued), (50, 1, 0), "{s:?}");
 }
+
+/// `flush` on one runtime waits for the calls another runtime's driver holds (each runtime has
+/// its own: the flush asks every running one).
+#[test]
+fn flush_on_one_runtime_waits_for_calls_on_another() {
+    let (b, trail) = builder("flushacross");
+    let logger = b.build().unwrap();
+    let mt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let calls: Vec<_> = (0..100)
+        .map(|i| {
+            let logger = logger.clone();
+            mt.spawn(async move { logger.log_user_action(None, "ACROSS", None, Some(&json!({"i": i}))).await })
+        })
+        .collect();
+    let t0 = Instant::now();
+    while logger.chain_head().next_seq < 100 && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::yield_now();
+    }
+    assert_eq!(logger.chain_head().next_seq, 100, "all handed over");
+    let ct = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    assert!(ct.block_on(logger.flush()));
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued), (100, 0, 0), "flushed on another runtime: {s:?}");
+    for c in calls {
+        mt.block_on(c).unwrap().unwrap();
+    }
+    assert_eq!(ct.block_on(stored_uids(&trail)).len(), 100);
+}
