@@ -281,3 +281,30 @@ async fn run(logger: AuditLogger, id: tokio::runtime::Id, rx: mpsc::UnboundedRec
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    /// Runtimes dropped while their driver had a request in flight leave no entry behind for
+    /// long: the next call forgets them (a program making a runtime per job would otherwise
+    /// grow the slot without bound).
+    #[test]
+    fn drivers_of_dropped_runtimes_are_forgotten() {
+        // Accepts connections (the kernel's backlog) but never answers: requests hang.
+        let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let logger = AuditLogger::new(Config::new(format!("http://{}", hung.local_addr().unwrap()))).unwrap();
+        for _ in 0..20 {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let l = logger.clone();
+            let _call = rt.spawn(async move { l.log_user_action(None, "HUNG", None, None).await });
+            rt.block_on(async { tokio::time::sleep(std::time::Duration::from_millis(20)).await });
+            assert!(!logger.driver_slot().lock().is_empty(), "a driver runs, its request hung");
+            drop(rt);
+        }
+        assert!(logger.driver_slot().lock().len() <= 1, "{}", logger.driver_slot().lock().len());
+        assert_eq!(logger.stats().queued, 0);
+        assert_eq!(logger.stats().failed, 20, "each dropped runtime's call counts as failed");
+    }
+}
