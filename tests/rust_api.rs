@@ -651,3 +651,31 @@ fn flush_on_one_runtime_waits_for_calls_on_another() {
     }
     assert_eq!(ct.block_on(stored_uids(&trail)).len(), 100);
 }
+
+/// Many threads calling `Handle::block_on` on one shared multi-thread runtime at once: one
+/// driver serves them all; each call resolves `Ok`, each event stored once.
+#[test]
+fn block_on_from_many_threads_on_one_shared_runtime() {
+    let (b, trail) = builder("sharedrt");
+    let logger = b.build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (logger, handle) = (logger.clone(), rt.handle().clone());
+            std::thread::spawn(move || {
+                (0..10)
+                    .map(|i| {
+                        let d = json!({"t": t, "i": i});
+                        handle.block_on(logger.log_user_action(None, "SHARED_RT", None, Some(&d))).unwrap().uid
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mine: std::collections::BTreeSet<String> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    assert_eq!(mine.len(), 80);
+    let stored = rt.block_on(stored_uids(&trail));
+    assert_eq!(stored.keys().cloned().collect::<std::collections::BTreeSet<_>>(), mine);
+    assert!(stored.values().all(|&n| n == 1));
+    assert_eq!(logger.stats().committed, 80);
+}
