@@ -679,3 +679,35 @@ fn block_on_from_many_threads_on_one_shared_runtime() {
     assert!(stored.values().all(|&n| n == 1));
     assert_eq!(logger.stats().committed, 80);
 }
+
+/// Hundreds of calls at once against a hung server with a deadline: every call ends with the
+/// deadline's `Timeout` in about that time (not one deadline per batch in turn), nothing is
+/// left queued, and `last_error` says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_bounds_every_concurrent_call_against_a_hung_server() {
+    let hung = FakeServer::start(None).await;
+    let logger = AuditLogger::builder(&hung.url)
+        .timeout(Duration::from_secs(60))
+        .retry(patient())
+        .deadline(Duration::from_millis(600))
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    let calls: Vec<_> = (0..300)
+        .map(|i| {
+            let logger = logger.clone();
+            tokio::spawn(async move { logger.log_user_action(None, "HUNG", None, Some(&json!({"i": i}))).await })
+        })
+        .collect();
+    for c in futures::future::join_all(calls).await {
+        assert_eq!(c.unwrap().unwrap_err(), AuditError::Timeout(Duration::from_millis(600)));
+    }
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let s = logger.stats();
+    assert_eq!((s.failed, s.committed, s.queued), (300, 0, 0), "{s:?}");
+    assert!(logger.last_error().is_some_and(|e| e.starts_with("timeout")), "{:?}", logger.last_error());
+    // Nothing waits and no batch fails during this flush: `true`, and `last_error` cleared.
+    assert!(logger.flush().await);
+    assert_eq!(logger.last_error(), None);
+}
