@@ -1,5 +1,5 @@
 //! The native driver of the delivery machine ([`crate::machine`], docs/sansio.md step 2): one
-//! tokio task per logger while there is work, owning the [`Machine`]. Calls reach it over an
+//! tokio task per logger and runtime while there is work, owning a [`Machine`]. Calls reach it over an
 //! mpsc channel and wait on a oneshot; it performs the machine's actions (a POST per request on
 //! a task of its own, whose outcome comes back over a second channel; one timer; a yield for the
 //! first turn) and feeds their results back. It holds no policy.
@@ -29,32 +29,67 @@ pub(crate) enum Cmd {
     Flush(oneshot::Sender<bool>),
 }
 
-/// A logger's way to its running driver, if one runs.
+/// A logger's ways to its running drivers: one per Tokio runtime the logger is used on, so a
+/// call is served by a task of the runtime it waits on. (One driver for all made a call from a
+/// second runtime wait on the first one, which may not be driven any more — a current-thread
+/// runtime whose thread left `block_on` — or fail `NoRuntime` when it was dropped.)
 #[derive(Debug, Default)]
-pub(crate) struct Slot(Mutex<Option<mpsc::UnboundedSender<Cmd>>>);
+pub(crate) struct Slot(Mutex<Vec<(tokio::runtime::Id, mpsc::UnboundedSender<Cmd>)>>);
 
 impl Slot {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<mpsc::UnboundedSender<Cmd>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(tokio::runtime::Id, mpsc::UnboundedSender<Cmd>)>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
-/// Hands `cmd` to `logger`'s driver, starting one if none runs. Must be called inside a tokio
-/// runtime.
+/// Hands `cmd` to `logger`'s driver on the current runtime, starting one if none runs there.
+/// Must be called inside a tokio runtime.
 pub(crate) fn send(logger: &AuditLogger, slot: &Slot, cmd: Cmd) {
+    let rt = tokio::runtime::Handle::current();
+    let id = rt.id();
     let mut s = slot.lock();
-    let cmd = match s.as_ref() {
-        Some(tx) => match tx.send(cmd) {
+    // Drivers whose runtime was dropped (their task with them) are forgotten.
+    s.retain(|(_, tx)| !tx.is_closed());
+    let cmd = match s.iter().find(|(i, _)| *i == id) {
+        Some((_, tx)) => match tx.send(cmd) {
             Ok(()) => return,
-            Err(mpsc::error::SendError(cmd)) => cmd, // that driver ended (its runtime stopped)
+            Err(mpsc::error::SendError(cmd)) => cmd,
         },
         None => cmd,
     };
+    s.retain(|(i, _)| *i != id);
     let (tx, rx) = mpsc::unbounded_channel();
     let _ = tx.send(cmd);
-    *s = Some(tx);
+    s.push((id, tx));
     drop(s);
-    tokio::spawn(run(logger.clone(), rx));
+    rt.spawn(run(logger.clone(), id, rx));
+}
+
+/// Natively `flush`: asks the driver on the current runtime (started if none runs, so the answer
+/// and `lastError` come from a machine as always) and every other running one; `true` when each
+/// says so. A driver whose runtime shuts down before answering lost what it held: `false`.
+pub(crate) async fn flush(logger: &AuditLogger, slot: &Slot) -> bool {
+    let (tx, rx) = oneshot::channel();
+    send(logger, slot, Cmd::Flush(tx));
+    let id = tokio::runtime::Handle::current().id();
+    let others: Vec<_> = slot
+        .lock()
+        .iter()
+        .filter(|(i, _)| *i != id)
+        .filter_map(|(_, tx)| {
+            let (reply, rx) = oneshot::channel();
+            tx.send(Cmd::Flush(reply)).ok().map(|()| rx)
+        })
+        .collect();
+    let mut ok = rx.await.unwrap_or(false);
+    for rx in others {
+        ok &= rx.await.unwrap_or(false);
+    }
+    if !ok {
+        // One machine's success cleared `lastError` after another's failure set it.
+        logger.flush_left_events(None);
+    }
+    ok
 }
 
 /// The driver's state besides the machine.
@@ -66,6 +101,26 @@ struct Driver {
     answers: mpsc::UnboundedSender<Input>,
     timer: Option<i64>,
     turn: bool,
+    /// This machine's part of the logger's `queued` counter, as last reported.
+    queued: u64,
+    /// The calls' way in.
+    rx: mpsc::UnboundedReceiver<Cmd>,
+}
+
+impl Drop for Driver {
+    /// A driver dropped with events (its runtime shut down) takes its part of `queued` with it,
+    /// and the calls it had not answered count as failed (their callers, on the same runtime,
+    /// went with it; an event among them may still have been committed).
+    fn drop(&mut self) {
+        self.logger.counters().move_queued(self.queued, 0);
+        // Calls sent but not yet taken in are unanswered too.
+        self.rx.close();
+        let mut unanswered = self.calls.len() as u64;
+        while let Ok(cmd) = self.rx.try_recv() {
+            unanswered += matches!(cmd, Cmd::Log(..)) as u64;
+        }
+        self.logger.counters().add_failed(unanswered);
+    }
 }
 
 impl Driver {
@@ -113,6 +168,12 @@ impl Driver {
                     });
                 }
                 Action::Done { call, result } => {
+                    // The delivery's reason, for what `flush`/`close` say when `false` (natively
+                    // no shell records each call's outcome; without it a flush after failed
+                    // calls said events were "still waiting" while none was).
+                    if let Err(e) = &result {
+                        self.logger.record(Err(e.clone()));
+                    }
                     if let Some(reply) = self.calls.remove(&call) {
                         let _ = reply.send(result);
                     }
@@ -133,7 +194,9 @@ impl Driver {
                 | Action::Cleared { .. } => {}
             }
         }
-        self.logger.counters().set_queued(self.m.stats().queued);
+        let queued = self.m.stats().queued;
+        self.logger.counters().move_queued(self.queued, queued);
+        self.queued = queued;
     }
 
     fn is_done(&self) -> bool {
@@ -152,7 +215,7 @@ fn panicked(panic: Box<dyn std::any::Any + Send>) -> AuditError {
     }
 }
 
-async fn run(logger: AuditLogger, mut rx: mpsc::UnboundedReceiver<Cmd>) {
+async fn run(logger: AuditLogger, id: tokio::runtime::Id, rx: mpsc::UnboundedReceiver<Cmd>) {
     let (answers, mut answered) = mpsc::unbounded_channel();
     let mut d = Driver {
         m: Machine::new(logger.clone(), None),
@@ -162,13 +225,15 @@ async fn run(logger: AuditLogger, mut rx: mpsc::UnboundedReceiver<Cmd>) {
         answers,
         timer: None,
         turn: false,
+        queued: 0,
+        rx,
     };
     let mut open = true;
     loop {
         if d.turn {
             // The first turn: calls made together (tasks already woken) join the first batch.
             tokio::task::yield_now().await;
-            while let Ok(cmd) = rx.try_recv() {
+            while let Ok(cmd) = d.rx.try_recv() {
                 d.command(cmd);
             }
             d.turn = false;
@@ -181,14 +246,14 @@ async fn run(logger: AuditLogger, mut rx: mpsc::UnboundedReceiver<Cmd>) {
         if d.is_done() {
             let slot = d.logger.driver_slot();
             let mut s = slot.lock();
-            match rx.try_recv() {
+            match d.rx.try_recv() {
                 Ok(cmd) => {
                     drop(s);
                     d.command(cmd);
                     continue;
                 }
                 Err(_) => {
-                    *s = None;
+                    s.retain(|(i, _)| *i != id);
                     return;
                 }
             }
@@ -203,7 +268,7 @@ async fn run(logger: AuditLogger, mut rx: mpsc::UnboundedReceiver<Cmd>) {
             }
         };
         tokio::select! {
-            cmd = rx.recv(), if open => match cmd {
+            cmd = d.rx.recv(), if open => match cmd {
                 Some(cmd) => d.command(cmd),
                 // Every sender gone (the slot was replaced): finish what is under way.
                 None => open = false,
@@ -214,5 +279,32 @@ async fn run(logger: AuditLogger, mut rx: mpsc::UnboundedReceiver<Cmd>) {
                 d.input(Input::Timer);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Config;
+
+    /// Runtimes dropped while their driver had a request in flight leave no entry behind for
+    /// long: the next call forgets them (a program making a runtime per job would otherwise
+    /// grow the slot without bound).
+    #[test]
+    fn drivers_of_dropped_runtimes_are_forgotten() {
+        // Accepts connections (the kernel's backlog) but never answers: requests hang.
+        let hung = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let logger = AuditLogger::new(Config::new(format!("http://{}", hung.local_addr().unwrap()))).unwrap();
+        for _ in 0..20 {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let l = logger.clone();
+            let _call = rt.spawn(async move { l.log_user_action(None, "HUNG", None, None).await });
+            rt.block_on(async { tokio::time::sleep(std::time::Duration::from_millis(20)).await });
+            assert!(!logger.driver_slot().lock().is_empty(), "a driver runs, its request hung");
+            drop(rt);
+        }
+        assert!(logger.driver_slot().lock().len() <= 1, "{}", logger.driver_slot().lock().len());
+        assert_eq!(logger.stats().queued, 0);
+        assert_eq!(logger.stats().failed, 20, "each dropped runtime's call counts as failed");
     }
 }

@@ -37,9 +37,16 @@
 //!   `#[tokio::test]`, or `tokio::runtime::Builder::enable_all`): the HTTP client is reqwest's,
 //!   which runs on Tokio. Outside one, or in one built without I/O or time, calls fail with
 //!   [`AuditError::NoRuntime`] instead of panicking. On WebAssembly no runtime is needed (the host's event loop drives them).
-//! - **Cancellation**: natively each call's delivery runs on a Tokio task of its own: a call whose
-//!   future is dropped before it resolves still delivers its event, and [`AuditLogger::flush`] /
-//!   [`AuditLogger::close`] wait for it (await `close` before the runtime shuts down). An event
+//!   Delivery runs on one Tokio task per logger and runtime (the delivery driver), only while
+//!   there is work: it ends when idle and the next call starts it again. One logger may be used
+//!   from several runtimes at once (`block_on` on many threads, each call is served on its own
+//!   runtime); `flush` waits for the deliveries on all of them.
+//! - **Cancellation**: natively a call hands its event to the driver in its first step: a call
+//!   whose future is dropped after that still delivers its event, and so does a logger whose
+//!   last handle is dropped with events waiting (the driver holds it until they are delivered);
+//!   [`AuditLogger::flush`] / [`AuditLogger::close`] wait for them. Await `close` before the
+//!   runtime shuts down: a shutdown drops the deliveries still under way on it (their calls count
+//!   as `failed`; some of those events may still have been committed). An event
 //!   whose call returned an error is not stored, yet took its `seq`: `verify_trail` reports it
 //!   `deleted` (natively there is no durable queue to send it again).
 //! - Reads (feature `read`): `AuditLogger::audit_trail`, `AuditLogger::user_activity`,

@@ -563,10 +563,8 @@ impl AuditLogger {
     pub async fn flush(&self) -> bool {
         #[cfg(not(target_arch = "wasm32"))]
         if runtime_check().is_ok() {
-            // The machine answers, and sets lastError as below.
-            let (tx, rx) = tokio::sync::oneshot::channel();
-            crate::driver::send(self, &self.core.driver, crate::driver::Cmd::Flush(tx));
-            return rx.await.unwrap_or(false);
+            // The machines answer, and set lastError as below.
+            return crate::driver::flush(self, &self.core.driver).await;
         }
         let failed_before = self.core.batch_failures.load(Ordering::Relaxed);
         self.core.batcher.flush().await;

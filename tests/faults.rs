@@ -246,26 +246,13 @@ async fn schema_in_place_costs_no_round_trip() {
     assert_eq!(proxy.counts.requests.load(Relaxed), 2);
 }
 
-/// A database without this logger's schema (labels of its own, so nothing else made it): Neo4j
-/// refuses the first write's schema guard (`IndexNotFound`) and rolls it back, the full schema
-/// step creates the constraints and indexes, and the event is then written once; a second
-/// logger's first write is one request again, its guard now passing.
-#[tokio::test]
-async fn first_write_without_the_schema_creates_it_before_writing() {
-    let tag = format!("ColdGuard{}", &neo4j_audit::random::uuid_v4().replace('-', "")[..12]);
-    let labels =
-        neo4j_audit::Labels { event: format!("{tag}Event"), trail: format!("{tag}Trail"), user: format!("{tag}User") };
-    let proxy = FaultProxy::start(&main_url(), plan(0), 5).await;
-    let mut cfg = Config::new(&proxy.url).basic_auth(user(), password());
-    cfg.trail = trail("coldguard");
-    cfg.labels = labels.clone();
-    let first = AuditLogger::new(cfg.clone()).unwrap().log_user_action(None, "FIRST_WRITE", None, None).await;
-    let (requests, writes) = (proxy.counts.requests.load(Relaxed), proxy.counts.writes.load(Relaxed));
-    let second = AuditLogger::new(cfg).unwrap().log_user_action(None, "SECOND_WRITE", None, None).await;
-    let second_requests = proxy.counts.requests.load(Relaxed) - requests;
-    let events = cypher(&main_url(), &format!("MATCH (e:{}) RETURN count(e)", labels.event), json!({})).await;
-    let trails = cypher(&main_url(), &format!("MATCH (t:{}) RETURN count(t)", labels.trail), json!({})).await;
-    // Remove what the test made before asserting, so a failure leaves nothing behind.
+/// Labels of their own (`tag` + Event/Trail/User), so no schema exists for them yet.
+fn fresh_labels(tag: &str) -> neo4j_audit::Labels {
+    neo4j_audit::Labels { event: format!("{tag}Event"), trail: format!("{tag}Trail"), user: format!("{tag}User") }
+}
+
+/// Removes the nodes, constraints and indexes made for `labels`; returns the schema names found.
+async fn remove_labels(tag: &str, labels: &neo4j_audit::Labels) -> Vec<Vec<Value>> {
     let names = cypher(
         &main_url(),
         "SHOW INDEXES YIELD name, labelsOrTypes WHERE any(l IN labelsOrTypes WHERE l STARTS WITH $tag) RETURN name",
@@ -283,6 +270,29 @@ async fn first_write_without_the_schema_creates_it_before_writing() {
         cypher(&main_url(), &format!("DROP CONSTRAINT `{name}` IF EXISTS"), json!({})).await;
         cypher(&main_url(), &format!("DROP INDEX `{name}` IF EXISTS"), json!({})).await;
     }
+    names
+}
+
+/// A database without this logger's schema (labels of its own, so nothing else made it): Neo4j
+/// refuses the first write's schema guard (`IndexNotFound`) and rolls it back, the full schema
+/// step creates the constraints and indexes, and the event is then written once; a second
+/// logger's first write is one request again, its guard now passing.
+#[tokio::test]
+async fn first_write_without_the_schema_creates_it_before_writing() {
+    let tag = format!("ColdGuard{}", &neo4j_audit::random::uuid_v4().replace('-', "")[..12]);
+    let labels = fresh_labels(&tag);
+    let proxy = FaultProxy::start(&main_url(), plan(0), 5).await;
+    let mut cfg = Config::new(&proxy.url).basic_auth(user(), password());
+    cfg.trail = trail("coldguard");
+    cfg.labels = labels.clone();
+    let first = AuditLogger::new(cfg.clone()).unwrap().log_user_action(None, "FIRST_WRITE", None, None).await;
+    let (requests, writes) = (proxy.counts.requests.load(Relaxed), proxy.counts.writes.load(Relaxed));
+    let second = AuditLogger::new(cfg).unwrap().log_user_action(None, "SECOND_WRITE", None, None).await;
+    let second_requests = proxy.counts.requests.load(Relaxed) - requests;
+    let events = cypher(&main_url(), &format!("MATCH (e:{}) RETURN count(e)", labels.event), json!({})).await;
+    let trails = cypher(&main_url(), &format!("MATCH (t:{}) RETURN count(t)", labels.trail), json!({})).await;
+    // Remove what the test made before asserting, so a failure leaves nothing behind.
+    let names = remove_labels(&tag, &labels).await;
     first.expect("the first write, after the schema step");
     second.expect("the second logger's write");
     // The refused guarded write, the step's check, its constraints and indexes in one
@@ -440,4 +450,99 @@ async fn bench_faults() {
     println!("lost:         {lost}");
     println!("wall time:    {:.1} s", r.secs);
     assert_eq!((duplicates, lost), (0, 0));
+}
+
+/// Thousands of calls at once on one logger: each resolves with its own batch's outcome, each
+/// event is stored exactly once, and the proxy sees the batching bounds kept (events per
+/// request, requests in flight at once).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_concurrent_calls_keep_the_batching_bounds() {
+    const CALLS: usize = 3_000;
+    let proxy = FaultProxy::start(&main_url(), plan(0), 11).await;
+    let t = trail("thousands");
+    let mut cfg = fault_config(&proxy.url, &t);
+    cfg.batch = BatchConfig { max_events: 100, max_in_flight: 2, ..BatchConfig::default() };
+    let logger = AuditLogger::new(cfg).unwrap();
+    let calls = (0..CALLS).map(|i| {
+        let logger = logger.clone();
+        tokio::spawn(
+            async move { logger.log_user_action(None, "MANY", None, Some(&json!({"i": i}))).await.map(|e| e.uid) },
+        )
+    });
+    let mut uids = Vec::new();
+    for c in futures::future::join_all(calls).await {
+        uids.push(c.unwrap().expect("committed"));
+    }
+    assert_eq!(uids.iter().collect::<HashSet<_>>().len(), CALLS);
+    let c = census(&main_url(), &t, &uids).await;
+    assert_eq!((c.has_event, c.trail_events, c.nodes_with_uids), (CALLS as u64, CALLS as u64, CALLS as u64), "{c:?}");
+    let p = &proxy.counts;
+    assert!(p.max_write_events.load(Relaxed) <= 100, "{}", p.max_write_events.load(Relaxed));
+    assert!(p.max_writes_in_flight.load(Relaxed) <= 2, "{}", p.max_writes_in_flight.load(Relaxed));
+    assert!(p.writes.load(Relaxed) >= (CALLS / 100) as u64, "{}", p.summary());
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued, s.sent), (CALLS as u64, 0, 0, CALLS as u64), "{s:?}");
+    assert!(logger.flush().await);
+}
+
+/// The server is down when the calls are made and comes up two seconds later: with a patient
+/// retry policy every call resolves `Ok` once it is up, each event stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_down_then_up_delivers_every_call() {
+    // A free port, with nothing listening on it until the proxy starts there.
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let t = trail("downup");
+    let logger = AuditLogger::new(fault_config(&format!("http://{addr}"), &t)).unwrap();
+    let calls: Vec<_> = (0..40)
+        .map(|i| {
+            let logger = logger.clone();
+            tokio::spawn(async move {
+                logger.log_user_action(None, "DOWN_UP", None, Some(&json!({"i": i}))).await.map(|e| e.uid)
+            })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(logger.stats().committed, 0);
+    assert!(logger.stats().retried > 0, "{:?}", logger.stats());
+    let proxy = FaultProxy::start_at(&addr, &main_url(), plan(0), 12).await;
+    let mut uids = Vec::new();
+    for c in futures::future::join_all(calls).await {
+        uids.push(c.unwrap().expect("committed once the server is up"));
+    }
+    let c = census(&main_url(), &t, &uids).await;
+    assert_eq!((c.has_event, c.nodes_with_uids, c.distinct_uids_found), (40, 40, 40), "{c:?}");
+    assert!(proxy.counts.writes.load(Relaxed) >= 1);
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued), (40, 0, 0), "{s:?}");
+    assert!(logger.flush().await);
+}
+
+/// A fresh database (labels of its own) and 60 concurrent first calls: the schema step runs
+/// once (one `CREATE CONSTRAINT` request), every call resolves `Ok`, each event stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_calls_on_a_fresh_database_make_the_schema_once() {
+    let tag = format!("ColdMany{}", &neo4j_audit::random::uuid_v4().replace('-', "")[..12]);
+    let labels = fresh_labels(&tag);
+    let proxy = FaultProxy::start(&main_url(), plan(0), 13).await;
+    let mut cfg = Config::new(&proxy.url).basic_auth(user(), password());
+    cfg.trail = trail("coldmany");
+    cfg.labels = labels.clone();
+    let logger = AuditLogger::new(cfg).unwrap();
+    let calls = (0..60).map(|i| {
+        let logger = logger.clone();
+        tokio::spawn(async move { logger.log_user_action(None, "COLD", None, Some(&json!({"i": i}))).await })
+    });
+    let results: Vec<_> = futures::future::join_all(calls).await.into_iter().map(|r| r.unwrap()).collect();
+    let events =
+        cypher(&main_url(), &format!("MATCH (e:{}) RETURN count(e), count(DISTINCT e.UID)", labels.event), json!({}))
+            .await;
+    let names = remove_labels(&tag, &labels).await;
+    for r in &results {
+        assert!(r.is_ok(), "{r:?}");
+    }
+    assert_eq!((events[0][0].as_u64(), events[0][1].as_u64()), (Some(60), Some(60)));
+    assert_eq!(proxy.counts.schema_creates.load(Relaxed), 1, "{}", proxy.counts.summary());
+    assert_eq!(names.len(), 8, "{names:?}");
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued), (60, 0, 0), "{s:?}");
 }

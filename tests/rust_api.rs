@@ -360,3 +360,354 @@ async fn a_dropped_call_still_delivers_its_event_and_the_chain_stays_intact() {
     assert!(report.ok && report.checked == 25, "{report:?}");
     assert_eq!(logger.stats().committed, 25);
 }
+
+/// The trail's stored UIDs (each counted: a duplicate would show as a count above 1).
+async fn stored_uids(trail: &str) -> std::collections::BTreeMap<String, i64> {
+    cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.UID, count(*)", json!({"t": trail}))
+        .await
+        .into_iter()
+        .map(|r| (r[0].as_str().unwrap().to_owned(), r[1].as_i64().unwrap()))
+        .collect()
+}
+
+/// One logger, built outside any runtime, used from several threads at once, each with a
+/// current-thread runtime of its own (`block_on` per call, as a CLI or a sync server might).
+/// The driver ran on the runtime of the call that started it: a call from another thread was
+/// handed to it, and waited while that runtime was not being driven (its thread outside
+/// `block_on`), or failed `NoRuntime` once that thread dropped its runtime.
+#[test]
+fn block_on_from_many_threads_with_their_own_runtimes() {
+    let (b, trail) = builder("threads");
+    let logger = b.build().unwrap();
+    const THREADS: usize = 6;
+    const ROUNDS: usize = 8;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(THREADS));
+    let threads: Vec<_> = (0..THREADS)
+        .map(|t| {
+            let logger = logger.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut uids = Vec::new();
+                for r in 0..ROUNDS {
+                    // A fresh runtime per round, dropped at its end, as `#[tokio::test]`s do.
+                    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                    let res = rt.block_on(async {
+                        let details: Vec<Value> = (0..3).map(|i| json!({"t": t, "r": r, "i": i})).collect();
+                        let calls = details.iter().map(|d| logger.log_user_action(None, "THREAD", None, Some(d)));
+                        tokio::time::timeout(Duration::from_secs(20), futures::future::join_all(calls)).await
+                    });
+                    let res = res.unwrap_or_else(|_| panic!("thread {t} round {r}: no answer within 20 s"));
+                    for ev in res {
+                        uids.push(ev.unwrap_or_else(|e| panic!("thread {t} round {r}: {e}")).uid);
+                    }
+                }
+                uids
+            })
+        })
+        .collect();
+    let mut mine = std::collections::BTreeSet::new();
+    for t in threads {
+        mine.extend(t.join().expect("thread ran"));
+    }
+    assert_eq!(mine.len(), THREADS * ROUNDS * 3);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let stored = rt.block_on(stored_uids(&trail));
+    assert_eq!(stored.keys().cloned().collect::<std::collections::BTreeSet<_>>(), mine);
+    assert!(stored.values().all(|&n| n == 1), "each stored once");
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued), ((THREADS * ROUNDS * 3) as u64, 0, 0), "{s:?}");
+    assert!(rt.block_on(logger.flush()));
+}
+
+/// A runtime shut down while calls are in flight: no hang, no panic; the calls it took down
+/// count as failed (so `committed + failed` is every event built: the chain's next `seq`) and `queued` goes back to 0;
+/// the next runtime's calls are delivered and its flush is `true`.
+#[test]
+fn a_runtime_shut_down_with_calls_in_flight_then_a_new_one_works() {
+    let (b, trail) = builder("shutdown");
+    let logger = b.build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(async {
+        for i in 0..300 {
+            let logger = logger.clone();
+            tokio::spawn(async move { logger.log_user_action(None, "CUT", None, Some(&json!({"i": i}))).await });
+        }
+        let t0 = Instant::now();
+        while logger.stats().sent == 0 && t0.elapsed() < Duration::from_secs(10) {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    });
+    let t0 = Instant::now();
+    drop(rt);
+    assert!(t0.elapsed() < Duration::from_secs(5), "shutdown took {:?}", t0.elapsed());
+    let s = logger.stats();
+    assert_eq!(s.queued, 0, "{s:?}");
+    let built = logger.chain_head().next_seq;
+    assert!(built > 0);
+    assert_eq!(s.committed + s.failed, built, "every call accounted for: {s:?}");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        for i in 0..5 {
+            logger.log_user_action(None, "AFTER", None, Some(&json!({"i": i}))).await.expect("delivered");
+        }
+        assert!(logger.flush().await);
+        let stored = stored_uids(&trail).await;
+        assert!(stored.values().all(|&n| n == 1), "each stored once");
+        let after = cypher(
+            "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent {eventType: 'AFTER'}) RETURN count(e)",
+            json!({"t": trail}),
+        )
+        .await;
+        assert_eq!(after[0][0], json!(5));
+    });
+    let s = logger.stats();
+    assert_eq!((s.queued, s.committed + s.failed), (0, built + 5), "{s:?}");
+}
+
+/// The driver is a task only while there is work: after each call it has ended (the runtime's
+/// live tasks are back to the fake server's listener), and a new call starts it again; many
+/// calls in a row leave no task behind.
+#[test]
+fn the_driver_task_ends_when_idle_and_restarts() {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        // Neo4j's answer to a write it refuses: rejected for good, no retry (Connection: close,
+        // so no pooled connection task stays either).
+        let answer = http_json(
+            200,
+            "",
+            r#"{"results":[],"errors":[{"code":"Neo.ClientError.Statement.SyntaxError","message":"no"}]}"#,
+        );
+        let server = FakeServer::start(Some(answer)).await;
+        let logger = AuditLogger::builder(&server.url).basic_auth("neo4j", "pw").build().unwrap();
+        let alive = || tokio::runtime::Handle::current().metrics().num_alive_tasks();
+        let settle = || async {
+            for _ in 0..100 {
+                if alive() == 1 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        settle().await;
+        assert_eq!(alive(), 1, "the fake server's listener");
+        for round in 0..50 {
+            assert!(logger.log_user_action(None, "REFUSED", None, None).await.is_err());
+            settle().await;
+            assert_eq!(alive(), 1, "round {round}: the driver (and its requests) ended");
+        }
+        assert!(server.requests() >= 50);
+        assert!(!logger.flush().await || logger.stats().failed == 50);
+        settle().await;
+        assert_eq!(alive(), 1, "a flush's driver ends too");
+        let s = logger.stats();
+        assert_eq!((s.failed, s.queued), (50, 0), "{s:?}");
+    });
+}
+
+/// `flush` waits for every call handed over before it (here: spawned tasks that have taken
+/// their first step), and then all of them are committed and in the graph.
+#[tokio::test]
+async fn flush_waits_for_the_calls_in_flight() {
+    let (b, trail) = builder("flushwait");
+    let logger = b.build().unwrap();
+    for i in 0..100 {
+        let logger = logger.clone();
+        tokio::spawn(async move { logger.log_user_action(None, "FLUSHED", None, Some(&json!({"i": i}))).await });
+    }
+    // On this current-thread runtime, yields let each spawned call take its first step (the
+    // hand-over).
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(logger.chain_head().next_seq, 100, "all handed over");
+    assert!(logger.flush().await);
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued), (100, 0, 0), "{s:?}");
+    assert_eq!(stored_uids(&trail).await.len(), 100);
+    assert_eq!(logger.last_error(), None);
+}
+
+/// Every handle of a logger dropped while its events wait (their calls dropped too, after the
+/// hand-over): the driver holds the logger until it has delivered them, then ends, and the
+/// logger with it.
+#[tokio::test]
+async fn a_logger_dropped_with_events_waiting_still_delivers_them() {
+    let (b, trail) = builder("dropped");
+    let logger = b.build().unwrap();
+    for i in 0..20 {
+        // `timeout` polls the call once (the hand-over), then drops it.
+        let details = json!({"i": i});
+        let call = logger.log_user_action(None, "ORPHANED", None, Some(&details));
+        let _ = tokio::time::timeout(Duration::ZERO, call).await;
+    }
+    drop(logger);
+    let t0 = Instant::now();
+    let mut n = 0;
+    while t0.elapsed() < Duration::from_secs(10) {
+        n = stored_uids(&trail).await.len();
+        if n == 20 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(n, 20, "delivered after the last handle was dropped");
+}
+
+/// A 429 with `Retry-After: 1`: the next attempt waits the second the server asked for.
+#[tokio::test]
+async fn retry_after_is_honoured() {
+    let server = FakeServer::start(Some(http_json(429, "Retry-After: 1\r\n", "{}"))).await;
+    let logger = AuditLogger::builder(&server.url)
+        .basic_auth("neo4j", "pw")
+        .retry(RetryConfig { max_attempts: 2, max_elapsed_ms: 10_000, base_delay_ms: 10, max_delay_ms: 50 })
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    let e = logger.log_user_action(None, "LIMITED", None, None).await.unwrap_err();
+    let took = t0.elapsed();
+    assert_eq!(server.requests(), 2, "{e}");
+    assert!(took >= Duration::from_millis(950), "the retry came after {took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+    let s = logger.stats();
+    assert_eq!((s.sent, s.retried, s.failed, s.queued), (2, 1, 1, 0), "{s:?}");
+}
+
+/// `flush` while the server is unreachable: `false`, with the delivery's reason in
+/// `last_error`; every call failed, nothing left queued.
+#[tokio::test]
+async fn flush_is_false_with_a_reason_when_calls_fail() {
+    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let logger = AuditLogger::builder(format!("http://{addr}"))
+        .basic_auth("neo4j", "pw")
+        .retry(RetryConfig { max_attempts: 2, max_elapsed_ms: 2_000, base_delay_ms: 10, max_delay_ms: 20 })
+        .build()
+        .unwrap();
+    let calls: Vec<_> = (0..5)
+        .map(|_| {
+            let logger = logger.clone();
+            tokio::spawn(async move { logger.log_user_action(None, "UNREACHABLE", None, None).await })
+        })
+        .collect();
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert!(!logger.flush().await);
+    assert!(logger.last_error().is_some_and(|e| e.starts_with("network")), "{:?}", logger.last_error());
+    for c in calls {
+        assert!(c.await.unwrap().is_err());
+    }
+    let s = logger.stats();
+    assert_eq!((s.failed, s.committed, s.queued), (5, 0, 0), "{s:?}");
+}
+
+/// `close` waits for the calls handed over before it, then refuses new ones (`Closed`) on
+/// every clone.
+#[tokio::test]
+async fn close_waits_for_the_calls_before_it_and_refuses_new_ones() {
+    let (b, trail) = builder("close");
+    let logger = b.build().unwrap();
+    for i in 0..50 {
+        let logger = logger.clone();
+        tokio::spawn(async move { logger.log_user_action(None, "BEFORE_CLOSE", None, Some(&json!({"i": i}))).await });
+    }
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(logger.chain_head().next_seq, 50);
+    let clone = logger.clone();
+    assert!(logger.close().await);
+    assert_eq!(stored_uids(&trail).await.len(), 50);
+    assert_eq!(clone.log_user_action(None, "AFTER_CLOSE", None, None).await.unwrap_err(), AuditError::Closed);
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued), (50, 1, 0), "{s:?}");
+}
+
+/// `flush` on one runtime waits for the calls another runtime's driver holds (each runtime has
+/// its own: the flush asks every running one).
+#[test]
+fn flush_on_one_runtime_waits_for_calls_on_another() {
+    let (b, trail) = builder("flushacross");
+    let logger = b.build().unwrap();
+    let mt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let calls: Vec<_> = (0..100)
+        .map(|i| {
+            let logger = logger.clone();
+            mt.spawn(async move { logger.log_user_action(None, "ACROSS", None, Some(&json!({"i": i}))).await })
+        })
+        .collect();
+    let t0 = Instant::now();
+    while logger.chain_head().next_seq < 100 && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::yield_now();
+    }
+    assert_eq!(logger.chain_head().next_seq, 100, "all handed over");
+    let ct = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    assert!(ct.block_on(logger.flush()));
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued), (100, 0, 0), "flushed on another runtime: {s:?}");
+    for c in calls {
+        mt.block_on(c).unwrap().unwrap();
+    }
+    assert_eq!(ct.block_on(stored_uids(&trail)).len(), 100);
+}
+
+/// Many threads calling `Handle::block_on` on one shared multi-thread runtime at once: one
+/// driver serves them all; each call resolves `Ok`, each event stored once.
+#[test]
+fn block_on_from_many_threads_on_one_shared_runtime() {
+    let (b, trail) = builder("sharedrt");
+    let logger = b.build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let (logger, handle) = (logger.clone(), rt.handle().clone());
+            std::thread::spawn(move || {
+                (0..10)
+                    .map(|i| {
+                        let d = json!({"t": t, "i": i});
+                        handle.block_on(logger.log_user_action(None, "SHARED_RT", None, Some(&d))).unwrap().uid
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mine: std::collections::BTreeSet<String> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    assert_eq!(mine.len(), 80);
+    let stored = rt.block_on(stored_uids(&trail));
+    assert_eq!(stored.keys().cloned().collect::<std::collections::BTreeSet<_>>(), mine);
+    assert!(stored.values().all(|&n| n == 1));
+    assert_eq!(logger.stats().committed, 80);
+}
+
+/// Hundreds of calls at once against a hung server with a deadline: every call ends with the
+/// deadline's `Timeout` in about that time (not one deadline per batch in turn), nothing is
+/// left queued, and `last_error` says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadline_bounds_every_concurrent_call_against_a_hung_server() {
+    let hung = FakeServer::start(None).await;
+    let logger = AuditLogger::builder(&hung.url)
+        .timeout(Duration::from_secs(60))
+        .retry(patient())
+        .deadline(Duration::from_millis(600))
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    let calls: Vec<_> = (0..300)
+        .map(|i| {
+            let logger = logger.clone();
+            tokio::spawn(async move { logger.log_user_action(None, "HUNG", None, Some(&json!({"i": i}))).await })
+        })
+        .collect();
+    for c in futures::future::join_all(calls).await {
+        assert_eq!(c.unwrap().unwrap_err(), AuditError::Timeout(Duration::from_millis(600)));
+    }
+    let took = t0.elapsed();
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let s = logger.stats();
+    assert_eq!((s.failed, s.committed, s.queued), (300, 0, 0), "{s:?}");
+    assert!(logger.last_error().is_some_and(|e| e.starts_with("timeout")), "{:?}", logger.last_error());
+    // Nothing waits and no batch fails during this flush: `true`, and `last_error` cleared.
+    assert!(logger.flush().await);
+    assert_eq!(logger.last_error(), None);
+}

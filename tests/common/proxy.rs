@@ -38,6 +38,13 @@ pub struct ProxyCounts {
     pub too_many: AtomicU64,
     pub cut: AtomicU64,
     pub schema_refused: AtomicU64,
+    /// Requests creating the schema (`CREATE CONSTRAINT`).
+    pub schema_creates: AtomicU64,
+    /// Writes being forwarded now, and the most at once.
+    pub writes_in_flight: AtomicU64,
+    pub max_writes_in_flight: AtomicU64,
+    /// The most events one write carried (its `$events` parameter).
+    pub max_write_events: AtomicU64,
 }
 
 impl ProxyCounts {
@@ -90,7 +97,13 @@ pub struct FaultProxy {
 impl FaultProxy {
     /// Starts a proxy on 127.0.0.1 in front of `upstream` (e.g. `http://127.0.0.1:7474`).
     pub async fn start(upstream: &str, plan: Plan, seed: u64) -> FaultProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_at("127.0.0.1:0", upstream, plan, seed).await
+    }
+
+    /// [`FaultProxy::start`] on a given address (a server that comes up where clients already
+    /// try to reach it).
+    pub async fn start_at(addr: &str, upstream: &str, plan: Plan, seed: u64) -> FaultProxy {
+        let listener = TcpListener::bind(addr).await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let counts = Arc::new(ProxyCounts::default());
         let plan = Arc::new(Mutex::new(plan));
@@ -217,11 +230,37 @@ async fn serve(
 ) -> Option<()> {
     let req = read_request(&mut sock).await?;
     counts.requests.fetch_add(1, Relaxed);
-    if req.body.windows(14).any(|w| w == b"UNWIND $events") {
+    let is_write = req.body.windows(14).any(|w| w == b"UNWIND $events");
+    if is_write {
         counts.writes.fetch_add(1, Relaxed);
+        let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap_or_default();
+        let n = body["statements"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|st| st["parameters"]["events"].as_array())
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0);
+        counts.max_write_events.fetch_max(n as u64, Relaxed);
+        let now = counts.writes_in_flight.fetch_add(1, Relaxed) + 1;
+        counts.max_writes_in_flight.fetch_max(now, Relaxed);
     }
+    // Counted down however this request ends.
+    struct Leaving<'a>(Option<&'a AtomicU64>);
+    impl Drop for Leaving<'_> {
+        fn drop(&mut self) {
+            if let Some(c) = self.0 {
+                c.fetch_sub(1, Relaxed);
+            }
+        }
+    }
+    let _leaving = Leaving(is_write.then_some(&counts.writes_in_flight));
     let plan = plan.lock().unwrap().clone();
     let is_schema = |w: &[u8]| req.body.windows(w.len()).any(|x| x == w);
+    if is_schema(b"CREATE CONSTRAINT") {
+        counts.schema_creates.fetch_add(1, Relaxed);
+    }
     if plan.forbid_schema && is_schema(b"db.awaitIndex(") {
         // A first write's schema guard (src/cypher.rs SCHEMA_GUARD), as Neo4j answers it on a
         // database where the schema was never made: the transaction is rolled back.
