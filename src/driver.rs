@@ -168,12 +168,8 @@ impl Driver {
                     });
                 }
                 Action::Done { call, result } => {
-                    // The delivery's reason, for what `flush`/`close` say when `false` (natively
-                    // no shell records each call's outcome; without it a flush after failed
-                    // calls said events were "still waiting" while none was).
-                    if let Err(e) = &result {
-                        self.logger.record(Err(e.clone()));
-                    }
+                    // lastError was set by the machine (Machine::done): what a `false`
+                    // flush/close says.
                     if let Some(reply) = self.calls.remove(&call) {
                         let _ = reply.send(result);
                     }

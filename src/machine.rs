@@ -354,6 +354,8 @@ pub(crate) struct Machine {
     out: Vec<Action>,
     timer_at: Option<i64>,
     next_id: u32,
+    /// `next_id` when the last failure set `lastError` (see [`Machine::done`]).
+    err_mark: u32,
     // Batching.
     pending: VecDeque<Entry>,
     pending_bytes: usize,
@@ -405,6 +407,7 @@ impl Machine {
             out: if persistent { vec![Action::Load] } else { Vec::new() },
             timer_at: None,
             next_id: 0,
+            err_mark: 0,
             pending: VecDeque::new(),
             pending_bytes: 0,
             flights: Vec::new(),
@@ -619,7 +622,21 @@ impl Machine {
         self.out.push(Action::Put { key: self.key(&ev.uid), record, ack });
     }
 
+    /// A call's outcome (`call` 0: events with no caller waiting, a re-send). `lastError` is one
+    /// rule for every driver: a failure sets it (a re-send's too, so a `false` flush says why);
+    /// a success clears it only when its call was made after that failure was recorded, so the
+    /// success of a batch-mate, settled in the same round, does not hide a caller's reason.
     fn done(&mut self, call: u32, result: Result<(), AuditError>) {
+        match &result {
+            Err(e) => {
+                self.logger.record(Err(e.clone()));
+                self.err_mark = self.next_id;
+            }
+            Ok(()) if call > self.err_mark => {
+                self.logger.record(Ok(()));
+            }
+            Ok(()) => {}
+        }
         if call != 0 {
             self.out.push(Action::Done { call, result });
         }
@@ -785,6 +802,12 @@ impl Machine {
                 batch.first_try = now;
             }
             self.logger.counters().add_sent(batch.entries.len() as u64);
+        }
+        // An ensureSchema() that succeeded since the machine was made counts too (the flag is the
+        // sink's, shared with that call).
+        if matches!(self.schema, Schema::Unknown) && matches!(self.logger.sink(), Sink::Neo4j(s) if s.schema_is_known())
+        {
+            self.schema = Schema::Known;
         }
         let guard = !self.ingest && matches!(self.schema, Schema::Unknown);
         let request = {

@@ -168,7 +168,11 @@ fn input_of(m: &RefCell<Machine>, kind: u32, req: u32, status: u32, text: JsValu
     match kind {
         1 => Input::Answer {
             req,
-            resp: HttpResponse { status: status as u16, retry_after: extra.as_string(), body: text.as_string().unwrap_or_default() },
+            resp: HttpResponse {
+                status: status as u16,
+                retry_after: extra.as_string(),
+                body: text.as_string().unwrap_or_default(),
+            },
         },
         2 => Input::Failed {
             req,
@@ -204,9 +208,8 @@ fn perform(m: &RefCell<Machine>, d: &Driver) {
         match a {
             Action::Send { req, request: r } => d.send(req, &r.url, &header_lines(&r), r.body.as_bytes()),
             Action::Done { call, result } => {
-                // lastError follows each call's outcome, as it resolves.
-                let ok = m.borrow().logger().record(result);
-                d.settle(call, &JsValue::from_bool(ok));
+                // lastError was set by the machine (Machine::done).
+                d.settle(call, &JsValue::from_bool(result.is_ok()));
             }
             Action::Timer(at) => d.timeout(at.map_or(-1.0, |t| t as f64)),
             Action::Turn => d.turn(),

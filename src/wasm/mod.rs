@@ -191,7 +191,8 @@ impl JsAuditLogger {
         // Born here (rules, redaction, UID, time, chain), synchronously, in call order; then into
         // the machine, still in the call: an event it refuses (closed, the queue full) is the
         // stream's head yet, and its seal is taken back, so it takes no `seq`.
-        let res = event_from_js(inner, &user, &action_type, &category, &details, &options).and_then(|ev| self.shell.log(ev));
+        let res =
+            event_from_js(inner, &user, &action_type, &category, &details, &options).and_then(|ev| self.shell.log(ev));
         match res {
             Ok(promise) => promise,
             // Refused input: recorded and answered now; nothing waits.
@@ -206,8 +207,8 @@ impl JsAuditLogger {
         resolving_boxed(Box::pin(async move { JsValue::from_bool(inner.record(inner.ensure_schema().await)) }))
     }
 
-    /// Why the most recent call that resolved `false` failed (cleared by a success). Never holds
-    /// the password or token.
+    /// Why the most recent call that resolved `false` failed (cleared by a success of a call made
+    /// after it, not by a batch-mate's). Never holds the password or token.
     #[wasm_bindgen(getter, js_name = lastError, unchecked_return_type = "string | undefined")]
     pub fn last_error_js(&self) -> JsValue {
         js_opt_str(self.inner.last_error())

@@ -470,6 +470,24 @@ test("client mode: a batch the endpoint rejects is split until the bad event sta
   assert.equal(ingest.posts.length, 7, "and never re-sent");
 });
 
+test("lastError: a batch-mate's success does not clear the reason of a call that failed beside it", async () => {
+  // README: `if (!ok) console.warn(logger.lastError)`. The rejected event's call and its
+  // batch-mates settle close together (after a split); a success of a call made BEFORE the failure
+  // was recorded must not wipe the failed caller's reason (it did: lastError was undefined).
+  const trail = unique("mate");
+  const ingest = await ingestServer(trail, { ALLOWED_CATEGORIES: "GOOD" });
+  const logger = new pkg.AuditLogger({ endpoint: ingest.endpoint, token: ingest.token, queue: { name: unique("q") } });
+  let seen;
+  const calls = Array.from({ length: 8 }, (_, i) => logger.logUserAction(null, `M_${i}`, i === 2 ? "BAD" : "GOOD")
+    .then((ok) => { if (!ok) seen = logger.lastError; return ok; }));
+  assert.deepEqual(await Promise.all(calls), [true, true, false, true, true, true, true, true]);
+  assert.match(seen ?? "", /rejected by the endpoint/, "the failed call's reason, read in its own then");
+  assert.match(logger.lastError ?? "", /rejected by the endpoint/, "still the most recent false's reason");
+  // A call made after the failure clears it.
+  assert.equal(await logger.logUserAction(null, "M_AFTER", "GOOD"), true);
+  assert.equal(logger.lastError, undefined);
+});
+
 test("client mode: a request carries at most 100 events (the Worker's bound), whatever batch.maxEvents says", async () => {
   const trail = unique("client-bound");
   const ingest = await ingestServer(trail);
