@@ -62,7 +62,9 @@ pub(crate) fn send(logger: &AuditLogger, slot: &Slot, cmd: Cmd) {
     let _ = tx.send(cmd);
     s.push((id, tx));
     drop(s);
-    rt.spawn(run(logger.clone(), id, rx));
+    // The inbox is made here, not in `run`: a task spawned while its runtime shuts down is
+    // dropped without ever running, and the calls in its channel must count as failed then too.
+    rt.spawn(run(id, Inbox { logger: logger.clone(), rx }));
 }
 
 /// Natively `flush`: asks the driver on the current runtime (started if none runs, so the answer
@@ -104,7 +106,26 @@ struct Driver {
     /// This machine's part of the logger's `queued` counter, as last reported.
     queued: u64,
     /// The calls' way in.
+    inbox: Inbox,
+}
+
+/// A driver's channel of calls. Dropped with calls not yet taken in (the runtime shut down,
+/// perhaps before the driver's task ever ran), it counts them as failed: their callers, on the
+/// same runtime, went with it.
+struct Inbox {
+    logger: AuditLogger,
     rx: mpsc::UnboundedReceiver<Cmd>,
+}
+
+impl Drop for Inbox {
+    fn drop(&mut self) {
+        self.rx.close();
+        let mut unanswered = 0;
+        while let Ok(cmd) = self.rx.try_recv() {
+            unanswered += matches!(cmd, Cmd::Log(..)) as u64;
+        }
+        self.logger.counters().add_failed(unanswered);
+    }
 }
 
 impl Drop for Driver {
@@ -113,13 +134,8 @@ impl Drop for Driver {
     /// went with it; an event among them may still have been committed).
     fn drop(&mut self) {
         self.logger.counters().move_queued(self.queued, 0);
-        // Calls sent but not yet taken in are unanswered too.
-        self.rx.close();
-        let mut unanswered = self.calls.len() as u64;
-        while let Ok(cmd) = self.rx.try_recv() {
-            unanswered += matches!(cmd, Cmd::Log(..)) as u64;
-        }
-        self.logger.counters().add_failed(unanswered);
+        // (Calls sent but not yet taken in: the inbox's drop counts them.)
+        self.logger.counters().add_failed(self.calls.len() as u64);
     }
 }
 
@@ -211,8 +227,9 @@ fn panicked(panic: Box<dyn std::any::Any + Send>) -> AuditError {
     }
 }
 
-async fn run(logger: AuditLogger, id: tokio::runtime::Id, rx: mpsc::UnboundedReceiver<Cmd>) {
+async fn run(id: tokio::runtime::Id, inbox: Inbox) {
     let (answers, mut answered) = mpsc::unbounded_channel();
+    let logger = inbox.logger.clone();
     let mut d = Driver {
         m: Machine::new(logger.clone(), None),
         logger,
@@ -222,14 +239,14 @@ async fn run(logger: AuditLogger, id: tokio::runtime::Id, rx: mpsc::UnboundedRec
         timer: None,
         turn: false,
         queued: 0,
-        rx,
+        inbox,
     };
     let mut open = true;
     loop {
         if d.turn {
             // The first turn: calls made together (tasks already woken) join the first batch.
             tokio::task::yield_now().await;
-            while let Ok(cmd) = d.rx.try_recv() {
+            while let Ok(cmd) = d.inbox.rx.try_recv() {
                 d.command(cmd);
             }
             d.turn = false;
@@ -242,7 +259,7 @@ async fn run(logger: AuditLogger, id: tokio::runtime::Id, rx: mpsc::UnboundedRec
         if d.is_done() {
             let slot = d.logger.driver_slot();
             let mut s = slot.lock();
-            match d.rx.try_recv() {
+            match d.inbox.rx.try_recv() {
                 Ok(cmd) => {
                     drop(s);
                     d.command(cmd);
@@ -264,7 +281,7 @@ async fn run(logger: AuditLogger, id: tokio::runtime::Id, rx: mpsc::UnboundedRec
             }
         };
         tokio::select! {
-            cmd = d.rx.recv(), if open => match cmd {
+            cmd = d.inbox.rx.recv(), if open => match cmd {
                 Some(cmd) => d.command(cmd),
                 // Every sender gone (the slot was replaced): finish what is under way.
                 None => open = false,
