@@ -221,7 +221,7 @@ fn perform(m: &RefCell<Machine>, d: &Driver) {
             #[cfg(not(feature = "memory-queue"))]
             Action::Keepalive(r) => d.keepalive(&r.url, &header_lines(&r), &r.body),
             #[cfg(not(feature = "memory-queue"))]
-            Action::Put { key, record, ack } => d.put(&key, &record, ack),
+            Action::Put { key, record, ack } => d.put(&key, &record.text(), ack),
             #[cfg(not(feature = "memory-queue"))]
             Action::Delete(keys) => d.del(&keys.iter().map(|k| JsValue::from_str(k)).collect()),
             #[cfg(not(feature = "memory-queue"))]
