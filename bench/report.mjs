@@ -58,9 +58,24 @@ function info(id, what, pairs, unit = "×") {
 // Every plain-fetch configuration run in a round is a point of the sweep (the two finalists, and
 // 1000 × 4 and 100 × 4): a round's limit is the best of them, so a finalist picked by one noisy
 // sweep sample cannot understate it.
+// Two contenders of one configuration (a finalist that is also 1000 × 4) are two samples of the
+// same point: their mean is that point's value in the round (the better of two samples of one
+// point would overstate it).
 const isLimit = (c) => c.startsWith("limit") || c.startsWith("fetch-");
 const a = perRound("P1", "a", eps);
-const limit = perRound("P1", isLimit, eps);
+function limitPerRound() {
+  const points = new Map(); // round -> "events x inFlight" -> [events/s]
+  for (const r of ok("P1")) {
+    if (!isLimit(r.contender) || !Number.isFinite(r.eventsPerSec)) continue;
+    const key = `${r.eventsPerRequest ?? r.contender}x${r.inFlight ?? ""}`;
+    const byPoint = points.get(r.round) ?? new Map();
+    points.set(r.round, byPoint.set(key, [...(byPoint.get(key) ?? []), r.eventsPerSec]));
+  }
+  const m = new Map();
+  for (const [round, byPoint] of points) m.set(round, Math.max(...[...byPoint.values()].map((v) => v.reduce((x, y) => x + y, 0) / v.length)));
+  return m;
+}
+const limit = limitPerRound();
 goal("P1", "this library batched / Neo4j's limit (best plain-fetch configuration of each round)", pair(a, limit), ">=", 0.9);
 goal("P1", "this library batched / neo4j-driver, managed transactions (100 per tx, 4 sessions)", pair(a, perRound("P1", "d-tx", eps)), ">=", 1.0);
 goal("P1", "this library batched / neo4j-driver, executeQuery (100 per call, 4 at once)", pair(a, perRound("P1", "d-exec", eps)), ">=", 1.0);
@@ -474,7 +489,8 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   *Neo4j's limit*: plain \`fetch\` of our own \`UNWIND\` statement with bodies serialised beforehand,
   swept over events per request × requests in flight (500 … 50 000 × 1, 2 or 4 in the full run); the two
   best points run in every round, and a round's limit is the best of every plain-fetch configuration
-  run in it (the two finalists, 1000 × 4 and 100 × 4). *a*: the library,
+  run in it (the two finalists, 1000 × 4 and 100 × 4; two contenders of one configuration, such as a
+  finalist that is 1000 × 4, count as two samples of that point: their mean). *a*: the library,
   all calls fired at once on one logger, its default batching (maxEvents 1000, maxBytes 1 MiB, maxInFlight 4);
   *a-query*: the same with \`api: "query"\` (Query API v2).
   *fetch-100x4*: plain fetch, 100 events per request, 4 in flight (the drivers' batch shape);
