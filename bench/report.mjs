@@ -507,7 +507,7 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   (BENCH_N_PROD events) because a batch's rate needs more events to be steady.
 - **P2.** Per iteration the library with the queue on (default), with it off, and a plain \`fetch\`
   of the same statement and body (built by the library beforehand, not timed) each send one event,
-  in an order rotated per iteration; per round p50 and p99 of each; 30 warm-up iterations dropped.
+  in an order rotated per iteration; per round p50 and p99 of each (${ok("P2")[0]?.n ?? "?"} iterations per round in Node, ${ok("P2chromium")[0]?.n ?? "?"} in Chromium); 30 warm-up iterations dropped.
 - **P3.** \`benchmarkRequestBodyOne\` (cargo feature \`bench\`) runs what \`logUserAction\` runs before
   sending; the hand-written JS equivalent (\`bench/js_equivalent.mjs\`) does the same with the
   platform's SHA-256. Node: process CPU time per event; Chromium: wall time.
