@@ -93,6 +93,10 @@ info("P1", "this library batched / plain fetch, the library's batch bound (1000 
 info("P1", "this library batched / plain fetch, 100 × 4 in flight", pair(a, perRound("P1", "fetch-100x4", eps)));
 info("P1", "plain fetch 100 × 4 / Neo4j's limit", pair(perRound("P1", "fetch-100x4", eps), limit));
 info("P1", "neo4j-driver managed tx / Neo4j's limit (over HTTP)", pair(perRound("P1", "d-tx", eps), limit));
+// The ceiling of the seed rows: what the goal of 50x would ask of Neo4j itself (the limit's rounds
+// and the seed's rounds are two figures of one run, paired by round number, not side by side).
+for (const c of [1, 8]) for (const [who, name] of [["seed-py", "Python driver"], ["seed-js", "neo4j-driver in JS"]])
+  info("P1", `Neo4j's limit / the seed's pattern (${name}) at concurrency ${c}: the most any client can reach (P1 and P1seed rounds paired by number)`, pair(limit, perRound("P1seed", `${who} c${c}`, eps)));
 for (const n of [...new Set(ok("P1scale").map((r) => r.n))].sort((p, q) => p - q)) {
   goal("P1", `this library batched / Neo4j's limit at ${n} events (best sweep point)`, pair(perRound("P1scale", `a n=${n}`, eps), perRound("P1scale", `limit n=${n}`, eps)), ">=", 0.9);
 }
