@@ -120,6 +120,7 @@ pub mod redact;
 pub mod retry;
 #[doc(hidden)]
 pub mod rules;
+mod schema;
 mod running;
 #[cfg(feature = "read")]
 pub mod sign;

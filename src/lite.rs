@@ -1,5 +1,5 @@
 //! The few pieces of `futures` the library uses, written small: a one-shot channel, `select` of
-//! two futures, `map`, and an async lock (and one stable sort by an `i64` key, below).
+//! two futures and `map`.
 //! `futures`' own (`futures-channel`'s oneshot, `futures-util`'s `select`, `Map` and
 //! `lock::Mutex` with its `slab` of waiters) were about 13 KB of the browser `.wasm` before
 //! `wasm-opt` (twiggy on bench/size's named build). These
@@ -161,75 +161,6 @@ impl<F: Future, T, G: FnOnce(F::Output) -> T> Future for Map<F, G> {
     }
 }
 
-/// An async lock around a value (`futures::lock::Mutex`, for the few callers that wait on one
-/// step at a time: the schema step). Waiters are woken all at once on unlock and race again.
-pub(crate) struct AsyncMutex<T> {
-    state: Mutex<(bool, Vec<Waker>)>,
-    value: std::cell::UnsafeCell<T>,
-}
-
-// SAFETY: `value` is only reached through an `AsyncMutexGuard`, and `state.0` admits one guard
-// at a time.
-unsafe impl<T: Send> Send for AsyncMutex<T> {}
-unsafe impl<T: Send> Sync for AsyncMutex<T> {}
-
-impl<T> std::fmt::Debug for AsyncMutex<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AsyncMutex")
-    }
-}
-
-impl<T> AsyncMutex<T> {
-    pub(crate) fn new(v: T) -> Self {
-        AsyncMutex { state: Mutex::new((false, Vec::new())), value: std::cell::UnsafeCell::new(v) }
-    }
-
-    pub(crate) async fn lock(&self) -> AsyncMutexGuard<'_, T> {
-        std::future::poll_fn(|cx| {
-            let mut s = lock(&self.state);
-            if !s.0 {
-                s.0 = true;
-                return Poll::Ready(AsyncMutexGuard(self));
-            }
-            if !s.1.iter().any(|w| w.will_wake(cx.waker())) {
-                s.1.push(cx.waker().clone());
-            }
-            Poll::Pending
-        })
-        .await
-    }
-}
-
-pub(crate) struct AsyncMutexGuard<'a, T>(&'a AsyncMutex<T>);
-
-impl<T> std::ops::Deref for AsyncMutexGuard<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        // SAFETY: this guard is the only one (see `AsyncMutex`).
-        unsafe { &*self.0.value.get() }
-    }
-}
-
-impl<T> std::ops::DerefMut for AsyncMutexGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: this guard is the only one (see `AsyncMutex`).
-        unsafe { &mut *self.0.value.get() }
-    }
-}
-
-impl<T> Drop for AsyncMutexGuard<'_, T> {
-    fn drop(&mut self) {
-        let waiters = {
-            let mut s = lock(&self.0.state);
-            s.0 = false;
-            std::mem::take(&mut s.1)
-        };
-        for w in waiters {
-            w.wake();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,29 +197,5 @@ mod tests {
         let b = Box::pin(async { 3 });
         assert!(matches!(block_on(select(a, b)), Either::Left((2, _))));
         assert_eq!(block_on(map(async { 4 }, |v| v + 1)), 5);
-    }
-
-    #[test]
-    fn async_mutex_admits_one_at_a_time() {
-        let m = Arc::new(AsyncMutex::new(0u32));
-        let threads: Vec<_> = (0..4)
-            .map(|_| {
-                let m = m.clone();
-                std::thread::spawn(move || {
-                    for _ in 0..1000 {
-                        block_on(async {
-                            let mut g = m.lock().await;
-                            let v = *g;
-                            std::thread::yield_now();
-                            *g = v + 1;
-                        })
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        assert_eq!(block_on(m.lock()).clone(), 4000);
     }
 }

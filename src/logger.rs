@@ -10,7 +10,8 @@ use crate::chain::{Chain, StreamState};
 use crate::config::Config;
 use crate::cypher::Statement;
 use crate::error::AuditError;
-use crate::event::{AuditEvent, EventBuilder, LogOptions, User};
+use crate::event::{now_millis, AuditEvent, EventBuilder, LogOptions, User};
+use crate::schema::Next;
 use crate::outcome::Rows;
 use crate::redact::Redactor;
 use crate::retry;
@@ -550,7 +551,7 @@ impl AuditLogger {
             core.deadline,
             || {
                 core.stats.add_sent(n);
-                core.sink.write(events)
+                self.write_once(None, events)
             },
             |_| core.stats.add_retried(n),
         )
@@ -603,7 +604,7 @@ impl AuditLogger {
 
     /// [`AuditError::Closed`] once the logger is closed: calls made after `close` (schema,
     /// reads) are refused like events.
-    fn open(&self) -> Result<(), AuditError> {
+    pub(crate) fn open(&self) -> Result<(), AuditError> {
         if self.is_closed() || self.core.refusing.load(Ordering::Relaxed) {
             return Err(AuditError::Closed);
         }
@@ -649,10 +650,29 @@ impl AuditLogger {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let (this, events) = (self.clone(), events.to_vec());
-            on_task(async move { this.core.sink.write(&events).await }).await
+            on_task(async move { this.write_once(None, &events).await }).await
         }
         #[cfg(target_arch = "wasm32")]
-        self.core.sink.write(events).await
+        self.write_once(None, events).await
+    }
+
+    /// One request writing `events` (into `trail`, else the configured one): with the schema
+    /// guard until the schema is known; when Neo4j refuses that, nothing was written, and the
+    /// schema step runs ([`AuditLogger::schema_step`]) before the same write without it.
+    async fn write_once<E: std::borrow::Borrow<AuditEvent>>(
+        &self,
+        trail: Option<&str>,
+        events: &[E],
+    ) -> Result<(), AuditError> {
+        let sink = &self.core.sink;
+        let guard = matches!(sink, Sink::Neo4j(s) if !s.schema_is_known());
+        match sink.write(trail, events, guard).await {
+            Err(e) if guard && crate::sink::is_refusal(&e) => {
+                self.schema_step(false).await?;
+                sink.write(trail, events, false).await
+            }
+            res => res,
+        }
     }
 
     /// [`AuditLogger::write`] into the trail named `trail` instead of the configured one (direct
@@ -669,10 +689,17 @@ impl AuditLogger {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let (this, trail, events) = (self.clone(), trail.to_owned(), events.to_vec());
-            on_task(async move { this.core.sink.neo4j()?.write_to(&trail, &events).await }).await
+            on_task(async move {
+                this.core.sink.neo4j()?;
+                this.write_once(Some(&trail), &events).await
+            })
+            .await
         }
         #[cfg(target_arch = "wasm32")]
-        self.core.sink.neo4j()?.write_to(trail, events).await
+        {
+            self.core.sink.neo4j()?;
+            self.write_once(Some(trail), events).await
+        }
     }
 
     /// Creates the constraints and indexes the trail queries use (idempotent); call it once at
@@ -687,10 +714,36 @@ impl AuditLogger {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let this = self.clone();
-            on_task(async move { this.core.sink.neo4j()?.ensure_schema().await }).await
+            on_task(async move { this.schema_step(true).await }).await
         }
         #[cfg(target_arch = "wasm32")]
-        self.core.sink.neo4j()?.ensure_schema().await
+        self.schema_step(true).await
+    }
+
+    /// The schema step (src/schema.rs: `explicit`, [`AuditLogger::ensure_schema`]'s; else a
+    /// write's, after its guard was refused), driven here in the caller's future: it sends one
+    /// request at a time, so its driver is a loop (no task, no lock: a Worker's request never
+    /// waits on another's I/O, and no delivery machine is needed). The JavaScript
+    /// `ensureSchema()` runs the same step in the logger's machine.
+    async fn schema_step(&self, explicit: bool) -> Result<(), AuditError> {
+        let sink = self.core.sink.neo4j()?;
+        let (mut step, mut next) = crate::schema::Step::start(sink, explicit);
+        loop {
+            next = match next {
+                Next::Send(request, kind) => {
+                    let res = match sink.transport().post(&request, self.core.config.timeout_ms).await {
+                        Ok(resp) => sink.answer(&resp),
+                        Err(e) => Err(e),
+                    };
+                    step.answered(sink, now_millis(), kind, res)
+                }
+                Next::Wait(at) => {
+                    crate::transport::sleep_ms((at - now_millis()).max(0) as u64).await;
+                    step.again(sink)
+                }
+                Next::Done(res) => return res,
+            };
+        }
     }
 
     /// Runs one parameterised statement and returns its rows (direct mode only).

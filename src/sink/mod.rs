@@ -86,19 +86,24 @@ impl Sink {
         }
     }
 
-    /// Writes one batch: committed (`Ok`) or a typed failure.
-    pub(crate) async fn write<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Result<(), AuditError> {
+    /// Writes one batch (direct mode: into `trail`, else the configured one; with the schema
+    /// guard when `guard`): committed (`Ok`) or a typed failure.
+    pub(crate) async fn write<E: Borrow<AuditEvent>>(
+        &self,
+        trail: Option<&str>,
+        events: &[E],
+        guard: bool,
+    ) -> Result<(), AuditError> {
         if events.is_empty() {
             return Ok(());
         }
         match self {
-            Sink::Neo4j(s) => s.write(events).await,
+            Sink::Neo4j(s) => s.write_to(trail.unwrap_or(s.trail()), events, guard).await,
             Sink::Ingest(s) => ingest_write(s, events).await,
         }
     }
 
-    /// The HTTP client of this sink (the native driver sends with it).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// The HTTP client of this sink (the delivery machine's drivers send with it).
     pub(crate) fn transport(&self) -> &crate::transport::Transport {
         match self {
             Sink::Neo4j(s) => s.transport(),
