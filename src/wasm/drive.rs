@@ -139,7 +139,7 @@ impl Shell {
 
     /// `ensureSchema()`: the promise of its outcome, or the refusal now (closed, client mode).
     pub(super) fn ensure_schema(&self) -> Result<js_sys::Promise, AuditError> {
-        let id = self.m.borrow_mut().ensure_schema(now_millis(), true)?;
+        let id = self.m.borrow_mut().ensure_schema(now_millis())?;
         Ok(self.run(id, false))
     }
 
