@@ -45,7 +45,8 @@ impl IngestSink {
         post_events(&self.transport, &self.endpoint, auth, self.timeout_ms, events).await
     }
 
-    /// This sink's HTTP client (the delivery machine's drivers send with it).
+    /// This sink's HTTP client (the native driver sends with it).
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
     }

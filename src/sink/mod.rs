@@ -103,7 +103,8 @@ impl Sink {
         }
     }
 
-    /// The HTTP client of this sink (the delivery machine's drivers send with it).
+    /// The HTTP client of this sink (the native driver sends with it).
+    #[cfg(not(target_arch = "wasm32"))]
     pub(crate) fn transport(&self) -> &crate::transport::Transport {
         match self {
             Sink::Neo4j(s) => s.transport(),
