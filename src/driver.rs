@@ -166,7 +166,14 @@ impl Driver {
 
     /// Performs the machine's actions, in order.
     fn perform(&mut self) {
-        for a in self.m.actions() {
+        let actions = self.m.actions();
+        // The counters first: a caller woken below (a flush on another runtime's thread) reads
+        // them at once (tests/rust_api.rs flush_on_one_runtime_waits_for_calls_on_another saw the
+        // last round's `queued` in 5 of 8 runs).
+        let queued = self.m.stats().queued;
+        self.logger.counters().move_queued(self.queued, queued);
+        self.queued = queued;
+        for a in actions {
             match a {
                 Action::Send { req, request } => {
                     let transport = self.logger.sink().transport().clone();
@@ -206,9 +213,6 @@ impl Driver {
                 | Action::Cleared { .. } => {}
             }
         }
-        let queued = self.m.stats().queued;
-        self.logger.counters().move_queued(self.queued, queued);
-        self.queued = queued;
     }
 
     fn is_done(&self) -> bool {
