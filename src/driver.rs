@@ -1,5 +1,9 @@
-//! The native driver of the delivery machine ([`crate::machine`], docs/sansio.md step 2): one
-//! tokio task per logger and runtime while there is work, owning a [`Machine`]. Calls reach it over an
+//! The Rust API's driver of the delivery machine ([`crate::machine`], docs/sansio.md steps 2 and
+//! 4): one task per logger and runtime while there is work, owning a [`Machine`]. Natively a
+//! tokio task (one per Tokio runtime the logger is used on); on wasm (a Rust program compiled
+//! to wasm, e.g. a workers-rs Worker; the JavaScript entries have their own JS driver,
+//! src/wasm/drive.rs) a `spawn_local` task, the host's event loop being the one runtime. The
+//! executor is chosen in one place ([`exec`]); the rest is the same code on both. Calls reach it over an
 //! mpsc channel and wait on a oneshot; it performs the machine's actions (a POST per request on
 //! a task of its own, whose outcome comes back over a second channel; one timer; a yield for the
 //! first turn) and feeds their results back. It holds no policy.
@@ -14,6 +18,52 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use tokio::sync::{mpsc, oneshot};
+
+/// The executor, chosen here once: natively the caller's Tokio runtime, on wasm the host's event
+/// loop through `wasm_bindgen_futures` (single-threaded).
+#[cfg(not(target_arch = "wasm32"))]
+mod exec {
+    /// Which runtime a driver serves.
+    pub(super) type Id = tokio::runtime::Id;
+    /// The runtime of the caller (who must be in one: `runtime_check`).
+    pub(super) fn current() -> Id {
+        tokio::runtime::Handle::current().id()
+    }
+    pub(super) fn spawn(fut: impl std::future::Future<Output = ()> + Send + 'static) {
+        tokio::spawn(fut);
+    }
+    pub(super) async fn yield_now() {
+        tokio::task::yield_now().await
+    }
+    /// A call whose driver went without answering: its runtime shut down.
+    pub(super) fn lost() -> crate::AuditError {
+        crate::AuditError::NoRuntime
+    }
+    /// Whether a request's panic is Tokio's in a runtime without I/O or time enabled.
+    pub(super) fn runtime_panic(text: &str) -> bool {
+        text.starts_with("A Tokio 1.x context was found, but")
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod exec {
+    /// One event loop: one driver per logger.
+    pub(super) type Id = ();
+    pub(super) fn current() -> Id {}
+    pub(super) fn spawn(fut: impl std::future::Future<Output = ()> + 'static) {
+        wasm_bindgen_futures::spawn_local(fut);
+    }
+    pub(super) async fn yield_now() {
+        crate::lite::yield_once().await
+    }
+    /// A call whose driver went without answering (the host's loop drops no task: a panic).
+    pub(super) fn lost() -> crate::AuditError {
+        crate::AuditError::UnexpectedResponse("the delivery driver stopped".into())
+    }
+    pub(super) fn runtime_panic(_: &str) -> bool {
+        false
+    }
+}
 
 use crate::batch::SharedEvent;
 use crate::error::AuditError;
@@ -34,19 +84,18 @@ pub(crate) enum Cmd {
 /// second runtime wait on the first one, which may not be driven any more — a current-thread
 /// runtime whose thread left `block_on` — or fail `NoRuntime` when it was dropped.)
 #[derive(Debug, Default)]
-pub(crate) struct Slot(Mutex<Vec<(tokio::runtime::Id, mpsc::UnboundedSender<Cmd>)>>);
+pub(crate) struct Slot(Mutex<Vec<(exec::Id, mpsc::UnboundedSender<Cmd>)>>);
 
 impl Slot {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(tokio::runtime::Id, mpsc::UnboundedSender<Cmd>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(exec::Id, mpsc::UnboundedSender<Cmd>)>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
 /// Hands `cmd` to `logger`'s driver on the current runtime, starting one if none runs there.
-/// Must be called inside a tokio runtime.
+/// Natively, must be called inside a tokio runtime.
 pub(crate) fn send(logger: &AuditLogger, slot: &Slot, cmd: Cmd) {
-    let rt = tokio::runtime::Handle::current();
-    let id = rt.id();
+    let id = exec::current();
     let mut s = slot.lock();
     // Drivers whose runtime was dropped (their task with them) are forgotten.
     s.retain(|(_, tx)| !tx.is_closed());
@@ -64,7 +113,12 @@ pub(crate) fn send(logger: &AuditLogger, slot: &Slot, cmd: Cmd) {
     drop(s);
     // The inbox is made here, not in `run`: a task spawned while its runtime shuts down is
     // dropped without ever running, and the calls in its channel must count as failed then too.
-    rt.spawn(run(id, Inbox { logger: logger.clone(), rx }));
+    exec::spawn(run(id, Inbox { logger: logger.clone(), rx }));
+}
+
+/// The outcome of a call whose driver went without answering it.
+pub(crate) fn lost() -> AuditError {
+    exec::lost()
 }
 
 /// Natively `flush`: asks the driver on the current runtime (started if none runs, so the answer
@@ -73,7 +127,7 @@ pub(crate) fn send(logger: &AuditLogger, slot: &Slot, cmd: Cmd) {
 pub(crate) async fn flush(logger: &AuditLogger, slot: &Slot) -> bool {
     let (tx, rx) = oneshot::channel();
     send(logger, slot, Cmd::Flush(tx));
-    let id = tokio::runtime::Handle::current().id();
+    let id = exec::current();
     let others: Vec<_> = slot
         .lock()
         .iter()
@@ -179,7 +233,7 @@ impl Driver {
                     let transport = self.logger.sink().transport().clone();
                     let timeout_ms = self.logger.config().timeout_ms;
                     let answers = self.answers.clone();
-                    tokio::spawn(async move {
+                    exec::spawn(async move {
                         use futures::FutureExt;
                         let post = std::panic::AssertUnwindSafe(transport.post(&request, timeout_ms));
                         let input = match post.catch_unwind().await {
@@ -226,12 +280,12 @@ impl Driver {
 fn panicked(panic: Box<dyn std::any::Any + Send>) -> AuditError {
     let text = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied());
     match text {
-        Some(t) if t.starts_with("A Tokio 1.x context was found, but") => AuditError::NoRuntime,
+        Some(t) if exec::runtime_panic(t) => exec::lost(),
         t => AuditError::Network(crate::error::cat(&["the request panicked: ", t.unwrap_or("?")])),
     }
 }
 
-async fn run(id: tokio::runtime::Id, inbox: Inbox) {
+async fn run(id: exec::Id, inbox: Inbox) {
     let (answers, mut answered) = mpsc::unbounded_channel();
     let logger = inbox.logger.clone();
     let mut d = Driver {
@@ -249,7 +303,7 @@ async fn run(id: tokio::runtime::Id, inbox: Inbox) {
     loop {
         if d.turn {
             // The first turn: calls made together (tasks already woken) join the first batch.
-            tokio::task::yield_now().await;
+            exec::yield_now().await;
             while let Ok(cmd) = d.inbox.rx.try_recv() {
                 d.command(cmd);
             }
@@ -278,9 +332,7 @@ async fn run(id: tokio::runtime::Id, inbox: Inbox) {
         let timer = d.timer;
         let sleep = async {
             match timer {
-                Some(at) => {
-                    tokio::time::sleep(std::time::Duration::from_millis((at - now_millis()).max(0) as u64)).await
-                }
+                Some(at) => crate::transport::sleep_ms((at - now_millis()).max(0) as u64).await,
                 None => std::future::pending().await,
             }
         };
@@ -299,7 +351,7 @@ async fn run(id: tokio::runtime::Id, inbox: Inbox) {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::Config;

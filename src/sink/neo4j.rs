@@ -257,7 +257,7 @@ impl Neo4jSink {
         self.schema_known.store(true, Ordering::Relaxed);
     }
 
-    /// This sink's HTTP client (the native driver and the schema step alone send with it).
+    /// This sink's HTTP client (the Rust API's driver and the schema step alone send with it).
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
     }
