@@ -83,12 +83,32 @@ pub(crate) enum Cmd {
 /// call is served by a task of the runtime it waits on. (One driver for all made a call from a
 /// second runtime wait on the first one, which may not be driven any more — a current-thread
 /// runtime whose thread left `block_on` — or fail `NoRuntime` when it was dropped.)
+///
+/// The ways are kept as trait objects: every logger owns a slot, also those of the JavaScript
+/// entries, which never start a driver; dropping a `Vec` of tokio senders would put tokio's
+/// channel code into their .wasm (write entry, scripts/build: 65,279 B gz wasm with the senders,
+/// 64,532 boxed), while a boxed way's drop is only behind a vtable that `send` alone makes.
 #[derive(Debug, Default)]
-pub(crate) struct Slot(Mutex<Vec<(exec::Id, mpsc::UnboundedSender<Cmd>)>>);
+pub(crate) struct Slot(Mutex<Vec<(exec::Id, Box<dyn Way>)>>);
 
 impl Slot {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(exec::Id, mpsc::UnboundedSender<Cmd>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(exec::Id, Box<dyn Way>)>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A running driver's channel of calls.
+trait Way: std::fmt::Debug + Send + Sync {
+    fn send(&self, cmd: Cmd) -> Result<(), Cmd>;
+    fn is_closed(&self) -> bool;
+}
+
+impl Way for mpsc::UnboundedSender<Cmd> {
+    fn send(&self, cmd: Cmd) -> Result<(), Cmd> {
+        mpsc::UnboundedSender::send(self, cmd).map_err(|mpsc::error::SendError(cmd)| cmd)
+    }
+    fn is_closed(&self) -> bool {
+        mpsc::UnboundedSender::is_closed(self)
     }
 }
 
@@ -102,14 +122,14 @@ pub(crate) fn send(logger: &AuditLogger, slot: &Slot, cmd: Cmd) {
     let cmd = match s.iter().find(|(i, _)| *i == id) {
         Some((_, tx)) => match tx.send(cmd) {
             Ok(()) => return,
-            Err(mpsc::error::SendError(cmd)) => cmd,
+            Err(cmd) => cmd,
         },
         None => cmd,
     };
     s.retain(|(i, _)| *i != id);
     let (tx, rx) = mpsc::unbounded_channel();
     let _ = tx.send(cmd);
-    s.push((id, tx));
+    s.push((id, Box::new(tx)));
     drop(s);
     // The inbox is made here, not in `run`: a task spawned while its runtime shuts down is
     // dropped without ever running, and the calls in its channel must count as failed then too.
