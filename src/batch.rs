@@ -1,6 +1,6 @@
-//! The event as the delivery shares it. Batching itself is the delivery machine's
-//! ([`crate::machine`], docs/sansio.md): every entry — the JavaScript ones through their JS driver,
-//! the Rust API natively and on wasm through src/driver.rs — cuts batches there.
+//! The event as the delivery shares it. Batching itself is the delivery machine's (src/machine.rs,
+//! docs/sansio.md): every entry — the JavaScript ones through their JS driver, the Rust API
+//! natively and on wasm through src/driver.rs — cuts batches there.
 
 use crate::event::AuditEvent;
 
