@@ -14,9 +14,9 @@
 //! with a fake clock (the tests below). Randomness (jitter) comes from [`crate::random`], as
 //! today.
 //!
-//! Migration (docs/sansio.md): natively the logger delivers through it (src/driver.rs, step 2);
-//! the wasm builds still run today's async code (batch.rs, the logger's retry loop, queue/) until
-//! a JS driver replaces it (step 3), after which the async paths go (step 4).
+//! Every entry delivers through it (docs/sansio.md): the Rust API with src/driver.rs (natively
+//! and on wasm), the JavaScript entries with src/wasm/drive.rs and its JS driver. The schema
+//! step it runs is src/schema.rs.
 #![cfg_attr(not(test), allow(dead_code))]
 
 use std::collections::VecDeque;
