@@ -1,5 +1,9 @@
-//! The native driver of the delivery machine ([`crate::machine`], docs/sansio.md step 2): one
-//! tokio task per logger and runtime while there is work, owning a [`Machine`]. Calls reach it over an
+//! The Rust API's driver of the delivery machine ([`crate::machine`], docs/sansio.md steps 2 and
+//! 4): one task per logger and runtime while there is work, owning a [`Machine`]. Natively a
+//! tokio task (one per Tokio runtime the logger is used on); on wasm (a Rust program compiled
+//! to wasm, e.g. a workers-rs Worker; the JavaScript entries have their own JS driver,
+//! src/wasm/drive.rs) a `spawn_local` task, the host's event loop being the one runtime. The
+//! executor is chosen in one place ([`exec`]); the rest is the same code on both. Calls reach it over an
 //! mpsc channel and wait on a oneshot; it performs the machine's actions (a POST per request on
 //! a task of its own, whose outcome comes back over a second channel; one timer; a yield for the
 //! first turn) and feeds their results back. It holds no policy.
@@ -14,6 +18,52 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use tokio::sync::{mpsc, oneshot};
+
+/// The executor, chosen here once: natively the caller's Tokio runtime, on wasm the host's event
+/// loop through `wasm_bindgen_futures` (single-threaded).
+#[cfg(not(target_arch = "wasm32"))]
+mod exec {
+    /// Which runtime a driver serves.
+    pub(super) type Id = tokio::runtime::Id;
+    /// The runtime of the caller (who must be in one: `runtime_check`).
+    pub(super) fn current() -> Id {
+        tokio::runtime::Handle::current().id()
+    }
+    pub(super) fn spawn(fut: impl std::future::Future<Output = ()> + Send + 'static) {
+        tokio::spawn(fut);
+    }
+    pub(super) async fn yield_now() {
+        tokio::task::yield_now().await
+    }
+    /// A call whose driver went without answering: its runtime shut down.
+    pub(super) fn lost() -> crate::AuditError {
+        crate::AuditError::NoRuntime
+    }
+    /// Whether a request's panic is Tokio's in a runtime without I/O or time enabled.
+    pub(super) fn runtime_panic(text: &str) -> bool {
+        text.starts_with("A Tokio 1.x context was found, but")
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod exec {
+    /// One event loop: one driver per logger.
+    pub(super) type Id = ();
+    pub(super) fn current() -> Id {}
+    pub(super) fn spawn(fut: impl std::future::Future<Output = ()> + 'static) {
+        wasm_bindgen_futures::spawn_local(fut);
+    }
+    pub(super) async fn yield_now() {
+        crate::lite::yield_once().await
+    }
+    /// A call whose driver went without answering (the host's loop drops no task: a panic).
+    pub(super) fn lost() -> crate::AuditError {
+        crate::AuditError::UnexpectedResponse("the delivery driver stopped".into())
+    }
+    pub(super) fn runtime_panic(_: &str) -> bool {
+        false
+    }
+}
 
 use crate::batch::SharedEvent;
 use crate::error::AuditError;
@@ -33,38 +83,62 @@ pub(crate) enum Cmd {
 /// call is served by a task of the runtime it waits on. (One driver for all made a call from a
 /// second runtime wait on the first one, which may not be driven any more — a current-thread
 /// runtime whose thread left `block_on` — or fail `NoRuntime` when it was dropped.)
+///
+/// The ways are kept as trait objects: every logger owns a slot, also those of the JavaScript
+/// entries, which never start a driver; dropping a `Vec` of tokio senders would put tokio's
+/// channel code into their .wasm (write entry, scripts/build: 65,279 B gz wasm with the senders,
+/// 64,532 boxed), while a boxed way's drop is only behind a vtable that `send` alone makes.
 #[derive(Debug, Default)]
-pub(crate) struct Slot(Mutex<Vec<(tokio::runtime::Id, mpsc::UnboundedSender<Cmd>)>>);
+pub(crate) struct Slot(Mutex<Vec<(exec::Id, Box<dyn Way>)>>);
 
 impl Slot {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(tokio::runtime::Id, mpsc::UnboundedSender<Cmd>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(exec::Id, Box<dyn Way>)>> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
+/// A running driver's channel of calls.
+trait Way: std::fmt::Debug + Send + Sync {
+    fn send(&self, cmd: Cmd) -> Result<(), Cmd>;
+    fn is_closed(&self) -> bool;
+}
+
+impl Way for mpsc::UnboundedSender<Cmd> {
+    fn send(&self, cmd: Cmd) -> Result<(), Cmd> {
+        mpsc::UnboundedSender::send(self, cmd).map_err(|mpsc::error::SendError(cmd)| cmd)
+    }
+    fn is_closed(&self) -> bool {
+        mpsc::UnboundedSender::is_closed(self)
+    }
+}
+
 /// Hands `cmd` to `logger`'s driver on the current runtime, starting one if none runs there.
-/// Must be called inside a tokio runtime.
+/// Natively, must be called inside a tokio runtime.
 pub(crate) fn send(logger: &AuditLogger, slot: &Slot, cmd: Cmd) {
-    let rt = tokio::runtime::Handle::current();
-    let id = rt.id();
+    let id = exec::current();
     let mut s = slot.lock();
     // Drivers whose runtime was dropped (their task with them) are forgotten.
     s.retain(|(_, tx)| !tx.is_closed());
     let cmd = match s.iter().find(|(i, _)| *i == id) {
         Some((_, tx)) => match tx.send(cmd) {
             Ok(()) => return,
-            Err(mpsc::error::SendError(cmd)) => cmd,
+            Err(cmd) => cmd,
         },
         None => cmd,
     };
     s.retain(|(i, _)| *i != id);
     let (tx, rx) = mpsc::unbounded_channel();
     let _ = tx.send(cmd);
-    s.push((id, tx));
+    s.push((id, Box::new(tx)));
     drop(s);
     // The inbox is made here, not in `run`: a task spawned while its runtime shuts down is
     // dropped without ever running, and the calls in its channel must count as failed then too.
-    rt.spawn(run(id, Inbox { logger: logger.clone(), rx }));
+    exec::spawn(run(id, Inbox { logger: logger.clone(), rx }));
+}
+
+/// The outcome of a call whose driver went without answering it.
+pub(crate) fn lost() -> AuditError {
+    exec::lost()
 }
 
 /// Natively `flush`: asks the driver on the current runtime (started if none runs, so the answer
@@ -73,7 +147,7 @@ pub(crate) fn send(logger: &AuditLogger, slot: &Slot, cmd: Cmd) {
 pub(crate) async fn flush(logger: &AuditLogger, slot: &Slot) -> bool {
     let (tx, rx) = oneshot::channel();
     send(logger, slot, Cmd::Flush(tx));
-    let id = tokio::runtime::Handle::current().id();
+    let id = exec::current();
     let others: Vec<_> = slot
         .lock()
         .iter()
@@ -166,13 +240,20 @@ impl Driver {
 
     /// Performs the machine's actions, in order.
     fn perform(&mut self) {
-        for a in self.m.actions() {
+        let actions = self.m.actions();
+        // The counters first: a caller woken below (a flush on another runtime's thread) reads
+        // them at once (tests/rust_api.rs flush_on_one_runtime_waits_for_calls_on_another saw the
+        // last round's `queued` in 5 of 8 runs).
+        let queued = self.m.stats().queued;
+        self.logger.counters().move_queued(self.queued, queued);
+        self.queued = queued;
+        for a in actions {
             match a {
                 Action::Send { req, request } => {
                     let transport = self.logger.sink().transport().clone();
                     let timeout_ms = self.logger.config().timeout_ms;
                     let answers = self.answers.clone();
-                    tokio::spawn(async move {
+                    exec::spawn(async move {
                         use futures::FutureExt;
                         let post = std::panic::AssertUnwindSafe(transport.post(&request, timeout_ms));
                         let input = match post.catch_unwind().await {
@@ -206,9 +287,6 @@ impl Driver {
                 | Action::Cleared { .. } => {}
             }
         }
-        let queued = self.m.stats().queued;
-        self.logger.counters().move_queued(self.queued, queued);
-        self.queued = queued;
     }
 
     fn is_done(&self) -> bool {
@@ -222,12 +300,12 @@ impl Driver {
 fn panicked(panic: Box<dyn std::any::Any + Send>) -> AuditError {
     let text = panic.downcast_ref::<String>().map(String::as_str).or_else(|| panic.downcast_ref::<&str>().copied());
     match text {
-        Some(t) if t.starts_with("A Tokio 1.x context was found, but") => AuditError::NoRuntime,
+        Some(t) if exec::runtime_panic(t) => exec::lost(),
         t => AuditError::Network(crate::error::cat(&["the request panicked: ", t.unwrap_or("?")])),
     }
 }
 
-async fn run(id: tokio::runtime::Id, inbox: Inbox) {
+async fn run(id: exec::Id, inbox: Inbox) {
     let (answers, mut answered) = mpsc::unbounded_channel();
     let logger = inbox.logger.clone();
     let mut d = Driver {
@@ -245,7 +323,7 @@ async fn run(id: tokio::runtime::Id, inbox: Inbox) {
     loop {
         if d.turn {
             // The first turn: calls made together (tasks already woken) join the first batch.
-            tokio::task::yield_now().await;
+            exec::yield_now().await;
             while let Ok(cmd) = d.inbox.rx.try_recv() {
                 d.command(cmd);
             }
@@ -274,9 +352,7 @@ async fn run(id: tokio::runtime::Id, inbox: Inbox) {
         let timer = d.timer;
         let sleep = async {
             match timer {
-                Some(at) => {
-                    tokio::time::sleep(std::time::Duration::from_millis((at - now_millis()).max(0) as u64)).await
-                }
+                Some(at) => crate::transport::sleep_ms((at - now_millis()).max(0) as u64).await,
                 None => std::future::pending().await,
             }
         };
@@ -295,7 +371,7 @@ async fn run(id: tokio::runtime::Id, inbox: Inbox) {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
     use crate::Config;

@@ -29,14 +29,14 @@
 //! ```
 //!
 //! - [`AuditLogger`] is `Send + Sync` and cheap to [`Clone`] (one shared connection pool,
-//!   batcher and hash-chain stream): build it once, give a clone to each task or handler.
+//!   delivery and hash-chain stream): build it once, give a clone to each task or handler.
 //!   Concurrent calls are grouped into batches (group commit); each call resolves with its own
 //!   outcome: a [`Result`] with the written [`AuditEvent`] or an [`AuditError`].
 //! - **Runtime**: natively the logger's futures must be awaited inside a
 //!   [Tokio](https://tokio.rs) 1.x runtime with I/O and time enabled (`#[tokio::main]`,
 //!   `#[tokio::test]`, or `tokio::runtime::Builder::enable_all`): the HTTP client is reqwest's,
 //!   which runs on Tokio. Outside one, or in one built without I/O or time, calls fail with
-//!   [`AuditError::NoRuntime`] instead of panicking. On WebAssembly no runtime is needed (the host's event loop drives them).
+//!   [`AuditError::NoRuntime`] instead of panicking. On WebAssembly no runtime is needed (the host's event loop drives them; the delivery driver is a `spawn_local` task there).
 //!   Delivery runs on one Tokio task per logger and runtime (the delivery driver), only while
 //!   there is work: it ends when idle and the next call starts it again. One logger may be used
 //!   from several runtimes at once (`block_on` on many threads, each call is served on its own
@@ -57,8 +57,8 @@
 //! One event's way: the input rules → an [`AuditEvent`] (redacted, then chained) → the delivery
 //! machine (synchronous, no I/O: batches with group commit and one outcome per event, retries,
 //! the schema step, and on wasm the durable queue's policy) → its driver, which does the I/O the
-//! machine asks for (natively a tokio task; in JavaScript a small JS module: `fetch`, one timer,
-//! IndexedDB) → one HTTP request, bounded in time, described by a *sink* chosen when the logger
+//! machine asks for (for Rust callers a task: tokio natively, the host's event loop on wasm; for
+//! the JavaScript entries a small JS module: `fetch`, one timer, IndexedDB) → one HTTP request, bounded in time, described by a *sink* chosen when the logger
 //! is built (Neo4j's HTTP API, or the ingest Worker in client mode). On wasm a thin shell is the
 //! JavaScript surface; those modules, and the internals the tests use, are hidden from these docs.
 //!
@@ -92,7 +92,6 @@ pub mod chain;
 pub mod config;
 #[doc(hidden)]
 pub mod cypher;
-#[cfg(not(target_arch = "wasm32"))]
 mod driver;
 #[doc(hidden)]
 pub mod error;
@@ -120,7 +119,7 @@ pub mod redact;
 pub mod retry;
 #[doc(hidden)]
 pub mod rules;
-mod running;
+mod schema;
 #[cfg(feature = "read")]
 pub mod sign;
 mod sink;

@@ -1,93 +1,17 @@
-//! The few pieces of `futures` the library uses, written small: a one-shot channel, `select` of
-//! two futures, `map`, and an async lock (and one stable sort by an `i64` key, below).
-//! `futures`' own (`futures-channel`'s oneshot, `futures-util`'s `select`, `Map` and
-//! `lock::Mutex` with its `slab` of waiters) were about 13 KB of the browser `.wasm` before
-//! `wasm-opt` (twiggy on bench/size's named build). These
-//! keep the same shapes (`channel`, `Sender::send`, `Canceled`, `select` → `Either` with the
-//! other future) so the call sites read as before. They are `Send`/`Sync` like those: native
-//! callers share a logger across threads.
+//! The few pieces of `futures` the library uses, written small: `select` of two futures, `map`
+//! and a yield. `futures`' own (`futures-util`'s `select` and `Map`, with the oneshot channel and
+//! async lock the library no longer uses) were about 13 KB of the browser `.wasm` before
+//! `wasm-opt` (twiggy on bench/size's named build). These keep the same shapes (`select` →
+//! `Either` with the other future) so the call sites read as before.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-pub(crate) mod oneshot {
-    use super::*;
-
-    /// The sender went away without sending.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub(crate) struct Canceled;
-
-    struct Slot<T> {
-        value: Option<T>,
-        /// The sender sent or was dropped: no value comes after this.
-        done: bool,
-        waker: Option<Waker>,
-    }
-
-    pub(crate) struct Sender<T>(Arc<Mutex<Slot<T>>>);
-    pub(crate) struct Receiver<T>(Arc<Mutex<Slot<T>>>);
-
-    pub(crate) fn channel<T>() -> (Sender<T>, Receiver<T>) {
-        let slot = Arc::new(Mutex::new(Slot { value: None, done: false, waker: None }));
-        (Sender(slot.clone()), Receiver(slot))
-    }
-
-    impl<T> Sender<T> {
-        /// Hands `v` to the receiver (dropped with the channel if the receiver is gone).
-        pub(crate) fn send(self, v: T) -> Result<(), T> {
-            lock(&self.0).value = Some(v);
-            Ok(())
-            // Drop marks the slot done and wakes the receiver.
-        }
-    }
-
-    impl<T> Drop for Sender<T> {
-        fn drop(&mut self) {
-            let waker = {
-                let mut s = lock(&self.0);
-                s.done = true;
-                s.waker.take()
-            };
-            if let Some(w) = waker {
-                w.wake();
-            }
-        }
-    }
-
-    impl<T> Future for Receiver<T> {
-        type Output = Result<T, Canceled>;
-
-        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-            let mut s = lock(&self.0);
-            if let Some(v) = s.value.take() {
-                return Poll::Ready(Ok(v));
-            }
-            if s.done {
-                return Poll::Ready(Err(Canceled));
-            }
-            park(&mut s.waker, cx);
-            Poll::Pending
-        }
-    }
-
-    /// Keeps `cx`'s waker in `slot` (one body for every `Receiver<T>`).
-    #[inline(never)]
-    fn park(slot: &mut Option<Waker>, cx: &Context<'_>) {
-        match slot {
-            Some(w) if w.will_wake(cx.waker()) => {}
-            _ => *slot = Some(cx.waker().clone()),
-        }
-    }
-}
+use std::task::{Context, Poll};
 
 /// Pending once (waking itself at once), then ready: lets the tasks already queued on the executor
-/// run before the caller goes on (`tokio::task::yield_now`, for any executor).
+/// run before the caller goes on (`tokio::task::yield_now`, for any executor: the Rust API's
+/// driver on wasm).
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub(crate) async fn yield_once() {
     let mut yielded = false;
     std::future::poll_fn(|cx| {
@@ -103,12 +27,14 @@ pub(crate) async fn yield_once() {
 }
 
 /// Which of two futures finished first, with the other one.
+#[cfg_attr(all(target_arch = "wasm32", feature = "fetch"), allow(dead_code))] // the reqwest transport's
 pub(crate) enum Either<A, B> {
     Left(A),
     Right(B),
 }
 
 /// Waits for the first of `a` and `b` (polled in that order).
+#[cfg_attr(all(target_arch = "wasm32", feature = "fetch"), allow(dead_code))] // the reqwest transport's
 pub(crate) fn select<A, B>(a: A, b: B) -> Select<A, B>
 where
     A: Future + Unpin,
@@ -117,6 +43,7 @@ where
     Select(Some((a, b)))
 }
 
+#[cfg_attr(all(target_arch = "wasm32", feature = "fetch"), allow(dead_code))] // the reqwest transport's
 pub(crate) struct Select<A, B>(Option<(A, B)>);
 
 impl<A: Future + Unpin, B: Future + Unpin> Future for Select<A, B> {
@@ -161,134 +88,21 @@ impl<F: Future, T, G: FnOnce(F::Output) -> T> Future for Map<F, G> {
     }
 }
 
-/// An async lock around a value (`futures::lock::Mutex`, for the few callers that wait on one
-/// step at a time: the schema step). Waiters are woken all at once on unlock and race again.
-pub(crate) struct AsyncMutex<T> {
-    state: Mutex<(bool, Vec<Waker>)>,
-    value: std::cell::UnsafeCell<T>,
-}
-
-// SAFETY: `value` is only reached through an `AsyncMutexGuard`, and `state.0` admits one guard
-// at a time.
-unsafe impl<T: Send> Send for AsyncMutex<T> {}
-unsafe impl<T: Send> Sync for AsyncMutex<T> {}
-
-impl<T> std::fmt::Debug for AsyncMutex<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("AsyncMutex")
-    }
-}
-
-impl<T> AsyncMutex<T> {
-    pub(crate) fn new(v: T) -> Self {
-        AsyncMutex { state: Mutex::new((false, Vec::new())), value: std::cell::UnsafeCell::new(v) }
-    }
-
-    pub(crate) async fn lock(&self) -> AsyncMutexGuard<'_, T> {
-        std::future::poll_fn(|cx| {
-            let mut s = lock(&self.state);
-            if !s.0 {
-                s.0 = true;
-                return Poll::Ready(AsyncMutexGuard(self));
-            }
-            if !s.1.iter().any(|w| w.will_wake(cx.waker())) {
-                s.1.push(cx.waker().clone());
-            }
-            Poll::Pending
-        })
-        .await
-    }
-}
-
-pub(crate) struct AsyncMutexGuard<'a, T>(&'a AsyncMutex<T>);
-
-impl<T> std::ops::Deref for AsyncMutexGuard<'_, T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        // SAFETY: this guard is the only one (see `AsyncMutex`).
-        unsafe { &*self.0.value.get() }
-    }
-}
-
-impl<T> std::ops::DerefMut for AsyncMutexGuard<'_, T> {
-    fn deref_mut(&mut self) -> &mut T {
-        // SAFETY: this guard is the only one (see `AsyncMutex`).
-        unsafe { &mut *self.0.value.get() }
-    }
-}
-
-impl<T> Drop for AsyncMutexGuard<'_, T> {
-    fn drop(&mut self) {
-        let waiters = {
-            let mut s = lock(&self.0.state);
-            s.0 = false;
-            std::mem::take(&mut s.1)
-        };
-        for w in waiters {
-            w.wake();
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use futures::executor::block_on;
 
     #[test]
-    fn oneshot_delivers_or_cancels() {
-        let (tx, rx) = oneshot::channel::<u32>();
-        let _ = tx.send(7);
-        assert_eq!(block_on(rx), Ok(7));
-        let (tx, rx) = oneshot::channel::<u32>();
-        drop(tx);
-        assert_eq!(block_on(rx), Err(oneshot::Canceled));
-        // Across threads, the receiver waiting first.
-        let (tx, rx) = oneshot::channel::<u32>();
-        let t = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            let _ = tx.send(9);
-        });
-        assert_eq!(block_on(rx), Ok(9));
-        t.join().unwrap();
-    }
-
-    #[test]
     fn select_takes_the_first_ready() {
-        let (tx, rx) = oneshot::channel::<u32>();
         let never = Box::pin(std::future::pending::<u32>());
-        let _ = tx.send(1);
-        match block_on(select(never, rx)) {
-            Either::Right((Ok(1), _)) => {}
+        match block_on(select(never, Box::pin(async { 1u32 }))) {
+            Either::Right((1, _)) => {}
             _ => panic!("the ready one wins"),
         }
         let a = Box::pin(async { 2 });
         let b = Box::pin(async { 3 });
         assert!(matches!(block_on(select(a, b)), Either::Left((2, _))));
         assert_eq!(block_on(map(async { 4 }, |v| v + 1)), 5);
-    }
-
-    #[test]
-    fn async_mutex_admits_one_at_a_time() {
-        let m = Arc::new(AsyncMutex::new(0u32));
-        let threads: Vec<_> = (0..4)
-            .map(|_| {
-                let m = m.clone();
-                std::thread::spawn(move || {
-                    for _ in 0..1000 {
-                        block_on(async {
-                            let mut g = m.lock().await;
-                            let v = *g;
-                            std::thread::yield_now();
-                            *g = v + 1;
-                        })
-                    }
-                })
-            })
-            .collect();
-        for t in threads {
-            t.join().unwrap();
-        }
-        assert_eq!(block_on(m.lock()).clone(), 4000);
     }
 }

@@ -1,26 +1,26 @@
 //! [`AuditLogger`]: event → statement → request → outcome, for Rust callers. The wasm shell wraps
 //! this same type.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::batch::{Batcher, SharedEvent};
+use crate::batch::SharedEvent;
 use crate::chain::{Chain, StreamState};
 use crate::config::Config;
 use crate::cypher::Statement;
 use crate::error::AuditError;
-use crate::event::{AuditEvent, EventBuilder, LogOptions, User};
+use crate::event::{now_millis, AuditEvent, EventBuilder, LogOptions, User};
+use crate::schema::Next;
 use crate::outcome::Rows;
 use crate::redact::Redactor;
-use crate::retry;
 use crate::sink::Sink;
 use crate::stats::{Stats, StatsSnapshot};
 use crate::transport::HttpRequest;
 
 /// Writes audit events into Neo4j.
 ///
-/// Cheap to clone (the clones share one connection pool, batcher, hash-chain stream and
+/// Cheap to clone (the clones share one connection pool, delivery, hash-chain stream and
 /// counters) and `Send + Sync` natively: build one at start-up and hand clones to every task or
 /// request handler. Natively its futures must run inside a Tokio runtime (see the crate docs).
 ///
@@ -58,18 +58,15 @@ struct Core {
     identity: std::sync::OnceLock<String>,
     /// The JavaScript contract's `lastError` slot (the Rust API returns errors instead).
     last_error: Mutex<Option<String>>,
-    batcher: Batcher,
-    /// Natively, the running driver of this logger's delivery machine, if any (src/driver.rs).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// The bounds batches are cut by: the configuration's, within the sink's per-request bound.
+    batch: crate::config::BatchConfig,
+    /// The running drivers of this logger's delivery machine, if any (src/driver.rs).
     driver: crate::driver::Slot,
     stats: Stats,
     closed: AtomicBool,
     /// `close()` was called: new events, schema steps and reads are refused while what was
     /// logged before is still being delivered ([`AuditLogger::refuse_new`]).
     refusing: AtomicBool,
-    /// Events whose batch failed (what `flush` asks about: `stats().failed` also counts calls
-    /// refused before batching, which a concurrent caller may make while a flush runs).
-    batch_failures: AtomicU64,
     /// The read side has seen this logger's trail marked `indexed` (all its links carry the
     /// per-trail key; `src/read.rs`). The mark is never removed, so once seen it is not read again.
     #[cfg(feature = "read")]
@@ -156,13 +153,11 @@ impl AuditLogger {
             core: Arc::new(Core {
                 identity: std::sync::OnceLock::new(),
                 sink,
-                batcher: Batcher::new(batch),
-                #[cfg(not(target_arch = "wasm32"))]
+                batch,
                 driver: crate::driver::Slot::default(),
                 stats: Stats::default(),
                 closed: AtomicBool::new(false),
                 refusing: AtomicBool::new(false),
-                batch_failures: AtomicU64::new(0),
                 #[cfg(feature = "read")]
                 trail_indexed: AtomicBool::new(false),
                 builder: EventBuilder::new(
@@ -187,15 +182,14 @@ impl AuditLogger {
         &self.core.sink
     }
 
-    /// Natively, the slot of this logger's delivery driver.
-    #[cfg(not(target_arch = "wasm32"))]
+    /// The slot of this logger's delivery drivers.
     pub(crate) fn driver_slot(&self) -> &crate::driver::Slot {
         &self.core.driver
     }
 
     /// The bounds batches are cut by: the configuration's, within the sink's per-request bound.
     pub(crate) fn batch_config(&self) -> &crate::config::BatchConfig {
-        self.core.batcher.config()
+        &self.core.batch
     }
 
     /// The bound on writing one batch, all attempts and backoff included
@@ -459,133 +453,37 @@ impl AuditLogger {
                 self.core.stats.add_failed(1);
                 return Err(e);
             }
-            #[cfg(not(target_arch = "wasm32"))]
-            return self.deliver_by_machine(event).await;
-            #[cfg(target_arch = "wasm32")]
-            self.core.batcher.deliver(event, move |batch| self.send_batch(batch)).await
+            self.deliver_by_machine(event).await
         }
     }
 
-    /// Natively, the delivery machine's driver delivers the event (src/driver.rs); the call awaits
+    /// The delivery machine's driver delivers the event (src/driver.rs); the call awaits
     /// its outcome. The event is handed over in the call's first step, so a call whose future
     /// is dropped after that still delivers it (it already has its `seq`).
-    #[cfg(not(target_arch = "wasm32"))]
     async fn deliver_by_machine(&self, event: SharedEvent) -> Result<(), AuditError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         crate::driver::send(self, &self.core.driver, crate::driver::Cmd::Log(event, tx));
         // The driver ended without an answer: its runtime is shutting down (or panicked: a
         // runtime without time or I/O enabled).
-        rx.await.unwrap_or(Err(AuditError::NoRuntime))
-    }
-
-    /// Natively, the delivery runs on a task of its own and the call awaits its outcome: a call
-    /// whose future is dropped before it resolves (`tokio::time::timeout`, `select!`, a
-    /// cancelled request handler) still delivers its event, which already has its `seq` (lost, it
-    /// would leave a gap that `verify_trail` reports as `deleted`), and never takes the events
-    /// of the calls batched with it down with it. `flush`/`close` wait for such deliveries too.
-    #[cfg(not(target_arch = "wasm32"))]
-    #[allow(dead_code)] // replaced by deliver_by_machine (docs/sansio.md, step 4 removes it)
-    async fn deliver_detached(&self, event: SharedEvent) -> Result<(), AuditError> {
-        /// The task's hold on its reservation: released by the event's joining the buffer, or
-        /// here if the task is dropped before it ran (its runtime shutting down).
-        struct Detached {
-            logger: AuditLogger,
-            held: AtomicBool,
-        }
-        impl Drop for Detached {
-            fn drop(&mut self) {
-                if self.held.swap(false, Ordering::Relaxed) {
-                    self.logger.core.batcher.unreserve();
-                }
-            }
-        }
-        self.core.batcher.reserve();
-        let task = Detached { logger: self.clone(), held: AtomicBool::new(true) };
-        let task = tokio::spawn(async move {
-            let logger = &task.logger;
-            logger.core.batcher.deliver_reserved(event, Some(&task.held), move |batch| logger.send_batch(batch)).await
-        });
-        joined(task.await)
-    }
-
-    /// Writes one batch, retrying per `config.retry`; one outcome per event, and the counters.
-    /// When the endpoint rejects the batch's events for good ([`AuditError::is_rejection`]), the
-    /// batch is split in halves until each rejected event stands alone, so one bad event never
-    /// fails the others.
-    async fn send_batch(&self, events: Vec<SharedEvent>) -> Vec<Result<(), AuditError>> {
-        // Each slot is set below (the halves cover the batch); `Closed` only stands in until then.
-        // Pushed rather than `vec![..; n]` and no `Option` wrapper: fewer generic bodies in the .wasm.
-        let mut out: Vec<Result<(), AuditError>> = Vec::with_capacity(events.len());
-        for _ in 0..events.len() {
-            out.push(Err(AuditError::Closed));
-        }
-        let mut todo = vec![(0, events.len())];
-        while let Some((a, b)) = todo.pop() {
-            match self.send_with_retry(&events[a..b]).await {
-                Err(e) if e.is_rejection() && b - a > 1 => {
-                    let m = a + (b - a) / 2;
-                    todo.push((m, b));
-                    todo.push((a, m));
-                }
-                // `Ok` without `Result::clone`: a first event that succeeds then never calls
-                // (so never compiles) the clone of every error variant.
-                Ok(()) => out[a..b].iter_mut().for_each(|o| *o = Ok(())),
-                Err(e) => out[a..b].iter_mut().for_each(|o| *o = Err(e.clone())),
-            }
-        }
-        let ok = out.iter().filter(|r| r.is_ok()).count() as u64;
-        self.core.stats.add_committed(ok);
-        self.core.stats.add_failed(out.len() as u64 - ok);
-        self.core.batch_failures.fetch_add(out.len() as u64 - ok, Ordering::Relaxed);
-        out
-    }
-
-    async fn send_with_retry(&self, events: &[SharedEvent]) -> Result<(), AuditError> {
-        let n = events.len() as u64;
-        let core = &self.core;
-        // One retry loop with the builder's deadline or without (every JS logger): the write
-        // entry had one copy per mode, each with the sink's write in its state.
-        retry::with_retry_within(
-            &core.config.retry,
-            core.deadline,
-            || {
-                core.stats.add_sent(n);
-                core.sink.write(events)
-            },
-            |_| core.stats.add_retried(n),
-        )
-        .await
+        rx.await.unwrap_or_else(|_| Err(crate::driver::lost()))
     }
 
     /// Sends whatever is waiting now and resolves once every event submitted before the call has
     /// its outcome. `true` when no batch failed meanwhile (a call refused before batching, such as
     /// invalid input or one made after `close`, is no delivery failure: it was never waiting).
     pub async fn flush(&self) -> bool {
-        #[cfg(not(target_arch = "wasm32"))]
-        if runtime_check().is_ok() {
-            // The machines answer, and set lastError as below.
-            return crate::driver::flush(self, &self.core.driver).await;
+        if runtime_check().is_err() {
+            // Natively outside a runtime no call of this caller's can be waiting (each was
+            // refused); nothing failed.
+            return self.record(Ok(()));
         }
-        let failed_before = self.core.batch_failures.load(Ordering::Relaxed);
-        self.core.batcher.flush().await;
-        let ok = self.core.batcher.backlog() == 0 && self.core.batch_failures.load(Ordering::Relaxed) == failed_before;
-        // A flush that delivered everything is a success and clears `last_error` (an earlier
-        // failure it has made good would otherwise still show); one that did not keeps the
-        // delivery's reason, or says what is left if there is none.
-        if let Ok(mut g) = self.core.last_error.lock() {
-            if ok {
-                *g = None;
-            } else if g.is_none() {
-                *g = Some(STILL_WAITING.to_owned());
-            }
-        }
-        ok
+        // The machines answer, and set lastError (Machine::finish).
+        crate::driver::flush(self, &self.core.driver).await
     }
 
     /// After a flush that left events undelivered somewhere this logger's own flush does not see
     /// (the wasm durable queue): `last_error` is `reason` (that flush's failure), else the reason
     /// already there, else that events are still waiting. Never leaves it empty.
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     pub(crate) fn flush_left_events(&self, reason: Option<String>) {
         if let Ok(mut g) = self.core.last_error.lock() {
             match reason {
@@ -603,7 +501,7 @@ impl AuditLogger {
 
     /// [`AuditError::Closed`] once the logger is closed: calls made after `close` (schema,
     /// reads) are refused like events.
-    fn open(&self) -> Result<(), AuditError> {
+    pub(crate) fn open(&self) -> Result<(), AuditError> {
         if self.is_closed() || self.core.refusing.load(Ordering::Relaxed) {
             return Err(AuditError::Closed);
         }
@@ -627,11 +525,9 @@ impl AuditLogger {
         self.flush().await
     }
 
-    /// The delivery counters; `queued` includes events waiting in the batch buffer.
+    /// The delivery counters; `queued` includes events waiting for a batch.
     pub fn stats(&self) -> StatsSnapshot {
-        let mut s = self.core.stats.snapshot();
-        s.queued = s.queued.max(self.core.batcher.backlog() as u64);
-        s
+        self.core.stats.snapshot()
     }
 
     /// The counters, for the layers that add a durable queue.
@@ -649,10 +545,29 @@ impl AuditLogger {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let (this, events) = (self.clone(), events.to_vec());
-            on_task(async move { this.core.sink.write(&events).await }).await
+            on_task(async move { this.write_once(None, &events).await }).await
         }
         #[cfg(target_arch = "wasm32")]
-        self.core.sink.write(events).await
+        self.write_once(None, events).await
+    }
+
+    /// One request writing `events` (into `trail`, else the configured one): with the schema
+    /// guard until the schema is known; when Neo4j refuses that, nothing was written, and the
+    /// schema step runs ([`AuditLogger::schema_step`]) before the same write without it.
+    async fn write_once<E: std::borrow::Borrow<AuditEvent>>(
+        &self,
+        trail: Option<&str>,
+        events: &[E],
+    ) -> Result<(), AuditError> {
+        let sink = &self.core.sink;
+        let guard = matches!(sink, Sink::Neo4j(s) if !s.schema_is_known());
+        match sink.write(trail, events, guard).await {
+            Err(e) if guard && crate::sink::is_refusal(&e) => {
+                self.schema_step(false).await?;
+                sink.write(trail, events, false).await
+            }
+            res => res,
+        }
     }
 
     /// [`AuditLogger::write`] into the trail named `trail` instead of the configured one (direct
@@ -669,10 +584,17 @@ impl AuditLogger {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let (this, trail, events) = (self.clone(), trail.to_owned(), events.to_vec());
-            on_task(async move { this.core.sink.neo4j()?.write_to(&trail, &events).await }).await
+            on_task(async move {
+                this.core.sink.neo4j()?;
+                this.write_once(Some(&trail), &events).await
+            })
+            .await
         }
         #[cfg(target_arch = "wasm32")]
-        self.core.sink.neo4j()?.write_to(trail, events).await
+        {
+            self.core.sink.neo4j()?;
+            self.write_once(Some(trail), events).await
+        }
     }
 
     /// Creates the constraints and indexes the trail queries use (idempotent); call it once at
@@ -687,10 +609,36 @@ impl AuditLogger {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let this = self.clone();
-            on_task(async move { this.core.sink.neo4j()?.ensure_schema().await }).await
+            on_task(async move { this.schema_step(true).await }).await
         }
         #[cfg(target_arch = "wasm32")]
-        self.core.sink.neo4j()?.ensure_schema().await
+        self.schema_step(true).await
+    }
+
+    /// The schema step (src/schema.rs: `explicit`, [`AuditLogger::ensure_schema`]'s; else a
+    /// write's, after its guard was refused), driven here in the caller's future: it sends one
+    /// request at a time, so its driver is a loop (no task, no lock: a Worker's request never
+    /// waits on another's I/O, and no delivery machine is needed). The JavaScript
+    /// `ensureSchema()` runs the same step in the logger's machine.
+    async fn schema_step(&self, explicit: bool) -> Result<(), AuditError> {
+        let sink = self.core.sink.neo4j()?;
+        let (mut step, mut next) = crate::schema::Step::start(sink, explicit);
+        loop {
+            next = match next {
+                Next::Send(request, kind) => {
+                    let res = match sink.transport().post(&request, self.core.config.timeout_ms).await {
+                        Ok(resp) => sink.answer(&resp),
+                        Err(e) => Err(e),
+                    };
+                    step.answered(sink, now_millis(), kind, res)
+                }
+                Next::Wait(at) => {
+                    crate::transport::sleep_ms((at - now_millis()).max(0) as u64).await;
+                    step.again(sink)
+                }
+                Next::Done(res) => return res,
+            };
+        }
     }
 
     /// Runs one parameterised statement and returns its rows (direct mode only).
@@ -802,10 +750,10 @@ mod tests {
         c.endpoint = Some("https://w.example/v1/events".into());
         c.token = Some("t".into());
         let l = AuditLogger::new(c.clone()).unwrap();
-        assert_eq!(l.core.batcher.max_events(), 100, "default maxEvents capped");
+        assert_eq!(l.batch_config().max_events, 100, "default maxEvents capped");
         c.batch.max_events = 30;
-        assert_eq!(AuditLogger::new(c).unwrap().core.batcher.max_events(), 30, "a smaller bound kept");
+        assert_eq!(AuditLogger::new(c).unwrap().batch_config().max_events, 30, "a smaller bound kept");
         let direct = AuditLogger::new(Config::new("http://127.0.0.1:7474")).unwrap();
-        assert_eq!(direct.core.batcher.max_events(), crate::config::BatchConfig::default().max_events);
+        assert_eq!(direct.batch_config().max_events, crate::config::BatchConfig::default().max_events);
     }
 }

@@ -14,9 +14,9 @@
 //! with a fake clock (the tests below). Randomness (jitter) comes from [`crate::random`], as
 //! today.
 //!
-//! Migration (docs/sansio.md): natively the logger delivers through it (src/driver.rs, step 2);
-//! the wasm builds still run today's async code (batch.rs, the logger's retry loop, queue/) until
-//! a JS driver replaces it (step 3), after which the async paths go (step 4).
+//! Every entry delivers through it (docs/sansio.md): the Rust API with src/driver.rs (natively
+//! and on wasm), the JavaScript entries with src/wasm/drive.rs and its JS driver. The schema
+//! step it runs is src/schema.rs.
 #![cfg_attr(not(test), allow(dead_code))]
 
 use std::collections::VecDeque;
@@ -322,17 +322,8 @@ enum Req {
         batch: Batch,
         guard: bool,
     },
-    /// The schema check (`n` names).
-    Check {
-        n: usize,
-    },
-    /// Every constraint and index in one transaction.
-    CreateAll,
-    /// Schema statement `idx`, after `attempt` extra runs.
-    One {
-        idx: usize,
-        attempt: u32,
-    },
+    /// A request of the schema step.
+    Schema(crate::schema::Req),
 }
 
 #[derive(Debug)]
@@ -347,12 +338,13 @@ struct Flight {
 #[derive(Debug)]
 enum Schema {
     Unknown,
-    /// The schema step runs for `batch`, whose guarded write Neo4j refused; `again`: a
-    /// statement to run again at a time (a deadlock).
+    /// The schema step runs for `batch`, whose guarded write Neo4j refused, or for `calls`
+    /// ([`Machine::ensure_schema`]); `again`: when a statement runs again (a deadlock).
     Step {
-        batch: Batch,
-        texts: Vec<String>,
-        again: Option<(i64, usize, u32)>,
+        batch: Option<Batch>,
+        calls: Vec<u32>,
+        step: crate::schema::Step,
+        again: Option<i64>,
     },
     Known,
 }
@@ -389,6 +381,8 @@ pub(crate) struct Machine {
     /// Batches whose guarded write was refused while a schema step ran: sent after it.
     parked: Vec<Batch>,
     schema: Schema,
+    /// `ensureSchema()` calls waiting for the step under way to end.
+    schema_calls: Vec<u32>,
     turn_requested: bool,
     flush_now: bool,
     batch_failures: u64,
@@ -442,6 +436,7 @@ impl Machine {
                 Ok(s) if s.schema_is_known() => Schema::Known,
                 _ => Schema::Unknown,
             },
+            schema_calls: Vec::new(),
             turn_requested: false,
             flush_now: false,
             batch_failures: 0,
@@ -622,7 +617,7 @@ impl Machine {
                 n += in_batches(batch);
             }
         }
-        if let Schema::Step { batch, .. } = &self.schema {
+        if let Schema::Step { batch: Some(batch), .. } = &self.schema {
             n += in_batches(batch);
         }
         n
@@ -732,7 +727,7 @@ impl Machine {
                 min(d);
             }
         }
-        if let Schema::Step { again: Some((t, ..)), .. } = &self.schema {
+        if let Schema::Step { again: Some(t), .. } = &self.schema {
             min(*t);
         }
         if let Some(t) = self.sweep_at {
@@ -878,19 +873,14 @@ impl Machine {
                 };
                 self.write_answered(now, batch, guard, res);
             }
-            // The schema step ended another way (a guarded write committed meanwhile).
-            _ if !matches!(self.schema, Schema::Step { .. }) => {}
-            Req::Check { n } => {
-                let res = crate::sink::in_place(answer(self, resp), n);
-                self.schema_checked(now, res);
-            }
-            Req::CreateAll => {
-                let res = answer(self, resp).map(drop);
-                self.schema_created(now, res);
-            }
-            Req::One { idx, attempt } => {
-                let res = answer(self, resp).map(drop);
-                self.schema_ran(now, idx, attempt, res);
+            Req::Schema(kind) => {
+                let res = answer(self, resp);
+                let (Sink::Neo4j(s), Schema::Step { step, .. }) = (self.logger.sink(), &mut self.schema) else {
+                    // The step ended another way (a guarded write committed meanwhile).
+                    return self.pump(now);
+                };
+                let next = step.answered(s, now, kind, res);
+                self.follow(now, next);
             }
         }
         self.pump(now);
@@ -902,7 +892,9 @@ impl Machine {
                 // A step started by another guarded write that Neo4j refused meanwhile ends here:
                 // its batch (and those parked) go out unguarded; its requests' late answers are
                 // ignored.
-                Ok(()) if matches!(self.schema, Schema::Step { .. }) => self.schema_done(now),
+                Ok(()) if matches!(&self.schema, Schema::Step { step, .. } if !step.explicit()) => self.schema_done(now),
+                // An ensureSchema() under way still runs its statements; the flag is set now.
+                Ok(()) if matches!(self.schema, Schema::Step { .. }) => self.set_sink_known(),
                 Ok(()) => self.schema_known(),
                 Err(e) if crate::sink::is_refusal(e) => {
                     // Nothing was written: the schema step runs, then the same attempt again
@@ -989,13 +981,11 @@ impl Machine {
         for b in due {
             self.send_write(now, b);
         }
-        if let Schema::Step { again: Some((t, idx, attempt)), .. } = &mut self.schema {
-            if *t <= now {
-                let (idx, attempt) = (*idx, *attempt);
-                if let Schema::Step { again, .. } = &mut self.schema {
-                    *again = None;
-                }
-                self.schema_statement(idx, attempt);
+        if let (Sink::Neo4j(s), Schema::Step { again: again @ Some(_), step, .. }) = (self.logger.sink(), &mut self.schema) {
+            if again.is_some_and(|t| t <= now) {
+                *again = None;
+                let next = step.again(s);
+                self.follow(now, next);
             }
         }
         if self.sweep_at.is_some_and(|t| t <= now) {
@@ -1009,7 +999,7 @@ impl Machine {
         self.pump(now);
     }
 
-    // ---- the schema step ----
+    // ---- the schema step (src/schema.rs) ----
 
     fn start_schema(&mut self, now: i64, batch: Batch) {
         if matches!(self.schema, Schema::Step { .. }) {
@@ -1017,136 +1007,110 @@ impl Machine {
             return;
         }
         let Sink::Neo4j(s) = self.logger.sink() else { return self.settle(now, batch, Ok(())) };
-        match s.schema_check_request() {
-            Ok((request, n)) => {
-                let deadline = self.deadline_ms.map(|l| batch.first_try + l);
-                self.schema = Schema::Step { batch, texts: Vec::new(), again: None };
-                self.send(request, Req::Check { n }, deadline);
-            }
-            Err(e) => self.settle(now, batch, Err(e)),
+        let (step, next) = crate::schema::Step::start(s, false);
+        self.schema = Schema::Step { batch: Some(batch), calls: Vec::new(), step, again: None };
+        self.follow(now, next);
+    }
+
+    /// `ensureSchema()`: the schema step as a call (every statement, no check; a refusal is its
+    /// failure), after a step under way. Its id, whose [`Action::Done`] follows; or the refusal
+    /// now (closed, client mode).
+    pub(crate) fn ensure_schema(&mut self, now: i64) -> Result<u32, AuditError> {
+        self.logger.open()?;
+        self.logger.sink().neo4j()?;
+        let call = self.new_id();
+        self.schema_calls.push(call);
+        self.start_calls(now);
+        self.finish(now);
+        Ok(call)
+    }
+
+    /// Starts the step for the waiting `ensureSchema()` calls, unless one runs.
+    fn start_calls(&mut self, now: i64) {
+        if self.schema_calls.is_empty() || matches!(self.schema, Schema::Step { .. }) {
+            return;
         }
+        let Sink::Neo4j(s) = self.logger.sink() else { return };
+        let (step, next) = crate::schema::Step::start(s, true);
+        let calls = std::mem::take(&mut self.schema_calls);
+        self.schema = Schema::Step { batch: None, calls, step, again: None };
+        self.follow(now, next);
     }
 
     fn step_deadline(&self) -> Option<i64> {
         match &self.schema {
-            Schema::Step { batch, .. } => self.deadline_ms.map(|l| batch.first_try + l),
+            Schema::Step { batch: Some(batch), .. } => self.deadline_ms.map(|l| batch.first_try + l),
             _ => None,
         }
     }
 
-    fn schema_checked(&mut self, now: i64, res: Result<bool, AuditError>) {
-        match res {
-            Ok(true) => self.schema_done(now),
-            Ok(false) => {
-                let Sink::Neo4j(s) = self.logger.sink() else { return };
-                let texts = match s.schema_texts() {
-                    Ok(t) => t,
-                    Err(e) => return self.schema_end(now, e),
-                };
-                let all = s.create_all_request(&texts);
-                if let Schema::Step { texts: t, .. } = &mut self.schema {
-                    *t = texts;
-                }
-                match all {
-                    Some(request) => {
-                        let deadline = self.step_deadline();
-                        self.send(request, Req::CreateAll, deadline);
-                    }
-                    None => self.schema_statement(0, 0),
+    /// What the step needs next: a request, a pause, or the end.
+    fn follow(&mut self, now: i64, next: crate::schema::Next) {
+        match next {
+            crate::schema::Next::Send(request, kind) => {
+                let deadline = self.step_deadline();
+                self.send(request, Req::Schema(kind), deadline);
+            }
+            crate::schema::Next::Wait(at) => {
+                if let Schema::Step { again, .. } = &mut self.schema {
+                    *again = Some(at);
                 }
             }
-            Err(e) => self.schema_failed(now, e, true),
+            crate::schema::Next::Done(Ok(())) => self.schema_done(now),
+            crate::schema::Next::Done(Err(e)) => self.schema_failed(now, e, true),
         }
-    }
-
-    fn schema_created(&mut self, now: i64, res: Result<(), AuditError>) {
-        let n = match &self.schema {
-            Schema::Step { texts, .. } => texts.len(),
-            _ => return,
-        };
-        match res {
-            Ok(()) => self.schema_statement(n - 1, 0),
-            Err(e) if crate::sink::is_refusal(&e) => self.schema_statement(0, 0),
-            Err(e) => self.schema_end(now, e),
-        }
-    }
-
-    fn schema_statement(&mut self, idx: usize, attempt: u32) {
-        let Sink::Neo4j(s) = self.logger.sink() else { return };
-        let Schema::Step { texts, .. } = &self.schema else { return };
-        let request = s.text_request(&texts[idx], |o| o.push_str("{}"));
-        let deadline = self.step_deadline();
-        self.send(request, Req::One { idx, attempt }, deadline);
-    }
-
-    fn schema_ran(&mut self, now: i64, idx: usize, attempt: u32, res: Result<(), AuditError>) {
-        let n = match &self.schema {
-            Schema::Step { texts, .. } => texts.len(),
-            _ => return,
-        };
-        let next = match res {
-            Ok(()) => true,
-            Err(e) => match crate::sink::schema_statement_failed(&e, attempt) {
-                Some(pause) => {
-                    if let Schema::Step { again, .. } = &mut self.schema {
-                        *again = Some((now + pause as i64, idx, attempt + 1));
-                    }
-                    return;
-                }
-                None if crate::sink::schema_statement_done(&e) => true,
-                None => return self.schema_end(now, e),
-            },
-        };
-        if next && idx + 1 < n {
-            self.schema_statement(idx + 1, 0);
-        } else {
-            self.schema_done(now);
-        }
-    }
-
-    /// The step failed with `e`: a refusal for good only warns (writes go on without the
-    /// schema); anything else fails the write's attempt.
-    fn schema_end(&mut self, now: i64, e: AuditError) {
-        if crate::sink::schema_refused(&e) {
-            if let Ok(s) = self.logger.sink().neo4j() {
-                s.warn_schema(&e);
-            }
-            return self.schema_done(now);
-        }
-        self.schema_failed(now, e, true);
     }
 
     /// The schema is in place (or known to be needless): said to the sink too, which the next
-    /// machine of this logger and its own async paths read.
+    /// machine of this logger and its one-request writes read.
     fn schema_known(&mut self) {
         self.schema = Schema::Known;
+        self.set_sink_known();
+    }
+
+    fn set_sink_known(&self) {
         if let Ok(s) = self.logger.sink().neo4j() {
             s.set_schema_known();
         }
     }
 
     fn schema_done(&mut self, now: i64) {
-        let Schema::Step { batch, .. } = std::mem::replace(&mut self.schema, Schema::Known) else { return };
+        let Schema::Step { batch, calls, .. } = std::mem::replace(&mut self.schema, Schema::Known) else { return };
         self.schema_known();
-        self.send_write(now, batch);
+        for call in calls {
+            self.done(call, Ok(()));
+        }
+        if let Some(batch) = batch {
+            self.send_write(now, batch);
+        }
         for b in std::mem::take(&mut self.parked) {
             self.send_write(now, b);
         }
+        self.start_calls(now);
     }
 
-    /// The step could not finish: the write's attempt fails with `e` (`retry`: its retry
-    /// policy applies; not past the deadline), the next write carries the guard again.
+    /// The step could not finish: its calls fail with `e`, or the write's attempt does
+    /// (`retry`: its retry policy applies; not past the deadline); the next write carries the
+    /// guard again unless the schema is known meanwhile.
     fn schema_failed(&mut self, now: i64, e: AuditError, retry: bool) {
-        let Schema::Step { mut batch, .. } = std::mem::replace(&mut self.schema, Schema::Unknown) else { return };
-        batch.resend = false;
-        if retry {
-            self.settle(now, batch, Err(e));
-        } else {
-            self.fail_batch(now, batch, e);
+        let known = matches!(self.logger.sink(), Sink::Neo4j(s) if s.schema_is_known());
+        let back = if known { Schema::Known } else { Schema::Unknown };
+        let Schema::Step { batch, calls, .. } = std::mem::replace(&mut self.schema, back) else { return };
+        for call in calls {
+            self.done(call, Err(e.clone()));
+        }
+        if let Some(mut batch) = batch {
+            batch.resend = false;
+            if retry {
+                self.settle(now, batch, Err(e));
+            } else {
+                self.fail_batch(now, batch, e);
+            }
         }
         for b in std::mem::take(&mut self.parked) {
             self.send_write(now, b);
         }
+        self.start_calls(now);
     }
 
     // ---- outcomes and the queue ----
@@ -1311,7 +1275,7 @@ impl Machine {
                 all.extend(batch(b));
             }
         }
-        if let Schema::Step { batch: b, .. } = &self.schema {
+        if let Schema::Step { batch: Some(b), .. } = &self.schema {
             all.extend(batch(b));
         }
         all.into_iter()
@@ -2044,6 +2008,80 @@ mod tests {
         let write = sends(&acts);
         assert!(!write[0].guarded());
         assert!(r.m.logger().schema_warning().is_none_or(|w| w.contains("schema not ensured")));
+    }
+
+    /// `ensureSchema()` is the schema step as a call: no check, every constraint and index in
+    /// one transaction, then the wait; `Done` with its outcome; the schema is known after it (the
+    /// sink's flag too). Writes made meanwhile wait for it (the step holds a slot) and then go
+    /// unguarded.
+    #[test]
+    fn ensure_schema_is_the_schema_step_as_a_call() {
+        let logger = direct(|_| {});
+        let mut r = Rig::new(logger.clone(), None);
+        let call = r.m.ensure_schema(r.now).unwrap();
+        let create = sends(&r.acts());
+        assert_eq!(create.len(), 1);
+        assert!(create[0].body["statements"].as_array().unwrap().len() > 1, "no check first: {:?}", create[0].body);
+        let write = r.log();
+        assert!(sends(&r.input(Input::Turn)).is_empty(), "the write waits for the step");
+        let wait = sends(&r.answer(&create[0], written(0)));
+        assert!(wait[0].statement().starts_with(crate::cypher::AWAIT_OWN), "{}", wait[0].statement());
+        let acts = r.answer(&wait[0], written(0));
+        assert_eq!(dones(&acts), vec![(call, Ok(()))]);
+        assert!(logger.sink().neo4j().unwrap().schema_is_known());
+        let s = sends(&acts);
+        assert_eq!(s.len(), 1);
+        assert!(!s[0].guarded(), "the write goes unguarded after it");
+        assert_eq!(dones(&r.ok(&s[0])), vec![(write, Ok(()))]);
+        assert_eq!(r.m.stats().sent, 1, "the step's requests are not events sent");
+        // Again, with the schema known: it still runs its statements (idempotent).
+        let again = r.m.ensure_schema(r.now).unwrap();
+        assert_eq!(sends(&r.acts()).len(), 1);
+        assert!(again > call);
+    }
+
+    /// A refusal fails `ensureSchema()` (it only warns in a write's step); a second call made
+    /// while one runs gets a step of its own after it; closed and client-mode loggers refuse
+    /// the call at once.
+    #[test]
+    fn ensure_schema_failures_and_refusals() {
+        let mut r = Rig::new(direct(|c| c.api = crate::config::Api::Query), None);
+        let a = r.m.ensure_schema(r.now).unwrap();
+        let first = sends(&r.acts());
+        assert_eq!(first.len(), 1, "Query API: one statement at a time");
+        let b = r.m.ensure_schema(r.now).unwrap();
+        assert!(sends(&r.acts()).is_empty(), "after the step under way");
+        let acts = r.answer(&first[0], neo4j_error("Neo.ClientError.Security.Forbidden"));
+        let d = dones(&acts);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].0, a);
+        assert!(matches!(&d[0].1, Err(e) if crate::sink::schema_refused(e)), "{d:?}");
+        assert!(r.m.logger().schema_warning().is_none(), "no warning: the call failed");
+        assert!(r.m.logger().last_error().is_some_and(|e| e.contains("Forbidden")));
+        let second = sends(&acts);
+        assert_eq!(second.len(), 1, "b's step starts");
+        assert_eq!(second[0].body, first[0].body);
+        let mut r2 = Rig::new(direct(|_| {}), None);
+        r2.m.logger().refuse_new();
+        assert!(matches!(r2.m.ensure_schema(r2.now), Err(AuditError::Closed)));
+        let mut r3 = Rig::new(client(|_| {}), None);
+        assert!(matches!(r3.m.ensure_schema(r3.now), Err(AuditError::InvalidInput(_))));
+        let _ = b;
+    }
+
+    /// The schema step alone (what the Rust API drives for its one-request writes): a write's
+    /// step asks first, and ends there when everything is in place.
+    #[test]
+    fn a_writes_schema_step_alone_checks_first() {
+        let logger = direct(|_| {});
+        let sink = logger.sink().neo4j().unwrap();
+        let (mut step, next) = crate::schema::Step::start(sink, false);
+        let crate::schema::Next::Send(request, kind) = next else { panic!("{next:?}") };
+        let body: Value = serde_json::from_str(&request.body).unwrap();
+        let n = body["statements"][0]["parameters"]["names"].as_array().expect("the check").len();
+        let rows = sink.answer(&written(n));
+        assert!(matches!(step.answered(sink, t0(), kind, rows), crate::schema::Next::Done(Ok(()))));
+        assert!(sink.schema_is_known());
     }
 
     // ---- the durable queue (queue/mod.rs, tests/web_delivery.rs) ----

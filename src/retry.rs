@@ -15,12 +15,8 @@
 //! assert_eq!(next_delay_ms(&policy, &auth, 1, 0), None); // never retried
 //! ```
 
-use std::future::Future;
-
 use crate::config::RetryConfig;
 use crate::error::AuditError;
-use crate::event::now_millis;
-use crate::transport::sleep_ms;
 
 /// How long to wait before attempt `attempts + 1`, or `None` to give up. `attempts` is the number
 /// made so far (>= 1); `elapsed_ms` the time since the first began.
@@ -37,72 +33,6 @@ pub fn next_delay_ms(policy: &RetryConfig, err: &AuditError, attempts: u32, elap
     // A repeat must start before the time budget ends: one that would start exactly at its end
     // (a zero jitter at `elapsed == max_elapsed_ms`) is over it.
     (elapsed_ms.saturating_add(delay) < policy.max_elapsed_ms).then_some(delay)
-}
-
-/// Runs `op` until it succeeds, fails with a non-retryable error, or the policy gives up;
-/// `on_retry` is called before each repeat. Returns the last result.
-pub async fn with_retry<T, F, Fut>(
-    policy: &RetryConfig,
-    op: F,
-    on_retry: impl FnMut(&AuditError),
-) -> Result<T, AuditError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, AuditError>>,
-{
-    with_retry_within(policy, None, op, on_retry).await
-}
-
-/// Like [`with_retry`], with the whole run (every attempt and every backoff wait) bounded by
-/// `deadline` when one is given: an attempt still running at the deadline is abandoned
-/// ([`AuditError::Timeout`] with the deadline), and no retry starts whose backoff would end past
-/// it (the last error is returned).
-///
-/// One loop for both (with no deadline the attempt races a timer that never fires, and no
-/// `setTimeout` is made): the write entry had a copy of the loop per caller and per mode, each
-/// with the sink's write future in its state (bench/size fetch-writeonly).
-pub async fn with_retry_within<T, F, Fut>(
-    policy: &RetryConfig,
-    deadline: Option<std::time::Duration>,
-    mut op: F,
-    mut on_retry: impl FnMut(&AuditError),
-) -> Result<T, AuditError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, AuditError>>,
-{
-    let limit_ms = deadline.map(|d| d.as_millis().min(u64::MAX as u128) as u64);
-    let timeout = || AuditError::Timeout(deadline.unwrap_or_default());
-    let start = now_millis();
-    let elapsed = || (now_millis() - start).max(0) as u64;
-    let mut attempts = 0u32;
-    loop {
-        attempts += 1;
-        let remaining = limit_ms.map(|l| l.saturating_sub(elapsed()));
-        if remaining == Some(0) {
-            return Err(timeout());
-        }
-        let attempt = std::pin::pin!(op());
-        let timer = std::pin::pin!(async move {
-            match remaining {
-                Some(ms) => sleep_ms(ms).await,
-                None => std::future::pending::<()>().await,
-            }
-        });
-        let err = match crate::lite::select(attempt, timer).await {
-            crate::lite::Either::Left((Ok(v), _)) => return Ok(v),
-            crate::lite::Either::Left((Err(e), _)) => e,
-            crate::lite::Either::Right(((), _)) => return Err(timeout()),
-        };
-        let spent = elapsed();
-        match next_delay_ms(policy, &err, attempts, spent) {
-            Some(d) if limit_ms.is_none_or(|l| spent.saturating_add(d) < l) => {
-                on_retry(&err);
-                sleep_ms(d).await;
-            }
-            _ => return Err(err),
-        }
-    }
 }
 
 /// A random number in `[0, n)` (0 when `n` is 0), for jitter.

@@ -79,9 +79,8 @@ impl Stats {
     pub fn set_queued(&self, n: u64) {
         self.queued.store(n, Relaxed);
     }
-    /// Moves the current backlog by one part's change, `from` → `to` (natively each runtime's
-    /// driver reports its own part: src/driver.rs).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// Moves the current backlog by one part's change, `from` → `to` (each runtime's driver
+    /// reports its own part: src/driver.rs).
     pub(crate) fn move_queued(&self, from: u64, to: u64) {
         if to >= from {
             self.queued.fetch_add(to - from, Relaxed);

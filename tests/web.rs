@@ -389,3 +389,25 @@ async fn two_loggers_of_a_tab_continue_one_stream_when_the_session_storage_is_fu
         rows.iter().map(|r| (r[0].as_i64().unwrap(), r[1].as_str().unwrap().to_owned())).collect();
     assert_eq!(&seqs[8..], &[(8, "B_8".to_owned()), (9, "A_9".to_owned()), (10, "B_10".to_owned())], "{seqs:?}");
 }
+
+/// The Rust API compiled to wasm (a Rust program in the browser or a workers-rs Worker, not the
+/// JS class): `ensure_schema` runs the schema step in the caller's future over the host's
+/// `fetch` (src/schema.rs), and an event logged afterwards is committed and read back.
+#[wasm_bindgen_test]
+async fn the_rust_api_on_wasm_ensures_the_schema_and_logs() {
+    let trail = unique("webrust");
+    let logger = neo4j_audit::AuditLogger::builder(URL).basic_auth(USER, PASSWORD).trail(&trail).build().unwrap();
+    logger.ensure_schema().await.unwrap();
+    logger.ensure_schema().await.unwrap();
+    let user = neo4j_audit::User::new("rust-wasm-user", None);
+    let ev = logger.log_user_action(Some(&user), "RUST_ON_WASM", None, Some(&json!({"n": 1}))).await.unwrap();
+    assert!(logger.close().await);
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.UID, e.eventType",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(rows, vec![vec![json!(ev.uid), json!("RUST_ON_WASM")]]);
+    let closed = logger.ensure_schema().await.unwrap_err();
+    assert_eq!(closed, neo4j_audit::AuditError::Closed);
+}

@@ -45,8 +45,7 @@ impl IngestSink {
         post_events(&self.transport, &self.endpoint, auth, self.timeout_ms, events).await
     }
 
-    /// This sink's HTTP client (the delivery machine's driver sends with it).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// This sink's HTTP client (the Rust API's driver sends with it).
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
     }

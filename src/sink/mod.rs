@@ -77,7 +77,7 @@ impl Sink {
     }
 
     /// Most events one request may carry, when the sink has such a bound (client mode: the
-    /// Worker's `MAX_BATCH`, which the client sends in chunks of); the batcher keeps batches
+    /// Worker's `MAX_BATCH`, which the client sends in chunks of); the machine keeps batches
     /// within it, so one batch is one request and concurrent batches are concurrent requests.
     pub(crate) fn max_events_per_request(&self) -> Option<usize> {
         match self {
@@ -86,19 +86,24 @@ impl Sink {
         }
     }
 
-    /// Writes one batch: committed (`Ok`) or a typed failure.
-    pub(crate) async fn write<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Result<(), AuditError> {
+    /// Writes one batch (direct mode: into `trail`, else the configured one; with the schema
+    /// guard when `guard`): committed (`Ok`) or a typed failure.
+    pub(crate) async fn write<E: Borrow<AuditEvent>>(
+        &self,
+        trail: Option<&str>,
+        events: &[E],
+        guard: bool,
+    ) -> Result<(), AuditError> {
         if events.is_empty() {
             return Ok(());
         }
         match self {
-            Sink::Neo4j(s) => s.write(events).await,
+            Sink::Neo4j(s) => s.write_to(trail.unwrap_or(s.trail()), events, guard).await,
             Sink::Ingest(s) => ingest_write(s, events).await,
         }
     }
 
-    /// The HTTP client of this sink (the native driver sends with it).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// The HTTP client of this sink (the Rust API's driver sends with it).
     pub(crate) fn transport(&self) -> &crate::transport::Transport {
         match self {
             Sink::Neo4j(s) => s.transport(),

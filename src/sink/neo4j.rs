@@ -37,11 +37,10 @@ pub(crate) struct Neo4jSink {
     /// once: a UUID per request body was a per-event cost for unbatched calls.
     trail_uid: String,
     timeout_ms: u64,
-    schema_ready: crate::lite::AsyncMutex<bool>,
-    /// The schema step is done (or known to be needless): set with `schema_ready`, and by a
-    /// first write whose guard found the schema in place ([`cypher::SCHEMA_GUARD`]). Read
-    /// without waiting, so that concurrent first writes each carry the guard instead of queueing
-    /// behind a separate check.
+    /// The schema step is done (or known to be needless): set by the delivery machine's schema
+    /// step and by a first write whose guard found the schema in place
+    /// ([`cypher::SCHEMA_GUARD`]). Read without waiting, so that concurrent first writes each
+    /// carry the guard instead of queueing behind a separate check.
     schema_known: AtomicBool,
     schema_warning: Mutex<Option<String>>,
 }
@@ -95,48 +94,31 @@ impl Neo4jSink {
             trail: config.trail.clone(),
             trail_uid: crate::random::uuid_v4(),
             timeout_ms: config.timeout_ms,
-            schema_ready: crate::lite::AsyncMutex::new(false),
             schema_known: AtomicBool::new(false),
             schema_warning: Mutex::new(None),
         }
     }
 
-    /// Writes already-built events in one statement and one transaction, after the schema step.
+    /// Writes already-built events in one statement and one transaction into `trail` (the
+    /// ingest Worker's per-tenant trails), with the schema check in the same transaction when
+    /// `guard` ([`cypher::SCHEMA_GUARD`]; a write whose guard passes marks the schema known).
+    /// Refused ([`is_refusal`]), nothing was written: the caller runs the schema step (the
+    /// delivery machine's, [`crate::AuditLogger`]'s `write_once`) and the same write unguarded.
     /// Writing an event that is already stored (same UID) changes nothing, so a retry never
     /// duplicates.
-    pub(crate) async fn write<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Result<(), AuditError> {
-        self.write_to(&self.trail, events).await
-    }
-
-    /// [`Neo4jSink::write`] into the trail named `trail` instead of the configured one (the
-    /// ingest Worker's per-tenant trails).
-    ///
-    /// Until the schema is known to be in place, a write carries the schema check in its own
-    /// transaction ([`cypher::SCHEMA_GUARD`]): one round trip where the schema exists (the usual
-    /// case: another process, an earlier isolate or `neo4j-audit schema` at deploy time made it).
-    /// When Neo4j refuses that write (the schema is missing or still populating, or the role may
-    /// not run `db.awaitIndex`), nothing was written: the full schema step runs
-    /// ([`Neo4jSink::ensure_schema_once`]) and the events are written without the guard.
-    pub(crate) async fn write_to<E: Borrow<AuditEvent>>(&self, trail: &str, events: &[E]) -> Result<(), AuditError> {
-        let mut guard = !self.schema_known.load(Ordering::Relaxed);
-        let rows = loop {
-            let req = self
-                .write_request_guarded(trail, events, guard)
-                .ok_or_else(|| AuditError::InvalidConfig("labels are not identifiers".into()))?;
-            match self.post(req).await {
-                Ok(rows) => {
-                    if guard {
-                        self.schema_known.store(true, Ordering::Relaxed);
-                    }
-                    break rows;
-                }
-                Err(e) if guard && is_refusal(&e) => {
-                    self.schema_step().await?;
-                    guard = false;
-                }
-                Err(e) => return Err(e),
-            }
-        };
+    pub(crate) async fn write_to<E: Borrow<AuditEvent>>(
+        &self,
+        trail: &str,
+        events: &[E],
+        guard: bool,
+    ) -> Result<(), AuditError> {
+        let req = self
+            .write_request_guarded(trail, events, guard)
+            .ok_or_else(|| AuditError::InvalidConfig("labels are not identifiers".into()))?;
+        let rows = self.post(req).await?;
+        if guard {
+            self.schema_known.store(true, Ordering::Relaxed);
+        }
         write_outcome(&rows, events)
     }
 
@@ -153,7 +135,8 @@ impl Neo4jSink {
         self.run_text(text, |o| params.write(o)).await
     }
 
-    /// Runs a statement whose parameters `params` writes (the write path's own statements).
+    /// Runs a statement whose parameters `params` writes (the read side's and the Worker's).
+    #[cfg(any(feature = "read", feature = "ingest"))]
     pub(crate) async fn run_text(&self, text: &str, params: impl FnOnce(&mut String)) -> Result<JsonRows, AuditError> {
         self.post(self.text_request(text, params)).await
     }
@@ -172,52 +155,6 @@ impl Neo4jSink {
     pub(crate) fn text_request(&self, text: &str, params: impl FnOnce(&mut String)) -> HttpRequest {
         let body = cypher::statement_body(self.api, text, 64, params);
         self.request(&cypher::endpoint_path(self.api, &self.database), body)
-    }
-
-    /// Creates the constraints and indexes (idempotent); marks the schema done on success.
-    pub(crate) async fn ensure_schema(&self) -> Result<(), AuditError> {
-        let res = self.try_ensure_schema().await;
-        if res.is_ok() {
-            *self.schema_ready.lock().await = true;
-            self.schema_known.store(true, Ordering::Relaxed);
-        }
-        res
-    }
-
-    async fn try_ensure_schema(&self) -> Result<(), AuditError> {
-        let texts = cypher::schema_texts(&self.labels)?;
-        // The transactional endpoint takes every constraint and index in one transaction (one
-        // request; Neo4j allows several schema commands in one, not mixed with data writes), then
-        // the wait for them to be online (a request of its own: indexes made in a transaction
-        // populate after its commit). Any refusal falls back to one statement at a time below,
-        // which tells an equivalent index someone else made from a missing right and reruns a
-        // deadlocked statement; a failure that is not Neo4j's answer is returned as it is.
-        let mut from = 0;
-        if let Some(req) = self.create_all_request(&texts) {
-            match self.post(req).await {
-                Ok(_) => from = texts.len() - 1,
-                Err(e) if is_refusal(&e) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        for text in texts.into_iter().skip(from) {
-            let mut attempt = 0;
-            loop {
-                let e = match self.run_text(&text, |o| o.push_str("{}")).await {
-                    Ok(_) => break,
-                    Err(e) => e,
-                };
-                match schema_statement_failed(&e, attempt) {
-                    Some(pause) => {
-                        attempt += 1;
-                        crate::transport::sleep_ms(pause).await;
-                    }
-                    None if schema_statement_done(&e) => break,
-                    None => return Err(e),
-                }
-            }
-        }
-        Ok(())
     }
 
     /// With the transactional API and more than one schema text: the request creating every
@@ -241,49 +178,6 @@ impl Neo4jSink {
         body.push_str("]}");
         debug_assert!(wait.iter().all(|t| t.starts_with(cypher::AWAIT_OWN)));
         Some(self.request(&cypher::endpoint_path(self.api, &self.database), body))
-    }
-
-    /// [`Neo4jSink::ensure_schema_once`] behind a pointer: its code (the check, the statements,
-    /// their retries) stays out of the write's own function, which every first write runs and
-    /// which V8 compiles whole on its first call (bench/coldstart.mjs), while the step itself
-    /// runs only when a guarded write was refused.
-    fn schema_step(&self) -> SchemaStep<'_> {
-        Box::pin(self.ensure_schema_once())
-    }
-
-    /// Runs the schema statements before the first write, so the uniqueness that makes concurrent
-    /// MERGEs safe never depends on the caller. Failures that a retry may cure (network, auth) are
-    /// returned; a refusal by Neo4j (e.g. a role without schema rights) is not fatal: writes go on
-    /// without the constraints, and [`Neo4jSink::schema_warning`] says why.
-    async fn ensure_schema_once(&self) -> Result<(), AuditError> {
-        let mut ready = self.schema_ready.lock().await;
-        if *ready || self.schema_known.load(Ordering::Relaxed) {
-            return Ok(());
-        }
-        // Everything may be in place (a guarded write refused for another reason, a role that
-        // may not run db.awaitIndex): one read says so. Any other answer, a refusal included,
-        // falls through to creating it.
-        if self.schema_in_place().await? {
-            *ready = true;
-            self.schema_known.store(true, Ordering::Relaxed);
-            return Ok(());
-        }
-        match self.try_ensure_schema().await {
-            Ok(()) => {}
-            Err(e) if schema_refused(&e) => self.warn_schema(&e),
-            Err(e) => return Err(e),
-        }
-        *ready = true;
-        self.schema_known.store(true, Ordering::Relaxed);
-        Ok(())
-    }
-
-    /// Whether every constraint and index is in place and ONLINE. A statement Neo4j refuses
-    /// (no privilege to list indexes, an old server) is "not known to be": creation decides. A
-    /// failure that would stop the write anyway (network, credentials) is returned as is.
-    async fn schema_in_place(&self) -> Result<bool, AuditError> {
-        let (req, n) = self.schema_check_request()?;
-        in_place(self.post(req).await, n)
     }
 
     /// The request asking whether the schema is in place, and how many names it counts.
@@ -347,7 +241,7 @@ impl Neo4jSink {
         HttpRequest { url: cat(&[&self.base_url, path]), headers, body }
     }
 
-    /// The request that writes `events` (the same statement as [`Neo4jSink::write`]), for a
+    /// The request that writes `events` (the same statement as [`Neo4jSink::write_to`]), for a
     /// fire-and-forget send such as `fetch(..., {keepalive: true})` on page hide.
     pub(crate) fn write_request<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Option<HttpRequest> {
         self.write_request_to(&self.trail, events)
@@ -363,13 +257,12 @@ impl Neo4jSink {
         self.schema_known.store(true, Ordering::Relaxed);
     }
 
-    /// This sink's HTTP client (the delivery machine's driver sends with it).
-    #[cfg(not(target_arch = "wasm32"))]
+    /// This sink's HTTP client (the Rust API's driver and the schema step alone send with it).
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
     }
 
-    /// The configured trail (what [`Neo4jSink::write`] writes into).
+    /// The configured trail.
     pub(crate) fn trail(&self) -> &str {
         &self.trail
     }
@@ -431,11 +324,6 @@ impl Neo4jSink {
         Some(cypher::write_body(self.api, &cypher::json_string(&text), trail, trail_uid, &[], events))
     }
 }
-
-#[cfg(target_arch = "wasm32")]
-type SchemaStep<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AuditError>> + 'a>>;
-#[cfg(not(target_arch = "wasm32"))]
-type SchemaStep<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), AuditError>> + Send + 'a>>;
 
 /// An answer to a guarded first write after which the full schema step runs: Neo4j refused the
 /// statement (the guard's index missing or not online, or anything else it refused: the step

@@ -137,6 +137,12 @@ impl Shell {
         Ok(self.run(id, false))
     }
 
+    /// `ensureSchema()`: the promise of its outcome, or the refusal now (closed, client mode).
+    pub(super) fn ensure_schema(&self) -> Result<js_sys::Promise, AuditError> {
+        let id = self.m.borrow_mut().ensure_schema(now_millis())?;
+        Ok(self.run(id, false))
+    }
+
     /// `flush()` (or with `close`, `close()`): resolves `ok`.
     pub(super) fn flush(&self, close: bool) -> js_sys::Promise {
         let now = now_millis();

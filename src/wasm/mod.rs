@@ -203,8 +203,12 @@ impl JsAuditLogger {
     /// Creates the constraints and indexes (idempotent). Resolves `true` when all are in place.
     #[wasm_bindgen(js_name = ensureSchema, unchecked_return_type = "Promise<boolean>")]
     pub fn ensure_schema(&self) -> js_sys::Promise {
-        let inner = self.inner.clone();
-        resolving_boxed(Box::pin(async move { JsValue::from_bool(inner.record(inner.ensure_schema().await)) }))
+        // The delivery machine's schema step, as a call (its outcome and lastError as a log
+        // call's).
+        match self.shell.ensure_schema() {
+            Ok(promise) => promise,
+            Err(e) => js_sys::Promise::resolve(&JsValue::from_bool(self.inner.record(Err(e)))),
+        }
     }
 
     /// Why the most recent call that resolved `false` failed (cleared by a success of a call made
