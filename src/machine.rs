@@ -1280,7 +1280,8 @@ impl Machine {
         // and goes out once more with keepalive (it stays stored until a confirmed commit).
         self.store_unstored(i64::MAX);
         let Sink::Neo4j(s) = self.logger.sink() else { return };
-        let mut events: Vec<SharedEvent> = self.entries().map(|e| e.ev.clone()).collect();
+        // As `&AuditEvent`, the type the write path takes (one instance of the body writer).
+        let mut events: Vec<&AuditEvent> = self.entries().map(|e| &*e.ev).collect();
         events.sort_by_key(|e| e.ts);
         let mut n = events.len();
         let request = loop {
