@@ -977,7 +977,7 @@ impl Machine {
                 j += 1;
             }
         }
-        due.sort_by_key(|b| b.due);
+        sort_by_time(&mut due, |b| b.due);
         for b in due {
             self.send_write(now, b);
         }
@@ -1232,7 +1232,7 @@ impl Machine {
             }
             keep
         });
-        due.sort_by_key(|(t, _)| *t);
+        sort_by_time(&mut due, |(t, _)| *t);
         for (_, ev) in due {
             self.put(&ev, false);
         }
@@ -1244,8 +1244,9 @@ impl Machine {
         // and goes out once more with keepalive (it stays stored until a confirmed commit).
         self.store_unstored(i64::MAX);
         let Sink::Neo4j(s) = self.logger.sink() else { return };
-        let mut events: Vec<SharedEvent> = self.entries().map(|e| e.ev.clone()).collect();
-        events.sort_by_key(|e| e.ts);
+        // As `&AuditEvent`, the type the write path takes (one instance of the body writer).
+        let mut events: Vec<&AuditEvent> = self.entries().map(|e| &*e.ev).collect();
+        sort_by_time(&mut events, |e| e.ts);
         let mut n = events.len();
         let request = loop {
             if n == 0 {
@@ -1303,10 +1304,10 @@ impl Machine {
             self.out.push(Action::Delete(vec![old]));
         }
         let mut dead = sorted.dead;
-        dead.sort_by_key(|d| d.at);
+        sort_by_time(&mut dead, |d| d.at);
         self.dead.append(&mut dead);
         let mut mine = sorted.mine;
-        mine.sort_by_key(|e| e.occurred_at.unwrap_or(e.ts));
+        sort_by_time(&mut mine, |e| e.occurred_at.unwrap_or(e.ts));
         let mut known: Vec<String> = self.entries().map(|e| e.ev.uid.clone()).collect();
         known.sort_unstable();
         let limits = self.logger.limits();
@@ -1425,6 +1426,68 @@ impl Machine {
 fn jittered(delay: u64) -> i64 {
     let d = delay.min(i64::MAX as u64 / 4);
     (d + crate::retry::random_below(d / 4 + 250)) as i64
+}
+
+/// Sorts `v` by `key`, equal keys kept in their order (what `sort_by_key` does). Every caller's
+/// sort is one sort of (key, index) pairs, unique so an unstable sort keeps that order, then the
+/// elements moved to their places by swaps: one copy of the sort in the .wasm instead of a
+/// stable sort (merge, small-sort, scratch buffer) per element type.
+fn sort_by_time<T>(v: &mut [T], key: impl Fn(&T) -> i64) {
+    let mut order: Vec<(i64, u32)> = Vec::with_capacity(v.len());
+    for (i, x) in v.iter().enumerate() {
+        order.push((key(x), i as u32));
+    }
+    if !sort_pairs(&mut order) {
+        return;
+    }
+    // Place `i` takes the element that was at `order[i].1`: each cycle of that permutation by
+    // swaps, its places marked done with u32::MAX.
+    for i in 0..order.len() {
+        let mut at = i;
+        while order[at].1 != u32::MAX {
+            let from = order[at].1 as usize;
+            order[at].1 = u32::MAX;
+            if from == i {
+                break;
+            }
+            v.swap(at, from);
+            at = from;
+        }
+    }
+}
+
+/// Sorts the pairs (a heap sort; an input already in order, the usual case, is left as it is).
+/// Whether anything moved.
+#[inline(never)]
+fn sort_pairs(p: &mut [(i64, u32)]) -> bool {
+    if p.windows(2).all(|w| w[0] <= w[1]) {
+        return false;
+    }
+    fn sift(p: &mut [(i64, u32)], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && p[child] < p[child + 1] {
+                child += 1;
+            }
+            if p[root] >= p[child] {
+                return;
+            }
+            p.swap(root, child);
+            root = child;
+        }
+    }
+    let n = p.len();
+    for root in (0..n / 2).rev() {
+        sift(p, root, n);
+    }
+    for end in (1..n).rev() {
+        p.swap(0, end);
+        sift(p, 0, end);
+    }
+    true
 }
 
 #[cfg(test)]
@@ -2356,5 +2419,29 @@ mod tests {
         let id = r.m.flush(r.now);
         let s = sends(&r.acts());
         assert_eq!(flushed(&r.ok(&s[0])), Some((id, true)));
+    }
+
+    #[test]
+    fn sort_by_time_is_a_stable_sort_by_key() {
+        // Keys from a small range (many equal), lengths 0..60, each case against sort_by_key.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for len in 0..60 {
+            for range in [1u64, 3, 10, 1000] {
+                let mut v: Vec<(i64, usize)> = (0..len).map(|i| ((next() % range) as i64 - 1, i)).collect();
+                if range == 1000 && len % 3 == 0 {
+                    v.reverse();
+                }
+                let mut want = v.clone();
+                want.sort_by_key(|x| x.0);
+                sort_by_time(&mut v, |x| x.0);
+                assert_eq!(v, want, "len {len}, keys below {range}");
+            }
+        }
     }
 }

@@ -81,8 +81,12 @@ extern "C" {
     #[cfg(not(feature = "memory-queue"))]
     #[wasm_bindgen(method)]
     fn load(this: &Driver);
-    #[wasm_bindgen(method, js_name = whenLoaded)]
-    fn when_loaded(this: &Driver) -> js_sys::Promise;
+    /// `deadLetters()`'s promise: once the store's records are read, the dead letters (asked of
+    /// the shell by input kind 9, handed over by `letters`), parsed. Never rejects.
+    #[wasm_bindgen(method, js_name = deadLetters)]
+    fn dead_letters(this: &Driver) -> js_sys::Promise;
+    #[wasm_bindgen(method)]
+    fn letters(this: &Driver, json: &str);
     #[wasm_bindgen(method)]
     fn timeout(this: &Driver, at: f64);
     #[wasm_bindgen(method)]
@@ -121,6 +125,11 @@ impl Shell {
         // still out when the logger is freed finishes; it holds the machine, not the driver.
         let input = Closure::<dyn FnMut(Driver, u32, u32, u32, JsValue, JsValue)>::new(
             move |d: Driver, kind, req, status, text, extra| {
+                // 9: the dead letters, asked for by the driver's deadLetters(): a read, not an input.
+                if kind == 9 {
+                    d.letters(&m2.borrow().dead_letters_json().unwrap_or_else(|| "[]".into()));
+                    return;
+                }
                 let input = input_of(&m2, kind, req, status, text, extra);
                 m2.borrow_mut().input(now_millis(), input);
                 perform(&m2, &d);
@@ -156,10 +165,10 @@ impl Shell {
         self.run(id, false)
     }
 
-    /// The dead letters as a JSON array, once the store's records are read.
-    pub(super) async fn dead_letters_json(&self) -> String {
-        let _ = wasm_bindgen_futures::JsFuture::from(self.d.when_loaded()).await;
-        self.m.borrow().dead_letters_json().unwrap_or_else(|| "[]".into())
+    /// `deadLetters()`: the dead letters, once the store's records are read (the driver's
+    /// promise: no Rust future).
+    pub(super) fn dead_letters(&self) -> js_sys::Promise {
+        self.d.dead_letters()
     }
 
     fn run(&self, id: u32, last: bool) -> js_sys::Promise {

@@ -4,7 +4,7 @@
 // closure the shell made: input(driver, kind, req, status, text, extra)):
 //   1 answer (req, status, body, Retry-After)   2 failed (req, 1 = timeout | 0, reason)
 //   3 timer   4 turn   5 stored (status 1 = ok, key)   6 loaded (keys, values)
-//   7 online  8 pagehide
+//   7 online  8 pagehide  (9: not an input; deadLetters() asks the shell for the dead letters)
 // The shell (src/wasm/mod.rs) calls the methods below, one per action, in the machine's order.
 // Nothing here calls back into wasm synchronously: every input comes from a task or microtask.
 //
@@ -56,6 +56,25 @@ export class Driver {
   /** Resolves once the store's records were read (at once without a store). */
   whenLoaded() {
     return Promise.resolve();
+  }
+
+  /** deadLetters(): once the store's records were read, the dead letters (the shell hands their
+   *  JSON text to `letters` when asked with kind 9), parsed. Never rejects. */
+  deadLetters() {
+    return this.whenLoaded().then(() => {
+      try {
+        this.input(this, 9, 0, 0);
+        return JSON.parse(this.text);
+      } catch {
+        return [];
+      } finally {
+        this.text = undefined;
+      }
+    });
+  }
+
+  letters(text) {
+    this.text = text;
   }
 
   /** The one timer: `at` ms since the epoch, or -1 for none. */

@@ -248,11 +248,7 @@ impl JsAuditLogger {
     /// with the reason. Never rejects.
     #[wasm_bindgen(js_name = deadLetters, unchecked_return_type = "Promise<AuditDeadLetter[]>")]
     pub fn dead_letters(&self) -> js_sys::Promise {
-        let shell = self.shell.clone();
-        resolving_boxed(Box::pin(async move {
-            let text = shell.dead_letters_json().await;
-            js_sys::JSON::parse(&text).unwrap_or_else(|_| js_sys::Array::new().into())
-        }))
+        self.shell.dead_letters()
     }
 
     /// Set when Neo4j refused the schema statements (a role without schema rights): writes go on
