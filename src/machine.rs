@@ -208,6 +208,14 @@ pub(crate) struct QueuePolicy {
     pub(crate) persistent: bool,
 }
 
+impl QueuePolicy {
+    /// Whether the driver stores records: never in the Workers build (`memory-queue`), where
+    /// the compiler then drops the record paths (code a Worker's first event would compile).
+    fn stores(&self) -> bool {
+        !cfg!(feature = "memory-queue") && self.persistent
+    }
+}
+
 /// What the driver tells the machine.
 #[derive(Debug)]
 pub(crate) enum Input {
@@ -420,8 +428,9 @@ pub(crate) struct Machine {
 impl Machine {
     /// The machine of `logger`, with its durable queue when `queue` is given.
     pub(crate) fn new(logger: AuditLogger, queue: Option<QueuePolicy>) -> Machine {
-        let persistent = queue.as_ref().is_some_and(|q| q.persistent);
-        let scope = if queue.is_some() { queue_scope(&logger) } else { String::new() };
+        let persistent = queue.as_ref().is_some_and(QueuePolicy::stores);
+        // Record keys: only a driver that stores records uses them.
+        let scope = if persistent { queue_scope(&logger) } else { String::new() };
         let deadline_ms = logger.deadline().map(|d| d.as_millis().min(i64::MAX as u128) as i64);
         Machine {
             batch: logger.batch_config().clone(),
@@ -509,11 +518,11 @@ impl Machine {
         let call = self.new_id();
         let entry = Entry { call, ev, born: now, gen: self.gen, drained: false };
         match &self.queue {
-            Some(q) if q.persistent && q.delivery == Delivery::Queued => {
+            Some(q) if q.stores() && q.delivery == Delivery::Queued => {
                 self.put(&entry.ev, true);
                 self.storing.push(entry);
             }
-            Some(q) if q.persistent => {
+            Some(q) if q.stores() => {
                 // Committed delivery: stored only when it must be (a failure, no answer within
                 // STORE_AFTER_MS, pagehide).
                 self.unstored.push((now, entry.ev.clone()));
@@ -638,7 +647,7 @@ impl Machine {
     }
 
     fn persistent(&self) -> bool {
-        self.queue.as_ref().is_some_and(|q| q.persistent)
+        self.queue.as_ref().is_some_and(QueuePolicy::stores)
     }
 
     fn put(&mut self, ev: &SharedEvent, ack: bool) {
@@ -962,6 +971,7 @@ impl Machine {
         }
     }
 
+    #[inline(never)]
     fn timer(&mut self, now: i64) {
         // Requests past the builder's deadline are given up on (no retry).
         let mut i = 0;
@@ -1011,6 +1021,7 @@ impl Machine {
 
     // ---- the schema step ----
 
+    #[inline(never)]
     fn start_schema(&mut self, now: i64, batch: Batch) {
         if matches!(self.schema, Schema::Step { .. }) {
             self.parked.push(batch);
@@ -1034,6 +1045,7 @@ impl Machine {
         }
     }
 
+    #[inline(never)]
     fn schema_checked(&mut self, now: i64, res: Result<bool, AuditError>) {
         match res {
             Ok(true) => self.schema_done(now),
@@ -1059,6 +1071,7 @@ impl Machine {
         }
     }
 
+    #[inline(never)]
     fn schema_created(&mut self, now: i64, res: Result<(), AuditError>) {
         let n = match &self.schema {
             Schema::Step { texts, .. } => texts.len(),
@@ -1079,6 +1092,7 @@ impl Machine {
         self.send(request, Req::One { idx, attempt }, deadline);
     }
 
+    #[inline(never)]
     fn schema_ran(&mut self, now: i64, idx: usize, attempt: u32, res: Result<(), AuditError>) {
         let n = match &self.schema {
             Schema::Step { texts, .. } => texts.len(),
@@ -1242,6 +1256,7 @@ impl Machine {
     /// A queued-delivery call's put finished: it resolves `true` once stored and is sent (after
     /// the server's `Retry-After`, if one is in force); a put that failed leaves the call to its
     /// delivery's outcome.
+    #[inline(never)]
     fn stored(&mut self, now: i64, key: &str, ok: bool) {
         let Some(i) = self.storing.iter().position(|e| self.key(&e.ev.uid) == key) else { return };
         let mut e = self.storing.remove(i);
@@ -1275,6 +1290,7 @@ impl Machine {
         self.sweep_at = self.unstored.iter().map(|(t, _)| t + STORE_AFTER_MS).min();
     }
 
+    #[inline(never)]
     fn page_hide(&mut self, now: i64) {
         // The page may be gone before any timer fires: what is in flight unstored is stored now
         // and goes out once more with keepalive (it stays stored until a confirmed commit).
@@ -1320,6 +1336,7 @@ impl Machine {
     /// The store's records: expired ones (any identity) removed, this identity's dead letters
     /// and events taken in, the events re-sent in birth order (those that break the rules now
     /// dead-lettered unsent).
+    #[inline(never)]
     fn loaded(&mut self, now: i64, records: Vec<(String, String)>) {
         if self.loaded {
             return;
@@ -1369,6 +1386,7 @@ impl Machine {
         self.pump(now);
     }
 
+    #[inline(never)]
     fn clear_now(&mut self) -> usize {
         self.gen += 1;
         let n = self.q_len;
