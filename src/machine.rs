@@ -971,7 +971,11 @@ impl Machine {
         }
     }
 
-    #[inline(never)]
+    // Out of line in the Workers build (memory-queue), as are the other inputs' and the schema
+    // step's handlers below: V8 compiles a wasm function whole on its first call, and merged
+    // into `input` or `answered` they were compiled by a Worker's first event, which runs none
+    // of them (bench/coldstart-v8.mjs).
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn timer(&mut self, now: i64) {
         // Requests past the builder's deadline are given up on (no retry).
         let mut i = 0;
@@ -1021,7 +1025,7 @@ impl Machine {
 
     // ---- the schema step ----
 
-    #[inline(never)]
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn start_schema(&mut self, now: i64, batch: Batch) {
         if matches!(self.schema, Schema::Step { .. }) {
             self.parked.push(batch);
@@ -1045,7 +1049,7 @@ impl Machine {
         }
     }
 
-    #[inline(never)]
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn schema_checked(&mut self, now: i64, res: Result<bool, AuditError>) {
         match res {
             Ok(true) => self.schema_done(now),
@@ -1071,7 +1075,7 @@ impl Machine {
         }
     }
 
-    #[inline(never)]
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn schema_created(&mut self, now: i64, res: Result<(), AuditError>) {
         let n = match &self.schema {
             Schema::Step { texts, .. } => texts.len(),
@@ -1092,7 +1096,7 @@ impl Machine {
         self.send(request, Req::One { idx, attempt }, deadline);
     }
 
-    #[inline(never)]
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn schema_ran(&mut self, now: i64, idx: usize, attempt: u32, res: Result<(), AuditError>) {
         let n = match &self.schema {
             Schema::Step { texts, .. } => texts.len(),
@@ -1256,7 +1260,7 @@ impl Machine {
     /// A queued-delivery call's put finished: it resolves `true` once stored and is sent (after
     /// the server's `Retry-After`, if one is in force); a put that failed leaves the call to its
     /// delivery's outcome.
-    #[inline(never)]
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn stored(&mut self, now: i64, key: &str, ok: bool) {
         let Some(i) = self.storing.iter().position(|e| self.key(&e.ev.uid) == key) else { return };
         let mut e = self.storing.remove(i);
@@ -1290,7 +1294,7 @@ impl Machine {
         self.sweep_at = self.unstored.iter().map(|(t, _)| t + STORE_AFTER_MS).min();
     }
 
-    #[inline(never)]
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn page_hide(&mut self, now: i64) {
         // The page may be gone before any timer fires: what is in flight unstored is stored now
         // and goes out once more with keepalive (it stays stored until a confirmed commit).
@@ -1336,7 +1340,7 @@ impl Machine {
     /// The store's records: expired ones (any identity) removed, this identity's dead letters
     /// and events taken in, the events re-sent in birth order (those that break the rules now
     /// dead-lettered unsent).
-    #[inline(never)]
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn loaded(&mut self, now: i64, records: Vec<(String, String)>) {
         if self.loaded {
             return;
@@ -1386,7 +1390,7 @@ impl Machine {
         self.pump(now);
     }
 
-    #[inline(never)]
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn clear_now(&mut self) -> usize {
         self.gen += 1;
         let n = self.q_len;

@@ -107,9 +107,9 @@ pub fn call_text(
     Ok((uid.map(|uid| crate::event::User { uid, name }), action_type.ok_or_else(bad)?, category, details))
 }
 
-/// Why details.js refused a call. Out of line: a Worker's first event (V8 compiles a wasm
-/// function whole on its first call) is rarely a refused one.
-#[inline(never)]
+/// Why details.js refused a call. Out of line in the Workers build: V8 compiles a wasm function
+/// whole on its first call, and a Worker's first event is rarely a refused one.
+#[cfg_attr(feature = "memory-queue", inline(never))]
 fn refusal() -> AuditError {
     let why = event_more(&mut []);
     match why.as_f64() {

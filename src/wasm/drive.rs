@@ -192,10 +192,10 @@ fn input_of(m: &RefCell<Machine>, kind: u32, req: u32, status: u32, text: JsValu
     }
 }
 
-/// The store's records (keys and values side by side). Out of line: only a browser's store
-/// reports them, and V8 compiles a wasm function whole on its first call (the closure that
-/// takes every report is compiled by a Worker's first event).
-#[inline(never)]
+/// The store's records (keys and values side by side). Out of line in the Workers build, which
+/// has no store: V8 compiles a wasm function whole on its first call, and the closure that takes
+/// every report is compiled by a Worker's first event.
+#[cfg_attr(feature = "memory-queue", inline(never))]
 fn records_of(keys: &JsValue, values: &JsValue) -> Vec<(String, String)> {
     let (keys, values) = (js_sys::Array::from(keys), js_sys::Array::from(values));
     let mut records = Vec::with_capacity(keys.length() as usize);
