@@ -132,6 +132,29 @@
 // up-front validation is 0.64 ms [0.51, 0.81] of its 1.95 ms compile (143 KB, ~4.5 us/KB), but
 // worker.js saves only 0.20 [-0.04, 0.42] (what runs is validated when compiled anyway): code
 // that never runs costs ~5 us/KB, code that runs ~75.
+// 2026-11-30 (p5cold: the machine's input handlers a first event never runs — timer, stored,
+// loaded, page_hide, clear_now — and the schema step's answer handlers out of line in the Workers
+// build (cfg_attr memory-queue: they had been merged into the driver's input closure, 7.4 KB, and
+// into Machine::answered, 2.2 KB); QueuePolicy::stores() false at compile time there, so the record
+// paths drop out; the record key scope made only with a store; the store's records and a refused
+// call's reason read out of line), against main e87b330 (A tree, +dir): `... 1 init.js+liftoff
+// worker.js+liftoff`: init 196 -> 188 functions, 35,194 -> 33,363 B of body; worker 309 -> 303,
+// 69,471 -> 59,949 B (code 339,124 -> 294,556 B). Paired new - main, three runs (40, 40, 30 rounds,
+// load 9-12): worker -0.54 ms [-1.04, -0.35], -0.58 [-1.02, -0.19], -0.41 [-0.66, -0.03]; init
+// -0.12 [-0.54, 0.10], -0.36 [-0.70, -0.02]. Miniflare (P5_ALT, 20 rounds): within its ±2 ms noise.
+// The split of the 30-round run (this branch): .wasm compiled at load 2.24 [1.50, 2.39]; import
+// 0.70; first logger 3.07 [2.21, 3.65]; first event 3.77 [3.49, 4.29] (a plain request 0.88); a
+// second call 0.89; P5 direct 8.72 [8.32, 9.17] (main in the same rounds 9.27 [8.81, 9.68]).
+// perf (P5_PERF, 5 starts of worker.js): of the lazy wasm compilation, 73 % is
+// ExecuteLiftoffCompilation and most of that its per-instruction decoder loop (WasmFullDecoder);
+// code publishing ~10 %, workerd's code logging ~7 %: the cost follows the instructions compiled,
+// not the number of functions. Accordingly wasm-opt -aimfs 6 / 8 / 12 on this entry (267 / 255 /
+// 237 functions for 60.5 / 61.7 / 62.4 KB of body, against 303 for 59.9 KB) gave -0.60 [-0.76,
+// -0.05] ms in one 40-round run and +0.24 [-0.22, 0.61] in the next (-aimfs 6): not taken; -O2,
+// -O3, -Os: +25 % of body. JS (V8's --log-function-events through `flags=`): the glue's
+// functions compiled lazily are 12 at import, 58 with the first logger, 103 with the first event
+// (the imports object, 3.2 KB of source, the largest); by perf the JS compilation is ~20 % of the
+// library's extra CPU and the wasm compilation ~50 %.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";

@@ -208,6 +208,14 @@ pub(crate) struct QueuePolicy {
     pub(crate) persistent: bool,
 }
 
+impl QueuePolicy {
+    /// Whether the driver stores records: never in the Workers build (`memory-queue`), where
+    /// the compiler then drops the record paths (code a Worker's first event would compile).
+    fn stores(&self) -> bool {
+        !cfg!(feature = "memory-queue") && self.persistent
+    }
+}
+
 /// What the driver tells the machine.
 #[derive(Debug)]
 pub(crate) enum Input {
@@ -414,8 +422,9 @@ pub(crate) struct Machine {
 impl Machine {
     /// The machine of `logger`, with its durable queue when `queue` is given.
     pub(crate) fn new(logger: AuditLogger, queue: Option<QueuePolicy>) -> Machine {
-        let persistent = queue.as_ref().is_some_and(|q| q.persistent);
-        let scope = if queue.is_some() { queue_scope(&logger) } else { String::new() };
+        let persistent = queue.as_ref().is_some_and(QueuePolicy::stores);
+        // Record keys: only a driver that stores records uses them.
+        let scope = if persistent { queue_scope(&logger) } else { String::new() };
         let deadline_ms = logger.deadline().map(|d| d.as_millis().min(i64::MAX as u128) as i64);
         Machine {
             batch: logger.batch_config().clone(),
@@ -504,11 +513,11 @@ impl Machine {
         let call = self.new_id();
         let entry = Entry { call, ev, born: now, gen: self.gen, drained: false };
         match &self.queue {
-            Some(q) if q.persistent && q.delivery == Delivery::Queued => {
+            Some(q) if q.stores() && q.delivery == Delivery::Queued => {
                 self.put(&entry.ev, true);
                 self.storing.push(entry);
             }
-            Some(q) if q.persistent => {
+            Some(q) if q.stores() => {
                 // Committed delivery: stored only when it must be (a failure, no answer within
                 // STORE_AFTER_MS, pagehide).
                 self.unstored.push((now, entry.ev.clone()));
@@ -633,7 +642,7 @@ impl Machine {
     }
 
     fn persistent(&self) -> bool {
-        self.queue.as_ref().is_some_and(|q| q.persistent)
+        self.queue.as_ref().is_some_and(QueuePolicy::stores)
     }
 
     fn put(&mut self, ev: &SharedEvent, ack: bool) {
@@ -954,6 +963,11 @@ impl Machine {
         }
     }
 
+    // Out of line in the Workers build (memory-queue), as are the other inputs' and the schema
+    // step's handlers below: V8 compiles a wasm function whole on its first call, and merged
+    // into `input` or `answered` they were compiled by a Worker's first event, which runs none
+    // of them (bench/coldstart-v8.mjs).
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn timer(&mut self, now: i64) {
         // Requests past the builder's deadline are given up on (no retry).
         let mut i = 0;
@@ -1001,6 +1015,7 @@ impl Machine {
 
     // ---- the schema step (src/schema.rs) ----
 
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn start_schema(&mut self, now: i64, batch: Batch) {
         if matches!(self.schema, Schema::Step { .. }) {
             self.parked.push(batch);
@@ -1045,6 +1060,7 @@ impl Machine {
     }
 
     /// What the step needs next: a request, a pause, or the end.
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn follow(&mut self, now: i64, next: crate::schema::Next) {
         match next {
             crate::schema::Next::Send(request, kind) => {
@@ -1206,6 +1222,7 @@ impl Machine {
     /// A queued-delivery call's put finished: it resolves `true` once stored and is sent (after
     /// the server's `Retry-After`, if one is in force); a put that failed leaves the call to its
     /// delivery's outcome.
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn stored(&mut self, now: i64, key: &str, ok: bool) {
         let Some(i) = self.storing.iter().position(|e| self.key(&e.ev.uid) == key) else { return };
         let mut e = self.storing.remove(i);
@@ -1239,6 +1256,7 @@ impl Machine {
         self.sweep_at = self.unstored.iter().map(|(t, _)| t + STORE_AFTER_MS).min();
     }
 
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn page_hide(&mut self, now: i64) {
         // The page may be gone before any timer fires: what is in flight unstored is stored now
         // and goes out once more with keepalive (it stays stored until a confirmed commit).
@@ -1285,6 +1303,7 @@ impl Machine {
     /// The store's records: expired ones (any identity) removed, this identity's dead letters
     /// and events taken in, the events re-sent in birth order (those that break the rules now
     /// dead-lettered unsent).
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn loaded(&mut self, now: i64, records: Vec<(String, String)>) {
         if self.loaded {
             return;
@@ -1334,6 +1353,7 @@ impl Machine {
         self.pump(now);
     }
 
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     fn clear_now(&mut self) -> usize {
         self.gen += 1;
         let n = self.q_len;

@@ -83,13 +83,7 @@ pub fn call_text(
         n = event_more(&mut buf).as_f64().unwrap_or(-1.0);
     }
     if n == -1.0 {
-        let why = event_more(&mut []);
-        return Err(match why.as_f64() {
-            Some(k) => {
-                rules::lone_surrogate(["user.uid", "user.name", "actionType", "category"][k as usize & 3]).into()
-            }
-            None => AuditError::InvalidInput(why.as_string().unwrap_or_default()),
-        });
+        return Err(refusal());
     }
     let bad = || AuditError::InvalidInput("the call's text could not be read".into());
     if !(20.0..=buf.len() as f64).contains(&n) {
@@ -111,6 +105,17 @@ pub fn call_text(
     }
     let [details, uid, name, action_type, category] = out;
     Ok((uid.map(|uid| crate::event::User { uid, name }), action_type.ok_or_else(bad)?, category, details))
+}
+
+/// Why details.js refused a call. Out of line in the Workers build: V8 compiles a wasm function
+/// whole on its first call, and a Worker's first event is rarely a refused one.
+#[cfg_attr(feature = "memory-queue", inline(never))]
+fn refusal() -> AuditError {
+    let why = event_more(&mut []);
+    match why.as_f64() {
+        Some(k) => rules::lone_surrogate(["user.uid", "user.name", "actionType", "category"][k as usize & 3]).into(),
+        None => AuditError::InvalidInput(why.as_string().unwrap_or_default()),
+    }
 }
 
 /// A JS string as Rust text, refusing a lone surrogate (which `as_string` would turn into U+FFFD

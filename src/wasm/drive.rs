@@ -201,19 +201,25 @@ fn input_of(m: &RefCell<Machine>, kind: u32, req: u32, status: u32, text: JsValu
         3 => Input::Timer,
         4 => Input::Turn,
         5 => Input::Stored { key: text.as_string().unwrap_or_default(), ok: status == 1 },
-        6 => {
-            let (keys, values) = (js_sys::Array::from(&text), js_sys::Array::from(&extra));
-            let mut records = Vec::with_capacity(keys.length() as usize);
-            for i in 0..keys.length() {
-                if let (Some(k), Some(v)) = (keys.get(i).as_string(), values.get(i).as_string()) {
-                    records.push((k, v));
-                }
-            }
-            Input::Loaded(records)
-        }
+        6 => Input::Loaded(records_of(&text, &extra)),
         7 => Input::Online,
         _ => Input::PageHide,
     }
+}
+
+/// The store's records (keys and values side by side). Out of line in the Workers build, which
+/// has no store: V8 compiles a wasm function whole on its first call, and the closure that takes
+/// every report is compiled by a Worker's first event.
+#[cfg_attr(feature = "memory-queue", inline(never))]
+fn records_of(keys: &JsValue, values: &JsValue) -> Vec<(String, String)> {
+    let (keys, values) = (js_sys::Array::from(keys), js_sys::Array::from(values));
+    let mut records = Vec::with_capacity(keys.length() as usize);
+    for i in 0..keys.length() {
+        if let (Some(k), Some(v)) = (keys.get(i).as_string(), values.get(i).as_string()) {
+            records.push((k, v));
+        }
+    }
+    records
 }
 
 /// Hands the machine's actions to the driver, in order.
