@@ -336,8 +336,9 @@ pub fn log_user_action(
 /// exception handler (what `Promise::new` and `resolve.call1` cost; `future_to_promise` also kept
 /// a `reject`). It wraps `fut` with `map` instead of an `async` block that awaits it: such a
 /// block keeps room for the captured future *and* for the future being awaited, so the task
-/// would hold `fut`'s size twice.
-#[cfg(not(feature = "worker"))]
+/// would hold `fut`'s size twice. Only the read methods return such promises now (the write
+/// path's calls are answered by the JS driver, src/wasm/driver.js).
+#[cfg(all(feature = "read", not(feature = "worker")))]
 fn resolving(fut: impl std::future::Future<Output = JsValue> + 'static) -> js_sys::Promise {
     let k = SLOTS.with(|s| {
         let mut s = s.borrow_mut();
@@ -354,7 +355,7 @@ fn resolving(fut: impl std::future::Future<Output = JsValue> + 'static) -> js_sy
     promise
 }
 
-#[cfg(not(feature = "worker"))]
+#[cfg(all(feature = "read", not(feature = "worker")))]
 #[wasm_bindgen(module = "/src/wasm/settle.js")]
 extern "C" {
     /// A pending promise whose resolve function slot `k` keeps (src/wasm/settle.js).
@@ -364,16 +365,15 @@ extern "C" {
     fn settle(k: u32, value: &JsValue);
 }
 
-#[cfg(not(feature = "worker"))]
+#[cfg(all(feature = "read", not(feature = "worker")))]
 thread_local! {
     /// The slots of src/wasm/settle.js: the number of slots ever used, and those given back.
     static SLOTS: std::cell::RefCell<(u32, Vec<u32>)> = const { std::cell::RefCell::new((0, Vec::new())) };
 }
 
-/// [`resolving`] for the calls made now and then (ensureSchema, flush, close, clearQueue): one
-/// instance of the promise code for all of them instead of one per future type (each
-/// `future_to_promise` instance was about 1 KB of the .wasm).
-#[cfg(not(feature = "worker"))]
+/// [`resolving`] for the read methods: one instance of the promise code for all of them instead
+/// of one per future type (each `future_to_promise` instance was about 1 KB of the .wasm).
+#[cfg(all(feature = "read", not(feature = "worker")))]
 fn resolving_boxed(fut: std::pin::Pin<Box<dyn std::future::Future<Output = JsValue>>>) -> js_sys::Promise {
     resolving(fut)
 }

@@ -230,9 +230,8 @@ enum Call {
 }
 
 impl JsAuditLogger {
-    /// The promise of every read method: one future type for all of them, boxed into the
-    /// promise code the write path's occasional calls share ([`super::resolving_boxed`]: no
-    /// `future_to_promise` instance of its own in the .wasm). An argument error resolves `null`
+    /// The promise of every read method: one future type for all of them, boxed
+    /// ([`super::resolving_boxed`]: no `future_to_promise` instance of its own in the .wasm). An argument error resolves `null`
     /// with it in `lastError`, as a failed read does.
     fn read(&self, call: Result<Call, AuditError>) -> js_sys::Promise {
         let inner = self.inner.clone();
