@@ -901,7 +901,9 @@ impl Machine {
                 // A step started by another guarded write that Neo4j refused meanwhile ends here:
                 // its batch (and those parked) go out unguarded; its requests' late answers are
                 // ignored.
-                Ok(()) if matches!(&self.schema, Schema::Step { step, .. } if !step.explicit()) => self.schema_done(now),
+                Ok(()) if matches!(&self.schema, Schema::Step { step, .. } if !step.explicit()) => {
+                    self.schema_done(now)
+                }
                 // An ensureSchema() under way still runs its statements; the flag is set now.
                 Ok(()) if matches!(self.schema, Schema::Step { .. }) => self.set_sink_known(),
                 Ok(()) => self.schema_known(),
@@ -995,7 +997,9 @@ impl Machine {
         for b in due {
             self.send_write(now, b);
         }
-        if let (Sink::Neo4j(s), Schema::Step { again: again @ Some(_), step, .. }) = (self.logger.sink(), &mut self.schema) {
+        if let (Sink::Neo4j(s), Schema::Step { again: again @ Some(_), step, .. }) =
+            (self.logger.sink(), &mut self.schema)
+        {
             if again.is_some_and(|t| t <= now) {
                 *again = None;
                 let next = step.again(s);
