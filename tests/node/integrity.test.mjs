@@ -494,10 +494,10 @@ test("a token no Authorization header can carry is refused by the constructor, w
 });
 
 test("calls answered out of order each resolve with their own outcome (the promises settled by slot)", async () => {
-  // src/wasm/settle.js keeps each call's resolve function in a numbered slot that is given back and
-  // reused: with one event per request and four in flight, and the refused requests answered at
-  // once while the others wait for Neo4j, outcomes arrive out of call order and slots are reused
-  // mid-way. A mix-up would resolve a call with a neighbour's outcome.
+  // The JS driver (src/wasm/driver.js) keeps each call's resolve function under the call's id and
+  // settles it by that id: with one event per request and four in flight, and the refused requests
+  // answered at once while the others wait for Neo4j, outcomes arrive out of call order. A mix-up
+  // would resolve a call with a neighbour's outcome.
   const server = await proxyToNeo4j(async (body, res) => {
     if (body.includes("REFUSE_ME")) {
       res.writeHead(200, { "Content-Type": "application/json" });
