@@ -505,6 +505,12 @@ impl Config {
         let mut v = Vec::new();
         if let Some(p) = &self.password {
             v.push(p.clone());
+            // A body quoted in an error text is on one line (`outcome::snippet`): a password with
+            // a line break or tab shows there with spaces instead.
+            let flat = crate::outcome::one_line(p);
+            if flat != *p {
+                v.push(flat);
+            }
         }
         if let Some(t) = &self.token {
             v.push(t.clone());
@@ -628,6 +634,16 @@ fn is_database_name(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_with_a_tab_is_scrubbed_from_a_body_on_one_line() {
+        // A server echoing the password "pass word<tab>nine" in its error page: the error text
+        // holds the body on one line (outcome::snippet), the tab as a space.
+        let c = Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "pass word\tnine");
+        let snippet = crate::outcome::snippet("echo: pass word\tnine here");
+        let e = AuditError::Http { status: 500, snippet, retry_after_ms: None };
+        assert_eq!(e.reason(&crate::error::refs(&c.secrets())), "HTTP 500: echo: *** here");
+    }
 
     fn base() -> Config {
         Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "pw-12345")
