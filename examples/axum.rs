@@ -6,6 +6,11 @@
 //!
 //! Environment as for `examples/basic.rs`, plus `BIND` (default `127.0.0.1:3000`). Prints
 //! `listening on http://ADDR` once it accepts connections.
+//!
+//! On Ctrl-C (SIGINT) or SIGTERM it stops accepting, lets the requests under way finish, then
+//! awaits `logger.close()`: events whose handler was cancelled (the client went away) are still
+//! being delivered, and returning from `main` first would drop them with the runtime. Prints
+//! `closed: all events delivered` (or why not, from `logger.last_error()`) and exits.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -51,10 +56,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     logger.ensure_schema().await?;
 
-    let app = Router::new().route("/documents/{id}", get(view)).with_state(logger);
+    let app = Router::new().route("/documents/{id}", get(view)).with_state(logger.clone());
     let listener = tokio::net::TcpListener::bind(env("BIND", "127.0.0.1:3000")).await?;
     println!("listening on http://{}", listener.local_addr()?);
     std::io::stdout().flush()?;
-    axum::serve(listener, app).await?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+
+    // Before the runtime shuts down: deliver what the handlers logged (a handler whose client
+    // went away handed its event over before it was cancelled), then refuse new events.
+    if logger.close().await {
+        println!("closed: all events delivered ({} committed)", logger.stats().committed);
+    } else {
+        let why = logger.last_error().unwrap_or_default();
+        println!("closed: not every event was delivered: {why}");
+        std::process::exit(1);
+    }
     Ok(())
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM (what `kill`, systemd and container runtimes send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.expect("Ctrl-C handler");
+    };
+    #[cfg(unix)]
+    let term = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        signal(SignalKind::terminate()).expect("SIGTERM handler").recv().await;
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }

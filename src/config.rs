@@ -68,13 +68,30 @@ impl Labels {
     }
 }
 
-/// The logger's configuration (`AuditConfig` in TypeScript; field names are camelCase there).
+/// The logger's configuration (`AuditConfig` in TypeScript). Build a logger from it with
+/// [`AuditLogger::new`](crate::AuditLogger::new), or start a builder from it with
+/// `AuditLoggerBuilder::from(config)` (the deadline is a builder setting only).
+///
+/// Deserialised (serde), it takes JavaScript's keys: camelCase (`timeoutMs`, `maxDetailsBytes`,
+/// `allowInsecureHttp`, `retry.maxAttempts`, …), not the Rust field names; every key may be left
+/// out (its default), and an unknown one (`timeout_ms`, a mistyped `pasword`) is an error.
 ///
 /// ```
-/// use neo4j_audit::Config;
+/// use neo4j_audit::{AuditLogger, AuditLoggerBuilder, Config};
 /// let cfg = Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "secret-pw");
 /// assert!(cfg.validate().is_ok());
 /// assert!(!format!("{cfg:?}").contains("secret-pw"));
+///
+/// // From a file (here JSON; TOML or YAML through their serde crates alike):
+/// let text = r#"{"url": "http://127.0.0.1:7474", "username": "neo4j", "password": "secret-pw",
+///               "trail": "billing", "timeoutMs": 2000, "retry": {"maxAttempts": 3}}"#;
+/// let cfg: Config = serde_json::from_str(text).unwrap();
+/// assert_eq!((cfg.timeout_ms, cfg.retry.max_attempts, cfg.retry.base_delay_ms), (2000, 3, 100));
+/// let logger = AuditLoggerBuilder::from(cfg).deadline(std::time::Duration::from_secs(5)).build().unwrap();
+/// assert_eq!(logger.config().trail, "billing");
+/// let e = serde_json::from_str::<Config>(r#"{"url": "http://127.0.0.1:7474", "timeout_ms": 2000}"#);
+/// assert!(e.unwrap_err().to_string().starts_with("unknown field `timeout_ms`"));
+/// # let _ = AuditLogger::new(Config::new("http://127.0.0.1:7474")).unwrap();
 /// ```
 #[derive(Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -488,6 +505,12 @@ impl Config {
         let mut v = Vec::new();
         if let Some(p) = &self.password {
             v.push(p.clone());
+            // A body quoted in an error text is on one line (`outcome::snippet`): a password with
+            // a line break or tab shows there with spaces instead.
+            let flat = crate::outcome::one_line(p);
+            if flat != *p {
+                v.push(flat);
+            }
         }
         if let Some(t) = &self.token {
             v.push(t.clone());
@@ -611,6 +634,16 @@ fn is_database_name(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_with_a_tab_is_scrubbed_from_a_body_on_one_line() {
+        // A server echoing the password "pass word<tab>nine" in its error page: the error text
+        // holds the body on one line (outcome::snippet), the tab as a space.
+        let c = Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "pass word\tnine");
+        let snippet = crate::outcome::snippet("echo: pass word\tnine here");
+        let e = AuditError::Http { status: 500, snippet, retry_after_ms: None };
+        assert_eq!(e.reason(&crate::error::refs(&c.secrets())), "HTTP 500: echo: *** here");
+    }
 
     fn base() -> Config {
         Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "pw-12345")

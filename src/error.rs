@@ -82,6 +82,9 @@ pub enum AuditError {
     /// (reqwest) and its timers need both.
     /// Await the logger's futures inside a Tokio 1.x runtime with I/O and time enabled (what
     /// `#[tokio::main]` and `tokio::runtime::Builder::enable_all` give). Native builds only.
+    /// In a runtime without I/O or time, Tokio panics inside the request's own task and the
+    /// call turns that into this error; the process's panic hook still prints Tokio's message
+    /// ("A Tokio 1.x context was found, but IO is disabled") on stderr.
     #[cfg(not(target_arch = "wasm32"))]
     NoRuntime,
 }

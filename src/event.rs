@@ -327,6 +327,7 @@ impl AuditEvent {
     /// Meant to be at least the written length for usual events: a body or record sized by it
     /// that came out longer would double its buffer (a batch's request body is held while the
     /// request is in flight).
+    #[doc(hidden)]
     pub fn json_len(&self) -> usize {
         let opt = |s: &Option<String>| s.as_ref().map_or(4, |s| s.len() + 2);
         // Keys, quotes and separators: 155 bytes; `ts` and `occurredAt` 13 digits each (until
@@ -431,6 +432,7 @@ impl AuditEvent {
 
     /// Checks a built event against the rule table again (an event stored by an older version,
     /// or under other limits, may no longer pass).
+    #[doc(hidden)]
     pub fn check(&self, limits: &crate::rules::Limits) -> Result<(), crate::rules::Violation> {
         use crate::rules;
         rules::check_name("actionType", &self.action_type)?;

@@ -45,14 +45,16 @@
 //!   whose future is dropped after that still delivers its event, and so does a logger whose
 //!   last handle is dropped with events waiting (the driver holds it until they are delivered);
 //!   [`AuditLogger::flush`] / [`AuditLogger::close`] wait for them. Await `close` before the
-//!   runtime shuts down: a shutdown drops the deliveries still under way on it (their calls count
-//!   as `failed`; some of those events may still have been committed). An event
+//!   runtime shuts down (a server: after its graceful shutdown, as `examples/axum.rs` does; a
+//!   `false` says why in [`AuditLogger::last_error`]): a shutdown drops the deliveries still
+//!   under way on it (their calls count as `failed`; some of those events may still have been
+//!   committed). An event
 //!   whose call returned an error is not stored, yet took its `seq`: `verify_trail` reports it
 //!   `deleted` (natively there is no durable queue to send it again).
 //! - Reads (feature `read`): `AuditLogger::audit_trail`, `AuditLogger::user_activity`,
-//!   `AuditLogger::verify_trail`; the hash chain's encoding and verifier are in [`chain`].
+//!   `AuditLogger::target_activity`, `AuditLogger::verify_trail`; the hash chain's encoding and verifier are in [`chain`].
 //! - Examples: `examples/basic.rs`, `examples/read_verify.rs`, `examples/axum.rs` (an axum server
-//!   logging from concurrent handlers through one shared logger).
+//!   logging from concurrent handlers through one shared logger, closing it on shutdown).
 //!
 //! One event's way: the input rules → an [`AuditEvent`] (redacted, then chained) → the delivery
 //! machine (synchronous, no I/O: batches with group commit and one outcome per event, retries,

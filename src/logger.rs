@@ -375,6 +375,7 @@ impl AuditLogger {
     }
 
     /// [`AuditLogger::build_event`] with `details` as JSON text (see [`EventBuilder::build_json`]).
+    #[doc(hidden)]
     pub fn build_event_json(
         &self,
         user: Option<&User>,
@@ -710,10 +711,38 @@ impl AuditLogger {
         self.core.sink.neo4j().ok()?.write_body(events)
     }
 
-    /// JavaScript's `lastError`: why the most recent call that returned `false` failed; cleared
-    /// by a call that succeeds. Never contains the password or token. Rust calls return their
-    /// error instead and do not set it.
-    #[doc(hidden)]
+    /// Why the most recent failure happened, as text safe to log (any echoed password or token
+    /// scrubbed, as [`AuditLogger::reason`]): set by a failed write and by a
+    /// [`flush`](AuditLogger::flush) or [`close`](AuditLogger::close) that returned `false`
+    /// (the one way to learn why those did); cleared by a later success. JavaScript's
+    /// `lastError`. The log calls return their [`AuditError`] too.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use neo4j_audit::{AuditLogger, RetryConfig};
+    /// // A port nothing listens on: every write fails.
+    /// let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    /// let logger = AuditLogger::builder(format!("http://127.0.0.1:{port}"))
+    ///     .retry(RetryConfig { max_attempts: 1, ..Default::default() })
+    ///     .build()
+    ///     .unwrap();
+    /// let e = logger.action("LOGIN").await.unwrap_err();
+    /// assert_eq!(logger.last_error(), Some(logger.reason(&e)));
+    ///
+    /// // A call still under way when the program shuts down: close() waits for it.
+    /// let call = tokio::spawn({
+    ///     let logger = logger.clone();
+    ///     async move { logger.action("LOGOUT").await }
+    /// });
+    /// tokio::task::yield_now().await;
+    /// if !logger.close().await {
+    ///     eprintln!("audit events lost: {}", logger.last_error().unwrap());
+    /// }
+    /// assert!(logger.last_error().unwrap().starts_with("network error: "));
+    /// assert!(call.await.unwrap().is_err());
+    /// # }
+    /// ```
     pub fn last_error(&self) -> Option<String> {
         self.core.last_error.lock().ok().and_then(|g| g.clone())
     }

@@ -139,11 +139,23 @@ fn rows(api: Api, body: Json) -> Option<JsonRows> {
     Some(rows)
 }
 
-fn snippet(body: &str) -> String {
+/// The start of a body for an error text: at most 200 characters, on one line (an HTML error
+/// page's line breaks spread `Display` and every log line holding it over many lines).
+pub(crate) fn snippet(body: &str) -> String {
     let head = first_chars(body, 200);
-    let mut s = head.to_owned();
+    let mut s = one_line(head);
     if head.len() < body.len() {
         s.push('…');
+    }
+    s
+}
+
+/// `text` with each line break and tab as a space (one for one: [`crate::error::scrub`] finds
+/// a secret in it the same way).
+pub(crate) fn one_line(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        s.push(if matches!(c, '\r' | '\n' | '\t') { ' ' } else { c });
     }
     s
 }
@@ -166,6 +178,19 @@ mod tests {
 
     fn resp(status: u16, body: Value) -> HttpResponse {
         HttpResponse { status, retry_after: None, body: body.to_string() }
+    }
+
+    #[test]
+    fn a_body_in_an_error_text_is_one_line() {
+        // A server that is not Neo4j (a proxy, another service on the port) answers a page of HTML.
+        let page = "<!DOCTYPE HTML>\n<html lang=\"en\">\r\n\t<head>\n<title>Error response</title>";
+        let r = HttpResponse { status: 501, retry_after: None, body: page.into() };
+        let e = interpret(Api::Tx, "neo4j", &r).unwrap_err().to_string();
+        assert_eq!(e, "HTTP 501: <!DOCTYPE HTML> <html lang=\"en\">   <head> <title>Error response</title>");
+        let long = format!("{}\n{}", "a".repeat(150), "b".repeat(100));
+        let r = HttpResponse { status: 200, retry_after: None, body: long };
+        let e = interpret(Api::Tx, "neo4j", &r).unwrap_err().to_string();
+        assert!(!e.contains('\n') && e.ends_with("bbb…"), "{e}");
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub struct TrailQuery {
     /// Only events of this user (`userUID`), exact match.
     pub user_uid: Option<String>,
     /// Only events performed on this target, `"Label:uid"` (see [`Target::key`]); read through
-    /// the `ON` relationships' index. [`AuditLogger::get_target_activity`] sets it.
+    /// the `ON` relationships' index. [`AuditLogger::target_activity`] sets it.
     pub target: Option<String>,
     /// Events per page, 1..=1000, default 50.
     pub limit: Option<u32>,
@@ -778,7 +778,7 @@ fn check_filters(q: &TrailQuery) -> Result<(), AuditError> {
 }
 
 /// A `target` filter must be `"Label:uid"` (split at the first `:`; a label has none) with the
-/// rule table's label and uid, as [`AuditLogger::get_target_activity`] checks its arguments: a
+/// rule table's label and uid, as [`AuditLogger::target_activity`] checks its arguments: a
 /// malformed one is `invalid input`, not a query that can only find nothing.
 fn check_target_key(key: &str) -> Result<(), AuditError> {
     let ok = split_once(key, ":")
@@ -1260,12 +1260,18 @@ impl AuditLogger {
     }
 
     /// The events performed on the node `label` / `uid` ([`Target`]) in this logger's trail,
-    /// newest first, keyset-paginated like [`AuditLogger::get_audit_trail`]; `q` may narrow them
-    /// further (`since`, `until`, `actionType`, `limit`, `cursor`, …). Events whose target node
+    /// newest first, keyset-paginated like [`AuditLogger::audit_trail`]; `q` may narrow them
+    /// further (`since`, `until`, `action_type`, `limit`, `cursor`, …). Events whose target node
     /// did not exist when they were written have no `ON` relationship and are not found here
     /// (their `targetKeys` still name it).
+    pub async fn target_activity(&self, label: &str, uid: &str, q: &TrailQuery) -> Result<TrailPage, AuditError> {
+        self.audit_trail(&target_query(label, uid, q)?).await
+    }
+
+    /// The JavaScript name of [`AuditLogger::target_activity`] (for the wasm shell).
+    #[doc(hidden)]
     pub async fn get_target_activity(&self, label: &str, uid: &str, q: &TrailQuery) -> Result<TrailPage, AuditError> {
-        self.get_audit_trail(&target_query(label, uid, q)?).await
+        self.target_activity(label, uid, q).await
     }
 
     /// Reads the chained events of this logger's trail back and reports, per stream, the first
@@ -1445,7 +1451,7 @@ pub(crate) fn user_query(uid: &str, q: TrailQuery) -> Result<TrailQuery, AuditEr
     Ok(TrailQuery { user_uid: Some(uid.to_owned()), ..q })
 }
 
-/// The query of [`AuditLogger::get_target_activity`].
+/// The query of [`AuditLogger::target_activity`].
 pub(crate) fn target_query(label: &str, uid: &str, q: &TrailQuery) -> Result<TrailQuery, AuditError> {
     // The rule table's target rules, named as this call's arguments (`label`, `uid`), not as
     // the `targets[0]` of a write the caller never made.

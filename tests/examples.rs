@@ -183,3 +183,69 @@ async fn axum_server_logs_fifty_concurrent_requests_through_one_logger() {
     assert_eq!(seqs, (0..50).collect::<Vec<_>>());
     assert!(rows.iter().all(|r| r[1] == "DOCUMENT_VIEWED"));
 }
+
+/// The server a user copies must not lose events when it is stopped: on SIGTERM it drains the
+/// requests under way and awaits `logger.close()` before its runtime ends. Requests whose
+/// client went away early (their handlers cancelled) still deliver the events they handed over:
+/// every `seq` the stream gave out is stored (no `deleted` gap) and the count the server prints
+/// is what the trail holds. Before, SIGTERM killed the process (no exit status, no line).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_server_stopped_by_sigterm_closes_the_logger_and_loses_nothing() {
+    let trail = unique("ex-axum-stop");
+    let mut cmd = tokio::task::spawn_blocking({
+        let trail = trail.clone();
+        move || command("axum", &trail)
+    })
+    .await
+    .unwrap();
+    let mut child = cmd.env("BIND", "127.0.0.1:0").stdout(Stdio::piped()).spawn().expect("server starts");
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let pid = child.id();
+    let server = Server(child);
+    let (line, mut stdout) = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        (line, stdout)
+    })
+    .await
+    .unwrap();
+    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_owned();
+
+    let client = reqwest::Client::new();
+    let finished = (0..10).map(|i| client.get(format!("{base}/documents/done-{i}")).header("x-user", "alice").send());
+    let answers = futures::future::join_all(finished).await;
+    assert!(answers.iter().all(|r| r.as_ref().is_ok_and(|r| r.status() == 200)), "{answers:?}");
+    // Clients that give up at once: their handlers are cancelled wherever they are.
+    let abandoned = (0..10).map(|i| {
+        let req = client.get(format!("{base}/documents/gone-{i}")).header("x-user", "bob");
+        tokio::time::timeout(std::time::Duration::from_millis(2), req.send())
+    });
+    let _ = futures::future::join_all(abandoned).await;
+
+    let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill runs");
+    assert!(status.success());
+    let (status, rest) = tokio::task::spawn_blocking(move || {
+        let mut server = server;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let status = loop {
+            match server.0.try_wait().unwrap() {
+                Some(s) => break s,
+                None if std::time::Instant::now() > deadline => panic!("server still running 30 s after SIGTERM"),
+                None => std::thread::sleep(std::time::Duration::from_millis(50)),
+            }
+        };
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
+        (status, rest)
+    })
+    .await
+    .unwrap();
+    assert!(status.success(), "exit {status:?}; stdout after the first line: {rest:?}");
+
+    let rows = trail_events(&trail).await;
+    assert!(rows.len() >= 10, "{rows:?}");
+    assert!(rest.contains(&format!("closed: all events delivered ({} committed)", rows.len())), "{rest:?} vs {rows:?}");
+    let seqs: Vec<i64> = rows.iter().map(|r| r[4].as_i64().unwrap()).collect();
+    assert_eq!(seqs, (0..rows.len() as i64).collect::<Vec<_>>(), "every seq given out is stored");
+}

@@ -83,6 +83,9 @@ async fn existing_targets_are_linked_and_missing_ones_recorded() {
     assert_eq!(page.events[0].details, Some(json!({"to": "f-1"})));
     let page = logger.get_target_activity(&folder, "f-1", &TrailQuery::default()).await.unwrap();
     assert_eq!(page.events.len(), 1);
+    // The Rust name, beside audit_trail and user_activity (get_… is JavaScript's).
+    let rust = logger.target_activity(&folder, "f-1", &TrailQuery::default()).await.unwrap();
+    assert_eq!(rust, page);
     let none = logger.get_target_activity(&doc, "d-missing", &TrailQuery::default()).await.unwrap();
     assert!(none.events.is_empty(), "no node, no edge");
     // The same filter on getAuditTrail, with another filter beside it.

@@ -141,7 +141,7 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
     let reason = || match (field("error"), field("message")) {
         (Some(e), Some(m)) => cat(&[&e, ": ", &m]),
         (Some(e), None) => e,
-        _ => crate::outcome::first_chars(&resp.body, 200).to_owned(),
+        _ => crate::outcome::snippet(&resp.body),
     };
     match resp.status {
         201 => {
