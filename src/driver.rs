@@ -65,7 +65,7 @@ mod exec {
     }
 }
 
-use crate::batch::SharedEvent;
+use crate::event::SharedEvent;
 use crate::error::AuditError;
 use crate::event::now_millis;
 use crate::machine::{Action, Input, Machine};

@@ -133,6 +133,11 @@ pub struct LogOptions {
     pub targets: Vec<Target>,
 }
 
+/// An event shared by the caller's future, the batch being sent and the durable queue: one copy
+/// of its text however many places hold it. Batching itself is the delivery machine's
+/// (src/machine.rs).
+pub(crate) type SharedEvent = std::sync::Arc<AuditEvent>;
+
 /// An event ready to be written. Field names are the keys of one element of the `$events`
 /// parameter, so the same value serialises straight into the request (and into a durable queue).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

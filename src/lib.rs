@@ -87,7 +87,6 @@
 
 #[doc(hidden)]
 mod b64;
-pub mod batch;
 mod builder;
 pub mod chain;
 #[doc(hidden)]

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::batch::SharedEvent;
+use crate::event::SharedEvent;
 use crate::chain::{Chain, StreamState};
 use crate::config::Config;
 use crate::cypher::Statement;

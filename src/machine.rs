@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::batch::SharedEvent;
+use crate::event::SharedEvent;
 use crate::config::{BatchConfig, Delivery, QueueConfig};
 use crate::error::{cat, AuditError};
 use crate::event::AuditEvent;
@@ -1516,7 +1516,7 @@ fn sort_pairs(p: &mut [(i64, u32)]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    //! Input → action traces with a fake clock: the cases of batch.rs, retry.rs, queue/mod.rs
+    //! Input → action traces with a fake clock: the cases of the old batch.rs, retry.rs, queue/mod.rs
     //! and the delivery suites (tests/web_delivery.rs, tests/faults) that need no real server.
     use super::*;
     use crate::config::{Config, RetryConfig};
@@ -1707,10 +1707,10 @@ mod tests {
         })
     }
 
-    // ---- batching (batch.rs) ----
+    // ---- batching ----
 
     /// A lone event waits one turn and goes alone; calls made in that turn join its batch, and
-    /// the first requests of a burst leave full (batch.rs: [4, 4, 2]).
+    /// the first requests of a burst leave full ([4, 4, 2]).
     #[test]
     fn calls_made_together_share_batches_and_each_gets_its_outcome() {
         let mut r = Rig::known(direct(|c| c.batch.max_events = 4), None);
