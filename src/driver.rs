@@ -65,9 +65,9 @@ mod exec {
     }
 }
 
-use crate::event::SharedEvent;
 use crate::error::AuditError;
 use crate::event::now_millis;
+use crate::event::SharedEvent;
 use crate::machine::{Action, Input, Machine};
 use crate::AuditLogger;
 

@@ -5,11 +5,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::event::SharedEvent;
 use crate::chain::{Chain, StreamState};
 use crate::config::Config;
 use crate::cypher::Statement;
 use crate::error::AuditError;
+use crate::event::SharedEvent;
 use crate::event::{now_millis, AuditEvent, EventBuilder, LogOptions, User};
 use crate::outcome::Rows;
 use crate::redact::Redactor;

@@ -24,10 +24,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::event::SharedEvent;
 use crate::config::{BatchConfig, Delivery, QueueConfig};
 use crate::error::{cat, AuditError};
 use crate::event::AuditEvent;
+use crate::event::SharedEvent;
 use crate::sink::Sink;
 use crate::stats::StatsSnapshot;
 use crate::transport::{HttpRequest, HttpResponse};
