@@ -669,10 +669,7 @@ impl Machine {
     /// can be answered, and the timer.
     fn finish(&mut self, now: i64) {
         if self.loaded {
-            for id in std::mem::take(&mut self.clears) {
-                let n = self.clear_now();
-                self.out.push(Action::Cleared { id, n });
-            }
+            self.answer_clears();
         }
         if !self.undeleted.is_empty() {
             let keys = std::mem::take(&mut self.undeleted);
@@ -1212,8 +1209,7 @@ impl Machine {
                     if let Some(ra) = err.retry_after_ms() {
                         self.not_before = self.not_before.max(now + ra.min(i64::MAX as u64 / 2) as i64);
                     }
-                    let delay = err.retry_after_ms().unwrap_or(self.drain_backoff);
-                    self.schedule_drain(now, delay);
+                    self.drain_after(now, &err);
                 }
             }
         }
@@ -1365,13 +1361,27 @@ impl Machine {
             self.q_bytes += ev.json_len();
             self.idle.push(Entry { call: 0, ev: SharedEvent::new(ev), born: now, gen: self.gen, drained: false });
         }
+        // A clearQueue() made before the load removes the stored events before they are re-sent.
+        self.answer_clears();
         self.resend_idle(now, false);
         self.pump(now);
     }
 
+    /// The `clearQueue()` calls waiting, answered (after the load).
+    fn answer_clears(&mut self) {
+        for id in std::mem::take(&mut self.clears) {
+            let n = self.clear_now();
+            self.out.push(Action::Cleared { id, n });
+        }
+    }
+
+    /// Removes what waits for a re-send (and the records, the dead letters): those are the
+    /// events removed, counted in `dropped`. An event already handed to a batch or a request is
+    /// not recalled: it finishes that delivery, counted once as committed or failed, and is not
+    /// queued again (a new generation), so `dropped` never counts an event that then commits.
     fn clear_now(&mut self) -> usize {
         self.gen += 1;
-        let n = self.q_len;
+        let n = self.idle.len();
         self.q_len = 0;
         self.q_bytes = 0;
         self.idle.clear();
@@ -1414,6 +1424,20 @@ impl Machine {
         self.drain = Drain::Waiting(now + jittered(delay_ms));
     }
 
+    /// Plans the drain after a failure a retry may cure: after the server's `Retry-After`, else
+    /// after the backoff, which doubles with each round planned (1 s, 2 s, 4 s, … 5 min; a
+    /// commit or `online` resets it).
+    fn drain_after(&mut self, now: i64, e: &AuditError) {
+        if !matches!(self.drain, Drain::Idle) {
+            return;
+        }
+        let backoff = self.drain_backoff;
+        self.schedule_drain(now, e.retry_after_ms().unwrap_or(backoff));
+        if matches!(self.drain, Drain::Waiting(_)) {
+            self.drain_backoff = (backoff * 2).min(DRAIN_MAX_MS);
+        }
+    }
+
     fn drain_fired(&mut self, now: i64) {
         let wait = self.not_before - now;
         if wait > 0 && !self.closing {
@@ -1446,12 +1470,7 @@ impl Machine {
         let last = last.take();
         self.drain = Drain::Idle;
         match last {
-            Some(e) if e.is_retryable() && !self.closing => {
-                let backoff = self.drain_backoff;
-                self.drain_backoff = (backoff * 2).min(DRAIN_MAX_MS);
-                let delay = e.retry_after_ms().unwrap_or(backoff);
-                self.drain = Drain::Waiting(now + jittered(delay));
-            }
+            Some(e) if e.is_retryable() => self.drain_after(now, &e),
             _ => {}
         }
     }
@@ -2152,6 +2171,25 @@ mod tests {
         assert!((r.now + 2_000..r.now + 2_750).contains(&at), "{}", at - r.now);
     }
 
+    /// The drain's backoff is the README's "1 s doubling": 1 s after the call's failure, then
+    /// 2 s, 4 s while the server stays down (before: 1 s, 1 s, 2 s: the call's failure did not
+    /// count as a round).
+    #[test]
+    fn the_drain_backoff_doubles_from_the_first_failure() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
+        r.log();
+        r.acts();
+        let mut s = sends(&r.input(Input::Turn));
+        for want in [1_000, 2_000, 4_000, 8_000] {
+            let acts = r.answer(&s[0], unavailable(None));
+            let at = timer(&acts).flatten().unwrap();
+            let jitter = want / 4 + 250;
+            assert!((r.now + want..r.now + want + jitter).contains(&at), "want {want}, got {}", at - r.now);
+            s = sends(&r.at(at));
+            assert_eq!(s.len(), 1);
+        }
+    }
+
     /// Queued delivery: the call resolves true once its event is stored, then it is sent.
     #[test]
     fn queued_delivery_resolves_once_stored() {
@@ -2296,6 +2334,110 @@ mod tests {
         assert_eq!(flushed(&r.acts()), Some((id, true)));
         let ev = r.event_or_closed();
         assert!(ev.is_err(), "closed: the logger refuses new events");
+    }
+
+    /// clear() with an event in flight: the event is not recalled, so it is not counted as
+    /// removed (`dropped`); its commit counts once, and a failure counts once and is not queued
+    /// again. What a failure left waiting is what clear() removes. (Before: the event in flight
+    /// counted in `dropped` and, once it committed, in `committed` too.)
+    #[test]
+    fn clear_with_an_event_in_flight_counts_each_event_once() {
+        let cleared = |acts: &[Action]| {
+            acts.iter().find_map(|a| match a {
+                Action::Cleared { n, .. } => Some(*n),
+                _ => None,
+            })
+        };
+        for commit in [true, false] {
+            let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
+            r.input(Input::Loaded(Vec::new()));
+            // One event waits after a failure, another is in flight.
+            r.log();
+            r.acts();
+            let s = sends(&r.input(Input::Turn));
+            r.answer(&s[0], unavailable(None));
+            let call = r.log();
+            r.acts();
+            let acts = r.input(Input::Turn);
+            let s = sends(&acts);
+            assert_eq!(sizes(&acts), vec![1], "the new event alone (the drain waits its backoff)");
+            r.m.clear(r.now);
+            let acts = r.acts();
+            assert_eq!(cleared(&acts), Some(1), "only the waiting event is removed");
+            let acts = if commit { r.ok(&s[0]) } else { r.answer(&s[0], unavailable(None)) };
+            assert!(puts(&acts).is_empty(), "nothing comes back into the store: {acts:?}");
+            assert!(matches!(&dones(&acts)[..], [(c, res)] if *c == call && res.is_ok() == commit));
+            let st = r.m.stats();
+            // The first call ended false (failed 1), its event was removed (dropped 1); the
+            // event in flight counts once, as committed or failed.
+            let want = if commit { (1, 1, 1) } else { (0, 2, 1) };
+            assert_eq!((st.committed, st.failed, st.dropped), want, "{st:?}");
+            assert_eq!(st.queued, 0);
+            // Nothing is re-sent later.
+            let acts = r.at(r.now + 600_000);
+            assert!(sends(&acts).is_empty(), "{acts:?}");
+        }
+    }
+
+    /// Not a test: how the machine's time grows with a burst of `n` calls with the durable
+    /// queue (queued delivery: a put ack per call; committed delivery: commits of unstored
+    /// events). Linear work gives a constant time per call as `n` grows.
+    /// `cargo test --release --lib machine::tests::burst_timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn burst_timing() {
+        for delivery in [Delivery::Queued, Delivery::Committed] {
+            for n in [10_000usize, 20_000, 40_000] {
+                let cfg = QueueConfig { max_events: usize::MAX, max_bytes: usize::MAX, ..Default::default() };
+                let mut r = Rig::known(direct(|_| {}), Some(QueuePolicy { cfg, delivery, persistent: true }));
+                r.input(Input::Loaded(Vec::new()));
+                let events: Vec<AuditEvent> = (0..n).map(|_| r.event()).collect();
+                let answer = written(1000);
+                let start = std::time::Instant::now();
+                for ev in events {
+                    r.m.log(r.now, ev).unwrap();
+                }
+                let mut acts = r.acts();
+                let keys: Vec<String> = acts
+                    .iter()
+                    .filter_map(|a| match a {
+                        Action::Put { key, ack: true, .. } => Some(key.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                for key in keys {
+                    r.m.input(r.now, Input::Stored { key, ok: true });
+                }
+                r.m.input(r.now, Input::Turn);
+                acts.extend(r.acts());
+                let mut reqs: VecDeque<u32> = acts
+                    .iter()
+                    .filter_map(|a| match a {
+                        Action::Send { req, .. } => Some(*req),
+                        _ => None,
+                    })
+                    .collect();
+                let mut done = 0;
+                while let Some(req) = reqs.pop_front() {
+                    r.m.input(r.now, Input::Answer { req, resp: answer.clone() });
+                    for a in r.acts() {
+                        match a {
+                            Action::Send { req, .. } => reqs.push_back(req),
+                            Action::Done { .. } => done += 1,
+                            _ => {}
+                        }
+                    }
+                }
+                let took = start.elapsed();
+                assert_eq!(r.m.stats().committed as usize, n);
+                let _ = done;
+                println!(
+                    "{delivery:?} n={n}: {:.1} ms, {:.2} µs per call",
+                    took.as_secs_f64() * 1e3,
+                    took.as_secs_f64() * 1e6 / n as f64
+                );
+            }
+        }
     }
 
     impl Rig {

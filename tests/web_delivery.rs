@@ -896,8 +896,10 @@ async fn queued_calls_during_a_retry_after_wait_for_the_drain() {
 #[wasm_bindgen_test]
 async fn clear_queue_with_a_stored_call_in_flight_removes_its_record_for_good() {
     // A committed call whose answer is slow is stored after STORE_AFTER_MS; clearQueue() then
-    // removes it (sign-out). The request still finishes and the call resolves with its commit,
-    // but nothing of it comes back into the queue or IndexedDB, and nothing is re-sent.
+    // removes its record (sign-out). The request is not recalled: it finishes and the call
+    // resolves with its commit, counted once (not as removed: before, clearQueue() answered 1
+    // and stats().dropped counted the event its commit counted too), and nothing of it comes
+    // back into the queue or IndexedDB, and nothing is re-sent.
     let (q, trail, logger) = queued_logger("clearflight");
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
     let before = delay_writes(800).await;
@@ -913,7 +915,8 @@ async fn clear_queue_with_a_stored_call_in_flight_removes_its_record_for_good() 
     assert_eq!(stored_records(&q).await.as_f64(), Some(0.0), "clearQueue() removed the record");
     assert_eq!(call.await.unwrap(), JsValue::TRUE, "{:?}", logger.last_error());
     fail_writes(Some(false)).await;
-    assert_eq!(cleared.as_f64(), Some(1.0));
+    assert_eq!(cleared.as_f64(), Some(0.0));
+    assert_eq!((stat(&logger, "dropped"), stat(&logger, "committed")), (0.0, 1.0));
     assert_eq!(count_events(&trail).await, 1);
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
     sleep_ms(1_500).await; // past the drain's first backoff

@@ -353,16 +353,32 @@ test("clearQueue() while a call is in flight: the call still resolves with its c
   const { trail, logger } = loggerVia(p, "clear-flight");
   const call = logger.logUserAction({ uid: "u" }, "IN_FLIGHT");
   await sleep(50);
-  // (What it answers is not pinned: on main 1, the event in flight counted as removed and in
-  // stats().dropped although it then commits.)
-  await logger.clearQueue();
+  // The event in flight is not recalled, so not removed: before, clearQueue() answered 1 and
+  // stats().dropped counted it although it then committed (counted twice).
+  assert.equal(await logger.clearQueue(), 0);
   assert.equal(await call, true, logger.lastError);
   assert.equal(await logger.flush(), true);
   await sleep(1200); // past the drain's first backoff
   assert.equal(p.writes.length, 1);
   assert.deepEqual((await trailEvents(trail)).map((e) => e.type), ["IN_FLIGHT"]);
-  const { sent, committed, failed, queued } = logger.stats();
-  assert.deepEqual({ sent, committed, failed, queued }, { sent: 1, committed: 1, failed: 0, queued: 0 });
+  const { sent, committed, failed, queued, dropped } = logger.stats();
+  assert.deepEqual({ sent, committed, failed, queued, dropped }, { sent: 1, committed: 1, failed: 0, queued: 0, dropped: 0 });
+});
+
+test("clearQueue() while a call is in flight that then fails: counted once (failed), not queued again, not re-sent", async () => {
+  const p = await proxy(async (body, res) => { await sleep(300); return answer(res, 503); });
+  const { trail, logger } = loggerVia(p, "clear-flight-fail", { retry: { maxAttempts: 1 } });
+  const call = logger.logUserAction({ uid: "u" }, "IN_FLIGHT_FAILS");
+  await sleep(50);
+  assert.equal(await logger.clearQueue(), 0);
+  assert.equal(await call, false);
+  assert.match(logger.lastError, /503/);
+  assert.equal(await logger.flush(), true, "nothing waits");
+  await sleep(1200); // past the drain's first backoff
+  assert.equal(p.writes.length, 1, "not re-sent");
+  assert.deepEqual(await trailEvents(trail), []);
+  const { sent, committed, failed, queued, dropped } = logger.stats();
+  assert.deepEqual({ sent, committed, failed, queued, dropped }, { sent: 1, committed: 0, failed: 1, queued: 0, dropped: 0 });
 });
 
 test("clearQueue() removes what a failure left waiting: counted in dropped, never sent again", async () => {
