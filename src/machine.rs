@@ -397,12 +397,15 @@ pub(crate) struct Machine {
     // The queue.
     q_len: usize,
     q_bytes: usize,
-    /// Queued-delivery events whose put is not acknowledged yet.
-    storing: Vec<Entry>,
-    /// Committed-delivery events in flight but not stored, by UID, with their arrival.
-    /// (A list, not a map: hashbrown and SipHash cost the wasm ~4.5 KB raw; it holds only the
-    /// committed-delivery calls whose requests are out.)
-    unstored: Vec<(i64, SharedEvent)>,
+    /// Queued-delivery events whose put is not acknowledged yet, in the order of their puts
+    /// (IndexedDB acknowledges in that order: each ack finds its entry at the front).
+    storing: VecDeque<Entry>,
+    /// Committed-delivery events in flight but not stored: (call id, arrival, event), in call
+    /// order (ids grow), so an outcome finds its own by binary search; one found is taken
+    /// (`None`) and the taken are swept out once they are half the list (`taken`). (Not a map:
+    /// hashbrown and SipHash cost the wasm ~4.5 KB raw; a scan made a burst O(n²).)
+    unstored: Vec<(u32, i64, Option<SharedEvent>)>,
+    taken: usize,
     sweep_at: Option<i64>,
     /// Failed events waiting for a drain, a flush or the next load.
     idle: Vec<Entry>,
@@ -449,8 +452,9 @@ impl Machine {
             closing: false,
             q_len: 0,
             q_bytes: 0,
-            storing: Vec::new(),
+            storing: VecDeque::new(),
             unstored: Vec::new(),
+            taken: 0,
             sweep_at: None,
             idle: Vec::new(),
             maybe_idle: false,
@@ -511,12 +515,12 @@ impl Machine {
         match &self.queue {
             Some(q) if q.persistent && q.delivery == Delivery::Queued => {
                 self.put(&entry.ev, true);
-                self.storing.push(entry);
+                self.storing.push_back(entry);
             }
             Some(q) if q.persistent => {
                 // Committed delivery: stored only when it must be (a failure, no answer within
                 // STORE_AFTER_MS, pagehide).
-                self.unstored.push((now, entry.ev.clone()));
+                self.unstored.push((call, now, Some(entry.ev.clone())));
                 self.sweep_at.get_or_insert(now + STORE_AFTER_MS);
                 self.enqueue(now, entry);
             }
@@ -697,7 +701,9 @@ impl Machine {
         if self.queue.is_some() {
             self.logger.counters().set_queued(self.q_len as u64);
         }
-        if self.unstored.is_empty() {
+        if self.unstored.len() == self.taken {
+            self.unstored.clear();
+            self.taken = 0;
             self.sweep_at = None;
         }
         let wake = self.next_wake(now);
@@ -1148,18 +1154,21 @@ impl Machine {
 
     // ---- outcomes and the queue ----
 
-    /// Whether `e`'s event may be in storage; it leaves `unstored` here.
-    fn was_stored(&mut self, e: &Entry) -> bool {
+    /// Whether the event of call `call` may be in storage; it leaves `unstored` here (call 0:
+    /// no committed-delivery call waits, the event was stored).
+    fn was_stored(&mut self, call: u32) -> bool {
         if !self.persistent() {
             return false;
         }
-        match self.unstored.iter().position(|(_, u)| u.uid == e.ev.uid) {
-            Some(i) => {
-                self.unstored.swap_remove(i);
-                false
-            }
-            None => true,
+        let Ok(i) = self.unstored.binary_search_by_key(&call, |u| u.0) else { return true };
+        if self.unstored[i].2.take().is_none() {
+            return true;
         }
+        self.taken += 1;
+        if self.taken * 2 > self.unstored.len() {
+            self.store_unstored(i64::MIN); // stores none: sweeps the taken out
+        }
+        false
     }
 
     fn committed(&mut self, now: i64, e: Entry) {
@@ -1169,7 +1178,7 @@ impl Machine {
             if e.gen == self.gen {
                 self.q_len -= 1;
                 self.q_bytes -= e.ev.json_len();
-                if self.was_stored(&e) {
+                if self.was_stored(e.call) {
                     let key = self.key(&e.ev.uid);
                     self.undeleted.push(key);
                 }
@@ -1188,7 +1197,7 @@ impl Machine {
         self.drained(now, e.drained, Some(&err));
         let call = std::mem::take(&mut e.call);
         if self.queue.is_some() && e.gen == self.gen {
-            let stored = self.was_stored(&e);
+            let stored = self.was_stored(call);
             if err.is_rejection() {
                 self.q_len -= 1;
                 self.q_bytes -= e.ev.json_len();
@@ -1239,8 +1248,10 @@ impl Machine {
     /// the server's `Retry-After`, if one is in force); a put that failed leaves the call to its
     /// delivery's outcome.
     fn stored(&mut self, now: i64, key: &str, ok: bool) {
-        let Some(i) = self.storing.iter().position(|e| self.key(&e.ev.uid) == key) else { return };
-        let mut e = self.storing.remove(i);
+        let uid = key.strip_prefix(self.scope.as_str());
+        let Some(i) = (0..self.storing.len()).find(|&i| Some(self.storing[i].ev.uid.as_str()) == uid) else { return };
+        // At the front as a rule; else the front takes its place (the order only speeds the search).
+        let Some(mut e) = self.storing.swap_remove_front(i) else { return };
         if ok {
             let call = std::mem::take(&mut e.call);
             self.done(call, Ok(()));
@@ -1254,21 +1265,23 @@ impl Machine {
         self.enqueue(now, e);
     }
 
-    /// Stores the committed-delivery events in flight that arrived at or before `born_by`.
+    /// Stores the committed-delivery events in flight that arrived at or before `born_by`, and
+    /// sweeps the taken ones out.
     fn store_unstored(&mut self, born_by: i64) {
         let mut due: Vec<(i64, SharedEvent)> = Vec::new();
-        self.unstored.retain(|(t, ev)| {
-            let keep = *t > born_by;
-            if !keep {
-                due.push((*t, ev.clone()));
+        self.unstored.retain_mut(|(_, t, ev)| match ev {
+            Some(_) if *t <= born_by => {
+                due.push((*t, ev.take().expect("some")));
+                false
             }
-            keep
+            keep => keep.is_some(),
         });
+        self.taken = 0;
         due.sort_by_key(|(t, _)| *t);
         for (_, ev) in due {
             self.put(&ev, false);
         }
-        self.sweep_at = self.unstored.iter().map(|(t, _)| t + STORE_AFTER_MS).min();
+        self.sweep_at = self.unstored.iter().map(|(_, t, _)| t + STORE_AFTER_MS).min();
     }
 
     fn page_hide(&mut self, now: i64) {
@@ -1386,6 +1399,7 @@ impl Machine {
         self.q_bytes = 0;
         self.idle.clear();
         self.unstored.clear();
+        self.taken = 0;
         self.sweep_at = None;
         self.undeleted.clear();
         self.dead.clear();
@@ -2105,6 +2119,37 @@ mod tests {
         assert_eq!(puts(&acts), vec![(key.clone(), false)]);
         let acts = r.ok(&s[0]);
         assert_eq!(deletes(&acts), vec![key]);
+    }
+
+    /// Committed delivery with answers out of order, a sweep between them and commits after it:
+    /// each outcome finds its own event among those not stored (kept in call order, found by
+    /// binary search, the found ones swept out later), so only the stored ones are deleted.
+    #[test]
+    fn committed_delivery_finds_each_unstored_event_out_of_order() {
+        let mut r = Rig::known(direct(|c| c.batch.max_events = 2), queue(Delivery::Committed, true));
+        r.input(Input::Loaded(Vec::new()));
+        r.logs(8);
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(sizes(&r.input(Input::Turn)), Vec::<usize>::new());
+        assert_eq!(s.len(), 4, "maxInFlight 4 of 2 events each");
+        // The third and first batches commit at once: never stored, nothing deleted.
+        for i in [2, 0] {
+            let acts = r.ok(&s[i]);
+            assert!(puts(&acts).is_empty() && deletes(&acts).is_empty(), "{acts:?}");
+        }
+        // The others are slow: stored at 250 ms (both, in call order), deleted after their commit.
+        let acts = r.at(r.now + STORE_AFTER_MS);
+        let scope = r.m.scope.clone();
+        let key = |s: &Sent| s.uids().iter().map(|u| cat(&[&scope, u])).collect::<Vec<_>>();
+        let stored: Vec<String> = puts(&acts).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(stored, [key(&s[1]), key(&s[3])].concat());
+        let acts = r.ok(&s[3]);
+        assert_eq!(deletes(&acts), key(&s[3]));
+        let acts = r.ok(&s[1]);
+        assert_eq!(deletes(&acts), key(&s[1]));
+        assert!(r.m.unstored.is_empty() && r.m.sweep_at.is_none());
+        assert_eq!(r.m.stats().committed, 8);
     }
 
     /// A failure is stored before the call resolves false; the event waits, and the background
