@@ -47,6 +47,9 @@ pub const STORE_AFTER_MS: i64 = 250;
 /// Backoff of the background drain when the server named no `Retry-After`.
 pub(crate) const DRAIN_MIN_MS: u64 = 1_000;
 pub(crate) const DRAIN_MAX_MS: u64 = 300_000;
+/// A network failure's reason when the host said it was offline (a browser's
+/// `navigator.onLine` was `false`; the driver reports it so, [`Input::Failed`]).
+pub(crate) const OFFLINE: &str = "offline: queued, will be sent when back online";
 
 /// An event the endpoint rejected for good, with why and when (ms since the epoch).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -931,9 +934,13 @@ impl Machine {
             }
             Err(e) => e,
         };
+        // Failed while the host said it was offline, with a queue: no retries now; the events
+        // wait in the queue at once and go out on `online` (or the drain's backoff, a flush, the
+        // next call).
+        let offline = matches!(&e, AuditError::Network(m) if m == OFFLINE) && self.queue.is_some();
         let elapsed = (now - batch.first_try).max(0) as u64;
         let delay = crate::retry::next_delay_ms(&self.logger.config().retry, &e, batch.attempts, elapsed)
-            .filter(|d| self.deadline_ms.is_none_or(|l| elapsed.saturating_add(*d) < l as u64));
+            .filter(|d| !offline && self.deadline_ms.is_none_or(|l| elapsed.saturating_add(*d) < l as u64));
         if let Some(d) = delay {
             self.logger.counters().add_retried(batch.entries.len() as u64);
             batch.due = now + d as i64;
@@ -2233,6 +2240,43 @@ mod tests {
             s = sends(&r.at(at));
             assert_eq!(s.len(), 1);
         }
+    }
+
+    /// Offline (the driver reports the failure as [`OFFLINE`]): not retried; the event is stored
+    /// before the call resolves false with that reason, and `online` sends it at once. Any other
+    /// network failure is retried as before.
+    #[test]
+    fn offline_a_network_failure_waits_in_the_queue_at_once() {
+        let net = || AuditError::Network("Failed to fetch".into());
+        let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
+        r.input(Input::Loaded(Vec::new()));
+        let call = r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.input(Input::Failed { req: s[0].req, error: AuditError::Network(OFFLINE.into()) });
+        assert_eq!(puts(&acts).len(), 1, "stored: {acts:?}");
+        let put_at = acts.iter().position(|a| matches!(a, Action::Put { .. })).unwrap();
+        let done_at = acts.iter().position(|a| matches!(a, Action::Done { .. })).unwrap();
+        assert!(put_at < done_at, "stored before the call resolves");
+        assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Network(m)))] if *c == call && m == OFFLINE));
+        assert_eq!(r.m.logger().last_error().as_deref(), Some("network error: offline: queued, will be sent when back online"));
+        let st = r.m.stats();
+        assert_eq!((st.sent, st.retried, st.queued), (1, 0, 1));
+        // Back online: sent at once (within the drain's jitter), once, and removed after its commit.
+        r.now += 5;
+        let acts = r.input(Input::Online);
+        let at = timer(&acts).flatten().unwrap();
+        assert!(at < r.now + 250, "{}", at - r.now);
+        let again = sends(&r.at(at));
+        assert_eq!(again[0].uids(), s[0].uids());
+        assert_eq!(deletes(&r.ok(&again[0])), vec![r.m.key(&s[0].uids()[0])]);
+        // Another network failure is retried (backoff).
+        let call = r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.input(Input::Failed { req: s[0].req, error: net() });
+        assert!(dones(&acts).iter().all(|(c, _)| *c != call), "retried, not failed: {acts:?}");
+        assert_eq!(r.m.stats().retried, 1);
     }
 
     /// Queued delivery: the call resolves true once its event is stored, then it is sent.
