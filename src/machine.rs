@@ -533,6 +533,15 @@ impl Machine {
         Ok(call)
     }
 
+    /// A call refused before it reached the machine (invalid input) or by [`Machine::log`]:
+    /// `lastError` by the same rule as a delivery's failure ([`Machine::done`]), so the later
+    /// success of a call made before it does not clear its reason. Answers `false`.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the JS entries' refusals
+    pub(crate) fn refused(&mut self, e: AuditError) -> bool {
+        self.done(0, Err(e));
+        false
+    }
+
     /// Everything but a call.
     pub(crate) fn input(&mut self, now: i64, input: Input) {
         match input {

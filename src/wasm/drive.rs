@@ -137,6 +137,11 @@ impl Shell {
         Ok(self.run(id, false))
     }
 
+    /// A refused call's answer (`false`), its reason in `lastError` ([`Machine::refused`]).
+    pub(super) fn refused(&self, e: AuditError) -> bool {
+        self.m.borrow_mut().refused(e)
+    }
+
     /// `flush()` (or with `close`, `close()`): resolves `ok`.
     pub(super) fn flush(&self, close: bool) -> js_sys::Promise {
         let now = now_millis();

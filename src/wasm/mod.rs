@@ -196,7 +196,7 @@ impl JsAuditLogger {
         match res {
             Ok(promise) => promise,
             // Refused input: recorded and answered now; nothing waits.
-            Err(e) => js_sys::Promise::resolve(&JsValue::from_bool(inner.record(Err(e)))),
+            Err(e) => js_sys::Promise::resolve(&JsValue::from_bool(self.shell.refused(e))),
         }
     }
 

@@ -504,6 +504,22 @@ test("lastError: a batch-mate's success does not clear the reason of a call that
   assert.equal(logger.lastError, undefined);
 });
 
+test("lastError: a call refused at once (invalid input) keeps its reason when calls made before it then commit", async () => {
+  // The refusal was recorded beside the machine's rule: the commit of a call made before it
+  // cleared lastError (undefined after the burst, with a false among its answers).
+  const p = await proxy(async () => { await sleep(200); return false; });
+  const { logger } = loggerVia(p, "refused");
+  const earlier = [logger.logUserAction({ uid: "u" }, "R_1"), logger.logUserAction({ uid: "u" }, "R_2")];
+  assert.equal(await logger.logUserAction({ uid: 7 }, "X"), false);
+  const why = logger.lastError;
+  assert.match(why ?? "", /^invalid input: /);
+  assert.deepEqual(await Promise.all(earlier), [true, true]);
+  assert.equal(logger.lastError, why, "still the most recent false's reason");
+  // A call made after the refusal clears it.
+  assert.equal(await logger.logUserAction({ uid: "u" }, "R_AFTER"), true);
+  assert.equal(logger.lastError, undefined);
+});
+
 test("client mode: a request carries at most 100 events (the Worker's bound), whatever batch.maxEvents says", async () => {
   const trail = unique("client-bound");
   const ingest = await ingestServer(trail);
