@@ -47,6 +47,9 @@ pub const STORE_AFTER_MS: i64 = 250;
 /// Backoff of the background drain when the server named no `Retry-After`.
 pub(crate) const DRAIN_MIN_MS: u64 = 1_000;
 pub(crate) const DRAIN_MAX_MS: u64 = 300_000;
+/// A network failure's reason when the host said it was offline (a browser's
+/// `navigator.onLine` was `false`; the driver reports it so, [`Input::Failed`]).
+pub(crate) const OFFLINE: &str = "offline: queued, will be sent when back online";
 
 /// An event the endpoint rejected for good, with why and when (ms since the epoch).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -399,12 +402,15 @@ pub(crate) struct Machine {
     // The queue.
     q_len: usize,
     q_bytes: usize,
-    /// Queued-delivery events whose put is not acknowledged yet.
-    storing: Vec<Entry>,
-    /// Committed-delivery events in flight but not stored, by UID, with their arrival.
-    /// (A list, not a map: hashbrown and SipHash cost the wasm ~4.5 KB raw; it holds only the
-    /// committed-delivery calls whose requests are out.)
-    unstored: Vec<(i64, SharedEvent)>,
+    /// Queued-delivery events whose put is not acknowledged yet, in the order of their puts
+    /// (IndexedDB acknowledges in that order: each ack finds its entry at the front).
+    storing: VecDeque<Entry>,
+    /// Committed-delivery events in flight but not stored: (call id, arrival, event), in call
+    /// order (ids grow), so an outcome finds its own by binary search; one found is taken
+    /// (`None`) and the taken are swept out once they are half the list (`taken`). (Not a map:
+    /// hashbrown and SipHash cost the wasm ~4.5 KB raw; a scan made a burst O(n²).)
+    unstored: Vec<(u32, i64, Option<SharedEvent>)>,
+    taken: usize,
     sweep_at: Option<i64>,
     /// Failed events waiting for a drain, a flush or the next load.
     idle: Vec<Entry>,
@@ -453,8 +459,9 @@ impl Machine {
             closing: false,
             q_len: 0,
             q_bytes: 0,
-            storing: Vec::new(),
+            storing: VecDeque::new(),
             unstored: Vec::new(),
+            taken: 0,
             sweep_at: None,
             idle: Vec::new(),
             maybe_idle: false,
@@ -515,12 +522,12 @@ impl Machine {
         match &self.queue {
             Some(q) if q.stores() && q.delivery == Delivery::Queued => {
                 self.put(&entry.ev, true);
-                self.storing.push(entry);
+                self.storing.push_back(entry);
             }
             Some(q) if q.stores() => {
                 // Committed delivery: stored only when it must be (a failure, no answer within
                 // STORE_AFTER_MS, pagehide).
-                self.unstored.push((now, entry.ev.clone()));
+                self.unstored.push((call, now, Some(entry.ev.clone())));
                 self.sweep_at.get_or_insert(now + STORE_AFTER_MS);
                 self.enqueue(now, entry);
             }
@@ -528,6 +535,15 @@ impl Machine {
         }
         self.finish(now);
         Ok(call)
+    }
+
+    /// A call refused before it reached the machine (invalid input) or by [`Machine::log`]:
+    /// `lastError` by the same rule as a delivery's failure ([`Machine::done`]), so the later
+    /// success of a call made before it does not clear its reason. Answers `false`.
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the JS entries' refusals
+    pub(crate) fn refused(&mut self, e: AuditError) -> bool {
+        self.done(0, Err(e));
+        false
     }
 
     /// Everything but a call.
@@ -673,10 +689,7 @@ impl Machine {
     /// can be answered, and the timer.
     fn finish(&mut self, now: i64) {
         if self.loaded {
-            for id in std::mem::take(&mut self.clears) {
-                let n = self.clear_now();
-                self.out.push(Action::Cleared { id, n });
-            }
+            self.answer_clears();
         }
         if !self.undeleted.is_empty() {
             let keys = std::mem::take(&mut self.undeleted);
@@ -704,7 +717,9 @@ impl Machine {
         if self.queue.is_some() {
             self.logger.counters().set_queued(self.q_len as u64);
         }
-        if self.unstored.is_empty() {
+        if self.unstored.len() == self.taken {
+            self.unstored.clear();
+            self.taken = 0;
             self.sweep_at = None;
         }
         let wake = self.next_wake(now);
@@ -931,9 +946,13 @@ impl Machine {
             }
             Err(e) => e,
         };
+        // Failed while the host said it was offline, with a queue: no retries now; the events
+        // wait in the queue at once and go out on `online` (or the drain's backoff, a flush, the
+        // next call).
+        let offline = matches!(&e, AuditError::Network(m) if m == OFFLINE) && self.queue.is_some();
         let elapsed = (now - batch.first_try).max(0) as u64;
         let delay = crate::retry::next_delay_ms(&self.logger.config().retry, &e, batch.attempts, elapsed)
-            .filter(|d| self.deadline_ms.is_none_or(|l| elapsed.saturating_add(*d) < l as u64));
+            .filter(|d| !offline && self.deadline_ms.is_none_or(|l| elapsed.saturating_add(*d) < l as u64));
         if let Some(d) = delay {
             self.logger.counters().add_retried(batch.entries.len() as u64);
             batch.due = now + d as i64;
@@ -1135,18 +1154,21 @@ impl Machine {
 
     // ---- outcomes and the queue ----
 
-    /// Whether `e`'s event may be in storage; it leaves `unstored` here.
-    fn was_stored(&mut self, e: &Entry) -> bool {
+    /// Whether the event of call `call` may be in storage; it leaves `unstored` here (call 0:
+    /// no committed-delivery call waits, the event was stored).
+    fn was_stored(&mut self, call: u32) -> bool {
         if !self.persistent() {
             return false;
         }
-        match self.unstored.iter().position(|(_, u)| u.uid == e.ev.uid) {
-            Some(i) => {
-                self.unstored.swap_remove(i);
-                false
-            }
-            None => true,
+        let Ok(i) = self.unstored.binary_search_by_key(&call, |u| u.0) else { return true };
+        if self.unstored[i].2.take().is_none() {
+            return true;
         }
+        self.taken += 1;
+        if self.taken * 2 > self.unstored.len() {
+            self.store_unstored(i64::MIN); // stores none: sweeps the taken out
+        }
+        false
     }
 
     fn committed(&mut self, now: i64, e: Entry) {
@@ -1156,7 +1178,7 @@ impl Machine {
             if e.gen == self.gen {
                 self.q_len -= 1;
                 self.q_bytes -= e.ev.json_len();
-                if self.was_stored(&e) {
+                if self.was_stored(e.call) {
                     let key = self.key(&e.ev.uid);
                     self.undeleted.push(key);
                 }
@@ -1175,7 +1197,7 @@ impl Machine {
         self.drained(now, e.drained, Some(&err));
         let call = std::mem::take(&mut e.call);
         if self.queue.is_some() && e.gen == self.gen {
-            let stored = self.was_stored(&e);
+            let stored = self.was_stored(call);
             if err.is_rejection() {
                 self.q_len -= 1;
                 self.q_bytes -= e.ev.json_len();
@@ -1196,8 +1218,7 @@ impl Machine {
                     if let Some(ra) = err.retry_after_ms() {
                         self.not_before = self.not_before.max(now + ra.min(i64::MAX as u64 / 2) as i64);
                     }
-                    let delay = err.retry_after_ms().unwrap_or(self.drain_backoff);
-                    self.schedule_drain(now, delay);
+                    self.drain_after(now, &err);
                 }
             }
         }
@@ -1228,8 +1249,10 @@ impl Machine {
     /// delivery's outcome.
     #[cfg_attr(feature = "memory-queue", inline(never))]
     fn stored(&mut self, now: i64, key: &str, ok: bool) {
-        let Some(i) = self.storing.iter().position(|e| self.key(&e.ev.uid) == key) else { return };
-        let mut e = self.storing.remove(i);
+        let uid = key.strip_prefix(self.scope.as_str());
+        let Some(i) = (0..self.storing.len()).find(|&i| Some(self.storing[i].ev.uid.as_str()) == uid) else { return };
+        // At the front as a rule; else the front takes its place (the order only speeds the search).
+        let Some(mut e) = self.storing.swap_remove_front(i) else { return };
         if ok {
             let call = std::mem::take(&mut e.call);
             self.done(call, Ok(()));
@@ -1243,21 +1266,23 @@ impl Machine {
         self.enqueue(now, e);
     }
 
-    /// Stores the committed-delivery events in flight that arrived at or before `born_by`.
+    /// Stores the committed-delivery events in flight that arrived at or before `born_by`, and
+    /// sweeps the taken ones out.
     fn store_unstored(&mut self, born_by: i64) {
         let mut due: Vec<(i64, SharedEvent)> = Vec::new();
-        self.unstored.retain(|(t, ev)| {
-            let keep = *t > born_by;
-            if !keep {
-                due.push((*t, ev.clone()));
+        self.unstored.retain_mut(|(_, t, ev)| match ev {
+            Some(_) if *t <= born_by => {
+                due.push((*t, ev.take().expect("some")));
+                false
             }
-            keep
+            keep => keep.is_some(),
         });
+        self.taken = 0;
         sort_by_time(&mut due, |(t, _)| *t);
         for (_, ev) in due {
             self.put(&ev, false);
         }
-        self.sweep_at = self.unstored.iter().map(|(t, _)| t + STORE_AFTER_MS).min();
+        self.sweep_at = self.unstored.iter().map(|(_, t, _)| t + STORE_AFTER_MS).min();
     }
 
     #[cfg_attr(feature = "memory-queue", inline(never))]
@@ -1353,18 +1378,33 @@ impl Machine {
             self.q_bytes += ev.json_len();
             self.idle.push(Entry { call: 0, ev: SharedEvent::new(ev), born: now, gen: self.gen, drained: false });
         }
+        // A clearQueue() made before the load removes the stored events before they are re-sent.
+        self.answer_clears();
         self.resend_idle(now, false);
         self.pump(now);
     }
 
+    /// The `clearQueue()` calls waiting, answered (after the load).
+    fn answer_clears(&mut self) {
+        for id in std::mem::take(&mut self.clears) {
+            let n = self.clear_now();
+            self.out.push(Action::Cleared { id, n });
+        }
+    }
+
+    /// Removes what waits for a re-send (and the records, the dead letters): those are the
+    /// events removed, counted in `dropped`. An event already handed to a batch or a request is
+    /// not recalled: it finishes that delivery, counted once as committed or failed, and is not
+    /// queued again (a new generation), so `dropped` never counts an event that then commits.
     #[cfg_attr(feature = "memory-queue", inline(never))]
     fn clear_now(&mut self) -> usize {
         self.gen += 1;
-        let n = self.q_len;
+        let n = self.idle.len();
         self.q_len = 0;
         self.q_bytes = 0;
         self.idle.clear();
         self.unstored.clear();
+        self.taken = 0;
         self.sweep_at = None;
         self.undeleted.clear();
         self.dead.clear();
@@ -1403,6 +1443,20 @@ impl Machine {
         self.drain = Drain::Waiting(now + jittered(delay_ms));
     }
 
+    /// Plans the drain after a failure a retry may cure: after the server's `Retry-After`, else
+    /// after the backoff, which doubles with each round planned (1 s, 2 s, 4 s, … 5 min; a
+    /// commit or `online` resets it).
+    fn drain_after(&mut self, now: i64, e: &AuditError) {
+        if !matches!(self.drain, Drain::Idle) {
+            return;
+        }
+        let backoff = self.drain_backoff;
+        self.schedule_drain(now, e.retry_after_ms().unwrap_or(backoff));
+        if matches!(self.drain, Drain::Waiting(_)) {
+            self.drain_backoff = (backoff * 2).min(DRAIN_MAX_MS);
+        }
+    }
+
     fn drain_fired(&mut self, now: i64) {
         let wait = self.not_before - now;
         if wait > 0 && !self.closing {
@@ -1435,12 +1489,7 @@ impl Machine {
         let last = last.take();
         self.drain = Drain::Idle;
         match last {
-            Some(e) if e.is_retryable() && !self.closing => {
-                let backoff = self.drain_backoff;
-                self.drain_backoff = (backoff * 2).min(DRAIN_MAX_MS);
-                let delay = e.retry_after_ms().unwrap_or(backoff);
-                self.drain = Drain::Waiting(now + jittered(delay));
-            }
+            Some(e) if e.is_retryable() => self.drain_after(now, &e),
             _ => {}
         }
     }
@@ -2213,6 +2262,37 @@ mod tests {
         assert_eq!(deletes(&acts), vec![key]);
     }
 
+    /// Committed delivery with answers out of order, a sweep between them and commits after it:
+    /// each outcome finds its own event among those not stored (kept in call order, found by
+    /// binary search, the found ones swept out later), so only the stored ones are deleted.
+    #[test]
+    fn committed_delivery_finds_each_unstored_event_out_of_order() {
+        let mut r = Rig::known(direct(|c| c.batch.max_events = 2), queue(Delivery::Committed, true));
+        r.input(Input::Loaded(Vec::new()));
+        r.logs(8);
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(sizes(&r.input(Input::Turn)), Vec::<usize>::new());
+        assert_eq!(s.len(), 4, "maxInFlight 4 of 2 events each");
+        // The third and first batches commit at once: never stored, nothing deleted.
+        for i in [2, 0] {
+            let acts = r.ok(&s[i]);
+            assert!(puts(&acts).is_empty() && deletes(&acts).is_empty(), "{acts:?}");
+        }
+        // The others are slow: stored at 250 ms (both, in call order), deleted after their commit.
+        let acts = r.at(r.now + STORE_AFTER_MS);
+        let scope = r.m.scope.clone();
+        let key = |s: &Sent| s.uids().iter().map(|u| cat(&[&scope, u])).collect::<Vec<_>>();
+        let stored: Vec<String> = puts(&acts).into_iter().map(|(k, _)| k).collect();
+        assert_eq!(stored, [key(&s[1]), key(&s[3])].concat());
+        let acts = r.ok(&s[3]);
+        assert_eq!(deletes(&acts), key(&s[3]));
+        let acts = r.ok(&s[1]);
+        assert_eq!(deletes(&acts), key(&s[1]));
+        assert!(r.m.unstored.is_empty() && r.m.sweep_at.is_none());
+        assert_eq!(r.m.stats().committed, 8);
+    }
+
     /// A failure is stored before the call resolves false; the event waits, and the background
     /// drain re-sends it (1 s backoff, jittered) and removes it once committed.
     #[test]
@@ -2275,6 +2355,62 @@ mod tests {
         let acts = r.answer(&s3[0], unavailable(None));
         let at = timer(&acts).flatten().unwrap();
         assert!((r.now + 2_000..r.now + 2_750).contains(&at), "{}", at - r.now);
+    }
+
+    /// The drain's backoff is the README's "1 s doubling": 1 s after the call's failure, then
+    /// 2 s, 4 s while the server stays down (before: 1 s, 1 s, 2 s: the call's failure did not
+    /// count as a round).
+    #[test]
+    fn the_drain_backoff_doubles_from_the_first_failure() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
+        r.log();
+        r.acts();
+        let mut s = sends(&r.input(Input::Turn));
+        for want in [1_000, 2_000, 4_000, 8_000] {
+            let acts = r.answer(&s[0], unavailable(None));
+            let at = timer(&acts).flatten().unwrap();
+            let jitter = want / 4 + 250;
+            assert!((r.now + want..r.now + want + jitter).contains(&at), "want {want}, got {}", at - r.now);
+            s = sends(&r.at(at));
+            assert_eq!(s.len(), 1);
+        }
+    }
+
+    /// Offline (the driver reports the failure as [`OFFLINE`]): not retried; the event is stored
+    /// before the call resolves false with that reason, and `online` sends it at once. Any other
+    /// network failure is retried as before.
+    #[test]
+    fn offline_a_network_failure_waits_in_the_queue_at_once() {
+        let net = || AuditError::Network("Failed to fetch".into());
+        let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
+        r.input(Input::Loaded(Vec::new()));
+        let call = r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.input(Input::Failed { req: s[0].req, error: AuditError::Network(OFFLINE.into()) });
+        assert_eq!(puts(&acts).len(), 1, "stored: {acts:?}");
+        let put_at = acts.iter().position(|a| matches!(a, Action::Put { .. })).unwrap();
+        let done_at = acts.iter().position(|a| matches!(a, Action::Done { .. })).unwrap();
+        assert!(put_at < done_at, "stored before the call resolves");
+        assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Network(m)))] if *c == call && m == OFFLINE));
+        assert_eq!(r.m.logger().last_error().as_deref(), Some("network error: offline: queued, will be sent when back online"));
+        let st = r.m.stats();
+        assert_eq!((st.sent, st.retried, st.queued), (1, 0, 1));
+        // Back online: sent at once (within the drain's jitter), once, and removed after its commit.
+        r.now += 5;
+        let acts = r.input(Input::Online);
+        let at = timer(&acts).flatten().unwrap();
+        assert!(at < r.now + 250, "{}", at - r.now);
+        let again = sends(&r.at(at));
+        assert_eq!(again[0].uids(), s[0].uids());
+        assert_eq!(deletes(&r.ok(&again[0])), vec![r.m.key(&s[0].uids()[0])]);
+        // Another network failure is retried (backoff).
+        let call = r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.input(Input::Failed { req: s[0].req, error: net() });
+        assert!(dones(&acts).iter().all(|(c, _)| *c != call), "retried, not failed: {acts:?}");
+        assert_eq!(r.m.stats().retried, 1);
     }
 
     /// Queued delivery: the call resolves true once its event is stored, then it is sent.
@@ -2421,6 +2557,110 @@ mod tests {
         assert_eq!(flushed(&r.acts()), Some((id, true)));
         let ev = r.event_or_closed();
         assert!(ev.is_err(), "closed: the logger refuses new events");
+    }
+
+    /// clear() with an event in flight: the event is not recalled, so it is not counted as
+    /// removed (`dropped`); its commit counts once, and a failure counts once and is not queued
+    /// again. What a failure left waiting is what clear() removes. (Before: the event in flight
+    /// counted in `dropped` and, once it committed, in `committed` too.)
+    #[test]
+    fn clear_with_an_event_in_flight_counts_each_event_once() {
+        let cleared = |acts: &[Action]| {
+            acts.iter().find_map(|a| match a {
+                Action::Cleared { n, .. } => Some(*n),
+                _ => None,
+            })
+        };
+        for commit in [true, false] {
+            let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
+            r.input(Input::Loaded(Vec::new()));
+            // One event waits after a failure, another is in flight.
+            r.log();
+            r.acts();
+            let s = sends(&r.input(Input::Turn));
+            r.answer(&s[0], unavailable(None));
+            let call = r.log();
+            r.acts();
+            let acts = r.input(Input::Turn);
+            let s = sends(&acts);
+            assert_eq!(sizes(&acts), vec![1], "the new event alone (the drain waits its backoff)");
+            r.m.clear(r.now);
+            let acts = r.acts();
+            assert_eq!(cleared(&acts), Some(1), "only the waiting event is removed");
+            let acts = if commit { r.ok(&s[0]) } else { r.answer(&s[0], unavailable(None)) };
+            assert!(puts(&acts).is_empty(), "nothing comes back into the store: {acts:?}");
+            assert!(matches!(&dones(&acts)[..], [(c, res)] if *c == call && res.is_ok() == commit));
+            let st = r.m.stats();
+            // The first call ended false (failed 1), its event was removed (dropped 1); the
+            // event in flight counts once, as committed or failed.
+            let want = if commit { (1, 1, 1) } else { (0, 2, 1) };
+            assert_eq!((st.committed, st.failed, st.dropped), want, "{st:?}");
+            assert_eq!(st.queued, 0);
+            // Nothing is re-sent later.
+            let acts = r.at(r.now + 600_000);
+            assert!(sends(&acts).is_empty(), "{acts:?}");
+        }
+    }
+
+    /// Not a test: how the machine's time grows with a burst of `n` calls with the durable
+    /// queue (queued delivery: a put ack per call; committed delivery: commits of unstored
+    /// events). Linear work gives a constant time per call as `n` grows.
+    /// `cargo test --release --lib machine::tests::burst_timing -- --ignored --nocapture`
+    #[test]
+    #[ignore]
+    fn burst_timing() {
+        for delivery in [Delivery::Queued, Delivery::Committed] {
+            for n in [10_000usize, 20_000, 40_000] {
+                let cfg = QueueConfig { max_events: usize::MAX, max_bytes: usize::MAX, ..Default::default() };
+                let mut r = Rig::known(direct(|_| {}), Some(QueuePolicy { cfg, delivery, persistent: true }));
+                r.input(Input::Loaded(Vec::new()));
+                let events: Vec<AuditEvent> = (0..n).map(|_| r.event()).collect();
+                let answer = written(1000);
+                let start = std::time::Instant::now();
+                for ev in events {
+                    r.m.log(r.now, ev).unwrap();
+                }
+                let mut acts = r.acts();
+                let keys: Vec<String> = acts
+                    .iter()
+                    .filter_map(|a| match a {
+                        Action::Put { key, ack: true, .. } => Some(key.clone()),
+                        _ => None,
+                    })
+                    .collect();
+                for key in keys {
+                    r.m.input(r.now, Input::Stored { key, ok: true });
+                }
+                r.m.input(r.now, Input::Turn);
+                acts.extend(r.acts());
+                let mut reqs: VecDeque<u32> = acts
+                    .iter()
+                    .filter_map(|a| match a {
+                        Action::Send { req, .. } => Some(*req),
+                        _ => None,
+                    })
+                    .collect();
+                let mut done = 0;
+                while let Some(req) = reqs.pop_front() {
+                    r.m.input(r.now, Input::Answer { req, resp: answer.clone() });
+                    for a in r.acts() {
+                        match a {
+                            Action::Send { req, .. } => reqs.push_back(req),
+                            Action::Done { .. } => done += 1,
+                            _ => {}
+                        }
+                    }
+                }
+                let took = start.elapsed();
+                assert_eq!(r.m.stats().committed as usize, n);
+                let _ = done;
+                println!(
+                    "{delivery:?} n={n}: {:.1} ms, {:.2} µs per call",
+                    took.as_secs_f64() * 1e3,
+                    took.as_secs_f64() * 1e6 / n as f64
+                );
+            }
+        }
     }
 
     impl Rig {

@@ -234,7 +234,17 @@ async function fail_writes(on) {
   if (on !== undefined) failing = on;
   return writes;
 }
-return { stored_records, first_record, put_as_the_previous_version, fail_writes, write_times };
+// `set_offline(true)`: the page's navigator.onLine says false; `set_offline(false)`: true again,
+// and the window's `online` event fires.
+async function set_offline(on) {
+  if (on) Object.defineProperty(navigator, "onLine", { configurable: true, get: () => false });
+  else {
+    delete navigator.onLine; // the browser's own getter again
+    window.dispatchEvent(new Event("online"));
+  }
+  return on;
+}
+return { stored_records, first_record, put_as_the_previous_version, fail_writes, write_times, set_offline };
 "#;
 
 thread_local! {
@@ -893,11 +903,51 @@ async fn queued_calls_during_a_retry_after_wait_for_the_drain() {
     assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
 }
 
+/// Offline (`navigator.onLine` false), a call whose send fails waited out every retry
+/// (`retry.maxAttempts`, backoff) before its event went to the queue; now the driver says the
+/// host is offline and the machine stores the event at once: one attempt, the call resolves
+/// false saying so, and the browser's `online` sends it.
+#[wasm_bindgen_test]
+async fn offline_a_failed_call_is_queued_at_once_and_sent_when_back_online() {
+    let (q, trail) = (unique("q"), unique("offline"));
+    let cfg = json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q},
+        "retry": {"maxAttempts": 6, "baseDelayMs": 200, "maxDelayMs": 400}});
+    let logger = JsAuditLogger::new(js(cfg)).unwrap();
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
+    let before = fail_writes(Some(true)).await;
+    helper("set_offline", &[true.into()]).await;
+    let r = resolve(logger.log_user_action(
+        JsValue::NULL,
+        "OFFLINE".into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ))
+    .await;
+    let attempts = fail_writes(None).await - before;
+    let stored = stored_records(&q).await.as_f64();
+    fail_writes(Some(false)).await;
+    helper("set_offline", &[false.into()]).await;
+    assert_eq!(r, JsValue::FALSE);
+    assert_eq!(attempts, 1.0, "no retries while offline");
+    assert_eq!(stored, Some(1.0), "stored before the call resolved");
+    let why = logger.last_error().unwrap_or_default();
+    assert!(why.contains("offline: queued, will be sent when back online"), "{why}");
+    assert_eq!(stat(&logger, "retried"), 0.0);
+    // The `online` event (fired by set_offline(false)) sends it.
+    assert_eq!(records_become(&q, 0.0, 3_000).await, Some(0.0));
+    assert_eq!(count_events(&trail).await, 1);
+    assert_eq!(stat(&logger, "queued"), 0.0);
+    assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
+}
+
 #[wasm_bindgen_test]
 async fn clear_queue_with_a_stored_call_in_flight_removes_its_record_for_good() {
     // A committed call whose answer is slow is stored after STORE_AFTER_MS; clearQueue() then
-    // removes it (sign-out). The request still finishes and the call resolves with its commit,
-    // but nothing of it comes back into the queue or IndexedDB, and nothing is re-sent.
+    // removes its record (sign-out). The request is not recalled: it finishes and the call
+    // resolves with its commit, counted once (not as removed: before, clearQueue() answered 1
+    // and stats().dropped counted the event its commit counted too), and nothing of it comes
+    // back into the queue or IndexedDB, and nothing is re-sent.
     let (q, trail, logger) = queued_logger("clearflight");
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
     let before = delay_writes(800).await;
@@ -913,7 +963,8 @@ async fn clear_queue_with_a_stored_call_in_flight_removes_its_record_for_good() 
     assert_eq!(stored_records(&q).await.as_f64(), Some(0.0), "clearQueue() removed the record");
     assert_eq!(call.await.unwrap(), JsValue::TRUE, "{:?}", logger.last_error());
     fail_writes(Some(false)).await;
-    assert_eq!(cleared.as_f64(), Some(1.0));
+    assert_eq!(cleared.as_f64(), Some(0.0));
+    assert_eq!((stat(&logger, "dropped"), stat(&logger, "committed")), (0.0, 1.0));
     assert_eq!(count_events(&trail).await, 1);
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE);
     sleep_ms(1_500).await; // past the drain's first backoff

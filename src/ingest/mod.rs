@@ -810,7 +810,12 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Some(Some(n)) if (1000..=100_000).contains(&n) => n,
         Some(_) => return Response::error(400, "bad_request", "limit must be an integer from 1000 to 100000"),
     };
-    let secret = settings.jwt.as_ref().map(|j| j.secret.as_slice()).unwrap_or_default();
+    // The cursor keys: the current JWT secret's (sealing) and, while it is rotated in, the
+    // previous one's (a walk begun before the switch goes on).
+    let secrets: Vec<&[u8]> = match &settings.jwt {
+        Some(j) => std::iter::once(j.secret.as_slice()).chain(j.previous_secret.as_deref()).collect(),
+        None => vec![b"".as_slice()],
+    };
     let q = crate::read::VerifyQuery {
         public_keys: Some(settings.public_keys.clone().into()),
         allow_unsigned: param("allowUnsigned") == Some("true"),
@@ -819,7 +824,7 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     };
     let progress = match param("cursor") {
         None => None,
-        Some(c) => match open_cursor(secret, c, &q) {
+        Some(c) => match open_cursor(&secrets, c, &q) {
             Some(p) => Some(p),
             None => {
                 return Response::error(
@@ -837,7 +842,7 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             crate::read::js::write_report(&report, &mut body);
             body.pop();
             body.push_str(",\"next\":");
-            crate::json::write_opt_str(&mut body, next.map(|p| seal_cursor(secret, &p, &q)).as_deref());
+            crate::json::write_opt_str(&mut body, next.map(|p| seal_cursor(secrets[0], &p, &q)).as_deref());
             body.push('}');
             Response::json_text(200, body)
         }
@@ -877,11 +882,15 @@ fn verify_params(query: &str) -> Result<Vec<(&str, &str)>, String> {
 pub const VERIFY_PAGE_EVENTS: u64 = 10_000;
 
 /// The cursor's MAC over `json` and the walk's options: with both flags false (the default) the
-/// JSON alone, so cursors of that mode issued before the options were covered still open; a
-/// flag set appends a line naming it.
+/// JSON alone; a flag set appends a line naming it. Its key is derived from the JWT secret
+/// (HMAC-SHA256(secret, [`CURSOR_KEY_LABEL`])), never the secret itself, so a cursor's MAC can
+/// never serve as a token's HS256 signature, nor a token's signature as a cursor's MAC.
 fn cursor_mac(secret: &[u8], json: &[u8], q: &crate::read::VerifyQuery) -> hmac::Hmac<sha2::Sha256> {
     use hmac::Mac;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    type H = hmac::Hmac<sha2::Sha256>;
+    let mut derive = H::new_from_slice(secret).expect("HMAC takes any key length");
+    derive.update(CURSOR_KEY_LABEL);
+    let mut mac = H::new_from_slice(&derive.finalize().into_bytes()).expect("HMAC takes any key length");
     mac.update(json);
     if q.allow_unsigned {
         mac.update(b"\nallowUnsigned");
@@ -892,8 +901,11 @@ fn cursor_mac(secret: &[u8], json: &[u8], q: &crate::read::VerifyQuery) -> hmac:
     mac
 }
 
+/// What the cursor key is derived from the JWT secret with ([`cursor_mac`]).
+const CURSOR_KEY_LABEL: &[u8] = b"neo4j-audit verify-cursor v1";
+
 /// A verification cursor: the progress as base64url JSON, then `.` and its HMAC-SHA256 under
-/// `AUDIT_JWT_SECRET`, so a caller cannot hand the verifier a state it never reached. The MAC
+/// a key derived from `AUDIT_JWT_SECRET`, so a caller cannot hand the verifier a state it never reached. The MAC
 /// also covers the options the progress was reached under ([`cursor_mac`]), so a walk cannot
 /// switch `requireBound` or `allowUnsigned` between pages and end in one `ok` for mixed modes.
 fn seal_cursor(secret: &[u8], p: &crate::read::VerifyProgress, q: &crate::read::VerifyQuery) -> String {
@@ -905,12 +917,14 @@ fn seal_cursor(secret: &[u8], p: &crate::read::VerifyProgress, q: &crate::read::
     cat(&[&encode_url(json.as_bytes()), ".", &encode_url(&tag)])
 }
 
-fn open_cursor(secret: &[u8], c: &str, q: &crate::read::VerifyQuery) -> Option<crate::read::VerifyProgress> {
+/// The progress of a cursor sealed under any of `secrets` (the current JWT secret, then the
+/// previous one while it is rotated out) for the options `q`.
+fn open_cursor(secrets: &[&[u8]], c: &str, q: &crate::read::VerifyQuery) -> Option<crate::read::VerifyProgress> {
     use crate::b64::decode_url;
     use hmac::Mac;
     let (data, tag) = c.split_once('.')?;
-    let json = decode_url(data)?;
-    cursor_mac(secret, &json, q).verify_slice(&decode_url(tag)?).ok()?;
+    let (json, tag) = (decode_url(data)?, decode_url(tag)?);
+    secrets.iter().find(|s| cursor_mac(s, &json, q).verify_slice(&tag).is_ok())?;
     let text = std::str::from_utf8(&json).ok()?;
     crate::read::VerifyProgress::from_json(&crate::json::parse(text, 16).ok()?)
 }
@@ -1173,27 +1187,33 @@ mod tests {
         };
         let plain = crate::read::VerifyQuery::default();
         let c = seal_cursor(SECRET.as_bytes(), &p, &plain);
-        assert_eq!(open_cursor(SECRET.as_bytes(), &c, &plain), Some(p.clone()));
-        assert_eq!(open_cursor(b"another secret", &c, &plain), None);
+        assert_eq!(open_cursor(&[SECRET.as_bytes()], &c, &plain), Some(p.clone()));
+        assert_eq!(open_cursor(&[b"another secret"], &c, &plain), None);
         // The options are sealed with the progress: a walk cannot change them between pages.
         let strict = crate::read::VerifyQuery { require_bound: true, ..Default::default() };
         let lax = crate::read::VerifyQuery { allow_unsigned: true, ..Default::default() };
         let s = seal_cursor(SECRET.as_bytes(), &p, &strict);
-        assert_eq!(open_cursor(SECRET.as_bytes(), &s, &strict), Some(p.clone()));
+        assert_eq!(open_cursor(&[SECRET.as_bytes()], &s, &strict), Some(p.clone()));
         for other in [&plain, &lax] {
-            assert_eq!(open_cursor(SECRET.as_bytes(), &s, other), None);
-            assert_eq!(open_cursor(SECRET.as_bytes(), &c, &strict), None);
+            assert_eq!(open_cursor(&[SECRET.as_bytes()], &s, other), None);
+            assert_eq!(open_cursor(&[SECRET.as_bytes()], &c, &strict), None);
         }
-        assert_eq!(open_cursor(SECRET.as_bytes(), &seal_cursor(SECRET.as_bytes(), &p, &lax), &strict), None);
-        // A cursor sealed over serde_json's text (what an older Worker issued) still opens.
+        assert_eq!(open_cursor(&[SECRET.as_bytes()], &seal_cursor(SECRET.as_bytes(), &p, &lax), &strict), None);
+        // The MAC's key is derived from the JWT secret, not the secret itself: a cursor sealed
+        // with the raw secret (as a token's HS256 signature is; what the Worker issued before)
+        // is refused, and a fresh one opens. The progress is the same text serde_json writes.
         use hmac::Mac;
         let json = serde_json::to_vec(&p).unwrap();
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
         mac.update(&json);
-        let old = format!("{}.{}", crate::b64::encode_url(&json), crate::b64::encode_url(&mac.finalize().into_bytes()));
-        assert_eq!(old, c);
+        let raw = format!("{}.{}", crate::b64::encode_url(&json), crate::b64::encode_url(&mac.finalize().into_bytes()));
+        assert_eq!(raw.split_once('.').unwrap().0, c.split_once('.').unwrap().0);
+        assert_ne!(raw, c);
+        assert_eq!(open_cursor(&[SECRET.as_bytes()], &raw, &plain), None);
+        // While the secret is rotated, a cursor sealed under the previous one still opens.
+        assert_eq!(open_cursor(&[b"another secret", SECRET.as_bytes()], &c, &plain), Some(p.clone()));
         let (data, tag) = c.split_once('.').unwrap();
-        assert_eq!(open_cursor(SECRET.as_bytes(), &format!("{data}x.{tag}"), &plain), None);
+        assert_eq!(open_cursor(&[SECRET.as_bytes()], &format!("{data}x.{tag}"), &plain), None);
     }
     use crate::event::AuditEvent;
     use std::cell::{Cell, RefCell};
@@ -1432,6 +1452,22 @@ mod tests {
         // answers 5xx).
         let r = run(&get(cat(&["cursor=", &c, "&requireBound=true"])), &s, &FakeIo::new(""), &FakeStore::default());
         assert!(r.status >= 500, "{} {}", r.status, r.body);
+        // The secret rotated (the old one in AUDIT_JWT_SECRET_PREVIOUS): the walk goes on. Once
+        // the previous secret is gone, its cursor is refused.
+        const NEW: &str = "the-next-jwt-secret-0123456789abcdefghij";
+        let rotated = settings(&[
+            ("AUDIT_SIGNING_KEY", SEED),
+            ("VERIFY_SUBJECTS", "u1"),
+            ("AUDIT_JWT_SECRET", NEW),
+            ("AUDIT_JWT_SECRET_PREVIOUS", SECRET),
+        ]);
+        let token_new = jwt::sign_hs256(NEW.as_bytes(), &json!({"sub": "u1", "aud": "neo4j-audit", "exp": NOW + 60}));
+        let get_new = |q: String| Request { headers: vec![("Authorization".into(), cat(&["Bearer ", &token_new]))], ..get(q) };
+        let r = run(&get_new(cat(&["cursor=", &c, "&requireBound=true"])), &rotated, &FakeIo::new(""), &FakeStore::default());
+        assert!(r.status >= 500, "{} {}", r.status, r.body);
+        let only_new = settings(&[("AUDIT_SIGNING_KEY", SEED), ("VERIFY_SUBJECTS", "u1"), ("AUDIT_JWT_SECRET", NEW)]);
+        let r = run(&get_new(cat(&["cursor=", &c, "&requireBound=true"])), &only_new, &FakeIo::new(""), &FakeStore::default());
+        assert_eq!(r.status, 400, "{}", r.body);
     }
 
     #[test]

@@ -152,6 +152,11 @@ impl Shell {
         Ok(self.run(id, false))
     }
 
+    /// A refused call's answer (`false`), its reason in `lastError` ([`Machine::refused`]).
+    pub(super) fn refused(&self, e: AuditError) -> bool {
+        self.m.borrow_mut().refused(e)
+    }
+
     /// `flush()` (or with `close`, `close()`): resolves `ok`.
     pub(super) fn flush(&self, close: bool) -> js_sys::Promise {
         let now = now_millis();
@@ -191,11 +196,14 @@ fn input_of(m: &RefCell<Machine>, kind: u32, req: u32, status: u32, text: JsValu
         },
         2 => Input::Failed {
             req,
-            error: if status == 1 {
-                let ms = m.borrow().logger().config().timeout_ms;
-                AuditError::Timeout(std::time::Duration::from_millis(ms))
-            } else {
-                AuditError::Network(text.as_string().unwrap_or_else(|| "fetch failed".into()))
+            error: match status {
+                1 => {
+                    let ms = m.borrow().logger().config().timeout_ms;
+                    AuditError::Timeout(std::time::Duration::from_millis(ms))
+                }
+                // The host said it was offline: the machine queues the events at once.
+                2 => AuditError::Network(crate::machine::OFFLINE.into()),
+                _ => AuditError::Network(text.as_string().unwrap_or_else(|| "fetch failed".into())),
             },
         },
         3 => Input::Timer,

@@ -2,7 +2,7 @@
 // decides everything (batches, retries, backoff, the queue's records, dead letters); this only
 // does the I/O it asks for and tells it what happened, through one function (`input`, a wasm
 // closure the shell made: input(driver, kind, req, status, text, extra)):
-//   1 answer (req, status, body, Retry-After)   2 failed (req, 1 = timeout | 0, reason)
+//   1 answer (req, status, body, Retry-After)   2 failed (req, 1 = timeout | 2 = offline | 0, reason)
 //   3 timer   4 turn   5 stored (status 1 = ok, key)   6 loaded (keys, values)
 //   7 online  8 pagehide  (9: not an input; deadLetters() asks the shell for the dead letters)
 // The shell (src/wasm/mod.rs) calls the methods below, one per action, in the machine's order.
@@ -49,7 +49,8 @@ export class Driver {
   send(req, url, headers, body) {
     post(url, headers, body, this.ms).then(
       (a) => this.input(this, 1, req, a[0], a[2], a[1] ?? undefined),
-      (e) => this.input(this, 2, req, e === null ? 1 : 0, e ?? ""),
+      // offline(): the host says it is offline (browsers only: src/wasm/store.js).
+      (e) => this.input(this, 2, req, e === null ? 1 : this.offline?.() ? 2 : 0, e ?? ""),
     );
   }
 

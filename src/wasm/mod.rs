@@ -196,7 +196,7 @@ impl JsAuditLogger {
         match res {
             Ok(promise) => promise,
             // Refused input: recorded and answered now; nothing waits.
-            Err(e) => js_sys::Promise::resolve(&JsValue::from_bool(inner.record(Err(e)))),
+            Err(e) => js_sys::Promise::resolve(&JsValue::from_bool(self.shell.refused(e))),
         }
     }
 
@@ -207,7 +207,7 @@ impl JsAuditLogger {
         // call's).
         match self.shell.ensure_schema() {
             Ok(promise) => promise,
-            Err(e) => js_sys::Promise::resolve(&JsValue::from_bool(self.inner.record(Err(e)))),
+            Err(e) => js_sys::Promise::resolve(&JsValue::from_bool(self.shell.refused(e))),
         }
     }
 

@@ -1,5 +1,6 @@
 // The browser's durable queue for the JS driver (src/wasm/driver.js): records in IndexedDB
-// (src/queue/idb.js), the pagehide keepalive send, the pagehide/online listeners. The machine
+// (src/queue/idb.js), the pagehide keepalive send, the pagehide/online listeners and
+// `navigator.onLine` (a failed send while offline is reported as such). The machine
 // (src/machine.rs) decides what is stored, deleted and re-sent; this only does it.
 //
 // Calls, flushes and clears resolve only after the store writes issued before them finished
@@ -37,6 +38,10 @@ export class Driver extends Memory {
   resolve(ok, v) {
     if (this.h?.last) settled(this.h).then(() => ok(v));
     else ok(v);
+  }
+
+  offline() {
+    return !!this.w && globalThis.navigator?.onLine === false;
   }
 
   keepalive(url, headers, body) {

@@ -353,16 +353,32 @@ test("clearQueue() while a call is in flight: the call still resolves with its c
   const { trail, logger } = loggerVia(p, "clear-flight");
   const call = logger.logUserAction({ uid: "u" }, "IN_FLIGHT");
   await sleep(50);
-  // (What it answers is not pinned: on main 1, the event in flight counted as removed and in
-  // stats().dropped although it then commits.)
-  await logger.clearQueue();
+  // The event in flight is not recalled, so not removed: before, clearQueue() answered 1 and
+  // stats().dropped counted it although it then committed (counted twice).
+  assert.equal(await logger.clearQueue(), 0);
   assert.equal(await call, true, logger.lastError);
   assert.equal(await logger.flush(), true);
   await sleep(1200); // past the drain's first backoff
   assert.equal(p.writes.length, 1);
   assert.deepEqual((await trailEvents(trail)).map((e) => e.type), ["IN_FLIGHT"]);
-  const { sent, committed, failed, queued } = logger.stats();
-  assert.deepEqual({ sent, committed, failed, queued }, { sent: 1, committed: 1, failed: 0, queued: 0 });
+  const { sent, committed, failed, queued, dropped } = logger.stats();
+  assert.deepEqual({ sent, committed, failed, queued, dropped }, { sent: 1, committed: 1, failed: 0, queued: 0, dropped: 0 });
+});
+
+test("clearQueue() while a call is in flight that then fails: counted once (failed), not queued again, not re-sent", async () => {
+  const p = await proxy(async (body, res) => { await sleep(300); return answer(res, 503); });
+  const { trail, logger } = loggerVia(p, "clear-flight-fail", { retry: { maxAttempts: 1 } });
+  const call = logger.logUserAction({ uid: "u" }, "IN_FLIGHT_FAILS");
+  await sleep(50);
+  assert.equal(await logger.clearQueue(), 0);
+  assert.equal(await call, false);
+  assert.match(logger.lastError, /503/);
+  assert.equal(await logger.flush(), true, "nothing waits");
+  await sleep(1200); // past the drain's first backoff
+  assert.equal(p.writes.length, 1, "not re-sent");
+  assert.deepEqual(await trailEvents(trail), []);
+  const { sent, committed, failed, queued, dropped } = logger.stats();
+  assert.deepEqual({ sent, committed, failed, queued, dropped }, { sent: 1, committed: 0, failed: 1, queued: 0, dropped: 0 });
 });
 
 test("clearQueue() removes what a failure left waiting: counted in dropped, never sent again", async () => {
@@ -485,6 +501,22 @@ test("lastError: a batch-mate's success does not clear the reason of a call that
   assert.match(logger.lastError ?? "", /rejected by the endpoint/, "still the most recent false's reason");
   // A call made after the failure clears it.
   assert.equal(await logger.logUserAction(null, "M_AFTER", "GOOD"), true);
+  assert.equal(logger.lastError, undefined);
+});
+
+test("lastError: a call refused at once (invalid input) keeps its reason when calls made before it then commit", async () => {
+  // The refusal was recorded beside the machine's rule: the commit of a call made before it
+  // cleared lastError (undefined after the burst, with a false among its answers).
+  const p = await proxy(async () => { await sleep(200); return false; });
+  const { logger } = loggerVia(p, "refused");
+  const earlier = [logger.logUserAction({ uid: "u" }, "R_1"), logger.logUserAction({ uid: "u" }, "R_2")];
+  assert.equal(await logger.logUserAction({ uid: 7 }, "X"), false);
+  const why = logger.lastError;
+  assert.match(why ?? "", /^invalid input: /);
+  assert.deepEqual(await Promise.all(earlier), [true, true]);
+  assert.equal(logger.lastError, why, "still the most recent false's reason");
+  // A call made after the refusal clears it.
+  assert.equal(await logger.logUserAction({ uid: "u" }, "R_AFTER"), true);
   assert.equal(logger.lastError, undefined);
 });
 
