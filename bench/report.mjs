@@ -522,7 +522,7 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   package's Workers entry \`pkg/workerd.js\` of the root entry \`neo4j-audit\` (write path,
   features fetch), as \`scripts/build\` makes it (only the baseline's body comes from the bench build).
   P5direct runs the same Worker scripts in the npm package's workerd binary directly (a capnp
-  config per start, \`bench/coldstart-v8.mjs\`), so that Miniflare's own start-up (~100 ms of CPU,
+  config per start, \`bench/coldstart-v8.mjs\`), so that Miniflare's own start-up (many times the library's CPU,
   most of P5's spread) is not in every sample; its baseline has no module of the library at all.
 - **Read side.** \`bench/read.mjs\` against a Neo4j instance of its own in the full run (\`benchread\`,
   same settings as the bench one; the other figures empty theirs): the events are written through the
