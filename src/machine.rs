@@ -2393,7 +2393,10 @@ mod tests {
         let done_at = acts.iter().position(|a| matches!(a, Action::Done { .. })).unwrap();
         assert!(put_at < done_at, "stored before the call resolves");
         assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Network(m)))] if *c == call && m == OFFLINE));
-        assert_eq!(r.m.logger().last_error().as_deref(), Some("network error: offline: queued, will be sent when back online"));
+        assert_eq!(
+            r.m.logger().last_error().as_deref(),
+            Some("network error: offline: queued, will be sent when back online")
+        );
         let st = r.m.stats();
         assert_eq!((st.sent, st.retried, st.queued), (1, 0, 1));
         // Back online: sent at once (within the drain's jitter), once, and removed after its commit.

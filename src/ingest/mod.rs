@@ -1462,11 +1462,22 @@ mod tests {
             ("AUDIT_JWT_SECRET_PREVIOUS", SECRET),
         ]);
         let token_new = jwt::sign_hs256(NEW.as_bytes(), &json!({"sub": "u1", "aud": "neo4j-audit", "exp": NOW + 60}));
-        let get_new = |q: String| Request { headers: vec![("Authorization".into(), cat(&["Bearer ", &token_new]))], ..get(q) };
-        let r = run(&get_new(cat(&["cursor=", &c, "&requireBound=true"])), &rotated, &FakeIo::new(""), &FakeStore::default());
+        let get_new =
+            |q: String| Request { headers: vec![("Authorization".into(), cat(&["Bearer ", &token_new]))], ..get(q) };
+        let r = run(
+            &get_new(cat(&["cursor=", &c, "&requireBound=true"])),
+            &rotated,
+            &FakeIo::new(""),
+            &FakeStore::default(),
+        );
         assert!(r.status >= 500, "{} {}", r.status, r.body);
         let only_new = settings(&[("AUDIT_SIGNING_KEY", SEED), ("VERIFY_SUBJECTS", "u1"), ("AUDIT_JWT_SECRET", NEW)]);
-        let r = run(&get_new(cat(&["cursor=", &c, "&requireBound=true"])), &only_new, &FakeIo::new(""), &FakeStore::default());
+        let r = run(
+            &get_new(cat(&["cursor=", &c, "&requireBound=true"])),
+            &only_new,
+            &FakeIo::new(""),
+            &FakeStore::default(),
+        );
         assert_eq!(r.status, 400, "{}", r.body);
     }
 
