@@ -91,6 +91,14 @@ for (const c of [1, 8]) {
 }
 info("P1", "this library batched / plain fetch, the library's batch bound (1000 × 4 in flight): the library's own cost over HTTP", pair(a, perRound("P1", "fetch-1000x4", eps)));
 info("P1", "this library batched / plain fetch, 100 × 4 in flight", pair(a, perRound("P1", "fetch-100x4", eps)));
+// Where the rest of the gap to the limit is: the N calls are made in one synchronous JS loop, and
+// no request can leave before it ends (one thread), while the limit's bodies were prepared before
+// its clock started. Only samples that recorded it (syncMs, from 2026-11-30 on).
+const syncShare = perRound("P1", "a", (r) => (r.syncMs != null ? r.syncMs / 1000 : NaN));
+if (syncShare.size) {
+  info("P1", "this library batched: time to make the N calls (synchronous; no request leaves before) / the sample's whole time", pair(syncShare, perRound("P1", "a", (r) => (r.syncMs != null ? r.seconds : NaN))));
+  info("P1", "diagnostic: this library batched, its clock started after the last call was made / Neo4j's limit", pair(perRound("P1", "a", (r) => (r.syncMs != null ? r.n / (r.seconds - r.syncMs / 1000) : NaN)), limit));
+}
 info("P1", "plain fetch 100 × 4 / Neo4j's limit", pair(perRound("P1", "fetch-100x4", eps), limit));
 info("P1", "neo4j-driver managed tx / Neo4j's limit (over HTTP)", pair(perRound("P1", "d-tx", eps), limit));
 // The ceiling of the seed rows: what the goal of 50x would ask of Neo4j itself (the limit's rounds
@@ -495,7 +503,8 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   best points run in every round, and a round's limit is the best of every plain-fetch configuration
   run in it (the two finalists, 1000 × 4 and 100 × 4; two contenders of one configuration, such as a
   finalist that is 1000 × 4, count as two samples of that point: their mean). *a*: the library,
-  all calls fired at once on one logger, its default batching (maxEvents 1000, maxBytes 1 MiB, maxInFlight 4);
+  all calls fired at once on one logger, its default batching (maxEvents 1000, maxBytes 1 MiB, maxInFlight 4),
+  the callers' inputs (user, names, details objects) made before the clock starts as the limit's bodies are;
   *a-query*: the same with \`api: "query"\` (Query API v2).
   *fetch-100x4*: plain fetch, 100 events per request, 4 in flight (the drivers' batch shape);
   *fetch-1000x4*: the same with the library's default batch bound (HTTP without the library). *d-tx* / *d-exec*: neo4j-driver over Bolt running our statement with our parameters,
