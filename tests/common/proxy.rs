@@ -255,7 +255,7 @@ async fn serve(
             }
         }
     }
-    let _leaving = Leaving(is_write.then_some(&counts.writes_in_flight));
+    let leaving = Leaving(is_write.then_some(&counts.writes_in_flight));
     let plan = plan.lock().unwrap().clone();
     let is_schema = |w: &[u8]| req.body.windows(w.len()).any(|x| x == w);
     if is_schema(b"CREATE CONSTRAINT") {
@@ -318,6 +318,9 @@ async fn serve(
             return None; // Neo4j has committed; the client never hears of it
         }
     };
+    // Counted down before the answer leaves: once the client reads it, it may send its next
+    // request at once, which must not find this one still counted (a false "3 in flight").
+    drop(leaving);
     sock.write_all(&answer).await.ok()?;
     sock.shutdown().await.ok()
 }
