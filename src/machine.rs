@@ -1415,22 +1415,34 @@ impl Machine {
     #[cfg_attr(feature = "memory-queue", inline(never))]
     fn clear_now(&mut self) -> usize {
         self.gen += 1;
-        let mut gone: Vec<Entry> = std::mem::take(&mut self.idle);
-        gone.extend(std::mem::take(&mut self.pending));
-        gone.extend(std::mem::take(&mut self.storing));
+        // Moved into one list by `append`/`pop_front` (already in the .wasm; iterator adapters or
+        // `Vec::from(VecDeque)` here cost ~2 KB raw).
+        let mut gone = std::mem::take(&mut self.idle);
+        for q in [&mut self.pending, &mut self.storing] {
+            while let Some(e) = q.pop_front() {
+                gone.push(e);
+            }
+        }
         let mut batches = std::mem::take(&mut self.backoff);
         batches.append(&mut self.parked);
         if let Schema::Step { batch, .. } = &mut self.schema {
-            batches.extend(batch.take());
-        }
-        for b in batches {
-            gone.extend(b.entries.into_iter().chain(b.rest.into_iter().flatten()));
+            if let Some(b) = batch.take() {
+                batches.push(b);
+            }
         }
         for f in &mut self.flights {
             if let Req::Write { batch, .. } = &mut f.kind {
-                gone.extend(std::mem::take(&mut batch.rest).into_iter().flatten());
+                batches.push(Batch::new(Vec::new(), std::mem::take(&mut batch.rest)));
                 // No longer part of a drain round (which ends here): their outcome plans none.
-                batch.entries.iter_mut().for_each(|e| e.drained = false);
+                for e in &mut batch.entries {
+                    e.drained = false;
+                }
+            }
+        }
+        for mut b in batches {
+            gone.append(&mut b.entries);
+            for mut part in b.rest {
+                gone.append(&mut part);
             }
         }
         self.drain = Drain::Idle;
