@@ -699,7 +699,7 @@ impl Machine {
     /// can be answered, and the timer.
     fn finish(&mut self, now: i64) {
         if self.loaded {
-            self.answer_clears();
+            self.answer_clears(now);
         }
         if !self.undeleted.is_empty() {
             let keys = std::mem::take(&mut self.undeleted);
@@ -1391,15 +1391,15 @@ impl Machine {
             self.idle.push(Entry { call: 0, ev: SharedEvent::new(ev), born: now, gen: self.gen, drained: false });
         }
         // A clearQueue() made before the load removes the stored events before they are re-sent.
-        self.answer_clears();
+        self.answer_clears(now);
         self.resend_idle(now, false);
         self.pump(now);
     }
 
     /// The `clearQueue()` calls waiting, answered (after the load).
-    fn answer_clears(&mut self) {
+    fn answer_clears(&mut self, now: i64) {
         for id in std::mem::take(&mut self.clears) {
-            let n = self.clear_now();
+            let n = self.clear_now(now);
             self.out.push(Action::Cleared { id, n });
         }
     }
@@ -1413,7 +1413,7 @@ impl Machine {
     /// committed or failed, and is never retried, split or queued again (an older generation,
     /// [`Machine::stale`]), so `dropped` never counts an event that then commits.
     #[cfg_attr(feature = "memory-queue", inline(never))]
-    fn clear_now(&mut self) -> usize {
+    fn clear_now(&mut self, now: i64) -> usize {
         self.gen += 1;
         // Moved into one list by `append`/`pop_front` (already in the .wasm; iterator adapters or
         // `Vec::from(VecDeque)` here cost ~2 KB raw).
@@ -1463,8 +1463,8 @@ impl Machine {
         self.logger.counters().add_dropped(n as u64);
         for e in gone {
             if e.call != 0 {
-                self.logger.counters().add_failed(1);
-                self.done(e.call, Err(removed_by_clear()));
+                // Of an older generation now: only counted and its call resolved.
+                self.failed(now, e, removed_by_clear());
             }
         }
         n
