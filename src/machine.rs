@@ -2769,7 +2769,10 @@ mod tests {
         r.m.clear(r.now);
         assert_eq!(cleared(&r.acts()), Some(0), "the event in flight is not removed");
         let acts = r.answer(&s[0], unavailable(None));
-        assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Http { status: 503, .. }))] if *c == call), "{acts:?}");
+        assert!(
+            matches!(&dones(&acts)[..], [(c, Err(AuditError::Http { status: 503, .. }))] if *c == call),
+            "{acts:?}"
+        );
         assert!(sends(&acts).is_empty() && puts(&acts).is_empty(), "{acts:?}");
         let id = r.m.flush(r.now);
         assert_eq!(flushed(&r.acts()), Some((id, true)));

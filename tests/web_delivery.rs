@@ -992,7 +992,13 @@ async fn clear_queue_removes_stored_events_waiting_in_the_batch_buffer_not_the_o
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
     let before = delay_writes(600).await;
     let call = |t: &str| {
-        resolve(logger.log_user_action(JsValue::NULL, t.into(), JsValue::UNDEFINED, JsValue::UNDEFINED, JsValue::UNDEFINED))
+        resolve(logger.log_user_action(
+            JsValue::NULL,
+            t.into(),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        ))
     };
     assert_eq!(call("CLEAR_IN_FLIGHT").await, JsValue::TRUE, "{:?}", logger.last_error());
     let mut waited = 0;
@@ -1011,11 +1017,9 @@ async fn clear_queue_removes_stored_events_waiting_in_the_batch_buffer_not_the_o
     sleep_ms(1_500).await; // past the drain's first backoff
     let mine = helper("writes_with", &[trail.as_str().into()]).await;
     assert_eq!(mine.as_f64(), Some(1.0), "nothing of this logger sent after the clear");
-    let rows = cypher(
-        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.eventType, count(*)",
-        json!({"t": trail}),
-    )
-    .await;
+    let rows =
+        cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.eventType, count(*)", json!({"t": trail}))
+            .await;
     assert_eq!(rows, vec![vec![json!("CLEAR_IN_FLIGHT"), json!(1)]]);
     assert_eq!(stored_records(&q).await.as_f64(), Some(0.0));
     assert_eq!((stat(&logger, "dropped"), stat(&logger, "committed"), stat(&logger, "queued")), (2.0, 1.0, 0.0));
