@@ -152,6 +152,16 @@ pub(crate) fn queue_full(len: usize, bytes: usize, q: &QueueConfig) -> AuditErro
     return AuditError::InvalidInput(cat(&["queue full: ", &text]));
 }
 
+/// The outcome of a call whose event `clearQueue()` removed before it was sent.
+pub(crate) fn removed_by_clear() -> AuditError {
+    const WHY: &str = "removed by clearQueue() before it was sent";
+    #[cfg(target_arch = "wasm32")]
+    return AuditError::Queue(WHY.into());
+    // Natively (the machine's tests) the queue has no variant of its own: the same reason text.
+    #[cfg(not(target_arch = "wasm32"))]
+    return AuditError::InvalidInput(cat(&["queue error: ", WHY]));
+}
+
 /// A store's records sorted by [`sort_records`].
 pub(crate) struct Sorted {
     /// Expired or unreadable keys, of any scope and identity.
@@ -689,7 +699,7 @@ impl Machine {
     /// can be answered, and the timer.
     fn finish(&mut self, now: i64) {
         if self.loaded {
-            self.answer_clears();
+            self.answer_clears(now);
         }
         if !self.undeleted.is_empty() {
             let keys = std::mem::take(&mut self.undeleted);
@@ -922,7 +932,7 @@ impl Machine {
                 // An ensureSchema() under way still runs its statements; the flag is set now.
                 Ok(()) if matches!(self.schema, Schema::Step { .. }) => self.set_sink_known(),
                 Ok(()) => self.schema_known(),
-                Err(e) if crate::sink::is_refusal(e) => {
+                Err(e) if crate::sink::is_refusal(e) && !self.stale(&batch) => {
                     // Nothing was written: the schema step runs, then the same attempt again
                     // without the guard.
                     batch.resend = true;
@@ -950,9 +960,10 @@ impl Machine {
         // wait in the queue at once and go out on `online` (or the drain's backoff, a flush, the
         // next call).
         let offline = matches!(&e, AuditError::Network(m) if m == OFFLINE) && self.queue.is_some();
+        let stale = self.stale(&batch);
         let elapsed = (now - batch.first_try).max(0) as u64;
         let delay = crate::retry::next_delay_ms(&self.logger.config().retry, &e, batch.attempts, elapsed)
-            .filter(|d| !offline && self.deadline_ms.is_none_or(|l| elapsed.saturating_add(*d) < l as u64));
+            .filter(|d| !offline && !stale && self.deadline_ms.is_none_or(|l| elapsed.saturating_add(*d) < l as u64));
         if let Some(d) = delay {
             self.logger.counters().add_retried(batch.entries.len() as u64);
             batch.due = now + d as i64;
@@ -960,7 +971,7 @@ impl Machine {
             return;
         }
         let n = batch.entries.len();
-        if e.is_rejection() && n > 1 {
+        if e.is_rejection() && n > 1 && !stale {
             // Halves until each rejected event stands alone: one bad event never fails the others.
             let second = batch.entries.split_off(n / 2);
             batch.rest.push(second);
@@ -1292,7 +1303,8 @@ impl Machine {
         self.store_unstored(i64::MAX);
         let Sink::Neo4j(s) = self.logger.sink() else { return };
         // As `&AuditEvent`, the type the write path takes (one instance of the body writer).
-        let mut events: Vec<&AuditEvent> = self.entries().map(|e| &*e.ev).collect();
+        // Not what a clearQueue() left in flight: that is never sent again.
+        let mut events: Vec<&AuditEvent> = self.entries().filter(|e| e.gen == self.gen).map(|e| &*e.ev).collect();
         sort_by_time(&mut events, |e| e.ts);
         let mut n = events.len();
         let request = loop {
@@ -1379,30 +1391,66 @@ impl Machine {
             self.idle.push(Entry { call: 0, ev: SharedEvent::new(ev), born: now, gen: self.gen, drained: false });
         }
         // A clearQueue() made before the load removes the stored events before they are re-sent.
-        self.answer_clears();
+        self.answer_clears(now);
         self.resend_idle(now, false);
         self.pump(now);
     }
 
     /// The `clearQueue()` calls waiting, answered (after the load).
-    fn answer_clears(&mut self) {
+    fn answer_clears(&mut self, now: i64) {
         for id in std::mem::take(&mut self.clears) {
-            let n = self.clear_now();
+            let n = self.clear_now(now);
             self.out.push(Action::Cleared { id, n });
         }
     }
 
-    /// Removes what waits for a re-send (and the records, the dead letters): those are the
-    /// events removed, counted in `dropped`. An event already handed to a batch or a request is
-    /// not recalled: it finishes that delivery, counted once as committed or failed, and is not
-    /// queued again (a new generation), so `dropped` never counts an event that then commits.
+    /// Removes every event not on the wire (and the records, the dead letters): what waits for a
+    /// re-send, the batch buffer, batches waiting out a retry's backoff or the schema step, the
+    /// parts of a split batch not sent yet, queued-delivery puts not acknowledged. Those are the
+    /// events removed, counted in `dropped`; a call still waiting for one resolves `false`
+    /// ([`removed_by_clear`]; counted in `failed`, as every call that ends `false`). An event in
+    /// a request in flight cannot be recalled: it finishes that one delivery, counted once as
+    /// committed or failed, and is never retried, split or queued again (an older generation,
+    /// [`Machine::stale`]), so `dropped` never counts an event that then commits.
     #[cfg_attr(feature = "memory-queue", inline(never))]
-    fn clear_now(&mut self) -> usize {
+    fn clear_now(&mut self, now: i64) -> usize {
         self.gen += 1;
-        let n = self.idle.len();
+        // Moved into one list by `append`/`pop_front` (already in the .wasm; iterator adapters or
+        // `Vec::from(VecDeque)` here cost ~2 KB raw).
+        let mut gone = std::mem::take(&mut self.idle);
+        for q in [&mut self.pending, &mut self.storing] {
+            while let Some(e) = q.pop_front() {
+                gone.push(e);
+            }
+        }
+        let mut batches = std::mem::take(&mut self.backoff);
+        batches.append(&mut self.parked);
+        if let Schema::Step { batch, .. } = &mut self.schema {
+            if let Some(b) = batch.take() {
+                batches.push(b);
+            }
+        }
+        for f in &mut self.flights {
+            if let Req::Write { batch, .. } = &mut f.kind {
+                batches.push(Batch::new(Vec::new(), std::mem::take(&mut batch.rest)));
+                // No longer part of a drain round (which ends here): their outcome plans none.
+                for e in &mut batch.entries {
+                    e.drained = false;
+                }
+            }
+        }
+        for mut b in batches {
+            gone.append(&mut b.entries);
+            for mut part in b.rest {
+                gone.append(&mut part);
+            }
+        }
+        self.drain = Drain::Idle;
+        self.maybe_idle = false;
+        self.pending_bytes = 0;
+        let n = gone.len();
         self.q_len = 0;
         self.q_bytes = 0;
-        self.idle.clear();
         self.unstored.clear();
         self.taken = 0;
         self.sweep_at = None;
@@ -1413,7 +1461,19 @@ impl Machine {
             self.out.push(Action::DeletePrefix(cat(&[DEAD, &self.scope])));
         }
         self.logger.counters().add_dropped(n as u64);
+        for e in gone {
+            if e.call != 0 {
+                // Of an older generation now: only counted and its call resolved.
+                self.failed(now, e, removed_by_clear());
+            }
+        }
         n
+    }
+
+    /// Whether `batch` was on its way before a `clearQueue()`: it finishes the request in
+    /// flight and nothing more (no retry, no split, no schema step and re-send).
+    fn stale(&self, batch: &Batch) -> bool {
+        batch.entries.first().is_some_and(|e| e.gen != self.gen)
     }
 
     /// The idle events go back into the buffer (`drained`: as a drain round).
@@ -2603,6 +2663,138 @@ mod tests {
             let acts = r.at(r.now + 600_000);
             assert!(sends(&acts).is_empty(), "{acts:?}");
         }
+    }
+
+    fn cleared(acts: &[Action]) -> Option<usize> {
+        acts.iter().find_map(|a| match a {
+            Action::Cleared { n, .. } => Some(*n),
+            _ => None,
+        })
+    }
+
+    /// The calls of `acts` that resolved false because clear() removed their event.
+    fn removed(acts: &[Action]) -> Vec<u32> {
+        dones(acts)
+            .into_iter()
+            .filter(|(_, r)| matches!(r, Err(e) if e.to_string().contains("removed by clearQueue()")))
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// clear() removes the events in the batch buffer (not sent yet, the one slot busy): their
+    /// calls resolve false ("removed by clearQueue()", in lastError), counted in dropped (and,
+    /// as calls that ended false, in failed); the event in flight then commits, counted once;
+    /// nothing is sent afterwards and flush() answers at once. (Before: clear() answered 0 and
+    /// the buffered events were sent after the commit.)
+    #[test]
+    fn clear_removes_the_batch_buffer() {
+        let mut r = Rig::known(direct(|c| c.batch.max_in_flight = 1), queue(Delivery::Committed, true));
+        r.input(Input::Loaded(Vec::new()));
+        let first = r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(s.len(), 1);
+        let buffered = r.logs(2);
+        assert!(sends(&r.acts()).is_empty(), "the slot is busy: they wait in the buffer");
+        r.m.clear(r.now);
+        let acts = r.acts();
+        assert_eq!(cleared(&acts), Some(2), "{acts:?}");
+        assert_eq!(removed(&acts), buffered);
+        assert!(r.m.logger().last_error().is_some_and(|e| e.contains("removed by clearQueue()")));
+        assert!(acts.iter().any(|a| matches!(a, Action::DeletePrefix(p) if *p == r.m.scope)));
+        assert_eq!(r.m.stats().queued, 0);
+        let acts = r.ok(&s[0]);
+        assert!(matches!(&dones(&acts)[..], [(c, Ok(()))] if *c == first), "{acts:?}");
+        assert!(sends(&acts).is_empty(), "the removed events are not sent: {acts:?}");
+        assert!(puts(&acts).is_empty() && deletes(&acts).is_empty(), "{acts:?}");
+        let id = r.m.flush(r.now);
+        assert_eq!(flushed(&r.acts()), Some((id, true)), "nothing waits");
+        assert!(sends(&r.at(r.now + 600_000)).is_empty());
+        let st = r.m.stats();
+        let got = (st.sent, st.committed, st.failed, st.retried, st.dropped, st.queued);
+        assert_eq!(got, (1, 1, 2, 0, 2, 0), "{st:?}");
+    }
+
+    /// clear() removes a batch waiting out a retry's backoff: with queued delivery its call had
+    /// resolved true once stored (the record goes with the scope's), with committed delivery
+    /// its call waits and resolves false now; no retry comes later, and flush() answers at
+    /// once. (Before: clear() answered 0 and the retry sent the event after the sign-out.)
+    #[test]
+    fn clear_removes_a_batch_backing_off() {
+        for delivery in [Delivery::Queued, Delivery::Committed] {
+            let mut r = Rig::known(direct(|c| c.retry = policy()), queue(delivery, true));
+            r.input(Input::Loaded(Vec::new()));
+            let call = r.log();
+            let mut acts = r.acts();
+            if delivery == Delivery::Queued {
+                let (key, ack) = puts(&acts).pop().expect("stored first");
+                assert!(ack);
+                acts = r.input(Input::Stored { key, ok: true });
+                assert!(matches!(&dones(&acts)[..], [(c, Ok(()))] if *c == call), "{acts:?}");
+            }
+            assert!(acts.iter().any(|a| matches!(a, Action::Turn)), "{acts:?}");
+            let s = sends(&r.input(Input::Turn));
+            let acts = r.answer(&s[0], unavailable(None));
+            assert!(sends(&acts).is_empty() && dones(&acts).is_empty(), "backing off: {acts:?}");
+            assert_eq!(r.m.stats().retried, 1);
+            r.m.clear(r.now);
+            let acts = r.acts();
+            assert_eq!(cleared(&acts), Some(1), "{delivery:?} {acts:?}");
+            let want = if delivery == Delivery::Queued { vec![] } else { vec![call] };
+            assert_eq!(removed(&acts), want, "{delivery:?}");
+            assert!(acts.iter().any(|a| matches!(a, Action::DeletePrefix(p) if *p == r.m.scope)));
+            let id = r.m.flush(r.now);
+            assert_eq!(flushed(&r.acts()), Some((id, true)), "{delivery:?}: nothing waits");
+            let acts = r.at(r.now + 600_000);
+            assert!(sends(&acts).is_empty(), "{delivery:?}: no retry after the clear: {acts:?}");
+            let st = r.m.stats();
+            let failed = u64::from(delivery == Delivery::Committed);
+            let got = (st.sent, st.committed, st.failed, st.dropped, st.queued);
+            assert_eq!(got, (1, 0, failed, 1, 0), "{delivery:?} {st:?}");
+        }
+    }
+
+    /// An event in a request in flight at clear() is not recalled; when that request fails with
+    /// what a retry may cure, it is not retried (nor stored again): its call resolves false with
+    /// that reason, counted once in failed, not in dropped. A rejected batch in flight is not
+    /// split either (its parts would be new requests). (Before: the 503 was retried after the
+    /// sign-out and the event committed.)
+    #[test]
+    fn clear_then_the_request_in_flight_fails_it_is_not_retried() {
+        let mut r = Rig::known(direct(|c| c.retry = policy()), queue(Delivery::Committed, true));
+        r.input(Input::Loaded(Vec::new()));
+        let call = r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        r.m.clear(r.now);
+        assert_eq!(cleared(&r.acts()), Some(0), "the event in flight is not removed");
+        let acts = r.answer(&s[0], unavailable(None));
+        assert!(
+            matches!(&dones(&acts)[..], [(c, Err(AuditError::Http { status: 503, .. }))] if *c == call),
+            "{acts:?}"
+        );
+        assert!(sends(&acts).is_empty() && puts(&acts).is_empty(), "{acts:?}");
+        let id = r.m.flush(r.now);
+        assert_eq!(flushed(&r.acts()), Some((id, true)));
+        assert!(sends(&r.at(r.now + 600_000)).is_empty(), "never re-sent");
+        let st = r.m.stats();
+        let got = (st.sent, st.committed, st.failed, st.retried, st.dropped, st.queued);
+        assert_eq!(got, (1, 0, 1, 0, 0, 0), "{st:?}");
+
+        // Client mode: a batch of two in flight, rejected for good after the clear: both fail,
+        // no halves are sent.
+        let mut r = Rig::new(client(|_| {}), queue(Delivery::Committed, false));
+        let calls = r.logs(2);
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(s[0].uids().len(), 2);
+        r.m.clear(r.now);
+        assert_eq!(cleared(&r.acts()), Some(0));
+        let acts = r.answer(&s[0], resp(422, r#"{"error":"invalid","message":"no"}"#));
+        assert!(sends(&acts).is_empty(), "not split after the clear: {acts:?}");
+        let failed: Vec<u32> = dones(&acts).iter().filter(|(_, r)| r.is_err()).map(|(c, _)| *c).collect();
+        assert_eq!(failed, calls);
+        assert_eq!((r.m.stats().failed, r.m.stats().dead_lettered, r.m.stats().dropped), (2, 0, 0));
     }
 
     /// Not a test: how the machine's time grows with a burst of `n` calls with the durable

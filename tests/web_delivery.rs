@@ -203,8 +203,11 @@ async function put_as_the_previous_version(name, key, value) {
 // `fail_writes()` leaves the switch as it is. Each call answers how many audit writes the page
 // has attempted so far (their times in `write_times()`). Wraps the global fetch once, on first use.
 let failing = false, writes = 0, wrapped = false;
-const times = [];
+const times = [], bodies = [];
 async function write_times() { return times.slice(); }
+// How many of the page's audit writes so far carried `s` (a trail's name): other tests' loggers
+// may still drain in the background.
+async function writes_with(s) { return bodies.filter((b) => b.includes(s)).length; }
 async function fail_writes(on) {
   if (!wrapped) {
     const real = globalThis.fetch;
@@ -216,6 +219,7 @@ async function fail_writes(on) {
       if (text.includes("UNWIND $events")) {
         writes++;
         times.push(Date.now());
+        bodies.push(text);
         if (failing === true) throw new TypeError("Failed to fetch (the test's offline switch)");
         if (failing && failing.delay) await new Promise((ok) => setTimeout(ok, failing.delay));
         if (typeof failing === "number") {
@@ -244,7 +248,7 @@ async function set_offline(on) {
   }
   return on;
 }
-return { stored_records, first_record, put_as_the_previous_version, fail_writes, write_times, set_offline };
+return { stored_records, first_record, put_as_the_previous_version, fail_writes, write_times, writes_with, set_offline };
 "#;
 
 thread_local! {
@@ -972,4 +976,52 @@ async fn clear_queue_with_a_stored_call_in_flight_removes_its_record_for_good() 
     assert_eq!(stat(&logger, "queued"), 0.0);
     assert_eq!(fail_writes(None).await, before + 1.0, "never re-sent");
     assert_eq!(count_events(&trail).await, 1);
+}
+
+#[wasm_bindgen_test]
+async fn clear_queue_removes_stored_events_waiting_in_the_batch_buffer_not_the_one_in_flight() {
+    // delivery "queued", one request at a time: the first event is in flight (its write held
+    // 600 ms), the next two are stored (their calls resolved true) and wait in the batch buffer.
+    // clearQueue() (sign-out) removes those two and every record in IndexedDB; the one in
+    // flight is written, once; nothing is sent later. (Before: clearQueue() answered 0 and the
+    // two were written after the sign-out.)
+    let (q, trail) = (unique("q"), unique("clearbuffer"));
+    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail,
+        "queue": {"name": q}, "delivery": "queued", "batch": {"maxInFlight": 1}}));
+    let logger = JsAuditLogger::new(cfg).unwrap();
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
+    let before = delay_writes(600).await;
+    let call = |t: &str| {
+        resolve(logger.log_user_action(
+            JsValue::NULL,
+            t.into(),
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+            JsValue::UNDEFINED,
+        ))
+    };
+    assert_eq!(call("CLEAR_IN_FLIGHT").await, JsValue::TRUE, "{:?}", logger.last_error());
+    let mut waited = 0;
+    while fail_writes(None).await < before + 1.0 && waited < 3_000 {
+        sleep_ms(20).await;
+        waited += 20;
+    }
+    assert_eq!(call("CLEAR_BUFFERED_1").await, JsValue::TRUE);
+    assert_eq!(call("CLEAR_BUFFERED_2").await, JsValue::TRUE);
+    assert_eq!(records_become(&q, 3.0, 400).await, Some(3.0), "all three stored");
+    assert_eq!(resolve(logger.clear_queue()).await.as_f64(), Some(2.0));
+    assert_eq!(stored_records(&q).await.as_f64(), Some(0.0), "nothing of this identity stays stored");
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE, "{:?}", logger.last_error());
+    fail_writes(Some(false)).await;
+    assert_eq!(count_events(&trail).await, 1, "the event in flight is written");
+    sleep_ms(1_500).await; // past the drain's first backoff
+    let mine = helper("writes_with", &[trail.as_str().into()]).await;
+    assert_eq!(mine.as_f64(), Some(1.0), "nothing of this logger sent after the clear");
+    let rows =
+        cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.eventType, count(*)", json!({"t": trail}))
+            .await;
+    assert_eq!(rows, vec![vec![json!("CLEAR_IN_FLIGHT"), json!(1)]]);
+    assert_eq!(stored_records(&q).await.as_f64(), Some(0.0));
+    assert_eq!((stat(&logger, "dropped"), stat(&logger, "committed"), stat(&logger, "queued")), (2.0, 1.0, 0.0));
+    assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
 }

@@ -236,9 +236,12 @@ impl JsAuditLogger {
         self.shell.flush(true)
     }
 
-    /// Removes this identity's waiting events and dead letters from the queue (call it on
-    /// sign-out, after `flush()`). Resolves with the number of waiting events removed (counted in
-    /// `stats().dropped`). Never rejects.
+    /// Removes this identity's events not on the wire (queued, in the batch buffer, between two
+    /// attempts), their stored records and its dead letters (call it on sign-out, after
+    /// `flush()`); a call waiting for a removed event resolves `false` (`removed by
+    /// clearQueue()`). An event in a request in flight finishes that request and is never sent
+    /// again. Resolves with the number of events removed (counted in `stats().dropped`). Never
+    /// rejects.
     #[wasm_bindgen(js_name = clearQueue, unchecked_return_type = "Promise<number>")]
     pub fn clear_queue(&self) -> js_sys::Promise {
         self.shell.clear()

@@ -381,6 +381,40 @@ test("clearQueue() while a call is in flight that then fails: counted once (fail
   assert.deepEqual({ sent, committed, failed, queued, dropped }, { sent: 1, committed: 0, failed: 1, queued: 0, dropped: 0 });
 });
 
+test("clearQueue() on sign-out removes every event not on the wire (batch buffer, retry backoff); the one in flight is written once; flush() answers at once", async () => {
+  let first = true;
+  const p = await proxy(async (body, res) => {
+    if (body.includes("BACKING_OFF") && first) {
+      first = false;
+      return answer(res, 503, { error: "busy" }, { "Retry-After": "2" }); // its retry waits >= 2 s
+    }
+    if (body.includes("IN_FLIGHT")) await sleep(400);
+    return false;
+  });
+  const { trail, logger } = loggerVia(p, "clear-signout", { batch: { maxInFlight: 2 } });
+  const backingOff = logger.logUserAction({ uid: "u" }, "BACKING_OFF");
+  assert.ok(await until(() => logger.stats().retried === 1, 3000), JSON.stringify(logger.stats()));
+  const inFlight = logger.logUserAction({ uid: "u" }, "IN_FLIGHT");
+  assert.ok(await until(() => p.writes.length === 2, 3000));
+  // Both slots busy (one backing off, one in flight): these two wait in the batch buffer.
+  const buffered = [logger.logUserAction({ uid: "u" }, "BUFFERED_1"), logger.logUserAction({ uid: "u" }, "BUFFERED_2")];
+  await sleep(20);
+  // Before: 0 (only events waiting for a re-send were removed), and all three were written later.
+  assert.equal(await logger.clearQueue(), 3);
+  assert.deepEqual(await Promise.all([backingOff, ...buffered]), [false, false, false]);
+  assert.match(logger.lastError, /removed by clearQueue\(\)/);
+  assert.equal(await inFlight, true, "the request in flight finishes its delivery");
+  const t = Date.now();
+  assert.equal(await logger.flush(), true);
+  assert.ok(Date.now() - t < 1000, `flush() took ${Date.now() - t} ms`);
+  await sleep(2500); // past the Retry-After and the drain's first backoff
+  assert.equal(p.writes.length, 2, "nothing sent after the clear");
+  assert.deepEqual((await trailEvents(trail)).map((e) => e.type), ["IN_FLIGHT"]);
+  const { sent, committed, failed, retried, queued, dropped } = logger.stats();
+  assert.deepEqual({ sent, committed, failed, retried, queued, dropped }, { sent: 2, committed: 1, failed: 3, retried: 1, queued: 0, dropped: 3 });
+  await logger.close();
+});
+
 test("clearQueue() removes what a failure left waiting: counted in dropped, never sent again", async () => {
   const p = await proxy((body, res) => answer(res, 503));
   const { logger } = loggerVia(p, "clear-waiting", { retry: { maxAttempts: 1 } });
