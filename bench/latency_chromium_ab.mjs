@@ -4,7 +4,7 @@
 // the same statement and body. Machine load moves every contender's figure from run to run, the
 // per-round ratio between contenders in one page much less. Contenders in a random order per
 // iteration (seeded), 30 warm-up iterations dropped; per round p50 of each. Each DIR is a bench build
-// (bench/setup's wasm-pack --features fetch,read,bench + wasm-opt) under .cache/bench/pkg/, each
+// (bench/setup's wasm-pack --features js,fetch,read,bench + wasm-opt) under .cache/bench/pkg/, each
 // logger with a queue (IndexedDB database) of its own.
 //   node bench/latency_chromium_ab.mjs K M DIR [DIR ...]     (DIR relative to .cache/bench/pkg/)
 // Prints one JSON line per round and contender, then per contender the median of the per-round

@@ -1,4 +1,4 @@
-// Turns the three wasm-pack builds (--target web) in <pkg dir> into one npm package with an entry
+// Turns the wasm-bindgen builds (--target web) in <pkg dir> into one npm package with an entry
 // per feature set and, inside each, a file per runtime, declared in package.json `exports`:
 //   "neo4j-audit"         <pkg>/          the write path (AuditLogger, logUserAction)
 //   "neo4j-audit/read"    <pkg>/read/     the same plus the read side (getAuditTrail, verifyTrail …)
@@ -13,9 +13,12 @@
 //                              `new URL("neo4j_audit_bg.wasm", import.meta.url)`, which Vite and
 //                              webpack 5 emit as an asset.
 // In Node and Workers, `init()` still resolves (the module is already instantiated).
-// Fields this script does not own (e.g. `bin`) are kept as they are.
+// Fields this script does not own (e.g. `bin`) are kept as they are. Without a package.json it
+// first writes the one wasm-pack wrote (the crate's name, description, version, license,
+// repository and keywords from `cargo metadata`, in wasm-pack's order) and copies the crate's README.
 //   node scripts/package-entries.mjs <pkg dir>
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const dir = process.argv[2] ?? "pkg";
@@ -26,6 +29,29 @@ const reexport = `export * from "./neo4j_audit.js";\nexport { default } from "./
 const rel = (sub, file) => `./${sub ? `${sub}/` : ""}${file}`;
 
 const pkgPath = join(dir, "package.json");
+if (!existsSync(pkgPath)) {
+  const root = new URL("..", import.meta.url);
+  const meta = JSON.parse(execFileSync("cargo", ["metadata", "--no-deps", "--format-version", "1"], { cwd: root, encoding: "utf8" }));
+  const crate = meta.packages.find((p) => p.name === "neo4j-audit");
+  // "snippets" as wasm-pack listed it (the crate's JS modules; scripts/minify-glue.mjs may have
+  // folded them into the glue since).
+  const files = ["neo4j_audit_bg.wasm", "neo4j_audit.js", "neo4j_audit.d.ts", "snippets"];
+  const base = {
+    name: crate.name,
+    type: "module",
+    description: crate.description,
+    version: crate.version,
+    license: crate.license,
+    repository: { type: "git", url: crate.repository },
+    files,
+    main: "neo4j_audit.js",
+    types: "neo4j_audit.d.ts",
+    sideEffects: ["./snippets/*"],
+    keywords: crate.keywords,
+  };
+  writeFileSync(pkgPath, JSON.stringify(base, null, 2) + "\n");
+  copyFileSync(new URL(crate.readme, root), join(dir, "README.md"));
+}
 const pkg = JSON.parse(readFileSync(pkgPath, "utf8"));
 const files = new Set(pkg.files ?? []);
 const sideEffects = new Set(pkg.sideEffects ?? []);

@@ -50,7 +50,7 @@ pub struct StreamState {
 impl StreamState {
     /// As JSON text (`{"streamId":…,"nextSeq":…,"head":…}`, what `Serialize` gives), written
     /// directly: a browser saves it per event.
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the browser's stores
+    #[cfg_attr(not(all(target_arch = "wasm32", feature = "js")), allow(dead_code))] // the browser's stores
     pub(crate) fn to_json(&self) -> String {
         use crate::json::{write_str, write_uint};
         let mut out = String::with_capacity(self.stream_id.len() + self.head.len() + 48);
@@ -65,7 +65,7 @@ impl StreamState {
     }
 
     /// The state [`StreamState::to_json`] wrote.
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // the browser's stores
+    #[cfg_attr(not(all(target_arch = "wasm32", feature = "js")), allow(dead_code))] // the browser's stores
     pub(crate) fn from_json(text: &str) -> Option<StreamState> {
         use crate::json::Json;
         let v = crate::json::parse(text, 2).ok()?;

@@ -100,7 +100,7 @@ impl Target {
 impl LogOptions {
     /// `logUserAction`'s options as JSON (`JSON.stringify` of the JS object): `{"targets"?: [...]}`,
     /// nothing else. The targets' rules are checked when the event is built.
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    #[cfg_attr(not(all(target_arch = "wasm32", feature = "js")), allow(dead_code))]
     pub(crate) fn from_json(v: &crate::json::Json) -> Result<LogOptions, AuditError> {
         use crate::json::Json;
         let bad = |m: String| AuditError::InvalidInput(m);

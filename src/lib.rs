@@ -62,7 +62,8 @@
 //! machine asks for (for Rust callers a task: tokio natively, the host's event loop on wasm; for
 //! the JavaScript entries a small JS module: `fetch`, one timer, IndexedDB) → one HTTP request, bounded in time, described by a *sink* chosen when the logger
 //! is built (Neo4j's HTTP API, or the ingest Worker in client mode). On wasm a thin shell is the
-//! JavaScript surface; those modules, and the internals the tests use, are hidden from these docs.
+//! JavaScript surface (feature `js`, which only the npm package's builds turn on); those modules,
+//! and the internals the tests use, are hidden from these docs.
 //!
 //! ## Cargo features
 //!
@@ -71,12 +72,13 @@
 //! | feature | adds | used by |
 //! |---|---|---|
 //! | *(none)* | the write path: rules, events, redaction, hash chain, batching, retries, both sinks, the durable queue on wasm | every build |
+//! | `js` | wasm: the JavaScript API of the npm package (the exported `AuditLogger` class, `logUserAction` and the other methods, their TypeScript declarations, the JS driver and its IndexedDB store, config from JS values, the read methods' JS side), shipped with its JS snippet files. A build setting, never for a Rust dependency: without it a wasm32 build has the Rust API only ([`AuditLogger`], driven on the host's event loop) and exports nothing to JavaScript (`tests/dependent.rs`). Natively it changes nothing | every npm entry and the Worker (`scripts/build`), the benchmarks, this repository's tests |
 //! | `read` | the read side: `getAuditTrail`, `getUserActivity`, `verifyTrail` (`AuditLogger::audit_trail` and friends in Rust) | the read entry (`neo4j-audit/read`, `pkg/read/`), Rust callers who read |
 //! | `ingest` | the Worker's ingest endpoint: JWT (HS256), CORS, body checks, `handleIngest` | the Worker entry (`neo4j-audit/worker`, `pkg/worker/`) only |
 //! | `fetch` | wasm: the host's global `fetch` instead of reqwest (no reqwest, `url` or `idna` in the `.wasm`) | the npm package and the Worker |
-//! | `worker` | `ingest` + `fetch`, and on wasm the `.wasm` exports `handleIngest` only (no `AuditLogger` class, read methods or durable queue: a Worker never calls them) | the Worker entry's build only (`scripts/build`) |
+//! | `worker` | `ingest` + `fetch` + `js`, and on wasm the `.wasm` exports `handleIngest` only (no `AuditLogger` class, read methods or durable queue: a Worker never calls them) | the Worker entry's build only (`scripts/build`) |
 //! | `memory-queue` | wasm: the durable queue in memory only, its IndexedDB storage, recovery and `pagehide`/`online` handling left out of the build (a Worker has none of them; takes nothing away there) | the Workers build of the write entry (`neo4j-audit` under the `workerd` condition, `pkg/workerd/`) only (`scripts/build`) |
-//! | `bench` | wasm: `benchmarkRequestBody` for `bench/` | benchmarks only |
+//! | `bench` | `js` + wasm: `benchmarkRequestBody` for `bench/` | benchmarks only |
 //! | `bench-alloc` | `bench` + a counting allocator (`benchmarkHeap`) | `bench/memory.mjs` only; never in a shipped build |
 //! | `test-hooks` | fault hooks for the crate's own tests (e.g. failing IndexedDB deletes) | this repository's tests only (its dev-dependency on itself); never in a shipped build |
 
@@ -135,10 +137,13 @@ mod urlcheck;
 
 // Not in the Worker entry, which has no durable queue: its .wasm would not call the queue's
 // IndexedDB module (src/queue/idb.js), but wasm-bindgen would still ship that file beside it.
-#[cfg(all(target_arch = "wasm32", not(feature = "worker")))]
+// Nor without `js`: only the JS driver (src/wasm/store.js) stores records.
+#[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "worker")))]
 #[doc(hidden)]
 pub mod queue;
-#[cfg(target_arch = "wasm32")]
+// The JavaScript API (feature `js`): a Rust program built for wasm32 that depends on this crate
+// gets none of its exports, glue or snippet files.
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
 #[doc(hidden)]
 pub mod wasm;
 

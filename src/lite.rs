@@ -64,13 +64,13 @@ impl<A: Future + Unpin, B: Future + Unpin> Future for Select<A, B> {
 }
 
 /// `fut`'s output passed through `f` (`FutureExt::map`).
-// Used by the read methods' promises on wasm only.
-#[cfg_attr(not(all(target_arch = "wasm32", feature = "read")), allow(dead_code))]
+// Used by the read methods' promises on wasm only (the JavaScript API, feature `js`).
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "read", feature = "js")), allow(dead_code))]
 pub(crate) fn map<F: Future, T, G: FnOnce(F::Output) -> T>(fut: F, f: G) -> Map<F, G> {
     Map { fut, f: Some(f) }
 }
 
-#[cfg_attr(not(all(target_arch = "wasm32", feature = "read")), allow(dead_code))]
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "read", feature = "js")), allow(dead_code))]
 pub(crate) struct Map<F, G> {
     fut: F,
     f: Option<G>,

@@ -402,7 +402,7 @@ impl AuditLogger {
 
     /// [`AuditLogger::build_event_json_with`] taking the parts the event keeps (the JavaScript
     /// shell's per-event path: no copies of what it already owns).
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+    #[cfg_attr(not(all(target_arch = "wasm32", feature = "js")), allow(dead_code))]
     pub(crate) fn build_event_json_owned(
         &self,
         user: Option<User>,

@@ -465,7 +465,7 @@ impl VerifyQuery {
     }
 }
 
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // what the JavaScript shell needs
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "js")), allow(dead_code))] // what the JavaScript shell needs
 pub(crate) mod js;
 mod verify;
 
@@ -972,7 +972,7 @@ impl From<AuditEvent> for TrailEvent {
 /// calendar. `Date.parse` (the read side's `since`/`until` strings on wasm) rolls `2026-02-30`
 /// over to March 2 in V8, and the spec leaves such a date to each host: refused instead.
 /// Text without that prefix is left to the parser.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))] // used by src/wasm/read.rs
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "js")), allow(dead_code))] // used by src/wasm/read.rs
 pub(crate) fn calendar_date(s: &str) -> bool {
     let b = s.as_bytes();
     let digits = |r: std::ops::Range<usize>| -> Option<u32> {

@@ -17,28 +17,7 @@ fn example(name: &str) -> PathBuf {
     static BUILD: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = BUILD.lock().unwrap_or_else(|p| p.into_inner());
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
-    // Without what `cargo test` sets for this test (CARGO_PKG_NAME, ...): build scripts (ring's)
-    // watch those variables, and seeing them differ would rebuild the TLS stack, twice a run.
-    for (key, _) in std::env::vars_os() {
-        let k = key.to_string_lossy();
-        let set_by_cargo_test = [
-            "CARGO_PKG_",
-            "CARGO_MANIFEST_",
-            "CARGO_CRATE_",
-            "CARGO_BIN_",
-            "CARGO_PRIMARY_",
-            "CARGO_TARGET_TMPDIR",
-            "OUT_DIR",
-        ]
-        .iter()
-        .any(|p| k.starts_with(p));
-        if set_by_cargo_test {
-            build.env_remove(&key);
-        }
-    }
-    let out = build
+    let out = cargo()
         .args(["build", "--quiet", "--features", "read,ingest", "--examples"])
         .current_dir(&root)
         .output()

@@ -19,8 +19,9 @@ mod wasm;
 pub use wasm::{sleep_ms, sleep_ms_background};
 
 /// The request's headers as src/transport/fetch.js takes them: "name\nvalue\n..." (names and
-/// values never hold a line break: HTTP forbids it).
-#[cfg(target_arch = "wasm32")]
+/// values never hold a line break: HTTP forbids it). Used by the `fetch` transport and the JS
+/// driver (feature `js`).
+#[cfg(all(target_arch = "wasm32", any(feature = "fetch", feature = "js")))]
 pub(crate) fn header_lines(req: &HttpRequest) -> String {
     let mut headers = String::new();
     for (k, v) in &req.headers {

@@ -3,7 +3,7 @@
 //! bench/ to measure the core's CPU per event (P3) and to make the single-request baseline (P1 e).
 //!
 //! ```js
-//! // .cache/bench/pkg, built by bench/setup with --features fetch,bench
+//! // .cache/bench/pkg, built by bench/setup with --features js,fetch,read,bench
 //! const body = benchmarkRequestBody(logger, [{ user: { uid: "u1" }, actionType: "LOGIN" }]);
 //! ```
 

@@ -2,6 +2,7 @@
 //! the graph back, plus a canned-answer HTTP server for fault cases (never used as the database).
 #![allow(dead_code)]
 
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
@@ -9,6 +10,31 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
 use neo4j_audit::Config;
+
+/// `cargo` as a user runs it: without what `cargo test` sets for the test (CARGO_PKG_NAME, ...).
+/// Build scripts (ring's) watch those variables, and seeing them differ would rebuild the TLS
+/// stack, twice a run.
+pub fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (key, _) in std::env::vars_os() {
+        let k = key.to_string_lossy();
+        let set_by_cargo_test = [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+            "CARGO_PRIMARY_",
+            "CARGO_TARGET_TMPDIR",
+            "OUT_DIR",
+        ]
+        .iter()
+        .any(|p| k.starts_with(p));
+        if set_by_cargo_test {
+            c.env_remove(&key);
+        }
+    }
+    c
+}
 
 pub fn neo4j_url() -> String {
     std::env::var("NEO4J_URL").unwrap_or_else(|_| "http://127.0.0.1:7474".into())
