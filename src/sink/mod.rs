@@ -6,7 +6,7 @@
 mod ingest;
 mod neo4j;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "ingest", not(target_arch = "wasm32")))]
 pub(crate) use self::ingest::request_body;
 pub(crate) use self::ingest::{interpret as ingest_interpret, IngestSink};
 #[cfg_attr(not(feature = "ingest"), allow(unused_imports))]
