@@ -110,16 +110,17 @@ impl Drop for Server {
     }
 }
 
+/// The axum example started on a free port, its stdout piped.
+async fn spawn_axum(trail: &str) -> std::process::Child {
+    let trail = trail.to_owned();
+    let mut cmd = tokio::task::spawn_blocking(move || command("axum", &trail)).await.unwrap();
+    cmd.env("BIND", "127.0.0.1:0").stdout(Stdio::piped()).spawn().expect("server starts")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axum_server_logs_fifty_concurrent_requests_through_one_logger() {
     let trail = unique("ex-axum");
-    let mut cmd = tokio::task::spawn_blocking({
-        let trail = trail.clone();
-        move || command("axum", &trail)
-    })
-    .await
-    .unwrap();
-    let mut child = cmd.env("BIND", "127.0.0.1:0").stdout(Stdio::piped()).spawn().expect("server starts");
+    let mut child = spawn_axum(&trail).await;
     let stdout = child.stdout.take().unwrap();
     let server = Server(child);
     let line = tokio::task::spawn_blocking(move || {
@@ -172,13 +173,7 @@ async fn axum_server_logs_fifty_concurrent_requests_through_one_logger() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axum_server_stopped_by_sigterm_closes_the_logger_and_loses_nothing() {
     let trail = unique("ex-axum-stop");
-    let mut cmd = tokio::task::spawn_blocking({
-        let trail = trail.clone();
-        move || command("axum", &trail)
-    })
-    .await
-    .unwrap();
-    let mut child = cmd.env("BIND", "127.0.0.1:0").stdout(Stdio::piped()).spawn().expect("server starts");
+    let mut child = spawn_axum(&trail).await;
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let pid = child.id();
     let server = Server(child);

@@ -814,6 +814,27 @@ async fn sleep_ms(ms: i32) {
     let _ = JsFuture::from(sleep).await;
 }
 
+/// Waits until the writes seen by the test server (`fail_writes`' count) reach `n`, at most
+/// `limit_ms`; the caller asserts on the count afterwards.
+async fn writes_reach(n: f64, limit_ms: i32) {
+    let mut waited = 0;
+    while fail_writes(None).await < n && waited < limit_ms {
+        sleep_ms(20).await;
+        waited += 20;
+    }
+}
+
+/// `logUserAction(null, action)`: the promise of its outcome, resolved (the call is made now).
+fn log_action(logger: &JsAuditLogger, action: &str) -> impl std::future::Future<Output = JsValue> {
+    resolve(logger.log_user_action(
+        JsValue::NULL,
+        action.into(),
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+        JsValue::UNDEFINED,
+    ))
+}
+
 #[wasm_bindgen_test]
 async fn the_online_event_wakes_the_drain_out_of_its_backoff() {
     // With the queue on, a failed event is re-sent in the background after a backoff (1 s, 1 s,
@@ -837,11 +858,7 @@ async fn the_online_event_wakes_the_drain_out_of_its_backoff() {
     assert_eq!(records_become(&q, 1.0, 2_000).await, Some(1.0), "the failed event is stored");
     // The drain's first two re-sends (each 1 to 1.5 s after the last failure) fail too: the next
     // one waits 2 s or more (to 2.75 s).
-    let mut waited = 0;
-    while fail_writes(None).await < before + 3.0 && waited < 5_000 {
-        sleep_ms(20).await;
-        waited += 20;
-    }
+    writes_reach(before + 3.0, 5_000).await;
     assert_eq!(fail_writes(Some(false)).await, before + 3.0, "one call, two background re-sends");
     assert_eq!(stat(&logger, "queued"), 1.0);
     let t = js_sys::Date::now();
@@ -870,21 +887,9 @@ async fn queued_calls_during_a_retry_after_wait_for_the_drain() {
     let logger = JsAuditLogger::new(cfg).unwrap();
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
     let before = rate_limit_next_write(2).await;
-    let call = |t: &str| {
-        resolve(logger.log_user_action(
-            JsValue::NULL,
-            t.into(),
-            JsValue::UNDEFINED,
-            JsValue::UNDEFINED,
-            JsValue::UNDEFINED,
-        ))
-    };
+    let call = |t: &str| log_action(&logger, t);
     assert_eq!(call("RA_FIRST").await, JsValue::TRUE, "{:?}", logger.last_error());
-    let mut waited = 0;
-    while fail_writes(None).await < before + 1.0 && waited < 3_000 {
-        sleep_ms(20).await;
-        waited += 20;
-    }
+    writes_reach(before + 1.0, 3_000).await;
     sleep_ms(100).await; // its 429 has been read
     assert_eq!(call("RA_SECOND").await, JsValue::TRUE, "{:?}", logger.last_error());
     assert_eq!(records_become(&q, 2.0, 2_000).await, Some(2.0), "both stored");
@@ -991,21 +996,9 @@ async fn clear_queue_removes_stored_events_waiting_in_the_batch_buffer_not_the_o
     let logger = JsAuditLogger::new(cfg).unwrap();
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
     let before = delay_writes(600).await;
-    let call = |t: &str| {
-        resolve(logger.log_user_action(
-            JsValue::NULL,
-            t.into(),
-            JsValue::UNDEFINED,
-            JsValue::UNDEFINED,
-            JsValue::UNDEFINED,
-        ))
-    };
+    let call = |t: &str| log_action(&logger, t);
     assert_eq!(call("CLEAR_IN_FLIGHT").await, JsValue::TRUE, "{:?}", logger.last_error());
-    let mut waited = 0;
-    while fail_writes(None).await < before + 1.0 && waited < 3_000 {
-        sleep_ms(20).await;
-        waited += 20;
-    }
+    writes_reach(before + 1.0, 3_000).await;
     assert_eq!(call("CLEAR_BUFFERED_1").await, JsValue::TRUE);
     assert_eq!(call("CLEAR_BUFFERED_2").await, JsValue::TRUE);
     assert_eq!(records_become(&q, 3.0, 400).await, Some(3.0), "all three stored");
