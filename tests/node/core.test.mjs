@@ -123,6 +123,17 @@ test("constructor throws descriptive errors for bad config", () => {
   }
 });
 
+test("the browser module used before init(): the constructor names the fix, the one-shot resolves false", async () => {
+  // Found by a new user: forgetting `await init()` in a bundled app threw "Cannot read properties
+  // of undefined (reading 'auditlogger_new')", and the one-shot logUserAction threw as well.
+  for (const entry of ["", "read/"]) {
+    // A module instance of its own (the query string), never initialised.
+    const pkg = await import(new URL(`../../pkg/${entry}neo4j_audit.js?uninitialised`, import.meta.url).href);
+    assert.throws(() => new pkg.AuditLogger(config("never")), { message: /^neo4j-audit is not initialised: `await init\(\)`/ });
+    assert.equal(await pkg.logUserAction(config("never"), null, "NEVER"), false);
+  }
+});
+
 test("an uncaught constructor refusal prints a short source line, then the message", () => {
   // Node prints the source line of an uncaught error: the glue was minified onto one ~13 KB line,
   // which came before the message (review6). Every entry's glue now has lines of ≤ ~400 chars.
