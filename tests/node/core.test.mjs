@@ -247,6 +247,18 @@ test("the package ships TypeScript types for the whole surface", () => {
   assert.ok(read.includes("getTargetActivity(label: string, uid: string"), "neo4j-audit/read types getTargetActivity");
 });
 
+test("InitOutput in each entry's types names only exports that init() returns", async () => {
+  // The release build renames the closure-invoke exports (scripts/minify-wasm-names.mjs); the
+  // types listed the old names, which the instance does not have.
+  for (const entry of ["", "read/", "worker/"]) {
+    const dts = readFileSync(`${ROOT}/pkg/${entry}neo4j_audit.d.ts`, "utf8");
+    const members = [.../export interface InitOutput \{([^}]*)\}/.exec(dts)[1].matchAll(/readonly (\w+):/g)].map((m) => m[1]);
+    const pkg = await import(new URL(`../../pkg/${entry}neo4j_audit.js?initoutput`, import.meta.url).href);
+    const out = pkg.initSync({ module: readFileSync(new URL(`../../pkg/${entry}neo4j_audit_bg.wasm`, import.meta.url)) });
+    assert.deepEqual(members.filter((m) => !(m in out)), [], `${entry || "root"}: InitOutput members init() does not return`);
+  }
+});
+
 test("every config member is read, and each section refuses unknown keys and wrong values", () => {
   // The less common members are parsed by functions of their own (src/wasm/config.rs, for the
   // Workers cold start): each still takes its values and still names what is wrong.
