@@ -31,6 +31,20 @@ for (const dir of process.argv.slice(2)) {
     src = src.replace(re, by);
     if (re.test(src)) throw new Error(`minify-glue: ${f}: ${re} found more than once`);
   }
+  // Before `await init()` (browsers and bundlers; the Node and Workers entries instantiate at
+  // import) the glue's `wasm` is undefined: `new AuditLogger()` threw "Cannot read properties of
+  // undefined (reading 'auditlogger_new')" and the one-shot logUserAction threw too. The
+  // constructor (the one place that throws) now names the fix; the one-shot resolves false, as
+  // for an invalid config. Only entries with the class (the Worker entry has handleIngest only).
+  if (src.includes("\nexport class AuditLogger {")) {
+    for (const [re, by] of [
+      [/(\n    constructor\(config\) \{\n)/, '$1        if (wasm === undefined) throw new Error("neo4j-audit is not initialised: `await init()` (the default export) before `new AuditLogger()`; Node and Workers need no init");\n'],
+      [/(\nexport function logUserAction\([^)]*\) \{\n)/, "$1    if (wasm === undefined) return Promise.resolve(false);\n"],
+    ]) {
+      if ((src.match(new RegExp(re.source, "g")) ?? []).length !== 1) throw new Error(`minify-glue: ${f}: ${re} not found exactly once`);
+      src = src.replace(re, by);
+    }
+  }
   const calls = src.match(/passStringToWasm0\([^)]*\)/g) ?? [];
   if (calls.some((c) => !c.startsWith("passStringToWasm0(arg,") && !c.endsWith("wasm.__wbindgen_realloc)"))) {
     throw new Error(`minify-glue: ${f}: a passStringToWasm0 call without realloc`);

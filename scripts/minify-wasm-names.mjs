@@ -13,7 +13,7 @@
 // read 106,781 -> 106,668, Worker 98,975 -> 98,859.
 //   node scripts/minify-wasm-names.mjs <dir> [<wasm>]   (dir holds neo4j_audit.js and, unless <wasm>
 //   names another file, neo4j_audit_bg.wasm)
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { transformSync } from "esbuild";
 import { leb, reader } from "./wasm-bytes.mjs";
@@ -156,5 +156,17 @@ const escape = (s) => s.replace(/[$]/g, "\\$");
   glue = selfTypes + transformSync(glue.slice(selfTypes.length), { minifyWhitespace: true, lineLimit: 400 }).code
     .replace(/new URL\("[^"]*"/g, (url) => url.replace(/\\\n/g, ""));
   writeFileSync(glueFile, glue);
+  // The types' InitOutput (what init() and initSync() return: the instance's exports) lists the
+  // renamed exports by their new names too (it named exports the instance no longer has).
+  const dtsFile = join(dir, "neo4j_audit.d.ts");
+  if (existsSync(dtsFile)) {
+    let dts = readFileSync(dtsFile, "utf8");
+    for (const [old, short] of exports) {
+      const member = `    readonly ${old}:`;
+      if (dts.split(member).length !== 2) throw new Error(`${dtsFile}: InitOutput member ${old} not found once`);
+      dts = dts.replace(member, `    readonly ${short}:`);
+    }
+    writeFileSync(dtsFile, dts);
+  }
   console.error(`minify-wasm-names: ${dir}: ${imports.size} imports, ${exports.size} exports, ${modules.size} snippet modules renamed${stripped ? ", target_features dropped" : ""}`);
 }

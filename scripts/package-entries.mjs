@@ -106,6 +106,11 @@ exports["./package.json"] = "./package.json";
 pkg.files = [...files];
 pkg.sideEffects = [...sideEffects];
 pkg.exports = exports;
+// TypeScript's `moduleResolution: "node10"` (what `module: "commonjs"` implies up to TypeScript 5)
+// ignores `exports`: it finds the root's types through `types`, and the subpaths' only through
+// this map (without it, `import … from "neo4j-audit/read"` is TS2307 there). TypeScript's other
+// resolutions read `exports` and never this.
+pkg.typesVersions = { "*": Object.fromEntries(ENTRIES.filter(([sub]) => sub).map(([sub]) => [sub, [rel(sub, "neo4j_audit.d.ts")]])) };
 writeFileSync(pkgPath, JSON.stringify(pkg, null, 2) + "\n");
 console.error(`package-entries: ${ENTRIES.map(([s]) => `${join(dir, s)}/{node,workerd}.js`).join(", ")}; exports in ${pkgPath}`);
 

@@ -1,6 +1,6 @@
 // The package as users install it: `npm pack` of pkg/, the tarball installed into throwaway projects
 // (tests/install/projects.mjs, cached under .cache/install/) that import it by name with no loader
-// code — plain Node, Vite 5, esbuild, webpack 5, two wrangler Workers and a strict TypeScript
+// code — plain Node, Vite 5, esbuild, webpack 5, Rollup, two wrangler Workers and a strict TypeScript
 // project. Each is built as its user would; the browser apps run in headless Chromium and the
 // Workers in workerd (`wrangler dev`), every event is written to the real Neo4j and read back from
 // it independently.
@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, cpSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, cpSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { extname, join, normalize } from "node:path";
 import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, cypher, unique } from "../node/helpers.mjs";
@@ -165,6 +165,14 @@ test("esbuild: the file loader emits each .wasm for init(); the page logs and re
 test("webpack 5: asset modules emit each .wasm; the page logs and reads back in Chromium", () =>
   bundledApp("webpack", ["build.mjs"]));
 
+test("Rollup with the README's rollup.config.js: emits each .wasm; the page logs and reads back in Chromium", () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const config = /```js\n\/\/ rollup\.config\.js\n([^]*?)```/.exec(readme)?.[1];
+  assert.ok(config, "README has a rollup.config.js block");
+  writeFileSync(join(project("rollup", tarball, TOOLS.rollup), "rollup.config.js"), config);
+  return bundledApp("rollup", ["build.mjs"]);
+});
+
 test("a Worker project mounts \"neo4j-audit/worker\" (handleIngest) and ingests in workerd", async () => {
   const dir = project("worker-ingest", tarball);
   const trail = unique("install-ingest");
@@ -237,7 +245,9 @@ test("TypeScript: tsc --noEmit --strict over code using every export of the thre
     const imported = new RegExp(`import \\w+, \\{([^}]*)\\} from "${entry}";`).exec(source)?.[1] ?? "";
     for (const name of names) assert.match(imported, new RegExp(`\\b${name}\\b`), `app.ts does not import ${name} from ${entry}`);
   }
-  for (const tsconfig of ["tsconfig.json", "tsconfig.node.json"]) {
+  // tsconfig.commonjs.json: `module: "commonjs"` (moduleResolution node10, which ignores `exports`)
+  // finds the subpaths' types through package.json `typesVersions`.
+  for (const tsconfig of ["tsconfig.json", "tsconfig.node.json", "tsconfig.commonjs.json"]) {
     run(dir, process.execPath, ["node_modules/typescript/bin/tsc", "-p", tsconfig, "--noEmit", "--strict"]);
   }
 });

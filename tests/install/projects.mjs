@@ -18,6 +18,7 @@ export const TOOLS = {
   vite: { vite: "5.4.21" },
   esbuild: { esbuild: "0.25.12" },
   webpack: { webpack: "5.103.0" },
+  rollup: { rollup: "4.68.8", "@rollup/plugin-node-resolve": "16.0.3", "@web/rollup-plugin-import-meta-assets": "2.3.3" },
   types: { typescript: "5.9.3" },
 };
 

@@ -123,6 +123,17 @@ test("constructor throws descriptive errors for bad config", () => {
   }
 });
 
+test("the browser module used before init(): the constructor names the fix, the one-shot resolves false", async () => {
+  // Found by a new user: forgetting `await init()` in a bundled app threw "Cannot read properties
+  // of undefined (reading 'auditlogger_new')", and the one-shot logUserAction threw as well.
+  for (const entry of ["", "read/"]) {
+    // A module instance of its own (the query string), never initialised.
+    const pkg = await import(new URL(`../../pkg/${entry}neo4j_audit.js?uninitialised`, import.meta.url).href);
+    assert.throws(() => new pkg.AuditLogger(config("never")), { message: /^neo4j-audit is not initialised: `await init\(\)`/ });
+    assert.equal(await pkg.logUserAction(config("never"), null, "NEVER"), false);
+  }
+});
+
 test("an uncaught constructor refusal prints a short source line, then the message", () => {
   // Node prints the source line of an uncaught error: the glue was minified onto one ~13 KB line,
   // which came before the message (review6). Every entry's glue now has lines of ≤ ~400 chars.
@@ -234,6 +245,18 @@ test("the package ships TypeScript types for the whole surface", () => {
   ]) assert.ok(dts.includes(needle), `missing in .d.ts: ${needle}`);
   const read = readFileSync(`${ROOT}/pkg/read/neo4j_audit.d.ts`, "utf8");
   assert.ok(read.includes("getTargetActivity(label: string, uid: string"), "neo4j-audit/read types getTargetActivity");
+});
+
+test("InitOutput in each entry's types names only exports that init() returns", async () => {
+  // The release build renames the closure-invoke exports (scripts/minify-wasm-names.mjs); the
+  // types listed the old names, which the instance does not have.
+  for (const entry of ["", "read/", "worker/"]) {
+    const dts = readFileSync(`${ROOT}/pkg/${entry}neo4j_audit.d.ts`, "utf8");
+    const members = [.../export interface InitOutput \{([^}]*)\}/.exec(dts)[1].matchAll(/readonly (\w+):/g)].map((m) => m[1]);
+    const pkg = await import(new URL(`../../pkg/${entry}neo4j_audit.js?initoutput`, import.meta.url).href);
+    const out = pkg.initSync({ module: readFileSync(new URL(`../../pkg/${entry}neo4j_audit_bg.wasm`, import.meta.url)) });
+    assert.deepEqual(members.filter((m) => !(m in out)), [], `${entry || "root"}: InitOutput members init() does not return`);
+  }
 });
 
 test("every config member is read, and each section refuses unknown keys and wrong values", () => {

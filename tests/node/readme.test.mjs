@@ -1,10 +1,13 @@
 // The README's reference parts against the code they describe: the Layout block names every module
-// of src/, and each CLI command's synopsis names every option the command accepts.
+// of src/, each CLI command's synopsis names every option the command accepts, and the
+// JavaScript blocks a user pastes first run against the real Neo4j.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT } from "./helpers.mjs";
+import { pathToFileURL } from "node:url";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique } from "./helpers.mjs";
 
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
 
@@ -27,5 +30,43 @@ test("README: each CLI command's synopsis lists every option the command takes",
     for (const [option, { short }] of Object.entries(options)) {
       assert.ok(synopsis.includes(`--${option}`) || (short && synopsis.includes(`-${short} `)), `${name}: --${option} missing from "${synopsis}"`);
     }
+  }
+});
+
+/** The first ```js block after the line `marker` in the README. */
+function block(marker) {
+  const at = README.indexOf(marker);
+  assert.ok(at >= 0, `README has "${marker}"`);
+  const code = /```js\n([^]*?)```/.exec(README.slice(at))?.[1];
+  assert.ok(code, `a js block follows "${marker}"`);
+  return code;
+}
+
+test("README: the JavaScript quick start, Reading the trail and Verifying blocks run as written, in that order", async () => {
+  // One module, as a user pastes them one after the other: the logger of the quick start (its URL
+  // and password made this machine's, its trail this test's own) then reads and verifies.
+  const trail = unique("readme");
+  const quickStart = block("Then, in any of them:")
+    .replace('url: "http://127.0.0.1:7474",', `url: ${JSON.stringify(NEO4J_URL)}, trail: ${JSON.stringify(trail)},`)
+    .replace('username: "neo4j", password: "…",', `username: ${JSON.stringify(NEO4J_USER)}, password: ${JSON.stringify(NEO4J_PASSWORD)},`);
+  assert.ok(quickStart.includes(trail) && quickStart.includes(JSON.stringify(NEO4J_PASSWORD)), "the quick start's url and password lines");
+  const source = [
+    `import { AuditLogger } from ${JSON.stringify(pathToFileURL(join(ROOT, "pkg/read/node.js")).href)};`,
+    "const console = { log() {}, warn(...a) { globalThis.readmeWarned = a; } };",
+    quickStart, block("## Reading the trail"), block("### Verifying"),
+    "export default { ok, page, older, mine, onDoc, report, head, lastError: logger.lastError };",
+  ].join("\n");
+  const dir = mkdtempSync(join(tmpdir(), "readme-"));
+  try {
+    writeFileSync(join(dir, "readme.mjs"), source);
+    const got = (await import(pathToFileURL(join(dir, "readme.mjs")).href)).default;
+    assert.equal(got.ok, true, got.lastError);
+    for (const k of ["page", "older", "mine", "onDoc", "report"]) assert.notEqual(got[k], null, `${k}: ${got.lastError}`);
+    assert.equal(got.report.ok, true);
+    assert.equal(got.head.seq, 0);
+    const mine = got.mine.events.map((e) => [e.actionType, e.category, e.userUid, e.details]);
+    assert.deepEqual(mine, [["DOCUMENT_MODIFIED", "DOCUMENT_MANAGEMENT", "user-123", { document_id: "doc-456", fields_changed: ["title", "content"] }]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
