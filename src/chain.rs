@@ -583,6 +583,9 @@ pub struct Verifier<'k> {
     /// An event read (since [`Verifier::new`] or [`Verifier::resume`]: a Worker stream's events
     /// all say so) says the Worker wrote it (`source: "worker"`).
     worker: bool,
+    /// The stream's id binds it to another trail ([`Verifier::in_trail`]): its first event read
+    /// here makes it `Forged`. A stream with no event in this trail is not one of its streams.
+    foreign: bool,
 }
 
 /// Where a [`Verifier`] stands, to continue in a later call ([`Verifier::state`],
@@ -645,6 +648,7 @@ impl<'k> Verifier<'k> {
             head: None,
             edges_off: None,
             worker: false,
+            foreign: false,
         }
     }
 
@@ -715,14 +719,13 @@ impl<'k> Verifier<'k> {
     }
 
     /// The stream is read from trail `trail`: a stream whose id binds it to another trail
-    /// ([`stream_trail_binding`]: a Worker stream moved here, or trails renamed) is `Forged`.
+    /// ([`stream_trail_binding`]: a Worker stream moved here, or trails renamed) is `Forged` once
+    /// an event of it is read here. Asked for a stream of another trail that has no event in this
+    /// one, the report is an empty stream (nothing verified), not a forgery.
     pub fn in_trail(mut self, trail: &str) -> Self {
         let binding = stream_trail_binding(&self.report.stream_id, trail);
         self.report.bound = binding == Some(true);
-        if binding == Some(false) {
-            let msg = "the stream's id binds it to another trail (moved here, or the trail renamed)";
-            self.fail(BreakKind::Forged, 0, None, msg.into());
-        }
+        self.foreign = binding == Some(false);
         self
     }
 
@@ -739,6 +742,10 @@ impl<'k> Verifier<'k> {
 
     /// The next stored event with its event seal, if it carries one.
     pub fn push_sealed(&mut self, ev: AuditEvent, seal: Option<StoredSeal>) {
+        if std::mem::take(&mut self.foreign) {
+            let msg = "the stream's id binds it to another trail (moved here, or the trail renamed)";
+            self.fail(BreakKind::Forged, 0, None, msg.into());
+        }
         self.report.checked += 1;
         self.worker |= ev.source == crate::event::Source::Worker;
         if self.group.first().is_some_and(|(g, _)| g.seq != ev.seq) {
@@ -988,10 +995,24 @@ mod tests {
         assert_eq!(stream_trail_binding(&id, "org:a"), Some(true));
         assert_eq!(stream_trail_binding(&id, "org:b"), Some(false));
         assert_eq!(stream_trail_binding(&uuid_like(), "org:a"), None, "client streams carry no binding");
-        let v = Verifier::new(&id, true).in_trail("org:b");
-        assert_eq!(v.finish().first_break.map(|b| b.kind), Some(BreakKind::Forged));
+        // An event of it read in another trail: moved there (or the trail renamed).
+        let (_, evs) = stream(1);
+        let mut moved = Verifier::new(&id, true).in_trail("org:b");
+        moved.push(evs[0].clone());
+        let r = moved.finish();
+        assert_eq!(r.first_break.map(|b| (b.kind, b.seq)), Some((BreakKind::Forged, 0)));
+        assert!(!r.bound);
         assert!(Verifier::new(&id, true).in_trail("org:a").finish().ok);
         assert!(Verifier::new(&uuid_like(), true).in_trail("org:b").finish().ok);
+    }
+
+    #[test]
+    fn a_stream_of_another_trail_with_no_event_here_is_empty_not_forged() {
+        // `verify --stream <id> --trail <another>`: nothing of it in this trail is nothing
+        // verified (the CLI says so), not a forgery at seq 0 with 0 events checked.
+        let r = Verifier::new(&trail_stream_id("org:a"), true).in_trail("org:b").finish();
+        assert!(r.ok && r.first_break.is_none(), "{r:?}");
+        assert_eq!((r.checked, r.bound), (0, false));
     }
 
     #[test]
