@@ -73,6 +73,9 @@ struct Core {
     trail_indexed: AtomicBool,
     /// Rules, redaction, UID and time: the one place events are born (shared with the Worker).
     builder: EventBuilder,
+    /// This logger's credentials of at least [`MIN_SCRUBBED_SECRET`] bytes, each as held and
+    /// as it appears inside a JSON string: never stored in an event ([`AuditLogger::scrub_event`]).
+    scrub: Scrub,
     chain: Chain,
     /// Bound on writing one batch, all attempts and backoff included.
     deadline: Option<Duration>,
@@ -84,6 +87,33 @@ const _: () = {
     assert_send_sync_clone::<AuditLogger>();
     assert_send_sync_clone::<AuditError>();
 };
+
+/// Shortest credential [`AuditLogger`] scrubs from events: a shorter one (a test password such
+/// as `neo4j`) would turn ordinary values into `"[REDACTED]"`.
+pub const MIN_SCRUBBED_SECRET: usize = 8;
+
+/// The credentials [`AuditLogger::scrub_event`] keeps out of events; `Debug` shows `***`.
+struct Scrub(Vec<(String, String)>);
+
+impl std::fmt::Debug for Scrub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// `config`'s credentials to scrub from events (see `Core::scrub`).
+fn scrub_list(config: &Config) -> Scrub {
+    let mut list = Vec::new();
+    for s in config.secrets() {
+        if s.len() >= MIN_SCRUBBED_SECRET {
+            let mut in_json = String::with_capacity(s.len() + 2);
+            crate::json::write_str(&mut in_json, &s);
+            let in_json = in_json[1..in_json.len() - 1].to_owned();
+            list.push((s, in_json));
+        }
+    }
+    Scrub(list)
+}
 
 /// Natively the transport and its timers need a Tokio runtime: say so instead of panicking.
 fn runtime_check() -> Result<(), AuditError> {
@@ -165,6 +195,7 @@ impl AuditLogger {
                     crate::rules::Limits { max_details_bytes: config.max_details_bytes, ..Default::default() },
                 ),
                 chain: chain.unwrap_or_else(|| Chain::for_trail(&config.trail)),
+                scrub: scrub_list(&config),
                 config,
                 last_error: Mutex::new(None),
                 deadline,
@@ -361,9 +392,42 @@ impl AuditLogger {
                 }
                 Ok(e)
             })
+            .and_then(|e| self.scrub_event(e))
             .inspect_err(|_| self.core.stats.add_failed(1))?;
         self.core.chain.seal(&mut event);
         Ok(event)
+    }
+
+    /// This logger's own password, token or Basic credential never goes into an event: a
+    /// `details` string value holding one (under a key the redaction list does not name, e.g.
+    /// `{jwt: token}` or `{dsn: "neo4j://neo4j:<password>@host"}`) is stored as `"[REDACTED]"`,
+    /// before the event is hashed, queued or sent. A `details` member name, `user.uid` or
+    /// `user.name` holding one is refused (invalid input): it cannot be replaced.
+    fn scrub_event(&self, mut e: AuditEvent) -> Result<AuditEvent, AuditError> {
+        let scrub = &self.core.scrub.0;
+        if scrub.is_empty() {
+            return Ok(e);
+        }
+        let held = |s: &str| scrub.iter().any(|(raw, _)| crate::error::find(s, raw).is_some());
+        if held(e.user_uid.as_deref().unwrap_or_default()) || held(e.user_name.as_deref().unwrap_or_default()) {
+            return Err(AuditError::InvalidInput("user holds this logger's password or token".into()));
+        }
+        let Some(d) = e.details.as_deref() else { return Ok(e) };
+        if !scrub.iter().any(|(_, in_json)| crate::error::find(d, in_json).is_some()) {
+            return Ok(e);
+        }
+        let limits = self.core.builder.limits();
+        let refused = || AuditError::InvalidInput("details name a member with this logger's password or token".into());
+        let mut tree = crate::json::parse(d, limits.max_details_depth).map_err(|_| refused())?;
+        let raw: Vec<String> = scrub.iter().map(|(r, _)| r.clone()).collect();
+        if !crate::redact::scrub_values(&mut tree, &raw) {
+            return Err(refused());
+        }
+        let mut text = String::with_capacity(d.len());
+        tree.write(&mut text);
+        limits.details_size(text.len())?;
+        e.details = Some(text);
+        Ok(e)
     }
 
     /// Takes back the hash chain's seal of `event`, just built by this logger and refused in the

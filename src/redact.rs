@@ -297,6 +297,22 @@ impl Redactor {
     }
 }
 
+/// Replaces, in place, every string value (at any depth) that holds one of `secrets` by
+/// `"[REDACTED]"` (the logger's own credentials: [`crate::AuditLogger`] scrubs them from
+/// `details` whatever key they are under). `false` when a member name holds one (a name cannot
+/// be replaced; the caller refuses the details).
+pub(crate) fn scrub_values(v: &mut crate::json::Json, secrets: &[String]) -> bool {
+    use crate::json::Json;
+    let holds = |s: &str| secrets.iter().any(|x| crate::error::find(s, x).is_some());
+    match v {
+        Json::Str(s) if holds(s) => *v = Json::Str(REDACTED.to_owned()),
+        Json::Arr(a) => return a.iter_mut().all(|x| scrub_values(x, secrets)),
+        Json::Obj(m) => return m.iter_mut().all(|(k, x)| !holds(k) && scrub_values(x, secrets)),
+        _ => {}
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
