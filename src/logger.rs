@@ -73,8 +73,8 @@ struct Core {
     trail_indexed: AtomicBool,
     /// Rules, redaction, UID and time: the one place events are born (shared with the Worker).
     builder: EventBuilder,
-    /// This logger's credentials of at least [`MIN_SCRUBBED_SECRET`] bytes, each as held and
-    /// as it appears inside a JSON string: never stored in an event ([`AuditLogger::scrub_event`]).
+    /// This logger's credentials ([`crate::redact::secret_forms`]): never stored in an event
+    /// ([`AuditLogger::scrub_event`]).
     scrub: Scrub,
     chain: Chain,
     /// Bound on writing one batch, all attempts and backoff included.
@@ -88,10 +88,6 @@ const _: () = {
     assert_send_sync_clone::<AuditError>();
 };
 
-/// Shortest credential [`AuditLogger`] scrubs from events: a shorter one (a test password such
-/// as `neo4j`) would turn ordinary values into `"[REDACTED]"`.
-pub const MIN_SCRUBBED_SECRET: usize = 8;
-
 /// The credentials [`AuditLogger::scrub_event`] keeps out of events; `Debug` shows `***`.
 struct Scrub(Vec<(String, String)>);
 
@@ -103,16 +99,7 @@ impl std::fmt::Debug for Scrub {
 
 /// `config`'s credentials to scrub from events (see `Core::scrub`).
 fn scrub_list(config: &Config) -> Scrub {
-    let mut list = Vec::new();
-    for s in config.secrets() {
-        if s.len() >= MIN_SCRUBBED_SECRET {
-            let mut in_json = String::with_capacity(s.len() + 2);
-            crate::json::write_str(&mut in_json, &s);
-            let in_json = in_json[1..in_json.len() - 1].to_owned();
-            list.push((s, in_json));
-        }
-    }
-    Scrub(list)
+    Scrub(crate::redact::secret_forms(config.secrets()))
 }
 
 /// Natively the transport and its timers need a Tokio runtime: say so instead of panicking.
@@ -413,20 +400,10 @@ impl AuditLogger {
             return Err(AuditError::InvalidInput("user holds this logger's password or token".into()));
         }
         let Some(d) = e.details.as_deref() else { return Ok(e) };
-        if !scrub.iter().any(|(_, in_json)| crate::error::find(d, in_json).is_some()) {
-            return Ok(e);
+        let whose = "this logger's password or token";
+        if let Some(text) = crate::redact::scrub_details(d, scrub, &self.core.builder.limits(), whose)? {
+            e.details = Some(text);
         }
-        let limits = self.core.builder.limits();
-        let refused = || AuditError::InvalidInput("details name a member with this logger's password or token".into());
-        let mut tree = crate::json::parse(d, limits.max_details_depth).map_err(|_| refused())?;
-        let raw: Vec<String> = scrub.iter().map(|(r, _)| r.clone()).collect();
-        if !crate::redact::scrub_values(&mut tree, &raw) {
-            return Err(refused());
-        }
-        let mut text = String::with_capacity(d.len());
-        tree.write(&mut text);
-        limits.details_size(text.len())?;
-        e.details = Some(text);
         Ok(e)
     }
 
