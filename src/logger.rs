@@ -395,7 +395,7 @@ impl AuditLogger {
         if scrub.is_empty() {
             return Ok(e);
         }
-        let held = |s: &str| scrub.iter().any(|(raw, _)| crate::error::find(s, raw).is_some());
+        let held = |s: &str| scrub.iter().any(|(raw, _)| crate::error::holds_whole(s, raw));
         if held(e.user_uid.as_deref().unwrap_or_default()) || held(e.user_name.as_deref().unwrap_or_default()) {
             return Err(AuditError::InvalidInput("user holds this logger's password or token".into()));
         }

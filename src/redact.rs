@@ -317,7 +317,8 @@ pub(crate) fn secret_forms(secrets: impl IntoIterator<Item = String>) -> Vec<(St
 /// Credentials never stored in an event, whatever key they are under (the client logger's own
 /// password, token and Basic credential; at the Worker, the request's bearer token): `details`
 /// (checked JSON text) with every string value, at any depth, that holds one of `secrets`
-/// ([`secret_forms`]) replaced by `"[REDACTED]"`. `Ok(None)` when none is held; refused when a
+/// ([`secret_forms`]) as a whole occurrence (not inside a longer word: `crate::error::whole_at`,
+/// the rule of error-text scrubbing) replaced by `"[REDACTED]"`. `Ok(None)` when none is held; refused when a
 /// member name holds one (a name cannot be replaced; the message names `whose`, never quotes it)
 /// or the result is larger than `limits` allow.
 pub(crate) fn scrub_details(
@@ -344,7 +345,7 @@ pub(crate) fn scrub_details(
 /// `"[REDACTED]"`; `false` when a member name holds one.
 fn scrub_values(v: &mut crate::json::Json, secrets: &[(String, String)]) -> bool {
     use crate::json::Json;
-    let holds = |s: &str| secrets.iter().any(|(x, _)| crate::error::find(s, x).is_some());
+    let holds = |s: &str| secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x));
     match v {
         Json::Str(s) if holds(s) => *v = Json::Str(REDACTED.to_owned()),
         Json::Arr(a) => return a.iter_mut().all(|x| scrub_values(x, secrets)),

@@ -480,6 +480,11 @@ async fn the_loggers_own_credentials_are_never_stored_in_an_event() {
         .build_event_json(None, "X", None, Some(&format!(r#"{{"bearer":"Bearer {token}","k":1}}"#)))
         .unwrap();
     assert_eq!(ev.details.as_deref(), Some(r#"{"bearer":"[REDACTED]","k":1}"#));
+    // Only a whole occurrence counts (not inside a longer run of letters, digits, `_`, `-`: the
+    // rule of error-text scrubbing), so a password such as 12345678 does not take "123456789".
+    let digits = AuditLogger::new(Config::new(neo4j_url()).basic_auth("neo4j", "12345678")).unwrap();
+    let ev = digits.build_event_json(None, "X", None, Some(r#"{"order":"no 123456789","pin":"12345678"}"#)).unwrap();
+    assert_eq!(ev.details.as_deref(), Some(r#"{"order":"no 123456789","pin":"[REDACTED]"}"#));
     // A short password (below the bound) is left alone: it would redact ordinary values.
     let short = AuditLogger::new(Config::new(neo4j_url()).basic_auth("neo4j", "neo4j")).unwrap();
     let ev = short.build_event_json(None, "X", None, Some(r#"{"db":"neo4j"}"#)).unwrap();
