@@ -261,18 +261,42 @@ pub(crate) fn split_once<'a>(s: &'a str, at: &str) -> Option<(&'a str, &'a str)>
     find(s, at).map(|i| (&s[..i], &s[i + at.len()..]))
 }
 
+/// A character of a word, for the secrets' "whole occurrence" rule ([`whole_at`]).
+fn word(c: char) -> bool {
+    crate::unicode::is_alphanumeric(c) || c == '_' || c == '-'
+}
+
+/// Whether the `len` bytes of `text` at `i` are a whole occurrence: not part of a longer run of
+/// letters, digits, `_` or `-` (the one rule of scrubbing a secret, from error texts and from
+/// stored details alike).
+pub(crate) fn whole_at(text: &str, i: usize, len: usize) -> bool {
+    !text[..i].chars().next_back().is_some_and(word) && !text[i + len..].chars().next().is_some_and(word)
+}
+
+/// Whether `text` holds a whole occurrence ([`whole_at`]) of `secret`.
+pub(crate) fn holds_whole(text: &str, secret: &str) -> bool {
+    let mut from = 0;
+    while let Some(i) = find(&text[from..], secret) {
+        if whole_at(text, from + i, secret.len()) {
+            return true;
+        }
+        from += i + 1;
+        while !text.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    false
+}
+
 /// Replaces each whole occurrence of a secret (at least [`MIN_SCRUBBED_LEN`] bytes, not part of a
-/// longer run of letters, digits, `_` or `-`) in `text` by `***`.
+/// longer run of letters, digits, `_` or `-`: [`whole_at`]) in `text` by `***`.
 pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_owned();
-    let word = |c: char| crate::unicode::is_alphanumeric(c) || c == '_' || c == '-';
     for s in secrets.iter().filter(|s| s.len() >= MIN_SCRUBBED_LEN) {
         let mut result = String::with_capacity(out.len());
         let mut rest = out.as_str();
         while let Some(i) = find(rest, s) {
-            let before = rest[..i].chars().next_back();
-            let after = rest[i + s.len()..].chars().next();
-            let whole = !before.is_some_and(word) && !after.is_some_and(word);
+            let whole = whole_at(rest, i, s.len());
             result.push_str(&rest[..i]);
             result.push_str(if whole { "***" } else { s });
             rest = &rest[i + s.len()..];

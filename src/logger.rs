@@ -73,6 +73,9 @@ struct Core {
     trail_indexed: AtomicBool,
     /// Rules, redaction, UID and time: the one place events are born (shared with the Worker).
     builder: EventBuilder,
+    /// This logger's credentials ([`crate::redact::secret_forms`]): never stored in an event
+    /// ([`AuditLogger::scrub_event`]).
+    scrub: Scrub,
     chain: Chain,
     /// Bound on writing one batch, all attempts and backoff included.
     deadline: Option<Duration>,
@@ -84,6 +87,20 @@ const _: () = {
     assert_send_sync_clone::<AuditLogger>();
     assert_send_sync_clone::<AuditError>();
 };
+
+/// The credentials [`AuditLogger::scrub_event`] keeps out of events; `Debug` shows `***`.
+struct Scrub(Vec<(String, String)>);
+
+impl std::fmt::Debug for Scrub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// `config`'s credentials to scrub from events (see `Core::scrub`).
+fn scrub_list(config: &Config) -> Scrub {
+    Scrub(crate::redact::secret_forms(config.secrets()))
+}
 
 /// Natively the transport and its timers need a Tokio runtime: say so instead of panicking.
 fn runtime_check() -> Result<(), AuditError> {
@@ -165,6 +182,7 @@ impl AuditLogger {
                     crate::rules::Limits { max_details_bytes: config.max_details_bytes, ..Default::default() },
                 ),
                 chain: chain.unwrap_or_else(|| Chain::for_trail(&config.trail)),
+                scrub: scrub_list(&config),
                 config,
                 last_error: Mutex::new(None),
                 deadline,
@@ -361,9 +379,32 @@ impl AuditLogger {
                 }
                 Ok(e)
             })
+            .and_then(|e| self.scrub_event(e))
             .inspect_err(|_| self.core.stats.add_failed(1))?;
         self.core.chain.seal(&mut event);
         Ok(event)
+    }
+
+    /// This logger's own password, token or Basic credential never goes into an event: a
+    /// `details` string value holding one (under a key the redaction list does not name, e.g.
+    /// `{jwt: token}` or `{dsn: "neo4j://neo4j:<password>@host"}`) is stored as `"[REDACTED]"`,
+    /// before the event is hashed, queued or sent. A `details` member name, `user.uid` or
+    /// `user.name` holding one is refused (invalid input): it cannot be replaced.
+    fn scrub_event(&self, mut e: AuditEvent) -> Result<AuditEvent, AuditError> {
+        let scrub = &self.core.scrub.0;
+        if scrub.is_empty() {
+            return Ok(e);
+        }
+        let held = |s: &str| scrub.iter().any(|(raw, _)| crate::error::holds_whole(s, raw));
+        if held(e.user_uid.as_deref().unwrap_or_default()) || held(e.user_name.as_deref().unwrap_or_default()) {
+            return Err(AuditError::InvalidInput("user holds this logger's password or token".into()));
+        }
+        let Some(d) = e.details.as_deref() else { return Ok(e) };
+        let whose = "this logger's password or token";
+        if let Some(text) = crate::redact::scrub_details(d, scrub, &self.core.builder.limits(), whose)? {
+            e.details = Some(text);
+        }
+        Ok(e)
     }
 
     /// Takes back the hash chain's seal of `event`, just built by this logger and refused in the

@@ -2797,6 +2797,78 @@ mod tests {
         assert_eq!((r.m.stats().failed, r.m.stats().dead_lettered, r.m.stats().dropped), (2, 0, 0));
     }
 
+    /// clear() while the schema step runs: the write it holds (whose guarded attempt Neo4j
+    /// refused) and a write parked behind it (refused while the step ran) are removed, their
+    /// calls resolve false ("removed by clearQueue()"), and when the step then finishes, neither
+    /// is sent: nothing logged before a sign-out goes out after it.
+    #[test]
+    fn clear_removes_the_batches_held_by_the_schema_step() {
+        let mut r = Rig::new(direct(|c| c.batch.max_events = 1), queue(Delivery::Committed, true));
+        r.input(Input::Loaded(Vec::new()));
+        let calls = r.logs(2);
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(s.len(), 2);
+        assert!(s[0].guarded() && s[1].guarded());
+        let refused = || neo4j_error("Neo.ClientError.Procedure.ProcedureCallFailed");
+        let check = sends(&r.answer(&s[0], refused()));
+        assert_eq!(check.len(), 1, "the step's check, holding the first write");
+        let acts = r.answer(&s[1], refused());
+        assert!(sends(&acts).is_empty() && dones(&acts).is_empty(), "the second is parked: {acts:?}");
+        r.m.clear(r.now);
+        let acts = r.acts();
+        assert_eq!(cleared(&acts), Some(2), "{acts:?}");
+        let mut gone = removed(&acts);
+        gone.sort_unstable();
+        assert_eq!(gone, calls);
+        assert_eq!(r.m.stats().queued, 0);
+        // The step goes on to its end (check: not in place; create; wait); no write follows.
+        let create = sends(&r.answer(&check[0], written(0)));
+        assert_eq!(create.len(), 1);
+        assert!(!create[0].statement().starts_with(crate::cypher::SCHEMA_GUARD));
+        let wait = sends(&r.answer(&create[0], written(0)));
+        assert!(wait[0].statement().starts_with(crate::cypher::AWAIT_OWN), "{}", wait[0].statement());
+        let acts = r.answer(&wait[0], written(0));
+        assert!(sends(&acts).is_empty(), "neither removed write is sent after the step: {acts:?}");
+        assert!(dones(&acts).is_empty(), "each call resolved once: {acts:?}");
+        let id = r.m.flush(r.now);
+        assert_eq!(flushed(&r.acts()), Some((id, true)), "nothing waits");
+        assert!(sends(&r.at(r.now + 600_000)).is_empty());
+        let st = r.m.stats();
+        assert_eq!((st.sent, st.committed, st.failed, st.dropped, st.queued), (2, 0, 2, 2, 0), "{st:?}");
+    }
+
+    /// A guarded write in flight at clear() whose guard Neo4j then refuses (nothing written):
+    /// the schema step does not run for it and it is not sent again unguarded; its call
+    /// resolves false with the refusal, counted once in failed (not in dropped). (Without the
+    /// stale check the refusal started the step and the write went out after the sign-out.)
+    #[test]
+    fn a_guard_refused_after_clear_sends_nothing_again() {
+        let mut r = Rig::new(direct(|c| c.retry = policy()), queue(Delivery::Committed, true));
+        r.input(Input::Loaded(Vec::new()));
+        let call = r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        assert!(s[0].guarded());
+        r.m.clear(r.now);
+        assert_eq!(cleared(&r.acts()), Some(0), "the write in flight is not removed");
+        let acts = r.answer(&s[0], neo4j_error("Neo.ClientError.Procedure.ProcedureCallFailed"));
+        assert!(sends(&acts).is_empty(), "no schema step, no unguarded re-send: {acts:?}");
+        assert!(puts(&acts).is_empty(), "{acts:?}");
+        assert!(matches!(&dones(&acts)[..], [(c, Err(e))] if *c == call && crate::sink::is_refusal(e)), "{acts:?}");
+        let id = r.m.flush(r.now);
+        assert_eq!(flushed(&r.acts()), Some((id, true)));
+        assert!(sends(&r.at(r.now + 600_000)).is_empty(), "never re-sent");
+        let st = r.m.stats();
+        assert_eq!((st.sent, st.committed, st.failed, st.dropped, st.queued), (1, 0, 1, 0, 0), "{st:?}");
+        // The schema is still unknown: the next write (a new identity's, after sign-in) carries
+        // the guard and runs the step for itself.
+        r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        assert!(s[0].guarded());
+    }
+
     /// Not a test: how the machine's time grows with a burst of `n` calls with the durable
     /// queue (queued delivery: a put ack per call; committed delivery: commits of unstored
     /// events). Linear work gives a constant time per call as `n` grows.

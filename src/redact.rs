@@ -297,6 +297,64 @@ impl Redactor {
     }
 }
 
+/// The credentials among `secrets` of at least `crate::error::MIN_SCRUBBED_LEN` bytes (the bound
+/// of error-text scrubbing: a shorter one, a test password such as `neo4j`, would turn ordinary
+/// values into `"[REDACTED]"`), each as held and as it appears inside a JSON string, for
+/// [`scrub_details`].
+pub(crate) fn secret_forms(secrets: impl IntoIterator<Item = String>) -> Vec<(String, String)> {
+    let mut forms = Vec::new();
+    for s in secrets {
+        if s.len() >= crate::error::MIN_SCRUBBED_LEN {
+            let mut in_json = String::with_capacity(s.len() + 2);
+            crate::json::write_str(&mut in_json, &s);
+            let in_json = in_json[1..in_json.len() - 1].to_owned();
+            forms.push((s, in_json));
+        }
+    }
+    forms
+}
+
+/// Credentials never stored in an event, whatever key they are under (the client logger's own
+/// password, token and Basic credential; at the Worker, the request's bearer token): `details`
+/// (checked JSON text) with every string value, at any depth, that holds one of `secrets`
+/// ([`secret_forms`]) as a whole occurrence (not inside a longer word: `crate::error::whole_at`,
+/// the rule of error-text scrubbing) replaced by `"[REDACTED]"`. `Ok(None)` when none is held; refused when a
+/// member name holds one (a name cannot be replaced; the message names `whose`, never quotes it)
+/// or the result is larger than `limits` allow.
+pub(crate) fn scrub_details(
+    details: &str,
+    secrets: &[(String, String)],
+    limits: &crate::rules::Limits,
+    whose: &str,
+) -> Result<Option<String>, crate::rules::Violation> {
+    if !secrets.iter().any(|(_, in_json)| crate::error::find(details, in_json).is_some()) {
+        return Ok(None);
+    }
+    let refused = || crate::rules::Violation::Invalid(crate::error::cat(&["details name a member with ", whose, " in it"]));
+    let mut tree = crate::json::parse(details, limits.max_details_depth).map_err(|_| refused())?;
+    if !scrub_values(&mut tree, secrets) {
+        return Err(refused());
+    }
+    let mut text = String::with_capacity(details.len());
+    tree.write(&mut text);
+    limits.details_size(text.len())?;
+    Ok(Some(text))
+}
+
+/// Replaces, in place, every string value (at any depth) that holds one of `secrets` by
+/// `"[REDACTED]"`; `false` when a member name holds one.
+fn scrub_values(v: &mut crate::json::Json, secrets: &[(String, String)]) -> bool {
+    use crate::json::Json;
+    let holds = |s: &str| secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x));
+    match v {
+        Json::Str(s) if holds(s) => *v = Json::Str(REDACTED.to_owned()),
+        Json::Arr(a) => return a.iter_mut().all(|x| scrub_values(x, secrets)),
+        Json::Obj(m) => return m.iter_mut().all(|(k, x)| !holds(k) && scrub_values(x, secrets)),
+        _ => {}
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

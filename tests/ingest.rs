@@ -177,3 +177,43 @@ async fn first_request_without_the_schema_creates_it_then_writes() {
     assert_eq!(names.len(), 8, "{names:?}");
     assert_eq!(events[0][0].as_u64(), Some(3));
 }
+
+/// A client (not necessarily this library's) posts its own bearer token inside `details`, under
+/// a key the redaction list does not name: whoever reads the trail could then write as that user
+/// until the token expires. The Worker stores it as "[REDACTED]" (read back from Neo4j), and
+/// refuses a member name holding it (400, not quoting it; nothing written). (Before: stored as sent.)
+#[tokio::test]
+async fn the_bearer_token_is_never_stored_in_an_event() {
+    let trail = common::unique("ingest-native-bearer");
+    let s = settings(&trail, &common::neo4j_password());
+    let logger = AuditLogger::new(s.neo4j.clone().unwrap()).unwrap();
+    let sub = common::unique("bearer-user");
+    let token = sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": sub, "aud": "neo4j-audit", "exp": now() + 60}));
+    let body = json!({"events": [
+        {"actionType": "A", "details": {"jwt": token, "hdr": format!("Bearer {token}"), "keep": [1, "x"]}},
+        {"actionType": "B", "details": {"note": "no secret here"}},
+    ]});
+    let io = TestIo { body: body.to_string(), log: RefCell::default() };
+    let r = handle(&post(&token), &s, now(), &io, Some(&logger)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let rows = common::cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.details ORDER BY e.eventType",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(rows.len(), 2);
+    let a: serde_json::Value = serde_json::from_str(rows[0][1].as_str().unwrap()).unwrap();
+    assert_eq!(a, json!({"jwt": "[REDACTED]", "hdr": "[REDACTED]", "keep": [1, "x"]}));
+    assert_eq!(rows[1][1], json!(r#"{"note":"no secret here"}"#));
+    assert!(!format!("{rows:?}").contains(&token));
+    // A member name holding it: refused whole, the answer does not quote it.
+    let io = TestIo {
+        body: json!({"events": [{"actionType": "C"}, {"actionType": "D", "details": {token.clone(): 1}}]}).to_string(),
+        log: RefCell::default(),
+    };
+    let r = handle(&post(&token), &s, now(), &io, Some(&logger)).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("events[1]: details name a member with the bearer token") && !r.body.contains(&token), "{}", r.body);
+    let n = common::cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", json!({"t": trail})).await;
+    assert_eq!(n[0][0], json!(2), "nothing of the refused request was written");
+}

@@ -427,3 +427,66 @@ async fn a_call_refused_while_flush_runs_does_not_make_it_false() {
     assert!(flushed, "{:?}", logger.stats());
     assert_eq!(read_trail(&trail).await.len(), 10);
 }
+
+/// A confused developer logs the logger's own credentials as a value under a key the redaction
+/// list does not name (`{jwt: …}`, a DSN with the password, the Basic header): the trail must
+/// never hold them. They are stored as "[REDACTED]" (the rest of the details as given), read
+/// back from Neo4j; a member name or a user field holding one is refused with a readable reason.
+/// (Before: stored as given, in the trail and the browser's durable queue.)
+#[tokio::test]
+async fn the_loggers_own_credentials_are_never_stored_in_an_event() {
+    let cfg = config("owncreds");
+    let trail = cfg.trail.clone();
+    let pw = neo4j_password();
+    assert!(pw.len() >= 8, "the test needs a password of 8 bytes or more");
+    let basic = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{pw}", neo4j_user()))
+    };
+    let logger = AuditLogger::new(cfg).unwrap();
+    let details = json!({
+        "jwt": pw, "note": format!("connected with {pw} today"), "keep": "fine", "n": 1.50,
+        "list": [{"dsn": format!("neo4j://neo4j:{pw}@db:7687")}, "plain"], "hdr": format!("Basic {basic}"),
+    });
+    logger.log_user_action(None, "CREDS_LOGGED", None, Some(&details)).await.unwrap();
+    let rows = read_trail(&trail).await;
+    assert_eq!(rows.len(), 1);
+    let text = rows[0]["details"].as_str().unwrap();
+    assert!(!text.contains(&pw) && !text.contains(&basic), "{text}");
+    let stored: Value = serde_json::from_str(text).unwrap();
+    assert_eq!(
+        stored,
+        json!({"jwt": "[REDACTED]", "note": "[REDACTED]", "keep": "fine", "n": 1.5,
+               "list": [{"dsn": "[REDACTED]"}, "plain"], "hdr": "[REDACTED]"})
+    );
+    // Refused, with a reason that does not quote the secret.
+    let key = json!({ pw.clone(): 1 });
+    let e = logger.log_user_action(None, "CREDS_KEY", None, Some(&key)).await.unwrap_err();
+    assert!(matches!(e, AuditError::InvalidInput(_)) && !e.to_string().contains(&pw), "{e}");
+    let e = logger.log_user_action(Some(&User::new(&pw, None)), "CREDS_USER", None, None).await.unwrap_err();
+    assert!(matches!(e, AuditError::InvalidInput(_)) && !e.to_string().contains(&pw), "{e}");
+    assert_eq!(read_trail(&trail).await.len(), 1, "nothing of the refused calls was written");
+    // The chain covers the stored (scrubbed) form.
+    let report = logger.verify_trail(&Default::default()).await.unwrap();
+    assert!(report.ok && report.checked == 1, "{report:?}");
+
+    // Client mode: the user's token (an event built, not sent: no Worker needed).
+    let token = format!("eyJhbGciOiJIUzI1NiJ9.{}.c2lnLVNFTlRJTkVM", neo4j_audit::random::uuid_v4());
+    let mut c = Config::new("");
+    c.endpoint = Some("https://w.example/v1/events".into());
+    c.token = Some(token.clone());
+    let client = AuditLogger::new(c).unwrap();
+    let ev = client
+        .build_event_json(None, "X", None, Some(&format!(r#"{{"bearer":"Bearer {token}","k":1}}"#)))
+        .unwrap();
+    assert_eq!(ev.details.as_deref(), Some(r#"{"bearer":"[REDACTED]","k":1}"#));
+    // Only a whole occurrence counts (not inside a longer run of letters, digits, `_`, `-`: the
+    // rule of error-text scrubbing), so a password such as 12345678 does not take "123456789".
+    let digits = AuditLogger::new(Config::new(neo4j_url()).basic_auth("neo4j", "12345678")).unwrap();
+    let ev = digits.build_event_json(None, "X", None, Some(r#"{"order":"no 123456789","pin":"12345678"}"#)).unwrap();
+    assert_eq!(ev.details.as_deref(), Some(r#"{"order":"no 123456789","pin":"[REDACTED]"}"#));
+    // A short password (below the bound) is left alone: it would redact ordinary values.
+    let short = AuditLogger::new(Config::new(neo4j_url()).basic_auth("neo4j", "neo4j")).unwrap();
+    let ev = short.build_event_json(None, "X", None, Some(r#"{"db":"neo4j"}"#)).unwrap();
+    assert_eq!(ev.details.as_deref(), Some(r#"{"db":"neo4j"}"#));
+}

@@ -1001,6 +1001,11 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     };
     let user = User { uid: who.sub, name: who.name };
     let builder = settings.event_builder();
+    // The request's own bearer token is never stored (whoever reads the trail could use it to
+    // write as this user until it expires): a details value holding it becomes "[REDACTED]", as
+    // the client logger does with its token (crate::redact::scrub_details).
+    let token = req.header("Authorization").and_then(jwt::bearer_token).map(str::to_owned);
+    let bearer = crate::redact::secret_forms(token);
     let now_ms = now_secs.saturating_mul(1000);
     let mut events = Vec::with_capacity(incoming.len());
     for (i, ev) in incoming.into_iter().enumerate() {
@@ -1039,6 +1044,13 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             ev.details.as_deref(),
         ) {
             Ok(mut e) => {
+                if let Some(d) = e.details.as_deref() {
+                    match crate::redact::scrub_details(d, &bearer, &builder.limits(), "the bearer token") {
+                        Ok(Some(text)) => e.details = Some(text),
+                        Ok(None) => {}
+                        Err(v) => return Response::error(400, "bad_request", &body::at_event(i, &v.to_string())),
+                    }
+                }
                 if let Some(cu) = &ev.client_uid {
                     e.uid = body::stored_uid(&scope, cu);
                 }
