@@ -155,6 +155,41 @@
 // functions compiled lazily are 12 at import, 58 with the first logger, 103 with the first event
 // (the imports object, 3.2 KB of source, the largest); by perf the JS compilation is ~20 % of the
 // library's extra CPU and the wasm compilation ~50 %.
+// 2026-11-30 (p5cold14), main aae6d01, load 12-20 on 2 cores: where the library's extra CPU goes.
+// perf (P5_PERF, 5 starts of baseline.js+default+none against 6 of worker.js; samples by the
+// outermost matching frame; perf itself about doubles every figure): lazy wasm compilation
+// (Liftoff) +5.7 ms, lazy compilation of the glue's JS +3.3, the .wasm compiled at load +0.75,
+// instantiation +0.33, the rest spread (JS and wasm running, page faults of workerd's start-up
+// that vary by start): JS compilation is ~60 % of the wasm compilation, not a side issue.
+// `flags=--log-function-events,--logfile=F,--no-logfile-per-isolate` (V8's own timings, logging
+// included): the glue's text parsed at load 0.75 ms (12.4 KB), then 57 of its functions compiled
+// lazily by the first event, 1.37 ms in all: 5-10 us for each small one (the imports' shims),
+// 30-50 us for the large (the imports object 2.2 KB, details.js's eventText and replacer, the
+// fetch, configToJson). `... 1 init.js+liftoff worker.js+liftoff`: init 121 functions / 29,811 B
+// of body, worker 221 / 58,152 B; the largest (a -g build, P5_TRACE): log_user_action 6.9 KB,
+// logger_from_js 5.2, Machine::answered 3.3 (with client mode's answer reading inlined, which
+// direct mode never runs), json::Parser::value 3.0, Config::validate_as 2.5, dlmalloc's malloc
+// 2.2; Liftoff's "took" 39 us/KB over all, 25-35 for the large bodies, 43-52 for answered and
+// Parser::value. At load (empty.js with the modules swapped, k = 20 paired): a 39-B .wasm +0.29 ms
+// over none; the real .wasm (120 KB) +0.91 [0.41, 1.29] over the 39-B one; the real glue over a
+// 29-B one +0.40 [-0.02, 0.88] and, a second run, +0.97 [0.35, 1.45]; a comment-only glue of the
+// same size +0.52 [0.12, 0.96] (capnp lexing this tool's text config, where the modules are
+// string literals, plus V8's scan; Miniflare and Cloudflare hand workerd a binary config, so part
+// of the glue's figure here is this tool's); with the modules `embed`ded instead, comment-only
+// +0.37 [-0.43, 0.58]: no difference resolved, so the tool was left as it is.
+// Tried on the Workers entry (paired worker.js, `+dir`): -Cllvm-args=-hot-cold-split=true: no
+// change in the compiled body (58,159 B); sha2 at opt-level "z": .wasm -461 B, -0.11 ms [-0.54,
+// 0.77] (k = 20); `//# allFunctionsCalledOnLoad` on the glue: -0.19 [-0.71, 0.29] (k = 60; no
+// longer the loss it was); the glue without wasm-bindgen's asynchronous loader (kept:
+// scripts/minify-glue.mjs --workers, 12,357 -> 10,964 B): -0.10 [-0.48, 0.34] (k = 60). Kept
+// too (out of line: client mode's answer reading, the details scan's refusal messages, and in the
+// Workers build the schema step's answer handler): worker.js's Liftoff body 58,152 -> 56,211 B,
+// init.js unchanged. Both together against main, `... 60 baseline.js+default+none
+// worker.js+default+<A> worker.js+default+<B> init.js+default+<A> init.js+default+<B>`, load
+// 12-15: worker +0.03 ms [-0.47, 0.49], init +0.18 [-0.11, 0.29]; P5 direct (worker -
+// baseline+none) 7.88 [7.57, 8.09] -> 7.90 [7.49, 8.22]. None resolved: at this load 60 rounds
+// resolve ~0.4 ms, i.e. ~6 KB of wasm body run or ~5 KB of glue, and the goal (<= 5 ms) needs
+// ~20 KB of the first logger's and event's wasm body, or the glue's compilation halved, gone.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";

@@ -5,7 +5,7 @@
 // The types stay in neo4j_audit.d.ts (the glue's JSDoc repeats them), so users lose nothing but
 // readable stack frames inside the glue. Measured on the write entry (bench/size fetch-writeonly,
 // gzip -9), 2026-11-28: glue + snippets 8,664 -> 5,732 B (JSDoc and whitespace out, local names shortened).
-//   node scripts/minify-glue.mjs <dir>...
+//   node scripts/minify-glue.mjs [--workers] <dir>...
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
@@ -21,10 +21,22 @@ const DEAD = [
   [/(function passStringToWasm0\(arg, malloc, realloc\) \{\n)    if \(realloc === undefined\) \{\n[^]*?\n    \}\n/, "$1"],
 ];
 
-for (const dir of process.argv.slice(2)) {
+// `--workers` (the Workers build, pkg/workerd/): the asynchronous loader too. workerd.js instantiates
+// the module with initSync before any user code runs, so the default export (`await init()`)
+// only ever finds the module ready; its fetch/instantiateStreaming loader is text a Worker's
+// cold start parses for nothing (V8 parses all of a module's text at load, ~1.3 KB minified here).
+const WORKERS_DEAD = [
+  [/\nasync function __wbg_load\(module, imports\) \{\n[^]*?\n\}\n/, "\n"],
+  [/\nlet __wbg_init_promise;\nasync function __wbg_init\(module_or_path\) \{\n[^]*?\n\}\n\nasync function __wbg_init_once\(module_or_path\) \{\n[^]*?\n\}\n/,
+    "\n// Workers: initialised by workerd.js (scripts/minify-glue.mjs --workers).\nasync function __wbg_init() {\n    return wasm;\n}\n"],
+];
+
+const args = process.argv.slice(2);
+const workers = args[0] === "--workers";
+for (const dir of workers ? args.slice(1) : args) {
   const f = join(dir, "neo4j_audit.js");
   let src = readFileSync(f, "utf8");
-  for (const [re, by] of DEAD) {
+  for (const [re, by] of workers ? [...DEAD, ...WORKERS_DEAD] : DEAD) {
     // The realloc branch only where the glue passes strings into wasm at all.
     if (re.source.includes("passStringToWasm0") && !src.includes("function passStringToWasm0(")) continue;
     if (!re.test(src)) throw new Error(`minify-glue: ${f}: ${re} not found`);

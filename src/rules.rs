@@ -248,7 +248,7 @@ impl Limits {
         text: &str,
         key: &dyn Fn(&str) -> bool,
     ) -> Result<Option<(bool, bool)>, Violation> {
-        use crate::json::{scan, Json0, ParseError};
+        use crate::json::{scan, Json0};
         // Far over the bound (redaction could not bring it under): refused before parsing.
         if text.len() / 4 > self.max_details_bytes {
             self.details_size(text.trim().len())?;
@@ -259,18 +259,29 @@ impl Limits {
             Ok(s) if s.shape == Json0::Obj && s.keys == 0 => Ok(None),
             Ok(s) if s.shape == Json0::Obj => Ok(Some((s.compact, s.hit))),
             Ok(_) => Err(invalid("details must be an object".into())),
-            Err(ParseError::TooDeep) => Err(invalid(cat(&[
+            Err(e) => Err(self.scan_refusal(e)),
+        }
+    }
+
+    /// Why [`Limits::details_scan`] refused the text. Out of line: only a refused call runs it,
+    /// and V8 compiles a wasm function whole on its first call (inlined, a Worker's first event
+    /// compiled these messages for nothing).
+    #[inline(never)]
+    fn scan_refusal(&self, e: crate::json::ParseError) -> Violation {
+        use crate::json::ParseError;
+        match e {
+            ParseError::TooDeep => invalid(cat(&[
                 "details are nested more than ",
                 &num(self.max_details_depth as u64),
                 " levels deep",
-            ]))),
-            Err(ParseError::LoneSurrogate) => Err(lone_surrogate("details")),
-            Err(ParseError::Syntax(at)) => Err(invalid(cat(&["details are not JSON (at byte ", &num(at as u64), ")"]))),
-            Err(ParseError::OutOfRange(at)) => Err(invalid(cat(&[
+            ])),
+            ParseError::LoneSurrogate => lone_surrogate("details"),
+            ParseError::Syntax(at) => invalid(cat(&["details are not JSON (at byte ", &num(at as u64), ")"])),
+            ParseError::OutOfRange(at) => invalid(cat(&[
                 "details hold a number beyond ±1.7976931348623157e308 (at byte ",
                 &num(at as u64),
                 "): not a finite number",
-            ]))),
+            ])),
         }
     }
 

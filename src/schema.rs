@@ -69,7 +69,11 @@ impl Step {
         self.explicit
     }
 
-    /// The answer to `req`: Neo4j's rows, or why there are none; `now` times a pause.
+    /// The answer to `req`: Neo4j's rows, or why there are none; `now` times a pause. Out of line
+    /// in the Workers build (memory-queue): inlined into the machine's answer handler, which every
+    /// write's answer runs, a Worker's first event compiled it although its schema check rides in
+    /// the write (V8 compiles a wasm function whole on its first call).
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     pub(crate) fn answered(&mut self, sink: &Neo4jSink, now: i64, req: Req, res: Result<JsonRows, AuditError>) -> Next {
         match req {
             // Everything may be in place (a guarded write refused for another reason, a role

@@ -134,6 +134,10 @@ async fn post_events<E: Borrow<AuditEvent>>(
 /// 413 and 422 are [`AuditError::Rejected`] (the events themselves, never retried); the Worker's
 /// own `500 store_error` / `misconfigured` are [`AuditError::Endpoint`] (not retried either);
 /// anything else is [`AuditError::Http`] carrying the `Retry-After` (so 429 and 5xx are retried).
+/// Out of line: the delivery machine's answer handler reads a direct-mode logger's answers too,
+/// and V8 compiles a wasm function whole on its first call (inlined there, a direct-mode Worker's
+/// first event compiled this for nothing).
+#[inline(never)]
 pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditError> {
     let body = crate::json::parse(&resp.body, 16).ok();
     let field = |k: &str| body.as_ref().and_then(|b| b.get(k)).and_then(Json::as_str).map(str::to_owned);

@@ -196,10 +196,15 @@ test("a Worker project mounts \"neo4j-audit/worker\" (handleIngest) and ingests 
 test("a Worker project imports \"neo4j-audit\" and \"neo4j-audit/read\" by name and logs from workerd", async () => {
   const dir = project("worker-logger", tarball);
   const trail = unique("install-workerd");
-  const dev = await startWrangler({ cwd: dir, readyPath: "/ping", env: { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, TRAIL: trail } });
+  const dev = await startWrangler({ cwd: dir, readyPath: "/ping",
+    port: Number(process.env.INSTALL_WORKER_PORT) || undefined,
+    inspectorPort: Number(process.env.INSTALL_WORKER_INSPECTOR_PORT) || undefined,
+    env: { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, TRAIL: trail } });
   try {
     const got = await (await fetch(`${dev.url}/log`)).json();
     assert.deepEqual(got, { ok: true, err: null, read: ["INSTALLED_IN_WORKERD"] }, dev.log());
+    // `await init()` (the default export) in a Worker: the module workerd.js made ready.
+    assert.deepEqual(await (await fetch(`${dev.url}/init`)).json(), { memory: true, same: true }, dev.log());
   } finally {
     await dev.stop();
   }

@@ -1,4 +1,4 @@
-import { AuditLogger } from "neo4j-audit";
+import init, { AuditLogger } from "neo4j-audit";
 import { AuditLogger as ReadingLogger } from "neo4j-audit/read";
 
 export default {
@@ -21,6 +21,13 @@ export default {
       const { queued, failed } = logger.stats();
       const cleared = await logger.clearQueue();
       return Response.json({ ok, queued, failed, cleared, after: logger.stats().queued, dead: await logger.deadLetters() });
+    }
+    if (path === "/init") {
+      // The default export (wasm-bindgen's init) in the Workers build, whose glue has no loader
+      // (scripts/minify-glue.mjs --workers): it resolves to the exports workerd.js instantiated.
+      const a = await init();
+      const b = await init({ module_or_path: "ignored.wasm" });
+      return Response.json({ memory: a.memory instanceof WebAssembly.Memory, same: a === b });
     }
     if (path === "/garbage") {
       // Allocations enough for the garbage collector to run (and release the loggers of
