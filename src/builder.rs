@@ -191,7 +191,7 @@ impl AuditLoggerBuilder {
             }
         }
         let chain = self.stream.map(|(state, store)| Chain::resume(state, store));
-        AuditLogger::with_parts(self.config, self.deadline, chain)
+        AuditLogger::with_parts(self.config, self.deadline, chain, crate::config::Spelling::Rust)
     }
 }
 

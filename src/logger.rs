@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::chain::{Chain, StreamState};
-use crate::config::Config;
+use crate::config::{Config, Spelling};
 use crate::cypher::Statement;
 use crate::error::AuditError;
 use crate::event::SharedEvent;
@@ -132,18 +132,26 @@ impl AuditLogger {
         crate::AuditLoggerBuilder::new(url)
     }
 
-    /// A logger for a whole [`Config`] (as JavaScript passes it); validates it, the only place a
-    /// configuration error is raised.
+    /// A logger for a whole [`Config`]; validates it ([`Config::validate`]: its errors name the
+    /// settings as the Rust API does), the only place a configuration error is raised.
     pub fn new(config: Config) -> Result<Self, AuditError> {
-        Self::with_parts(config, None, None)
+        Self::with_parts(config, None, None, Spelling::Rust)
+    }
+
+    /// [`AuditLogger::new`] for the JavaScript entries: configuration errors name JavaScript's
+    /// keys (`timeoutMs`, not `timeout`).
+    #[cfg_attr(not(all(target_arch = "wasm32", feature = "js")), allow(dead_code))]
+    pub(crate) fn from_js_config(config: Config) -> Result<Self, AuditError> {
+        Self::with_parts(config, None, None, Spelling::Js)
     }
 
     pub(crate) fn with_parts(
         config: Config,
         deadline: Option<Duration>,
         chain: Option<Chain>,
+        spelling: Spelling,
     ) -> Result<Self, AuditError> {
-        config.validate()?;
+        config.validate_in(spelling)?;
         let sink = Sink::for_config(&config);
         let mut batch = config.batch.clone();
         if let Some(n) = sink.max_events_per_request() {

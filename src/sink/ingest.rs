@@ -14,7 +14,7 @@
 use crate::error::cat;
 use std::borrow::Borrow;
 
-use crate::config::Config;
+use crate::config::{Config, Key, Spelling};
 use crate::error::AuditError;
 use crate::event::AuditEvent;
 use crate::json::{write_int, write_str, Json};
@@ -133,7 +133,7 @@ async fn post_events<E: Borrow<AuditEvent>>(
 /// 401 and 403 (other than `forbidden`) are [`AuditError::Unauthorized`]; 400, 403 `forbidden`,
 /// 413 and 422 are [`AuditError::Rejected`] (the events themselves, never retried); the Worker's
 /// own `500 store_error` / `misconfigured` are [`AuditError::Endpoint`] (not retried either);
-/// anything else is [`AuditError::Http`] carrying the `Retry-After` (so 429 and 5xx are retried).
+/// anything else is [`AuditError::Http`] carrying the `Retry-After` (so 429 and 503 are retried, as `error::retryable_status` says).
 pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditError> {
     let body = crate::json::parse(&resp.body, 16).ok();
     let field = |k: &str| body.as_ref().and_then(|b| b.get(k)).and_then(Json::as_str).map(str::to_owned);
@@ -183,7 +183,7 @@ impl Config {
     /// never runs it, and V8 compiles a wasm function whole on its first call (inlined into
     /// [`Config::validate`], with its copy of the config, it was compiled by every first logger).
     #[inline(never)]
-    pub(crate) fn validate_client_mode(&self, endpoint: &str) -> Result<(), AuditError> {
+    pub(crate) fn validate_client_mode(&self, s: Spelling, endpoint: &str) -> Result<(), AuditError> {
         let bad = |m: &str| Err(AuditError::InvalidConfig(m.to_owned()));
         if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
             return bad("endpoint must be an http or https URL");
@@ -191,18 +191,19 @@ impl Config {
         if !self.url.is_empty() {
             return bad("endpoint and url are exclusive: in client mode the Worker holds the Neo4j URL");
         }
+        let (token, basic) = (s.name(Key::Token), s.name(Key::Credentials));
         if self.username.is_some() || self.password.is_some() {
-            return bad("endpoint (client mode) takes a token, not username/password");
+            return Err(AuditError::InvalidConfig(cat(&["endpoint (client mode) takes a ", token, ", not ", basic])));
         }
         if self.token.as_deref().is_none_or(|t| t.trim().is_empty()) {
-            return bad("endpoint (client mode) needs a token (the user's JWT)");
+            return Err(AuditError::InvalidConfig(cat(&["endpoint (client mode) needs a ", token, " (the user's JWT)"])));
         }
         // The rest, with the endpoint in the place of the URL (which also checks it parses and
         // carries no credentials, query or fragment).
         let mut rest = self.clone();
         rest.url = endpoint.to_owned();
         rest.endpoint = None;
-        rest.validate_as("endpoint", "allowInsecureHttp: true")
+        rest.validate_as(s, "endpoint", s.name(Key::AllowInsecureHttp))
     }
 }
 
