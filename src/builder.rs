@@ -246,7 +246,7 @@ impl<'a> Action<'a> {
     /// # Ok(()) }
     /// ```
     pub fn target(mut self, target: crate::Target) -> Self {
-        self.options.targets.push(target);
+        self.options = self.options.target(target);
         self
     }
 

@@ -34,7 +34,7 @@ use crate::transport::HttpRequest;
 ///     .timeout(Duration::from_secs(2))
 ///     .deadline(Duration::from_secs(5))
 ///     .build()?;
-/// let user = User::new("user-123", Some("John Doe"));
+/// let user = User::new("user-123").name("John Doe");
 /// let details = serde_json::json!({"document_id": "doc-456"});
 /// let event = logger
 ///     .log_user_action(Some(&user), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(&details))
@@ -249,8 +249,8 @@ impl AuditLogger {
     /// ```no_run
     /// # async fn demo(logger: neo4j_audit::AuditLogger) -> Result<(), neo4j_audit::AuditError> {
     /// use neo4j_audit::{LogOptions, Target, User};
-    /// let opts = LogOptions { targets: vec![Target::new("Document", "doc-456").role("subject")] };
-    /// let user = User::new("user-123", None);
+    /// let opts = LogOptions::default().target(Target::new("Document", "doc-456").role("subject"));
+    /// let user = User::new("user-123");
     /// let event = logger.log_user_action_with(Some(&user), "DOCUMENT_MODIFIED", None, None, &opts).await?;
     /// # Ok(()) }
     /// ```
@@ -300,7 +300,7 @@ impl AuditLogger {
     /// # async fn demo(logger: neo4j_audit::AuditLogger) -> Result<(), neo4j_audit::AuditError> {
     /// #[derive(serde::Serialize)]
     /// struct Changed<'a> { document_id: &'a str, fields: Vec<&'a str> }
-    /// let user = neo4j_audit::User::new("user-123", Some("John Doe"));
+    /// let user = neo4j_audit::User::new("user-123").name("John Doe");
     /// let event = logger
     ///     .action("DOCUMENT_MODIFIED")
     ///     .user(&user)

@@ -36,7 +36,7 @@ async fn fifty_spawned_tasks_share_one_logger() {
         .map(|i| {
             let logger = logger.clone();
             tokio::spawn(assert_send(async move {
-                let user = User::new(format!("u-{}", i % 5), None);
+                let user = User::new(format!("u-{}", i % 5));
                 logger.log_user_action(Some(&user), "SPAWNED", Some("TEST"), Some(&json!({"i": i}))).await
             }))
         })
@@ -80,7 +80,7 @@ async fn serialize_details_through_an_action() {
     }
     let (b, trail) = builder("action");
     let logger = b.build().unwrap();
-    let user = User::new("user-123", Some("John Doe"));
+    let user = User::new("user-123").name("John Doe");
     let ev = logger
         .action("DOCUMENT_MODIFIED")
         .user(&user)

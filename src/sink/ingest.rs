@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn body_carries_no_user() {
-        let u = crate::User::new("someone", Some("Some One"));
+        let u = crate::User::new("someone").name("Some One");
         let e = AuditEvent::from_parts(Some(&u), "A", Some("C"), None, 10).unwrap();
         let b = body(&[e.clone()]);
         assert_eq!(b, json!({"events": [{"UID": e.uid, "actionType": "A", "category": "C", "occurredAt": e.ts}]}));
