@@ -404,7 +404,10 @@ impl Config {
         self
     }
 
-    /// Checks every field; the first problem found is the error.
+    /// Checks every field; the first problem found is the error. Its message names the setting
+    /// as the Rust API does (`timeout (ms)`, `retry.max_attempts`, `bearer token`,
+    /// `allow_insecure_http(true)`; table `NAMES` in src/config.rs); the JavaScript entries check
+    /// the same rules and name JavaScript's keys (`timeoutMs`, `retry.maxAttempts`).
     ///
     /// A plain `http://` URL to a host that is not loopback is refused unless
     /// [`Config::allow_insecure_http`] is set, with or without credentials: the password or
@@ -509,7 +512,11 @@ impl Config {
         }
         if self.max_details_bytes == 0 || self.max_details_bytes > MAX_DETAILS_LIMIT {
             return refused(|| {
-                cat(&[s.name(Key::MaxDetailsBytes), " must be between 1 and ", &crate::error::num(MAX_DETAILS_LIMIT as u64)])
+                cat(&[
+                    s.name(Key::MaxDetailsBytes),
+                    " must be between 1 and ",
+                    &crate::error::num(MAX_DETAILS_LIMIT as u64),
+                ])
             });
         }
         self.labels.validate()?;
@@ -627,7 +634,8 @@ fn check_token(s: Spelling, t: &str) -> Result<(), AuditError> {
     // Sent as `Authorization: Bearer <token>`: a character a header cannot carry made every
     // call fail later as a retried "network error" (never echo the token itself).
     if !t.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        let rule = " must be printable ASCII without spaces or control characters (it is sent in the Authorization header)";
+        let rule =
+            " must be printable ASCII without spaces or control characters (it is sent in the Authorization header)";
         return refused(|| cat(&[s.name(Key::Token), rule]));
     }
     Ok(())
@@ -654,7 +662,8 @@ fn refused(message: impl FnOnce() -> String) -> Result<(), AuditError> {
 #[cold]
 #[inline(never)]
 fn between(s: Spelling, key: Key, low: &str, high: &str) -> Result<(), AuditError> {
-    let rule: &[&str] = if low == "0" { &[" must be at most ", high] } else { &[" must be between ", low, " and ", high] };
+    let rule: &[&str] =
+        if low == "0" { &[" must be at most ", high] } else { &[" must be between ", low, " and ", high] };
     let mut m = s.name(key).to_owned();
     for part in rule {
         m.push_str(part);
@@ -934,16 +943,32 @@ mod tests {
     #[test]
     fn errors_name_the_settings_as_the_caller_wrote_them() {
         let cases: [(fn(&mut Config), &str, &str); 8] = [
-            (|c| c.timeout_ms = 0, "timeoutMs must be between 1 and 600000", "timeout (ms) must be between 1 and 600000"),
+            (
+                |c| c.timeout_ms = 0,
+                "timeoutMs must be between 1 and 600000",
+                "timeout (ms) must be between 1 and 600000",
+            ),
             (|c| c.retry.max_attempts = 0, "retry.maxAttempts must be between", "retry.max_attempts must be between"),
             (
                 |c| c.retry.max_delay_ms = 1,
                 "retry.maxDelayMs must be between retry.baseDelayMs and 3600000",
                 "retry.max_delay_ms must be between retry.base_delay_ms and 3600000",
             ),
-            (|c| c.batch.flush_interval_ms = 60_001, "batch.flushIntervalMs must be at most 60000", "batch.flush_interval_ms must be at most 60000"),
-            (|c| c.max_details_bytes = 0, "maxDetailsBytes must be between 1 and", "max_details_bytes must be between 1 and"),
-            (|c| c.token = Some("t".into()), "token is exclusive with username/password", "bearer token is exclusive with basic_auth"),
+            (
+                |c| c.batch.flush_interval_ms = 60_001,
+                "batch.flushIntervalMs must be at most 60000",
+                "batch.flush_interval_ms must be at most 60000",
+            ),
+            (
+                |c| c.max_details_bytes = 0,
+                "maxDetailsBytes must be between 1 and",
+                "max_details_bytes must be between 1 and",
+            ),
+            (
+                |c| c.token = Some("t".into()),
+                "token is exclusive with username/password",
+                "bearer token is exclusive with basic_auth",
+            ),
             (
                 |c| c.url = "http://neo4j.internal:7474".into(),
                 "or set allowInsecureHttp: true for a trusted private network",

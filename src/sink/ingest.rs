@@ -196,7 +196,11 @@ impl Config {
             return Err(AuditError::InvalidConfig(cat(&["endpoint (client mode) takes a ", token, ", not ", basic])));
         }
         if self.token.as_deref().is_none_or(|t| t.trim().is_empty()) {
-            return Err(AuditError::InvalidConfig(cat(&["endpoint (client mode) needs a ", token, " (the user's JWT)"])));
+            return Err(AuditError::InvalidConfig(cat(&[
+                "endpoint (client mode) needs a ",
+                token,
+                " (the user's JWT)",
+            ])));
         }
         // The rest, with the endpoint in the place of the URL (which also checks it parses and
         // carries no credentials, query or fragment).
