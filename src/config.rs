@@ -12,13 +12,13 @@ use crate::error::AuditError;
 /// and checked once ([`Config::validate_as`]); only the names in their messages differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Spelling {
-    /// JavaScript's keys (the first column of [`NAMES`]).
-    Js = 0,
+    /// JavaScript's keys (the first column of [`Spelling::name`]'s table).
+    Js,
     /// The Rust API's names (the second column).
-    Rust = 1,
+    Rust,
 }
 
-/// The settings whose name differs between JavaScript and Rust, rows of [`NAMES`] (the others,
+/// The settings whose name differs between JavaScript and Rust, rows of [`Spelling::name`]'s table (the others,
 /// `url`, `database`, `trail`, `labels.event`, `redact`, `username`, `password`, are spelled alike).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Key {
@@ -45,35 +45,38 @@ pub(crate) enum Key {
     QueueMaxAge,
 }
 
-/// THE names of the settings in config errors, one row per [`Key`]: [JavaScript, Rust]. The Rust
-/// name is the builder method's where there is one (`timeout`, which takes a `Duration`: the
-/// rule's bounds are in ms), else the field's path.
-const NAMES: &[[&str; 2]] = &[
-    ["timeoutMs", "timeout (ms)"],
-    ["maxDetailsBytes", "max_details_bytes"],
-    ["allowInsecureHttp: true", "allow_insecure_http(true)"],
-    ["token", "bearer token"],
-    ["username/password", "basic_auth"],
-    ["retry.maxAttempts", "retry.max_attempts"],
-    ["retry.maxElapsedMs", "retry.max_elapsed_ms"],
-    ["retry.baseDelayMs", "retry.base_delay_ms"],
-    ["retry.maxDelayMs", "retry.max_delay_ms"],
-    ["batch.maxEvents", "batch.max_events"],
-    ["batch.maxBytes", "batch.max_bytes"],
-    ["batch.flushIntervalMs", "batch.flush_interval_ms"],
-    ["batch.maxInFlight", "batch.max_in_flight"],
-    #[cfg(target_arch = "wasm32")]
-    ["queue.maxEvents", "queue.max_events"],
-    #[cfg(target_arch = "wasm32")]
-    ["queue.maxBytes", "queue.max_bytes"],
-    #[cfg(target_arch = "wasm32")]
-    ["queue.maxAgeMs", "queue.max_age_ms"],
-];
-
 impl Spelling {
-    /// `key`'s name in this spelling.
+    /// `key`'s name in this spelling: THE names of the settings in config errors, one row per
+    /// [`Key`], [JavaScript, Rust]. The Rust name is the builder method's where there is one
+    /// (`timeout`, which takes a `Duration`: the rule's bounds are in ms), else the field's path.
+    /// (A `match`, not an array: a build whose entries all spell for JavaScript, the Worker's,
+    /// then carries no Rust names.)
     pub(crate) fn name(self, key: Key) -> &'static str {
-        NAMES[key as usize][self as usize]
+        let [js, rust] = match key {
+            Key::Timeout => ["timeoutMs", "timeout (ms)"],
+            Key::MaxDetailsBytes => ["maxDetailsBytes", "max_details_bytes"],
+            Key::AllowInsecureHttp => ["allowInsecureHttp: true", "allow_insecure_http(true)"],
+            Key::Token => ["token", "bearer token"],
+            Key::Credentials => ["username/password", "basic_auth"],
+            Key::RetryMaxAttempts => ["retry.maxAttempts", "retry.max_attempts"],
+            Key::RetryMaxElapsed => ["retry.maxElapsedMs", "retry.max_elapsed_ms"],
+            Key::RetryBaseDelay => ["retry.baseDelayMs", "retry.base_delay_ms"],
+            Key::RetryMaxDelay => ["retry.maxDelayMs", "retry.max_delay_ms"],
+            Key::BatchMaxEvents => ["batch.maxEvents", "batch.max_events"],
+            Key::BatchMaxBytes => ["batch.maxBytes", "batch.max_bytes"],
+            Key::BatchFlushInterval => ["batch.flushIntervalMs", "batch.flush_interval_ms"],
+            Key::BatchMaxInFlight => ["batch.maxInFlight", "batch.max_in_flight"],
+            #[cfg(target_arch = "wasm32")]
+            Key::QueueMaxEvents => ["queue.maxEvents", "queue.max_events"],
+            #[cfg(target_arch = "wasm32")]
+            Key::QueueMaxBytes => ["queue.maxBytes", "queue.max_bytes"],
+            #[cfg(target_arch = "wasm32")]
+            Key::QueueMaxAge => ["queue.maxAgeMs", "queue.max_age_ms"],
+        };
+        match self {
+            Spelling::Js => js,
+            Spelling::Rust => rust,
+        }
     }
 }
 
@@ -406,7 +409,7 @@ impl Config {
 
     /// Checks every field; the first problem found is the error. Its message names the setting
     /// as the Rust API does (`timeout (ms)`, `retry.max_attempts`, `bearer token`,
-    /// `allow_insecure_http(true)`; table `NAMES` in src/config.rs); the JavaScript entries check
+    /// `allow_insecure_http(true)`; the table of `Spelling::name` in src/config.rs); the JavaScript entries check
     /// the same rules and name JavaScript's keys (`timeoutMs`, `retry.maxAttempts`).
     ///
     /// A plain `http://` URL to a host that is not loopback is refused unless
@@ -989,8 +992,14 @@ mod tests {
             assert!(rust_err.contains(rust), "{rust_err}");
             assert!(!rust_err.contains("Ms ") && !js_err.contains("_ms"), "{rust_err} / {js_err}");
         }
-        // Every key has a name in both spellings.
-        assert!(NAMES.iter().all(|[js, rust]| !js.is_empty() && !rust.is_empty() && js != rust));
+        // Every key has a name in each spelling, and the two differ.
+        use Key::*;
+        let keys = [Timeout, MaxDetailsBytes, AllowInsecureHttp, Token, Credentials, RetryMaxAttempts, RetryMaxElapsed];
+        let more = [RetryBaseDelay, RetryMaxDelay, BatchMaxEvents, BatchMaxBytes, BatchFlushInterval, BatchMaxInFlight];
+        for k in keys.into_iter().chain(more) {
+            let (js, rust) = (Spelling::Js.name(k), Spelling::Rust.name(k));
+            assert!(!js.is_empty() && !rust.is_empty() && js != rust, "{k:?}");
+        }
     }
 
     #[test]
