@@ -34,7 +34,7 @@ async fn view(
     headers: HeaderMap,
 ) -> Result<Json<Value>, (StatusCode, String)> {
     let uid = headers.get("x-user").and_then(|v| v.to_str().ok()).unwrap_or("anonymous");
-    let user = User::new(uid, None);
+    let user = User::new(uid);
     let event = logger
         .action("DOCUMENT_VIEWED")
         .user(&user)

@@ -36,7 +36,7 @@ async fn main() -> Result<(), AuditError> {
     // Once, at deploy time or start-up: the constraints and indexes (idempotent).
     logger.ensure_schema().await?;
 
-    let user = User::new("user-123", Some("John Doe"));
+    let user = User::new("user-123").name("John Doe");
     let details = json!({"document_id": "doc-456", "fields_changed": ["title"]});
     let modified =
         logger.log_user_action(Some(&user), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(&details)).await?;

@@ -21,7 +21,7 @@ async fn main() -> Result<(), AuditError> {
         .build()?;
     logger.ensure_schema().await?;
 
-    let alice = User::new("alice", Some("Alice"));
+    let alice = User::new("alice").name("Alice");
     for (i, action) in ["LOGIN", "DOCUMENT_VIEWED", "DOCUMENT_VIEWED", "LOGOUT"].iter().enumerate() {
         logger.action(action).user(&alice).details(&json!({"step": i})).await?;
     }
@@ -50,7 +50,7 @@ async fn main() -> Result<(), AuditError> {
     let views =
         logger.audit_trail(&TrailQuery { action_type: Some("DOCUMENT_VIEWED".into()), ..Default::default() }).await?;
     println!("views: {}", views.events.len());
-    let mine = logger.user_activity("alice", None, Some(10), None).await?;
+    let mine = logger.user_activity("alice", &TrailQuery { limit: Some(10), ..Default::default() }).await?;
     println!("alice: {} events", mine.events.len());
 
     let report = logger.verify_trail(&VerifyQuery::default()).await?;

@@ -191,7 +191,7 @@ impl AuditLoggerBuilder {
             }
         }
         let chain = self.stream.map(|(state, store)| Chain::resume(state, store));
-        AuditLogger::with_parts(self.config, self.deadline, chain)
+        AuditLogger::with_parts(self.config, self.deadline, chain, crate::config::Spelling::Rust)
     }
 }
 
@@ -246,7 +246,7 @@ impl<'a> Action<'a> {
     /// # Ok(()) }
     /// ```
     pub fn target(mut self, target: crate::Target) -> Self {
-        self.options.targets.push(target);
+        self.options = self.options.target(target);
         self
     }
 

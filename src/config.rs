@@ -6,6 +6,80 @@ use serde::Deserialize;
 
 use crate::error::AuditError;
 
+/// How config errors name the settings: as JavaScript's `AuditConfig` keys (`timeoutMs`,
+/// `retry.maxAttempts`: the npm package, the Worker) or as the Rust API does (`timeout`,
+/// `retry.max_attempts`: the builder's methods, the fields of [`Config`]). The rules are the same
+/// and checked once ([`Config::validate_as`]); only the names in their messages differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Spelling {
+    /// JavaScript's keys (the first column of [`Spelling::name`]'s table).
+    Js,
+    /// The Rust API's names (the second column).
+    Rust,
+}
+
+/// The settings whose name differs between JavaScript and Rust, rows of [`Spelling::name`]'s table (the others,
+/// `url`, `database`, `trail`, `labels.event`, `redact`, `username`, `password`, are spelled alike).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Key {
+    Timeout,
+    MaxDetailsBytes,
+    /// The way to allow plain http, as a refusal suggests it.
+    AllowInsecureHttp,
+    Token,
+    /// Basic authentication's setting(s).
+    Credentials,
+    RetryMaxAttempts,
+    RetryMaxElapsed,
+    RetryBaseDelay,
+    RetryMaxDelay,
+    BatchMaxEvents,
+    BatchMaxBytes,
+    BatchFlushInterval,
+    BatchMaxInFlight,
+    #[cfg(target_arch = "wasm32")]
+    QueueMaxEvents,
+    #[cfg(target_arch = "wasm32")]
+    QueueMaxBytes,
+    #[cfg(target_arch = "wasm32")]
+    QueueMaxAge,
+}
+
+impl Spelling {
+    /// `key`'s name in this spelling: THE names of the settings in config errors, one row per
+    /// [`Key`], [JavaScript, Rust]. The Rust name is the builder method's where there is one
+    /// (`timeout`, which takes a `Duration`: the rule's bounds are in ms), else the field's path.
+    /// (A `match`, not an array: a build whose entries all spell for JavaScript, the Worker's,
+    /// then carries no Rust names.)
+    pub(crate) fn name(self, key: Key) -> &'static str {
+        let [js, rust] = match key {
+            Key::Timeout => ["timeoutMs", "timeout (ms)"],
+            Key::MaxDetailsBytes => ["maxDetailsBytes", "max_details_bytes"],
+            Key::AllowInsecureHttp => ["allowInsecureHttp: true", "allow_insecure_http(true)"],
+            Key::Token => ["token", "bearer token"],
+            Key::Credentials => ["username/password", "basic_auth"],
+            Key::RetryMaxAttempts => ["retry.maxAttempts", "retry.max_attempts"],
+            Key::RetryMaxElapsed => ["retry.maxElapsedMs", "retry.max_elapsed_ms"],
+            Key::RetryBaseDelay => ["retry.baseDelayMs", "retry.base_delay_ms"],
+            Key::RetryMaxDelay => ["retry.maxDelayMs", "retry.max_delay_ms"],
+            Key::BatchMaxEvents => ["batch.maxEvents", "batch.max_events"],
+            Key::BatchMaxBytes => ["batch.maxBytes", "batch.max_bytes"],
+            Key::BatchFlushInterval => ["batch.flushIntervalMs", "batch.flush_interval_ms"],
+            Key::BatchMaxInFlight => ["batch.maxInFlight", "batch.max_in_flight"],
+            #[cfg(target_arch = "wasm32")]
+            Key::QueueMaxEvents => ["queue.maxEvents", "queue.max_events"],
+            #[cfg(target_arch = "wasm32")]
+            Key::QueueMaxBytes => ["queue.maxBytes", "queue.max_bytes"],
+            #[cfg(target_arch = "wasm32")]
+            Key::QueueMaxAge => ["queue.maxAgeMs", "queue.max_age_ms"],
+        };
+        match self {
+            Spelling::Js => js,
+            Spelling::Rust => rust,
+        }
+    }
+}
+
 /// Which Neo4j HTTP endpoint receives the statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -333,7 +407,10 @@ impl Config {
         self
     }
 
-    /// Checks every field; the first problem found is the error.
+    /// Checks every field; the first problem found is the error. Its message names the setting
+    /// as the Rust API does (`timeout (ms)`, `retry.max_attempts`, `bearer token`,
+    /// `allow_insecure_http(true)`; the table of `Spelling::name` in src/config.rs); the JavaScript entries check
+    /// the same rules and name JavaScript's keys (`timeoutMs`, `retry.maxAttempts`).
     ///
     /// A plain `http://` URL to a host that is not loopback is refused unless
     /// [`Config::allow_insecure_http`] is set, with or without credentials: the password or
@@ -344,12 +421,17 @@ impl Config {
     /// use neo4j_audit::Config;
     /// let mut c = Config::new("http://neo4j.internal:7474").basic_auth("neo4j", "secret-pw");
     /// let e = c.validate().unwrap_err().to_string();
-    /// assert!(e.contains("allowInsecureHttp") && !e.contains("secret-pw"));
+    /// assert!(e.contains("allow_insecure_http(true)") && !e.contains("secret-pw"));
     /// c.allow_insecure_http = true;
     /// assert!(c.validate().is_ok());
     /// assert!(Config::new("https://neo4j.internal:7473").basic_auth("neo4j", "pw").validate().is_ok());
     /// ```
     pub fn validate(&self) -> Result<(), AuditError> {
+        self.validate_in(Spelling::Rust)
+    }
+
+    /// [`Config::validate`], its messages naming the settings in spelling `s`.
+    pub(crate) fn validate_in(&self, s: Spelling) -> Result<(), AuditError> {
         // A name without a letter or digit matches no key: `redact: [""]` (e.g. from an unset
         // variable) replaced the default list and so turned redaction off without a word. (Not
         // in the Worker's build: its loggers never set `redact`, it redacts by REDACT_KEYS.)
@@ -362,15 +444,16 @@ impl Config {
             });
         }
         if let Some(endpoint) = &self.endpoint {
-            return self.validate_client_mode(endpoint);
+            return self.validate_client_mode(s, endpoint);
         }
-        self.validate_as("url", "allowInsecureHttp: true")
+        self.validate_as(s, "url", s.name(Key::AllowInsecureHttp))
     }
 
     /// [`Config::validate`] of a direct-mode configuration, or of a client-mode one with the
-    /// endpoint moved into `url`; `field` names the URL's setting and `opt_out` the way to allow
-    /// plain http in the cleartext refusal (the Worker's are environment variables).
-    pub(crate) fn validate_as(&self, field: &str, opt_out: &str) -> Result<(), AuditError> {
+    /// endpoint moved into `url`, in spelling `s`; `field` names the URL's setting and `opt_out`
+    /// the way to allow plain http in the cleartext refusal (the Worker's are environment
+    /// variables).
+    pub(crate) fn validate_as(&self, s: Spelling, field: &str, opt_out: &str) -> Result<(), AuditError> {
         if self.url.trim().is_empty() {
             return invalid("url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474)");
         }
@@ -382,7 +465,10 @@ impl Config {
             return refused(|| cat(&["url must be http or https, not ", &crate::error::quoted(&url.scheme)]));
         }
         if url.has_credentials {
-            return invalid("url must not carry credentials; use username/password or token");
+            return refused(|| {
+                let use_ = "url must not carry credentials; use ";
+                cat(&[use_, s.name(Key::Credentials), " or ", s.name(Key::Token)])
+            });
         }
         if url.has_query_or_fragment {
             return invalid("url must not have a query or fragment");
@@ -397,7 +483,7 @@ impl Config {
         }
         match (&self.username, &self.password, &self.token) {
             (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
-                return invalid("token is exclusive with username/password")
+                return refused(|| cat(&[s.name(Key::Token), " is exclusive with ", s.name(Key::Credentials)]))
             }
             (Some(u), Some(_), None) if u.is_empty() => return invalid("username is empty"),
             // Basic auth is `user:password` in base64: a ':' in the name would move the split
@@ -410,7 +496,7 @@ impl Config {
             _ => {}
         }
         if let Some(t) = &self.token {
-            check_token(t)?;
+            check_token(s, t)?;
         }
         // No control characters (as user.uid): "a\0b" was accepted, and the durable queue's
         // record keys use \u{1} and '|' as separators.
@@ -425,15 +511,19 @@ impl Config {
             });
         }
         if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
-            return invalid("timeoutMs must be between 1 and 600000");
+            return between(s, Key::Timeout, "1", "600000");
         }
         if self.max_details_bytes == 0 || self.max_details_bytes > MAX_DETAILS_LIMIT {
             return refused(|| {
-                cat(&["maxDetailsBytes must be between 1 and ", &crate::error::num(MAX_DETAILS_LIMIT as u64)])
+                cat(&[
+                    s.name(Key::MaxDetailsBytes),
+                    " must be between 1 and ",
+                    &crate::error::num(MAX_DETAILS_LIMIT as u64),
+                ])
             });
         }
         self.labels.validate()?;
-        self.validate_delivery()?;
+        self.validate_delivery(s)?;
         // Last, so a configuration with another mistake is told that one first.
         if url.scheme == "http" && !self.allow_insecure_http && !is_loopback(&url.host) {
             return cleartext(field, opt_out, &url.host, self);
@@ -441,51 +531,50 @@ impl Config {
         Ok(())
     }
 
-    fn validate_delivery(&self) -> Result<(), AuditError> {
-        let bad = invalid;
+    fn validate_delivery(&self, s: Spelling) -> Result<(), AuditError> {
         let r = &self.retry;
         if r.max_attempts == 0 || r.max_attempts > 1000 {
-            return bad("retry.maxAttempts must be between 1 and 1000");
+            return between(s, Key::RetryMaxAttempts, "1", "1000");
         }
         if r.max_elapsed_ms > 86_400_000 {
-            return bad("retry.maxElapsedMs must be at most 86400000");
+            return between(s, Key::RetryMaxElapsed, "0", "86400000");
         }
         if r.base_delay_ms == 0 || r.base_delay_ms > 600_000 {
-            return bad("retry.baseDelayMs must be between 1 and 600000");
+            return between(s, Key::RetryBaseDelay, "1", "600000");
         }
         if r.max_delay_ms < r.base_delay_ms || r.max_delay_ms > 3_600_000 {
-            return bad("retry.maxDelayMs must be between retry.baseDelayMs and 3600000");
+            return between(s, Key::RetryMaxDelay, s.name(Key::RetryBaseDelay), "3600000");
         }
         let b = &self.batch;
         if b.max_events == 0 || b.max_events > 10_000 {
-            return bad("batch.maxEvents must be between 1 and 10000");
+            return between(s, Key::BatchMaxEvents, "1", "10000");
         }
         if b.max_bytes < 1024 || b.max_bytes > 64 * 1024 * 1024 {
-            return bad("batch.maxBytes must be between 1024 and 67108864");
+            return between(s, Key::BatchMaxBytes, "1024", "67108864");
         }
         if b.flush_interval_ms > 60_000 {
-            return bad("batch.flushIntervalMs must be at most 60000");
+            return between(s, Key::BatchFlushInterval, "0", "60000");
         }
         if b.max_in_flight == 0 || b.max_in_flight > 16 {
-            return bad("batch.maxInFlight must be between 1 and 16");
+            return between(s, Key::BatchMaxInFlight, "1", "16");
         }
         #[cfg(target_arch = "wasm32")]
-        self.validate_queue()?;
+        self.validate_queue(s)?;
         Ok(())
     }
 
     #[cfg(target_arch = "wasm32")]
-    fn validate_queue(&self) -> Result<(), AuditError> {
+    fn validate_queue(&self, s: Spelling) -> Result<(), AuditError> {
         let bad = invalid;
         let q = &self.queue;
         if q.max_events == 0 || q.max_events > 1_000_000 {
-            return bad("queue.maxEvents must be between 1 and 1000000");
+            return between(s, Key::QueueMaxEvents, "1", "1000000");
         }
         if q.max_bytes < 1024 || q.max_bytes > 1024 * 1024 * 1024 {
-            return bad("queue.maxBytes must be between 1024 and 1073741824");
+            return between(s, Key::QueueMaxBytes, "1024", "1073741824");
         }
         if q.max_age_ms < 1000 || q.max_age_ms > 365 * 24 * 3600 * 1000 {
-            return bad("queue.maxAgeMs must be between 1000 (1 s) and 31536000000 (365 days)");
+            return between(s, Key::QueueMaxAge, "1000 (1 s)", "31536000000 (365 days)");
         }
         if q.name.trim().is_empty() || q.name.len() > 128 {
             return bad("queue.name must be a non-empty string of at most 128 bytes");
@@ -539,16 +628,18 @@ impl Config {
 /// The bearer token's checks, out of line: a configuration with Basic auth (a Worker's usual
 /// one) never runs them, and V8 compiles a wasm function whole on its first call.
 #[inline(never)]
-fn check_token(t: &str) -> Result<(), AuditError> {
+fn check_token(s: Spelling, t: &str) -> Result<(), AuditError> {
     // Whitespace alone is empty too: it is trimmed before it is sent.
     let t = t.trim_matches(crate::sink::HTTP_WS);
     if t.is_empty() {
-        return invalid("token is empty");
+        return refused(|| cat(&[s.name(Key::Token), " is empty"]));
     }
     // Sent as `Authorization: Bearer <token>`: a character a header cannot carry made every
     // call fail later as a retried "network error" (never echo the token itself).
     if !t.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        return invalid("token must be printable ASCII without spaces or control characters (it is sent in the Authorization header)");
+        let rule =
+            " must be printable ASCII without spaces or control characters (it is sent in the Authorization header)";
+        return refused(|| cat(&[s.name(Key::Token), rule]));
     }
     Ok(())
 }
@@ -567,6 +658,20 @@ fn invalid(m: &str) -> Result<(), AuditError> {
 #[inline(never)]
 fn refused(message: impl FnOnce() -> String) -> Result<(), AuditError> {
     Err(AuditError::InvalidConfig(message()))
+}
+
+/// "`key` must be between `low` and `high`" (out of line, like [`invalid`]), `key` named in
+/// spelling `s`. A low bound of "0" is "at most `high`".
+#[cold]
+#[inline(never)]
+fn between(s: Spelling, key: Key, low: &str, high: &str) -> Result<(), AuditError> {
+    let rule: &[&str] =
+        if low == "0" { &[" must be at most ", high] } else { &[" must be between ", low, " and ", high] };
+    let mut m = s.name(key).to_owned();
+    for part in rule {
+        m.push_str(part);
+    }
+    Err(AuditError::InvalidConfig(m))
 }
 
 /// The refusal of a plain `http://` URL to a remote host (out of line, like [`invalid`]). It
@@ -707,7 +812,7 @@ mod tests {
         // Nothing but whitespace is no token (it was accepted and sent as a bare `Bearer `).
         for blank in [" ", "\n", " \t\r\n"] {
             let e = Config::new("http://127.0.0.1:7474").bearer(blank).validate().unwrap_err().to_string();
-            assert!(e.contains("token is empty"), "{blank:?}: {e}");
+            assert!(e.contains("bearer token is empty"), "{blank:?}: {e}");
         }
     }
 
@@ -799,7 +904,7 @@ mod tests {
             let want = [
                 "url: http:// would send the password unencrypted to ",
                 host,
-                "; use https://, or set allowInsecureHttp: true for a trusted private network",
+                "; use https://, or set allow_insecure_http(true) for a trusted private network",
             ]
             .concat();
             assert!(e.ends_with(&want), "{url}: {e}");
@@ -807,7 +912,8 @@ mod tests {
             let lower = url.to_ascii_lowercase(); // an endpoint's scheme is checked as written
             let e = client(&format!("{lower}/v1/events")).validate().unwrap_err().to_string();
             assert!(
-                e.contains("endpoint: http:// would send the token unencrypted to ") && e.contains("allowInsecureHttp"),
+                e.contains("endpoint: http:// would send the token unencrypted to ")
+                    && e.contains("allow_insecure_http(true)"),
                 "{e}"
             );
             assert!(!e.contains("SECRET"), "{e}");
@@ -833,6 +939,67 @@ mod tests {
         assert!(c.allow_insecure_http);
         c.validate().unwrap();
         assert!(!serde_json::from_str::<Config>(r#"{"url":"http://h.example:7474"}"#).unwrap().allow_insecure_http);
+    }
+
+    /// One rule table, two spellings: the JavaScript entries name JavaScript's keys, the Rust API
+    /// its own names (it said `timeoutMs` to a caller of `.timeout(..)`).
+    #[test]
+    fn errors_name_the_settings_as_the_caller_wrote_them() {
+        let cases: [(fn(&mut Config), &str, &str); 8] = [
+            (
+                |c| c.timeout_ms = 0,
+                "timeoutMs must be between 1 and 600000",
+                "timeout (ms) must be between 1 and 600000",
+            ),
+            (|c| c.retry.max_attempts = 0, "retry.maxAttempts must be between", "retry.max_attempts must be between"),
+            (
+                |c| c.retry.max_delay_ms = 1,
+                "retry.maxDelayMs must be between retry.baseDelayMs and 3600000",
+                "retry.max_delay_ms must be between retry.base_delay_ms and 3600000",
+            ),
+            (
+                |c| c.batch.flush_interval_ms = 60_001,
+                "batch.flushIntervalMs must be at most 60000",
+                "batch.flush_interval_ms must be at most 60000",
+            ),
+            (
+                |c| c.max_details_bytes = 0,
+                "maxDetailsBytes must be between 1 and",
+                "max_details_bytes must be between 1 and",
+            ),
+            (
+                |c| c.token = Some("t".into()),
+                "token is exclusive with username/password",
+                "bearer token is exclusive with basic_auth",
+            ),
+            (
+                |c| c.url = "http://neo4j.internal:7474".into(),
+                "or set allowInsecureHttp: true for a trusted private network",
+                "or set allow_insecure_http(true) for a trusted private network",
+            ),
+            (
+                |c| (c.url, c.endpoint) = (String::new(), Some("https://w.example/v1/events".into())),
+                "endpoint (client mode) takes a token, not username/password",
+                "endpoint (client mode) takes a bearer token, not basic_auth",
+            ),
+        ];
+        for (set, js, rust) in cases {
+            let mut c = base();
+            set(&mut c);
+            let js_err = c.validate_in(Spelling::Js).unwrap_err().to_string();
+            assert!(js_err.contains(js), "{js_err}");
+            let rust_err = c.validate().unwrap_err().to_string();
+            assert!(rust_err.contains(rust), "{rust_err}");
+            assert!(!rust_err.contains("Ms ") && !js_err.contains("_ms"), "{rust_err} / {js_err}");
+        }
+        // Every key has a name in each spelling, and the two differ.
+        use Key::*;
+        let keys = [Timeout, MaxDetailsBytes, AllowInsecureHttp, Token, Credentials, RetryMaxAttempts, RetryMaxElapsed];
+        let more = [RetryBaseDelay, RetryMaxDelay, BatchMaxEvents, BatchMaxBytes, BatchFlushInterval, BatchMaxInFlight];
+        for k in keys.into_iter().chain(more) {
+            let (js, rust) = (Spelling::Js.name(k), Spelling::Rust.name(k));
+            assert!(!js.is_empty() && !rust.is_empty() && js != rust, "{k:?}");
+        }
     }
 
     #[test]

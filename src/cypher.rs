@@ -477,7 +477,7 @@ mod tests {
     #[test]
     fn values_never_enter_the_text() {
         let evil = "x'}) DETACH DELETE n //";
-        let u = User::new(evil, Some(evil));
+        let u = User::new(evil).name(evil);
         let d = json!({ "q": evil });
         // actionType/category cannot carry such text (rule table); set them past the builder.
         let mut e = AuditEvent::build(Some(&u), "X", None, Some(&d), 1000).unwrap();

@@ -137,12 +137,14 @@ impl AuditError {
         scrub(&self.message(), secrets)
     }
 
-    /// Whether repeating the same request may succeed: network failures, timeouts, 5xx, 429 and
-    /// Neo4j's `TransientError`s (except terminated transactions). Never client errors or auth.
+    /// Whether repeating the same request may succeed: network failures, timeouts, the HTTP
+    /// statuses of the retry table, `error::retryable_status` (408, 429, 500, 502, 503, 504 and a CDN's 520-524) and
+    /// Neo4j's `TransientError`s (except terminated transactions). Never client errors, auth, or
+    /// a 5xx that says the request itself can never succeed there (501, 505, ...).
     pub fn is_retryable(&self) -> bool {
         match self {
             AuditError::Network(_) | AuditError::Timeout(_) => true,
-            AuditError::Http { status, .. } => *status == 429 || *status >= 500,
+            AuditError::Http { status, .. } => retryable_status(*status),
             AuditError::Neo4j { code, .. } => {
                 code.starts_with("Neo.TransientError.")
                     && !code.ends_with(".Terminated")
@@ -164,6 +166,28 @@ impl AuditError {
             _ => None,
         }
     }
+}
+
+/// THE table of HTTP statuses a retry may cure, for every entry (native, wasm, the Worker's own
+/// writes: the delivery machine asks [`AuditError::is_retryable`]). A status not listed fails the
+/// call at once with its `HTTP <status>: <body start>` reason.
+///
+/// Neo4j's HTTP API answers a statement's failure as 200/201 with `errors` (classified by its
+/// code, `Neo.TransientError.*`), and a refused login as 401/403; the other statuses come from the
+/// server's web container or from what stands in front of it (a load balancer, a proxy, a CDN):
+///
+/// | status | retried | why |
+/// |---|---|---|
+/// | 408 Request Timeout | yes | the server gave up waiting for the request |
+/// | 429 Too Many Requests | yes | after its `Retry-After` (the Worker's rate limit) |
+/// | 500 Internal Server Error | yes | the generic failure, often passing (a server starting or stopping) |
+/// | 502 Bad Gateway, 504 Gateway Timeout | yes | a proxy could not reach Neo4j (restart, failover) |
+/// | 503 Service Unavailable | yes | after its `Retry-After` (the Worker: Neo4j unreachable or busy) |
+/// | 520-524 | yes | a CDN's (Cloudflare's) "origin unreachable / timed out" |
+/// | 501, 505, 506, 507, 508, 510, 511, 525, 526, other 5xx | no | the method, protocol or set-up is wrong there: the same request never succeeds |
+/// | any 4xx but 408 and 429 | no | the request itself is refused |
+pub(crate) const fn retryable_status(status: u16) -> bool {
+    matches!(status, 408 | 429 | 500 | 502 | 503 | 504 | 520..=524)
 }
 
 /// Shortest secret that is scrubbed from messages. Messages are built without secrets in the
@@ -394,5 +418,18 @@ mod tests {
         assert!(AuditError::Http { status: 429, snippet: String::new(), retry_after_ms: Some(1000) }.is_retryable());
         assert!(!AuditError::Http { status: 400, snippet: String::new(), retry_after_ms: None }.is_retryable());
         assert!(AuditError::Timeout(Duration::from_millis(10)).is_retryable());
+    }
+
+    #[test]
+    fn only_the_statuses_a_retry_may_cure_are_retried() {
+        // 501 (and 505, ...) was retried with every other 5xx: the same request answered the
+        // same way for the whole retry budget (30 s by default) before the call failed.
+        let http = |status| AuditError::Http { status, snippet: String::new(), retry_after_ms: None };
+        for s in [408, 429, 500, 502, 503, 504, 520, 521, 522, 523, 524] {
+            assert!(http(s).is_retryable(), "{s}");
+        }
+        for s in [400, 404, 405, 409, 413, 415, 422, 501, 505, 506, 507, 508, 510, 511, 525, 526, 530, 599] {
+            assert!(!http(s).is_retryable(), "{s}");
+        }
     }
 }

@@ -5,7 +5,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AuditError;
 
-/// The acting user, as the seed's `DocUser`: a UID and an optional display name.
+/// The acting user, as the seed's `DocUser`: a UID and an optional display name. Built like a
+/// [`Target`]: the required part in `new`, the optional one by a method.
+///
+/// ```
+/// use neo4j_audit::User;
+/// let john = User::new("user-123").name("John Doe");
+/// assert_eq!((john.uid.as_str(), john.name.as_deref()), ("user-123", Some("John Doe")));
+/// assert_eq!(User::new(String::from("service-7")).name, None);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// The user's UID (also matched against the `UID` of an existing user node).
@@ -16,9 +24,16 @@ pub struct User {
 }
 
 impl User {
-    /// A user; nothing is checked here (the rules apply when an event is built).
-    pub fn new(uid: impl Into<String>, name: Option<&str>) -> Self {
-        User { uid: uid.into(), name: name.map(str::to_owned) }
+    /// A user without a display name; nothing is checked here (the rules apply when an event is
+    /// built).
+    pub fn new(uid: impl Into<String>) -> Self {
+        User { uid: uid.into(), name: None }
+    }
+
+    /// The same user with the display name `name`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
     }
 }
 
@@ -126,11 +141,39 @@ impl LogOptions {
     }
 }
 
-/// Options of one logged action (the last argument of `logUserAction`), all optional.
+/// Options of one logged action (the last argument of `logUserAction`), all optional: start
+/// from `LogOptions::default()` and add with its methods (more options may come in minor
+/// releases, so it is not built as a struct literal). [`crate::Action`] takes the same options
+/// directly (`.target(..)`).
+///
+/// ```
+/// use neo4j_audit::{LogOptions, Target};
+/// let opts = LogOptions::default()
+///     .target(Target::new("Document", "doc-456").role("subject"))
+///     .target(Target::new("Folder", "f-9"));
+/// assert_eq!(opts.targets.len(), 2);
+/// let same = LogOptions::default().targets([Target::new("Document", "doc-456").role("subject"), Target::new("Folder", "f-9")]);
+/// assert_eq!(opts, same);
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LogOptions {
     /// What the action was performed on (at most [`MAX_TARGETS`], no (label, uid) twice).
     pub targets: Vec<Target>,
+}
+
+impl LogOptions {
+    /// These options with one more target (what the action was performed on).
+    pub fn target(mut self, target: Target) -> Self {
+        self.targets.push(target);
+        self
+    }
+
+    /// These options with more targets, in order.
+    pub fn targets(mut self, targets: impl IntoIterator<Item = Target>) -> Self {
+        self.targets.extend(targets);
+        self
+    }
 }
 
 /// An event shared by the caller's future, the batch being sent and the durable queue: one copy
@@ -199,7 +242,7 @@ impl AuditEvent {
     /// ```
     /// use neo4j_audit::{AuditEvent, User};
     /// let d = serde_json::json!({"document_id": "doc-456"});
-    /// let e = AuditEvent::build(Some(&User::new("user-123", Some("John Doe"))), "LOGIN", None, Some(&d), 65536).unwrap();
+    /// let e = AuditEvent::build(Some(&User::new("user-123").name("John Doe")), "LOGIN", None, Some(&d), 65536).unwrap();
     /// assert_eq!(e.category, "USER_ACTION");
     /// assert_eq!(e.details.as_deref(), Some(r#"{"document_id":"doc-456"}"#));
     /// assert!(AuditEvent::build(None, "", None, None, 65536).is_err());
@@ -462,7 +505,7 @@ impl AuditEvent {
 /// use neo4j_audit::{redact::Redactor, rules::Limits, User};
 /// let b = EventBuilder::new(Redactor::default(), Limits::default());
 /// let d = serde_json::json!({"doc": "d-1", "newPassword": "hunter2"});
-/// let e = b.build(Some(&User::new("u-1", None)), "PASSWORD_CHANGED", Some("SECURITY"), Some(d)).unwrap();
+/// let e = b.build(Some(&User::new("u-1")), "PASSWORD_CHANGED", Some("SECURITY"), Some(d)).unwrap();
 /// assert_eq!(e.details.as_deref(), Some(r#"{"doc":"d-1","newPassword":"[REDACTED]"}"#));
 /// assert!(b.build(None, "Doc opened", None, None).is_err());
 /// ```
@@ -663,7 +706,7 @@ mod tests {
 
     #[test]
     fn rejects_bad_input() {
-        let u = User::new("", None);
+        let u = User::new("");
         assert!(AuditEvent::build(Some(&u), "X", None, None, 100).is_err());
         assert!(AuditEvent::build(None, "  ", None, None, 100).is_err());
         assert!(AuditEvent::build(None, "X", Some(""), None, 100).is_err());
@@ -678,7 +721,7 @@ mod tests {
 
     #[test]
     fn serialises_as_statement_parameter() {
-        let u = User::new("u1", Some("Ann"));
+        let u = User::new("u1").name("Ann");
         let e = AuditEvent::build(Some(&u), "LOGIN", Some("SECURITY"), Some(&json!({"a":1})), 100).unwrap();
         let v = serde_json::to_value(&e).unwrap();
         for k in ["UID", "eventType", "eventCategory", "ts", "userUID", "userName", "details"] {

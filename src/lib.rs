@@ -16,7 +16,7 @@
 //!         .trail("documents")
 //!         .deadline(Duration::from_secs(5))
 //!         .build()?;
-//!     let user = User::new("user-123", Some("John Doe"));
+//!     let user = User::new("user-123").name("John Doe");
 //!     let event = logger
 //!         .action("DOCUMENT_MODIFIED")
 //!         .user(&user)
@@ -51,8 +51,18 @@
 //!   committed). An event
 //!   whose call returned an error is not stored, yet took its `seq`: `verify_trail` reports it
 //!   `deleted` (natively there is no durable queue to send it again).
-//! - Reads (feature `read`): `AuditLogger::audit_trail`, `AuditLogger::user_activity`,
-//!   `AuditLogger::target_activity`, `AuditLogger::verify_trail`; the hash chain's encoding and verifier are in [`chain`].
+//! - Reads (feature `read`): `AuditLogger::audit_trail(&query)`, `AuditLogger::user_activity(uid,
+//!   &query)`, `AuditLogger::target_activity(label, uid, &query)` (one `TrailQuery` for the three:
+//!   filters, `limit`, `cursor`), `AuditLogger::verify_trail`; the hash chain's encoding and verifier are in [`chain`].
+//! - Values: the required part in `new`, the rest by methods: [`User::new`]`(uid)` /
+//!   [`User::name`], [`Target::new`]`(label, uid)` / [`Target::role`],
+//!   `LogOptions::default()` / [`LogOptions::target`] (`#[non_exhaustive]`).
+//! - Errors: [`AuditError::InvalidConfig`] names the setting as the Rust API does (`timeout (ms)`,
+//!   `retry.max_attempts`, `bearer token`, `allow_insecure_http(true)`; JavaScript callers read
+//!   their keys, `timeoutMs`, for the same rules). Retried: network failures, timeouts,
+//!   `Neo.TransientError`s and HTTP 408, 429, 500, 502, 503, 504 (and a CDN's 520-524), after a
+//!   `Retry-After` if the server sent one; any other status fails at once
+//!   ([`AuditError::is_retryable`]).
 //! - Examples: `examples/basic.rs`, `examples/read_verify.rs`, `examples/axum.rs` (an axum server
 //!   logging from concurrent handlers through one shared logger, closing it on shutdown).
 //!

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::chain::{Chain, StreamState};
-use crate::config::Config;
+use crate::config::{Config, Spelling};
 use crate::cypher::Statement;
 use crate::error::AuditError;
 use crate::event::SharedEvent;
@@ -34,7 +34,7 @@ use crate::transport::HttpRequest;
 ///     .timeout(Duration::from_secs(2))
 ///     .deadline(Duration::from_secs(5))
 ///     .build()?;
-/// let user = User::new("user-123", Some("John Doe"));
+/// let user = User::new("user-123").name("John Doe");
 /// let details = serde_json::json!({"document_id": "doc-456"});
 /// let event = logger
 ///     .log_user_action(Some(&user), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), Some(&details))
@@ -149,18 +149,26 @@ impl AuditLogger {
         crate::AuditLoggerBuilder::new(url)
     }
 
-    /// A logger for a whole [`Config`] (as JavaScript passes it); validates it, the only place a
-    /// configuration error is raised.
+    /// A logger for a whole [`Config`]; validates it ([`Config::validate`]: its errors name the
+    /// settings as the Rust API does), the only place a configuration error is raised.
     pub fn new(config: Config) -> Result<Self, AuditError> {
-        Self::with_parts(config, None, None)
+        Self::with_parts(config, None, None, Spelling::Rust)
+    }
+
+    /// [`AuditLogger::new`] for the JavaScript entries: configuration errors name JavaScript's
+    /// keys (`timeoutMs`, not `timeout`).
+    #[cfg_attr(not(all(target_arch = "wasm32", feature = "js")), allow(dead_code))]
+    pub(crate) fn from_js_config(config: Config) -> Result<Self, AuditError> {
+        Self::with_parts(config, None, None, Spelling::Js)
     }
 
     pub(crate) fn with_parts(
         config: Config,
         deadline: Option<Duration>,
         chain: Option<Chain>,
+        spelling: Spelling,
     ) -> Result<Self, AuditError> {
-        config.validate()?;
+        config.validate_in(spelling)?;
         let sink = Sink::for_config(&config);
         let mut batch = config.batch.clone();
         if let Some(n) = sink.max_events_per_request() {
@@ -259,8 +267,8 @@ impl AuditLogger {
     /// ```no_run
     /// # async fn demo(logger: neo4j_audit::AuditLogger) -> Result<(), neo4j_audit::AuditError> {
     /// use neo4j_audit::{LogOptions, Target, User};
-    /// let opts = LogOptions { targets: vec![Target::new("Document", "doc-456").role("subject")] };
-    /// let user = User::new("user-123", None);
+    /// let opts = LogOptions::default().target(Target::new("Document", "doc-456").role("subject"));
+    /// let user = User::new("user-123");
     /// let event = logger.log_user_action_with(Some(&user), "DOCUMENT_MODIFIED", None, None, &opts).await?;
     /// # Ok(()) }
     /// ```
@@ -310,7 +318,7 @@ impl AuditLogger {
     /// # async fn demo(logger: neo4j_audit::AuditLogger) -> Result<(), neo4j_audit::AuditError> {
     /// #[derive(serde::Serialize)]
     /// struct Changed<'a> { document_id: &'a str, fields: Vec<&'a str> }
-    /// let user = neo4j_audit::User::new("user-123", Some("John Doe"));
+    /// let user = neo4j_audit::User::new("user-123").name("John Doe");
     /// let event = logger
     ///     .action("DOCUMENT_MODIFIED")
     ///     .user(&user)

@@ -1184,14 +1184,8 @@ impl AuditLogger {
 
     /// The JavaScript name of [`AuditLogger::user_activity`] (for the wasm shell).
     #[doc(hidden)]
-    pub async fn get_user_activity(
-        &self,
-        uid: &str,
-        since: Option<i64>,
-        limit: Option<u32>,
-        cursor: Option<String>,
-    ) -> Result<TrailPage, AuditError> {
-        self.user_activity(uid, since, limit, cursor).await
+    pub async fn get_user_activity(&self, uid: &str, q: &TrailQuery) -> Result<TrailPage, AuditError> {
+        self.user_activity(uid, q).await
     }
 
     /// One page of this logger's trail, newest first. See [`TrailQuery`]; pass the page's
@@ -1248,15 +1242,28 @@ impl AuditLogger {
         Ok(yes)
     }
 
-    /// The events of user `uid` in this logger's trail, newest first.
-    pub async fn user_activity(
-        &self,
-        uid: &str,
-        since: Option<i64>,
-        limit: Option<u32>,
-        cursor: Option<String>,
-    ) -> Result<TrailPage, AuditError> {
-        self.audit_trail(&user_query(uid, TrailQuery { since, limit, cursor, ..Default::default() })?).await
+    /// The events of user `uid` in this logger's trail, newest first, keyset-paginated like
+    /// [`AuditLogger::audit_trail`]; `q` may narrow them further (`since`, `until`,
+    /// `action_type`, `category`, `target`, `limit`, `cursor`; its `user_uid` is `uid`).
+    ///
+    /// ```no_run
+    /// # async fn demo(logger: neo4j_audit::AuditLogger) -> Result<(), neo4j_audit::AuditError> {
+    /// use neo4j_audit::TrailQuery;
+    /// let mut q = TrailQuery { limit: Some(20), ..Default::default() };
+    /// loop {
+    ///     let page = logger.user_activity("user-123", &q).await?;
+    ///     for e in &page.events {
+    ///         println!("{} {}", e.timestamp, e.action_type);
+    ///     }
+    ///     match page.next_cursor {
+    ///         Some(c) => q.cursor = Some(c),
+    ///         None => break,
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn user_activity(&self, uid: &str, q: &TrailQuery) -> Result<TrailPage, AuditError> {
+        self.audit_trail(&user_query(uid, q.clone())?).await
     }
 
     /// The events performed on the node `label` / `uid` ([`Target`]) in this logger's trail,

@@ -1,6 +1,7 @@
 //! Retry policy: exponential backoff with full jitter, bounded by attempts and by total time,
 //! honouring `Retry-After`. Only failures that [`AuditError::is_retryable`] accepts are retried
-//! (network, timeout, 5xx, 429, `Neo.TransientError.*`); a 401 or a `Neo.ClientError` never is.
+//! (network, timeout, 408, 429, 500, 502-504, `Neo.TransientError.*`: the table of
+//! `error::retryable_status`); a 401 or a `Neo.ClientError` never is.
 //!
 //! ```
 //! use neo4j_audit::config::RetryConfig;

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use neo4j_audit::chain::{event_hash, BreakKind, GENESIS};
-use neo4j_audit::read::VerifyQuery;
+use neo4j_audit::read::{TrailQuery, VerifyQuery};
 use neo4j_audit::{AuditLogger, User};
 use serde_json::{json, Value};
 
@@ -85,7 +85,7 @@ async fn chained(prefix: &str, n: usize) -> (AuditLogger, Vec<String>) {
     let logger = AuditLogger::new(config(prefix)).unwrap();
     let mut uids = Vec::new();
     for i in 0..n {
-        let u = User::new(format!("user-{}", i % 2), Some("Ann"));
+        let u = User::new(format!("user-{}", i % 2)).name("Ann");
         let ev = logger
             .log_user_action(Some(&u), "DOCUMENT_VIEWED", Some("DOCUMENT_MANAGEMENT"), Some(&json!({"i": i})))
             .await
@@ -283,11 +283,11 @@ async fn edges_into_the_application_graph_are_checked_against_the_hashed_fields(
         json!({"a": alice, "b": bob, "d": doc, "o": other}),
     )
     .await;
-    let opts = neo4j_audit::LogOptions { targets: vec![neo4j_audit::Target::new("Document", doc.as_str())] };
+    let opts = neo4j_audit::LogOptions::default().target(neo4j_audit::Target::new("Document", doc.as_str()));
     let mut evs = Vec::new();
     for _ in 0..3 {
         let ev = logger
-            .log_user_action_with(Some(&User::new(alice.clone(), None)), "DOCUMENT_DELETED", None, None, &opts)
+            .log_user_action_with(Some(&User::new(alice.clone())), "DOCUMENT_DELETED", None, None, &opts)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         evs.push(ev);
@@ -322,7 +322,7 @@ async fn edges_into_the_application_graph_are_checked_against_the_hashed_fields(
     .await;
     let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
     assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 2, Some(evs[2].uid.as_str())), "{b:?}");
-    let bobs = logger.get_user_activity(&bob, None, None, None).await.unwrap();
+    let bobs = logger.user_activity(&bob, &TrailQuery::default()).await.unwrap();
     assert!(bobs.events.is_empty(), "the reads go by userUID: {bobs:?}");
     cypher(
         "MATCH (n) WHERE n.UID IN [$a, $b, $d, $o] DETACH DELETE n",
@@ -992,7 +992,7 @@ async fn odd_unicode_and_numbers_verify_as_stored() {
     let details = r#"{"n":-0,"big":9007199254740993,"neg":-9223372036854775809,"e":1e308,"f":1.50,"s":"Jose\u0301 \u2028 \ud83d\ude00 \u0000"}"#;
     let logger = AuditLogger::new(config("chain-unicode")).unwrap();
     for (i, name) in names.iter().enumerate() {
-        let u = User::new(format!("uid-{name}"), Some(*name));
+        let u = User::new(format!("uid-{name}")).name(*name);
         let d: Value = serde_json::from_str(details).unwrap();
         logger.log_user_action(Some(&u), "LOGIN", Some("SECURITY"), Some(&json!({"i": i, "d": d}))).await.unwrap();
     }

@@ -223,7 +223,68 @@ async fn assert_exactly_once(url: &str, r: &Report, events: usize) -> (u64, u64,
 }
 
 fn plan(per_mille: u64) -> Plan {
-    Plan { fault_per_mille: per_mille, delay_ms: 2_000, retry_after_s: 1, forbid_schema: false }
+    Plan { fault_per_mille: per_mille, delay_ms: 2_000, retry_after_s: 1, forbid_schema: false, answer: None }
+}
+
+/// A logger through `proxy` whose own backoff is at most 20 ms (so a longer wait is the
+/// server's `Retry-After`), the schema made first directly (its first write then is one request).
+async fn status_logger(proxy: &FaultProxy, tag: &str) -> AuditLogger {
+    let mut direct = Config::new(main_url()).basic_auth(user(), password());
+    direct.trail = trail(tag);
+    AuditLogger::new(direct).unwrap().ensure_schema().await.unwrap();
+    let mut cfg = Config::new(&proxy.url).basic_auth(user(), password());
+    cfg.trail = trail(tag);
+    cfg.retry = RetryConfig { max_attempts: 10, max_elapsed_ms: 60_000, base_delay_ms: 10, max_delay_ms: 20 };
+    AuditLogger::new(cfg).unwrap()
+}
+
+/// A 501 (Not Implemented: a gateway that does not pass the request on) can never succeed on a
+/// retry: the call fails at once with a readable reason. It was retried like every 5xx, for the
+/// whole retry budget (10 attempts here, 6 by default).
+#[tokio::test]
+async fn a_501_fails_at_once_with_its_reason() {
+    let proxy = FaultProxy::start(&main_url(), Plan { answer: Some(501), ..plan(0) }, 6).await;
+    let logger = status_logger(&proxy, "status501").await;
+    let started = Instant::now();
+    let err = logger.log_user_action(None, "STATUS_501", None, None).await.unwrap_err();
+    let reason = logger.reason(&err);
+    assert_eq!(reason, "HTTP 501: 501 from the proxy");
+    assert!(!err.is_retryable());
+    assert_eq!(proxy.counts.requests.load(Relaxed), 1, "one request, no retry");
+    assert!(started.elapsed().as_millis() < 1_000, "not after the Retry-After: {:?}", started.elapsed());
+    let s = logger.stats();
+    assert_eq!((s.sent, s.retried, s.failed, s.committed), (1, 0, 1, 0), "{s:?}");
+}
+
+/// A 503 is retried, each time after its `Retry-After` (1 s; the logger's own backoff is at most
+/// 20 ms), and the event lands once Neo4j is reachable again.
+#[tokio::test]
+async fn a_503_is_retried_after_its_retry_after_until_it_lands() {
+    let proxy = FaultProxy::start(&main_url(), Plan { answer: Some(503), ..plan(0) }, 7).await;
+    let logger = status_logger(&proxy, "status503").await;
+    let started = Instant::now();
+    let call = tokio::spawn({
+        let logger = logger.clone();
+        async move { logger.log_user_action(None, "STATUS_503", None, None).await }
+    });
+    while proxy.counts.answered.load(Relaxed) < 2 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let second = started.elapsed();
+    proxy.plan.lock().unwrap().answer = None;
+    let event = call.await.unwrap().expect("delivered once the 503s stop");
+    assert!(second.as_millis() >= 1_000, "the second attempt waited for Retry-After: {second:?}");
+    assert!(proxy.counts.forwarded.load(Relaxed) >= 1);
+    let s = logger.stats();
+    assert_eq!((s.failed, s.committed), (0, 1), "{s:?}");
+    assert!(s.retried >= 2, "{s:?}");
+    let rows = cypher(
+        &main_url(),
+        "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent {UID: $uid}) RETURN count(e)",
+        json!({"trail": logger.config().trail, "uid": event.uid}),
+    )
+    .await;
+    assert_eq!(rows[0][0], json!(1), "stored once");
 }
 
 /// Where the schema is in place already (the usual case: another process or isolate made it), a

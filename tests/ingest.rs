@@ -124,7 +124,7 @@ async fn first_request_without_the_schema_creates_it_then_writes() {
     let tag = format!("IngestGuard{}", &common::unique("x").replace(['-', '_'], "")[..12]);
     let labels =
         neo4j_audit::Labels { event: format!("{tag}Event"), trail: format!("{tag}Trail"), user: format!("{tag}User") };
-    let plan = proxy::Plan { fault_per_mille: 0, delay_ms: 0, retry_after_s: 1, forbid_schema: false };
+    let plan = proxy::Plan { fault_per_mille: 0, delay_ms: 0, retry_after_s: 1, forbid_schema: false, answer: None };
     let proxy = proxy::FaultProxy::start(&common::neo4j_url(), plan, 7).await;
     let trail = common::unique("ingest-guard");
     let s = settings(&trail, &common::neo4j_password());

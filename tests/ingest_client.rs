@@ -27,7 +27,7 @@ async fn retries_a_503_from_the_worker_and_sends_no_user() {
     );
     let server = FakeServer::start(Some(busy)).await;
     let logger = AuditLogger::new(client_config(&server.url, 3)).unwrap();
-    let user = User::new("forged-user", Some("Forged"));
+    let user = User::new("forged-user").name("Forged");
     let e = logger
         .log_user_action(Some(&user), "CLIENT_TEST", None, Some(&serde_json::json!({"k": "v"})))
         .await

@@ -42,7 +42,7 @@ async fn writes_event_with_every_property_and_both_relationships() {
         let before = neo4j_audit::event::now_millis();
         let ev = logger
             .log_user_action(
-                Some(&User::new(&uid, Some("John Doe"))),
+                Some(&User::new(&uid).name("John Doe")),
                 "DOCUMENT_MODIFIED",
                 Some("DOCUMENT_MANAGEMENT"),
                 Some(&details),
@@ -101,7 +101,7 @@ async fn missing_user_node_still_writes_the_event_without_the_edge() {
     let trail = cfg.trail.clone();
     let logger = AuditLogger::new(cfg).unwrap();
     let ghost = unique("ghost");
-    logger.log_user_action(Some(&User::new(&ghost, Some("Nobody"))), "LOGIN", Some("SECURITY"), None).await.unwrap();
+    logger.log_user_action(Some(&User::new(&ghost).name("Nobody")), "LOGIN", Some("SECURITY"), None).await.unwrap();
     let rows = read_trail(&trail).await;
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["userUID"], json!(ghost));
@@ -118,7 +118,7 @@ async fn cypher_looking_input_is_stored_literally() {
     let trail = cfg.trail.clone();
     let logger = AuditLogger::new(cfg).unwrap();
     let evil = "X'}) MATCH (n) DETACH DELETE n RETURN 1 //";
-    let user = User::new(format!("{evil}{}", unique("")), Some("\"; DROP"));
+    let user = User::new(format!("{evil}{}", unique(""))).name("\"; DROP");
     let details = json!({"q": "MATCH (n) DETACH DELETE n", "$events": "${trail}", "`": "`", "evil": evil});
     // actionType and category are names (the rule table): Cypher-looking text there is refused.
     let reason = logger.reason(&logger.log_user_action(Some(&user), evil, None, None).await.unwrap_err());
@@ -149,7 +149,7 @@ async fn configured_labels_are_used_and_bad_ones_rejected() {
     let uid = unique("person");
     cypher("CREATE (:Person {UID: $uid})", json!({"uid": uid})).await;
     let logger = AuditLogger::new(cfg.clone()).unwrap();
-    logger.log_user_action(Some(&User::new(&uid, None)), "X", None, None).await.unwrap();
+    logger.log_user_action(Some(&User::new(&uid)), "X", None, None).await.unwrap();
     let n = cypher(
         "MATCH (:CustomTrail {name: $t})-[:HAS_EVENT]->(e:CustomEvent)-[:PERFORMED_BY]->(:Person {UID: $u}) RETURN count(e)",
         json!({"t": trail, "u": uid}),
@@ -268,7 +268,7 @@ async fn invalid_input_never_reaches_the_network() {
         (None, "", None, None, "actionType"),
         (None, "   ", None, None, "actionType"),
         (None, "X", Some(""), None, "category"),
-        (Some(User::new("", None)), "X", None, None, "user.uid"),
+        (Some(User::new("")), "X", None, None, "user.uid"),
         (None, "X", None, Some(json!("not an object")), "details must be an object"),
         (None, "X", None, Some(big), "maxDetailsBytes"),
     ];

@@ -16,7 +16,7 @@ async fn logger_with(trail_prefix: &str, events: &[(&str, &str, &str, Value)]) -
     let logger = AuditLogger::new(config(trail_prefix)).unwrap();
     logger.ensure_schema().await.unwrap();
     for (user, action, category, details) in events {
-        let u = User::new(*user, Some(&format!("Name of {user}")));
+        let u = User::new(*user).name(&format!("Name of {user}"));
         logger
             .log_user_action(Some(&u), action, Some(category), Some(details))
             .await
@@ -96,10 +96,24 @@ async fn filters_select_exactly_the_matching_events() {
     assert_eq!(by_user.len(), 4);
     assert!(by_user.iter().all(|e| e.user_uid.as_deref() == Some("ann")));
 
-    let activity = logger.get_user_activity("bob", None, Some(10), None).await.unwrap();
+    let activity = logger.user_activity("bob", &TrailQuery { limit: Some(10), ..Default::default() }).await.unwrap();
     assert_eq!(activity.events.len(), 2);
     assert_eq!(activity.events[0].action_type, "LOGOUT");
     assert!(activity.next_cursor.is_none());
+    // The options are a TrailQuery, as for audit_trail and target_activity: every filter (it
+    // took since, limit and cursor only, as positional arguments), and pages by its cursor.
+    let q = TrailQuery { category: Some("DOCUMENT_MANAGEMENT".into()), ..Default::default() };
+    let docs = logger.user_activity("ann", &q).await.unwrap();
+    let types: Vec<&str> = docs.events.iter().map(|e| e.action_type.as_str()).collect();
+    assert_eq!(types, ["DOCUMENT_VIEWED", "DOCUMENT_DELETED", "DOCUMENT_VIEWED"]);
+    let mut q = TrailQuery { limit: Some(3), ..Default::default() };
+    let first = logger.user_activity("ann", &q).await.unwrap();
+    q.cursor = first.next_cursor.clone();
+    let rest = logger.user_activity("ann", &q).await.unwrap();
+    assert_eq!((first.events.len(), rest.events.len(), rest.next_cursor), (3, 1, None));
+    // Its user is `uid`, whatever `user_uid` the query carried.
+    let q = TrailQuery { user_uid: Some("bob".into()), ..Default::default() };
+    assert_eq!(logger.user_activity("ann", &q).await.unwrap().events.len(), 4);
 
     let by_type =
         all_pages(&logger, TrailQuery { action_type: Some("DOCUMENT_VIEWED".into()), ..Default::default() }).await;
@@ -136,7 +150,7 @@ async fn bad_cursor_and_limit_are_invalid_input() {
     assert!(matches!(logger.get_audit_trail(&q).await, Err(AuditError::InvalidInput(_))));
     let q = TrailQuery { limit: Some(0), ..Default::default() };
     assert!(matches!(logger.get_audit_trail(&q).await, Err(AuditError::InvalidInput(_))));
-    assert!(matches!(logger.get_user_activity("", None, None, None).await, Err(AuditError::InvalidInput(_))));
+    assert!(matches!(logger.user_activity("", &TrailQuery::default()).await, Err(AuditError::InvalidInput(_))));
 }
 
 #[tokio::test]
@@ -610,7 +624,7 @@ async fn pages_across_a_moved_event(name: &str, to: &str, with_link: bool) {
     logger.ensure_schema().await.unwrap();
     let trail = logger.config().trail.clone();
     // Events logged at once, until some millisecond holds several of them.
-    let u = User::new("ann", Some("Ann"));
+    let u = User::new("ann").name("Ann");
     let mut shared = None;
     for _ in 0..20 {
         let calls = (0..8).map(|_| logger.log_user_action(Some(&u), "LOGIN", Some("SECURITY"), None));
@@ -708,7 +722,7 @@ async fn events_the_python_seed_wrote_read_after_the_migration_converts_their_lo
         json!({"t": trail, "u": seed_uid}),
     )
     .await;
-    let user = User::new(&seed_uid, Some("John Doe"));
+    let user = User::new(&seed_uid).name("John Doe");
     logger.log_user_action(Some(&user), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), None).await.unwrap();
 
     let q = TrailQuery { limit: Some(4), ..Default::default() };
@@ -747,7 +761,7 @@ async fn events_the_python_seed_wrote_read_after_the_migration_converts_their_lo
     assert_eq!(e.details, Some(json!({"ip": "10.0.0.0"})));
     assert_eq!((e.stream_id.as_ref(), e.seq, e.hash.as_ref()), (None, None, None));
     // Filters and windows see them as they see the library's events.
-    let mine = logger.user_activity(&seed_uid, None, Some(50), None).await.unwrap();
+    let mine = logger.user_activity(&seed_uid, &TrailQuery { limit: Some(50), ..Default::default() }).await.unwrap();
     assert_eq!(mine.events.len(), 6);
     let since = logger
         .get_audit_trail(&TrailQuery {

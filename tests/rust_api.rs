@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::*;
-use neo4j_audit::{AuditError, AuditLogger, AuditLoggerBuilder, RetryConfig, User, VerifyQuery};
+use neo4j_audit::{AuditError, AuditLogger, AuditLoggerBuilder, BatchConfig, RetryConfig, User, VerifyQuery};
 use serde_json::{json, Value};
 
 // Compile-time: what a multi-threaded server needs from the logger and its futures.
@@ -36,7 +36,7 @@ async fn fifty_spawned_tasks_share_one_logger() {
         .map(|i| {
             let logger = logger.clone();
             tokio::spawn(assert_send(async move {
-                let user = User::new(format!("u-{}", i % 5), None);
+                let user = User::new(format!("u-{}", i % 5));
                 logger.log_user_action(Some(&user), "SPAWNED", Some("TEST"), Some(&json!({"i": i}))).await
             }))
         })
@@ -80,7 +80,7 @@ async fn serialize_details_through_an_action() {
     }
     let (b, trail) = builder("action");
     let logger = b.build().unwrap();
-    let user = User::new("user-123", Some("John Doe"));
+    let user = User::new("user-123").name("John Doe");
     let ev = logger
         .action("DOCUMENT_MODIFIED")
         .user(&user)
@@ -195,7 +195,7 @@ fn builder_refuses_plain_http_to_a_remote_host_unless_allowed() {
     assert_eq!(
         e,
         "invalid config: url: http:// would send the password unencrypted to \"neo4j.internal\"; \
-         use https://, or set allowInsecureHttp: true for a trusted private network"
+         use https://, or set allow_insecure_http(true) for a trusted private network"
     );
     let e = AuditLogger::builder("http://10.0.0.7:7474").bearer("tok-secret-42").build().unwrap_err().to_string();
     assert!(e.contains("would send the token unencrypted to \"10.0.0.7\"") && !e.contains("tok-secret-42"), "{e}");
@@ -219,10 +219,10 @@ fn builder_validates_every_setting() {
     for (b, why) in [
         (base().deadline(Duration::ZERO), "deadline"),
         (base().deadline(Duration::from_secs(2 * 86_400)), "deadline"),
-        (base().timeout(Duration::from_micros(10)), "timeoutMs"),
+        (base().timeout(Duration::from_micros(10)), "timeout (ms) must be between 1 and 600000"),
         (base().trail(""), "trail"),
         (base().database("no/such"), "database"),
-        (base().bearer("tok"), "token is exclusive"),
+        (base().bearer("tok"), "bearer token is exclusive with basic_auth"),
         (AuditLogger::builder("http://u:p@h:7474"), "credentials"),
     ] {
         let e = ok(b).unwrap_err();
@@ -230,6 +230,7 @@ fn builder_validates_every_setting() {
         assert!(!e.contains("pw-secret-9"));
     }
     let b = base().trail("t1").redact(["ssn"]).max_details_bytes(1000);
+    assert!(b.config().validate().is_ok());
     assert!(!format!("{b:?}").contains("pw-secret-9"));
     let logger = b.build().unwrap();
     assert_eq!((logger.config().trail.as_str(), logger.config().max_details_bytes), ("t1", 1000));
@@ -247,6 +248,55 @@ fn builder_validates_every_setting() {
     assert_eq!(clone.chain_head(), head);
     let e = futures::executor::block_on(clone.ensure_schema()).unwrap_err();
     assert!(matches!(e, neo4j_audit::AuditError::Closed), "{e}");
+}
+
+/// A Rust caller is told the Rust names of what is wrong (the builder's method, the field), not
+/// the JavaScript keys it never wrote: `timeout`, not `timeoutMs`; `retry.max_attempts`, not
+/// `retry.maxAttempts`. The same rules (one table, src/config.rs), spelled for who set them.
+#[test]
+fn config_errors_name_the_rust_settings() {
+    let base = || AuditLogger::builder("http://127.0.0.1:7474").basic_auth("neo4j", "pw-secret-9");
+    let retry = RetryConfig::default();
+    let batch = BatchConfig::default();
+    for (b, want) in [
+        (base().timeout(Duration::ZERO), "timeout (ms) must be between 1 and 600000"),
+        (base().max_details_bytes(0), "max_details_bytes must be between 1 and "),
+        (
+            base().retry(RetryConfig { max_attempts: 0, ..retry.clone() }),
+            "retry.max_attempts must be between 1 and 1000",
+        ),
+        (
+            base().retry(RetryConfig { max_elapsed_ms: u64::MAX, ..retry.clone() }),
+            "retry.max_elapsed_ms must be at most 86400000",
+        ),
+        (
+            base().retry(RetryConfig { base_delay_ms: 500, max_delay_ms: 100, ..retry.clone() }),
+            "retry.max_delay_ms must be between retry.base_delay_ms and 3600000",
+        ),
+        (base().batch(BatchConfig { max_events: 0, ..batch.clone() }), "batch.max_events must be between 1 and 10000"),
+        (
+            base().batch(BatchConfig { max_bytes: 1, ..batch.clone() }),
+            "batch.max_bytes must be between 1024 and 67108864",
+        ),
+        (
+            base().batch(BatchConfig { flush_interval_ms: 60_001, ..batch.clone() }),
+            "batch.flush_interval_ms must be at most 60000",
+        ),
+        (
+            base().batch(BatchConfig { max_in_flight: 0, ..batch.clone() }),
+            "batch.max_in_flight must be between 1 and 16",
+        ),
+        (base().bearer("tok"), "bearer token is exclusive with basic_auth"),
+        (AuditLogger::builder("http://127.0.0.1:7474").bearer(" "), "bearer token is empty"),
+        (AuditLogger::builder("http://u:p@h:7474"), "url must not carry credentials; use basic_auth or bearer token"),
+    ] {
+        let config = b.config().clone();
+        let e = b.build().unwrap_err().to_string();
+        assert!(e.starts_with(&format!("invalid config: {want}")), "{e}");
+        // AuditLogger::new and Config::validate say the same.
+        assert_eq!(config.validate().unwrap_err().to_string(), e);
+        assert_eq!(AuditLogger::new(config).unwrap_err().to_string(), e);
+    }
 }
 
 /// The verify API's own types are named from the crate root, as the README's Rust snippet and

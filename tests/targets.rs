@@ -19,7 +19,7 @@ fn unique_label(prefix: &str) -> String {
 }
 
 fn opts(targets: Vec<Target>) -> LogOptions {
-    LogOptions { targets }
+    LogOptions::default().targets(targets)
 }
 
 #[tokio::test]
@@ -28,7 +28,7 @@ async fn existing_targets_are_linked_and_missing_ones_recorded() {
     logger.ensure_schema().await.unwrap_or_else(|e| panic!("{e}"));
     let (doc, folder) = (unique_label("T14Doc"), unique_label("T14Folder"));
     cypher(&format!("CREATE (:{doc} {{UID: 'd-1'}}), (:{folder} {{UID: 'f-1'}})"), json!({})).await;
-    let u = User::new("ann", None);
+    let u = User::new("ann");
     let targets = vec![
         Target::new(&doc, "d-1").role("subject"),
         Target::new(&doc, "d-missing"),

@@ -399,7 +399,7 @@ async fn the_rust_api_on_wasm_ensures_the_schema_and_logs() {
     let logger = neo4j_audit::AuditLogger::builder(URL).basic_auth(USER, PASSWORD).trail(&trail).build().unwrap();
     logger.ensure_schema().await.unwrap();
     logger.ensure_schema().await.unwrap();
-    let user = neo4j_audit::User::new("rust-wasm-user", None);
+    let user = neo4j_audit::User::new("rust-wasm-user");
     let ev = logger.log_user_action(Some(&user), "RUST_ON_WASM", None, Some(&json!({"n": 1}))).await.unwrap();
     assert!(logger.close().await);
     let rows = cypher(

@@ -209,7 +209,9 @@ impl Settings {
                     text("NEO4J_ALLOW_INSECURE_HTTP").is_some_and(|v| v.eq_ignore_ascii_case("true"));
                 c.max_details_bytes = limits.max_details_bytes.max(1);
                 // Config's messages name fields, never the password.
-                c.validate_as("NEO4J_URL", "NEO4J_ALLOW_INSECURE_HTTP = \"true\"").map(|_| c).map_err(|e| e.message())
+                c.validate_as(crate::config::Spelling::Js, "NEO4J_URL", "NEO4J_ALLOW_INSECURE_HTTP = \"true\"")
+                    .map(|_| c)
+                    .map_err(|e| e.message())
             }
             _ => Err("NEO4J_URL, NEO4J_USER and NEO4J_PASSWORD must all be set".into()),
         };

@@ -14,7 +14,7 @@
 use crate::error::cat;
 use std::borrow::Borrow;
 
-use crate::config::Config;
+use crate::config::{Config, Key, Spelling};
 use crate::error::AuditError;
 use crate::event::AuditEvent;
 use crate::json::{write_int, write_str, Json};
@@ -133,7 +133,8 @@ async fn post_events<E: Borrow<AuditEvent>>(
 /// 401 and 403 (other than `forbidden`) are [`AuditError::Unauthorized`]; 400, 403 `forbidden`,
 /// 413 and 422 are [`AuditError::Rejected`] (the events themselves, never retried); the Worker's
 /// own `500 store_error` / `misconfigured` are [`AuditError::Endpoint`] (not retried either);
-/// anything else is [`AuditError::Http`] carrying the `Retry-After` (so 429 and 5xx are retried).
+/// anything else is [`AuditError::Http`] carrying the `Retry-After` (so 429 and 503 are retried,
+/// as `error::retryable_status` says).
 /// Out of line: the delivery machine's answer handler reads a direct-mode logger's answers too,
 /// and V8 compiles a wasm function whole on its first call (inlined there, a direct-mode Worker's
 /// first event compiled this for nothing).
@@ -187,7 +188,7 @@ impl Config {
     /// never runs it, and V8 compiles a wasm function whole on its first call (inlined into
     /// [`Config::validate`], with its copy of the config, it was compiled by every first logger).
     #[inline(never)]
-    pub(crate) fn validate_client_mode(&self, endpoint: &str) -> Result<(), AuditError> {
+    pub(crate) fn validate_client_mode(&self, s: Spelling, endpoint: &str) -> Result<(), AuditError> {
         let bad = |m: &str| Err(AuditError::InvalidConfig(m.to_owned()));
         if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
             return bad("endpoint must be an http or https URL");
@@ -195,18 +196,23 @@ impl Config {
         if !self.url.is_empty() {
             return bad("endpoint and url are exclusive: in client mode the Worker holds the Neo4j URL");
         }
+        let (token, basic) = (s.name(Key::Token), s.name(Key::Credentials));
         if self.username.is_some() || self.password.is_some() {
-            return bad("endpoint (client mode) takes a token, not username/password");
+            return Err(AuditError::InvalidConfig(cat(&["endpoint (client mode) takes a ", token, ", not ", basic])));
         }
         if self.token.as_deref().is_none_or(|t| t.trim().is_empty()) {
-            return bad("endpoint (client mode) needs a token (the user's JWT)");
+            return Err(AuditError::InvalidConfig(cat(&[
+                "endpoint (client mode) needs a ",
+                token,
+                " (the user's JWT)",
+            ])));
         }
         // The rest, with the endpoint in the place of the URL (which also checks it parses and
         // carries no credentials, query or fragment).
         let mut rest = self.clone();
         rest.url = endpoint.to_owned();
         rest.endpoint = None;
-        rest.validate_as("endpoint", "allowInsecureHttp: true")
+        rest.validate_as(s, "endpoint", s.name(Key::AllowInsecureHttp))
     }
 }
 
@@ -225,7 +231,7 @@ mod tests {
 
     #[test]
     fn body_carries_no_user() {
-        let u = crate::User::new("someone", Some("Some One"));
+        let u = crate::User::new("someone").name("Some One");
         let e = AuditEvent::from_parts(Some(&u), "A", Some("C"), None, 10).unwrap();
         let b = body(&[e.clone()]);
         assert_eq!(b, json!({"events": [{"UID": e.uid, "actionType": "A", "category": "C", "occurredAt": e.ts}]}));

@@ -58,7 +58,8 @@ export interface AuditConfig {
   maxDetailsBytes?: number;
   /** Node labels, each an identifier, all three different; defaults AuditEvent, AuditTrail, User. */
   labels?: { event?: string; trail?: string; user?: string };
-  /** Retries of network errors, timeouts, 5xx, 429 and Neo.TransientError: exponential backoff
+  /** Retries of network errors, timeouts, HTTP 408, 429, 500, 502, 503, 504 (and a CDN's 520-524)
+   *  and Neo.TransientError (never 501, 505 or another 4xx/5xx no retry cures): exponential backoff
    *  with full jitter. Defaults: maxAttempts 6, maxElapsedMs 30000, baseDelayMs 100, maxDelayMs 5000. */
   retry?: { maxAttempts?: number; maxElapsedMs?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Events per request. Defaults: maxEvents 1000, maxBytes 1048576 (a batch takes what waits, up
@@ -385,7 +386,7 @@ fn resolving_boxed(fut: std::pin::Pin<Box<dyn std::future::Future<Output = JsVal
 fn logger_from_js(config: JsValue) -> Result<AuditLogger, AuditError> {
     let cfg: Config = config::from_js(&config)?;
     // In browsers the hash chain's stream continues across reloads (sessionStorage).
-    AuditLogger::new(cfg).map(|mut l| {
+    AuditLogger::from_js_config(cfg).map(|mut l| {
         stream::attach(&mut l);
         l
     })

@@ -172,7 +172,7 @@ fn logger_for(config: &crate::Config) -> Option<Rc<AuditLogger>> {
         if let Some(l) = slot.as_ref().filter(|l| l.config() == config) {
             return Some(l.clone());
         }
-        let l = Rc::new(AuditLogger::new(config.clone()).ok()?);
+        let l = Rc::new(AuditLogger::from_js_config(config.clone()).ok()?);
         *slot = Some(l.clone());
         Some(l)
     })

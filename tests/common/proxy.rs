@@ -38,6 +38,8 @@ pub struct ProxyCounts {
     pub too_many: AtomicU64,
     pub cut: AtomicU64,
     pub schema_refused: AtomicU64,
+    /// Requests answered with [`Plan::answer`].
+    pub answered: AtomicU64,
     /// Requests creating the schema (`CREATE CONSTRAINT`).
     pub schema_creates: AtomicU64,
     /// Writes being forwarded now, and the most at once.
@@ -86,6 +88,10 @@ pub struct Plan {
     /// schema check (`SHOW INDEXES`, a first write's `db.awaitIndex` guard) as on a database where
     /// the schema was never made; other statements pass. Community Edition has no roles, so this is how the refusal is tested.
     pub forbid_schema: bool,
+    /// Answer every request with this status itself (body `<status> from the proxy`, with
+    /// `Retry-After: retry_after_s`), forwarding nothing: what a load balancer or gateway in front
+    /// of Neo4j answers (503 while it is down, 501 for a method it does not pass on).
+    pub answer: Option<u16>,
 }
 
 pub struct FaultProxy {
@@ -280,6 +286,13 @@ async fn serve(
         counts.schema_refused.fetch_add(1, Relaxed);
         let body = br#"{"results":[],"errors":[{"code":"Neo.ClientError.Security.Forbidden","message":"Schema operations are not allowed for user 'auditor' with roles [writer]."}]}"#;
         sock.write_all(&raw_response(200, "application/json", "", body)).await.ok()?;
+        return sock.shutdown().await.ok();
+    }
+    if let Some(status) = plan.answer {
+        counts.answered.fetch_add(1, Relaxed);
+        let retry_after = format!("Retry-After: {}\r\n", plan.retry_after_s);
+        let body = format!("{status} from the proxy");
+        sock.write_all(&raw_response(status, "text/plain", &retry_after, body.as_bytes())).await.ok()?;
         return sock.shutdown().await.ok();
     }
     let fault = if next_rand(rng) % 1000 < plan.fault_per_mille {

@@ -301,6 +301,13 @@ test("every config member is read, and each section refuses unknown keys and wro
   bad({ redact: ["ssn", " - "], redactMatch: "exact" }, /invalid config: redact\[1\] " - " names no key/);
   bad({ timeoutMs: "5" }, /invalid type for `timeoutMs`/);
   bad({ pasword: "x" }, /unknown field `pasword` in config/);
+  // The rules are the Rust API's too (src/config.rs), which names its own settings (`timeout
+  // (ms)`, `retry.max_attempts`): JavaScript is told its keys.
+  bad({ timeoutMs: 0 }, /invalid config: timeoutMs must be between 1 and 600000$/);
+  bad({ retry: { maxAttempts: 0 } }, /invalid config: retry\.maxAttempts must be between 1 and 1000$/);
+  bad({ retry: { baseDelayMs: 500, maxDelayMs: 100 } }, /invalid config: retry\.maxDelayMs must be between retry\.baseDelayMs and 3600000$/);
+  bad({ batch: { flushIntervalMs: 60001 } }, /invalid config: batch\.flushIntervalMs must be at most 60000$/);
+  bad({ token: "t" }, /invalid config: token is exclusive with username\/password$/);
 });
 
 test("the Worker entry's handleIngest answers a non-Request with a 500 JSON body instead of throwing", async () => {

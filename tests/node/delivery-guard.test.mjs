@@ -192,6 +192,14 @@ test("retries: 5xx and Neo4j transient errors are retried up to maxAttempts, cli
   assert.equal(p.writes.length, 2);
   assert.match(logger.lastError, /HTTP 503/);
   assert.deepEqual(counters(logger), { sent: 2, committed: 0, failed: 1, retried: 1, queued: 0 });
+  // A 501 (a gateway that does not pass the request on) never succeeds on a retry: one request,
+  // false at once with its reason (it was retried like every 5xx; the table: src/error.rs).
+  p = await proxy((body, res) => answer(res, 501));
+  ({ trail, logger } = loggerVia(p, "retry-501", { retry: { ...fast, maxAttempts: 5 }, queue: { enabled: false } }));
+  assert.equal(await logger.logUserAction({ uid: "u" }, "NOT_IMPLEMENTED"), false);
+  assert.equal(p.writes.length, 1);
+  assert.match(logger.lastError, /^HTTP 501/);
+  assert.deepEqual(counters(logger), { sent: 1, committed: 0, failed: 1, retried: 0, queued: 0 });
   // A transient Neo4j error in a 200 answer is retried ...
   n = 0;
   p = await proxy((body, res) => ++n === 1 && answer(res, 200, {

@@ -8,5 +8,5 @@ use wasm_bindgen::prelude::*;
 #[wasm_bindgen(js_name = logOne)]
 pub async fn log_one(url: String, uid: String) -> bool {
     let Ok(logger) = AuditLogger::builder(url).build() else { return false };
-    logger.action("LOGIN").user(&User::new(uid, None)).await.is_ok()
+    logger.action("LOGIN").user(&User::new(uid)).await.is_ok()
 }
