@@ -463,7 +463,7 @@ async fn the_loggers_own_credentials_are_never_stored_in_an_event() {
     let key = json!({ pw.clone(): 1 });
     let e = logger.log_user_action(None, "CREDS_KEY", None, Some(&key)).await.unwrap_err();
     assert!(matches!(e, AuditError::InvalidInput(_)) && !e.to_string().contains(&pw), "{e}");
-    let e = logger.log_user_action(Some(&User::new(&pw, None)), "CREDS_USER", None, None).await.unwrap_err();
+    let e = logger.log_user_action(Some(&User::new(&pw)), "CREDS_USER", None, None).await.unwrap_err();
     assert!(matches!(e, AuditError::InvalidInput(_)) && !e.to_string().contains(&pw), "{e}");
     assert_eq!(read_trail(&trail).await.len(), 1, "nothing of the refused calls was written");
     // The chain covers the stored (scrubbed) form.
