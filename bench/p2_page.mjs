@@ -1,9 +1,13 @@
-// P2's workload inside the page (served under /bench/ like events.mjs), shared by
-// bench/latency_chromium.mjs (the figure) and bench/latency_chromium_diag.mjs (where the time goes):
-// the three contenders — the library with the durable queue on and off, and a plain fetch of the
-// same body (built by the library beforehand, not timed) — and the rounds: K rounds of M
-// iterations, the contenders in an order rotated per iteration, 30 warm-up iterations dropped.
+// P2's workload, shared by bench/latency.mjs (Node), bench/latency_chromium.mjs (the page, served
+// under /bench/ like events.mjs) and bench/latency_chromium_diag.mjs (where the time goes): the
+// three contenders — the library with the durable queue on and off, and a plain fetch of the same
+// body (built by the library beforehand, not timed) — and the rounds: K rounds of M iterations,
+// each contender once per iteration in an order shuffled per iteration (seeded), 30 warm-up
+// iterations dropped. Shuffled, not rotated: with a rotation of three each contender nearly always
+// runs right after the same other one, so whatever one leaves behind (a timer, garbage, the
+// connection's state) lands on the same neighbour every time.
 import { event } from "./events.mjs";
+import { rng } from "./stats.mjs";
 
 /** The contenders, each `(body) => Promise` resolving when its event is written (throws if not). */
 export function contenders({ url, user, password, queued, direct }) {
@@ -20,7 +24,7 @@ export function contenders({ url, user, password, queued, direct }) {
       const r = await fetch(`${url}/db/neo4j/tx/commit`, { method: "POST", body,
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-Ajax-Browser-Auth": "true", Authorization: auth } });
       const j = await r.json();
-      if (j.errors.length) throw new Error(JSON.stringify(j.errors));
+      if (j.errors.length || j.results[0].data[0].row[0] !== 1) throw new Error(JSON.stringify(j.errors));
     },
   };
 }
@@ -29,11 +33,16 @@ export function contenders({ url, user, password, queued, direct }) {
  *  `{contender: [samples]}` per round. */
 export async function rounds({ pkg, builder, contenders, k, m, measure }) {
   const names = Object.keys(contenders);
+  const rand = rng(2);
   const iteration = async (i, rec) => {
     const f = event(1e6 + i);
     const body = pkg.benchmarkRequestBodyOne(builder, f.user, f.actionType, f.category, f.details);
-    for (let j = 0; j < names.length; j++) {
-      const name = names[(i + j) % names.length];
+    const order = [...names];
+    for (let j = order.length - 1; j > 0; j--) {
+      const r = Math.floor(rand() * (j + 1));
+      [order[j], order[r]] = [order[r], order[j]];
+    }
+    for (const name of order) {
       const sample = await measure(name, () => contenders[name](body));
       rec?.[name].push(sample);
     }
@@ -46,4 +55,11 @@ export async function rounds({ pkg, builder, contenders, k, m, measure }) {
     out.push(rec);
   }
   return out;
+}
+
+/** Times `run()` (awaited) in ms: the scripts' `measure`. */
+export async function elapsed(_name, run) {
+  const t = performance.now();
+  await run();
+  return performance.now() - t;
 }
