@@ -9,7 +9,12 @@
 import { event } from "./events.mjs";
 import { rng } from "./stats.mjs";
 
-/** The contenders, each `(body) => Promise` resolving when its event is written (throws if not). */
+/** The contenders, each `(body) => Promise` resolving when its event is written (throws if not).
+ *  "plain fetch (A/A)" is the plain fetch once more, a control: its ratio to "plain fetch" is what
+ *  the method shows for two identical contenders (bench/report.mjs prints it beside the goals). A
+ *  p99 of a few hundred samples rests on the largest few, and on a shared machine those are
+ *  whichever calls a stall of another process hit: an A/A interval wider than the goal's 10 % says
+ *  that a "not shown" at p99 is the method's resolution, not the library. */
 export function contenders({ url, user, password, queued, direct }) {
   const auth = "Basic " + btoa(`${user}:${password}`);
   let n = 0;
@@ -17,15 +22,17 @@ export function contenders({ url, user, password, queued, direct }) {
     const e = event(n++);
     if (!(await logger.logUserAction(e.user, e.actionType, e.category, e.details))) throw new Error(logger.lastError);
   };
+  const plain = async (body) => {
+    const r = await fetch(`${url}/db/neo4j/tx/commit`, { method: "POST", body,
+      headers: { "Content-Type": "application/json", Accept: "application/json", "X-Ajax-Browser-Auth": "true", Authorization: auth } });
+    const j = await r.json();
+    if (j.errors.length || j.results[0].data[0].row[0] !== 1) throw new Error(JSON.stringify(j.errors));
+  };
   return {
     "library (queue on)": viaLibrary(queued),
     "library (queue off)": viaLibrary(direct),
-    "plain fetch": async (body) => {
-      const r = await fetch(`${url}/db/neo4j/tx/commit`, { method: "POST", body,
-        headers: { "Content-Type": "application/json", Accept: "application/json", "X-Ajax-Browser-Auth": "true", Authorization: auth } });
-      const j = await r.json();
-      if (j.errors.length || j.results[0].data[0].row[0] !== 1) throw new Error(JSON.stringify(j.errors));
-    },
+    "plain fetch": plain,
+    "plain fetch (A/A)": plain,
   };
 }
 
