@@ -524,8 +524,9 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   as the seed's c threads; the library's gain is the batching. Its samples are larger
   (BENCH_N_PROD events) because a batch's rate needs more events to be steady.
 - **P2.** Per iteration the library with the queue on (default), with it off, and a plain \`fetch\`
-  of the same statement and body (built by the library beforehand, not timed), and that plain \`fetch\`
-  once more (an A/A control: its ratio is the method's resolution) each send one event, in an order
+  of the same statement and a body of the same kind (built by the library beforehand, not timed), and
+  that plain \`fetch\` once more (an A/A control: its ratio is the method's resolution) each send one
+  new event (each plain \`fetch\` its own body: the statement MERGEs on the UID), in an order
   shuffled per iteration (seeded; with a rotation each contender followed the same neighbour); Chromium's
   page is cross-origin isolated, so its clock has 5 µs steps, not 0.1 ms; per round p50 and p99 of each (${ok("P2")[0]?.n ?? "?"} iterations per round in Node, ${ok("P2chromium")[0]?.n ?? "?"} in Chromium); 30 warm-up iterations dropped.
 - **P3.** \`benchmarkRequestBodyOne\` (cargo feature \`bench\`) runs what \`logUserAction\` runs before
