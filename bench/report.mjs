@@ -120,6 +120,11 @@ for (const q of ["on", "off"]) for (const p of ["p50", "p99"]) {
   const lib = perRound("P2chromium", `library (queue ${q})`, (r) => r[p]);
   if (lib.size) goal("P2", `one unbatched event, Chromium, queue ${q}: library / plain fetch, ${p}`, pair(lib, perRound("P2chromium", "plain fetch", (r) => r[p])), "<=", 1.1);
 }
+// The A/A control (bench/p2_page.mjs): two identical plain fetches, the resolution of the method.
+for (const [fig, where] of [["P2", "Node"], ["P2chromium", "Chromium"]]) for (const p of ["p50", "p99"]) {
+  const aa = perRound(fig, "plain fetch (A/A)", (r) => r[p]);
+  if (aa.size) info("P2", `A/A control, ${where}: plain fetch / the same plain fetch, ${p} (what the method shows for no difference)`, pair(aa, perRound(fig, "plain fetch", (r) => r[p])));
+}
 
 // P3: issue 10's goal, the wasm core no slower than a hand-written JS logger (ratio per runtime)
 goal("P3", "CPU per event, wasm / JS equivalent, Node (process CPU time)", pair(perRound("P3", "wasm-node", (r) => r.cpuUsPerEvent), perRound("P3", "js-node", (r) => r.cpuUsPerEvent)), "<=", 1);
@@ -519,8 +524,11 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   as the seed's c threads; the library's gain is the batching. Its samples are larger
   (BENCH_N_PROD events) because a batch's rate needs more events to be steady.
 - **P2.** Per iteration the library with the queue on (default), with it off, and a plain \`fetch\`
-  of the same statement and body (built by the library beforehand, not timed) each send one event,
-  in an order rotated per iteration; per round p50 and p99 of each (${ok("P2")[0]?.n ?? "?"} iterations per round in Node, ${ok("P2chromium")[0]?.n ?? "?"} in Chromium); 30 warm-up iterations dropped.
+  of the same statement and a body of the same kind (built by the library beforehand, not timed), and
+  that plain \`fetch\` once more (an A/A control: its ratio is the method's resolution) each send one
+  new event (each plain \`fetch\` its own body: the statement MERGEs on the UID), in an order
+  shuffled per iteration (seeded; with a rotation each contender followed the same neighbour); Chromium's
+  page is cross-origin isolated, so its clock has 5 µs steps, not 0.1 ms; per round p50 and p99 of each (${ok("P2")[0]?.n ?? "?"} iterations per round in Node, ${ok("P2chromium")[0]?.n ?? "?"} in Chromium); 30 warm-up iterations dropped.
 - **P3.** \`benchmarkRequestBodyOne\` (cargo feature \`bench\`) runs what \`logUserAction\` runs before
   sending; the hand-written JS equivalent (\`bench/js_equivalent.mjs\`) does the same with the
   platform's SHA-256. Node: process CPU time per event; Chromium: wall time.
