@@ -8,6 +8,7 @@
 import { benchPage } from "./page.mjs";
 import { HTTP, PASSWORD, USER, emit, fresh, loadWasm } from "./common.mjs";
 import { quantile } from "./stats.mjs";
+import { us } from "./p2_page.mjs";
 
 const K = Number(process.argv[2] ?? 5);
 const M = Number(process.argv[3] ?? 200);
@@ -30,7 +31,7 @@ try {
   }, { url: HTTP, user: USER, password: PASSWORD, k: K, m: M });
   for (const { round, rec } of samples) {
     Object.entries(rec).forEach(([contender, ms], place) => emit({ round, place, contender, n: ms.length, p50: quantile(ms, 0.5),
-      p99: quantile(ms, 0.99), mean: ms.reduce((s, x) => s + x, 0) / ms.length, browser: "chromium" }));
+      p99: quantile(ms, 0.99), mean: ms.reduce((s, x) => s + x, 0) / ms.length, samples: ms.map(us), browser: "chromium" }));
   }
 } finally {
   await close();

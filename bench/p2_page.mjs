@@ -75,3 +75,6 @@ export async function elapsed(_name, run) {
   await run();
   return performance.now() - t;
 }
+
+/** A sample as recorded with the round (bench/results): ms to 1 µs. */
+export const us = (ms) => Math.round(ms * 1000) / 1000;

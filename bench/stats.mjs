@@ -69,3 +69,31 @@ export function verdict({ lo, hi }, op, goal) {
   if (!good(lo) && !good(hi)) return "not met";
   return "not shown (interval contains the goal)";
 }
+
+/**
+ * The q-quantile (type 7, as `quantile`) of several rounds' samples pooled, for an upper q such as
+ * 0.99. `rounds`: arrays sorted descending (a round may appear more than once: a bootstrap draw).
+ * Only the top of each round can hold the pooled upper quantile, so only that is merged.
+ */
+export function pooledUpperQuantile(rounds, q) {
+  const n = rounds.reduce((s, r) => s + r.length, 0);
+  if (!n) return NaN;
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const need = n - lo + 1; // descending positions n-1-lo and n-2-lo
+  const top = rounds.flatMap((r) => r.slice(0, need)).sort((a, b) => b - a);
+  const at = (asc) => top[n - 1 - asc];
+  return at(lo) + (h - lo) * ((at(Math.min(lo + 1, n - 1)) ?? at(lo)) - at(lo));
+}
+
+/**
+ * Ratio of two contenders' upper q-quantiles, each over all rounds' samples pooled, with a 95 %
+ * bootstrap interval that resamples rounds whole (pairs stay paired). pairs: [{a, b}] of sample
+ * arrays, one pair per round. A p99 of one round's few hundred samples rests on its largest few
+ * (whichever calls a stall hit); pooled over k rounds it rests on k times as many.
+ */
+export function pooledRatioCI(pairs, q) {
+  const desc = pairs.filter((p) => p.a?.length && p.b?.length)
+    .map((p) => ({ a: [...p.a].sort((x, y) => y - x), b: [...p.b].sort((x, y) => y - x) }));
+  return bootstrap(desc, (xs) => pooledUpperQuantile(xs.map((p) => p.a), q) / pooledUpperQuantile(xs.map((p) => p.b), q));
+}
