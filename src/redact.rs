@@ -330,7 +330,8 @@ pub(crate) fn scrub_details(
     if !secrets.iter().any(|(_, in_json)| crate::error::find(details, in_json).is_some()) {
         return Ok(None);
     }
-    let refused = || crate::rules::Violation::Invalid(crate::error::cat(&["details name a member with ", whose, " in it"]));
+    let refused =
+        || crate::rules::Violation::Invalid(crate::error::cat(&["details name a member with ", whose, " in it"]));
     let mut tree = crate::json::parse(details, limits.max_details_depth).map_err(|_| refused())?;
     if !scrub_values(&mut tree, secrets) {
         return Err(refused());

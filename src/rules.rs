@@ -270,11 +270,9 @@ impl Limits {
     fn scan_refusal(&self, e: crate::json::ParseError) -> Violation {
         use crate::json::ParseError;
         match e {
-            ParseError::TooDeep => invalid(cat(&[
-                "details are nested more than ",
-                &num(self.max_details_depth as u64),
-                " levels deep",
-            ])),
+            ParseError::TooDeep => {
+                invalid(cat(&["details are nested more than ", &num(self.max_details_depth as u64), " levels deep"]))
+            }
             ParseError::LoneSurrogate => lone_surrogate("details"),
             ParseError::Syntax(at) => invalid(cat(&["details are not JSON (at byte ", &num(at as u64), ")"])),
             ParseError::OutOfRange(at) => invalid(cat(&[

@@ -213,7 +213,12 @@ async fn the_bearer_token_is_never_stored_in_an_event() {
     };
     let r = handle(&post(&token), &s, now(), &io, Some(&logger)).await;
     assert_eq!(r.status, 400, "{}", r.body);
-    assert!(r.body.contains("events[1]: details name a member with the bearer token") && !r.body.contains(&token), "{}", r.body);
-    let n = common::cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", json!({"t": trail})).await;
+    assert!(
+        r.body.contains("events[1]: details name a member with the bearer token") && !r.body.contains(&token),
+        "{}",
+        r.body
+    );
+    let n =
+        common::cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", json!({"t": trail})).await;
     assert_eq!(n[0][0], json!(2), "nothing of the refused request was written");
 }

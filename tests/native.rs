@@ -476,9 +476,8 @@ async fn the_loggers_own_credentials_are_never_stored_in_an_event() {
     c.endpoint = Some("https://w.example/v1/events".into());
     c.token = Some(token.clone());
     let client = AuditLogger::new(c).unwrap();
-    let ev = client
-        .build_event_json(None, "X", None, Some(&format!(r#"{{"bearer":"Bearer {token}","k":1}}"#)))
-        .unwrap();
+    let ev =
+        client.build_event_json(None, "X", None, Some(&format!(r#"{{"bearer":"Bearer {token}","k":1}}"#))).unwrap();
     assert_eq!(ev.details.as_deref(), Some(r#"{"bearer":"[REDACTED]","k":1}"#));
     // Only a whole occurrence counts (not inside a longer run of letters, digits, `_`, `-`: the
     // rule of error-text scrubbing), so a password such as 12345678 does not take "123456789".
