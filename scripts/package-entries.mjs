@@ -110,6 +110,9 @@ pkg.exports = exports;
 // ignores `exports`: it finds the root's types through `types`, and the subpaths' only through
 // this map (without it, `import … from "neo4j-audit/read"` is TS2307 there). TypeScript's other
 // resolutions read `exports` and never this.
+// The Node versions the package is tested on (CI: Node 20; it needs global fetch and WebAssembly).
+// npm only warns on another version (unless engine-strict); browsers, bundlers and Workers ignore it.
+pkg.engines = { node: ">=20" };
 pkg.typesVersions = { "*": Object.fromEntries(ENTRIES.filter(([sub]) => sub).map(([sub]) => [sub, [rel(sub, "neo4j_audit.d.ts")]])) };
 writeFileSync(pkgPath, JSON.stringify(pkg, null, 2) + "\n");
 console.error(`package-entries: ${ENTRIES.map(([s]) => `${join(dir, s)}/{node,workerd}.js`).join(", ")}; exports in ${pkgPath}`);

@@ -28,6 +28,7 @@ after(async () => { await browser?.close(); });
 test("the tarball holds the three entries, each with its runtime files and types", async () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, "pkg/package.json"), "utf8"));
   assert.equal(pkg.name, "neo4j-audit");
+  assert.deepEqual(pkg.engines, { node: ">=20" }, "the Node versions the package is tested on");
   for (const [sub, dir] of [[".", ""], ["./read", "read/"], ["./worker", "worker/"]]) {
     assert.deepEqual(pkg.exports[sub], {
       types: `./${dir}neo4j_audit.d.ts`, workerd: `./${dir}workerd.js`, node: `./${dir}node.js`, default: `./${dir}neo4j_audit.js`,
