@@ -248,7 +248,32 @@ async function set_offline(on) {
   }
   return on;
 }
-return { stored_records, first_record, put_as_the_previous_version, fail_writes, write_times, writes_with, set_offline };
+// Everything the page keeps: every record of every object store of every IndexedDB database,
+// and every sessionStorage and localStorage item, raw, as JSON text of [where, key, value] rows
+// (a value that is not a string: bytes decoded as UTF-8, anything else JSON.stringify'd).
+async function stored_everywhere() {
+  const raw = (v) => typeof v === "string" ? v
+    : v instanceof ArrayBuffer || ArrayBuffer.isView(v) ? new TextDecoder().decode(v) : JSON.stringify(v);
+  const rows = [];
+  for (const { name } of await indexedDB.databases()) {
+    const db = await new Promise((ok, bad) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); });
+    for (const store of db.objectStoreNames) {
+      const [keys, values] = await new Promise((ok, bad) => {
+        const tx = db.transaction(store);
+        const k = tx.objectStore(store).getAllKeys(), v = tx.objectStore(store).getAll();
+        tx.oncomplete = () => ok([k.result, v.result]);
+        tx.onerror = () => bad(tx.error);
+      });
+      keys.forEach((k, i) => rows.push([`idb:${name}/${store}`, raw(k), raw(values[i])]));
+    }
+    db.close();
+  }
+  for (const [where, s] of [["sessionStorage", sessionStorage], ["localStorage", localStorage]]) {
+    for (let i = 0; i < s.length; i++) rows.push([where, s.key(i), s.getItem(s.key(i))]);
+  }
+  return JSON.stringify(rows);
+}
+return { stored_records, first_record, put_as_the_previous_version, fail_writes, write_times, writes_with, set_offline, stored_everywhere };
 "#;
 
 thread_local! {
@@ -665,32 +690,34 @@ async fn a_record_filed_under_the_previous_pipe_joined_scope_is_moved_delivered_
     assert_eq!(rows, vec![vec![json!("FILED_UNDER_PIPES")]], "in the trail once");
 }
 
+/// An unsigned-looking JWT (HS256 header) with subject `sub` and signature part `sig`.
+fn jwt(sub: &str, sig: &str) -> String {
+    let b64 = |s: &str| {
+        js_sys::eval(&format!(
+            "btoa({}).replace(/=+$/,'').replace(/\\+/g,'-').replace(/\\//g,'_')",
+            serde_json::to_string(s).unwrap()
+        ))
+        .unwrap()
+        .as_string()
+        .unwrap()
+    };
+    format!(
+        "{}.{}.{sig}",
+        b64(r#"{"alg":"HS256","typ":"JWT"}"#),
+        b64(&serde_json::to_string(&json!({"sub": sub})).unwrap())
+    )
+}
+
 #[wasm_bindgen_test]
 async fn a_trail_and_identity_that_joined_with_pipes_alike_never_share_queued_events() {
     // Trail "T|sub:x" written as sub "y", and trail "T" written as sub "x|sub:y" (an IdP's
     // "auth0|…"-style subject): joined with '|' both were ".../T|sub:x|sub:y", so B's logger took
     // A's stored event and would have sent it with B's credentials.
-    let jwt = |sub: &str| -> String {
-        let b64 = |s: &str| {
-            js_sys::eval(&format!(
-                "btoa({}).replace(/=+$/,'').replace(/\\+/g,'-').replace(/\\//g,'_')",
-                serde_json::to_string(s).unwrap()
-            ))
-            .unwrap()
-            .as_string()
-            .unwrap()
-        };
-        format!(
-            "{}.{}.c2ln",
-            b64(r#"{"alg":"HS256","typ":"JWT"}"#),
-            b64(&serde_json::to_string(&json!({"sub": sub})).unwrap())
-        )
-    };
     let t = unique("T");
     let q = unique("q");
     let fail = json!({"timeoutMs": 1, "retry": {"maxAttempts": 1}, "queue": {"name": q}});
-    let mut a_cfg = json!({"url": URL, "token": jwt("y"), "trail": format!("{t}|sub:x")});
-    let mut b_cfg = json!({"url": URL, "token": jwt("x|sub:y"), "trail": t});
+    let mut a_cfg = json!({"url": URL, "token": jwt("y", "c2ln"), "trail": format!("{t}|sub:x")});
+    let mut b_cfg = json!({"url": URL, "token": jwt("x|sub:y", "c2ln"), "trail": t});
     for c in [&mut a_cfg, &mut b_cfg] {
         for (k, v) in fail.as_object().unwrap() {
             c[k] = v.clone();
@@ -1017,4 +1044,101 @@ async fn clear_queue_removes_stored_events_waiting_in_the_batch_buffer_not_the_o
     assert_eq!(stored_records(&q).await.as_f64(), Some(0.0));
     assert_eq!((stat(&logger, "dropped"), stat(&logger, "committed"), stat(&logger, "queued")), (2.0, 1.0, 0.0));
     assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
+}
+
+/// The page's storage, raw (see HELPERS' `stored_everywhere`): (where, key, value) rows.
+async fn stored_everywhere() -> Vec<(String, String, String)> {
+    let text = helper("stored_everywhere", &[]).await.as_string().unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The logger keeps its own password, Basic credential and bearer token out of events
+/// (src/redact.rs `scrub_details`), whatever the details' member is called; here read back from
+/// what a real browser keeps: every IndexedDB record (pending events and dead letters),
+/// sessionStorage and localStorage, raw, and `lastError`, `stats()`, `deadLetters()`; then from
+/// Neo4j once delivered. The password is a Neo4j user's made for the test, the token unique.
+#[wasm_bindgen_test]
+async fn the_loggers_credentials_never_reach_the_browsers_storage() {
+    let user = unique("creds").replace('-', "_");
+    let pw = unique("Pw");
+    cypher_in("system", "CREATE USER $u SET PASSWORD $p CHANGE NOT REQUIRED", json!({"u": user, "p": pw})).await;
+    let basic = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pw}"))
+    };
+    let sig = unique("sig");
+    let token = jwt("idbcreds", &sig);
+    let secrets = [pw.as_str(), basic.as_str(), token.as_str(), sig.as_str()];
+    let leaks = |what: &str, text: &str| {
+        let found: Vec<_> = secrets.iter().filter(|s| text.contains(**s)).collect();
+        assert!(found.is_empty(), "{what} holds {found:?}: {text}");
+    };
+    let json_of = |v: &JsValue| js_sys::JSON::stringify(v).unwrap().as_string().unwrap();
+
+    // The audit writes fail (as offline): each event waits in IndexedDB.
+    fail_writes(Some(true)).await;
+    let (qb, trail) = (unique("q"), unique("credsbasic"));
+    let b = JsAuditLogger::new(js(json!({"url": URL, "username": user, "password": pw, "trail": trail,
+        "queue": {"name": qb}, "retry": {"maxAttempts": 1}})))
+    .unwrap();
+    let details = json!({"dsn": format!("bolt://{user}:{pw}@db:7687"), "hdr": format!("Basic {basic}"), "keep": "fine"});
+    let r = resolve(b.log_user_action(JsValue::NULL, "CREDS_BASIC".into(), JsValue::UNDEFINED, js(details), JsValue::UNDEFINED))
+        .await;
+    assert_eq!(r, JsValue::FALSE, "the write fails and the event is stored");
+    leaks("lastError (failed write)", &b.last_error().unwrap());
+    // A member named by the secret is refused, its reason not quoting it.
+    let r = resolve(b.log_user_action(JsValue::NULL, "CREDS_KEY".into(), JsValue::UNDEFINED, js(json!({ pw.clone(): 1 })), JsValue::UNDEFINED))
+        .await;
+    assert_eq!(r, JsValue::FALSE);
+    let why = b.last_error().unwrap();
+    assert!(why.contains("details name a member with"), "{why}");
+    leaks("lastError (refused)", &why);
+
+    // The token logger: its event is stored, then dead-lettered on load by a tighter limit.
+    let (qt, token_trail) = (unique("q"), unique("credstoken"));
+    let token_cfg = |max: u32| {
+        js(json!({"url": URL, "token": token, "trail": token_trail, "queue": {"name": qt},
+            "retry": {"maxAttempts": 1}, "maxDetailsBytes": max}))
+    };
+    let t1 = JsAuditLogger::new(token_cfg(10_000)).unwrap();
+    let details = json!({"jwt": token, "hdr": format!("Bearer {token}"), "keep": "fine"});
+    let r = resolve(t1.log_user_action(JsValue::NULL, "CREDS_TOKEN".into(), JsValue::UNDEFINED, js(details), JsValue::UNDEFINED))
+        .await;
+    assert_eq!(r, JsValue::FALSE);
+    leaks("lastError (token logger)", &t1.last_error().unwrap());
+    let t = JsAuditLogger::new(token_cfg(20)).unwrap();
+    let dead = json_of(&resolve(t.dead_letters()).await);
+    assert!(dead.contains("CREDS_TOKEN") && dead.contains("[REDACTED]"), "{dead}");
+    leaks("deadLetters()", &dead);
+
+    for (who, l) in [("basic", &b), ("token", &t1), ("token, reloaded", &t)] {
+        leaks(&format!("stats() ({who})"), &json_of(&l.stats()));
+        leaks(&format!("deadLetters() ({who})"), &json_of(&resolve(l.dead_letters()).await));
+        leaks(&format!("lastError ({who})"), &l.last_error().unwrap_or_default());
+    }
+    let rows = stored_everywhere().await;
+    let mine = |q: &str| rows.iter().filter(|r| r.0 == format!("idb:{q}/events")).collect::<Vec<_>>();
+    let (pending, dead) = (mine(&qb), mine(&qt));
+    assert!(pending.len() == 1 && pending[0].2.contains("CREDS_BASIC") && pending[0].2.contains("[REDACTED]"), "{pending:?}");
+    assert!(dead.len() == 1 && dead[0].1.starts_with("dead") && dead[0].2.contains("[REDACTED]"), "{dead:?}");
+    for (place, key, value) in &rows {
+        leaks(&format!("{place} key"), key);
+        leaks(&format!("{place} record {key}"), value);
+    }
+    // The token logger's event is no one's to send any more (its drain's writes would land in
+    // later tests' write counts).
+    for l in [&t1, &t] {
+        let _ = resolve(l.clear_queue()).await;
+    }
+
+    // Delivered: Neo4j holds the scrubbed details.
+    fail_writes(Some(false)).await;
+    assert_eq!(resolve(b.flush()).await, JsValue::TRUE, "{:?}", b.last_error());
+    let got = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.eventType, e.details", json!({"t": trail})).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0][0], json!("CREDS_BASIC"));
+    let stored: serde_json::Value = serde_json::from_str(got[0][1].as_str().unwrap()).unwrap();
+    assert_eq!(stored, json!({"dsn": "[REDACTED]", "hdr": "[REDACTED]", "keep": "fine"}));
+    assert_eq!(stored_records(&qb).await.as_f64(), Some(0.0));
+    cypher_in("system", "DROP USER $u", json!({"u": user})).await;
 }

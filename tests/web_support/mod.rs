@@ -35,9 +35,14 @@ pub async fn resolve(p: js_sys::Promise) -> JsValue {
 
 /// Runs Cypher against the real Neo4j, bypassing the library; returns the rows.
 pub async fn cypher(statement: &str, params: Value) -> Vec<Vec<Value>> {
+    cypher_in("neo4j", statement, params).await
+}
+
+/// [`cypher`] on the database `db` (`"system"`: users).
+pub async fn cypher_in(db: &str, statement: &str, params: Value) -> Vec<Vec<Value>> {
     let body = json!({"statements": [{"statement": statement, "parameters": params}]});
     let resp: Value = reqwest::Client::new()
-        .post(format!("{URL}/db/neo4j/tx/commit"))
+        .post(format!("{URL}/db/{db}/tx/commit"))
         .basic_auth(USER, Some(PASSWORD))
         .header("X-Ajax-Browser-Auth", "true")
         .json(&body)
