@@ -1081,14 +1081,27 @@ async fn the_loggers_credentials_never_reach_the_browsers_storage() {
     let b = JsAuditLogger::new(js(json!({"url": URL, "username": user, "password": pw, "trail": trail,
         "queue": {"name": qb}, "retry": {"maxAttempts": 1}})))
     .unwrap();
-    let details = json!({"dsn": format!("bolt://{user}:{pw}@db:7687"), "hdr": format!("Basic {basic}"), "keep": "fine"});
-    let r = resolve(b.log_user_action(JsValue::NULL, "CREDS_BASIC".into(), JsValue::UNDEFINED, js(details), JsValue::UNDEFINED))
-        .await;
+    let details =
+        json!({"dsn": format!("bolt://{user}:{pw}@db:7687"), "hdr": format!("Basic {basic}"), "keep": "fine"});
+    let r = resolve(b.log_user_action(
+        JsValue::NULL,
+        "CREDS_BASIC".into(),
+        JsValue::UNDEFINED,
+        js(details),
+        JsValue::UNDEFINED,
+    ))
+    .await;
     assert_eq!(r, JsValue::FALSE, "the write fails and the event is stored");
     leaks("lastError (failed write)", &b.last_error().unwrap());
     // A member named by the secret is refused, its reason not quoting it.
-    let r = resolve(b.log_user_action(JsValue::NULL, "CREDS_KEY".into(), JsValue::UNDEFINED, js(json!({ pw.clone(): 1 })), JsValue::UNDEFINED))
-        .await;
+    let r = resolve(b.log_user_action(
+        JsValue::NULL,
+        "CREDS_KEY".into(),
+        JsValue::UNDEFINED,
+        js(json!({ pw.clone(): 1 })),
+        JsValue::UNDEFINED,
+    ))
+    .await;
     assert_eq!(r, JsValue::FALSE);
     let why = b.last_error().unwrap();
     assert!(why.contains("details name a member with"), "{why}");
@@ -1102,8 +1115,14 @@ async fn the_loggers_credentials_never_reach_the_browsers_storage() {
     };
     let t1 = JsAuditLogger::new(token_cfg(10_000)).unwrap();
     let details = json!({"jwt": token, "hdr": format!("Bearer {token}"), "keep": "fine"});
-    let r = resolve(t1.log_user_action(JsValue::NULL, "CREDS_TOKEN".into(), JsValue::UNDEFINED, js(details), JsValue::UNDEFINED))
-        .await;
+    let r = resolve(t1.log_user_action(
+        JsValue::NULL,
+        "CREDS_TOKEN".into(),
+        JsValue::UNDEFINED,
+        js(details),
+        JsValue::UNDEFINED,
+    ))
+    .await;
     assert_eq!(r, JsValue::FALSE);
     leaks("lastError (token logger)", &t1.last_error().unwrap());
     let t = JsAuditLogger::new(token_cfg(20)).unwrap();
@@ -1119,7 +1138,10 @@ async fn the_loggers_credentials_never_reach_the_browsers_storage() {
     let rows = stored_everywhere().await;
     let mine = |q: &str| rows.iter().filter(|r| r.0 == format!("idb:{q}/events")).collect::<Vec<_>>();
     let (pending, dead) = (mine(&qb), mine(&qt));
-    assert!(pending.len() == 1 && pending[0].2.contains("CREDS_BASIC") && pending[0].2.contains("[REDACTED]"), "{pending:?}");
+    assert!(
+        pending.len() == 1 && pending[0].2.contains("CREDS_BASIC") && pending[0].2.contains("[REDACTED]"),
+        "{pending:?}"
+    );
     assert!(dead.len() == 1 && dead[0].1.starts_with("dead") && dead[0].2.contains("[REDACTED]"), "{dead:?}");
     for (place, key, value) in &rows {
         leaks(&format!("{place} key"), key);
@@ -1134,7 +1156,9 @@ async fn the_loggers_credentials_never_reach_the_browsers_storage() {
     // Delivered: Neo4j holds the scrubbed details.
     fail_writes(Some(false)).await;
     assert_eq!(resolve(b.flush()).await, JsValue::TRUE, "{:?}", b.last_error());
-    let got = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.eventType, e.details", json!({"t": trail})).await;
+    let got =
+        cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.eventType, e.details", json!({"t": trail}))
+            .await;
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0][0], json!("CREDS_BASIC"));
     let stored: serde_json::Value = serde_json::from_str(got[0][1].as_str().unwrap()).unwrap();
