@@ -2628,12 +2628,6 @@ mod tests {
     /// counted in `dropped` and, once it committed, in `committed` too.)
     #[test]
     fn clear_with_an_event_in_flight_counts_each_event_once() {
-        let cleared = |acts: &[Action]| {
-            acts.iter().find_map(|a| match a {
-                Action::Cleared { n, .. } => Some(*n),
-                _ => None,
-            })
-        };
         for commit in [true, false] {
             let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
             r.input(Input::Loaded(Vec::new()));
@@ -2665,6 +2659,7 @@ mod tests {
         }
     }
 
+    /// How many events the `Cleared` answer among `acts` says clear() removed.
     fn cleared(acts: &[Action]) -> Option<usize> {
         acts.iter().find_map(|a| match a {
             Action::Cleared { n, .. } => Some(*n),

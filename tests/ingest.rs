@@ -70,14 +70,26 @@ fn now() -> i64 {
     neo4j_audit::event::now_millis() / 1000
 }
 
+/// A Worker's settings for a new trail (`prefix` made unique) and the logger it writes with.
+fn worker(prefix: &str, password: &str) -> (String, Settings, AuditLogger) {
+    let trail = common::unique(prefix);
+    let s = settings(&trail, password);
+    let logger = AuditLogger::new(s.neo4j.clone().unwrap()).unwrap();
+    (trail, s, logger)
+}
+
+/// A bearer token with `claims`, for this Worker's audience, valid for a minute.
+fn token(mut claims: serde_json::Value) -> String {
+    claims["aud"] = json!("neo4j-audit");
+    claims["exp"] = json!(now() + 60);
+    sign_hs256(JWT_SECRET.as_bytes(), &claims)
+}
+
 #[tokio::test]
 async fn writes_with_the_token_user_and_logs_nothing_on_success() {
-    let trail = common::unique("ingest-native");
-    let s = settings(&trail, &common::neo4j_password());
-    let logger = AuditLogger::new(s.neo4j.clone().unwrap()).unwrap();
+    let (trail, s, logger) = worker("ingest-native", &common::neo4j_password());
     let sub = common::unique("native-user");
-    let token =
-        sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": sub, "name": "Nat", "aud": "neo4j-audit", "exp": now() + 60}));
+    let token = token(json!({"sub": sub, "name": "Nat"}));
     let io = TestIo {
         body: r#"{"events":[{"actionType":"A"},{"actionType":"B","details":{"x":1}}]}"#.into(),
         log: RefCell::default(),
@@ -96,11 +108,9 @@ async fn writes_with_the_token_user_and_logs_nothing_on_success() {
 
 #[tokio::test]
 async fn refused_credentials_leave_no_secret_in_the_answer_or_the_log() {
-    let trail = common::unique("ingest-native-secret");
     let wrong_pw = "wrong-neo4j-password-5f3a";
-    let s = settings(&trail, wrong_pw);
-    let logger = AuditLogger::new(s.neo4j.clone().unwrap()).unwrap();
-    let token = sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": "u", "aud": "neo4j-audit", "exp": now() + 60}));
+    let (trail, s, logger) = worker("ingest-native-secret", wrong_pw);
+    let token = token(json!({"sub": "u"}));
     let io = TestIo { body: r#"{"actionType":"A"}"#.into(), log: RefCell::default() };
     let r = handle(&post(&token), &s, now(), &io, Some(&logger)).await;
     assert_eq!(r.status, 500, "{}", r.body);
@@ -132,8 +142,7 @@ async fn first_request_without_the_schema_creates_it_then_writes() {
     cfg.url = proxy.url.clone();
     cfg.labels = labels.clone();
     let logger = AuditLogger::new(cfg).unwrap();
-    let token =
-        sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": "guard-user", "aud": "neo4j-audit", "exp": now() + 60}));
+    let token = token(json!({"sub": "guard-user"}));
     let send = |body: &str| TestIo { body: body.into(), log: RefCell::default() };
     let first = handle(&post(&token), &s, now(), &send(r#"{"actionType":"A"}"#), Some(&logger)).await;
     let after_first = proxy.counts.requests.load(Relaxed);
@@ -184,11 +193,9 @@ async fn first_request_without_the_schema_creates_it_then_writes() {
 /// refuses a member name holding it (400, not quoting it; nothing written). (Before: stored as sent.)
 #[tokio::test]
 async fn the_bearer_token_is_never_stored_in_an_event() {
-    let trail = common::unique("ingest-native-bearer");
-    let s = settings(&trail, &common::neo4j_password());
-    let logger = AuditLogger::new(s.neo4j.clone().unwrap()).unwrap();
+    let (trail, s, logger) = worker("ingest-native-bearer", &common::neo4j_password());
     let sub = common::unique("bearer-user");
-    let token = sign_hs256(JWT_SECRET.as_bytes(), &json!({"sub": sub, "aud": "neo4j-audit", "exp": now() + 60}));
+    let token = token(json!({"sub": sub}));
     let body = json!({"events": [
         {"actionType": "A", "details": {"jwt": token, "hdr": format!("Bearer {token}"), "keep": [1, "x"]}},
         {"actionType": "B", "details": {"note": "no secret here"}},

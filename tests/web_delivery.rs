@@ -306,9 +306,15 @@ async fn put_as_the_previous_version(name: &str, key: &str, value: &str) {
 
 /// A logger on the real Neo4j with an IndexedDB queue of its own: (queue name, trail, logger).
 fn queued_logger(trail_prefix: &str) -> (String, String, JsAuditLogger) {
+    queued_logger_with(trail_prefix, json!({}))
+}
+
+/// [`queued_logger`] with `extra` (a JSON object of settings) merged into its config.
+fn queued_logger_with(trail_prefix: &str, extra: serde_json::Value) -> (String, String, JsAuditLogger) {
     let (q, trail) = (unique("q"), unique(trail_prefix));
-    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}}));
-    (q, trail, JsAuditLogger::new(cfg).unwrap())
+    let mut cfg = json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}});
+    cfg.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    (q, trail, JsAuditLogger::new(js(cfg)).unwrap())
 }
 
 #[wasm_bindgen_test]
@@ -908,10 +914,8 @@ async fn queued_calls_during_a_retry_after_wait_for_the_drain() {
     // server answered 429 with a Retry-After, calls made meanwhile are stored and left for the
     // background drain, which sends them (all together) once the Retry-After has passed: no
     // request before it. Pinned before the delivery code is replaced (branch sansio).
-    let (q, trail) = (unique("q"), unique("queued429"));
-    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail,
-        "queue": {"name": q}, "delivery": "queued", "retry": {"maxAttempts": 1}}));
-    let logger = JsAuditLogger::new(cfg).unwrap();
+    let (q, trail, logger) =
+        queued_logger_with("queued429", json!({"delivery": "queued", "retry": {"maxAttempts": 1}}));
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
     let before = rate_limit_next_write(2).await;
     let call = |t: &str| log_action(&logger, t);
@@ -1017,10 +1021,8 @@ async fn clear_queue_removes_stored_events_waiting_in_the_batch_buffer_not_the_o
     // clearQueue() (sign-out) removes those two and every record in IndexedDB; the one in
     // flight is written, once; nothing is sent later. (Before: clearQueue() answered 0 and the
     // two were written after the sign-out.)
-    let (q, trail) = (unique("q"), unique("clearbuffer"));
-    let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail,
-        "queue": {"name": q}, "delivery": "queued", "batch": {"maxInFlight": 1}}));
-    let logger = JsAuditLogger::new(cfg).unwrap();
+    let (q, trail, logger) =
+        queued_logger_with("clearbuffer", json!({"delivery": "queued", "batch": {"maxInFlight": 1}}));
     assert_eq!(resolve(logger.flush()).await, JsValue::TRUE); // the database is open
     let before = delay_writes(600).await;
     let call = |t: &str| log_action(&logger, t);
