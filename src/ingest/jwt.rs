@@ -1,4 +1,6 @@
-//! JWT (JWS compact, HS256 only) verification, secure by default: the header's `typ`, when
+//! JWT (JWS compact) verification, secure by default: `alg` must be one of
+//! [`JwtRules::algorithms`] (HS256 with `AUDIT_JWT_SECRET` here; RS256 / ES256 with a public key
+//! set: [`super::jwks`]); the header's `typ`, when
 //! present, must say JWT; the signature is checked in constant time; then `exp` (required),
 //! `nbf`, `aud` (required: [`DEFAULT_AUDIENCE`] unless configured otherwise or explicitly turned
 //! off), the optional `iss`, and a cap on the token's lifetime ([`DEFAULT_MAX_LIFETIME_SECS`]),
@@ -36,11 +38,51 @@ pub const DEFAULT_MAX_LIFETIME_SECS: i64 = 86_400;
 /// Header `typ` values accepted (compared case-insensitively); a header without `typ` is fine.
 pub const ACCEPTED_TYPES: [&str; 4] = ["JWT", "application/jwt", "at+jwt", "application/at+jwt"];
 
+/// A signature algorithm a token may name (`JWT_ALGORITHMS`); every other `alg`, `none`
+/// included, is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alg {
+    /// HMAC SHA-256 with `AUDIT_JWT_SECRET` (never with a public key).
+    Hs256,
+    /// RSASSA-PKCS1-v1_5 SHA-256 with an `RSA` key of the key set.
+    Rs256,
+    /// ECDSA P-256 SHA-256 with an `EC` `P-256` key of the key set.
+    Es256,
+}
+
+impl Alg {
+    /// The algorithm a JOSE `alg` names (exactly, case-sensitive), if supported.
+    pub fn parse(name: &str) -> Option<Alg> {
+        match name {
+            "HS256" => Some(Alg::Hs256),
+            "RS256" => Some(Alg::Rs256),
+            "ES256" => Some(Alg::Es256),
+            _ => None,
+        }
+    }
+
+    /// Its JOSE name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Alg::Hs256 => "HS256",
+            Alg::Rs256 => "RS256",
+            Alg::Es256 => "ES256",
+        }
+    }
+}
+
 /// What a token must satisfy.
 #[derive(Clone)]
 pub struct JwtRules {
-    /// The HS256 key. Never shown by `Debug`.
+    /// The HS256 key (empty when `AUDIT_JWT_SECRET` is unset: no HS256 token then verifies).
+    /// Never shown by `Debug`.
     pub secret: Vec<u8>,
+    /// The algorithms accepted (`JWT_ALGORITHMS`; [`JwtRules::new`]: HS256 only).
+    pub algorithms: Vec<Alg>,
+    /// `JWT_JWKS_URL`: the identity provider's key set, fetched and cached ([`super::jwks`]).
+    pub jwks_url: Option<String>,
+    /// `JWT_PUBLIC_KEYS`: a static key set, used beside the fetched one.
+    pub public_keys: Vec<super::jwks::Jwk>,
     /// A second HS256 key, also accepted, while `secret` is being rotated in
     /// (`AUDIT_JWT_SECRET_PREVIOUS`): tokens signed before the switch stay valid until they
     /// expire. Never shown by `Debug`.
@@ -69,6 +111,9 @@ impl std::fmt::Debug for JwtRules {
         f.debug_struct("JwtRules")
             .field("secret", &"***")
             .field("previous_secret", &self.previous_secret.as_ref().map(|_| "***"))
+            .field("algorithms", &self.algorithms)
+            .field("jwks_url", &self.jwks_url)
+            .field("public_keys", &self.public_keys.len())
             .field("audience", &self.audience)
             .field("issuer", &self.issuer)
             .field("leeway_secs", &self.leeway_secs)
@@ -84,6 +129,9 @@ impl JwtRules {
     pub fn new(secret: Vec<u8>) -> Self {
         JwtRules {
             secret,
+            algorithms: vec![Alg::Hs256],
+            jwks_url: None,
+            public_keys: Vec::new(),
             previous_secret: None,
             audience: Some(DEFAULT_AUDIENCE.to_owned()),
             issuer: None,
@@ -137,8 +185,13 @@ pub enum JwtError {
     /// The `name` claim is present and not `null` but not a string of at most [`MAX_CLAIM_LEN`]
     /// bytes without control characters (the rule table's `user.name`).
     BadName,
-    /// The header's `alg` is not `HS256` (its first 16 characters).
+    /// The header's `alg` is not one of [`JwtRules::algorithms`] (its first 16 characters).
     UnsupportedAlg(String),
+    /// No key of the set verifies this token (RS256 / ES256).
+    NoKey(super::jwks::NoKey),
+    /// The host could not check an RS256 / ES256 signature (native builds: never; the Worker:
+    /// WebCrypto refused the key). The reason names no key material.
+    NoVerifier(String),
     /// The tenant claim is not a usable string (see [`JwtRules::tenant_claim`]).
     BadTenant,
     /// The HMAC does not match.
@@ -180,7 +233,11 @@ impl JwtError {
             JwtError::BadName => {
                 "token's name claim is not a string of at most 1024 bytes without control characters".into()
             }
-            JwtError::UnsupportedAlg(alg) => cat(&["token algorithm ", &quoted(alg), " is not accepted (only HS256)"]),
+            JwtError::UnsupportedAlg(alg) => {
+                cat(&["token algorithm ", &quoted(alg), " is not accepted (JWT_ALGORITHMS)"])
+            }
+            JwtError::NoKey(why) => why.message().into(),
+            JwtError::NoVerifier(why) => cat(&["token signature could not be checked: ", why]),
             JwtError::BadTenant => {
                 "token's tenant claim is not a non-empty string of at most 200 bytes without control characters".into()
             }
@@ -197,8 +254,22 @@ impl JwtError {
     }
 }
 
-/// Verifies `token` at `now_secs` (Unix seconds).
-pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, JwtError> {
+/// A token split and its header checked: `alg` accepted, no `crit`, `typ` a JWT, the signature
+/// decoded. The signature itself is not checked yet.
+pub struct Token<'a> {
+    /// The header's algorithm.
+    pub alg: Alg,
+    /// The header's `kid`, if any.
+    pub kid: Option<String>,
+    /// What the signature covers: `header.payload` as sent.
+    pub signing_input: &'a str,
+    /// The decoded signature.
+    pub signature: Vec<u8>,
+    payload: &'a str,
+}
+
+/// Splits `token` and checks its header against `rules` (see [`Token`]).
+pub fn parse<'a>(token: &'a str, rules: &JwtRules) -> Result<Token<'a>, JwtError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(JwtError::Malformed);
     }
@@ -207,29 +278,56 @@ pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, 
         return Err(JwtError::Malformed);
     };
     let header = decode_json(h64)?;
-    let alg = header.get("alg").and_then(Json::as_str).ok_or(JwtError::Malformed)?;
-    if alg != "HS256" {
-        return Err(JwtError::UnsupportedAlg(crate::outcome::first_chars(alg, 16).to_owned()));
-    }
+    let name = header.get("alg").and_then(Json::as_str).ok_or(JwtError::Malformed)?;
+    let Some(alg) = Alg::parse(name).filter(|a| rules.algorithms.contains(a)) else {
+        return Err(JwtError::UnsupportedAlg(crate::outcome::first_chars(name, 16).to_owned()));
+    };
     // Extensions we do not understand must not be ignored (RFC 7515 §4.1.11).
     if header.get("crit").is_some() {
         return Err(JwtError::Malformed);
     }
     check_type(header.get("typ"))?;
-    let sig = crate::b64::decode_url(s64).ok_or(JwtError::Malformed)?;
-    let signed_with = |key: &[u8]| {
-        let Ok(mut mac) = HmacSha256::new_from_slice(key) else { return false };
-        mac.update(h64.as_bytes());
-        mac.update(b".");
-        mac.update(p64.as_bytes());
-        // Constant-time comparison.
-        mac.verify_slice(&sig).is_ok()
+    let kid = match header.get("kid") {
+        None => None,
+        Some(Json::Str(k)) => Some(k.clone()),
+        Some(_) => return Err(JwtError::Malformed),
     };
-    if !(signed_with(&rules.secret) || rules.previous_secret.as_deref().is_some_and(signed_with)) {
+    let signature = crate::b64::decode_url(s64).ok_or(JwtError::Malformed)?;
+    Ok(Token { alg, kid, signing_input: &token[..h64.len() + 1 + p64.len()], signature, payload: p64 })
+}
+
+impl Token<'_> {
+    /// Whether an HS256 token's HMAC matches `AUDIT_JWT_SECRET` or, while it is rotated,
+    /// `AUDIT_JWT_SECRET_PREVIOUS` (constant-time). `false` for any other `alg`.
+    pub fn hmac_matches(&self, rules: &JwtRules) -> bool {
+        let signed_with = |key: &[u8]| {
+            let Ok(mut mac) = HmacSha256::new_from_slice(key) else { return false };
+            mac.update(self.signing_input.as_bytes());
+            // Constant-time comparison.
+            mac.verify_slice(&self.signature).is_ok()
+        };
+        self.alg == Alg::Hs256
+            && !rules.secret.is_empty()
+            && (signed_with(&rules.secret) || rules.previous_secret.as_deref().is_some_and(signed_with))
+    }
+}
+
+/// Verifies an HS256 `token` at `now_secs` (Unix seconds). An RS256 / ES256 token needs the key
+/// set and the host's verifier: [`super::jwks::verify`].
+pub fn verify(token: &str, rules: &JwtRules, now_secs: i64) -> Result<Identity, JwtError> {
+    let t = parse(token, rules)?;
+    if t.alg != Alg::Hs256 {
+        return Err(JwtError::NoVerifier("RS256 and ES256 tokens are checked asynchronously (jwks::verify)".into()));
+    }
+    if !t.hmac_matches(rules) {
         return Err(JwtError::BadSignature);
     }
+    claims(&t, rules, now_secs)
+}
 
-    let claims = decode_json(p64)?;
+/// The claims of a token whose signature is verified, checked against `rules` at `now_secs`.
+pub fn claims(token: &Token<'_>, rules: &JwtRules, now_secs: i64) -> Result<Identity, JwtError> {
+    let claims = decode_json(token.payload)?;
     let exp = match claims.get("exp") {
         Some(Json::Num(_)) => time(&claims, "exp")?,
         _ => None,

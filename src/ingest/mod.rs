@@ -29,8 +29,11 @@
 
 pub mod body;
 pub mod cors;
+pub mod jwks;
 pub mod jwt;
 pub mod signed;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod webcrypto;
 
 use crate::config::Config;
 use crate::error::{cat, num, quoted, AuditError};
@@ -52,7 +55,8 @@ pub const LIFETIME_BOUNDS_SECS: (u64, u64) = (60, 30 * 86_400);
 /// The Worker's settings, read once per request from its environment (vars and secrets).
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// `None` when `AUDIT_JWT_SECRET` is missing or shorter than [`MIN_SECRET_LEN`].
+    /// `None` when there is no token key: `AUDIT_JWT_SECRET` missing or shorter than
+    /// [`MIN_SECRET_LEN`], and neither `JWT_JWKS_URL` nor `JWT_PUBLIC_KEYS` set.
     pub jwt: Option<JwtRules>,
     /// `ALLOWED_ORIGINS`: the CORS allow-list (empty when unset: no origin is allowed).
     pub cors: Cors,
@@ -107,7 +111,8 @@ impl Settings {
         crate::event::EventBuilder::new(self.redactor.clone(), lim)
     }
 
-    /// Reads `AUDIT_JWT_SECRET`, `AUDIT_JWT_SECRET_PREVIOUS`, `JWT_AUDIENCE`, `JWT_AUDIENCE_CHECK`, `JWT_ISSUER`,
+    /// Reads `AUDIT_JWT_SECRET`, `AUDIT_JWT_SECRET_PREVIOUS`, `JWT_JWKS_URL`, `JWT_PUBLIC_KEYS`,
+    /// `JWT_ALGORITHMS`, `JWT_AUDIENCE`, `JWT_AUDIENCE_CHECK`, `JWT_ISSUER`,
     /// `JWT_CLOCK_SKEW_SECS`, `JWT_MAX_LIFETIME_SECS`, `ALLOWED_ORIGINS`, `ALLOWED_CATEGORIES`,
     /// `MAX_BODY_BYTES`, `MAX_BATCH`, `MAX_DETAILS_BYTES`, `MAX_DETAILS_DEPTH`,
     /// `OCCURRED_AT_MAX_SKEW_SECS`, `OCCURRED_AT_MAX_AGE_SECS`, `RETRY_AFTER_SECS`,
@@ -121,7 +126,11 @@ impl Settings {
     /// Tokens are checked securely by default: `aud` must name `JWT_AUDIENCE` (default
     /// [`jwt::DEFAULT_AUDIENCE`]) unless `JWT_AUDIENCE_CHECK` is exactly `off` (any case; any
     /// other value keeps the check), and a token may live at most `JWT_MAX_LIFETIME_SECS`
-    /// (default one day, bounded by [`LIFETIME_BOUNDS_SECS`]).
+    /// (default one day, bounded by [`LIFETIME_BOUNDS_SECS`]). `JWT_ALGORITHMS` (comma separated:
+    /// `HS256`, `RS256`, `ES256`) defaults to `RS256,ES256` when a key set is configured
+    /// (`JWT_JWKS_URL`, https only, and/or `JWT_PUBLIC_KEYS`), else `HS256`; an algorithm without
+    /// its key, an unknown name, a non-https `JWT_JWKS_URL` or an unusable `JWT_PUBLIC_KEYS` is
+    /// a misconfiguration (500).
     ///
     /// Native builds only: the wasm builds derive the signing key's public half with the host's
     /// WebCrypto, asynchronously ([`Settings::load`], which every build has).
@@ -175,8 +184,64 @@ impl Settings {
         let (min_life, max_life) = LIFETIME_BOUNDS_SECS;
         let previous_secret = get("AUDIT_JWT_SECRET_PREVIOUS").filter(|s| !s.trim().is_empty());
         let short_previous = previous_secret.as_ref().is_some_and(|s| s.len() < MIN_SECRET_LEN);
-        let jwt = get("AUDIT_JWT_SECRET").filter(|s| s.len() >= MIN_SECRET_LEN).map(|s| JwtRules {
-            secret: s.into_bytes(),
+        let secret = get("AUDIT_JWT_SECRET").filter(|s| s.len() >= MIN_SECRET_LEN);
+        let mut key_error: Option<String> = None;
+        let jwks_url = text("JWT_JWKS_URL");
+        if jwks_url.as_deref().is_some_and(|u| !jwks::is_https(u)) {
+            key_error = Some("JWT_JWKS_URL must be an https:// URL".into());
+        }
+        let public_keys = match text("JWT_PUBLIC_KEYS").map(|t| jwks::parse_set(&t)) {
+            None => Vec::new(),
+            Some(Ok(k)) if !k.is_empty() => k,
+            Some(Ok(_)) => {
+                key_error = Some("JWT_PUBLIC_KEYS holds no RSA or P-256 key".into());
+                Vec::new()
+            }
+            Some(Err(e)) => {
+                key_error = Some(cat(&["JWT_PUBLIC_KEYS: ", &e]));
+                Vec::new()
+            }
+        };
+        let key_set = jwks_url.is_some() || !public_keys.is_empty();
+        let algorithms = match text("JWT_ALGORITHMS") {
+            None if key_set => vec![jwt::Alg::Rs256, jwt::Alg::Es256],
+            None => vec![jwt::Alg::Hs256],
+            Some(list) => {
+                let mut algs = Vec::new();
+                for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                    match jwt::Alg::parse(name) {
+                        Some(a) if !algs.contains(&a) => algs.push(a),
+                        Some(_) => {}
+                        None => {
+                            key_error = Some(cat(&[
+                                "JWT_ALGORITHMS names ",
+                                &quoted(crate::outcome::first_chars(name, 16)),
+                                "; it takes HS256, RS256 and ES256",
+                            ]))
+                        }
+                    }
+                }
+                algs
+            }
+        };
+        for a in &algorithms {
+            let (has_key, need) = match a {
+                jwt::Alg::Hs256 => (secret.is_some(), "AUDIT_JWT_SECRET (at least 32 bytes)"),
+                _ => (key_set, "JWT_JWKS_URL or JWT_PUBLIC_KEYS"),
+            };
+            if !has_key {
+                key_error = Some(cat(&["JWT_ALGORITHMS lists ", a.name(), " but ", need, " is not set"]));
+            }
+        }
+        if algorithms.is_empty() && key_error.is_none() {
+            key_error = Some("JWT_ALGORITHMS names no algorithm".into());
+        }
+        // A key configuration in error verifies no token at all (the reason is the 500's).
+        let jwt = ((secret.is_some() || key_set) && key_error.is_none()).then(|| JwtRules {
+            secret: secret.map(String::into_bytes).unwrap_or_default(),
+            algorithms,
+            jwks_url,
+            public_keys,
             previous_secret: previous_secret.map(String::into_bytes),
             audience: (!audience_check_off)
                 .then(|| text("JWT_AUDIENCE").unwrap_or_else(|| jwt::DEFAULT_AUDIENCE.to_owned())),
@@ -278,6 +343,9 @@ impl Settings {
         if let Some(k) = unparsed.borrow().first() {
             settings.neo4j = Err(cat(&[k, " must be a whole number (digits only)"]));
         }
+        if let Some(e) = key_error {
+            settings.neo4j = Err(e);
+        }
         if short_previous {
             settings.neo4j = Err(cat(&[
                 "AUDIT_JWT_SECRET_PREVIOUS is shorter than ",
@@ -304,10 +372,15 @@ impl Settings {
     /// check behind `/v1/events`' and `/v1/health`'s 500 `misconfigured`.
     pub fn misconfiguration(&self) -> Option<String> {
         match (&self.jwt, &self.neo4j, &self.signer) {
-            (None, _, _) => {
-                Some(cat(&["AUDIT_JWT_SECRET is missing or shorter than ", &num(MIN_SECRET_LEN as u64), " bytes"]))
-            }
+            // First: a key setting in error (JWT_*) is carried here and leaves `jwt` unset.
             (_, Err(e), _) | (_, _, Err(e)) => Some(e.clone()),
+            (None, _, _) => {
+                Some(cat(&[
+                    "AUDIT_JWT_SECRET is missing or shorter than ",
+                    &num(MIN_SECRET_LEN as u64),
+                    " bytes, and no key set (JWT_JWKS_URL, JWT_PUBLIC_KEYS) is configured",
+                ]))
+            }
             _ => None,
         }
     }
@@ -449,6 +522,26 @@ pub trait Io {
     async fn rate_limit(&self, key: &str) -> Result<bool, String>;
     /// One log line (already free of secrets).
     fn log(&self, line: &str);
+    /// `GET url` for the identity provider's key set (`JWT_JWKS_URL`), bounded in time; `Err`
+    /// (a reason without secrets) for a failure or an answer that is not 200. This default (native
+    /// builds) has none.
+    async fn fetch_jwks(&self, url: &str) -> Result<jwks::Fetched, String> {
+        let _ = url;
+        Err("this build does not fetch key sets (only the Worker does)".into())
+    }
+    /// Whether `signature` is `alg`'s signature of `data` by `key` (RS256, ES256); `Err` when the
+    /// host cannot tell (the key refused). This default (native builds: no RSA/EC code) refuses
+    /// every such token with that reason.
+    async fn verify_signature(
+        &self,
+        alg: jwt::Alg,
+        key: &jwks::Jwk,
+        data: &[u8],
+        signature: &[u8],
+    ) -> Result<bool, String> {
+        let _ = (alg, key, data, signature);
+        Err("RS256 and ES256 signatures are checked only by the Worker build (WebCrypto)".into())
+    }
 }
 
 /// Where events go.
@@ -682,13 +775,13 @@ fn preflight(req: &Request, settings: &Settings) -> Response {
 /// (`CF-Connecting-IP`, set by Cloudflare's edge) or else a valid bearer token's subject. `None`
 /// when the caller is neither addressable nor authenticated: such callers must not share one
 /// bucket (one of them could starve the rest), so they get a liveness answer only.
-pub fn health_bucket(req: &Request, settings: &Settings, now_secs: i64) -> Option<String> {
+pub async fn health_bucket<I: Io>(req: &Request, settings: &Settings, now_secs: i64, io: &I) -> Option<String> {
     if let Some(ip) = req.header("CF-Connecting-IP").map(str::trim).filter(|ip| !ip.is_empty()) {
         return Some(cat(&["health:ip:", ip]));
     }
     let rules = settings.jwt.as_ref()?;
     let token = jwt::bearer_token(req.header("Authorization")?)?;
-    jwt::verify(token, rules, now_secs).ok().map(|who| cat(&["health:sub:", &who.sub]))
+    jwks::verify(token, rules, now_secs, io).await.ok().map(|who| cat(&["health:sub:", &who.sub]))
 }
 
 /// 500 `misconfigured` first, as `/v1/events` would answer (free: no Neo4j round trip).
@@ -700,7 +793,7 @@ async fn health<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     // Whatever would refuse every event fails the health check too (a deploy probe must not be
     // green while the endpoint answers 500 to every client).
     let Some(store) = usable(settings, store) else { return misconfigured(settings, io) };
-    let Some(bucket) = health_bucket(req, settings, now_secs) else {
+    let Some(bucket) = health_bucket(req, settings, now_secs, io).await else {
         return Response::json_text(200, r#"{"status":"ok","neo4j":"unchecked"}"#.into());
     };
     match io.rate_limit(&bucket).await {
@@ -745,7 +838,12 @@ fn keys(settings: &Settings) -> Response {
 }
 
 /// The bearer token's identity, or the 401/500 answer.
-fn authenticate<I: Io>(req: &Request, settings: &Settings, now_secs: i64, io: &I) -> Result<jwt::Identity, Response> {
+async fn authenticate<I: Io>(
+    req: &Request,
+    settings: &Settings,
+    now_secs: i64,
+    io: &I,
+) -> Result<jwt::Identity, Response> {
     let Some(rules) = &settings.jwt else { return Err(misconfigured(settings, io)) };
     let token = match req.header("Authorization").and_then(jwt::bearer_token) {
         Some(t) => t,
@@ -754,9 +852,14 @@ fn authenticate<I: Io>(req: &Request, settings: &Settings, now_secs: i64, io: &I
                 .with_header("WWW-Authenticate", "Bearer"))
         }
     };
-    jwt::verify(token, rules, now_secs).map_err(|e| {
-        Response::error(401, "unauthorized", &e.message())
-            .with_header("WWW-Authenticate", r#"Bearer error="invalid_token""#)
+    jwks::verify(token, rules, now_secs, io).await.map_err(|r| match r {
+        jwks::Refusal::Token(e) => Response::error(401, "unauthorized", &e.message())
+            .with_header("WWW-Authenticate", r#"Bearer error="invalid_token""#),
+        jwks::Refusal::Unavailable(why) => {
+            io.log(&cat(&["audit-ingest: ", &why]));
+            Response::error(503, "unavailable", "the token's keys could not be fetched; retry later")
+                .with_header("Retry-After", num(settings.retry_after_secs.into()))
+        }
     })
 }
 
@@ -765,7 +868,7 @@ fn authenticate<I: Io>(req: &Request, settings: &Settings, now_secs: i64, io: &I
 /// rate-limited per subject.
 async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let Call { req, settings, now_secs, io, store } = call;
-    let who = match authenticate(req, settings, now_secs, io) {
+    let who = match authenticate(req, settings, now_secs, io).await {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -815,8 +918,11 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     // The cursor keys: the current JWT secret's (sealing) and, while it is rotated in, the
     // previous one's (a walk begun before the switch goes on).
     let secrets: Vec<&[u8]> = match &settings.jwt {
-        Some(j) => std::iter::once(j.secret.as_slice()).chain(j.previous_secret.as_deref()).collect(),
-        None => vec![b"".as_slice()],
+        Some(j) if !j.secret.is_empty() => {
+            std::iter::once(j.secret.as_slice()).chain(j.previous_secret.as_deref()).collect()
+        }
+        // Never a cursor key anyone could compute.
+        _ => return Response::error(500, "misconfigured", "GET /v1/verify needs AUDIT_JWT_SECRET (its cursor key)"),
     };
     let q = crate::read::VerifyQuery {
         public_keys: Some(settings.public_keys.clone().into()),
@@ -934,7 +1040,7 @@ fn open_cursor(secrets: &[&[u8]], c: &str, q: &crate::read::VerifyQuery) -> Opti
 async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let Call { req, settings, now_secs, io, store } = call;
     // 1. Who: only a verified token says.
-    let who = match authenticate(req, settings, now_secs, io) {
+    let who = match authenticate(req, settings, now_secs, io).await {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -1159,7 +1265,7 @@ fn unavailable<I: Io>(settings: &Settings, io: &I, e: &AuditError, what: &str) -
 fn secrets(settings: &Settings) -> Vec<String> {
     let mut v = Vec::new();
     if let Some(j) = &settings.jwt {
-        for key in std::iter::once(&j.secret).chain(&j.previous_secret) {
+        for key in std::iter::once(&j.secret).chain(&j.previous_secret).filter(|k| !k.is_empty()) {
             if let Ok(s) = std::str::from_utf8(key) {
                 v.push(s.to_owned());
             }

@@ -18,3 +18,16 @@ export function unsignedJwt(claims) {
 }
 
 export const nowSecs = () => Math.floor(Date.now() / 1000);
+
+const ALGS = {
+  RS256: [{ name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, { name: "RSASSA-PKCS1-v1_5" }],
+  ES256: [{ name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: "SHA-256" }],
+};
+
+/** Signs `claims` as an RS256 / ES256 JWS with a private JWK (WebCrypto's ECDSA gives r || s). */
+export async function signJws(alg, privateJwk, claims, header = {}) {
+  const input = `${part({ alg, typ: "JWT", ...header })}.${part(claims)}`;
+  const [importAlg, signAlg] = ALGS[alg];
+  const key = await crypto.subtle.importKey("jwk", privateJwk, importAlg, false, ["sign"]);
+  return `${input}.${b64url(await crypto.subtle.sign(signAlg, key, enc.encode(input)))}`;
+}

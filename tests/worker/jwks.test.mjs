@@ -1,0 +1,147 @@
+// RS256 / ES256 tokens verified against an identity provider's key set (JWT_JWKS_URL, fetched
+// from the stub provider of vitest.config.mjs; JWT_PUBLIC_KEYS), inside workerd, writing to the
+// real Neo4j. Each test names its own key-set URL, so the isolate's cache starts empty for it.
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { nowSecs, signJwt, signJws } from "./jwt.mjs";
+import { cypher, post, unique } from "./helpers.mjs";
+
+const RSA = JSON.parse(env.TEST_RS256_PRIVATE_JWK);
+const EC = JSON.parse(env.TEST_ES256_PRIVATE_JWK);
+const STRANGER = JSON.parse(env.TEST_STRANGER_PRIVATE_JWK);
+
+const claims = (sub, more = {}) =>
+  ({ sub, aud: "neo4j-audit", iss: "https://idp.example", exp: nowSecs() + 300, ...more });
+/** A per-test key-set URL of the stub provider, and the Worker's settings using it. */
+function provider(name = unique("idp")) {
+  const url = `https://idp.test/${name}/jwks.json`;
+  return {
+    overrides: (more = {}) => ({ JWT_JWKS_URL: url, AUDIT_TRAIL: unique("jwks"), ...more }),
+    fetches: async () => Number(await (await fetch(`https://idp.test/${name}/count`)).text()),
+  };
+}
+const event = { actionType: "DOCUMENT_VIEWED" };
+
+describe("RS256 / ES256 tokens with the provider's JWKS", () => {
+  it("accepts an RS256 token and writes the event PERFORMED_BY the token's sub", async () => {
+    const idp = provider();
+    const sub = unique("rs-user");
+    await cypher("MERGE (:User {UID: $sub})", { sub });
+    const o = idp.overrides();
+    const tok = await signJws("RS256", RSA, claims(sub, { name: "Ann RS" }), { kid: "rsa-1" });
+    const r = await post(event, { tok, overrides: o });
+    expect(r.status).toBe(201);
+    const { uids } = await r.json();
+    const rows = await cypher(
+      "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent {UID: $uid})-[:PERFORMED_BY]->(u:User) " +
+        "RETURN u.UID, e.userName, e.eventType",
+      { trail: o.AUDIT_TRAIL, uid: uids[0] },
+    );
+    expect(rows).toEqual([[sub, "Ann RS", "DOCUMENT_VIEWED"]]);
+    // A second token within the cache's lifetime: no second fetch.
+    const again = await post(event, { tok: await signJws("RS256", RSA, claims(sub), { kid: "rsa-1" }), overrides: o });
+    expect(again.status).toBe(201);
+    expect(await idp.fetches()).toBe(1);
+  });
+
+  it("accepts an ES256 token (r || s signature)", async () => {
+    const idp = provider();
+    const o = idp.overrides();
+    const r = await post(event, { tok: await signJws("ES256", EC, claims(unique("es-user")), { kid: "ec-1" }), overrides: o });
+    expect(r.status).toBe(201);
+    const rows = await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", { t: o.AUDIT_TRAIL });
+    expect(rows).toEqual([[1]]);
+  });
+
+  it("refuses a token signed by another key, a tampered payload and a key of the wrong kind (401)", async () => {
+    const o = provider().overrides();
+    const sub = unique("u");
+    const other = await signJws("RS256", STRANGER, claims(sub), { kid: "rsa-1" });
+    const good = await signJws("RS256", RSA, claims(sub), { kid: "rsa-1" });
+    const [h, , s] = good.split(".");
+    const forged = `${h}.${btoa(JSON.stringify(claims("admin"))).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_")}.${s}`;
+    // ES256 claiming the RSA key's kid: the key decides the algorithm.
+    const wrongKind = await signJws("ES256", EC, claims(sub), { kid: "rsa-1" });
+    for (const [tok, msg] of [[other, "signature is invalid"], [forged, "signature is invalid"],
+      [wrongKind, "does not match the key"]]) {
+      const r = await post(event, { tok, overrides: o });
+      expect(r.status).toBe(401);
+      expect((await r.json()).message).toContain(msg);
+    }
+    // Several keys in the set: a token without kid is refused.
+    const noKid = await post(event, { tok: await signJws("RS256", RSA, claims(sub)), overrides: o });
+    expect(noKid.status).toBe(401);
+    expect((await noKid.json()).message).toContain("no kid");
+    const rows = await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", { t: o.AUDIT_TRAIL });
+    expect(rows).toEqual([[0]]);
+  });
+
+  it("never takes the RSA public key as an HS256 secret (algorithm confusion), nor alg none", async () => {
+    const sub = unique("u");
+    const o = provider().overrides();
+    const confused = await signJwt(env.TEST_RS256_PUBLIC_PEM, claims(sub), { alg: "HS256", typ: "JWT", kid: "rsa-1" });
+    const r = await post(event, { tok: confused, overrides: o });
+    expect(r.status).toBe(401);
+    expect((await r.json()).message).toContain('"HS256" is not accepted');
+    // HS256 allowed beside the key set: it is checked with AUDIT_JWT_SECRET only.
+    const both = { ...o, JWT_ALGORITHMS: "HS256,RS256" };
+    const r2 = await post(event, { tok: confused, overrides: both });
+    expect(r2.status).toBe(401);
+    expect((await r2.json()).message).toContain("signature is invalid");
+    const hs = await signJwt(env.AUDIT_JWT_SECRET, claims(sub));
+    expect((await post(event, { tok: hs, overrides: both })).status).toBe(201);
+    const none = `${btoa('{"alg":"none","kid":"rsa-1"}').replace(/=+$/, "")}.${btoa(JSON.stringify(claims(sub))).replace(/=+$/, "")}.`;
+    expect((await post(event, { tok: none, overrides: o })).status).toBe(401);
+  });
+
+  it("refetches once for an unknown kid, then refuses (401) without fetching again", async () => {
+    const idp = provider();
+    const o = idp.overrides();
+    const sub = unique("u");
+    expect((await post(event, { tok: await signJws("RS256", RSA, claims(sub), { kid: "rsa-1" }), overrides: o })).status).toBe(201);
+    expect(await idp.fetches()).toBe(1);
+    // The refetch happens no sooner than the next second after the first fetch.
+    await new Promise((res) => setTimeout(res, 1100));
+    for (const kid of ["forged-1", "forged-2", "forged-3"]) {
+      const r = await post(event, { tok: await signJws("RS256", RSA, claims(sub), { kid }), overrides: o });
+      expect(r.status).toBe(401);
+      expect((await r.json()).message).toContain("kid names no key");
+    }
+    expect(await idp.fetches()).toBe(2);
+    // Known keys keep working from the cache.
+    expect((await post(event, { tok: await signJws("ES256", EC, claims(sub), { kid: "ec-1" }), overrides: o })).status).toBe(201);
+    expect(await idp.fetches()).toBe(2);
+  });
+
+  it("answers 503 with Retry-After when the key set cannot be fetched, never accepting", async () => {
+    const idp = provider(unique("down"));
+    const o = idp.overrides();
+    const tok = await signJws("RS256", RSA, claims(unique("u")), { kid: "rsa-1" });
+    for (let i = 0; i < 3; i++) {
+      const r = await post(event, { tok, overrides: o });
+      expect(r.status).toBe(503);
+      expect(r.headers.get("Retry-After")).toBe("5");
+      expect((await r.json()).error).toBe("unavailable");
+    }
+    // One try, then a pause before the next one (the provider is not hammered).
+    expect(await idp.fetches()).toBe(1);
+    const rows = await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", { t: o.AUDIT_TRAIL });
+    expect(rows).toEqual([[0]]);
+  });
+
+  it("verifies against a static JWT_PUBLIC_KEYS set without fetching", async () => {
+    const o = { JWT_PUBLIC_KEYS: env.TEST_JWKS, AUDIT_TRAIL: unique("jwks-static") };
+    const r = await post(event, { tok: await signJws("ES256", EC, claims(unique("u")), { kid: "ec-1" }), overrides: o });
+    expect(r.status).toBe(201);
+  });
+
+  it("refuses a key-set configuration that is not secure (500 misconfigured)", async () => {
+    for (const more of [{ JWT_JWKS_URL: "http://idp.test/x/jwks.json" }, { JWT_ALGORITHMS: "RS256,none" },
+      { JWT_PUBLIC_KEYS: JSON.stringify({ keys: [JSON.parse(env.TEST_RS256_PRIVATE_JWK)] }) }]) {
+      const tok = await signJws("RS256", RSA, claims(unique("u")), { kid: "rsa-1" });
+      const r = await post(event, { tok, overrides: { JWT_JWKS_URL: "https://idp.test/cfg/jwks.json", ...more } });
+      expect(r.status, JSON.stringify(more)).toBe(500);
+      expect((await r.json()).error).toBe("misconfigured");
+    }
+  });
+});
