@@ -1,8 +1,8 @@
 // RS256 / ES256 tokens verified against an identity provider's key set (JWT_JWKS_URL, fetched
-// from the stub provider of vitest.config.mjs; JWT_PUBLIC_KEYS), inside workerd, writing to the
-// real Neo4j. Each test names its own key-set URL, so the isolate's cache starts empty for it.
+// from the stub provider below; JWT_PUBLIC_KEYS), inside workerd, writing to the real Neo4j.
+// Each test names its own key-set URL, so the isolate's cache starts empty for it.
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nowSecs, signJwt, signJws } from "./jwt.mjs";
 import { cypher, post, unique } from "./helpers.mjs";
 
@@ -12,12 +12,30 @@ const STRANGER = JSON.parse(env.TEST_STRANGER_PRIVATE_JWK);
 
 const claims = (sub, more = {}) =>
   ({ sub, aud: "neo4j-audit", iss: "https://idp.example", exp: nowSecs() + 300, ...more });
+// The stub identity provider: the Worker's `fetch` (the isolate's global, which the .wasm calls)
+// answers https://idp.test/<case>/jwks.json with the public keys made in vitest.config.mjs (a
+// case named "down..." answers 503) and counts the fetches per case; every other request (Neo4j)
+// goes out unchanged.
+const fetches = new Map();
+const realFetch = globalThis.fetch;
+beforeAll(() => {
+  globalThis.fetch = async (input, init) => {
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    if (url.hostname !== "idp.test") return realFetch(input, init);
+    const name = url.pathname.split("/")[1];
+    fetches.set(name, (fetches.get(name) ?? 0) + 1);
+    if (name.startsWith("down")) return new Response("unavailable", { status: 503 });
+    return new Response(env.TEST_JWKS, { headers: { "Content-Type": "application/json", "Cache-Control": "public, max-age=600" } });
+  };
+});
+afterAll(() => { globalThis.fetch = realFetch; });
+
 /** A per-test key-set URL of the stub provider, and the Worker's settings using it. */
 function provider(name = unique("idp")) {
   const url = `https://idp.test/${name}/jwks.json`;
   return {
     overrides: (more = {}) => ({ JWT_JWKS_URL: url, AUDIT_TRAIL: unique("jwks"), ...more }),
-    fetches: async () => Number(await (await fetch(`https://idp.test/${name}/count`)).text()),
+    fetches: async () => fetches.get(name) ?? 0,
   };
 }
 const event = { actionType: "DOCUMENT_VIEWED" };

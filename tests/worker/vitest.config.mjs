@@ -5,36 +5,20 @@ import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { fetch as mfFetch, Response as MfResponse } from "miniflare";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 
-// A stub identity provider for the RS256 / ES256 tests (tests/worker/jwks.test.mjs): keys made
-// here in Node, the public ones served as a JWK Set at https://idp.test/<case>/jwks.json (the
-// case "down..." answers 503), GET https://idp.test/<case>/count tells how often a case's set was
-// fetched. Every other outbound request (Neo4j) goes out unchanged.
+// Keys for the RS256 / ES256 tests (tests/worker/jwks.test.mjs, whose stub identity provider
+// serves the public ones), made here in Node.
 const jwk = (alg, kid, opts) => {
   const { publicKey, privateKey } = generateKeyPairSync(alg, opts);
-  return { kid, pub: { ...publicKey.export({ format: "jwk" }), kid, use: "sig" }, priv: privateKey.export({ format: "jwk" }),
+  return { pub: { ...publicKey.export({ format: "jwk" }), kid, use: "sig" }, priv: privateKey.export({ format: "jwk" }),
     pem: publicKey.export({ format: "pem", type: "spki" }) };
 };
 const rsa = jwk("rsa", "rsa-1", { modulusLength: 2048 });
 const ec = jwk("ec", "ec-1", { namedCurve: "P-256" });
 const stranger = jwk("rsa", "rsa-1", { modulusLength: 2048 }); // same kid, not published
 const jwksText = JSON.stringify({ keys: [{ ...rsa.pub, alg: "RS256" }, { ...ec.pub, alg: "ES256" }] });
-const fetches = new Map();
-async function outbound(request) {
-  const url = new URL(request.url);
-  if (url.hostname !== "idp.test") {
-    const body = ["GET", "HEAD"].includes(request.method) ? undefined : await request.arrayBuffer();
-    return mfFetch(request.url, { method: request.method, headers: request.headers, body });
-  }
-  const [, name, file] = url.pathname.split("/");
-  if (file === "count") return new MfResponse(String(fetches.get(name) ?? 0));
-  fetches.set(name, (fetches.get(name) ?? 0) + 1);
-  if (name.startsWith("down")) return new MfResponse("unavailable", { status: 503 });
-  return new MfResponse(jwksText, { headers: { "Content-Type": "application/json", "Cache-Control": "public, max-age=600" } });
-}
 
 export default defineConfig({
   root,
@@ -61,7 +45,6 @@ export default defineConfig({
           TEST_RS256_PUBLIC_PEM: rsa.pem,
           TEST_JWKS: jwksText,
         },
-        outboundService: outbound,
         ratelimits: { RATE_LIMITER: { simple: { limit: 5, period: 60 } } },
       },
     }),
