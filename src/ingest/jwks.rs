@@ -169,15 +169,20 @@ pub fn parse_set(text: &str) -> Result<Vec<Jwk>, String> {
 }
 
 /// The key of `set` that verifies a token signed with `alg` naming `kid`.
-pub fn select<'a>(set: &'a [Jwk], kid: Option<&str>, alg: Alg) -> Result<&'a Jwk, JwtError> {
+pub fn select<'a>(mut set: impl Iterator<Item = &'a Jwk>, kid: Option<&str>, alg: Alg) -> Result<&'a Jwk, JwtError> {
     let key = match kid {
         Some(kid) => {
-            let mut named = set.iter().filter(|k| k.kid.as_deref() == Some(kid)).peekable();
+            let mut named = set.filter(|k| k.kid.as_deref() == Some(kid)).peekable();
             named.peek().ok_or(JwtError::NoKey(NoKey::UnknownKid))?;
             return named.find(|k| k.agrees(alg)).ok_or(JwtError::NoKey(NoKey::WrongKind));
         }
-        None if set.len() > 1 => return Err(JwtError::NoKey(NoKey::KidRequired)),
-        None => set.first().ok_or(JwtError::NoKey(NoKey::UnknownKid))?,
+        None => {
+            let first = set.next().ok_or(JwtError::NoKey(NoKey::UnknownKid))?;
+            if set.next().is_some() {
+                return Err(JwtError::NoKey(NoKey::KidRequired));
+            }
+            first
+        }
     };
     if key.agrees(alg) {
         Ok(key)
@@ -221,8 +226,7 @@ pub async fn verify<I: Io>(token: &str, rules: &JwtRules, now: i64, io: &I) -> R
             Some(url) => keys_for(io, url, kid, now).await.map_err(Refusal::Unavailable)?,
             None => Rc::new(Vec::new()),
         };
-        let set: Vec<Jwk> = rules.public_keys.iter().chain(fetched.iter()).cloned().collect();
-        let key = select(&set, kid, t.alg).map_err(Refusal::Token)?;
+        let key = select(rules.public_keys.iter().chain(fetched.iter()), kid, t.alg).map_err(Refusal::Token)?;
         // JWS ES256 signatures are r || s, 32 bytes each.
         if t.alg == Alg::Es256 && t.signature.len() != 64 {
             return Err(Refusal::Token(JwtError::BadSignature));
@@ -403,16 +407,16 @@ pub(crate) mod tests {
     #[test]
     fn a_kid_is_required_when_the_set_has_several_keys() {
         let set = [rsa(Some("r")), ec(Some("e"))];
-        assert_eq!(select(&set, Some("r"), Alg::Rs256).unwrap().kid.as_deref(), Some("r"));
-        assert_eq!(select(&set, Some("e"), Alg::Es256).unwrap().kid.as_deref(), Some("e"));
+        assert_eq!(select(set.iter(), Some("r"), Alg::Rs256).unwrap().kid.as_deref(), Some("r"));
+        assert_eq!(select(set.iter(), Some("e"), Alg::Es256).unwrap().kid.as_deref(), Some("e"));
         // The EC key's kid on an RS256 token: refused, never tried as another kind of key.
-        assert_eq!(select(&set, Some("e"), Alg::Rs256).unwrap_err(), JwtError::NoKey(NoKey::WrongKind));
-        assert_eq!(select(&set, Some("x"), Alg::Rs256).unwrap_err(), JwtError::NoKey(NoKey::UnknownKid));
-        assert_eq!(select(&set, None, Alg::Rs256).unwrap_err(), JwtError::NoKey(NoKey::KidRequired));
+        assert_eq!(select(set.iter(), Some("e"), Alg::Rs256).unwrap_err(), JwtError::NoKey(NoKey::WrongKind));
+        assert_eq!(select(set.iter(), Some("x"), Alg::Rs256).unwrap_err(), JwtError::NoKey(NoKey::UnknownKid));
+        assert_eq!(select(set.iter(), None, Alg::Rs256).unwrap_err(), JwtError::NoKey(NoKey::KidRequired));
         let one = [rsa(None)];
-        assert!(select(&one, None, Alg::Rs256).is_ok());
-        assert_eq!(select(&one, None, Alg::Es256).unwrap_err(), JwtError::NoKey(NoKey::WrongKind));
-        assert_eq!(select(&[], None, Alg::Rs256).unwrap_err(), JwtError::NoKey(NoKey::UnknownKid));
+        assert!(select(one.iter(), None, Alg::Rs256).is_ok());
+        assert_eq!(select(one.iter(), None, Alg::Es256).unwrap_err(), JwtError::NoKey(NoKey::WrongKind));
+        assert_eq!(select(std::iter::empty(), None, Alg::Rs256).unwrap_err(), JwtError::NoKey(NoKey::UnknownKid));
     }
 
     #[test]
