@@ -264,10 +264,15 @@ test("schema ensures the constraints and indexes and lists them as the graph has
   const r = await cli(["schema"]);
   assert.equal(r.code, 0, r.stderr);
   const [[names]] = await cypher(
-    "SHOW INDEXES YIELD name, labelsOrTypes, state WHERE any(l IN labelsOrTypes WHERE l IN ['AuditEvent', 'AuditTrail', 'User']) AND state = 'ONLINE' RETURN collect(name)",
+    "SHOW INDEXES YIELD name, labelsOrTypes, state WHERE any(l IN labelsOrTypes WHERE l IN ['AuditEvent', 'AuditTrail', 'User', 'HAS_EVENT', 'ON']) AND state = 'ONLINE' RETURN collect(name)",
   );
+  // The two relationship indexes the read side depends on (per trail, per target) were created
+  // but not listed: an operator checking the deploy could not see them.
+  assert.match(r.stdout, /^ {2}(created|present) +index +auditevent_has_event_trail_created_uid +\[:HAS_EVENT\]\(trail, created, eventUID\) RANGE +ONLINE$/m);
+  assert.match(r.stdout, /^ {2}(created|present) +index +auditevent_on_target_created_uid +\[:ON\]\(target, created, eventUID\) RANGE +ONLINE$/m);
   for (const name of ["auditevent_uid_unique", "audittrail_name_unique", "auditevent_timestamp", "auditevent_user_ts_uid",
-    "auditevent_type_ts_uid", "auditevent_category_ts_uid", "user_uid", "auditevent_stream_seq"]) {
+    "auditevent_type_ts_uid", "auditevent_category_ts_uid", "user_uid", "auditevent_stream_seq",
+    "auditevent_has_event_trail_created_uid", "auditevent_on_target_created_uid"]) {
     assert.ok(names.includes(name), `${name} online in Neo4j`);
     assert.match(r.stdout, new RegExp(`^ {2}(created|present) +(constraint|index) +${name} `, "m"));
   }
@@ -278,6 +283,7 @@ test("schema ensures the constraints and indexes and lists them as the graph has
   assert.equal(report.ensured, true);
   assert.deepEqual(report.created, [], "a second run creates nothing");
   assert.ok(report.present.includes("auditevent_stream_seq"));
+  assert.ok(report.present.includes("auditevent_has_event_trail_created_uid"), j.stdout);
 });
 
 test("export jsonl and csv round-trip every field, across pages, newest first", async () => {
