@@ -5,7 +5,8 @@ import { AuditLogger } from "./core.mjs";
 /** Exit statuses (also listed by `neo4j-audit --help`). */
 export const EXIT = {
   OK: 0,
-  /** verify: a broken chain, events without chain fields, or no events found (without --allow-empty). */
+  /** verify: a broken chain, events without chain fields, or no events found (without --allow-empty);
+   * migrate: a timestamp it cannot convert. */
   BROKEN: 1,
   /** Bad command line or configuration (unknown option, bad value, invalid NEO4J_URL). */
   USAGE: 2,
@@ -16,7 +17,8 @@ export const EXIT = {
 export const EXIT_HELP = `Exit status:
   0  success (verify: every stream intact, no unchained events)
   1  verify: a broken chain, events without chain fields, or no events found at all
-     (nothing verified: a mistyped --trail; --allow-empty accepts it)
+     (nothing verified: a mistyped --trail; --allow-empty accepts it); migrate: a timestamp
+     it cannot convert (nothing changed)
   2  usage: unknown option, bad value, invalid NEO4J_URL
   3  Neo4j: not reachable, credentials refused, or a query failed
   4  internal error (a bug; please report it)

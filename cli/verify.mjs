@@ -16,7 +16,8 @@ events that carry no chain fields. A stream whose id is a plain UUID (begun befo
 were bound to their trail) verifies but is marked "not bound to the trail": it could have been
 moved here from another trail unseen.
 Finding no events at all (a mistyped --trail, a --since or --stream that matches nothing) is
-not a verified trail: it exits 1 ("nothing verified") unless --allow-empty.
+not a verified trail: it exits 1 ("nothing verified") unless --allow-empty. A trail that is not
+intact ends with what to do about it.
 On a terminal, stderr shows a spinner while it reads.
 
 Options:
@@ -138,6 +139,13 @@ export async function run(values, { conn, stdout, stderr }) {
   } else {
     const what = [broken && `${plural(broken, "stream")} broken`, report.unchained && `${plural(report.unchained, "unchained event")}`].filter(Boolean);
     out += `verify: ${counts}: NOT intact (${what.join(", ")})\n`;
+    // What the reader of the report does next, in words that need no knowledge of the chain.
+    if (broken) {
+      out += "what to do: do not rely on a BROKEN stream's events from its break on (they were edited, deleted, inserted or moved after they were written); compare them with an export or backup kept outside this database, check who could write to it, and keep this report (--json) as evidence\n";
+    }
+    if (report.unchained > 0) {
+      out += "what to do: events written before chaining (by the Python log_user_action, or an older version) can never be verified: verify from the cut-over on (--since TIME); any other event listed was added, or its trail link changed, outside the library: look it up by its UID\n";
+    }
   }
   await write(stdout, out);
   return ok ? EXIT.OK : EXIT.BROKEN;

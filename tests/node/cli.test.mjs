@@ -414,6 +414,26 @@ test("export stops quietly with 0 when its reader goes away (export | head)", as
   assert.equal(stderr, "");
 });
 
+test("export: an empty result says so on stderr (a mistyped --trail); --bom starts a CSV with a UTF-8 byte order mark", async () => {
+  // An auditor's `export --trail paymnets > jan.jsonl` gave an empty file, exit 0 and not a word.
+  const missing = unique("cli-export-missing");
+  const empty = await cli(["export", "--trail", missing]);
+  assert.equal(empty.code, 0, empty.stderr);
+  assert.equal(empty.stdout, "");
+  assert.equal(empty.stderr, `export: no events found in trail "${missing}" at ${NEO4J_URL} (database neo4j) (check --trail and NEO4J_DATABASE)\n`);
+  const { trail } = await logged("cli-export-bom", 2);
+  const plain = await cli(["export", "--trail", trail, "--format", "csv"]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal(plain.stderr, "", "nothing said when events were found");
+  assert.ok(plain.stdout.startsWith("uid,timestamp,"), "no BOM by default");
+  const bom = await cli(["export", "--trail", trail, "--format", "csv", "--bom"]);
+  assert.equal(bom.code, 0, bom.stderr);
+  assert.equal(bom.stdout, `\ufeff${plain.stdout}`, "the same CSV after the mark (Excel then reads UTF-8: 'Bob, \"B\" Ü')");
+  const jsonlBom = await cli(["export", "--trail", trail, "--bom"]);
+  assert.equal(jsonlBom.code, 2);
+  assert.match(jsonlBom.stderr, /--bom: only with --format csv/);
+});
+
 test("export --since / --until / --user / --action select exactly the stored events that match", async () => {
   const { trail } = await logged("cli-export-filter", 9);
   const all = await stored(trail);
@@ -560,7 +580,7 @@ async function verifyBroken(trail, kind, seq, uid) {
   const r = await cli(["verify", "--trail", trail]);
   assert.equal(r.code, 1, `${kind}: ${r.stdout}${r.stderr}`);
   assert.match(r.stdout, new RegExp(`BROKEN {2}${kind} at seq ${seq}${uid ? `, event ${uid}` : ""}: `));
-  assert.match(r.stdout, /NOT intact \(1 stream broken\)\n$/);
+  assert.match(r.stdout, /NOT intact \(1 stream broken\)\nwhat to do: do not rely on a BROKEN stream's events from its break on .* keep this report \(--json\) as evidence\n$/);
   const j = await cli(["verify", "--trail", trail, "--json"]);
   assert.equal(j.code, 1);
   const report = JSON.parse(j.stdout);
@@ -664,7 +684,8 @@ test("verify: an inserted copy exits 1 naming the intruder; a bare unchained eve
   assert.equal(r.code, 1, r.stdout);
   assert.ok(r.stdout.includes(`1 event without chain fields or not linked as written (inserted, written before chaining, or its trail link edited): bare-${trail}\n`), r.stdout);
   assert.match(r.stdout, /  intact  2 events/);
-  assert.match(r.stdout, /NOT intact \(1 unchained event\)\n$/);
+  // What to do, for an auditor who does not know the chain (the output said only "NOT intact").
+  assert.match(r.stdout, /NOT intact \(1 unchained event\)\nwhat to do: events written before chaining .* verify from the cut-over on \(--since TIME\); .* look it up by its UID\n$/);
 });
 
 test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritten up to it, exits 1", async () => {
@@ -815,7 +836,7 @@ test("migrate: keys links stored before the per-trail index, marks the trail, ex
   const again = await cli(["migrate"]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /^migrate: 0 links keyed, 0 trails marked indexed/);
-  assert.match((await cli(["migrate", "--status"])).stdout, /: 0 links without the per-trail key, 0 trails not marked indexed, 0 events with a LocalDateTime timestamp .*nothing to do\n$/);
+  assert.match((await cli(["migrate", "--status"])).stdout, /: 0 links without the per-trail key, 0 trails not marked indexed, 0 events whose timestamp is not a DateTime \(0 without a time zone\) .*nothing to do\n$/);
   const bad = await cli(["migrate", "--batch", "5"]);
   assert.equal(bad.code, 2, bad.stderr);
 });
@@ -867,6 +888,65 @@ test("migrate --zone converts the Python seed's LocalDateTime timestamps; withou
   const again = await cli(["migrate", "--zone", "UTC"]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /^migrate: 0 timestamps converted from UTC, /);
+});
+
+test("migrate converts ISO 8601 text timestamps (offset: that instant; none: --zone) and refuses text it cannot read", async () => {
+  // A copy of the Python seed's graph that stored its times as text (isoformat(), str()): every
+  // export failed with a bare "Type mismatch", and migrate keyed the links with the text, said
+  // "nothing to do" about the times, and left the trail unreadable.
+  const trail = unique("cli-text");
+  const texts = [["a", "2026-11-02T10:00:00.123456"], ["b", "2026-11-02 10:05:00.5"], ["c", "2026-11-02T10:10:00+01:00"],
+    ["d", "2026-11-02T09:15:00Z"]];
+  await cypher(
+    `MERGE (t:AuditTrail {name: $trail}) ON CREATE SET t.UID = randomUUID() WITH t
+     UNWIND $texts AS p
+     CREATE (e:AuditEvent {UID: $trail + '-' + p[0], eventType: 'LOGIN', eventCategory: 'SECURITY', timestamp: p[1],
+             userUID: 'user-123', userName: '=HYPERLINK("x")', details: '{"ip": "10.0.0.1"}'})
+     CREATE (t)-[:HAS_EVENT {created: p[1]}]->(e)`,
+    { trail, texts },
+  );
+  const types = () => cypher(
+    "MATCH (:AuditTrail {name: $trail})-[r:HAS_EVENT]->(e) RETURN collect(DISTINCT valueType(e.timestamp)), collect(DISTINCT valueType(r.created)), count(r.trail)",
+    { trail });
+  const text = [["STRING NOT NULL"], ["STRING NOT NULL"], 0];
+  const before = await cli(["export", "--trail", trail]);
+  assert.equal(before.code, 3);
+  assert.match(before.stderr, /Type mismatch.*timestamp is text, not a DateTime: `neo4j-audit migrate` converts ISO 8601 text/);
+  const status = JSON.parse((await cli(["migrate", "--status", "--json"])).stdout);
+  assert.ok(status.unconverted >= 4 && status.zoneless >= 2 && status.unreadable === 0, JSON.stringify(status));
+
+  // Text that is no time at all: nothing is changed, exit 1, and the query that finds it.
+  await cypher(
+    `MATCH (t:AuditTrail {name: $trail}) CREATE (t)-[:HAS_EVENT {created: 'yesterday'}]->
+     (:AuditEvent {UID: $trail + '-bad', eventType: 'LOGIN', eventCategory: 'SECURITY', timestamp: 'yesterday'})`, { trail });
+  try {
+    assert.equal(JSON.parse((await cli(["migrate", "--status", "--json"])).stdout).unreadable, 1);
+    const refused = await cli(["migrate", "--zone", "UTC"]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /^neo4j-audit migrate: 1 events have a timestamp that is neither a DateTime nor ISO 8601 text .*nothing was changed: set them with Cypher first \(listed by MATCH \(e:AuditEvent\) WHERE/);
+  } finally {
+    await cypher("MATCH (e:AuditEvent {UID: $u}) DETACH DELETE e", { u: `${trail}-bad` });
+  }
+  assert.deepEqual(await types(), [text], "nothing converted or keyed");
+  const noZone = await cli(["migrate"]);
+  assert.equal(noZone.code, 2, noZone.stderr);
+  assert.match(noZone.stderr, /events have a timestamp without a time zone \(LocalDateTime .*or text without an offset\); nothing was changed: give --zone/);
+  assert.deepEqual(await types(), [text], "nothing converted or keyed");
+
+  // Brussels in November is UTC+1: a text without an offset is read there, one with an offset as is.
+  const run = await cli(["migrate", "--zone", "Europe/Brussels", "--json"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(JSON.parse(run.stdout).converted >= 4, run.stdout);
+  assert.deepEqual(await types(), [[["ZONED DATETIME NOT NULL"], ["ZONED DATETIME NOT NULL"], 4]]);
+  const after = await cli(["export", "--trail", trail]);
+  assert.equal(after.code, 0, after.stderr);
+  assert.deepEqual(jsonl(after.stdout).map((e) => [e.uid, e.timestamp]), [
+    [`${trail}-d`, "2026-11-02T09:15:00.000Z"], [`${trail}-c`, "2026-11-02T09:10:00.000Z"],
+    [`${trail}-b`, "2026-11-02T09:05:00.500Z"], [`${trail}-a`, "2026-11-02T09:00:00.123Z"]]);
+  assert.deepEqual(jsonl(after.stdout), await stored(trail));
+  const [[sameLinks]] = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[r:HAS_EVENT]->(e) RETURN all(x IN collect(r.created = e.timestamp) WHERE x)", { trail });
+  assert.equal(sameLinks, true, "each link's created is its event's new timestamp");
 });
 
 test("a bad count names its option once: --batch, --lines, --page-size", async () => {
