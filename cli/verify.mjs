@@ -141,7 +141,10 @@ export async function run(values, { conn, stdout, stderr }) {
     out += `verify: ${counts}: NOT intact (${what.join(", ")})\n`;
     // What the reader of the report does next, in words that need no knowledge of the chain.
     if (broken) {
-      out += "what to do: do not rely on a BROKEN stream's events from its break on (they were edited, deleted, inserted or moved after they were written); compare them with an export or backup kept outside this database, check who could write to it, and keep this report (--json) as evidence\n";
+      // A signature that does not verify is also what a wrong or outdated --public-key gives.
+      const keyFirst = query.publicKeys !== undefined && report.streams.some((s) => !s.ok && /signature/.test(s.firstBreak?.message ?? ""))
+        ? "first make sure --public-key holds the Worker's keys (its GET /v1/keys, every key it signed with): a wrong key fails every signature; then " : "";
+      out += `what to do: ${keyFirst}do not rely on a BROKEN stream's events from its break on (they were edited, deleted, inserted or moved after they were written); compare them with an export or backup kept outside this database, check who could write to it, and keep this report (--json) as evidence\n`;
     }
     if (report.unchained > 0) {
       out += "what to do: events written before chaining (by the Python log_user_action, or an older version) can never be verified: verify from the cut-over on (--since TIME); any other event listed was added, or its trail link changed, outside the library: look it up by its UID\n";
