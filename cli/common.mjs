@@ -6,7 +6,7 @@ import { AuditLogger } from "./core.mjs";
 export const EXIT = {
   OK: 0,
   /** verify: a broken chain, events without chain fields, or no events found (without --allow-empty);
-   * migrate: a timestamp it cannot convert. */
+   * migrate: a timestamp it cannot convert, a trail without a name. */
   BROKEN: 1,
   /** Bad command line or configuration (unknown option, bad value, invalid NEO4J_URL). */
   USAGE: 2,
@@ -18,7 +18,7 @@ export const EXIT_HELP = `Exit status:
   0  success (verify: every stream intact, no unchained events)
   1  verify: a broken chain, events without chain fields, or no events found at all
      (nothing verified: a mistyped --trail; --allow-empty accepts it); migrate: a timestamp
-     it cannot convert (nothing changed)
+     it cannot convert or a trail without a name (nothing changed)
   2  usage: unknown option, bad value, invalid NEO4J_URL
   3  Neo4j: not reachable, credentials refused, or a query failed
   4  internal error (a bug; please report it)

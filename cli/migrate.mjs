@@ -30,8 +30,9 @@ DateTimes. migrate converts them (timestamp and HAS_EVENT.created, the same inst
 DateTime): a text with an offset (Z, +01:00) is that instant; the others are read in --zone,
 the zone that server's clock was in. While any of those are left and no --zone is given, it
 changes nothing and exits 2. An unchained event whose timestamp is anything else (text that is
-not ISO 8601, a number, none) cannot be converted: it changes nothing and exits 1, with the
-query that lists them.
+not ISO 8601, a number, none) cannot be converted, and a trail without a name (the Python
+log_user_action's own trail node) is read by no one: with either, it changes nothing and exits
+1, with the Cypher that lists them.
 
 Options:
   --status           only report: links without the key, trails not marked, timestamps to
@@ -40,8 +41,9 @@ Options:
                      offset): an IANA name (Europe/Brussels, UTC) or an offset (+01:00)
   --batch N          links per transaction, 100..1000000 (default 10000)
   --json             print {converted, keyed, marked, unmarked} (--status: {unkeyed, unmarked,
-                     unconverted, zoneless, unreadable}: timestamps to convert, those of them
-                     that need --zone, and those that cannot be converted)
+                     unconverted, zoneless, unreadable, unnamed}: timestamps to convert, those
+                     of them that need --zone, those that cannot be converted, trails without
+                     a name)
   -h, --help         this help
 
 ${ENV_HELP}
@@ -71,17 +73,21 @@ function failed(step, conn, r) {
 async function status(conn) {
   const r = await cypher(conn, STATUS, {});
   if (r.error) throw failed("status", conn, r);
-  const [unkeyed, unmarked, unconverted, zoneless, unreadable] = r.rows[0];
-  return { unkeyed, unmarked, unconverted, zoneless, unreadable };
+  const [unkeyed, unmarked, unconverted, zoneless, unreadable, unnamed] = r.rows[0];
+  return { unkeyed, unmarked, unconverted, zoneless, unreadable, unnamed };
 }
 
 /** Where an operator finds the timestamps migrate cannot convert. */
 const UNREADABLE_QUERY = "MATCH (e:AuditEvent) WHERE e.hash IS NULL AND e.timestamp IS NOT :: ZONED DATETIME NOT NULL RETURN e.UID, e.timestamp";
+/** Trails without a name (the Python seed's get_or_create_audit_trail_uid() node): the library
+ * finds a trail by name only, so their events are read by no one and their links cannot be keyed. */
+const UNNAMED = (n) => `${n === 1 ? "1 trail has" : `${n} trails have`} no name (as the Python log_user_action's get_or_create_audit_trail_uid() made it): the library finds a trail by its name only, so its events are never read and its links cannot be keyed; name it (MATCH (t:AuditTrail) WHERE t.name IS NULL RETURN t.UID, COUNT { (t)-[:HAS_EVENT]->() } lists them; MATCH (t:AuditTrail {UID: '…'}) SET t.name = 'default') and run migrate again`;
 
 export async function run(values, { conn, stdout, stderr = process.stderr }) {
   if (values.status) {
     const s = await status(conn);
-    const todo = s.unreadable > 0 ? `: ${s.unreadable} of them cannot be converted (not ISO 8601 text, or no timestamp); set them first, listed by ${UNREADABLE_QUERY}`
+    const todo = s.unnamed > 0 ? `: ${UNNAMED(s.unnamed)}`
+      : s.unreadable > 0 ? `: ${s.unreadable} of them cannot be converted (not ISO 8601 text, or no timestamp); set them first, listed by ${UNREADABLE_QUERY}`
       : s.zoneless > 0 ? ": run neo4j-audit migrate --zone <their writer's zone>"
       : s.unkeyed === 0 && s.unmarked === 0 && s.unconverted === 0 ? ": nothing to do" : ": run neo4j-audit migrate";
     await write(stdout, values.json ? JSON.stringify(s) + "\n"
@@ -93,6 +99,7 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
   // Keying the links would copy a timestamp that is not a DateTime into them: refuse before
   // changing anything.
   const s = await status(conn);
+  if (s.unnamed > 0) throw new CliError(`${UNNAMED(s.unnamed)}; nothing was changed`, EXIT.BROKEN);
   if (s.unreadable > 0) {
     throw new CliError(`${s.unreadable} events have a timestamp that is neither a DateTime nor ISO 8601 text (or none), which the read side cannot order; nothing was changed: set them with Cypher first (listed by ${UNREADABLE_QUERY})`, EXIT.BROKEN);
   }

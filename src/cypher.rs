@@ -293,7 +293,8 @@ pub const MIGRATION_MAX: u32 = 1_000_000;
 ///    the event's `timestamp`, `eventUID` = its `UID`), in batches of `$batch` links, each batch
 ///    its own transaction (`CALL { } IN TRANSACTIONS`, so it needs an implicit transaction:
 ///    Neo4j's `tx/commit` with one statement, or the Query API). Returns the number of links
-///    keyed; run it again while that is `$max`.
+///    keyed; run it again while that is `$max`. A trail without a `name` is skipped (its links
+///    could carry no key; [`migration_status_statement`] counts such trails).
 /// 2. marks every trail none of whose links lacks the key ([`TRAIL_INDEXED`]); from then on that
 ///    trail's pages are read by the per-trail index. Returns the trails marked now and the
 ///    trails still unmarked.
@@ -314,7 +315,7 @@ pub(crate) fn migration_texts(labels: &Labels) -> Result<Vec<String>, AuditError
     let t = &labels.trail;
     Ok(vec![
         format!(
-            "MATCH (t:{t})-[r:HAS_EVENT]->(ev) WHERE r.trail IS NULL \
+            "MATCH (t:{t})-[r:HAS_EVENT]->(ev) WHERE r.trail IS NULL AND t.name IS NOT NULL \
              WITH t, r, ev LIMIT $max \
              CALL {{ WITH t, r, ev SET r.trail = t.name, r.created = ev.timestamp, r.eventUID = ev.UID }} \
              IN TRANSACTIONS OF $batch ROWS \
@@ -388,7 +389,9 @@ fn timestamp_migration_text(labels: &Labels) -> String {
 /// [`timestamp_migration_statement`] would convert (`unconverted`), how many of those need its
 /// `$zone` (`zoneless`: a `LocalDateTime`, or text without an offset), and how many unchained
 /// events have a timestamp it cannot convert (`unreadable`: none, a number, text that is not ISO
-/// 8601), which the read side cannot page either.
+/// 8601), which the read side cannot page either, and how many trails have no `name` (`unnamed`:
+/// the Python seed's `get_or_create_audit_trail_uid()` node, which the library never reads and
+/// [`migration_statements`] do not key: name it first).
 pub fn migration_status_statement(labels: &Labels) -> Result<Statement, AuditError> {
     labels.validate()?;
     let t = &labels.trail;
@@ -401,9 +404,11 @@ pub fn migration_status_statement(labels: &Labels) -> Result<Statement, AuditErr
              OPTIONAL MATCH (:{t})-[:HAS_EVENT]->(l) WHERE l.hash IS NULL AND l.timestamp IS NOT :: ZONED DATETIME NOT NULL \
              WITH unkeyed, unmarked, l, l.timestamp IS :: LOCAL DATETIME NOT NULL AS local, \
              l.timestamp IS :: STRING NOT NULL AND l.timestamp =~ '{ISO_TEXT}' AS text \
-             RETURN unkeyed, unmarked, count(DISTINCT CASE WHEN local OR text THEN l END) AS unconverted, \
+             WITH unkeyed, unmarked, count(DISTINCT CASE WHEN local OR text THEN l END) AS unconverted, \
              count(DISTINCT CASE WHEN local OR text AND NOT l.timestamp =~ '{ZONED_TEXT}' THEN l END) AS zoneless, \
-             count(DISTINCT CASE WHEN NOT (local OR text) THEN l END) AS unreadable"
+             count(DISTINCT CASE WHEN NOT (local OR text) THEN l END) AS unreadable \
+             OPTIONAL MATCH (n:{t}) WHERE n.name IS NULL \
+             RETURN unkeyed, unmarked, unconverted, zoneless, unreadable, count(n) AS unnamed"
         ),
         parameters: json!({}),
     })

@@ -949,6 +949,35 @@ test("migrate converts ISO 8601 text timestamps (offset: that instant; none: --z
   assert.equal(sameLinks, true, "each link's created is its event's new timestamp");
 });
 
+test("migrate refuses while a trail has no name (the Python seed's own trail node), naming the fix; once named it keys and reads it", async () => {
+  // Before: "3 links keyed, 0 trails marked indexed, 1 not (links added meanwhile by an older
+  // writer: run it again)", and every run again "keyed" the same links (r.trail = null sets nothing).
+  const uid = `py-trail-${randomUUID()}`;
+  const name = unique("cli-unnamed");
+  await cypher(
+    `CREATE (t:AuditTrail {UID: $uid}) WITH t UNWIND range(0, 1) AS i
+     CREATE (e:AuditEvent {UID: $uid + '-' + i, eventType: 'LOGIN', eventCategory: 'USER_ACTION',
+             timestamp: datetime('2026-10-01T06:00:00Z') + duration({minutes: i})})
+     CREATE (t)-[:HAS_EVENT {created: e.timestamp}]->(e)`, { uid });
+  const keyed = () => cypher("MATCH (:AuditTrail {UID: $uid})-[r:HAS_EVENT]->() RETURN count(r.trail)", { uid });
+  try {
+    const status = await cli(["migrate", "--status", "--json"]);
+    assert.ok(JSON.parse(status.stdout).unnamed >= 1, status.stdout);
+    assert.match((await cli(["migrate", "--status"])).stdout, /: 1 trail has no name .*SET t.name = 'default'\) and run migrate again\n$/);
+    const refused = await cli(["migrate"]);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /^neo4j-audit migrate: 1 trail has no name \(as the Python log_user_action's get_or_create_audit_trail_uid\(\) made it\): .*; nothing was changed\n$/);
+    assert.deepEqual(await keyed(), [[0]]);
+  } finally {
+    await cypher("MATCH (t:AuditTrail {UID: $uid}) SET t.name = $name", { uid, name });
+  }
+  const run = await cli(["migrate", "--json"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(await keyed(), [[2]]);
+  const exported = await cli(["export", "--trail", name]);
+  assert.deepEqual(jsonl(exported.stdout).map((e) => e.uid), [`${uid}-1`, `${uid}-0`]);
+});
+
 test("a bad count names its option once: --batch, --lines, --page-size", async () => {
   // Found by a new user: `migrate --batch 0` said '----batch: "0" must be ...'.
   for (const [args, option] of [
