@@ -136,6 +136,11 @@ export async function run(values, { conn, stdout, stderr }) {
     const unsigned = query.publicKeys === undefined ? 0 : report.streams.filter((s) => s.checked > 0 && s.signedSeq == null).length;
     const note = unsigned ? ` (${plural(unsigned, "stream")} UNSIGNED, tolerated by --allow-unsigned)` : "";
     out += `verify: ${counts}: intact${empty ? " (no events found; --allow-empty)" : ""}${note}\n`;
+    // What "intact" covers when nothing outside the database vouches for the heads (README, What
+    // a chain does not protect against): an auditor reads it as proof of more than it is.
+    if (!empty && query.publicKeys === undefined && query.anchors === undefined) {
+      out += "note: the events agree with their hash chains; whoever can write to this database could still rewrite a whole stream and re-hash it: to rule that out, check the Worker's signatures (--public-key) or heads kept outside the database (--anchor, e.g. an earlier --json report)\n";
+    }
   } else {
     const what = [broken && `${plural(broken, "stream")} broken`, report.unchained && `${plural(report.unchained, "unchained event")}`].filter(Boolean);
     out += `verify: ${counts}: NOT intact (${what.join(", ")})\n`;
