@@ -202,11 +202,14 @@ export async function write(stream, text) {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 const escapeControl = (s) => s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
-/** One event as a readable line (tail): time, action, category, user, details; controls escaped. */
+/** One event as a readable line (tail): time, action, category, user, what it was performed on
+ * (targets), when the user acted if that is not when it was recorded, details; controls escaped. */
 export function textLine(e) {
   const user = e.userUid == null ? "-" : e.userName == null ? e.userUid : `${e.userUid} (${e.userName})`;
+  const on = e.targets?.length ? `  on ${e.targets.map((t) => `${t.label}:${t.uid}${t.role ? ` (${t.role})` : ""}`).join(", ")}` : "";
+  const occurred = e.occurredAt != null && e.occurredAt !== e.timestamp ? `  occurred ${e.occurredAt}` : "";
   const details = e.details == null ? "" : `  ${JSON.stringify(e.details)}`;
-  return escapeControl(`${e.timestamp}  ${e.actionType}  ${e.category}  ${user}${details}`) + "\n";
+  return escapeControl(`${e.timestamp}  ${e.actionType}  ${e.category}  ${user}${on}${occurred}${details}`) + "\n";
 }
 
 /** One event as a JSON line: the library's event object as is. */

@@ -26,7 +26,9 @@ Options:
   --user UID            only this user's events
   --action TYPE         only this action type (eventType)
   --category CAT        only this category
-  --format FORMAT       text (default): time, action, category, user (name), details as JSON, with
+  --format FORMAT       text (default): time (recorded), action, category, user (name), "on" the
+                        targets (Label:uid (role)), "occurred" when the user acted if that differs
+                        (a Worker-written event that waited in a queue), details as JSON, with
                         control characters escaped; jsonl: one JSON object per line, as export
   -h, --help            this help
 

@@ -476,6 +476,23 @@ test("tail -n prints the newest events, oldest of them first", async () => {
   assert.deepEqual(jsonl(more.stdout).map((e) => e.uid), all.map((e) => e.uid).reverse());
 });
 
+test("tail text names what each action was performed on (targets) and when it occurred if not when recorded", async () => {
+  // "Who did what to doc-456?": the text line showed no target at all (only export carried them).
+  const trail = unique("cli-tail-targets");
+  const logger = new pkg.AuditLogger(config(trail));
+  assert.ok(await logger.logUserAction({ uid: "u1", name: "Ann" }, "DOCUMENT_MODIFIED", "DOCUMENT_MANAGEMENT", { v: 2 },
+    { targets: [{ label: "Document", uid: "doc-456", role: "subject" }, { label: "Folder", uid: "f-1" }] }), logger.lastError);
+  assert.ok(await logger.logUserAction({ uid: "u1", name: "Ann" }, "LOGIN", "SECURITY"), logger.lastError);
+  const [[uid, recorded]] = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e {eventType: 'LOGIN'}) SET e.occurredAt = e.timestamp - duration({hours: 1}) RETURN e.UID, e.timestamp.epochMillis",
+    { trail });
+  const r = await cli(["tail", "--trail", trail, "-n", "2"]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  assert.match(lines[0], /  DOCUMENT_MODIFIED  DOCUMENT_MANAGEMENT  u1 \(Ann\)  on Document:doc-456 \(subject\), Folder:f-1  \{"v":2\}$/);
+  assert.equal(lines[1], `${new Date(recorded).toISOString()}  LOGIN  SECURITY  u1 (Ann)  occurred ${new Date(recorded - 3_600_000).toISOString()}`, uid);
+});
+
 test("tail text escapes control characters stored in the graph", async () => {
   const { trail, uids } = await logged("cli-tail-ctl", 1);
   // Written behind the library's back (it refuses control characters in names): ESC and CSI.
