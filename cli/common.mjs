@@ -100,7 +100,7 @@ export function neo4jFailure(what, logger, conn) {
     // The library refused an argument, e.g. a filter no event can have (`--action "Doc opened"`,
     // `--user ""`): a usage error, named by its option, not a Neo4j failure or an empty result.
     const field = /^invalid input: (?:options: )?(\w+)/.exec(reason)?.[1];
-    const option = { userUid: "--user: ", actionType: "--action: ", category: "--category: " }[field] ?? "";
+    const option = { userUid: "--user: ", actionType: "--action: ", category: "--category: ", target: "--target: " }[field] ?? "";
     return usage(`${option}${reason.replace(/^invalid input: (options: )?/, "")}`);
   } else if (/^database not found/.test(reason)) {
     msg = `${reason} at ${conn.url} (NEO4J_DATABASE)`;
@@ -155,6 +155,7 @@ export function trailQuery(v, now = Date.now()) {
   if (v.user !== undefined) q.userUid = v.user;
   if (v.action !== undefined) q.actionType = v.action;
   if (v.category !== undefined) q.category = v.category;
+  if (v.target !== undefined) q.target = v.target;
   return q;
 }
 
@@ -165,6 +166,7 @@ export const FILTER_OPTIONS = {
   user: { type: "string" },
   action: { type: "string" },
   category: { type: "string" },
+  target: { type: "string" },
 };
 
 export const FILTER_HELP = `  --trail NAME       the trail (default "default")
@@ -172,7 +174,9 @@ export const FILTER_HELP = `  --trail NAME       the trail (default "default")
   --until TIME       events before TIME
   --user UID         only this user's events
   --action TYPE      only this action type (eventType)
-  --category CAT     only this category`;
+  --category CAT     only this category
+  --target LABEL:UID only events performed on this node (a target given when logging, e.g.
+                     Document:doc-456; the node must have existed when the event was written)`;
 
 export const TIME_HELP = `TIME is ISO 8601 (2026-01-01, 2026-01-01T12:00:00Z; without an offset, local time), epoch
 milliseconds, or an age: 90s, 15m, 2h, 7d, 1w.`;

@@ -7,7 +7,7 @@ import { CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_O
 export const summary = "stream a trail to stdout as JSON lines or CSV";
 
 export const help = `Usage: neo4j-audit export [--trail NAME] [--since TIME] [--until TIME] [--user UID]
-                          [--action TYPE] [--category CAT] [--format jsonl|csv] [--csv-raw] [--bom]
+                          [--action TYPE] [--category CAT] [--target LABEL:UID] [--format jsonl|csv] [--csv-raw] [--bom]
                           [--page-size N]
 
 Writes the trail's events to stdout, newest first (the index order of the read side), read in

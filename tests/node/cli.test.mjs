@@ -493,6 +493,29 @@ test("tail text names what each action was performed on (targets) and when it oc
   assert.equal(lines[1], `${new Date(recorded).toISOString()}  LOGIN  SECURITY  u1 (Ann)  occurred ${new Date(recorded - 3_600_000).toISOString()}`, uid);
 });
 
+test("export / tail --target LABEL:UID select the events performed on that node", async () => {
+  // "Who did what to doc-456?" had no answer on the command line (the read API's target filter
+  // was not an option).
+  const trail = unique("cli-target");
+  const doc = `doc-${randomUUID()}`;
+  await cypher("CREATE (:Document {UID: $doc})", { doc });
+  const logger = new pkg.AuditLogger(config(trail));
+  const want = [];
+  for (let i = 0; i < 5; i++) {
+    const targets = i % 2 ? [{ label: "Document", uid: doc, role: "subject" }] : [{ label: "Document", uid: `${doc}-other` }];
+    assert.ok(await logger.logUserAction({ uid: `u${i}`, name: "Ann" }, "DOCUMENT_VIEWED", null, { i }, { targets }), logger.lastError);
+    if (i % 2) want.unshift(i);
+  }
+  const r = await cli(["export", "--trail", trail, "--target", `Document:${doc}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(jsonl(r.stdout).map((e) => e.details.i), want);
+  const t = await cli(["tail", "--trail", trail, "--target", `Document:${doc}`, "-n", "1", "--format", "jsonl"]);
+  assert.deepEqual(jsonl(t.stdout).map((e) => e.details.i), [3]);
+  const bad = await cli(["export", "--trail", trail, "--target", "Document"]);
+  assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+  assert.match(bad.stderr, /^neo4j-audit export: --target: target must be "Label:uid"/);
+});
+
 test("tail text escapes control characters stored in the graph", async () => {
   const { trail, uids } = await logged("cli-tail-ctl", 1);
   // Written behind the library's back (it refuses control characters in names): ESC and CSI.
