@@ -434,6 +434,31 @@ test("export: an empty result says so on stderr (a mistyped --trail); --bom star
   assert.match(jsonlBom.stderr, /--bom: only with --format csv/);
 });
 
+test("export and tail keep integers beyond 2^53 in details as stored (a 64-bit id), not rounded by JavaScript", async () => {
+  // The read API parses details into JavaScript numbers: 9007199254740993 came out as
+  // 9007199254740992 and 12345678901234567890 as 12345678901234567000 in every export format.
+  const trail = unique("cli-bigint");
+  const stored = '{"order_id": 12345678901234567890, "nested": {"ids": [9007199254740993, 1]}, "note": "a  b \\"details\\":null", "ok": 1.50}';
+  await cypher(
+    `MERGE (t:AuditTrail {name: $trail}) ON CREATE SET t.UID = randomUUID()
+     CREATE (t)-[:HAS_EVENT]->(:AuditEvent {UID: $trail + '-big', eventType: 'PAYMENT', eventCategory: 'FINANCE',
+             timestamp: datetime(), userUID: 'u1', details: $stored})
+     CREATE (t)-[:HAS_EVENT]->(:AuditEvent {UID: $trail + '-small', eventType: 'PAYMENT', eventCategory: 'FINANCE',
+             timestamp: datetime() - duration({seconds: 1}), details: '{"n": 5}'})`,
+    { trail, stored });
+  const exact = '{"order_id":12345678901234567890,"nested":{"ids":[9007199254740993,1]},"note":"a  b \\"details\\":null","ok":1.50}';
+  const j = await cli(["export", "--trail", trail]);
+  assert.equal(j.code, 0, j.stderr);
+  const [big, small] = j.stdout.split("\n");
+  assert.ok(big.includes(`"userName":null,"details":${exact},"streamId":null`), big);
+  assert.deepEqual(JSON.parse(big).details, JSON.parse(stored), "still JSON, the same keys");
+  assert.ok(small.includes('"details":{"n":5}'), small);
+  const csv = await cli(["export", "--trail", trail, "--format", "csv"]);
+  assert.equal(parseCsv(csv.stdout)[1][7], exact);
+  const t = await cli(["tail", "--trail", trail, "-n", "1"]);
+  assert.ok(t.stdout.endsWith(`  u1  ${exact}\n`), t.stdout);
+});
+
 test("export --since / --until / --user / --action select exactly the stored events that match", async () => {
   const { trail } = await logged("cli-export-filter", 9);
   const all = await stored(trail);
