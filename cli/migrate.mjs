@@ -11,7 +11,7 @@ import { CONVERT_TIMESTAMPS, KEY_LINKS, MARK_TRAILS, STATUS } from "./migration.
 
 export const summary = "key events stored before the per-trail read index (idempotent, resumable)";
 
-export const help = `Usage: neo4j-audit migrate [--status] [--zone ZONE] [--batch N] [--json]
+export const help = `Usage: neo4j-audit migrate [--status | --dry-run] [--zone ZONE] [--batch N] [--json]
 
 Ensures the schema (as "neo4j-audit schema"), then keys every HAS_EVENT link stored before the
 per-trail read index (sets the trail's name, the event's timestamp and UID on the link), in
@@ -35,8 +35,9 @@ log_user_action's own trail node) is read by no one: with either, it changes not
 1, with the Cypher that lists them.
 
 Options:
-  --status           only report: links without the key, trails not marked, timestamps to
-                     convert (read-only)
+  --status           only report what a run would do: links without the key, trails not
+                     marked, timestamps to convert (read-only, changes nothing)
+  --dry-run          the same as --status
   --zone ZONE        the zone of timestamps stored without one (LocalDateTime, text without an
                      offset): an IANA name (Europe/Brussels, UTC) or an offset (+01:00)
   --batch N          links per transaction, 100..1000000 (default 10000)
@@ -51,7 +52,7 @@ ${ENV_HELP}
 ${EXIT_HELP}`;
 
 export const options = {
-  status: { type: "boolean" }, zone: { type: "string" }, batch: { type: "string" }, json: { type: "boolean" },
+  status: { type: "boolean" }, "dry-run": { type: "boolean" }, zone: { type: "string" }, batch: { type: "string" }, json: { type: "boolean" },
 };
 
 /** `--zone`: an IANA time zone name the host knows, or a fixed offset `±HH:MM`. */
@@ -84,7 +85,7 @@ const UNREADABLE_QUERY = "MATCH (e:AuditEvent) WHERE e.hash IS NULL AND e.timest
 const UNNAMED = (n) => `${n === 1 ? "1 trail has" : `${n} trails have`} no name (as the Python log_user_action's get_or_create_audit_trail_uid() made it): the library finds a trail by its name only, so its events are never read and its links cannot be keyed; name it (MATCH (t:AuditTrail) WHERE t.name IS NULL RETURN t.UID, COUNT { (t)-[:HAS_EVENT]->() } lists them; MATCH (t:AuditTrail {UID: '…'}) SET t.name = 'default') and run migrate again`;
 
 export async function run(values, { conn, stdout, stderr = process.stderr }) {
-  if (values.status) {
+  if (values.status || values["dry-run"]) {
     const s = await status(conn);
     const todo = s.unnamed > 0 ? `: ${UNNAMED(s.unnamed)}`
       : s.unreadable > 0 ? `: ${s.unreadable} of them cannot be converted (not ISO 8601 text, or no timestamp); set them first, listed by ${UNREADABLE_QUERY}`

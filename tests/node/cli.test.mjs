@@ -890,6 +890,11 @@ test("migrate: keys links stored before the per-trail index, marks the trail, ex
   assert.equal(status.code, 0, status.stderr);
   const s = JSON.parse(status.stdout);
   assert.ok(s.unkeyed >= 7 && s.unmarked >= 1, status.stdout);
+  // The name an operator tries first for "show me, change nothing" (it was an unknown option).
+  const dry = await cli(["migrate", "--dry-run", "--json"]);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.deepEqual(Object.keys(JSON.parse(dry.stdout)), Object.keys(s));
+  assert.equal(JSON.parse(dry.stdout).unkeyed, JSON.parse((await cli(["migrate", "--status", "--json"])).stdout).unkeyed, "changed nothing");
 
   const run = await cli(["migrate", "--json"]);
   assert.equal(run.code, 0, run.stderr);
