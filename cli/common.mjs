@@ -5,7 +5,8 @@ import { AuditLogger } from "./core.mjs";
 /** Exit statuses (also listed by `neo4j-audit --help`). */
 export const EXIT = {
   OK: 0,
-  /** verify: a broken chain, events without chain fields, or no events found (without --allow-empty). */
+  /** verify: a broken chain, events without chain fields, or no events found (without --allow-empty);
+   * migrate: a timestamp it cannot convert, a trail without a name. */
   BROKEN: 1,
   /** Bad command line or configuration (unknown option, bad value, invalid NEO4J_URL). */
   USAGE: 2,
@@ -16,7 +17,8 @@ export const EXIT = {
 export const EXIT_HELP = `Exit status:
   0  success (verify: every stream intact, no unchained events)
   1  verify: a broken chain, events without chain fields, or no events found at all
-     (nothing verified: a mistyped --trail; --allow-empty accepts it)
+     (nothing verified: a mistyped --trail; --allow-empty accepts it); migrate: a timestamp
+     it cannot convert or a trail without a name (nothing changed)
   2  usage: unknown option, bad value, invalid NEO4J_URL
   3  Neo4j: not reachable, credentials refused, or a query failed
   4  internal error (a bug; please report it)
@@ -98,7 +100,7 @@ export function neo4jFailure(what, logger, conn) {
     // The library refused an argument, e.g. a filter no event can have (`--action "Doc opened"`,
     // `--user ""`): a usage error, named by its option, not a Neo4j failure or an empty result.
     const field = /^invalid input: (?:options: )?(\w+)/.exec(reason)?.[1];
-    const option = { userUid: "--user: ", actionType: "--action: ", category: "--category: " }[field] ?? "";
+    const option = { userUid: "--user: ", actionType: "--action: ", category: "--category: ", target: "--target: " }[field] ?? "";
     return usage(`${option}${reason.replace(/^invalid input: (options: )?/, "")}`);
   } else if (/^database not found/.test(reason)) {
     msg = `${reason} at ${conn.url} (NEO4J_DATABASE)`;
@@ -153,6 +155,7 @@ export function trailQuery(v, now = Date.now()) {
   if (v.user !== undefined) q.userUid = v.user;
   if (v.action !== undefined) q.actionType = v.action;
   if (v.category !== undefined) q.category = v.category;
+  if (v.target !== undefined) q.target = v.target;
   return q;
 }
 
@@ -163,6 +166,7 @@ export const FILTER_OPTIONS = {
   user: { type: "string" },
   action: { type: "string" },
   category: { type: "string" },
+  target: { type: "string" },
 };
 
 export const FILTER_HELP = `  --trail NAME       the trail (default "default")
@@ -170,7 +174,9 @@ export const FILTER_HELP = `  --trail NAME       the trail (default "default")
   --until TIME       events before TIME
   --user UID         only this user's events
   --action TYPE      only this action type (eventType)
-  --category CAT     only this category`;
+  --category CAT     only this category
+  --target LABEL:UID only events performed on this node (a target given when logging, e.g.
+                     Document:doc-456; the node must have existed when the event was written)`;
 
 export const TIME_HELP = `TIME is ISO 8601 (2026-01-01, 2026-01-01T12:00:00Z; without an offset, local time), epoch
 milliseconds, or an age: 90s, 15m, 2h, 7d, 1w.`;
@@ -184,10 +190,60 @@ export async function* pages(logger, conn, query, pageSize = 1000) {
   do {
     const page = await logger.getAuditTrail(cursor ? { ...query, limit: pageSize, cursor } : { ...query, limit: pageSize });
     if (!page) throw neo4jFailure("reading the trail", logger, conn);
+    await keepExactNumbers(page.events, conn);
     yield page.events;
     cursor = page.nextCursor;
   } while (cursor);
 }
+
+/** The stored `details` text of an event whose parsed details lost digits (see keepExactNumbers). */
+const EXACT_DETAILS = Symbol("exact details");
+
+/** Whether a parsed JSON value holds an integer beyond 2^53, which JavaScript numbers round. */
+const hasUnsafeInteger = (v) => typeof v === "number" ? Number.isInteger(v) && !Number.isSafeInteger(v)
+  : v !== null && typeof v === "object" && Object.values(v).some(hasUnsafeInteger);
+
+/** JSON text without the whitespace outside its strings (Python's json.dumps spacing). */
+function compactJson(text) {
+  let out = "", inString = false, escaped = false;
+  for (const c of text) {
+    if (inString) {
+      out += c;
+      if (escaped) escaped = false;
+      else if (c === "\\") escaped = true;
+      else if (c === '"') inString = false;
+    } else if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (!/\s/.test(c)) out += c;
+  }
+  return out;
+}
+
+/**
+ * Details may hold integers a JavaScript number cannot (a 64-bit id logged from Rust, the Worker's
+ * body): the read API's parsed `details` rounds 9007199254740993 to 9007199254740992, and an export
+ * would hand the auditor a different number than the one stored (and chained). For the events of a
+ * page whose details hold such a number, the stored text is read back (one indexed statement per
+ * such page) and kept for the output (jsonLine, csvLine, textLine), exactly as stored.
+ */
+async function keepExactNumbers(events, conn) {
+  const lossy = events.filter((e) => hasUnsafeInteger(e.details));
+  if (lossy.length === 0) return;
+  const { cypher } = await import("./schema.mjs");
+  const r = await cypher(conn, "MATCH (e:AuditEvent) WHERE e.UID IN $uids RETURN e.UID, e.details", { uids: lossy.map((e) => e.uid) });
+  if (r.error) throw new CliError(`reading the exact details of ${lossy.length} events on ${conn.url}: ${r.error}`, EXIT.NEO4J);
+  const stored = new Map(r.rows);
+  for (const e of lossy) {
+    const text = stored.get(e.uid);
+    // Only the text the parsed details came from (the same value once rounded).
+    if (typeof text === "string" && JSON.stringify(JSON.parse(text)) === JSON.stringify(e.details)) e[EXACT_DETAILS] = compactJson(text);
+  }
+}
+
+/** An event's details as JSON text: the stored text when a number in it needs more than a
+ * JavaScript number holds, else the parsed value's. */
+const detailsJson = (e) => e[EXACT_DETAILS] ?? JSON.stringify(e.details);
 
 /** Writes to a stream, waiting for 'drain' when its buffer is full (constant memory). */
 export async function write(stream, text) {
@@ -200,15 +256,20 @@ export async function write(stream, text) {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 const escapeControl = (s) => s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
-/** One event as a readable line (tail): time, action, category, user, details; controls escaped. */
+/** One event as a readable line (tail): time, action, category, user, what it was performed on
+ * (targets), when the user acted if that is not when it was recorded, details; controls escaped. */
 export function textLine(e) {
   const user = e.userUid == null ? "-" : e.userName == null ? e.userUid : `${e.userUid} (${e.userName})`;
-  const details = e.details == null ? "" : `  ${JSON.stringify(e.details)}`;
-  return escapeControl(`${e.timestamp}  ${e.actionType}  ${e.category}  ${user}${details}`) + "\n";
+  const on = e.targets?.length ? `  on ${e.targets.map((t) => `${t.label}:${t.uid}${t.role ? ` (${t.role})` : ""}`).join(", ")}` : "";
+  const occurred = e.occurredAt != null && e.occurredAt !== e.timestamp ? `  occurred ${e.occurredAt}` : "";
+  const details = e.details == null ? "" : `  ${detailsJson(e)}`;
+  return escapeControl(`${e.timestamp}  ${e.actionType}  ${e.category}  ${user}${on}${occurred}${details}`) + "\n";
 }
 
-/** One event as a JSON line: the library's event object as is. */
-export const jsonLine = (e) => JSON.stringify(e) + "\n";
+/** One event as a JSON line: the library's event object as is (its details' numbers as stored). */
+export const jsonLine = (e) => (e[EXACT_DETAILS] === undefined ? JSON.stringify(e)
+  // `"details":null` is only ever the key: in a string value its quotes would be escaped.
+  : JSON.stringify({ ...e, details: null }).replace('"details":null', () => `"details":${e[EXACT_DETAILS]}`)) + "\n";
 
 /** CSV columns, in order; `details` and `targets` (`[{label, uid, role}]`, empty when the event has
  * none) are their JSON text. */
@@ -225,17 +286,18 @@ export const CSV_COLUMNS = ["uid", "timestamp", "ts", "actionType", "category", 
 // elsewhere visible text. `raw` (export --csv-raw) writes values as stored.
 const FORMULA_START = /^[=+\-@\t\r]/;
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-function csvField(v, raw) {
+function csvField(v, raw, text = typeof v === "string") {
   if (v == null) return "";
   let s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
   if (!raw) {
     s = s.replace(BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-    if (typeof v === "string" && FORMULA_START.test(s)) s = `'${s}`;
+    if (text && FORMULA_START.test(s)) s = `'${s}`;
   }
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 export const csvHeader = () => CSV_COLUMNS.join(",") + "\r\n";
-export const csvLine = (e, raw = false) => CSV_COLUMNS.map((c) => csvField(e[c], raw)).join(",") + "\r\n";
+export const csvLine = (e, raw = false) =>
+  CSV_COLUMNS.map((c) => (c === "details" && e.details != null ? csvField(detailsJson(e), raw, false) : csvField(e[c], raw))).join(",") + "\r\n";
 
 /**
  * A spinner with the elapsed time on stderr, only when stderr is a terminal. `label` is a string or a

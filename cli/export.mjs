@@ -7,7 +7,8 @@ import { CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_O
 export const summary = "stream a trail to stdout as JSON lines or CSV";
 
 export const help = `Usage: neo4j-audit export [--trail NAME] [--since TIME] [--until TIME] [--user UID]
-                          [--action TYPE] [--category CAT] [--format jsonl|csv] [--csv-raw] [--page-size N]
+                          [--action TYPE] [--category CAT] [--target LABEL:UID] [--format jsonl|csv] [--csv-raw] [--bom]
+                          [--page-size N]
 
 Writes the trail's events to stdout, newest first (the index order of the read side), read in
 keyset-paginated pages: pages never overlap or skip an event, even while events are being written,
@@ -27,6 +28,9 @@ ${FILTER_HELP}
                      U+061C) is written as the text \\u202e (the same value in the JSON columns)
   --csv-raw          csv: write every value exactly as stored, without these changes (for a
                      program that reads the CSV, not a spreadsheet)
+  --bom              csv: start with a UTF-8 byte order mark, for Excel, which reads a CSV
+                     without one in the system's code page ("Ü" shows as "Ãœ"); without it (the
+                     default) the output is plain UTF-8, as RFC 4180 readers expect
   --page-size N      events per read, 1..1000 (default 1000)
   -h, --help         this help
 
@@ -36,7 +40,8 @@ ${ENV_HELP}
 
 ${EXIT_HELP}`;
 
-export const options = { ...FILTER_OPTIONS, format: { type: "string" }, "csv-raw": { type: "boolean" }, "page-size": { type: "string" } };
+export const options = { ...FILTER_OPTIONS, format: { type: "string" }, "csv-raw": { type: "boolean" }, bom: { type: "boolean" },
+  "page-size": { type: "string" } };
 
 export async function run(values, { conn, stdout, stderr }) {
   const format = values.format ?? "jsonl";
@@ -45,6 +50,7 @@ export async function run(values, { conn, stdout, stderr }) {
   const query = trailQuery(values);
   const logger = openLogger(conn, values.trail);
   if (values["csv-raw"] && format !== "csv") throw usage("--csv-raw: only with --format csv");
+  if (values.bom && format !== "csv") throw usage("--bom: only with --format csv");
   const raw = values["csv-raw"] === true;
   const line = format === "csv" ? (e) => csvLine(e, raw) : jsonLine;
 
@@ -52,7 +58,7 @@ export async function run(values, { conn, stdout, stderr }) {
   const stop = stdout.isTTY ? () => {} : progress(() => `exporting: ${n} events`, stderr);
   // The CSV header goes out with the first page read, so a failure before it (Neo4j down, wrong
   // password) writes nothing at all; a failure after some pages says the output is incomplete.
-  const header = format === "csv" ? csvHeader() : "";
+  const header = format === "csv" ? (values.bom ? "\ufeff" : "") + csvHeader() : "";
   let pagesRead = 0;
   try {
     for await (const events of pages(logger, conn, query, pageSize)) {
@@ -69,6 +75,10 @@ export async function run(values, { conn, stdout, stderr }) {
   } finally {
     stop();
   }
-  if (stderr.isTTY && !stdout.isTTY) stderr.write(`export: ${n} events\n`);
+  if (n === 0) {
+    // An empty export is a success (an empty window), but a mistyped --trail or database gives
+    // one too: say so where the operator sees it, not in the file.
+    stderr.write(`export: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(query).length ? " with these filters" : ""} (check --trail and NEO4J_DATABASE)\n`);
+  } else if (stderr.isTTY && !stdout.isTTY) stderr.write(`export: ${n} events\n`);
   return EXIT.OK;
 }

@@ -11,7 +11,7 @@ import { CONVERT_TIMESTAMPS, KEY_LINKS, MARK_TRAILS, STATUS } from "./migration.
 
 export const summary = "key events stored before the per-trail read index (idempotent, resumable)";
 
-export const help = `Usage: neo4j-audit migrate [--status] [--zone ZONE] [--batch N] [--json]
+export const help = `Usage: neo4j-audit migrate [--status | --dry-run] [--zone ZONE] [--batch N] [--json]
 
 Ensures the schema (as "neo4j-audit schema"), then keys every HAS_EVENT link stored before the
 per-trail read index (sets the trail's name, the event's timestamp and UID on the link), in
@@ -23,18 +23,28 @@ Run it once every writer runs this version (a link an older version writes later
 --status counts them; run migrate again).
 
 Events written by the Python log_user_action that this library replaces have a timestamp
-without a time zone (a LocalDateTime: the writing server's local time), which the read side
-cannot page or order beside the library's UTC DateTimes. migrate converts them (timestamp and
-HAS_EVENT.created, the same instant as a UTC DateTime) when --zone names the zone that server's
-clock was in; while any are left and no --zone is given, it changes nothing and exits 2.
+without a time zone (a LocalDateTime: the writing server's local time), or, in a copy that went
+through another tool, ISO 8601 text ("2026-11-02T10:00:00.123456", "2026-11-02 10:00:00",
+"2026-11-02T10:00:00+01:00"); the read side cannot page or order either beside the library's UTC
+DateTimes. migrate converts them (timestamp and HAS_EVENT.created, the same instant as a UTC
+DateTime): a text with an offset (Z, +01:00) is that instant; the others are read in --zone,
+the zone that server's clock was in. While any of those are left and no --zone is given, it
+changes nothing and exits 2. An unchained event whose timestamp is anything else (text that is
+not ISO 8601, a number, none) cannot be converted, and a trail without a name (the Python
+log_user_action's own trail node) is read by no one: with either, it changes nothing and exits
+1, with the Cypher that lists them.
 
 Options:
-  --status           only report: links without the key, trails not marked (read-only)
-  --zone ZONE        the zone of LocalDateTime timestamps: an IANA name (Europe/Brussels, UTC)
-                     or an offset (+01:00)
+  --status           only report what a run would do: links without the key, trails not
+                     marked, timestamps to convert (read-only, changes nothing)
+  --dry-run          the same as --status
+  --zone ZONE        the zone of timestamps stored without one (LocalDateTime, text without an
+                     offset): an IANA name (Europe/Brussels, UTC) or an offset (+01:00)
   --batch N          links per transaction, 100..1000000 (default 10000)
   --json             print {converted, keyed, marked, unmarked} (--status: {unkeyed, unmarked,
-                     unconverted})
+                     unconverted, zoneless, unreadable, unnamed}: timestamps to convert, those
+                     of them that need --zone, those that cannot be converted, trails without
+                     a name)
   -h, --help         this help
 
 ${ENV_HELP}
@@ -42,7 +52,7 @@ ${ENV_HELP}
 ${EXIT_HELP}`;
 
 export const options = {
-  status: { type: "boolean" }, zone: { type: "string" }, batch: { type: "string" }, json: { type: "boolean" },
+  status: { type: "boolean" }, "dry-run": { type: "boolean" }, zone: { type: "string" }, batch: { type: "string" }, json: { type: "boolean" },
 };
 
 /** `--zone`: an IANA time zone name the host knows, or a fixed offset `±HH:MM`. */
@@ -60,33 +70,51 @@ function failed(step, conn, r) {
   return new CliError(`${step} failed on ${conn.url} (database ${conn.database}): ${r.error}`, EXIT.NEO4J);
 }
 
+/** What the migration's status statement counts (src/cypher.rs `migration_status_statement`). */
+async function status(conn) {
+  const r = await cypher(conn, STATUS, {});
+  if (r.error) throw failed("status", conn, r);
+  const [unkeyed, unmarked, unconverted, zoneless, unreadable, unnamed] = r.rows[0];
+  return { unkeyed, unmarked, unconverted, zoneless, unreadable, unnamed };
+}
+
+/** Where an operator finds the timestamps migrate cannot convert. */
+const UNREADABLE_QUERY = "MATCH (e:AuditEvent) WHERE e.hash IS NULL AND e.timestamp IS NOT :: ZONED DATETIME NOT NULL RETURN e.UID, e.timestamp";
+/** Trails without a name (the Python seed's get_or_create_audit_trail_uid() node): the library
+ * finds a trail by name only, so their events are read by no one and their links cannot be keyed. */
+const UNNAMED = (n) => `${n === 1 ? "1 trail has" : `${n} trails have`} no name (as the Python log_user_action's get_or_create_audit_trail_uid() made it): the library finds a trail by its name only, so its events are never read and its links cannot be keyed; name it (MATCH (t:AuditTrail) WHERE t.name IS NULL RETURN t.UID, COUNT { (t)-[:HAS_EVENT]->() } lists them; MATCH (t:AuditTrail {UID: '…'}) SET t.name = 'default') and run migrate again`;
+
 export async function run(values, { conn, stdout, stderr = process.stderr }) {
-  if (values.status) {
-    const r = await cypher(conn, STATUS, {});
-    if (r.error) throw failed("status", conn, r);
-    const [unkeyed, unmarked, unconverted] = r.rows[0];
-    await write(stdout, values.json ? JSON.stringify({ unkeyed, unmarked, unconverted }) + "\n"
-      : `migrate: ${unkeyed} links without the per-trail key, ${unmarked} trails not marked indexed, ${unconverted} events with a LocalDateTime timestamp at ${conn.url} (database ${conn.database})${unkeyed === 0 && unmarked === 0 && unconverted === 0 ? ": nothing to do" : unconverted === 0 ? ": run neo4j-audit migrate" : ": run neo4j-audit migrate --zone <their writer's zone>"}\n`);
+  if (values.status || values["dry-run"]) {
+    const s = await status(conn);
+    const todo = s.unnamed > 0 ? `: ${UNNAMED(s.unnamed)}`
+      : s.unreadable > 0 ? `: ${s.unreadable} of them cannot be converted (not ISO 8601 text, or no timestamp); set them first, listed by ${UNREADABLE_QUERY}`
+      : s.zoneless > 0 ? ": run neo4j-audit migrate --zone <their writer's zone>"
+      : s.unkeyed === 0 && s.unmarked === 0 && s.unconverted === 0 ? ": nothing to do" : ": run neo4j-audit migrate";
+    await write(stdout, values.json ? JSON.stringify(s) + "\n"
+      : `migrate: ${s.unkeyed} links without the per-trail key, ${s.unmarked} trails not marked indexed, ${s.unconverted + s.unreadable} events whose timestamp is not a DateTime (${s.zoneless} without a time zone) at ${conn.url} (database ${conn.database})${todo}\n`);
     return EXIT.OK;
   }
   const batch = values.batch === undefined ? 10000 : parseCount("batch", values.batch, 100, 1000000);
   const zone = parseZone(values.zone);
-  if (zone === undefined) {
-    // Keying the links would copy a LocalDateTime into them: refuse before changing anything.
-    const r = await cypher(conn, STATUS, {});
-    if (r.error) throw failed("status", conn, r);
-    const unconverted = r.rows[0][2];
-    if (unconverted > 0) {
-      throw usage(`${unconverted} events have a timestamp without a time zone (LocalDateTime, as the Python log_user_action wrote them); nothing was changed: give --zone with the zone their server's clock was in (e.g. --zone Europe/Brussels, or --zone UTC)`);
-    }
+  // Keying the links would copy a timestamp that is not a DateTime into them: refuse before
+  // changing anything.
+  const s = await status(conn);
+  if (s.unnamed > 0) throw new CliError(`${UNNAMED(s.unnamed)}; nothing was changed`, EXIT.BROKEN);
+  if (s.unreadable > 0) {
+    throw new CliError(`${s.unreadable} events have a timestamp that is neither a DateTime nor ISO 8601 text (or none), which the read side cannot order; nothing was changed: set them with Cypher first (listed by ${UNREADABLE_QUERY})`, EXIT.BROKEN);
+  }
+  if (zone === undefined && s.zoneless > 0) {
+    throw usage(`${s.zoneless} events have a timestamp without a time zone (LocalDateTime as the Python log_user_action wrote them, or text without an offset); nothing was changed: give --zone with the zone their server's clock was in (e.g. --zone Europe/Brussels, or --zone UTC)`);
   }
   const logger = openLogger(conn);
   if (!(await logger.ensureSchema())) throw neo4jFailure("schema", logger, conn);
   logger.free();
   const t0 = performance.now();
   let converted = 0;
-  while (zone !== undefined) {
-    const c = await cypher(conn, CONVERT_TIMESTAMPS, { zone, batch, max: 1000000 }, null);
+  // Without --zone only texts with their own offset are left to convert (the zone is not read).
+  while (zone !== undefined || s.unconverted > 0) {
+    const c = await cypher(conn, CONVERT_TIMESTAMPS, { zone: zone ?? "UTC", batch, max: 1000000 }, null);
     if (c.error) throw failed("converting the timestamps", conn, c);
     converted += c.rows[0][0];
     if (c.rows[0][0] < 1000000) break;
@@ -107,6 +135,6 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
   const [[marked, unmarked]] = m.rows;
   const seconds = (performance.now() - t0) / 1000;
   await write(stdout, values.json ? JSON.stringify({ converted, keyed, marked, unmarked, seconds }) + "\n"
-    : `migrate: ${zone === undefined ? "" : `${converted} timestamps converted from ${zone}, `}${keyed} links keyed, ${marked} trails marked indexed, ${unmarked} not (links added meanwhile by an older writer: run it again) in ${seconds.toFixed(1)} s at ${conn.url} (database ${conn.database})\n`);
+    : `migrate: ${zone === undefined ? (converted ? `${converted} timestamps converted (text with an offset), ` : "") : `${converted} timestamps converted from ${zone}, `}${keyed} links keyed, ${marked} trails marked indexed, ${unmarked} not (links added meanwhile by an older writer: run it again) in ${seconds.toFixed(1)} s at ${conn.url} (database ${conn.database})\n`);
   return EXIT.OK;
 }

@@ -9,7 +9,8 @@ export const help = `Usage: neo4j-audit schema [--json]
 
 Creates the uniqueness constraints and indexes the library needs (ensureSchema: IF NOT EXISTS,
 then waits until the indexes are online) and lists those in place on the labels AuditEvent,
-AuditTrail and User, each marked "created" (by this run) or "present" (already there).
+AuditTrail and User and on the relationships HAS_EVENT and ON (the per-trail and per-target read
+indexes), each marked "created" (by this run) or "present" (already there).
 Run it once at deploy time, e.g. with a role that has schema rights; loggers then skip the step.
 
 Options:
@@ -23,6 +24,8 @@ ${EXIT_HELP}`;
 export const options = { json: { type: "boolean" } };
 
 const LABELS = ["AuditEvent", "AuditTrail", "User"];
+/** The relationship types of the read side's indexes (src/cypher.rs schema_statements). */
+const TYPES = ["HAS_EVENT", "ON"];
 
 /** One statement through Neo4j's HTTP transaction endpoint (one request: an implicit
  * transaction, so `CALL { } IN TRANSACTIONS` works); rows as arrays. `timeoutMs` null: none. */
@@ -63,17 +66,22 @@ export async function cypher(conn, statement, parameters, timeoutMs = 10_000) {
 
 /** Constraints and (non-constraint) indexes on the audit labels, by name. */
 async function listSchema(conn) {
-  const where = "WHERE any(l IN labelsOrTypes WHERE l IN $labels)";
-  const c = await cypher(conn, `SHOW CONSTRAINTS YIELD name, type, labelsOrTypes, properties ${where} RETURN name, type, labelsOrTypes, properties`, { labels: LABELS });
+  // Node schema on the audit labels, relationship schema on the read side's types.
+  const where = "WHERE any(l IN labelsOrTypes WHERE CASE entityType WHEN 'NODE' THEN l IN $labels ELSE l IN $types END)";
+  const params = { labels: LABELS, types: TYPES };
+  const c = await cypher(conn, `SHOW CONSTRAINTS YIELD name, type, entityType, labelsOrTypes, properties ${where} RETURN name, type, entityType, labelsOrTypes, properties`, params);
   if (c.error) return c;
-  const i = await cypher(conn, `SHOW INDEXES YIELD name, type, labelsOrTypes, properties, state, owningConstraint ${where} AND owningConstraint IS NULL RETURN name, type, labelsOrTypes, properties, state`, { labels: LABELS });
+  const i = await cypher(conn, `SHOW INDEXES YIELD name, type, entityType, labelsOrTypes, properties, state, owningConstraint ${where} AND owningConstraint IS NULL RETURN name, type, entityType, labelsOrTypes, properties, state`, params);
   if (i.error) return i;
+  // A node label as `AuditEvent(UID)`, a relationship type as `[:HAS_EVENT](trail, …)`.
+  const on = (type, entity, labels, props) =>
+    `${entity === "RELATIONSHIP" ? `[:${labels.join("|")}]` : labels.join("|")}(${props.join(", ")}) ${type}`;
   const items = new Map();
-  for (const [name, type, labels, props] of c.rows) {
-    items.set(name, { name, kind: "constraint", on: `${labels.join("|")}(${props.join(", ")}) ${type}`, state: null });
+  for (const [name, type, entity, labels, props] of c.rows) {
+    items.set(name, { name, kind: "constraint", on: on(type, entity, labels, props), state: null });
   }
-  for (const [name, type, labels, props, state] of i.rows) {
-    items.set(name, { name, kind: "index", on: `${labels.join("|")}(${props.join(", ")}) ${type}`, state });
+  for (const [name, type, entity, labels, props, state] of i.rows) {
+    items.set(name, { name, kind: "index", on: on(type, entity, labels, props), state });
   }
   return { items };
 }
@@ -105,7 +113,7 @@ export async function run(values, { conn, stdout }) {
     out += `  ${it.created ? "created" : "present"}  ${it.kind.padEnd(10)}  ${it.name.padEnd(wn)}  ${it.on.padEnd(wo)}  ${it.state ?? ""}`.trimEnd() + "\n";
   }
   const n = (kind) => items.filter((it) => it.kind === kind).length;
-  out += `schema: ${n("constraint")} constraints and ${n("index")} indexes on ${LABELS.join(", ")} at ${conn.url} (database ${conn.database}): ${created.length} created, ${present.length} already present\n`;
+  out += `schema: ${n("constraint")} constraints and ${n("index")} indexes on ${LABELS.join(", ")}, ${TYPES.join(", ")} at ${conn.url} (database ${conn.database}): ${created.length} created, ${present.length} already present\n`;
   await write(stdout, out);
   return EXIT.OK;
 }

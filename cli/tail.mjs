@@ -9,7 +9,8 @@ export const summary = "the newest events; --follow polls for new ones";
 export const LOOKBACK_MS = 10_000;
 
 export const help = `Usage: neo4j-audit tail [--trail NAME] [-n N] [--follow] [--interval SECONDS]
-                        [--user UID] [--action TYPE] [--category CAT] [--format text|jsonl]
+                        [--user UID] [--action TYPE] [--category CAT] [--target LABEL:UID]
+                        [--format text|jsonl]
 
 Prints the trail's newest N events, oldest of them first. With --follow, keeps polling and prints
 each new event once, in time order, until interrupted (Ctrl-C, SIGTERM: exit status 0).
@@ -26,7 +27,10 @@ Options:
   --user UID            only this user's events
   --action TYPE         only this action type (eventType)
   --category CAT        only this category
-  --format FORMAT       text (default): time, action, category, user (name), details as JSON, with
+  --target LABEL:UID    only events performed on this node (e.g. Document:doc-456)
+  --format FORMAT       text (default): time (recorded), action, category, user (name), "on" the
+                        targets (Label:uid (role)), "occurred" when the user acted if that differs
+                        (a Worker-written event that waited in a queue), details as JSON, with
                         control characters escaped; jsonl: one JSON object per line, as export
   -h, --help            this help
 
@@ -42,6 +46,7 @@ export const options = {
   user: { type: "string" },
   action: { type: "string" },
   category: { type: "string" },
+  target: { type: "string" },
   format: { type: "string" },
 };
 

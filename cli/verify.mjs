@@ -16,7 +16,8 @@ events that carry no chain fields. A stream whose id is a plain UUID (begun befo
 were bound to their trail) verifies but is marked "not bound to the trail": it could have been
 moved here from another trail unseen.
 Finding no events at all (a mistyped --trail, a --since or --stream that matches nothing) is
-not a verified trail: it exits 1 ("nothing verified") unless --allow-empty.
+not a verified trail: it exits 1 ("nothing verified") unless --allow-empty. A trail that is not
+intact ends with what to do about it.
 On a terminal, stderr shows a spinner while it reads.
 
 Options:
@@ -135,9 +136,24 @@ export async function run(values, { conn, stdout, stderr }) {
     const unsigned = query.publicKeys === undefined ? 0 : report.streams.filter((s) => s.checked > 0 && s.signedSeq == null).length;
     const note = unsigned ? ` (${plural(unsigned, "stream")} UNSIGNED, tolerated by --allow-unsigned)` : "";
     out += `verify: ${counts}: intact${empty ? " (no events found; --allow-empty)" : ""}${note}\n`;
+    // What "intact" covers when nothing outside the database vouches for the heads (README, What
+    // a chain does not protect against): an auditor reads it as proof of more than it is.
+    if (!empty && query.publicKeys === undefined && query.anchors === undefined) {
+      out += "note: the events agree with their hash chains; whoever can write to this database could still rewrite a whole stream and re-hash it: to rule that out, check the Worker's signatures (--public-key) or heads kept outside the database (--anchor, e.g. an earlier --json report)\n";
+    }
   } else {
     const what = [broken && `${plural(broken, "stream")} broken`, report.unchained && `${plural(report.unchained, "unchained event")}`].filter(Boolean);
     out += `verify: ${counts}: NOT intact (${what.join(", ")})\n`;
+    // What the reader of the report does next, in words that need no knowledge of the chain.
+    if (broken) {
+      // A signature that does not verify is also what a wrong or outdated --public-key gives.
+      const keyFirst = query.publicKeys !== undefined && report.streams.some((s) => !s.ok && /signature/.test(s.firstBreak?.message ?? ""))
+        ? "first make sure --public-key holds the Worker's keys (its GET /v1/keys, every key it signed with): a wrong key fails every signature; then " : "";
+      out += `what to do: ${keyFirst}do not rely on a BROKEN stream's events from its break on (they were edited, deleted, inserted or moved after they were written); compare them with an export or backup kept outside this database, check who could write to it, and keep this report (--json) as evidence\n`;
+    }
+    if (report.unchained > 0) {
+      out += "what to do: events written before chaining (by the Python log_user_action, or an older version) can never be verified: verify from the cut-over on (--since TIME); any other event listed was added, or its trail link changed, outside the library: look it up by its UID\n";
+    }
   }
   await write(stdout, out);
   return ok ? EXIT.OK : EXIT.BROKEN;

@@ -293,7 +293,8 @@ pub const MIGRATION_MAX: u32 = 1_000_000;
 ///    the event's `timestamp`, `eventUID` = its `UID`), in batches of `$batch` links, each batch
 ///    its own transaction (`CALL { } IN TRANSACTIONS`, so it needs an implicit transaction:
 ///    Neo4j's `tx/commit` with one statement, or the Query API). Returns the number of links
-///    keyed; run it again while that is `$max`.
+///    keyed; run it again while that is `$max`. A trail without a `name` is skipped (its links
+///    could carry no key; [`migration_status_statement`] counts such trails).
 /// 2. marks every trail none of whose links lacks the key ([`TRAIL_INDEXED`]); from then on that
 ///    trail's pages are read by the per-trail index. Returns the trails marked now and the
 ///    trails still unmarked.
@@ -314,7 +315,7 @@ pub(crate) fn migration_texts(labels: &Labels) -> Result<Vec<String>, AuditError
     let t = &labels.trail;
     Ok(vec![
         format!(
-            "MATCH (t:{t})-[r:HAS_EVENT]->(ev) WHERE r.trail IS NULL \
+            "MATCH (t:{t})-[r:HAS_EVENT]->(ev) WHERE r.trail IS NULL AND t.name IS NOT NULL \
              WITH t, r, ev LIMIT $max \
              CALL {{ WITH t, r, ev SET r.trail = t.name, r.created = ev.timestamp, r.eventUID = ev.UID }} \
              IN TRANSACTIONS OF $batch ROWS \
@@ -331,18 +332,32 @@ pub(crate) fn migration_texts(labels: &Labels) -> Result<Vec<String>, AuditError
     ])
 }
 
+/// A `timestamp` stored as ISO 8601 text (a copy of the Python seed's graph written through a
+/// driver or tool that turned `datetime.now()` into a string: `isoformat()`'s
+/// `2026-11-02T10:00:00.123456`, `str()`'s `2026-11-02 10:00:00.123456`, with or without an offset):
+/// the texts [`timestamp_migration_statement`] converts. A Cypher regular expression (full match),
+/// written without backslashes so that cli/migration.mjs holds it word for word.
+const ISO_TEXT: &str = "[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?";
+/// An [`ISO_TEXT`] that names its own offset (read as that instant; the others need a zone).
+const ZONED_TEXT: &str = ".*(Z|[+-][0-9]{2}(:?[0-9]{2})?)";
+
 /// The conversion of events the Python `log_user_action` this library replaces wrote (`neo4j-audit
 /// migrate --zone`): it stored `timestamp` and `HAS_EVENT.created` as the server's local
-/// `datetime.now()`, which Neo4j's Python driver writes as a `LocalDateTime` (no zone). The read
-/// side needs a `DateTime` (`timestamp.epochMillis`: Neo4j answers a `LocalDateTime` with
-/// "Epoch not supported", failing every page that holds one), and `ORDER BY` sorts the two types
-/// apart. This sets both to the same instant as a UTC `DateTime`, reading the local time in
+/// `datetime.now()`, which Neo4j's Python driver writes as a `LocalDateTime` (no zone); a copy
+/// that went through another tool may hold ISO 8601 text instead ([`ISO_TEXT`]). The read side
+/// needs a `DateTime` (`timestamp.epochMillis`: Neo4j answers a `LocalDateTime` with "Epoch not
+/// supported" and text with "Type mismatch", failing every page that holds one), and `ORDER BY`
+/// sorts the types apart. This sets both to the same instant as a UTC `DateTime`: a text with an
+/// offset (`Z`, `+01:00`) is that instant; a `LocalDateTime` or a text without one is read in
 /// `$zone` (the IANA zone of the seed's server, e.g. `Europe/Brussels`; a local time that a
 /// daylight-saving change made ambiguous or skipped is resolved as Neo4j's `datetime({datetime,
-/// timezone})` does). Only unchained events (`hash` null): the library never writes a
-/// `LocalDateTime`. Up to `$max` events per run, `$batch` per transaction, like
-/// [`migration_statements`]' first one (run it before that one: it keys `created` from the
-/// converted `timestamp`); returns `converted`, and run it again while that is `$max`.
+/// timezone})` does). A `HAS_EVENT.created` that is not a `DateTime` gets the same value. Only
+/// unchained events (`hash` null): the library never writes anything but a `DateTime`. Other
+/// values (text that is not ISO 8601, a number, none) are left alone:
+/// [`migration_status_statement`] counts them as `unreadable`. Up to `$max` events per run,
+/// `$batch` per transaction, like [`migration_statements`]' first one (run it before that one: it
+/// keys `created` from the converted `timestamp`); returns `converted`, and run it again while
+/// that is `$max`.
 pub fn timestamp_migration_statement(labels: &Labels, zone: &str) -> Result<Statement, AuditError> {
     labels.validate()?;
     Ok(Statement {
@@ -355,19 +370,28 @@ pub fn timestamp_migration_statement(labels: &Labels, zone: &str) -> Result<Stat
 fn timestamp_migration_text(labels: &Labels) -> String {
     let t = &labels.trail;
     format!(
-        "MATCH (:{t})-[r:HAS_EVENT]->(ev) WHERE ev.timestamp IS :: LOCAL DATETIME AND ev.hash IS NULL \
+        "MATCH (:{t})-[r:HAS_EVENT]->(ev) WHERE ev.hash IS NULL \
+         AND (ev.timestamp IS :: LOCAL DATETIME NOT NULL OR ev.timestamp IS :: STRING NOT NULL AND ev.timestamp =~ '{ISO_TEXT}') \
          WITH r, ev LIMIT $max \
          CALL {{ WITH r, ev \
-         WITH r, ev, datetime({{datetime: datetime({{datetime: ev.timestamp, timezone: $zone}}), timezone: 'UTC'}}) AS ts \
-         SET ev.timestamp = ts, r.created = CASE WHEN r.created IS :: LOCAL DATETIME THEN ts ELSE r.created END }} \
+         WITH r, ev, CASE WHEN ev.timestamp IS :: STRING THEN left(ev.timestamp, 10) + 'T' + substring(ev.timestamp, 11) END AS text \
+         WITH r, ev, datetime({{datetime: CASE WHEN text IS NULL THEN datetime({{datetime: ev.timestamp, timezone: $zone}}) \
+         WHEN text =~ '{ZONED_TEXT}' THEN datetime(text) \
+         ELSE datetime({{datetime: localdatetime(text), timezone: $zone}}) END, timezone: 'UTC'}}) AS ts \
+         SET ev.timestamp = ts, r.created = CASE WHEN r.created IS :: ZONED DATETIME NOT NULL THEN r.created ELSE ts END }} \
          IN TRANSACTIONS OF $batch ROWS \
          RETURN count(*) AS converted"
     )
 }
 
 /// The migration's status, one read-only statement: how many `HAS_EVENT` links lack the
-/// per-trail key, how many trails are not marked [`TRAIL_INDEXED`], and how many events still
-/// have a `LocalDateTime` timestamp ([`timestamp_migration_statement`]).
+/// per-trail key, how many trails are not marked [`TRAIL_INDEXED`], how many unchained events
+/// [`timestamp_migration_statement`] would convert (`unconverted`), how many of those need its
+/// `$zone` (`zoneless`: a `LocalDateTime`, or text without an offset), and how many unchained
+/// events have a timestamp it cannot convert (`unreadable`: none, a number, text that is not ISO
+/// 8601), which the read side cannot page either, and how many trails have no `name` (`unnamed`:
+/// the Python seed's `get_or_create_audit_trail_uid()` node, which the library never reads and
+/// [`migration_statements`] do not key: name it first).
 pub fn migration_status_statement(labels: &Labels) -> Result<Statement, AuditError> {
     labels.validate()?;
     let t = &labels.trail;
@@ -377,8 +401,14 @@ pub fn migration_status_statement(labels: &Labels) -> Result<Statement, AuditErr
              WITH count(r) AS unkeyed \
              OPTIONAL MATCH (u:{t}) WHERE u.{TRAIL_INDEXED} IS NULL \
              WITH unkeyed, count(u) AS unmarked \
-             OPTIONAL MATCH (:{t})-[:HAS_EVENT]->(l) WHERE l.timestamp IS :: LOCAL DATETIME AND l.hash IS NULL \
-             RETURN unkeyed, unmarked, count(l) AS unconverted"
+             OPTIONAL MATCH (:{t})-[:HAS_EVENT]->(l) WHERE l.hash IS NULL AND l.timestamp IS NOT :: ZONED DATETIME NOT NULL \
+             WITH unkeyed, unmarked, l, l.timestamp IS :: LOCAL DATETIME NOT NULL AS local, \
+             l.timestamp IS :: STRING NOT NULL AND l.timestamp =~ '{ISO_TEXT}' AS text \
+             WITH unkeyed, unmarked, count(DISTINCT CASE WHEN local OR text THEN l END) AS unconverted, \
+             count(DISTINCT CASE WHEN local OR text AND NOT l.timestamp =~ '{ZONED_TEXT}' THEN l END) AS zoneless, \
+             count(DISTINCT CASE WHEN NOT (local OR text) THEN l END) AS unreadable \
+             OPTIONAL MATCH (n:{t}) WHERE n.name IS NULL \
+             RETURN unkeyed, unmarked, unconverted, zoneless, unreadable, count(n) AS unnamed"
         ),
         parameters: json!({}),
     })

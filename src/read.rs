@@ -1153,19 +1153,24 @@ type Rows<'a> =
 #[cfg(target_arch = "wasm32")]
 type Rows<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<crate::outcome::JsonRows, AuditError>> + 'a>>;
 
-/// What to do when a read meets an event whose `timestamp` has no zone (a `LocalDateTime`, as the
-/// Python `log_user_action` this library replaces stored it): Neo4j's own answer, "Epoch not
-/// supported.", names neither the event nor the remedy.
+/// What to do when a read meets an event whose `timestamp` is not a `DateTime`: no zone (a
+/// `LocalDateTime`, as the Python `log_user_action` this library replaces stored it), or text (a
+/// copy of its graph that went through another tool): Neo4j's own answers, "Epoch not
+/// supported." and "Type mismatch: expected a map but was String(…)", name no remedy.
 fn local_time_hint(e: AuditError) -> AuditError {
+    let hint = match &e {
+        AuditError::Neo4j { message, .. } if message.starts_with("Epoch not supported") => {
+            " (an event's timestamp is a LocalDateTime, as the Python log_user_action wrote them: \
+             convert them with `neo4j-audit migrate --zone <their writer's time zone>`)"
+        }
+        AuditError::Neo4j { message, .. } if message.starts_with("Type mismatch: expected a map but was String") => {
+            " (an event's timestamp is text, not a DateTime: `neo4j-audit migrate` converts ISO 8601 text, \
+             with --zone <their writer's time zone> for text without an offset)"
+        }
+        _ => return e,
+    };
     match e {
-        AuditError::Neo4j { code, message } if message.starts_with("Epoch not supported") => AuditError::Neo4j {
-            code,
-            message: cat(&[
-                &message,
-                " (an event's timestamp is a LocalDateTime, as the Python log_user_action wrote them: \
-                 convert them with `neo4j-audit migrate --zone <their writer's time zone>`)",
-            ]),
-        },
+        AuditError::Neo4j { code, message } => AuditError::Neo4j { code, message: cat(&[&message, hint]) },
         e => e,
     }
 }

@@ -264,10 +264,15 @@ test("schema ensures the constraints and indexes and lists them as the graph has
   const r = await cli(["schema"]);
   assert.equal(r.code, 0, r.stderr);
   const [[names]] = await cypher(
-    "SHOW INDEXES YIELD name, labelsOrTypes, state WHERE any(l IN labelsOrTypes WHERE l IN ['AuditEvent', 'AuditTrail', 'User']) AND state = 'ONLINE' RETURN collect(name)",
+    "SHOW INDEXES YIELD name, labelsOrTypes, state WHERE any(l IN labelsOrTypes WHERE l IN ['AuditEvent', 'AuditTrail', 'User', 'HAS_EVENT', 'ON']) AND state = 'ONLINE' RETURN collect(name)",
   );
+  // The two relationship indexes the read side depends on (per trail, per target) were created
+  // but not listed: an operator checking the deploy could not see them.
+  assert.match(r.stdout, /^ {2}(created|present) +index +auditevent_has_event_trail_created_uid +\[:HAS_EVENT\]\(trail, created, eventUID\) RANGE +ONLINE$/m);
+  assert.match(r.stdout, /^ {2}(created|present) +index +auditevent_on_target_created_uid +\[:ON\]\(target, created, eventUID\) RANGE +ONLINE$/m);
   for (const name of ["auditevent_uid_unique", "audittrail_name_unique", "auditevent_timestamp", "auditevent_user_ts_uid",
-    "auditevent_type_ts_uid", "auditevent_category_ts_uid", "user_uid", "auditevent_stream_seq"]) {
+    "auditevent_type_ts_uid", "auditevent_category_ts_uid", "user_uid", "auditevent_stream_seq",
+    "auditevent_has_event_trail_created_uid", "auditevent_on_target_created_uid"]) {
     assert.ok(names.includes(name), `${name} online in Neo4j`);
     assert.match(r.stdout, new RegExp(`^ {2}(created|present) +(constraint|index) +${name} `, "m"));
   }
@@ -278,6 +283,7 @@ test("schema ensures the constraints and indexes and lists them as the graph has
   assert.equal(report.ensured, true);
   assert.deepEqual(report.created, [], "a second run creates nothing");
   assert.ok(report.present.includes("auditevent_stream_seq"));
+  assert.ok(report.present.includes("auditevent_has_event_trail_created_uid"), j.stdout);
 });
 
 test("export jsonl and csv round-trip every field, across pages, newest first", async () => {
@@ -408,6 +414,51 @@ test("export stops quietly with 0 when its reader goes away (export | head)", as
   assert.equal(stderr, "");
 });
 
+test("export: an empty result says so on stderr (a mistyped --trail); --bom starts a CSV with a UTF-8 byte order mark", async () => {
+  // An auditor's `export --trail paymnets > jan.jsonl` gave an empty file, exit 0 and not a word.
+  const missing = unique("cli-export-missing");
+  const empty = await cli(["export", "--trail", missing]);
+  assert.equal(empty.code, 0, empty.stderr);
+  assert.equal(empty.stdout, "");
+  assert.equal(empty.stderr, `export: no events found in trail "${missing}" at ${NEO4J_URL} (database neo4j) (check --trail and NEO4J_DATABASE)\n`);
+  const { trail } = await logged("cli-export-bom", 2);
+  const plain = await cli(["export", "--trail", trail, "--format", "csv"]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal(plain.stderr, "", "nothing said when events were found");
+  assert.ok(plain.stdout.startsWith("uid,timestamp,"), "no BOM by default");
+  const bom = await cli(["export", "--trail", trail, "--format", "csv", "--bom"]);
+  assert.equal(bom.code, 0, bom.stderr);
+  assert.equal(bom.stdout, `\ufeff${plain.stdout}`, "the same CSV after the mark (Excel then reads UTF-8: 'Bob, \"B\" Ü')");
+  const jsonlBom = await cli(["export", "--trail", trail, "--bom"]);
+  assert.equal(jsonlBom.code, 2);
+  assert.match(jsonlBom.stderr, /--bom: only with --format csv/);
+});
+
+test("export and tail keep integers beyond 2^53 in details as stored (a 64-bit id), not rounded by JavaScript", async () => {
+  // The read API parses details into JavaScript numbers: 9007199254740993 came out as
+  // 9007199254740992 and 12345678901234567890 as 12345678901234567000 in every export format.
+  const trail = unique("cli-bigint");
+  const stored = '{"order_id": 12345678901234567890, "nested": {"ids": [9007199254740993, 1]}, "note": "a  b \\"details\\":null", "ok": 1.50}';
+  await cypher(
+    `MERGE (t:AuditTrail {name: $trail}) ON CREATE SET t.UID = randomUUID()
+     CREATE (t)-[:HAS_EVENT]->(:AuditEvent {UID: $trail + '-big', eventType: 'PAYMENT', eventCategory: 'FINANCE',
+             timestamp: datetime(), userUID: 'u1', details: $stored})
+     CREATE (t)-[:HAS_EVENT]->(:AuditEvent {UID: $trail + '-small', eventType: 'PAYMENT', eventCategory: 'FINANCE',
+             timestamp: datetime() - duration({seconds: 1}), details: '{"n": 5}'})`,
+    { trail, stored });
+  const exact = '{"order_id":12345678901234567890,"nested":{"ids":[9007199254740993,1]},"note":"a  b \\"details\\":null","ok":1.50}';
+  const j = await cli(["export", "--trail", trail]);
+  assert.equal(j.code, 0, j.stderr);
+  const [big, small] = j.stdout.split("\n");
+  assert.ok(big.includes(`"userName":null,"details":${exact},"streamId":null`), big);
+  assert.deepEqual(JSON.parse(big).details, JSON.parse(stored), "still JSON, the same keys");
+  assert.ok(small.includes('"details":{"n":5}'), small);
+  const csv = await cli(["export", "--trail", trail, "--format", "csv"]);
+  assert.equal(parseCsv(csv.stdout)[1][7], exact);
+  const t = await cli(["tail", "--trail", trail, "-n", "1"]);
+  assert.ok(t.stdout.endsWith(`  u1  ${exact}\n`), t.stdout);
+});
+
 test("export --since / --until / --user / --action select exactly the stored events that match", async () => {
   const { trail } = await logged("cli-export-filter", 9);
   const all = await stored(trail);
@@ -448,6 +499,46 @@ test("tail -n prints the newest events, oldest of them first", async () => {
 
   const more = await cli(["tail", "--trail", trail, "--lines", "50", "--format", "jsonl"]);
   assert.deepEqual(jsonl(more.stdout).map((e) => e.uid), all.map((e) => e.uid).reverse());
+});
+
+test("tail text names what each action was performed on (targets) and when it occurred if not when recorded", async () => {
+  // "Who did what to doc-456?": the text line showed no target at all (only export carried them).
+  const trail = unique("cli-tail-targets");
+  const logger = new pkg.AuditLogger(config(trail));
+  assert.ok(await logger.logUserAction({ uid: "u1", name: "Ann" }, "DOCUMENT_MODIFIED", "DOCUMENT_MANAGEMENT", { v: 2 },
+    { targets: [{ label: "Document", uid: "doc-456", role: "subject" }, { label: "Folder", uid: "f-1" }] }), logger.lastError);
+  assert.ok(await logger.logUserAction({ uid: "u1", name: "Ann" }, "LOGIN", "SECURITY"), logger.lastError);
+  const [[uid, recorded]] = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e {eventType: 'LOGIN'}) SET e.occurredAt = e.timestamp - duration({hours: 1}) RETURN e.UID, e.timestamp.epochMillis",
+    { trail });
+  const r = await cli(["tail", "--trail", trail, "-n", "2"]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split("\n");
+  assert.match(lines[0], /  DOCUMENT_MODIFIED  DOCUMENT_MANAGEMENT  u1 \(Ann\)  on Document:doc-456 \(subject\), Folder:f-1  \{"v":2\}$/);
+  assert.equal(lines[1], `${new Date(recorded).toISOString()}  LOGIN  SECURITY  u1 (Ann)  occurred ${new Date(recorded - 3_600_000).toISOString()}`, uid);
+});
+
+test("export / tail --target LABEL:UID select the events performed on that node", async () => {
+  // "Who did what to doc-456?" had no answer on the command line (the read API's target filter
+  // was not an option).
+  const trail = unique("cli-target");
+  const doc = `doc-${randomUUID()}`;
+  await cypher("CREATE (:Document {UID: $doc})", { doc });
+  const logger = new pkg.AuditLogger(config(trail));
+  const want = [];
+  for (let i = 0; i < 5; i++) {
+    const targets = i % 2 ? [{ label: "Document", uid: doc, role: "subject" }] : [{ label: "Document", uid: `${doc}-other` }];
+    assert.ok(await logger.logUserAction({ uid: `u${i}`, name: "Ann" }, "DOCUMENT_VIEWED", null, { i }, { targets }), logger.lastError);
+    if (i % 2) want.unshift(i);
+  }
+  const r = await cli(["export", "--trail", trail, "--target", `Document:${doc}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(jsonl(r.stdout).map((e) => e.details.i), want);
+  const t = await cli(["tail", "--trail", trail, "--target", `Document:${doc}`, "-n", "1", "--format", "jsonl"]);
+  assert.deepEqual(jsonl(t.stdout).map((e) => e.details.i), [3]);
+  const bad = await cli(["export", "--trail", trail, "--target", "Document"]);
+  assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+  assert.match(bad.stderr, /^neo4j-audit export: --target: target must be "Label:uid"/);
 });
 
 test("tail text escapes control characters stored in the graph", async () => {
@@ -554,7 +645,7 @@ async function verifyBroken(trail, kind, seq, uid) {
   const r = await cli(["verify", "--trail", trail]);
   assert.equal(r.code, 1, `${kind}: ${r.stdout}${r.stderr}`);
   assert.match(r.stdout, new RegExp(`BROKEN {2}${kind} at seq ${seq}${uid ? `, event ${uid}` : ""}: `));
-  assert.match(r.stdout, /NOT intact \(1 stream broken\)\n$/);
+  assert.match(r.stdout, /NOT intact \(1 stream broken\)\nwhat to do: do not rely on a BROKEN stream's events from its break on .* keep this report \(--json\) as evidence\n$/);
   const j = await cli(["verify", "--trail", trail, "--json"]);
   assert.equal(j.code, 1);
   const report = JSON.parse(j.stdout);
@@ -571,7 +662,11 @@ test("verify: an intact trail exits 0 and prints the head to anchor", async () =
   const r = await cli(["verify", "--trail", trail]);
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.ok(r.stdout.includes(`stream ${head.streamId}  intact  4 events, head seq 3 hash ${head.hash}\n`), r.stdout);
-  assert.match(r.stdout, /verify: 1 stream, 4 events checked: intact\n$/);
+  // "intact" with nothing outside the database to vouch for the heads says what it does not prove.
+  assert.match(r.stdout, /verify: 1 stream, 4 events checked: intact\nnote: the events agree with their hash chains; whoever can write to this database could still rewrite a whole stream and re-hash it: .*--public-key.*--anchor/);
+  const anchored = await cli(["verify", "--trail", trail, "--anchor", JSON.stringify(head)]);
+  assert.equal(anchored.code, 0, anchored.stdout + anchored.stderr);
+  assert.match(anchored.stdout, /verify: 1 stream, 4 events checked: intact\n$/, "no note when a head kept elsewhere was checked");
   const j = await cli(["verify", "--trail", trail, "--json"]);
   assert.equal(j.code, 0);
   assert.deepEqual(JSON.parse(j.stdout), { trail, ok: true, checked: 4, unchained: 0, unchainedUids: [],
@@ -658,7 +753,8 @@ test("verify: an inserted copy exits 1 naming the intruder; a bare unchained eve
   assert.equal(r.code, 1, r.stdout);
   assert.ok(r.stdout.includes(`1 event without chain fields or not linked as written (inserted, written before chaining, or its trail link edited): bare-${trail}\n`), r.stdout);
   assert.match(r.stdout, /  intact  2 events/);
-  assert.match(r.stdout, /NOT intact \(1 unchained event\)\n$/);
+  // What to do, for an auditor who does not know the chain (the output said only "NOT intact").
+  assert.match(r.stdout, /NOT intact \(1 unchained event\)\nwhat to do: events written before chaining .* verify from the cut-over on \(--since TIME\); .* look it up by its UID\n$/);
 });
 
 test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritten up to it, exits 1", async () => {
@@ -794,6 +890,11 @@ test("migrate: keys links stored before the per-trail index, marks the trail, ex
   assert.equal(status.code, 0, status.stderr);
   const s = JSON.parse(status.stdout);
   assert.ok(s.unkeyed >= 7 && s.unmarked >= 1, status.stdout);
+  // The name an operator tries first for "show me, change nothing" (it was an unknown option).
+  const dry = await cli(["migrate", "--dry-run", "--json"]);
+  assert.equal(dry.code, 0, dry.stderr);
+  assert.deepEqual(Object.keys(JSON.parse(dry.stdout)), Object.keys(s));
+  assert.equal(JSON.parse(dry.stdout).unkeyed, JSON.parse((await cli(["migrate", "--status", "--json"])).stdout).unkeyed, "changed nothing");
 
   const run = await cli(["migrate", "--json"]);
   assert.equal(run.code, 0, run.stderr);
@@ -809,7 +910,7 @@ test("migrate: keys links stored before the per-trail index, marks the trail, ex
   const again = await cli(["migrate"]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /^migrate: 0 links keyed, 0 trails marked indexed/);
-  assert.match((await cli(["migrate", "--status"])).stdout, /: 0 links without the per-trail key, 0 trails not marked indexed, 0 events with a LocalDateTime timestamp .*nothing to do\n$/);
+  assert.match((await cli(["migrate", "--status"])).stdout, /: 0 links without the per-trail key, 0 trails not marked indexed, 0 events whose timestamp is not a DateTime \(0 without a time zone\) .*nothing to do\n$/);
   const bad = await cli(["migrate", "--batch", "5"]);
   assert.equal(bad.code, 2, bad.stderr);
 });
@@ -861,6 +962,94 @@ test("migrate --zone converts the Python seed's LocalDateTime timestamps; withou
   const again = await cli(["migrate", "--zone", "UTC"]);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /^migrate: 0 timestamps converted from UTC, /);
+});
+
+test("migrate converts ISO 8601 text timestamps (offset: that instant; none: --zone) and refuses text it cannot read", async () => {
+  // A copy of the Python seed's graph that stored its times as text (isoformat(), str()): every
+  // export failed with a bare "Type mismatch", and migrate keyed the links with the text, said
+  // "nothing to do" about the times, and left the trail unreadable.
+  const trail = unique("cli-text");
+  const texts = [["a", "2026-11-02T10:00:00.123456"], ["b", "2026-11-02 10:05:00.5"], ["c", "2026-11-02T10:10:00+01:00"],
+    ["d", "2026-11-02T09:15:00Z"]];
+  await cypher(
+    `MERGE (t:AuditTrail {name: $trail}) ON CREATE SET t.UID = randomUUID() WITH t
+     UNWIND $texts AS p
+     CREATE (e:AuditEvent {UID: $trail + '-' + p[0], eventType: 'LOGIN', eventCategory: 'SECURITY', timestamp: p[1],
+             userUID: 'user-123', userName: '=HYPERLINK("x")', details: '{"ip": "10.0.0.1"}'})
+     CREATE (t)-[:HAS_EVENT {created: p[1]}]->(e)`,
+    { trail, texts },
+  );
+  const types = () => cypher(
+    "MATCH (:AuditTrail {name: $trail})-[r:HAS_EVENT]->(e) RETURN collect(DISTINCT valueType(e.timestamp)), collect(DISTINCT valueType(r.created)), count(r.trail)",
+    { trail });
+  const text = [["STRING NOT NULL"], ["STRING NOT NULL"], 0];
+  const before = await cli(["export", "--trail", trail]);
+  assert.equal(before.code, 3);
+  assert.match(before.stderr, /Type mismatch.*timestamp is text, not a DateTime: `neo4j-audit migrate` converts ISO 8601 text/);
+  const status = JSON.parse((await cli(["migrate", "--status", "--json"])).stdout);
+  assert.ok(status.unconverted >= 4 && status.zoneless >= 2 && status.unreadable === 0, JSON.stringify(status));
+
+  // Text that is no time at all: nothing is changed, exit 1, and the query that finds it.
+  await cypher(
+    `MATCH (t:AuditTrail {name: $trail}) CREATE (t)-[:HAS_EVENT {created: 'yesterday'}]->
+     (:AuditEvent {UID: $trail + '-bad', eventType: 'LOGIN', eventCategory: 'SECURITY', timestamp: 'yesterday'})`, { trail });
+  try {
+    assert.equal(JSON.parse((await cli(["migrate", "--status", "--json"])).stdout).unreadable, 1);
+    const refused = await cli(["migrate", "--zone", "UTC"]);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /^neo4j-audit migrate: 1 events have a timestamp that is neither a DateTime nor ISO 8601 text .*nothing was changed: set them with Cypher first \(listed by MATCH \(e:AuditEvent\) WHERE/);
+  } finally {
+    await cypher("MATCH (e:AuditEvent {UID: $u}) DETACH DELETE e", { u: `${trail}-bad` });
+  }
+  assert.deepEqual(await types(), [text], "nothing converted or keyed");
+  const noZone = await cli(["migrate"]);
+  assert.equal(noZone.code, 2, noZone.stderr);
+  assert.match(noZone.stderr, /events have a timestamp without a time zone \(LocalDateTime .*or text without an offset\); nothing was changed: give --zone/);
+  assert.deepEqual(await types(), [text], "nothing converted or keyed");
+
+  // Brussels in November is UTC+1: a text without an offset is read there, one with an offset as is.
+  const run = await cli(["migrate", "--zone", "Europe/Brussels", "--json"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.ok(JSON.parse(run.stdout).converted >= 4, run.stdout);
+  assert.deepEqual(await types(), [[["ZONED DATETIME NOT NULL"], ["ZONED DATETIME NOT NULL"], 4]]);
+  const after = await cli(["export", "--trail", trail]);
+  assert.equal(after.code, 0, after.stderr);
+  assert.deepEqual(jsonl(after.stdout).map((e) => [e.uid, e.timestamp]), [
+    [`${trail}-d`, "2026-11-02T09:15:00.000Z"], [`${trail}-c`, "2026-11-02T09:10:00.000Z"],
+    [`${trail}-b`, "2026-11-02T09:05:00.500Z"], [`${trail}-a`, "2026-11-02T09:00:00.123Z"]]);
+  assert.deepEqual(jsonl(after.stdout), await stored(trail));
+  const [[sameLinks]] = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[r:HAS_EVENT]->(e) RETURN all(x IN collect(r.created = e.timestamp) WHERE x)", { trail });
+  assert.equal(sameLinks, true, "each link's created is its event's new timestamp");
+});
+
+test("migrate refuses while a trail has no name (the Python seed's own trail node), naming the fix; once named it keys and reads it", async () => {
+  // Before: "3 links keyed, 0 trails marked indexed, 1 not (links added meanwhile by an older
+  // writer: run it again)", and every run again "keyed" the same links (r.trail = null sets nothing).
+  const uid = `py-trail-${randomUUID()}`;
+  const name = unique("cli-unnamed");
+  await cypher(
+    `CREATE (t:AuditTrail {UID: $uid}) WITH t UNWIND range(0, 1) AS i
+     CREATE (e:AuditEvent {UID: $uid + '-' + i, eventType: 'LOGIN', eventCategory: 'USER_ACTION',
+             timestamp: datetime('2026-10-01T06:00:00Z') + duration({minutes: i})})
+     CREATE (t)-[:HAS_EVENT {created: e.timestamp}]->(e)`, { uid });
+  const keyed = () => cypher("MATCH (:AuditTrail {UID: $uid})-[r:HAS_EVENT]->() RETURN count(r.trail)", { uid });
+  try {
+    const status = await cli(["migrate", "--status", "--json"]);
+    assert.ok(JSON.parse(status.stdout).unnamed >= 1, status.stdout);
+    assert.match((await cli(["migrate", "--status"])).stdout, /: 1 trail has no name .*SET t.name = 'default'\) and run migrate again\n$/);
+    const refused = await cli(["migrate"]);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /^neo4j-audit migrate: 1 trail has no name \(as the Python log_user_action's get_or_create_audit_trail_uid\(\) made it\): .*; nothing was changed\n$/);
+    assert.deepEqual(await keyed(), [[0]]);
+  } finally {
+    await cypher("MATCH (t:AuditTrail {UID: $uid}) SET t.name = $name", { uid, name });
+  }
+  const run = await cli(["migrate", "--json"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(await keyed(), [[2]]);
+  const exported = await cli(["export", "--trail", name]);
+  assert.deepEqual(jsonl(exported.stdout).map((e) => e.uid), [`${uid}-1`, `${uid}-0`]);
 });
 
 test("a bad count names its option once: --batch, --lines, --page-size", async () => {
