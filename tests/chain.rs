@@ -382,6 +382,44 @@ async fn a_since_window_checks_its_start_from_the_event_before_it() {
     }
 }
 
+/// A writer's clock is not monotonic: a client whose clock is set back mid-stream (NTP, a user),
+/// or the Worker's stream, where a request that lost the race for the head is chained after one
+/// received later (its `timestamp` is its receive time). A `since` window picks its events by
+/// `timestamp` but checks them by `seq`: the window starts at each stream's first event at or after
+/// `since` and goes on by `seq` from there, so an honest event after that start whose clock was
+/// behind is checked, not reported as `deleted` (redteam15: it was, a false alarm on an intact
+/// stream), and an event edited to a time before the window is reported `edited`.
+#[tokio::test]
+async fn a_since_window_does_not_depend_on_the_clock_running_forward() {
+    let logger = AuditLogger::new(config("chain-clock-back")).unwrap();
+    let mut chain = neo4j_audit::chain::Chain::for_trail(&logger.config().trail);
+    let t = neo4j_audit::event::now_millis() - 3_600_000;
+    // Births: a clock set back 10 minutes after event 2, then forward again after event 3.
+    let births = [t, t + 1_000, t + 2_000, t - 600_000, t + 3_000, t + 4_000];
+    let mut uids = Vec::new();
+    for (i, ts) in births.iter().enumerate() {
+        let mut ev = logger.build_event(None, "CLOCK", None, Some(json!({"i": i}))).unwrap();
+        ev.ts = *ts;
+        chain.seal(&mut ev);
+        uids.push(ev.uid.clone());
+        logger.write(&[ev]).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert!(verify(&logger).await.ok);
+    let window = VerifyQuery { since: Some(t + 1_000), ..Default::default() };
+    let r = logger.verify_trail(&window).await.unwrap();
+    assert!(r.ok, "an intact stream whose clock went back is intact in a window: {r:?}");
+    assert_eq!(r.checked, 5, "seq 1 to 5, the one born before `since` after the start included: {r:?}");
+    // The same event's `timestamp` moved back by an attacker: edited, in the window too.
+    cypher(
+        "MATCH (ev:AuditEvent {UID: $u}) SET ev.timestamp = ev.timestamp - duration({hours: 1})",
+        json!({"u": uids[4]}),
+    )
+    .await;
+    let r = logger.verify_trail(&window).await.unwrap();
+    let b = r.streams[0].first_break.clone().unwrap_or_else(|| panic!("unseen: {r:?}"));
+    assert_eq!((b.kind, b.seq, b.uid.as_deref(), r.ok), (BreakKind::Edited, 4, Some(uids[4].as_str()), false));
+}
+
 /// The Worker's ingest handler (run natively, as in tests/ingest.rs) chains what it writes onto
 /// the trail's one signed stream, requests after one another and concurrent ones alike, and it
 /// verifies with only the public key (native Rust, `VerifyQuery::public_keys`).
