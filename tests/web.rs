@@ -300,6 +300,37 @@ async fn one_shot_calls_in_one_task_continue_one_stream() {
 }
 
 #[wasm_bindgen_test]
+async fn loggers_of_one_trail_with_other_event_labels_keep_streams_of_their_own() {
+    // Found by redteam15: the tab's stream was kept per (url, database, trail, identity), so two
+    // loggers on one page writing one trail under other event labels shared one stream, and each
+    // label's events held every other seq: verifyTrail (which reads one label) reported the
+    // other logger's seqs as `deleted` on an intact trail. Other labels are other streams now.
+    let trail = unique("labelstreams");
+    let other = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail,
+        "labels": {"event": "OtherAuditEvent", "trail": "AuditTrail", "user": "User"}}));
+    let (a, b) = (JsAuditLogger::new(config(&trail)).unwrap(), JsAuditLogger::new(other).unwrap());
+    let u = JsValue::UNDEFINED;
+    for i in 0..3 {
+        for l in [&a, &b] {
+            let ok = resolve(l.log_user_action(JsValue::NULL, format!("E{i}").into(), u.clone(), u.clone(), u.clone()));
+            assert_eq!(ok.await, JsValue::TRUE, "{:?}", l.last_error());
+        }
+    }
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) WITH labels(e)[0] AS l, e ORDER BY e.seq \
+         RETURN l, count(DISTINCT e.streamId), collect(e.seq) ORDER BY l",
+        json!({"t": trail}),
+    )
+    .await;
+    cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:OtherAuditEvent) DETACH DELETE e", json!({"t": trail})).await;
+    assert_eq!(
+        rows,
+        vec![vec![json!("AuditEvent"), json!(1), json!([0, 1, 2])], vec![json!("OtherAuditEvent"), json!(1), json!([0, 1, 2])]],
+        "each label's events one gap-free stream"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_stream_state_the_full_session_storage_refuses_is_never_resumed_stale() {
     // Found by sec6: when sessionStorage refused a state (full: the tenth event's state is one
     // digit longer than the ninth's), the last state it took stayed stored, and a reload resumed

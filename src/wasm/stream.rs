@@ -25,7 +25,7 @@ use crate::error::cat;
 use crate::AuditLogger;
 
 /// Storage key prefix; the rest is `url|database|trail|identity` (a user signing in on the same
-/// tab starts a stream of their own).
+/// tab starts a stream of their own), and the event and trail labels when they are not the defaults.
 const PREFIX: &str = "neo4j-audit:stream:";
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/wasm/lease.js")]
@@ -130,7 +130,15 @@ pub fn attach(logger: &mut AuditLogger) {
 #[inline(never)]
 fn attach_to(logger: &mut AuditLogger, storage: web_sys::Storage) {
     let c = logger.config();
-    let key = cat(&[PREFIX, &crate::identity::scope(&[&c.base_url(), &c.database, &c.trail, &logger.identity()])]);
+    let (url, id) = (c.base_url(), logger.identity());
+    let mut parts: Vec<&str> = vec![url, &c.database, &c.trail, id];
+    // The labels decide which events a verification reads as the trail's: loggers of one trail
+    // under other labels keep streams of their own (one shared stream gave each label every other
+    // seq, read as `deleted`). The default labels add nothing, so a tab's saved stream goes on.
+    if c.labels != crate::config::Labels::default() {
+        parts.extend([c.labels.event.as_str(), &c.labels.trail]);
+    }
+    let key = cat(&[PREFIX, &crate::identity::scope(&parts)]);
     let store = SessionStore { storage, key };
     let state = match store.load() {
         Some(saved) if lease(&saved.stream_id) => saved,
