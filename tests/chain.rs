@@ -505,6 +505,44 @@ async fn events_written_by_the_ingest_handler_are_chained() {
     assert_eq!((b.kind, b.seq), (BreakKind::Edited, 1));
 }
 
+/// redteam15: one client's batch (its own UIDs) posted to the Worker several times at once over
+/// two isolates — a retry racing the request whose answer was lost, two tabs re-sending one queued
+/// batch — and then once more: every answer is a 201 that counts each event, each event is one
+/// node with one `HAS_EVENT` link, chained once, and the signed stream is gap-free.
+#[tokio::test]
+async fn a_batch_posted_to_the_worker_many_times_at_once_is_stored_and_chained_once() {
+    use neo4j_audit::ingest::handle;
+    let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-ingest-dup");
+    let other = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let uids: Vec<String> = (0..3).map(|_| neo4j_audit::random::uuid_v4()).collect();
+    let body = format!(
+        r#"{{"events":[{{"UID":"{}","actionType":"A"}},{{"UID":"{}","actionType":"B"}},{{"UID":"{}","actionType":"C"}}]}}"#,
+        uids[0], uids[1], uids[2]
+    );
+    let ios: Vec<TestIo> = (0..6).map(|_| TestIo(body.clone())).collect();
+    let answers = futures::future::join_all(
+        ios.iter().enumerate().map(|(i, io)| handle(&req, &settings, now, io, Some(if i % 2 == 0 { &logger } else { &other }))),
+    )
+    .await;
+    let again = handle(&req, &settings, now, &TestIo(body.clone()), Some(&logger)).await;
+    for r in answers.iter().chain([&again]) {
+        let b: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!((r.status, b["accepted"].clone()), (201, json!(3)), "{}", r.body);
+    }
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(e) RETURN count(r), count(DISTINCT e), collect(DISTINCT e.seq)",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!((rows[0][0].clone(), rows[0][1].clone()), (json!(3), json!(3)), "{rows:?}");
+    let mut seqs: Vec<u64> = rows[0][2].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, [0, 1, 2]);
+    let keys = Some(settings.public_keys.clone().into());
+    let report = logger.verify_trail(&VerifyQuery { public_keys: keys, ..Default::default() }).await.unwrap();
+    assert!(report.ok && report.checked == 3 && report.streams[0].signed_seq == Some(2), "{report:?}");
+}
+
 /// A signed Worker stream moved into another trail, or two trails' names swapped, must not verify
 /// there: the seals cover the stream id, and a Worker stream's id is bound to its trail's name.
 /// (Before the binding both attacks verified `ok` with the public key: the seals say nothing of
