@@ -505,6 +505,26 @@ async fn events_written_by_the_ingest_handler_are_chained() {
     assert_eq!((b.kind, b.seq), (BreakKind::Edited, 1));
 }
 
+/// redteam15: the newest events of a stream moved out of a `since` window by an edited
+/// `timestamp` (set an hour back, not re-hashed) were a tail cut the window could not see: it
+/// read only events at or after `since`, the stream ended early there, and the window verified
+/// `ok`. Read on by `seq` from the window's start, the edit is found.
+#[tokio::test]
+async fn a_since_window_sees_its_newest_events_moved_out_of_it() {
+    let (logger, uids) = chained("chain-window-tail", 4).await;
+    let rows = cypher("MATCH (ev:AuditEvent {UID: $u}) RETURN ev.timestamp.epochMillis", json!({"u": uids[1]})).await;
+    let window = VerifyQuery { since: rows[0][0].as_i64(), ..Default::default() };
+    assert!(logger.verify_trail(&window).await.unwrap().ok);
+    cypher(
+        "MATCH (ev:AuditEvent {UID: $u}) SET ev.timestamp = ev.timestamp - duration({hours: 1})",
+        json!({"u": uids[3]}),
+    )
+    .await;
+    let r = logger.verify_trail(&window).await.unwrap();
+    let b = r.streams[0].first_break.clone().unwrap_or_else(|| panic!("the moved tail unseen: {r:?}"));
+    assert_eq!((b.kind, b.seq, r.ok), (BreakKind::Edited, 3, false), "{r:?}");
+}
+
 /// redteam15: one client's batch (its own UIDs) posted to the Worker several times at once over
 /// two isolates — a retry racing the request whose answer was lost, two tabs re-sending one queued
 /// batch — and then once more: every answer is a 201 that counts each event, each event is one
