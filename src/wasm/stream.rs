@@ -14,7 +14,10 @@
 //! `localStorage` key (shared by the origin's tabs, read and written synchronously, before the
 //! first event is chained) naming the page by an id kept in memory only. A page takes a lease that
 //! is free or its own, and gives it back on `pagehide` (not when the page goes into the
-//! back/forward cache: it may come back with its stream). A stream whose lease another page holds,
+//! back/forward cache: it may come back with its stream) with the head of the state it left: a
+//! page resumes a given-back stream only from that very head, so a copy that makes its logger after
+//! its opener went away (its copied state older than the opener's last) starts a new stream
+//! instead of giving out the opener's later seqs again. A stream whose lease another page holds,
 //! or a storage that refuses the lease, starts a new stream. A lease is never taken over by time:
 //! a tab that died without `pagehide` (a crash) costs its reload the stream's continuity (a new
 //! stream), whereas a lease gone stale after a bound would let a copy fork the stream of a live
@@ -30,10 +33,11 @@ const PREFIX: &str = "neo4j-audit:stream:";
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/wasm/lease.js")]
 extern "C" {
-    /// Takes the lease of stream `id` for this page (src/wasm/lease.js, which also gives it back
-    /// on `pagehide`): whether the page holds it now. Never throws.
+    /// Takes the lease of stream `id` for this page, to continue it from `head` (src/wasm/lease.js,
+    /// which also gives it back on `pagehide`, with the head left): whether the page holds it now.
+    /// Never throws.
     #[wasm_bindgen(js_name = lease)]
-    fn lease(id: &str) -> bool;
+    fn lease(id: &str, head: &str) -> bool;
 }
 
 struct SessionStore {
@@ -141,10 +145,10 @@ fn attach_to(logger: &mut AuditLogger, storage: web_sys::Storage) {
     let key = cat(&[PREFIX, &crate::identity::scope(&parts)]);
     let store = SessionStore { storage, key };
     let state = match store.load() {
-        Some(saved) if lease(&saved.stream_id) => saved,
+        Some(saved) if lease(&saved.stream_id, &saved.head) => saved,
         _ => {
             let fresh = StreamState::for_trail(&c.trail);
-            if !lease(&fresh.stream_id) {
+            if !lease(&fresh.stream_id, &fresh.head) {
                 // Unleased, a saved state could be resumed by a copy of this tab: keep none (the
                 // stream stays in memory; a reload starts a new one).
                 let _ = store.storage.remove_item(&store.key);
