@@ -392,7 +392,7 @@ async fn a_since_window_checks_its_start_from_the_event_before_it() {
 #[tokio::test]
 async fn a_since_window_does_not_depend_on_the_clock_running_forward() {
     let logger = AuditLogger::new(config("chain-clock-back")).unwrap();
-    let mut chain = neo4j_audit::chain::Chain::for_trail(&logger.config().trail);
+    let chain = neo4j_audit::chain::Chain::for_trail(&logger.config().trail);
     let t = neo4j_audit::event::now_millis() - 3_600_000;
     // Births: a clock set back 10 minutes after event 2, then forward again after event 3.
     let births = [t, t + 1_000, t + 2_000, t - 600_000, t + 3_000, t + 4_000];
@@ -561,6 +561,40 @@ async fn a_batch_posted_to_the_worker_many_times_at_once_is_stored_and_chained_o
     let keys = Some(settings.public_keys.clone().into());
     let report = logger.verify_trail(&VerifyQuery { public_keys: keys, ..Default::default() }).await.unwrap();
     assert!(report.ok && report.checked == 3 && report.streams[0].signed_seq == Some(2), "{report:?}");
+}
+
+/// redteam15: an auditor verifying with the public key while the Worker writes (two isolates,
+/// requests at once): each verification reads the trail's signed head first and the stream
+/// after it, so it may see events newer than that head, never a false break.
+#[tokio::test]
+async fn verifying_a_signed_stream_while_the_worker_writes_never_reports_a_false_break() {
+    use neo4j_audit::ingest::handle;
+    let WorkerTrail { settings, logger, now, req, .. } = worker_trail("chain-live-verify");
+    let other = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let reader = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let keys = Some(settings.public_keys.clone().into());
+    let signed = VerifyQuery { public_keys: keys, ..Default::default() };
+    let first = TestIo(r#"{"events":[{"actionType":"FIRST"}]}"#.into());
+    assert_eq!(handle(&req, &settings, now, &first, Some(&logger)).await.status, 201);
+    let bodies: Vec<TestIo> = (0..24).map(|i| TestIo(format!(r#"{{"events":[{{"actionType":"W{i}"}},{{"actionType":"X{i}"}}]}}"#))).collect();
+    let writes = futures::future::join_all(
+        bodies.iter().enumerate().map(|(i, io)| handle(&req, &settings, now, io, Some(if i % 2 == 0 { &logger } else { &other }))),
+    );
+    let reads = async {
+        let mut reports = Vec::new();
+        for _ in 0..12 {
+            reports.push(reader.verify_trail(&signed).await.unwrap());
+        }
+        reports
+    };
+    let (answers, reports) = futures::join!(writes, reads);
+    assert!(answers.iter().all(|r| r.status == 201), "{answers:?}");
+    for r in &reports {
+        assert!(r.ok, "a verification during the writes: {r:?}");
+    }
+    eprintln!("verified during the writes: {:?} events", reports.iter().map(|r| r.checked).collect::<Vec<_>>());
+    let last = reader.verify_trail(&signed).await.unwrap();
+    assert!(last.ok && last.checked == 49, "{last:?}");
 }
 
 /// A signed Worker stream moved into another trail, or two trails' names swapped, must not verify
