@@ -1168,3 +1168,34 @@ async fn the_loggers_credentials_never_reach_the_browsers_storage() {
     assert_eq!(stored_records(&qb).await.as_f64(), Some(0.0));
     cypher_in("system", "DROP USER $u", json!({"u": user})).await;
 }
+
+#[wasm_bindgen_test]
+async fn two_loggers_sharing_one_queue_deliver_each_stored_event_once() {
+    // redteam15: two tabs (here two loggers of one page) of one identity share the IndexedDB
+    // queue. Tab A's committed calls are slow (each write held 1.5 s), so their events are stored
+    // after 250 ms; tab B, made then (a second tab opened, a reload), loads those records and
+    // sends them too while A's requests are still out. Both commit: each event must be one node
+    // with one link, the stream gap-free, every call true, nothing left stored.
+    let (q, trail, a) = queued_logger("sharedqueue");
+    delay_writes(1_500).await;
+    let calls: Vec<_> = (0..5).map(|i| log_action(&a, &format!("SHARED_{i}"))).collect();
+    let calls = futures::future::join_all(calls);
+    let b = async {
+        assert_eq!(records_become(&q, 5.0, 5_000).await, Some(5.0), "stored while unanswered");
+        let cfg = json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}});
+        let b = JsAuditLogger::new(js(cfg)).unwrap();
+        assert_eq!(resolve(b.flush()).await, JsValue::TRUE, "{:?}", b.last_error());
+        b
+    };
+    let (results, b) = futures::join!(calls, b);
+    fail_writes(Some(false)).await;
+    assert!(results.iter().all(|r| *r == JsValue::TRUE), "{results:?} {:?}", a.last_error());
+    assert!(stat(&b, "committed") >= 1.0, "the second logger re-sent the stored events (the case under test)");
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(e) RETURN count(r), count(DISTINCT e), count(DISTINCT e.seq), count(DISTINCT e.streamId)",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(rows[0], vec![json!(5), json!(5), json!(5), json!(1)], "each event once, one link, one gap-free stream");
+    assert_eq!(records_become(&q, 0.0, 5_000).await, Some(0.0), "nothing left stored");
+}
