@@ -680,10 +680,10 @@ impl AuditLogger {
                         Ok(resp) => sink.answer(&resp),
                         Err(e) => Err(e),
                     };
-                    step.answered(sink, now_millis(), kind, res)
+                    step.answered(sink, crate::event::steady_millis(), kind, res)
                 }
                 Next::Wait(at) => {
-                    crate::transport::sleep_ms((at - now_millis()).max(0) as u64).await;
+                    crate::transport::sleep_ms((at - crate::event::steady_millis()).max(0) as u64).await;
                     step.again(sink)
                 }
                 Next::Done(res) => return res,

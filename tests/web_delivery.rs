@@ -1199,3 +1199,35 @@ async fn two_loggers_sharing_one_queue_deliver_each_stored_event_once() {
     assert_eq!(rows[0], vec![json!(5), json!(5), json!(5), json!(1)], "each event once, one link, one gap-free stream");
     assert_eq!(records_become(&q, 0.0, 5_000).await, Some(0.0), "nothing left stored");
 }
+
+#[wasm_bindgen_test]
+async fn a_wall_clock_set_back_during_a_retry_does_not_stall_the_delivery() {
+    // redteam15: the delivery machine's timers (retry backoff, drain, store-after) ran on the wall
+    // clock: a clock set back an hour (NTP, the user) while a retry waited left it waiting an hour
+    // more. Its clock is monotonic now; events keep their wall-clock `timestamp`.
+    let (_, trail, logger) = queued_logger_with(
+        "clockback",
+        json!({"retry": {"baseDelayMs": 300, "maxDelayMs": 300, "maxAttempts": 20, "maxElapsedMs": 60000}}),
+    );
+    let writes = fail_writes(Some(true)).await;
+    let call = log_action(&logger, "CLOCK_SET_BACK");
+    let set_back = async {
+        writes_reach(writes + 1.0, 5_000).await;
+        js_sys::Function::new_no_args(
+            "const real = Date.now; globalThis.__realDateNow = real; Date.now = () => real.call(Date) - 3600000;",
+        )
+        .call0(&JsValue::NULL)
+        .unwrap();
+        fail_writes(Some(false)).await;
+        sleep_ms(8_000).await;
+    };
+    let outcome = futures::future::select(Box::pin(call), Box::pin(set_back)).await;
+    js_sys::Function::new_no_args("if (globalThis.__realDateNow) Date.now = globalThis.__realDateNow;")
+        .call0(&JsValue::NULL)
+        .unwrap();
+    match outcome {
+        futures::future::Either::Left((ok, _)) => assert_eq!(ok, JsValue::TRUE, "{:?}", logger.last_error()),
+        futures::future::Either::Right(_) => panic!("still waiting 8 s after the clock was set back: {:?}", logger.stats()),
+    }
+    assert_eq!(count_events(&trail).await, 1);
+}
