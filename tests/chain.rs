@@ -525,6 +525,31 @@ async fn a_since_window_sees_its_newest_events_moved_out_of_it() {
     assert_eq!((b.kind, b.seq, r.ok), (BreakKind::Edited, 3, false), "{r:?}");
 }
 
+/// redteam15: two client streams of one trail whose `streamId`s an attacker swapped (no
+/// re-hash): the id is inside every hash, so each stream is `edited` from its first event. (Swapped
+/// and re-hashed, both verify: "Rewriting a whole stream" in the README; only anchors catch it.)
+#[tokio::test]
+async fn two_streams_with_their_ids_swapped_are_found() {
+    let (a, _) = chained("chain-swap-ids", 3).await;
+    let b = AuditLogger::new(a.config().clone()).unwrap();
+    for i in 0..2 {
+        b.log_user_action(None, "OTHER", None, Some(&json!({"i": i}))).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let (sa, sb) = (a.chain_head().stream_id, b.chain_head().stream_id);
+    cypher(
+        "MATCH (e:AuditEvent) WHERE e.streamId IN [$a, $b] \
+         SET e.streamId = CASE e.streamId WHEN $a THEN $b ELSE $a END",
+        json!({"a": sa, "b": sb}),
+    )
+    .await;
+    let r = verify(&a).await;
+    assert!(!r.ok && r.streams.len() == 2, "{r:?}");
+    for s in &r.streams {
+        let b = s.first_break.clone().unwrap_or_else(|| panic!("unseen: {s:?}"));
+        assert_eq!((b.kind, b.seq), (BreakKind::Edited, 0), "{s:?}");
+    }
+}
+
 /// redteam15: one client's batch (its own UIDs) posted to the Worker several times at once over
 /// two isolates — a retry racing the request whose answer was lost, two tabs re-sending one queued
 /// batch — and then once more: every answer is a 201 that counts each event, each event is one
