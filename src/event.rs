@@ -653,13 +653,14 @@ pub(crate) fn steady_millis() -> i64 {
     {
         #[wasm_bindgen::prelude::wasm_bindgen]
         extern "C" {
-            #[wasm_bindgen(js_namespace = performance, js_name = now)]
-            fn performance_now() -> f64;
+            // `catch`: a host without `performance` (none known) falls back to the wall clock.
+            #[wasm_bindgen(catch, js_namespace = performance, js_name = now)]
+            fn performance_now() -> Result<f64, wasm_bindgen::JsValue>;
         }
         thread_local! {
             static OFFSET: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
         }
-        let mono = performance_now();
+        let Ok(mono) = performance_now() else { return js_sys::Date::now() as i64 };
         let offset = OFFSET.with(|o| {
             let v = o.get().unwrap_or_else(|| js_sys::Date::now() - mono);
             o.set(Some(v));
