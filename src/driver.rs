@@ -66,7 +66,7 @@ mod exec {
 }
 
 use crate::error::AuditError;
-use crate::event::now_millis;
+use crate::event::steady_millis;
 use crate::event::SharedEvent;
 use crate::machine::{Action, Input, Machine};
 use crate::AuditLogger;
@@ -215,7 +215,7 @@ impl Drop for Driver {
 
 impl Driver {
     fn command(&mut self, cmd: Cmd) {
-        let now = now_millis();
+        let now = steady_millis();
         match cmd {
             Cmd::Log(ev, reply) => match self.m.log_shared(now, ev) {
                 Ok(call) => {
@@ -234,7 +234,7 @@ impl Driver {
     }
 
     fn input(&mut self, input: Input) {
-        self.m.input(now_millis(), input);
+        self.m.input(steady_millis(), input);
         self.perform();
     }
 
@@ -352,7 +352,7 @@ async fn run(id: exec::Id, inbox: Inbox) {
         let timer = d.timer;
         let sleep = async {
             match timer {
-                Some(at) => crate::transport::sleep_ms((at - now_millis()).max(0) as u64).await,
+                Some(at) => crate::transport::sleep_ms((at - steady_millis()).max(0) as u64).await,
                 None => std::future::pending().await,
             }
         };

@@ -642,6 +642,40 @@ pub fn now_millis() -> i64 {
     }
 }
 
+/// The delivery's clock (src/machine.rs: batches, retries and their budget, the drain, ages in
+/// the queue; src/schema.rs' waits): milliseconds since the epoch as the wall clock read at its
+/// first use, advanced from there by a monotonic clock (`Instant`; `performance.now()` on wasm).
+/// A wall clock set back (NTP, the user) held a retry back by as long (redteam15: an hour's
+/// step, an hour's stall), and one set forward gave a retry budget up at once. Events keep their
+/// wall-clock birth time ([`now_millis`], their `timestamp`).
+pub(crate) fn steady_millis() -> i64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        #[wasm_bindgen::prelude::wasm_bindgen]
+        extern "C" {
+            // `catch`: a host without `performance` (none known) falls back to the wall clock.
+            #[wasm_bindgen(catch, js_namespace = performance, js_name = now)]
+            fn performance_now() -> Result<f64, wasm_bindgen::JsValue>;
+        }
+        thread_local! {
+            static OFFSET: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
+        }
+        let Ok(mono) = performance_now() else { return js_sys::Date::now() as i64 };
+        let offset = OFFSET.with(|o| {
+            let v = o.get().unwrap_or_else(|| js_sys::Date::now() - mono);
+            o.set(Some(v));
+            v
+        });
+        (offset + mono) as i64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        static START: std::sync::OnceLock<(std::time::Instant, i64)> = std::sync::OnceLock::new();
+        let (at, wall) = START.get_or_init(|| (std::time::Instant::now(), now_millis()));
+        wall.saturating_add(at.elapsed().as_millis().min(i64::MAX as u128) as i64)
+    }
+}
+
 /// `,"targets":[{"label":…,"uid":…,"role":…},…]`, or nothing when there are none (events without
 /// targets keep their earlier shape): the stored event's and the read side's JSON.
 pub(crate) fn write_targets(out: &mut String, targets: &[Target]) {

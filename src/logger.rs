@@ -10,7 +10,7 @@ use crate::config::{Config, Spelling};
 use crate::cypher::Statement;
 use crate::error::AuditError;
 use crate::event::SharedEvent;
-use crate::event::{now_millis, AuditEvent, EventBuilder, LogOptions, User};
+use crate::event::{steady_millis, AuditEvent, EventBuilder, LogOptions, User};
 use crate::outcome::Rows;
 use crate::redact::Redactor;
 use crate::schema::Next;
@@ -680,10 +680,10 @@ impl AuditLogger {
                         Ok(resp) => sink.answer(&resp),
                         Err(e) => Err(e),
                     };
-                    step.answered(sink, now_millis(), kind, res)
+                    step.answered(sink, steady_millis(), kind, res)
                 }
                 Next::Wait(at) => {
-                    crate::transport::sleep_ms((at - now_millis()).max(0) as u64).await;
+                    crate::transport::sleep_ms((at - steady_millis()).max(0) as u64).await;
                     step.again(sink)
                 }
                 Next::Done(res) => return res,

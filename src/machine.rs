@@ -7,7 +7,8 @@
 //! store-after-250 ms, queued delivery, dead letters, recovery on load, expiry, the background
 //! drain, `online`, the `pagehide` keepalive, `flush`, `close`, `clear`).
 //!
-//! It does no I/O and reads no clock: every input carries `now` (ms since the epoch), and what
+//! It does no I/O and reads no clock: every input carries `now` (ms since the epoch, by the drivers'
+//! monotonic clock, `crate::event::steady_millis`), and what
 //! must happen next comes out as [`Action`]s, in order, which a driver performs (a tokio one
 //! natively, a small JS one in the browser: POST, one timer, storage put/delete/read) and
 //! whose results it feeds back as [`Input`]s. So every edge case is a trace: input → actions,

@@ -1048,25 +1048,26 @@ pub fn verify_statement(
     q: &VerifyQuery,
     after: Option<&(String, u64, String)>,
 ) -> Result<Statement, AuditError> {
-    verify_query(labels, trail, q, after, None).map(Query::statement)
+    verify_query(labels, trail, q, after, None, false).map(Query::statement)
 }
 
 /// [`verify_statement`]; with `before` (a `seq`), instead the one event of stream
 /// `q.stream_id` just before that `seq` (the last one below it): where a `since` window's check
-/// starts from.
+/// starts from. `first`: only the first event (with `q.since`: where a window starts in the stream).
 fn verify_query(
     labels: &Labels,
     trail: &str,
     q: &VerifyQuery,
     after: Option<&(String, u64, String)>,
     before: Option<u64>,
+    first: bool,
 ) -> Result<Query, AuditError> {
     labels.validate()?;
     let ev = &labels.event;
     let mut preds = Preds::new();
     let mut params = Params::new();
     params.insert("trail".into(), Json::from(trail));
-    params.insert("limit".into(), Json::from(if before.is_some() { 1 } else { VERIFY_PAGE }));
+    params.insert("limit".into(), Json::from(if before.is_some() || first { 1 } else { VERIFY_PAGE }));
     match &q.stream_id {
         Some(s) => {
             preds.push(&["ev.streamId = $streamId"]);

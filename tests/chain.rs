@@ -382,6 +382,44 @@ async fn a_since_window_checks_its_start_from_the_event_before_it() {
     }
 }
 
+/// A writer's clock is not monotonic: a client whose clock is set back mid-stream (NTP, a user),
+/// or the Worker's stream, where a request that lost the race for the head is chained after one
+/// received later (its `timestamp` is its receive time). A `since` window picks its events by
+/// `timestamp` but checks them by `seq`: the window starts at each stream's first event at or after
+/// `since` and goes on by `seq` from there, so an honest event after that start whose clock was
+/// behind is checked, not reported as `deleted` (redteam15: it was, a false alarm on an intact
+/// stream), and an event edited to a time before the window is reported `edited`.
+#[tokio::test]
+async fn a_since_window_does_not_depend_on_the_clock_running_forward() {
+    let logger = AuditLogger::new(config("chain-clock-back")).unwrap();
+    let chain = neo4j_audit::chain::Chain::for_trail(&logger.config().trail);
+    let t = neo4j_audit::event::now_millis() - 3_600_000;
+    // Births: a clock set back 10 minutes after event 2, then forward again after event 3.
+    let births = [t, t + 1_000, t + 2_000, t - 600_000, t + 3_000, t + 4_000];
+    let mut uids = Vec::new();
+    for (i, ts) in births.iter().enumerate() {
+        let mut ev = logger.build_event(None, "CLOCK", None, Some(json!({"i": i}))).unwrap();
+        ev.ts = *ts;
+        chain.seal(&mut ev);
+        uids.push(ev.uid.clone());
+        logger.write(&[ev]).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert!(verify(&logger).await.ok);
+    let window = VerifyQuery { since: Some(t + 1_000), ..Default::default() };
+    let r = logger.verify_trail(&window).await.unwrap();
+    assert!(r.ok, "an intact stream whose clock went back is intact in a window: {r:?}");
+    assert_eq!(r.checked, 5, "seq 1 to 5, the one born before `since` after the start included: {r:?}");
+    // The same event's `timestamp` moved back by an attacker: edited, in the window too.
+    cypher(
+        "MATCH (ev:AuditEvent {UID: $u}) SET ev.timestamp = ev.timestamp - duration({hours: 1})",
+        json!({"u": uids[4]}),
+    )
+    .await;
+    let r = logger.verify_trail(&window).await.unwrap();
+    let b = r.streams[0].first_break.clone().unwrap_or_else(|| panic!("unseen: {r:?}"));
+    assert_eq!((b.kind, b.seq, b.uid.as_deref(), r.ok), (BreakKind::Edited, 4, Some(uids[4].as_str()), false));
+}
+
 /// The Worker's ingest handler (run natively, as in tests/ingest.rs) chains what it writes onto
 /// the trail's one signed stream, requests after one another and concurrent ones alike, and it
 /// verifies with only the public key (native Rust, `VerifyQuery::public_keys`).
@@ -465,6 +503,123 @@ async fn events_written_by_the_ingest_handler_are_chained() {
     let worker = report.signed_head.as_ref().map(|h| h.stream_id.clone()).unwrap();
     let b = report.streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.clone()).unwrap();
     assert_eq!((b.kind, b.seq), (BreakKind::Edited, 1));
+}
+
+/// redteam15: the newest events of a stream moved out of a `since` window by an edited
+/// `timestamp` (set an hour back, not re-hashed) were a tail cut the window could not see: it
+/// read only events at or after `since`, the stream ended early there, and the window verified
+/// `ok`. Read on by `seq` from the window's start, the edit is found.
+#[tokio::test]
+async fn a_since_window_sees_its_newest_events_moved_out_of_it() {
+    let (logger, uids) = chained("chain-window-tail", 4).await;
+    let rows = cypher("MATCH (ev:AuditEvent {UID: $u}) RETURN ev.timestamp.epochMillis", json!({"u": uids[1]})).await;
+    let window = VerifyQuery { since: rows[0][0].as_i64(), ..Default::default() };
+    assert!(logger.verify_trail(&window).await.unwrap().ok);
+    cypher(
+        "MATCH (ev:AuditEvent {UID: $u}) SET ev.timestamp = ev.timestamp - duration({hours: 1})",
+        json!({"u": uids[3]}),
+    )
+    .await;
+    let r = logger.verify_trail(&window).await.unwrap();
+    let b = r.streams[0].first_break.clone().unwrap_or_else(|| panic!("the moved tail unseen: {r:?}"));
+    assert_eq!((b.kind, b.seq, r.ok), (BreakKind::Edited, 3, false), "{r:?}");
+}
+
+/// redteam15: two client streams of one trail whose `streamId`s an attacker swapped (no
+/// re-hash): the id is inside every hash, so each stream is `edited` from its first event. (Swapped
+/// and re-hashed, both verify: "Rewriting a whole stream" in the README; only anchors catch it.)
+#[tokio::test]
+async fn two_streams_with_their_ids_swapped_are_found() {
+    let (a, _) = chained("chain-swap-ids", 3).await;
+    let b = AuditLogger::new(a.config().clone()).unwrap();
+    for i in 0..2 {
+        b.log_user_action(None, "OTHER", None, Some(&json!({"i": i}))).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let (sa, sb) = (a.chain_head().stream_id, b.chain_head().stream_id);
+    cypher(
+        "MATCH (e:AuditEvent) WHERE e.streamId IN [$a, $b] \
+         SET e.streamId = CASE e.streamId WHEN $a THEN $b ELSE $a END",
+        json!({"a": sa, "b": sb}),
+    )
+    .await;
+    let r = verify(&a).await;
+    assert!(!r.ok && r.streams.len() == 2, "{r:?}");
+    for s in &r.streams {
+        let b = s.first_break.clone().unwrap_or_else(|| panic!("unseen: {s:?}"));
+        assert_eq!((b.kind, b.seq), (BreakKind::Edited, 0), "{s:?}");
+    }
+}
+
+/// redteam15: one client's batch (its own UIDs) posted to the Worker several times at once over
+/// two isolates — a retry racing the request whose answer was lost, two tabs re-sending one queued
+/// batch — and then once more: every answer is a 201 that counts each event, each event is one
+/// node with one `HAS_EVENT` link, chained once, and the signed stream is gap-free.
+#[tokio::test]
+async fn a_batch_posted_to_the_worker_many_times_at_once_is_stored_and_chained_once() {
+    use neo4j_audit::ingest::handle;
+    let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-ingest-dup");
+    let other = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let uids: Vec<String> = (0..3).map(|_| neo4j_audit::random::uuid_v4()).collect();
+    let body = format!(
+        r#"{{"events":[{{"UID":"{}","actionType":"A"}},{{"UID":"{}","actionType":"B"}},{{"UID":"{}","actionType":"C"}}]}}"#,
+        uids[0], uids[1], uids[2]
+    );
+    let ios: Vec<TestIo> = (0..6).map(|_| TestIo(body.clone())).collect();
+    let answers = futures::future::join_all(
+        ios.iter().enumerate().map(|(i, io)| handle(&req, &settings, now, io, Some(if i % 2 == 0 { &logger } else { &other }))),
+    )
+    .await;
+    let again = handle(&req, &settings, now, &TestIo(body.clone()), Some(&logger)).await;
+    for r in answers.iter().chain([&again]) {
+        let b: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!((r.status, b["accepted"].clone()), (201, json!(3)), "{}", r.body);
+    }
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(e) RETURN count(r), count(DISTINCT e), collect(DISTINCT e.seq)",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!((rows[0][0].clone(), rows[0][1].clone()), (json!(3), json!(3)), "{rows:?}");
+    let mut seqs: Vec<u64> = rows[0][2].as_array().unwrap().iter().map(|v| v.as_u64().unwrap()).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, [0, 1, 2]);
+    let keys = Some(settings.public_keys.clone().into());
+    let report = logger.verify_trail(&VerifyQuery { public_keys: keys, ..Default::default() }).await.unwrap();
+    assert!(report.ok && report.checked == 3 && report.streams[0].signed_seq == Some(2), "{report:?}");
+}
+
+/// redteam15: an auditor verifying with the public key while the Worker writes (two isolates,
+/// requests at once): each verification reads the trail's signed head first and the stream
+/// after it, so it may see events newer than that head, never a false break.
+#[tokio::test]
+async fn verifying_a_signed_stream_while_the_worker_writes_never_reports_a_false_break() {
+    use neo4j_audit::ingest::handle;
+    let WorkerTrail { settings, logger, now, req, .. } = worker_trail("chain-live-verify");
+    let other = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let reader = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let keys = Some(settings.public_keys.clone().into());
+    let signed = VerifyQuery { public_keys: keys, ..Default::default() };
+    let first = TestIo(r#"{"events":[{"actionType":"FIRST"}]}"#.into());
+    assert_eq!(handle(&req, &settings, now, &first, Some(&logger)).await.status, 201);
+    let bodies: Vec<TestIo> = (0..24).map(|i| TestIo(format!(r#"{{"events":[{{"actionType":"W{i}"}},{{"actionType":"X{i}"}}]}}"#))).collect();
+    let writes = futures::future::join_all(
+        bodies.iter().enumerate().map(|(i, io)| handle(&req, &settings, now, io, Some(if i % 2 == 0 { &logger } else { &other }))),
+    );
+    let reads = async {
+        let mut reports = Vec::new();
+        for _ in 0..12 {
+            reports.push(reader.verify_trail(&signed).await.unwrap());
+        }
+        reports
+    };
+    let (answers, reports) = futures::join!(writes, reads);
+    assert!(answers.iter().all(|r| r.status == 201), "{answers:?}");
+    for r in &reports {
+        assert!(r.ok, "a verification during the writes: {r:?}");
+    }
+    eprintln!("verified during the writes: {:?} events", reports.iter().map(|r| r.checked).collect::<Vec<_>>());
+    let last = reader.verify_trail(&signed).await.unwrap();
+    assert!(last.ok && last.checked == 49, "{last:?}");
 }
 
 /// A signed Worker stream moved into another trail, or two trails' names swapped, must not verify

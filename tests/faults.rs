@@ -607,3 +607,83 @@ async fn concurrent_first_calls_on_a_fresh_database_make_the_schema_once() {
     let s = logger.stats();
     assert_eq!((s.committed, s.failed, s.queued), (60, 0, 0), "{s:?}");
 }
+
+/// redteam15: the same events delivered at once by several writers — two tabs re-sending one
+/// stored queue record, a retry racing its committed original — each event with its user and a
+/// target that exist: one node per event and exactly one of each link (`HAS_EVENT`,
+/// `PERFORMED_BY`, `ON`), one trail, and the stream verifies. Eight writers, one fresh trail, and
+/// every writer sends the events in its own order (so their transactions take the locks in
+/// different orders: deadlocks, which are retried).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_events_from_many_writers_at_once_are_one_node_with_one_of_each_link() {
+    use neo4j_audit::{LogOptions, Target, User};
+    let t = trail("samemany");
+    let (u, d) = (format!("u-{t}"), format!("d-{t}"));
+    cypher(&main_url(), "CREATE (:User {UID: $u}), (:Document {UID: $d})", json!({"u": u, "d": d})).await;
+    let mut cfg = Config::new(main_url()).basic_auth(user(), password());
+    cfg.trail = t.clone();
+    let source = AuditLogger::new(cfg.clone()).unwrap();
+    let opts = LogOptions::default().target(Target::new("Document", &d).role("subject"));
+    let events: Vec<neo4j_audit::AuditEvent> = (0..20)
+        .map(|i| source.build_event_with(Some(&User::new(&u)), "SAME", None, Some(json!({"i": i})), &opts).unwrap())
+        .collect();
+    let writers: Vec<AuditLogger> = (0..8).map(|_| AuditLogger::new(cfg.clone()).unwrap()).collect();
+    let sends = writers.iter().enumerate().flat_map(|(w, l)| {
+        let mut order: Vec<usize> = (0..events.len()).collect();
+        order.rotate_left(w * 3 % events.len());
+        if w % 2 == 1 {
+            order.reverse();
+        }
+        order.into_iter().map(|i| l.deliver(events[i].clone())).collect::<Vec<_>>()
+    });
+    let results = futures::future::join_all(sends).await;
+    assert!(results.iter().all(Result::is_ok), "{:?}", results.iter().find(|r| r.is_err()));
+    let counts = cypher(
+        &main_url(),
+        "MATCH (t:AuditTrail {name: $t}) WITH collect(t) AS ts \
+         UNWIND $uids AS uid MATCH (e:AuditEvent {UID: uid}) \
+         RETURN size(ts), count(e), count(DISTINCT e), \
+           sum(COUNT { (:AuditTrail)-[:HAS_EVENT]->(e) }), sum(COUNT { (e)-[:PERFORMED_BY]->() }), \
+           sum(COUNT { (e)-[:ON]->() })",
+        json!({"t": t, "uids": events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>()}),
+    )
+    .await;
+    cypher(&main_url(), "MATCH (n) WHERE n.UID IN [$u, $d] DETACH DELETE n", json!({"u": u, "d": d})).await;
+    assert_eq!(counts[0], vec![json!(1), json!(20), json!(20), json!(20), json!(20), json!(20)], "{counts:?}");
+    let report = source.verify_trail(&neo4j_audit::VerifyQuery::default()).await.unwrap();
+    assert!(report.ok && report.checked == 20 && report.streams.len() == 1, "{report:?}");
+}
+
+/// redteam15: separate loggers (separate processes: no shared state, each its own schema step)
+/// whose first events race on a database without their schema (labels of their own): one trail
+/// node, each event once with one link, and every logger's stream verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn separate_loggers_racing_on_a_fresh_database_make_one_trail_and_intact_streams() {
+    let tag = format!("ColdRace{}", &neo4j_audit::random::uuid_v4().replace('-', "")[..12]);
+    let labels = fresh_labels(&tag);
+    let mut cfg = Config::new(main_url()).basic_auth(user(), password());
+    cfg.trail = trail("coldrace");
+    cfg.labels = labels.clone();
+    let loggers: Vec<AuditLogger> = (0..12).map(|_| AuditLogger::new(cfg.clone()).unwrap()).collect();
+    let calls = loggers.iter().flat_map(|l| {
+        (0..3).map(move |i| async move { l.log_user_action(None, "RACE", None, Some(&json!({"i": i}))).await })
+    });
+    let results = futures::future::join_all(calls).await;
+    let counts = cypher(
+        &main_url(),
+        &format!(
+            "MATCH (t:{}) WITH count(t) AS trails MATCH (e:{}) \
+             RETURN trails, count(e), count(DISTINCT e.UID), sum(COUNT {{ ()-[:HAS_EVENT]->(e) }})",
+            labels.trail, labels.event
+        ),
+        json!({}),
+    )
+    .await;
+    let report = loggers[0].verify_trail(&neo4j_audit::VerifyQuery::default()).await;
+    let names = remove_labels(&tag, &labels).await;
+    assert!(results.iter().all(Result::is_ok), "{:?}", results.iter().find(|r| r.is_err()));
+    assert_eq!(counts[0], vec![json!(1), json!(36), json!(36), json!(36)], "{counts:?}");
+    let report = report.unwrap();
+    assert!(report.ok && report.checked == 36 && report.streams.len() == 12, "{report:?}");
+    assert_eq!(names.len(), 8, "{names:?}");
+}

@@ -300,6 +300,85 @@ async fn one_shot_calls_in_one_task_continue_one_stream() {
 }
 
 #[wasm_bindgen_test]
+async fn loggers_of_one_trail_with_other_event_labels_keep_streams_of_their_own() {
+    // Found by redteam15: the tab's stream was kept per (url, database, trail, identity), so two
+    // loggers on one page writing one trail under other event labels shared one stream, and each
+    // label's events held every other seq: verifyTrail (which reads one label) reported the
+    // other logger's seqs as `deleted` on an intact trail. Other labels are other streams now.
+    let trail = unique("labelstreams");
+    let other = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail,
+        "labels": {"event": "OtherAuditEvent", "trail": "AuditTrail", "user": "User"}}));
+    let (a, b) = (JsAuditLogger::new(config(&trail)).unwrap(), JsAuditLogger::new(other).unwrap());
+    let u = JsValue::UNDEFINED;
+    for i in 0..3 {
+        for l in [&a, &b] {
+            let ok = resolve(l.log_user_action(JsValue::NULL, format!("E{i}").into(), u.clone(), u.clone(), u.clone()));
+            assert_eq!(ok.await, JsValue::TRUE, "{:?}", l.last_error());
+        }
+    }
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) WITH labels(e)[0] AS l, e ORDER BY e.seq \
+         RETURN l, count(DISTINCT e.streamId), collect(e.seq) ORDER BY l",
+        json!({"t": trail}),
+    )
+    .await;
+    cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:OtherAuditEvent) DETACH DELETE e", json!({"t": trail})).await;
+    assert_eq!(
+        rows,
+        vec![vec![json!("AuditEvent"), json!(1), json!([0, 1, 2])], vec![json!("OtherAuditEvent"), json!(1), json!([0, 1, 2])]],
+        "each label's events one gap-free stream"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_copied_tab_that_resumes_after_its_opener_closed_does_not_fork_the_stream() {
+    // Found by redteam15: a copied tab ("Duplicate tab", `window.open` without `noopener`) gets
+    // its opener's sessionStorage as it was then. A page that makes its logger later (at sign-in,
+    // on first use) found the stream's lease free once the opener had closed or navigated away
+    // (pagehide gives it back), resumed the stream from the copy's older state, and gave out
+    // again the seqs the opener had logged since: a fork (two events at one seq, reported
+    // `inserted`). A stream is resumed only from the state its last holder left.
+    let trail = unique("copiedtab");
+    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
+    let u = JsValue::UNDEFINED;
+    let call = |l: &JsAuditLogger, t: &str| l.log_user_action(JsValue::NULL, t.into(), u.clone(), u.clone(), u.clone());
+    let opener = JsAuditLogger::new(config(&trail)).unwrap();
+    for i in 0..3 {
+        assert_eq!(resolve(call(&opener, &format!("OPENER_{i}"))).await, JsValue::TRUE);
+    }
+    // The copy's sessionStorage: the opener's stream states as they are now.
+    let n = storage.length().unwrap();
+    let keys: Vec<String> = (0..n).filter_map(|i| storage.key(i).ok().flatten()).collect();
+    let copy: Vec<(String, String)> = keys
+        .into_iter()
+        .filter(|k| k.starts_with("neo4j-audit:stream:"))
+        .filter_map(|k| storage.get_item(&k).ok().flatten().map(|v| (k, v)))
+        .collect();
+    for i in 3..5 {
+        assert_eq!(resolve(call(&opener, &format!("OPENER_{i}"))).await, JsValue::TRUE);
+    }
+    // The opener goes away (pagehide gives its leases back) ...
+    assert_eq!(resolve(opener.close()).await, JsValue::TRUE);
+    js_sys::Function::new_no_args("dispatchEvent(new PageTransitionEvent('pagehide', {persisted: false}))")
+        .call0(&JsValue::NULL)
+        .unwrap();
+    // ... and then the copy makes its logger, from its own (older) sessionStorage.
+    for (k, v) in &copy {
+        storage.set_item(k, v).unwrap();
+    }
+    let copied = JsAuditLogger::new(config(&trail)).unwrap();
+    assert_eq!(resolve(call(&copied, "COPY")).await, JsValue::TRUE, "{:?}", copied.last_error());
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) WITH e.streamId AS s, e.seq AS q, count(*) AS n WHERE n > 1 RETURN s, q, n",
+        json!({"t": trail}),
+    )
+    .await;
+    assert!(rows.is_empty(), "one seq of one stream given to two events: {rows:?}");
+    let streams = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(DISTINCT e.streamId), count(e)", json!({"t": trail})).await;
+    assert_eq!(streams[0], vec![json!(2), json!(6)], "the copy began a stream of its own");
+}
+
+#[wasm_bindgen_test]
 async fn a_stream_state_the_full_session_storage_refuses_is_never_resumed_stale() {
     // Found by sec6: when sessionStorage refused a state (full: the tenth event's state is one
     // digit longer than the ninth's), the last state it took stayed stored, and a reload resumed

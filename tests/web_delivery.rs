@@ -1168,3 +1168,66 @@ async fn the_loggers_credentials_never_reach_the_browsers_storage() {
     assert_eq!(stored_records(&qb).await.as_f64(), Some(0.0));
     cypher_in("system", "DROP USER $u", json!({"u": user})).await;
 }
+
+#[wasm_bindgen_test]
+async fn two_loggers_sharing_one_queue_deliver_each_stored_event_once() {
+    // redteam15: two tabs (here two loggers of one page) of one identity share the IndexedDB
+    // queue. Tab A's committed calls are slow (each write held 1.5 s), so their events are stored
+    // after 250 ms; tab B, made then (a second tab opened, a reload), loads those records and
+    // sends them too while A's requests are still out. Both commit: each event must be one node
+    // with one link, the stream gap-free, every call true, nothing left stored.
+    let (q, trail, a) = queued_logger("sharedqueue");
+    delay_writes(1_500).await;
+    let calls: Vec<_> = (0..5).map(|i| log_action(&a, &format!("SHARED_{i}"))).collect();
+    let calls = futures::future::join_all(calls);
+    let b = async {
+        assert_eq!(records_become(&q, 5.0, 5_000).await, Some(5.0), "stored while unanswered");
+        let cfg = json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": {"name": q}});
+        let b = JsAuditLogger::new(js(cfg)).unwrap();
+        assert_eq!(resolve(b.flush()).await, JsValue::TRUE, "{:?}", b.last_error());
+        b
+    };
+    let (results, b) = futures::join!(calls, b);
+    fail_writes(Some(false)).await;
+    assert!(results.iter().all(|r| *r == JsValue::TRUE), "{results:?} {:?}", a.last_error());
+    assert!(stat(&b, "committed") >= 1.0, "the second logger re-sent the stored events (the case under test)");
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(e) RETURN count(r), count(DISTINCT e), count(DISTINCT e.seq), count(DISTINCT e.streamId)",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(rows[0], vec![json!(5), json!(5), json!(5), json!(1)], "each event once, one link, one gap-free stream");
+    assert_eq!(records_become(&q, 0.0, 5_000).await, Some(0.0), "nothing left stored");
+}
+
+#[wasm_bindgen_test]
+async fn a_wall_clock_set_back_during_a_retry_does_not_stall_the_delivery() {
+    // redteam15: the delivery machine's timers (retry backoff, drain, store-after) ran on the wall
+    // clock: a clock set back an hour (NTP, the user) while a retry waited left it waiting an hour
+    // more. Its clock is monotonic now; events keep their wall-clock `timestamp`.
+    let (_, trail, logger) = queued_logger_with(
+        "clockback",
+        json!({"retry": {"baseDelayMs": 300, "maxDelayMs": 300, "maxAttempts": 20, "maxElapsedMs": 60000}}),
+    );
+    let writes = fail_writes(Some(true)).await;
+    let call = log_action(&logger, "CLOCK_SET_BACK");
+    let set_back = async {
+        writes_reach(writes + 1.0, 5_000).await;
+        js_sys::Function::new_no_args(
+            "const real = Date.now; globalThis.__realDateNow = real; Date.now = () => real.call(Date) - 3600000;",
+        )
+        .call0(&JsValue::NULL)
+        .unwrap();
+        fail_writes(Some(false)).await;
+        sleep_ms(8_000).await;
+    };
+    let outcome = futures::future::select(Box::pin(call), Box::pin(set_back)).await;
+    js_sys::Function::new_no_args("if (globalThis.__realDateNow) Date.now = globalThis.__realDateNow;")
+        .call0(&JsValue::NULL)
+        .unwrap();
+    match outcome {
+        futures::future::Either::Left((ok, _)) => assert_eq!(ok, JsValue::TRUE, "{:?}", logger.last_error()),
+        futures::future::Either::Right(_) => panic!("still waiting 8 s after the clock was set back: {:?}", logger.stats()),
+    }
+    assert_eq!(count_events(&trail).await, 1);
+}

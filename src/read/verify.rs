@@ -134,7 +134,9 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 return self.begin_streams();
             }
             Phase::Page => {
-                self.last_page = rows.len() < VERIFY_PAGE as usize;
+                // A window's start (one event, [`Self::next_page`]) is followed by pages read by `seq`.
+                let start = q.since.is_some() && self.p.after.is_none();
+                self.last_page = if start { rows.is_empty() } else { rows.len() < VERIFY_PAGE as usize };
                 self.page.reserve(rows.len());
                 for r in &mut rows {
                     let (seal, edges) = (row_seal(r), row_edges_ok(r));
@@ -153,6 +155,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                                 &one,
                                 None,
                                 Some(seq),
+                                false,
                             )?));
                         }
                         _ => self.nothing_before(),
@@ -264,9 +267,17 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             return self.streams_done();
         }
         let sid = self.current.as_ref().map(|v| v.stream_id().to_owned());
-        let one = VerifyQuery { stream_id: sid, since: self.q.since, ..Default::default() };
+        // A window picks where each stream's check starts by time (its first event at or after
+        // `since`), then reads on by `seq` whatever the times: a writer's clock is not monotonic
+        // (a client's set back; the Worker's stream, where a request that lost the race for the
+        // head is chained after one received later), so a window filtered by time throughout
+        // would skip honest events and report them `deleted` (tests/chain.rs
+        // `a_since_window_does_not_depend_on_the_clock_running_forward`).
+        let start = self.p.after.is_none().then_some(self.q.since).flatten();
+        let one = VerifyQuery { stream_id: sid, since: start, ..Default::default() };
         self.phase = Phase::Page;
-        Ok(Step::Run(verify_query(&self.cfg.labels, &self.cfg.trail, &one, self.p.after.as_ref(), None)?))
+        let q = verify_query(&self.cfg.labels, &self.cfg.trail, &one, self.p.after.as_ref(), None, start.is_some())?;
+        Ok(Step::Run(q))
     }
 
     /// What the verifier may ask about: the seals of the page read, of the events it holds

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 use crate::error::AuditError;
-use crate::event::{now_millis, AuditEvent};
+use crate::event::{steady_millis, AuditEvent};
 use crate::machine::{Action, Input, Machine, QueuePolicy};
 use crate::transport::{header_lines, HttpResponse};
 use crate::AuditLogger;
@@ -88,7 +88,7 @@ extern "C" {
     #[wasm_bindgen(method)]
     fn letters(this: &Driver, json: &str);
     #[wasm_bindgen(method)]
-    fn timeout(this: &Driver, at: f64);
+    fn timeout(this: &Driver, ms: f64);
     #[wasm_bindgen(method)]
     fn turn(this: &Driver);
 }
@@ -131,7 +131,7 @@ impl Shell {
                     return;
                 }
                 let input = input_of(&m2, kind, req, status, text, extra);
-                m2.borrow_mut().input(now_millis(), input);
+                m2.borrow_mut().input(steady_millis(), input);
                 perform(&m2, &d);
             },
         );
@@ -142,13 +142,13 @@ impl Shell {
 
     /// Delivers one built event: the promise of its outcome, or the refusal now.
     pub(super) fn log(&self, ev: AuditEvent) -> Result<js_sys::Promise, AuditError> {
-        let id = self.m.borrow_mut().log(now_millis(), ev)?;
+        let id = self.m.borrow_mut().log(steady_millis(), ev)?;
         Ok(self.run(id, false))
     }
 
     /// `ensureSchema()`: the promise of its outcome, or the refusal now (closed, client mode).
     pub(super) fn ensure_schema(&self) -> Result<js_sys::Promise, AuditError> {
-        let id = self.m.borrow_mut().ensure_schema(now_millis())?;
+        let id = self.m.borrow_mut().ensure_schema(steady_millis())?;
         Ok(self.run(id, false))
     }
 
@@ -159,14 +159,14 @@ impl Shell {
 
     /// `flush()` (or with `close`, `close()`): resolves `ok`.
     pub(super) fn flush(&self, close: bool) -> js_sys::Promise {
-        let now = now_millis();
+        let now = steady_millis();
         let id = if close { self.m.borrow_mut().close(now) } else { self.m.borrow_mut().flush(now) };
         self.run(id, close)
     }
 
     /// `clearQueue()`: resolves with the number of events removed.
     pub(super) fn clear(&self) -> js_sys::Promise {
-        let id = self.m.borrow_mut().clear(now_millis());
+        let id = self.m.borrow_mut().clear(steady_millis());
         self.run(id, false)
     }
 
@@ -240,7 +240,8 @@ fn perform(m: &RefCell<Machine>, d: &Driver) {
                 // lastError was set by the machine (Machine::done).
                 d.settle(call, &JsValue::from_bool(result.is_ok()));
             }
-            Action::Timer(at) => d.timeout(at.map_or(-1.0, |t| t as f64)),
+            // As a delay: the driver's own clock (Date.now) is the wall clock, not the machine's.
+            Action::Timer(at) => d.timeout(at.map_or(-1.0, |t| (t - steady_millis()).max(0) as f64)),
             Action::Turn => d.turn(),
             Action::Flushed { id, ok } => d.settle(id, &JsValue::from_bool(ok)),
             Action::Cleared { id, n } => d.settle(id, &JsValue::from_f64(n as f64)),

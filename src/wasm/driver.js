@@ -78,15 +78,15 @@ export class Driver {
     this.text = text;
   }
 
-  /** The one timer: `at` ms since the epoch, or -1 for none. */
-  timeout(at) {
+  /** The one timer: due in `ms` (the machine's clock is monotonic, not Date.now), or -1 for none. */
+  timeout(ms) {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (at < 0) return;
+    if (ms < 0) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.input(this, 3, 0, 0);
-    }, Math.max(0, at - Date.now()));
+    }, ms);
     this.refs();
   }
 

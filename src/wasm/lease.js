@@ -1,18 +1,27 @@
 // The lease of a hash-chain stream (src/wasm/stream.rs, module docs): a localStorage key per
 // stream naming the page that continues it, by an id kept in this module only (a copied tab,
-// whose sessionStorage is a copy of its opener's, gets another id). Host code instead of web-sys
-// calls: smaller in the browser .wasm (bench/size fetch-writeonly).
+// whose sessionStorage is a copy of its opener's, gets another id). A lease given back keeps the
+// head its holder left (`~<ms>~<head>`), so that only a page whose saved state has that head
+// resumes the stream: a copied tab that makes its logger after its opener went away holds an
+// older state, and resuming from it would give out again the seqs given out since (a fork).
+// Host code instead of web-sys calls: smaller in the browser .wasm (bench/size fetch-writeonly).
 
 const PREFIX = "neo4j-audit:lease:";
+/** The stream states' sessionStorage keys (src/wasm/stream.rs PREFIX). */
+const STATE = "neo4j-audit:stream:";
+/** How long a given-back lease keeps its head; older ones are removed by the next page's first lease. */
+const KEEP_MS = 30 * 86400000;
 /** This page's id (set with the first lease) and the lease keys it holds. */
 let page;
 const held = [];
 
 /**
- * Whether this page holds the lease of stream `id` now: taken when free or its own already.
- * `false` when another page holds it or the storage refuses (private mode, full, none).
+ * Whether this page holds the lease of stream `id` now: taken when free, given back with `head`
+ * (the head of the state the page resumes from), or its own already. `false` when another page
+ * holds it, when it was given back with another head, or when the storage refuses (private mode,
+ * full, none).
  */
-export function lease(id) {
+export function lease(id, head) {
   const key = PREFIX + id;
   if (held.includes(key)) return true;
   try {
@@ -20,9 +29,12 @@ export function lease(id) {
       // getRandomValues, not randomUUID: the latter exists only in secure contexts.
       page = Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join("-");
       addEventListener("pagehide", release);
+      sweep();
     }
     const holder = localStorage.getItem(key);
-    if (holder !== null && holder !== page) return false;
+    if (holder !== null && holder !== page && !(holder[0] === "~" && holder.slice(holder.indexOf("~", 1) + 1) === head)) {
+      return false;
+    }
     localStorage.setItem(key, page);
     held.push(key);
     return true;
@@ -31,12 +43,36 @@ export function lease(id) {
   }
 }
 
-/** On pagehide the page gives back the leases it still holds, unless it goes into the bfcache. */
+/** Removes the given-back leases older than KEEP_MS. */
+function sweep() {
+  const now = Date.now();
+  for (let i = localStorage.length - 1; i >= 0; i--) {
+    const k = localStorage.key(i);
+    const v = k?.startsWith(PREFIX) ? localStorage.getItem(k) : null;
+    if (v?.[0] === "~" && !(now - parseInt(v.slice(1), 10) <= KEEP_MS)) localStorage.removeItem(k);
+  }
+}
+
+/**
+ * On pagehide the page gives back the leases it still holds, each with the head of its stream's
+ * saved state (none saved: with no head, so no page resumes it), unless it goes into the bfcache.
+ */
 function release(e) {
   if (e.persisted) return;
+  const heads = new Map();
+  try {
+    for (let i = 0; i < sessionStorage.length; i++) {
+      const k = sessionStorage.key(i);
+      if (!k?.startsWith(STATE)) continue;
+      try {
+        const s = JSON.parse(sessionStorage.getItem(k));
+        heads.set(PREFIX + s.streamId, s.head);
+      } catch {}
+    }
+  } catch {}
   for (const key of held.splice(0)) {
     try {
-      if (localStorage.getItem(key) === page) localStorage.removeItem(key);
+      if (localStorage.getItem(key) === page) localStorage.setItem(key, "~" + Date.now() + "~" + (heads.get(key) ?? ""));
     } catch {}
   }
 }

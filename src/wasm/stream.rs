@@ -14,7 +14,10 @@
 //! `localStorage` key (shared by the origin's tabs, read and written synchronously, before the
 //! first event is chained) naming the page by an id kept in memory only. A page takes a lease that
 //! is free or its own, and gives it back on `pagehide` (not when the page goes into the
-//! back/forward cache: it may come back with its stream). A stream whose lease another page holds,
+//! back/forward cache: it may come back with its stream) with the head of the state it left: a
+//! page resumes a given-back stream only from that very head, so a copy that makes its logger after
+//! its opener went away (its copied state older than the opener's last) starts a new stream
+//! instead of giving out the opener's later seqs again. A stream whose lease another page holds,
 //! or a storage that refuses the lease, starts a new stream. A lease is never taken over by time:
 //! a tab that died without `pagehide` (a crash) costs its reload the stream's continuity (a new
 //! stream), whereas a lease gone stale after a bound would let a copy fork the stream of a live
@@ -25,15 +28,16 @@ use crate::error::cat;
 use crate::AuditLogger;
 
 /// Storage key prefix; the rest is `url|database|trail|identity` (a user signing in on the same
-/// tab starts a stream of their own).
+/// tab starts a stream of their own), and the event and trail labels when they are not the defaults.
 const PREFIX: &str = "neo4j-audit:stream:";
 
 #[wasm_bindgen::prelude::wasm_bindgen(module = "/src/wasm/lease.js")]
 extern "C" {
-    /// Takes the lease of stream `id` for this page (src/wasm/lease.js, which also gives it back
-    /// on `pagehide`): whether the page holds it now. Never throws.
+    /// Takes the lease of stream `id` for this page, to continue it from `head` (src/wasm/lease.js,
+    /// which also gives it back on `pagehide`, with the head left): whether the page holds it now.
+    /// Never throws.
     #[wasm_bindgen(js_name = lease)]
-    fn lease(id: &str) -> bool;
+    fn lease(id: &str, head: &str) -> bool;
 }
 
 struct SessionStore {
@@ -130,13 +134,21 @@ pub fn attach(logger: &mut AuditLogger) {
 #[inline(never)]
 fn attach_to(logger: &mut AuditLogger, storage: web_sys::Storage) {
     let c = logger.config();
-    let key = cat(&[PREFIX, &crate::identity::scope(&[&c.base_url(), &c.database, &c.trail, &logger.identity()])]);
+    let (url, id) = (c.base_url(), logger.identity());
+    let mut parts: Vec<&str> = vec![url, &c.database, &c.trail, id];
+    // The labels decide which events a verification reads as the trail's: loggers of one trail
+    // under other labels keep streams of their own (one shared stream gave each label every other
+    // seq, read as `deleted`). The default labels add nothing, so a tab's saved stream goes on.
+    if c.labels != crate::config::Labels::default() {
+        parts.extend([c.labels.event.as_str(), &c.labels.trail]);
+    }
+    let key = cat(&[PREFIX, &crate::identity::scope(&parts)]);
     let store = SessionStore { storage, key };
     let state = match store.load() {
-        Some(saved) if lease(&saved.stream_id) => saved,
+        Some(saved) if lease(&saved.stream_id, &saved.head) => saved,
         _ => {
             let fresh = StreamState::for_trail(&c.trail);
-            if !lease(&fresh.stream_id) {
+            if !lease(&fresh.stream_id, &fresh.head) {
                 // Unleased, a saved state could be resumed by a copy of this tab: keep none (the
                 // stream stays in memory; a reload starts a new one).
                 let _ = store.storage.remove_item(&store.key);

@@ -157,6 +157,34 @@ test("a reload keeps continuing its stream, also after a copy was opened", async
   assert.equal(report.ok, true, JSON.stringify(report));
 });
 
+test("a copy that makes its first logger after its opener left does not fork the stream", async () => {
+  // Found by redteam15: the copy's sessionStorage is the opener's as it was when copied; once the
+  // opener navigated away (pagehide gave the lease back), a copy making its first logger then
+  // resumed the stream from that older state and gave out the opener's later seqs again.
+  const trail = unique("tablate");
+  const context = await browser.newContext();
+  const opener = await context.newPage();
+  await opener.goto(base);
+  await ready(opener);
+  assert.deepEqual(await log(opener, trail, ["A1", "A2"]), [true, true]);
+  const child = await openCopy(opener);
+  assert.deepEqual(await log(opener, trail, ["A3", "A4"]), [true, true]);
+  await opener.goto("about:blank");
+  assert.deepEqual(await log(child, trail, ["B1", "B2"]), [true, true]);
+  await child.reload();
+  await ready(child);
+  assert.deepEqual(await log(child, trail, ["B3"]), [true]);
+  await context.close();
+
+  const rows = await events(trail);
+  const byType = Object.fromEntries(rows.map(([s, q, t]) => [t, [s, q]]));
+  assert.notEqual(byType.B1[0], byType.A1[0], `the copy started a stream of its own: ${JSON.stringify(rows)}`);
+  assert.deepEqual([byType.B1, byType.B2, byType.B3].map(([s, q]) => [s === byType.B1[0], q]), [[true, 0], [true, 1], [true, 2]],
+    `the copy's reload continued the copy's stream: ${JSON.stringify(rows)}`);
+  const report = await verify(trail); // before the fix: "inserted" (B1 and A3 claimed seq 2)
+  assert.equal(report.ok, true, `${JSON.stringify(report)} ${JSON.stringify(rows)}`);
+});
+
 test("where localStorage refuses, a copy never forks the stream (each page starts fresh)", async () => {
   const trail = unique("tabrefuse");
   const context = await browser.newContext();
