@@ -41,7 +41,8 @@ function shortName(i) {
 }
 
 // Rewrites the import (2) and export (7) sections; returns [new bytes, Map old -> new per kind].
-function rewrite(wasm) {
+// `used(name)`: whether the glue reads export `name` (an internal export it never reads keeps its name).
+function rewrite(wasm, used) {
   const imports = new Map();
   const exports = new Map();
   const modules = new Map();
@@ -104,7 +105,7 @@ function rewrite(wasm) {
         const descStart = r.at;
         r.byte();
         r.u32();
-        if (name.includes("___convert__closures_____invoke") || INTERNAL_EXPORT.test(name)) {
+        if (name.includes("___convert__closures_____invoke") || (INTERNAL_EXPORT.test(name) && used(name))) {
           const short = `_${shortName(exports.size)}`;
           exports.set(name, short);
           name = short;
@@ -124,8 +125,9 @@ const escape = (s) => s.replace(/[$]/g, "\\$");
   const [dir, wasmArg] = process.argv.slice(2);
   const wasmFile = wasmArg ?? join(dir, "neo4j_audit_bg.wasm");
   const glueFile = join(dir, "neo4j_audit.js");
-  const [wasm, imports, exports, modules, stripped] = rewrite(readFileSync(wasmFile));
   let glue = readFileSync(glueFile, "utf8");
+  const used = (name) => new RegExp(`(?<=\\.)${escape(name)}\\b`).test(glue);
+  const [wasm, imports, exports, modules, stripped] = rewrite(readFileSync(wasmFile), used);
   // Imports: one key each in the glue's imports object (`__wbg_x_0123456789abcdef:function…`).
   for (const [old, short] of imports) {
     const re = new RegExp(`(?<=[{,])${escape(old)}(?=:)`, "g");
