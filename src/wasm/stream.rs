@@ -6,7 +6,8 @@
 //! pay before its request starts (bench/latency_chromium.mjs). States due in the same task are
 //! written once, the latest per key, and a logger made meanwhile (the one-shot function) reads
 //! the due state, not the stored one. Where there is none (Workers, Node), a logger is a new
-//! stream, kept in memory.
+//! stream, kept in memory. The storage, the states due and those it refused are the host's
+//! (src/wasm/lease.js); this module decides which state a logger resumes.
 //!
 //! A copied tab ("Duplicate tab", `window.open` without `noopener`) gets a copy of the opener's
 //! `sessionStorage`, so the state alone would let two live pages continue one stream (two events
