@@ -2,15 +2,18 @@
 // wasm-opt and scripts/minify-glue.mjs: the imports from wasm-bindgen's glue module
 // (`__wbg_<method>_<16 hex digits>`, about 90 of them) and the closure-invoke exports (mangled Rust
 // paths of up to 330 characters). Each name is in both files and its hash does not compress, so
-// both shrink. Nothing a user calls is renamed (the class methods and functions keep their export
-// names; the snippets' imports keep theirs), and the glue module's own name ("./neo4j_audit_bg.js",
+// both shrink. Nothing a user calls is renamed (a user calls the glue's class and functions; the
+// free functions' exports keep their names, `memory` too; the snippets' imports keep theirs), and the glue module's own name ("./neo4j_audit_bg.js",
 // in each import) becomes "a", the bundled snippets' module paths a0, a1, ... Each old name must occur in the glue as a key (imports) or property
 // (exports) the expected number of times, else the script fails before writing anything. Measured
 // on the write entry (bench/size fetch-writeonly, bare+wasm-opt, wasm + glue gz -9), 2026-11-29:
 // 87,470 -> 84,489 B (the import and export names), then 83,711 -> 83,634 B (the module name);
 // 2026-11-29, the bundled snippets' module paths: 81,722 -> 81,589 B. Also drops the
 // `target_features` custom section, 2026-11-29 (bench/size, wasm gz -9): write 74,229 -> 74,127 B,
-// read 106,781 -> 106,668, Worker 98,975 -> 98,859.
+// read 106,781 -> 106,668, Worker 98,975 -> 98,859. wasm-bindgen's other internal exports (the class
+// methods' entry points, the class's free, `__wbindgen_malloc`, ...; see INTERNAL_EXPORT), 2026-11-30,
+// write entry (same cargo build, bare+wasm-opt): wasm gz 60,869 -> 60,716 B, glue gz 6,545 -> 6,482
+// (wasm + glue 67,414 -> 67,198).
 //   node scripts/minify-wasm-names.mjs <dir> [<wasm>]   (dir holds neo4j_audit.js and, unless <wasm>
 //   names another file, neo4j_audit_bg.wasm)
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -22,6 +25,13 @@ const GLUE_MODULE = "./neo4j_audit_bg.js";
 const SHORT_MODULE = "a";
 const enc = new TextEncoder();
 
+// wasm-bindgen's own exports besides the closure invokes: the class methods' and constructor's
+// entry points (`auditlogger_logUserAction`, ...), the class's free, and its runtime's
+// (`__wbindgen_malloc`, `__externref_table_alloc`, ...). Only the glue calls them (as properties of
+// the instance's exports); a user calls the glue's class and functions. `memory` and the free
+// functions' exports (`logUserAction`, `handleIngest`, ...) keep their names.
+const INTERNAL_EXPORT = /^(?:[a-z]+_[A-Za-z]+$|__wbg_[a-z]+_free$|__wbindgen_|__externref_)/;
+
 const nameBytes = (s) => [...leb(enc.encode(s).length), ...enc.encode(s)];
 
 // Short identifiers: a..z, A..Z, then two letters.
@@ -31,7 +41,8 @@ function shortName(i) {
 }
 
 // Rewrites the import (2) and export (7) sections; returns [new bytes, Map old -> new per kind].
-function rewrite(wasm) {
+// `used(name)`: whether the glue reads export `name` (an internal export it never reads keeps its name).
+function rewrite(wasm, used) {
   const imports = new Map();
   const exports = new Map();
   const modules = new Map();
@@ -94,7 +105,7 @@ function rewrite(wasm) {
         const descStart = r.at;
         r.byte();
         r.u32();
-        if (name.includes("___convert__closures_____invoke")) {
+        if (name.includes("___convert__closures_____invoke") || (INTERNAL_EXPORT.test(name) && used(name))) {
           const short = `_${shortName(exports.size)}`;
           exports.set(name, short);
           name = short;
@@ -114,8 +125,9 @@ const escape = (s) => s.replace(/[$]/g, "\\$");
   const [dir, wasmArg] = process.argv.slice(2);
   const wasmFile = wasmArg ?? join(dir, "neo4j_audit_bg.wasm");
   const glueFile = join(dir, "neo4j_audit.js");
-  const [wasm, imports, exports, modules, stripped] = rewrite(readFileSync(wasmFile));
   let glue = readFileSync(glueFile, "utf8");
+  const used = (name) => new RegExp(`(?<=\\.)${escape(name)}\\b`).test(glue);
+  const [wasm, imports, exports, modules, stripped] = rewrite(readFileSync(wasmFile), used);
   // Imports: one key each in the glue's imports object (`__wbg_x_0123456789abcdef:function…`).
   for (const [old, short] of imports) {
     const re = new RegExp(`(?<=[{,])${escape(old)}(?=:)`, "g");

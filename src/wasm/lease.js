@@ -76,3 +76,59 @@ function release(e) {
     } catch {}
   }
 }
+
+// The stream states (src/wasm/stream.rs): sessionStorage, written one microtask tick after the
+// call that chained the event (the latest per key), and the states it refused, kept in memory.
+/** States saved but not written yet, key -> JSON, the latest per key. */
+const due = new Map();
+/** States the storage refused (full), until a later one is written. */
+const refused = new Map();
+
+/** Whether this page has a sessionStorage it may use. */
+export function hasSession() {
+  try {
+    return sessionStorage != null;
+  } catch {
+    return false;
+  }
+}
+
+/** The state saved under `key`: due, refused (in memory), or stored; `undefined` if none. */
+export function streamLoad(key) {
+  let v = due.get(key) ?? refused.get(key);
+  if (v === undefined) {
+    try {
+      v = sessionStorage.getItem(key) ?? undefined;
+    } catch {}
+  }
+  return v;
+}
+
+/** Saves `json` under `key`, written on the next microtask tick with the others due. */
+export function streamSave(key, json) {
+  if (due.size === 0) queueMicrotask(write);
+  due.set(key, json);
+}
+
+/** Removes the stored state of `key`. Never throws. */
+export function streamForget(key) {
+  try {
+    sessionStorage.removeItem(key);
+  } catch {}
+}
+
+function write() {
+  for (const [key, json] of due) {
+    // A full or disabled storage only costs continuity after a reload: a state it refuses takes
+    // the stale one with it, so a reload starts a new stream instead of giving out again the
+    // seqs given out since (a fork). Until then, the tab's loggers share it in memory.
+    refused.delete(key);
+    try {
+      sessionStorage.setItem(key, json);
+    } catch {
+      streamForget(key);
+      refused.set(key, json);
+    }
+  }
+  due.clear();
+}

@@ -6,7 +6,8 @@
 //! pay before its request starts (bench/latency_chromium.mjs). States due in the same task are
 //! written once, the latest per key, and a logger made meanwhile (the one-shot function) reads
 //! the due state, not the stored one. Where there is none (Workers, Node), a logger is a new
-//! stream, kept in memory.
+//! stream, kept in memory. The storage, the states due and those it refused are the host's
+//! (src/wasm/lease.js); this module decides which state a logger resumes.
 //!
 //! A copied tab ("Duplicate tab", `window.open` without `noopener`) gets a copy of the opener's
 //! `sessionStorage`, so the state alone would let two live pages continue one stream (two events
@@ -38,101 +39,53 @@ extern "C" {
     /// Never throws.
     #[wasm_bindgen(js_name = lease)]
     fn lease(id: &str, head: &str) -> bool;
+    /// Whether the page has a `sessionStorage` it may use.
+    #[wasm_bindgen(js_name = hasSession)]
+    fn has_session() -> bool;
+    /// The state saved under `key`: due (saved in this task, not written yet), refused by the
+    /// storage (full; kept in memory for the tab's other loggers of that stream: with none saved,
+    /// a logger chained from its own last-known head, giving out again the seqs given out since,
+    /// a fork; a reload, which starts without them, begins a new stream), or stored. Never throws.
+    #[wasm_bindgen(js_name = streamLoad)]
+    fn stream_load(key: &str) -> Option<String>;
+    /// Saves a state, written with the others due one microtask tick later (the latest per key;
+    /// a state the storage refuses removes the stored one and is kept in memory). Never throws.
+    #[wasm_bindgen(js_name = streamSave)]
+    fn stream_save(key: &str, json: &str);
+    /// Removes the stored state of `key`. Never throws.
+    #[wasm_bindgen(js_name = streamForget)]
+    fn stream_forget(key: &str);
 }
 
+/// The stream state of one (url, database, trail, identity) in the page's `sessionStorage`; the
+/// storage, the states due and those it refused are the host's (src/wasm/lease.js: no Rust task
+/// and no thread-local lists in the .wasm for them).
 struct SessionStore {
-    storage: web_sys::Storage,
     key: String,
-}
-
-thread_local! {
-    /// States saved but not written yet, `(key, JSON)`, the latest per key (see the module docs).
-    static DUE: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
-    /// States the storage refused (full), the latest per key, until a later one is written: the
-    /// tab's other loggers of that stream read them (with none saved, a logger chained from its
-    /// own last-known head, giving out again the seqs given out since: a fork); a reload, which
-    /// starts without them, begins a new stream.
-    static HELD: std::cell::RefCell<Vec<(String, String)>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// The state `list` holds for `key`.
-fn held_in(
-    list: &'static std::thread::LocalKey<std::cell::RefCell<Vec<(String, String)>>>,
-    key: &str,
-) -> Option<String> {
-    list.with(|d| d.borrow().iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()))
 }
 
 impl StreamStore for SessionStore {
     fn load(&self) -> Option<StreamState> {
-        let raw = match held_in(&DUE, &self.key).or_else(|| held_in(&HELD, &self.key)) {
-            Some(v) => v,
-            None => self.storage.get_item(&self.key).ok()??,
-        };
-        StreamState::from_json(&raw)
+        StreamState::from_json(&stream_load(&self.key)?)
     }
 
     fn save(&self, state: &StreamState) {
-        let json = state.to_json();
-        let first = DUE.with(|d| {
-            let mut d = d.borrow_mut();
-            let first = d.is_empty();
-            match d.iter_mut().find(|(k, _)| *k == self.key) {
-                Some(due) => due.1 = json,
-                None => d.push((self.key.clone(), json)),
-            }
-            first
-        });
-        if !first {
-            return; // the task below is due already
-        }
-        let storage = self.storage.clone();
-        // Spawned while the call is being made, so it is polled first: it steps aside once, and
-        // writes on the next microtask tick, after the call's own task sent its request.
-        wasm_bindgen_futures::spawn_local(async move {
-            let mut stepped_aside = false;
-            std::future::poll_fn(|cx| {
-                if std::mem::replace(&mut stepped_aside, true) {
-                    return std::task::Poll::Ready(());
-                }
-                cx.waker().wake_by_ref();
-                std::task::Poll::Pending
-            })
-            .await;
-            for (key, json) in DUE.with(|d| std::mem::take(&mut *d.borrow_mut())) {
-                // A full or disabled storage only costs continuity after a reload: a state it
-                // refuses takes the stale one with it, so a reload starts a new stream instead of
-                // giving out again the seqs given out since (a fork).
-                // Until then, the tab's loggers share it in memory (HELD).
-                let refused = storage.set_item(&key, &json).is_err();
-                if refused {
-                    let _ = storage.remove_item(&key);
-                }
-                HELD.with(|h| {
-                    let mut h = h.borrow_mut();
-                    h.retain(|(k, _)| *k != key);
-                    if refused {
-                        h.push((key, json));
-                    }
-                });
-            }
-        });
+        stream_save(&self.key, &state.to_json());
     }
 }
 
 /// Makes `logger` continue the tab's saved stream for its (url, database, trail), if the host has
 /// `sessionStorage`.
 pub fn attach(logger: &mut AuditLogger) {
-    let Some(storage) = crate::queue::window().and_then(|w| w.session_storage().ok().flatten()) else {
-        return;
-    };
-    attach_to(logger, storage);
+    if crate::queue::window().is_some() && has_session() {
+        attach_to(logger);
+    }
 }
 
 /// [`attach`] where there is a sessionStorage (a page), out of line: in a Worker or Node the
 /// constructor never runs it, and V8 compiles a wasm function whole on its first call.
 #[inline(never)]
-fn attach_to(logger: &mut AuditLogger, storage: web_sys::Storage) {
+fn attach_to(logger: &mut AuditLogger) {
     let c = logger.config();
     let (url, id) = (c.base_url(), logger.identity());
     let mut parts: Vec<&str> = vec![url, &c.database, &c.trail, id];
@@ -143,7 +96,7 @@ fn attach_to(logger: &mut AuditLogger, storage: web_sys::Storage) {
         parts.extend([c.labels.event.as_str(), &c.labels.trail]);
     }
     let key = cat(&[PREFIX, &crate::identity::scope(&parts)]);
-    let store = SessionStore { storage, key };
+    let store = SessionStore { key };
     let state = match store.load() {
         Some(saved) if lease(&saved.stream_id, &saved.head) => saved,
         _ => {
@@ -151,7 +104,7 @@ fn attach_to(logger: &mut AuditLogger, storage: web_sys::Storage) {
             if !lease(&fresh.stream_id, &fresh.head) {
                 // Unleased, a saved state could be resumed by a copy of this tab: keep none (the
                 // stream stays in memory; a reload starts a new one).
-                let _ = store.storage.remove_item(&store.key);
+                stream_forget(&store.key);
                 logger.resume_stream(fresh, None);
                 return;
             }
