@@ -245,8 +245,8 @@ impl JsAuditLogger {
     /// it: resolves `true` when nothing is left undelivered. With `timeoutMs`, resolves within
     /// it: what is still under way then is given up on (its calls resolve `false`, `timeout:`).
     /// Never rejects.
-    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
-    pub fn close(
+    #[wasm_bindgen(js_name = close, unchecked_return_type = "Promise<boolean>")]
+    pub fn close_within(
         &self,
         #[wasm_bindgen(js_name = timeoutMs, unchecked_optional_param_type = "number | null")] timeout_ms: JsValue,
     ) -> js_sys::Promise {
@@ -325,6 +325,11 @@ impl JsAuditLogger {
     /// `schemaWarning`.
     pub fn schema_warning(&self) -> Option<String> {
         self.inner.schema_warning()
+    }
+
+    /// `close()` with no bound.
+    pub fn close(&self) -> js_sys::Promise {
+        self.close_within(JsValue::UNDEFINED)
     }
 }
 
