@@ -1151,14 +1151,13 @@ impl Machine {
     #[cfg_attr(feature = "memory-queue", inline(never))]
     fn follow(&mut self, now: i64, next: crate::schema::Next) {
         match next {
-            crate::schema::Next::Send(..) if self.past_close(now).is_some() => {
-                let e = self.past_close(now).unwrap_or(AuditError::Closed);
-                self.schema_failed(now, e, false)
-            }
-            crate::schema::Next::Send(request, kind) => {
-                let deadline = self.step_deadline();
-                self.send(request, Req::Schema(kind), deadline);
-            }
+            crate::schema::Next::Send(request, kind) => match self.past_close(now) {
+                Some(e) => self.schema_failed(now, e, false),
+                None => {
+                    let deadline = self.step_deadline();
+                    self.send(request, Req::Schema(kind), deadline);
+                }
+            },
             crate::schema::Next::Wait(at) => {
                 if let Schema::Step { again, .. } = &mut self.schema {
                     *again = Some(at);
@@ -2731,6 +2730,26 @@ mod tests {
             let acts = r.acts();
             assert_eq!(sends(&acts).len(), usize::from(queue_on), "{acts:?}");
         }
+    }
+
+    /// close(ms) during the schema step: at the bound the step's request is abandoned, the
+    /// write waiting for it fails with `timeout:`, and neither the step nor the write goes on.
+    #[test]
+    fn close_within_a_bound_ends_a_schema_step_under_way() {
+        let mut r = Rig::new(direct(|_| {}), None);
+        let call = r.log();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], neo4j_error("Neo.ClientError.Procedure.ProcedureCallFailed"));
+        let check = sends(&acts);
+        assert_eq!(check.len(), 1, "the schema step's first request");
+        let id = r.m.close(r.now, Some(500));
+        assert!(flushed(&r.acts()).is_none());
+        let acts = r.at(r.now + 500);
+        assert_eq!(flushed(&acts), Some((id, false)), "{acts:?}");
+        assert!(sends(&acts).is_empty());
+        assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Timeout(_)))] if *c == call), "{acts:?}");
+        let acts = r.answer(&check[0], written(0));
+        assert!(sends(&acts).is_empty() && dones(&acts).is_empty(), "a late answer goes nowhere: {acts:?}");
     }
 
     /// clear() with an event in flight: the event is not recalled, so it is not counted as
