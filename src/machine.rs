@@ -410,6 +410,10 @@ pub(crate) struct Machine {
     batch_failures: u64,
     flushes: Vec<(u32, u64)>,
     closing: bool,
+    /// `close(ms)`'s bound while its flush waits: from then on nothing more is sent (see
+    /// [`Machine::give_up`]).
+    /// (when, the bound in ms).
+    close_by: Option<(i64, u64)>,
     // The queue.
     q_len: usize,
     q_bytes: usize,
@@ -468,6 +472,7 @@ impl Machine {
             batch_failures: 0,
             flushes: Vec::new(),
             closing: false,
+            close_by: None,
             q_len: 0,
             q_bytes: 0,
             storing: VecDeque::new(),
@@ -602,8 +607,16 @@ impl Machine {
     }
 
     /// Refuses further events from now on, then flushes ([`Machine::flush`]'s id and answer).
-    pub(crate) fn close(&mut self, now: i64) -> u32 {
+    /// `within`: a bound in ms on that flush; when it passes, what is still under way is given
+    /// up on ([`Machine::give_up`]) and the flush answers at once.
+    pub(crate) fn close(&mut self, now: i64, within: Option<u64>) -> u32 {
         self.closing = true;
+        if let Some(ms) = within {
+            let at = now.saturating_add(ms.min(i64::MAX as u64) as i64);
+            if self.close_by.is_none_or(|(t, _)| at < t) {
+                self.close_by = Some((at, ms));
+            }
+        }
         self.logger.refuse_new();
         if let Drain::Waiting(_) = self.drain {
             self.drain = Drain::Idle;
@@ -710,6 +723,7 @@ impl Machine {
         }
         if !self.flushes.is_empty() && self.is_idle() {
             self.flush_now = false;
+            self.close_by = None;
             for (id, before) in std::mem::take(&mut self.flushes) {
                 let ok = match self.queue {
                     Some(_) => self.q_len == 0,
@@ -769,6 +783,9 @@ impl Machine {
             min(t);
         }
         if let Drain::Waiting(t) = self.drain {
+            min(t);
+        }
+        if let Some((t, _)) = self.close_by {
             min(t);
         }
         if let Some(t) = self.interval_due() {
@@ -844,6 +861,9 @@ impl Machine {
 
     /// One attempt of `batch` (or the same attempt once more, after the schema step).
     fn send_write(&mut self, now: i64, mut batch: Batch) {
+        if let Some(e) = self.past_close(now) {
+            return self.fail_batch(now, batch, e);
+        }
         if batch.resend {
             batch.resend = false;
         } else {
@@ -1002,6 +1022,9 @@ impl Machine {
     // of them (bench/coldstart-v8.mjs).
     #[cfg_attr(feature = "memory-queue", inline(never))]
     fn timer(&mut self, now: i64) {
+        if self.past_close(now).is_some() {
+            self.give_up(now);
+        }
         // Requests past the builder's deadline are given up on (no retry).
         let mut i = 0;
         while i < self.flights.len() {
@@ -1046,6 +1069,37 @@ impl Machine {
             }
         }
         self.pump(now);
+    }
+
+    /// `close(ms)`'s bound passed (the error its events fail with), else `None`.
+    fn past_close(&self, now: i64) -> Option<AuditError> {
+        let (_, ms) = self.close_by.filter(|(t, _)| *t <= now)?;
+        Some(AuditError::Timeout(Duration::from_millis(ms)))
+    }
+
+    /// `close(ms)`'s bound passed with deliveries under way: each fails now with a timeout
+    /// (its call resolves `false`; with the queue it stays queued, which the closed logger no
+    /// longer drains): requests in flight are abandoned (their late answers ignored), batches
+    /// waiting out a retry, the schema step or the buffer are not sent. The flush then answers.
+    #[cfg_attr(feature = "memory-queue", inline(never))]
+    fn give_up(&mut self, now: i64) {
+        let Some(e) = self.past_close(now) else { return };
+        let mut batches = std::mem::take(&mut self.backoff);
+        for f in std::mem::take(&mut self.flights) {
+            if let Req::Write { batch, .. } = f.kind {
+                batches.push(batch);
+            }
+        }
+        if matches!(self.schema, Schema::Step { .. }) {
+            self.schema_failed(now, e.clone(), false); // its batch and the parked ones fail
+        }
+        for b in batches {
+            self.fail_batch(now, b, e.clone());
+        }
+        self.pending_bytes = 0;
+        while let Some(entry) = self.pending.pop_front() {
+            self.failed(now, entry, e.clone());
+        }
     }
 
     // ---- the schema step (src/schema.rs) ----
@@ -1098,10 +1152,13 @@ impl Machine {
     #[cfg_attr(feature = "memory-queue", inline(never))]
     fn follow(&mut self, now: i64, next: crate::schema::Next) {
         match next {
-            crate::schema::Next::Send(request, kind) => {
-                let deadline = self.step_deadline();
-                self.send(request, Req::Schema(kind), deadline);
-            }
+            crate::schema::Next::Send(request, kind) => match self.past_close(now) {
+                Some(e) => self.schema_failed(now, e, false),
+                None => {
+                    let deadline = self.step_deadline();
+                    self.send(request, Req::Schema(kind), deadline);
+                }
+            },
             crate::schema::Next::Wait(at) => {
                 if let Schema::Step { again, .. } = &mut self.schema {
                     *again = Some(at);
@@ -2617,10 +2674,83 @@ mod tests {
         assert!(acts.iter().any(|a| matches!(a, Action::Cleared { id: i, n: 1 } if *i == id)), "{acts:?}");
         assert!(acts.iter().any(|a| matches!(a, Action::DeletePrefix(p) if *p == r.m.scope)));
         assert_eq!(r.m.stats().queued, 0);
-        let id = r.m.close(r.now);
+        let id = r.m.close(r.now, None);
         assert_eq!(flushed(&r.acts()), Some((id, true)));
         let ev = r.event_or_closed();
         assert!(ev.is_err(), "closed: the logger refuses new events");
+    }
+
+    /// close(ms) resolves within its bound however long the retries would take: a request that
+    /// is never answered, a batch waiting out a retry's backoff and a batch waiting for a free
+    /// slot each fail with `timeout:` at the bound, nothing more is sent, a late answer changes
+    /// nothing. (Before: close() waited for the whole retry budget, ~30 s with the defaults, once
+    /// more for events that had already failed, whatever a shutdown allowed.)
+    #[test]
+    fn close_within_a_bound_gives_up_what_is_still_under_way() {
+        for queue_on in [false, true] {
+            let q = if queue_on { queue(Delivery::Committed, false) } else { None };
+            let mut r = Rig::known(direct(|c| c.batch.max_in_flight = 2), q);
+            let hung = r.log();
+            let s = sends(&r.input(Input::Turn));
+            let retried = r.log();
+            let s2 = sends(&r.acts());
+            assert_eq!((s.len(), s2.len()), (1, 1));
+            r.answer(&s2[0], unavailable(None)); // waits out a backoff (slot 2)
+            let buffered = r.log(); // no slot free
+            assert!(sends(&r.acts()).is_empty());
+            let t = r.now;
+            let id = r.m.close(t, Some(2000));
+            let acts = r.acts();
+            assert!(flushed(&acts).is_none());
+            // The retry goes out before the bound and is not answered either.
+            let due = r.m.backoff[0].due;
+            assert!(due < t + 2000, "backoff {} ms", due - t);
+            let s3 = sends(&r.at(due));
+            assert_eq!(s3.len(), 1);
+            let acts = r.at(t + 2000);
+            assert_eq!(flushed(&acts), Some((id, false)), "{acts:?}");
+            assert!(sends(&acts).is_empty(), "nothing sent once the bound passed");
+            let done = dones(&acts);
+            let calls: Vec<u32> = done.iter().map(|d| d.0).collect();
+            assert_eq!(calls.len(), 3, "{done:?}");
+            for call in [hung, retried, buffered] {
+                assert!(calls.contains(&call));
+            }
+            for (_, res) in &done {
+                assert!(matches!(res, Err(AuditError::Timeout(d)) if d.as_millis() == 2000), "{res:?}");
+            }
+            assert_eq!(r.m.logger().last_error().as_deref(), Some("timeout: no answer from Neo4j within 2000 ms"));
+            // Late answers are ignored; nothing is re-sent, no timer is left.
+            let acts = r.ok(&s[0]);
+            assert!(dones(&acts).is_empty() && sends(&acts).is_empty());
+            assert!(r.m.is_idle());
+            assert_eq!(r.m.stats().queued, if queue_on { 3 } else { 0 });
+            assert_eq!(r.m.close_by, None);
+            // A later flush() has no bound of its own: it tries again.
+            r.m.flush(r.now);
+            let acts = r.acts();
+            assert_eq!(sends(&acts).len(), usize::from(queue_on), "{acts:?}");
+        }
+    }
+
+    /// close(ms) during the schema step: at the bound the step's request is abandoned, the
+    /// write waiting for it fails with `timeout:`, and neither the step nor the write goes on.
+    #[test]
+    fn close_within_a_bound_ends_a_schema_step_under_way() {
+        let mut r = Rig::new(direct(|_| {}), None);
+        let call = r.log();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], neo4j_error("Neo.ClientError.Procedure.ProcedureCallFailed"));
+        let check = sends(&acts);
+        assert_eq!(check.len(), 1, "the schema step's first request");
+        let id = r.m.close(r.now, Some(500));
+        assert!(flushed(&r.acts()).is_none());
+        let acts = r.at(r.now + 500);
+        assert_eq!(flushed(&acts), Some((id, false)), "{acts:?}");
+        assert!(sends(&acts).is_empty());
+        assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Timeout(_)))] if *c == call), "{acts:?}");
+        let acts = r.answer(&check[0], written(0));
+        assert!(sends(&acts).is_empty() && dones(&acts).is_empty(), "a late answer goes nowhere: {acts:?}");
     }
 
     /// clear() with an event in flight: the event is not recalled, so it is not counted as

@@ -157,11 +157,14 @@ impl Shell {
         self.m.borrow_mut().refused(e)
     }
 
-    /// `flush()` (or with `close`, `close()`): resolves `ok`.
-    pub(super) fn flush(&self, close: bool) -> js_sys::Promise {
+    /// `flush()` (or with `close`, `close(within)`): resolves `ok`.
+    pub(super) fn flush(&self, close: Option<Option<u64>>) -> js_sys::Promise {
         let now = steady_millis();
-        let id = if close { self.m.borrow_mut().close(now) } else { self.m.borrow_mut().flush(now) };
-        self.run(id, close)
+        let id = match close {
+            Some(within) => self.m.borrow_mut().close(now, within),
+            None => self.m.borrow_mut().flush(now),
+        };
+        self.run(id, close.is_some())
     }
 
     /// `clearQueue()`: resolves with the number of events removed.

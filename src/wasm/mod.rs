@@ -159,8 +159,22 @@ pub struct JsAuditLogger {
 impl Drop for JsAuditLogger {
     fn drop(&mut self) {
         if self.inner.config().queue.enabled && !self.inner.is_closed() && self.inner.stats().queued > 0 {
-            let _ = self.shell.flush(false);
+            let _ = self.shell.flush(None);
         }
+    }
+}
+
+/// `close(timeoutMs)`'s bound: none (`undefined`, `null`), or whole milliseconds from 0 to 24 h.
+#[cfg(not(feature = "worker"))]
+fn close_bound(v: &JsValue) -> Result<Option<u64>, AuditError> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(ms) if (0.0..=86_400_000.0).contains(&ms) => Ok(Some(ms.ceil() as u64)),
+        _ => Err(AuditError::InvalidInput(
+            "close(timeoutMs): a number of milliseconds from 0 to 86400000, or none; the logger stays open".into(),
+        )),
     }
 }
 
@@ -223,18 +237,27 @@ impl JsAuditLogger {
     /// nothing is left undelivered. Never rejects.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn flush(&self) -> js_sys::Promise {
-        self.shell.flush(false)
+        self.shell.flush(None)
     }
 
     /// Refuses every call made from now on (events, `ensureSchema`, reads resolve `false`/`null`
     /// with a `closed:` reason, also while this flush runs), then delivers what was logged before
-    /// it: resolves `true` when nothing is left undelivered. Never rejects.
-    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
-    pub fn close(&self) -> js_sys::Promise {
+    /// it: resolves `true` when nothing is left undelivered. With `timeoutMs`, resolves within
+    /// it: what is still under way then is given up on (its calls resolve `false`, `timeout:`).
+    /// Never rejects.
+    #[wasm_bindgen(js_name = close, unchecked_return_type = "Promise<boolean>")]
+    pub fn close_within(
+        &self,
+        #[wasm_bindgen(js_name = timeoutMs, unchecked_optional_param_type = "number | null")] timeout_ms: JsValue,
+    ) -> js_sys::Promise {
+        let within = match close_bound(&timeout_ms) {
+            Ok(w) => w,
+            Err(e) => return js_sys::Promise::resolve(&JsValue::from_bool(self.shell.refused(e))),
+        };
         // At once, not when the flush starts: a call made right after close() is refused before
         // it takes a place in the hash chain.
         self.inner.refuse_new();
-        self.shell.flush(true)
+        self.shell.flush(Some(within))
     }
 
     /// Removes this identity's events not on the wire (queued, in the batch buffer, between two
@@ -302,6 +325,11 @@ impl JsAuditLogger {
     /// `schemaWarning`.
     pub fn schema_warning(&self) -> Option<String> {
         self.inner.schema_warning()
+    }
+
+    /// `close()` with no bound.
+    pub fn close(&self) -> js_sys::Promise {
+        self.close_within(JsValue::UNDEFINED)
     }
 }
 

@@ -361,6 +361,43 @@ test("close() refuses every call made once it is called, also while it flushes; 
   }
 });
 
+test("close(timeoutMs) resolves within its bound against a server that never answers; a bad bound leaves the logger open", async () => {
+  // Found by a Node server developer: on SIGTERM (a 10 s budget) close() against a server that
+  // accepts and never answers took the whole retry budget (~30 s with the defaults), and about
+  // as long again for events that had already failed; nothing bounded it but the retry settings
+  // of every call.
+  const sockets = [];
+  const hung = createServer().on("connection", (s) => sockets.push(s));
+  await new Promise((r) => hung.listen(0, "127.0.0.1", r));
+  try {
+    const logger = new pkg.AuditLogger({ ...config(unique("close-bound")), url: `http://127.0.0.1:${hung.address().port}` });
+    const calls = [0, 1, 2].map((i) => logger.logUserAction({ uid: "u-bound" }, `HUNG_${i}`));
+    await new Promise((r) => setTimeout(r, 200)); // on the wire
+    const t0 = Date.now();
+    assert.equal(await logger.close(800), false);
+    const took = Date.now() - t0;
+    assert.ok(took >= 750 && took < 2500, `close(800) took ${took} ms`);
+    assert.match(logger.lastError, /^timeout: /);
+    assert.deepEqual(await Promise.all(calls), [false, false, false], "each call settled by then");
+    assert.equal(await logger.logUserAction({ uid: "u-bound" }, "AFTER"), false);
+    assert.match(logger.lastError, /^closed: /);
+  } finally {
+    sockets.forEach((s) => s.destroy());
+    hung.close();
+  }
+  // A bound that is not a number of ms is refused at once; the logger stays open and usable.
+  const trail = unique("close-bound-ok");
+  const logger = new pkg.AuditLogger(config(trail));
+  for (const bad of [-1, NaN, "5000", 1e12]) {
+    assert.equal(await logger.close(bad), false, String(bad));
+    assert.match(logger.lastError, /^invalid input: close\(timeoutMs\)/);
+  }
+  const call = logger.logUserAction({ uid: "u-bound" }, "DELIVERED_BEFORE_CLOSE");
+  assert.equal(await logger.close(10000), true, logger.lastError);
+  assert.equal(await call, true);
+  assert.deepEqual((await trailEvents(trail)).map((e) => e.type), ["DELIVERED_BEFORE_CLOSE"]);
+});
+
 test("free() on a logger whose queue holds a failed event sends it once more instead of forgetting it", async () => {
   // The event's first attempt gets a 429 (kept in the memory queue, re-sent by a background drain
   // after the Retry-After); free() dropped the queue, and the drain (which holds it weakly) with it.

@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique } from "./helpers.mjs";
+import { spawn } from "node:child_process";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher } from "./helpers.mjs";
 
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
 
@@ -66,6 +67,46 @@ test("README: the JavaScript quick start, Reading the trail and Verifying blocks
     assert.equal(got.head.seq, 0);
     const mine = got.mine.events.map((e) => [e.actionType, e.category, e.userUid, e.details]);
     assert.deepEqual(mine, [["DOCUMENT_MODIFIED", "DOCUMENT_MANAGEMENT", "user-123", { document_id: "doc-456", fields_changed: ["title", "content"] }]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("README: the Node server block serves many users through one logger, each event its own user's, and delivers them all on SIGTERM", async () => {
+  // Run as written, but on a free port and into this test's trail.
+  const trail = unique("readme-server");
+  const code = block("### In a Node server")
+    .replace('from "neo4j-audit";', `from ${JSON.stringify(pathToFileURL(join(ROOT, "pkg/node.js")).href)};`)
+    .replace('username: "neo4j"', `username: ${JSON.stringify(NEO4J_USER)}`)
+    .replace("password: process.env.NEO4J_PASSWORD }", `password: process.env.NEO4J_PASSWORD, trail: ${JSON.stringify(trail)} }`)
+    .replace("server.listen(8000);", 'server.listen(0, "127.0.0.1", () => console.log("port", server.address().port));');
+  assert.ok(code.includes(trail) && code.includes('console.log("port"'), "the block's config and listen lines");
+  const dir = mkdtempSync(join(tmpdir(), "readme-server-"));
+  const users = Array.from({ length: 50 }, (_, i) => `${trail}-u${i}`);
+  await cypher("UNWIND $users AS id MERGE (:User {UID: id})", { users });
+  try {
+    writeFileSync(join(dir, "server.mjs"), code);
+    const child = spawn(process.execPath, [join(dir, "server.mjs")], { env: { ...process.env, NEO4J_URL, NEO4J_PASSWORD }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stderr.on("data", (d) => (out += d));
+    const port = await new Promise((resolve, reject) => {
+      child.stdout.on("data", (d) => { out += d; const m = /port (\d+)/.exec(out); if (m) resolve(m[1]); });
+      child.on("exit", () => reject(new Error(out)));
+    });
+    const statuses = await Promise.all(users.map((u, i) =>
+      fetch(`http://127.0.0.1:${port}/doc-${i}`, { headers: { "x-user-id": u } }).then((r) => r.status)));
+    assert.deepEqual(statuses, users.map(() => 200), out);
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).json();
+    assert.equal(metrics.committed, 50);
+    child.kill("SIGTERM");
+    assert.equal(await new Promise((r) => child.on("exit", r)), 0, out);
+    const rows = await cypher(
+      "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e)-[:PERFORMED_BY]->(u:User) RETURN e.userUID, u.UID, e.details", { trail });
+    assert.equal(rows.length, 50);
+    for (const [userUID, by, details] of rows) {
+      assert.equal(by, userUID);
+      assert.equal(JSON.parse(details).path, `/doc-${userUID.split("-u").pop()}`, "each request's event carries its own user");
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

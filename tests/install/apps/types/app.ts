@@ -44,6 +44,8 @@ export async function write(config: AuditConfig, user: AuditUser | null, wasm?: 
   void [dead, cleared, schema, await logUserAction(config, user, "ONE_SHOT", null, null)];
   const stats: AuditStats = logger.stats();
   const closed: boolean = await logger.close();
+  const closedWithin: boolean = await logger.close(8000); // a bound for a shutdown's budget
+  void closedWithin;
   logger.free();
   return closed ? stats : { ...stats, failed: stats.failed + 1 };
 }
