@@ -81,8 +81,8 @@ function copyOf(v, level) {
         copy = {};
         for (const k of Object.keys(v)) {
           const c = copyOf(v[k], level + 1);
-          // `copy.__proto__ = c` would set the copy's prototype, not a member.
-          if (k === "__proto__") Object.defineProperty(copy, k, { value: c, enumerable: true, writable: true, configurable: true });
+          // `copy.__proto__ = c` would set the copy's prototype, not a member (enumerable: written).
+          if (k === "__proto__") Object.defineProperty(copy, k, { value: c, enumerable: true });
           else copy[k] = c;
         }
       }
