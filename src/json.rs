@@ -371,7 +371,8 @@ pub(crate) fn write_str(out: &mut String, s: &str) {
 /// with 16 bytes of text from `start` is copied as two 8-byte words (the bytes past the run land
 /// in `out`'s spare room, overwritten next): `copy_run`'s `memory.copy` of a length known only at
 /// run time is a call out of the compiled code in V8, and details' JSON text, escaped twice per
-/// event (hash, request), has a quote every few bytes.
+/// event (hash, request), has a quote every few bytes. `node bench/cpu_full_ab.mjs 20000 15`,
+/// 2026-11-30: 0.987 (95 % CI 0.874-0.994) of main's CPU per call; +21 B gz of .wasm.
 #[inline(always)]
 fn copy_short_run(out: &mut Vec<u8>, bytes: &[u8], start: usize, end: usize) {
     let len = out.len();
