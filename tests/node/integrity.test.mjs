@@ -167,6 +167,50 @@ test("hostile or revoked proxies as details resolve false, never throw", async (
   assert.equal(await p, false);
 });
 
+test("details are stored as JSON.stringify writes them, plain data or not, each getter read once", async () => {
+  // src/wasm/details.js copies plain data (read once) and writes it without a replacer; anything
+  // else goes to the replacer as before. Each kind of value, alone and beside plain data.
+  const trail = unique("detailsform");
+  const logger = new pkg.AuditLogger(config(trail));
+  class Point { constructor() { this.x = 1; this.y = [2, { z: 3 }]; } }
+  let reads = 0;
+  const calls = {
+    PLAIN: { s: "q\"\\\n\u2028é😀", n: [0, -0, 1.5, 1e21, 5e-7], b: [true, false, null], u: undefined, a: [undefined, , 1], o: { p: { q: {} } } },
+    PROTO_KEY: JSON.parse('{"__proto__": {"a": 1}, "2": "b", "1": "a", "z": 1}'),
+    EXOTIC: { d: new Date(0), p: new Point(), t: { toJSON: () => ({ j: 1 }) }, k: { toJSON: 5 }, num: new Number(3), str: new String("s"), e: new Error("x"), r: /x/ },
+    MIXED: { before: { x: 1 }, inst: new Point(), after: [1, { y: 2 }] },
+    NULL_PROTO: Object.assign(Object.create(null), { a: 1, b: { c: 2 } }),
+    PROXY: { p: new Proxy({ a: 1, b: [1, 2] }, {}), arr: new Proxy([1, { c: 2 }], {}) },
+    GETTERS: { get g() { reads++; return { h: [1, 2] }; }, nested: { get i() { reads++; return "v"; } }, inst: new Point() },
+  };
+  for (const [type, details] of Object.entries(calls)) {
+    assert.equal(await logger.logUserAction({ uid: "u1" }, type, null, details), true, `${type}: ${logger.lastError}`);
+  }
+  assert.equal(reads, 2, "each getter read once");
+  reads = 0;
+  const stored = Object.fromEntries((await trailEvents(trail)).map((e) => [e.type, e.details]));
+  for (const [type, details] of Object.entries(calls)) assert.equal(stored[type], JSON.stringify(details), type);
+  assert.equal(reads, 2, "JSON.stringify above read them again");
+  // Refusals, in the text's order, also beside plain data and inside copies.
+  const loop = { plain: { x: 1 } }; loop.plain.back = loop;
+  const inst = new Point(); const parent = { item: inst }; inst.parent = parent;
+  const refused = [
+    [{ a: 1, n: NaN, m: new Map() }, /NaN or Infinity/],
+    [{ a: 1, m: new Map(), n: NaN }, /Map or Set/],
+    [{ x: { f() {} } }, /a function/],
+    [{ x: [1, Symbol("s")] }, /a Symbol/],
+    [{ x: { y: 10n } }, /a BigInt/],
+    [loop, /details contain a cycle/],
+    [parent, /details contain a cycle/],
+    [{ p: new Point(), c: loop }, /details contain a cycle/],
+  ];
+  for (const [details, why] of refused) {
+    assert.equal(await logger.logUserAction({ uid: "u1" }, "REFUSED", null, details), false);
+    assert.match(logger.lastError, why);
+  }
+  await logger.close();
+});
+
 test("a revoked or hostile Proxy as logUserAction's options resolves false, never throws", async () => {
   // Found by a new user: Array.isArray threw on a revoked Proxy, straight out of logUserAction.
   const logger = new pkg.AuditLogger(config(unique("proxyopts")));
