@@ -539,7 +539,9 @@ impl EventBuilder {
             // levels deep overflowed the stack there (the process aborted) before the rule refused it.
             if d.is_object() {
                 if let Err(e) = self.limits.details_depth(d) {
-                    details.map(crate::rules::drop_flat);
+                    if let Some(d) = details {
+                        crate::rules::drop_flat(d);
+                    }
                     return Err(e.into());
                 }
             }

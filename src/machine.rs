@@ -104,7 +104,7 @@ pub fn keepalive_fit(n: usize, body_len: usize) -> usize {
 pub(crate) fn queue_scope(logger: &AuditLogger) -> String {
     let c = logger.config();
     let (endpoint, base, id) = (c.endpoint.as_deref().unwrap_or(""), c.base_url(), logger.identity());
-    crate::identity::scope(&[endpoint, &base, &c.database, &c.labels.event, &c.trail, id])
+    crate::identity::scope(&[endpoint, base, &c.database, &c.labels.event, &c.trail, id])
 }
 
 /// The scope an earlier version filed `logger`'s records under (its parts joined with `|`),
@@ -117,7 +117,7 @@ pub(crate) fn legacy_scope(logger: &AuditLogger) -> Option<String> {
     let s = cat(&[
         c.endpoint.as_deref().unwrap_or(""),
         "|",
-        &base,
+        base,
         "|",
         &c.database,
         "|",

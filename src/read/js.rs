@@ -43,7 +43,7 @@ fn invalid_type(k: &str, v: &Json, expected: &str) -> String {
 }
 
 /// The members in order, refusing one given twice.
-fn members<'a>(m: &'a [(String, Json)]) -> impl Iterator<Item = Result<(&'a str, &'a Json), String>> {
+fn members(m: &[(String, Json)]) -> impl Iterator<Item = Result<(&str, &Json), String>> {
     m.iter().enumerate().map(move |(i, (k, v))| {
         if m[..i].iter().any(|(p, _)| p == k) {
             return Err(cat(&["duplicate field `", k, "`"]));
