@@ -33,7 +33,7 @@ pub mod jwks;
 pub mod jwt;
 pub mod signed;
 #[cfg(target_arch = "wasm32")]
-pub(crate) mod webcrypto;
+pub(crate) mod host;
 
 use crate::config::Config;
 use crate::error::{cat, num, quoted, AuditError};

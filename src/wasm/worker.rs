@@ -39,10 +39,6 @@ extern "C" {
     #[wasm_bindgen(method, catch, js_name = getReader)]
     fn get_reader(this: &BodyStream) -> Result<BodyReader, JsValue>;
 
-    /// The global `fetch` (the key set's GET).
-    #[wasm_bindgen(catch, js_name = fetch)]
-    fn global_fetch(url: &str, init: &web_sys::RequestInit) -> Result<Promise, JsValue>;
-
     /// Its `ReadableStreamDefaultReader`.
     type BodyReader;
     #[wasm_bindgen(method)]
@@ -276,26 +272,8 @@ impl Io for WorkerIo<'_> {
             .ok_or_else(|| "limit() answered without success".to_owned())
     }
 
-    /// `GET url` with a timeout; only a 200 whose final URL (after redirects) is still https.
     async fn fetch_jwks(&self, url: &str) -> Result<ingest::jwks::Fetched, String> {
-        let init = web_sys::RequestInit::new();
-        init.set_method("GET");
-        init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(ingest::jwks::FETCH_TIMEOUT_MS)));
-        let failed = |_| "no answer".to_owned();
-        let resp: web_sys::Response = JsFuture::from(global_fetch(url, &init).map_err(failed)?)
-            .await
-            .map_err(failed)?
-            .unchecked_into();
-        if resp.status() != 200 {
-            return Err(crate::error::cat(&["HTTP status ", &crate::error::num(resp.status().into())]));
-        }
-        let final_url = resp.url();
-        if !final_url.is_empty() && !ingest::jwks::is_https(&final_url) {
-            return Err("redirected away from https".into());
-        }
-        let cache_control = resp.headers().get("Cache-Control").ok().flatten();
-        let body = JsFuture::from(resp.text().map_err(failed)?).await.map_err(failed)?;
-        Ok(ingest::jwks::Fetched { body: body.as_string().ok_or("the body is not text")?, cache_control })
+        ingest::host::fetch_jwks(url).await
     }
 
     async fn verify_signature(
@@ -305,7 +283,7 @@ impl Io for WorkerIo<'_> {
         data: &[u8],
         signature: &[u8],
     ) -> Result<bool, String> {
-        ingest::webcrypto::verify(alg, key, data, signature).await
+        ingest::host::verify(alg, key, data, signature).await
     }
 
     fn log(&self, line: &str) {

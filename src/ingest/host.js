@@ -1,6 +1,21 @@
-// RS256 / ES256 signature checks by the host's WebCrypto for src/ingest/webcrypto.rs: the key's
-// import and the check in one promise, so the .wasm carries no bindings or futures per WebCrypto
-// call. Which key may check which token is decided in Rust first (src/ingest/jwks.rs, Jwk::agrees).
+// The Worker's host calls for RS256 / ES256 tokens (src/ingest/host.rs): the key set's GET and
+// the signature check by WebCrypto, each one promise that never rejects, so the .wasm carries no
+// bindings or futures per fetch / WebCrypto call. What is accepted is decided in Rust
+// (src/ingest/jwks.rs): the answer's final URL, the set's contents, which key checks which token.
+
+/**
+ * `GET url`, bounded to `ms`: [final URL, Cache-Control or null, body text] for a 200; else why
+ * not (text).
+ */
+export async function jwksGet(url, ms) {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(ms) });
+    if (r.status !== 200) return "HTTP status " + r.status;
+    return [r.url, r.headers.get("Cache-Control"), await r.text()];
+  } catch {
+    return "no answer";
+  }
+}
 
 /** Per JWS algorithm: importKey's and verify's parameters. */
 const ALGS = {
@@ -10,7 +25,7 @@ const ALGS = {
 
 /**
  * Whether `sig` is `alg`'s signature of `data` by the public JWK `jwk` (its JSON text): true or
- * false, or why the host could not tell (text naming no key material). Never rejects.
+ * false, or why the host could not tell (text naming no key material).
  */
 export async function jwsVerify(alg, jwk, data, sig) {
   // Copied now: the views are into wasm memory, which may grow while this waits.

@@ -1,0 +1,54 @@
+//! The Worker's host calls for RS256 / ES256 tokens, each one promise of src/ingest/host.js that
+//! resolves to the answer or to the reason there is none (text without secrets or key material):
+//! the key set's GET ([`fetch_jwks`]) and the signature check by WebCrypto ([`verify`]). The key
+//! is imported from its public JWK members ([`super::jwks::Jwk::import_json`]) as
+//! RSASSA-PKCS1-v1_5 SHA-256 or ECDSA P-256, for `verify` only; a JWS ES256 signature is
+//! `r || s`, the form WebCrypto's ECDSA takes. Never a panic.
+
+use js_sys::{Array, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+
+use super::jwks::{self, Fetched, Jwk};
+use super::jwt::Alg;
+
+#[wasm_bindgen(module = "/src/ingest/host.js")]
+extern "C" {
+    /// Resolves to `[final URL, Cache-Control, body]` for a 200, or to why not.
+    #[wasm_bindgen(js_name = jwksGet)]
+    fn jwks_get(url: &str, timeout_ms: u32) -> Promise;
+    /// Resolves to `true`/`false`, or to the reason the host could not tell.
+    #[wasm_bindgen(js_name = jwsVerify)]
+    fn jws_verify(alg: &str, jwk: &str, data: &[u8], signature: &[u8]) -> Promise;
+}
+
+/// The settled value of `p` (the module's promises never reject).
+async fn settle(p: Promise) -> JsValue {
+    JsFuture::from(p).await.unwrap_or_default()
+}
+
+/// The reason `v` holds (a host call's answer that is not the expected kind).
+fn reason(v: JsValue) -> String {
+    v.as_string().unwrap_or_else(|| "the host gave no answer".into())
+}
+
+/// `GET url` with [`jwks::FETCH_TIMEOUT_MS`]; only a 200 whose final URL (after redirects) is
+/// still https.
+pub(crate) async fn fetch_jwks(url: &str) -> Result<Fetched, String> {
+    let v = settle(jwks_get(url, jwks::FETCH_TIMEOUT_MS)).await;
+    if !Array::is_array(&v) {
+        return Err(reason(v));
+    }
+    let a: Array = v.unchecked_into();
+    let final_url = a.get(0).as_string().unwrap_or_default();
+    if !final_url.is_empty() && !jwks::is_https(&final_url) {
+        return Err("redirected away from https".into());
+    }
+    Ok(Fetched { body: a.get(2).as_string().unwrap_or_default(), cache_control: a.get(1).as_string() })
+}
+
+/// Whether `signature` is `alg`'s signature of `data` by `key`.
+pub(crate) async fn verify(alg: Alg, key: &Jwk, data: &[u8], signature: &[u8]) -> Result<bool, String> {
+    let v = settle(jws_verify(alg.name(), &key.import_json(), data, signature)).await;
+    v.as_bool().ok_or_else(|| reason(v))
+}
