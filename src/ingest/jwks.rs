@@ -309,42 +309,57 @@ thread_local! {
 /// `Err`: the set could not be had (the caller answers 503, never accepts); the text is for the
 /// log and names no secret.
 pub async fn keys_for<I: Io>(io: &I, url: &str, kid: Option<&str>, now: i64) -> Result<Rc<Vec<Jwk>>, String> {
-    let (keys, fresh, may_refetch) = CACHE.with(|c| {
+    // The cache's rules in two plain functions, the await alone here (a small state machine).
+    match cached(url, kid, now)? {
+        Some(keys) => Ok(keys),
+        None => store(url, now, io.fetch_jwks(url).await),
+    }
+}
+
+/// The cached keys of `url` when fresh and no refetch for `kid` is due (`Ok(None)`: fetch now,
+/// claimed for this request); `Err` while a failed fetch's pause lasts.
+fn cached(url: &str, kid: Option<&str>, now: i64) -> Result<Option<Rc<Vec<Jwk>>>, String> {
+    CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.as_ref().is_none_or(|e| e.url != url) {
-            *c = Some(Cached {
+        let e = match c.as_mut().filter(|e| e.url == url) {
+            Some(e) => e,
+            None => c.insert(Cached {
                 url: url.to_owned(),
                 keys: Rc::new(Vec::new()),
                 fetched_at: None,
                 expires_at: i64::MIN,
                 last_refetch: None,
                 retry_at: i64::MIN,
-            });
-        }
-        let e = c.as_mut().expect("set above");
+            }),
+        };
         let fresh = e.fetched_at.is_some() && now < e.expires_at;
+        if !fresh {
+            return match now < e.retry_at {
+                true => Err(cat(&[UNFETCHED, "; waiting before the next try"])),
+                false => Ok(None),
+            };
+        }
         let unknown = kid.is_some_and(|kid| !e.keys.iter().any(|k| k.kid.as_deref() == Some(kid)));
-        let may_refetch = fresh
-            && unknown
+        let may_refetch = unknown
             && e.fetched_at != Some(now)
             && e.last_refetch.is_none_or(|t| now - t >= REFETCH_MIN_SECS)
             && now >= e.retry_at;
         if may_refetch {
             // Claimed before the fetch: requests arriving meanwhile do not fetch too.
             e.last_refetch = Some(now);
+            return Ok(None);
         }
-        (e.keys.clone(), fresh, may_refetch)
-    });
-    if fresh && !may_refetch {
-        return Ok(keys);
-    }
-    if !fresh && now < CACHE.with(|c| c.borrow().as_ref().map_or(i64::MIN, |e| e.retry_at)) {
-        return Err("the identity provider's key set could not be fetched; waiting before the next try".into());
-    }
-    let got = match io.fetch_jwks(url).await {
-        Ok(f) => parse_set(&f.body).map(|k| (k, ttl_secs(f.cache_control.as_deref()))),
-        Err(e) => Err(e),
-    };
+        Ok(Some(e.keys.clone()))
+    })
+}
+
+/// The set could not be had: the start of every such reason.
+const UNFETCHED: &str = "the identity provider's key set could not be fetched";
+
+/// Keeps the answer `got` of `url`'s fetch at `now` (a failure: no new fetch for
+/// [`FAILURE_RETRY_SECS`]); the keys, or why there are none.
+fn store(url: &str, now: i64, got: Result<Fetched, String>) -> Result<Rc<Vec<Jwk>>, String> {
+    let got = got.and_then(|f| Ok((parse_set(&f.body)?, ttl_secs(f.cache_control.as_deref()))));
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         let Some(e) = c.as_mut().filter(|e| e.url == url) else {
@@ -359,7 +374,7 @@ pub async fn keys_for<I: Io>(io: &I, url: &str, kid: Option<&str>, now: i64) -> 
             }
             Err(why) => {
                 e.retry_at = now + FAILURE_RETRY_SECS;
-                Err(cat(&["the identity provider's key set could not be fetched: ", &why]))
+                Err(cat(&[UNFETCHED, ": ", &why]))
             }
         }
     })
