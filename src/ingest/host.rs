@@ -1,7 +1,7 @@
 //! The Worker's host calls for RS256 / ES256 tokens, each one promise of src/ingest/host.js that
 //! resolves to the answer or to the reason there is none (text without secrets or key material):
 //! the key set's GET ([`fetch_jwks`]) and the signature check by WebCrypto ([`verify`]). The key
-//! is imported from its public JWK members ([`super::jwks::Jwk::import_json`]) as
+//! is imported from its public numbers only ([`super::jwks::KeyMaterial`], as a JWK) as
 //! RSASSA-PKCS1-v1_5 SHA-256 or ECDSA P-256, for `verify` only; a JWS ES256 signature is
 //! `r || s`, the form WebCrypto's ECDSA takes. Never a panic.
 
@@ -9,7 +9,7 @@ use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use super::jwks::{self, Fetched, Jwk};
+use super::jwks::{self, Fetched, Jwk, KeyMaterial};
 use super::jwt::Alg;
 
 #[wasm_bindgen(module = "/src/ingest/host.js")]
@@ -17,9 +17,10 @@ extern "C" {
     /// Resolves to `[final URL, Cache-Control, body]` for a 200, or to why not.
     #[wasm_bindgen(js_name = jwksGet)]
     fn jwks_get(url: &str, timeout_ms: u32) -> Promise;
-    /// Resolves to `true`/`false`, or to the reason the host could not tell.
+    /// Resolves to `true`/`false`, or to the reason the host could not tell. `a`, `b`: the
+    /// key's numbers (`n`, `e` for RS256; `x`, `y` for ES256).
     #[wasm_bindgen(js_name = jwsVerify)]
-    fn jws_verify(alg: &str, jwk: &str, data: &[u8], signature: &[u8]) -> Promise;
+    fn jws_verify(alg: &str, a: &str, b: &str, data: &[u8], signature: &[u8]) -> Promise;
 }
 
 /// The settled value of `p` (the module's promises never reject).
@@ -49,6 +50,10 @@ pub(crate) async fn fetch_jwks(url: &str) -> Result<Fetched, String> {
 
 /// Whether `signature` is `alg`'s signature of `data` by `key`.
 pub(crate) async fn verify(alg: Alg, key: &Jwk, data: &[u8], signature: &[u8]) -> Result<bool, String> {
-    let v = settle(jws_verify(alg.name(), &key.import_json(), data, signature)).await;
+    let (a, b) = match &key.key {
+        KeyMaterial::Rsa { n, e } => (n, e),
+        KeyMaterial::P256 { x, y } => (x, y),
+    };
+    let v = settle(jws_verify(alg.name(), a, b, data, signature)).await;
     v.as_bool().ok_or_else(|| reason(v))
 }
