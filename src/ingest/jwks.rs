@@ -52,10 +52,10 @@ pub struct Jwk {
     pub key: KeyMaterial,
     /// `alg`, when present.
     pub alg: Option<String>,
-    /// `use`, when present.
-    pub use_: Option<String>,
-    /// `key_ops`, when present.
-    pub key_ops: Option<Vec<String>>,
+    /// `use`, when present: whether it is `sig`.
+    pub use_: Option<bool>,
+    /// `key_ops`, when present (an array): whether it lists `verify`.
+    pub key_ops: Option<bool>,
 }
 
 /// The public numbers of a key.
@@ -85,8 +85,8 @@ impl Jwk {
             (KeyMaterial::Rsa { .. }, Alg::Rs256) | (KeyMaterial::P256 { .. }, Alg::Es256)
         );
         kind && self.alg.as_deref().is_none_or(|a| a == alg.name())
-            && self.use_.as_deref().is_none_or(|u| u == "sig")
-            && self.key_ops.as_ref().is_none_or(|ops| ops.iter().any(|o| o == "verify"))
+            && self.use_ != Some(false)
+            && self.key_ops != Some(false)
     }
 }
 
@@ -126,15 +126,12 @@ pub fn parse_set(text: &str) -> Result<Vec<Jwk>, String> {
             (Some("EC"), Some("P-256")) => KeyMaterial::P256 { x: b64("x", Some(32))?, y: b64("y", Some(32))? },
             _ => continue,
         };
-        let strings = |m: &str| -> Option<Vec<String>> {
-            k.get(m)?.as_array().map(|a| a.iter().filter_map(Json::as_str).map(str::to_owned).collect())
-        };
         out.push(Jwk {
             kid: s("kid").map(str::to_owned),
             key,
             alg: s("alg").map(str::to_owned),
-            use_: s("use").map(str::to_owned),
-            key_ops: strings("key_ops"),
+            use_: s("use").map(|u| u == "sig"),
+            key_ops: k.get("key_ops").and_then(Json::as_array).map(|a| a.iter().any(|o| o.as_str() == Some("verify"))),
         });
     }
     Ok(out)
@@ -385,10 +382,10 @@ pub(crate) mod tests {
         // alg, use and key_ops, when present, must say the same.
         assert!(!Jwk { alg: Some("RS384".into()), ..rsa(None) }.agrees(Alg::Rs256));
         assert!(!Jwk { alg: Some("ES256".into()), ..rsa(None) }.agrees(Alg::Rs256));
-        assert!(Jwk { alg: Some("RS256".into()), use_: Some("sig".into()), ..rsa(None) }.agrees(Alg::Rs256));
-        assert!(!Jwk { use_: Some("enc".into()), ..rsa(None) }.agrees(Alg::Rs256));
-        assert!(!Jwk { key_ops: Some(vec!["encrypt".into()]), ..ec(None) }.agrees(Alg::Es256));
-        assert!(Jwk { key_ops: Some(vec!["verify".into()]), ..ec(None) }.agrees(Alg::Es256));
+        assert!(Jwk { alg: Some("RS256".into()), use_: Some(true), ..rsa(None) }.agrees(Alg::Rs256));
+        assert!(!Jwk { use_: Some(false), ..rsa(None) }.agrees(Alg::Rs256));
+        assert!(!Jwk { key_ops: Some(false), ..ec(None) }.agrees(Alg::Es256));
+        assert!(Jwk { key_ops: Some(true), ..ec(None) }.agrees(Alg::Es256));
     }
 
     #[test]
@@ -425,6 +422,9 @@ pub(crate) mod tests {
         let keys = parse_set(&text).unwrap();
         assert_eq!(keys.len(), 2, "OKP and P-384 left out");
         assert_eq!(keys[0].alg.as_deref(), Some("RS256"));
+        assert_eq!((keys[0].use_, keys[0].key_ops, keys[1].use_), (Some(true), None, None));
+        let ops = |o: &str| parse_set(&text.replace(r#""use":"sig""#, &cat(&[r#""key_ops":"#, o]))).unwrap()[0].key_ops;
+        assert_eq!((ops(r#"["encrypt"]"#), ops(r#"["sign","verify"]"#), ops("[]")), (Some(false), Some(true), Some(false)));
         assert_eq!(keys[1].key, KeyMaterial::P256 { x: x.clone(), y: x });
         let short = cat(&[r#"{"keys":[{"kty":"RSA","n":""#, &rsa_n(200), r#"","e":"AQAB"}]}"#]);
         assert!(parse_set(&short).unwrap_err().contains("2048"));
