@@ -1,7 +1,72 @@
-// The Worker's host calls for RS256 / ES256 tokens (src/ingest/host.rs): the key set's GET and
-// the signature check by WebCrypto, each one promise that never rejects, so the .wasm carries no
-// bindings or futures per fetch / WebCrypto call. What is accepted is decided in Rust
-// (src/ingest/jwks.rs): the answer's final URL, the set's contents, which key checks which token.
+// The Worker's host calls (src/ingest/host.rs): the request body's read, the rate limiter, the
+// key set's GET and the RS256 / ES256 signature check by WebCrypto, each one promise that never
+// rejects, so the .wasm carries no bindings or futures per call. What is accepted is decided in
+// Rust (src/ingest/: the body's limit and text, the answer's final URL, the set's contents, which
+// key checks which token).
+
+/**
+ * The body of `request` as UTF-8 text (a leading byte-order mark dropped), read chunk by chunk and
+ * refused as soon as more than `limit` bytes came (the rest of the upload cancelled, so a chunked
+ * body is never buffered beyond it): the text, or 1 (too large), 2 (unreadable), 3 (not a byte
+ * stream), 4 (not UTF-8).
+ */
+export async function readBody(request, limit) {
+  try {
+    const body = request.body;
+    if (body == null) return "";
+    const reader = body.getReader();
+    const chunks = [];
+    let n = 0;
+    for (;;) {
+      const step = await reader.read();
+      if (step.done === true) break;
+      let c = step.value;
+      if (c instanceof ArrayBuffer) c = new Uint8Array(c);
+      else if (!(c instanceof Uint8Array)) return 3;
+      n += c.length;
+      if (n > limit) {
+        // Whatever the cancel answers, the body is refused; awaited so a rejection is not unhandled.
+        await reader.cancel().catch(() => {});
+        return 1;
+      }
+      chunks.push(c);
+    }
+    const bytes = new Uint8Array(n);
+    n = 0;
+    for (const c of chunks) {
+      bytes.set(c, n);
+      n += c.length;
+    }
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      return 4;
+    }
+  } catch {
+    return 2;
+  }
+}
+
+/**
+ * `env[name].limit({ key })` (Cloudflare's rate-limiting binding): whether `key` may proceed, or
+ * why the limiter gave no answer.
+ */
+export async function rateLimit(env, name, key) {
+  const b = env[name];
+  if (typeof b !== "object" || b === null || typeof b.limit !== "function") return "the " + name + " binding is missing";
+  let p;
+  try {
+    p = b.limit({ key });
+  } catch {}
+  if (!(p instanceof Promise)) return "limit() did not return a promise";
+  let o;
+  try {
+    o = await p;
+  } catch {
+    return "limit() rejected";
+  }
+  return typeof o?.success === "boolean" ? o.success : "limit() answered without success";
+}
 
 /**
  * `GET url`, bounded to `ms`: [final URL, Cache-Control or null, body text] for a 200; else why

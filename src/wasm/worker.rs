@@ -10,10 +10,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{ArrayBuffer, Function, Object, Promise, Reflect, Uint8Array};
+use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::ingest::{self, Io, ReadError, Request, Response, Settings};
 use crate::AuditLogger;
@@ -31,21 +30,6 @@ const HEADERS: [&str; 7] = [
     "Access-Control-Request-Method",
     "Access-Control-Request-Headers",
 ];
-
-#[wasm_bindgen]
-extern "C" {
-    /// A request's body, a `ReadableStream` of bytes (only what `read_body` uses).
-    type BodyStream;
-    #[wasm_bindgen(method, catch, js_name = getReader)]
-    fn get_reader(this: &BodyStream) -> Result<BodyReader, JsValue>;
-
-    /// Its `ReadableStreamDefaultReader`.
-    type BodyReader;
-    #[wasm_bindgen(method)]
-    fn read(this: &BodyReader) -> Promise;
-    #[wasm_bindgen(method)]
-    fn cancel(this: &BodyReader) -> Promise;
-}
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_INGEST_ENV: &'static str = r#"
@@ -198,78 +182,13 @@ struct WorkerIo<'a> {
     env: &'a JsValue,
 }
 
-/// A body chunk as bytes (streams of bytes deliver `Uint8Array`s; an `ArrayBuffer` is taken too).
-fn chunk_bytes(value: JsValue) -> Option<Uint8Array> {
-    if value.is_instance_of::<Uint8Array>() {
-        return Some(value.unchecked_into());
-    }
-    value.dyn_into::<ArrayBuffer>().ok().map(|b| Uint8Array::new(&b))
-}
-
-/// The body bytes as text: UTF-8, a leading byte-order mark dropped (as `Request.text()` does),
-/// anything else that is not UTF-8 refused rather than silently replaced.
-fn utf8_text(mut bytes: Vec<u8>) -> Result<String, ReadError> {
-    if bytes.starts_with(b"\xEF\xBB\xBF") {
-        bytes.drain(..3);
-    }
-    String::from_utf8(bytes).map_err(|_| ReadError::Failed("the body is not UTF-8 text".into()))
-}
-
 impl Io for WorkerIo<'_> {
-    /// Reads the body stream chunk by chunk and stops (cancelling the rest of the upload) as soon
-    /// as the running byte count passes `limit`, so a body without `Content-Length` (chunked) is
-    /// never buffered beyond the limit.
     async fn read_body(&self, limit: usize) -> Result<String, ReadError> {
-        let failed = |_| ReadError::Failed("the body could not be read".into());
-        let body = Reflect::get(self.request, &JsValue::from_str("body")).map_err(failed)?;
-        if body.is_null() || body.is_undefined() {
-            return Ok(String::new());
-        }
-        let reader = body.unchecked_into::<BodyStream>().get_reader().map_err(failed)?;
-        let mut bytes: Vec<u8> = Vec::new();
-        loop {
-            let step = JsFuture::from(reader.read()).await.map_err(failed)?;
-            if Reflect::get(&step, &JsValue::from_str("done")).ok().and_then(|d| d.as_bool()) == Some(true) {
-                break;
-            }
-            let value = Reflect::get(&step, &JsValue::from_str("value")).map_err(failed)?;
-            let chunk = chunk_bytes(value).ok_or(ReadError::Failed("the body is not a byte stream".into()))?;
-            let n = chunk.length() as usize;
-            if bytes.len().saturating_add(n) > limit {
-                // Whatever the cancel answers, the body is refused; awaiting it keeps a rejection
-                // from surfacing as unhandled.
-                let _ = JsFuture::from(reader.cancel()).await;
-                return Err(ReadError::TooLarge);
-            }
-            let start = bytes.len();
-            bytes.resize(start + n, 0);
-            chunk.copy_to(&mut bytes[start..]);
-        }
-        utf8_text(bytes)
+        ingest::host::read_body(self.request, limit).await
     }
 
     async fn rate_limit(&self, key: &str) -> Result<bool, String> {
-        let missing = || crate::error::cat(&["the ", RATE_LIMITER, " binding is missing"]);
-        let binding = Reflect::get(self.env, &JsValue::from_str(RATE_LIMITER)).map_err(|_| missing())?;
-        if !binding.is_object() {
-            return Err(missing());
-        }
-        let limit: Function = Reflect::get(&binding, &JsValue::from_str("limit"))
-            .ok()
-            .and_then(|f| f.dyn_into().ok())
-            .ok_or_else(missing)?;
-        let arg = Object::new();
-        Reflect::set(&arg, &JsValue::from_str("key"), &JsValue::from_str(key)).map_err(|_| missing())?;
-        let promise: Promise = limit
-            .call1(&binding, &arg)
-            .ok()
-            .and_then(|p| p.dyn_into().ok())
-            .ok_or_else(|| "limit() did not return a promise".to_owned())?;
-        let outcome = JsFuture::from(promise).await.map_err(|_| "limit() rejected".to_owned())?;
-        Reflect::get(&outcome, &JsValue::from_str("success"))
-            .ok()
-            .and_then(|s| s.as_bool())
-            .ok_or_else(|| "limit() answered without success".to_owned())
+        ingest::host::rate_limit(self.env, RATE_LIMITER, key).await
     }
 
     async fn fetch_jwks(&self, url: &str) -> Result<ingest::jwks::Fetched, String> {
