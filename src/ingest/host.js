@@ -113,3 +113,25 @@ export async function jwsVerify(alg, a, b, data, sig) {
     return "WebCrypto could not check the signature";
   }
 }
+
+/**
+ * `o[k]` as a setting's text (`o` may be anything; a throwing getter counts as unset): a string as
+ * is; with `vars`, a `[vars]` value wrangler passes as a JSON boolean or number (`MAX_BATCH = 50`)
+ * as the text it was written as (a number that is not a whole count: text no setting accepts; no
+ * float formatting in the .wasm); else undefined.
+ */
+export function textOf(o, k, vars) {
+  let v;
+  try {
+    v = o?.[k];
+  } catch {}
+  if (typeof v === "string") return v;
+  if (!vars) return undefined;
+  if (typeof v === "boolean") return String(v);
+  if (typeof v === "number") return Number.isSafeInteger(v) && v >= 0 ? String(v) : "not a whole number";
+}
+
+/** The request header `name`, or undefined. */
+export function header(request, name) {
+  return request.headers.get(name) ?? undefined;
+}

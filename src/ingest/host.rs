@@ -15,6 +15,12 @@ use super::jwt::Alg;
 
 #[wasm_bindgen(module = "/src/ingest/host.js")]
 extern "C" {
+    /// `o[k]` if a string; with `vars`, a boolean or whole number as its text too.
+    #[wasm_bindgen(js_name = textOf)]
+    pub(crate) fn text_of(o: &JsValue, k: &str, vars: bool) -> Option<String>;
+    /// The request header `name`.
+    #[wasm_bindgen(catch)]
+    pub(crate) fn header(request: &JsValue, name: &str) -> Result<Option<String>, JsValue>;
     /// Resolves to the body text, or to 1 (too large), 2 (unreadable), 3 (not bytes), 4 (not UTF-8).
     #[wasm_bindgen(js_name = readBody)]
     fn read_body_text(request: &JsValue, limit: f64) -> Promise;

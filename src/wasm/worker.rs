@@ -10,10 +10,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 
+use crate::ingest::host::{header, text_of};
 use crate::ingest::{self, Io, ReadError, Request, Response, Settings};
 use crate::AuditLogger;
 
@@ -96,16 +95,14 @@ pub async fn handle_ingest(
     // An object that is not a Request (`{}`, a server framework's own request object) has no
     // string `url` and `method`: the same 500 (reading them through `Request`'s getters threw a
     // TypeError out of wasm, uncaught).
-    let text_of = |k: &str| Reflect::get(&request, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
-    let (Some(url), Some(method)) = (text_of("url"), text_of("method")) else {
+    let (Some(url), Some(method)) = (text_of(&request, "url", false), text_of(&request, "method", false)) else {
         return to_js(&Response::error(
             500,
             "misconfigured",
             "handleIngest(request, env): request must be the fetch handler's Request",
         ));
     };
-    let request: web_sys::Request = request.unchecked_into();
-    let get = |k: &str| Reflect::get(&env, &JsValue::from_str(k)).ok().and_then(|v| env_text(&v));
+    let get = |k: &str| text_of(&env, k, true);
     let settings = Settings::load(get).await;
     let req = Request {
         method,
@@ -113,7 +110,7 @@ pub async fn handle_ingest(
         query: query_of(&url).to_owned(),
         headers: HEADERS
             .iter()
-            .filter_map(|h| request.headers().get(h).ok().flatten().map(|v| ((*h).to_owned(), v)))
+            .filter_map(|h| header(&request, h).ok().flatten().map(|v| ((*h).to_owned(), v)))
             .collect(),
     };
     let store = settings.neo4j.as_ref().ok().and_then(|c| logger_for(c));
@@ -121,23 +118,6 @@ pub async fn handle_ingest(
     let now_secs = crate::event::now_millis() / 1000;
     let resp = ingest::handle(&req, &settings, now_secs, &io, store.as_deref()).await;
     to_js(&resp)
-}
-
-/// A var as text. wrangler passes a `[vars]` value written without quotes as a JSON number or
-/// boolean (`MAX_BATCH = 50`, `NEO4J_ALLOW_INSECURE_HTTP = true`): read as the text it was written
-/// as, so it takes effect instead of silently leaving the default in place. A number that is not
-/// a whole count (`2.5`, `-1`) becomes text no setting accepts (a numeric var is then refused as
-/// misconfigured); no float formatting (it would add ~6 KB gzipped to the Worker).
-fn env_text(v: &JsValue) -> Option<String> {
-    if let Some(b) = v.as_bool() {
-        return Some(if b { "true" } else { "false" }.to_owned());
-    }
-    v.as_string().or_else(|| {
-        v.as_f64().map(|n| match n >= 0.0 && n <= 9_007_199_254_740_991.0 && n == n.trunc() {
-            true => crate::error::num(n as u64),
-            false => "not a whole number".to_owned(),
-        })
-    })
 }
 
 /// The path of an absolute URL as workerd gives it (`https://host[:port]/path?query`), without
@@ -178,7 +158,7 @@ fn to_js(resp: &Response) -> Result<web_sys::Response, JsValue> {
 }
 
 struct WorkerIo<'a> {
-    request: &'a web_sys::Request,
+    request: &'a JsValue,
     env: &'a JsValue,
 }
 
