@@ -32,7 +32,8 @@ pub mod cors;
 pub mod jwks;
 pub mod jwt;
 pub mod signed;
-#[cfg(target_arch = "wasm32")]
+// Used by the Worker entry (src/wasm/worker.rs: wasm with `js`).
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
 pub(crate) mod host;
 
 use crate::config::Config;
