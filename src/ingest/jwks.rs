@@ -52,10 +52,10 @@ pub struct Jwk {
     pub key: KeyMaterial,
     /// `alg`, when present.
     pub alg: Option<String>,
-    /// `use`, when present.
-    pub use_: Option<String>,
-    /// `key_ops`, when present.
-    pub key_ops: Option<Vec<String>>,
+    /// `use`, when present: whether it is `sig`.
+    pub use_: Option<bool>,
+    /// `key_ops`, when present (an array): whether it lists `verify`.
+    pub key_ops: Option<bool>,
 }
 
 /// The public numbers of a key.
@@ -85,36 +85,8 @@ impl Jwk {
             (KeyMaterial::Rsa { .. }, Alg::Rs256) | (KeyMaterial::P256 { .. }, Alg::Es256)
         );
         kind && self.alg.as_deref().is_none_or(|a| a == alg.name())
-            && self.use_.as_deref().is_none_or(|u| u == "sig")
-            && self.key_ops.as_ref().is_none_or(|ops| ops.iter().any(|o| o == "verify"))
-    }
-
-    /// The public key as the JWK text WebCrypto imports (only the public members).
-    pub fn import_json(&self) -> String {
-        let mut out = String::from("{");
-        let mut member = |k: &str, v: &str| {
-            if out.len() > 1 {
-                out.push(',');
-            }
-            crate::json::write_str(&mut out, k);
-            out.push(':');
-            crate::json::write_str(&mut out, v);
-        };
-        match &self.key {
-            KeyMaterial::Rsa { n, e } => {
-                member("kty", "RSA");
-                member("n", n);
-                member("e", e);
-            }
-            KeyMaterial::P256 { x, y } => {
-                member("kty", "EC");
-                member("crv", "P-256");
-                member("x", x);
-                member("y", y);
-            }
-        }
-        out.push('}');
-        out
+            && self.use_ != Some(false)
+            && self.key_ops != Some(false)
     }
 }
 
@@ -154,15 +126,12 @@ pub fn parse_set(text: &str) -> Result<Vec<Jwk>, String> {
             (Some("EC"), Some("P-256")) => KeyMaterial::P256 { x: b64("x", Some(32))?, y: b64("y", Some(32))? },
             _ => continue,
         };
-        let strings = |m: &str| -> Option<Vec<String>> {
-            k.get(m)?.as_array().map(|a| a.iter().filter_map(Json::as_str).map(str::to_owned).collect())
-        };
         out.push(Jwk {
             kid: s("kid").map(str::to_owned),
             key,
             alg: s("alg").map(str::to_owned),
-            use_: s("use").map(str::to_owned),
-            key_ops: strings("key_ops"),
+            use_: s("use").map(|u| u == "sig"),
+            key_ops: k.get("key_ops").and_then(Json::as_array).map(|a| a.iter().any(|o| o.as_str() == Some("verify"))),
         });
     }
     Ok(out)
@@ -309,42 +278,57 @@ thread_local! {
 /// `Err`: the set could not be had (the caller answers 503, never accepts); the text is for the
 /// log and names no secret.
 pub async fn keys_for<I: Io>(io: &I, url: &str, kid: Option<&str>, now: i64) -> Result<Rc<Vec<Jwk>>, String> {
-    let (keys, fresh, may_refetch) = CACHE.with(|c| {
+    // The cache's rules in two plain functions, the await alone here (a small state machine).
+    match cached(url, kid, now)? {
+        Some(keys) => Ok(keys),
+        None => store(url, now, io.fetch_jwks(url).await),
+    }
+}
+
+/// The cached keys of `url` when fresh and no refetch for `kid` is due (`Ok(None)`: fetch now,
+/// claimed for this request); `Err` while a failed fetch's pause lasts.
+fn cached(url: &str, kid: Option<&str>, now: i64) -> Result<Option<Rc<Vec<Jwk>>>, String> {
+    CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if c.as_ref().is_none_or(|e| e.url != url) {
-            *c = Some(Cached {
+        let e = match c.as_mut().filter(|e| e.url == url) {
+            Some(e) => e,
+            None => c.insert(Cached {
                 url: url.to_owned(),
                 keys: Rc::new(Vec::new()),
                 fetched_at: None,
                 expires_at: i64::MIN,
                 last_refetch: None,
                 retry_at: i64::MIN,
-            });
-        }
-        let e = c.as_mut().expect("set above");
+            }),
+        };
         let fresh = e.fetched_at.is_some() && now < e.expires_at;
+        if !fresh {
+            return match now < e.retry_at {
+                true => Err(cat(&[UNFETCHED, "; waiting before the next try"])),
+                false => Ok(None),
+            };
+        }
         let unknown = kid.is_some_and(|kid| !e.keys.iter().any(|k| k.kid.as_deref() == Some(kid)));
-        let may_refetch = fresh
-            && unknown
+        let may_refetch = unknown
             && e.fetched_at != Some(now)
             && e.last_refetch.is_none_or(|t| now - t >= REFETCH_MIN_SECS)
             && now >= e.retry_at;
         if may_refetch {
             // Claimed before the fetch: requests arriving meanwhile do not fetch too.
             e.last_refetch = Some(now);
+            return Ok(None);
         }
-        (e.keys.clone(), fresh, may_refetch)
-    });
-    if fresh && !may_refetch {
-        return Ok(keys);
-    }
-    if !fresh && now < CACHE.with(|c| c.borrow().as_ref().map_or(i64::MIN, |e| e.retry_at)) {
-        return Err("the identity provider's key set could not be fetched; waiting before the next try".into());
-    }
-    let got = match io.fetch_jwks(url).await {
-        Ok(f) => parse_set(&f.body).map(|k| (k, ttl_secs(f.cache_control.as_deref()))),
-        Err(e) => Err(e),
-    };
+        Ok(Some(e.keys.clone()))
+    })
+}
+
+/// The set could not be had: the start of every such reason.
+const UNFETCHED: &str = "the identity provider's key set could not be fetched";
+
+/// Keeps the answer `got` of `url`'s fetch at `now` (a failure: no new fetch for
+/// [`FAILURE_RETRY_SECS`]); the keys, or why there are none.
+fn store(url: &str, now: i64, got: Result<Fetched, String>) -> Result<Rc<Vec<Jwk>>, String> {
+    let got = got.and_then(|f| Ok((parse_set(&f.body)?, ttl_secs(f.cache_control.as_deref()))));
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         let Some(e) = c.as_mut().filter(|e| e.url == url) else {
@@ -359,7 +343,7 @@ pub async fn keys_for<I: Io>(io: &I, url: &str, kid: Option<&str>, now: i64) -> 
             }
             Err(why) => {
                 e.retry_at = now + FAILURE_RETRY_SECS;
-                Err(cat(&["the identity provider's key set could not be fetched: ", &why]))
+                Err(cat(&[UNFETCHED, ": ", &why]))
             }
         }
     })
@@ -398,10 +382,10 @@ pub(crate) mod tests {
         // alg, use and key_ops, when present, must say the same.
         assert!(!Jwk { alg: Some("RS384".into()), ..rsa(None) }.agrees(Alg::Rs256));
         assert!(!Jwk { alg: Some("ES256".into()), ..rsa(None) }.agrees(Alg::Rs256));
-        assert!(Jwk { alg: Some("RS256".into()), use_: Some("sig".into()), ..rsa(None) }.agrees(Alg::Rs256));
-        assert!(!Jwk { use_: Some("enc".into()), ..rsa(None) }.agrees(Alg::Rs256));
-        assert!(!Jwk { key_ops: Some(vec!["encrypt".into()]), ..ec(None) }.agrees(Alg::Es256));
-        assert!(Jwk { key_ops: Some(vec!["verify".into()]), ..ec(None) }.agrees(Alg::Es256));
+        assert!(Jwk { alg: Some("RS256".into()), use_: Some(true), ..rsa(None) }.agrees(Alg::Rs256));
+        assert!(!Jwk { use_: Some(false), ..rsa(None) }.agrees(Alg::Rs256));
+        assert!(!Jwk { key_ops: Some(false), ..ec(None) }.agrees(Alg::Es256));
+        assert!(Jwk { key_ops: Some(true), ..ec(None) }.agrees(Alg::Es256));
     }
 
     #[test]
@@ -438,7 +422,10 @@ pub(crate) mod tests {
         let keys = parse_set(&text).unwrap();
         assert_eq!(keys.len(), 2, "OKP and P-384 left out");
         assert_eq!(keys[0].alg.as_deref(), Some("RS256"));
-        assert_eq!(keys[1].import_json(), cat(&[r#"{"kty":"EC","crv":"P-256","x":""#, &x, r#"","y":""#, &x, r#""}"#]));
+        assert_eq!((keys[0].use_, keys[0].key_ops, keys[1].use_), (Some(true), None, None));
+        let ops = |o: &str| parse_set(&text.replace(r#""use":"sig""#, &cat(&[r#""key_ops":"#, o]))).unwrap()[0].key_ops;
+        assert_eq!((ops(r#"["encrypt"]"#), ops(r#"["sign","verify"]"#), ops("[]")), (Some(false), Some(true), Some(false)));
+        assert_eq!(keys[1].key, KeyMaterial::P256 { x: x.clone(), y: x });
         let short = cat(&[r#"{"keys":[{"kty":"RSA","n":""#, &rsa_n(200), r#"","e":"AQAB"}]}"#]);
         assert!(parse_set(&short).unwrap_err().contains("2048"));
         let private = text.replace(r#""e":"AQAB""#, r#""e":"AQAB","d":"AQAB""#);

@@ -32,8 +32,9 @@ pub mod cors;
 pub mod jwks;
 pub mod jwt;
 pub mod signed;
-#[cfg(target_arch = "wasm32")]
-pub(crate) mod webcrypto;
+// Used by the Worker entry (src/wasm/worker.rs: wasm with `js`).
+#[cfg(all(target_arch = "wasm32", feature = "js"))]
+pub(crate) mod host;
 
 use crate::config::Config;
 use crate::error::{cat, num, quoted, AuditError};

@@ -10,11 +10,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{ArrayBuffer, Function, Object, Promise, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
 
+use crate::ingest::host::{header, text_of};
 use crate::ingest::{self, Io, ReadError, Request, Response, Settings};
 use crate::AuditLogger;
 
@@ -31,25 +29,6 @@ const HEADERS: [&str; 7] = [
     "Access-Control-Request-Method",
     "Access-Control-Request-Headers",
 ];
-
-#[wasm_bindgen]
-extern "C" {
-    /// A request's body, a `ReadableStream` of bytes (only what `read_body` uses).
-    type BodyStream;
-    #[wasm_bindgen(method, catch, js_name = getReader)]
-    fn get_reader(this: &BodyStream) -> Result<BodyReader, JsValue>;
-
-    /// The global `fetch` (the key set's GET).
-    #[wasm_bindgen(catch, js_name = fetch)]
-    fn global_fetch(url: &str, init: &web_sys::RequestInit) -> Result<Promise, JsValue>;
-
-    /// Its `ReadableStreamDefaultReader`.
-    type BodyReader;
-    #[wasm_bindgen(method)]
-    fn read(this: &BodyReader) -> Promise;
-    #[wasm_bindgen(method)]
-    fn cancel(this: &BodyReader) -> Promise;
-}
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_INGEST_ENV: &'static str = r#"
@@ -116,16 +95,14 @@ pub async fn handle_ingest(
     // An object that is not a Request (`{}`, a server framework's own request object) has no
     // string `url` and `method`: the same 500 (reading them through `Request`'s getters threw a
     // TypeError out of wasm, uncaught).
-    let text_of = |k: &str| Reflect::get(&request, &JsValue::from_str(k)).ok().and_then(|v| v.as_string());
-    let (Some(url), Some(method)) = (text_of("url"), text_of("method")) else {
+    let (Some(url), Some(method)) = (text_of(&request, "url", false), text_of(&request, "method", false)) else {
         return to_js(&Response::error(
             500,
             "misconfigured",
             "handleIngest(request, env): request must be the fetch handler's Request",
         ));
     };
-    let request: web_sys::Request = request.unchecked_into();
-    let get = |k: &str| Reflect::get(&env, &JsValue::from_str(k)).ok().and_then(|v| env_text(&v));
+    let get = |k: &str| text_of(&env, k, true);
     let settings = Settings::load(get).await;
     let req = Request {
         method,
@@ -133,7 +110,7 @@ pub async fn handle_ingest(
         query: query_of(&url).to_owned(),
         headers: HEADERS
             .iter()
-            .filter_map(|h| request.headers().get(h).ok().flatten().map(|v| ((*h).to_owned(), v)))
+            .filter_map(|h| header(&request, h).ok().flatten().map(|v| ((*h).to_owned(), v)))
             .collect(),
     };
     let store = settings.neo4j.as_ref().ok().and_then(|c| logger_for(c));
@@ -141,23 +118,6 @@ pub async fn handle_ingest(
     let now_secs = crate::event::now_millis() / 1000;
     let resp = ingest::handle(&req, &settings, now_secs, &io, store.as_deref()).await;
     to_js(&resp)
-}
-
-/// A var as text. wrangler passes a `[vars]` value written without quotes as a JSON number or
-/// boolean (`MAX_BATCH = 50`, `NEO4J_ALLOW_INSECURE_HTTP = true`): read as the text it was written
-/// as, so it takes effect instead of silently leaving the default in place. A number that is not
-/// a whole count (`2.5`, `-1`) becomes text no setting accepts (a numeric var is then refused as
-/// misconfigured); no float formatting (it would add ~6 KB gzipped to the Worker).
-fn env_text(v: &JsValue) -> Option<String> {
-    if let Some(b) = v.as_bool() {
-        return Some(if b { "true" } else { "false" }.to_owned());
-    }
-    v.as_string().or_else(|| {
-        v.as_f64().map(|n| match n >= 0.0 && n <= 9_007_199_254_740_991.0 && n == n.trunc() {
-            true => crate::error::num(n as u64),
-            false => "not a whole number".to_owned(),
-        })
-    })
 }
 
 /// The path of an absolute URL as workerd gives it (`https://host[:port]/path?query`), without
@@ -198,104 +158,21 @@ fn to_js(resp: &Response) -> Result<web_sys::Response, JsValue> {
 }
 
 struct WorkerIo<'a> {
-    request: &'a web_sys::Request,
+    request: &'a JsValue,
     env: &'a JsValue,
 }
 
-/// A body chunk as bytes (streams of bytes deliver `Uint8Array`s; an `ArrayBuffer` is taken too).
-fn chunk_bytes(value: JsValue) -> Option<Uint8Array> {
-    if value.is_instance_of::<Uint8Array>() {
-        return Some(value.unchecked_into());
-    }
-    value.dyn_into::<ArrayBuffer>().ok().map(|b| Uint8Array::new(&b))
-}
-
-/// The body bytes as text: UTF-8, a leading byte-order mark dropped (as `Request.text()` does),
-/// anything else that is not UTF-8 refused rather than silently replaced.
-fn utf8_text(mut bytes: Vec<u8>) -> Result<String, ReadError> {
-    if bytes.starts_with(b"\xEF\xBB\xBF") {
-        bytes.drain(..3);
-    }
-    String::from_utf8(bytes).map_err(|_| ReadError::Failed("the body is not UTF-8 text".into()))
-}
-
 impl Io for WorkerIo<'_> {
-    /// Reads the body stream chunk by chunk and stops (cancelling the rest of the upload) as soon
-    /// as the running byte count passes `limit`, so a body without `Content-Length` (chunked) is
-    /// never buffered beyond the limit.
     async fn read_body(&self, limit: usize) -> Result<String, ReadError> {
-        let failed = |_| ReadError::Failed("the body could not be read".into());
-        let body = Reflect::get(self.request, &JsValue::from_str("body")).map_err(failed)?;
-        if body.is_null() || body.is_undefined() {
-            return Ok(String::new());
-        }
-        let reader = body.unchecked_into::<BodyStream>().get_reader().map_err(failed)?;
-        let mut bytes: Vec<u8> = Vec::new();
-        loop {
-            let step = JsFuture::from(reader.read()).await.map_err(failed)?;
-            if Reflect::get(&step, &JsValue::from_str("done")).ok().and_then(|d| d.as_bool()) == Some(true) {
-                break;
-            }
-            let value = Reflect::get(&step, &JsValue::from_str("value")).map_err(failed)?;
-            let chunk = chunk_bytes(value).ok_or(ReadError::Failed("the body is not a byte stream".into()))?;
-            let n = chunk.length() as usize;
-            if bytes.len().saturating_add(n) > limit {
-                // Whatever the cancel answers, the body is refused; awaiting it keeps a rejection
-                // from surfacing as unhandled.
-                let _ = JsFuture::from(reader.cancel()).await;
-                return Err(ReadError::TooLarge);
-            }
-            let start = bytes.len();
-            bytes.resize(start + n, 0);
-            chunk.copy_to(&mut bytes[start..]);
-        }
-        utf8_text(bytes)
+        ingest::host::read_body(self.request, limit).await
     }
 
     async fn rate_limit(&self, key: &str) -> Result<bool, String> {
-        let missing = || crate::error::cat(&["the ", RATE_LIMITER, " binding is missing"]);
-        let binding = Reflect::get(self.env, &JsValue::from_str(RATE_LIMITER)).map_err(|_| missing())?;
-        if !binding.is_object() {
-            return Err(missing());
-        }
-        let limit: Function = Reflect::get(&binding, &JsValue::from_str("limit"))
-            .ok()
-            .and_then(|f| f.dyn_into().ok())
-            .ok_or_else(missing)?;
-        let arg = Object::new();
-        Reflect::set(&arg, &JsValue::from_str("key"), &JsValue::from_str(key)).map_err(|_| missing())?;
-        let promise: Promise = limit
-            .call1(&binding, &arg)
-            .ok()
-            .and_then(|p| p.dyn_into().ok())
-            .ok_or_else(|| "limit() did not return a promise".to_owned())?;
-        let outcome = JsFuture::from(promise).await.map_err(|_| "limit() rejected".to_owned())?;
-        Reflect::get(&outcome, &JsValue::from_str("success"))
-            .ok()
-            .and_then(|s| s.as_bool())
-            .ok_or_else(|| "limit() answered without success".to_owned())
+        ingest::host::rate_limit(self.env, RATE_LIMITER, key).await
     }
 
-    /// `GET url` with a timeout; only a 200 whose final URL (after redirects) is still https.
     async fn fetch_jwks(&self, url: &str) -> Result<ingest::jwks::Fetched, String> {
-        let init = web_sys::RequestInit::new();
-        init.set_method("GET");
-        init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(ingest::jwks::FETCH_TIMEOUT_MS)));
-        let failed = |_| "no answer".to_owned();
-        let resp: web_sys::Response = JsFuture::from(global_fetch(url, &init).map_err(failed)?)
-            .await
-            .map_err(failed)?
-            .unchecked_into();
-        if resp.status() != 200 {
-            return Err(crate::error::cat(&["HTTP status ", &crate::error::num(resp.status().into())]));
-        }
-        let final_url = resp.url();
-        if !final_url.is_empty() && !ingest::jwks::is_https(&final_url) {
-            return Err("redirected away from https".into());
-        }
-        let cache_control = resp.headers().get("Cache-Control").ok().flatten();
-        let body = JsFuture::from(resp.text().map_err(failed)?).await.map_err(failed)?;
-        Ok(ingest::jwks::Fetched { body: body.as_string().ok_or("the body is not text")?, cache_control })
+        ingest::host::fetch_jwks(url).await
     }
 
     async fn verify_signature(
@@ -305,7 +182,7 @@ impl Io for WorkerIo<'_> {
         data: &[u8],
         signature: &[u8],
     ) -> Result<bool, String> {
-        ingest::webcrypto::verify(alg, key, data, signature).await
+        ingest::host::verify(alg, key, data, signature).await
     }
 
     fn log(&self, line: &str) {

@@ -134,6 +134,24 @@ describe("body limit while reading (MAX_BODY_BYTES = 8192 in the tests)", () => 
     expect(ev.eventType).toBe("STREAMED");
     expect(JSON.parse(ev.details)).toEqual({ note: "é ü ✓".repeat(50) });
   });
+
+  it("reads the body as UTF-8: a leading byte-order mark dropped, other bytes that are not UTF-8 refused (400)", async () => {
+    const trail = unique("worker-stream-utf8");
+    const tok = await token(unique("user"));
+    const text = enc.encode(JSON.stringify({ actionType: "WITH_BOM", details: { note: "é" } }));
+    const withBom = new Uint8Array([0xef, 0xbb, 0xbf, ...text]);
+    // The mark split across chunks, as a stream may deliver it.
+    const r = await postStream(streamBody([withBom.slice(0, 2), withBom.slice(2)]).stream, trail, tok);
+    expect(r.status).toBe(201);
+    const [ev] = await trailEvents(trail);
+    expect(ev.eventType).toBe("WITH_BOM");
+    expect(JSON.parse(ev.details)).toEqual({ note: "é" });
+    const latin1 = enc.encode('{"actionType":"LATIN1","details":{"note":"x"}}').map((b) => (b === 0x78 ? 0xe9 : b));
+    const bad = await postStream(streamBody([latin1]).stream, trail, tok);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: "bad_request", message: "could not read the body: the body is not UTF-8 text" });
+    expect((await trailEvents(trail)).map((e) => e.eventType)).toEqual(["WITH_BOM"]);
+  });
 });
 
 describe("CORS never trusts the null origin", () => {
@@ -196,6 +214,11 @@ describe("/v1/health", () => {
     const broken = { limit: async () => { throw new Error("limiter down"); } };
     const b = await call("/v1/health", { headers: { "CF-Connecting-IP": ip() } }, { RATE_LIMITER: broken });
     expect(b.status).toBe(503);
+    // A limiter that answers no promise, or no yes/no, fails closed as well.
+    for (const limit of [() => true, async () => ({}), async () => ({ success: "yes" }), () => { throw new Error("x"); }]) {
+      const c = await call("/v1/health", { headers: { "CF-Connecting-IP": ip() } }, { RATE_LIMITER: { limit } });
+      expect(c.status).toBe(503);
+    }
   });
 
   it("answers 500 misconfigured, as /v1/events does, when AUDIT_JWT_SECRET is missing or short", async () => {

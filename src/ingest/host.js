@@ -1,0 +1,137 @@
+// The Worker's host calls (src/ingest/host.rs): the request body's read, the rate limiter, the
+// key set's GET and the RS256 / ES256 signature check by WebCrypto, each one promise that never
+// rejects, so the .wasm carries no bindings or futures per call. What is accepted is decided in
+// Rust (src/ingest/: the body's limit and text, the answer's final URL, the set's contents, which
+// key checks which token).
+
+/**
+ * The body of `request` as UTF-8 text (a leading byte-order mark dropped), read chunk by chunk and
+ * refused as soon as more than `limit` bytes came (the rest of the upload cancelled, so a chunked
+ * body is never buffered beyond it): the text, or 1 (too large), 2 (unreadable), 3 (not a byte
+ * stream), 4 (not UTF-8).
+ */
+export async function readBody(request, limit) {
+  try {
+    const body = request.body;
+    if (body == null) return "";
+    const reader = body.getReader();
+    const chunks = [];
+    let n = 0;
+    for (;;) {
+      const step = await reader.read();
+      if (step.done === true) break;
+      let c = step.value;
+      if (c instanceof ArrayBuffer) c = new Uint8Array(c);
+      else if (!(c instanceof Uint8Array)) return 3;
+      n += c.length;
+      if (n > limit) {
+        // Whatever the cancel answers, the body is refused; awaited so a rejection is not unhandled.
+        await reader.cancel().catch(() => {});
+        return 1;
+      }
+      chunks.push(c);
+    }
+    const bytes = new Uint8Array(n);
+    n = 0;
+    for (const c of chunks) {
+      bytes.set(c, n);
+      n += c.length;
+    }
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+    } catch {
+      return 4;
+    }
+  } catch {
+    return 2;
+  }
+}
+
+/**
+ * `env[name].limit({ key })` (Cloudflare's rate-limiting binding): whether `key` may proceed, or
+ * why the limiter gave no answer.
+ */
+export async function rateLimit(env, name, key) {
+  const b = env[name];
+  if (typeof b !== "object" || b === null || typeof b.limit !== "function") return "the " + name + " binding is missing";
+  let p;
+  try {
+    p = b.limit({ key });
+  } catch {}
+  if (!(p instanceof Promise)) return "limit() did not return a promise";
+  let o;
+  try {
+    o = await p;
+  } catch {
+    return "limit() rejected";
+  }
+  return typeof o?.success === "boolean" ? o.success : "limit() answered without success";
+}
+
+/**
+ * `GET url`, bounded to `ms`: [final URL, Cache-Control or null, body text] for a 200; else why
+ * not (text).
+ */
+export async function jwksGet(url, ms) {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(ms) });
+    if (r.status !== 200) return "HTTP status " + r.status;
+    return [r.url, r.headers.get("Cache-Control"), await r.text()];
+  } catch {
+    return "no answer";
+  }
+}
+
+/** Per JWS algorithm: the public key's JWK from its two numbers, importKey's and verify's parameters. */
+const ALGS = {
+  RS256: [(n, e) => ({ kty: "RSA", n, e }), { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, { name: "RSASSA-PKCS1-v1_5" }],
+  ES256: [(x, y) => ({ kty: "EC", crv: "P-256", x, y }), { name: "ECDSA", namedCurve: "P-256" }, { name: "ECDSA", hash: "SHA-256" }],
+};
+
+/**
+ * Whether `sig` is `alg`'s signature of `data` by the public key whose base64url numbers are `a`
+ * and `b` (RS256: n, e; ES256: x, y): true or false, or why the host could not tell (text
+ * naming no key material).
+ */
+export async function jwsVerify(alg, a, b, data, sig) {
+  // Copied now: the views are into wasm memory, which may grow while this waits.
+  data = data.slice();
+  sig = sig.slice();
+  const params = ALGS[alg];
+  if (!params) return alg + " is not checked with a public key";
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) return "the host has no crypto.subtle";
+  let key;
+  try {
+    key = await subtle.importKey("jwk", params[0](a, b), params[1], false, ["verify"]);
+  } catch {
+    return "WebCrypto refused the identity provider's key";
+  }
+  try {
+    return (await subtle.verify(params[2], key, sig, data)) === true;
+  } catch {
+    return "WebCrypto could not check the signature";
+  }
+}
+
+/**
+ * `o[k]` as a setting's text (`o` may be anything; a throwing getter counts as unset): a string as
+ * is; with `vars`, a `[vars]` value wrangler passes as a JSON boolean or number (`MAX_BATCH = 50`)
+ * as the text it was written as (a number that is not a whole count: text no setting accepts; no
+ * float formatting in the .wasm); else undefined.
+ */
+export function textOf(o, k, vars) {
+  let v;
+  try {
+    v = o?.[k];
+  } catch {}
+  if (typeof v === "string") return v;
+  if (!vars) return undefined;
+  if (typeof v === "boolean") return String(v);
+  if (typeof v === "number") return Number.isSafeInteger(v) && v >= 0 ? String(v) : "not a whole number";
+}
+
+/** The request header `name`, or undefined. */
+export function header(request, name) {
+  return request.headers.get(name) ?? undefined;
+}
