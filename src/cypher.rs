@@ -337,7 +337,8 @@ pub(crate) fn migration_texts(labels: &Labels) -> Result<Vec<String>, AuditError
 /// `2026-11-02T10:00:00.123456`, `str()`'s `2026-11-02 10:00:00.123456`, with or without an offset):
 /// the texts [`timestamp_migration_statement`] converts. A Cypher regular expression (full match),
 /// written without backslashes so that cli/migration.mjs holds it word for word.
-const ISO_TEXT: &str = "[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?";
+const ISO_TEXT: &str =
+    "[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.][0-9]{1,9})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?";
 /// An [`ISO_TEXT`] that names its own offset (read as that instant; the others need a zone).
 const ZONED_TEXT: &str = ".*(Z|[+-][0-9]{2}(:?[0-9]{2})?)";
 

@@ -566,7 +566,9 @@ async fn a_batch_posted_to_the_worker_many_times_at_once_is_stored_and_chained_o
     );
     let ios: Vec<TestIo> = (0..6).map(|_| TestIo(body.clone())).collect();
     let answers = futures::future::join_all(
-        ios.iter().enumerate().map(|(i, io)| handle(&req, &settings, now, io, Some(if i % 2 == 0 { &logger } else { &other }))),
+        ios.iter()
+            .enumerate()
+            .map(|(i, io)| handle(&req, &settings, now, io, Some(if i % 2 == 0 { &logger } else { &other }))),
     )
     .await;
     let again = handle(&req, &settings, now, &TestIo(body.clone()), Some(&logger)).await;
@@ -601,9 +603,13 @@ async fn verifying_a_signed_stream_while_the_worker_writes_never_reports_a_false
     let signed = VerifyQuery { public_keys: keys, ..Default::default() };
     let first = TestIo(r#"{"events":[{"actionType":"FIRST"}]}"#.into());
     assert_eq!(handle(&req, &settings, now, &first, Some(&logger)).await.status, 201);
-    let bodies: Vec<TestIo> = (0..24).map(|i| TestIo(format!(r#"{{"events":[{{"actionType":"W{i}"}},{{"actionType":"X{i}"}}]}}"#))).collect();
+    let bodies: Vec<TestIo> =
+        (0..24).map(|i| TestIo(format!(r#"{{"events":[{{"actionType":"W{i}"}},{{"actionType":"X{i}"}}]}}"#))).collect();
     let writes = futures::future::join_all(
-        bodies.iter().enumerate().map(|(i, io)| handle(&req, &settings, now, io, Some(if i % 2 == 0 { &logger } else { &other }))),
+        bodies
+            .iter()
+            .enumerate()
+            .map(|(i, io)| handle(&req, &settings, now, io, Some(if i % 2 == 0 { &logger } else { &other }))),
     );
     let reads = async {
         let mut reports = Vec::new();

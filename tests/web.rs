@@ -322,10 +322,14 @@ async fn loggers_of_one_trail_with_other_event_labels_keep_streams_of_their_own(
         json!({"t": trail}),
     )
     .await;
-    cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:OtherAuditEvent) DETACH DELETE e", json!({"t": trail})).await;
+    cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:OtherAuditEvent) DETACH DELETE e", json!({"t": trail}))
+        .await;
     assert_eq!(
         rows,
-        vec![vec![json!("AuditEvent"), json!(1), json!([0, 1, 2])], vec![json!("OtherAuditEvent"), json!(1), json!([0, 1, 2])]],
+        vec![
+            vec![json!("AuditEvent"), json!(1), json!([0, 1, 2])],
+            vec![json!("OtherAuditEvent"), json!(1), json!([0, 1, 2])]
+        ],
         "each label's events one gap-free stream"
     );
 }
@@ -374,7 +378,11 @@ async fn a_copied_tab_that_resumes_after_its_opener_closed_does_not_fork_the_str
     )
     .await;
     assert!(rows.is_empty(), "one seq of one stream given to two events: {rows:?}");
-    let streams = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(DISTINCT e.streamId), count(e)", json!({"t": trail})).await;
+    let streams = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(DISTINCT e.streamId), count(e)",
+        json!({"t": trail}),
+    )
+    .await;
     assert_eq!(streams[0], vec![json!(2), json!(6)], "the copy began a stream of its own");
 }
 

@@ -1227,7 +1227,9 @@ async fn a_wall_clock_set_back_during_a_retry_does_not_stall_the_delivery() {
         .unwrap();
     match outcome {
         futures::future::Either::Left((ok, _)) => assert_eq!(ok, JsValue::TRUE, "{:?}", logger.last_error()),
-        futures::future::Either::Right(_) => panic!("still waiting 8 s after the clock was set back: {:?}", logger.stats()),
+        futures::future::Either::Right(_) => {
+            panic!("still waiting 8 s after the clock was set back: {:?}", logger.stats())
+        }
     }
     assert_eq!(count_events(&trail).await, 1);
 }

@@ -10,8 +10,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use super::jwks::{self, Fetched, Jwk, KeyMaterial};
-use super::ReadError;
 use super::jwt::Alg;
+use super::ReadError;
 
 #[wasm_bindgen(module = "/src/ingest/host.js")]
 extern "C" {

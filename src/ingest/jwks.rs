@@ -80,10 +80,8 @@ pub enum KeyMaterial {
 impl Jwk {
     /// Whether this key may verify a token signed with `alg`.
     pub fn agrees(&self, alg: Alg) -> bool {
-        let kind = matches!(
-            (&self.key, alg),
-            (KeyMaterial::Rsa { .. }, Alg::Rs256) | (KeyMaterial::P256 { .. }, Alg::Es256)
-        );
+        let kind =
+            matches!((&self.key, alg), (KeyMaterial::Rsa { .. }, Alg::Rs256) | (KeyMaterial::P256 { .. }, Alg::Es256));
         kind && self.alg.as_deref().is_none_or(|a| a == alg.name())
             && self.use_ != Some(false)
             && self.key_ops != Some(false)
@@ -424,7 +422,10 @@ pub(crate) mod tests {
         assert_eq!(keys[0].alg.as_deref(), Some("RS256"));
         assert_eq!((keys[0].use_, keys[0].key_ops, keys[1].use_), (Some(true), None, None));
         let ops = |o: &str| parse_set(&text.replace(r#""use":"sig""#, &cat(&[r#""key_ops":"#, o]))).unwrap()[0].key_ops;
-        assert_eq!((ops(r#"["encrypt"]"#), ops(r#"["sign","verify"]"#), ops("[]")), (Some(false), Some(true), Some(false)));
+        assert_eq!(
+            (ops(r#"["encrypt"]"#), ops(r#"["sign","verify"]"#), ops("[]")),
+            (Some(false), Some(true), Some(false))
+        );
         assert_eq!(keys[1].key, KeyMaterial::P256 { x: x.clone(), y: x });
         let short = cat(&[r#"{"keys":[{"kty":"RSA","n":""#, &rsa_n(200), r#"","e":"AQAB"}]}"#]);
         assert!(parse_set(&short).unwrap_err().contains("2048"));
@@ -547,13 +548,20 @@ pub(crate) mod tests {
         assert_eq!(io.fetches.get(), 0, "no JWT_JWKS_URL: nothing fetched");
         let refused = |t: &str, now: i64| block_on(verify(t, &rules, now, &io)).unwrap_err();
         assert_eq!(refused(&ok, 2000), Refusal::Token(JwtError::Expired));
-        assert_eq!(refused(&token(r#"{"alg":"RS256","kid":"a"}"#, claims, b"b"), 1000), Refusal::Token(JwtError::BadSignature));
+        assert_eq!(
+            refused(&token(r#"{"alg":"RS256","kid":"a"}"#, claims, b"b"), 1000),
+            Refusal::Token(JwtError::BadSignature)
+        );
         let aud = token(r#"{"alg":"RS256","kid":"b"}"#, r#"{"sub":"u1","aud":"x","exp":1060}"#, b"b");
         assert_eq!(refused(&aud, 1000), Refusal::Token(JwtError::WrongAudience));
         // HS256 (even with the right secret) is not accepted unless listed; none never.
-        let hs = super::super::jwt::sign_hs256(b"unit-test-jwt-secret-0123456789abcdef", &serde_json::json!({"sub": "u"}));
+        let hs =
+            super::super::jwt::sign_hs256(b"unit-test-jwt-secret-0123456789abcdef", &serde_json::json!({"sub": "u"}));
         assert!(matches!(refused(&hs, 1000), Refusal::Token(JwtError::UnsupportedAlg(_))));
-        assert!(matches!(refused(&token(r#"{"alg":"none"}"#, claims, b""), 1000), Refusal::Token(JwtError::UnsupportedAlg(_))));
+        assert!(matches!(
+            refused(&token(r#"{"alg":"none"}"#, claims, b""), 1000),
+            Refusal::Token(JwtError::UnsupportedAlg(_))
+        ));
         // Natively there is no RSA/EC verifier: refused with a reason that says so.
         struct Native;
         impl Io for Native {
@@ -576,7 +584,11 @@ pub(crate) mod tests {
             (&[][..], "{\"keys\":[]}".to_owned()),
         ] {
             let s = env(pairs, keys);
-            assert!(s.jwt.is_none() && s.misconfiguration().unwrap().contains("JWT_"), "{pairs:?}: {:?}", s.misconfiguration());
+            assert!(
+                s.jwt.is_none() && s.misconfiguration().unwrap().contains("JWT_"),
+                "{pairs:?}: {:?}",
+                s.misconfiguration()
+            );
         }
         assert!(env(&[("JWT_JWKS_URL", "https://idp.example/.well-known/jwks.json")], String::new()).jwt.is_some());
     }

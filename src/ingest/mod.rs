@@ -375,13 +375,11 @@ impl Settings {
         match (&self.jwt, &self.neo4j, &self.signer) {
             // First: a key setting in error (JWT_*) is carried here and leaves `jwt` unset.
             (_, Err(e), _) | (_, _, Err(e)) => Some(e.clone()),
-            (None, _, _) => {
-                Some(cat(&[
-                    "AUDIT_JWT_SECRET is missing or shorter than ",
-                    &num(MIN_SECRET_LEN as u64),
-                    " bytes, and no key set (JWT_JWKS_URL, JWT_PUBLIC_KEYS) is configured",
-                ]))
-            }
+            (None, _, _) => Some(cat(&[
+                "AUDIT_JWT_SECRET is missing or shorter than ",
+                &num(MIN_SECRET_LEN as u64),
+                " bytes, and no key set (JWT_JWKS_URL, JWT_PUBLIC_KEYS) is configured",
+            ])),
             _ => None,
         }
     }
