@@ -15,6 +15,17 @@ use web_support::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+/// `logUserAction(null, actionType)` on `l`: the stream tests' one kind of call.
+fn log_type(l: &JsAuditLogger, action_type: &str) -> js_sys::Promise {
+    let u = JsValue::UNDEFINED;
+    l.log_user_action(JsValue::NULL, action_type.into(), u.clone(), u.clone(), u)
+}
+
+/// The page's sessionStorage (where the tab's stream state lives).
+fn session() -> web_sys::Storage {
+    web_sys::window().unwrap().session_storage().unwrap().unwrap()
+}
+
 fn config(trail: &str) -> JsValue {
     js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail}))
 }
@@ -309,10 +320,9 @@ async fn loggers_of_one_trail_with_other_event_labels_keep_streams_of_their_own(
     let other = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail,
         "labels": {"event": "OtherAuditEvent", "trail": "AuditTrail", "user": "User"}}));
     let (a, b) = (JsAuditLogger::new(config(&trail)).unwrap(), JsAuditLogger::new(other).unwrap());
-    let u = JsValue::UNDEFINED;
     for i in 0..3 {
         for l in [&a, &b] {
-            let ok = resolve(l.log_user_action(JsValue::NULL, format!("E{i}").into(), u.clone(), u.clone(), u.clone()));
+            let ok = resolve(log_type(l, &format!("E{i}")));
             assert_eq!(ok.await, JsValue::TRUE, "{:?}", l.last_error());
         }
     }
@@ -343,12 +353,10 @@ async fn a_copied_tab_that_resumes_after_its_opener_closed_does_not_fork_the_str
     // again the seqs the opener had logged since: a fork (two events at one seq, reported
     // `inserted`). A stream is resumed only from the state its last holder left.
     let trail = unique("copiedtab");
-    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
-    let u = JsValue::UNDEFINED;
-    let call = |l: &JsAuditLogger, t: &str| l.log_user_action(JsValue::NULL, t.into(), u.clone(), u.clone(), u.clone());
+    let storage = session();
     let opener = JsAuditLogger::new(config(&trail)).unwrap();
     for i in 0..3 {
-        assert_eq!(resolve(call(&opener, &format!("OPENER_{i}"))).await, JsValue::TRUE);
+        assert_eq!(resolve(log_type(&opener, &format!("OPENER_{i}"))).await, JsValue::TRUE);
     }
     // The copy's sessionStorage: the opener's stream states as they are now.
     let n = storage.length().unwrap();
@@ -359,7 +367,7 @@ async fn a_copied_tab_that_resumes_after_its_opener_closed_does_not_fork_the_str
         .filter_map(|k| storage.get_item(&k).ok().flatten().map(|v| (k, v)))
         .collect();
     for i in 3..5 {
-        assert_eq!(resolve(call(&opener, &format!("OPENER_{i}"))).await, JsValue::TRUE);
+        assert_eq!(resolve(log_type(&opener, &format!("OPENER_{i}"))).await, JsValue::TRUE);
     }
     // The opener goes away (pagehide gives its leases back) ...
     assert_eq!(resolve(opener.close()).await, JsValue::TRUE);
@@ -371,7 +379,7 @@ async fn a_copied_tab_that_resumes_after_its_opener_closed_does_not_fork_the_str
         storage.set_item(k, v).unwrap();
     }
     let copied = JsAuditLogger::new(config(&trail)).unwrap();
-    assert_eq!(resolve(call(&copied, "COPY")).await, JsValue::TRUE, "{:?}", copied.last_error());
+    assert_eq!(resolve(log_type(&copied, "COPY")).await, JsValue::TRUE, "{:?}", copied.last_error());
     let rows = cypher(
         "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) WITH e.streamId AS s, e.seq AS q, count(*) AS n WHERE n > 1 RETURN s, q, n",
         json!({"t": trail}),
@@ -393,23 +401,21 @@ async fn a_stream_state_the_full_session_storage_refuses_is_never_resumed_stale(
     // the stream from it: seq 9 given out twice, a fork verifyTrail reports as "inserted". A
     // state that cannot be saved must cost continuity only (the reload starts a new stream).
     let trail = unique("fullsession");
-    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
-    let u = JsValue::UNDEFINED;
-    let call = |l: &JsAuditLogger, t: &str| l.log_user_action(JsValue::NULL, t.into(), u.clone(), u.clone(), u.clone());
+    let storage = session();
     let tab = JsAuditLogger::new(config(&trail)).unwrap();
     for i in 0..9 {
-        assert_eq!(resolve(call(&tab, &format!("BEFORE_{i}"))).await, JsValue::TRUE);
+        assert_eq!(resolve(log_type(&tab, &format!("BEFORE_{i}"))).await, JsValue::TRUE);
     }
     // Fill the storage to the brim, then log the tenth event.
     let keys = fill_to_the_brim(&storage);
-    let tenth = resolve(call(&tab, "TENTH")).await;
+    let tenth = resolve(log_type(&tab, "TENTH")).await;
     for k in &keys {
         storage.remove_item(k).unwrap();
     }
     assert_eq!(tenth, JsValue::TRUE);
     // The reload: a new logger of the same tab, trail and identity.
     let reloaded = JsAuditLogger::new(config(&trail)).unwrap();
-    assert_eq!(resolve(call(&reloaded, "AFTER_RELOAD")).await, JsValue::TRUE);
+    assert_eq!(resolve(log_type(&reloaded, "AFTER_RELOAD")).await, JsValue::TRUE);
     let rows = cypher(
         "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) WITH e.streamId AS s, e.seq AS q, count(*) AS n WHERE n > 1 RETURN s, q, n",
         json!({"t": trail}),
@@ -450,23 +456,21 @@ async fn two_loggers_of_a_tab_continue_one_stream_when_the_session_storage_is_fu
     // fork). Two loggers of one stream in a tab share the latest state in memory when storage
     // cannot hold it.
     let trail = unique("fulltwo");
-    let storage = web_sys::window().unwrap().session_storage().unwrap().unwrap();
-    let u = JsValue::UNDEFINED;
-    let call = |l: &JsAuditLogger, t: &str| l.log_user_action(JsValue::NULL, t.into(), u.clone(), u.clone(), u.clone());
+    let storage = session();
     let a = JsAuditLogger::new(config(&trail)).unwrap();
     let b = JsAuditLogger::new(config(&trail)).unwrap();
     for i in 0..8 {
-        assert_eq!(resolve(call(&a, &format!("A_{i}"))).await, JsValue::TRUE);
+        assert_eq!(resolve(log_type(&a, &format!("A_{i}"))).await, JsValue::TRUE);
     }
     // b's own last-known state: seq 9 next.
-    assert_eq!(resolve(call(&b, "B_8")).await, JsValue::TRUE);
+    assert_eq!(resolve(log_type(&b, "B_8")).await, JsValue::TRUE);
     let keys = fill_to_the_brim(&storage);
-    let tenth = resolve(call(&a, "A_9")).await;
+    let tenth = resolve(log_type(&a, "A_9")).await;
     for k in &keys {
         storage.remove_item(k).unwrap();
     }
     assert_eq!(tenth, JsValue::TRUE);
-    assert_eq!(resolve(call(&b, "B_10")).await, JsValue::TRUE);
+    assert_eq!(resolve(log_type(&b, "B_10")).await, JsValue::TRUE);
     let rows = cypher(
         "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.seq, e.eventType ORDER BY e.seq, e.eventType",
         json!({"t": trail}),

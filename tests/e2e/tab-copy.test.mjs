@@ -88,6 +88,18 @@ async function verify(trail) {
   return typeof report === "string" ? JSON.parse(report) : report;
 }
 
+/** A new browser context (its own storage) with one page at `base + search`, ready. */
+async function freshPage(search = "") {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(base + search);
+  await ready(page);
+  return { context, page };
+}
+
+/** The trail's rows by action type: type → [streamId, seq]. */
+const byTypeOf = (rows) => Object.fromEntries(rows.map(([s, q, t]) => [t, [s, q]]));
+
 /** Opens a same-origin tab from `opener` the way a page does (window.open, no noopener). */
 async function openCopy(opener, search = "") {
   const [child] = await Promise.all([
@@ -100,10 +112,7 @@ async function openCopy(opener, search = "") {
 
 test("a tab opened with window.open (sessionStorage copied) starts a stream of its own", async () => {
   const trail = unique("tabcopy");
-  const context = await browser.newContext();
-  const opener = await context.newPage();
-  await opener.goto(base);
-  await ready(opener);
+  const { context, page: opener } = await freshPage();
   assert.deepEqual(await log(opener, trail, ["A1", "A2"]), [true, true]);
   const child = await openCopy(opener);
   assert.ok(await child.evaluate(() => Object.keys(sessionStorage).some((k) => k.startsWith("neo4j-audit:stream:"))),
@@ -128,10 +137,7 @@ test("a tab opened with window.open (sessionStorage copied) starts a stream of i
 
 test("a reload keeps continuing its stream, also after a copy was opened", async () => {
   const trail = unique("tabreload");
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(base);
-  await ready(page);
+  const { context, page } = await freshPage();
   assert.deepEqual(await log(page, trail, ["R1"]), [true]);
   await page.reload();
   await ready(page);
@@ -147,7 +153,7 @@ test("a reload keeps continuing its stream, also after a copy was opened", async
   await context.close();
 
   const rows = await events(trail);
-  const byType = Object.fromEntries(rows.map(([s, q, t]) => [t, [s, q]]));
+  const byType = byTypeOf(rows);
   assert.equal(byType.R2[0], byType.R1[0], `the reload continued the stream: ${JSON.stringify(rows)}`);
   assert.equal(byType.R3[0], byType.R1[0], `the second reload too: ${JSON.stringify(rows)}`);
   assert.deepEqual([byType.R1[1], byType.R2[1], byType.R3[1]], [0, 1, 2]);
@@ -162,10 +168,7 @@ test("a copy that makes its first logger after its opener left does not fork the
   // opener navigated away (pagehide gave the lease back), a copy making its first logger then
   // resumed the stream from that older state and gave out the opener's later seqs again.
   const trail = unique("tablate");
-  const context = await browser.newContext();
-  const opener = await context.newPage();
-  await opener.goto(base);
-  await ready(opener);
+  const { context, page: opener } = await freshPage();
   assert.deepEqual(await log(opener, trail, ["A1", "A2"]), [true, true]);
   const child = await openCopy(opener);
   assert.deepEqual(await log(opener, trail, ["A3", "A4"]), [true, true]);
@@ -177,7 +180,7 @@ test("a copy that makes its first logger after its opener left does not fork the
   await context.close();
 
   const rows = await events(trail);
-  const byType = Object.fromEntries(rows.map(([s, q, t]) => [t, [s, q]]));
+  const byType = byTypeOf(rows);
   assert.notEqual(byType.B1[0], byType.A1[0], `the copy started a stream of its own: ${JSON.stringify(rows)}`);
   assert.deepEqual([byType.B1, byType.B2, byType.B3].map(([s, q]) => [s === byType.B1[0], q]), [[true, 0], [true, 1], [true, 2]],
     `the copy's reload continued the copy's stream: ${JSON.stringify(rows)}`);
@@ -187,10 +190,7 @@ test("a copy that makes its first logger after its opener left does not fork the
 
 test("where localStorage refuses, a copy never forks the stream (each page starts fresh)", async () => {
   const trail = unique("tabrefuse");
-  const context = await browser.newContext();
-  const opener = await context.newPage();
-  await opener.goto(base + "?refuse");
-  await ready(opener);
+  const { context, page: opener } = await freshPage("?refuse");
   assert.deepEqual(await log(opener, trail, ["A1", "A2"]), [true, true]);
   const child = await openCopy(opener, "?refuse");
   assert.deepEqual(await log(child, trail, ["B1"]), [true]);
