@@ -2360,6 +2360,7 @@ mod tests {
     /// Committed delivery: an event committed within 250 ms never touches storage; one whose
     /// answer is slow is stored at 250 ms and removed after its commit.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn committed_delivery_stores_only_slow_events() {
         let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
         r.log();
@@ -2384,6 +2385,7 @@ mod tests {
     /// each outcome finds its own event among those not stored (kept in call order, found by
     /// binary search, the found ones swept out later), so only the stored ones are deleted.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn committed_delivery_finds_each_unstored_event_out_of_order() {
         let mut r = Rig::known(direct(|c| c.batch.max_events = 2), queue(Delivery::Committed, true));
         r.input(Input::Loaded(Vec::new()));
@@ -2414,6 +2416,7 @@ mod tests {
     /// A failure is stored before the call resolves false; the event waits, and the background
     /// drain re-sends it (1 s backoff, jittered) and removes it once committed.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn a_failed_event_is_stored_and_drained_in_the_background() {
         let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
         let call = r.log();
@@ -2498,6 +2501,7 @@ mod tests {
     /// before the call resolves false with that reason, and `online` sends it at once. Any other
     /// network failure is retried as before.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn offline_a_network_failure_waits_in_the_queue_at_once() {
         let net = || AuditError::Network("Failed to fetch".into());
         let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
@@ -2536,6 +2540,7 @@ mod tests {
 
     /// Queued delivery: the call resolves true once its event is stored, then it is sent.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn queued_delivery_resolves_once_stored() {
         let mut r = Rig::known(direct(|_| {}), queue(Delivery::Queued, true));
         let call = r.log();
@@ -2561,6 +2566,7 @@ mod tests {
     /// An event the endpoint rejects for good becomes a dead letter (stored, listed, counted);
     /// its call resolves false.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn a_rejected_event_becomes_a_dead_letter() {
         let mut r = Rig::new(client(|_| {}), queue(Delivery::Committed, true));
         r.input(Input::Loaded(Vec::new()));
@@ -2586,6 +2592,7 @@ mod tests {
     /// re-sent in birth order with their own UIDs; one that breaks the rules now is
     /// dead-lettered unsent. flush() before the load waits for it.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn recovery_on_load() {
         let logger = direct(|_| {});
         let other = direct(|c| *c = Config::new("http://127.0.0.1:7474").basic_auth("bob", "pw"));
@@ -2636,6 +2643,7 @@ mod tests {
     /// `pagehide`: what is in flight unstored is stored now, and the waiting events go out once
     /// more with keepalive (as many as fit the budget), oldest first.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn pagehide_stores_and_sends_with_keepalive() {
         let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
         r.logs(3);
@@ -2655,6 +2663,7 @@ mod tests {
     /// flush(): false while events wait (with the reason in lastError), true once delivered;
     /// clear() removes this identity's events and dead letters; close() refuses new events.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn flush_clear_and_close() {
         let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
         r.input(Input::Loaded(Vec::new()));
@@ -2813,6 +2822,7 @@ mod tests {
     /// nothing is sent afterwards and flush() answers at once. (Before: clear() answered 0 and
     /// the buffered events were sent after the commit.)
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn clear_removes_the_batch_buffer() {
         let mut r = Rig::known(direct(|c| c.batch.max_in_flight = 1), queue(Delivery::Committed, true));
         r.input(Input::Loaded(Vec::new()));
@@ -2846,6 +2856,7 @@ mod tests {
     /// its call waits and resolves false now; no retry comes later, and flush() answers at
     /// once. (Before: clear() answered 0 and the retry sent the event after the sign-out.)
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn clear_removes_a_batch_backing_off() {
         for delivery in [Delivery::Queued, Delivery::Committed] {
             let mut r = Rig::known(direct(|c| c.retry = policy()), queue(delivery, true));
