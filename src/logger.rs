@@ -493,6 +493,7 @@ impl AuditLogger {
     #[doc(hidden)]
     /// (An `async` block, not an `async fn`, which would keep `self` and `event` twice while
     /// the call waits: thousands of calls may wait at once.)
+    #[allow(clippy::manual_async_fn)] // deliberate: see above
     pub fn deliver_shared(&self, event: SharedEvent) -> impl std::future::Future<Output = Result<(), AuditError>> + '_ {
         async move {
             if self.core.closed.load(Ordering::Relaxed) {
