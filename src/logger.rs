@@ -174,6 +174,8 @@ impl AuditLogger {
         if let Some(n) = sink.max_events_per_request() {
             batch.max_events = batch.max_events.min(n);
         }
+        // On wasm the core holds JS values (neither Send nor Sync); one thread there.
+        #[allow(clippy::arc_with_non_send_sync)]
         Ok(AuditLogger {
             core: Arc::new(Core {
                 identity: std::sync::OnceLock::new(),
