@@ -60,9 +60,13 @@ for (const [sub, subpath] of ENTRIES) {
   const at = join(dir, sub);
   if (!existsSync(join(at, "neo4j_audit.js"))) throw new Error(`package-entries: ${at}/neo4j_audit.js missing`);
   writeFileSync(join(at, "node.js"), `// Node entry (package.json exports, "node" condition): the .wasm is read and instantiated here.
+// A server bundler may rewrite this URL: to its own copy of the .wasm (a file: URL, read that), or,
+// as Next.js does, to a URL for browsers ("/_next/static/media/…") that no file: read can follow;
+// then the file beside this module is read (a pattern bundlers leave alone).
 import { readFileSync } from "node:fs";
 import { initSync } from "./neo4j_audit.js";
-initSync({ module: readFileSync(new URL("./neo4j_audit_bg.wasm", import.meta.url)) });
+const wasm = new URL("./neo4j_audit_bg.wasm", import.meta.url);
+initSync({ module: readFileSync(wasm.protocol === "file:" ? wasm : new URL(import.meta.url.replace(/[^/]*$/, "neo4j_audit_bg.wasm"))) });
 ${reexport}`);
   // The root entry's Workers build, if made (scripts/build): its own .wasm and glue, same exports.
   const w = !sub && existsSync(join(at, "workerd", "neo4j_audit.js")) ? "./workerd/" : "./";

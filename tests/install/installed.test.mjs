@@ -166,6 +166,19 @@ test("esbuild: the file loader emits each .wasm for init(); the page logs and re
 test("webpack 5: asset modules emit each .wasm; the page logs and reads back in Chromium", () =>
   bundledApp("webpack", ["build.mjs"]));
 
+test("webpack 5 server bundle (target node, url: \"relative\" as Next.js builds a route handler): logs and reads back in Node", async () => {
+  // Found by a new user: Next.js (webpack and Turbopack) turned node.js's `new URL("…_bg.wasm",
+  // import.meta.url)` into "/_next/static/media/…", and `next build` failed on readFileSync's
+  // ERR_INVALID_ARG_TYPE ("Received an instance of URL") in any route handler or server action.
+  const dir = project("webpack", tarball, TOOLS.webpack);
+  run(dir, process.execPath, ["build-server.mjs"]);
+  const trail = unique("install-webpack-server");
+  const app = JSON.stringify({ config: config(trail), actionType: "BUNDLED_FOR_NODE" });
+  const got = JSON.parse(run(dir, process.execPath, ["dist-server/server.cjs"], { AUDIT_APP: app }).trim().split("\n").pop());
+  assert.deepEqual(got, { ok: true, err: null, read: [["BUNDLED_FOR_NODE", "u-server"]] });
+  assert.deepEqual(await events(trail), [["BUNDLED_FOR_NODE", "u-server", JSON.stringify({ bundler: "webpack-server" })]]);
+});
+
 test("Rollup with the README's rollup.config.js: emits each .wasm; the page logs and reads back in Chromium", () => {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");
   const config = /```js\n\/\/ rollup\.config\.js\n([^]*?)```/.exec(readme)?.[1];
