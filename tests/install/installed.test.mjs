@@ -166,17 +166,33 @@ test("esbuild: the file loader emits each .wasm for init(); the page logs and re
 test("webpack 5: asset modules emit each .wasm; the page logs and reads back in Chromium", () =>
   bundledApp("webpack", ["build.mjs"]));
 
-test("webpack 5 server bundle (target node, url: \"relative\" as Next.js builds a route handler): logs and reads back in Node", async () => {
+/** Builds the server bundle of project `name` (build-server.mjs `args`) and runs `bundle` in Node. */
+function serverBundle(name, bundle, args = []) {
+  const dir = project(name, tarball, TOOLS[name]);
+  cpSync(join(APPS, "server/server.js"), join(dir, "src/server.js"));
+  run(dir, process.execPath, ["build-server.mjs", ...args]);
+  const trail = unique(`install-${name}-server`);
+  const app = JSON.stringify({ config: config(trail), actionType: "BUNDLED_FOR_NODE", bundler: name });
+  return { trail, run: () => JSON.parse(run(dir, process.execPath, [bundle], { AUDIT_APP: app }).trim().split("\n").pop()) };
+}
+
+/** Runs a server bundle made by serverBundle(…) and reads its event back from Neo4j. */
+async function serverLogs({ trail, run: start }, bundler) {
+  assert.deepEqual(start(), { ok: true, err: null, read: [["BUNDLED_FOR_NODE", "u-server"]] });
+  assert.deepEqual(await events(trail), [["BUNDLED_FOR_NODE", "u-server", JSON.stringify({ bundler })]]);
+}
+
+test("webpack 5 server bundle (target node, url: \"relative\" as Next.js builds a route handler): logs and reads back in Node", () =>
   // Found by a new user: Next.js (webpack and Turbopack) turned node.js's `new URL("…_bg.wasm",
   // import.meta.url)` into "/_next/static/media/…", and `next build` failed on readFileSync's
   // ERR_INVALID_ARG_TYPE ("Received an instance of URL") in any route handler or server action.
-  const dir = project("webpack", tarball, TOOLS.webpack);
-  run(dir, process.execPath, ["build-server.mjs"]);
-  const trail = unique("install-webpack-server");
-  const app = JSON.stringify({ config: config(trail), actionType: "BUNDLED_FOR_NODE" });
-  const got = JSON.parse(run(dir, process.execPath, ["dist-server/server.cjs"], { AUDIT_APP: app }).trim().split("\n").pop());
-  assert.deepEqual(got, { ok: true, err: null, read: [["BUNDLED_FOR_NODE", "u-server"]] });
-  assert.deepEqual(await events(trail), [["BUNDLED_FOR_NODE", "u-server", JSON.stringify({ bundler: "webpack-server" })]]);
+  serverLogs(serverBundle("webpack", "dist-server/server.cjs"), "webpack"));
+
+test("esbuild server bundle (platform node): the package left out of it as the README says logs; bundled in, the error says so", async () => {
+  // Found by a new user: bundled in, the import failed with a bare ENOENT for dist-server/neo4j_audit_bg.wasm.
+  const bundled = serverBundle("esbuild", "dist-server/server.mjs");
+  assert.throws(bundled.run, /neo4j-audit: cannot read its \.wasm at file:.*dist-server\/neo4j_audit_bg\.wasm \(ENOENT\): a bundle for Node moved this module away from it; leave the package out of the bundle, for Node to import from node_modules \(esbuild: --packages=external;/);
+  await serverLogs(serverBundle("esbuild", "dist-server/server.mjs", ["external"]), "esbuild");
 });
 
 test("Rollup with the README's rollup.config.js: emits each .wasm; the page logs and reads back in Chromium", () => {
