@@ -160,7 +160,11 @@ test("the url checks on wasm (the host's URL, read in one call): each refusal sa
   // A bare "?" or "#" leaves URL's search and hash empty: the raw text settles it.
   assert.throws(make("http://h:7474/?"), /url must not have a query or fragment/);
   assert.throws(make("http://h:7474#"), /url must not have a query or fragment/);
-  assert.throws(make("file:///tmp/x"), /url must be http or https, not "file"/);
+  assert.throws(make("file:///tmp/x"), /url must be http or https, not "file"$/);
+  // A driver's Bolt URI (found by a new user): the message says which URL to give instead.
+  for (const url of ["bolt://127.0.0.1:7687", "neo4j://127.0.0.1:7687", "neo4j+s://abc123.databases.neo4j.io"]) {
+    assert.throws(make(url), /url must be http or https, not "(bolt|neo4j|neo4j\+s)"; a driver's Bolt URI: give Neo4j's HTTP URL instead, e\.g\. http:\/\/127\.0\.0\.1:7474 \(Aura: https:\/\/<id>\.databases\.neo4j\.io\)$/);
+  }
   for (const url of ["https://127.0.0.1:7473/", "http://[::1]:7474", "https://Example.COM:7473", "https://h.example/base/"]) {
     make(url)().free();
   }
@@ -227,6 +231,19 @@ test("a url with a path: false with an HTTP 404 reason naming the url, no schema
   assert.equal(await logger.logUserAction(null, "PATH"), false);
   assert.match(logger.lastError, /^HTTP 404: Not Found \(url must be Neo4j's base URL/);
   assert.equal(logger.schemaWarning, undefined);
+});
+
+test("a url with surrounding whitespace (a padded environment value) is written to; a url without a scheme says to add one", async () => {
+  // Found by a new user: " http://…:7474 " passed the constructor, then every call failed with
+  // "network error: Failed to parse URL from  http://…:7474 /db/neo4j/tx/commit".
+  const trail = unique("nodepadded");
+  const logger = new pkg.AuditLogger(config(trail, { url: ` ${NEO4J_URL} \n` }));
+  assert.equal(await logger.logUserAction(null, "PADDED"), true, logger.lastError);
+  assert.deepEqual(await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType", { trail }), [["PADDED"]]);
+  for (const url of ["localhost:7474", "127.0.0.1:7474"]) {
+    assert.throws(() => new pkg.AuditLogger(config(trail, { url })),
+      /^Error: invalid config: url must start with http:\/\/ or https:\/\/, e\.g\. http:\/\/127\.0\.0\.1:7474$/);
+  }
 });
 
 test("ensureSchema resolves true and is idempotent", async () => {
