@@ -1,7 +1,7 @@
 // The package as users install it: `npm pack` of pkg/, the tarball installed into throwaway projects
 // (tests/install/projects.mjs, cached under .cache/install/) that import it by name with no loader
-// code — plain Node, Vite 5, esbuild, webpack 5, Rollup, two wrangler Workers and a strict TypeScript
-// project. Each is built as its user would; the browser apps run in headless Chromium and the
+// code — plain Node, Vite 5, esbuild, webpack 5, Rollup, server bundles for Node (webpack, esbuild),
+// two wrangler Workers and a strict TypeScript project. Each is built as its user would; the browser apps run in headless Chromium and the
 // Workers in workerd (`wrangler dev`), every event is written to the real Neo4j and read back from
 // it independently.
 import { test, before, after } from "node:test";
@@ -181,6 +181,9 @@ async function serverLogs({ trail, run: start }, bundler) {
   assert.deepEqual(start(), { ok: true, err: null, read: [["BUNDLED_FOR_NODE", "u-server"]] });
   assert.deepEqual(await events(trail), [["BUNDLED_FOR_NODE", "u-server", JSON.stringify({ bundler })]]);
 }
+
+test("webpack 5 with experiments.asyncWebAssembly on: still emits each .wasm as an asset; the page logs and reads back in Chromium", () =>
+  bundledApp("webpack", ["build.mjs", "async"], "dist-async"));
 
 test("webpack 5 server bundle (target node, url: \"relative\" as Next.js builds a route handler): logs and reads back in Node", () =>
   // Found by a new user: Next.js (webpack and Turbopack) turned node.js's `new URL("…_bg.wasm",
