@@ -74,7 +74,7 @@ try {
   wasm = readFileSync(wasm);
 } catch (e) {
   throw new Error(\`${name(sub)}: cannot read its .wasm at \${wasm} (\${e.code ?? e}): a bundle for Node moved this module away from it; \` +
-    'leave the package out of the bundle, for Node to import from node_modules (esbuild: --packages=external; Next.js: serverExternalPackages: ["neo4j-audit"]; webpack: externals)', { cause: e });
+    'leave the package out of the bundle, for Node to import from node_modules (esbuild: --packages=external; Next.js: serverExternalPackages: ["neo4j-audit"]; webpack: externals; Vite SSR: ssr.external)', { cause: e });
 }
 initSync({ module: wasm });
 ${reexport}`);
