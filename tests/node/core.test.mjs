@@ -126,10 +126,12 @@ test("constructor throws descriptive errors for bad config", () => {
 test("the browser module used before init(): the constructor names the fix, the one-shot resolves false", async () => {
   // Found by a new user: forgetting `await init()` in a bundled app threw "Cannot read properties
   // of undefined (reading 'auditlogger_new')", and the one-shot logUserAction threw as well.
-  for (const entry of ["", "read/"]) {
+  // The read entry's names it (found by a new user who had awaited "neo4j-audit"'s init() only).
+  for (const [entry, message] of [["", /^neo4j-audit is not initialised: `await init\(\)` \(the default export\)/],
+    ["read/", /^neo4j-audit\/read is not initialised: `await init\(\)` \(its default export\)/]]) {
     // A module instance of its own (the query string), never initialised.
     const pkg = await import(new URL(`../../pkg/${entry}neo4j_audit.js?uninitialised`, import.meta.url).href);
-    assert.throws(() => new pkg.AuditLogger(config("never")), { message: /^neo4j-audit is not initialised: `await init\(\)`/ });
+    assert.throws(() => new pkg.AuditLogger(config("never")), { message });
     assert.equal(await pkg.logUserAction(config("never"), null, "NEVER"), false);
   }
 });
