@@ -54,6 +54,8 @@ if (!existsSync(pkgPath)) {
   writeFileSync(pkgPath, JSON.stringify(base, null, 2) + "\n");
   copyFileSync(new URL(crate.readme, root), join(dir, "README.md"));
 }
+// The licence text travels with the package (npm packs a LICENSE whatever `files` says).
+copyFileSync(new URL("../LICENSE", import.meta.url), join(dir, "LICENSE"));
 const pkg = JSON.parse(readFileSync(pkgPath, "utf8"));
 const files = new Set(pkg.files ?? []);
 const sideEffects = new Set(pkg.sideEffects ?? []);

@@ -40,6 +40,7 @@ test("the tarball holds the three entries, each with its runtime files and types
       assert.ok(listed.includes(`${dir}${f}`), `${dir}${f} not in the tarball`);
     }
   }
+  for (const f of ["README.md", "LICENSE"]) assert.ok(listed.includes(f), `${f} not in the tarball`);
   // The write entry is the write path only; the Worker handler is only in the Worker entry.
   const dts = (dir) => readFileSync(join(ROOT, "pkg", dir, "neo4j_audit.d.ts"), "utf8");
   assert.doesNotMatch(dts(""), /getAuditTrail|verifyTrail|handleIngest/);
