@@ -335,19 +335,58 @@ pub fn canonical_v2(event: &AuditEvent) -> Vec<u8> {
 
 /// `SHA-256(canonical(event) ‖ prev_hash)` as 64 lowercase hex digits (version 1).
 pub fn event_hash(event: &AuditEvent, prev_hash: &str) -> String {
-    digest(&canonical(event), prev_hash)
+    digest(canonical(event), prev_hash)
 }
 
 /// `SHA-256(canonical_v2(event) ‖ prev_hash)` as 64 lowercase hex digits (version 2).
 pub fn event_hash_v2(event: &AuditEvent, prev_hash: &str) -> String {
-    digest(&canonical_v2(event), prev_hash)
+    digest(canonical_v2(event), prev_hash)
 }
 
-fn digest(canonical: &[u8], prev_hash: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(canonical);
-    h.update(prev_hash.as_bytes());
-    hex(&h.finalize())
+fn digest(mut data: Vec<u8>, prev_hash: &str) -> String {
+    data.extend_from_slice(prev_hash.as_bytes());
+    #[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "worker")))]
+    if let Some(h) = host::sha256_hex(&data) {
+        return h;
+    }
+    hex(&Sha256::digest(&data))
+}
+
+/// SHA-256 by the host where it has a synchronous one (Node's `crypto.hash`: src/wasm/hash.js),
+/// about three times faster there than the wasm's own for an event's few blocks (one hash per
+/// event is the largest single cost of a `logUserAction` call in Node). The same function of the
+/// same bytes; browsers (whose WebCrypto only answers asynchronously) keep sha2's.
+#[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "worker")))]
+mod host {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen(module = "/src/wasm/hash.js")]
+    extern "C" {
+        /// Whether the host hashes (asked once).
+        #[wasm_bindgen(js_name = hostHash)]
+        fn host_hash() -> bool;
+        /// SHA-256 of `data` as 64 lowercase hex digits written into `out`.
+        #[wasm_bindgen(js_name = sha256Hex)]
+        fn sha256_hex_into(data: &[u8], out: &mut [u8]);
+    }
+
+    thread_local! {
+        static HOST: bool = host_hash();
+    }
+
+    /// `None` where the host has no synchronous SHA-256 (or wrote anything but 64 hex digits).
+    pub(super) fn sha256_hex(data: &[u8]) -> Option<String> {
+        if !HOST.with(|h| *h) {
+            return None;
+        }
+        let mut out = vec![0u8; 64];
+        sha256_hex_into(data, &mut out);
+        if !out.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return None;
+        }
+        // SAFETY: ASCII hex digits only (checked just above).
+        Some(unsafe { crate::json::ascii_string(out) })
+    }
 }
 
 /// The hash a client event is sealed with: version 2 when it has targets, else version 1 (so

@@ -1,0 +1,20 @@
+// SHA-256 by the host, where it has a synchronous one: Node's crypto.hash (Node >= 20.12), reached
+// through process.getBuiltinModule (Node >= 20.16) so that this module imports nothing a browser
+// or bundler would have to resolve. For src/chain.rs `host::sha256_hex`; elsewhere the wasm's own.
+let hash;
+try {
+  const c = globalThis.process?.getBuiltinModule?.("node:crypto");
+  if (typeof c?.hash === "function" && c.hash("sha256", "abc", "hex") === "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") hash = c.hash;
+} catch { /* none */ }
+const encoder = new TextEncoder();
+
+/** Whether sha256Hex hashes here. */
+export function hostHash() {
+  return hash !== undefined;
+}
+
+/** SHA-256 of `data` (a view of wasm memory) as 64 lowercase hex digits, written into `out`
+ *  (left as it was if the host failed: the wasm then hashes itself). Never throws. */
+export function sha256Hex(data, out) {
+  try { encoder.encodeInto(hash("sha256", data, "hex"), out); } catch { /* the wasm's own */ }
+}
