@@ -255,30 +255,35 @@ pub fn stream_trail_binding(stream_id: &str, trail: &str) -> Option<bool> {
 
 /// The canonical encoding of `event`'s fields, without `prevHash` (see the module docs).
 pub fn canonical(event: &AuditEvent) -> Vec<u8> {
+    let mut out = String::with_capacity(event.json_len());
+    write_canonical(&mut out, event);
+    out.into_bytes()
+}
+
+/// Appends [`canonical`]'s bytes to `out`.
+fn write_canonical(out: &mut String, event: &AuditEvent) {
     use crate::json::{write_int, write_opt_str, write_str, write_uint};
     // A JSON array, written directly: the same bytes `serde_json` gives for it (tested below).
-    let mut out = String::with_capacity(event.json_len());
     out.push('[');
-    write_str(&mut out, CHAIN_VERSION);
+    write_str(out, CHAIN_VERSION);
     out.push(',');
-    write_opt_str(&mut out, event.stream_id.as_deref());
+    write_opt_str(out, event.stream_id.as_deref());
     out.push(',');
     match event.seq {
-        Some(n) => write_uint(&mut out, n),
+        Some(n) => write_uint(out, n),
         None => out.push_str("null"),
     }
     for s in [&event.uid, &event.action_type, &event.category] {
         out.push(',');
-        write_str(&mut out, s);
+        write_str(out, s);
     }
     out.push(',');
-    write_int(&mut out, event.ts);
+    write_int(out, event.ts);
     for s in [&event.user_uid, &event.user_name, &event.details] {
         out.push(',');
-        write_opt_str(&mut out, s.as_deref());
+        write_opt_str(out, s.as_deref());
     }
     out.push(']');
-    out.into_bytes()
 }
 
 /// The version 2 canonical encoding of `event`, without `prevHash`: the compact JSON array
@@ -335,18 +340,34 @@ pub fn canonical_v2(event: &AuditEvent) -> Vec<u8> {
 
 /// `SHA-256(canonical(event) ‖ prev_hash)` as 64 lowercase hex digits (version 1).
 pub fn event_hash(event: &AuditEvent, prev_hash: &str) -> String {
-    digest(canonical(event), prev_hash)
+    thread_local! {
+        // The hashed text's buffer, kept for the next event (one per event was an allocation
+        // and a free on each call's synchronous path). Taken while in use: a nested use (none
+        // known) gets a new one.
+        static TEXT: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+    }
+    TEXT.with(|t| {
+        let mut text = t.take();
+        text.clear();
+        write_canonical(&mut text, event);
+        let mut data = text.into_bytes();
+        let hash = digest(&mut data, prev_hash);
+        data.clear();
+        t.set(String::from_utf8(data).unwrap_or_default());
+        hash
+    })
 }
 
 /// `SHA-256(canonical_v2(event) ‖ prev_hash)` as 64 lowercase hex digits (version 2).
 pub fn event_hash_v2(event: &AuditEvent, prev_hash: &str) -> String {
-    digest(canonical_v2(event), prev_hash)
+    digest(&mut canonical_v2(event), prev_hash)
 }
 
-fn digest(mut data: Vec<u8>, prev_hash: &str) -> String {
+/// `SHA-256(data ‖ prev_hash)` in hex; `prev_hash` is appended to `data`.
+fn digest(data: &mut Vec<u8>, prev_hash: &str) -> String {
     data.extend_from_slice(prev_hash.as_bytes());
     #[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "worker")))]
-    if let Some(h) = host::sha256_hex(&data) {
+    if let Some(h) = host::sha256_hex(data) {
         return h;
     }
     hex(&Sha256::digest(&data))
