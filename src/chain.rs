@@ -386,27 +386,30 @@ mod host {
         /// Whether the host hashes (asked once).
         #[wasm_bindgen(js_name = hostHash)]
         fn host_hash() -> bool;
-        /// SHA-256 of `data` as 64 lowercase hex digits written into `out`.
+        /// SHA-256 of `data` as 64 lowercase hex digits written over its first 64 bytes (one
+        /// view of wasm memory, not two); `data` unchanged if the host failed.
         #[wasm_bindgen(js_name = sha256Hex)]
-        fn sha256_hex_into(data: &[u8], out: &mut [u8]);
+        fn sha256_hex_over(data: &mut [u8]);
     }
 
     thread_local! {
         static HOST: bool = host_hash();
     }
 
-    /// `None` where the host has no synchronous SHA-256 (or wrote anything but 64 hex digits).
-    pub(super) fn sha256_hex(data: &[u8]) -> Option<String> {
-        if !HOST.with(|h| *h) {
+    /// SHA-256 of `data` in hex, by the host, which overwrites `data`'s start; `None` (`data`
+    /// unchanged) where the host has no synchronous SHA-256 or failed. The hashed text (a
+    /// canonical JSON array) starts with `[`: never 64 hex digits unless the host wrote them.
+    pub(super) fn sha256_hex(data: &mut [u8]) -> Option<String> {
+        if data.len() < 64 || !HOST.with(|h| *h) {
             return None;
         }
-        let mut out = vec![0u8; 64];
-        sha256_hex_into(data, &mut out);
-        if !out.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+        sha256_hex_over(data);
+        let hex = &data[..64];
+        if !hex.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
             return None;
         }
         // SAFETY: ASCII hex digits only (checked just above).
-        Some(unsafe { crate::json::ascii_string(out) })
+        Some(unsafe { crate::json::ascii_string(hex.to_vec()) })
     }
 }
 

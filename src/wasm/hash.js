@@ -13,8 +13,9 @@ export function hostHash() {
   return hash !== undefined;
 }
 
-/** SHA-256 of `data` (a view of wasm memory) as 64 lowercase hex digits, written into `out`
- *  (left as it was if the host failed: the wasm then hashes itself). Never throws. */
-export function sha256Hex(data, out) {
-  try { encoder.encodeInto(hash("sha256", data, "hex"), out); } catch { /* the wasm's own */ }
+/** SHA-256 of `data` (a view of wasm memory, at least 64 bytes) as 64 lowercase hex digits,
+ *  written over its first 64 bytes (left as it was if the host failed: the wasm then hashes
+ *  itself). Never throws. */
+export function sha256Hex(data) {
+  try { encoder.encodeInto(hash("sha256", data, "hex"), data); } catch { /* the wasm's own */ }
 }
