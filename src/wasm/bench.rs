@@ -77,8 +77,10 @@ pub fn benchmark_sizes() -> Vec<f64> {
 
 #[cfg(feature = "bench-alloc")]
 mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::alloc::{GlobalAlloc, Layout};
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+    use super::super::HEAP;
 
     pub static BYTES: AtomicUsize = AtomicUsize::new(0);
     pub static COUNT: AtomicUsize = AtomicUsize::new(0);
@@ -87,7 +89,7 @@ mod counting {
 
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-            let p = unsafe { System.alloc(l) };
+            let p = unsafe { HEAP.alloc(l) };
             if !p.is_null() {
                 BYTES.fetch_add(l.size(), Relaxed);
                 COUNT.fetch_add(1, Relaxed);
@@ -95,7 +97,7 @@ mod counting {
             p
         }
         unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
-            let p = unsafe { System.alloc_zeroed(l) };
+            let p = unsafe { HEAP.alloc_zeroed(l) };
             if !p.is_null() {
                 BYTES.fetch_add(l.size(), Relaxed);
                 COUNT.fetch_add(1, Relaxed);
@@ -103,12 +105,12 @@ mod counting {
             p
         }
         unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-            unsafe { System.dealloc(p, l) };
+            unsafe { HEAP.dealloc(p, l) };
             BYTES.fetch_sub(l.size(), Relaxed);
             COUNT.fetch_sub(1, Relaxed);
         }
         unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-            let q = unsafe { System.realloc(p, l, new) };
+            let q = unsafe { HEAP.realloc(p, l, new) };
             if !q.is_null() {
                 BYTES.fetch_add(new, Relaxed);
                 BYTES.fetch_sub(l.size(), Relaxed);
