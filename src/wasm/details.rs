@@ -104,7 +104,8 @@ pub fn call_text(
     }
     let [details, uid, name, action_type, category] = out;
     let own = |s: Option<&str>| s.map(str::to_owned);
-    let (uid, name, action_type, category) = (own(uid), own(name), action_type.ok_or_else(bad)?.to_owned(), own(category));
+    let (uid, name, action_type, category) =
+        (own(uid), own(name), action_type.ok_or_else(bad)?.to_owned(), own(category));
     // The details, first in the room, stay where the host wrote them (not copied out): the room
     // cut to them (shrunk in place).
     let details = details.map(str::len).map(|l| {

@@ -16,12 +16,6 @@ mod stream;
 #[cfg(feature = "ingest")]
 pub mod worker;
 
-/// The .wasm's allocator (every JS entry, the Worker's too): talc, smaller than std's dlmalloc
-/// (Cargo.toml has the measurements). With `bench-alloc` the counting wrapper of src/wasm/bench.rs
-/// is the global allocator and hands its calls to this one.
-#[cfg_attr(not(feature = "bench-alloc"), global_allocator)]
-pub(crate) static HEAP: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
-
 #[cfg(not(feature = "worker"))]
 use std::rc::Rc;
 
