@@ -139,6 +139,18 @@ test("client and Worker agree on every boundary of the rule table: refused by bo
     }
   }
   assert.deepEqual(disagree, []);
+  // Identity only from the verified token: the client-mode logger's user argument is not sent
+  // (the event is alice's, the token's), and a body naming a user is refused whoever it names.
+  assert.equal(await logger.logUserAction({ uid: "mallory", name: "Mallory" }, "WHO_AM_I"), true, logger.lastError);
+  const who = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e {eventType: 'WHO_AM_I'}) RETURN e.userUID, e.userName", { trail });
+  assert.deepEqual(who, [["alice", null]]);
+  for (const field of ["userUID", "userName", "user", "uid"]) {
+    const answer = await ingest.handle(new Request("http://127.0.0.1/v1/events", {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ingest.token}` },
+      body: JSON.stringify({ actionType: "A", [field]: "alice" }),
+    }));
+    assert.equal(answer.status, 403, field);
+  }
 });
 
 test("lone UTF-16 surrogates are refused, never stored altered", async () => {

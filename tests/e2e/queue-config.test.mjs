@@ -1,0 +1,204 @@
+// Events that wait in the IndexedDB queue across a change of configuration between page loads, in
+// real headless Chromium against the real Neo4j (read back independently): a queued event is sent
+// only by a logger configured for the place it was logged for. The page is served by a small
+// server on one origin that also forwards /db/... to Neo4j, or answers 503 while "down", so the
+// logger's `url` (part of the queue's scope) stays the same while Neo4j is unreachable for it.
+// Needs pkg/ (scripts/build) and Neo4j (scripts/neo4j start). E2E_PORT picks the server's port
+// (default: a free one).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, ROOT, loadPkg, unique, cypher } from "../node/helpers.mjs";
+import { auditPage, launchChromium } from "../support/wrangler.mjs";
+
+const PAGE = auditPage("queue config e2e");
+const state = { up: false, writes: 0 };
+let server, origin, browser, context, page;
+
+before(async () => {
+  server = createServer(async (req, res) => {
+    const m = /^\/pkg\/((?:snippets\/[\w.-]+\/(?:[\w-]+\/)*)?[\w-]+(?:\.js|_bg\.wasm))$/.exec(req.url);
+    if (m) {
+      res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm", "Cache-Control": "no-store" });
+      return res.end(readFileSync(join(ROOT, "pkg", m[1])));
+    }
+    if (!req.url.startsWith("/db/")) {
+      res.writeHead(200, { "Content-Type": "text/html" });
+      return res.end(PAGE);
+    }
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    if (!state.up) {
+      res.writeHead(503, { "Content-Type": "text/plain" });
+      return res.end("down");
+    }
+    const body = Buffer.concat(chunks);
+    if (body.includes("UNWIND $events")) state.writes++;
+    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
+      method: req.method, body: req.method === "POST" ? body : undefined,
+      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
+    });
+    res.writeHead(upstream.status, { "Content-Type": "application/json" });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise((r) => server.listen(Number(process.env.E2E_PORT ?? 0), "127.0.0.1", r));
+  origin = `http://127.0.0.1:${server.address().port}`;
+  browser = await launchChromium();
+  context = await browser.newContext();
+  page = await context.newPage();
+  page.on("pageerror", (e) => console.error("page error:", e));
+});
+after(async () => {
+  await browser?.close();
+  server?.close();
+});
+
+/** A fresh page load (the old page's loggers are gone with it). */
+async function load() {
+  await page.goto(origin);
+  await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+}
+
+/** In the page: a logger of `cfg` logs `types` as `user` or, with none, sends what it finds
+ *  queued, and is closed; answers the calls, close(), stats() and lastError. */
+const inPage = (cfg, user, types = []) =>
+  page.evaluate(async ({ cfg, user, types }) => {
+    const logger = new window.audit.AuditLogger(cfg);
+    const calls = await Promise.all(types.map((t) => logger.logUserAction({ uid: user }, t)));
+    const closed = await logger.close();
+    return { calls, closed, stats: logger.stats(), lastError: logger.lastError ?? null };
+  }, { cfg, user, types });
+
+const base = (trail, queue) => ({
+  url: origin, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, queue: { name: queue }, timeoutMs: 2000,
+  retry: { maxAttempts: 2, maxElapsedMs: 300, baseDelayMs: 10, maxDelayMs: 50 },
+});
+
+/** Every link of the events of `trail` (any trail label): [trail label, eventType, user labels]. */
+const links = async (trail) =>
+  (await cypher(
+    `MATCH (t {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) OPTIONAL MATCH (e)-[:PERFORMED_BY]->(u)
+     RETURN labels(t)[0], e.eventType, labels(u)[0] ORDER BY e.eventType, labels(t)[0]`,
+    { trail },
+  ));
+
+test("a queued event is sent only by a logger with the trail and user labels it was logged for", async () => {
+  // Found by redteam16: the queue's scope held the URL, database, event label, trail name and
+  // identity, but not the trail and user labels, so a page whose next version changed
+  // `labels.trail` / `labels.user` sent the events the previous version queued into another trail
+  // node (and another user label) than the one they were logged for.
+  const trail = unique("e2e-qcfg-labels");
+  const queue = unique("q");
+  const alice = unique("alice");
+  // Alice exists under both user labels, so PERFORMED_BY shows which one an event was written for.
+  await cypher("CREATE (:User {UID: $u}), (:Person16 {UID: $u})", { u: alice });
+  state.up = false;
+  await load();
+  const logged = await inPage(base(trail, queue), alice, ["WAITED_A", "WAITED_B"]);
+  assert.deepEqual(logged.calls, [false, false], JSON.stringify(logged));
+  assert.equal(logged.stats.queued, 2, JSON.stringify(logged));
+  // Away from the page while still down (its pagehide keepalive meets the 503), then back up.
+  await page.goto("about:blank");
+  await new Promise((r) => setTimeout(r, 500));
+  state.up = true;
+  await load();
+  for (const labels of [{ trail: "Ledger16", user: "Person16" }, { trail: "Ledger16" }, { user: "Person16" }]) {
+    const other = await inPage({ ...base(trail, queue), labels }, alice);
+    assert.equal(other.stats.sent, 0, `${JSON.stringify(labels)}: ${JSON.stringify(other)}`);
+  }
+  assert.deepEqual(await links(trail), []);
+  // The configuration they were logged for sends them, once, where they belong.
+  const same = await inPage(base(trail, queue), alice);
+  assert.equal(same.closed, true, JSON.stringify(same));
+  assert.equal(same.stats.committed, 2, JSON.stringify(same));
+  assert.deepEqual(await links(trail), [["AuditTrail", "WAITED_A", "User"], ["AuditTrail", "WAITED_B", "User"]]);
+});
+
+test("a queued record edited in IndexedDB is delivered as edited and verifyTrail names it; a broken one is removed unsent", async () => {
+  // redteam16: a queued event's hash was made when it was logged, so an event changed in storage
+  // (another userUID, other details) no longer hashes to it; a record that is no event at all is
+  // removed and counted in `expired`, never sent.
+  const trail = unique("e2e-qcfg-edited");
+  const queue = unique("q");
+  state.up = false;
+  await load();
+  const logged = await inPage(base(trail, queue), "alice", ["E1", "E2", "E3", "E4"]);
+  assert.equal(logged.stats.queued, 4, JSON.stringify(logged));
+  const edited = await page.evaluate(async (name) => {
+    const db = await new Promise((ok, bad) => { const r = indexedDB.open(name); r.onsuccess = () => ok(r.result); r.onerror = () => bad(r.error); });
+    const store = () => db.transaction("events", "readwrite").objectStore("events");
+    const [keys, values] = await Promise.all(["getAllKeys", "getAll"].map((m) => new Promise((ok) => { const r = store()[m](); r.onsuccess = () => ok(r.result); })));
+    const byType = Object.fromEntries(values.map((v, i) => [JSON.parse(v).eventType, [keys[i], JSON.parse(v)]]));
+    const [k2, e2] = byType.E2;
+    Object.assign(e2, { userUID: "mallory", details: '{"changed":true}' });
+    const tx = db.transaction("events", "readwrite");
+    tx.objectStore("events").put(JSON.stringify(e2), k2);
+    tx.objectStore("events").put("{not an event", byType.E3[0]);
+    await new Promise((ok) => (tx.oncomplete = ok));
+    db.close();
+    return { uid: e2.UID, brokenUid: byType.E3[1].UID };
+  }, queue);
+  await page.goto("about:blank");
+  await new Promise((r) => setTimeout(r, 500));
+  state.up = true;
+  await load();
+  const sent = await inPage(base(trail, queue), "alice");
+  assert.equal(sent.closed, true, JSON.stringify(sent));
+  assert.deepEqual([sent.stats.committed, sent.stats.expired, sent.stats.queued], [3, 1, 0], JSON.stringify(sent));
+  const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType, e.userUID ORDER BY e.eventType", { trail });
+  assert.deepEqual(rows, [["E1", "alice"], ["E2", "mallory"], ["E4", "alice"]]);
+  const { AuditLogger } = await loadPkg("read");
+  const reader = new AuditLogger({ url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail });
+  const report = await reader.verifyTrail();
+  assert.equal(report.ok, false, JSON.stringify(report));
+  assert.equal(report.streams.length, 1, JSON.stringify(report));
+  assert.deepEqual([report.streams[0].firstBreak.kind, report.streams[0].firstBreak.uid], ["edited", edited.uid], JSON.stringify(report));
+});
+
+/** Two tabs of alice (one browser context, so one IndexedDB) with a logger each while Neo4j is
+ *  unreachable: the first logs two events, the second's logger loads them from the queue; then
+ *  `clearIn` ("first" or "both") call clearQueue(), Neo4j comes back and the second tab flushes.
+ *  Answers the trail's events. */
+async function clearAcrossTabs(clearIn) {
+  const trail = unique("e2e-qcfg-clear");
+  const cfg = base(trail, unique("q"));
+  state.up = false;
+  await load();
+  const other = await context.newPage();
+  try {
+    await other.goto(origin);
+    await other.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    const logged = await page.evaluate(async (cfg) => {
+      window.l1 = new window.audit.AuditLogger(cfg);
+      return Promise.all(["C1", "C2"].map((t) => window.l1.logUserAction({ uid: "alice" }, t)));
+    }, cfg);
+    assert.deepEqual(logged, [false, false]);
+    const loaded = await other.evaluate(async (cfg) => {
+      window.l2 = new window.audit.AuditLogger(cfg);
+      await window.l2.flush();
+      return window.l2.stats();
+    }, cfg);
+    assert.equal(loaded.queued, 2, JSON.stringify(loaded));
+    assert.equal(await page.evaluate(() => window.l1.clearQueue()), 2);
+    if (clearIn === "both") assert.equal(await other.evaluate(() => window.l2.clearQueue()), 2);
+    state.up = true;
+    await other.evaluate(() => window.l2.flush());
+    return (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType", { trail })).map((r) => r[0]);
+  } finally {
+    await other.close();
+  }
+}
+
+test("sign-out in two tabs: clearQueue() in each tab, and nothing of what waited is sent", async () => {
+  assert.deepEqual(await clearAcrossTabs("both"), []);
+});
+
+// redteam16: a logger keeps in memory what it loaded from the queue, and clearQueue() removes this
+// logger's events and the stored records only: another tab's logger of the same identity still
+// sends what it had loaded (seen: C1 and C2 written). README Delivery says to call clearQueue() in
+// each tab; a fix would have each re-send check that its record is still stored.
+test("clearQueue() in one tab also stops another tab's logger of the same identity", { todo: "the other tab's logger sends what it loaded (README Delivery)" }, async () => {
+  assert.deepEqual(await clearAcrossTabs("first"), []);
+});
