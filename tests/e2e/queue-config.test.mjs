@@ -119,7 +119,7 @@ test("a queued event is sent only by a logger with the trail and user labels it 
   assert.deepEqual(await links(trail), [["AuditTrail", "WAITED_A", "User"], ["AuditTrail", "WAITED_B", "User"]]);
 });
 
-test("a queued record edited in IndexedDB is delivered as edited and verifyTrail names it; a broken one is removed unsent", async () => {
+test("a queued record edited in IndexedDB is delivered as edited (or unchained) and verifyTrail names it; a broken one is removed unsent", async () => {
   // redteam16: a queued event's hash was made when it was logged, so an event changed in storage
   // (another userUID, other details) no longer hashes to it; a record that is no event at all is
   // removed and counted in `expired`, never sent.
@@ -139,9 +139,12 @@ test("a queued record edited in IndexedDB is delivered as edited and verifyTrail
     const tx = db.transaction("events", "readwrite");
     tx.objectStore("events").put(JSON.stringify(e2), k2);
     tx.objectStore("events").put("{not an event", byType.E3[0]);
+    // E4 with its chain fields taken away, as a bare event.
+    const [k4, e4] = byType.E4;
+    tx.objectStore("events").put(JSON.stringify({ ...e4, streamId: null, seq: null, prevHash: null, hash: null }), k4);
     await new Promise((ok) => (tx.oncomplete = ok));
     db.close();
-    return { uid: e2.UID, brokenUid: byType.E3[1].UID };
+    return { uid: e2.UID, bare: e4.UID };
   }, queue);
   await page.goto("about:blank");
   await new Promise((r) => setTimeout(r, 500));
@@ -158,6 +161,7 @@ test("a queued record edited in IndexedDB is delivered as edited and verifyTrail
   assert.equal(report.ok, false, JSON.stringify(report));
   assert.equal(report.streams.length, 1, JSON.stringify(report));
   assert.deepEqual([report.streams[0].firstBreak.kind, report.streams[0].firstBreak.uid], ["edited", edited.uid], JSON.stringify(report));
+  assert.deepEqual([report.unchained, report.unchainedUids], [1, [edited.bare]], JSON.stringify(report));
 });
 
 /** Two tabs of alice (one browser context, so one IndexedDB) with a logger each while Neo4j is
