@@ -267,6 +267,9 @@ pub(crate) enum Input {
     Online,
     /// The page is going away (`pagehide`).
     PageHide,
+    /// Another logger (another tab) cleared the records under this key prefix with
+    /// `clearQueue()` (the browser's driver hears it on a `BroadcastChannel`).
+    Cleared(String),
 }
 
 /// What an [`Action::Put`] stores. An event's record is written only when the driver performs
@@ -452,6 +455,8 @@ pub(crate) struct Machine {
     gen: u32,
     loaded: bool,
     clears: Vec<u32>,
+    /// Another logger cleared this scope ([`Input::Cleared`]): clear here too, once loaded.
+    remote_clear: bool,
     drain: Drain,
     drain_backoff: u64,
     not_before: i64,
@@ -503,6 +508,7 @@ impl Machine {
             gen: 0,
             loaded: !persistent,
             clears: Vec::new(),
+            remote_clear: false,
             drain: Drain::Idle,
             drain_backoff: DRAIN_MIN_MS,
             not_before: 0,
@@ -604,6 +610,9 @@ impl Machine {
                 }
             }
             Input::PageHide => self.page_hide(now),
+            // Sign-out in another tab: this logger's events are that identity's too, and those it
+            // loaded from the queue would otherwise still go out (redteam16).
+            Input::Cleared(scope) => self.remote_clear |= self.persistent() && scope == self.scope,
         }
         self.finish(now);
     }
@@ -1471,8 +1480,12 @@ impl Machine {
         self.pump(now);
     }
 
-    /// The `clearQueue()` calls waiting, answered (after the load).
+    /// The `clearQueue()` calls waiting, answered (after the load), and a clear another logger of
+    /// this scope made ([`Input::Cleared`]).
     fn answer_clears(&mut self, now: i64) {
+        if std::mem::take(&mut self.remote_clear) {
+            self.clear_now(now);
+        }
         for id in std::mem::take(&mut self.clears) {
             let n = self.clear_now(now);
             self.out.push(Action::Cleared { id, n });
@@ -2683,6 +2696,46 @@ mod tests {
             assert!(s.mine.is_empty() && s.expired.is_empty() && s.moved.is_empty());
         }
         assert_eq!(sort_records(records(), &default, None, 0).mine.len(), 1);
+    }
+
+    /// Found by redteam16: `clearQueue()` in one tab removed the stored records, but another
+    /// tab's logger of the same identity kept in memory what it had loaded and still sent it. A
+    /// clear of this scope heard from another logger ([`Input::Cleared`]) clears here too, the
+    /// events it loaded and those it holds; one of another scope changes nothing; one heard
+    /// before the load clears what the load brings.
+    #[test]
+    fn a_clear_heard_from_another_logger_of_this_scope_clears_here_too() {
+        let logger = direct(|c| c.retry.max_attempts = 1);
+        let other = queue_scope(&direct(|c| *c = Config::new("http://127.0.0.1:7474").basic_auth("bob", "pw")));
+        let mut r = Rig::known(logger, queue(Delivery::Committed, true));
+        let stored = r.event();
+        let mut rec = String::new();
+        stored.write_json(&mut rec);
+        let sent = sends(&r.input(Input::Loaded(vec![(r.m.key(&stored.uid), rec.clone())])));
+        r.answer(&sent[0], unavailable(None));
+        let call = r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        r.answer(&s[0], unavailable(None));
+        assert_eq!(r.m.stats().queued, 2);
+        let acts = r.input(Input::Cleared(other.clone()));
+        assert!(acts.iter().all(|a| !matches!(a, Action::DeletePrefix(_))), "{acts:?}");
+        assert_eq!(r.m.stats().queued, 2, "another scope's clear is not this one's");
+        let acts = r.input(Input::Cleared(r.m.scope.clone()));
+        assert!(acts.iter().any(|a| matches!(a, Action::DeletePrefix(p) if *p == r.m.scope)), "{acts:?}");
+        assert!(acts.iter().all(|a| !matches!(a, Action::Cleared { .. })), "no clearQueue() call to answer here");
+        assert_eq!((r.m.stats().queued, r.m.stats().dropped), (0, 2));
+        assert!(dones(&acts).is_empty(), "the call had already resolved false: {call}");
+        let id = r.m.flush(r.now);
+        let acts = r.acts();
+        assert!(sends(&acts).is_empty());
+        assert_eq!(flushed(&acts), Some((id, true)));
+        // Heard before the load: what the load brings is cleared, not sent.
+        let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
+        r.input(Input::Cleared(r.m.scope.clone()));
+        let acts = r.input(Input::Loaded(vec![(r.m.key(&stored.uid), rec)]));
+        assert!(sends(&acts).is_empty(), "{acts:?}");
+        assert_eq!(r.m.stats().queued, 0);
     }
 
     /// `pagehide`: what is in flight unstored is stored now, and the waiting events go out once
