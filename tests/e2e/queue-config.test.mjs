@@ -7,44 +7,33 @@
 // (default: a free one).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, ROOT, loadPkg, unique, cypher } from "../node/helpers.mjs";
-import { auditPage, launchChromium } from "../support/wrangler.mjs";
+import { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, loadPkg, unique, cypher } from "../node/helpers.mjs";
+import { auditPage, launchChromium, serveSite } from "../support/wrangler.mjs";
 
 const PAGE = auditPage("queue config e2e");
-const state = { up: false, writes: 0 };
+const state = { up: false };
 let server, origin, browser, context, page;
 
 before(async () => {
-  server = createServer(async (req, res) => {
-    const m = /^\/pkg\/((?:snippets\/[\w.-]+\/(?:[\w-]+\/)*)?[\w-]+(?:\.js|_bg\.wasm))$/.exec(req.url);
-    if (m) {
-      res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm", "Cache-Control": "no-store" });
-      return res.end(readFileSync(join(ROOT, "pkg", m[1])));
-    }
-    if (!req.url.startsWith("/db/")) {
-      res.writeHead(200, { "Content-Type": "text/html" });
-      return res.end(PAGE);
-    }
+  // /db/...: forwarded to Neo4j while up, 503 while down.
+  const site = await serveSite(PAGE, Number(process.env.E2E_PORT ?? 0), async (req, res) => {
+    if (!req.url.startsWith("/db/")) return false;
     const chunks = [];
     for await (const c of req) chunks.push(c);
     if (!state.up) {
       res.writeHead(503, { "Content-Type": "text/plain" });
-      return res.end("down");
+      res.end("down");
+      return true;
     }
-    const body = Buffer.concat(chunks);
-    if (body.includes("UNWIND $events")) state.writes++;
     const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
-      method: req.method, body: req.method === "POST" ? body : undefined,
+      method: req.method, body: req.method === "POST" ? Buffer.concat(chunks) : undefined,
       headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
     });
     res.writeHead(upstream.status, { "Content-Type": "application/json" });
     res.end(Buffer.from(await upstream.arrayBuffer()));
+    return true;
   });
-  await new Promise((r) => server.listen(Number(process.env.E2E_PORT ?? 0), "127.0.0.1", r));
-  origin = `http://127.0.0.1:${server.address().port}`;
+  ({ server, origin } = site);
   browser = await launchChromium();
   context = await browser.newContext();
   page = await context.newPage();
