@@ -217,6 +217,9 @@ fn input_of(m: &RefCell<Machine>, kind: u32, req: u32, status: u32, text: JsValu
         5 => Input::Stored { key: text.as_string().unwrap_or_default(), ok: status == 1 },
         6 => Input::Loaded(records_of(&text, &extra)),
         7 => Input::Online,
+        // Only a durable queue's driver (src/wasm/store.js) reports it: not in the Workers build.
+        #[cfg(not(feature = "memory-queue"))]
+        10 => Input::Cleared(text.as_string().unwrap_or_default()),
         _ => Input::PageHide,
     }
 }
