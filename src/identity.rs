@@ -263,14 +263,25 @@ mod tests {
             of_config(&c)
         };
         let entra = |aio: &str, ip: &str| {
-            with(&format!(r#"{{"sub":"s1","tid":"T","iss":"https://login/T/v2.0","aud":"api","aio":"{aio}","ipaddr":"{ip}","uti":"u"}}"#))
+            with(&format!(
+                r#"{{"sub":"s1","tid":"T","iss":"https://login/T/v2.0","aud":"api","aio":"{aio}","ipaddr":"{ip}","uti":"u"}}"#
+            ))
         };
         assert_eq!(entra("E2ZgYJg1", "10.0.0.1"), entra("AXQAi/8U", "10.0.0.2"));
-        assert_ne!(entra("E2ZgYJg1", "10.0.0.1"), with(r#"{"sub":"s1","tid":"U","iss":"https://login/T/v2.0","aud":"api"}"#));
-        let clerk = |fva: &str| with(&format!(r#"{{"sub":"user_1","iss":"https://clerk.app","azp":"https://app","fva":{fva},"sid":"sess_1","v":2}}"#));
+        assert_ne!(
+            entra("E2ZgYJg1", "10.0.0.1"),
+            with(r#"{"sub":"s1","tid":"U","iss":"https://login/T/v2.0","aud":"api"}"#)
+        );
+        let clerk = |fva: &str| {
+            with(&format!(
+                r#"{{"sub":"user_1","iss":"https://clerk.app","azp":"https://app","fva":{fva},"sid":"sess_1","v":2}}"#
+            ))
+        };
         assert_eq!(clerk("[0,-1]"), clerk("[7,-1]"));
         let cognito = |event: &str| {
-            with(&format!(r#"{{"sub":"c1","iss":"https://cognito-idp/pool","client_id":"x","event_id":"{event}","origin_jti":"{event}","token_use":"access"}}"#))
+            with(&format!(
+                r#"{{"sub":"c1","iss":"https://cognito-idp/pool","client_id":"x","event_id":"{event}","origin_jti":"{event}","token_use":"access"}}"#
+            ))
         };
         assert_eq!(cognito("a1"), cognito("b2"));
         let dpop = |jkt: &str| with(&format!(r#"{{"sub":"d1","aud":"neo4j-audit","cnf":{{"jkt":"{jkt}"}}}}"#));

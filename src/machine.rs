@@ -2680,7 +2680,8 @@ mod tests {
     fn the_queue_scope_holds_every_label() {
         let with = |f: fn(&mut crate::config::Labels)| queue_scope(&direct(|c| f(&mut c.labels)));
         let default = with(|_| {});
-        let (trail, user, event) = (with(|l| l.trail = "Ledger".into()), with(|l| l.user = "Person".into()), with(|l| l.event = "Ev".into()));
+        let (trail, user, event) =
+            (with(|l| l.trail = "Ledger".into()), with(|l| l.user = "Person".into()), with(|l| l.event = "Ev".into()));
         for (i, a) in [&default, &trail, &user, &event].iter().enumerate() {
             for b in [&default, &trail, &user, &event].iter().skip(i + 1) {
                 assert_ne!(a, b);
