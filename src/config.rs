@@ -460,7 +460,7 @@ impl Config {
         // A host and port without a scheme (a ':', no '/'): "localhost:7474" parses with "localhost" as its
         // scheme, "127.0.0.1:7474" not at all; either way the fix is the scheme.
         let b = self.url.as_bytes();
-        let no_scheme = b.iter().any(|&c| c == b':') && !b.iter().any(|&c| c == b'/');
+        let no_scheme = b.contains(&b':') && !b.contains(&b'/');
         let url = match crate::urlcheck::parse(&self.url) {
             Ok(u) if !no_scheme => u,
             Err(e) if !no_scheme => return refused(|| cat(&["url is not a valid URL (", &e, ")"])),
