@@ -48,6 +48,17 @@ use body::{BodyError, BodyLimits, OccurredAtWindow};
 use cors::Cors;
 use jwt::JwtRules;
 
+/// The library's configuration fields that [`Settings`] fills from a Worker setting, as the
+/// first word of `Config`'s messages, with that setting's name (what the Worker's log says).
+const CONFIG_FIELDS: [(&str, &str); 6] = [
+    ("url", "NEO4J_URL"),
+    ("username", "NEO4J_USER"),
+    ("database", "NEO4J_DATABASE"),
+    ("trail", "AUDIT_TRAIL"),
+    ("timeoutMs", "NEO4J_TIMEOUT_MS"),
+    ("maxDetailsBytes", "MAX_DETAILS_BYTES"),
+];
+
 /// Shortest accepted `AUDIT_JWT_SECRET`, in bytes (HS256 wants a key of at least 256 bits).
 pub const MIN_SECRET_LEN: usize = 32;
 /// Bounds on `JWT_MAX_LIFETIME_SECS`: one minute to 30 days.
@@ -114,7 +125,8 @@ pub struct CursorKey([u8; 32]);
 impl CursorKey {
     fn derive(signing_key: &str) -> CursorKey {
         use hmac::Mac;
-        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(signing_key.trim().as_bytes()).expect("HMAC takes any key length");
+        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(signing_key.trim().as_bytes())
+            .expect("HMAC takes any key length");
         m.update(CURSOR_KEY_LABEL);
         CursorKey(m.finalize().into_bytes().into())
     }
@@ -229,7 +241,8 @@ impl Settings {
             }
         };
         let key_set = jwks_url.is_some() || !public_keys.is_empty();
-        let algorithms = match text("JWT_ALGORITHMS") {
+        let listed = text("JWT_ALGORITHMS");
+        let algorithms = match listed.as_deref() {
             None if key_set => vec![jwt::Alg::Rs256, jwt::Alg::Es256],
             None => vec![jwt::Alg::Hs256],
             Some(list) => {
@@ -255,7 +268,9 @@ impl Settings {
                 jwt::Alg::Hs256 => (secret.is_some(), "AUDIT_JWT_SECRET (at least 32 bytes)"),
                 _ => (key_set, "JWT_JWKS_URL or JWT_PUBLIC_KEYS"),
             };
-            if !has_key {
+            // Unlisted (the default HS256 without a key set): the missing secret is the reason
+            // below (misconfiguration), not a setting the operator never wrote.
+            if !has_key && listed.is_some() {
                 key_error = Some(cat(&["JWT_ALGORITHMS lists ", a.name(), " but ", need, " is not set"]));
             }
         }
@@ -299,12 +314,31 @@ impl Settings {
                 c.allow_insecure_http =
                     text("NEO4J_ALLOW_INSECURE_HTTP").is_some_and(|v| v.eq_ignore_ascii_case("true"));
                 c.max_details_bytes = limits.max_details_bytes.max(1);
-                // Config's messages name fields, never the password.
+                // Config's messages name fields, never the password; the log names the Worker's
+                // setting, not the library's field ("url is not a valid URL" sent the operator
+                // looking for a setting called url).
                 c.validate_as(crate::config::Spelling::Js, "NEO4J_URL", "NEO4J_ALLOW_INSECURE_HTTP = \"true\"")
                     .map(|_| c)
-                    .map_err(|e| e.message())
+                    .map_err(|e| {
+                        let m = e.message();
+                        let m = m.strip_prefix("invalid config: ").unwrap_or(&m);
+                        match CONFIG_FIELDS.iter().find(|(f, _)| m.starts_with(f)) {
+                            Some((f, k)) => cat(&[k, &m[f.len()..]]),
+                            None => m.to_owned(),
+                        }
+                    })
             }
-            _ => Err("NEO4J_URL, NEO4J_USER and NEO4J_PASSWORD must all be set".into()),
+            // The first one missing, by name.
+            (url, user, _) => Err(cat(&[
+                if url.is_none() {
+                    "NEO4J_URL"
+                } else if user.is_none() {
+                    "NEO4J_USER"
+                } else {
+                    "NEO4J_PASSWORD"
+                },
+                " is not set",
+            ])),
         };
         let signing_key = get("AUDIT_SIGNING_KEY").filter(|k| !k.trim().is_empty());
         let signer = match &signing_key {
@@ -368,6 +402,32 @@ impl Settings {
             allowed_target_labels: list("ALLOWED_TARGET_LABELS").unwrap_or_default(),
             tenant_claim: text("TENANT_CLAIM"),
         };
+        // A bound of 0 refuses every event (413): misconfigured, so /v1/health is not green.
+        let zero = [
+            ("MAX_BATCH", settings.limits.max_batch),
+            ("MAX_BODY_BYTES", settings.max_body_bytes),
+            ("MAX_DETAILS_BYTES", settings.limits.max_details_bytes),
+        ]
+        .into_iter()
+        .find(|(_, v)| *v == 0);
+        if let Some((k, _)) = zero {
+            settings.neo4j = Err(cat(&[k, " must be at least 1"]));
+        }
+        // An entry that is no origin at all (no scheme: "app.example.com") matches no browser's
+        // Origin: every page was refused with 403 and nothing said why. ("*" and "null" are
+        // dropped as documented: never allowed.)
+        let origins = get("ALLOWED_ORIGINS").unwrap_or_default();
+        if let Some(o) = origins
+            .split(',')
+            .map(str::trim)
+            .find(|o| !o.is_empty() && !cors::never_allowed(o) && crate::error::find(o, "://").is_none())
+        {
+            settings.neo4j = Err(cat(&[
+                "ALLOWED_ORIGINS lists ",
+                &quoted(crate::outcome::first_chars(o, 64)),
+                ", which is not an origin (scheme://host[:port])",
+            ]));
+        }
         if let Some(k) = unparsed.borrow().first() {
             settings.neo4j = Err(cat(&[k, " must be a whole number (digits only)"]));
         }
@@ -744,7 +804,7 @@ async fn route<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         io.log(&cat(&[
             "audit-ingest: refused a request from the page origin ",
             &quoted(crate::outcome::first_chars(o, 200)),
-            ": ALLOWED_ORIGINS is not set, so no page may call this Worker; list the app's origins there",
+            ": ALLOWED_ORIGINS is not set (or only \"*\" / \"null\"), so no page may call this Worker; list the app's origins there",
         ]));
     }
     if req.method == "OPTIONS" {
@@ -1059,6 +1119,9 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Ok(w) => w,
         Err(r) => return r,
     };
+    // Then whatever refuses every event (as /v1/health answers): before, a bound of 0 or a
+    // tenant claim the Worker refuses answered 413 / 403 first, as if the request were at fault.
+    let Some(store) = usable(settings, store) else { return misconfigured(settings, io) };
     // The tenant, from the verified token only: its trail, and the scope of its subjects.
     let trail = match &settings.tenant_claim {
         None => None,
@@ -1117,7 +1180,6 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Err(BodyError::NamesUser(m)) => return Response::error(403, "forbidden", &m),
         Err(BodyError::TooLarge(m)) => return Response::error(413, "payload_too_large", &m),
     };
-    let Some(store) = usable(settings, store) else { return misconfigured(settings, io) };
     let signer = match &settings.signer {
         Ok(s) => s.as_ref(),
         Err(_) => return misconfigured(settings, io),
@@ -1258,7 +1320,14 @@ fn misconfigured<I: Io>(settings: &Settings, io: &I) -> Response {
         &cat(&["audit-ingest: misconfigured: ", &why]),
         &crate::error::refs(&secrets(settings)),
     ));
-    Response::error(500, "misconfigured", "the audit endpoint is not configured")
+    // The answer names the setting (every reason starts with its name), never its value: the
+    // operator's curl says where to look, the log says why.
+    let n = why.bytes().take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_').count();
+    Response::error(
+        500,
+        "misconfigured",
+        &cat(&["the audit endpoint is not configured: check ", &why[..n], " (the Worker's log says why)"]),
+    )
 }
 
 /// A failed write or ping. Anything a retry may cure (Neo4j unreachable, timeouts, 5xx,
@@ -1611,7 +1680,8 @@ mod tests {
         );
         assert!(r.status >= 500, "{} {}", r.status, r.body);
         let new_key = settings(&[("AUDIT_SIGNING_KEY", &"5".repeat(64)), ("VERIFY_SUBJECTS", "u1")]);
-        let r = run(&get(cat(&["cursor=", &c, "&requireBound=true"])), &new_key, &FakeIo::new(""), &FakeStore::default());
+        let r =
+            run(&get(cat(&["cursor=", &c, "&requireBound=true"])), &new_key, &FakeIo::new(""), &FakeStore::default());
         assert_eq!(r.status, 400, "{}", r.body);
         assert!(body_of(&r)["message"].as_str().unwrap().contains("start the walk again"), "{}", r.body);
     }
@@ -1807,7 +1877,7 @@ mod tests {
         let e = settings(&remote).neo4j.unwrap_err();
         assert_eq!(
             e,
-            "invalid config: NEO4J_URL: http:// would send the password unencrypted to \"neo4j.internal\"; \
+            "NEO4J_URL: http:// would send the password unencrypted to \"neo4j.internal\"; \
              use https://, or set NEO4J_ALLOW_INSECURE_HTTP = \"true\" for a trusted private network"
         );
         for not_true in ["1", "yes", "", "false"] {
@@ -2030,6 +2100,7 @@ mod tests {
     #[test]
     fn health_reports_what_would_refuse_every_event() {
         for bad in [("AUDIT_JWT_SECRET", "too-short"), ("AUDIT_SIGNING_KEY", "not-a-key")] {
+            let message = format!("the audit endpoint is not configured: check {} (the Worker's log says why)", bad.0);
             let (s, store) = (settings(&[bad]), FakeStore::default());
             let ingest =
                 run(&post(&format!("Bearer {}", token("ann"))), &s, &FakeIo::new(r#"{"actionType":"A"}"#), &store);
@@ -2040,7 +2111,7 @@ mod tests {
                 let r = run(&req, &s, &io, &store);
                 assert_eq!(
                     (r.status, body_of(&r)),
-                    (500, json!({"error": "misconfigured", "message": "the audit endpoint is not configured"})),
+                    (500, json!({"error": "misconfigured", "message": message})),
                     "{bad:?}"
                 );
                 assert!(io.keys.borrow().is_empty(), "no rate-limit bucket spent");
