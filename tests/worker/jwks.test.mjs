@@ -165,60 +165,55 @@ describe("RS256 / ES256 tokens with the provider's JWKS", () => {
 });
 
 describe("the key set's answer is read within its bound", () => {
+  /** One event posted with an RS256 token to a Worker whose JWT_JWKS_URL answers 200 with
+   *  `body()`: the Worker's answer, its time and the trail. */
+  async function postWithKeySet(name, body) {
+    const url = `https://${name}.test/${unique(name)}/jwks.json`;
+    const before = globalThis.fetch;
+    globalThis.fetch = async (input, init) =>
+      String(input instanceof Request ? input.url : input) === url ? new Response(body(), { status: 200 }) : before(input, init);
+    try {
+      const o = { JWT_JWKS_URL: url, AUDIT_TRAIL: unique(`jwks-${name}`) };
+      const tok = await signJws("RS256", RSA, claims(unique("u")), { kid: "rsa-1" });
+      const t0 = Date.now();
+      const r = await post(event, { tok, overrides: o });
+      return { r, ms: Date.now() - t0, trail: o.AUDIT_TRAIL };
+    } finally {
+      globalThis.fetch = before;
+    }
+  }
+
   it("stops reading an endless key-set answer at 64 KiB and answers 503, never accepting", async () => {
     // Before, jwksGet read the whole answer (r.text()) and only then checked its size: an endless
     // body was read until the isolate's memory or the request's time ran out.
     const stats = { pulled: 0, cancelled: false };
     const chunk = new TextEncoder().encode(`{"keys":[${" ".repeat(16 * 1024 - 9)}`);
-    const endless = () => new ReadableStream({
+    const { r, ms, trail } = await postWithKeySet("endless", () => new ReadableStream({
       pull(c) { stats.pulled++; c.enqueue(chunk); },
       cancel() { stats.cancelled = true; },
-    }, { highWaterMark: 0 });
-    const url = `https://endless.test/${unique("e")}/jwks.json`;
-    const before = globalThis.fetch;
-    globalThis.fetch = async (input, init) =>
-      String(input instanceof Request ? input.url : input) === url ? new Response(endless(), { status: 200 }) : before(input, init);
-    try {
-      const o = { JWT_JWKS_URL: url, AUDIT_TRAIL: unique("jwks-endless") };
-      const tok = await signJws("RS256", RSA, claims(unique("u")), { kid: "rsa-1" });
-      const t0 = Date.now();
-      const r = await post(event, { tok, overrides: o });
-      expect(r.status).toBe(503);
-      expect(r.headers.get("Retry-After")).toBe("5");
-      expect((await r.json()).error).toBe("unavailable");
-      expect(Date.now() - t0).toBeLessThan(5000);
-      // 64 KiB is four chunks: the fifth passes the bound, the rest is cancelled, never pulled.
-      expect(stats.pulled).toBeLessThanOrEqual(6);
-      expect(stats.cancelled).toBe(true);
-      const rows = await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", { t: o.AUDIT_TRAIL });
-      expect(rows).toEqual([[0]]);
-    } finally {
-      globalThis.fetch = before;
-    }
+    }, { highWaterMark: 0 }));
+    expect(r.status).toBe(503);
+    expect(r.headers.get("Retry-After")).toBe("5");
+    expect((await r.json()).error).toBe("unavailable");
+    expect(ms).toBeLessThan(5000);
+    // 64 KiB is four chunks: the fifth passes the bound, the rest is cancelled, never pulled.
+    expect(stats.pulled).toBeLessThanOrEqual(6);
+    expect(stats.cancelled).toBe(true);
+    const rows = await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", { t: trail });
+    expect(rows).toEqual([[0]]);
   });
 
   it("gives up on a key-set answer that trickles in for longer than the fetch's 5 s (503)", async () => {
     // One byte every 100 ms, forever: under the size bound for minutes. Before, r.text() waited
     // for its end (the stub, like a slow provider's body, does not end when the fetch is aborted).
     let cancelled = false;
-    const trickle = new ReadableStream({
+    const { r, ms } = await postWithKeySet("slow", () => new ReadableStream({
       async pull(c) { await new Promise((res) => setTimeout(res, 100)); c.enqueue(new Uint8Array([32])); },
       cancel() { cancelled = true; },
-    }, { highWaterMark: 0 });
-    const url = `https://slow.test/${unique("t")}/jwks.json`;
-    const before = globalThis.fetch;
-    globalThis.fetch = async (input, init) =>
-      String(input instanceof Request ? input.url : input) === url ? new Response(trickle, { status: 200 }) : before(input, init);
-    try {
-      const tok = await signJws("RS256", RSA, claims(unique("u")), { kid: "rsa-1" });
-      const t0 = Date.now();
-      const r = await post(event, { tok, overrides: { JWT_JWKS_URL: url, AUDIT_TRAIL: unique("jwks-slow") } });
-      expect(r.status).toBe(503);
-      expect(Date.now() - t0).toBeLessThan(9000);
-      expect(cancelled).toBe(true);
-    } finally {
-      globalThis.fetch = before;
-    }
+    }, { highWaterMark: 0 }));
+    expect(r.status).toBe(503);
+    expect(ms).toBeLessThan(9000);
+    expect(cancelled).toBe(true);
   });
 
   it("takes a key set just under the bound, refuses one just over it (Content-Length or not)", async () => {
@@ -229,20 +224,9 @@ describe("the key set's answer is read within its bound", () => {
     for (const [size, length, status] of [[64 * 1024, true, 201], [64 * 1024 + 1, true, 503], [64 * 1024 + 1, false, 503]]) {
       const text = pad(size);
       expect(new TextEncoder().encode(text).length).toBe(size);
-      const url = `https://sized.test/${unique("s")}/jwks.json`;
-      const before = globalThis.fetch;
-      globalThis.fetch = async (input, init) => {
-        if (String(input instanceof Request ? input.url : input) !== url) return before(input, init);
-        const body = length ? text : new Blob([text]).stream().pipeThrough(new TransformStream());
-        return new Response(body, { status: 200 });
-      };
-      try {
-        const tok = await signJws("RS256", RSA, claims(unique("u")), { kid: "rsa-1" });
-        const r = await post(event, { tok, overrides: { JWT_JWKS_URL: url, AUDIT_TRAIL: unique("jwks-sized") } });
-        expect(r.status, `${size} ${length}`).toBe(status);
-      } finally {
-        globalThis.fetch = before;
-      }
+      const { r } = await postWithKeySet("sized",
+        () => (length ? text : new Blob([text]).stream().pipeThrough(new TransformStream())));
+      expect(r.status, `${size} ${length}`).toBe(status);
     }
   });
 });

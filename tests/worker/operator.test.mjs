@@ -6,19 +6,24 @@ import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import { call, cypher, post, token, unique } from "./helpers.mjs";
 
-/** `overrides` for one request to /v1/events and one to /v1/health; their answers and log lines. */
-async function both(overrides) {
+/** What `f` returns, with the Worker's log lines (console.error) while it ran. */
+async function withLogs(f) {
   const logs = [];
   const spy = vi.spyOn(console, "error").mockImplementation((...a) => { logs.push(a.join(" ")); });
   try {
-    const o = { AUDIT_TRAIL: unique("operator"), ...overrides };
-    const r = await post({ actionType: "OP_CHECK" }, { tok: await token(unique("op")), overrides: o });
-    const h = await call("/v1/health", { headers: { "CF-Connecting-IP": unique("ip") } }, o);
-    return { events: [r.status, await r.json()], health: [h.status, await h.json()], logs, trail: o.AUDIT_TRAIL };
+    return { ...(await f()), logs };
   } finally {
     spy.mockRestore();
   }
 }
+
+/** `overrides` for one request to /v1/events and one to /v1/health; their answers and log lines. */
+const both = (overrides) => withLogs(async () => {
+  const o = { AUDIT_TRAIL: unique("operator"), ...overrides };
+  const r = await post({ actionType: "OP_CHECK" }, { tok: await token(unique("op")), overrides: o });
+  const h = await call("/v1/health", { headers: { "CF-Connecting-IP": unique("ip") } }, o);
+  return { events: [r.status, await r.json()], health: [h.status, await h.json()], trail: o.AUDIT_TRAIL };
+});
 
 describe("a misconfigured Worker names the setting", () => {
   // [overrides, the setting the answer names, what the log line says]
@@ -68,15 +73,9 @@ describe("a misconfigured Worker names the setting", () => {
   }
 
   it("logs that a list of only \"*\" allows no page (it said ALLOWED_ORIGINS was not set)", async () => {
-    const logs = [];
-    const spy = vi.spyOn(console, "error").mockImplementation((...a) => { logs.push(a.join(" ")); });
-    try {
-      const r = await post({ actionType: "OP_CHECK" },
-        { tok: await token(unique("op")), headers: { Origin: "https://app.example" }, overrides: { ALLOWED_ORIGINS: "*" } });
-      expect(r.status).toBe(403);
-    } finally {
-      spy.mockRestore();
-    }
+    const { status, logs } = await withLogs(async () => ({ status: (await post({ actionType: "OP_CHECK" },
+      { tok: await token(unique("op")), headers: { Origin: "https://app.example" }, overrides: { ALLOWED_ORIGINS: "*" } })).status }));
+    expect(status).toBe(403);
     expect(logs.join("\n")).toContain("ALLOWED_ORIGINS is not set (or only \"*\" / \"null\")");
   });
 });
