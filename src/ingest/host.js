@@ -12,24 +12,30 @@
 async function bytesOf(stream, limit, signal) {
   const reader = stream.getReader();
   const stop = () => reader.cancel().catch(() => {});
-  signal?.addEventListener("abort", () => void stop());
+  const onAbort = () => void stop();
+  signal?.addEventListener("abort", onAbort);
   const chunks = [];
   let n = 0;
-  for (;;) {
-    const step = await reader.read();
-    // A cancel by the signal ends the stream early: never taken as the whole answer.
-    if (signal?.aborted) return 2;
-    if (step.done === true) break;
-    let c = step.value;
-    if (c instanceof ArrayBuffer) c = new Uint8Array(c);
-    else if (!(c instanceof Uint8Array)) return 3;
-    n += c.length;
-    if (n > limit) {
-      // Whatever the cancel answers, the body is refused; awaited so a rejection is not unhandled.
-      await stop();
-      return 1;
+  try {
+    for (;;) {
+      const step = await reader.read();
+      // A cancel by the signal ends the stream early: never taken as the whole answer.
+      if (signal?.aborted) return 2;
+      if (step.done === true) break;
+      let c = step.value;
+      if (c instanceof ArrayBuffer) c = new Uint8Array(c);
+      else if (!(c instanceof Uint8Array)) return 3;
+      n += c.length;
+      if (n > limit) {
+        // Whatever the cancel answers, the body is refused; awaited so a rejection is not unhandled.
+        await stop();
+        return 1;
+      }
+      chunks.push(c);
     }
-    chunks.push(c);
+  } finally {
+    // Read or refused: the timer no longer touches this stream.
+    signal?.removeEventListener("abort", onAbort);
   }
   const bytes = new Uint8Array(n);
   n = 0;
