@@ -121,7 +121,7 @@ fn origin_form(entry: &str) -> String {
 }
 
 /// `*` and `null` (any case): values an allow-list must never match.
-fn never_allowed(origin: &str) -> bool {
+pub(crate) fn never_allowed(origin: &str) -> bool {
     origin == "*" || origin.eq_ignore_ascii_case("null")
 }
 

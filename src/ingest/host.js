@@ -5,20 +5,22 @@
 // key checks which token).
 
 /**
- * The body of `request` as UTF-8 text (a leading byte-order mark dropped), read chunk by chunk and
- * refused as soon as more than `limit` bytes came (the rest of the upload cancelled, so a chunked
- * body is never buffered beyond it): the text, or 1 (too large), 2 (unreadable), 3 (not a byte
- * stream), 4 (not UTF-8).
+ * The bytes of `stream`, read chunk by chunk and refused as soon as more than `limit` came (the
+ * rest cancelled, so a chunked or endless body is never buffered beyond it), or once `signal`
+ * aborts: the bytes, or 1 (too large), 2 (unreadable, aborted), 3 (not a byte stream).
  */
-export async function readBody(request, limit) {
+async function bytesOf(stream, limit, signal) {
+  const reader = stream.getReader();
+  const stop = () => reader.cancel().catch(() => {});
+  const onAbort = () => void stop();
+  signal?.addEventListener("abort", onAbort);
+  const chunks = [];
+  let n = 0;
   try {
-    const body = request.body;
-    if (body == null) return "";
-    const reader = body.getReader();
-    const chunks = [];
-    let n = 0;
     for (;;) {
       const step = await reader.read();
+      // A cancel by the signal ends the stream early: never taken as the whole answer.
+      if (signal?.aborted) return 2;
       if (step.done === true) break;
       let c = step.value;
       if (c instanceof ArrayBuffer) c = new Uint8Array(c);
@@ -26,22 +28,48 @@ export async function readBody(request, limit) {
       n += c.length;
       if (n > limit) {
         // Whatever the cancel answers, the body is refused; awaited so a rejection is not unhandled.
-        await reader.cancel().catch(() => {});
+        await stop();
         return 1;
       }
       chunks.push(c);
     }
-    const bytes = new Uint8Array(n);
-    n = 0;
-    for (const c of chunks) {
-      bytes.set(c, n);
-      n += c.length;
-    }
-    try {
-      return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-    } catch {
-      return 4;
-    }
+  } finally {
+    // Read or refused: the timer no longer touches this stream.
+    signal?.removeEventListener("abort", onAbort);
+  }
+  const bytes = new Uint8Array(n);
+  n = 0;
+  for (const c of chunks) {
+    bytes.set(c, n);
+    n += c.length;
+  }
+  return bytes;
+}
+
+/**
+ * `stream` (null: empty) as UTF-8 text (a leading byte-order mark dropped) by [`bytesOf`]: the
+ * text, or 1 (too large), 2 (unreadable), 3 (not a byte stream), 4 (not UTF-8).
+ */
+async function textOfStream(stream, limit, signal) {
+  let b;
+  try {
+    if (stream == null) return "";
+    b = await bytesOf(stream, limit, signal);
+  } catch {
+    return 2;
+  }
+  if (typeof b === "number") return b;
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(b);
+  } catch {
+    return 4;
+  }
+}
+
+/** The body of `request` by [`textOfStream`]. */
+export async function readBody(request, limit) {
+  try {
+    return await textOfStream(request.body, limit);
   } catch {
     return 2;
   }
@@ -69,14 +97,17 @@ export async function rateLimit(env, name, key) {
 }
 
 /**
- * `GET url`, bounded to `ms`: [final URL, Cache-Control or null, body text] for a 200; else why
- * not (text).
+ * `GET url`, bounded to `ms` and its body to `limit` bytes (read as [`textOfStream`] does): [final
+ * URL, Cache-Control or null, body text] for a 200; else why not (text).
  */
-export async function jwksGet(url, ms) {
+export async function jwksGet(url, ms, limit) {
   try {
-    const r = await fetch(url, { signal: AbortSignal.timeout(ms) });
+    const signal = AbortSignal.timeout(ms);
+    const r = await fetch(url, { signal });
     if (r.status !== 200) return "HTTP status " + r.status;
-    return [r.url, r.headers.get("Cache-Control"), await r.text()];
+    const t = await textOfStream(r.body, limit, signal);
+    if (typeof t === "string") return [r.url, r.headers.get("Cache-Control"), t];
+    return t === 1 ? "the answer is over " + limit + " bytes" : "the answer could not be read";
   } catch {
     return "no answer";
   }

@@ -27,9 +27,10 @@ extern "C" {
     /// Resolves to `env[name].limit({ key })`'s `success`, or to why there is none.
     #[wasm_bindgen(js_name = rateLimit)]
     fn rate_limit_of(env: &JsValue, name: &str, key: &str) -> Promise;
-    /// Resolves to `[final URL, Cache-Control, body]` for a 200, or to why not.
+    /// Resolves to `[final URL, Cache-Control, body]` for a 200 whose body is at most `limit`
+    /// bytes (read no further), or to why not.
     #[wasm_bindgen(js_name = jwksGet)]
-    fn jwks_get(url: &str, timeout_ms: u32) -> Promise;
+    fn jwks_get(url: &str, timeout_ms: u32, limit: u32) -> Promise;
     /// Resolves to `true`/`false`, or to the reason the host could not tell. `a`, `b`: the
     /// key's numbers (`n`, `e` for RS256; `x`, `y` for ES256).
     #[wasm_bindgen(js_name = jwsVerify)]
@@ -68,9 +69,9 @@ pub(crate) async fn rate_limit(env: &JsValue, name: &str, key: &str) -> Result<b
 }
 
 /// `GET url` with [`jwks::FETCH_TIMEOUT_MS`]; only a 200 whose final URL (after redirects) is
-/// still https.
+/// still https, its body read no further than [`jwks::MAX_SET_BYTES`].
 pub(crate) async fn fetch_jwks(url: &str) -> Result<Fetched, String> {
-    let v = settle(jwks_get(url, jwks::FETCH_TIMEOUT_MS)).await;
+    let v = settle(jwks_get(url, jwks::FETCH_TIMEOUT_MS, jwks::MAX_SET_BYTES as u32)).await;
     if !Array::is_array(&v) {
         return Err(reason(v));
     }

@@ -48,6 +48,17 @@ use body::{BodyError, BodyLimits, OccurredAtWindow};
 use cors::Cors;
 use jwt::JwtRules;
 
+/// The library's configuration fields that [`Settings`] fills from a Worker setting, as the
+/// first word of `Config`'s messages, with that setting's name (what the Worker's log says).
+const CONFIG_FIELDS: [(&str, &str); 6] = [
+    ("url", "NEO4J_URL"),
+    ("username", "NEO4J_USER"),
+    ("database", "NEO4J_DATABASE"),
+    ("trail", "AUDIT_TRAIL"),
+    ("timeoutMs", "NEO4J_TIMEOUT_MS"),
+    ("maxDetailsBytes", "MAX_DETAILS_BYTES"),
+];
+
 /// Shortest accepted `AUDIT_JWT_SECRET`, in bytes (HS256 wants a key of at least 256 bits).
 pub const MIN_SECRET_LEN: usize = 32;
 /// Bounds on `JWT_MAX_LIFETIME_SECS`: one minute to 30 days.
@@ -99,6 +110,32 @@ pub struct Settings {
     /// `VERIFY_SUBJECTS` (comma separated token subjects): who may call `GET /v1/verify`; unset:
     /// no one (403), since the tokens the Worker accepts are its end users'.
     pub verify_subjects: Option<Vec<String>>,
+    /// The key `GET /v1/verify` seals its cursors with, derived from `AUDIT_SIGNING_KEY` (`None`
+    /// without it: that endpoint then answers 500 misconfigured).
+    pub cursor_key: Option<CursorKey>,
+}
+
+/// The key `GET /v1/verify` seals its cursors with: HMAC-SHA256(`AUDIT_SIGNING_KEY` as set,
+/// [`CURSOR_KEY_LABEL`]). Derived from the one secret every verifying Worker has, whichever way its
+/// tokens are checked (HS256 or only a key set), so every isolate of a deployment seals and opens
+/// alike and no one without the signing key can make one. `Debug` never shows it.
+#[derive(Clone)]
+pub struct CursorKey([u8; 32]);
+
+impl CursorKey {
+    fn derive(signing_key: &str) -> CursorKey {
+        use hmac::Mac;
+        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(signing_key.trim().as_bytes())
+            .expect("HMAC takes any key length");
+        m.update(CURSOR_KEY_LABEL);
+        CursorKey(m.finalize().into_bytes().into())
+    }
+}
+
+impl std::fmt::Debug for CursorKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CursorKey(***)")
+    }
 }
 
 impl Settings {
@@ -204,7 +241,8 @@ impl Settings {
             }
         };
         let key_set = jwks_url.is_some() || !public_keys.is_empty();
-        let algorithms = match text("JWT_ALGORITHMS") {
+        let listed = text("JWT_ALGORITHMS");
+        let algorithms = match listed.as_deref() {
             None if key_set => vec![jwt::Alg::Rs256, jwt::Alg::Es256],
             None => vec![jwt::Alg::Hs256],
             Some(list) => {
@@ -230,7 +268,9 @@ impl Settings {
                 jwt::Alg::Hs256 => (secret.is_some(), "AUDIT_JWT_SECRET (at least 32 bytes)"),
                 _ => (key_set, "JWT_JWKS_URL or JWT_PUBLIC_KEYS"),
             };
-            if !has_key {
+            // Unlisted (the default HS256 without a key set): the missing secret is the reason
+            // below (misconfiguration), not a setting the operator never wrote.
+            if !has_key && listed.is_some() {
                 key_error = Some(cat(&["JWT_ALGORITHMS lists ", a.name(), " but ", need, " is not set"]));
             }
         }
@@ -274,18 +314,38 @@ impl Settings {
                 c.allow_insecure_http =
                     text("NEO4J_ALLOW_INSECURE_HTTP").is_some_and(|v| v.eq_ignore_ascii_case("true"));
                 c.max_details_bytes = limits.max_details_bytes.max(1);
-                // Config's messages name fields, never the password.
+                // Config's messages name fields, never the password; the log names the Worker's
+                // setting, not the library's field ("url is not a valid URL" sent the operator
+                // looking for a setting called url).
                 c.validate_as(crate::config::Spelling::Js, "NEO4J_URL", "NEO4J_ALLOW_INSECURE_HTTP = \"true\"")
                     .map(|_| c)
-                    .map_err(|e| e.message())
+                    .map_err(|e| {
+                        let m = e.message();
+                        let m = m.strip_prefix("invalid config: ").unwrap_or(&m);
+                        match CONFIG_FIELDS.iter().find(|(f, _)| m.starts_with(f)) {
+                            Some((f, k)) => cat(&[k, &m[f.len()..]]),
+                            None => m.to_owned(),
+                        }
+                    })
             }
-            _ => Err("NEO4J_URL, NEO4J_USER and NEO4J_PASSWORD must all be set".into()),
+            // The first one missing, by name.
+            (url, user, _) => Err(cat(&[
+                if url.is_none() {
+                    "NEO4J_URL"
+                } else if user.is_none() {
+                    "NEO4J_USER"
+                } else {
+                    "NEO4J_PASSWORD"
+                },
+                " is not set",
+            ])),
         };
-        let signer = match get("AUDIT_SIGNING_KEY").filter(|k| !k.trim().is_empty()) {
+        let signing_key = get("AUDIT_SIGNING_KEY").filter(|k| !k.trim().is_empty());
+        let signer = match &signing_key {
             None => Ok(None),
             Some(k) => {
                 let kid = text("AUDIT_SIGNING_KEY_ID").unwrap_or_else(|| "k1".into());
-                crate::sign::SigningKey::from_secret_cached(&kid, &k).map(Some)
+                crate::sign::SigningKey::from_secret_cached(&kid, k).map(Some)
             }
         };
         let mut public_keys: Vec<crate::sign::PublicJwk> = Vec::new();
@@ -312,6 +372,7 @@ impl Settings {
             signer,
             public_keys,
             verify_subjects: list("VERIFY_SUBJECTS"),
+            cursor_key: signing_key.as_deref().map(CursorKey::derive),
             jwt,
             cors: Cors::parse(&get("ALLOWED_ORIGINS").unwrap_or_default()),
             limits,
@@ -341,6 +402,32 @@ impl Settings {
             allowed_target_labels: list("ALLOWED_TARGET_LABELS").unwrap_or_default(),
             tenant_claim: text("TENANT_CLAIM"),
         };
+        // A bound of 0 refuses every event (413): misconfigured, so /v1/health is not green.
+        let zero = [
+            ("MAX_BATCH", settings.limits.max_batch),
+            ("MAX_BODY_BYTES", settings.max_body_bytes),
+            ("MAX_DETAILS_BYTES", settings.limits.max_details_bytes),
+        ]
+        .into_iter()
+        .find(|(_, v)| *v == 0);
+        if let Some((k, _)) = zero {
+            settings.neo4j = Err(cat(&[k, " must be at least 1"]));
+        }
+        // An entry that is no origin at all (no scheme: "app.example.com") matches no browser's
+        // Origin: every page was refused with 403 and nothing said why. ("*" and "null" are
+        // dropped as documented: never allowed.)
+        let origins = get("ALLOWED_ORIGINS").unwrap_or_default();
+        if let Some(o) = origins
+            .split(',')
+            .map(str::trim)
+            .find(|o| !o.is_empty() && !cors::never_allowed(o) && crate::error::find(o, "://").is_none())
+        {
+            settings.neo4j = Err(cat(&[
+                "ALLOWED_ORIGINS lists ",
+                &quoted(crate::outcome::first_chars(o, 64)),
+                ", which is not an origin (scheme://host[:port])",
+            ]));
+        }
         if let Some(k) = unparsed.borrow().first() {
             settings.neo4j = Err(cat(&[k, " must be a whole number (digits only)"]));
         }
@@ -717,7 +804,7 @@ async fn route<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         io.log(&cat(&[
             "audit-ingest: refused a request from the page origin ",
             &quoted(crate::outcome::first_chars(o, 200)),
-            ": ALLOWED_ORIGINS is not set, so no page may call this Worker; list the app's origins there",
+            ": ALLOWED_ORIGINS is not set (or only \"*\" / \"null\"), so no page may call this Worker; list the app's origins there",
         ]));
     }
     if req.method == "OPTIONS" {
@@ -901,9 +988,11 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Err(e) => return limiter_unavailable(settings, io, &e),
     }
     let Some(store) = usable(settings, store) else { return misconfigured(settings, io) };
-    if settings.public_keys.is_empty() {
-        return Response::error(500, "misconfigured", "no public key: set AUDIT_SIGNING_KEY");
-    }
+    // The signing key's public half verifies, a key derived from it seals the cursors (usable:
+    // when set, it is a valid key). Never a cursor key anyone could compute.
+    let Some(key) = &settings.cursor_key else {
+        return Response::error(500, "misconfigured", "GET /v1/verify needs AUDIT_SIGNING_KEY");
+    };
     let params = match verify_params(&req.query) {
         Ok(p) => p,
         Err(m) => return Response::error(400, "bad_request", &m),
@@ -914,15 +1003,6 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Some(Some(n)) if (1000..=100_000).contains(&n) => n,
         Some(_) => return Response::error(400, "bad_request", "limit must be an integer from 1000 to 100000"),
     };
-    // The cursor keys: the current JWT secret's (sealing) and, while it is rotated in, the
-    // previous one's (a walk begun before the switch goes on).
-    let secrets: Vec<&[u8]> = match &settings.jwt {
-        Some(j) if !j.secret.is_empty() => {
-            std::iter::once(j.secret.as_slice()).chain(j.previous_secret.as_deref()).collect()
-        }
-        // Never a cursor key anyone could compute.
-        _ => return Response::error(500, "misconfigured", "GET /v1/verify needs AUDIT_JWT_SECRET (its cursor key)"),
-    };
     let q = crate::read::VerifyQuery {
         public_keys: Some(settings.public_keys.clone().into()),
         allow_unsigned: param("allowUnsigned") == Some("true"),
@@ -931,13 +1011,13 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     };
     let progress = match param("cursor") {
         None => None,
-        Some(c) => match open_cursor(&secrets, c, &q) {
+        Some(c) => match open_cursor(key, c, &q) {
             Some(p) => Some(p),
             None => {
                 return Response::error(
                     400,
                     "bad_request",
-                    "cursor is not one this endpoint issued for these options (allowUnsigned and requireBound as on the call that gave it)",
+                    "cursor is not one this endpoint issued with its signing key for these options (allowUnsigned and requireBound as on the call that gave it); start the walk again",
                 )
             }
         },
@@ -949,7 +1029,7 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             crate::read::js::write_report(&report, &mut body);
             body.pop();
             body.push_str(",\"next\":");
-            crate::json::write_opt_str(&mut body, next.map(|p| seal_cursor(secrets[0], &p, &q)).as_deref());
+            crate::json::write_opt_str(&mut body, next.map(|p| seal_cursor(key, &p, &q)).as_deref());
             body.push('}');
             Response::json_text(200, body)
         }
@@ -989,15 +1069,11 @@ fn verify_params(query: &str) -> Result<Vec<(&str, &str)>, String> {
 pub const VERIFY_PAGE_EVENTS: u64 = 10_000;
 
 /// The cursor's MAC over `json` and the walk's options: with both flags false (the default) the
-/// JSON alone; a flag set appends a line naming it. Its key is derived from the JWT secret
-/// (HMAC-SHA256(secret, [`CURSOR_KEY_LABEL`])), never the secret itself, so a cursor's MAC can
-/// never serve as a token's HS256 signature, nor a token's signature as a cursor's MAC.
-fn cursor_mac(secret: &[u8], json: &[u8], q: &crate::read::VerifyQuery) -> hmac::Hmac<sha2::Sha256> {
+/// JSON alone; a flag set appends a line naming it. Its key is the [`CursorKey`], never a secret
+/// itself.
+fn cursor_mac(key: &CursorKey, json: &[u8], q: &crate::read::VerifyQuery) -> hmac::Hmac<sha2::Sha256> {
     use hmac::Mac;
-    type H = hmac::Hmac<sha2::Sha256>;
-    let mut derive = H::new_from_slice(secret).expect("HMAC takes any key length");
-    derive.update(CURSOR_KEY_LABEL);
-    let mut mac = H::new_from_slice(&derive.finalize().into_bytes()).expect("HMAC takes any key length");
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key.0).expect("HMAC takes any key length");
     mac.update(json);
     if q.allow_unsigned {
         mac.update(b"\nallowUnsigned");
@@ -1008,30 +1084,30 @@ fn cursor_mac(secret: &[u8], json: &[u8], q: &crate::read::VerifyQuery) -> hmac:
     mac
 }
 
-/// What the cursor key is derived from the JWT secret with ([`cursor_mac`]).
-const CURSOR_KEY_LABEL: &[u8] = b"neo4j-audit verify-cursor v1";
+/// What the [`CursorKey`] is derived from `AUDIT_SIGNING_KEY` with (v1: from `AUDIT_JWT_SECRET`,
+/// which a Worker checking tokens only against a key set does not have).
+const CURSOR_KEY_LABEL: &[u8] = b"neo4j-audit verify-cursor v2";
 
 /// A verification cursor: the progress as base64url JSON, then `.` and its HMAC-SHA256 under
-/// a key derived from `AUDIT_JWT_SECRET`, so a caller cannot hand the verifier a state it never reached. The MAC
+/// the [`CursorKey`], so a caller cannot hand the verifier a state it never reached. The MAC
 /// also covers the options the progress was reached under ([`cursor_mac`]), so a walk cannot
 /// switch `requireBound` or `allowUnsigned` between pages and end in one `ok` for mixed modes.
-fn seal_cursor(secret: &[u8], p: &crate::read::VerifyProgress, q: &crate::read::VerifyQuery) -> String {
+fn seal_cursor(key: &CursorKey, p: &crate::read::VerifyProgress, q: &crate::read::VerifyQuery) -> String {
     use crate::b64::encode_url;
     use hmac::Mac;
     let mut json = String::new();
     p.write_json(&mut json);
-    let tag = cursor_mac(secret, json.as_bytes(), q).finalize().into_bytes();
+    let tag = cursor_mac(key, json.as_bytes(), q).finalize().into_bytes();
     cat(&[&encode_url(json.as_bytes()), ".", &encode_url(&tag)])
 }
 
-/// The progress of a cursor sealed under any of `secrets` (the current JWT secret, then the
-/// previous one while it is rotated out) for the options `q`.
-fn open_cursor(secrets: &[&[u8]], c: &str, q: &crate::read::VerifyQuery) -> Option<crate::read::VerifyProgress> {
+/// The progress of a cursor sealed under `key` for the options `q`.
+fn open_cursor(key: &CursorKey, c: &str, q: &crate::read::VerifyQuery) -> Option<crate::read::VerifyProgress> {
     use crate::b64::decode_url;
     use hmac::Mac;
     let (data, tag) = c.split_once('.')?;
     let (json, tag) = (decode_url(data)?, decode_url(tag)?);
-    secrets.iter().find(|s| cursor_mac(s, &json, q).verify_slice(&tag).is_ok())?;
+    cursor_mac(key, &json, q).verify_slice(&tag).ok()?;
     let text = std::str::from_utf8(&json).ok()?;
     crate::read::VerifyProgress::from_json(&crate::json::parse(text, 16).ok()?)
 }
@@ -1043,6 +1119,9 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Ok(w) => w,
         Err(r) => return r,
     };
+    // Then whatever refuses every event (as /v1/health answers): before, a bound of 0 or a
+    // tenant claim the Worker refuses answered 413 / 403 first, as if the request were at fault.
+    let Some(store) = usable(settings, store) else { return misconfigured(settings, io) };
     // The tenant, from the verified token only: its trail, and the scope of its subjects.
     let trail = match &settings.tenant_claim {
         None => None,
@@ -1101,7 +1180,6 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         Err(BodyError::NamesUser(m)) => return Response::error(403, "forbidden", &m),
         Err(BodyError::TooLarge(m)) => return Response::error(413, "payload_too_large", &m),
     };
-    let Some(store) = usable(settings, store) else { return misconfigured(settings, io) };
     let signer = match &settings.signer {
         Ok(s) => s.as_ref(),
         Err(_) => return misconfigured(settings, io),
@@ -1242,7 +1320,14 @@ fn misconfigured<I: Io>(settings: &Settings, io: &I) -> Response {
         &cat(&["audit-ingest: misconfigured: ", &why]),
         &crate::error::refs(&secrets(settings)),
     ));
-    Response::error(500, "misconfigured", "the audit endpoint is not configured")
+    // The answer names the setting (every reason starts with its name), never its value: the
+    // operator's curl says where to look, the log says why.
+    let n = why.bytes().take_while(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || *b == b'_').count();
+    Response::error(
+        500,
+        "misconfigured",
+        &cat(&["the audit endpoint is not configured: check ", &why[..n], " (the Worker's log says why)"]),
+    )
 }
 
 /// A failed write or ping. Anything a retry may cure (Neo4j unreachable, timeouts, 5xx,
@@ -1305,34 +1390,43 @@ mod tests {
             head: None,
         };
         let plain = crate::read::VerifyQuery::default();
-        let c = seal_cursor(SECRET.as_bytes(), &p, &plain);
-        assert_eq!(open_cursor(&[SECRET.as_bytes()], &c, &plain), Some(p.clone()));
-        assert_eq!(open_cursor(&[b"another secret"], &c, &plain), None);
+        let key = CursorKey::derive(SEED);
+        let c = seal_cursor(&key, &p, &plain);
+        assert_eq!(open_cursor(&key, &c, &plain), Some(p.clone()));
+        assert_eq!(open_cursor(&CursorKey::derive(&"5".repeat(64)), &c, &plain), None);
         // The options are sealed with the progress: a walk cannot change them between pages.
         let strict = crate::read::VerifyQuery { require_bound: true, ..Default::default() };
         let lax = crate::read::VerifyQuery { allow_unsigned: true, ..Default::default() };
-        let s = seal_cursor(SECRET.as_bytes(), &p, &strict);
-        assert_eq!(open_cursor(&[SECRET.as_bytes()], &s, &strict), Some(p.clone()));
+        let s = seal_cursor(&key, &p, &strict);
+        assert_eq!(open_cursor(&key, &s, &strict), Some(p.clone()));
         for other in [&plain, &lax] {
-            assert_eq!(open_cursor(&[SECRET.as_bytes()], &s, other), None);
-            assert_eq!(open_cursor(&[SECRET.as_bytes()], &c, &strict), None);
+            assert_eq!(open_cursor(&key, &s, other), None);
+            assert_eq!(open_cursor(&key, &c, &strict), None);
         }
-        assert_eq!(open_cursor(&[SECRET.as_bytes()], &seal_cursor(SECRET.as_bytes(), &p, &lax), &strict), None);
-        // The MAC's key is derived from the JWT secret, not the secret itself: a cursor sealed
-        // with the raw secret (as a token's HS256 signature is; what the Worker issued before)
-        // is refused, and a fresh one opens. The progress is the same text serde_json writes.
+        assert_eq!(open_cursor(&key, &seal_cursor(&key, &p, &lax), &strict), None);
+        // The MAC's key is derived from the signing key, not the key itself, and not from the JWT
+        // secret as before: a cursor sealed with either (or with v1's key, derived from the JWT
+        // secret) is refused, and a fresh one opens. The progress is the same text serde_json writes.
         use hmac::Mac;
         let json = serde_json::to_vec(&p).unwrap();
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-        mac.update(&json);
-        let raw = format!("{}.{}", crate::b64::encode_url(&json), crate::b64::encode_url(&mac.finalize().into_bytes()));
-        assert_eq!(raw.split_once('.').unwrap().0, c.split_once('.').unwrap().0);
-        assert_ne!(raw, c);
-        assert_eq!(open_cursor(&[SECRET.as_bytes()], &raw, &plain), None);
-        // While the secret is rotated, a cursor sealed under the previous one still opens.
-        assert_eq!(open_cursor(&[b"another secret", SECRET.as_bytes()], &c, &plain), Some(p.clone()));
+        let sealed_with = |k: &[u8]| {
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(k).unwrap();
+            mac.update(&json);
+            format!("{}.{}", crate::b64::encode_url(&json), crate::b64::encode_url(&mac.finalize().into_bytes()))
+        };
+        let mut v1 = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+        v1.update(b"neo4j-audit verify-cursor v1");
+        for k in [SEED.as_bytes(), SECRET.as_bytes(), &v1.finalize().into_bytes()[..]] {
+            let raw = sealed_with(k);
+            assert_eq!(raw.split_once('.').unwrap().0, c.split_once('.').unwrap().0);
+            assert_ne!(raw, c);
+            assert_eq!(open_cursor(&key, &raw, &plain), None);
+        }
+        assert_eq!(sealed_with(&key.0), c);
         let (data, tag) = c.split_once('.').unwrap();
-        assert_eq!(open_cursor(&[SECRET.as_bytes()], &format!("{data}x.{tag}"), &plain), None);
+        assert_eq!(open_cursor(&key, &format!("{data}x.{tag}"), &plain), None);
+        // Debug never shows it.
+        assert_eq!(format!("{key:?}"), "CursorKey(***)");
     }
     use crate::event::AuditEvent;
     use std::cell::{Cell, RefCell};
@@ -1544,7 +1638,7 @@ mod tests {
         // Before, the cursor sealed the progress alone: a walk begun with requireBound=true could
         // go on without it (or with allowUnsigned) and end in one `ok` for mixed modes.
         let s = settings(&[("AUDIT_SIGNING_KEY", SEED), ("VERIFY_SUBJECTS", "u1")]);
-        let secret = s.jwt.as_ref().unwrap().secret.clone();
+        let key = s.cursor_key.clone().unwrap();
         let p = crate::read::VerifyProgress {
             pending: vec!["s".into()],
             current: None,
@@ -1554,7 +1648,7 @@ mod tests {
             head: None,
         };
         let strict = crate::read::VerifyQuery { require_bound: true, ..Default::default() };
-        let c = seal_cursor(&secret, &p, &strict);
+        let c = seal_cursor(&key, &p, &strict);
         let auth = ("Authorization".to_string(), cat(&["Bearer ", &token("u1")]));
         let get = |q: String| Request {
             method: "GET".into(),
@@ -1571,18 +1665,13 @@ mod tests {
         // answers 5xx).
         let r = run(&get(cat(&["cursor=", &c, "&requireBound=true"])), &s, &FakeIo::new(""), &FakeStore::default());
         assert!(r.status >= 500, "{} {}", r.status, r.body);
-        // The secret rotated (the old one in AUDIT_JWT_SECRET_PREVIOUS): the walk goes on. Once
-        // the previous secret is gone, its cursor is refused.
+        // The JWT secret rotated, even gone (tokens checked another way): the walk goes on. The
+        // signing key rotated: its cursor is refused, the walk starts again.
         const NEW: &str = "the-next-jwt-secret-0123456789abcdefghij";
-        let rotated = settings(&[
-            ("AUDIT_SIGNING_KEY", SEED),
-            ("VERIFY_SUBJECTS", "u1"),
-            ("AUDIT_JWT_SECRET", NEW),
-            ("AUDIT_JWT_SECRET_PREVIOUS", SECRET),
-        ]);
         let token_new = jwt::sign_hs256(NEW.as_bytes(), &json!({"sub": "u1", "aud": "neo4j-audit", "exp": NOW + 60}));
         let get_new =
             |q: String| Request { headers: vec![("Authorization".into(), cat(&["Bearer ", &token_new]))], ..get(q) };
+        let rotated = settings(&[("AUDIT_SIGNING_KEY", SEED), ("VERIFY_SUBJECTS", "u1"), ("AUDIT_JWT_SECRET", NEW)]);
         let r = run(
             &get_new(cat(&["cursor=", &c, "&requireBound=true"])),
             &rotated,
@@ -1590,14 +1679,11 @@ mod tests {
             &FakeStore::default(),
         );
         assert!(r.status >= 500, "{} {}", r.status, r.body);
-        let only_new = settings(&[("AUDIT_SIGNING_KEY", SEED), ("VERIFY_SUBJECTS", "u1"), ("AUDIT_JWT_SECRET", NEW)]);
-        let r = run(
-            &get_new(cat(&["cursor=", &c, "&requireBound=true"])),
-            &only_new,
-            &FakeIo::new(""),
-            &FakeStore::default(),
-        );
+        let new_key = settings(&[("AUDIT_SIGNING_KEY", &"5".repeat(64)), ("VERIFY_SUBJECTS", "u1")]);
+        let r =
+            run(&get(cat(&["cursor=", &c, "&requireBound=true"])), &new_key, &FakeIo::new(""), &FakeStore::default());
         assert_eq!(r.status, 400, "{}", r.body);
+        assert!(body_of(&r)["message"].as_str().unwrap().contains("start the walk again"), "{}", r.body);
     }
 
     #[test]
@@ -1791,7 +1877,7 @@ mod tests {
         let e = settings(&remote).neo4j.unwrap_err();
         assert_eq!(
             e,
-            "invalid config: NEO4J_URL: http:// would send the password unencrypted to \"neo4j.internal\"; \
+            "NEO4J_URL: http:// would send the password unencrypted to \"neo4j.internal\"; \
              use https://, or set NEO4J_ALLOW_INSECURE_HTTP = \"true\" for a trusted private network"
         );
         for not_true in ["1", "yes", "", "false"] {
@@ -2014,6 +2100,7 @@ mod tests {
     #[test]
     fn health_reports_what_would_refuse_every_event() {
         for bad in [("AUDIT_JWT_SECRET", "too-short"), ("AUDIT_SIGNING_KEY", "not-a-key")] {
+            let message = format!("the audit endpoint is not configured: check {} (the Worker's log says why)", bad.0);
             let (s, store) = (settings(&[bad]), FakeStore::default());
             let ingest =
                 run(&post(&format!("Bearer {}", token("ann"))), &s, &FakeIo::new(r#"{"actionType":"A"}"#), &store);
@@ -2024,7 +2111,7 @@ mod tests {
                 let r = run(&req, &s, &io, &store);
                 assert_eq!(
                     (r.status, body_of(&r)),
-                    (500, json!({"error": "misconfigured", "message": "the audit endpoint is not configured"})),
+                    (500, json!({"error": "misconfigured", "message": message})),
                     "{bad:?}"
                 );
                 assert!(io.keys.borrow().is_empty(), "no rate-limit bucket spent");

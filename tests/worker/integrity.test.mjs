@@ -226,7 +226,8 @@ describe("/v1/health", () => {
       for (const headers of [{}, { "CF-Connecting-IP": ip() }]) {
         const r = await call("/v1/health", { headers }, { AUDIT_JWT_SECRET });
         expect(r.status).toBe(500);
-        expect(await r.json()).toEqual({ error: "misconfigured", message: "the audit endpoint is not configured" });
+        expect(await r.json()).toEqual({ error: "misconfigured",
+          message: "the audit endpoint is not configured: check AUDIT_JWT_SECRET (the Worker's log says why)" });
       }
     }
   });

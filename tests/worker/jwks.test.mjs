@@ -4,7 +4,7 @@
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nowSecs, signJwt, signJws } from "./jwt.mjs";
-import { cypher, post, unique } from "./helpers.mjs";
+import { call, cypher, post, unique } from "./helpers.mjs";
 
 const RSA = JSON.parse(env.TEST_RS256_PRIVATE_JWK);
 const EC = JSON.parse(env.TEST_ES256_PRIVATE_JWK);
@@ -161,5 +161,116 @@ describe("RS256 / ES256 tokens with the provider's JWKS", () => {
       expect(r.status, JSON.stringify(more)).toBe(500);
       expect((await r.json()).error).toBe("misconfigured");
     }
+  });
+});
+
+describe("the key set's answer is read within its bound", () => {
+  /** One event posted with an RS256 token to a Worker whose JWT_JWKS_URL answers 200 with
+   *  `body()`: the Worker's answer, its time and the trail. */
+  async function postWithKeySet(name, body) {
+    const url = `https://${name}.test/${unique(name)}/jwks.json`;
+    const before = globalThis.fetch;
+    globalThis.fetch = async (input, init) =>
+      String(input instanceof Request ? input.url : input) === url ? new Response(body(), { status: 200 }) : before(input, init);
+    try {
+      const o = { JWT_JWKS_URL: url, AUDIT_TRAIL: unique(`jwks-${name}`) };
+      const tok = await signJws("RS256", RSA, claims(unique("u")), { kid: "rsa-1" });
+      const t0 = Date.now();
+      const r = await post(event, { tok, overrides: o });
+      return { r, ms: Date.now() - t0, trail: o.AUDIT_TRAIL };
+    } finally {
+      globalThis.fetch = before;
+    }
+  }
+
+  it("stops reading an endless key-set answer at 64 KiB and answers 503, never accepting", async () => {
+    // Before, jwksGet read the whole answer (r.text()) and only then checked its size: an endless
+    // body was read until the isolate's memory or the request's time ran out.
+    const stats = { pulled: 0, cancelled: false };
+    const chunk = new TextEncoder().encode(`{"keys":[${" ".repeat(16 * 1024 - 9)}`);
+    const { r, ms, trail } = await postWithKeySet("endless", () => new ReadableStream({
+      pull(c) { stats.pulled++; c.enqueue(chunk); },
+      cancel() { stats.cancelled = true; },
+    }, { highWaterMark: 0 }));
+    expect(r.status).toBe(503);
+    expect(r.headers.get("Retry-After")).toBe("5");
+    expect((await r.json()).error).toBe("unavailable");
+    expect(ms).toBeLessThan(5000);
+    // 64 KiB is four chunks: the fifth passes the bound, the rest is cancelled, never pulled.
+    expect(stats.pulled).toBeLessThanOrEqual(6);
+    expect(stats.cancelled).toBe(true);
+    const rows = await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", { t: trail });
+    expect(rows).toEqual([[0]]);
+  });
+
+  it("gives up on a key-set answer that trickles in for longer than the fetch's 5 s (503)", async () => {
+    // One byte every 100 ms, forever: under the size bound for minutes. Before, r.text() waited
+    // for its end (the stub, like a slow provider's body, does not end when the fetch is aborted).
+    let cancelled = false;
+    const { r, ms } = await postWithKeySet("slow", () => new ReadableStream({
+      async pull(c) { await new Promise((res) => setTimeout(res, 100)); c.enqueue(new Uint8Array([32])); },
+      cancel() { cancelled = true; },
+    }, { highWaterMark: 0 }));
+    expect(r.status).toBe(503);
+    expect(ms).toBeLessThan(9000);
+    expect(cancelled).toBe(true);
+  });
+
+  it("takes a key set just under the bound, refuses one just over it (Content-Length or not)", async () => {
+    const pad = (n) => {
+      const t = env.TEST_JWKS;
+      return `${t.slice(0, -1)},"pad":"${"x".repeat(n - t.length - 9)}"}`;
+    };
+    for (const [size, length, status] of [[64 * 1024, true, 201], [64 * 1024 + 1, true, 503], [64 * 1024 + 1, false, 503]]) {
+      const text = pad(size);
+      expect(new TextEncoder().encode(text).length).toBe(size);
+      const { r } = await postWithKeySet("sized",
+        () => (length ? text : new Blob([text]).stream().pipeThrough(new TransformStream())));
+      expect(r.status, `${size} ${length}`).toBe(status);
+    }
+  });
+});
+
+describe("GET /v1/verify with RS256 / ES256 tokens only (no AUDIT_JWT_SECRET)", () => {
+  it("walks the trail page by page; its cursors are sealed with a key derived from AUDIT_SIGNING_KEY", async () => {
+    // Before, the cursors were sealed with a key derived from AUDIT_JWT_SECRET, so a deployment
+    // whose tokens are checked only against a key set answered 500 misconfigured here.
+    const seed = [...crypto.getRandomValues(new Uint8Array(32))].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const o = {
+      AUDIT_JWT_SECRET: undefined, JWT_PUBLIC_KEYS: env.TEST_JWKS, AUDIT_TRAIL: unique("rs-verify"),
+      AUDIT_SIGNING_KEY: seed, AUDIT_SIGNING_KEY_ID: "rs-k1", VERIFY_SUBJECTS: "rs-auditor",
+      MAX_BATCH: "100", MAX_BODY_BYTES: "65536",
+    };
+    // 1001 events (100 per request; the test limiter allows 5 requests per subject and minute).
+    let written = 0;
+    for (let i = 0; written < 1001; i++) {
+      const n = Math.min(100, 1001 - written);
+      const tok = await signJws("RS256", RSA, claims(`rs-writer-${i % 3}-${o.AUDIT_TRAIL}`), { kid: "rsa-1" });
+      const r = await post({ events: Array.from({ length: n }, (_, j) => ({ actionType: "DOC_VIEWED", details: { i, j } })) },
+        { tok, overrides: o });
+      expect(r.status, await r.clone().text()).toBe(201);
+      written += n;
+    }
+    const auth = { Authorization: `Bearer ${await signJws("ES256", EC, claims("rs-auditor"), { kid: "ec-1" })}` };
+    const verify = (q, more = {}) => call(`/v1/verify${q}`, { headers: auth }, { ...o, ...more });
+    const first = await verify("?limit=1000");
+    const page1 = await first.json();
+    expect(first.status, JSON.stringify(page1)).toBe(200);
+    expect(page1.ok).toBe(true);
+    expect(typeof page1.next).toBe("string");
+    const second = await verify(`?limit=1000&cursor=${page1.next}`);
+    const page2 = await second.json();
+    expect(second.status, JSON.stringify(page2)).toBe(200);
+    expect([page2.ok, page2.checked, page2.next]).toEqual([true, 1001, null]);
+    const rows = await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", { t: o.AUDIT_TRAIL });
+    expect(rows).toEqual([[1001]]);
+    // A cursor does not open under another signing key (a rotated key: start the walk again).
+    const other = await verify(`?limit=1000&cursor=${page1.next}`, { AUDIT_SIGNING_KEY: "ab".repeat(32) });
+    expect(other.status).toBe(400);
+    expect((await other.json()).message).toContain("start the walk again");
+    // Without a signing key there is nothing to verify with nor seal with: 500 naming the setting.
+    const none = await verify("?limit=1000", { AUDIT_SIGNING_KEY: undefined });
+    expect(none.status).toBe(500);
+    expect(await none.json()).toEqual({ error: "misconfigured", message: expect.stringContaining("AUDIT_SIGNING_KEY") });
   });
 });

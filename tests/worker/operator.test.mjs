@@ -1,0 +1,97 @@
+// What the operator who deploys the Worker sees when a setting is wrong: every misconfiguration is
+// a 500 JSON naming the setting (never its value) at /v1/events and /v1/health alike, the log line
+// says why in the Worker's own words (its setting names, not the library's fields), and nothing
+// is written. A Neo4j that refuses the password or is down is a 500 / 503 JSON.
+import { env } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
+import { call, cypher, post, token, unique } from "./helpers.mjs";
+
+/** What `f` returns, with the Worker's log lines (console.error) while it ran. */
+async function withLogs(f) {
+  const logs = [];
+  const spy = vi.spyOn(console, "error").mockImplementation((...a) => { logs.push(a.join(" ")); });
+  try {
+    return { ...(await f()), logs };
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+/** `overrides` for one request to /v1/events and one to /v1/health; their answers and log lines. */
+const both = (overrides) => withLogs(async () => {
+  const o = { AUDIT_TRAIL: unique("operator"), ...overrides };
+  const r = await post({ actionType: "OP_CHECK" }, { tok: await token(unique("op")), overrides: o });
+  const h = await call("/v1/health", { headers: { "CF-Connecting-IP": unique("ip") } }, o);
+  return { events: [r.status, await r.json()], health: [h.status, await h.json()], trail: o.AUDIT_TRAIL };
+});
+
+describe("a misconfigured Worker names the setting", () => {
+  // [overrides, the setting the answer names, what the log line says]
+  const cases = [
+    [{ NEO4J_URL: "not a url" }, "NEO4J_URL", "NEO4J_URL is not a valid URL"],
+    [{ NEO4J_URL: "ftp://neo4j.example" }, "NEO4J_URL", "NEO4J_URL must be http or https"],
+    [{ NEO4J_URL: undefined }, "NEO4J_URL", "NEO4J_URL is not set"],
+    [{ NEO4J_USER: undefined }, "NEO4J_USER", "NEO4J_USER is not set"],
+    [{ NEO4J_PASSWORD: undefined }, "NEO4J_PASSWORD", "NEO4J_PASSWORD is not set"],
+    [{ NEO4J_USER: "a:b" }, "NEO4J_USER", "NEO4J_USER must not contain ':'"],
+    [{ NEO4J_DATABASE: "bad db!" }, "NEO4J_DATABASE", "NEO4J_DATABASE \"bad db!\" is not a valid"],
+    [{ AUDIT_TRAIL: "t".repeat(300) }, "AUDIT_TRAIL", "AUDIT_TRAIL must be a non-empty string"],
+    [{ NEO4J_TIMEOUT_MS: "0" }, "NEO4J_TIMEOUT_MS", "NEO4J_TIMEOUT_MS must be between 1 and 600000"],
+    [{ MAX_DETAILS_BYTES: "99999999999" }, "MAX_DETAILS_BYTES", "MAX_DETAILS_BYTES must be between 1 and"],
+    [{ MAX_BATCH: "0" }, "MAX_BATCH", "MAX_BATCH must be at least 1"],
+    [{ MAX_BODY_BYTES: "0" }, "MAX_BODY_BYTES", "MAX_BODY_BYTES must be at least 1"],
+    [{ MAX_DETAILS_BYTES: "0" }, "MAX_DETAILS_BYTES", "MAX_DETAILS_BYTES must be at least 1"],
+    [{ ALLOWED_ORIGINS: "https://app.example, app.example.com" }, "ALLOWED_ORIGINS", "ALLOWED_ORIGINS lists \"app.example.com\", which is not an origin"],
+    [{ AUDIT_JWT_SECRET: undefined }, "AUDIT_JWT_SECRET", "AUDIT_JWT_SECRET is missing or shorter than 32 bytes"],
+    [{ AUDIT_JWT_SECRET: "short" }, "AUDIT_JWT_SECRET", "AUDIT_JWT_SECRET is missing or shorter than 32 bytes"],
+    [{ AUDIT_JWT_SECRET_PREVIOUS: "short" }, "AUDIT_JWT_SECRET_PREVIOUS", "AUDIT_JWT_SECRET_PREVIOUS is shorter than 32 bytes"],
+    [{ JWT_ALGORITHMS: "HS512" }, "JWT_ALGORITHMS", "JWT_ALGORITHMS names \"HS512\""],
+    [{ JWT_ALGORITHMS: "RS256" }, "JWT_ALGORITHMS", "JWT_ALGORITHMS lists RS256 but JWT_JWKS_URL or JWT_PUBLIC_KEYS is not set"],
+    [{ JWT_JWKS_URL: "idp.example/jwks.json" }, "JWT_JWKS_URL", "JWT_JWKS_URL must be an https:// URL"],
+    [{ JWT_PUBLIC_KEYS: "{" }, "JWT_PUBLIC_KEYS", "JWT_PUBLIC_KEYS: the JWK Set is not JSON"],
+    [{ AUDIT_SIGNING_KEY: "short" }, "AUDIT_SIGNING_KEY", "AUDIT_SIGNING_KEY must be the 32-byte Ed25519 seed"],
+    [{ RETRY_AFTER_SECS: "5s" }, "RETRY_AFTER_SECS", "RETRY_AFTER_SECS must be a whole number"],
+  ];
+  for (const [overrides, setting, why] of cases) {
+    it(`${JSON.stringify(overrides).slice(0, 60)}: 500 naming ${setting}, the log says why`, async () => {
+      const { events, health, logs, trail } = await both(overrides);
+      const answer = [500, { error: "misconfigured",
+        message: `the audit endpoint is not configured: check ${setting} (the Worker's log says why)` }];
+      // Before: the log named the library's field ("url is not a valid URL", "timeoutMs ...", three
+      // settings for one missing secret), the answer no setting, and MAX_BATCH / MAX_BODY_BYTES /
+      // MAX_DETAILS_BYTES = 0 or a non-origin ALLOWED_ORIGINS entry left /v1/health green while
+      // every event was refused.
+      expect(events).toEqual(answer);
+      expect(health).toEqual(answer);
+      expect(logs.length).toBeGreaterThan(0);
+      for (const l of logs) {
+        expect(l).toContain(`audit-ingest: misconfigured: ${why}`);
+        for (const secret of [env.AUDIT_JWT_SECRET, env.NEO4J_PASSWORD]) expect(l).not.toContain(secret);
+      }
+      expect(await cypher("MATCH (t:AuditTrail {name: $t}) RETURN count(t)", { t: trail })).toEqual([[0]]);
+    });
+  }
+
+  it("logs that a list of only \"*\" allows no page (it said ALLOWED_ORIGINS was not set)", async () => {
+    const { status, logs } = await withLogs(async () => ({ status: (await post({ actionType: "OP_CHECK" },
+      { tok: await token(unique("op")), headers: { Origin: "https://app.example" }, overrides: { ALLOWED_ORIGINS: "*" } })).status }));
+    expect(status).toBe(403);
+    expect(logs.join("\n")).toContain("ALLOWED_ORIGINS is not set (or only \"*\" / \"null\")");
+  });
+});
+
+describe("a Neo4j the Worker cannot use", () => {
+  it("refusing the password: 500 store_error at /v1/events and /v1/health, the password never shown", async () => {
+    const { events, health, logs } = await both({ NEO4J_PASSWORD: "not-the-password-4711" });
+    expect(events[0]).toBe(500);
+    expect(events[1].error).toBe("store_error");
+    expect(health[0]).toBe(500);
+    expect(logs.join("\n")).toContain("authentication failed");
+    expect(JSON.stringify([events, health, logs])).not.toContain("not-the-password-4711");
+  });
+
+  it("down: 503 with Retry-After", async () => {
+    const { events, health } = await both({ NEO4J_URL: "http://127.0.0.1:9" });
+    expect([events[0], events[1].error, health[0]]).toEqual([503, "unavailable", 503]);
+  });
+});
