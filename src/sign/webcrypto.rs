@@ -75,10 +75,14 @@ async fn import(format: &str, data: &[u8], usage: &str) -> Option<CryptoKey> {
     call(|s| s.import_key(format, data, ALG, format == "pkcs8", &usages)).await.map(JsCast::unchecked_into)
 }
 
+/// An imported private key: its seed, the key, its public half.
+#[cfg(feature = "ingest")]
+type Imported = ([u8; 32], CryptoKey, [u8; 32]);
+
 #[cfg(feature = "ingest")]
 thread_local! {
-    /// The last imported private key: its seed, the key, its public half.
-    static SECRET: RefCell<Option<([u8; 32], CryptoKey, [u8; 32])>> = const { RefCell::new(None) };
+    /// The last imported private key.
+    static SECRET: RefCell<Option<Imported>> = const { RefCell::new(None) };
 }
 
 /// A public key known to encode a curve point.

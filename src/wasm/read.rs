@@ -317,7 +317,7 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                         .ok_or_else(|| bad(cat(&[&k, " must be epoch milliseconds, an ISO 8601 string or a Date"])))?,
                 )
             } else if let Some(n) = v.as_f64() {
-                if n.fract() != 0.0 || n < 0.0 || n > 9_007_199_254_740_991.0 {
+                if n.fract() != 0.0 || !(0.0..=9_007_199_254_740_991.0).contains(&n) {
                     return Err(bad(cat(&[&k, " must be a non-negative integer"])));
                 }
                 Json::from(n as u64)
@@ -343,8 +343,11 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
     Ok(members)
 }
 
+/// An options object's members, as `from` reads them.
+type Members = [(String, Json)];
+
 /// The options read by `from`, which refuses unknown keys.
-fn members<T>(m: &[(String, Json)], from: fn(&[(String, Json)]) -> Result<T, String>) -> Result<T, AuditError> {
+fn members<T>(m: &Members, from: fn(&Members) -> Result<T, String>) -> Result<T, AuditError> {
     from(m).map_err(|e| AuditError::InvalidInput(cat(&["options: ", &e])))
 }
 

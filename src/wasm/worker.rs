@@ -113,7 +113,7 @@ pub async fn handle_ingest(
             .filter_map(|h| header(&request, h).ok().flatten().map(|v| ((*h).to_owned(), v)))
             .collect(),
     };
-    let store = settings.neo4j.as_ref().ok().and_then(|c| logger_for(c));
+    let store = settings.neo4j.as_ref().ok().and_then(logger_for);
     let io = WorkerIo { request: &request, env: &env };
     let now_secs = crate::event::now_millis() / 1000;
     let resp = ingest::handle(&req, &settings, now_secs, &io, store.as_deref()).await;
