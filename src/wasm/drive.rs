@@ -167,6 +167,13 @@ impl Shell {
         self.run(id, close.is_some())
     }
 
+    /// The flush of a logger freed with events queued: no promise, so nothing waits for it (in
+    /// Node its retries' timer then keeps no process alive: src/wasm/driver.js `refs`).
+    pub(super) fn flush_unawaited(&self) {
+        self.m.borrow_mut().flush(steady_millis());
+        perform(&self.m, &self.d);
+    }
+
     /// `clearQueue()`: resolves with the number of events removed.
     pub(super) fn clear(&self) -> js_sys::Promise {
         let id = self.m.borrow_mut().clear(steady_millis());

@@ -21,6 +21,8 @@ export class Driver {
     this.ms = ms;
     this.waits = new Map();
     this.timer = undefined;
+    /** The requests out: req -> its AbortController. */
+    this.out = new Map();
   }
 
   /** A promise for call (or flush, clear) `id`, settled by `settle`; `last`: close()'s, after
@@ -46,11 +48,14 @@ export class Driver {
     ok(v);
   }
 
+  /** A request, reported unless `stop` cancelled it first (then it is not reported at all). */
   send(req, url, headers, body) {
-    post(url, headers, body, this.ms).then(
-      (a) => this.input(this, 1, req, a[0], a[2], a[1] ?? undefined),
+    const abort = new AbortController();
+    this.out.set(req, abort);
+    post(url, headers, body, this.ms, abort).then(
+      (a) => this.out.delete(req) && this.input(this, 1, req, a[0], a[2], a[1] ?? undefined),
       // offline(): the host says it is offline (browsers only: src/wasm/store.js).
-      (e) => this.input(this, 2, req, e === null ? 1 : this.offline?.() ? 2 : 0, e ?? ""),
+      (e) => this.out.delete(req) && this.input(this, 2, req, e === null ? 1 : this.offline?.() ? 2 : 0, e ?? ""),
     );
   }
 
@@ -101,5 +106,11 @@ export class Driver {
     if (t && typeof t === "object" && t.unref) this.waits.size ? t.ref() : t.unref();
   }
 
-  stop() {}
+  /** close() answered: the machine is idle, so every request still out is one that
+   *  close(timeoutMs)'s bound gave up on. Each is cancelled and its answer never reported: in
+   *  Node its socket and its timeout no longer keep the process alive. */
+  stop() {
+    for (const a of this.out.values()) a.abort();
+    this.out.clear();
+  }
 }

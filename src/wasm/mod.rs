@@ -159,7 +159,7 @@ pub struct JsAuditLogger {
 impl Drop for JsAuditLogger {
     fn drop(&mut self) {
         if self.inner.config().queue.enabled && !self.inner.is_closed() && self.inner.stats().queued > 0 {
-            let _ = self.shell.flush(None);
+            self.shell.flush_unawaited();
         }
     }
 }

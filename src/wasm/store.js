@@ -75,6 +75,7 @@ export class Driver extends Memory {
   }
 
   stop() {
+    super.stop();
     if (this.w) {
       this.w.removeEventListener("pagehide", this.hide);
       this.w.removeEventListener("online", this.online);
