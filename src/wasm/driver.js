@@ -25,10 +25,12 @@ export class Driver {
     this.out = new Map();
   }
 
-  /** A promise for call (or flush, clear) `id`, settled by `settle`; `last`: close()'s, after
-   *  which the listeners go. */
-  wait(id, last) {
-    if (last) this.last = id;
+  /** A promise for call (or flush, clear) `id`, settled by `settle`; `how`: 1 close()'s, after
+   *  which the listeners go; 2 none (a flush nothing waits for: its timer keeps Node alive no
+   *  more than a background re-send's). */
+  wait(id, how) {
+    if (how > 1) return;
+    if (how) this.last = id;
     const p = new Promise((ok) => this.waits.set(id, ok));
     this.refs();
     return p;
