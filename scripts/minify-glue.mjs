@@ -48,9 +48,13 @@ for (const dir of workers ? args.slice(1) : args) {
   // undefined (reading 'auditlogger_new')" and the one-shot logUserAction threw too. The
   // constructor (the one place that throws) now names the fix; the one-shot resolves false, as
   // for an invalid config. Only entries with the class (the Worker entry has handleIngest only).
+  // It names its entry: "neo4j-audit/read" has an init() of its own, which an app that called
+  // "neo4j-audit"'s may not know it still needs.
   if (src.includes("\nexport class AuditLogger {")) {
+    const entry = src.includes("getAuditTrail(") ? "neo4j-audit/read" : "neo4j-audit";
+    const its = entry === "neo4j-audit" ? "the" : "its";
     for (const [re, by] of [
-      [/(\n    constructor\(config\) \{\n)/, '$1        if (wasm === undefined) throw new Error("neo4j-audit is not initialised: `await init()` (the default export) before `new AuditLogger()`; Node and Workers need no init");\n'],
+      [/(\n    constructor\(config\) \{\n)/, `$1        if (wasm === undefined) throw new Error("${entry} is not initialised: \`await init()\` (${its} default export) before \`new AuditLogger()\`; Node and Workers need no init");\n`],
       [/(\nexport function logUserAction\([^)]*\) \{\n)/, "$1    if (wasm === undefined) return Promise.resolve(false);\n"],
     ]) {
       if ((src.match(new RegExp(re.source, "g")) ?? []).length !== 1) throw new Error(`minify-glue: ${f}: ${re} not found exactly once`);

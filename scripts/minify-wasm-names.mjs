@@ -1,6 +1,6 @@
 // Shortens the names the .wasm and its (minified) glue use to talk to each other, in place, after
 // wasm-opt and scripts/minify-glue.mjs: the imports from wasm-bindgen's glue module
-// (`__wbg_<method>_<16 hex digits>`, about 90 of them) and the closure-invoke exports (mangled Rust
+// (`__wbg_<method>_<16 hex digits>`, about 90 of them, and its `__wbindgen_*` ones) and the closure-invoke exports (mangled Rust
 // paths of up to 330 characters). Each name is in both files and its hash does not compress, so
 // both shrink. Nothing a user calls is renamed (a user calls the glue's class and functions; the
 // free functions' exports keep their names, `memory` too; the snippets' imports keep theirs), and the glue module's own name ("./neo4j_audit_bg.js",
@@ -13,7 +13,10 @@
 // read 106,781 -> 106,668, Worker 98,975 -> 98,859. wasm-bindgen's other internal exports (the class
 // methods' entry points, the class's free, `__wbindgen_malloc`, ...; see INTERNAL_EXPORT), 2026-11-30,
 // write entry (same cargo build, bare+wasm-opt): wasm gz 60,869 -> 60,716 B, glue gz 6,545 -> 6,482
-// (wasm + glue 67,414 -> 67,198).
+// (wasm + glue 67,414 -> 67,198). The glue module's `__wbindgen_*` imports too (the closure
+// wrappers `__wbindgen_generic_<16 digits>`, `__wbindgen_init_externref_table`), 2026-11-30,
+// bench/size fetch-writeonly fetch worker (bare+wasm-opt, wasm + glue gz -9): write 64,923 ->
+// 64,827 B, read 95,152 -> 95,057, Worker 97,104 -> 97,024.
 //   node scripts/minify-wasm-names.mjs <dir> [<wasm>]   (dir holds neo4j_audit.js and, unless <wasm>
 //   names another file, neo4j_audit_bg.wasm)
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -86,7 +89,7 @@ function rewrite(wasm, used) {
           r.byte();
           r.byte();
         } else throw new Error(`unknown import kind ${kind}`);
-        if (module === GLUE_MODULE && field.startsWith("__wbg_")) {
+        if (module === GLUE_MODULE && (field.startsWith("__wbg_") || field.startsWith("__wbindgen_"))) {
           const short = shortName(imports.size);
           imports.set(field, short);
           field = short;

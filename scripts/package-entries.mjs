@@ -26,6 +26,8 @@ const dir = process.argv[2] ?? "pkg";
 const ENTRIES = [["", "."], ["read", "./read"], ["worker", "./worker"]];
 
 const reexport = `export * from "./neo4j_audit.js";\nexport { default } from "./neo4j_audit.js";\n`;
+/** The import specifier of the entry in subdirectory `sub`. */
+const name = (sub) => `neo4j-audit${sub ? `/${sub}` : ""}`;
 const rel = (sub, file) => `./${sub ? `${sub}/` : ""}${file}`;
 
 const pkgPath = join(dir, "package.json");
@@ -52,6 +54,8 @@ if (!existsSync(pkgPath)) {
   writeFileSync(pkgPath, JSON.stringify(base, null, 2) + "\n");
   copyFileSync(new URL(crate.readme, root), join(dir, "README.md"));
 }
+// The licence text travels with the package (npm packs a LICENSE whatever `files` says).
+copyFileSync(new URL("../LICENSE", import.meta.url), join(dir, "LICENSE"));
 const pkg = JSON.parse(readFileSync(pkgPath, "utf8"));
 const files = new Set(pkg.files ?? []);
 const sideEffects = new Set(pkg.sideEffects ?? []);
@@ -60,9 +64,21 @@ for (const [sub, subpath] of ENTRIES) {
   const at = join(dir, sub);
   if (!existsSync(join(at, "neo4j_audit.js"))) throw new Error(`package-entries: ${at}/neo4j_audit.js missing`);
   writeFileSync(join(at, "node.js"), `// Node entry (package.json exports, "node" condition): the .wasm is read and instantiated here.
+// A server bundler may rewrite this URL: to its own copy of the .wasm (a file: URL, read that), or,
+// as Next.js does, to a URL for browsers ("/_next/static/media/…") that no file: read can follow;
+// then the file beside this module is read (a pattern bundlers leave alone). A bundler that copies
+// no .wasm (esbuild) leaves none beside its bundle: the error says how to keep the package out of it.
 import { readFileSync } from "node:fs";
 import { initSync } from "./neo4j_audit.js";
-initSync({ module: readFileSync(new URL("./neo4j_audit_bg.wasm", import.meta.url)) });
+let wasm = new URL("./neo4j_audit_bg.wasm", import.meta.url);
+if (wasm.protocol !== "file:") wasm = new URL(import.meta.url.replace(/[^/]*$/, "neo4j_audit_bg.wasm"));
+try {
+  wasm = readFileSync(wasm);
+} catch (e) {
+  throw new Error(\`${name(sub)}: cannot read its .wasm at \${wasm} (\${e.code ?? e}): a bundle for Node moved this module away from it; \` +
+    'leave the package out of the bundle, for Node to import from node_modules (esbuild: --packages=external; Next.js: serverExternalPackages: ["neo4j-audit"]; webpack: externals; Vite SSR: ssr.external)', { cause: e });
+}
+initSync({ module: wasm });
 ${reexport}`);
   // The root entry's Workers build, if made (scripts/build): its own .wasm and glue, same exports.
   const w = !sub && existsSync(join(at, "workerd", "neo4j_audit.js")) ? "./workerd/" : "./";

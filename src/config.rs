@@ -457,12 +457,23 @@ impl Config {
         if self.url.trim().is_empty() {
             return invalid("url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474)");
         }
+        // A host and port without a scheme (a ':', no '/'): "localhost:7474" parses with "localhost" as its
+        // scheme, "127.0.0.1:7474" not at all; either way the fix is the scheme.
+        let b = self.url.as_bytes();
+        let no_scheme = b.iter().any(|&c| c == b':') && !b.iter().any(|&c| c == b'/');
         let url = match crate::urlcheck::parse(&self.url) {
-            Ok(u) => u,
-            Err(e) => return refused(|| cat(&["url is not a valid URL (", &e, ")"])),
+            Ok(u) if !no_scheme => u,
+            Err(e) if !no_scheme => return refused(|| cat(&["url is not a valid URL (", &e, ")"])),
+            _ => return invalid("url must start with http:// or https://, e.g. http://127.0.0.1:7474"),
         };
         if url.scheme != "http" && url.scheme != "https" {
-            return refused(|| cat(&["url must be http or https, not ", &crate::error::quoted(&url.scheme)]));
+            // A driver's URI (bolt://, neo4j+s://) is the usual mistake: say where the HTTP API is.
+            let hint = if url.scheme.starts_with("bolt") || url.scheme.starts_with("neo4j") {
+                "; a driver's Bolt URI: give Neo4j's HTTP URL instead, e.g. http://127.0.0.1:7474 (Aura: https://<id>.databases.neo4j.io)"
+            } else {
+                ""
+            };
+            return refused(|| cat(&["url must be http or https, not ", &crate::error::quoted(&url.scheme), hint]));
         }
         if url.has_credentials {
             return refused(|| {
@@ -619,9 +630,14 @@ impl Config {
         }
     }
 
-    /// The base URL without a trailing slash.
+    /// The base URL without a trailing slash, nor the surrounding whitespace that URL parsing (and
+    /// so validation) ignores: " http://h:7474 " (a padded environment value) is valid, and the
+    /// request's URL must not carry the space inside it ("…:7474 /db/…").
     pub(crate) fn base_url(&self) -> &str {
-        self.url.trim_end_matches('/')
+        let b = self.url.as_bytes();
+        let start = b.iter().position(|&c| c > b' ').unwrap_or(b.len());
+        let end = b.iter().rposition(|&c| c > b' ').map_or(start, |i| i + 1);
+        self.url[start..end].trim_end_matches('/')
     }
 }
 
@@ -764,6 +780,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(feature = "worker"))] // the Worker build has no client redaction list
     fn a_redact_name_that_matches_no_key_is_refused_not_a_silent_end_of_redaction() {
         // `redact: [""]` replaced the default list with one that matches nothing: passwords
         // were then stored as given, and nothing said so.

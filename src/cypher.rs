@@ -345,7 +345,8 @@ const ZONED_TEXT: &str = ".*(Z|[+-][0-9]{2}(:?[0-9]{2})?)";
 /// The conversion of events the Python `log_user_action` this library replaces wrote (`neo4j-audit
 /// migrate --zone`): it stored `timestamp` and `HAS_EVENT.created` as the server's local
 /// `datetime.now()`, which Neo4j's Python driver writes as a `LocalDateTime` (no zone); a copy
-/// that went through another tool may hold ISO 8601 text instead ([`ISO_TEXT`]). The read side
+/// that went through another tool may hold ISO 8601 text instead (matched by this module's
+/// `ISO_TEXT`). The read side
 /// needs a `DateTime` (`timestamp.epochMillis`: Neo4j answers a `LocalDateTime` with "Epoch not
 /// supported" and text with "Type mismatch", failing every page that holds one), and `ORDER BY`
 /// sorts the types apart. This sets both to the same instant as a UTC `DateTime`: a text with an

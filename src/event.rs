@@ -655,20 +655,30 @@ pub(crate) fn steady_millis() -> i64 {
     {
         #[wasm_bindgen::prelude::wasm_bindgen]
         extern "C" {
-            // `catch`: a host without `performance` (none known) falls back to the wall clock.
+            // `catch` at the first use: a host without `performance` (none known) falls back to
+            // the wall clock. Then without: the glue's exception wrapper cost more than the read.
             #[wasm_bindgen(catch, js_namespace = performance, js_name = now)]
-            fn performance_now() -> Result<f64, wasm_bindgen::JsValue>;
+            fn performance_now_first() -> Result<f64, wasm_bindgen::JsValue>;
+            #[wasm_bindgen(js_namespace = performance, js_name = now)]
+            fn performance_now() -> f64;
         }
         thread_local! {
+            // The wall clock minus the monotonic one at the first use; NaN: no monotonic clock.
             static OFFSET: std::cell::Cell<Option<f64>> = const { std::cell::Cell::new(None) };
         }
-        let Ok(mono) = performance_now() else { return js_sys::Date::now() as i64 };
-        let offset = OFFSET.with(|o| {
-            let v = o.get().unwrap_or_else(|| js_sys::Date::now() - mono);
-            o.set(Some(v));
-            v
-        });
-        (offset + mono) as i64
+        OFFSET.with(|o| match o.get() {
+            Some(v) if v.is_nan() => js_sys::Date::now() as i64,
+            Some(v) => (v + performance_now()) as i64,
+            None => {
+                let Ok(mono) = performance_now_first() else {
+                    o.set(Some(f64::NAN));
+                    return js_sys::Date::now() as i64;
+                };
+                let v = js_sys::Date::now() - mono;
+                o.set(Some(v));
+                (v + mono) as i64
+            }
+        })
     }
     #[cfg(not(target_arch = "wasm32"))]
     {

@@ -83,10 +83,16 @@ fn hashed(kind: &str, s: &str) -> String {
 /// Claims left out of [`token_identity`]'s scope: those that change from one token of a user to
 /// the next (times, ids, nonces, sessions), describe the user (names, e-mail, picture) or what the
 /// token may do (scopes, roles, permissions): none of them names another user or tenant.
+/// Identity providers' own per-token or per-sign-in claims too: Microsoft Entra ID's `aio` (opaque,
+/// new in every token) and `ipaddr` (where the user signed in from), Clerk's `fva` (minutes since
+/// the last factor verification: another value in a token a minute later), Amazon Cognito's
+/// `event_id` and `origin_jti` (new at each sign-in), and RFC 7800's `cnf` (the key a token is
+/// bound to, e.g. DPoP's): kept, each such token was an identity of its own, so a user's events
+/// queued under one token were never sent with the next and expired (redteam16).
 /// Space-separated, for [`crate::error::listed`].
 const IGNORED_CLAIMS: &str = "sub exp iat nbf jti auth_time nonce at_hash c_hash s_hash sid session_state uti rh \
     name given_name family_name middle_name nickname preferred_username email email_verified picture locale zoneinfo \
-    updated_at scope scp permissions roles groups azp acr amr client_id ver";
+    updated_at scope scp permissions roles groups azp acr amr client_id ver aio ipaddr fva event_id origin_jti cnf";
 
 /// Whether `name` is one of [`IGNORED_CLAIMS`].
 fn ignored_claim(name: &str) -> bool {
@@ -170,7 +176,7 @@ mod tests {
         for name in ["", "su", "ubx", "iss", "aud", "tenant", "sub exp", "rh ", " rh", "vers"] {
             assert!(!ignored_claim(name), "{name:?}");
         }
-        assert_eq!(IGNORED_CLAIMS.split(' ').count(), 36);
+        assert_eq!(IGNORED_CLAIMS.split(' ').count(), 42);
         assert!(IGNORED_CLAIMS.split(' ').all(|w| !w.is_empty() && !w.contains(char::is_whitespace)));
     }
 
@@ -242,5 +248,47 @@ mod tests {
         assert_eq!(a, refreshed);
         assert_ne!(a, with(r#"{"sub":"alice","org_id":"A","aud":"neo4j-audit","iss":"https://other.example"}"#));
         assert_eq!(with(r#"{"sub":"alice","exp":1,"name":"Ann"}"#), "sub:alice");
+    }
+
+    /// Found by redteam16: claims an identity provider puts into every token with another value
+    /// (Entra ID's `aio`, Clerk's `fva`, ...) or gives anew at each sign-in (Cognito's `event_id`,
+    /// `origin_jti`) made each token an identity of its own: a user's events queued under one
+    /// token were never sent by the logger of the next (a refresh, or the next sign-in) and expired.
+    #[test]
+    fn per_token_claims_of_identity_providers_leave_the_identity_alone() {
+        let with = |claims: &str| {
+            let mut c = Config::new("");
+            c.endpoint = Some("https://w/v1/events".into());
+            c.token = Some(jwt(claims));
+            of_config(&c)
+        };
+        let entra = |aio: &str, ip: &str| {
+            with(&format!(
+                r#"{{"sub":"s1","tid":"T","iss":"https://login/T/v2.0","aud":"api","aio":"{aio}","ipaddr":"{ip}","uti":"u"}}"#
+            ))
+        };
+        assert_eq!(entra("E2ZgYJg1", "10.0.0.1"), entra("AXQAi/8U", "10.0.0.2"));
+        assert_ne!(
+            entra("E2ZgYJg1", "10.0.0.1"),
+            with(r#"{"sub":"s1","tid":"U","iss":"https://login/T/v2.0","aud":"api"}"#)
+        );
+        let clerk = |fva: &str| {
+            with(&format!(
+                r#"{{"sub":"user_1","iss":"https://clerk.app","azp":"https://app","fva":{fva},"sid":"sess_1","v":2}}"#
+            ))
+        };
+        assert_eq!(clerk("[0,-1]"), clerk("[7,-1]"));
+        let cognito = |event: &str| {
+            with(&format!(
+                r#"{{"sub":"c1","iss":"https://cognito-idp/pool","client_id":"x","event_id":"{event}","origin_jti":"{event}","token_use":"access"}}"#
+            ))
+        };
+        assert_eq!(cognito("a1"), cognito("b2"));
+        let dpop = |jkt: &str| with(&format!(r#"{{"sub":"d1","aud":"neo4j-audit","cnf":{{"jkt":"{jkt}"}}}}"#));
+        assert_eq!(dpop("k1"), dpop("k2"));
+        // None of them can be a Worker's TENANT_CLAIM (it would not tell the queue's identities apart).
+        for name in ["aio", "ipaddr", "fva", "event_id", "origin_jti", "cnf"] {
+            assert!(ignores_claim(name), "{name}");
+        }
     }
 }

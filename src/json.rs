@@ -589,6 +589,7 @@ struct Parser<'a> {
     loose: bool,
     /// Scan mode ([`scan`]): the question asked of each member name, how many were met, and
     /// whether one was answered `true`. Values are then checked but not kept.
+    #[allow(clippy::type_complexity)] // one field, read in two places
     keys: Option<(&'a dyn Fn(&str) -> bool, usize, bool)>,
     /// Scan mode: the member name being read.
     key: String,

@@ -174,6 +174,8 @@ impl AuditLogger {
         if let Some(n) = sink.max_events_per_request() {
             batch.max_events = batch.max_events.min(n);
         }
+        // On wasm the core holds JS values (neither Send nor Sync); one thread there.
+        #[allow(clippy::arc_with_non_send_sync)]
         Ok(AuditLogger {
             core: Arc::new(Core {
                 identity: std::sync::OnceLock::new(),
@@ -493,6 +495,7 @@ impl AuditLogger {
     #[doc(hidden)]
     /// (An `async` block, not an `async fn`, which would keep `self` and `event` twice while
     /// the call waits: thousands of calls may wait at once.)
+    #[allow(clippy::manual_async_fn)] // deliberate: see above
     pub fn deliver_shared(&self, event: SharedEvent) -> impl std::future::Future<Output = Result<(), AuditError>> + '_ {
         async move {
             if self.core.closed.load(Ordering::Relaxed) {

@@ -101,18 +101,35 @@ pub fn keepalive_fit(n: usize, body_len: usize) -> usize {
 }
 
 /// The key prefix of `logger`'s records: its target and identity (see src/queue/mod.rs).
+/// The target is everything that decides where a write puts an event: the endpoint or URL, the
+/// database, the trail's name and the three labels (the event's node, the trail node it hangs
+/// off, the user node it is linked to), so an event is only ever re-sent into the place it was
+/// logged for. The trail and user labels are parts only when one is not the default, so the
+/// records of a logger with the default labels keep the scope earlier versions gave them.
 pub(crate) fn queue_scope(logger: &AuditLogger) -> String {
     let c = logger.config();
     let (endpoint, base, id) = (c.endpoint.as_deref().unwrap_or(""), c.base_url(), logger.identity());
-    crate::identity::scope(&[endpoint, base, &c.database, &c.labels.event, &c.trail, id])
+    let parts = [endpoint, base, &c.database, &c.labels.event, &c.trail, id, &c.labels.trail, &c.labels.user];
+    crate::identity::scope(&parts[..if default_trail_and_user_labels(c) { 6 } else { 8 }])
+}
+
+/// Whether `c` has the default trail and user labels (the scopes made before they were parts).
+fn default_trail_and_user_labels(c: &crate::config::Config) -> bool {
+    let d = crate::config::Labels::default();
+    c.labels.trail == d.trail && c.labels.user == d.user
 }
 
 /// The scope an earlier version filed `logger`'s records under (its parts joined with `|`),
 /// when that scope can only be this logger's: none of its parts contains `|` (an identity with
-/// a control character was already hashed; a trail has none). Else `None`: such records are
-/// left to expire rather than risk sending another identity's events.
+/// a control character was already hashed; a trail has none), and the trail and user labels are
+/// the defaults (that scope did not hold them: its records are taken for the default labels').
+/// Else `None`: such records are left to expire rather than risk sending another identity's
+/// events, or sending events into another trail node than the one they were logged for.
 pub(crate) fn legacy_scope(logger: &AuditLogger) -> Option<String> {
     let c = logger.config();
+    if !default_trail_and_user_labels(c) {
+        return None;
+    }
     let (base, id) = (c.base_url(), logger.identity());
     let s = cat(&[
         c.endpoint.as_deref().unwrap_or(""),
@@ -250,6 +267,9 @@ pub(crate) enum Input {
     Online,
     /// The page is going away (`pagehide`).
     PageHide,
+    /// Another logger (another tab) cleared the records under this key prefix with
+    /// `clearQueue()` (the browser's driver hears it on a `BroadcastChannel`).
+    Cleared(String),
 }
 
 /// What an [`Action::Put`] stores. An event's record is written only when the driver performs
@@ -435,6 +455,8 @@ pub(crate) struct Machine {
     gen: u32,
     loaded: bool,
     clears: Vec<u32>,
+    /// Another logger cleared this scope ([`Input::Cleared`]): clear here too, once loaded.
+    remote_clear: bool,
     drain: Drain,
     drain_backoff: u64,
     not_before: i64,
@@ -486,6 +508,7 @@ impl Machine {
             gen: 0,
             loaded: !persistent,
             clears: Vec::new(),
+            remote_clear: false,
             drain: Drain::Idle,
             drain_backoff: DRAIN_MIN_MS,
             not_before: 0,
@@ -587,6 +610,9 @@ impl Machine {
                 }
             }
             Input::PageHide => self.page_hide(now),
+            // Sign-out in another tab: this logger's events are that identity's too, and those it
+            // loaded from the queue would otherwise still go out (redteam16).
+            Input::Cleared(scope) => self.remote_clear |= self.persistent() && scope == self.scope,
         }
         self.finish(now);
     }
@@ -1455,8 +1481,12 @@ impl Machine {
         self.pump(now);
     }
 
-    /// The `clearQueue()` calls waiting, answered (after the load).
+    /// The `clearQueue()` calls waiting, answered (after the load), and a clear another logger of
+    /// this scope made ([`Input::Cleared`]).
     fn answer_clears(&mut self, now: i64) {
+        if std::mem::take(&mut self.remote_clear) {
+            self.clear_now(now);
+        }
         for id in std::mem::take(&mut self.clears) {
             let n = self.clear_now(now);
             self.out.push(Action::Cleared { id, n });
@@ -2361,6 +2391,7 @@ mod tests {
     /// Committed delivery: an event committed within 250 ms never touches storage; one whose
     /// answer is slow is stored at 250 ms and removed after its commit.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn committed_delivery_stores_only_slow_events() {
         let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
         r.log();
@@ -2385,6 +2416,7 @@ mod tests {
     /// each outcome finds its own event among those not stored (kept in call order, found by
     /// binary search, the found ones swept out later), so only the stored ones are deleted.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn committed_delivery_finds_each_unstored_event_out_of_order() {
         let mut r = Rig::known(direct(|c| c.batch.max_events = 2), queue(Delivery::Committed, true));
         r.input(Input::Loaded(Vec::new()));
@@ -2415,6 +2447,7 @@ mod tests {
     /// A failure is stored before the call resolves false; the event waits, and the background
     /// drain re-sends it (1 s backoff, jittered) and removes it once committed.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn a_failed_event_is_stored_and_drained_in_the_background() {
         let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
         let call = r.log();
@@ -2499,6 +2532,7 @@ mod tests {
     /// before the call resolves false with that reason, and `online` sends it at once. Any other
     /// network failure is retried as before.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn offline_a_network_failure_waits_in_the_queue_at_once() {
         let net = || AuditError::Network("Failed to fetch".into());
         let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
@@ -2537,6 +2571,7 @@ mod tests {
 
     /// Queued delivery: the call resolves true once its event is stored, then it is sent.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn queued_delivery_resolves_once_stored() {
         let mut r = Rig::known(direct(|_| {}), queue(Delivery::Queued, true));
         let call = r.log();
@@ -2562,6 +2597,7 @@ mod tests {
     /// An event the endpoint rejects for good becomes a dead letter (stored, listed, counted);
     /// its call resolves false.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn a_rejected_event_becomes_a_dead_letter() {
         let mut r = Rig::new(client(|_| {}), queue(Delivery::Committed, true));
         r.input(Input::Loaded(Vec::new()));
@@ -2587,6 +2623,7 @@ mod tests {
     /// re-sent in birth order with their own UIDs; one that breaks the rules now is
     /// dead-lettered unsent. flush() before the load waits for it.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn recovery_on_load() {
         let logger = direct(|_| {});
         let other = direct(|c| *c = Config::new("http://127.0.0.1:7474").basic_auth("bob", "pw"));
@@ -2634,9 +2671,86 @@ mod tests {
         assert_eq!(flushed(&acts), Some((flush, true)));
     }
 
+    /// Found by redteam16: the scope held the event label but not the trail and user labels, so a
+    /// page whose next version changed `labels.trail` or `labels.user` re-sent the events the
+    /// previous one queued into another trail node (and linked them to another user label).
+    /// Each label is part of the scope now; with the default labels the scope is the one earlier
+    /// versions gave (their records are still found), and an earlier version's `|`-joined scope
+    /// is taken only by a logger with the default labels.
+    #[test]
+    fn the_queue_scope_holds_every_label() {
+        let with = |f: fn(&mut crate::config::Labels)| queue_scope(&direct(|c| f(&mut c.labels)));
+        let default = with(|_| {});
+        let (trail, user, event) =
+            (with(|l| l.trail = "Ledger".into()), with(|l| l.user = "Person".into()), with(|l| l.event = "Ev".into()));
+        for (i, a) in [&default, &trail, &user, &event].iter().enumerate() {
+            for b in [&default, &trail, &user, &event].iter().skip(i + 1) {
+                assert_ne!(a, b);
+                assert!(!a.starts_with(b.as_str()) && !b.starts_with(a.as_str()), "{a:?} {b:?}");
+            }
+        }
+        let logger = direct(|_| {});
+        let parts = ["", "http://127.0.0.1:7474", "neo4j", "AuditEvent", "default", logger.identity()];
+        assert_eq!(default, crate::identity::scope(&parts), "the default labels keep the earlier scope");
+        assert!(legacy_scope(&logger).is_some());
+        assert!(legacy_scope(&direct(|c| c.labels.trail = "Ledger".into())).is_none());
+        assert!(legacy_scope(&direct(|c| c.labels.user = "Person".into())).is_none());
+        // On load, a logger under other labels takes none of the default labels' records.
+        let ev = logger.build_event(None, "X", None, None).unwrap();
+        let mut rec = String::new();
+        ev.write_json(&mut rec);
+        let records = || vec![(cat(&[&default, &ev.uid]), rec.clone())];
+        for other in [&trail, &user, &event] {
+            let s = sort_records(records(), other, None, 0);
+            assert!(s.mine.is_empty() && s.expired.is_empty() && s.moved.is_empty());
+        }
+        assert_eq!(sort_records(records(), &default, None, 0).mine.len(), 1);
+    }
+
+    /// Found by redteam16: `clearQueue()` in one tab removed the stored records, but another
+    /// tab's logger of the same identity kept in memory what it had loaded and still sent it. A
+    /// clear of this scope heard from another logger ([`Input::Cleared`]) clears here too, the
+    /// events it loaded and those it holds; one of another scope changes nothing; one heard
+    /// before the load clears what the load brings.
+    #[test]
+    fn a_clear_heard_from_another_logger_of_this_scope_clears_here_too() {
+        let logger = direct(|c| c.retry.max_attempts = 1);
+        let other = queue_scope(&direct(|c| *c = Config::new("http://127.0.0.1:7474").basic_auth("bob", "pw")));
+        let mut r = Rig::known(logger, queue(Delivery::Committed, true));
+        let stored = r.event();
+        let mut rec = String::new();
+        stored.write_json(&mut rec);
+        let sent = sends(&r.input(Input::Loaded(vec![(r.m.key(&stored.uid), rec.clone())])));
+        r.answer(&sent[0], unavailable(None));
+        let call = r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        r.answer(&s[0], unavailable(None));
+        assert_eq!(r.m.stats().queued, 2);
+        let acts = r.input(Input::Cleared(other.clone()));
+        assert!(acts.iter().all(|a| !matches!(a, Action::DeletePrefix(_))), "{acts:?}");
+        assert_eq!(r.m.stats().queued, 2, "another scope's clear is not this one's");
+        let acts = r.input(Input::Cleared(r.m.scope.clone()));
+        assert!(acts.iter().any(|a| matches!(a, Action::DeletePrefix(p) if *p == r.m.scope)), "{acts:?}");
+        assert!(acts.iter().all(|a| !matches!(a, Action::Cleared { .. })), "no clearQueue() call to answer here");
+        assert_eq!((r.m.stats().queued, r.m.stats().dropped), (0, 2));
+        assert!(dones(&acts).is_empty(), "the call had already resolved false: {call}");
+        let id = r.m.flush(r.now);
+        let acts = r.acts();
+        assert!(sends(&acts).is_empty());
+        assert_eq!(flushed(&acts), Some((id, true)));
+        // Heard before the load: what the load brings is cleared, not sent.
+        let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
+        r.input(Input::Cleared(r.m.scope.clone()));
+        let acts = r.input(Input::Loaded(vec![(r.m.key(&stored.uid), rec)]));
+        assert!(sends(&acts).is_empty(), "{acts:?}");
+        assert_eq!(r.m.stats().queued, 0);
+    }
+
     /// `pagehide`: what is in flight unstored is stored now, and the waiting events go out once
     /// more with keepalive (as many as fit the budget), oldest first.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn pagehide_stores_and_sends_with_keepalive() {
         let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
         r.logs(3);
@@ -2656,6 +2770,7 @@ mod tests {
     /// flush(): false while events wait (with the reason in lastError), true once delivered;
     /// clear() removes this identity's events and dead letters; close() refuses new events.
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn flush_clear_and_close() {
         let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
         r.input(Input::Loaded(Vec::new()));
@@ -2814,6 +2929,7 @@ mod tests {
     /// nothing is sent afterwards and flush() answers at once. (Before: clear() answered 0 and
     /// the buffered events were sent after the commit.)
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn clear_removes_the_batch_buffer() {
         let mut r = Rig::known(direct(|c| c.batch.max_in_flight = 1), queue(Delivery::Committed, true));
         r.input(Input::Loaded(Vec::new()));
@@ -2847,6 +2963,7 @@ mod tests {
     /// its call waits and resolves false now; no retry comes later, and flush() answers at
     /// once. (Before: clear() answered 0 and the retry sent the event after the sign-out.)
     #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn clear_removes_a_batch_backing_off() {
         for delivery in [Delivery::Queued, Delivery::Committed] {
             let mut r = Rig::known(direct(|c| c.retry = policy()), queue(delivery, true));

@@ -745,6 +745,7 @@ async fn a_signed_stream_whose_trail_head_was_removed_is_not_ok() {
 /// begins a new stream, and the trail verifies `ok` with the public key alone. Only a head kept
 /// outside Neo4j (`report.signed_head`, passed back as an anchor) shows the deletion.
 #[tokio::test]
+#[cfg(not(feature = "worker"))] // anchors: not in the Worker's build
 async fn a_signed_stream_deleted_whole_with_its_head_is_caught_only_by_an_anchor() {
     use neo4j_audit::ingest::handle;
     let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-wiped");
@@ -1030,6 +1031,7 @@ async fn legacy_unbound_streams_verify_and_strict_mode_refuses_them() {
 /// An auditor's review of an unsigned (client) stream, against the real Neo4j: what each kind of
 /// damage is reported as, and what is inherently invisible without an anchor outside Neo4j.
 #[tokio::test]
+#[cfg(not(feature = "worker"))] // anchors: not in the Worker's build
 async fn unsigned_stream_damage_is_reported_as_documented() {
     // The newest events deleted (truncation): the stream still verifies; only the head anchored
     // elsewhere (chain_head) shows it — the report's head is behind the anchor.

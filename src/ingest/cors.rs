@@ -28,7 +28,7 @@ pub struct Cors {
 
 impl Cors {
     /// Parses a comma-separated list; each entry is trimmed and put in the form a browser sends
-    /// as `Origin` ([`origin_form`]: a page URL such as `https://App.example/app/` allows
+    /// as `Origin` (`origin_form`: a page URL such as `https://App.example/app/` allows
     /// `https://app.example`). `*` and `null` are dropped (see the module documentation).
     pub fn parse(list: &str) -> Self {
         let mut origins = Vec::new();

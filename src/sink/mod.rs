@@ -57,6 +57,7 @@ async fn ingest_write<E: Borrow<AuditEvent>>(s: &IngestSink, events: &[E]) -> Re
 
 /// One of the two sinks.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // one per logger, never moved in a hot path: no box needed
 pub(crate) enum Sink {
     Neo4j(Neo4jSink),
     Ingest(IngestSink),

@@ -77,8 +77,14 @@ pub fn benchmark_sizes() -> Vec<f64> {
 
 #[cfg(feature = "bench-alloc")]
 mod counting {
-    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::alloc::{GlobalAlloc, Layout};
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+    // The allocator the build has (talc's in the Workers builds, else std's), counted.
+    #[cfg(feature = "talc")]
+    use crate::HEAP as Inner;
+    #[cfg(not(feature = "talc"))]
+    use std::alloc::System as Inner;
 
     pub static BYTES: AtomicUsize = AtomicUsize::new(0);
     pub static COUNT: AtomicUsize = AtomicUsize::new(0);
@@ -87,7 +93,7 @@ mod counting {
 
     unsafe impl GlobalAlloc for Counting {
         unsafe fn alloc(&self, l: Layout) -> *mut u8 {
-            let p = unsafe { System.alloc(l) };
+            let p = unsafe { Inner.alloc(l) };
             if !p.is_null() {
                 BYTES.fetch_add(l.size(), Relaxed);
                 COUNT.fetch_add(1, Relaxed);
@@ -95,7 +101,7 @@ mod counting {
             p
         }
         unsafe fn alloc_zeroed(&self, l: Layout) -> *mut u8 {
-            let p = unsafe { System.alloc_zeroed(l) };
+            let p = unsafe { Inner.alloc_zeroed(l) };
             if !p.is_null() {
                 BYTES.fetch_add(l.size(), Relaxed);
                 COUNT.fetch_add(1, Relaxed);
@@ -103,12 +109,12 @@ mod counting {
             p
         }
         unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
-            unsafe { System.dealloc(p, l) };
+            unsafe { Inner.dealloc(p, l) };
             BYTES.fetch_sub(l.size(), Relaxed);
             COUNT.fetch_sub(1, Relaxed);
         }
         unsafe fn realloc(&self, p: *mut u8, l: Layout, new: usize) -> *mut u8 {
-            let q = unsafe { System.realloc(p, l, new) };
+            let q = unsafe { Inner.realloc(p, l, new) };
             if !q.is_null() {
                 BYTES.fetch_add(new, Relaxed);
                 BYTES.fetch_sub(l.size(), Relaxed);

@@ -89,22 +89,32 @@ pub fn call_text(
     if !(20.0..=buf.len() as f64).contains(&n) {
         return Err(bad());
     }
-    buf.truncate(n as usize);
-    let (text, lens) = buf.split_at(buf.len() - 20);
+    let (text, lens) = buf[..n as usize].split_at(n as usize - 20);
     let text = std::str::from_utf8(text).map_err(|_| bad())?;
     // Details, uid, name, action type, category; -1: absent.
-    let mut out: [Option<String>; 5] = Default::default();
+    let mut out: [Option<&str>; 5] = Default::default();
     let mut at = 0;
     for (o, l) in out.iter_mut().zip(lens.chunks_exact(4)) {
         let l = i32::from_le_bytes([l[0], l[1], l[2], l[3]]);
         if l >= 0 {
             let end = at + l as usize;
-            *o = Some(text.get(at..end).ok_or_else(bad)?.to_owned());
+            *o = Some(text.get(at..end).ok_or_else(bad)?);
             at = end;
         }
     }
     let [details, uid, name, action_type, category] = out;
-    Ok((uid.map(|uid| crate::event::User { uid, name }), action_type.ok_or_else(bad)?, category, details))
+    let own = |s: Option<&str>| s.map(str::to_owned);
+    let (uid, name, action_type, category) =
+        (own(uid), own(name), action_type.ok_or_else(bad)?.to_owned(), own(category));
+    // The details, first in the room, stay where the host wrote them (not copied out): the room
+    // cut to them (shrunk in place).
+    let details = details.map(str::len).map(|l| {
+        buf.truncate(l);
+        buf.shrink_to_fit();
+        // SAFETY: the first `l` bytes are the details, a `str` cut from the validated text above.
+        unsafe { String::from_utf8_unchecked(buf) }
+    });
+    Ok((uid.map(|uid| crate::event::User { uid, name }), action_type, category, details))
 }
 
 /// Why details.js refused a call. Out of line in the Workers build: V8 compiles a wasm function

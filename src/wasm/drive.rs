@@ -63,6 +63,9 @@ extern "C" {
     fn wait(this: &Driver, id: u32, how: u32) -> js_sys::Promise;
     #[wasm_bindgen(method)]
     fn settle(this: &Driver, id: u32, value: &JsValue);
+    /// Settles each of `ids` with `ok` (a batch's calls: one crossing, not one per call).
+    #[wasm_bindgen(method, js_name = settleAll)]
+    fn settle_all(this: &Driver, ids: &[u32], ok: bool);
     /// The body crosses as its UTF-8 bytes (a view of wasm memory, copied there before `fetch`),
     /// not as a JS string decoded in the glue and encoded again by `fetch`.
     #[wasm_bindgen(method)]
@@ -217,6 +220,9 @@ fn input_of(m: &RefCell<Machine>, kind: u32, req: u32, status: u32, text: JsValu
         5 => Input::Stored { key: text.as_string().unwrap_or_default(), ok: status == 1 },
         6 => Input::Loaded(records_of(&text, &extra)),
         7 => Input::Online,
+        // Only a durable queue's driver (src/wasm/store.js) reports it: not in the Workers build.
+        #[cfg(not(feature = "memory-queue"))]
+        10 => Input::Cleared(text.as_string().unwrap_or_default()),
         _ => Input::PageHide,
     }
 }
@@ -236,16 +242,31 @@ fn records_of(keys: &JsValue, values: &JsValue) -> Vec<(String, String)> {
     records
 }
 
-/// Hands the machine's actions to the driver, in order.
+/// Hands the machine's actions to the driver, in order. A run of calls answered alike (a
+/// batch's) goes over in one `settleAll`, resolved in the same order.
 fn perform(m: &RefCell<Machine>, d: &Driver) {
     let actions = m.borrow_mut().actions();
+    let mut run: (Vec<u32>, bool) = (Vec::new(), true);
+    let flush = |run: &mut (Vec<u32>, bool)| {
+        if !run.0.is_empty() {
+            d.settle_all(&run.0, run.1);
+            run.0.clear();
+        }
+    };
     for a in actions {
-        match a {
-            Action::Send { req, request: r } => d.send(req, &r.url, &header_lines(&r), r.body.as_bytes()),
-            Action::Done { call, result } => {
-                // lastError was set by the machine (Machine::done).
-                d.settle(call, &JsValue::from_bool(result.is_ok()));
+        if let Action::Done { call, result } = &a {
+            // lastError was set by the machine (Machine::done).
+            if run.1 != result.is_ok() {
+                flush(&mut run);
+                run.1 = result.is_ok();
             }
+            run.0.push(*call);
+            continue;
+        }
+        flush(&mut run);
+        match a {
+            Action::Done { .. } => {}
+            Action::Send { req, request: r } => d.send(req, &r.url, &header_lines(&r), r.body.as_bytes()),
             // As a delay: the driver's own clock (Date.now) is the wall clock, not the machine's.
             Action::Timer(at) => d.timeout(at.map_or(-1.0, |t| (t - steady_millis()).max(0) as f64)),
             Action::Turn => d.turn(),
@@ -266,6 +287,7 @@ fn perform(m: &RefCell<Machine>, d: &Driver) {
             Action::Load => d.load(),
         }
     }
+    flush(&mut run);
     let g = m.borrow();
     g.logger().counters().set_queued(g.stats().queued);
 }

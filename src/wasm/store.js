@@ -33,6 +33,21 @@ export class Driver extends Memory {
       w.addEventListener("pagehide", this.hide);
       w.addEventListener("online", this.online);
     }
+    // clearQueue() (sign-out) removes the stored records, but a logger of the same identity in
+    // another tab (or on this page) keeps in memory what it already loaded and would still send
+    // it: each clear is told to the loggers of this queue, and a logger of that scope clears too.
+    // What a remote clear deletes again is not told again (no echo).
+    if (this.h && globalThis.BroadcastChannel) {
+      this.ch = new BroadcastChannel("neo4j-audit:" + store);
+      this.ch.onmessage = (e) => {
+        this.remote = true;
+        try {
+          this.input(this, 10, 0, 0, String(e.data));
+        } finally {
+          this.remote = false;
+        }
+      };
+    }
   }
 
   resolve(ok, v) {
@@ -59,6 +74,7 @@ export class Driver extends Memory {
 
   delPrefix(prefix) {
     delPrefix(this.h, prefix);
+    if (!this.remote) this.ch?.postMessage(prefix);
   }
 
   load() {
@@ -76,6 +92,8 @@ export class Driver extends Memory {
 
   stop() {
     super.stop();
+    this.ch?.close();
+    this.ch = undefined;
     if (this.w) {
       this.w.removeEventListener("pagehide", this.hide);
       this.w.removeEventListener("online", this.online);

@@ -1,7 +1,7 @@
 // The package as users install it: `npm pack` of pkg/, the tarball installed into throwaway projects
 // (tests/install/projects.mjs, cached under .cache/install/) that import it by name with no loader
-// code — plain Node, Vite 5, esbuild, webpack 5, Rollup, two wrangler Workers and a strict TypeScript
-// project. Each is built as its user would; the browser apps run in headless Chromium and the
+// code — plain Node, Vite 5, esbuild, webpack 5, Rollup, server bundles for Node (webpack, esbuild),
+// two wrangler Workers and a strict TypeScript project. Each is built as its user would; the browser apps run in headless Chromium and the
 // Workers in workerd (`wrangler dev`), every event is written to the real Neo4j and read back from
 // it independently.
 import { test, before, after } from "node:test";
@@ -40,6 +40,7 @@ test("the tarball holds the three entries, each with its runtime files and types
       assert.ok(listed.includes(`${dir}${f}`), `${dir}${f} not in the tarball`);
     }
   }
+  for (const f of ["README.md", "LICENSE"]) assert.ok(listed.includes(f), `${f} not in the tarball`);
   // The write entry is the write path only; the Worker handler is only in the Worker entry.
   const dts = (dir) => readFileSync(join(ROOT, "pkg", dir, "neo4j_audit.d.ts"), "utf8");
   assert.doesNotMatch(dts(""), /getAuditTrail|verifyTrail|handleIngest/);
@@ -165,6 +166,38 @@ test("esbuild: the file loader emits each .wasm for init(); the page logs and re
 
 test("webpack 5: asset modules emit each .wasm; the page logs and reads back in Chromium", () =>
   bundledApp("webpack", ["build.mjs"]));
+
+/** Builds the server bundle of project `name` (build-server.mjs `args`) and runs `bundle` in Node. */
+function serverBundle(name, bundle, args = []) {
+  const dir = project(name, tarball, TOOLS[name]);
+  cpSync(join(APPS, "server/server.js"), join(dir, "src/server.js"));
+  run(dir, process.execPath, ["build-server.mjs", ...args]);
+  const trail = unique(`install-${name}-server`);
+  const app = JSON.stringify({ config: config(trail), actionType: "BUNDLED_FOR_NODE", bundler: name });
+  return { trail, run: () => JSON.parse(run(dir, process.execPath, [bundle], { AUDIT_APP: app }).trim().split("\n").pop()) };
+}
+
+/** Runs a server bundle made by serverBundle(…) and reads its event back from Neo4j. */
+async function serverLogs({ trail, run: start }, bundler) {
+  assert.deepEqual(start(), { ok: true, err: null, read: [["BUNDLED_FOR_NODE", "u-server"]] });
+  assert.deepEqual(await events(trail), [["BUNDLED_FOR_NODE", "u-server", JSON.stringify({ bundler })]]);
+}
+
+test("webpack 5 with experiments.asyncWebAssembly on: still emits each .wasm as an asset; the page logs and reads back in Chromium", () =>
+  bundledApp("webpack", ["build.mjs", "async"], "dist-async"));
+
+test("webpack 5 server bundle (target node, url: \"relative\" as Next.js builds a route handler): logs and reads back in Node", () =>
+  // Found by a new user: Next.js (webpack and Turbopack) turned node.js's `new URL("…_bg.wasm",
+  // import.meta.url)` into "/_next/static/media/…", and `next build` failed on readFileSync's
+  // ERR_INVALID_ARG_TYPE ("Received an instance of URL") in any route handler or server action.
+  serverLogs(serverBundle("webpack", "dist-server/server.cjs"), "webpack"));
+
+test("esbuild server bundle (platform node): the package left out of it as the README says logs; bundled in, the error says so", async () => {
+  // Found by a new user: bundled in, the import failed with a bare ENOENT for dist-server/neo4j_audit_bg.wasm.
+  const bundled = serverBundle("esbuild", "dist-server/server.mjs");
+  assert.throws(bundled.run, /neo4j-audit: cannot read its \.wasm at file:.*dist-server\/neo4j_audit_bg\.wasm \(ENOENT\): a bundle for Node moved this module away from it; leave the package out of the bundle, for Node to import from node_modules \(esbuild: --packages=external;/);
+  await serverLogs(serverBundle("esbuild", "dist-server/server.mjs", ["external"]), "esbuild");
+});
 
 test("Rollup with the README's rollup.config.js: emits each .wasm; the page logs and reads back in Chromium", () => {
   const readme = readFileSync(join(ROOT, "README.md"), "utf8");

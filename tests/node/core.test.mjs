@@ -126,10 +126,12 @@ test("constructor throws descriptive errors for bad config", () => {
 test("the browser module used before init(): the constructor names the fix, the one-shot resolves false", async () => {
   // Found by a new user: forgetting `await init()` in a bundled app threw "Cannot read properties
   // of undefined (reading 'auditlogger_new')", and the one-shot logUserAction threw as well.
-  for (const entry of ["", "read/"]) {
+  // The read entry's names it (found by a new user who had awaited "neo4j-audit"'s init() only).
+  for (const [entry, message] of [["", /^neo4j-audit is not initialised: `await init\(\)` \(the default export\)/],
+    ["read/", /^neo4j-audit\/read is not initialised: `await init\(\)` \(its default export\)/]]) {
     // A module instance of its own (the query string), never initialised.
     const pkg = await import(new URL(`../../pkg/${entry}neo4j_audit.js?uninitialised`, import.meta.url).href);
-    assert.throws(() => new pkg.AuditLogger(config("never")), { message: /^neo4j-audit is not initialised: `await init\(\)`/ });
+    assert.throws(() => new pkg.AuditLogger(config("never")), { message });
     assert.equal(await pkg.logUserAction(config("never"), null, "NEVER"), false);
   }
 });
@@ -160,7 +162,11 @@ test("the url checks on wasm (the host's URL, read in one call): each refusal sa
   // A bare "?" or "#" leaves URL's search and hash empty: the raw text settles it.
   assert.throws(make("http://h:7474/?"), /url must not have a query or fragment/);
   assert.throws(make("http://h:7474#"), /url must not have a query or fragment/);
-  assert.throws(make("file:///tmp/x"), /url must be http or https, not "file"/);
+  assert.throws(make("file:///tmp/x"), /url must be http or https, not "file"$/);
+  // A driver's Bolt URI (found by a new user): the message says which URL to give instead.
+  for (const url of ["bolt://127.0.0.1:7687", "neo4j://127.0.0.1:7687", "neo4j+s://abc123.databases.neo4j.io"]) {
+    assert.throws(make(url), /url must be http or https, not "(bolt|neo4j|neo4j\+s)"; a driver's Bolt URI: give Neo4j's HTTP URL instead, e\.g\. http:\/\/127\.0\.0\.1:7474 \(Aura: https:\/\/<id>\.databases\.neo4j\.io\)$/);
+  }
   for (const url of ["https://127.0.0.1:7473/", "http://[::1]:7474", "https://Example.COM:7473", "https://h.example/base/"]) {
     make(url)().free();
   }
@@ -227,6 +233,19 @@ test("a url with a path: false with an HTTP 404 reason naming the url, no schema
   assert.equal(await logger.logUserAction(null, "PATH"), false);
   assert.match(logger.lastError, /^HTTP 404: Not Found \(url must be Neo4j's base URL/);
   assert.equal(logger.schemaWarning, undefined);
+});
+
+test("a url with surrounding whitespace (a padded environment value) is written to; a url without a scheme says to add one", async () => {
+  // Found by a new user: " http://…:7474 " passed the constructor, then every call failed with
+  // "network error: Failed to parse URL from  http://…:7474 /db/neo4j/tx/commit".
+  const trail = unique("nodepadded");
+  const logger = new pkg.AuditLogger(config(trail, { url: ` ${NEO4J_URL} \n` }));
+  assert.equal(await logger.logUserAction(null, "PADDED"), true, logger.lastError);
+  assert.deepEqual(await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType", { trail }), [["PADDED"]]);
+  for (const url of ["localhost:7474", "127.0.0.1:7474"]) {
+    assert.throws(() => new pkg.AuditLogger(config(trail, { url })),
+      /^Error: invalid config: url must start with http:\/\/ or https:\/\/, e\.g\. http:\/\/127\.0\.0\.1:7474$/);
+  }
 });
 
 test("ensureSchema resolves true and is idempotent", async () => {

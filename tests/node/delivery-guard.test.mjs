@@ -6,10 +6,7 @@
 // and concurrent first writes that must create the schema first.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { randomBytes } from "node:crypto";
-import { loadPkg, unique, config, cypher, trailEvents, proxyToNeo4j, closedPort, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "./helpers.mjs";
-import { signJwt } from "../worker/jwt.mjs";
+import { loadPkg, unique, config, cypher, trailEvents, proxyToNeo4j, closedPort, ingestServer as ingestServerAt, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "./helpers.mjs";
 
 const pkg = await loadPkg();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -478,34 +475,11 @@ test("concurrent first writes on labels with no schema yet: the schema is made f
   }
 });
 
-/** The ingest Worker (pkg/worker's handleIngest) served from Node on 127.0.0.1, writing into the
- *  real Neo4j under `trail`; `env` adds Worker settings. `posts` lists each POST's event count and
- *  answer status. */
+/** helpers.mjs ingestServer, closed after the file's tests. */
 async function ingestServer(trail, env = {}) {
-  const worker = await loadPkg("worker");
-  const secret = randomBytes(32).toString("base64url");
-  const fullEnv = {
-    NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, AUDIT_JWT_SECRET: secret, AUDIT_TRAIL: trail,
-    RATE_LIMITER: { limit: async () => ({ success: true }) }, ...env,
-  };
-  const posts = [];
-  const server = createServer(async (req, res) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks);
-    const request = new Request(`http://127.0.0.1${req.url}`, {
-      method: req.method, headers: req.headers, body: req.method === "POST" ? body : undefined,
-    });
-    const answer = await worker.handleIngest(request, fullEnv);
-    if (req.method === "POST") posts.push({ events: JSON.parse(body).events.length, status: answer.status });
-    res.writeHead(answer.status, Object.fromEntries(answer.headers));
-    res.end(Buffer.from(await answer.arrayBuffer()));
-  });
-  await new Promise((r) => server.listen(0, "127.0.0.1", r));
-  proxies.push({ close: () => server.close() });
-  const now = Math.floor(Date.now() / 1000);
-  const token = await signJwt(secret, { sub: "alice", aud: "neo4j-audit", iat: now, exp: now + 600 });
-  return { endpoint: `http://127.0.0.1:${server.address().port}/v1/events`, token, posts };
+  const ingest = await ingestServerAt(trail, env);
+  proxies.push(ingest);
+  return ingest;
 }
 
 test("client mode: a batch the endpoint rejects is split until the bad event stands alone; the others commit, it becomes one dead letter", async () => {

@@ -1,8 +1,9 @@
 // Shared by the Node tests: load pkg/ into Node and talk to the real Neo4j independently.
 import { readFileSync } from "node:fs";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { createServer } from "node:http";
+import { signJwt } from "../worker/jwt.mjs";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const NEO4J_URL = process.env.NEO4J_URL ?? "http://127.0.0.1:7474";
@@ -99,4 +100,34 @@ export async function proxyToNeo4j(intercept = () => false) {
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return Object.assign(state, { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() });
+}
+
+/** The ingest Worker (pkg/worker's handleIngest) served from Node on 127.0.0.1, writing into the
+ *  real Neo4j under `trail`; `env` adds Worker settings. `posts` lists each POST's event count and
+ *  answer status; `handle(request)` is the Worker itself (no server between); `token` is alice's. */
+export async function ingestServer(trail, env = {}) {
+  const worker = await loadPkg("worker");
+  const secret = randomBytes(32).toString("base64url");
+  const fullEnv = {
+    NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, AUDIT_JWT_SECRET: secret, AUDIT_TRAIL: trail,
+    RATE_LIMITER: { limit: async () => ({ success: true }) }, ...env,
+  };
+  const handle = (request) => worker.handleIngest(request, fullEnv);
+  const posts = [];
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    const request = new Request(`http://127.0.0.1${req.url}`, {
+      method: req.method, headers: req.headers, body: req.method === "POST" ? body : undefined,
+    });
+    const answer = await handle(request);
+    if (req.method === "POST") posts.push({ events: JSON.parse(body).events.length, status: answer.status });
+    res.writeHead(answer.status, Object.fromEntries(answer.headers));
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const now = Math.floor(Date.now() / 1000);
+  const token = await signJwt(secret, { sub: "alice", aud: "neo4j-audit", iat: now, exp: now + 600 });
+  return { endpoint: `http://127.0.0.1:${server.address().port}/v1/events`, token, posts, handle, close: () => server.close() };
 }

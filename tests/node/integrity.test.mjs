@@ -5,7 +5,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
-import { loadPkg, unique, config, cypher, trailEvents, proxyToNeo4j, closedPort, ROOT, NEO4J_URL, NEO4J_PASSWORD } from "./helpers.mjs";
+import { loadPkg, unique, config, cypher, trailEvents, proxyToNeo4j, closedPort, ingestServer, ROOT, NEO4J_URL, NEO4J_PASSWORD } from "./helpers.mjs";
 
 const pkg = await loadPkg();
 const readPkg = await loadPkg("read");
@@ -74,6 +74,83 @@ test("the rule table refuses at call time what the Worker would refuse, and noth
   }
   assert.equal(logger.stats().queued, 0);
   assert.deepEqual(await trailEvents(trail), []);
+});
+
+test("client and Worker agree on every boundary of the rule table: refused by both (false + invalid input, 4xx JSON) or accepted by both", async () => {
+  // redteam16: each value is logged by a client-mode logger through the Worker (pkg/worker's
+  // handleIngest, real Neo4j) and sent by hand to the same Worker as its body would carry it. A value
+  // the client accepts that the Worker then refuses becomes a dead letter; one the client refuses
+  // that the Worker takes is a rule the client made up: either is a disagreement.
+  const trail = unique("agree");
+  const ingest = await ingestServer(trail, { ALLOWED_TARGET_LABELS: `Document,_x,L${"x".repeat(63)}` });
+  proxies.push(ingest);
+  const logger = new pkg.AuditLogger({ endpoint: ingest.endpoint, token: ingest.token, queue: { enabled: false } });
+  const nest = (n, leaf = {}) => (n <= 1 ? leaf : { a: nest(n - 1, leaf) });
+  const arrays = (n) => (n <= 1 ? [] : [arrays(n - 1)]);
+  // {"k":"…"} is 8 bytes around its text.
+  const sized = (bytes, unit = "x", unitBytes = 1) => ({ k: unit.repeat(Math.floor((bytes - 8) / unitBytes)) + "x".repeat((bytes - 8) % unitBytes) });
+  const t = (label, uid = "d-1", role) => ({ label, uid, ...(role === undefined ? {} : { role }) });
+  const cases = [
+    ["actionType 64", "A".repeat(64)], ["actionType 65", "A".repeat(65)], ["actionType empty", ""],
+    ["actionType all chars", "Az09_.:-"], ["actionType space", "A B"], ["actionType é", "é"],
+    ["category 64", "A", "C".repeat(64)], ["category 65", "A", "C".repeat(65)], ["category empty", "A", ""],
+    ["category null", "A", null], ["category slash", "A", "a/b"],
+    ["details 16 levels", "A", null, nest(16)], ["details 17 levels", "A", null, nest(17)],
+    ["details 16 levels, arrays", "A", null, { a: arrays(15) }], ["details 17 levels, arrays", "A", null, { a: arrays(16) }],
+    ["details 65536 B", "A", null, sized(65536)], ["details 65537 B", "A", null, sized(65537)],
+    ["details 65536 B escaped", "A", null, sized(65536, "\u0001", 6)], ["details 65537 B escaped", "A", null, sized(65537, "\u0001", 6)],
+    ["details 65536 B quotes", "A", null, sized(65536, '"', 2)], ["details 65537 B quotes", "A", null, sized(65537, '"', 2)],
+    ["details 65536 B é", "A", null, sized(65536, "é", 2)], ["details 65537 B é", "A", null, sized(65537, "é", 2)],
+    ["details 65536 B emoji", "A", null, sized(65536, "😀", 4)], ["details 65537 B emoji", "A", null, sized(65537, "😀", 4)],
+    ["details 65536 B U+2028", "A", null, sized(65536, "\u2028", 3)], ["details 65537 B U+2028", "A", null, sized(65537, "\u2028", 3)],
+    ["details empty", "A", null, {}], ["details array", "A", null, [1]], ["details string", "A", null, "s"],
+    ["details number", "A", null, 5], ["details empty key", "A", null, { "": 1 }], ["details control key", "A", null, { "\u0000k": 1 }],
+    ["details max double", "A", null, { n: 1.7976931348623157e308 }], ["details min double", "A", null, { n: 5e-324 }],
+    ["details -0", "A", null, { n: -0 }], ["details 1e21", "A", null, { n: 1e21 }],
+    ["16 targets", "A", null, null, Array.from({ length: 16 }, (_, i) => t("Document", `d-${i}`))],
+    ["17 targets", "A", null, null, Array.from({ length: 17 }, (_, i) => t("Document", `d-${i}`))],
+    ["target twice", "A", null, null, [t("Document"), t("Document")]],
+    ["target label 64", "A", null, null, [t(`L${"x".repeat(63)}`)]], ["target label 65", "A", null, null, [t(`L${"x".repeat(64)}`)]],
+    ["target label _x", "A", null, null, [t("_x")]], ["target label 1x", "A", null, null, [t("1x")]],
+    ["target label empty", "A", null, null, [t("")]], ["target uid 1024 B", "A", null, null, [t("Document", "u".repeat(1024))]],
+    ["target uid 1025 B", "A", null, null, [t("Document", "u".repeat(1025))]], ["target uid blank", "A", null, null, [t("Document", " ")]],
+    ["target uid control", "A", null, null, [t("Document", "a\u0007")]], ["target uid empty", "A", null, null, [t("Document", "")]],
+    ["target role ok", "A", null, null, [t("Document", "d-1", "subject")]], ["target role empty", "A", null, null, [t("Document", "d-1", "")]],
+    ["target role null", "A", null, null, [t("Document", "d-1", null)]], ["target role space", "A", null, null, [t("Document", "d-1", "a b")]],
+    ["targets empty", "A", null, null, []],
+  ];
+  const disagree = [];
+  for (const [name, action, category, details, targets] of cases) {
+    const ok = await logger.logUserAction(null, action, category, details, targets === undefined || targets === null ? undefined : { targets });
+    const why = logger.lastError ?? "";
+    const body = { actionType: action };
+    if (category !== null && category !== undefined) body.category = category;
+    if (details !== null && details !== undefined) body.details = details;
+    if (targets !== null && targets !== undefined) body.targets = targets;
+    const answer = await ingest.handle(new Request("http://127.0.0.1/v1/events", {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ingest.token}` }, body: JSON.stringify(body),
+    }));
+    const text = await answer.text();
+    const workerOk = answer.status === 201;
+    const workerRefused = answer.status >= 400 && answer.status < 500 && JSON.parse(text).error !== undefined;
+    const clientRefused = !ok && why.startsWith("invalid input:");
+    if (!(ok && workerOk) && !(clientRefused && workerRefused)) {
+      disagree.push(`${name}: client ${ok ? "true" : `false (${why.slice(0, 100)})`}, Worker ${answer.status} ${text.slice(0, 120)}`);
+    }
+  }
+  assert.deepEqual(disagree, []);
+  // Identity only from the verified token: the client-mode logger's user argument is not sent
+  // (the event is alice's, the token's), and a body naming a user is refused whoever it names.
+  assert.equal(await logger.logUserAction({ uid: "mallory", name: "Mallory" }, "WHO_AM_I"), true, logger.lastError);
+  const who = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e {eventType: 'WHO_AM_I'}) RETURN e.userUID, e.userName", { trail });
+  assert.deepEqual(who, [["alice", null]]);
+  for (const field of ["userUID", "userName", "user", "uid"]) {
+    const answer = await ingest.handle(new Request("http://127.0.0.1/v1/events", {
+      method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${ingest.token}` },
+      body: JSON.stringify({ actionType: "A", [field]: "alice" }),
+    }));
+    assert.equal(answer.status, 403, field);
+  }
 });
 
 test("lone UTF-16 surrogates are refused, never stored altered", async () => {

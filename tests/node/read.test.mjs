@@ -277,6 +277,48 @@ test("the stored chain verifies with an independent implementation of the README
   assert.notEqual(readmeHash(tampered), tampered.hash);
 });
 
+test("in Node the chain is hashed by the host's crypto.hash, and it verifies with the wasm's own SHA-256 both ways", async () => {
+  // Each side in a process of its own (src/wasm/hash.js looks for the host's hash once, when the
+  // package is loaded): "host" counts the calls of node:crypto's hash that the package makes;
+  // "wasm" hides process.getBuiltinModule, so the wasm's sha2 hashes and verifies.
+  const { execFileSync } = await import("node:child_process");
+  const trail = unique("node-hosthash");
+  const side = (mode) => JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", `
+    const [mode, trail] = process.argv.slice(1);
+    let calls = 0;
+    const real = process.getBuiltinModule;
+    if (mode === "wasm") process.getBuiltinModule = undefined;
+    else process.getBuiltinModule = (name) => {
+      const m = real(name);
+      return name === "node:crypto" ? { hash: (...a) => (calls++, m.hash(...a)) } : m;
+    };
+    const { loadPkg, config } = await import(${JSON.stringify(new URL("./helpers.mjs", import.meta.url).href)});
+    const pkg = await loadPkg("read");
+    const logger = new pkg.AuditLogger(config(trail));
+    const before = await logger.verifyTrail();
+    for (let i = 0; i < 3; i++) {
+      if (!(await logger.logUserAction({ uid: "u" + i, name: "Ann \\"Ü\\"" }, "LOGIN", null, { i, note: "a\\nb ✓" }))) throw new Error(logger.lastError);
+    }
+    const after = await logger.verifyTrail();
+    await logger.close();
+    console.log(JSON.stringify({ calls, before, after }));
+  `, mode, trail], { encoding: "utf8", env: process.env }));
+  const host = side("host");
+  // Its known-answer check at load, then one hash per event.
+  assert.ok(host.calls >= 4, JSON.stringify(host));
+  assert.equal(host.after.ok, true, JSON.stringify(host.after));
+  // The wasm's SHA-256 verifies the host-hashed stream, and the host the wasm-hashed one.
+  const wasm = side("wasm");
+  assert.equal(wasm.calls, 0);
+  assert.equal(wasm.before.ok, true, JSON.stringify(wasm.before));
+  assert.equal(wasm.before.streams.length, 1);
+  assert.equal(wasm.after.ok, true, JSON.stringify(wasm.after));
+  assert.equal(wasm.after.streams.length, 2);
+  const again = side("host");
+  assert.equal(again.before.ok, true, JSON.stringify(again.before));
+  assert.equal(again.before.streams.length, 2);
+});
+
 test("after close(): ensureSchema resolves false and the reads null, each with a closed: reason", async () => {
   // Found by a new user: the README says later calls resolve false (closed:), but ensureSchema()
   // still resolved true and the reads still answered after close().

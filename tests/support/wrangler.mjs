@@ -31,15 +31,17 @@ export const auditPage = (title) => `<!doctype html><meta charset="utf-8"><title
 
 /** A static site on its own origin: the package's files under /pkg/ (neo4j_audit.js, the .wasm and
  *  the JS snippets under /pkg/snippets/) from pkg/ (not cached, so a reload loads them again),
- *  `pageHtml` for every other path. On `port` (default: a free one). */
-export async function serveSite(pageHtml, port = 0) {
-  const server = createServer((req, res) => {
+ *  `pageHtml` for every other path. On `port` (default: a free one). `other(req, res)`, when
+ *  given, may answer any other request itself first (returning true). */
+export async function serveSite(pageHtml, port = 0, other = () => false) {
+  const server = createServer(async (req, res) => {
     const m = /^\/pkg\/((?:snippets\/[\w.-]+\/(?:[\w-]+\/)*)?[\w-]+(?:\.js|_bg\.wasm))$/.exec(req.url);
     if (m && !m[1].includes("..")) {
       res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm", "Cache-Control": "no-store" });
       res.end(readFileSync(join(ROOT, "pkg", m[1])));
       return;
     }
+    if (await other(req, res)) return;
     res.writeHead(200, { "Content-Type": "text/html" });
     res.end(pageHtml);
   });
