@@ -78,8 +78,9 @@ use crate::AuditLogger;
 pub(crate) enum Cmd {
     /// Deliver one built event; the outcome on the channel.
     Log(SharedEvent, oneshot::Sender<Result<(), AuditError>>),
-    /// Flush: `true` when no batch failed meanwhile.
-    Flush(oneshot::Sender<bool>),
+    /// Flush: `true` when no batch failed meanwhile; with a bound in ms, `close_within`'s
+    /// (the machine's `close`).
+    Flush(oneshot::Sender<bool>, Option<u64>),
 }
 
 /// A logger's ways to its running drivers: one per Tokio runtime the logger is used on, so a
@@ -147,9 +148,9 @@ pub(crate) fn lost() -> AuditError {
 /// Natively `flush`: asks the driver on the current runtime (started if none runs, so the answer
 /// and `lastError` come from a machine as always) and every other running one; `true` when each
 /// says so. A driver whose runtime shuts down before answering lost what it held: `false`.
-pub(crate) async fn flush(logger: &AuditLogger, slot: &Slot) -> bool {
+pub(crate) async fn flush(logger: &AuditLogger, slot: &Slot, within: Option<u64>) -> bool {
     let (tx, rx) = oneshot::channel();
-    send(logger, slot, Cmd::Flush(tx));
+    send(logger, slot, Cmd::Flush(tx, within));
     let id = exec::current();
     let others: Vec<_> = slot
         .lock()
@@ -157,7 +158,7 @@ pub(crate) async fn flush(logger: &AuditLogger, slot: &Slot) -> bool {
         .filter(|(i, _)| *i != id)
         .filter_map(|(_, tx)| {
             let (reply, rx) = oneshot::channel();
-            tx.send(Cmd::Flush(reply)).ok().map(|()| rx)
+            tx.send(Cmd::Flush(reply, within)).ok().map(|()| rx)
         })
         .collect();
     let mut ok = rx.await.unwrap_or(false);
@@ -178,6 +179,8 @@ struct Driver {
     calls: HashMap<u32, oneshot::Sender<Result<(), AuditError>>>,
     flushes: HashMap<u32, oneshot::Sender<bool>>,
     answers: mpsc::UnboundedSender<Input>,
+    /// Each request's task watches it: a value sent cancels those still out.
+    cancel: tokio::sync::watch::Sender<()>,
     timer: Option<i64>,
     turn: bool,
     /// This machine's part of the logger's `queued` counter, as last reported.
@@ -228,8 +231,11 @@ impl Driver {
                     let _ = reply.send(Err(e));
                 }
             },
-            Cmd::Flush(reply) => {
-                let id = self.m.flush(now);
+            Cmd::Flush(reply, within) => {
+                let id = match within {
+                    Some(ms) => self.m.close(now, Some(ms)),
+                    None => self.m.flush(now),
+                };
                 self.flushes.insert(id, reply);
             }
         }
@@ -256,13 +262,18 @@ impl Driver {
                     let transport = self.logger.sink().transport().clone();
                     let timeout_ms = self.logger.config().timeout_ms;
                     let answers = self.answers.clone();
+                    let mut cancelled = self.cancel.subscribe();
                     exec::spawn(async move {
                         use futures::FutureExt;
                         let post = std::panic::AssertUnwindSafe(transport.post(&request, timeout_ms));
-                        let input = match post.catch_unwind().await {
-                            Ok(Ok(resp)) => Input::Answer { req, resp },
-                            Ok(Err(error)) => Input::Failed { req, error },
-                            Err(panic) => Input::Failed { req, error: panicked(panic) },
+                        let input = tokio::select! {
+                            r = post.catch_unwind() => match r {
+                                Ok(Ok(resp)) => Input::Answer { req, resp },
+                                Ok(Err(error)) => Input::Failed { req, error },
+                                Err(panic) => Input::Failed { req, error: panicked(panic) },
+                            },
+                            // Given up on: dropped (natively its connection with it), unreported.
+                            _ = cancelled.changed() => return,
                         };
                         let _ = answers.send(input);
                     });
@@ -290,6 +301,11 @@ impl Driver {
                 | Action::Cleared { .. } => {}
             }
         }
+        // An idle machine waits for no answer: every request still out is one it gave up on
+        // (the builder's deadline, close_within's bound), cancelled now.
+        if self.cancel.receiver_count() > 0 && self.m.is_idle() {
+            self.cancel.send_replace(());
+        }
     }
 
     fn is_done(&self) -> bool {
@@ -310,6 +326,7 @@ fn panicked(panic: Box<dyn std::any::Any + Send>) -> AuditError {
 
 async fn run(id: exec::Id, inbox: Inbox) {
     let (answers, mut answered) = mpsc::unbounded_channel();
+    let (cancel, _) = tokio::sync::watch::channel(());
     let logger = inbox.logger.clone();
     let mut d = Driver {
         m: Machine::new(logger.clone(), None),
@@ -317,6 +334,7 @@ async fn run(id: exec::Id, inbox: Inbox) {
         calls: HashMap::new(),
         flushes: HashMap::new(),
         answers,
+        cancel,
         timer: None,
         turn: false,
         queued: 0,

@@ -525,13 +525,18 @@ impl AuditLogger {
     /// its outcome. `true` when no batch failed meanwhile (a call refused before batching, such as
     /// invalid input or one made after `close`, is no delivery failure: it was never waiting).
     pub async fn flush(&self) -> bool {
+        self.flush_within(None).await
+    }
+
+    /// `flush`, or with `within` (ms) the flush of `close_within`.
+    async fn flush_within(&self, within: Option<u64>) -> bool {
         if runtime_check().is_err() {
             // Natively outside a runtime no call of this caller's can be waiting (each was
             // refused); nothing failed.
             return self.record(Ok(()));
         }
         // The machines answer, and set lastError (Machine::finish).
-        crate::driver::flush(self, &self.core.driver).await
+        crate::driver::flush(self, &self.core.driver, within).await
     }
 
     /// After a flush that left events undelivered somewhere this logger's own flush does not see
@@ -576,6 +581,19 @@ impl AuditLogger {
     pub async fn close(&self) -> bool {
         self.core.closed.store(true, Ordering::Relaxed);
         self.flush().await
+    }
+
+    /// [`AuditLogger::close`], returning within `within` (a shutdown budget; whole ms, rounded
+    /// up): what is still undelivered then is given up on — requests in flight are cancelled
+    /// (a late answer is never counted; one that had reached Neo4j may still commit, once),
+    /// batches waiting for a retry or a slot are not sent — and their calls return
+    /// [`AuditError::Timeout`] carrying `within`, as does `last_error`; `false` then. Unlike
+    /// `tokio::time::timeout(within, logger.close())`, nothing goes on in the background
+    /// after it returns, and the outcome of every event logged before it is known.
+    pub async fn close_within(&self, within: Duration) -> bool {
+        self.core.closed.store(true, Ordering::Relaxed);
+        let ms = u64::try_from(within.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
+        self.flush_within(Some(ms)).await
     }
 
     /// The delivery counters; `queued` includes events waiting for a batch.

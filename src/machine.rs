@@ -1105,8 +1105,9 @@ impl Machine {
 
     /// `close(ms)`'s bound passed with deliveries under way: each fails now with a timeout
     /// (its call resolves `false`; with the queue it stays queued, which the closed logger no
-    /// longer drains): requests in flight are abandoned (their late answers ignored), batches
-    /// waiting out a retry, the schema step or the buffer are not sent. The flush then answers.
+    /// longer drains): requests in flight are abandoned (their late answers ignored; the
+    /// drivers cancel them once the machine is idle), batches waiting out a retry, the schema
+    /// step or the buffer are not sent. The flush then answers.
     #[cfg_attr(feature = "memory-queue", inline(never))]
     fn give_up(&mut self, now: i64) {
         let Some(e) = self.past_close(now) else { return };

@@ -761,3 +761,77 @@ async fn a_deadline_bounds_every_concurrent_call_against_a_hung_server() {
     assert!(logger.flush().await);
     assert_eq!(logger.last_error(), None);
 }
+
+/// A server that reads each request and never answers; the count is of the connections the
+/// client closed (a request it cancelled, rather than left to its `timeout`).
+async fn hung_counting_closes() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::AsyncReadExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let closed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = closed.clone();
+    tokio::spawn(async move {
+        while let Ok((mut sock, _)) = listener.accept().await {
+            let count = count.clone();
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                while matches!(sock.read(&mut buf).await, Ok(n) if n > 0) {}
+                count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            });
+        }
+    });
+    (url, closed)
+}
+
+/// Waits until `n` holds at least `at_least` (at most `ms`); whether it did.
+async fn reaches(n: &std::sync::atomic::AtomicUsize, at_least: usize, ms: u64) -> bool {
+    let t0 = Instant::now();
+    while n.load(std::sync::atomic::Ordering::SeqCst) < at_least && t0.elapsed() < Duration::from_millis(ms) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    n.load(std::sync::atomic::Ordering::SeqCst) >= at_least
+}
+
+/// `close_within` returns at its bound against a server that never answers: the calls under way
+/// end with a `Timeout` carrying the bound (as `last_error` does), the counters are final, the
+/// request in flight is cancelled (its connection closed now, not after the 60 s `timeout`),
+/// and the logger is closed.
+#[tokio::test]
+async fn close_within_gives_up_at_its_bound_and_cancels_the_request_in_flight() {
+    let (url, closed) = hung_counting_closes().await;
+    let logger = AuditLogger::builder(&url).timeout(Duration::from_secs(60)).retry(patient()).build().unwrap();
+    let calls: Vec<_> = (0..3)
+        .map(|i| {
+            let logger = logger.clone();
+            tokio::spawn(async move { logger.log_user_action(None, "HUNG", None, Some(&json!({"i": i}))).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let t0 = Instant::now();
+    assert!(!logger.close_within(Duration::from_millis(300)).await);
+    let took = t0.elapsed();
+    assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(3), "took {took:?}");
+    for c in calls {
+        assert_eq!(c.await.unwrap().unwrap_err(), AuditError::Timeout(Duration::from_millis(300)));
+    }
+    assert_eq!(logger.last_error().as_deref(), Some("timeout: no answer from Neo4j within 300 ms"));
+    let s = logger.stats();
+    assert_eq!((s.failed, s.committed, s.queued), (3, 0, 0), "{s:?}");
+    assert!(reaches(&closed, 1, 2000).await, "the request given up on was cancelled");
+    assert_eq!(logger.log_user_action(None, "AFTER", None, None).await.unwrap_err(), AuditError::Closed);
+}
+
+/// A request the builder's deadline gave up on is cancelled too, not left open until `timeout`.
+#[tokio::test]
+async fn a_request_past_the_deadline_is_cancelled() {
+    let (url, closed) = hung_counting_closes().await;
+    let logger = AuditLogger::builder(&url)
+        .timeout(Duration::from_secs(60))
+        .retry(patient())
+        .deadline(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let e = logger.log_user_action(None, "HUNG", None, None).await.unwrap_err();
+    assert_eq!(e, AuditError::Timeout(Duration::from_millis(300)));
+    assert!(reaches(&closed, 1, 2000).await, "the request given up on was cancelled");
+}

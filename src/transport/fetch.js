@@ -9,10 +9,10 @@
  * wasm again) to `url` with `headers` ("name\nvalue\n..."). Resolves `[status, retryAfter,
  * text]`; rejects with why it failed (a string, see `reason`), or with `null` when `ms` passed
  * first (the request is then aborted). The delivery machine's requests go through here too
- * (src/wasm/driver.js).
+ * (src/wasm/driver.js), each with its own `abort`, with which the driver cancels those that
+ * `close()` gave up on.
  */
-export function post(url, headers, body, ms) {
-  const abort = new AbortController();
+export function post(url, headers, body, ms, abort = new AbortController()) {
   let late = false;
   const timer = setTimeout(() => {
     late = true;

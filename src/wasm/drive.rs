@@ -57,9 +57,10 @@ extern "C" {
     /// One logger's I/O (src/wasm/driver.js, src/wasm/store.js).
     #[derive(Clone)]
     pub(super) type Driver;
-    /// A promise for call `id` (`last`: close()'s, after which the listeners go).
+    /// A promise for call `id` (`how`: 1 close()'s, after which the listeners go; 2 none, for a
+    /// flush nothing waits for).
     #[wasm_bindgen(method)]
-    fn wait(this: &Driver, id: u32, last: bool) -> js_sys::Promise;
+    fn wait(this: &Driver, id: u32, how: u32) -> js_sys::Promise;
     #[wasm_bindgen(method)]
     fn settle(this: &Driver, id: u32, value: &JsValue);
     /// Settles each of `ids` with `ok` (a batch's calls: one crossing, not one per call).
@@ -146,13 +147,13 @@ impl Shell {
     /// Delivers one built event: the promise of its outcome, or the refusal now.
     pub(super) fn log(&self, ev: AuditEvent) -> Result<js_sys::Promise, AuditError> {
         let id = self.m.borrow_mut().log(steady_millis(), ev)?;
-        Ok(self.run(id, false))
+        Ok(self.run(id, 0))
     }
 
     /// `ensureSchema()`: the promise of its outcome, or the refusal now (closed, client mode).
     pub(super) fn ensure_schema(&self) -> Result<js_sys::Promise, AuditError> {
         let id = self.m.borrow_mut().ensure_schema(steady_millis())?;
-        Ok(self.run(id, false))
+        Ok(self.run(id, 0))
     }
 
     /// A refused call's answer (`false`), its reason in `lastError` ([`Machine::refused`]).
@@ -160,20 +161,22 @@ impl Shell {
         self.m.borrow_mut().refused(e)
     }
 
-    /// `flush()` (or with `close`, `close(within)`): resolves `ok`.
-    pub(super) fn flush(&self, close: Option<Option<u64>>) -> js_sys::Promise {
+    /// `flush()` (or with `close`, `close(within)`): resolves `ok`. `unawaited`: the flush of a
+    /// logger freed with events queued, which nothing waits for (no promise: in Node its
+    /// retries' timer then keeps no process alive, src/wasm/driver.js `refs`).
+    pub(super) fn flush(&self, close: Option<Option<u64>>, unawaited: bool) -> js_sys::Promise {
         let now = steady_millis();
         let id = match close {
             Some(within) => self.m.borrow_mut().close(now, within),
             None => self.m.borrow_mut().flush(now),
         };
-        self.run(id, close.is_some())
+        self.run(id, if unawaited { 2 } else { close.is_some() as u32 })
     }
 
     /// `clearQueue()`: resolves with the number of events removed.
     pub(super) fn clear(&self) -> js_sys::Promise {
         let id = self.m.borrow_mut().clear(steady_millis());
-        self.run(id, false)
+        self.run(id, 0)
     }
 
     /// `deadLetters()`: the dead letters, once the store's records are read (the driver's
@@ -182,8 +185,8 @@ impl Shell {
         self.d.dead_letters()
     }
 
-    fn run(&self, id: u32, last: bool) -> js_sys::Promise {
-        let p = self.d.wait(id, last);
+    fn run(&self, id: u32, how: u32) -> js_sys::Promise {
+        let p = self.d.wait(id, how);
         perform(&self.m, &self.d);
         p
     }

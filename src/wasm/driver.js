@@ -35,12 +35,16 @@ export class Driver {
     this.far = null;
     this.count = 0;
     this.timer = undefined;
+    /** The requests out: req -> its AbortController. */
+    this.out = new Map();
   }
 
-  /** A promise for call (or flush, clear) `id`, settled by `settle`; `last`: close()'s, after
-   *  which the listeners go. */
-  wait(id, last) {
-    if (last) this.last = id;
+  /** A promise for call (or flush, clear) `id`, settled by `settle`; `how`: 1 close()'s, after
+   *  which the listeners go; 2 none (a flush nothing waits for: its timer keeps Node alive no
+   *  more than a background re-send's). */
+  wait(id, how) {
+    if (how > 1) return;
+    if (how) this.last = id;
     // One executor for every call (no closure made per call).
     waiting = this;
     waitId = id;
@@ -94,11 +98,14 @@ export class Driver {
     ok(v);
   }
 
+  /** A request, reported unless `stop` cancelled it first (then it is not reported at all). */
   send(req, url, headers, body) {
-    post(url, headers, body, this.ms).then(
-      (a) => this.input(this, 1, req, a[0], a[2], a[1] ?? undefined),
+    const abort = new AbortController();
+    this.out.set(req, abort);
+    post(url, headers, body, this.ms, abort).then(
+      (a) => this.out.delete(req) && this.input(this, 1, req, a[0], a[2], a[1] ?? undefined),
       // offline(): the host says it is offline (browsers only: src/wasm/store.js).
-      (e) => this.input(this, 2, req, e === null ? 1 : this.offline?.() ? 2 : 0, e ?? ""),
+      (e) => this.out.delete(req) && this.input(this, 2, req, e === null ? 1 : this.offline?.() ? 2 : 0, e ?? ""),
     );
   }
 
@@ -149,5 +156,11 @@ export class Driver {
     if (t && typeof t === "object" && t.unref) this.count ? t.ref() : t.unref();
   }
 
-  stop() {}
+  /** close() answered: the machine is idle, so every request still out is one that
+   *  close(timeoutMs)'s bound gave up on. Each is cancelled and its answer never reported: in
+   *  Node its socket and its timeout no longer keep the process alive. */
+  stop() {
+    for (const a of this.out.values()) a.abort();
+    this.out.clear();
+  }
 }

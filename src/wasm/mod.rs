@@ -159,7 +159,7 @@ pub struct JsAuditLogger {
 impl Drop for JsAuditLogger {
     fn drop(&mut self) {
         if self.inner.config().queue.enabled && !self.inner.is_closed() && self.inner.stats().queued > 0 {
-            let _ = self.shell.flush(None);
+            let _ = self.shell.flush(None, true);
         }
     }
 }
@@ -237,7 +237,7 @@ impl JsAuditLogger {
     /// nothing is left undelivered. Never rejects.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn flush(&self) -> js_sys::Promise {
-        self.shell.flush(None)
+        self.shell.flush(None, false)
     }
 
     /// Refuses every call made from now on (events, `ensureSchema`, reads resolve `false`/`null`
@@ -257,7 +257,7 @@ impl JsAuditLogger {
         // At once, not when the flush starts: a call made right after close() is refused before
         // it takes a place in the hash chain.
         self.inner.refuse_new();
-        self.shell.flush(Some(within))
+        self.shell.flush(Some(within), false)
     }
 
     /// Removes this identity's events not on the wire (queued, in the batch buffer, between two

@@ -91,6 +91,7 @@ export class Driver extends Memory {
   }
 
   stop() {
+    super.stop();
     this.ch?.close();
     this.ch = undefined;
     if (this.w) {

@@ -3,6 +3,7 @@
 // E2E_PORT picks the page server's port (default: a free one).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
+import { createServer } from "node:http";
 import { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher } from "../node/helpers.mjs";
 import { auditPage, launchChromium, serveSite } from "../support/wrangler.mjs";
 
@@ -66,5 +67,62 @@ test("close() refuses calls made while it flushes, with the IndexedDB queue, in 
     const types = (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType", { trail })).map((r) => r[0]);
     assert.equal(types.length, 20, delivery);
     assert.ok(types.every((t) => t.startsWith("BEFORE_")), delivery);
+  }
+});
+
+test("close(timeoutMs) in a browser: the request it gave up on is cancelled, its events stay in IndexedDB and the next logger delivers each once", async () => {
+  // A CORS proxy to Neo4j that, while `hang`, holds each write unanswered and notes when the page
+  // closed its connection (the request cancelled).
+  const state = { hang: false, held: 0, cancelled: 0 };
+  const proxy = createServer(async (req, res) => {
+    res.setHeader("Access-Control-Allow-Origin", "*");
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, { "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": req.headers["access-control-request-headers"] ?? "*" });
+      return res.end();
+    }
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    if (state.hang) {
+      state.held++;
+      res.once("close", () => state.cancelled++);
+      return;
+    }
+    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
+      method: "POST", body: Buffer.concat(chunks),
+      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
+    });
+    res.writeHead(upstream.status, { "Content-Type": "application/json" });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  try {
+    const trail = unique("e2e-close-bound");
+    const cfg = { url: `http://127.0.0.1:${proxy.address().port}`, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, queue: { name: `q-${trail}` } };
+    assert.equal(await page.evaluate((cfg) => new window.audit.AuditLogger(cfg).ensureSchema(), cfg), true);
+    state.hang = true;
+    const got = await page.evaluate(async (cfg) => {
+      const logger = new window.audit.AuditLogger(cfg);
+      const calls = ["A", "B", "C"].map((t) => logger.logUserAction({ uid: "u" }, `BOUND_${t}`));
+      await new Promise((r) => setTimeout(r, 200)); // the write is on its way
+      const closed = await logger.close(300);
+      return { closed, calls: await Promise.all(calls), lastError: logger.lastError ?? null, stats: logger.stats() };
+    }, cfg);
+    assert.equal(got.closed, false, JSON.stringify(got));
+    assert.deepEqual(got.calls, [false, false, false]);
+    assert.equal(got.lastError, "timeout: no answer from Neo4j within 300 ms");
+    assert.deepEqual([got.stats.committed, got.stats.queued], [0, 3], JSON.stringify(got.stats));
+    for (let i = 0; i < 50 && state.cancelled < state.held; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(state.held >= 1 && state.cancelled === state.held, JSON.stringify(state));
+    state.hang = false;
+    const next = await page.evaluate(async (cfg) => {
+      const logger = new window.audit.AuditLogger(cfg);
+      const flushed = await logger.flush();
+      return { flushed, stats: logger.stats() };
+    }, cfg);
+    assert.equal(next.flushed, true, JSON.stringify(next));
+    assert.equal(next.stats.queued, 0);
+    assert.equal(await count(trail), 3);
+  } finally {
+    proxy.close();
   }
 });
