@@ -161,15 +161,16 @@ impl Settings {
     /// `NEO4J_TIMEOUT_MS`, `NEO4J_ALLOW_INSECURE_HTTP`, `AUDIT_TRAIL`, `REDACT_KEYS`,
     /// `REDACT_MATCH`, `ALLOWED_TARGET_LABELS`, `TENANT_CLAIM`.
     ///
-    /// A numeric var that is not digits or is outside its bounds, or a `REDACT_MATCH` other than
-    /// `words` / `exact` (any case), is a misconfiguration (500), never the default or a clamp.
+    /// A numeric var that is not digits or is outside its bounds, or a two-valued var
+    /// (`REDACT_MATCH`, `JWT_AUDIENCE_CHECK`, `NEO4J_ALLOW_INSECURE_HTTP`) set to neither of its
+    /// values, is a misconfiguration (500), never the default or a clamp.
     ///
     /// A plain `http://` `NEO4J_URL` whose host is not loopback is refused (the Neo4j password
     /// would cross the network unencrypted) unless `NEO4J_ALLOW_INSECURE_HTTP` is `true`.
     ///
     /// Tokens are checked securely by default: `aud` must name `JWT_AUDIENCE` (default
-    /// [`jwt::DEFAULT_AUDIENCE`]) unless `JWT_AUDIENCE_CHECK` is exactly `off` (any case; any
-    /// other value keeps the check), and a token may live at most `JWT_MAX_LIFETIME_SECS`
+    /// [`jwt::DEFAULT_AUDIENCE`]) unless `JWT_AUDIENCE_CHECK` is `off` (`on` or `off`, any
+    /// case; another value keeps the check and is a misconfiguration), and a token may live at most `JWT_MAX_LIFETIME_SECS`
     /// (default one day, within [`LIFETIME_BOUNDS_SECS`]). `JWT_ALGORITHMS` (comma separated:
     /// `HS256`, `RS256`, `ES256`) defaults to `RS256,ES256` when a key set is configured
     /// (`JWT_JWKS_URL`, https only, and/or `JWT_PUBLIC_KEYS`), else `HS256`; an algorithm without
@@ -239,7 +240,16 @@ impl Settings {
             }
             v
         };
-        let audience_check_off = text("JWT_AUDIENCE_CHECK").is_some_and(|v| v.eq_ignore_ascii_case("off"));
+        // A var of two values, any case: whether it is set to `other` (unset or empty: `default`).
+        let choice = |k: &str, default: &str, other: &str| match text(k) {
+            Some(v) if v.eq_ignore_ascii_case(other) => true,
+            Some(v) if !v.eq_ignore_ascii_case(default) => {
+                refuse(cat(&[k, " must be \"", default, "\" or \"", other, "\" (any case)"]));
+                false
+            }
+            _ => false,
+        };
+        let audience_check_off = choice("JWT_AUDIENCE_CHECK", "on", "off");
         let previous_secret = get("AUDIT_JWT_SECRET_PREVIOUS").filter(|s| !s.trim().is_empty());
         let short_previous = previous_secret.as_ref().is_some_and(|s| s.len() < MIN_SECRET_LEN);
         let secret = get("AUDIT_JWT_SECRET").filter(|s| s.len() >= MIN_SECRET_LEN);
@@ -330,9 +340,8 @@ impl Settings {
                 c.timeout_ms = num("NEO4J_TIMEOUT_MS", 8000);
                 // A plain http:// NEO4J_URL to a remote host is refused (the password would
                 // cross the network in cleartext) unless the deployment says the network is
-                // trusted: NEO4J_ALLOW_INSECURE_HTTP exactly "true" (any case).
-                c.allow_insecure_http =
-                    text("NEO4J_ALLOW_INSECURE_HTTP").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                // trusted: NEO4J_ALLOW_INSECURE_HTTP "true" ("false" or "true", any case).
+                c.allow_insecure_http = choice("NEO4J_ALLOW_INSECURE_HTTP", "false", "true");
                 c.max_details_bytes = limits.max_details_bytes.max(1);
                 // Config's messages name fields, never the password; the log names the Worker's
                 // setting, not the library's field ("url is not a valid URL" sent the operator
@@ -401,14 +410,8 @@ impl Settings {
             rate_limit_period_secs: within("RATE_LIMIT_PERIOD_SECS", 60, (1, 3600)) as u32,
             neo4j,
             redactor: {
-                let mode = match text("REDACT_MATCH").as_deref() {
-                    Some(m) if m.eq_ignore_ascii_case("exact") => crate::redact::Match::Exact,
-                    Some(m) if !m.eq_ignore_ascii_case("words") => {
-                        refuse("REDACT_MATCH must be \"words\" or \"exact\" (any case)".into());
-                        crate::redact::Match::Words
-                    }
-                    _ => crate::redact::Match::Words,
-                };
+                let mode = [crate::redact::Match::Words, crate::redact::Match::Exact]
+                    [choice("REDACT_MATCH", "words", "exact") as usize];
                 match get("REDACT_KEYS") {
                     None => Redactor::from_config(None, mode),
                     Some(list) => Redactor::with_match(list.split(',').map(str::trim), mode),
@@ -1626,6 +1629,18 @@ mod tests {
             let e = settings(&[("REDACT_MATCH", v)]).misconfiguration().expect(v);
             assert_eq!(e, "REDACT_MATCH must be \"words\" or \"exact\" (any case)");
         }
+        for (k, v, allowed) in [
+            ("JWT_AUDIENCE_CHECK", "false", "\"on\" or \"off\""),
+            ("JWT_AUDIENCE_CHECK", "disabled", "\"on\" or \"off\""),
+            ("NEO4J_ALLOW_INSECURE_HTTP", "yes", "\"false\" or \"true\""),
+            ("NEO4J_ALLOW_INSECURE_HTTP", "1", "\"false\" or \"true\""),
+        ] {
+            let e = settings(&[(k, v)]).misconfiguration().expect(v);
+            assert_eq!(e, format!("{k} must be {allowed} (any case)"));
+        }
+        assert!(settings(&[("JWT_AUDIENCE_CHECK", "ON")]).jwt.unwrap().audience.is_some());
+        assert!(settings(&[("JWT_AUDIENCE_CHECK", "Off")]).jwt.unwrap().audience.is_none());
+        assert_eq!(settings(&[("NEO4J_ALLOW_INSECURE_HTTP", "False")]).misconfiguration(), None);
         for (v, exact) in [("words", false), ("WORDS", false), (" Exact ", true), ("", false)] {
             let s = settings(&[("REDACT_MATCH", v)]);
             assert_eq!(s.misconfiguration(), None, "{v}");
@@ -1918,11 +1933,15 @@ mod tests {
         let named = settings(&[("JWT_AUDIENCE", "app"), ("JWT_MAX_LIFETIME_SECS", "3600")]).jwt.unwrap();
         assert_eq!((named.audience.as_deref(), named.max_lifetime_secs), (Some("app"), 3600));
         assert_eq!(settings(&[("JWT_AUDIENCE_CHECK", "OFF")]).jwt.unwrap().audience, None);
-        for not_off in ["no", "false", "0", ""] {
-            let r = settings(&[("JWT_AUDIENCE_CHECK", not_off)]).jwt.unwrap();
-            assert_eq!(r.audience.as_deref(), Some(jwt::DEFAULT_AUDIENCE), "{not_off:?}");
+        // Anything but "off" keeps the check ("on" and unset quietly; any other value also makes
+        // the Worker misconfigured, 500).
+        for not_off in ["no", "false", "0", "", "on"] {
+            let s = settings(&[("JWT_AUDIENCE_CHECK", not_off)]);
+            assert_eq!(s.misconfiguration().is_none(), ["", "on"].contains(&not_off), "{not_off:?}");
+            assert_eq!(s.jwt.unwrap().audience.as_deref(), Some(jwt::DEFAULT_AUDIENCE), "{not_off:?}");
         }
-        assert_eq!(settings(&[("JWT_MAX_LIFETIME_SECS", "0")]).jwt.unwrap().max_lifetime_secs, 60);
+        // Outside its bounds: misconfigured (it was silently clamped to 60).
+        assert!(settings(&[("JWT_MAX_LIFETIME_SECS", "0")]).misconfiguration().is_some());
     }
 
     /// A plain http:// NEO4J_URL to another machine sent the Worker's Neo4j password in

@@ -63,6 +63,10 @@ describe("a misconfigured Worker names the setting", () => {
     [{ RATE_LIMIT_PERIOD_SECS: "86400" }, "RATE_LIMIT_PERIOD_SECS", "RATE_LIMIT_PERIOD_SECS must be between 1 and 3600"],
     [{ OCCURRED_AT_MAX_SKEW_SECS: "99999999999" }, "OCCURRED_AT_MAX_SKEW_SECS", "OCCURRED_AT_MAX_SKEW_SECS must be between 0 and 31536000"],
     [{ OCCURRED_AT_MAX_AGE_SECS: "99999999999" }, "OCCURRED_AT_MAX_AGE_SECS", "OCCURRED_AT_MAX_AGE_SECS must be between 0 and 315360000"],
+    // Before: JWT_AUDIENCE_CHECK = "false" silently kept the check (every token without the
+    // audience a 401 that never named the var); NEO4J_ALLOW_INSECURE_HTTP = "yes" silently meant false.
+    [{ JWT_AUDIENCE_CHECK: "false" }, "JWT_AUDIENCE_CHECK", "JWT_AUDIENCE_CHECK must be \"on\" or \"off\" (any case)"],
+    [{ NEO4J_ALLOW_INSECURE_HTTP: "yes" }, "NEO4J_ALLOW_INSECURE_HTTP", "NEO4J_ALLOW_INSECURE_HTTP must be \"false\" or \"true\" (any case)"],
   ];
   for (const [overrides, setting, why] of cases) {
     it(`${JSON.stringify(overrides).slice(0, 60)}: 500 naming ${setting}, the log says why`, async () => {
@@ -106,9 +110,10 @@ describe("the documented values are accepted", () => {
     }
   });
 
-  it("the bounds themselves: JWT_CLOCK_SKEW_SECS 0 and 3600, JWT_MAX_LIFETIME_SECS 60 and 2592000", async () => {
+  it("the bounds themselves, and the documented words of the two-valued vars (any case, with or without quotes)", async () => {
     for (const o of [{ JWT_CLOCK_SKEW_SECS: "0" }, { JWT_CLOCK_SKEW_SECS: 3600 }, { JWT_MAX_LIFETIME_SECS: "60" },
-      { JWT_MAX_LIFETIME_SECS: "2592000" }, { RETRY_AFTER_SECS: "1" }, { RATE_LIMIT_PERIOD_SECS: "3600" }]) {
+      { JWT_MAX_LIFETIME_SECS: "2592000" }, { RETRY_AFTER_SECS: "1" }, { RATE_LIMIT_PERIOD_SECS: "3600" },
+      { JWT_AUDIENCE_CHECK: "On" }, { NEO4J_ALLOW_INSECURE_HTTP: false }, { NEO4J_ALLOW_INSECURE_HTTP: "TRUE" }]) {
       const h = await call("/v1/health", { headers: { "CF-Connecting-IP": unique("ip") } }, o);
       expect([o, h.status]).toEqual([o, 200]);
     }
