@@ -63,6 +63,9 @@ const CONFIG_FIELDS: [(&str, &str); 6] = [
 pub const MIN_SECRET_LEN: usize = 32;
 /// Bounds on `JWT_MAX_LIFETIME_SECS`: one minute to 30 days.
 pub const LIFETIME_BOUNDS_SECS: (u64, u64) = (60, 30 * 86_400);
+/// Bounds on `JWT_CLOCK_SKEW_SECS`: none to one hour (a larger leeway would keep an expired token
+/// usable for longer than most tokens live).
+pub const CLOCK_SKEW_BOUNDS_SECS: (u64, u64) = (0, 3600);
 
 /// The Worker's settings, read once per request from its environment (vars and secrets).
 #[derive(Debug, Clone)]
@@ -156,15 +159,19 @@ impl Settings {
     /// `OCCURRED_AT_MAX_SKEW_SECS`, `OCCURRED_AT_MAX_AGE_SECS`, `RETRY_AFTER_SECS`,
     /// `RATE_LIMIT_PERIOD_SECS`, `NEO4J_URL`, `NEO4J_USER`, `NEO4J_PASSWORD`, `NEO4J_DATABASE`,
     /// `NEO4J_TIMEOUT_MS`, `NEO4J_ALLOW_INSECURE_HTTP`, `AUDIT_TRAIL`, `REDACT_KEYS`,
-    /// `ALLOWED_TARGET_LABELS`, `TENANT_CLAIM`.
+    /// `REDACT_MATCH`, `ALLOWED_TARGET_LABELS`, `TENANT_CLAIM`.
+    ///
+    /// A numeric var that is not digits or is outside its bounds, or a two-valued var
+    /// (`REDACT_MATCH`, `JWT_AUDIENCE_CHECK`, `NEO4J_ALLOW_INSECURE_HTTP`) set to neither of its
+    /// values, is a misconfiguration (500), never the default or a clamp.
     ///
     /// A plain `http://` `NEO4J_URL` whose host is not loopback is refused (the Neo4j password
     /// would cross the network unencrypted) unless `NEO4J_ALLOW_INSECURE_HTTP` is `true`.
     ///
     /// Tokens are checked securely by default: `aud` must name `JWT_AUDIENCE` (default
-    /// [`jwt::DEFAULT_AUDIENCE`]) unless `JWT_AUDIENCE_CHECK` is exactly `off` (any case; any
-    /// other value keeps the check), and a token may live at most `JWT_MAX_LIFETIME_SECS`
-    /// (default one day, bounded by [`LIFETIME_BOUNDS_SECS`]). `JWT_ALGORITHMS` (comma separated:
+    /// [`jwt::DEFAULT_AUDIENCE`]) unless `JWT_AUDIENCE_CHECK` is `off` (`on` or `off`, any
+    /// case; another value keeps the check and is a misconfiguration), and a token may live at most `JWT_MAX_LIFETIME_SECS`
+    /// (default one day, within [`LIFETIME_BOUNDS_SECS`]). `JWT_ALGORITHMS` (comma separated:
     /// `HS256`, `RS256`, `ES256`) defaults to `RS256,ES256` when a key set is configured
     /// (`JWT_JWKS_URL`, https only, and/or `JWT_PUBLIC_KEYS`), else `HS256`; an algorithm without
     /// its key, an unknown name, a non-https `JWT_JWKS_URL` or an unusable `JWT_PUBLIC_KEYS` is
@@ -207,19 +214,42 @@ impl Settings {
     /// Everything but the signing key's public half.
     fn read_env(get: impl Fn(&str) -> Option<String>) -> Settings {
         let text = |k: &str| get(k).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-        // A numeric setting that is set but not a whole number ("64k", "1h", "-1") is a mistake
-        // the operator must hear about, never silently the default: the Worker is then
-        // misconfigured (500, the log names the variable; its value is not quoted).
-        let unparsed = std::cell::RefCell::new(Vec::<String>::new());
+        // A var that is set but not one of its values (a numeric one that is not a whole number:
+        // "64k", "1h", "-1"; one outside its bounds; a REDACT_MATCH typo) is a mistake the operator
+        // must hear about, never silently the default or a clamped value: the Worker is then
+        // misconfigured (500, the log names the var and what it takes; its value is not quoted).
+        let wrong = std::cell::RefCell::new(None::<String>);
+        let refuse = |why: String| {
+            wrong.borrow_mut().get_or_insert(why);
+        };
         let num = |k: &str, d: u64| match text(k) {
             None => d,
             Some(v) => crate::json::digits_u64(&v).unwrap_or_else(|| {
-                unparsed.borrow_mut().push(k.to_owned());
+                refuse(cat(&[k, " must be a whole number (digits only)"]));
                 d
             }),
         };
-        let audience_check_off = text("JWT_AUDIENCE_CHECK").is_some_and(|v| v.eq_ignore_ascii_case("off"));
-        let (min_life, max_life) = LIFETIME_BOUNDS_SECS;
+        // A bounded numeric var (bounds inclusive). Out of bounds it is the default, as a value
+        // that is not a number: the token is then checked as usual and the answer is the 500
+        // naming the var (a clamped JWT_MAX_LIFETIME_SECS = 30 gave a 401 instead).
+        let within = |k: &str, d: u64, (lo, hi): (u64, u64)| {
+            let v = num(k, d);
+            if v < lo || v > hi {
+                refuse(cat(&[k, " must be between ", &crate::error::num(lo), " and ", &crate::error::num(hi)]));
+                return d;
+            }
+            v
+        };
+        // A var of two values, any case: whether it is set to `other` (unset or empty: `default`).
+        let choice = |k: &str, default: &str, other: &str| match text(k) {
+            Some(v) if v.eq_ignore_ascii_case(other) => true,
+            Some(v) if !v.eq_ignore_ascii_case(default) => {
+                refuse(cat(&[k, " must be \"", default, "\" or \"", other, "\" (any case)"]));
+                false
+            }
+            _ => false,
+        };
+        let audience_check_off = choice("JWT_AUDIENCE_CHECK", "on", "off");
         let previous_secret = get("AUDIT_JWT_SECRET_PREVIOUS").filter(|s| !s.trim().is_empty());
         let short_previous = previous_secret.as_ref().is_some_and(|s| s.len() < MIN_SECRET_LEN);
         let secret = get("AUDIT_JWT_SECRET").filter(|s| s.len() >= MIN_SECRET_LEN);
@@ -287,9 +317,9 @@ impl Settings {
             audience: (!audience_check_off)
                 .then(|| text("JWT_AUDIENCE").unwrap_or_else(|| jwt::DEFAULT_AUDIENCE.to_owned())),
             issuer: text("JWT_ISSUER"),
-            leeway_secs: num("JWT_CLOCK_SKEW_SECS", 60).min(3600) as i64,
-            max_lifetime_secs: num("JWT_MAX_LIFETIME_SECS", jwt::DEFAULT_MAX_LIFETIME_SECS as u64)
-                .clamp(min_life, max_life) as i64,
+            leeway_secs: within("JWT_CLOCK_SKEW_SECS", 60, CLOCK_SKEW_BOUNDS_SECS) as i64,
+            max_lifetime_secs: within("JWT_MAX_LIFETIME_SECS", jwt::DEFAULT_MAX_LIFETIME_SECS as u64, LIFETIME_BOUNDS_SECS)
+                as i64,
             tenant_claim: text("TENANT_CLAIM"),
         });
         let d = BodyLimits::default();
@@ -310,9 +340,8 @@ impl Settings {
                 c.timeout_ms = num("NEO4J_TIMEOUT_MS", 8000);
                 // A plain http:// NEO4J_URL to a remote host is refused (the password would
                 // cross the network in cleartext) unless the deployment says the network is
-                // trusted: NEO4J_ALLOW_INSECURE_HTTP exactly "true" (any case).
-                c.allow_insecure_http =
-                    text("NEO4J_ALLOW_INSECURE_HTTP").is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                // trusted: NEO4J_ALLOW_INSECURE_HTTP "true" ("false" or "true", any case).
+                c.allow_insecure_http = choice("NEO4J_ALLOW_INSECURE_HTTP", "false", "true");
                 c.max_details_bytes = limits.max_details_bytes.max(1);
                 // Config's messages name fields, never the password; the log names the Worker's
                 // setting, not the library's field ("url is not a valid URL" sent the operator
@@ -377,25 +406,23 @@ impl Settings {
             cors: Cors::parse(&get("ALLOWED_ORIGINS").unwrap_or_default()),
             limits,
             max_body_bytes: num("MAX_BODY_BYTES", 256 * 1024) as usize,
-            retry_after_secs: num("RETRY_AFTER_SECS", 5).clamp(1, 3600) as u32,
-            rate_limit_period_secs: num("RATE_LIMIT_PERIOD_SECS", 60).clamp(1, 3600) as u32,
+            retry_after_secs: within("RETRY_AFTER_SECS", 5, (1, 3600)) as u32,
+            rate_limit_period_secs: within("RATE_LIMIT_PERIOD_SECS", 60, (1, 3600)) as u32,
             neo4j,
             redactor: {
-                let mode = match text("REDACT_MATCH").as_deref() {
-                    Some(m) if m.eq_ignore_ascii_case("exact") => crate::redact::Match::Exact,
-                    _ => crate::redact::Match::Words,
-                };
+                let mode = [crate::redact::Match::Words, crate::redact::Match::Exact]
+                    [choice("REDACT_MATCH", "words", "exact") as usize];
                 match get("REDACT_KEYS") {
                     None => Redactor::from_config(None, mode),
                     Some(list) => Redactor::with_match(list.split(',').map(str::trim), mode),
                 }
             },
             occurred_at: OccurredAtWindow {
-                max_skew_ms: num("OCCURRED_AT_MAX_SKEW_SECS", body::DEFAULT_OCCURRED_AT_MAX_SKEW_SECS).min(365 * 86_400)
+                max_skew_ms: within("OCCURRED_AT_MAX_SKEW_SECS", body::DEFAULT_OCCURRED_AT_MAX_SKEW_SECS, (0, 365 * 86_400))
                     as i64
                     * 1000,
-                max_age_ms: num("OCCURRED_AT_MAX_AGE_SECS", body::DEFAULT_OCCURRED_AT_MAX_AGE_SECS)
-                    .min(10 * 365 * 86_400) as i64
+                max_age_ms: within("OCCURRED_AT_MAX_AGE_SECS", body::DEFAULT_OCCURRED_AT_MAX_AGE_SECS, (0, 10 * 365 * 86_400))
+                    as i64
                     * 1000,
             },
             allowed_categories: list("ALLOWED_CATEGORIES"),
@@ -428,8 +455,8 @@ impl Settings {
                 ", which is not an origin (scheme://host[:port])",
             ]));
         }
-        if let Some(k) = unparsed.borrow().first() {
-            settings.neo4j = Err(cat(&[k, " must be a whole number (digits only)"]));
+        if let Some(why) = wrong.take() {
+            settings.neo4j = Err(why);
         }
         if let Some(e) = key_error {
             settings.neo4j = Err(e);
@@ -1577,6 +1604,50 @@ mod tests {
         assert!(settings(&[("MAX_BODY_BYTES", "")]).neo4j.is_ok());
     }
 
+    #[test]
+    fn a_var_outside_its_values_is_misconfigured_not_clamped_or_the_default() {
+        // Before: JWT_CLOCK_SKEW_SECS = 7200 silently became 3600, JWT_MAX_LIFETIME_SECS beyond
+        // 30 days 30 days, and REDACT_MATCH = "exactly" silently the default "words".
+        for (k, low, high, lo, hi) in [
+            ("JWT_CLOCK_SKEW_SECS", None, "3601", "0", "3600"),
+            ("JWT_MAX_LIFETIME_SECS", Some("59"), "2592001", "60", "2592000"),
+            ("RETRY_AFTER_SECS", Some("0"), "3601", "1", "3600"),
+            ("RATE_LIMIT_PERIOD_SECS", Some("0"), "3601", "1", "3600"),
+            ("OCCURRED_AT_MAX_SKEW_SECS", None, "31536001", "0", "31536000"),
+            ("OCCURRED_AT_MAX_AGE_SECS", None, "315360001", "0", "315360000"),
+        ] {
+            for v in low.into_iter().chain([high]) {
+                let e = settings(&[(k, v)]).misconfiguration().expect(k);
+                assert_eq!(e, format!("{k} must be between {lo} and {hi}"), "{k}={v}");
+            }
+            for v in [lo, hi] {
+                assert_eq!(settings(&[(k, v)]).misconfiguration(), None, "{k}={v}");
+            }
+        }
+        assert_eq!(settings(&[("JWT_CLOCK_SKEW_SECS", "3600")]).jwt.unwrap().leeway_secs, 3600);
+        for v in ["exactly", "word", "none", "true"] {
+            let e = settings(&[("REDACT_MATCH", v)]).misconfiguration().expect(v);
+            assert_eq!(e, "REDACT_MATCH must be \"words\" or \"exact\" (any case)");
+        }
+        for (k, v, allowed) in [
+            ("JWT_AUDIENCE_CHECK", "false", "\"on\" or \"off\""),
+            ("JWT_AUDIENCE_CHECK", "disabled", "\"on\" or \"off\""),
+            ("NEO4J_ALLOW_INSECURE_HTTP", "yes", "\"false\" or \"true\""),
+            ("NEO4J_ALLOW_INSECURE_HTTP", "1", "\"false\" or \"true\""),
+        ] {
+            let e = settings(&[(k, v)]).misconfiguration().expect(v);
+            assert_eq!(e, format!("{k} must be {allowed} (any case)"));
+        }
+        assert!(settings(&[("JWT_AUDIENCE_CHECK", "ON")]).jwt.unwrap().audience.is_some());
+        assert!(settings(&[("JWT_AUDIENCE_CHECK", "Off")]).jwt.unwrap().audience.is_none());
+        assert_eq!(settings(&[("NEO4J_ALLOW_INSECURE_HTTP", "False")]).misconfiguration(), None);
+        for (v, exact) in [("words", false), ("WORDS", false), (" Exact ", true), ("", false)] {
+            let s = settings(&[("REDACT_MATCH", v)]);
+            assert_eq!(s.misconfiguration(), None, "{v}");
+            assert_eq!(s.redactor.matches("newPassword"), !exact, "{v}");
+        }
+    }
+
     fn token(sub: &str) -> String {
         jwt::sign_hs256(SECRET.as_bytes(), &json!({"sub": sub, "aud": "neo4j-audit", "exp": NOW + 60}))
     }
@@ -1862,11 +1933,15 @@ mod tests {
         let named = settings(&[("JWT_AUDIENCE", "app"), ("JWT_MAX_LIFETIME_SECS", "3600")]).jwt.unwrap();
         assert_eq!((named.audience.as_deref(), named.max_lifetime_secs), (Some("app"), 3600));
         assert_eq!(settings(&[("JWT_AUDIENCE_CHECK", "OFF")]).jwt.unwrap().audience, None);
-        for not_off in ["no", "false", "0", ""] {
-            let r = settings(&[("JWT_AUDIENCE_CHECK", not_off)]).jwt.unwrap();
-            assert_eq!(r.audience.as_deref(), Some(jwt::DEFAULT_AUDIENCE), "{not_off:?}");
+        // Anything but "off" keeps the check ("on" and unset quietly; any other value also makes
+        // the Worker misconfigured, 500).
+        for not_off in ["no", "false", "0", "", "on"] {
+            let s = settings(&[("JWT_AUDIENCE_CHECK", not_off)]);
+            assert_eq!(s.misconfiguration().is_none(), ["", "on"].contains(&not_off), "{not_off:?}");
+            assert_eq!(s.jwt.unwrap().audience.as_deref(), Some(jwt::DEFAULT_AUDIENCE), "{not_off:?}");
         }
-        assert_eq!(settings(&[("JWT_MAX_LIFETIME_SECS", "0")]).jwt.unwrap().max_lifetime_secs, 60);
+        // Outside its bounds: misconfigured (it was silently clamped to 60).
+        assert!(settings(&[("JWT_MAX_LIFETIME_SECS", "0")]).misconfiguration().is_some());
     }
 
     /// A plain http:// NEO4J_URL to another machine sent the Worker's Neo4j password in

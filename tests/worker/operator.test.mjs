@@ -4,7 +4,7 @@
 // is written. A Neo4j that refuses the password or is down is a 500 / 503 JSON.
 import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
-import { call, cypher, post, token, unique } from "./helpers.mjs";
+import { call, cypher, post, token, trailEvents, unique } from "./helpers.mjs";
 
 /** What `f` returns, with the Worker's log lines (console.error) while it ran. */
 async function withLogs(f) {
@@ -51,6 +51,22 @@ describe("a misconfigured Worker names the setting", () => {
     [{ JWT_PUBLIC_KEYS: "{" }, "JWT_PUBLIC_KEYS", "JWT_PUBLIC_KEYS: the JWK Set is not JSON"],
     [{ AUDIT_SIGNING_KEY: "short" }, "AUDIT_SIGNING_KEY", "AUDIT_SIGNING_KEY must be the 32-byte Ed25519 seed"],
     [{ RETRY_AFTER_SECS: "5s" }, "RETRY_AFTER_SECS", "RETRY_AFTER_SECS must be a whole number"],
+    // Before: a REDACT_MATCH typo was silently the default mode, and the bounded numeric vars were
+    // silently clamped (a 2 h JWT_CLOCK_SKEW_SECS became 1 h, a 90-day JWT_MAX_LIFETIME_SECS 30 days).
+    [{ REDACT_MATCH: "exactly" }, "REDACT_MATCH", "REDACT_MATCH must be \"words\" or \"exact\" (any case)"],
+    [{ REDACT_MATCH: "word" }, "REDACT_MATCH", "REDACT_MATCH must be \"words\" or \"exact\" (any case)"],
+    [{ JWT_CLOCK_SKEW_SECS: "7200" }, "JWT_CLOCK_SKEW_SECS", "JWT_CLOCK_SKEW_SECS must be between 0 and 3600"],
+    [{ JWT_CLOCK_SKEW_SECS: "1m" }, "JWT_CLOCK_SKEW_SECS", "JWT_CLOCK_SKEW_SECS must be a whole number"],
+    [{ JWT_MAX_LIFETIME_SECS: "7776000" }, "JWT_MAX_LIFETIME_SECS", "JWT_MAX_LIFETIME_SECS must be between 60 and 2592000"],
+    [{ JWT_MAX_LIFETIME_SECS: "30" }, "JWT_MAX_LIFETIME_SECS", "JWT_MAX_LIFETIME_SECS must be between 60 and 2592000"],
+    [{ RETRY_AFTER_SECS: "0" }, "RETRY_AFTER_SECS", "RETRY_AFTER_SECS must be between 1 and 3600"],
+    [{ RATE_LIMIT_PERIOD_SECS: "86400" }, "RATE_LIMIT_PERIOD_SECS", "RATE_LIMIT_PERIOD_SECS must be between 1 and 3600"],
+    [{ OCCURRED_AT_MAX_SKEW_SECS: "99999999999" }, "OCCURRED_AT_MAX_SKEW_SECS", "OCCURRED_AT_MAX_SKEW_SECS must be between 0 and 31536000"],
+    [{ OCCURRED_AT_MAX_AGE_SECS: "99999999999" }, "OCCURRED_AT_MAX_AGE_SECS", "OCCURRED_AT_MAX_AGE_SECS must be between 0 and 315360000"],
+    // Before: JWT_AUDIENCE_CHECK = "false" silently kept the check (every token without the
+    // audience a 401 that never named the var); NEO4J_ALLOW_INSECURE_HTTP = "yes" silently meant false.
+    [{ JWT_AUDIENCE_CHECK: "false" }, "JWT_AUDIENCE_CHECK", "JWT_AUDIENCE_CHECK must be \"on\" or \"off\" (any case)"],
+    [{ NEO4J_ALLOW_INSECURE_HTTP: "yes" }, "NEO4J_ALLOW_INSECURE_HTTP", "NEO4J_ALLOW_INSECURE_HTTP must be \"false\" or \"true\" (any case)"],
   ];
   for (const [overrides, setting, why] of cases) {
     it(`${JSON.stringify(overrides).slice(0, 60)}: 500 naming ${setting}, the log says why`, async () => {
@@ -77,6 +93,30 @@ describe("a misconfigured Worker names the setting", () => {
       { tok: await token(unique("op")), headers: { Origin: "https://app.example" }, overrides: { ALLOWED_ORIGINS: "*" } })).status }));
     expect(status).toBe(403);
     expect(logs.join("\n")).toContain("ALLOWED_ORIGINS is not set (or only \"*\" / \"null\")");
+  });
+});
+
+describe("the documented values are accepted", () => {
+  it("REDACT_MATCH words / exact in any case, applied as documented (read back from Neo4j)", async () => {
+    const details = { newPassword: "n1", password: "p1" };
+    for (const [mode, stored] of [["Words", { newPassword: "[REDACTED]", password: "[REDACTED]" }],
+      ["EXACT", { newPassword: "n1", password: "[REDACTED]" }], [" exact ", { newPassword: "n1", password: "[REDACTED]" }]]) {
+      const trail = unique("redact");
+      const r = await post({ actionType: "OP_REDACT", details }, { tok: await token(unique("op")),
+        overrides: { AUDIT_TRAIL: trail, REDACT_MATCH: mode } });
+      expect([mode, r.status]).toEqual([mode, 201]);
+      const [e] = await trailEvents(trail);
+      expect([mode, JSON.parse(e.details)]).toEqual([mode, stored]);
+    }
+  });
+
+  it("the bounds themselves, and the documented words of the two-valued vars (any case, with or without quotes)", async () => {
+    for (const o of [{ JWT_CLOCK_SKEW_SECS: "0" }, { JWT_CLOCK_SKEW_SECS: 3600 }, { JWT_MAX_LIFETIME_SECS: "60" },
+      { JWT_MAX_LIFETIME_SECS: "2592000" }, { RETRY_AFTER_SECS: "1" }, { RATE_LIMIT_PERIOD_SECS: "3600" },
+      { JWT_AUDIENCE_CHECK: "On" }, { NEO4J_ALLOW_INSECURE_HTTP: false }, { NEO4J_ALLOW_INSECURE_HTTP: "TRUE" }]) {
+      const h = await call("/v1/health", { headers: { "CF-Connecting-IP": unique("ip") } }, o);
+      expect([o, h.status]).toEqual([o, 200]);
+    }
   });
 });
 
