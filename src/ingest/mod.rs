@@ -318,8 +318,11 @@ impl Settings {
                 .then(|| text("JWT_AUDIENCE").unwrap_or_else(|| jwt::DEFAULT_AUDIENCE.to_owned())),
             issuer: text("JWT_ISSUER"),
             leeway_secs: within("JWT_CLOCK_SKEW_SECS", 60, CLOCK_SKEW_BOUNDS_SECS) as i64,
-            max_lifetime_secs: within("JWT_MAX_LIFETIME_SECS", jwt::DEFAULT_MAX_LIFETIME_SECS as u64, LIFETIME_BOUNDS_SECS)
-                as i64,
+            max_lifetime_secs: within(
+                "JWT_MAX_LIFETIME_SECS",
+                jwt::DEFAULT_MAX_LIFETIME_SECS as u64,
+                LIFETIME_BOUNDS_SECS,
+            ) as i64,
             tenant_claim: text("TENANT_CLAIM"),
         });
         let d = BodyLimits::default();
@@ -418,11 +421,17 @@ impl Settings {
                 }
             },
             occurred_at: OccurredAtWindow {
-                max_skew_ms: within("OCCURRED_AT_MAX_SKEW_SECS", body::DEFAULT_OCCURRED_AT_MAX_SKEW_SECS, (0, 365 * 86_400))
-                    as i64
+                max_skew_ms: within(
+                    "OCCURRED_AT_MAX_SKEW_SECS",
+                    body::DEFAULT_OCCURRED_AT_MAX_SKEW_SECS,
+                    (0, 365 * 86_400),
+                ) as i64
                     * 1000,
-                max_age_ms: within("OCCURRED_AT_MAX_AGE_SECS", body::DEFAULT_OCCURRED_AT_MAX_AGE_SECS, (0, 10 * 365 * 86_400))
-                    as i64
+                max_age_ms: within(
+                    "OCCURRED_AT_MAX_AGE_SECS",
+                    body::DEFAULT_OCCURRED_AT_MAX_AGE_SECS,
+                    (0, 10 * 365 * 86_400),
+                ) as i64
                     * 1000,
             },
             allowed_categories: list("ALLOWED_CATEGORIES"),
