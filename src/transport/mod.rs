@@ -137,13 +137,21 @@ impl Transport {
 
 #[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
 fn net_error(e: reqwest::Error) -> AuditError {
-    // reqwest's message names the URL, which validation keeps free of credentials.
+    // As src/transport/fetch.js words it: the error and its causes, then where it went, the URL's
+    // origin only (scheme://host:port: never its path or a user:password@).
+    let origin = e.url().map(|u| u.origin().ascii_serialization());
+    let e = e.without_url();
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(&e);
     while let Some(s) = src {
         msg.push_str(": ");
         msg.push_str(&s.to_string());
         src = s.source();
+    }
+    if let Some(o) = origin.filter(|o| o != "null") {
+        msg.push_str(" (");
+        msg.push_str(&o);
+        msg.push(')');
     }
     AuditError::Network(msg)
 }
