@@ -244,6 +244,12 @@ async fn network_failure_and_timeout_are_false() {
     let logger = AuditLogger::new(Config::new(format!("http://127.0.0.1:{port}"))).unwrap();
     let e = logger.log_user_action(None, "X", None, None).await.unwrap_err();
     assert!(matches!(e, AuditError::Network(_)), "{e:?}");
+    // Where it went, as the fetch transport says it (src/transport/fetch.js): the origin, not the
+    // path ("error sending request for url (http://…/db/neo4j/tx/commit)" before).
+    let reason = logger.reason(&e);
+    assert!(reason.starts_with("network error: error sending request: "), "{reason}");
+    assert!(reason.ends_with(&format!(" (http://127.0.0.1:{port})")), "{reason}");
+    assert!(!reason.contains("/db/"), "{reason}");
 
     let hung = FakeServer::start(None).await;
     let mut cfg = Config::new(&hung.url);

@@ -171,6 +171,10 @@ async fn unreachable_server_and_one_shot_function() {
     assert_eq!(res, JsValue::FALSE);
     let reason = logger.last_error().unwrap();
     assert!(reason.starts_with("network error") || reason.starts_with("timeout"), "{reason}");
+    // The browser's bare "Failed to fetch" names where it went (src/transport/fetch.js), not the path.
+    if reason.starts_with("network error") {
+        assert!(reason.ends_with(" (http://127.0.0.1:9)"), "{reason}");
+    }
 
     // One-shot form: invalid config resolves false instead of throwing; a valid one writes.
     let u = JsValue::UNDEFINED;

@@ -30,27 +30,38 @@ export function post(url, headers, body, ms, abort = new AbortController()) {
       },
       (e) => {
         clearTimeout(timer);
-        throw late ? null : reason(e);
+        throw late ? null : reason(e, url);
       },
     );
 }
 
 /**
- * A network failure as one line: the error's message and its causes' (Node puts "connect
- * ECONNREFUSED ..." there), at most four, joined by ": ", each cut at its first line break.
+ * A network failure as one line naming where it went: the error's message and its causes' (Node
+ * puts "connect ECONNREFUSED ..." there), at most four, joined by ": ", each cut at its first line
+ * break, a cause's `code` added when its message does not name it (Node: ENOTFOUND, a certificate's
+ * DEPTH_ZERO_SELF_SIGNED_CERT, or an empty AggregateError's ECONNREFUSED); then the URL's origin
+ * in parentheses (scheme://host:port: never its path, query or user:password@), so that with
+ * several loggers the reader knows which server failed ("Failed to fetch (http://127.0.0.1:7475)");
+ * a message quoting the whole URL (Node: "Request cannot be constructed from a URL that includes
+ * credentials: <url>") quotes the origin instead.
  * OpenSSL's error string (Node's TLS failures: "<id>:error:<code>:<library>:<function>:<reason>:
- * <source file>:<line>:" and a newline) becomes "TLS error (<library>: <reason>)". The URL never
- * carries credentials (the configuration refuses them), so this is safe to show.
+ * <source file>:<line>:" and a newline) becomes "TLS error (<library>: <reason>)".
  */
-function reason(e) {
+function reason(e, url) {
   const parts = [];
+  let at = "";
+  try {
+    at = new URL(url).origin;
+  } catch {}
   for (let c = e, i = 0; c != null && i < 4; c = c.cause, i++) {
     const error = c instanceof Error;
     let m = (error ? String(c.message) : typeof c === "string" ? c : "fetch failed").split(/[\r\n]/)[0];
     const p = m.split(":");
+    const code = error && typeof c.code === "string" ? c.code : "";
     if (p.length > 7 && p[1] === "error") m = `TLS error (${p[3]}: ${p[5]})`;
-    parts.push(m);
+    else if (!m.includes(code)) m = m ? `${m} [${code}]` : code;
+    if (m) parts.push(m.split(url).join(at));
     if (!error) break;
   }
-  return parts.join(": ") || "fetch failed";
+  return `${parts.join(": ") || "fetch failed"}${at && ` (${at})`}`;
 }

@@ -127,23 +127,32 @@ impl Transport {
         for (k, v) in &req.headers {
             rb = rb.header(k.as_str(), v.as_str());
         }
-        let resp = rb.send().await.map_err(net_error)?;
+        let resp = rb.send().await.map_err(|e| net_error(e, &req.url))?;
         let status = resp.status().as_u16();
         let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
-        let body = resp.text().await.map_err(net_error)?;
+        let body = resp.text().await.map_err(|e| net_error(e, &req.url))?;
         Ok(HttpResponse { status, retry_after, body })
     }
 }
 
 #[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
-fn net_error(e: reqwest::Error) -> AuditError {
-    // reqwest's message names the URL, which validation keeps free of credentials.
+fn net_error(e: reqwest::Error, url: &str) -> AuditError {
+    // As src/transport/fetch.js words it: the error and its causes, then where it went, the URL's
+    // origin only (scheme://host:port: never its path or a user:password@). From the request's
+    // URL: reqwest's wasm client attaches none to its errors.
+    let origin = reqwest::Url::parse(url).ok().map(|u| u.origin().ascii_serialization());
+    let e = e.without_url();
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(&e);
     while let Some(s) = src {
         msg.push_str(": ");
         msg.push_str(&s.to_string());
         src = s.source();
+    }
+    if let Some(o) = origin.filter(|o| o != "null") {
+        msg.push_str(" (");
+        msg.push_str(&o);
+        msg.push(')');
     }
     AuditError::Network(msg)
 }

@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { loadPkg, unique, config, cypher, ROOT, NEO4J_URL } from "./helpers.mjs";
+import { loadPkg, unique, config, cypher, closedPort, ROOT, NEO4J_URL } from "./helpers.mjs";
+import { post } from "../../src/transport/fetch.js";
 
 const pkg = await loadPkg();
 
@@ -222,8 +223,56 @@ test("an https url pointed at Neo4j's plain-http port: one readable line, not Op
   // ssl3_record.c:350:\n".
   const logger = new pkg.AuditLogger(config(unique("nodetls"), { url: NEO4J_URL.replace(/^http:/, "https:"), retry: { maxAttempts: 1 }, queue: { enabled: false } }));
   assert.equal(await logger.logUserAction(null, "TLS"), false);
-  assert.match(logger.lastError, /^network error: fetch failed: TLS error \(SSL routines: wrong version number\)/);
+  assert.equal(logger.lastError, `network error: fetch failed: TLS error (SSL routines: wrong version number) (${new URL(NEO4J_URL.replace(/^http:/, "https:")).origin})`);
   assert.ok(!/[\n\r]|ssl3_record\.c|0A00010B/.test(logger.lastError), logger.lastError);
+});
+
+test("Neo4j down (a closed port): lastError names where it went (the origin) and the cause's code, never the path, password or token", async () => {
+  // Found by a new user: a wrong port gave "network error: Failed to fetch" (browsers) or "fetch
+  // failed" (Node), naming no server: with several loggers or an ingest endpoint, which one failed?
+  const port = await closedPort();
+  const origin = `http://127.0.0.1:${port}`;
+  const password = "pw-not-in-errors-4711";
+  const token = "tok-not-in-errors-4711";
+  for (const cfg of [
+    { url: origin, username: "neo4j", password, trail: unique("nodedown") },
+    { endpoint: `${origin}/hidden-path/v1/events`, token },
+  ]) {
+    const logger = new pkg.AuditLogger({ ...cfg, retry: { maxAttempts: 1 }, queue: { enabled: false } });
+    assert.equal(await logger.logUserAction(null, "DOWN"), false);
+    const why = logger.lastError;
+    assert.equal(why, `network error: fetch failed: connect ECONNREFUSED 127.0.0.1:${port} (${origin})`);
+    for (const secret of [password, token, "hidden-path", "/db/", "Basic", "Bearer"]) assert.ok(!why.includes(secret), why);
+    logger.free();
+  }
+});
+
+test("a network failure's text (src/transport/fetch.js): a URL's user:password@ and path never in it; a cause's code added when its message lacks it", async () => {
+  const port = await closedPort();
+  const headers = "Authorization\nBasic YWxpY2U6czNjcmV0\n";
+  const fails = (url) => post(url, headers, new Uint8Array(2), 5000).then(() => assert.fail("answered"), (e) => e);
+  // Node's own message quotes the whole URL ("... includes credentials: http://alice:s3cret@..."):
+  // quoted as its origin.
+  const why = await fails(`http://alice:s3cret@127.0.0.1:${port}/secret-path`);
+  assert.match(why, new RegExp(` \\(http://127\\.0\\.0\\.1:${port}\\)$`));
+  for (const secret of ["alice", "s3cret", "secret-path", "YWxpY2U6czNjcmV0", "Basic"]) assert.ok(!why.includes(secret), why);
+  // Causes whose message does not name their code: a certificate error, and the empty
+  // AggregateError Node gives when every address of "localhost" refused.
+  const real = globalThis.fetch;
+  try {
+    for (const [cause, text] of [
+      [Object.assign(new Error("self-signed certificate"), { code: "DEPTH_ZERO_SELF_SIGNED_CERT" }), "self-signed certificate [DEPTH_ZERO_SELF_SIGNED_CERT]"],
+      [Object.assign(new AggregateError([], ""), { code: "ECONNREFUSED" }), "ECONNREFUSED"],
+    ]) {
+      globalThis.fetch = () => Promise.reject(new TypeError("fetch failed", { cause }));
+      assert.equal(await fails("https://neo4j.example:7473/db/neo4j/tx/commit"), `fetch failed: ${text} (https://neo4j.example:7473)`);
+    }
+    // A browser's bare "Failed to fetch" (no cause, no code) names the origin too.
+    globalThis.fetch = () => Promise.reject(new TypeError("Failed to fetch"));
+    assert.equal(await fails("http://127.0.0.1:7475/db/neo4j/query/v2"), "Failed to fetch (http://127.0.0.1:7475)");
+  } finally {
+    globalThis.fetch = real;
+  }
 });
 
 test("a url with a path: false with an HTTP 404 reason naming the url, no schema-rights warning", async () => {
