@@ -119,7 +119,7 @@ pub struct Settings {
 }
 
 /// The key `GET /v1/verify` seals its cursors with: HMAC-SHA256(`AUDIT_SIGNING_KEY` as set,
-/// [`CURSOR_KEY_LABEL`]). Derived from the one secret every verifying Worker has, whichever way its
+/// `CURSOR_KEY_LABEL`). Derived from the one secret every verifying Worker has, whichever way its
 /// tokens are checked (HS256 or only a key set), so every isolate of a deployment seals and opens
 /// alike and no one without the signing key can make one. `Debug` never shows it.
 #[derive(Clone)]
