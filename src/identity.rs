@@ -226,18 +226,21 @@ mod tests {
         assert_eq!(of_config(&Config::new("http://h:1")), "anonymous");
     }
 
+    /// The identity of an ingest-mode logger holding a token with these claims.
+    fn ingest_identity(claims: &str) -> String {
+        let mut c = Config::new("");
+        c.endpoint = Some("https://w/v1/events".into());
+        c.token = Some(jwt(claims));
+        of_config(&c)
+    }
+
     /// One user (`sub`) in two tenants: a Worker with `TENANT_CLAIM` writes each token's events
     /// into that tenant's trail, so a queued event logged under org A's token must not be sent
     /// with org B's (before, both were `sub:alice` and shared the queue). A refreshed token
     /// (new exp/iat/jti, another name) stays the same identity.
     #[test]
     fn tokens_of_one_subject_in_two_tenants_are_two_identities() {
-        let with = |claims: &str| {
-            let mut c = Config::new("");
-            c.endpoint = Some("https://w/v1/events".into());
-            c.token = Some(jwt(claims));
-            of_config(&c)
-        };
+        let with = ingest_identity;
         let a = with(r#"{"sub":"alice","org_id":"A","aud":"neo4j-audit","exp":1,"iat":0}"#);
         let b = with(r#"{"sub":"alice","org_id":"B","aud":"neo4j-audit","exp":1,"iat":0}"#);
         assert_ne!(a, b);
@@ -256,12 +259,7 @@ mod tests {
     /// token were never sent by the logger of the next (a refresh, or the next sign-in) and expired.
     #[test]
     fn per_token_claims_of_identity_providers_leave_the_identity_alone() {
-        let with = |claims: &str| {
-            let mut c = Config::new("");
-            c.endpoint = Some("https://w/v1/events".into());
-            c.token = Some(jwt(claims));
-            of_config(&c)
-        };
+        let with = ingest_identity;
         let entra = |aio: &str, ip: &str| {
             with(&format!(
                 r#"{{"sub":"s1","tid":"T","iss":"https://login/T/v2.0","aud":"api","aio":"{aio}","ipaddr":"{ip}","uti":"u"}}"#
