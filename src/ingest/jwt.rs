@@ -245,10 +245,18 @@ impl JwtError {
             JwtError::Expired => "token has expired".into(),
             JwtError::NotYetValid => "token is not valid yet".into(),
             JwtError::MissingExp => "token has no numeric exp claim".into(),
-            JwtError::WrongAudience => "token audience is missing or does not match".into(),
-            JwtError::WrongIssuer => "token issuer does not match".into(),
+            // The settings are named (never their values' secrets: an audience and an issuer are
+            // public), so whoever reads the 401 knows what the operator must set or the identity
+            // provider must put into its tokens.
+            JwtError::WrongAudience => {
+                "token audience (aud) is missing or does not name this endpoint's JWT_AUDIENCE (default \"neo4j-audit\")"
+                    .into()
+            }
+            JwtError::WrongIssuer => "token issuer (iss) is missing or is not this endpoint's JWT_ISSUER".into(),
             JwtError::BadSubject => "token has no usable sub claim".into(),
-            JwtError::TooLongLived => "token lifetime is longer than the allowed maximum".into(),
+            JwtError::TooLongLived => {
+                "token lifetime (exp - iat, or exp - now) is longer than this endpoint's JWT_MAX_LIFETIME_SECS".into()
+            }
             JwtError::WrongType => "token type (typ) is not JWT".into(),
         }
     }
@@ -723,6 +731,16 @@ mod tests {
         assert_eq!(verify(&iss, &r, 0).unwrap_err(), JwtError::WrongIssuer);
         let sub = sign_hs256(KEY, &json!({"sub": " ", "exp": 100}));
         assert_eq!(verify(&sub, &rules(), 0).unwrap_err(), JwtError::BadSubject);
+    }
+
+    /// A 401 for a token the identity provider made for another audience or issuer, or with a
+    /// longer life, names the Worker setting it failed, so an operator knows what to change.
+    #[test]
+    fn refusals_of_claims_name_the_setting() {
+        assert!(JwtError::WrongAudience.message().contains("JWT_AUDIENCE"));
+        assert!(JwtError::WrongAudience.message().contains("\"neo4j-audit\""));
+        assert!(JwtError::WrongIssuer.message().contains("JWT_ISSUER"));
+        assert!(JwtError::TooLongLived.message().contains("JWT_MAX_LIFETIME_SECS"));
     }
 
     #[test]
