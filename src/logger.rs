@@ -42,9 +42,24 @@ use crate::transport::HttpRequest;
 /// println!("committed {}", event.uid);
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct AuditLogger {
     core: Arc<Core>,
+}
+
+/// What a person reading a log or a panic message needs: the configuration (credentials shown as
+/// `***`), the deadline, whether it is closed, and the counters. Not the internals (the statement
+/// text, the delivery tasks' channels, the redaction tables), which made one `{:?}` of a logger
+/// (say, inside an axum `State` that derives `Debug`) a few kilobytes long.
+impl std::fmt::Debug for AuditLogger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLogger")
+            .field("config", &self.core.config)
+            .field("deadline", &self.core.deadline)
+            .field("closed", &self.is_closed())
+            .field("stats", &self.stats())
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]

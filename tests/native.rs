@@ -404,6 +404,20 @@ fn debug_of_a_logger_shows_no_credential() {
     assert!(!format!("{req:?}").contains("tok-very-secret-2"));
 }
 
+/// `Debug` of a logger is what a reader of a log line needs (its configuration, whether it is
+/// closed, its counters), not its internals: it printed the whole Cypher statement, the
+/// delivery tasks' channels and the redaction tables, kilobytes per `{:?}`.
+#[test]
+fn debug_of_a_logger_is_short_and_says_what_it_is() {
+    let logger =
+        AuditLogger::new(Config::new("http://127.0.0.1:7474").basic_auth("auditor", "pw-very-secret-1")).unwrap();
+    let d = format!("{logger:?}");
+    assert!(d.starts_with("AuditLogger {") && d.contains("http://127.0.0.1:7474"), "{d}");
+    assert!(d.contains("closed: false") && d.contains("committed: 0"), "{d}");
+    assert!(!d.contains("MERGE") && !d.contains("Sender") && !d.contains("pw-very-secret-1"), "{d}");
+    assert!(d.len() < 1000, "{} bytes: {d}", d.len());
+}
+
 /// A call refused before batching (invalid input) while `flush` waits is no delivery failure:
 /// the flush is still `true`. It answered "did any call fail meanwhile" with `stats().failed`,
 /// which counts refused input too, and so said `false` ("events are still waiting") with nothing
