@@ -154,12 +154,12 @@ impl JsAuditLogger {
         #[wasm_bindgen(
             unchecked_optional_param_type = "{ since?: AuditInstant; until?: AuditInstant; actionType?: string; category?: string; limit?: number; cursor?: string | null }"
         )]
-        options_: JsValue,
+        options: JsValue,
     ) -> js_sys::Promise {
         // The filters getTargetActivity takes, and category (until and the others were refused: an
         // admin page showing one user's week could not ask for it).
         const OWN: &str = "getUserActivity options are since, until, actionType, category, limit and cursor";
-        let q = own_fields(&options_, &["since", "until"], OWN).and_then(|q| {
+        let q = own_fields(&options, &["since", "until"], OWN).and_then(|q| {
             if q.user_uid.is_some() || q.target.is_some() {
                 return Err(AuditError::InvalidInput(OWN.into()));
             }
@@ -179,10 +179,10 @@ impl JsAuditLogger {
         #[wasm_bindgen(
             unchecked_optional_param_type = "{ since?: AuditInstant; until?: AuditInstant; actionType?: string; limit?: number; cursor?: string | null }"
         )]
-        options_: JsValue,
+        options: JsValue,
     ) -> js_sys::Promise {
         const OWN: &str = "getTargetActivity options are since, until, actionType, limit and cursor";
-        let q = own_fields(&options_, &["since", "until"], OWN).and_then(|q| {
+        let q = own_fields(&options, &["since", "until"], OWN).and_then(|q| {
             if q.category.is_some() || q.user_uid.is_some() || q.target.is_some() {
                 return Err(AuditError::InvalidInput(OWN.into()));
             }

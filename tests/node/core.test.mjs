@@ -313,6 +313,10 @@ test("the package ships TypeScript types for the whole surface", () => {
   ]) assert.ok(dts.includes(needle), `missing in .d.ts: ${needle}`);
   const read = readFileSync(`${ROOT}/pkg/read/neo4j_audit.d.ts`, "utf8");
   assert.ok(read.includes("getTargetActivity(label: string, uid: string"), "neo4j-audit/read types getTargetActivity");
+  // Parameter names are what an editor shows: the README's `options`, not a Rust ident's `options_`.
+  assert.ok(read.includes("getUserActivity(uid: string, options?: {"), "getUserActivity(uid, options?)");
+  assert.ok(read.includes("getTargetActivity(label: string, uid: string, options?: {"), "getTargetActivity(…, options?)");
+  assert.doesNotMatch(read, /\w_\??:/, "a parameter named with a trailing underscore");
 });
 
 test("InitOutput in each entry's types names only exports that init() returns", async () => {
