@@ -111,3 +111,34 @@ test("README: the Node server block serves many users through one logger, each e
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("README: Local use's scripts/dev-token mints a token the Worker accepts, and a refused one's 401 names the setting", async () => {
+  // An operator's first authenticated request: the token from scripts/dev-token (HS256 with
+  // .dev.vars' AUDIT_JWT_SECRET), posted as the README's curl does, to the Worker's handleIngest.
+  const { execFileSync } = await import("node:child_process");
+  const { ingestServer } = await import("./helpers.mjs");
+  const trail = unique("devtoken");
+  const secret = (await import("node:crypto")).randomBytes(32).toString("base64url");
+  const dir = mkdtempSync(join(tmpdir(), "devtoken-"));
+  const worker = await ingestServer(trail, { AUDIT_JWT_SECRET: secret });
+  try {
+    writeFileSync(join(dir, ".dev.vars"), `AUDIT_JWT_SECRET="${secret}"\nNEO4J_URL="${NEO4J_URL}"\n`);
+    const mint = (args, env = {}) =>
+      execFileSync(join(ROOT, "scripts/dev-token"), args, { env: { ...process.env, DEV_VARS: join(dir, ".dev.vars"), ...env } }).toString().trim();
+    const post = (token) => worker.handle(new Request("http://127.0.0.1/v1/events", {
+      method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ actionType: "DOCUMENT_MODIFIED", details: { document_id: "doc-456" } }),
+    }));
+    const ok = await post(mint(["carol"]));
+    assert.equal(ok.status, 201, await ok.clone().text());
+    const [uid] = (await ok.json()).uids;
+    const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent {UID: $uid}) RETURN e.userUID, e.source", { trail, uid });
+    assert.deepEqual(rows, [["carol", "worker"]]);
+    const other = await post(mint(["carol"], { JWT_AUDIENCE: "https://api.example.com" }));
+    assert.equal(other.status, 401);
+    assert.match((await other.json()).message, /JWT_AUDIENCE/);
+  } finally {
+    worker.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
