@@ -850,7 +850,7 @@ async fn route<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     // it cannot even read this answer). Requests without Origin (servers, curl) pass on.
     if let Some(o) = origin {
         if !settings.cors.allows(o) {
-            return Response::error(403, "forbidden_origin", "this origin is not allowed");
+            return Response::error(403, "forbidden_origin", "this origin is not in ALLOWED_ORIGINS");
         }
     }
     match (req.path.as_str(), req.method.as_str()) {
@@ -879,7 +879,9 @@ fn preflight(req: &Request, settings: &Settings) -> Response {
             r.headers.append(&mut h);
             r
         }
-        None if !settings.cors.allows(origin) => Response::error(403, "forbidden_origin", "preflight refused"),
+        None if !settings.cors.allows(origin) => {
+            Response::error(403, "forbidden_origin", "preflight refused: this origin is not in ALLOWED_ORIGINS")
+        }
         None => Response::error(
             403,
             "forbidden",
@@ -2360,6 +2362,14 @@ mod tests {
         assert_eq!(pre("https://app.example", "POST", Some("content-type, authorization")).status, 204);
         let r = pre("https://evil.example", "POST", None);
         assert_eq!((r.status, body_of(&r)["error"].as_str()), (403, Some("forbidden_origin")));
+        // The developer of a page on an origin not listed (a dev server's port, say) reads in the
+        // answer which setting to change; it said only "preflight refused".
+        assert!(body_of(&r)["message"].as_str().unwrap().contains("ALLOWED_ORIGINS"), "{}", body_of(&r));
+        let mut foreign = post(&format!("Bearer {}", token("ann")));
+        foreign.headers.push(("Origin".into(), "https://evil.example".into()));
+        let r = run(&foreign, &s, &FakeIo::new(r#"{"actionType":"A"}"#), &FakeStore::default());
+        assert_eq!((r.status, body_of(&r)["error"].as_str()), (403, Some("forbidden_origin")));
+        assert!(body_of(&r)["message"].as_str().unwrap().contains("ALLOWED_ORIGINS"), "{}", body_of(&r));
         for (method, headers) in [("DELETE", None), ("POST", Some("x-custom"))] {
             let r = pre("https://app.example", method, headers);
             assert_eq!(r.status, 403);
