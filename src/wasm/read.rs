@@ -221,10 +221,11 @@ impl JsAuditLogger {
     }
 }
 
-/// The rule of a two-valued setting ([`crate::rules::switch`]), for tools that read settings
-/// from the environment (the CLI's `NEO4J_ALLOW_INSECURE_HTTP`), so they accept exactly what the
-/// Worker does: whether `value` is `other` (any case, white space around it ignored; unset or
-/// empty: `default`). Throws an `Error` naming the setting and its two values, never the value.
+/// The rule of a two-valued setting (the Rust side's `rules::switch`), for tools that read
+/// settings from the environment (the CLI's `NEO4J_ALLOW_INSECURE_HTTP`), so they accept exactly
+/// what the Worker does: whether `value` is `otherValue` (any case, white space around it
+/// ignored; unset or empty: `defaultValue`). Throws an `Error` naming the setting and its two
+/// values, never the value.
 #[wasm_bindgen(js_name = switchSetting)]
 pub fn switch_setting(
     name: &str,
