@@ -1,6 +1,6 @@
 // What the subcommands share: the connection from the environment, exit codes and one-line errors,
 // time arguments, the read loop (keyset pages), output with backpressure, event formats.
-import { AuditLogger } from "./core.mjs";
+import { AuditLogger, switchSetting } from "./core.mjs";
 
 /** Exit statuses (also listed by `neo4j-audit --help`). */
 export const EXIT = {
@@ -32,7 +32,8 @@ export const ENV_HELP = `Environment:
   NEO4J_DATABASE   database (default neo4j)
   NEO4J_ALLOW_INSECURE_HTTP  "true": accept a plain http:// NEO4J_URL to a host that is not
                    loopback (refused by default: the password or token would cross the network
-                   unencrypted); only for a trusted private network, prefer https://`;
+                   unencrypted); only for a trusted private network, prefer https://.
+                   "false" (the default) or "true", any case; any other value is a usage error`;
 
 /** An error the CLI reports as one line, with an exit status. */
 export class CliError extends Error {
@@ -43,16 +44,25 @@ export class CliError extends Error {
 }
 export const usage = (message) => new CliError(message, EXIT.USAGE);
 
-/** The connection settings from the environment; never printed with the secret. */
+/** The connection settings from the environment; never printed with the secret. A usage error
+ * (exit 2) for a NEO4J_ALLOW_INSECURE_HTTP that is neither "false" nor "true" (any case): the
+ * Worker's rule for its var, from the library (src/rules.rs), so "yes" or "1" is never silently
+ * false here while the Worker refuses it. */
 export function connection(env = process.env) {
   const token = env.NEO4J_TOKEN || undefined;
+  let allowInsecureHttp;
+  try {
+    allowInsecureHttp = switchSetting("NEO4J_ALLOW_INSECURE_HTTP", env.NEO4J_ALLOW_INSECURE_HTTP, "false", "true");
+  } catch (e) {
+    throw usage(e.message);
+  }
   return {
     url: env.NEO4J_URL || "http://127.0.0.1:7474",
     database: env.NEO4J_DATABASE || "neo4j",
     username: token ? undefined : env.NEO4J_USER || "neo4j",
     password: token ? undefined : env.NEO4J_PASSWORD || "neo4j-audit-dev",
     token,
-    allowInsecureHttp: (env.NEO4J_ALLOW_INSECURE_HTTP ?? "").trim().toLowerCase() === "true",
+    allowInsecureHttp,
   };
 }
 
@@ -91,7 +101,14 @@ export function neo4jFailure(what, logger, conn) {
   const reason = logger.lastError ?? "unknown failure";
   let msg;
   if (/^(network error|timeout)/.test(reason)) {
-    msg = `cannot reach Neo4j at ${conn.url}: ${reason} (is it running? NEO4J_URL)`;
+    // The library's network error ends with the server's origin ("… (http://host:7474)", for a
+    // program with several loggers); this line names the URL first, so once is enough.
+    let origin = "";
+    try {
+      origin = new URL(conn.url).origin;
+    } catch {}
+    const why = origin && reason.endsWith(` (${origin})`) ? reason.slice(0, -origin.length - 3) : reason;
+    msg = `cannot reach Neo4j at ${conn.url}: ${why} (is it running? NEO4J_URL)`;
   } else if (/^authentication failed/.test(reason)) {
     const who = conn.token ? "the token (NEO4J_TOKEN)" : `user "${conn.username}" (NEO4J_USER / NEO4J_PASSWORD)`;
     msg = `Neo4j at ${conn.url} refused the credentials of ${who}: ${reason}`;

@@ -4,5 +4,5 @@
 // scripts/package-entries.mjs writes pkg/cli/core.mjs pointing at the package's own entry instead.
 import { readFileSync } from "node:fs";
 
-export { AuditLogger } from "../pkg/read/node.js";
+export { AuditLogger, switchSetting } from "../pkg/read/node.js";
 export const version = JSON.parse(readFileSync(new URL("../pkg/package.json", import.meta.url), "utf8")).version;

@@ -149,7 +149,7 @@ console.error(`package-entries: ${ENTRIES.map(([s]) => `${join(dir, s)}/{node,wo
   writeFileSync(join(out, "core.mjs"), `// The CLI's one import of the library (written by scripts/package-entries.mjs): the package's Node entry.
 import { readFileSync } from "node:fs";
 
-export { AuditLogger } from "../read/node.js";
+export { AuditLogger, switchSetting } from "../read/node.js";
 export const version = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
 `);
   const pkgJson = JSON.parse(readFileSync(pkgPath, "utf8"));

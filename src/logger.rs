@@ -94,6 +94,12 @@ struct Core {
     chain: Chain,
     /// Bound on writing one batch, all attempts and backoff included.
     deadline: Option<Duration>,
+    /// Natively, the requests outside the delivery machine (`ensure_schema`, reads, `run`) each
+    /// watch it from their task ([`on_task`]): `close_within` sets its bound when that passes
+    /// with one still out, which cancels them (`Timeout` carrying the bound); its receivers are
+    /// the requests in flight.
+    #[cfg(not(target_arch = "wasm32"))]
+    given_up: tokio::sync::watch::Sender<Option<Duration>>,
 }
 
 #[cfg(not(target_arch = "wasm32"))]
@@ -148,13 +154,29 @@ fn joined<T>(res: Result<Result<T, AuditError>, tokio::task::JoinError>) -> Resu
 }
 
 /// Natively, a request outside the delivery (schema, statements, reads) runs on a task of its
-/// own, so a runtime without I/O or time is an error as for the log calls. (On wasm the
-/// requests run in place: the host's event loop drives them.)
+/// own, so a runtime without I/O or time is an error as for the log calls; `close_within`'s
+/// bound cancels it ([`Core::given_up`]: the task is aborted, its connection closed, and the
+/// call returns `Timeout` with the bound). (On wasm the requests run in place: the host's event
+/// loop drives them.)
 #[cfg(not(target_arch = "wasm32"))]
 async fn on_task<T: Send + 'static>(
+    core: &Core,
     fut: impl std::future::Future<Output = Result<T, AuditError>> + Send + 'static,
 ) -> Result<T, AuditError> {
-    joined(tokio::spawn(fut).await)
+    let mut given_up = core.given_up.subscribe();
+    // Given up on before it started (it passed `open()` just before close_within's bound).
+    if let Some(d) = *given_up.borrow_and_update() {
+        return Err(AuditError::Timeout(d));
+    }
+    let task = tokio::spawn(fut);
+    let abort = task.abort_handle();
+    tokio::select! {
+        res = task => joined(res),
+        Ok(()) = given_up.changed() => {
+            abort.abort();
+            Err(AuditError::Timeout(given_up.borrow().unwrap_or_default()))
+        }
+    }
 }
 
 impl AuditLogger {
@@ -211,6 +233,8 @@ impl AuditLogger {
                 config,
                 last_error: Mutex::new(None),
                 deadline,
+                #[cfg(not(target_arch = "wasm32"))]
+                given_up: tokio::sync::watch::channel(None).0,
             }),
         })
     }
@@ -602,12 +626,33 @@ impl AuditLogger {
     /// up): what is still undelivered then is given up on — requests in flight are cancelled
     /// (a late answer is never counted; one that had reached Neo4j may still commit, once),
     /// batches waiting for a retry or a slot are not sent — and their calls return
-    /// [`AuditError::Timeout`] carrying `within`, as does `last_error`; `false` then. Unlike
+    /// [`AuditError::Timeout`] carrying `within`, as does `last_error`; `false` then. Natively
+    /// the calls outside the delivery that are still waiting for Neo4j then
+    /// ([`AuditLogger::ensure_schema`], the reads) are cancelled alike (`Timeout(within)`,
+    /// `false`); it waits for them up to the bound, as for the events. Unlike
     /// `tokio::time::timeout(within, logger.close())`, nothing goes on in the background
     /// after it returns, and the outcome of every event logged before it is known.
     pub async fn close_within(&self, within: Duration) -> bool {
         self.core.closed.store(true, Ordering::Relaxed);
         let ms = u64::try_from(within.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
+        #[cfg(not(target_arch = "wasm32"))]
+        if runtime_check().is_ok() {
+            // The requests outside the delivery (`ensure_schema`, reads) get the same bound: at
+            // it, those still out are cancelled and their calls return `Timeout(within)`.
+            let given_up = &self.core.given_up;
+            let others = async {
+                tokio::select! {
+                    () = given_up.closed() => true,
+                    () = crate::transport::sleep_ms(ms) => given_up.receiver_count() == 0,
+                }
+            };
+            let (delivered, ended) = futures::join!(self.flush_within(Some(ms)), others);
+            if ended {
+                return delivered;
+            }
+            given_up.send_replace(Some(within));
+            return self.record(Err(AuditError::Timeout(within)));
+        }
         self.flush_within(Some(ms)).await
     }
 
@@ -631,7 +676,7 @@ impl AuditLogger {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let (this, events) = (self.clone(), events.to_vec());
-            on_task(async move { this.write_once(None, &events).await }).await
+            on_task(&self.core, async move { this.write_once(None, &events).await }).await
         }
         #[cfg(target_arch = "wasm32")]
         self.write_once(None, events).await
@@ -670,7 +715,7 @@ impl AuditLogger {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let (this, trail, events) = (self.clone(), trail.to_owned(), events.to_vec());
-            on_task(async move {
+            on_task(&self.core, async move {
                 this.core.sink.neo4j()?;
                 this.write_once(Some(&trail), &events).await
             })
@@ -695,7 +740,7 @@ impl AuditLogger {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let this = self.clone();
-            on_task(async move { this.schema_step(true).await }).await
+            on_task(&self.core, async move { this.schema_step(true).await }).await
         }
         #[cfg(target_arch = "wasm32")]
         self.schema_step(true).await
@@ -735,7 +780,7 @@ impl AuditLogger {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let (this, st) = (self.clone(), st.clone());
-            on_task(async move { this.core.sink.neo4j()?.run(&st).await }).await
+            on_task(&self.core, async move { this.core.sink.neo4j()?.run(&st).await }).await
         }
         #[cfg(target_arch = "wasm32")]
         self.core.sink.neo4j()?.run(st).await
@@ -765,7 +810,7 @@ impl AuditLogger {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let (this, text, params) = (self.clone(), text.to_owned(), params.clone());
-            on_task(async move { this.core.sink.neo4j()?.run_json(&text, &params).await }).await
+            on_task(&self.core, async move { this.core.sink.neo4j()?.run_json(&text, &params).await }).await
         }
         #[cfg(target_arch = "wasm32")]
         self.core.sink.neo4j()?.run_json(text, params).await

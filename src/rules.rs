@@ -379,10 +379,43 @@ pub fn lone_surrogate(what: &str) -> Violation {
     invalid(cat(&[what, " contains a lone UTF-16 surrogate (not valid Unicode); it would be stored altered"]))
 }
 
+/// A setting of two values (the Worker's `JWT_AUDIENCE_CHECK`, `REDACT_MATCH` and
+/// `NEO4J_ALLOW_INSECURE_HTTP`, the CLI's `NEO4J_ALLOW_INSECURE_HTTP`): whether `value` is
+/// `other`. Any case, surrounding white space ignored; unset or empty is `default`; anything else
+/// is an `Err` naming the setting and its two values, never quoting the value (a mistake must not
+/// silently be the default: `"yes"` is not `true`, `"false"` is not `off`).
+pub fn switch(name: &str, value: Option<&str>, default: &str, other: &str) -> Result<bool, String> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(v) if v.eq_ignore_ascii_case(other) => Ok(true),
+        Some(v) if !v.eq_ignore_ascii_case(default) => {
+            Err(cat(&[name, " must be \"", default, "\" or \"", other, "\" (any case)"]))
+        }
+        _ => Ok(false),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn switches() {
+        let sw = |v: Option<&str>| switch("NEO4J_ALLOW_INSECURE_HTTP", v, "false", "true");
+        for (v, on) in [(None, false), (Some(""), false), (Some("  "), false), (Some("false"), false)] {
+            assert_eq!(sw(v), Ok(on), "{v:?}");
+        }
+        for v in ["FALSE", " False "] {
+            assert_eq!(sw(Some(v)), Ok(false), "{v:?}");
+        }
+        for v in ["true", "TRUE", " True\n"] {
+            assert_eq!(sw(Some(v)), Ok(true), "{v:?}");
+        }
+        for v in ["yes", "1", "on", "0", "no", "truee", "t"] {
+            let e = sw(Some(v)).unwrap_err();
+            assert_eq!(e, "NEO4J_ALLOW_INSECURE_HTTP must be \"false\" or \"true\" (any case)", "{v:?}");
+        }
+    }
 
     #[test]
     fn names() {

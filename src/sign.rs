@@ -169,13 +169,27 @@ impl PublicJwk {
         out.push('}');
     }
 
-    /// Parses `kid:x` (the `AUDIT_PUBLIC_KEYS` list form).
+    /// Parses `kid:x` (the `AUDIT_PUBLIC_KEYS` list form): the key id is what comes before the
+    /// last `:` (an id may hold `:`, base64url never does), by the signing key id's rule
+    /// (1–64 characters of `A-Z a-z 0-9 _ . : -`); `x` the 32 key bytes in base64url. The reason
+    /// of an `Err` never quotes the key, nor an entry that is not `kid:x` at all (it may be a
+    /// secret pasted into the wrong setting); it names a well-formed key id.
     pub fn parse_pair(pair: &str) -> Result<PublicJwk, String> {
-        let (kid, x) = pair.trim().split_once(':').ok_or_else(|| cat(&[&quoted(pair), " is not kid:key"]))?;
-        let jwk = PublicJwk { x: x.trim().into(), ..PublicJwk::new(kid.trim(), &[0; 32]) };
+        let (kid, x) = pair.trim().rsplit_once(':').ok_or_else(|| "an entry is not kid:key".to_owned())?;
+        let kid = kid.trim();
+        if !is_key_id(kid) {
+            return Err("a key id is not 1-64 characters of A-Z a-z 0-9 _ . : -".into());
+        }
+        let jwk = PublicJwk { x: x.trim().into(), ..PublicJwk::new(kid, &[0; 32]) };
         KeySet::from_jwks(std::slice::from_ref(&jwk))?;
         Ok(jwk)
     }
+}
+
+/// A key id's rule, for `AUDIT_SIGNING_KEY_ID` and the ids of `AUDIT_PUBLIC_KEYS` alike (the
+/// rule table's name rule, [`crate::rules::check_name`]).
+fn is_key_id(kid: &str) -> bool {
+    crate::rules::check_name("key id", kid).is_ok()
 }
 
 /// Why a seal was refused.
@@ -381,10 +395,7 @@ impl SigningKey {
     /// optional) or 64 hex digits. `kid`: 1–64 characters of `A-Z a-z 0-9 _ . : -`. Errors never
     /// quote the secret.
     pub fn from_secret(kid: &str, secret: &str) -> Result<SigningKey, String> {
-        let ok_kid = !kid.is_empty()
-            && kid.len() <= 64
-            && kid.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b));
-        if !ok_kid {
+        if !is_key_id(kid) {
             return Err("AUDIT_SIGNING_KEY_ID must be 1-64 characters of A-Z a-z 0-9 _ . : -".into());
         }
         let s = secret.trim();
@@ -532,5 +543,30 @@ mod tests {
         assert!(!e.contains("c2VjcmV0"));
         assert_eq!(PublicJwk::parse_pair(&format!("old:{}", k.public_jwk().x)).unwrap().kid, "old");
         assert!(PublicJwk::parse_pair("old:AAAA").is_err());
+    }
+
+    /// `AUDIT_PUBLIC_KEYS` entries: an id with `:` (allowed for AUDIT_SIGNING_KEY_ID) is split
+    /// at the last `:` (before: at the first, so such a key could never be listed); the reasons
+    /// name what is wrong and never the key or an entry that is not `kid:x` (a secret pasted
+    /// into the wrong setting is not logged).
+    #[test]
+    fn public_key_pairs_take_the_signing_key_id_rule_and_never_quote_the_key() {
+        let x = SigningKey::from_secret("a", &"11".repeat(32)).unwrap().public_jwk().x;
+        let j = PublicJwk::parse_pair(&format!(" 2026:q1 : {x} ")).unwrap();
+        assert_eq!((j.kid.as_str(), j.x.as_str()), ("2026:q1", x.as_str()));
+        let seed = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+        for (pair, why) in [
+            (seed.to_owned(), "an entry is not kid:key"),
+            (format!("bad id!:{x}"), "a key id is not 1-64 characters of A-Z a-z 0-9 _ . : -"),
+            (format!(":{x}"), "a key id is not 1-64 characters"),
+            (format!("{}:{x}", "k".repeat(65)), "a key id is not 1-64 characters"),
+            ("old:AAAA".to_owned(), "key \"old\": x must be base64url of 32 bytes"),
+            (format!("old:{x}!"), "key \"old\": x must be base64url of 32 bytes"),
+            (format!("old:{}", "_".repeat(43)), "key \"old\": "),
+        ] {
+            let e = PublicJwk::parse_pair(&pair).unwrap_err();
+            assert!(e.starts_with(why), "{pair}: {e}");
+            assert!(!e.contains(&x) && !e.contains(seed) && !e.contains("AAAA"), "{e}");
+        }
     }
 }

@@ -821,6 +821,39 @@ async fn close_within_gives_up_at_its_bound_and_cancels_the_request_in_flight() 
     assert_eq!(logger.log_user_action(None, "AFTER", None, None).await.unwrap_err(), AuditError::Closed);
 }
 
+/// `close_within`'s bound holds for the calls outside the delivery too: an `ensure_schema()` and
+/// a read waiting for a server that never answers (each on a connection of its own) are
+/// cancelled at the bound (their connections closed, not left to the 60 s `timeout`), return
+/// `Timeout` with the bound, and `close_within` says `false` with that reason. (Before: it
+/// answered `true` at once, the delivery being idle, and both calls went on for 60 s.)
+#[tokio::test]
+async fn close_within_cancels_a_schema_step_and_a_read_in_flight_at_its_bound() {
+    let (url, closed) = hung_counting_closes().await;
+    let logger = AuditLogger::builder(&url).timeout(Duration::from_secs(60)).retry(patient()).build().unwrap();
+    let l = logger.clone();
+    let schema = tokio::spawn(async move { l.ensure_schema().await });
+    let l = logger.clone();
+    let read = tokio::spawn(async move { l.get_audit_trail(&neo4j_audit::TrailQuery::default()).await.map(|_| ()) });
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let t0 = Instant::now();
+    assert!(!logger.close_within(Duration::from_millis(300)).await);
+    let took = t0.elapsed();
+    assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(3), "took {took:?}");
+    for call in [schema, read] {
+        let r = tokio::time::timeout(Duration::from_secs(2), call).await.expect("the call ended with close_within");
+        assert_eq!(r.unwrap().unwrap_err(), AuditError::Timeout(Duration::from_millis(300)));
+    }
+    assert_eq!(logger.last_error().as_deref(), Some("timeout: no answer from Neo4j within 300 ms"));
+    assert!(reaches(&closed, 2, 2000).await, "both requests were cancelled: {closed:?}");
+    // Nothing under way: `true` at once, as before.
+    let (url, _) = hung_counting_closes().await;
+    let logger = AuditLogger::builder(&url).build().unwrap();
+    let t0 = Instant::now();
+    assert!(logger.close_within(Duration::from_millis(300)).await);
+    assert!(t0.elapsed() < Duration::from_millis(250), "{:?}", t0.elapsed());
+    assert_eq!(logger.last_error(), None);
+}
+
 /// A request the builder's deadline gave up on is cancelled too, not left open until `timeout`.
 #[tokio::test]
 async fn a_request_past_the_deadline_is_cancelled() {

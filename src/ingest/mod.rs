@@ -199,11 +199,20 @@ impl Settings {
     }
 
     /// The signing key's public half first among `public_keys` (replacing a listed key of the
-    /// same id); a key WebCrypto refused makes the signer unusable.
+    /// same id and key); a key WebCrypto refused makes the signer unusable, and so does a listed
+    /// key with the signing key's id but another key (two keys of one id: which one verifies
+    /// would depend on the order, and streams signed with the other would read as forged).
     fn add_signer_key(&mut self, jwk: Option<Result<crate::sign::PublicJwk, String>>) {
         match jwk {
             None => {}
             Some(Err(e)) => self.signer = Err(e),
+            Some(Ok(j)) if self.public_keys.iter().any(|k| k.kid == j.kid && k.x != j.x) => {
+                self.signer = Err(cat(&[
+                    "AUDIT_PUBLIC_KEYS lists key id ",
+                    &quoted(&j.kid),
+                    ", the id of AUDIT_SIGNING_KEY, with another key (a retired key needs an id of its own)",
+                ]));
+            }
             Some(Ok(j)) => {
                 self.public_keys.retain(|k| k.kid != j.kid);
                 self.public_keys.insert(0, j);
@@ -241,13 +250,12 @@ impl Settings {
             v
         };
         // A var of two values, any case: whether it is set to `other` (unset or empty: `default`).
-        let choice = |k: &str, default: &str, other: &str| match text(k) {
-            Some(v) if v.eq_ignore_ascii_case(other) => true,
-            Some(v) if !v.eq_ignore_ascii_case(default) => {
-                refuse(cat(&[k, " must be \"", default, "\" or \"", other, "\" (any case)"]));
+        // The rule table's, which the CLI's NEO4J_ALLOW_INSECURE_HTTP follows too.
+        let choice = |k: &str, default: &str, other: &str| {
+            crate::rules::switch(k, get(k).as_deref(), default, other).unwrap_or_else(|why| {
+                refuse(why);
                 false
-            }
-            _ => false,
+            })
         };
         let audience_check_off = choice("JWT_AUDIENCE_CHECK", "on", "off");
         let previous_secret = get("AUDIT_JWT_SECRET_PREVIOUS").filter(|s| !s.trim().is_empty());
@@ -392,12 +400,26 @@ impl Settings {
             }
             Some(items)
         };
-        for pair in list("AUDIT_PUBLIC_KEYS").unwrap_or_default() {
-            // A malformed retired key is skipped: it could only make verification stricter.
-            if let Ok(j) = crate::sign::PublicJwk::parse_pair(&pair) {
-                if !public_keys.iter().any(|k| k.kid == j.kid) {
-                    public_keys.push(j);
+        // A malformed entry (not kid:x, a bad id, x not 32 bytes of base64url or no Ed25519 key)
+        // or an id listed twice makes the key settings unusable, as a bad AUDIT_SIGNING_KEY does:
+        // skipped, it left GET /v1/keys publishing an incomplete set, and every stream signed
+        // with the missing key was reported forged by whoever pinned that set, with nothing in
+        // the log. The reason names the entry's position (and a well-formed id), never the key.
+        let mut signer = signer;
+        for (i, pair) in list("AUDIT_PUBLIC_KEYS").unwrap_or_default().iter().enumerate() {
+            let entry = cat(&["AUDIT_PUBLIC_KEYS entry ", &crate::error::num(i as u64 + 1), ": "]);
+            let why = match crate::sign::PublicJwk::parse_pair(pair) {
+                Ok(j) if public_keys.iter().any(|k| k.kid == j.kid) => {
+                    cat(&[&entry, "key id ", &quoted(&j.kid), " is listed twice"])
                 }
+                Ok(j) => {
+                    public_keys.push(j);
+                    continue;
+                }
+                Err(e) => cat(&[&entry, &e]),
+            };
+            if signer.is_ok() {
+                signer = Err(why);
             }
         }
         let mut settings = Settings {
@@ -856,7 +878,12 @@ async fn route<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     match (req.path.as_str(), req.method.as_str()) {
         ("/v1/health", "GET") => health(call).await,
         ("/v1/events", "POST") => ingest(call).await,
-        ("/v1/keys", "GET") => keys(settings),
+        // Unusable key settings: no set at all rather than an incomplete one that a verifier
+        // would pin (its streams signed with a key left out would then read as forged).
+        ("/v1/keys", "GET") => match &settings.signer {
+            Err(why) => misconfigured_by(settings, io, why),
+            Ok(_) => keys(settings),
+        },
         ("/v1/verify", "GET") => verify(call).await,
         ("/v1/health" | "/v1/keys" | "/v1/verify", _) => {
             Response::error(405, "method_not_allowed", "use GET").with_header("Allow", "GET, OPTIONS")
@@ -1353,9 +1380,13 @@ fn usable<'a, S>(settings: &Settings, store: Option<&'a S>) -> Option<&'a S> {
 }
 
 fn misconfigured<I: Io>(settings: &Settings, io: &I) -> Response {
-    let why = settings.misconfiguration().unwrap_or_else(|| "unknown".into());
+    misconfigured_by(settings, io, &settings.misconfiguration().unwrap_or_else(|| "unknown".into()))
+}
+
+/// The 500 `misconfigured` for `why` (which starts with the setting's name), logged.
+fn misconfigured_by<I: Io>(settings: &Settings, io: &I, why: &str) -> Response {
     io.log(&crate::error::scrub(
-        &cat(&["audit-ingest: misconfigured: ", &why]),
+        &cat(&["audit-ingest: misconfigured: ", why]),
         &crate::error::refs(&secrets(settings)),
     ));
     // The answer names the setting (every reason starts with its name), never its value: the
@@ -2383,8 +2414,7 @@ mod tests {
     #[test]
     fn keys_are_published_with_retired_ones() {
         let k = crate::sign::SigningKey::from_secret("old", &"22".repeat(32)).unwrap();
-        let s =
-            settings(&[("AUDIT_SIGNING_KEY", SEED), ("AUDIT_PUBLIC_KEYS", &format!("old:{}, junk", k.public_jwk().x))]);
+        let s = settings(&[("AUDIT_SIGNING_KEY", SEED), ("AUDIT_PUBLIC_KEYS", &format!("old:{}, ", k.public_jwk().x))]);
         let req = Request { method: "GET".into(), path: "/v1/keys".into(), ..Default::default() };
         let r = run(&req, &s, &FakeIo::new(""), &FakeStore::default());
         assert_eq!(r.status, 200);
@@ -2400,5 +2430,60 @@ mod tests {
         assert_eq!(cache, [&("Cache-Control".to_string(), "public, max-age=300".to_string())]);
         let req = Request { method: "GET".into(), path: "/v1/verify".into(), ..Default::default() };
         assert_eq!(run(&req, &s, &FakeIo::new(""), &FakeStore::default()).status, 401);
+    }
+
+    /// A malformed AUDIT_PUBLIC_KEYS entry (not kid:x, a bad id, a bad key, an id twice, the
+    /// signing key's id with another key) is a 500 naming the setting at every endpoint,
+    /// GET /v1/keys included, and the log says which entry and why, never the key. (Before, it
+    /// was skipped silently: /v1/keys published the rest and /v1/health was green.)
+    #[test]
+    fn a_malformed_public_key_entry_is_misconfigured_not_skipped() {
+        let old = crate::sign::SigningKey::from_secret("old", &"22".repeat(32)).unwrap().public_jwk().x;
+        let older = crate::sign::SigningKey::from_secret("older", &"33".repeat(32)).unwrap().public_jwk().x;
+        let seed_b64 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8";
+        let cases = [
+            (format!("old:{old}, junk"), "AUDIT_PUBLIC_KEYS entry 2: an entry is not kid:key"),
+            (format!("old:{old}, {seed_b64}"), "AUDIT_PUBLIC_KEYS entry 2: an entry is not kid:key"),
+            (format!("old:{old},bad id!:{older}"), "AUDIT_PUBLIC_KEYS entry 2: a key id is not 1-64 characters"),
+            (format!("old:{}", &old[1..]), "AUDIT_PUBLIC_KEYS entry 1: key \"old\": x must be base64url of 32 bytes"),
+            (format!("old:{old}%"), "AUDIT_PUBLIC_KEYS entry 1: key \"old\": x must be base64url of 32 bytes"),
+            (format!("old:{old},old:{older}"), "AUDIT_PUBLIC_KEYS entry 2: key id \"old\" is listed twice"),
+            (format!("old:{old},old:{old}"), "AUDIT_PUBLIC_KEYS entry 2: key id \"old\" is listed twice"),
+            (
+                format!("k1:{old}"),
+                "AUDIT_PUBLIC_KEYS lists key id \"k1\", the id of AUDIT_SIGNING_KEY, with another key",
+            ),
+        ];
+        for (list, why) in cases {
+            let s = settings(&[("AUDIT_SIGNING_KEY", SEED), ("AUDIT_PUBLIC_KEYS", &list)]);
+            assert!(s.misconfiguration().is_some_and(|m| m.starts_with(why)), "{list}: {:?}", s.misconfiguration());
+            let message = "the audit endpoint is not configured: check AUDIT_PUBLIC_KEYS (the Worker's log says why)";
+            for path in ["/v1/keys", "/v1/health", "/v1/events"] {
+                let io = FakeIo::new(r#"{"actionType":"A"}"#);
+                let mut req = post(&format!("Bearer {}", token("ann")));
+                if path != "/v1/events" {
+                    (req.method, req.path) = ("GET".into(), path.into());
+                }
+                let r = run(&req, &s, &io, &FakeStore::default());
+                assert_eq!(
+                    (r.status, body_of(&r)),
+                    (500, json!({"error": "misconfigured", "message": message})),
+                    "{list} {path}"
+                );
+                let logs = io.logs.borrow().join("\n");
+                assert!(logs.contains(&format!("audit-ingest: misconfigured: {why}")), "{logs}");
+                for secret in [old.as_str(), older.as_str(), seed_b64, SEED] {
+                    assert!(!logs.contains(secret) && !r.body.contains(secret), "{logs}");
+                }
+            }
+        }
+        // Without a signing key too; and the signing key's own public half listed under its id
+        // is no conflict (it is the same key).
+        let s = settings(&[("AUDIT_PUBLIC_KEYS", &format!("old:{old},old:{older}"))]);
+        assert!(s.misconfiguration().is_some_and(|m| m.contains("is listed twice")), "{:?}", s.misconfiguration());
+        let k1 = settings(&[("AUDIT_SIGNING_KEY", SEED)]).public_keys[0].x.clone();
+        let s = settings(&[("AUDIT_SIGNING_KEY", SEED), ("AUDIT_PUBLIC_KEYS", &format!("k1:{k1}, old:{old}"))]);
+        assert_eq!(s.misconfiguration(), None);
+        assert_eq!(s.public_keys.iter().map(|k| k.kid.as_str()).collect::<Vec<_>>(), ["k1", "old"]);
     }
 }

@@ -46,6 +46,18 @@ export function post(url, headers, body, ms, abort = new AbortController()) {
  * credentials: <url>") quotes the origin instead.
  * OpenSSL's error string (Node's TLS failures: "<id>:error:<code>:<library>:<function>:<reason>:
  * <source file>:<line>:" and a newline) becomes "TLS error (<library>: <reason>)".
+ *
+ * workerd (the Worker, `wrangler dev`, the Workers Vitest pool) words a refused connection
+ * (nothing listening: ECONNREFUSED) as "Network connection lost." and prints it itself, as
+ * "uncaught exception; source = Uncaught (in promise); stack = Error: Network connection lost."
+ * with a kj "connect(): Connection refused" line, although the rejection is handled here: a plain
+ * `try { await fetch("http://127.0.0.1:9/") } catch {}` in a Worker prints the same lines, while
+ * a request aborted by its timeout, a body left unread and a body cancelled print nothing (checked
+ * in tests/worker with workerd 1.20260426.1). So those lines in a test run (tests/worker's
+ * "Neo4j is unreachable" / "down" cases, which point NEO4J_URL at port 9) are workerd's report of
+ * that connection, not a promise of ours left unhandled; the answer is the 503 they expect. (In
+ * the e2e and fault suites the same words are to be expected where a connection is cut on
+ * purpose: the fault proxy's drops, a page closed with requests in flight; not traced there.)
  */
 function reason(e, url) {
   const parts = [];

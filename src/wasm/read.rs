@@ -221,6 +221,21 @@ impl JsAuditLogger {
     }
 }
 
+/// The rule of a two-valued setting (the Rust side's `rules::switch`), for tools that read
+/// settings from the environment (the CLI's `NEO4J_ALLOW_INSECURE_HTTP`), so they accept exactly
+/// what the Worker does: whether `value` is `otherValue` (any case, white space around it
+/// ignored; unset or empty: `defaultValue`). Throws an `Error` naming the setting and its two
+/// values, never the value.
+#[wasm_bindgen(js_name = switchSetting)]
+pub fn switch_setting(
+    name: &str,
+    #[wasm_bindgen(unchecked_param_type = "string | undefined | null")] value: Option<String>,
+    #[wasm_bindgen(js_name = defaultValue)] default: &str,
+    #[wasm_bindgen(js_name = otherValue)] other: &str,
+) -> Result<bool, JsError> {
+    crate::rules::switch(name, value.as_deref(), default, other).map_err(|e| JsError::new(&e))
+}
+
 /// What a read method asks for, once its arguments are checked.
 enum Call {
     /// A page of the trail (getAuditTrail, getUserActivity, getTargetActivity).

@@ -117,6 +117,14 @@ test("clear one-line errors for Neo4j down, wrong password and a URL with creden
   const down = await cli(["tail"], { ...ENV, NEO4J_URL: "http://127.0.0.1:59999" });
   assert.equal(down.code, 3);
   assert.match(down.stderr, /^neo4j-audit tail: cannot reach Neo4j at http:\/\/127\.0\.0\.1:59999: network error: .*\n$/);
+  // The server's origin once: the library's error ends with it, and the line named it twice
+  // ("… ECONNREFUSED (http://127.0.0.1:59999) (is it running? …)" after "at http://127.0.0.1:59999").
+  for (const url of ["http://127.0.0.1:59999", "http://127.0.0.1:59999/"]) {
+    const r = await cli(["export"], { ...ENV, NEO4J_URL: url });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stderr.split("http://127.0.0.1:59999").length - 1, 1, r.stderr);
+    assert.match(r.stderr, /^neo4j-audit export: cannot reach Neo4j at http:\/\/127\.0\.0\.1:59999\/?: network error: .*ECONNREFUSED.* \(is it running\? NEO4J_URL\)\n$/);
+  }
   // A user that does not exist: a wrong login that cannot lock the shared `neo4j` user out.
   const secret = "not-the-password-7c1e";
   for (const cmd of ["verify", "export", "schema"]) {
@@ -247,7 +255,7 @@ test("a plain http NEO4J_URL to a host that is not loopback is refused before an
   assert.equal(token.code, 2);
   assert.match(token.stderr, /would send the token unencrypted/);
   assert.ok(!token.stderr.includes(secret));
-  for (const notTrue of ["1", "yes", ""]) {
+  for (const notTrue of ["1", "yes", "", "false"]) {
     assert.equal((await cli(["tail"], { ...remote, NEO4J_ALLOW_INSECURE_HTTP: notTrue })).code, 2, notTrue);
   }
   // The opt-out: the CLI then tries the host (which does not resolve: a network error, exit 3).
@@ -258,6 +266,28 @@ test("a plain http NEO4J_URL to a host that is not loopback is refused before an
   }
   const help = await cli(["--help"]);
   assert.match(help.stdout, /NEO4J_ALLOW_INSECURE_HTTP/);
+});
+
+test("NEO4J_ALLOW_INSECURE_HTTP takes the Worker's values only: \"false\" or \"true\", any case; anything else is a usage error before any request", async () => {
+  // Before: anything but "true" was silently false (the Worker answers 500 for the same value),
+  // so a loopback URL with NEO4J_ALLOW_INSECURE_HTTP=yes just worked and a remote one was refused
+  // with advice to set the variable the operator had set.
+  const { trail } = await logged("cli-insecure-values", 1);
+  for (const bad of ["yes", "1", "on", "no", "0", "truee"]) {
+    for (const cmd of [["tail", "--trail", trail], ["schema"], ["migrate", "--status"]]) {
+      const r = await cli(cmd, { ...ENV, NEO4J_ALLOW_INSECURE_HTTP: bad });
+      assert.equal(r.code, 2, `${bad} ${cmd}: ${r.stderr}`);
+      assert.equal(r.stderr, `neo4j-audit ${cmd[0]}: NEO4J_ALLOW_INSECURE_HTTP must be "false" or "true" (any case)\n`);
+      assert.equal(r.stdout, "");
+    }
+  }
+  for (const good of ["false", "FALSE", " False ", "true", "TRUE", " True", ""]) {
+    const r = await cli(["tail", "--trail", trail], { ...ENV, NEO4J_ALLOW_INSECURE_HTTP: good });
+    assert.equal(r.code, 0, `${JSON.stringify(good)}: ${r.stderr}`);
+    assert.match(r.stdout, /OP_CHECK|LOGIN/);
+  }
+  // --help still works (it reads no connection).
+  assert.equal((await cli(["tail", "--help"], { ...ENV, NEO4J_ALLOW_INSECURE_HTTP: "yes" })).code, 0);
 });
 
 test("schema ensures the constraints and indexes and lists them as the graph has them", async () => {

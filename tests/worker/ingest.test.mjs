@@ -234,6 +234,9 @@ describe("Neo4j", () => {
   });
 
   it("answers 503 + Retry-After when Neo4j is unreachable, leaks no secret, and writes nothing", async () => {
+    // workerd words the refused connection as "Network connection lost." and logs it itself
+    // ("uncaught exception; source = Uncaught (in promise) ... Network connection lost.") although
+    // src/transport/fetch.js handles the rejection: see the note at `reason` there.
     const trail = unique("worker-down");
     const down = { AUDIT_TRAIL: trail, NEO4J_URL: "http://127.0.0.1:9" };
     const r = await post({ events: [{ actionType: "A" }, { actionType: "B" }] }, { tok: await token(unique("user")), overrides: down });

@@ -25,6 +25,18 @@ const both = (overrides) => withLogs(async () => {
   return { events: [r.status, await r.json()], health: [h.status, await h.json()], trail: o.AUDIT_TRAIL };
 });
 
+// A retired public key (wrangler.toml's example) and AUDIT_PUBLIC_KEYS lists that are not
+// usable: [list, what the log says]. The log names the entry and a well-formed id, never the key.
+const OLD_KEY = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+const OLDER_KEY = "PUAXw-hDiVqStwqnTRt-vJyYLM8uxJaMwM1V8Sr0Zgw"; // RFC 8032's test vector 2
+const PUBLIC_KEYS_CASES = [
+  [`k0:${OLD_KEY}, junk`, "AUDIT_PUBLIC_KEYS entry 2: an entry is not kid:key"],
+  [`k0:${OLD_KEY.slice(1)}`, "AUDIT_PUBLIC_KEYS entry 1: key \"k0\": x must be base64url of 32 bytes"],
+  [`k0:${OLD_KEY.slice(0, -1)}+`, "AUDIT_PUBLIC_KEYS entry 1: key \"k0\": x must be base64url of 32 bytes"],
+  [`k 0:${OLD_KEY}`, "AUDIT_PUBLIC_KEYS entry 1: a key id is not 1-64 characters of A-Z a-z 0-9 _ . : -"],
+  [`k0:${OLD_KEY},k0:${OLD_KEY}`, "AUDIT_PUBLIC_KEYS entry 2: key id \"k0\" is listed twice"],
+];
+
 describe("a misconfigured Worker names the setting", () => {
   // [overrides, the setting the answer names, what the log line says]
   const cases = [
@@ -67,6 +79,9 @@ describe("a misconfigured Worker names the setting", () => {
     // audience a 401 that never named the var); NEO4J_ALLOW_INSECURE_HTTP = "yes" silently meant false.
     [{ JWT_AUDIENCE_CHECK: "false" }, "JWT_AUDIENCE_CHECK", "JWT_AUDIENCE_CHECK must be \"on\" or \"off\" (any case)"],
     [{ NEO4J_ALLOW_INSECURE_HTTP: "yes" }, "NEO4J_ALLOW_INSECURE_HTTP", "NEO4J_ALLOW_INSECURE_HTTP must be \"false\" or \"true\" (any case)"],
+    // Before: a malformed retired key was skipped silently (GET /v1/keys published the rest, so a
+    // verifier that pinned that set saw the streams signed with the missing key as forged).
+    ...PUBLIC_KEYS_CASES.map(([list, why]) => [{ AUDIT_PUBLIC_KEYS: list }, "AUDIT_PUBLIC_KEYS", why]),
   ];
   for (const [overrides, setting, why] of cases) {
     it(`${JSON.stringify(overrides).slice(0, 60)}: 500 naming ${setting}, the log says why`, async () => {
@@ -87,6 +102,23 @@ describe("a misconfigured Worker names the setting", () => {
       expect(await cypher("MATCH (t:AuditTrail {name: $t}) RETURN count(t)", { t: trail })).toEqual([[0]]);
     });
   }
+
+  it("GET /v1/keys answers 500 for an unusable AUDIT_PUBLIC_KEYS (it published an incomplete set), never quoting a key", async () => {
+    for (const [list, why] of PUBLIC_KEYS_CASES) {
+      const { status, body, logs } = await withLogs(async () => {
+        const r = await call("/v1/keys", {}, { AUDIT_PUBLIC_KEYS: list });
+        return { status: r.status, body: await r.json() };
+      });
+      expect([list, status, body]).toEqual([list, 500, { error: "misconfigured",
+        message: "the audit endpoint is not configured: check AUDIT_PUBLIC_KEYS (the Worker's log says why)" }]);
+      expect(logs.join("\n")).toContain(`audit-ingest: misconfigured: ${why}`);
+      expect(logs.join("\n")).not.toContain(OLD_KEY.slice(1, -1));
+    }
+    // A usable list is published as before.
+    const r = await call("/v1/keys", {}, { AUDIT_PUBLIC_KEYS: ` k0:${OLD_KEY} , 2026:q1:${OLDER_KEY}` });
+    expect(r.status).toBe(200);
+    expect((await r.json()).keys.map((k) => [k.kid, k.x])).toEqual([["k0", OLD_KEY], ["2026:q1", OLDER_KEY]]);
+  });
 
   it("logs that a list of only \"*\" allows no page (it said ALLOWED_ORIGINS was not set)", async () => {
     const { status, logs } = await withLogs(async () => ({ status: (await post({ actionType: "OP_CHECK" },
