@@ -6,8 +6,8 @@
 //! (the browser's read entry had it all inlined into one async state machine of ~17 KB).
 
 use super::{
-    add_stream, head_from_cells, row_edges_ok, row_event, row_seal, take_str, unchained_query, verify_query, Query,
-    VerifyProgress, VerifyQuery, VERIFY_PAGE,
+    add_stream, head_from_cells, row_edges_ok, row_event, row_fields_off, row_seal, take_str, unchained_query,
+    verify_query, Query, VerifyProgress, VerifyQuery, VERIFY_PAGE,
 };
 use crate::chain::{Break, BreakKind, SealCheck, StoredSeal, StreamReport, Verifier, VerifyReport};
 use crate::config::Config;
@@ -53,9 +53,10 @@ pub(crate) struct VerifyRun<'a, const PAGED: bool> {
     /// Resumed (the progress is the caller's): no head or stream list to read.
     resumed: bool,
     current: Option<Verifier<'a>>,
-    /// The page read (each event with its edges check, [`super::row_edges_ok`]), until its
-    /// seals are checked and it is pushed.
-    page: Vec<(AuditEvent, Option<StoredSeal>, bool)>,
+    /// The page read (each event with its edges check, [`super::row_edges_ok`], and its
+    /// properties of another type, [`super::row_fields_off`]), until its seals are checked and
+    /// it is pushed.
+    page: Vec<(AuditEvent, Option<StoredSeal>, bool, Option<String>)>,
     /// That page was the stream's last (shorter than a full page).
     last_page: bool,
     /// The page starts with the event before the window (checked, not counted as read).
@@ -139,8 +140,8 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 self.last_page = if start { rows.is_empty() } else { rows.len() < VERIFY_PAGE as usize };
                 self.page.reserve(rows.len());
                 for r in &mut rows {
-                    let (seal, edges) = (row_seal(r), row_edges_ok(r));
-                    self.page.push((row_event(r)?, seal, edges));
+                    let (seal, edges, fields) = (row_seal(r), row_edges_ok(r), row_fields_off(r));
+                    self.page.push((row_event(r)?, seal, edges, fields));
                 }
                 // A window's first page: its check starts from the stream's event before it, so a
                 // gap or an edit at the window's start is reported as from the stream's start.
@@ -166,8 +167,8 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             Phase::Before => {
                 match rows.first_mut() {
                     Some(r) => {
-                        let (seal, edges) = (row_seal(r), row_edges_ok(r));
-                        self.page.insert(0, (row_event(r)?, seal, edges));
+                        let (seal, edges, fields) = (row_seal(r), row_edges_ok(r), row_fields_off(r));
+                        self.page.insert(0, (row_event(r)?, seal, edges, fields));
                         self.before = true;
                     }
                     None => self.nothing_before(),
@@ -291,7 +292,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 items.push((true, s, h.stream_id.as_str(), h.seq, h.hash.as_str()));
             }
         }
-        for (e, s) in v.pending_seals().chain(self.page.iter().filter_map(|(e, s, _)| s.as_ref().map(|s| (e, s)))) {
+        for (e, s) in v.pending_seals().chain(self.page.iter().filter_map(|(e, s, ..)| s.as_ref().map(|s| (e, s)))) {
             items.push((false, s, sid, e.seq.unwrap_or(0), e.hash.as_deref().unwrap_or("")));
         }
         items
@@ -304,7 +305,10 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             self.p.after = Some((v.stream_id().to_owned(), ev.seq.unwrap_or(0), ev.uid.clone()));
         }
         self.read += self.page.len() as u64 - u64::from(std::mem::take(&mut self.before));
-        for (ev, seal, edges) in self.page.drain(..) {
+        for (ev, seal, edges, fields) in self.page.drain(..) {
+            if let Some(f) = fields {
+                v.fields_off(&ev.uid, &f);
+            }
             if !edges {
                 v.edges_off(&ev.uid);
             }
