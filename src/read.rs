@@ -1625,6 +1625,7 @@ mod tests {
             unsigned_from: None,
             head: Some(head.clone()),
             edges_off: Some("u-\"1".into()),
+            fields_off: Some("timestamp, userName".into()),
         };
         for p in [
             VerifyProgress {
