@@ -511,8 +511,10 @@ const VERIFY_RETURN_EVENT: &str = "RETURN ev.UID, ev.eventType, ev.eventCategory
 
 /// A verification row's last column: the names of the event's properties that are missing or not
 /// of the type the writers store (a chained event: strings, a `DateTime` timestamp, an integer
-/// `seq` ≥ 0, lists of strings), [`row_fields_off`]. The hash cannot see all of these: a property
-/// read back as absent (a `userName` made a number where the event had none) hashes as absent.
+/// `seq` ≥ 0, lists of strings, every target key `Label:uid`, a role per key),
+/// [`row_fields_off`]. The hash cannot see all of these: a property read back as absent (a
+/// `userName` made a number where the event had none, a target key without `:`, a role beyond
+/// the keys) hashes as absent.
 const VERIFY_TYPES: &str = ", [x IN [['UID', ev.UID IS :: STRING NOT NULL], \
      ['eventType', ev.eventType IS :: STRING NOT NULL], ['eventCategory', ev.eventCategory IS :: STRING NOT NULL], \
      ['timestamp', ev.timestamp IS :: ZONED DATETIME NOT NULL], ['userUID', ev.userUID IS :: STRING], \
@@ -520,8 +522,11 @@ const VERIFY_TYPES: &str = ", [x IN [['UID', ev.UID IS :: STRING NOT NULL], \
      ['seq', coalesce(ev.seq IS :: INTEGER NOT NULL AND ev.seq >= 0, false)], \
      ['prevHash', ev.prevHash IS :: STRING NOT NULL], ['hash', ev.hash IS :: STRING NOT NULL], \
      ['source', ev.source IS :: STRING], ['occurredAt', ev.occurredAt IS :: ZONED DATETIME], \
-     ['targetKeys', ev.targetKeys IS :: LIST<STRING NOT NULL>], \
-     ['targetRoles', ev.targetRoles IS :: LIST<STRING NOT NULL>]] WHERE NOT x[1] | x[0]]";
+     ['targetKeys', CASE WHEN ev.targetKeys IS :: LIST<STRING NOT NULL> \
+       THEN all(k IN coalesce(ev.targetKeys, []) WHERE k CONTAINS ':') ELSE false END], \
+     ['targetRoles', CASE WHEN ev.targetRoles IS :: LIST<STRING NOT NULL> AND ev.targetKeys IS :: LIST<STRING NOT NULL> \
+       THEN size(coalesce(ev.targetRoles, [])) = size(coalesce(ev.targetKeys, [])) \
+       ELSE ev.targetRoles IS :: LIST<STRING NOT NULL> END]] WHERE NOT x[1] | x[0]]";
 
 fn in_trail(preds: &mut Preds, labels: &Labels) {
     preds.push(&["EXISTS { MATCH (:", &labels.trail, " {name: $trail})-[:HAS_EVENT]->(ev) }"]);

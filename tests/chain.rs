@@ -1211,6 +1211,8 @@ async fn stored_properties_of_another_type_are_edited_at_their_event() {
         ("userName", "SET e.userName = 42", 2),
         ("userName", "SET e.userName = ['Mallory']", 2),
         ("targetKeys", "SET e.targetKeys = 'Document:x'", 2),
+        ("targetKeys", "SET e.targetKeys = ['junk'], e.targetRoles = ['']", 2),
+        ("targetRoles", "SET e.targetRoles = ['']", 2),
         ("seq", "SET e.seq = toFloat(e.seq)", 2),
         // Text sorts before numbers: read first, so reported where it was read.
         ("seq", "SET e.seq = toString(e.seq)", 0),
