@@ -1340,6 +1340,22 @@ mod tests {
         let b = v.finish().first_break.unwrap();
         assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 2, Some(evs[2].uid.as_str())), "{b:?}");
         assert!(b.message.contains("PERFORMED_BY or ON"), "{b:?}");
+        // A property of another type (the read side's type check), read with placeholders
+        // (no time: 0, so the hash fails too): edited there, naming it, not "do not hash"; also
+        // across a resume, and ahead of an edge marked on the same event.
+        let mut v = Verifier::new("s", true);
+        v.push(evs[0].clone());
+        v.push(evs[1].clone());
+        v.edges_off(&evs[2].uid);
+        v.fields_off(&evs[2].uid, "timestamp");
+        let mut read = evs[2].clone();
+        read.ts = 0;
+        v.push(read);
+        let mut v = Verifier::resume(v.state(), None);
+        evs[3..].iter().for_each(|e| v.push(e.clone()));
+        let b = v.finish().first_break.unwrap();
+        assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 2, Some(evs[2].uid.as_str())), "{b:?}");
+        assert!(b.message.starts_with("seq 2: stored timestamp: missing or not of the type"), "{b:?}");
 
         let mut inserted = evs.clone();
         let mut fake = evs[4].clone();
