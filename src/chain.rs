@@ -773,6 +773,15 @@ impl<'k> Verifier<'k> {
         self
     }
 
+    /// A later signed head of the same stream (a resumed paged walk read it again): the stream's
+    /// end is judged against it. Ignored when this verifier holds no head (another stream's).
+    #[cfg(any(feature = "read", test))]
+    pub(crate) fn newer_head(&mut self, head: SignedHead) {
+        if self.head.as_ref().is_some_and(|h| h.stream_id == head.stream_id) {
+            self.head = Some(head);
+        }
+    }
+
     /// A `since` window found nothing before its first event: the stream must then begin there
     /// as if read from its start (`seq` 0, the genesis `prevHash`).
     #[cfg(any(feature = "read", test))]

@@ -1397,3 +1397,63 @@ async fn a_rotated_signing_key_verifies_while_listed_and_is_named_once_removed()
         "{page}"
     );
 }
+
+/// A `GET /v1/verify` walk resumed from its cursor judges the stream's end against the trail's
+/// head as it is now. The cursor held the head read on the walk's first page: the events the
+/// Worker wrote after it had an end nothing covered, and a walk resumed after they were cut back
+/// to a request boundary (the head, naming the cut events, left as it was) ended `ok`.
+#[tokio::test]
+async fn a_resumed_verify_walk_judges_the_end_against_the_current_head() {
+    use neo4j_audit::ingest::handle;
+    let w = worker_trail("chain-walk-head");
+    let post = |body: String| {
+        let w = &w;
+        async move {
+            let r = handle(&w.req, &w.settings, w.now, &TestIo(body), Some(&w.logger)).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            serde_json::from_str::<Value>(&r.body).unwrap()["uids"].clone()
+        }
+    };
+    for r in 0..10 {
+        let events: Vec<String> = (0..100).map(|i| format!(r#"{{"actionType":"A{}"}}"#, r * 100 + i)).collect();
+        post(format!(r#"{{"events":[{}]}}"#, events.join(","))).await;
+    }
+    let get = |query: String| {
+        let (w, req) = (
+            &w,
+            neo4j_audit::ingest::Request {
+                method: "GET".into(),
+                path: "/v1/verify".into(),
+                query,
+                headers: vec![w.req.headers[0].clone()],
+            },
+        );
+        async move {
+            let r = handle(&req, &w.settings, w.now, &TestIo(String::new()), Some(&w.logger)).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            serde_json::from_str::<Value>(&r.body).unwrap()
+        }
+    };
+    let first = get("limit=1000".into()).await;
+    assert_eq!((first["ok"].clone(), first["signedHead"]["seq"].clone()), (json!(true), json!(999)), "{first}");
+    let next = first["next"].as_str().expect("a cursor after 1000 events").to_owned();
+    // The Worker writes on (seq 1000..1004, sealed at 1002 and 1004); then the last request is cut.
+    post(r#"{"events":[{"actionType":"B"},{"actionType":"C"},{"actionType":"D"}]}"#.into()).await;
+    let last = post(r#"{"events":[{"actionType":"E"},{"actionType":"F"}]}"#.into()).await;
+    cypher("MATCH (e:AuditEvent) WHERE e.UID IN $u DETACH DELETE e", json!({"u": last})).await;
+    let fresh = get("limit=100000".into()).await;
+    let b = &fresh["streams"][0]["firstBreak"];
+    assert_eq!(
+        (fresh["ok"].clone(), b["kind"].clone(), b["seq"].clone()),
+        (json!(false), json!("deleted"), json!(1003)),
+        "{fresh}"
+    );
+    let resumed = get(format!("limit=1000&cursor={next}")).await;
+    let b = &resumed["streams"][0]["firstBreak"];
+    assert_eq!(
+        (resumed["ok"].clone(), b["kind"].clone(), b["seq"].clone(), resumed["next"].clone()),
+        (json!(false), json!("deleted"), json!(1003), Value::Null),
+        "the resumed walk missed the cut tail: {resumed}"
+    );
+    assert_eq!(resumed["signedHead"]["seq"], json!(1004), "{resumed}");
+}

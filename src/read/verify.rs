@@ -31,6 +31,8 @@ pub(crate) enum Step {
 enum Phase {
     Begin,
     Head,
+    /// A resumed walk's head read again ([`VerifyRun::newer_head`]).
+    HeadAgain,
     Streams,
     Page,
     /// The event just before a `since` window's first one in its stream.
@@ -113,7 +115,18 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     pub(crate) fn step(&mut self, mut rows: JsonRows) -> Result<Step, AuditError> {
         let q = self.q;
         match self.phase {
+            // A resumed walk (signed mode) reads the trail's head again: the cursor holds the one
+            // read on the walk's first page, and events written since would have an end no head
+            // covers (a walk resumed after they were cut back to a request boundary ended `ok`).
+            Phase::Begin if self.resumed && self.seals.is_some() && self.p.head.is_some() => {
+                self.phase = Phase::HeadAgain;
+                return Ok(Step::Run(super::head_query(self.cfg)?));
+            }
             Phase::Begin if self.resumed => return self.next_page(),
+            Phase::HeadAgain => {
+                self.newer_head(rows.first().and_then(|r| head_from_cells(r)));
+                return self.next_page();
+            }
             Phase::Begin => {
                 if self.seals.is_some() {
                     self.phase = Phase::Head;
@@ -215,6 +228,21 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 Ok(Step::Run(super::stream_ids_query(self.cfg, q)))
             }
         }
+    }
+
+    /// The head read again on a resumed page: taken when it names the walk's stream further on
+    /// (the Worker wrote on), for the stream in progress too. A head now behind the walk's (rolled
+    /// back) or naming another stream is not taken: the walk's head still says where the stream
+    /// must end.
+    fn newer_head(&mut self, now: Option<crate::chain::SignedHead>) {
+        let Some(now) = now else { return };
+        if !self.p.head.as_ref().is_some_and(|h| h.stream_id == now.stream_id && h.seq < now.seq) {
+            return;
+        }
+        if let Some(v) = self.current.as_mut().filter(|v| v.stream_id() == now.stream_id) {
+            v.newer_head(now.clone());
+        }
+        self.p.head = Some(now);
     }
 
     /// Nothing in the stream before the window: it must begin at the window's start.
