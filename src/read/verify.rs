@@ -118,13 +118,16 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             // A resumed walk (signed mode) reads the trail's head again: the cursor holds the one
             // read on the walk's first page, and events written since would have an end no head
             // covers (a walk resumed after they were cut back to a request boundary ended `ok`).
-            Phase::Begin if self.resumed && self.seals.is_some() && self.p.head.is_some() => {
+            Phase::Begin if PAGED && self.resumed && self.seals.is_some() && self.p.head.is_some() => {
                 self.phase = Phase::HeadAgain;
                 return Ok(Step::Run(super::head_query(self.cfg)?));
             }
             Phase::Begin if self.resumed => return self.next_page(),
             Phase::HeadAgain => {
-                self.newer_head(rows.first().and_then(|r| head_from_cells(r)));
+                // (`PAGED`: left out of verifyTrail's instance, the browser's read entry.)
+                if PAGED {
+                    self.newer_head(rows.first().and_then(|r| head_from_cells(r)));
+                }
                 return self.next_page();
             }
             Phase::Begin => {
