@@ -641,8 +641,11 @@ pub struct Verifier<'k> {
     unsigned_from: Option<(u64, String)>,
     head: Option<SignedHead>,
     /// The first event pushed whose edges into the application's graph do not match its hashed
-    /// fields ([`Verifier::edges_off`]): `Edited` when it is judged.
+    /// fields ([`Verifier::edges_off`]), or whose stored properties are not of the types its
+    /// writer stores ([`Verifier::fields_off`]): `Edited` when it is judged.
     edges_off: Option<String>,
+    /// For that event: the properties of another type, when that is what is off.
+    fields_off: Option<String>,
     /// An event read (since [`Verifier::new`] or [`Verifier::resume`]: a Worker stream's events
     /// all say so) says the Worker wrote it (`source: "worker"`).
     worker: bool,
@@ -681,6 +684,9 @@ pub struct VerifierState {
     /// See [`Verifier::edges_off`] (UID).
     #[serde(default)]
     pub edges_off: Option<String>,
+    /// See [`Verifier::fields_off`] (the properties' names).
+    #[serde(default)]
+    pub fields_off: Option<String>,
 }
 
 impl std::fmt::Debug for Verifier<'_> {
@@ -710,6 +716,7 @@ impl<'k> Verifier<'k> {
             unsigned_from: None,
             head: None,
             edges_off: None,
+            fields_off: None,
             worker: false,
             foreign: false,
         }
@@ -736,6 +743,7 @@ impl<'k> Verifier<'k> {
             unsigned_from: self.unsigned_from.clone(),
             head: self.head.clone(),
             edges_off: self.edges_off.clone(),
+            fields_off: self.fields_off.clone(),
         }
     }
 
@@ -752,6 +760,7 @@ impl<'k> Verifier<'k> {
         v.unsigned_from = state.unsigned_from;
         v.head = state.head;
         v.edges_off = state.edges_off;
+        v.fields_off = state.fields_off;
         v.seals = seals;
         v
     }
@@ -762,6 +771,15 @@ impl<'k> Verifier<'k> {
         self.seals = Some(seals);
         self.head = head;
         self
+    }
+
+    /// A later signed head of the same stream (a resumed paged walk read it again): the stream's
+    /// end is judged against it. Ignored when this verifier holds no head (another stream's).
+    #[cfg(any(feature = "read", test))]
+    pub(crate) fn newer_head(&mut self, head: SignedHead) {
+        if self.head.as_ref().is_some_and(|h| h.stream_id == head.stream_id) {
+            self.head = Some(head);
+        }
     }
 
     /// A `since` window found nothing before its first event: the stream must then begin there
@@ -778,6 +796,19 @@ impl<'k> Verifier<'k> {
     pub fn edges_off(&mut self, uid: &str) {
         if self.edges_off.is_none() {
             self.edges_off = Some(uid.to_owned());
+        }
+    }
+
+    /// Event `uid` (pushed next, or in the current `seq`) has stored properties that are missing
+    /// or not of the types its writer stores (`fields`: their names, e.g. `"timestamp"`): a
+    /// timestamp made text or removed, a `userName` made a number where the event had none
+    /// (which the hash, reading it as absent, would not see). The event is then `Edited` when
+    /// judged, naming them (before, such an event made the whole verification fail with a store
+    /// error, or verified).
+    pub fn fields_off(&mut self, uid: &str, fields: &str) {
+        if self.edges_off.is_none() || (self.edges_off.as_deref() == Some(uid) && self.fields_off.is_none()) {
+            self.edges_off = Some(uid.to_owned());
+            self.fields_off = Some(fields.to_owned());
         }
     }
 
@@ -932,6 +963,24 @@ impl<'k> Verifier<'k> {
             return;
         }
         let (ev, seal) = &group[genuine];
+        if let (Some(fields), true) = (&self.fields_off, self.edges_off.as_deref() == Some(ev.uid.as_str())) {
+            // Where it was read: its own seq, or (no readable one) the seq expected there.
+            let expected = match &self.last {
+                Some((s, _)) => Some(s + 1),
+                None if self.anchored => Some(0),
+                None => None,
+            };
+            let at = ev.seq.or(expected).unwrap_or(seq);
+            let msg = cat(&[
+                "seq ",
+                &num(at),
+                ": stored ",
+                fields,
+                ": missing or not of the type its writer stores (changed outside the library)",
+            ]);
+            self.fail(BreakKind::Edited, at, Some(ev.uid.clone()).filter(|u| !u.is_empty()), msg);
+            return;
+        }
         if !verify_hash(ev) {
             self.fail(
                 BreakKind::Edited,
@@ -1300,6 +1349,22 @@ mod tests {
         let b = v.finish().first_break.unwrap();
         assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 2, Some(evs[2].uid.as_str())), "{b:?}");
         assert!(b.message.contains("PERFORMED_BY or ON"), "{b:?}");
+        // A property of another type (the read side's type check), read with placeholders
+        // (no time: 0, so the hash fails too): edited there, naming it, not "do not hash"; also
+        // across a resume, and ahead of an edge marked on the same event.
+        let mut v = Verifier::new("s", true);
+        v.push(evs[0].clone());
+        v.push(evs[1].clone());
+        v.edges_off(&evs[2].uid);
+        v.fields_off(&evs[2].uid, "timestamp");
+        let mut read = evs[2].clone();
+        read.ts = 0;
+        v.push(read);
+        let mut v = Verifier::resume(v.state(), None);
+        evs[3..].iter().for_each(|e| v.push(e.clone()));
+        let b = v.finish().first_break.unwrap();
+        assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 2, Some(evs[2].uid.as_str())), "{b:?}");
+        assert!(b.message.starts_with("seq 2: stored timestamp: missing or not of the type"), "{b:?}");
 
         let mut inserted = evs.clone();
         let mut fake = evs[4].clone();

@@ -344,6 +344,8 @@ fn write_verifier_state(c: &crate::chain::VerifierState, out: &mut String) {
     write_opt_head(c.head.as_ref(), out);
     out.push_str(",\"edgesOff\":");
     write_opt_str(out, c.edges_off.as_deref());
+    out.push_str(",\"fieldsOff\":");
+    write_opt_str(out, c.fields_off.as_deref());
     out.push('}');
 }
 
@@ -423,6 +425,10 @@ fn verifier_state_from(v: &Json) -> Option<crate::chain::VerifierState> {
             None | Some(Json::Null) => None,
             Some(s) => Some(s.as_str()?.to_owned()),
         },
+        fields_off: match v.get("fieldsOff") {
+            None | Some(Json::Null) => None,
+            Some(s) => Some(s.as_str()?.to_owned()),
+        },
     })
 }
 
@@ -493,6 +499,34 @@ fn cursor_columns(ts: &str, uid: &str) -> String {
 const RETURN_EVENT: &str = "RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis, \
      ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, \
      ev.source, ev.occurredAt.epochMillis, ev.targetKeys, ev.targetRoles";
+
+/// [`RETURN_EVENT`]'s columns as verification reads them: the same, except that a `timestamp`
+/// or `occurredAt` that is not a `DateTime` reads as null instead of failing the statement
+/// (Neo4j's `.epochMillis` of text or a `LocalDateTime` is an error), so one event changed that
+/// way is reported at its place ([`VERIFY_TYPES`]), not the whole verification refused.
+const VERIFY_RETURN_EVENT: &str = "RETURN ev.UID, ev.eventType, ev.eventCategory, \
+     CASE WHEN ev.timestamp IS :: ZONED DATETIME THEN ev.timestamp.epochMillis END, \
+     ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, ev.source, \
+     CASE WHEN ev.occurredAt IS :: ZONED DATETIME THEN ev.occurredAt.epochMillis END, ev.targetKeys, ev.targetRoles";
+
+/// A verification row's last column: the names of the event's properties that are missing or not
+/// of the type the writers store (a chained event: strings, a `DateTime` timestamp, an integer
+/// `seq` ≥ 0, lists of strings, every target key `Label:uid`, a role per key),
+/// [`row_fields_off`]. The hash cannot see all of these: a property read back as absent (a
+/// `userName` made a number where the event had none, a target key without `:`, a role beyond
+/// the keys) hashes as absent.
+const VERIFY_TYPES: &str = ", [x IN [['UID', ev.UID IS :: STRING NOT NULL], \
+     ['eventType', ev.eventType IS :: STRING NOT NULL], ['eventCategory', ev.eventCategory IS :: STRING NOT NULL], \
+     ['timestamp', ev.timestamp IS :: ZONED DATETIME NOT NULL], ['userUID', ev.userUID IS :: STRING], \
+     ['userName', ev.userName IS :: STRING], ['details', ev.details IS :: STRING], \
+     ['seq', coalesce(ev.seq IS :: INTEGER NOT NULL AND ev.seq >= 0, false)], \
+     ['prevHash', ev.prevHash IS :: STRING NOT NULL], ['hash', ev.hash IS :: STRING NOT NULL], \
+     ['source', ev.source IS :: STRING], ['occurredAt', ev.occurredAt IS :: ZONED DATETIME], \
+     ['targetKeys', CASE WHEN ev.targetKeys IS :: LIST<STRING NOT NULL> \
+       THEN all(k IN coalesce(ev.targetKeys, []) WHERE k CONTAINS ':') ELSE false END], \
+     ['targetRoles', CASE WHEN ev.targetRoles IS :: LIST<STRING NOT NULL> AND ev.targetKeys IS :: LIST<STRING NOT NULL> \
+       THEN size(coalesce(ev.targetRoles, [])) = size(coalesce(ev.targetKeys, [])) \
+       ELSE ev.targetRoles IS :: LIST<STRING NOT NULL> END]] WHERE NOT x[1] | x[0]]";
 
 fn in_trail(preds: &mut Preds, labels: &Labels) {
     preds.push(&["EXISTS { MATCH (:", &labels.trail, " {name: $trail})-[:HAS_EVENT]->(ev) }"]);
@@ -1108,14 +1142,15 @@ fn verify_query(
         "(streamId, seq) WHERE ",
         &preds.0,
         " ",
-        RETURN_EVENT,
+        VERIFY_RETURN_EVENT,
         ", ev.sigKid, ev.sig, ev.sigAt, ",
         // The edges into the application's graph agree with the hashed fields ([`row_edges_ok`]).
         "NOT EXISTS { (ev)-[:PERFORMED_BY]->(u) WHERE NOT coalesce(u:",
         &labels.user,
         " AND u.UID = ev.userUID, false) } AND NOT EXISTS { (ev)-[o:ON]->(n) WHERE NOT \
-         coalesce(o.target IN ev.targetKeys AND any(l IN labels(n) WHERE l + ':' + n.UID = o.target), false) } \
-         ORDER BY ",
+         coalesce(o.target IN ev.targetKeys AND any(l IN labels(n) WHERE l + ':' + n.UID = o.target), false) }",
+        VERIFY_TYPES,
+        " ORDER BY ",
         if before.is_some() { "ev.streamId DESC, ev.seq DESC, ev.UID DESC" } else { "ev.streamId, ev.seq, ev.UID" },
         " LIMIT $limit",
     ]);
@@ -1451,6 +1486,30 @@ fn row_edges_ok(row: &[Json]) -> bool {
     !matches!(row.get(18), Some(Json::Bool(false)))
 }
 
+/// A verification row's [`VERIFY_TYPES`] column: the names of the properties of another type,
+/// comma separated (`None`: none). A row with such properties is made readable first (a missing
+/// time as 0, a `UID` that is not text as its JSON text), so the event is reported where it was
+/// read.
+fn row_fields_off(row: &mut [Json]) -> Option<String> {
+    let names: Vec<&str> =
+        row.get(19).and_then(Json::as_array).unwrap_or(&[]).iter().filter_map(Json::as_str).collect();
+    if names.is_empty() {
+        return None;
+    }
+    let names = names.join(", ");
+    if row.get(3).and_then(Json::as_i64).is_none() {
+        row[3] = Json::from(0i64);
+    }
+    if let Some(uid) = row.get_mut(0).filter(|u| !matches!(u, Json::Str(_))) {
+        let mut text = String::new();
+        if !matches!(uid, Json::Null) {
+            uid.write(&mut text);
+        }
+        *uid = Json::Str(text);
+    }
+    Some(names)
+}
+
 /// The event seal in a verify row (after the [`RETURN_EVENT`] columns).
 fn row_seal(row: &[Json]) -> Option<StoredSeal> {
     let s = |i: usize| row.get(i).and_then(Json::as_str).map(str::to_owned);
@@ -1571,6 +1630,7 @@ mod tests {
             unsigned_from: None,
             head: Some(head.clone()),
             edges_off: Some("u-\"1".into()),
+            fields_off: Some("timestamp, userName".into()),
         };
         for p in [
             VerifyProgress {

@@ -1192,3 +1192,268 @@ async fn odd_unicode_and_numbers_verify_as_stored() {
     let report = logger.verify_trail(&signed).await.unwrap();
     assert!(report.ok && report.checked == 2, "{report:?}");
 }
+
+/// A stored property given another type (or removed) by someone with write access is `edited`
+/// at that event, named. Before, a `timestamp` or `occurredAt` made text, a `LocalDateTime` or
+/// removed, or a `UID` removed, made the whole verification fail ("stored event without
+/// timestamp", Neo4j's TypeError; the Worker's `GET /v1/verify` answered 500 store_error, as if
+/// the database were at fault) with no event named; and a `userName` (or `targetKeys`, `source`)
+/// made a number or a list where the event had none read back as absent, hashed as absent, and
+/// verified `ok`.
+#[tokio::test]
+async fn stored_properties_of_another_type_are_edited_at_their_event() {
+    let cases: &[(&str, &str, u64)] = &[
+        ("timestamp", "REMOVE e.timestamp", 2),
+        ("timestamp", "SET e.timestamp = '2026-01-01T00:00:00Z'", 2),
+        ("timestamp", "SET e.timestamp = localdatetime()", 2),
+        ("occurredAt", "SET e.occurredAt = 5", 2),
+        ("UID", "REMOVE e.UID", 2),
+        ("userName", "SET e.userName = 42", 2),
+        ("userName", "SET e.userName = ['Mallory']", 2),
+        ("targetKeys", "SET e.targetKeys = 'Document:x'", 2),
+        ("targetKeys", "SET e.targetKeys = ['junk'], e.targetRoles = ['']", 2),
+        ("targetRoles", "SET e.targetRoles = ['']", 2),
+        ("seq", "SET e.seq = toFloat(e.seq)", 2),
+        // Text sorts before numbers: read first, so reported where it was read.
+        ("seq", "SET e.seq = toString(e.seq)", 0),
+    ];
+    for (field, set, at) in cases {
+        let logger = AuditLogger::new(config("chain-types")).unwrap();
+        let mut uids = Vec::new();
+        for i in 0..4 {
+            // seq 2 has a user without a name: its userName is absent.
+            let u = if i == 2 { User::new("nameless") } else { User::new("u").name("Ann") };
+            uids.push(
+                logger.log_user_action(Some(&u), "DOCUMENT_VIEWED", None, Some(&json!({"i": i}))).await.unwrap().uid,
+            );
+        }
+        assert!(verify(&logger).await.ok, "{set}: an untouched trail");
+        let q = format!("MATCH (:AuditTrail {{name: $t}})-[:HAS_EVENT]->(e) WHERE e.seq = 2 {set}");
+        cypher(&q, json!({"t": logger.config().trail})).await;
+        let r =
+            logger.verify_trail(&VerifyQuery::default()).await.unwrap_or_else(|e| panic!("{set}: not a report: {e}"));
+        let b = r.streams[0].first_break.clone().unwrap_or_else(|| panic!("{set}: verified ok: {r:?}"));
+        let uid = if *field == "UID" { None } else { Some(uids[2].clone()) };
+        assert_eq!((r.ok, b.kind, b.seq, b.uid.clone()), (false, BreakKind::Edited, *at, uid), "{set}: {b:?}");
+        assert!(b.message.contains(&format!("stored {field}:")), "{set}: {b:?}");
+    }
+    // The Worker's signed stream, verified by GET /v1/verify: a report, not a store error.
+    use neo4j_audit::ingest::handle;
+    let w = worker_trail("chain-types-w");
+    let body = TestIo(r#"{"events":[{"actionType":"A"},{"actionType":"B"},{"actionType":"C"}]}"#.into());
+    assert_eq!(handle(&w.req, &w.settings, w.now, &body, Some(&w.logger)).await.status, 201);
+    let get = neo4j_audit::ingest::Request {
+        method: "GET".into(),
+        path: "/v1/verify".into(),
+        query: String::new(),
+        headers: vec![w.req.headers[0].clone()],
+    };
+    let page = |status: u16| {
+        let (get, w) = (get.clone(), &w);
+        async move {
+            let r = handle(&get, &w.settings, w.now, &TestIo(String::new()), Some(&w.logger)).await;
+            assert_eq!(r.status, status, "{}", r.body);
+            serde_json::from_str::<Value>(&r.body).unwrap()
+        }
+    };
+    assert_eq!(page(200).await["ok"], json!(true));
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 1}) SET e.timestamp = toString(e.timestamp)",
+        json!({"t": w.trail}),
+    )
+    .await;
+    let body = page(200).await;
+    let b = &body["streams"][0]["firstBreak"];
+    assert_eq!(
+        (body["ok"].clone(), b["kind"].clone(), b["seq"].clone()),
+        (json!(false), json!("edited"), json!(1)),
+        "{body}"
+    );
+}
+
+/// A `GET /v1/verify` cursor resumes only the walk of the trail it was issued for. Its seal
+/// covered the verifier's progress and the flags, not the trail: two Workers sharing a signing key
+/// (one per trail, or staging and production) took each other's cursors, and trail B's walk
+/// resumed trail A's progress — A's streams, A's signed head, A's `ok` — never read B's own
+/// streams and answered `ok: true` for a B whose chain was broken.
+#[tokio::test]
+async fn a_verify_cursor_from_another_trail_is_refused() {
+    use neo4j_audit::ingest::handle;
+    let a = worker_trail("chain-cursor-a");
+    // 1000 events in A: a page of `limit=1000` ends with a cursor.
+    for r in 0..10 {
+        let events: Vec<String> = (0..100).map(|i| format!(r#"{{"actionType":"A{}"}}"#, r * 100 + i)).collect();
+        let body = TestIo(format!(r#"{{"events":[{}]}}"#, events.join(",")));
+        let resp = handle(&a.req, &a.settings, a.now, &body, Some(&a.logger)).await;
+        assert_eq!(resp.status, 201, "{}", resp.body);
+    }
+    let b = worker_trail("chain-cursor-b");
+    let body = TestIo(r#"{"events":[{"actionType":"B0"},{"actionType":"B1"},{"actionType":"B2"}]}"#.into());
+    assert_eq!(handle(&b.req, &b.settings, b.now, &body, Some(&b.logger)).await.status, 201);
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 1}) SET e.eventType = 'EDITED'",
+        json!({"t": b.trail}),
+    )
+    .await;
+    let get = |query: String| neo4j_audit::ingest::Request {
+        method: "GET".into(),
+        path: "/v1/verify".into(),
+        query,
+        headers: vec![a.req.headers[0].clone()], // its Authorization (u-1, a VERIFY_SUBJECT)
+    };
+    let call = |w: &WorkerTrail, query: String| {
+        let (settings, logger, now, req) = (w.settings.clone(), w.logger.clone(), w.now, get(query));
+        async move {
+            let r = handle(&req, &settings, now, &TestIo(String::new()), Some(&logger)).await;
+            (r.status, serde_json::from_str::<Value>(&r.body).unwrap())
+        }
+    };
+    let (status, page) = call(&a, "limit=1000".into()).await;
+    assert_eq!((status, page["ok"].clone(), page["checked"].clone()), (200, json!(true), json!(1000)), "{page}");
+    let next = page["next"].as_str().expect("a cursor after 1000 events").to_owned();
+    // B verified from its start: the edit is found.
+    let (status, own) = call(&b, "limit=1000".into()).await;
+    assert_eq!((status, own["ok"].clone(), own["next"].clone()), (200, json!(false), Value::Null), "{own}");
+    // A's cursor on B's endpoint: refused, never B's walk resumed from A's progress.
+    let (status, resumed) = call(&b, format!("limit=1000&cursor={next}")).await;
+    assert_eq!(status, 400, "trail A's cursor resumed trail B's verification: {resumed}");
+    assert!(resumed["message"].as_str().unwrap_or_default().contains("trail"), "{resumed}");
+    // On A's own endpoint it still resumes, and A's walk ends intact.
+    let (status, rest) = call(&a, format!("limit=1000&cursor={next}")).await;
+    assert_eq!(
+        (status, rest["ok"].clone(), rest["checked"].clone(), rest["next"].clone()),
+        (200, json!(true), json!(1000), Value::Null),
+        "{rest}"
+    );
+}
+
+/// Rotating the Worker's signing key: the events signed with the retired key still verify while
+/// its public half is listed in `AUDIT_PUBLIC_KEYS` (Rust read API and `GET /v1/verify` alike),
+/// and are `forged` at the first seal of that key, named, once it is removed from the list.
+#[tokio::test]
+async fn a_rotated_signing_key_verifies_while_listed_and_is_named_once_removed() {
+    use neo4j_audit::ingest::{handle, Settings};
+    let old = worker_trail("chain-rotate");
+    let post = |s: &Settings, body: &'static str| {
+        let (s, req, logger) = (s.clone(), old.req.clone(), old.logger.clone());
+        async move {
+            let r = handle(&req, &s, old.now, &TestIo(body.into()), Some(&logger)).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+    };
+    post(&old.settings, r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#).await;
+    post(&old.settings, r#"{"events":[{"actionType":"C"}]}"#).await;
+    let old_x = old.settings.public_keys.iter().find(|k| k.kid == "native-k1").unwrap().x.clone();
+    let (url, user, pw, t) = (neo4j_url(), neo4j_user(), neo4j_password(), old.trail.clone());
+    let rotated = |listed: bool| {
+        let (url, user, pw, t, old_x) = (url.clone(), user.clone(), pw.clone(), t.clone(), old_x.clone());
+        Settings::from_env(move |k| match k {
+            "AUDIT_JWT_SECRET" => Some(WORKER_JWT_SECRET.into()),
+            "NEO4J_URL" => Some(url.clone()),
+            "NEO4J_USER" => Some(user.clone()),
+            "NEO4J_PASSWORD" => Some(pw.clone()),
+            "AUDIT_TRAIL" => Some(t.clone()),
+            "ALLOWED_ORIGINS" => Some("https://app.example".into()),
+            "AUDIT_SIGNING_KEY" => Some("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb".into()),
+            "AUDIT_SIGNING_KEY_ID" => Some("native-k2".into()),
+            "AUDIT_PUBLIC_KEYS" if listed => Some(format!("native-k1:{old_x}")),
+            "VERIFY_SUBJECTS" => Some("u-1".into()),
+            _ => None,
+        })
+    };
+    let (listed, removed) = (rotated(true), rotated(false));
+    post(&listed, r#"{"events":[{"actionType":"D"},{"actionType":"E"}]}"#).await;
+    let signed = |s: &Settings| VerifyQuery { public_keys: Some(s.public_keys.clone().into()), ..Default::default() };
+    let verify_get = |s: &Settings| {
+        let req = neo4j_audit::ingest::Request {
+            method: "GET".into(),
+            path: "/v1/verify".into(),
+            query: String::new(),
+            headers: vec![old.req.headers[0].clone()],
+        };
+        let (s, logger) = (s.clone(), old.logger.clone());
+        async move {
+            let r = handle(&req, &s, old.now, &TestIo(String::new()), Some(&logger)).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            serde_json::from_str::<Value>(&r.body).unwrap()
+        }
+    };
+    // The retired key listed: one stream across the rotation, intact.
+    let r = old.logger.verify_trail(&signed(&listed)).await.unwrap();
+    assert!(r.ok && r.checked == 5 && r.streams.len() == 1, "{r:?}");
+    assert_eq!(r.signed_head.as_ref().and_then(|h| h.seal.as_ref()).map(|s| s.kid.as_str()), Some("native-k2"));
+    let page = verify_get(&listed).await;
+    assert_eq!((page["ok"].clone(), page["checked"].clone()), (json!(true), json!(5)), "{page}");
+    // Removed: the first event seal of the old key (seq 1) is forged, and says which key.
+    let r = old.logger.verify_trail(&signed(&removed)).await.unwrap();
+    let b = r.streams[0].first_break.clone().unwrap();
+    assert_eq!((r.ok, b.kind, b.seq), (false, BreakKind::Forged, 1), "{r:?}");
+    assert!(b.message.contains("native-k1") && b.message.contains("not among the trusted"), "{b:?}");
+    let page = verify_get(&removed).await;
+    let fb = &page["streams"][0]["firstBreak"];
+    assert_eq!(
+        (page["ok"].clone(), fb["kind"].clone(), fb["seq"].clone()),
+        (json!(false), json!("forged"), json!(1)),
+        "{page}"
+    );
+}
+
+/// A `GET /v1/verify` walk resumed from its cursor judges the stream's end against the trail's
+/// head as it is now. The cursor held the head read on the walk's first page: the events the
+/// Worker wrote after it had an end nothing covered, and a walk resumed after they were cut back
+/// to a request boundary (the head, naming the cut events, left as it was) ended `ok`.
+#[tokio::test]
+async fn a_resumed_verify_walk_judges_the_end_against_the_current_head() {
+    use neo4j_audit::ingest::handle;
+    let w = worker_trail("chain-walk-head");
+    let post = |body: String| {
+        let w = &w;
+        async move {
+            let r = handle(&w.req, &w.settings, w.now, &TestIo(body), Some(&w.logger)).await;
+            assert_eq!(r.status, 201, "{}", r.body);
+            serde_json::from_str::<Value>(&r.body).unwrap()["uids"].clone()
+        }
+    };
+    for r in 0..10 {
+        let events: Vec<String> = (0..100).map(|i| format!(r#"{{"actionType":"A{}"}}"#, r * 100 + i)).collect();
+        post(format!(r#"{{"events":[{}]}}"#, events.join(","))).await;
+    }
+    let get = |query: String| {
+        let (w, req) = (
+            &w,
+            neo4j_audit::ingest::Request {
+                method: "GET".into(),
+                path: "/v1/verify".into(),
+                query,
+                headers: vec![w.req.headers[0].clone()],
+            },
+        );
+        async move {
+            let r = handle(&req, &w.settings, w.now, &TestIo(String::new()), Some(&w.logger)).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            serde_json::from_str::<Value>(&r.body).unwrap()
+        }
+    };
+    let first = get("limit=1000".into()).await;
+    assert_eq!((first["ok"].clone(), first["signedHead"]["seq"].clone()), (json!(true), json!(999)), "{first}");
+    let next = first["next"].as_str().expect("a cursor after 1000 events").to_owned();
+    // The Worker writes on (seq 1000..1004, sealed at 1002 and 1004); then the last request is cut.
+    post(r#"{"events":[{"actionType":"B"},{"actionType":"C"},{"actionType":"D"}]}"#.into()).await;
+    let last = post(r#"{"events":[{"actionType":"E"},{"actionType":"F"}]}"#.into()).await;
+    cypher("MATCH (e:AuditEvent) WHERE e.UID IN $u DETACH DELETE e", json!({"u": last})).await;
+    let fresh = get("limit=100000".into()).await;
+    let b = &fresh["streams"][0]["firstBreak"];
+    assert_eq!(
+        (fresh["ok"].clone(), b["kind"].clone(), b["seq"].clone()),
+        (json!(false), json!("deleted"), json!(1003)),
+        "{fresh}"
+    );
+    let resumed = get(format!("limit=1000&cursor={next}")).await;
+    let b = &resumed["streams"][0]["firstBreak"];
+    assert_eq!(
+        (resumed["ok"].clone(), b["kind"].clone(), b["seq"].clone(), resumed["next"].clone()),
+        (json!(false), json!("deleted"), json!(1003), Value::Null),
+        "the resumed walk missed the cut tail: {resumed}"
+    );
+    assert_eq!(resumed["signedHead"]["seq"], json!(1004), "{resumed}");
+}

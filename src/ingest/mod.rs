@@ -1074,15 +1074,17 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         require_bound: param("requireBound") == Some("true"),
         ..Default::default()
     };
+    // The trail walked (Neo4j URL, database, trail name): a cursor resumes only its own trail.
+    let scope = store.chain_key(None);
     let progress = match param("cursor") {
         None => None,
-        Some(c) => match open_cursor(key, c, &q) {
+        Some(c) => match open_cursor(key, c, &scope, &q) {
             Some(p) => Some(p),
             None => {
                 return Response::error(
                     400,
                     "bad_request",
-                    "cursor is not one this endpoint issued with its signing key for these options (allowUnsigned and requireBound as on the call that gave it); start the walk again",
+                    "cursor is not one this endpoint issued with its signing key for this trail and these options (allowUnsigned and requireBound as on the call that gave it); start the walk again",
                 )
             }
         },
@@ -1094,7 +1096,7 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             crate::read::js::write_report(&report, &mut body);
             body.pop();
             body.push_str(",\"next\":");
-            crate::json::write_opt_str(&mut body, next.map(|p| seal_cursor(key, &p, &q)).as_deref());
+            crate::json::write_opt_str(&mut body, next.map(|p| seal_cursor(key, &p, &scope, &q)).as_deref());
             body.push('}');
             Response::json_text(200, body)
         }
@@ -1133,13 +1135,21 @@ fn verify_params(query: &str) -> Result<Vec<(&str, &str)>, String> {
 /// Events `GET /v1/verify` reads per call by default (`limit`: 1000 to 100 000).
 pub const VERIFY_PAGE_EVENTS: u64 = 10_000;
 
-/// The cursor's MAC over `json` and the walk's options: with both flags false (the default) the
-/// JSON alone; a flag set appends a line naming it. Its key is the [`CursorKey`], never a secret
-/// itself.
-fn cursor_mac(key: &CursorKey, json: &[u8], q: &crate::read::VerifyQuery) -> hmac::Hmac<sha2::Sha256> {
+/// The cursor's MAC over `json`, the trail it walks and the walk's options: the JSON, then a
+/// line naming the trail (`scope`: the store's [`Store::chain_key`], Neo4j URL, database and
+/// trail name, length-prefixed), then a line for each flag set. Its key is the [`CursorKey`],
+/// never a secret itself. (Without the trail, a cursor of one trail resumed another's walk: two
+/// Workers sharing a signing key, e.g. one per trail or staging and production, took each
+/// other's cursors, and trail B's walk went on with trail A's streams, head and `ok`, never
+/// reading B's own streams: `tests/chain.rs` `a_verify_cursor_from_another_trail_is_refused`.)
+fn cursor_mac(key: &CursorKey, json: &[u8], scope: &str, q: &crate::read::VerifyQuery) -> hmac::Hmac<sha2::Sha256> {
     use hmac::Mac;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key.0).expect("HMAC takes any key length");
     mac.update(json);
+    mac.update(b"\ntrail ");
+    mac.update(num(scope.len() as u64).as_bytes());
+    mac.update(b":");
+    mac.update(scope.as_bytes());
     if q.allow_unsigned {
         mac.update(b"\nallowUnsigned");
     }
@@ -1155,24 +1165,30 @@ const CURSOR_KEY_LABEL: &[u8] = b"neo4j-audit verify-cursor v2";
 
 /// A verification cursor: the progress as base64url JSON, then `.` and its HMAC-SHA256 under
 /// the [`CursorKey`], so a caller cannot hand the verifier a state it never reached. The MAC
-/// also covers the options the progress was reached under ([`cursor_mac`]), so a walk cannot
-/// switch `requireBound` or `allowUnsigned` between pages and end in one `ok` for mixed modes.
-fn seal_cursor(key: &CursorKey, p: &crate::read::VerifyProgress, q: &crate::read::VerifyQuery) -> String {
+/// also covers the trail walked (`scope`) and the options the progress was reached under
+/// ([`cursor_mac`]), so a walk cannot go on in another trail, or switch `requireBound` or
+/// `allowUnsigned` between pages and end in one `ok` for mixed modes.
+fn seal_cursor(key: &CursorKey, p: &crate::read::VerifyProgress, scope: &str, q: &crate::read::VerifyQuery) -> String {
     use crate::b64::encode_url;
     use hmac::Mac;
     let mut json = String::new();
     p.write_json(&mut json);
-    let tag = cursor_mac(key, json.as_bytes(), q).finalize().into_bytes();
+    let tag = cursor_mac(key, json.as_bytes(), scope, q).finalize().into_bytes();
     cat(&[&encode_url(json.as_bytes()), ".", &encode_url(&tag)])
 }
 
-/// The progress of a cursor sealed under `key` for the options `q`.
-fn open_cursor(key: &CursorKey, c: &str, q: &crate::read::VerifyQuery) -> Option<crate::read::VerifyProgress> {
+/// The progress of a cursor sealed under `key` for the trail `scope` and the options `q`.
+fn open_cursor(
+    key: &CursorKey,
+    c: &str,
+    scope: &str,
+    q: &crate::read::VerifyQuery,
+) -> Option<crate::read::VerifyProgress> {
     use crate::b64::decode_url;
     use hmac::Mac;
     let (data, tag) = c.split_once('.')?;
     let (json, tag) = (decode_url(data)?, decode_url(tag)?);
-    cursor_mac(key, &json, q).verify_slice(&tag).ok()?;
+    cursor_mac(key, &json, scope, q).verify_slice(&tag).ok()?;
     let text = std::str::from_utf8(&json).ok()?;
     crate::read::VerifyProgress::from_json(&crate::json::parse(text, 16).ok()?)
 }
@@ -1460,19 +1476,21 @@ mod tests {
         };
         let plain = crate::read::VerifyQuery::default();
         let key = CursorKey::derive(SEED);
-        let c = seal_cursor(&key, &p, &plain);
-        assert_eq!(open_cursor(&key, &c, &plain), Some(p.clone()));
-        assert_eq!(open_cursor(&CursorKey::derive(&"5".repeat(64)), &c, &plain), None);
+        // The trail walked (a store's chain_key: URL, database, trail).
+        const T: &str = "http://neo4j:7474|neo4j|audit";
+        let c = seal_cursor(&key, &p, T, &plain);
+        assert_eq!(open_cursor(&key, &c, T, &plain), Some(p.clone()));
+        assert_eq!(open_cursor(&CursorKey::derive(&"5".repeat(64)), &c, T, &plain), None);
         // The options are sealed with the progress: a walk cannot change them between pages.
         let strict = crate::read::VerifyQuery { require_bound: true, ..Default::default() };
         let lax = crate::read::VerifyQuery { allow_unsigned: true, ..Default::default() };
-        let s = seal_cursor(&key, &p, &strict);
-        assert_eq!(open_cursor(&key, &s, &strict), Some(p.clone()));
+        let s = seal_cursor(&key, &p, T, &strict);
+        assert_eq!(open_cursor(&key, &s, T, &strict), Some(p.clone()));
         for other in [&plain, &lax] {
-            assert_eq!(open_cursor(&key, &s, other), None);
-            assert_eq!(open_cursor(&key, &c, &strict), None);
+            assert_eq!(open_cursor(&key, &s, T, other), None);
+            assert_eq!(open_cursor(&key, &c, T, &strict), None);
         }
-        assert_eq!(open_cursor(&key, &seal_cursor(&key, &p, &lax), &strict), None);
+        assert_eq!(open_cursor(&key, &seal_cursor(&key, &p, T, &lax), T, &strict), None);
         // The MAC's key is derived from the signing key, not the key itself, and not from the JWT
         // secret as before: a cursor sealed with either (or with v1's key, derived from the JWT
         // secret) is refused, and a fresh one opens. The progress is the same text serde_json writes.
@@ -1481,6 +1499,7 @@ mod tests {
         let sealed_with = |k: &[u8]| {
             let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(k).unwrap();
             mac.update(&json);
+            mac.update(b"\ntrail 29:http://neo4j:7474|neo4j|audit");
             format!("{}.{}", crate::b64::encode_url(&json), crate::b64::encode_url(&mac.finalize().into_bytes()))
         };
         let mut v1 = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
@@ -1489,11 +1508,16 @@ mod tests {
             let raw = sealed_with(k);
             assert_eq!(raw.split_once('.').unwrap().0, c.split_once('.').unwrap().0);
             assert_ne!(raw, c);
-            assert_eq!(open_cursor(&key, &raw, &plain), None);
+            assert_eq!(open_cursor(&key, &raw, T, &plain), None);
         }
         assert_eq!(sealed_with(&key.0), c);
+        // The trail is sealed too: a cursor of one trail does not open for another (nor for the
+        // same trail name in another database or Neo4j).
+        for other in ["http://neo4j:7474|neo4j|audit2", "http://neo4j:7474|other|audit", "https://x|neo4j|audit", ""] {
+            assert_eq!(open_cursor(&key, &c, other, &plain), None, "{other}");
+        }
         let (data, tag) = c.split_once('.').unwrap();
-        assert_eq!(open_cursor(&key, &format!("{data}x.{tag}"), &plain), None);
+        assert_eq!(open_cursor(&key, &format!("{data}x.{tag}"), T, &plain), None);
         // Debug never shows it.
         assert_eq!(format!("{key:?}"), "CursorKey(***)");
     }
@@ -1761,7 +1785,8 @@ mod tests {
             head: None,
         };
         let strict = crate::read::VerifyQuery { require_bound: true, ..Default::default() };
-        let c = seal_cursor(&key, &p, &strict);
+        let store = FakeStore::default();
+        let c = seal_cursor(&key, &p, &store.chain_key(None), &strict);
         let auth = ("Authorization".to_string(), cat(&["Bearer ", &token("u1")]));
         let get = |q: String| Request {
             method: "GET".into(),
@@ -1770,13 +1795,13 @@ mod tests {
             headers: vec![auth.clone()],
         };
         for flags in ["", "&requireBound=false", "&requireBound=true&allowUnsigned=true", "&allowUnsigned=true"] {
-            let r = run(&get(cat(&["cursor=", &c, flags])), &s, &FakeIo::new(""), &FakeStore::default());
+            let r = run(&get(cat(&["cursor=", &c, flags])), &s, &FakeIo::new(""), &store);
             assert_eq!(r.status, 400, "{flags}: {}", r.body);
             assert!(body_of(&r)["message"].as_str().unwrap().contains("these options"), "{flags}: {}", r.body);
         }
         // The same options: the cursor opens and the walk reaches the verifier (the fake store
         // answers 5xx).
-        let r = run(&get(cat(&["cursor=", &c, "&requireBound=true"])), &s, &FakeIo::new(""), &FakeStore::default());
+        let r = run(&get(cat(&["cursor=", &c, "&requireBound=true"])), &s, &FakeIo::new(""), &store);
         assert!(r.status >= 500, "{} {}", r.status, r.body);
         // The JWT secret rotated, even gone (tokens checked another way): the walk goes on. The
         // signing key rotated: its cursor is refused, the walk starts again.
@@ -1785,16 +1810,10 @@ mod tests {
         let get_new =
             |q: String| Request { headers: vec![("Authorization".into(), cat(&["Bearer ", &token_new]))], ..get(q) };
         let rotated = settings(&[("AUDIT_SIGNING_KEY", SEED), ("VERIFY_SUBJECTS", "u1"), ("AUDIT_JWT_SECRET", NEW)]);
-        let r = run(
-            &get_new(cat(&["cursor=", &c, "&requireBound=true"])),
-            &rotated,
-            &FakeIo::new(""),
-            &FakeStore::default(),
-        );
+        let r = run(&get_new(cat(&["cursor=", &c, "&requireBound=true"])), &rotated, &FakeIo::new(""), &store);
         assert!(r.status >= 500, "{} {}", r.status, r.body);
         let new_key = settings(&[("AUDIT_SIGNING_KEY", &"5".repeat(64)), ("VERIFY_SUBJECTS", "u1")]);
-        let r =
-            run(&get(cat(&["cursor=", &c, "&requireBound=true"])), &new_key, &FakeIo::new(""), &FakeStore::default());
+        let r = run(&get(cat(&["cursor=", &c, "&requireBound=true"])), &new_key, &FakeIo::new(""), &store);
         assert_eq!(r.status, 400, "{}", r.body);
         assert!(body_of(&r)["message"].as_str().unwrap().contains("start the walk again"), "{}", r.body);
     }

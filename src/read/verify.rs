@@ -6,8 +6,8 @@
 //! (the browser's read entry had it all inlined into one async state machine of ~17 KB).
 
 use super::{
-    add_stream, head_from_cells, row_edges_ok, row_event, row_seal, take_str, unchained_query, verify_query, Query,
-    VerifyProgress, VerifyQuery, VERIFY_PAGE,
+    add_stream, head_from_cells, row_edges_ok, row_event, row_fields_off, row_seal, take_str, unchained_query,
+    verify_query, Query, VerifyProgress, VerifyQuery, VERIFY_PAGE,
 };
 use crate::chain::{Break, BreakKind, SealCheck, StoredSeal, StreamReport, Verifier, VerifyReport};
 use crate::config::Config;
@@ -31,6 +31,8 @@ pub(crate) enum Step {
 enum Phase {
     Begin,
     Head,
+    /// A resumed walk's head read again ([`VerifyRun::newer_head`]).
+    HeadAgain,
     Streams,
     Page,
     /// The event just before a `since` window's first one in its stream.
@@ -53,9 +55,10 @@ pub(crate) struct VerifyRun<'a, const PAGED: bool> {
     /// Resumed (the progress is the caller's): no head or stream list to read.
     resumed: bool,
     current: Option<Verifier<'a>>,
-    /// The page read (each event with its edges check, [`super::row_edges_ok`]), until its
-    /// seals are checked and it is pushed.
-    page: Vec<(AuditEvent, Option<StoredSeal>, bool)>,
+    /// The page read (each event with its edges check, [`super::row_edges_ok`], and its
+    /// properties of another type, [`super::row_fields_off`]), until its seals are checked and
+    /// it is pushed.
+    page: Vec<(AuditEvent, Option<StoredSeal>, bool, Option<String>)>,
     /// That page was the stream's last (shorter than a full page).
     last_page: bool,
     /// The page starts with the event before the window (checked, not counted as read).
@@ -112,7 +115,21 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     pub(crate) fn step(&mut self, mut rows: JsonRows) -> Result<Step, AuditError> {
         let q = self.q;
         match self.phase {
+            // A resumed walk (signed mode) reads the trail's head again: the cursor holds the one
+            // read on the walk's first page, and events written since would have an end no head
+            // covers (a walk resumed after they were cut back to a request boundary ended `ok`).
+            Phase::Begin if PAGED && self.resumed && self.seals.is_some() && self.p.head.is_some() => {
+                self.phase = Phase::HeadAgain;
+                return Ok(Step::Run(super::head_query(self.cfg)?));
+            }
             Phase::Begin if self.resumed => return self.next_page(),
+            Phase::HeadAgain => {
+                // (`PAGED`: left out of verifyTrail's instance, the browser's read entry.)
+                if PAGED {
+                    self.newer_head(rows.first().and_then(|r| head_from_cells(r)));
+                }
+                return self.next_page();
+            }
             Phase::Begin => {
                 if self.seals.is_some() {
                     self.phase = Phase::Head;
@@ -139,8 +156,8 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 self.last_page = if start { rows.is_empty() } else { rows.len() < VERIFY_PAGE as usize };
                 self.page.reserve(rows.len());
                 for r in &mut rows {
-                    let (seal, edges) = (row_seal(r), row_edges_ok(r));
-                    self.page.push((row_event(r)?, seal, edges));
+                    let (seal, edges, fields) = (row_seal(r), row_edges_ok(r), row_fields_off(r));
+                    self.page.push((row_event(r)?, seal, edges, fields));
                 }
                 // A window's first page: its check starts from the stream's event before it, so a
                 // gap or an edit at the window's start is reported as from the stream's start.
@@ -166,8 +183,8 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             Phase::Before => {
                 match rows.first_mut() {
                     Some(r) => {
-                        let (seal, edges) = (row_seal(r), row_edges_ok(r));
-                        self.page.insert(0, (row_event(r)?, seal, edges));
+                        let (seal, edges, fields) = (row_seal(r), row_edges_ok(r), row_fields_off(r));
+                        self.page.insert(0, (row_event(r)?, seal, edges, fields));
                         self.before = true;
                     }
                     None => self.nothing_before(),
@@ -214,6 +231,21 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 Ok(Step::Run(super::stream_ids_query(self.cfg, q)))
             }
         }
+    }
+
+    /// The head read again on a resumed page: taken when it names the walk's stream further on
+    /// (the Worker wrote on), for the stream in progress too. A head now behind the walk's (rolled
+    /// back) or naming another stream is not taken: the walk's head still says where the stream
+    /// must end.
+    fn newer_head(&mut self, now: Option<crate::chain::SignedHead>) {
+        let Some(now) = now else { return };
+        if !self.p.head.as_ref().is_some_and(|h| h.stream_id == now.stream_id && h.seq < now.seq) {
+            return;
+        }
+        if let Some(v) = self.current.as_mut().filter(|v| v.stream_id() == now.stream_id) {
+            v.newer_head(now.clone());
+        }
+        self.p.head = Some(now);
     }
 
     /// Nothing in the stream before the window: it must begin at the window's start.
@@ -291,7 +323,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 items.push((true, s, h.stream_id.as_str(), h.seq, h.hash.as_str()));
             }
         }
-        for (e, s) in v.pending_seals().chain(self.page.iter().filter_map(|(e, s, _)| s.as_ref().map(|s| (e, s)))) {
+        for (e, s) in v.pending_seals().chain(self.page.iter().filter_map(|(e, s, ..)| s.as_ref().map(|s| (e, s)))) {
             items.push((false, s, sid, e.seq.unwrap_or(0), e.hash.as_deref().unwrap_or("")));
         }
         items
@@ -304,7 +336,10 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             self.p.after = Some((v.stream_id().to_owned(), ev.seq.unwrap_or(0), ev.uid.clone()));
         }
         self.read += self.page.len() as u64 - u64::from(std::mem::take(&mut self.before));
-        for (ev, seal, edges) in self.page.drain(..) {
+        for (ev, seal, edges, fields) in self.page.drain(..) {
+            if let Some(f) = fields {
+                v.fields_off(&ev.uid, &f);
+            }
             if !edges {
                 v.edges_off(&ev.uid);
             }

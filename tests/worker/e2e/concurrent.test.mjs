@@ -49,3 +49,44 @@ test(`${AT_ONCE} clients posting at once for ${ROUNDS} rounds: every request ans
   assert.ok(report && report.ok, JSON.stringify(report?.streams?.[0]?.firstBreak ?? report));
   assert.equal(report.checked, uids.length);
 });
+
+test("two Workers (two wrangler dev, each its own isolate and head cache) posting into one trail at once: one gap-free signed stream, intact in Node and at GET /v1/verify", async () => {
+  // Ports: CONC_E2E_WORKER_PORT (and the three after it: inspector, second Worker, its inspector); default free ones.
+  const base = process.env.CONC_E2E_WORKER_PORT ? Number(process.env.CONC_E2E_WORKER_PORT) : undefined;
+  const at = (d) => (base ? base + d : undefined);
+  const trail = `concurrent2-${randomUUID()}`;
+  const env = { AUDIT_JWT_SECRET: SECRET, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, AUDIT_TRAIL: trail,
+    AUDIT_SIGNING_KEY: SEED, AUDIT_SIGNING_KEY_ID: "k-conc", MAX_BATCH: "100", VERIFY_SUBJECTS: "auditor" };
+  const a = await startWrangler({ env, port: at(0), inspectorPort: at(1) });
+  workers.push(a);
+  const b = await startWrangler({ env, port: at(2), inspectorPort: at(3) });
+  workers.push(b);
+  const auth = `Bearer ${await signJwt(SECRET, { sub: "conc-user", aud: "neo4j-audit", exp: nowSecs() + 600 })}`;
+  const post = async (w, round, client) => {
+    const events = Array.from({ length: 3 }, (_, i) => ({ actionType: "CONC2", details: { round, client, i } }));
+    const res = await fetch(`${w.url}/v1/events`, { method: "POST", signal: AbortSignal.timeout(60_000),
+      headers: { "Content-Type": "application/json", Authorization: auth }, body: JSON.stringify({ events }) });
+    const body = await res.json();
+    assert.equal(res.status, 201, JSON.stringify(body));
+    return body.uids;
+  };
+  const uids = [];
+  for (let round = 0; round < 6; round++) {
+    const answers = await Promise.all(Array.from({ length: 4 }, (_, c) => post(c % 2 ? b : a, round, c)));
+    uids.push(...answers.flat());
+  }
+  assert.equal(new Set(uids).size, 6 * 4 * 3);
+  const [[stored, streams, maxSeq]] = await cypher(
+    "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e), count(DISTINCT e.streamId), max(e.seq)", { t: trail });
+  assert.deepEqual([stored, streams, maxSeq], [uids.length, 1, uids.length - 1]);
+  const keys = await (await fetch(`${a.url}/v1/keys`)).json();
+  const pkg = await loadPkg("read");
+  const report = await new pkg.AuditLogger(config(trail)).verifyTrail({ publicKeys: keys });
+  assert.ok(report && report.ok, JSON.stringify(report?.streams?.[0]?.firstBreak ?? report));
+  assert.equal(report.checked, uids.length);
+  const verifyAuth = `Bearer ${await signJwt(SECRET, { sub: "auditor", aud: "neo4j-audit", exp: nowSecs() + 600 })}`;
+  for (const w of [a, b]) {
+    const page = await (await fetch(`${w.url}/v1/verify`, { headers: { Authorization: verifyAuth } })).json();
+    assert.deepEqual([page.ok, page.checked, page.next], [true, uids.length, null], JSON.stringify(page));
+  }
+});

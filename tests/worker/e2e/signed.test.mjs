@@ -484,3 +484,40 @@ test("a tail cut behind a removed trail head is unsigned, in Node and at GET /v1
     await w.stop();
   }
 });
+
+test("a timestamp made text is edited at its event in Node and at GET /v1/verify (a 500 store error before); a cursor of another trail's Worker with the same key is refused (it resumed that walk and answered ok)", async () => {
+  // Ports: SIGNED_E2E_WORKER_PORT / SIGNED_E2E_INSPECTOR_PORT and the two after them (default free ones).
+  const port = (v, d = 0) => (v ? Number(v) + d : undefined);
+  const { SIGNED_E2E_WORKER_PORT: wp, SIGNED_E2E_INSPECTOR_PORT: ip } = process.env;
+  const a = await startTrail("signed-cursor-a", { port: port(wp), inspectorPort: port(ip) });
+  const b = await startTrail("signed-cursor-b", { port: port(wp, 2), inspectorPort: port(ip, 2) });
+  try {
+    await post(a.url, Array(10).fill(100));
+    const [uidsB] = await post(b.url, [3]);
+    const auth = { Authorization: `Bearer ${await token("auditor")}` };
+    const get = async (w, q) => {
+      const res = await fetch(`${w.url}/v1/verify${q}`, { headers: auth });
+      return [res.status, await res.json()];
+    };
+    const [status, pageA] = await get(a, "?limit=1000");
+    assert.equal(status, 200, JSON.stringify(pageA));
+    assert.equal(pageA.ok, true);
+    assert.ok(pageA.next, "a cursor after 1000 events");
+    await cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.timestamp = toString(ev.timestamp)", { u: uidsB[1] });
+    const report = await verify(b.trail, { publicKeys: await publicKeys(b.url) });
+    assert.deepEqual(firstBreak(report), ["edited", 1, uidsB[1]]);
+    assert.match(report.streams[0].firstBreak.message, /stored timestamp:/);
+    const [s, own] = await get(b, "");
+    assert.equal(s, 200, JSON.stringify(own));
+    assert.deepEqual(firstBreak(own), ["edited", 1, uidsB[1]]);
+    const [s2, resumed] = await get(b, `?limit=1000&cursor=${pageA.next}`);
+    assert.equal(s2, 400, JSON.stringify(resumed));
+    assert.match(resumed.message, /this trail/);
+    const [s3, rest] = await get(a, `?limit=1000&cursor=${pageA.next}`);
+    assert.equal(s3, 200, JSON.stringify(rest));
+    assert.deepEqual([rest.ok, rest.checked, rest.next], [true, 1000, null]);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+});
