@@ -223,18 +223,15 @@ impl Redactor {
             // is compared before the slices (a call to memcmp per window and name, about 150
             // per key with the default list, and then the windows themselves, showed in
             // profiles). A name with a non-ASCII byte never occurs in ASCII text.
-            // The joined names are sorted (by their words, so by their first byte): those
-            // starting with `b` are one run, found by a binary search instead of a pass over
-            // every name per byte that starts one (each key of the benchmark's details met 3 to 6
-            // such bytes, each compared with all 19 default names).
             let mut found = false;
             'hay: for (p, &b) in hay.iter().enumerate() {
                 if self.firsts[(b >> 6) as usize] & (1 << (b & 63)) == 0 {
                     continue;
                 }
-                let from = self.joined.partition_point(|j| j.as_bytes().first().is_some_and(|&f| f < b));
-                for j in self.joined[from..].iter().map(String::as_bytes).take_while(|j| j.first() == Some(&b)) {
-                    if hay.len() - p >= j.len() && hay[p..p + j.len()] == *j {
+                for j in &self.joined {
+                    let j = j.as_bytes();
+                    if matches!(j.first(), Some(&f) if f == b) && hay.len() - p >= j.len() && hay[p..p + j.len()] == *j
+                    {
                         found = true;
                         break 'hay;
                     }
@@ -375,23 +372,6 @@ mod tests {
             );
         }
         assert_eq!(Redactor::from_config(None, Match::Words), Redactor::default());
-    }
-
-    #[test]
-    fn names_sharing_a_first_byte_are_all_looked_for() {
-        // The fast refusal looks only at the run of joined names starting with a key's byte:
-        // every name of a run (given in any order) must still be found, the last one included.
-        let r = Redactor::new(["zeta", "cvv", "Card", "cookie", "creditCard", "apiKey", "cardNumber"]);
-        assert!(r.joined.windows(2).all(|w| w[0].as_bytes()[0] <= w[1].as_bytes()[0]));
-        for key in ["my_cvv", "x-card", "COOKIE", "credit_card_no", "cardNumber2", "zeta", "apikey"] {
-            assert!(r.matches(key), "{key}");
-        }
-        for key in ["cv", "crd", "document_id", "field", "zet"] {
-            assert!(!r.matches(key), "{key}");
-        }
-        let d = Redactor::default();
-        assert!(d.joined.windows(2).all(|w| w[0].as_bytes()[0] <= w[1].as_bytes()[0]));
-        assert!(d.matches("ssn") && d.matches("x_token") && d.matches("setCookie") && !d.matches("document_id"));
     }
 
     #[test]
