@@ -331,6 +331,9 @@ struct Entry {
     /// The call waiting for its outcome (0: none: recovered, or resolved once stored).
     call: u32,
     ev: SharedEvent,
+    /// `ev.json_len()`, computed once: the queue's and the batches' byte counts read it up to
+    /// six times per event (about 1.4 % of a logUserAction's CPU in Node, node --cpu-prof).
+    size: usize,
     /// When it joined the machine (ms since the epoch).
     born: i64,
     /// The queue generation it belongs to ([`Machine::clear`] starts a new one).
@@ -539,8 +542,8 @@ impl Machine {
             self.logger.unseal(&ev);
             return Err(AuditError::Closed);
         }
+        let size = ev.json_len();
         if let Some(q) = &self.queue {
-            let size = ev.json_len();
             if self.q_len >= q.cfg.max_events || self.q_bytes + size > q.cfg.max_bytes {
                 let err = queue_full(self.q_len, self.q_bytes, &q.cfg);
                 self.logger.counters().add_dropped(1);
@@ -557,7 +560,7 @@ impl Machine {
             }
         }
         let call = self.new_id();
-        let entry = Entry { call, ev, born: now, gen: self.gen, drained: false };
+        let entry = Entry { call, size, ev, born: now, gen: self.gen, drained: false };
         match &self.queue {
             Some(q) if q.stores() && q.delivery == Delivery::Queued => {
                 self.put(&entry.ev, true);
@@ -848,7 +851,7 @@ impl Machine {
     /// An event joins the buffer. When no batch is under way, the first batch waits one turn
     /// so that the calls made together join it (a burst's first requests leave full).
     fn enqueue(&mut self, now: i64, entry: Entry) {
-        self.pending_bytes += entry.ev.json_len();
+        self.pending_bytes += entry.size;
         self.pending.push_back(entry);
         if self.slots_used() > 0 || self.flush_now {
             self.pump(now);
@@ -871,7 +874,7 @@ impl Machine {
             let mut entries = Vec::new();
             let mut bytes = 0;
             while let Some(e) = self.pending.front() {
-                let size = e.ev.json_len();
+                let size = e.size;
                 if !entries.is_empty()
                     && (entries.len() >= self.batch.max_events || bytes + size > self.batch.max_bytes)
                 {
@@ -1273,7 +1276,7 @@ impl Machine {
             self.drain_backoff = DRAIN_MIN_MS;
             if e.gen == self.gen {
                 self.q_len -= 1;
-                self.q_bytes -= e.ev.json_len();
+                self.q_bytes -= e.size;
                 if self.was_stored(e.call) {
                     let key = self.key(&e.ev.uid);
                     self.undeleted.push(key);
@@ -1296,7 +1299,7 @@ impl Machine {
             let stored = self.was_stored(call);
             if err.is_rejection() {
                 self.q_len -= 1;
-                self.q_bytes -= e.ev.json_len();
+                self.q_bytes -= e.size;
                 if stored {
                     let key = self.key(&e.ev.uid);
                     self.undeleted.push(key);
@@ -1472,8 +1475,9 @@ impl Machine {
                 continue;
             }
             self.q_len += 1;
-            self.q_bytes += ev.json_len();
-            self.idle.push(Entry { call: 0, ev: SharedEvent::new(ev), born: now, gen: self.gen, drained: false });
+            let size = ev.json_len();
+            self.q_bytes += size;
+            self.idle.push(Entry { call: 0, size, ev: SharedEvent::new(ev), born: now, gen: self.gen, drained: false });
         }
         // A clearQueue() made before the load removes the stored events before they are re-sent.
         self.answer_clears(now);
@@ -1573,7 +1577,7 @@ impl Machine {
         self.maybe_idle = false;
         for mut e in std::mem::take(&mut self.idle) {
             e.drained = drained;
-            self.pending_bytes += e.ev.json_len();
+            self.pending_bytes += e.size;
             self.pending.push_back(e);
         }
         self.pump(now);

@@ -225,6 +225,31 @@ test("lone UTF-16 surrogates are refused, never stored altered", async () => {
   }
 });
 
+test("a call's text is read whole after a longer one (the room is reused across calls)", async () => {
+  // The room the text is written into is kept for the next call (src/wasm/details.rs): a shorter
+  // call after a longer one must take only its own bytes, whatever the room still holds.
+  const trail = unique("room");
+  const logger = new pkg.AuditLogger(config(trail));
+  const calls = [
+    [{ uid: "r1", name: "n".repeat(300) }, "R1", "C".repeat(40), { a: "x".repeat(3000), b: "é".repeat(200) }],
+    [{ uid: "r2" }, "R2", null, { s: "short" }],
+    [null, "R3", undefined, undefined],
+    [{ uid: "r4", name: "é" }, "R4", "C4", { big: "z".repeat(9000) }],
+    [{ uid: "r5" }, "R5", null, { t: 1 }],
+  ];
+  for (const c of calls) assert.equal(await logger.logUserAction(...c), true, logger.lastError);
+  const rows = await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.eventCategory, e.userUID, e.userName, e.details",
+    { trail },
+  );
+  assert.equal(rows.length, calls.length);
+  for (const [user, type, category, details] of calls) {
+    const [, cat, uid, name, text] = rows.find((r) => r[0] === type) ?? assert.fail(type);
+    assert.deepEqual([cat, uid, name], [category ?? "USER_ACTION", user?.uid ?? null, user?.name ?? null], type);
+    assert.deepEqual(text === null ? undefined : JSON.parse(text), details, type);
+  }
+});
+
 test("hostile or revoked proxies as details resolve false, never throw", async () => {
   const logger = new pkg.AuditLogger(config(unique("proxy")));
   const { proxy, revoke } = Proxy.revocable({}, {});
