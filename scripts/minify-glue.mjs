@@ -87,6 +87,10 @@ function eagerGlue(f, src, dir_) {
   // The closure invoke (the driver's input function): wasm-bindgen names it after the Rust path.
   const invoke = src.match(/^function (wasm_bindgen_[0-9a-f]+___convert__closures\w*)\(/m)?.[1];
   src = eager(f, src, invoke ? [...EAGER, invoke] : EAGER);
+  // The imports object's shims (most of which the first logger and event call) too.
+  const shim = /^( {8}\w+): function\(([^)]*)\) \{\n([^]*?)\n {8}\},\n/gm;
+  if (!shim.test(src)) throw new Error(`minify-glue: ${f}: no import shims found (EAGER)`);
+  src = src.replace(shim, "$1: (function($2) {\n$3\n        }),\n");
   // The snippets (wasm-bindgen copied them to snippets/<crate>-<hash>/src/…).
   for (const rel of readdirSync(join(dir_, "snippets"), { recursive: true })) {
     const p = String(rel).replace(/^[^/]+\//, "");
