@@ -205,6 +205,14 @@
 // helpers -0.83 [-0.99, -0.33] and, a second run, -0.28 [-0.48, -0.10]; + eager snippet functions
 // worker -0.47 [-0.71, -0.33], init +0.02 [-0.44, 0.15] (`... 100 init.js+default+<A>
 // init.js+default+<C> init.js+default+<D> worker.js+default+<A> worker.js+default+<C> worker.js+default+<D>`).
+// Then the imports object's shims parenthesised too: against the step before, worker -0.24 ms
+// [-0.38, -0.03], init -0.17 [-0.30, 0.01] (two runs pooled, k = 180). All against main, `... 40
+// empty.js+default+none compile.js import.js+default+<A> import.js init.js+default+<A> init.js
+// worker.js+default+<A> worker.js` (load 9-14): import +0.13 [-0.01, 0.48], init +0.12 [-0.21, 0.30]
+// (compilation moved to load), worker -0.53 [-0.77, -0.26]. The split of that run (this branch):
+// .wasm compiled at load (compile - empty+none) 2.76 [2.23, 2.86]; instantiation + glue 0.24; first
+// logger 2.62 [2.35, 3.06] (122 wasm functions, 27.9 KB of Liftoff body); first event 3.50 [3.01,
+// 3.82] (a plain request ~0.85 of it; 108 more functions, 28.8 KB): the rest is wasm compilation.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
