@@ -190,6 +190,29 @@
 // baseline+none) 7.88 [7.57, 8.09] -> 7.90 [7.49, 8.22]. None resolved: at this load 60 rounds
 // resolve ~0.4 ms, i.e. ~6 KB of wasm body run or ~5 KB of glue, and the goal (<= 5 ms) needs
 // ~20 KB of the first logger's and event's wasm body, or the glue's compilation halved, gone.
+// 2026-11-30 (cold18: scripts/minify-glue.mjs; the .wasm unchanged byte for byte). V8's own log
+// (`worker.js+flags=--log-function-events,--logfile=F,--no-logfile-per-isolate`) showed, besides the
+// glue functions the first event needs, esbuild's namespace helper and one getter per export of the
+// two snippets wasm-bindgen imports whole (details.js, hash.js) compiled at instantiation only to
+// hand over the functions; and every function a cold start runs compiled lazily, i.e. its text
+// scanned at load and parsed again at its first call. Now the snippets go in as plain objects,
+// and wasm-bindgen's helpers a start runs (the imports object, initSync, the string and memory
+// helpers, handleError, the closure wrapper and invoke) and the snippets' (eventText and the
+// details copy, configToJson, urlParts, hostHash, post, the driver's promise executor) are
+// parenthesised function expressions, which V8 compiles with the module's text (Workers build
+// only). Lazily compiled glue functions in worker.js 65 -> 47. Paired against main's pkg/workerd
+// (A tree, +dir), k = 100, load 13-20: namespaces alone worker -0.26 ms [-0.45, 0.00]; + eager
+// helpers -0.83 [-0.99, -0.33] and, a second run, -0.28 [-0.48, -0.10]; + eager snippet functions
+// worker -0.47 [-0.71, -0.33], init +0.02 [-0.44, 0.15] (`... 100 init.js+default+<A>
+// init.js+default+<C> init.js+default+<D> worker.js+default+<A> worker.js+default+<C> worker.js+default+<D>`).
+// Then the imports object's shims parenthesised too: against the step before, worker -0.24 ms
+// [-0.38, -0.03], init -0.17 [-0.30, 0.01] (two runs pooled, k = 180). All against main, `... 40
+// empty.js+default+none compile.js import.js+default+<A> import.js init.js+default+<A> init.js
+// worker.js+default+<A> worker.js` (load 9-14): import +0.13 [-0.01, 0.48], init +0.12 [-0.21, 0.30]
+// (compilation moved to load), worker -0.53 [-0.77, -0.26]. The split of that run (this branch):
+// .wasm compiled at load (compile - empty+none) 2.76 [2.23, 2.86]; instantiation + glue 0.24; first
+// logger 2.62 [2.35, 3.06] (122 wasm functions, 27.9 KB of Liftoff body); first event 3.50 [3.01,
+// 3.82] (a plain request ~0.85 of it; 108 more functions, 28.8 KB): the rest is wasm compilation.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";

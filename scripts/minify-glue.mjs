@@ -6,7 +6,7 @@
 // readable stack frames inside the glue. Measured on the write entry (bench/size fetch-writeonly,
 // gzip -9), 2026-11-28: glue + snippets 8,664 -> 5,732 B (JSDoc and whitespace out, local names shortened).
 //   node scripts/minify-glue.mjs [--workers] <dir>...
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
 
@@ -30,6 +30,76 @@ const WORKERS_DEAD = [
   [/\nlet __wbg_init_promise;\nasync function __wbg_init\(module_or_path\) \{\n[^]*?\n\}\n\nasync function __wbg_init_once\(module_or_path\) \{\n[^]*?\n\}\n/,
     "\n// Workers: initialised by workerd.js (scripts/minify-glue.mjs --workers).\nasync function __wbg_init() {\n    return wasm;\n}\n"],
 ];
+
+/** The snippets wasm-bindgen imports whole (`import * as importN from "./snippets/…"`, for wasm
+ *  imports bound to a snippet's function with no shim) and hands over as modules of the imports
+ *  object: each as a plain object of the snippet's exports instead. Bundled, a namespace became
+ *  esbuild's export helper, an object of getters, one arrow function per export, which
+ *  instantiation reads: code a Worker's cold start parsed and compiled (V8 lazily) only to find
+ *  the functions (`--log-function-events`: the helper and 7 getters compiled at import). The
+ *  functions are declarations (hoisted), and the imports object is built when the module is
+ *  instantiated, after the glue ran: the plain object holds the same functions. */
+function plainNamespaces(dir, src) {
+  for (const [line, name, path] of [...src.matchAll(/^import \* as (import\d+) from "(\.\/snippets\/[^"]+)";?\n/gm)]) {
+    const names = [...readFileSync(join(dir, path), "utf8").matchAll(/^export (?:async )?(?:function|class) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
+    if (!names.length || /^export (?!(?:async )?(?:function|class) )/m.test(readFileSync(join(dir, path), "utf8"))) {
+      throw new Error(`minify-glue: ${path}: exports other than functions and classes (plainNamespaces)`);
+    }
+    const use = new RegExp(`(": )${name}(,?\\n)`, "g");
+    if ((src.match(use) ?? []).length < 1 || src.split(name).length - 1 !== (src.match(use) ?? []).length + 1) {
+      throw new Error(`minify-glue: ${name} used other than as a module of the imports object`);
+    }
+    src = src.replace(line, `import { ${names.map((n) => `${n} as ${name}_${n}`).join(", ")} } from "${path}";\n`);
+    src = src.replace(use, `$1{ __proto__: null, ${names.map((n) => `${n}: ${name}_${n}`).join(", ")} }$2`);
+  }
+  return src;
+}
+
+// `--workers`: the functions that every cold start runs (instantiation, the first logger, the
+// first event: wasm-bindgen's and the snippets', found with V8's --log-function-events, see
+// bench/coldstart-v8.mjs), written as parenthesised function expressions, which V8 compiles with
+// the module's text instead of lazily (a lazy function's text is scanned when the module loads
+// and parsed again on its first call). esbuild keeps the parentheses. None runs while its module
+// is evaluated (workerd.js calls initSync after the glue ran; the snippets' run from wasm), so a
+// `const` in place of the hoisted declaration changes nothing else. The class methods (the
+// driver's, AuditLogger's) stay lazy: a method cannot be marked so.
+const EAGER = ["__wbg_get_imports", "__wbg_finalize_init", "initSync", "getStringFromWasm0", "decodeText",
+  "passStringToWasm0", "handleError", "isLikeNone", "makeMutClosure", "getDataViewMemory0", "getUint8ArrayMemory0",
+  "getUint32ArrayMemory0", "getArrayU8FromWasm0", "getArrayU32FromWasm0"];
+// Per snippet (src/…/x.js → its functions a first logger and event run).
+const EAGER_SNIPPETS = {
+  "src/wasm/details.js": ["eventText", "detailsToJson", "copyOf", "put", "configToJson"],
+  "src/wasm/unicode.js": ["urlParts"],
+  "src/wasm/hash.js": ["hostHash"],
+  "src/transport/fetch.js": ["post"],
+  "src/wasm/driver.js": ["keep"],
+};
+function eager(f, src, names) {
+  for (const name of names) {
+    const re = new RegExp(`^(export )?function ${name}\\((.*)\\) \\{\\n([^]*?)\\n\\}\\n`, "m");
+    if (!re.test(src)) throw new Error(`minify-glue: ${f}: function ${name} not found (EAGER)`);
+    src = src.replace(re, `$1const ${name} = (function ${name}($2) {\n$3\n});\n`);
+    if (re.test(src)) throw new Error(`minify-glue: ${f}: function ${name} found more than once`);
+  }
+  return src;
+}
+function eagerGlue(f, src, dir_) {
+  // The closure invoke (the driver's input function): wasm-bindgen names it after the Rust path.
+  const invoke = src.match(/^function (wasm_bindgen_[0-9a-f]+___convert__closures\w*)\(/m)?.[1];
+  src = eager(f, src, invoke ? [...EAGER, invoke] : EAGER);
+  // The imports object's shims (most of which the first logger and event call) too.
+  const shim = /^( {8}\w+): function\(([^)]*)\) \{\n([^]*?)\n {8}\},\n/gm;
+  if (!shim.test(src)) throw new Error(`minify-glue: ${f}: no import shims found (EAGER)`);
+  src = src.replace(shim, "$1: (function($2) {\n$3\n        }),\n");
+  // The snippets (wasm-bindgen copied them to snippets/<crate>-<hash>/src/…).
+  for (const rel of readdirSync(join(dir_, "snippets"), { recursive: true })) {
+    const p = String(rel).replace(/^[^/]+\//, "");
+    if (!EAGER_SNIPPETS[p]) continue;
+    const file = join(dir_, "snippets", String(rel));
+    writeFileSync(file, eager(file, readFileSync(file, "utf8"), EAGER_SNIPPETS[p]));
+  }
+  return src;
+}
 
 const args = process.argv.slice(2);
 const workers = args[0] === "--workers";
@@ -65,6 +135,8 @@ for (const dir of workers ? args.slice(1) : args) {
   if (calls.some((c) => !c.startsWith("passStringToWasm0(arg,") && !c.endsWith("wasm.__wbindgen_realloc)"))) {
     throw new Error(`minify-glue: ${f}: a passStringToWasm0 call without realloc`);
   }
+  src = plainNamespaces(dir, src);
+  if (workers) src = eagerGlue(f, src, dir);
   writeFileSync(f, src);
   // One file: the glue with the snippets it imports bundled in (renamed together, one gzip
   // stream instead of one per file). wasm-bindgen imports the same snippet twice at times, which
