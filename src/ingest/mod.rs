@@ -961,10 +961,13 @@ async fn health<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     }
 }
 
-/// The rate limiter is missing or failed: fail closed, with `Retry-After`.
+/// The rate limiter is missing or failed: fail closed, with `Retry-After` (503: a client's queue
+/// keeps its events until the binding is deployed). The answer says why — the host's own words
+/// ("the RATE_LIMITER binding is missing", "limit() rejected"), never a value of the request or
+/// a setting — so a deploy without the `[[ratelimits]]` stanza is named at the first request.
 fn limiter_unavailable<I: Io>(settings: &Settings, io: &I, why: &str) -> Response {
     io.log(&cat(&["audit-ingest: rate limiter failed: ", why]));
-    Response::error(503, "unavailable", "rate limiter unavailable; retry later")
+    Response::error(503, "unavailable", &cat(&["rate limiter unavailable (", why, "); retry later"]))
         .with_header("Retry-After", num(settings.retry_after_secs.into()))
 }
 
@@ -2227,6 +2230,10 @@ mod tests {
         let broken = FakeIo { limiter: Err("the RATE_LIMITER binding is missing".into()), ..FakeIo::new("") };
         let r = health(vec![("CF-Connecting-IP".into(), "203.0.113.9".into())], &broken, &store);
         assert_eq!((r.status, r.header("Retry-After")), (503, Some("5")));
+        assert_eq!(
+            body_of(&r)["message"],
+            "rate limiter unavailable (the RATE_LIMITER binding is missing); retry later"
+        );
         assert_eq!(store.pings.get(), 2);
     }
 

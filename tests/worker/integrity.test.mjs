@@ -210,7 +210,11 @@ describe("/v1/health", () => {
     const r = await call("/v1/health", { headers: { "CF-Connecting-IP": ip() } }, { RATE_LIMITER: undefined });
     expect(r.status).toBe(503);
     expect(r.headers.get("Retry-After")).toBe("5");
-    expect((await r.json()).error).toBe("unavailable");
+    // The answer names the binding: a deploy without the [[ratelimits]] stanza answers every
+    // request 503, and "unavailable; retry later" alone did not say why.
+    const body = await r.json();
+    expect(body.error).toBe("unavailable");
+    expect(body.message).toBe("rate limiter unavailable (the RATE_LIMITER binding is missing); retry later");
     const broken = { limit: async () => { throw new Error("limiter down"); } };
     const b = await call("/v1/health", { headers: { "CF-Connecting-IP": ip() } }, { RATE_LIMITER: broken });
     expect(b.status).toBe(503);
