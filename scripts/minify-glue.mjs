@@ -31,30 +31,6 @@ const WORKERS_DEAD = [
     "\n// Workers: initialised by workerd.js (scripts/minify-glue.mjs --workers).\nasync function __wbg_init() {\n    return wasm;\n}\n"],
 ];
 
-/** The snippets wasm-bindgen imports whole (`import * as importN from "./snippets/…"`, for wasm
- *  imports bound to a snippet's function with no shim) and hands over as modules of the imports
- *  object: each as a plain object of the snippet's exports instead. Bundled, a namespace became
- *  esbuild's export helper, an object of getters, one arrow function per export, which
- *  instantiation reads: code a Worker's cold start parsed and compiled (V8 lazily) only to find
- *  the functions (`--log-function-events`: the helper and 7 getters compiled at import). The
- *  functions are declarations (hoisted), and the imports object is built when the module is
- *  instantiated, after the glue ran: the plain object holds the same functions. */
-function plainNamespaces(dir, src) {
-  for (const [line, name, path] of [...src.matchAll(/^import \* as (import\d+) from "(\.\/snippets\/[^"]+)";?\n/gm)]) {
-    const names = [...readFileSync(join(dir, path), "utf8").matchAll(/^export (?:async )?(?:function|class) ([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]);
-    if (!names.length || /^export (?!(?:async )?(?:function|class) )/m.test(readFileSync(join(dir, path), "utf8"))) {
-      throw new Error(`minify-glue: ${path}: exports other than functions and classes (plainNamespaces)`);
-    }
-    const use = new RegExp(`(": )${name}(,?\\n)`, "g");
-    if ((src.match(use) ?? []).length < 1 || src.split(name).length - 1 !== (src.match(use) ?? []).length + 1) {
-      throw new Error(`minify-glue: ${name} used other than as a module of the imports object`);
-    }
-    src = src.replace(line, `import { ${names.map((n) => `${n} as ${name}_${n}`).join(", ")} } from "${path}";\n`);
-    src = src.replace(use, `$1{ __proto__: null, ${names.map((n) => `${n}: ${name}_${n}`).join(", ")} }$2`);
-  }
-  return src;
-}
-
 // `--workers`: the functions that every cold start runs (instantiation, the first logger, the
 // first event: wasm-bindgen's and the snippets', found with V8's --log-function-events, see
 // bench/coldstart-v8.mjs), written as parenthesised function expressions, which V8 compiles with
@@ -101,6 +77,40 @@ function eagerGlue(f, src, dir_) {
   return src;
 }
 
+// The snippet functions the .wasm imports itself (no glue shim: `hasStore`, `configToJson`, ...)
+// reach it through wasm-bindgen's `import * as importN from "./snippets/…/x.js"` and the imports
+// object's `"./snippets/…/x.js": importN`. A namespace import keeps every export of that module in
+// the bundle (esbuild cannot tell which the .wasm reads) and costs a namespace object with a
+// getter per export. Named imports of just the functions the .wasm's import section names, in an
+// object literal, instead. Measured (bench/size fetch-writeonly fetch worker, bare+wasm-opt, glue
+// gz -9), 2026-11-30, write entry (same cargo build): glue 7,644 -> 7,462 B.
+function namedSnippetImports(src, wasmFile, f) {
+  const wanted = new Map();
+  for (const i of WebAssembly.Module.imports(new WebAssembly.Module(readFileSync(wasmFile)))) {
+    if (!i.module.startsWith("./snippets/")) continue;
+    if (!wanted.has(i.module)) wanted.set(i.module, new Set());
+    wanted.get(i.module).add(i.name);
+  }
+  const names = new Map();
+  src = src.replace(/^import \* as (import\d+) from "(\.\/snippets\/[^"]+)";?$/gm, (_, ns, mod) => {
+    const fns = [...(wanted.get(mod) ?? [])];
+    if (fns.some((n) => !/^[A-Za-z_$][\w$]*$/.test(n))) throw new Error(`minify-glue: ${f}: an import of ${mod} is not a name`);
+    names.set(ns, fns);
+    return `import { ${fns.map((n) => `${n} as ${ns}_${n}`).join(", ")} } from "${mod}";`;
+  });
+  let used = 0;
+  src = src.replace(/^(\s*"\.\/snippets\/[^"]+": )(import\d+),$/gm, (all, key, ns) => {
+    if (!names.has(ns)) return all;
+    used++;
+    return `${key}{ ${names.get(ns).map((n) => `${n}: ${ns}_${n}`).join(", ")} },`;
+  });
+  // Each namespace used once, as a value of the imports object, and nowhere else.
+  if (used !== names.size || [...names.keys()].some((ns) => new RegExp(`\\b${ns}\\b(?!_)`).test(src))) {
+    throw new Error(`minify-glue: ${f}: a snippet namespace import is used other than in the imports object`);
+  }
+  return src;
+}
+
 const args = process.argv.slice(2);
 const workers = args[0] === "--workers";
 for (const dir of workers ? args.slice(1) : args) {
@@ -135,7 +145,7 @@ for (const dir of workers ? args.slice(1) : args) {
   if (calls.some((c) => !c.startsWith("passStringToWasm0(arg,") && !c.endsWith("wasm.__wbindgen_realloc)"))) {
     throw new Error(`minify-glue: ${f}: a passStringToWasm0 call without realloc`);
   }
-  src = plainNamespaces(dir, src);
+  src = namedSnippetImports(src, join(dir, "neo4j_audit_bg.wasm"), f);
   if (workers) src = eagerGlue(f, src, dir);
   writeFileSync(f, src);
   // One file: the glue with the snippets it imports bundled in (renamed together, one gzip

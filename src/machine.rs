@@ -1392,7 +1392,12 @@ impl Machine {
         let Sink::Neo4j(s) = self.logger.sink() else { return };
         // As `&AuditEvent`, the type the write path takes (one instance of the body writer).
         // Not what a clearQueue() left in flight: that is never sent again.
-        let mut events: Vec<&AuditEvent> = self.entries().filter(|e| e.gen == self.gen).map(|e| &*e.ev).collect();
+        let mut events: Vec<&AuditEvent> = Vec::new();
+        self.each_entry(&mut |e| {
+            if e.gen == self.gen {
+                events.push(&e.ev);
+            }
+        });
         sort_by_time(&mut events, |e| e.ts);
         let mut n = events.len();
         let request = loop {
@@ -1409,24 +1414,46 @@ impl Machine {
         let _ = now;
     }
 
-    /// Every event on its way.
-    fn entries(&self) -> impl Iterator<Item = &Entry> {
-        fn batch(b: &Batch) -> impl Iterator<Item = &Entry> {
-            b.entries.iter().chain(b.rest.iter().flatten())
+    /// Every event on its way, each handed to `f`, in this order: the buffer, the idle, the
+    /// unacknowledged puts, the batches in backoff and parked (each its entries, then its parts
+    /// still to send), those in flight, the schema step's. Plain loops: the same walk as an
+    /// iterator (`chain`, `flatten`, `collect` into a `Vec<&Entry>`) was ~2 KB raw of the .wasm in
+    /// instances of its adapters. Measured (bench/size fetch-writeonly's steps, bare+wasm-opt, wasm
+    /// gzip -9), 2026-11-30: 60,373 -> 59,620 B.
+    fn each_entry<'a>(&'a self, f: &mut dyn FnMut(&'a Entry)) {
+        fn batch<'a>(b: &'a Batch, f: &mut dyn FnMut(&'a Entry)) {
+            for e in &b.entries {
+                f(e);
+            }
+            for part in &b.rest {
+                for e in part {
+                    f(e);
+                }
+            }
         }
-        let mut all: Vec<&Entry> = self.pending.iter().chain(&self.idle).chain(&self.storing).collect();
-        for b in self.backoff.iter().chain(&self.parked) {
-            all.extend(batch(b));
+        for e in &self.pending {
+            f(e);
         }
-        for f in &self.flights {
-            if let Req::Write { batch: b, .. } = &f.kind {
-                all.extend(batch(b));
+        for e in &self.idle {
+            f(e);
+        }
+        for e in &self.storing {
+            f(e);
+        }
+        for b in &self.backoff {
+            batch(b, f);
+        }
+        for b in &self.parked {
+            batch(b, f);
+        }
+        for fl in &self.flights {
+            if let Req::Write { batch: b, .. } = &fl.kind {
+                batch(b, f);
             }
         }
         if let Schema::Step { batch: Some(b), .. } = &self.schema {
-            all.extend(batch(b));
+            batch(b, f);
         }
-        all.into_iter()
     }
 
     /// The store's records: expired ones (any identity) removed, this identity's dead letters
@@ -1456,7 +1483,8 @@ impl Machine {
         self.dead.append(&mut dead);
         let mut mine = sorted.mine;
         sort_by_time(&mut mine, |e| e.occurred_at.unwrap_or(e.ts));
-        let mut known: Vec<String> = self.entries().map(|e| e.ev.uid.clone()).collect();
+        let mut known: Vec<String> = Vec::new();
+        self.each_entry(&mut |e| known.push(e.ev.uid.clone()));
         known.sort_unstable();
         let limits = self.logger.limits();
         for ev in mine {
