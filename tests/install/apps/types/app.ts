@@ -12,6 +12,7 @@ import initRead, {
   type SyncInitInput as ReadSyncInitInput, type AuditTarget as ReadTarget, type AuditLogOptions as ReadLogOptions,
   type AuditInstant, type AuditTrailQuery, type AuditTrailEvent, type AuditTrailPage,
   type AuditChainBreak, type AuditVerifyReport, type AuditChainHead, type AuditPublicKey, type AuditVerifyQuery,
+  switchSetting,
 } from "neo4j-audit/read";
 // The Worker entry is the ingest endpoint only (cargo feature `worker`): handleIngest and the
 // wasm-bindgen initialisers. A Worker that logs its own events imports "neo4j-audit".
@@ -53,6 +54,9 @@ export async function write(config: AuditConfig, user: AuditUser | null, wasm?: 
 export async function read(config: ReadConfig, user: ReadUser, since: AuditInstant, wasm?: ReadInitInput, bytes?: ReadSyncInitInput): Promise<string[]> {
   const out: ReadInitOutput = bytes ? initSyncRead({ module: bytes }) : wasm ? await initRead({ module_or_path: wasm }) : await initRead();
   void out;
+  // A tool's two-valued setting, by the Worker's rule (throws on a value that is neither).
+  const insecure: boolean = switchSetting("NEO4J_ALLOW_INSECURE_HTTP", config.url ? "false" : undefined, "false", "true");
+  void insecure;
   const logger = new ReadingLogger(config);
   await logUserActionRead(config, user, "READ_ONE_SHOT");
   await logger.logUserAction(user, "READ_ENTRY");
