@@ -58,6 +58,37 @@ fn worker_trail(prefix: &str) -> WorkerTrail {
     WorkerTrail { trail, settings, logger, now, req: worker_post() }
 }
 
+impl WorkerTrail {
+    /// `POST /v1/events` with `body` (as user `u-1`): 201, the answer's JSON.
+    async fn post(&self, body: String) -> Value {
+        let r =
+            neo4j_audit::ingest::handle(&self.req, &self.settings, self.now, &TestIo(body), Some(&self.logger)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        serde_json::from_str(&r.body).unwrap()
+    }
+
+    /// 1000 events, `A0` … `A999`, in ten requests of 100: a `limit=1000` verify page ends with a cursor.
+    async fn post_thousand(&self) {
+        for r in 0..10 {
+            let events: Vec<String> = (0..100).map(|i| format!(r#"{{"actionType":"A{}"}}"#, r * 100 + i)).collect();
+            self.post(format!(r#"{{"events":[{}]}}"#, events.join(","))).await;
+        }
+    }
+
+    /// `GET /v1/verify?{query}` as user `u-1` (a VERIFY_SUBJECT): the status and the answer's JSON.
+    async fn verify_get(&self, query: &str) -> (u16, Value) {
+        let req = neo4j_audit::ingest::Request {
+            method: "GET".into(),
+            path: "/v1/verify".into(),
+            query: query.into(),
+            headers: vec![self.req.headers[0].clone()], // its Authorization
+        };
+        let r = neo4j_audit::ingest::handle(&req, &self.settings, self.now, &TestIo(String::new()), Some(&self.logger))
+            .await;
+        (r.status, serde_json::from_str(&r.body).unwrap())
+    }
+}
+
 const WORKER_JWT_SECRET: &str = "chain-test-jwt-secret-0123456789abcdef";
 
 /// A `POST /v1/events` to the ingest handler from the allowed origin, as user `u-1` with a token
@@ -1238,31 +1269,20 @@ async fn stored_properties_of_another_type_are_edited_at_their_event() {
         assert!(b.message.contains(&format!("stored {field}:")), "{set}: {b:?}");
     }
     // The Worker's signed stream, verified by GET /v1/verify: a report, not a store error.
-    use neo4j_audit::ingest::handle;
     let w = worker_trail("chain-types-w");
-    let body = TestIo(r#"{"events":[{"actionType":"A"},{"actionType":"B"},{"actionType":"C"}]}"#.into());
-    assert_eq!(handle(&w.req, &w.settings, w.now, &body, Some(&w.logger)).await.status, 201);
-    let get = neo4j_audit::ingest::Request {
-        method: "GET".into(),
-        path: "/v1/verify".into(),
-        query: String::new(),
-        headers: vec![w.req.headers[0].clone()],
+    w.post(r#"{"events":[{"actionType":"A"},{"actionType":"B"},{"actionType":"C"}]}"#.into()).await;
+    let page = || async {
+        let (status, body) = w.verify_get("").await;
+        assert_eq!(status, 200, "{body}");
+        body
     };
-    let page = |status: u16| {
-        let (get, w) = (get.clone(), &w);
-        async move {
-            let r = handle(&get, &w.settings, w.now, &TestIo(String::new()), Some(&w.logger)).await;
-            assert_eq!(r.status, status, "{}", r.body);
-            serde_json::from_str::<Value>(&r.body).unwrap()
-        }
-    };
-    assert_eq!(page(200).await["ok"], json!(true));
+    assert_eq!(page().await["ok"], json!(true));
     cypher(
         "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 1}) SET e.timestamp = toString(e.timestamp)",
         json!({"t": w.trail}),
     )
     .await;
-    let body = page(200).await;
+    let body = page().await;
     let b = &body["streams"][0]["firstBreak"];
     assert_eq!(
         (body["ok"].clone(), b["kind"].clone(), b["seq"].clone()),
@@ -1278,48 +1298,28 @@ async fn stored_properties_of_another_type_are_edited_at_their_event() {
 /// streams and answered `ok: true` for a B whose chain was broken.
 #[tokio::test]
 async fn a_verify_cursor_from_another_trail_is_refused() {
-    use neo4j_audit::ingest::handle;
     let a = worker_trail("chain-cursor-a");
     // 1000 events in A: a page of `limit=1000` ends with a cursor.
-    for r in 0..10 {
-        let events: Vec<String> = (0..100).map(|i| format!(r#"{{"actionType":"A{}"}}"#, r * 100 + i)).collect();
-        let body = TestIo(format!(r#"{{"events":[{}]}}"#, events.join(",")));
-        let resp = handle(&a.req, &a.settings, a.now, &body, Some(&a.logger)).await;
-        assert_eq!(resp.status, 201, "{}", resp.body);
-    }
+    a.post_thousand().await;
     let b = worker_trail("chain-cursor-b");
-    let body = TestIo(r#"{"events":[{"actionType":"B0"},{"actionType":"B1"},{"actionType":"B2"}]}"#.into());
-    assert_eq!(handle(&b.req, &b.settings, b.now, &body, Some(&b.logger)).await.status, 201);
+    b.post(r#"{"events":[{"actionType":"B0"},{"actionType":"B1"},{"actionType":"B2"}]}"#.into()).await;
     cypher(
         "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 1}) SET e.eventType = 'EDITED'",
         json!({"t": b.trail}),
     )
     .await;
-    let get = |query: String| neo4j_audit::ingest::Request {
-        method: "GET".into(),
-        path: "/v1/verify".into(),
-        query,
-        headers: vec![a.req.headers[0].clone()], // its Authorization (u-1, a VERIFY_SUBJECT)
-    };
-    let call = |w: &WorkerTrail, query: String| {
-        let (settings, logger, now, req) = (w.settings.clone(), w.logger.clone(), w.now, get(query));
-        async move {
-            let r = handle(&req, &settings, now, &TestIo(String::new()), Some(&logger)).await;
-            (r.status, serde_json::from_str::<Value>(&r.body).unwrap())
-        }
-    };
-    let (status, page) = call(&a, "limit=1000".into()).await;
+    let (status, page) = a.verify_get("limit=1000").await;
     assert_eq!((status, page["ok"].clone(), page["checked"].clone()), (200, json!(true), json!(1000)), "{page}");
     let next = page["next"].as_str().expect("a cursor after 1000 events").to_owned();
     // B verified from its start: the edit is found.
-    let (status, own) = call(&b, "limit=1000".into()).await;
+    let (status, own) = b.verify_get("limit=1000").await;
     assert_eq!((status, own["ok"].clone(), own["next"].clone()), (200, json!(false), Value::Null), "{own}");
     // A's cursor on B's endpoint: refused, never B's walk resumed from A's progress.
-    let (status, resumed) = call(&b, format!("limit=1000&cursor={next}")).await;
+    let (status, resumed) = b.verify_get(&format!("limit=1000&cursor={next}")).await;
     assert_eq!(status, 400, "trail A's cursor resumed trail B's verification: {resumed}");
     assert!(resumed["message"].as_str().unwrap_or_default().contains("trail"), "{resumed}");
     // On A's own endpoint it still resumes, and A's walk ends intact.
-    let (status, rest) = call(&a, format!("limit=1000&cursor={next}")).await;
+    let (status, rest) = a.verify_get(&format!("limit=1000&cursor={next}")).await;
     assert_eq!(
         (status, rest["ok"].clone(), rest["checked"].clone(), rest["next"].clone()),
         (200, json!(true), json!(1000), Value::Null),
@@ -1404,42 +1404,22 @@ async fn a_rotated_signing_key_verifies_while_listed_and_is_named_once_removed()
 /// to a request boundary (the head, naming the cut events, left as it was) ended `ok`.
 #[tokio::test]
 async fn a_resumed_verify_walk_judges_the_end_against_the_current_head() {
-    use neo4j_audit::ingest::handle;
     let w = worker_trail("chain-walk-head");
-    let post = |body: String| {
+    w.post_thousand().await;
+    let get = |query: String| {
         let w = &w;
         async move {
-            let r = handle(&w.req, &w.settings, w.now, &TestIo(body), Some(&w.logger)).await;
-            assert_eq!(r.status, 201, "{}", r.body);
-            serde_json::from_str::<Value>(&r.body).unwrap()["uids"].clone()
-        }
-    };
-    for r in 0..10 {
-        let events: Vec<String> = (0..100).map(|i| format!(r#"{{"actionType":"A{}"}}"#, r * 100 + i)).collect();
-        post(format!(r#"{{"events":[{}]}}"#, events.join(","))).await;
-    }
-    let get = |query: String| {
-        let (w, req) = (
-            &w,
-            neo4j_audit::ingest::Request {
-                method: "GET".into(),
-                path: "/v1/verify".into(),
-                query,
-                headers: vec![w.req.headers[0].clone()],
-            },
-        );
-        async move {
-            let r = handle(&req, &w.settings, w.now, &TestIo(String::new()), Some(&w.logger)).await;
-            assert_eq!(r.status, 200, "{}", r.body);
-            serde_json::from_str::<Value>(&r.body).unwrap()
+            let (status, body) = w.verify_get(&query).await;
+            assert_eq!(status, 200, "{body}");
+            body
         }
     };
     let first = get("limit=1000".into()).await;
     assert_eq!((first["ok"].clone(), first["signedHead"]["seq"].clone()), (json!(true), json!(999)), "{first}");
     let next = first["next"].as_str().expect("a cursor after 1000 events").to_owned();
     // The Worker writes on (seq 1000..1004, sealed at 1002 and 1004); then the last request is cut.
-    post(r#"{"events":[{"actionType":"B"},{"actionType":"C"},{"actionType":"D"}]}"#.into()).await;
-    let last = post(r#"{"events":[{"actionType":"E"},{"actionType":"F"}]}"#.into()).await;
+    w.post(r#"{"events":[{"actionType":"B"},{"actionType":"C"},{"actionType":"D"}]}"#.into()).await;
+    let last = w.post(r#"{"events":[{"actionType":"E"},{"actionType":"F"}]}"#.into()).await["uids"].clone();
     cypher("MATCH (e:AuditEvent) WHERE e.UID IN $u DETACH DELETE e", json!({"u": last})).await;
     let fresh = get("limit=100000".into()).await;
     let b = &fresh["streams"][0]["firstBreak"];

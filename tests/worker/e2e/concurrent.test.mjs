@@ -17,6 +17,16 @@ const AT_ONCE = 4;
 const workers = [];
 after(async () => { for (const w of workers) await w.stop(); });
 
+/** POSTs `events` to the Worker at `url` with `auth`: asserts 201 and answers the events' UIDs.
+ *  Bounded per request, so that a hung request fails the test instead of the suite's timeout. */
+async function postEvents(url, auth, events) {
+  const res = await fetch(`${url}/v1/events`, { method: "POST", signal: AbortSignal.timeout(60_000),
+    headers: { "Content-Type": "application/json", Authorization: auth }, body: JSON.stringify({ events }) });
+  const body = await res.json();
+  assert.equal(res.status, 201, JSON.stringify(body));
+  return body.uids;
+}
+
 test(`${AT_ONCE} clients posting at once for ${ROUNDS} rounds: every request answered, one gap-free signed stream`, async () => {
   const trail = `concurrent-${randomUUID()}`;
   const w = await startWrangler({
@@ -25,15 +35,8 @@ test(`${AT_ONCE} clients posting at once for ${ROUNDS} rounds: every request ans
   });
   workers.push(w);
   const auth = `Bearer ${await signJwt(SECRET, { sub: "conc-user", aud: "neo4j-audit", exp: nowSecs() + 600 })}`;
-  const post = async (round, client) => {
-    const events = Array.from({ length: 5 }, (_, i) => ({ actionType: "CONC", details: { round, client, i } }));
-    // A bound per request so that a hung request fails the test instead of the suite's timeout.
-    const res = await fetch(`${w.url}/v1/events`, { method: "POST", signal: AbortSignal.timeout(60_000),
-      headers: { "Content-Type": "application/json", Authorization: auth }, body: JSON.stringify({ events }) });
-    const body = await res.json();
-    assert.equal(res.status, 201, JSON.stringify(body));
-    return body.uids;
-  };
+  const post = (round, client) =>
+    postEvents(w.url, auth, Array.from({ length: 5 }, (_, i) => ({ actionType: "CONC", details: { round, client, i } })));
   const uids = [];
   for (let round = 0; round < ROUNDS; round++) {
     const answers = await Promise.all(Array.from({ length: AT_ONCE }, (_, c) => post(round, c)));
@@ -62,14 +65,8 @@ test("two Workers (two wrangler dev, each its own isolate and head cache) postin
   const b = await startWrangler({ env, port: at(2), inspectorPort: at(3) });
   workers.push(b);
   const auth = `Bearer ${await signJwt(SECRET, { sub: "conc-user", aud: "neo4j-audit", exp: nowSecs() + 600 })}`;
-  const post = async (w, round, client) => {
-    const events = Array.from({ length: 3 }, (_, i) => ({ actionType: "CONC2", details: { round, client, i } }));
-    const res = await fetch(`${w.url}/v1/events`, { method: "POST", signal: AbortSignal.timeout(60_000),
-      headers: { "Content-Type": "application/json", Authorization: auth }, body: JSON.stringify({ events }) });
-    const body = await res.json();
-    assert.equal(res.status, 201, JSON.stringify(body));
-    return body.uids;
-  };
+  const post = (w, round, client) =>
+    postEvents(w.url, auth, Array.from({ length: 3 }, (_, i) => ({ actionType: "CONC2", details: { round, client, i } })));
   const uids = [];
   for (let round = 0; round < 6; round++) {
     const answers = await Promise.all(Array.from({ length: 4 }, (_, c) => post(c % 2 ? b : a, round, c)));
