@@ -234,17 +234,20 @@ impl std::fmt::Debug for KeySet {
 
 impl KeySet {
     /// From JWKs; refuses a key that is not an Ed25519 public key (readable reason).
+    #[inline(never)]
     pub fn from_jwks(jwks: &[PublicJwk]) -> Result<KeySet, String> {
         let mut keys = Vec::with_capacity(jwks.len());
         for j in jwks {
-            if j.kty != "OKP" || j.crv != "Ed25519" {
-                return Err(cat(&["key ", &quoted(&j.kid), ": only OKP / Ed25519 keys are supported"]));
-            }
-            let bytes = crate::b64::decode_url(j.x.trim_end_matches('='))
-                .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .ok_or_else(|| cat(&["key ", &quoted(&j.kid), ": x must be base64url of 32 bytes"]))?;
-            let vk = backend::PublicKey::from_bytes(&bytes)
-                .ok_or_else(|| cat(&["key ", &quoted(&j.kid), ": not a valid Ed25519 public key"]))?;
+            // Why the key is refused, if it is (one message built for every reason).
+            let why = if j.kty != "OKP" || j.crv != "Ed25519" {
+                Err(": only OKP / Ed25519 keys are supported")
+            } else {
+                match crate::b64::decode_url(j.x.trim_end_matches('=')).and_then(|b| <[u8; 32]>::try_from(b).ok()) {
+                    None => Err(": x must be base64url of 32 bytes"),
+                    Some(bytes) => backend::PublicKey::from_bytes(&bytes).ok_or(": not a valid Ed25519 public key"),
+                }
+            };
+            let vk = why.map_err(|why| cat(&["key ", &quoted(&j.kid), why]))?;
             keys.push((j.kid.clone(), vk));
         }
         Ok(KeySet { keys })
