@@ -453,6 +453,7 @@ impl From<Vec<PublicJwk>> for PublicKeys {
 
 impl VerifyQuery {
     /// Every trusted key (`public_keys` and `public_key`); `None` when neither is given.
+    #[inline(never)]
     pub fn key_set(&self) -> Result<Option<KeySet>, AuditError> {
         let mut all: Vec<PublicJwk> = match &self.public_keys {
             Some(PublicKeys::List(v)) | Some(PublicKeys::Set { keys: v }) => v.clone(),
@@ -619,6 +620,7 @@ impl Preds {
 }
 
 /// [`trail_statement`] (`indexed`: [`trail_statement_indexed`]).
+#[inline(never)]
 pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed: bool) -> Result<Query, AuditError> {
     labels.validate()?;
     let limit = q.limit.unwrap_or(DEFAULT_LIMIT);
@@ -880,36 +882,69 @@ fn cursor_at(ts: i64, sub_ms: u32, zone: Option<&str>, uid: &str) -> String {
 }
 
 /// `(ms, ns below the millisecond, time zone, UID)` of a cursor [`cursor_at`] made.
+#[inline(never)]
 fn decode_cursor(c: &str) -> Result<(i64, u32, Option<String>, String), AuditError> {
-    let bad = || AuditError::InvalidInput("cursor is not one this library returned".into());
-    let raw = crate::b64::decode_url(c).ok_or_else(bad)?;
-    let s = String::from_utf8(raw).map_err(|_| bad())?;
+    // One refusal for every way a cursor can be wrong (built once, not at each `?`).
+    cursor_parts(c).ok_or_else(|| AuditError::InvalidInput("cursor is not one this library returned".into()))
+}
+
+/// [`decode_cursor`]; `None` for anything [`cursor_at`] did not make.
+fn cursor_parts(c: &str) -> Option<(i64, u32, Option<String>, String)> {
+    let s = String::from_utf8(crate::b64::decode_url(c)?).ok()?;
     // A zone (an offset such as +02:00, or a region name) is in brackets before the first `:`
     // outside them.
     let (ts, zone, uid) = match split_once(&s, "[") {
         Some((ts, rest)) if find(ts, ":").is_none() => {
             // (`split_once` and `find` of crate::error: core's searchers are large in the .wasm.)
-            let (zone, uid) = split_once(rest, "]").ok_or_else(bad)?;
-            let uid = uid.strip_prefix(':').ok_or_else(bad)?;
+            let (zone, uid) = split_once(rest, "]")?;
+            let uid = uid.strip_prefix(':')?;
             let zone_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b':' | b'/' | b'_' | b'.');
             if zone.is_empty() || zone.len() > 64 || !zone.bytes().all(zone_byte) {
-                return Err(bad());
+                return None;
             }
             (ts, Some(zone.to_owned()), uid)
         }
         _ => {
-            let (ts, uid) = split_once(&s, ":").ok_or_else(bad)?;
+            let (ts, uid) = split_once(&s, ":")?;
             (ts, None, uid)
         }
     };
     let (ts, sub_ms) = match split_once(ts, ".") {
-        Some((ms, ns)) if ns.len() == 6 => (ms, crate::json::digits_u64(ns).ok_or_else(bad)? as u32),
-        Some(_) => return Err(bad()),
+        Some((ms, ns)) if ns.len() == 6 => (ms, crate::json::digits_u64(ns)? as u32),
+        Some(_) => return None,
         None => (ts, 0),
     };
     // i64's FromStr grammar (an optional `+` or `-`, then digits) without its generic parser.
     let unsigned = ts.strip_prefix('+').filter(|t| !t.starts_with('-')).unwrap_or(ts);
-    Ok((crate::json::digits_i64(unsigned).ok_or_else(bad)?, sub_ms, zone, uid.to_owned()))
+    Some((crate::json::digits_i64(unsigned)?, sub_ms, zone, uid.to_owned()))
+}
+
+/// A page's rows as events (at most `limit`) and the next page's cursor, `None` when these
+/// rows are the last (the statement asks for `limit + 1`).
+#[inline(never)]
+fn page_events(
+    mut rows: crate::outcome::JsonRows,
+    limit: usize,
+) -> Result<(Vec<AuditEvent>, Option<String>), AuditError> {
+    let mut events = Vec::with_capacity(rows.len());
+    for r in &mut rows {
+        events.push(row_event(r)?);
+    }
+    let next_cursor = if events.len() > limit {
+        events.truncate(limit);
+        // cursor_columns, after RETURN_EVENT's 15 columns.
+        let last = &rows[limit - 1];
+        let at = last.get(15).and_then(Json::as_i64);
+        let sub_ms = last.get(16).and_then(Json::as_u64).unwrap_or(0);
+        let zone = last.get(18).and_then(Json::as_str);
+        match (at, last.get(17).and_then(Json::as_str)) {
+            (Some(at), Some(uid)) => Some(cursor_at(at, sub_ms.min(999_999) as u32, zone, uid)),
+            _ => return Err(AuditError::UnexpectedResponse("a page's last row without its time or UID".into())),
+        }
+    } else {
+        None
+    };
+    Ok((events, next_cursor))
 }
 
 /// The string in column `i`, moved out of the row.
@@ -1242,26 +1277,8 @@ impl AuditLogger {
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT) as usize;
         let indexed = uses_trail_index(q) && self.trail_indexed().await?;
         let st = trail_query(&self.config().labels, &self.config().trail, q, indexed)?;
-        let mut rows = self.query(&st).await?;
-        let mut events = Vec::with_capacity(rows.len());
-        for r in &mut rows {
-            events.push(row_event(r)?);
-        }
-        let next_cursor = if events.len() > limit {
-            events.truncate(limit);
-            // cursor_columns, after RETURN_EVENT's 15 columns.
-            let last = &rows[limit - 1];
-            let at = last.get(15).and_then(Json::as_i64);
-            let sub_ms = last.get(16).and_then(Json::as_u64).unwrap_or(0);
-            let zone = last.get(18).and_then(Json::as_str);
-            match (at, last.get(17).and_then(Json::as_str)) {
-                (Some(at), Some(uid)) => Some(cursor_at(at, sub_ms.min(999_999) as u32, zone, uid)),
-                _ => return Err(AuditError::UnexpectedResponse("a page's last row without its time or UID".into())),
-            }
-        } else {
-            None
-        };
-        Ok((events, next_cursor))
+        let rows = self.query(&st).await?;
+        page_events(rows, limit)
     }
 
     /// Whether this logger's trail is marked `indexed` (every link carries the per-trail key):

@@ -234,17 +234,20 @@ impl std::fmt::Debug for KeySet {
 
 impl KeySet {
     /// From JWKs; refuses a key that is not an Ed25519 public key (readable reason).
+    #[inline(never)]
     pub fn from_jwks(jwks: &[PublicJwk]) -> Result<KeySet, String> {
         let mut keys = Vec::with_capacity(jwks.len());
         for j in jwks {
-            if j.kty != "OKP" || j.crv != "Ed25519" {
-                return Err(cat(&["key ", &quoted(&j.kid), ": only OKP / Ed25519 keys are supported"]));
-            }
-            let bytes = crate::b64::decode_url(j.x.trim_end_matches('='))
-                .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .ok_or_else(|| cat(&["key ", &quoted(&j.kid), ": x must be base64url of 32 bytes"]))?;
-            let vk = backend::PublicKey::from_bytes(&bytes)
-                .ok_or_else(|| cat(&["key ", &quoted(&j.kid), ": not a valid Ed25519 public key"]))?;
+            // Why the key is refused, if it is (one message built for every reason).
+            let why = if j.kty != "OKP" || j.crv != "Ed25519" {
+                Err(": only OKP / Ed25519 keys are supported")
+            } else {
+                match crate::b64::decode_url(j.x.trim_end_matches('=')).and_then(|b| <[u8; 32]>::try_from(b).ok()) {
+                    None => Err(": x must be base64url of 32 bytes"),
+                    Some(bytes) => backend::PublicKey::from_bytes(&bytes).ok_or(": not a valid Ed25519 public key"),
+                }
+            };
+            let vk = why.map_err(|why| cat(&["key ", &quoted(&j.kid), why]))?;
             keys.push((j.kid.clone(), vk));
         }
         Ok(KeySet { keys })
@@ -274,12 +277,19 @@ impl KeySet {
         seq: u64,
         hash: &str,
     ) -> Result<(&backend::PublicKey, [u8; 64], Vec<u8>), SealError> {
+        let (vk, sig) = self.key_and_sig(seal)?;
+        Ok((vk, sig, message(purpose, &seal.kid, stream_id, seq, hash, seal.signed_at)))
+    }
+
+    /// The listed key `seal.kid` names and the seal's signature bytes.
+    #[inline(never)]
+    fn key_and_sig(&self, seal: &Seal) -> Result<(&backend::PublicKey, [u8; 64]), SealError> {
         let (_, vk) =
             self.keys.iter().find(|(k, _)| *k == seal.kid).ok_or_else(|| SealError::UnknownKey(seal.kid.clone()))?;
         let sig = crate::b64::decode_url(&seal.sig)
             .and_then(|b| <[u8; 64]>::try_from(b).ok())
             .ok_or_else(|| SealError::BadSignature(seal.kid.clone()))?;
-        Ok((vk, sig, message(purpose, &seal.kid, stream_id, seq, hash, seal.signed_at)))
+        Ok((vk, sig))
     }
 
     /// Checks `seal` over (`stream_id`, `seq`, `hash`) for `purpose` (every build).
@@ -339,9 +349,14 @@ impl Checked {
     pub async fn check_all(&self, items: Vec<(bool, &Seal, &str, u64, &str)>) {
         let mut done = Vec::with_capacity(items.len());
         for (head, seal, sid, seq, hash) in items {
-            let purpose = if head { Purpose::Head } else { Purpose::Event };
-            let r = self.keys.verify(purpose, seal, sid, seq, hash).await.map_err(|e| e.message());
-            done.push((check_key(head, seal, sid, seq, hash), r));
+            // The message is built once: it is both what is verified and what the result is kept by.
+            let key = check_key(head, seal, sid, seq, hash);
+            let r = match self.keys.key_and_sig(seal) {
+                Ok((vk, sig)) if vk.verify(&key.0, &sig).await => Ok(()),
+                Ok(_) => Err(SealError::BadSignature(seal.kid.clone())),
+                Err(e) => Err(e),
+            };
+            done.push((key, r.map_err(|e| e.message())));
         }
         *self.done.lock().unwrap_or_else(|p| p.into_inner()) = done;
     }

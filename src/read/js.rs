@@ -197,6 +197,7 @@ const DETAILS_DEPTH: usize = 127;
 /// A page of events (with the next page's cursor) as [`TrailPage`]'s JSON. `details` is the
 /// stored text itself when it is a JSON object (the same value `serde_json` would parse from it),
 /// else that text as a string, as [`TrailEvent::details`].
+#[inline(never)]
 pub(crate) fn write_page(events: &[AuditEvent], next_cursor: Option<&str>, out: &mut String) {
     use crate::json::write_opt_str;
     out.reserve(events.iter().map(|e| e.json_len() + 160).sum::<usize>() + 32);
@@ -263,6 +264,7 @@ fn write_trail_event(e: &AuditEvent, out: &mut String) {
 }
 
 /// A verification report as [`VerifyReport`]'s JSON.
+#[inline(never)]
 pub(crate) fn write_report(r: &VerifyReport, out: &mut String) {
     use crate::json::{write_opt_str, write_str, write_uint};
     let opt_uint = |out: &mut String, n: Option<u64>| match n {

@@ -73,6 +73,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     /// `seals`: the checked keys (signed mode). `progress` (only with `PAGED`): where to continue.
     /// `PAGED` false (verifyTrail: from the start, to the end) leaves the cursor's code (resume,
     /// pause) out of that instance, the only one in the browser's read entry.
+    #[inline(never)]
     pub(crate) fn new(
         cfg: &'a Config,
         q: &'a VerifyQuery,
@@ -314,6 +315,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
 
     /// What the verifier may ask about: the seals of the page read, of the events it holds
     /// back from the last page, and the trail's head seal.
+    #[inline(never)]
     pub(crate) fn seal_items(&self) -> Vec<(bool, &StoredSeal, &str, u64, &str)> {
         let mut items = Vec::new();
         let Some(v) = &self.current else { return items };
@@ -442,6 +444,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     }
 
     /// The report, and where to continue (a paused page).
+    #[inline(never)]
     pub(crate) fn finish(mut self) -> (VerifyReport, Option<VerifyProgress>) {
         let head = self.p.head.clone();
         if let Some(v) = self.current.take().filter(|_| PAGED) {
