@@ -25,8 +25,15 @@ impl neo4j_audit::ingest::Io for TestIo {
 
 /// The ingest handler's settings for the native tests: `trail`, the local Neo4j, a signing key.
 fn worker_settings(trail: &str) -> neo4j_audit::ingest::Settings {
+    worker_settings_with(trail, vec![])
+}
+
+/// [`worker_settings`] with the settings in `over` set (or added) instead.
+fn worker_settings_with(trail: &str, over: Vec<(&'static str, String)>) -> neo4j_audit::ingest::Settings {
     let (url, user, pw, t) = (neo4j_url(), neo4j_user(), neo4j_password(), trail.to_owned());
     neo4j_audit::ingest::Settings::from_env(move |k| match k {
+        k if over.iter().any(|(o, _)| *o == k) => over.iter().find(|(o, _)| *o == k).map(|(_, v)| v.clone()),
+        // The defaults.
         "AUDIT_JWT_SECRET" => Some(WORKER_JWT_SECRET.into()),
         "NEO4J_URL" => Some(url.clone()),
         "NEO4J_USER" => Some(user.clone()),
@@ -87,6 +94,12 @@ impl WorkerTrail {
             .await;
         (r.status, serde_json::from_str(&r.body).unwrap())
     }
+}
+
+/// A `GET /v1/verify` answer's `ok` and its first stream's first break (`kind`, `seq`).
+fn break_of(page: &Value) -> (Value, Value, Value) {
+    let b = &page["streams"][0]["firstBreak"];
+    (page["ok"].clone(), b["kind"].clone(), b["seq"].clone())
 }
 
 const WORKER_JWT_SECRET: &str = "chain-test-jwt-secret-0123456789abcdef";
@@ -1283,12 +1296,7 @@ async fn stored_properties_of_another_type_are_edited_at_their_event() {
     )
     .await;
     let body = page().await;
-    let b = &body["streams"][0]["firstBreak"];
-    assert_eq!(
-        (body["ok"].clone(), b["kind"].clone(), b["seq"].clone()),
-        (json!(false), json!("edited"), json!(1)),
-        "{body}"
-    );
+    assert_eq!(break_of(&body), (json!(false), json!("edited"), json!(1)), "{body}");
 }
 
 /// A `GET /v1/verify` cursor resumes only the walk of the trail it was issued for. Its seal
@@ -1344,22 +1352,15 @@ async fn a_rotated_signing_key_verifies_while_listed_and_is_named_once_removed()
     post(&old.settings, r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#).await;
     post(&old.settings, r#"{"events":[{"actionType":"C"}]}"#).await;
     let old_x = old.settings.public_keys.iter().find(|k| k.kid == "native-k1").unwrap().x.clone();
-    let (url, user, pw, t) = (neo4j_url(), neo4j_user(), neo4j_password(), old.trail.clone());
     let rotated = |listed: bool| {
-        let (url, user, pw, t, old_x) = (url.clone(), user.clone(), pw.clone(), t.clone(), old_x.clone());
-        Settings::from_env(move |k| match k {
-            "AUDIT_JWT_SECRET" => Some(WORKER_JWT_SECRET.into()),
-            "NEO4J_URL" => Some(url.clone()),
-            "NEO4J_USER" => Some(user.clone()),
-            "NEO4J_PASSWORD" => Some(pw.clone()),
-            "AUDIT_TRAIL" => Some(t.clone()),
-            "ALLOWED_ORIGINS" => Some("https://app.example".into()),
-            "AUDIT_SIGNING_KEY" => Some("4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb".into()),
-            "AUDIT_SIGNING_KEY_ID" => Some("native-k2".into()),
-            "AUDIT_PUBLIC_KEYS" if listed => Some(format!("native-k1:{old_x}")),
-            "VERIFY_SUBJECTS" => Some("u-1".into()),
-            _ => None,
-        })
+        let mut over = vec![
+            ("AUDIT_SIGNING_KEY", "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb".to_owned()),
+            ("AUDIT_SIGNING_KEY_ID", "native-k2".to_owned()),
+        ];
+        if listed {
+            over.push(("AUDIT_PUBLIC_KEYS", format!("native-k1:{old_x}")));
+        }
+        worker_settings_with(&old.trail, over)
     };
     let (listed, removed) = (rotated(true), rotated(false));
     post(&listed, r#"{"events":[{"actionType":"D"},{"actionType":"E"}]}"#).await;
@@ -1390,12 +1391,7 @@ async fn a_rotated_signing_key_verifies_while_listed_and_is_named_once_removed()
     assert_eq!((r.ok, b.kind, b.seq), (false, BreakKind::Forged, 1), "{r:?}");
     assert!(b.message.contains("native-k1") && b.message.contains("not among the trusted"), "{b:?}");
     let page = verify_get(&removed).await;
-    let fb = &page["streams"][0]["firstBreak"];
-    assert_eq!(
-        (page["ok"].clone(), fb["kind"].clone(), fb["seq"].clone()),
-        (json!(false), json!("forged"), json!(1)),
-        "{page}"
-    );
+    assert_eq!(break_of(&page), (json!(false), json!("forged"), json!(1)), "{page}");
 }
 
 /// A `GET /v1/verify` walk resumed from its cursor judges the stream's end against the trail's
@@ -1422,12 +1418,7 @@ async fn a_resumed_verify_walk_judges_the_end_against_the_current_head() {
     let last = w.post(r#"{"events":[{"actionType":"E"},{"actionType":"F"}]}"#.into()).await["uids"].clone();
     cypher("MATCH (e:AuditEvent) WHERE e.UID IN $u DETACH DELETE e", json!({"u": last})).await;
     let fresh = get("limit=100000".into()).await;
-    let b = &fresh["streams"][0]["firstBreak"];
-    assert_eq!(
-        (fresh["ok"].clone(), b["kind"].clone(), b["seq"].clone()),
-        (json!(false), json!("deleted"), json!(1003)),
-        "{fresh}"
-    );
+    assert_eq!(break_of(&fresh), (json!(false), json!("deleted"), json!(1003)), "{fresh}");
     let resumed = get(format!("limit=1000&cursor={next}")).await;
     let b = &resumed["streams"][0]["firstBreak"];
     assert_eq!(
