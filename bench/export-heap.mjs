@@ -5,14 +5,14 @@
 //   node --expose-gc bench/export-heap.mjs <trail> <events in it>     (bench/export.mjs runs it)
 import { createWriteStream, readFileSync } from "node:fs";
 import { performance } from "node:perf_hooks";
-import { initSync } from "../pkg/read/neo4j_audit.js";
+import { initSync } from "../pkg/verify/neo4j_audit.js";
 import { connection } from "../cli/common.mjs";
 import { run } from "../cli/export.mjs";
 
 if (!globalThis.gc) throw new Error("run with node --expose-gc");
 const [trail, n] = [process.argv[2], Number(process.argv[3])];
-// The package is instantiated already (cli/core.mjs imports pkg/read/node.js): this returns its exports.
-const wasm = initSync({ module: readFileSync(new URL("../pkg/read/neo4j_audit_bg.wasm", import.meta.url)) });
+// The package is instantiated already (cli/core.mjs imports pkg/verify/node.js): this returns its exports.
+const wasm = initSync({ module: readFileSync(new URL("../pkg/verify/neo4j_audit_bg.wasm", import.meta.url)) });
 const MiB = 2 ** 20;
 const samples = [];
 const sample = () => {

@@ -160,6 +160,9 @@ for (const [c, where] of [["queue", "Node, durable queue (default)"], ["queue-ch
 for (const [transport, what, target] of [
   ["fetch-writeonly", "size of pkg/ (entry neo4j-audit: the write path, features fetch)", 45],
   ["fetch", "size of pkg/read/ (entry neo4j-audit/read: features fetch, read)", 60],
+  // verifyTrail moved out of neo4j-audit/read into an entry of its own: held to the read side's
+  // goal too, which was set when the read entry carried it.
+  ["verify", "size of pkg/verify/ (entry neo4j-audit/verify: features fetch, verify)", 60],
   ["worker", "size of pkg/worker/ (entry neo4j-audit/worker: features fetch, ingest)", 100],
 ]) {
   const b = ok("P4").find((r) => r.transport === transport && (r.stage === "bare+wasm-opt" || r.stage === "bare+wasm-opt-Oz"));
@@ -221,12 +224,12 @@ const sizeTable = table(["transport", "stage", ".wasm raw", ".wasm gz", "JS glue
   ok("P4").filter((r) => r.stage !== "crates").map((r) => [r.transport, r.stage, f(r.wasmRaw), f(r.wasmGz), f(r.glueGz), `**${f(r.wasmGz + r.glueGz)}**`]));
 // Top contributors by crate (bench/crates.mjs over twiggy, raw bytes before wasm-opt).
 const crateRows = ok("P4").filter((r) => r.stage === "crates");
-const crateVariants = ["fetch-writeonly-prebuilt-std", "fetch-writeonly", "fetch", "worker"].filter((v) => crateRows.some((r) => r.transport === v));
+const crateVariants = ["fetch-writeonly-prebuilt-std", "fetch-writeonly", "fetch", "verify", "worker"].filter((v) => crateRows.some((r) => r.transport === v));
 const crateNames = [...new Set(crateVariants.flatMap((v) => crateRows.filter((r) => r.transport === v).sort((a, b) => b.bytes - a.bytes).slice(0, 12).map((r) => r.crate)))];
 const crateBytes = (v, c) => crateRows.find((r) => r.transport === v && r.crate === c)?.bytes;
 const crateKey = crateVariants.includes("fetch-writeonly") ? "fetch-writeonly" : crateVariants[0];
 crateNames.sort((a, b) => (crateBytes(crateKey, b) ?? 0) - (crateBytes(crateKey, a) ?? 0));
-const crateLabel = { "fetch-writeonly-prebuilt-std": "write entry, prebuilt std (before)", "fetch-writeonly": "write entry (neo4j-audit)", fetch: "read entry (neo4j-audit/read)", worker: "Worker entry (neo4j-audit/worker)" };
+const crateLabel = { "fetch-writeonly-prebuilt-std": "write entry, prebuilt std (before)", "fetch-writeonly": "write entry (neo4j-audit)", fetch: "read entry (neo4j-audit/read)", verify: "verify entry (neo4j-audit/verify)", worker: "Worker entry (neo4j-audit/worker)" };
 const crateTable = crateVariants.length === 0 ? "not measured in this run" : table(["crate", ...crateVariants.map((v) => `${crateLabel[v]}, KB`)],
   [...crateNames.map((c) => [c, ...crateVariants.map((v) => f((crateBytes(v, c) ?? 0) / 1024, 1))]),
     ["**all code and data** (names excluded)", ...crateVariants.map((v) => `**${f((crateRows.find((r) => r.transport === v)?.total ?? 0) / 1024, 1)}**`)]]);
@@ -576,6 +579,7 @@ const pick = (re) => verdicts.find((x) => re.test(x.what));
 const headline = [
   ["P4 size of the write-path package (neo4j-audit), gzip", pick(/^size of pkg\/ /)],
   ["P4 size with the read side (neo4j-audit/read), gzip", pick(/^size of pkg\/read/)],
+  ["P4 size with verification (neo4j-audit/verify), gzip", pick(/^size of pkg\/verify/)],
   ["P4 size of the Worker entry (neo4j-audit/worker), gzip", pick(/^size of pkg\/worker/)],
   ["P1 library / Neo4j's limit", pick(/batched \/ Neo4j's limit/)],
   ["P1 library / neo4j-driver (managed tx)", pick(/managed transactions/)],

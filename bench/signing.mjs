@@ -8,7 +8,7 @@
 // v2 hashing), "chained" has no key (the same per-trail chain and conditional write, no
 // signatures). Rounds are interleaved (signed, chained, signed, ...), each posting `events` events
 // in requests of 100 with 4 in flight. Then the signed trail is verified k times with the public
-// keys and k times without (interleaved) by neo4j-audit/read in Node: the difference is the signature checks.
+// keys and k times without (interleaved) by neo4j-audit/verify in Node: the difference is the signature checks.
 // Prints medians with [min, max] over the k rounds and appends the raw rounds and the summary to
 // bench/results/signing.jsonl (BENCH_LABEL names the build measured; default "shipped").
 import { appendFileSync } from "node:fs";
@@ -64,7 +64,7 @@ async function round(w, r) {
   return (performance.now() - t0) / 1000;
 }
 
-const pkg = await loadPkg("read");
+const pkg = await loadPkg("verify");
 const workers = [await start("signed"), await start("chained")];
 try {
   await round(workers[0], -1); // warm-up: isolate start, schema check, first head read

@@ -128,10 +128,10 @@ for (const dir of workers ? args.slice(1) : args) {
   // undefined (reading 'auditlogger_new')" and the one-shot logUserAction threw too. The
   // constructor (the one place that throws) now names the fix; the one-shot resolves false, as
   // for an invalid config. Only entries with the class (the Worker entry has handleIngest only).
-  // It names its entry: "neo4j-audit/read" has an init() of its own, which an app that called
+  // It names its entry: "neo4j-audit/read" (and "/verify") has an init() of its own, which an app that called
   // "neo4j-audit"'s may not know it still needs.
   if (src.includes("\nexport class AuditLogger {")) {
-    const entry = src.includes("getAuditTrail(") ? "neo4j-audit/read" : "neo4j-audit";
+    const entry = src.includes("verifyTrail(") ? "neo4j-audit/verify" : src.includes("getAuditTrail(") ? "neo4j-audit/read" : "neo4j-audit";
     const its = entry === "neo4j-audit" ? "the" : "its";
     for (const [re, by] of [
       [/(\n    constructor\(config\) \{\n)/, `$1        if (wasm === undefined) throw new Error("${entry} is not initialised: \`await init()\` (${its} default export) before \`new AuditLogger()\`; Node and Workers need no init");\n`],

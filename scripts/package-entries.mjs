@@ -1,7 +1,8 @@
 // Turns the wasm-bindgen builds (--target web) in <pkg dir> into one npm package with an entry
 // per feature set and, inside each, a file per runtime, declared in package.json `exports`:
 //   "neo4j-audit"         <pkg>/          the write path (AuditLogger, logUserAction)
-//   "neo4j-audit/read"    <pkg>/read/     the same plus the read side (getAuditTrail, verifyTrail …)
+//   "neo4j-audit/read"    <pkg>/read/     the same plus the trail reads (getAuditTrail, getUserActivity …)
+//   "neo4j-audit/verify"  <pkg>/verify/   the read entry plus verifyTrail (hash chain, signatures)
 //   "neo4j-audit/worker"  <pkg>/worker/   the Cloudflare Worker ingest (handleIngest)
 // and for each entry:
 //   types    → neo4j_audit.d.ts
@@ -23,7 +24,7 @@ import { join } from "node:path";
 
 const dir = process.argv[2] ?? "pkg";
 /** Subdirectory (no trailing slash, "" for the root) → export subpath. */
-const ENTRIES = [["", "."], ["read", "./read"], ["worker", "./worker"]];
+const ENTRIES = [["", "."], ["read", "./read"], ["verify", "./verify"], ["worker", "./worker"]];
 
 const reexport = `export * from "./neo4j_audit.js";\nexport { default } from "./neo4j_audit.js";\n`;
 /** The import specifier of the entry in subdirectory `sub`. */
@@ -135,7 +136,7 @@ console.error(`package-entries: ${ENTRIES.map(([s]) => `${join(dir, s)}/{node,wo
 
 // The audit CLI (`npx neo4j-audit …`, cli/): its modules go into <pkg>/cli/ as they are, except
 // cli/core.mjs — the one module that imports the library — which is written here to import the
-// package's own read entry for Node (read/node.js) instead of the repository's ../pkg/read/.
+// package's own verify entry for Node (verify/node.js) instead of the repository's ../pkg/verify/.
 {
   const { copyFileSync, mkdirSync, readdirSync, chmodSync, rmSync } = await import("node:fs");
   const src = new URL("../cli/", import.meta.url);
@@ -149,7 +150,7 @@ console.error(`package-entries: ${ENTRIES.map(([s]) => `${join(dir, s)}/{node,wo
   writeFileSync(join(out, "core.mjs"), `// The CLI's one import of the library (written by scripts/package-entries.mjs): the package's Node entry.
 import { readFileSync } from "node:fs";
 
-export { AuditLogger, switchSetting } from "../read/node.js";
+export { AuditLogger, switchSetting } from "../verify/node.js";
 export const version = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
 `);
   const pkgJson = JSON.parse(readFileSync(pkgPath, "utf8"));

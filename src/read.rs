@@ -472,7 +472,8 @@ impl VerifyQuery {
     }
 }
 
-#[cfg_attr(not(all(target_arch = "wasm32", feature = "js")), allow(dead_code))] // what the JavaScript shell needs
+// What the JavaScript shell needs (verifyTrail's options and report with `verify` only).
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "js", feature = "verify")), allow(dead_code))]
 pub(crate) mod js;
 mod verify;
 

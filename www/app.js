@@ -3,7 +3,7 @@
 // action names its document as the event's target), verifyTrail/chainHead for the chain, stats() (when the
 // build has it) for the queue. The only other network use is the demo server's offline switch
 // and the "tamper" button, which edits Neo4j directly as an attacker with database access would.
-import init, { AuditLogger } from "/pkg/read/neo4j_audit.js";
+import init, { AuditLogger } from "/pkg/verify/neo4j_audit.js";
 
 const $ = (id) => document.getElementById(id);
 const h = (tag, attrs = {}, ...children) => {

@@ -1,5 +1,6 @@
 //! JavaScript surface of the read side and the hash chain: `getAuditTrail`, `getUserActivity`,
-//! `verifyTrail`, `chainHead`. Each resolves a plain object, or `null` with the reason in
+//! `getTargetActivity`, `chainHead`, and with the build setting `verify` (the entry
+//! `neo4j-audit/verify`) `verifyTrail`. Each resolves a plain object, or `null` with the reason in
 //! `lastError`; none rejects.
 //!
 //! No `serde_json` or `serde-wasm-bindgen` here (they were the largest part of this entry's
@@ -11,7 +12,9 @@ use wasm_bindgen::prelude::*;
 use super::JsAuditLogger;
 use crate::error::{cat, AuditError};
 use crate::json::{self, Json};
-use crate::read::{js, TrailQuery, VerifyQuery};
+#[cfg(feature = "verify")]
+use crate::read::VerifyQuery;
+use crate::read::{js, TrailQuery};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_READ_TYPES: &'static str = r#"
@@ -71,6 +74,20 @@ export interface AuditTrailPage {
   nextCursor: string | null;
 }
 
+/** This logger's stream position. */
+export interface AuditChainHead {
+  streamId: string;
+  /** seq of the last event built by this logger's stream, null before the first. */
+  seq: number | null;
+  /** Its hash (the genesis value, 64 zeros, before the first). */
+  hash: string;
+}
+"#;
+
+/// verifyTrail's types: in the entry `neo4j-audit/verify` only.
+#[cfg(feature = "verify")]
+#[wasm_bindgen(typescript_custom_section)]
+const TS_VERIFY_TYPES: &'static str = r#"
 /** The first broken link of a stream. `edited`: the stored fields do not hash to the stored hash,
  *  or an edge into your graph (`PERFORMED_BY`, `ON`) leads elsewhere than the hashed
  *  `userUID` / `targetKeys` name. */
@@ -124,14 +141,6 @@ export interface AuditVerifyQuery {
   anchors?: AuditChainHead[];
 }
 
-/** This logger's stream position. */
-export interface AuditChainHead {
-  streamId: string;
-  /** seq of the last event built by this logger's stream, null before the first. */
-  seq: number | null;
-  /** Its hash (the genesis value, 64 zeros, before the first). */
-  hash: string;
-}
 "#;
 
 #[wasm_bindgen(js_class = AuditLogger)]
@@ -192,7 +201,9 @@ impl JsAuditLogger {
     }
 
     /// Reads the trail's chained events back and reports, per stream, the first broken link.
-    /// Resolves `null` when the events could not be read (see `lastError`).
+    /// Resolves `null` when the events could not be read (see `lastError`). In the entry
+    /// `neo4j-audit/verify` only (cargo feature `verify`).
+    #[cfg(feature = "verify")]
     #[wasm_bindgen(js_name = verifyTrail, unchecked_return_type = "Promise<AuditVerifyReport | null>")]
     pub fn verify_trail(
         &self,
@@ -241,6 +252,7 @@ enum Call {
     /// A page of the trail (getAuditTrail, getUserActivity, getTargetActivity).
     Trail(TrailQuery),
     /// verifyTrail.
+    #[cfg(feature = "verify")]
     Verify(VerifyQuery),
 }
 
@@ -257,6 +269,7 @@ impl JsAuditLogger {
                     .trail_events(&q)
                     .await
                     .map(|(events, next)| js::write_page(&events, next.as_deref(), &mut out)),
+                #[cfg(feature = "verify")]
                 Ok(Call::Verify(q)) => inner.verify_trail(&q).await.map(|r| js::write_report(&r, &mut out)),
                 Err(e) => Err(e),
             };

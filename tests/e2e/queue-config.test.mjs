@@ -144,7 +144,7 @@ test("a queued record edited in IndexedDB is delivered as edited (or unchained) 
   assert.deepEqual([sent.stats.committed, sent.stats.expired, sent.stats.queued], [3, 1, 0], JSON.stringify(sent));
   const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType, e.userUID ORDER BY e.eventType", { trail });
   assert.deepEqual(rows, [["E1", "alice"], ["E2", "mallory"], ["E4", "alice"]]);
-  const { AuditLogger } = await loadPkg("read");
+  const { AuditLogger } = await loadPkg("verify");
   const reader = new AuditLogger({ url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail });
   const report = await reader.verifyTrail();
   assert.equal(report.ok, false, JSON.stringify(report));

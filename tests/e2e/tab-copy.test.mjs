@@ -55,8 +55,8 @@ before(async () => {
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
       "--disable-component-update", "--no-first-run", "--disable-popup-blocking"],
   });
-  read = await import(`${PKG_DIR}/read/neo4j_audit.js`);
-  read.initSync({ module: readFileSync(`${PKG_DIR}/read/neo4j_audit_bg.wasm`) });
+  read = await import(`${PKG_DIR}/verify/neo4j_audit.js`);
+  read.initSync({ module: readFileSync(`${PKG_DIR}/verify/neo4j_audit_bg.wasm`) });
 });
 
 after(async () => {

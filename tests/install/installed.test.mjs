@@ -35,7 +35,7 @@ test("the tarball holds the three entries, each with its runtime files and types
     });
   }
   const listed = JSON.parse(run(join(ROOT, "pkg"), "npm", ["pack", "--dry-run", "--json", "--loglevel=error"]))[0].files.map((f) => f.path);
-  for (const dir of ["", "read/", "worker/"]) {
+  for (const dir of ["", "read/", "verify/", "worker/"]) {
     for (const f of ["neo4j_audit.js", "neo4j_audit_bg.wasm", "neo4j_audit.d.ts", "node.js", "workerd.js"]) {
       assert.ok(listed.includes(`${dir}${f}`), `${dir}${f} not in the tarball`);
     }
@@ -46,6 +46,11 @@ test("the tarball holds the three entries, each with its runtime files and types
   assert.doesNotMatch(dts(""), /getAuditTrail|verifyTrail|handleIngest/);
   assert.match(dts("read"), /getAuditTrail\(/);
   assert.doesNotMatch(dts("read"), /handleIngest/);
+  // verifyTrail and its types are in the verify entry only (the read entry plus verifyTrail).
+  assert.doesNotMatch(dts("read"), /verifyTrail|AuditVerifyReport/);
+  assert.match(dts("verify"), /verifyTrail\(/);
+  assert.match(dts("verify"), /getAuditTrail\(/);
+  assert.doesNotMatch(dts("verify"), /handleIngest/);
   assert.match(dts("worker"), /export function handleIngest\(/);
   // The Worker entry is the ingest endpoint only (cargo feature `worker`; GET /v1/verify runs
   // inside handleIngest): no logger class, no read methods in its .wasm or its types.
@@ -71,12 +76,12 @@ test("plain Node: all three entries by name, no init call; events read back", as
   const app = JSON.stringify({ config: config(trail), actionType: "NODE", jwt, jwtSecret });
   const got = JSON.parse(run(dir, process.execPath, ["app.mjs"], { AUDIT_APP: app }).trim().split("\n").pop());
   assert.deepEqual({ ...got, resolved: undefined }, {
-    ok: true, err: null, readOk: true, ingestStatus: 201, ingestError: null, verified: true, writeEntryHasRead: false, resolved: undefined,
+    ok: true, err: null, readOk: true, ingestStatus: 201, ingestError: null, verified: true, writeEntryHasRead: false, readEntryHasVerify: false, resolved: undefined,
     read: ["NODE_READ_ENTRY", "NODE_WORKER_ENTRY", "NODE_WRITE"],
   });
   // Resolved from the project's own install, through the "node" condition.
   assert.deepEqual(got.resolved.map((u) => u.slice(u.indexOf("/node_modules/"))),
-    ["/node_modules/neo4j-audit/node.js", "/node_modules/neo4j-audit/read/node.js", "/node_modules/neo4j-audit/worker/node.js"]);
+    ["/node_modules/neo4j-audit/node.js", "/node_modules/neo4j-audit/read/node.js", "/node_modules/neo4j-audit/verify/node.js", "/node_modules/neo4j-audit/worker/node.js"]);
   assert.ok(got.resolved.every((u) => u.includes("/.cache/install/node/node_modules/")), got.resolved.join(" "));
   assert.deepEqual((await events(trail)).map(([type, user]) => [type, user]),
     [["NODE_READ_ENTRY", "u-node"], ["NODE_WORKER_ENTRY", "u-node-worker"], ["NODE_WRITE", "u-node"]]);
@@ -275,10 +280,10 @@ test("a Worker's logger closed with an event still queued raises no uncaught err
   }
 });
 
-test("TypeScript: tsc --noEmit --strict over code using every export of the three entries", () => {
+test("TypeScript: tsc --noEmit --strict over code using every export of the four entries", () => {
   const dir = project("types", tarball, TOOLS.types);
   const source = readFileSync(join(dir, "app.ts"), "utf8");
-  for (const [entry, sub] of [["neo4j-audit", ""], ["neo4j-audit/read", "read"], ["neo4j-audit/worker", "worker"]]) {
+  for (const [entry, sub] of [["neo4j-audit", ""], ["neo4j-audit/read", "read"], ["neo4j-audit/verify", "verify"], ["neo4j-audit/worker", "worker"]]) {
     const dts = readFileSync(join(dir, "node_modules/neo4j-audit", sub, "neo4j_audit.d.ts"), "utf8");
     const names = [...dts.matchAll(/^export (?:declare )?(?:class|function|interface|type|const|enum) (\w+)/gm)].map((m) => m[1]);
     const imported = new RegExp(`import \\w+, \\{([^}]*)\\} from "${entry}";`).exec(source)?.[1] ?? "";

@@ -9,7 +9,7 @@ import { createHash, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, loadPkg, unique, config, cypher } from "./helpers.mjs";
 
-const pkg = await loadPkg("read");
+const pkg = await loadPkg("verify");
 const CLI = join(ROOT, "cli", "neo4j-audit.mjs");
 const ENV = { ...process.env, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD };
 

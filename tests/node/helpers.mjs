@@ -23,7 +23,7 @@ export const FAULTS_NEO4J = (() => {
 })();
 
 /** One entry of the built package (scripts/build), initialised synchronously from its .wasm bytes:
- *  "" the write path ("neo4j-audit"), "read" ("neo4j-audit/read"), "worker" ("neo4j-audit/worker"). */
+ *  "" the write path ("neo4j-audit"), "read" ("neo4j-audit/read"), "verify" ("neo4j-audit/verify"), "worker" ("neo4j-audit/worker"). */
 export async function loadPkg(entry = "") {
   const dir = new URL(`../../pkg/${entry ? `${entry}/` : ""}`, import.meta.url);
   const pkg = await import(new URL("neo4j_audit.js", dir));

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { loadPkg, unique, config, cypher, trailEvents, proxyToNeo4j, closedPort, ingestServer, ROOT, NEO4J_URL, NEO4J_PASSWORD } from "./helpers.mjs";
 
 const pkg = await loadPkg();
-const readPkg = await loadPkg("read");
+const readPkg = await loadPkg("verify");
 
 /** A proxy to the real Neo4j that answers the first `tooMany` writes itself with
  *  429 + Retry-After: `retryAfter` (as the Worker's rate limiter does), then forwards. */

@@ -6,7 +6,10 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { loadPkg, unique, config, cypher } from "./helpers.mjs";
 
-const pkg = await loadPkg("read");
+// verifyTrail is in neo4j-audit/verify (the read entry plus verifyTrail, one build of the same code);
+// the read entry itself: "neo4j-audit/read reads the trail and has no verifyTrail" below.
+const pkg = await loadPkg("verify");
+const readEntry = await loadPkg("read");
 const GENESIS = "0".repeat(64);
 
 /** README "Tamper evidence": SHA-256(JSON array of the fields ‖ prevHash), lowercase hex. */
@@ -293,7 +296,7 @@ test("in Node the chain is hashed by the host's crypto.hash, and it verifies wit
       return name === "node:crypto" ? { hash: (...a) => (calls++, m.hash(...a)) } : m;
     };
     const { loadPkg, config } = await import(${JSON.stringify(new URL("./helpers.mjs", import.meta.url).href)});
-    const pkg = await loadPkg("read");
+    const pkg = await loadPkg("verify");
     const logger = new pkg.AuditLogger(config(trail));
     const before = await logger.verifyTrail();
     for (let i = 0; i < 3; i++) {
@@ -384,4 +387,34 @@ test("verifyTrail with keys on a host whose WebCrypto is missing or refuses Ed25
   }
   // The host's own WebCrypto again: the key loads (the trail is empty: nothing to check).
   assert.notEqual(await logger.verifyTrail({ publicKey: key() }), null, logger.lastError);
+});
+
+test("neo4j-audit/read reads the trail and has no verifyTrail (that is neo4j-audit/verify)", async () => {
+  const trail = unique("node-read-entry");
+  const logger = new readEntry.AuditLogger(config(trail));
+  assert.equal("verifyTrail" in logger, false);
+  assert.equal(typeof pkg.AuditLogger.prototype.verifyTrail, "function");
+  // getTargetActivity follows the ON edges: to a node that exists.
+  const target = { label: "Document", uid: unique("d-entry") };
+  await cypher("CREATE (:Document {UID: $uid})", { uid: target.uid });
+  for (const [uid, action] of [["u1", "LOGIN"], ["u2", "DOCUMENT_VIEWED"], ["u1", "LOGOUT"]]) {
+    assert.equal(await logger.logUserAction({ uid }, action, null, { n: 1 }, { targets: [target] }), true, logger.lastError);
+  }
+  assert.equal(await logger.flush(), true);
+  const first = await logger.getAuditTrail({ limit: 2 });
+  assert.deepEqual(first?.events.map((e) => e.actionType), ["LOGOUT", "DOCUMENT_VIEWED"], logger.lastError);
+  assert.deepEqual(first.events[0].details, { n: 1 });
+  const rest = await logger.getAuditTrail({ limit: 2, cursor: first.nextCursor });
+  assert.deepEqual(rest?.events.map((e) => e.actionType), ["LOGIN"]);
+  assert.equal(rest.nextCursor, null);
+  assert.deepEqual((await logger.getUserActivity("u1"))?.events.map((e) => e.actionType), ["LOGOUT", "LOGIN"]);
+  assert.equal((await logger.getTargetActivity("Document", target.uid))?.events.length, 3, logger.lastError);
+  assert.equal(logger.chainHead().seq, 2);
+  // The same trail through the verify entry: the read entry's events verify.
+  const report = await new pkg.AuditLogger(config(trail)).verifyTrail();
+  assert.equal(report?.ok, true, JSON.stringify(report));
+  assert.equal(report.checked, 3);
+  // Bad input resolves null with lastError, as in the verify entry.
+  assert.equal(await logger.getAuditTrail({ limit: 0 }), null);
+  assert.match(logger.lastError, /limit/);
 });

@@ -52,7 +52,8 @@ test("README: the JavaScript quick start, Reading the trail and Verifying blocks
     .replace('username: "neo4j", password: "…",', `username: ${JSON.stringify(NEO4J_USER)}, password: ${JSON.stringify(NEO4J_PASSWORD)},`);
   assert.ok(quickStart.includes(trail) && quickStart.includes(JSON.stringify(NEO4J_PASSWORD)), "the quick start's url and password lines");
   const source = [
-    `import { AuditLogger } from ${JSON.stringify(pathToFileURL(join(ROOT, "pkg/read/node.js")).href)};`,
+    // The verify entry: the read entry plus verifyTrail, which the Verifying block calls.
+    `import { AuditLogger } from ${JSON.stringify(pathToFileURL(join(ROOT, "pkg/verify/node.js")).href)};`,
     "const console = { log() {}, warn(...a) { globalThis.readmeWarned = a; } };",
     quickStart, block("## Reading the trail"), block("### Verifying"),
     "export default { ok, page, older, mine, onDoc, report, head, lastError: logger.lastError };",

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { createHash, randomUUID } from "node:crypto";
 import { loadPkg, unique, config, cypher } from "./helpers.mjs";
 
-const pkg = await loadPkg("read"); // getTargetActivity and verifyTrail are in neo4j-audit/read
+const pkg = await loadPkg("verify"); // getTargetActivity is in neo4j-audit/read, verifyTrail in neo4j-audit/verify (read + verifyTrail)
 const write = await loadPkg(); // the write-path entry takes the targets option too
 const label = (p) => `${p}_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
 

@@ -47,7 +47,7 @@ test(`${AT_ONCE} clients posting at once for ${ROUNDS} rounds: every request ans
     "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e), count(DISTINCT e.streamId), max(e.seq)", { t: trail });
   assert.deepEqual([stored, streams, maxSeq], [uids.length, 1, uids.length - 1]);
   const keys = await (await fetch(`${w.url}/v1/keys`)).json();
-  const pkg = await loadPkg("read");
+  const pkg = await loadPkg("verify");
   const report = await new pkg.AuditLogger(config(trail)).verifyTrail({ publicKeys: keys });
   assert.ok(report && report.ok, JSON.stringify(report?.streams?.[0]?.firstBreak ?? report));
   assert.equal(report.checked, uids.length);
@@ -77,7 +77,7 @@ test("two Workers (two wrangler dev, each its own isolate and head cache) postin
     "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e), count(DISTINCT e.streamId), max(e.seq)", { t: trail });
   assert.deepEqual([stored, streams, maxSeq], [uids.length, 1, uids.length - 1]);
   const keys = await (await fetch(`${a.url}/v1/keys`)).json();
-  const pkg = await loadPkg("read");
+  const pkg = await loadPkg("verify");
   const report = await new pkg.AuditLogger(config(trail)).verifyTrail({ publicKeys: keys });
   assert.ok(report && report.ok, JSON.stringify(report?.streams?.[0]?.firstBreak ?? report));
   assert.equal(report.checked, uids.length);

@@ -1,7 +1,7 @@
 // Publicly verifiable integrity, all real: events posted to `wrangler dev` (workerd running
 // worker/index.js + the package's Worker entry) are written into Neo4j on the trail's one signed stream; then the
 // database is tampered with directly (Cypher, as anyone with write access could) and the trail is
-// verified with ONLY the Worker's public key (fetched from GET /v1/keys) by neo4j-audit/read in Node — the same
+// verified with ONLY the Worker's public key (fetched from GET /v1/keys) by neo4j-audit/verify in Node — the same
 // core verifier the Worker's GET /v1/verify runs. Every tampering kind is caught and named.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -24,7 +24,7 @@ let pkg;
 const workers = [];
 
 before(async () => {
-  pkg = await loadPkg("read");
+  pkg = await loadPkg("verify");
 });
 
 after(async () => {
@@ -235,7 +235,7 @@ test("edit, insert, reorder, an appended event and a re-signed stream are each c
   await w.stop();
 });
 
-// The wasm builds verify with the host's WebCrypto (neo4j-audit/read in Node, the Worker in
+// The wasm builds verify with the host's WebCrypto (neo4j-audit/verify in Node, the Worker in
 // workerd); these seals must be refused exactly as ed25519-dalek's verify_strict refuses them.
 const L = Buffer.from("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010", "hex");
 /** The same signature with S + L for S (little-endian): the same point equation, a non-canonical scalar. */
@@ -292,24 +292,24 @@ test("a tampered or non-canonical signature, and any seal under a small-order ke
   await w.stop();
 });
 
-/** A server of the read entry's files from pkg/read/; every other path is an empty page (the
+/** A server of the verify entry's files from pkg/verify/; every other path is an empty page (the
  *  page's origin). Listening on a free port of 127.0.0.1. */
 async function serveReadEntry() {
   const server = createServer((req, res) => {
-    const m = /^\/pkg\/read\/((?:snippets\/[\w.-]+\/(?:[\w-]+\/)*)?[\w-]+(?:\.js|_bg\.wasm))$/.exec(req.url);
+    const m = /^\/pkg\/verify\/((?:snippets\/[\w.-]+\/(?:[\w-]+\/)*)?[\w-]+(?:\.js|_bg\.wasm))$/.exec(req.url);
     if (!m) {
       res.writeHead(200, { "Content-Type": "text/html" });
       res.end("<!doctype html><title>read</title>");
       return;
     }
     res.writeHead(200, { "Content-Type": m[1].endsWith(".js") ? "text/javascript" : "application/wasm" });
-    res.end(readFileSync(join(ROOT, "pkg", "read", m[1])));
+    res.end(readFileSync(join(ROOT, "pkg", "verify", m[1])));
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
   return server;
 }
 
-test("neo4j-audit/read in Chromium verifies with the browser's WebCrypto: intact, then S + L and a small-order key refused", async () => {
+test("neo4j-audit/verify in Chromium verifies with the browser's WebCrypto: intact, then S + L and a small-order key refused", async () => {
   const w = await startTrail("signed-chromium");
   await post(w.url, [2, 3]);
   const keys = await publicKeys(w.url);
@@ -320,7 +320,7 @@ test("neo4j-audit/read in Chromium verifies with the browser's WebCrypto: intact
     const page = await browser.newPage();
     await page.goto(`http://127.0.0.1:${server.address().port}/`);
     const run = (opts) => page.evaluate(async ({ cfg, opts }) => {
-      const m = await import("/pkg/read/neo4j_audit.js");
+      const m = await import("/pkg/verify/neo4j_audit.js");
       await m.default();
       const logger = new m.AuditLogger(cfg);
       const r = await logger.verifyTrail(opts);
@@ -347,7 +347,7 @@ test("neo4j-audit/read in Chromium verifies with the browser's WebCrypto: intact
   }
 });
 
-test("neo4j-audit/read in a page that is not a secure context (no crypto.subtle): verifyTrail with keys resolves null and says why", async () => {
+test("neo4j-audit/verify in a page that is not a secure context (no crypto.subtle): verifyTrail with keys resolves null and says why", async () => {
   // A page on plain http under a name other than localhost (here a test name mapped to
   // 127.0.0.1, so the browser itself decides) has crypto.getRandomValues but no crypto.subtle:
   // it can log and read, but not check Ed25519 seals. That must be a readable refusal, never a
@@ -361,7 +361,7 @@ test("neo4j-audit/read in a page that is not a secure context (no crypto.subtle)
     await page.goto(`http://insecure-page.test:${server.address().port}/`);
     const out = await page.evaluate(async ({ cfg, jwk }) => {
       const facts = { secure: window.isSecureContext, subtle: typeof crypto.subtle };
-      const m = await import("/pkg/read/neo4j_audit.js");
+      const m = await import("/pkg/verify/neo4j_audit.js");
       await m.default();
       const logger = new m.AuditLogger(cfg);
       const logged = await logger.logUserAction({ uid: "u-1" }, "DOC_VIEWED", undefined, { n: 1 });

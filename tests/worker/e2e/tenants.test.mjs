@@ -3,7 +3,7 @@
 // (as anyone with write access to Neo4j could), one tenant's events are moved into the other's
 // trail, and the two trails' names are swapped. The seals cover the stream id, and a Worker
 // stream's id is bound to its trail's name, so neither verifies (before the binding, both did:
-// the seals said nothing about the trail). Checked in Node (neo4j-audit/read, public key only;
+// the seals said nothing about the trail). Checked in Node (neo4j-audit/verify, public key only;
 // with TENANT_CLAIM the Worker's GET /v1/verify is refused). Ports: E2E_WORKER_PORT / E2E_INSPECTOR_PORT (default free ones).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -20,7 +20,7 @@ let w;
 after(async () => { await w?.stop(); });
 
 test("a tenant's signed stream moved into another tenant's trail, or two trails' names swapped, no longer verify", async () => {
-  const pkg = await loadPkg("read");
+  const pkg = await loadPkg("verify");
   w = await startWrangler({
     port: port(process.env.E2E_WORKER_PORT), inspectorPort: port(process.env.E2E_INSPECTOR_PORT),
     env: {

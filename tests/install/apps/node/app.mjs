@@ -1,8 +1,10 @@
 // Plain Node, no loader code: each entry's "node" condition instantiates its .wasm at import.
 // Writes one event per entry (the Worker entry's handler is called directly, with a rate limiter of
-// its own), reads them back through "neo4j-audit/read", prints one JSON line.
+// its own), reads them back through "neo4j-audit/read", verifies the trail through
+// "neo4j-audit/verify", prints one JSON line.
 import { AuditLogger } from "neo4j-audit";
 import { AuditLogger as ReadingLogger } from "neo4j-audit/read";
+import { AuditLogger as VerifyingLogger } from "neo4j-audit/verify";
 import { handleIngest } from "neo4j-audit/worker";
 
 const { config, actionType, jwt, jwtSecret } = JSON.parse(process.env.AUDIT_APP);
@@ -26,11 +28,13 @@ const res = await handleIngest(new Request("http://127.0.0.1/v1/events", {
 }), env);
 
 const page = await reader.getAuditTrail({});
-const report = await reader.verifyTrail();
+const verifier = new VerifyingLogger(config);
+const report = await verifier.verifyTrail();
 console.log(JSON.stringify({
   ok, err, readOk, ingestStatus: res.status, ingestError: res.status === 201 ? null : await res.text(),
   read: page ? page.events.map((e) => e.actionType).sort() : reader.lastError,
-  verified: report ? report.ok : reader.lastError,
+  verified: report ? report.ok : verifier.lastError,
   writeEntryHasRead: "getAuditTrail" in AuditLogger.prototype,
-  resolved: ["neo4j-audit", "neo4j-audit/read", "neo4j-audit/worker"].map((s) => import.meta.resolve(s)),
+  readEntryHasVerify: "verifyTrail" in ReadingLogger.prototype,
+  resolved: ["neo4j-audit", "neo4j-audit/read", "neo4j-audit/verify", "neo4j-audit/worker"].map((s) => import.meta.resolve(s)),
 }));

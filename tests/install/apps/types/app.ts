@@ -1,4 +1,4 @@
-// Type-checked (tsc --noEmit --strict) against the installed package: every export of the three
+// Type-checked (tsc --noEmit --strict) against the installed package: every export of the four
 // entries is used here (tests/install checks that against each entry's .d.ts).
 import init, {
   initSync, AuditLogger, logUserAction,
@@ -10,10 +10,20 @@ import initRead, {
   type AuditConfig as ReadConfig, type AuditStats as ReadStats, type AuditDeadLetter as ReadDeadLetter,
   type AuditUser as ReadUser, type InitInput as ReadInitInput, type InitOutput as ReadInitOutput,
   type SyncInitInput as ReadSyncInitInput, type AuditTarget as ReadTarget, type AuditLogOptions as ReadLogOptions,
-  type AuditInstant, type AuditTrailQuery, type AuditTrailEvent, type AuditTrailPage,
-  type AuditChainBreak, type AuditVerifyReport, type AuditChainHead, type AuditPublicKey, type AuditVerifyQuery,
+  type AuditInstant, type AuditTrailQuery, type AuditTrailEvent, type AuditTrailPage, type AuditChainHead,
   switchSetting,
 } from "neo4j-audit/read";
+// The verify entry: the read entry plus verifyTrail and its types.
+import initVerify, {
+  initSync as initSyncVerify, AuditLogger as VerifyingLogger, logUserAction as logUserActionVerify,
+  type AuditConfig as VerifyConfig, type AuditStats as VerifyStats, type AuditDeadLetter as VerifyDeadLetter,
+  type AuditUser as VerifyUser, type InitInput as VerifyInitInput, type InitOutput as VerifyInitOutput,
+  type SyncInitInput as VerifySyncInitInput, type AuditTarget as VerifyTarget, type AuditLogOptions as VerifyLogOptions,
+  type AuditInstant as VerifyInstant, type AuditTrailQuery as VerifyTrailQuery, type AuditTrailEvent as VerifyTrailEvent,
+  type AuditTrailPage as VerifyTrailPage, type AuditChainHead as VerifyChainHead,
+  type AuditChainBreak, type AuditVerifyReport, type AuditPublicKey, type AuditVerifyQuery,
+  switchSetting as switchSettingVerify,
+} from "neo4j-audit/verify";
 // The Worker entry is the ingest endpoint only (cargo feature `worker`): handleIngest and the
 // wasm-bindgen initialisers. A Worker that logs its own events imports "neo4j-audit".
 import initWorker, {
@@ -71,11 +81,6 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   // The README's paging as written: a page's nextCursor (string | null) goes straight back in.
   if (page) void [await logger.getAuditTrail({ cursor: page.nextCursor }), await logger.getUserActivity(user.uid, { cursor: page.nextCursor }),
     await logger.getTargetActivity(target.label, target.uid, { cursor: page.nextCursor })];
-  const key: AuditPublicKey = { kid: "k1", kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" };
-  const signed: AuditVerifyQuery = { since, publicKeys: { keys: [key] }, allowUnsigned: true };
-  void (await logger.verifyTrail(signed));
-  const report: AuditVerifyReport | null = await logger.verifyTrail({ since });
-  const firstBreak: AuditChainBreak | null = report?.streams[0]?.firstBreak ?? null;
   const head: AuditChainHead = logger.chainHead();
   const stats: ReadStats = logger.stats();
   const dead: ReadDeadLetter[] = await logger.deadLetters();
@@ -83,7 +88,31 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   // Provenance as an admin page shows it: when the user acted, and who wrote it (null before it existed).
   const provenance: string[] = events.map((e) => `${e.occurredAt ?? e.timestamp} ${e.source === "worker" ? "via Worker" : e.source ?? "unknown"}`);
   void provenance;
-  return [head.hash, firstBreak?.kind ?? "intact", String(stats.sent + dead.length + targets.length), ...events.map((e) => e.actionType)];
+  return [head.hash, String(stats.sent + dead.length + targets.length), ...events.map((e) => e.actionType)];
+}
+
+export async function verify(config: VerifyConfig, user: VerifyUser, since: VerifyInstant, wasm?: VerifyInitInput, bytes?: VerifySyncInitInput): Promise<string[]> {
+  const out: VerifyInitOutput = bytes ? initSyncVerify({ module: bytes }) : wasm ? await initVerify({ module_or_path: wasm }) : await initVerify();
+  void out;
+  const insecure: boolean = switchSettingVerify("NEO4J_ALLOW_INSECURE_HTTP", undefined, "false", "true");
+  void insecure;
+  const logger = new VerifyingLogger(config);
+  await logUserActionVerify(config, user, "VERIFY_ONE_SHOT");
+  const target: VerifyTarget = { label: "Document", uid: "doc-1" };
+  const options: VerifyLogOptions = { targets: [target] };
+  await logger.logUserAction(user, "VERIFY_ENTRY", undefined, undefined, options);
+  const query: VerifyTrailQuery = { since, limit: 10 };
+  const page: VerifyTrailPage | null = await logger.getAuditTrail(query);
+  const events: VerifyTrailEvent[] = page?.events ?? [];
+  const key: AuditPublicKey = { kid: "k1", kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" };
+  const signed: AuditVerifyQuery = { since, publicKeys: { keys: [key] }, allowUnsigned: true };
+  void (await logger.verifyTrail(signed));
+  const head: VerifyChainHead = logger.chainHead();
+  const report: AuditVerifyReport | null = await logger.verifyTrail({ since, anchors: [head] });
+  const firstBreak: AuditChainBreak | null = report?.streams[0]?.firstBreak ?? null;
+  const stats: VerifyStats = logger.stats();
+  const dead: VerifyDeadLetter[] = await logger.deadLetters();
+  return [head.hash, firstBreak?.kind ?? "intact", String(stats.sent + dead.length), ...events.map((e) => e.actionType)];
 }
 
 // The Env interface `wrangler types` writes for this repository's wrangler.toml (vars as their
