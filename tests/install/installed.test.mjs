@@ -25,11 +25,11 @@ let tarball, browser;
 before(() => { tarball = packOnce(); });
 after(async () => { await browser?.close(); });
 
-test("the tarball holds the three entries, each with its runtime files and types", async () => {
+test("the tarball holds the four entries, each with its runtime files and types", async () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, "pkg/package.json"), "utf8"));
   assert.equal(pkg.name, "neo4j-audit");
   assert.deepEqual(pkg.engines, { node: ">=20" }, "the Node versions the package is tested on");
-  for (const [sub, dir] of [[".", ""], ["./read", "read/"], ["./worker", "worker/"]]) {
+  for (const [sub, dir] of [[".", ""], ["./read", "read/"], ["./verify", "verify/"], ["./worker", "worker/"]]) {
     assert.deepEqual(pkg.exports[sub], {
       types: `./${dir}neo4j_audit.d.ts`, workerd: `./${dir}workerd.js`, node: `./${dir}node.js`, default: `./${dir}neo4j_audit.js`,
     });
@@ -68,7 +68,7 @@ test("the tarball holds the three entries, each with its runtime files and types
   assert.deepEqual(await api("workerd/neo4j_audit.js"), await api("neo4j_audit.js"));
 });
 
-test("plain Node: all three entries by name, no init call; events read back", async () => {
+test("plain Node: all four entries by name, no init call; events read back", async () => {
   const dir = project("node", tarball);
   const trail = unique("install-node");
   const jwtSecret = randomBytes(32).toString("base64url");
