@@ -389,11 +389,14 @@ test("verifyTrail with keys on a host whose WebCrypto is missing or refuses Ed25
   assert.notEqual(await logger.verifyTrail({ publicKey: key() }), null, logger.lastError);
 });
 
-test("neo4j-audit/read reads the trail and has no verifyTrail (that is neo4j-audit/verify)", async () => {
+test("neo4j-audit/read reads the trail; its verifyTrail names neo4j-audit/verify", async () => {
   const trail = unique("node-read-entry");
   const logger = new readEntry.AuditLogger(config(trail));
-  assert.equal("verifyTrail" in logger, false);
   assert.equal(typeof pkg.AuditLogger.prototype.verifyTrail, "function");
+  // Code written when neo4j-audit/read had verifyTrail: null, never a throw, and lastError names
+  // the entry to import.
+  assert.equal(await logger.verifyTrail(), null);
+  assert.match(logger.lastError, /neo4j-audit\/verify/);
   // getTargetActivity follows the ON edges: to a node that exists.
   const target = { label: "Document", uid: unique("d-entry") };
   await cypher("CREATE (:Document {UID: $uid})", { uid: target.uid });
