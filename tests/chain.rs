@@ -375,6 +375,51 @@ async fn edges_into_the_application_graph_are_checked_against_the_hashed_fields(
     .await;
 }
 
+/// A second `ON` edge to the same target (a copy of the first, every property the same) put the
+/// event twice on the target's activity (`getTargetActivity` reads the `ON` links), and a second
+/// `PERFORMED_BY` to the same user counted the event twice in the application's own graph
+/// queries; both verified ok, since each edge on its own leads where the hashed fields say
+/// (the same damage as a second `HAS_EVENT`, which is reported). Now `edited` at that event.
+#[tokio::test]
+async fn a_doubled_edge_into_the_application_graph_is_edited_at_its_event() {
+    let logger = AuditLogger::new(config("chain-edge-twice")).unwrap();
+    let (alice, doc) = (unique("alice"), unique("doc"));
+    cypher("CREATE (:User {UID: $a}), (:Document {UID: $d})", json!({"a": alice, "d": doc})).await;
+    let opts = neo4j_audit::LogOptions::default().target(neo4j_audit::Target::new("Document", doc.as_str()));
+    let mut evs = Vec::new();
+    for _ in 0..3 {
+        let ev = logger
+            .log_user_action_with(Some(&User::new(alice.clone())), "DOCUMENT_DELETED", None, None, &opts)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        evs.push(ev);
+    }
+    let r = verify(&logger).await;
+    assert!(r.ok && r.checked == 3, "intact: {r:?}");
+    // Event 1's ON edge copied (same target node, same properties).
+    cypher(
+        "MATCH (ev:AuditEvent {UID: $e})-[o:ON]->(x) CREATE (ev)-[o2:ON]->(x) SET o2 = properties(o)",
+        json!({"e": evs[1].uid}),
+    )
+    .await;
+    let page = logger.target_activity("Document", &doc, &TrailQuery::default()).await.unwrap();
+    let shown: Vec<&str> = page.events.iter().map(|e| e.uid.as_str()).collect();
+    assert_eq!(shown.iter().filter(|u| **u == evs[1].uid).count(), 2, "the damage: shown twice {shown:?}");
+    let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 1, Some(evs[1].uid.as_str())), "{b:?}");
+    // The copy removed: intact again; then event 2's PERFORMED_BY doubled.
+    cypher("MATCH (ev:AuditEvent {UID: $e})-[o:ON]->() WITH o SKIP 1 DELETE o", json!({"e": evs[1].uid})).await;
+    assert!(verify(&logger).await.ok, "one ON edge again");
+    cypher(
+        "MATCH (ev:AuditEvent {UID: $e})-[:PERFORMED_BY]->(u) CREATE (ev)-[:PERFORMED_BY]->(u)",
+        json!({"e": evs[2].uid}),
+    )
+    .await;
+    let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 2, Some(evs[2].uid.as_str())), "{b:?}");
+    cypher("MATCH (n) WHERE n.UID IN [$a, $d] DETACH DELETE n", json!({"a": alice, "d": doc})).await;
+}
+
 /// A `since` window's check starts from its stream's event just before the window's first one:
 /// events deleted at the window's start, moved before it by an edited `timestamp`, or every event
 /// before it deleted, are reported by the window as from the start (on main's code before this,
