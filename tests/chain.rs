@@ -639,6 +639,32 @@ async fn two_streams_with_their_ids_swapped_are_found() {
     }
 }
 
+/// redteam19: two Workers writing two trails of one database (staging and production, two
+/// `AUDIT_TRAIL`s), and one client event (its own `UID`) posted to both, e.g. by a proxy that
+/// mirrors the traffic: the stored UID was derived from the subject and the client's UID only, so
+/// the second Worker found "its" event already stored (in the other trail), answered 201 with
+/// `accepted: 1` and wrote nothing into its own trail. The stored UID is now per trail too: each
+/// trail holds the event, and a re-send to one trail is still stored once there.
+#[tokio::test]
+async fn one_client_event_posted_to_the_workers_of_two_trails_is_stored_in_each() {
+    let (a, b) = (worker_trail("chain-two-trails-a"), worker_trail("chain-two-trails-b"));
+    let body = format!(r#"{{"actionType":"E","UID":"{}"}}"#, neo4j_audit::random::uuid_v4());
+    let ans_a = a.post(body.clone()).await;
+    let ans_b = b.post(body.clone()).await;
+    assert_eq!((&ans_a["accepted"], &ans_b["accepted"]), (&json!(1), &json!(1)));
+    let in_trail = |t: String| async move {
+        cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(ev:AuditEvent) RETURN ev.UID", json!({"t": t})).await
+    };
+    let (ra, rb) = (in_trail(a.trail.clone()).await, in_trail(b.trail.clone()).await);
+    assert_eq!(rb, vec![vec![ans_b["uids"][0].clone()]], "the event is in trail B too (A holds {ra:?})");
+    assert_eq!(ra, vec![vec![ans_a["uids"][0].clone()]]);
+    assert_ne!(ans_a["uids"][0], ans_b["uids"][0]);
+    // A re-send to B is the same event there: stored once.
+    let again = b.post(body).await;
+    assert_eq!(again["uids"], ans_b["uids"]);
+    assert_eq!(in_trail(b.trail.clone()).await.len(), 1);
+}
+
 /// redteam15: one client's batch (its own UIDs) posted to the Worker several times at once over
 /// two isolates — a retry racing the request whose answer was lost, two tabs re-sending one queued
 /// batch — and then once more: every answer is a 201 that counts each event, each event is one
