@@ -420,6 +420,48 @@ async fn a_doubled_edge_into_the_application_graph_is_edited_at_its_event() {
     cypher("MATCH (n) WHERE n.UID IN [$a, $d] DETACH DELETE n", json!({"a": alice, "d": doc})).await;
 }
 
+/// An `ON` edge keeps leading to its node but its copied fields are edited: its `role` (what the
+/// application's graph reads as the actor's part, hashed in `targetRoles`), or the `created` /
+/// `eventUID` keys `getTargetActivity` reads it by (the event vanished from the node's activity,
+/// or showed under another time). Each verified ok; now `edited` at that event.
+#[tokio::test]
+async fn an_on_edge_with_edited_copies_of_the_hashed_fields_is_edited_at_its_event() {
+    let logger = AuditLogger::new(config("chain-edge-fields")).unwrap();
+    let doc = unique("doc");
+    cypher("CREATE (:Document {UID: $d})", json!({"d": doc})).await;
+    let opts =
+        neo4j_audit::LogOptions::default().target(neo4j_audit::Target::new("Document", doc.as_str()).role("subject"));
+    let mut evs = Vec::new();
+    for _ in 0..2 {
+        let ev = logger
+            .log_user_action_with(Some(&User::new("u-1")), "DOCUMENT_EDITED", None, None, &opts)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        evs.push(ev);
+    }
+    assert!(verify(&logger).await.ok, "intact");
+    let edits = [
+        ("SET o.role = 'viewer'", "SET o.role = 'subject'"),
+        ("REMOVE o.role", "SET o.role = 'subject'"),
+        ("SET o.created = o.created + duration({seconds: 1})", "SET o.created = o.created - duration({seconds: 1})"),
+        ("SET o.eventUID = 'x'", "SET o.eventUID = $e"),
+    ];
+    for (edit, undo) in edits {
+        let on = |change: &str| format!("MATCH (:AuditEvent {{UID: $e}})-[o:ON]->() {change}");
+        cypher(&on(edit), json!({"e": evs[1].uid})).await;
+        let b = verify(&logger).await.streams[0].first_break.clone();
+        let b = b.unwrap_or_else(|| panic!("{edit}: not found"));
+        assert_eq!(
+            (b.kind, b.seq, b.uid.as_deref()),
+            (BreakKind::Edited, 1, Some(evs[1].uid.as_str())),
+            "{edit}: {b:?}"
+        );
+        cypher(&on(undo), json!({"e": evs[1].uid})).await;
+        assert!(verify(&logger).await.ok, "{edit} undone");
+    }
+    cypher("MATCH (n:Document {UID: $d}) DETACH DELETE n", json!({"d": doc})).await;
+}
+
 /// A `since` window's check starts from its stream's event just before the window's first one:
 /// events deleted at the window's start, moved before it by an edited `timestamp`, or every event
 /// before it deleted, are reported by the window as from the start (on main's code before this,
