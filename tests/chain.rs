@@ -462,6 +462,34 @@ async fn an_on_edge_with_edited_copies_of_the_hashed_fields_is_edited_at_its_eve
     cypher("MATCH (n:Document {UID: $d}) DETACH DELETE n", json!({"d": doc})).await;
 }
 
+/// An `ON` edge moved from the target node (`UID` "<digits>") to a node whose `UID` is that
+/// number (another node to the application, which the writer's `MATCH` on the text never links)
+/// read as the same key `Label:<digits>` and verified ok; the node's `UID` must be text.
+#[tokio::test]
+async fn an_on_edge_moved_to_a_node_with_a_numeric_uid_is_edited() {
+    let logger = AuditLogger::new(config("chain-edge-number")).unwrap();
+    let label = format!("Doc{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    let n = (neo4j_audit::event::now_millis() % 1_000_000_000) + 1;
+    cypher(&format!("CREATE (:{label} {{UID: $s}}), (:{label} {{UID: $n}})"), json!({"s": n.to_string(), "n": n}))
+        .await;
+    let opts = neo4j_audit::LogOptions::default().target(neo4j_audit::Target::new(label.as_str(), n.to_string()));
+    let ev = logger
+        .log_user_action_with(Some(&User::new("u-1")), "DOCUMENT_EDITED", None, None, &opts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(verify(&logger).await.ok, "intact");
+    cypher(
+        &format!(
+            "MATCH (ev:AuditEvent {{UID: $e}})-[o:ON]->(), (x:{label} {{UID: $n}}) CREATE (ev)-[o2:ON]->(x) SET o2 = properties(o) DELETE o"
+        ),
+        json!({"e": ev.uid, "n": n}),
+    )
+    .await;
+    let b = verify(&logger).await.streams[0].first_break.clone().expect("the moved edge");
+    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 0, Some(ev.uid.as_str())), "{b:?}");
+    cypher(&format!("MATCH (x:{label}) DETACH DELETE x"), json!({})).await;
+}
+
 /// A `since` window's check starts from its stream's event just before the window's first one:
 /// events deleted at the window's start, moved before it by an edited `timestamp`, or every event
 /// before it deleted, are reported by the window as from the start (on main's code before this,
