@@ -998,7 +998,7 @@ impl<'k> Verifier<'k> {
                 cat(&[
                     "seq ",
                     &num(seq),
-                    ": an edge into the application's graph (PERFORMED_BY or ON) leads elsewhere than its hashed userUID / targetKeys",
+                    ": an edge into the application's graph (PERFORMED_BY or ON) leads elsewhere than, or does not copy, its hashed userUID / targets, or is doubled",
                 ]),
             );
             return;

@@ -1181,10 +1181,17 @@ fn verify_query(
         VERIFY_RETURN_EVENT,
         ", ev.sigKid, ev.sig, ev.sigAt, ",
         // The edges into the application's graph agree with the hashed fields ([`row_edges_ok`]).
+        // One edge per node: the writer MERGEs them, so a second edge to the same node is a copy
+        // made by hand (it showed the event twice on the node's activity).
         "NOT EXISTS { (ev)-[:PERFORMED_BY]->(u) WHERE NOT coalesce(u:",
         &labels.user,
-        " AND u.UID = ev.userUID, false) } AND NOT EXISTS { (ev)-[o:ON]->(n) WHERE NOT \
-         coalesce(o.target IN ev.targetKeys AND any(l IN labels(n) WHERE l + ':' + n.UID = o.target), false) }",
+        " AND u.UID = ev.userUID AND COUNT { (ev)-[:PERFORMED_BY]->(u) } = 1, false) } \
+         AND NOT EXISTS { (ev)-[o:ON]->(n) WHERE NOT coalesce(CASE WHEN ev.targetKeys IS :: LIST<STRING NOT NULL> NOT NULL \
+         AND ev.targetRoles IS :: LIST<STRING NOT NULL> NOT NULL THEN any(i IN range(0, size(ev.targetKeys) - 1) \
+         WHERE ev.targetKeys[i] = o.target AND ev.targetRoles[i] = coalesce(o.role, '')) END \
+         AND o.created = ev.timestamp AND o.eventUID = ev.UID \
+         AND any(l IN labels(n) WHERE n.UID IS :: STRING AND l + ':' + n.UID = o.target) \
+         AND COUNT { (ev)-[:ON]->(n) } = 1, false) }",
         VERIFY_TYPES,
         " ORDER BY ",
         if before.is_some() { "ev.streamId DESC, ev.seq DESC, ev.UID DESC" } else { "ev.streamId, ev.seq, ev.UID" },
@@ -1498,8 +1505,11 @@ pub(crate) fn head_from_cells<C: Cell>(row: &[C]) -> Option<SignedHead> {
 
 /// A verification row's edges check (after the seal's columns): every `PERFORMED_BY` edge of
 /// the event leads to the user node its hashed `userUID` names, and every `ON` edge to the node
-/// its `target` names, which is one of the hashed `targetKeys` (an edge re-pointed or moved is an
-/// edit the hash cannot see). Edges missing are not judged: they exist only where the node did.
+/// its `target` names, which is one of the hashed `targetKeys`, with that target's hashed role
+/// and the event's `timestamp` and `UID` as its `created` / `eventUID` (an edge re-pointed, moved
+/// or re-keyed is an edit the hash cannot see), and no node has two such edges from the event (a copy would show the
+/// event twice on the node's activity). Edges missing are not judged: they exist only where the
+/// node did.
 fn row_edges_ok(row: &[Json]) -> bool {
     !matches!(row.get(18), Some(Json::Bool(false)))
 }

@@ -375,6 +375,121 @@ async fn edges_into_the_application_graph_are_checked_against_the_hashed_fields(
     .await;
 }
 
+/// A second `ON` edge to the same target (a copy of the first, every property the same) put the
+/// event twice on the target's activity (`getTargetActivity` reads the `ON` links), and a second
+/// `PERFORMED_BY` to the same user counted the event twice in the application's own graph
+/// queries; both verified ok, since each edge on its own leads where the hashed fields say
+/// (the same damage as a second `HAS_EVENT`, which is reported). Now `edited` at that event.
+#[tokio::test]
+async fn a_doubled_edge_into_the_application_graph_is_edited_at_its_event() {
+    let logger = AuditLogger::new(config("chain-edge-twice")).unwrap();
+    let (alice, doc) = (unique("alice"), unique("doc"));
+    cypher("CREATE (:User {UID: $a}), (:Document {UID: $d})", json!({"a": alice, "d": doc})).await;
+    let opts = neo4j_audit::LogOptions::default().target(neo4j_audit::Target::new("Document", doc.as_str()));
+    let mut evs = Vec::new();
+    for _ in 0..3 {
+        let ev = logger
+            .log_user_action_with(Some(&User::new(alice.clone())), "DOCUMENT_DELETED", None, None, &opts)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        evs.push(ev);
+    }
+    let r = verify(&logger).await;
+    assert!(r.ok && r.checked == 3, "intact: {r:?}");
+    // Event 1's ON edge copied (same target node, same properties).
+    cypher(
+        "MATCH (ev:AuditEvent {UID: $e})-[o:ON]->(x) CREATE (ev)-[o2:ON]->(x) SET o2 = properties(o)",
+        json!({"e": evs[1].uid}),
+    )
+    .await;
+    let page = logger.target_activity("Document", &doc, &TrailQuery::default()).await.unwrap();
+    let shown: Vec<&str> = page.events.iter().map(|e| e.uid.as_str()).collect();
+    assert_eq!(shown.iter().filter(|u| **u == evs[1].uid).count(), 2, "the damage: shown twice {shown:?}");
+    let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 1, Some(evs[1].uid.as_str())), "{b:?}");
+    // The copy removed: intact again; then event 2's PERFORMED_BY doubled.
+    cypher("MATCH (ev:AuditEvent {UID: $e})-[o:ON]->() WITH o SKIP 1 DELETE o", json!({"e": evs[1].uid})).await;
+    assert!(verify(&logger).await.ok, "one ON edge again");
+    cypher(
+        "MATCH (ev:AuditEvent {UID: $e})-[:PERFORMED_BY]->(u) CREATE (ev)-[:PERFORMED_BY]->(u)",
+        json!({"e": evs[2].uid}),
+    )
+    .await;
+    let b = verify(&logger).await.streams[0].first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 2, Some(evs[2].uid.as_str())), "{b:?}");
+    cypher("MATCH (n) WHERE n.UID IN [$a, $d] DETACH DELETE n", json!({"a": alice, "d": doc})).await;
+}
+
+/// An `ON` edge keeps leading to its node but its copied fields are edited: its `role` (what the
+/// application's graph reads as the actor's part, hashed in `targetRoles`), or the `created` /
+/// `eventUID` keys `getTargetActivity` reads it by (the event vanished from the node's activity,
+/// or showed under another time). Each verified ok; now `edited` at that event.
+#[tokio::test]
+async fn an_on_edge_with_edited_copies_of_the_hashed_fields_is_edited_at_its_event() {
+    let logger = AuditLogger::new(config("chain-edge-fields")).unwrap();
+    let doc = unique("doc");
+    cypher("CREATE (:Document {UID: $d})", json!({"d": doc})).await;
+    let opts =
+        neo4j_audit::LogOptions::default().target(neo4j_audit::Target::new("Document", doc.as_str()).role("subject"));
+    let mut evs = Vec::new();
+    for _ in 0..2 {
+        let ev = logger
+            .log_user_action_with(Some(&User::new("u-1")), "DOCUMENT_EDITED", None, None, &opts)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        evs.push(ev);
+    }
+    assert!(verify(&logger).await.ok, "intact");
+    let edits = [
+        ("SET o.role = 'viewer'", "SET o.role = 'subject'"),
+        ("REMOVE o.role", "SET o.role = 'subject'"),
+        ("SET o.created = o.created + duration({seconds: 1})", "SET o.created = o.created - duration({seconds: 1})"),
+        ("SET o.eventUID = 'x'", "SET o.eventUID = $e"),
+    ];
+    for (edit, undo) in edits {
+        let on = |change: &str| format!("MATCH (:AuditEvent {{UID: $e}})-[o:ON]->() {change}");
+        cypher(&on(edit), json!({"e": evs[1].uid})).await;
+        let b = verify(&logger).await.streams[0].first_break.clone();
+        let b = b.unwrap_or_else(|| panic!("{edit}: not found"));
+        assert_eq!(
+            (b.kind, b.seq, b.uid.as_deref()),
+            (BreakKind::Edited, 1, Some(evs[1].uid.as_str())),
+            "{edit}: {b:?}"
+        );
+        cypher(&on(undo), json!({"e": evs[1].uid})).await;
+        assert!(verify(&logger).await.ok, "{edit} undone");
+    }
+    cypher("MATCH (n:Document {UID: $d}) DETACH DELETE n", json!({"d": doc})).await;
+}
+
+/// An `ON` edge moved from the target node (`UID` "<digits>") to a node whose `UID` is that
+/// number (another node to the application, which the writer's `MATCH` on the text never links)
+/// read as the same key `Label:<digits>` and verified ok; the node's `UID` must be text.
+#[tokio::test]
+async fn an_on_edge_moved_to_a_node_with_a_numeric_uid_is_edited() {
+    let logger = AuditLogger::new(config("chain-edge-number")).unwrap();
+    let label = format!("Doc{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    let n = (neo4j_audit::event::now_millis() % 1_000_000_000) + 1;
+    cypher(&format!("CREATE (:{label} {{UID: $s}}), (:{label} {{UID: $n}})"), json!({"s": n.to_string(), "n": n}))
+        .await;
+    let opts = neo4j_audit::LogOptions::default().target(neo4j_audit::Target::new(label.as_str(), n.to_string()));
+    let ev = logger
+        .log_user_action_with(Some(&User::new("u-1")), "DOCUMENT_EDITED", None, None, &opts)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(verify(&logger).await.ok, "intact");
+    cypher(
+        &format!(
+            "MATCH (ev:AuditEvent {{UID: $e}})-[o:ON]->(), (x:{label} {{UID: $n}}) CREATE (ev)-[o2:ON]->(x) SET o2 = properties(o) DELETE o"
+        ),
+        json!({"e": ev.uid, "n": n}),
+    )
+    .await;
+    let b = verify(&logger).await.streams[0].first_break.clone().expect("the moved edge");
+    assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 0, Some(ev.uid.as_str())), "{b:?}");
+    cypher(&format!("MATCH (x:{label}) DETACH DELETE x"), json!({})).await;
+}
+
 /// A `since` window's check starts from its stream's event just before the window's first one:
 /// events deleted at the window's start, moved before it by an edited `timestamp`, or every event
 /// before it deleted, are reported by the window as from the start (on main's code before this,
@@ -592,6 +707,32 @@ async fn two_streams_with_their_ids_swapped_are_found() {
         let b = s.first_break.clone().unwrap_or_else(|| panic!("unseen: {s:?}"));
         assert_eq!((b.kind, b.seq), (BreakKind::Edited, 0), "{s:?}");
     }
+}
+
+/// redteam19: two Workers writing two trails of one database (staging and production, two
+/// `AUDIT_TRAIL`s), and one client event (its own `UID`) posted to both, e.g. by a proxy that
+/// mirrors the traffic: the stored UID was derived from the subject and the client's UID only, so
+/// the second Worker found "its" event already stored (in the other trail), answered 201 with
+/// `accepted: 1` and wrote nothing into its own trail. The stored UID is now per trail too: each
+/// trail holds the event, and a re-send to one trail is still stored once there.
+#[tokio::test]
+async fn one_client_event_posted_to_the_workers_of_two_trails_is_stored_in_each() {
+    let (a, b) = (worker_trail("chain-two-trails-a"), worker_trail("chain-two-trails-b"));
+    let body = format!(r#"{{"actionType":"E","UID":"{}"}}"#, neo4j_audit::random::uuid_v4());
+    let ans_a = a.post(body.clone()).await;
+    let ans_b = b.post(body.clone()).await;
+    assert_eq!((&ans_a["accepted"], &ans_b["accepted"]), (&json!(1), &json!(1)));
+    let in_trail = |t: String| async move {
+        cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(ev:AuditEvent) RETURN ev.UID", json!({"t": t})).await
+    };
+    let (ra, rb) = (in_trail(a.trail.clone()).await, in_trail(b.trail.clone()).await);
+    assert_eq!(rb, vec![vec![ans_b["uids"][0].clone()]], "the event is in trail B too (A holds {ra:?})");
+    assert_eq!(ra, vec![vec![ans_a["uids"][0].clone()]]);
+    assert_ne!(ans_a["uids"][0], ans_b["uids"][0]);
+    // A re-send to B is the same event there: stored once.
+    let again = b.post(body).await;
+    assert_eq!(again["uids"], ans_b["uids"]);
+    assert_eq!(in_trail(b.trail.clone()).await.len(), 1);
 }
 
 /// redteam15: one client's batch (its own UIDs) posted to the Worker several times at once over

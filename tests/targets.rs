@@ -107,7 +107,8 @@ async fn existing_targets_are_linked_and_missing_ones_recorded() {
     // An ON link is not in the chain (the event's targetKeys are): one added by hand, keys and
     // all, to an event that names no such target does not put that event on the node's activity,
     // nor does a link whose time was moved. Verification finds the added link (it leads to a node
-    // the hashed targetKeys do not name: edited); a link's `created` it does not judge.
+    // the hashed targetKeys do not name: edited); a link's `created` moved is edited too (since
+    // redteam19; `tests/chain.rs` `an_on_edge_with_edited_copies_of_the_hashed_fields_is_edited_at_its_event`).
     cypher(
         &format!("MATCH (ev:AuditEvent {{UID: $p}}), (n:{doc} {{UID: 'd-1'}}) CREATE (ev)-[:ON {{target: $k, created: ev.timestamp, eventUID: ev.UID}}]->(n)"),
         json!({"p": plain.uid, "k": format!("{doc}:d-1")}),

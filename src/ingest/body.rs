@@ -345,23 +345,33 @@ impl OccurredAtWindow {
     }
 }
 
-/// The UID stored for a client-supplied event UID: a UUID (version 8) derived from the token
-/// subject and the client's UID with SHA-256. The same subject retrying the same event gets the
-/// same UID, so Neo4j's `MERGE` keeps one copy; another subject can never reach (and re-link)
-/// someone else's event by naming its UID.
+/// The UID stored for a client-supplied event UID: a UUID (version 8) derived with SHA-256 from
+/// the trail's name, the token subject and the client's UID. The same subject retrying the same
+/// event into the same trail gets the same UID, so Neo4j's `MERGE` keeps one copy; another
+/// subject can never reach (and re-link) someone else's event by naming its UID; and one event
+/// posted to the Workers of two trails of one database (staging and production, a mirroring
+/// proxy) is an event in each (derived from the subject alone, the second Worker found the first
+/// trail's event "already stored", answered `accepted` and wrote nothing into its own trail).
 ///
 /// ```
 /// use neo4j_audit::ingest::body::stored_uid;
-/// let a = stored_uid("alice", "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11");
-/// assert_eq!(a, stored_uid("alice", "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11"));
-/// assert_ne!(a, stored_uid("mallory", "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11"));
+/// let a = stored_uid("audit", "alice", "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11");
+/// assert_eq!(a, stored_uid("audit", "alice", "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11"));
+/// assert_ne!(a, stored_uid("audit", "mallory", "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11"));
+/// assert_ne!(a, stored_uid("staging", "alice", "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11"));
 /// assert_eq!(uuid::Uuid::parse_str(&a).unwrap().get_version_num(), 8);
 /// ```
-pub fn stored_uid(sub: &str, client_uid: &str) -> String {
+pub fn stored_uid(trail: &str, sub: &str, client_uid: &str) -> String {
     use sha2::{Digest, Sha256};
+    // `trail NUL sub`, length first: a trail name has no control characters, so the pair is
+    // unambiguous (and a tenant's `org:<tenant>` trail derives the UIDs it derived before, when
+    // this scope was built by the caller for tenants only).
+    let len = trail.len() + 1 + sub.len();
     let mut h = Sha256::new();
     h.update(b"neo4j-audit ingest uid\0");
-    h.update((sub.len() as u64).to_be_bytes());
+    h.update((len as u64).to_be_bytes());
+    h.update(trail.as_bytes());
+    h.update(b"\0");
     h.update(sub.as_bytes());
     h.update(client_uid.as_bytes());
     let d = h.finalize();
@@ -393,6 +403,17 @@ mod tests {
             Err(BodyError::Invalid(m)) => m,
             other => panic!("{b}: {other:?}"),
         }
+    }
+
+    /// A tenant's trail (`org:<tenant>`) derives the UIDs it did when the caller built the scope
+    /// `org:<tenant> NUL sub` for tenants only (re-sends across the change stay one event); known
+    /// answer of that former derivation.
+    #[test]
+    fn stored_uids_of_tenant_trails_are_the_ones_derived_before() {
+        assert_eq!(
+            stored_uid("org:acme", "u-1", "0b5e7f33-5c1e-4f0a-9a0e-3c0e8d1b2a11"),
+            "ccdfe099-6173-883b-b7cf-41da2cf47dac"
+        );
     }
 
     #[test]

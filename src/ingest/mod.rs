@@ -1220,11 +1220,9 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
             }
         },
     };
-    // Subjects are per tenant: the same `sub` in two tenants is two users.
-    let scope = match &trail {
-        Some(t) => cat(&[t, "\u{0}", &who.sub]),
-        None => who.sub.clone(),
-    };
+    // Client UIDs are per trail and subject (body::stored_uid): the same `sub` in two tenants is
+    // two users, and one event sent to the Workers of two trails is an event in each.
+    let uid_trail = store.trail_name(trail.as_deref());
     // 2. How often: per subject, by the platform's limiter (shared across isolates).
     // The tenant's length first: `org:<t>:sub:<sub>` alone let tenant "a:sub:b" with sub "c" and
     // tenant "a" with sub "b:sub:c" share one bucket (either could spend the other's limit).
@@ -1321,7 +1319,7 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
                     }
                 }
                 if let Some(cu) = &ev.client_uid {
-                    e.uid = body::stored_uid(&scope, cu);
+                    e.uid = body::stored_uid(&uid_trail, &user.uid, cu);
                 }
                 if let Err(err) = e.set_targets(ev.targets) {
                     return Response::error(400, "bad_request", &body::at_event(i, &err.message()));
