@@ -35,7 +35,11 @@ impl Default for BodyLimits {
 
 impl BodyLimits {
     fn rules(&self) -> crate::rules::Limits {
-        crate::rules::Limits { max_details_bytes: self.max_details_bytes, max_details_depth: self.max_details_depth }
+        crate::rules::Limits {
+            max_details_bytes: self.max_details_bytes,
+            max_details_depth: self.max_details_depth,
+            size_setting: "MAX_DETAILS_BYTES",
+        }
     }
 }
 

@@ -148,6 +148,7 @@ impl Settings {
         let lim = crate::rules::Limits {
             max_details_bytes: self.limits.max_details_bytes,
             max_details_depth: self.limits.max_details_depth,
+            size_setting: "MAX_DETAILS_BYTES",
         };
         crate::event::EventBuilder::new(self.redactor.clone(), lim)
     }
