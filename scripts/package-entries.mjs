@@ -118,6 +118,18 @@ ${reexport.replaceAll("./", w)}`);
   // For bundlers without `new URL(…, import.meta.url)` support (esbuild): import the .wasm's URL
   // and pass it to init().
   exports[rel(sub, "neo4j_audit_bg.wasm")] = rel(sub, "neo4j_audit_bg.wasm");
+  // A subpath's folder has a package.json of its own for resolvers that ignore `exports` and
+  // resolve `neo4j-audit/read` as the folder read/ (Parcel 2 by default: "Cannot load file
+  // './read' from module 'neo4j-audit'"; webpack 4): its `main` is the browser module, as the
+  // root's is. "type" must stay "module" (Node takes a file's module type from the nearest
+  // package.json) and `sideEffects` repeats the root's for this folder (bundlers read the nearest
+  // one). No `name`: it is no package of its own, and `exports` resolution never reads it.
+  if (sub) {
+    const own = [...sideEffects].filter((s) => s.startsWith(`./${sub}/`)).map((s) => `./${s.slice(sub.length + 3)}`);
+    writeFileSync(join(at, "package.json"), JSON.stringify({
+      type: "module", main: "neo4j_audit.js", types: "neo4j_audit.d.ts", sideEffects: own,
+    }, null, 2) + "\n");
+  }
 }
 exports["./package.json"] = "./package.json";
 pkg.files = [...files];

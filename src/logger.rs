@@ -226,7 +226,11 @@ impl AuditLogger {
                 trail_indexed: AtomicBool::new(false),
                 builder: EventBuilder::new(
                     Redactor::from_config(config.redact.as_deref(), config.redact_match),
-                    crate::rules::Limits { max_details_bytes: config.max_details_bytes, ..Default::default() },
+                    crate::rules::Limits {
+                        max_details_bytes: config.max_details_bytes,
+                        size_setting: spelling.name(crate::config::Key::MaxDetailsBytes),
+                        ..Default::default()
+                    },
                 ),
                 chain: chain.unwrap_or_else(|| Chain::for_trail(&config.trail)),
                 scrub: scrub_list(&config),

@@ -169,11 +169,19 @@ pub struct Limits {
     pub max_details_bytes: usize,
     /// Nesting of `details` (the object itself is level 1).
     pub max_details_depth: usize,
+    /// The name of the setting that holds `max_details_bytes`, as the caller wrote it (the size
+    /// rule's message names it): `maxDetailsBytes` for JavaScript (the default),
+    /// `max_details_bytes` for Rust, `MAX_DETAILS_BYTES` for the Worker.
+    pub size_setting: &'static str,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_details_bytes: DEFAULT_MAX_DETAILS_BYTES, max_details_depth: DEFAULT_MAX_DETAILS_DEPTH }
+        Limits {
+            max_details_bytes: DEFAULT_MAX_DETAILS_BYTES,
+            max_details_depth: DEFAULT_MAX_DETAILS_DEPTH,
+            size_setting: "maxDetailsBytes",
+        }
     }
 }
 
@@ -299,7 +307,7 @@ impl Limits {
 
     /// The size rule alone, for JSON text made elsewhere.
     pub fn details_size(&self, bytes: usize) -> Result<(), Violation> {
-        self.size_named(bytes, "maxDetailsBytes")
+        self.size_named(bytes, self.size_setting)
     }
 
     /// The size rule, its message naming the setting that holds the bound.
@@ -468,7 +476,7 @@ mod tests {
 
     #[test]
     fn details_depth_and_size() {
-        let lim = Limits { max_details_bytes: 30, max_details_depth: 2 };
+        let lim = Limits { max_details_bytes: 30, max_details_depth: 2, ..Default::default() };
         assert_eq!(lim.details(Some(&json!({}))).unwrap(), None);
         assert_eq!(lim.details(Some(&json!({"a": [1]}))).unwrap().as_deref(), Some(r#"{"a":[1]}"#));
         assert!(
@@ -480,7 +488,7 @@ mod tests {
 
     #[test]
     fn details_as_text_follow_the_same_rules() {
-        let lim = Limits { max_details_bytes: 30, max_details_depth: 2 };
+        let lim = Limits { max_details_bytes: 30, max_details_depth: 2, ..Default::default() };
         let scan = |lim: &Limits, t: &str| lim.details_scan(t, &|_| false);
         assert_eq!(scan(&lim, "{}").unwrap(), None);
         assert_eq!(scan(&lim, "null").unwrap(), None);

@@ -276,7 +276,9 @@ async fn invalid_input_never_reaches_the_network() {
         (None, "X", Some(""), None, "category"),
         (Some(User::new("")), "X", None, None, "user.uid"),
         (None, "X", None, Some(json!("not an object")), "details must be an object"),
-        (None, "X", None, Some(big), "maxDetailsBytes"),
+        // The bound by the name a Rust caller set it with (a new user's finding: the message
+        // named JavaScript's `maxDetailsBytes`, which no Rust API has).
+        (None, "X", None, Some(big), "more than max_details_bytes (64)"),
     ];
     for (user, action, cat, details, why) in cases {
         let reason =

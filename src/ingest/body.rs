@@ -35,7 +35,11 @@ impl Default for BodyLimits {
 
 impl BodyLimits {
     fn rules(&self) -> crate::rules::Limits {
-        crate::rules::Limits { max_details_bytes: self.max_details_bytes, max_details_depth: self.max_details_depth }
+        crate::rules::Limits {
+            max_details_bytes: self.max_details_bytes,
+            max_details_depth: self.max_details_depth,
+            size_setting: "MAX_DETAILS_BYTES",
+        }
     }
 }
 
@@ -143,8 +147,9 @@ pub fn parse_events(text: &str, lim: &BodyLimits) -> Result<Vec<IncomingEvent>, 
     if items.len() > lim.max_batch {
         return Err(BodyError::TooLarge(cat(&[
             &num(items.len() as u64),
-            " events in one request, more than ",
+            " events in one request, more than MAX_BATCH (",
             &num(lim.max_batch as u64),
+            ")",
         ])));
     }
     let mut events = Vec::with_capacity(items.len());
@@ -652,7 +657,12 @@ mod tests {
             other => panic!("{other:?}"),
         }
         let four = r#"{"events":[{"actionType":"A"},{"actionType":"A"},{"actionType":"A"},{"actionType":"A"}]}"#;
-        assert!(matches!(parse_events(four, &lim()), Err(BodyError::TooLarge(_))));
+        // The batch bound by its variable too (a new user's finding: "4 events in one request,
+        // more than 3" named no setting).
+        match parse_events(four, &lim()) {
+            Err(BodyError::TooLarge(m)) => assert_eq!(m, "4 events in one request, more than MAX_BATCH (3)"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

@@ -148,6 +148,7 @@ impl Settings {
         let lim = crate::rules::Limits {
             max_details_bytes: self.limits.max_details_bytes,
             max_details_depth: self.limits.max_details_depth,
+            size_setting: "MAX_DETAILS_BYTES",
         };
         crate::event::EventBuilder::new(self.redactor.clone(), lim)
     }
@@ -1386,7 +1387,7 @@ fn too_large(settings: &Settings) -> Response {
     Response::error(
         413,
         "payload_too_large",
-        &cat(&["the body is larger than ", &num(settings.max_body_bytes as u64), " bytes"]),
+        &cat(&["the body is larger than MAX_BODY_BYTES (", &num(settings.max_body_bytes as u64), " bytes)"]),
     )
 }
 
@@ -1463,6 +1464,19 @@ mod tests {
         let k = keys(&s);
         assert_eq!(k.body, json!({"keys": s.public_keys}).to_string());
         assert!(!s.public_keys.is_empty());
+    }
+
+    #[test]
+    fn a_body_over_the_limit_is_a_413_naming_max_body_bytes() {
+        // A new user's finding: "the body is larger than 100 bytes" named no setting, where the
+        // details' and the batch's 413s name theirs (MAX_DETAILS_BYTES, MAX_BATCH).
+        let r = too_large(&settings(&[("MAX_BODY_BYTES", "100")]));
+        assert_eq!(r.status, 413);
+        let body: Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(
+            body,
+            json!({"error": "payload_too_large", "message": "the body is larger than MAX_BODY_BYTES (100 bytes)"})
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 // The package as users install it: `npm pack` of pkg/, the tarball installed into throwaway projects
 // (tests/install/projects.mjs, cached under .cache/install/) that import it by name with no loader
-// code — plain Node, Vite 5, esbuild, webpack 5, Rollup, server bundles for Node (webpack, esbuild),
+// code — plain Node, Vite 5 and 8, Parcel 2, esbuild, webpack 5, Rollup, server bundles for Node (webpack, esbuild),
 // two wrangler Workers and a strict TypeScript project. Each is built as its user would; the browser apps run in headless Chromium and the
 // Workers in workerd (`wrangler dev`), every event is written to the real Neo4j and read back from
 // it independently.
@@ -41,6 +41,13 @@ test("the tarball holds the four entries, each with its runtime files and types"
     }
   }
   for (const f of ["README.md", "LICENSE"]) assert.ok(listed.includes(f), `${f} not in the tarball`);
+  // read/, verify/ and worker/ carry a package.json for resolvers that ignore `exports` (Parcel): module
+  // type kept (Node reads the nearest package.json), `main` the browser module.
+  for (const sub of ["read", "verify", "worker"]) {
+    assert.ok(listed.includes(`${sub}/package.json`), `${sub}/package.json not in the tarball`);
+    assert.deepEqual(JSON.parse(readFileSync(join(ROOT, "pkg", sub, "package.json"), "utf8")),
+      { type: "module", main: "neo4j_audit.js", types: "neo4j_audit.d.ts", sideEffects: ["./node.js", "./workerd.js"] });
+  }
   // The write entry is the write path only; the Worker handler is only in the Worker entry.
   const dts = (dir) => readFileSync(join(ROOT, "pkg", dir, "neo4j_audit.d.ts"), "utf8");
   assert.doesNotMatch(dts(""), /getAuditTrail|verifyTrail|handleIngest/);
@@ -150,11 +157,12 @@ async function bundledApp(name, build, distDir = "dist") {
 test("Vite 5: `vite build` emits the .wasm of each entry; the page logs and reads back in Chromium", () =>
   bundledApp("vite", ["node_modules/vite/bin/vite.js", "build", "--logLevel", "warn"]));
 
-test("Vite 5 dev server (optimizeDeps.exclude, as the README says): the page logs and reads back in Chromium", async () => {
-  const dir = project("vite", tarball, TOOLS.vite);
+/** Runs `vite <args>` (its dev server, or `preview`) in project `name` and the page against it. */
+async function viteServer(name, args, page) {
+  const dir = project(name, tarball, TOOLS[name]);
   cpSync(join(APPS, "browser/app.js"), join(dir, "src/app.js"));
   const port = await freePort();
-  const dev = spawn(process.execPath, ["node_modules/vite/bin/vite.js", "--port", String(port), "--strictPort",
+  const dev = spawn(process.execPath, ["node_modules/vite/bin/vite.js", ...args, "--port", String(port), "--strictPort",
     "--host", "127.0.0.1", "--logLevel", "warn"], { cwd: dir, detached: true, stdio: ["ignore", "ignore", "inherit"] });
   try {
     const origin = `http://127.0.0.1:${port}`;
@@ -162,11 +170,25 @@ test("Vite 5 dev server (optimizeDeps.exclude, as the README says): the page log
       if (await fetch(origin).then(() => true, () => false)) break;
       await new Promise((r) => setTimeout(r, 250));
     }
-    await runPage("vite-dev", origin, "vite");
+    await runPage(page, origin, name);
   } finally {
     try { process.kill(-dev.pid, "SIGTERM"); } catch {}
   }
+}
+
+test("Vite 5 dev server (optimizeDeps.exclude, as the README says): the page logs and reads back in Chromium", () =>
+  viteServer("vite", [], "vite-dev"));
+
+test("Vite 8 with no vite.config.js: `vite build` emits each .wasm, `vite preview` and the dev server serve a page that logs and reads back", async () => {
+  await bundledApp("vite8", ["node_modules/vite/bin/vite.js", "build", "--logLevel", "warn"]);
+  await viteServer("vite8", ["preview"], "vite8-preview");
+  await viteServer("vite8", [], "vite8-dev");
 });
+
+test("Parcel 2 with no configuration: `parcel build` emits each .wasm and resolves neo4j-audit/read; the page logs and reads back", () =>
+  // Found by a new user: Parcel ignores `exports` by default, and `parcel build` failed with
+  // "Failed to resolve 'neo4j-audit/read' … Cannot load file './read' from module 'neo4j-audit'".
+  bundledApp("parcel", ["build.mjs"]));
 
 test("esbuild: the file loader emits each .wasm for init(); the page logs and reads back in Chromium", () =>
   bundledApp("esbuild", ["build.mjs"]));

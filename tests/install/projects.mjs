@@ -16,6 +16,8 @@ export const APPS = join(ROOT, "tests/install/apps");
 /** Exact versions, all working on Node 20. */
 export const TOOLS = {
   vite: { vite: "5.4.21" },
+  vite8: { vite: "8.4.0" },
+  parcel: { parcel: "2.16.4" },
   esbuild: { esbuild: "0.25.12" },
   webpack: { webpack: "5.103.0" },
   rollup: { rollup: "4.68.8", "@rollup/plugin-node-resolve": "16.0.3", "@web/rollup-plugin-import-meta-assets": "2.3.3" },

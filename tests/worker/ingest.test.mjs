@@ -136,11 +136,16 @@ describe("POST /v1/events", () => {
     const big = JSON.stringify({ actionType: "X", details: { blob: "x".repeat(9000) } });
     const r1 = await post(big, { tok, overrides: o });
     expect(r1.status).toBe(413);
-    expect((await r1.json()).error).toBe("payload_too_large");
+    // Each 413 names the var that bounds it (the body's and the batch's named none before).
+    expect(await r1.json()).toEqual({ error: "payload_too_large", message: "the body is larger than MAX_BODY_BYTES (8192 bytes)" });
     const many = { events: Array.from({ length: 11 }, () => ({ actionType: "X" })) };
-    expect((await post(many, { tok, overrides: o })).status).toBe(413);
+    const r2 = await post(many, { tok, overrides: o });
+    expect(r2.status).toBe(413);
+    expect((await r2.json()).message).toBe("11 events in one request, more than MAX_BATCH (10)");
     const fat = { actionType: "X", details: { blob: "y".repeat(3000) } };
-    expect((await post(fat, { tok, overrides: o })).status).toBe(413);
+    const r3 = await post(fat, { tok, overrides: o });
+    expect(r3.status).toBe(413);
+    expect((await r3.json()).message).toMatch(/^events\[0\]: details are \d+ bytes as JSON, more than MAX_DETAILS_BYTES \(2048\)$/);
     expect(await trailEvents(trail)).toEqual([]);
   });
 
