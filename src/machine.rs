@@ -864,35 +864,12 @@ impl Machine {
     /// Cuts and sends batches while a slot is free (group commit: each takes what waits, up to
     /// `maxEvents`/`maxBytes`; an event larger than `maxBytes` goes alone).
     fn pump(&mut self, now: i64) {
-        self.pump_up_to(now, usize::MAX);
-    }
-
-    /// [`Input::Turn`] for a driver whose requests leave only once it yields (JavaScript: a
-    /// `fetch` is written to its socket after the running task ends): at most one batch is cut,
-    /// and `true` says more could be cut now, to be asked for in a later task. So a burst's first
-    /// request leaves when its own body is built, not after every free slot's body (20,000 calls
-    /// at once: the first of 4 bodies of 1000 events, Neo4j idle until then).
-    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-    pub(crate) fn turn_step(&mut self, now: i64) -> bool {
-        self.turn_requested = false;
-        // Only after a cut: one that waits (the schema step, the flush interval) is asked for
-        // again by what ends the wait.
-        let more = self.pump_up_to(now, 1) && self.slots_used() < self.max_in_flight() && !self.pending.is_empty();
-        // Calls made meanwhile join the next cut (they send at once: a slot is taken).
-        self.turn_requested = more;
-        self.finish(now);
-        more
-    }
-
-    /// Whether a batch was sent.
-    fn pump_up_to(&mut self, now: i64, most: usize) -> bool {
-        let mut sent = 0;
-        while sent < most && self.slots_used() < self.max_in_flight() && !self.pending.is_empty() {
+        while self.slots_used() < self.max_in_flight() && !self.pending.is_empty() {
             if matches!(self.schema, Schema::Step { .. }) {
-                break; // sent once the schema step ends
+                return; // sent once the schema step ends
             }
             if self.interval_due().is_some_and(|t| now < t) {
-                break; // the timer comes back for it
+                return; // the timer comes back for it
             }
             let mut entries = Vec::new();
             let mut bytes = 0;
@@ -908,9 +885,7 @@ impl Machine {
             }
             self.pending_bytes -= bytes;
             self.send_write(now, Batch::new(entries, Vec::new()));
-            sent += 1;
         }
-        sent > 0
     }
 
     /// One attempt of `batch` (or the same attempt once more, after the schema step).
@@ -1982,56 +1957,6 @@ mod tests {
         assert!(done.iter().all(|d| d.1.is_ok()));
         let st = r.m.stats();
         assert_eq!((st.sent, st.committed, st.failed, st.queued), (10, 10, 0, 0));
-    }
-
-    /// The JS shells' first turn ([`Machine::turn_step`]): one batch per step, each sent before
-    /// the next is cut, until the slots are full; calls made between steps join the batches and
-    /// every call gets its outcome once; a step that cuts nothing (the schema step runs) asks for
-    /// no other.
-    #[test]
-    fn a_turn_step_cuts_one_batch_and_says_whether_more_can_go() {
-        let mut r = Rig::known(
-            direct(|c| {
-                c.batch.max_events = 4;
-                c.batch.max_in_flight = 3;
-            }),
-            None,
-        );
-        let mut calls = r.logs(10);
-        assert!(matches!(r.acts()[..], [Action::Turn]));
-        let mut sent = Vec::new();
-        for want in [true, true] {
-            assert_eq!(r.m.turn_step(r.now), want);
-            let acts = r.acts();
-            assert_eq!(sizes(&acts), vec![4], "one request per step");
-            sent.extend(sends(&acts));
-        }
-        // Made between steps: as any call while requests are out, the first sends what waits at
-        // once in the last slot (the 2 left and itself); the others wait for a slot.
-        calls.extend(r.logs(3));
-        let acts = r.acts();
-        assert_eq!(sizes(&acts), vec![3]);
-        sent.extend(sends(&acts));
-        assert!(!r.m.turn_step(r.now), "the slots are full: no other step");
-        assert!(sends(&r.acts()).is_empty());
-        let mut done = Vec::new();
-        while let Some(s) = sent.pop() {
-            let acts = r.ok(&s);
-            done.extend(dones(&acts));
-            sent.extend(sends(&acts));
-        }
-        done.sort_by_key(|d| d.0);
-        assert_eq!(done.iter().map(|d| d.0).collect::<Vec<_>>(), calls, "each call once");
-        assert!(done.iter().all(|d| d.1.is_ok()));
-        // The schema step holds the writes back: a step then cuts nothing and asks for no other.
-        let mut g = Rig::new(direct(|c| c.batch.max_events = 2), None);
-        g.logs(5);
-        g.acts();
-        assert!(g.m.turn_step(g.now), "the guarded first write");
-        let first = sends(&g.acts());
-        let refused = neo4j_error("Neo.ClientError.Procedure.ProcedureCallFailed");
-        g.answer(&first[0], refused);
-        assert!(!g.m.turn_step(g.now), "nothing cut while the schema step runs");
     }
 
     /// At most `maxInFlight` requests at once; while they are out, arrivals gather into the next

@@ -95,9 +95,6 @@ extern "C" {
     fn timeout(this: &Driver, ms: f64);
     #[wasm_bindgen(method)]
     fn turn(this: &Driver);
-    /// Reports a turn (4) in a later task, after the requests handed to `fetch` left.
-    #[wasm_bindgen(method)]
-    fn later(this: &Driver);
 }
 
 // src/wasm/driver.js sends through src/transport/fetch.js's `post`: named here so that
@@ -135,17 +132,6 @@ impl Shell {
                 // 9: the dead letters, asked for by the driver's deadLetters(): a read, not an input.
                 if kind == 9 {
                     d.letters(&m2.borrow().dead_letters_json().unwrap_or_else(|| "[]".into()));
-                    return;
-                }
-                // 4: the first turn, cut one batch at a time, each request handed to fetch
-                // before the next body is built; the next cut comes in a later task (`later`),
-                // once this request has left (Machine::turn_step).
-                if kind == 4 {
-                    let more = m2.borrow_mut().turn_step(steady_millis());
-                    perform(&m2, &d);
-                    if more {
-                        d.later();
-                    }
                     return;
                 }
                 let input = input_of(&m2, kind, req, status, text, extra);
@@ -230,6 +216,7 @@ fn input_of(m: &RefCell<Machine>, kind: u32, req: u32, status: u32, text: JsValu
             },
         },
         3 => Input::Timer,
+        4 => Input::Turn,
         5 => Input::Stored { key: text.as_string().unwrap_or_default(), ok: status == 1 },
         6 => Input::Loaded(records_of(&text, &extra)),
         7 => Input::Online,

@@ -149,13 +149,6 @@ export class Driver {
     queueMicrotask(() => this.input(this, 4, 0, 0));
   }
 
-  /** The turn again in a later task: a request handed to `fetch` is written to its socket only
-   *  after the running task and its microtasks end (Node's undici; measured: a 20 ms microtask
-   *  after `fetch` delays the request's first byte by 20 ms, a setImmediate task does not). */
-  later() {
-    (globalThis.setImmediate ?? setTimeout)(() => this.input(this, 4, 0, 0));
-  }
-
   /** In Node, the timer keeps the process alive only while a call, flush or clear waits: a
    *  script that is done can exit while the queue's background re-sends still wait. */
   refs() {
