@@ -6,7 +6,9 @@
 //   node bench/p1_trace.mjs lib-prod N C [maxEvents]         one producer, C in flight
 //   node bench/p1_trace.mjs http N S M                       plain fetch, S per request, M in flight
 // Env: BENCH_NEO4J_URL (the Neo4j to use), TRACE_LIST=1 (print every request), TRACE_QUEUE=0
-// (the library's durable queue off).
+// (the library's durable queue off), TRACE_SERVER_PID (the Neo4j server's process id, on Linux: its
+// CPU during the sample, per event, and its share of the sample's time: how busy Neo4j was).
+import { readFileSync } from "node:fs";
 import { AuditLogger, benchmarkRequestBody } from "../.cache/bench/pkg/neo4j_audit.js";
 import { searchable, uidCount } from "./body.mjs";
 import { AUTH, HTTP, config, event, fresh, loadWasm, pool } from "./common.mjs";
@@ -35,6 +37,14 @@ globalThis.fetch = async (url, init) => {
 
 let bound = 4;
 let syncMs = 0;
+let syncCpu;
+/** The server's CPU (user + system) so far in ms, from /proc (TRACE_SERVER_PID), or NaN. */
+const serverCpuMs = () => {
+  const pid = process.env.TRACE_SERVER_PID;
+  if (!pid) return NaN;
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in clock ticks (USER_HZ 100)
+};
 let run;
 if (which === "a" || which === "lib-prod") {
   const batch = {};
@@ -56,6 +66,7 @@ if (which === "a" || which === "lib-prod") {
       return l.logUserAction(e.user, e.actionType, e.category, e.details);
     });
     syncMs = performance.now() - T0;
+    syncCpu = process.cpuUsage(cpu0);
     const oks = await Promise.all(calls);
     if (oks.some((x) => x !== true)) throw new Error(l.lastError);
   };
@@ -75,10 +86,12 @@ if (which === "a" || which === "lib-prod") {
 } else throw new Error("usage: p1_trace.mjs a|lib-prod|http N ...");
 
 const cpu0 = process.cpuUsage();
+const server0 = serverCpuMs();
 T0 = performance.now();
 await run();
 const total = performance.now() - T0;
 const cpu = process.cpuUsage(cpu0);
+const serverMs = serverCpuMs() - server0;
 // In flight over time: time with k requests in flight, k = 0..bound.
 const edges = reqs.flatMap((r) => [[r.start, 1], [r.end, -1]]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
 const at = new Array(bound + 2).fill(0);
@@ -91,6 +104,10 @@ const out = {
   cpuMsPerKEvent: +((cpu.user + cpu.system) / 1000 / N * 1000).toFixed(1), cpuShare: +((cpu.user + cpu.system) / 1000 / total).toFixed(2),
   requests: reqs.length, eventsSent: ev, retriesOrErrors: reqs.filter((r) => r.errors || r.status !== 200).length,
   syncMs: +syncMs.toFixed(1),
+  // The client's CPU after the last call was made (the part that competes with Neo4j's).
+  cpuMsAfterCalls: +((cpu.user + cpu.system - (syncCpu ? syncCpu.user + syncCpu.system : 0)) / 1000).toFixed(1),
+  serverCpuUsPerEvent: Number.isNaN(serverMs) ? undefined : +(serverMs / N * 1000).toFixed(1),
+  serverCores: Number.isNaN(serverMs) ? undefined : +(serverMs / total).toFixed(2),
   firstRequestAtMs: +(reqs[0]?.start ?? 0).toFixed(1),
   first8Batches: reqs.slice(0, 8).map((r) => r.events),
   bytesPerEvent: +(reqs.reduce((s, r) => s + r.bytes, 0) / Math.max(ev, 1)).toFixed(1),

@@ -512,7 +512,9 @@ ${errors.length ? `## Errors in this run\n\n${errors.map((e) => `- ${e.figure} $
   block are generated from those lines by \`bench/report.mjs\`, which can be re-run on any past run id.
 - **P1.** Each sample is its own Node process and starts from an emptied database (schema kept: the
   library's constraints and indexes) with 100 \`:User\` nodes; the graph is counted after each sample
-  (events, HAS_EVENT, PERFORMED_BY, one trail) and a sample with a wrong count is an error.
+  (events, HAS_EVENT, PERFORMED_BY, one trail) and a sample with a wrong count is an error. Every
+  contender's clock starts the same pause (500 ms) after its own preparation, so that each meets a
+  Neo4j done with emptying the database (from the runs after 2026-11-30T17:52:26Z; earlier runs had none).
   *Neo4j's limit*: plain \`fetch\` of our own \`UNWIND\` statement with bodies serialised beforehand,
   swept over events per request × requests in flight (500 … 50 000 × 1, 2 or 4 in the full run); the two
   best points run in every round, and a round's limit is the best of every plain-fetch configuration

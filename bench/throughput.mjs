@@ -32,6 +32,7 @@ const S = Number(sArg ?? 100);
 const M = Number(mArg ?? 4);
 await loadWasm();
 await fresh();
+const freshAt = performance.now();
 const cpu0 = process.cpuUsage();
 
 /** Our statement and the parameters for events [from, to), built by the library itself. */
@@ -43,6 +44,18 @@ function params(from, to) {
   l.free();
   return body.statements[0];
 }
+/** Every contender's clock starts after the same pause once its own preparation is done
+ * (BENCH_SETTLE_MS, default 500): Neo4j is still busy for up to ~0.5 s after fresh() emptied the
+ * database (measured: 0-130 ms of its CPU in the first 600 ms, none after; /proc of the server,
+ * 100 ms bins), and a contender that prepares little (the library: ensureSchema and the callers'
+ * inputs, ~50-100 ms) would otherwise start on a busier Neo4j than one that prepares much (the
+ * plain-fetch limit: 20,000 events built and serialised, ~300 ms). */
+// prepMs (in the sample's line): the contender's own preparation, from fresh() to the pause.
+const settle = () => {
+  prepMs ??= Math.round(performance.now() - freshAt);
+  return new Promise((r) => setTimeout(r, Number(process.env.BENCH_SETTLE_MS ?? 500)));
+};
+let prepMs;
 const chunks = (xs, size) => Array.from({ length: Math.ceil(xs.length / size) }, (_, i) => xs.slice(i * size, (i + 1) * size));
 
 /** All N calls made at once on `l` (none awaited before the next), then awaited together: seconds. */
@@ -55,6 +68,7 @@ let syncMs;
 async function burst(l, chunk = 0) {
   if (!(await l.ensureSchema())) throw new Error(l.lastError);
   const inputs = Array.from({ length: N }, (_, i) => event(i));
+  await settle();
   const t0 = performance.now();
   const calls = [];
   for (let i = 0; i < N; i++) {
@@ -94,6 +108,7 @@ if (which === "a") {
   extra = { concurrency: C };
   const l = new AuditLogger(config());
   if (!(await l.ensureSchema())) throw new Error(l.lastError);
+  await settle();
   const t0 = performance.now();
   await pool(N, C, async (i) => {
     const e = event(i);
@@ -130,6 +145,7 @@ if (which === "a") {
       retries++;
     }
   };
+  await settle();
   const t0 = performance.now();
   await pool(bodies.length, M, (i) => post(bodies[i]));
   seconds = (performance.now() - t0) / 1000;
@@ -143,6 +159,7 @@ if (which === "a") {
   const driver = neo4j.driver(BOLT, neo4j.auth.basic(USER, PASSWORD), { disableLosslessIntegers: true });
   await driver.verifyConnectivity();
   extra = { eventsPerRequest: S, inFlight: M };
+  await settle();
   const t0 = performance.now();
   if (which === "d-tx") {
     label = `neo4j-driver (Bolt), our statement, ${S} events per managed transaction (executeWrite), ${M} sessions`;
@@ -160,6 +177,7 @@ if (which === "a") {
   await driver.close();
 } else if (which === "seed-py") {
   const C = sArg === undefined ? 1 : S;
+  await settle(); // (its clock starts in Python, after its own start-up)
   const r = spawnSync(".cache/bench/venv/bin/python", ["bench/seed_pattern.py", String(N), String(C)], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`seed_pattern.py: ${r.stderr.slice(-500)}`);
   const out = JSON.parse(r.stdout.trim().split("\n").pop());
@@ -194,6 +212,7 @@ if (which === "a") {
   await s0.close();
   const sessions = Array.from({ length: C }, () => driver.session());
   let w = 0;
+  await settle();
   const t0 = performance.now();
   await Promise.all(sessions.map(async (s) => {
     for (let i = w++; i < N; i = w++) {
@@ -212,6 +231,7 @@ if (which === "a") {
 const cpu = process.cpuUsage(cpu0);
 extra.clientCpuMs = Math.round((cpu.user + cpu.system) / 1000);
 if (syncMs !== undefined) extra.syncMs = syncMs;
+if (prepMs !== undefined) extra.prepMs = prepMs;
 const c = await census();
 const ok = c.events === N && c.hasEvent === N && c.performedBy === N && c.trails === 1;
 emit({ figure: "P1", contender: process.argv.slice(2, 3).concat(process.argv.slice(4)).join(" "), label, n: N, seconds, eventsPerSec: N / seconds, census: c, ok, ...extra });
