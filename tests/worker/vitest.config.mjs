@@ -2,11 +2,22 @@
 // wrangler.toml. Secrets come from the environment (scripts/test exports the dev Neo4j's); the
 // JWT secret is generated per run.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
+
+// wrangler.toml as the tests read it: a copy in a folder of its own, `main` made absolute. Wrangler
+// loads `.dev.vars` (or `.env`) from beside the config file, and the `.dev.vars` that
+// scripts/worker-dev-vars writes for `wrangler dev` (README "Local use") would otherwise change the
+// settings under test (its AUDIT_SIGNING_KEY adds a key to /v1/keys).
+const configDir = `${root}/.cache/worker-vitest`;
+mkdirSync(configDir, { recursive: true });
+const toml = readFileSync(`${root}/wrangler.toml`, "utf8").replace(/^main = "([^"]+)"/m, (_, m) => `main = "${root}/${m}"`);
+if (!toml.includes(`main = "${root}/`)) throw new Error("tests/worker/vitest.config.mjs: no `main = \"...\"` line in wrangler.toml");
+writeFileSync(`${configDir}/wrangler.toml`, toml);
 
 // Keys for the RS256 / ES256 tests (tests/worker/jwks.test.mjs, whose stub identity provider
 // serves the public ones), made here in Node.
@@ -24,7 +35,7 @@ export default defineConfig({
   root,
   plugins: [
     cloudflareTest({
-      wrangler: { configPath: `${root}/wrangler.toml` },
+      wrangler: { configPath: `${configDir}/wrangler.toml` },
       miniflare: {
         bindings: {
           AUDIT_JWT_SECRET: randomBytes(32).toString("base64url"),
