@@ -219,7 +219,9 @@
 // functions, 56,647 -> 55,940 B of body; init.js 121 / 27,780 B unchanged. `... 40
 // baseline.js+default+none init.js+default+<A> init.js+default+<B> worker.js+default+<A>
 // worker.js+default+<B>`, paired B - A, load ~15: init -0.09 ms [-0.36, 0.18], worker +0.13 [-0.40,
-// 0.61] (not resolved; ~0.05 expected); P5 direct 8.50 [7.95, 8.68] vs 8.35 [8.12, 8.84]. What the
+// 0.61]; again with 60 rounds, load ~7: init +0.06 [-0.11, 0.35], worker -0.21 [-0.44, -0.01]; both
+// pooled (k = 100): init +0.02 [-0.13, 0.27], worker -0.15 [-0.36, 0.13] (~0.05 expected from the
+// body); P5 direct (worker - baseline+none) 8.65 [8.40, 9.00] -> 8.50 [8.26, 8.83] (k = 60). What the
 // rest is, this main: Liftoff's own "took" sums to 1.19 ms (first logger) + 1.25 ms (first event);
 // minor page faults of workerd (/proc/<pid>/stat, 5 rounds, median difference to
 // baseline+none): the .wasm compiled at load +255 over empty+none, init +358, worker +470; perf
