@@ -213,6 +213,24 @@
 // .wasm compiled at load (compile - empty+none) 2.76 [2.23, 2.86]; instantiation + glue 0.24; first
 // logger 2.62 [2.35, 3.06] (122 wasm functions, 27.9 KB of Liftoff body); first event 3.50 [3.01,
 // 3.82] (a plain request ~0.85 of it; 108 more functions, 28.8 KB): the rest is wasm compilation.
+// 2026-11-30 (cold19): four cold paths that were inlined into logUserAction out of line in the
+// Workers build (cfg_attr memory-queue: the details rewrite, the scrub of a held secret,
+// set_targets, queue_full), `... 1 init.js+liftoff worker.js+liftoff` (names build): worker.js 229
+// functions, 56,647 -> 55,940 B of body; init.js 121 / 27,780 B unchanged. `... 40
+// baseline.js+default+none init.js+default+<A> init.js+default+<B> worker.js+default+<A>
+// worker.js+default+<B>`, paired B - A, load ~15: init -0.09 ms [-0.36, 0.18], worker +0.13 [-0.40,
+// 0.61]; again with 60 rounds, load ~7: init +0.06 [-0.11, 0.35], worker -0.21 [-0.44, -0.01]; both
+// pooled (k = 100): init +0.02 [-0.13, 0.27], worker -0.15 [-0.36, 0.13] (~0.05 expected from the
+// body); P5 direct (worker - baseline+none) 8.65 [8.40, 9.00] -> 8.50 [8.26, 8.83] (k = 60). What the
+// rest is, this main: Liftoff's own "took" sums to 1.19 ms (first logger) + 1.25 ms (first event);
+// minor page faults of workerd (/proc/<pid>/stat, 5 rounds, median difference to
+// baseline+none): the .wasm compiled at load +255 over empty+none, init +358, worker +470; perf
+// self samples by kind (4-5 starts each, perf-inflated), worker - baseline+none: V8's wasm
+// decoder/Liftoff/validation +4.3 ms, kernel (page faults, code space) +3.2, JS parse/compile +1.9,
+// allocator +1.1; V8's log: the glue's parse-script 0.89 ms for 12.7 KB. The log call's own
+// 7.2 KB of body is now nearly all code a first event runs (read_room, the details scan, the
+// event's checks, the chain seal, Machine::log_shared): trims of cold paths are exhausted at
+// ~1 % of the compiled body each.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";

@@ -362,6 +362,9 @@ impl AuditEvent {
 
     /// Sets the event's targets after checking them against the rule table
     /// ([`crate::rules::check_targets`]). Call before the event is chained (the hash covers them).
+    /// Out of line in the Workers build: most events have no targets, and V8 compiles a wasm
+    /// function whole on its first call (bench/coldstart-v8.mjs).
+    #[cfg_attr(feature = "memory-queue", inline(never))]
     pub fn set_targets(&mut self, targets: Vec<Target>) -> Result<(), AuditError> {
         crate::rules::check_targets(&targets)?;
         self.targets = targets;
@@ -620,15 +623,23 @@ impl EventBuilder {
             Some((true, false)) => return Ok(Some(text)),
             Some(_) => {}
         }
-        // A key to redact or whitespace to drop: the text is rewritten from its tree (which
-        // parses: the scan above accepted it).
+        Ok(Some(self.rewritten(text)))
+    }
+
+    /// A key to redact or whitespace to drop: the text is rewritten from its tree (which
+    /// parses: [`EventBuilder::details_text`]'s scan accepted it). Out of line in the Workers
+    /// build: most details take the scan's way, and V8 compiles a wasm function whole on its
+    /// first call (inlined, a Worker's first event compiled the tree's writer and drops for
+    /// nothing; bench/coldstart-v8.mjs).
+    #[cfg_attr(feature = "memory-queue", inline(never))]
+    fn rewritten(&self, text: String) -> String {
         let Ok((mut tree, _)) = crate::json::parse_compact(&text, self.limits.max_details_depth) else {
-            return Ok(Some(text));
+            return text;
         };
         self.redactor.apply_json(&mut tree);
         let mut out = String::with_capacity(text.len());
         tree.write(&mut out);
-        Ok(Some(out))
+        out
     }
 }
 

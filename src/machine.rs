@@ -149,7 +149,10 @@ pub(crate) fn legacy_scope(logger: &AuditLogger) -> Option<String> {
     (s.bytes().filter(|&b| b == b'|').count() == 5).then_some(s)
 }
 
-/// The refusal of an event that does not fit the queue's bounds.
+/// The refusal of an event that does not fit the queue's bounds. Out of line in the Workers
+/// build: V8 compiles a wasm function whole on its first call, and inlined into `logUserAction`
+/// a Worker's first event compiled this message for nothing (bench/coldstart-v8.mjs).
+#[cfg_attr(feature = "memory-queue", inline(never))]
 pub(crate) fn queue_full(len: usize, bytes: usize, q: &QueueConfig) -> AuditError {
     let n = |v: usize| crate::error::num(v as u64);
     let (len, bytes, max_events, max_bytes) = (n(len), n(bytes), n(q.max_events), n(q.max_bytes));

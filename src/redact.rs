@@ -330,6 +330,20 @@ pub(crate) fn scrub_details(
     if !secrets.iter().any(|(_, in_json)| crate::error::find(details, in_json).is_some()) {
         return Ok(None);
     }
+    scrubbed(details, secrets, limits, whose)
+}
+
+/// [`scrub_details`] once a secret was found in the text: the tree rewritten. Out of line in the
+/// Workers build: details rarely hold the logger's own secret, and V8 compiles a wasm function
+/// whole on its first call (inlined into `logUserAction`, a Worker's first event compiled this
+/// for nothing; bench/coldstart-v8.mjs).
+#[cfg_attr(feature = "memory-queue", inline(never))]
+fn scrubbed(
+    details: &str,
+    secrets: &[(String, String)],
+    limits: &crate::rules::Limits,
+    whose: &str,
+) -> Result<Option<String>, crate::rules::Violation> {
     let refused =
         || crate::rules::Violation::Invalid(crate::error::cat(&["details name a member with ", whose, " in it"]));
     let mut tree = crate::json::parse(details, limits.max_details_depth).map_err(|_| refused())?;
