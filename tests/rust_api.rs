@@ -136,6 +136,36 @@ async fn deadline_bounds_the_whole_call_against_a_closed_port() {
     assert!(took < Duration::from_secs(20), "took {took:?}");
 }
 
+/// An `https://` URL on a port that serves plain HTTP (here the test Neo4j's own HTTP port): the
+/// TLS handshake gets an HTTP answer. Before, that was a network error like any other, retried
+/// until the deadline with rustls' bare "received corrupt message of type InvalidContentType".
+/// Now it fails at once, saying what is wrong and what to do.
+#[tokio::test]
+async fn an_https_url_on_a_plain_http_port_fails_at_once_and_says_so() {
+    let url = neo4j_url().replacen("http://", "https://", 1);
+    assert!(url.starts_with("https://"), "{url}");
+    let logger = AuditLogger::builder(&url)
+        .basic_auth(neo4j_user(), neo4j_password())
+        .timeout(Duration::from_secs(5))
+        .retry(patient())
+        .deadline(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    let e = logger.log_user_action(None, "X", None, None).await.unwrap_err();
+    let reason = logger.reason(&e);
+    assert!(matches!(e, AuditError::Network(_)), "{e:?}");
+    assert!(
+        reason.contains("the server answered the TLS handshake in plain HTTP")
+            && reason.contains("use http://, or the server's TLS port"),
+        "{reason}"
+    );
+    assert!(!e.is_retryable());
+    assert_eq!(logger.stats().retried, 0, "not retried");
+    assert!(t0.elapsed() < Duration::from_secs(5), "took {:?}", t0.elapsed());
+    assert!(!logger.ensure_schema().await.is_ok());
+}
+
 #[tokio::test]
 async fn deadline_abandons_a_hung_request_with_a_timeout_carrying_it() {
     let hung = FakeServer::start(None).await;

@@ -64,5 +64,5 @@ impl Transport {
 /// The rejection's text (src/transport/fetch.js builds it: the error and its causes, one line
 /// each, OpenSSL's internals reduced to their library and reason, then the URL's origin).
 fn net_error(e: &JsValue) -> AuditError {
-    AuditError::Network(e.as_string().unwrap_or_else(|| "fetch failed".into()))
+    AuditError::network(e.as_string().unwrap_or_else(|| "fetch failed".into()))
 }
