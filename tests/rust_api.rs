@@ -166,6 +166,36 @@ async fn an_https_url_on_a_plain_http_port_fails_at_once_and_says_so() {
     assert!(!logger.ensure_schema().await.is_ok());
 }
 
+/// A url with a path is kept as a reverse proxy's prefix (the requests go to
+/// `<prefix>/db/<database>/…`); when that prefix is wrong, the proxy answers 404 with its own
+/// page. Before, the reason was that page's start alone ("HTTP 404: <html>…"), naming no cause;
+/// now it says the url's path is likely wrong, at the first call, without retrying.
+#[tokio::test]
+async fn a_404_from_a_proxy_in_front_of_neo4j_says_the_urls_path_is_likely_wrong() {
+    let page = "<html><head><title>404 Not Found</title></head><body>nginx</body></html>";
+    let answer = format!(
+        "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    let proxy = FakeServer::start(Some(answer)).await;
+    let logger = AuditLogger::builder(format!("{}/neo4j-wrong/", proxy.url))
+        .basic_auth("neo4j", "pw")
+        .retry(patient())
+        .deadline(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    let e = logger.log_user_action(None, "X", None, None).await.unwrap_err();
+    let reason = logger.reason(&e);
+    assert!(reason.starts_with("HTTP 404: <html>"), "{reason}");
+    assert!(reason.ends_with("this url's path is likely wrong)"), "{reason}");
+    assert!(!e.is_retryable());
+    assert!(t0.elapsed() < Duration::from_secs(5), "took {:?}", t0.elapsed());
+    let seen = proxy.seen.lock().unwrap().clone();
+    assert!(seen.len() <= 2, "not retried: {seen:?}");
+    assert!(seen.iter().all(|s| s.head.starts_with("POST /neo4j-wrong/db/neo4j/")), "the prefix is kept: {seen:?}");
+}
+
 #[tokio::test]
 async fn deadline_abandons_a_hung_request_with_a_timeout_carrying_it() {
     let hung = FakeServer::start(None).await;
