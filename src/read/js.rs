@@ -270,14 +270,8 @@ fn write_trail_event(p: &PageEvent, out: &mut String) {
     crate::event::write_targets(out, &e.targets);
     // [`TrailEvent::invalid`]: only when there is one.
     if !p.invalid.is_empty() {
-        out.push_str(",\"invalid\":[");
-        for (i, n) in p.invalid.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            write_str(out, n);
-        }
-        out.push(']');
+        out.push_str(",\"invalid\":");
+        crate::json::write_str_array(out, &p.invalid);
     }
     out.push('}');
 }
