@@ -64,9 +64,10 @@ pub struct TrailEvent {
     pub action_type: String,
     /// The stored `eventCategory` (empty if missing).
     pub category: String,
-    /// ISO 8601, UTC, milliseconds: `2026-11-27T22:10:46.123Z` (as JavaScript's `toISOString`).
+    /// ISO 8601, UTC, milliseconds: `2026-11-27T22:10:46.123Z` (as JavaScript's `toISOString`);
+    /// with `"timestamp"` in [`TrailEvent::invalid`], the stored value's text.
     pub timestamp: String,
-    /// The same instant in epoch milliseconds.
+    /// The same instant in epoch milliseconds (0 with `"timestamp"` in [`TrailEvent::invalid`]).
     pub ts: i64,
     /// The acting user's `userUID`, if recorded.
     pub user_uid: Option<String>,
