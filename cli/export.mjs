@@ -55,6 +55,7 @@ export async function run(values, { conn, stdout, stderr }) {
   const line = format === "csv" ? (e) => csvLine(e, raw) : jsonLine;
 
   let n = 0;
+  let invalid = 0;
   const stop = stdout.isTTY ? () => {} : progress(() => `exporting: ${n} events`, stderr);
   // The CSV header goes out with the first page read, so a failure before it (Neo4j down, wrong
   // password) writes nothing at all; a failure after some pages says the output is incomplete.
@@ -63,7 +64,10 @@ export async function run(values, { conn, stdout, stderr }) {
   try {
     for await (const events of pages(logger, conn, query, pageSize)) {
       let chunk = pagesRead++ === 0 ? header : "";
-      for (const e of events) chunk += line(e);
+      for (const e of events) {
+        chunk += line(e);
+        if (e.invalid) invalid++;
+      }
       n += events.length;
       if (chunk) await write(stdout, chunk);
     }
@@ -80,5 +84,10 @@ export async function run(values, { conn, stdout, stderr }) {
     // one too: say so where the operator sees it, not in the file.
     stderr.write(`export: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(query).length ? " with these filters" : ""} (check --trail and NEO4J_DATABASE)\n`);
   } else if (stderr.isTTY && !stdout.isTTY) stderr.write(`export: ${n} events\n`);
+  // Events changed by hand or stored by an older writer are exported as stored, marked
+  // (`invalid`, the README's "Reading the trail"); say so where the operator sees it.
+  if (invalid > 0) {
+    stderr.write(`export: ${invalid === 1 ? "1 event has" : `${invalid} events have`} properties missing or of another type than the library writes (listed in each one's "invalid"): a timestamp without a time zone or stored as text is converted by \`neo4j-audit migrate\` (--zone for local times); \`neo4j-audit verify\` reports the others\n`);
+  }
   return EXIT.OK;
 }

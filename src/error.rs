@@ -143,7 +143,8 @@ impl AuditError {
     /// a 5xx that says the request itself can never succeed there (501, 505, ...).
     pub fn is_retryable(&self) -> bool {
         match self {
-            AuditError::Network(_) | AuditError::Timeout(_) => true,
+            AuditError::Network(m) => find(m, PLAIN_HTTP).is_none(),
+            AuditError::Timeout(_) => true,
             AuditError::Http { status, .. } => retryable_status(*status),
             AuditError::Neo4j { code, .. } => {
                 code.starts_with("Neo.TransientError.")
@@ -152,6 +153,21 @@ impl AuditError {
             }
             _ => false,
         }
+    }
+
+    /// A network failure with the transport's text `m`. A TLS handshake that met a server speaking
+    /// plain HTTP (an `https://` URL on Neo4j's HTTP port, 7474) is named as that, with the
+    /// remedy ([`PLAIN_HTTP`]), and is not retried: it fails the same way until the URL changes.
+    pub(crate) fn network(m: String) -> AuditError {
+        if PLAIN_HTTP_SIGNS.iter().any(|s| find(&m, s).is_some()) {
+            return AuditError::Network(cat(&[
+                &m,
+                ": ",
+                PLAIN_HTTP,
+                " (the URL says https:// but that port serves plain http://: use http://, or the server's TLS port)",
+            ]));
+        }
+        AuditError::Network(m)
     }
 
     /// Whether the events themselves were refused for good (they belong in the dead letters).
@@ -167,6 +183,18 @@ impl AuditError {
         }
     }
 }
+
+/// Added to a [`AuditError::Network`] text whose TLS handshake met plain HTTP
+/// ([`AuditError::network`]); such an error is not retried.
+pub(crate) const PLAIN_HTTP: &str = "the server answered the TLS handshake in plain HTTP";
+
+/// How each transport words a TLS handshake that got a plain-HTTP answer: rustls (native
+/// reqwest: the answer's first byte, `H`, is no TLS record type), OpenSSL (Node's `fetch`,
+/// reduced by src/transport/fetch.js to `TLS error (SSL routines: wrong version number)`; `packet
+/// length too long` when the answer's bytes read as a huge record). Browsers say only "Failed to
+/// fetch" (a `TypeError` that names no cause) and workerd "Network connection lost.": there such a
+/// URL is retried until the deadline like any unreachable server.
+const PLAIN_HTTP_SIGNS: [&str; 3] = ["InvalidContentType", "wrong version number", "packet length too long"];
 
 /// THE table of HTTP statuses a retry may cure, for every entry (native, wasm, the Worker's own
 /// writes: the delivery machine asks [`AuditError::is_retryable`]). A status not listed fails the
@@ -348,6 +376,25 @@ pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tls_handshake_answered_in_plain_http_is_named_and_not_retried() {
+        for m in [
+            "error sending request: client error (Connect): received corrupt message of type InvalidContentType (https://h:7474)",
+            "fetch failed: TLS error (SSL routines: wrong version number) (https://h:7474)",
+            "fetch failed: TLS error (SSL routines: packet length too long) (https://h:7474)",
+        ] {
+            let e = AuditError::network(m.into());
+            assert!(!e.is_retryable(), "{m}");
+            assert!(e.to_string().starts_with(&cat(&["network error: ", m, ": ", PLAIN_HTTP])), "{e}");
+        }
+        for m in ["Failed to fetch (https://h)", "fetch failed: connect ECONNREFUSED 127.0.0.1:1 (http://127.0.0.1:1)"]
+        {
+            let e = AuditError::network(m.into());
+            assert_eq!(e, AuditError::Network(m.into()));
+            assert!(e.is_retryable());
+        }
+    }
 
     #[test]
     fn scrubbing_never_mangles_honest_text() {

@@ -628,7 +628,8 @@ impl AuditLogger {
 
     /// [`AuditLogger::close`], returning within `within` (a shutdown budget; whole ms, rounded
     /// up): what is still undelivered then is given up on — requests in flight are cancelled
-    /// (a late answer is never counted; one that had reached Neo4j may still commit, once),
+    /// (on wasm their `fetch` is aborted; a late answer is never counted; one that had reached
+    /// Neo4j may still commit, once),
     /// batches waiting for a retry or a slot are not sent — and their calls return
     /// [`AuditError::Timeout`] carrying `within`, as does `last_error`; `false` then. Natively
     /// the calls outside the delivery that are still waiting for Neo4j then

@@ -46,6 +46,12 @@ pub(crate) fn interpret_json(api: Api, database: &str, resp: &HttpResponse) -> R
     }
 }
 
+/// Added to a 404 from Neo4j's endpoint: Neo4j (`Request.Invalid` "Not Found") or a server in
+/// front of it serves no such path, so the `url`'s path is wrong (Neo4j's own paths, `/db/…`,
+/// are the library's to add; a path is kept as the prefix a reverse proxy serves Neo4j under).
+const WRONG_PATH: &str = " (url must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy \
+     serves Neo4j under that prefix; this url's path is likely wrong)";
+
 /// Whether the answer's `errors` array has an entry.
 fn has_errors(body: &Json) -> bool {
     body.get("errors").and_then(Json::as_array).is_some_and(|e| !e.is_empty())
@@ -69,11 +75,7 @@ fn failure(database: &str, resp: &HttpResponse, body: Option<Json>, without_resu
         // ".../browser") with 404 `Request.Invalid` "Not Found": the URL's fault, not a
         // statement's, and not a reason to blame schema rights.
         if resp.status == 404 && code == "Neo.ClientError.Request.Invalid" {
-            return AuditError::Http {
-                status: 404,
-                snippet: "Not Found (url must be Neo4j's base URL: scheme, host and port, no path)".to_owned(),
-                retry_after_ms: None,
-            };
+            return AuditError::Http { status: 404, snippet: cat(&["Not Found", WRONG_PATH]), retry_after_ms: None };
         }
         if code == "Neo.ClientError.Database.DatabaseNotFound" {
             return AuditError::DatabaseNotFound(database.to_owned());
@@ -84,9 +86,15 @@ fn failure(database: &str, resp: &HttpResponse, body: Option<Json>, without_resu
         return AuditError::Neo4j { code, message };
     }
     if !(200..300).contains(&resp.status) {
+        // A 404 without Neo4j's errors: what stands in front of it (a reverse proxy) serves no such
+        // path, so the url's prefix is wrong (a 404 is not retried: it fails at once).
+        let mut snippet = snippet(&resp.body);
+        if resp.status == 404 {
+            snippet.push_str(WRONG_PATH);
+        }
         return AuditError::Http {
             status: resp.status,
-            snippet: snippet(&resp.body),
+            snippet,
             retry_after_ms: resp.retry_after.as_deref().and_then(parse_retry_after),
         };
     }
@@ -234,6 +242,15 @@ mod tests {
         assert!(matches!(e, AuditError::Http { status: 404, .. }), "{e:?}");
         assert!(!e.is_retryable());
         assert!(e.to_string().starts_with("HTTP 404: Not Found (url must be Neo4j's base URL"), "{e}");
+        assert!(e.to_string().ends_with("this url's path is likely wrong)"), "{e}");
+        // A server in front of Neo4j (a reverse proxy with another prefix): its page, and the same hint.
+        let r = HttpResponse { status: 404, retry_after: None, body: "<html>404 Not Found</html>".into() };
+        let e = interpret(Api::Tx, "neo4j", &r).unwrap_err();
+        assert!(!e.is_retryable());
+        assert!(e.to_string().starts_with("HTTP 404: <html>404 Not Found</html> (url must be Neo4j's base URL"), "{e}");
+        // Other statuses keep their body alone.
+        let r = HttpResponse { status: 418, retry_after: None, body: "teapot".into() };
+        assert_eq!(interpret(Api::Tx, "neo4j", &r).unwrap_err().to_string(), "HTTP 418: teapot");
     }
 
     #[test]

@@ -64,9 +64,10 @@ pub struct TrailEvent {
     pub action_type: String,
     /// The stored `eventCategory` (empty if missing).
     pub category: String,
-    /// ISO 8601, UTC, milliseconds: `2026-11-27T22:10:46.123Z` (as JavaScript's `toISOString`).
+    /// ISO 8601, UTC, milliseconds: `2026-11-27T22:10:46.123Z` (as JavaScript's `toISOString`);
+    /// with `"timestamp"` in [`TrailEvent::invalid`], the stored value's text.
     pub timestamp: String,
-    /// The same instant in epoch milliseconds.
+    /// The same instant in epoch milliseconds (0 with `"timestamp"` in [`TrailEvent::invalid`]).
     pub ts: i64,
     /// The acting user's `userUID`, if recorded.
     pub user_uid: Option<String>,
@@ -99,6 +100,15 @@ pub struct TrailEvent {
     /// then not serialised, so an event without targets has the fields it had before targets).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<Target>,
+    /// The names of this event's stored properties that are missing or not of the type the
+    /// library writes (e.g. `["timestamp"]` for a timestamp stored as text, `["details"]` for a
+    /// number there): another tool or someone with write access to Neo4j changed the event.
+    /// Such a property reads as absent (`None`, or `""` for `action_type`/`category`; `details`
+    /// keeps its text), `timestamp` as the stored value's text (`""` when missing) with `ts` 0,
+    /// and `uid` as the stored value's JSON text. Empty for a well-formed event, and then not
+    /// serialised. `verify_trail` reports such an event as `edited`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub invalid: Vec<String>,
 }
 
 /// One page of events, newest first.
@@ -484,29 +494,33 @@ mod verify;
 /// is the event's `timestamp` as written; an event re-timed by hand after that is still ordered
 /// by its link. Neo4j orders one instant in two zones as two values: `…T02:00+02:00` after
 /// `…T00:00Z`.)
+///
+/// A `ts` that is not a `DateTime` (another tool's text, a `LocalDateTime`) gives nulls here
+/// rather than failing the statement, and the page's [`READ_TYPES`] and raw `timestamp` columns
+/// follow: such a row is returned marked ([`TrailEvent::invalid`]), and a page that ends on one
+/// continues by position ([`skip_cursor`]).
 fn cursor_columns(ts: &str, uid: &str) -> String {
+    let dt = cat(&["CASE WHEN ", ts, " IS :: ZONED DATETIME THEN ", ts]);
     cat(&[
         ", ",
-        ts,
-        ".epochMillis AS cursorMs, ",
-        ts,
-        ".nanosecond % 1000000 AS cursorNs, ",
+        &dt,
+        ".epochMillis END AS cursorMs, ",
+        &dt,
+        ".nanosecond % 1000000 END AS cursorNs, ",
         uid,
         " AS cursorUid, ",
-        ts,
-        ".timezone AS cursorTz",
+        &dt,
+        ".timezone END AS cursorTz",
+        READ_TYPES,
+        ", CASE WHEN ev.timestamp IS :: ZONED DATETIME THEN null ELSE ev.timestamp END",
     ])
 }
 
-const RETURN_EVENT: &str = "RETURN ev.UID, ev.eventType, ev.eventCategory, ev.timestamp.epochMillis, \
-     ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, \
-     ev.source, ev.occurredAt.epochMillis, ev.targetKeys, ev.targetRoles";
-
-/// [`RETURN_EVENT`]'s columns as verification reads them: the same, except that a `timestamp`
-/// or `occurredAt` that is not a `DateTime` reads as null instead of failing the statement
-/// (Neo4j's `.epochMillis` of text or a `LocalDateTime` is an error), so one event changed that
-/// way is reported at its place ([`VERIFY_TYPES`]), not the whole verification refused.
-const VERIFY_RETURN_EVENT: &str = "RETURN ev.UID, ev.eventType, ev.eventCategory, \
+/// An event's columns, as pages and verification read them. A `timestamp` or `occurredAt` that is
+/// not a `DateTime` reads as null instead of failing the statement (Neo4j's `.epochMillis` of text
+/// or a `LocalDateTime` is an error), so one event changed that way is returned marked at its
+/// place ([`READ_TYPES`], [`VERIFY_TYPES`]), not the whole page or verification refused.
+const RETURN_EVENT: &str = "RETURN ev.UID, ev.eventType, ev.eventCategory, \
      CASE WHEN ev.timestamp IS :: ZONED DATETIME THEN ev.timestamp.epochMillis END, \
      ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, ev.source, \
      CASE WHEN ev.occurredAt IS :: ZONED DATETIME THEN ev.occurredAt.epochMillis END, ev.targetKeys, ev.targetRoles";
@@ -529,6 +543,21 @@ const VERIFY_TYPES: &str = ", [x IN [['UID', ev.UID IS :: STRING NOT NULL], \
      ['targetRoles', CASE WHEN ev.targetRoles IS :: LIST<STRING NOT NULL> AND ev.targetKeys IS :: LIST<STRING NOT NULL> \
        THEN size(coalesce(ev.targetRoles, [])) = size(coalesce(ev.targetKeys, [])) \
        ELSE ev.targetRoles IS :: LIST<STRING NOT NULL> END]] WHERE NOT x[1] | x[0]]";
+
+/// A page row's column 19 (after [`cursor_columns`]' four): the names of the event's properties
+/// that are missing or not of the type the writers store, as [`VERIFY_TYPES`] but for any event
+/// (chain fields, provenance and targets may be absent; `eventType`/`eventCategory` read as empty
+/// when absent, as before): [`TrailEvent::invalid`].
+const READ_TYPES: &str = ", [x IN [['UID', ev.UID IS :: STRING NOT NULL], \
+     ['eventType', ev.eventType IS :: STRING], ['eventCategory', ev.eventCategory IS :: STRING], \
+     ['timestamp', ev.timestamp IS :: ZONED DATETIME NOT NULL], ['userUID', ev.userUID IS :: STRING], \
+     ['userName', ev.userName IS :: STRING], ['details', ev.details IS :: STRING], \
+     ['streamId', ev.streamId IS :: STRING], ['seq', coalesce(ev.seq IS :: INTEGER AND ev.seq >= 0, true)], \
+     ['prevHash', ev.prevHash IS :: STRING], ['hash', ev.hash IS :: STRING], \
+     ['source', ev.source IS :: STRING], ['occurredAt', ev.occurredAt IS :: ZONED DATETIME], \
+     ['targetKeys', CASE WHEN ev.targetKeys IS :: LIST<STRING NOT NULL> \
+       THEN all(k IN coalesce(ev.targetKeys, []) WHERE k CONTAINS ':') ELSE false END], \
+     ['targetRoles', ev.targetRoles IS :: LIST<STRING NOT NULL>]] WHERE NOT x[1] | x[0]]";
 
 fn in_trail(preds: &mut Preds, labels: &Labels) {
     preds.push(&["EXISTS { MATCH (:", &labels.trail, " {name: $trail})-[:HAS_EVENT]->(ev) }"]);
@@ -664,7 +693,7 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
     };
     equalities(&mut preds, &mut params, q);
     preds.push(&["ev.timestamp IS NOT NULL"]);
-    window(&mut preds, &mut params, q, "ev.timestamp", "ev.UID")?;
+    let skip = window(&mut preds, &mut params, q, "ev.timestamp", "ev.UID")?;
     in_trail(&mut preds, labels);
     let cursor = cursor_columns("ev.timestamp", "ev.UID");
     let text = cat(&[
@@ -679,6 +708,7 @@ pub(crate) fn trail_query(labels: &Labels, trail: &str, q: &TrailQuery, indexed:
         &cursor,
         " ORDER BY ",
         &order,
+        skip,
         " LIMIT $limit",
     ]);
     Ok(Query { text, params: params.into_json() })
@@ -693,7 +723,7 @@ fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) ->
     let Labels { event: ev, trail, .. } = labels;
     let mut preds = Preds::new();
     preds.push(&["r.trail = $trail AND r.created IS NOT NULL AND r.eventUID IS NOT NULL"]);
-    window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
+    let skip = window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
     preds.push(&[
         "ev.UID IS NOT NULL AND ev.timestamp IS NOT NULL AND startNode(r):",
         trail,
@@ -707,7 +737,9 @@ fn trail_index_statement(labels: &Labels, q: &TrailQuery, mut params: Params) ->
         " ",
         RETURN_EVENT,
         &cursor_columns("r.created", "r.eventUID"),
-        " ORDER BY r.trail DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
+        " ORDER BY r.trail DESC, r.created DESC, r.eventUID DESC",
+        skip,
+        " LIMIT $limit",
     ]);
     Ok(Query { text, params: params.into_json() })
 }
@@ -747,7 +779,16 @@ fn trail_params(trail: &str, since: Option<Option<i64>>) -> Json {
 
 /// The time window and the keyset cursor of a page, on the given time and UID columns (the
 /// event's own, or the `ON` relationship's copies of them).
-fn window(preds: &mut Preds, params: &mut Params, q: &TrailQuery, ts: &str, uid: &str) -> Result<(), AuditError> {
+///
+/// Returns `" SKIP $skip"` for a [`skip_cursor`] (which sets no bound), else `""`: the text that
+/// goes before the statement's `LIMIT`.
+fn window(
+    preds: &mut Preds,
+    params: &mut Params,
+    q: &TrailQuery,
+    ts: &str,
+    uid: &str,
+) -> Result<&'static str, AuditError> {
     if let Some(s) = q.since {
         preds.push(&[ts, " >= datetime({epochMillis: $since})"]);
         params.insert("since".into(), Json::from(s));
@@ -755,6 +796,10 @@ fn window(preds: &mut Preds, params: &mut Params, q: &TrailQuery, ts: &str, uid:
     if let Some(u) = q.until {
         preds.push(&[ts, " < datetime({epochMillis: $until})"]);
         params.insert("until".into(), Json::from(u));
+    }
+    if let Some(skip) = q.cursor.as_deref().and_then(skip_of) {
+        params.insert("skip".into(), Json::from(skip));
+        return Ok(" SKIP $skip");
     }
     if let Some(c) = &q.cursor {
         // The page's last event's exact instant (whole milliseconds alone would skip the rest of
@@ -772,7 +817,7 @@ fn window(preds: &mut Preds, params: &mut Params, q: &TrailQuery, ts: &str, uid:
         params.insert("cursorNano".into(), Json::from(cursor_ms.rem_euclid(1000) * 1_000_000 + i64::from(sub_ms)));
         params.insert("cursorUid".into(), Json::from(cursor_uid));
     }
-    Ok(())
+    Ok("")
 }
 
 /// The equality filters of a page (user, action type, category) on the event's properties.
@@ -837,7 +882,7 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
     params.insert("target".into(), Json::from(target));
     let mut preds = Preds::new();
     preds.push(&["r.target = $target AND r.created IS NOT NULL AND r.eventUID IS NOT NULL"]);
-    window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
+    let skip = window(&mut preds, &mut params, q, "r.created", "r.eventUID")?;
     equalities(&mut preds, &mut params, q);
     // The link is not in the chain, the event's targetKeys and timestamp are: a link added or
     // re-timed by hand must not put an event on a node's activity, or elsewhere in time.
@@ -851,7 +896,9 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
         " ",
         RETURN_EVENT,
         &cursor_columns("r.created", "r.eventUID"),
-        " ORDER BY r.target DESC, r.created DESC, r.eventUID DESC LIMIT $limit",
+        " ORDER BY r.target DESC, r.created DESC, r.eventUID DESC",
+        skip,
+        " LIMIT $limit",
     ]);
     Ok(Query { text, params: params.into_json() })
 }
@@ -880,6 +927,21 @@ fn cursor_at(ts: i64, sub_ms: u32, zone: Option<&str>, uid: &str) -> String {
         text.push(']');
     }
     crate::b64::encode_url(cat(&[&text, ":", uid]).as_bytes())
+}
+
+/// The cursor after the first `n` rows of a page's order read without a time bound: where a page
+/// continues whose last event's time key is not a `DateTime` (see [`cursor_columns`]). Such
+/// events come first in Neo4j's descending order (text, numbers, booleans and local times all
+/// sort after `DateTime`s), so the rows before any `DateTime` are skipped by position, and the
+/// first page that ends on a `DateTime` gives a time cursor again: base64url of `~n`.
+fn skip_cursor(n: u64) -> String {
+    crate::b64::encode_url(cat(&["~", &num(n)]).as_bytes())
+}
+
+/// The `n` of a [`skip_cursor`]; `None` for any other text.
+fn skip_of(c: &str) -> Option<u64> {
+    let s = crate::b64::decode_url(c)?;
+    crate::json::digits_u64(std::str::from_utf8(s.strip_prefix(b"~")?).ok()?)
 }
 
 /// `(ms, ns below the millisecond, time zone, UID)` of a cursor [`cursor_at`] made.
@@ -922,30 +984,90 @@ fn cursor_parts(c: &str) -> Option<(i64, u32, Option<String>, String)> {
 
 /// A page's rows as events (at most `limit`) and the next page's cursor, `None` when these
 /// rows are the last (the statement asks for `limit + 1`).
+/// `skip`: the rows the page's [`skip_cursor`] skipped (0 for none).
 #[inline(never)]
 fn page_events(
     mut rows: crate::outcome::JsonRows,
     limit: usize,
-) -> Result<(Vec<AuditEvent>, Option<String>), AuditError> {
+    skip: u64,
+) -> Result<(Vec<PageEvent>, Option<String>), AuditError> {
     let mut events = Vec::with_capacity(rows.len());
     for r in &mut rows {
-        events.push(row_event(r)?);
+        let (invalid, raw_time) = row_invalid(r);
+        events.push(PageEvent { event: row_event(r)?, invalid, raw_time });
     }
     let next_cursor = if events.len() > limit {
         events.truncate(limit);
         // cursor_columns, after RETURN_EVENT's 15 columns.
         let last = &rows[limit - 1];
-        let at = last.get(15).and_then(Json::as_i64);
         let sub_ms = last.get(16).and_then(Json::as_u64).unwrap_or(0);
         let zone = last.get(18).and_then(Json::as_str);
-        match (at, last.get(17).and_then(Json::as_str)) {
-            (Some(at), Some(uid)) => Some(cursor_at(at, sub_ms.min(999_999) as u32, zone, uid)),
-            _ => return Err(AuditError::UnexpectedResponse("a page's last row without its time or UID".into())),
+        match (last.get(15).and_then(Json::as_i64), last.get(17)) {
+            (Some(at), Some(Json::Str(uid))) => Some(cursor_at(at, sub_ms.min(999_999) as u32, zone, uid)),
+            // A UID of another type (another tool's number): its JSON text.
+            (Some(at), Some(uid)) if !matches!(uid, Json::Null) => {
+                let mut text = String::new();
+                uid.write(&mut text);
+                Some(cursor_at(at, sub_ms.min(999_999) as u32, zone, &text))
+            }
+            // The last event's time key is not a `DateTime`: continue by position.
+            (None, _) => Some(skip_cursor(skip + limit as u64)),
+            _ => return Err(AuditError::UnexpectedResponse("a page's last row without its UID".into())),
         }
     } else {
         None
     };
     Ok((events, next_cursor))
+}
+
+/// A stored event as a page read it ([`TrailEvent`] before its conversion).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct PageEvent {
+    /// The event; a property named in `invalid` reads as absent (`timestamp`: 0; `UID`: its
+    /// JSON text, empty when missing).
+    pub(crate) event: AuditEvent,
+    /// [`TrailEvent::invalid`].
+    pub(crate) invalid: Vec<String>,
+    /// With `timestamp` in `invalid`: the stored value's text ([`TrailEvent::timestamp`]).
+    pub(crate) raw_time: Option<String>,
+}
+
+impl PageEvent {
+    /// [`TrailEvent::timestamp`]: ISO 8601, or the stored text of an invalid one.
+    pub(crate) fn timestamp(&self) -> String {
+        match &self.raw_time {
+            Some(t) => t.clone(),
+            None => iso_millis(self.event.ts),
+        }
+    }
+}
+
+/// A page row's [`READ_TYPES`] names and (with `timestamp` among them) the stored timestamp's
+/// text (column 20: a string as it is, another value as its JSON text, none as ""); the row
+/// patched so that [`row_event`] reads it (as [`row_fields_off`] does).
+fn row_invalid(row: &mut [Json]) -> (Vec<String>, Option<String>) {
+    let names: Vec<String> = row
+        .get(19)
+        .and_then(Json::as_array)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(Json::as_str)
+        .map(str::to_owned)
+        .collect();
+    if names.is_empty() {
+        return (names, None);
+    }
+    let raw_time = names.iter().any(|n| n == "timestamp").then(|| match row.get_mut(20) {
+        Some(Json::Str(s)) => std::mem::take(s),
+        None | Some(Json::Null) => String::new(),
+        Some(v) => {
+            let mut text = String::new();
+            v.write(&mut text);
+            text
+        }
+    });
+    row_fields_off(row);
+    (names, raw_time)
 }
 
 /// The string in column `i`, moved out of the row.
@@ -1013,6 +1135,13 @@ fn row_targets(keys: Option<&Json>, roles: Option<&Json>) -> Vec<Target> {
     targets
 }
 
+impl From<PageEvent> for TrailEvent {
+    fn from(p: PageEvent) -> Self {
+        let timestamp = p.timestamp();
+        TrailEvent { timestamp, invalid: p.invalid, ..TrailEvent::from(p.event) }
+    }
+}
+
 impl From<AuditEvent> for TrailEvent {
     fn from(e: AuditEvent) -> Self {
         let details = e.details.as_deref().map(|d| {
@@ -1034,6 +1163,7 @@ impl From<AuditEvent> for TrailEvent {
             source: e.occurred_at.map(|_| e.source),
             occurred_at: e.occurred_at.map(iso_millis),
             targets: e.targets,
+            invalid: Vec::new(),
         }
     }
 }
@@ -1178,7 +1308,7 @@ fn verify_query(
         "(streamId, seq) WHERE ",
         &preds.0,
         " ",
-        VERIFY_RETURN_EVENT,
+        RETURN_EVENT,
         ", ev.sigKid, ev.sig, ev.sigAt, ",
         // The edges into the application's graph agree with the hashed fields ([`row_edges_ok`]).
         // One edge per node: the writer MERGEs them, so a second edge to the same node is a copy
@@ -1276,17 +1406,18 @@ impl AuditLogger {
     /// `next_cursor` as `cursor` (same filters) for the next, older page.
     pub async fn audit_trail(&self, q: &TrailQuery) -> Result<TrailPage, AuditError> {
         let (events, next_cursor) = self.trail_events(q).await?;
+        // (`PageEvent`s: a stored event's invalid properties are marked, not a failed page.)
         Ok(TrailPage { events: events.into_iter().map(TrailEvent::from).collect(), next_cursor })
     }
 
     /// [`AuditLogger::audit_trail`]'s events as stored, and the next page's cursor (what
     /// `js::write_page` writes for JavaScript).
-    pub(crate) async fn trail_events(&self, q: &TrailQuery) -> Result<(Vec<AuditEvent>, Option<String>), AuditError> {
+    pub(crate) async fn trail_events(&self, q: &TrailQuery) -> Result<(Vec<PageEvent>, Option<String>), AuditError> {
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT) as usize;
         let indexed = uses_trail_index(q) && self.trail_indexed().await?;
         let st = trail_query(&self.config().labels, &self.config().trail, q, indexed)?;
         let rows = self.query(&st).await?;
-        page_events(rows, limit)
+        page_events(rows, limit, q.cursor.as_deref().and_then(skip_of).unwrap_or(0))
     }
 
     /// Whether this logger's trail is marked `indexed` (every link carries the per-trail key):
@@ -1518,6 +1649,7 @@ fn row_edges_ok(row: &[Json]) -> bool {
 /// comma separated (`None`: none). A row with such properties is made readable first (a missing
 /// time as 0, a `UID` that is not text as its JSON text), so the event is reported where it was
 /// read.
+/// (Also [`row_invalid`]'s patch of a page row, whose column 19 is [`READ_TYPES`]'.)
 fn row_fields_off(row: &mut [Json]) -> Option<String> {
     let names: Vec<&str> =
         row.get(19).and_then(Json::as_array).unwrap_or(&[]).iter().filter_map(Json::as_str).collect();

@@ -725,16 +725,23 @@ async fn events_the_python_seed_wrote_read_after_the_migration_converts_their_lo
     let user = User::new(&seed_uid).name("John Doe");
     logger.log_user_action(Some(&user), "DOCUMENT_MODIFIED", Some("DOCUMENT_MANAGEMENT"), None).await.unwrap();
 
+    // Before the migration every page that held one failed with "Epoch not supported." (then with
+    // a hint to migrate). Now the pages come back: the seed's events first (Cypher orders a
+    // LocalDateTime apart from the DateTimes), marked, their stored local time as text; the page
+    // that ends on one continues by position.
     let q = TrailQuery { limit: Some(4), ..Default::default() };
-    match logger.get_audit_trail(&q).await {
-        Err(AuditError::Neo4j { message, .. }) => {
-            assert!(
-                message.contains("Epoch not supported") && message.contains("neo4j-audit migrate --zone"),
-                "{message}"
-            )
-        }
-        other => panic!("a LocalDateTime timestamp: {other:?}"),
-    }
+    let before = all_pages(&logger, q.clone()).await;
+    let marked: Vec<_> = before.iter().map(|e| (e.uid.clone(), e.timestamp.clone(), e.ts, e.invalid.clone())).collect();
+    let mut expected: Vec<_> = (0..5)
+        .rev()
+        .map(|i| {
+            (format!("{trail}-seed-{i}"), format!("2026-11-02T10:{i}0:00.123456"), 0, vec!["timestamp".to_owned()])
+        })
+        .collect();
+    expected.push((before[5].uid.clone(), before[5].timestamp.clone(), before[5].ts, vec![]));
+    assert_eq!(marked, expected);
+    assert_eq!(before[5].action_type, "DOCUMENT_MODIFIED");
+    assert!(before[5].ts > 0);
 
     // The server's clock was in Brussels (CET, +01:00, in November).
     let st = neo4j_audit::cypher::timestamp_migration_statement(&Labels::default(), "Europe/Brussels").unwrap();
@@ -781,4 +788,69 @@ async fn events_the_python_seed_wrote_read_after_the_migration_converts_their_lo
     // Again: nothing left to convert in this trail, the times unchanged.
     cypher(&st.text, st.parameters).await;
     assert_eq!(all_pages(&logger, q).await, events);
+}
+
+/// Someone with write access to Neo4j (or a migration) gives stored events properties of the
+/// wrong type: a timestamp as text, a number for the UID, the details or the event type. Before,
+/// the page that held the text timestamp failed whole (Neo4j's `.epochMillis` of text), and the
+/// one with the number UID with "stored event without UID": the rest of the trail was unreadable.
+/// Now every page comes back, each such event once, marked with the properties that are off, and
+/// the cursors keep going, by the per-trail index (no filter) and by the shared one (a filter,
+/// where the text timestamp sorts first).
+#[tokio::test]
+async fn an_event_with_a_property_of_the_wrong_type_is_marked_and_its_page_still_reads() {
+    let logger = logger_with("read-invalid", &sample()).await;
+    let all = all_pages(&logger, TrailQuery::default()).await;
+    assert!(all.iter().all(|e| e.invalid.is_empty()));
+    async fn set(uid: &str, what: &str) {
+        cypher(&format!("MATCH (e:AuditEvent {{UID: $u}}) SET {what}"), json!({"u": uid})).await;
+    }
+    // Newest first: all[2] DOCUMENT_DELETED, all[3] DOCUMENT_SHARED, all[5] DOCUMENT_EDITED,
+    // all[6] DOCUMENT_VIEWED are of the category read below.
+    set(&all[2].uid, "e.timestamp = 'yesterday at noon'").await;
+    let number_uid = 900_000_000 + (std::process::id() as i64 % 1000) * 1000 + (all[3].ts % 1000);
+    set(&all[3].uid, &format!("e.UID = {number_uid}")).await;
+    set(&all[5].uid, "e.details = 7").await;
+    set(&all[6].uid, "e.eventType = 3").await;
+
+    let expect = |e: &neo4j_audit::read::TrailEvent| -> (String, Vec<&str>) {
+        let i = all.iter().position(|a| a.hash == e.hash).expect("an event of the trail");
+        let invalid = match i {
+            2 => vec!["timestamp"],
+            3 => vec!["UID"],
+            5 => vec!["details"],
+            6 => vec!["eventType"],
+            _ => vec![],
+        };
+        (if i == 3 { number_uid.to_string() } else { all[i].uid.clone() }, invalid)
+    };
+    let category = Some("DOCUMENT_MANAGEMENT".to_owned());
+    for (filter, n) in [(None, 7), (category.clone(), 5)] {
+        for limit in [1, 2, 3, 50] {
+            let q = TrailQuery { limit: Some(limit), category: filter.clone(), ..Default::default() };
+            let got = all_pages(&logger, q).await;
+            let hashes: HashSet<_> = got.iter().map(|e| e.hash.clone()).collect();
+            assert_eq!((got.len(), hashes.len()), (n, n), "limit {limit}, {filter:?}: every event once");
+            for e in &got {
+                let (uid, invalid) = expect(e);
+                assert_eq!((&e.uid, e.invalid.iter().map(String::as_str).collect::<Vec<_>>()), (&uid, invalid));
+            }
+            let text = got.iter().find(|e| e.invalid == ["timestamp"]).unwrap();
+            assert_eq!((text.timestamp.as_str(), text.ts), ("yesterday at noon", 0));
+            let details = got.iter().find(|e| e.invalid == ["details"]).unwrap();
+            assert_eq!(details.details, Some(json!("7")));
+            if filter.is_some() {
+                assert_eq!(got[0].invalid, ["timestamp"], "text sorts before the DateTimes");
+            } else {
+                let typed = got.iter().find(|e| e.invalid == ["eventType"]).unwrap();
+                assert_eq!(typed.action_type, "");
+            }
+        }
+    }
+    // A time window on the event's own timestamp (the shared index) leaves out what has no time;
+    // by the per-trail index the link's copy of the written time places it.
+    for (filter, n) in [(None, 7), (category, 4)] {
+        let q = TrailQuery { since: Some(0), category: filter, ..Default::default() };
+        assert_eq!(logger.get_audit_trail(&q).await.unwrap().events.len(), n);
+    }
 }

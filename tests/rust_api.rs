@@ -116,24 +116,78 @@ fn patient() -> RetryConfig {
     RetryConfig { max_attempts: 1000, max_elapsed_ms: 60_000, base_delay_ms: 100, max_delay_ms: 5_000 }
 }
 
+/// A logger on `url` (the test Neo4j's credentials) with [`patient`] retries, `timeout` and
+/// `deadline`: its first call's error, the logger, and how long the call took.
+async fn first_failure(url: &str, timeout: Duration, deadline: Duration) -> (AuditError, AuditLogger, Duration) {
+    let logger = AuditLogger::builder(url)
+        .basic_auth(neo4j_user(), neo4j_password())
+        .timeout(timeout)
+        .retry(patient())
+        .deadline(deadline)
+        .build()
+        .unwrap();
+    let t0 = Instant::now();
+    let e = logger.log_user_action(None, "X", None, None).await.unwrap_err();
+    (e, logger, t0.elapsed())
+}
+
 #[tokio::test]
 async fn deadline_bounds_the_whole_call_against_a_closed_port() {
     // Nothing listens on a port we just released: every attempt is refused at once, and without
     // a deadline the policy above would retry it for 60 s.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let logger = AuditLogger::builder(format!("http://127.0.0.1:{port}"))
-        .timeout(Duration::from_millis(500))
-        .retry(patient())
-        .deadline(Duration::from_secs(1))
-        .build()
-        .unwrap();
-    let t0 = Instant::now();
-    let e = logger.log_user_action(None, "X", None, None).await.unwrap_err();
-    let took = t0.elapsed();
+    let url = format!("http://127.0.0.1:{port}");
+    let (e, logger, took) = first_failure(&url, Duration::from_millis(500), Duration::from_secs(1)).await;
     assert!(matches!(e, AuditError::Network(_) | AuditError::Timeout(_)), "{e:?}");
     assert!(logger.stats().retried >= 1, "it did retry within the deadline");
     // Generous: far below the 60 s the policy alone allows.
     assert!(took < Duration::from_secs(20), "took {took:?}");
+}
+
+/// An `https://` URL on a port that serves plain HTTP (here the test Neo4j's own HTTP port): the
+/// TLS handshake gets an HTTP answer. Before, that was a network error like any other, retried
+/// until the deadline with rustls' bare "received corrupt message of type InvalidContentType".
+/// Now it fails at once, saying what is wrong and what to do.
+#[tokio::test]
+async fn an_https_url_on_a_plain_http_port_fails_at_once_and_says_so() {
+    let url = neo4j_url().replacen("http://", "https://", 1);
+    assert!(url.starts_with("https://"), "{url}");
+    let (e, logger, took) = first_failure(&url, Duration::from_secs(5), Duration::from_secs(30)).await;
+    let reason = logger.reason(&e);
+    assert!(matches!(e, AuditError::Network(_)), "{e:?}");
+    assert!(
+        reason.contains("the server answered the TLS handshake in plain HTTP")
+            && reason.contains("use http://, or the server's TLS port"),
+        "{reason}"
+    );
+    assert!(!e.is_retryable());
+    assert_eq!(logger.stats().retried, 0, "not retried");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    assert!(!logger.ensure_schema().await.is_ok());
+}
+
+/// A url with a path is kept as a reverse proxy's prefix (the requests go to
+/// `<prefix>/db/<database>/…`); when that prefix is wrong, the proxy answers 404 with its own
+/// page. Before, the reason was that page's start alone ("HTTP 404: <html>…"), naming no cause;
+/// now it says the url's path is likely wrong, at the first call, without retrying.
+#[tokio::test]
+async fn a_404_from_a_proxy_in_front_of_neo4j_says_the_urls_path_is_likely_wrong() {
+    let page = "<html><head><title>404 Not Found</title></head><body>nginx</body></html>";
+    let answer = format!(
+        "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    let proxy = FakeServer::start(Some(answer)).await;
+    let url = format!("{}/neo4j-wrong/", proxy.url);
+    let (e, logger, took) = first_failure(&url, Duration::from_secs(5), Duration::from_secs(30)).await;
+    let reason = logger.reason(&e);
+    assert!(reason.starts_with("HTTP 404: <html>"), "{reason}");
+    assert!(reason.ends_with("this url's path is likely wrong)"), "{reason}");
+    assert!(!e.is_retryable());
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let seen = proxy.seen.lock().unwrap().clone();
+    assert!(seen.len() <= 2, "not retried: {seen:?}");
+    assert!(seen.iter().all(|s| s.head.starts_with("POST /neo4j-wrong/db/neo4j/")), "the prefix is kept: {seen:?}");
 }
 
 #[tokio::test]

@@ -1233,3 +1233,46 @@ async fn a_wall_clock_set_back_during_a_retry_does_not_stall_the_delivery() {
     }
     assert_eq!(count_events(&trail).await, 1);
 }
+
+/// The Rust API on wasm (not the JavaScript entry): `close_within`'s bound gives up on a request
+/// in flight. Before, that dropped the Rust future only: the host's `fetch` went on to its own
+/// timeout (here a minute) with nothing left to read its answer. Now dropping it aborts the fetch
+/// (its `AbortSignal` is `aborted` right after `close_within` returns).
+#[wasm_bindgen_test]
+async fn close_within_on_the_rust_api_aborts_the_fetch_it_gives_up_on() {
+    // A `fetch` that never answers and keeps each request's signal.
+    let hook = js_sys::Function::new_no_args(
+        "const real = globalThis.fetch; const signals = []; \
+         globalThis.fetch = (url, init) => { signals.push(init.signal); return new Promise(() => {}); }; \
+         return [signals, () => { globalThis.fetch = real; }];",
+    );
+    let pair: js_sys::Array = hook.call0(&JsValue::NULL).unwrap().unchecked_into();
+    let signals: js_sys::Array = pair.get(0).unchecked_into();
+    let restore: js_sys::Function = pair.get(1).unchecked_into();
+    let logger = neo4j_audit::AuditLogger::builder(URL)
+        .basic_auth(USER, PASSWORD)
+        .timeout(std::time::Duration::from_secs(60))
+        .build()
+        .unwrap();
+    let call = logger.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let _ = call.log_user_action(None, "HUNG", None, None).await;
+    });
+    // The call's first request goes out.
+    for _ in 0..100 {
+        if signals.length() > 0 {
+            break;
+        }
+        neo4j_audit::transport::sleep_ms(10).await;
+    }
+    let closed = logger.close_within(std::time::Duration::from_millis(300)).await;
+    // The driver's request task is woken with close_within's caller: it drops the request on
+    // its turn (a few ms at most; the fetch's own timeout is a minute).
+    neo4j_audit::transport::sleep_ms(50).await;
+    restore.call0(&JsValue::NULL).unwrap();
+    assert!(!closed, "the request was given up on");
+    assert!(signals.length() >= 1, "a request went out");
+    for s in signals.iter() {
+        assert_eq!(Reflect::get(&s, &"aborted".into()).unwrap(), JsValue::TRUE, "its fetch was aborted");
+    }
+}

@@ -5,10 +5,10 @@
 //! API is unchanged while the browser's read entry carries no `serde_json` or
 //! `serde-wasm-bindgen`.
 
-use super::{iso_millis, PublicKeys, TrailQuery, VerifyQuery};
+use super::{iso_millis, PageEvent, PublicKeys, TrailQuery, VerifyQuery};
 use crate::chain::VerifyReport;
 use crate::error::cat;
-use crate::event::{AuditEvent, Source};
+use crate::event::Source;
 use crate::json::{self, Json};
 use crate::sign::PublicJwk;
 
@@ -198,9 +198,9 @@ const DETAILS_DEPTH: usize = 127;
 /// stored text itself when it is a JSON object (the same value `serde_json` would parse from it),
 /// else that text as a string, as [`TrailEvent::details`].
 #[inline(never)]
-pub(crate) fn write_page(events: &[AuditEvent], next_cursor: Option<&str>, out: &mut String) {
+pub(crate) fn write_page(events: &[PageEvent], next_cursor: Option<&str>, out: &mut String) {
     use crate::json::write_opt_str;
-    out.reserve(events.iter().map(|e| e.json_len() + 160).sum::<usize>() + 32);
+    out.reserve(events.iter().map(|e| e.event.json_len() + 160).sum::<usize>() + 32);
     out.push_str("{\"events\":[");
     for (i, e) in events.iter().enumerate() {
         if i > 0 {
@@ -214,17 +214,25 @@ pub(crate) fn write_page(events: &[AuditEvent], next_cursor: Option<&str>, out: 
 }
 
 /// One event as [`TrailEvent`]'s JSON.
-fn write_trail_event(e: &AuditEvent, out: &mut String) {
+fn write_trail_event(p: &PageEvent, out: &mut String) {
     use crate::json::{write_int, write_opt_str, write_str, write_uint};
+    let e = &p.event;
     out.push_str("{\"uid\":");
     write_str(out, &e.uid);
     out.push_str(",\"actionType\":");
     write_str(out, &e.action_type);
     out.push_str(",\"category\":");
     write_str(out, &e.category);
-    out.push_str(",\"timestamp\":\"");
-    out.push_str(&iso_millis(e.ts));
-    out.push_str("\",\"ts\":");
+    out.push_str(",\"timestamp\":");
+    match &p.raw_time {
+        Some(t) => write_str(out, t),
+        None => {
+            out.push('"');
+            out.push_str(&iso_millis(e.ts));
+            out.push('"');
+        }
+    }
+    out.push_str(",\"ts\":");
     write_int(out, e.ts);
     out.push_str(",\"userUid\":");
     write_opt_str(out, e.user_uid.as_deref());
@@ -260,6 +268,11 @@ fn write_trail_event(e: &AuditEvent, out: &mut String) {
         None => out.push_str(",\"source\":null,\"occurredAt\":null"),
     }
     crate::event::write_targets(out, &e.targets);
+    // [`TrailEvent::invalid`]: only when there is one.
+    if !p.invalid.is_empty() {
+        out.push_str(",\"invalid\":");
+        crate::json::write_str_array(out, &p.invalid);
+    }
     out.push('}');
 }
 
@@ -335,7 +348,7 @@ pub(crate) fn write_report(r: &VerifyReport, out: &mut String) {
 mod tests {
     use super::*;
     use crate::chain::{Break, BreakKind, SignedHead, StoredSeal, StreamReport};
-    use crate::event::Target;
+    use crate::event::{AuditEvent, Target};
     use crate::read::{TrailEvent, TrailPage};
 
     fn members_of(text: &str) -> Vec<(String, Json)> {
@@ -478,6 +491,10 @@ mod tests {
         }
     }
 
+    fn page_event(event: AuditEvent) -> PageEvent {
+        PageEvent { event, invalid: Vec::new(), raw_time: None }
+    }
+
     fn event(i: u64) -> AuditEvent {
         let mut e = AuditEvent::build(None, &format!("E{i}"), None, None, 1000).unwrap();
         e.ts = 1_700_000_000_000 + i as i64;
@@ -535,11 +552,18 @@ mod tests {
         events[3].prev_hash = None;
         events[3].hash = None;
         events[4].ts = -1;
+        let mut pages: Vec<PageEvent> = events.iter().cloned().map(page_event).collect();
+        // Marked events: a timestamp stored as text (read as 0), a UID that was a number.
+        pages[5].invalid = vec!["timestamp".into(), "details".into()];
+        pages[5].raw_time = Some("2026-11-30 \"noon\"".into());
+        pages[5].event.ts = 0;
+        pages[6].invalid = vec!["UID".into()];
+        pages[6].event.uid = "42".into();
         for cursor in [None, Some("c-1")] {
             let mut text = String::new();
-            write_page(&events, cursor, &mut text);
+            write_page(&pages, cursor, &mut text);
             let page = TrailPage {
-                events: events.iter().cloned().map(TrailEvent::from).collect(),
+                events: pages.iter().cloned().map(TrailEvent::from).collect(),
                 next_cursor: cursor.map(str::to_owned),
             };
             let ours: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -550,6 +574,15 @@ mod tests {
             assert_eq!(ev[2]["source"], "worker");
             assert_eq!(ev[2]["occurredAt"], "2023-11-14T22:13:19.123Z");
             assert_eq!((&ev[3]["source"], &ev[3]["occurredAt"]), (&serde_json::Value::Null, &serde_json::Value::Null));
+            assert_eq!(
+                (&ev[5]["timestamp"], &ev[5]["ts"]),
+                (&serde_json::json!("2026-11-30 \"noon\""), &serde_json::json!(0))
+            );
+            assert_eq!(
+                (&ev[5]["invalid"], &ev[6]["invalid"]),
+                (&serde_json::json!(["timestamp", "details"]), &serde_json::json!(["UID"]))
+            );
+            assert_eq!(ev[4].get("invalid"), None, "a well-formed event has no `invalid`");
         }
         // Details that are not a JSON object's text are that text, as a string (Rust and JS alike).
         for (i, d) in details.iter().enumerate() {
@@ -570,7 +603,7 @@ mod tests {
             let mut e = event(0);
             e.details = Some(d.clone());
             let mut text = String::new();
-            write_page(&[e], None, &mut text);
+            write_page(&[page_event(e)], None, &mut text);
             let mut quoted = String::new();
             json::write_str(&mut quoted, &d);
             assert!(text.contains(&format!("\"details\":{}", if raw { &d } else { &quoted })));
@@ -580,8 +613,8 @@ mod tests {
         write_page(&[], None, &mut empty);
         assert_eq!(empty, serde_json::to_string(&TrailPage { events: vec![], next_cursor: None }).unwrap());
         // Without details or with compact ones, byte for byte.
-        let mut plain = events[..3].to_vec();
-        plain[2].details = Some(r#"{"a":[1,"x"]}"#.into());
+        let mut plain = pages[..3].to_vec();
+        plain[2].event.details = Some(r#"{"a":[1,"x"]}"#.into());
         let mut text = String::new();
         write_page(&plain, Some("c"), &mut text);
         let page =

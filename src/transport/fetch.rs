@@ -23,7 +23,27 @@ extern "C" {
     /// decoded from UTF-8 in the glue and encoded back to UTF-8 by `fetch`, about 0.6 MB each way
     /// per full batch.
     #[wasm_bindgen(js_name = post)]
-    fn js_post(url: &str, headers: &str, body: &[u8], timeout_ms: f64) -> js_sys::Promise;
+    fn js_post(url: &str, headers: &str, body: &[u8], timeout_ms: f64, abort: &JsValue) -> js_sys::Promise;
+}
+
+/// Aborts its request when dropped before [`Armed::disarm`]: a [`Transport::post`] future given up
+/// on (the driver's cancellation at `close_within`'s bound or the builder's deadline) cancels the
+/// host's `fetch` too, instead of leaving it running to its own timeout. (Dropping the awaited
+/// promise alone stops nothing in JavaScript.)
+struct Armed(Option<web_sys::AbortController>);
+
+impl Armed {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Armed {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.take() {
+            c.abort();
+        }
+    }
 }
 
 /// Sends requests through the global `fetch`; stateless, so clones are free.
@@ -42,7 +62,14 @@ impl Transport {
     /// values never hold a line break: HTTP forbids it).
     pub async fn post(&self, req: &HttpRequest, timeout_ms: u64) -> Result<HttpResponse, AuditError> {
         let headers = super::header_lines(req);
-        let answer = JsFuture::from(js_post(&req.url, &headers, req.body.as_bytes(), timeout_ms as f64)).await;
+        let abort = web_sys::AbortController::new().ok();
+        // (Every host with `fetch` has AbortController; without one, fetch.js makes its own.)
+        let none = JsValue::UNDEFINED;
+        let signal: &JsValue = abort.as_ref().map_or(&none, |a| a.as_ref());
+        let promise = js_post(&req.url, &headers, req.body.as_bytes(), timeout_ms as f64, signal);
+        let armed = Armed(abort);
+        let answer = JsFuture::from(promise).await;
+        armed.disarm();
         drop(headers);
         let answer: js_sys::Array = answer
             .map_err(|e| {
@@ -64,5 +91,5 @@ impl Transport {
 /// The rejection's text (src/transport/fetch.js builds it: the error and its causes, one line
 /// each, OpenSSL's internals reduced to their library and reason, then the URL's origin).
 fn net_error(e: &JsValue) -> AuditError {
-    AuditError::Network(e.as_string().unwrap_or_else(|| "fetch failed".into()))
+    AuditError::network(e.as_string().unwrap_or_else(|| "fetch failed".into()))
 }

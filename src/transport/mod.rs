@@ -154,7 +154,7 @@ fn net_error(e: reqwest::Error, url: &str) -> AuditError {
         msg.push_str(&o);
         msg.push(')');
     }
-    AuditError::Network(msg)
+    AuditError::network(msg)
 }
 
 /// Parses a `Retry-After` value given in seconds (the HTTP-date form is ignored).

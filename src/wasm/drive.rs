@@ -212,7 +212,7 @@ fn input_of(m: &RefCell<Machine>, kind: u32, req: u32, status: u32, text: JsValu
                 }
                 // The host said it was offline: the machine queues the events at once.
                 2 => AuditError::Network(crate::machine::OFFLINE.into()),
-                _ => AuditError::Network(text.as_string().unwrap_or_else(|| "fetch failed".into())),
+                _ => AuditError::network(text.as_string().unwrap_or_else(|| "fetch failed".into())),
             },
         },
         3 => Input::Timer,

@@ -43,9 +43,10 @@ export interface AuditTrailEvent {
   uid: string;
   actionType: string;
   category: string;
-  /** ISO 8601 UTC with milliseconds, as Date.prototype.toISOString(). */
+  /** ISO 8601 UTC with milliseconds, as Date.prototype.toISOString(); on an event whose
+   *  `invalid` names "timestamp", the stored value's text ("" when missing). */
   timestamp: string;
-  /** The same instant in epoch milliseconds. */
+  /** The same instant in epoch milliseconds (0 when `invalid` names "timestamp"). */
   ts: number;
   userUid: string | null;
   userName: string | null;
@@ -65,6 +66,12 @@ export interface AuditTrailEvent {
   occurredAt: string | null;
   /** What the action was performed on; absent when none. */
   targets?: { label: string; uid: string; role: string | null }[];
+  /** Absent on a well-formed event. Else the names of the stored properties that are missing or
+   *  not of the type the library writes (e.g. ["timestamp"] for a timestamp stored as text):
+   *  someone with write access to Neo4j (or another tool) changed the event. Those read as absent
+   *  (`details` keeps its text; `uid` is the stored value's JSON text); `verifyTrail` reports the
+   *  event as edited. The page is returned all the same. */
+  invalid?: string[];
 }
 
 /** One page, newest first. */

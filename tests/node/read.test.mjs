@@ -119,6 +119,47 @@ test("details another tool stored that are not a JSON object's text read back as
   assert.deepEqual(original.events[0].details, { a: 1 }, "an object's text reads back as the object");
 });
 
+test("an event changed to the wrong types by hand is returned marked `invalid`, its page and the cursors still work", async () => {
+  // Before: a timestamp stored as text failed every page that held it (Neo4j's `.epochMillis` of
+  // a string), a number UID failed it with "stored event without UID".
+  const logger = await logged("node-read-invalid", 5);
+  const all = (await logger.getAuditTrail({})).events;
+  assert.equal(all.length, 5);
+  assert.ok(all.every((e) => !("invalid" in e)), "a well-formed event has no `invalid`");
+  const set = (uid, what) => cypher(`MATCH (e:AuditEvent {UID: $uid}) SET ${what}`, { uid });
+  await set(all[1].uid, "e.timestamp = 'last tuesday'");
+  const numberUid = 800_000_000 + (process.pid % 1000) * 1000 + (all[2].ts % 1000);
+  await set(all[2].uid, `e.UID = ${numberUid}`);
+  await set(all[3].uid, "e.details = 7");
+  const expected = new Map([
+    [all[0].hash, [all[0].uid, undefined]],
+    [all[1].hash, [all[1].uid, ["timestamp"]]],
+    [all[2].hash, [String(numberUid), ["UID"]]],
+    [all[3].hash, [all[3].uid, ["details"]]],
+    [all[4].hash, [all[4].uid, undefined]],
+  ]);
+  // Unfiltered (the trail's own index) and by user (the shared index, ordered by the event's own
+  // timestamp: the text sorts first) — page by page, one event a page.
+  for (const [filter, hashes] of [[{}, all.map((e) => e.hash)], [{ userUid: "u1" }, [all[1].hash, all[3].hash]]]) {
+    const got = [];
+    let cursor;
+    for (let i = 0; i < 20; i++) {
+      const page = await logger.getAuditTrail({ ...filter, limit: 1, ...(cursor ? { cursor } : {}) });
+      assert.ok(page, logger.lastError);
+      got.push(...page.events);
+      cursor = page.nextCursor;
+      if (!cursor) break;
+    }
+    assert.equal(cursor, null, "the pages end");
+    assert.deepEqual(new Set(got.map((e) => e.hash)), new Set(hashes), JSON.stringify(filter));
+    assert.equal(got.length, hashes.length, "each event once");
+    for (const e of got) assert.deepEqual([e.uid, e.invalid], expected.get(e.hash));
+    const text = got.find((e) => e.hash === all[1].hash);
+    assert.deepEqual([text.timestamp, text.ts], ["last tuesday", 0]);
+    if (filter.userUid) assert.equal(got[0].hash, all[1].hash, "text sorts before the DateTimes");
+  }
+});
+
 test("getUserActivity takes a time window and the event filters, as getTargetActivity does", async () => {
   // Found by a new user building an admin page ("this user's logins last week"): getUserActivity
   // refused until, actionType and category, which getAuditTrail and getTargetActivity take.
