@@ -107,7 +107,6 @@ pub(crate) static HEAP: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynam
 
 #[doc(hidden)]
 mod b64;
-// The browser and Node entries' allocator (std's dlmalloc replaced; the Workers builds have talc).
 mod builder;
 pub mod chain;
 #[doc(hidden)]
@@ -119,8 +118,6 @@ mod driver;
 pub mod error;
 #[doc(hidden)]
 pub mod event;
-#[cfg(any(test, all(target_arch = "wasm32", feature = "js", not(feature = "talc"))))]
-mod heap;
 #[doc(hidden)]
 pub mod identity;
 #[cfg(feature = "ingest")]
