@@ -117,15 +117,15 @@ fn concat(words: &[String]) -> String {
     crate::error::join(words, "")
 }
 
-/// [`DEFAULT_REDACT_KEYS`] as [`Redactor::with_match`] makes them: each name's words, sorted,
+/// [`DEFAULT_REDACT_KEYS`] as [`Redactor::with_match`] makes them: each name's words, in order,
 /// written out so that a new logger with the default list neither splits nor sorts (a Worker's
 /// cold start runs, and so compiles, less of the .wasm: bench/coldstart.mjs). The test
 /// `default_table_is_the_default_list` keeps the two equal. One text (names separated by `,`, a
 /// name's words by a space), not a `&[&[&str]]`, whose address and length per name and per word
 /// the .wasm would carry (bench/size).
 const DEFAULT_WORDS: &str =
-    "access token,api key,authorization,card number,client secret,cookie,credit card,cvv,id token,\
-    passwd,password,private key,pwd,refresh token,secret,session id,set cookie,ssn,token";
+    "password,passwd,pwd,secret,client secret,token,access token,refresh token,id token,authorization,\
+    cookie,set cookie,api key,private key,session id,credit card,card number,cvv,ssn";
 /// How many names [`DEFAULT_WORDS`] has (a test checks it).
 const DEFAULT_NAMES: usize = 19;
 
@@ -182,11 +182,16 @@ impl Redactor {
     /// [`Redactor::with_match`]'s part that does not depend on the keys' iterator type (one
     /// instance in the .wasm, not one per caller).
     #[inline(never)]
-    fn of_words(mut keys: Vec<Vec<String>>, mode: Match) -> Self {
-        // Unstable: equal keys are identical, and dedup keeps one (std's stable sort would be
-        // one more ~700 B instance in the .wasm).
-        keys.sort_unstable();
-        keys.dedup();
+    fn of_words(words_of: Vec<Vec<String>>, mode: Match) -> Self {
+        // Each name once, in the order given (a name's place changes no match). By search, not
+        // sort + dedup: a list is read once per logger, and the sort was an instance of its own
+        // in the .wasm.
+        let mut keys: Vec<Vec<String>> = Vec::with_capacity(words_of.len());
+        for w in words_of {
+            if !keys.contains(&w) {
+                keys.push(w);
+            }
+        }
         let mut joined: Vec<String> = Vec::new();
         for k in &keys {
             joined.push(concat(k));
@@ -374,6 +379,14 @@ fn scrub_values(v: &mut crate::json::Json, secrets: &[(String, String)]) -> bool
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_name_listed_twice_is_kept_once_in_first_place() {
+        let r = Redactor::new(["apiKey", "pwd", "api_key", "API-KEY", "pwd"]);
+        assert_eq!(r.keys, [vec!["api".to_owned(), "key".to_owned()], vec!["pwd".to_owned()]]);
+        assert_eq!(r.joined, ["apikey", "pwd"]);
+        assert!(r.matches("x-api-key") && r.matches("PWD") && !r.matches("apiary"));
+    }
 
     #[test]
     fn default_table_is_the_default_list() {
