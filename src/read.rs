@@ -932,16 +932,20 @@ fn cursor_at(ts: i64, sub_ms: u32, zone: Option<&str>, uid: &str) -> String {
 /// The cursor after the first `n` rows of a page's order read without a time bound: where a page
 /// continues whose last event's time key is not a `DateTime` (see [`cursor_columns`]). Such
 /// events come first in Neo4j's descending order (text, numbers, booleans and local times all
-/// sort after `DateTime`s), so the rows before any `DateTime` are skipped by position, and the
-/// first page that ends on a `DateTime` gives a time cursor again: base64url of `~n`.
+/// sort after `DateTime`s; lists and points sort before them, so those come last and a time
+/// cursor passes over them: README "Reading the trail"), so the rows before any `DateTime` are
+/// skipped by position, and the first page that ends on a `DateTime` gives a time cursor again:
+/// base64url of `~n`.
 fn skip_cursor(n: u64) -> String {
     crate::b64::encode_url(cat(&["~", &num(n)]).as_bytes())
 }
 
-/// The `n` of a [`skip_cursor`]; `None` for any other text.
+/// The `n` of a [`skip_cursor`]; `None` for any other text, and for an `n` above `i64::MAX`
+/// (no page made it; Neo4j fails such a `SKIP` with a `DatabaseError`, "Unsupported type of
+/// Number", where a crafted cursor must be refused as any other: [`decode_cursor`]).
 fn skip_of(c: &str) -> Option<u64> {
     let s = crate::b64::decode_url(c)?;
-    crate::json::digits_u64(std::str::from_utf8(s.strip_prefix(b"~")?).ok()?)
+    crate::json::digits_u64(std::str::from_utf8(s.strip_prefix(b"~")?).ok()?).filter(|&n| n <= i64::MAX as u64)
 }
 
 /// `(ms, ns below the millisecond, time zone, UID)` of a cursor [`cursor_at`] made.
@@ -1011,7 +1015,7 @@ fn page_events(
                 Some(cursor_at(at, sub_ms.min(999_999) as u32, zone, &text))
             }
             // The last event's time key is not a `DateTime`: continue by position.
-            (None, _) => Some(skip_cursor(skip + limit as u64)),
+            (None, _) => Some(skip_cursor(skip.saturating_add(limit as u64))),
             _ => return Err(AuditError::UnexpectedResponse("a page's last row without its UID".into())),
         }
     } else {
@@ -1810,6 +1814,23 @@ mod tests {
             assert_eq!(VerifyProgress::from_json(&crate::json::parse(&theirs, 16).unwrap()), Some(p));
         }
         assert_eq!(VerifyProgress::from_json(&crate::json::parse(r#"{"pending":[]}"#, 4).unwrap()), None);
+    }
+
+    #[test]
+    fn skip_cursors_are_bounded_and_anything_else_is_refused() {
+        assert_eq!(skip_of(&skip_cursor(0)), Some(0));
+        assert_eq!(skip_of(&skip_cursor(250)), Some(250));
+        assert_eq!(skip_of(&skip_cursor(i64::MAX as u64)), Some(i64::MAX as u64));
+        // A client's own `~n` above what Neo4j's SKIP takes (it answered "Unsupported type of
+        // Number", a DatabaseError): refused as any cursor this library did not return.
+        let q = |c: &[u8]| TrailQuery { cursor: Some(crate::b64::encode_url(c)), ..Default::default() };
+        for bad in [&b"~18446744073709551615"[..], b"~9223372036854775808", b"~-1", b"~", b"~1 ", b"~+1"] {
+            let e = trail_statement(&Labels::default(), "audit", &q(bad)).unwrap_err();
+            assert_eq!(e, AuditError::InvalidInput("cursor is not one this library returned".into()), "{bad:?}");
+        }
+        let st = trail_statement(&Labels::default(), "audit", &q(b"~7")).unwrap();
+        assert!(st.text.contains(" SKIP $skip LIMIT $limit"), "{}", st.text);
+        assert_eq!(st.parameters["skip"], 7);
     }
 
     #[test]

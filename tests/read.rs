@@ -854,3 +854,38 @@ async fn an_event_with_a_property_of_the_wrong_type_is_marked_and_its_page_still
         assert_eq!(logger.get_audit_trail(&q).await.unwrap().events.len(), n);
     }
 }
+
+/// A timestamp stored as a list or a point sorts after every `DateTime` in Neo4j's descending
+/// order (text, numbers and local times sort before them: the test above), and a page's time
+/// cursor (`timestamp <= cursor`, null for such a value) passes over it. So where the event's own
+/// timestamp orders the pages (a filter: the shared index) such an event is returned, marked, only
+/// while no page has ended on a `DateTime` (README "Reading the trail"); by the trail's own index
+/// (the link's copy of the written time) it keeps its place; `verifyTrail` reports it `edited`.
+/// (Pins the documented limitation: a fix that pages them makes the `limit 1` count 5.)
+#[tokio::test]
+async fn a_timestamp_stored_as_a_list_or_a_point_sorts_last_and_is_passed_over_by_time_cursors() {
+    let logger = logger_with("read-list-time", &sample()).await;
+    let all = all_pages(&logger, TrailQuery::default()).await;
+    async fn set(uid: &str, what: &str) {
+        cypher(&format!("MATCH (e:AuditEvent {{UID: $u}}) SET {what}"), json!({"u": uid})).await;
+    }
+    // all[2] DOCUMENT_DELETED, all[3] DOCUMENT_SHARED: of the category read below.
+    set(&all[2].uid, "e.timestamp = [2026, 11, 30]").await;
+    set(&all[3].uid, "e.timestamp = point({x: 1, y: 2})").await;
+    let category = Some("DOCUMENT_MANAGEMENT".to_owned());
+    let read = |limit| TrailQuery { limit: Some(limit), category: category.clone(), ..Default::default() };
+    let one_page = all_pages(&logger, read(50)).await;
+    let uids: Vec<_> = one_page.iter().map(|e| e.uid.as_str()).collect();
+    assert_eq!(uids, [&all[0].uid, &all[5].uid, &all[6].uid, &all[3].uid, &all[2].uid]);
+    assert_eq!((one_page[4].timestamp.as_str(), one_page[4].ts), ("[2026,11,30]", 0));
+    assert!(one_page[3..].iter().all(|e| e.invalid == ["timestamp"]));
+    // Pages of one: the first ends on a DateTime, its time cursor passes over both.
+    let paged = all_pages(&logger, read(1)).await;
+    assert_eq!(paged.iter().map(|e| &e.uid).collect::<Vec<_>>(), [&all[0].uid, &all[5].uid, &all[6].uid]);
+    // Unfiltered, by the link's copy of the written time: every event, in its place.
+    let unfiltered = all_pages(&logger, TrailQuery { limit: Some(1), ..Default::default() }).await;
+    assert_eq!(unfiltered.iter().map(|e| &e.hash).collect::<Vec<_>>(), all.iter().map(|e| &e.hash).collect::<Vec<_>>());
+    let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    let first = report.streams[0].first_break.as_ref().expect("a break");
+    assert_eq!((first.kind, first.uid.as_deref()), (neo4j_audit::chain::BreakKind::Edited, Some(all[3].uid.as_str())));
+}
