@@ -40,9 +40,9 @@ pub(crate) fn interpret_json(api: Api, database: &str, resp: &HttpResponse) -> R
     match body {
         Some(b) if (200..300).contains(&resp.status) && !has_errors(&b) => match rows(api, b) {
             Some(rows) => Ok(rows),
-            None => Err(failure(database, resp, None, true)),
+            None => Err(failure(api, database, resp, None, true)),
         },
-        body => Err(failure(database, resp, body, false)),
+        body => Err(failure(api, database, resp, body, false)),
     }
 }
 
@@ -52,6 +52,17 @@ pub(crate) fn interpret_json(api: Api, database: &str, resp: &HttpResponse) -> R
 const WRONG_PATH: &str = " (url must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy \
      serves Neo4j under that prefix; this url's path is likely wrong)";
 
+/// With `api: "query"`, a 404 may as well be a server without the Query API.
+const NO_QUERY_API: &str = "; or this Neo4j has no Query API (5.25+): api \"tx\" uses tx/commit";
+
+/// The 404 hint for `api`.
+fn wrong_path(api: Api) -> String {
+    match api {
+        Api::Tx => WRONG_PATH.into(),
+        Api::Query => cat(&[&WRONG_PATH[..WRONG_PATH.len() - 1], NO_QUERY_API, ")"]),
+    }
+}
+
 /// Whether the answer's `errors` array has an entry.
 fn has_errors(body: &Json) -> bool {
     body.get("errors").and_then(Json::as_array).is_some_and(|e| !e.is_empty())
@@ -60,7 +71,7 @@ fn has_errors(body: &Json) -> bool {
 /// The error of an answer that is not the usual one: `body` as parsed (`None`: not JSON, or
 /// `without_result`: a 2xx JSON answer without errors whose result is missing).
 #[inline(never)]
-fn failure(database: &str, resp: &HttpResponse, body: Option<Json>, without_result: bool) -> AuditError {
+fn failure(api: Api, database: &str, resp: &HttpResponse, body: Option<Json>, without_result: bool) -> AuditError {
     let status = || crate::error::num(u64::from(resp.status));
     if without_result {
         return AuditError::UnexpectedResponse(cat(&["HTTP ", &status(), " without a result: ", &snippet(&resp.body)]));
@@ -75,7 +86,11 @@ fn failure(database: &str, resp: &HttpResponse, body: Option<Json>, without_resu
         // ".../browser") with 404 `Request.Invalid` "Not Found": the URL's fault, not a
         // statement's, and not a reason to blame schema rights.
         if resp.status == 404 && code == "Neo.ClientError.Request.Invalid" {
-            return AuditError::Http { status: 404, snippet: cat(&["Not Found", WRONG_PATH]), retry_after_ms: None };
+            return AuditError::Http {
+                status: 404,
+                snippet: cat(&["Not Found", &wrong_path(api)]),
+                retry_after_ms: None,
+            };
         }
         if code == "Neo.ClientError.Database.DatabaseNotFound" {
             return AuditError::DatabaseNotFound(database.to_owned());
@@ -90,7 +105,7 @@ fn failure(database: &str, resp: &HttpResponse, body: Option<Json>, without_resu
         // path, so the url's prefix is wrong (a 404 is not retried: it fails at once).
         let mut snippet = snippet(&resp.body);
         if resp.status == 404 {
-            snippet.push_str(WRONG_PATH);
+            snippet.push_str(&wrong_path(api));
         }
         return AuditError::Http {
             status: resp.status,
@@ -248,6 +263,10 @@ mod tests {
         let e = interpret(Api::Tx, "neo4j", &r).unwrap_err();
         assert!(!e.is_retryable());
         assert!(e.to_string().starts_with("HTTP 404: <html>404 Not Found</html> (url must be Neo4j's base URL"), "{e}");
+        // With the Query API, the 404 may also be a Neo4j without it (before 5.25): said too.
+        let r = resp(404, json!({"errors":[{"code":"Neo.ClientError.Request.Invalid","message":"Not Found"}]}));
+        let e = interpret(Api::Query, "neo4j", &r).unwrap_err().to_string();
+        assert!(e.ends_with("likely wrong; or this Neo4j has no Query API (5.25+): api \"tx\" uses tx/commit)"), "{e}");
         // Other statuses keep their body alone.
         let r = HttpResponse { status: 418, retry_after: None, body: "teapot".into() };
         assert_eq!(interpret(Api::Tx, "neo4j", &r).unwrap_err().to_string(), "HTTP 418: teapot");
