@@ -131,8 +131,10 @@ for (const dir of workers ? args.slice(1) : args) {
   // It names its entry: "neo4j-audit/read" (and "/verify") has an init() of its own, which an app that called
   // "neo4j-audit"'s may not know it still needs.
   if (src.includes("\nexport class AuditLogger {")) {
-    // (The read entry's verifyTrail is the stub naming the verify entry: verify_trail_elsewhere.)
-    const entry = src.includes("verifyTrail(") && !/verify_?trail_?elsewhere/i.test(src) ? "neo4j-audit/verify" : src.includes("getAuditTrail(") ? "neo4j-audit/read" : "neo4j-audit";
+    // (The read entry's verifyTrail is a stub naming the verify entry, the same in the JS: the
+    // types tell them apart, the verify entry's report type being in its .d.ts only.)
+    const verify = readFileSync(join(dir, "neo4j_audit.d.ts"), "utf8").includes("AuditVerifyReport");
+    const entry = verify ? "neo4j-audit/verify" : src.includes("getAuditTrail(") ? "neo4j-audit/read" : "neo4j-audit";
     const its = entry === "neo4j-audit" ? "the" : "its";
     for (const [re, by] of [
       [/(\n    constructor\(config\) \{\n)/, `$1        if (wasm === undefined) throw new Error("${entry} is not initialised: \`await init()\` (${its} default export) before \`new AuditLogger()\`; Node and Workers need no init");\n`],

@@ -1240,10 +1240,11 @@ async fn a_wall_clock_set_back_during_a_retry_does_not_stall_the_delivery() {
 /// (its `AbortSignal` is `aborted` right after `close_within` returns).
 #[wasm_bindgen_test]
 async fn close_within_on_the_rust_api_aborts_the_fetch_it_gives_up_on() {
-    // A `fetch` that never answers and keeps each request's signal.
+    // A `fetch` that never answers and keeps each request's signal (fetch(url, init) from the
+    // fetch transport, fetch(request) from reqwest's).
     let hook = js_sys::Function::new_no_args(
         "const real = globalThis.fetch; const signals = []; \
-         globalThis.fetch = (url, init) => { signals.push(init.signal); return new Promise(() => {}); }; \
+         globalThis.fetch = (input, init) => { signals.push(init?.signal ?? input.signal); return new Promise(() => {}); }; \
          return [signals, () => { globalThis.fetch = real; }];",
     );
     let pair: js_sys::Array = hook.call0(&JsValue::NULL).unwrap().unchecked_into();
