@@ -314,6 +314,23 @@ async fn streams_are_verified_separately_and_can_be_filtered() {
     assert!(window.checked >= 1 && window.checked < 7);
 }
 
+/// Three events by `user` on the `Document` `doc`, and the trail verified intact with their
+/// `PERFORMED_BY` and `ON` edges (the start of the edge tests).
+async fn three_performed_on(logger: &AuditLogger, user: &str, doc: &str) -> Vec<neo4j_audit::AuditEvent> {
+    let opts = neo4j_audit::LogOptions::default().target(neo4j_audit::Target::new("Document", doc));
+    let mut evs = Vec::new();
+    for _ in 0..3 {
+        let ev = logger
+            .log_user_action_with(Some(&User::new(user)), "DOCUMENT_DELETED", None, None, &opts)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        evs.push(ev);
+    }
+    let r = verify(logger).await;
+    assert!(r.ok && r.checked == 3, "intact, with both edges: {r:?}");
+    evs
+}
+
 /// The edges into the application's graph are checked against the hashed fields: `PERFORMED_BY`
 /// re-pointed to another user's node, or an `ON` edge moved to another node (its properties
 /// copied), is `edited` at that event (on main's code before this, the trail verified ok). The
@@ -327,17 +344,7 @@ async fn edges_into_the_application_graph_are_checked_against_the_hashed_fields(
         json!({"a": alice, "b": bob, "d": doc, "o": other}),
     )
     .await;
-    let opts = neo4j_audit::LogOptions::default().target(neo4j_audit::Target::new("Document", doc.as_str()));
-    let mut evs = Vec::new();
-    for _ in 0..3 {
-        let ev = logger
-            .log_user_action_with(Some(&User::new(alice.clone())), "DOCUMENT_DELETED", None, None, &opts)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        evs.push(ev);
-    }
-    let r = verify(&logger).await;
-    assert!(r.ok && r.checked == 3, "intact, with both edges: {r:?}");
+    let evs = three_performed_on(&logger, &alice, &doc).await;
     // Event 1: PERFORMED_BY re-pointed to bob; event 2: ON moved to the other document.
     cypher(
         "MATCH (ev:AuditEvent {UID: $e})-[p:PERFORMED_BY]->(), (b:User {UID: $b}) CREATE (ev)-[:PERFORMED_BY]->(b) DELETE p",
@@ -385,17 +392,7 @@ async fn a_doubled_edge_into_the_application_graph_is_edited_at_its_event() {
     let logger = AuditLogger::new(config("chain-edge-twice")).unwrap();
     let (alice, doc) = (unique("alice"), unique("doc"));
     cypher("CREATE (:User {UID: $a}), (:Document {UID: $d})", json!({"a": alice, "d": doc})).await;
-    let opts = neo4j_audit::LogOptions::default().target(neo4j_audit::Target::new("Document", doc.as_str()));
-    let mut evs = Vec::new();
-    for _ in 0..3 {
-        let ev = logger
-            .log_user_action_with(Some(&User::new(alice.clone())), "DOCUMENT_DELETED", None, None, &opts)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        evs.push(ev);
-    }
-    let r = verify(&logger).await;
-    assert!(r.ok && r.checked == 3, "intact: {r:?}");
+    let evs = three_performed_on(&logger, &alice, &doc).await;
     // Event 1's ON edge copied (same target node, same properties).
     cypher(
         "MATCH (ev:AuditEvent {UID: $e})-[o:ON]->(x) CREATE (ev)-[o2:ON]->(x) SET o2 = properties(o)",
