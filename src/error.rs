@@ -139,7 +139,8 @@ impl AuditError {
 
     /// Whether repeating the same request may succeed: network failures, timeouts, the HTTP
     /// statuses of the retry table, `error::retryable_status` (408, 429, 500, 502, 503, 504 and a CDN's 520-524) and
-    /// Neo4j's `TransientError`s (except terminated transactions). Never client errors, auth, or
+    /// Neo4j's `TransientError`s (except terminated transactions) and a uniqueness constraint's
+    /// `ConstraintValidationFailed` (a concurrent MERGE's lost race). No other client errors, auth, or
     /// a 5xx that says the request itself can never succeed there (501, 505, ...).
     pub fn is_retryable(&self) -> bool {
         match self {
@@ -147,9 +148,14 @@ impl AuditError {
             AuditError::Timeout(_) => true,
             AuditError::Http { status, .. } => retryable_status(*status),
             AuditError::Neo4j { code, .. } => {
-                code.starts_with("Neo.TransientError.")
+                (code.starts_with("Neo.TransientError.")
                     && !code.ends_with(".Terminated")
-                    && !code.ends_with(".LockClientStopped")
+                    && !code.ends_with(".LockClientStopped"))
+                    // Two transactions MERGEing the same new node (a new trail's first batches,
+                    // in flight at once) under its uniqueness constraint: the loser fails with
+                    // this; its retry MATCHes what the winner created (CI, 2026-11-30: the faults
+                    // suite's restart run lost 3 calls to it).
+                    || code == "Neo.ClientError.Schema.ConstraintValidationFailed"
             }
             _ => false,
         }
@@ -460,6 +466,11 @@ mod tests {
         assert!(transient.is_retryable());
         assert!(!terminated.is_retryable());
         assert!(!client.is_retryable());
+        let merge_race = AuditError::Neo4j {
+            code: "Neo.ClientError.Schema.ConstraintValidationFailed".into(),
+            message: String::new(),
+        };
+        assert!(merge_race.is_retryable(), "a concurrent MERGE of a new node is retried");
         assert!(!AuditError::Unauthorized { status: 401, code: None }.is_retryable());
         assert!(AuditError::Http { status: 503, snippet: String::new(), retry_after_ms: None }.is_retryable());
         assert!(AuditError::Http { status: 429, snippet: String::new(), retry_after_ms: Some(1000) }.is_retryable());

@@ -79,3 +79,15 @@ export function streamBody(chunks) {
   }, { highWaterMark: 0 });
   return { stream, stats };
 }
+
+/**
+ * Waits, when needed, until a run of rate-limited requests cannot straddle a minute boundary:
+ * Miniflare's ratelimit binding counts in windows aligned to the clock (`floor(now / period)`) and
+ * clears every count when one begins, so a run crossing it is counted afresh from there (a test
+ * expecting the 6th request refused then saw it accepted: CI, 2026-11-30). `needMs`: how long the
+ * run may take.
+ */
+export async function clearOfAMinuteBoundary(needMs = 5000) {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < needMs) await new Promise((r) => setTimeout(r, left + 50));
+}

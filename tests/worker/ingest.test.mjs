@@ -3,7 +3,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { unsignedJwt, nowSecs } from "./jwt.mjs";
-import { call, cypher, post, token, trailEvents, unique } from "./helpers.mjs";
+import { call, clearOfAMinuteBoundary, cypher, post, token, trailEvents, unique } from "./helpers.mjs";
 
 const ORIGIN = "https://app.example";
 const EVIL = "https://evil.example";
@@ -208,6 +208,7 @@ describe("rate limiting (workerd's ratelimit binding, 5 per 60 s per subject)", 
     const trail = unique("worker-rate");
     const o = { AUDIT_TRAIL: trail };
     const greedy = await token(unique("greedy"));
+    await clearOfAMinuteBoundary();
     const statuses = [];
     for (let i = 0; i < 7; i++) {
       statuses.push((await post({ actionType: `N${i}` }, { tok: greedy, overrides: o })).status);
@@ -232,6 +233,7 @@ describe("Neo4j", () => {
 
   it("rate-limits /v1/health per client address", async () => {
     const ip = `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.7`;
+    await clearOfAMinuteBoundary();
     const statuses = [];
     for (let i = 0; i < 6; i++) statuses.push((await call("/v1/health", { headers: { "CF-Connecting-IP": ip } })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);

@@ -5,7 +5,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { signJwt, nowSecs } from "./jwt.mjs";
-import { call, cypher, post, streamBody, token, trailEvents, trailProvenance, unique } from "./helpers.mjs";
+import { call, clearOfAMinuteBoundary, cypher, post, streamBody, token, trailEvents, trailProvenance, unique } from "./helpers.mjs";
 
 const enc = new TextEncoder();
 const ip = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${1 + Math.floor(Math.random() * 250)}`;
@@ -197,6 +197,7 @@ describe("/v1/health", () => {
 
   it("with a valid token and no address: checks Neo4j, rate-limited per subject", async () => {
     const greedy = await token(unique("health"));
+    await clearOfAMinuteBoundary();
     const statuses = [];
     for (let i = 0; i < 6; i++) statuses.push((await call("/v1/health", { headers: { Authorization: `Bearer ${greedy}` } })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
