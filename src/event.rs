@@ -236,6 +236,12 @@ pub struct AuditEvent {
     pub targets: Vec<Target>,
 }
 
+/// The rule table's bounds for the public Rust constructors: their size message names their own
+/// `max_details_bytes` parameter.
+fn rust_limits(max_details_bytes: usize) -> crate::rules::Limits {
+    crate::rules::Limits { max_details_bytes, size_setting: "max_details_bytes", ..Default::default() }
+}
+
 impl AuditEvent {
     /// Validates the parts of an event and gives it a fresh UID and the current time.
     ///
@@ -254,9 +260,9 @@ impl AuditEvent {
         details: Option<&serde_json::Value>,
         max_details_bytes: usize,
     ) -> Result<AuditEvent, AuditError> {
-        let limits = crate::rules::Limits { max_details_bytes, ..Default::default() };
+        let limits = rust_limits(max_details_bytes);
         let details = limits.details(details)?;
-        Self::from_checked_parts(user, action_type, category, details, max_details_bytes)
+        Self::from_checked_parts(user, action_type, category, details, limits)
     }
 
     /// Like [`AuditEvent::build`], with `details` already serialised to JSON text (`None` for
@@ -282,7 +288,7 @@ impl AuditEvent {
         let details_json = match details_json {
             None => None,
             Some(text) => {
-                let limits = crate::rules::Limits { max_details_bytes, ..Default::default() };
+                let limits = rust_limits(max_details_bytes);
                 match limits.details_scan(&text, &|_| false)? {
                     None => None,
                     Some(_) => {
@@ -292,7 +298,7 @@ impl AuditEvent {
                 }
             }
         };
-        Self::from_checked_parts(user, action_type, category, details_json, max_details_bytes)
+        Self::from_checked_parts(user, action_type, category, details_json, rust_limits(max_details_bytes))
     }
 
     /// [`AuditEvent::from_parts`] for details text an [`EventBuilder`] has already checked
@@ -302,15 +308,9 @@ impl AuditEvent {
         action_type: &str,
         category: Option<&str>,
         details_json: Option<String>,
-        max_details_bytes: usize,
+        limits: crate::rules::Limits,
     ) -> Result<AuditEvent, AuditError> {
-        Self::from_owned_parts(
-            user.cloned(),
-            action_type.to_owned(),
-            category.map(str::to_owned),
-            details_json,
-            max_details_bytes,
-        )
+        Self::from_owned_parts(user.cloned(), action_type.to_owned(), category.map(str::to_owned), details_json, limits)
     }
 
     /// [`AuditEvent::from_parts`] taking the parts it keeps, so nothing is copied (the
@@ -320,7 +320,7 @@ impl AuditEvent {
         action_type: String,
         category: Option<String>,
         details_json: Option<String>,
-        max_details_bytes: usize,
+        limits: crate::rules::Limits,
     ) -> Result<AuditEvent, AuditError> {
         use crate::rules;
         rules::check_name("actionType", &action_type)?;
@@ -339,7 +339,7 @@ impl AuditEvent {
             }
         };
         if let Some(d) = &details_json {
-            rules::Limits { max_details_bytes, ..Default::default() }.details_size(d.len())?;
+            limits.details_size(d.len())?;
         }
         let born = now_millis();
         Ok(AuditEvent {
@@ -551,7 +551,7 @@ impl EventBuilder {
             self.redactor.apply(d);
         }
         let text = self.limits.details(details.as_ref())?;
-        AuditEvent::from_checked_parts(user, action_type, category, text, self.limits.max_details_bytes)
+        AuditEvent::from_checked_parts(user, action_type, category, text, self.limits)
     }
 
     /// Like [`EventBuilder::build`], with `details` as JSON text (what JavaScript's
@@ -594,7 +594,7 @@ impl EventBuilder {
     ) -> Result<AuditEvent, AuditError> {
         // One copy of the details when redaction changes nothing (as before), two otherwise.
         let text = self.details_text(details.map(str::to_owned))?;
-        AuditEvent::from_checked_parts(user, action_type, category, text, self.limits.max_details_bytes)
+        AuditEvent::from_checked_parts(user, action_type, category, text, self.limits)
     }
 
     /// [`EventBuilder::build_json`] taking the parts it keeps (no copies; the details text is
@@ -609,7 +609,7 @@ impl EventBuilder {
         details: Option<String>,
     ) -> Result<AuditEvent, AuditError> {
         let text = self.details_text(details)?;
-        AuditEvent::from_owned_parts(user, action_type, category, text, self.limits.max_details_bytes)
+        AuditEvent::from_owned_parts(user, action_type, category, text, self.limits)
     }
 
     /// The details as stored: checked against the rules, redacted, and kept as given (numbers
@@ -773,7 +773,10 @@ mod tests {
         assert!(AuditEvent::build(None, "X", None, Some(&json!([1])), 100).is_err());
         let big = json!({"k": "v".repeat(200)});
         let err = AuditEvent::build(None, "X", None, Some(&big), 100).unwrap_err();
-        assert!(err.to_string().contains("maxDetailsBytes"), "{err}");
+        // The public Rust API names its own parameter, not the JavaScript key.
+        assert!(err.to_string().contains("max_details_bytes"), "{err}");
+        let err = AuditEvent::from_parts(None, "X", None, Some(big.to_string()), 100).unwrap_err();
+        assert!(err.to_string().contains("max_details_bytes"), "{err}");
     }
 
     #[test]
