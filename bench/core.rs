@@ -12,7 +12,7 @@ fn main() {
     let n: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(20_000);
     let cfg = Config::new("http://127.0.0.1:7476").basic_auth("neo4j", "neo4j-audit-dev");
     let logger = AuditLogger::new(cfg).expect("valid config");
-    let users: Vec<User> = (0..100).map(|i| User::new(format!("user-{i}")).name(&format!("User {i}"))).collect();
+    let users: Vec<User> = (0..100).map(|i| User::new(format!("user-{i}")).name(format!("User {i}"))).collect();
     let details: Vec<serde_json::Value> = (0..n)
         .map(|i| {
             serde_json::json!({"document_id": format!("doc-{i}"), "field": "title", "old": "Draft",

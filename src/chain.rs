@@ -1303,7 +1303,7 @@ mod tests {
         assert_eq!((e0.seq, e1.seq, e2.seq), (Some(0), Some(1), Some(2)));
         assert_eq!(e1.prev_hash, e0.hash);
         assert_eq!(e2.prev_hash, e1.hash);
-        assert_eq!(verify(&[e0, e1, e2], true).ok, true);
+        assert!(verify(&[e0, e1, e2], true).ok);
     }
 
     #[test]

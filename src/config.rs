@@ -967,7 +967,8 @@ mod tests {
     /// its own names (it said `timeoutMs` to a caller of `.timeout(..)`).
     #[test]
     fn errors_name_the_settings_as_the_caller_wrote_them() {
-        let cases: [(fn(&mut Config), &str, &str); 8] = [
+        type Case = (fn(&mut Config), &'static str, &'static str);
+        let cases: [Case; 8] = [
             (
                 |c| c.timeout_ms = 0,
                 "timeoutMs must be between 1 and 600000",

@@ -592,7 +592,7 @@ mod tests {
                 "t",
                 "u",
                 &[],
-                &[e.clone()],
+                std::slice::from_ref(&e),
             ))
             .unwrap();
             // trailUid: the caller's (here "u"); write_events makes a fresh one.

@@ -4,7 +4,6 @@
 
 mod common;
 #[path = "common/proxy.rs"]
-#[allow(dead_code)]
 mod proxy;
 
 use std::cell::RefCell;

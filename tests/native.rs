@@ -270,7 +270,8 @@ async fn invalid_input_never_reaches_the_network() {
     cfg.max_details_bytes = 64;
     let logger = AuditLogger::new(cfg).unwrap();
     let big = json!({"blob": "x".repeat(100)});
-    let cases: Vec<(Option<User>, &str, Option<&str>, Option<Value>, &str)> = vec![
+    type Case<'a> = (Option<User>, &'a str, Option<&'a str>, Option<Value>, &'a str);
+    let cases: Vec<Case> = vec![
         (None, "", None, None, "actionType"),
         (None, "   ", None, None, "actionType"),
         (None, "X", Some(""), None, "category"),
@@ -381,7 +382,7 @@ async fn writing_the_same_event_twice_leaves_one() {
     let trail = cfg.trail.clone();
     let logger = AuditLogger::new(cfg).unwrap();
     let ev = neo4j_audit::AuditEvent::build(None, "ONCE", None, Some(&json!({"a": 1})), 1000).unwrap();
-    logger.write(&[ev.clone()]).await.unwrap();
+    logger.write(std::slice::from_ref(&ev)).await.unwrap();
     logger.write(&[ev.clone(), ev.clone()]).await.unwrap();
     let rows = read_trail(&trail).await;
     assert_eq!(rows.len(), 1, "{rows:?}");

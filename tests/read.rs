@@ -16,7 +16,7 @@ async fn logger_with(trail_prefix: &str, events: &[(&str, &str, &str, Value)]) -
     let logger = AuditLogger::new(config(trail_prefix)).unwrap();
     logger.ensure_schema().await.unwrap();
     for (user, action, category, details) in events {
-        let u = User::new(*user).name(&format!("Name of {user}"));
+        let u = User::new(*user).name(format!("Name of {user}"));
         logger
             .log_user_action(Some(&u), action, Some(category), Some(details))
             .await

@@ -163,7 +163,7 @@ async fn an_https_url_on_a_plain_http_port_fails_at_once_and_says_so() {
     assert!(!e.is_retryable());
     assert_eq!(logger.stats().retried, 0, "not retried");
     assert!(took < Duration::from_secs(5), "took {took:?}");
-    assert!(!logger.ensure_schema().await.is_ok());
+    assert!(logger.ensure_schema().await.is_err());
 }
 
 /// A url with a path is kept as a reverse proxy's prefix (the requests go to

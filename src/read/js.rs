@@ -359,7 +359,8 @@ mod tests {
     }
 
     /// Accepted with the same value, or refused, exactly as `serde_json` does.
-    fn same_as_serde<T>(texts: &[&str], ours: fn(&[(String, Json)]) -> Result<T, String>)
+    type Members = [(String, Json)];
+    fn same_as_serde<T>(texts: &[&str], ours: fn(&Members) -> Result<T, String>)
     where
         T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug,
     {

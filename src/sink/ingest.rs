@@ -233,7 +233,7 @@ mod tests {
     fn body_carries_no_user() {
         let u = crate::User::new("someone").name("Some One");
         let e = AuditEvent::from_parts(Some(&u), "A", Some("C"), None, 10).unwrap();
-        let b = body(&[e.clone()]);
+        let b = body(std::slice::from_ref(&e));
         assert_eq!(b, json!({"events": [{"UID": e.uid, "actionType": "A", "category": "C", "occurredAt": e.ts}]}));
     }
 
