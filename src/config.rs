@@ -451,22 +451,24 @@ impl Config {
         if let Some(endpoint) = &self.endpoint {
             return self.validate_client_mode(s, endpoint);
         }
-        self.validate_as(s, "url", s.name(Key::AllowInsecureHttp))
+        self.validate_as(s, &self.url, "url", s.name(Key::AllowInsecureHttp))
     }
 
-    /// [`Config::validate`] of a direct-mode configuration, or of a client-mode one with the
-    /// endpoint moved into `url`, in spelling `s`; `field` names the URL's setting and `opt_out`
-    /// the way to allow plain http in the cleartext refusal (the Worker's are environment
-    /// variables).
-    pub(crate) fn validate_as(&self, s: Spelling, field: &str, opt_out: &str) -> Result<(), AuditError> {
-        if self.url.trim().is_empty() {
+    /// [`Config::validate`] of a direct-mode configuration (`url`: its url), or of a client-mode
+    /// one (`url`: its endpoint, checked in the url's place), in spelling `s`; `field` names the
+    /// URL's setting and `opt_out` the way to allow plain http in the cleartext refusal (the
+    /// Worker's are environment variables). The URL is a parameter, not a copy of the config
+    /// with the endpoint moved into `url`: that copy was a `Config::clone` of its own in the
+    /// .wasm.
+    pub(crate) fn validate_as(&self, s: Spelling, url: &str, field: &str, opt_out: &str) -> Result<(), AuditError> {
+        if url.trim().is_empty() {
             return invalid("url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474)");
         }
         // A host and port without a scheme (a ':', no '/'): "localhost:7474" parses with "localhost" as its
         // scheme, "127.0.0.1:7474" not at all; either way the fix is the scheme.
-        let b = self.url.as_bytes();
+        let b = url.as_bytes();
         let no_scheme = b.contains(&b':') && !b.contains(&b'/');
-        let url = match crate::urlcheck::parse(&self.url) {
+        let url = match crate::urlcheck::parse(url) {
             Ok(u) if !no_scheme => u,
             Err(e) if !no_scheme => return refused(|| cat(&["url is not a valid URL (", &e, ")"])),
             _ => return invalid("url must start with http:// or https://, e.g. http://127.0.0.1:7474"),

@@ -358,7 +358,7 @@ impl Settings {
                 // Config's messages name fields, never the password; the log names the Worker's
                 // setting, not the library's field ("url is not a valid URL" sent the operator
                 // looking for a setting called url).
-                c.validate_as(crate::config::Spelling::Js, "NEO4J_URL", "NEO4J_ALLOW_INSECURE_HTTP = \"true\"")
+                c.validate_as(crate::config::Spelling::Js, &c.url, "NEO4J_URL", "NEO4J_ALLOW_INSECURE_HTTP = \"true\"")
                     .map(|_| c)
                     .map_err(|e| {
                         let m = e.message();

@@ -209,10 +209,7 @@ impl Config {
         }
         // The rest, with the endpoint in the place of the URL (which also checks it parses and
         // carries no credentials, query or fragment).
-        let mut rest = self.clone();
-        rest.url = endpoint.to_owned();
-        rest.endpoint = None;
-        rest.validate_as(s, "endpoint", s.name(Key::AllowInsecureHttp))
+        self.validate_as(s, endpoint, "endpoint", s.name(Key::AllowInsecureHttp))
     }
 }
 
