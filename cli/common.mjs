@@ -269,9 +269,10 @@ export async function write(stream, text) {
 
 // C0 and C1 control characters (ESC, CSI, ...), the line/paragraph separators and the bidirectional
 // controls (U+202E RIGHT-TO-LEFT OVERRIDE and kin, which reorder what the operator sees): what must
-// not reach an operator's terminal from stored data.
+// not reach an operator's terminal from stored data (tail's lines, and every stored value verify
+// prints: a stream id, an event UID, a break's message).
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
-const escapeControl = (s) => s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+export const escapeControl = (s) => s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 /** One event as a readable line (tail): time, action, category, user, what it was performed on
  * (targets), when the user acted if that is not when it was recorded, details; controls escaped. */

@@ -787,6 +787,26 @@ test("verify: an inserted copy exits 1 naming the intruder; a bare unchained eve
   assert.match(r.stdout, /NOT intact \(1 unchained event\)\nwhat to do: events written before chaining .* verify from the cut-over on \(--since TIME\); .* look it up by its UID\n$/);
 });
 
+test("verify: stored stream ids, UIDs and break messages cannot drive the terminal or fake the verdict", async () => {
+  // Whoever can write to the database (or a direct client, which picks its own stream id) chose
+  // these; verify printed them raw: a stream id with a line break drew a fake "intact" verdict,
+  // and ESC[8m (conceal) after it hid the real "NOT intact" on the auditor's terminal.
+  const { trail, uids } = await logged("cli-verify-ctl", 2);
+  const evil = "x  intact  2 events, head seq 1\nverify: 1 stream, 2 events checked: intact\n\u001b[8m";
+  await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) SET e.streamId = $s", { t: trail, s: evil });
+  await cypher(
+    "MATCH (t:AuditTrail {name: $t}) CREATE (t)-[:HAS_EVENT]->(:AuditEvent {UID: $u, eventType: 'X', timestamp: datetime()})",
+    { t: trail, u: "bare\u001b]0;owned\u0007\u202e" },
+  );
+  const r = await cli(["verify", "--trail", trail]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/.test(r.stdout), JSON.stringify(r.stdout));
+  assert.equal(r.stdout.match(/^verify: /gm).length, 2, r.stdout);
+  assert.ok(r.stdout.includes(`stream x  intact  2 events, head seq 1\\u000averify: 1 stream, 2 events checked: intact\\u000a\\u001b[8m  BROKEN  edited at seq 0, event ${uids[0]}: `), r.stdout);
+  assert.ok(r.stdout.includes("): bare\\u001b]0;owned\\u0007\\u202e\n"), r.stdout);
+  assert.match(r.stdout, /\nverify: 1 stream, 2 events checked: NOT intact \(1 stream broken, 1 unchained event\)\n/);
+});
+
 test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritten up to it, exits 1", async () => {
   // Without the anchor, deleting the newest events of an unsigned stream leaves a stream that verifies.
   const { logger, trail, uids } = await logged("cli-verify-anchor", 4);
