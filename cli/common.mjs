@@ -284,10 +284,19 @@ export function textLine(e) {
   return escapeControl(`${e.timestamp}  ${e.actionType}  ${e.category}  ${user}${on}${occurred}${details}`) + "\n";
 }
 
+// What JSON.stringify leaves raw that a terminal acts on or reorders: DEL, the C1 controls (U+009B
+// is CSI, ESC's 8-bit twin), the bidirectional controls and the line/paragraph separators. In a
+// JSON text they can only stand inside strings, where \uXXXX is the same value: escaped, a JSON
+// line read by a program is unchanged, and one shown on a terminal cannot drive it.
+const JSON_RAW = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+const escapeJsonRaw = (text) => text.replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+/** JSON.stringify(v), with the characters of JSON_RAW written as \u escapes. */
+export const jsonText = (v) => escapeJsonRaw(JSON.stringify(v));
+
 /** One event as a JSON line: the library's event object as is (its details' numbers as stored). */
-export const jsonLine = (e) => (e[EXACT_DETAILS] === undefined ? JSON.stringify(e)
+export const jsonLine = (e) => (e[EXACT_DETAILS] === undefined ? jsonText(e)
   // `"details":null` is only ever the key: in a string value its quotes would be escaped.
-  : JSON.stringify({ ...e, details: null }).replace('"details":null', () => `"details":${e[EXACT_DETAILS]}`)) + "\n";
+  : jsonText({ ...e, details: null }).replace('"details":null', () => `"details":${escapeJsonRaw(e[EXACT_DETAILS])}`)) + "\n";
 
 /** CSV columns, in order; `details` and `targets` (`[{label, uid, role}]`, empty when the event has
  * none) are their JSON text. */

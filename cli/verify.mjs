@@ -1,7 +1,7 @@
 // `neo4j-audit verify`: hash-chain verification of a trail (the library's verifyTrail), modelled on
 // `aws cloudtrail validate-logs`: a result per stream, the first break named, non-zero exit on any.
 import { readFileSync } from "node:fs";
-import { EXIT, ENV_HELP, EXIT_HELP, TIME_HELP, escapeControl, neo4jFailure, openLogger, parseInstant, progress, usage, write } from "./common.mjs";
+import { EXIT, ENV_HELP, EXIT_HELP, TIME_HELP, escapeControl, jsonText, neo4jFailure, openLogger, parseInstant, progress, usage, write } from "./common.mjs";
 import { version } from "./core.mjs";
 
 export const summary = "verify the trail's hash chains; exit 1 on any break";
@@ -101,7 +101,7 @@ export async function run(values, { conn, stdout, stderr }) {
   const empty = report.checked === 0 && report.unchained === 0;
   const ok = report.ok && (!empty || values["allow-empty"] === true);
   if (values.json) {
-    await write(stdout, JSON.stringify({ trail, ...report, ok }) + "\n");
+    await write(stdout, jsonText({ trail, ...report, ok }) + "\n");
     return ok ? EXIT.OK : EXIT.BROKEN;
   }
 

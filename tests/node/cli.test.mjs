@@ -587,6 +587,33 @@ test("tail text escapes control characters stored in the graph", async () => {
   assert.ok(b.stdout.includes("ok\\u202egnp.exe\\u2066x\\u2069"), b.stdout);
 });
 
+test("JSON output (export, tail --format jsonl, verify --json) escapes the C1 and bidirectional controls JSON.stringify leaves raw; the values are unchanged", async () => {
+  // The library accepts these in details (a signed-in user through the Worker can send them);
+  // JSON.stringify escapes C0 but writes U+009B (CSI, ESC's 8-bit twin), U+202E and U+2028 raw, so
+  // a JSON line shown on a terminal could drive it or reorder it, as tail's text once did.
+  const trail = unique("cli-json-ctl");
+  const logger = new pkg.AuditLogger(config(trail));
+  const note = "x\u009b31m\u007f\u202egnp.exe\u2028\u2066y\u2069";
+  assert.ok(await logger.logUserAction({ uid: "u1" }, "LOGIN", null, { note }), logger.lastError);
+  // An integer beyond 2^53: the export writes the stored text (a second path to the output).
+  assert.ok(await logger.logUserAction({ uid: "u1" }, "LOGIN", null, { note }), logger.lastError);
+  await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 1}) SET e.details = $d", { t: trail, d: `{"big":9007199254740993,"note":${JSON.stringify(note)}}` });
+  const RAW = /[\u007f-\u009f\u202e\u2028\u2066\u2069]/;
+  for (const args of [["export", "--trail", trail], ["tail", "--trail", trail, "--format", "jsonl"]]) {
+    const r = await cli(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!RAW.test(r.stdout), `${args[0]}: ${JSON.stringify(r.stdout)}`);
+    const notes = jsonl(r.stdout).map((e) => e.details.note);
+    assert.deepEqual(notes, [note, note], args[0]);
+    assert.ok(r.stdout.includes('"big":9007199254740993,'), r.stdout);
+  }
+  await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 0}) SET e.streamId = e.streamId + '\u009b8m'", { t: trail });
+  const v = await cli(["verify", "--trail", trail, "--json"]);
+  assert.equal(v.code, 1, v.stderr);
+  assert.ok(!RAW.test(v.stdout), JSON.stringify(v.stdout));
+  assert.ok(JSON.parse(v.stdout).streams.some((s) => s.streamId.endsWith("\u009b8m")), v.stdout);
+});
+
 /**
  * `tail --follow` on `trail` (the last `n` events as JSON lines, polled every 0.3 s): `events()`
  * parses what it printed so far, `waitFor(pred, what)` polls until `pred()` holds or fails the
