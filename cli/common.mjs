@@ -317,6 +317,8 @@ function csvField(v, raw, text = typeof v === "string") {
   if (v == null) return "";
   let s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
   if (!raw) {
+    // A JSON cell (details, targets) also gets the C1 controls and separators escaped (jsonText).
+    if (!text) s = escapeJsonRaw(s);
     s = s.replace(BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
     if (text && FORMULA_START.test(s)) s = `'${s}`;
   }

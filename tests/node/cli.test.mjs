@@ -587,6 +587,12 @@ test("tail text escapes control characters stored in the graph", async () => {
   assert.ok(b.stdout.includes("ok\\u202egnp.exe\\u2066x\\u2069"), b.stdout);
 });
 
+/** A CSV's data rows and the index of its details column. */
+function csvRowsOf(text) {
+  const [header, ...rows] = parseCsv(text);
+  return { rows, details: header.indexOf("details") };
+}
+
 test("JSON output (export, tail --format jsonl, verify --json) escapes the C1 and bidirectional controls JSON.stringify leaves raw; the values are unchanged", async () => {
   // The library accepts these in details (a signed-in user through the Worker can send them);
   // JSON.stringify escapes C0 but writes U+009B (CSI, ESC's 8-bit twin), U+202E and U+2028 raw, so
@@ -607,6 +613,12 @@ test("JSON output (export, tail --format jsonl, verify --json) escapes the C1 an
     assert.deepEqual(notes, [note, note], args[0]);
     assert.ok(r.stdout.includes('"big":9007199254740993,'), r.stdout);
   }
+  // A CSV's details cell is JSON text too (--csv-raw keeps every value exactly as stored).
+  const c = await cli(["export", "--trail", trail, "--format", "csv"]);
+  assert.ok(!RAW.test(c.stdout), JSON.stringify(c.stdout));
+  const col = csvRowsOf(c.stdout);
+  assert.deepEqual(col.rows.map((r) => JSON.parse(r[col.details]).note), [note, note]);
+  assert.ok(RAW.test((await cli(["export", "--trail", trail, "--format", "csv", "--csv-raw"])).stdout));
   await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 0}) SET e.streamId = e.streamId + '\u009b8m'", { t: trail });
   const v = await cli(["verify", "--trail", trail, "--json"]);
   assert.equal(v.code, 1, v.stderr);
