@@ -835,14 +835,14 @@ test("verify: stored stream ids, UIDs and break messages cannot drive the termin
   await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) SET e.streamId = $s", { t: trail, s: evil });
   await cypher(
     "MATCH (t:AuditTrail {name: $t}) CREATE (t)-[:HAS_EVENT]->(:AuditEvent {UID: $u, eventType: 'X', timestamp: datetime()})",
-    { t: trail, u: "bare\u001b]0;owned\u0007\u202e" },
+    { t: trail, u: `bare-${trail}\u001b]0;owned\u0007\u202e` },
   );
   const r = await cli(["verify", "--trail", trail]);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/.test(r.stdout), JSON.stringify(r.stdout));
   assert.equal(r.stdout.match(/^verify: /gm).length, 2, r.stdout);
   assert.ok(r.stdout.includes(`stream x  intact  2 events, head seq 1\\u000averify: 1 stream, 2 events checked: intact\\u000a\\u001b[8m  BROKEN  edited at seq 0, event ${uids[0]}: `), r.stdout);
-  assert.ok(r.stdout.includes("): bare\\u001b]0;owned\\u0007\\u202e\n"), r.stdout);
+  assert.ok(r.stdout.includes(`): bare-${trail}\\u001b]0;owned\\u0007\\u202e\n`), r.stdout);
   assert.match(r.stdout, /\nverify: 1 stream, 2 events checked: NOT intact \(1 stream broken, 1 unchained event\)\n/);
 });
 
