@@ -199,7 +199,17 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             #[cfg(not(feature = "worker"))]
             Phase::Anchor(i) => {
                 let a = &q.anchors[i];
-                if rows.first_mut().and_then(|r| take_str(r, 0)).as_deref() != Some(a.hash.as_str()) {
+                if rows.is_empty() {
+                    // (Only where the stream was not read: a stream read intact up to the
+                    // anchored seq holds it.)
+                    let s = crate::error::num(a.seq);
+                    let msg = crate::error::cat(&[
+                        "seq ",
+                        &s,
+                        " is missing: the stream has no event in the window and not the one the anchored head names (cut off, or deleted)",
+                    ]);
+                    self.anchor_break(i, BreakKind::Deleted, a.seq, msg);
+                } else if rows.first_mut().and_then(|r| take_str(r, 0)).as_deref() != Some(a.hash.as_str()) {
                     let msg = crate::error::cat(&[
                         "seq ",
                         &crate::error::num(a.seq),
@@ -395,8 +405,15 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
         while let Some(a) = anchors.get(i) {
             if let Some(r) = self.streams.iter().find(|r| r.stream_id == a.stream_id && r.first_break.is_none()) {
                 match r.head_seq {
-                    // Intact, so exactly one event holds that seq.
+                    // Intact, so exactly one event holds that seq. With `since`, a stream none of
+                    // whose events is in the window was not read at all: its anchored event is
+                    // looked up by itself (a quiet stream was reported `deleted` from seq 0, a
+                    // false alarm on every stream with no new events since the anchor was kept).
                     Some(h) if h >= a.seq => {
+                        self.phase = Phase::Anchor(i);
+                        return Ok(Step::Run(super::anchor_query(self.cfg, a)));
+                    }
+                    None if self.q.since.is_some() => {
                         self.phase = Phase::Anchor(i);
                         return Ok(Step::Run(super::anchor_query(self.cfg, a)));
                     }
