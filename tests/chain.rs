@@ -1608,3 +1608,60 @@ async fn a_resumed_verify_walk_judges_the_end_against_the_current_head() {
     );
     assert_eq!(resumed["signedHead"]["seq"], json!(1004), "{resumed}");
 }
+
+/// The same for the Worker's signed stream: `verify --since 1d --public-key keys.json` on a trail
+/// the Worker wrote nothing to that day reported its stream `deleted` ("the stream is empty but
+/// the trail's signed head names seq 1"), although every event was there. The head's event is
+/// now looked up in a window: intact passes; the head's event deleted, or the stream deleted
+/// whole, is `deleted`; another hash at the head's seq is `forged`.
+#[tokio::test]
+#[cfg(not(feature = "worker"))] // the lookup is the anchors' (not in the Worker's build, which takes no since)
+async fn a_signed_stream_with_no_event_in_a_since_window_is_checked_at_its_signed_head() {
+    use neo4j_audit::ingest::handle;
+    let WorkerTrail { settings, logger, now, req, .. } = worker_trail("chain-quiet-signed");
+    let r = handle(
+        &req,
+        &settings,
+        now,
+        &TestIo(r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#.into()),
+        Some(&logger),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let uids: Vec<String> = serde_json::from_str::<Value>(&r.body).unwrap()["uids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap().to_owned())
+        .collect();
+    let since = neo4j_audit::event::now_millis() + 1_000;
+    let q = VerifyQuery {
+        public_keys: Some(settings.public_keys.clone().into()),
+        since: Some(since),
+        ..Default::default()
+    };
+    let rep = logger.verify_trail(&q).await.unwrap();
+    assert!(rep.ok && rep.checked == 0, "a quiet signed trail is intact in a later window: {rep:?}");
+    // Another hash at the head's seq (the event's hash edited, outside the window): forged.
+    let kept = cypher("MATCH (ev:AuditEvent {UID: $u}) RETURN ev.hash", json!({"u": uids[1]})).await;
+    cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.hash = $h", json!({"u": uids[1], "h": "e".repeat(64)})).await;
+    let rep = logger.verify_trail(&q).await.unwrap();
+    assert_eq!(
+        (rep.streams[0].first_break.as_ref().map(|b| (b.kind, b.seq)), rep.ok),
+        (Some((BreakKind::Forged, 1)), false),
+        "{rep:?}"
+    );
+    cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.hash = $h", json!({"u": uids[1], "h": kept[0][0]})).await;
+    // The head's event deleted (a cut tail the window cannot see): deleted at its seq.
+    cypher("MATCH (ev:AuditEvent {UID: $u}) DETACH DELETE ev", json!({"u": uids[1]})).await;
+    let rep = logger.verify_trail(&q).await.unwrap();
+    assert_eq!(
+        (rep.streams[0].first_break.as_ref().map(|b| (b.kind, b.seq)), rep.ok),
+        (Some((BreakKind::Deleted, 1)), false),
+        "{rep:?}"
+    );
+    // Without since, as before (the request's seal went with its last event: unsigned from seq 0).
+    let all = VerifyQuery { since: None, ..q.clone() };
+    let rep = logger.verify_trail(&all).await.unwrap();
+    assert!(!rep.ok, "{rep:?}");
+}
