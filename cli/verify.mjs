@@ -96,6 +96,16 @@ export async function run(values, { conn, stdout, stderr }) {
     throw neo4jFailure("verify", logger, conn);
   }
 
+  // A stream with no event in a --since window that passed its --anchor check (its anchored
+  // event still there, with that hash) keeps that anchor as its head: a report passed to the
+  // next run's --anchor carries it forward. Without it, one quiet day dropped the stream from a
+  // nightly "--since 1d --anchor yesterday.json" rotation for good, and a later cut went unseen.
+  for (const s of report.streams) {
+    if (!s.ok || s.headSeq != null || !query.anchors) continue;
+    const mine = query.anchors.filter((a) => a && a.streamId === s.streamId && Number.isSafeInteger(a.seq));
+    const newest = mine.reduce((m, a) => (m === undefined || a.seq > m.seq ? a : m), undefined);
+    if (newest) Object.assign(s, { headSeq: newest.seq, headHash: newest.hash });
+  }
   // Nothing read is nothing verified: `--trail typo` must not pass as intact.
   // (--stream ID of no stored stream is reported as a stream of 0 events: empty too.)
   const empty = report.checked === 0 && report.unchained === 0;
@@ -115,7 +125,9 @@ export async function run(values, { conn, stdout, stderr }) {
   let out = `verify: trail "${shown(trail)}" at ${conn.url} (database ${conn.database})${scope.length ? `, ${scope.join(", ")}` : ""}\n`;
   for (const s of report.streams) {
     const id = shown(s.streamId);
-    if (s.ok && s.checked === 0) {
+    if (s.ok && s.checked === 0 && s.headSeq != null) {
+      out += `  stream ${id}  no events in the window; intact at its anchor, seq ${s.headSeq} hash ${s.headHash}\n`;
+    } else if (s.ok && s.checked === 0) {
       out += `  stream ${id}  no events found\n`;
     } else if (s.ok) {
       const unbound = s.bound ? "" : " (not bound to the trail: a plain-UUID stream id; --require-bound refuses it)";

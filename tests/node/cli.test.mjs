@@ -875,6 +875,34 @@ test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritt
   assert.match(bad.stderr, /--anchor: anchors must be a list of \{streamId, seq, hash\}/);
 });
 
+test("verify --since --anchor: a stream with no event in the window passes at its anchor and its report carries the anchor on", async () => {
+  // A nightly "verify --since 1d --anchor yesterday.json --json > today.json": a quiet stream was
+  // reported deleted from seq 0 (a false alarm); and once it passed, today's report held no head
+  // for it, so tomorrow's run dropped its anchor and a cut went unseen.
+  const { trail, uids } = await logged("cli-verify-quiet", 3);
+  const day1 = await cli(["verify", "--trail", trail, "--json"]);
+  assert.equal(day1.code, 0, day1.stdout + day1.stderr);
+  await new Promise((r) => setTimeout(r, 20));
+  const since = String(Date.now());
+  await new Promise((r) => setTimeout(r, 20));
+  const busy = new pkg.AuditLogger(config(trail));
+  assert.ok(await busy.logUserAction({ uid: "u9" }, "LATER", null, null), busy.lastError);
+  const quiet = JSON.parse(day1.stdout).streams[0];
+  const day2 = await cli(["verify", "--trail", trail, "--since", since, "--anchor", day1.stdout, "--json"]);
+  assert.equal(day2.code, 0, day2.stdout + day2.stderr);
+  const carried = JSON.parse(day2.stdout).streams.find((s) => s.streamId === quiet.streamId);
+  assert.deepEqual([carried.ok, carried.checked, carried.headSeq, carried.headHash], [true, 0, 2, quiet.headHash]);
+  const text = await cli(["verify", "--trail", trail, "--since", since, "--anchor", day1.stdout]);
+  assert.equal(text.code, 0, text.stdout + text.stderr);
+  assert.ok(text.stdout.includes(`stream ${quiet.streamId}  no events in the window; intact at its anchor, seq 2 hash ${quiet.headHash}\n`), text.stdout);
+  // The quiet stream's newest event cut: day 3's run, anchored on day 2's report, sees it.
+  await cypher("MATCH (e:AuditEvent {UID: $u}) DETACH DELETE e", { u: uids[2] });
+  const day3 = await cli(["verify", "--trail", trail, "--since", since, "--anchor", day2.stdout, "--json"]);
+  assert.equal(day3.code, 1, day3.stdout + day3.stderr);
+  const cut = JSON.parse(day3.stdout).streams.find((s) => s.streamId === quiet.streamId);
+  assert.deepEqual([cut.ok, cut.firstBreak.kind, cut.firstBreak.seq], [false, "deleted", 2]);
+});
+
 test("verify: events swapped and re-hashed exit 1 as reordered", async () => {
   const { trail, uids } = await logged("cli-verify-reorder", 5);
   const rows = await cypher(
