@@ -316,6 +316,21 @@ test("schema ensures the constraints and indexes and lists them as the graph has
   assert.ok(report.present.includes("auditevent_has_event_trail_created_uid"), j.stdout);
 });
 
+test("schema prints index names and property keys with control characters escaped", async () => {
+  // Whoever has schema rights names an index on the audit labels; schema printed it raw.
+  const name = `rt-${randomUUID().slice(0, 8)}\u001b[8m`;
+  await cypher(`CREATE INDEX \`${name}\` IF NOT EXISTS FOR (e:AuditEvent) ON (e.\`k\u009b2J\`)`);
+  try {
+    const r = await cli(["schema"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!/[\u001b\u009b]/.test(r.stdout), JSON.stringify(r.stdout));
+    assert.ok(r.stdout.includes(`${name.replace("\u001b", "\\u001b")} `), r.stdout);
+    assert.ok(r.stdout.includes("(k\\u009b2J)"), r.stdout);
+  } finally {
+    await cypher(`DROP INDEX \`${name}\` IF EXISTS`);
+  }
+});
+
 test("export jsonl and csv round-trip every field, across pages, newest first", async () => {
   const { trail } = await logged("cli-export", 7);
   const want = await stored(trail);
