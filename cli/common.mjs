@@ -269,9 +269,10 @@ export async function write(stream, text) {
 
 // C0 and C1 control characters (ESC, CSI, ...), the line/paragraph separators and the bidirectional
 // controls (U+202E RIGHT-TO-LEFT OVERRIDE and kin, which reorder what the operator sees): what must
-// not reach an operator's terminal from stored data.
+// not reach an operator's terminal from stored data (tail's lines, and every stored value verify
+// prints: a stream id, an event UID, a break's message).
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
-const escapeControl = (s) => s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+export const escapeControl = (s) => s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 
 /** One event as a readable line (tail): time, action, category, user, what it was performed on
  * (targets), when the user acted if that is not when it was recorded, details; controls escaped. */
@@ -283,10 +284,19 @@ export function textLine(e) {
   return escapeControl(`${e.timestamp}  ${e.actionType}  ${e.category}  ${user}${on}${occurred}${details}`) + "\n";
 }
 
+// What JSON.stringify leaves raw that a terminal acts on or reorders: DEL, the C1 controls (U+009B
+// is CSI, ESC's 8-bit twin), the bidirectional controls and the line/paragraph separators. In a
+// JSON text they can only stand inside strings, where \uXXXX is the same value: escaped, a JSON
+// line read by a program is unchanged, and one shown on a terminal cannot drive it.
+const JSON_RAW = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+const escapeJsonRaw = (text) => text.replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+/** JSON.stringify(v), with the characters of JSON_RAW written as \u escapes. */
+export const jsonText = (v) => escapeJsonRaw(JSON.stringify(v));
+
 /** One event as a JSON line: the library's event object as is (its details' numbers as stored). */
-export const jsonLine = (e) => (e[EXACT_DETAILS] === undefined ? JSON.stringify(e)
+export const jsonLine = (e) => (e[EXACT_DETAILS] === undefined ? jsonText(e)
   // `"details":null` is only ever the key: in a string value its quotes would be escaped.
-  : JSON.stringify({ ...e, details: null }).replace('"details":null', () => `"details":${e[EXACT_DETAILS]}`)) + "\n";
+  : jsonText({ ...e, details: null }).replace('"details":null', () => `"details":${escapeJsonRaw(e[EXACT_DETAILS])}`)) + "\n";
 
 /** CSV columns, in order; `details` and `targets` (`[{label, uid, role}]`, empty when the event has
  * none) are their JSON text. */
@@ -307,6 +317,8 @@ function csvField(v, raw, text = typeof v === "string") {
   if (v == null) return "";
   let s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
   if (!raw) {
+    // A JSON cell (details, targets) also gets the C1 controls and separators escaped (jsonText).
+    if (!text) s = escapeJsonRaw(s);
     s = s.replace(BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
     if (text && FORMULA_START.test(s)) s = `'${s}`;
   }

@@ -1,7 +1,7 @@
 // `neo4j-audit schema`: the deploy-time step. Runs the library's ensureSchema() (uniqueness
 // constraints and indexes, idempotent, waits until the indexes are online) and lists what is in
 // place on the audit labels, marking what this run created.
-import { CliError, EXIT, ENV_HELP, EXIT_HELP, neo4jFailure, openLogger, write } from "./common.mjs";
+import { CliError, EXIT, ENV_HELP, EXIT_HELP, escapeControl, neo4jFailure, openLogger, write } from "./common.mjs";
 
 export const summary = "create the constraints and indexes (idempotent) and list them";
 
@@ -106,10 +106,13 @@ export async function run(values, { conn, stdout }) {
     await write(stdout, JSON.stringify({ ensured: true, created, present, items }) + "\n");
     return EXIT.OK;
   }
-  const w = (k) => Math.max(...items.map((it) => String(it[k] ?? "").length), 0);
+  // Names and property keys are the database's (anyone with schema rights names an index on the
+  // audit labels): escaped as tail escapes stored text, so they cannot drive the terminal.
+  const shown = items.map((it) => ({ ...it, name: escapeControl(it.name), on: escapeControl(it.on) }));
+  const w = (k) => Math.max(...shown.map((it) => String(it[k] ?? "").length), 0);
   const [wn, wo] = [w("name"), w("on")];
   let out = "";
-  for (const it of items) {
+  for (const it of shown) {
     out += `  ${it.created ? "created" : "present"}  ${it.kind.padEnd(10)}  ${it.name.padEnd(wn)}  ${it.on.padEnd(wo)}  ${it.state ?? ""}`.trimEnd() + "\n";
   }
   const n = (kind) => items.filter((it) => it.kind === kind).length;

@@ -1,7 +1,7 @@
 // `neo4j-audit verify`: hash-chain verification of a trail (the library's verifyTrail), modelled on
 // `aws cloudtrail validate-logs`: a result per stream, the first break named, non-zero exit on any.
 import { readFileSync } from "node:fs";
-import { EXIT, ENV_HELP, EXIT_HELP, TIME_HELP, neo4jFailure, openLogger, parseInstant, progress, usage, write } from "./common.mjs";
+import { EXIT, ENV_HELP, EXIT_HELP, TIME_HELP, escapeControl, jsonText, neo4jFailure, openLogger, parseInstant, progress, usage, write } from "./common.mjs";
 import { version } from "./core.mjs";
 
 export const summary = "verify the trail's hash chains; exit 1 on any break";
@@ -96,42 +96,60 @@ export async function run(values, { conn, stdout, stderr }) {
     throw neo4jFailure("verify", logger, conn);
   }
 
+  // A stream with no event in a --since window that passed its --anchor check (its anchored
+  // event still there, with that hash) keeps that anchor as its head: a report passed to the
+  // next run's --anchor carries it forward. Without it, one quiet day dropped the stream from a
+  // nightly "--since 1d --anchor yesterday.json" rotation for good, and a later cut went unseen.
+  for (const s of report.streams) {
+    if (!s.ok || s.headSeq != null || !query.anchors) continue;
+    const mine = query.anchors.filter((a) => a && a.streamId === s.streamId && Number.isSafeInteger(a.seq));
+    const newest = mine.reduce((m, a) => (m === undefined || a.seq > m.seq ? a : m), undefined);
+    if (newest) Object.assign(s, { headSeq: newest.seq, headHash: newest.hash });
+  }
   // Nothing read is nothing verified: `--trail typo` must not pass as intact.
   // (--stream ID of no stored stream is reported as a stream of 0 events: empty too.)
   const empty = report.checked === 0 && report.unchained === 0;
   const ok = report.ok && (!empty || values["allow-empty"] === true);
   if (values.json) {
-    await write(stdout, JSON.stringify({ trail, ...report, ok }) + "\n");
+    await write(stdout, jsonText({ trail, ...report, ok }) + "\n");
     return ok ? EXIT.OK : EXIT.BROKEN;
   }
 
+  // Stream ids, event UIDs and break messages are stored data (any writer of the database, or a
+  // direct client, chooses them): printed raw, an ESC sequence in a stream id could hide the
+  // verdict line or draw a fake "intact" one on the auditor's terminal. Escaped as tail escapes
+  // (the trail and stream given are too: a script may take them from the database).
+  const shown = (v) => escapeControl(String(v));
   const scope = [since !== undefined && `since ${new Date(since).toISOString()}`,
-    query.streamId !== undefined && `stream ${query.streamId}`].filter(Boolean);
-  let out = `verify: trail "${trail}" at ${conn.url} (database ${conn.database})${scope.length ? `, ${scope.join(", ")}` : ""}\n`;
+    query.streamId !== undefined && `stream ${shown(query.streamId)}`].filter(Boolean);
+  let out = `verify: trail "${shown(trail)}" at ${conn.url} (database ${conn.database})${scope.length ? `, ${scope.join(", ")}` : ""}\n`;
   for (const s of report.streams) {
-    if (s.ok && s.checked === 0) {
-      out += `  stream ${s.streamId}  no events found\n`;
+    const id = shown(s.streamId);
+    if (s.ok && s.checked === 0 && s.headSeq != null) {
+      out += `  stream ${id}  no events in the window; intact at its anchor, seq ${s.headSeq} hash ${s.headHash}\n`;
+    } else if (s.ok && s.checked === 0) {
+      out += `  stream ${id}  no events found\n`;
     } else if (s.ok) {
       const unbound = s.bound ? "" : " (not bound to the trail: a plain-UUID stream id; --require-bound refuses it)";
       // With keys, say what vouches for the stream: its signature, or nothing (--allow-unsigned).
       const signed = query.publicKeys === undefined ? ""
         : s.signedSeq != null ? `, signed up to seq ${s.signedSeq}`
         : ", UNSIGNED (tolerated by --allow-unsigned: no signature vouches for it)";
-      out += `  stream ${s.streamId}  intact  ${plural(s.checked, "event")}, head seq ${s.headSeq} hash ${s.headHash}${signed}${unbound}\n`;
+      out += `  stream ${id}  intact  ${plural(s.checked, "event")}, head seq ${s.headSeq} hash ${s.headHash}${signed}${unbound}\n`;
     } else {
       const b = s.firstBreak;
-      out += `  stream ${s.streamId}  BROKEN  ${b.kind} at seq ${b.seq}${b.uid ? `, event ${b.uid}` : ""}: ${b.message}\n`;
+      out += `  stream ${id}  BROKEN  ${b.kind} at seq ${b.seq}${b.uid ? `, event ${shown(b.uid)}` : ""}: ${shown(b.message)}\n`;
     }
   }
   if (report.unchained > 0) {
-    const shown = report.unchainedUids.slice(0, 10);
-    const more = report.unchained > shown.length ? `, … (${report.unchained - shown.length} more)` : "";
-    out += `  ${plural(report.unchained, "event")} without chain fields or not linked as written (inserted, written before chaining, or its trail link edited): ${shown.join(", ")}${more}\n`;
+    const listed = report.unchainedUids.slice(0, 10).map(shown);
+    const more = report.unchained > listed.length ? `, … (${report.unchained - listed.length} more)` : "";
+    out += `  ${plural(report.unchained, "event")} without chain fields or not linked as written (inserted, written before chaining, or its trail link edited): ${listed.join(", ")}${more}\n`;
   }
   const broken = report.streams.filter((s) => !s.ok).length;
   const counts = `${plural(report.streams.length, "stream")}, ${plural(report.checked, "event")} checked`;
   if (report.ok && !ok) {
-    out += `verify: ${counts}: NOTHING VERIFIED: no events found in trail "${trail}" (check --trail / --since / --stream and NEO4J_DATABASE; --allow-empty accepts an empty result)\n`;
+    out += `verify: ${counts}: NOTHING VERIFIED: no events found in trail "${shown(trail)}" (check --trail / --since / --stream and NEO4J_DATABASE; --allow-empty accepts an empty result)\n`;
   } else if (report.ok) {
     const unsigned = query.publicKeys === undefined ? 0 : report.streams.filter((s) => s.checked > 0 && s.signedSeq == null).length;
     const note = unsigned ? ` (${plural(unsigned, "stream")} UNSIGNED, tolerated by --allow-unsigned)` : "";

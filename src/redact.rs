@@ -3,8 +3,9 @@
 //! A key is split into words (at `_`, `-`, `.`, spaces and camelCase humps: `newPassword` →
 //! `new password`, `x-api-key` → `x api key`, `DB_PASSWORD` → `db password`), and so is each
 //! listed name. With the default, **words** matching, a key matches when the listed name's words
-//! appear in it in a row (so `db_password`, `newPassword` and `x-api-key` are caught by
-//! `password` and `apiKey`, while `tokens_used` is not caught by `token`). With **exact**
+//! appear in it in a row, or some run of its words written together spells the name (so
+//! `db_password`, `newPassword`, `x-api-key` and `x-apikey` are caught by `password` and `apiKey`,
+//! while `tokens_used` is not caught by `token`). With **exact**
 //! matching (`redactMatch: "exact"`, Worker `REDACT_MATCH=exact`) a key matches only when it is
 //! the listed name, ignoring case, `_` and `-`. Matching is at any depth of objects and arrays;
 //! the whole value under a matching key is replaced, whatever its type. Redaction runs before the
@@ -110,6 +111,22 @@ pub fn words(key: &str) -> Vec<String> {
         out.push(cur);
     }
     out
+}
+
+/// Whether some run of consecutive `words`, written together, is `joined` (a listed name's
+/// words joined): `["x", "apikey"]` and `["new", "pass", "word"]` hold `apikey` and `password`.
+fn run_spells(words: &[String], joined: &str) -> bool {
+    (0..words.len()).any(|i| {
+        let mut rest = joined;
+        for w in &words[i..] {
+            match rest.strip_prefix(w.as_str()) {
+                Some("") => return true,
+                Some(r) => rest = r,
+                None => return false,
+            }
+        }
+        false
+    })
 }
 
 /// The words run together (crate::error::join: `[String]::concat`'s generic joining code is larger).
@@ -251,9 +268,12 @@ impl Redactor {
         let mut names = self.keys.iter().zip(&self.joined);
         match self.mode {
             Match::Exact => names.any(|(_, j)| *j == joined),
-            // `APIKEY` is one word but the same key as `api_key`: compare joined forms too.
-            Match::Words => names
-                .any(|(k, j)| *j == joined || (k.len() <= kw.len() && kw.windows(k.len()).any(|w| w == k.as_slice()))),
+            // `APIKEY` is one word but the same key as `api_key`: compare joined forms too, and
+            // not only the whole key's: `x-apikey`, `user_sessionid` and `newPassWord` hold a
+            // listed name as a run of their words written together (they passed unredacted).
+            Match::Words => names.any(|(k, j)| {
+                (k.len() <= kw.len() && kw.windows(k.len()).any(|w| w == k.as_slice())) || run_spells(&kw, j)
+            }),
         }
     }
 
@@ -432,6 +452,37 @@ mod tests {
         assert_eq!(v["passwordless"], true, "a word, not a substring");
         assert_eq!(v["keyboard"], "qwerty");
         assert_eq!(v["doc"], "d");
+    }
+
+    #[test]
+    fn a_listed_name_written_as_one_word_inside_a_longer_key_is_caught() {
+        // The joined form was compared with the whole key only: `APIKEY` was caught, `x-apikey`
+        // (an HTTP header name) was stored as it came.
+        let mut v = json!({
+            "x-apikey": "k1", "user_sessionid": "s", "oauth_accesstoken": "t", "resp_setcookie": "c",
+            "newPassWord": "p", "pass\u{200b}word": "zw", "api.key_v2": "k2",
+            "apiary": 1, "api_keyboard": 2, "tokens_used": 3, "passwordless": true, "keyboard": "q"
+        });
+        Redactor::default().apply(&mut v);
+        for k in [
+            "x-apikey",
+            "user_sessionid",
+            "oauth_accesstoken",
+            "resp_setcookie",
+            "newPassWord",
+            "pass\u{200b}word",
+            "api.key_v2",
+        ] {
+            assert_eq!(v[k], REDACTED, "{k}");
+        }
+        assert_eq!(v["apiary"], 1);
+        assert_eq!(v["api_keyboard"], 2);
+        assert_eq!(v["tokens_used"], 3);
+        assert_eq!(v["passwordless"], true);
+        assert_eq!(v["keyboard"], "q");
+        // Exact matching stays exact.
+        let exact = Redactor::from_config(None, Match::Exact);
+        assert!(!exact.matches("x-apikey") && exact.matches("API_KEY"));
     }
 
     #[test]

@@ -1210,6 +1210,48 @@ async fn legacy_unbound_streams_verify_and_strict_mode_refuses_them() {
     assert_eq!(find(&report, &lid).first_break.map(|b| b.kind), Some(BreakKind::Unbound), "{report:?}");
 }
 
+/// A nightly `verify --since 1d --anchor yesterday.json`: a stream with no event in the window
+/// (a quiet logger) was reported `deleted` from seq 0 ("cut off the end") although every event
+/// was there, so every anchored quiet stream failed. Its anchored event is now looked up by
+/// itself: intact passes, and a cut tail, a stream deleted whole or one rewritten up to the
+/// anchor still fail.
+#[tokio::test]
+#[cfg(not(feature = "worker"))] // anchors: not in the Worker's build
+async fn an_anchored_stream_with_no_event_in_a_since_window_is_checked_by_its_anchored_event() {
+    let (quiet, uids) = chained("chain-anchor-quiet", 4).await;
+    let head = quiet.chain_head();
+    let anchor = neo4j_audit::read::Anchor {
+        stream_id: head.stream_id.clone(),
+        seq: head.next_seq - 1,
+        hash: head.head.clone(),
+    };
+    let last = cypher("MATCH (ev:AuditEvent {UID: $u}) RETURN ev.timestamp.epochMillis", json!({"u": uids[3]})).await;
+    let since = last[0][0].as_i64().unwrap() + 1;
+    // Another stream of the trail writes in the window.
+    let busy = AuditLogger::new(quiet.config().clone()).unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    busy.log_user_action(None, "LATER", None, None).await.unwrap_or_else(|e| panic!("{e}"));
+    let q = VerifyQuery { since: Some(since), anchors: vec![anchor.clone()], ..Default::default() };
+    let r = quiet.verify_trail(&q).await.unwrap();
+    assert!(r.ok, "an untouched quiet stream is intact at its anchor: {r:?}");
+    assert_eq!(r.checked, 1, "{r:?}");
+    // Rewritten up to the anchor (the anchored event's hash changed): forged.
+    cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.hash = $h", json!({"u": uids[3], "h": "f".repeat(64)})).await;
+    let r = quiet.verify_trail(&q).await.unwrap();
+    let b = r.streams.iter().find(|s| s.stream_id == anchor.stream_id).and_then(|s| s.first_break.clone());
+    assert_eq!((b.map(|b| (b.kind, b.seq)), r.ok), (Some((BreakKind::Forged, 3)), false), "{r:?}");
+    // The tail cut (seq 2 and 3 deleted): deleted at the anchored seq.
+    cypher("MATCH (ev:AuditEvent) WHERE ev.UID IN $u DETACH DELETE ev", json!({"u": [uids[2], uids[3]]})).await;
+    let r = quiet.verify_trail(&q).await.unwrap();
+    let b = r.streams.iter().find(|s| s.stream_id == anchor.stream_id).and_then(|s| s.first_break.clone());
+    assert_eq!((b.map(|b| (b.kind, b.seq)), r.ok), (Some((BreakKind::Deleted, 3)), false), "{r:?}");
+    // Deleted whole: deleted too.
+    cypher("MATCH (ev:AuditEvent {streamId: $s}) DETACH DELETE ev", json!({"s": anchor.stream_id})).await;
+    let r = quiet.verify_trail(&q).await.unwrap();
+    let b = r.streams.iter().find(|s| s.stream_id == anchor.stream_id).and_then(|s| s.first_break.clone());
+    assert_eq!((b.map(|b| b.kind), r.ok), (Some(BreakKind::Deleted), false), "{r:?}");
+}
+
 /// An auditor's review of an unsigned (client) stream, against the real Neo4j: what each kind of
 /// damage is reported as, and what is inherently invisible without an anchor outside Neo4j.
 #[tokio::test]
@@ -1565,4 +1607,61 @@ async fn a_resumed_verify_walk_judges_the_end_against_the_current_head() {
         "the resumed walk missed the cut tail: {resumed}"
     );
     assert_eq!(resumed["signedHead"]["seq"], json!(1004), "{resumed}");
+}
+
+/// The same for the Worker's signed stream: `verify --since 1d --public-key keys.json` on a trail
+/// the Worker wrote nothing to that day reported its stream `deleted` ("the stream is empty but
+/// the trail's signed head names seq 1"), although every event was there. The head's event is
+/// now looked up in a window: intact passes; the head's event deleted, or the stream deleted
+/// whole, is `deleted`; another hash at the head's seq is `forged`.
+#[tokio::test]
+#[cfg(not(feature = "worker"))] // the lookup is the anchors' (not in the Worker's build, which takes no since)
+async fn a_signed_stream_with_no_event_in_a_since_window_is_checked_at_its_signed_head() {
+    use neo4j_audit::ingest::handle;
+    let WorkerTrail { settings, logger, now, req, .. } = worker_trail("chain-quiet-signed");
+    let r = handle(
+        &req,
+        &settings,
+        now,
+        &TestIo(r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#.into()),
+        Some(&logger),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let uids: Vec<String> = serde_json::from_str::<Value>(&r.body).unwrap()["uids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u.as_str().unwrap().to_owned())
+        .collect();
+    let since = neo4j_audit::event::now_millis() + 1_000;
+    let q = VerifyQuery {
+        public_keys: Some(settings.public_keys.clone().into()),
+        since: Some(since),
+        ..Default::default()
+    };
+    let rep = logger.verify_trail(&q).await.unwrap();
+    assert!(rep.ok && rep.checked == 0, "a quiet signed trail is intact in a later window: {rep:?}");
+    // Another hash at the head's seq (the event's hash edited, outside the window): forged.
+    let kept = cypher("MATCH (ev:AuditEvent {UID: $u}) RETURN ev.hash", json!({"u": uids[1]})).await;
+    cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.hash = $h", json!({"u": uids[1], "h": "e".repeat(64)})).await;
+    let rep = logger.verify_trail(&q).await.unwrap();
+    assert_eq!(
+        (rep.streams[0].first_break.as_ref().map(|b| (b.kind, b.seq)), rep.ok),
+        (Some((BreakKind::Forged, 1)), false),
+        "{rep:?}"
+    );
+    cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.hash = $h", json!({"u": uids[1], "h": kept[0][0]})).await;
+    // The head's event deleted (a cut tail the window cannot see): deleted at its seq.
+    cypher("MATCH (ev:AuditEvent {UID: $u}) DETACH DELETE ev", json!({"u": uids[1]})).await;
+    let rep = logger.verify_trail(&q).await.unwrap();
+    assert_eq!(
+        (rep.streams[0].first_break.as_ref().map(|b| (b.kind, b.seq)), rep.ok),
+        (Some((BreakKind::Deleted, 1)), false),
+        "{rep:?}"
+    );
+    // Without since, as before (the request's seal went with its last event: unsigned from seq 0).
+    let all = VerifyQuery { since: None, ..q.clone() };
+    let rep = logger.verify_trail(&all).await.unwrap();
+    assert!(!rep.ok, "{rep:?}");
 }

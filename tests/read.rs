@@ -162,7 +162,9 @@ async fn redaction_happens_before_storage_and_the_hash_covers_it() {
             "LOGIN",
             "SECURITY",
             json!({"user": "ann", "Password": "hunter2-secret", "headers": {"Authorization": "Bearer abc.def"},
-                   "items": [{"api_key": "k-123"}], "tokensUsed": 3}),
+                   "items": [{"api_key": "k-123"}], "tokensUsed": 3,
+                   // A listed name written as one word inside a longer key (stored as sent before).
+                   "headers2": {"x-apikey": "k-456"}, "user_sessionid": "sess-789"}),
         )],
     )
     .await;
@@ -172,13 +174,15 @@ async fn redaction_happens_before_storage_and_the_hash_covers_it() {
     )
     .await;
     let stored = rows[0][0].as_str().unwrap();
-    for secret in ["hunter2-secret", "abc.def", "k-123"] {
+    for secret in ["hunter2-secret", "abc.def", "k-123", "k-456", "sess-789"] {
         assert!(!stored.contains(secret), "{secret} reached Neo4j: {stored}");
     }
     let v: Value = serde_json::from_str(stored).unwrap();
     assert_eq!(v["Password"], "[REDACTED]");
     assert_eq!(v["headers"]["Authorization"], "[REDACTED]");
     assert_eq!(v["items"][0]["api_key"], "[REDACTED]");
+    assert_eq!(v["headers2"]["x-apikey"], "[REDACTED]");
+    assert_eq!(v["user_sessionid"], "[REDACTED]");
     assert_eq!(v["tokensUsed"], 3, "whole words only");
     assert_eq!(v["user"], "ann");
     let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();

@@ -198,8 +198,19 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             }
             #[cfg(not(feature = "worker"))]
             Phase::Anchor(i) => {
-                let a = &q.anchors[i];
-                if rows.first_mut().and_then(|r| take_str(r, 0)).as_deref() != Some(a.hash.as_str()) {
+                let Some(a) = self.anchor_at(i) else { return self.next_anchor(i + 1) };
+                let a = &a;
+                if rows.is_empty() {
+                    // (Only where the stream was not read: a stream read intact up to the
+                    // anchored seq holds it.)
+                    let s = crate::error::num(a.seq);
+                    let msg = crate::error::cat(&[
+                        "seq ",
+                        &s,
+                        " is missing: the stream has no event in the window, nor the one its head names (cut off, or deleted)",
+                    ]);
+                    self.anchor_break(i, BreakKind::Deleted, a.seq, msg);
+                } else if rows.first_mut().and_then(|r| take_str(r, 0)).as_deref() != Some(a.hash.as_str()) {
                     let msg = crate::error::cat(&[
                         "seq ",
                         &crate::error::num(a.seq),
@@ -391,14 +402,22 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     /// hold its anchored event, with the anchored hash.
     #[cfg(not(feature = "worker"))]
     fn next_anchor(&mut self, mut i: usize) -> Result<Step, AuditError> {
-        let anchors = &self.q.anchors;
-        while let Some(a) = anchors.get(i) {
+        while let Some(a) = self.anchor_at(i) {
             if let Some(r) = self.streams.iter().find(|r| r.stream_id == a.stream_id && r.first_break.is_none()) {
                 match r.head_seq {
-                    // Intact, so exactly one event holds that seq.
+                    // The trail's signed head is looked up only where its stream was not read.
+                    Some(_) if i >= self.q.anchors.len() => {}
+                    // Intact, so exactly one event holds that seq. With `since`, a stream none of
+                    // whose events is in the window was not read at all: its anchored event is
+                    // looked up by itself (a quiet stream was reported `deleted` from seq 0, a
+                    // false alarm on every stream with no new events since the anchor was kept).
                     Some(h) if h >= a.seq => {
                         self.phase = Phase::Anchor(i);
-                        return Ok(Step::Run(super::anchor_query(self.cfg, a)));
+                        return Ok(Step::Run(super::anchor_query(self.cfg, &a)));
+                    }
+                    None if self.q.since.is_some() => {
+                        self.phase = Phase::Anchor(i);
+                        return Ok(Step::Run(super::anchor_query(self.cfg, &a)));
                     }
                     h => {
                         let from = h.map_or(0, |h| h + 1);
@@ -421,10 +440,26 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
         self.anchors_done()
     }
 
+    /// Anchor `i`: [`VerifyQuery::anchors`], then, in a `since` window, the trail's signed head
+    /// (its stream may have no event in the window: then its head event is looked up as an
+    /// anchor's is, instead of the stream being taken for empty).
+    #[cfg(not(feature = "worker"))]
+    fn anchor_at(&self, i: usize) -> Option<super::Anchor> {
+        match self.q.anchors.get(i) {
+            Some(a) => Some(a.clone()),
+            None if i == self.q.anchors.len() && self.q.since.is_some() => self
+                .p
+                .head
+                .as_ref()
+                .map(|h| super::Anchor { stream_id: h.stream_id.clone(), seq: h.seq, hash: h.hash.clone() }),
+            None => None,
+        }
+    }
+
     /// Anchor `i`'s stream broken.
     #[cfg(not(feature = "worker"))]
     fn anchor_break(&mut self, i: usize, kind: BreakKind, seq: u64, message: String) {
-        let a = &self.q.anchors[i];
+        let Some(a) = self.anchor_at(i) else { return };
         if let Some(r) = self.streams.iter_mut().find(|r| r.stream_id == a.stream_id && r.first_break.is_none()) {
             r.first_break = Some(Break { kind, seq, uid: None, message });
             r.ok = false;

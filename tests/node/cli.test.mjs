@@ -316,6 +316,21 @@ test("schema ensures the constraints and indexes and lists them as the graph has
   assert.ok(report.present.includes("auditevent_has_event_trail_created_uid"), j.stdout);
 });
 
+test("schema prints index names and property keys with control characters escaped", async () => {
+  // Whoever has schema rights names an index on the audit labels; schema printed it raw.
+  const name = `rt-${randomUUID().slice(0, 8)}\u001b[8m`;
+  await cypher(`CREATE INDEX \`${name}\` IF NOT EXISTS FOR (e:AuditEvent) ON (e.\`k\u009b2J\`)`);
+  try {
+    const r = await cli(["schema"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!/[\u001b\u009b]/.test(r.stdout), JSON.stringify(r.stdout));
+    assert.ok(r.stdout.includes(`${name.replace("\u001b", "\\u001b")} `), r.stdout);
+    assert.ok(r.stdout.includes("(k\\u009b2J)"), r.stdout);
+  } finally {
+    await cypher(`DROP INDEX \`${name}\` IF EXISTS`);
+  }
+});
+
 test("export jsonl and csv round-trip every field, across pages, newest first", async () => {
   const { trail } = await logged("cli-export", 7);
   const want = await stored(trail);
@@ -587,6 +602,45 @@ test("tail text escapes control characters stored in the graph", async () => {
   assert.ok(b.stdout.includes("ok\\u202egnp.exe\\u2066x\\u2069"), b.stdout);
 });
 
+/** A CSV's data rows and the index of its details column. */
+function csvRowsOf(text) {
+  const [header, ...rows] = parseCsv(text);
+  return { rows, details: header.indexOf("details") };
+}
+
+test("JSON output (export, tail --format jsonl, verify --json) escapes the C1 and bidirectional controls JSON.stringify leaves raw; the values are unchanged", async () => {
+  // The library accepts these in details (a signed-in user through the Worker can send them);
+  // JSON.stringify escapes C0 but writes U+009B (CSI, ESC's 8-bit twin), U+202E and U+2028 raw, so
+  // a JSON line shown on a terminal could drive it or reorder it, as tail's text once did.
+  const trail = unique("cli-json-ctl");
+  const logger = new pkg.AuditLogger(config(trail));
+  const note = "x\u009b31m\u007f\u202egnp.exe\u2028\u2066y\u2069";
+  assert.ok(await logger.logUserAction({ uid: "u1" }, "LOGIN", null, { note }), logger.lastError);
+  // An integer beyond 2^53: the export writes the stored text (a second path to the output).
+  assert.ok(await logger.logUserAction({ uid: "u1" }, "LOGIN", null, { note }), logger.lastError);
+  await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 1}) SET e.details = $d", { t: trail, d: `{"big":9007199254740993,"note":${JSON.stringify(note)}}` });
+  const RAW = /[\u007f-\u009f\u202e\u2028\u2066\u2069]/;
+  for (const args of [["export", "--trail", trail], ["tail", "--trail", trail, "--format", "jsonl"]]) {
+    const r = await cli(args);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!RAW.test(r.stdout), `${args[0]}: ${JSON.stringify(r.stdout)}`);
+    const notes = jsonl(r.stdout).map((e) => e.details.note);
+    assert.deepEqual(notes, [note, note], args[0]);
+    assert.ok(r.stdout.includes('"big":9007199254740993,'), r.stdout);
+  }
+  // A CSV's details cell is JSON text too (--csv-raw keeps every value exactly as stored).
+  const c = await cli(["export", "--trail", trail, "--format", "csv"]);
+  assert.ok(!RAW.test(c.stdout), JSON.stringify(c.stdout));
+  const col = csvRowsOf(c.stdout);
+  assert.deepEqual(col.rows.map((r) => JSON.parse(r[col.details]).note), [note, note]);
+  assert.ok(RAW.test((await cli(["export", "--trail", trail, "--format", "csv", "--csv-raw"])).stdout));
+  await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 0}) SET e.streamId = e.streamId + '\u009b8m'", { t: trail });
+  const v = await cli(["verify", "--trail", trail, "--json"]);
+  assert.equal(v.code, 1, v.stderr);
+  assert.ok(!RAW.test(v.stdout), JSON.stringify(v.stdout));
+  assert.ok(JSON.parse(v.stdout).streams.some((s) => s.streamId.endsWith("\u009b8m")), v.stdout);
+});
+
 /**
  * `tail --follow` on `trail` (the last `n` events as JSON lines, polled every 0.3 s): `events()`
  * parses what it printed so far, `waitFor(pred, what)` polls until `pred()` holds or fails the
@@ -787,6 +841,26 @@ test("verify: an inserted copy exits 1 naming the intruder; a bare unchained eve
   assert.match(r.stdout, /NOT intact \(1 unchained event\)\nwhat to do: events written before chaining .* verify from the cut-over on \(--since TIME\); .* look it up by its UID\n$/);
 });
 
+test("verify: stored stream ids, UIDs and break messages cannot drive the terminal or fake the verdict", async () => {
+  // Whoever can write to the database (or a direct client, which picks its own stream id) chose
+  // these; verify printed them raw: a stream id with a line break drew a fake "intact" verdict,
+  // and ESC[8m (conceal) after it hid the real "NOT intact" on the auditor's terminal.
+  const { trail, uids } = await logged("cli-verify-ctl", 2);
+  const evil = "x  intact  2 events, head seq 1\nverify: 1 stream, 2 events checked: intact\n\u001b[8m";
+  await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) SET e.streamId = $s", { t: trail, s: evil });
+  await cypher(
+    "MATCH (t:AuditTrail {name: $t}) CREATE (t)-[:HAS_EVENT]->(:AuditEvent {UID: $u, eventType: 'X', timestamp: datetime()})",
+    { t: trail, u: `bare-${trail}\u001b]0;owned\u0007\u202e` },
+  );
+  const r = await cli(["verify", "--trail", trail]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.ok(!/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/.test(r.stdout), JSON.stringify(r.stdout));
+  assert.equal(r.stdout.match(/^verify: /gm).length, 2, r.stdout);
+  assert.ok(r.stdout.includes(`stream x  intact  2 events, head seq 1\\u000averify: 1 stream, 2 events checked: intact\\u000a\\u001b[8m  BROKEN  edited at seq 0, event ${uids[0]}: `), r.stdout);
+  assert.ok(r.stdout.includes(`): bare-${trail}\\u001b]0;owned\\u0007\\u202e\n`), r.stdout);
+  assert.match(r.stdout, /\nverify: 1 stream, 2 events checked: NOT intact \(1 stream broken, 1 unchained event\)\n/);
+});
+
 test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritten up to it, exits 1", async () => {
   // Without the anchor, deleting the newest events of an unsigned stream leaves a stream that verifies.
   const { logger, trail, uids } = await logged("cli-verify-anchor", 4);
@@ -814,6 +888,34 @@ test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritt
   const bad = await cli(["verify", "--trail", trail, "--anchor", '{"streamId":"s"}']);
   assert.equal(bad.code, 2, bad.stdout + bad.stderr);
   assert.match(bad.stderr, /--anchor: anchors must be a list of \{streamId, seq, hash\}/);
+});
+
+test("verify --since --anchor: a stream with no event in the window passes at its anchor and its report carries the anchor on", async () => {
+  // A nightly "verify --since 1d --anchor yesterday.json --json > today.json": a quiet stream was
+  // reported deleted from seq 0 (a false alarm); and once it passed, today's report held no head
+  // for it, so tomorrow's run dropped its anchor and a cut went unseen.
+  const { trail, uids } = await logged("cli-verify-quiet", 3);
+  const day1 = await cli(["verify", "--trail", trail, "--json"]);
+  assert.equal(day1.code, 0, day1.stdout + day1.stderr);
+  await new Promise((r) => setTimeout(r, 20));
+  const since = String(Date.now());
+  await new Promise((r) => setTimeout(r, 20));
+  const busy = new pkg.AuditLogger(config(trail));
+  assert.ok(await busy.logUserAction({ uid: "u9" }, "LATER", null, null), busy.lastError);
+  const quiet = JSON.parse(day1.stdout).streams[0];
+  const day2 = await cli(["verify", "--trail", trail, "--since", since, "--anchor", day1.stdout, "--json"]);
+  assert.equal(day2.code, 0, day2.stdout + day2.stderr);
+  const carried = JSON.parse(day2.stdout).streams.find((s) => s.streamId === quiet.streamId);
+  assert.deepEqual([carried.ok, carried.checked, carried.headSeq, carried.headHash], [true, 0, 2, quiet.headHash]);
+  const text = await cli(["verify", "--trail", trail, "--since", since, "--anchor", day1.stdout]);
+  assert.equal(text.code, 0, text.stdout + text.stderr);
+  assert.ok(text.stdout.includes(`stream ${quiet.streamId}  no events in the window; intact at its anchor, seq 2 hash ${quiet.headHash}\n`), text.stdout);
+  // The quiet stream's newest event cut: day 3's run, anchored on day 2's report, sees it.
+  await cypher("MATCH (e:AuditEvent {UID: $u}) DETACH DELETE e", { u: uids[2] });
+  const day3 = await cli(["verify", "--trail", trail, "--since", since, "--anchor", day2.stdout, "--json"]);
+  assert.equal(day3.code, 1, day3.stdout + day3.stderr);
+  const cut = JSON.parse(day3.stdout).streams.find((s) => s.streamId === quiet.streamId);
+  assert.deepEqual([cut.ok, cut.firstBreak.kind, cut.firstBreak.seq], [false, "deleted", 2]);
 });
 
 test("verify: events swapped and re-hashed exit 1 as reordered", async () => {
