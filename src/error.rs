@@ -316,8 +316,8 @@ pub(crate) fn find(hay: &str, needle: &str) -> Option<usize> {
     while i < end {
         // Eight bytes at a time to the next one equal to the needle's first (the lowest mark of
         // the window's mask is exact): each logUserAction looks for the logger's secrets in its
-        // details, which a byte-by-byte loop showed in `node --cpu-prof` of bench/cpu_full.mjs's
-        // loop (1.4 % of the call).
+        // details, where a byte-by-byte loop showed in `node --cpu-prof` of bench/cpu_full.mjs's
+        // loop.
         if let Some(w) = h[i..].first_chunk::<8>() {
             let x = u64::from_le_bytes(*w) ^ (ONES * first as u64);
             let m = x.wrapping_sub(ONES) & !x & (ONES << 7);

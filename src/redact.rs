@@ -242,8 +242,8 @@ impl Redactor {
             // first byte is compared before the slices (a call to memcmp per window and name,
             // about 150 per key with the default list, and then the windows themselves, showed
             // in profiles; so did the loop over the names at each byte some name starts with,
-            // which the pairs leave to about one key in ten). A name with a non-ASCII byte
-            // never occurs in ASCII text.
+            // which the pairs leave to the keys that hold a name's first two bytes). A name with
+            // a non-ASCII byte never occurs in ASCII text.
             let mut found = false;
             'hay: for (p, &b) in hay.iter().enumerate() {
                 // The byte after, 0 at the end (the key's letters and digits are never 0).
