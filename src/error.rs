@@ -308,9 +308,37 @@ pub(crate) fn refs(secrets: &[String]) -> Vec<&str> {
 /// search for U+FFFD in each string argument of logUserAction). A match of
 /// a UTF-8 needle in UTF-8 text starts on a character boundary, so the index slices `hay`.
 pub(crate) fn find(hay: &str, needle: &str) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
     let (h, n) = (hay.as_bytes(), needle.as_bytes());
     let Some((&first, rest)) = n.split_first() else { return Some(0) };
-    (0..(h.len() + 1).checked_sub(n.len())?).find(|&i| h[i] == first && h[i + 1..i + n.len()] == *rest)
+    let end = (h.len() + 1).checked_sub(n.len())?;
+    let mut i = 0;
+    while i < end {
+        // Eight bytes at a time to the next one equal to the needle's first (the lowest mark of
+        // the window's mask is exact): each logUserAction looks for the logger's secrets in its
+        // details, where a byte-by-byte loop showed in `node --cpu-prof` of bench/cpu_full.mjs's
+        // loop.
+        if let Some(w) = h[i..].first_chunk::<8>() {
+            let x = u64::from_le_bytes(*w) ^ (ONES * first as u64);
+            let m = x.wrapping_sub(ONES) & !x & (ONES << 7);
+            if m == 0 {
+                i += 8;
+                continue;
+            }
+            i += (m.trailing_zeros() / 8) as usize;
+            if i >= end {
+                return None;
+            }
+        } else if h[i] != first {
+            i += 1;
+            continue;
+        }
+        if h[i + 1..i + n.len()] == *rest {
+            return Some(i);
+        }
+        i += 1;
+    }
+    None
 }
 
 /// `s.split_once(at)` by [`find`]: `split_once` with a `char` brings core's memchr search along,
@@ -443,6 +471,22 @@ mod tests {
             [("", ""), ("a", ""), ("", "a"), ("abc", "abc"), ("abc", "abcd"), ("xaab", "ab"), ("éé", "é"), ("aaé", "é")]
         {
             assert_eq!(find(hay, needle), hay.find(needle), "{hay:?} {needle:?}");
+        }
+        // Every place of a match against the eight-byte windows: texts of 0 to 40 characters
+        // from a small alphabet (with a two-byte character and bytes that differ from the
+        // needle's first in one bit), needles of 1 to 4.
+        let alphabet = ['a', 'b', 'c', '`', 'é', '\u{1}', '\u{e1}'];
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut pick = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let hay: String = (0..pick(41)).map(|_| alphabet[pick(alphabet.len())]).collect();
+            let needle: String = (0..1 + pick(4)).map(|_| alphabet[pick(3)]).collect();
+            assert_eq!(find(&hay, &needle), hay.find(&needle), "{hay:?} {needle:?}");
         }
     }
 

@@ -521,7 +521,7 @@ pub(crate) fn parse(text: &str, max_depth: usize) -> Result<Json, ParseError> {
 /// [`parse`], and whether `text` was compact (no whitespace outside strings), i.e. exactly what
 /// [`Json::write`] of the tree gives back.
 pub(crate) fn parse_compact(text: &str, max_depth: usize) -> Result<(Json, bool), ParseError> {
-    let mut p = Parser { s: text.as_bytes(), text, i: 0, max_depth, loose: false, keys: None, key: String::new() };
+    let mut p = Parser { s: text.as_bytes(), text, i: 0, max_depth, loose: false };
     let v = p.value(0)?;
     p.ws();
     if p.i != p.s.len() {
@@ -557,27 +557,23 @@ pub(crate) enum Json0 {
 /// (unescaped), at any depth, in order until it answers `true`. The write path's details take this path: redaction needs the tree
 /// only when a key matches.
 pub(crate) fn scan(text: &str, max_depth: usize, key: &dyn Fn(&str) -> bool) -> Result<Scan, ParseError> {
-    let mut p = Parser {
-        s: text.as_bytes(),
-        text,
-        i: 0,
-        max_depth,
-        loose: false,
-        keys: Some((key, 0, false)),
-        key: String::new(),
-    };
-    let v = p.value(0)?;
+    let mut p = Parser { s: text.as_bytes(), text, i: 0, max_depth, loose: false };
+    let mut names = Names { key, name: String::new(), keys: 0, hit: false };
+    let shape = p.scan_value(0, &mut names)?;
     p.ws();
     if p.i != p.s.len() {
         return Err(ParseError::Syntax(p.i));
     }
-    let (_, keys, hit) = p.keys.unwrap_or((key, 0, false));
-    let shape = match v {
-        Json::Null => Json0::Null,
-        Json::Obj(_) => Json0::Obj,
-        _ => Json0::Other,
-    };
-    Ok(Scan { shape, compact: !p.loose, keys, hit })
+    Ok(Scan { shape, compact: !p.loose, keys: names.keys, hit: names.hit })
+}
+
+/// [`scan`]'s member names: the question asked of each, the one being read, how many were met,
+/// and whether one was answered `true`.
+struct Names<'a> {
+    key: &'a dyn Fn(&str) -> bool,
+    name: String,
+    keys: usize,
+    hit: bool,
 }
 
 struct Parser<'a> {
@@ -587,12 +583,6 @@ struct Parser<'a> {
     max_depth: usize,
     /// Whitespace was skipped somewhere.
     loose: bool,
-    /// Scan mode ([`scan`]): the question asked of each member name, how many were met, and
-    /// whether one was answered `true`. Values are then checked but not kept.
-    #[allow(clippy::type_complexity)] // one field, read in two places
-    keys: Option<(&'a dyn Fn(&str) -> bool, usize, bool)>,
-    /// Scan mode: the member name being read.
-    key: String,
 }
 
 impl Parser<'_> {
@@ -641,25 +631,12 @@ impl Parser<'_> {
                     if !self.at(b'"') {
                         return self.err();
                     }
-                    let k = match self.keys {
-                        // Scan mode: the name is asked about, not kept.
-                        Some((f, n, hit)) => {
-                            let mut k = std::mem::take(&mut self.key);
-                            k.clear();
-                            self.string_into(&mut k, true)?;
-                            self.keys = Some((f, n + 1, hit || f(&k)));
-                            self.key = k;
-                            None
-                        }
-                        None => Some(self.string()?),
-                    };
+                    let k = self.string()?;
                     if !self.eat(b':') {
                         return self.err();
                     }
                     let v = self.value(depth + 1)?;
-                    if let Some(k) = k {
-                        m.push((k, v));
-                    }
+                    m.push((k, v));
                     if self.eat(b',') {
                         continue;
                     }
@@ -680,9 +657,7 @@ impl Parser<'_> {
                 }
                 loop {
                     let v = self.value(depth + 1)?;
-                    if self.keys.is_none() {
-                        a.push(v);
-                    }
+                    a.push(v);
                     if self.eat(b',') {
                         continue;
                     }
@@ -692,18 +667,68 @@ impl Parser<'_> {
                     return self.err();
                 }
             }
-            // Scan mode: checked, not kept (a placeholder of the same shape as far as `scan` goes).
-            Some(b'"') if self.keys.is_some() => self.string_into(&mut String::new(), false).map(|_| Json::Bool(false)),
             Some(b'"') => self.string().map(Json::Str),
             Some(b't') => self.literal("true", Json::Bool(true)),
             Some(b'f') => self.literal("false", Json::Bool(false)),
             Some(b'n') => self.literal("null", Json::Null),
-            Some(b'-' | b'0'..=b'9') => self.number(),
+            Some(b'-' | b'0'..=b'9') => {
+                let start = self.number()?;
+                Ok(Json::Num(self.text[start..self.i].to_owned()))
+            }
             _ => self.err(),
         }
     }
 
-    fn literal(&mut self, word: &str, v: Json) -> Result<Json, ParseError> {
+    /// [`Parser::value`] for [`scan`]: the same grammar and errors, in the same order, with
+    /// nothing built (no tree node returned per value, no scan-mode branches in `value`: the
+    /// write path scans every event's details). The value's shape; each member name is asked
+    /// about (unescaped), in order until one is answered `true`.
+    fn scan_value(&mut self, depth: usize, names: &mut Names) -> Result<Json0, ParseError> {
+        self.ws();
+        let close = match self.s.get(self.i) {
+            Some(b'{') => b'}',
+            Some(b'[') => b']',
+            Some(b'"') => return self.string_into(&mut String::new(), false).map(|_| Json0::Other),
+            Some(b't') => return self.literal("true", Json0::Other),
+            Some(b'f') => return self.literal("false", Json0::Other),
+            Some(b'n') => return self.literal("null", Json0::Null),
+            Some(b'-' | b'0'..=b'9') => return self.number().map(|_| Json0::Other),
+            _ => return self.err(),
+        };
+        if depth >= self.max_depth {
+            return Err(ParseError::TooDeep);
+        }
+        self.i += 1;
+        let shape = if close == b'}' { Json0::Obj } else { Json0::Other };
+        if self.eat(close) {
+            return Ok(shape);
+        }
+        loop {
+            if close == b'}' {
+                self.ws();
+                if !self.at(b'"') {
+                    return self.err();
+                }
+                names.name.clear();
+                self.string_into(&mut names.name, true)?;
+                names.keys += 1;
+                names.hit = names.hit || (names.key)(&names.name);
+                if !self.eat(b':') {
+                    return self.err();
+                }
+            }
+            self.scan_value(depth + 1, names)?;
+            if self.eat(b',') {
+                continue;
+            }
+            if self.eat(close) {
+                return Ok(shape);
+            }
+            return self.err();
+        }
+    }
+
+    fn literal<T>(&mut self, word: &str, v: T) -> Result<T, ParseError> {
         if self.s[self.i..].starts_with(word.as_bytes()) {
             self.i += word.len();
             Ok(v)
@@ -720,7 +745,8 @@ impl Parser<'_> {
         self.i - start
     }
 
-    fn number(&mut self) -> Result<Json, ParseError> {
+    /// Checks the number at the cursor and moves past it; where it starts.
+    fn number(&mut self) -> Result<usize, ParseError> {
         let start = self.i;
         if self.s[self.i] == b'-' {
             self.i += 1;
@@ -757,10 +783,7 @@ impl Parser<'_> {
         if beyond_f64(&self.s[int..int_end], &self.s[int_end..mantissa_end], exp) {
             return Err(ParseError::OutOfRange(start));
         }
-        if self.keys.is_some() {
-            return Ok(Json::Bool(false)); // scan mode: checked, not kept
-        }
-        Ok(Json::Num(self.text[start..self.i].to_owned()))
+        Ok(start)
     }
 
     fn hex4(&mut self) -> Result<u32, ParseError> {
