@@ -469,7 +469,8 @@ test("an awaited call waits on no timer: its request leaves before any macrotask
   let made = 0;
   let seen;
   globalThis.setTimeout = (f, ms, ...args) => {
-    made++;
+    // The library's own (undici makes one of its own per request: its headers timeout).
+    if (new Error().stack.includes("neo4j_audit")) made++;
     return realSetTimeout(() => { fired++; f(...args); }, ms);
   };
   try {
@@ -494,7 +495,7 @@ test("an awaited call waits on no timer: its request leaves before any macrotask
       assert.equal(seen.fired, f0, "no timer fired between the call and its request");
       assert.equal(late, false, "the call resolved in the answer's own turn (no macrotask in between)");
       assert.equal(fired, f0, "no timer fired while the call waited");
-      assert.ok(made - m0 <= 1, `at most one timer made per call (the request's timeout): ${made - m0}`);
+      assert.ok(made - m0 <= 1, `at most one timer made by the library per call (the request's timeout): ${made - m0}`);
       // Neo4j keeps the write's plan (src/cypher.rs PLAN_ONCE): no replanning as the trail grows.
       assert.match(seen.statement, /^CYPHER replan=skip MERGE \(t:AuditTrail /);
     }
