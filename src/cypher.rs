@@ -42,11 +42,14 @@ pub const TRAIL_INDEXED: &str = "indexed";
 /// Its cost in Neo4j 5.26 (bench/stmt_ab.mjs, PROFILE; 2026-11-30): ~22-25 db hits per event,
 /// every node found by an index seek (the two unique constraints, `User(UID)`), two `Eager`s (~2.3 KB of
 /// buffered row per event); the text is one plan-cache entry whatever the batch size (planning
-/// it took ~0.15 s on a loaded machine, paid on a miss or a statistics replan). Variants with
+/// it took ~0.15 s on a loaded machine, paid on a miss; a logger sends it behind [`PLAN_ONCE`], so
+/// statistics drifting as the trail grows no longer make Neo4j plan it again). Variants with
 /// the same graph (no `timestamp` Eager, the user looked up first, a `CALL` instead of
 /// `FOREACH`, `CREATE` of the links of new events) showed no difference in Neo4j's CPU per
 /// event in batches of 1000: the cost is the transaction, the stored properties and the
-/// indexes, not this text's shape.
+/// indexes, not this text's shape. One event into a trail of 10 000 (PROFILE, 2026-11-30): 23 db
+/// hits, 4 of them the `HAS_EVENT` MERGE's `Expand(Into)` (from the new event's side): nothing
+/// in the plan grows with the trail.
 pub fn write_events_text(labels: &Labels) -> Result<String, AuditError> {
     labels.validate()?;
     let Labels { event, trail, user } = labels;
@@ -279,6 +282,24 @@ pub(crate) fn schema_names(labels: &Labels) -> Vec<String> {
 /// `MERGE`s safe are in place. The usual first write is then one round trip, the check included;
 /// on a refusal the logger runs the full schema step and writes without this prefix.
 pub(crate) const SCHEMA_GUARD: &str = "UNWIND $schema AS s CALL db.awaitIndex(s, 0) WITH count(*) AS schemaOnline ";
+
+/// Put in front of every write statement a logger sends (before [`SCHEMA_GUARD`] too): Neo4j
+/// plans the text once and keeps that plan while it stays in its query cache, instead of
+/// planning it again each time its statistics (label and relationship counts) have drifted from
+/// those it was planned with. Every lookup of the write is an index seek whatever the counts
+/// (the two uniqueness constraints, `User(UID)`, `Expand(Into)` between two bound nodes:
+/// tests/plan.rs checks the plan made on empty labels), so a new plan is the same plan, and
+/// planning it cost one awaited call ~60-500 ms (bench/c1_trace.mjs: the first write after the
+/// counts changed, and again a few writes later; in a one-caller loop over a freshly emptied
+/// database, twice per sample). A schema change (a new index or constraint) still clears Neo4j's
+/// cache, so a plan never outlives the indexes it was made with.
+pub const PLAN_ONCE: &str = "CYPHER replan=skip ";
+
+/// A write statement as a logger sends it: [`PLAN_ONCE`], the [`SCHEMA_GUARD`] when `guard`,
+/// then `text` ([`write_events_text_with_targets`]).
+pub(crate) fn sent_write_text(text: &str, guard: bool) -> String {
+    cat(&[PLAN_ONCE, if guard { SCHEMA_GUARD } else { "" }, text])
+}
 
 /// Rows per inner transaction of the migration's first statement.
 pub const MIGRATION_BATCH: u32 = 10_000;

@@ -1823,7 +1823,8 @@ mod tests {
             self.body["statements"][0]["statement"].as_str().unwrap_or("").to_owned()
         }
         fn guarded(&self) -> bool {
-            self.statement().starts_with(crate::cypher::SCHEMA_GUARD)
+            let s = self.statement();
+            s.strip_prefix(crate::cypher::PLAN_ONCE).unwrap_or(&s).starts_with(crate::cypher::SCHEMA_GUARD)
         }
     }
 
@@ -3105,7 +3106,7 @@ mod tests {
         // The step goes on to its end (check: not in place; create; wait); no write follows.
         let create = sends(&r.answer(&check[0], written(0)));
         assert_eq!(create.len(), 1);
-        assert!(!create[0].statement().starts_with(crate::cypher::SCHEMA_GUARD));
+        assert!(!create[0].guarded());
         let wait = sends(&r.answer(&create[0], written(0)));
         assert!(wait[0].statement().starts_with(crate::cypher::AWAIT_OWN), "{}", wait[0].statement());
         let acts = r.answer(&wait[0], written(0));

@@ -87,7 +87,9 @@ impl Neo4jSink {
             auth,
             secrets,
             base_url: config.base_url().to_owned(),
-            write_text: cypher::write_events_text(&config.labels).map(|t| cypher::json_string(&t)).unwrap_or_default(),
+            write_text: cypher::write_events_text(&config.labels)
+                .map(|t| cypher::json_string(&cypher::sent_write_text(&t, false)))
+                .unwrap_or_default(),
             api: config.api,
             database: config.database.clone(),
             labels: config.labels.clone(),
@@ -310,18 +312,18 @@ impl Neo4jSink {
         // With targets the text gains one subquery per distinct target label of the batch; a
         // guarded first write puts the schema check in front.
         let text = cypher::write_events_text_with_targets(&self.labels, &labels).ok()?;
+        let text = cypher::json_string(&cypher::sent_write_text(&text, guard));
         if guard {
-            let guarded = cypher::json_string(&cat(&[cypher::SCHEMA_GUARD, &text]));
             return Some(cypher::write_body(
                 self.api,
-                &guarded,
+                &text,
                 trail,
                 trail_uid,
                 &cypher::schema_names(&self.labels),
                 events,
             ));
         }
-        Some(cypher::write_body(self.api, &cypher::json_string(&text), trail, trail_uid, &[], events))
+        Some(cypher::write_body(self.api, &text, trail, trail_uid, &[], events))
     }
 }
 
@@ -425,6 +427,30 @@ mod tests {
             (0..1000).map(|_| AuditEvent::build(None, "X", None, None, 1024).unwrap()).collect();
         assert_eq!(distinct_uids(&fresh), 1000);
         assert_eq!(distinct_uids(&[ev("a"), ev("a")]), 1);
+    }
+
+    /// Every write the sink sends (the usual one, one with targets, a logger's guarded first
+    /// write) asks Neo4j to keep its plan ([`cypher::PLAN_ONCE`], in front of the guard), so
+    /// that statistics drifting as the trail grows never make an awaited call wait for a new
+    /// plan; the text after it is the write statement itself (tests/plan.rs: what Neo4j plans).
+    #[test]
+    fn every_write_keeps_its_plan() {
+        let cfg = Config { trail: "t".into(), ..Config::new("http://127.0.0.1:7474") };
+        let sink = Neo4jSink::new(&cfg, None);
+        let plain = [AuditEvent::build(None, "X", None, None, 1024).unwrap()];
+        let mut targeted = AuditEvent::build(None, "X", None, None, 1024).unwrap();
+        targeted.set_targets(vec![crate::event::Target::new("Document", "d1")]).unwrap();
+        let text = |events: &[AuditEvent], guard: bool| {
+            let body: serde_json::Value =
+                serde_json::from_str(&sink.write_body_to("t", events, guard).unwrap()).unwrap();
+            body["statements"][0]["statement"].as_str().unwrap().to_owned()
+        };
+        let write = cypher::write_events_text(&cfg.labels).unwrap();
+        assert_eq!(text(&plain, false), format!("{}{write}", cypher::PLAN_ONCE));
+        assert_eq!(text(&plain, true), format!("{}{}{write}", cypher::PLAN_ONCE, cypher::SCHEMA_GUARD));
+        let with_targets = cypher::write_events_text_with_targets(&cfg.labels, &["Document"]).unwrap();
+        assert_eq!(text(std::slice::from_ref(&targeted), false), format!("{}{with_targets}", cypher::PLAN_ONCE));
+        assert_eq!(cypher::PLAN_ONCE, "CYPHER replan=skip ");
     }
 
     /// The trail's UID (used only if a write creates the trail node) is drawn once per sink for

@@ -456,3 +456,52 @@ test("two trail nodes with one name (the Python seed's race) make a schemaWarnin
   await logger.close();
   await cypher(`MATCH (t:${trailLabel}) DETACH DELETE t`);
 });
+
+test("an awaited call waits on no timer: its request leaves before any macrotask, and it resolves in the answer's own turn", async () => {
+  // A one-caller loop (bench P1seed "lib c1") pays whatever sits between the call and fetch, and
+  // between Neo4j's answer and the promise: a timer there (setTimeout is clamped to >= 1 ms in
+  // Node, 4 ms in browsers once nested) would add that to every awaited call.
+  const logger = new pkg.AuditLogger(config(unique("node-turns")));
+  assert.equal(await logger.ensureSchema(), true, logger.lastError);
+  const real = globalThis.fetch;
+  const realSetTimeout = globalThis.setTimeout;
+  let fired = 0;
+  let made = 0;
+  let seen;
+  globalThis.setTimeout = (f, ms, ...args) => {
+    // The library's own (undici makes one of its own per request: its headers timeout).
+    if (new Error().stack.includes("neo4j_audit")) made++;
+    return realSetTimeout(() => { fired++; f(...args); }, ms);
+  };
+  try {
+    for (let i = 0; i < 3; i++) {
+      let macrotask = false;
+      let late = false;
+      seen = undefined;
+      globalThis.fetch = (url, init) => {
+        seen = { fired, macrotask, statement: JSON.parse(new TextDecoder().decode(init.body)).statements[0].statement };
+        return real(url, init).then((r) => {
+          const text = r.text.bind(r);
+          r.text = () => text().then((t) => { setImmediate(() => (late = true)); return t; });
+          return r;
+        });
+      };
+      const [f0, m0] = [fired, made];
+      const p = logger.logUserAction({ uid: `turns-${i}` }, "TURN_CHECK");
+      setImmediate(() => (macrotask = true));
+      assert.equal(await p, true, logger.lastError);
+      assert.ok(seen, "the call sent a request");
+      assert.equal(seen.macrotask, false, "the request left before any macrotask ran");
+      assert.equal(seen.fired, f0, "no timer fired between the call and its request");
+      assert.equal(late, false, "the call resolved in the answer's own turn (no macrotask in between)");
+      assert.equal(fired, f0, "no timer fired while the call waited");
+      assert.ok(made - m0 <= 1, `at most one timer made by the library per call (the request's timeout): ${made - m0}`);
+      // Neo4j keeps the write's plan (src/cypher.rs PLAN_ONCE): no replanning as the trail grows.
+      assert.match(seen.statement, /^CYPHER replan=skip MERGE \(t:AuditTrail /);
+    }
+  } finally {
+    globalThis.fetch = real;
+    globalThis.setTimeout = realSetTimeout;
+    await logger.close();
+  }
+});
