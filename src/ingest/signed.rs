@@ -57,6 +57,7 @@ pub fn state_statement(labels: &Labels, trail: &str, uids: &[&str]) -> Result<cr
 pub(crate) fn state_query(labels: &Labels, trail: &str, uids: &[&str]) -> Result<(String, String), AuditError> {
     labels.validate()?;
     let text = cat(&[
+        crate::cypher::PLAN_ONCE,
         "OPTIONAL MATCH (h:",
         &labels.trail,
         " {name: $trail}) \
@@ -109,7 +110,10 @@ pub(crate) fn write_query(labels: &Labels, trail: &str, w: &ChainedWrite<'_>) ->
     // With targets, the event write links them too (one subquery per target label).
     let inner = crate::cypher::write_events_text_with_targets(labels, &crate::cypher::target_labels(w.events))?;
     let (t, e) = (labels.trail.as_str(), labels.event.as_str());
+    // Kept plans, as a logger's writes ([`crate::cypher::PLAN_ONCE`]): a re-plan when Neo4j's
+    // counts drift cost ~0.1 s of one request (bench/replan_cost.mjs).
     let text = cat(&[
+        crate::cypher::PLAN_ONCE,
         "MERGE (h:",
         t,
         " {name: $trail}) ON CREATE SET h.UID = $trailUid, h.",
@@ -317,6 +321,20 @@ pub async fn append<S: super::Store>(
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The Worker's two statements keep their plans as a logger's writes do (a re-plan when
+    /// Neo4j's counts drift held one request ~0.1 s).
+    #[test]
+    fn both_statements_keep_their_plans() {
+        let labels = Labels::default();
+        let (state, _) = state_query(&labels, "t", &["a"]).unwrap();
+        assert!(state.starts_with(crate::cypher::PLAN_ONCE), "{state}");
+        let e = AuditEvent::build(None, "LOGIN", None, None, 100).unwrap();
+        let head = SignedHead { stream_id: "s".into(), seq: 0, hash: "h".into(), seal: None };
+        let w = ChainedWrite { expect: None, events: std::slice::from_ref(&e), head: &head, event_seal: None };
+        let (write, _) = write_query(&labels, "t", &w).unwrap();
+        assert!(write.starts_with(crate::cypher::PLAN_ONCE), "{write}");
+    }
 
     /// The parameters written as text are the ones the `json!` form built before (every value
     /// but the fresh `trailUid`).
