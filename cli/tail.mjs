@@ -92,6 +92,10 @@ export async function run(values, { conn, stdout, stderr, signal }) {
   }
   newest.reverse();
   if (newest.length) await write(stdout, newest.map(line).join(""));
+  else if (n > 0) {
+    // As export: a mistyped --trail or database must not look like a quiet trail.
+    stderr.write(`tail: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(filters).length ? " with these filters" : ""} (check --trail and NEO4J_DATABASE)${values.follow ? "; following" : ""}\n`);
+  }
   if (!values.follow) return EXIT.OK;
 
   for (const e of newest) {

@@ -444,6 +444,23 @@ test("export stops quietly with 0 when its reader goes away (export | head)", as
   assert.equal(stderr, "");
 });
 
+test("tail: an empty result says so on stderr (a mistyped --trail), as export does; events found: silent", async () => {
+  // `tail --trail paymnets` printed nothing, exit 0 and not a word: an operator could not tell a
+  // mistyped trail from a quiet one.
+  const missing = unique("cli-tail-missing");
+  const empty = await cli(["tail", "--trail", missing]);
+  assert.equal(empty.code, 0, empty.stderr);
+  assert.equal(empty.stdout, "");
+  assert.equal(empty.stderr, `tail: no events found in trail "${missing}" at ${NEO4J_URL} (database neo4j) (check --trail and NEO4J_DATABASE)\n`);
+  const filtered = await cli(["tail", "--trail", missing, "--action", "NOPE"]);
+  assert.match(filtered.stderr, /no events found in trail .* with these filters \(check/);
+  const { trail } = await logged("cli-tail-found", 1);
+  const found = await cli(["tail", "--trail", trail]);
+  assert.equal(found.code, 0, found.stderr);
+  assert.equal(found.stderr, "", "nothing said when events were found");
+  assert.equal((await cli(["tail", "--trail", missing, "-n", "0"])).stderr, "", "-n 0 asked for none");
+});
+
 test("export: an empty result says so on stderr (a mistyped --trail); --bom starts a CSV with a UTF-8 byte order mark", async () => {
   // An auditor's `export --trail paymnets > jan.jsonl` gave an empty file, exit 0 and not a word.
   const missing = unique("cli-export-missing");
