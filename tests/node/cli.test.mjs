@@ -151,6 +151,26 @@ test("clear one-line errors for Neo4j down, wrong password and a URL with creden
   assert.ok(!inUrl.stderr.includes(secret));
 });
 
+test("schema and migrate word a refused login and a NEO4J_URL path as the other commands do; verify names itself once", async () => {
+  // schema/migrate said only "…: HTTP 401" (no Neo4j code) and, for a wrong path, "no path",
+  // where a reverse proxy's prefix is allowed; verify said "neo4j-audit verify: verify: HTTP 404".
+  const secret = "not-the-password-5d2a";
+  const login = { ...ENV, NEO4J_USER: "cli-test-no-such-user", NEO4J_PASSWORD: secret };
+  for (const cmd of [["schema"], ["migrate", "--status"], ["migrate"]]) {
+    const r = await cli(cmd, login);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: Neo4j at \\S+ refused the credentials of user "cli-test-no-such-user" \\(NEO4J_USER / NEO4J_PASSWORD\\): authentication failed: HTTP 401 \\(Neo\\.ClientError\\.Security\\.Unauthorized\\)\n$`));
+    assert.ok(!r.stderr.includes(secret));
+  }
+  const path = { ...ENV, NEO4J_URL: `${NEO4J_URL}/nope` };
+  const wrong = `Neo4j at ${path.NEO4J_URL} answered HTTP 404: Not Found (NEO4J_URL must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy serves Neo4j under that prefix; this url's path is likely wrong)\n`;
+  for (const cmd of [["schema"], ["migrate", "--status"], ["verify"], ["tail"], ["export"]]) {
+    const r = await cli(cmd, path);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stderr, `neo4j-audit ${cmd[0]}: ${wrong}`);
+  }
+});
+
 test("tail -n 0 still reads once: a wrong URL, user or database exits 3 (it exited 0 without contacting Neo4j)", async () => {
   const down = await cli(["tail", "-n", "0"], { ...ENV, NEO4J_URL: "http://127.0.0.1:59999" });
   assert.equal(down.code, 3, down.stderr);
@@ -1144,7 +1164,7 @@ test("migrate --status names a NEO4J_URL with a path as the library does", async
   // Not Found" for NEO4J_URL=http://host:7474/db/neo4j, where every other command says what to fix.
   const path = await cli(["migrate", "--status"], { ...ENV, NEO4J_URL: `${NEO4J_URL.replace(/\/$/, "")}/db/neo4j` });
   assert.equal(path.code, 3, path.stderr);
-  assert.match(path.stderr, /^neo4j-audit migrate: Neo4j at \S+\/db\/neo4j answered HTTP 404 Not Found: NEO4J_URL must be Neo4j's base URL \(scheme, host and port, no path\)\n$/);
+  assert.match(path.stderr, /^neo4j-audit migrate: Neo4j at \S+\/db\/neo4j answered HTTP 404: Not Found \(NEO4J_URL must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy serves Neo4j under that prefix; this url's path is likely wrong\)\n$/);
   assert.equal(path.stdout, "");
   // (A missing database: "clear one-line errors …" above.)
 });
