@@ -102,6 +102,9 @@ test("--help lists the commands and exit codes; each command has its help; usage
     [["tail", "--lines=-3"], /--lines: "-3" must be an integer from 0 to 10000/],
     [["tail", "--interval", "0"], /--interval: "0" must be a number of seconds/],
     [["verify", "--json=yes"], /--json takes no value/],
+    // An option with a short alias: it printed parseArgs' "Option '-n, --lines <value>' argument missing".
+    [["tail", "-n"], /^neo4j-audit tail: --lines needs a value \(neo4j-audit tail --help\)\n$/],
+    [["tail", "--follow=yes"], /^neo4j-audit tail: --follow takes no value \(neo4j-audit tail --help\)\n$/],
     [["verify", "stray"], /unexpected argument "stray"/],
     [[], /^Usage: neo4j-audit/],
   ]) {
