@@ -102,6 +102,7 @@ export async function run(values, { conn, stdout, stderr, signal }) {
     seen.set(e.uid, e.ts);
     advance(e.ts);
   }
+  signal = stopWhenNpxIsGone(signal);
   let lastWarning = null;
   while (!signal.aborted) {
     await sleep(intervalMs, signal);
@@ -123,6 +124,24 @@ export async function run(values, { conn, stdout, stderr, signal }) {
     if (fresh.length) await write(stdout, fresh.map(line).join(""));
   }
   return EXIT.OK;
+}
+
+/**
+ * Under `npx` (npm exec sets npm_command=exec) a SIGTERM sent to npx's process alone ends npx and
+ * is not passed on: --follow went on polling as an orphan for ever. Its parent gone, it stops as
+ * if interrupted. Run directly (not under npx), a changed parent is left alone (`nohup … &`).
+ */
+function stopWhenNpxIsGone(signal) {
+  if (process.env.npm_command !== "exec" || !AbortSignal.any) return signal;
+  const parent = process.ppid;
+  const stop = new AbortController();
+  const check = setInterval(() => {
+    if (process.ppid !== parent) stop.abort();
+  }, 500);
+  check.unref();
+  const both = AbortSignal.any([signal, stop.signal]);
+  both.addEventListener("abort", () => clearInterval(check), { once: true });
+  return both;
 }
 
 function sleep(ms, signal) {

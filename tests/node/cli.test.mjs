@@ -672,6 +672,24 @@ test("tail --follow prints an event logged after it started, once, and stops on 
   assert.deepEqual(events.map((e) => e.uid), (await stored(trail)).map((e) => e.uid).reverse());
 });
 
+test("tail --follow run by npx stops when npx is gone (a SIGTERM to npx alone is not passed on)", async () => {
+  // `kill <npx's pid>` ended npx and left `tail --follow` running as an orphan, polling Neo4j
+  // every interval for ever. Here `sh` stands in for npx (npm exec sets npm_command=exec).
+  const { trail } = await logged("cli-follow-orphan", 1);
+  const sh = spawn("sh", ["-c", `"${process.execPath}" "${CLI}" tail -f --interval 0.2 -n 0 --trail ${trail} & echo $!; wait`],
+    { env: { ...ENV, npm_command: "exec" }, stdio: ["ignore", "pipe", "ignore"] });
+  const pid = Number(await new Promise((resolve) => sh.stdout.once("data", (d) => resolve(String(d).trim()))));
+  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.ok(alive(), "tail --follow runs while its parent does");
+  sh.kill("SIGKILL");
+  const t0 = Date.now();
+  while (alive() && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 100));
+  const orphaned = alive();
+  if (orphaned) process.kill(pid, "SIGTERM");
+  assert.ok(!orphaned, "tail --follow still ran 10 s after its npx was gone");
+});
+
 test("tail --follow: an event dated in the future (a client's clock ahead) does not hide the events after it", async () => {
   // Before, the look-back window followed the newest timestamp seen: one event dated a day ahead
   // (validly chained: the chain covers the time as the client gave it) moved the window past
