@@ -113,7 +113,7 @@ export async function run(values, { conn, stdout, stderr, signal }) {
       lastWarning = null;
     } catch (e) {
       // A poll that fails (Neo4j restarting, network) is reported once and retried at the next one.
-      if (e.message !== lastWarning) stderr.write(`neo4j-audit: tail: ${e.message}; retrying\n`);
+      if (e.message !== lastWarning) stderr.write(`neo4j-audit tail: ${e.message}; retrying\n`);
       lastWarning = e.message;
       continue;
     }

@@ -672,6 +672,43 @@ test("tail --follow prints an event logged after it started, once, and stops on 
   assert.deepEqual(events.map((e) => e.uid), (await stored(trail)).map((e) => e.uid).reverse());
 });
 
+test("tail --follow: a poll that fails is said once, in the CLI's own form, and it exits 0 on SIGTERM", async () => {
+  // It printed "neo4j-audit: tail: …; retrying", unlike every other line ("neo4j-audit tail: …").
+  const { trail } = await logged("cli-follow-down", 1);
+  const { createServer, request } = await import("node:http");
+  const target = new URL(NEO4J_URL);
+  let down = false;
+  const proxy = createServer((req, res) => {
+    if (down) return req.socket.destroy();
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c)).on("end", () => {
+      request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${proxy.address().port}`;
+  const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "1", "-f", "--interval", "0.2"],
+    { env: { ...ENV, NEO4J_URL: url }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "", err = "";
+  child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d) => (err += d));
+  const exited = new Promise((resolve) => child.on("close", resolve));
+  try {
+    const t0 = Date.now();
+    while (!out && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50));
+    down = true;
+    await new Promise((r) => setTimeout(r, 1500));
+    down = false;
+    await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    child.kill("SIGTERM");
+    proxy.close();
+  }
+  assert.equal(await exited, 0, err);
+  assert.match(err, new RegExp(`^neo4j-audit tail: cannot reach Neo4j at ${url}: network error: .*; retrying\n$`));
+});
+
 test("tail --follow run by npx stops when npx is gone (a SIGTERM to npx alone is not passed on)", async () => {
   // `kill <npx's pid>` ended npx and left `tail --follow` running as an orphan, polling Neo4j
   // every interval for ever. Here `sh` stands in for npx (npm exec sets npm_command=exec).
