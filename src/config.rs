@@ -524,6 +524,11 @@ impl Config {
                 return refused(|| cat(&[s.name(Key::Token), " is exclusive with ", s.name(Key::Credentials)]))
             }
             (Some(u), Some(_), None) if u.is_empty() => return invalid("username is empty"),
+            // Neo4j has no empty password: this is an unset setting (`NEO4J_PASSWORD=` in a .env
+            // file), which otherwise failed every call later as "authentication failed: HTTP 401".
+            (Some(_), Some(p), None) if p.is_empty() => {
+                return invalid("password is empty (an unset environment variable?)")
+            }
             // Basic auth is `user:password` in base64: a ':' in the name would move the split
             // (RFC 7617), so every call would fail later as "unauthorized".
             (Some(u), Some(_), None) if u.contains(':') => {
@@ -833,6 +838,12 @@ mod tests {
             Config::new("http://127.0.0.1:7474").basic_auth("ne:o4j", "pw-12345").validate().unwrap_err().to_string();
         assert!(err.contains("username must not contain ':'"), "{err}");
         assert!(!err.contains("pw-12345"), "{err}");
+    }
+
+    #[test]
+    fn an_empty_password_is_refused() {
+        let err = Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "").validate().unwrap_err().to_string();
+        assert_eq!(err, "invalid config: password is empty (an unset environment variable?)");
     }
 
     #[test]
