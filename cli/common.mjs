@@ -98,7 +98,11 @@ export function checkConnection(conn) {
 
 /** A library call resolved false/null: its `lastError` as one actionable line. */
 export function neo4jFailure(what, logger, conn) {
-  const reason = logger.lastError ?? "unknown failure";
+  return failure(what, logger.lastError ?? "unknown failure", conn);
+}
+
+/** As {@link neo4jFailure}, for a reason worded as the library's `lastError` (cli/schema.mjs's own requests). */
+export function failure(what, reason, conn) {
   let msg;
   if (/^(network error|timeout)/.test(reason)) {
     // The library's network error ends with the server's origin ("… (http://host:7474)", for a
@@ -119,10 +123,13 @@ export function neo4jFailure(what, logger, conn) {
     const field = /^invalid input: (?:options: )?(\w+)/.exec(reason)?.[1];
     const option = { userUid: "--user: ", actionType: "--action: ", category: "--category: ", target: "--target: " }[field] ?? "";
     return usage(`${option}${reason.replace(/^invalid input: (options: )?/, "")}`);
+  } else if (/^HTTP 404\b/.test(reason)) {
+    // The library's hint names its `url`: here that is NEO4J_URL, named with its value.
+    msg = `Neo4j at ${conn.url} answered ${reason.replace("(url must", "(NEO4J_URL must")}`;
   } else if (/^database not found/.test(reason)) {
     msg = `${reason} at ${conn.url} (NEO4J_DATABASE)`;
   } else {
-    msg = `${what}: ${reason}`;
+    msg = what ? `${what}: ${reason}` : reason;
   }
   return new CliError(msg, EXIT.NEO4J);
 }

@@ -38,9 +38,10 @@ function argError(e) {
   if (unknown) return `unknown option ${unknown[1]}`;
   const positional = /^Unexpected argument '([^']*)'/.exec(e.message);
   if (positional) return `unexpected argument "${positional[1]}"`;
-  const missing = /^Option '(\S+)(?: <value>)?' argument missing/.exec(e.message);
+  // An option with a short alias is named "-n, --lines" there: name its long form.
+  const missing = /^Option '(?:-\w, )?(\S+)(?: <value>)?' argument missing/.exec(e.message);
   if (missing) return `${missing[1]} needs a value`;
-  const flag = /^Option '(\S+)' does not take an argument/.exec(e.message);
+  const flag = /^Option '(?:-\w, )?(\S+)' does not take an argument/.exec(e.message);
   if (flag) return `${flag[1]} takes no value`;
   const ambiguous = /^Option '(\S+)' argument is ambiguous[^]*?use '(--[\w-]+)=/.exec(e.message);
   if (ambiguous) return `${ambiguous[1]} needs a value (one that starts with "-": ${ambiguous[2]}=VALUE)`;

@@ -1,7 +1,7 @@
 // `neo4j-audit schema`: the deploy-time step. Runs the library's ensureSchema() (uniqueness
 // constraints and indexes, idempotent, waits until the indexes are online) and lists what is in
 // place on the audit labels, marking what this run created.
-import { CliError, EXIT, ENV_HELP, EXIT_HELP, escapeControl, neo4jFailure, openLogger, write } from "./common.mjs";
+import { CliError, EXIT, ENV_HELP, EXIT_HELP, escapeControl, failure, neo4jFailure, openLogger, write } from "./common.mjs";
 
 export const summary = "create the constraints and indexes (idempotent) and list them";
 
@@ -44,18 +44,19 @@ export async function cypher(conn, statement, parameters, timeoutMs = 10_000) {
   } catch (e) {
     throw new CliError(`cannot reach Neo4j at ${conn.url}: network error: ${e.cause?.message ?? e.message} (is it running? NEO4J_URL)`, EXIT.NEO4J);
   }
-  if (res.status === 401 || res.status === 403) {
-    const who = conn.token ? "the token (NEO4J_TOKEN)" : `user "${conn.username}" (NEO4J_USER / NEO4J_PASSWORD)`;
-    throw new CliError(`Neo4j at ${conn.url} refused the credentials of ${who}: HTTP ${res.status}`, EXIT.NEO4J);
-  }
   const body = await res.json().catch(() => null);
+  const code = body?.errors?.[0]?.code;
+  // As the library words them (src/outcome.rs): refused credentials, a NEO4J_URL with a wrong
+  // path, a missing database; then as every other command (cli/common.mjs, failure).
+  if (res.status === 401 || res.status === 403 || code === "Neo.ClientError.Security.AuthenticationRateLimit") {
+    throw failure("", `authentication failed: HTTP ${res.status}${code ? ` (${code})` : ""}`, conn);
+  }
+  if (res.status === 404 && (!body || code === "Neo.ClientError.Request.Invalid")) {
+    throw failure("", "HTTP 404: Not Found (url must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy serves Neo4j under that prefix; this url's path is likely wrong)", conn);
+  }
   if (!body) throw new CliError(`unexpected answer from ${conn.url}: HTTP ${res.status}`, EXIT.NEO4J);
   if (body.errors?.length) {
     const [e] = body.errors;
-    // As the library words them (src/outcome.rs): a NEO4J_URL with a path, a missing database.
-    if (res.status === 404 && e.code === "Neo.ClientError.Request.Invalid") {
-      throw new CliError(`Neo4j at ${conn.url} answered HTTP 404 Not Found: NEO4J_URL must be Neo4j's base URL (scheme, host and port, no path)`, EXIT.NEO4J);
-    }
     if (e.code === "Neo.ClientError.Database.DatabaseNotFound") {
       throw new CliError(`database not found: ${conn.database} at ${conn.url} (NEO4J_DATABASE)`, EXIT.NEO4J);
     }

@@ -92,12 +92,17 @@ export async function run(values, { conn, stdout, stderr, signal }) {
   }
   newest.reverse();
   if (newest.length) await write(stdout, newest.map(line).join(""));
+  else if (n > 0) {
+    // As export: a mistyped --trail or database must not look like a quiet trail.
+    stderr.write(`tail: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(filters).length ? " with these filters" : ""} (check --trail and NEO4J_DATABASE)${values.follow ? "; following" : ""}\n`);
+  }
   if (!values.follow) return EXIT.OK;
 
   for (const e of newest) {
     seen.set(e.uid, e.ts);
     advance(e.ts);
   }
+  signal = stopWhenNpxIsGone(signal);
   let lastWarning = null;
   while (!signal.aborted) {
     await sleep(intervalMs, signal);
@@ -108,7 +113,7 @@ export async function run(values, { conn, stdout, stderr, signal }) {
       lastWarning = null;
     } catch (e) {
       // A poll that fails (Neo4j restarting, network) is reported once and retried at the next one.
-      if (e.message !== lastWarning) stderr.write(`neo4j-audit: tail: ${e.message}; retrying\n`);
+      if (e.message !== lastWarning) stderr.write(`neo4j-audit tail: ${e.message}; retrying\n`);
       lastWarning = e.message;
       continue;
     }
@@ -119,6 +124,24 @@ export async function run(values, { conn, stdout, stderr, signal }) {
     if (fresh.length) await write(stdout, fresh.map(line).join(""));
   }
   return EXIT.OK;
+}
+
+/**
+ * Under `npx` (npm exec sets npm_command=exec) a SIGTERM sent to npx's process alone ends npx and
+ * is not passed on: --follow went on polling as an orphan for ever. Its parent gone, it stops as
+ * if interrupted. Run directly (not under npx), a changed parent is left alone (`nohup … &`).
+ */
+function stopWhenNpxIsGone(signal) {
+  if (process.env.npm_command !== "exec" || !AbortSignal.any) return signal;
+  const parent = process.ppid;
+  const stop = new AbortController();
+  const check = setInterval(() => {
+    if (process.ppid !== parent) stop.abort();
+  }, 500);
+  check.unref();
+  const both = AbortSignal.any([signal, stop.signal]);
+  both.addEventListener("abort", () => clearInterval(check), { once: true });
+  return both;
 }
 
 function sleep(ms, signal) {

@@ -93,7 +93,7 @@ export async function run(values, { conn, stdout, stderr }) {
     if (query.anchors !== undefined && /^invalid input: (options: )?anchors/.test(logger.lastError ?? "")) {
       throw usage(`--anchor: ${logger.lastError.replace(/^invalid input: (options: )?/, "")}`);
     }
-    throw neo4jFailure("verify", logger, conn);
+    throw neo4jFailure("verifying the trail", logger, conn);
   }
 
   // A stream with no event in a --since window that passed its --anchor check (its anchored

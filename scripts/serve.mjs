@@ -98,4 +98,10 @@ async function seedDocuments() {
   }
 }
 await seedDocuments();
+server.once("error", (e) => {
+  // One line an operator can act on, not Node's "Unhandled 'error' event" stack trace.
+  if (e.code !== "EADDRINUSE") throw e;
+  process.stderr.write(`demo: port ${PORT} on 127.0.0.1 is in use (another demo, or another server); pick a free one: DEMO_PORT=8090 ./scripts/demo\n`);
+  process.exit(1);
+});
 server.listen(PORT, "127.0.0.1", () => console.log(`demo: http://127.0.0.1:${server.address().port}/`));

@@ -345,12 +345,12 @@ pub use crate::rules::MAX_DETAILS_LIMIT;
 impl std::fmt::Debug for Config {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut d = f.debug_struct("Config");
-        d.field("url", &self.url)
+        d.field("url", &debug_url(&self.url))
             .field("database", &self.database)
             .field("username", &self.username)
             .field("password", &self.password.as_ref().map(|_| "***"))
             .field("token", &self.token.as_ref().map(|_| "***"))
-            .field("endpoint", &self.endpoint)
+            .field("endpoint", &self.endpoint.as_deref().map(debug_url))
             .field("api", &self.api)
             .field("trail", &self.trail)
             .field("timeout_ms", &self.timeout_ms)
@@ -365,6 +365,28 @@ impl std::fmt::Debug for Config {
         d.field("queue", &self.queue).field("delivery", &self.delivery);
         d.finish()
     }
+}
+
+/// `url` for `Debug`, with what may be a secret written into it masked: the user and password
+/// (`https://***@host`), the query and the fragment (`?***`). `validate` refuses such a URL, but a
+/// configuration may be printed before it is validated. Plain text handling (no URL parser): an
+/// `@` before the path, or anywhere in a text without `//`, masks everything before it.
+fn debug_url(url: &str) -> String {
+    let (head, rest) = match url.find("//") {
+        Some(i) => url.split_at(i + 2),
+        None => ("", url),
+    };
+    let end = rest.find(['/', '?', '#']).filter(|_| !head.is_empty()).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let authority = match authority.rfind('@') {
+        Some(at) => cat(&["***", &authority[at..]]),
+        None => authority.to_owned(),
+    };
+    let tail = match tail.find(['?', '#']) {
+        Some(q) => cat(&[&tail[..q], "?***"]),
+        None => tail.to_owned(),
+    };
+    cat(&[head, &authority, &tail])
 }
 
 impl Config {
@@ -504,6 +526,11 @@ impl Config {
                 return refused(|| cat(&[s.name(Key::Token), " is exclusive with ", s.name(Key::Credentials)]))
             }
             (Some(u), Some(_), None) if u.is_empty() => return invalid("username is empty"),
+            // Neo4j has no empty password: this is an unset setting (`NEO4J_PASSWORD=` in a .env
+            // file), which otherwise failed every call later as "authentication failed: HTTP 401".
+            (Some(_), Some(p), None) if p.is_empty() => {
+                return invalid("password is empty (an unset environment variable?)")
+            }
             // Basic auth is `user:password` in base64: a ':' in the name would move the split
             // (RFC 7617), so every call would fail later as "unauthorized".
             (Some(u), Some(_), None) if u.contains(':') => {
@@ -816,6 +843,12 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_password_is_refused() {
+        let err = Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "").validate().unwrap_err().to_string();
+        assert_eq!(err, "invalid config: password is empty (an unset environment variable?)");
+    }
+
+    #[test]
     fn a_token_that_cannot_be_an_authorization_header_is_refused_without_echoing_it() {
         // "t\u{20ac}..." was accepted, and every call then failed as a retried "network error:
         // Cannot convert argument to a ByteString" (wasm) while the event stayed queued for ever.
@@ -1069,6 +1102,25 @@ mod tests {
         assert!(!s.contains("pw-12345"));
         let t = Config::new("http://h:1").bearer("tok-secret");
         assert!(!format!("{t:?}").contains("tok-secret"));
+    }
+
+    #[test]
+    fn debug_hides_secrets_written_into_the_url() {
+        // `validate` refuses such a URL, but a Config (or a builder) printed before that — a
+        // configuration read from a file and logged at start-up — showed them in full.
+        let mut c = Config::new("https://neo4j:url-pw-1@db.example:7473/p?key=q-secret#f-secret");
+        c.endpoint = Some("https://tok-in-user@w.example/v1/events?t=e-secret".into());
+        let s = format!("{c:?}");
+        for secret in ["url-pw-1", "q-secret", "f-secret", "tok-in-user", "e-secret"] {
+            assert!(!s.contains(secret), "{secret} in {s}");
+        }
+        assert!(s.contains(r#"url: "https://***@db.example:7473/p?***""#), "{s}");
+        assert!(s.contains(r#"endpoint: Some("https://***@w.example/v1/events?***")"#), "{s}");
+        // No scheme, or no "//": whatever precedes an `@` may be a credential.
+        assert_eq!(debug_url("neo4j:pw-2@h:7474"), "***@h:7474");
+        // Nothing to hide: unchanged.
+        assert_eq!(debug_url("http://127.0.0.1:7474/prefix"), "http://127.0.0.1:7474/prefix");
+        assert_eq!(debug_url("http://h/a@b"), "http://h/a@b");
     }
 
     #[test]

@@ -50,9 +50,10 @@ use jwt::JwtRules;
 
 /// The library's configuration fields that [`Settings`] fills from a Worker setting, as the
 /// first word of `Config`'s messages, with that setting's name (what the Worker's log says).
-const CONFIG_FIELDS: [(&str, &str); 6] = [
+const CONFIG_FIELDS: [(&str, &str); 7] = [
     ("url", "NEO4J_URL"),
     ("username", "NEO4J_USER"),
+    ("password", "NEO4J_PASSWORD"),
     ("database", "NEO4J_DATABASE"),
     ("trail", "AUDIT_TRAIL"),
     ("timeoutMs", "NEO4J_TIMEOUT_MS"),
@@ -2043,6 +2044,13 @@ mod tests {
         }
         settings(&[("NEO4J_URL", "https://neo4j.internal:7473")]).neo4j.unwrap();
         settings(&[("NEO4J_URL", "http://localhost:7474")]).neo4j.unwrap();
+    }
+
+    /// An empty NEO4J_PASSWORD (a secret set to nothing) is named by the Worker's setting.
+    #[test]
+    fn an_empty_neo4j_password_is_a_misconfiguration_named_by_its_setting() {
+        let e = settings(&[("NEO4J_PASSWORD", "")]).neo4j.unwrap_err();
+        assert_eq!(e, "NEO4J_PASSWORD is empty (an unset environment variable?)");
     }
 
     #[test]

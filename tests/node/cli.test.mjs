@@ -102,6 +102,9 @@ test("--help lists the commands and exit codes; each command has its help; usage
     [["tail", "--lines=-3"], /--lines: "-3" must be an integer from 0 to 10000/],
     [["tail", "--interval", "0"], /--interval: "0" must be a number of seconds/],
     [["verify", "--json=yes"], /--json takes no value/],
+    // An option with a short alias: it printed parseArgs' "Option '-n, --lines <value>' argument missing".
+    [["tail", "-n"], /^neo4j-audit tail: --lines needs a value \(neo4j-audit tail --help\)\n$/],
+    [["tail", "--follow=yes"], /^neo4j-audit tail: --follow takes no value \(neo4j-audit tail --help\)\n$/],
     [["verify", "stray"], /unexpected argument "stray"/],
     [[], /^Usage: neo4j-audit/],
   ]) {
@@ -149,6 +152,26 @@ test("clear one-line errors for Neo4j down, wrong password and a URL with creden
   assert.equal(inUrl.code, 2);
   assert.match(inUrl.stderr, /url must not carry credentials/);
   assert.ok(!inUrl.stderr.includes(secret));
+});
+
+test("schema and migrate word a refused login and a NEO4J_URL path as the other commands do; verify names itself once", async () => {
+  // schema/migrate said only "…: HTTP 401" (no Neo4j code) and, for a wrong path, "no path",
+  // where a reverse proxy's prefix is allowed; verify said "neo4j-audit verify: verify: HTTP 404".
+  const secret = "not-the-password-5d2a";
+  const login = { ...ENV, NEO4J_USER: "cli-test-no-such-user", NEO4J_PASSWORD: secret };
+  for (const cmd of [["schema"], ["migrate", "--status"], ["migrate"]]) {
+    const r = await cli(cmd, login);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: Neo4j at \\S+ refused the credentials of user "cli-test-no-such-user" \\(NEO4J_USER / NEO4J_PASSWORD\\): authentication failed: HTTP 401 \\(Neo\\.ClientError\\.Security\\.Unauthorized\\)\n$`));
+    assert.ok(!r.stderr.includes(secret));
+  }
+  const path = { ...ENV, NEO4J_URL: `${NEO4J_URL}/nope` };
+  const wrong = `Neo4j at ${path.NEO4J_URL} answered HTTP 404: Not Found (NEO4J_URL must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy serves Neo4j under that prefix; this url's path is likely wrong)\n`;
+  for (const cmd of [["schema"], ["migrate", "--status"], ["verify"], ["tail"], ["export"]]) {
+    const r = await cli(cmd, path);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stderr, `neo4j-audit ${cmd[0]}: ${wrong}`);
+  }
 });
 
 test("tail -n 0 still reads once: a wrong URL, user or database exits 3 (it exited 0 without contacting Neo4j)", async () => {
@@ -459,6 +482,23 @@ test("export stops quietly with 0 when its reader goes away (export | head)", as
   assert.equal(stderr, "");
 });
 
+test("tail: an empty result says so on stderr (a mistyped --trail), as export does; events found: silent", async () => {
+  // `tail --trail paymnets` printed nothing, exit 0 and not a word: an operator could not tell a
+  // mistyped trail from a quiet one.
+  const missing = unique("cli-tail-missing");
+  const empty = await cli(["tail", "--trail", missing]);
+  assert.equal(empty.code, 0, empty.stderr);
+  assert.equal(empty.stdout, "");
+  assert.equal(empty.stderr, `tail: no events found in trail "${missing}" at ${NEO4J_URL} (database neo4j) (check --trail and NEO4J_DATABASE)\n`);
+  const filtered = await cli(["tail", "--trail", missing, "--action", "NOPE"]);
+  assert.match(filtered.stderr, /no events found in trail .* with these filters \(check/);
+  const { trail } = await logged("cli-tail-found", 1);
+  const found = await cli(["tail", "--trail", trail]);
+  assert.equal(found.code, 0, found.stderr);
+  assert.equal(found.stderr, "", "nothing said when events were found");
+  assert.equal((await cli(["tail", "--trail", missing, "-n", "0"])).stderr, "", "-n 0 asked for none");
+});
+
 test("export: an empty result says so on stderr (a mistyped --trail); --bom starts a CSV with a UTF-8 byte order mark", async () => {
   // An auditor's `export --trail paymnets > jan.jsonl` gave an empty file, exit 0 and not a word.
   const missing = unique("cli-export-missing");
@@ -684,6 +724,61 @@ test("tail --follow prints an event logged after it started, once, and stops on 
   assert.deepEqual(events.map((e) => e.actionType), ["LOGIN", "DOCUMENT_VIEWED", "AFTER_START"]);
   assert.equal(events[2].userUid, "late");
   assert.deepEqual(events.map((e) => e.uid), (await stored(trail)).map((e) => e.uid).reverse());
+});
+
+test("tail --follow: a poll that fails is said once, in the CLI's own form, and it exits 0 on SIGTERM", async () => {
+  // It printed "neo4j-audit: tail: …; retrying", unlike every other line ("neo4j-audit tail: …").
+  const { trail } = await logged("cli-follow-down", 1);
+  const { createServer, request } = await import("node:http");
+  const target = new URL(NEO4J_URL);
+  let down = false;
+  const proxy = createServer((req, res) => {
+    if (down) return req.socket.destroy();
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c)).on("end", () => {
+      request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${proxy.address().port}`;
+  const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "1", "-f", "--interval", "0.2"],
+    { env: { ...ENV, NEO4J_URL: url }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "", err = "";
+  child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d) => (err += d));
+  const exited = new Promise((resolve) => child.on("close", resolve));
+  try {
+    const t0 = Date.now();
+    while (!out && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50));
+    down = true;
+    await new Promise((r) => setTimeout(r, 1500));
+    down = false;
+    await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    child.kill("SIGTERM");
+    proxy.close();
+  }
+  assert.equal(await exited, 0, err);
+  assert.match(err, new RegExp(`^neo4j-audit tail: cannot reach Neo4j at ${url}: network error: .*; retrying\n$`));
+});
+
+test("tail --follow run by npx stops when npx is gone (a SIGTERM to npx alone is not passed on)", async () => {
+  // `kill <npx's pid>` ended npx and left `tail --follow` running as an orphan, polling Neo4j
+  // every interval for ever. Here `sh` stands in for npx (npm exec sets npm_command=exec).
+  const { trail } = await logged("cli-follow-orphan", 1);
+  const sh = spawn("sh", ["-c", `"${process.execPath}" "${CLI}" tail -f --interval 0.2 -n 0 --trail ${trail} & echo $!; wait`],
+    { env: { ...ENV, npm_command: "exec" }, stdio: ["ignore", "pipe", "ignore"] });
+  const pid = Number(await new Promise((resolve) => sh.stdout.once("data", (d) => resolve(String(d).trim()))));
+  const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.ok(alive(), "tail --follow runs while its parent does");
+  sh.kill("SIGKILL");
+  const t0 = Date.now();
+  while (alive() && Date.now() - t0 < 10_000) await new Promise((r) => setTimeout(r, 100));
+  const orphaned = alive();
+  if (orphaned) process.kill(pid, "SIGTERM");
+  assert.ok(!orphaned, "tail --follow still ran 10 s after its npx was gone");
 });
 
 test("tail --follow: an event dated in the future (a client's clock ahead) does not hide the events after it", async () => {
@@ -1229,7 +1324,7 @@ test("migrate --status names a NEO4J_URL with a path as the library does", async
   // Not Found" for NEO4J_URL=http://host:7474/db/neo4j, where every other command says what to fix.
   const path = await cli(["migrate", "--status"], { ...ENV, NEO4J_URL: `${NEO4J_URL.replace(/\/$/, "")}/db/neo4j` });
   assert.equal(path.code, 3, path.stderr);
-  assert.match(path.stderr, /^neo4j-audit migrate: Neo4j at \S+\/db\/neo4j answered HTTP 404 Not Found: NEO4J_URL must be Neo4j's base URL \(scheme, host and port, no path\)\n$/);
+  assert.match(path.stderr, /^neo4j-audit migrate: Neo4j at \S+\/db\/neo4j answered HTTP 404: Not Found \(NEO4J_URL must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy serves Neo4j under that prefix; this url's path is likely wrong\)\n$/);
   assert.equal(path.stdout, "");
   // (A missing database: "clear one-line errors …" above.)
 });

@@ -505,3 +505,12 @@ test("an awaited call waits on no timer: its request leaves before any macrotask
     await logger.close();
   }
 });
+
+test("an empty password (an unset environment variable) is refused by the constructor, as an empty username is", async () => {
+  // `password: process.env.NEO4J_PASSWORD` with `NEO4J_PASSWORD=` in a .env file was accepted, and
+  // every call then failed as "authentication failed: HTTP 401" (each a failed login towards
+  // Neo4j's lock-out of the user).
+  assert.throws(() => new pkg.AuditLogger({ url: NEO4J_URL, username: "neo4j", password: "" }),
+    { message: "invalid config: password is empty (an unset environment variable?)" });
+  assert.equal(await pkg.logUserAction({ url: NEO4J_URL, username: "neo4j", password: "" }, null, "A"), false);
+});

@@ -143,3 +143,25 @@ test("README: Local use's scripts/dev-token mints a token the Worker accepts, an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("README Demo page: scripts/serve.mjs on a port in use says so in one line and names DEMO_PORT", async () => {
+  // 8080 is often taken on a developer's machine: ./scripts/demo ended in Node's
+  // "Unhandled 'error' event … EADDRINUSE" stack trace, after building everything.
+  const { createServer } = await import("node:net");
+  const busy = createServer().listen(0, "127.0.0.1");
+  await new Promise((resolve) => busy.once("listening", resolve));
+  const port = busy.address().port;
+  try {
+    const child = spawn(process.execPath, [join(ROOT, "scripts", "serve.mjs")], {
+      env: { ...process.env, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, DEMO_PORT: String(port) },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    assert.equal(code, 1, stderr);
+    assert.equal(stderr, `demo: port ${port} on 127.0.0.1 is in use (another demo, or another server); pick a free one: DEMO_PORT=8090 ./scripts/demo\n`);
+  } finally {
+    busy.close();
+  }
+});
