@@ -741,7 +741,7 @@ impl Store for AuditLogger {
             // The check rides in this first read (crate::cypher::SCHEMA_GUARD, as a logger's
             // first write): where the schema is in place, no round trip of its own. Refused
             // (something missing or not online, or the guard not allowed), the schema step runs.
-            let guarded = crate::error::cat(&[crate::cypher::SCHEMA_GUARD, &text]);
+            let guarded = signed::guarded_state_text(&text);
             let names = crate::cypher::schema_names(&c.labels);
             let with_names = |o: &mut String| {
                 write_names_param(o, "schema", &names);

@@ -47,6 +47,15 @@ pub struct ChainedWrite<'a> {
     pub event_seal: Option<&'a StoredSeal>,
 }
 
+/// [`state_query`]'s text with the schema check in front ([`crate::cypher::SCHEMA_GUARD`], as a
+/// logger's first write): what the Worker's first read of a process sends. [`crate::cypher::PLAN_ONCE`]
+/// stays first: Neo4j takes a `CYPHER` option only at a statement's start (after the guard it
+/// was a syntax error, which the Worker took for a refused guard and ran the schema step).
+pub(crate) fn guarded_state_text(text: &str) -> String {
+    let body = text.strip_prefix(crate::cypher::PLAN_ONCE).unwrap_or(text);
+    crate::cypher::sent_write_text(body, true)
+}
+
 /// The statement that reads the head and the already stored UIDs of a batch.
 pub fn state_statement(labels: &Labels, trail: &str, uids: &[&str]) -> Result<crate::cypher::Statement, AuditError> {
     let (text, params) = state_query(labels, trail, uids)?;
@@ -334,6 +343,19 @@ mod tests {
         let w = ChainedWrite { expect: None, events: std::slice::from_ref(&e), head: &head, event_seal: None };
         let (write, _) = write_query(&labels, "t", &w).unwrap();
         assert!(write.starts_with(crate::cypher::PLAN_ONCE), "{write}");
+    }
+
+    /// The guarded first read keeps `CYPHER replan=skip` in front: Neo4j takes a `CYPHER`
+    /// option only at a statement's start, so the guard put before it made the read a syntax
+    /// error, every process's first read failed, and the full schema step ran instead.
+    #[test]
+    fn the_guarded_state_read_keeps_its_plan_option_first() {
+        let (state, _) = state_query(&Labels::default(), "t", &["a"]).unwrap();
+        let guarded = guarded_state_text(&state);
+        let rest = guarded.strip_prefix(crate::cypher::PLAN_ONCE).unwrap_or_else(|| panic!("{guarded}"));
+        assert!(rest.starts_with(crate::cypher::SCHEMA_GUARD), "{guarded}");
+        assert_eq!(guarded.matches("CYPHER").count(), 1, "{guarded}");
+        assert_eq!(&rest[crate::cypher::SCHEMA_GUARD.len()..], &state[crate::cypher::PLAN_ONCE.len()..]);
     }
 
     /// The parameters written as text are the ones the `json!` form built before (every value
