@@ -372,21 +372,22 @@ impl std::fmt::Debug for Config {
 /// configuration may be printed before it is validated. Plain text handling (no URL parser): an
 /// `@` before the path, or anywhere in a text without `//`, masks everything before it.
 fn debug_url(url: &str) -> String {
-    let (head, rest) = match url.find("//") {
-        Some(i) => url.split_at(i + 2),
-        None => ("", url),
+    // Whatever precedes the last `@` before the query may be a credential: a password may hold a
+    // raw `/` (invalid, but printed all the same), so the authority's end is not trusted; a path
+    // with an `@` is masked too (this is `Debug`, not the URL).
+    let (main, query) = match url.find(['?', '#']) {
+        Some(q) => (&url[..q], "?***"),
+        None => (url, ""),
     };
-    let end = rest.find(['/', '?', '#']).filter(|_| !head.is_empty()).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(end);
-    let authority = match authority.rfind('@') {
-        Some(at) => cat(&["***", &authority[at..]]),
-        None => authority.to_owned(),
+    // The scheme is kept (`http://`); a `//` elsewhere is not one.
+    let head = match main.find("://") {
+        Some(i) if i > 0 && main[..i].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) => i + 3,
+        _ => 0,
     };
-    let tail = match tail.find(['?', '#']) {
-        Some(q) => cat(&[&tail[..q], "?***"]),
-        None => tail.to_owned(),
-    };
-    cat(&[head, &authority, &tail])
+    match main[head..].rfind('@') {
+        Some(at) => cat(&[&main[..head], "***", &main[head + at..], query]),
+        None => cat(&[main, query]),
+    }
 }
 
 impl Config {
@@ -1120,7 +1121,10 @@ mod tests {
         assert_eq!(debug_url("neo4j:pw-2@h:7474"), "***@h:7474");
         // Nothing to hide: unchanged.
         assert_eq!(debug_url("http://127.0.0.1:7474/prefix"), "http://127.0.0.1:7474/prefix");
-        assert_eq!(debug_url("http://h/a@b"), "http://h/a@b");
+        // A raw `/` in the password, or `//` after a scheme-less credential: still masked.
+        assert_eq!(debug_url("https://neo4j:pa/ss@db:7473"), "https://***@db:7473");
+        assert_eq!(debug_url("neo4j:pw@h//x"), "***@h//x");
+        assert_eq!(debug_url("http://h/a@b"), "http://***@b");
     }
 
     #[test]
