@@ -283,7 +283,7 @@ pub(crate) fn schema_names(labels: &Labels) -> Vec<String> {
 /// on a refusal the logger runs the full schema step and writes without this prefix.
 pub(crate) const SCHEMA_GUARD: &str = "UNWIND $schema AS s CALL db.awaitIndex(s, 0) WITH count(*) AS schemaOnline ";
 
-/// Put in front of every write statement a logger sends (before [`SCHEMA_GUARD`] too): Neo4j
+/// Put in front of every write statement a logger sends (before the schema guard of a first write too): Neo4j
 /// plans the text once and keeps that plan while it stays in its query cache, instead of
 /// planning it again each time its statistics (label and relationship counts) have drifted from
 /// those it was planned with. Every lookup of the write is an index seek whatever the counts
