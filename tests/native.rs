@@ -239,8 +239,9 @@ async fn statement_failure_inside_a_200_is_false_and_writes_nothing() {
 
 #[tokio::test]
 async fn network_failure_and_timeout_are_false() {
-    // Nothing listens on a port we just released.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Nothing listens on the port.
+    let (_reserved, addr) = refusing_addr();
+    let port = addr.port();
     let logger = AuditLogger::new(Config::new(format!("http://127.0.0.1:{port}"))).unwrap();
     let e = logger.log_user_action(None, "X", None, None).await.unwrap_err();
     assert!(matches!(e, AuditError::Network(_)), "{e:?}");

@@ -133,9 +133,10 @@ async fn first_failure(url: &str, timeout: Duration, deadline: Duration) -> (Aud
 
 #[tokio::test]
 async fn deadline_bounds_the_whole_call_against_a_closed_port() {
-    // Nothing listens on a port we just released: every attempt is refused at once, and without
-    // a deadline the policy above would retry it for 60 s.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    // Nothing listens on the port: every attempt is refused at once, and without a deadline the
+    // policy above would retry it for 60 s.
+    let (_reserved, addr) = refusing_addr();
+    let port = addr.port();
     let url = format!("http://127.0.0.1:{port}");
     let (e, logger, took) = first_failure(&url, Duration::from_millis(500), Duration::from_secs(1)).await;
     assert!(matches!(e, AuditError::Network(_) | AuditError::Timeout(_)), "{e:?}");
@@ -682,10 +683,12 @@ async fn retry_after_is_honoured() {
 /// `last_error`; every call failed, nothing left queued.
 #[tokio::test]
 async fn flush_is_false_with_a_reason_when_calls_fail() {
-    let addr = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (_reserved, addr) = refusing_addr();
     let logger = AuditLogger::builder(format!("http://{addr}"))
         .basic_auth("neo4j", "pw")
-        .retry(RetryConfig { max_attempts: 2, max_elapsed_ms: 2_000, base_delay_ms: 10, max_delay_ms: 20 })
+        // The retry waits long enough that no call can end before `flush` starts, even with the
+        // test's thread preempted between the yields below on a loaded machine.
+        .retry(RetryConfig { max_attempts: 2, max_elapsed_ms: 5_000, base_delay_ms: 300, max_delay_ms: 300 })
         .build()
         .unwrap();
     let calls: Vec<_> = (0..5)

@@ -163,3 +163,14 @@ pub fn http_json(status: u16, extra_headers: &str, body: &str) -> String {
         body.len()
     )
 }
+
+/// A loopback address that refuses every connection and stays reserved while the guard lives:
+/// a socket bound there that never listens. A port merely bound and released (the old way) could
+/// be handed to another test's server running in parallel, which then answered these calls
+/// (seen once in CI: `flush_is_false_with_a_reason_when_calls_fail` got `flush() == true`).
+pub fn refusing_addr() -> (tokio::net::TcpSocket, std::net::SocketAddr) {
+    let sock = tokio::net::TcpSocket::new_v4().unwrap();
+    sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = sock.local_addr().unwrap();
+    (sock, addr)
+}
