@@ -278,8 +278,10 @@ export async function write(stream, text) {
 // controls (U+202E RIGHT-TO-LEFT OVERRIDE and kin, which reorder what the operator sees): what must
 // not reach an operator's terminal from stored data (tail's lines, and every stored value verify
 // prints: a stream id, an event UID, a break's message).
+/** One character as its `\uXXXX` escape (the same value in JSON, inert on a terminal). */
+const uEscape = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
-export const escapeControl = (s) => s.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+export const escapeControl = (s) => s.replace(CONTROL, uEscape);
 
 /** One event as a readable line (tail): time, action, category, user, what it was performed on
  * (targets), when the user acted if that is not when it was recorded, details; controls escaped. */
@@ -296,7 +298,7 @@ export function textLine(e) {
 // JSON text they can only stand inside strings, where \uXXXX is the same value: escaped, a JSON
 // line read by a program is unchanged, and one shown on a terminal cannot drive it.
 const JSON_RAW = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
-const escapeJsonRaw = (text) => text.replace(JSON_RAW, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+const escapeJsonRaw = (text) => text.replace(JSON_RAW, uEscape);
 /** JSON.stringify(v), with the characters of JSON_RAW written as \u escapes. */
 export const jsonText = (v) => escapeJsonRaw(JSON.stringify(v));
 
@@ -326,7 +328,7 @@ function csvField(v, raw, text = typeof v === "string") {
   if (!raw) {
     // A JSON cell (details, targets) also gets the C1 controls and separators escaped (jsonText).
     if (!text) s = escapeJsonRaw(s);
-    s = s.replace(BIDI, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    s = s.replace(BIDI, uEscape);
     if (text && FORMULA_START.test(s)) s = `'${s}`;
   }
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
