@@ -917,10 +917,7 @@ impl Machine {
         let guard = !self.ingest && matches!(self.schema, Schema::Unknown);
         let request = {
             let events: Vec<&AuditEvent> = batch.entries.iter().map(|e| &*e.ev).collect();
-            match self.logger.sink() {
-                Sink::Neo4j(s) => s.write_request_guarded(s.trail(), &events, guard),
-                Sink::Ingest(s) => Some(s.request(&events)),
-            }
+            self.logger.sink().write_request(&events, guard)
         };
         let Some(request) = request else {
             let e = AuditError::InvalidConfig("labels are not identifiers".into());
@@ -950,14 +947,10 @@ impl Machine {
         };
         match flight.kind {
             Req::Write { batch, guard } => {
-                let res = match (self.logger.sink(), resp) {
-                    (Sink::Ingest(_), Ok(r)) => crate::sink::ingest_interpret(&r, batch.entries.len()),
-                    (Sink::Neo4j(s), Ok(r)) => s.answer(&r).and_then(|rows| {
-                        let events: Vec<&AuditEvent> = batch.entries.iter().map(|e| &*e.ev).collect();
-                        crate::sink::write_outcome(&rows, &events)
-                    }),
-                    (_, Err(e)) => Err(e),
-                };
+                let res = resp.and_then(|r| {
+                    let events: Vec<&AuditEvent> = batch.entries.iter().map(|e| &*e.ev).collect();
+                    self.logger.sink().write_answer(&r, &events)
+                });
                 self.write_answered(now, batch, guard, res);
             }
             Req::Schema(kind) => {

@@ -13,6 +13,7 @@
 //! | `targets[].label` | an identifier `[A-Za-z_][A-Za-z0-9_]*`, 1–[`MAX_NAME_LEN`] characters (it becomes a label in the statement text); at the Worker also in `ALLOWED_TARGET_LABELS` |
 //! | `targets[].uid` | as `user.uid` |
 //! | `targets[].role` | optional; as `actionType` |
+//! | a request to the Worker | at most [`DEFAULT_MAX_BATCH`] events (the Worker's `MAX_BATCH`; a client logger sends no more per request) |
 //! | any text | well-formed Unicode: a lone UTF-16 surrogate (possible in JavaScript strings) is refused, never replaced |
 //!
 //! ```
@@ -40,6 +41,9 @@ pub const DEFAULT_MAX_DETAILS_BYTES: usize = 64 * 1024;
 pub const DEFAULT_MAX_DETAILS_DEPTH: usize = 16;
 /// Largest `maxDetailsBytes` a configuration may set.
 pub const MAX_DETAILS_LIMIT: usize = 16 * 1024 * 1024;
+/// Most events in one request to the ingest Worker: its default `MAX_BATCH`, and what a client
+/// logger (`endpoint`) sends at most per request (a larger batch goes in several).
+pub const DEFAULT_MAX_BATCH: usize = 100;
 
 /// Why an input breaks a rule. `TooLarge` is a size bound (the Worker answers 413 for it),
 /// `Invalid` anything else (400).

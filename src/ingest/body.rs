@@ -29,7 +29,11 @@ impl Default for BodyLimits {
     /// The rule table's defaults ([`crate::rules`]), so the Worker accepts what the client does.
     fn default() -> Self {
         let r = crate::rules::Limits::default();
-        BodyLimits { max_batch: 100, max_details_bytes: r.max_details_bytes, max_details_depth: r.max_details_depth }
+        BodyLimits {
+            max_batch: crate::rules::DEFAULT_MAX_BATCH,
+            max_details_bytes: r.max_details_bytes,
+            max_details_depth: r.max_details_depth,
+        }
     }
 }
 

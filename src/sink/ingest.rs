@@ -21,7 +21,7 @@ use crate::json::{write_int, write_str, Json};
 use crate::transport::{parse_retry_after, HttpRequest, HttpResponse, Secret, Transport};
 
 /// Events per request to the Worker (its default `MAX_BATCH`); larger batches go in chunks.
-pub(crate) const MAX_EVENTS_PER_REQUEST: usize = 100;
+pub(crate) const MAX_EVENTS_PER_REQUEST: usize = crate::rules::DEFAULT_MAX_BATCH;
 
 /// Posts batches to the ingest Worker.
 #[derive(Debug)]
@@ -104,14 +104,7 @@ pub(crate) fn request_body<E: Borrow<AuditEvent>>(events: &[E]) -> String {
 
 /// The request posting `events` (at most [`MAX_EVENTS_PER_REQUEST`]) to the Worker.
 fn events_request<E: Borrow<AuditEvent>>(endpoint: &str, auth_header: Option<&str>, events: &[E]) -> HttpRequest {
-    let mut headers = vec![
-        ("Content-Type".to_owned(), "application/json".to_owned()),
-        ("Accept".to_owned(), "application/json".to_owned()),
-    ];
-    if let Some(a) = auth_header {
-        headers.push(("Authorization".to_owned(), a.to_owned()));
-    }
-    HttpRequest { url: endpoint.to_owned(), headers, body: request_body(events) }
+    super::json_post(endpoint.to_owned(), None, auth_header, request_body(events))
 }
 
 async fn post_events<E: Borrow<AuditEvent>>(

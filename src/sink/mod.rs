@@ -1,18 +1,21 @@
 //! Where events go, chosen once when the logger is built: Neo4j's HTTP API (direct mode) or the
 //! ingest Worker (client mode, `endpoint`). Each sink owns its `Authorization` header and its
-//! transport; the logger above them batches, retries and queues the same way for both, and never
-//! asks which one it has.
+//! transport; the delivery machine above them batches, retries and queues the same way for both:
+//! it asks the sink for a write's request ([`Sink::write_request`]) and what its answer means
+//! ([`Sink::write_answer`]), and asks which sink it has only for what direct mode alone does (the
+//! schema step, reads, the `pagehide` keepalive: [`Sink::neo4j`]).
 
 mod ingest;
 mod neo4j;
 
 #[cfg(all(test, feature = "ingest", not(target_arch = "wasm32")))]
 pub(crate) use self::ingest::request_body;
-pub(crate) use self::ingest::{interpret as ingest_interpret, IngestSink};
+pub(crate) use self::ingest::IngestSink;
 #[cfg_attr(not(feature = "ingest"), allow(unused_imports))]
 pub(crate) use self::neo4j::is_refusal;
+use self::neo4j::write_outcome;
 pub(crate) use self::neo4j::Neo4jSink;
-pub(crate) use self::neo4j::{in_place, schema_refused, schema_statement_done, schema_statement_failed, write_outcome};
+pub(crate) use self::neo4j::{in_place, schema_refused, schema_statement_done, schema_statement_failed};
 
 use crate::error::cat;
 use std::borrow::Borrow;
@@ -20,12 +23,27 @@ use std::borrow::Borrow;
 use crate::config::Config;
 use crate::error::AuditError;
 use crate::event::AuditEvent;
-use crate::transport::Secret;
+use crate::transport::{HttpRequest, HttpResponse, Secret};
 
 /// The `Authorization` value of a bearer token: the token without surrounding HTTP whitespace
 /// (what `fetch` strips from a header value anyway; reqwest would refuse the header).
 pub(crate) fn bearer_header(token: &str) -> String {
     cat(&["Bearer ", token.trim_matches(HTTP_WS)])
+}
+
+/// A JSON POST of `body` to `url` (both sinks' requests): JSON `Content-Type` and `Accept`, then
+/// `extra`, then `Authorization` when there is one.
+fn json_post(url: String, extra: Option<(&str, &str)>, auth: Option<&str>, body: String) -> HttpRequest {
+    let mut headers = Vec::with_capacity(4);
+    headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+    headers.push(("Accept".to_owned(), "application/json".to_owned()));
+    if let Some((k, v)) = extra {
+        headers.push((k.to_owned(), v.to_owned()));
+    }
+    if let Some(a) = auth {
+        headers.push(("Authorization".to_owned(), a.to_owned()));
+    }
+    HttpRequest { url, headers, body }
 }
 
 /// HTTP's optional whitespace, and the line ends a token read from a file keeps.
@@ -101,6 +119,29 @@ impl Sink {
         match self {
             Sink::Neo4j(s) => s.write_to(trail.unwrap_or(s.trail()), events, guard).await,
             Sink::Ingest(s) => ingest_write(s, events).await,
+        }
+    }
+
+    /// The request that writes `events` (at most [`Sink::max_events_per_request`]) into the
+    /// configured trail, for the delivery machine (direct mode: with the schema guard when
+    /// `guard`); `None` when the labels are not identifiers.
+    pub(crate) fn write_request<E: Borrow<AuditEvent>>(&self, events: &[E], guard: bool) -> Option<HttpRequest> {
+        match self {
+            Sink::Neo4j(s) => s.write_request_guarded(s.trail(), events, guard),
+            Sink::Ingest(s) => Some(s.request(events)),
+        }
+    }
+
+    /// The answer to [`Sink::write_request`]'s request for `events`: committed (`Ok`) or a typed
+    /// failure.
+    pub(crate) fn write_answer<E: Borrow<AuditEvent>>(
+        &self,
+        resp: &HttpResponse,
+        events: &[E],
+    ) -> Result<(), AuditError> {
+        match self {
+            Sink::Neo4j(s) => s.answer(resp).and_then(|rows| write_outcome(&rows, events)),
+            Sink::Ingest(_) => ingest::interpret(resp, events.len()),
         }
     }
 

@@ -231,16 +231,9 @@ impl Neo4jSink {
     }
 
     fn request(&self, path: &str, body: String) -> HttpRequest {
-        let mut headers = vec![
-            ("Content-Type".to_owned(), "application/json".to_owned()),
-            ("Accept".to_owned(), "application/json".to_owned()),
-            // Stops browsers from showing a login dialog on 401.
-            ("X-Ajax-Browser-Auth".to_owned(), "true".to_owned()),
-        ];
-        if let Some(a) = &self.auth {
-            headers.push(("Authorization".to_owned(), a.expose().to_owned()));
-        }
-        HttpRequest { url: cat(&[&self.base_url, path]), headers, body }
+        // X-Ajax-Browser-Auth stops browsers from showing a login dialog on 401.
+        let auth = self.auth.as_ref().map(Secret::expose);
+        super::json_post(cat(&[&self.base_url, path]), Some(("X-Ajax-Browser-Auth", "true")), auth, body)
     }
 
     /// The request that writes `events` (the same statement as [`Neo4jSink::write_to`]), for a

@@ -1,6 +1,7 @@
 //! HTTP: one request in, one answer (or a typed failure) out, bounded in time. The same API on
-//! every platform; the back end is chosen by `cfg` (reqwest's native client natively, reqwest's
-//! `fetch` binding on wasm).
+//! every platform; the back end is chosen by `cfg`: reqwest's native client natively; on wasm the
+//! host's global `fetch` through src/transport/fetch.js with feature `fetch` (fetch.rs, the npm
+//! package's builds), else reqwest's `fetch` binding.
 
 #[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
 use crate::lite::{select, Either};
@@ -33,7 +34,7 @@ pub(crate) fn header_lines(req: &HttpRequest) -> String {
     headers
 }
 
-// Feature `fetch` on wasm: the global `fetch` through web-sys instead of reqwest (much smaller).
+// Feature `fetch` on wasm: the global `fetch` through fetch.js instead of reqwest (much smaller).
 #[cfg(all(target_arch = "wasm32", feature = "fetch"))]
 mod fetch;
 #[cfg(all(target_arch = "wasm32", feature = "fetch"))]
