@@ -66,7 +66,8 @@
 //! - Examples: `examples/basic.rs`, `examples/read_verify.rs`, `examples/axum.rs` (an axum server
 //!   logging from concurrent handlers through one shared logger, closing it on shutdown).
 //!
-//! One event's way: the input rules → an [`AuditEvent`] (redacted, then chained) → the delivery
+//! One event's way (the README's Layout section follows it file by file and function by
+//! function): the input rules → an [`AuditEvent`] (redacted, then chained) → the delivery
 //! machine (synchronous, no I/O: batches with group commit and one outcome per event, retries,
 //! the schema step, and on wasm the durable queue's policy) → its driver, which does the I/O the
 //! machine asks for (for Rust callers a task: tokio natively, the host's event loop on wasm; for
@@ -106,7 +107,6 @@
 #[cfg_attr(not(feature = "bench-alloc"), global_allocator)]
 pub(crate) static HEAP: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
-#[doc(hidden)]
 mod b64;
 mod builder;
 pub mod chain;
