@@ -110,12 +110,8 @@ export function streamLoad(key) {
  *  the write would run before that turn, and a lone call would pay `setItem` (tens of µs in
  *  Chromium, more on a loaded machine) before its request starts. Still in the same task. */
 export function streamSave(key, json) {
-  if (due.size === 0) queueMicrotask(later);
+  if (due.size === 0) queueMicrotask(() => queueMicrotask(write));
   due.set(key, json);
-}
-
-function later() {
-  queueMicrotask(write);
 }
 
 /** Removes the stored state of `key`. Never throws. */
