@@ -13,6 +13,7 @@
 // read -> call resolved; the page's fetch and Response text/json wrapped to stamp, the same
 // wrapper for every contender): per round its p50, and its difference to the first build in µs.
 // A change of 10 µs is 0.2 % of a round trip, below what the totals resolve, but not of "over".
+// With AB_OFF=1 every build's queue-off logger is a contender too (else only the first build's).
 // Run both orders (A B, then B A): measured 2026-11-30, the build loaded second showed ~15 µs more
 // "over" either way (a load-order bias of the page, not of the build).
 import { benchPage } from "./page.mjs";
@@ -28,7 +29,7 @@ await fresh();
 const { page, close } = await benchPage();
 let samples;
 try {
-  samples = await page.evaluate(async ({ url, user, password, k, m, dirs, raw }) => {
+  samples = await page.evaluate(async ({ url, user, password, k, m, dirs, raw, off }) => {
     const { event } = await import("/bench/events.mjs");
     const auth = "Basic " + btoa(`${user}:${password}`);
     const cfg = { url, username: user, password, trail: "bench", timeoutMs: 60000 };
@@ -45,11 +46,11 @@ try {
       const queued = new pkg.AuditLogger({ ...cfg, queue: { name: `bench-ab-${i}-${Date.now()}` } });
       if (!(await queued.ensureSchema())) throw new Error(queued.lastError);
       contenders[`${d} (queue on)`] = run(queued);
-      if (i === 0) {
+      if (i === 0 || off) {
         const direct = new pkg.AuditLogger({ ...cfg, queue: { enabled: false } });
         contenders[`${d} (queue off)`] = run(direct);
-        builder = { pkg, l: new pkg.AuditLogger({ ...cfg, queue: { enabled: false } }) };
       }
+      if (i === 0) builder = { pkg, l: new pkg.AuditLogger({ ...cfg, queue: { enabled: false } }) };
     }
     // With AB_RAW=1: the plain fetch plus the queue's IndexedDB work done by hand (the put issued
     // once the request is out, not awaited; the delete after the answer, in a transaction of its
@@ -141,7 +142,7 @@ try {
       out.push({ round, rec });
     }
     return out;
-  }, { url: HTTP, user: USER, password: PASSWORD, k: K, m: M, dirs, raw: process.env.AB_RAW === "1" });
+  }, { url: HTTP, user: USER, password: PASSWORD, k: K, m: M, dirs, raw: process.env.AB_RAW === "1", off: process.env.AB_OFF === "1" });
 } finally {
   await close();
 }

@@ -272,6 +272,40 @@ fn host_unicode_tables_answer_as_cores() {
 }
 
 #[wasm_bindgen_test]
+async fn a_lone_call_requests_before_it_writes_its_stream_state_in_the_same_task() {
+    // P2 (Chromium): the stream state's sessionStorage write (tens of µs) must not delay a lone
+    // call's request, so it comes after the delivery machine's turn that calls fetch(); and it
+    // stays in the task of the call (no page can close in between), before any later task.
+    let install = js_sys::Function::new_no_args(
+        "const order = (globalThis.__p2order = []);
+         const f = globalThis.fetch, s = Storage.prototype.setItem;
+         globalThis.__p2restore = () => { globalThis.fetch = f; Storage.prototype.setItem = s; };
+         globalThis.fetch = function (...a) {
+           if (!order.includes('fetch')) { order.push('fetch'); setTimeout(() => order.push('next task'), 0); }
+           return f.apply(this, a);
+         };
+         Storage.prototype.setItem = function (k, v) {
+           if (k.startsWith('neo4j-audit:stream:')) order.push('setItem');
+           return s.call(this, k, v);
+         };",
+    );
+    for queue in [json!({"enabled": false}), json!({"name": unique("p2order")})] {
+        let trail = unique("p2order");
+        let cfg = js(json!({"url": URL, "username": USER, "password": PASSWORD, "trail": trail, "queue": queue}));
+        let logger = JsAuditLogger::new(cfg).unwrap();
+        assert_eq!(resolve(logger.ensure_schema()).await, JsValue::TRUE);
+        install.call0(&JsValue::NULL).unwrap();
+        let ok = resolve(log_type(&logger, "P2_ORDER")).await;
+        let order = Reflect::get(&js_sys::global(), &"__p2order".into()).unwrap();
+        let restore: js_sys::Function = Reflect::get(&js_sys::global(), &"__p2restore".into()).unwrap().into();
+        restore.call0(&JsValue::NULL).unwrap();
+        assert_eq!(ok, JsValue::TRUE, "{queue}: {:?}", logger.last_error());
+        let order: Vec<String> = js_sys::Array::from(&order).iter().map(|x| x.as_string().unwrap()).collect();
+        assert_eq!(order, ["fetch", "setItem", "next task"], "{queue}");
+    }
+}
+
+#[wasm_bindgen_test]
 async fn one_shot_calls_in_one_task_continue_one_stream() {
     // The stream state's sessionStorage write is due one microtask tick after a call; a logger
     // made before it (here: each one-shot call makes one, all in this task) must continue from

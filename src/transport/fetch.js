@@ -13,7 +13,7 @@
  * `close()` gave up on.
  */
 export function post(url, headers, body, ms, abort = new AbortController()) {
-  let late = false;
+  let late;
   const timer = setTimeout(() => {
     late = true;
     abort.abort();
@@ -22,17 +22,11 @@ export function post(url, headers, body, ms, abort = new AbortController()) {
   const h = {};
   for (let i = 0; i + 1 < lines.length; i += 2) h[lines[i]] = lines[i + 1];
   return fetch(url, { method: "POST", headers: h, body: body.slice(), signal: abort.signal })
-    .then((r) => r.text().then((text) => [r.status, r.headers.get("retry-after"), text]))
-    .then(
-      (answer) => {
-        clearTimeout(timer);
-        return answer;
-      },
-      (e) => {
-        clearTimeout(timer);
-        throw late ? null : reason(e, url);
-      },
-    );
+    .then((r) => r.text().then((text) => (clearTimeout(timer), [r.status, r.headers.get("retry-after"), text])))
+    .catch((e) => {
+      clearTimeout(timer);
+      throw late ? null : reason(e, url);
+    });
 }
 
 /**

@@ -104,9 +104,13 @@ export function streamLoad(key) {
   return v;
 }
 
-/** Saves `json` under `key`, written on the next microtask tick with the others due. */
+/** Saves `json` under `key`, written with the others due two microtask ticks later: after the
+ *  microtasks queued in the same task as the save, among them the delivery machine's turn
+ *  (src/wasm/driver.js `turn`), whose `fetch()` a lone call's request leaves by. Queued once,
+ *  the write would run before that turn, and a lone call would pay `setItem` (tens of µs in
+ *  Chromium, more on a loaded machine) before its request starts. Still in the same task. */
 export function streamSave(key, json) {
-  if (due.size === 0) queueMicrotask(write);
+  if (due.size === 0) queueMicrotask(() => queueMicrotask(write));
   due.set(key, json);
 }
 

@@ -1,9 +1,10 @@
 //! Browsers: the logger's stream state (id, next seq, head hash) kept in `sessionStorage`, so a
 //! reload of the tab continues the same hash chain. The state is written in the same task as the
 //! call that chained the event (no page can close in between, so there is no window in which an
-//! event is chained but its state is not saved), but one microtask tick after the call's request
-//! went out: `setItem` costs tens of microseconds in Chromium, which a lone call would otherwise
-//! pay before its request starts (bench/latency_chromium.mjs). States due in the same task are
+//! event is chained but its state is not saved), but two microtask ticks later, after the call's
+//! request went out (the machine's turn, queued after the save, calls `fetch()`): `setItem` costs
+//! tens of microseconds in Chromium, which a lone call would otherwise pay before its request
+//! starts (bench/p2_order_probe.mjs; tests/web.rs checks the order). States due in the same task are
 //! written once, the latest per key, and a logger made meanwhile (the one-shot function) reads
 //! the due state, not the stored one. Where there is none (Workers, Node), a logger is a new
 //! stream, kept in memory. The storage, the states due and those it refused are the host's
@@ -48,7 +49,7 @@ extern "C" {
     /// a fork; a reload, which starts without them, begins a new stream), or stored. Never throws.
     #[wasm_bindgen(js_name = streamLoad)]
     fn stream_load(key: &str) -> Option<String>;
-    /// Saves a state, written with the others due one microtask tick later (the latest per key;
+    /// Saves a state, written with the others due two microtask ticks later (the latest per key;
     /// a state the storage refuses removes the stored one and is kept in memory). Never throws.
     #[wasm_bindgen(js_name = streamSave)]
     fn stream_save(key: &str, json: &str);
