@@ -1422,10 +1422,12 @@ impl AuditLogger {
         // The statement first: a bad limit, filter, cursor or window is `InvalidInput` before any
         // request, whether Neo4j is up or not (it was a network error with Neo4j down, as the
         // trail's mark was read first). Both statements check the query alike.
-        let mut st = trail_query(&cfg.labels, &cfg.trail, q, self.trail_indexed_seen())?;
-        if uses_trail_index(q) && !self.trail_indexed_seen() && self.trail_indexed().await? {
-            st = trail_query(&cfg.labels, &cfg.trail, q, true)?;
+        let by_mark = uses_trail_index(q) && !self.trail_indexed_seen();
+        if by_mark {
+            trail_query(&cfg.labels, &cfg.trail, q, false)?;
         }
+        let indexed = uses_trail_index(q) && (!by_mark || self.trail_indexed().await?);
+        let st = trail_query(&cfg.labels, &cfg.trail, q, indexed)?;
         let rows = self.query(&st).await?;
         page_events(rows, limit, q.cursor.as_deref().and_then(skip_of).unwrap_or(0))
     }
