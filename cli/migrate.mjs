@@ -81,8 +81,13 @@ async function status(conn) {
 /** Where an operator finds the timestamps migrate cannot convert. */
 const UNREADABLE_QUERY = "MATCH (e:AuditEvent) WHERE e.hash IS NULL AND e.timestamp IS NOT :: ZONED DATETIME NOT NULL RETURN e.UID, e.timestamp";
 /** Trails without a name (the Python seed's get_or_create_audit_trail_uid() node): the library
- * finds a trail by name only, so their events are read by no one and their links cannot be keyed. */
-const UNNAMED = (n) => `${n === 1 ? "1 trail has" : `${n} trails have`} no name (as the Python log_user_action's get_or_create_audit_trail_uid() made it): the library finds a trail by its name only, so its events are never read and its links cannot be keyed; name it (MATCH (t:AuditTrail) WHERE t.name IS NULL RETURN t.UID, COUNT { (t)-[:HAS_EVENT]->() } lists them; MATCH (t:AuditTrail {UID: '…'}) SET t.name = 'default') and run migrate again`;
+ * finds a trail by name only, so their events are read by no one and their links cannot be keyed.
+ * When the library has written first, a trail of that name exists and the uniqueness constraint
+ * refuses the name: the seed trail's links are moved into that trail instead (its `indexed` mark
+ * removed until this command keys the moved links and marks it again). */
+const UNNAMED = (n) => `${n === 1 ? "1 trail has" : `${n} trails have`} no name (as the Python log_user_action's get_or_create_audit_trail_uid() made it): the library finds a trail by its name only, so its events are never read and its links cannot be keyed; name it (MATCH (t:AuditTrail) WHERE t.name IS NULL RETURN t.UID, COUNT { (t)-[:HAS_EVENT]->() } lists them; MATCH (t:AuditTrail {UID: '…'}) SET t.name = 'default'), or, if a trail of that name exists already (the SET fails with ConstraintValidationFailed), move its links into that trail (${MOVE_LINKS}), and run migrate again`;
+/** The Cypher that moves an unnamed trail's links into the trail of that name (README, Migrating). */
+const MOVE_LINKS = "MATCH (old:AuditTrail {UID: '…'}), (keep:AuditTrail {name: 'default'}) REMOVE keep.indexed WITH old, keep CALL { WITH old, keep MATCH (old)-[r:HAS_EVENT]->(e) MERGE (keep)-[k:HAS_EVENT]->(e) ON CREATE SET k = properties(r) DELETE r } DETACH DELETE old";
 
 export async function run(values, { conn, stdout, stderr = process.stderr }) {
   if (values.status || values["dry-run"]) {

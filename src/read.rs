@@ -1418,8 +1418,16 @@ impl AuditLogger {
     /// `js::write_page` writes for JavaScript).
     pub(crate) async fn trail_events(&self, q: &TrailQuery) -> Result<(Vec<PageEvent>, Option<String>), AuditError> {
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT) as usize;
-        let indexed = uses_trail_index(q) && self.trail_indexed().await?;
-        let st = trail_query(&self.config().labels, &self.config().trail, q, indexed)?;
+        let cfg = self.config();
+        // The statement first: a bad limit, filter, cursor or window is `InvalidInput` before any
+        // request, whether Neo4j is up or not (it was a network error with Neo4j down, as the
+        // trail's mark was read first). Both statements check the query alike.
+        let by_mark = uses_trail_index(q) && !self.trail_indexed_seen();
+        if by_mark {
+            trail_query(&cfg.labels, &cfg.trail, q, false)?;
+        }
+        let indexed = uses_trail_index(q) && (!by_mark || self.trail_indexed().await?);
+        let st = trail_query(&cfg.labels, &cfg.trail, q, indexed)?;
         let rows = self.query(&st).await?;
         page_events(rows, limit, q.cursor.as_deref().and_then(skip_of).unwrap_or(0))
     }

@@ -154,6 +154,32 @@ async fn bad_cursor_and_limit_are_invalid_input() {
 }
 
 #[tokio::test]
+async fn a_bad_query_is_invalid_input_before_any_request_even_with_neo4j_down() {
+    // Found by a new user: with Neo4j down, `limit: 0`, a cursor this library never issued or an
+    // empty window came back as `network error: … ECONNREFUSED …` (the trail's mark was read
+    // before the query was checked), so the mistake in the call was hidden behind the outage.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut c = neo4j_audit::Config::new(format!("http://127.0.0.1:{port}")).basic_auth("neo4j", "x");
+    c.trail = unique("read-bad-down");
+    let logger = AuditLogger::new(c).unwrap();
+    let queries = [
+        TrailQuery { limit: Some(0), ..Default::default() },
+        TrailQuery { limit: Some(1001), ..Default::default() },
+        TrailQuery { cursor: Some("bm90LWEtY3Vyc29y".into()), ..Default::default() },
+        TrailQuery { since: Some(2_000), until: Some(1_000), ..Default::default() },
+    ];
+    for q in &queries {
+        match logger.audit_trail(q).await {
+            Err(AuditError::InvalidInput(_)) => {}
+            other => panic!("{q:?}: {other:?}"),
+        }
+    }
+    // A valid query does go out, and meets the outage.
+    let err = logger.audit_trail(&TrailQuery::default()).await.unwrap_err();
+    assert!(matches!(err, AuditError::Network(_)), "{err:?}");
+}
+
+#[tokio::test]
 async fn redaction_happens_before_storage_and_the_hash_covers_it() {
     let logger = logger_with(
         "read-redact",

@@ -70,6 +70,13 @@ async function until(what, fn, timeout = 20_000) {
 
 const rowUids = () => page.$$eval("#timeline li.event", (lis) => lis.map((li) => li.dataset.uid));
 
+test("the page loads with an empty console (no 404, not even the favicon's)", async () => {
+  // Found by a new user: a fresh load showed "Failed to load resource: … 404 (Not Found)" in the
+  // console, Chromium's request for /favicon.ico, which the later tests filter out with the
+  // offline step's expected errors.
+  assert.deepEqual(consoleErrors, []);
+});
+
 test("clicks become events in Neo4j and rows in the timeline", async () => {
   await page.click("[data-testid=act-view-doc-q3]");
   await page.click("[data-testid=act-edit-doc-acme]");

@@ -1,7 +1,7 @@
 // The package as users install it: `npm pack` of pkg/, the tarball installed into throwaway projects
 // (tests/install/projects.mjs, cached under .cache/install/) that import it by name with no loader
 // code — plain Node, Vite 5 and 8, Parcel 2, esbuild, webpack 5, Rollup, server bundles for Node (webpack, esbuild),
-// two wrangler Workers and a strict TypeScript project. Each is built as its user would; the browser apps run in headless Chromium and the
+// three wrangler Workers (one the README's own Worker block) and a strict TypeScript project. Each is built as its user would; the browser apps run in headless Chromium and the
 // Workers in workerd (`wrangler dev`), every event is written to the real Neo4j and read back from
 // it independently.
 import { test, before, after } from "node:test";
@@ -272,6 +272,43 @@ test("a Worker project imports \"neo4j-audit\" and \"neo4j-audit/read\" by name 
     await dev.stop();
   }
   assert.deepEqual((await events(trail)).map(([type, user]) => [type, user]), [["INSTALLED_IN_WORKERD", "u-workerd"]]);
+});
+
+test("README: the block \"In a Cloudflare Worker of your own\" runs as written in workerd, 30 requests at once", async () => {
+  // Found by a new user (a Workers developer): a logger kept in module scope, one per isolate as the
+  // Node section advises for a server, hung 26 of 30 concurrent requests (workerd cancels a fetch
+  // when the request that started it has answered, and another request's events rode on it). The
+  // README's block makes one logger per request; here it is the whole worker.js, as written.
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const at = readme.indexOf("### In a Cloudflare Worker of your own");
+  assert.ok(at >= 0, "README has the section \"In a Cloudflare Worker of your own\"");
+  const code = /```js\n([^]*?)```/.exec(readme.slice(at))?.[1];
+  assert.match(code ?? "", /^\/\/ worker\.js\n/, "its first js block is the worker.js");
+  const dir = project("worker-readme", tarball);
+  writeFileSync(join(dir, "worker.js"), code);
+  const dev = await startWrangler({ cwd: dir, readyPath: "/ping",
+    port: Number(process.env.INSTALL_WORKER_PORT) || undefined,
+    inspectorPort: Number(process.env.INSTALL_WORKER_INSPECTOR_PORT) || undefined,
+    env: { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } });
+  const run = unique("readme-worker");
+  const users = Array.from({ length: 30 }, (_, i) => `${run}-${i}`);
+  try {
+    const answers = await Promise.all(users.map(async (uid) => {
+      const res = await fetch(`${dev.url}/doc/${uid}`, { headers: { "x-user-id": uid } });
+      return [res.status, await res.text()];
+    }));
+    for (const [status, body] of answers) assert.deepEqual([status, body], [200, JSON.stringify({ ok: true, lastError: null })], dev.log());
+    // No user header: a call that resolved false, with its reason.
+    const none = await (await fetch(`${dev.url}/doc/none`)).json();
+    assert.equal(none.ok, false);
+    assert.match(none.lastError, /^invalid input: /);
+  } finally {
+    await dev.stop();
+  }
+  const stored = await cypher("MATCH (:AuditTrail {name: 'default'})-[:HAS_EVENT]->(e:AuditEvent) WHERE e.userUID STARTS WITH $run " +
+    "RETURN e.userUID, e.eventType, e.details ORDER BY e.userUID", { run });
+  assert.deepEqual(stored.map(([u]) => u), [...users].sort());
+  for (const [uid, type, details] of stored) assert.deepEqual([type, JSON.parse(details)], ["DOC_VIEWED", { path: `/doc/${uid}` }]);
 });
 
 test("a Worker's logger closed with an event still queued raises no uncaught error in workerd afterwards", async () => {

@@ -1269,7 +1269,7 @@ test("migrate refuses while a trail has no name (the Python seed's own trail nod
   try {
     const status = await cli(["migrate", "--status", "--json"]);
     assert.ok(JSON.parse(status.stdout).unnamed >= 1, status.stdout);
-    assert.match((await cli(["migrate", "--status"])).stdout, /: 1 trail has no name .*SET t.name = 'default'\) and run migrate again\n$/);
+    assert.match((await cli(["migrate", "--status"])).stdout, /: 1 trail has no name .*SET t.name = 'default'\), or, .*DETACH DELETE old\), and run migrate again\n$/);
     const refused = await cli(["migrate"]);
     assert.equal(refused.code, 1, refused.stdout + refused.stderr);
     assert.match(refused.stderr, /^neo4j-audit migrate: 1 trail has no name \(as the Python log_user_action's get_or_create_audit_trail_uid\(\) made it\): .*; nothing was changed\n$/);
@@ -1282,6 +1282,45 @@ test("migrate refuses while a trail has no name (the Python seed's own trail nod
   assert.deepEqual(await keyed(), [[2]]);
   const exported = await cli(["export", "--trail", name]);
   assert.deepEqual(jsonl(exported.stdout).map((e) => e.uid), [`${uid}-1`, `${uid}-0`]);
+});
+
+test("migrate's advice for an unnamed trail works when the library wrote a trail of that name first", async () => {
+  // Found by a new user porting the Python seed: the library had already written into its trail
+  // when the seed's data came over; the advice's `SET t.name = 'default'` then fails on the
+  // uniqueness constraint (ConstraintValidationFailed), and nothing said what to do instead.
+  const uid = `py-trail-${randomUUID()}`;
+  const name = unique("cli-adopt");
+  const logger = new pkg.AuditLogger(config(name));
+  assert.equal(await logger.logUserAction({ uid: "u-new" }, "WRITTEN_FIRST"), true, logger.lastError);
+  await logger.close();
+  await cypher(
+    `CREATE (t:AuditTrail {UID: $uid}) WITH t UNWIND range(0, 1) AS i
+     CREATE (e:AuditEvent {UID: $uid + '-' + i, eventType: 'LOGIN', eventCategory: 'USER_ACTION',
+             timestamp: localdatetime('2026-10-01T08:00:00') + duration({minutes: i})})
+     CREATE (t)-[:HAS_EVENT {created: e.timestamp}]->(e)`, { uid });
+  const ours = (cypherText) => cypherText.replaceAll("'…'", "$uid").replaceAll("'default'", "$name");
+  try {
+    const refused = await cli(["migrate", "--zone", "+02:00"]);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    const named = /SET t\.name = 'default'\)/.exec(refused.stderr);
+    const move = /move its links into that trail \((MATCH \(old:AuditTrail .*DETACH DELETE old)\), and run migrate again/.exec(refused.stderr);
+    assert.ok(named && move, refused.stderr);
+    // The first advice, with a trail of that name in place: Neo4j refuses it.
+    await assert.rejects(cypher(ours("MATCH (t:AuditTrail {UID: '…'}) SET t.name = 'default'"), { uid, name }), /ConstraintValidationFailed/);
+    // The second, as the message gives it; then migrate keys the moved links and marks the trail.
+    await cypher(ours(move[1]), { uid, name });
+  } finally {
+    // Left unnamed (the test failed), the trail would fail the other migrate tests.
+    await cypher("MATCH (t:AuditTrail {UID: $uid}) OPTIONAL MATCH (t)-[:HAS_EVENT]->(e) DETACH DELETE t, e", { uid });
+  }
+  const run = await cli(["migrate", "--zone", "+02:00", "--json"]);
+  assert.equal(run.code, 0, run.stdout + run.stderr);
+  assert.deepEqual(await cypher("MATCH (t:AuditTrail {UID: $uid}) RETURN count(t)", { uid }), [[0]]);
+  const exported = await cli(["export", "--trail", name]);
+  assert.equal(exported.code, 0, exported.stderr);
+  // Newest first: the library's event, then the seed's two, at the instants their zone gave.
+  assert.deepEqual(jsonl(exported.stdout).map((e) => [e.actionType, e.invalid ?? null, e.actionType === "LOGIN" ? [e.uid, e.timestamp] : null]),
+    [["WRITTEN_FIRST", null, null], ["LOGIN", null, [`${uid}-1`, "2026-10-01T06:01:00.000Z"]], ["LOGIN", null, [`${uid}-0`, "2026-10-01T06:00:00.000Z"]]]);
 });
 
 test("a bad count names its option once: --batch, --lines, --page-size", async () => {
