@@ -269,7 +269,8 @@ pub struct BatchConfig {
     /// events that arrive while requests are in flight form the next batch.
     pub flush_interval_ms: u64,
     /// Requests in flight at once (pipelining): while all are busy, arrivals gather into the next
-    /// batch. Default 4.
+    /// batch. Default 4. (The npm package's Cloudflare Workers build does not apply it: there each
+    /// call's request leaves from its own Worker request at once.)
     pub max_in_flight: usize,
 }
 

@@ -48,6 +48,10 @@ pub const STORE_AFTER_MS: i64 = 250;
 /// Backoff of the background drain when the server named no `Retry-After`.
 pub(crate) const DRAIN_MIN_MS: u64 = 1_000;
 pub(crate) const DRAIN_MAX_MS: u64 = 300_000;
+/// The Workers build: how long after its due time a batch waiting out a backoff is sent again by
+/// any input, not only a tick of one of its own calls (whose requests may be gone; src/wasm/workerd.js
+/// ticks every 100 ms while a call waits).
+pub(crate) const ORPHAN_MS: i64 = 1_000;
 /// A network failure's reason when the host said it was offline (a browser's
 /// `navigator.onLine` was `false`; the driver reports it so, [`Input::Failed`]).
 pub(crate) const OFFLINE: &str = "offline: queued, will be sent when back online";
@@ -273,6 +277,11 @@ pub(crate) enum Input {
     /// Another logger (another tab) cleared the records under this key prefix with
     /// `clearQueue()` (the browser's driver hears it on a `BroadcastChannel`).
     Cleared(String),
+    /// Call `id`, still waiting, ticks from its own Worker request (the Workers build,
+    /// [`Machine::send_each_call_at_once`]): what is due is done, and of the batches waiting out
+    /// a backoff those with `id` among their calls are sent again.
+    #[cfg_attr(not(feature = "memory-queue"), allow(dead_code))]
+    Tick(u32),
 }
 
 /// What an [`Action::Put`] stores. An event's record is written only when the driver performs
@@ -466,6 +475,10 @@ pub(crate) struct Machine {
     drain: Drain,
     drain_backoff: u64,
     not_before: i64,
+    /// The Workers build ([`Machine::send_each_call_at_once`]): a batch with calls waiting is
+    /// sent again by a [`Input::Tick`] of one of them (`tick`: that call, while it ticks).
+    affine: bool,
+    tick: Option<u32>,
 }
 
 impl Machine {
@@ -518,6 +531,8 @@ impl Machine {
             drain: Drain::Idle,
             drain_backoff: DRAIN_MIN_MS,
             not_before: 0,
+            affine: false,
+            tick: None,
             logger,
         }
     }
@@ -604,6 +619,11 @@ impl Machine {
             Input::Turn => {
                 self.turn_requested = false;
                 self.pump(now);
+            }
+            Input::Tick(call) => {
+                self.tick = Some(call);
+                self.timer(now);
+                self.tick = None;
             }
             Input::Stored { key, ok } => self.stored(now, &key, ok),
             Input::Loaded(records) => self.loaded(now, records),
@@ -801,7 +821,7 @@ impl Machine {
         let mut at: Option<i64> = None;
         let mut min = |t: i64| at = Some(at.map_or(t, |a| a.min(t)));
         for b in &self.backoff {
-            min(b.due);
+            min(self.resend_at(b));
         }
         for f in &self.flights {
             if let Some(d) = f.deadline {
@@ -833,6 +853,32 @@ impl Machine {
 
     fn max_in_flight(&self) -> usize {
         self.batch.max_in_flight.max(1)
+    }
+
+    /// Every call's batch leaves in the call's own turn, whatever `maxInFlight` says: the
+    /// Workers build's choice (src/wasm/drive.rs). workerd ties a `fetch` to the Worker request
+    /// whose code started it and cancels it once that request has answered, so a call that
+    /// waited for a slot and rode on another request's `fetch` would never be answered (a logger
+    /// kept in module scope: 14 of 30 concurrent requests hung with `maxInFlight` 16).
+    /// A batch that waits out a backoff is sent again from the request of one of its own calls
+    /// (that call's [`Input::Tick`]), never by the shared timer, which may belong to another
+    /// request.
+    #[cfg(feature = "memory-queue")]
+    pub(crate) fn send_each_call_at_once(&mut self) {
+        self.batch.max_in_flight = usize::MAX;
+        self.affine = true;
+    }
+
+    /// When this input may send `batch` again: at its due time, but in the Workers build only a
+    /// tick of one of its calls (or anything, when no call waits for it), and anything only
+    /// [`ORPHAN_MS`] later (its calls' requests are gone: a call not awaited by a request that
+    /// has answered ticks no more).
+    fn resend_at(&self, batch: &Batch) -> i64 {
+        if !self.affine || batch.entries.iter().all(|e| e.call == 0 || Some(e.call) == self.tick) {
+            batch.due
+        } else {
+            batch.due + ORPHAN_MS
+        }
     }
 
     /// Batches in flight, waiting out a retry, or waiting for the schema step: each holds one
@@ -1066,7 +1112,7 @@ impl Machine {
         let mut due = Vec::new();
         let mut j = 0;
         while j < self.backoff.len() {
-            if self.backoff[j].due <= now {
+            if self.resend_at(&self.backoff[j]) <= now {
                 due.push(self.backoff.remove(j));
             } else {
                 j += 1;
@@ -1976,6 +2022,50 @@ mod tests {
         // Arrivals while all slots are busy wait; they go in the next batch, together.
         r.logs(2);
         assert!(sends(&r.acts()).is_empty());
+    }
+
+    /// The Workers build (a logger kept in module scope serves many Worker requests): no call
+    /// waits for a slot (each call's batch leaves in its own turn, `maxInFlight` 1 or not), and a
+    /// batch waiting out a backoff is sent again by a tick of its own call, never by the shared
+    /// timer (which may belong to a request that has answered) nor by another call's tick.
+    #[cfg(feature = "memory-queue")]
+    #[test]
+    fn workers_each_call_sends_from_its_own_request() {
+        let mut r = Rig::known(direct(|c| c.batch.max_in_flight = 1), None);
+        r.m.send_each_call_at_once();
+        let a = r.log();
+        let first = sends(&r.input(Input::Turn));
+        let b = r.log();
+        let second = sends(&r.acts());
+        assert_eq!((first.len(), second.len()), (1, 1), "b's batch left in b's own turn, a's still out");
+        // a's request is refused (503): its batch waits out a backoff.
+        let acts = r.answer(&first[0], resp(503, "busy"));
+        assert!(sends(&acts).is_empty() && dones(&acts).is_empty(), "{acts:?}");
+        let due = r.m.backoff[0].due;
+        assert_eq!(timer(&acts), Some(Some(due + ORPHAN_MS)), "the shared timer only for the orphan's time");
+        r.now = due;
+        assert!(sends(&r.input(Input::Timer)).is_empty(), "the shared timer sends nothing of a's");
+        assert!(sends(&r.input(Input::Tick(b))).is_empty(), "b's tick sends nothing of a's");
+        let again = sends(&r.input(Input::Tick(a)));
+        assert_eq!(again.len(), 1, "a's own tick sends a's batch again");
+        assert_eq!(again[0].uids(), first[0].uids());
+        let done = dones(&r.ok(&again[0]));
+        assert_eq!(done.iter().map(|d| (d.0, d.1.is_ok())).collect::<Vec<_>>(), vec![(a, true)]);
+        let done = dones(&r.ok(&second[0]));
+        assert_eq!(done.iter().map(|d| (d.0, d.1.is_ok())).collect::<Vec<_>>(), vec![(b, true)]);
+        // A call whose request is gone (it ticks no more): its batch goes with any input
+        // ORPHAN_MS after it was due, so a flush() of another request never waits for it forever.
+        let c = r.log();
+        let third = sends(&r.input(Input::Turn));
+        r.answer(&third[0], resp(503, "busy"));
+        let due = r.m.backoff[0].due;
+        r.now = due + ORPHAN_MS - 1;
+        assert!(sends(&r.input(Input::Timer)).is_empty());
+        r.now = due + ORPHAN_MS;
+        let orphan = sends(&r.input(Input::Timer));
+        assert_eq!(orphan.len(), 1, "sent again once its calls' ticks are overdue");
+        let done = dones(&r.ok(&orphan[0]));
+        assert_eq!(done.iter().map(|d| (d.0, d.1.is_ok())).collect::<Vec<_>>(), vec![(c, true)]);
     }
 
     /// A lone event goes alone; a burst's batches grow to `maxEvents`, never beyond; then a lone

@@ -16,8 +16,8 @@ use crate::transport::{header_lines, HttpResponse};
 use crate::AuditLogger;
 
 // The driver's class: with the browser's durable queue (src/wasm/store.js: IndexedDB, keepalive,
-// listeners), or, in the Workers build (`memory-queue`), the memory-only base class alone, so that
-// the Workers glue carries none of that code.
+// listeners), or, in the Workers build (`memory-queue`), the memory-only base class with each
+// waiting call's tick (src/wasm/workerd.js), so that the Workers glue carries none of that code.
 #[cfg(not(feature = "memory-queue"))]
 #[wasm_bindgen(module = "/src/wasm/store.js")]
 extern "C" {
@@ -29,17 +29,17 @@ extern "C" {
     #[wasm_bindgen(js_name = hasStore)]
     fn has_store() -> bool;
 }
+// The Workers build's: the memory driver with each waiting call's own tick (src/wasm/workerd.js).
 #[cfg(feature = "memory-queue")]
-#[wasm_bindgen(module = "/src/wasm/driver.js")]
+#[wasm_bindgen(module = "/src/wasm/workerd.js")]
 extern "C" {
     #[wasm_bindgen(js_name = Driver)]
     type Made;
     #[wasm_bindgen(constructor, js_class = Driver)]
     fn new(input: JsValue, store: Option<String>, timeout_ms: f64, listen: bool) -> Made;
 }
-// src/wasm/store.js extends src/wasm/driver.js's class: named here too so that wasm-bindgen ships
-// that file beside it.
-#[cfg(not(feature = "memory-queue"))]
+// src/wasm/store.js and src/wasm/workerd.js extend src/wasm/driver.js's class: named here too so
+// that wasm-bindgen ships that file beside them.
 #[wasm_bindgen(module = "/src/wasm/driver.js")]
 extern "C" {
     #[allow(dead_code)]
@@ -123,7 +123,11 @@ impl Shell {
         let policy = queue.then(|| QueuePolicy { cfg: cfg.queue.clone(), delivery: cfg.delivery, persistent });
         let store = persistent.then(|| cfg.queue.name.clone());
         let timeout_ms = cfg.timeout_ms as f64;
-        let m = Rc::new(RefCell::new(Machine::new(logger, policy)));
+        #[allow(unused_mut)]
+        let mut machine = Machine::new(logger, policy);
+        #[cfg(feature = "memory-queue")]
+        machine.send_each_call_at_once();
+        let m = Rc::new(RefCell::new(machine));
         let m2 = m.clone();
         // Owned by the driver (the JS garbage collector frees it with the driver), so a request
         // still out when the logger is freed finishes; it holds the machine, not the driver.
@@ -223,6 +227,9 @@ fn input_of(m: &RefCell<Machine>, kind: u32, req: u32, status: u32, text: JsValu
         // Only a durable queue's driver (src/wasm/store.js) reports it: not in the Workers build.
         #[cfg(not(feature = "memory-queue"))]
         10 => Input::Cleared(text.as_string().unwrap_or_default()),
+        // A waiting call's tick from its own Worker request (src/wasm/workerd.js).
+        #[cfg(feature = "memory-queue")]
+        11 => Input::Tick(req),
         _ => Input::PageHide,
     }
 }

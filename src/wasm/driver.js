@@ -6,6 +6,7 @@
 //   3 timer   4 turn   5 stored (status 1 = ok, key)   6 loaded (keys, values)
 //   7 online  8 pagehide  (9: not an input; deadLetters() asks the shell for the dead letters)
 //   10 cleared (key prefix: another logger's clearQueue(), src/wasm/store.js)
+//   11 tick (call: a waiting call's, from its own Worker request, src/wasm/workerd.js)
 // The shell (src/wasm/mod.rs) calls the methods below, one per action, in the machine's order.
 // Nothing here calls back into wasm synchronously: every input comes from a task or microtask.
 //

@@ -64,8 +64,9 @@ export interface AuditConfig {
   retry?: { maxAttempts?: number; maxElapsedMs?: number; baseDelayMs?: number; maxDelayMs?: number };
   /** Events per request. Defaults: maxEvents 1000, maxBytes 1048576 (a batch takes what waits, up
    *  to these bounds: a lone event goes alone), flushIntervalMs 0 (events arriving while requests
-   *  are in flight form the next batch), maxInFlight 4 (requests at once). Client mode sends at
-   *  most 100 events per request (the Worker's bound). */
+   *  are in flight form the next batch), maxInFlight 4 (requests at once; not in Cloudflare
+   *  Workers, where each call's request leaves from its own Worker request at once). Client mode
+   *  sends at most 100 events per request (the Worker's bound). */
   batch?: { maxEvents?: number; maxBytes?: number; flushIntervalMs?: number; maxInFlight?: number };
   /** Durable queue: IndexedDB in browsers, memory in Workers/Node. Events are filed under the
    *  logger's identity (the token's subject, or the Neo4j user) and only ever sent under it; any

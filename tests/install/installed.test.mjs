@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, cpSync, writeFileSync } from "node:fs";
-import { createServer } from "node:http";
+import { createServer, request as httpRequest } from "node:http";
 import { extname, join, normalize } from "node:path";
 import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, cypher, unique } from "../node/helpers.mjs";
 import { freePort, launchChromium, startWrangler } from "../support/wrangler.mjs";
@@ -309,6 +309,69 @@ test("README: the block \"In a Cloudflare Worker of your own\" runs as written i
     "RETURN e.userUID, e.eventType, e.details ORDER BY e.userUID", { run });
   assert.deepEqual(stored.map(([u]) => u), [...users].sort());
   for (const [uid, type, details] of stored) assert.deepEqual([type, JSON.parse(details)], ["DOC_VIEWED", { path: `/doc/${uid}` }]);
+});
+
+test("a logger kept in module scope serves 30 concurrent requests in workerd, each re-send from its own request", async () => {
+  // Found by a new user (a Workers developer): one logger for the isolate, as for a Node server,
+  // hung 26 of 30 concurrent requests with workerd's 500 "code had hung". workerd cancels a fetch
+  // (and a timer) once the request that started it has answered: calls beyond maxInFlight waited
+  // for a slot and rode on another request's fetch, and a re-send after a backoff went out on the
+  // one timer, which another request had set. Neo4j is behind a proxy that answers 503 to the
+  // first 20 writes, so that most calls also wait out a backoff.
+  const dir = project("worker-readme", tarball);
+  writeFileSync(join(dir, "worker.js"), `import { AuditLogger } from "neo4j-audit";
+let logger;
+export default {
+  async fetch(request, env) {
+    logger ??= new AuditLogger({ url: env.NEO4J_URL, username: env.NEO4J_USER, password: env.NEO4J_PASSWORD, trail: env.TRAIL });
+    const uid = request.headers.get("x-user-id");
+    if (!uid) return new Response("ready");
+    const ok = await logger.logUserAction({ uid }, "MODULE_SCOPE", "DOCS", { path: new URL(request.url).pathname });
+    return Response.json({ ok, lastError: ok ? null : logger.lastError });
+  },
+};
+`);
+  const neo4j = new URL(NEO4J_URL);
+  let refused = 0;
+  const proxy = createServer((req, res) => {
+    const body = [];
+    req.on("data", (c) => body.push(c));
+    req.on("end", () => {
+      if (req.method === "POST" && refused < 20) {
+        refused++;
+        res.writeHead(503, { "content-type": "text/plain" }).end("busy");
+        return;
+      }
+      const up = httpRequest({ host: neo4j.hostname, port: neo4j.port, path: req.url, method: req.method, headers: req.headers }, (a) => {
+        res.writeHead(a.statusCode, a.headers);
+        a.pipe(res);
+      });
+      up.on("error", () => res.destroy());
+      up.end(Buffer.concat(body));
+    });
+  });
+  const proxyPort = Number(process.env.INSTALL_PROXY_PORT) || await freePort();
+  await new Promise((ok) => proxy.listen(proxyPort, "127.0.0.1", ok));
+  const trail = unique("install-module-scope");
+  const dev = await startWrangler({ cwd: dir, readyPath: "/ping",
+    port: Number(process.env.INSTALL_WORKER_PORT) || undefined,
+    inspectorPort: Number(process.env.INSTALL_WORKER_INSPECTOR_PORT) || undefined,
+    env: { NEO4J_URL: `http://127.0.0.1:${proxyPort}`, NEO4J_USER, NEO4J_PASSWORD, TRAIL: trail } });
+  const users = Array.from({ length: 30 }, (_, i) => `${trail}-u${String(i).padStart(2, "0")}`);
+  try {
+    const answers = await Promise.all(users.map(async (uid) => {
+      const res = await fetch(`${dev.url}/doc/${uid}`, { headers: { "x-user-id": uid } });
+      return [res.status, await res.text()];
+    }));
+    for (const [status, body] of answers) assert.deepEqual([status, body], [200, JSON.stringify({ ok: true, lastError: null })], dev.log());
+    assert.equal(refused, 20, "the proxy refused 20 writes");
+  } finally {
+    await dev.stop();
+    proxy.close();
+  }
+  const stored = await events(trail);
+  assert.deepEqual(stored.map(([type, uid]) => [type, uid]).sort(), users.map((uid) => ["MODULE_SCOPE", uid]));
+  for (const [, uid, details] of stored) assert.deepEqual(JSON.parse(details), { path: `/doc/${uid}` });
 });
 
 test("a Worker's logger closed with an event still queued raises no uncaught error in workerd afterwards", async () => {
