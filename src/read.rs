@@ -1336,10 +1336,12 @@ fn verify_query(
 
 /// Events of the trail that verification did not read as the trail's pages show them: without
 /// chain fields, with a `streamId` that is not a string (no stream lists it), a `seq` that is NaN
-/// (`ev.seq <> ev.seq`: [`verify_query`]'s reading after a position, `seq >= $afterSeq`, never
-/// reaches it, and every other value of another type sorts before the numbers, onto a stream's
-/// first page, where it is `edited`), or (an `indexed` trail, whose pages are read by the links'
-/// copied keys) linked by a link whose keys are not the event's, or by two links. With `since`,
+/// (`ev.seq <> ev.seq`) or a `UID` that is not a string — [`verify_query`] reads on after a
+/// position (`seq >= $afterSeq AND (seq > $afterSeq OR UID > $afterUid)`), and is never after
+/// one there (NaN compares false, a `UID` of another type null; any other `seq` of another type
+/// sorts before the numbers, onto a stream's first page, where it is `edited`) — or (an `indexed`
+/// trail, whose pages are read by the links' copied keys) linked by a link whose keys are not the
+/// event's, or by two links. With `since`,
 /// an event is the window's by its `timestamp` or by its link's `created` (what the window's
 /// pages go by): a link whose time was moved into the window is seen there.
 ///
@@ -1355,7 +1357,8 @@ fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
         labels,
         true,
         &[
-            ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL OR ev.seq <> ev.seq OR t.",
+            ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL OR ev.seq <> ev.seq \
+             OR NOT ev.UID IS :: STRING NOT NULL OR t.",
             crate::cypher::TRAIL_INDEXED,
             " AND (NOT coalesce(r.trail = $trail AND r.created = ev.timestamp AND r.eventUID = ev.UID, false) \
          OR COUNT { (t)-[:HAS_EVENT]->(ev) } > 1))",

@@ -1666,69 +1666,81 @@ async fn a_signed_stream_with_no_event_in_a_since_window_is_checked_at_its_signe
     assert!(!rep.ok, "{rep:?}");
 }
 
-/// Inserts into trail `t` a forged event of stream `s` whose `seq` is NaN (`0.0 / 0.0`), linked
-/// with the keys the trail's pages read it by: `getAuditTrail` shows it (marked invalid).
-async fn insert_nan_seq_event(t: &str, s: &str) {
+/// Inserts into trail `t` a forged event of stream `s` with `seq` and `UID` (Cypher expressions),
+/// linked with the keys the trail's pages read it by: `getAuditTrail` shows it (marked invalid).
+async fn insert_forged_event(t: &str, s: &str, seq: &str, uid: &str) {
     cypher(
-        "MATCH (t:AuditTrail {name: $t}) WITH t, datetime() AS now \
-         CREATE (t)-[:HAS_EVENT {trail: $t, created: now, eventUID: 'nan-' + $t}]->\
-         (:AuditEvent {UID: 'nan-' + $t, eventType: 'GRANT_ADMIN', eventCategory: 'X', timestamp: now, \
-         userUID: 'mallory', source: 'worker', streamId: $s, seq: 0.0 / 0.0, prevHash: $g, hash: $g})",
+        &format!(
+            "MATCH (t:AuditTrail {{name: $t}}) WITH t, datetime() AS now, {uid} AS uid \
+             CREATE (t)-[:HAS_EVENT {{trail: $t, created: now, eventUID: uid}}]->\
+             (:AuditEvent {{UID: uid, eventType: 'GRANT_ADMIN', eventCategory: 'X', timestamp: now, \
+             userUID: 'mallory', source: 'worker', streamId: $s, seq: {seq}, prevHash: $g, hash: $g}})"
+        ),
         json!({"t": t, "s": s, "g": GENESIS}),
     )
     .await;
 }
 
-/// An event whose `seq` is NaN has no place in verification's keyset reading: `seq >= $afterSeq`
-/// is false for NaN (every other value of another type sorts before the numbers, onto a stream's
-/// first page, and is `edited` there). Inserted into a stream longer than one verification page
-/// (1000 events: the Worker's one stream per trail soon is), or into any stream under a `since`
-/// window (whose pages after the first all read on from a position), it was never read, and no
-/// check counted it: `verifyTrail`, with the public keys, and `GET /v1/verify` answered `ok` while
-/// the trail's pages showed the forged event (redteam24). It is now counted in `unchained`.
+/// Verification reads a stream by `seq` (then `UID`) after a position (`seq >= $afterSeq AND
+/// (seq > $afterSeq OR UID > $afterUid)`). An event whose `seq` is NaN, or which repeats the
+/// position's `seq` with a `UID` that is not a string, is never after any position: NaN compares
+/// false, and another type than a string null (values of other types that sort before the
+/// numbers land on a stream's first page, where they are `edited`). Inserted into a stream longer
+/// than one verification page (1000 events: the Worker's one stream per trail soon is), or into
+/// any stream under a `since` window (whose pages after the first all read on from a position),
+/// such an event was never read and no check counted it: `verifyTrail`, with the public keys, and
+/// `GET /v1/verify` answered `ok` while the trail's pages showed the forged event (redteam24). It
+/// is now counted in `unchained`.
 #[tokio::test]
-async fn an_event_with_a_nan_seq_is_not_hidden_from_verification() {
-    // The Worker's signed stream, 1000 events: one full page, the forged event after it.
-    let w = worker_trail("chain-nan-signed");
-    w.post_thousand().await;
-    let keys = VerifyQuery { public_keys: Some(w.settings.public_keys.clone().into()), ..Default::default() };
-    let intact = w.logger.verify_trail(&keys).await.unwrap();
-    assert!(intact.ok && intact.checked == 1000, "{intact:?}");
-    let stream = intact.streams[0].stream_id.clone();
-    insert_nan_seq_event(&w.trail, &stream).await;
-    let page = w.logger.get_audit_trail(&TrailQuery { limit: Some(1), ..Default::default() }).await.unwrap();
-    assert_eq!(page.events[0].uid, format!("nan-{}", w.trail), "the trail's newest event is the forged one");
-    let r = w.logger.verify_trail(&keys).await.unwrap();
-    assert!(!r.ok && r.unchained == 1, "a forged event with a NaN seq verified ok: {r:?}");
-    assert_eq!(r.unchained_uids, vec![format!("nan-{}", w.trail)]);
-    let mut query = "limit=1000".to_owned();
-    let last = loop {
-        let (status, page) = w.verify_get(&query).await;
-        assert_eq!(status, 200, "{page}");
-        match page["next"].as_str() {
-            Some(c) => query = format!("limit=1000&cursor={c}"),
-            None => break page,
-        }
-    };
-    assert_eq!((last["ok"].clone(), last["unchained"].clone()), (json!(false), json!(1)), "GET /v1/verify: {last}");
+async fn an_event_verification_reading_cannot_reach_is_not_hidden_from_it() {
+    // (seq, UID) of the forged event; `last` stands for the seq of the page's last event.
+    for (what, seq, uid) in
+        [("a NaN seq", "0.0 / 0.0", "'nan-' + $t"), ("a number UID", "last", "toInteger(rand() * 1e15)")]
+    {
+        // The Worker's signed stream, 1000 events: one full page, the forged event after it.
+        let w = worker_trail("chain-unreached-signed");
+        w.post_thousand().await;
+        let keys = VerifyQuery { public_keys: Some(w.settings.public_keys.clone().into()), ..Default::default() };
+        let intact = w.logger.verify_trail(&keys).await.unwrap();
+        assert!(intact.ok && intact.checked == 1000, "{intact:?}");
+        let stream = intact.streams[0].stream_id.clone();
+        insert_forged_event(&w.trail, &stream, &seq.replace("last", "999"), uid).await;
+        let page = w.logger.get_audit_trail(&TrailQuery { limit: Some(1), ..Default::default() }).await.unwrap();
+        assert_eq!(page.events[0].action_type, "GRANT_ADMIN", "{what}: the trail's newest event is the forged one");
+        let r = w.logger.verify_trail(&keys).await.unwrap();
+        assert!(!r.ok && r.unchained == 1, "{what}: a forged event verified ok: {r:?}");
+        let mut query = "limit=1000".to_owned();
+        let last = loop {
+            let (status, page) = w.verify_get(&query).await;
+            assert_eq!(status, 200, "{page}");
+            match page["next"].as_str() {
+                Some(c) => query = format!("limit=1000&cursor={c}"),
+                None => break page,
+            }
+        };
+        assert_eq!(
+            (last["ok"].clone(), last["unchained"].clone()),
+            (json!(false), json!(1)),
+            "{what}: GET /v1/verify: {last}"
+        );
 
-    // A client's stream of three events, verified in a `since` window that holds all of them.
-    let (logger, _) = chained("chain-nan-window", 3).await;
-    let head = logger.chain_head();
-    let first = cypher(
-        "MATCH (ev:AuditEvent {streamId: $s, seq: 0}) RETURN ev.timestamp.epochMillis",
-        json!({"s": head.stream_id}),
-    )
-    .await;
-    let window = VerifyQuery { since: first[0][0].as_i64(), ..Default::default() };
-    assert!(logger.verify_trail(&window).await.unwrap().ok);
-    insert_nan_seq_event(&logger.config().trail, &head.stream_id).await;
-    let r = logger.verify_trail(&window).await.unwrap();
-    assert!(!r.ok && r.unchained == 1, "in a since window: {r:?}");
-    // From the start, a short stream's one page holds it: `edited` there, as before.
-    assert!(!verify(&logger).await.ok);
+        // A client's stream of three events, verified in a `since` window that holds all of them.
+        let (logger, _) = chained("chain-unreached-window", 3).await;
+        let head = logger.chain_head();
+        let first = cypher(
+            "MATCH (ev:AuditEvent {streamId: $s, seq: 0}) RETURN ev.timestamp.epochMillis",
+            json!({"s": head.stream_id}),
+        )
+        .await;
+        let window = VerifyQuery { since: first[0][0].as_i64(), ..Default::default() };
+        assert!(logger.verify_trail(&window).await.unwrap().ok);
+        insert_forged_event(&logger.config().trail, &head.stream_id, &seq.replace("last", "0"), uid).await;
+        let r = logger.verify_trail(&window).await.unwrap();
+        assert!(!r.ok && r.unchained == 1, "{what}: in a since window: {r:?}");
+        // From the start, a short stream's one page holds it: found there, as before.
+        assert!(!verify(&logger).await.ok, "{what}");
+    }
 }
-
 /// A `since` window's trail pages take an event by its link's copied time (`HAS_EVENT.created`),
 /// verification by the event's `timestamp`: a link whose time was moved into the window put an
 /// older event (here one re-dated by its link only) on the window's pages, and the window's
