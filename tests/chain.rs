@@ -1770,3 +1770,35 @@ async fn a_link_moved_into_a_since_window_is_seen_by_that_window() {
     assert!(!r.ok && r.unchained == 1, "a link moved into the window verified ok there: {r:?}");
     assert!(!verify(&logger).await.ok);
 }
+
+/// The trail's head made unreadable (a `chainSeq` that is not an integer, a `chainHash` removed):
+/// the Worker read it as no head, chained from `seq` 0 of a new stream, and its write's condition
+/// (the head still the one it chained from: none) failed on the head that is there, 32 times over,
+/// two round trips each, then answered 503 "busy" with the log "the trail's head kept moving" —
+/// for every request, for as long as the head stayed so (redteam24). It now answers at once, 500
+/// `store_error` (client mode keeps such events queued), and the log names the trail's head.
+#[tokio::test]
+async fn a_worker_write_on_an_unreadable_trail_head_fails_at_once_and_says_why() {
+    use neo4j_audit::ingest::handle;
+    let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-head-unreadable");
+    let r = handle(&req, &settings, now, &TestIo(r#"{"actionType":"A"}"#.into()), Some(&logger)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    for damage in ["SET t.chainSeq = toString(t.chainSeq)", "REMOVE t.chainHash"] {
+        let rows = cypher(
+            &format!("MATCH (t:AuditTrail {{name: $t}}) WITH t, properties(t) AS kept {damage} RETURN kept"),
+            json!({"t": trail}),
+        )
+        .await;
+        let started = std::time::Instant::now();
+        let r = handle(&req, &settings, now, &TestIo(r#"{"actionType":"B"}"#.into()), Some(&logger)).await;
+        let took = started.elapsed();
+        assert_eq!(r.status, 500, "{damage}: {} after {took:?}", r.body);
+        assert!(r.body.contains("store_error"), "{damage}: {}", r.body);
+        let stored =
+            cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", json!({"t": trail})).await;
+        assert_eq!(stored[0][0], json!(1), "{damage}: nothing written");
+        cypher("MATCH (t:AuditTrail {name: $t}) SET t = $kept", json!({"t": trail, "kept": rows[0][0]})).await;
+    }
+    let r = handle(&req, &settings, now, &TestIo(r#"{"actionType":"C"}"#.into()), Some(&logger)).await;
+    assert_eq!(r.status, 201, "the head restored: {}", r.body);
+}
