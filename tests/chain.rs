@@ -1802,3 +1802,42 @@ async fn a_worker_write_on_an_unreadable_trail_head_fails_at_once_and_says_why()
     let r = handle(&req, &settings, now, &TestIo(r#"{"actionType":"C"}"#.into()), Some(&logger)).await;
     assert_eq!(r.status, 201, "the head restored: {}", r.body);
 }
+
+/// A documented limit (README, Tenants): with `TENANT_CLAIM`, a trail per tenant, but the edges
+/// into the application's graph go to the node the `UID` names, whoever's it is. A tenant-B user
+/// who names tenant A's document links B's event to it; the library's reads stay per trail.
+#[tokio::test]
+async fn tenant_trails_do_not_scope_the_edges_into_the_application_graph() {
+    use neo4j_audit::ingest::handle;
+    let base = unique("chain-tenant-edges");
+    let settings = worker_settings_with(
+        &base,
+        vec![("TENANT_CLAIM", "org_id".into()), ("ALLOWED_TARGET_LABELS", "Document".into())],
+    );
+    let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let now = neo4j_audit::event::now_millis() / 1000;
+    let (a, b) = (format!("{base}-a"), format!("{base}-b"));
+    let doc = format!("{base}-doc");
+    cypher("CREATE (:Document {UID: $d, tenant: $a})", json!({"d": doc, "a": a})).await;
+    let token = neo4j_audit::ingest::jwt::sign_hs256(
+        WORKER_JWT_SECRET.as_bytes(),
+        &json!({"sub": "u-1", "aud": "neo4j-audit", "exp": now + 60, "org_id": b}),
+    );
+    let mut req = worker_post();
+    req.headers[0] = ("Authorization".into(), format!("Bearer {token}"));
+    let body = format!(r#"{{"actionType":"DOCUMENT_DELETED","targets":[{{"label":"Document","uid":"{doc}"}}]}}"#);
+    let r = handle(&req, &settings, now, &TestIo(body), Some(&logger)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let rows = cypher(
+        "MATCH (t:AuditTrail)-[:HAS_EVENT]->(ev)-[:ON]->(:Document {UID: $d, tenant: $a}) RETURN t.name",
+        json!({"d": doc, "a": a}),
+    )
+    .await;
+    assert_eq!(rows, vec![vec![json!(format!("org:{b}"))]], "tenant B's event is on tenant A's document");
+    // The library's read of A's trail does not show it.
+    let mut ca = settings.neo4j.clone().unwrap();
+    ca.trail = format!("org:{a}");
+    let reader = AuditLogger::new(ca).unwrap();
+    let q = TrailQuery { target: Some(format!("Document:{doc}")), ..Default::default() };
+    assert!(reader.get_audit_trail(&q).await.unwrap().events.is_empty());
+}
