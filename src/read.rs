@@ -1252,17 +1252,22 @@ pub fn verify_statement(
     q: &VerifyQuery,
     after: Option<&(String, u64, String)>,
 ) -> Result<Statement, AuditError> {
-    verify_query(labels, trail, q, after, None, false).map(Query::statement)
+    verify_query(labels, trail, q, after, false, None, false).map(Query::statement)
 }
 
 /// [`verify_statement`]; with `before` (a `seq`), instead the one event of stream
 /// `q.stream_id` just before that `seq` (the last one below it): where a `since` window's check
 /// starts from. `first`: only the first event (with `q.since`: where a window starts in the stream).
+/// `at`: within one stream, the events at the position `after` too (its `seq` and `UID`): the
+/// reader drops the one it read there, and a copy of it (another node with its `UID`, once the
+/// uniqueness constraint is dropped) is read and `inserted`; strictly after the position, the copy
+/// was skipped.
 fn verify_query(
     labels: &Labels,
     trail: &str,
     q: &VerifyQuery,
     after: Option<&(String, u64, String)>,
+    at: bool,
     before: Option<u64>,
     first: bool,
 ) -> Result<Query, AuditError> {
@@ -1290,7 +1295,11 @@ fn verify_query(
         // starts at the position: behind an OR only, the seek would read the stream from seq 0 on
         // every page, and a verification would read O(n²) index entries.
         if q.stream_id.as_deref() == Some(s.as_str()) {
-            preds.push(&["ev.seq >= $afterSeq AND (ev.seq > $afterSeq OR ev.UID > $afterUid)"]);
+            preds.push(&[
+                "ev.seq >= $afterSeq AND (ev.seq > $afterSeq OR ev.UID ",
+                if at { ">=" } else { ">" },
+                " $afterUid)",
+            ]);
         } else {
             preds.push(&["ev.streamId >= $afterStream AND (ev.streamId > $afterStream OR ev.seq > $afterSeq \
                  OR (ev.seq = $afterSeq AND ev.UID > $afterUid))"]);

@@ -1841,3 +1841,50 @@ async fn tenant_trails_do_not_scope_the_edges_into_the_application_graph() {
     let q = TrailQuery { target: Some(format!("Document:{doc}")), ..Default::default() };
     assert!(reader.get_audit_trail(&q).await.unwrap().events.is_empty());
 }
+
+/// A second node with an event's `UID` (possible only once the uniqueness constraint on `UID` is
+/// dropped): `inserted`, as the README's table says, wherever it stands. At a verification page's
+/// position (here a `since` window's first event, after which the window reads on from there) the
+/// reading after it (`UID > $afterUid`) skipped the copy, and the window verified `ok` while the
+/// trail's pages showed the event twice (redteam24).
+#[tokio::test]
+async fn a_copy_of_an_event_with_its_uid_is_inserted_also_at_a_page_position() {
+    let label = format!("DupEv{}", neo4j_audit::random::uuid_v4().replace('-', "")[..12].to_owned());
+    let mut c = config("chain-dup-uid");
+    c.labels.event = label.clone();
+    let logger = AuditLogger::new(c).unwrap();
+    let u = User::new("user-0");
+    for _ in 0..3 {
+        logger.log_user_action(Some(&u), "DOCUMENT_VIEWED", None, None).await.unwrap();
+    }
+    let head = logger.chain_head();
+    let names = cypher(
+        "SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties WHERE labelsOrTypes = [$l] AND properties = ['UID'] RETURN name",
+        json!({"l": label}),
+    )
+    .await;
+    assert_eq!(names.len(), 1, "{names:?}");
+    cypher(&format!("DROP CONSTRAINT `{}`", names[0][0].as_str().unwrap()), json!({})).await;
+    let first = cypher(
+        &format!("MATCH (ev:`{label}` {{streamId: $s, seq: 0}}) RETURN ev.timestamp.epochMillis"),
+        json!({"s": head.stream_id}),
+    )
+    .await;
+    let window = VerifyQuery { since: first[0][0].as_i64(), ..Default::default() };
+    assert!(logger.verify_trail(&window).await.unwrap().ok);
+    cypher(
+        &format!(
+            "MATCH (t:AuditTrail {{name: $t}})-[r:HAS_EVENT]->(ev:`{label}` {{streamId: $s, seq: 0}}) \
+             CREATE (t)-[r2:HAS_EVENT]->(copy:`{label}`) SET copy = properties(ev), r2 = properties(r)"
+        ),
+        json!({"t": logger.config().trail, "s": head.stream_id}),
+    )
+    .await;
+    let page = logger.get_audit_trail(&TrailQuery { limit: Some(100), ..Default::default() }).await.unwrap();
+    assert_eq!(page.events.len(), 4, "the trail's pages show the event twice");
+    let b = verify(&logger).await.streams[0].first_break.clone();
+    assert_eq!(b.map(|b| (b.kind, b.seq)), Some((BreakKind::Inserted, 0)), "from the start");
+    let r = logger.verify_trail(&window).await.unwrap();
+    let b = r.streams[0].first_break.clone();
+    assert_eq!(b.map(|b| (b.kind, b.seq)), Some((BreakKind::Inserted, 0)), "in the window: {r:?}");
+}

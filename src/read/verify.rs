@@ -160,6 +160,18 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                     let (seal, edges, fields) = (row_seal(r), row_edges_ok(r), row_fields_off(r));
                     self.page.push((row_event(r)?, seal, edges, fields));
                 }
+                // A page after a position starts at it ([`verify_query`]'s `at`): the event read
+                // there is dropped, a copy of it stays (to be `inserted`). A page of nothing but
+                // that position made no progress: the stream's end (its break is reported).
+                if let Some((_, seq, uid)) = &self.p.after {
+                    let at = |e: &AuditEvent| e.seq.unwrap_or(0) == *seq && e.uid == *uid;
+                    if self.page.first().is_some_and(|(e, ..)| at(e)) {
+                        self.page.remove(0);
+                    }
+                    if self.page.last().is_some_and(|(e, ..)| at(e)) {
+                        self.last_page = true;
+                    }
+                }
                 // A window's first page: its check starts from the stream's event before it, so a
                 // gap or an edit at the window's start is reported as from the stream's start.
                 if let (Some(_), None, Some((first, ..))) = (q.since, &self.p.after, self.page.first()) {
@@ -172,6 +184,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                                 &self.cfg.trail,
                                 &one,
                                 None,
+                                false,
                                 Some(seq),
                                 false,
                             )?));
@@ -320,7 +333,8 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
         let start = self.p.after.is_none().then_some(self.q.since).flatten();
         let one = VerifyQuery { stream_id: sid, since: start, ..Default::default() };
         self.phase = Phase::Page;
-        let q = verify_query(&self.cfg.labels, &self.cfg.trail, &one, self.p.after.as_ref(), None, start.is_some())?;
+        let q =
+            verify_query(&self.cfg.labels, &self.cfg.trail, &one, self.p.after.as_ref(), true, None, start.is_some())?;
         Ok(Step::Run(q))
     }
 
