@@ -65,6 +65,9 @@ pub(crate) struct VerifyRun<'a, const PAGED: bool> {
     before: bool,
     streams: Vec<StreamReport>,
     read: u64,
+    /// Rows the pages returned: a paged call's budget (`read` counts each event once, and a page
+    /// after a position returns the event read there again).
+    rows: u64,
     unchained: u64,
     unchained_uids: Vec<String>,
 }
@@ -106,6 +109,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             before: false,
             streams: Vec::new(),
             read: 0,
+            rows: 0,
             unchained: 0,
             unchained_uids: Vec::new(),
         }
@@ -156,6 +160,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 let start = q.since.is_some() && self.p.after.is_none();
                 self.last_page = if start { rows.is_empty() } else { rows.len() < VERIFY_PAGE as usize };
                 self.page.reserve(rows.len());
+                self.rows += rows.len() as u64;
                 for r in &mut rows {
                     let (seal, edges, fields) = (row_seal(r), row_edges_ok(r), row_fields_off(r));
                     self.page.push((row_event(r)?, seal, edges, fields));
@@ -320,7 +325,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             });
             self.p.after = None;
         }
-        if PAGED && self.read >= self.max_events {
+        if PAGED && self.rows >= self.max_events {
             return self.streams_done();
         }
         let sid = self.current.as_ref().map(|v| v.stream_id().to_owned());
