@@ -780,11 +780,9 @@ impl Store for AuditLogger {
         // time, and each request spent 32 tries (64 round trips) before a 503 "busy".
         if head.is_none() && row.iter().take(3).any(|c| !matches!(c, Json::Null)) {
             return Err(AuditError::UnexpectedResponse(cat(&[
-                "the signed head on the trail node ",
+                "the signed head (chain*) of trail ",
                 &crate::error::quoted(trail),
-                " is unreadable (chainStream, chainSeq, chainHash: a string, an integer >= 0 and a string, \
-                 or all absent); nothing is chained onto it: restore it from a verification's signedHead, \
-                 or remove the chain* properties to begin a new stream",
+                " is unreadable: restore it, or remove it to begin a new stream",
             ])));
         }
         Ok(signed::ChainState { head, existing })
