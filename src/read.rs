@@ -1252,17 +1252,22 @@ pub fn verify_statement(
     q: &VerifyQuery,
     after: Option<&(String, u64, String)>,
 ) -> Result<Statement, AuditError> {
-    verify_query(labels, trail, q, after, None, false).map(Query::statement)
+    verify_query(labels, trail, q, after, false, None, false).map(Query::statement)
 }
 
 /// [`verify_statement`]; with `before` (a `seq`), instead the one event of stream
 /// `q.stream_id` just before that `seq` (the last one below it): where a `since` window's check
 /// starts from. `first`: only the first event (with `q.since`: where a window starts in the stream).
+/// `at`: within one stream, the events at the position `after` too (its `seq` and `UID`): the
+/// reader drops the one it read there, and a copy of it (another node with its `UID`, once the
+/// uniqueness constraint is dropped) is read and `inserted`; strictly after the position, the copy
+/// was skipped.
 fn verify_query(
     labels: &Labels,
     trail: &str,
     q: &VerifyQuery,
     after: Option<&(String, u64, String)>,
+    at: bool,
     before: Option<u64>,
     first: bool,
 ) -> Result<Query, AuditError> {
@@ -1290,7 +1295,11 @@ fn verify_query(
         // starts at the position: behind an OR only, the seek would read the stream from seq 0 on
         // every page, and a verification would read O(n²) index entries.
         if q.stream_id.as_deref() == Some(s.as_str()) {
-            preds.push(&["ev.seq >= $afterSeq AND (ev.seq > $afterSeq OR ev.UID > $afterUid)"]);
+            preds.push(&[
+                "ev.seq >= $afterSeq AND (ev.seq > $afterSeq OR ev.UID ",
+                if at { ">=" } else { ">" },
+                " $afterUid)",
+            ]);
         } else {
             preds.push(&["ev.streamId >= $afterStream AND (ev.streamId > $afterStream OR ev.seq > $afterSeq \
                  OR (ev.seq = $afterSeq AND ev.UID > $afterUid))"]);
@@ -1335,19 +1344,30 @@ fn verify_query(
 }
 
 /// Events of the trail that verification did not read as the trail's pages show them: without
-/// chain fields, with a `streamId` that is not a string (no stream lists it), or (an `indexed`
-/// trail, whose pages are read by the links' copied keys) linked by a link whose keys are not
-/// the event's, or by two links.
+/// chain fields, with a `streamId` that is not a string (no stream lists it), a `seq` that is NaN
+/// (`ev.seq <> ev.seq`) or a `UID` that is not a string — [`verify_query`] reads on after a
+/// position (`seq >= $afterSeq AND (seq > $afterSeq OR UID > $afterUid)`), and is never after
+/// one there (NaN compares false, a `UID` of another type null; any other `seq` of another type
+/// sorts before the numbers, onto a stream's first page, where it is `edited`) — or (an `indexed`
+/// trail, whose pages are read by the links' copied keys) linked by a link whose keys are not the
+/// event's, or by two links. With `since`,
+/// an event is the window's by its `timestamp` or by its link's `created` (what the window's
+/// pages go by): a link whose time was moved into the window is seen there.
 ///
 /// The same statement in the Worker's `GET /v1/verify`.
 fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
-    let since = if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
+    let since = if q.since.is_some() {
+        " AND (ev.timestamp >= datetime({epochMillis: $since}) OR r.created >= datetime({epochMillis: $since}))"
+    } else {
+        ""
+    };
     // (An event linked twice is one event: DISTINCT.)
     let text = trail_text(
         labels,
         true,
         &[
-            ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL OR t.",
+            ") WHERE (NOT ev.streamId IS :: STRING NOT NULL OR ev.seq IS NULL OR ev.seq <> ev.seq \
+             OR NOT ev.UID IS :: STRING NOT NULL OR t.",
             crate::cypher::TRAIL_INDEXED,
             " AND (NOT coalesce(r.trail = $trail AND r.created = ev.timestamp AND r.eventUID = ev.UID, false) \
          OR COUNT { (t)-[:HAS_EVENT]->(ev) } > 1))",

@@ -1665,3 +1665,226 @@ async fn a_signed_stream_with_no_event_in_a_since_window_is_checked_at_its_signe
     let rep = logger.verify_trail(&all).await.unwrap();
     assert!(!rep.ok, "{rep:?}");
 }
+
+/// Inserts into trail `t` a forged event of stream `s` with `seq` and `UID` (Cypher expressions),
+/// linked with the keys the trail's pages read it by: `getAuditTrail` shows it (marked invalid).
+async fn insert_forged_event(t: &str, s: &str, seq: &str, uid: &str) {
+    cypher(
+        &format!(
+            "MATCH (t:AuditTrail {{name: $t}}) WITH t, datetime() AS now, {uid} AS uid \
+             CREATE (t)-[:HAS_EVENT {{trail: $t, created: now, eventUID: uid}}]->\
+             (:AuditEvent {{UID: uid, eventType: 'GRANT_ADMIN', eventCategory: 'X', timestamp: now, \
+             userUID: 'mallory', source: 'worker', streamId: $s, seq: {seq}, prevHash: $g, hash: $g}})"
+        ),
+        json!({"t": t, "s": s, "g": GENESIS}),
+    )
+    .await;
+}
+
+/// Verification reads a stream by `seq` (then `UID`) after a position (`seq >= $afterSeq AND
+/// (seq > $afterSeq OR UID > $afterUid)`). An event whose `seq` is NaN, or which repeats the
+/// position's `seq` with a `UID` that is not a string, is never after any position: NaN compares
+/// false, and another type than a string null (values of other types that sort before the
+/// numbers land on a stream's first page, where they are `edited`). Inserted into a stream longer
+/// than one verification page (1000 events: the Worker's one stream per trail soon is), or into
+/// any stream under a `since` window (whose pages after the first all read on from a position),
+/// such an event was never read and no check counted it: `verifyTrail`, with the public keys, and
+/// `GET /v1/verify` answered `ok` while the trail's pages showed the forged event (redteam24). It
+/// is now counted in `unchained`.
+#[tokio::test]
+async fn an_event_verification_reading_cannot_reach_is_not_hidden_from_it() {
+    // (seq, UID) of the forged event; `last` stands for the seq of the page's last event.
+    for (what, seq, uid) in
+        [("a NaN seq", "0.0 / 0.0", "'nan-' + $t"), ("a number UID", "last", "toInteger(rand() * 1e15)")]
+    {
+        // The Worker's signed stream, 1000 events: one full page, the forged event after it.
+        let w = worker_trail("chain-unreached-signed");
+        w.post_thousand().await;
+        let keys = VerifyQuery { public_keys: Some(w.settings.public_keys.clone().into()), ..Default::default() };
+        let intact = w.logger.verify_trail(&keys).await.unwrap();
+        assert!(intact.ok && intact.checked == 1000, "{intact:?}");
+        let stream = intact.streams[0].stream_id.clone();
+        insert_forged_event(&w.trail, &stream, &seq.replace("last", "999"), uid).await;
+        let page = w.logger.get_audit_trail(&TrailQuery { limit: Some(1), ..Default::default() }).await.unwrap();
+        assert_eq!(page.events[0].action_type, "GRANT_ADMIN", "{what}: the trail's newest event is the forged one");
+        let r = w.logger.verify_trail(&keys).await.unwrap();
+        assert!(!r.ok && r.unchained == 1, "{what}: a forged event verified ok: {r:?}");
+        let mut query = "limit=1000".to_owned();
+        let last = loop {
+            let (status, page) = w.verify_get(&query).await;
+            assert_eq!(status, 200, "{page}");
+            match page["next"].as_str() {
+                Some(c) => query = format!("limit=1000&cursor={c}"),
+                None => break page,
+            }
+        };
+        assert_eq!(
+            (last["ok"].clone(), last["unchained"].clone()),
+            (json!(false), json!(1)),
+            "{what}: GET /v1/verify: {last}"
+        );
+
+        // A client's stream of three events, verified in a `since` window that holds all of them.
+        let (logger, _) = chained("chain-unreached-window", 3).await;
+        let head = logger.chain_head();
+        let first = cypher(
+            "MATCH (ev:AuditEvent {streamId: $s, seq: 0}) RETURN ev.timestamp.epochMillis",
+            json!({"s": head.stream_id}),
+        )
+        .await;
+        let window = VerifyQuery { since: first[0][0].as_i64(), ..Default::default() };
+        assert!(logger.verify_trail(&window).await.unwrap().ok);
+        insert_forged_event(&logger.config().trail, &head.stream_id, &seq.replace("last", "0"), uid).await;
+        let r = logger.verify_trail(&window).await.unwrap();
+        assert!(!r.ok && r.unchained == 1, "{what}: in a since window: {r:?}");
+        // From the start, a short stream's one page holds it: found there, as before.
+        assert!(!verify(&logger).await.ok, "{what}");
+    }
+}
+/// A `since` window's trail pages take an event by its link's copied time (`HAS_EVENT.created`),
+/// verification by the event's `timestamp`: a link whose time was moved into the window put an
+/// older event (here one re-dated by its link only) on the window's pages, and the window's
+/// check, which counts such links in `unchained`, looked for them by `timestamp` and did not see
+/// it: `ok` (redteam24). Only a verification from the start reported it.
+#[tokio::test]
+async fn a_link_moved_into_a_since_window_is_seen_by_that_window() {
+    let (logger, uids) = chained("chain-link-window", 3).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let since = neo4j_audit::event::now_millis();
+    let u = User::new("user-0").name("Ann");
+    logger.log_user_action(Some(&u), "DOCUMENT_VIEWED", None, None).await.unwrap();
+    let window = VerifyQuery { since: Some(since), ..Default::default() };
+    let shown = |logger: AuditLogger| async move {
+        let q = TrailQuery { since: Some(since), limit: Some(100), ..Default::default() };
+        logger.get_audit_trail(&q).await.unwrap().events.into_iter().map(|e| e.uid).collect::<Vec<_>>()
+    };
+    assert_eq!(shown(logger.clone()).await.len(), 1);
+    assert!(logger.verify_trail(&window).await.unwrap().ok);
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[r:HAS_EVENT]->(:AuditEvent {UID: $u}) SET r.created = datetime()",
+        json!({"t": logger.config().trail, "u": uids[1]}),
+    )
+    .await;
+    assert!(shown(logger.clone()).await.contains(&uids[1]), "the window's pages show the old event");
+    let r = logger.verify_trail(&window).await.unwrap();
+    assert!(!r.ok && r.unchained == 1, "a link moved into the window verified ok there: {r:?}");
+    assert!(!verify(&logger).await.ok);
+}
+
+/// The trail's head made unreadable (a `chainSeq` that is not an integer, a `chainHash` removed):
+/// the Worker read it as no head, chained from `seq` 0 of a new stream, and its write's condition
+/// (the head still the one it chained from: none) failed on the head that is there, 32 times over,
+/// two round trips each, then answered 503 "busy" with the log "the trail's head kept moving" —
+/// for every request, for as long as the head stayed so (redteam24). It now answers at once, 500
+/// `store_error` (client mode keeps such events queued), and the log names the trail's head.
+#[tokio::test]
+async fn a_worker_write_on_an_unreadable_trail_head_fails_at_once_and_says_why() {
+    use neo4j_audit::ingest::handle;
+    let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-head-unreadable");
+    let r = handle(&req, &settings, now, &TestIo(r#"{"actionType":"A"}"#.into()), Some(&logger)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    for damage in ["SET t.chainSeq = toString(t.chainSeq)", "REMOVE t.chainHash"] {
+        let rows = cypher(
+            &format!("MATCH (t:AuditTrail {{name: $t}}) WITH t, properties(t) AS kept {damage} RETURN kept"),
+            json!({"t": trail}),
+        )
+        .await;
+        let started = std::time::Instant::now();
+        let r = handle(&req, &settings, now, &TestIo(r#"{"actionType":"B"}"#.into()), Some(&logger)).await;
+        let took = started.elapsed();
+        assert_eq!(r.status, 500, "{damage}: {} after {took:?}", r.body);
+        assert!(r.body.contains("store_error"), "{damage}: {}", r.body);
+        let stored =
+            cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", json!({"t": trail})).await;
+        assert_eq!(stored[0][0], json!(1), "{damage}: nothing written");
+        cypher("MATCH (t:AuditTrail {name: $t}) SET t = $kept", json!({"t": trail, "kept": rows[0][0]})).await;
+    }
+    let r = handle(&req, &settings, now, &TestIo(r#"{"actionType":"C"}"#.into()), Some(&logger)).await;
+    assert_eq!(r.status, 201, "the head restored: {}", r.body);
+}
+
+/// A documented limit (README, Tenants): with `TENANT_CLAIM`, a trail per tenant, but the edges
+/// into the application's graph go to the node the `UID` names, whoever's it is. A tenant-B user
+/// who names tenant A's document links B's event to it; the library's reads stay per trail.
+#[tokio::test]
+async fn tenant_trails_do_not_scope_the_edges_into_the_application_graph() {
+    use neo4j_audit::ingest::handle;
+    let base = unique("chain-tenant-edges");
+    let settings = worker_settings_with(
+        &base,
+        vec![("TENANT_CLAIM", "org_id".into()), ("ALLOWED_TARGET_LABELS", "Document".into())],
+    );
+    let logger = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+    let now = neo4j_audit::event::now_millis() / 1000;
+    let (a, b) = (format!("{base}-a"), format!("{base}-b"));
+    let doc = format!("{base}-doc");
+    cypher("CREATE (:Document {UID: $d, tenant: $a})", json!({"d": doc, "a": a})).await;
+    let token = neo4j_audit::ingest::jwt::sign_hs256(
+        WORKER_JWT_SECRET.as_bytes(),
+        &json!({"sub": "u-1", "aud": "neo4j-audit", "exp": now + 60, "org_id": b}),
+    );
+    let mut req = worker_post();
+    req.headers[0] = ("Authorization".into(), format!("Bearer {token}"));
+    let body = format!(r#"{{"actionType":"DOCUMENT_DELETED","targets":[{{"label":"Document","uid":"{doc}"}}]}}"#);
+    let r = handle(&req, &settings, now, &TestIo(body), Some(&logger)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let rows = cypher(
+        "MATCH (t:AuditTrail)-[:HAS_EVENT]->(ev)-[:ON]->(:Document {UID: $d, tenant: $a}) RETURN t.name",
+        json!({"d": doc, "a": a}),
+    )
+    .await;
+    assert_eq!(rows, vec![vec![json!(format!("org:{b}"))]], "tenant B's event is on tenant A's document");
+    // The library's read of A's trail does not show it.
+    let mut ca = settings.neo4j.clone().unwrap();
+    ca.trail = format!("org:{a}");
+    let reader = AuditLogger::new(ca).unwrap();
+    let q = TrailQuery { target: Some(format!("Document:{doc}")), ..Default::default() };
+    assert!(reader.get_audit_trail(&q).await.unwrap().events.is_empty());
+}
+
+/// A second node with an event's `UID` (possible only once the uniqueness constraint on `UID` is
+/// dropped): `inserted`, as the README's table says, wherever it stands. At a verification page's
+/// position (here a `since` window's first event, after which the window reads on from there) the
+/// reading after it (`UID > $afterUid`) skipped the copy, and the window verified `ok` while the
+/// trail's pages showed the event twice (redteam24).
+#[tokio::test]
+async fn a_copy_of_an_event_with_its_uid_is_inserted_also_at_a_page_position() {
+    let label = format!("DupEv{}", neo4j_audit::random::uuid_v4().replace('-', "")[..12].to_owned());
+    let mut c = config("chain-dup-uid");
+    c.labels.event = label.clone();
+    let logger = AuditLogger::new(c).unwrap();
+    let u = User::new("user-0");
+    for _ in 0..3 {
+        logger.log_user_action(Some(&u), "DOCUMENT_VIEWED", None, None).await.unwrap();
+    }
+    let head = logger.chain_head();
+    let names = cypher(
+        "SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties WHERE labelsOrTypes = [$l] AND properties = ['UID'] RETURN name",
+        json!({"l": label}),
+    )
+    .await;
+    assert_eq!(names.len(), 1, "{names:?}");
+    cypher(&format!("DROP CONSTRAINT `{}`", names[0][0].as_str().unwrap()), json!({})).await;
+    let first = cypher(
+        &format!("MATCH (ev:`{label}` {{streamId: $s, seq: 0}}) RETURN ev.timestamp.epochMillis"),
+        json!({"s": head.stream_id}),
+    )
+    .await;
+    let window = VerifyQuery { since: first[0][0].as_i64(), ..Default::default() };
+    assert!(logger.verify_trail(&window).await.unwrap().ok);
+    cypher(
+        &format!(
+            "MATCH (t:AuditTrail {{name: $t}})-[r:HAS_EVENT]->(ev:`{label}` {{streamId: $s, seq: 0}}) \
+             CREATE (t)-[r2:HAS_EVENT]->(copy:`{label}`) SET copy = properties(ev), r2 = properties(r)"
+        ),
+        json!({"t": logger.config().trail, "s": head.stream_id}),
+    )
+    .await;
+    let page = logger.get_audit_trail(&TrailQuery { limit: Some(100), ..Default::default() }).await.unwrap();
+    assert_eq!(page.events.len(), 4, "the trail's pages show the event twice");
+    let b = verify(&logger).await.streams[0].first_break.clone();
+    assert_eq!(b.map(|b| (b.kind, b.seq)), Some((BreakKind::Inserted, 0)), "from the start");
+    let r = logger.verify_trail(&window).await.unwrap();
+    let b = r.streams[0].first_break.clone();
+    assert_eq!(b.map(|b| (b.kind, b.seq)), Some((BreakKind::Inserted, 0)), "in the window: {r:?}");
+}

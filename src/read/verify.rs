@@ -65,6 +65,9 @@ pub(crate) struct VerifyRun<'a, const PAGED: bool> {
     before: bool,
     streams: Vec<StreamReport>,
     read: u64,
+    /// Rows the pages returned: a paged call's budget (`read` counts each event once, and a page
+    /// after a position returns the event read there again).
+    rows: u64,
     unchained: u64,
     unchained_uids: Vec<String>,
 }
@@ -106,6 +109,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             before: false,
             streams: Vec::new(),
             read: 0,
+            rows: 0,
             unchained: 0,
             unchained_uids: Vec::new(),
         }
@@ -156,9 +160,22 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 let start = q.since.is_some() && self.p.after.is_none();
                 self.last_page = if start { rows.is_empty() } else { rows.len() < VERIFY_PAGE as usize };
                 self.page.reserve(rows.len());
+                self.rows += rows.len() as u64;
                 for r in &mut rows {
                     let (seal, edges, fields) = (row_seal(r), row_edges_ok(r), row_fields_off(r));
                     self.page.push((row_event(r)?, seal, edges, fields));
+                }
+                // A page after a position starts at it ([`verify_query`]'s `at`): the event read
+                // there is dropped, a copy of it stays (to be `inserted`). A page of nothing but
+                // that position made no progress: the stream's end (its break is reported).
+                if let Some((_, seq, uid)) = &self.p.after {
+                    let at = |e: &AuditEvent| e.seq.unwrap_or(0) == *seq && e.uid == *uid;
+                    if self.page.first().is_some_and(|(e, ..)| at(e)) {
+                        self.page.remove(0);
+                    }
+                    if self.page.last().is_some_and(|(e, ..)| at(e)) {
+                        self.last_page = true;
+                    }
                 }
                 // A window's first page: its check starts from the stream's event before it, so a
                 // gap or an edit at the window's start is reported as from the stream's start.
@@ -172,6 +189,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                                 &self.cfg.trail,
                                 &one,
                                 None,
+                                false,
                                 Some(seq),
                                 false,
                             )?));
@@ -307,7 +325,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             });
             self.p.after = None;
         }
-        if PAGED && self.read >= self.max_events {
+        if PAGED && self.rows >= self.max_events {
             return self.streams_done();
         }
         let sid = self.current.as_ref().map(|v| v.stream_id().to_owned());
@@ -320,7 +338,8 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
         let start = self.p.after.is_none().then_some(self.q.since).flatten();
         let one = VerifyQuery { stream_id: sid, since: start, ..Default::default() };
         self.phase = Phase::Page;
-        let q = verify_query(&self.cfg.labels, &self.cfg.trail, &one, self.p.after.as_ref(), None, start.is_some())?;
+        let q =
+            verify_query(&self.cfg.labels, &self.cfg.trail, &one, self.p.after.as_ref(), true, None, start.is_some())?;
         Ok(Step::Run(q))
     }
 
