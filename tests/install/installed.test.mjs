@@ -268,6 +268,10 @@ test("a Worker project imports \"neo4j-audit\" and \"neo4j-audit/read\" by name 
     assert.deepEqual(got, { ok: true, err: null, read: ["INSTALLED_IN_WORKERD"] }, dev.log());
     // `await init()` (the default export) in a Worker: the module workerd.js made ready.
     assert.deepEqual(await (await fetch(`${dev.url}/init`)).json(), { memory: true, same: true }, dev.log());
+    // A logger made at the module's top level, where workerd refuses random numbers: an Error
+    // that says what to do (found by the lead: it was a wasm trap, "RuntimeError: unreachable").
+    const { topLevel } = await (await fetch(`${dev.url}/top-level`)).json();
+    assert.match(topLevel, /^Error: no random numbers here \(crypto\.getRandomValues refused\): in a Cloudflare Worker, make the AuditLogger while handling a request/);
   } finally {
     await dev.stop();
   }

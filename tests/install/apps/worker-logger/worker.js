@@ -1,6 +1,16 @@
 import init, { AuditLogger } from "neo4j-audit";
 import { AuditLogger as ReadingLogger } from "neo4j-audit/read";
 
+// A logger made at the module's top level, where workerd refuses random numbers: the constructor
+// says so (it trapped with "unreachable").
+let topLevel;
+try {
+  new AuditLogger({ url: "http://127.0.0.1:9", username: "neo4j", password: "x" });
+  topLevel = "made";
+} catch (e) {
+  topLevel = `${e?.constructor?.name}: ${e?.message}`;
+}
+
 export default {
   async fetch(request, env) {
     const path = new URL(request.url).pathname;
@@ -22,6 +32,7 @@ export default {
       const cleared = await logger.clearQueue();
       return Response.json({ ok, queued, failed, cleared, after: logger.stats().queued, dead: await logger.deadLetters() });
     }
+    if (path === "/top-level") return Response.json({ topLevel });
     if (path === "/init") {
       // The default export (wasm-bindgen's init) in the Workers build, whose glue has no loader
       // (scripts/minify-glue.mjs --workers): it resolves to the exports workerd.js instantiated.
