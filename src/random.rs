@@ -44,9 +44,9 @@ pub(crate) fn fill(out: &mut [u8]) {
 /// Makes sure random bytes can be drawn here: refills the pool now if it holds less than a
 /// logger's first draws, and gives the platform's refusal back instead of trapping at the next
 /// [`fill`]. Cloudflare Workers refuse `crypto.getRandomValues` outside the handling of a request
-/// (a logger made at a module's top level), and the JavaScript constructor says so
-/// (src/wasm/mod.rs).
-#[cfg_attr(not(all(target_arch = "wasm32", feature = "js")), allow(dead_code))]
+/// (a logger made at a module's top level), and the JavaScript constructor of the Workers build
+/// says so (src/wasm/mod.rs).
+#[cfg_attr(not(all(target_arch = "wasm32", feature = "memory-queue")), allow(dead_code))]
 pub(crate) fn ready() -> Result<(), getrandom::Error> {
     POOL.with(|p| {
         let mut p = p.borrow_mut();

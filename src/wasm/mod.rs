@@ -179,8 +179,8 @@ fn close_bound(v: &JsValue) -> Result<Option<u64>, AuditError> {
     }
 }
 
-/// The constructor's `Error` where the host refuses random numbers.
-#[cfg(not(feature = "worker"))]
+/// The constructor's `Error` where the host refuses random numbers (the Workers build).
+#[cfg(all(feature = "memory-queue", not(feature = "worker")))]
 const NO_RANDOM: &str = "no random numbers here (crypto.getRandomValues refused): in a Cloudflare Worker, make the \
      AuditLogger while handling a request, not at the module's top level: in fetch(), e.g. `logger ??= new AuditLogger(config)`";
 
@@ -193,7 +193,10 @@ impl JsAuditLogger {
         #[wasm_bindgen(unchecked_param_type = "AuditConfig")] config: JsValue,
     ) -> Result<JsAuditLogger, JsError> {
         // Its stream's id and the events' UIDs are random: where the host refuses random numbers
-        // (a Cloudflare Worker's top level), say so and what to do, rather than trap later.
+        // (a Cloudflare Worker's top level), say so and what to do, rather than trap later. In
+        // the Workers build only (`memory-queue`): browsers and Node never refuse them, and the
+        // message would cost the write entry ~190 B gz.
+        #[cfg(feature = "memory-queue")]
         crate::random::ready().map_err(|_| JsError::new(NO_RANDOM))?;
         let logger = logger_from_js(config).map_err(|e| JsError::new(&e.message()))?;
         let queue = logger.config().queue.enabled;
