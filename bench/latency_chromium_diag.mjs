@@ -7,16 +7,11 @@
 // over M iterations per round (the page is cross-origin isolated: performance.now() to 5 µs), and
 // the request each contender sent (headers, body size, init keys) once.
 //   node bench/latency_chromium_diag.mjs [K] [M] [DIR]   (DIR under .cache/bench/pkg/, default: the bench build)
-import { benchPage } from "./page.mjs";
-import { HTTP, PASSWORD, USER, fresh, loadWasm } from "./common.mjs";
+import { diagnosticPage } from "./diag.mjs";
+import { HTTP, PASSWORD, USER } from "./common.mjs";
 import { quantile } from "./stats.mjs";
 
-const K = Number(process.argv[2] ?? 5);
-const M = Number(process.argv[3] ?? 100);
-const DIR = process.argv[4] ? `/.cache/bench/pkg/${process.argv[4]}` : "/.cache/bench/pkg";
-await loadWasm();
-await fresh();
-const { page, close } = await benchPage();
+const { K, M, DIR, page, close } = await diagnosticPage();
 let out;
 try {
   out = await page.evaluate(async ({ url, user, password, k, m, dir }) => {

@@ -5,16 +5,11 @@
 // does ("library shape"), and the library's own queue-off call. K rounds of M; per round p50, then
 // the median of per-round p50 ratios to "string" with a 95 % bootstrap interval.
 //   node bench/p2_fetch_shapes.mjs [K] [M] [DIR]
-import { benchPage } from "./page.mjs";
-import { HTTP, PASSWORD, USER, fresh, loadWasm } from "./common.mjs";
-import { quantile, ratioCI, rng } from "./stats.mjs";
+import { diagnosticPage } from "./diag.mjs";
+import { HTTP, PASSWORD, USER } from "./common.mjs";
+import { quantile, ratioCI } from "./stats.mjs";
 
-const K = Number(process.argv[2] ?? 5);
-const M = Number(process.argv[3] ?? 100);
-const DIR = process.argv[4] ? `/.cache/bench/pkg/${process.argv[4]}` : "/.cache/bench/pkg";
-await loadWasm();
-await fresh();
-const { page, close } = await benchPage();
+const { K, M, DIR, page, close } = await diagnosticPage();
 let rounds;
 try {
   rounds = await page.evaluate(async ({ url, user, password, k, m, dir }) => {
@@ -49,28 +44,10 @@ try {
         if (!(await direct.logUserAction(e.user, e.actionType, e.category, e.details))) throw new Error(direct.lastError);
       },
     };
-    const names = Object.keys(contenders);
-    let seed = 7;
-    const rand = () => { seed = (seed + 0x6d2b79f5) >>> 0; let t = seed; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
-    const it = async (i, rec) => {
-      const f = event(1e6 + i);
-      const order = [...names];
-      for (let j = order.length - 1; j > 0; j--) { const r = Math.floor(rand() * (j + 1)); [order[j], order[r]] = [order[r], order[j]]; }
-      const bodies = order.map(() => pkg.benchmarkRequestBodyOne(builder, f.user, f.actionType, f.category, f.details));
-      for (const [j, name] of order.entries()) {
-        const t = performance.now();
-        await contenders[name](bodies[j]);
-        rec?.[name].push(performance.now() - t);
-      }
-    };
-    for (let i = 0; i < 30; i++) await it(i);
-    const out = [];
-    for (let r = 1; r <= k; r++) {
-      const rec = Object.fromEntries(names.map((x) => [x, []]));
-      for (let i = 0; i < m; i++) await it(r * m + i, rec);
-      out.push(rec);
-    }
-    return out;
+    // The rounds of bench/p2_page.mjs (a shuffled order per iteration, a new body for each, 30
+    // warm-up iterations dropped), as the P2 figure runs them.
+    const { rounds, elapsed } = await import("/bench/p2_page.mjs");
+    return rounds({ pkg, builder, contenders, k, m, measure: elapsed });
   }, { url: HTTP, user: USER, password: PASSWORD, k: K, m: M, dir: DIR });
 } finally {
   await close();
