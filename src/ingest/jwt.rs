@@ -29,8 +29,9 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Longest token accepted, in bytes (a guard before any decoding).
 pub const MAX_TOKEN_LEN: usize = 8192;
-/// Longest `sub` / `name` accepted, in bytes.
-pub const MAX_CLAIM_LEN: usize = 1024;
+/// Longest `sub` / `name` accepted, in bytes: the rule table's `user.uid` / `user.name` bound
+/// (`sub` and `name` become the event's user).
+pub const MAX_CLAIM_LEN: usize = crate::rules::MAX_USER_FIELD_LEN;
 /// The audience a token must name when `JWT_AUDIENCE` is not set.
 pub const DEFAULT_AUDIENCE: &str = "neo4j-audit";
 /// Longest accepted token lifetime (`JWT_MAX_LIFETIME_SECS`), in seconds: one day.
@@ -230,9 +231,11 @@ impl JwtError {
             JwtError::BadTime(claim) => {
                 cat(&["token's ", claim, " claim is not a number (NumericDate, seconds since the Unix epoch)"])
             }
-            JwtError::BadName => {
-                "token's name claim is not a string of at most 1024 bytes without control characters".into()
-            }
+            JwtError::BadName => cat(&[
+                "token's name claim is not a string of at most ",
+                &crate::error::num(MAX_CLAIM_LEN as u64),
+                " bytes without control characters",
+            ]),
             JwtError::UnsupportedAlg(alg) => {
                 cat(&["token algorithm ", &quoted(alg), " is not accepted (JWT_ALGORITHMS)"])
             }
@@ -368,7 +371,8 @@ pub fn claims(token: &Token<'_>, rules: &JwtRules, now_secs: i64) -> Result<Iden
         }
     }
     let sub = claims.get("sub").and_then(Json::as_str).ok_or(JwtError::BadSubject)?;
-    if sub.trim().is_empty() || sub.len() > MAX_CLAIM_LEN || sub.chars().any(char::is_control) {
+    // The rule table's `user.uid` (the Worker's events take it as their user).
+    if crate::rules::check_uid("sub", sub).is_err() {
         return Err(JwtError::BadSubject);
     }
     let name = match claims.get("name") {
@@ -731,6 +735,14 @@ mod tests {
         assert_eq!(verify(&iss, &r, 0).unwrap_err(), JwtError::WrongIssuer);
         let sub = sign_hs256(KEY, &json!({"sub": " ", "exp": 100}));
         assert_eq!(verify(&sub, &rules(), 0).unwrap_err(), JwtError::BadSubject);
+        // The rule is the rule table's user.uid: a subject the Worker accepts, it can write.
+        for (sub, ok) in
+            [("a\u{7f}b".to_owned(), false), ("u".repeat(MAX_CLAIM_LEN + 1), false), ("u".repeat(MAX_CLAIM_LEN), true)]
+        {
+            let t = sign_hs256(KEY, &json!({"sub": sub, "exp": 100}));
+            assert_eq!(verify(&t, &rules(), 0).is_ok(), ok, "{sub}");
+            assert_eq!(crate::rules::check_uid("user.uid", &sub).is_ok(), ok, "{sub}");
+        }
     }
 
     /// A 401 for a token the identity provider made for another audience or issuer, or with a

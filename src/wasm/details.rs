@@ -48,15 +48,23 @@ extern "C" {
     fn lone_surrogate(s: &JsValue) -> bool;
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// `configToJson`'s answer when it is not text: `{error}` (a plain object; no class imported).
+    type ConfigRefusal;
+    /// Why `configToJson` refused the config.
+    #[wasm_bindgen(method, getter)]
+    fn error(this: &ConfigRefusal) -> Option<String>;
+}
+
 /// The configuration object as JSON text, refusing members `JSON.stringify` would silently drop
 /// or turn into `null` (NaN, Infinity, functions, Symbols; BigInt throws): read as "not given",
 /// they would silently mean the default.
 pub(super) fn config_json(config: &JsValue) -> Result<String, String> {
     let out = config_to_json(config);
     out.as_string().ok_or_else(|| {
-        js_sys::Reflect::get(&out, &JsValue::from_str("error"))
-            .ok()
-            .and_then(|e| e.as_string())
+        // `undefined` (JSON.stringify's answer for `undefined` or a function) has no members.
+        (out.is_object().then(|| out.unchecked_ref::<ConfigRefusal>().error()).flatten())
             .unwrap_or_else(|| "config could not be read as JSON".into())
     })
 }
