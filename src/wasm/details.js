@@ -192,12 +192,6 @@ export function eventMore(room) {
   return put(pending.join(""), room);
 }
 
-/** The own enumerable keys of an options object; `null` for an array; `undefined` when it cannot
- *  be read (a revoked Proxy, a throwing `ownKeys` trap). Never throws. */
-export function optionKeys(v) {
-  try { return Array.isArray(v) ? null : Object.keys(v); } catch { return undefined; }
-}
-
 /** A configuration object as JSON text, or `{error}` naming the first member that JSON would drop
  *  or turn into `null` (NaN, Infinity, a function, Symbol or BigInt): such a member must not
  *  silently mean "not given" (a default). Never throws. */

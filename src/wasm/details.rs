@@ -30,11 +30,6 @@ extern "C" {
     #[wasm_bindgen(js_name = eventMore)]
     fn event_more(room: &mut [u8]) -> JsValue;
 
-    /// The own enumerable keys of an options object, `null` for an array, `undefined` when it
-    /// cannot be read (src/wasm/details.js). Never throws.
-    #[wasm_bindgen(js_name = optionKeys)]
-    pub(super) fn option_keys(options: &JsValue) -> JsValue;
-
     /// The config as JSON text, or `{error}` naming a member JSON would drop or null
     /// (src/wasm/details.js). Never throws.
     #[wasm_bindgen(js_name = configToJson)]

@@ -337,6 +337,14 @@ fn own_fields(js: &JsValue, times: &[&str], own: &str) -> Result<TrailQuery, Aud
     })
 }
 
+#[wasm_bindgen(module = "/src/wasm/settle.js")]
+extern "C" {
+    /// The own enumerable members of an options object as `[key, value, ...]`, `null` for an
+    /// array, `undefined` when it cannot be read (src/wasm/settle.js). Never throws.
+    #[wasm_bindgen(js_name = optionMembers)]
+    fn option_members(options: &JsValue) -> JsValue;
+}
+
 /// The members of a JS options object (or `undefined`/`null`: none), for a `from_members`
 /// ([`members`]): `null`/`undefined` members skipped, `times` (the keys holding instants: number
 /// of ms, ISO string or Date) as epoch milliseconds, other numbers as non-negative integers,
@@ -345,18 +353,19 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
     let bad = |m: String| AuditError::InvalidInput(m);
     let mut members = Vec::new();
     if !(js.is_undefined() || js.is_null()) {
-        // Read by a function that catches: `Array.isArray` and `Object.keys` throw on a revoked
-        // or hostile Proxy, and these calls must resolve, never throw.
-        let keys = if js.is_object() { super::details::option_keys(js) } else { JsValue::NULL };
-        if keys.is_null() {
+        // Read by a function that catches: `Array.isArray`, `Object.keys` and a getter may throw
+        // (a revoked or hostile Proxy), and these calls must resolve, never throw; a member that
+        // cannot be read is refused, not taken as left out (its default).
+        let read = if js.is_object() { option_members(js) } else { JsValue::NULL };
+        if read.is_null() {
             return Err(bad("options must be an object".into()));
         }
-        if keys.is_undefined() {
-            return Err(bad("options could not be read (a Proxy threw)".into()));
+        if read.is_undefined() {
+            return Err(bad("options could not be read (a getter or Proxy threw)".into()));
         }
-        for key in keys.unchecked_into::<js_sys::Array>().iter() {
-            let k = key.as_string().unwrap_or_default();
-            let v = js_sys::Reflect::get(js, &key).unwrap_or(JsValue::UNDEFINED);
+        let read: js_sys::Array = read.unchecked_into();
+        for i in (0..read.length()).step_by(2) {
+            let (k, v) = (read.get(i).as_string().unwrap_or_default(), read.get(i + 1));
             if v.is_undefined() || v.is_null() {
                 continue;
             }

@@ -3,6 +3,7 @@
 // comes back as (slot, value). Through js-sys `Promise::new` a call cost a closure and its state
 // made by the glue, a call back into wasm from the executor, the resolve and reject functions
 // held in wasm's externref table, and a `resolve.call` wrapped in the glue's exception handler.
+// Also the read methods' one other host call: their options' members (src/wasm/read.rs `options`).
 
 const resolvers = [];
 let slot = 0;
@@ -22,4 +23,16 @@ export function settle(k, value) {
   const resolve = resolvers[k];
   resolvers[k] = undefined;
   resolve(value);
+}
+
+/** The own enumerable members of an options object as [key, value, key, value, ...], each read
+ *  once; `null` for an array; `undefined` when it cannot be read (a revoked Proxy, a throwing
+ *  `ownKeys` trap or getter: refused, not read as an option left out). Never throws. */
+export function optionMembers(v) {
+  try {
+    if (Array.isArray(v)) return null;
+    const out = [];
+    for (const k of Object.keys(v)) out.push(k, v[k]);
+    return out;
+  } catch { return undefined; }
 }

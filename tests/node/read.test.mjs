@@ -226,6 +226,13 @@ test("read options that are a revoked or hostile Proxy resolve null, never throw
   }
   assert.equal(await logger.getAuditTrail([]), null);
   assert.match(logger.lastError, /options must be an object/);
+  // A getter that throws is refused with the others, not read as an option left out (a default):
+  // `{get limit() {throw}}` answered a page of 50 events.
+  const getter = { get limit() { throw new Error("boom"); } };
+  for (const call of [() => logger.getAuditTrail(getter), () => logger.verifyTrail(getter)]) {
+    assert.equal(await call(), null);
+    assert.match(logger.lastError, /options could not be read/);
+  }
 });
 
 test("a read filter with a lone surrogate is refused, never queried as U+FFFD", async () => {
