@@ -1669,6 +1669,21 @@ mod tests {
     }
 
     #[test]
+    fn the_settings_debug_shows_no_secret() {
+        // Every secret the Worker reads, each set to a value found nowhere else.
+        let (pw, prev, signing) = ("neo4j-pw-8c1f", "previous-jwt-secret-0123456789abcdef", "7".repeat(64));
+        let s =
+            settings(&[("NEO4J_PASSWORD", pw), ("AUDIT_JWT_SECRET_PREVIOUS", prev), ("AUDIT_SIGNING_KEY", &signing)]);
+        assert!(s.signer.as_ref().is_ok_and(Option::is_some) && s.cursor_key.is_some() && s.neo4j.is_ok());
+        let text = format!("{s:?}");
+        for secret in [SECRET, pw, prev, &signing] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        // Nor as the HS256 key's bytes Debug would print for a Vec<u8>.
+        assert!(!text.contains(&format!("{:?}", SECRET.as_bytes())[..40]), "{text}");
+    }
+
+    #[test]
     fn a_numeric_setting_that_is_not_a_whole_number_is_misconfigured_not_the_default() {
         // Found by a new user: MAX_BODY_BYTES = "64k" or JWT_MAX_LIFETIME_SECS = "1h" silently
         // gave the default (256 KiB, one day) where the operator asked for a bound.
