@@ -1,12 +1,7 @@
 //! wasm back end without reqwest (cargo feature `fetch`): calls the host's global `fetch`
 //! (browsers, workerd and Node 18+ all have one) through src/transport/fetch.js, with an
-//! `AbortController` so that a timeout also cancels the request. Same API as the reqwest back end; far smaller code.
-//!
-//! ```ignore
-//! // wasm32 with `--features fetch` only:
-//! let t = Transport::new();
-//! let resp = t.post(&HttpRequest { url, headers, body }, 10_000).await?;
-//! ```
+//! `AbortController` so that a timeout also cancels the request. Same API as the reqwest back end
+//! (its example, run natively: the module's docs, src/transport/mod.rs); far smaller code.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

@@ -2,6 +2,18 @@
 //! every platform; the back end is chosen by `cfg`: reqwest's native client natively; on wasm the
 //! host's global `fetch` through src/transport/fetch.js with feature `fetch` (fetch.rs, the npm
 //! package's builds), else reqwest's `fetch` binding.
+//!
+//! ```
+//! use neo4j_audit::transport::{HttpRequest, Transport};
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let t = Transport::new();
+//! let req = HttpRequest { url: "http://127.0.0.1:1/".into(), headers: vec![], body: "{}".into() };
+//! // Nothing listens there: a typed failure, never a panic, within the bound (ms).
+//! let e = t.post(&req, 10_000).await.unwrap_err();
+//! assert!(e.is_retryable(), "{e}");
+//! # }
+//! ```
 
 #[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
 use crate::lite::{select, Either};
