@@ -203,8 +203,10 @@ impl JsAuditLogger {
         Ok(JsAuditLogger::with(logger, queue))
     }
 
-    /// Logs one action. Resolves `true` only when Neo4j committed the event and its
-    /// relationships; `false` otherwise, with the reason in `lastError`.
+    /// Logs one action. Resolves `true` once the event is delivered as `delivery` says: with
+    /// `"committed"` (the default) when Neo4j committed it and its relationships (in client mode,
+    /// when the Worker answered that it stored it), with `"queued"` when it is in the durable
+    /// queue; `false` otherwise, with the reason in `lastError`. Never rejects.
     #[wasm_bindgen(js_name = logUserAction, unchecked_return_type = "Promise<boolean>")]
     pub fn log_user_action(
         &self,
