@@ -628,9 +628,7 @@ impl std::fmt::Debug for Request {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 let mut l = f.debug_list();
                 for (k, v) in self.0 {
-                    let secret =
-                        ["authorization", "proxy-authorization", "cookie"].iter().any(|c| k.eq_ignore_ascii_case(c));
-                    l.entry(&(k, if secret { "***" } else { v.as_str() }));
+                    l.entry(&(k, if crate::transport::secret_header(k) { "***" } else { v.as_str() }));
                 }
                 l.finish()
             }

@@ -52,7 +52,8 @@ mod fetch;
 #[cfg(all(target_arch = "wasm32", feature = "fetch"))]
 pub use fetch::Transport;
 
-/// A POST of a JSON body. `Debug` shows `***` for the `Authorization` header.
+/// A POST of a JSON body. `Debug` shows `***` for the `Authorization` header (and any other
+/// credential header).
 #[derive(Clone)]
 pub struct HttpRequest {
     /// The absolute URL to POST to.
@@ -65,17 +66,20 @@ pub struct HttpRequest {
 
 impl std::fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let headers: Vec<(&str, &str)> = self
-            .headers
-            .iter()
-            .map(|(k, v)| (k.as_str(), if k.eq_ignore_ascii_case("authorization") { "***" } else { v.as_str() }))
-            .collect();
+        let headers: Vec<(&str, &str)> =
+            self.headers.iter().map(|(k, v)| (k.as_str(), if secret_header(k) { "***" } else { v.as_str() })).collect();
         f.debug_struct("HttpRequest")
             .field("url", &self.url)
             .field("headers", &headers)
             .field("body", &format_args!("<{} bytes>", self.body.len()))
             .finish()
     }
+}
+
+/// Whether a header named `name` carries a credential, which `Debug` shows as `***` (the
+/// library's requests and the Worker's incoming ones alike).
+pub(crate) fn secret_header(name: &str) -> bool {
+    ["authorization", "proxy-authorization", "cookie"].iter().any(|c| name.eq_ignore_ascii_case(c))
 }
 
 /// A credential (an `Authorization` value, a password): usable through [`Secret::expose`],
@@ -218,11 +222,14 @@ mod tests {
     fn debug_never_shows_credentials() {
         let r = HttpRequest {
             url: "http://h/db/neo4j/tx/commit".into(),
-            headers: vec![("Authorization".into(), "Basic bmVvNGo6c2VjcmV0LXB3".into())],
+            headers: vec![
+                ("Authorization".into(), "Basic bmVvNGo6c2VjcmV0LXB3".into()),
+                ("Cookie".into(), "session=c00k1e".into()),
+            ],
             body: "{}".into(),
         };
         let d = format!("{r:?}");
-        assert!(!d.contains("bmVvNGo6c2VjcmV0LXB3") && d.contains("***"), "{d}");
+        assert!(!d.contains("bmVvNGo6c2VjcmV0LXB3") && !d.contains("c00k1e") && d.contains("***"), "{d}");
         assert_eq!(format!("{:?}", Secret::new("Bearer tok-1".into())), "***");
     }
 
