@@ -170,7 +170,7 @@ export async function run(values, { conn, stdout, stderr }) {
       out += `what to do: ${keyFirst}do not rely on a BROKEN stream's events from its break on (they were edited, deleted, inserted or moved after they were written); compare them with an export or backup kept outside this database, check who could write to it, and keep this report (--json) as evidence\n`;
     }
     if (report.unchained > 0) {
-      out += "what to do: events written before chaining (by the Python log_user_action, or an older version) can never be verified: verify from the cut-over on (--since TIME); any other event listed was added, or its trail link changed, outside the library: look it up by its UID\n";
+      out += "what to do: events written before chaining (by the Python log_user_action, or an older version) can never be verified: verify from the cut-over on (--since TIME); any other event listed was added, or its trail link changed, outside the library: look it up by its UID (one listed as elementId:ID, whose UID is not a string, with MATCH (ev) WHERE elementId(ev) = "ID" RETURN ev)\n";
     }
   }
   await write(stdout, out);

@@ -933,7 +933,7 @@ test("verify: an inserted copy exits 1 naming the intruder; a bare unchained eve
   assert.ok(r.stdout.includes(`1 event without chain fields or not linked as written (inserted, written before chaining, or its trail link edited): bare-${trail}\n`), r.stdout);
   assert.match(r.stdout, /  intact  2 events/);
   // What to do, for an auditor who does not know the chain (the output said only "NOT intact").
-  assert.match(r.stdout, /NOT intact \(1 unchained event\)\nwhat to do: events written before chaining .* verify from the cut-over on \(--since TIME\); .* look it up by its UID\n$/);
+  assert.match(r.stdout, /NOT intact \(1 unchained event\)\nwhat to do: events written before chaining .* verify from the cut-over on \(--since TIME\); .* look it up by its UID \(one listed as elementId:ID, .*\)\n$/);
 });
 
 test("verify: stored stream ids, UIDs and break messages cannot drive the terminal or fake the verdict", async () => {
