@@ -88,7 +88,11 @@ impl Default for Redactor {
 pub fn words(key: &str) -> Vec<String> {
     let mut chars: Vec<char> = Vec::with_capacity(key.len());
     for c in key.chars() {
-        chars.push(c);
+        // Full-width ASCII (U+FF01–U+FF5E, what East Asian input methods type) is its ASCII
+        // character, as NFKC has it: `ｐａｓｓｗｏｒｄ` is `password`. Other look-alikes (a Cyrillic
+        // `а` in `pаssword`) are other letters: not folded (README, Redaction).
+        let u = c as u32;
+        chars.push(if (0xFF01..=0xFF5E).contains(&u) { char::from((u - 0xFEE0) as u8) } else { c });
     }
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -563,6 +567,37 @@ mod tests {
         // Exact matching stays exact.
         let exact = Redactor::from_config(None, Match::Exact);
         assert!(!exact.matches("x-apikey") && exact.matches("API_KEY"));
+    }
+
+    /// Full-width ASCII (U+FF01–U+FF5E) is folded to ASCII (it passed unredacted); other
+    /// look-alikes are not, and this pins it (README, Redaction: what the list does not catch).
+    #[test]
+    fn full_width_keys_are_caught_other_look_alikes_are_not() {
+        let r = Redactor::default();
+        for k in [
+            "ｐａｓｓｗｏｒｄ",
+            "ＰＡＳＳＷＯＲＤ",
+            "ｄｂ＿ｐａｓｓｗｏｒｄ",
+            "newＰａｓｓｗｏｒｄ",
+            "ｘ－ａｐｉ－ｋｅｙ",
+            "ａｐｉＫｅｙ",
+        ] {
+            assert!(r.matches(k), "{k}");
+        }
+        assert_eq!(words("ｎｅｗＰａｓｓｗｏｒｄ２"), ["new", "password2"]);
+        assert!(Redactor::from_config(None, Match::Exact).matches("ＡＰＩ＿ＫＥＹ"));
+        // A listed name written full-width is its ASCII name.
+        assert!(Redactor::new(["ｓｓｎ"]).matches("user_ssn"));
+        // Not folded: a Cyrillic а (U+0430) or ѕ (U+0455), a Greek ο (U+03BF) (other letters:
+        // NFKC keeps them too), mathematical bold letters (U+1D429…; NFKC folds them, with tables
+        // the write entry does not carry).
+        for k in [
+            "p\u{430}ssword",
+            "p\u{430}\u{455}\u{455}w\u{3bf}rd",
+            "\u{1d429}\u{1d41a}\u{1d42c}\u{1d42c}\u{1d430}\u{1d428}\u{1d42b}\u{1d41d}",
+        ] {
+            assert!(!r.matches(k), "{k}");
+        }
     }
 
     #[test]
