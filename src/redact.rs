@@ -88,11 +88,7 @@ impl Default for Redactor {
 pub fn words(key: &str) -> Vec<String> {
     let mut chars: Vec<char> = Vec::with_capacity(key.len());
     for c in key.chars() {
-        // Full-width ASCII (U+FF01–U+FF5E, what East Asian input methods type) is its ASCII
-        // character, as NFKC has it: `ｐａｓｓｗｏｒｄ` is `password`. Other look-alikes (a Cyrillic
-        // `а` in `pаssword`) are other letters: not folded (README, Redaction).
-        let u = c as u32;
-        chars.push(if (0xFF01..=0xFF5E).contains(&u) { char::from((u - 0xFEE0) as u8) } else { c });
+        chars.push(c);
     }
     let mut out = Vec::new();
     let mut cur = String::new();
