@@ -319,15 +319,18 @@ export const CSV_COLUMNS = ["uid", "timestamp", "ts", "actionType", "category", 
 // U+2066..U+2069, U+200E, U+200F, U+061C), which reorder what a spreadsheet shows (a name that reads
 // "alice" and is not, a cell whose "=" is hidden behind an override), are written as the six
 // characters \u202e, in any cell: in the JSON of details and targets that is the same JSON value,
-// elsewhere visible text. `raw` (export --csv-raw) writes values as stored.
+// elsewhere visible text. So are, in a text cell, the controls the JSON cells have escaped: C0 but
+// TAB, CR and LF (CSV's own data, quoted), DEL, C1 and U+2028/U+2029 (an ESC sequence in a stored
+// value drove the terminal a CSV was shown on). `raw` (export --csv-raw) writes values as stored.
 const FORMULA_START = /^[=+\-@\t\r]/;
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const TEXT_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/g;
 function csvField(v, raw, text = typeof v === "string") {
   if (v == null) return "";
   let s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
   if (!raw) {
     // A JSON cell (details, targets) also gets the C1 controls and separators escaped (jsonText).
-    if (!text) s = escapeJsonRaw(s);
+    s = text ? s.replace(TEXT_CONTROL, uEscape) : escapeJsonRaw(s);
     s = s.replace(BIDI, uEscape);
     if (text && FORMULA_START.test(s)) s = `'${s}`;
   }

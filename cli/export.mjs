@@ -25,7 +25,8 @@ ${FILTER_HELP}
                      that starts with =, +, -, @, a tab or a CR (which a spreadsheet would run
                      as a formula) is written with a leading ' so it opens as text; a
                      bidirectional control (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F,
-                     U+061C) is written as the text \\u202e (the same value in the JSON columns)
+                     U+061C) is written as the text \\u202e (the same value in the JSON columns),
+                     as is any other control character but tab, CR and LF (ESC: \\u001b)
   --csv-raw          csv: write every value exactly as stored, without these changes (for a
                      program that reads the CSV, not a spreadsheet)
   --bom              csv: start with a UTF-8 byte order mark, for Excel, which reads a CSV

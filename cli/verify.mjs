@@ -41,7 +41,11 @@ Options:
   --json             print the report as JSON: {trail, ok, checked, streams: [{streamId, ok,
                      bound, checked, headSeq, headHash, firstBreak: {kind, seq, uid, message}}],
                      unchained, unchainedUids}; ok is this command's verdict (false
-                     when nothing was found, unless --allow-empty)
+                     when nothing was found, unless --allow-empty). A BROKEN stream also
+                     carries "anchor": {seq, hash}, the newest head --anchor gave for it, which
+                     a later --anchor run checks again (its own head is the damaged one); a
+                     --since run anchored on a report that found a stream BROKEN reports it
+                     BROKEN again ("carriedBreak": true) unless it finds a break itself
   -h, --help         this help
 
 ${TIME_HELP}
@@ -75,7 +79,9 @@ export async function run(values, { conn, stdout, stderr }) {
     query.allowUnsigned = true;
   }
   if (values["require-bound"]) query.requireBound = true;
-  if (values.anchor !== undefined) query.anchors = readAnchors(values.anchor);
+  // Streams the --anchor report found BROKEN: see carryBroken.
+  let broken = [];
+  if (values.anchor !== undefined) ({ anchors: query.anchors, broken } = readAnchors(values.anchor));
   const logger = openLogger(conn, values.trail);
   const trail = values.trail ?? "default";
 
@@ -106,6 +112,7 @@ export async function run(values, { conn, stdout, stderr }) {
     const newest = mine.reduce((m, a) => (m === undefined || a.seq > m.seq ? a : m), undefined);
     if (newest) Object.assign(s, { headSeq: newest.seq, headHash: newest.hash });
   }
+  carryBroken(report, query, broken);
   // Nothing read is nothing verified: `--trail typo` must not pass as intact.
   // (--stream ID of no stored stream is reported as a stream of 0 events: empty too.)
   const empty = report.checked === 0 && report.unchained === 0;
@@ -138,7 +145,8 @@ export async function run(values, { conn, stdout, stderr }) {
       out += `  stream ${id}  intact  ${plural(s.checked, "event")}, head seq ${s.headSeq} hash ${s.headHash}${signed}${unbound}\n`;
     } else {
       const b = s.firstBreak;
-      out += `  stream ${id}  BROKEN  ${b.kind} at seq ${b.seq}${b.uid ? `, event ${shown(b.uid)}` : ""}: ${shown(b.message)}\n`;
+      const carried = s.carriedBreak ? " (found BROKEN by the --anchor report; this run did not read the stream from its start)" : "";
+      out += `  stream ${id}  BROKEN  ${b.kind} at seq ${b.seq}${b.uid ? `, event ${shown(b.uid)}` : ""}: ${shown(b.message)}${carried}\n`;
     }
   }
   if (report.unchained > 0) {
@@ -146,7 +154,7 @@ export async function run(values, { conn, stdout, stderr }) {
     const more = report.unchained > listed.length ? `, … (${report.unchained - listed.length} more)` : "";
     out += `  ${plural(report.unchained, "event")} without chain fields or not linked as written (inserted, written before chaining, or its trail link edited): ${listed.join(", ")}${more}\n`;
   }
-  const broken = report.streams.filter((s) => !s.ok).length;
+  const brokenNow = report.streams.filter((s) => !s.ok).length;
   const counts = `${plural(report.streams.length, "stream")}, ${plural(report.checked, "event")} checked`;
   if (report.ok && !ok) {
     out += `verify: ${counts}: NOTHING VERIFIED: no events found in trail "${shown(trail)}" (check --trail / --since / --stream and NEO4J_DATABASE; --allow-empty accepts an empty result)\n`;
@@ -160,17 +168,20 @@ export async function run(values, { conn, stdout, stderr }) {
       out += "note: the events agree with their hash chains; whoever can write to this database could still rewrite a whole stream and re-hash it: to rule that out, check the Worker's signatures (--public-key) or heads kept outside the database (--anchor, e.g. an earlier --json report)\n";
     }
   } else {
-    const what = [broken && `${plural(broken, "stream")} broken`, report.unchained && `${plural(report.unchained, "unchained event")}`].filter(Boolean);
+    const what = [brokenNow && `${plural(brokenNow, "stream")} broken`, report.unchained && `${plural(report.unchained, "unchained event")}`].filter(Boolean);
     out += `verify: ${counts}: NOT intact (${what.join(", ")})\n`;
     // What the reader of the report does next, in words that need no knowledge of the chain.
-    if (broken) {
+    if (brokenNow) {
       // A signature that does not verify is also what a wrong or outdated --public-key gives.
       const keyFirst = query.publicKeys !== undefined && report.streams.some((s) => !s.ok && /signature/.test(s.firstBreak?.message ?? ""))
         ? "first make sure --public-key holds the Worker's keys (its GET /v1/keys, every key it signed with): a wrong key fails every signature; then " : "";
       out += `what to do: ${keyFirst}do not rely on a BROKEN stream's events from its break on (they were edited, deleted, inserted or moved after they were written); compare them with an export or backup kept outside this database, check who could write to it, and keep this report (--json) as evidence\n`;
+      if (report.streams.some((s) => s.carriedBreak)) {
+        out += "what to do: a stream the --anchor report found BROKEN stays BROKEN in every --since run anchored on it (the window no longer reads the break); a run without --since that reads the stream intact from its start, at its anchor too, clears it\n";
+      }
     }
     if (report.unchained > 0) {
-      out += "what to do: events written before chaining (by the Python log_user_action, or an older version) can never be verified: verify from the cut-over on (--since TIME); any other event listed was added, or its trail link changed, outside the library: look it up by its UID\n";
+      out += "what to do: events written before chaining (by the Python log_user_action, or an older version) can never be verified: verify from the cut-over on (--since TIME); any other event listed was added, or its trail link changed, outside the library: look it up by its UID (one listed as elementId:ID, whose UID is not a string, with MATCH (ev) WHERE elementId(ev) = 'ID' RETURN ev)\n";
     }
   }
   await write(stdout, out);
@@ -195,13 +206,57 @@ function readJsonArg(flag, arg, expected) {
 }
 
 /** The heads of --anchor: a file or inline JSON holding one {streamId, seq, hash}, a list of them,
- *  or an earlier --json report (the head of each intact stream in it). */
+ *  or an earlier --json report (the head of each intact stream in it, and each BROKEN stream's
+ *  carried `anchor`). `broken`: the report's BROKEN streams (see carryBroken). */
 function readAnchors(arg) {
   const heads = readJsonArg("--anchor", arg, "{streamId, seq, hash} or a list of them");
   if (heads && Array.isArray(heads.streams)) {
-    return heads.streams.filter((s) => s.ok && s.headSeq != null).map((s) => ({ streamId: s.streamId, seq: s.headSeq, hash: s.headHash }));
+    const anchors = [];
+    const broken = [];
+    for (const s of heads.streams) {
+      if (s && s.ok && s.headSeq != null) anchors.push({ streamId: s.streamId, seq: s.headSeq, hash: s.headHash });
+      if (s && s.ok === false && typeof s.streamId === "string" && s.firstBreak) {
+        broken.push(s);
+        if (s.anchor) anchors.push({ streamId: s.streamId, seq: s.anchor.seq, hash: s.anchor.hash });
+      }
+    }
+    return { anchors, broken };
   }
-  return Array.isArray(heads) ? heads : [heads];
+  return { anchors: Array.isArray(heads) ? heads : [heads], broken: [] };
+}
+
+/** A stream that the --anchor report found BROKEN is not carried forward as an intact one:
+ *  - it keeps its last good anchor (`anchor`: the newest head it was given for it, which the report
+ *    passed to the next --anchor checks again), so a later cut of it is still seen: a broken
+ *    stream's own head is the damaged one and is never taken as an anchor;
+ *  - a run that did not read it from its start (--since) reports it BROKEN again, with the earlier
+ *    break (`carriedBreak: true`), when it found nothing itself: a nightly `--since 1d` run
+ *    no longer reads the break, and the stream passed (or, quiet, was not listed) from the next
+ *    night on. A run without --since reads the whole stream: its verdict stands. */
+function carryBroken(report, query, broken) {
+  const newestAnchor = (id) => (query.anchors ?? []).filter((a) => a && a.streamId === id && Number.isSafeInteger(a.seq))
+    .reduce((m, a) => (m === undefined || a.seq > m.seq ? a : m), undefined);
+  for (const s of report.streams) {
+    if (s.ok) continue;
+    const a = newestAnchor(s.streamId);
+    if (a) s.anchor = { seq: a.seq, hash: a.hash };
+  }
+  if (query.since === undefined) return;
+  for (const b of broken) {
+    if (query.streamId !== undefined && query.streamId !== b.streamId) continue;
+    let s = report.streams.find((x) => x.streamId === b.streamId);
+    if (s && !s.ok) continue;
+    if (!s) {
+      s = { streamId: b.streamId, ok: true, bound: b.bound === true, checked: 0, headSeq: null, headHash: null, firstBreak: null };
+      const at = report.streams.findIndex((x) => x.streamId > b.streamId);
+      report.streams.splice(at < 0 ? report.streams.length : at, 0, s);
+    }
+    const { kind, seq, uid, message } = b.firstBreak;
+    Object.assign(s, { ok: false, firstBreak: { kind, seq, uid: uid ?? null, message }, carriedBreak: true });
+    const a = b.anchor ?? newestAnchor(b.streamId);
+    if (a) s.anchor = { seq: a.seq, hash: a.hash };
+    report.ok = false;
+  }
 }
 
 /** The trusted keys of --public-key: a file or inline JSON holding a JWK Set, a list of JWKs or

@@ -620,7 +620,9 @@ pub struct VerifyReport {
     /// `streamId` that is not a string; a `HAS_EVENT` link whose copied keys were changed, or a
     /// second link).
     pub unchained: u64,
-    /// UIDs of the first (at most 10) unchained events.
+    /// The first (at most 10) unchained events: each by its `UID`, or, when that is not a string
+    /// (a number, or no `UID` at all) or starts with `elementId:`, as `elementId:` followed by the
+    /// node's Neo4j element id (`MATCH (ev) WHERE elementId(ev) = $id RETURN ev` finds it).
     pub unchained_uids: Vec<String>,
     /// Verified with public keys: the trail's signed head (the Worker stream's last `seq`,
     /// `hash` and head seal), worth anchoring elsewhere to detect a later cut of the tail.

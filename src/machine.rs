@@ -470,6 +470,10 @@ pub(crate) struct Machine {
     /// Failed events waiting for a drain, a flush or the next load.
     idle: Vec<Entry>,
     maybe_idle: bool,
+    /// The last write failed as a refused login (401/403), and none committed since: the waiting
+    /// events are not re-sent by a new call's drain or by `close()` (each a failed login more,
+    /// towards Neo4j's lock-out of the user), only by `flush()` or once a write commits.
+    refused: bool,
     dead: Vec<DeadLetter>,
     undeleted: Vec<String>,
     gen: u32,
@@ -527,6 +531,7 @@ impl Machine {
             sweep_at: None,
             idle: Vec::new(),
             maybe_idle: false,
+            refused: false,
             dead: Vec::new(),
             undeleted: Vec::new(),
             gen: 0,
@@ -577,8 +582,9 @@ impl Machine {
             }
             self.q_len += 1;
             self.q_bytes += size;
-            // Earlier events still waiting: drain them now, unless the server asked for a pause.
-            if self.maybe_idle {
+            // Earlier events still waiting: drain them now, unless the server asked for a pause
+            // (or refused the login: the new call's own attempt tries the credentials first).
+            if self.maybe_idle && !self.refused {
                 self.schedule_drain(now, 0);
             }
         }
@@ -655,7 +661,9 @@ impl Machine {
         let id = self.new_id();
         self.flushes.push((id, self.batch_failures));
         self.flush_now = true;
-        if self.loaded {
+        // (Not `close()` after a refused login: see `refused`. Those events stay queued and the
+        // flush answers false.)
+        if self.loaded && !(self.closing && self.refused) {
             self.resend_idle(now, false);
         }
         self.pump(now);
@@ -1319,6 +1327,7 @@ impl Machine {
 
     fn committed(&mut self, now: i64, e: Entry) {
         self.logger.counters().add_committed(1);
+        self.refused = false;
         if self.queue.is_some() {
             self.drain_backoff = DRAIN_MIN_MS;
             if e.gen == self.gen {
@@ -1339,6 +1348,7 @@ impl Machine {
     /// background drain, the next flush or the next load.
     fn failed(&mut self, now: i64, mut e: Entry, err: AuditError) {
         self.logger.counters().add_failed(1);
+        self.refused |= matches!(err, AuditError::Unauthorized { .. });
         self.batch_failures += 1;
         self.drained(now, e.drained, Some(&err));
         let call = std::mem::take(&mut e.call);
@@ -2919,6 +2929,47 @@ mod tests {
         assert_eq!(flushed(&r.acts()), Some((id, true)));
         let ev = r.event_or_closed();
         assert!(ev.is_err(), "closed: the logger refuses new events");
+    }
+
+    /// After a refused login (401), neither a new call's drain nor close() sends the waiting
+    /// event again (each a failed login more, towards Neo4j's lock-out): the new call's own
+    /// attempt tries the credentials; once a write commits, the waiting event goes with the next.
+    #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
+    fn a_refused_login_is_not_sent_again_by_close_or_a_new_calls_drain() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
+        r.input(Input::Loaded(Vec::new()));
+        r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        r.answer(&s[0], resp(401, ""));
+        // A new call: only its own event goes out.
+        r.log();
+        let acts = r.input(Input::Turn);
+        let s = sends(&acts);
+        assert_eq!((s.len(), r.m.stats().sent), (1, 2), "{acts:?}");
+        r.answer(&s[0], resp(401, ""));
+        r.at(r.now + 60_000);
+        assert_eq!(r.m.stats().sent, 2, "no drain of the refused events");
+        let id = r.m.close(r.now, None);
+        let acts = r.acts();
+        assert!(sends(&acts).is_empty(), "close() sent the refused events again: {acts:?}");
+        assert_eq!(flushed(&acts), Some((id, false)));
+        assert_eq!(r.m.stats().queued, 2);
+        // A write that commits ends it: the next call's drain takes the waiting events along.
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
+        r.input(Input::Loaded(Vec::new()));
+        r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        r.answer(&s[0], resp(401, ""));
+        r.log();
+        let s = sends(&r.input(Input::Turn));
+        r.ok(&s[0]);
+        r.log();
+        let acts = r.input(Input::Turn);
+        r.at(r.now + 60_000);
+        assert_eq!(r.m.stats().sent, 4, "{acts:?}");
     }
 
     /// close(ms) resolves within its bound however long the retries would take: a request that

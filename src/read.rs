@@ -1354,6 +1354,9 @@ fn verify_query(
 /// an event is the window's by its `timestamp` or by its link's `created` (what the window's
 /// pages go by): a link whose time was moved into the window is seen there.
 ///
+/// It names the first ten: by `UID`, or `elementId:` and the node's element id when the `UID` is
+/// not a string or starts with `elementId:` itself.
+///
 /// The same statement in the Worker's `GET /v1/verify`.
 fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
     let since = if q.since.is_some() {
@@ -1372,7 +1375,10 @@ fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
             " AND (NOT coalesce(r.trail = $trail AND r.created = ev.timestamp AND r.eventUID = ev.UID, false) \
          OR COUNT { (t)-[:HAS_EVENT]->(ev) } > 1))",
             since,
-            " RETURN count(DISTINCT ev), collect(DISTINCT ev.UID)[0..10]",
+            // Named by its UID; one that is not a string (a number, none), or that could be taken
+            // for such a name, by its element id: every unchained event counted can be found.
+            " WITH DISTINCT ev RETURN count(ev), collect(CASE WHEN ev.UID IS :: STRING NOT NULL \
+             AND NOT ev.UID STARTS WITH 'elementId:' THEN ev.UID ELSE 'elementId:' + elementId(ev) END)[0..10]",
         ],
     );
     Query { text, params: trail_params(trail, Some(q.since)) }

@@ -565,6 +565,37 @@ mod tests {
         assert!(!exact.matches("x-apikey") && exact.matches("API_KEY"));
     }
 
+    /// Full-width ASCII (U+FF01–U+FF5E) is folded to ASCII (it passed unredacted); other
+    /// look-alikes are not, and this pins it (README, Redaction: what the list does not catch).
+    #[test]
+    fn full_width_keys_are_caught_other_look_alikes_are_not() {
+        let r = Redactor::default();
+        for k in [
+            "ｐａｓｓｗｏｒｄ",
+            "ＰＡＳＳＷＯＲＤ",
+            "ｄｂ＿ｐａｓｓｗｏｒｄ",
+            "newＰａｓｓｗｏｒｄ",
+            "ｘ－ａｐｉ－ｋｅｙ",
+            "ａｐｉＫｅｙ",
+        ] {
+            assert!(r.matches(k), "{k}");
+        }
+        assert_eq!(words("ｎｅｗＰａｓｓｗｏｒｄ２"), ["new", "password2"]);
+        assert!(Redactor::from_config(None, Match::Exact).matches("ＡＰＩ＿ＫＥＹ"));
+        // A listed name written full-width is its ASCII name.
+        assert!(Redactor::new(["ｓｓｎ"]).matches("user_ssn"));
+        // Not folded: a Cyrillic а (U+0430) or ѕ (U+0455), a Greek ο (U+03BF) (other letters:
+        // NFKC keeps them too), mathematical bold letters (U+1D429…; NFKC folds them, with tables
+        // the write entry does not carry).
+        for k in [
+            "p\u{430}ssword",
+            "p\u{430}\u{455}\u{455}w\u{3bf}rd",
+            "\u{1d429}\u{1d41a}\u{1d42c}\u{1d42c}\u{1d430}\u{1d428}\u{1d42b}\u{1d41d}",
+        ] {
+            assert!(!r.matches(k), "{k}");
+        }
+    }
+
     #[test]
     fn exact_lists_stay_possible() {
         let r = Redactor::from_config(Some(&["password".to_owned()]), Match::Exact);

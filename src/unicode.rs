@@ -44,10 +44,17 @@ pub fn is_numeric(c: char) -> bool {
     }
 }
 
-/// Appends `c` lower-cased (`char::to_lowercase`: one or more characters, no context).
+/// Appends `c` lower-cased (`char::to_lowercase`: one or more characters, no context), and a
+/// full-width form of ASCII (U+FF01–U+FF5E, what East Asian input methods type) as that ASCII
+/// character, as NFKC has it: a key `ｐａｓｓｗｏｒｄ` has the word `password`. (Its classes are
+/// those of the ASCII character already: full-width letters are letters, `＿` and `－` are not.)
+/// Other look-alikes (a Cyrillic `а` in `pаssword`) are other letters: not folded (README,
+/// Redaction).
 pub fn push_lowercase(out: &mut String, c: char) {
     if c.is_ascii() {
         out.push(c.to_ascii_lowercase());
+    } else if ('\u{FF01}'..='\u{FF5E}').contains(&c) {
+        out.push(char::from((c as u32 - 0xFEE0) as u8).to_ascii_lowercase());
     } else {
         host::push_lowercase(out, c);
     }

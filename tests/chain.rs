@@ -243,6 +243,40 @@ async fn an_inserted_event_is_found() {
     assert_eq!(report.unchained_uids, vec![format!("bare-{}", logger.config().trail)]);
 }
 
+/// An unchained event whose `UID` is not a string (a number, or none at all) is named too, by
+/// its Neo4j element id (`elementId:<id>`): it was counted in `unchained` but not listed, so an
+/// auditor could not find what the count was about. A string UID that itself starts with
+/// `elementId:` is named by its element id as well, so every such entry is an element id.
+#[tokio::test]
+async fn an_unchained_event_with_a_non_string_uid_is_named_by_its_element_id() {
+    let (logger, _) = chained("chain-uid-type", 2).await;
+    let trail = logger.config().trail.clone();
+    let ids = cypher(
+        "MATCH (t:AuditTrail {name: $t}) \
+         CREATE (t)-[:HAS_EVENT]->(a:AuditEvent {UID: toInteger(rand() * 1e15), eventType: 'X', timestamp: datetime()}) \
+         CREATE (t)-[:HAS_EVENT]->(b:AuditEvent {eventType: 'X', timestamp: datetime()}) \
+         CREATE (t)-[:HAS_EVENT]->(c:AuditEvent {UID: 'elementId:' + $t, eventType: 'X', timestamp: datetime()}) \
+         CREATE (t)-[:HAS_EVENT]->(d:AuditEvent {UID: 'plain-' + $t, eventType: 'X', timestamp: datetime()}) \
+         RETURN elementId(a), elementId(b), elementId(c)",
+        json!({"t": trail}),
+    )
+    .await;
+    let report = verify(&logger).await;
+    assert!(!report.ok && report.streams[0].ok, "{report:?}");
+    assert_eq!(report.unchained, 4, "{report:?}");
+    let mut named = report.unchained_uids.clone();
+    named.sort();
+    let mut want: Vec<String> =
+        ids[0].iter().map(|v| format!("elementId:{}", v.as_str().unwrap())).chain([format!("plain-{trail}")]).collect();
+    want.sort();
+    assert_eq!(named, want, "every unchained event named, a non-string UID by its element id");
+    // What README tells the auditor to run finds the node the entry names.
+    for id in named.iter().filter_map(|n| n.strip_prefix("elementId:")) {
+        let rows = cypher("MATCH (ev:AuditEvent) WHERE elementId(ev) = $id RETURN count(ev)", json!({"id": id})).await;
+        assert_eq!(rows[0][0], json!(1), "{id}");
+    }
+}
+
 #[tokio::test]
 async fn reordered_events_are_found_even_when_rehashed() {
     // Swap seq 2 and 3 and give each a hash that matches its new fields: each event is

@@ -222,6 +222,37 @@ async fn redaction_happens_before_storage_and_the_hash_covers_it() {
     assert_eq!(ev.details.as_deref(), Some(r#"{"SSN":"[REDACTED]","password":"kept"}"#));
 }
 
+/// Full-width key names (U+FF01–U+FF5E, as East Asian input methods type them) are redacted as
+/// their ASCII form (they reached Neo4j as sent); other look-alikes (a Cyrillic `а`) are not,
+/// as README's Redaction says: pinned here, read back from Neo4j.
+#[tokio::test]
+async fn full_width_key_names_are_redacted_other_look_alikes_are_stored_as_sent() {
+    let logger = logger_with(
+        "read-redact-fullwidth",
+        &[(
+            "ann",
+            "LOGIN",
+            "SECURITY",
+            json!({"ｐａｓｓｗｏｒｄ": "fw-secret-1", "ＤＢ＿ＰＡＳＳＷＯＲＤ": "fw-secret-2",
+                   "ｘ－ａｐｉ－ｋｅｙ": "fw-secret-3", "p\u{430}ssword": "cyrillic-kept"}),
+        )],
+    )
+    .await;
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(ev) RETURN ev.details",
+        json!({"t": logger.config().trail}),
+    )
+    .await;
+    let stored = rows[0][0].as_str().unwrap();
+    for secret in ["fw-secret-1", "fw-secret-2", "fw-secret-3"] {
+        assert!(!stored.contains(secret), "{secret} reached Neo4j: {stored}");
+    }
+    let v: Value = serde_json::from_str(stored).unwrap();
+    assert_eq!(v["ｐａｓｓｗｏｒｄ"], "[REDACTED]", "the key itself is stored as written");
+    assert_eq!(v["p\u{430}ssword"], "cyrillic-kept", "the documented limit");
+    assert!(logger.verify_trail(&VerifyQuery::default()).await.unwrap().ok);
+}
+
 /// The operators of a statement's plan, via `EXPLAIN` on the real Neo4j.
 async fn plan_operators(text: &str, params: &Value) -> Vec<String> {
     let resp = post_statement(&neo4j_url(), &format!("EXPLAIN {text}"), params).await.unwrap();

@@ -121,6 +121,9 @@ export interface AuditVerifyReport {
     signedSeq?: number;
   }[];
   unchained: number;
+  /** The first 10 unchained events: each by its UID, or, when that is not a string (a number,
+   *  none) or starts with "elementId:", as "elementId:" + its Neo4j element id
+   *  (`MATCH (ev) WHERE elementId(ev) = $id RETURN ev`). */
   unchainedUids: string[];
   /** With public keys: the trail's signed head (worth anchoring elsewhere). */
   signedHead?: { streamId: string; seq: number; hash: string;

@@ -467,6 +467,26 @@ test("export csv writes bidirectional controls visibly (\\u202e), losslessly in 
   assert.deepEqual(JSON.parse(rawCell.details), details);
 });
 
+test("export csv writes control characters of text cells visibly (\\u001b), as its JSON cells do, unless --csv-raw", async () => {
+  // The JSON columns had C0, DEL, C1 and U+2028/U+2029 escaped, a text cell wrote them raw: an ESC
+  // sequence in a stored stream id drove the terminal of whoever looked at the CSV (cat, less -r),
+  // BEL rang, and a spreadsheet showed them as boxes. TAB, CR and LF are CSV's own (quoted) data.
+  const { trail, uids } = await logged("cli-export-ctl", 1);
+  const stored = "s\u001b]0;owned\u0007\u009b31m\u007f\u2028x\ty\r\nz\u0000";
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.streamId = $s", { u: uids[0], s: stored });
+  const rowOf = async (args) => {
+    const r = await cli(["export", "--trail", trail, "--format", "csv", ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    const [header, row] = parseCsv(r.stdout);
+    return { text: r.stdout, cell: Object.fromEntries(header.map((h, i) => [h, row[i]])) };
+  };
+  const safe = await rowOf([]);
+  assert.equal(safe.cell.streamId, "s\\u001b]0;owned\\u0007\\u009b31m\\u007f\\u2028x\ty\r\nz\\u0000");
+  assert.doesNotMatch(safe.text, /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/);
+  const raw = await rowOf(["--csv-raw"]);
+  assert.equal(raw.cell.streamId, stored, "--csv-raw writes values as stored");
+});
+
 test("export stops quietly with 0 when its reader goes away (export | head)", async () => {
   // More than a pipe's buffer (64 KiB), so the CLI is still writing when the reader leaves.
   const trail = unique("cli-export-epipe");
@@ -933,7 +953,7 @@ test("verify: an inserted copy exits 1 naming the intruder; a bare unchained eve
   assert.ok(r.stdout.includes(`1 event without chain fields or not linked as written (inserted, written before chaining, or its trail link edited): bare-${trail}\n`), r.stdout);
   assert.match(r.stdout, /  intact  2 events/);
   // What to do, for an auditor who does not know the chain (the output said only "NOT intact").
-  assert.match(r.stdout, /NOT intact \(1 unchained event\)\nwhat to do: events written before chaining .* verify from the cut-over on \(--since TIME\); .* look it up by its UID\n$/);
+  assert.match(r.stdout, /NOT intact \(1 unchained event\)\nwhat to do: events written before chaining .* verify from the cut-over on \(--since TIME\); .* look it up by its UID \(one listed as elementId:ID, .*\)\n$/);
 });
 
 test("verify: stored stream ids, UIDs and break messages cannot drive the terminal or fake the verdict", async () => {
@@ -1011,6 +1031,53 @@ test("verify --since --anchor: a stream with no event in the window passes at it
   assert.equal(day3.code, 1, day3.stdout + day3.stderr);
   const cut = JSON.parse(day3.stdout).streams.find((s) => s.streamId === quiet.streamId);
   assert.deepEqual([cut.ok, cut.firstBreak.kind, cut.firstBreak.seq], [false, "deleted", 2]);
+});
+
+test("verify --anchor: a stream a report found BROKEN keeps its last good anchor and stays BROKEN in later --since runs", async () => {
+  // A nightly "verify --since 1d --anchor yesterday.json --json > today.json": the report that found
+  // a stream BROKEN held no anchor for it (only intact streams' heads were taken), so the next
+  // night's window, past the break, passed it (quiet: not even listed) and a later cut of its tail
+  // went unseen.
+  const { trail, uids } = await logged("cli-verify-broken-carry", 4);
+  const day1 = await cli(["verify", "--trail", trail, "--json"]);
+  assert.equal(day1.code, 0, day1.stdout + day1.stderr);
+  const good = JSON.parse(day1.stdout).streams[0];
+  const [[original]] = await cypher("MATCH (e:AuditEvent {UID: $u}) RETURN e.details", { u: uids[1] });
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.details = '{\"i\":99}'", { u: uids[1] });
+  const day2 = await cli(["verify", "--trail", trail, "--anchor", day1.stdout, "--json"]);
+  assert.equal(day2.code, 1, day2.stdout + day2.stderr);
+  const broken = JSON.parse(day2.stdout).streams[0];
+  assert.deepEqual([broken.ok, broken.firstBreak.kind, broken.firstBreak.seq], [false, "edited", 1]);
+  assert.deepEqual(broken.anchor, { seq: 3, hash: good.headHash }, "the last good anchor is kept");
+  // Another stream writes in the next window, so the window is not empty.
+  await new Promise((r) => setTimeout(r, 20));
+  const since = String(Date.now());
+  await new Promise((r) => setTimeout(r, 20));
+  const busy = new pkg.AuditLogger(config(trail));
+  assert.ok(await busy.logUserAction({ uid: "u9" }, "LATER", null, null), busy.lastError);
+  // Day 3: the window does not reach the break; the stream is still reported BROKEN, with its anchor.
+  const day3 = await cli(["verify", "--trail", trail, "--since", since, "--anchor", day2.stdout, "--json"]);
+  assert.equal(day3.code, 1, day3.stdout + day3.stderr);
+  const again = JSON.parse(day3.stdout).streams.find((s) => s.streamId === good.streamId);
+  assert.deepEqual([again.ok, again.carriedBreak, again.firstBreak.kind, again.firstBreak.seq, again.anchor],
+    [false, true, "edited", 1, { seq: 3, hash: good.headHash }]);
+  const text = await cli(["verify", "--trail", trail, "--since", since, "--anchor", day2.stdout]);
+  assert.equal(text.code, 1, text.stdout + text.stderr);
+  assert.ok(text.stdout.includes(`stream ${good.streamId}  BROKEN  edited at seq 1, event ${uids[1]}: `), text.stdout);
+  assert.match(text.stdout, /\(found BROKEN by the --anchor report; this run did not read the stream from its start\)\n/);
+  assert.match(text.stdout, /NOT intact \(1 stream broken\)\n/);
+  // The edit undone: a run without --since reads the stream from its start, at its anchor too,
+  // and its verdict stands (intact); a --since run anchored on day 3's report still carries the break.
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.details = $d", { u: uids[1], d: original });
+  const full = await cli(["verify", "--trail", trail, "--anchor", day3.stdout, "--json"]);
+  assert.equal(full.code, 0, full.stdout + full.stderr);
+  assert.equal((await cli(["verify", "--trail", trail, "--since", since, "--anchor", day3.stdout])).code, 1);
+  // Day 4: its newest event cut; the anchor carried through day 3's report sees it.
+  await cypher("MATCH (e:AuditEvent {UID: $u}) DETACH DELETE e", { u: uids[3] });
+  const day4 = await cli(["verify", "--trail", trail, "--since", since, "--anchor", day3.stdout, "--json"]);
+  assert.equal(day4.code, 1, day4.stdout + day4.stderr);
+  const cut = JSON.parse(day4.stdout).streams.find((s) => s.streamId === good.streamId);
+  assert.deepEqual([cut.ok, cut.carriedBreak, cut.firstBreak.kind, cut.firstBreak.seq], [false, undefined, "deleted", 3]);
 });
 
 test("verify: events swapped and re-hashed exit 1 as reordered", async () => {

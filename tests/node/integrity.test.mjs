@@ -610,6 +610,42 @@ test("flush() after a refused login tries each waiting event once (Neo4j locks a
   await logger.close();
 });
 
+test("close() after a refused login does not log in again: the event stays queued and close() says why (real Neo4j)", async () => {
+  // With a wrong password, logUserAction made one failed login and close() a second one (its flush
+  // re-sent the waiting event): two of the three failed logins after which Neo4j locks the user
+  // out (also for the right password) from one call. The proxy only counts, Neo4j answers.
+  const seen = { requests: 0 };
+  const proxy = await proxyToNeo4j(() => { seen.requests++; return false; });
+  proxies.push(proxy);
+  const trail = unique("close-refused");
+  // A user that does not exist: a wrong login that cannot lock the shared user out.
+  const logger = new pkg.AuditLogger({
+    ...config(trail), url: proxy.url, username: "close-test-no-such-user", password: "wrong-password-4b1d",
+  });
+  assert.equal(await logger.logUserAction({ uid: "u-close" }, "REFUSED_LOGIN"), false);
+  assert.match(logger.lastError, /^authentication failed: HTTP 401 \(Neo\.ClientError\.Security\.Unauthorized\)/);
+  assert.equal(seen.requests, 1, "one refused login for the call");
+  assert.equal(logger.stats().queued, 1);
+  assert.equal(await logger.close(), false, "the event was not delivered");
+  assert.equal(seen.requests, 1, "close() logged in again with the refused credentials");
+  assert.match(logger.lastError, /^authentication failed: HTTP 401/);
+  assert.equal(logger.stats().queued, 1, "the event is still queued (reported, not lost)");
+  assert.equal(await logger.close(), false, "and says so again");
+  assert.equal(seen.requests, 1);
+  assert.deepEqual(await trailEvents(trail), []);
+  // An event logged before close() but never sent yet is still tried once (its own call's attempt).
+  const second = new pkg.AuditLogger({
+    ...config(unique("close-refused")), url: proxy.url, username: "close-test-no-such-user", password: "wrong-password-4b1d",
+  });
+  assert.equal(await second.logUserAction({ uid: "u-close" }, "REFUSED_LOGIN"), false);
+  const before = seen.requests;
+  const call = second.logUserAction({ uid: "u-close" }, "LOGGED_BEFORE_CLOSE");
+  assert.equal(await second.close(), false);
+  assert.equal(await call, false);
+  assert.equal(seen.requests - before, 1, "the new event's one attempt, not the refused one again");
+  assert.equal(second.stats().queued, 2);
+});
+
 test("a request that outlives timeoutMs resolves false with a timeout reason and is aborted", async () => {
   // The exchange runs in one JS promise (src/transport/fetch.js): its timer must still end the
   // call on time, say "timeout", and abort the request (the server sees the connection close)
