@@ -486,7 +486,11 @@ impl Config {
     /// .wasm.
     pub(crate) fn validate_as(&self, s: Spelling, url: &str, field: &str, opt_out: &str) -> Result<(), AuditError> {
         if url.trim().is_empty() {
-            return invalid("url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474)");
+            // Client mode's endpoint too: a page whose `endpoint: import.meta.env.…` was undefined
+            // (JSON.stringify drops it) was told only of Neo4j's URL.
+            return invalid(
+                "url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474; client mode: endpoint, the ingest Worker's /v1/events URL)",
+            );
         }
         // A host and port without a scheme (a ':', no '/'): "localhost:7474" parses with "localhost" as its
         // scheme, "127.0.0.1:7474" not at all; either way the fix is the scheme.

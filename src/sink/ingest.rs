@@ -184,7 +184,11 @@ impl Config {
     pub(crate) fn validate_client_mode(&self, s: Spelling, endpoint: &str) -> Result<(), AuditError> {
         let bad = |m: &str| Err(AuditError::InvalidConfig(m.to_owned()));
         if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
-            return bad("endpoint must be an http or https URL");
+            // A path on the page's own server (a dev server proxying the Worker) said only "must
+            // be an http or https URL".
+            return bad(
+                "endpoint must be an absolute http or https URL (in a page: new URL(path, location.href).href)",
+            );
         }
         if !self.url.is_empty() {
             return bad("endpoint and url are exclusive: in client mode the Worker holds the Neo4j URL");

@@ -124,6 +124,18 @@ test("constructor throws descriptive errors for bad config", () => {
   }
 });
 
+test("client-mode set-up mistakes of a page say what to give (found by a new user, a React SPA developer)", () => {
+  // `endpoint: import.meta.env.VITE_AUDIT_ENDPOINT` with the variable unset: JSON.stringify drops
+  // the undefined member, and the message named only url, Neo4j's base URL (steering a page
+  // towards holding Neo4j credentials). It names client mode's endpoint too.
+  assert.throws(() => new pkg.AuditLogger({ endpoint: undefined, token: "a.b.c" }),
+    (e) => /^invalid config: url is missing \(Neo4j's HTTP base URL, e\.g\. http:\/\/127\.0\.0\.1:7474; client mode: endpoint, the ingest Worker's \/v1\/events URL\)$/.test(e.message));
+  // A path on the page's own server (a dev-server proxy to the Worker): said only "must be an
+  // http or https URL".
+  assert.throws(() => new pkg.AuditLogger({ endpoint: "/v1/events", token: "a.b.c" }),
+    (e) => e.message === "invalid config: endpoint must be an absolute http or https URL (in a page: new URL(path, location.href).href)");
+});
+
 test("the browser module used before init(): the constructor names the fix, the one-shot resolves false", async () => {
   // Found by a new user: forgetting `await init()` in a bundled app threw "Cannot read properties
   // of undefined (reading 'auditlogger_new')", and the one-shot logUserAction threw as well.
