@@ -73,6 +73,36 @@ test("README: the JavaScript quick start, Reading the trail and Verifying blocks
   }
 });
 
+test("README: the activity panel block reads one user's events in pages of 20, newest first, as plain rows", async () => {
+  // Found by a new user (an app developer with an activity panel): the entry table said
+  // neo4j-audit/read was "for pages that show the trail", which in a browser app means Neo4j
+  // credentials in the page; the README now reads on the server, and this runs its block.
+  const code = block("**An activity panel in a browser app**")
+    .replace('from "neo4j-audit/read";', `from ${JSON.stringify(pathToFileURL(join(ROOT, "pkg/read/node.js")).href)};`);
+  assert.match(code, /export async function activityPanel\(uid, cursor = null\)/);
+  const uid = unique("panel-user");
+  const writer = new (await import(pathToFileURL(join(ROOT, "pkg/node.js")).href)).AuditLogger(
+    { url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail: "default" });
+  for (let i = 0; i < 25; i++) assert.equal(await writer.logUserAction({ uid }, "DOC_VIEWED", "DOCS", { n: i }), true, writer.lastError);
+  assert.equal(await writer.logUserAction({ uid: `${uid}-other` }, "DOC_VIEWED", "DOCS", { n: -1 }), true);
+  await writer.close();
+  const dir = mkdtempSync(join(tmpdir(), "readme-panel-"));
+  try {
+    writeFileSync(join(dir, "panel.mjs"), code);
+    const { activityPanel } = await import(pathToFileURL(join(dir, "panel.mjs")).href);
+    const first = await activityPanel(uid);
+    assert.deepEqual(first.rows.map((r) => r.details.n), Array.from({ length: 20 }, (_, i) => 24 - i));
+    assert.deepEqual(Object.keys(first.rows[0]), ["when", "action", "category", "details"]);
+    assert.match(first.rows[0].when, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.deepEqual([first.rows[0].action, first.rows[0].category], ["DOC_VIEWED", "DOCS"]);
+    const second = await activityPanel(uid, first.older);
+    assert.deepEqual([second.rows.map((r) => r.details.n), second.older], [[4, 3, 2, 1, 0], null]);
+    await assert.rejects(activityPanel(uid, "not-a-cursor"), /^Error: invalid input: cursor/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("README: the Node server block serves many users through one logger, each event its own user's, and delivers them all on SIGTERM", async () => {
   // Run as written, but on a free port and into this test's trail.
   const trail = unique("readme-server");
