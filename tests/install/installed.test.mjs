@@ -236,6 +236,18 @@ test("logs, reads back and verifies", async () => {
   run(dir, bun, ["build", "plain.js", "--outdir", "dist-plain", "--target", "browser"]);
   assert.deepEqual(readdirSync(join(dir, "dist-plain")).filter((f) => f.endsWith(".wasm")), []);
   await bundledApp("bun", ["build.mjs"]);
+  // A server bundle (`bun build --target bun`): with --packages external it imports the package
+  // from node_modules and logs; bundled in, moved away from its .wasm, the error names the fix.
+  cpSync(join(APPS, "server/server.js"), join(dir, "server.js"));
+  const serverTrail = unique("install-bun-server");
+  const serverApp = JSON.stringify({ config: config(serverTrail), actionType: "BUNDLED_FOR_NODE", bundler: "bun" });
+  run(dir, bun, ["build", "server.js", "--target", "bun", "--outdir", "dist-server", "--packages", "external"]);
+  assert.deepEqual(JSON.parse(run(dir, bun, ["dist-server/server.js"], { AUDIT_APP: serverApp }).trim().split("\n").pop()),
+    { ok: true, err: null, read: [["BUNDLED_FOR_NODE", "u-server"]] });
+  assert.deepEqual(await events(serverTrail), [["BUNDLED_FOR_NODE", "u-server", JSON.stringify({ bundler: "bun" })]]);
+  run(dir, bun, ["build", "server.js", "--target", "bun", "--outdir", "dist-server-in"]);
+  assert.throws(() => run(dir, bun, ["dist-server-in/server.js"], { AUDIT_APP: serverApp }),
+    /neo4j-audit: cannot read its \.wasm at file:\/\/\/[^\n]*dist-server-in\/neo4j_audit_bg\.wasm \(ENOENT\)[^\n]*--packages=external/);
 });
 
 test("webpack 5: asset modules emit each .wasm; the page logs and reads back in Chromium", () =>
