@@ -526,3 +526,29 @@ test("an empty password (an unset environment variable) is refused by the constr
     { message: "invalid config: password is empty (an unset environment variable?)" });
   assert.equal(await pkg.logUserAction({ url: NEO4J_URL, username: "neo4j", password: "" }, null, "A"), false);
 });
+
+test("the Node entry's error for a .wasm it cannot read blames a bundle only when the file is missing", async () => {
+  // Found by a new user (Deno 2, which takes the "node" condition): without --allow-read the
+  // import failed with "… (NotCapable: Requires read access …): a bundle for Node moved this
+  // module away from it; leave the package out of the bundle …", advice for another cause. Here
+  // the .wasm's path is a folder (EISDIR, the same kind of refusal in Node); a missing file keeps
+  // the bundle advice (tests/install checks it on real bundles).
+  const { cpSync, mkdirSync, mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "node-entry-"));
+  try {
+    cpSync(join(ROOT, "pkg"), dir, { recursive: true });
+    const load = () => spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(join(dir, "node.js"))})`],
+      { encoding: "utf8" }).stderr;
+    rmSync(join(dir, "neo4j_audit_bg.wasm"));
+    mkdirSync(join(dir, "neo4j_audit_bg.wasm"));
+    const unreadable = load();
+    assert.match(unreadable, /Error: neo4j-audit: cannot read its \.wasm at file:\/\/\/[^\n]*\/neo4j_audit_bg\.wasm \(Error: EISDIR: illegal operation on a directory, read\)\n/);
+    assert.doesNotMatch(unreadable, /a bundle for Node moved/);
+    rmSync(join(dir, "neo4j_audit_bg.wasm"), { recursive: true });
+    assert.match(load(), /cannot read its \.wasm at [^\n]* \(ENOENT\): a bundle for Node moved this module away from it; leave the package out of the bundle/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
