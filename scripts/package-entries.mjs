@@ -68,7 +68,8 @@ for (const [sub, subpath] of ENTRIES) {
 // A server bundler may rewrite this URL: to its own copy of the .wasm (a file: URL, read that), or,
 // as Next.js does, to a URL for browsers ("/_next/static/media/…") that no file: read can follow;
 // then the file beside this module is read (a pattern bundlers leave alone). A bundler that copies
-// no .wasm (esbuild) leaves none beside its bundle: the error says how to keep the package out of it.
+// no .wasm (esbuild) leaves none beside its bundle: the error says how to keep the package out of it
+// (only for a missing file: a refused read, e.g. Deno without --allow-read, says the host's reason).
 import { readFileSync } from "node:fs";
 import { initSync } from "./neo4j_audit.js";
 let wasm = new URL("./neo4j_audit_bg.wasm", import.meta.url);
@@ -76,7 +77,8 @@ if (wasm.protocol !== "file:") wasm = new URL(import.meta.url.replace(/[^/]*$/, 
 try {
   wasm = readFileSync(wasm);
 } catch (e) {
-  throw new Error(\`${name(sub)}: cannot read its .wasm at \${wasm} (\${e.code ?? e}): a bundle for Node moved this module away from it; \` +
+  if (e.code !== "ENOENT") throw new Error(\`${name(sub)}: cannot read its .wasm at \${wasm} (\${e})\`, { cause: e });
+  throw new Error(\`${name(sub)}: cannot read its .wasm at \${wasm} (ENOENT): a bundle for Node moved this module away from it; \` +
     'leave the package out of the bundle, for Node to import from node_modules (esbuild: --packages=external; Next.js: serverExternalPackages: ["neo4j-audit"]; webpack: externals; Vite SSR: ssr.external)', { cause: e });
 }
 initSync({ module: wasm });

@@ -391,6 +391,15 @@ fn debug_url(url: &str) -> String {
     }
 }
 
+/// A missing `url`, naming client mode's `endpoint` too: a page whose `endpoint:
+/// import.meta.env.…` was undefined (JSON.stringify drops it) was told only of Neo4j's URL. Not in
+/// the Worker deployable (feature `worker`), which never runs client mode: its size budget.
+#[cfg(not(feature = "worker"))]
+const URL_MISSING: &str =
+    "url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474; client mode: endpoint, the ingest Worker's /v1/events URL)";
+#[cfg(feature = "worker")]
+const URL_MISSING: &str = "url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474)";
+
 impl Config {
     /// A configuration with every default and no credentials.
     pub fn new(url: impl Into<String>) -> Self {
@@ -486,7 +495,7 @@ impl Config {
     /// .wasm.
     pub(crate) fn validate_as(&self, s: Spelling, url: &str, field: &str, opt_out: &str) -> Result<(), AuditError> {
         if url.trim().is_empty() {
-            return invalid("url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474)");
+            return invalid(URL_MISSING);
         }
         // A host and port without a scheme (a ':', no '/'): "localhost:7474" parses with "localhost" as its
         // scheme, "127.0.0.1:7474" not at all; either way the fix is the scheme.

@@ -184,6 +184,13 @@ impl Config {
     pub(crate) fn validate_client_mode(&self, s: Spelling, endpoint: &str) -> Result<(), AuditError> {
         let bad = |m: &str| Err(AuditError::InvalidConfig(m.to_owned()));
         if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
+            // A path on the page's own server (a dev server proxying the Worker) said only "must
+            // be an http or https URL". The Worker deployable never runs client mode (its size budget).
+            #[cfg(not(feature = "worker"))]
+            return bad(
+                "endpoint must be an absolute http or https URL (in a page: new URL(path, location.href).href)",
+            );
+            #[cfg(feature = "worker")]
             return bad("endpoint must be an http or https URL");
         }
         if !self.url.is_empty() {

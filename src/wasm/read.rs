@@ -188,8 +188,10 @@ impl JsAuditLogger {
     }
 
     /// The events performed on the node `label` / `uid` (an {@link AuditTarget}), newest first,
-    /// keyset-paginated: `getAuditTrail({target: label + ":" + uid, ...options})`. Resolves
-    /// `null` on failure (see `lastError`).
+    /// keyset-paginated: `getAuditTrail({target: label + ":" + uid, ...options})`. Only events
+    /// linked to that node are found: an event whose node did not exist when it was written has no
+    /// `ON` link (the library never creates the node) and is not listed, though its `targets`
+    /// name it. Resolves `null` on failure (see `lastError`).
     #[wasm_bindgen(js_name = getTargetActivity, unchecked_return_type = "Promise<AuditTrailPage | null>")]
     pub fn get_target_activity(
         &self,

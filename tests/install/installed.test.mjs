@@ -1,6 +1,6 @@
 // The package as users install it: `npm pack` of pkg/, the tarball installed into throwaway projects
 // (tests/install/projects.mjs, cached under .cache/install/) that import it by name with no loader
-// code — plain Node, Vite 5 and 8, Parcel 2, esbuild, webpack 5, Rollup, server bundles for Node (webpack, esbuild),
+// code — plain Node, Bun, Vite 5 and 8, Parcel 2, esbuild, webpack 5, Rollup, server bundles for Node (webpack, esbuild),
 // three wrangler Workers (one the README's own Worker block) and a strict TypeScript project. Each is built as its user would; the browser apps run in headless Chromium and the
 // Workers in workerd (`wrangler dev`), every event is written to the real Neo4j and read back from
 // it independently.
@@ -52,6 +52,11 @@ test("the tarball holds the four entries, each with its runtime files and types"
   const dts = (dir) => readFileSync(join(ROOT, "pkg", dir, "neo4j_audit.d.ts"), "utf8");
   assert.doesNotMatch(dts(""), /getAuditTrail|verifyTrail|handleIngest/);
   assert.match(dts("read"), /getAuditTrail\(/);
+  // Found by a new user (an activity panel): getTargetActivity listed nothing for targets whose
+  // node did not exist, and its type's doc did not say why (the README and the Rust doc did).
+  for (const dir of ["read", "verify"]) {
+    assert.match(/\/\*\*((?:(?!\*\/)[^])*)\*\/\s*getTargetActivity\(/.exec(dts(dir))?.[1] ?? "", /node did not exist when it was written/);
+  }
   assert.doesNotMatch(dts("read"), /handleIngest/);
   // verifyTrail and its types are in the verify entry only (the read entry plus verifyTrail).
   assert.doesNotMatch(dts("read"), /AuditVerifyReport/);
@@ -192,6 +197,58 @@ test("Parcel 2 with no configuration: `parcel build` emits each .wasm and resolv
 
 test("esbuild: the file loader emits each .wasm for init(); the page logs and reads back in Chromium", () =>
   bundledApp("esbuild", ["build.mjs"]));
+
+test("Bun: its runtime imports the four entries by name (the \"node\" condition, no init); `bun build` emits each .wasm only with the esbuild block", async () => {
+  // Tried by a new user (a Bun user); the README said nothing about Bun.
+  const dir = project("bun", tarball, TOOLS.bun);
+  const bun = join(dir, "node_modules/.bin/bun");
+  cpSync(join(APPS, "node/app.mjs"), join(dir, "app.mjs"));
+  const trail = unique("install-bun");
+  const jwtSecret = randomBytes(32).toString("base64url");
+  const jwt = await signJwt(jwtSecret, { sub: "u-node-worker", aud: "neo4j-audit", exp: nowSecs() + 300 });
+  const app = JSON.stringify({ config: config(trail), actionType: "BUN", jwt, jwtSecret });
+  const got = JSON.parse(run(dir, bun, ["app.mjs"], { AUDIT_APP: app }).trim().split("\n").pop());
+  assert.deepEqual({ ...got, resolved: undefined }, {
+    ok: true, err: null, readOk: true, ingestStatus: 201, ingestError: null, verified: true, writeEntryHasRead: false, readVerify: true, resolved: undefined,
+    read: ["BUN_READ_ENTRY", "BUN_WORKER_ENTRY", "BUN_WRITE"],
+  });
+  assert.deepEqual(got.resolved.map((u) => u.slice(u.indexOf("/node_modules/"))),
+    ["/node_modules/neo4j-audit/node.js", "/node_modules/neo4j-audit/read/node.js", "/node_modules/neo4j-audit/verify/node.js", "/node_modules/neo4j-audit/worker/node.js"]);
+  assert.deepEqual((await events(trail)).map(([type, user]) => [type, user]),
+    [["BUN_READ_ENTRY", "u-node"], ["BUN_WORKER_ENTRY", "u-node-worker"], ["BUN_WRITE", "u-node"]]);
+  // `bun test` (its own runner) imports the package as the runtime does.
+  writeFileSync(join(dir, "audit.test.mjs"), `import { test, expect } from "bun:test";
+import { AuditLogger } from "neo4j-audit/verify";
+test("logs, reads back and verifies", async () => {
+  const logger = new AuditLogger(JSON.parse(process.env.AUDIT_CONFIG));
+  expect(await logger.logUserAction({ uid: "u-bun-test" }, "BUN_TEST")).toBe(true);
+  expect((await logger.getAuditTrail({ actionType: "BUN_TEST" }))?.events.map((e) => e.userUid)).toEqual(["u-bun-test"]);
+  expect((await logger.verifyTrail())?.ok).toBe(true);
+  expect(await logger.close()).toBe(true);
+});
+`);
+  const testTrail = unique("install-bun-test");
+  run(dir, bun, ["test", "./audit.test.mjs"], { AUDIT_CONFIG: JSON.stringify(config(testTrail)) });
+  assert.deepEqual((await events(testTrail)).map(([type, user]) => [type, user]), [["BUN_TEST", "u-bun-test"]]);
+  // `bun build` of a plain `await init()` leaves new URL(…, import.meta.url) alone: no .wasm in
+  // its output (the README sends Bun users to the esbuild block).
+  writeFileSync(join(dir, "plain.js"), 'import init from "neo4j-audit";\nawait init();\n');
+  run(dir, bun, ["build", "plain.js", "--outdir", "dist-plain", "--target", "browser"]);
+  assert.deepEqual(readdirSync(join(dir, "dist-plain")).filter((f) => f.endsWith(".wasm")), []);
+  await bundledApp("bun", ["build.mjs"]);
+  // A server bundle (`bun build --target bun`): with --packages external it imports the package
+  // from node_modules and logs; bundled in, moved away from its .wasm, the error names the fix.
+  cpSync(join(APPS, "server/server.js"), join(dir, "server.js"));
+  const serverTrail = unique("install-bun-server");
+  const serverApp = JSON.stringify({ config: config(serverTrail), actionType: "BUNDLED_FOR_NODE", bundler: "bun" });
+  run(dir, bun, ["build", "server.js", "--target", "bun", "--outdir", "dist-server", "--packages", "external"]);
+  assert.deepEqual(JSON.parse(run(dir, bun, ["dist-server/server.js"], { AUDIT_APP: serverApp }).trim().split("\n").pop()),
+    { ok: true, err: null, read: [["BUNDLED_FOR_NODE", "u-server"]] });
+  assert.deepEqual(await events(serverTrail), [["BUNDLED_FOR_NODE", "u-server", JSON.stringify({ bundler: "bun" })]]);
+  run(dir, bun, ["build", "server.js", "--target", "bun", "--outdir", "dist-server-in"]);
+  assert.throws(() => run(dir, bun, ["dist-server-in/server.js"], { AUDIT_APP: serverApp }),
+    /neo4j-audit: cannot read its \.wasm at file:\/\/\/[^\n]*dist-server-in\/neo4j_audit_bg\.wasm \(ENOENT\)[^\n]*--packages=external/);
+});
 
 test("webpack 5: asset modules emit each .wasm; the page logs and reads back in Chromium", () =>
   bundledApp("webpack", ["build.mjs"]));

@@ -22,6 +22,8 @@ export const TOOLS = {
   webpack: { webpack: "5.103.0" },
   rollup: { rollup: "4.68.8", "@rollup/plugin-node-resolve": "16.0.3", "@web/rollup-plugin-import-meta-assets": "2.3.3" },
   types: { typescript: "5.9.3" },
+  // The npm package `bun` brings Bun's binary from the npm registry (@oven/bun-linux-x64).
+  bun: { bun: "1.4.5" },
 };
 
 const npm = (cwd, ...args) => execFileSync("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error",

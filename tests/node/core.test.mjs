@@ -124,6 +124,18 @@ test("constructor throws descriptive errors for bad config", () => {
   }
 });
 
+test("client-mode set-up mistakes of a page say what to give (found by a new user, a React SPA developer)", () => {
+  // `endpoint: import.meta.env.VITE_AUDIT_ENDPOINT` with the variable unset: JSON.stringify drops
+  // the undefined member, and the message named only url, Neo4j's base URL (steering a page
+  // towards holding Neo4j credentials). It names client mode's endpoint too.
+  assert.throws(() => new pkg.AuditLogger({ endpoint: undefined, token: "a.b.c" }),
+    (e) => /^invalid config: url is missing \(Neo4j's HTTP base URL, e\.g\. http:\/\/127\.0\.0\.1:7474; client mode: endpoint, the ingest Worker's \/v1\/events URL\)$/.test(e.message));
+  // A path on the page's own server (a dev-server proxy to the Worker): said only "must be an
+  // http or https URL".
+  assert.throws(() => new pkg.AuditLogger({ endpoint: "/v1/events", token: "a.b.c" }),
+    (e) => e.message === "invalid config: endpoint must be an absolute http or https URL (in a page: new URL(path, location.href).href)");
+});
+
 test("the browser module used before init(): the constructor names the fix, the one-shot resolves false", async () => {
   // Found by a new user: forgetting `await init()` in a bundled app threw "Cannot read properties
   // of undefined (reading 'auditlogger_new')", and the one-shot logUserAction threw as well.
@@ -513,4 +525,30 @@ test("an empty password (an unset environment variable) is refused by the constr
   assert.throws(() => new pkg.AuditLogger({ url: NEO4J_URL, username: "neo4j", password: "" }),
     { message: "invalid config: password is empty (an unset environment variable?)" });
   assert.equal(await pkg.logUserAction({ url: NEO4J_URL, username: "neo4j", password: "" }, null, "A"), false);
+});
+
+test("the Node entry's error for a .wasm it cannot read blames a bundle only when the file is missing", async () => {
+  // Found by a new user (Deno 2, which takes the "node" condition): without --allow-read the
+  // import failed with "… (NotCapable: Requires read access …): a bundle for Node moved this
+  // module away from it; leave the package out of the bundle …", advice for another cause. Here
+  // the .wasm's path is a folder (EISDIR, the same kind of refusal in Node); a missing file keeps
+  // the bundle advice (tests/install checks it on real bundles).
+  const { cpSync, mkdirSync, mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "node-entry-"));
+  try {
+    cpSync(join(ROOT, "pkg"), dir, { recursive: true });
+    const load = () => spawnSync(process.execPath, ["--input-type=module", "-e", `await import(${JSON.stringify(join(dir, "node.js"))})`],
+      { encoding: "utf8" }).stderr;
+    rmSync(join(dir, "neo4j_audit_bg.wasm"));
+    mkdirSync(join(dir, "neo4j_audit_bg.wasm"));
+    const unreadable = load();
+    assert.match(unreadable, /Error: neo4j-audit: cannot read its \.wasm at file:\/\/\/[^\n]*\/neo4j_audit_bg\.wasm \(Error: EISDIR: illegal operation on a directory, read\)\n/);
+    assert.doesNotMatch(unreadable, /a bundle for Node moved/);
+    rmSync(join(dir, "neo4j_audit_bg.wasm"), { recursive: true });
+    assert.match(load(), /cannot read its \.wasm at [^\n]* \(ENOENT\): a bundle for Node moved this module away from it; leave the package out of the bundle/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher } from "./helpers.mjs";
 
 const README = readFileSync(join(ROOT, "README.md"), "utf8");
@@ -68,6 +68,36 @@ test("README: the JavaScript quick start, Reading the trail and Verifying blocks
     assert.equal(got.head.seq, 0);
     const mine = got.mine.events.map((e) => [e.actionType, e.category, e.userUid, e.details]);
     assert.deepEqual(mine, [["DOCUMENT_MODIFIED", "DOCUMENT_MANAGEMENT", "user-123", { document_id: "doc-456", fields_changed: ["title", "content"] }]]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("README: the activity panel block reads one user's events in pages of 20, newest first, as plain rows", async () => {
+  // Found by a new user (an app developer with an activity panel): the entry table said
+  // neo4j-audit/read was "for pages that show the trail", which in a browser app means Neo4j
+  // credentials in the page; the README now reads on the server, and this runs its block.
+  const code = block("**An activity panel in a browser app**")
+    .replace('from "neo4j-audit/read";', `from ${JSON.stringify(pathToFileURL(join(ROOT, "pkg/read/node.js")).href)};`);
+  assert.match(code, /export async function activityPanel\(uid, cursor = null\)/);
+  const uid = unique("panel-user");
+  const writer = new (await import(pathToFileURL(join(ROOT, "pkg/node.js")).href)).AuditLogger(
+    { url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail: "default" });
+  for (let i = 0; i < 25; i++) assert.equal(await writer.logUserAction({ uid }, "DOC_VIEWED", "DOCS", { n: i }), true, writer.lastError);
+  assert.equal(await writer.logUserAction({ uid: `${uid}-other` }, "DOC_VIEWED", "DOCS", { n: -1 }), true);
+  await writer.close();
+  const dir = mkdtempSync(join(tmpdir(), "readme-panel-"));
+  try {
+    writeFileSync(join(dir, "panel.mjs"), code);
+    const { activityPanel } = await import(pathToFileURL(join(dir, "panel.mjs")).href);
+    const first = await activityPanel(uid);
+    assert.deepEqual(first.rows.map((r) => r.details.n), Array.from({ length: 20 }, (_, i) => 24 - i));
+    assert.deepEqual(Object.keys(first.rows[0]), ["when", "action", "category", "details"]);
+    assert.match(first.rows[0].when, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.deepEqual([first.rows[0].action, first.rows[0].category], ["DOC_VIEWED", "DOCS"]);
+    const second = await activityPanel(uid, first.older);
+    assert.deepEqual([second.rows.map((r) => r.details.n), second.older], [[4, 3, 2, 1, 0], null]);
+    await assert.rejects(activityPanel(uid, "not-a-cursor"), /^Error: invalid input: cursor/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -143,6 +173,65 @@ test("README: Local use's scripts/dev-token mints a token the Worker accepts, an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("README: a Worker project of your own gets its .dev.vars and token from the block as written", async () => {
+  // Found by a new user (a React SPA developer with the two-line ingest worker.js in a project of
+  // their own): `../neo4j-audit/scripts/worker-dev-vars` wrote the checkout's .dev.vars and said
+  // "wrote .dev.vars", so `wrangler dev` in their folder answered every request 500 misconfigured
+  // (NEO4J_URL is not set). The block runs here as written, from a project folder beside a
+  // checkout named neo4j-audit (a link to this one).
+  const { execFileSync } = await import("node:child_process");
+  const { mkdirSync, symlinkSync, existsSync, statSync } = await import("node:fs");
+  const { ingestServer } = await import("./helpers.mjs");
+  const at = README.indexOf("**A Worker project of your own**");
+  assert.ok(at >= 0, "README has the paragraph \"A Worker project of your own\"");
+  const block = /```sh\n([^]*?)```/.exec(README.slice(at))?.[1];
+  assert.match(block ?? "", /^\.\.\/neo4j-audit\/scripts\/worker-dev-vars \./m);
+  const parent = mkdtempSync(join(tmpdir(), "own-worker-"));
+  const project = join(parent, "my-worker");
+  mkdirSync(project);
+  symlinkSync(ROOT, join(parent, "neo4j-audit"));
+  const rootVars = join(ROOT, ".dev.vars");
+  const before = existsSync(rootVars) ? readFileSync(rootVars, "utf8") + statSync(rootVars).mtimeMs : null;
+  let worker;
+  try {
+    const out = execFileSync("bash", ["-euo", "pipefail", "-c", `${block}\nprintf '%s' "$TOKEN"`], {
+      cwd: project, env: { ...process.env, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD }, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"],
+    });
+    const vars = readFileSync(join(project, ".dev.vars"), "utf8");
+    const value = (name) => new RegExp(`^${name}="([^"\\n]*)"$`, "m").exec(vars)?.[1];
+    assert.equal(value("NEO4J_URL"), NEO4J_URL);
+    assert.equal(statSync(join(project, ".dev.vars")).mode & 0o777, 0o600);
+    assert.equal(existsSync(rootVars) ? readFileSync(rootVars, "utf8") + statSync(rootVars).mtimeMs : null, before,
+      "the checkout's own .dev.vars is left alone");
+    // The token the block minted is signed with that file's secret: the Worker with that file's
+    // settings stores the event under its subject.
+    const trail = unique("own-worker");
+    worker = await ingestServer(trail, { AUDIT_JWT_SECRET: value("AUDIT_JWT_SECRET"), AUDIT_SIGNING_KEY: value("AUDIT_SIGNING_KEY") });
+    const r = await worker.handle(new Request("http://127.0.0.1/v1/events", {
+      method: "POST", headers: { Authorization: `Bearer ${out.trim()}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ actionType: "OWN_WORKER_PROJECT" }),
+    }));
+    assert.equal(r.status, 201, await r.clone().text());
+    const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.userUID, e.eventType", { trail });
+    assert.deepEqual(rows, [["alice", "OWN_WORKER_PROJECT"]]);
+    // The script says where it wrote; a second argument or a missing folder is refused.
+    const run = (args) => spawnSyncText(join(ROOT, "scripts/worker-dev-vars"), args, project);
+    assert.match(run(["."]).stderr, new RegExp(`wrote ${project.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}/\\.dev\\.vars`));
+    assert.equal(run([".", "x"]).status, 2);
+    const missing = run(["no-such-dir"]);
+    assert.deepEqual([missing.status, /no-such-dir is not a directory/.test(missing.stderr)], [2, true]);
+  } finally {
+    worker?.close();
+    rmSync(parent, { recursive: true, force: true });
+  }
+});
+
+/** Runs `cmd args` in `cwd`: {status, stderr}. */
+function spawnSyncText(cmd, args, cwd) {
+  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, NEO4J_URL } });
+  return { status: r.status, stderr: r.stderr };
+}
 
 test("README Demo page: scripts/serve.mjs on a port in use says so in one line and names DEMO_PORT", async () => {
   // 8080 is often taken on a developer's machine: ./scripts/demo ended in Node's
