@@ -563,3 +563,35 @@ async fn a_plain_index_that_blocks_the_uniqueness_constraint_is_not_taken_for_it
     assert_eq!(unique[0][0], 1);
     cypher(&format!("MATCH (e:{label}) DETACH DELETE e"), json!({})).await;
 }
+
+/// A documented limit (README, Delivery: Schema rights): a logger checks the schema in its first
+/// write only (every later write stays one statement), so a uniqueness constraint dropped while
+/// it runs is not noticed by it; the next logger's first write (a new process, page or Worker
+/// isolate) finds it missing and makes it again.
+#[tokio::test]
+async fn a_constraint_dropped_while_a_logger_runs_is_made_again_by_the_next_logger() {
+    let mut cfg = config("dropped-constraint");
+    let label = format!("DroppedEv{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    cfg.labels.event = label.clone();
+    let name = format!("{}_uid_unique", label.to_ascii_lowercase());
+    let unique = || async {
+        cypher("SHOW CONSTRAINTS YIELD name WHERE name = $n RETURN count(*)", json!({"n": name})).await[0][0].clone()
+    };
+    let first = AuditLogger::new(cfg.clone()).unwrap();
+    first.log_user_action(None, "BEFORE_DROP", None, None).await.unwrap();
+    assert_eq!(unique().await, 1);
+    cypher(&format!("DROP CONSTRAINT {name}"), json!({})).await;
+    first.log_user_action(None, "AFTER_DROP", None, None).await.unwrap();
+    assert_eq!(unique().await, 0, "the running logger does not check the schema again");
+    assert!(first.schema_warning().is_none());
+    let next = AuditLogger::new(cfg.clone()).unwrap();
+    next.log_user_action(None, "NEXT_LOGGER", None, None).await.unwrap();
+    assert_eq!(unique().await, 1, "the next logger's first write made it again");
+    let n = cypher(
+        &format!("MATCH (:AuditTrail {{name: $t}})-[:HAS_EVENT]->(e:{label}) RETURN count(DISTINCT e.UID), count(e)"),
+        json!({"t": cfg.trail}),
+    )
+    .await;
+    assert_eq!(n[0], vec![json!(3), json!(3)]);
+    cypher(&format!("MATCH (e:{label}) DETACH DELETE e"), json!({})).await;
+}
