@@ -50,7 +50,8 @@ pub(crate) struct Step {
     again: (usize, u32),
     /// A uniqueness constraint Neo4j refused beside a plain index ([`blocks_constraint`]): the
     /// other statements still run (the read side needs its indexes), then the step ends with it.
-    blocked: Option<AuditError>,
+    /// (Boxed: the step is held in the machine's schema state, whose size it sets.)
+    blocked: Option<Box<AuditError>>,
 }
 
 impl Step {
@@ -105,7 +106,7 @@ impl Step {
                     }
                     None if schema_statement_done(&e) => self.after(sink, idx),
                     None if blocks_constraint(&e) => {
-                        self.blocked.get_or_insert(e);
+                        self.blocked.get_or_insert(Box::new(e));
                         self.after(sink, idx)
                     }
                     None => self.end(sink, e),
@@ -141,7 +142,7 @@ impl Step {
         if idx + 1 < self.texts.len() {
             self.statement(sink, idx + 1, 0)
         } else if let Some(e) = self.blocked.take() {
-            self.end(sink, e)
+            self.end(sink, *e)
         } else {
             done(sink)
         }
