@@ -170,10 +170,20 @@ impl Chain {
         Chain { state: Mutex::new(state), store }
     }
 
+    /// The store's saved state, if any: natively only one a stream may go on from (a store of the
+    /// application's may load anything); a browser's store reads it with
+    /// [`StreamState::from_json`], which already refuses any other.
+    fn load(&self) -> Option<StreamState> {
+        let saved = self.store.as_ref().and_then(|s| s.load());
+        #[cfg(not(target_arch = "wasm32"))]
+        let saved = saved.filter(StreamState::resumable);
+        saved
+    }
+
     /// The current state (id, next seq, head hash).
     pub fn state(&self) -> StreamState {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(saved) = self.store.as_ref().and_then(|s| s.load()).filter(StreamState::resumable) {
+        if let Some(saved) = self.load() {
             *st = saved;
         }
         st.clone()
@@ -183,12 +193,14 @@ impl Chain {
     /// advances the head. Call once per event, when it is built, in call order.
     pub fn seal(&self, event: &mut AuditEvent) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(saved) = self.store.as_ref().and_then(|s| s.load()).filter(StreamState::resumable) {
+        if let Some(saved) = self.load() {
             *st = saved;
         }
+        // Resumed beyond the storable seq (`Chain::resume` takes any state): a new stream, rather
+        // than events Neo4j refuses or a seq that wraps. (On wasm every state comes from
+        // `StreamState::from_json`, which refuses such a one, or is new.)
+        #[cfg(not(target_arch = "wasm32"))]
         if !st.resumable() {
-            // Resumed beyond the storable seq (`Chain::resume` takes any state): a new stream,
-            // rather than events Neo4j refuses or a seq that wraps.
             *st = StreamState::fresh();
         }
         event.stream_id = Some(st.stream_id.clone());
@@ -211,7 +223,7 @@ impl Chain {
     #[cfg_attr(any(not(target_arch = "wasm32"), feature = "worker"), allow(dead_code))]
     pub(crate) fn unseal(&self, event: &AuditEvent) -> bool {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(saved) = self.store.as_ref().and_then(|s| s.load()).filter(StreamState::resumable) {
+        if let Some(saved) = self.load() {
             *st = saved;
         }
         let head = event.stream_id.as_deref() == Some(st.stream_id.as_str())

@@ -215,8 +215,7 @@ impl Neo4jSink {
                 "); writes go on without the uniqueness constraints and indexes \
                  (stored nodes break one: merge the duplicates, see the README's Migrating from the Python log_user_action, then run ensureSchema)"
             } else if blocks_constraint(e) {
-                "); writes go on without that uniqueness constraint \
-                 (drop the plain index on the same property it names, then run ensureSchema)"
+                "); writes go on without it (drop the plain index it names, then run ensureSchema)"
             } else {
                 "); writes go on without the uniqueness constraints and indexes \
                  (run ensureSchema with a user that has schema rights, once)"
