@@ -595,3 +595,28 @@ async fn a_constraint_dropped_while_a_logger_runs_is_made_again_by_the_next_logg
     assert_eq!(n[0], vec![json!(3), json!(3)]);
     cypher(&format!("MATCH (e:{label}) DETACH DELETE e"), json!({})).await;
 }
+
+/// A documented limit (README, Delivery: Schema rights): the schema check goes by the names of
+/// the constraints and indexes (a guard of `db.awaitIndex(name, 0)` in the first write, one
+/// request), not their kind, so a plain index given the uniqueness constraint's own name passes it:
+/// writes go on with no uniqueness on `UID`, and nothing says so.
+#[tokio::test]
+async fn a_plain_index_under_the_constraints_name_passes_the_schema_check() {
+    let mut cfg = config("squatted-constraint");
+    let label = format!("SquatEv{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    cfg.labels.event = label.clone();
+    let name = format!("{}_uid_unique", label.to_ascii_lowercase());
+    cypher(&format!("CREATE INDEX {name} FOR (e:{label}) ON (e.UID)"), json!({})).await;
+    let logger = AuditLogger::new(cfg.clone()).unwrap();
+    logger.log_user_action(None, "WRITTEN", None, None).await.unwrap();
+    logger.ensure_schema().await.expect("the names are all there");
+    assert!(logger.schema_warning().is_none());
+    let unique = cypher(
+        "SHOW CONSTRAINTS YIELD labelsOrTypes, type WHERE type = 'UNIQUENESS' AND labelsOrTypes = [$l] RETURN count(*)",
+        json!({"l": label}),
+    )
+    .await;
+    assert_eq!(unique[0][0], 0, "no uniqueness on UID");
+    cypher(&format!("DROP INDEX {name}"), json!({})).await;
+    cypher(&format!("MATCH (e:{label}) DETACH DELETE e"), json!({})).await;
+}
