@@ -190,6 +190,12 @@ impl AuditLoggerBuilder {
                 return Err(AuditError::InvalidConfig("deadline must be between 1 ms and 24 h".into()));
             }
         }
+        if self.stream.as_ref().is_some_and(|(state, _)| !state.resumable()) {
+            return Err(AuditError::InvalidConfig(
+                "resume_stream: next_seq is beyond the largest seq a stream hands out (chain::MAX_SEQ, 2^53 - 1)"
+                    .into(),
+            ));
+        }
         let chain = self.stream.map(|(state, store)| Chain::resume(state, store));
         AuditLogger::with_parts(self.config, self.deadline, chain, crate::config::Spelling::Rust)
     }

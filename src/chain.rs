@@ -34,6 +34,13 @@ pub const CHAIN_VERSION: &str = "neo4j-audit/chain/v1";
 /// `occurredAt` (the ingest Worker's signed stream), and by the targets when the event has any.
 pub const CHAIN_VERSION_2: &str = "neo4j-audit/chain/v2";
 
+/// The largest `seq` a stream hands out: JavaScript's largest exact integer (`chainHead()`'s
+/// `seq` is a Number there), far below what Neo4j stores as an integer (`i64::MAX`; a larger
+/// one it refuses for good). A stream state beyond it (a saved state corrupted or written by
+/// hand) is not resumed: [`crate::AuditLoggerBuilder::build`] refuses it, a [`StreamStore`]'s
+/// is not followed, and a browser's saved one is dropped for a new stream.
+pub const MAX_SEQ: u64 = (1 << 53) - 1;
+
 /// Where a stream stands: its id, the `seq` the next event gets, and the hash of the last event
 /// built (the head). This is what must survive a reload for the chain to continue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,9 +78,14 @@ impl StreamState {
         let v = crate::json::parse(text, 2).ok()?;
         Some(StreamState {
             stream_id: v.get("streamId")?.as_str()?.to_owned(),
-            next_seq: v.get("nextSeq")?.as_u64()?,
+            next_seq: v.get("nextSeq")?.as_u64().filter(|&n| n <= MAX_SEQ)?,
             head: v.get("head").and_then(Json::as_str)?.to_owned(),
         })
+    }
+
+    /// Whether a stream may go on from this state: its next `seq` is at most [`MAX_SEQ`].
+    pub fn resumable(&self) -> bool {
+        self.next_seq <= MAX_SEQ
     }
 
     /// A new stream with a fresh v4 UUID, before its first event.
@@ -158,10 +170,20 @@ impl Chain {
         Chain { state: Mutex::new(state), store }
     }
 
+    /// The store's saved state, if any: natively only one a stream may go on from (a store of the
+    /// application's may load anything); a browser's store reads it with
+    /// [`StreamState::from_json`], which already refuses any other.
+    fn load(&self) -> Option<StreamState> {
+        let saved = self.store.as_ref().and_then(|s| s.load());
+        #[cfg(not(target_arch = "wasm32"))]
+        let saved = saved.filter(StreamState::resumable);
+        saved
+    }
+
     /// The current state (id, next seq, head hash).
     pub fn state(&self) -> StreamState {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(saved) = self.store.as_ref().and_then(|s| s.load()) {
+        if let Some(saved) = self.load() {
             *st = saved;
         }
         st.clone()
@@ -171,8 +193,15 @@ impl Chain {
     /// advances the head. Call once per event, when it is built, in call order.
     pub fn seal(&self, event: &mut AuditEvent) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(saved) = self.store.as_ref().and_then(|s| s.load()) {
+        if let Some(saved) = self.load() {
             *st = saved;
+        }
+        // Resumed beyond the storable seq (`Chain::resume` takes any state): a new stream, rather
+        // than events Neo4j refuses or a seq that wraps. (On wasm every state comes from
+        // `StreamState::from_json`, which refuses such a one, or is new.)
+        #[cfg(not(target_arch = "wasm32"))]
+        if !st.resumable() {
+            *st = StreamState::fresh();
         }
         event.stream_id = Some(st.stream_id.clone());
         event.seq = Some(st.next_seq);
@@ -194,7 +223,7 @@ impl Chain {
     #[cfg_attr(any(not(target_arch = "wasm32"), feature = "worker"), allow(dead_code))]
     pub(crate) fn unseal(&self, event: &AuditEvent) -> bool {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(saved) = self.store.as_ref().and_then(|s| s.load()) {
+        if let Some(saved) = self.load() {
             *st = saved;
         }
         let head = event.stream_id.as_deref() == Some(st.stream_id.as_str())
@@ -1189,6 +1218,20 @@ mod tests {
         let st = StreamState { stream_id: "s-\"1".into(), next_seq: 42, head: GENESIS.into() };
         assert_eq!(st.to_json(), serde_json::to_string(&st).unwrap());
         assert_eq!(StreamState::from_json(&st.to_json()), Some(st));
+        // A browser's saved state beyond MAX_SEQ (edited by hand) is not resumed: the page starts
+        // a new stream, as for a corrupted one (its events were refused by Neo4j for good, or the
+        // seq wrapped).
+        for n in [MAX_SEQ, MAX_SEQ + 1, u64::MAX] {
+            let st = StreamState { stream_id: "s".into(), next_seq: n, head: GENESIS.into() };
+            assert_eq!(StreamState::from_json(&st.to_json()).is_some(), n == MAX_SEQ, "{n}");
+        }
+        let mut st = StreamState { stream_id: "s".into(), next_seq: u64::MAX, head: GENESIS.into() };
+        let chain = Chain::resume(st.clone(), None);
+        let mut e = AuditEvent::build(None, "X", None, None, 1000).unwrap();
+        chain.seal(&mut e);
+        assert_eq!(e.seq, Some(0), "a new stream, not a wrapped or unstorable seq");
+        st.next_seq = MAX_SEQ;
+        assert!(st.resumable());
     }
 
     #[test]

@@ -1350,7 +1350,9 @@ fn verify_query(
 /// one there (NaN compares false, a `UID` of another type null; any other `seq` of another type
 /// sorts before the numbers, onto a stream's first page, where it is `edited`) — or (an `indexed`
 /// trail, whose pages are read by the links' copied keys) linked by a link whose keys are not the
-/// event's, or by two links. With `since`,
+/// event's, or by two links from trail nodes of the trail's name (two nodes of one name, where
+/// the uniqueness constraint is missing, each link the event once: the pages showed it twice
+/// while verification, counting one node's links, said `ok`). With `since`,
 /// an event is the window's by its `timestamp` or by its link's `created` (what the window's
 /// pages go by): a link whose time was moved into the window is seen there.
 ///
@@ -1373,7 +1375,9 @@ fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
              OR NOT ev.UID IS :: STRING NOT NULL OR t.",
             crate::cypher::TRAIL_INDEXED,
             " AND (NOT coalesce(r.trail = $trail AND r.created = ev.timestamp AND r.eventUID = ev.UID, false) \
-         OR COUNT { (t)-[:HAS_EVENT]->(ev) } > 1))",
+         OR COUNT { (:",
+            &labels.trail,
+            " {name: $trail})-[:HAS_EVENT]->(ev) } > 1))",
             since,
             // Named by its UID; one that is not a string (a number, none), or that could be taken
             // for such a name, by its element id: every unchained event counted can be found.

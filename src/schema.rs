@@ -12,7 +12,9 @@
 
 use crate::error::AuditError;
 use crate::outcome::JsonRows;
-use crate::sink::{in_place, is_refusal, schema_refused, schema_statement_done, schema_statement_failed, Neo4jSink};
+use crate::sink::{
+    blocks_constraint, in_place, is_refusal, schema_refused, schema_statement_done, schema_statement_failed, Neo4jSink,
+};
 use crate::transport::HttpRequest;
 
 /// A request of the step; its answer goes to [`Step::answered`].
@@ -46,12 +48,16 @@ pub(crate) struct Step {
     texts: Vec<String>,
     /// The statement a [`Next::Wait`] runs again, and its extra runs.
     again: (usize, u32),
+    /// A uniqueness constraint Neo4j refused beside a plain index ([`blocks_constraint`]): the
+    /// other statements still run (the read side needs its indexes), then the step ends with it.
+    /// (Boxed: the step is held in the machine's schema state, whose size it sets.)
+    blocked: Option<Box<AuditError>>,
 }
 
 impl Step {
     /// Starts the step (`explicit`: `ensureSchema()`'s) and gives its first request.
     pub(crate) fn start(sink: &Neo4jSink, explicit: bool) -> (Step, Next) {
-        let mut step = Step { explicit, texts: Vec::new(), again: (0, 0) };
+        let mut step = Step { explicit, texts: Vec::new(), again: (0, 0), blocked: None };
         let next = if explicit {
             // No check: every statement runs (they are idempotent).
             step.create(sink)
@@ -99,6 +105,10 @@ impl Step {
                         Next::Wait(now + pause as i64)
                     }
                     None if schema_statement_done(&e) => self.after(sink, idx),
+                    None if blocks_constraint(&e) => {
+                        self.blocked.get_or_insert(Box::new(e));
+                        self.after(sink, idx)
+                    }
                     None => self.end(sink, e),
                 },
             },
@@ -128,9 +138,11 @@ impl Step {
         Next::Send(sink.text_request(&self.texts[idx], |o| o.push_str("{}")), Req::One { idx, attempt })
     }
 
-    fn after(&self, sink: &Neo4jSink, idx: usize) -> Next {
+    fn after(&mut self, sink: &Neo4jSink, idx: usize) -> Next {
         if idx + 1 < self.texts.len() {
             self.statement(sink, idx + 1, 0)
+        } else if let Some(e) = self.blocked.take() {
+            self.end(sink, *e)
         } else {
             done(sink)
         }

@@ -1922,3 +1922,56 @@ async fn a_copy_of_an_event_with_its_uid_is_inserted_also_at_a_page_position() {
     let b = r.streams[0].first_break.clone();
     assert_eq!(b.map(|b| (b.kind, b.seq)), Some((BreakKind::Inserted, 0)), "in the window: {r:?}");
 }
+
+/// Found by red team 25: two trail nodes with one name (the uniqueness constraint missing: the
+/// Python log_user_action's racing first calls, a plain index that blocked it, or dropped by hand)
+/// each link every later event, so the trail's pages show each event twice; verification counted
+/// the links of one trail node at a time and said `ok`. An event linked from two trail nodes of
+/// the trail's name is now counted in `unchained` as one linked twice from one node is.
+#[tokio::test]
+async fn events_linked_from_two_trail_nodes_of_one_name_are_not_ok() {
+    let mut cfg = config("chain-two-trails");
+    let label = format!("TwoTrails{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    cfg.labels.trail = label.clone();
+    let t = cfg.trail.clone();
+    // Two nodes of one name, made before the first write (the constraint then cannot be made).
+    cypher(
+        &format!("CREATE (:{label} {{name: $t, UID: randomUUID(), indexed: true}}), (:{label} {{name: $t, UID: randomUUID(), indexed: true}})"),
+        json!({"t": t}),
+    )
+    .await;
+    let logger = AuditLogger::new(cfg.clone()).unwrap();
+    let mut uids = Vec::new();
+    for i in 0..3 {
+        uids.push(logger.log_user_action(None, "TWICE", None, Some(&json!({"i": i}))).await.unwrap().uid);
+    }
+    assert!(logger.schema_warning().is_some_and(|w| w.contains("ConstraintCreationFailed")));
+    // The graph: each event linked from both nodes; the pages show it twice.
+    let links = cypher(
+        &format!(
+            "MATCH (x:{label} {{name: $t}})-[r:HAS_EVENT]->(e) RETURN count(r), count(DISTINCT e), count(DISTINCT x)"
+        ),
+        json!({"t": t}),
+    )
+    .await;
+    assert_eq!(links[0], vec![json!(6), json!(3), json!(2)]);
+    let page = logger.audit_trail(&TrailQuery::default()).await.unwrap();
+    assert_eq!(page.events.len(), 6, "the pages show each event once per trail node");
+    let report = verify(&logger).await;
+    assert!(!report.ok, "events shown twice verified ok: {report:?}");
+    assert_eq!(report.unchained, 3, "{report:?}");
+    let mut listed = report.unchained_uids.clone();
+    listed.sort();
+    uids.sort();
+    assert_eq!(listed, uids);
+    assert!(report.streams.iter().all(|s| s.ok && s.checked == 3), "the chain itself is intact: {report:?}");
+    // One of the two nodes removed (merged by hand): ok again.
+    cypher(
+        &format!("MATCH (x:{label} {{name: $t}}) WITH x ORDER BY elementId(x) LIMIT 1 DETACH DELETE x"),
+        json!({"t": t}),
+    )
+    .await;
+    let report = verify(&logger).await;
+    assert!(report.ok && report.checked == 3 && report.unchained == 0, "{report:?}");
+    cypher(&format!("MATCH (x:{label}) DETACH DELETE x"), json!({})).await;
+}

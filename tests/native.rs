@@ -513,3 +513,110 @@ async fn the_loggers_own_credentials_are_never_stored_in_an_event() {
     let ev = short.build_event_json(None, "X", None, Some(r#"{"db":"neo4j"}"#)).unwrap();
     assert_eq!(ev.details.as_deref(), Some(r#"{"db":"neo4j"}"#));
 }
+
+/// Found by red team 25: a plain (non-unique) index on the event label's `UID` — one an operator or
+/// an older tool made, e.g. for the Python log_user_action's lookups — makes Neo4j refuse the
+/// uniqueness constraint (`Neo.ClientError.Schema.IndexAlreadyExists`), and the schema step took
+/// that for "an equivalent rule exists": writes went on with no uniqueness on `UID` (a retried
+/// event racing its lost first attempt could be stored twice) and nothing said so — no
+/// `schema_warning`, and `ensure_schema()` answered `Ok`. Now the write still goes on (as
+/// without schema rights) with a warning that names the index to drop, the step still makes the
+/// other indexes (verification's reads need them), and `ensure_schema()` fails with the reason.
+#[tokio::test]
+async fn a_plain_index_that_blocks_the_uniqueness_constraint_is_not_taken_for_it() {
+    let mut cfg = config("blocked-constraint");
+    let label = format!("BlockedEv{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    cfg.labels.event = label.clone();
+    let plain = format!("{}_plain_uid", label.to_ascii_lowercase());
+    cypher(&format!("CREATE INDEX {plain} FOR (e:{label}) ON (e.UID)"), json!({})).await;
+    let logger = AuditLogger::new(cfg.clone()).unwrap();
+    let ev = logger.log_user_action(None, "WRITTEN_ANYWAY", None, None).await.expect("the write goes on");
+    let stored = cypher(
+        &format!("MATCH (:AuditTrail {{name: $t}})-[:HAS_EVENT]->(e:{label}) RETURN collect(e.UID)"),
+        json!({"t": cfg.trail}),
+    )
+    .await;
+    assert_eq!(stored[0][0], json!([ev.uid]));
+    let unique = cypher(
+        "SHOW CONSTRAINTS YIELD labelsOrTypes, type WHERE type = 'UNIQUENESS' AND labelsOrTypes = [$l] RETURN count(*)",
+        json!({"l": label}),
+    )
+    .await;
+    assert_eq!(unique[0][0], 0, "Neo4j refused the constraint beside the plain index");
+    let warning = logger.schema_warning().expect("a write without the uniqueness constraint says so");
+    assert!(warning.contains("IndexAlreadyExists") && warning.contains("drop"), "{warning}");
+    assert!(!warning.contains("schema rights"), "{warning}");
+    // The rest of the schema was made: verification's index-hinted reads run.
+    let report = logger.verify_trail(&neo4j_audit::read::VerifyQuery::default()).await.expect("verify reads");
+    assert!(report.ok && report.checked == 1, "{report:?}");
+    // ensure_schema() does not report a schema that lacks the constraint as in place.
+    let err = logger.ensure_schema().await.expect_err("the constraint is missing");
+    assert!(err.to_string().contains("IndexAlreadyExists"), "{err}");
+    // Once the plain index is dropped, the schema is made.
+    cypher(&format!("DROP INDEX {plain}"), json!({})).await;
+    logger.ensure_schema().await.expect("the constraint is made");
+    let unique = cypher(
+        "SHOW CONSTRAINTS YIELD labelsOrTypes, type WHERE type = 'UNIQUENESS' AND labelsOrTypes = [$l] RETURN count(*)",
+        json!({"l": label}),
+    )
+    .await;
+    assert_eq!(unique[0][0], 1);
+    cypher(&format!("MATCH (e:{label}) DETACH DELETE e"), json!({})).await;
+}
+
+/// A documented limit (README, Delivery: Schema rights): a logger checks the schema in its first
+/// write only (every later write stays one statement), so a uniqueness constraint dropped while
+/// it runs is not noticed by it; the next logger's first write (a new process, page or Worker
+/// isolate) finds it missing and makes it again.
+#[tokio::test]
+async fn a_constraint_dropped_while_a_logger_runs_is_made_again_by_the_next_logger() {
+    let mut cfg = config("dropped-constraint");
+    let label = format!("DroppedEv{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    cfg.labels.event = label.clone();
+    let name = format!("{}_uid_unique", label.to_ascii_lowercase());
+    let unique = || async {
+        cypher("SHOW CONSTRAINTS YIELD name WHERE name = $n RETURN count(*)", json!({"n": name})).await[0][0].clone()
+    };
+    let first = AuditLogger::new(cfg.clone()).unwrap();
+    first.log_user_action(None, "BEFORE_DROP", None, None).await.unwrap();
+    assert_eq!(unique().await, 1);
+    cypher(&format!("DROP CONSTRAINT {name}"), json!({})).await;
+    first.log_user_action(None, "AFTER_DROP", None, None).await.unwrap();
+    assert_eq!(unique().await, 0, "the running logger does not check the schema again");
+    assert!(first.schema_warning().is_none());
+    let next = AuditLogger::new(cfg.clone()).unwrap();
+    next.log_user_action(None, "NEXT_LOGGER", None, None).await.unwrap();
+    assert_eq!(unique().await, 1, "the next logger's first write made it again");
+    let n = cypher(
+        &format!("MATCH (:AuditTrail {{name: $t}})-[:HAS_EVENT]->(e:{label}) RETURN count(DISTINCT e.UID), count(e)"),
+        json!({"t": cfg.trail}),
+    )
+    .await;
+    assert_eq!(n[0], vec![json!(3), json!(3)]);
+    cypher(&format!("MATCH (e:{label}) DETACH DELETE e"), json!({})).await;
+}
+
+/// A documented limit (README, Delivery: Schema rights): the schema check goes by the names of
+/// the constraints and indexes (a guard of `db.awaitIndex(name, 0)` in the first write, one
+/// request), not their kind, so a plain index given the uniqueness constraint's own name passes it:
+/// writes go on with no uniqueness on `UID`, and nothing says so.
+#[tokio::test]
+async fn a_plain_index_under_the_constraints_name_passes_the_schema_check() {
+    let mut cfg = config("squatted-constraint");
+    let label = format!("SquatEv{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    cfg.labels.event = label.clone();
+    let name = format!("{}_uid_unique", label.to_ascii_lowercase());
+    cypher(&format!("CREATE INDEX {name} FOR (e:{label}) ON (e.UID)"), json!({})).await;
+    let logger = AuditLogger::new(cfg.clone()).unwrap();
+    logger.log_user_action(None, "WRITTEN", None, None).await.unwrap();
+    logger.ensure_schema().await.expect("the names are all there");
+    assert!(logger.schema_warning().is_none());
+    let unique = cypher(
+        "SHOW CONSTRAINTS YIELD labelsOrTypes, type WHERE type = 'UNIQUENESS' AND labelsOrTypes = [$l] RETURN count(*)",
+        json!({"l": label}),
+    )
+    .await;
+    assert_eq!(unique[0][0], 0, "no uniqueness on UID");
+    cypher(&format!("DROP INDEX {name}"), json!({})).await;
+    cypher(&format!("MATCH (e:{label}) DETACH DELETE e"), json!({})).await;
+}

@@ -925,3 +925,51 @@ async fn a_request_past_the_deadline_is_cancelled() {
     assert_eq!(e, AuditError::Timeout(Duration::from_millis(300)));
     assert!(reaches(&closed, 1, 2000).await, "the request given up on was cancelled");
 }
+
+/// Found by red team 25: a resumed stream state (a file the application kept, or what its
+/// `StreamStore` loads) whose next `seq` is beyond what the chain can store made every call fail
+/// or panic: `u64::MAX` panicked inside `log_user_action` ("attempt to add with overflow"; a
+/// release build wrapped to `seq` 0 instead), and any `seq` above `i64::MAX` was refused by Neo4j
+/// for good ("Unsupported type of Number"), so every event of that logger was lost. Now `build()`
+/// refuses such a state (`InvalidConfig`), and a store that loads one is not followed: the
+/// logger's own state goes on, each event stored and the chain intact.
+#[tokio::test]
+async fn a_resumed_stream_beyond_the_storable_seq_is_refused_not_a_panic_or_lost_events() {
+    use neo4j_audit::chain::{StreamState, StreamStore, GENESIS, MAX_SEQ};
+    for next_seq in [u64::MAX, 1 << 63, MAX_SEQ + 1] {
+        let (b, _) = builder("rust-bad-seq");
+        let st = StreamState { stream_id: neo4j_audit::random::uuid_v4(), next_seq, head: GENESIS.into() };
+        match b.resume_stream(st, None).build() {
+            Err(AuditError::InvalidConfig(m)) => assert!(m.contains("next_seq"), "{m}"),
+            other => panic!("{next_seq}: {other:?}"),
+        }
+    }
+    // The largest storable seq is stored and verifies.
+    let (b, trail) = builder("rust-max-seq");
+    let st = StreamState { stream_id: neo4j_audit::random::uuid_v4(), next_seq: MAX_SEQ, head: GENESIS.into() };
+    let logger = b.resume_stream(st, None).build().unwrap();
+    let ev = logger.log_user_action(None, "AT_MAX_SEQ", None, None).await.unwrap();
+    assert_eq!(ev.seq, Some(MAX_SEQ));
+    let rows =
+        cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.seq, valueType(e.seq)", json!({"t": trail}))
+            .await;
+    assert_eq!(rows, vec![vec![json!(MAX_SEQ), json!("INTEGER NOT NULL")]]);
+    // A store that loads a state beyond it (corrupted, or written by hand) is not followed.
+    struct Corrupt;
+    impl StreamStore for Corrupt {
+        fn load(&self) -> Option<StreamState> {
+            Some(StreamState { stream_id: "s".into(), next_seq: u64::MAX, head: GENESIS.into() })
+        }
+        fn save(&self, _: &StreamState) {}
+    }
+    let (b, trail) = builder("rust-corrupt-store");
+    let logger = b.resume_stream(StreamState::fresh(), Some(Box::new(Corrupt))).build().unwrap();
+    for i in 0..3u64 {
+        let ev = logger.log_user_action(None, "AFTER_CORRUPT_LOAD", None, None).await.unwrap();
+        assert_eq!(ev.seq, Some(i));
+    }
+    let n = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", json!({"t": trail})).await;
+    assert_eq!(n[0][0], 3);
+    let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    assert!(report.ok && report.checked == 3, "{report:?}");
+}

@@ -15,7 +15,9 @@ pub(crate) use self::ingest::IngestSink;
 pub(crate) use self::neo4j::is_refusal;
 use self::neo4j::write_outcome;
 pub(crate) use self::neo4j::Neo4jSink;
-pub(crate) use self::neo4j::{in_place, schema_refused, schema_statement_done, schema_statement_failed};
+pub(crate) use self::neo4j::{
+    blocks_constraint, in_place, schema_refused, schema_statement_done, schema_statement_failed,
+};
 
 use crate::error::cat;
 use std::borrow::Borrow;

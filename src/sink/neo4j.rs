@@ -214,6 +214,8 @@ impl Neo4jSink {
             if dup {
                 "); writes go on without the uniqueness constraints and indexes \
                  (stored nodes break one: merge the duplicates, see the README's Migrating from the Python log_user_action, then run ensureSchema)"
+            } else if blocks_constraint(e) {
+                "); writes go on without it (drop the plain index it names, then run ensureSchema)"
             } else {
                 "); writes go on without the uniqueness constraints and indexes \
                  (run ensureSchema with a user that has schema rights, once)"
@@ -362,10 +364,19 @@ pub(crate) fn in_place(res: Result<JsonRows, AuditError>, n: usize) -> Result<bo
 }
 
 /// A schema statement's failure that counts as done: an equivalent index or a constraint the
-/// application made on the same property.
+/// application made on the same property. Not [`blocks_constraint`]'s.
 pub(crate) fn schema_statement_done(e: &AuditError) -> bool {
-    matches!(e, AuditError::Neo4j { code, .. } if code.starts_with("Neo.ClientError.Schema."))
+    matches!(e, AuditError::Neo4j { code, .. } if code.starts_with("Neo.ClientError.Schema.")) && !blocks_constraint(e)
 }
+
+/// Neo4j's refusal of a uniqueness constraint beside a plain (non-unique) index on the same
+/// property (one an operator or an older tool made): the constraint was not made, so there is no
+/// uniqueness. It once counted as done, and writes went on without the constraint, unsaid.
+pub(crate) fn blocks_constraint(e: &AuditError) -> bool {
+    matches!(e, AuditError::Neo4j { code, .. } if code == INDEX_BLOCKS)
+}
+
+const INDEX_BLOCKS: &str = "Neo.ClientError.Schema.IndexAlreadyExists";
 
 /// After `attempt` extra runs of a schema statement that failed with `e`: the pause before
 /// running it again, or `None`. Processes creating the schema at once lock the same labels:

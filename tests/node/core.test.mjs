@@ -469,6 +469,29 @@ test("two trail nodes with one name (the Python seed's race) make a schemaWarnin
   await cypher(`MATCH (t:${trailLabel}) DETACH DELETE t`);
 });
 
+test("a plain index that blocks the UID uniqueness constraint makes a schemaWarning naming it, and ensureSchema false", async () => {
+  // Red team 25: Neo4j refuses the constraint beside a plain index on the same property
+  // (IndexAlreadyExists); that counted as "an equivalent constraint exists" and writes went on
+  // with no uniqueness on UID, unsaid.
+  const eventLabel = `PlainIdxEv${randomUUID().replace(/-/g, "")}`;
+  const plain = `${eventLabel.toLowerCase()}_plain_uid`;
+  await cypher(`CREATE INDEX ${plain} FOR (e:${eventLabel}) ON (e.UID)`);
+  const trail = unique("node-plain-index");
+  const logger = new pkg.AuditLogger(config(trail, { labels: { event: eventLabel } }));
+  try {
+    assert.equal(await logger.logUserAction({ uid: "u1" }, "LOGIN", "SECURITY"), true, logger.lastError);
+    assert.match(logger.schemaWarning ?? "", /IndexAlreadyExists.*drop the plain index/s);
+    const rows = await cypher(`MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:${eventLabel}) RETURN count(e)`, { t: trail });
+    assert.equal(rows[0][0], 1);
+    assert.equal(await logger.ensureSchema(), false);
+    assert.match(logger.lastError ?? "", /IndexAlreadyExists/);
+  } finally {
+    await logger.close();
+    await cypher(`DROP INDEX ${plain} IF EXISTS`);
+    await cypher(`MATCH (e:${eventLabel}) DETACH DELETE e`);
+  }
+});
+
 test("an awaited call waits on no timer: its request leaves before any macrotask, and it resolves in the answer's own turn", async () => {
   // A one-caller loop (bench P1seed "lib c1") pays whatever sits between the call and fetch, and
   // between Neo4j's answer and the promise: a timer there (setTimeout is clamped to >= 1 ms in
