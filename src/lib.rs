@@ -130,6 +130,10 @@ pub mod logger;
 mod machine;
 #[doc(hidden)]
 pub mod outcome;
+// Differential and property tests of the JSON parser and writer, the canonical encoding and
+// redaction (seeded, deterministic).
+#[cfg(test)]
+mod props;
 #[doc(hidden)]
 pub mod random;
 #[cfg(feature = "read")]

@@ -400,10 +400,32 @@ pub(crate) fn scrub_details(
     limits: &crate::rules::Limits,
     whose: &str,
 ) -> Result<Option<String>, crate::rules::Violation> {
-    if !secrets.iter().any(|(_, in_json)| crate::error::find(details, in_json).is_some()) {
+    // The text is searched for each secret as `write_str` (and `JSON.stringify`) escapes it. A
+    // text that escapes other characters (`\/`, `\u0041`: what `json.dumps`' `ensure_ascii`, PHP's
+    // `json_encode`, or a hand-written text given to the Rust API may hold) can hide one from that
+    // search, so it is read as a tree (found by props::secrets_in_details_are_scrubbed_whatever_
+    // their_escapes). Details from `JSON.stringify`, `serde_json` and the Worker's body parser
+    // have `\u` only for control characters, and never `\/`.
+    if !secrets.iter().any(|(_, in_json)| crate::error::find(details, in_json).is_some())
+        && (secrets.is_empty() || !other_escapes(details))
+    {
         return Ok(None);
     }
     scrubbed(details, secrets, limits, whose)
+}
+
+/// Whether JSON `text` holds a `\/` or `\u` escape (or text that looks like one: a `\\` before
+/// a `u`, which only costs a needless look at the tree).
+fn other_escapes(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while let Some(p) = crate::error::find(&text[i..], "\\") {
+        i += p + 1;
+        if matches!(b.get(i), Some(b'u' | b'/')) {
+            return true;
+        }
+    }
+    false
 }
 
 /// [`scrub_details`] once a secret was found in the text: the tree rewritten. Out of line in the
@@ -420,8 +442,13 @@ fn scrubbed(
     let refused =
         || crate::rules::Violation::Invalid(crate::error::cat(&["details name a member with ", whose, " in it"]));
     let mut tree = crate::json::parse(details, limits.max_details_depth).map_err(|_| refused())?;
-    if !scrub_values(&mut tree, secrets) {
+    let mut changed = false;
+    if !scrub_values(&mut tree, secrets, &mut changed) {
         return Err(refused());
+    }
+    if !changed {
+        // Found only inside longer words, or looked at for its escapes: kept as given.
+        return Ok(None);
     }
     let mut text = String::with_capacity(details.len());
     tree.write(&mut text);
@@ -430,14 +457,17 @@ fn scrubbed(
 }
 
 /// Replaces, in place, every string value (at any depth) that holds one of `secrets` by
-/// `"[REDACTED]"`; `false` when a member name holds one.
-fn scrub_values(v: &mut crate::json::Json, secrets: &[(String, String)]) -> bool {
+/// `"[REDACTED]"` (setting `changed`); `false` when a member name holds one.
+fn scrub_values(v: &mut crate::json::Json, secrets: &[(String, String)], changed: &mut bool) -> bool {
     use crate::json::Json;
     let holds = |s: &str| secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x));
     match v {
-        Json::Str(s) if holds(s) => *v = Json::Str(REDACTED.to_owned()),
-        Json::Arr(a) => return a.iter_mut().all(|x| scrub_values(x, secrets)),
-        Json::Obj(m) => return m.iter_mut().all(|(k, x)| !holds(k) && scrub_values(x, secrets)),
+        Json::Str(s) if holds(s) => {
+            *v = Json::Str(REDACTED.to_owned());
+            *changed = true;
+        }
+        Json::Arr(a) => return a.iter_mut().all(|x| scrub_values(x, secrets, changed)),
+        Json::Obj(m) => return m.iter_mut().all(|(k, x)| !holds(k) && scrub_values(x, secrets, changed)),
         _ => {}
     }
     true
@@ -447,6 +477,31 @@ fn scrub_values(v: &mut crate::json::Json, secrets: &[(String, String)]) -> bool
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// Found by props::secrets_in_details_are_scrubbed_whatever_their_escapes: the logger's own
+    /// secret was looked for only as `write_str` escapes it, so details text that escaped one of
+    /// its characters otherwise (`\/`, `\u0072`: `json.dumps` with `ensure_ascii`, PHP's
+    /// `json_encode`, a hand-written text given to `build_json`) stored the secret.
+    #[test]
+    fn a_secret_escaped_otherwise_in_details_text_is_still_scrubbed() {
+        let secrets = secret_forms(["s3cret/pa55-wörd".to_owned(), "hunter2hunter2".to_owned()]);
+        let lim = crate::rules::Limits::default();
+        let scrub = |t: &str| scrub_details(t, &secrets, &lim, "the secret");
+        for (text, want) in [
+            (r#"{"dsn":"neo4j:\/\/neo4j:s3cret\/pa55-wörd@db"}"#, r#"{"dsn":"[REDACTED]"}"#),
+            (r#"{"dsn":"neo4j://neo4j:s3cret/pa55-w\u00f6rd@db"}"#, r#"{"dsn":"[REDACTED]"}"#),
+            (r#"{"pw":"hunter2hunte\u00722","n":1.50}"#, r#"{"pw":"[REDACTED]","n":1.50}"#),
+            (r#"{"a":[{"b":"Bearer \u0068unter2hunter2"}],"c":"\/"}"#, r#"{"a":[{"b":"[REDACTED]"}],"c":"/"}"#),
+        ] {
+            assert_eq!(scrub(text), Ok(Some(want.to_owned())), "{text}");
+        }
+        // A member name holding one is refused, however written.
+        assert!(scrub(r#"{"hunter2hunte\u00722":1}"#).is_err());
+        // Escapes without a secret, or the secret inside a longer word: kept as given.
+        for text in [r#"{"a":"\u00e9\/x","n":1.50}"#, r#"{"a":"xhunter2hunte\u00722"}"#, r#"{"a":"\\u"}"#] {
+            assert_eq!(scrub(text), Ok(None), "{text}");
+        }
+    }
 
     #[test]
     fn a_name_listed_twice_is_kept_once_in_first_place() {
