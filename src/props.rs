@@ -131,7 +131,7 @@ fn number(r: &mut Rng) -> String {
     }
     if r.pct(35) {
         s.push(*r.pick(&['e', 'E']));
-        s.push_str(*r.pick(&["", "+", "-"]));
+        s.push_str(r.pick::<&str>(&["", "+", "-"]));
         let e = match r.below(6) {
             0 => (*r.pick(&["307", "308", "309", "310", "290", "292", "323", "324", "325", "340"])).to_owned(),
             1 => (*r.pick(&["0", "00", "0308", "99999", "1099511627776", "18446744073709551616"])).to_owned(),
@@ -438,7 +438,7 @@ fn token_soup(r: &mut Rng) -> Vec<u8> {
                 write_loose_str(r, &x, &mut s);
                 b.extend_from_slice(s.as_bytes());
             }
-            _ => b.extend_from_slice(*r.pick(SPLICES)),
+            _ => b.extend_from_slice(r.pick::<&[u8]>(SPLICES)),
         }
     }
     b
@@ -1160,7 +1160,7 @@ fn details_key_order_is_hashed_as_given_whitespace_is_not() {
             } else if c == '"' {
                 in_str = true;
             } else if matches!(c, ',' | ':' | '[' | '{') {
-                loose.push_str(*r.pick(&[" ", "\n", "\t ", "\r\n"]));
+                loose.push_str(r.pick::<&str>(&[" ", "\n", "\t ", "\r\n"]));
             }
         }
         let build = |t: &str| {
