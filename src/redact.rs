@@ -402,12 +402,15 @@ pub(crate) fn scrub_details(
 ) -> Result<Option<String>, crate::rules::Violation> {
     // The text is searched for each secret as `write_str` (and `JSON.stringify`) escapes it. A
     // text that escapes other characters (`\/`, `\u0041`: what `json.dumps`' `ensure_ascii`, PHP's
-    // `json_encode`, or a hand-written text given to the Rust API may hold) can hide one from that
-    // search, so it is read as a tree (found by props::secrets_in_details_are_scrubbed_whatever_
-    // their_escapes). Details from `JSON.stringify`, `serde_json` and the Worker's body parser
-    // have `\u` only for control characters, and never `\/`.
+    // `json_encode`, or a hand-written text given to the Rust API's `build_json` may hold) can hide
+    // one from that search, so it is read as a tree (found by props::secrets_in_details_are_
+    // scrubbed_whatever_their_escapes). Not in the JavaScript builds: there details are the host's
+    // `JSON.stringify` text (src/wasm/details.rs) or, in the Worker, its body parser's writing
+    // (`rules::Limits::details_of`), which escape as `write_str` does (`\u` only for control
+    // characters, never `\/`); the check was +139 B gz of the Worker's .wasm (bench/size worker).
+    let other_escapes = || cfg!(not(all(target_arch = "wasm32", feature = "js"))) && other_escapes(details);
     if !secrets.iter().any(|(_, in_json)| crate::error::find(details, in_json).is_some())
-        && (secrets.is_empty() || !other_escapes(details))
+        && (secrets.is_empty() || !other_escapes())
     {
         return Ok(None);
     }
@@ -428,10 +431,10 @@ fn other_escapes(text: &str) -> bool {
     false
 }
 
-/// [`scrub_details`] once a secret was found in the text: the tree rewritten. Out of line in the
-/// Workers build: details rarely hold the logger's own secret, and V8 compiles a wasm function
-/// whole on its first call (inlined into `logUserAction`, a Worker's first event compiled this
-/// for nothing; bench/coldstart-v8.mjs).
+/// [`scrub_details`] once a secret (or natively, another escape) was found in the text: the tree
+/// rewritten. Out of line in the Workers build: details rarely hold the logger's own secret, and
+/// V8 compiles a wasm function whole on its first call (inlined into `logUserAction`, a Worker's
+/// first event compiled this for nothing; bench/coldstart-v8.mjs).
 #[cfg_attr(feature = "memory-queue", inline(never))]
 fn scrubbed(
     details: &str,
@@ -442,12 +445,16 @@ fn scrubbed(
     let refused =
         || crate::rules::Violation::Invalid(crate::error::cat(&["details name a member with ", whose, " in it"]));
     let mut tree = crate::json::parse(details, limits.max_details_depth).map_err(|_| refused())?;
-    let mut changed = false;
-    if !scrub_values(&mut tree, secrets, &mut changed) {
+    // Found only inside longer words, or looked at for its escapes (see `scrub_details`): kept as
+    // given. Not in the JavaScript builds, whose details text is what `write` gives for its tree
+    // anyway (the check was +34 B gz of the Worker's .wasm, bench/size worker).
+    #[cfg(not(all(target_arch = "wasm32", feature = "js")))]
+    let before = tree.clone();
+    if !scrub_values(&mut tree, secrets) {
         return Err(refused());
     }
-    if !changed {
-        // Found only inside longer words, or looked at for its escapes: kept as given.
+    #[cfg(not(all(target_arch = "wasm32", feature = "js")))]
+    if tree == before {
         return Ok(None);
     }
     let mut text = String::with_capacity(details.len());
@@ -457,17 +464,14 @@ fn scrubbed(
 }
 
 /// Replaces, in place, every string value (at any depth) that holds one of `secrets` by
-/// `"[REDACTED]"` (setting `changed`); `false` when a member name holds one.
-fn scrub_values(v: &mut crate::json::Json, secrets: &[(String, String)], changed: &mut bool) -> bool {
+/// `"[REDACTED]"`; `false` when a member name holds one.
+fn scrub_values(v: &mut crate::json::Json, secrets: &[(String, String)]) -> bool {
     use crate::json::Json;
     let holds = |s: &str| secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x));
     match v {
-        Json::Str(s) if holds(s) => {
-            *v = Json::Str(REDACTED.to_owned());
-            *changed = true;
-        }
-        Json::Arr(a) => return a.iter_mut().all(|x| scrub_values(x, secrets, changed)),
-        Json::Obj(m) => return m.iter_mut().all(|(k, x)| !holds(k) && scrub_values(x, secrets, changed)),
+        Json::Str(s) if holds(s) => *v = Json::Str(REDACTED.to_owned()),
+        Json::Arr(a) => return a.iter_mut().all(|x| scrub_values(x, secrets)),
+        Json::Obj(m) => return m.iter_mut().all(|(k, x)| !holds(k) && scrub_values(x, secrets)),
         _ => {}
     }
     true
