@@ -1745,6 +1745,30 @@ pub(crate) fn target_query(label: &str, uid: &str, q: &TrailQuery) -> Result<Tra
 mod tests {
     use super::*;
 
+    /// Found by props::parser_agrees_with_serde_json_on_generated_and_mutated_texts: serde_json
+    /// without `float_roundtrip` refused `179769313486231570000e288` (the largest double, written
+    /// with more digits), which the write path accepts and stores, so the native read API gave
+    /// those details as a string (and `Json::to_serde` the number as null); and it read long
+    /// mantissas off in their last digits, where `JSON.parse` reads the nearest double.
+    #[test]
+    fn details_numbers_read_back_as_the_nearest_double() {
+        let nums = [
+            "179769313486231570000e288",
+            "1.7976931348623156e308",
+            "5631938436568231.7391e+290",
+            "2.2250738585072011e-308",
+        ];
+        let text = format!("{{\"a\":{},\"b\":{},\"c\":{},\"d\":{}}}", nums[0], nums[1], nums[2], nums[3]);
+        let e = AuditEvent::from_parts(None, "X", None, Some(text.clone()), 65536).unwrap();
+        let t = TrailEvent::from(e);
+        let d = t.details.as_ref().and_then(Value::as_object).unwrap_or_else(|| panic!("{:?}", t.details));
+        for (k, n) in ["a", "b", "c", "d"].iter().zip(nums) {
+            assert_eq!(d[*k].as_f64().map(f64::to_bits), Some(n.parse::<f64>().unwrap().to_bits()), "{n}");
+            let j = crate::json::Json::Num(n.to_owned());
+            assert_eq!(j.to_serde().as_f64().map(f64::to_bits), Some(n.parse::<f64>().unwrap().to_bits()), "{n}");
+        }
+    }
+
     #[test]
     fn a_bad_target_is_named_by_the_arguments_of_get_target_activity() {
         let e = target_query("Doc ument", "d", &TrailQuery::default()).unwrap_err().to_string();
