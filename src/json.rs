@@ -518,8 +518,9 @@ pub(crate) fn parse(text: &str, max_depth: usize) -> Result<Json, ParseError> {
     parse_compact(text, max_depth).map(|(v, _)| v)
 }
 
-/// [`parse`], and whether `text` was compact (no whitespace outside strings), i.e. exactly what
-/// [`Json::write`] of the tree gives back.
+/// [`parse`], and whether `text` was compact (no whitespace outside strings). Compact text is not
+/// always what [`Json::write`] of the tree gives back: its strings may escape characters `write`
+/// leaves as they are (`\u0041`, `\/`; src/props.rs checks both).
 pub(crate) fn parse_compact(text: &str, max_depth: usize) -> Result<(Json, bool), ParseError> {
     let mut p = Parser { s: text.as_bytes(), text, i: 0, max_depth, loose: false };
     let v = p.value(0)?;
