@@ -189,7 +189,8 @@ fn start_worker_server(labels: Vec<String>, written: Arc<Mutex<Vec<AuditEvent>>>
                 .lines()
                 .find_map(|l| {
                     let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("authorization").then(|| v.trim().strip_prefix("Bearer ").map(str::to_owned))?
+                    k.eq_ignore_ascii_case("authorization")
+                        .then(|| v.trim().strip_prefix("Bearer ").map(str::to_owned))?
                 })
                 .unwrap_or_default();
             let body = String::from_utf8(body).expect("the client sends UTF-8");
@@ -530,7 +531,10 @@ fn gen_value(r: &mut Rng, tags: &mut Tags, depth_left: usize, out: &mut String) 
     match k {
         0 => {
             let n = r.pick(NUMBERS);
-            if matches!(n, "1e400" | "-1e400" | "1e99999999999999999999" | "1.7976931348623159e308" | "-1.7976931348623159e308") {
+            if matches!(
+                n,
+                "1e400" | "-1e400" | "1e99999999999999999999" | "1.7976931348623159e308" | "-1.7976931348623159e308"
+            ) {
                 tags.push("details number out of range");
             } else if n != "0" && n != "1" {
                 tags.push("details number edge");
@@ -539,7 +543,7 @@ fn gen_value(r: &mut Rng, tags: &mut Tags, depth_left: usize, out: &mut String) 
         }
         1 => {
             let s = r.pick(STRINGS);
-            if s.contains("\\ud8") || s.contains("\\udf") || s.contains("\\ude") {
+            if ["\\ud800", "\\udfff", "\\ud800\\ud800", "\\ude00\\ud83d"].contains(&s) {
                 tags.push("details lone surrogate");
             }
             out.push('"');
@@ -616,24 +620,24 @@ fn nested(r: &mut Rng, depth: usize) -> String {
 
 fn gen_details(r: &mut Rng, tags: &mut Tags) -> Option<String> {
     const MAX: usize = DEFAULT_MAX_DETAILS_BYTES;
-    match r.below(20) {
-        0..=2 => None,
+    match r.below(24) {
+        0..=2 | 4 => None,
         3 => {
             tags.push("details shape");
             Some(r.pick(&["null", "{}", "[1]", "[]", "1", "\"text\"", "true", "{ }", " {} ", "{\"a\":{}}"]).to_string())
         }
-        4..=8 => {
+        5..=11 => {
             let mut s = String::new();
             gen_object(r, tags, 4, &mut s);
             Some(s)
         }
-        9 | 10 => {
+        12 | 13 => {
             // Depth at and around the bound.
             tags.push("details depth");
             let d = DEFAULT_MAX_DETAILS_DEPTH - 1 + r.below(3);
             Some(nested(r, d))
         }
-        11..=14 => {
+        14..=16 => {
             // Size at and around the bound, padded with text whose length differs in bytes, UTF-16
             // units and characters, or in escapes that the Worker writes shorter.
             tags.push("details size");
@@ -654,7 +658,7 @@ fn gen_details(r: &mut Rng, tags: &mut Tags) -> Option<String> {
             }
             Some(s)
         }
-        15 | 16 => {
+        17 => {
             // Many members (no bound on the count but the size).
             tags.push("details key count");
             let n = r.pick(&[1000usize, 5000, 7000, 7281, 7282, 7300]);
@@ -672,7 +676,7 @@ fn gen_details(r: &mut Rng, tags: &mut Tags) -> Option<String> {
             s.push('}');
             Some(s)
         }
-        17 => {
+        18 | 19 => {
             // Pretty-printed.
             tags.push("details white space");
             let mut s = String::new();
@@ -814,7 +818,7 @@ async fn client_and_worker_agree_on_every_generated_event() {
     let mut disagree: Vec<String> = Vec::new();
     let mut coverage: BTreeMap<&'static str, [usize; 2]> = BTreeMap::new();
     let mut to_deliver: Vec<Vec<(usize, AuditEvent)>> = (0..users.len()).map(|_| Vec::new()).collect();
-    let (mut accepted, mut value_compared) = (0usize, 0usize);
+    let (mut accepted, mut value_compared, mut stricter) = (0usize, 0usize, 0usize);
     for (i, c) in cases.iter().enumerate() {
         let u = &users[c.user];
         let opts = options(c);
@@ -856,7 +860,22 @@ async fn client_and_worker_agree_on_every_generated_event() {
             e.details.as_deref() != c.details.as_deref()
                 && e.details.as_deref().is_some_and(|d| d.contains("[REDACTED]"))
         });
-        if client.is_ok() != (raw.status == 201) && !(redacted && client.is_ok()) {
+        // The one known difference, one way only: the client measures details text it keeps as
+        // given (compact) at its written length, escapes such as `\/` or `\u00e9` included; the
+        // Worker re-writes them (as serde_json does, never longer) and measures that. So text
+        // near the bound with such escapes is refused by the client and accepted by the Worker
+        // (never the other way: the client's own body is never larger after the Worker's
+        // re-write). JSON.stringify and serde_json never write those escapes.
+        let stricter_size = client.as_ref().is_err_and(|m| m.contains("bytes as JSON, more than"))
+            && raw.status == 201
+            && c.details.as_deref().is_some_and(|d| {
+                let v: serde_json::Value = serde_json::from_str(d).unwrap();
+                d.contains('\\') && serde_json::to_string(&v).unwrap().len() <= DEFAULT_MAX_DETAILS_BYTES
+            });
+        if stricter_size {
+            stricter += 1;
+        }
+        if client.is_ok() != (raw.status == 201) && !(redacted && client.is_ok()) && !stricter_size {
             disagree.push(format!(
                 "case {i}: client {} ({}), worker {} {} (raw body: {:.300})",
                 if client.is_ok() { "accepts" } else { "refuses" },
@@ -921,7 +940,8 @@ async fn client_and_worker_agree_on_every_generated_event() {
 
     println!(
         "differential: {CASES} cases (seed {SEED:#x}), {} users; client accepts {accepted}, delivered {delivered}; \
-         {value_compared} also through the Rust Value path",
+         {value_compared} also through the Rust Value path; {stricter} refused by the client's size rule only \
+         for escapes the Worker writes shorter",
         users.len()
     );
     println!("{:<32} {:>8} {:>8}", "rule exercised", "refused", "accepted");
@@ -932,7 +952,8 @@ async fn client_and_worker_agree_on_every_generated_event() {
     // The generator must keep reaching both verdicts on every rule.
     for (t, [no, yes]) in &coverage {
         assert!(*no > 0, "no case refused for {t}");
-        let refusing_only = ["details not JSON", "details lone surrogate", "details number out of range", "targets repeat"];
+        let refusing_only =
+            ["details not JSON", "details lone surrogate", "details number out of range", "targets repeat"];
         assert!(*yes > 0 || refusing_only.contains(t), "no case accepted for {t}");
     }
     assert!(accepted > CASES / 4 && accepted < CASES * 9 / 10, "accepted {accepted} of {CASES}");
