@@ -958,3 +958,35 @@ async fn client_and_worker_agree_on_every_generated_event() {
     }
     assert!(accepted > CASES / 4 && accepted < CASES * 9 / 10, "accepted {accepted} of {CASES}");
 }
+
+/// The one difference the differential test found (seed above, e.g. its case 36): details text
+/// near the size bound written with escapes a JSON writer never uses (`\/`, `\u00e9`) is measured
+/// by the client as written (it keeps compact text as given) and by the Worker after its re-write
+/// (as serde_json writes it: shorter). So the client refuses what the Worker would take; never the
+/// other way. Pinned here: should the client ever measure after a re-write too (both then store
+/// the same text), flip the first assertion; the second one must hold either way.
+#[test]
+fn details_escapes_the_worker_writes_shorter_are_refused_by_the_client_alone() {
+    let s = worker_settings(&[]);
+    let user = GenUser { uid: "u-1".into(), name: None };
+    let token = token_for(&user);
+    let builder = neo4j_audit::event::EventBuilder::new(
+        neo4j_audit::redact::Redactor::default(),
+        neo4j_audit::rules::Limits::default(),
+    );
+    let sink = Arc::new(Mutex::new(Vec::new()));
+    let fixed = r#"{"k":""}"#.len();
+    for unit in ["\\/", "\\u00e9", "\\ud83d\\ude00", "\\u0041"] {
+        let pad = unit.repeat((DEFAULT_MAX_DETAILS_BYTES + 1 - fixed) / unit.len() + 1);
+        let d = format!(r#"{{"k":"{pad}"}}"#);
+        assert!(d.len() > DEFAULT_MAX_DETAILS_BYTES);
+        let client = builder.build_json(None, "A", None, Some(&d));
+        let worker = run_worker(&s, &token, &format!(r#"{{"actionType":"A","details":{d}}}"#), &sink);
+        assert!(client.is_err() && worker.status == 201, "{unit}: {client:?} / {}", worker.status);
+        // The client's own body: never larger after the Worker's re-write (a smaller text).
+        let small = format!(r#"{{"k":"{}"}}"#, unit.repeat((DEFAULT_MAX_DETAILS_BYTES - fixed) / unit.len()));
+        let e = builder.build_json(None, "A", None, Some(&small)).unwrap();
+        let w = run_worker(&s, &token, &format!(r#"{{"actionType":"A","details":{}}}"#, e.details.unwrap()), &sink);
+        assert_eq!(w.status, 201, "{unit}: {}", w.body);
+    }
+}
