@@ -518,8 +518,8 @@ pub(crate) fn parse(text: &str, max_depth: usize) -> Result<Json, ParseError> {
     parse_compact(text, max_depth).map(|(v, _)| v)
 }
 
-/// [`parse`], and whether `text` was compact (no whitespace outside strings), i.e. exactly what
-/// [`Json::write`] of the tree gives back.
+/// [`parse`], and whether `text` was compact (no whitespace outside strings, every string escape
+/// the one [`write_str`] writes), i.e. exactly what [`Json::write`] of the tree gives back.
 pub(crate) fn parse_compact(text: &str, max_depth: usize) -> Result<(Json, bool), ParseError> {
     let mut p = Parser { s: text.as_bytes(), text, i: 0, max_depth, loose: false };
     let v = p.value(0)?;
@@ -536,7 +536,8 @@ pub(crate) struct Scan {
     /// The top-level value's shape, with its contents left out: `Json::Obj` and `Json::Arr` are
     /// always empty here, `Json::Str` and `Json::Num` hold no text.
     pub shape: Json0,
-    /// No whitespace outside strings (see [`parse_compact`]).
+    /// No whitespace outside strings, no escape written otherwise by [`write_str`] (see
+    /// [`parse_compact`]).
     pub compact: bool,
     /// Object member names met, at any depth.
     pub keys: usize,
@@ -581,7 +582,8 @@ struct Parser<'a> {
     text: &'a str,
     i: usize,
     max_depth: usize,
-    /// Whitespace was skipped somewhere.
+    /// Whitespace was skipped somewhere, or a string holds an escape [`write_str`] writes
+    /// otherwise (`\/`, `\u00e9`, `\u000A`): the text is not what [`Json::write`] gives back.
     loose: bool,
 }
 
@@ -793,7 +795,11 @@ impl Parser<'_> {
             let d = match c {
                 b'0'..=b'9' => c - b'0',
                 b'a'..=b'f' => c - b'a' + 10,
-                b'A'..=b'F' => c - b'A' + 10,
+                b'A'..=b'F' => {
+                    // `write_str` writes lower case (see the `\\u` escape in `string_into`).
+                    self.loose = true;
+                    c - b'A' + 10
+                }
                 _ => return self.err(),
             };
             n = n * 16 + d as u32;
@@ -843,7 +849,10 @@ impl Parser<'_> {
                     let ch = match e {
                         b'"' => '"',
                         b'\\' => '\\',
-                        b'/' => '/',
+                        b'/' => {
+                            self.loose = true;
+                            '/'
+                        }
                         b'b' => '\u{8}',
                         b'f' => '\u{c}',
                         b'n' => '\n',
@@ -866,6 +875,14 @@ impl Parser<'_> {
                                 0xDC00..=0xDFFF => return Err(ParseError::LoneSurrogate),
                                 c => c,
                             };
+                            // `write_str` writes this character as is or as a short escape (and
+                            // hex in lower case, `hex4`): the rule table's size bound and the
+                            // stored text are the written text's (what the ingest Worker stores),
+                            // so the text is re-written. A JSON writer's own text
+                            // (JSON.stringify, serde_json) has none of these.
+                            if c >= 0x20 || matches!(c, 8 | 9 | 10 | 12 | 13) {
+                                self.loose = true;
+                            }
                             char::from_u32(c).ok_or(ParseError::LoneSurrogate)?
                         }
                         _ => return self.err(),
