@@ -518,8 +518,8 @@ pub(crate) fn parse(text: &str, max_depth: usize) -> Result<Json, ParseError> {
     parse_compact(text, max_depth).map(|(v, _)| v)
 }
 
-/// [`parse`], and whether `text` was compact (no whitespace outside strings, every string escape
-/// the one [`write_str`] writes), i.e. exactly what [`Json::write`] of the tree gives back.
+/// [`parse`], and whether `text` was compact (no whitespace outside strings, no `\/` or `\u`
+/// string escape), so that [`Json::write`] of the tree gives it back.
 pub(crate) fn parse_compact(text: &str, max_depth: usize) -> Result<(Json, bool), ParseError> {
     let mut p = Parser { s: text.as_bytes(), text, i: 0, max_depth, loose: false };
     let v = p.value(0)?;
@@ -536,8 +536,7 @@ pub(crate) struct Scan {
     /// The top-level value's shape, with its contents left out: `Json::Obj` and `Json::Arr` are
     /// always empty here, `Json::Str` and `Json::Num` hold no text.
     pub shape: Json0,
-    /// No whitespace outside strings, no escape written otherwise by [`write_str`] (see
-    /// [`parse_compact`]).
+    /// No whitespace outside strings, no `\/` or `\u` escape (see [`parse_compact`]).
     pub compact: bool,
     /// Object member names met, at any depth.
     pub keys: usize,
@@ -582,8 +581,8 @@ struct Parser<'a> {
     text: &'a str,
     i: usize,
     max_depth: usize,
-    /// Whitespace was skipped somewhere, or a string holds an escape [`write_str`] writes
-    /// otherwise (`\/`, `\u00e9`, `\u000A`): the text is not what [`Json::write`] gives back.
+    /// Whitespace was skipped somewhere, or a string holds a `\/` or `\u` escape (which
+    /// [`write_str`] may write otherwise): the text may not be what [`Json::write`] gives back.
     loose: bool,
 }
 
@@ -795,11 +794,7 @@ impl Parser<'_> {
             let d = match c {
                 b'0'..=b'9' => c - b'0',
                 b'a'..=b'f' => c - b'a' + 10,
-                b'A'..=b'F' => {
-                    // `write_str` writes lower case (see the `\\u` escape in `string_into`).
-                    self.loose = true;
-                    c - b'A' + 10
-                }
+                b'A'..=b'F' => c - b'A' + 10,
                 _ => return self.err(),
             };
             n = n * 16 + d as u32;
@@ -846,13 +841,22 @@ impl Parser<'_> {
                     self.i += 1;
                     let Some(&e) = self.s.get(self.i) else { return self.err() };
                     self.i += 1;
+                    // `write_str` writes `\/` as `/`, and a `\u` escape as the character (or a
+                    // short escape, or lower-case hex, only for a control character): such text is
+                    // re-written, so the rule table's size bound and the stored text are the
+                    // written text's, which the ingest Worker stores (it re-writes what it gets).
+                    // Only a Rust caller's hand-written text has such escapes: the JavaScript
+                    // entries' details are JSON.stringify's (and the Worker's its own writer's),
+                    // which write `\u` for control characters alone and never `\/`, so those
+                    // builds leave the check out (their .wasm stays as it was).
+                    #[cfg(not(all(target_arch = "wasm32", feature = "js")))]
+                    if matches!(e, b'/' | b'u') {
+                        self.loose = true;
+                    }
                     let ch = match e {
                         b'"' => '"',
                         b'\\' => '\\',
-                        b'/' => {
-                            self.loose = true;
-                            '/'
-                        }
+                        b'/' => '/',
                         b'b' => '\u{8}',
                         b'f' => '\u{c}',
                         b'n' => '\n',
@@ -875,14 +879,6 @@ impl Parser<'_> {
                                 0xDC00..=0xDFFF => return Err(ParseError::LoneSurrogate),
                                 c => c,
                             };
-                            // `write_str` writes this character as is or as a short escape (and
-                            // hex in lower case, `hex4`): the rule table's size bound and the
-                            // stored text are the written text's (what the ingest Worker stores),
-                            // so the text is re-written. A JSON writer's own text
-                            // (JSON.stringify, serde_json) has none of these.
-                            if c >= 0x20 || matches!(c, 8 | 9 | 10 | 12 | 13) {
-                                self.loose = true;
-                            }
                             char::from_u32(c).ok_or(ParseError::LoneSurrogate)?
                         }
                         _ => return self.err(),
@@ -966,6 +962,27 @@ mod tests {
         for (t, d) in [("1", 0), ("{}", 1), ("[[]]", 2), (r#"{"a":[1,{"b":{}}],"c":2}"#, 4)] {
             assert_eq!(parse(t, 8).unwrap().depth(), d, "{t}");
             assert_eq!(crate::rules::depth_of(&serde_json::from_str(t).unwrap()), d, "{t}");
+        }
+    }
+
+    /// Text with a `\/` or `\u` escape is not compact (the client logger re-writes it, so it
+    /// measures and stores what the ingest Worker does: tests/differential.rs, whose seeded cases
+    /// found the client refusing details near the size bound that the Worker took); the short
+    /// escapes JSON.stringify and serde_json write keep text compact (kept as given).
+    #[test]
+    fn escapes_written_otherwise_are_not_compact() {
+        for t in
+            [r#"{"k":"a\/b"}"#, r#"{"k":"\u00e9"}"#, r#"{"\u0041":1}"#, r#"{"k":"\ud83d\ude00"}"#, r#"{"k":"\u001F"}"#]
+        {
+            let (v, compact) = parse_compact(t, 4).unwrap();
+            assert!(!compact, "{t}");
+            assert!(!scan(t, 4, &|_| false).unwrap().compact, "{t}");
+            let mut w = String::new();
+            v.write(&mut w);
+            assert!(w.len() <= t.len(), "{t} -> {w}");
+        }
+        for t in [r#"{"k":"a\"b\\c\n\t\r\b\f"}"#, r#"{"k":"é😀/"}"#] {
+            assert!(parse_compact(t, 4).unwrap().1, "{t}");
         }
     }
 
