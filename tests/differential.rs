@@ -430,8 +430,10 @@ fn gen_targets(r: &mut Rng, tags: &mut Tags, labels: &(Vec<String>, Vec<String>)
         _ => 1 + r.below(3),
     };
     let mut out: Vec<GenTarget> = Vec::with_capacity(n);
+    // At the count bound, mostly otherwise valid targets (so the count decides).
+    let odd = if n >= MAX_TARGETS - 1 && r.chance(70) { 0 } else { 1 };
     for i in 0..n {
-        let label = if r.chance(8) {
+        let label = if r.chance(8 * odd) {
             tags.push("targets[].label");
             r.pick(&labels.1).clone()
         } else {
@@ -440,8 +442,8 @@ fn gen_targets(r: &mut Rng, tags: &mut Tags, labels: &(Vec<String>, Vec<String>)
             }
             r.pick(&labels.0).clone()
         };
-        let uid = if r.chance(15) { gen_uid(r, tags, "targets[].uid") } else { format!("t-{i}") };
-        let role = if r.chance(40) { Some(gen_name(r, tags, "targets[].role")) } else { None };
+        let uid = if r.chance(15 * odd) { gen_uid(r, tags, "targets[].uid") } else { format!("t-{i}") };
+        let role = if r.chance(40 * odd) { Some(gen_name(r, tags, "targets[].role")) } else { None };
         out.push(GenTarget { label, uid, role });
     }
     if n > 0 && r.chance(8) {
@@ -943,7 +945,7 @@ async fn client_and_worker_agree_on_every_generated_event() {
     assert!(accepted > CASES / 4 && accepted < CASES * 9 / 10, "accepted {accepted} of {CASES}");
 }
 
-/// The one disagreement this test found (seed above: its cases 85, 118, 601, ... 11 in all):
+/// The one disagreement the differential test found (11 of its 3 000 cases when it was found):
 /// details text near the size bound written with escapes a JSON writer never uses (`\/`,
 /// `\u00e9`, a surrogate pair, `\u0041`) was measured by the client as written (it kept compact
 /// text as given) and by the Worker after its re-write (as serde_json writes it: shorter), so the
