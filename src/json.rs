@@ -518,9 +518,11 @@ pub(crate) fn parse(text: &str, max_depth: usize) -> Result<Json, ParseError> {
     parse_compact(text, max_depth).map(|(v, _)| v)
 }
 
-/// [`parse`], and whether `text` was compact (no whitespace outside strings). Compact text is not
-/// always what [`Json::write`] of the tree gives back: its strings may escape characters `write`
-/// leaves as they are (`\u0041`, `\/`; src/props.rs checks both).
+/// [`parse`], and whether `text` was compact: no whitespace outside strings and, in the builds
+/// whose details text can come from a Rust caller (all but the JavaScript entries), no `\/` or
+/// `\u` string escape, so that [`Json::write`] of the tree gives it back there. (In the
+/// JavaScript entries the text is `JSON.stringify`'s or the Worker's own writer's, whose `\u`
+/// escapes `write` writes alike; src/props.rs and tests/differential.rs check both.)
 pub(crate) fn parse_compact(text: &str, max_depth: usize) -> Result<(Json, bool), ParseError> {
     let mut p = Parser { s: text.as_bytes(), text, i: 0, max_depth, loose: false };
     let v = p.value(0)?;
@@ -537,7 +539,7 @@ pub(crate) struct Scan {
     /// The top-level value's shape, with its contents left out: `Json::Obj` and `Json::Arr` are
     /// always empty here, `Json::Str` and `Json::Num` hold no text.
     pub shape: Json0,
-    /// No whitespace outside strings (see [`parse_compact`]).
+    /// No whitespace outside strings, no `\/` or `\u` escape (see [`parse_compact`]).
     pub compact: bool,
     /// Object member names met, at any depth.
     pub keys: usize,
@@ -582,7 +584,8 @@ struct Parser<'a> {
     text: &'a str,
     i: usize,
     max_depth: usize,
-    /// Whitespace was skipped somewhere.
+    /// Whitespace was skipped somewhere, or a string holds a `\/` or `\u` escape (which
+    /// [`write_str`] may write otherwise): the text may not be what [`Json::write`] gives back.
     loose: bool,
 }
 
@@ -841,6 +844,18 @@ impl Parser<'_> {
                     self.i += 1;
                     let Some(&e) = self.s.get(self.i) else { return self.err() };
                     self.i += 1;
+                    // `write_str` writes `\/` as `/`, and a `\u` escape as the character (or a
+                    // short escape, or lower-case hex, only for a control character): such text is
+                    // re-written, so the rule table's size bound and the stored text are the
+                    // written text's, which the ingest Worker stores (it re-writes what it gets).
+                    // Only a Rust caller's hand-written text has such escapes: the JavaScript
+                    // entries' details are JSON.stringify's (and the Worker's its own writer's),
+                    // which write `\u` for control characters alone and never `\/`, so those
+                    // builds leave the check out (their .wasm stays as it was).
+                    #[cfg(not(all(target_arch = "wasm32", feature = "js")))]
+                    if matches!(e, b'/' | b'u') {
+                        self.loose = true;
+                    }
                     let ch = match e {
                         b'"' => '"',
                         b'\\' => '\\',
@@ -950,6 +965,27 @@ mod tests {
         for (t, d) in [("1", 0), ("{}", 1), ("[[]]", 2), (r#"{"a":[1,{"b":{}}],"c":2}"#, 4)] {
             assert_eq!(parse(t, 8).unwrap().depth(), d, "{t}");
             assert_eq!(crate::rules::depth_of(&serde_json::from_str(t).unwrap()), d, "{t}");
+        }
+    }
+
+    /// Text with a `\/` or `\u` escape is not compact (the client logger re-writes it, so it
+    /// measures and stores what the ingest Worker does: tests/differential.rs, whose seeded cases
+    /// found the client refusing details near the size bound that the Worker took); the short
+    /// escapes JSON.stringify and serde_json write keep text compact (kept as given).
+    #[test]
+    fn escapes_written_otherwise_are_not_compact() {
+        for t in
+            [r#"{"k":"a\/b"}"#, r#"{"k":"\u00e9"}"#, r#"{"\u0041":1}"#, r#"{"k":"\ud83d\ude00"}"#, r#"{"k":"\u001F"}"#]
+        {
+            let (v, compact) = parse_compact(t, 4).unwrap();
+            assert!(!compact, "{t}");
+            assert!(!scan(t, 4, &|_| false).unwrap().compact, "{t}");
+            let mut w = String::new();
+            v.write(&mut w);
+            assert!(w.len() <= t.len(), "{t} -> {w}");
+        }
+        for t in [r#"{"k":"a\"b\\c\n\t\r\b\f"}"#, r#"{"k":"é😀/"}"#] {
+            assert!(parse_compact(t, 4).unwrap().1, "{t}");
         }
     }
 

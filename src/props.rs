@@ -527,6 +527,31 @@ fn same(j: &Json, v: &Value) -> Result<(), String> {
 }
 
 /// Whether `text` (accepted JSON) has whitespace outside its strings.
+/// Whether the parser calls `text` compact: no whitespace outside strings and, where details can
+/// come from a Rust caller (every build but the JavaScript entries'), no `\/` or `\u` escape
+/// (written otherwise by [`Json::write`]: such text is re-written, tests/differential.rs).
+fn compact_text(text: &str) -> bool {
+    let escapes_rewritten = cfg!(not(all(target_arch = "wasm32", feature = "js")));
+    !has_ws_outside_strings(text) && (!escapes_rewritten || !has_rewritten_escape(text))
+}
+
+/// A `\/` or `\u` escape anywhere (in JSON a backslash is only ever inside a string).
+fn has_rewritten_escape(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            if matches!(b.get(i + 1), Some(b'/' | b'u')) {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
 fn has_ws_outside_strings(text: &str) -> bool {
     let (mut in_str, mut esc) = (false, false);
     for b in text.bytes() {
@@ -625,7 +650,7 @@ fn check(bytes: &[u8], tally: &mut Tally) {
             if let Err(e) = same(&j, &v) {
                 panic!("different values ({e}): {:?}", what());
             }
-            assert_eq!(compact, !has_ws_outside_strings(text), "compact: {:?}", what());
+            assert_eq!(compact, compact_text(text), "compact: {:?}", what());
             let mut nums = Vec::new();
             numbers(&j, &mut nums);
             for n in nums {
@@ -636,7 +661,8 @@ fn check(bytes: &[u8], tally: &mut Tally) {
             // The writer: compact text that reads back as the very same tree (numbers' text
             // included), reads the same in serde_json, and writes itself again.
             let w = written(&j);
-            assert_eq!(parse_compact(&w, 127), Ok((j.clone(), true)), "write(parse(x)): {:?}", what());
+            // (Natively a control character's `\u` escape, which `write` writes, makes text loose.)
+            assert_eq!(parse_compact(&w, 127), Ok((j.clone(), compact_text(&w))), "write(parse(x)): {:?}", what());
             assert_eq!(serde_json::from_str::<Value>(&w).ok(), Some(v), "serde_json of write(parse(x)): {:?}", what());
             assert_eq!(written(&parse(&w, 127).unwrap()), w);
         }
@@ -681,7 +707,7 @@ fn parser_agrees_with_serde_json_on_generated_and_mutated_texts() {
             Ok((got, compact)) => {
                 assert!(!out_of_range, "case {case}: {text:?}");
                 assert_eq!(got, v, "case {case}: {text:?}");
-                assert_eq!(compact, !any_ws, "case {case}: {text:?}");
+                assert_eq!(compact, !any_ws && compact_text(&text), "case {case}: {text:?}");
             }
             Err(e) => {
                 assert!(out_of_range, "case {case}: {e:?} {text:?}");
