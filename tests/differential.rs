@@ -25,6 +25,8 @@
 //! `cargo test --test differential -- --nocapture` prints how many cases exercised each rule.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -164,15 +166,7 @@ fn start_worker_server(labels: Vec<String>, written: Arc<Mutex<Vec<AuditEvent>>>
                     Ok(n) => n,
                 };
                 buf.extend_from_slice(&chunk[..n]);
-                if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&buf[..pos]).to_string();
-                    let len = head
-                        .lines()
-                        .find_map(|l| {
-                            let (k, v) = l.split_once(':')?;
-                            k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
-                        })
-                        .unwrap_or(0);
+                if let Some((pos, head, len)) = common::http_head(&buf) {
                     while buf.len() < pos + 4 + len {
                         match sock.read(&mut chunk) {
                             Ok(0) | Err(_) => break,
@@ -185,14 +179,10 @@ fn start_worker_server(labels: Vec<String>, written: Arc<Mutex<Vec<AuditEvent>>>
             if head.is_empty() {
                 continue;
             }
-            let token = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("authorization")
-                        .then(|| v.trim().strip_prefix("Bearer ").map(str::to_owned))?
-                })
-                .unwrap_or_default();
+            let token = common::header(&head, "authorization")
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default()
+                .to_owned();
             let body = String::from_utf8(body).expect("the client sends UTF-8");
             let r = run_worker(&s, &token, &body, &written);
             let mut out = format!(

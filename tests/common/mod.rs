@@ -119,15 +119,7 @@ impl FakeServer {
                             Ok(n) => n,
                         };
                         buf.extend_from_slice(&chunk[..n]);
-                        if let Some(pos) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                            let head = String::from_utf8_lossy(&buf[..pos]).to_string();
-                            let len = head
-                                .lines()
-                                .find_map(|l| {
-                                    let (k, v) = l.split_once(':')?;
-                                    k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse::<usize>().ok())?
-                                })
-                                .unwrap_or(0);
+                        if let Some((pos, head, len)) = http_head(&buf) {
                             while buf.len() < pos + 4 + len {
                                 match sock.read(&mut chunk).await {
                                     Ok(0) | Err(_) => return,
@@ -173,4 +165,21 @@ pub fn refusing_addr() -> (tokio::net::TcpSocket, std::net::SocketAddr) {
     sock.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = sock.local_addr().unwrap();
     (sock, addr)
+}
+
+/// The head of an HTTP/1.1 request read so far: where it ends (the blank line's start), its text
+/// and its `Content-Length` (0 without one); `None` until the blank line has arrived.
+pub fn http_head(buf: &[u8]) -> Option<(usize, String, usize)> {
+    let pos = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&buf[..pos]).to_string();
+    let len = header(&head, "content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    Some((pos, head, len))
+}
+
+/// A header's value (trimmed) in a request head, by its name in any case.
+pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
 }
