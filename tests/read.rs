@@ -194,12 +194,7 @@ async fn redaction_happens_before_storage_and_the_hash_covers_it() {
         )],
     )
     .await;
-    let rows = cypher(
-        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(ev) RETURN ev.details",
-        json!({"t": logger.config().trail}),
-    )
-    .await;
-    let stored = rows[0][0].as_str().unwrap();
+    let stored = &stored_details(&logger).await;
     for secret in ["hunter2-secret", "abc.def", "k-123", "k-456", "sess-789"] {
         assert!(!stored.contains(secret), "{secret} reached Neo4j: {stored}");
     }
@@ -238,12 +233,7 @@ async fn full_width_key_names_are_redacted_other_look_alikes_are_stored_as_sent(
         )],
     )
     .await;
-    let rows = cypher(
-        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(ev) RETURN ev.details",
-        json!({"t": logger.config().trail}),
-    )
-    .await;
-    let stored = rows[0][0].as_str().unwrap();
+    let stored = &stored_details(&logger).await;
     for secret in ["fw-secret-1", "fw-secret-2", "fw-secret-3"] {
         assert!(!stored.contains(secret), "{secret} reached Neo4j: {stored}");
     }
@@ -949,4 +939,14 @@ async fn a_timestamp_stored_as_a_list_or_a_point_sorts_last_and_is_passed_over_b
     let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
     let first = report.streams[0].first_break.as_ref().expect("a break");
     assert_eq!((first.kind, first.uid.as_deref()), (neo4j_audit::chain::BreakKind::Edited, Some(all[3].uid.as_str())));
+}
+
+/// The `details` text of the trail's one event, as Neo4j stores it.
+async fn stored_details(logger: &AuditLogger) -> String {
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(ev) RETURN ev.details",
+        json!({"t": logger.config().trail}),
+    )
+    .await;
+    rows[0][0].as_str().unwrap().to_owned()
 }
