@@ -273,13 +273,19 @@ pub fn trail_stream_id(trail: &str) -> String {
 /// Whether `stream_id` was made by [`trail_stream_id`] for `trail`: `None` when it has no
 /// binding (streams begun before bindings existed: a plain UUID).
 pub fn stream_trail_binding(stream_id: &str, trail: &str) -> Option<bool> {
+    let (nonce, tag) = binding_parts(stream_id)?;
+    Some(binding_tag(trail, nonce) == tag)
+}
+
+/// A stream id's nonce and binding tag, when it has the form [`trail_stream_id`] gives.
+fn binding_parts(stream_id: &str) -> Option<(&str, &str)> {
     // The last `.` by a byte loop (`rsplit_once` brings core's memrchr into the .wasm).
     let dot = stream_id.bytes().rposition(|b| b == b'.')?;
     let (nonce, tag) = (&stream_id[..dot], &stream_id[dot + 1..]);
     if tag.len() != 32 || !tag.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
         return None;
     }
-    Some(binding_tag(trail, nonce) == tag)
+    Some((nonce, tag))
 }
 
 /// The canonical encoding of `event`'s fields, without `prevHash` (see the module docs).
@@ -450,10 +456,12 @@ mod host {
     }
 }
 
-/// The hash a client event is sealed with: version 2 when it has targets, else version 1 (so
-/// events without targets hash exactly as before version 2 existed).
+/// The hash a client event is sealed with: version 2 when it has targets, or provenance other
+/// than a client's own ([`v1_provenance`]: e.g. its `ts` set after it was built, through the Rust
+/// API's public fields), which version 1 would leave uncovered; else version 1 (so such events
+/// hash exactly as before version 2 existed).
 pub fn seal_hash(event: &AuditEvent, prev_hash: &str) -> String {
-    if event.targets.is_empty() {
+    if event.targets.is_empty() && v1_provenance(event) {
         event_hash(event, prev_hash)
     } else {
         event_hash_v2(event, prev_hash)
@@ -475,16 +483,31 @@ pub fn seal_v2(event: &mut AuditEvent, stream_id: &str, seq: u64, prev_hash: &st
 /// only in version 2 (version 1 does not cover them, so targets added to a version 1 event must
 /// not verify); otherwise either encoding (version 2 tried first for Worker-written events,
 /// version 1 first for the rest).
+///
+/// Version 1 does not cover the provenance the reader shows beside the event, so a version 1
+/// event verifies only with the provenance its writers gave it ([`v1_provenance`]).
 pub fn verify_hash(event: &AuditEvent) -> bool {
     let (Some(prev), Some(hash)) = (&event.prev_hash, &event.hash) else { return false };
     let v2 = |e: &AuditEvent| event_hash_v2(e, prev) == *hash;
     if !event.targets.is_empty() {
         return v2(event);
     }
-    let v1 = |e: &AuditEvent| event_hash(e, prev) == *hash;
+    let v1 = |e: &AuditEvent| v1_provenance(e) && event_hash(e, prev) == *hash;
     match event.source {
         crate::event::Source::Worker => v2(event) || v1(event),
         crate::event::Source::Client => v1(event) || v2(event),
+    }
+}
+
+/// Whether a version 1 event's provenance (outside its hash) is what its writer stored: a client
+/// stores `occurredAt` = `timestamp` (or, queued by an older version, nothing), and the Worker
+/// sealed version 1 only before its streams were bound to their trail (a plain UUID id). Else
+/// `source` or `occurredAt` was changed by hand: a client event made to look Worker-written, or
+/// its time of action (what an activity list shows) moved.
+fn v1_provenance(event: &AuditEvent) -> bool {
+    match event.source {
+        crate::event::Source::Client => event.occurred_at.is_none_or(|t| t == event.ts),
+        crate::event::Source::Worker => event.stream_id.as_deref().is_none_or(|s| binding_parts(s).is_none()),
     }
 }
 
@@ -1335,6 +1358,52 @@ mod tests {
         let mut added = evs.clone();
         added[2].targets.push(Target::new("Document", "planted"));
         assert_eq!(verify(&added, true).first_break.map(|b| (b.kind, b.seq)), Some((BreakKind::Edited, 2)));
+    }
+
+    /// Version 1 leaves `source` and `occurredAt` out, so it verifies only with a client's own
+    /// provenance; an event built with other provenance is sealed in version 2, which covers it.
+    #[test]
+    fn version_1_verifies_only_with_a_clients_own_provenance() {
+        use crate::event::Source;
+        let chain = Chain::for_trail("t");
+        let mut own = AuditEvent::build(None, "E", None, None, 100).unwrap();
+        chain.seal(&mut own);
+        assert_eq!(own.hash, Some(event_hash(&own, GENESIS)), "version 1");
+        assert!(verify_hash(&own));
+        // Edited after the seal: the hash (version 1) still matches, the provenance does not.
+        let edits: [fn(&mut AuditEvent); 3] = [
+            |e: &mut AuditEvent| e.occurred_at = Some(e.ts - 1),
+            |e: &mut AuditEvent| e.source = Source::Worker,
+            |e: &mut AuditEvent| (e.source, e.occurred_at) = (Source::Worker, Some(0)),
+        ];
+        for edit in edits {
+            let mut x = own.clone();
+            edit(&mut x);
+            assert_eq!(event_hash(&x, GENESIS), *x.hash.as_ref().unwrap());
+            assert!(!verify_hash(&x), "{x:?}");
+        }
+        // Stored before provenance existed (read back without it): verifies.
+        let mut old = own.clone();
+        old.occurred_at = None;
+        assert!(verify_hash(&old));
+        // Built with other provenance (its `ts` moved through the public fields): version 2.
+        let mut moved = AuditEvent::build(None, "E", None, None, 100).unwrap();
+        moved.ts -= 60_000;
+        chain.seal(&mut moved);
+        assert_eq!(moved.hash, Some(event_hash_v2(&moved, own.hash.as_deref().unwrap())));
+        assert!(verify_hash(&moved));
+        let mut x = moved.clone();
+        x.occurred_at = Some(x.ts);
+        assert!(!verify_hash(&x));
+        // A Worker event of a stream begun before streams were bound (a plain UUID id), sealed
+        // in version 1 as the Worker then did, still verifies; in a bound stream it cannot be.
+        for (id, ok) in [("8e0c1c84-52a4-4a0c-9d0f-2f1b7a6a3c11".to_owned(), true), (trail_stream_id("t"), false)] {
+            let mut w = AuditEvent::build(None, "E", None, None, 100).unwrap();
+            (w.source, w.occurred_at, w.stream_id, w.seq) = (Source::Worker, Some(1), Some(id), Some(0));
+            w.prev_hash = Some(GENESIS.into());
+            w.hash = Some(event_hash(&w, GENESIS));
+            assert_eq!(verify_hash(&w), ok);
+        }
     }
 
     #[test]

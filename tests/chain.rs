@@ -1975,3 +1975,33 @@ async fn events_linked_from_two_trail_nodes_of_one_name_are_not_ok() {
     assert!(report.ok && report.checked == 3 && report.unchained == 0, "{report:?}");
     cypher(&format!("MATCH (x:{label}) DETACH DELETE x"), json!({})).await;
 }
+
+/// Red team: a client event's provenance (`occurredAt`, `source`) is outside version 1 of the
+/// canonical encoding, yet the reader shows it (the README's activity list shows `occurredAt` as
+/// when the user acted). Edited by hand, it must not verify: a client writes `occurredAt` =
+/// `timestamp`, and only the Worker writes `source: "worker"` (in a stream bound to its trail,
+/// always sealed in version 2).
+#[tokio::test]
+async fn a_client_events_provenance_edited_by_hand_is_edited_at_its_event() {
+    let (logger, _) = chained("chain-prov-ok", 2).await;
+    assert!(verify(&logger).await.ok, "as written: occurredAt = timestamp, source client");
+    for (i, edit) in [
+        "SET ev.occurredAt = ev.timestamp - duration({days: 30})",
+        "SET ev.source = 'worker'",
+        "SET ev.source = 'worker', ev.occurredAt = datetime('2020-01-01T00:00:00Z')",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let (logger, uids) = chained(&format!("chain-prov-{i}"), 4).await;
+        cypher(&format!("MATCH (ev:AuditEvent {{UID: $u}}) {edit}"), json!({"u": uids[2]})).await;
+        let report = verify(&logger).await;
+        assert!(!report.ok, "{edit}: {report:?}");
+        let b = report.streams[0].first_break.clone().unwrap();
+        assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 2, Some(uids[2].as_str())), "{edit}: {b:?}");
+    }
+    // An event written before provenance existed (neither property) still verifies.
+    let (logger, uids) = chained("chain-prov-legacy", 3).await;
+    cypher("MATCH (ev:AuditEvent {UID: $u}) REMOVE ev.occurredAt, ev.source", json!({"u": uids[1]})).await;
+    assert!(verify(&logger).await.ok);
+}
