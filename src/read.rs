@@ -527,7 +527,8 @@ const RETURN_EVENT: &str = "RETURN ev.UID, ev.eventType, ev.eventCategory, \
 
 /// A verification row's last column: the names of the event's properties that are missing or not
 /// of the type the writers store (a chained event: strings, a `DateTime` timestamp, an integer
-/// `seq` ≥ 0, lists of strings, every target key `Label:uid`, a role per key),
+/// `seq` ≥ 0, lists of strings, every target key `Label:uid`, a role per key, a `source` that is
+/// `client` or `worker`: outside a version 1 hash, read as `client` otherwise),
 /// [`row_fields_off`]. The hash cannot see all of these: a property read back as absent (a
 /// `userName` made a number where the event had none, a target key without `:`, a role beyond
 /// the keys) hashes as absent.
@@ -537,7 +538,7 @@ const VERIFY_TYPES: &str = ", [x IN [['UID', ev.UID IS :: STRING NOT NULL], \
      ['userName', ev.userName IS :: STRING], ['details', ev.details IS :: STRING], \
      ['seq', coalesce(ev.seq IS :: INTEGER NOT NULL AND ev.seq >= 0, false)], \
      ['prevHash', ev.prevHash IS :: STRING NOT NULL], ['hash', ev.hash IS :: STRING NOT NULL], \
-     ['source', ev.source IS :: STRING], ['occurredAt', ev.occurredAt IS :: ZONED DATETIME], \
+     ['source', coalesce(ev.source IN ['client', 'worker'], true)], ['occurredAt', ev.occurredAt IS :: ZONED DATETIME], \
      ['targetKeys', CASE WHEN ev.targetKeys IS :: LIST<STRING NOT NULL> \
        THEN all(k IN coalesce(ev.targetKeys, []) WHERE k CONTAINS ':') ELSE false END], \
      ['targetRoles', CASE WHEN ev.targetRoles IS :: LIST<STRING NOT NULL> AND ev.targetKeys IS :: LIST<STRING NOT NULL> \
@@ -554,7 +555,7 @@ const READ_TYPES: &str = ", [x IN [['UID', ev.UID IS :: STRING NOT NULL], \
      ['userName', ev.userName IS :: STRING], ['details', ev.details IS :: STRING], \
      ['streamId', ev.streamId IS :: STRING], ['seq', coalesce(ev.seq IS :: INTEGER AND ev.seq >= 0, true)], \
      ['prevHash', ev.prevHash IS :: STRING], ['hash', ev.hash IS :: STRING], \
-     ['source', ev.source IS :: STRING], ['occurredAt', ev.occurredAt IS :: ZONED DATETIME], \
+     ['source', coalesce(ev.source IN ['client', 'worker'], true)], ['occurredAt', ev.occurredAt IS :: ZONED DATETIME], \
      ['targetKeys', CASE WHEN ev.targetKeys IS :: LIST<STRING NOT NULL> \
        THEN all(k IN coalesce(ev.targetKeys, []) WHERE k CONTAINS ':') ELSE false END], \
      ['targetRoles', ev.targetRoles IS :: LIST<STRING NOT NULL>]] WHERE NOT x[1] | x[0]]";
