@@ -1047,12 +1047,16 @@ impl<'k> Verifier<'k> {
             return;
         }
         if !verify_hash(ev) {
-            self.fail(
-                BreakKind::Edited,
-                seq,
-                Some(ev.uid.clone()),
-                cat(&["seq ", &num(seq), ": the stored fields do not hash to the stored hash"]),
-            );
+            // Version 1's hash still matching: what was edited is the provenance beside it.
+            let provenance = ev.targets.is_empty()
+                && !v1_provenance(ev)
+                && ev.prev_hash.as_deref().is_some_and(|p| ev.hash.as_deref() == Some(event_hash(ev, p).as_str()));
+            let what = if provenance {
+                ": the stored source or occurredAt is not what its writer stored (outside its version 1 hash)"
+            } else {
+                ": the stored fields do not hash to the stored hash"
+            };
+            self.fail(BreakKind::Edited, seq, Some(ev.uid.clone()), cat(&["seq ", &num(seq), what]));
             return;
         }
         if self.edges_off.as_deref() == Some(ev.uid.as_str()) {

@@ -2001,6 +2001,8 @@ async fn a_client_events_provenance_edited_by_hand_is_edited_at_its_event() {
         assert!(!report.ok, "{edit}: {report:?}");
         let b = report.streams[0].first_break.clone().unwrap();
         assert_eq!((b.kind, b.seq, b.uid.as_deref()), (BreakKind::Edited, 2, Some(uids[2].as_str())), "{edit}: {b:?}");
+        // Named as what it is: the hash still matches, the provenance beside it does not.
+        assert!(b.message.contains("source or occurredAt") || b.message.contains("stored source"), "{edit}: {b:?}");
     }
     // An event written before provenance existed (neither property) still verifies.
     let (logger, uids) = chained("chain-prov-legacy", 3).await;
