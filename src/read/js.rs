@@ -33,6 +33,15 @@ fn unknown_field(k: &str, expected: &[&str]) -> String {
     out
 }
 
+/// The key an `unknown_field(k, TRAIL_FIELDS)` message names (`getUserActivity` and
+/// `getTargetActivity` show it beside their own list of options).
+#[cfg(not(feature = "worker"))] // the Worker reads no trail pages
+pub(crate) fn unknown_trail_key(m: &str) -> Option<&str> {
+    const HEAD: &str = "unknown field `";
+    let tail = unknown_field("", TRAIL_FIELDS);
+    m.strip_prefix(HEAD)?.strip_suffix(&tail[HEAD.len()..])
+}
+
 fn invalid_type(k: &str, v: &Json, expected: &str) -> String {
     let got = match v {
         Json::Null => "null",

@@ -179,8 +179,8 @@ impl JsAuditLogger {
         // admin page showing one user's week could not ask for it).
         const OWN: &str = "getUserActivity options are since, until, actionType, category, limit and cursor";
         let q = own_fields(&options, &["since", "until"], OWN).and_then(|q| {
-            if q.user_uid.is_some() || q.target.is_some() {
-                return Err(AuditError::InvalidInput(OWN.into()));
+            if let Some(k) = [(q.user_uid.is_some(), "userUid"), (q.target.is_some(), "target")].iter().find(|f| f.0) {
+                return Err(not_own(OWN, k.1));
             }
             crate::read::user_query(&non_empty(&uid, "uid")?, q)
         });
@@ -204,8 +204,12 @@ impl JsAuditLogger {
     ) -> js_sys::Promise {
         const OWN: &str = "getTargetActivity options are since, until, actionType, limit and cursor";
         let q = own_fields(&options, &["since", "until"], OWN).and_then(|q| {
-            if q.category.is_some() || q.user_uid.is_some() || q.target.is_some() {
-                return Err(AuditError::InvalidInput(OWN.into()));
+            if let Some(k) =
+                [(q.category.is_some(), "category"), (q.user_uid.is_some(), "userUid"), (q.target.is_some(), "target")]
+                    .iter()
+                    .find(|f| f.0)
+            {
+                return Err(not_own(OWN, k.1));
             }
             crate::read::target_query(&non_empty(&label, "label")?, &non_empty(&uid, "uid")?, &q)
         });
@@ -337,9 +341,16 @@ fn own_fields(js: &JsValue, times: &[&str], own: &str) -> Result<TrailQuery, Aud
     options(js, times).and_then(|m| members(&m, TrailQuery::from_members)).map_err(|e| match e {
         // `options` writes it as "options: unknown field …" (a prefix test: `contains` would bring
         // core's two-way substring search into the .wasm).
-        AuditError::InvalidInput(m) if m.starts_with("options: unknown field") => AuditError::InvalidInput(own.into()),
+        AuditError::InvalidInput(m) if m.starts_with("options: unknown field") => {
+            not_own(own, m.strip_prefix("options: ").and_then(js::unknown_trail_key).unwrap_or("?"))
+        }
         e => e,
     })
+}
+
+/// `own` (the call's list of options) naming the key it refused.
+fn not_own(own: &str, key: &str) -> AuditError {
+    AuditError::InvalidInput(cat(&[own, "; got `", key, "`"]))
 }
 
 #[wasm_bindgen(module = "/src/wasm/settle.js")]

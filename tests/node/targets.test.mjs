@@ -88,6 +88,18 @@ test("bad targets and options are refused with a reason, nothing is written", as
   assert.match(reader.lastError, /getTargetActivity options are since, until, actionType, limit and cursor/);
   assert.equal(await reader.getUserActivity("u", { limt: 5 }), null);
   assert.match(reader.lastError, /getUserActivity options are since, until, actionType, category, limit and cursor/);
+  // The message names the key it refused, as getAuditTrail's does: a user with a typo sees which.
+  for (const [call, key] of [
+    [() => reader.getUserActivity("u", { limt: 5 }), "limt"],
+    [() => reader.getUserActivity("u", { userUid: "v" }), "userUid"],
+    [() => reader.getUserActivity("u", { target: "Document:d" }), "target"],
+    [() => reader.getTargetActivity("Document", "d", { limt: 5 }), "limt"],
+    [() => reader.getTargetActivity("Document", "d", { category: "X" }), "category"],
+    [() => reader.getTargetActivity("Document", "d", { userUid: "v" }), "userUid"],
+  ]) {
+    assert.equal(await call(), null, key);
+    assert.match(reader.lastError, new RegExp(`options are since, until, .*; got \`${key}\`$`), key);
+  }
   // getAuditTrail's `target` filter follows the same rules: a malformed key is invalid input
   // (it was sent to Neo4j and answered with an empty page).
   for (const target of ["nolabel", ":x", "Document:", "Not a label:d"]) {
