@@ -457,7 +457,7 @@ mod host {
 }
 
 /// The hash a client event is sealed with: version 2 when it has targets, or provenance other
-/// than a client's own ([`v1_provenance`]: e.g. its `ts` set after it was built, through the Rust
+/// than a client's own (`v1_provenance`: e.g. its `ts` set after it was built, through the Rust
 /// API's public fields), which version 1 would leave uncovered; else version 1 (so such events
 /// hash exactly as before version 2 existed).
 pub fn seal_hash(event: &AuditEvent, prev_hash: &str) -> String {
@@ -485,7 +485,7 @@ pub fn seal_v2(event: &mut AuditEvent, stream_id: &str, seq: u64, prev_hash: &st
 /// version 1 first for the rest).
 ///
 /// Version 1 does not cover the provenance the reader shows beside the event, so a version 1
-/// event verifies only with the provenance its writers gave it ([`v1_provenance`]).
+/// event verifies only with the provenance its writers gave it (`v1_provenance`).
 pub fn verify_hash(event: &AuditEvent) -> bool {
     let (Some(prev), Some(hash)) = (&event.prev_hash, &event.hash) else { return false };
     let v2 = |e: &AuditEvent| event_hash_v2(e, prev) == *hash;
