@@ -21,6 +21,8 @@ let path = [];
 let judge = false;
 let origin = null;
 const OBJECT = Object.prototype, ARRAY = Array.prototype;
+const NOT_FINITE = "details contain NaN or Infinity, which JSON cannot represent";
+const BIG_INT = "details contain a BigInt, which JSON cannot represent";
 
 function replacer(key, value) {
   switch (typeof value) {
@@ -29,13 +31,22 @@ function replacer(key, value) {
     case "boolean":
       return value;
     case "number":
-      if (!Number.isFinite(value)) throw new Refusal("details contain NaN or Infinity, which JSON cannot represent");
+      if (!Number.isFinite(value)) throw new Refusal(NOT_FINITE);
       return value;
-    case "bigint": throw new Refusal("details contain a BigInt, which JSON cannot represent");
+    case "bigint": throw new Refusal(BIG_INT);
     case "function": throw new Refusal("details contain a function, which JSON cannot represent");
     case "symbol": throw new Refusal("details contain a Symbol, which JSON cannot represent");
     case "object":
       if (value === null) return value;
+      // A boxed number or BigInt (`new Number(NaN)`, `Object(1n)`): JSON.stringify unboxes it
+      // after this call, NaN and Infinity to `null` (silently: they were stored as `null`) and a
+      // BigInt to a TypeError. Unboxed here (its valueOf read once) and judged as the primitive.
+      if (value instanceof Number) {
+        const n = Number(value);
+        if (!Number.isFinite(n)) throw new Refusal(NOT_FINITE);
+        return n;
+      }
+      if (value instanceof BigInt) throw new Refusal(BIG_INT);
       if (value instanceof Map || value instanceof Set) {
         throw new Refusal("details contain a Map or Set; convert it to an object or array");
       }

@@ -302,12 +302,17 @@ test("details are stored as JSON.stringify writes them, plain data or not, each 
     [{ x: { f() {} } }, /a function/],
     [{ x: [1, Symbol("s")] }, /a Symbol/],
     [{ x: { y: 10n } }, /a BigInt/],
+    // Boxed: JSON.stringify unboxes them after the replacer, a NaN to `null` (it was stored as
+    // `null` with `true`), a BigInt to a TypeError (refused as "could not be read").
+    [{ x: new Number(NaN) }, /NaN or Infinity/],
+    [{ p: new Point(), x: [new Number(-Infinity)] }, /NaN or Infinity/],
+    [{ x: Object(10n) }, /a BigInt/],
     [loop, /details contain a cycle/],
     [parent, /details contain a cycle/],
     [{ p: new Point(), c: loop }, /details contain a cycle/],
   ];
   for (const [details, why] of refused) {
-    assert.equal(await logger.logUserAction({ uid: "u1" }, "REFUSED", null, details), false);
+    assert.equal(await logger.logUserAction({ uid: "u1" }, "REFUSED", null, details), false, `${why}: ${logger.lastError}`);
     assert.match(logger.lastError, why);
   }
   await logger.close();
