@@ -480,11 +480,14 @@ fn options_from_object(options: &JsValue) -> Result<LogOptions, AuditError> {
         return Err(not_object());
     }
     // JSON.stringify escapes a lone surrogate, which the reader then refuses. It runs first and
-    // catches: `Array.isArray` throws on a revoked Proxy, and this call must not throw.
-    let text = js_sys::JSON::stringify(options)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| bad("options must be plain data (JSON)"))?;
+    // catches: `Array.isArray` throws on a revoked Proxy, and this call must not throw. Through
+    // details.js `configToJson`: a member JSON would drop or turn into `null` (a `role` or
+    // `targets` that is NaN, a function, a Symbol) is refused, not read as "not given" (a target
+    // stored without its role, an event without its targets, `true`).
+    let text = details::config_json(options).map_err(|m| match m.starts_with("invalid ") {
+        true => AuditError::InvalidInput(crate::error::cat(&["options: ", &m])),
+        false => bad("options must be plain data (JSON)"),
+    })?;
     if text.starts_with('[') {
         return Err(not_object());
     }

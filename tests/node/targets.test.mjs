@@ -73,6 +73,12 @@ test("bad targets and options are refused with a reason, nothing is written", as
     [{ target: [] }, "unknown option `target`; logUserAction's options are: targets"],  // the key named
     [{ targets: [{ label: "Document", uid: "d\ud800" }] }, "surrogate"],
     [[], "object"],
+    // What JSON.stringify drops or turns into null is refused, not read as "not given": these
+    // were stored (`true`) without their targets or role.
+    [{ targets: NaN }, "^invalid input: options: invalid value for `targets`: NaN$"],
+    [{ targets() { return []; } }, "^invalid input: options: invalid type for `targets`: a function$"],
+    [{ targets: [{ label: "Document", uid: "d", role: NaN }] }, "invalid value for `role`: NaN"],
+    [{ targets: [{ label: "Document", uid: "d", role: Symbol("r") }] }, "invalid type for `role`: a symbol"],
   ]) {
     assert.equal(await logger.logUserAction(null, "X", null, null, opts), false);
     assert.match(logger.lastError, new RegExp(says), JSON.stringify(opts).slice(0, 60));
