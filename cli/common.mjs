@@ -111,8 +111,14 @@ export function failure(what, reason, conn) {
     try {
       origin = new URL(conn.url).origin;
     } catch {}
-    const why = origin && reason.endsWith(` (${origin})`) ? reason.slice(0, -origin.length - 3) : reason;
-    msg = `cannot reach Neo4j at ${conn.url}: ${why} (is it running? NEO4J_URL)`;
+    const why = origin && reason.endsWith(` (${origin})`) ? reason.slice(0, -origin.length - 3)
+      // A diagnosed failure puts its advice after the origin ("… (https://host:7474): the server
+      // answered the TLS handshake in plain HTTP (…)"): the origin once there too.
+      : origin ? reason.replace(` (${origin}): `, ": ") : reason;
+    // That advice names the fix; "is it running?" would send the reader after a server that
+    // answered (it is running, on another scheme).
+    const advice = /the server answered the TLS handshake in plain HTTP/.test(why) ? " (NEO4J_URL)" : " (is it running? NEO4J_URL)";
+    msg = `cannot reach Neo4j at ${conn.url}: ${why}${advice}`;
   } else if (/^authentication failed/.test(reason)) {
     const who = conn.token ? "the token (NEO4J_TOKEN)" : `user "${conn.username}" (NEO4J_USER / NEO4J_PASSWORD)`;
     msg = `Neo4j at ${conn.url} refused the credentials of ${who}: ${reason}`;

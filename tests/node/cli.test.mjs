@@ -128,6 +128,15 @@ test("clear one-line errors for Neo4j down, wrong password and a URL with creden
     assert.equal(r.stderr.split("http://127.0.0.1:59999").length - 1, 1, r.stderr);
     assert.match(r.stderr, /^neo4j-audit export: cannot reach Neo4j at http:\/\/127\.0\.0\.1:59999\/?: network error: .*ECONNREFUSED.* \(is it running\? NEO4J_URL\)\n$/);
   }
+  // https:// to Neo4j's plain-HTTP port: the library's diagnosis (the server answered the TLS
+  // handshake in plain HTTP) names the fix. The line named the origin twice and ended "(is it
+  // running? NEO4J_URL)", sending the reader after a server that had answered.
+  const tls = await cli(["verify"], { ...ENV, NEO4J_URL: ENV.NEO4J_URL.replace(/^http:/, "https:") });
+  assert.equal(tls.code, 3, tls.stderr);
+  const httpsOrigin = new URL(ENV.NEO4J_URL.replace(/^http:/, "https:")).origin;
+  assert.equal(tls.stderr.split(httpsOrigin).length - 1, 1, tls.stderr);
+  assert.match(tls.stderr, /^neo4j-audit verify: cannot reach Neo4j at https:\/\/\S+: network error: .*: the server answered the TLS handshake in plain HTTP .* \(NEO4J_URL\)\n$/);
+  assert.doesNotMatch(tls.stderr, /is it running/);
   // A user that does not exist: a wrong login that cannot lock the shared `neo4j` user out.
   const secret = "not-the-password-7c1e";
   for (const cmd of ["verify", "export", "schema"]) {
