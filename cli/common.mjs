@@ -172,6 +172,12 @@ export function parseCount(option, text, min, max) {
   return Number(text);
 }
 
+/** The end of the "no events found" line of export and tail. With --target: an event whose
+ * `targets` name a node that did not exist when it was written has no ON link to it, so the filter
+ * cannot find it, while export shows that target in the event's `targets` (a puzzle without this). */
+export const noEventsAdvice = (values) => "(check --trail and NEO4J_DATABASE" + (values.target === undefined ? ")"
+  : `; --target finds an event only through its ON link, made when the event was written if the node ${values.target} existed then)`);
+
 /** The filters that `export` and `tail` share, as an AuditTrailQuery (without limit/cursor). */
 export function trailQuery(v, now = Date.now()) {
   const q = {};

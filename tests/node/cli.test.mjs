@@ -653,6 +653,16 @@ test("export / tail --target LABEL:UID select the events performed on that node"
   const bad = await cli(["export", "--trail", trail, "--target", "Document"]);
   assert.equal(bad.code, 2, bad.stdout + bad.stderr);
   assert.match(bad.stderr, /^neo4j-audit export: --target: target must be "Label:uid"/);
+  // The events logged on `${doc}-other` (a node that never existed) show that target in their
+  // `targets`, yet --target finds none of them (no ON link): the empty result says why, where it
+  // said only "check --trail and NEO4J_DATABASE".
+  assert.ok(jsonl((await cli(["export", "--trail", trail])).stdout).some((e) => e.targets?.some((x) => x.uid === `${doc}-other`)));
+  for (const cmd of [["export"], ["tail", "-n", "3"]]) {
+    const none = await cli([...cmd, "--trail", trail, "--target", `Document:${doc}-other`]);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, "");
+    assert.match(none.stderr, new RegExp(`^${cmd[0]}: no events found in trail .* with these filters \\(check --trail and NEO4J_DATABASE; --target finds an event only through its ON link, made when the event was written if the node Document:${doc}-other existed then\\)\n$`));
+  }
 });
 
 test("tail text escapes control characters stored in the graph", async () => {
