@@ -111,8 +111,14 @@ export function failure(what, reason, conn) {
     try {
       origin = new URL(conn.url).origin;
     } catch {}
-    const why = origin && reason.endsWith(` (${origin})`) ? reason.slice(0, -origin.length - 3) : reason;
-    msg = `cannot reach Neo4j at ${conn.url}: ${why} (is it running? NEO4J_URL)`;
+    const why = origin && reason.endsWith(` (${origin})`) ? reason.slice(0, -origin.length - 3)
+      // A diagnosed failure puts its advice after the origin ("… (https://host:7474): the server
+      // answered the TLS handshake in plain HTTP (…)"): the origin once there too.
+      : origin ? reason.replace(` (${origin}): `, ": ") : reason;
+    // That advice names the fix; "is it running?" would send the reader after a server that
+    // answered (it is running, on another scheme).
+    const advice = /the server answered the TLS handshake in plain HTTP/.test(why) ? " (NEO4J_URL)" : " (is it running? NEO4J_URL)";
+    msg = `cannot reach Neo4j at ${conn.url}: ${why}${advice}`;
   } else if (/^authentication failed/.test(reason)) {
     const who = conn.token ? "the token (NEO4J_TOKEN)" : `user "${conn.username}" (NEO4J_USER / NEO4J_PASSWORD)`;
     msg = `Neo4j at ${conn.url} refused the credentials of ${who}: ${reason}`;
@@ -165,6 +171,12 @@ export function parseCount(option, text, min, max) {
   }
   return Number(text);
 }
+
+/** The end of the "no events found" line of export and tail. With --target: an event whose
+ * `targets` name a node that did not exist when it was written has no ON link to it, so the filter
+ * cannot find it, while export shows that target in the event's `targets` (a puzzle without this). */
+export const noEventsAdvice = (values) => "(check --trail and NEO4J_DATABASE" + (values.target === undefined ? ")"
+  : `; --target finds an event only through its ON link, made when the event was written if the node ${values.target} existed then)`);
 
 /** The filters that `export` and `tail` share, as an AuditTrailQuery (without limit/cursor). */
 export function trailQuery(v, now = Date.now()) {

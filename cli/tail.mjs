@@ -1,6 +1,6 @@
 // `neo4j-audit tail`: the newest events, oldest of them first; with --follow, polls for new ones
 // until interrupted.
-import { ENV_HELP, EXIT, EXIT_HELP, jsonLine, openLogger, pages, parseCount, textLine, trailQuery, usage, write }
+import { noEventsAdvice, ENV_HELP, EXIT, EXIT_HELP, jsonLine, openLogger, pages, parseCount, textLine, trailQuery, usage, write }
   from "./common.mjs";
 
 export const summary = "the newest events; --follow polls for new ones";
@@ -94,7 +94,7 @@ export async function run(values, { conn, stdout, stderr, signal }) {
   if (newest.length) await write(stdout, newest.map(line).join(""));
   else if (n > 0) {
     // As export: a mistyped --trail or database must not look like a quiet trail.
-    stderr.write(`tail: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(filters).length ? " with these filters" : ""} (check --trail and NEO4J_DATABASE)${values.follow ? "; following" : ""}\n`);
+    stderr.write(`tail: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(filters).length ? " with these filters" : ""} ${noEventsAdvice(values)}${values.follow ? "; following" : ""}\n`);
   }
   if (!values.follow) return EXIT.OK;
 

@@ -137,7 +137,9 @@ impl AuditError {
         scrub(&self.message(), secrets)
     }
 
-    /// Whether repeating the same request may succeed: network failures, timeouts, the HTTP
+    /// Whether repeating the same request may succeed: network failures (except a TLS handshake
+    /// answered in plain HTTP, an `https://` URL on a plain-HTTP port: it fails the same way until
+    /// the URL changes), timeouts, the HTTP
     /// statuses of the retry table, `error::retryable_status` (408, 429, 500, 502, 503, 504 and a CDN's 520-524) and
     /// Neo4j's `TransientError`s (except terminated transactions) and a uniqueness constraint's
     /// `ConstraintValidationFailed` (a concurrent MERGE's lost race). No other client errors, auth, or

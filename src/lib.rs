@@ -59,8 +59,9 @@
 //!   `LogOptions::default()` / [`LogOptions::target`] (`#[non_exhaustive]`).
 //! - Errors: [`AuditError::InvalidConfig`] names the setting as the Rust API does (`timeout (ms)`,
 //!   `retry.max_attempts`, `bearer token`, `allow_insecure_http(true)`; JavaScript callers read
-//!   their keys, `timeoutMs`, for the same rules). Retried: network failures, timeouts,
-//!   `Neo.TransientError`s and HTTP 408, 429, 500, 502, 503, 504 (and a CDN's 520-524), after a
+//!   their keys, `timeoutMs`, for the same rules). Retried: network failures (not an `https://`
+//!   URL answered in plain HTTP: that fails at once), timeouts, `Neo.TransientError`s, a
+//!   concurrent `MERGE`'s `ConstraintValidationFailed`, and HTTP 408, 429, 500, 502, 503, 504 (and a CDN's 520-524), after a
 //!   `Retry-After` if the server sent one; any other status fails at once
 //!   ([`AuditError::is_retryable`]).
 //! - Examples: `examples/basic.rs`, `examples/read_verify.rs`, `examples/axum.rs` (an axum server

@@ -128,6 +128,15 @@ test("clear one-line errors for Neo4j down, wrong password and a URL with creden
     assert.equal(r.stderr.split("http://127.0.0.1:59999").length - 1, 1, r.stderr);
     assert.match(r.stderr, /^neo4j-audit export: cannot reach Neo4j at http:\/\/127\.0\.0\.1:59999\/?: network error: .*ECONNREFUSED.* \(is it running\? NEO4J_URL\)\n$/);
   }
+  // https:// to Neo4j's plain-HTTP port: the library's diagnosis (the server answered the TLS
+  // handshake in plain HTTP) names the fix. The line named the origin twice and ended "(is it
+  // running? NEO4J_URL)", sending the reader after a server that had answered.
+  const tls = await cli(["verify"], { ...ENV, NEO4J_URL: ENV.NEO4J_URL.replace(/^http:/, "https:") });
+  assert.equal(tls.code, 3, tls.stderr);
+  const httpsOrigin = new URL(ENV.NEO4J_URL.replace(/^http:/, "https:")).origin;
+  assert.equal(tls.stderr.split(httpsOrigin).length - 1, 1, tls.stderr);
+  assert.match(tls.stderr, /^neo4j-audit verify: cannot reach Neo4j at https:\/\/\S+: network error: .*: the server answered the TLS handshake in plain HTTP .* \(NEO4J_URL\)\n$/);
+  assert.doesNotMatch(tls.stderr, /is it running/);
   // A user that does not exist: a wrong login that cannot lock the shared `neo4j` user out.
   const secret = "not-the-password-7c1e";
   for (const cmd of ["verify", "export", "schema"]) {
@@ -644,6 +653,16 @@ test("export / tail --target LABEL:UID select the events performed on that node"
   const bad = await cli(["export", "--trail", trail, "--target", "Document"]);
   assert.equal(bad.code, 2, bad.stdout + bad.stderr);
   assert.match(bad.stderr, /^neo4j-audit export: --target: target must be "Label:uid"/);
+  // The events logged on `${doc}-other` (a node that never existed) show that target in their
+  // `targets`, yet --target finds none of them (no ON link): the empty result says why, where it
+  // said only "check --trail and NEO4J_DATABASE".
+  assert.ok(jsonl((await cli(["export", "--trail", trail])).stdout).some((e) => e.targets?.some((x) => x.uid === `${doc}-other`)));
+  for (const cmd of [["export"], ["tail", "-n", "3"]]) {
+    const none = await cli([...cmd, "--trail", trail, "--target", `Document:${doc}-other`]);
+    assert.equal(none.code, 0, none.stderr);
+    assert.equal(none.stdout, "");
+    assert.match(none.stderr, new RegExp(`^${cmd[0]}: no events found in trail .* with these filters \\(check --trail and NEO4J_DATABASE; --target finds an event only through its ON link, made when the event was written if the node Document:${doc}-other existed then\\)\n$`));
+  }
 });
 
 test("tail text escapes control characters stored in the graph", async () => {
