@@ -297,7 +297,7 @@ test("a Worker project mounts \"neo4j-audit/worker\" (handleIngest) and ingests 
   const dir = project("worker-ingest", tarball);
   const trail = unique("install-ingest");
   const secret = randomBytes(32).toString("base64url");
-  const dev = await startWrangler({ cwd: dir,
+  const dev = await startWrangler({ cwd: dir, inspector: true,
     env: { AUDIT_JWT_SECRET: secret, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, AUDIT_TRAIL: trail } });
   try {
     const token = await signJwt(secret, { sub: "u-ingest", aud: "neo4j-audit", exp: nowSecs() + 300 });
@@ -316,7 +316,7 @@ test("a Worker project mounts \"neo4j-audit/worker\" (handleIngest) and ingests 
 test("a Worker project imports \"neo4j-audit\" and \"neo4j-audit/read\" by name and logs from workerd", async () => {
   const dir = project("worker-logger", tarball);
   const trail = unique("install-workerd");
-  const dev = await startWrangler({ cwd: dir, readyPath: "/ping",
+  const dev = await startWrangler({ cwd: dir, inspector: true, readyPath: "/ping",
     port: Number(process.env.INSTALL_WORKER_PORT) || undefined,
     inspectorPort: Number(process.env.INSTALL_WORKER_INSPECTOR_PORT) || undefined,
     env: { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, TRAIL: trail } });
@@ -347,7 +347,7 @@ test("README: the block \"In a Cloudflare Worker of your own\" runs as written i
   assert.match(code ?? "", /^\/\/ worker\.js\n/, "its first js block is the worker.js");
   const dir = project("worker-readme", tarball);
   writeFileSync(join(dir, "worker.js"), code);
-  const dev = await startWrangler({ cwd: dir, readyPath: "/ping",
+  const dev = await startWrangler({ cwd: dir, inspector: true, readyPath: "/ping",
     port: Number(process.env.INSTALL_WORKER_PORT) || undefined,
     inspectorPort: Number(process.env.INSTALL_WORKER_INSPECTOR_PORT) || undefined,
     env: { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } });
@@ -414,7 +414,7 @@ export default {
   const proxyPort = Number(process.env.INSTALL_PROXY_PORT) || await freePort();
   await new Promise((ok) => proxy.listen(proxyPort, "127.0.0.1", ok));
   const trail = unique("install-module-scope");
-  const dev = await startWrangler({ cwd: dir, readyPath: "/ping",
+  const dev = await startWrangler({ cwd: dir, inspector: true, readyPath: "/ping",
     port: Number(process.env.INSTALL_WORKER_PORT) || undefined,
     inspectorPort: Number(process.env.INSTALL_WORKER_INSPECTOR_PORT) || undefined,
     env: { NEO4J_URL: `http://127.0.0.1:${proxyPort}`, NEO4J_USER, NEO4J_PASSWORD, TRAIL: trail } });
@@ -441,7 +441,7 @@ test("a Worker's logger closed with an event still queued raises no uncaught err
   // that logger was cleared after the request had ended (clearTimeout throws outside a request in
   // workerd), and the throw unwound through wasm.
   const dir = project("worker-logger", tarball);
-  const dev = await startWrangler({ cwd: dir, readyPath: "/ping",
+  const dev = await startWrangler({ cwd: dir, inspector: true, readyPath: "/ping",
     port: Number(process.env.INSTALL_WORKER_PORT) || undefined,
     inspectorPort: Number(process.env.INSTALL_WORKER_INSPECTOR_PORT) || undefined,
     env: { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, TRAIL: unique("install-workerd-down") } });

@@ -64,7 +64,8 @@ async function answers(url, method = "GET") {
 }
 
 /**
- * Starts `wrangler dev --local` on 127.0.0.1:`port` (a free one by default; `inspectorPort` likewise) with the Worker's
+ * Starts `wrangler dev --local` on 127.0.0.1:`port` (a free one by default), without its DevTools inspector
+ * (tests/support/wrangler-dev.mjs; `inspector: true`: the `wrangler dev` CLI with it, on `inspectorPort`, a free one by default), with the Worker's
  * variables `env` ({NAME: value}, secrets included) written to an env file (mode 0600) in a private
  * temp dir: never on the command line. Resolves once `readyMethod readyPath` answers below 500
  * (60 s at most; on failure the log is printed, wrangler stopped and an error thrown).
@@ -89,15 +90,19 @@ export async function startWrangler(options) {
 
 class PortTaken extends Error {}
 
-async function startOnce({ env, port, inspectorPort, readyPath = "/v1/health", readyMethod = "GET", cwd = ROOT }, mayRetry) {
+async function startOnce({ env, port, inspectorPort, inspector: withInspector = false, readyPath = "/v1/health", readyMethod = "GET", cwd = ROOT }, mayRetry) {
   port ??= await freePort();
-  const inspector = inspectorPort ?? await freePort();
+  const inspector = withInspector ? inspectorPort ?? await freePort() : undefined;
   const url = `http://127.0.0.1:${port}`;
   const tmp = mkdtempSync(join(tmpdir(), "audit-wrangler-"));
   const envFile = join(tmp, "worker.env");
   writeFileSync(envFile, [...Object.entries(env).map(([k, v]) => `${k}=${v}`), ""].join("\n"), { mode: 0o600 });
-  const dev = spawn(join(ROOT, "node_modules/.bin/wrangler"), ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port),
-    "--inspector-port", String(inspector), "--env-file", envFile, "--show-interactive-dev-session=false"], {
+  // Without DevTools by default (tests/support/wrangler-dev.mjs says why); `inspector: true`: the CLI.
+  const [cmd, args] = withInspector
+    ? [join(ROOT, "node_modules/.bin/wrangler"), ["dev", "--local", "--ip", "127.0.0.1", "--port", String(port),
+      "--inspector-port", String(inspector), "--env-file", envFile, "--show-interactive-dev-session=false"]]
+    : [process.execPath, [join(ROOT, "tests/support/wrangler-dev.mjs"), join(cwd, "wrangler.toml"), "127.0.0.1", String(port), envFile]];
+  const dev = spawn(cmd, args, {
     cwd, detached: true, stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false",
       WRANGLER_HIDE_BANNER: "true", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true",
