@@ -441,19 +441,19 @@ impl AuditLogger {
     /// This logger's own password, token or Basic credential never goes into an event: a
     /// `details` string value holding one (under a key the redaction list does not name, e.g.
     /// `{jwt: token}` or `{dsn: "neo4j://neo4j:<password>@host"}`) is stored as `"[REDACTED]"`,
-    /// before the event is hashed, queued or sent. A `details` member name, `user.uid` or
-    /// `user.name` holding one is refused (invalid input): it cannot be replaced.
+    /// before the event is hashed, queued or sent. A `details` member name, `user.uid`,
+    /// `user.name` or a target holding one is refused (invalid input): it cannot be replaced
+    /// ([`crate::redact::held_outside_details`]).
     fn scrub_event(&self, mut e: AuditEvent) -> Result<AuditEvent, AuditError> {
         let scrub = &self.core.scrub.0;
         if scrub.is_empty() {
             return Ok(e);
         }
-        let held = |s: &str| scrub.iter().any(|(raw, _)| crate::error::holds_whole(s, raw));
-        if held(e.user_uid.as_deref().unwrap_or_default()) || held(e.user_name.as_deref().unwrap_or_default()) {
-            return Err(AuditError::InvalidInput("user holds this logger's password or token".into()));
+        let whose = "this logger's password or token";
+        if let Some(what) = crate::redact::held_outside_details(&e, scrub) {
+            return Err(AuditError::InvalidInput(crate::error::cat(&[what, " holds ", whose])));
         }
         let Some(d) = e.details.as_deref() else { return Ok(e) };
-        let whose = "this logger's password or token";
         if let Some(text) = crate::redact::scrub_details(d, scrub, &self.core.builder.limits(), whose)? {
             e.details = Some(text);
         }

@@ -464,6 +464,31 @@ fn scrubbed(
     Ok(Some(text))
 }
 
+/// The first text of `e` outside its `details` that holds one of `secrets` ([`secret_forms`]) as a
+/// whole occurrence, named (`user`, `a target`): such text is stored as given (a target's uid in
+/// `targetKeys` and on its `ON` edge), so it cannot be replaced and the event is refused (the
+/// client logger's own credentials, as for a member name of `details`). `actionType` and
+/// `category` are left out: at most 64 characters of `A-Z a-z 0-9 _ . : -`, a credential there
+/// would be the whole name (+61 B gz of the write entry, bench/size fetch-writeonly).
+pub(crate) fn held_outside_details(e: &crate::event::AuditEvent, secrets: &[(String, String)]) -> Option<&'static str> {
+    let held = |s: &str| secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x));
+    if held(e.user_uid.as_deref().unwrap_or_default()) || held(e.user_name.as_deref().unwrap_or_default()) {
+        Some("user")
+    } else if held_in_targets(&e.targets, secrets) {
+        Some("a target")
+    } else {
+        None
+    }
+}
+
+/// Whether a target's label, uid or role holds one of `secrets` (see [`held_outside_details`]).
+/// The Worker's check of the request's bearer token: its user comes from the token, and an
+/// `actionType` or `category` (at most 64 name characters) cannot hold a signed JWT.
+pub(crate) fn held_in_targets(targets: &[crate::event::Target], secrets: &[(String, String)]) -> bool {
+    let held = |s: &str| secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x));
+    targets.iter().any(|t| held(&t.label) || held(&t.uid) || held(t.role.as_deref().unwrap_or_default()))
+}
+
 /// Replaces, in place, every string value (at any depth) that holds one of `secrets` by
 /// `"[REDACTED]"`; `false` when a member name holds one.
 fn scrub_values(v: &mut crate::json::Json, secrets: &[(String, String)]) -> bool {

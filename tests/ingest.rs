@@ -192,7 +192,7 @@ async fn first_request_without_the_schema_creates_it_then_writes() {
 /// refuses a member name holding it (400, not quoting it; nothing written). (Before: stored as sent.)
 #[tokio::test]
 async fn the_bearer_token_is_never_stored_in_an_event() {
-    let (trail, s, logger) = worker("ingest-native-bearer", &common::neo4j_password());
+    let (trail, mut s, logger) = worker("ingest-native-bearer", &common::neo4j_password());
     let sub = common::unique("bearer-user");
     let token = token(json!({"sub": sub}));
     let body = json!({"events": [
@@ -224,7 +224,24 @@ async fn the_bearer_token_is_never_stored_in_an_event() {
         "{}",
         r.body
     );
+    // A target's uid holding it (stored as text: `targetKeys`, the `ON` edge's `target`): refused
+    // whole, as a member name (redteam28: before, stored as sent).
+    s.allowed_target_labels = vec!["Doc".into()];
+    for uid in [token.clone(), format!("Bearer {token}")] {
+        let targets = json!([{"label": "Doc", "uid": "d-1"}, {"label": "Doc", "uid": uid}]);
+        let io = TestIo {
+            body: json!({"events": [{"actionType": "E"}, {"actionType": "F", "targets": targets}]}).to_string(),
+            log: RefCell::default(),
+        };
+        let r = handle(&post(&token), &s, now(), &io, Some(&logger)).await;
+        assert_eq!(r.status, 400, "{}", r.body);
+        assert!(
+            r.body.contains("events[1]: a target holds the bearer token") && !r.body.contains(&token),
+            "{}",
+            r.body
+        );
+    }
     let n =
         common::cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", json!({"t": trail})).await;
-    assert_eq!(n[0][0], json!(2), "nothing of the refused request was written");
+    assert_eq!(n[0][0], json!(2), "nothing of the refused requests was written");
 }

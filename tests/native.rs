@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use neo4j_audit::{Api, AuditError, AuditLogger, Config, Labels, User};
+use neo4j_audit::{Api, AuditError, AuditLogger, Config, Labels, LogOptions, Target, User};
 use serde_json::{json, Value};
 
 async fn make_user(uid: &str, name: &str) {
@@ -489,6 +489,17 @@ async fn the_loggers_own_credentials_are_never_stored_in_an_event() {
     assert!(matches!(e, AuditError::InvalidInput(_)) && !e.to_string().contains(&pw), "{e}");
     let e = logger.log_user_action(Some(&User::new(&pw)), "CREDS_USER", None, None).await.unwrap_err();
     assert!(matches!(e, AuditError::InvalidInput(_)) && !e.to_string().contains(&pw), "{e}");
+    // A target's uid is stored as text too (the event's `targetKeys`, the `ON` edge's `target`):
+    // refused as `user.uid` is (redteam28: before, stored as given).
+    let on = |uid: String| LogOptions::default().target(Target::new("Doc", "d-1")).target(Target::new("Doc", uid));
+    for uid in [pw.clone(), format!("neo4j:{pw}")] {
+        let e = logger.log_user_action_with(None, "CREDS_TARGET", None, None, &on(uid)).await.unwrap_err();
+        let m = e.to_string();
+        assert!(
+            matches!(e, AuditError::InvalidInput(_)) && m.contains("a target holds this logger") && !m.contains(&pw),
+            "{m}"
+        );
+    }
     assert_eq!(read_trail(&trail).await.len(), 1, "nothing of the refused calls was written");
     // The chain covers the stored (scrubbed) form.
     let report = logger.verify_trail(&Default::default()).await.unwrap();

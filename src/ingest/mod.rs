@@ -1335,6 +1335,10 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
                 if let Err(err) = e.set_targets(ev.targets) {
                     return Response::error(400, "bad_request", &body::at_event(i, &err.message()));
                 }
+                // A target's uid is stored as sent (`targetKeys`, the `ON` edge): refused.
+                if crate::redact::held_in_targets(&e.targets, &bearer) {
+                    return Response::error(400, "bad_request", &body::at_event(i, "a target holds the bearer token"));
+                }
                 // Provenance: `ts` (the stored `timestamp`, which the chain covers) is the
                 // Worker's receive time; `occurredAt` is when the client says the user acted.
                 e.source = Source::Worker;

@@ -151,7 +151,7 @@ const USER = "user must be null or an object with a string uid";
  *  little-endian integers. Returns the bytes written; -1 when refused (eventMore() then gives the
  *  reason, or the index of the field with a lone surrogate: 0 user.uid, 1 user.name, 2 actionType,
  *  3 category); or -2 - (bytes needed at most) (eventMore then writes). Never throws. */
-export function eventText(user, actionType, category, details, maxDepth, room) {
+export function eventText(user, actionType, category, details, maxDepth, longest, room) {
   let uid = null, name = null;
   if (user !== null && user !== undefined) {
     if (typeof user !== "object") return refuse(USER);
@@ -166,11 +166,22 @@ export function eventText(user, actionType, category, details, maxDepth, room) {
   // (A getter or toJSON may log an event itself here: module state is set only after this.)
   const json = detailsToJson(details, maxDepth);
   if (json !== null && typeof json !== "string") return refuse(json.error, uid, name, actionType, category);
-  const fields = [json, uid, name, actionType, category];
-  const text = fields.join("");
-  if (!wellFormed(text)) return refuse("", uid, name, actionType, category);
+  const fields = [json, cut(uid, longest), cut(name, longest), cut(actionType, longest), cut(category, longest)];
+  let text;
+  // Details alone as long as the host's longest string, and the other fields after them.
+  try { text = fields.join(""); } catch { return refuse("the call's text is longer than the host's longest string"); }
+  if (!wellFormed(text)) return refuse("", ...fields.slice(1));
   pending = fields;
   return put(text, room);
+}
+
+// A field longer than `longest` code units (more than any rule of rules.rs allows the four short
+// fields: user.uid and user.name at most 1024 bytes, actionType and category 64 characters), cut
+// to it, a surrogate pair kept whole: the rules refuse it all the same. Whole, two such fields
+// passed the host's longest string when joined (a RangeError thrown out of logUserAction) and one
+// was copied into wasm memory, which never shrinks (a 2e8-character uid grew it by ~800 MB).
+function cut(s, longest) {
+  return s === null || s.length <= longest ? s : s.slice(0, longest - (s.charCodeAt(longest - 1) >> 10 === 0x36));
 }
 
 // A refusal: `why`, unless a field checked before it (given in order) holds a lone surrogate.

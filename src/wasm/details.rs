@@ -22,6 +22,7 @@ extern "C" {
         category: &JsValue,
         details: &JsValue,
         max_depth: u32,
+        longest: u32,
         room: &mut [u8],
     ) -> f64;
 
@@ -99,6 +100,12 @@ pub fn call_text(
     out
 }
 
+/// Where details.js cuts a user field, the action type or the category longer than that (in
+/// UTF-16 code units; one less to keep a surrogate pair whole): past what [`rules`] allows
+/// (`MAX_USER_FIELD_LEN` bytes, each code unit at least one byte), so such a field is refused
+/// by its rule, cut or not.
+const LONGEST: u32 = rules::MAX_USER_FIELD_LEN as u32 + 2;
+
 fn read_room(
     buf: &mut Vec<u8>,
     user: &JsValue,
@@ -107,7 +114,7 @@ fn read_room(
     details: &JsValue,
     max_depth: usize,
 ) -> Result<CallText, AuditError> {
-    let mut n = event_text(user, action_type, category, details, max_depth.min(u32::MAX as usize) as u32, buf);
+    let mut n = event_text(user, action_type, category, details, max_depth.min(u32::MAX as usize) as u32, LONGEST, buf);
     if n < -1.0 {
         buf.resize((-2.0 - n) as usize, 0);
         n = event_more(buf).as_f64().unwrap_or(-1.0);

@@ -250,6 +250,40 @@ test("a call's text is read whole after a longer one (the room is reused across 
   }
 });
 
+test("strings far longer than the rules allow resolve false with the rule's reason, never throw, and are not copied into wasm memory", async () => {
+  // redteam28: a call's strings are joined into one text before they cross into wasm; two fields
+  // of 2.7e8 characters passed the host's longest string (2^29 - 24) and logUserAction threw
+  // "RangeError: Invalid string length" synchronously; one such field was copied whole into wasm
+  // memory, which never shrinks (a 2e8-character uid grew it by ~800 MB).
+  const trail = unique("huge-fields");
+  const logger = new pkg.AuditLogger(config(trail));
+  // initSync() again gives the instance's exports (loadPkg made it).
+  const memory = Object.values(pkg.initSync()).find((x) => x instanceof WebAssembly.Memory);
+  const before = memory.buffer.byteLength;
+  const big = "x".repeat(2.7e8);
+  const pair = "\u{1F600}".repeat(600); // 1200 code units, a pair at each even offset
+  for (const [args, says] of [
+    [[{ uid: big, name: big }, "X"], /^invalid input: user\.uid must be a non-empty string of at most 1024 bytes/],
+    [[{ uid: "u" }, big, big], /^invalid input: actionType must be 1-64 characters/],
+    [[{ uid: "u", name: big }, "X"], /^invalid input: user\.name must be at most 1024 bytes/],
+    [[{ uid: "u" }, "X", big], /^invalid input: category must be 1-64 characters/],
+    // Cut after a pair (uid), and where a pair would be split (name, one unit later): that pair
+    // is left out whole, no lone surrogate made (it would be refused as one).
+    [[{ uid: pair }, "X"], /^invalid input: user\.uid must be a non-empty string of at most 1024 bytes/],
+    [[{ uid: "u", name: `a${pair}` }, "X"], /^invalid input: user\.name must be at most 1024 bytes/],
+  ]) {
+    let p;
+    assert.doesNotThrow(() => { p = logger.logUserAction(...args); });
+    assert.equal(await p, false);
+    assert.match(logger.lastError, says);
+  }
+  assert.equal(logger.stats().failed, 6);
+  assert.ok(memory.buffer.byteLength - before < 16 << 20, `wasm memory grew by ${memory.buffer.byteLength - before} bytes`);
+  assert.equal(await logger.logUserAction({ uid: "u" }, "AFTER"), true, logger.lastError);
+  assert.deepEqual((await trailEvents(trail)).map((e) => e.type), ["AFTER"]);
+  await logger.close();
+});
+
 test("hostile or revoked proxies as details resolve false, never throw", async () => {
   const logger = new pkg.AuditLogger(config(unique("proxy")));
   const { proxy, revoke } = Proxy.revocable({}, {});

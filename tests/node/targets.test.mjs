@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomUUID } from "node:crypto";
-import { loadPkg, unique, config, cypher } from "./helpers.mjs";
+import { loadPkg, unique, config, cypher, NEO4J_PASSWORD } from "./helpers.mjs";
 
 const pkg = await loadPkg("verify"); // getTargetActivity is in neo4j-audit/read, verifyTrail in neo4j-audit/verify (read + verifyTrail)
 const write = await loadPkg(); // the write-path entry takes the targets option too
@@ -79,6 +79,10 @@ test("bad targets and options are refused with a reason, nothing is written", as
     [{ targets() { return []; } }, "^invalid input: options: invalid type for `targets`: a function$"],
     [{ targets: [{ label: "Document", uid: "d", role: NaN }] }, "invalid value for `role`: NaN"],
     [{ targets: [{ label: "Document", uid: "d", role: Symbol("r") }] }, "invalid type for `role`: a symbol"],
+    // The logger's own password in a target's uid (stored as text: targetKeys, the ON edge) is
+    // refused as in user.uid, without quoting it (redteam28: it was stored as given).
+    [{ targets: [{ label: "Document", uid: "d" }, { label: "Document", uid: `neo4j:${NEO4J_PASSWORD}` }] },
+      "^invalid input: a target holds this logger's password or token$"],
   ]) {
     assert.equal(await logger.logUserAction(null, "X", null, null, opts), false);
     assert.match(logger.lastError, new RegExp(says), JSON.stringify(opts).slice(0, 60));
