@@ -150,8 +150,9 @@ const USER = "user must be null or an object with a string uid";
  *  user.name, actionType, category, then their lengths in bytes (-1: absent) as five 32-bit
  *  little-endian integers. Returns the bytes written; -1 when refused (eventMore() then gives the
  *  reason, or the index of the field with a lone surrogate: 0 user.uid, 1 user.name, 2 actionType,
- *  3 category); or -2 - (bytes needed at most) (eventMore then writes). Never throws. */
-export function eventText(user, actionType, category, details, maxDepth, longest, room) {
+ *  3 category, or minus the details' size in bytes, past 4 × maxBytes); or -2 - (bytes needed at
+ *  most) (eventMore then writes). Never throws. */
+export function eventText(user, actionType, category, details, maxDepth, longest, maxBytes, room) {
   let uid = null, name = null;
   if (user !== null && user !== undefined) {
     if (typeof user !== "object") return refuse(USER);
@@ -171,6 +172,10 @@ export function eventText(user, actionType, category, details, maxDepth, longest
   // Details alone as long as the host's longest string, and the other fields after them.
   try { text = fields.join(""); } catch { return refuse("the call's text is longer than the host's longest string"); }
   if (!wellFormed(text)) return refuse("", ...fields.slice(1));
+  // Details past four times the size bound (in code units, each at least one byte of UTF-8):
+  // refused as rules.rs refuses such text before parsing it (redaction could not bring it under),
+  // their size in bytes counted here, never copied into wasm memory, which does not shrink.
+  if (json !== null && json.length / 4 > maxBytes) return refuse(-utf8Length(json));
   pending = fields;
   return put(text, room);
 }
@@ -182,6 +187,16 @@ export function eventText(user, actionType, category, details, maxDepth, longest
 // was copied into wasm memory, which never shrinks (a 2e8-character uid grew it by ~800 MB).
 function cut(s, longest) {
   return s === null || s.length <= longest ? s : s.slice(0, longest - (s.charCodeAt(longest - 1) >> 10 === 0x36));
+}
+
+// The UTF-8 length of well-formed text (a surrogate pair: 4 bytes).
+function utf8Length(s) {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 0x7f) n += c < 0x800 || c >> 11 === 0x1b ? 1 : 2;
+  }
+  return n;
 }
 
 // A refusal: `why`, unless a field checked before it (given in order) holds a lone surrogate.

@@ -23,11 +23,13 @@ extern "C" {
         details: &JsValue,
         max_depth: u32,
         longest: u32,
+        max_bytes: u32,
         room: &mut [u8],
     ) -> f64;
 
     /// After `eventText`: the text it could not write, written into `room` (the bytes written),
-    /// or the refusal (a reason, or the index of the field with a lone surrogate). Never throws.
+    /// or the refusal (a reason, the index of the field with a lone surrogate, or minus the size
+    /// of details far over the bound). Never throws.
     #[wasm_bindgen(js_name = eventMore)]
     fn event_more(room: &mut [u8]) -> JsValue;
 
@@ -77,7 +79,7 @@ pub fn call_text(
     action_type: &JsValue,
     category: &JsValue,
     details: &JsValue,
-    max_depth: usize,
+    limits: &rules::Limits,
 ) -> Result<CallText, AuditError> {
     thread_local! {
         // The room, kept for the next call, the details copied out of it, instead of a new
@@ -92,7 +94,7 @@ pub fn call_text(
     if buf.len() < 512 {
         buf.resize(512, 0);
     }
-    let out = read_room(&mut buf, user, action_type, category, details, max_depth);
+    let out = read_room(&mut buf, user, action_type, category, details, limits);
     // A room grown for large details is not kept.
     if buf.len() <= 4096 {
         ROOM.with(|r| r.set(buf));
@@ -112,15 +114,17 @@ fn read_room(
     action_type: &JsValue,
     category: &JsValue,
     details: &JsValue,
-    max_depth: usize,
+    limits: &rules::Limits,
 ) -> Result<CallText, AuditError> {
-    let mut n = event_text(user, action_type, category, details, max_depth.min(u32::MAX as usize) as u32, LONGEST, buf);
+    let bound = |n: usize| n.min(u32::MAX as usize) as u32;
+    let (depth, max_bytes) = (bound(limits.max_details_depth), bound(limits.max_details_bytes));
+    let mut n = event_text(user, action_type, category, details, depth, LONGEST, max_bytes, buf);
     if n < -1.0 {
         buf.resize((-2.0 - n) as usize, 0);
         n = event_more(buf).as_f64().unwrap_or(-1.0);
     }
     if n == -1.0 {
-        return Err(refusal());
+        return Err(refusal(limits));
     }
     let bad = || AuditError::InvalidInput("the call's text could not be read".into());
     if !(20.0..=buf.len() as f64).contains(&n) {
@@ -149,9 +153,14 @@ fn read_room(
 /// Why details.js refused a call. Out of line in the Workers build: V8 compiles a wasm function
 /// whole on its first call, and a Worker's first event is rarely a refused one.
 #[cfg_attr(feature = "memory-queue", inline(never))]
-fn refusal() -> AuditError {
+fn refusal(limits: &rules::Limits) -> AuditError {
     let why = event_more(&mut []);
     match why.as_f64() {
+        // The size rule's own message (details.js counted the bytes).
+        Some(k) if k < 0.0 => match limits.details_size(-k as usize) {
+            Err(v) => v.into(),
+            Ok(()) => AuditError::InvalidInput("the call's text could not be read".into()),
+        },
         Some(k) => rules::lone_surrogate(["user.uid", "user.name", "actionType", "category"][k as usize & 3]).into(),
         None => AuditError::InvalidInput(why.as_string().unwrap_or_default()),
     }

@@ -445,8 +445,8 @@ fn event_from_js(
 ) -> Result<AuditEvent, AuditError> {
     let read = || -> Result<_, AuditError> {
         // Its strings in one crossing, checked by the host on the way (details.js eventText).
-        let depth = logger.limits().max_details_depth;
-        let (user, action_type, category, details) = details::call_text(user, action_type, category, details, depth)?;
+        let (user, action_type, category, details) =
+            details::call_text(user, action_type, category, details, &logger.limits())?;
         Ok((user, action_type, category, details, options_from_js(options)?))
     };
     // Refused here (wrong types, details JSON cannot carry): a failed call like those the

@@ -284,6 +284,35 @@ test("strings far longer than the rules allow resolve false with the rule's reas
   await logger.close();
 });
 
+test("details far over maxDetailsBytes are refused with the size rule's reason, measured in bytes, and not copied into wasm memory", async () => {
+  // redteam28 (left) / session 28: details of 5e8 characters resolved false after ~12.7 s and grew
+  // wasm memory by ~1.5 GB for good (the room is sized 3 bytes per code unit); a server logging
+  // request bodies kept every such peak. Past 4 x the bound (what rules.rs refuses before parsing)
+  // details.js counts the bytes and refuses; nothing crosses.
+  const trail = unique("huge-details");
+  const logger = new pkg.AuditLogger(config(trail, { maxDetailsBytes: 1024 }));
+  const memory = Object.values(pkg.initSync()).find((x) => x instanceof WebAssembly.Memory);
+  const before = memory.buffer.byteLength;
+  const big = "x".repeat(40e6);
+  assert.equal(await logger.logUserAction({ uid: "u" }, "X", null, { big }), false);
+  assert.equal(logger.lastError, `invalid input: details are ${40e6 + 10} bytes as JSON, more than maxDetailsBytes (1024)`);
+  // Counted as UTF-8: é 2 bytes, € 3, an emoji's pair 4, the same message the rule gives.
+  const wide = "\u00e9\u20ac\u{1F600}".repeat(2000);
+  assert.equal(await logger.logUserAction({ uid: "u" }, "X", null, { w: wide }), false);
+  assert.equal(logger.lastError, `invalid input: details are ${9 * 2000 + 8} bytes as JSON, more than maxDetailsBytes (1024)`);
+  // Just over the bound (not 4 x): the rule in wasm, the same wording.
+  assert.equal(await logger.logUserAction({ uid: "u" }, "X", null, { s: "y".repeat(1100) }), false);
+  assert.equal(logger.lastError, "invalid input: details are 1108 bytes as JSON, more than maxDetailsBytes (1024)");
+  // A lone surrogate in the user is still named first, as the rules order it.
+  assert.equal(await logger.logUserAction({ uid: "u\uD800" }, "X", null, { big }), false);
+  assert.match(logger.lastError, /user\.uid/);
+  assert.ok(memory.buffer.byteLength - before < 16 << 20, `wasm memory grew by ${memory.buffer.byteLength - before} bytes`);
+  assert.equal(logger.stats().failed, 4);
+  assert.equal(await logger.logUserAction({ uid: "u" }, "AFTER", null, { ok: 1 }), true, logger.lastError);
+  assert.deepEqual((await trailEvents(trail)).map((e) => e.type), ["AFTER"]);
+  await logger.close();
+});
+
 test("hostile or revoked proxies as details resolve false, never throw", async () => {
   const logger = new pkg.AuditLogger(config(unique("proxy")));
   const { proxy, revoke } = Proxy.revocable({}, {});
