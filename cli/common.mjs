@@ -116,8 +116,12 @@ export function failure(what, reason, conn) {
       // answered the TLS handshake in plain HTTP (…)"): the origin once there too.
       : origin ? reason.replace(` (${origin}): `, ": ") : reason;
     // That advice names the fix; "is it running?" would send the reader after a server that
-    // answered (it is running, on another scheme).
-    const advice = /the server answered the TLS handshake in plain HTTP/.test(why) ? " (NEO4J_URL)" : " (is it running? NEO4J_URL)";
+    // answered (it is running, on another scheme). So would it for a server that took the
+    // connection and closed it without an HTTP answer: typically Neo4j's Bolt port in NEO4J_URL.
+    const advice = /the server answered the TLS handshake in plain HTTP/.test(why) ? " (NEO4J_URL)"
+      : /other side closed|ECONNRESET|socket hang up/.test(why)
+        ? " (the server closed the connection without an HTTP answer: is NEO4J_URL Neo4j's HTTP port, 7474 by default, not its Bolt port, 7687?)"
+        : " (is it running? NEO4J_URL)";
     msg = `cannot reach Neo4j at ${conn.url}: ${why}${advice}`;
   } else if (/^authentication failed/.test(reason)) {
     const who = conn.token ? "the token (NEO4J_TOKEN)" : `user "${conn.username}" (NEO4J_USER / NEO4J_PASSWORD)`;

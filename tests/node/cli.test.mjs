@@ -183,6 +183,49 @@ test("schema and migrate word a refused login and a NEO4J_URL path as the other 
   }
 });
 
+test("every command words a server it cannot talk to alike: schema and migrate as verify/export/tail, a port that closes the connection named as one", async () => {
+  // schema and migrate send their own statements first (cli/schema.mjs cypher): an https:// URL to
+  // the plain-HTTP port printed OpenSSL's raw text over two lines and "(is it running? NEO4J_URL)",
+  // where the other commands gave the library's one-line diagnosis (found from the installed
+  // tarball by a new user: npx neo4j-audit schema with NEO4J_URL=https://127.0.0.1:<http port>).
+  const https = { ...ENV, NEO4J_URL: NEO4J_URL.replace(/^http:/, "https:") };
+  for (const cmd of [["schema"], ["migrate", "--status"], ["migrate"], ["tail"]]) {
+    const r = await cli(cmd, https);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: cannot reach Neo4j at https://\\S+: network error: fetch failed: TLS error \\(SSL routines: wrong version number\\): the server answered the TLS handshake in plain HTTP .* \\(NEO4J_URL\\)\\n$`));
+  }
+  // A server that takes the connection and closes it without an HTTP answer, as Neo4j's Bolt port
+  // does to an http:// request: it is running, so "is it running?" sent the reader the wrong way.
+  const { createServer } = await import("node:net");
+  const bolt = createServer((s) => s.once("data", () => s.destroy()));
+  await new Promise((r) => bolt.listen(0, "127.0.0.1", r));
+  // One that closes it before reading anything (a port forward whose far end is down): Node 20's
+  // fetch never settles then, and schema (AbortSignal.timeout's timer keeps no process alive)
+  // ended at once with exit status 13 and no message.
+  const forward = createServer((s) => s.destroy());
+  await new Promise((r) => forward.listen(0, "127.0.0.1", r));
+  try {
+    const closed = await cli(["schema"], { ...ENV, NEO4J_URL: `http://127.0.0.1:${forward.address().port}` });
+    assert.equal(closed.code, 3, closed.stderr);
+    assert.match(closed.stderr, /^neo4j-audit schema: cannot reach Neo4j at \S+: timeout: no answer from Neo4j within 10000 ms \(is it running\? NEO4J_URL\)\n$/);
+    const url = `http://127.0.0.1:${bolt.address().port}`;
+    for (const cmd of [["schema"], ["migrate", "--status"], ["verify"], ["export"], ["tail"]]) {
+      const r = await cli(cmd, { ...ENV, NEO4J_URL: url });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: cannot reach Neo4j at ${url}: network error: [^\\n]* \\(the server closed the connection without an HTTP answer: is NEO4J_URL Neo4j's HTTP port, 7474 by default, not its Bolt port, 7687\\?\\)\\n$`));
+    }
+  } finally {
+    bolt.close();
+    forward.close();
+  }
+  // Nothing listening: still "is it running?", in every command.
+  for (const cmd of [["schema"], ["migrate", "--status"]]) {
+    const r = await cli(cmd, { ...ENV, NEO4J_URL: "http://127.0.0.1:59999" });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: cannot reach Neo4j at http://127\\.0\\.0\\.1:59999: network error: fetch failed: connect ECONNREFUSED [^\\n]* \\(is it running\\? NEO4J_URL\\)\\n$`));
+  }
+});
+
 test("tail -n 0 still reads once: a wrong URL, user or database exits 3 (it exited 0 without contacting Neo4j)", async () => {
   const down = await cli(["tail", "-n", "0"], { ...ENV, NEO4J_URL: "http://127.0.0.1:59999" });
   assert.equal(down.code, 3, down.stderr);
