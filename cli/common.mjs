@@ -8,7 +8,7 @@ export const EXIT = {
   /** verify: a broken chain, events without chain fields, or no events found (without --allow-empty);
    * migrate: a timestamp it cannot convert, a trail without a name. */
   BROKEN: 1,
-  /** Bad command line or configuration (unknown option, bad value, invalid NEO4J_URL). */
+  /** Bad command line or configuration (unknown command or option, bad value, an invalid NEO4J_* setting). */
   USAGE: 2,
   /** Neo4j unreachable, credentials refused, or a query failed. */
   NEO4J: 3,
@@ -19,7 +19,7 @@ export const EXIT_HELP = `Exit status:
   1  verify: a broken chain, events without chain fields, or no events found at all
      (nothing verified: a mistyped --trail; --allow-empty accepts it); migrate: a timestamp
      it cannot convert or a trail without a name (nothing changed)
-  2  usage: unknown option, bad value, invalid NEO4J_URL
+  2  usage: unknown command or option, bad value, an invalid NEO4J_* setting
   3  Neo4j: not reachable, credentials refused, or a query failed
   4  internal error (a bug; please report it)
   130/143  interrupted by SIGINT/SIGTERM (tail --follow: 0)`;
