@@ -61,6 +61,8 @@ export function connection(env = process.env) {
     database: env.NEO4J_DATABASE || "neo4j",
     username: token ? undefined : env.NEO4J_USER || "neo4j",
     password: token ? undefined : env.NEO4J_PASSWORD || "neo4j-audit-dev",
+    // The local server's password stood in for an unset NEO4J_PASSWORD: a refused login says so.
+    defaultPassword: !token && !env.NEO4J_PASSWORD,
     token,
     allowInsecureHttp,
   };
@@ -127,6 +129,8 @@ export function failure(what, reason, conn) {
     const who = conn.token ? "the token (NEO4J_TOKEN)" : `user "${conn.username}" (NEO4J_USER / NEO4J_PASSWORD)`;
     msg = `Neo4j at ${conn.url} refused the credentials of ${who}: ${reason}`;
     if (/AuthenticationRateLimit/.test(reason)) msg += "; too many failed logins, Neo4j blocks this user for a while";
+    // Set NEO4J_USER and forgot NEO4J_PASSWORD: "refused the credentials" of a password never given.
+    else if (conn.defaultPassword) msg += "; NEO4J_PASSWORD is not set, so the local server's default password was sent";
   } else if (/^invalid input:/.test(reason)) {
     // The library refused an argument, e.g. a filter no event can have (`--action "Doc opened"`,
     // `--user ""`): a usage error, named by its option, not a Neo4j failure or an empty result.

@@ -226,6 +226,19 @@ test("every command words a server it cannot talk to alike: schema and migrate a
   }
 });
 
+test("a refused login with NEO4J_PASSWORD unset says the local default was sent (a user who set only NEO4J_USER read 'refused the credentials' of a password never given)", async () => {
+  const { NEO4J_PASSWORD: _, ...unset } = ENV;
+  for (const cmd of [["tail"], ["schema"]]) {
+    const r = await cli(cmd, { ...unset, NEO4J_USER: "cli-test-no-such-user" });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: Neo4j at \\S+ refused the credentials of user "cli-test-no-such-user" \\(NEO4J_USER / NEO4J_PASSWORD\\): authentication failed: HTTP 401 \\(Neo\\.ClientError\\.Security\\.Unauthorized\\); NEO4J_PASSWORD is not set, so the local server's default password was sent\\n$`));
+  }
+  // Given, even wrongly, it is not mentioned.
+  const given = await cli(["tail"], { ...ENV, NEO4J_USER: "cli-test-no-such-user", NEO4J_PASSWORD: "x-wrong-3b" });
+  assert.equal(given.code, 3, given.stderr);
+  assert.doesNotMatch(given.stderr, /NEO4J_PASSWORD is not set/);
+});
+
 test("tail -n 0 still reads once: a wrong URL, user or database exits 3 (it exited 0 without contacting Neo4j)", async () => {
   const down = await cli(["tail", "-n", "0"], { ...ENV, NEO4J_URL: "http://127.0.0.1:59999" });
   assert.equal(down.code, 3, down.stderr);
