@@ -1192,6 +1192,13 @@ test("verify --stream checks one stream; --since anchors at the window; --public
   const bad = await cli(["verify", "--trail", trail, "--public-key", "abc"]);
   assert.equal(bad.code, 2, bad.stdout + bad.stderr);
   assert.match(bad.stderr, /^neo4j-audit verify: --public-key: abc is neither JSON nor a readable file/);
+  assert.doesNotMatch(bad.stderr, /URL/);
+  // The Worker's /v1/keys URL itself (the README's curl left out): it said only ENOENT.
+  for (const [flag, file] of [["--public-key", "keys"], ["--anchor", "anchor"]]) {
+    const url = await cli(["verify", "--trail", trail, flag, "https://audit.example.workers.dev/v1/keys"]);
+    assert.equal(url.code, 2, url.stdout + url.stderr);
+    assert.equal(url.stderr, `neo4j-audit verify: ${flag}: https://audit.example.workers.dev/v1/keys is neither JSON nor a readable file (ENOENT); a URL is not fetched: save it first (curl -s https://audit.example.workers.dev/v1/keys > ${file}.json) and give the file\n`);
+  }
   const notJwk = await cli(["verify", "--trail", trail, "--public-key", '[{"kid":"k1"}]']);
   assert.equal(notJwk.code, 2, notJwk.stdout + notJwk.stderr);
   assert.match(notJwk.stderr, /^neo4j-audit verify: --public-key: /);
