@@ -138,8 +138,20 @@ export function failure(what, reason, conn) {
     const option = { userUid: "--user: ", actionType: "--action: ", category: "--category: ", target: "--target: " }[field] ?? "";
     return usage(`${option}${reason.replace(/^invalid input: (options: )?/, "")}`);
   } else if (/^HTTP 404\b/.test(reason)) {
-    // The library's hint names its `url`: here that is NEO4J_URL, named with its value.
-    msg = `Neo4j at ${conn.url} answered ${reason.replace("(url must", "(NEO4J_URL must")}`;
+    let path = "";
+    try {
+      path = new URL(conn.url).pathname.replace(/\/+$/, "");
+    } catch {}
+    if (path) {
+      // The library's hint names its `url`: here that is NEO4J_URL, named with its value.
+      msg = `Neo4j at ${conn.url} answered ${reason.replace("(url must", "(NEO4J_URL must")}`;
+    } else {
+      // No path to blame: Neo4j serves /db/<database>/… at its base URL, so the server there is
+      // not Neo4j's HTTP API (another service on that port). The library's hint ("this url's path
+      // is likely wrong") sent the reader after a path the URL does not have.
+      const answer = reason.replace(/ \(url must[^]*$/, "").replace(/:\s*$/, "");
+      msg = `${conn.url} is not Neo4j's HTTP API: it answered ${answer} for /db/${conn.database}/tx/commit (is NEO4J_URL Neo4j's HTTP port, 7474 by default?)`;
+    }
   } else if (/^database not found/.test(reason)) {
     msg = `${reason} at ${conn.url} (NEO4J_DATABASE)`;
   } else {
