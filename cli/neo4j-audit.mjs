@@ -89,14 +89,21 @@ async function main(argv) {
     return EXIT.OK;
   }
 
-  // Ctrl-C / SIGTERM end `tail --follow` normally (exit 0); anything else stops at once (128 + signal).
+  // Ctrl-C / SIGTERM end `tail --follow` normally (exit 0); anything else stops at once (128 + signal),
+  // after the command's own last word, if it has one (`interrupted.note`: export's incomplete output).
   const abort = new AbortController();
-  const onSignal = (sig) => (first === "tail" && values.follow ? abort.abort() : process.exit(sig === "SIGINT" ? 130 : 143));
+  const interrupted = { note: (_signal) => null };
+  const onSignal = (sig) => {
+    if (first === "tail" && values.follow) return abort.abort();
+    const note = interrupted.note(sig);
+    if (note) stderr.write(`neo4j-audit ${first}: ${note}\n`);
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
   process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
   try {
     const conn = connection();
     checkConnection(conn);
-    return await command.run(values, { conn, stdout, stderr, signal: abort.signal });
+    return await command.run(values, { conn, stdout, stderr, signal: abort.signal, interrupted });
   } catch (e) {
     if (e instanceof CliError) e.command = first;
     throw e;

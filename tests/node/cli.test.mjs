@@ -319,6 +319,39 @@ test("export that fails after some pages exits 3 and says the output is INCOMPLE
   }
 });
 
+test("export stopped by SIGTERM after some pages exits 143 and says the output is INCOMPLETE, as a failure does", async () => {
+  // `timeout 600 neo4j-audit export > jan.csv` cut short: the file ended early and nothing said so.
+  const { trail } = await logged("cli-export-term", 3);
+  // A proxy that passes the trail's index mark and the first page, then holds every request.
+  const { createServer, request } = await import("node:http");
+  const target = new URL(NEO4J_URL);
+  let n = 0;
+  const proxy = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c)).on("end", () => {
+      if (++n > 2) return;
+      request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  try {
+    const child = spawn(process.execPath, [CLI, "export", "--trail", trail, "--page-size", "1"],
+      { env: { ...ENV, NEO4J_URL: `http://127.0.0.1:${proxy.address().port}` }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    const exited = new Promise((resolve) => child.on("close", resolve));
+    await new Promise((resolve) => child.stdout.setEncoding("utf8").on("data", (d) => ((stdout += d), resolve())));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 143, stderr);
+    assert.equal(jsonl(stdout).length, 1);
+    assert.equal(stderr, "neo4j-audit export: interrupted by SIGTERM; the output is INCOMPLETE: 1 event was written before it\n");
+  } finally {
+    proxy.closeAllConnections();
+    proxy.close();
+  }
+});
+
 test("verify: no events found (a mistyped trail, an empty window) is not intact: exit 1 unless --allow-empty", async () => {
   const missing = unique("cli-verify-no-such-trail");
   const r = await cli(["verify", "--trail", missing]);
