@@ -115,7 +115,9 @@ try {
   code = await main(process.argv.slice(2));
 } catch (e) {
   if (e instanceof CliError) {
-    stderr.write(`neo4j-audit${e.command ? ` ${e.command}` : ""}: ${e.message}\n`);
+    // One line, as the exit statuses promise: a server's message may hold line breaks (Neo4j's
+    // SemanticError on the system database is two lines).
+    stderr.write(`neo4j-audit${e.command ? ` ${e.command}` : ""}: ${e.message.trim().replace(/\s*[\r\n]+\s*/g, " ")}\n`);
     code = e.code;
   } else {
     stderr.write(`neo4j-audit: internal error: ${e?.stack ?? e}\n`);

@@ -108,7 +108,7 @@ async function listSchema(conn) {
 export async function run(values, { conn, stdout }) {
   const before = await listSchema(conn);
   const logger = openLogger(conn);
-  if (!(await logger.ensureSchema())) throw neo4jFailure("schema", logger, conn);
+  if (!(await logger.ensureSchema())) throw neo4jFailure("ensuring the schema", logger, conn);
   const after = await listSchema(conn);
   if (after.error) {
     // ensureSchema succeeded, but this role may not list the schema.

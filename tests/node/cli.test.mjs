@@ -183,6 +183,17 @@ test("schema and migrate word a refused login and a NEO4J_URL path as the other 
   }
 });
 
+test("a Neo4j error is one line on stderr whatever its message holds, and schema names itself once (NEO4J_DATABASE=system)", async () => {
+  // Neo4j's SemanticError on the system database is two lines: every command printed it so,
+  // where the exit statuses promise one line; schema printed "neo4j-audit schema: schema: …".
+  for (const cmd of [["tail"], ["schema"], ["migrate", "--status"], ["migrate"], ["verify"], ["export"]]) {
+    const r = await cli(cmd, { ...ENV, NEO4J_DATABASE: "system" });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: [^\n]*Neo\.ClientError\.Statement\.SemanticError[^\n]*\n$`));
+    assert.doesNotMatch(r.stderr, /: schema: /);
+  }
+});
+
 test("every command words a server it cannot talk to alike: schema and migrate as verify/export/tail, a port that closes the connection named as one", async () => {
   // schema and migrate send their own statements first (cli/schema.mjs cypher): an https:// URL to
   // the plain-HTTP port printed OpenSSL's raw text over two lines and "(is it running? NEO4J_URL)",
