@@ -29,8 +29,14 @@ ${ENV_HELP}
 ${EXIT_HELP}`;
 
 const { stdout, stderr } = process;
-// The reader went away (e.g. `export | head`): stop quietly.
-stdout.on("error", (e) => process.exit(e.code === "EPIPE" ? EXIT.OK : 4));
+// The reader went away (e.g. `export | head`): stop quietly. Any other write error (ENOSPC: a full
+// disk, EIO) ended with exit 4, "internal error", and not a word: say what failed.
+stdout.on("error", (e) => {
+  if (e.code === "EPIPE") process.exit(EXIT.OK);
+  const command = Object.hasOwn(COMMANDS, process.argv[2] ?? "") ? ` ${process.argv[2]}` : "";
+  stderr.write(`neo4j-audit${command}: cannot write to stdout (${e.message}); the output is INCOMPLETE\n`);
+  process.exit(4);
+});
 
 /** parseArgs' message without its advice about positionals, e.g. "unknown option --x". */
 function argError(e) {

@@ -613,6 +613,29 @@ test("export csv writes control characters of text cells visibly (\\u001b), as i
   assert.equal(raw.cell.streamId, stored, "--csv-raw writes values as stored");
 });
 
+test("an output that cannot be written (a full disk: stdout to /dev/full) is said on stderr, exit 4", async () => {
+  // It exited 4, "internal error", with nothing on stderr: an export to a full disk left a cut
+  // file and no word of it.
+  const { existsSync, openSync, closeSync } = await import("node:fs");
+  if (!existsSync("/dev/full")) return;
+  const { trail } = await logged("cli-full", 2);
+  for (const cmd of [["export", "--trail", trail], ["tail", "--trail", trail], ["verify", "--trail", trail]]) {
+    const fd = openSync("/dev/full", "w");
+    try {
+      const r = await new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [CLI, ...cmd], { env: ENV, stdio: ["ignore", fd, "pipe"] });
+        let stderr = "";
+        child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+        child.on("error", reject).on("close", (code) => resolve({ code, stderr }));
+      });
+      assert.equal(r.code, 4, r.stderr);
+      assert.equal(r.stderr, `neo4j-audit ${cmd[0]}: cannot write to stdout (ENOSPC: no space left on device, write); the output is INCOMPLETE\n`);
+    } finally {
+      closeSync(fd);
+    }
+  }
+});
+
 test("export stops quietly with 0 when its reader goes away (export | head)", async () => {
   // More than a pipe's buffer (64 KiB), so the CLI is still writing when the reader leaves.
   const trail = unique("cli-export-epipe");
