@@ -8,7 +8,7 @@ export const EXIT = {
   /** verify: a broken chain, events without chain fields, or no events found (without --allow-empty);
    * migrate: a timestamp it cannot convert, a trail without a name. */
   BROKEN: 1,
-  /** Bad command line or configuration (unknown option, bad value, invalid NEO4J_URL). */
+  /** Bad command line or configuration (unknown command or option, bad value, an invalid NEO4J_* setting). */
   USAGE: 2,
   /** Neo4j unreachable, credentials refused, or a query failed. */
   NEO4J: 3,
@@ -19,9 +19,9 @@ export const EXIT_HELP = `Exit status:
   1  verify: a broken chain, events without chain fields, or no events found at all
      (nothing verified: a mistyped --trail; --allow-empty accepts it); migrate: a timestamp
      it cannot convert or a trail without a name (nothing changed)
-  2  usage: unknown option, bad value, invalid NEO4J_URL
+  2  usage: unknown command or option, bad value, an invalid NEO4J_* setting
   3  Neo4j: not reachable, credentials refused, or a query failed
-  4  internal error (a bug; please report it)
+  4  internal error (a bug; please report it), or stdout could not be written (a full disk)
   130/143  interrupted by SIGINT/SIGTERM (tail --follow: 0)`;
 
 export const ENV_HELP = `Environment:
@@ -61,6 +61,8 @@ export function connection(env = process.env) {
     database: env.NEO4J_DATABASE || "neo4j",
     username: token ? undefined : env.NEO4J_USER || "neo4j",
     password: token ? undefined : env.NEO4J_PASSWORD || "neo4j-audit-dev",
+    // The local server's password stood in for an unset NEO4J_PASSWORD: a refused login says so.
+    defaultPassword: !token && !env.NEO4J_PASSWORD,
     token,
     allowInsecureHttp,
   };
@@ -116,13 +118,19 @@ export function failure(what, reason, conn) {
       // answered the TLS handshake in plain HTTP (…)"): the origin once there too.
       : origin ? reason.replace(` (${origin}): `, ": ") : reason;
     // That advice names the fix; "is it running?" would send the reader after a server that
-    // answered (it is running, on another scheme).
-    const advice = /the server answered the TLS handshake in plain HTTP/.test(why) ? " (NEO4J_URL)" : " (is it running? NEO4J_URL)";
+    // answered (it is running, on another scheme). So would it for a server that took the
+    // connection and closed it without an HTTP answer: typically Neo4j's Bolt port in NEO4J_URL.
+    const advice = /the server answered the TLS handshake in plain HTTP/.test(why) ? " (NEO4J_URL)"
+      : /other side closed|ECONNRESET|socket hang up/.test(why)
+        ? " (the server closed the connection without an HTTP answer: is NEO4J_URL Neo4j's HTTP port, 7474 by default, not its Bolt port, 7687?)"
+        : " (is it running? NEO4J_URL)";
     msg = `cannot reach Neo4j at ${conn.url}: ${why}${advice}`;
   } else if (/^authentication failed/.test(reason)) {
     const who = conn.token ? "the token (NEO4J_TOKEN)" : `user "${conn.username}" (NEO4J_USER / NEO4J_PASSWORD)`;
     msg = `Neo4j at ${conn.url} refused the credentials of ${who}: ${reason}`;
     if (/AuthenticationRateLimit/.test(reason)) msg += "; too many failed logins, Neo4j blocks this user for a while";
+    // Set NEO4J_USER and forgot NEO4J_PASSWORD: "refused the credentials" of a password never given.
+    else if (conn.defaultPassword) msg += "; NEO4J_PASSWORD is not set, so the local server's default password was sent";
   } else if (/^invalid input:/.test(reason)) {
     // The library refused an argument, e.g. a filter no event can have (`--action "Doc opened"`,
     // `--user ""`): a usage error, named by its option, not a Neo4j failure or an empty result.
@@ -130,8 +138,20 @@ export function failure(what, reason, conn) {
     const option = { userUid: "--user: ", actionType: "--action: ", category: "--category: ", target: "--target: " }[field] ?? "";
     return usage(`${option}${reason.replace(/^invalid input: (options: )?/, "")}`);
   } else if (/^HTTP 404\b/.test(reason)) {
-    // The library's hint names its `url`: here that is NEO4J_URL, named with its value.
-    msg = `Neo4j at ${conn.url} answered ${reason.replace("(url must", "(NEO4J_URL must")}`;
+    let path = "";
+    try {
+      path = new URL(conn.url).pathname.replace(/\/+$/, "");
+    } catch {}
+    if (path) {
+      // The library's hint names its `url`: here that is NEO4J_URL, named with its value.
+      msg = `Neo4j at ${conn.url} answered ${reason.replace("(url must", "(NEO4J_URL must")}`;
+    } else {
+      // No path to blame: Neo4j serves /db/<database>/… at its base URL, so the server there is
+      // not Neo4j's HTTP API (another service on that port). The library's hint ("this url's path
+      // is likely wrong") sent the reader after a path the URL does not have.
+      const answer = reason.replace(/ \(url must[^]*$/, "").replace(/:\s*$/, "");
+      msg = `${conn.url} is not Neo4j's HTTP API: it answered ${answer} for /db/${conn.database}/tx/commit (is NEO4J_URL Neo4j's HTTP port, 7474 by default?)`;
+    }
   } else if (/^database not found/.test(reason)) {
     msg = `${reason} at ${conn.url} (NEO4J_DATABASE)`;
   } else {

@@ -44,7 +44,7 @@ ${EXIT_HELP}`;
 export const options = { ...FILTER_OPTIONS, format: { type: "string" }, "csv-raw": { type: "boolean" }, bom: { type: "boolean" },
   "page-size": { type: "string" } };
 
-export async function run(values, { conn, stdout, stderr }) {
+export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   const format = values.format ?? "jsonl";
   if (format !== "jsonl" && format !== "csv") throw usage(`--format: "${format}" must be jsonl or csv`);
   const pageSize = parseCount("page-size", values["page-size"], 1, 1000) ?? 1000;
@@ -62,6 +62,9 @@ export async function run(values, { conn, stdout, stderr }) {
   // password) writes nothing at all; a failure after some pages says the output is incomplete.
   const header = format === "csv" ? (values.bom ? "\ufeff" : "") + csvHeader() : "";
   let pagesRead = 0;
+  // Stopped by Ctrl-C or SIGTERM (`timeout 600 neo4j-audit export > jan.csv`) once something was
+  // written: the file ends early, as after a failure, and says so where the operator looks.
+  interrupted.note = (signal) => n > 0 ? `interrupted by ${signal}; the output is INCOMPLETE: ${n === 1 ? "1 event was" : `${n} events were`} written before it` : null;
   try {
     for await (const events of pages(logger, conn, query, pageSize)) {
       let chunk = pagesRead++ === 0 ? header : "";

@@ -113,7 +113,7 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
     throw usage(`${s.zoneless} events have a timestamp without a time zone (LocalDateTime as the Python log_user_action wrote them, or text without an offset); nothing was changed: give --zone with the zone their server's clock was in (e.g. --zone Europe/Brussels, or --zone UTC)`);
   }
   const logger = openLogger(conn);
-  if (!(await logger.ensureSchema())) throw neo4jFailure("schema", logger, conn);
+  if (!(await logger.ensureSchema())) throw neo4jFailure("ensuring the schema", logger, conn);
   logger.free();
   const t0 = performance.now();
   let converted = 0;

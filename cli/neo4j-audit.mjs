@@ -29,8 +29,14 @@ ${ENV_HELP}
 ${EXIT_HELP}`;
 
 const { stdout, stderr } = process;
-// The reader went away (e.g. `export | head`): stop quietly.
-stdout.on("error", (e) => process.exit(e.code === "EPIPE" ? EXIT.OK : 4));
+// The reader went away (e.g. `export | head`): stop quietly. Any other write error (ENOSPC: a full
+// disk, EIO) ended with exit 4, "internal error", and not a word: say what failed.
+stdout.on("error", (e) => {
+  if (e.code === "EPIPE") process.exit(EXIT.OK);
+  const command = Object.hasOwn(COMMANDS, process.argv[2] ?? "") ? ` ${process.argv[2]}` : "";
+  stderr.write(`neo4j-audit${command}: cannot write to stdout (${e.message}); the output is INCOMPLETE\n`);
+  process.exit(4);
+});
 
 /** parseArgs' message without its advice about positionals, e.g. "unknown option --x". */
 function argError(e) {
@@ -89,14 +95,21 @@ async function main(argv) {
     return EXIT.OK;
   }
 
-  // Ctrl-C / SIGTERM end `tail --follow` normally (exit 0); anything else stops at once (128 + signal).
+  // Ctrl-C / SIGTERM end `tail --follow` normally (exit 0); anything else stops at once (128 + signal),
+  // after the command's own last word, if it has one (`interrupted.note`: export's incomplete output).
   const abort = new AbortController();
-  const onSignal = (sig) => (first === "tail" && values.follow ? abort.abort() : process.exit(sig === "SIGINT" ? 130 : 143));
+  const interrupted = { note: (_signal) => null };
+  const onSignal = (sig) => {
+    if (first === "tail" && values.follow) return abort.abort();
+    const note = interrupted.note(sig);
+    if (note) stderr.write(`neo4j-audit ${first}: ${note}\n`);
+    process.exit(sig === "SIGINT" ? 130 : 143);
+  };
   process.once("SIGINT", onSignal).once("SIGTERM", onSignal);
   try {
     const conn = connection();
     checkConnection(conn);
-    return await command.run(values, { conn, stdout, stderr, signal: abort.signal });
+    return await command.run(values, { conn, stdout, stderr, signal: abort.signal, interrupted });
   } catch (e) {
     if (e instanceof CliError) e.command = first;
     throw e;
@@ -108,7 +121,9 @@ try {
   code = await main(process.argv.slice(2));
 } catch (e) {
   if (e instanceof CliError) {
-    stderr.write(`neo4j-audit${e.command ? ` ${e.command}` : ""}: ${e.message}\n`);
+    // One line, as the exit statuses promise: a server's message may hold line breaks (Neo4j's
+    // SemanticError on the system database is two lines).
+    stderr.write(`neo4j-audit${e.command ? ` ${e.command}` : ""}: ${e.message.trim().replace(/\s*[\r\n]+\s*/g, " ")}\n`);
     code = e.code;
   } else {
     stderr.write(`neo4j-audit: internal error: ${e?.stack ?? e}\n`);

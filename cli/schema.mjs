@@ -33,18 +33,36 @@ export async function cypher(conn, statement, parameters, timeoutMs = 10_000) {
   const authorization = conn.token
     ? `Bearer ${conn.token}`
     : `Basic ${Buffer.from(`${conn.username}:${conn.password}`).toString("base64")}`;
+  // The bound on the request and its answer, on a timer that keeps Node alive. AbortSignal.timeout's
+  // does not, and Node 20's fetch leaves its promise unsettled when the server closes the
+  // connection before reading anything (a port forward whose far end is down): the process then
+  // ended at once with exit status 13 and no message.
+  const abort = new AbortController();
+  const timer = timeoutMs == null ? undefined
+    : setTimeout(() => abort.abort(new DOMException(`no answer within ${timeoutMs} ms`, "TimeoutError")), timeoutMs);
   let res;
   try {
     res = await fetch(new URL(`db/${encodeURIComponent(conn.database)}/tx/commit`, conn.url.replace(/\/?$/, "/")), {
       method: "POST",
       headers: { "content-type": "application/json", accept: "application/json", authorization },
       body: JSON.stringify({ statements: [{ statement, parameters }] }),
-      signal: timeoutMs == null ? undefined : AbortSignal.timeout(timeoutMs),
+      signal: abort.signal,
     });
   } catch (e) {
-    throw new CliError(`cannot reach Neo4j at ${conn.url}: network error: ${e.cause?.message ?? e.message} (is it running? NEO4J_URL)`, EXIT.NEO4J);
+    clearTimeout(timer);
+    if (e?.name === "TimeoutError") throw failure("", `timeout: no answer from Neo4j within ${timeoutMs} ms`, conn);
+    // Worded by the library, as every other command's: its reading of Node's error (one line per
+    // cause, OpenSSL's text as "TLS error (…)") and its diagnosis (an https:// URL to a plain-HTTP
+    // port). The same request through it fails the same way; this printed OpenSSL's raw,
+    // two-line text and "is it running?" for a server that had answered.
+    const probe = openLogger(conn);
+    const page = await probe.getAuditTrail({ limit: 1 });
+    const reason = page === null ? probe.lastError : undefined;
+    probe.free();
+    throw failure("", reason ?? `network error: ${String(e.cause?.message ?? e.message).split("\n")[0]}`, conn);
   }
   const body = await res.json().catch(() => null);
+  clearTimeout(timer);
   const code = body?.errors?.[0]?.code;
   // As the library words them (src/outcome.rs): refused credentials, a NEO4J_URL with a wrong
   // path, a missing database; then as every other command (cli/common.mjs, failure).
@@ -90,7 +108,7 @@ async function listSchema(conn) {
 export async function run(values, { conn, stdout }) {
   const before = await listSchema(conn);
   const logger = openLogger(conn);
-  if (!(await logger.ensureSchema())) throw neo4jFailure("schema", logger, conn);
+  if (!(await logger.ensureSchema())) throw neo4jFailure("ensuring the schema", logger, conn);
   const after = await listSchema(conn);
   if (after.error) {
     // ensureSchema succeeded, but this role may not list the schema.

@@ -13,7 +13,10 @@ export const help = `Usage: neo4j-audit tail [--trail NAME] [-n N] [--follow] [-
                         [--format text|jsonl]
 
 Prints the trail's newest N events, oldest of them first. With --follow, keeps polling and prints
-each new event once, in time order, until interrupted (Ctrl-C, SIGTERM: exit status 0).
+each new event once, in time order, until interrupted (Ctrl-C, SIGTERM: exit status 0); a poll
+that fails after the first read (Neo4j restarting) is reported once on stderr ("…; retrying")
+and tried again at the next interval, so --follow does not exit on it (the first read's failure
+exits 3).
 An event committed with a timestamp more than ${LOOKBACK_MS / 1000} s older than the newest event seen (e.g.
 re-sent from a browser's durable queue long after it happened) is not shown by --follow; export
 --since finds it. "Newest" goes no further than this machine's clock: an event dated in the future

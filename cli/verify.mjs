@@ -195,7 +195,10 @@ function readJsonArg(flag, arg, expected) {
     try {
       text = readFileSync(arg, "utf8");
     } catch (e) {
-      throw usage(`${flag}: ${arg} is neither JSON nor a readable file (${e.code ?? e.message})`);
+      // A URL is not fetched: what is trusted is the copy the auditor saved (and pinned), as the
+      // README's `curl https://…/v1/keys > keys.json` does; say so rather than ENOENT.
+      const url = /^https?:\/\//i.test(arg.trim()) ? `; a URL is not fetched: save it first (curl -s ${arg.trim()} > ${flag === "--public-key" ? "keys" : "anchor"}.json) and give the file` : "";
+      throw usage(`${flag}: ${arg} is neither JSON nor a readable file (${e.code ?? e.message})${url}`);
     }
   }
   try {

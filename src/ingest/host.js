@@ -149,7 +149,10 @@ export async function jwsVerify(alg, a, b, data, sig) {
  * `o[k]` as a setting's text (`o` may be anything; a throwing getter counts as unset): a string as
  * is; with `vars`, a `[vars]` value wrangler passes as a JSON boolean or number (`MAX_BATCH = 50`)
  * as the text it was written as (a number that is not a whole count: text no setting accepts; no
- * float formatting in the .wasm); else undefined.
+ * float formatting in the .wasm), a TOML array of strings (`ALLOWED_ORIGINS = ["https://a",
+ * "https://b"]`) as its items joined by commas, the lists' own form, and any other array or table
+ * (`JWT_PUBLIC_KEYS = { keys = [ … ] }`) as its JSON text; else undefined. (An array or table
+ * read as unset made the Worker say "ALLOWED_ORIGINS is not set" while wrangler listed it.)
  */
 export function textOf(o, k, vars) {
   let v;
@@ -160,6 +163,12 @@ export function textOf(o, k, vars) {
   if (!vars) return undefined;
   if (typeof v === "boolean") return String(v);
   if (typeof v === "number") return Number.isSafeInteger(v) && v >= 0 ? String(v) : "not a whole number";
+  if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v.join(",");
+  if (typeof v === "object" && v !== null) {
+    try {
+      return JSON.stringify(v);
+    } catch {}
+  }
 }
 
 /** The request header `name`, or undefined. */

@@ -183,6 +183,90 @@ test("schema and migrate word a refused login and a NEO4J_URL path as the other 
   }
 });
 
+test("a Neo4j error is one line on stderr whatever its message holds, and schema names itself once (NEO4J_DATABASE=system)", async () => {
+  // Neo4j's SemanticError on the system database is two lines: every command printed it so,
+  // where the exit statuses promise one line; schema printed "neo4j-audit schema: schema: …".
+  for (const cmd of [["tail"], ["schema"], ["migrate", "--status"], ["migrate"], ["verify"], ["export"]]) {
+    const r = await cli(cmd, { ...ENV, NEO4J_DATABASE: "system" });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: [^\n]*Neo\.ClientError\.Statement\.SemanticError[^\n]*\n$`));
+    assert.doesNotMatch(r.stderr, /: schema: /);
+  }
+});
+
+test("every command words a server it cannot talk to alike: schema and migrate as verify/export/tail, a port that closes the connection named as one", async () => {
+  // schema and migrate send their own statements first (cli/schema.mjs cypher): an https:// URL to
+  // the plain-HTTP port printed OpenSSL's raw text over two lines and "(is it running? NEO4J_URL)",
+  // where the other commands gave the library's one-line diagnosis (found from the installed
+  // tarball by a new user: npx neo4j-audit schema with NEO4J_URL=https://127.0.0.1:<http port>).
+  const https = { ...ENV, NEO4J_URL: NEO4J_URL.replace(/^http:/, "https:") };
+  for (const cmd of [["schema"], ["migrate", "--status"], ["migrate"], ["tail"]]) {
+    const r = await cli(cmd, https);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: cannot reach Neo4j at https://\\S+: network error: fetch failed: TLS error \\(SSL routines: wrong version number\\): the server answered the TLS handshake in plain HTTP .* \\(NEO4J_URL\\)\\n$`));
+  }
+  // A server that takes the connection and closes it without an HTTP answer, as Neo4j's Bolt port
+  // does to an http:// request: it is running, so "is it running?" sent the reader the wrong way.
+  const { createServer } = await import("node:net");
+  const bolt = createServer((s) => s.once("data", () => s.destroy()));
+  await new Promise((r) => bolt.listen(0, "127.0.0.1", r));
+  // One that closes it before reading anything (a port forward whose far end is down): Node 20's
+  // fetch never settles then, and schema (AbortSignal.timeout's timer keeps no process alive)
+  // ended at once with exit status 13 and no message.
+  const forward = createServer((s) => s.destroy());
+  await new Promise((r) => forward.listen(0, "127.0.0.1", r));
+  try {
+    const closed = await cli(["schema"], { ...ENV, NEO4J_URL: `http://127.0.0.1:${forward.address().port}` });
+    assert.equal(closed.code, 3, closed.stderr);
+    // (Which of the two Node's fetch sees varies from run to run: its hang, bounded by the
+    // timeout, or the close.)
+    assert.match(closed.stderr, /^neo4j-audit schema: cannot reach Neo4j at \S+: (timeout: no answer from Neo4j within 10000 ms \(is it running\? NEO4J_URL\)|network error: [^\n]* \(the server closed the connection without an HTTP answer: [^\n]*\))\n$/);
+    const url = `http://127.0.0.1:${bolt.address().port}`;
+    for (const cmd of [["schema"], ["migrate", "--status"], ["verify"], ["export"], ["tail"]]) {
+      const r = await cli(cmd, { ...ENV, NEO4J_URL: url });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: cannot reach Neo4j at ${url}: network error: [^\\n]* \\(the server closed the connection without an HTTP answer: is NEO4J_URL Neo4j's HTTP port, 7474 by default, not its Bolt port, 7687\\?\\)\\n$`));
+    }
+  } finally {
+    bolt.close();
+    forward.close();
+  }
+  // Another HTTP service on that port (a dev server answering 404 to every path), NEO4J_URL without
+  // a path: the line blamed "this url's path", which the URL does not have.
+  const { createServer: httpServer } = await import("node:http");
+  const other = httpServer((req, res) => req.resume().on("end", () => res.writeHead(404).end()));
+  await new Promise((r) => other.listen(0, "127.0.0.1", r));
+  try {
+    const url = `http://127.0.0.1:${other.address().port}`;
+    for (const cmd of [["schema"], ["migrate", "--status"], ["verify"], ["export"], ["tail"]]) {
+      const r = await cli(cmd, { ...ENV, NEO4J_URL: url });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: ${url} is not Neo4j's HTTP API: it answered HTTP 404[^\\n]* for /db/neo4j/tx/commit \\(is NEO4J_URL Neo4j's HTTP port, 7474 by default\\?\\)\n$`));
+    }
+  } finally {
+    other.close();
+  }
+  // Nothing listening: still "is it running?", in every command.
+  for (const cmd of [["schema"], ["migrate", "--status"]]) {
+    const r = await cli(cmd, { ...ENV, NEO4J_URL: "http://127.0.0.1:59999" });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: cannot reach Neo4j at http://127\\.0\\.0\\.1:59999: network error: fetch failed: connect ECONNREFUSED [^\\n]* \\(is it running\\? NEO4J_URL\\)\\n$`));
+  }
+});
+
+test("a refused login with NEO4J_PASSWORD unset says the local default was sent (a user who set only NEO4J_USER read 'refused the credentials' of a password never given)", async () => {
+  const { NEO4J_PASSWORD: _, ...unset } = ENV;
+  for (const cmd of [["tail"], ["schema"]]) {
+    const r = await cli(cmd, { ...unset, NEO4J_USER: "cli-test-no-such-user" });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: Neo4j at \\S+ refused the credentials of user "cli-test-no-such-user" \\(NEO4J_USER / NEO4J_PASSWORD\\): authentication failed: HTTP 401 \\(Neo\\.ClientError\\.Security\\.Unauthorized\\); NEO4J_PASSWORD is not set, so the local server's default password was sent\\n$`));
+  }
+  // Given, even wrongly, it is not mentioned.
+  const given = await cli(["tail"], { ...ENV, NEO4J_USER: "cli-test-no-such-user", NEO4J_PASSWORD: "x-wrong-3b" });
+  assert.equal(given.code, 3, given.stderr);
+  assert.doesNotMatch(given.stderr, /NEO4J_PASSWORD is not set/);
+});
+
 test("tail -n 0 still reads once: a wrong URL, user or database exits 3 (it exited 0 without contacting Neo4j)", async () => {
   const down = await cli(["tail", "-n", "0"], { ...ENV, NEO4J_URL: "http://127.0.0.1:59999" });
   assert.equal(down.code, 3, down.stderr);
@@ -242,6 +326,39 @@ test("export that fails after some pages exits 3 and says the output is INCOMPLE
     assert.equal(parseCsv(r.stdout).length, 2, "the header and the first page's event");
     assert.match(r.stderr, /refused the credentials.*; the output is INCOMPLETE: 1 event was written before the failure\n$/);
   } finally {
+    proxy.close();
+  }
+});
+
+test("export stopped by SIGTERM after some pages exits 143 and says the output is INCOMPLETE, as a failure does", async () => {
+  // `timeout 600 neo4j-audit export > jan.csv` cut short: the file ended early and nothing said so.
+  const { trail } = await logged("cli-export-term", 3);
+  // A proxy that passes the trail's index mark and the first page, then holds every request.
+  const { createServer, request } = await import("node:http");
+  const target = new URL(NEO4J_URL);
+  let n = 0;
+  const proxy = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c)).on("end", () => {
+      if (++n > 2) return;
+      request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  try {
+    const child = spawn(process.execPath, [CLI, "export", "--trail", trail, "--page-size", "1"],
+      { env: { ...ENV, NEO4J_URL: `http://127.0.0.1:${proxy.address().port}` }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    const exited = new Promise((resolve) => child.on("close", resolve));
+    await new Promise((resolve) => child.stdout.setEncoding("utf8").on("data", (d) => ((stdout += d), resolve())));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 143, stderr);
+    assert.equal(jsonl(stdout).length, 1);
+    assert.equal(stderr, "neo4j-audit export: interrupted by SIGTERM; the output is INCOMPLETE: 1 event was written before it\n");
+  } finally {
+    proxy.closeAllConnections();
     proxy.close();
   }
 });
@@ -494,6 +611,29 @@ test("export csv writes control characters of text cells visibly (\\u001b), as i
   assert.doesNotMatch(safe.text, /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/);
   const raw = await rowOf(["--csv-raw"]);
   assert.equal(raw.cell.streamId, stored, "--csv-raw writes values as stored");
+});
+
+test("an output that cannot be written (a full disk: stdout to /dev/full) is said on stderr, exit 4", async () => {
+  // It exited 4, "internal error", with nothing on stderr: an export to a full disk left a cut
+  // file and no word of it.
+  const { existsSync, openSync, closeSync } = await import("node:fs");
+  if (!existsSync("/dev/full")) return;
+  const { trail } = await logged("cli-full", 2);
+  for (const cmd of [["export", "--trail", trail], ["tail", "--trail", trail], ["verify", "--trail", trail]]) {
+    const fd = openSync("/dev/full", "w");
+    try {
+      const r = await new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [CLI, ...cmd], { env: ENV, stdio: ["ignore", fd, "pipe"] });
+        let stderr = "";
+        child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+        child.on("error", reject).on("close", (code) => resolve({ code, stderr }));
+      });
+      assert.equal(r.code, 4, r.stderr);
+      assert.equal(r.stderr, `neo4j-audit ${cmd[0]}: cannot write to stdout (ENOSPC: no space left on device, write); the output is INCOMPLETE\n`);
+    } finally {
+      closeSync(fd);
+    }
+  }
 });
 
 test("export stops quietly with 0 when its reader goes away (export | head)", async () => {
@@ -1136,6 +1276,13 @@ test("verify --stream checks one stream; --since anchors at the window; --public
   const bad = await cli(["verify", "--trail", trail, "--public-key", "abc"]);
   assert.equal(bad.code, 2, bad.stdout + bad.stderr);
   assert.match(bad.stderr, /^neo4j-audit verify: --public-key: abc is neither JSON nor a readable file/);
+  assert.doesNotMatch(bad.stderr, /URL/);
+  // The Worker's /v1/keys URL itself (the README's curl left out): it said only ENOENT.
+  for (const [flag, file] of [["--public-key", "keys"], ["--anchor", "anchor"]]) {
+    const url = await cli(["verify", "--trail", trail, flag, "https://audit.example.workers.dev/v1/keys"]);
+    assert.equal(url.code, 2, url.stdout + url.stderr);
+    assert.equal(url.stderr, `neo4j-audit verify: ${flag}: https://audit.example.workers.dev/v1/keys is neither JSON nor a readable file (ENOENT); a URL is not fetched: save it first (curl -s https://audit.example.workers.dev/v1/keys > ${file}.json) and give the file\n`);
+  }
   const notJwk = await cli(["verify", "--trail", trail, "--public-key", '[{"kid":"k1"}]']);
   assert.equal(notJwk.code, 2, notJwk.stdout + notJwk.stderr);
   assert.match(notJwk.stderr, /^neo4j-audit verify: --public-key: /);
@@ -1355,6 +1502,8 @@ test("migrate refuses while a trail has no name (the Python seed's own trail nod
   try {
     const status = await cli(["migrate", "--status", "--json"]);
     assert.ok(JSON.parse(status.stdout).unnamed >= 1, status.stdout);
+    // --status is a report: exit 0 with the advice (the README's wording read as exit 1 for it too).
+    assert.equal(status.code, 0, status.stderr);
     assert.match((await cli(["migrate", "--status"])).stdout, /: 1 trail has no name .*SET t.name = 'default'\), or, .*DETACH DELETE old\), and run migrate again\n$/);
     const refused = await cli(["migrate"]);
     assert.equal(refused.code, 1, refused.stdout + refused.stderr);

@@ -185,6 +185,26 @@ describe("CORS", () => {
     expect(r.headers.get("Access-Control-Allow-Headers").toLowerCase()).toContain("authorization");
   });
 
+  it("reads ALLOWED_ORIGINS (and the other lists) written as a TOML array as its items, not as unset", async () => {
+    // `ALLOWED_ORIGINS = ["http://localhost:5173"]` in wrangler.toml reaches the Worker as an
+    // array: it was read as unset, every preflight was a 403 and the log said "ALLOWED_ORIGINS is
+    // not set" while wrangler listed it (found setting up a Worker from the README).
+    const pre = (origin, overrides) => call("/v1/events", { method: "OPTIONS", headers: {
+      Origin: origin, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type" } }, overrides);
+    const list = { ALLOWED_ORIGINS: ["http://localhost:5173", ORIGIN] };
+    expect((await pre(ORIGIN, list)).status).toBe(204);
+    expect((await pre("http://localhost:5173", list)).status).toBe(204);
+    expect((await pre(EVIL, list)).status).toBe(403);
+    // Another list: ALLOWED_TARGET_LABELS as an array lets its labels through.
+    const trail = unique("worker-toml-array");
+    const targets = [{ label: "Document", uid: unique("doc") }];
+    const refused = await post({ actionType: "X", targets }, { tok: await token(unique("user")), overrides: { AUDIT_TRAIL: trail } });
+    expect(refused.status).toBe(403);
+    const ok = await post({ actionType: "X", targets },
+      { tok: await token(unique("user")), overrides: { AUDIT_TRAIL: trail, ALLOWED_TARGET_LABELS: ["Folder", "Document"] } });
+    expect(ok.status).toBe(201);
+  });
+
   it("gives no CORS headers to other origins, on preflight or request, and writes nothing", async () => {
     const trail = unique("worker-cors");
     const pre = await call("/v1/events", { method: "OPTIONS", headers: {

@@ -153,6 +153,14 @@ describe("RS256 / ES256 tokens with the provider's JWKS", () => {
     expect(r.status).toBe(201);
   });
 
+  it("reads JWT_PUBLIC_KEYS written as a TOML table (an object in env) as its JSON text", async () => {
+    // `JWT_PUBLIC_KEYS = { keys = [ … ] }` in wrangler.toml was read as unset: ES256 tokens were
+    // refused with "token algorithm \"ES256\" is not accepted (JWT_ALGORITHMS)".
+    const o = { JWT_PUBLIC_KEYS: JSON.parse(env.TEST_JWKS), AUDIT_TRAIL: unique("jwks-table") };
+    const r = await post(event, { tok: await signJws("ES256", EC, claims(unique("u")), { kid: "ec-1" }), overrides: o });
+    expect(r.status, await r.clone().text()).toBe(201);
+  });
+
   it("refuses a key-set configuration that is not secure (500 misconfigured)", async () => {
     for (const more of [{ JWT_JWKS_URL: "http://idp.test/x/jwks.json" }, { JWT_ALGORITHMS: "RS256,none" },
       { JWT_PUBLIC_KEYS: JSON.stringify({ keys: [JSON.parse(env.TEST_RS256_PRIVATE_JWK)] }) }]) {
