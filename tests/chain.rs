@@ -1549,6 +1549,30 @@ async fn a_verify_cursor_from_another_trail_is_refused() {
     );
 }
 
+/// A `GET /v1/verify` page that pauses in the middle of a stream answers `ok: false` once that
+/// stream has a break: the README says `ok` covers every page so far. Before, a paused page's
+/// `ok` counted the finished streams only, so the first page of a walk over a stream edited at
+/// seq 5 answered `ok: true` (the break held in its cursor), and whoever stopped there, or
+/// watched each page's `ok`, read an intact trail.
+#[tokio::test]
+async fn a_paused_verify_page_is_not_ok_once_its_stream_has_a_break() {
+    let t = worker_trail("chain-paused-ok");
+    t.post_thousand().await;
+    t.post(r#"{"events":[{"actionType":"B0"},{"actionType":"B1"}]}"#.into()).await;
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 5}) SET e.eventType = 'EDITED'",
+        json!({"t": t.trail}),
+    )
+    .await;
+    let (status, page) = t.verify_get("limit=1000").await;
+    let next = page["next"].as_str().expect("a cursor after 1000 events").to_owned();
+    assert_eq!((status, page["checked"].clone()), (200, json!(1000)), "{page}");
+    assert_eq!(page["ok"], json!(false), "a page holding the edit at seq 5 said ok: {page}");
+    // The walk's end names the break.
+    let (status, rest) = t.verify_get(&format!("limit=1000&cursor={next}")).await;
+    assert_eq!((status, break_of(&rest)), (200, (json!(false), json!("edited"), json!(5))), "{rest}");
+}
+
 /// A `GET /v1/verify` cursor resumes only under the public keys it was issued with. The cursor's
 /// MAC covered the trail and the flags but not the key set, and its key comes from
 /// `AUDIT_SIGNING_KEY` alone: a key removed from `AUDIT_PUBLIC_KEYS` (retired, or leaked) between
