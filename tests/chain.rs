@@ -1549,6 +1549,98 @@ async fn a_verify_cursor_from_another_trail_is_refused() {
     );
 }
 
+/// A `GET /v1/verify` page that pauses in the middle of a stream answers `ok: false` once that
+/// stream has a break: the README says `ok` covers every page so far. Before, a paused page's
+/// `ok` counted the finished streams only, so the first page of a walk over a stream edited at
+/// seq 5 answered `ok: true` (the break held in its cursor), and whoever stopped there, or
+/// watched each page's `ok`, read an intact trail.
+#[tokio::test]
+async fn a_paused_verify_page_is_not_ok_once_its_stream_has_a_break() {
+    let t = worker_trail("chain-paused-ok");
+    t.post_thousand().await;
+    t.post(r#"{"events":[{"actionType":"B0"},{"actionType":"B1"}]}"#.into()).await;
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 5}) SET e.eventType = 'EDITED'",
+        json!({"t": t.trail}),
+    )
+    .await;
+    let (status, page) = t.verify_get("limit=1000").await;
+    let next = page["next"].as_str().expect("a cursor after 1000 events").to_owned();
+    assert_eq!((status, page["checked"].clone()), (200, json!(1000)), "{page}");
+    assert_eq!(page["ok"], json!(false), "a page holding the edit at seq 5 said ok: {page}");
+    // The walk's end names the break.
+    let (status, rest) = t.verify_get(&format!("limit=1000&cursor={next}")).await;
+    assert_eq!((status, break_of(&rest)), (200, (json!(false), json!("edited"), json!(5))), "{rest}");
+}
+
+/// A `GET /v1/verify` cursor resumes only under the public keys it was issued with. The cursor's
+/// MAC covered the trail and the flags but not the key set, and its key comes from
+/// `AUDIT_SIGNING_KEY` alone: a key removed from `AUDIT_PUBLIC_KEYS` (retired, or leaked) between
+/// two pages left the walk's first pages judged with it, and the walk ended `ok: true` over
+/// events that a fresh walk reports forged (one `ok` for two key sets).
+#[tokio::test]
+async fn a_verify_cursor_from_another_key_set_is_refused() {
+    use neo4j_audit::ingest::{handle, Settings};
+    let old = worker_trail("chain-cursor-keys");
+    // 950 events sealed with native-k1, then 100 with native-k2: the first page of `limit=1000`
+    // judges every native-k1 seal.
+    let batch = |from: usize, n: usize| {
+        let events: Vec<String> = (from..from + n).map(|i| format!(r#"{{"actionType":"A{i}"}}"#)).collect();
+        format!(r#"{{"events":[{}]}}"#, events.join(","))
+    };
+    for r in 0..10 {
+        old.post(batch(r * 95, 95)).await;
+    }
+    let old_x = old.settings.public_keys.iter().find(|k| k.kid == "native-k1").unwrap().x.clone();
+    let rotated = |listed: bool| {
+        let mut over = vec![
+            ("AUDIT_SIGNING_KEY", "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb".to_owned()),
+            ("AUDIT_SIGNING_KEY_ID", "native-k2".to_owned()),
+        ];
+        if listed {
+            over.push(("AUDIT_PUBLIC_KEYS", format!("native-k1:{old_x}")));
+        }
+        worker_settings_with(&old.trail, over)
+    };
+    let (listed, removed) = (rotated(true), rotated(false));
+    let r = handle(&old.req, &listed, old.now, &TestIo(batch(950, 100)), Some(&old.logger)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let verify_get = |s: &Settings, query: String| {
+        let req = neo4j_audit::ingest::Request {
+            method: "GET".into(),
+            path: "/v1/verify".into(),
+            query,
+            headers: vec![old.req.headers[0].clone()],
+        };
+        let (s, logger) = (s.clone(), old.logger.clone());
+        async move {
+            let r = handle(&req, &s, old.now, &TestIo(String::new()), Some(&logger)).await;
+            (r.status, serde_json::from_str::<Value>(&r.body).unwrap())
+        }
+    };
+    // With native-k1 listed: the first page is intact, with a cursor.
+    let (status, page) = verify_get(&listed, "limit=1000".into()).await;
+    assert_eq!((status, page["ok"].clone(), page["checked"].clone()), (200, json!(true), json!(1000)), "{page}");
+    let next = page["next"].as_str().expect("a cursor after 1000 events").to_owned();
+    // native-k1 removed: a fresh walk, to its end, finds its seals forged.
+    let (status, first) = verify_get(&removed, "limit=1000".into()).await;
+    assert_eq!(status, 200, "{first}");
+    let cursor = first["next"].as_str().expect("a cursor after 1000 events");
+    let (status, fresh) = verify_get(&removed, format!("limit=1000&cursor={cursor}")).await;
+    assert_eq!((status, break_of(&fresh).0, break_of(&fresh).1), (200, json!(false), json!("forged")), "{fresh}");
+    // The walk begun with native-k1 listed cannot go on without it and end in one `ok`.
+    let (status, resumed) = verify_get(&removed, format!("limit=1000&cursor={next}")).await;
+    assert_eq!(status, 400, "a cursor issued under another key set resumed: {resumed}");
+    assert!(resumed["message"].as_str().unwrap_or_default().contains("keys"), "{resumed}");
+    // Under the key set it was issued with, it still resumes and the walk ends intact.
+    let (status, rest) = verify_get(&listed, format!("limit=1000&cursor={next}")).await;
+    assert_eq!(
+        (status, rest["ok"].clone(), rest["checked"].clone(), rest["next"].clone()),
+        (200, json!(true), json!(1050), Value::Null),
+        "{rest}"
+    );
+}
+
 /// Rotating the Worker's signing key: the events signed with the retired key still verify while
 /// its public half is listed in `AUDIT_PUBLIC_KEYS` (Rust read API and `GET /v1/verify` alike),
 /// and are `forged` at the first seal of that key, named, once it is removed from the list.

@@ -114,24 +114,31 @@ pub struct Settings {
     /// `VERIFY_SUBJECTS` (comma separated token subjects): who may call `GET /v1/verify`; unset:
     /// no one (403), since the tokens the Worker accepts are its end users'.
     pub verify_subjects: Option<Vec<String>>,
-    /// The key `GET /v1/verify` seals its cursors with, derived from `AUDIT_SIGNING_KEY` (`None`
-    /// without it: that endpoint then answers 500 misconfigured).
+    /// The key `GET /v1/verify` seals its cursors with, derived from `AUDIT_SIGNING_KEY` and the
+    /// public keys it verifies with (`None` without it: that endpoint then answers 500
+    /// misconfigured).
     pub cursor_key: Option<CursorKey>,
 }
 
 /// The key `GET /v1/verify` seals its cursors with: HMAC-SHA256(`AUDIT_SIGNING_KEY` as set,
-/// `CURSOR_KEY_LABEL`). Derived from the one secret every verifying Worker has, whichever way its
-/// tokens are checked (HS256 or only a key set), so every isolate of a deployment seals and opens
-/// alike and no one without the signing key can make one. `Debug` never shows it.
+/// `CURSOR_KEY_LABEL`, `AUDIT_SIGNING_KEY_ID` and `AUDIT_PUBLIC_KEYS`' entries). Derived from
+/// the one secret every verifying Worker has, whichever way its tokens are checked (HS256 or only
+/// a key set), so every isolate of a deployment seals and opens alike and no one without the
+/// signing key can make one; and from what makes the public keys a walk is judged with, so a walk
+/// cannot go on under other keys (a key removed from `AUDIT_PUBLIC_KEYS` between two pages left
+/// the pages before judged with it, and the walk ended in one `ok`: `tests/chain.rs`
+/// `a_verify_cursor_from_another_key_set_is_refused`). `Debug` never shows it.
 #[derive(Clone)]
 pub struct CursorKey([u8; 32]);
 
 impl CursorKey {
-    fn derive(signing_key: &str) -> CursorKey {
+    /// `label`: `CURSOR_KEY_LABEL`, `AUDIT_SIGNING_KEY_ID`, then each entry of `AUDIT_PUBLIC_KEYS`
+    /// after a line break (neither an id nor an entry has one).
+    fn derive(signing_key: &str, label: &str) -> CursorKey {
         use hmac::Mac;
         let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(signing_key.trim().as_bytes())
             .expect("HMAC takes any key length");
-        m.update(CURSOR_KEY_LABEL);
+        m.update(label.as_bytes());
         CursorKey(m.finalize().into_bytes().into())
     }
 }
@@ -383,12 +390,10 @@ impl Settings {
             ])),
         };
         let signing_key = get("AUDIT_SIGNING_KEY").filter(|k| !k.trim().is_empty());
+        let kid = text("AUDIT_SIGNING_KEY_ID").unwrap_or_else(|| "k1".into());
         let signer = match &signing_key {
             None => Ok(None),
-            Some(k) => {
-                let kid = text("AUDIT_SIGNING_KEY_ID").unwrap_or_else(|| "k1".into());
-                crate::sign::SigningKey::from_secret_cached(&kid, k).map(Some)
-            }
+            Some(k) => crate::sign::SigningKey::from_secret_cached(&kid, k).map(Some),
         };
         let mut public_keys: Vec<crate::sign::PublicJwk> = Vec::new();
         // A comma-separated setting: its non-empty entries, trimmed.
@@ -408,7 +413,11 @@ impl Settings {
         // with the missing key was reported forged by whoever pinned that set, with nothing in
         // the log. The reason names the entry's position (and a well-formed id), never the key.
         let mut signer = signer;
+        // What the cursor key is derived from besides the signing key (CursorKey::derive).
+        let mut label = cat(&[CURSOR_KEY_LABEL, &kid]);
         for (i, pair) in list("AUDIT_PUBLIC_KEYS").unwrap_or_default().iter().enumerate() {
+            label.push('\n');
+            label.push_str(pair);
             let entry = cat(&["AUDIT_PUBLIC_KEYS entry ", &crate::error::num(i as u64 + 1), ": "]);
             let why = match crate::sign::PublicJwk::parse_pair(pair) {
                 Ok(j) if public_keys.iter().any(|k| k.kid == j.kid) => {
@@ -428,7 +437,7 @@ impl Settings {
             signer,
             public_keys,
             verify_subjects: list("VERIFY_SUBJECTS"),
-            cursor_key: signing_key.as_deref().map(CursorKey::derive),
+            cursor_key: signing_key.as_deref().map(|k| CursorKey::derive(k, &label)),
             jwt,
             cors: Cors::parse(&get("ALLOWED_ORIGINS").unwrap_or_default()),
             limits,
@@ -1098,7 +1107,7 @@ async fn verify<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
                 return Response::error(
                     400,
                     "bad_request",
-                    "cursor is not one this endpoint issued with its signing key for this trail and these options (allowUnsigned and requireBound as on the call that gave it); start the walk again",
+                    "cursor is not one this endpoint issued for this trail, its keys and these options (allowUnsigned, requireBound); start the walk again",
                 )
             }
         },
@@ -1175,7 +1184,8 @@ fn cursor_mac(key: &CursorKey, json: &[u8], scope: &str, q: &crate::read::Verify
 
 /// What the [`CursorKey`] is derived from `AUDIT_SIGNING_KEY` with (v1: from `AUDIT_JWT_SECRET`,
 /// which a Worker checking tokens only against a key set does not have).
-const CURSOR_KEY_LABEL: &[u8] = b"neo4j-audit verify-cursor v2";
+/// v2: without `AUDIT_SIGNING_KEY_ID` and `AUDIT_PUBLIC_KEYS`.
+const CURSOR_KEY_LABEL: &str = "neo4j-audit verify-cursor v3 ";
 
 /// A verification cursor: the progress as base64url JSON, then `.` and its HMAC-SHA256 under
 /// the [`CursorKey`], so a caller cannot hand the verifier a state it never reached. The MAC
@@ -1504,12 +1514,12 @@ mod tests {
             head: None,
         };
         let plain = crate::read::VerifyQuery::default();
-        let key = CursorKey::derive(SEED);
+        let key = CursorKey::derive(SEED, CURSOR_KEY_LABEL);
         // The trail walked (a store's chain_key: URL, database, trail).
         const T: &str = "http://neo4j:7474|neo4j|audit";
         let c = seal_cursor(&key, &p, T, &plain);
         assert_eq!(open_cursor(&key, &c, T, &plain), Some(p.clone()));
-        assert_eq!(open_cursor(&CursorKey::derive(&"5".repeat(64)), &c, T, &plain), None);
+        assert_eq!(open_cursor(&CursorKey::derive(&"5".repeat(64), CURSOR_KEY_LABEL), &c, T, &plain), None);
         // The options are sealed with the progress: a walk cannot change them between pages.
         let strict = crate::read::VerifyQuery { require_bound: true, ..Default::default() };
         let lax = crate::read::VerifyQuery { allow_unsigned: true, ..Default::default() };

@@ -502,9 +502,13 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     pub(crate) fn finish(mut self) -> (VerifyReport, Option<VerifyProgress>) {
         let head = self.p.head.clone();
         if let Some(v) = self.current.take().filter(|_| PAGED) {
-            self.p.current = Some(v.state());
+            let state = v.state();
+            // `ok` covers every page so far: the stream in progress too, once it has a break
+            // (the progress's own `ok` stays the finished streams', its break counted there).
+            let ok = self.p.ok && state.first_break.is_none();
+            self.p.current = Some(state);
             let report = VerifyReport {
-                ok: self.p.ok,
+                ok,
                 checked: self.p.checked,
                 streams: self.streams,
                 unchained: 0,
