@@ -179,6 +179,8 @@ pub use config::{Delivery, QueueConfig};
 pub use error::AuditError;
 pub use event::{AuditEvent, LogOptions, Source, Target, User, DEFAULT_CATEGORY};
 pub use logger::AuditLogger;
+#[cfg(all(feature = "read", not(feature = "worker")))]
+pub use read::Anchor;
 #[cfg(feature = "read")]
 pub use read::{PublicKeys, TrailEvent, TrailPage, TrailQuery, VerifyProgress, VerifyQuery};
 pub use redact::Match as RedactMatch;

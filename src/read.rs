@@ -164,7 +164,7 @@ pub struct VerifyQuery {
 /// A stream's head kept outside the database, for [`VerifyQuery::anchors`]: `{streamId, seq,
 /// hash}` (the shape `chainHead()` and a report's `signedHead` have; other members ignored).
 #[cfg(not(feature = "worker"))]
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Anchor {
     /// The stream.
@@ -173,6 +173,17 @@ pub struct Anchor {
     pub seq: u64,
     /// Its `hash`.
     pub hash: String,
+}
+
+/// A head from [`AuditLogger::chain_head`] as an anchor, to keep outside the database and pass
+/// back in [`VerifyQuery::anchors`] (JavaScript's `chainHead()` has this shape already).
+#[cfg(not(feature = "worker"))]
+impl crate::chain::StreamState {
+    /// The last event this stream built, `{stream_id, seq, hash}`; `None` before its first event.
+    pub fn anchor(&self) -> Option<Anchor> {
+        let seq = self.next_seq.checked_sub(1)?;
+        Some(Anchor { stream_id: self.stream_id.clone(), seq, hash: self.head.clone() })
+    }
 }
 
 /// Where a paged verification stands ([`AuditLogger::verify_trail_page`]).

@@ -34,7 +34,8 @@ pub struct StatsSnapshot {
     pub committed: u64,
     /// Events whose logging call ended `false` (invalid input, non-retryable error, or retries used up).
     pub failed: u64,
-    /// Events sent again after a retryable failure.
+    /// Events given another attempt after a retryable failure, counted when the failure schedules
+    /// it (so during the backoff, and for a retry given up on before it is sent, ahead of `sent`).
     pub retried: u64,
     /// Events waiting for delivery now (in the batch buffer or the durable queue).
     pub queued: u64,

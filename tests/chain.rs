@@ -212,6 +212,36 @@ async fn a_deleted_event_is_a_seq_gap() {
     assert_eq!((b.kind, b.seq), (BreakKind::Deleted, 0));
 }
 
+/// The README's anchored check from Rust: `chain_head()` kept outside the database, passed back
+/// through `StreamState::anchor()` and the root's `Anchor`, catches a tail cut that verifies
+/// without it. (Before, a Rust caller had only `StreamState {stream_id, next_seq, head}` and an
+/// `Anchor` reachable through the hidden `read` module: the conversion, `next_seq - 1`, was theirs.)
+#[tokio::test]
+#[cfg(not(feature = "worker"))] // anchors: not in the Worker's build
+async fn a_tail_cut_is_caught_by_the_anchor_of_chain_head() {
+    let logger = AuditLogger::new(config("chain-anchor-head")).unwrap();
+    assert_eq!(logger.chain_head().anchor(), None, "no event built yet: nothing to anchor");
+    let (logger, uids) = chained("chain-anchor-head", 4).await;
+    let head = logger.chain_head();
+    let anchor: neo4j_audit::Anchor = head.anchor().unwrap();
+    assert_eq!(
+        (anchor.stream_id.as_str(), anchor.seq, anchor.hash.as_str()),
+        (head.stream_id.as_str(), 3, head.head.as_str())
+    );
+    // Saved as JSON (the shape of JavaScript's chainHead() and the CLI's --anchor) and read back.
+    let saved = serde_json::to_value(&anchor).unwrap();
+    assert_eq!(saved, json!({"streamId": head.stream_id, "seq": 3, "hash": head.head}));
+    let anchor: neo4j_audit::Anchor = serde_json::from_value(saved).unwrap();
+    let anchored = VerifyQuery { anchors: vec![anchor], ..Default::default() };
+    let report = logger.verify_trail(&anchored).await.unwrap();
+    assert!(report.ok && report.checked == 4, "{report:?}");
+    cypher("MATCH (ev:AuditEvent {UID: $u}) DETACH DELETE ev", json!({"u": uids[3]})).await;
+    assert!(verify(&logger).await.ok, "a tail cut verifies without an anchor");
+    let report = logger.verify_trail(&anchored).await.unwrap();
+    let b = report.streams[0].first_break.clone().unwrap();
+    assert_eq!((report.ok, b.kind, b.seq), (false, BreakKind::Deleted, 3), "{report:?}");
+}
+
 #[tokio::test]
 async fn an_inserted_event_is_found() {
     // A copy of event 4 with another UID and other details, claiming the same seq.
