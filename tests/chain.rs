@@ -29,6 +29,20 @@ fn worker_settings(trail: &str) -> neo4j_audit::ingest::Settings {
 }
 
 /// [`worker_settings`] with the settings in `over` set (or added) instead.
+/// The Worker's settings after its signing key moved from native-k1 to native-k2, with native-k1
+/// still listed in AUDIT_PUBLIC_KEYS (`listed`) or removed.
+fn rotated_to_k2(trail: &str, before: &neo4j_audit::ingest::Settings, listed: bool) -> neo4j_audit::ingest::Settings {
+    let mut over = vec![
+        ("AUDIT_SIGNING_KEY", "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb".to_owned()),
+        ("AUDIT_SIGNING_KEY_ID", "native-k2".to_owned()),
+    ];
+    if listed {
+        let old_x = &before.public_keys.iter().find(|k| k.kid == "native-k1").unwrap().x;
+        over.push(("AUDIT_PUBLIC_KEYS", format!("native-k1:{old_x}")));
+    }
+    worker_settings_with(trail, over)
+}
+
 fn worker_settings_with(trail: &str, over: Vec<(&'static str, String)>) -> neo4j_audit::ingest::Settings {
     let (url, user, pw, t) = (neo4j_url(), neo4j_user(), neo4j_password(), trail.to_owned());
     neo4j_audit::ingest::Settings::from_env(move |k| match k {
@@ -1621,18 +1635,8 @@ async fn a_verify_cursor_from_another_key_set_is_refused() {
     for r in 0..10 {
         old.post(batch(r * 95, 95)).await;
     }
-    let old_x = old.settings.public_keys.iter().find(|k| k.kid == "native-k1").unwrap().x.clone();
-    let rotated = |listed: bool| {
-        let mut over = vec![
-            ("AUDIT_SIGNING_KEY", "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb".to_owned()),
-            ("AUDIT_SIGNING_KEY_ID", "native-k2".to_owned()),
-        ];
-        if listed {
-            over.push(("AUDIT_PUBLIC_KEYS", format!("native-k1:{old_x}")));
-        }
-        worker_settings_with(&old.trail, over)
-    };
-    let (listed, removed) = (rotated(true), rotated(false));
+    let (listed, removed) =
+        (rotated_to_k2(&old.trail, &old.settings, true), rotated_to_k2(&old.trail, &old.settings, false));
     let r = handle(&old.req, &listed, old.now, &TestIo(batch(950, 100)), Some(&old.logger)).await;
     assert_eq!(r.status, 201, "{}", r.body);
     let verify_get = |s: &Settings, query: String| {
@@ -1687,18 +1691,8 @@ async fn a_rotated_signing_key_verifies_while_listed_and_is_named_once_removed()
     };
     post(&old.settings, r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#).await;
     post(&old.settings, r#"{"events":[{"actionType":"C"}]}"#).await;
-    let old_x = old.settings.public_keys.iter().find(|k| k.kid == "native-k1").unwrap().x.clone();
-    let rotated = |listed: bool| {
-        let mut over = vec![
-            ("AUDIT_SIGNING_KEY", "4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb".to_owned()),
-            ("AUDIT_SIGNING_KEY_ID", "native-k2".to_owned()),
-        ];
-        if listed {
-            over.push(("AUDIT_PUBLIC_KEYS", format!("native-k1:{old_x}")));
-        }
-        worker_settings_with(&old.trail, over)
-    };
-    let (listed, removed) = (rotated(true), rotated(false));
+    let (listed, removed) =
+        (rotated_to_k2(&old.trail, &old.settings, true), rotated_to_k2(&old.trail, &old.settings, false));
     post(&listed, r#"{"events":[{"actionType":"D"},{"actionType":"E"}]}"#).await;
     let signed = |s: &Settings| VerifyQuery { public_keys: Some(s.public_keys.clone().into()), ..Default::default() };
     let verify_get = |s: &Settings| {

@@ -299,26 +299,31 @@ test("export writes nothing, not even the CSV header, when the first read fails"
   assert.equal(parseCsv(empty.stdout).length, 1);
 });
 
-test("export that fails after some pages exits 3 and says the output is INCOMPLETE, with the count written", async () => {
-  const { trail } = await logged("cli-export-cut", 3);
-  // A proxy in front of the real Neo4j that refuses every request after the first two (the
-  // trail's index mark and the first page), as a password rotated mid-export would.
+/** A proxy in front of the real Neo4j that passes the first two requests (an export's trail index
+ *  mark and its first page) and hands each later one's response to `later`. */
+async function afterTwoRequests(later) {
   const { createServer, request } = await import("node:http");
   const target = new URL(NEO4J_URL);
   let n = 0;
   const proxy = createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c)).on("end", () => {
-      if (++n > 2) {
-        res.writeHead(401, { "content-type": "application/json" });
-        res.end(JSON.stringify({ errors: [{ code: "Neo.ClientError.Security.Unauthorized", message: "cut" }] }));
-        return;
-      }
+      if (++n > 2) return later(res);
       request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
         (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
     });
   });
   await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  return proxy;
+}
+
+test("export that fails after some pages exits 3 and says the output is INCOMPLETE, with the count written", async () => {
+  const { trail } = await logged("cli-export-cut", 3);
+  // Every request after the first two refused, as a password rotated mid-export would.
+  const proxy = await afterTwoRequests((res) => {
+    res.writeHead(401, { "content-type": "application/json" });
+    res.end(JSON.stringify({ errors: [{ code: "Neo.ClientError.Security.Unauthorized", message: "cut" }] }));
+  });
   try {
     const r = await cli(["export", "--trail", trail, "--page-size", "1", "--format", "csv"],
       { ...ENV, NEO4J_URL: `http://127.0.0.1:${proxy.address().port}` });
@@ -333,19 +338,8 @@ test("export that fails after some pages exits 3 and says the output is INCOMPLE
 test("export stopped by SIGTERM after some pages exits 143 and says the output is INCOMPLETE, as a failure does", async () => {
   // `timeout 600 neo4j-audit export > jan.csv` cut short: the file ended early and nothing said so.
   const { trail } = await logged("cli-export-term", 3);
-  // A proxy that passes the trail's index mark and the first page, then holds every request.
-  const { createServer, request } = await import("node:http");
-  const target = new URL(NEO4J_URL);
-  let n = 0;
-  const proxy = createServer((req, res) => {
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c)).on("end", () => {
-      if (++n > 2) return;
-      request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-        (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
-    });
-  });
-  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  // Every request after the first two held.
+  const proxy = await afterTwoRequests(() => {});
   try {
     const child = spawn(process.execPath, [CLI, "export", "--trail", trail, "--page-size", "1"],
       { env: { ...ENV, NEO4J_URL: `http://127.0.0.1:${proxy.address().port}` }, stdio: ["ignore", "pipe", "pipe"] });
