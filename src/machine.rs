@@ -1071,6 +1071,7 @@ impl Machine {
             .filter(|d| !offline && !stale && self.deadline_ms.is_none_or(|l| elapsed.saturating_add(*d) < l as u64));
         if let Some(d) = delay {
             self.logger.counters().add_retried(batch.entries.len() as u64);
+            self.store_retried(&batch);
             batch.due = now + d as i64;
             self.backoff.push(batch);
             return;
@@ -1420,6 +1421,22 @@ impl Machine {
             }
         }
         self.enqueue(now, e);
+    }
+
+    /// A committed-delivery batch whose attempt failed and waits for its retry: its events not yet
+    /// stored are stored now, not at the [`STORE_AFTER_MS`] sweep (the page may be gone before it).
+    fn store_retried(&mut self, batch: &Batch) {
+        if !self.persistent() {
+            return;
+        }
+        for e in &batch.entries {
+            if let Ok(i) = self.unstored.binary_search_by_key(&e.call, |u| u.0) {
+                if let Some(ev) = self.unstored[i].2.take() {
+                    self.unstored.remove(i);
+                    self.put(&ev, false);
+                }
+            }
+        }
     }
 
     /// Stores the committed-delivery events in flight that arrived at or before `born_by`, and
@@ -2544,6 +2561,33 @@ mod tests {
         assert_eq!(puts(&acts), vec![(key.clone(), false)]);
         let acts = r.ok(&s[0]);
         assert_eq!(deletes(&acts), vec![key]);
+    }
+
+    /// Committed delivery: an attempt that fails and will be retried stores its event at once,
+    /// not at the 250 ms sweep (a page closed in between lost it); the retry's commit deletes it,
+    /// and the sweep stores nothing twice.
+    #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
+    fn committed_delivery_stores_a_failed_attempt_at_once() {
+        let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
+        r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        r.now += 10;
+        let acts = r.answer(&s[0], unavailable(None));
+        let key = r.m.key(&s[0].uids()[0]);
+        assert_eq!(puts(&acts), vec![(key.clone(), false)], "stored at the failure, 10 ms in");
+        assert!(dones(&acts).is_empty(), "the call waits for its retry");
+        assert_eq!(r.m.stats().retried, 1);
+        // The retry goes out (its backoff is shorter than the sweep's 250 ms), and the sweep
+        // finds nothing left to store.
+        let again = sends(&r.at(timer(&acts).flatten().unwrap()));
+        assert_eq!(again.len(), 1, "the retry");
+        let acts = r.at(t0() + 10 + STORE_AFTER_MS);
+        assert!(puts(&acts).is_empty(), "not stored twice: {acts:?}");
+        let acts = r.ok(&again[0]);
+        assert_eq!(deletes(&acts), vec![key]);
+        assert!(matches!(&dones(&acts)[..], [(_, Ok(()))]), "{acts:?}");
     }
 
     /// Committed delivery with answers out of order, a sweep between them and commits after it:
