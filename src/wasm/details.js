@@ -171,7 +171,10 @@ export function eventText(user, actionType, category, details, maxDepth, longest
   let text;
   // Details alone as long as the host's longest string, and the other fields after them.
   try { text = fields.join(""); } catch { return refuse("the call's text is longer than the host's longest string"); }
-  if (!wellFormed(text)) return refuse("", ...fields.slice(1));
+  // A field ending in a high surrogate before one starting with a low surrogate joins two lone
+  // surrogates into a pair: the joined text is well-formed, the fields are not (each was refused
+  // as "the call's text could not be read", its parts re-encoded apart not fitting their lengths).
+  if (!wellFormed(text) || fields.some(splitPair)) return refuse("", ...fields.slice(1));
   // Details past four times the size bound (in code units, each at least one byte of UTF-8):
   // refused as rules.rs refuses such text before parsing it (redaction could not bring it under),
   // their size in bytes counted here, never copied into wasm memory, which does not shrink.
@@ -187,6 +190,11 @@ export function eventText(user, actionType, category, details, maxDepth, longest
 // was copied into wasm memory, which never shrinks (a 2e8-character uid grew it by ~800 MB).
 function cut(s, longest) {
   return s === null || s.length <= longest ? s : s.slice(0, longest - (s.charCodeAt(longest - 1) >> 10 === 0x36));
+}
+
+// Whether the field `s` begins with a low surrogate or ends with a high one (lone in the field).
+function splitPair(s) {
+  return s !== null && s !== "" && ((s.charCodeAt(0) >> 10) === 0x37 || (s.charCodeAt(s.length - 1) >> 10) === 0x36);
 }
 
 // The UTF-8 length of well-formed text (a surrogate pair: 4 bytes).

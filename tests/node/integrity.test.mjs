@@ -185,6 +185,19 @@ test("lone UTF-16 surrogates are refused, never stored altered", async () => {
     assert.equal(await logger.logUserAction(user, action, category, details), false, why);
     assert.ok(logger.lastError.startsWith(`invalid input: ${why}`), `${why}: ${logger.lastError}`);
   }
+  // A pair split across two fields (one ends in a high surrogate, the next begins with a low
+  // one) is two lone surrogates, named by the first field; joined into one text they made a pair,
+  // and the call was refused as "the call's text could not be read".
+  for (const [user, action, category, why] of [
+    [{ uid: "u1\uD83D", name: "\uDE00 Ann" }, "OK", null, "user.uid contains a lone"],
+    [{ uid: "u1\uD83D" }, "\uDE00OK", null, "user.uid contains a lone"],
+    [{ uid: "u1", name: "Ann\uD83D" }, "\uDE00OK", null, "user.name contains a lone"],
+    [{ uid: "u1" }, "OK\uD83D", "\uDE00C", "actionType contains a lone"],
+    [{ uid: "u1" }, "OK", "C\uD83D", "category contains a lone"],
+  ]) {
+    assert.equal(await logger.logUserAction(user, action, category, { a: 1 }), false, why);
+    assert.ok(logger.lastError.startsWith(`invalid input: ${why}`), `${why}: ${logger.lastError}`);
+  }
   // A real U+FFFD and well-formed pairs (emoji) are kept exactly.
   const ok = { uid: "u-\uFFFD-😀", name: "Zoë 😀" };
   assert.equal(await logger.logUserAction(ok, "SURROGATE_OK", null, { s: "\uFFFD 😀 \uD83D\uDE00" }), true, logger.lastError);
