@@ -359,6 +359,10 @@ extern "C" {
     /// array, `undefined` when it cannot be read (src/wasm/settle.js). Never throws.
     #[wasm_bindgen(js_name = optionMembers)]
     fn option_members(options: &JsValue) -> JsValue;
+
+    /// A Date's epoch milliseconds, NaN for any other value (src/wasm/settle.js). Never throws.
+    #[wasm_bindgen(js_name = dateTime)]
+    fn date_time(v: &JsValue) -> f64;
 }
 
 /// The members of a JS options object (or `undefined`/`null`: none), for a `from_members`
@@ -433,8 +437,10 @@ fn instant(v: &JsValue) -> Option<i64> {
             return None;
         }
         js_sys::Date::parse(&s)
-    } else if let Some(d) = v.dyn_ref::<js_sys::Date>() {
-        d.get_time()
+    } else if v.is_object() {
+        // Not js_sys's `instanceof Date` and `getTime()`: a Proxy of a Date passes the first, and
+        // the second then threw out of the call (which must resolve, never throw).
+        date_time(v)
     } else {
         return None;
     };

@@ -233,6 +233,33 @@ test("read options that are a revoked or hostile Proxy resolve null, never throw
     assert.equal(await call(), null);
     assert.match(logger.lastError, /options could not be read/);
   }
+  // An instant that passes `instanceof Date` but is no Date (a Proxy of one: its getTime throws
+  // "this is not a Date object") is refused as any other non-instant; it threw out of the call,
+  // synchronously (redteam30). A Date's time is read as Date.prototype.getTime reads it: an own
+  // getTime that throws is not called, and a Date of another realm (a vm context, an iframe) is
+  // a Date, not "since must be … a Date".
+  const calls = (since) => [
+    () => logger.getAuditTrail({ since }),
+    () => logger.getUserActivity("u", { until: since }),
+    () => logger.getTargetActivity("Document", "d1", { since }),
+    () => logger.verifyTrail({ since }),
+  ];
+  for (const call of calls(new Proxy(new Date(0), {}))) {
+    let p;
+    assert.doesNotThrow(() => { p = call(); });
+    assert.equal(await p, null);
+    assert.match(logger.lastError, /^invalid input: (since|until) must be epoch milliseconds, an ISO 8601 string or a Date/);
+  }
+  const odd = new Date(1);
+  odd.getTime = () => { throw new Error("boom"); };
+  const { runInNewContext } = await import("node:vm");
+  for (const since of [odd, runInNewContext("new Date(1)")]) {
+    for (const call of calls(since)) {
+      let p;
+      assert.doesNotThrow(() => { p = call(); });
+      assert.notEqual(await p, null, logger.lastError);
+    }
+  }
 });
 
 test("a read filter with a lone surrogate is refused, never queried as U+FFFD", async () => {
