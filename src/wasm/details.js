@@ -13,6 +13,13 @@ class Refusal {
 // restored around each call, since a getter or toJSON may log an event itself mid-way.
 let stack = [];
 let depthBound = 0;
+// Array items and object members visited so far in the call under way, and the bound past which
+// the details' JSON is surely over maxDetailsBytes (saved and restored with the rest). Counted as
+// they are visited, before anything is copied or written: an array's `length` costs it nothing to
+// claim (`a.length = 1e8`, or one array placed many times), and copying or writing those items
+// first took 30 s and 4 GB for one call of 1e8 (a Node with a 512 MB heap died of it).
+let members = 0;
+let membersBound = 0;
 // `copyOf`'s state for the call under way (saved and restored with the replacer's): the plain
 // objects and arrays above the one being copied; whether the copy holds a value only the replacer
 // can judge; and then each copy above such a value → its original (`null` until one is made),
@@ -55,6 +62,8 @@ function replacer(key, value) {
       if (stack.includes(own)) throw new Refusal("details contain a cycle");
       if (stack.length >= depthBound) throw new Refusal(`details are nested more than ${depthBound} levels deep`);
       stack.push(own);
+      // Objects copyOf did not copy (a class instance's own members, what a toJSON returned).
+      count(Array.isArray(value) ? value.length : 0);
       return value;
   }
   return value;
@@ -89,10 +98,14 @@ function copyOf(v, level) {
       let copy;
       if (array) {
         copy = [];
-        for (let i = 0, n = v.length; i < n; i++) copy.push(copyOf(v[i], level + 1));
+        const n = v.length;
+        count(n);
+        for (let i = 0; i < n; i++) copy.push(copyOf(v[i], level + 1));
       } else {
         copy = {};
-        for (const k of Object.keys(v)) {
+        const keys = Object.keys(v);
+        count(keys.length);
+        for (const k of keys) {
           const c = copyOf(v[k], level + 1);
           // `copy.__proto__ = c` would set the copy's prototype, not a member (enumerable: written).
           if (k === "__proto__") Object.defineProperty(copy, k, { value: c, enumerable: true });
@@ -108,14 +121,27 @@ function copyOf(v, level) {
   return v;
 }
 
+/** Counts `n` more array items or object members; refuses the details past the bound. Each member
+ *  is at least one byte of the JSON text besides its separator (a comma, or the brackets of its
+ *  array), so items and members counted at most twice each (by copyOf and by the replacer) past
+ *  4 x maxBytes are more than 2 x maxBytes members: the text is over maxBytes, refused anyway. */
+function count(n) {
+  if ((members += n) > membersBound) {
+    throw new Refusal(`details are more than maxDetailsBytes (${membersBound / 4}) bytes as JSON: they hold more than ${membersBound / 2} array items and object members`);
+  }
+}
+
 /** `null` for no details; the JSON text; or `{error}` with why the details were refused. */
-function detailsToJson(details, maxDepth) {
+function detailsToJson(details, maxDepth, maxBytes) {
   if (details === null || details === undefined) return null;
   const outer = stack, outerBound = depthBound, outerPath = path, outerJudge = judge, outerOrigin = origin;
+  const outerMembers = members, outerMembersBound = membersBound;
   try {
     if (typeof details !== "object" || Array.isArray(details)) return { error: "details must be an object" };
     stack = [];
     depthBound = maxDepth;
+    members = 0;
+    membersBound = 4 * maxBytes;
     path = [];
     judge = false;
     origin = null;
@@ -134,6 +160,8 @@ function detailsToJson(details, maxDepth) {
     path = outerPath;
     judge = outerJudge;
     origin = outerOrigin;
+    members = outerMembers;
+    membersBound = outerMembersBound;
   }
 }
 
@@ -165,7 +193,7 @@ export function eventText(user, actionType, category, details, maxDepth, longest
   if (category === undefined) category = null;
   else if (category !== null && typeof category !== "string") return refuse("category must be a string", uid, name, actionType);
   // (A getter or toJSON may log an event itself here: module state is set only after this.)
-  const json = detailsToJson(details, maxDepth);
+  const json = detailsToJson(details, maxDepth, maxBytes);
   if (json !== null && typeof json !== "string") return refuse(json.error, uid, name, actionType, category);
   const fields = [json, cut(uid, longest), cut(name, longest), cut(actionType, longest), cut(category, longest)];
   let text;
@@ -237,15 +265,26 @@ export function eventMore(room) {
   return put(pending.join(""), room);
 }
 
+// Array items and object members a configuration or an options object may hold in all: far more
+// than any holds (16 targets, a redact list), and few enough that its JSON text stays small.
+const CONFIG_MEMBERS = 10000;
+
 /** A configuration object as JSON text, or `{error}` naming the first member that JSON would drop
  *  or turn into `null` (NaN, Infinity, a function, Symbol or BigInt): such a member must not
- *  silently mean "not given" (a default). Never throws. */
+ *  silently mean "not given" (a default). Also refused: more than CONFIG_MEMBERS array items and
+ *  object members in all, before JSON.stringify writes them (a `targets` array whose `length` was
+ *  set to 1e7 was written as 50 MB of `null`s, which grew wasm memory by ~900 MB for good). Never
+ *  throws. */
 export function configToJson(config) {
+  let members = 0;
   try {
     return JSON.stringify(config, function (key, value) {
       const t = typeof value;
       if (t === "number" && !Number.isFinite(value)) throw new Refusal(`invalid value for \`${key}\`: ${value}`);
       if (t === "function" || t === "symbol" || t === "bigint") throw new Refusal(`invalid type for \`${key}\`: a ${t}`);
+      if (t === "object" && value !== null && (members += Array.isArray(value) ? value.length : Object.keys(value).length) > CONFIG_MEMBERS) {
+        throw new Refusal(`invalid size${key ? ` of \`${key}\`` : ""}: more than ${CONFIG_MEMBERS} array items and object members in all`);
+      }
       return value;
     });
   } catch (e) {

@@ -405,13 +405,17 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
             } else if let Some(b) = v.as_bool() {
                 Json::Bool(b)
             } else if v.is_object() {
-                // Structured options (verifyTrail's publicKeys): plain JSON data, nested as
-                // deep as serde_json would read it.
-                js_sys::JSON::stringify(&v)
-                    .ok()
-                    .and_then(|s| s.as_string())
-                    .and_then(|s| json::parse(&s, 127).ok())
-                    .ok_or_else(|| bad(cat(&[&k, " must be plain JSON data"])))?
+                // Structured options (verifyTrail's publicKeys, anchors): plain JSON data, nested
+                // as deep as serde_json would read it, written by details.js `configToJson`, which
+                // refuses what JSON would drop and more members than any such option holds (an
+                // `anchors` array whose `length` was set to 1e7 was written as 50 MB of `null`s
+                // and grew wasm memory by hundreds of MB for good).
+                let plain = || bad(cat(&[&k, " must be plain JSON data"]));
+                let text = super::details::config_json(&v).map_err(|m| match m.starts_with("invalid ") {
+                    true => bad(cat(&[&k, ": ", &m])),
+                    false => plain(),
+                })?;
+                json::parse(&text, 127).map_err(|_| plain())?
             } else {
                 return Err(bad(cat(&[&k, " must be a string or a number"])));
             };

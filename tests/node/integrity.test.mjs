@@ -326,6 +326,39 @@ test("details far over maxDetailsBytes are refused with the size rule's reason, 
   await logger.close();
 });
 
+test("an array's length is not taken at its word: details or options with more items than their bound allows are refused before they are copied or written out", async () => {
+  // redteam30: a sparse array (`a.length = n`: a few bytes, n items for JSON.stringify), or one
+  // array placed many times, was copied and written out in full before its size was judged:
+  // details with 1e8 items took 30 s and 4 GB (a Node with a 512 MB heap died of it), and
+  // `targets` with 1e7 went into wasm as 50 MB of nulls, which grew its memory by ~900 MB for good.
+  const trail = unique("sparse");
+  const logger = new pkg.AuditLogger(config(trail, { maxDetailsBytes: 1024 }));
+  const memory = Object.values(pkg.initSync()).find((x) => x instanceof WebAssembly.Memory);
+  const before = memory.buffer.byteLength;
+  const t0 = Date.now();
+  const sparse = [];
+  sparse.length = 1e7;
+  const l1 = Array(100).fill(0), l2 = Array(100).fill(l1), l3 = Array(100).fill(l2);
+  const many = "invalid input: details are more than maxDetailsBytes (1024) bytes as JSON: they hold more than 2048 array items and object members";
+  for (const details of [{ sparse }, { l3 }, { l3, at: new Date(0) }, { o: Array(100).fill(Object.fromEntries(l1.map((_, i) => [`k${i}`, 0]))) }]) {
+    assert.equal(await logger.logUserAction({ uid: "u" }, "X", null, details), false);
+    assert.equal(logger.lastError, many);
+  }
+  for (const [options, of] of [[{ targets: sparse }, " of `targets`"], [{ targets: [{ label: "Doc", uid: "d", role: sparse }] }, " of `role`"], [Object.fromEntries(Array.from({ length: 10001 }, (_, i) => [`k${i}`, 1])), ""]]) {
+    assert.equal(await logger.logUserAction({ uid: "u" }, "X", null, null, options), false);
+    assert.equal(logger.lastError, `invalid input: options: invalid size${of}: more than 10000 array items and object members in all`);
+  }
+  assert.ok(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);
+  assert.ok(memory.buffer.byteLength - before < 16 << 20, `wasm memory grew by ${memory.buffer.byteLength - before} bytes`);
+  // Within the bounds nothing changed: the size rule's own count, and details as large as allowed.
+  assert.equal(await logger.logUserAction({ uid: "u" }, "X", null, { a: Array(1000).fill(0) }), false);
+  assert.equal(logger.lastError, "invalid input: details are 2007 bytes as JSON, more than maxDetailsBytes (1024)");
+  const wide = new pkg.AuditLogger(config(trail));
+  assert.equal(await wide.logUserAction({ uid: "u" }, "WIDE", null, { a: Array(30000).fill(0), at: new Date(0) }), true, wide.lastError);
+  await wide.close();
+  await logger.close();
+});
+
 test("hostile or revoked proxies as details resolve false, never throw", async () => {
   const logger = new pkg.AuditLogger(config(unique("proxy")));
   const { proxy, revoke } = Proxy.revocable({}, {});

@@ -262,6 +262,21 @@ test("read options that are a revoked or hostile Proxy resolve null, never throw
   }
 });
 
+test("structured read options with more items than any holds are refused before they are written out", async () => {
+  // redteam30: verifyTrail({anchors}) with an array whose `length` was set to 1e7 was written by
+  // JSON.stringify as 50 MB of nulls and parsed in wasm, which grew its memory by ~900 MB for good.
+  const logger = new pkg.AuditLogger(config(unique("node-read-sparse")));
+  const memory = Object.values(pkg.initSync()).find((x) => x instanceof WebAssembly.Memory);
+  const before = memory.buffer.byteLength;
+  const sparse = [];
+  sparse.length = 1e7;
+  for (const [options, key] of [[{ anchors: sparse }, "anchors"], [{ publicKeys: { keys: sparse } }, "publicKeys"]]) {
+    assert.equal(await logger.verifyTrail(options), null);
+    assert.equal(logger.lastError, `invalid input: ${key}: invalid size${key === "anchors" ? "" : " of `keys`"}: more than 10000 array items and object members in all`);
+  }
+  assert.ok(memory.buffer.byteLength - before < 16 << 20, `wasm memory grew by ${memory.buffer.byteLength - before} bytes`);
+});
+
 test("a read filter with a lone surrogate is refused, never queried as U+FFFD", async () => {
   // Found by a new user: getAuditTrail({userUid: "\uD800"}) answered a page (of the events of the
   // user "\uFFFD"), where every written string with a lone surrogate is refused (README rule table).
