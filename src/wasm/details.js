@@ -265,25 +265,22 @@ export function eventMore(room) {
   return put(pending.join(""), room);
 }
 
-// Array items and object members a configuration or an options object may hold in all: far more
-// than any holds (16 targets, a redact list), and few enough that its JSON text stays small.
-const CONFIG_MEMBERS = 10000;
-
 /** A configuration object as JSON text, or `{error}` naming the first member that JSON would drop
  *  or turn into `null` (NaN, Infinity, a function, Symbol or BigInt): such a member must not
- *  silently mean "not given" (a default). Also refused: more than CONFIG_MEMBERS array items and
- *  object members in all, before JSON.stringify writes them (a `targets` array whose `length` was
- *  set to 1e7 was written as 50 MB of `null`s, which grew wasm memory by ~900 MB for good). Never
- *  throws. */
-export function configToJson(config) {
+ *  silently mean "not given" (a default). Also refused, before JSON.stringify writes them out: a
+ *  sparse array (a missing item; `a.length = 1e7` is a few bytes that JSON writes as 1e7 `null`s:
+ *  as `targets` or `anchors` they grew wasm memory by ~900 MB for good), and more than
+ *  `maxMembers` array items and object members in all (one array placed many times). Never throws. */
+export function configToJson(config, maxMembers) {
   let members = 0;
   try {
     return JSON.stringify(config, function (key, value) {
       const t = typeof value;
       if (t === "number" && !Number.isFinite(value)) throw new Refusal(`invalid value for \`${key}\`: ${value}`);
       if (t === "function" || t === "symbol" || t === "bigint") throw new Refusal(`invalid type for \`${key}\`: a ${t}`);
-      if (t === "object" && value !== null && (members += Array.isArray(value) ? value.length : Object.keys(value).length) > CONFIG_MEMBERS) {
-        throw new Refusal(`invalid size${key ? ` of \`${key}\`` : ""}: more than ${CONFIG_MEMBERS} array items and object members in all`);
+      if (t === "undefined" && Array.isArray(this) && !Object.hasOwn(this, key)) throw new Refusal(`invalid value: a sparse array (its item ${key} is missing)`);
+      if (t === "object" && value !== null && (members += Array.isArray(value) ? value.length : Object.keys(value).length) > maxMembers) {
+        throw new Refusal(`invalid size${key ? ` of \`${key}\`` : ""}: more than ${maxMembers} array items and object members in all`);
       }
       return value;
     });

@@ -407,14 +407,16 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
             } else if v.is_object() {
                 // Structured options (verifyTrail's publicKeys, anchors): plain JSON data, nested
                 // as deep as serde_json would read it, written by details.js `configToJson`, which
-                // refuses what JSON would drop and more members than any such option holds (an
-                // `anchors` array whose `length` was set to 1e7 was written as 50 MB of `null`s
-                // and grew wasm memory by hundreds of MB for good).
+                // refuses what JSON would drop and a sparse array (an `anchors` array whose
+                // `length` was set to 1e7 was written as 50 MB of `null`s and grew wasm memory by
+                // hundreds of MB for good). No bound on the members: a nightly `--anchor` report
+                // holds one anchor per stream of the trail, and a browser tab is a stream.
                 let plain = || bad(cat(&[&k, " must be plain JSON data"]));
-                let text = super::details::config_json(&v).map_err(|m| match m.starts_with("invalid ") {
-                    true => bad(cat(&[&k, ": ", &m])),
-                    false => plain(),
-                })?;
+                let text =
+                    super::details::config_json(&v, f64::INFINITY).map_err(|m| match m.starts_with("invalid ") {
+                        true => bad(cat(&[&k, ": ", &m])),
+                        false => plain(),
+                    })?;
                 json::parse(&text, 127).map_err(|_| plain())?
             } else {
                 return Err(bad(cat(&[&k, " must be a string or a number"])));

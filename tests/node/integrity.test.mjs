@@ -344,10 +344,21 @@ test("an array's length is not taken at its word: details or options with more i
     assert.equal(await logger.logUserAction({ uid: "u" }, "X", null, details), false);
     assert.equal(logger.lastError, many);
   }
-  for (const [options, of] of [[{ targets: sparse }, " of `targets`"], [{ targets: [{ label: "Doc", uid: "d", role: sparse }] }, " of `role`"], [Object.fromEntries(Array.from({ length: 10001 }, (_, i) => [`k${i}`, 1])), ""]]) {
+  const tail = ["x"];
+  tail.length = 5;
+  for (const [options, why] of [
+    [{ targets: sparse }, "invalid size of `targets`: more than 10000 array items and object members in all"],
+    [{ targets: [{ label: "Doc", uid: "d", role: sparse }] }, "invalid size of `role`: more than 10000 array items and object members in all"],
+    [{ targets: tail }, "invalid value: a sparse array (its item 1 is missing)"],
+    [{ targets: Array(100).fill(Array(1000).fill(0)) }, "invalid size of `9`: more than 10000 array items and object members in all"],
+    [Object.fromEntries(Array.from({ length: 10001 }, (_, i) => [`k${i}`, 1])), "invalid size: more than 10000 array items and object members in all"],
+  ]) {
     assert.equal(await logger.logUserAction({ uid: "u" }, "X", null, null, options), false);
-    assert.equal(logger.lastError, `invalid input: options: invalid size${of}: more than 10000 array items and object members in all`);
+    assert.equal(logger.lastError, `invalid input: options: ${why}`);
   }
+  // An item that is there, even `undefined`, is read as before (JSON's null: not a target).
+  assert.equal(await logger.logUserAction({ uid: "u" }, "X", null, null, { targets: [undefined] }), false);
+  assert.match(logger.lastError, /^invalid input: targets\[0\] must be/);
   assert.ok(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);
   assert.ok(memory.buffer.byteLength - before < 16 << 20, `wasm memory grew by ${memory.buffer.byteLength - before} bytes`);
   // Within the bounds nothing changed: the size rule's own count, and details as large as allowed.
