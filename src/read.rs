@@ -952,12 +952,14 @@ fn skip_cursor(n: u64) -> String {
     crate::b64::encode_url(cat(&["~", &num(n)]).as_bytes())
 }
 
-/// The `n` of a [`skip_cursor`]; `None` for any other text, and for an `n` above `i64::MAX`
-/// (no page made it; Neo4j fails such a `SKIP` with a `DatabaseError`, "Unsupported type of
-/// Number", where a crafted cursor must be refused as any other: [`decode_cursor`]).
+/// The `n` of a [`skip_cursor`]; `None` for any other text, and for an `n` that no page made
+/// and Neo4j cannot take, where a crafted cursor must be refused as any other ([`decode_cursor`]):
+/// above `i64::MAX` Neo4j fails the `SKIP` with a `DatabaseError` ("Unsupported type of Number"),
+/// and within `MAX_LIMIT + 1` of it `SKIP $skip LIMIT $limit` with "long overflow".
 fn skip_of(c: &str) -> Option<u64> {
     let s = crate::b64::decode_url(c)?;
-    crate::json::digits_u64(std::str::from_utf8(s.strip_prefix(b"~")?).ok()?).filter(|&n| n <= i64::MAX as u64)
+    let most = i64::MAX as u64 - u64::from(MAX_LIMIT) - 1;
+    crate::json::digits_u64(std::str::from_utf8(s.strip_prefix(b"~")?).ok()?).filter(|&n| n <= most)
 }
 
 /// `(ms, ns below the millisecond, time zone, UID)` of a cursor [`cursor_at`] made.
@@ -1894,11 +1896,22 @@ mod tests {
     fn skip_cursors_are_bounded_and_anything_else_is_refused() {
         assert_eq!(skip_of(&skip_cursor(0)), Some(0));
         assert_eq!(skip_of(&skip_cursor(250)), Some(250));
-        assert_eq!(skip_of(&skip_cursor(i64::MAX as u64)), Some(i64::MAX as u64));
+        let most = i64::MAX as u64 - u64::from(MAX_LIMIT) - 1;
+        assert_eq!(skip_of(&skip_cursor(most)), Some(most));
         // A client's own `~n` above what Neo4j's SKIP takes (it answered "Unsupported type of
-        // Number", a DatabaseError): refused as any cursor this library did not return.
+        // Number", a DatabaseError), or so near it that SKIP + LIMIT overflows ("long overflow"):
+        // refused as any cursor this library did not return.
         let q = |c: &[u8]| TrailQuery { cursor: Some(crate::b64::encode_url(c)), ..Default::default() };
-        for bad in [&b"~18446744073709551615"[..], b"~9223372036854775808", b"~-1", b"~", b"~1 ", b"~+1"] {
+        let bads = [
+            &b"~18446744073709551615"[..],
+            b"~9223372036854775808",
+            b"~9223372036854775807",
+            b"~-1",
+            b"~",
+            b"~1 ",
+            b"~+1",
+        ];
+        for bad in bads.into_iter().chain([format!("~{}", most + 1).as_bytes()]) {
             let e = trail_statement(&Labels::default(), "audit", &q(bad)).unwrap_err();
             assert_eq!(e, AuditError::InvalidInput("cursor is not one this library returned".into()), "{bad:?}");
         }

@@ -151,6 +151,16 @@ async fn bad_cursor_and_limit_are_invalid_input() {
     let q = TrailQuery { limit: Some(0), ..Default::default() };
     assert!(matches!(logger.get_audit_trail(&q).await, Err(AuditError::InvalidInput(_))));
     assert!(matches!(logger.user_activity("", &TrailQuery::default()).await, Err(AuditError::InvalidInput(_))));
+    // The largest position cursor taken is one Neo4j can run with the largest page (`~n` with
+    // n = i64::MAX - 1001: an empty page); one more is refused (read.rs skip_of).
+    let q = TrailQuery { cursor: Some("fjkyMjMzNzIwMzY4NTQ3NzQ4MDY".into()), limit: Some(1000), ..Default::default() };
+    for page in [
+        logger.get_audit_trail(&q).await,
+        logger.user_activity("u1", &q).await,
+        logger.target_activity("Doc", "d1", &q).await,
+    ] {
+        assert_eq!(page.unwrap().events.len(), 0);
+    }
 }
 
 #[tokio::test]
@@ -167,6 +177,10 @@ async fn a_bad_query_is_invalid_input_before_any_request_even_with_neo4j_down() 
         TrailQuery { limit: Some(1001), ..Default::default() },
         TrailQuery { cursor: Some("bm90LWEtY3Vyc29y".into()), ..Default::default() },
         TrailQuery { since: Some(2_000), until: Some(1_000), ..Default::default() },
+        // A crafted position cursor (`~n`) so large that Neo4j's SKIP + LIMIT overflows: it went
+        // out, and a running Neo4j answered "ArithmeticError: long overflow".
+        TrailQuery { cursor: Some("fjkyMjMzNzIwMzY4NTQ3NzU4MDc".into()), limit: Some(1000), ..Default::default() },
+        TrailQuery { cursor: Some("fjkyMjMzNzIwMzY4NTQ3NzQ4MDc".into()), limit: Some(1000), ..Default::default() },
     ];
     for q in &queries {
         match logger.audit_trail(q).await {

@@ -28,7 +28,8 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
     if !config.is_object() {
         return bad("config must be an object with a url (or an endpoint)".into());
     }
-    let text = super::details::config_json(config).map_err(AuditError::InvalidConfig)?;
+    let text =
+        super::details::config_json(config, super::details::CONFIG_MEMBERS).map_err(AuditError::InvalidConfig)?;
     let tree =
         json::parse(&text, 8).map_err(|_| AuditError::InvalidConfig("config could not be read as JSON".into()))?;
     let mut c = Config::new("");

@@ -13,6 +13,13 @@ class Refusal {
 // restored around each call, since a getter or toJSON may log an event itself mid-way.
 let stack = [];
 let depthBound = 0;
+// Array items and object members visited so far in the call under way, and the bound past which
+// the details' JSON is surely over maxDetailsBytes (saved and restored with the rest). Counted as
+// they are visited, before anything is copied or written: an array's `length` costs it nothing to
+// claim (`a.length = 1e8`, or one array placed many times), and copying or writing those items
+// first took 30 s and 4 GB for one call of 1e8 (a Node with a 512 MB heap died of it).
+let members = 0;
+let membersBound = 0;
 // `copyOf`'s state for the call under way (saved and restored with the replacer's): the plain
 // objects and arrays above the one being copied; whether the copy holds a value only the replacer
 // can judge; and then each copy above such a value → its original (`null` until one is made),
@@ -55,6 +62,8 @@ function replacer(key, value) {
       if (stack.includes(own)) throw new Refusal("details contain a cycle");
       if (stack.length >= depthBound) throw new Refusal(`details are nested more than ${depthBound} levels deep`);
       stack.push(own);
+      // Objects copyOf did not copy (a class instance's own members, what a toJSON returned).
+      count(Array.isArray(value) ? value.length : 0);
       return value;
   }
   return value;
@@ -89,10 +98,14 @@ function copyOf(v, level) {
       let copy;
       if (array) {
         copy = [];
-        for (let i = 0, n = v.length; i < n; i++) copy.push(copyOf(v[i], level + 1));
+        const n = v.length;
+        count(n);
+        for (let i = 0; i < n; i++) copy.push(copyOf(v[i], level + 1));
       } else {
         copy = {};
-        for (const k of Object.keys(v)) {
+        const keys = Object.keys(v);
+        count(keys.length);
+        for (const k of keys) {
           const c = copyOf(v[k], level + 1);
           // `copy.__proto__ = c` would set the copy's prototype, not a member (enumerable: written).
           if (k === "__proto__") Object.defineProperty(copy, k, { value: c, enumerable: true });
@@ -108,14 +121,27 @@ function copyOf(v, level) {
   return v;
 }
 
+/** Counts `n` more array items or object members; refuses the details past the bound. Each member
+ *  is at least one byte of the JSON text besides its separator (a comma, or the brackets of its
+ *  array), so items and members counted at most twice each (by copyOf and by the replacer) past
+ *  4 x maxBytes are more than 2 x maxBytes members: the text is over maxBytes, refused anyway. */
+function count(n) {
+  if ((members += n) > membersBound) {
+    throw new Refusal(`details are more than maxDetailsBytes (${membersBound / 4}) bytes as JSON: they hold more than ${membersBound / 2} array items and object members`);
+  }
+}
+
 /** `null` for no details; the JSON text; or `{error}` with why the details were refused. */
-function detailsToJson(details, maxDepth) {
+function detailsToJson(details, maxDepth, maxBytes) {
   if (details === null || details === undefined) return null;
   const outer = stack, outerBound = depthBound, outerPath = path, outerJudge = judge, outerOrigin = origin;
+  const outerMembers = members, outerMembersBound = membersBound;
   try {
     if (typeof details !== "object" || Array.isArray(details)) return { error: "details must be an object" };
     stack = [];
     depthBound = maxDepth;
+    members = 0;
+    membersBound = 4 * maxBytes;
     path = [];
     judge = false;
     origin = null;
@@ -134,6 +160,8 @@ function detailsToJson(details, maxDepth) {
     path = outerPath;
     judge = outerJudge;
     origin = outerOrigin;
+    members = outerMembers;
+    membersBound = outerMembersBound;
   }
 }
 
@@ -165,13 +193,16 @@ export function eventText(user, actionType, category, details, maxDepth, longest
   if (category === undefined) category = null;
   else if (category !== null && typeof category !== "string") return refuse("category must be a string", uid, name, actionType);
   // (A getter or toJSON may log an event itself here: module state is set only after this.)
-  const json = detailsToJson(details, maxDepth);
+  const json = detailsToJson(details, maxDepth, maxBytes);
   if (json !== null && typeof json !== "string") return refuse(json.error, uid, name, actionType, category);
   const fields = [json, cut(uid, longest), cut(name, longest), cut(actionType, longest), cut(category, longest)];
   let text;
   // Details alone as long as the host's longest string, and the other fields after them.
   try { text = fields.join(""); } catch { return refuse("the call's text is longer than the host's longest string"); }
-  if (!wellFormed(text)) return refuse("", ...fields.slice(1));
+  // A field ending in a high surrogate before one starting with a low surrogate joins two lone
+  // surrogates into a pair: the joined text is well-formed, the fields are not (each was refused
+  // as "the call's text could not be read", its parts re-encoded apart not fitting their lengths).
+  if (!wellFormed(text) || fields.some(splitPair)) return refuse("", ...fields.slice(1));
   // Details past four times the size bound (in code units, each at least one byte of UTF-8):
   // refused as rules.rs refuses such text before parsing it (redaction could not bring it under),
   // their size in bytes counted here, never copied into wasm memory, which does not shrink.
@@ -187,6 +218,11 @@ export function eventText(user, actionType, category, details, maxDepth, longest
 // was copied into wasm memory, which never shrinks (a 2e8-character uid grew it by ~800 MB).
 function cut(s, longest) {
   return s === null || s.length <= longest ? s : s.slice(0, longest - (s.charCodeAt(longest - 1) >> 10 === 0x36));
+}
+
+// Whether the field `s` begins with a low surrogate or ends with a high one (lone in the field).
+function splitPair(s) {
+  return s !== null && s !== "" && ((s.charCodeAt(0) >> 10) === 0x37 || (s.charCodeAt(s.length - 1) >> 10) === 0x36);
 }
 
 // The UTF-8 length of well-formed text (a surrogate pair: 4 bytes).
@@ -231,13 +267,21 @@ export function eventMore(room) {
 
 /** A configuration object as JSON text, or `{error}` naming the first member that JSON would drop
  *  or turn into `null` (NaN, Infinity, a function, Symbol or BigInt): such a member must not
- *  silently mean "not given" (a default). Never throws. */
-export function configToJson(config) {
+ *  silently mean "not given" (a default). Also refused, before JSON.stringify writes them out: a
+ *  sparse array (a missing item; `a.length = 1e7` is a few bytes that JSON writes as 1e7 `null`s:
+ *  as `targets` or `anchors` they grew wasm memory by ~900 MB for good), and more than
+ *  `maxMembers` array items and object members in all (one array placed many times). Never throws. */
+export function configToJson(config, maxMembers) {
+  let members = 0;
   try {
     return JSON.stringify(config, function (key, value) {
       const t = typeof value;
       if (t === "number" && !Number.isFinite(value)) throw new Refusal(`invalid value for \`${key}\`: ${value}`);
       if (t === "function" || t === "symbol" || t === "bigint") throw new Refusal(`invalid type for \`${key}\`: a ${t}`);
+      if (t === "undefined" && Array.isArray(this) && !Object.hasOwn(this, key)) throw new Refusal(`invalid value: a sparse array (its item ${key} is missing)`);
+      if (t === "object" && value !== null && (members += Array.isArray(value) ? value.length : Object.keys(value).length) > maxMembers) {
+        throw new Refusal(`invalid size${key ? ` of \`${key}\`` : ""}: more than ${maxMembers} array items and object members in all`);
+      }
       return value;
     });
   } catch (e) {

@@ -36,7 +36,7 @@ extern "C" {
     /// The config as JSON text, or `{error}` naming a member JSON would drop or null
     /// (src/wasm/details.js). Never throws.
     #[wasm_bindgen(js_name = configToJson)]
-    fn config_to_json(config: &JsValue) -> JsValue;
+    fn config_to_json(config: &JsValue, max_members: f64) -> JsValue;
 
     /// Whether the string `s` has a lone UTF-16 surrogate (src/wasm/details.js): one regular
     /// expression test in the host instead of js-sys's `JsString::is_valid_utf16`, a loop over the
@@ -55,11 +55,17 @@ extern "C" {
     fn error(this: &ConfigRefusal) -> Option<String>;
 }
 
+/// Array items and object members a configuration or `logUserAction`'s options may hold in all
+/// ([`config_json`]): far more than any holds (16 targets, a redact list), few enough that the
+/// JSON text stays small.
+pub(super) const CONFIG_MEMBERS: f64 = 10_000.0;
+
 /// The configuration object as JSON text, refusing members `JSON.stringify` would silently drop
 /// or turn into `null` (NaN, Infinity, functions, Symbols; BigInt throws): read as "not given",
-/// they would silently mean the default.
-pub(super) fn config_json(config: &JsValue) -> Result<String, String> {
-    let out = config_to_json(config);
+/// they would silently mean the default. Also refused: a sparse array, and more than
+/// `max_members` array items and object members in all (details.js `configToJson`).
+pub(super) fn config_json(config: &JsValue, max_members: f64) -> Result<String, String> {
+    let out = config_to_json(config, max_members);
     out.as_string().ok_or_else(|| {
         // `undefined` (JSON.stringify's answer for `undefined` or a function) has no members.
         (out.is_object().then(|| out.unchecked_ref::<ConfigRefusal>().error()).flatten())

@@ -359,6 +359,10 @@ extern "C" {
     /// array, `undefined` when it cannot be read (src/wasm/settle.js). Never throws.
     #[wasm_bindgen(js_name = optionMembers)]
     fn option_members(options: &JsValue) -> JsValue;
+
+    /// A Date's epoch milliseconds, NaN for any other value (src/wasm/settle.js). Never throws.
+    #[wasm_bindgen(js_name = dateTime)]
+    fn date_time(v: &JsValue) -> f64;
 }
 
 /// The members of a JS options object (or `undefined`/`null`: none), for a `from_members`
@@ -401,13 +405,19 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
             } else if let Some(b) = v.as_bool() {
                 Json::Bool(b)
             } else if v.is_object() {
-                // Structured options (verifyTrail's publicKeys): plain JSON data, nested as
-                // deep as serde_json would read it.
-                js_sys::JSON::stringify(&v)
-                    .ok()
-                    .and_then(|s| s.as_string())
-                    .and_then(|s| json::parse(&s, 127).ok())
-                    .ok_or_else(|| bad(cat(&[&k, " must be plain JSON data"])))?
+                // Structured options (verifyTrail's publicKeys, anchors): plain JSON data, nested
+                // as deep as serde_json would read it, written by details.js `configToJson`, which
+                // refuses what JSON would drop and a sparse array (an `anchors` array whose
+                // `length` was set to 1e7 was written as 50 MB of `null`s and grew wasm memory by
+                // hundreds of MB for good). No bound on the members: a nightly `--anchor` report
+                // holds one anchor per stream of the trail, and a browser tab is a stream.
+                let plain = || bad(cat(&[&k, " must be plain JSON data"]));
+                let text =
+                    super::details::config_json(&v, f64::INFINITY).map_err(|m| match m.starts_with("invalid ") {
+                        true => bad(cat(&[&k, ": ", &m])),
+                        false => plain(),
+                    })?;
+                json::parse(&text, 127).map_err(|_| plain())?
             } else {
                 return Err(bad(cat(&[&k, " must be a string or a number"])));
             };
@@ -433,8 +443,10 @@ fn instant(v: &JsValue) -> Option<i64> {
             return None;
         }
         js_sys::Date::parse(&s)
-    } else if let Some(d) = v.dyn_ref::<js_sys::Date>() {
-        d.get_time()
+    } else if v.is_object() {
+        // Not js_sys's `instanceof Date` and `getTime()`: a Proxy of a Date passes the first, and
+        // the second then threw out of the call (which must resolve, never throw).
+        date_time(v)
     } else {
         return None;
     };

@@ -36,3 +36,10 @@ export function optionMembers(v) {
     return out;
   } catch { return undefined; }
 }
+
+/** A Date's time in ms (`Date.prototype.getTime` on `v`, a Date of another realm too), NaN for
+ *  anything else. Never throws: `v.getTime()` threw out of the read methods for a Proxy of a
+ *  Date ("this is not a Date object") or a Date whose own getTime throws. */
+export function dateTime(v) {
+  try { return Date.prototype.getTime.call(v); } catch { return NaN; }
+}

@@ -185,6 +185,19 @@ test("lone UTF-16 surrogates are refused, never stored altered", async () => {
     assert.equal(await logger.logUserAction(user, action, category, details), false, why);
     assert.ok(logger.lastError.startsWith(`invalid input: ${why}`), `${why}: ${logger.lastError}`);
   }
+  // A pair split across two fields (one ends in a high surrogate, the next begins with a low
+  // one) is two lone surrogates, named by the first field; joined into one text they made a pair,
+  // and the call was refused as "the call's text could not be read".
+  for (const [user, action, category, why] of [
+    [{ uid: "u1\uD83D", name: "\uDE00 Ann" }, "OK", null, "user.uid contains a lone"],
+    [{ uid: "u1\uD83D" }, "\uDE00OK", null, "user.uid contains a lone"],
+    [{ uid: "u1", name: "Ann\uD83D" }, "\uDE00OK", null, "user.name contains a lone"],
+    [{ uid: "u1" }, "OK\uD83D", "\uDE00C", "actionType contains a lone"],
+    [{ uid: "u1" }, "OK", "C\uD83D", "category contains a lone"],
+  ]) {
+    assert.equal(await logger.logUserAction(user, action, category, { a: 1 }), false, why);
+    assert.ok(logger.lastError.startsWith(`invalid input: ${why}`), `${why}: ${logger.lastError}`);
+  }
   // A real U+FFFD and well-formed pairs (emoji) are kept exactly.
   const ok = { uid: "u-\uFFFD-😀", name: "Zoë 😀" };
   assert.equal(await logger.logUserAction(ok, "SURROGATE_OK", null, { s: "\uFFFD 😀 \uD83D\uDE00" }), true, logger.lastError);
@@ -310,6 +323,50 @@ test("details far over maxDetailsBytes are refused with the size rule's reason, 
   assert.equal(logger.stats().failed, 4);
   assert.equal(await logger.logUserAction({ uid: "u" }, "AFTER", null, { ok: 1 }), true, logger.lastError);
   assert.deepEqual((await trailEvents(trail)).map((e) => e.type), ["AFTER"]);
+  await logger.close();
+});
+
+test("an array's length is not taken at its word: details or options with more items than their bound allows are refused before they are copied or written out", async () => {
+  // redteam30: a sparse array (`a.length = n`: a few bytes, n items for JSON.stringify), or one
+  // array placed many times, was copied and written out in full before its size was judged:
+  // details with 1e8 items took 30 s and 4 GB (a Node with a 512 MB heap died of it), and
+  // `targets` with 1e7 went into wasm as 50 MB of nulls, which grew its memory by ~900 MB for good.
+  const trail = unique("sparse");
+  const logger = new pkg.AuditLogger(config(trail, { maxDetailsBytes: 1024 }));
+  const memory = Object.values(pkg.initSync()).find((x) => x instanceof WebAssembly.Memory);
+  const before = memory.buffer.byteLength;
+  const t0 = Date.now();
+  const sparse = [];
+  sparse.length = 1e7;
+  const l1 = Array(100).fill(0), l2 = Array(100).fill(l1), l3 = Array(100).fill(l2);
+  const many = "invalid input: details are more than maxDetailsBytes (1024) bytes as JSON: they hold more than 2048 array items and object members";
+  for (const details of [{ sparse }, { l3 }, { l3, at: new Date(0) }, { o: Array(100).fill(Object.fromEntries(l1.map((_, i) => [`k${i}`, 0]))) }]) {
+    assert.equal(await logger.logUserAction({ uid: "u" }, "X", null, details), false);
+    assert.equal(logger.lastError, many);
+  }
+  const tail = ["x"];
+  tail.length = 5;
+  for (const [options, why] of [
+    [{ targets: sparse }, "invalid size of `targets`: more than 10000 array items and object members in all"],
+    [{ targets: [{ label: "Doc", uid: "d", role: sparse }] }, "invalid size of `role`: more than 10000 array items and object members in all"],
+    [{ targets: tail }, "invalid value: a sparse array (its item 1 is missing)"],
+    [{ targets: Array(100).fill(Array(1000).fill(0)) }, "invalid size of `9`: more than 10000 array items and object members in all"],
+    [Object.fromEntries(Array.from({ length: 10001 }, (_, i) => [`k${i}`, 1])), "invalid size: more than 10000 array items and object members in all"],
+  ]) {
+    assert.equal(await logger.logUserAction({ uid: "u" }, "X", null, null, options), false);
+    assert.equal(logger.lastError, `invalid input: options: ${why}`);
+  }
+  // An item that is there, even `undefined`, is read as before (JSON's null: not a target).
+  assert.equal(await logger.logUserAction({ uid: "u" }, "X", null, null, { targets: [undefined] }), false);
+  assert.match(logger.lastError, /^invalid input: targets\[0\] must be/);
+  assert.ok(Date.now() - t0 < 5000, `${Date.now() - t0} ms`);
+  assert.ok(memory.buffer.byteLength - before < 16 << 20, `wasm memory grew by ${memory.buffer.byteLength - before} bytes`);
+  // Within the bounds nothing changed: the size rule's own count, and details as large as allowed.
+  assert.equal(await logger.logUserAction({ uid: "u" }, "X", null, { a: Array(1000).fill(0) }), false);
+  assert.equal(logger.lastError, "invalid input: details are 2007 bytes as JSON, more than maxDetailsBytes (1024)");
+  const wide = new pkg.AuditLogger(config(trail));
+  assert.equal(await wide.logUserAction({ uid: "u" }, "WIDE", null, { a: Array(30000).fill(0), at: new Date(0) }), true, wide.lastError);
+  await wide.close();
   await logger.close();
 });
 

@@ -233,6 +233,55 @@ test("read options that are a revoked or hostile Proxy resolve null, never throw
     assert.equal(await call(), null);
     assert.match(logger.lastError, /options could not be read/);
   }
+  // An instant that passes `instanceof Date` but is no Date (a Proxy of one: its getTime throws
+  // "this is not a Date object") is refused as any other non-instant; it threw out of the call,
+  // synchronously (redteam30). A Date's time is read as Date.prototype.getTime reads it: an own
+  // getTime that throws is not called, and a Date of another realm (a vm context, an iframe) is
+  // a Date, not "since must be … a Date".
+  const calls = (since) => [
+    () => logger.getAuditTrail({ since }),
+    () => logger.getUserActivity("u", { until: since }),
+    () => logger.getTargetActivity("Document", "d1", { since }),
+    () => logger.verifyTrail({ since }),
+  ];
+  for (const call of calls(new Proxy(new Date(0), {}))) {
+    let p;
+    assert.doesNotThrow(() => { p = call(); });
+    assert.equal(await p, null);
+    assert.match(logger.lastError, /^invalid input: (since|until) must be epoch milliseconds, an ISO 8601 string or a Date/);
+  }
+  const odd = new Date(1);
+  odd.getTime = () => { throw new Error("boom"); };
+  const { runInNewContext } = await import("node:vm");
+  for (const since of [odd, runInNewContext("new Date(1)")]) {
+    for (const call of calls(since)) {
+      let p;
+      assert.doesNotThrow(() => { p = call(); });
+      assert.notEqual(await p, null, logger.lastError);
+    }
+  }
+});
+
+test("structured read options with more items than any holds are refused before they are written out", async () => {
+  // redteam30: verifyTrail({anchors}) with an array whose `length` was set to 1e7 was written by
+  // JSON.stringify as 50 MB of nulls and parsed in wasm, which grew its memory by ~900 MB for good.
+  const logger = new pkg.AuditLogger(config(unique("node-read-sparse")));
+  const memory = Object.values(pkg.initSync()).find((x) => x instanceof WebAssembly.Memory);
+  const before = memory.buffer.byteLength;
+  const sparse = [];
+  sparse.length = 1e7;
+  for (const [options, key] of [[{ anchors: sparse }, "anchors"], [{ publicKeys: { keys: sparse } }, "publicKeys"]]) {
+    assert.equal(await logger.verifyTrail(options), null);
+    assert.equal(logger.lastError, `invalid input: ${key}: invalid value: a sparse array (its item 0 is missing)`);
+  }
+  assert.ok(memory.buffer.byteLength - before < 16 << 20, `wasm memory grew by ${memory.buffer.byteLength - before} bytes`);
+  // Many anchors are not refused by their number (one per stream of the trail, as a nightly
+  // `verify --anchor report.json` passes them): 5000 here, the last one malformed, so the list is
+  // read whole and refused for that anchor before any query.
+  const anchors = Array.from({ length: 5000 }, (_, i) => ({ streamId: `s${i}`, seq: i, hash: "0".repeat(64) }));
+  anchors[4999].seq = "x";
+  assert.equal(await logger.verifyTrail({ anchors }), null);
+  assert.match(logger.lastError, /^invalid input: options: anchors must be a list of \{streamId, seq, hash\}/);
 });
 
 test("a read filter with a lone surrogate is refused, never queried as U+FFFD", async () => {
