@@ -415,10 +415,12 @@ enum Schema {
 enum Drain {
     Idle,
     Waiting(i64),
-    /// A round re-sends `left` more events; the last failure that matters so far.
+    /// A round re-sends `left` more events; the last failure that matters so far; `from`: the
+    /// round's id, taken as a call's (see [`Machine::drained`]).
     Sending {
         left: usize,
         failure: Option<AuditError>,
+        from: u32,
     },
 }
 
@@ -1705,16 +1707,21 @@ impl Machine {
             self.drain = Drain::Idle;
             return;
         }
-        self.drain = Drain::Sending { left: self.idle.len(), failure: None };
+        let from = self.new_id();
+        self.drain = Drain::Sending { left: self.idle.len(), failure: None, from };
         self.resend_idle(now, true);
     }
 
-    /// A drained event's outcome (`None`: committed); the round's last decides the next.
+    /// A drained event's outcome (`None`: committed); the round's last decides the next. A round
+    /// that delivered every event it re-sent clears `lastError` as a call's success does: when
+    /// no failure was recorded after the round began (the reason it clears is the one of the
+    /// failures it just cured, never a later one's), so that a logger whose waiting events went
+    /// out in the background does not keep saying why they once failed.
     fn drained(&mut self, now: i64, drained: bool, failure: Option<&AuditError>) {
         if !drained {
             return;
         }
-        let Drain::Sending { left, failure: last } = &mut self.drain else { return };
+        let Drain::Sending { left, failure: last, from } = &mut self.drain else { return };
         *left -= 1;
         if let Some(e) = failure {
             if last.is_none() || e.is_retryable() {
@@ -1724,11 +1731,15 @@ impl Machine {
         if *left > 0 {
             return;
         }
-        let last = last.take();
+        let (last, from) = (last.take(), *from);
         self.drain = Drain::Idle;
         match last {
             Some(e) if e.is_retryable() => self.drain_after(now, &e),
-            _ => {}
+            Some(_) => {}
+            None if from > self.err_mark => {
+                self.logger.record(Ok(()));
+            }
+            None => {}
         }
     }
 }
@@ -2641,6 +2652,44 @@ mod tests {
         let acts = r.answer(&s3[0], unavailable(None));
         let at = timer(&acts).flatten().unwrap();
         assert!((r.now + 2_000..r.now + 2_750).contains(&at), "{}", at - r.now);
+    }
+
+    /// `lastError` after a background re-send: a round that delivers every event it re-sent
+    /// clears the reason its events once failed with (before, a logger whose queue the drain had
+    /// emptied, `stats().queued` 0, still said `network error:` until a later call succeeded);
+    /// a failure recorded while the round runs is kept, as a batch-mate's success keeps a
+    /// caller's reason; a round that fails again keeps its own.
+    #[test]
+    fn a_drain_that_delivers_everything_clears_last_error() {
+        // A logger whose one event failed and waits for the drain, and the drain's time.
+        let failing = || {
+            let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
+            r.log();
+            r.acts();
+            let s = sends(&r.input(Input::Turn));
+            let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+            assert_eq!(r.m.logger().last_error().as_deref(), Some("HTTP 503: busy"));
+            (r, at)
+        };
+        // The round commits: cleared.
+        let (mut r, at) = failing();
+        let again = sends(&r.at(at));
+        assert_eq!(again.len(), 1);
+        r.ok(&again[0]);
+        assert_eq!(r.m.stats().queued, 0);
+        assert_eq!(r.m.logger().last_error(), None, "the drain delivered everything");
+        // A call refused while the round is on the wire: its reason stays.
+        let (mut r, at) = failing();
+        let again = sends(&r.at(at));
+        assert!(!r.m.refused(AuditError::InvalidInput("actionType must be a non-empty string".into())));
+        r.ok(&again[0]);
+        assert_eq!(r.m.logger().last_error().as_deref(), Some("invalid input: actionType must be a non-empty string"));
+        // The round fails again: its reason stays.
+        let (mut r, at) = failing();
+        let again = sends(&r.at(at));
+        r.answer(&again[0], unavailable(None));
+        assert_eq!(r.m.logger().last_error().as_deref(), Some("HTTP 503: busy"));
+        assert_eq!(r.m.stats().queued, 1);
     }
 
     /// The drain's backoff is the README's "1 s doubling": 1 s after the call's failure, then
