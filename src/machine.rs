@@ -1332,6 +1332,12 @@ impl Machine {
         self.refused = false;
         if self.queue.is_some() {
             self.drain_backoff = DRAIN_MIN_MS;
+            // The server takes writes again: the events waiting for a background re-send go
+            // now (the server's Retry-After still honoured: drain_fired), as on `online`, not
+            // at the end of a backoff that grew while it was down (up to DRAIN_MAX_MS).
+            if matches!(self.drain, Drain::Waiting(t) if t > now) {
+                self.drain = Drain::Waiting(now);
+            }
             if e.gen == self.gen {
                 self.q_len -= 1;
                 self.q_bytes -= e.size;
@@ -2690,6 +2696,55 @@ mod tests {
         r.answer(&again[0], unavailable(None));
         assert_eq!(r.m.logger().last_error().as_deref(), Some("HTTP 503: busy"));
         assert_eq!(r.m.stats().queued, 1);
+    }
+
+    /// A commit while events wait for the drain's backoff sends them at once: before, a server
+    /// back after an outage took new calls while the waiting events sat out the backoff that
+    /// grew during it (8 s here, up to 5 min), and a full queue refused every new call meanwhile.
+    /// A server's Retry-After is still honoured.
+    #[test]
+    fn a_commit_sends_the_events_waiting_for_the_drain_at_once() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
+        r.log();
+        r.acts();
+        let mut s = sends(&r.input(Input::Turn));
+        // Down for four rounds: the next one waits 16 s.
+        for _ in 0..4 {
+            let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+            s = sends(&r.at(at));
+        }
+        let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+        assert!(at >= r.now + 16_000, "{}", at - r.now);
+        // Back: a new call commits, and the waiting event goes with the next turn.
+        r.now += 100;
+        let call = r.log();
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(s.len(), 1);
+        let acts = r.ok(&s[0]);
+        assert!(matches!(&dones(&acts)[..], [(c, Ok(()))] if *c == call));
+        assert_eq!(timer(&acts), Some(Some(r.now)), "{acts:?}");
+        let again = sends(&r.at(r.now));
+        assert_eq!(again.len(), 1, "re-sent at once");
+        r.ok(&again[0]);
+        assert_eq!(r.m.stats().queued, 0);
+        // With a Retry-After in force the drain still waits for it.
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
+        r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        let t0 = r.now;
+        timer(&r.answer(&s[0], unavailable(Some("30")))).flatten().unwrap();
+        r.now += 100;
+        r.log();
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(s.len(), 1, "the new call's own event only");
+        let mut next = timer(&r.ok(&s[0])).flatten().unwrap();
+        while next < t0 + 30_000 {
+            let acts = r.at(next);
+            assert!(sends(&acts).is_empty(), "re-sent inside the server's pause at {}", next - t0);
+            next = timer(&acts).flatten().unwrap();
+        }
+        assert_eq!(sends(&r.at(next)).len(), 1, "re-sent after it");
     }
 
     /// The drain's backoff is the README's "1 s doubling": 1 s after the call's failure, then
