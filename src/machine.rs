@@ -1333,10 +1333,13 @@ impl Machine {
         if self.queue.is_some() {
             self.drain_backoff = DRAIN_MIN_MS;
             // The server takes writes again: the events waiting for a background re-send go
-            // now (the server's Retry-After still honoured: drain_fired), as on `online`, not
-            // at the end of a backoff that grew while it was down (up to DRAIN_MAX_MS).
-            if matches!(self.drain, Drain::Waiting(t) if t > now) {
-                self.drain = Drain::Waiting(now);
+            // within the drain's first backoff (1 s, jittered), not at the end of one that grew
+            // while it was down (up to DRAIN_MAX_MS); not at once, so that a server committing
+            // some writes and failing others is not sent the queue at the rate of its commits.
+            // The server's Retry-After is still honoured (drain_fired).
+            let soon = now + jittered(DRAIN_MIN_MS);
+            if matches!(self.drain, Drain::Waiting(t) if t > soon) {
+                self.drain = Drain::Waiting(soon);
             }
             if e.gen == self.gen {
                 self.q_len -= 1;
@@ -2698,12 +2701,12 @@ mod tests {
         assert_eq!(r.m.stats().queued, 1);
     }
 
-    /// A commit while events wait for the drain's backoff sends them at once: before, a server
-    /// back after an outage took new calls while the waiting events sat out the backoff that
-    /// grew during it (8 s here, up to 5 min), and a full queue refused every new call meanwhile.
-    /// A server's Retry-After is still honoured.
+    /// A commit while events wait for the drain's backoff sends them within a second: before,
+    /// a server back after an outage took new calls while the waiting events sat out the
+    /// backoff that grew during it (16 s here, up to 5 min). A server's Retry-After is still
+    /// honoured.
     #[test]
-    fn a_commit_sends_the_events_waiting_for_the_drain_at_once() {
+    fn a_commit_sends_the_events_waiting_for_the_drain_within_a_second() {
         let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
         r.log();
         r.acts();
@@ -2715,16 +2718,18 @@ mod tests {
         }
         let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
         assert!(at >= r.now + 16_000, "{}", at - r.now);
-        // Back: a new call commits, and the waiting event goes with the next turn.
+        // Back: a new call commits, and the waiting event goes within the first backoff (1 s,
+        // jittered: + [0, 500)), not 16 s later.
         r.now += 100;
         let call = r.log();
         let s = sends(&r.input(Input::Turn));
         assert_eq!(s.len(), 1);
         let acts = r.ok(&s[0]);
         assert!(matches!(&dones(&acts)[..], [(c, Ok(()))] if *c == call));
-        assert_eq!(timer(&acts), Some(Some(r.now)), "{acts:?}");
-        let again = sends(&r.at(r.now));
-        assert_eq!(again.len(), 1, "re-sent at once");
+        let at = timer(&acts).flatten().unwrap();
+        assert!((r.now + 1_000..r.now + 1_500).contains(&at), "{}", at - r.now);
+        let again = sends(&r.at(at));
+        assert_eq!(again.len(), 1, "re-sent then");
         r.ok(&again[0]);
         assert_eq!(r.m.stats().queued, 0);
         // With a Retry-After in force the drain still waits for it.
