@@ -1337,9 +1337,12 @@ impl Machine {
             // while it was down (up to DRAIN_MAX_MS); not at once, so that a server committing
             // some writes and failing others is not sent the queue at the rate of its commits.
             // The server's Retry-After is still honoured (drain_fired).
-            let soon = now + jittered(DRAIN_MIN_MS);
-            if matches!(self.drain, Drain::Waiting(t) if t > soon) {
-                self.drain = Drain::Waiting(soon);
+            // (The jitter's random draw only then: not on every commit.)
+            if matches!(self.drain, Drain::Waiting(t) if t > now + DRAIN_MIN_MS as i64) {
+                let soon = now + jittered(DRAIN_MIN_MS);
+                if matches!(self.drain, Drain::Waiting(t) if t > soon) {
+                    self.drain = Drain::Waiting(soon);
+                }
             }
             if e.gen == self.gen {
                 self.q_len -= 1;
