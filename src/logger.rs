@@ -894,7 +894,15 @@ impl AuditLogger {
 
     /// The text of `e` with this configuration's password and token scrubbed (`***`), should a
     /// server have echoed one: what to put in a log line.
+    /// In client mode (`endpoint`) a timeout names the endpoint, whose answer it waited for, not
+    /// Neo4j.
     pub fn reason(&self, e: &AuditError) -> String {
+        // Not in the Worker's build, whose logger writes to Neo4j only.
+        #[cfg(not(feature = "worker"))]
+        if let (AuditError::Timeout(d), Some(_)) = (e, &self.core.config.endpoint) {
+            let ms = crate::error::num(d.as_millis() as u64);
+            return crate::error::cat(&["timeout: no answer from the endpoint within ", &ms, " ms"]);
+        }
         e.reason(&crate::error::refs(&self.core.config.secrets()))
     }
 }
@@ -905,6 +913,24 @@ const STILL_WAITING: &str = "flush: events are still waiting for delivery (see s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Client mode: a timeout names the endpoint, not Neo4j (before, a Worker that did not
+    /// answer read "timeout: no answer from Neo4j within 500 ms" in lastError); direct mode
+    /// names Neo4j as before.
+    #[test]
+    #[cfg(not(feature = "worker"))] // the Worker's build has no client mode
+    fn a_timeout_names_what_did_not_answer() {
+        let t = AuditError::Timeout(std::time::Duration::from_millis(500));
+        let mut c = Config::new("");
+        c.endpoint = Some("https://w.example/v1/events".into());
+        c.token = Some("t".into());
+        let client = AuditLogger::new(c).unwrap();
+        assert_eq!(client.reason(&t), "timeout: no answer from the endpoint within 500 ms");
+        assert!(!client.record(Err(t.clone())));
+        assert_eq!(client.last_error().as_deref(), Some("timeout: no answer from the endpoint within 500 ms"));
+        let direct = AuditLogger::new(Config::new("http://127.0.0.1:7474")).unwrap();
+        assert_eq!(direct.reason(&t), "timeout: no answer from Neo4j within 500 ms");
+    }
 
     /// Client mode: the Worker takes at most 100 events per request, so a batch never holds more
     /// (one batch = one request; a larger one would go as a chain of requests in one slot).

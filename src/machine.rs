@@ -415,10 +415,12 @@ enum Schema {
 enum Drain {
     Idle,
     Waiting(i64),
-    /// A round re-sends `left` more events; the last failure that matters so far.
+    /// A round re-sends `left` more events; the last failure that matters so far; `from`: the
+    /// round's id, taken as a call's (see [`Machine::drained`]).
     Sending {
         left: usize,
         failure: Option<AuditError>,
+        from: u32,
     },
 }
 
@@ -1331,6 +1333,18 @@ impl Machine {
         self.refused = false;
         if self.queue.is_some() {
             self.drain_backoff = DRAIN_MIN_MS;
+            // The server takes writes again: the events waiting for a background re-send go
+            // within the drain's first backoff (1 s, jittered), not at the end of one that grew
+            // while it was down (up to DRAIN_MAX_MS); not at once, so that a server committing
+            // some writes and failing others is not sent the queue at the rate of its commits.
+            // The server's Retry-After is still honoured (drain_fired).
+            // (The jitter's random draw only then: not on every commit.)
+            if matches!(self.drain, Drain::Waiting(t) if t > now + DRAIN_MIN_MS as i64) {
+                let soon = now + jittered(DRAIN_MIN_MS);
+                if matches!(self.drain, Drain::Waiting(t) if t > soon) {
+                    self.drain = Drain::Waiting(soon);
+                }
+            }
             if e.gen == self.gen {
                 self.q_len -= 1;
                 self.q_bytes -= e.size;
@@ -1722,16 +1736,21 @@ impl Machine {
             self.drain = Drain::Idle;
             return;
         }
-        self.drain = Drain::Sending { left: self.idle.len(), failure: None };
+        let from = self.new_id();
+        self.drain = Drain::Sending { left: self.idle.len(), failure: None, from };
         self.resend_idle(now, true);
     }
 
-    /// A drained event's outcome (`None`: committed); the round's last decides the next.
+    /// A drained event's outcome (`None`: committed); the round's last decides the next. A round
+    /// that delivered every event it re-sent clears `lastError` as a call's success does: when
+    /// no failure was recorded after the round began (the reason it clears is the one of the
+    /// failures it just cured, never a later one's), so that a logger whose waiting events went
+    /// out in the background does not keep saying why they once failed.
     fn drained(&mut self, now: i64, drained: bool, failure: Option<&AuditError>) {
         if !drained {
             return;
         }
-        let Drain::Sending { left, failure: last } = &mut self.drain else { return };
+        let Drain::Sending { left, failure: last, from } = &mut self.drain else { return };
         *left -= 1;
         if let Some(e) = failure {
             if last.is_none() || e.is_retryable() {
@@ -1741,11 +1760,15 @@ impl Machine {
         if *left > 0 {
             return;
         }
-        let last = last.take();
+        let (last, from) = (last.take(), *from);
         self.drain = Drain::Idle;
         match last {
             Some(e) if e.is_retryable() => self.drain_after(now, &e),
-            _ => {}
+            Some(_) => {}
+            None if from > self.err_mark => {
+                self.logger.record(Ok(()));
+            }
+            None => {}
         }
     }
 }
@@ -2685,6 +2708,95 @@ mod tests {
         let acts = r.answer(&s3[0], unavailable(None));
         let at = timer(&acts).flatten().unwrap();
         assert!((r.now + 2_000..r.now + 2_750).contains(&at), "{}", at - r.now);
+    }
+
+    /// `lastError` after a background re-send: a round that delivers every event it re-sent
+    /// clears the reason its events once failed with (before, a logger whose queue the drain had
+    /// emptied, `stats().queued` 0, still said `network error:` until a later call succeeded);
+    /// a failure recorded while the round runs is kept, as a batch-mate's success keeps a
+    /// caller's reason; a round that fails again keeps its own.
+    #[test]
+    fn a_drain_that_delivers_everything_clears_last_error() {
+        // A logger whose one event failed and waits for the drain, and the drain's time.
+        let failing = || {
+            let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
+            r.log();
+            r.acts();
+            let s = sends(&r.input(Input::Turn));
+            let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+            assert_eq!(r.m.logger().last_error().as_deref(), Some("HTTP 503: busy"));
+            (r, at)
+        };
+        // The round commits: cleared.
+        let (mut r, at) = failing();
+        let again = sends(&r.at(at));
+        assert_eq!(again.len(), 1);
+        r.ok(&again[0]);
+        assert_eq!(r.m.stats().queued, 0);
+        assert_eq!(r.m.logger().last_error(), None, "the drain delivered everything");
+        // A call refused while the round is on the wire: its reason stays.
+        let (mut r, at) = failing();
+        let again = sends(&r.at(at));
+        assert!(!r.m.refused(AuditError::InvalidInput("actionType must be a non-empty string".into())));
+        r.ok(&again[0]);
+        assert_eq!(r.m.logger().last_error().as_deref(), Some("invalid input: actionType must be a non-empty string"));
+        // The round fails again: its reason stays.
+        let (mut r, at) = failing();
+        let again = sends(&r.at(at));
+        r.answer(&again[0], unavailable(None));
+        assert_eq!(r.m.logger().last_error().as_deref(), Some("HTTP 503: busy"));
+        assert_eq!(r.m.stats().queued, 1);
+    }
+
+    /// A commit while events wait for the drain's backoff sends them within a second: before,
+    /// a server back after an outage took new calls while the waiting events sat out the
+    /// backoff that grew during it (16 s here, up to 5 min). A server's Retry-After is still
+    /// honoured.
+    #[test]
+    fn a_commit_sends_the_events_waiting_for_the_drain_within_a_second() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
+        r.log();
+        r.acts();
+        let mut s = sends(&r.input(Input::Turn));
+        // Down for four rounds: the next one waits 16 s.
+        for _ in 0..4 {
+            let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+            s = sends(&r.at(at));
+        }
+        let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+        assert!(at >= r.now + 16_000, "{}", at - r.now);
+        // Back: a new call commits, and the waiting event goes within the first backoff (1 s,
+        // jittered: + [0, 500)), not 16 s later.
+        r.now += 100;
+        let call = r.log();
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(s.len(), 1);
+        let acts = r.ok(&s[0]);
+        assert!(matches!(&dones(&acts)[..], [(c, Ok(()))] if *c == call));
+        let at = timer(&acts).flatten().unwrap();
+        assert!((r.now + 1_000..r.now + 1_500).contains(&at), "{}", at - r.now);
+        let again = sends(&r.at(at));
+        assert_eq!(again.len(), 1, "re-sent then");
+        r.ok(&again[0]);
+        assert_eq!(r.m.stats().queued, 0);
+        // With a Retry-After in force the drain still waits for it.
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
+        r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        let t0 = r.now;
+        timer(&r.answer(&s[0], unavailable(Some("30")))).flatten().unwrap();
+        r.now += 100;
+        r.log();
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(s.len(), 1, "the new call's own event only");
+        let mut next = timer(&r.ok(&s[0])).flatten().unwrap();
+        while next < t0 + 30_000 {
+            let acts = r.at(next);
+            assert!(sends(&acts).is_empty(), "re-sent inside the server's pause at {}", next - t0);
+            next = timer(&acts).flatten().unwrap();
+        }
+        assert_eq!(sends(&r.at(next)).len(), 1, "re-sent after it");
     }
 
     /// The drain's backoff is the README's "1 s doubling": 1 s after the call's failure, then

@@ -52,6 +52,8 @@ const NESTED: [(&str, &str, usize); 4] = [
 /// (bare+wasm-opt, wasm + glue gz -9), 2026-11-30: 66,999 -> 66,630 B. (The nested objects'
 /// stores are in [`store`] now, which a first logger compiles whole: not measured with
 /// bench/coldstart.mjs.)
+/// A nested member is named by its path in messages (`queue.maxEvents`, not `maxEvents`, which
+/// `batch` has too), as the validation's own messages name it.
 fn read(c: &mut Config, v: &Json, within: &str, names: &str, base: usize) -> R<()> {
     for (i, key, x) in members(v, within, names)? {
         let g = base + i;
@@ -60,7 +62,16 @@ fn read(c: &mut Config, v: &Json, within: &str, names: &str, base: usize) -> R<(
                 let (within, names, base) = NESTED[g - 10];
                 read(c, x, within, names, base)?
             }
-            _ => store(c, g, key, x)?,
+            _ => {
+                let path;
+                let key = if base > 0 {
+                    path = cat(&[within, ".", key]);
+                    &path
+                } else {
+                    key
+                };
+                store(c, g, key, x)?
+            }
         }
     }
     Ok(())

@@ -371,14 +371,18 @@ test("every config member is read, and each section refuses unknown keys and wro
     ),
   );
   bad({ queue: { nam: "q" } }, /in queue, expected one of `enabled`, `maxEvents`, `maxBytes`, `maxAgeMs`, `name`$/);
-  bad({ labels: { event: 3 } }, /invalid type for `event`, expected a string/);
+  bad({ labels: { event: 3 } }, /invalid type for `labels\.event`, expected a string$/);
   bad({ labels: "E" }, /invalid type for `labels`, expected an object/);
   bad({ retry: { maxAttempt: 2 } }, /unknown field `maxAttempt` in retry/);
-  bad({ retry: { maxAttempts: -1 } }, /invalid type for `maxAttempts`, expected a non-negative integer/);
+  bad({ retry: { maxAttempts: -1 } }, /invalid type for `retry\.maxAttempts`, expected a non-negative integer$/);
   bad({ batch: { maxEvent: 2 } }, /unknown field `maxEvent` in batch/);
-  bad({ batch: { maxInFlight: "4" } }, /invalid type for `maxInFlight`/);
+  bad({ batch: { maxInFlight: "4" } }, /invalid type for `batch\.maxInFlight`/);
+  // A nested member is named by its path: batch and queue both have maxEvents and maxBytes.
+  bad({ batch: { maxEvents: -1 } }, /invalid config: invalid type for `batch\.maxEvents`, expected a non-negative integer$/);
+  bad({ queue: { maxBytes: "1e6" } }, /invalid config: invalid type for `queue\.maxBytes`, expected a non-negative integer$/);
+  bad({ queue: { name: 3 } }, /invalid type for `queue\.name`, expected a string$/);
   bad({ queue: { enable: true } }, /unknown field `enable` in queue/);
-  bad({ queue: { enabled: "yes" } }, /invalid type for `enabled`, expected a boolean/);
+  bad({ queue: { enabled: "yes" } }, /invalid type for `queue\.enabled`, expected a boolean$/);
   bad({ delivery: "later" }, /unknown variant `later` of delivery, expected `committed` or `queued`/);
   bad({ redact: "secret" }, /invalid type for `redact`, expected an array of strings/);
   bad({ redact: ["a", 1] }, /invalid type for `redact`, expected an array of strings/);

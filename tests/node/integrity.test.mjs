@@ -29,7 +29,7 @@ async function startProxy({ tooMany, retryAfter }) {
 const proxies = [];
 after(() => proxies.forEach((p) => p.close()));
 
-test("a 429 with a Retry-After longer than the retry budget is re-sent in the background, once", async () => {
+test("a 429 with a Retry-After longer than the retry budget is re-sent in the background, once, and lastError cleared", async () => {
   const proxy = await startProxy({ tooMany: 1, retryAfter: 2 });
   proxies.push(proxy);
   const trail = unique("drain");
@@ -51,6 +51,9 @@ test("a 429 with a Retry-After longer than the retry budget is re-sent in the ba
   const deadline = Date.now() + 8000;
   while (Date.now() < deadline && logger.stats().queued > 0) await new Promise((r) => setTimeout(r, 100));
   assert.equal(logger.stats().queued, 0, JSON.stringify(logger.stats()));
+  // The drain delivered what the 429 held back: lastError no longer says HTTP 429 (it did until
+  // a later call succeeded, so a health check reading it saw a failure that was over).
+  assert.equal(logger.lastError, undefined);
   const events = await trailEvents(trail);
   assert.equal(events.length, 1);
   assert.equal(events[0].type, "RATE_LIMITED_ONCE");
