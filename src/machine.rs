@@ -53,6 +53,8 @@ pub const STORE_AFTER_MS: i64 = 250;
 /// Backoff of the background drain when the server named no `Retry-After`.
 pub(crate) const DRAIN_MIN_MS: u64 = 1_000;
 pub(crate) const DRAIN_MAX_MS: u64 = 300_000;
+/// The longest a full queue, refusing calls, waits for its next background re-send.
+pub(crate) const FULL_DRAIN_MS: u64 = 30_000;
 /// The Workers build: how long after its due time a batch waiting out a backoff is sent again by
 /// any input, not only a tick of one of its own calls (whose requests may be gone; src/wasm/workerd.js
 /// ticks every 100 ms while a call waits).
@@ -576,6 +578,13 @@ impl Machine {
         if let Some(q) = &self.queue {
             if self.q_len >= q.cfg.max_events || self.q_bytes + size > q.cfg.max_bytes {
                 let err = queue_full(self.q_len, self.q_bytes, &q.cfg);
+                // A full queue sends nothing of its own: while calls are being refused, the
+                // background re-send that makes room comes within FULL_DRAIN_MS (jittered), not
+                // at the end of a backoff grown to DRAIN_MAX_MS in a long outage (a server's
+                // Retry-After is still honoured: drain_fired).
+                if let Drain::Waiting(t) = self.drain {
+                    self.drain = Drain::Waiting(t.min(now + jittered(FULL_DRAIN_MS)));
+                }
                 self.logger.counters().add_dropped(1);
                 // A call that ends false: `failed` counts it too (README, Counters).
                 self.logger.counters().add_failed(1);
@@ -2746,6 +2755,47 @@ mod tests {
         r.answer(&again[0], unavailable(None));
         assert_eq!(r.m.logger().last_error().as_deref(), Some("HTTP 503: busy"));
         assert_eq!(r.m.stats().queued, 1);
+    }
+
+    /// A full queue refusing calls after a long outage: the background re-send that makes room
+    /// comes within 30 s of a refusal (jittered: + [0, 7.75 s)), not at the end of the backoff
+    /// grown meanwhile (64 s here, up to 5 min), during which every call was refused even with
+    /// the server back; a nearer round is left as it is.
+    #[test]
+    fn a_full_queue_brings_its_background_resend_within_30_s() {
+        let mut q = queue(Delivery::Committed, false);
+        q.as_mut().unwrap().cfg.max_events = 1;
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), q);
+        r.log();
+        r.acts();
+        let mut s = sends(&r.input(Input::Turn));
+        for _ in 0..6 {
+            let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+            s = sends(&r.at(at));
+        }
+        let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+        assert!(at >= r.now + 64_000, "{}", at - r.now);
+        r.now += 100;
+        let err = r.m.log(r.now, r.event()).unwrap_err();
+        assert!(r.m.logger().reason(&err).contains("queue full"), "{err:?}");
+        let Drain::Waiting(t) = r.m.drain else { panic!("{:?}", r.m.drain) };
+        assert!((r.now + 30_000..r.now + 37_750).contains(&t), "{}", t - r.now);
+        let again = sends(&r.at(t));
+        assert_eq!(again.len(), 1, "the re-send");
+        r.ok(&again[0]);
+        assert_eq!(r.m.stats().queued, 0);
+        // Refused again with a round due sooner: it stays.
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), {
+            let mut q = queue(Delivery::Committed, false);
+            q.as_mut().unwrap().cfg.max_events = 1;
+            q
+        });
+        r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+        assert!(r.m.log(r.now, r.event()).is_err());
+        assert!(matches!(r.m.drain, Drain::Waiting(t) if t == at));
     }
 
     /// A commit while events wait for the drain's backoff sends them within a second: before,
