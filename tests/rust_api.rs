@@ -372,6 +372,59 @@ async fn verify_types_are_at_the_crate_root() {
     assert_eq!(report.checked, 1, "{report:?}");
 }
 
+/// The read side's futures are `Send`, as the log calls' are: an axum handler (whose future
+/// must be `Send`) or a `tokio::spawn`ed task can read and verify the trail through the shared
+/// logger. `verify_trail` and `verify_trail_page` were not: their state held a `&dyn SealCheck`
+/// across `.await`, and `dyn SealCheck` is not `Sync`, so `tokio::spawn(logger.verify_trail(..))`
+/// or a handler calling it did not compile ("`dyn SealCheck` cannot be shared between threads
+/// safely"); a user had to `block_on` it on a blocking thread. Here each is spawned on a
+/// multi-threaded runtime, with and without keys, and its answer compared with the graph.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_and_verify_futures_are_send_for_spawned_tasks_and_handlers() {
+    use neo4j_audit::{PublicKeys, TrailQuery};
+    let (b, trail) = builder("send-reads");
+    let logger = b.build().unwrap();
+    let alice = User::new("alice");
+    for i in 0..3 {
+        logger.action("SEND_READS").user(&alice).details(&json!({"i": i})).await.unwrap();
+    }
+    let anchor = logger.chain_head().anchor().unwrap();
+    let jwk = neo4j_audit::sign::SigningKey::from_secret("k-send", &"07".repeat(32)).unwrap().public_jwk();
+    let l = logger.clone();
+    let verified = tokio::spawn(assert_send(async move {
+        let plain = l.verify_trail(&VerifyQuery { anchors: vec![anchor], ..Default::default() }).await?;
+        let keyed =
+            VerifyQuery { public_keys: Some(PublicKeys::from(vec![jwk])), allow_unsigned: true, ..Default::default() };
+        let (paged, next) = l.verify_trail_page(&keyed, None, 1000).await?;
+        let head = l.signed_head().await?;
+        Ok::<_, AuditError>((plain, paged, next, head))
+    }));
+    let l = logger.clone();
+    let read = tokio::spawn(assert_send(async move {
+        let q = TrailQuery::default();
+        let trail = l.audit_trail(&q).await?;
+        let user = l.user_activity("alice", &q).await?;
+        let target = l.target_activity("Document", "nowhere", &q).await?;
+        Ok::<_, AuditError>((trail, user, target))
+    }));
+    let (plain, paged, next, head) = verified.await.unwrap().unwrap();
+    let (trail_page, user_page, target_page) = read.await.unwrap().unwrap();
+    let stored = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.UID ORDER BY e.seq DESC",
+        json!({"t": trail}),
+    )
+    .await;
+    let stored: Vec<String> = stored.iter().map(|r| r[0].as_str().unwrap().to_owned()).collect();
+    assert_eq!(stored.len(), 3);
+    assert!(plain.ok && plain.checked == 3, "{plain:?}");
+    assert!(paged.ok && paged.checked == 3 && next.is_none(), "{paged:?}");
+    assert!(head.is_none(), "a client-written trail has no signed head");
+    assert_eq!(trail_page.events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>(), stored);
+    assert_eq!(user_page.events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>(), stored);
+    assert!(target_page.events.is_empty());
+    assert!(logger.close().await);
+}
+
 /// `log_user_action(.., Some(&details))` with details nested 100 000 levels deep (a Rust caller
 /// can build them; serde_json's parser stops at 128) is refused as invalid input, counted as
 /// failed, and sends nothing. It overflowed the stack (the process aborted): the logger cloned the
