@@ -1186,6 +1186,39 @@ test("verify --since --anchor: a stream with no event in the window passes at it
   assert.deepEqual([cut.ok, cut.firstBreak.kind, cut.firstBreak.seq], [false, "deleted", 2]);
 });
 
+test("verify --since --anchor: a trail whose every stream is quiet but intact at its anchor is verified, not NOTHING VERIFIED", async () => {
+  // One long-running server writes one stream; a quiet night's "verify --since 1d --anchor
+  // yesterday.json" found the stream intact at its anchor (the anchored event read back in this
+  // trail, with its hash), then said "NOTHING VERIFIED: no events found in trail" and exited 1,
+  // telling the operator to check --trail, though the trail holds the anchored event.
+  const { trail } = await logged("cli-verify-all-quiet", 2);
+  const day1 = await cli(["verify", "--trail", trail, "--json"]);
+  assert.equal(day1.code, 0, day1.stdout + day1.stderr);
+  const since = String(Date.now() + 1000);
+  const json = await cli(["verify", "--trail", trail, "--since", since, "--anchor", day1.stdout, "--json"]);
+  assert.equal(json.code, 0, json.stdout + json.stderr);
+  const r = JSON.parse(json.stdout);
+  assert.deepEqual([r.ok, r.checked, r.streams.length, r.streams[0].ok, r.streams[0].headSeq], [true, 0, 1, true, 1]);
+  const text = await cli(["verify", "--trail", trail, "--since", since, "--anchor", day1.stdout]);
+  assert.equal(text.code, 0, text.stdout + text.stderr);
+  assert.doesNotMatch(text.stdout, /NOTHING VERIFIED/);
+  assert.match(text.stdout, /no events in the window; intact at its anchor, seq 1 /);
+  assert.match(text.stdout, /verify: 1 stream, 0 events checked: intact at its anchor\n/);
+  // Without the anchor, the empty window still verifies nothing; an anchor that does not match is BROKEN.
+  const bare = await cli(["verify", "--trail", trail, "--since", since]);
+  assert.equal(bare.code, 1, bare.stdout + bare.stderr);
+  assert.match(bare.stdout, /NOTHING VERIFIED/);
+  const wrong = JSON.parse(day1.stdout);
+  wrong.streams[0].headHash = "0".repeat(64);
+  const forged = await cli(["verify", "--trail", trail, "--since", since, "--anchor", JSON.stringify(wrong), "--json"]);
+  assert.equal(forged.code, 1, forged.stdout + forged.stderr);
+  assert.equal(JSON.parse(forged.stdout).streams[0].firstBreak.kind, "forged");
+  // An anchor of a mistyped trail is not found there: BROKEN, never intact.
+  const typo = await cli(["verify", "--trail", `${trail}-typo`, "--since", since, "--anchor", day1.stdout, "--json"]);
+  assert.equal(typo.code, 1, typo.stdout + typo.stderr);
+  assert.equal(JSON.parse(typo.stdout).ok, false);
+});
+
 test("verify --anchor: a stream a report found BROKEN keeps its last good anchor and stays BROKEN in later --since runs", async () => {
   // A nightly "verify --since 1d --anchor yesterday.json --json > today.json": the report that found
   // a stream BROKEN held no anchor for it (only intact streams' heads were taken), so the next
