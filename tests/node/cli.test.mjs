@@ -299,16 +299,16 @@ test("export writes nothing, not even the CSV header, when the first read fails"
   assert.equal(parseCsv(empty.stdout).length, 1);
 });
 
-/** A proxy in front of the real Neo4j that passes the first two requests (an export's trail index
- *  mark and its first page) and hands each later one's response to `later`. */
-async function afterTwoRequests(later) {
+/** A proxy in front of the real Neo4j that passes the first `pass` requests (by default two: an
+ *  export's trail index mark and its first page) and hands each later one's response to `later`. */
+async function afterTwoRequests(later, pass = 2) {
   const { createServer, request } = await import("node:http");
   const target = new URL(NEO4J_URL);
   let n = 0;
   const proxy = createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c)).on("end", () => {
-      if (++n > 2) return later(res);
+      if (++n > pass) return later(res);
       request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
         (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
     });
@@ -332,6 +332,39 @@ test("export that fails after some pages exits 3 and says the output is INCOMPLE
     assert.match(r.stderr, /refused the credentials.*; the output is INCOMPLETE: 1 event was written before the failure\n$/);
   } finally {
     proxy.close();
+  }
+});
+
+test("a connection Neo4j drops after it has answered (it stopped or restarted) is not blamed on a Bolt port in NEO4J_URL", async () => {
+  // An export of 100 000 events, Neo4j stopped after 7 800 of them: the one line on stderr asked
+  // "is NEO4J_URL Neo4j's HTTP port, 7474 by default, not its Bolt port, 7687?" of the URL that had
+  // just answered 39 pages; tail --follow's "…; retrying" said the same while Neo4j restarted.
+  const { trail } = await logged("cli-dropped", 3);
+  const proxy = await afterTwoRequests((res) => res.socket.destroy());
+  try {
+    const env = { ...ENV, NEO4J_URL: `http://127.0.0.1:${proxy.address().port}` };
+    const r = await cli(["export", "--trail", trail, "--page-size", "1"], env);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout.split("\n").filter(Boolean).length, 1, "the first page's event");
+    assert.doesNotMatch(r.stderr, /Bolt port/);
+    assert.match(r.stderr, /^neo4j-audit export: cannot reach Neo4j at http:\/\/127\.0\.0\.1:\d+: network error: [^\n]* \(it answered at NEO4J_URL before, then closed the connection without an HTTP answer: did Neo4j stop or restart\?\); the output is INCOMPLETE: 1 event was written before the failure\n$/);
+  } finally {
+    proxy.close();
+  }
+  // tail --follow: its first read answered; a poll dropped is reported once, without the Bolt port.
+  const follow = await afterTwoRequests((res) => res.socket.destroy(), 4);
+  try {
+    const env = { ...ENV, NEO4J_URL: `http://127.0.0.1:${follow.address().port}` };
+    const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "1", "--follow", "--interval", "0.1"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    for (let i = 0; i < 100 && !stderr.includes("retrying"); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGTERM");
+    const code = await new Promise((r) => child.on("close", r));
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /^neo4j-audit tail: cannot reach Neo4j at [^\n]* \(it answered at NEO4J_URL before, then closed the connection without an HTTP answer: did Neo4j stop or restart\?\); retrying\n$/);
+  } finally {
+    follow.close();
   }
 });
 
