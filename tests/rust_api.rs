@@ -425,6 +425,63 @@ async fn read_and_verify_futures_are_send_for_spawned_tasks_and_handlers() {
     assert!(logger.close().await);
 }
 
+/// The errors a Rust caller gets back never hold the logger's credentials, even when a server
+/// echoes them (a debugging proxy answering with the request's headers, an error quoting them):
+/// their `Display` and `Debug` are what `?` in `main`, `tracing::error!(?e)` or an axum handler's
+/// `e.to_string()` print. Only `logger.reason(&e)` and `last_error()` were scrubbed: the
+/// `AuditError` itself held `Basic bmVvNGo6…` (the password in base64) or the bearer token, for the
+/// log calls, `ensure_schema`, the reads and `verify_trail` alike.
+#[tokio::test]
+async fn errors_returned_hold_no_credential_a_server_echoed() {
+    use base64::Engine as _;
+    use neo4j_audit::TrailQuery;
+    let (user, password, token) = ("auditor", "pw-echoed-Secret-77", "tok-echoed-Secret-88");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let echoed = format!("authorization: Basic {basic}; password {password}; bearer {token}");
+    let answers = [
+        // Not a Neo4j answer: an HTTP error whose body quotes the request.
+        http_json(400, "", &json!({"echo": echoed}).to_string()),
+        // Neo4j's own error shape, its message quoting them.
+        http_json(
+            200,
+            "",
+            &json!({"results": [], "errors": [{"code": "Neo.ClientError.Statement.SyntaxError", "message": echoed}]})
+                .to_string(),
+        ),
+    ];
+    for answer in answers {
+        let server = FakeServer::start(Some(answer)).await;
+        let once = RetryConfig { max_attempts: 1, ..Default::default() };
+        let loggers = [
+            (
+                AuditLogger::builder(&server.url).basic_auth(user, password).retry(once.clone()).build().unwrap(),
+                [password, basic.as_str()],
+            ),
+            (AuditLogger::builder(&server.url).bearer(token).retry(once).build().unwrap(), [token, token]),
+        ];
+        for (logger, secrets) in loggers {
+            let errors = [
+                logger.action("ECHOED").await.unwrap_err(),
+                logger.log_user_action(None, "ECHOED", None, None).await.unwrap_err(),
+                logger.ensure_schema().await.unwrap_err(),
+                logger.audit_trail(&TrailQuery::default()).await.unwrap_err(),
+                logger.user_activity("u", &TrailQuery::default()).await.unwrap_err(),
+                logger.verify_trail(&VerifyQuery::default()).await.unwrap_err(),
+            ];
+            for e in errors {
+                for shown in [e.to_string(), format!("{e:?}"), logger.reason(&e)] {
+                    for secret in secrets {
+                        assert!(!shown.contains(secret), "{secret} in {shown}");
+                    }
+                    assert!(shown.contains("***"), "{shown}");
+                }
+            }
+            assert!(!logger.last_error().unwrap().contains(secrets[0]));
+        }
+        assert!(server.requests() >= 12);
+    }
+}
+
 /// `log_user_action(.., Some(&details))` with details nested 100 000 levels deep (a Rust caller
 /// can build them; serde_json's parser stops at 128) is refused as invalid input, counted as
 /// failed, and sends nothing. It overflowed the stack (the process aborted): the logger cloned the
