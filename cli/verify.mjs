@@ -184,6 +184,12 @@ export async function run(values, { conn, stdout, stderr }) {
       const keyFirst = query.publicKeys !== undefined && report.streams.some((s) => !s.ok && /signature/.test(s.firstBreak?.message ?? ""))
         ? "first make sure --public-key holds the Worker's keys (its GET /v1/keys, every key it signed with): a wrong key fails every signature; then " : "";
       out += `what to do: ${keyFirst}do not rely on a BROKEN stream's events from its break on (they were edited, deleted, inserted or moved after they were written); compare them with an export or backup kept outside this database, check who could write to it, and keep this report (--json) as evidence\n`;
+      // A stream without any signature from its first event on: a client's direct writes, which
+      // --allow-unsigned is for (the advice above names only a wrong key).
+      if (query.publicKeys !== undefined && !query.allowUnsigned
+        && report.streams.some((s) => !s.ok && s.firstBreak?.kind === "unsigned" && s.firstBreak.seq === 0)) {
+        out += "what to do: a stream UNSIGNED from its first event (seq 0) has no valid signature at all: a stream a client wrote directly, not through the Worker, is never signed, and --allow-unsigned lets such streams pass (the Worker's own stream must still be signed); one the Worker wrote points at the key (above)\n";
+      }
       if (report.streams.some((s) => s.carriedBreak)) {
         out += "what to do: a stream the --anchor report found BROKEN stays BROKEN in every --since run anchored on it (the window no longer reads the break); a run without --since that reads the stream intact from its start, at its anchor too, clears it\n";
       }

@@ -1365,6 +1365,12 @@ test("verify --stream checks one stream; --since anchors at the window; --public
   const signed = await cli(["verify", "--trail", trail, "--stream", b.chainHead().streamId, "--public-key", keyFile, "--json"]);
   assert.equal(signed.code, 1, signed.stdout + signed.stderr);
   assert.equal(JSON.parse(signed.stdout).streams[0].firstBreak.kind, "unsigned");
+  // The text's advice named only a wrong --public-key; a stream a client wrote directly is never
+  // signed, which --allow-unsigned is for (an operator with direct writers did not learn of it).
+  const told = await cli(["verify", "--trail", trail, "--stream", b.chainHead().streamId, "--public-key", keyFile]);
+  assert.equal(told.code, 1, told.stdout + told.stderr);
+  assert.match(told.stdout, /BROKEN {2}unsigned at seq 0/);
+  assert.match(told.stdout, /\nwhat to do: a stream UNSIGNED from its first event \(seq 0\) has no valid signature at all: a stream a client wrote directly, not through the Worker, is never signed, and --allow-unsigned lets such streams pass \(the Worker's own stream must still be signed\); one the Worker wrote points at the key \(above\)\n/, told.stdout);
   const allowed = await cli(["verify", "--trail", trail, "--stream", b.chainHead().streamId, "--public-key", keyFile, "--allow-unsigned"]);
   assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
   // "intact" alone read as verified: with keys, the report says no signature vouches for it.
