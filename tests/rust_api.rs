@@ -482,6 +482,51 @@ async fn errors_returned_hold_no_credential_a_server_echoed() {
     }
 }
 
+/// A nightly verification in Rust keeps heads outside the database and passes them back:
+/// `VerifyReport::anchors(&previous)` gives the next night's anchors. There was no way from a
+/// report to them (VerifyReport is not `Deserialize`, and a quiet stream's report has no head:
+/// building them by hand from `head_seq`/`head_hash` dropped a quiet stream's anchor, and kept a
+/// BROKEN stream's damaged head, the two mistakes the CLI's `--anchor` rotation was fixed for).
+#[cfg(not(feature = "worker"))] // anchors: not in the Worker's build
+#[tokio::test]
+async fn a_report_gives_the_next_runs_anchors_quiet_and_broken_streams_kept() {
+    let (b, trail) = builder("report-anchors");
+    let logger = b.build().unwrap();
+    for i in 0..3 {
+        logger.action("NIGHTLY").details(&json!({"i": i})).await.unwrap();
+    }
+    let night1 = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    let kept = night1.anchors(&[]);
+    let stored = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.streamId, e.seq, e.hash, e.UID ORDER BY e.seq DESC",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        (json!(kept[0].stream_id), json!(kept[0].seq), json!(kept[0].hash)),
+        (stored[0][0].clone(), stored[0][1].clone(), stored[0][2].clone()),
+        "the newest stored event"
+    );
+    assert_eq!(Some(kept[0].clone()), logger.chain_head().anchor());
+    // A quiet night: no event in the window; the stream passes at its anchor and keeps it.
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 1000;
+    let quiet = VerifyQuery { since: Some(since), anchors: kept.clone(), ..Default::default() };
+    let night2 = logger.verify_trail(&quiet).await.unwrap();
+    assert!(night2.ok && night2.checked == 0, "{night2:?}");
+    assert_eq!(night2.anchors(&kept), kept, "a quiet stream keeps its anchor");
+    // Its newest event deleted: BROKEN, and the anchor kept is the good one, not the damaged head.
+    cypher("MATCH (e:AuditEvent {UID: $u}) DETACH DELETE e", json!({"u": stored[0][3]})).await;
+    let night3 = logger.verify_trail(&VerifyQuery { anchors: kept.clone(), ..Default::default() }).await.unwrap();
+    assert!(!night3.ok, "{night3:?}");
+    assert_eq!(night3.streams[0].head_seq, Some(1));
+    assert_eq!(night3.anchors(&kept), kept, "a broken stream keeps its last good anchor");
+    // Anchors of streams the report does not list are kept too.
+    let other = neo4j_audit::Anchor { stream_id: "elsewhere".into(), seq: 4, hash: "ab".repeat(32) };
+    let listed = neo4j_audit::VerifyReport { streams: vec![], ..night1.clone() };
+    assert_eq!(listed.anchors(std::slice::from_ref(&other)), vec![other]);
+}
+
 /// `log_user_action(.., Some(&details))` with details nested 100 000 levels deep (a Rust caller
 /// can build them; serde_json's parser stops at 128) is refused as invalid input, counted as
 /// failed, and sends nothing. It overflowed the stack (the process aborted): the logger cloned the
