@@ -667,7 +667,12 @@ pub struct StreamReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyReport {
-    /// Every stream intact and no event without chain fields.
+    /// Every stream intact and no event without chain fields. Also `true` for a report of
+    /// nothing (`checked` and `unchained` 0: an empty or mistyped trail, a `stream_id` or `since`
+    /// that matches nothing): nothing was found broken because nothing was read, so check
+    /// `checked` before trusting it (the CLI's `verify` says `NOTHING VERIFIED` and exits 1 there;
+    /// a stream that passed at one of `VerifyQuery::anchors` (feature `read`) in a quiet
+    /// `since` window is listed `ok` with `checked` 0 and was read at its anchor).
     pub ok: bool,
     /// Chained events read, over every stream.
     pub checked: u64,
