@@ -120,8 +120,13 @@ export function failure(what, reason, conn) {
     // That advice names the fix; "is it running?" would send the reader after a server that
     // answered (it is running, on another scheme). So would it for a server that took the
     // connection and closed it without an HTTP answer: typically Neo4j's Bolt port in NEO4J_URL.
+    // Once this URL has answered (an export's first pages, tail's first read), a connection closed
+    // without an answer is Neo4j stopping or restarting, not a Bolt port in NEO4J_URL.
+    const closed = /other side closed|ECONNRESET|socket hang up/.test(why);
     const advice = /the server answered the TLS handshake in plain HTTP/.test(why) ? " (NEO4J_URL)"
-      : /other side closed|ECONNRESET|socket hang up/.test(why)
+      : closed && conn.answered
+        ? " (it answered at NEO4J_URL before, then closed the connection without an HTTP answer: did Neo4j stop or restart?)"
+      : closed
         ? " (the server closed the connection without an HTTP answer: is NEO4J_URL Neo4j's HTTP port, 7474 by default, not its Bolt port, 7687?)"
         : " (is it running? NEO4J_URL)";
     msg = `cannot reach Neo4j at ${conn.url}: ${why}${advice}`;
@@ -246,6 +251,7 @@ export async function* pages(logger, conn, query, pageSize = 1000) {
   do {
     const page = await logger.getAuditTrail(cursor ? { ...query, limit: pageSize, cursor } : { ...query, limit: pageSize });
     if (!page) throw neo4jFailure("reading the trail", logger, conn);
+    conn.answered = true;
     await keepExactNumbers(page.events, conn);
     yield page.events;
     cursor = page.nextCursor;

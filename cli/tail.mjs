@@ -16,7 +16,7 @@ Prints the trail's newest N events, oldest of them first. With --follow, keeps p
 each new event once, in time order, until interrupted (Ctrl-C, SIGTERM: exit status 0); a poll
 that fails after the first read (Neo4j restarting) is reported once on stderr ("…; retrying")
 and tried again at the next interval, so --follow does not exit on it (the first read's failure
-exits 3).
+exits 3); the first poll that answers again says "Neo4j answered again; following".
 An event committed with a timestamp more than ${LOOKBACK_MS / 1000} s older than the newest event seen (e.g.
 re-sent from a browser's durable queue long after it happened) is not shown by --follow; export
 --since finds it. "Newest" goes no further than this machine's clock: an event dated in the future
@@ -113,6 +113,8 @@ export async function run(values, { conn, stdout, stderr, signal }) {
     let got;
     try {
       got = await readWindow();
+      // After "…; retrying", say that it recovered: that line last on stderr read as still failing.
+      if (lastWarning !== null) stderr.write("neo4j-audit tail: Neo4j answered again; following\n");
       lastWarning = null;
     } catch (e) {
       // A poll that fails (Neo4j restarting, network) is reported once and retried at the next one.

@@ -16,7 +16,8 @@ events that carry no chain fields. A stream whose id is a plain UUID (begun befo
 were bound to their trail) verifies but is marked "not bound to the trail": it could have been
 moved here from another trail unseen.
 Finding no events at all (a mistyped --trail, a --since or --stream that matches nothing) is
-not a verified trail: it exits 1 ("nothing verified") unless --allow-empty. A trail that is not
+not a verified trail: it exits 1 ("nothing verified") unless --allow-empty; a stream with no
+event in the --since window found intact at its --anchor was read there. A trail that is not
 intact ends with what to do about it.
 On a terminal, stderr shows a spinner while it reads.
 
@@ -106,16 +107,22 @@ export async function run(values, { conn, stdout, stderr }) {
   // event still there, with that hash) keeps that anchor as its head: a report passed to the
   // next run's --anchor carries it forward. Without it, one quiet day dropped the stream from a
   // nightly "--since 1d --anchor yesterday.json" rotation for good, and a later cut went unseen.
+  let atAnchor = 0;
   for (const s of report.streams) {
     if (!s.ok || s.headSeq != null || !query.anchors) continue;
     const mine = query.anchors.filter((a) => a && a.streamId === s.streamId && Number.isSafeInteger(a.seq));
     const newest = mine.reduce((m, a) => (m === undefined || a.seq > m.seq ? a : m), undefined);
-    if (newest) Object.assign(s, { headSeq: newest.seq, headHash: newest.hash });
+    if (newest) {
+      Object.assign(s, { headSeq: newest.seq, headHash: newest.hash });
+      atAnchor++;
+    }
   }
   carryBroken(report, query, broken);
   // Nothing read is nothing verified: `--trail typo` must not pass as intact.
-  // (--stream ID of no stored stream is reported as a stream of 0 events: empty too.)
-  const empty = report.checked === 0 && report.unchained === 0;
+  // (--stream ID of no stored stream is reported as a stream of 0 events: empty too.) A stream
+  // intact at its anchor was read: its anchored event is in this trail, with that hash (an anchor
+  // not found there is a break), so a quiet night of a one-stream trail is not "nothing verified".
+  const empty = report.checked === 0 && report.unchained === 0 && atAnchor === 0;
   const ok = report.ok && (!empty || values["allow-empty"] === true);
   if (values.json) {
     await write(stdout, jsonText({ trail, ...report, ok }) + "\n");
@@ -161,7 +168,8 @@ export async function run(values, { conn, stdout, stderr }) {
   } else if (report.ok) {
     const unsigned = query.publicKeys === undefined ? 0 : report.streams.filter((s) => s.checked > 0 && s.signedSeq == null).length;
     const note = unsigned ? ` (${plural(unsigned, "stream")} UNSIGNED, tolerated by --allow-unsigned)` : "";
-    out += `verify: ${counts}: intact${empty ? " (no events found; --allow-empty)" : ""}${note}\n`;
+    const anchored = report.checked === 0 && atAnchor > 0 ? (atAnchor > 1 ? " at their anchors" : " at its anchor") : "";
+    out += `verify: ${counts}: intact${anchored}${empty ? " (no events found; --allow-empty)" : ""}${note}\n`;
     // What "intact" covers when nothing outside the database vouches for the heads (README, What
     // a chain does not protect against): an auditor reads it as proof of more than it is.
     if (!empty && query.publicKeys === undefined && query.anchors === undefined) {
@@ -176,6 +184,12 @@ export async function run(values, { conn, stdout, stderr }) {
       const keyFirst = query.publicKeys !== undefined && report.streams.some((s) => !s.ok && /signature/.test(s.firstBreak?.message ?? ""))
         ? "first make sure --public-key holds the Worker's keys (its GET /v1/keys, every key it signed with): a wrong key fails every signature; then " : "";
       out += `what to do: ${keyFirst}do not rely on a BROKEN stream's events from its break on (they were edited, deleted, inserted or moved after they were written); compare them with an export or backup kept outside this database, check who could write to it, and keep this report (--json) as evidence\n`;
+      // A stream without any signature from its first event on: a client's direct writes, which
+      // --allow-unsigned is for (the advice above names only a wrong key).
+      if (query.publicKeys !== undefined && !query.allowUnsigned
+        && report.streams.some((s) => !s.ok && s.firstBreak?.kind === "unsigned" && s.firstBreak.seq === 0)) {
+        out += "what to do: a stream UNSIGNED from its first event (seq 0) has no valid signature at all: a stream a client wrote directly, not through the Worker, is never signed, and --allow-unsigned lets such streams pass (the Worker's own stream must still be signed); one the Worker wrote points at the key (above)\n";
+      }
       if (report.streams.some((s) => s.carriedBreak)) {
         out += "what to do: a stream the --anchor report found BROKEN stays BROKEN in every --since run anchored on it (the window no longer reads the break); a run without --since that reads the stream intact from its start, at its anchor too, clears it\n";
       }

@@ -121,8 +121,9 @@ impl AuditLoggerBuilder {
     /// Bound on writing one batch, every attempt and backoff wait included: the call fails with
     /// [`AuditError::Timeout`] (an attempt still running) or the last attempt's error (when the
     /// next retry would end past it) once it is reached. Up to one day. Default: none (the retry
-    /// policy alone bounds it, 30 s of retries by default). Events waiting behind other
-    /// batches in flight wait for those first.
+    /// policy alone bounds it: by default 6 attempts within 30 s, which against a Neo4j that
+    /// refuses connections at once, stopped or restarting, are spent after about 3 s of backoff;
+    /// see [`RetryConfig`]). Events waiting behind other batches in flight wait for those first.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self

@@ -117,12 +117,14 @@ pub trait StreamStore: StoreBounds {
     fn save(&self, state: &StreamState);
 }
 
-/// `Send + Sync` natively, nothing on WebAssembly: the bounds of a [`StreamStore`].
+/// `Send + Sync` natively, nothing on WebAssembly: the bounds of a [`StreamStore`] and of a
+/// [`SealCheck`].
 #[cfg(not(target_arch = "wasm32"))]
 pub trait StoreBounds: Send + Sync {}
 #[cfg(not(target_arch = "wasm32"))]
 impl<T: Send + Sync + ?Sized> StoreBounds for T {}
-/// `Send + Sync` natively, nothing on WebAssembly: the bounds of a [`StreamStore`].
+/// `Send + Sync` natively, nothing on WebAssembly: the bounds of a [`StreamStore`] and of a
+/// [`SealCheck`].
 #[cfg(target_arch = "wasm32")]
 pub trait StoreBounds {}
 #[cfg(target_arch = "wasm32")]
@@ -584,7 +586,11 @@ impl BreakKind {
 }
 
 /// Checks seals; implemented by `sign::KeySet` (feature `read`), so this module needs no crypto.
-pub trait SealCheck {
+///
+/// Natively `Send + Sync` ([`StoreBounds`]): the verifier holds a `&dyn SealCheck` across
+/// `.await`, so `AuditLogger::verify_trail`'s future is `Send` only if it is (a `tokio::spawn`ed
+/// task, an axum handler). Nothing on WebAssembly, where the keys are the host's `CryptoKey`s.
+pub trait SealCheck: StoreBounds {
     /// `Err(reason)` unless `seal` is valid over (`stream_id`, `seq`, `hash`) for `head`
     /// (the trail's head seal) or an event seal.
     fn check_seal(&self, head: bool, seal: &StoredSeal, stream_id: &str, seq: u64, hash: &str) -> Result<(), String>;
@@ -661,7 +667,12 @@ pub struct StreamReport {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VerifyReport {
-    /// Every stream intact and no event without chain fields.
+    /// Every stream intact and no event without chain fields. Also `true` for a report of
+    /// nothing (`checked` and `unchained` 0: an empty or mistyped trail, a `stream_id` or `since`
+    /// that matches nothing): nothing was found broken because nothing was read, so check
+    /// `checked` before trusting it (the CLI's `verify` says `NOTHING VERIFIED` and exits 1 there;
+    /// a stream that passed at one of `VerifyQuery::anchors` (feature `read`) in a quiet
+    /// `since` window is listed `ok` with `checked` 0 and was read at its anchor).
     pub ok: bool,
     /// Chained events read, over every stream.
     pub checked: u64,

@@ -237,6 +237,22 @@ pub struct Config {
 }
 
 /// Retries with exponential backoff and full jitter, bounded by attempts and by total time.
+///
+/// Whichever bound comes first ends them: with the defaults, a batch whose attempts fail at
+/// once (Neo4j stopped or restarting: connection refused) has made its 6 attempts after about
+/// 3 s of backoff (at most 6.2 s: the waits' ceilings are 200, 400, 800, 1600 and 3200 ms), far
+/// inside `max_elapsed_ms`. To ride out a restart (tens of seconds), raise `max_attempts` too:
+///
+/// ```
+/// use neo4j_audit::{AuditLogger, RetryConfig};
+/// // About 30 s of retries whatever the failure: 20 attempts (backoff ceilings up to 5 s)
+/// // outlast max_elapsed_ms, which then ends them.
+/// let logger = AuditLogger::builder("http://127.0.0.1:7474")
+///     .retry(RetryConfig { max_attempts: 20, ..Default::default() })
+///     .build()
+///     .unwrap();
+/// assert_eq!(logger.config().retry.max_elapsed_ms, 30_000);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct RetryConfig {

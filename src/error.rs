@@ -7,8 +7,9 @@ use thiserror::Error;
 
 /// Why a call did not end in a committed write.
 ///
-/// Every variant's `Display` text is safe to show: no variant carries the password or token, and
-/// [`AuditError::reason`] additionally scrubs any configured secret that a server may have echoed.
+/// Every variant's `Display` (and `Debug`) text is safe to show: no variant carries the password
+/// or token, and an error a logger returns has any of its configured secrets that a server
+/// echoed (in a body or message it quotes) replaced by `***`, as [`AuditError::reason`] does.
 ///
 /// New variants may be added in minor releases: match with a `_` arm, or use the classifications
 /// [`AuditError::is_retryable`] and [`AuditError::is_rejection`].
@@ -135,6 +136,34 @@ impl AuditError {
     /// The reason text for JavaScript's `lastError`, with every given secret replaced by `***`.
     pub fn reason(&self, secrets: &[&str]) -> String {
         scrub(&self.message(), secrets)
+    }
+
+    /// This error with every given secret replaced by `***` in each of its texts (what a server
+    /// answered, quoted): how a logger hands its errors to a Rust caller, whose `Display` and
+    /// `Debug` of them then hold no credential a server echoed (see `AuditLogger::outward`).
+    // The JavaScript entries hand out `lastError` only (`AuditLogger::outward`).
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js"), allow(dead_code))]
+    pub(crate) fn scrubbed(self, secrets: &[&str]) -> AuditError {
+        let s = |m: String| scrub(&m, secrets);
+        match self {
+            AuditError::InvalidConfig(m) => AuditError::InvalidConfig(s(m)),
+            AuditError::InvalidInput(m) => AuditError::InvalidInput(s(m)),
+            AuditError::Network(m) => AuditError::Network(s(m)),
+            AuditError::Unauthorized { status, code } => AuditError::Unauthorized { status, code: code.map(s) },
+            AuditError::DatabaseNotFound(m) => AuditError::DatabaseNotFound(s(m)),
+            AuditError::Neo4j { code, message } => AuditError::Neo4j { code: s(code), message: s(message) },
+            AuditError::Http { status, snippet, retry_after_ms } => {
+                AuditError::Http { status, snippet: s(snippet), retry_after_ms }
+            }
+            AuditError::Rejected { status, reason } => AuditError::Rejected { status, reason: s(reason) },
+            AuditError::Endpoint { status, reason } => AuditError::Endpoint { status, reason: s(reason) },
+            AuditError::UnexpectedResponse(m) => AuditError::UnexpectedResponse(s(m)),
+            #[cfg(target_arch = "wasm32")]
+            AuditError::QueueFull(m) => AuditError::QueueFull(s(m)),
+            #[cfg(target_arch = "wasm32")]
+            AuditError::Queue(m) => AuditError::Queue(s(m)),
+            e => e,
+        }
     }
 
     /// Whether repeating the same request may succeed: network failures (except a TLS handshake

@@ -109,6 +109,16 @@ const _: () = {
     assert_send_sync_clone::<AuditError>();
 };
 
+impl Core {
+    /// `e` with this configuration's password and token scrubbed from its texts, should a server
+    /// have echoed one ([`AuditError::scrubbed`]): what a Rust caller gets back.
+    // The JavaScript entries hand out `lastError` only (`AuditLogger::outward`).
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js"), allow(dead_code))]
+    fn scrubbed(&self, e: AuditError) -> AuditError {
+        e.scrubbed(&crate::error::refs(&self.config.secrets()))
+    }
+}
+
 /// The credentials [`AuditLogger::scrub_event`] keeps out of events; `Debug` shows `***`.
 struct Scrub(Vec<(String, String)>);
 
@@ -171,7 +181,7 @@ async fn on_task<T: Send + 'static>(
     let task = tokio::spawn(fut);
     let abort = task.abort_handle();
     tokio::select! {
-        res = task => joined(res),
+        res = task => joined(res).map_err(|e| core.scrubbed(e)),
         Ok(()) = given_up.changed() => {
             abort.abort();
             Err(AuditError::Timeout(given_up.borrow().unwrap_or_default()))
@@ -561,7 +571,18 @@ impl AuditLogger {
         crate::driver::send(self, &self.core.driver, crate::driver::Cmd::Log(event, tx));
         // The driver ended without an answer: its runtime is shutting down (or panicked: a
         // runtime without time or I/O enabled).
-        rx.await.unwrap_or_else(|_| Err(crate::driver::lost()))
+        self.outward(rx.await.unwrap_or_else(|_| Err(crate::driver::lost())))
+    }
+
+    /// A result for a Rust caller: its error with this logger's credentials scrubbed, should a
+    /// server have echoed one (natively [`on_task`] does it for the requests it runs). The
+    /// JavaScript entries hand out `lastError` only, scrubbed by [`AuditLogger::record`]: as is
+    /// there, so their `.wasm` (the Worker's among them) carries none of it.
+    fn outward<T>(&self, res: Result<T, AuditError>) -> Result<T, AuditError> {
+        #[cfg(not(all(target_arch = "wasm32", feature = "js")))]
+        return res.map_err(|e| self.core.scrubbed(e));
+        #[cfg(all(target_arch = "wasm32", feature = "js"))]
+        res
     }
 
     /// Sends whatever is waiting now and resolves once every event submitted before the call has
@@ -684,7 +705,7 @@ impl AuditLogger {
             on_task(&self.core, async move { this.write_once(None, &events).await }).await
         }
         #[cfg(target_arch = "wasm32")]
-        self.write_once(None, events).await
+        self.outward(self.write_once(None, events).await)
     }
 
     /// One request writing `events` (into `trail`, else the configured one): with the schema
@@ -729,7 +750,7 @@ impl AuditLogger {
         #[cfg(target_arch = "wasm32")]
         {
             self.core.sink.neo4j()?;
-            self.write_once(Some(trail), events).await
+            self.outward(self.write_once(Some(trail), events).await)
         }
     }
 
@@ -748,7 +769,7 @@ impl AuditLogger {
             on_task(&self.core, async move { this.schema_step(true).await }).await
         }
         #[cfg(target_arch = "wasm32")]
-        self.schema_step(true).await
+        self.outward(self.schema_step(true).await)
     }
 
     /// The schema step (src/schema.rs: `explicit`, [`AuditLogger::ensure_schema`]'s; else a
@@ -788,7 +809,13 @@ impl AuditLogger {
             on_task(&self.core, async move { this.core.sink.neo4j()?.run(&st).await }).await
         }
         #[cfg(target_arch = "wasm32")]
-        self.core.sink.neo4j()?.run(st).await
+        {
+            let res = match self.core.sink.neo4j() {
+                Ok(sink) => sink.run(st).await,
+                Err(e) => Err(e),
+            };
+            self.outward(res)
+        }
     }
 
     /// Whether this logger's trail is known to be marked `indexed` ([`crate::cypher::TRAIL_INDEXED`]).
@@ -818,7 +845,13 @@ impl AuditLogger {
             on_task(&self.core, async move { this.core.sink.neo4j()?.run_json(&text, &params).await }).await
         }
         #[cfg(target_arch = "wasm32")]
-        self.core.sink.neo4j()?.run_json(text, params).await
+        {
+            let res = match self.core.sink.neo4j() {
+                Ok(sink) => sink.run_json(text, params).await,
+                Err(e) => Err(e),
+            };
+            self.outward(res)
+        }
     }
 
     /// Runs `text` with the parameters object `params` writes (the Worker's own statements).

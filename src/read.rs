@@ -186,6 +186,51 @@ impl crate::chain::StreamState {
     }
 }
 
+/// The anchors a report leaves for the next run's [`VerifyQuery::anchors`] (a nightly
+/// verification keeping heads outside the database), as the CLI's `verify --anchor` carries an
+/// earlier `--json` report on.
+#[cfg(not(feature = "worker"))]
+impl VerifyReport {
+    /// For each stream: its head as this report read it, when it is intact and events of it were
+    /// read; else (no event in a `since` window, or BROKEN: its own head is the damaged one, never
+    /// an anchor) the newest of `previous` naming it, so a quiet or broken stream is checked again
+    /// next time instead of dropping out. Anchors in `previous` of streams this report does not
+    /// list are kept. Pass the anchors this report was verified with (empty the first time).
+    ///
+    /// ```no_run
+    /// # async fn nightly(logger: neo4j_audit::AuditLogger, kept: Vec<neo4j_audit::Anchor>) -> Result<(), neo4j_audit::AuditError> {
+    /// use neo4j_audit::VerifyQuery;
+    /// let day = 24 * 3600 * 1000;
+    /// let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 - day;
+    /// let report = logger.verify_trail(&VerifyQuery { since: Some(since), anchors: kept.clone(), ..Default::default() }).await?;
+    /// let tomorrow = report.anchors(&kept); // store outside the database (serde: Anchor is Serialize)
+    /// # Ok(()) }
+    /// ```
+    pub fn anchors(&self, previous: &[Anchor]) -> Vec<Anchor> {
+        let newest = |id: &str| previous.iter().filter(|a| a.stream_id == id).max_by_key(|a| a.seq).cloned();
+        let mut out: Vec<Anchor> = Vec::new();
+        for s in &self.streams {
+            let own = match (&s.head_seq, &s.head_hash) {
+                (Some(seq), Some(hash)) if s.ok && s.checked > 0 => {
+                    Some(Anchor { stream_id: s.stream_id.clone(), seq: *seq, hash: hash.clone() })
+                }
+                _ => None,
+            };
+            if let Some(a) = own.or_else(|| newest(&s.stream_id)) {
+                out.push(a);
+            }
+        }
+        for a in previous {
+            if !self.streams.iter().any(|s| s.stream_id == a.stream_id)
+                && !out.iter().any(|o| o.stream_id == a.stream_id)
+            {
+                out.extend(newest(&a.stream_id));
+            }
+        }
+        out
+    }
+}
+
 /// Where a paged verification stands ([`AuditLogger::verify_trail_page`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

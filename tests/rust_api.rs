@@ -372,6 +372,161 @@ async fn verify_types_are_at_the_crate_root() {
     assert_eq!(report.checked, 1, "{report:?}");
 }
 
+/// The read side's futures are `Send`, as the log calls' are: an axum handler (whose future
+/// must be `Send`) or a `tokio::spawn`ed task can read and verify the trail through the shared
+/// logger. `verify_trail` and `verify_trail_page` were not: their state held a `&dyn SealCheck`
+/// across `.await`, and `dyn SealCheck` is not `Sync`, so `tokio::spawn(logger.verify_trail(..))`
+/// or a handler calling it did not compile ("`dyn SealCheck` cannot be shared between threads
+/// safely"); a user had to `block_on` it on a blocking thread. Here each is spawned on a
+/// multi-threaded runtime, with and without keys, and its answer compared with the graph (no
+/// anchors: `--all-features` includes `worker`, whose build has none).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_and_verify_futures_are_send_for_spawned_tasks_and_handlers() {
+    use neo4j_audit::{PublicKeys, TrailQuery};
+    let (b, trail) = builder("send-reads");
+    let logger = b.build().unwrap();
+    let alice = User::new("alice");
+    for i in 0..3 {
+        logger.action("SEND_READS").user(&alice).details(&json!({"i": i})).await.unwrap();
+    }
+    let jwk = neo4j_audit::sign::SigningKey::from_secret("k-send", &"07".repeat(32)).unwrap().public_jwk();
+    let l = logger.clone();
+    let verified = tokio::spawn(assert_send(async move {
+        let plain = l.verify_trail(&VerifyQuery::default()).await?;
+        let keyed =
+            VerifyQuery { public_keys: Some(PublicKeys::from(vec![jwk])), allow_unsigned: true, ..Default::default() };
+        let (paged, next) = l.verify_trail_page(&keyed, None, 1000).await?;
+        let head = l.signed_head().await?;
+        Ok::<_, AuditError>((plain, paged, next, head))
+    }));
+    let l = logger.clone();
+    let read = tokio::spawn(assert_send(async move {
+        let q = TrailQuery::default();
+        let trail = l.audit_trail(&q).await?;
+        let user = l.user_activity("alice", &q).await?;
+        let target = l.target_activity("Document", "nowhere", &q).await?;
+        Ok::<_, AuditError>((trail, user, target))
+    }));
+    let (plain, paged, next, head) = verified.await.unwrap().unwrap();
+    let (trail_page, user_page, target_page) = read.await.unwrap().unwrap();
+    let stored = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.UID ORDER BY e.seq DESC",
+        json!({"t": trail}),
+    )
+    .await;
+    let stored: Vec<String> = stored.iter().map(|r| r[0].as_str().unwrap().to_owned()).collect();
+    assert_eq!(stored.len(), 3);
+    assert!(plain.ok && plain.checked == 3, "{plain:?}");
+    assert!(paged.ok && paged.checked == 3 && next.is_none(), "{paged:?}");
+    assert!(head.is_none(), "a client-written trail has no signed head");
+    assert_eq!(trail_page.events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>(), stored);
+    assert_eq!(user_page.events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>(), stored);
+    assert!(target_page.events.is_empty());
+    assert!(logger.close().await);
+}
+
+/// The errors a Rust caller gets back never hold the logger's credentials, even when a server
+/// echoes them (a debugging proxy answering with the request's headers, an error quoting them):
+/// their `Display` and `Debug` are what `?` in `main`, `tracing::error!(?e)` or an axum handler's
+/// `e.to_string()` print. Only `logger.reason(&e)` and `last_error()` were scrubbed: the
+/// `AuditError` itself held `Basic bmVvNGo6…` (the password in base64) or the bearer token, for the
+/// log calls, `ensure_schema`, the reads and `verify_trail` alike.
+#[tokio::test]
+async fn errors_returned_hold_no_credential_a_server_echoed() {
+    use base64::Engine as _;
+    use neo4j_audit::TrailQuery;
+    let (user, password, token) = ("auditor", "pw-echoed-Secret-77", "tok-echoed-Secret-88");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    let echoed = format!("authorization: Basic {basic}; password {password}; bearer {token}");
+    let answers = [
+        // Not a Neo4j answer: an HTTP error whose body quotes the request.
+        http_json(400, "", &json!({"echo": echoed}).to_string()),
+        // Neo4j's own error shape, its message quoting them.
+        http_json(
+            200,
+            "",
+            &json!({"results": [], "errors": [{"code": "Neo.ClientError.Statement.SyntaxError", "message": echoed}]})
+                .to_string(),
+        ),
+    ];
+    for answer in answers {
+        let server = FakeServer::start(Some(answer)).await;
+        let once = RetryConfig { max_attempts: 1, ..Default::default() };
+        let loggers = [
+            (
+                AuditLogger::builder(&server.url).basic_auth(user, password).retry(once.clone()).build().unwrap(),
+                [password, basic.as_str()],
+            ),
+            (AuditLogger::builder(&server.url).bearer(token).retry(once).build().unwrap(), [token, token]),
+        ];
+        for (logger, secrets) in loggers {
+            let errors = [
+                logger.action("ECHOED").await.unwrap_err(),
+                logger.log_user_action(None, "ECHOED", None, None).await.unwrap_err(),
+                logger.ensure_schema().await.unwrap_err(),
+                logger.audit_trail(&TrailQuery::default()).await.unwrap_err(),
+                logger.user_activity("u", &TrailQuery::default()).await.unwrap_err(),
+                logger.verify_trail(&VerifyQuery::default()).await.unwrap_err(),
+            ];
+            for e in errors {
+                for shown in [e.to_string(), format!("{e:?}"), logger.reason(&e)] {
+                    for secret in secrets {
+                        assert!(!shown.contains(secret), "{secret} in {shown}");
+                    }
+                    assert!(shown.contains("***"), "{shown}");
+                }
+            }
+            assert!(!logger.last_error().unwrap().contains(secrets[0]));
+        }
+        assert!(server.requests() >= 12);
+    }
+}
+
+/// A nightly verification in Rust keeps heads outside the database and passes them back:
+/// `VerifyReport::anchors(&previous)` gives the next night's anchors. There was no way from a
+/// report to them (VerifyReport is not `Deserialize`, and a quiet stream's report has no head:
+/// building them by hand from `head_seq`/`head_hash` dropped a quiet stream's anchor, and kept a
+/// BROKEN stream's damaged head, the two mistakes the CLI's `--anchor` rotation was fixed for).
+#[cfg(not(feature = "worker"))] // anchors: not in the Worker's build
+#[tokio::test]
+async fn a_report_gives_the_next_runs_anchors_quiet_and_broken_streams_kept() {
+    let (b, trail) = builder("report-anchors");
+    let logger = b.build().unwrap();
+    for i in 0..3 {
+        logger.action("NIGHTLY").details(&json!({"i": i})).await.unwrap();
+    }
+    let night1 = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    let kept = night1.anchors(&[]);
+    let stored = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.streamId, e.seq, e.hash, e.UID ORDER BY e.seq DESC",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        (json!(kept[0].stream_id), json!(kept[0].seq), json!(kept[0].hash)),
+        (stored[0][0].clone(), stored[0][1].clone(), stored[0][2].clone()),
+        "the newest stored event"
+    );
+    assert_eq!(Some(kept[0].clone()), logger.chain_head().anchor());
+    // A quiet night: no event in the window; the stream passes at its anchor and keeps it.
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 1000;
+    let quiet = VerifyQuery { since: Some(since), anchors: kept.clone(), ..Default::default() };
+    let night2 = logger.verify_trail(&quiet).await.unwrap();
+    assert!(night2.ok && night2.checked == 0, "{night2:?}");
+    assert_eq!(night2.anchors(&kept), kept, "a quiet stream keeps its anchor");
+    // Its newest event deleted: BROKEN, and the anchor kept is the good one, not the damaged head.
+    cypher("MATCH (e:AuditEvent {UID: $u}) DETACH DELETE e", json!({"u": stored[0][3]})).await;
+    let night3 = logger.verify_trail(&VerifyQuery { anchors: kept.clone(), ..Default::default() }).await.unwrap();
+    assert!(!night3.ok, "{night3:?}");
+    assert_eq!(night3.streams[0].head_seq, Some(1));
+    assert_eq!(night3.anchors(&kept), kept, "a broken stream keeps its last good anchor");
+    // Anchors of streams the report does not list are kept too.
+    let other = neo4j_audit::Anchor { stream_id: "elsewhere".into(), seq: 4, hash: "ab".repeat(32) };
+    let listed = neo4j_audit::VerifyReport { streams: vec![], ..night1.clone() };
+    assert_eq!(listed.anchors(std::slice::from_ref(&other)), vec![other]);
+}
+
 /// `log_user_action(.., Some(&details))` with details nested 100 000 levels deep (a Rust caller
 /// can build them; serde_json's parser stops at 128) is refused as invalid input, counted as
 /// failed, and sends nothing. It overflowed the stack (the process aborted): the logger cloned the

@@ -299,16 +299,16 @@ test("export writes nothing, not even the CSV header, when the first read fails"
   assert.equal(parseCsv(empty.stdout).length, 1);
 });
 
-/** A proxy in front of the real Neo4j that passes the first two requests (an export's trail index
- *  mark and its first page) and hands each later one's response to `later`. */
-async function afterTwoRequests(later) {
+/** A proxy in front of the real Neo4j that passes the first `pass` requests (by default two: an
+ *  export's trail index mark and its first page) and hands each later one's response to `later`. */
+async function afterTwoRequests(later, pass = 2) {
   const { createServer, request } = await import("node:http");
   const target = new URL(NEO4J_URL);
   let n = 0;
   const proxy = createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c)).on("end", () => {
-      if (++n > 2) return later(res);
+      if (++n > pass) return later(res);
       request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
         (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
     });
@@ -332,6 +332,39 @@ test("export that fails after some pages exits 3 and says the output is INCOMPLE
     assert.match(r.stderr, /refused the credentials.*; the output is INCOMPLETE: 1 event was written before the failure\n$/);
   } finally {
     proxy.close();
+  }
+});
+
+test("a connection Neo4j drops after it has answered (it stopped or restarted) is not blamed on a Bolt port in NEO4J_URL", async () => {
+  // An export of 100 000 events, Neo4j stopped after 7 800 of them: the one line on stderr asked
+  // "is NEO4J_URL Neo4j's HTTP port, 7474 by default, not its Bolt port, 7687?" of the URL that had
+  // just answered 39 pages; tail --follow's "…; retrying" said the same while Neo4j restarted.
+  const { trail } = await logged("cli-dropped", 3);
+  const proxy = await afterTwoRequests((res) => res.socket.destroy());
+  try {
+    const env = { ...ENV, NEO4J_URL: `http://127.0.0.1:${proxy.address().port}` };
+    const r = await cli(["export", "--trail", trail, "--page-size", "1"], env);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.stdout.split("\n").filter(Boolean).length, 1, "the first page's event");
+    assert.doesNotMatch(r.stderr, /Bolt port/);
+    assert.match(r.stderr, /^neo4j-audit export: cannot reach Neo4j at http:\/\/127\.0\.0\.1:\d+: network error: [^\n]* \(it answered at NEO4J_URL before, then closed the connection without an HTTP answer: did Neo4j stop or restart\?\); the output is INCOMPLETE: 1 event was written before the failure\n$/);
+  } finally {
+    proxy.close();
+  }
+  // tail --follow: its first read answered; a poll dropped is reported once, without the Bolt port.
+  const follow = await afterTwoRequests((res) => res.socket.destroy(), 4);
+  try {
+    const env = { ...ENV, NEO4J_URL: `http://127.0.0.1:${follow.address().port}` };
+    const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "1", "--follow", "--interval", "0.1"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    for (let i = 0; i < 100 && !stderr.includes("retrying"); i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill("SIGTERM");
+    const code = await new Promise((r) => child.on("close", r));
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /^neo4j-audit tail: cannot reach Neo4j at [^\n]* \(it answered at NEO4J_URL before, then closed the connection without an HTTP answer: did Neo4j stop or restart\?\); retrying\n$/);
+  } finally {
+    follow.close();
   }
 });
 
@@ -933,7 +966,9 @@ test("tail --follow: a poll that fails is said once, in the CLI's own form, and 
     proxy.close();
   }
   assert.equal(await exited, 0, err);
-  assert.match(err, new RegExp(`^neo4j-audit tail: cannot reach Neo4j at ${url}: network error: .*; retrying\n$`));
+  // Once a poll answers again, that is said too: "…; retrying" as the last line on stderr read as
+  // still failing to an operator watching a quiet trail through a Neo4j restart.
+  assert.match(err, new RegExp(`^neo4j-audit tail: cannot reach Neo4j at ${url}: network error: .*; retrying\nneo4j-audit tail: Neo4j answered again; following\n$`));
 });
 
 test("tail --follow run by npx stops when npx is gone (a SIGTERM to npx alone is not passed on)", async () => {
@@ -1186,6 +1221,39 @@ test("verify --since --anchor: a stream with no event in the window passes at it
   assert.deepEqual([cut.ok, cut.firstBreak.kind, cut.firstBreak.seq], [false, "deleted", 2]);
 });
 
+test("verify --since --anchor: a trail whose every stream is quiet but intact at its anchor is verified, not NOTHING VERIFIED", async () => {
+  // One long-running server writes one stream; a quiet night's "verify --since 1d --anchor
+  // yesterday.json" found the stream intact at its anchor (the anchored event read back in this
+  // trail, with its hash), then said "NOTHING VERIFIED: no events found in trail" and exited 1,
+  // telling the operator to check --trail, though the trail holds the anchored event.
+  const { trail } = await logged("cli-verify-all-quiet", 2);
+  const day1 = await cli(["verify", "--trail", trail, "--json"]);
+  assert.equal(day1.code, 0, day1.stdout + day1.stderr);
+  const since = String(Date.now() + 1000);
+  const json = await cli(["verify", "--trail", trail, "--since", since, "--anchor", day1.stdout, "--json"]);
+  assert.equal(json.code, 0, json.stdout + json.stderr);
+  const r = JSON.parse(json.stdout);
+  assert.deepEqual([r.ok, r.checked, r.streams.length, r.streams[0].ok, r.streams[0].headSeq], [true, 0, 1, true, 1]);
+  const text = await cli(["verify", "--trail", trail, "--since", since, "--anchor", day1.stdout]);
+  assert.equal(text.code, 0, text.stdout + text.stderr);
+  assert.doesNotMatch(text.stdout, /NOTHING VERIFIED/);
+  assert.match(text.stdout, /no events in the window; intact at its anchor, seq 1 /);
+  assert.match(text.stdout, /verify: 1 stream, 0 events checked: intact at its anchor\n/);
+  // Without the anchor, the empty window still verifies nothing; an anchor that does not match is BROKEN.
+  const bare = await cli(["verify", "--trail", trail, "--since", since]);
+  assert.equal(bare.code, 1, bare.stdout + bare.stderr);
+  assert.match(bare.stdout, /NOTHING VERIFIED/);
+  const wrong = JSON.parse(day1.stdout);
+  wrong.streams[0].headHash = "0".repeat(64);
+  const forged = await cli(["verify", "--trail", trail, "--since", since, "--anchor", JSON.stringify(wrong), "--json"]);
+  assert.equal(forged.code, 1, forged.stdout + forged.stderr);
+  assert.equal(JSON.parse(forged.stdout).streams[0].firstBreak.kind, "forged");
+  // An anchor of a mistyped trail is not found there: BROKEN, never intact.
+  const typo = await cli(["verify", "--trail", `${trail}-typo`, "--since", since, "--anchor", day1.stdout, "--json"]);
+  assert.equal(typo.code, 1, typo.stdout + typo.stderr);
+  assert.equal(JSON.parse(typo.stdout).ok, false);
+});
+
 test("verify --anchor: a stream a report found BROKEN keeps its last good anchor and stays BROKEN in later --since runs", async () => {
   // A nightly "verify --since 1d --anchor yesterday.json --json > today.json": the report that found
   // a stream BROKEN held no anchor for it (only intact streams' heads were taken), so the next
@@ -1299,6 +1367,12 @@ test("verify --stream checks one stream; --since anchors at the window; --public
   const signed = await cli(["verify", "--trail", trail, "--stream", b.chainHead().streamId, "--public-key", keyFile, "--json"]);
   assert.equal(signed.code, 1, signed.stdout + signed.stderr);
   assert.equal(JSON.parse(signed.stdout).streams[0].firstBreak.kind, "unsigned");
+  // The text's advice named only a wrong --public-key; a stream a client wrote directly is never
+  // signed, which --allow-unsigned is for (an operator with direct writers did not learn of it).
+  const told = await cli(["verify", "--trail", trail, "--stream", b.chainHead().streamId, "--public-key", keyFile]);
+  assert.equal(told.code, 1, told.stdout + told.stderr);
+  assert.match(told.stdout, /BROKEN {2}unsigned at seq 0/);
+  assert.match(told.stdout, /\nwhat to do: a stream UNSIGNED from its first event \(seq 0\) has no valid signature at all: a stream a client wrote directly, not through the Worker, is never signed, and --allow-unsigned lets such streams pass \(the Worker's own stream must still be signed\); one the Worker wrote points at the key \(above\)\n/, told.stdout);
   const allowed = await cli(["verify", "--trail", trail, "--stream", b.chainHead().streamId, "--public-key", keyFile, "--allow-unsigned"]);
   assert.equal(allowed.code, 0, allowed.stdout + allowed.stderr);
   // "intact" alone read as verified: with keys, the report says no signature vouches for it.
