@@ -2763,17 +2763,7 @@ mod tests {
     /// the server back; a nearer round is left as it is.
     #[test]
     fn a_full_queue_brings_its_background_resend_within_30_s() {
-        let mut q = queue(Delivery::Committed, false);
-        q.as_mut().unwrap().cfg.max_events = 1;
-        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), q);
-        r.log();
-        r.acts();
-        let mut s = sends(&r.input(Input::Turn));
-        for _ in 0..6 {
-            let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
-            s = sends(&r.at(at));
-        }
-        let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+        let (mut r, at) = failed_rounds(6, Some(1));
         assert!(at >= r.now + 64_000, "{}", at - r.now);
         r.now += 100;
         let err = r.m.log(r.now, r.event()).unwrap_err();
@@ -2785,17 +2775,28 @@ mod tests {
         r.ok(&again[0]);
         assert_eq!(r.m.stats().queued, 0);
         // Refused again with a round due sooner: it stays.
-        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), {
-            let mut q = queue(Delivery::Committed, false);
-            q.as_mut().unwrap().cfg.max_events = 1;
-            q
-        });
-        r.log();
-        r.acts();
-        let s = sends(&r.input(Input::Turn));
-        let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+        let (mut r, at) = failed_rounds(0, Some(1));
         assert!(r.m.log(r.now, r.event()).is_err());
         assert!(matches!(r.m.drain, Drain::Waiting(t) if t == at));
+    }
+
+    /// A logger (one attempt per call, committed delivery, the queue bound `max_events` if given)
+    /// whose one event failed `rounds + 1` times in a row; and when the drain's next round is due.
+    fn failed_rounds(rounds: usize, max_events: Option<usize>) -> (Rig, i64) {
+        let mut q = queue(Delivery::Committed, false);
+        if let Some(n) = max_events {
+            q.as_mut().unwrap().cfg.max_events = n;
+        }
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), q);
+        r.log();
+        r.acts();
+        let mut s = sends(&r.input(Input::Turn));
+        for _ in 0..rounds {
+            let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+            s = sends(&r.at(at));
+        }
+        let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+        (r, at)
     }
 
     /// A commit while events wait for the drain's backoff sends them within a second: before,
@@ -2804,16 +2805,8 @@ mod tests {
     /// honoured.
     #[test]
     fn a_commit_sends_the_events_waiting_for_the_drain_within_a_second() {
-        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
-        r.log();
-        r.acts();
-        let mut s = sends(&r.input(Input::Turn));
         // Down for four rounds: the next one waits 16 s.
-        for _ in 0..4 {
-            let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
-            s = sends(&r.at(at));
-        }
-        let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+        let (mut r, at) = failed_rounds(4, None);
         assert!(at >= r.now + 16_000, "{}", at - r.now);
         // Back: a new call commits, and the waiting event goes within the first backoff (1 s,
         // jittered: + [0, 500)), not 16 s later.
