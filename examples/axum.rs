@@ -10,7 +10,8 @@
 //! On Ctrl-C (SIGINT) or SIGTERM it stops accepting, lets the requests under way finish, then
 //! awaits `logger.close()`: events whose handler was cancelled (the client went away) are still
 //! being delivered, and returning from `main` first would drop them with the runtime. Prints
-//! `closed: all events delivered` (or why not, from `logger.last_error()`) and exits.
+//! `closed: nothing left to deliver (C committed, F failed)` (F: events whose handler already
+//! answered 503; or, when some are still undelivered, why, from `logger.last_error()`) and exits.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -65,7 +66,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Before the runtime shuts down: deliver what the handlers logged (a handler whose client
     // went away handed its event over before it was cancelled), then refuse new events.
     if logger.close().await {
-        println!("closed: all events delivered ({} committed)", logger.stats().committed);
+        let st = logger.stats();
+        println!("closed: nothing left to deliver ({} committed, {} failed)", st.committed, st.failed);
     } else {
         let why = logger.last_error().unwrap_or_default();
         println!("closed: not every event was delivered: {why}");
