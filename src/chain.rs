@@ -106,7 +106,10 @@ impl StreamState {
 ///
 /// The store is read before and written after every event, synchronously, so that several
 /// loggers sharing one store (two loggers of one trail in a tab, or a tab after a reload)
-/// continue one chain instead of forking it.
+/// continue one chain instead of forking it. Natively the read, the chaining and the write are
+/// one step for all the loggers of a process that have a store, whatever their threads; loggers
+/// of two processes sharing a store (a file) would fork the stream (`inserted`): give each
+/// process a stream of its own.
 ///
 /// Natively a store must be `Send + Sync` (a logger is shared across threads); on WebAssembly it
 /// need not be (the browser's `sessionStorage` is not).
@@ -182,6 +185,21 @@ impl Chain {
         saved
     }
 
+    /// Natively, with a store: the process-wide turn of the chains that have one, held from
+    /// the store's load to its save. Loggers sharing one store (each its own `Chain`) chained
+    /// on several threads at once, each under its own lock, so two read the same state and
+    /// took the same `seq` (a fork: `inserted`). One turn for every store, as a store's
+    /// identity is not known here; a seal is microseconds. (Two processes sharing a store
+    /// are beyond it: [`StreamStore`].)
+    fn store_turn(&self) -> Option<std::sync::MutexGuard<'static, ()>> {
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.store.is_some() {
+            static TURN: Mutex<()> = Mutex::new(());
+            return Some(TURN.lock().unwrap_or_else(|p| p.into_inner()));
+        }
+        None
+    }
+
     /// The current state (id, next seq, head hash).
     pub fn state(&self) -> StreamState {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
@@ -194,6 +212,7 @@ impl Chain {
     /// Gives `event` this stream's id, the next `seq`, the head as `prevHash`, and its `hash`;
     /// advances the head. Call once per event, when it is built, in call order.
     pub fn seal(&self, event: &mut AuditEvent) {
+        let _turn = self.store_turn();
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(saved) = self.load() {
             *st = saved;
@@ -224,6 +243,7 @@ impl Chain {
     /// verifies as `deleted`. `false`, changing nothing, when `event` is not the head.
     #[cfg_attr(any(not(target_arch = "wasm32"), feature = "worker"), allow(dead_code))]
     pub(crate) fn unseal(&self, event: &AuditEvent) -> bool {
+        let _turn = self.store_turn();
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(saved) = self.load() {
             *st = saved;

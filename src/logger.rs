@@ -79,6 +79,10 @@ struct Core {
     driver: crate::driver::Slot,
     stats: Stats,
     closed: AtomicBool,
+    /// Held while a Rust call seals its event and hands it to the driver, and while `close()`
+    /// sets `closed`: an event either takes its `seq` before `close()` and is handed over ahead
+    /// of its flush, or is refused before it takes one ([`AuditLogger::log_event`]).
+    gate: Mutex<()>,
     /// `close()` was called: new events, schema steps and reads are refused while what was
     /// logged before is still being delivered ([`AuditLogger::refuse_new`]).
     refusing: AtomicBool,
@@ -231,6 +235,7 @@ impl AuditLogger {
                 driver: crate::driver::Slot::default(),
                 stats: Stats::default(),
                 closed: AtomicBool::new(false),
+                gate: Mutex::new(()),
                 refusing: AtomicBool::new(false),
                 #[cfg(feature = "read")]
                 trail_indexed: AtomicBool::new(false),
@@ -362,9 +367,29 @@ impl AuditLogger {
             Ok(d) => d,
             Err(e) => return self.finish_event(Err(e), options),
         };
-        let event = self.build_event_with(user, action_type, category, details, options)?;
-        self.deliver(event.clone()).await?;
+        let event = self.core.builder.build(user, action_type, category, details);
+        let targets = if options.targets.is_empty() { Vec::new() } else { options.targets.clone() };
+        let mut event = self.checked_event(event, targets)?;
+        // Sealed and handed to the driver in one step `close()` cannot come between: on a
+        // multi-threaded runtime a call that took its `seq` just before `close()` was then
+        // refused by `deliver` (closed), so the stream had a hole or ended before the head that
+        // `chain_head()` names, `deleted` for `verify_trail` with that head as anchor.
+        let rx = {
+            let _gate = self.core.gate.lock().unwrap_or_else(|p| p.into_inner());
+            self.open().inspect_err(|_| self.core.stats.add_failed(1))?;
+            self.core.chain.seal(&mut event);
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            crate::driver::send(self, &self.core.driver, crate::driver::Cmd::Log(SharedEvent::new(event.clone()), tx));
+            rx
+        };
+        self.outward(rx.await.unwrap_or_else(|_| Err(crate::driver::lost())))?;
         Ok(event)
+    }
+
+    /// Sets `closed` under the gate ([`Core::gate`]).
+    fn shut(&self) {
+        let _gate = self.core.gate.lock().unwrap_or_else(|p| p.into_inner());
+        self.core.closed.store(true, Ordering::Relaxed);
     }
 
     /// Starts one action to log, for details of any `Serialize` type; `.await` it to write it.
@@ -431,10 +456,21 @@ impl AuditLogger {
         event: Result<AuditEvent, AuditError>,
         targets: Vec<crate::event::Target>,
     ) -> Result<AuditEvent, AuditError> {
+        let mut event = self.checked_event(event, targets)?;
+        self.core.chain.seal(&mut event);
+        Ok(event)
+    }
+
+    /// The event with its targets, scrubbed, not sealed yet; refused (counted as failed) when
+    /// the logger is closed or the input is invalid.
+    fn checked_event(
+        &self,
+        event: Result<AuditEvent, AuditError>,
+        targets: Vec<crate::event::Target>,
+    ) -> Result<AuditEvent, AuditError> {
         // A closed logger refuses before the chain: a refused event must not take a `seq`
         // (the stream's final head would name an event that is never stored).
-        let mut event = self
-            .open()
+        self.open()
             .and(event)
             .and_then(|mut e| {
                 if !targets.is_empty() {
@@ -443,9 +479,7 @@ impl AuditLogger {
                 Ok(e)
             })
             .and_then(|e| self.scrub_event(e))
-            .inspect_err(|_| self.core.stats.add_failed(1))?;
-        self.core.chain.seal(&mut event);
-        Ok(event)
+            .inspect_err(|_| self.core.stats.add_failed(1))
     }
 
     /// This logger's own password, token or Basic credential never goes into an event: a
@@ -643,7 +677,7 @@ impl AuditLogger {
     /// and every clone from the moment it runs — calls made while it flushes included — then
     /// flushes what was logged before. `true` as for `flush`.
     pub async fn close(&self) -> bool {
-        self.core.closed.store(true, Ordering::Relaxed);
+        self.shut();
         self.flush().await
     }
 
@@ -659,7 +693,7 @@ impl AuditLogger {
     /// `tokio::time::timeout(within, logger.close())`, nothing goes on in the background
     /// after it returns, and the outcome of every event logged before it is known.
     pub async fn close_within(&self, within: Duration) -> bool {
-        self.core.closed.store(true, Ordering::Relaxed);
+        self.shut();
         let ms = u64::try_from(within.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
         #[cfg(not(target_arch = "wasm32"))]
         if runtime_check().is_ok() {

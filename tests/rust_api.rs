@@ -1128,3 +1128,50 @@ async fn a_resumed_stream_beyond_the_storable_seq_is_refused_not_a_panic_or_lost
     let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
     assert!(report.ok && report.checked == 3, "{report:?}");
 }
+
+/// Two loggers sharing one `StreamStore` (its documented use: "several loggers sharing one store
+/// continue one chain instead of forking it"), logging at once on a multi-threaded runtime: one
+/// stream, every `seq` once. Before, each logger read the store, chained and saved under its own
+/// lock, so both took the same `seq` now and then: `inserted` for `verify_trail`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[cfg(feature = "read")]
+async fn loggers_sharing_one_stream_store_on_many_threads_do_not_fork_it() {
+    use neo4j_audit::chain::{StreamState, StreamStore};
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Option<StreamState>>>);
+    impl StreamStore for Shared {
+        fn load(&self) -> Option<StreamState> {
+            self.0.lock().unwrap().clone()
+        }
+        fn save(&self, state: &StreamState) {
+            *self.0.lock().unwrap() = Some(state.clone());
+        }
+    }
+    let store = Shared::default();
+    let trail = unique("rust-shared-store");
+    let start = StreamState::for_trail(&trail);
+    let loggers: Vec<AuditLogger> = (0..2)
+        .map(|_| {
+            AuditLogger::builder(neo4j_url())
+                .basic_auth(neo4j_user(), neo4j_password())
+                .trail(&trail)
+                .resume_stream(start.clone(), Some(Box::new(store.clone())))
+                .build()
+                .unwrap()
+        })
+        .collect();
+    // Every call a task of its own, so the two loggers' calls are chained on several threads at once.
+    let tasks: Vec<_> = (0..320)
+        .map(|i| {
+            let l = loggers[i % 2].clone();
+            tokio::spawn(async move { l.log_user_action(None, "SHARED_STORE", None, None).await.unwrap() })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let report = loggers[0].verify_trail(&VerifyQuery::default()).await.unwrap();
+    let breaks: Vec<_> = report.streams.iter().filter_map(|s| s.first_break.clone()).collect();
+    assert!(report.ok && report.streams.len() == 1 && report.checked == 320, "{breaks:?} {report:?}");
+    assert_eq!(report.streams[0].head_seq, Some(319));
+}
