@@ -7,8 +7,6 @@
 // Host code instead of web-sys calls: smaller in the browser .wasm (bench/size fetch-writeonly).
 
 const PREFIX = "neo4j-audit:lease:";
-/** The stream states' sessionStorage keys (src/wasm/stream.rs PREFIX). */
-const STATE = "neo4j-audit:stream:";
 /** How long a given-back lease keeps its head; older ones are removed by the next page's first lease. */
 const KEEP_MS = 30 * 86400000;
 /** This page's id (set with the first lease) and the lease keys it holds. */
@@ -54,22 +52,19 @@ function sweep() {
 }
 
 /**
- * On pagehide the page gives back the leases it still holds, each with the head of its stream's
- * saved state (none saved: with no head, so no page resumes it), unless it goes into the bfcache.
+ * On pagehide the page gives back the leases it still holds, each with the head of the state this
+ * page saved last for its stream (none saved: with no head, so no page resumes it), unless it goes
+ * into the bfcache.
  */
 function release(e) {
   if (e.persisted) return;
   const heads = new Map();
-  try {
-    for (let i = 0; i < sessionStorage.length; i++) {
-      const k = sessionStorage.key(i);
-      if (!k?.startsWith(STATE)) continue;
-      try {
-        const s = JSON.parse(sessionStorage.getItem(k));
-        heads.set(PREFIX + s.streamId, s.head);
-      } catch {}
-    }
-  } catch {}
+  for (const json of [...mine.values(), ...refused.values(), ...due.values()]) {
+    try {
+      const s = JSON.parse(json);
+      heads.set(PREFIX + s.streamId, s.head);
+    } catch {}
+  }
   for (const key of held.splice(0)) {
     try {
       if (localStorage.getItem(key) === page) localStorage.setItem(key, "~" + Date.now() + "~" + (heads.get(key) ?? ""));
@@ -78,11 +73,13 @@ function release(e) {
 }
 
 // The stream states (src/wasm/stream.rs): sessionStorage, written one microtask tick after the
-// call that chained the event (the latest per key), and the states it refused, kept in memory.
+// call that chained the event (the latest per key), and the states of this page, kept in memory.
 /** States saved but not written yet, key -> JSON, the latest per key. */
 const due = new Map();
 /** States the storage refused (full), until a later one is written. */
 const refused = new Map();
+/** The state this page wrote last per key (`streamOwn`). */
+const mine = new Map();
 
 /** Whether this page has a sessionStorage it may use. */
 export function hasSession() {
@@ -93,7 +90,8 @@ export function hasSession() {
   }
 }
 
-/** The state saved under `key`: due, refused (in memory), or stored; `undefined` if none. */
+/** The state saved under `key`: due, refused (in memory), or stored; `undefined` if none. What a
+ *  new logger resumes from (a reload, a copied tab: their lease decides). */
 export function streamLoad(key) {
   let v = due.get(key) ?? refused.get(key);
   if (v === undefined) {
@@ -102,6 +100,17 @@ export function streamLoad(key) {
     } catch {}
   }
   return v;
+}
+
+/**
+ * The state a logger goes on from at each event: due, refused, the one this page wrote last, or
+ * (none written here) stored. Not the stored one over this page's own: a same-origin frame shares
+ * the tab's sessionStorage, and a page that went on from the frame's state continued the frame's
+ * stream without holding its lease, so that a copy of the tab, which the frame gave the stream
+ * back to when it went away, continued it too (a fork).
+ */
+export function streamOwn(key) {
+  return due.get(key) ?? refused.get(key) ?? mine.get(key) ?? streamLoad(key);
 }
 
 /** Saves `json` under `key`, written with the others due two microtask ticks later: after the
@@ -127,8 +136,10 @@ function write() {
     // the stale one with it, so a reload starts a new stream instead of giving out again the
     // seqs given out since (a fork). Until then, the tab's loggers share it in memory.
     refused.delete(key);
+    mine.delete(key);
     try {
       sessionStorage.setItem(key, json);
+      mine.set(key, json);
     } catch {
       streamForget(key);
       refused.set(key, json);

@@ -46,9 +46,16 @@ extern "C" {
     /// The state saved under `key`: due (saved in this task, not written yet), refused by the
     /// storage (full; kept in memory for the tab's other loggers of that stream: with none saved,
     /// a logger chained from its own last-known head, giving out again the seqs given out since,
-    /// a fork; a reload, which starts without them, begins a new stream), or stored. Never throws.
+    /// a fork; a reload, which starts without them, begins a new stream), or stored: what a new
+    /// logger resumes, if it takes the lease. Never throws.
     #[wasm_bindgen(js_name = streamLoad)]
     fn stream_load(key: &str) -> Option<String>;
+    /// The state a logger goes on from at each event: [`stream_load`]'s, but the one this page
+    /// wrote last before the stored one (a same-origin frame's, in the tab's shared
+    /// sessionStorage, made the page go on with the frame's stream without its lease, and a copy
+    /// of the tab with it too: a fork). Never throws.
+    #[wasm_bindgen(js_name = streamOwn)]
+    fn stream_own(key: &str) -> Option<String>;
     /// Saves a state, written with the others due two microtask ticks later (the latest per key;
     /// a state the storage refuses removes the stored one and is kept in memory). Never throws.
     #[wasm_bindgen(js_name = streamSave)]
@@ -67,7 +74,7 @@ struct SessionStore {
 
 impl StreamStore for SessionStore {
     fn load(&self) -> Option<StreamState> {
-        StreamState::from_json(&stream_load(&self.key)?)
+        StreamState::from_json(&stream_own(&self.key)?)
     }
 
     fn save(&self, state: &StreamState) {
@@ -98,7 +105,7 @@ fn attach_to(logger: &mut AuditLogger) {
     }
     let key = cat(&[PREFIX, &crate::identity::scope(&parts)]);
     let store = SessionStore { key };
-    let state = match store.load() {
+    let state = match stream_load(&store.key).and_then(|j| StreamState::from_json(&j)) {
         Some(saved) if lease(&saved.stream_id, &saved.head) => saved,
         _ => {
             let fresh = StreamState::for_trail(&c.trail);

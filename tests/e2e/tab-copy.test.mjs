@@ -207,3 +207,45 @@ test("where localStorage refuses, a copy never forks the stream (each page start
   const report = await verify(trail);
   assert.equal(report.ok, true, JSON.stringify(report));
 });
+
+test("a same-origin frame (the tab's sessionStorage shared) never makes the page and a copy of the tab continue one stream", async () => {
+  // Found by redteam32: a page's logger went on from whatever state the tab's sessionStorage held,
+  // also a same-origin frame's (its own stream, which the frame's lease covered): the page then
+  // continued the frame's stream without its lease. Once the frame went away (the lease given back
+  // with that head), a copy of the tab resumed the stream too, and both gave out its next seq.
+  const trail = unique("tabframe");
+  const { context, page } = await freshPage();
+  // One logger for the page's life (as an app keeps it), one made in the frame.
+  const logKept = (types) => page.evaluate(async ({ cfg, types }) => {
+    window.kept ??= new AuditLogger(cfg);
+    const out = [];
+    for (const t of types) out.push(await window.kept.logUserAction({ uid: "tab-user" }, t, "TEST"));
+    return out;
+  }, { cfg: config(trail), types });
+  assert.deepEqual(await logKept(["A1", "A2"]), [true, true]);
+  await page.evaluate((url) => new Promise((resolve) => {
+    const f = document.createElement("iframe");
+    f.src = url;
+    document.body.append(f);
+    const t = setInterval(() => f.contentDocument?.body?.dataset.ready === "true" && (clearInterval(t), resolve()), 20);
+  }), base);
+  assert.deepEqual(await page.evaluate(async (cfg) => {
+    const l = new (document.querySelector("iframe").contentWindow.AuditLogger)(cfg);
+    return [await l.logUserAction({ uid: "tab-user" }, "F1", "TEST")];
+  }, config(trail)), [true]);
+  assert.deepEqual(await logKept(["A3"]), [true]);
+  await page.evaluate(() => document.querySelector("iframe").remove());
+  const child = await openCopy(page);
+  assert.deepEqual(await log(child, trail, ["C1"]), [true]);
+  assert.deepEqual(await logKept(["A4"]), [true]);
+  await context.close();
+
+  const rows = await events(trail);
+  const byType = byTypeOf(rows);
+  const report = await verify(trail); // before the fix: "inserted" (A4 and C1 claimed seq 2 of the frame's stream)
+  assert.equal(report.ok, true, `${JSON.stringify(report)} ${JSON.stringify(rows)}`);
+  assert.deepEqual([byType.A1, byType.A2, byType.A3, byType.A4].map(([s, q]) => [s === byType.A1[0], q]),
+    [[true, 0], [true, 1], [true, 2], [true, 3]], `the page went on with its own stream: ${JSON.stringify(rows)}`);
+  assert.deepEqual(byType.F1[1], 0);
+  assert.ok(byType.F1[0] !== byType.A1[0] && byType.C1[0] !== byType.A1[0], `the frame and the copy have streams of their own: ${JSON.stringify(rows)}`);
+});
