@@ -579,3 +579,29 @@ test("the Node entry's error for a .wasm it cannot read blames a bundle only whe
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("every Node entry bundled into a CommonJS bundle (esbuild --platform=node, its default format) says to leave the package out", async () => {
+  // Found by a new user: `esbuild server.cjs --bundle --platform=node` (format cjs, where esbuild
+  // replaces import.meta with {}) gave `TypeError: Invalid URL` (input './neo4j_audit_bg.wasm') at
+  // start-up, not the advice the ESM bundle's ENOENT gets (README: "an import error that says so").
+  const { build } = await import("esbuild");
+  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "cjs-bundle-"));
+  try {
+    for (const sub of ["", "read", "verify", "worker"]) {
+      const entry = join(dir, "server.cjs");
+      writeFileSync(entry, `require(${JSON.stringify(join(ROOT, "pkg", sub, "node.js"))});\n`);
+      await build({ entryPoints: [entry], bundle: true, platform: "node", outfile: join(dir, "out.cjs"), logLevel: "silent" });
+      const run = spawnSync(process.execPath, [join(dir, "out.cjs")], { encoding: "utf8" });
+      assert.notEqual(run.status, 0);
+      const name = `neo4j-audit${sub ? `/${sub}` : ""}`;
+      assert.ok(run.stderr.includes(`Error: ${name}: cannot find its .wasm: import.meta.url is undefined, as in a CommonJS bundle ` +
+        "for Node that took this module in; leave the package out of the bundle, for Node to import from node_modules " +
+        "(esbuild: --packages=external;"), run.stderr);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
