@@ -152,9 +152,9 @@ export function failure(what, reason, conn) {
       msg = `Neo4j at ${conn.url} answered ${reason.replace("(url must", "(NEO4J_URL must")}`;
     } else {
       // No path to blame: Neo4j serves /db/<database>/… at its base URL, so the server there is
-      // not Neo4j's HTTP API (another service on that port). The library's hint ("this url's path
-      // is likely wrong") sent the reader after a path the URL does not have.
-      const answer = reason.replace(/ \(url must[^]*$/, "").replace(/:\s*$/, "");
+      // not Neo4j's HTTP API (another service on that port). The library's hint (for NEO4J_URL
+      // written as `url`) is replaced by one that names the setting.
+      const answer = reason.replace(/ \((?:url must|the url has no path)[^]*$/, "").replace(/:\s*$/, "");
       msg = `${conn.url} is not Neo4j's HTTP API: it answered ${answer} for /db/${conn.database}/tx/commit (is NEO4J_URL Neo4j's HTTP port, 7474 by default?)`;
     }
   } else if (/^database not found/.test(reason)) {

@@ -300,6 +300,25 @@ test("a url with a path: false with an HTTP 404 reason naming the url, no schema
   assert.equal(logger.schemaWarning, undefined);
 });
 
+test("a url without a path whose server answers 404: the reason says that port is not Neo4j's HTTP API, blames no path", async () => {
+  // Found by a new user: a dev server on the port (404 to every path) gave "… this url's path is
+  // likely wrong" for "http://127.0.0.1:PORT", which has no path (the CLI already said "not Neo4j").
+  const { createServer } = await import("node:http");
+  const other = createServer((req, res) => req.resume().on("end", () => res.writeHead(404).end("nf")));
+  await new Promise((r) => other.listen(0, "127.0.0.1", r));
+  try {
+    for (const url of [`http://127.0.0.1:${other.address().port}`, `http://127.0.0.1:${other.address().port}/`]) {
+      const logger = new pkg.AuditLogger(config(unique("nodeother"), { url, queue: { enabled: false } }));
+      assert.equal(await logger.logUserAction(null, "OTHER"), false);
+      assert.equal(logger.lastError, "HTTP 404: nf (the url has no path, and Neo4j serves /db/… at its base URL: the server " +
+        "on this port is not Neo4j's HTTP API; check the host and port, Neo4j's HTTP port is 7474 by default)");
+      await logger.close();
+    }
+  } finally {
+    other.close();
+  }
+});
+
 test("a url with surrounding whitespace (a padded environment value) is written to; a url without a scheme says to add one", async () => {
   // Found by a new user: " http://…:7474 " passed the constructor, then every call failed with
   // "network error: Failed to parse URL from  http://…:7474 /db/neo4j/tx/commit".
