@@ -103,6 +103,23 @@ export function neo4jFailure(what, logger, conn) {
   return failure(what, logger.lastError ?? "unknown failure", conn);
 }
 
+/** Where an operator finds trails that share a name (README, Migrating from the Python log_user_action). */
+const DUPLICATE_TRAILS = "MATCH (t:AuditTrail) WHERE t.name IS NOT NULL WITH t.name AS name, collect(t) AS ts WHERE size(ts) > 1 RETURN name, size(ts)";
+
+/**
+ * ensureSchema() refused (`schema`, `migrate`): as {@link neo4jFailure}, and when stored nodes break
+ * a uniqueness constraint (two AuditTrail nodes with one name, made by the Python log_user_action's
+ * racing first calls) what to do, as the library's schemaWarning says: Neo4j's error alone left
+ * the operator with exit 3 and no next step, after `migrate --status` had said "run migrate".
+ */
+export function schemaFailure(logger, conn) {
+  const e = neo4jFailure("ensuring the schema", logger, conn);
+  if (/Neo\.DatabaseError\.Schema\.ConstraintCreationFailed/.test(logger.lastError ?? "")) {
+    e.message = e.message.replace(/\.?$/, "") + `; stored nodes break that uniqueness constraint: merge the duplicates first (trails that share a name, as the Python log_user_action's racing first calls made them, are listed by ${DUPLICATE_TRAILS}; the README's Migrating from the Python log_user_action, One trail per name, has the Cypher that merges them), then run this command again`;
+  }
+  return e;
+}
+
 /** As {@link neo4jFailure}, for a reason worded as the library's `lastError` (cli/schema.mjs's own requests). */
 export function failure(what, reason, conn) {
   let msg;

@@ -5,7 +5,7 @@
 // did not reach. The statements are the library's (src/cypher.rs `migration_statements`; a Rust
 // test checks that cli/migration.mjs holds them word for word). Events written by the Python
 // log_user_action this library replaces (a LocalDateTime timestamp) are converted first (--zone).
-import { CliError, EXIT, ENV_HELP, EXIT_HELP, neo4jFailure, openLogger, parseCount, usage, write } from "./common.mjs";
+import { CliError, EXIT, ENV_HELP, EXIT_HELP, openLogger, parseCount, schemaFailure, usage, write } from "./common.mjs";
 import { cypher } from "./schema.mjs";
 import { CONVERT_TIMESTAMPS, KEY_LINKS, MARK_TRAILS, STATUS } from "./migration.mjs";
 
@@ -113,7 +113,7 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
     throw usage(`${s.zoneless} events have a timestamp without a time zone (LocalDateTime as the Python log_user_action wrote them, or text without an offset); nothing was changed: give --zone with the zone their server's clock was in (e.g. --zone Europe/Brussels, or --zone UTC)`);
   }
   const logger = openLogger(conn);
-  if (!(await logger.ensureSchema())) throw neo4jFailure("ensuring the schema", logger, conn);
+  if (!(await logger.ensureSchema())) throw schemaFailure(logger, conn);
   logger.free();
   const t0 = performance.now();
   let converted = 0;
