@@ -6,7 +6,7 @@ import { AuditLogger, switchSetting } from "./core.mjs";
 export const EXIT = {
   OK: 0,
   /** verify: a broken chain, events without chain fields, or no events found (without --allow-empty);
-   * migrate: a timestamp it cannot convert, a trail without a name. */
+   * migrate: a timestamp it cannot convert, a trail without a name, trails that share a name. */
   BROKEN: 1,
   /** Bad command line or configuration (unknown command or option, bad value, an invalid NEO4J_* setting). */
   USAGE: 2,
@@ -18,7 +18,7 @@ export const EXIT_HELP = `Exit status:
   0  success (verify: every stream intact, no unchained events)
   1  verify: a broken chain, events without chain fields, or no events found at all
      (nothing verified: a mistyped --trail; --allow-empty accepts it); migrate: a timestamp
-     it cannot convert or a trail without a name (nothing changed)
+     it cannot convert, a trail without a name or trails that share one (nothing changed)
   2  usage: unknown command or option, bad value, an invalid NEO4J_* setting
   3  Neo4j: not reachable, credentials refused, or a query failed
   4  internal error (a bug; please report it), or stdout could not be written (a full disk)
@@ -104,7 +104,7 @@ export function neo4jFailure(what, logger, conn) {
 }
 
 /** Where an operator finds trails that share a name (README, Migrating from the Python log_user_action). */
-const DUPLICATE_TRAILS = "MATCH (t:AuditTrail) WHERE t.name IS NOT NULL WITH t.name AS name, collect(t) AS ts WHERE size(ts) > 1 RETURN name, size(ts)";
+export const DUPLICATE_TRAILS = "MATCH (t:AuditTrail) WHERE t.name IS NOT NULL WITH t.name AS name, collect(t) AS ts WHERE size(ts) > 1 RETURN name, size(ts)";
 
 /**
  * ensureSchema() refused (`schema`, `migrate`): as {@link neo4jFailure}, and when stored nodes break

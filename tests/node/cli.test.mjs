@@ -1628,7 +1628,7 @@ test("migrate's advice for an unnamed trail works when the library wrote a trail
     [["WRITTEN_FIRST", null, null], ["LOGIN", null, [`${uid}-1`, "2026-10-01T06:01:00.000Z"]], ["LOGIN", null, [`${uid}-0`, "2026-10-01T06:00:00.000Z"]]]);
 });
 
-test("schema and migrate, refused by two trails with one name (the Python seed's race), say how to merge them; the README's Cypher does", async () => {
+test("two trails with one name (the Python seed's race): migrate --status counts them, migrate and schema say how to merge them; the README's Cypher does", async () => {
   // Found by a new user migrating from the Python log_user_action: `migrate --status` said "run
   // neo4j-audit migrate", then migrate (and schema) exited 3 with Neo4j's ConstraintCreationFailed
   // alone, no next step (the library's schemaWarning names the fix; the CLI did not).
@@ -1646,18 +1646,24 @@ test("schema and migrate, refused by two trails with one name (the Python seed's
        CREATE (e:AuditEvent {UID: $name + '-' + i, eventType: 'LOGIN', eventCategory: 'USER_ACTION',
                timestamp: datetime('2026-10-01T06:00:00Z') + duration({minutes: i})})
        CREATE (t)-[:HAS_EVENT {created: e.timestamp}]->(e)`, { name });
-    let listing;
-    for (const cmd of [["schema"], ["migrate"]]) {
-      const r = await cli(cmd);
-      assert.equal(r.code, 3, r.stdout + r.stderr);
-      const m = new RegExp(`^neo4j-audit ${cmd[0]}: ensuring the schema: neo4j error Neo\\.DatabaseError\\.Schema\\.ConstraintCreationFailed: [^\\n]*; ` +
-        "stored nodes break that uniqueness constraint: merge the duplicates first \\(trails that share a name, as the Python " +
-        "log_user_action's racing first calls made them, are listed by (MATCH \\(t:AuditTrail\\) [^;]*); the README's Migrating " +
-        "from the Python log_user_action, One trail per name, has the Cypher that merges them\\), then run this command again\n$").exec(r.stderr);
-      assert.ok(m, r.stderr);
-      listing = m[1];
-    }
+    const schema = await cli(["schema"]);
+    assert.equal(schema.code, 3, schema.stdout + schema.stderr);
+    const m = new RegExp("^neo4j-audit schema: ensuring the schema: neo4j error Neo\\.DatabaseError\\.Schema\\.ConstraintCreationFailed: [^\\n]*; " +
+      "stored nodes break that uniqueness constraint: merge the duplicates first \\(trails that share a name, as the Python " +
+      "log_user_action's racing first calls made them, are listed by (MATCH \\(t:AuditTrail\\) [^;]*); the README's Migrating " +
+      "from the Python log_user_action, One trail per name, has the Cypher that merges them\\), then run this command again\n$").exec(schema.stderr);
+    assert.ok(m, schema.stderr);
+    const listing = m[1];
     assert.ok((await cypher(listing)).some(([n, count]) => n === name && count === 2), listing);
+    // migrate --status reports them (a report: exit 0), migrate refuses before changing anything (exit 1).
+    const status = await cli(["migrate", "--status", "--json"]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.ok(JSON.parse(status.stdout).duplicated >= 1, status.stdout);
+    const advice = ` shared by more than one trail (as the Python log_user_action's racing first calls made them): the uniqueness constraint on the name cannot be made while they exist; merge them (${listing} lists them; the README's Migrating from the Python log_user_action, One trail per name, has the Cypher that merges them), and run migrate again`;
+    assert.ok((await cli(["migrate", "--status"])).stdout.endsWith(`${advice}\n`));
+    const refused = await cli(["migrate"]);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.ok(refused.stderr.startsWith("neo4j-audit migrate: ") && refused.stderr.endsWith(`${advice}; nothing was changed\n`), refused.stderr);
     await cypher(merge);
   } finally {
     // Whatever happened, no duplicate of ours is left and the constraint is back.
