@@ -6,7 +6,7 @@ import { AuditLogger, switchSetting } from "./core.mjs";
 export const EXIT = {
   OK: 0,
   /** verify: a broken chain, events without chain fields, or no events found (without --allow-empty);
-   * migrate: a timestamp it cannot convert, a trail without a name. */
+   * migrate: a timestamp it cannot convert, a trail without a name, trails that share a name. */
   BROKEN: 1,
   /** Bad command line or configuration (unknown command or option, bad value, an invalid NEO4J_* setting). */
   USAGE: 2,
@@ -18,7 +18,7 @@ export const EXIT_HELP = `Exit status:
   0  success (verify: every stream intact, no unchained events)
   1  verify: a broken chain, events without chain fields, or no events found at all
      (nothing verified: a mistyped --trail; --allow-empty accepts it); migrate: a timestamp
-     it cannot convert or a trail without a name (nothing changed)
+     it cannot convert, a trail without a name or trails that share one (nothing changed)
   2  usage: unknown command or option, bad value, an invalid NEO4J_* setting
   3  Neo4j: not reachable, credentials refused, or a query failed
   4  internal error (a bug; please report it), or stdout could not be written (a full disk)
@@ -103,6 +103,23 @@ export function neo4jFailure(what, logger, conn) {
   return failure(what, logger.lastError ?? "unknown failure", conn);
 }
 
+/** Where an operator finds trails that share a name (README, Migrating from the Python log_user_action). */
+export const DUPLICATE_TRAILS = "MATCH (t:AuditTrail) WHERE t.name IS NOT NULL WITH t.name AS name, collect(t) AS ts WHERE size(ts) > 1 RETURN name, size(ts)";
+
+/**
+ * ensureSchema() refused (`schema`, `migrate`): as {@link neo4jFailure}, and when stored nodes break
+ * a uniqueness constraint (two AuditTrail nodes with one name, made by the Python log_user_action's
+ * racing first calls) what to do, as the library's schemaWarning says: Neo4j's error alone left
+ * the operator with exit 3 and no next step, after `migrate --status` had said "run migrate".
+ */
+export function schemaFailure(logger, conn) {
+  const e = neo4jFailure("ensuring the schema", logger, conn);
+  if (/Neo\.DatabaseError\.Schema\.ConstraintCreationFailed/.test(logger.lastError ?? "")) {
+    e.message = e.message.replace(/\.?$/, "") + `; stored nodes break that uniqueness constraint: merge the duplicates first (trails that share a name, as the Python log_user_action's racing first calls made them, are listed by ${DUPLICATE_TRAILS}; the README's Migrating from the Python log_user_action, One trail per name, has the Cypher that merges them), then run this command again`;
+  }
+  return e;
+}
+
 /** As {@link neo4jFailure}, for a reason worded as the library's `lastError` (cli/schema.mjs's own requests). */
 export function failure(what, reason, conn) {
   let msg;
@@ -152,9 +169,9 @@ export function failure(what, reason, conn) {
       msg = `Neo4j at ${conn.url} answered ${reason.replace("(url must", "(NEO4J_URL must")}`;
     } else {
       // No path to blame: Neo4j serves /db/<database>/… at its base URL, so the server there is
-      // not Neo4j's HTTP API (another service on that port). The library's hint ("this url's path
-      // is likely wrong") sent the reader after a path the URL does not have.
-      const answer = reason.replace(/ \(url must[^]*$/, "").replace(/:\s*$/, "");
+      // not Neo4j's HTTP API (another service on that port). The library's hint (for NEO4J_URL
+      // written as `url`) is replaced by one that names the setting.
+      const answer = reason.replace(/ \((?:url must|the url has no path)[^]*$/, "").replace(/:\s*$/, "");
       msg = `${conn.url} is not Neo4j's HTTP API: it answered ${answer} for /db/${conn.database}/tx/commit (is NEO4J_URL Neo4j's HTTP port, 7474 by default?)`;
     }
   } else if (/^database not found/.test(reason)) {

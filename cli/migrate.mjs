@@ -5,7 +5,7 @@
 // did not reach. The statements are the library's (src/cypher.rs `migration_statements`; a Rust
 // test checks that cli/migration.mjs holds them word for word). Events written by the Python
 // log_user_action this library replaces (a LocalDateTime timestamp) are converted first (--zone).
-import { CliError, EXIT, ENV_HELP, EXIT_HELP, neo4jFailure, openLogger, parseCount, usage, write } from "./common.mjs";
+import { CliError, DUPLICATE_TRAILS, EXIT, ENV_HELP, EXIT_HELP, openLogger, parseCount, schemaFailure, usage, write } from "./common.mjs";
 import { cypher } from "./schema.mjs";
 import { CONVERT_TIMESTAMPS, KEY_LINKS, MARK_TRAILS, STATUS } from "./migration.mjs";
 
@@ -30,9 +30,10 @@ DateTimes. migrate converts them (timestamp and HAS_EVENT.created, the same inst
 DateTime): a text with an offset (Z, +01:00) is that instant; the others are read in --zone,
 the zone that server's clock was in. While any of those are left and no --zone is given, it
 changes nothing and exits 2. An unchained event whose timestamp is anything else (text that is
-not ISO 8601, a number, none) cannot be converted, and a trail without a name (the Python
-log_user_action's own trail node) is read by no one: with either, it changes nothing and exits
-1, with the Cypher that lists them.
+not ISO 8601, a number, none) cannot be converted, a trail without a name (the Python
+log_user_action's own trail node) is read by no one, and trails that share a name (its racing
+first calls) keep the schema's uniqueness constraint from being made: with any of them, it
+changes nothing and exits 1, with the Cypher that lists them.
 
 Options:
   --status           only report what a run would do: links without the key, trails not
@@ -42,9 +43,9 @@ Options:
                      offset): an IANA name (Europe/Brussels, UTC) or an offset (+01:00)
   --batch N          links per transaction, 100..1000000 (default 10000)
   --json             print {converted, keyed, marked, unmarked} (--status: {unkeyed, unmarked,
-                     unconverted, zoneless, unreadable, unnamed}: timestamps to convert, those
-                     of them that need --zone, those that cannot be converted, trails without
-                     a name)
+                     unconverted, zoneless, unreadable, unnamed, duplicated}: timestamps to
+                     convert, those of them that need --zone, those that cannot be converted,
+                     trails without a name, names that more than one trail has)
   -h, --help         this help
 
 ${ENV_HELP}
@@ -75,8 +76,16 @@ async function status(conn) {
   const r = await cypher(conn, STATUS, {});
   if (r.error) throw failed("status", conn, r);
   const [unkeyed, unmarked, unconverted, zoneless, unreadable, unnamed] = r.rows[0];
-  return { unkeyed, unmarked, unconverted, zoneless, unreadable, unnamed };
+  const d = await cypher(conn, DUPLICATED, {});
+  if (d.error) throw failed("status", conn, d);
+  return { unkeyed, unmarked, unconverted, zoneless, unreadable, unnamed, duplicated: d.rows[0][0] };
 }
+
+/** Names that more than one trail has (the Python seed's racing first calls): while they exist
+ * the uniqueness constraint on the name cannot be made (ensureSchema fails), and each new event is
+ * linked to every trail of its name. Trails are few: a scan of them is cheap. */
+const DUPLICATED = "MATCH (t:AuditTrail) WHERE t.name IS NOT NULL WITH t.name AS name, count(t) AS n WHERE n > 1 RETURN count(name)";
+const DUPLICATES = (n) => `${n === 1 ? "1 trail name is" : `${n} trail names are`} shared by more than one trail (as the Python log_user_action's racing first calls made them): the uniqueness constraint on the name cannot be made while they exist; merge them (${DUPLICATE_TRAILS} lists them; the README's Migrating from the Python log_user_action, One trail per name, has the Cypher that merges them), and run migrate again`;
 
 /** Where an operator finds the timestamps migrate cannot convert. */
 const UNREADABLE_QUERY = "MATCH (e:AuditEvent) WHERE e.hash IS NULL AND e.timestamp IS NOT :: ZONED DATETIME NOT NULL RETURN e.UID, e.timestamp";
@@ -93,6 +102,7 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
   if (values.status || values["dry-run"]) {
     const s = await status(conn);
     const todo = s.unnamed > 0 ? `: ${UNNAMED(s.unnamed)}`
+      : s.duplicated > 0 ? `: ${DUPLICATES(s.duplicated)}`
       : s.unreadable > 0 ? `: ${s.unreadable} of them cannot be converted (not ISO 8601 text, or no timestamp); set them first, listed by ${UNREADABLE_QUERY}`
       : s.zoneless > 0 ? ": run neo4j-audit migrate --zone <their writer's zone>"
       : s.unkeyed === 0 && s.unmarked === 0 && s.unconverted === 0 ? ": nothing to do" : ": run neo4j-audit migrate";
@@ -106,6 +116,7 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
   // changing anything.
   const s = await status(conn);
   if (s.unnamed > 0) throw new CliError(`${UNNAMED(s.unnamed)}; nothing was changed`, EXIT.BROKEN);
+  if (s.duplicated > 0) throw new CliError(`${DUPLICATES(s.duplicated)}; nothing was changed`, EXIT.BROKEN);
   if (s.unreadable > 0) {
     throw new CliError(`${s.unreadable} events have a timestamp that is neither a DateTime nor ISO 8601 text (or none), which the read side cannot order; nothing was changed: set them with Cypher first (listed by ${UNREADABLE_QUERY})`, EXIT.BROKEN);
   }
@@ -113,7 +124,7 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
     throw usage(`${s.zoneless} events have a timestamp without a time zone (LocalDateTime as the Python log_user_action wrote them, or text without an offset); nothing was changed: give --zone with the zone their server's clock was in (e.g. --zone Europe/Brussels, or --zone UTC)`);
   }
   const logger = openLogger(conn);
-  if (!(await logger.ensureSchema())) throw neo4jFailure("ensuring the schema", logger, conn);
+  if (!(await logger.ensureSchema())) throw schemaFailure(logger, conn);
   logger.free();
   const t0 = performance.now();
   let converted = 0;

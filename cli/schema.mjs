@@ -1,7 +1,7 @@
 // `neo4j-audit schema`: the deploy-time step. Runs the library's ensureSchema() (uniqueness
 // constraints and indexes, idempotent, waits until the indexes are online) and lists what is in
 // place on the audit labels, marking what this run created.
-import { CliError, EXIT, ENV_HELP, EXIT_HELP, escapeControl, failure, neo4jFailure, openLogger, write } from "./common.mjs";
+import { CliError, EXIT, ENV_HELP, EXIT_HELP, escapeControl, failure, openLogger, schemaFailure, write } from "./common.mjs";
 
 export const summary = "create the constraints and indexes (idempotent) and list them";
 
@@ -108,7 +108,7 @@ async function listSchema(conn) {
 export async function run(values, { conn, stdout }) {
   const before = await listSchema(conn);
   const logger = openLogger(conn);
-  if (!(await logger.ensureSchema())) throw neo4jFailure("ensuring the schema", logger, conn);
+  if (!(await logger.ensureSchema())) throw schemaFailure(logger, conn);
   const after = await listSchema(conn);
   if (after.error) {
     // ensureSchema succeeded, but this role may not list the schema.

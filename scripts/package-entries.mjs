@@ -70,16 +70,18 @@ for (const [sub, subpath] of ENTRIES) {
 // then the file beside this module is read (a pattern bundlers leave alone). A bundler that copies
 // no .wasm (esbuild) leaves none beside its bundle: the error says how to keep the package out of it
 // (only for a missing file: a refused read, e.g. Deno without --allow-read, says the host's reason).
+// A CommonJS bundle (esbuild's default format for --platform=node) has no import.meta.url: it says so.
 import { readFileSync } from "node:fs";
 import { initSync } from "./neo4j_audit.js";
+const out = 'leave the package out of the bundle, for Node to import from node_modules (esbuild: --packages=external; Next.js: serverExternalPackages: ["neo4j-audit"]; webpack: externals; Vite SSR: ssr.external)';
+if (typeof import.meta.url !== "string") throw new Error(\`${name(sub)}: cannot find its .wasm: import.meta.url is undefined, as in a CommonJS bundle for Node that took this module in; \${out}\`);
 let wasm = new URL("./neo4j_audit_bg.wasm", import.meta.url);
 if (wasm.protocol !== "file:") wasm = new URL(import.meta.url.replace(/[^/]*$/, "neo4j_audit_bg.wasm"));
 try {
   wasm = readFileSync(wasm);
 } catch (e) {
   if (e.code !== "ENOENT") throw new Error(\`${name(sub)}: cannot read its .wasm at \${wasm} (\${e})\`, { cause: e });
-  throw new Error(\`${name(sub)}: cannot read its .wasm at \${wasm} (ENOENT): a bundle for Node moved this module away from it; \` +
-    'leave the package out of the bundle, for Node to import from node_modules (esbuild: --packages=external; Next.js: serverExternalPackages: ["neo4j-audit"]; webpack: externals; Vite SSR: ssr.external)', { cause: e });
+  throw new Error(\`${name(sub)}: cannot read its .wasm at \${wasm} (ENOENT): a bundle for Node moved this module away from it; \${out}\`, { cause: e });
 }
 initSync({ module: wasm });
 ${reexport}`);

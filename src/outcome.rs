@@ -23,7 +23,7 @@ const MAX_ANSWER_DEPTH: usize = 128;
 
 /// Turns an HTTP answer into rows or an error.
 pub fn interpret(api: Api, database: &str, resp: &HttpResponse) -> Result<Rows, AuditError> {
-    interpret_json(api, database, resp).map(to_rows)
+    interpret_json(api, database, resp, true).map(to_rows)
 }
 
 /// The rows as `serde_json` values.
@@ -31,8 +31,14 @@ pub(crate) fn to_rows(rows: JsonRows) -> Rows {
     rows.iter().map(|r| r.iter().map(Json::to_serde).collect()).collect()
 }
 
-/// [`interpret`], keeping the write path's own JSON tree.
-pub(crate) fn interpret_json(api: Api, database: &str, resp: &HttpResponse) -> Result<JsonRows, AuditError> {
+/// [`interpret`], keeping the write path's own JSON tree; `url_path`: whether the configured
+/// `url` has a path (what a 404 blames).
+pub(crate) fn interpret_json(
+    api: Api,
+    database: &str,
+    resp: &HttpResponse,
+    url_path: bool,
+) -> Result<JsonRows, AuditError> {
     let body = json::parse(&resp.body, MAX_ANSWER_DEPTH).ok();
     // The usual answer (2xx, JSON, no errors, a result) here; every other in `failure`, a
     // function of its own: a Worker's first event runs only this part, and V8 compiles a wasm
@@ -40,9 +46,9 @@ pub(crate) fn interpret_json(api: Api, database: &str, resp: &HttpResponse) -> R
     match body {
         Some(b) if (200..300).contains(&resp.status) && !has_errors(&b) => match rows(api, b) {
             Some(rows) => Ok(rows),
-            None => Err(failure(api, database, resp, None, true)),
+            None => Err(failure(api, database, resp, None, true, url_path)),
         },
-        body => Err(failure(api, database, resp, body, false)),
+        body => Err(failure(api, database, resp, body, false, url_path)),
     }
 }
 
@@ -52,14 +58,21 @@ pub(crate) fn interpret_json(api: Api, database: &str, resp: &HttpResponse) -> R
 const WRONG_PATH: &str = " (url must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy \
      serves Neo4j under that prefix; this url's path is likely wrong)";
 
+/// Added to a 404 when the `url` has no path: Neo4j serves `/db/…` at its base URL, so what
+/// answered is another service on that port (blaming a path sent readers after one the URL
+/// does not have).
+const NOT_NEO4J: &str = " (the url has no path, and Neo4j serves /db/… at its base URL: the server on this port is \
+     not Neo4j's HTTP API; check the host and port, Neo4j's HTTP port is 7474 by default)";
+
 /// With `api: "query"`, a 404 may as well be a server without the Query API.
 const NO_QUERY_API: &str = "; or this Neo4j has no Query API (5.25+): api \"tx\" uses tx/commit";
 
-/// The 404 hint for `api`.
-fn wrong_path(api: Api) -> String {
+/// The 404 hint for `api` and a `url` with a path (`url_path`) or without.
+fn wrong_path(api: Api, url_path: bool) -> String {
+    let hint = if url_path { WRONG_PATH } else { NOT_NEO4J };
     match api {
-        Api::Tx => WRONG_PATH.into(),
-        Api::Query => cat(&[&WRONG_PATH[..WRONG_PATH.len() - 1], NO_QUERY_API, ")"]),
+        Api::Tx => hint.into(),
+        Api::Query => cat(&[&hint[..hint.len() - 1], NO_QUERY_API, ")"]),
     }
 }
 
@@ -71,7 +84,14 @@ fn has_errors(body: &Json) -> bool {
 /// The error of an answer that is not the usual one: `body` as parsed (`None`: not JSON, or
 /// `without_result`: a 2xx JSON answer without errors whose result is missing).
 #[inline(never)]
-fn failure(api: Api, database: &str, resp: &HttpResponse, body: Option<Json>, without_result: bool) -> AuditError {
+fn failure(
+    api: Api,
+    database: &str,
+    resp: &HttpResponse,
+    body: Option<Json>,
+    without_result: bool,
+    url_path: bool,
+) -> AuditError {
     let status = || crate::error::num(u64::from(resp.status));
     if without_result {
         return AuditError::UnexpectedResponse(cat(&["HTTP ", &status(), " without a result: ", &snippet(&resp.body)]));
@@ -88,7 +108,7 @@ fn failure(api: Api, database: &str, resp: &HttpResponse, body: Option<Json>, wi
         if resp.status == 404 && code == "Neo.ClientError.Request.Invalid" {
             return AuditError::Http {
                 status: 404,
-                snippet: cat(&["Not Found", &wrong_path(api)]),
+                snippet: cat(&["Not Found", &wrong_path(api, url_path)]),
                 retry_after_ms: None,
             };
         }
@@ -105,7 +125,7 @@ fn failure(api: Api, database: &str, resp: &HttpResponse, body: Option<Json>, wi
         // path, so the url's prefix is wrong (a 404 is not retried: it fails at once).
         let mut snippet = snippet(&resp.body);
         if resp.status == 404 {
-            snippet.push_str(&wrong_path(api));
+            snippet.push_str(&wrong_path(api, url_path));
         }
         return AuditError::Http {
             status: resp.status,
@@ -267,6 +287,20 @@ mod tests {
         let r = resp(404, json!({"errors":[{"code":"Neo.ClientError.Request.Invalid","message":"Not Found"}]}));
         let e = interpret(Api::Query, "neo4j", &r).unwrap_err().to_string();
         assert!(e.ends_with("likely wrong; or this Neo4j has no Query API (5.25+): api \"tx\" uses tx/commit)"), "{e}");
+        // A url without a path has none to blame: what answered is not Neo4j's HTTP API.
+        let r = HttpResponse { status: 404, retry_after: None, body: "Cannot POST /db/neo4j/tx/commit".into() };
+        let e = interpret_json(Api::Tx, "neo4j", &r, false).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "HTTP 404: Cannot POST /db/neo4j/tx/commit (the url has no path, and Neo4j serves /db/… at its base URL: \
+             the server on this port is not Neo4j's HTTP API; check the host and port, Neo4j's HTTP port is 7474 by default)"
+        );
+        assert!(!e.contains("path is likely wrong"), "{e}");
+        let e = interpret_json(Api::Query, "neo4j", &r, false).unwrap_err().to_string();
+        assert!(
+            e.ends_with("7474 by default; or this Neo4j has no Query API (5.25+): api \"tx\" uses tx/commit)"),
+            "{e}"
+        );
         // Other statuses keep their body alone.
         let r = HttpResponse { status: 418, retry_after: None, body: "teapot".into() };
         assert_eq!(interpret(Api::Tx, "neo4j", &r).unwrap_err().to_string(), "HTTP 418: teapot");

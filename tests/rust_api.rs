@@ -191,6 +191,29 @@ async fn a_404_from_a_proxy_in_front_of_neo4j_says_the_urls_path_is_likely_wrong
     assert!(seen.iter().all(|s| s.head.starts_with("POST /neo4j-wrong/db/neo4j/")), "the prefix is kept: {seen:?}");
 }
 
+/// Found by a new user: a url without a path whose server answers 404 (another service on that
+/// port) was told "this url's path is likely wrong", a path the url does not have; the CLI
+/// already said "is not Neo4j's HTTP API". Now the library says so too.
+#[tokio::test]
+async fn a_404_at_a_url_without_a_path_says_the_port_is_not_neo4j() {
+    let page = "Cannot POST /db/neo4j/tx/commit";
+    let answer = format!(
+        "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    let other = FakeServer::start(Some(answer)).await;
+    let url = format!("{}/", other.url);
+    let (e, logger, took) = first_failure(&url, Duration::from_secs(5), Duration::from_secs(30)).await;
+    let reason = logger.reason(&e);
+    assert_eq!(
+        reason,
+        "HTTP 404: Cannot POST /db/neo4j/tx/commit (the url has no path, and Neo4j serves /db/… at its base URL: \
+         the server on this port is not Neo4j's HTTP API; check the host and port, Neo4j's HTTP port is 7474 by default)"
+    );
+    assert!(!e.is_retryable());
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
 #[tokio::test]
 async fn deadline_abandons_a_hung_request_with_a_timeout_carrying_it() {
     let hung = FakeServer::start(None).await;

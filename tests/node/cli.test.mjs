@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, loadPkg, unique, config, cypher } from "./helpers.mjs";
 
 const pkg = await loadPkg("verify");
@@ -242,6 +243,7 @@ test("every command words a server it cannot talk to alike: schema and migrate a
       const r = await cli(cmd, { ...ENV, NEO4J_URL: url });
       assert.equal(r.code, 3, r.stderr);
       assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: ${url} is not Neo4j's HTTP API: it answered HTTP 404[^\\n]* for /db/neo4j/tx/commit \\(is NEO4J_URL Neo4j's HTTP port, 7474 by default\\?\\)\n$`));
+      assert.doesNotMatch(r.stderr, /has no path|likely wrong/, "the library's own hint (for `url`) is not repeated");
     }
   } finally {
     other.close();
@@ -1624,6 +1626,58 @@ test("migrate's advice for an unnamed trail works when the library wrote a trail
   // Newest first: the library's event, then the seed's two, at the instants their zone gave.
   assert.deepEqual(jsonl(exported.stdout).map((e) => [e.actionType, e.invalid ?? null, e.actionType === "LOGIN" ? [e.uid, e.timestamp] : null]),
     [["WRITTEN_FIRST", null, null], ["LOGIN", null, [`${uid}-1`, "2026-10-01T06:01:00.000Z"]], ["LOGIN", null, [`${uid}-0`, "2026-10-01T06:00:00.000Z"]]]);
+});
+
+test("two trails with one name (the Python seed's race): migrate --status counts them, migrate and schema say how to merge them; the README's Cypher does", async () => {
+  // Found by a new user migrating from the Python log_user_action: `migrate --status` said "run
+  // neo4j-audit migrate", then migrate (and schema) exited 3 with Neo4j's ConstraintCreationFailed
+  // alone, no next step (the library's schemaWarning names the fix; the CLI did not).
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const merge = /\*\*One trail per name\.\*\*[^]*?```cypher\n([^]*?)```/.exec(readme)?.[1];
+  assert.ok(merge, "README has the merge Cypher under One trail per name");
+  const constraint = async () => (await cypher(
+    "SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties WHERE labelsOrTypes = ['AuditTrail'] AND properties = ['name'] RETURN name"))[0]?.[0];
+  const name = unique("cli-dup");
+  const present = await constraint();
+  if (present) await cypher(`DROP CONSTRAINT \`${present}\``);
+  try {
+    await cypher(
+      `UNWIND range(0, 1) AS i CREATE (t:AuditTrail {name: $name, UID: randomUUID()})
+       CREATE (e:AuditEvent {UID: $name + '-' + i, eventType: 'LOGIN', eventCategory: 'USER_ACTION',
+               timestamp: datetime('2026-10-01T06:00:00Z') + duration({minutes: i})})
+       CREATE (t)-[:HAS_EVENT {created: e.timestamp}]->(e)`, { name });
+    const schema = await cli(["schema"]);
+    assert.equal(schema.code, 3, schema.stdout + schema.stderr);
+    const m = new RegExp("^neo4j-audit schema: ensuring the schema: neo4j error Neo\\.DatabaseError\\.Schema\\.ConstraintCreationFailed: [^\\n]*; " +
+      "stored nodes break that uniqueness constraint: merge the duplicates first \\(trails that share a name, as the Python " +
+      "log_user_action's racing first calls made them, are listed by (MATCH \\(t:AuditTrail\\) [^;]*); the README's Migrating " +
+      "from the Python log_user_action, One trail per name, has the Cypher that merges them\\), then run this command again\n$").exec(schema.stderr);
+    assert.ok(m, schema.stderr);
+    const listing = m[1];
+    assert.ok((await cypher(listing)).some(([n, count]) => n === name && count === 2), listing);
+    // migrate --status reports them (a report: exit 0), migrate refuses before changing anything (exit 1).
+    const status = await cli(["migrate", "--status", "--json"]);
+    assert.equal(status.code, 0, status.stderr);
+    assert.ok(JSON.parse(status.stdout).duplicated >= 1, status.stdout);
+    const advice = ` shared by more than one trail (as the Python log_user_action's racing first calls made them): the uniqueness constraint on the name cannot be made while they exist; merge them (${listing} lists them; the README's Migrating from the Python log_user_action, One trail per name, has the Cypher that merges them), and run migrate again`;
+    assert.ok((await cli(["migrate", "--status"])).stdout.endsWith(`${advice}\n`));
+    const refused = await cli(["migrate"]);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.ok(refused.stderr.startsWith("neo4j-audit migrate: ") && refused.stderr.endsWith(`${advice}; nothing was changed\n`), refused.stderr);
+    await cypher(merge);
+  } finally {
+    // Whatever happened, no duplicate of ours is left and the constraint is back.
+    const rest = await cypher("MATCH (t:AuditTrail {name: $name}) RETURN count(t)", { name });
+    if (rest[0][0] > 1) await cypher("MATCH (t:AuditTrail {name: $name}) OPTIONAL MATCH (t)-[:HAS_EVENT]->(e) DETACH DELETE t, e", { name });
+    if (!(await constraint())) await cli(["schema"]);
+  }
+  const schema = await cli(["schema"]);
+  assert.equal(schema.code, 0, schema.stderr);
+  assert.ok(await constraint(), "the uniqueness constraint on AuditTrail.name is back");
+  const migrate = await cli(["migrate"]);
+  assert.equal(migrate.code, 0, migrate.stderr);
+  const exported = await cli(["export", "--trail", name]);
+  assert.deepEqual(jsonl(exported.stdout).map((e) => e.uid), [`${name}-1`, `${name}-0`]);
 });
 
 test("a bad count names its option once: --batch, --lines, --page-size", async () => {

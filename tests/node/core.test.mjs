@@ -300,6 +300,25 @@ test("a url with a path: false with an HTTP 404 reason naming the url, no schema
   assert.equal(logger.schemaWarning, undefined);
 });
 
+test("a url without a path whose server answers 404: the reason says that port is not Neo4j's HTTP API, blames no path", async () => {
+  // Found by a new user: a dev server on the port (404 to every path) gave "… this url's path is
+  // likely wrong" for "http://127.0.0.1:PORT", which has no path (the CLI already said "not Neo4j").
+  const { createServer } = await import("node:http");
+  const other = createServer((req, res) => req.resume().on("end", () => res.writeHead(404).end("nf")));
+  await new Promise((r) => other.listen(0, "127.0.0.1", r));
+  try {
+    for (const url of [`http://127.0.0.1:${other.address().port}`, `http://127.0.0.1:${other.address().port}/`]) {
+      const logger = new pkg.AuditLogger(config(unique("nodeother"), { url, queue: { enabled: false } }));
+      assert.equal(await logger.logUserAction(null, "OTHER"), false);
+      assert.equal(logger.lastError, "HTTP 404: nf (the url has no path, and Neo4j serves /db/… at its base URL: the server " +
+        "on this port is not Neo4j's HTTP API; check the host and port, Neo4j's HTTP port is 7474 by default)");
+      await logger.close();
+    }
+  } finally {
+    other.close();
+  }
+});
+
 test("a url with surrounding whitespace (a padded environment value) is written to; a url without a scheme says to add one", async () => {
   // Found by a new user: " http://…:7474 " passed the constructor, then every call failed with
   // "network error: Failed to parse URL from  http://…:7474 /db/neo4j/tx/commit".
@@ -575,6 +594,32 @@ test("the Node entry's error for a .wasm it cannot read blames a bundle only whe
     assert.doesNotMatch(unreadable, /a bundle for Node moved/);
     rmSync(join(dir, "neo4j_audit_bg.wasm"), { recursive: true });
     assert.match(load(), /cannot read its \.wasm at [^\n]* \(ENOENT\): a bundle for Node moved this module away from it; leave the package out of the bundle/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("every Node entry bundled into a CommonJS bundle (esbuild --platform=node, its default format) says to leave the package out", async () => {
+  // Found by a new user: `esbuild server.cjs --bundle --platform=node` (format cjs, where esbuild
+  // replaces import.meta with {}) gave `TypeError: Invalid URL` (input './neo4j_audit_bg.wasm') at
+  // start-up, not the advice the ESM bundle's ENOENT gets (README: "an import error that says so").
+  const { build } = await import("esbuild");
+  const { mkdtempSync, rmSync, writeFileSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const dir = mkdtempSync(join(tmpdir(), "cjs-bundle-"));
+  try {
+    for (const sub of ["", "read", "verify", "worker"]) {
+      const entry = join(dir, "server.cjs");
+      writeFileSync(entry, `require(${JSON.stringify(join(ROOT, "pkg", sub, "node.js"))});\n`);
+      await build({ entryPoints: [entry], bundle: true, platform: "node", outfile: join(dir, "out.cjs"), logLevel: "silent" });
+      const run = spawnSync(process.execPath, [join(dir, "out.cjs")], { encoding: "utf8" });
+      assert.notEqual(run.status, 0);
+      const name = `neo4j-audit${sub ? `/${sub}` : ""}`;
+      assert.ok(run.stderr.includes(`Error: ${name}: cannot find its .wasm: import.meta.url is undefined, as in a CommonJS bundle ` +
+        "for Node that took this module in; leave the package out of the bundle, for Node to import from node_modules " +
+        "(esbuild: --packages=external;"), run.stderr);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
