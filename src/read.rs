@@ -1413,7 +1413,10 @@ fn verify_query(
 /// the uniqueness constraint is missing, each link the event once: the pages showed it twice
 /// while verification, counting one node's links, said `ok`). With `since`,
 /// an event is the window's by its `timestamp` or by its link's `created` (what the window's
-/// pages go by): a link whose time was moved into the window is seen there.
+/// pages go by): a link whose time was moved into the window is seen there; and so is an event
+/// whose `timestamp` or link `created` is not a `DateTime` (a `LocalDateTime` from the Python
+/// writer still running after the cut-over, text, none): it cannot be shown to be before the
+/// window, so it is in every window (before, it was in none, and `verify --since` said `ok`).
 ///
 /// It names the first ten: by `UID`, or `elementId:` and the node's element id when the `UID` is
 /// not a string or starts with `elementId:` itself.
@@ -1421,7 +1424,8 @@ fn verify_query(
 /// The same statement in the Worker's `GET /v1/verify`.
 fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
     let since = if q.since.is_some() {
-        " AND (ev.timestamp >= datetime({epochMillis: $since}) OR r.created >= datetime({epochMillis: $since}))"
+        " AND (coalesce(ev.timestamp >= datetime({epochMillis: $since}), true) \
+         OR coalesce(r.created >= datetime({epochMillis: $since}), true))"
     } else {
         ""
     };

@@ -1921,6 +1921,42 @@ async fn a_link_moved_into_a_since_window_is_seen_by_that_window() {
     assert!(!verify(&logger).await.ok);
 }
 
+/// An event whose times are not `DateTime`s (the Python `log_user_action` still writing after the
+/// cut-over stores `LocalDateTime`s in `timestamp` and `HAS_EVENT.created`) compared as neither in
+/// a `since` window nor before it, and no window took it: `verify --since`, the README's check
+/// from the cut-over on, said `ok` while a check from the start named it (newuser32). Such an
+/// event cannot be shown to be before the window: it is in every window. A migrated old event
+/// (UTC `DateTime`s before the window) stays out of it.
+#[tokio::test]
+async fn an_event_whose_times_are_not_datetimes_is_in_every_since_window() {
+    let (logger, _) = chained("chain-local-window", 2).await;
+    let trail = logger.config().trail.clone();
+    cypher(
+        "MATCH (t:AuditTrail {name: $t}) CREATE (t)-[:HAS_EVENT {created: datetime('2001-01-01T00:00:00Z')}]->\
+         (:AuditEvent {UID: 'migrated-' + $t, eventType: 'A', timestamp: datetime('2001-01-01T00:00:00Z'), userUID: 'u'})",
+        json!({"t": trail}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let window = VerifyQuery { since: Some(neo4j_audit::event::now_millis()), ..Default::default() };
+    let u = User::new("user-0").name("Ann");
+    logger.log_user_action(Some(&u), "DOCUMENT_VIEWED", None, None).await.unwrap();
+    assert!(logger.verify_trail(&window).await.unwrap().ok, "a migrated event before the window is not the window's");
+    // The seed's own write: local times, no chain fields.
+    cypher(
+        "MATCH (t:AuditTrail {name: $t}) CREATE (t)-[:HAS_EVENT {created: localdatetime()}]->\
+         (:AuditEvent {UID: 'py-' + $t, eventType: 'A', timestamp: localdatetime(), userUID: 'u'})",
+        json!({"t": trail}),
+    )
+    .await;
+    let r = logger.verify_trail(&window).await.unwrap();
+    assert!(!r.ok && r.unchained == 1, "an event with local times verified ok in the window: {r:?}");
+    assert_eq!(r.unchained_uids, vec![format!("py-{trail}")]);
+    // A window long after it, too.
+    let later = VerifyQuery { since: Some(neo4j_audit::event::now_millis() + 86_400_000), ..Default::default() };
+    assert_eq!(logger.verify_trail(&later).await.unwrap().unchained, 1);
+}
+
 /// The trail's head made unreadable (a `chainSeq` that is not an integer, a `chainHash` removed):
 /// the Worker read it as no head, chained from `seq` 0 of a new stream, and its write's condition
 /// (the head still the one it chained from: none) failed on the head that is there, 32 times over,
