@@ -117,9 +117,12 @@ export async function run(values, { conn, stdout, stderr, signal }) {
       if (lastWarning !== null) stderr.write("neo4j-audit tail: Neo4j answered again; following\n");
       lastWarning = null;
     } catch (e) {
-      // A poll that fails (Neo4j restarting, network) is reported once and retried at the next one.
-      if (e.message !== lastWarning) stderr.write(`neo4j-audit tail: ${e.message}; retrying\n`);
-      lastWarning = e.message;
+      // A poll that fails (Neo4j restarting, network) is reported once and retried at the next one;
+      // again only when the failure changes kind (a dropped connection's wording varies with the
+      // moment it dropped: "other side closed", "ECONNRESET", … is one outage, said once).
+      const kind = e.message.replace(/: network error: [\s\S]*$/, ": network error");
+      if (kind !== lastWarning) stderr.write(`neo4j-audit tail: ${e.message}; retrying\n`);
+      lastWarning = kind;
       continue;
     }
     const fresh = got.filter((e) => !seen.has(e.uid)).sort(byTime);

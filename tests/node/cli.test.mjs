@@ -973,6 +973,52 @@ test("tail --follow: a poll that fails is said once, in the CLI's own form, and 
   assert.match(err, new RegExp(`^neo4j-audit tail: cannot reach Neo4j at ${url}: network error: .*; retrying\nneo4j-audit tail: Neo4j answered again; following\n$`));
 });
 
+test("tail --follow: one outage whose dropped connections read differently is said once", async () => {
+  // A restarting Neo4j drops connections at different moments: before the request was read, or
+  // with the answer half sent. Each came back worded differently ("other side closed",
+  // "terminated", …) and tail printed a "…; retrying" line for each: one outage, several lines.
+  const { trail } = await logged("cli-follow-flap", 1);
+  const { createServer, request } = await import("node:http");
+  const target = new URL(NEO4J_URL);
+  let mode = "up";
+  const proxy = createServer((req, res) => {
+    if (mode === "drop") return req.socket.destroy();
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c)).on("end", () => {
+      if (mode === "half") {
+        // An answer cut off mid-body.
+        res.socket.end("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"results\":[");
+        return;
+      }
+      request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
+    });
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${proxy.address().port}`;
+  const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "1", "-f", "--interval", "0.2"],
+    { env: { ...ENV, NEO4J_URL: url }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "", err = "";
+  child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
+  child.stderr.setEncoding("utf8").on("data", (d) => (err += d));
+  const exited = new Promise((resolve) => child.on("close", resolve));
+  const until = async (f) => { const t0 = Date.now(); while (!f() && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50)); };
+  try {
+    await until(() => out);
+    mode = "drop";
+    await until(() => err.includes("retrying"));
+    mode = "half";
+    await new Promise((r) => setTimeout(r, 1500));
+    mode = "up";
+    await until(() => err.includes("answered again"));
+  } finally {
+    child.kill("SIGTERM");
+    proxy.close();
+  }
+  assert.equal(await exited, 0, err);
+  assert.match(err, new RegExp(`^neo4j-audit tail: cannot reach Neo4j at ${url}: network error: .*; retrying\nneo4j-audit tail: Neo4j answered again; following\n$`));
+});
+
 test("tail --follow run by npx stops when npx is gone (a SIGTERM to npx alone is not passed on)", async () => {
   // `kill <npx's pid>` ended npx and left `tail --follow` running as an orphan, polling Neo4j
   // every interval for ever. Here `sh` stands in for npx (npm exec sets npm_command=exec).
