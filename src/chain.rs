@@ -109,7 +109,9 @@ impl StreamState {
 /// continue one chain instead of forking it. Natively the read, the chaining and the write are
 /// one step for all the loggers of a process that have a store, whatever their threads; loggers
 /// of two processes sharing a store (a file) would fork the stream (`inserted`): give each
-/// process a stream of its own.
+/// process a stream of its own. `load` and `save` run inside that step, under the stream's own
+/// lock: they may chain events of other streams (another logger's), but must not use their own
+/// (chain an event of it, or read its head: that waits for itself, forever).
 ///
 /// Natively a store must be `Send + Sync` (a logger is shared across threads); on WebAssembly it
 /// need not be (the browser's `sessionStorage` is not).
@@ -132,6 +134,23 @@ impl<T: Send + Sync + ?Sized> StoreBounds for T {}
 pub trait StoreBounds {}
 #[cfg(target_arch = "wasm32")]
 impl<T: ?Sized> StoreBounds for T {}
+
+#[cfg(not(target_arch = "wasm32"))]
+thread_local! {
+    /// Whether this thread holds the process-wide turn of the chains with a store ([`Turn`]).
+    static TURN_HELD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The process-wide turn of the chains with a store, held by this thread ([`Chain::seal`]).
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+struct Turn(std::sync::MutexGuard<'static, ()>);
+
+#[cfg(not(target_arch = "wasm32"))]
+impl Drop for Turn {
+    fn drop(&mut self) {
+        TURN_HELD.with(|h| h.set(false));
+    }
+}
 
 /// The stream of one logger: hands out `seq` and links each event to the previous one.
 ///
@@ -190,12 +209,16 @@ impl Chain {
     /// on several threads at once, each under its own lock, so two read the same state and
     /// took the same `seq` (a fork: `inserted`). One turn for every store, as a store's
     /// identity is not known here; a seal is microseconds. (Two processes sharing a store
-    /// are beyond it: [`StreamStore`].)
-    fn store_turn(&self) -> Option<std::sync::MutexGuard<'static, ()>> {
+    /// are beyond it: [`StreamStore`].) A thread that holds it already (a store whose `load`
+    /// or `save` chains an event of another stream with a store, e.g. a record of its saves)
+    /// goes on under it: taking it again hung that thread, and every chain with a store after it.
+    fn store_turn(&self) -> Option<Turn> {
         #[cfg(not(target_arch = "wasm32"))]
-        if self.store.is_some() {
+        if self.store.is_some() && !TURN_HELD.with(std::cell::Cell::get) {
             static TURN: Mutex<()> = Mutex::new(());
-            return Some(TURN.lock().unwrap_or_else(|p| p.into_inner()));
+            let guard = TURN.lock().unwrap_or_else(|p| p.into_inner());
+            TURN_HELD.with(|h| h.set(true));
+            return Some(Turn(guard));
         }
         None
     }
@@ -1157,6 +1180,55 @@ impl<'k> Verifier<'k> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A store whose `save` chains an event of another stream with a store (a record of its
+    /// saves, say): natively the thread already held the process-wide turn, took it again and
+    /// hung, and every chain with a store after it. It goes on under the turn it holds.
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn a_store_that_chains_into_another_stream_does_not_hang() {
+        struct Mem(Mutex<Option<StreamState>>);
+        impl StreamStore for Mem {
+            fn load(&self) -> Option<StreamState> {
+                self.0.lock().unwrap().clone()
+            }
+            fn save(&self, state: &StreamState) {
+                *self.0.lock().unwrap() = Some(state.clone());
+            }
+        }
+        struct Recording(Mem, std::sync::Arc<Chain>);
+        impl StreamStore for Recording {
+            fn load(&self) -> Option<StreamState> {
+                self.0.load()
+            }
+            fn save(&self, state: &StreamState) {
+                self.0.save(state);
+                let mut saved = AuditEvent::build(None, "STATE_SAVED", None, None, 1000).unwrap();
+                self.1.seal(&mut saved);
+            }
+        }
+        let records = std::sync::Arc::new(Chain::resume(StreamState::fresh(), Some(Box::new(Mem(Mutex::new(None))))));
+        let store = Recording(Mem(Mutex::new(None)), records.clone());
+        let chain = Chain::resume(StreamState::fresh(), Some(Box::new(store)));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for _ in 0..3 {
+                let mut ev = AuditEvent::build(None, "X", None, None, 1000).unwrap();
+                chain.seal(&mut ev);
+            }
+            tx.send(chain.state().next_seq).unwrap();
+        });
+        let done = rx.recv_timeout(std::time::Duration::from_secs(10));
+        assert_eq!(done, Ok(3), "sealing hung");
+        assert_eq!(records.state().next_seq, 3);
+        // The turn is free again, for this thread and others.
+        let other = std::thread::spawn(move || {
+            let mut ev = AuditEvent::build(None, "Y", None, None, 1000).unwrap();
+            records.seal(&mut ev);
+            ev.seq
+        });
+        assert_eq!(other.join().unwrap(), Some(3));
+    }
 
     #[test]
     fn unseal_takes_back_only_the_head() {
