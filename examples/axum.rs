@@ -7,6 +7,10 @@
 //! Environment as for `examples/basic.rs`, plus `BIND` (default `127.0.0.1:3000`). Prints
 //! `listening on http://ADDR` once it accepts connections.
 //!
+//! Copied into a crate of your own, it needs `axum = "0.8"` and Tokio's `net` and `signal`
+//! features beside the README's dependencies (`tokio = { version = "1", features = ["macros",
+//! "rt-multi-thread", "net", "signal"] }`); without `signal`, `tokio::signal` is not found.
+//!
 //! On Ctrl-C (SIGINT) or SIGTERM it stops accepting, lets the requests under way finish, then
 //! awaits `logger.close()`: events whose handler was cancelled (the client went away) are still
 //! being delivered, and returning from `main` first would drop them with the runtime. Prints

@@ -137,11 +137,13 @@ fn failure(
     AuditError::UnexpectedResponse(cat(&["HTTP ", &status(), " with a body that is not JSON: ", &snippet(&resp.body)]))
 }
 
-/// `(code, message)` of the first entry of a non-empty `errors` array.
+/// `(code, message)` of the first entry of a non-empty `errors` array; the message on one line
+/// (Neo4j's own can break one, e.g. `ConstraintCreationFailed`'s "…):\nBoth Node(0) and …"), so
+/// `Display`, `lastError`, `schemaWarning` and the console line built from it are one line each.
 fn first_neo4j_error(body: &Json) -> Option<(String, String)> {
     let e = body.get("errors")?.as_array()?.first()?;
     let code = e.get("code").and_then(Json::as_str).unwrap_or("Neo.Unknown").to_owned();
-    let message = e.get("message").and_then(Json::as_str).unwrap_or("").to_owned();
+    let message = one_line(e.get("message").and_then(Json::as_str).unwrap_or(""));
     Some((code, message))
 }
 
@@ -234,6 +236,25 @@ mod tests {
         let r = HttpResponse { status: 200, retry_after: None, body: long };
         let e = interpret(Api::Tx, "neo4j", &r).unwrap_err().to_string();
         assert!(!e.contains('\n') && e.ends_with("bbb…"), "{e}");
+    }
+
+    #[test]
+    fn a_neo4j_message_in_an_error_text_is_one_line() {
+        // What Neo4j 5.26 answers CREATE CONSTRAINT … REQUIRE t.name IS UNIQUE over two AuditTrail
+        // nodes of one name (the Python log_user_action's racing first calls): a line break inside.
+        let message = "Unable to create Constraint( name='audittrail_name_unique', type='UNIQUENESS', schema=(:AuditTrail {name}) ):\n\
+                       Both Node(0) and Node(1) have the label `AuditTrail` and property `name` = 'default'.";
+        let r = resp(
+            200,
+            json!({"results":[],"errors":[{"code":"Neo.DatabaseError.Schema.ConstraintCreationFailed","message":message}]}),
+        );
+        let e = interpret(Api::Tx, "neo4j", &r).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "neo4j error Neo.DatabaseError.Schema.ConstraintCreationFailed: Unable to create Constraint( \
+             name='audittrail_name_unique', type='UNIQUENESS', schema=(:AuditTrail {name}) ): Both Node(0) and Node(1) \
+             have the label `AuditTrail` and property `name` = 'default'."
+        );
     }
 
     #[test]

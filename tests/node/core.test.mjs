@@ -485,9 +485,24 @@ test("two trail nodes with one name (the Python seed's race) make a schemaWarnin
   const trailLabel = `SeedTrail${randomUUID().replace(/-/g, "")}`;
   await cypher(`CREATE (:${trailLabel} {name: 'default', UID: randomUUID()}), (:${trailLabel} {name: 'default', UID: randomUUID()})`);
   const logger = new pkg.AuditLogger(config("default", { labels: { trail: trailLabel } }));
-  assert.equal(await logger.logUserAction({ uid: "u1" }, "LOGIN", "SECURITY"), true, logger.lastError);
+  const warned = [];
+  const warn = console.warn;
+  console.warn = (...a) => warned.push(a.join(" "));
+  try {
+    assert.equal(await logger.logUserAction({ uid: "u1" }, "LOGIN", "SECURITY"), true, logger.lastError);
+  } finally {
+    console.warn = warn;
+  }
   assert.match(logger.schemaWarning ?? "", /ConstraintCreationFailed.*stored nodes break one: merge the duplicates, see the README's Migrating from the Python log_user_action/s);
   assert.doesNotMatch(logger.schemaWarning, /schema rights/);
+  // Neo4j's message breaks its line ("…):\nBoth Node(…) and Node(…) have the label"): the warning,
+  // its console line and lastError are one line each, as every other error text is.
+  assert.match(logger.schemaWarning, /\): Both Node\(\d+\) and Node\(\d+\) have the label/);
+  assert.doesNotMatch(logger.schemaWarning, /[\r\n]/);
+  assert.deepEqual(warned.filter((w) => /ConstraintCreationFailed/.test(w)), [`neo4j-audit: ${logger.schemaWarning}`]);
+  assert.equal(await logger.ensureSchema(), false);
+  assert.match(logger.lastError ?? "", /^neo4j error Neo\.DatabaseError\.Schema\.ConstraintCreationFailed: [^\r\n]*Both Node/);
+  assert.doesNotMatch(logger.lastError, /[\r\n]/);
   await logger.close();
   await cypher(`MATCH (t:${trailLabel}) DETACH DELETE t`);
 });
