@@ -934,50 +934,14 @@ test("tail --follow prints an event logged after it started, once, and stops on 
   assert.deepEqual(events.map((e) => e.uid), (await stored(trail)).map((e) => e.uid).reverse());
 });
 
-test("tail --follow: a poll that fails is said once, in the CLI's own form, and it exits 0 on SIGTERM", async () => {
-  // It printed "neo4j-audit: tail: …; retrying", unlike every other line ("neo4j-audit tail: …").
-  const { trail } = await logged("cli-follow-down", 1);
-  const { createServer, request } = await import("node:http");
-  const target = new URL(NEO4J_URL);
-  let down = false;
-  const proxy = createServer((req, res) => {
-    if (down) return req.socket.destroy();
-    const chunks = [];
-    req.on("data", (c) => chunks.push(c)).on("end", () => {
-      request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-        (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
-    });
-  });
-  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
-  const url = `http://127.0.0.1:${proxy.address().port}`;
-  const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "1", "-f", "--interval", "0.2"],
-    { env: { ...ENV, NEO4J_URL: url }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "", err = "";
-  child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
-  child.stderr.setEncoding("utf8").on("data", (d) => (err += d));
-  const exited = new Promise((resolve) => child.on("close", resolve));
-  try {
-    const t0 = Date.now();
-    while (!out && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50));
-    down = true;
-    await new Promise((r) => setTimeout(r, 1500));
-    down = false;
-    await new Promise((r) => setTimeout(r, 1000));
-  } finally {
-    child.kill("SIGTERM");
-    proxy.close();
-  }
-  assert.equal(await exited, 0, err);
-  // Once a poll answers again, that is said too: "…; retrying" as the last line on stderr read as
-  // still failing to an operator watching a quiet trail through a Neo4j restart.
-  assert.match(err, new RegExp(`^neo4j-audit tail: cannot reach Neo4j at ${url}: network error: .*; retrying\nneo4j-audit tail: Neo4j answered again; following\n$`));
-});
-
-test("tail --follow: one outage whose dropped connections read differently is said once", async () => {
-  // A restarting Neo4j drops connections at different moments: before the request was read, or
-  // with the answer half sent. Each came back worded differently ("other side closed",
-  // "terminated", …) and tail printed a "…; retrying" line for each: one outage, several lines.
-  const { trail } = await logged("cli-follow-flap", 1);
+/**
+ * `tail -f` of a new trail of one event, through a proxy to Neo4j whose mode decides per request:
+ * "up" forwards it, "drop" closes the connection unanswered, "half" sends half an answer. Once
+ * the first event is printed, `outage(setMode, until, seen)` runs; then tail gets SIGTERM and must
+ * exit 0. Returns the proxy's URL and tail's stderr.
+ */
+async function followThroughProxy(prefix, outage) {
+  const { trail } = await logged(prefix, 1);
   const { createServer, request } = await import("node:http");
   const target = new URL(NEO4J_URL);
   let mode = "up";
@@ -986,7 +950,6 @@ test("tail --follow: one outage whose dropped connections read differently is sa
     const chunks = [];
     req.on("data", (c) => chunks.push(c)).on("end", () => {
       if (mode === "half") {
-        // An answer cut off mid-body.
         res.socket.end("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"results\":[");
         return;
       }
@@ -998,24 +961,47 @@ test("tail --follow: one outage whose dropped connections read differently is sa
   const url = `http://127.0.0.1:${proxy.address().port}`;
   const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "1", "-f", "--interval", "0.2"],
     { env: { ...ENV, NEO4J_URL: url }, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "", err = "";
-  child.stdout.setEncoding("utf8").on("data", (d) => (out += d));
-  child.stderr.setEncoding("utf8").on("data", (d) => (err += d));
+  const seen = { out: "", err: "" };
+  child.stdout.setEncoding("utf8").on("data", (d) => (seen.out += d));
+  child.stderr.setEncoding("utf8").on("data", (d) => (seen.err += d));
   const exited = new Promise((resolve) => child.on("close", resolve));
   const until = async (f) => { const t0 = Date.now(); while (!f() && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50)); };
   try {
-    await until(() => out);
-    mode = "drop";
-    await until(() => err.includes("retrying"));
-    mode = "half";
-    await new Promise((r) => setTimeout(r, 1500));
-    mode = "up";
-    await until(() => err.includes("answered again"));
+    await until(() => seen.out);
+    await outage((m) => (mode = m), until, seen);
   } finally {
     child.kill("SIGTERM");
     proxy.close();
   }
-  assert.equal(await exited, 0, err);
+  assert.equal(await exited, 0, seen.err);
+  return { url, err: seen.err };
+}
+
+test("tail --follow: a poll that fails is said once, in the CLI's own form, and it exits 0 on SIGTERM", async () => {
+  // It printed "neo4j-audit: tail: …; retrying", unlike every other line ("neo4j-audit tail: …").
+  const { url, err } = await followThroughProxy("cli-follow-down", async (set, until, seen) => {
+    set("drop");
+    await new Promise((r) => setTimeout(r, 1500));
+    set("up");
+    await until(() => seen.err.includes("answered again"));
+  });
+  // Once a poll answers again, that is said too: "…; retrying" as the last line on stderr read as
+  // still failing to an operator watching a quiet trail through a Neo4j restart.
+  assert.match(err, new RegExp(`^neo4j-audit tail: cannot reach Neo4j at ${url}: network error: .*; retrying\nneo4j-audit tail: Neo4j answered again; following\n$`));
+});
+
+test("tail --follow: one outage whose dropped connections read differently is said once", async () => {
+  // A restarting Neo4j drops connections at different moments: before the request was read, or
+  // with the answer half sent. Each came back worded differently ("fetch failed: other side
+  // closed", "terminated: …") and tail printed a "…; retrying" line for each: one outage, two lines.
+  const { url, err } = await followThroughProxy("cli-follow-flap", async (set, until, seen) => {
+    set("drop");
+    await until(() => seen.err.includes("retrying"));
+    set("half");
+    await new Promise((r) => setTimeout(r, 1500));
+    set("up");
+    await until(() => seen.err.includes("answered again"));
+  });
   assert.match(err, new RegExp(`^neo4j-audit tail: cannot reach Neo4j at ${url}: network error: .*; retrying\nneo4j-audit tail: Neo4j answered again; following\n$`));
 });
 
