@@ -111,7 +111,11 @@ impl StreamState {
 /// of two processes sharing a store (a file) would fork the stream (`inserted`): give each
 /// process a stream of its own. `load` and `save` run inside that step, under the stream's own
 /// lock: they may chain events of other streams (another logger's), but must not use their own
-/// (chain an event of it, or read its head: that waits for itself, forever).
+/// (chain an event of it, or read its head: that waits for itself, forever). As that step is
+/// one for the whole process, each `load` and `save` delays every logger of the process that
+/// has a store: a store that waits on the network or an `fsync` slows them all (a state saved
+/// later, in the background, is no way out: a restart would resume from an older head and give
+/// out its `seq`s again, a fork).
 ///
 /// Natively a store must be `Send + Sync` (a logger is shared across threads); on WebAssembly it
 /// need not be (the browser's `sessionStorage` is not).
