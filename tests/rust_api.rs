@@ -167,18 +167,23 @@ async fn an_https_url_on_a_plain_http_port_fails_at_once_and_says_so() {
     assert!(logger.ensure_schema().await.is_err());
 }
 
+/// A server that answers every request 404 with `page` (a proxy's or another service's page).
+async fn answering_404(content_type: &str, page: &str) -> FakeServer {
+    let answer = format!(
+        "HTTP/1.1 404 Not Found\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+        page.len()
+    );
+    FakeServer::start(Some(answer)).await
+}
+
 /// A url with a path is kept as a reverse proxy's prefix (the requests go to
 /// `<prefix>/db/<database>/…`); when that prefix is wrong, the proxy answers 404 with its own
 /// page. Before, the reason was that page's start alone ("HTTP 404: <html>…"), naming no cause;
 /// now it says the url's path is likely wrong, at the first call, without retrying.
 #[tokio::test]
 async fn a_404_from_a_proxy_in_front_of_neo4j_says_the_urls_path_is_likely_wrong() {
-    let page = "<html><head><title>404 Not Found</title></head><body>nginx</body></html>";
-    let answer = format!(
-        "HTTP/1.1 404 Not Found\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
-        page.len()
-    );
-    let proxy = FakeServer::start(Some(answer)).await;
+    let proxy =
+        answering_404("text/html", "<html><head><title>404 Not Found</title></head><body>nginx</body></html>").await;
     let url = format!("{}/neo4j-wrong/", proxy.url);
     let (e, logger, took) = first_failure(&url, Duration::from_secs(5), Duration::from_secs(30)).await;
     let reason = logger.reason(&e);
@@ -196,12 +201,7 @@ async fn a_404_from_a_proxy_in_front_of_neo4j_says_the_urls_path_is_likely_wrong
 /// already said "is not Neo4j's HTTP API". Now the library says so too.
 #[tokio::test]
 async fn a_404_at_a_url_without_a_path_says_the_port_is_not_neo4j() {
-    let page = "Cannot POST /db/neo4j/tx/commit";
-    let answer = format!(
-        "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
-        page.len()
-    );
-    let other = FakeServer::start(Some(answer)).await;
+    let other = answering_404("text/plain", "Cannot POST /db/neo4j/tx/commit").await;
     let url = format!("{}/", other.url);
     let (e, logger, took) = first_failure(&url, Duration::from_secs(5), Duration::from_secs(30)).await;
     let reason = logger.reason(&e);
