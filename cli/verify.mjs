@@ -98,7 +98,7 @@ export async function run(values, { conn, stdout, stderr }) {
       throw usage(`--public-key: ${logger.lastError.replace(/^invalid input: (options: )?/, "")}`);
     }
     if (query.anchors !== undefined && /^invalid input: (options: )?anchors/.test(logger.lastError ?? "")) {
-      throw usage(`--anchor: ${logger.lastError.replace(/^invalid input: (options: )?/, "")}`);
+      throw usage(`--anchor: ${logger.lastError.replace(/^invalid input: (options: )?(anchors: )?/, "")}`);
     }
     throw neo4jFailure("verifying the trail", logger, conn);
   }

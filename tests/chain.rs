@@ -256,6 +256,31 @@ async fn a_tail_cut_is_caught_by_the_anchor_of_chain_head() {
     assert_eq!((report.ok, b.kind, b.seq), (false, BreakKind::Deleted, 3), "{report:?}");
 }
 
+/// An anchor whose hash is not a hash as the chain writes it (64 lowercase hex digits) — the
+/// right head copied in upper case, with a stray space, or cut short — could match no stored
+/// event: it is refused as invalid input, never a `forged` verdict on an intact stream (before,
+/// `verify --anchor` with the intact head in upper case said BROKEN, "rewritten up to the
+/// anchored head").
+#[tokio::test]
+#[cfg(not(feature = "worker"))] // anchors: not in the Worker's build
+async fn an_anchor_whose_hash_is_not_lowercase_hex_is_refused_not_a_forgery() {
+    let (logger, _) = chained("chain-anchor-malformed", 2).await;
+    let good = logger.chain_head().anchor().unwrap();
+    let report = logger.verify_trail(&VerifyQuery { anchors: vec![good.clone()], ..Default::default() }).await.unwrap();
+    assert!(report.ok && report.checked == 2, "{report:?}");
+    for hash in [good.hash.to_uppercase(), format!(" {}", good.hash), good.hash[..63].to_owned(), String::new()] {
+        let anchor = neo4j_audit::Anchor { hash, ..good.clone() };
+        let q = VerifyQuery { anchors: vec![anchor.clone()], ..Default::default() };
+        match logger.verify_trail(&q).await {
+            Err(neo4j_audit::AuditError::InvalidInput(m)) => {
+                assert!(m.starts_with("anchors: ") && m.contains("64 lowercase hex digits"), "{m}");
+                assert!(m.contains(&good.stream_id), "names the anchor's stream: {m}");
+            }
+            other => panic!("{:?}: {other:?}", anchor.hash),
+        }
+    }
+}
+
 #[tokio::test]
 async fn an_inserted_event_is_found() {
     // A copy of event 4 with another UID and other details, claiming the same seq.

@@ -1225,6 +1225,11 @@ test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritt
   const bad = await cli(["verify", "--trail", trail, "--anchor", '{"streamId":"s"}']);
   assert.equal(bad.code, 2, bad.stdout + bad.stderr);
   assert.match(bad.stderr, /--anchor: anchors must be a list of \{streamId, seq, hash\}/);
+  // The intact head copied in upper case could match no stored hash: a usage error, not BROKEN.
+  const upper = await cli(["verify", "--trail", trail, "--anchor", JSON.stringify({ ...anchor, hash: ev.hash.toUpperCase() })]);
+  assert.equal(upper.code, 2, upper.stdout + upper.stderr);
+  assert.match(upper.stderr, /--anchor: the hash anchored for stream \S+ at seq 1 is not 64 lowercase hex digits/);
+  assert.doesNotMatch(upper.stdout, /BROKEN/);
 });
 
 test("verify --since --anchor: a stream with no event in the window passes at its anchor and its report carries the anchor on", async () => {
