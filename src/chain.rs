@@ -145,9 +145,13 @@ thread_local! {
     static TURN_HELD: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// The process-wide turn of the chains with a store, held by this thread ([`Chain::seal`]).
+/// The process-wide turn of the chains with a store, held by this thread ([`Chain::seal`]): the
+/// guard is held for its drop, never read (as a tuple field, `field 0 is never read` warned in
+/// every build of the library but the test builds, a path dependency's too).
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-struct Turn(std::sync::MutexGuard<'static, ()>);
+struct Turn {
+    _guard: std::sync::MutexGuard<'static, ()>,
+}
 
 #[cfg(not(target_arch = "wasm32"))]
 impl Drop for Turn {
@@ -222,7 +226,7 @@ impl Chain {
             static TURN: Mutex<()> = Mutex::new(());
             let guard = TURN.lock().unwrap_or_else(|p| p.into_inner());
             TURN_HELD.with(|h| h.set(true));
-            return Some(Turn(guard));
+            return Some(Turn { _guard: guard });
         }
         None
     }

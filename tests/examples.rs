@@ -226,3 +226,23 @@ async fn axum_server_stopped_by_sigterm_closes_the_logger_and_loses_nothing() {
     let seqs: Vec<i64> = rows.iter().map(|r| r[4].as_i64().unwrap()).collect();
     assert_eq!(seqs, (0..rows.len() as i64).collect::<Vec<_>>(), "every seq given out is stored");
 }
+
+/// The library as a path dependency builds without warnings for the feature sets the README
+/// gives a Rust caller (none, `read`): cargo shows a path dependency's warnings in the user's
+/// own build. (A guard held only for its drop, as a tuple field, warned "field `0` is never
+/// read" in every build but the test builds, where clippy's `--all-targets` run did not see it.)
+#[test]
+fn the_library_builds_without_warnings_for_a_rust_dependent() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    for features in ["", "read"] {
+        let out = cargo()
+            .args(["check", "--lib", "--message-format=short", "--features", features])
+            .current_dir(&root)
+            .output()
+            .expect("cargo runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "cargo check --features {features:?}: {stderr}");
+        let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("warning")).collect();
+        assert!(warnings.is_empty(), "cargo check --lib --features {features:?}: {warnings:#?}");
+    }
+}
