@@ -34,7 +34,8 @@ Options:
   --require-bound    strict: a stream not bound to the trail (plain-UUID id) fails as "unbound"
   --anchor HEAD      heads kept outside the database, as a file or inline JSON: {streamId, seq,
                      hash} (the library's chainHead()) or a list of them, or an earlier --json
-                     report of this command (its intact streams' headSeq and headHash). Each
+                     report of this command for this --trail (its intact streams' headSeq
+                     and headHash; another trail's report or heads: exit 2). Each
                      stream must still hold that seq with that hash: "deleted" when its
                      newest events were cut off before it, "forged" when it was rewritten up to it
                      (the only check that catches a consistently re-hashed unsigned stream)
@@ -82,9 +83,9 @@ export async function run(values, { conn, stdout, stderr }) {
   if (values["require-bound"]) query.requireBound = true;
   // Streams the --anchor report found BROKEN: see carryBroken.
   let broken = [];
-  if (values.anchor !== undefined) ({ anchors: query.anchors, broken } = readAnchors(values.anchor));
-  const logger = openLogger(conn, values.trail);
   const trail = values.trail ?? "default";
+  if (values.anchor !== undefined) ({ anchors: query.anchors, broken } = readAnchors(values.anchor, trail));
+  const logger = openLogger(conn, values.trail);
 
   const stop = progress(`verifying trail "${trail}"`, stderr);
   let report;
@@ -225,9 +226,13 @@ function readJsonArg(flag, arg, expected) {
 /** The heads of --anchor: a file or inline JSON holding one {streamId, seq, hash}, a list of them,
  *  or an earlier --json report (the head of each intact stream in it, and each BROKEN stream's
  *  carried `anchor`). `broken`: the report's BROKEN streams (see carryBroken). */
-function readAnchors(arg) {
+function readAnchors(arg, trail) {
   const heads = readJsonArg("--anchor", arg, "{streamId, seq, hash} or a list of them");
   if (heads && Array.isArray(heads.streams)) {
+    // Another trail's report: its streams are not this trail's, so each would be "cut off".
+    if (typeof heads.trail === "string" && heads.trail !== trail) {
+      throw usage(`--anchor: the report is of trail ${JSON.stringify(heads.trail)}, not ${JSON.stringify(trail)} (--trail)`);
+    }
     const anchors = [];
     const broken = [];
     for (const s of heads.streams) {

@@ -154,9 +154,9 @@ pub struct VerifyQuery {
     /// none of its events left), `Forged` when the event there has another hash (the stream was
     /// rewritten up to it). The only check that catches a consistently re-hashed or truncated
     /// unsigned stream, and (with keys) a signed stream deleted whole together with the trail's
-    /// head, which leaves nothing in the database naming it. An anchor whose `hash` is not 64
-    /// lowercase hex digits could match no event and is refused ([`AuditError::InvalidInput`]),
-    /// not reported `Forged`. Not in the Worker's build (`GET /v1/verify` takes no anchors).
+    /// head, which leaves nothing in the database naming it. An anchor that could match no event
+    /// of the trail — its `hash` not 64 lowercase hex digits, or its stream bound to another
+    /// trail — is refused ([`AuditError::InvalidInput`]), not reported `Forged` / `Deleted`. Not in the Worker's build (`GET /v1/verify` takes no anchors).
     #[cfg(not(feature = "worker"))]
     #[serde(default)]
     pub anchors: Vec<Anchor>,
@@ -519,23 +519,34 @@ impl From<Vec<PublicJwk>> for PublicKeys {
 }
 
 impl VerifyQuery {
-    /// Refuses an anchor whose `hash` is not a hash as the chain writes it, 64 lowercase hex
-    /// digits: it could match no stored event, so the anchored stream would be reported `Forged`
-    /// ("rewritten up to the anchored head") when the head was only mistyped or copied otherwise
-    /// (in upper case, with a space, cut short).
+    /// Refuses an anchor that could match no event of `trail`: its `hash` not a hash as the chain
+    /// writes it, 64 lowercase hex digits (the head mistyped or copied otherwise: in upper case,
+    /// with a space, cut short), or its stream bound to another trail (an anchor, or a report,
+    /// of another trail's verification). Either was reported as a break, `Forged` ("rewritten up
+    /// to the anchored head") or `Deleted` ("cut off the end"), of a stream that was intact or
+    /// not this trail's at all.
     #[cfg(not(feature = "worker"))]
-    fn check_anchors(&self) -> Result<(), AuditError> {
+    fn check_anchors(&self, trail: &str) -> Result<(), AuditError> {
         let hash = |h: &str| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        match self.anchors.iter().find(|a| !hash(&a.hash)) {
-            None => Ok(()),
-            Some(a) => Err(AuditError::InvalidInput(cat(&[
-                "anchors: the hash anchored for stream ",
-                &a.stream_id,
-                " at seq ",
-                &a.seq.to_string(),
-                " is not 64 lowercase hex digits (a head's hash as chainHead() or a report's headHash gives it): it could match no event",
-            ]))),
+        for a in &self.anchors {
+            let seq = a.seq.to_string();
+            let head = ["anchors: the anchor of stream ", &a.stream_id, " at seq ", &seq];
+            if !hash(&a.hash) {
+                return Err(AuditError::InvalidInput(cat(&[
+                    &cat(&head),
+                    ": its hash is not 64 lowercase hex digits (a head's hash as chainHead() or a report's headHash gives it): it could match no event",
+                ])));
+            }
+            if crate::chain::stream_trail_binding(&a.stream_id, trail) == Some(false) {
+                return Err(AuditError::InvalidInput(cat(&[
+                    &cat(&head),
+                    ": the stream is bound to another trail than \"",
+                    trail,
+                    "\" (an anchor or report of another trail?): its events can never be in this one",
+                ])));
+            }
         }
+        Ok(())
     }
 
     /// Every trusted key (`public_keys` and `public_key`); `None` when neither is given.
@@ -1634,7 +1645,7 @@ impl AuditLogger {
         max_events: u64,
     ) -> Result<(VerifyReport, Option<VerifyProgress>), AuditError> {
         #[cfg(not(feature = "worker"))]
-        q.check_anchors()?;
+        q.check_anchors(&self.config().trail)?;
         let keys = q.key_set()?;
         if let Some(k) = &keys {
             k.ready().await.map_err(|e| AuditError::InvalidInput(cat(&["publicKeys: ", &e])))?;

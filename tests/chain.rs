@@ -281,6 +281,29 @@ async fn an_anchor_whose_hash_is_not_lowercase_hex_is_refused_not_a_forgery() {
     }
 }
 
+/// An anchor of another trail's stream (another trail's report passed to this trail's check) names
+/// a stream whose id binds it to that trail, so none of its events can be this trail's: it is
+/// refused as invalid input. Before, each such stream was reported `Deleted` at `seq` 0, "cut off
+/// the end", an honest trail BROKEN.
+#[tokio::test]
+#[cfg(not(feature = "worker"))] // anchors: not in the Worker's build
+async fn an_anchor_of_a_stream_bound_to_another_trail_is_refused_not_a_deletion() {
+    let (other, _) = chained("chain-anchor-other-a", 1).await;
+    let (logger, _) = chained("chain-anchor-other-b", 1).await;
+    let foreign = other.chain_head().anchor().unwrap();
+    let q = VerifyQuery { anchors: vec![logger.chain_head().anchor().unwrap(), foreign.clone()], ..Default::default() };
+    match logger.verify_trail(&q).await {
+        Err(neo4j_audit::AuditError::InvalidInput(m)) => {
+            assert!(m.starts_with(&format!("anchors: the anchor of stream {} at seq 0: ", foreign.stream_id)), "{m}");
+            assert!(m.contains("bound to another trail than \"chain-anchor-other-b-"), "{m}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // In its own trail the same anchor passes.
+    let report = other.verify_trail(&VerifyQuery { anchors: vec![foreign], ..Default::default() }).await.unwrap();
+    assert!(report.ok && report.checked == 1, "{report:?}");
+}
+
 #[tokio::test]
 async fn an_inserted_event_is_found() {
     // A copy of event 4 with another UID and other details, claiming the same seq.

@@ -148,7 +148,8 @@ export interface AuditVerifyQuery {
   /** Heads kept outside the database (saved chainHead() values): each stream must still hold
    *  that seq with that hash ("deleted" when cut off before it, "forged" when rewritten). A head
    *  taken before the stream's first event (seq null, the genesis hash) anchors nothing. A hash
-   *  that is not 64 lowercase hex digits matches no event: refused (null, "invalid input: anchors: …"). */
+   *  that is not 64 lowercase hex digits, or a stream bound to another trail, matches no event of
+   *  this trail: refused (null, "invalid input: anchors: …"). */
   anchors?: AuditChainHead[];
 }
 

@@ -1228,8 +1228,17 @@ test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritt
   // The intact head copied in upper case could match no stored hash: a usage error, not BROKEN.
   const upper = await cli(["verify", "--trail", trail, "--anchor", JSON.stringify({ ...anchor, hash: ev.hash.toUpperCase() })]);
   assert.equal(upper.code, 2, upper.stdout + upper.stderr);
-  assert.match(upper.stderr, /--anchor: the hash anchored for stream \S+ at seq 1 is not 64 lowercase hex digits/);
+  assert.match(upper.stderr, /--anchor: the anchor of stream \S+ at seq 1: its hash is not 64 lowercase hex digits/);
   assert.doesNotMatch(upper.stdout, /BROKEN/);
+  // Another trail's report, or one of its heads: not this trail's streams, a usage error, not "cut off".
+  const other = await logged("cli-verify-anchor-other", 1);
+  const otherReport = (await cli(["verify", "--trail", other.trail, "--json"])).stdout;
+  const wrong = await cli(["verify", "--trail", trail, "--anchor", otherReport]);
+  assert.equal(wrong.code, 2, wrong.stdout + wrong.stderr);
+  assert.ok(wrong.stderr.includes(`--anchor: the report is of trail "${other.trail}", not "${trail}" (--trail)`), wrong.stderr);
+  const wrongHead = await cli(["verify", "--trail", trail, "--anchor", JSON.stringify(other.logger.chainHead())]);
+  assert.equal(wrongHead.code, 2, wrongHead.stdout + wrongHead.stderr);
+  assert.match(wrongHead.stderr, /--anchor: the anchor of stream \S+ at seq 0: the stream is bound to another trail than "cli-verify-anchor-/);
 });
 
 test("verify --since --anchor: a stream with no event in the window passes at its anchor and its report carries the anchor on", async () => {
@@ -1287,10 +1296,17 @@ test("verify --since --anchor: a trail whose every stream is quiet but intact at
   const forged = await cli(["verify", "--trail", trail, "--since", since, "--anchor", JSON.stringify(wrong), "--json"]);
   assert.equal(forged.code, 1, forged.stdout + forged.stderr);
   assert.equal(JSON.parse(forged.stdout).streams[0].firstBreak.kind, "forged");
-  // An anchor of a mistyped trail is not found there: BROKEN, never intact.
+  // A report given with a mistyped --trail is never intact there: a usage error naming both trails
+  // (it was BROKEN, "cut off the end", with its what-to-do for evidence), and so are its heads alone.
   const typo = await cli(["verify", "--trail", `${trail}-typo`, "--since", since, "--anchor", day1.stdout, "--json"]);
-  assert.equal(typo.code, 1, typo.stdout + typo.stderr);
-  assert.equal(JSON.parse(typo.stdout).ok, false);
+  assert.equal(typo.code, 2, typo.stdout + typo.stderr);
+  assert.equal(typo.stdout, "");
+  assert.ok(typo.stderr.includes(`the report is of trail "${trail}", not "${trail}-typo" (--trail)`), typo.stderr);
+  const head = JSON.parse(day1.stdout).streams[0];
+  const typoHead = await cli(["verify", "--trail", `${trail}-typo`, "--since", since, "--anchor",
+    JSON.stringify({ streamId: head.streamId, seq: head.headSeq, hash: head.headHash }), "--json"]);
+  assert.equal(typoHead.code, 2, typoHead.stdout + typoHead.stderr);
+  assert.match(typoHead.stderr, /the stream is bound to another trail than "cli-verify-all-quiet-[^"]*-typo"/);
 });
 
 test("verify --anchor: a stream a report found BROKEN keeps its last good anchor and stays BROKEN in later --since runs", async () => {
