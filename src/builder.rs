@@ -172,7 +172,10 @@ impl AuditLoggerBuilder {
     }
 
     /// Continues a saved hash-chain stream (e.g. [`AuditLogger::chain_head`] of a previous run)
-    /// instead of starting a fresh one; `store`, if given, is told every new state.
+    /// instead of starting a fresh one; `store`, if given, is told every new state. A state of a
+    /// stream bound to another trail than this logger's (its events would verify as `forged`
+    /// here) is refused by [`AuditLoggerBuilder::build`]; so is one beyond
+    /// [`crate::chain::MAX_SEQ`].
     pub fn resume_stream(mut self, state: StreamState, store: Option<Box<dyn StreamStore>>) -> Self {
         self.stream = Some((state, store));
         self
@@ -197,7 +200,17 @@ impl AuditLoggerBuilder {
                     .into(),
             ));
         }
-        let chain = self.stream.map(|(state, store)| Chain::resume(state, store));
+        if let Some((state, _)) = &self.stream {
+            if crate::chain::stream_trail_binding(&state.stream_id, &self.config.trail) == Some(false) {
+                return Err(AuditError::InvalidConfig(crate::error::cat(&[
+                    "resume_stream: the stream is bound to another trail than \"",
+                    &self.config.trail,
+                    "\" (a state saved by a logger of another trail?): its events would verify as forged in this one; resume it with its own trail, or start a new stream",
+                ])));
+            }
+        }
+        let trail = &self.config.trail;
+        let chain = self.stream.map(|(state, store)| Chain::resume(state, store).in_trail(trail));
         AuditLogger::with_parts(self.config, self.deadline, chain, crate::config::Spelling::Rust)
     }
 }

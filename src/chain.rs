@@ -117,6 +117,12 @@ impl StreamState {
 /// later, in the background, is no way out: a restart would resume from an older head and give
 /// out its `seq`s again, a fork).
 ///
+/// A stream belongs to one trail (its id binds it to the trail's name): natively a logger
+/// follows no state its store loads of a stream bound to another trail (it goes on with its own
+/// stream, and saves that), so loggers of two trails sharing one store each keep a stream of
+/// their own, and [`crate::AuditLoggerBuilder::resume_stream`] with another trail's state is
+/// refused by `build()`.
+///
 /// Natively a store must be `Send + Sync` (a logger is shared across threads); on WebAssembly it
 /// need not be (the browser's `sessionStorage` is not).
 pub trait StreamStore: StoreBounds {
@@ -178,6 +184,10 @@ impl Drop for Turn {
 pub struct Chain {
     state: Mutex<StreamState>,
     store: Option<Box<dyn StreamStore>>,
+    /// Natively, a logger's chain: its trail, whose streams alone a store's state may continue
+    /// ([`Chain::load`]). `None`: any.
+    #[cfg(not(target_arch = "wasm32"))]
+    trail: Option<String>,
 }
 
 impl std::fmt::Debug for Chain {
@@ -199,16 +209,37 @@ impl Chain {
 
     /// Continues a stream from a saved state, saving each new state into `store`.
     pub fn resume(state: StreamState, store: Option<Box<dyn StreamStore>>) -> Self {
-        Chain { state: Mutex::new(state), store }
+        Chain {
+            state: Mutex::new(state),
+            store,
+            #[cfg(not(target_arch = "wasm32"))]
+            trail: None,
+        }
+    }
+
+    /// The chain of a logger of `trail`: natively it follows no state its store loads of a
+    /// stream bound to another trail ([`Chain::load`]); on wasm it is the chain as it was.
+    #[cfg_attr(target_arch = "wasm32", allow(unused_mut, unused_variables))]
+    pub(crate) fn in_trail(mut self, trail: &str) -> Self {
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            self.trail = Some(trail.to_owned());
+        }
+        self
     }
 
     /// The store's saved state, if any: natively only one a stream may go on from (a store of the
-    /// application's may load anything); a browser's store reads it with
-    /// [`StreamState::from_json`], which already refuses any other.
+    /// application's may load anything): not beyond [`MAX_SEQ`], and not a stream bound to
+    /// another trail than the logger's (a store shared by loggers of two trails: each went on
+    /// with the other's stream, whose events then verified as `forged` in its trail, the other's
+    /// as `deleted`; each now keeps its own). A browser's store reads it with
+    /// [`StreamState::from_json`] under a key of its trail.
     fn load(&self) -> Option<StreamState> {
         let saved = self.store.as_ref().and_then(|s| s.load());
         #[cfg(not(target_arch = "wasm32"))]
-        let saved = saved.filter(StreamState::resumable);
+        let saved = saved.filter(|s| {
+            s.resumable() && self.trail.as_deref().is_none_or(|t| stream_trail_binding(&s.stream_id, t) != Some(false))
+        });
         saved
     }
 

@@ -1198,3 +1198,52 @@ async fn loggers_sharing_one_stream_store_on_many_threads_do_not_fork_it() {
     assert!(report.ok && report.streams.len() == 1 && report.checked == 320, "{breaks:?} {report:?}");
     assert_eq!(report.streams[0].head_seq, Some(319));
 }
+
+/// A saved stream state of another trail (the trail renamed in the configuration, or one store
+/// for loggers of two trails): `resume_stream` with it is refused by `build()`, and a state a
+/// store loads of another trail's stream is not followed. Before, the logger went on with that
+/// stream: its events verified as `forged` at `seq` 0 in its own trail ("the stream's id binds it
+/// to another trail"), and with a shared store the two trails' streams took each other's `seq`s
+/// (`deleted` in both).
+#[tokio::test]
+#[cfg(feature = "read")]
+async fn a_stream_state_of_another_trail_is_not_continued() {
+    use neo4j_audit::chain::{StreamState, StreamStore};
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Option<StreamState>>>);
+    impl StreamStore for Shared {
+        fn load(&self) -> Option<StreamState> {
+            self.0.lock().unwrap().clone()
+        }
+        fn save(&self, state: &StreamState) {
+            *self.0.lock().unwrap() = Some(state.clone());
+        }
+    }
+    let builder =
+        |trail: &str| AuditLogger::builder(neo4j_url()).basic_auth(neo4j_user(), neo4j_password()).trail(trail);
+    let (a, b) = (unique("rust-store-trail-a"), unique("rust-store-trail-b"));
+    // resume_stream with another trail's saved head: refused, naming the setting.
+    let first = builder(&a).build().unwrap();
+    first.log_user_action(None, "BEFORE_RESTART", None, None).await.unwrap();
+    match builder(&b).resume_stream(first.chain_head(), None).build() {
+        Err(AuditError::InvalidConfig(m)) => {
+            assert!(m.starts_with(&format!("resume_stream: the stream is bound to another trail than \"{b}\"")), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+    // One store for a logger of each trail, calls alternating: each trail keeps a stream of its own.
+    let store = Shared::default();
+    let la = builder(&a).resume_stream(StreamState::for_trail(&a), Some(Box::new(store.clone()))).build().unwrap();
+    let lb = builder(&b).resume_stream(StreamState::for_trail(&b), Some(Box::new(store.clone()))).build().unwrap();
+    for _ in 0..3 {
+        la.log_user_action(None, "IN_A", None, None).await.unwrap();
+        lb.log_user_action(None, "IN_B", None, None).await.unwrap();
+    }
+    for l in [&la, &lb] {
+        let report = l.verify_trail(&VerifyQuery::default()).await.unwrap();
+        let breaks: Vec<_> = report.streams.iter().filter_map(|s| s.first_break.clone()).collect();
+        assert!(report.ok && report.checked >= 3 && breaks.is_empty(), "{}: {breaks:?} {report:?}", l.config().trail);
+    }
+    let b_streams = lb.verify_trail(&VerifyQuery::default()).await.unwrap().streams;
+    assert_eq!((b_streams.len(), b_streams[0].head_seq), (1, Some(2)), "{b_streams:?}");
+}
