@@ -521,8 +521,8 @@ impl From<Vec<PublicJwk>> for PublicKeys {
 impl VerifyQuery {
     /// Refuses an anchor that could match no event of `trail`: its `hash` not a hash as the chain
     /// writes it, 64 lowercase hex digits (the head mistyped or copied otherwise: in upper case,
-    /// with a space, cut short), or its stream bound to another trail (an anchor, or a report,
-    /// of another trail's verification). Either was reported as a break, `Forged` ("rewritten up
+    /// with a space, cut short), or a stream id whose binding names another trail (an anchor, or
+    /// a report, of another trail's verification; a mistyped id). Either was reported as a break, `Forged` ("rewritten up
     /// to the anchored head") or `Deleted` ("cut off the end"), of a stream that was intact or
     /// not this trail's at all.
     #[cfg(not(feature = "worker"))]
@@ -540,9 +540,9 @@ impl VerifyQuery {
             if crate::chain::stream_trail_binding(&a.stream_id, trail) == Some(false) {
                 return Err(AuditError::InvalidInput(cat(&[
                     &cat(&head),
-                    ": the stream is bound to another trail than \"",
+                    ": the stream's id does not bind it to trail \"",
                     trail,
-                    "\" (an anchor or report of another trail?): its events can never be in this one",
+                    "\" (an anchor or report of another trail, or a mistyped id?): no event of this trail can be in that stream",
                 ])));
             }
         }

@@ -1238,7 +1238,7 @@ test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritt
   assert.ok(wrong.stderr.includes(`--anchor: the report is of trail "${other.trail}", not "${trail}" (--trail)`), wrong.stderr);
   const wrongHead = await cli(["verify", "--trail", trail, "--anchor", JSON.stringify(other.logger.chainHead())]);
   assert.equal(wrongHead.code, 2, wrongHead.stdout + wrongHead.stderr);
-  assert.match(wrongHead.stderr, /--anchor: the anchor of stream \S+ at seq 0: the stream is bound to another trail than "cli-verify-anchor-/);
+  assert.match(wrongHead.stderr, /--anchor: the anchor of stream \S+ at seq 0: the stream's id does not bind it to trail "cli-verify-anchor-/);
 });
 
 test("verify --since --anchor: a stream with no event in the window passes at its anchor and its report carries the anchor on", async () => {
@@ -1306,7 +1306,7 @@ test("verify --since --anchor: a trail whose every stream is quiet but intact at
   const typoHead = await cli(["verify", "--trail", `${trail}-typo`, "--since", since, "--anchor",
     JSON.stringify({ streamId: head.streamId, seq: head.headSeq, hash: head.headHash }), "--json"]);
   assert.equal(typoHead.code, 2, typoHead.stdout + typoHead.stderr);
-  assert.match(typoHead.stderr, /the stream is bound to another trail than "cli-verify-all-quiet-[^"]*-typo"/);
+  assert.match(typoHead.stderr, /the stream's id does not bind it to trail "cli-verify-all-quiet-[^"]*-typo"/);
 });
 
 test("verify --anchor: a stream a report found BROKEN keeps its last good anchor and stays BROKEN in later --since runs", async () => {
