@@ -33,8 +33,10 @@ Options:
   --target LABEL:UID    only events performed on this node (e.g. Document:doc-456)
   --format FORMAT       text (default): time (recorded), action, category, user (name), "on" the
                         targets (Label:uid (role)), "occurred" when the user acted if that differs
-                        (a Worker-written event that waited in a queue), details as JSON, with
-                        control characters escaped; jsonl: one JSON object per line, as export
+                        (a Worker-written event that waited in a queue), details as JSON, then
+                        "INVALID: <properties>" for an event changed by hand (they read as
+                        absent), with control characters escaped; jsonl: one JSON object per
+                        line, as export
   -h, --help            this help
 
 ${ENV_HELP}

@@ -522,11 +522,11 @@ test("export jsonl and csv round-trip every field, across pages, newest first", 
   assert.equal(c.code, 0, c.stderr);
   const [header, ...rows] = parseCsv(c.stdout);
   assert.deepEqual(header, ["uid", "timestamp", "ts", "actionType", "category", "userUid", "userName", "details",
-    "streamId", "seq", "prevHash", "hash", "source", "occurredAt", "targets"]);
+    "streamId", "seq", "prevHash", "hash", "source", "occurredAt", "targets", "invalid"]);
   const fromCsv = rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
   assert.deepEqual(fromCsv, want.map((e) => ({
     ...e, ts: String(e.ts), seq: String(e.seq), userUid: e.userUid ?? "", userName: e.userName ?? "",
-    details: JSON.stringify(e.details), targets: "",
+    details: JSON.stringify(e.details), targets: "", invalid: "",
   })));
   // Provenance (found by a new user: the read API dropped what the write stores): a direct write's
   // action time is its timestamp.
@@ -538,7 +538,7 @@ test("export jsonl and csv round-trip every field, across pages, newest first", 
   assert.equal(none.stdout, `${header.join(",")}\r\n`);
 });
 
-test("export carries an event's targets: jsonl as the read API gives them, csv as JSON text in the last column", async () => {
+test("export carries an event's targets: jsonl as the read API gives them, csv as JSON text in its column", async () => {
   // Before: the CSV had no targets column, so an export lost what each action was performed on.
   const trail = unique("cli-export-targets");
   const doc = unique("doc");
@@ -560,8 +560,9 @@ test("export carries an event's targets: jsonl as the read API gives them, csv a
   const c = await cli(["export", "--trail", trail, "--format", "csv"]);
   assert.equal(c.code, 0, c.stderr);
   const [header, ...rows] = parseCsv(c.stdout);
-  assert.equal(header.at(-1), "targets");
-  const byType = Object.fromEntries(rows.map((r) => [r[header.indexOf("actionType")], r.at(-1)]));
+  const col = header.indexOf("targets");
+  assert.ok(col >= 0, String(header));
+  const byType = Object.fromEntries(rows.map((r) => [r[header.indexOf("actionType")], r[col]]));
   assert.deepEqual(JSON.parse(byType.SHARE), targets);
   assert.equal(byType.LOGIN, "");
 });
@@ -848,6 +849,37 @@ test("tail text escapes control characters stored in the graph", async () => {
   const b = await cli(["tail", "--trail", trail, "-n", "1"]);
   assert.ok(!/[\u202e\u2066\u2069]/.test(b.stdout), JSON.stringify(b.stdout));
   assert.ok(b.stdout.includes("ok\\u202egnp.exe\\u2066x\\u2069"), b.stdout);
+});
+
+test("export csv and tail text mark an event changed by hand (invalid), as the JSON lines do", async () => {
+  // Before: the JSON lines said `invalid: ["userUID"]`, while the CSV (no such column) and tail's
+  // text showed a user id replaced by a list as an event without a user ("-", an empty cell), and
+  // a seq replaced by text as an event without one: nothing in the file or on the screen told the
+  // edit from a genuine event.
+  const { trail, uids } = await logged("cli-invalid", 3); // the third has no user (null), genuinely
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.userUID = ['mallory']", { u: uids[0] });
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.seq = 'x'", { u: uids[1] });
+  const want = { [uids[0]]: ["userUID"], [uids[1]]: ["seq"], [uids[2]]: undefined };
+
+  const j = await cli(["export", "--trail", trail]);
+  assert.equal(j.code, 0, j.stderr);
+  assert.deepEqual(Object.fromEntries(jsonl(j.stdout).map((e) => [e.uid, e.invalid])), want);
+
+  const c = await cli(["export", "--trail", trail, "--format", "csv"]);
+  assert.equal(c.code, 0, c.stderr);
+  const [header, ...rows] = parseCsv(c.stdout);
+  const col = header.indexOf("invalid");
+  assert.ok(col >= 0, `no invalid column: ${header}`);
+  assert.deepEqual(Object.fromEntries(rows.map((r) => [r[0], r[col] === "" ? undefined : JSON.parse(r[col])])), want);
+
+  const t = await cli(["tail", "--trail", trail, "-n", "3"]);
+  assert.equal(t.code, 0, t.stderr);
+  const lines = t.stdout.trimEnd().split("\n");
+  assert.equal(lines.length, 3, t.stdout);
+  assert.match(lines[0], /  -  .*  INVALID: userUID \(changed outside the library: neo4j-audit verify\)$/);
+  assert.match(lines[1], /  INVALID: seq \(changed outside the library: neo4j-audit verify\)$/);
+  assert.doesNotMatch(lines[2], /INVALID/);
+  assert.match(lines[2], /  -  /, "the genuine event without a user");
 });
 
 /** A CSV's data rows and the index of its details column. */
