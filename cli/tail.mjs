@@ -73,7 +73,14 @@ export async function run(values, { conn, stdout, stderr, signal }) {
   const line = format === "jsonl" ? jsonLine : textLine;
 
   // With --follow, what is already in the look-back window counts as seen before the first poll.
-  const seen = new Map(); // uid -> ts, pruned to the window
+  const seen = new Map(); // uid -> time it is kept by, pruned to the window
+  // An event is kept by its ts while a window can find it by that time. One whose timestamp was
+  // changed by hand reads with ts 0 (invalid: ["timestamp"]) while a trail's window finds it by
+  // its link's written time: kept by ts it was forgotten at the next poll and printed at every
+  // one; it is kept by the time it was first seen instead.
+  const remember = (e) => {
+    if (!seen.has(e.uid)) seen.set(e.uid, e.invalid?.includes("timestamp") ? Math.max(e.ts, Date.now()) : e.ts);
+  };
   // The newest time seen, never ahead of this machine's clock: an event dated in the future (a
   // client's clock ahead, or a hand-made timestamp) is printed once and must not move the window
   // past every event written after it.
@@ -86,7 +93,7 @@ export async function run(values, { conn, stdout, stderr, signal }) {
     for await (const events of pages(logger, conn, { ...filters, since: highWater - LOOKBACK_MS })) got.push(...events);
     return got;
   };
-  if (values.follow) for (const e of await readWindow()) seen.set(e.uid, e.ts);
+  if (values.follow) for (const e of await readWindow()) remember(e);
 
   // -n 0 still reads one page (of one event, printed by no one): a wrong NEO4J_URL, password or
   // database fails here (exit 3) instead of passing unnoticed.
@@ -104,7 +111,7 @@ export async function run(values, { conn, stdout, stderr, signal }) {
   if (!values.follow) return EXIT.OK;
 
   for (const e of newest) {
-    seen.set(e.uid, e.ts);
+    remember(e);
     advance(e.ts);
   }
   signal = stopWhenNpxIsGone(signal);
@@ -129,7 +136,7 @@ export async function run(values, { conn, stdout, stderr, signal }) {
     }
     const fresh = got.filter((e) => !seen.has(e.uid)).sort(byTime);
     for (const e of got) advance(e.ts);
-    for (const e of fresh) seen.set(e.uid, e.ts);
+    for (const e of fresh) remember(e);
     for (const [uid, ts] of seen) if (ts < highWater - LOOKBACK_MS) seen.delete(uid);
     if (fresh.length) await write(stdout, fresh.map(line).join(""));
   }

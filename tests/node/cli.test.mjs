@@ -1085,6 +1085,27 @@ test("tail --follow: an event dated in the future (a client's clock ahead) does 
   assert.equal(report?.ok, true, JSON.stringify(report));
 });
 
+test("tail --follow prints an event whose timestamp was changed by hand once, not at every poll", async () => {
+  // Before: such an event reads with ts 0 (invalid: ["timestamp"]), while a trail's unfiltered
+  // window finds it by its link's written time; tail remembered it by its ts, forgot it at the
+  // next poll (0 is older than any window) and printed it again at every poll for as long as the
+  // link's time stayed in the 10 s look-back (seen: 10 copies in 5 s at --interval 0.5).
+  const { logger, trail, uids } = await logged("cli-follow-invalid", 1);
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.timestamp = toString(e.timestamp)", { u: uids[0] });
+  let code;
+  const t = followTail(trail, 1, 15_000);
+  try {
+    await t.waitFor(() => t.events().length >= 1, "the edited event");
+    await new Promise((r) => setTimeout(r, 2000)); // several polls, all within its link's 10 s
+    assert.equal(await logger.logUserAction({ uid: "later" }, "AFTER_IT", null, null), true, logger.lastError);
+    await t.waitFor(() => t.events().some((e) => e.actionType === "AFTER_IT"), "the event logged after it");
+  } finally {
+    code = await t.stop();
+  }
+  assert.equal(code, 0, t.err);
+  assert.deepEqual(t.events().map((e) => [e.actionType, e.invalid]), [["LOGIN", ["timestamp"]], ["AFTER_IT", undefined]]);
+});
+
 // ---- verify: exit 0 on an intact trail, 1 naming the break for each tampering kind of tests/chain.rs.
 
 /** README "Tamper evidence": SHA-256(canonical JSON ‖ prevHash). */
