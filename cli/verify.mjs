@@ -34,7 +34,8 @@ Options:
   --require-bound    strict: a stream not bound to the trail (plain-UUID id) fails as "unbound"
   --anchor HEAD      heads kept outside the database, as a file or inline JSON: {streamId, seq,
                      hash} (the library's chainHead()) or a list of them, or an earlier --json
-                     report of this command (its intact streams' headSeq and headHash). Each
+                     report of this command (its intact streams' headSeq and headHash; a report
+                     of another trail is refused, exit 2). Each
                      stream must still hold that seq with that hash: "deleted" when its
                      newest events were cut off before it, "forged" when it was rewritten up to it
                      (the only check that catches a consistently re-hashed unsigned stream)
@@ -82,9 +83,17 @@ export async function run(values, { conn, stdout, stderr }) {
   if (values["require-bound"]) query.requireBound = true;
   // Streams the --anchor report found BROKEN: see carryBroken.
   let broken = [];
-  if (values.anchor !== undefined) ({ anchors: query.anchors, broken } = readAnchors(values.anchor));
-  const logger = openLogger(conn, values.trail);
   const trail = values.trail ?? "default";
+  if (values.anchor !== undefined) {
+    let of;
+    ({ anchors: query.anchors, broken, trail: of } = readAnchors(values.anchor));
+    // A report of another trail anchors none of this trail's streams: each of its heads read as a
+    // stream of this trail cut off ("BROKEN deleted", a tampering verdict for a swapped file).
+    if (typeof of === "string" && of !== trail) {
+      throw usage(`--anchor: the report is of trail ${JSON.stringify(escapeControl(of))}, not ${JSON.stringify(escapeControl(trail))} (--trail): give this trail's own report`);
+    }
+  }
+  const logger = openLogger(conn, values.trail);
 
   const stop = progress(`verifying trail "${trail}"`, stderr);
   let report;
@@ -237,7 +246,7 @@ function readAnchors(arg) {
         if (s.anchor) anchors.push({ streamId: s.streamId, seq: s.anchor.seq, hash: s.anchor.hash });
       }
     }
-    return { anchors, broken };
+    return { anchors, broken, trail: heads.trail };
   }
   return { anchors: Array.isArray(heads) ? heads : [heads], broken: [] };
 }

@@ -1280,6 +1280,26 @@ test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritt
   assert.match(bad.stderr, /--anchor: anchors must be a list of \{streamId, seq, hash\}/);
 });
 
+test("verify --anchor: a report of another trail is a usage error, not a BROKEN verdict for this one", async () => {
+  // Before: each head of trail A's report was read as a stream of trail B cut off before it,
+  // "BROKEN  deleted at seq 0: seq 0..1 are missing" and exit 1, a tampering verdict for a
+  // swapped file in a nightly rotation (today.json of one trail passed to another's run).
+  const a = await logged("cli-anchor-a", 2);
+  const b = await logged("cli-anchor-b", 2);
+  const reportA = (await cli(["verify", "--trail", a.trail, "--json"])).stdout;
+  assert.equal(JSON.parse(reportA).trail, a.trail);
+  for (const extra of [[], ["--since", "1h"]]) {
+    const r = await cli(["verify", "--trail", b.trail, "--anchor", reportA, ...extra]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, new RegExp(`--anchor: the report is of trail "${a.trail}", not "${b.trail}" \\(--trail\\)`));
+  }
+  // Its own report, and heads given without a report, are taken as before.
+  const reportB = (await cli(["verify", "--trail", b.trail, "--json"])).stdout;
+  assert.equal((await cli(["verify", "--trail", b.trail, "--anchor", reportB])).code, 0);
+  assert.equal((await cli(["verify", "--trail", b.trail, "--anchor", JSON.stringify(b.logger.chainHead())])).code, 0);
+});
+
 test("verify --since --anchor: a stream with no event in the window passes at its anchor and its report carries the anchor on", async () => {
   // A nightly "verify --since 1d --anchor yesterday.json --json > today.json": a quiet stream was
   // reported deleted from seq 0 (a false alarm); and once it passed, today's report held no head
@@ -1335,10 +1355,16 @@ test("verify --since --anchor: a trail whose every stream is quiet but intact at
   const forged = await cli(["verify", "--trail", trail, "--since", since, "--anchor", JSON.stringify(wrong), "--json"]);
   assert.equal(forged.code, 1, forged.stdout + forged.stderr);
   assert.equal(JSON.parse(forged.stdout).streams[0].firstBreak.kind, "forged");
-  // An anchor of a mistyped trail is not found there: BROKEN, never intact.
-  const typo = await cli(["verify", "--trail", `${trail}-typo`, "--since", since, "--anchor", day1.stdout, "--json"]);
+  // An anchor of a mistyped trail is not found there: BROKEN, never intact; given as the other
+  // trail's report, a usage error naming both trails.
+  const s0 = JSON.parse(day1.stdout).streams[0];
+  const heads = JSON.stringify([{ streamId: s0.streamId, seq: s0.headSeq, hash: s0.headHash }]);
+  const typo = await cli(["verify", "--trail", `${trail}-typo`, "--since", since, "--anchor", heads, "--json"]);
   assert.equal(typo.code, 1, typo.stdout + typo.stderr);
   assert.equal(JSON.parse(typo.stdout).ok, false);
+  const typoReport = await cli(["verify", "--trail", `${trail}-typo`, "--since", since, "--anchor", day1.stdout, "--json"]);
+  assert.equal(typoReport.code, 2, typoReport.stdout + typoReport.stderr);
+  assert.match(typoReport.stderr, /--anchor: the report is of trail "cli-verify-all-quiet-[^"]*", not "cli-verify-all-quiet-[^"]*-typo"/);
 });
 
 test("verify --anchor: a stream a report found BROKEN keeps its last good anchor and stays BROKEN in later --since runs", async () => {
