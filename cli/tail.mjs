@@ -73,14 +73,12 @@ export async function run(values, { conn, stdout, stderr, signal }) {
   const line = format === "jsonl" ? jsonLine : textLine;
 
   // With --follow, what is already in the look-back window counts as seen before the first poll.
-  const seen = new Map(); // uid -> time it is kept by, pruned to the window
-  // An event is kept by its ts while a window can find it by that time. One whose timestamp was
-  // changed by hand reads with ts 0 (invalid: ["timestamp"]) while a trail's window finds it by
-  // its link's written time: kept by ts it was forgotten at the next poll and printed at every
-  // one; it is kept by the time it was first seen instead.
-  const remember = (e) => {
-    if (!seen.has(e.uid)) seen.set(e.uid, e.invalid?.includes("timestamp") ? Math.max(e.ts, Date.now()) : e.ts);
-  };
+  // After each poll it holds what that window found: an event is forgotten only once the window
+  // (which only moves forward) no longer finds it. Forgetting by the event's ts printed an event
+  // again at every poll while a trail's window still found it by its link's written time: one
+  // whose timestamp was changed by hand (ts 0, invalid: ["timestamp"]), or whose link's time was
+  // moved ahead (for as long as it was ahead).
+  const seen = new Set();
   // The newest time seen, never ahead of this machine's clock: an event dated in the future (a
   // client's clock ahead, or a hand-made timestamp) is printed once and must not move the window
   // past every event written after it.
@@ -93,7 +91,7 @@ export async function run(values, { conn, stdout, stderr, signal }) {
     for await (const events of pages(logger, conn, { ...filters, since: highWater - LOOKBACK_MS })) got.push(...events);
     return got;
   };
-  if (values.follow) for (const e of await readWindow()) remember(e);
+  if (values.follow) for (const e of await readWindow()) seen.add(e.uid);
 
   // -n 0 still reads one page (of one event, printed by no one): a wrong NEO4J_URL, password or
   // database fails here (exit 3) instead of passing unnoticed.
@@ -111,7 +109,7 @@ export async function run(values, { conn, stdout, stderr, signal }) {
   if (!values.follow) return EXIT.OK;
 
   for (const e of newest) {
-    remember(e);
+    seen.add(e.uid);
     advance(e.ts);
   }
   signal = stopWhenNpxIsGone(signal);
@@ -136,8 +134,8 @@ export async function run(values, { conn, stdout, stderr, signal }) {
     }
     const fresh = got.filter((e) => !seen.has(e.uid)).sort(byTime);
     for (const e of got) advance(e.ts);
-    for (const e of fresh) remember(e);
-    for (const [uid, ts] of seen) if (ts < highWater - LOOKBACK_MS) seen.delete(uid);
+    seen.clear();
+    for (const e of got) seen.add(e.uid);
     if (fresh.length) await write(stdout, fresh.map(line).join(""));
   }
   return EXIT.OK;

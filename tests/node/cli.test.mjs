@@ -1085,25 +1085,32 @@ test("tail --follow: an event dated in the future (a client's clock ahead) does 
   assert.equal(report?.ok, true, JSON.stringify(report));
 });
 
-test("tail --follow prints an event whose timestamp was changed by hand once, not at every poll", async () => {
-  // Before: such an event reads with ts 0 (invalid: ["timestamp"]), while a trail's unfiltered
-  // window finds it by its link's written time; tail remembered it by its ts, forgot it at the
-  // next poll (0 is older than any window) and printed it again at every poll for as long as the
-  // link's time stayed in the 10 s look-back (seen: 10 copies in 5 s at --interval 0.5).
+test("tail --follow prints an event whose timestamp or link time was changed by hand once, not at every poll", async () => {
+  // Before: tail forgot an event once its ts fell out of the 10 s look-back, while a trail's
+  // window finds it by its link's written time. One whose timestamp was changed by hand reads
+  // with ts 0 (invalid: ["timestamp"]) and was printed again at every poll while its link's time
+  // was in the window (seen: 10 copies in 5 s at --interval 0.5); one whose link's time was moved
+  // an hour ahead, at every poll for that hour once newer events moved the window 10 s on.
   const { logger, trail, uids } = await logged("cli-follow-invalid", 1);
   await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.timestamp = toString(e.timestamp)", { u: uids[0] });
+  assert.equal(await logger.logUserAction({ uid: "ahead" }, "LINK_AHEAD", null, null), true, logger.lastError);
+  await cypher("MATCH (:AuditTrail {name: $trail})-[r:HAS_EVENT]->(:AuditEvent {eventType: 'LINK_AHEAD'}) SET r.created = r.created + duration('PT1H')", { trail });
+  const edited = Date.now();
   let code;
-  const t = followTail(trail, 1, 15_000);
+  const t = followTail(trail, 2, 30_000);
   try {
-    await t.waitFor(() => t.events().length >= 1, "the edited event");
-    await new Promise((r) => setTimeout(r, 2000)); // several polls, all within its link's 10 s
+    await t.waitFor(() => t.events().length >= 2, "the two edited events");
+    // Polls every 0.3 s; then an event more than 10 s newer moves the window past LINK_AHEAD's ts.
+    await new Promise((r) => setTimeout(r, Math.max(2000, edited + 11_000 - Date.now())));
     assert.equal(await logger.logUserAction({ uid: "later" }, "AFTER_IT", null, null), true, logger.lastError);
-    await t.waitFor(() => t.events().some((e) => e.actionType === "AFTER_IT"), "the event logged after it");
+    await t.waitFor(() => t.events().some((e) => e.actionType === "AFTER_IT"), "the event logged after them");
+    await new Promise((r) => setTimeout(r, 1500));
   } finally {
     code = await t.stop();
   }
   assert.equal(code, 0, t.err);
-  assert.deepEqual(t.events().map((e) => [e.actionType, e.invalid]), [["LOGIN", ["timestamp"]], ["AFTER_IT", undefined]]);
+  assert.deepEqual(t.events().map((e) => [e.actionType, e.invalid]),
+    [["LOGIN", ["timestamp"]], ["LINK_AHEAD", undefined], ["AFTER_IT", undefined]]);
 });
 
 // ---- verify: exit 0 on an intact trail, 1 naming the break for each tampering kind of tests/chain.rs.
