@@ -345,7 +345,11 @@ export function textLine(e) {
   const on = e.targets?.length ? `  on ${e.targets.map((t) => `${t.label}:${t.uid}${t.role ? ` (${t.role})` : ""}`).join(", ")}` : "";
   const occurred = e.occurredAt != null && e.occurredAt !== e.timestamp ? `  occurred ${e.occurredAt}` : "";
   const details = e.details == null ? "" : `  ${detailsJson(e)}`;
-  return escapeControl(`${e.timestamp}  ${e.actionType}  ${e.category}  ${user}${on}${occurred}${details}`) + "\n";
+  // An event changed by hand reads its edited properties as absent (a user id replaced by a list
+  // is no user, "-"): said at the end of its line, after the details' JSON value, so stored data
+  // cannot imitate it, as the JSON lines' `invalid` and the CSV's column say it.
+  const invalid = e.invalid?.length ? `  INVALID: ${e.invalid.join(", ")} (changed outside the library: neo4j-audit verify)` : "";
+  return escapeControl(`${e.timestamp}  ${e.actionType}  ${e.category}  ${user}${on}${occurred}${details}${invalid}`) + "\n";
 }
 
 // What JSON.stringify leaves raw that a terminal acts on or reorders: DEL, the C1 controls (U+009B
@@ -362,10 +366,12 @@ export const jsonLine = (e) => (e[EXACT_DETAILS] === undefined ? jsonText(e)
   // `"details":null` is only ever the key: in a string value its quotes would be escaped.
   : jsonText({ ...e, details: null }).replace('"details":null', () => `"details":${escapeJsonRaw(e[EXACT_DETAILS])}`)) + "\n";
 
-/** CSV columns, in order; `details` and `targets` (`[{label, uid, role}]`, empty when the event has
- * none) are their JSON text. */
+/** CSV columns, in order; `details`, `targets` (`[{label, uid, role}]`, empty when the event has
+ * none) and `invalid` (the read API's list of the properties changed by hand, empty on a
+ * well-formed event: without it such an event's edited cells read as genuinely empty) are their
+ * JSON text. `invalid` comes last, after the columns earlier versions wrote. */
 export const CSV_COLUMNS = ["uid", "timestamp", "ts", "actionType", "category", "userUid", "userName",
-  "details", "streamId", "seq", "prevHash", "hash", "source", "occurredAt", "targets"];
+  "details", "streamId", "seq", "prevHash", "hash", "source", "occurredAt", "targets", "invalid"];
 
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; null is an empty field.
 // A text cell a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR: the

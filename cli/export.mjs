@@ -21,7 +21,8 @@ ${FILTER_HELP}
                      streamId, seq, prevHash, hash, and targets when the event has any); csv:
                      RFC 4180 with a header row, columns
                      ${CSV_COLUMNS.join(",")}
-                     (details and targets as JSON text, an absent value as an empty field). A text cell
+                     (details and targets as JSON text, an absent value as an empty field; invalid:
+                     the properties of an event changed by hand, as JSON text, empty when none). A text cell
                      that starts with =, +, -, @, a tab or a CR (which a spreadsheet would run
                      as a formula) is written with a leading ' so it opens as text; a
                      bidirectional control (U+202A..U+202E, U+2066..U+2069, U+200E, U+200F,

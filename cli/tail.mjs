@@ -33,8 +33,10 @@ Options:
   --target LABEL:UID    only events performed on this node (e.g. Document:doc-456)
   --format FORMAT       text (default): time (recorded), action, category, user (name), "on" the
                         targets (Label:uid (role)), "occurred" when the user acted if that differs
-                        (a Worker-written event that waited in a queue), details as JSON, with
-                        control characters escaped; jsonl: one JSON object per line, as export
+                        (a Worker-written event that waited in a queue), details as JSON, then
+                        "INVALID: <properties>" for an event changed by hand (they read as
+                        absent), with control characters escaped; jsonl: one JSON object per
+                        line, as export
   -h, --help            this help
 
 ${ENV_HELP}
@@ -71,7 +73,12 @@ export async function run(values, { conn, stdout, stderr, signal }) {
   const line = format === "jsonl" ? jsonLine : textLine;
 
   // With --follow, what is already in the look-back window counts as seen before the first poll.
-  const seen = new Map(); // uid -> ts, pruned to the window
+  // After each poll it holds what that window found: an event is forgotten only once the window
+  // (which only moves forward) no longer finds it. Forgetting by the event's ts printed an event
+  // again at every poll while a trail's window still found it by its link's written time: one
+  // whose timestamp was changed by hand (ts 0, invalid: ["timestamp"]), or whose link's time was
+  // moved ahead (for as long as it was ahead).
+  const seen = new Set();
   // The newest time seen, never ahead of this machine's clock: an event dated in the future (a
   // client's clock ahead, or a hand-made timestamp) is printed once and must not move the window
   // past every event written after it.
@@ -84,7 +91,7 @@ export async function run(values, { conn, stdout, stderr, signal }) {
     for await (const events of pages(logger, conn, { ...filters, since: highWater - LOOKBACK_MS })) got.push(...events);
     return got;
   };
-  if (values.follow) for (const e of await readWindow()) seen.set(e.uid, e.ts);
+  if (values.follow) for (const e of await readWindow()) seen.add(e.uid);
 
   // -n 0 still reads one page (of one event, printed by no one): a wrong NEO4J_URL, password or
   // database fails here (exit 3) instead of passing unnoticed.
@@ -102,7 +109,7 @@ export async function run(values, { conn, stdout, stderr, signal }) {
   if (!values.follow) return EXIT.OK;
 
   for (const e of newest) {
-    seen.set(e.uid, e.ts);
+    seen.add(e.uid);
     advance(e.ts);
   }
   signal = stopWhenNpxIsGone(signal);
@@ -127,8 +134,8 @@ export async function run(values, { conn, stdout, stderr, signal }) {
     }
     const fresh = got.filter((e) => !seen.has(e.uid)).sort(byTime);
     for (const e of got) advance(e.ts);
-    for (const e of fresh) seen.set(e.uid, e.ts);
-    for (const [uid, ts] of seen) if (ts < highWater - LOOKBACK_MS) seen.delete(uid);
+    seen.clear();
+    for (const e of got) seen.add(e.uid);
     if (fresh.length) await write(stdout, fresh.map(line).join(""));
   }
   return EXIT.OK;

@@ -242,7 +242,7 @@ function readAnchors(arg, trail) {
         if (s.anchor) anchors.push({ streamId: s.streamId, seq: s.anchor.seq, hash: s.anchor.hash });
       }
     }
-    return { anchors, broken };
+    return { anchors, broken, trail: heads.trail };
   }
   return { anchors: Array.isArray(heads) ? heads : [heads], broken: [] };
 }

@@ -522,11 +522,11 @@ test("export jsonl and csv round-trip every field, across pages, newest first", 
   assert.equal(c.code, 0, c.stderr);
   const [header, ...rows] = parseCsv(c.stdout);
   assert.deepEqual(header, ["uid", "timestamp", "ts", "actionType", "category", "userUid", "userName", "details",
-    "streamId", "seq", "prevHash", "hash", "source", "occurredAt", "targets"]);
+    "streamId", "seq", "prevHash", "hash", "source", "occurredAt", "targets", "invalid"]);
   const fromCsv = rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
   assert.deepEqual(fromCsv, want.map((e) => ({
     ...e, ts: String(e.ts), seq: String(e.seq), userUid: e.userUid ?? "", userName: e.userName ?? "",
-    details: JSON.stringify(e.details), targets: "",
+    details: JSON.stringify(e.details), targets: "", invalid: "",
   })));
   // Provenance (found by a new user: the read API dropped what the write stores): a direct write's
   // action time is its timestamp.
@@ -538,7 +538,7 @@ test("export jsonl and csv round-trip every field, across pages, newest first", 
   assert.equal(none.stdout, `${header.join(",")}\r\n`);
 });
 
-test("export carries an event's targets: jsonl as the read API gives them, csv as JSON text in the last column", async () => {
+test("export carries an event's targets: jsonl as the read API gives them, csv as JSON text in its column", async () => {
   // Before: the CSV had no targets column, so an export lost what each action was performed on.
   const trail = unique("cli-export-targets");
   const doc = unique("doc");
@@ -560,8 +560,9 @@ test("export carries an event's targets: jsonl as the read API gives them, csv a
   const c = await cli(["export", "--trail", trail, "--format", "csv"]);
   assert.equal(c.code, 0, c.stderr);
   const [header, ...rows] = parseCsv(c.stdout);
-  assert.equal(header.at(-1), "targets");
-  const byType = Object.fromEntries(rows.map((r) => [r[header.indexOf("actionType")], r.at(-1)]));
+  const col = header.indexOf("targets");
+  assert.ok(col >= 0, String(header));
+  const byType = Object.fromEntries(rows.map((r) => [r[header.indexOf("actionType")], r[col]]));
   assert.deepEqual(JSON.parse(byType.SHARE), targets);
   assert.equal(byType.LOGIN, "");
 });
@@ -850,6 +851,37 @@ test("tail text escapes control characters stored in the graph", async () => {
   assert.ok(b.stdout.includes("ok\\u202egnp.exe\\u2066x\\u2069"), b.stdout);
 });
 
+test("export csv and tail text mark an event changed by hand (invalid), as the JSON lines do", async () => {
+  // Before: the JSON lines said `invalid: ["userUID"]`, while the CSV (no such column) and tail's
+  // text showed a user id replaced by a list as an event without a user ("-", an empty cell), and
+  // a seq replaced by text as an event without one: nothing in the file or on the screen told the
+  // edit from a genuine event.
+  const { trail, uids } = await logged("cli-invalid", 3); // the third has no user (null), genuinely
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.userUID = ['mallory']", { u: uids[0] });
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.seq = 'x'", { u: uids[1] });
+  const want = { [uids[0]]: ["userUID"], [uids[1]]: ["seq"], [uids[2]]: undefined };
+
+  const j = await cli(["export", "--trail", trail]);
+  assert.equal(j.code, 0, j.stderr);
+  assert.deepEqual(Object.fromEntries(jsonl(j.stdout).map((e) => [e.uid, e.invalid])), want);
+
+  const c = await cli(["export", "--trail", trail, "--format", "csv"]);
+  assert.equal(c.code, 0, c.stderr);
+  const [header, ...rows] = parseCsv(c.stdout);
+  const col = header.indexOf("invalid");
+  assert.ok(col >= 0, `no invalid column: ${header}`);
+  assert.deepEqual(Object.fromEntries(rows.map((r) => [r[0], r[col] === "" ? undefined : JSON.parse(r[col])])), want);
+
+  const t = await cli(["tail", "--trail", trail, "-n", "3"]);
+  assert.equal(t.code, 0, t.stderr);
+  const lines = t.stdout.trimEnd().split("\n");
+  assert.equal(lines.length, 3, t.stdout);
+  assert.match(lines[0], /  -  .*  INVALID: userUID \(changed outside the library: neo4j-audit verify\)$/);
+  assert.match(lines[1], /  INVALID: seq \(changed outside the library: neo4j-audit verify\)$/);
+  assert.doesNotMatch(lines[2], /INVALID/);
+  assert.match(lines[2], /  -  /, "the genuine event without a user");
+});
+
 /** A CSV's data rows and the index of its details column. */
 function csvRowsOf(text) {
   const [header, ...rows] = parseCsv(text);
@@ -1053,6 +1085,34 @@ test("tail --follow: an event dated in the future (a client's clock ahead) does 
   assert.equal(report?.ok, true, JSON.stringify(report));
 });
 
+test("tail --follow prints an event whose timestamp or link time was changed by hand once, not at every poll", async () => {
+  // Before: tail forgot an event once its ts fell out of the 10 s look-back, while a trail's
+  // window finds it by its link's written time. One whose timestamp was changed by hand reads
+  // with ts 0 (invalid: ["timestamp"]) and was printed again at every poll while its link's time
+  // was in the window (seen: 10 copies in 5 s at --interval 0.5); one whose link's time was moved
+  // an hour ahead, at every poll for that hour once newer events moved the window 10 s on.
+  const { logger, trail, uids } = await logged("cli-follow-invalid", 1);
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.timestamp = toString(e.timestamp)", { u: uids[0] });
+  assert.equal(await logger.logUserAction({ uid: "ahead" }, "LINK_AHEAD", null, null), true, logger.lastError);
+  await cypher("MATCH (:AuditTrail {name: $trail})-[r:HAS_EVENT]->(:AuditEvent {eventType: 'LINK_AHEAD'}) SET r.created = r.created + duration('PT1H')", { trail });
+  const edited = Date.now();
+  let code;
+  const t = followTail(trail, 2, 30_000);
+  try {
+    await t.waitFor(() => t.events().length >= 2, "the two edited events");
+    // Polls every 0.3 s; then an event more than 10 s newer moves the window past LINK_AHEAD's ts.
+    await new Promise((r) => setTimeout(r, Math.max(2000, edited + 11_000 - Date.now())));
+    assert.equal(await logger.logUserAction({ uid: "later" }, "AFTER_IT", null, null), true, logger.lastError);
+    await t.waitFor(() => t.events().some((e) => e.actionType === "AFTER_IT"), "the event logged after them");
+    await new Promise((r) => setTimeout(r, 1500));
+  } finally {
+    code = await t.stop();
+  }
+  assert.equal(code, 0, t.err);
+  assert.deepEqual(t.events().map((e) => [e.actionType, e.invalid]),
+    [["LOGIN", ["timestamp"]], ["LINK_AHEAD", undefined], ["AFTER_IT", undefined]]);
+});
+
 // ---- verify: exit 0 on an intact trail, 1 naming the break for each tampering kind of tests/chain.rs.
 
 /** README "Tamper evidence": SHA-256(canonical JSON ‖ prevHash). */
@@ -1239,6 +1299,26 @@ test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritt
   const wrongHead = await cli(["verify", "--trail", trail, "--anchor", JSON.stringify(other.logger.chainHead())]);
   assert.equal(wrongHead.code, 2, wrongHead.stdout + wrongHead.stderr);
   assert.match(wrongHead.stderr, /--anchor: the anchor of stream \S+ at seq 0: the stream's id does not bind it to trail "cli-verify-anchor-/);
+});
+
+test("verify --anchor: a report of another trail is a usage error, not a BROKEN verdict for this one", async () => {
+  // Before: each head of trail A's report was read as a stream of trail B cut off before it,
+  // "BROKEN  deleted at seq 0: seq 0..1 are missing" and exit 1, a tampering verdict for a
+  // swapped file in a nightly rotation (today.json of one trail passed to another's run).
+  const a = await logged("cli-anchor-a", 2);
+  const b = await logged("cli-anchor-b", 2);
+  const reportA = (await cli(["verify", "--trail", a.trail, "--json"])).stdout;
+  assert.equal(JSON.parse(reportA).trail, a.trail);
+  for (const extra of [[], ["--since", "1h"]]) {
+    const r = await cli(["verify", "--trail", b.trail, "--anchor", reportA, ...extra]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, new RegExp(`--anchor: the report is of trail "${a.trail}", not "${b.trail}" \\(--trail\\)`));
+  }
+  // Its own report, and heads given without a report, are taken as before.
+  const reportB = (await cli(["verify", "--trail", b.trail, "--json"])).stdout;
+  assert.equal((await cli(["verify", "--trail", b.trail, "--anchor", reportB])).code, 0);
+  assert.equal((await cli(["verify", "--trail", b.trail, "--anchor", JSON.stringify(b.logger.chainHead())])).code, 0);
 });
 
 test("verify --since --anchor: a stream with no event in the window passes at its anchor and its report carries the anchor on", async () => {
