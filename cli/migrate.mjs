@@ -84,6 +84,8 @@ async function status(conn) {
 /** Names that more than one trail has (the Python seed's racing first calls): while they exist
  * the uniqueness constraint on the name cannot be made (ensureSchema fails), and each new event is
  * linked to every trail of its name. Trails are few: a scan of them is cheap. */
+/** Rows per request (at least --batch): see run. */
+const PER_REQUEST = 200000;
 const DUPLICATED = "MATCH (t:AuditTrail) WHERE t.name IS NOT NULL WITH t.name AS name, count(t) AS n WHERE n > 1 RETURN count(name)";
 const DUPLICATES = (n) => `${n === 1 ? "1 trail name is" : `${n} trail names are`} shared by more than one trail (as the Python log_user_action's racing first calls made them): the uniqueness constraint on the name cannot be made while they exist; merge them (${DUPLICATE_TRAILS} lists them; the README's Migrating from the Python log_user_action, One trail per name, has the Cypher that merges them), and run migrate again`;
 
@@ -127,23 +129,26 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
   if (!(await logger.ensureSchema())) throw schemaFailure(logger, conn);
   logger.free();
   const t0 = performance.now();
+  // At most PER_REQUEST rows per request (at least one --batch): Node's fetch gives up on an
+  // answer whose headers take over 300 s, so a request must end well within that on a slow or
+  // busy server (~200 000 links took well under a minute here); each request resumes where the
+  // last one stopped.
+  const perRequest = Math.max(batch, PER_REQUEST);
   let converted = 0;
   // Without --zone only texts with their own offset are left to convert (the zone is not read).
   while (zone !== undefined || s.unconverted > 0) {
-    const c = await cypher(conn, CONVERT_TIMESTAMPS, { zone: zone ?? "UTC", batch, max: 1000000 }, null);
+    const c = await cypher(conn, CONVERT_TIMESTAMPS, { zone: zone ?? "UTC", batch, max: perRequest }, null);
     if (c.error) throw failed("converting the timestamps", conn, c);
     converted += c.rows[0][0];
-    if (c.rows[0][0] < 1000000) break;
+    if (c.rows[0][0] < perRequest) break;
     if (!values.json) await write(stderr, `migrate: ${converted} timestamps converted so far\n`);
   }
-  // At most 1 000 000 links per request (one request stays well within HTTP timeouts); each
-  // request resumes where the last one stopped.
   let keyed = 0;
   for (;;) {
-    const k = await cypher(conn, KEY_LINKS, { batch, max: 1000000 }, null);
+    const k = await cypher(conn, KEY_LINKS, { batch, max: perRequest }, null);
     if (k.error) throw failed("keying the links", conn, k);
     keyed += k.rows[0][0];
-    if (k.rows[0][0] < 1000000) break;
+    if (k.rows[0][0] < perRequest) break;
     if (!values.json) await write(stderr, `migrate: ${keyed} links keyed so far\n`);
   }
   const m = await cypher(conn, MARK_TRAILS, {}, null);
