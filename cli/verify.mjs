@@ -24,7 +24,7 @@ On a terminal, stderr shows a spinner while it reads.
 Options:
   --trail NAME       the trail (default "default")
   --since TIME       only events at or after TIME (each stream checked from its event before)
-  --stream ID        only this stream (streamId)
+  --stream ID        only this stream (streamId); a stream id bound to another trail: exit 2
   --public-key KEY   trust these Ed25519 keys and check the Worker's signatures: KEY is a file
                      (or inline JSON) holding what the Worker's GET /v1/keys answers (a JWK Set),
                      a list of JWKs or one JWK. With keys, every stream must be signed (a break
@@ -97,6 +97,9 @@ export async function run(values, { conn, stdout, stderr }) {
   if (!report) {
     if (query.publicKeys !== undefined && /^invalid input: (options|publicKeys)/.test(logger.lastError ?? "")) {
       throw usage(`--public-key: ${logger.lastError.replace(/^invalid input: (options: )?/, "")}`);
+    }
+    if (query.streamId !== undefined && /^invalid input: (options: )?streamId/.test(logger.lastError ?? "")) {
+      throw usage(`--stream: ${logger.lastError.replace(/^invalid input: (options: )?(streamId: )?/, "")}`);
     }
     if (query.anchors !== undefined && /^invalid input: (options: )?anchors/.test(logger.lastError ?? "")) {
       throw usage(`--anchor: ${logger.lastError.replace(/^invalid input: (options: )?(anchors: )?/, "")}`);

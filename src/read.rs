@@ -524,9 +524,21 @@ impl VerifyQuery {
     /// with a space, cut short), or a stream id whose binding names another trail (an anchor, or
     /// a report, of another trail's verification; a mistyped id). Either was reported as a break, `Forged` ("rewritten up
     /// to the anchored head") or `Deleted` ("cut off the end"), of a stream that was intact or
-    /// not this trail's at all.
+    /// not this trail's at all. So is a `stream_id` bound to another trail: no event of this
+    /// trail can be in that stream, and "no events" would not say why.
     #[cfg(not(feature = "worker"))]
     fn check_anchors(&self, trail: &str) -> Result<(), AuditError> {
+        if let Some(id) = &self.stream_id {
+            if crate::chain::stream_trail_binding(id, trail) == Some(false) {
+                return Err(AuditError::InvalidInput(cat(&[
+                    "streamId: stream ",
+                    id,
+                    "'s id does not bind it to trail \"",
+                    trail,
+                    "\" (a stream of another trail, or a mistyped id?): no event of this trail can be in it",
+                ])));
+            }
+        }
         let hash = |h: &str| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         for a in &self.anchors {
             let seq = a.seq.to_string();

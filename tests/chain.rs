@@ -304,6 +304,35 @@ async fn an_anchor_of_a_stream_bound_to_another_trail_is_refused_not_a_deletion(
     assert!(report.ok && report.checked == 1, "{report:?}");
 }
 
+/// A `stream_id` filter naming a stream bound to another trail (`verify --stream` with another
+/// trail's stream, or a mistyped id) is refused, saying why; it read as a trail with no events
+/// ("NOTHING VERIFIED"), with nothing saying that the stream was another trail's.
+#[tokio::test]
+#[cfg(not(feature = "worker"))]
+async fn a_stream_filter_bound_to_another_trail_is_refused() {
+    let (other, _) = chained("chain-stream-other-a", 1).await;
+    let (logger, _) = chained("chain-stream-other-b", 1).await;
+    let foreign = other.chain_head().stream_id;
+    let q = VerifyQuery { stream_id: Some(foreign.clone()), ..Default::default() };
+    match logger.verify_trail(&q).await {
+        Err(neo4j_audit::AuditError::InvalidInput(m)) => {
+            assert!(
+                m.starts_with(&format!(
+                    "streamId: stream {foreign}'s id does not bind it to trail \"chain-stream-other-b-"
+                )),
+                "{m}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // In its own trail the same filter verifies that stream; a plain (unbound) id is taken as before.
+    let report = other.verify_trail(&q).await.unwrap();
+    assert!(report.ok && report.checked == 1, "{report:?}");
+    let plain = VerifyQuery { stream_id: Some("0b7d5a4e-35a8-4c8e-9d7e-1f1f5d0e2a11".into()), ..Default::default() };
+    let report = logger.verify_trail(&plain).await.unwrap();
+    assert_eq!(report.checked, 0, "{report:?}");
+}
+
 #[tokio::test]
 async fn an_inserted_event_is_found() {
     // A copy of event 4 with another UID and other details, claiming the same seq.

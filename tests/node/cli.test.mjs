@@ -1301,6 +1301,20 @@ test("verify --anchor: a stream cut off before a head kept elsewhere, or rewritt
   assert.match(wrongHead.stderr, /--anchor: the anchor of stream \S+ at seq 0: the stream's id does not bind it to trail "cli-verify-anchor-/);
 });
 
+test("verify --stream: a stream of another trail is a usage error, not NOTHING VERIFIED", async () => {
+  const a = await logged("cli-stream-a", 1);
+  const b = await logged("cli-stream-b", 1);
+  const id = a.logger.chainHead().streamId;
+  const r = await cli(["verify", "--trail", b.trail, "--stream", id]);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.equal(r.stdout, "");
+  assert.ok(r.stderr.includes(`--stream: stream ${id}'s id does not bind it to trail "${b.trail}"`), r.stderr);
+  // In its own trail it verifies.
+  const own = await cli(["verify", "--trail", a.trail, "--stream", id]);
+  assert.equal(own.code, 0, own.stdout + own.stderr);
+  assert.match(own.stdout, /1 events? checked|checked 1|1 checked/);
+});
+
 test("verify --anchor: a report of another trail is a usage error, not a BROKEN verdict for this one", async () => {
   // Before: each head of trail A's report was read as a stream of trail B cut off before it,
   // "BROKEN  deleted at seq 0: seq 0..1 are missing" and exit 1, a tampering verdict for a
