@@ -359,10 +359,9 @@ test("README: the block \"In a Cloudflare Worker of your own\" runs as written i
       return [res.status, await res.text()];
     }));
     for (const [status, body] of answers) assert.deepEqual([status, body], [200, JSON.stringify({ ok: true, lastError: null })], dev.log());
-    // No user header: a call that resolved false, with its reason.
-    const none = await (await fetch(`${dev.url}/doc/none`)).json();
-    assert.equal(none.ok, false);
-    assert.match(none.lastError, /^invalid input: /);
+    // No user header: the block's own guard answers 401 before any logger is made.
+    const none = await fetch(`${dev.url}/doc/none`);
+    assert.deepEqual([none.status, await none.text()], [401, "unauthenticated"]);
   } finally {
     await dev.stop();
   }
