@@ -135,6 +135,7 @@ export interface AuditPublicKey { kid: string; x: string; kty?: "OKP"; crv?: "Ed
 
 /** Options of {@link AuditLogger.verifyTrail}. */
 export interface AuditVerifyQuery {
+  /** Only this stream; one whose id binds it to another trail is refused (invalid input). */
   streamId?: string;
   since?: AuditInstant;
   /** Trusted keys: a list of JWKs or the JWK Set GET /v1/keys answers. With keys, every stream
