@@ -304,8 +304,9 @@ pub(crate) fn sent_write_text(text: &str, guard: bool) -> String {
 /// Rows per inner transaction of the migration's first statement.
 pub const MIGRATION_BATCH: u32 = 10_000;
 /// Links the migration's first statement keys at most per run (one request stays well within
-/// an HTTP client's timeouts; run it again until it keys fewer).
-pub const MIGRATION_MAX: u32 = 1_000_000;
+/// an HTTP client's timeouts, e.g. Node's 300 s wait for an answer's headers, on a slow or busy
+/// server; run it again until it keys fewer).
+pub const MIGRATION_MAX: u32 = 200_000;
 
 /// The migration of events stored before the per-trail read index (`neo4j-audit migrate`), two
 /// statements, each idempotent and safe to re-run or to interrupt (a later run resumes where
@@ -676,7 +677,7 @@ mod tests {
         assert!(js.contains(&format!("\"{}\"", status.text)), "cli/migration.mjs lacks: {}", status.text);
         let cli = include_str!("../cli/migrate.mjs");
         assert!(cli.contains("10000") && MIGRATION_BATCH == 10_000);
-        assert!(cli.contains("max: 1000000") && MIGRATION_MAX == 1_000_000);
+        assert!(cli.contains("const PER_REQUEST = 200000;") && MIGRATION_MAX == 200_000);
         let custom = Labels { trail: "Tr".into(), ..Labels::default() };
         assert!(migration_statements(&custom).unwrap()[0].text.starts_with("MATCH (t:Tr)-[r:HAS_EVENT]->(ev)"));
     }
