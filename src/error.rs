@@ -83,9 +83,11 @@ pub enum AuditError {
     /// (reqwest) and its timers need both.
     /// Await the logger's futures inside a Tokio 1.x runtime with I/O and time enabled (what
     /// `#[tokio::main]` and `tokio::runtime::Builder::enable_all` give). Native builds only.
-    /// In a runtime without I/O or time, Tokio panics inside the request's own task and the
-    /// call turns that into this error; the process's panic hook still prints Tokio's message
-    /// ("A Tokio 1.x context was found, but IO is disabled") on stderr.
+    /// A runtime without I/O or time is found by a probe, once per runtime and thread, before
+    /// the call's event takes its place in the hash chain (so the trail keeps no gap for it); the
+    /// probe catches Tokio's panic, but the process's panic hook still prints its message ("A
+    /// Tokio 1.x context was found, but IO is disabled") on stderr at that probe. (With `panic = "abort"`
+    /// nothing is probed: Tokio's panic aborts, as it would in the request.)
     #[cfg(not(target_arch = "wasm32"))]
     NoRuntime,
 }

@@ -137,13 +137,26 @@ fn scrub_list(config: &Config) -> Scrub {
     Scrub(crate::redact::secret_forms(config.secrets()))
 }
 
-/// Natively the transport and its timers need a Tokio runtime: say so instead of panicking.
+/// Natively the transport and its timers need a Tokio runtime with I/O and time enabled: say so
+/// instead of panicking. Checked before an event is chained, so a call that cannot be sent
+/// takes no `seq` (a `seq` never stored is a `deleted` gap for `verify_trail`); in a runtime
+/// without I/O or time Tokio panicked in the transport's first step, after the event had taken
+/// its `seq`. (A cached answer per runtime: [`crate::transport::runtime_ready`].)
 fn runtime_check() -> Result<(), AuditError> {
     #[cfg(not(target_arch = "wasm32"))]
-    if tokio::runtime::Handle::try_current().is_err() {
+    if !crate::transport::runtime_ready() {
         return Err(AuditError::NoRuntime);
     }
     Ok(())
+}
+
+/// Natively whether the caller is in a Tokio runtime at all (the flushes: they send nothing
+/// themselves, and ask the drivers on the logger's other runtimes too).
+fn in_runtime() -> bool {
+    #[cfg(not(target_arch = "wasm32"))]
+    return tokio::runtime::Handle::try_current().is_ok();
+    #[cfg(target_arch = "wasm32")]
+    true
 }
 
 /// The outcome of a request run on a task of its own ([`on_task`], the detached delivery).
@@ -361,7 +374,8 @@ impl AuditLogger {
         details: Result<Option<serde_json::Value>, AuditError>,
         options: &LogOptions,
     ) -> Result<AuditEvent, AuditError> {
-        // Outside a runtime the event could never be sent: refused before it takes its `seq`
+        // Outside a runtime (or in one without I/O or time) the event could never be sent:
+        // refused before it takes its `seq`
         // (a `seq` never stored is a `deleted` gap for `verify_trail`).
         let details = match runtime_check().and(details) {
             Ok(d) => d,
@@ -628,7 +642,7 @@ impl AuditLogger {
 
     /// `flush`, or with `within` (ms) the flush of `close_within`.
     async fn flush_within(&self, within: Option<u64>) -> bool {
-        if runtime_check().is_err() {
+        if !in_runtime() {
             // Natively outside a runtime no call of this caller's can be waiting (each was
             // refused); nothing failed.
             return self.record(Ok(()));
@@ -696,7 +710,7 @@ impl AuditLogger {
         self.shut();
         let ms = u64::try_from(within.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
         #[cfg(not(target_arch = "wasm32"))]
-        if runtime_check().is_ok() {
+        if in_runtime() {
             // The requests outside the delivery (`ensure_schema`, reads) get the same bound: at
             // it, those still out are cancelled and their calls return `Timeout(within)`.
             let given_up = &self.core.given_up;

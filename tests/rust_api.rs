@@ -249,7 +249,9 @@ fn outside_a_tokio_runtime_is_an_error_not_a_panic() {
 /// panicked with it ("IO is disabled"); it is `NoRuntime`, as the docs promise (never a panic).
 #[test]
 fn a_runtime_without_io_is_an_error_not_a_panic() {
-    let logger = AuditLogger::builder(neo4j_url()).basic_auth(neo4j_user(), neo4j_password()).build().unwrap();
+    // A trail of its own: before runtime34 the refused call left a stream with a gap at its seq 0.
+    let (b, _) = builder("rust-no-io");
+    let logger = b.build().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
     let e = rt.block_on(logger.log_user_action(None, "NO_IO", None, None)).unwrap_err();
     assert_eq!(e, AuditError::NoRuntime);
@@ -261,6 +263,71 @@ fn a_runtime_without_io_is_an_error_not_a_panic() {
     // The logger still works on a proper runtime afterwards.
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(logger.log_user_action(None, "WITH_IO", None, None)).unwrap();
+}
+
+/// Found by runtime34: on a Tokio runtime without I/O or without time the call failed
+/// `NoRuntime` (Tokio panicked in the transport's first step), but only after its event had
+/// taken its `seq` in the logger's hash chain; it was never stored. Once the same logger logged
+/// on a proper runtime (or a logger resumed from its `StreamStore`, which had saved the advanced
+/// state, after a restart), the honest trail verified as `deleted` at that `seq`: a false tamper
+/// alarm. Now such a runtime is refused before the event is chained: the stream starts at 0.
+#[test]
+fn a_runtime_without_io_or_time_takes_no_seq() {
+    use neo4j_audit::chain::{StreamState, StreamStore};
+    use tokio::runtime::Builder;
+    #[derive(Clone, Default)]
+    struct Saved(std::sync::Arc<std::sync::Mutex<Option<StreamState>>>);
+    impl StreamStore for Saved {
+        fn load(&self) -> Option<StreamState> {
+            self.0.lock().unwrap().clone()
+        }
+        fn save(&self, state: &StreamState) {
+            *self.0.lock().unwrap() = Some(state.clone());
+        }
+    }
+    let proper = Builder::new_current_thread().enable_all().build().unwrap();
+    let degraded = [
+        ("no-io", Builder::new_current_thread().enable_time().build().unwrap()),
+        ("no-time", Builder::new_current_thread().enable_io().build().unwrap()),
+        ("no-io-multi", Builder::new_multi_thread().worker_threads(1).enable_time().build().unwrap()),
+    ];
+    for (what, rt) in &degraded {
+        for restart in [false, true] {
+            let (b, trail) = builder(&format!("rust-{what}-seq"));
+            let store = Saved::default();
+            let resumed = |b: AuditLoggerBuilder| {
+                b.resume_stream(StreamState::for_trail(&trail), Some(Box::new(store.clone()))).build().unwrap()
+            };
+            let logger = if restart { resumed(b) } else { b.build().unwrap() };
+            for _ in 0..2 {
+                let e = rt.block_on(logger.log_user_action(None, "DEGRADED", None, None)).unwrap_err();
+                assert_eq!(e, AuditError::NoRuntime, "{what}");
+                let e = rt.block_on(logger.action("DEGRADED").details(&json!({"a": 1})).log()).unwrap_err();
+                assert_eq!(e, AuditError::NoRuntime, "{what}");
+            }
+            assert_eq!(logger.chain_head().next_seq, 0, "{what}: no seq taken by a call that could not be sent");
+            assert_eq!(logger.stats().failed, 4, "{what}");
+            // The same logger on a proper runtime, or after a restart a logger resumed from its store.
+            let logger = if restart {
+                resumed(AuditLogger::builder(neo4j_url()).basic_auth(neo4j_user(), neo4j_password()).trail(&trail))
+            } else {
+                logger
+            };
+            proper.block_on(async {
+                let ev = logger.log_user_action(None, "PROPER", None, None).await.unwrap();
+                assert_eq!(ev.seq, Some(0), "{what} restart {restart}");
+                let rows = cypher(
+                    "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.seq, e.eventType ORDER BY e.seq",
+                    json!({"t": trail}),
+                )
+                .await;
+                assert_eq!(rows, vec![vec![json!(0), json!("PROPER")]], "{what} restart {restart}");
+                let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+                let breaks: Vec<_> = report.streams.iter().filter_map(|s| s.first_break.clone()).collect();
+                assert!(report.ok && report.checked == 1 && breaks.is_empty(), "{what} restart {restart}: {breaks:?} {report:?}");
+            });
+        }
+    }
 }
 
 /// A plain http:// URL to another machine would carry the Neo4j password (or token) in

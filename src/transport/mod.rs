@@ -24,6 +24,8 @@ use crate::error::AuditError;
 #[cfg(not(target_arch = "wasm32"))]
 mod native;
 #[cfg(not(target_arch = "wasm32"))]
+pub(crate) use native::runtime_ready;
+#[cfg(not(target_arch = "wasm32"))]
 pub use native::sleep_ms;
 
 #[cfg(target_arch = "wasm32")]
