@@ -64,6 +64,14 @@
 //!   concurrent `MERGE`'s `ConstraintValidationFailed`, and HTTP 408, 429, 500, 502, 503, 504 (and a CDN's 520-524), after a
 //!   `Retry-After` if the server sent one; any other status fails at once
 //!   ([`AuditError::is_retryable`]).
+//! - Answers' size: every HTTP answer is read up to a bound (its Content-Length checked first,
+//!   a chunked body counted as it arrives; past it the request is dropped, the rest unread, and
+//!   the attempt is a retryable [`AuditError::Network`], "the server's answer is larger than N
+//!   bytes, left unread"): 4 MiB for writes, the schema step and the ingest Worker's answers
+//!   ([`transport::MAX_ANSWER_BYTES`]), 64 MiB + 2000 × `max_details_bytes` (at most 512 MiB)
+//!   for reads' pages ([`transport::read_answer_bytes`]). A retried write that had committed is
+//!   harmless: events are `MERGE`d by UID. (The Worker deployable's build reads its own Neo4j's
+//!   answers whole; the README's Answers' size says why.)
 //! - Examples: `examples/basic.rs`, `examples/read_verify.rs`, `examples/axum.rs` (an axum server
 //!   logging from concurrent handlers through one shared logger, closing it on shutdown).
 //!

@@ -631,3 +631,29 @@ async fn a_plain_index_under_the_constraints_name_passes_the_schema_check() {
     cypher(&format!("DROP INDEX {name}"), json!({})).await;
     cypher(&format!("MATCH (e:{label}) DETACH DELETE e"), json!({})).await;
 }
+
+/// Found by a red team: a server (a wrong URL, a proxy, a compromised host) answering one write
+/// with hundreds of MB was read whole (`Response::text`): memory grew by the answer's size. The
+/// answer is now read up to 4 MiB (transport::MAX_ANSWER_BYTES) and refused past it, from its
+/// Content-Length before any body is read, or as a chunked body's chunks pass it: an error
+/// saying so, retryable, and the process's peak memory does not grow by the answer's size.
+#[tokio::test]
+async fn an_answer_past_the_bound_is_refused_without_being_held() {
+    for chunked in [false, true] {
+        let url = huge_answer_server(300 << 20, chunked).await;
+        let mut cfg = Config::new(url.clone()).basic_auth("neo4j", "not-neo4j-at-all");
+        cfg.retry.max_attempts = 1;
+        let logger = AuditLogger::new(cfg).unwrap();
+        let (peak, started) = (peak_rss(), std::time::Instant::now());
+        let e = logger.log_user_action(None, "HUGE", None, None).await.unwrap_err();
+        let reason = logger.reason(&e);
+        assert!(
+            reason.contains("the server's answer is larger than 4194304 bytes, left unread") && reason.contains(&url),
+            "chunked {chunked}: {reason}"
+        );
+        assert!(e.is_retryable(), "{e:?}");
+        let grown = peak_rss().saturating_sub(peak);
+        assert!(grown < 64 << 20, "chunked {chunked}: peak memory grew by {grown} bytes");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+}

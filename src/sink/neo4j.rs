@@ -43,6 +43,10 @@ pub(crate) struct Neo4jSink {
     /// carry the guard instead of queueing behind a separate check.
     schema_known: AtomicBool,
     schema_warning: Mutex<Option<String>>,
+    /// The bound on a read's answer ([`crate::transport::read_answer_bytes`] of the config's
+    /// `max_details_bytes`); every other answer's is [`crate::transport::MAX_ANSWER_BYTES`].
+    #[cfg(any(feature = "read", feature = "ingest"))]
+    read_max: crate::transport::Bound,
 }
 
 /// Extra runs of one schema statement that Neo4j refused with a transient error.
@@ -98,6 +102,8 @@ impl Neo4jSink {
             timeout_ms: config.timeout_ms,
             schema_known: AtomicBool::new(false),
             schema_warning: Mutex::new(None),
+            #[cfg(any(feature = "read", feature = "ingest"))]
+            read_max: crate::transport::read_bound(config.max_details_bytes),
         }
     }
 
@@ -117,7 +123,7 @@ impl Neo4jSink {
         let req = self
             .write_request_guarded(trail, events, guard)
             .ok_or_else(|| AuditError::InvalidConfig("labels are not identifiers".into()))?;
-        let rows = self.post(req).await?;
+        let rows = self.post(req, crate::transport::WRITE_BOUND).await?;
         if guard {
             self.schema_known.store(true, Ordering::Relaxed);
         }
@@ -127,7 +133,7 @@ impl Neo4jSink {
     /// Runs one parameterised statement and returns its rows.
     pub(crate) async fn run(&self, st: &Statement) -> Result<Rows, AuditError> {
         let (path, body) = cypher::request_body(self.api, &self.database, st);
-        self.post(self.request(&path, body.to_string())).await.map(outcome::to_rows)
+        self.post(self.request(&path, body.to_string()), crate::transport::WRITE_BOUND).await.map(outcome::to_rows)
     }
 
     /// Runs one statement with parameters in the crate's own JSON tree (an object) and returns
@@ -137,14 +143,22 @@ impl Neo4jSink {
         self.run_text(text, |o| params.write(o)).await
     }
 
-    /// Runs a statement whose parameters `params` writes (the read side's and the Worker's).
+    /// Runs a statement whose parameters `params` writes (the read side's and the Worker's), its
+    /// answer bounded as a read's (`read_max`: pages of up to 1000 events).
     #[cfg(any(feature = "read", feature = "ingest"))]
+    #[cfg_attr(all(target_arch = "wasm32", feature = "worker"), allow(clippy::unit_arg))]
     pub(crate) async fn run_text(&self, text: &str, params: impl FnOnce(&mut String)) -> Result<JsonRows, AuditError> {
-        self.post(self.text_request(text, params)).await
+        self.post(self.text_request(text, params), self.read_max).await
     }
 
-    async fn post(&self, req: HttpRequest) -> Result<JsonRows, AuditError> {
-        let resp = self.transport.post(&req, self.timeout_ms).await?;
+    async fn post(&self, req: HttpRequest, max: crate::transport::Bound) -> Result<JsonRows, AuditError> {
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+        let resp = self.transport.post_within(&req, self.timeout_ms, max).await?;
+        #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+        let resp = {
+            let () = max;
+            self.transport.post(&req, self.timeout_ms).await?
+        };
         self.answer(&resp)
     }
 

@@ -3,6 +3,8 @@
 //! `AbortController` so that a timeout also cancels the request. Same API as the reqwest back end
 //! (its example, run natively: the module's docs, src/transport/mod.rs); far smaller code.
 
+use std::future::Future;
+
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -17,8 +19,15 @@ extern "C" {
     /// (a view of wasm memory, copied there before `fetch`), not as a JS string: a string was
     /// decoded from UTF-8 in the glue and encoded back to UTF-8 by `fetch`, about 0.6 MB each way
     /// per full batch.
+    /// The answer read up to `max` bytes (a larger one rejects, see fetch.js).
+    #[cfg(not(feature = "worker"))]
     #[wasm_bindgen(js_name = post)]
-    fn js_post(url: &str, headers: &str, body: &[u8], timeout_ms: f64, abort: &JsValue) -> js_sys::Promise;
+    fn js_post(url: &str, headers: &str, body: &[u8], timeout_ms: f64, abort: &JsValue, max: f64) -> js_sys::Promise;
+    /// The Worker's build: the answer read whole (fetch.js's `send`; the bound did not fit the
+    /// Worker's size budget, and the Worker talks to its operator's own Neo4j).
+    #[cfg(feature = "worker")]
+    #[wasm_bindgen(js_name = send)]
+    fn js_send(url: &str, headers: &str, body: &[u8], timeout_ms: f64, abort: &JsValue) -> js_sys::Promise;
 }
 
 /// Aborts its request when dropped before [`Armed::disarm`]: a [`Transport::post`] future given up
@@ -52,16 +61,62 @@ impl Transport {
     }
 
     /// POSTs `req`, giving up after `timeout_ms` for the whole exchange (headers and body); on
-    /// timeout the request is aborted. The exchange runs in JavaScript (src/transport/fetch.js):
-    /// one promise awaited here instead of three, and the headers cross as one string (names and
-    /// values never hold a line break: HTTP forbids it).
-    pub async fn post(&self, req: &HttpRequest, timeout_ms: u64) -> Result<HttpResponse, AuditError> {
+    /// timeout the request is aborted. The answer is read up to [`super::MAX_ANSWER_BYTES`]
+    /// (see [`Transport::post_within`]).
+    #[cfg(not(feature = "worker"))]
+    pub fn post<'a>(
+        &'a self,
+        req: &'a HttpRequest,
+        timeout_ms: u64,
+    ) -> impl Future<Output = Result<HttpResponse, AuditError>> + 'a {
+        self.exchange(req, timeout_ms, super::MAX_ANSWER_BYTES)
+    }
+
+    /// The Worker's build (feature `worker`): [`Transport::post`] reads the answer whole
+    /// (fetch.js's `send`: the bound did not fit the Worker's size budget, and the Worker talks
+    /// to its operator's own Neo4j).
+    /// (`exchange`'s future itself, not one around it: a layer of future cost the Worker's
+    /// `.wasm` 50 B gzipped.)
+    #[cfg(feature = "worker")]
+    pub fn post<'a>(
+        &'a self,
+        req: &'a HttpRequest,
+        timeout_ms: u64,
+    ) -> impl Future<Output = Result<HttpResponse, AuditError>> + 'a {
+        self.exchange(req, timeout_ms)
+    }
+
+    /// [`Transport::post`], the answer read up to `max_bytes`: a larger one is a retryable
+    /// [`AuditError::Network`] ("the server's answer is larger than N bytes, left unread") and the
+    /// request is aborted, before any of the body is read when its Content-Length says so.
+    #[cfg(not(feature = "worker"))]
+    pub fn post_within<'a>(
+        &'a self,
+        req: &'a HttpRequest,
+        timeout_ms: u64,
+        max_bytes: usize,
+    ) -> impl Future<Output = Result<HttpResponse, AuditError>> + 'a {
+        self.exchange(req, timeout_ms, max_bytes)
+    }
+
+    /// The exchange, in JavaScript (src/transport/fetch.js): one promise awaited here instead of
+    /// three, and the headers cross as one string (names and values never hold a line break:
+    /// HTTP forbids it).
+    async fn exchange(
+        &self,
+        req: &HttpRequest,
+        timeout_ms: u64,
+        #[cfg(not(feature = "worker"))] max_bytes: usize,
+    ) -> Result<HttpResponse, AuditError> {
         let headers = super::header_lines(req);
         let abort = web_sys::AbortController::new().ok();
         // (Every host with `fetch` has AbortController; without one, fetch.js makes its own.)
         let none = JsValue::UNDEFINED;
         let signal: &JsValue = abort.as_ref().map_or(&none, |a| a.as_ref());
-        let promise = js_post(&req.url, &headers, req.body.as_bytes(), timeout_ms as f64, signal);
+        #[cfg(not(feature = "worker"))]
+        let promise = js_post(&req.url, &headers, req.body.as_bytes(), timeout_ms as f64, signal, max_bytes as f64);
+        #[cfg(feature = "worker")]
+        let promise = js_send(&req.url, &headers, req.body.as_bytes(), timeout_ms as f64, signal);
         let armed = Armed(abort);
         let answer = JsFuture::from(promise).await;
         armed.disarm();

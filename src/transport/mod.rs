@@ -106,6 +106,47 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// The bound on an answer's size that [`Transport::post`] reads: 4 MiB. A write's, the schema's
+/// or the ingest Worker's answer is a few KB (an error's too); a larger answer (a wrong URL, a
+/// proxy's page, a hostile server) is a retryable [`AuditError::Network`] failure ("the server's
+/// answer is larger than 4194304 bytes, left unread") instead of the memory to hold it (natively,
+/// in JavaScript, and the `.wasm`'s memory, which never shrinks). The read side's answers (pages
+/// of up to 1000 events) have a bound of their own: [`read_answer_bytes`]. Not in the Worker's
+/// build (feature `worker` on wasm, size budget), which reads its own Neo4j's answers whole.
+pub const MAX_ANSWER_BYTES: usize = 4 << 20;
+
+/// An answer's bound as the sinks hand it to the transport: bytes; nothing in the Worker's build
+/// (feature `worker` on wasm), which reads its own Neo4j's answers whole (size budget: a bound
+/// passed along grew its `.wasm` by 200 B gzipped).
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+pub(crate) type Bound = usize;
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+pub(crate) type Bound = ();
+
+/// [`MAX_ANSWER_BYTES`] as a [`Bound`].
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+pub(crate) const WRITE_BOUND: Bound = MAX_ANSWER_BYTES;
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+pub(crate) const WRITE_BOUND: Bound = ();
+
+/// [`read_answer_bytes`] as a [`Bound`].
+#[cfg(all(any(feature = "read", feature = "ingest"), not(all(target_arch = "wasm32", feature = "worker"))))]
+pub(crate) fn read_bound(details: usize) -> Bound {
+    read_answer_bytes(details)
+}
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+pub(crate) fn read_bound(_: usize) -> Bound {}
+
+/// The bound on a read's answer (a page of up to 1000 events, `getAuditTrail` and the other
+/// reads, `verifyTrail`'s pages) for a reader whose `max_details_bytes` is `details`: 64 MiB plus
+/// 2000 × `details` (each of 1000 events' details, escaped once more inside Neo4j's JSON answer,
+/// at most twice its size), at most 512 MiB (the longest string a JavaScript engine holds).
+/// With the default 65 536: 198,180,864 bytes (189 MiB). Events written with a larger `max_details_bytes` than the
+/// reader's may need the reader's raised too.
+pub fn read_answer_bytes(details: usize) -> usize {
+    (64usize << 20).saturating_add(details.saturating_mul(2000)).min(512 << 20)
+}
+
 /// What came back.
 #[derive(Debug, Clone)]
 pub struct HttpResponse {
@@ -131,9 +172,24 @@ impl Transport {
         Transport { client: reqwest::Client::new() }
     }
 
-    /// POSTs `req`, giving up after `timeout_ms` for the whole exchange (headers and body).
+    /// POSTs `req`, giving up after `timeout_ms` for the whole exchange (headers and body). The
+    /// answer is read up to [`MAX_ANSWER_BYTES`] (see [`Transport::post_within`]).
     pub async fn post(&self, req: &HttpRequest, timeout_ms: u64) -> Result<HttpResponse, AuditError> {
-        let work = Box::pin(self.exchange(req));
+        self.post_within(req, timeout_ms, MAX_ANSWER_BYTES).await
+    }
+
+    /// [`Transport::post`], the answer read up to `max_bytes` (as received, after any
+    /// Content-Encoding is undone): a larger one is a retryable [`AuditError::Network`] ("the
+    /// server's answer is larger than N bytes, left unread"), found from its Content-Length
+    /// before any of the body is read where it has one, else once the chunks read pass the bound;
+    /// the connection is dropped then, the rest never read.
+    pub async fn post_within(
+        &self,
+        req: &HttpRequest,
+        timeout_ms: u64,
+        max_bytes: usize,
+    ) -> Result<HttpResponse, AuditError> {
+        let work = Box::pin(self.exchange(req, max_bytes));
         let timer = Box::pin(sleep_ms(timeout_ms));
         match select(work, timer).await {
             Either::Left((res, _)) => res,
@@ -141,7 +197,7 @@ impl Transport {
         }
     }
 
-    async fn exchange(&self, req: &HttpRequest) -> Result<HttpResponse, AuditError> {
+    async fn exchange(&self, req: &HttpRequest, max_bytes: usize) -> Result<HttpResponse, AuditError> {
         let mut rb = self.client.post(&req.url).body(req.body.clone());
         for (k, v) in &req.headers {
             rb = rb.header(k.as_str(), v.as_str());
@@ -149,9 +205,55 @@ impl Transport {
         let resp = rb.send().await.map_err(|e| net_error(e, &req.url))?;
         let status = resp.status().as_u16();
         let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let big = || answer_too_large(max_bytes, &req.url);
+        if resp.content_length().is_some_and(|n| n > max_bytes as u64) {
+            return Err(big());
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        let body = {
+            let mut resp = resp;
+            let mut bytes = Vec::new();
+            while let Some(chunk) = resp.chunk().await.map_err(|e| net_error(e, &req.url))? {
+                if bytes.len() + chunk.len() > max_bytes {
+                    return Err(big());
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            // As `Response::text` decodes (reqwest reads no other charset without its `charset`
+            // feature): UTF-8, invalid sequences replaced.
+            match String::from_utf8(bytes) {
+                Ok(s) => s,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            }
+        };
+        // reqwest's wasm client reads a body whole only (no `chunk`): there an answer without a
+        // Content-Length is held whole before it is refused (the `fetch` transport, the npm
+        // package's, reads it in chunks).
+        #[cfg(target_arch = "wasm32")]
         let body = resp.text().await.map_err(|e| net_error(e, &req.url))?;
+        #[cfg(target_arch = "wasm32")]
+        if body.len() > max_bytes {
+            return Err(big());
+        }
         Ok(HttpResponse { status, retry_after, body })
     }
+}
+
+/// The failure of an answer over `max` bytes, worded as src/transport/fetch.js words it.
+#[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
+fn answer_too_large(max: usize, url: &str) -> AuditError {
+    let origin = reqwest::Url::parse(url).ok().map(|u| u.origin().ascii_serialization());
+    let mut msg = crate::error::cat(&[
+        "the server's answer is larger than ",
+        &crate::error::num(max as u64),
+        " bytes, left unread",
+    ]);
+    if let Some(o) = origin.filter(|o| o != "null") {
+        msg.push_str(" (");
+        msg.push_str(&o);
+        msg.push(')');
+    }
+    AuditError::network(msg)
 }
 
 #[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
@@ -233,6 +335,16 @@ mod tests {
         let d = format!("{r:?}");
         assert!(!d.contains("bmVvNGo6c2VjcmV0LXB3") && !d.contains("c00k1e") && d.contains("***"), "{d}");
         assert_eq!(format!("{:?}", Secret::new("Bearer tok-1".into())), "***");
+    }
+
+    #[test]
+    fn read_answer_bound() {
+        // The default maxDetailsBytes: 64 MiB + 2000 × 64 KiB = 189 MiB; at most 512 MiB.
+        assert_eq!(read_answer_bytes(65_536), 198_180_864);
+        assert_eq!(read_answer_bytes(1), (64 << 20) + 2000);
+        assert_eq!(read_answer_bytes(crate::config::MAX_DETAILS_LIMIT), 512 << 20);
+        assert_eq!(read_answer_bytes(usize::MAX), 512 << 20);
+        assert!(MAX_ANSWER_BYTES < read_answer_bytes(1));
     }
 
     #[test]

@@ -183,3 +183,73 @@ pub fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
         k.eq_ignore_ascii_case(name).then(|| v.trim())
     })
 }
+
+/// A server on 127.0.0.1 answering every POST with 200 and a body of `total` bytes of JSON-ish
+/// filler (`[` then spaces), written 1 MiB at a time as the client reads it: with a
+/// `Content-Length` of `total`, or chunked (no length). Stops writing when the client goes away.
+/// Fault injection (something that is not Neo4j, or a hostile one): never used as the database.
+pub async fn huge_answer_server(total: usize, chunked: bool) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else { return };
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    match sock.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                    }
+                    if let Some((pos, _, len)) = http_head(&buf) {
+                        if buf.len() >= pos + 4 + len {
+                            break;
+                        }
+                    }
+                }
+                let length =
+                    if chunked { "Transfer-Encoding: chunked".to_owned() } else { format!("Content-Length: {total}") };
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n{length}\r\nConnection: close\r\n\r\n"
+                );
+                if sock.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut block = vec![b' '; 1 << 20];
+                block[0] = b'[';
+                let mut sent = 0;
+                while sent < total {
+                    let n = block.len().min(total - sent);
+                    let ok = if chunked {
+                        sock.write_all(format!("{n:x}\r\n").as_bytes()).await.is_ok()
+                            && sock.write_all(&block[..n]).await.is_ok()
+                            && sock.write_all(b"\r\n").await.is_ok()
+                    } else {
+                        sock.write_all(&block[..n]).await.is_ok()
+                    };
+                    if !ok {
+                        return;
+                    }
+                    block[0] = b' ';
+                    sent += n;
+                }
+                if chunked {
+                    let _ = sock.write_all(b"0\r\n\r\n").await;
+                }
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    url
+}
+
+/// The process's peak resident memory so far (Linux: VmHWM), in bytes.
+pub fn peak_rss() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+    kb.unwrap_or(0) * 1024
+}
