@@ -709,8 +709,11 @@ impl AuditLogger {
     pub async fn close_within(&self, within: Duration) -> bool {
         self.shut();
         let ms = u64::try_from(within.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
+        // (Natively in a runtime with I/O and time: the bound below is a Tokio timer, which
+        // panics in a runtime without time; in such a runtime no request of this caller's can be
+        // out, each was refused.)
         #[cfg(not(target_arch = "wasm32"))]
-        if in_runtime() {
+        if runtime_check().is_ok() {
             // The requests outside the delivery (`ensure_schema`, reads) get the same bound: at
             // it, those still out are cancelled and their calls return `Timeout(within)`.
             let given_up = &self.core.given_up;

@@ -307,6 +307,19 @@ fn a_runtime_without_io_or_time_takes_no_seq() {
             }
             assert_eq!(logger.chain_head().next_seq, 0, "{what}: no seq taken by a call that could not be sent");
             assert_eq!(logger.stats().failed, 4, "{what}");
+            // Closing there is an answer too, never a panic (close_within's bound is a timer;
+            // other loggers, so that this one goes on below).
+            for _ in 0..8 {
+                let other = builder(&format!("rust-{what}-close")).0.build().unwrap();
+                let closed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    rt.block_on(async {
+                        other.flush().await;
+                        other.close_within(std::time::Duration::from_millis(50)).await;
+                        other.close().await
+                    })
+                }));
+                assert!(closed.is_ok(), "{what}: close_within panicked");
+            }
             // The same logger on a proper runtime, or after a restart a logger resumed from its store.
             let logger = if restart {
                 resumed(AuditLogger::builder(neo4j_url()).basic_auth(neo4j_user(), neo4j_password()).trail(&trail))
