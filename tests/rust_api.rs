@@ -273,18 +273,8 @@ fn a_runtime_without_io_is_an_error_not_a_panic() {
 /// alarm. Now such a runtime is refused before the event is chained: the stream starts at 0.
 #[test]
 fn a_runtime_without_io_or_time_takes_no_seq() {
-    use neo4j_audit::chain::{StreamState, StreamStore};
+    use neo4j_audit::chain::StreamState;
     use tokio::runtime::Builder;
-    #[derive(Clone, Default)]
-    struct Saved(std::sync::Arc<std::sync::Mutex<Option<StreamState>>>);
-    impl StreamStore for Saved {
-        fn load(&self) -> Option<StreamState> {
-            self.0.lock().unwrap().clone()
-        }
-        fn save(&self, state: &StreamState) {
-            *self.0.lock().unwrap() = Some(state.clone());
-        }
-    }
     let proper = Builder::new_current_thread().enable_all().build().unwrap();
     let degraded = [
         ("no-io", Builder::new_current_thread().enable_time().build().unwrap()),
@@ -294,7 +284,7 @@ fn a_runtime_without_io_or_time_takes_no_seq() {
     for (what, rt) in &degraded {
         for restart in [false, true] {
             let (b, trail) = builder(&format!("rust-{what}-seq"));
-            let store = Saved::default();
+            let store = MemoryStore::default();
             let resumed = |b: AuditLoggerBuilder| {
                 b.resume_stream(StreamState::for_trail(&trail), Some(Box::new(store.clone()))).build().unwrap()
             };
@@ -340,6 +330,19 @@ fn a_runtime_without_io_or_time_takes_no_seq() {
                 assert!(report.ok && report.checked == 1 && breaks.is_empty(), "{what} restart {restart}: {breaks:?} {report:?}");
             });
         }
+    }
+}
+
+/// A `StreamStore` in memory, shared by its clones (a process's saved stream state).
+#[derive(Clone, Default)]
+struct MemoryStore(std::sync::Arc<std::sync::Mutex<Option<neo4j_audit::chain::StreamState>>>);
+
+impl neo4j_audit::chain::StreamStore for MemoryStore {
+    fn load(&self) -> Option<neo4j_audit::chain::StreamState> {
+        self.0.lock().unwrap().clone()
+    }
+    fn save(&self, state: &neo4j_audit::chain::StreamState) {
+        *self.0.lock().unwrap() = Some(state.clone());
     }
 }
 
@@ -1239,18 +1242,8 @@ async fn a_resumed_stream_beyond_the_storable_seq_is_refused_not_a_panic_or_lost
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[cfg(feature = "read")]
 async fn loggers_sharing_one_stream_store_on_many_threads_do_not_fork_it() {
-    use neo4j_audit::chain::{StreamState, StreamStore};
-    #[derive(Clone, Default)]
-    struct Shared(std::sync::Arc<std::sync::Mutex<Option<StreamState>>>);
-    impl StreamStore for Shared {
-        fn load(&self) -> Option<StreamState> {
-            self.0.lock().unwrap().clone()
-        }
-        fn save(&self, state: &StreamState) {
-            *self.0.lock().unwrap() = Some(state.clone());
-        }
-    }
-    let store = Shared::default();
+    use neo4j_audit::chain::StreamState;
+    let store = MemoryStore::default();
     let trail = unique("rust-shared-store");
     let start = StreamState::for_trail(&trail);
     let loggers: Vec<AuditLogger> = (0..2)
@@ -1288,17 +1281,7 @@ async fn loggers_sharing_one_stream_store_on_many_threads_do_not_fork_it() {
 #[tokio::test]
 #[cfg(feature = "read")]
 async fn a_stream_state_of_another_trail_is_not_continued() {
-    use neo4j_audit::chain::{StreamState, StreamStore};
-    #[derive(Clone, Default)]
-    struct Shared(std::sync::Arc<std::sync::Mutex<Option<StreamState>>>);
-    impl StreamStore for Shared {
-        fn load(&self) -> Option<StreamState> {
-            self.0.lock().unwrap().clone()
-        }
-        fn save(&self, state: &StreamState) {
-            *self.0.lock().unwrap() = Some(state.clone());
-        }
-    }
+    use neo4j_audit::chain::StreamState;
     let builder =
         |trail: &str| AuditLogger::builder(neo4j_url()).basic_auth(neo4j_user(), neo4j_password()).trail(trail);
     let (a, b) = (unique("rust-store-trail-a"), unique("rust-store-trail-b"));
@@ -1312,7 +1295,7 @@ async fn a_stream_state_of_another_trail_is_not_continued() {
         other => panic!("{other:?}"),
     }
     // One store for a logger of each trail, calls alternating: each trail keeps a stream of its own.
-    let store = Shared::default();
+    let store = MemoryStore::default();
     let la = builder(&a).resume_stream(StreamState::for_trail(&a), Some(Box::new(store.clone()))).build().unwrap();
     let lb = builder(&b).resume_stream(StreamState::for_trail(&b), Some(Box::new(store.clone()))).build().unwrap();
     for _ in 0..3 {
