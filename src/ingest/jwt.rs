@@ -2,7 +2,7 @@
 //! [`JwtRules::algorithms`] (HS256 with `AUDIT_JWT_SECRET` here; RS256 / ES256 with a public key
 //! set: [`super::jwks`]); the header's `typ`, when
 //! present, must say JWT; the signature is checked in constant time; then `exp` (required),
-//! `nbf`, `aud` (required: [`DEFAULT_AUDIENCE`] unless configured otherwise or explicitly turned
+//! `nbf` and `iat` (neither ahead of now), `aud` (required: [`DEFAULT_AUDIENCE`] unless configured otherwise or explicitly turned
 //! off), the optional `iss`, and a cap on the token's lifetime ([`DEFAULT_MAX_LIFETIME_SECS`]),
 //! with a configurable clock skew. The verified `sub` is the acting user's uid and `name` its
 //! display name.
@@ -199,7 +199,7 @@ pub enum JwtError {
     BadSignature,
     /// `exp` has passed (beyond the leeway).
     Expired,
-    /// `nbf` is still ahead (beyond the leeway).
+    /// `nbf` or `iat` is still ahead (beyond the leeway).
     NotYetValid,
     /// No numeric `exp`.
     MissingExp,
@@ -408,6 +408,11 @@ fn check_lifetime(claims: &Json, exp: i128, now: i128, rules: &JwtRules) -> Resu
         if exp - iat > max {
             return Err(JwtError::TooLongLived);
         }
+        // Issued later than now (beyond the leeway): a token minted ahead, or by a clock that
+        // runs fast, is not used before its time (RFC 7519 leaves `iat` to the endpoint).
+        if now + secs(rules.leeway_secs.max(0)) < iat {
+            return Err(JwtError::NotYetValid);
+        }
     }
     if exp - now > max + secs(rules.leeway_secs.max(0)) {
         return Err(JwtError::TooLongLived);
@@ -575,7 +580,13 @@ mod tests {
         if nbf.is_some_and(|nbf| now + leeway < nbf) {
             return Err(JwtError::NotYetValid);
         }
-        if iat.is_some_and(|iat| exp - iat > max) || exp - now > max + leeway {
+        if iat.is_some_and(|iat| exp - iat > max) {
+            return Err(JwtError::TooLongLived);
+        }
+        if iat.is_some_and(|iat| now + leeway < iat) {
+            return Err(JwtError::NotYetValid);
+        }
+        if exp - now > max + leeway {
             return Err(JwtError::TooLongLived);
         }
         Ok(())
@@ -612,7 +623,7 @@ mod tests {
         let mut compared = 0;
         for exp in texts {
             for nbf in [None, Some("940"), Some("1000.5"), Some("1e3")] {
-                for iat in [None, Some("939.5"), Some("-2600"), Some("1000.0000000001")] {
+                for iat in [None, Some("939.5"), Some("-2600"), Some("1000.0000000001"), Some("1061")] {
                     let mut claims = format!(r#"{{"sub":"u","exp":{exp}"#);
                     if let Some(n) = nbf {
                         claims += &format!(r#","nbf":{n}"#);
@@ -784,9 +795,16 @@ mod tests {
         assert_eq!(verify(&far, &r, now).unwrap_err(), JwtError::TooLongLived);
         let near = sign_hs256(KEY, &json!({"sub": "u", "exp": now + 3660}));
         assert!(verify(&near, &r, now).is_ok());
-        // A lying iat does not help: exp - now still counts.
+        // A lying iat does not help: a token issued later than now (beyond the leeway) is not
+        // valid yet, and exp - now still counts.
         let lying = sign_hs256(KEY, &json!({"sub": "u", "iat": now + 86_000, "exp": now + 86_400}));
-        assert_eq!(verify(&lying, &r, now).unwrap_err(), JwtError::TooLongLived);
+        assert_eq!(verify(&lying, &r, now).unwrap_err(), JwtError::NotYetValid);
+        let ahead = sign_hs256(KEY, &json!({"sub": "u", "iat": now + 61, "exp": now + 600}));
+        assert_eq!(verify(&ahead, &r, now).unwrap_err(), JwtError::NotYetValid);
+        let within_skew = sign_hs256(KEY, &json!({"sub": "u", "iat": now + 60, "exp": now + 600}));
+        assert!(verify(&within_skew, &r, now).is_ok());
+        let far_no_iat_check = sign_hs256(KEY, &json!({"sub": "u", "iat": now, "exp": now + 3661}));
+        assert_eq!(verify(&far_no_iat_check, &r, now).unwrap_err(), JwtError::TooLongLived);
         let bad_iat = sign_hs256(KEY, &json!({"sub": "u", "iat": "yesterday", "exp": now + 10}));
         assert_eq!(verify(&bad_iat, &r, now).unwrap_err(), JwtError::BadTime("iat"));
         assert_eq!(JwtRules::new(KEY.to_vec()).max_lifetime_secs, DEFAULT_MAX_LIFETIME_SECS);

@@ -96,6 +96,8 @@ describe("POST /v1/events", () => {
       missing: undefined,
       expired: await token(sub, { exp: nowSecs() - 120 }),
       notYet: await token(sub, { nbf: nowSecs() + 600 }),
+      // Issued ten minutes from now (a clock running fast, or a token minted ahead).
+      issuedLater: await token(sub, { iat: nowSecs() + 600, exp: nowSecs() + 900 }),
       otherKey: await token(sub, {}, "a-different-secret-a-different-secret!"),
       algNone: unsignedJwt({ sub, exp: nowSecs() + 300, aud: "neo4j-audit", iss: "https://idp.example" }),
       audience: await token(sub, { aud: "someone-else" }),
