@@ -138,6 +138,11 @@ export interface AuditUser {
   uid: string;
   name?: string | null;
 }
+
+/** The details argument of logUserAction: an object whose own properties become the event's
+ *  `details` JSON (an object literal, or a value of an interface or class type). An array, Map or
+ *  Set is refused here by the type, as at run time (`false`, "details must be an object"). */
+export type AuditDetails = { readonly [key: string]: unknown } | (object & { readonly [Symbol.iterator]?: never });
 "#;
 
 /// Writes audit events into Neo4j. Every method resolves; none rejects.
@@ -213,7 +218,7 @@ impl JsAuditLogger {
         #[wasm_bindgen(unchecked_param_type = "AuditUser | null | undefined")] user: JsValue,
         #[wasm_bindgen(js_name = actionType, unchecked_param_type = "string")] action_type: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "string | null")] category: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "object | null")] details: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "AuditDetails | null")] details: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "AuditLogOptions | null")] options: JsValue,
     ) -> js_sys::Promise {
         let inner = &self.inner;
@@ -366,7 +371,7 @@ pub fn log_user_action(
     #[wasm_bindgen(unchecked_param_type = "AuditUser | null | undefined")] user: JsValue,
     #[wasm_bindgen(js_name = actionType, unchecked_param_type = "string")] action_type: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "string | null")] category: JsValue,
-    #[wasm_bindgen(unchecked_optional_param_type = "object | null")] details: JsValue,
+    #[wasm_bindgen(unchecked_optional_param_type = "AuditDetails | null")] details: JsValue,
     #[wasm_bindgen(unchecked_optional_param_type = "AuditLogOptions | null")] options: JsValue,
 ) -> js_sys::Promise {
     match logger_from_js(config) {

@@ -341,7 +341,7 @@ test("ensureSchema resolves true and is idempotent", async () => {
 test("the package ships TypeScript types for the whole surface", () => {
   const dts = readFileSync(`${ROOT}/pkg/neo4j_audit.d.ts`, "utf8");
   for (const needle of [
-    "export interface AuditConfig", "logUserAction(user: AuditUser | null | undefined, actionType: string, category?: string | null, details?: object | null, options?: AuditLogOptions | null): Promise<boolean>",
+    "export interface AuditConfig", "logUserAction(user: AuditUser | null | undefined, actionType: string, category?: string | null, details?: AuditDetails | null, options?: AuditLogOptions | null): Promise<boolean>",
     "export interface AuditTarget",
     "Promise<boolean>", "ensureSchema(): Promise<boolean>", "readonly lastError: string | undefined",
     "export function logUserAction(config: AuditConfig",

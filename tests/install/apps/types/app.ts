@@ -3,13 +3,14 @@
 import init, {
   initSync, AuditLogger, logUserAction,
   type AuditConfig, type AuditStats, type AuditDeadLetter, type AuditUser,
-  type InitInput, type InitOutput, type SyncInitInput, type AuditTarget, type AuditLogOptions,
+  type InitInput, type InitOutput, type SyncInitInput, type AuditTarget, type AuditLogOptions, type AuditDetails,
 } from "neo4j-audit";
 import initRead, {
   initSync as initSyncRead, AuditLogger as ReadingLogger, logUserAction as logUserActionRead,
   type AuditConfig as ReadConfig, type AuditStats as ReadStats, type AuditDeadLetter as ReadDeadLetter,
   type AuditUser as ReadUser, type InitInput as ReadInitInput, type InitOutput as ReadInitOutput,
   type SyncInitInput as ReadSyncInitInput, type AuditTarget as ReadTarget, type AuditLogOptions as ReadLogOptions,
+  type AuditDetails as ReadDetails,
   type AuditInstant, type AuditTrailQuery, type AuditTrailEvent, type AuditTrailPage, type AuditChainHead,
   switchSetting,
 } from "neo4j-audit/read";
@@ -19,6 +20,7 @@ import initVerify, {
   type AuditConfig as VerifyConfig, type AuditStats as VerifyStats, type AuditDeadLetter as VerifyDeadLetter,
   type AuditUser as VerifyUser, type InitInput as VerifyInitInput, type InitOutput as VerifyInitOutput,
   type SyncInitInput as VerifySyncInitInput, type AuditTarget as VerifyTarget, type AuditLogOptions as VerifyLogOptions,
+  type AuditDetails as VerifyDetails,
   type AuditInstant as VerifyInstant, type AuditTrailQuery as VerifyTrailQuery, type AuditTrailEvent as VerifyTrailEvent,
   type AuditTrailPage as VerifyTrailPage, type AuditChainHead as VerifyChainHead,
   type AuditChainBreak, type AuditVerifyReport, type AuditPublicKey, type AuditVerifyQuery,
@@ -40,6 +42,16 @@ export async function write(config: AuditConfig, user: AuditUser | null, wasm?: 
   interface DocChange { documentId: string; fields: string[] }
   const change: DocChange = { documentId: "doc-1", fields: ["title"] };
   void (await logger.logUserAction(user, "TYPED_INTERFACE", null, change));
+  class Upload { fileName = "a.pdf"; size = 12 }
+  const details: AuditDetails = new Upload();
+  void (await logger.logUserAction(user, "TYPED_CLASS", null, details));
+  // What the run time refuses ("details must be an object"), the types refuse too.
+  // @ts-expect-error an array is not details
+  void (await logger.logUserAction(user, "TYPED_ARRAY", null, ["title"]));
+  // @ts-expect-error a Map is not details (convert it: Object.fromEntries)
+  void (await logger.logUserAction(user, "TYPED_MAP", null, new Map([["a", 1]])));
+  // @ts-expect-error a string is not details
+  void (await logger.logUserAction(user, "TYPED_STRING", null, "title"));
   const target: AuditTarget = { label: "Document", uid: "doc-1", role: "subject" };
   const options: AuditLogOptions = { targets: [target, { label: "Folder", uid: "f-1" }] };
   void (await logger.logUserAction(user, "TYPED_TARGETS", null, null, options));
@@ -69,7 +81,8 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   void insecure;
   const logger = new ReadingLogger(config);
   await logUserActionRead(config, user, "READ_ONE_SHOT");
-  await logger.logUserAction(user, "READ_ENTRY");
+  const readDetails: ReadDetails = { entry: "read" };
+  await logger.logUserAction(user, "READ_ENTRY", null, readDetails);
   const target: ReadTarget = { label: "Document", uid: "doc-1" };
   const options: ReadLogOptions = { targets: [target] };
   await logger.logUserAction(user, "READ_TARGETS", undefined, undefined, options);
@@ -100,7 +113,8 @@ export async function verify(config: VerifyConfig, user: VerifyUser, since: Veri
   await logUserActionVerify(config, user, "VERIFY_ONE_SHOT");
   const target: VerifyTarget = { label: "Document", uid: "doc-1" };
   const options: VerifyLogOptions = { targets: [target] };
-  await logger.logUserAction(user, "VERIFY_ENTRY", undefined, undefined, options);
+  const verifyDetails: VerifyDetails = { entry: "verify" };
+  await logger.logUserAction(user, "VERIFY_ENTRY", undefined, verifyDetails, options);
   const query: VerifyTrailQuery = { since, limit: 10 };
   const page: VerifyTrailPage | null = await logger.getAuditTrail(query);
   const events: VerifyTrailEvent[] = page?.events ?? [];
