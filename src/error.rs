@@ -206,6 +206,17 @@ impl AuditError {
                 " (the URL says https:// but that port serves plain http://: use http://, or the server's TLS port)",
             ]));
         }
+        // Neo4j's Bolt port takes the connection and drops it at the HTTP request, unanswered
+        // (Node: "read ECONNRESET", reqwest: "connection closed before message completed"): a
+        // driver's port in an HTTP URL. Not in the ingest Worker (its size budget; its operator
+        // sets the URL once, and its `/v1/health` names an unreachable Neo4j).
+        #[cfg(not(feature = "worker"))]
+        if find(&m, ":7687)").is_some() && CLOSED_SIGNS.iter().any(|s| find(&m, s).is_some()) {
+            return AuditError::Network(cat(&[
+                &m,
+                ": 7687 is Neo4j's Bolt port, for its drivers; this library speaks HTTP (Neo4j's HTTP port, 7474 by default)",
+            ]));
+        }
         AuditError::Network(m)
     }
 
@@ -233,6 +244,12 @@ pub(crate) const PLAIN_HTTP: &str = "the server answered the TLS handshake in pl
 /// length too long` when the answer's bytes read as a huge record). Browsers say only "Failed to
 /// fetch" (a `TypeError` that names no cause) and workerd "Network connection lost.": there such a
 /// URL is retried until the deadline like any unreachable server.
+/// How each transport words a connection closed without an HTTP answer (Node's `fetch`,
+/// reqwest), which on port 7687 is Neo4j's Bolt port ([`AuditError::network`]).
+#[cfg(not(feature = "worker"))]
+const CLOSED_SIGNS: [&str; 4] =
+    ["ECONNRESET", "other side closed", "socket hang up", "connection closed before message completed"];
+
 const PLAIN_HTTP_SIGNS: [&str; 3] = ["InvalidContentType", "wrong version number", "packet length too long"];
 
 /// THE table of HTTP statuses a retry may cure, for every entry (native, wasm, the Worker's own
@@ -460,6 +477,31 @@ mod tests {
             let e = AuditError::network(m.into());
             assert_eq!(e, AuditError::Network(m.into()));
             assert!(e.is_retryable());
+        }
+    }
+
+    #[test]
+    #[cfg(not(feature = "worker"))]
+    fn a_connection_dropped_by_bolts_port_is_named() {
+        // A new user's URL with the drivers' port (bolt://host:7687 became http://host:7687):
+        // Neo4j's Bolt port drops the HTTP request unanswered; the reason said only ECONNRESET.
+        for m in [
+            "fetch failed: read ECONNRESET (http://127.0.0.1:7687)",
+            "fetch failed: other side closed [UND_ERR_SOCKET] (http://db.example:7687)",
+            "error sending request: client error (SendRequest): connection closed before message completed (http://127.0.0.1:7687)",
+        ] {
+            let e = AuditError::network(m.into());
+            assert!(e.is_retryable(), "{m}");
+            let text = e.to_string();
+            assert!(text.starts_with(&cat(&["network error: ", m, ": 7687 is Neo4j's Bolt port"])), "{text}");
+            assert!(text.ends_with("(Neo4j's HTTP port, 7474 by default)"), "{text}");
+        }
+        // Another port, or another failure on 7687: as it was.
+        for m in [
+            "fetch failed: read ECONNRESET (http://127.0.0.1:7474)",
+            "fetch failed: connect ECONNREFUSED 127.0.0.1:7687 (http://127.0.0.1:7687)",
+        ] {
+            assert_eq!(AuditError::network(m.into()), AuditError::Network(m.into()));
         }
     }
 
