@@ -140,7 +140,8 @@ export function failure(what, reason, conn) {
     // Once this URL has answered (an export's first pages, tail's first read), a connection closed
     // without an answer is Neo4j stopping or restarting, not a Bolt port in NEO4J_URL.
     const closed = /other side closed|ECONNRESET|socket hang up/.test(why);
-    const advice = /the server answered the TLS handshake in plain HTTP/.test(why) ? " (NEO4J_URL)"
+    // On port 7687 the library's reason names Bolt's port itself.
+    const advice = /the server answered the TLS handshake in plain HTTP|is Neo4j's Bolt port/.test(why) ? " (NEO4J_URL)"
       : closed && conn.answered
         ? " (it answered at NEO4J_URL before, then closed the connection without an HTTP answer: did Neo4j stop or restart?)"
       : closed

@@ -337,6 +337,28 @@ test("export that fails after some pages exits 3 and says the output is INCOMPLE
   }
 });
 
+test("an http:// URL on port 7687, Neo4j's Bolt port, is named as that by the library and once by the CLI", async () => {
+  // A new user's URL with the drivers' port: lastError said only "read ECONNRESET". Port 7687 is
+  // Neo4j's real Bolt port where a test Neo4j runs on the default ports (CI); otherwise a server
+  // that drops the HTTP request unanswered, as Bolt does, listens there for this test.
+  const { createServer } = await import("node:net");
+  const bolt = createServer((s) => s.once("data", () => s.destroy()));
+  const own = await new Promise((r) => bolt.once("error", () => r(false)).listen(7687, "127.0.0.1", () => r(true)));
+  try {
+    const url = "http://127.0.0.1:7687";
+    const logger = new pkg.AuditLogger({ url, username: NEO4J_USER, password: NEO4J_PASSWORD, timeoutMs: 3000, queue: { enabled: false } });
+    assert.equal(await logger.logUserAction({ uid: "u1" }, "BOLT_PORT"), false);
+    assert.match(logger.lastError, /^network error: .* \(http:\/\/127\.0\.0\.1:7687\): 7687 is Neo4j's Bolt port, for its drivers; this library speaks HTTP \(Neo4j's HTTP port, 7474 by default\)$/, `own listener: ${own}`);
+    logger.free();
+    const r = await cli(["schema"], { ...ENV, NEO4J_URL: url });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, /^neo4j-audit schema: cannot reach Neo4j at http:\/\/127\.0\.0\.1:7687: network error: [^\n]*: 7687 is Neo4j's Bolt port, [^\n]* \(NEO4J_URL\)\n$/);
+    assert.equal(r.stderr.match(/Bolt/g).length, 1, r.stderr);
+  } finally {
+    if (own) bolt.close();
+  }
+});
+
 test("a connection Neo4j drops after it has answered (it stopped or restarted) is not blamed on a Bolt port in NEO4J_URL", async () => {
   // An export of 100 000 events, Neo4j stopped after 7 800 of them: the one line on stderr asked
   // "is NEO4J_URL Neo4j's HTTP port, 7474 by default, not its Bolt port, 7687?" of the URL that had
