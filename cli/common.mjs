@@ -261,18 +261,28 @@ milliseconds, or an age: 90s, 15m, 2h, 7d, 1w.`;
 
 /**
  * The trail's events, newest first, one page at a time (keyset pagination: the library's cursor
- * names the last event of a page, so pages never overlap or skip an event).
+ * names the last event of a page, so pages never overlap or skip an event). A page whose answer
+ * is over the library's bound on a read (README, Answers' size: 1000 events written with larger
+ * details than the CLI's maxDetailsBytes, the default, allows for) is read again half as long,
+ * down to one event: export and tail failed on such a trail for good, with no page size to lower.
  */
 export async function* pages(logger, conn, query, pageSize = 1000) {
   let cursor = null;
-  do {
+  for (;;) {
     const page = await logger.getAuditTrail(cursor ? { ...query, limit: pageSize, cursor } : { ...query, limit: pageSize });
-    if (!page) throw neo4jFailure("reading the trail", logger, conn);
+    if (!page) {
+      if (pageSize > 1 && /^network error: the server's answer is larger than /.test(logger.lastError ?? "")) {
+        pageSize = Math.ceil(pageSize / 2);
+        continue;
+      }
+      throw neo4jFailure("reading the trail", logger, conn);
+    }
     conn.answered = true;
     await keepExactNumbers(page.events, conn);
     yield page.events;
     cursor = page.nextCursor;
-  } while (cursor);
+    if (!cursor) return;
+  }
 }
 
 /** The stored `details` text of an event whose parsed details lost digits (see keepExactNumbers). */
