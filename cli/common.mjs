@@ -140,13 +140,19 @@ export function failure(what, reason, conn) {
     // Once this URL has answered (an export's first pages, tail's first read), a connection closed
     // without an answer is Neo4j stopping or restarting, not a Bolt port in NEO4J_URL.
     const closed = /other side closed|ECONNRESET|socket hang up/.test(why);
-    const advice = /the server answered the TLS handshake in plain HTTP/.test(why) ? " (NEO4J_URL)"
+    // An answer past its bound (README, Answers' size) came from a server that answered, so
+    // neither "cannot reach" nor "is it running?" fits; the reads already went down to one event
+    // a page (pages(), verifyTrail), and Neo4j's answer to that is far below the bound.
+    const advice = /^network error: the server's answer is larger than /.test(why) ? null
+      : /the server answered the TLS handshake in plain HTTP/.test(why) ? " (NEO4J_URL)"
       : closed && conn.answered
         ? " (it answered at NEO4J_URL before, then closed the connection without an HTTP answer: did Neo4j stop or restart?)"
       : closed
         ? " (the server closed the connection without an HTTP answer: is NEO4J_URL Neo4j's HTTP port, 7474 by default, not its Bolt port, 7687?)"
         : " (is it running? NEO4J_URL)";
-    msg = `cannot reach Neo4j at ${conn.url}: ${why}${advice}`;
+    msg = advice === null
+      ? `${conn.url} answered with more than the CLI reads of an answer: ${why} (Neo4j's answers are far smaller: is NEO4J_URL Neo4j's HTTP port, 7474 by default? a proxy or another service on that port answers so)`
+      : `cannot reach Neo4j at ${conn.url}: ${why}${advice}`;
   } else if (/^authentication failed/.test(reason)) {
     const who = conn.token ? "the token (NEO4J_TOKEN)" : `user "${conn.username}" (NEO4J_USER / NEO4J_PASSWORD)`;
     msg = `Neo4j at ${conn.url} refused the credentials of ${who}: ${reason}`;

@@ -1918,11 +1918,12 @@ test("export, tail and verify read a trail whose full pages are over the read bo
   const { createServer, request } = await import("node:http");
   const target = new URL(NEO4J_URL);
   let refused = 0;
+  let every = false;
   const proxy = createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c)).on("end", () => {
       const body = Buffer.concat(chunks);
-      if (/"limit":100[01]\b/.test(body.toString())) {
+      if (every || /"limit":100[01]\b/.test(body.toString())) {
         refused++;
         res.socket.end("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 900000000\r\n\r\n");
         return;
@@ -1953,6 +1954,14 @@ test("export, tail and verify read a trail whose full pages are over the read bo
     assert.equal(broken.code, 1, broken.stderr);
     const b = JSON.parse(broken.stdout).streams[0].firstBreak;
     assert.deepEqual([b.kind, b.seq, b.uid], ["edited", 3, uids[3]]);
+    // A server whose every answer is that large (another service on NEO4J_URL's port) answered:
+    // it is named as that, not "cannot reach Neo4j … (is it running?)".
+    every = true;
+    for (const cmd of ["export", "verify"]) {
+      const r = await cli([cmd, "--trail", trail], env);
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(r.stderr, `neo4j-audit ${cmd}: ${env.NEO4J_URL} answered with more than the CLI reads of an answer: network error: the server's answer is larger than 198180864 bytes, left unread (Neo4j's answers are far smaller: is NEO4J_URL Neo4j's HTTP port, 7474 by default? a proxy or another service on that port answers so)\n`);
+    }
   } finally {
     proxy.close();
   }
