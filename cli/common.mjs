@@ -140,14 +140,20 @@ export function failure(what, reason, conn) {
     // Once this URL has answered (an export's first pages, tail's first read), a connection closed
     // without an answer is Neo4j stopping or restarting, not a Bolt port in NEO4J_URL.
     const closed = /other side closed|ECONNRESET|socket hang up/.test(why);
+    // An answer past its bound (README, Answers' size) came from a server that answered, so
+    // neither "cannot reach" nor "is it running?" fits; the reads already went down to one event
+    // a page (pages(), verifyTrail), and Neo4j's answer to that is far below the bound.
     // On port 7687 the library's reason names Bolt's port itself.
-    const advice = /the server answered the TLS handshake in plain HTTP|is Neo4j's Bolt port/.test(why) ? " (NEO4J_URL)"
+    const advice = /^network error: the server's answer is larger than /.test(why) ? null
+      : /the server answered the TLS handshake in plain HTTP|is Neo4j's Bolt port/.test(why) ? " (NEO4J_URL)"
       : closed && conn.answered
         ? " (it answered at NEO4J_URL before, then closed the connection without an HTTP answer: did Neo4j stop or restart?)"
       : closed
         ? " (the server closed the connection without an HTTP answer: is NEO4J_URL Neo4j's HTTP port, 7474 by default, not its Bolt port, 7687?)"
         : " (is it running? NEO4J_URL)";
-    msg = `cannot reach Neo4j at ${conn.url}: ${why}${advice}`;
+    msg = advice === null
+      ? `${conn.url} answered with more than the CLI reads of an answer: ${why} (Neo4j's answers are far smaller: is NEO4J_URL Neo4j's HTTP port, 7474 by default? a proxy or another service on that port answers so)`
+      : `cannot reach Neo4j at ${conn.url}: ${why}${advice}`;
   } else if (/^authentication failed/.test(reason)) {
     const who = conn.token ? "the token (NEO4J_TOKEN)" : `user "${conn.username}" (NEO4J_USER / NEO4J_PASSWORD)`;
     msg = `Neo4j at ${conn.url} refused the credentials of ${who}: ${reason}`;
@@ -262,18 +268,28 @@ milliseconds, or an age: 90s, 15m, 2h, 7d, 1w.`;
 
 /**
  * The trail's events, newest first, one page at a time (keyset pagination: the library's cursor
- * names the last event of a page, so pages never overlap or skip an event).
+ * names the last event of a page, so pages never overlap or skip an event). A page whose answer
+ * is over the library's bound on a read (README, Answers' size: 1000 events written with larger
+ * details than the CLI's maxDetailsBytes, the default, allows for) is read again half as long,
+ * down to one event: export and tail failed on such a trail for good, with no page size to lower.
  */
 export async function* pages(logger, conn, query, pageSize = 1000) {
   let cursor = null;
-  do {
+  for (;;) {
     const page = await logger.getAuditTrail(cursor ? { ...query, limit: pageSize, cursor } : { ...query, limit: pageSize });
-    if (!page) throw neo4jFailure("reading the trail", logger, conn);
+    if (!page) {
+      if (pageSize > 1 && /^network error: the server's answer is larger than /.test(logger.lastError ?? "")) {
+        pageSize = Math.ceil(pageSize / 2);
+        continue;
+      }
+      throw neo4jFailure("reading the trail", logger, conn);
+    }
     conn.answered = true;
     await keepExactNumbers(page.events, conn);
     yield page.events;
     cursor = page.nextCursor;
-  } while (cursor);
+    if (!cursor) return;
+  }
 }
 
 /** The stored `details` text of an event whose parsed details lost digits (see keepExactNumbers). */

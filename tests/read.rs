@@ -964,3 +964,44 @@ async fn stored_details(logger: &AuditLogger) -> String {
     .await;
     rows[0][0].as_str().unwrap().to_owned()
 }
+
+/// A verification page is 1000 events, and a reader's answers are bounded (64 MiB + 2000 ×
+/// its `max_details_bytes`, README "Answers' size"): events written with larger details than
+/// that page can hold (a writer whose `max_details_bytes` is above the reader's, or above what
+/// even the largest bound, 512 MiB, holds in 1000 events) made every verification of the trail
+/// fail with "the server's answer is larger than …", for good: `verifyTrail` has no page size
+/// to lower. The page is halved until its answer fits, and the trail verifies.
+#[tokio::test]
+async fn a_trail_whose_verify_page_is_over_the_answer_bound_still_verifies() {
+    let mut cfg = config("bigpage");
+    cfg.max_details_bytes = 128 * 1024;
+    let writer = AuditLogger::new(cfg.clone()).unwrap();
+    writer.ensure_schema().await.unwrap();
+    // 1000 events of ~70 KB: one page of them is ~70 MB, past the reader's 64 MiB + 2000 B.
+    let blob = "x".repeat(70_000);
+    let mut uids = Vec::new();
+    for _ in 0..50 {
+        let events: Vec<_> = (0..20)
+            .map(|i| writer.build_event(None, "UPLOAD", Some("FILES"), Some(json!({"i": i, "blob": blob}))).unwrap())
+            .collect();
+        uids.extend(events.iter().map(|e| e.uid.clone()));
+        writer.write(&events).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let mut read_cfg = cfg.clone();
+    read_cfg.max_details_bytes = 1;
+    let reader = AuditLogger::new(read_cfg).unwrap();
+    let report = reader.verify_trail(&VerifyQuery::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.checked, 1000);
+    assert_eq!(report.streams.len(), 1);
+    assert_eq!(report.streams[0].checked, 1000);
+    assert_eq!(report.streams[0].head_seq, Some(999));
+    // Still every break is found where it is: one event edited in the second half.
+    cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.eventType = 'EDITED'", json!({"u": uids[700]})).await;
+    let report = reader.verify_trail(&VerifyQuery::default()).await.unwrap_or_else(|e| panic!("{e}"));
+    let b = report.streams[0].first_break.as_ref().unwrap_or_else(|| panic!("{report:?}"));
+    assert_eq!(
+        (b.kind, b.seq, b.uid.as_deref()),
+        (neo4j_audit::chain::BreakKind::Edited, 700, Some(uids[700].as_str()))
+    );
+}

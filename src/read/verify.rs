@@ -61,6 +61,10 @@ pub(crate) struct VerifyRun<'a, const PAGED: bool> {
     page: Vec<(AuditEvent, Option<StoredSeal>, bool, Option<String>)>,
     /// That page was the stream's last (shorter than a full page).
     last_page: bool,
+    /// Events per page: [`VERIFY_PAGE`], halved while a page's answer is over the reader's
+    /// bound ([`Self::smaller_page`]). (The Worker's build reads its answers whole.)
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    page_limit: u32,
     /// The page starts with the event before the window (checked, not counted as read).
     before: bool,
     streams: Vec<StreamReport>,
@@ -106,6 +110,8 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             current,
             page: Vec::new(),
             last_page: false,
+            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+            page_limit: VERIFY_PAGE,
             before: false,
             streams: Vec::new(),
             read: 0,
@@ -158,7 +164,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             Phase::Page => {
                 // A window's start (one event, [`Self::next_page`]) is followed by pages read by `seq`.
                 let start = q.since.is_some() && self.p.after.is_none();
-                self.last_page = if start { rows.is_empty() } else { rows.len() < VERIFY_PAGE as usize };
+                self.last_page = if start { rows.is_empty() } else { rows.len() < self.page_size() as usize };
                 self.page.reserve(rows.len());
                 self.rows += rows.len() as u64;
                 for r in &mut rows {
@@ -338,9 +344,51 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
         let start = self.p.after.is_none().then_some(self.q.since).flatten();
         let one = VerifyQuery { stream_id: sid, since: start, ..Default::default() };
         self.phase = Phase::Page;
-        let q =
+        #[allow(unused_mut)]
+        let mut q =
             verify_query(&self.cfg.labels, &self.cfg.trail, &one, self.p.after.as_ref(), true, None, start.is_some())?;
+        // A window's start is one event; the pages after it, `page_limit` (a smaller page).
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+        if start.is_none() && self.page_limit < VERIFY_PAGE {
+            if let Json::Obj(params) = &mut q.params {
+                for (_, v) in params.iter_mut().filter(|(k, _)| k == "limit") {
+                    *v = Json::from(self.page_limit);
+                }
+            }
+        }
         Ok(Step::Run(q))
+    }
+
+    /// Events a full page holds.
+    fn page_size(&self) -> u32 {
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+        return self.page_limit;
+        #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+        VERIFY_PAGE
+    }
+
+    /// The statement again for a page half as long (at least two events: a page after a position
+    /// reads that position again), when the page's answer was over the reader's bound (`e`;
+    /// [`crate::transport::read_answer_bytes`]: 1000 events written with larger details than
+    /// the reader's `max_details_bytes` allows for, or than 512 MiB holds); `None` otherwise.
+    /// Before, such a trail failed every verification with "the server's answer is larger than
+    /// …", for good: `verifyTrail` has no page size to lower. The smaller page stays for the rest
+    /// of the run.
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    pub(crate) fn smaller_page(&mut self, e: &AuditError) -> Option<Query> {
+        let start = self.q.since.is_some() && self.p.after.is_none();
+        if !matches!(self.phase, Phase::Page)
+            || start
+            || self.page_limit <= 2
+            || !crate::transport::is_answer_too_large(e)
+        {
+            return None;
+        }
+        self.page_limit = (self.page_limit / 2).max(2);
+        match self.next_page() {
+            Ok(Step::Run(q)) => Some(q),
+            _ => None,
+        }
     }
 
     /// What the verifier may ask about: the seals of the page read, of the events it holds

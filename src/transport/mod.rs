@@ -141,8 +141,9 @@ pub(crate) fn read_bound(_: usize) -> Bound {}
 /// reads, `verifyTrail`'s pages) for a reader whose `max_details_bytes` is `details`: 64 MiB plus
 /// 2000 × `details` (each of 1000 events' details, escaped once more inside Neo4j's JSON answer,
 /// at most twice its size), at most 512 MiB (the longest string a JavaScript engine holds).
-/// With the default 65 536: 198,180,864 bytes (189 MiB). Events written with a larger `max_details_bytes` than the
-/// reader's may need the reader's raised too.
+/// With the default 65 536: 198,180,864 bytes (189 MiB). A page of events written with larger
+/// details than that allows for is too large: verification reads it again in smaller pages
+/// (`crate::read::verify`); a trail page's reader passes a smaller `limit`.
 pub fn read_answer_bytes(details: usize) -> usize {
     (64usize << 20).saturating_add(details.saturating_mul(2000)).min(512 << 20)
 }
@@ -239,15 +240,25 @@ impl Transport {
     }
 }
 
+/// How the failure of an answer over its bound begins (here and in src/transport/fetch.js).
+#[cfg(any(
+    not(all(target_arch = "wasm32", feature = "fetch")),
+    all(feature = "read", not(all(target_arch = "wasm32", feature = "worker")))
+))]
+const TOO_LARGE: &str = "the server's answer is larger than ";
+
+/// Whether `e` is the failure of an answer over its bound ([`read_answer_bytes`]): a read asking
+/// for fewer rows may fit (the verifier's pages, `crate::read::verify`).
+#[cfg(all(feature = "read", not(all(target_arch = "wasm32", feature = "worker"))))]
+pub(crate) fn is_answer_too_large(e: &crate::error::AuditError) -> bool {
+    matches!(e, crate::error::AuditError::Network(m) if m.starts_with(TOO_LARGE))
+}
+
 /// The failure of an answer over `max` bytes, worded as src/transport/fetch.js words it.
 #[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
 fn answer_too_large(max: usize, url: &str) -> AuditError {
     let origin = reqwest::Url::parse(url).ok().map(|u| u.origin().ascii_serialization());
-    let mut msg = crate::error::cat(&[
-        "the server's answer is larger than ",
-        &crate::error::num(max as u64),
-        " bytes, left unread",
-    ]);
+    let mut msg = crate::error::cat(&[TOO_LARGE, &crate::error::num(max as u64), " bytes, left unread"]);
     if let Some(o) = origin.filter(|o| o != "null") {
         msg.push_str(" (");
         msg.push_str(&o);

@@ -1928,3 +1928,63 @@ test("a configuration the library refuses names the setting it came from: NEO4J_
     assert.ok(!r.stderr.includes(secret));
   }
 });
+
+test("export, tail and verify read a trail whose full pages are over the read bound in smaller pages", async () => {
+  // README, Answers' size: a read's answer is bounded (64 MiB + 2000 × maxDetailsBytes, the CLI's
+  // the default: 189 MiB), so 1000 events written with larger details than that allows for (a
+  // writer with a larger maxDetailsBytes) made every full page too large, and export, tail and
+  // verify failed on the trail for good (exit 3): none of them has a page size to lower. A proxy
+  // in front of the real Neo4j answers each full page (1000 rows asked: verify's 1000, a trail
+  // page's 1001) with a Content-Length past any bound, as such a trail's page is answered.
+  const { trail, uids } = await logged("cli-big-pages", 5);
+  const { createServer, request } = await import("node:http");
+  const target = new URL(NEO4J_URL);
+  let refused = 0;
+  let every = false;
+  const proxy = createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c)).on("end", () => {
+      const body = Buffer.concat(chunks);
+      if (every || /"limit":100[01]\b/.test(body.toString())) {
+        refused++;
+        res.socket.end("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 900000000\r\n\r\n");
+        return;
+      }
+      request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(body);
+    });
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  const env = { ...ENV, NEO4J_URL: `http://127.0.0.1:${proxy.address().port}` };
+  try {
+    const exp = await cli(["export", "--trail", trail], env);
+    assert.equal(exp.code, 0, exp.stderr);
+    const newestFirst = (await stored(trail)).map((e) => e.uid);
+    assert.deepEqual(jsonl(exp.stdout).map((e) => e.uid), newestFirst);
+    const tail = await cli(["tail", "--trail", trail, "-n", "1000", "--format", "jsonl"], env);
+    assert.equal(tail.code, 0, tail.stderr);
+    assert.deepEqual(jsonl(tail.stdout).map((e) => e.uid), [...newestFirst].reverse());
+    const ver = await cli(["verify", "--trail", trail, "--json"], env);
+    assert.equal(ver.code, 0, ver.stderr);
+    const report = JSON.parse(ver.stdout);
+    assert.equal(report.ok, true, ver.stdout);
+    assert.equal(report.checked, 5, ver.stdout);
+    assert.equal(refused, 3, "each command's first full page was refused once");
+    // A break is still found where it is, read in the smaller pages.
+    await cypher("MATCH (e:AuditEvent {UID: $uid}) SET e.eventType = 'EDITED'", { uid: uids[3] });
+    const broken = await cli(["verify", "--trail", trail, "--json"], env);
+    assert.equal(broken.code, 1, broken.stderr);
+    const b = JSON.parse(broken.stdout).streams[0].firstBreak;
+    assert.deepEqual([b.kind, b.seq, b.uid], ["edited", 3, uids[3]]);
+    // A server whose every answer is that large (another service on NEO4J_URL's port) answered:
+    // it is named as that, not "cannot reach Neo4j … (is it running?)".
+    every = true;
+    for (const cmd of ["export", "verify"]) {
+      const r = await cli([cmd, "--trail", trail], env);
+      assert.equal(r.code, 3, r.stderr);
+      assert.equal(r.stderr, `neo4j-audit ${cmd}: ${env.NEO4J_URL} answered with more than the CLI reads of an answer: network error: the server's answer is larger than 198180864 bytes, left unread (Neo4j's answers are far smaller: is NEO4J_URL Neo4j's HTTP port, 7474 by default? a proxy or another service on that port answers so)\n`);
+    }
+  } finally {
+    proxy.close();
+  }
+});
