@@ -18,9 +18,10 @@ that fails after the first read (Neo4j restarting) is reported once on stderr ("
 and tried again at the next interval, so --follow does not exit on it (the first read's failure
 exits 3); the first poll that answers again says "Neo4j answered again; following".
 An event committed with a timestamp more than ${LOOKBACK_MS / 1000} s older than the newest event seen (e.g.
-re-sent from a browser's durable queue long after it happened) is not shown by --follow; export
---since finds it. "Newest" goes no further than this machine's clock: an event dated in the future
-is shown once and hides nothing written after it.
+delivered by a writer's retries more than that after it happened, while Neo4j was unreachable or
+busy, or re-sent from a browser's durable queue long after) is not shown by --follow; export
+--since finds it. "Newest" goes no further than this machine's clock: an event dated in the
+future is shown once and hides nothing written after it.
 
 Options:
   --trail NAME          the trail (default "default")
