@@ -208,6 +208,32 @@ test("scripts/dev-token refuses a token the Worker would refuse: an empty sub, a
   }
 });
 
+test("scripts/worker-dev-vars run again keeps the secrets and every other line of .dev.vars, and takes the new NEO4J_* values", async () => {
+  // Before, a second run (say, to point the Worker at another NEO4J_URL) rewrote the file with its
+  // five lines only: a VERIFY_SUBJECTS or JWT_MAX_LIFETIME_SECS added by hand was gone, unsaid.
+  const { spawnSync } = await import("node:child_process");
+  const dir = mkdtempSync(join(tmpdir(), "devvars-"));
+  try {
+    const run = (env) => {
+      const r = spawnSync(join(ROOT, "scripts/worker-dev-vars"), [dir], { env: { ...process.env, NEO4J_USER: "neo4j", NEO4J_PASSWORD: "pw", ...env } });
+      assert.equal(r.status, 0, r.stderr.toString());
+      return readFileSync(join(dir, ".dev.vars"), "utf8");
+    };
+    const first = run({ NEO4J_URL: "http://127.0.0.1:7474" });
+    const value = (text, key) => new RegExp(`^${key}="([^"]*)"$`, "m").exec(text)?.[1];
+    writeFileSync(join(dir, ".dev.vars"), `${first}# mine\nVERIFY_SUBJECTS="alice"\nJWT_MAX_LIFETIME_SECS=3600\n`);
+    const second = run({ NEO4J_URL: "http://127.0.0.1:7700" });
+    assert.equal(value(second, "AUDIT_JWT_SECRET"), value(first, "AUDIT_JWT_SECRET"));
+    assert.equal(value(second, "AUDIT_SIGNING_KEY"), value(first, "AUDIT_SIGNING_KEY"));
+    assert.equal(value(second, "NEO4J_URL"), "http://127.0.0.1:7700");
+    assert.match(second, /^# mine\nVERIFY_SUBJECTS="alice"\nJWT_MAX_LIFETIME_SECS=3600$/m);
+    assert.equal(second.match(/^NEO4J_URL=/gm).length, 1, second);
+    assert.equal(run({ NEO4J_URL: "http://127.0.0.1:7700" }), second, "a third run changes nothing");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("README: a Worker project of your own gets its .dev.vars and token from the block as written", async () => {
   // Found by a new user (a React SPA developer with the two-line ingest worker.js in a project of
   // their own): `../neo4j-audit/scripts/worker-dev-vars` wrote the checkout's .dev.vars and said
