@@ -176,7 +176,8 @@ export async function run(values, { conn, stdout, stderr }) {
     out += `verify: ${counts}: intact${anchored}${empty ? " (no events found; --allow-empty)" : ""}${note}\n`;
     // What "intact" covers when nothing outside the database vouches for the heads (README, What
     // a chain does not protect against): an auditor reads it as proof of more than it is.
-    if (!empty && query.publicKeys === undefined && query.anchors === undefined) {
+    // An --anchor without a head (`[]`, a report whose streams gave none) vouches for nothing.
+    if (!empty && query.publicKeys === undefined && !query.anchors?.length) {
       out += "note: the events agree with their hash chains; whoever can write to this database could still rewrite a whole stream and re-hash it: to rule that out, check the Worker's signatures (--public-key) or heads kept outside the database (--anchor, e.g. an earlier --json report)\n";
     }
   } else {

@@ -399,11 +399,14 @@ pub fn lone_surrogate(what: &str) -> Violation {
 pub fn switch(name: &str, value: Option<&str>, default: &str, other: &str) -> Result<bool, String> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         Some(v) if v.eq_ignore_ascii_case(other) => Ok(true),
-        Some(v) if !v.eq_ignore_ascii_case(default) => {
-            Err(cat(&[name, " must be \"", default, "\" or \"", other, "\" (any case)"]))
-        }
+        Some(v) if !v.eq_ignore_ascii_case(default) => Err(switch_error(name, default, other)),
         _ => Ok(false),
     }
+}
+
+/// [`switch`]'s refusal: the setting and its two values, never the value given.
+pub fn switch_error(name: &str, default: &str, other: &str) -> String {
+    cat(&[name, " must be \"", default, "\" or \"", other, "\" (any case)"])
 }
 
 #[cfg(test)]

@@ -131,6 +131,11 @@ async fn post_events<E: Borrow<AuditEvent>>(
 /// Out of line: the delivery machine's answer handler reads a direct-mode logger's answers too,
 /// and V8 compiles a wasm function whole on its first call (inlined there, a direct-mode Worker's
 /// first event compiled this for nothing).
+/// Added to a 404 or 405 that is not the Worker's own (`{"error": …}`): the `endpoint` names another
+/// server or path — typically Neo4j itself, whose base URL is `url` in direct mode.
+const NOT_THE_WORKER: &str = " (not an answer of the ingest Worker: endpoint must be its POST /v1/events URL; \
+     Neo4j itself is given as url, with username and password)";
+
 #[inline(never)]
 pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditError> {
     let body = crate::json::parse(&resp.body, 16).ok();
@@ -166,11 +171,17 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
         500 if matches!(code.as_deref(), Some("store_error" | "misconfigured")) => {
             Err(AuditError::Endpoint { status: resp.status, reason: reason() })
         }
-        status => Err(AuditError::Http {
-            status,
-            snippet: reason(),
-            retry_after_ms: resp.retry_after.as_deref().and_then(parse_retry_after),
-        }),
+        status => {
+            let mut snippet = reason();
+            if code.is_none() && matches!(status, 404 | 405) {
+                snippet.push_str(NOT_THE_WORKER);
+            }
+            Err(AuditError::Http {
+                status,
+                snippet,
+                retry_after_ms: resp.retry_after.as_deref().and_then(parse_retry_after),
+            })
+        }
     }
 }
 
@@ -270,6 +281,35 @@ mod tests {
         let e = interpret(&resp(500, None, json!({"error": "store_error", "message": "refused"})), 1).unwrap_err();
         assert!(!e.is_retryable() && !e.is_rejection(), "{e:?}");
         assert!(interpret(&resp(502, None, json!({})), 1).unwrap_err().is_retryable());
+    }
+
+    #[test]
+    fn a_404_or_405_that_is_not_the_workers_says_endpoint_must_name_the_worker() {
+        // An `endpoint` pointed at Neo4j itself (the Worker's `url` given as `endpoint`) got Neo4j's
+        // JSON and nothing more: `HTTP 404: {"errors":[{"code":"Neo.ClientError.Request.Invalid",…`.
+        let neo4j = json!({"errors": [{"code": "Neo.ClientError.Request.Invalid", "message": "Not Found"}]});
+        for status in [404, 405] {
+            let e = interpret(&resp(status, None, neo4j.clone()), 1).unwrap_err();
+            assert!(!e.is_retryable() && !e.is_rejection(), "{e:?}");
+            let text = e.to_string();
+            assert!(text.starts_with(&format!("HTTP {status}: ")), "{text}");
+            assert!(text.ends_with(NOT_THE_WORKER), "{text}");
+        }
+        let raw = |status: u16, body: &str| HttpResponse { status, retry_after: None, body: body.into() };
+        let e = interpret(&raw(404, "Cannot POST /v1/event"), 1).unwrap_err();
+        assert!(e.to_string().ends_with(NOT_THE_WORKER), "{e}");
+        // The Worker's own 404/405 (a wrong path on the right Worker) already says what to use.
+        let e = interpret(
+            &resp(404, None, json!({"error": "not_found", "message": "no such endpoint; use POST /v1/events"})),
+            1,
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "HTTP 404: not_found: no such endpoint; use POST /v1/events");
+        let e =
+            interpret(&resp(405, None, json!({"error": "method_not_allowed", "message": "use GET"})), 1).unwrap_err();
+        assert_eq!(e.to_string(), "HTTP 405: method_not_allowed: use GET");
+        // Other statuses keep their text.
+        assert_eq!(interpret(&raw(502, "bad gateway"), 1).unwrap_err().to_string(), "HTTP 502: bad gateway");
     }
 
     #[test]

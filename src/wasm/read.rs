@@ -272,12 +272,25 @@ impl JsAuditLogger {
 /// values, never the value.
 #[wasm_bindgen(js_name = switchSetting)]
 pub fn switch_setting(
-    name: &str,
-    #[wasm_bindgen(unchecked_param_type = "string | undefined | null")] value: Option<String>,
-    #[wasm_bindgen(js_name = defaultValue)] default: &str,
-    #[wasm_bindgen(js_name = otherValue)] other: &str,
+    #[wasm_bindgen(unchecked_param_type = "string")] name: &JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string | undefined | null")] value: &JsValue,
+    #[wasm_bindgen(js_name = defaultValue, unchecked_param_type = "string")] default: &JsValue,
+    #[wasm_bindgen(js_name = otherValue, unchecked_param_type = "string")] other: &JsValue,
 ) -> Result<bool, JsError> {
-    crate::rules::switch(name, value.as_deref(), default, other).map_err(|e| JsError::new(&e))
+    // JS values, read here: a `&str` parameter handed a number (or nothing) reached
+    // wasm-bindgen's string copy and trapped (`memory access out of bounds`).
+    let (Some(name), Some(default), Some(other)) = (name.as_string(), default.as_string(), other.as_string()) else {
+        return Err(JsError::new(
+            "switchSetting(name, value, defaultValue, otherValue): name, defaultValue and otherValue must be strings",
+        ));
+    };
+    let value = match value.as_string() {
+        Some(v) => Some(v),
+        None if value.is_null() || value.is_undefined() => None,
+        // A value of another type is neither of the two: refused as a wrong text is.
+        None => return Err(JsError::new(&crate::rules::switch_error(&name, &default, &other))),
+    };
+    crate::rules::switch(&name, value.as_deref(), &default, &other).map_err(|e| JsError::new(&e))
 }
 
 /// What a read method asks for, once its arguments are checked.

@@ -1170,6 +1170,13 @@ test("verify: an intact trail exits 0 and prints the head to anchor", async () =
   const anchored = await cli(["verify", "--trail", trail, "--anchor", JSON.stringify(head)]);
   assert.equal(anchored.code, 0, anchored.stdout + anchored.stderr);
   assert.match(anchored.stdout, /verify: 1 stream, 4 events checked: intact\n$/, "no note when a head kept elsewhere was checked");
+  // An --anchor that holds no head (an empty list, or a report whose streams gave none) checked
+  // nothing outside the database: the note stays (it was dropped for any --anchor at all).
+  for (const none of ["[]", JSON.stringify({ trail, ok: true, checked: 0, unchained: 0, unchainedUids: [], streams: [] })]) {
+    const empty = await cli(["verify", "--trail", trail, "--anchor", none]);
+    assert.equal(empty.code, 0, empty.stdout + empty.stderr);
+    assert.match(empty.stdout, /verify: 1 stream, 4 events checked: intact\nnote: the events agree with their hash chains; whoever can write to this database could still rewrite a whole stream and re-hash it: .*--anchor/, none);
+  }
   const j = await cli(["verify", "--trail", trail, "--json"]);
   assert.equal(j.code, 0);
   assert.deepEqual(JSON.parse(j.stdout), { trail, ok: true, checked: 4, unchained: 0, unchainedUids: [],

@@ -525,3 +525,28 @@ test("neo4j-audit/read reads the trail; its verifyTrail names neo4j-audit/verify
   assert.equal(await logger.getAuditTrail({ limit: 0 }), null);
   assert.match(logger.lastError, /limit/);
 });
+
+test("switchSetting with an argument that is not a string throws a readable Error naming the setting, never a wasm trap, and the module keeps working", async () => {
+  // Before, switchSetting("X", 5, "false", "true") reached wasm-bindgen's string copy with a number
+  // and threw `RuntimeError: memory access out of bounds` (a trap inside the allocator); no
+  // argument at all threw `Cannot read properties of undefined (reading 'length')`.
+  for (const entry of ["read", "verify"]) {
+    const { switchSetting } = await loadPkg(entry);
+    for (const value of [5, {}, true, Symbol("s"), ["true"], 1n]) {
+      assert.throws(() => switchSetting("NEO4J_X", value, "false", "true"),
+        (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError)
+          && e.message === 'NEO4J_X must be "false" or "true" (any case)', `${entry} ${String(value)}`);
+    }
+    for (const args of [[], [7, "x", "a", "b"], ["N", "x", 1, "b"], ["N", "x", "a", null]]) {
+      assert.throws(() => switchSetting(...args),
+        (e) => e instanceof Error && !(e instanceof WebAssembly.RuntimeError)
+          && /^switchSetting\(name, value, defaultValue, otherValue\): name, defaultValue and otherValue must be strings$/.test(e.message),
+        `${entry} ${args.map(String).join(",")}`);
+    }
+    // The documented values still work, and a string value outside them names the setting only.
+    assert.equal(switchSetting("NEO4J_X", undefined, "false", "true"), false);
+    assert.equal(switchSetting("NEO4J_X", null, "false", "true"), false);
+    assert.equal(switchSetting("NEO4J_X", " TRUE ", "false", "true"), true);
+    assert.throws(() => switchSetting("NEO4J_X", "yes", "false", "true"), { message: 'NEO4J_X must be "false" or "true" (any case)' });
+  }
+});

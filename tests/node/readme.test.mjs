@@ -174,6 +174,66 @@ test("README: Local use's scripts/dev-token mints a token the Worker accepts, an
   }
 });
 
+test("scripts/dev-token refuses a token the Worker would refuse: an empty sub, a lifetime past JWT_MAX_LIFETIME_SECS, extra arguments", async () => {
+  // Before, `dev-token alice 604800` (a week, for convenience) printed a token that every request
+  // then answered 401 "token lifetime … is longer than this endpoint's JWT_MAX_LIFETIME_SECS", and
+  // `dev-token ""` one answered 401 "token has no usable sub claim".
+  const { spawnSync } = await import("node:child_process");
+  const dir = mkdtempSync(join(tmpdir(), "devtoken-"));
+  try {
+    writeFileSync(join(dir, ".dev.vars"), `AUDIT_JWT_SECRET="${"s".repeat(40)}"\n`);
+    const run = (args, env = {}) => {
+      const r = spawnSync(join(ROOT, "scripts/dev-token"), args, { env: { ...process.env, DEV_VARS: join(dir, ".dev.vars"), ...env } });
+      return { code: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+    };
+    const claims = (r) => JSON.parse(Buffer.from(r.stdout.trim().split(".")[1], "base64url").toString());
+    for (const [args, env, message] of [
+      [["alice", "604800"], {}, 'dev-token: seconds must be at most 86400, the Worker\'s JWT_MAX_LIFETIME_SECS (its default; when the Worker\'s is set, set JWT_MAX_LIFETIME_SECS here too), not "604800"\n'],
+      [["alice", "172801"], { JWT_MAX_LIFETIME_SECS: "172800" }, 'dev-token: seconds must be at most 172800, the Worker\'s JWT_MAX_LIFETIME_SECS (its default; when the Worker\'s is set, set JWT_MAX_LIFETIME_SECS here too), not "172801"\n'],
+      [[""], {}, "dev-token: sub must not be empty or blank (the Worker refuses a token without a usable sub)\n"],
+      [[" "], {}, "dev-token: sub must not be empty or blank (the Worker refuses a token without a usable sub)\n"],
+      [["alice", "10", "extra"], {}, "usage: scripts/dev-token [sub] [seconds]\n"],
+    ]) {
+      const r = run(args, env);
+      assert.deepEqual([r.code, r.stdout, r.stderr], [1, "", message], JSON.stringify(args));
+    }
+    const day = run(["alice", "86400"]);
+    assert.equal(day.code, 0, day.stderr);
+    assert.equal(claims(day).exp - claims(day).iat, 86400);
+    const two = run(["bob", "172800"], { JWT_MAX_LIFETIME_SECS: "172800" });
+    assert.equal(two.code, 0, two.stderr);
+    assert.deepEqual([claims(two).sub, claims(two).exp - claims(two).iat], ["bob", 172800]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("scripts/worker-dev-vars run again keeps the secrets and every other line of .dev.vars, and takes the new NEO4J_* values", async () => {
+  // Before, a second run (say, to point the Worker at another NEO4J_URL) rewrote the file with its
+  // five lines only: a VERIFY_SUBJECTS or JWT_MAX_LIFETIME_SECS added by hand was gone, unsaid.
+  const { spawnSync } = await import("node:child_process");
+  const dir = mkdtempSync(join(tmpdir(), "devvars-"));
+  try {
+    const run = (env) => {
+      const r = spawnSync(join(ROOT, "scripts/worker-dev-vars"), [dir], { env: { ...process.env, NEO4J_USER: "neo4j", NEO4J_PASSWORD: "pw", ...env } });
+      assert.equal(r.status, 0, r.stderr.toString());
+      return readFileSync(join(dir, ".dev.vars"), "utf8");
+    };
+    const first = run({ NEO4J_URL: "http://127.0.0.1:7474" });
+    const value = (text, key) => new RegExp(`^${key}="([^"]*)"$`, "m").exec(text)?.[1];
+    writeFileSync(join(dir, ".dev.vars"), `${first}# mine\nVERIFY_SUBJECTS="alice"\nJWT_MAX_LIFETIME_SECS=3600\n`);
+    const second = run({ NEO4J_URL: "http://127.0.0.1:7700" });
+    assert.equal(value(second, "AUDIT_JWT_SECRET"), value(first, "AUDIT_JWT_SECRET"));
+    assert.equal(value(second, "AUDIT_SIGNING_KEY"), value(first, "AUDIT_SIGNING_KEY"));
+    assert.equal(value(second, "NEO4J_URL"), "http://127.0.0.1:7700");
+    assert.match(second, /^# mine\nVERIFY_SUBJECTS="alice"\nJWT_MAX_LIFETIME_SECS=3600$/m);
+    assert.equal(second.match(/^NEO4J_URL=/gm).length, 1, second);
+    assert.equal(run({ NEO4J_URL: "http://127.0.0.1:7700" }), second, "a third run changes nothing");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("README: a Worker project of your own gets its .dev.vars and token from the block as written", async () => {
   // Found by a new user (a React SPA developer with the two-line ingest worker.js in a project of
   // their own): `../neo4j-audit/scripts/worker-dev-vars` wrote the checkout's .dev.vars and said
