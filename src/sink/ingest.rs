@@ -122,6 +122,11 @@ async fn post_events<E: Borrow<AuditEvent>>(
     Ok(())
 }
 
+/// Added to a 404 or 405 that is not the Worker's own (`{"error": …}`): the `endpoint` names another
+/// server or path — typically Neo4j itself, whose base URL is `url` in direct mode.
+const NOT_THE_WORKER: &str = " (not an answer of the ingest Worker: endpoint must be its POST /v1/events URL; \
+     Neo4j itself is given as url, with username and password)";
+
 /// The Worker's answer for a request of `sent` events: 201 with `accepted == sent` is success;
 /// 401 and 403 (other than `forbidden`) are [`AuditError::Unauthorized`]; 400, 403 `forbidden`,
 /// 413 and 422 are [`AuditError::Rejected`] (the events themselves, never retried); the Worker's
@@ -131,11 +136,6 @@ async fn post_events<E: Borrow<AuditEvent>>(
 /// Out of line: the delivery machine's answer handler reads a direct-mode logger's answers too,
 /// and V8 compiles a wasm function whole on its first call (inlined there, a direct-mode Worker's
 /// first event compiled this for nothing).
-/// Added to a 404 or 405 that is not the Worker's own (`{"error": …}`): the `endpoint` names another
-/// server or path — typically Neo4j itself, whose base URL is `url` in direct mode.
-const NOT_THE_WORKER: &str = " (not an answer of the ingest Worker: endpoint must be its POST /v1/events URL; \
-     Neo4j itself is given as url, with username and password)";
-
 #[inline(never)]
 pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditError> {
     let body = crate::json::parse(&resp.body, 16).ok();
