@@ -27,7 +27,8 @@ export const EXIT_HELP = `Exit status:
 export const ENV_HELP = `Environment:
   NEO4J_URL        Neo4j HTTP base URL (default http://127.0.0.1:7474)
   NEO4J_USER       user name (default neo4j)
-  NEO4J_PASSWORD   password (default neo4j-audit-dev, the local server of scripts/neo4j)
+  NEO4J_PASSWORD   password (default neo4j-audit-dev, the local server of scripts/neo4j, for a
+                   loopback NEO4J_URL only: another host without it is a usage error)
   NEO4J_TOKEN      bearer token instead of user and password (SSO / Aura)
   NEO4J_DATABASE   database (default neo4j)
   NEO4J_ALLOW_INSECURE_HTTP  "true": accept a plain http:// NEO4J_URL to a host that is not
@@ -44,6 +45,27 @@ export class CliError extends Error {
 }
 export const usage = (message) => new CliError(message, EXIT.USAGE);
 
+/** Whether `url` names this machine (localhost, 127.0.0.0/8, [::1]); an invalid URL counts as
+ * local here, for the library to refuse with its own message. */
+function loopback(url) {
+  let host;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return true;
+  }
+  return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** `url`'s origin (never its user:password@ or path), or "NEO4J_URL" when it is not a URL. */
+function origin(url) {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return "NEO4J_URL";
+  }
+}
+
 /** The connection settings from the environment; never printed with the secret. A usage error
  * (exit 2) for a NEO4J_ALLOW_INSECURE_HTTP that is neither "false" nor "true" (any case): the
  * Worker's rule for its var, from the library (src/rules.rs), so "yes" or "1" is never silently
@@ -56,8 +78,15 @@ export function connection(env = process.env) {
   } catch (e) {
     throw usage(e.message);
   }
+  const url = env.NEO4J_URL || "http://127.0.0.1:7474";
+  // The local server's password is a default for a local server only: sent to another machine
+  // (production's Neo4j, NEO4J_PASSWORD forgotten) it is a failed login that counts towards
+  // Neo4j's lock-out of that user, and a password no one meant to send there.
+  if (!token && !env.NEO4J_PASSWORD && !loopback(url)) {
+    throw usage(`NEO4J_PASSWORD (or NEO4J_TOKEN) is not set; its default, the local server's password, is only sent to a loopback NEO4J_URL, not to ${origin(url)}`);
+  }
   return {
-    url: env.NEO4J_URL || "http://127.0.0.1:7474",
+    url,
     database: env.NEO4J_DATABASE || "neo4j",
     username: token ? undefined : env.NEO4J_USER || "neo4j",
     password: token ? undefined : env.NEO4J_PASSWORD || "neo4j-audit-dev",

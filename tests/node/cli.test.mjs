@@ -269,6 +269,36 @@ test("a refused login with NEO4J_PASSWORD unset says the local default was sent 
   assert.doesNotMatch(given.stderr, /NEO4J_PASSWORD is not set/);
 });
 
+test("NEO4J_PASSWORD unset (or empty) with a NEO4J_URL of another host is a usage error: the local server's default password is not sent there", async () => {
+  // A new user's finding: it was sent to any host (production's Neo4j, NEO4J_PASSWORD forgotten),
+  // a failed login counting towards Neo4j's lock-out of that user.
+  const { NEO4J_PASSWORD: _, ...unset } = ENV;
+  // A server that records whether anything reached it.
+  const { createServer } = await import("node:http");
+  let reached = 0;
+  const remote = createServer((req, res) => { reached++; req.resume().on("end", () => res.writeHead(401).end()); });
+  await new Promise((r) => remote.listen(0, "127.0.0.1", r));
+  try {
+    for (const password of [undefined, ""]) {
+      const env = { ...unset, NEO4J_URL: "https://neo4j-audit-cli.invalid:7473", NEO4J_ALLOW_INSECURE_HTTP: "false" };
+      if (password !== undefined) env.NEO4J_PASSWORD = password;
+      for (const cmd of [["schema"], ["tail"], ["verify"], ["export"], ["migrate", "--status"]]) {
+        const r = await cli(cmd, env);
+        assert.equal(r.code, 2, r.stderr);
+        assert.equal(r.stderr, `neo4j-audit ${cmd[0]}: NEO4J_PASSWORD (or NEO4J_TOKEN) is not set; its default, the local server's password, is only sent to a loopback NEO4J_URL, not to https://neo4j-audit-cli.invalid:7473\n`);
+      }
+    }
+    // A token instead is fine (it goes where it was meant to), and loopback keeps the default.
+    const withToken = await cli(["schema"], { ...unset, NEO4J_URL: `http://localhost:${remote.address().port}`, NEO4J_TOKEN: "t-123" });
+    assert.equal(withToken.code, 3, withToken.stderr);
+    assert.ok(reached > 0);
+  } finally {
+    remote.close();
+  }
+  const local = await cli(["schema"], { ...unset, NEO4J_URL: NEO4J_URL.replace("127.0.0.1", "localhost") });
+  assert.notEqual(local.code, 2, local.stderr);
+});
+
 test("tail -n 0 still reads once: a wrong URL, user or database exits 3 (it exited 0 without contacting Neo4j)", async () => {
   const down = await cli(["tail", "-n", "0"], { ...ENV, NEO4J_URL: "http://127.0.0.1:59999" });
   assert.equal(down.code, 3, down.stderr);
