@@ -45,7 +45,8 @@ if (!existsSync(pkgPath)) {
     description: crate.description,
     version: crate.version,
     license: crate.license,
-    repository: { type: "git", url: crate.repository },
+    // Only a real address: none is published yet (a placeholder would send users nowhere).
+    ...(crate.repository ? { repository: { type: "git", url: crate.repository } } : {}),
     files,
     main: "neo4j_audit.js",
     types: "neo4j_audit.d.ts",
