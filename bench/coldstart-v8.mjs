@@ -17,6 +17,7 @@
 //     (what the first logger / first event make V8 compile: functions, body and code bytes)
 // Neo4j: BENCH_NEO4J_URL (default the bench instance); raw samples: $OUT (JSON), if set; P5_EMIT=1:
 // a JSON line per start (how bench/run records the figure P5direct).
+// P5_COMPAT_FLAGS=nodejs_compat: the Workers with those compatibility flags (as many Workers ship).
 // P5_PORT: the port workerd listens on; P5_STDOUT: file for workerd's stdout (V8 --trace-*);
 // P5_PERF=dir: a `perf record -g` profile per start (workerd ships its symbols).
 //
@@ -231,6 +232,24 @@
 // 7.2 KB of body is now nearly all code a first event runs (read_room, the details scan, the
 // event's checks, the chain seal, Machine::log_shared): trims of cold paths are exhausted at
 // ~1 % of the compiled body each.
+// 2026-12-03 (coldstart35), main 7e31edb. Under nodejs_compat (P5_COMPAT_FLAGS=nodejs_compat; the
+// P5 figures run without it) workerd has process.getBuiltinModule, and src/wasm/hash.js loaded
+// its node:crypto when the Workers entry was imported (a Worker asking node:crypto for one hash:
+// +6.98 ms [6.74, 7.26] over empty, k = 60). The Workers build (memory-queue) now hashes with the
+// wasm's own SHA-256 and ships no hash.js (.wasm 123,202 -> 122,956 B, glue 14,815 -> 14,421 B).
+// Paired new - main (A tree, +dir), nodejs_compat: import -6.92 ms [-7.46, -6.39], init -7.18
+// [-7.40, -6.35], worker -6.66 [-7.23, -5.95] (k = 40); again, load higher: worker -7.17 [-8.61,
+// -6.33], second -8.55 [-8.98, -7.63] (k = 40); P5 direct (worker - baseline+none) 14.91 -> 8.22 ms.
+// Without the flag, unchanged (k = 60): import +0.09 [-0.32, 0.31], init -0.08 [-0.48, 0.15],
+// worker +0.13 [-0.16, 0.54]. Nor is it a loss for a busy isolate: a Worker logging 300 events
+// in one request (nodejs_compat, k = 20) used 11.74 ms [8.74, 12.25] less CPU than with the host's
+// hash (workerd's node:crypto hash costs more per event than the wasm's SHA-256). Ruled out the same day: crypto.getRandomValues' first call in
+// workerd (4 KB, the random pool's seeding: +0.06 ms [-0.21, 0.32] over empty, k = 60); wasm-opt
+// -aimfs 4 / 8 / 16 on this entry (worker.js 238 -> 230 / 209 / 170 functions for 58.7 / 60.0 /
+// 62.8 KB of Liftoff body; paired, k = 100: worker +0.31 [-0.22, 0.97], +0.58 [0.26, 1.34], +0.45
+// [0.12, 0.89]: no gain from fewer functions). Liftoff's "took" in a clean start: 1.97 ms for the
+// first logger's 126 functions / 27.4 KB, ~2.9 ms for worker.js's 239 / 58.7 KB; by V8's function
+// log the first logger's JS compilation is ~0.3 ms (9 functions parsed, 70 to bytecode).
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -240,6 +259,10 @@ import { AuditLogger, benchmarkRequestBodyOne } from "../.cache/bench/pkg/neo4j_
 import { HTTP, PASSWORD, config as benchConfig, event, loadWasm } from "./common.mjs";
 
 const ROOT = new URL("..", import.meta.url).pathname;
+// P5_COMPAT_FLAGS (comma-separated): workerd compatibility flags for every Worker, e.g. nodejs_compat.
+const COMPAT = process.env.P5_COMPAT_FLAGS
+  ? `\n  compatibilityFlags = [${process.env.P5_COMPAT_FLAGS.split(",").map((f) => JSON.stringify(f)).join(", ")}],`
+  : "";
 const FLAGS = {
   default: [],
   eager: ["--no-wasm-lazy-compilation"], // every function compiled (Liftoff) when the module is
@@ -292,7 +315,7 @@ const config :Workerd.Config = (
 );
 const w :Workerd.Worker = (
   modules = [${mods.map(([n, t]) => `(name = ${q(n)}, esModule = ${q(t)})`).join(",\n    ")}${wasmModule}],
-  compatibilityDate = "2026-04-26",
+  compatibilityDate = "2026-04-26",${COMPAT}
   globalOutbound = "net",
   bindings = [(name = "NEO4J_URL", text = ${q(HTTP)}), (name = "NEO4J_PASSWORD", text = ${q(PASSWORD)}),
     (name = "EVENT", json = ${q(JSON.stringify(ev))}), (name = "BODY", text = ${q(body)})],

@@ -46,7 +46,6 @@ const EAGER = ["__wbg_get_imports", "__wbg_finalize_init", "initSync", "getStrin
 const EAGER_SNIPPETS = {
   "src/wasm/details.js": ["eventText", "detailsToJson", "copyOf", "put", "configToJson"],
   "src/wasm/unicode.js": ["urlParts"],
-  "src/wasm/hash.js": ["hostHash"],
   "src/transport/fetch.js": ["post"],
   "src/wasm/driver.js": ["keep"],
 };

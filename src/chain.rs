@@ -493,7 +493,7 @@ pub fn event_hash_v2(event: &AuditEvent, prev_hash: &str) -> String {
 /// `SHA-256(data ‖ prev_hash)` in hex; `prev_hash` is appended to `data`.
 fn digest(data: &mut Vec<u8>, prev_hash: &str) -> String {
     data.extend_from_slice(prev_hash.as_bytes());
-    #[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "worker")))]
+    #[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "worker"), not(feature = "memory-queue")))]
     if let Some(h) = host::sha256_hex(data) {
         return h;
     }
@@ -503,8 +503,11 @@ fn digest(data: &mut Vec<u8>, prev_hash: &str) -> String {
 /// SHA-256 by the host where it has a synchronous one (Node's `crypto.hash`: src/wasm/hash.js),
 /// about three times faster there than the wasm's own for an event's few blocks (one hash per
 /// event is the largest single cost of a `logUserAction` call in Node). The same function of the
-/// same bytes; browsers (whose WebCrypto only answers asynchronously) keep sha2's.
-#[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "worker")))]
+/// same bytes; browsers (whose WebCrypto only answers asynchronously) keep sha2's. Not in the
+/// Workers builds (`memory-queue`): under `nodejs_compat` workerd has `process.getBuiltinModule`,
+/// and loading its `node:crypto` when the package is imported cost ~7 ms of CPU per cold start
+/// (bench/coldstart-v8.mjs, 2026-12-03); nor was workerd's hash cheaper per event than the wasm's.
+#[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "worker"), not(feature = "memory-queue")))]
 mod host {
     use wasm_bindgen::prelude::*;
 

@@ -1,6 +1,8 @@
 // SHA-256 by the host, where it has a synchronous one: Node's crypto.hash (Node >= 20.12), reached
 // through process.getBuiltinModule (Node >= 20.16) so that this module imports nothing a browser
 // or bundler would have to resolve. For src/chain.rs `host::sha256_hex`; elsewhere the wasm's own.
+// Not in the Workers builds (src/chain.rs `host`): workerd under nodejs_compat has
+// process.getBuiltinModule too, and loading its node:crypto here cost a cold start ~7 ms of CPU.
 // Measured 2026-11-30 (node --cpu-prof over bench/cpu_full.mjs's loop): sha2's compression was
 // 16.6 % of a logUserAction's samples in Node, this call 9.5 % (crypto.hash ~0.4 us for an
 // event's ~420 bytes). With the rest of that change (src/wasm/driver.js settleAll and its waits

@@ -426,6 +426,38 @@ test("in Node the chain is hashed by the host's crypto.hash, and it verifies wit
   assert.equal(again.before.streams.length, 2);
 });
 
+test("the Workers build loads no node:crypto where process.getBuiltinModule exists (nodejs_compat); its chain verifies", async () => {
+  // Under nodejs_compat workerd has process.getBuiltinModule, and src/wasm/hash.js loading its
+  // node:crypto when the package was imported cost a Worker's cold start ~7 ms of CPU
+  // (bench/coldstart-v8.mjs with compatibilityFlags ["nodejs_compat"], 2026-12-03): the Workers
+  // build (pkg/workerd/, cargo feature memory-queue) hashes with the wasm's own SHA-256. Here in
+  // Node, whose process.getBuiltinModule is the same function: every module asked for is counted.
+  const { execFileSync } = await import("node:child_process");
+  const trail = unique("workerd-nohosthash");
+  const out = JSON.parse(execFileSync(process.execPath, ["--input-type=module", "-e", `
+    const trail = process.argv[1];
+    const asked = [];
+    const real = process.getBuiltinModule;
+    process.getBuiltinModule = (name) => (asked.push(name), real(name));
+    const { loadPkg, config } = await import(${JSON.stringify(new URL("./helpers.mjs", import.meta.url).href)});
+    const pkg = await loadPkg("workerd");
+    const logger = new pkg.AuditLogger(config(trail));
+    for (let i = 0; i < 2; i++) {
+      if (!(await logger.logUserAction({ uid: "u" + i }, "LOGIN", null, { i, note: "ü ✓" }))) throw new Error(logger.lastError);
+    }
+    await logger.close();
+    console.log(JSON.stringify({ asked }));
+  `, trail], { encoding: "utf8", env: process.env }));
+  assert.ok(!out.asked.includes("node:crypto"), JSON.stringify(out));
+  // Read back from Neo4j: the two events, hashed by the wasm, verify.
+  const verifier = new pkg.AuditLogger(config(trail));
+  const report = await verifier.verifyTrail();
+  assert.equal(report.ok, true, JSON.stringify(report));
+  assert.equal(report.streams.length, 1);
+  assert.equal((await verifier.getAuditTrail())?.events.length, 2, verifier.lastError);
+  await verifier.close();
+});
+
 test("after close(): ensureSchema resolves false and the reads null, each with a closed: reason", async () => {
   // Found by a new user: the README says later calls resolve false (closed:), but ensureSchema()
   // still resolved true and the reads still answered after close().
