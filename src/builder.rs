@@ -248,10 +248,23 @@ impl<'a> Action<'a> {
     /// The details: any value that serialises to a JSON object (a struct, a map, a
     /// `serde_json::Value`). One that does not, or fails to serialise, makes the action resolve
     /// [`AuditError::InvalidInput`] without sending anything.
+    ///
+    /// The value is serialised with a bound on its nesting (the logger's details depth rule): a
+    /// value nested far deeper, e.g. a `serde_json::Value` built in a loop, is refused
+    /// ("details are nested more than 16 levels deep") without recursing into it, where
+    /// `serde_json::to_value` would overflow the stack.
     pub fn details<D: Serialize + ?Sized>(mut self, details: &D) -> Self {
-        self.details = serde_json::to_value(details)
-            .map(Some)
-            .map_err(|e| AuditError::InvalidInput(format!("details could not be serialised: {e}")));
+        let max = self.logger.limits().max_details_depth;
+        self.details = crate::serdepth::to_value(details, max).map(Some).map_err(|e| match e {
+            crate::serdepth::Refused::TooDeep => AuditError::InvalidInput(crate::error::cat(&[
+                "details are nested more than ",
+                &max.to_string(),
+                " levels deep",
+            ])),
+            crate::serdepth::Refused::Failed(e) => {
+                AuditError::InvalidInput(format!("details could not be serialised: {e}"))
+            }
+        });
         self
     }
 
