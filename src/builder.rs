@@ -120,7 +120,8 @@ impl AuditLoggerBuilder {
 
     /// Bound on writing one batch, every attempt and backoff wait included: the call fails with
     /// [`AuditError::Timeout`] (an attempt still running) or the last attempt's error (when the
-    /// next retry would end past it) once it is reached. Up to one day. Default: none (the retry
+    /// next retry would end past it) once it is reached. 1 ms to one day, at millisecond
+    /// precision (a fraction of a millisecond is dropped). Default: none (the retry
     /// policy alone bounds it: by default 6 attempts within 30 s, which against a Neo4j that
     /// refuses connections at once, stopped or restarting, are spent after about 3 s of backoff;
     /// see [`RetryConfig`]). Events waiting behind other batches in flight wait for those first.
@@ -190,7 +191,9 @@ impl AuditLoggerBuilder {
     /// first setting that is wrong. Sends nothing.
     pub fn build(self) -> Result<AuditLogger, AuditError> {
         if let Some(d) = self.deadline {
-            if d.is_zero() || d > MAX_DEADLINE {
+            // At millisecond precision, as the delivery counts it: below 1 ms it was accepted
+            // and counted as 0 ms (every write failed at once, `Timeout(0ns)`).
+            if d < Duration::from_millis(1) || d > MAX_DEADLINE {
                 return Err(AuditError::InvalidConfig("deadline must be between 1 ms and 24 h".into()));
             }
         }

@@ -678,6 +678,25 @@ fn details_nested_far_too_deep_are_refused_not_a_stack_overflow() {
     }
 }
 
+/// `deadline` below 1 ms is refused as its message says ("between 1 ms and 24 h"): it was
+/// accepted, counted as 0 ms by the delivery, and every write then failed at once with
+/// `Timeout(0ns)` (500 µs against the real Neo4j: `Err(Timeout(0ns))` after 1.4 ms).
+#[test]
+fn a_deadline_below_one_millisecond_is_refused_as_the_message_says() {
+    for d in [Duration::from_nanos(1), Duration::from_micros(999)] {
+        let err = AuditLogger::builder(neo4j_url()).deadline(d).build().unwrap_err();
+        assert!(
+            matches!(err, AuditError::InvalidConfig(ref m) if m == "deadline must be between 1 ms and 24 h"),
+            "{d:?}: {err:?}"
+        );
+    }
+    for d in [Duration::from_millis(1), neo4j_audit::MAX_DEADLINE] {
+        assert_eq!(AuditLogger::builder(neo4j_url()).deadline(d).build().unwrap().deadline(), Some(d));
+    }
+    let over = neo4j_audit::MAX_DEADLINE + Duration::from_millis(1);
+    assert!(AuditLogger::builder(neo4j_url()).deadline(over).build().is_err());
+}
+
 /// The same through the builder, `logger.action(..).details(&value)` (details of any `Serialize`
 /// type): with a `serde_json::Value` nested 100 000 levels deep it overflowed the stack (the
 /// process aborted) in `serde_json::to_value`, which recursed into it before the depth rule ran.
