@@ -120,7 +120,8 @@ impl AuditLoggerBuilder {
 
     /// Bound on writing one batch, every attempt and backoff wait included: the call fails with
     /// [`AuditError::Timeout`] (an attempt still running) or the last attempt's error (when the
-    /// next retry would end past it) once it is reached. Up to one day. Default: none (the retry
+    /// next retry would end past it) once it is reached. 1 ms to one day, at millisecond
+    /// precision (a fraction of a millisecond is dropped). Default: none (the retry
     /// policy alone bounds it: by default 6 attempts within 30 s, which against a Neo4j that
     /// refuses connections at once, stopped or restarting, are spent after about 3 s of backoff;
     /// see [`RetryConfig`]). Events waiting behind other batches in flight wait for those first.
@@ -190,7 +191,9 @@ impl AuditLoggerBuilder {
     /// first setting that is wrong. Sends nothing.
     pub fn build(self) -> Result<AuditLogger, AuditError> {
         if let Some(d) = self.deadline {
-            if d.is_zero() || d > MAX_DEADLINE {
+            // At millisecond precision, as the delivery counts it: below 1 ms it was accepted
+            // and counted as 0 ms (every write failed at once, `Timeout(0ns)`).
+            if d < Duration::from_millis(1) || d > MAX_DEADLINE {
                 return Err(AuditError::InvalidConfig("deadline must be between 1 ms and 24 h".into()));
             }
         }
@@ -248,10 +251,23 @@ impl<'a> Action<'a> {
     /// The details: any value that serialises to a JSON object (a struct, a map, a
     /// `serde_json::Value`). One that does not, or fails to serialise, makes the action resolve
     /// [`AuditError::InvalidInput`] without sending anything.
+    ///
+    /// The value is serialised with a bound on its nesting (the logger's details depth rule): a
+    /// value nested far deeper, e.g. a `serde_json::Value` built in a loop, is refused
+    /// ("details are nested more than 16 levels deep") without recursing into it, where
+    /// `serde_json::to_value` would overflow the stack.
     pub fn details<D: Serialize + ?Sized>(mut self, details: &D) -> Self {
-        self.details = serde_json::to_value(details)
-            .map(Some)
-            .map_err(|e| AuditError::InvalidInput(format!("details could not be serialised: {e}")));
+        let max = self.logger.limits().max_details_depth;
+        self.details = crate::serdepth::to_value(details, max).map(Some).map_err(|e| match e {
+            crate::serdepth::Refused::TooDeep => AuditError::InvalidInput(crate::error::cat(&[
+                "details are nested more than ",
+                &max.to_string(),
+                " levels deep",
+            ])),
+            crate::serdepth::Refused::Failed(e) => {
+                AuditError::InvalidInput(format!("details could not be serialised: {e}"))
+            }
+        });
         self
     }
 

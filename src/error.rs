@@ -16,14 +16,18 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum AuditError {
-    /// The configuration was rejected (only ever raised by the constructor).
+    /// The configuration was rejected: only ever raised where a logger is made or its settings
+    /// are checked ([`crate::AuditLoggerBuilder::build`], [`crate::AuditLogger::new`],
+    /// [`crate::Config::validate`]), never by a call of a built logger (its settings were checked
+    /// when it was built).
     InvalidConfig(String),
     /// The event was rejected before anything was sent.
     InvalidInput(String),
     /// The request never got an HTTP answer (connection refused, reset, DNS, CORS, ...).
     Network(String),
     /// No complete answer within the configured bound: one request's `timeout`, or the whole
-    /// call's `deadline` (see [`crate::AuditLoggerBuilder::deadline`]). Carries that bound.
+    /// call's `deadline` (see [`crate::AuditLoggerBuilder::deadline`]), or the budget of
+    /// [`crate::AuditLogger::close_within`] for what it gave up on. Carries that bound.
     Timeout(Duration),
     /// 401 or 403: the credentials were refused.
     Unauthorized {

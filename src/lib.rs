@@ -155,6 +155,7 @@ pub mod retry;
 #[doc(hidden)]
 pub mod rules;
 mod schema;
+mod serdepth;
 #[cfg(feature = "read")]
 pub mod sign;
 mod sink;

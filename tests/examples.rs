@@ -249,3 +249,42 @@ fn the_library_builds_without_warnings_for_a_rust_dependent() {
         assert!(warnings.is_empty(), "cargo check --lib --features {features:?}: {warnings:#?}");
     }
 }
+
+/// The crate as packaged (`cargo package`: what a publish uploads, and what a user or packager
+/// who runs `cargo test` / `cargo build --examples` on it gets) compiles its examples as they
+/// are. Cargo drops the repository's dev-dependency on the crate itself, which is what turned
+/// `read` on for `examples/read_verify.rs` here: from the package it failed to compile
+/// (`no TrailQuery in the root`) until the example declared `required-features = ["read"]`.
+/// Checked with and without `read` (the example is skipped without it), in this target dir.
+#[test]
+fn the_packaged_crate_compiles_its_examples() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let target = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| root.join("target"));
+    let work = target.join("packaged-examples-test");
+    let _ = std::fs::remove_dir_all(&work);
+    let out = cargo()
+        .args(["package", "--no-verify", "--allow-dirty", "--offline", "--quiet", "--target-dir"])
+        .arg(&work)
+        .current_dir(&root)
+        .output()
+        .expect("cargo runs");
+    assert!(out.status.success(), "cargo package: {}", String::from_utf8_lossy(&out.stderr));
+    let name = format!("neo4j-audit-{}", env!("CARGO_PKG_VERSION"));
+    let crate_file = work.join("package").join(format!("{name}.crate"));
+    let out = Command::new("tar").arg("xzf").arg(&crate_file).arg("-C").arg(&work).output().expect("tar runs");
+    assert!(out.status.success(), "tar: {}", String::from_utf8_lossy(&out.stderr));
+    for features in ["", "read"] {
+        let out = cargo()
+            .args(["check", "--offline", "--examples", "--message-format=short", "--features", features])
+            .env("CARGO_TARGET_DIR", &target)
+            .current_dir(work.join(&name))
+            .output()
+            .expect("cargo runs");
+        assert!(
+            out.status.success(),
+            "cargo check --examples --features {features:?} of the packaged crate: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&work);
+}

@@ -678,6 +678,87 @@ fn details_nested_far_too_deep_are_refused_not_a_stack_overflow() {
     }
 }
 
+/// `deadline` below 1 ms is refused as its message says ("between 1 ms and 24 h"): it was
+/// accepted, counted as 0 ms by the delivery, and every write then failed at once with
+/// `Timeout(0ns)` (500 µs against the real Neo4j: `Err(Timeout(0ns))` after 1.4 ms).
+#[test]
+fn a_deadline_below_one_millisecond_is_refused_as_the_message_says() {
+    for d in [Duration::from_nanos(1), Duration::from_micros(999)] {
+        let err = AuditLogger::builder(neo4j_url()).deadline(d).build().unwrap_err();
+        assert!(
+            matches!(err, AuditError::InvalidConfig(ref m) if m == "deadline must be between 1 ms and 24 h"),
+            "{d:?}: {err:?}"
+        );
+    }
+    for d in [Duration::from_millis(1), neo4j_audit::MAX_DEADLINE] {
+        assert_eq!(AuditLogger::builder(neo4j_url()).deadline(d).build().unwrap().deadline(), Some(d));
+    }
+    let over = neo4j_audit::MAX_DEADLINE + Duration::from_millis(1);
+    assert!(AuditLogger::builder(neo4j_url()).deadline(over).build().is_err());
+}
+
+/// The same through the builder, `logger.action(..).details(&value)` (details of any `Serialize`
+/// type): with a `serde_json::Value` nested 100 000 levels deep it overflowed the stack (the
+/// process aborted) in `serde_json::to_value`, which recursed into it before the depth rule ran.
+/// Now serialised with a bound on its nesting and refused as invalid input, counted as failed,
+/// with nothing sent and no `seq` taken; a shallow `Serialize` value of the same logger is then
+/// written and read back from Neo4j as the stream's first event.
+#[test]
+fn action_details_nested_far_too_deep_are_refused_not_a_stack_overflow() {
+    let (b, trail) = builder("deep-action");
+    let (err, stats, head, written, deep) = std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let logger = b.build().unwrap();
+            let deep = (0..100_000).fold(Value::from(1), |acc, _| Value::Array(vec![acc]));
+            let mut details = serde_json::Map::new();
+            details.insert("d".into(), deep);
+            let details = Value::Object(details);
+            let err = rt.block_on(logger.action("DEEP").details(&details).log()).unwrap_err();
+            let (stats, head) = (logger.stats(), logger.chain_head().next_seq);
+            #[derive(serde::Serialize)]
+            enum Change {
+                Moved { from: Vec<&'static str> },
+            }
+            let written =
+                rt.block_on(logger.action("SHALLOW").details(&json!({"c": [Change::Moved { from: vec!["a"] }]})).log());
+            rt.block_on(logger.close());
+            (err, stats, head, written, details)
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(
+        matches!(err, AuditError::InvalidInput(ref m) if m == "details are nested more than 16 levels deep"),
+        "{err:?}"
+    );
+    assert_eq!((stats.failed, stats.sent), (1, 0));
+    assert_eq!(head, 0, "a refused call takes no seq");
+    let written = written.unwrap();
+    assert_eq!(written.seq, Some(0));
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rows = rt.block_on(cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.details, e.seq",
+        json!({"t": trail}),
+    ));
+    assert_eq!(rows, vec![vec![json!("SHALLOW"), json!(r#"{"c":[{"Moved":{"from":["a"]}}]}"#), json!(0)]]);
+    let mut v = deep;
+    loop {
+        v = match v {
+            Value::Object(mut m) => match m.values_mut().next() {
+                Some(x) => x.take(),
+                None => break,
+            },
+            Value::Array(mut a) => match a.pop() {
+                Some(x) => x,
+                None => break,
+            },
+            _ => break,
+        };
+    }
+}
+
 /// A call whose future is dropped before it resolves (`tokio::time::timeout`, `select!`, an axum
 /// handler cancelled by a client that went away) still delivers its event: natively each call's
 /// delivery runs on a task of its own, and `flush()` waits for calls made before it. It was lost

@@ -1,0 +1,380 @@
+//! `serde_json::to_value` with a bound on nesting, for [`crate::Action::details`]: a `Serialize`
+//! value (a `serde_json::Value` built in a loop, a recursive type of the caller's) can be nested
+//! deeper than a thread's stack allows serde's recursive serialisation to go. Each compound is
+//! refused before it is entered once it would be more than `max` levels deep, so the recursion
+//! stops there; the depth rule ([`crate::rules::Limits`]) still checks the value produced.
+
+use std::cell::Cell;
+
+use serde::ser::{self, Serialize, Serializer};
+use serde_json::Value;
+
+/// Why [`to_value`] gave no value.
+pub(crate) enum Refused {
+    /// A compound would have been more than `max` levels deep (the outermost one is level 1).
+    TooDeep,
+    /// The value's own `Serialize` failed (or produced what JSON cannot hold, e.g. a map key
+    /// that is not a string).
+    Failed(serde_json::Error),
+}
+
+/// `value` as a JSON value, refused as [`Refused::TooDeep`] as soon as a compound (an object or
+/// array, counted as serde_json writes them: an enum variant with data is an object around it)
+/// would be nested more than `max` levels deep.
+pub(crate) fn to_value<T: Serialize + ?Sized>(value: &T, max: usize) -> Result<Value, Refused> {
+    let too_deep = Cell::new(false);
+    let capped = Capped { inner: serde_json::value::Serializer, around: 0, max, too_deep: &too_deep };
+    value.serialize(capped).map_err(|e| if too_deep.get() { Refused::TooDeep } else { Refused::Failed(e) })
+}
+
+/// A serializer that hands everything to `inner`, counting the compounds around the value.
+struct Capped<'a, S> {
+    inner: S,
+    /// How many compounds enclose the value being serialised.
+    around: usize,
+    max: usize,
+    too_deep: &'a Cell<bool>,
+}
+
+/// A member of a compound, serialised by whatever serializer the compound hands it to, capped.
+struct Member<'a, T: ?Sized> {
+    value: &'a T,
+    around: usize,
+    max: usize,
+    too_deep: &'a Cell<bool>,
+}
+
+impl<T: Serialize + ?Sized> Serialize for Member<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(Capped { inner: s, around: self.around, max: self.max, too_deep: self.too_deep })
+    }
+}
+
+/// A compound being written: its members are capped one level further in.
+struct Compound<'a, C> {
+    inner: C,
+    around: usize,
+    max: usize,
+    too_deep: &'a Cell<bool>,
+}
+
+impl<'a, S: Serializer> Capped<'a, S> {
+    /// Enters `levels` compounds at once (an enum variant with data is an object around its
+    /// data), or refuses them.
+    fn enter<E: ser::Error>(&self, levels: usize) -> Result<usize, E> {
+        let around = self.around + levels;
+        if around > self.max {
+            self.too_deep.set(true);
+            return Err(E::custom("details are nested too deep"));
+        }
+        Ok(around)
+    }
+
+    fn member<'v, T: ?Sized>(&self, value: &'v T, around: usize) -> Member<'v, T>
+    where
+        'a: 'v,
+    {
+        Member { value, around, max: self.max, too_deep: self.too_deep }
+    }
+}
+
+impl<'a, S: Serializer> Serializer for Capped<'a, S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    type SerializeSeq = Compound<'a, S::SerializeSeq>;
+    type SerializeTuple = Compound<'a, S::SerializeTuple>;
+    type SerializeTupleStruct = Compound<'a, S::SerializeTupleStruct>;
+    type SerializeTupleVariant = Compound<'a, S::SerializeTupleVariant>;
+    type SerializeMap = Compound<'a, S::SerializeMap>;
+    type SerializeStruct = Compound<'a, S::SerializeStruct>;
+    type SerializeStructVariant = Compound<'a, S::SerializeStructVariant>;
+
+    fn serialize_bool(self, v: bool) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_bool(v)
+    }
+    fn serialize_i8(self, v: i8) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_i8(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_i16(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_i32(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_i64(v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_i128(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_u8(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_u16(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_u32(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_u64(v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_u128(v)
+    }
+    fn serialize_f32(self, v: f32) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_f32(v)
+    }
+    fn serialize_f64(self, v: f64) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_f64(v)
+    }
+    fn serialize_char(self, v: char) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_char(v)
+    }
+    fn serialize_str(self, v: &str) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_str(v)
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<S::Ok, S::Error> {
+        // serde_json writes bytes as an array of numbers: one level.
+        self.enter::<S::Error>(1)?;
+        self.inner.serialize_bytes(v)
+    }
+    fn serialize_none(self) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_none()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<S::Ok, S::Error> {
+        let m = self.member(value, self.around);
+        self.inner.serialize_some(&m)
+    }
+    fn serialize_unit(self) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_unit()
+    }
+    fn serialize_unit_struct(self, name: &'static str) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_unit_struct(name)
+    }
+    fn serialize_unit_variant(self, name: &'static str, index: u32, variant: &'static str) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_unit_variant(name, index, variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(self, name: &'static str, value: &T) -> Result<S::Ok, S::Error> {
+        let m = self.member(value, self.around);
+        self.inner.serialize_newtype_struct(name, &m)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<S::Ok, S::Error> {
+        let around = self.enter::<S::Error>(1)?;
+        let m = self.member(value, around);
+        self.inner.serialize_newtype_variant(name, index, variant, &m)
+    }
+    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
+        let around = self.enter::<S::Error>(1)?;
+        let (max, too_deep) = (self.max, self.too_deep);
+        let c = self.inner.serialize_seq(len)?;
+        Ok(Compound { inner: c, around, max, too_deep })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, S::Error> {
+        let around = self.enter::<S::Error>(1)?;
+        let (max, too_deep) = (self.max, self.too_deep);
+        let c = self.inner.serialize_tuple(len)?;
+        Ok(Compound { inner: c, around, max, too_deep })
+    }
+    fn serialize_tuple_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeTupleStruct, S::Error> {
+        let around = self.enter::<S::Error>(1)?;
+        let (max, too_deep) = (self.max, self.too_deep);
+        let c = self.inner.serialize_tuple_struct(name, len)?;
+        Ok(Compound { inner: c, around, max, too_deep })
+    }
+    fn serialize_tuple_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleVariant, S::Error> {
+        let around = self.enter::<S::Error>(2)?;
+        let (max, too_deep) = (self.max, self.too_deep);
+        let c = self.inner.serialize_tuple_variant(name, index, variant, len)?;
+        Ok(Compound { inner: c, around, max, too_deep })
+    }
+    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
+        let around = self.enter::<S::Error>(1)?;
+        let (max, too_deep) = (self.max, self.too_deep);
+        let c = self.inner.serialize_map(len)?;
+        Ok(Compound { inner: c, around, max, too_deep })
+    }
+    fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct, S::Error> {
+        let around = self.enter::<S::Error>(1)?;
+        let (max, too_deep) = (self.max, self.too_deep);
+        let c = self.inner.serialize_struct(name, len)?;
+        Ok(Compound { inner: c, around, max, too_deep })
+    }
+    fn serialize_struct_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeStructVariant, S::Error> {
+        let around = self.enter::<S::Error>(2)?;
+        let (max, too_deep) = (self.max, self.too_deep);
+        let c = self.inner.serialize_struct_variant(name, index, variant, len)?;
+        Ok(Compound { inner: c, around, max, too_deep })
+    }
+    fn is_human_readable(&self) -> bool {
+        self.inner.is_human_readable()
+    }
+}
+
+impl<C: ser::SerializeSeq> ser::SerializeSeq for Compound<'_, C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
+        let m = Member { value, around: self.around, max: self.max, too_deep: self.too_deep };
+        self.inner.serialize_element(&m)
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.inner.end()
+    }
+}
+
+impl<C: ser::SerializeTuple> ser::SerializeTuple for Compound<'_, C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
+        let m = Member { value, around: self.around, max: self.max, too_deep: self.too_deep };
+        self.inner.serialize_element(&m)
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.inner.end()
+    }
+}
+
+impl<C: ser::SerializeTupleStruct> ser::SerializeTupleStruct for Compound<'_, C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
+        let m = Member { value, around: self.around, max: self.max, too_deep: self.too_deep };
+        self.inner.serialize_field(&m)
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.inner.end()
+    }
+}
+
+impl<C: ser::SerializeTupleVariant> ser::SerializeTupleVariant for Compound<'_, C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
+        let m = Member { value, around: self.around, max: self.max, too_deep: self.too_deep };
+        self.inner.serialize_field(&m)
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.inner.end()
+    }
+}
+
+impl<C: ser::SerializeMap> ser::SerializeMap for Compound<'_, C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), C::Error> {
+        let m = Member { value: key, around: self.around, max: self.max, too_deep: self.too_deep };
+        self.inner.serialize_key(&m)
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
+        let m = Member { value, around: self.around, max: self.max, too_deep: self.too_deep };
+        self.inner.serialize_value(&m)
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.inner.end()
+    }
+}
+
+impl<C: ser::SerializeStruct> ser::SerializeStruct for Compound<'_, C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), C::Error> {
+        let m = Member { value, around: self.around, max: self.max, too_deep: self.too_deep };
+        self.inner.serialize_field(key, &m)
+    }
+    fn skip_field(&mut self, key: &'static str) -> Result<(), C::Error> {
+        self.inner.skip_field(key)
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.inner.end()
+    }
+}
+
+impl<C: ser::SerializeStructVariant> ser::SerializeStructVariant for Compound<'_, C> {
+    type Ok = C::Ok;
+    type Error = C::Error;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), C::Error> {
+        let m = Member { value, around: self.around, max: self.max, too_deep: self.too_deep };
+        self.inner.serialize_field(key, &m)
+    }
+    fn skip_field(&mut self, key: &'static str) -> Result<(), C::Error> {
+        self.inner.skip_field(key)
+    }
+    fn end(self) -> Result<C::Ok, C::Error> {
+        self.inner.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[derive(serde::Serialize)]
+    enum E {
+        New(Vec<u8>),
+        Tuple(u8, Vec<u8>),
+        Struct { v: Vec<u8> },
+        Unit,
+    }
+
+    /// What it accepts is exactly `serde_json::to_value`'s value, and it refuses a value exactly
+    /// when that value is more than `max` levels deep (`rules::depth_of`), enum variants with data
+    /// counted as the objects serde_json writes around them.
+    #[test]
+    fn refuses_exactly_what_is_deeper_than_max() {
+        let nested = |n: usize| (0..n).fold(json!(1), |acc, _| json!([acc]));
+        let samples = vec![
+            json!({}),
+            json!({"a": nested(15)}),
+            json!({"a": nested(16)}),
+            json!({"a": {"b": nested(14)}}),
+            serde_json::to_value(E::New(vec![1])).unwrap(),
+            serde_json::to_value(vec![E::Tuple(1, vec![2]), E::Struct { v: vec![3] }, E::Unit]).unwrap(),
+        ];
+        for v in &samples {
+            let depth = crate::rules::depth_of(v);
+            for max in [1, 2, 3, 16] {
+                match to_value(v, max) {
+                    Ok(got) => assert!(depth <= max && &got == v, "{v} at max {max}"),
+                    Err(Refused::TooDeep) => assert!(depth > max, "{v} refused at max {max}, depth {depth}"),
+                    Err(Refused::Failed(e)) => panic!("{e}"),
+                }
+            }
+        }
+        // Straight from the Serialize types, not through a Value.
+        for (value, depth) in [
+            (to_value(&E::New(vec![1]), 2).ok(), 2),
+            (to_value(&[E::Tuple(1, vec![2])], 4).ok(), 4),
+            (to_value(&E::Struct { v: vec![3] }, 3).ok(), 3),
+            (to_value(&E::Unit, 0).ok(), 0),
+        ] {
+            let value = value.expect("accepted at its own depth");
+            assert_eq!(crate::rules::depth_of(&value), depth, "{value}");
+        }
+        assert!(matches!(to_value(&E::New(vec![1]), 1), Err(Refused::TooDeep)));
+        assert!(matches!(to_value(&[E::Tuple(1, vec![2])], 3), Err(Refused::TooDeep)));
+        assert!(matches!(to_value(&E::Struct { v: vec![3] }, 2), Err(Refused::TooDeep)));
+        // A failure of the value's own is not a depth refusal.
+        let bad_key: std::collections::BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into();
+        assert!(matches!(to_value(&bad_key, 16), Err(Refused::Failed(_))));
+    }
+}
