@@ -6,7 +6,8 @@
 // older state, and resuming from it would give out again the seqs given out since (a fork).
 // A lease given back also names a random token (`~<ms>~<head>~<token>`) that the giving page
 // writes into its own sessionStorage only, at that pagehide: the same tab's next document (a
-// reload, a navigation within the tab) has it, a copy made before then does not. With the head
+// reload, a navigation within the tab) has it, a copy made before then does not (one made after,
+// before the tab's next logger used the token, has it too: README, "Two writers"). With the head
 // alone, two copies of a tab that has gone (Duplicate tab twice, then the original closed; or tabs
 // restored together) both held that head, and both resumed the stream when they made their
 // loggers at once: localStorage is not atomic across renderer processes (each read its cached
