@@ -23,7 +23,7 @@ let made = 0;
 
 /** A queue handle (the database opens on first use), or null where there is no IndexedDB. */
 export function handle(name) {
-  return globalThis.indexedDB ? { name, db: null, opening: null, early: null, store: null, done: null, last: null } : null;
+  return globalThis.indexedDB ? { name, db: null, opening: null, early: null, store: null, done: null, last: null, stuck: false } : null;
 }
 
 const text = (e) => String(e);
@@ -32,7 +32,8 @@ const range = (prefix) => IDBKeyRange.bound(prefix, prefix + "\uffff");
 
 /** How long an opening may wait (ms) before the queue goes on without the store (what a failed
  *  opening does): an open request waits, with no event, behind a `deleteDatabase()` that another
- *  page's (or library's) connection blocks. */
+ *  page's (or library's) connection blocks. Until that request ends, later openings fail at once
+ *  (not another wait each); if it then succeeds, its connection becomes the queue's. */
 const OPEN_MS = 5000;
 
 // The database, opened (and made, version 1) by the first caller; a failed opening is tried again
@@ -44,25 +45,34 @@ const OPEN_MS = 5000;
 // events were never sent (redteam36).
 function open(h) {
   if (h.opening) return h.opening;
+  if (h.stuck) return Promise.reject("still opening");
   const p = (h.opening = new Promise((ok, bad) => {
     const r = indexedDB.open(h.name, 1);
-    const late = setTimeout(() => bad("timed out"), OPEN_MS);
+    const late = setTimeout(() => {
+      h.stuck = true;
+      bad("timed out");
+    }, OPEN_MS);
+    const end = () => {
+      clearTimeout(late);
+      h.stuck = false;
+    };
     r.onupgradeneeded = () => {
       if (!r.result.objectStoreNames.contains(STORE)) r.result.createObjectStore(STORE);
     };
     r.onsuccess = () => {
-      clearTimeout(late);
+      end();
       const db = r.result;
-      // Given up on already: let the connection go (it would block a delete in turn).
-      if (h.opening !== p) return db.close();
       db.onversionchange = db.onclose = () => {
         db.close();
         if (h.db === db) h.db = h.opening = h.store = null;
       };
-      ok(db);
+      if (h.opening === p) return ok(db);
+      // Given up on (timed out): the queue's connection from now on, unless it has another.
+      if (h.db || h.opening || h.early) db.close();
+      else h.db = db;
     };
-    r.onerror = () => (clearTimeout(late), bad(text(r.error)));
-    r.onblocked = () => (clearTimeout(late), bad("blocked"));
+    r.onerror = () => (end(), bad(text(r.error)));
+    r.onblocked = () => (end(), bad("blocked"));
   }).then(
     (db) => (h.db = db),
     (e) => {
