@@ -23,31 +23,64 @@ let made = 0;
 
 /** A queue handle (the database opens on first use), or null where there is no IndexedDB. */
 export function handle(name) {
-  return globalThis.indexedDB ? { name, db: null, opening: null, early: null, store: null, done: null, last: null } : null;
+  return globalThis.indexedDB ? { name, db: null, opening: null, early: null, store: null, done: null, last: null, stuck: false } : null;
 }
 
 const text = (e) => String(e);
 
 const range = (prefix) => IDBKeyRange.bound(prefix, prefix + "\uffff");
 
+/** How long an opening may wait (ms) before the queue goes on without the store (what a failed
+ *  opening does): an open request waits, with no event, behind a `deleteDatabase()` that another
+ *  page's (or library's) connection blocks. Until that request ends, later openings fail at once
+ *  (not another wait each); if it then succeeds, its connection becomes the queue's. */
+const OPEN_MS = 5000;
+
 // The database, opened (and made, version 1) by the first caller; a failed opening is tried again
-// by the next.
+// by the next. The connection is closed when another page (or the app, at sign-out) deletes or
+// upgrades the database (`versionchange`) or the browser closes it (site data cleared), and the
+// next write opens (makes) it again: held open, it blocked that `deleteDatabase()` for as long as
+// the page lived, and every later opening of the queue waited behind it, so the next logger's
+// flush(), clearQueue() and deadLetters() never answered and, with `delivery: "queued"`, its
+// events were never sent (redteam36).
 function open(h) {
-  return (h.opening ??= new Promise((ok, bad) => {
+  if (h.opening) return h.opening;
+  if (h.stuck) return Promise.reject("still opening");
+  const p = (h.opening = new Promise((ok, bad) => {
     const r = indexedDB.open(h.name, 1);
+    const late = setTimeout(() => {
+      h.stuck = true;
+      bad("timed out");
+    }, OPEN_MS);
+    const end = () => {
+      clearTimeout(late);
+      h.stuck = false;
+    };
     r.onupgradeneeded = () => {
       if (!r.result.objectStoreNames.contains(STORE)) r.result.createObjectStore(STORE);
     };
-    r.onsuccess = () => ok(r.result);
-    r.onerror = () => bad(text(r.error));
-    r.onblocked = () => bad("blocked");
+    r.onsuccess = () => {
+      end();
+      const db = r.result;
+      db.onversionchange = db.onclose = () => {
+        db.close();
+        if (h.db === db) h.db = h.opening = h.store = null;
+      };
+      if (h.opening === p) return ok(db);
+      // Given up on (timed out): the queue's connection from now on, unless it has another.
+      if (h.db || h.opening || h.early) db.close();
+      else h.db = db;
+    };
+    r.onerror = () => (end(), bad(text(r.error)));
+    r.onblocked = () => (end(), bad("blocked"));
   }).then(
     (db) => (h.db = db),
     (e) => {
-      h.opening = null;
+      if (h.opening === p) h.opening = null;
       throw text(e);
     },
   ));
+  return p;
 }
 
 // Issues a write in the current read-write transaction or a new one; that transaction's outcome.

@@ -4,9 +4,19 @@
 // head its holder left (`~<ms>~<head>`), so that only a page whose saved state has that head
 // resumes the stream: a copied tab that makes its logger after its opener went away holds an
 // older state, and resuming from it would give out again the seqs given out since (a fork).
+// A lease given back also names a random token (`~<ms>~<head>~<token>`) that the giving page
+// writes into its own sessionStorage only, at that pagehide: the same tab's next document (a
+// reload, a navigation within the tab) has it, a copy made before then does not (one made after,
+// before the tab's next logger used the token, has it too: README, "Two writers"). With the head
+// alone, two copies of a tab that has gone (Duplicate tab twice, then the original closed; or tabs
+// restored together) both held that head, and both resumed the stream when they made their
+// loggers at once: localStorage is not atomic across renderer processes (each read its cached
+// "given back" before the other's write reached it), and both gave out its next seq (redteam36).
 // Host code instead of web-sys calls: smaller in the browser .wasm (bench/size fetch-writeonly).
 
 const PREFIX = "neo4j-audit:lease:";
+/** sessionStorage key prefix of the token a lease was given back with (by this tab). */
+const TOKEN = "neo4j-audit:resume:";
 /** How long a given-back lease keeps its head; older ones are removed by the next page's first lease. */
 const KEEP_MS = 30 * 86400000;
 /** This page's id (set with the first lease) and the lease keys it holds. */
@@ -30,14 +40,28 @@ export function lease(id, head) {
       sweep();
     }
     const holder = localStorage.getItem(key);
-    if (holder !== null && holder !== page && !(holder[0] === "~" && holder.slice(holder.indexOf("~", 1) + 1) === head)) {
+    const token = TOKEN + id;
+    if (holder !== null && holder !== page && !(holder[0] === "~" && holder.slice(holder.indexOf("~", 1) + 1) === head + "~" + session(token))) {
       return false;
     }
     localStorage.setItem(key, page);
     held.push(key);
+    // Used once: a copy of this tab made from now on has no token to resume with.
+    try {
+      sessionStorage.removeItem(token);
+    } catch {}
     return true;
   } catch {
     return false;
+  }
+}
+
+/** The tab's token under `key` (never a given-back lease's when there is none). */
+function session(key) {
+  try {
+    return sessionStorage.getItem(key) ?? "\0";
+  } catch {
+    return "\0";
   }
 }
 
@@ -53,8 +77,9 @@ function sweep() {
 
 /**
  * On pagehide the page gives back the leases it still holds, each with the head of the state this
- * page saved last for its stream (none saved: with no head, so no page resumes it), unless it goes
- * into the bfcache.
+ * page saved last for its stream (none saved: with no head, so no page resumes it) and a new
+ * token, written into this tab's sessionStorage (refused there: no page resumes it), unless it
+ * goes into the bfcache.
  */
 function release(e) {
   if (e.persisted) return;
@@ -67,7 +92,12 @@ function release(e) {
   }
   for (const key of held.splice(0)) {
     try {
-      if (localStorage.getItem(key) === page) localStorage.setItem(key, "~" + Date.now() + "~" + (heads.get(key) ?? ""));
+      if (localStorage.getItem(key) !== page) continue;
+      const token = Array.from(crypto.getRandomValues(new Uint32Array(4)), (n) => n.toString(36)).join("");
+      try {
+        sessionStorage.setItem(TOKEN + key.slice(PREFIX.length), token);
+      } catch {}
+      localStorage.setItem(key, "~" + Date.now() + "~" + (heads.get(key) ?? "") + "~" + token);
     } catch {}
   }
 }

@@ -126,3 +126,71 @@ test("close(timeoutMs) in a browser: the request it gave up on is cancelled, its
     proxy.close();
   }
 });
+
+test("the app deletes the queue's database at sign-out (deleteDatabase) while loggers of this and another tab hold it: the delete completes and the next logger delivers, in either delivery mode", async () => {
+  // Two tabs of one origin (one context: one IndexedDB).
+  const ctx = await browser.newContext();
+  try {
+    const [page, other] = [await ctx.newPage(), await ctx.newPage()];
+    for (const p of [page, other]) {
+      await p.goto(site.origin);
+      await p.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    }
+    for (const delivery of ["committed", "queued"]) {
+      const trail = unique(`e2e-deleted-db-${delivery}`);
+      const cfg = { url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery, timeoutMs: 5000,
+        queue: { name: unique("e2e-deleted-db") } };
+      // Another tab's logger of the queue, still open.
+      assert.equal(await other.evaluate(async (cfg) => {
+        window.kept = new window.audit.AuditLogger(cfg);
+        return window.kept.logUserAction({ uid: "alice" }, "OTHER_TAB");
+      }, cfg), true);
+      const r = await page.evaluate(async (cfg) => {
+        const within = (p, ms) => Promise.race([p, new Promise((r) => setTimeout(() => r("no answer"), ms))]);
+        const alice = new window.audit.AuditLogger(cfg);
+        const before = await alice.logUserAction({ uid: "alice" }, "BEFORE");
+        await alice.close();
+        // Sign-out: the app wipes the queue's database.
+        const deleted = new Promise((ok) => {
+          const r = indexedDB.deleteDatabase(cfg.queue.name);
+          r.onsuccess = () => ok("deleted");
+          r.onerror = () => ok(String(r.error));
+        });
+        const bob = new window.audit.AuditLogger(cfg);
+        const calls = await within(Promise.all([0, 1, 2].map((n) => bob.logUserAction({ uid: "bob" }, `AFTER_${n}`))), 8000);
+        const flushed = await within(bob.flush(), 8000);
+        const cleared = await within(bob.clearQueue(), 8000);
+        return { before, deleted: await within(deleted, 8000), calls, flushed, cleared, stats: bob.stats(), err: bob.lastError ?? null };
+      }, cfg);
+      assert.deepEqual([r.before, r.deleted, r.calls, r.flushed, r.cleared], [true, "deleted", [true, true, true], true, 0], JSON.stringify(r));
+      const types = (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType ORDER BY e.eventType", { trail })).map((x) => x[0]);
+      assert.deepEqual(types, ["AFTER_0", "AFTER_1", "AFTER_2", "BEFORE", "OTHER_TAB"]);
+      // The other tab's logger goes on (its database made again).
+      assert.equal(await other.evaluate(async () => (await window.kept.logUserAction({ uid: "alice" }, "OTHER_TAB_AGAIN")) && window.kept.flush()), true);
+    }
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("a queue database that another connection keeps from opening (it ignores a pending deleteDatabase): the logger goes on without the store and delivers", async () => {
+  const trail = unique("e2e-open-hangs");
+  const cfg = { url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery: "queued", timeoutMs: 5000,
+    queue: { name: unique("e2e-open-hangs") } };
+  const r = await page.evaluate(async (cfg) => {
+    const within = (p, ms) => Promise.race([p, new Promise((r) => setTimeout(() => r("no answer"), ms))]);
+    // A connection of the page's own code that does not close on versionchange, and a delete it blocks.
+    const held = await new Promise((ok) => { const r = indexedDB.open(cfg.queue.name, 1); r.onsuccess = () => ok(r.result); });
+    indexedDB.deleteDatabase(cfg.queue.name);
+    const logger = new window.audit.AuditLogger(cfg);
+    const calls = await within(Promise.all([0, 1].map((n) => logger.logUserAction({ uid: "carol" }, `HUNG_${n}`))), 15000);
+    const flushed = await within(logger.flush(), 15000);
+    // Given up on once: no further wait of 5 s for each later step while that opening is pending.
+    const cleared = await within(logger.clearQueue(), 2000);
+    const letters = await within(logger.deadLetters(), 2000);
+    held.close();
+    return { calls, flushed, cleared, letters, stats: logger.stats(), err: logger.lastError ?? null };
+  }, cfg);
+  assert.deepEqual([r.calls, r.flushed, r.cleared, r.letters, r.stats.queued], [[true, true], true, 0, [], 0], JSON.stringify(r));
+  assert.equal(await count(trail), 2);
+});

@@ -249,3 +249,51 @@ test("a same-origin frame (the tab's sessionStorage shared) never makes the page
   assert.deepEqual(byType.F1[1], 0);
   assert.ok(byType.F1[0] !== byType.A1[0] && byType.C1[0] !== byType.A1[0], `the frame and the copy have streams of their own: ${JSON.stringify(rows)}`);
 });
+
+test("two copies of a tab that has gone (Duplicate tab twice, the original closed) making their loggers at once never both resume its stream", async () => {
+  // Found by redteam36: a lease given back named only the head, which both copies held (copied
+  // before the original closed, nothing logged since). Each copy is its own renderer process, and
+  // localStorage is not atomic across processes: both read "given back" before the other's write
+  // reached them, both resumed the stream and gave out its next seq (with the loggers made at
+  // the same moment, about one run in three). Here copy C's view of localStorage stays as it was
+  // when the original closed (its renderer has not yet seen B's write), which makes that race
+  // happen on every run.
+  const trail = unique("tabtwins");
+  const context = await browser.newContext();
+  const original = await context.newPage();
+  await original.goto(base);
+  await ready(original);
+  assert.deepEqual(await log(original, trail, ["A1", "A2"]), [true, true]);
+  // What Duplicate tab gives a copy: the tab's sessionStorage as it is now, in a page (and process) of its own.
+  const saved = await original.evaluate(() => JSON.stringify(Object.entries(sessionStorage)));
+  const duplicate = async () => {
+    const p = await context.newPage();
+    await p.addInitScript((s) => {
+      if (sessionStorage.getItem("test:copied")) return;
+      for (const [k, v] of JSON.parse(s)) sessionStorage.setItem(k, v);
+      sessionStorage.setItem("test:copied", "1");
+    }, saved);
+    await p.goto(base);
+    await ready(p);
+    return p;
+  };
+  const [b, c] = [await duplicate(), await duplicate()];
+  await original.close({ runBeforeUnload: true });
+  // C's view of the leases as the original left them.
+  await c.evaluate(() => {
+    const stale = new Map(Object.entries(localStorage).filter(([k]) => k.startsWith("neo4j-audit:lease:")));
+    const real = Storage.prototype.getItem;
+    Storage.prototype.getItem = function (k) {
+      return this === window.localStorage && stale.has(k) ? stale.get(k) : real.call(this, k);
+    };
+  });
+  assert.deepEqual(await log(b, trail, ["B1"]), [true]);
+  assert.deepEqual(await log(c, trail, ["C1"]), [true]);
+  await context.close();
+
+  const rows = await events(trail);
+  const byType = byTypeOf(rows);
+  const report = await verify(trail); // before the fix: "inserted" (B1 and C1 both claimed seq 2)
+  assert.equal(report.ok, true, `${JSON.stringify(report)} ${JSON.stringify(rows)}`);
+  assert.ok(byType.B1[0] !== byType.C1[0], `the copies have streams of their own: ${JSON.stringify(rows)}`);
+});
