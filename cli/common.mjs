@@ -45,15 +45,19 @@ export class CliError extends Error {
 }
 export const usage = (message) => new CliError(message, EXIT.USAGE);
 
-/** Whether `url` names this machine (localhost, 127.0.0.0/8, [::1]); an invalid URL counts as
- * local here, for the library to refuse with its own message. */
+/** Whether `url` names this machine (localhost, 127.0.0.0/8, [::1]); an invalid URL, or one the
+ * library refuses for its scheme (a driver's bolt:// or neo4j+s:// URI), counts as local here,
+ * for the library to refuse with its own message (which names the HTTP URL to give instead; such
+ * a URL has no origin either: "not to null" was all this said of it), before any request. */
 function loopback(url) {
-  let host;
+  let u;
   try {
-    host = new URL(url).hostname;
+    u = new URL(url);
   } catch {
     return true;
   }
+  if (u.protocol !== "http:" && u.protocol !== "https:") return true;
+  const host = u.hostname;
   return host === "localhost" || host === "[::1]" || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 

@@ -207,8 +207,13 @@ impl<'a, S: Serializer> Serializer for Capped<'a, S> {
         Ok(Compound { inner: c, around, max, too_deep })
     }
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct, S::Error> {
-        let around = self.enter::<S::Error>(1)?;
-        let (max, too_deep) = (self.max, self.too_deep);
+        // serde_json's own scalars are written as a struct of one field: a `Number` when a
+        // dependent turns on its `arbitrary_precision`, a `RawValue` (`raw_value`). No level of
+        // JSON, so not counted (a number at the deepest level allowed was refused); their field
+        // is, so a struct of one's own by that name still cannot nest without bound.
+        let own_scalar = name.starts_with("$serde_json::private::");
+        self.enter::<S::Error>(usize::from(!own_scalar))?;
+        let (around, max, too_deep) = (self.around + 1, self.max, self.too_deep);
         let c = self.inner.serialize_struct(name, len)?;
         Ok(Compound { inner: c, around, max, too_deep })
     }
@@ -373,6 +378,27 @@ mod tests {
         assert!(matches!(to_value(&E::New(vec![1]), 1), Err(Refused::TooDeep)));
         assert!(matches!(to_value(&[E::Tuple(1, vec![2])], 3), Err(Refused::TooDeep)));
         assert!(matches!(to_value(&E::Struct { v: vec![3] }, 2), Err(Refused::TooDeep)));
+        // A struct named as serde_json's own scalars (a `Number` with `arbitrary_precision`) is
+        // not counted, but what it holds is: nested into itself, it is still refused, not a stack
+        // overflow. (`cargo test --lib --features serde_json/arbitrary_precision serdepth`: the
+        // samples above, numbers at the deepest level, were refused one level early.)
+        struct Fake(usize);
+        impl Serialize for Fake {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use ser::SerializeStruct;
+                let mut st = s.serialize_struct("$serde_json::private::Number", 1)?;
+                match self.0 {
+                    0 => st.serialize_field("$serde_json::private::Number", "1")?,
+                    n => st.serialize_field("$serde_json::private::Number", &Fake(n - 1))?,
+                }
+                st.end()
+            }
+        }
+        // (With `arbitrary_precision` serde_json refuses such a struct itself: `Failed`.)
+        assert!(to_value(&Fake(100_000), 16).is_err());
+        // (Its last level is left to the depth rule, which checks the value produced.)
+        assert!(to_value(&Fake(17), 16).is_err());
+        assert!(!matches!(to_value(&Fake(15), 16), Err(Refused::TooDeep)));
         // A failure of the value's own is not a depth refusal.
         let bad_key: std::collections::BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into();
         assert!(matches!(to_value(&bad_key, 16), Err(Refused::Failed(_))));

@@ -297,6 +297,14 @@ test("NEO4J_PASSWORD unset (or empty) with a NEO4J_URL of another host is a usag
   }
   const local = await cli(["schema"], { ...unset, NEO4J_URL: NEO4J_URL.replace("127.0.0.1", "localhost") });
   assert.notEqual(local.code, 2, local.stderr);
+  // A driver's URI (Aura's neo4j+s://, bolt://) has no origin: the refusal said "… not to null"
+  // and hid the library's own advice (give the HTTP URL instead), which it gives with a password.
+  for (const url of ["neo4j+s://abc123.databases.neo4j.io", "bolt://db.example:7687"]) {
+    const r = await cli(["schema"], { ...unset, NEO4J_URL: url });
+    assert.equal(r.code, 2, r.stderr);
+    assert.doesNotMatch(r.stderr, /null/, r.stderr);
+    assert.match(r.stderr, /^neo4j-audit schema: invalid config: url must be http or https, not "(neo4j\+s|bolt)"; a driver's Bolt URI: give Neo4j's HTTP URL instead/, r.stderr);
+  }
 });
 
 test("tail -n 0 still reads once: a wrong URL, user or database exits 3 (it exited 0 without contacting Neo4j)", async () => {

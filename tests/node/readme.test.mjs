@@ -203,6 +203,18 @@ test("scripts/dev-token refuses a token the Worker would refuse: an empty sub, a
     const two = run(["bob", "172800"], { JWT_MAX_LIFETIME_SECS: "172800" });
     assert.equal(two.code, 0, two.stderr);
     assert.deepEqual([claims(two).sub, claims(two).exp - claims(two).iat], ["bob", 172800]);
+    // The Worker's settings in .dev.vars (where `wrangler dev` gives them to the Worker, and
+    // scripts/worker-dev-vars keeps them) count too: they were read from the environment only,
+    // so a JWT_MAX_LIFETIME_SECS="3600" there still let a day's token through (then 401).
+    writeFileSync(join(dir, ".dev.vars"), `AUDIT_JWT_SECRET="${"s".repeat(40)}"\nJWT_MAX_LIFETIME_SECS="3600"\nJWT_AUDIENCE=https://api.example.com\nJWT_ISSUER="https://idp.example"\n`);
+    const long = run(["alice", "3601"]);
+    assert.deepEqual([long.code, long.stdout], [1, ""], long.stderr);
+    assert.match(long.stderr, /^dev-token: seconds must be at most 3600, /);
+    const hour = run(["alice", "3600"]);
+    assert.equal(hour.code, 0, hour.stderr);
+    assert.deepEqual([claims(hour).aud, claims(hour).iss, claims(hour).exp - claims(hour).iat], ["https://api.example.com", "https://idp.example", 3600]);
+    // The environment still wins.
+    assert.equal(run(["alice", "7200"], { JWT_MAX_LIFETIME_SECS: "7200" }).code, 0);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
