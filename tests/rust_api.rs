@@ -662,20 +662,7 @@ fn details_nested_far_too_deep_are_refused_not_a_stack_overflow() {
         "{err:?}"
     );
     assert_eq!(failed, 1);
-    let mut v = deep;
-    loop {
-        v = match v {
-            Value::Object(mut m) => match m.values_mut().next() {
-                Some(x) => x.take(),
-                None => break,
-            },
-            Value::Array(mut a) => match a.pop() {
-                Some(x) => x,
-                None => break,
-            },
-            _ => break,
-        };
-    }
+    drop_deep(deep);
 }
 
 /// `deadline` below 1 ms is refused as its message says ("between 1 ms and 24 h"): it was
@@ -743,20 +730,7 @@ fn action_details_nested_far_too_deep_are_refused_not_a_stack_overflow() {
         json!({"t": trail}),
     ));
     assert_eq!(rows, vec![vec![json!("SHALLOW"), json!(r#"{"c":[{"Moved":{"from":["a"]}}]}"#), json!(0)]]);
-    let mut v = deep;
-    loop {
-        v = match v {
-            Value::Object(mut m) => match m.values_mut().next() {
-                Some(x) => x.take(),
-                None => break,
-            },
-            Value::Array(mut a) => match a.pop() {
-                Some(x) => x,
-                None => break,
-            },
-            _ => break,
-        };
-    }
+    drop_deep(deep);
 }
 
 /// A call whose future is dropped before it resolves (`tokio::time::timeout`, `select!`, an axum
@@ -1390,4 +1364,22 @@ async fn a_stream_state_of_another_trail_is_not_continued() {
     }
     let b_streams = lb.verify_trail(&VerifyQuery::default()).await.unwrap().streams;
     assert_eq!((b_streams.len(), b_streams[0].head_seq), (1, Some(2)), "{b_streams:?}");
+}
+
+/// Drops a value nested far deeper than the stack allows `Value`'s recursive drop to go, one
+/// level at a time.
+fn drop_deep(mut v: Value) {
+    loop {
+        v = match v {
+            Value::Object(mut m) => match m.values_mut().next() {
+                Some(x) => x.take(),
+                None => break,
+            },
+            Value::Array(mut a) => match a.pop() {
+                Some(x) => x,
+                None => break,
+            },
+            _ => break,
+        };
+    }
 }
