@@ -1,6 +1,6 @@
 // The package as users install it: `npm pack` of pkg/, the tarball installed into throwaway projects
 // (tests/install/projects.mjs, cached under .cache/install/) that import it by name with no loader
-// code — plain Node, Bun, Vite 5 and 8, Parcel 2, esbuild, webpack 5, Rollup, server bundles for Node (webpack, esbuild),
+// code — plain Node, Bun, Vite 5 and 8, Parcel 2, esbuild, a page with no bundler (an import map), webpack 5, Rollup, server bundles for Node (webpack, esbuild),
 // three wrangler Workers (one the README's own Worker block) and a strict TypeScript project. Each is built as its user would; the browser apps run in headless Chromium and the
 // Workers in workerd (`wrangler dev`), every event is written to the real Neo4j and read back from
 // it independently.
@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, cpSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, cpSync, writeFileSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { extname, join, normalize } from "node:path";
 import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, cypher, unique } from "../node/helpers.mjs";
@@ -143,6 +143,34 @@ async function runPage(name, origin, bundler = name) {
   }
 }
 
+/** Serves `dir`, whose page exposes window.AuditLogger once ready; logs one event, reads it from Neo4j. */
+async function loggedFrom(name, dir) {
+  const site = await serveDist(dir);
+  browser ??= await launchChromium();
+  const page = await browser.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  try {
+    await page.goto(`${site.origin}/`);
+    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 }).catch(() => {
+      throw new Error(`${name} page not ready: ${errors.join("; ")}`);
+    });
+    const trail = unique(`install-${name}`);
+    const got = await page.evaluate(async (config) => {
+      const logger = new window.AuditLogger(config);
+      const ok = await logger.logUserAction({ uid: "u-bundled" }, "BUNDLED_BY_README", null, { bundler: "readme" });
+      const err = logger.lastError ?? null;
+      await logger.close();
+      return { ok, err };
+    }, config(trail));
+    assert.deepEqual(got, { ok: true, err: null });
+    assert.deepEqual(await events(trail), [["BUNDLED_BY_README", "u-bundled", JSON.stringify({ bundler: "readme" })]]);
+  } finally {
+    await page.close();
+    site.server.close();
+  }
+}
+
 /** Builds the bundler project `name` with `build` (args to node), serves its output, runs the page. */
 async function bundledApp(name, build, distDir = "dist") {
   const dir = project(name, tarball, TOOLS[name]);
@@ -197,6 +225,43 @@ test("Parcel 2 with no configuration: `parcel build` emits each .wasm and resolv
 
 test("esbuild: the file loader emits each .wasm for init(); the page logs and reads back in Chromium", () =>
   bundledApp("esbuild", ["build.mjs"]));
+
+test("esbuild: the README's block, built with its flags, logs from a page outside the output folder", async () => {
+  // Found by a new user: `init({ module_or_path: wasmUrl })` fetched the file loader's
+  // "./neo4j_audit_bg-HASH.wasm" relative to the page, so index.html loading dist/main.js got
+  // "failed to fetch Wasm: 404 Not Found" (the bundle's own folder holds the .wasm).
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const block = /```js\n(\/\/ esbuild [^]*?)```/.exec(readme)?.[1];
+  assert.ok(block, "README has the esbuild block");
+  const flags = /^\/\/ (--bundle [^(\n]*?)\s*\(/m.exec(block)?.[1].split(/\s+/);
+  assert.deepEqual(flags, ["--bundle", "--format=esm", "--loader:.wasm=file"]);
+  const dir = project("esbuild", tarball, TOOLS.esbuild);
+  const site = join(dir, "site-readme");
+  rmSync(site, { recursive: true, force: true });
+  mkdirSync(site);
+  writeFileSync(join(dir, "src/readme.js"), `${block}window.AuditLogger = AuditLogger;\ndocument.body.dataset.ready = "true";\n`);
+  run(dir, join(dir, "node_modules/.bin/esbuild"), ["src/readme.js", ...flags, "--outdir=site-readme/dist", "--log-level=warning"]);
+  writeFileSync(join(site, "index.html"), '<!doctype html>\n<body><script type="module" src="./dist/readme.js"></script></body>\n');
+  await loggedFrom("esbuild-readme", site);
+});
+
+test("a page without a bundler: the README's import map over node_modules/ logs and reads back in Chromium", async () => {
+  // Found by a new user: the README said plain <script type="module"> works "next to the files",
+  // and `import … from "neo4j-audit"` there fails: "Failed to resolve module specifier".
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const page = /```html\n(<!-- index\.html[^]*?)```/.exec(readme)?.[1];
+  assert.ok(page, "README has the plain page's index.html block");
+  const dir = project("node", tarball);
+  cpSync(join(APPS, "browser/app.js"), join(dir, "app.js"));
+  // The README's page as written, then the shared app (bare imports of both entries, through its map).
+  writeFileSync(join(dir, "index.html"), `${page}<script type="module">import { mount } from "./app.js"; mount("plain");</script>\n`);
+  const site = await serveDist(dir);
+  try {
+    await runPage("plain", site.origin);
+  } finally {
+    site.server.close();
+  }
+});
 
 test("Bun: its runtime imports the four entries by name (the \"node\" condition, no init); `bun build` emits each .wasm only with the esbuild block", async () => {
   // Tried by a new user (a Bun user); the README said nothing about Bun.
@@ -347,6 +412,13 @@ test("README: the block \"In a Cloudflare Worker of your own\" runs as written i
   assert.match(code ?? "", /^\/\/ worker\.js\n/, "its first js block is the worker.js");
   const dir = project("worker-readme", tarball);
   writeFileSync(join(dir, "worker.js"), code);
+  // Its wrangler.toml, as written too (found by a new user: the section said only "a
+  // compatibility_date", and the day's date stopped `wrangler dev`: workerd 1.20260426 takes
+  // dates up to 2026-05-03).
+  const section = readme.slice(at, readme.indexOf("\n### ", at + 1));
+  const toml = /```toml\n([^]*?)```/.exec(section)?.[1];
+  assert.match(toml ?? "", /^# wrangler\.toml\n/, "the section has a wrangler.toml block");
+  writeFileSync(join(dir, "wrangler.toml"), toml);
   const dev = await startWrangler({ cwd: dir, inspector: true, readyPath: "/ping",
     port: Number(process.env.INSTALL_WORKER_PORT) || undefined,
     inspectorPort: Number(process.env.INSTALL_WORKER_INSPECTOR_PORT) || undefined,
