@@ -121,8 +121,16 @@ ${reexport.replaceAll("./", w)}`);
     default: rel(sub, "neo4j_audit.js"),
   };
   // For bundlers without `new URL(…, import.meta.url)` support (esbuild): import the .wasm's URL
-  // and pass it to init().
-  exports[rel(sub, "neo4j_audit_bg.wasm")] = rel(sub, "neo4j_audit_bg.wasm");
+  // and pass it to init(). Its types say it is that URL, a string (without them `tsc` answers
+  // TS2307 "Cannot find module 'neo4j-audit/neo4j_audit_bg.wasm'" for the README's esbuild block).
+  writeFileSync(join(at, "wasm-url.d.ts"), `// \`import url from "neo4j-audit${sub ? `/${sub}` : ""}/neo4j_audit_bg.wasm"\`: the URL of this entry's .wasm as a
+// bundler's file loader gives it (esbuild --loader:.wasm=file, Bun), relative to the bundle; for
+// \`init({ module_or_path: new URL(url, import.meta.url) })\`.
+declare const url: string;
+export default url;
+`);
+  if (!sub) files.add("wasm-url.d.ts");
+  exports[rel(sub, "neo4j_audit_bg.wasm")] = { types: rel(sub, "wasm-url.d.ts"), default: rel(sub, "neo4j_audit_bg.wasm") };
   // A subpath's folder has a package.json of its own for resolvers that ignore `exports` and
   // resolve `neo4j-audit/read` as the folder read/ (Parcel 2 by default: "Cannot load file
   // './read' from module 'neo4j-audit'"; webpack 4): its `main` is the browser module, as the
@@ -147,7 +155,10 @@ pkg.exports = exports;
 // The Node versions the package is tested on (CI: Node 20; it needs global fetch and WebAssembly).
 // npm only warns on another version (unless engine-strict); browsers, bundlers and Workers ignore it.
 pkg.engines = { node: ">=20" };
-pkg.typesVersions = { "*": Object.fromEntries(ENTRIES.filter(([sub]) => sub).map(([sub]) => [sub, [rel(sub, "neo4j_audit.d.ts")]])) };
+pkg.typesVersions = { "*": Object.fromEntries(ENTRIES.flatMap(([sub]) => [
+  ...(sub ? [[sub, [rel(sub, "neo4j_audit.d.ts")]]] : []),
+  [`${sub ? `${sub}/` : ""}neo4j_audit_bg.wasm`, [rel(sub, "wasm-url.d.ts")]],
+])) };
 writeFileSync(pkgPath, JSON.stringify(pkg, null, 2) + "\n");
 console.error(`package-entries: ${ENTRIES.map(([s]) => `${join(dir, s)}/{node,workerd}.js`).join(", ")}; exports in ${pkgPath}`);
 

@@ -41,6 +41,12 @@ test("the tarball holds the four entries, each with its runtime files and types"
     }
   }
   for (const f of ["README.md", "LICENSE"]) assert.ok(listed.includes(f), `${f} not in the tarball`);
+  // Each .wasm's own subpath (the README's esbuild block imports its URL), typed as a string URL.
+  for (const dir of ["", "read/", "verify/", "worker/"]) {
+    assert.deepEqual(pkg.exports[`./${dir}neo4j_audit_bg.wasm`], { types: `./${dir}wasm-url.d.ts`, default: `./${dir}neo4j_audit_bg.wasm` });
+    assert.ok(listed.includes(`${dir}wasm-url.d.ts`), `${dir}wasm-url.d.ts not in the tarball`);
+    assert.deepEqual(pkg.typesVersions["*"][`${dir}neo4j_audit_bg.wasm`], [`./${dir}wasm-url.d.ts`], "for TypeScript's node10");
+  }
   // read/, verify/ and worker/ carry a package.json for resolvers that ignore `exports` (Parcel): module
   // type kept (Node reads the nearest package.json), `main` the browser module.
   for (const sub of ["read", "verify", "worker"]) {

@@ -32,6 +32,14 @@ import initWorker, {
   initSync as initSyncWorker, handleIngest, type IngestEnv, type IngestVar,
   type InitInput as WorkerInitInput, type InitOutput as WorkerInitOutput, type SyncInitInput as WorkerSyncInitInput,
 } from "neo4j-audit/worker";
+// Each entry's .wasm as a file loader's URL (the README's esbuild block): typed as a string
+// (found by a new user: TS2307 "Cannot find module 'neo4j-audit/neo4j_audit_bg.wasm'").
+import writeWasmUrl from "neo4j-audit/neo4j_audit_bg.wasm";
+import readWasmUrl from "neo4j-audit/read/neo4j_audit_bg.wasm";
+import verifyWasmUrl from "neo4j-audit/verify/neo4j_audit_bg.wasm";
+import workerWasmUrl from "neo4j-audit/worker/neo4j_audit_bg.wasm";
+export const wasmUrls: string[] = [writeWasmUrl, readWasmUrl, verifyWasmUrl, workerWasmUrl];
+export const initFromUrl = (base: string): Promise<InitOutput> => init({ module_or_path: new URL(writeWasmUrl, base) });
 
 export async function write(config: AuditConfig, user: AuditUser | null, wasm?: InitInput, bytes?: SyncInitInput): Promise<AuditStats> {
   const out: InitOutput = bytes ? initSync({ module: bytes }) : wasm ? await init({ module_or_path: wasm }) : await init();
