@@ -297,7 +297,7 @@ impl Driver {
                 | Action::Put { .. }
                 | Action::Delete(_)
                 | Action::DeletePrefix(_)
-                | Action::Load
+                | Action::Load { .. }
                 | Action::Cleared { .. } => {}
             }
         }

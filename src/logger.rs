@@ -137,6 +137,12 @@ fn scrub_list(config: &Config) -> Scrub {
     Scrub(crate::redact::secret_forms(config.secrets()))
 }
 
+/// `close_within`'s bound in whole ms: a fraction dropped (never rounded up past the bound),
+/// at most `u64::MAX`.
+fn bound_ms(within: Duration) -> u64 {
+    u64::try_from(within.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Natively the transport and its timers need a Tokio runtime with I/O and time enabled: say so
 /// instead of panicking. Checked before an event is chained, so a call that cannot be sent
 /// takes no `seq` (a `seq` never stored is a `deleted` gap for `verify_trail`); in a runtime
@@ -695,8 +701,9 @@ impl AuditLogger {
         self.flush().await
     }
 
-    /// [`AuditLogger::close`], returning within `within` (a shutdown budget; whole ms, rounded
-    /// up): what is still undelivered then is given up on — requests in flight are cancelled
+    /// [`AuditLogger::close`], returning within `within` (a shutdown budget in whole ms, a
+    /// fraction dropped — 1.5 ms is 1 ms, under 1 ms is 0: gives up at once — so the bound is
+    /// never passed, as JavaScript's `close(timeoutMs)`): what is still undelivered then is given up on — requests in flight are cancelled
     /// (on wasm their `fetch` is aborted; a late answer is never counted; one that had reached
     /// Neo4j may still commit, once),
     /// batches waiting for a retry or a slot are not sent — and their calls return
@@ -708,7 +715,7 @@ impl AuditLogger {
     /// after it returns, and the outcome of every event logged before it is known.
     pub async fn close_within(&self, within: Duration) -> bool {
         self.shut();
-        let ms = u64::try_from(within.as_nanos().div_ceil(1_000_000)).unwrap_or(u64::MAX);
+        let ms = bound_ms(within);
         // (Natively in a runtime with I/O and time: the bound below is a Tokio timer, which
         // panics in a runtime without time; in such a runtime no request of this caller's can be
         // out, each was refused.)
@@ -997,6 +1004,38 @@ const STILL_WAITING: &str = "flush: events are still waiting for delivery (see s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `close_within`'s bound is whole ms with the fraction dropped, as JavaScript's
+    /// `close(timeoutMs)`: 1.5 ms is 1 ms (before: rounded up to 2 ms, past the bound asked
+    /// for), under 1 ms gives up at once. Against a server that takes the connection and never
+    /// answers, the call and `last_error` name the bound kept.
+    #[test]
+    #[cfg(not(target_arch = "wasm32"))]
+    fn close_within_drops_a_fraction_of_a_millisecond() {
+        assert_eq!(bound_ms(Duration::from_micros(1_500)), 1);
+        assert_eq!(bound_ms(Duration::from_micros(999)), 0);
+        assert_eq!(bound_ms(Duration::MAX), u64::MAX);
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let hung = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}", hung.local_addr().unwrap());
+            let held = tokio::spawn(async move {
+                let mut kept = Vec::new();
+                while let Ok((s, _)) = hung.accept().await {
+                    kept.push(s);
+                }
+            });
+            let logger = AuditLogger::new(Config::new(&url).basic_auth("neo4j", "pw")).unwrap();
+            let l = logger.clone();
+            let call = tokio::spawn(async move { l.log_user_action(None, "HUNG", None, None).await });
+            tokio::time::sleep(Duration::from_millis(100)).await; // on the wire
+            assert!(!logger.close_within(Duration::from_micros(1_500)).await);
+            let err = call.await.unwrap().unwrap_err();
+            assert_eq!(err.to_string(), "timeout: no answer from Neo4j within 1 ms");
+            assert_eq!(logger.last_error().as_deref(), Some("timeout: no answer from Neo4j within 1 ms"));
+            held.abort();
+        });
+    }
 
     /// Client mode: a timeout names the endpoint, not Neo4j (before, a Worker that did not
     /// answer read "timeout: no answer from Neo4j within 500 ms" in lastError); direct mode

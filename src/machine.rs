@@ -39,6 +39,10 @@ use crate::stats::StatsSnapshot;
 use crate::transport::{HttpRequest, HttpResponse};
 use crate::AuditLogger;
 
+/// Records read from the store per [`Action::Load`] (one IndexedDB read): a logger's start-up
+/// read of its queue holds at most this many records, plus the oldest events it keeps for
+/// delivery (at most the queue's bounds, see [`Machine::page`]), never the whole store.
+pub(crate) const LOAD_PAGE: u32 = 256;
 /// The keepalive body budget browsers enforce (shared by all in-flight keepalive requests).
 pub const KEEPALIVE_BUDGET: usize = 64 * 1024;
 /// Key prefix of dead-letter records (pending records start with the scope itself).
@@ -275,8 +279,10 @@ pub(crate) enum Input {
     Turn,
     /// The put of `key` asked for with `ack` finished (`ok`: stored).
     Stored { key: String, ok: bool },
-    /// Every record of the store, `(key, record)` (after [`Action::Load`]; empty if it failed).
-    Loaded(Vec<(String, String)>),
+    /// One page of the store's records, `(key, record)` in key order, read for
+    /// [`Action::Load`] of read `scan` (empty if the read failed); `more`: the page was full (the
+    /// read goes on after its last key).
+    Loaded { scan: u32, records: Vec<(String, String)>, more: bool },
     /// The network came back (the browser's `online`).
     Online,
     /// The page is going away (`pagehide`).
@@ -331,8 +337,9 @@ pub(crate) enum Action {
     Delete(Vec<String>),
     /// Remove every key starting with this.
     DeletePrefix(String),
-    /// Read every record and answer [`Input::Loaded`].
-    Load,
+    /// Read at most `count` records whose keys start with `prefix` and come after `after`
+    /// (`None`: from the first), in key order, and answer [`Input::Loaded`] with `scan`.
+    Load { scan: u32, prefix: String, after: Option<String>, count: u32 },
     /// Call [`Input::Timer`] at this time (ms since the epoch), replacing any earlier timer;
     /// `None`: no timer.
     Timer(Option<i64>),
@@ -342,6 +349,24 @@ pub(crate) enum Action {
     Flushed { id: u32, ok: bool },
     /// `clearQueue()` call `id` resolves with `n` (events removed).
     Cleared { id: u32, n: usize },
+}
+
+/// A read of the store under way, page by page ([`Machine::page`]).
+#[derive(Debug)]
+struct Scan {
+    id: u32,
+    /// `""`: every record (a logger's first read: expiry of any identity's records, dead
+    /// letters, legacy keys); else this scope (a later read of the events left in the store).
+    prefix: String,
+    /// The UIDs in memory when the read began, sorted: not counted as left in the store.
+    known: Vec<String>,
+    /// The oldest of this scope's stored events read so far, at most about twice the queue's
+    /// room (trimmed by [`Machine::keep_oldest`]), and their bytes.
+    picked: Vec<AuditEvent>,
+    picked_bytes: usize,
+    /// This scope's stored events read so far that were not in memory, and their bytes.
+    seen: usize,
+    seen_bytes: usize,
 }
 
 /// One event on its way.
@@ -482,6 +507,17 @@ pub(crate) struct Machine {
     undeleted: Vec<String>,
     gen: u32,
     loaded: bool,
+    /// The store read under way, and the last read's id.
+    scan: Option<Scan>,
+    scans: u32,
+    /// This scope's events left in the store by a bounded read (not in memory), and their bytes:
+    /// they count towards the queue's bounds and `queued`, and a later read takes them in, oldest
+    /// first, once the events in memory are delivered ([`Machine::refill`]).
+    unloaded: usize,
+    unloaded_bytes: usize,
+    /// Something left the queue since the last read (a commit, a dead letter): a next read may
+    /// find room.
+    refill: bool,
     clears: Vec<u32>,
     /// Another logger cleared this scope ([`Input::Cleared`]): clear here too, once loaded.
     remote_clear: bool,
@@ -507,7 +543,11 @@ impl Machine {
             deadline_ms,
             queue,
             scope,
-            out: if persistent { vec![Action::Load] } else { Vec::new() },
+            out: if persistent {
+                vec![Action::Load { scan: 1, prefix: String::new(), after: None, count: LOAD_PAGE }]
+            } else {
+                Vec::new()
+            },
             timer_at: None,
             next_id: 0,
             err_mark: 0,
@@ -540,6 +580,19 @@ impl Machine {
             undeleted: Vec::new(),
             gen: 0,
             loaded: !persistent,
+            scan: persistent.then(|| Scan {
+                id: 1,
+                prefix: String::new(),
+                known: Vec::new(),
+                picked: Vec::new(),
+                picked_bytes: 0,
+                seen: 0,
+                seen_bytes: 0,
+            }),
+            scans: 1,
+            unloaded: 0,
+            unloaded_bytes: 0,
+            refill: false,
             clears: Vec::new(),
             remote_clear: false,
             drain: Drain::Idle,
@@ -576,8 +629,10 @@ impl Machine {
         }
         let size = ev.json_len();
         if let Some(q) = &self.queue {
-            if self.q_len >= q.cfg.max_events || self.q_bytes + size > q.cfg.max_bytes {
-                let err = queue_full(self.q_len, self.q_bytes, &q.cfg);
+            // Events left in the store by a bounded read count too: the bound is the queue's.
+            let (len, bytes) = (self.q_len + self.unloaded, self.q_bytes + self.unloaded_bytes);
+            if len >= q.cfg.max_events || bytes + size > q.cfg.max_bytes {
+                let err = queue_full(len, bytes, &q.cfg);
                 // A full queue sends nothing of its own: while calls are being refused, the
                 // background re-send that makes room comes within FULL_DRAIN_MS (jittered), not
                 // at the end of a backoff grown to DRAIN_MAX_MS in a long outage (a server's
@@ -648,7 +703,7 @@ impl Machine {
                 self.tick = None;
             }
             Input::Stored { key, ok } => self.stored(now, &key, ok),
-            Input::Loaded(records) => self.loaded(now, records),
+            Input::Loaded { scan, records, more } => self.page(now, scan, records, more),
             Input::Online => {
                 self.drain_backoff = DRAIN_MIN_MS;
                 match self.drain {
@@ -732,7 +787,7 @@ impl Machine {
 
     fn queued(&self) -> usize {
         if self.queue.is_some() {
-            return self.q_len;
+            return self.q_len + self.unloaded;
         }
         let in_batches = |b: &Batch| b.entries.len() + b.rest.iter().map(Vec::len).sum::<usize>();
         let mut n = self.pending.len() + self.backoff.iter().map(in_batches).sum::<usize>();
@@ -790,6 +845,7 @@ impl Machine {
     fn finish(&mut self, now: i64) {
         if self.loaded {
             self.answer_clears(now);
+            self.refill(now);
         }
         if !self.undeleted.is_empty() {
             let keys = std::mem::take(&mut self.undeleted);
@@ -802,7 +858,7 @@ impl Machine {
             self.close_by = None;
             for (id, before) in std::mem::take(&mut self.flushes) {
                 let ok = match self.queue {
-                    Some(_) => self.q_len == 0,
+                    Some(_) => self.q_len == 0 && self.unloaded == 0,
                     None => self.batch_failures == before,
                 };
                 // A flush that delivered everything clears lastError; one that did not keeps
@@ -816,7 +872,7 @@ impl Machine {
             }
         }
         if self.queue.is_some() {
-            self.logger.counters().set_queued(self.q_len as u64);
+            self.logger.counters().set_queued((self.q_len + self.unloaded) as u64);
         }
         if self.unstored.len() == self.taken {
             self.unstored.clear();
@@ -833,6 +889,7 @@ impl Machine {
     /// Nothing waits to be sent or answered (idle queue entries aside).
     pub(crate) fn is_idle(&self) -> bool {
         self.loaded
+            && self.scan.is_none()
             && self.storing.is_empty()
             && self.pending.is_empty()
             && self.flights.is_empty()
@@ -1197,6 +1254,10 @@ impl Machine {
         while let Some(entry) = self.pending.pop_front() {
             self.failed(now, entry, e.clone());
         }
+        // A later read of the events left in the store ends: they stay there for the next logger.
+        if self.loaded {
+            self.scan = None;
+        }
     }
 
     // ---- the schema step (src/schema.rs) ----
@@ -1357,6 +1418,7 @@ impl Machine {
             if e.gen == self.gen {
                 self.q_len -= 1;
                 self.q_bytes -= e.size;
+                self.refill = true;
                 if self.was_stored(e.call) {
                     let key = self.key(&e.ev.uid);
                     self.undeleted.push(key);
@@ -1553,18 +1615,27 @@ impl Machine {
         }
     }
 
-    /// The store's records: expired ones (any identity) removed, this identity's dead letters
-    /// and events taken in, the events re-sent in birth order (those that break the rules now
-    /// dead-lettered unsent).
+    /// One page of a read of the store ([`Input::Loaded`]): expired records (any identity)
+    /// removed, legacy keys moved, this identity's dead letters taken in (the first read), and of
+    /// this scope's events not in memory the oldest kept, at most about twice the queue's room
+    /// (`queue.maxEvents`/`maxBytes` less what is in memory), the others only counted. After the
+    /// last page, the oldest that fit the room are re-sent in birth order (those that break the
+    /// rules now dead-lettered unsent) and the rest stay in the store ([`Machine::unloaded`]),
+    /// for the next read once these are delivered ([`Machine::refill`]). So a backlog larger than
+    /// the queue's bounds (an earlier version's larger `maxEvents`, many tabs) is neither read
+    /// into memory whole nor dropped: it goes out oldest first, a queue's worth at a time.
     #[cfg_attr(feature = "memory-queue", inline(never))]
-    fn loaded(&mut self, now: i64, records: Vec<(String, String)>) {
-        if self.loaded {
-            return;
+    fn page(&mut self, now: i64, id: u32, records: Vec<(String, String)>, more: bool) {
+        if !self.persistent() {
+            return; // (the Workers build: no store, and this code left out)
         }
-        self.loaded = true;
+        // A read that a clearQueue() ended, or an answer that is not the read's.
+        let Some(mut scan) = self.scan.take_if(|s| s.id == id) else { return };
         let Some(q) = &self.queue else { return };
         let cutoff = now - q.cfg.max_age_ms.min(i64::MAX as u64 / 2) as i64;
-        let legacy = legacy_scope(&self.logger);
+        let first = scan.prefix.is_empty();
+        let legacy = if first { legacy_scope(&self.logger) } else { None };
+        let after = records.last().map(|r| r.0.clone());
         let sorted = sort_records(records, &self.scope, legacy.as_deref(), cutoff);
         if !sorted.expired.is_empty() {
             self.logger.counters().add_expired(sorted.expired.len() as u64);
@@ -1576,27 +1647,80 @@ impl Machine {
             self.out.push(Action::Delete(vec![old]));
         }
         let mut dead = sorted.dead;
-        sort_by_time(&mut dead, |d| d.at);
         self.dead.append(&mut dead);
-        let mut mine = sorted.mine;
-        sort_by_time(&mut mine, |e| e.occurred_at.unwrap_or(e.ts));
+        for ev in sorted.mine {
+            if scan.known.binary_search(&ev.uid).is_ok() {
+                continue;
+            }
+            let size = ev.json_len();
+            scan.seen += 1;
+            scan.seen_bytes += size;
+            scan.picked_bytes += size;
+            scan.picked.push(ev);
+        }
+        let (room, room_bytes) = self.room();
+        if scan.picked.len() > room.saturating_mul(2) || scan.picked_bytes > room_bytes.saturating_mul(2) {
+            self.keep_oldest(&mut scan, room, room_bytes);
+        }
+        if let (true, Some(after)) = (more, after) {
+            let (prefix, count) = (scan.prefix.clone(), LOAD_PAGE);
+            self.out.push(Action::Load { scan: id, prefix, after: Some(after), count });
+            self.scan = Some(scan);
+            return;
+        }
+        // The last page.
+        let (room, room_bytes) = self.room();
+        self.keep_oldest(&mut scan, room, room_bytes);
+        self.unloaded = scan.seen - scan.picked.len();
+        self.unloaded_bytes = scan.seen_bytes.saturating_sub(scan.picked_bytes);
+        if first {
+            self.loaded = true;
+            sort_by_time(&mut self.dead, |d| d.at);
+            while self.dead.len() > MAX_DEAD_LETTERS {
+                let gone = self.dead.remove(0);
+                self.undeleted.push(cat(&[DEAD, &self.scope, &gone.event.uid]));
+            }
+        }
         let mut known: Vec<String> = Vec::new();
         self.each_entry(&mut |e| known.push(e.ev.uid.clone()));
         known.sort_unstable();
+        // A record read twice (a legacy key moved to one the read had not reached yet): taken
+        // once. (The UIDs read twice, found by the sort `known` has; as a rule none.)
+        let mut uids: Vec<String> = Vec::new();
+        for e in &scan.picked {
+            uids.push(e.uid.clone());
+        }
+        uids.sort_unstable();
+        let mut twice: Vec<String> = Vec::new();
+        for w in uids.windows(2) {
+            if w[0] == w[1] {
+                twice.push(w[0].clone());
+            }
+        }
+        drop(uids);
         let limits = self.logger.limits();
-        for ev in mine {
+        let mut removed = false;
+        for ev in scan.picked {
             if known.binary_search(&ev.uid).is_ok() {
                 continue;
+            }
+            if let Some(i) = twice.iter().position(|u| *u == ev.uid) {
+                // The first time: taken, and from now on known.
+                twice.swap_remove(i);
+                known.push(ev.uid.clone());
+                known.sort_unstable();
             }
             // Dead-lettered already (its pending record's delete failed): not sent or
             // dead-lettered again; the record goes.
             if self.dead.iter().any(|d| d.event.uid == ev.uid) {
                 self.undeleted.push(self.key(&ev.uid));
+                removed = true;
                 continue;
             }
             if let Err(v) = ev.check(&limits) {
                 self.undeleted.push(self.key(&ev.uid));
                 self.dead_letter(now, ev, &AuditError::from(v));
+                removed = true;
                 continue;
             }
             self.q_len += 1;
@@ -1604,10 +1728,74 @@ impl Machine {
             self.q_bytes += size;
             self.idle.push(Entry { call: 0, size, ev: SharedEvent::new(ev), born: now, gen: self.gen, drained: false });
         }
-        // A clearQueue() made before the load removes the stored events before they are re-sent.
-        self.answer_clears(now);
-        self.resend_idle(now, false);
+        // Read again at once only when this read took nothing in but removed records (none of
+        // its events will commit to bring the next); else after the next commit.
+        self.refill = removed && self.idle.is_empty();
+        if first {
+            // A clearQueue() made before the load removes the stored events before they are re-sent.
+            self.answer_clears(now);
+        }
+        if !(self.closing && self.refused) {
+            self.resend_idle(now, false);
+        }
         self.pump(now);
+    }
+
+    /// The queue's room in memory: events and bytes below `queue.maxEvents`/`maxBytes`.
+    fn room(&self) -> (usize, usize) {
+        let Some(q) = &self.queue else { return (0, 0) };
+        (q.cfg.max_events.saturating_sub(self.q_len), q.cfg.max_bytes.saturating_sub(self.q_bytes))
+    }
+
+    /// Keeps the read's oldest events (by birth) that fit `room` events and `room_bytes` bytes;
+    /// the first always when nothing is in memory (an event larger than the room goes alone).
+    fn keep_oldest(&self, scan: &mut Scan, room: usize, room_bytes: usize) {
+        sort_by_time(&mut scan.picked, |e| e.occurred_at.unwrap_or(e.ts));
+        let (mut n, mut bytes) = (0, 0);
+        for e in &scan.picked {
+            let size = e.json_len();
+            let alone = n == 0 && self.q_len == 0;
+            if !alone && (n >= room || bytes + size > room_bytes) {
+                break;
+            }
+            n += 1;
+            bytes += size;
+        }
+        scan.picked.truncate(n);
+        scan.picked_bytes = bytes;
+    }
+
+    /// Starts the next read of this scope's events left in the store, when there are some, the
+    /// last read's are delivered or removed (the queue at most half full), and a write may go
+    /// out (not after a refused login, nor past `close(timeoutMs)`'s bound).
+    fn refill(&mut self, now: i64) {
+        let Some(q) = self.queue.as_ref().filter(|_| self.persistent()) else { return };
+        if !self.refill
+            || self.unloaded == 0
+            || self.scan.is_some()
+            || self.refused
+            || self.past_close(now).is_some()
+            || self.q_len > q.cfg.max_events / 2
+            || self.q_bytes > q.cfg.max_bytes / 2
+        {
+            return;
+        }
+        self.refill = false;
+        self.scans += 1;
+        let mut known: Vec<String> = Vec::new();
+        self.each_entry(&mut |e| known.push(e.ev.uid.clone()));
+        known.sort_unstable();
+        let id = self.scans;
+        self.scan = Some(Scan {
+            id,
+            prefix: self.scope.clone(),
+            known,
+            picked: Vec::new(),
+            picked_bytes: 0,
+            seen: 0,
+            seen_bytes: 0,
+        });
+        self.out.push(Action::Load { scan: id, prefix: self.scope.clone(), after: None, count: LOAD_PAGE });
     }
 
     /// The `clearQueue()` calls waiting, answered (after the load), and a clear another logger of
@@ -1666,6 +1854,12 @@ impl Machine {
         self.drain = Drain::Idle;
         self.maybe_idle = false;
         self.pending_bytes = 0;
+        // The events left in the store go with the records (DeletePrefix below); a read of them
+        // under way ends (its pages are ignored).
+        self.scan = None;
+        self.unloaded = 0;
+        self.unloaded_bytes = 0;
+        self.refill = false;
         let n = gone.len();
         self.q_len = 0;
         self.q_bytes = 0;
@@ -1858,6 +2052,11 @@ mod tests {
     use crate::config::{Config, RetryConfig};
     use serde_json::Value;
 
+    /// The last (only) page of the logger's first read of the store.
+    fn last_page(records: Vec<(String, String)>) -> Input {
+        Input::Loaded { scan: 1, records, more: false }
+    }
+
     /// The fake clock's start: the real time when the tests began (events carry real times).
     fn t0() -> i64 {
         static T0: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
@@ -1936,7 +2135,7 @@ mod tests {
             let mut r = Rig { m: Machine::new(logger, q), now: t0() };
             if r.m.persistent() {
                 let acts = r.acts();
-                assert!(matches!(acts[..], [Action::Load]), "{acts:?}");
+                assert!(matches!(acts[..], [Action::Load { scan: 1, .. }]), "{acts:?}");
             }
             r
         }
@@ -2629,7 +2828,7 @@ mod tests {
     #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn committed_delivery_finds_each_unstored_event_out_of_order() {
         let mut r = Rig::known(direct(|c| c.batch.max_events = 2), queue(Delivery::Committed, true));
-        r.input(Input::Loaded(Vec::new()));
+        r.input(last_page(Vec::new()));
         r.logs(8);
         r.acts();
         let s = sends(&r.input(Input::Turn));
@@ -2869,7 +3068,7 @@ mod tests {
     fn offline_a_network_failure_waits_in_the_queue_at_once() {
         let net = || AuditError::Network("Failed to fetch".into());
         let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
-        r.input(Input::Loaded(Vec::new()));
+        r.input(last_page(Vec::new()));
         let call = r.log();
         r.acts();
         let s = sends(&r.input(Input::Turn));
@@ -2933,7 +3132,7 @@ mod tests {
     #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn a_rejected_event_becomes_a_dead_letter() {
         let mut r = Rig::new(client(|_| {}), queue(Delivery::Committed, true));
-        r.input(Input::Loaded(Vec::new()));
+        r.input(last_page(Vec::new()));
         let call = r.log();
         r.acts();
         let s = sends(&r.input(Input::Turn));
@@ -2989,7 +3188,7 @@ mod tests {
             (cat(&[&bob_scope, &bobs.uid]), rec(&bobs)),
             (cat(&[DEAD, &r.m.scope, &dead.event.uid]), dead_rec),
         ];
-        let acts = r.input(Input::Loaded(records));
+        let acts = r.input(last_page(records));
         let del = deletes(&acts);
         assert!(del.contains(&r.m.key(&expired.uid)) && del.contains(&r.m.key(&invalid.uid)), "{del:?}");
         assert!(!del.iter().any(|k| k.starts_with(&bob_scope)));
@@ -3002,6 +3201,179 @@ mod tests {
         assert_eq!(list.as_array().unwrap().len(), 2);
         let acts = r.ok(&s[0]);
         assert_eq!(flushed(&acts), Some((flush, true)));
+    }
+
+    /// A simulated store for the paged reads: records by key, read as the driver does (keys in
+    /// order, after a key, at most `count`), the machine's puts and deletes applied.
+    #[derive(Default)]
+    struct Store(std::collections::BTreeMap<String, String>);
+
+    impl Store {
+        fn apply(&mut self, acts: &[Action]) {
+            for a in acts {
+                match a {
+                    Action::Put { key, record, .. } => {
+                        self.0.insert(key.clone(), record.text().into_owned());
+                    }
+                    Action::Delete(keys) => {
+                        for k in keys {
+                            self.0.remove(k);
+                        }
+                    }
+                    Action::DeletePrefix(p) => self.0.retain(|k, _| !k.starts_with(p.as_str())),
+                    _ => {}
+                }
+            }
+        }
+        /// The page a `Load` asks for, as the machine's input.
+        fn read(&self, acts: &[Action]) -> Option<Input> {
+            acts.iter().find_map(|a| match a {
+                Action::Load { scan, prefix, after, count } => {
+                    let records: Vec<(String, String)> = self
+                        .0
+                        .iter()
+                        .filter(|(k, _)| k.starts_with(prefix.as_str()) && after.as_ref().is_none_or(|a| *k > a))
+                        .take(*count as usize)
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    let more = records.len() == *count as usize;
+                    Some(Input::Loaded { scan: *scan, records, more })
+                }
+                _ => None,
+            })
+        }
+    }
+
+    /// A stored backlog larger than `queue.maxEvents` (an earlier version's larger bound, many
+    /// tabs) is read page by page (`LOAD_PAGE` records a read) and only a queue's worth is taken
+    /// into memory, oldest first; the rest stays stored, counts in `queued` and towards the bound
+    /// (new calls are refused while it is full), and is read again once those are delivered:
+    /// every event goes out once, in birth order across the reads, and the flush answers true
+    /// once the store is empty. Before: every record was read into memory at once, whatever the
+    /// bound (`Input::Loaded` carried them all), and `queued` passed `maxEvents`.
+    #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
+    fn a_backlog_larger_than_the_queue_is_read_in_pages_and_delivered_oldest_first() {
+        let mut q = queue(Delivery::Committed, true);
+        q.as_mut().unwrap().cfg.max_events = 100;
+        let mut r = Rig::known(direct(|c| c.batch.max_events = 1000), q);
+        let total = LOAD_PAGE as usize * 2 + 150; // three pages, 662 events
+        let mut store = Store::default();
+        let mut births = Vec::new();
+        for i in 0..total {
+            let mut ev = r.event();
+            // Birth order unrelated to key order (UIDs are random): born i ms apart, oldest first.
+            ev.ts = r.now - 100_000 + i as i64;
+            ev.occurred_at = Some(ev.ts);
+            let mut rec = String::new();
+            ev.write_json(&mut rec);
+            births.push(ev.uid.clone());
+            store.0.insert(r.m.key(&ev.uid), rec);
+        }
+        let flush = r.m.flush(r.now);
+        let mut acts = vec![Action::Load { scan: 1, prefix: String::new(), after: None, count: LOAD_PAGE }];
+        let mut delivered: Vec<String> = Vec::new();
+        let (mut reads, mut most) = (0, 0);
+        let mut refused = false;
+        loop {
+            store.apply(&acts);
+            if let Some(page) = store.read(&acts) {
+                if let Input::Loaded { records, .. } = &page {
+                    assert!(records.len() <= LOAD_PAGE as usize);
+                }
+                reads += 1;
+                acts = r.input(page);
+                continue;
+            }
+            let s = sends(&acts);
+            if s.is_empty() {
+                break;
+            }
+            most = most.max(r.m.q_len);
+            let st = r.m.stats();
+            assert_eq!(st.queued as usize, total - delivered.len(), "the stored ones count in queued");
+            if !refused {
+                // Full (100 in memory, the rest stored): a new call is refused, nothing dropped.
+                let ev = r.event();
+                let e = r.m.log(r.now, ev).unwrap_err();
+                assert!(e.to_string().contains("queue full"), "{e}");
+                refused = true;
+            }
+            let mut next = Vec::new();
+            for one in &s {
+                delivered.extend(one.uids());
+                next.extend(r.ok(one));
+            }
+            acts = next;
+        }
+        assert_eq!(delivered.len(), total);
+        let first_wrong = delivered.iter().zip(&births).position(|(a, b)| a != b);
+        assert_eq!(first_wrong, None, "each once, oldest first across the reads");
+        assert!(most <= 100, "at most queue.maxEvents in memory: {most}");
+        assert!(reads > 3, "read again after each delivery: {reads}");
+        assert!(store.0.is_empty(), "{} left", store.0.len());
+        assert_eq!(flushed(&acts), Some((flush, true)));
+        assert_eq!(r.m.stats().queued, 0);
+    }
+
+    /// An earlier version's record (its `|`-joined scope) is moved to the current key during the
+    /// first read; when that key comes after the read's position, the read meets the record a
+    /// second time: it is taken (and sent, and counted) once.
+    #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
+    fn a_legacy_record_moved_ahead_of_the_read_is_taken_once() {
+        let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
+        let legacy = legacy_scope(r.m.logger()).unwrap();
+        let ev = r.event();
+        let mut rec = String::new();
+        ev.write_json(&mut rec);
+        let first =
+            r.input(Input::Loaded { scan: 1, records: vec![(cat(&[&legacy, &ev.uid]), rec.clone())], more: true });
+        assert_eq!(puts(&first), vec![(r.m.key(&ev.uid), false)], "moved");
+        let after = first.iter().find_map(|a| match a {
+            Action::Load { scan: 1, after, .. } => after.clone(),
+            _ => None,
+        });
+        assert_eq!(after, Some(cat(&[&legacy, &ev.uid])), "the next page");
+        let acts = r.input(last_page(vec![(r.m.key(&ev.uid), rec)]));
+        let s = sends(&acts);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].uids(), vec![ev.uid.clone()]);
+        assert_eq!(r.m.stats().queued, 1);
+        r.ok(&s[0]);
+        assert_eq!(r.m.stats().queued, 0);
+    }
+
+    /// A `clearQueue()` while a later read is under way ends it: its pages are ignored, nothing
+    /// it read is sent, and `queued` says 0.
+    #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
+    fn a_clear_ends_a_read_under_way() {
+        let mut q = queue(Delivery::Committed, true);
+        q.as_mut().unwrap().cfg.max_events = 2;
+        let mut r = Rig::known(direct(|_| {}), q);
+        let mut store = Store::default();
+        for _ in 0..5 {
+            let ev = r.event();
+            let mut rec = String::new();
+            ev.write_json(&mut rec);
+            store.0.insert(r.m.key(&ev.uid), rec);
+        }
+        let acts =
+            r.input(store.read(&[Action::Load { scan: 1, prefix: String::new(), after: None, count: 10 }]).unwrap());
+        let s = sends(&acts);
+        assert_eq!((s.len(), s[0].uids().len(), r.m.stats().queued), (1, 2, 5));
+        store.apply(&acts);
+        let acts = r.ok(&s[0]);
+        store.apply(&acts);
+        let page = store.read(&acts).expect("the next read");
+        r.m.clear(r.now);
+        let acts = r.acts();
+        assert_eq!(r.m.stats().queued, 0);
+        store.apply(&acts);
+        let acts = r.input(page);
+        assert!(sends(&acts).is_empty(), "{acts:?}");
+        assert_eq!(r.m.stats().queued, 0);
     }
 
     /// Found by redteam16: the scope held the event label but not the trail and user labels, so a
@@ -3054,7 +3426,7 @@ mod tests {
         let stored = r.event();
         let mut rec = String::new();
         stored.write_json(&mut rec);
-        let sent = sends(&r.input(Input::Loaded(vec![(r.m.key(&stored.uid), rec.clone())])));
+        let sent = sends(&r.input(last_page(vec![(r.m.key(&stored.uid), rec.clone())])));
         r.answer(&sent[0], unavailable(None));
         let call = r.log();
         r.acts();
@@ -3076,7 +3448,7 @@ mod tests {
         // Heard before the load: what the load brings is cleared, not sent.
         let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
         r.input(Input::Cleared(r.m.scope.clone()));
-        let acts = r.input(Input::Loaded(vec![(r.m.key(&stored.uid), rec)]));
+        let acts = r.input(last_page(vec![(r.m.key(&stored.uid), rec)]));
         assert!(sends(&acts).is_empty(), "{acts:?}");
         assert_eq!(r.m.stats().queued, 0);
     }
@@ -3107,7 +3479,7 @@ mod tests {
     #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn flush_clear_and_close() {
         let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
-        r.input(Input::Loaded(Vec::new()));
+        r.input(last_page(Vec::new()));
         r.log();
         r.acts();
         let s = sends(&r.input(Input::Turn));
@@ -3137,7 +3509,7 @@ mod tests {
     #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn a_refused_login_is_not_sent_again_by_close_or_a_new_calls_drain() {
         let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
-        r.input(Input::Loaded(Vec::new()));
+        r.input(last_page(Vec::new()));
         r.log();
         r.acts();
         let s = sends(&r.input(Input::Turn));
@@ -3157,7 +3529,7 @@ mod tests {
         assert_eq!(r.m.stats().queued, 2);
         // A write that commits ends it: the next call's drain takes the waiting events along.
         let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
-        r.input(Input::Loaded(Vec::new()));
+        r.input(last_page(Vec::new()));
         r.log();
         r.acts();
         let s = sends(&r.input(Input::Turn));
@@ -3252,7 +3624,7 @@ mod tests {
     fn clear_with_an_event_in_flight_counts_each_event_once() {
         for commit in [true, false] {
             let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
-            r.input(Input::Loaded(Vec::new()));
+            r.input(last_page(Vec::new()));
             // One event waits after a failure, another is in flight.
             r.log();
             r.acts();
@@ -3307,7 +3679,7 @@ mod tests {
     #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn clear_removes_the_batch_buffer() {
         let mut r = Rig::known(direct(|c| c.batch.max_in_flight = 1), queue(Delivery::Committed, true));
-        r.input(Input::Loaded(Vec::new()));
+        r.input(last_page(Vec::new()));
         let first = r.log();
         r.acts();
         let s = sends(&r.input(Input::Turn));
@@ -3342,7 +3714,7 @@ mod tests {
     fn clear_removes_a_batch_backing_off() {
         for delivery in [Delivery::Queued, Delivery::Committed] {
             let mut r = Rig::known(direct(|c| c.retry = policy()), queue(delivery, true));
-            r.input(Input::Loaded(Vec::new()));
+            r.input(last_page(Vec::new()));
             let call = r.log();
             let mut acts = r.acts();
             if delivery == Delivery::Queued {
@@ -3381,7 +3753,7 @@ mod tests {
     #[test]
     fn clear_then_the_request_in_flight_fails_it_is_not_retried() {
         let mut r = Rig::known(direct(|c| c.retry = policy()), queue(Delivery::Committed, true));
-        r.input(Input::Loaded(Vec::new()));
+        r.input(last_page(Vec::new()));
         let call = r.log();
         r.acts();
         let s = sends(&r.input(Input::Turn));
@@ -3423,7 +3795,7 @@ mod tests {
     #[test]
     fn clear_removes_the_batches_held_by_the_schema_step() {
         let mut r = Rig::new(direct(|c| c.batch.max_events = 1), queue(Delivery::Committed, true));
-        r.input(Input::Loaded(Vec::new()));
+        r.input(last_page(Vec::new()));
         let calls = r.logs(2);
         r.acts();
         let s = sends(&r.input(Input::Turn));
@@ -3464,7 +3836,7 @@ mod tests {
     #[test]
     fn a_guard_refused_after_clear_sends_nothing_again() {
         let mut r = Rig::new(direct(|c| c.retry = policy()), queue(Delivery::Committed, true));
-        r.input(Input::Loaded(Vec::new()));
+        r.input(last_page(Vec::new()));
         let call = r.log();
         r.acts();
         let s = sends(&r.input(Input::Turn));
@@ -3499,7 +3871,7 @@ mod tests {
             for n in [10_000usize, 20_000, 40_000] {
                 let cfg = QueueConfig { max_events: usize::MAX, max_bytes: usize::MAX, ..Default::default() };
                 let mut r = Rig::known(direct(|_| {}), Some(QueuePolicy { cfg, delivery, persistent: true }));
-                r.input(Input::Loaded(Vec::new()));
+                r.input(last_page(Vec::new()));
                 let events: Vec<AuditEvent> = (0..n).map(|_| r.event()).collect();
                 let answer = written(1000);
                 let start = std::time::Instant::now();

@@ -216,18 +216,20 @@ export async function settled(h) {
 }
 
 /**
- * Every record whose key starts with `prefix` (`""`: all), keys ordered, read in one transaction:
- * resolves `[keys, values]`.
+ * At most `count` records whose keys start with `prefix` (`""`: all) and come after `after`
+ * (`null`: from the first), keys ordered, read in one transaction: resolves `[keys, values]`.
+ * The queue's reads go page by page (src/machine.rs `Machine::page`): a store of any size is
+ * never read whole into memory.
  */
-export function entries(h, prefix) {
+export function entries(h, prefix, after, count) {
   return open(h).then(
     (db) =>
       new Promise((ok, bad) => {
         const tx = db.transaction(STORE, "readonly");
         const s = tx.objectStore(STORE);
-        const r = range(prefix);
-        const keys = s.getAllKeys(r);
-        const values = s.getAll(r);
+        const r = after == null ? range(prefix) : IDBKeyRange.bound(after, prefix + "\uffff", true, false);
+        const keys = s.getAllKeys(r, count);
+        const values = s.getAll(r, count);
         tx.oncomplete = () => ok([keys.result, values.result]);
         tx.onerror = tx.onabort = () => bad(text(tx.error ?? "abort"));
       }),

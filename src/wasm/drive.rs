@@ -84,7 +84,7 @@ extern "C" {
     fn del_prefix(this: &Driver, prefix: &str);
     #[cfg(not(feature = "memory-queue"))]
     #[wasm_bindgen(method)]
-    fn load(this: &Driver);
+    fn load(this: &Driver, scan: u32, prefix: &str, after: Option<String>, count: u32);
     /// `deadLetters()`'s promise: once the store's records are read, the dead letters (asked of
     /// the shell by input kind 9, handed over by `letters`), parsed. Never rejects.
     #[wasm_bindgen(method, js_name = deadLetters)]
@@ -222,7 +222,7 @@ fn input_of(m: &RefCell<Machine>, kind: u32, req: u32, status: u32, text: JsValu
         3 => Input::Timer,
         4 => Input::Turn,
         5 => Input::Stored { key: text.as_string().unwrap_or_default(), ok: status == 1 },
-        6 => Input::Loaded(records_of(&text, &extra)),
+        6 => Input::Loaded { scan: req, records: records_of(&text, &extra), more: status == 1 },
         7 => Input::Online,
         // Only a durable queue's driver (src/wasm/store.js) reports it: not in the Workers build.
         #[cfg(not(feature = "memory-queue"))]
@@ -291,7 +291,7 @@ fn perform(m: &RefCell<Machine>, d: &Driver) {
             #[cfg(not(feature = "memory-queue"))]
             Action::DeletePrefix(p) => d.del_prefix(&p),
             #[cfg(not(feature = "memory-queue"))]
-            Action::Load => d.load(),
+            Action::Load { scan, prefix, after, count } => d.load(scan, &prefix, after, count),
         }
     }
     flush(&mut run);

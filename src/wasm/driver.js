@@ -3,7 +3,7 @@
 // does the I/O it asks for and tells it what happened, through one function (`input`, a wasm
 // closure the shell made: input(driver, kind, req, status, text, extra)):
 //   1 answer (req, status, body, Retry-After)   2 failed (req, 1 = timeout | 2 = offline | 0, reason)
-//   3 timer   4 turn   5 stored (status 1 = ok, key)   6 loaded (keys, values)
+//   3 timer   4 turn   5 stored (status 1 = ok, key)   6 loaded (req: the read, status 1 = more pages, keys, values)
 //   7 online  8 pagehide  (9: not an input; deadLetters() asks the shell for the dead letters)
 //   10 cleared (key prefix: another logger's clearQueue(), src/wasm/store.js)
 //   11 tick (call: a waiting call's, from its own Worker request, src/wasm/workerd.js)

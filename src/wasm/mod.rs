@@ -170,18 +170,28 @@ impl Drop for JsAuditLogger {
     }
 }
 
-/// `close(timeoutMs)`'s bound: none (`undefined`, `null`), or whole milliseconds from 0 to 24 h.
+/// `close(timeoutMs)`'s bound: none (`undefined`, `null`), or milliseconds from 0 to 24 h, a
+/// fraction dropped (1.5 is 1 ms: rounded down, as the Rust API's `close_within`, so that the
+/// bound is never passed; rounded up, `close(1.5)` took 2 ms). Anything else is refused with
+/// what it was (a negative number, `NaN`, `Infinity`, more than 24 h, not a number).
 #[cfg(not(feature = "worker"))]
 fn close_bound(v: &JsValue) -> Result<Option<u64>, AuditError> {
     if v.is_undefined() || v.is_null() {
         return Ok(None);
     }
-    match v.as_f64() {
-        Some(ms) if (0.0..=86_400_000.0).contains(&ms) => Ok(Some(ms.ceil() as u64)),
-        _ => Err(AuditError::InvalidInput(
-            "close(timeoutMs): a number of milliseconds from 0 to 86400000, or none; the logger stays open".into(),
-        )),
-    }
+    let got = match v.as_f64() {
+        Some(ms) if (0.0..=86_400_000.0).contains(&ms) => return Ok(Some(ms as u64)),
+        Some(ms) if ms.is_nan() => "NaN",
+        Some(ms) if ms < 0.0 => "a negative number",
+        Some(ms) if ms.is_infinite() => "Infinity (for no bound, call close() without one)",
+        Some(_) => "more than 86400000 (24 h)",
+        None => "not a number",
+    };
+    Err(AuditError::InvalidInput(crate::error::cat(&[
+        "close(timeoutMs): a number of milliseconds from 0 to 86400000 (a fraction is dropped), or none; got ",
+        got,
+        "; the logger stays open",
+    ])))
 }
 
 /// The constructor's `Error` where the host refuses random numbers (the Workers build).

@@ -77,12 +77,22 @@ export class Driver extends Memory {
     if (!this.remote) this.ch?.postMessage(prefix);
   }
 
-  load() {
-    this.loaded = entries(this.h, "")
+  /** One page of read `scan` (src/queue/idb.js `entries`): input 6 with the keys and values,
+   *  status 1 when the page is full (the machine asks for the next). A failed read is an empty
+   *  last page. The logger's first read (prefix "") ends with its last page: `whenLoaded`. */
+  load(scan, prefix, after, count) {
+    const first = prefix === "";
+    if (first && !this.loaded) this.loaded = new Promise((ok) => (this.firstRead = ok));
+    entries(this.h, prefix, after ?? null, count)
       .catch(() => [[], []])
       .then((r) => {
-        this.input(this, 6, 0, 0, r[0], r[1]);
-        this.loaded = null;
+        const more = r[0].length === count;
+        this.input(this, 6, scan, more ? 1 : 0, r[0], r[1]);
+        if (first && !more) {
+          this.firstRead?.();
+          this.firstRead = undefined;
+          this.loaded = null;
+        }
       });
   }
 

@@ -662,14 +662,36 @@ test("close(timeoutMs) resolves within its bound against a server that never ans
   // A bound that is not a number of ms is refused at once; the logger stays open and usable.
   const trail = unique("close-bound-ok");
   const logger = new pkg.AuditLogger(config(trail));
-  for (const bad of [-1, NaN, "5000", 1e12]) {
+  for (const [bad, got] of [[-1, "a negative number"], [NaN, "NaN"], ["5000", "not a number"], [1e12, "more than 86400000 (24 h)"],
+    [Infinity, "Infinity (for no bound, call close() without one)"], [-Infinity, "a negative number"], [10n, "not a number"]]) {
     assert.equal(await logger.close(bad), false, String(bad));
     assert.match(logger.lastError, /^invalid input: close\(timeoutMs\)/);
+    assert.ok(logger.lastError.includes(`; got ${got}; the logger stays open`), logger.lastError);
   }
   const call = logger.logUserAction({ uid: "u-bound" }, "DELIVERED_BEFORE_CLOSE");
   assert.equal(await logger.close(10000), true, logger.lastError);
   assert.equal(await call, true);
   assert.deepEqual((await trailEvents(trail)).map((e) => e.type), ["DELIVERED_BEFORE_CLOSE"]);
+});
+
+test("close(timeoutMs) with a fraction of a millisecond keeps to the bound: the fraction is dropped (1.5 is 1 ms), never rounded up past it", async () => {
+  // Found in review: close(1.5) gave up after 2 ms (rounded up), past the bound it was given.
+  const sockets = [];
+  const hung = createServer().on("connection", (s) => sockets.push(s));
+  await new Promise((r) => hung.listen(0, "127.0.0.1", r));
+  try {
+    for (const [bound, ms] of [[1.5, 1], [0.9, 0], [250.999, 250]]) {
+      const logger = new pkg.AuditLogger({ ...config(unique("close-fraction")), url: `http://127.0.0.1:${hung.address().port}` });
+      const call = logger.logUserAction({ uid: "u-fraction" }, "HUNG");
+      await new Promise((r) => setTimeout(r, 100)); // on the wire
+      assert.equal(await logger.close(bound), false);
+      assert.equal(logger.lastError, `timeout: no answer from Neo4j within ${ms} ms`, String(bound));
+      assert.equal(await call, false);
+    }
+  } finally {
+    sockets.forEach((s) => s.destroy());
+    hung.close();
+  }
 });
 
 test("free() on a logger whose queue holds a failed event sends it once more instead of forgetting it", async () => {

@@ -1,0 +1,134 @@
+// A durable queue (IndexedDB) holding more events than the logger's queue.maxEvents, through the
+// built package in real headless Chromium against the real Neo4j: the next logger reads it page by
+// page, keeps at most a queue's worth in memory, refuses new calls while the backlog fills its
+// bound, and delivers every stored event once, oldest first, its hash chain intact.
+// Needs pkg/ (scripts/build) and Neo4j (scripts/neo4j start). E2E_PORT picks the page server's port.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher, loadPkg, config } from "../node/helpers.mjs";
+import { auditPage, launchChromium, serveSite } from "../support/wrangler.mjs";
+
+let site, browser, page;
+before(async () => {
+  site = await serveSite(auditPage("queue backlog e2e"), Number(process.env.E2E_PORT ?? 0));
+  browser = await launchChromium();
+  page = await browser.newPage();
+  await page.goto(site.origin);
+  await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+});
+after(async () => {
+  await browser?.close();
+  site?.server.close();
+});
+
+test("a stored backlog larger than queue.maxEvents is read in pages and delivered over time, oldest first, each event once, nothing dropped", async () => {
+  // A CORS proxy to Neo4j: while `down`, every write gets a 503 with a long Retry-After (so the
+  // events stay stored); else forwarded, the UIDs of each write noted in arrival order.
+  const state = { down: true, order: [], writes: 0 };
+  const proxy = createServer(async (req, res) => {
+    res.setHeader("Access-Control-Allow-Origin", "*");
+    res.setHeader("Access-Control-Expose-Headers", "Retry-After");
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, { "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": req.headers["access-control-request-headers"] ?? "*" });
+      return res.end();
+    }
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    if (state.down) {
+      res.writeHead(503, { "Retry-After": "3600" });
+      return res.end("down");
+    }
+    try {
+      const st = JSON.parse(body).statements ?? [];
+      for (const s of st) for (const e of s.parameters?.events ?? []) state.order.push([e.UID, e.timestamp]);
+      state.writes++;
+    } catch {}
+    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
+      method: "POST", body,
+      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
+    });
+    res.writeHead(upstream.status, { "Content-Type": "application/json" });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  try {
+    const N = 1500, MAX = 200;
+    const trail = unique("e2e-backlog");
+    const cfg = { url: `http://127.0.0.1:${proxy.address().port}`, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery: "queued",
+      queue: { name: `q-${trail}`, maxEvents: N + 100 }, retry: { maxAttempts: 1 } };
+    // The schema first, straight to Neo4j (same trail and labels: one scope of records differs by url only).
+    assert.equal(await page.evaluate((c) => new window.audit.AuditLogger(c).ensureSchema(), { ...cfg, url: NEO4J_URL }), true);
+    // An earlier version of the app (a larger queue.maxEvents) left N events stored: Neo4j "down".
+    const left = await page.evaluate(async ({ cfg, N }) => {
+      const logger = new window.audit.AuditLogger(cfg);
+      const calls = [];
+      for (let i = 0; i < N; i++) calls.push(logger.logUserAction({ uid: "u-backlog" }, `BACKLOG_${String(i).padStart(5, "0")}`));
+      const ok = (await Promise.all(calls)).filter(Boolean).length;
+      await logger.close(0);
+      return { ok, stats: logger.stats() };
+    }, { cfg, N });
+    assert.equal(left.ok, N, JSON.stringify(left));
+    // The records as IndexedDB holds them.
+    const stored = () => page.evaluate((name) => new Promise((ok) => {
+      const r = indexedDB.open(name, 1);
+      r.onsuccess = () => {
+        const q = r.result.transaction("events").objectStore("events").count();
+        q.onsuccess = () => (r.result.close(), ok(q.result));
+      };
+    }), cfg.queue.name);
+    assert.equal(await stored(), N);
+    state.down = false;
+    // The next version: queue.maxEvents 200. Every read of the store is noted (its size).
+    const got = await page.evaluate(async ({ cfg, MAX }) => {
+      const reads = [];
+      const getAll = IDBObjectStore.prototype.getAll;
+      IDBObjectStore.prototype.getAll = function (...a) {
+        const r = getAll.apply(this, a);
+        r.addEventListener("success", () => reads.push(r.result.length));
+        return r;
+      };
+      try {
+        const logger = new window.audit.AuditLogger({ ...cfg, queue: { ...cfg.queue, maxEvents: MAX } });
+        await logger.deadLetters(); // the first read done
+        const atStart = logger.stats();
+        // While the stored backlog fills the bound, a new call is refused (queue full), not queued over it.
+        const extra = await logger.logUserAction({ uid: "u-backlog" }, "NEW_WHILE_FULL");
+        const extraError = logger.lastError ?? null;
+        const flushed = await logger.flush();
+        const after = await logger.logUserAction({ uid: "u-backlog" }, "NEW_AFTER");
+        return { atStart, extra, extraError, flushed, after, closed: await logger.close(), stats: logger.stats(), reads, err: logger.lastError ?? null };
+      } finally {
+        IDBObjectStore.prototype.getAll = getAll;
+      }
+    }, { cfg, MAX });
+    assert.equal(got.atStart.queued, N, JSON.stringify(got.atStart));
+    assert.deepEqual([got.extra, /^queue full: /.test(got.extraError ?? "")], [false, true], JSON.stringify(got));
+    assert.deepEqual([got.flushed, got.after, got.closed], [true, true, true], JSON.stringify(got));
+    assert.equal(got.stats.queued, 0);
+    // Bounded reads: never the whole store at once (before: one read of all N records).
+    assert.ok(got.reads.length > 1 && Math.max(...got.reads) <= 256, JSON.stringify(got.reads));
+    assert.equal(await stored(), 0);
+    // Each stored event once, in the graph; delivered oldest first (first arrival order by timestamp).
+    const rows = await cypher(
+      "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType AS t, count(*) AS n, count(DISTINCT e.UID) AS u ORDER BY t", { trail });
+    const backlog = rows.filter((r) => r[0].startsWith("BACKLOG_"));
+    assert.equal(backlog.length, N);
+    assert.ok(backlog.every((r) => r[1] === 1 && r[2] === 1));
+    assert.deepEqual(rows.filter((r) => !r[0].startsWith("BACKLOG_")).map((r) => r[0]), ["NEW_AFTER"]);
+    const seen = new Set();
+    const first = state.order.filter(([uid]) => !seen.has(uid) && seen.add(uid));
+    const backlogTimes = first.slice(0, N).map(([, ts]) => ts);
+    assert.deepEqual(backlogTimes, [...backlogTimes].sort(), "oldest first");
+    assert.ok(state.writes >= N / MAX, `written a queue's worth at a time: ${state.writes} writes`);
+    // The hash chain: every seq once, and the trail verifies.
+    const seqs = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN count(DISTINCT [e.streamId, e.seq]), count(*)", { trail });
+    assert.equal(seqs[0][0], seqs[0][1]);
+    const verify = await loadPkg("verify");
+    const report = await new verify.AuditLogger(config(trail)).verifyTrail();
+    assert.equal(report.ok, true, JSON.stringify(report));
+  } finally {
+    proxy.close();
+  }
+});
