@@ -62,7 +62,8 @@ pub(crate) struct VerifyRun<'a, const PAGED: bool> {
     /// That page was the stream's last (shorter than a full page).
     last_page: bool,
     /// Events per page: [`VERIFY_PAGE`], halved while a page's answer is over the reader's
-    /// bound ([`Self::smaller_page`]). (The Worker's build reads its answers whole.)
+    /// bound ([`Self::smaller_page`]). (Not in the Worker's build: a page over its bound,
+    /// `transport::WORKER_MAX_ANSWER_BYTES`, fails the walk.)
     #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     page_limit: u32,
     /// The page starts with the event before the window (checked, not counted as read).
