@@ -595,6 +595,10 @@ impl Config {
                 ])
             });
         }
+        // No bidirectional controls either (the rule table's, as for uids and user names).
+        if let Err(crate::rules::Violation::Invalid(m)) = crate::rules::check_identifier_text("trail", &self.trail) {
+            return refused(|| m);
+        }
         if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
             return between(s, Key::Timeout, "1", "600000");
         }
@@ -956,6 +960,13 @@ mod tests {
             let mut c = base();
             c.trail = trail.into();
             assert!(c.validate().unwrap_err().to_string().contains("control characters"), "{trail:?}");
+        }
+        // Nor bidirectional controls (Trojan Source: a trail displayed as another one).
+        for trail in ["audit\u{202e}lat", "\u{2066}t\u{2069}", "t\u{200e}"] {
+            let mut c = base();
+            c.trail = trail.into();
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.starts_with("invalid config: trail must not hold bidirectional control characters"), "{e}");
         }
         // A forgotten url says so (it said "url is not a valid URL (invalid URL)").
         let mut c = base();
