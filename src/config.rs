@@ -21,6 +21,8 @@ pub(crate) enum Spelling {
 /// The settings whose name differs between JavaScript and Rust, rows of [`Spelling::name`]'s table (the others,
 /// `url`, `database`, `trail`, `labels.event`, `redact`, `username`, `password`, are spelled alike).
 #[derive(Debug, Clone, Copy)]
+// (The Worker's build spells only the keys of the settings it takes.)
+#[cfg_attr(all(target_arch = "wasm32", feature = "worker"), allow(dead_code))]
 pub(crate) enum Key {
     Timeout,
     MaxDetailsBytes,
@@ -497,6 +499,9 @@ impl Config {
                 });
             }
         }
+        // (Not in the Worker's build: its configuration is direct mode, `ingest::Settings`
+        // builds it and sets no endpoint.)
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         if let Some(endpoint) = &self.endpoint {
             return self.validate_client_mode(s, endpoint);
         }
@@ -549,6 +554,9 @@ impl Config {
             return refused(|| cat(&["database ", &crate::error::quoted(&self.database), rule]));
         }
         match (&self.username, &self.password, &self.token) {
+            // (Not in the Worker's build: `ingest::Settings` sets both username and password,
+            // never a token.)
+            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
             (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
                 return refused(|| cat(&[s.name(Key::Token), " is exclusive with ", s.name(Key::Credentials)]))
             }
@@ -563,10 +571,15 @@ impl Config {
             (Some(u), Some(_), None) if u.contains(':') => {
                 return invalid("username must not contain ':' (Basic auth cannot carry it)")
             }
+            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
             (Some(_), None, None) => return invalid("username given without password"),
+            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
             (None, Some(_), None) => return invalid("password given without username"),
             _ => {}
         }
+        // (Not in the Worker's build, whose configuration has Basic auth only: `ingest::Settings`
+        // sets no token.)
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         if let Some(t) = &self.token {
             check_token(s, t)?;
         }
@@ -582,6 +595,10 @@ impl Config {
                 ])
             });
         }
+        // No bidirectional controls either (the rule table's, as for uids and user names).
+        if let Err(crate::rules::Violation::Invalid(m)) = crate::rules::check_identifier_text("trail", &self.trail) {
+            return refused(|| m);
+        }
         if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
             return between(s, Key::Timeout, "1", "600000");
         }
@@ -595,6 +612,10 @@ impl Config {
             });
         }
         self.labels.validate()?;
+        // The delivery settings (retry, batch, queue): not in the Worker's build, whose
+        // configuration keeps `Config::new`'s defaults there (`ingest::Settings` sets none of
+        // them; the test `the_worker_settings_leave_the_delivery_settings_at_their_defaults`).
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         self.validate_delivery(s)?;
         // Last, so a configuration with another mistake is told that one first.
         if url.scheme == "http" && !self.allow_insecure_http && !is_loopback(&url.host) {
@@ -603,6 +624,7 @@ impl Config {
         Ok(())
     }
 
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     fn validate_delivery(&self, s: Spelling) -> Result<(), AuditError> {
         let r = &self.retry;
         if r.max_attempts == 0 || r.max_attempts > 1000 {
@@ -635,7 +657,7 @@ impl Config {
         Ok(())
     }
 
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", not(feature = "worker")))]
     fn validate_queue(&self, s: Spelling) -> Result<(), AuditError> {
         let bad = invalid;
         let q = &self.queue;
@@ -704,6 +726,7 @@ impl Config {
 
 /// The bearer token's checks, out of line: a configuration with Basic auth (a Worker's usual
 /// one) never runs them, and V8 compiles a wasm function whole on its first call.
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
 #[inline(never)]
 fn check_token(s: Spelling, t: &str) -> Result<(), AuditError> {
     // Whitespace alone is empty too: it is trimmed before it is sent.
@@ -756,6 +779,13 @@ fn between(s: Spelling, key: Key, low: &str, high: &str) -> Result<(), AuditErro
 #[cold]
 #[inline(never)]
 fn cleartext(field: &str, opt_out: &str, host: &str, c: &Config) -> Result<(), AuditError> {
+    // (The Worker's build: its configuration always has a password, `ingest::Settings`.)
+    #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+    let what = {
+        let _ = c;
+        "would send the password unencrypted"
+    };
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     let what = if c.password.is_some() {
         "would send the password unencrypted"
     } else if c.token.is_some() {
@@ -930,6 +960,13 @@ mod tests {
             let mut c = base();
             c.trail = trail.into();
             assert!(c.validate().unwrap_err().to_string().contains("control characters"), "{trail:?}");
+        }
+        // Nor bidirectional controls (Trojan Source: a trail displayed as another one).
+        for trail in ["audit\u{202e}lat", "\u{2066}t\u{2069}", "t\u{200e}"] {
+            let mut c = base();
+            c.trail = trail.into();
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.starts_with("invalid config: trail must not hold bidirectional control characters"), "{e}");
         }
         // A forgotten url says so (it said "url is not a valid URL (invalid URL)").
         let mut c = base();

@@ -131,6 +131,7 @@ pub struct VerifyQuery {
     /// just before the window's first one (its hash checked, not counted in `checked`), so
     /// events deleted at the window's start, or moved before it by an edited `timestamp`, are
     /// reported as from the start; with none before it, the stream must begin in the window.
+    /// Not read in the Worker's build (`GET /v1/verify` takes no window: `VerifyQuery::since_ms`).
     pub since: Option<i64>,
     /// Trusted Ed25519 public keys (a list of JWKs, or the JWK Set `GET /v1/keys` answers). With
     /// keys, every stream must be signed by one of them (see `allow_unsigned`), and the trail's
@@ -160,6 +161,19 @@ pub struct VerifyQuery {
     #[cfg(not(feature = "worker"))]
     #[serde(default)]
     pub anchors: Vec<Anchor>,
+}
+
+impl VerifyQuery {
+    /// [`VerifyQuery::since`] as the verifier reads it: always `None` in the Worker's build
+    /// (wasm, feature `worker`), whose `GET /v1/verify` takes no window (as it takes no
+    /// `anchors`), so the window's statements and checks are left out of its `.wasm`.
+    #[inline(always)]
+    pub(crate) fn since_ms(&self) -> Option<i64> {
+        #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+        return None;
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+        self.since
+    }
 }
 
 /// A stream's head kept outside the database, for [`VerifyQuery::anchors`]: `{streamId, seq,
@@ -1387,7 +1401,7 @@ fn verify_query(
         None => preds.push(&["ev.streamId IS NOT NULL"]),
     }
     preds.push(&["ev.seq IS NOT NULL"]);
-    if let Some(s) = q.since {
+    if let Some(s) = q.since_ms() {
         preds.push(&["ev.timestamp >= datetime({epochMillis: $since})"]);
         params.insert("since".into(), Json::from(s));
     }
@@ -1466,7 +1480,7 @@ fn verify_query(
 ///
 /// The same statement in the Worker's `GET /v1/verify`.
 fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
-    let since = if q.since.is_some() {
+    let since = if q.since_ms().is_some() {
         " AND (coalesce(ev.timestamp >= datetime({epochMillis: $since}), true) \
          OR coalesce(r.created >= datetime({epochMillis: $since}), true))"
     } else {
@@ -1491,7 +1505,7 @@ fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
              AND NOT ev.UID STARTS WITH 'elementId:' THEN ev.UID ELSE 'elementId:' + elementId(ev) END)[0..10]",
         ],
     );
-    Query { text, params: trail_params(trail, Some(q.since)) }
+    Query { text, params: trail_params(trail, Some(q.since_ms())) }
 }
 
 /// A read statement's rows, the request's future boxed: each `.await` of it is one call through
@@ -1717,7 +1731,7 @@ fn head_query(cfg: &crate::config::Config) -> Result<Query, AuditError> {
 
 /// The ids of the trail's streams (of events from `q.since` on), in order.
 fn stream_ids_query(cfg: &crate::config::Config, q: &VerifyQuery) -> Query {
-    let since = if q.since.is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
+    let since = if q.since_ms().is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
     let text = trail_text(
         &cfg.labels,
         true,
@@ -1727,7 +1741,7 @@ fn stream_ids_query(cfg: &crate::config::Config, q: &VerifyQuery) -> Query {
             " RETURN DISTINCT ev.streamId AS s ORDER BY s",
         ],
     );
-    Query { text, params: trail_params(&cfg.trail, Some(q.since)) }
+    Query { text, params: trail_params(&cfg.trail, Some(q.since_ms())) }
 }
 
 /// The hash of the anchored event (an intact stream holds exactly one at that seq).

@@ -6,8 +6,9 @@
 //! | input | rule |
 //! |---|---|
 //! | `actionType`, `category` | 1–[`MAX_NAME_LEN`] characters of `A-Z a-z 0-9 _ . : -` |
-//! | `user.uid` | 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters |
-//! | `user.name` | at most [`MAX_USER_FIELD_LEN`] bytes, no control characters |
+//! | `user.uid` | 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters, no bidirectional controls ([`is_bidi_control`]) |
+//! | `user.name` | at most [`MAX_USER_FIELD_LEN`] bytes, no control characters, no bidirectional controls |
+//! | trail names (`trail`, the Worker's `AUDIT_TRAIL` and tenant claim) | their own length bounds, no control characters, no bidirectional controls |
 //! | `details` | a JSON object, at most [`DEFAULT_MAX_DETAILS_BYTES`] bytes as JSON (configurable) and [`DEFAULT_MAX_DETAILS_DEPTH`] levels deep (the object itself is level 1), no member name twice in one object at any depth ([`Limits::details_names`]) |
 //! | `targets` | at most [`MAX_TARGETS`] per event, no (`label`, `uid`) twice |
 //! | `targets[].label` | an identifier `[A-Za-z_][A-Za-z0-9_]*`, 1–[`MAX_NAME_LEN`] characters (it becomes a label in the statement text); at the Worker also in `ALLOWED_TARGET_LABELS` |
@@ -105,6 +106,30 @@ fn has_control(s: &str) -> bool {
     }
 }
 
+/// Whether `c` is one of Unicode's bidirectional controls (the `Bidi_Control` property: U+061C,
+/// U+200E, U+200F, U+202A–U+202E, U+2066–U+2069): invisible characters that change the order in
+/// which the text around them is displayed, so that a name shows as another one ("Trojan Source",
+/// CVE-2021-42574). Refused in the identifiers an audit trail shows (uids, user names, trail
+/// names: [`check_identifier_text`]), never in `details`, free text where a right-to-left
+/// language may need them and which is shown as JSON.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// The bidirectional-control rule ([`is_bidi_control`]) for `s`, named `what`: uids, user names,
+/// trail names and tenants.
+pub fn check_identifier_text(what: &str, s: &str) -> Result<(), Violation> {
+    // (Every bidirectional control is outside ASCII, so ASCII text is not decoded.)
+    if !s.is_ascii() && s.chars().any(is_bidi_control) {
+        return Err(invalid(cat(&[
+            what,
+            " must not hold bidirectional control characters (U+061C, U+200E, U+200F, U+202A-U+202E, \
+             U+2066-U+2069), which make a name display other than it reads",
+        ])));
+    }
+    Ok(())
+}
+
 /// The acting user's uid and optional display name.
 pub fn check_user(uid: &str, name: Option<&str>) -> Result<(), Violation> {
     check_uid("user.uid", uid)?;
@@ -115,13 +140,13 @@ pub fn check_user(uid: &str, name: Option<&str>) -> Result<(), Violation> {
 }
 
 /// A uid (`user.uid`, a target's `uid`, and the read side's filters on them, named `what`):
-/// 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters.
+/// 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters, no bidirectional controls.
 pub fn check_uid(what: &str, uid: &str) -> Result<(), Violation> {
     if uid.trim().is_empty() || uid.len() > MAX_USER_FIELD_LEN || has_control(uid) {
         let rule = " must be a non-empty string of at most ";
         return Err(invalid(cat(&[what, rule, &num(MAX_USER_FIELD_LEN as u64), " bytes without control characters"])));
     }
-    Ok(())
+    check_identifier_text(what, uid)
 }
 
 /// The acting user's display name alone (also the Worker's rule for a token's `name` claim).
@@ -133,7 +158,7 @@ pub fn check_user_name(name: &str) -> Result<(), Violation> {
             " bytes without control characters",
         ])));
     }
-    Ok(())
+    check_identifier_text("user.name", name)
 }
 
 /// An event's targets: at most [`MAX_TARGETS`], each label an identifier of at most
@@ -457,6 +482,48 @@ mod tests {
         }
         assert!(check_user("é-\u{a0}-\u{10348}", Some("Zoë")).is_ok());
         assert!(check_user(&"u".repeat(MAX_USER_FIELD_LEN + 1), None).is_err());
+    }
+
+    /// Trojan Source: a uid, user name, target uid or trail name holding a bidirectional control
+    /// (every `Bidi_Control` character, at the start, inside, at the end) is refused with a reason
+    /// that says why; their neighbours (ZWJ, ZWNJ, the Arabic and Hebrew letters a right-to-left
+    /// name is written in) and `details` pass.
+    #[test]
+    fn bidirectional_controls_are_refused_in_identifiers() {
+        let bidi: Vec<char> = [0x61c, 0x200e, 0x200f]
+            .into_iter()
+            .chain(0x202a..=0x202e)
+            .chain(0x2066..=0x2069)
+            .filter_map(char::from_u32)
+            .collect();
+        assert_eq!(bidi.len(), 12);
+        // Exactly these in the blocks they are in (U+202F, U+2065, U+206A and the other format
+        // characters around them are not Bidi_Control).
+        for c in (0x600..0x700).chain(0x2000..0x2100).filter_map(char::from_u32) {
+            assert_eq!(is_bidi_control(c), bidi.contains(&c), "U+{:04X}", c as u32);
+        }
+        for c in &bidi {
+            for text in [format!("{c}admin"), format!("ad{c}min"), format!("admin{c}"), format!("\u{5d0}{c}")] {
+                let e = check_uid("user.uid", &text).unwrap_err().to_string();
+                assert!(e.starts_with("user.uid must not hold bidirectional control characters"), "{e}");
+                assert!(e.contains("display other than it reads"), "{e}");
+                let e = check_user("u", Some(&text)).unwrap_err().to_string();
+                assert!(e.starts_with("user.name must not hold bidirectional control"), "{e}");
+                let t = [crate::event::Target::new("Document", text.clone())];
+                let e = check_targets(&t).unwrap_err().to_string();
+                assert!(e.starts_with("targets[0].uid must not hold bidirectional control"), "{e}");
+                assert!(check_identifier_text("trail", &text).is_err());
+                // Free text: details may hold them.
+                let d = json!({ "note": text });
+                assert!(Limits::default().details(Some(&d)).is_ok());
+            }
+        }
+        // Right-to-left names without controls, and the joiners, pass.
+        for ok in ["\u{5d3}\u{5e0}\u{5d4}", "\u{645}\u{62d}\u{645}\u{62f}", "a\u{200c}b\u{200d}c", "\u{2065}\u{206a}x"]
+        {
+            assert!(check_user(ok, Some(ok)).is_ok(), "{ok:?}");
+            assert!(check_identifier_text("trail", ok).is_ok(), "{ok:?}");
+        }
     }
 
     #[test]

@@ -99,7 +99,8 @@ pub struct JwtRules {
     /// the leeway) must not exceed it, so a leaked token is useful for a bounded time only.
     pub max_lifetime_secs: i64,
     /// When set (`TENANT_CLAIM`), the claim naming the token's tenant: read into
-    /// [`Identity::tenant`] (a string of 1–[`MAX_TENANT_LEN`] bytes without control characters;
+    /// [`Identity::tenant`] (a string of 1–[`MAX_TENANT_LEN`] bytes without control characters or
+    /// bidirectional controls, [`crate::rules::is_bidi_control`];
     /// anything else is [`JwtError::BadTenant`]).
     pub tenant_claim: Option<String>,
 }
@@ -184,7 +185,7 @@ pub enum JwtError {
     /// A time claim (`nbf`, `iat`) that is present but not a number.
     BadTime(&'static str),
     /// The `name` claim is present and not `null` but not a string of at most [`MAX_CLAIM_LEN`]
-    /// bytes without control characters (the rule table's `user.name`).
+    /// bytes without control characters or bidirectional controls (the rule table's `user.name`).
     BadName,
     /// The header's `alg` is not one of [`JwtRules::algorithms`] (its first 16 characters).
     UnsupportedAlg(String),
@@ -234,7 +235,7 @@ impl JwtError {
             JwtError::BadName => cat(&[
                 "token's name claim is not a string of at most ",
                 &crate::error::num(MAX_CLAIM_LEN as u64),
-                " bytes without control characters",
+                " bytes without control characters or bidirectional controls",
             ]),
             JwtError::UnsupportedAlg(alg) => {
                 cat(&["token algorithm ", &quoted(alg), " is not accepted (JWT_ALGORITHMS)"])
@@ -242,7 +243,7 @@ impl JwtError {
             JwtError::NoKey(why) => why.message().into(),
             JwtError::NoVerifier(why) => cat(&["token signature could not be checked: ", why]),
             JwtError::BadTenant => {
-                "token's tenant claim is not a non-empty string of at most 200 bytes without control characters".into()
+                "token's tenant claim is not a non-empty string of at most 200 bytes without control characters or bidirectional controls".into()
             }
             JwtError::BadSignature => "token signature is invalid".into(),
             JwtError::Expired => "token has expired".into(),
@@ -382,7 +383,14 @@ pub fn claims(token: &Token<'_>, rules: &JwtRules, now_secs: i64) -> Result<Iden
     };
     let tenant = match rules.tenant_claim.as_deref().and_then(|c| claims.get(c)) {
         None | Some(Json::Null) => None,
-        Some(Json::Str(t)) if !t.trim().is_empty() && t.len() <= MAX_TENANT_LEN && !t.chars().any(char::is_control) => {
+        // No control characters and no bidirectional controls (it names the trail: the rule
+        // table's trail rule).
+        Some(Json::Str(t))
+            if !t.trim().is_empty()
+                && t.len() <= MAX_TENANT_LEN
+                && !t.chars().any(char::is_control)
+                && crate::rules::check_identifier_text("tenant", t).is_ok() =>
+        {
             Some(t.clone())
         }
         Some(_) => return Err(JwtError::BadTenant),
@@ -756,6 +764,29 @@ mod tests {
         }
     }
 
+    /// Trojan Source: a subject, name or tenant (a trail's name) holding a bidirectional control
+    /// (U+202E, U+2067, U+200F, ...) is refused (401), as the rule table refuses it in a uid or
+    /// user name: the Worker's events take their user from the token.
+    #[test]
+    fn bidirectional_controls_in_identity_claims_are_refused() {
+        let mut r = rules();
+        r.tenant_claim = Some("org".into());
+        for c in ['\u{202e}', '\u{2067}', '\u{200f}', '\u{61c}'] {
+            let bad = format!("adm{c}nimda");
+            let t = |claims: serde_json::Value| sign_hs256(KEY, &claims);
+            let e = verify(&t(json!({"sub": bad, "exp": 100, "org": "o"})), &r, 0).unwrap_err();
+            assert_eq!(e, JwtError::BadSubject, "{c:?}");
+            let e = verify(&t(json!({"sub": "u", "name": bad, "exp": 100, "org": "o"})), &r, 0).unwrap_err();
+            assert_eq!(e, JwtError::BadName, "{c:?}");
+            assert!(e.to_string().ends_with("without control characters or bidirectional controls"), "{e}");
+            let e = verify(&t(json!({"sub": "u", "exp": 100, "org": bad})), &r, 0).unwrap_err();
+            assert_eq!(e, JwtError::BadTenant, "{c:?}");
+        }
+        // Right-to-left text itself is no control: a Hebrew name and tenant pass.
+        let ok = sign_hs256(KEY, &json!({"sub": "u", "name": "\u{5d3}\u{5e0}\u{5d4}", "exp": 100, "org": "\u{5d0}"}));
+        assert!(verify(&ok, &r, 0).is_ok());
+    }
+
     /// A 401 for a token the identity provider made for another audience or issuer, or with a
     /// longer life, names the Worker setting it failed, so an operator knows what to change.
     #[test]
@@ -827,7 +858,7 @@ mod tests {
             assert_eq!(e, JwtError::BadName, "{bad}");
             assert_eq!(
                 e.to_string(),
-                "token's name claim is not a string of at most 1024 bytes without control characters"
+                "token's name claim is not a string of at most 1024 bytes without control characters or bidirectional controls"
             );
         }
         // The rule is the rule table's user.name: what the Worker accepts here, it can write.

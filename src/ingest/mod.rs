@@ -1680,6 +1680,34 @@ mod tests {
         })
     }
 
+    /// The Worker's build leaves out the validation of the settings `Settings` never sets (the
+    /// delivery settings, client mode's endpoint and token: `Config::validate_as`,
+    /// `validate_delivery`): they must stay `Config::new`'s (valid) defaults, and the
+    /// credentials both set, whatever the Worker's variables say.
+    #[test]
+    fn the_worker_settings_leave_the_delivery_settings_at_their_defaults() {
+        let s = settings(&[
+            ("NEO4J_DATABASE", "audit"),
+            ("AUDIT_TRAIL", "t"),
+            ("NEO4J_TIMEOUT_MS", "1234"),
+            ("NEO4J_ALLOW_INSECURE_HTTP", "true"),
+            ("MAX_DETAILS_BYTES", "999"),
+            ("MAX_BATCH", "7"),
+            ("REDACT_KEYS", "a,b"),
+            ("REDACT_MATCH", "exact"),
+        ]);
+        let c = s.neo4j.as_ref().unwrap();
+        let d = Config::new("");
+        // (`queue` and `delivery` exist on wasm only: `Config::new`'s too, the same constructor.)
+        assert_eq!((&c.retry, &c.batch), (&d.retry, &d.batch));
+        assert_eq!((&c.endpoint, &c.token, &c.redact), (&None, &None, &None));
+        assert!(c.username.is_some() && c.password.as_deref().is_some_and(|p| !p.is_empty()));
+        assert!(d.validate_in(crate::config::Spelling::Js).is_err(), "no url");
+        let mut d = d;
+        d.url = "http://127.0.0.1:7474".into();
+        assert!(d.validate().is_ok(), "the defaults are valid");
+    }
+
     #[test]
     fn the_settings_debug_shows_no_secret() {
         // Every secret the Worker reads, each set to a value found nowhere else.

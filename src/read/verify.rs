@@ -62,7 +62,8 @@ pub(crate) struct VerifyRun<'a, const PAGED: bool> {
     /// That page was the stream's last (shorter than a full page).
     last_page: bool,
     /// Events per page: [`VERIFY_PAGE`], halved while a page's answer is over the reader's
-    /// bound ([`Self::smaller_page`]). (The Worker's build reads its answers whole.)
+    /// bound ([`Self::smaller_page`]). (Not in the Worker's build: a page over its bound,
+    /// `transport::WORKER_MAX_ANSWER_BYTES`, fails the walk.)
     #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     page_limit: u32,
     /// The page starts with the event before the window (checked, not counted as read).
@@ -163,7 +164,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             }
             Phase::Page => {
                 // A window's start (one event, [`Self::next_page`]) is followed by pages read by `seq`.
-                let start = q.since.is_some() && self.p.after.is_none();
+                let start = q.since_ms().is_some() && self.p.after.is_none();
                 self.last_page = if start { rows.is_empty() } else { rows.len() < self.page_size() as usize };
                 self.page.reserve(rows.len());
                 self.rows += rows.len() as u64;
@@ -185,7 +186,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 }
                 // A window's first page: its check starts from the stream's event before it, so a
                 // gap or an edit at the window's start is reported as from the stream's start.
-                if let (Some(_), None, Some((first, ..))) = (q.since, &self.p.after, self.page.first()) {
+                if let (Some(_), None, Some((first, ..))) = (q.since_ms(), &self.p.after, self.page.first()) {
                     match first.seq {
                         Some(seq) if seq > 0 => {
                             let one = VerifyQuery { stream_id: first.stream_id.clone(), ..Default::default() };
@@ -324,7 +325,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 return self.streams_done();
             }
             let sid = self.p.pending.remove(0);
-            let v = Verifier::new(&sid, self.q.since.is_none()).in_trail(&self.cfg.trail);
+            let v = Verifier::new(&sid, self.q.since_ms().is_none()).in_trail(&self.cfg.trail);
             self.current = Some(match self.seals {
                 Some(k) => v.with_seals(k, self.p.head.clone().filter(|h| h.stream_id == sid)),
                 None => v,
@@ -341,7 +342,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
         // head is chained after one received later), so a window filtered by time throughout
         // would skip honest events and report them `deleted` (tests/chain.rs
         // `a_since_window_does_not_depend_on_the_clock_running_forward`).
-        let start = self.p.after.is_none().then_some(self.q.since).flatten();
+        let start = self.p.after.is_none().then_some(self.q.since_ms()).flatten();
         let one = VerifyQuery { stream_id: sid, since: start, ..Default::default() };
         self.phase = Phase::Page;
         #[allow(unused_mut)]
@@ -376,7 +377,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     /// of the run.
     #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     pub(crate) fn smaller_page(&mut self, e: &AuditError) -> Option<Query> {
-        let start = self.q.since.is_some() && self.p.after.is_none();
+        let start = self.q.since_ms().is_some() && self.p.after.is_none();
         if !matches!(self.phase, Phase::Page)
             || start
             || self.page_limit <= 2
@@ -482,7 +483,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                         self.phase = Phase::Anchor(i);
                         return Ok(Step::Run(super::anchor_query(self.cfg, &a)));
                     }
-                    None if self.q.since.is_some() => {
+                    None if self.q.since_ms().is_some() => {
                         self.phase = Phase::Anchor(i);
                         return Ok(Step::Run(super::anchor_query(self.cfg, &a)));
                     }
@@ -514,7 +515,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     fn anchor_at(&self, i: usize) -> Option<super::Anchor> {
         match self.q.anchors.get(i) {
             Some(a) => Some(a.clone()),
-            None if i == self.q.anchors.len() && self.q.since.is_some() => self
+            None if i == self.q.anchors.len() && self.q.since_ms().is_some() => self
                 .p
                 .head
                 .as_ref()

@@ -14,7 +14,9 @@
 use crate::error::cat;
 use std::borrow::Borrow;
 
-use crate::config::{Config, Key, Spelling};
+use crate::config::Config;
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+use crate::config::{Key, Spelling};
 use crate::error::AuditError;
 use crate::event::AuditEvent;
 use crate::json::{write_int, write_str, Json};
@@ -191,6 +193,7 @@ impl Config {
     /// holds those). Every other field is checked as usual. Out of line: a direct-mode logger
     /// never runs it, and V8 compiles a wasm function whole on its first call (inlined into
     /// [`Config::validate`], with its copy of the config, it was compiled by every first logger).
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     #[inline(never)]
     pub(crate) fn validate_client_mode(&self, s: Spelling, endpoint: &str) -> Result<(), AuditError> {
         let bad = |m: &str| Err(AuditError::InvalidConfig(m.to_owned()));

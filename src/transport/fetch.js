@@ -14,7 +14,8 @@
  *
  * The answer is read up to `max` bytes (its UTF-8 as received, after any Content-Encoding is
  * undone), by default 4 MiB, what a write's, the schema's or the ingest Worker's answer never
- * comes near (a few KB); the read side passes its own bound (src/sink/neo4j.rs). A larger answer
+ * comes near (a few KB); the read side passes its own bound (src/sink/neo4j.rs), the ingest
+ * Worker's build one for every answer of its Neo4j (src/transport/fetch.rs). A larger answer
  * (a wrong URL, a proxy's page, a hostile server) is a failure ("answer larger than N bytes"): a
  * Content-Length over `max` before any of the body is read, otherwise once the chunks read pass
  * it; the request is aborted then (the rest of the body is never read), so what is held stays
@@ -22,29 +23,6 @@
  * write that committed is harmless to repeat: events are MERGEd by their UID).
  */
 export function post(url, headers, body, ms, abort = new AbortController(), max = 4194304) {
-  return send(url, headers, body, ms, abort, async (r) => {
-    // Decoded as `text()` does (UTF-8, a BOM dropped, invalid sequences replaced), chunk by
-    // chunk: as fast as `text()` for a small answer (a Blob of the chunks cost ~10 % more per
-    // request in Node).
-    const utf8 = new TextDecoder();
-    const chunks = r.body?.getReader();
-    let n = r.headers.get("content-length") > max ? 1 / 0 : 0;
-    let text = "";
-    for (let c; n <= max && chunks && !(c = await chunks.read()).done; text += utf8.decode(c.value, { stream: true })) {
-      n += c.value.length;
-    }
-    // The request aborted, so that the rest stops arriving.
-    if (n > max) throw (abort.abort(), `the server's answer is larger than ${max} bytes, left unread`);
-    return text + utf8.decode();
-  });
-}
-
-/**
- * `post` with the answer read by `read` (by default whole: `text()`). The Worker's build (cargo
- * feature `worker`, src/transport/fetch.rs) calls this one directly: it talks to its operator's
- * own Neo4j, and `post`'s bound did not fit its size budget (the bundler leaves `post` out there).
- */
-export function send(url, headers, body, ms, abort = new AbortController(), read = (r) => r.text()) {
   let late;
   const timer = setTimeout(() => {
     late = true;
@@ -54,7 +32,22 @@ export function send(url, headers, body, ms, abort = new AbortController(), read
   const h = {};
   for (let i = 0; i + 1 < lines.length; i += 2) h[lines[i]] = lines[i + 1];
   return fetch(url, { method: "POST", headers: h, body: body.slice(), signal: abort.signal })
-    .then((r) => read(r).then((text) => (clearTimeout(timer), [r.status, r.headers.get("retry-after"), text])))
+    .then(async (r) => {
+      // Decoded as `text()` does (UTF-8, a BOM dropped, invalid sequences replaced), chunk by
+      // chunk: as fast as `text()` for a small answer (a Blob of the chunks cost ~10 % more per
+      // request in Node).
+      const utf8 = new TextDecoder();
+      const chunks = r.body?.getReader();
+      let n = r.headers.get("content-length") > max ? 1 / 0 : 0;
+      let text = "";
+      for (let c; n <= max && chunks && !(c = await chunks.read()).done; text += utf8.decode(c.value, { stream: true })) {
+        n += c.value.length;
+      }
+      // The request aborted, so that the rest stops arriving.
+      if (n > max) throw (abort.abort(), `the server's answer is larger than ${max} bytes, left unread`);
+      clearTimeout(timer);
+      return [r.status, r.headers.get("retry-after"), text + utf8.decode()];
+    })
     .catch((e) => {
       clearTimeout(timer);
       throw late ? null : reason(e, url);

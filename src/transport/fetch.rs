@@ -20,14 +20,8 @@ extern "C" {
     /// decoded from UTF-8 in the glue and encoded back to UTF-8 by `fetch`, about 0.6 MB each way
     /// per full batch.
     /// The answer read up to `max` bytes (a larger one rejects, see fetch.js).
-    #[cfg(not(feature = "worker"))]
     #[wasm_bindgen(js_name = post)]
     fn js_post(url: &str, headers: &str, body: &[u8], timeout_ms: f64, abort: &JsValue, max: f64) -> js_sys::Promise;
-    /// The Worker's build: the answer read whole (fetch.js's `send`; the bound did not fit the
-    /// Worker's size budget, and the Worker talks to its operator's own Neo4j).
-    #[cfg(feature = "worker")]
-    #[wasm_bindgen(js_name = send)]
-    fn js_send(url: &str, headers: &str, body: &[u8], timeout_ms: f64, abort: &JsValue) -> js_sys::Promise;
 }
 
 /// Aborts its request when dropped before [`Armed::disarm`]: a [`Transport::post`] future given up
@@ -72,9 +66,9 @@ impl Transport {
         self.exchange(req, timeout_ms, super::MAX_ANSWER_BYTES)
     }
 
-    /// The Worker's build (feature `worker`): [`Transport::post`] reads the answer whole
-    /// (fetch.js's `send`: the bound did not fit the Worker's size budget, and the Worker talks
-    /// to its operator's own Neo4j).
+    /// The Worker's build (feature `worker`): [`Transport::post`] reads every answer of the
+    /// Worker's own Neo4j up to [`super::WORKER_MAX_ANSWER_BYTES`], whatever it asked (the
+    /// sinks pass no bound along there: that grew its `.wasm` by 200 B gzipped).
     /// (`exchange`'s future itself, not one around it: a layer of future cost the Worker's
     /// `.wasm` 50 B gzipped.)
     #[cfg(feature = "worker")]
@@ -83,7 +77,7 @@ impl Transport {
         req: &'a HttpRequest,
         timeout_ms: u64,
     ) -> impl Future<Output = Result<HttpResponse, AuditError>> + 'a {
-        self.exchange(req, timeout_ms)
+        self.exchange(req, timeout_ms, super::WORKER_MAX_ANSWER_BYTES)
     }
 
     /// [`Transport::post`], the answer read up to `max_bytes`: a larger one is a retryable
@@ -102,21 +96,13 @@ impl Transport {
     /// The exchange, in JavaScript (src/transport/fetch.js): one promise awaited here instead of
     /// three, and the headers cross as one string (names and values never hold a line break:
     /// HTTP forbids it).
-    async fn exchange(
-        &self,
-        req: &HttpRequest,
-        timeout_ms: u64,
-        #[cfg(not(feature = "worker"))] max_bytes: usize,
-    ) -> Result<HttpResponse, AuditError> {
+    async fn exchange(&self, req: &HttpRequest, timeout_ms: u64, max_bytes: usize) -> Result<HttpResponse, AuditError> {
         let headers = super::header_lines(req);
         let abort = web_sys::AbortController::new().ok();
         // (Every host with `fetch` has AbortController; without one, fetch.js makes its own.)
         let none = JsValue::UNDEFINED;
         let signal: &JsValue = abort.as_ref().map_or(&none, |a| a.as_ref());
-        #[cfg(not(feature = "worker"))]
         let promise = js_post(&req.url, &headers, req.body.as_bytes(), timeout_ms as f64, signal, max_bytes as f64);
-        #[cfg(feature = "worker")]
-        let promise = js_send(&req.url, &headers, req.body.as_bytes(), timeout_ms as f64, signal);
         let armed = Armed(abort);
         let answer = JsFuture::from(promise).await;
         armed.disarm();

@@ -111,13 +111,26 @@ impl std::fmt::Debug for Secret {
 /// proxy's page, a hostile server) is a retryable [`AuditError::Network`] failure ("the server's
 /// answer is larger than 4194304 bytes, left unread") instead of the memory to hold it (natively,
 /// in JavaScript, and the `.wasm`'s memory, which never shrinks). The read side's answers (pages
-/// of up to 1000 events) have a bound of their own: [`read_answer_bytes`]. Not in the Worker's
-/// build (feature `worker` on wasm, size budget), which reads its own Neo4j's answers whole.
+/// of up to 1000 events) have a bound of their own: [`read_answer_bytes`]. The Worker's build
+/// (feature `worker` on wasm) has one bound for all its answers: [`WORKER_MAX_ANSWER_BYTES`].
 pub const MAX_ANSWER_BYTES: usize = 4 << 20;
 
+/// The ingest Worker's bound on every answer of its own Neo4j (its build, feature `worker` on
+/// wasm: writes, the chain head's reads, the schema step, `GET /v1/health`'s ping and
+/// `GET /v1/verify`'s pages alike): 32 MiB. A larger answer (a proxy's page, a misbehaving or
+/// hostile upstream) is the retryable [`AuditError::Network`] failure "the server's answer is
+/// larger than 33554432 bytes, left unread", which the Worker answers with 503 `unavailable` (and
+/// `Retry-After`) and logs; the request to Neo4j is aborted and the rest of the answer never
+/// read. Before, the Worker read such an answer whole. Why 32 MiB: a Workers isolate has 128 MB
+/// of memory, and an answer is held about three times (the JavaScript string, its copy in the
+/// `.wasm`'s memory, the parsed rows), so a larger bound would only let the isolate be killed
+/// instead; a write's or the head's answer is a few KB, and a verify page of 1000 events fits
+/// unless their details average more than ~16 KB (the page is then refused the same way).
+pub const WORKER_MAX_ANSWER_BYTES: usize = 32 << 20;
+
 /// An answer's bound as the sinks hand it to the transport: bytes; nothing in the Worker's build
-/// (feature `worker` on wasm), which reads its own Neo4j's answers whole (size budget: a bound
-/// passed along grew its `.wasm` by 200 B gzipped).
+/// (feature `worker` on wasm), whose transport applies [`WORKER_MAX_ANSWER_BYTES`] to every
+/// answer (size budget: a bound passed along grew its `.wasm` by 200 B gzipped).
 #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
 pub(crate) type Bound = usize;
 #[cfg(all(target_arch = "wasm32", feature = "worker"))]

@@ -156,6 +156,32 @@ test("client and Worker agree on every boundary of the rule table: refused by bo
   }
 });
 
+// Trojan Source (CVE-2021-42574) in an audit trail: a bidirectional control in a user's uid or
+// name, a target's uid or the trail's name reorders how the text around it is displayed, so that
+// "adm\u202Enimda" shows as another name. Refused by the rule table (src/rules.rs) before
+// anything is queued or sent; details (free text, shown as JSON) may hold them.
+test("bidirectional controls in a uid, a user name, a target uid or the trail name are refused (false + lastError); details may hold them", async () => {
+  const trail = unique("bidi");
+  const logger = new pkg.AuditLogger(config(trail));
+  const rule = "must not hold bidirectional control characters (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069)";
+  for (const c of ["\u202E", "\u202A", "\u2066", "\u2069", "\u200F", "\u061C"]) {
+    for (const [user, options, what] of [
+      [{ uid: `adm${c}nimda` }, undefined, "user.uid"],
+      [{ uid: "u1", name: `Ann${c} (admin)` }, undefined, "user.name"],
+      [{ uid: "u1" }, { targets: [{ label: "Document", uid: `doc${c}-1` }] }, "targets[0].uid"],
+    ]) {
+      assert.equal(await logger.logUserAction(user, "BIDI", null, null, options), false, `${what} ${escape(c)}`);
+      assert.ok(logger.lastError.startsWith(`invalid input: ${what} ${rule}`), logger.lastError);
+    }
+  }
+  assert.throws(() => new pkg.AuditLogger(config(`${trail}\u202E`)), /invalid config: trail must not hold bidirectional control characters/);
+  // Right-to-left text without controls, and details with them, are stored as given.
+  const name = "\u05D3\u05E0\u05D4";
+  assert.equal(await logger.logUserAction({ uid: "u-bidi", name }, "BIDI", null, { note: "a\u202Eb" }), true, logger.lastError);
+  const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userName, e.details", { trail });
+  assert.deepEqual(rows.map(([type, userName, details]) => [type, userName, JSON.parse(details).note]), [["BIDI", name, "a\u202Eb"]]);
+});
+
 test("lone UTF-16 surrogates are refused, never stored altered", async () => {
   const trail = unique("surrogate");
   const logger = new pkg.AuditLogger(config(trail));

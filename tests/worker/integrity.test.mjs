@@ -1,7 +1,7 @@
 // The Worker's integrity rules inside workerd, against the real Neo4j (read back independently):
 // duplicate UIDs, token rules, the streamed body limit, the null origin and page-URL entries of
 // ALLOWED_ORIGINS, /v1/health (buckets, misconfiguration), rotating AUDIT_JWT_SECRET,
-// provenance (source, occurredAt) and ALLOWED_CATEGORIES.
+// provenance (source, occurredAt), ALLOWED_CATEGORIES and bidirectional controls in identifiers.
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { signJwt, nowSecs } from "./jwt.mjs";
@@ -313,5 +313,42 @@ describe("ALLOWED_CATEGORIES", () => {
     expect((await post({ actionType: "DEFAULTED" }, { tok: await token(unique("user")), overrides: withDefault })).status).toBe(201);
     expect((await trailEvents(trail)).map((e) => [e.eventType, e.eventCategory]).sort())
       .toEqual([["DEFAULTED", "USER_ACTION"], ["LOGIN", "SECURITY"]]);
+  });
+});
+
+// Trojan Source (CVE-2021-42574): a bidirectional control (U+202E, U+2067, ...) reorders how the
+// text around it is displayed, so that an audit trail shows a disguised name. The rule table
+// (src/rules.rs) refuses them in uids, user names and trail names, at the client and here.
+describe("bidirectional controls in identifiers", () => {
+  it("refuses them in a target uid (400), the token's sub, name and tenant claims (401), writes nothing; details may hold them", async () => {
+    const trail = unique("worker-bidi");
+    const o = { AUDIT_TRAIL: trail, ALLOWED_TARGET_LABELS: "Document" };
+    const rule = "must not hold bidirectional control characters (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069)";
+    for (const c of ["\u202E", "\u2067", "\u200F"]) {
+      const r = await post({ actionType: "BIDI", targets: [{ label: "Document", uid: `doc${c}-1` }] },
+        { tok: await token(unique("user")), overrides: o });
+      expect(r.status).toBe(400);
+      const j = await r.json();
+      expect(j.error).toBe("bad_request");
+      expect(j.message).toContain(`targets[0].uid ${rule}, which make a name display other than it reads`);
+      const refused = [
+        [await token(`adm${c}nimda`), o, "token has no usable sub claim"],
+        [await token(unique("user"), { name: `Ann${c} (admin)` }), o,
+          "token's name claim is not a string of at most 1024 bytes without control characters or bidirectional controls"],
+        [await token(unique("user"), { org_id: `acme${c}` }), { ...o, TENANT_CLAIM: "org_id" },
+          "token's tenant claim is not a non-empty string of at most 200 bytes without control characters or bidirectional controls"],
+      ];
+      for (const [tok, overrides, message] of refused) {
+        const r = await post({ actionType: "BIDI" }, { tok, overrides });
+        expect(r.status, message).toBe(401);
+        expect(await r.json()).toEqual({ error: "unauthorized", message });
+      }
+    }
+    expect(await trailEvents(trail)).toEqual([]);
+    // Free text: details keep them, as sent; a right-to-left name without controls is a name.
+    const name = "\u05D3\u05E0\u05D4";
+    const r = await post({ actionType: "BIDI_OK", details: { note: "a\u202Eb" } }, { tok: await token(unique("user"), { name }), overrides: o });
+    expect(r.status).toBe(201);
+    expect((await trailEvents(trail)).map((e) => [e.eventType, e.userName, JSON.parse(e.details).note])).toEqual([["BIDI_OK", name, "a\u202Eb"]]);
   });
 });

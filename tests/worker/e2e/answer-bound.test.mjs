@@ -1,0 +1,139 @@
+// The Worker's bound on its own Neo4j's answers (src/transport/mod.rs WORKER_MAX_ANSWER_BYTES,
+// 32 MiB; src/transport/fetch.js `post`), all real: `wrangler dev` → a fault proxy of this test →
+// the real Neo4j. The proxy forwards every request and, for the one kind this test picks, answers
+// with Neo4j's own answer followed by 48 MiB of JSON whitespace (still a valid answer, with a
+// Content-Length or chunked). Before the bound the Worker read such an answer whole (and, here, took
+// it: 201); a misbehaving or hostile upstream or proxy could make it hold any amount. Now: 503
+// `unavailable` with Retry-After, the reason in the Worker's log, the request to Neo4j aborted
+// (the proxy sees the connection go before the padding is out), and nothing half-written: a
+// retry through a well-behaved proxy stores each event once, one unbroken chain.
+// Ports: ANSWER_BOUND_PORT (default 0: free ones) for the Worker, the next one for the proxy.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createServer } from "node:http";
+import { cypher, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "../../node/helpers.mjs";
+import { startWrangler } from "../../support/wrangler.mjs";
+import { signJwt, nowSecs } from "../jwt.mjs";
+
+const SECRET = randomBytes(32).toString("base64url");
+const BASE = Number(process.env.ANSWER_BOUND_PORT ?? 0) || undefined;
+const MiB = 1 << 20;
+const PADDING = 48 * MiB;
+const BOUND = 32 * MiB;
+const workers = [];
+const servers = [];
+after(async () => {
+  for (const w of workers) await w.stop();
+  for (const s of servers) s.closeAllConnections?.(), s.close();
+});
+
+/** A proxy to the real Neo4j. While `mode.inflate(body)` picks a request, its answer is Neo4j's
+ *  followed by PADDING bytes of spaces, with a Content-Length unless `mode.chunked`; `stats`
+ *  counts the inflated answers and the bytes of the last one written before its client left. */
+async function inflatingProxy(port, mode) {
+  const stats = { inflated: 0, lastSent: 0, lastTotal: 0 };
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    const upstream = await fetch(`${NEO4J_URL}${req.url}`, { method: req.method,
+      body: req.method === "POST" ? body : undefined,
+      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" } });
+    const answer = Buffer.from(await upstream.arrayBuffer());
+    if (!mode.inflate?.(body.toString())) {
+      res.writeHead(upstream.status, { "Content-Type": "application/json" });
+      res.end(answer);
+      return;
+    }
+    stats.inflated++;
+    const total = answer.length + PADDING;
+    stats.lastTotal = total;
+    res.writeHead(upstream.status, { "Content-Type": "application/json", ...(mode.chunked ? {} : { "Content-Length": total }) });
+    let gone = false;
+    let wake;
+    res.on("close", () => ((gone = true), wake?.()));
+    let sent = 0;
+    const write = async (b) => {
+      if (gone) return;
+      sent += b.length;
+      stats.lastSent = sent;
+      if (!res.write(b)) await new Promise((r) => ((wake = r), res.once("drain", r)));
+    };
+    await write(answer);
+    const block = Buffer.alloc(MiB, 0x20);
+    for (let n = 0; n < PADDING && !gone; n += MiB) await write(block);
+    if (!gone) res.end();
+  });
+  servers.push(server);
+  await new Promise((r) => server.listen(port ?? 0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}`, stats };
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Every event of `trail`: UID, seq and how many HAS_EVENT edges lead to it. */
+async function stored(trail) {
+  return cypher(
+    `MATCH (t:AuditTrail {name: $t})-[:HAS_EVENT]->(e)
+     RETURN e.UID, e.seq, COUNT { (:AuditTrail)-[:HAS_EVENT]->(e) } ORDER BY e.seq`, { t: trail });
+}
+
+test("an answer of the Worker's Neo4j over 32 MiB (the head's read, the write; Content-Length or chunked): 503 unavailable, the rest left unread, nothing half-written", async () => {
+  const run = randomUUID().slice(0, 8);
+  const mode = {};
+  const proxy = await inflatingProxy(BASE && BASE + 1, mode);
+  // A long NEO4J_TIMEOUT_MS: without the bound, the inflated answer is read whole, not timed out.
+  // One tenant (trail `org:<tenant>`) per case: a trail this Worker wrote last has its head in
+  // memory, and its next request reads no head.
+  const w = await startWrangler({ port: BASE, env: { AUDIT_JWT_SECRET: SECRET, NEO4J_URL: proxy.url, NEO4J_USER, NEO4J_PASSWORD,
+    TENANT_CLAIM: "org_id", NEO4J_TIMEOUT_MS: "60000", RETRY_AFTER_SECS: "1" } });
+  workers.push(w);
+  const sub = `answer-bound-${run}-u`;
+  await cypher("MERGE (:User {UID: $s})", { s: sub });
+  const send = async (tenant, events) => fetch(`${w.url}/v1/events`, { method: "POST", signal: AbortSignal.timeout(90_000),
+    headers: { "Content-Type": "application/json",
+      Authorization: `Bearer ${await signJwt(SECRET, { sub, org_id: tenant, aud: "neo4j-audit", exp: nowSecs() + 600 })}` },
+    body: JSON.stringify({ events }) });
+  const events = (tag) => [0, 1, 2].map((i) => ({ UID: randomUUID(), actionType: "ANSWER_BOUND", details: { tag, i } }));
+
+  const cases = [
+    // The chain head's read (the first statement of every request): nothing is written.
+    { what: "head read, Content-Length", chunked: false, inflate: (b) => b.includes("OPTIONAL MATCH (h:"), committed: false },
+    { what: "head read, chunked", chunked: true, inflate: (b) => b.includes("OPTIONAL MATCH (h:"), committed: false },
+    // The conditional write: Neo4j committed it, its answer is lost; the retry stores nothing twice.
+    { what: "write, Content-Length", chunked: false, inflate: (b) => b.includes("_chainLock"), committed: true },
+    { what: "write, chunked", chunked: true, inflate: (b) => b.includes("_chainLock"), committed: true },
+  ];
+  for (const [k, c] of cases.entries()) {
+    const tenant = `answer-bound-${run}-${k}`;
+    const trail = `org:${tenant}`;
+    const evs = events(c.what);
+    Object.assign(mode, { inflate: c.inflate, chunked: c.chunked });
+    const before = proxy.stats.inflated;
+    const t0 = Date.now();
+    const r = await send(tenant, evs);
+    const answer = await r.json();
+    assert.equal(proxy.stats.inflated, before + 1, `${c.what}: the proxy inflated one answer`);
+    assert.deepEqual([r.status, answer, r.headers.get("retry-after")],
+      [503, { error: "unavailable", message: "the audit store is unavailable; retry later" }, "1"], c.what);
+    // The Worker stopped reading: the proxy could not write the padding out (what it wrote is at
+    // most the bound plus what the sockets buffer).
+    for (let i = 0; i < 50 && proxy.stats.lastSent === proxy.stats.lastTotal; i++) await sleep(100);
+    assert.ok(proxy.stats.lastSent < proxy.stats.lastTotal, `${c.what}: ${proxy.stats.lastSent} of ${proxy.stats.lastTotal} bytes written`);
+    if (!c.chunked) assert.ok(proxy.stats.lastSent < BOUND, `${c.what}: Content-Length over the bound, yet ${proxy.stats.lastSent} bytes taken`);
+    assert.ok(Date.now() - t0 < 30_000, `${c.what}: ${Date.now() - t0} ms`);
+    const rows = await stored(trail);
+    assert.equal(rows.length, c.committed ? evs.length : 0, `${c.what}: stored ${rows.length}`);
+    // The same body again through a well-behaved proxy: 201, each event once, one chain.
+    mode.inflate = undefined;
+    const again = await send(tenant, evs);
+    assert.equal(again.status, 201, `${c.what}: ${JSON.stringify(await again.clone().json())}`);
+    assert.deepEqual((await again.json()).uids.length, evs.length);
+    const after = await stored(trail);
+    assert.equal(after.length, evs.length, `${c.what}: ${JSON.stringify(after)}`);
+    assert.deepEqual(after.map((x) => x[1]), [0, 1, 2], `${c.what}: one unbroken chain`);
+    assert.ok(after.every((x) => x[2] === 1), `${c.what}: an event linked twice`);
+  }
+  assert.match(w.log(), /the server's answer is larger than 33554432 bytes, left unread/);
+});
