@@ -92,13 +92,13 @@
 //! | feature | adds | used by |
 //! |---|---|---|
 //! | *(none)* | the write path: rules, events, redaction, hash chain, batching, retries, both sinks, the durable queue on wasm | every build |
-//! | `js` | wasm: the JavaScript API of the npm package (the exported `AuditLogger` class, `logUserAction` and the other methods, their TypeScript declarations, the JS driver and its IndexedDB store, config from JS values, the read methods' JS side), shipped with its JS snippet files. A build setting, never for a Rust dependency: without it a wasm32 build has the Rust API only ([`AuditLogger`], driven on the host's event loop) and exports nothing to JavaScript (`tests/dependent.rs`). Natively it changes nothing | every npm entry and the Worker (`scripts/build`), the benchmarks, this repository's tests |
+//! | `js` | wasm: the JavaScript API of the npm package (the exported `AuditLogger` class, `logUserAction` and the other methods, their TypeScript declarations, the JS driver and its IndexedDB store, config from JS values, the read methods' JS side), shipped with its JS snippet files. A build setting, never for a Rust dependency: without it a wasm32 build has the Rust API only ([`AuditLogger`], driven on the host's event loop) and exports nothing to JavaScript (`tests/dependent.rs`). Its .wasm's allocator is rlsf's TLSF (talc's with `talc`) instead of std's dlmalloc (~1.8 KB smaller). Natively it changes nothing | every npm entry and the Worker (`scripts/build`), the benchmarks, this repository's tests |
 //! | `read` | the read side: `getAuditTrail`, `getUserActivity`, `getTargetActivity`, `chainHead` in JavaScript (`AuditLogger::audit_trail`, `verify_trail` and friends in Rust) | the read entry (`neo4j-audit/read`, `pkg/read/`), Rust callers who read or verify |
 //! | `verify` | `read` + the JavaScript `verifyTrail`. A build setting, never for a Rust dependency (the Rust API's `verify_trail` needs `read` only) | the verify entry (`neo4j-audit/verify`, `pkg/verify/`), this repository's tests |
 //! | `ingest` | `read` + the Worker's ingest endpoint (`handleIngest`): JWT (HS256, or RS256 / ES256 from a JWK Set), CORS, body checks, Ed25519 signing of what it writes, `GET /v1/keys` and `GET /v1/verify` | the Worker entry (`neo4j-audit/worker`, `pkg/worker/`) only |
 //! | `fetch` | wasm: the host's global `fetch` instead of reqwest (no reqwest, `url` or `idna` in the `.wasm`) | the npm package and the Worker |
 //! | `worker` | `ingest` + `fetch` + `js` + `talc`, and on wasm the `.wasm` exports `handleIngest` only (no `AuditLogger` class, read methods or durable queue: a Worker never calls them) | the Worker entry's build only (`scripts/build`) |
-//! | `talc` | wasm: the `.wasm`'s allocator is talc instead of std's dlmalloc (less code compiled at a Worker's cold start, ~1.8 KB smaller; ~5 % more CPU per call) | the Workers builds only (`worker`, and `pkg/workerd/`; `scripts/build`) |
+//! | `talc` | wasm: the `.wasm`'s allocator is talc instead of rlsf (the other JS builds', see `js`) or std's dlmalloc (less code compiled at a Worker's cold start, ~1.8 KB smaller; ~5 % more CPU per call) | the Workers builds only (`worker`, and `pkg/workerd/`; `scripts/build`) |
 //! | `memory-queue` | wasm: the durable queue in memory only, its IndexedDB storage, recovery and `pagehide`/`online` handling left out of the build (a Worker has none of them; takes nothing away there) | the Workers build of the write entry (`neo4j-audit` under the `workerd` condition, `pkg/workerd/`) only (`scripts/build`) |
 //! | `bench` | `js` + wasm: `benchmarkRequestBody` for `bench/` | benchmarks only |
 //! | `bench-alloc` | `bench` + a counting allocator (`benchmarkHeap`) | `bench/memory.mjs` only; never in a shipped build |
@@ -115,6 +115,22 @@
 #[cfg(all(target_arch = "wasm32", feature = "talc"))]
 #[cfg_attr(not(feature = "bench-alloc"), global_allocator)]
 pub(crate) static HEAP: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// The other JS entries' allocator (feature `js` without `talc`: the browser and Node entries, read
+/// and verify; Cargo.toml has the measurements): rlsf's TLSF instead of std's dlmalloc, ~1.8 KB gz
+/// smaller. Pools merged as the memory grows; no in-place realloc (less code, no CPU cost measured).
+#[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "talc")))]
+#[cfg_attr(not(feature = "bench-alloc"), global_allocator)]
+pub(crate) static HEAP: rlsf::GlobalTlsf<HeapOptions> = rlsf::GlobalTlsf::new();
+
+/// [`HEAP`]'s options: rlsf's defaults (pools coalesced) without its in-place reallocation.
+#[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "talc")))]
+pub(crate) struct HeapOptions;
+
+#[cfg(all(target_arch = "wasm32", feature = "js", not(feature = "talc")))]
+impl rlsf::GlobalTlsfOptions for HeapOptions {
+    const ENABLE_REALLOCATION: bool = false;
+}
 
 mod b64;
 mod builder;

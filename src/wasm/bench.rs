@@ -80,11 +80,8 @@ mod counting {
     use std::alloc::{GlobalAlloc, Layout};
     use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
-    // The allocator the build has (talc's in the Workers builds, else std's), counted.
-    #[cfg(feature = "talc")]
+    // The allocator the build has (talc's in the Workers builds, else rlsf's), counted.
     use crate::HEAP as Inner;
-    #[cfg(not(feature = "talc"))]
-    use std::alloc::System as Inner;
 
     pub static BYTES: AtomicUsize = AtomicUsize::new(0);
     pub static COUNT: AtomicUsize = AtomicUsize::new(0);

@@ -293,3 +293,8 @@ export function configToJson(config, maxMembers) {
 export function loneSurrogate(s) {
   return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
 }
+
+/** `stats()`'s object from its counters, in this order (src/wasm/mod.rs). */
+export function statsObject(sent, committed, failed, retried, queued, dropped, deadLettered, expired) {
+  return { sent, committed, failed, retried, queued, dropped, deadLettered, expired };
+}

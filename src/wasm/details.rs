@@ -44,6 +44,22 @@ extern "C" {
     #[cfg(feature = "read")]
     #[wasm_bindgen(js_name = loneSurrogate)]
     fn lone_surrogate(s: &JsValue) -> bool;
+
+    /// `stats()`'s object, made by the host from the counters (src/wasm/details.js): eight
+    /// numbers cross instead of a JSON text written here and parsed there.
+    #[cfg(not(feature = "worker"))]
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(js_name = statsObject)]
+    pub(super) fn stats_object(
+        sent: f64,
+        committed: f64,
+        failed: f64,
+        retried: f64,
+        queued: f64,
+        dropped: f64,
+        dead_lettered: f64,
+        expired: f64,
+    ) -> JsValue;
 }
 
 #[wasm_bindgen]

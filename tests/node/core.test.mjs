@@ -82,6 +82,10 @@ test("junk calls resolve false, never reject, never throw", async () => {
   assert.equal(logger.stats().failed, 10, "the ten logger calls above (the two one-shot calls have their own logger)");
   assert.equal(await logger.logUserAction(null, "has space"), false);
   assert.equal(logger.stats().failed, 11);
+  // stats()'s object (made by src/wasm/details.js statsObject): its members, in this order, numbers.
+  const stats = logger.stats();
+  assert.deepEqual(Object.keys(stats), ["sent", "committed", "failed", "retried", "queued", "dropped", "deadLettered", "expired"]);
+  assert.deepEqual(stats, { sent: 0, committed: 0, failed: 11, retried: 0, queued: 0, dropped: 0, deadLettered: 0, expired: 0 });
 });
 
 test("details read by a getter that logs an event itself: each call's details checked on their own", async () => {
