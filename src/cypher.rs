@@ -27,6 +27,18 @@ pub struct Statement {
 /// trail's pages by the per-trail index only when it is `true` (`src/read.rs`).
 pub const TRAIL_INDEXED: &str = "indexed";
 
+/// Where [`write_events_text`] decides, per event, whether the event it MERGEd on its UID is the
+/// incoming one (`ok`): the stored `userUID`, `hash` (chained events; it covers their content)
+/// and `targetKeys` (`[]` when none) equal the incoming ones, and no other trail links it. Only
+/// then are its `HAS_EVENT`, `PERFORMED_BY` and `ON` links MERGEd. A new event always is (its
+/// properties were just set from the same values).
+pub(crate) const SAME_EVENT: &str = " WITH t, e, ev, ";
+
+/// How [`write_events_text`] ends: the distinct events stored as sent, and the UIDs refused as
+/// another event's ([`SAME_EVENT`]).
+pub(crate) const WRITE_RETURN: &str = " RETURN count(DISTINCT CASE WHEN ok THEN ev END) AS written, \
+     collect(DISTINCT CASE WHEN ok THEN null ELSE e.UID END) AS refused";
+
 /// The write statement for any number of events (one `UNWIND`): gets or creates the trail, MERGEs
 /// each event on its UID (so a retried event is written once), links `HAS_EVENT {created, trail,
 /// eventUID}` (the trail's name and the event's `timestamp` and `UID` on the relationship: the
@@ -36,12 +48,26 @@ pub const TRAIL_INDEXED: &str = "indexed";
 /// beside the event: `source` (`"client"` / `"worker"`) and `occurredAt` (when the user acted; an
 /// event without it, queued by an older version, gets its `timestamp`).
 ///
-/// Returns one row, `written`: the number of distinct events in the batch. Refuses labels that
-/// are not identifiers ([`Labels::validate`]).
+/// An event whose UID is already stored is linked only if it is that event (`SAME_EVENT` below: the
+/// stored `userUID`, `hash` and `targetKeys` equal the incoming ones and no other trail holds
+/// it): a retry of the same event MERGEs the links it already has (exactly once), and adds the
+/// `PERFORMED_BY` that was missing when the user node did not exist yet (the user the stored
+/// event names). Another event under a stored UID (a writer choosing UIDs: the Rust
+/// [`crate::AuditLogger`]'s hidden `write`, a queued record, any holder of Neo4j credentials)
+/// changes nothing and links nothing: before, it left the stored properties as they were but
+/// linked the event to a second trail, a second user and other targets.
 ///
-/// Its cost in Neo4j 5.26 (bench/stmt_ab.mjs, PROFILE; 2026-11-30): ~22-25 db hits per event,
+/// Returns one row: `written`, the number of distinct events now stored as sent (new, or
+/// already there), and `refused`, the UIDs of those refused as another event's (a logger makes
+/// that an [`AuditError::InvalidInput`] naming them: a rejection, so a logger's batch is split
+/// until that event fails alone). Refuses labels that are not identifiers ([`Labels::validate`]).
+///
+/// Its cost in Neo4j 5.26 (bench/stmt_ab.mjs, PROFILE; 2026-11-30): ~22-25 db hits per event
+/// (2026-12-03, with the `SAME_EVENT` check: 27 per new event in batches of 100 and 1000, 24
+/// before; 19 per already-stored event, 13 before: three property reads and the expand of the
+/// event's `HAS_EVENT` links; tests/rust_api.rs `the_write_statements_db_hits_per_event`),
 /// every node found by an index seek (the two unique constraints, `User(UID)`), two `Eager`s (~2.3 KB of
-/// buffered row per event); the text is one plan-cache entry whatever the batch size (planning
+/// buffered row per event; three since the `SAME_EVENT` check, buffer not measured again); the text is one plan-cache entry whatever the batch size (planning
 /// it took ~0.15 s on a loaded machine, paid on a miss; a logger sends it behind [`PLAN_ONCE`], so
 /// statistics drifting as the trail grows no longer make Neo4j plan it again). Variants with
 /// the same graph (no `timestamp` Eager, the user looked up first, a `CALL` instead of
@@ -66,15 +92,19 @@ pub fn write_events_text(labels: &Labels) -> Result<String, AuditError> {
          ev.timestamp = datetime({epochMillis: e.ts}), ev.userUID = e.userUID, \
          ev.userName = e.userName, ev.details = e.details, \
          ev.streamId = e.streamId, ev.seq = e.seq, ev.prevHash = e.prevHash, ev.hash = e.hash, \
-         ev.source = e.source, ev.occurredAt = datetime({epochMillis: coalesce(e.occurredAt, e.ts)}) \
-         MERGE (t)-[r:HAS_EVENT]->(ev) \
-         ON CREATE SET r.created = ev.timestamp, r.trail = $trail, r.eventUID = ev.UID \
-         WITH ev, e \
+         ev.source = e.source, ev.occurredAt = datetime({epochMillis: coalesce(e.occurredAt, e.ts)})",
+        SAME_EVENT,
+        "coalesce(ev.userUID, '') = coalesce(e.userUID, '') AND coalesce(ev.hash, '') = coalesce(e.hash, '') \
+         AND coalesce(ev.targetKeys, []) = [x IN coalesce(e.targets, []) | x.label + ':' + x.uid] \
+         AND NOT EXISTS { (ev)<-[:HAS_EVENT]-(o) WHERE o <> t } AS ok \
+         FOREACH (_ IN CASE WHEN ok THEN [1] ELSE [] END | MERGE (t)-[r:HAS_EVENT]->(ev) \
+         ON CREATE SET r.created = ev.timestamp, r.trail = $trail, r.eventUID = ev.UID) \
+         WITH ev, e, ok \
          OPTIONAL MATCH (u:",
         user,
         " {UID: e.userUID}) \
-         FOREACH (_ IN CASE WHEN u IS NULL THEN [] ELSE [1] END | MERGE (ev)-[:PERFORMED_BY]->(u)) \
-         RETURN count(DISTINCT ev) AS written",
+         FOREACH (_ IN CASE WHEN ok AND u IS NOT NULL THEN [1] ELSE [] END | MERGE (ev)-[:PERFORMED_BY]->(u))",
+        WRITE_RETURN,
     ]))
 }
 
@@ -114,21 +144,22 @@ fn with_target_subqueries<S: AsRef<str>>(base: &str, target_labels: &[S]) -> Res
     // `str::split_once` without core's substring searcher (~1.6 KB of .wasm).
     use crate::error::split_once as split;
     let shape = || AuditError::InvalidConfig("write statement shape".into());
-    let (head, tail) = split(base, " MERGE (t)-[r:HAS_EVENT]->(ev)").ok_or_else(shape)?;
-    let (middle, ret) = split(tail, " RETURN count(DISTINCT ev) AS written").ok_or_else(shape)?;
+    let (head, tail) = split(base, SAME_EVENT).ok_or_else(shape)?;
+    let (middle, ret) = split(tail, WRITE_RETURN).ok_or_else(shape)?;
     let mut out = String::with_capacity(base.len() + 400 * target_labels.len());
     out.push_str(head);
     out.push_str(
         ", ev.targetKeys = [x IN e.targets | x.label + ':' + x.uid], \
          ev.targetRoles = [x IN e.targets | coalesce(x.role, '')]",
     );
-    out.push_str(" MERGE (t)-[r:HAS_EVENT]->(ev)");
+    out.push_str(SAME_EVENT);
     out.push_str(middle);
-    out.push_str(" WITH ev, e");
+    out.push_str(" WITH ev, e, ok");
     for l in target_labels {
         let l = l.as_ref();
         for part in [
-            " CALL { WITH ev, e UNWIND e.targets AS x WITH ev, x WHERE x.label = '",
+            // An event refused as another's UID ([`SAME_EVENT`]) links no target.
+            " CALL { WITH ev, e, ok UNWIND CASE WHEN ok THEN e.targets ELSE [] END AS x WITH ev, x WHERE x.label = '",
             l,
             "' MATCH (n:",
             l,
@@ -139,7 +170,7 @@ fn with_target_subqueries<S: AsRef<str>>(base: &str, target_labels: &[S]) -> Res
             out.push_str(part);
         }
     }
-    out.push_str(" RETURN count(DISTINCT ev) AS written");
+    out.push_str(WRITE_RETURN);
     out.push_str(ret);
     Ok(out)
 }
@@ -655,7 +686,8 @@ mod tests {
         assert!(t.contains("ev.targetKeys = [x IN e.targets | x.label + ':' + x.uid]"), "{t}");
         assert!(t.contains("MATCH (n:Document {UID: x.uid})") && t.contains("MATCH (n:Folder {UID: x.uid})"));
         assert_eq!(t.matches("CALL {").count(), 2);
-        assert!(t.ends_with("RETURN count(DISTINCT ev) AS written"));
+        assert!(t.ends_with(WRITE_RETURN) && t.matches(SAME_EVENT).count() == 1, "{t}");
+        assert!(t.contains("CALL { WITH ev, e, ok UNWIND CASE WHEN ok THEN e.targets ELSE [] END AS x"), "{t}");
         assert!(write_events_text_with_targets(&labels, &["Doc') DETACH DELETE (n"]).is_err());
         let mut e = AuditEvent::build(None, "X", None, None, 1000).unwrap();
         e.set_targets(vec![crate::event::Target::new("Folder", "f"), crate::event::Target::new("Document", "d")])

@@ -21,7 +21,9 @@ pub enum AuditError {
     /// [`crate::Config::validate`]), never by a call of a built logger (its settings were checked
     /// when it was built).
     InvalidConfig(String),
-    /// The event was rejected before anything was sent.
+    /// The event was rejected before anything was sent, or (direct mode) by the write itself: its
+    /// UID is already stored with other content (another user, trail, hash or targets), and
+    /// nothing of it was written or linked.
     InvalidInput(String),
     /// The request never got an HTTP answer (connection refused, reset, DNS, CORS, ...).
     Network(String),

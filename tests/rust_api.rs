@@ -9,7 +9,9 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use common::*;
-use neo4j_audit::{AuditError, AuditLogger, AuditLoggerBuilder, BatchConfig, RetryConfig, User, VerifyQuery};
+use neo4j_audit::{
+    AuditError, AuditEvent, AuditLogger, AuditLoggerBuilder, BatchConfig, RetryConfig, User, VerifyQuery,
+};
 use serde_json::{json, Value};
 
 // Compile-time: what a multi-threaded server needs from the logger and its futures.
@@ -1381,5 +1383,125 @@ fn drop_deep(mut v: Value) {
             },
             _ => break,
         };
+    }
+}
+
+/// How the graph links the event `uid`: its trails' names, its users' UIDs and its targets'
+/// UIDs, each sorted (one event stored once must have one trail and at most one user).
+async fn links_of(uid: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
+    let rows = cypher(
+        "MATCH (e:AuditEvent {UID: $uid}) \
+         RETURN [(t:AuditTrail)-[:HAS_EVENT]->(e) | t.name], [(e)-[:PERFORMED_BY]->(u:User) | u.UID], \
+         [(e)-[:ON]->(x) | x.UID]",
+        json!({"uid": uid}),
+    )
+    .await;
+    assert_eq!(rows.len(), 1, "one stored event {uid}: {rows:?}");
+    let sorted = |v: &Value| {
+        let mut v: Vec<String> = v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
+        v.sort();
+        v
+    };
+    (sorted(&rows[0][0]), sorted(&rows[0][1]), sorted(&rows[0][2]))
+}
+
+/// A second write of a stored UID with other content (another trail, another user, other
+/// targets, another hash: a direct writer's `write` of events it built, or a queued record)
+/// links nothing and is refused, naming the event; the stored event keeps its one trail, its one
+/// user and its targets. An honest retry (the same event) stays exactly once, and adds the
+/// `PERFORMED_BY` that was missing when the user node did not exist yet. Both trails still
+/// verify. (Before the fix each such write was `Ok` and linked the stored event to a second
+/// trail, a second user and other targets.)
+#[tokio::test]
+async fn a_stored_uid_written_again_with_other_content_is_refused_and_links_nothing() {
+    let (u1, u2, u3) = (unique("merge-u1"), unique("merge-u2"), unique("merge-u3"));
+    let (d1, d2) = (unique("merge-d1"), unique("merge-d2"));
+    cypher(
+        "CREATE (:User {UID: $u1}), (:User {UID: $u2}), (:Document {UID: $d1}), (:Document {UID: $d2})",
+        json!({"u1": u1, "u2": u2, "d1": d1, "d2": d2}),
+    )
+    .await;
+    let (b1, t1) = builder("merge-a");
+    let (b2, t2) = builder("merge-b");
+    let (l1, l2) = (b1.build().unwrap(), b2.build().unwrap());
+    let opts = neo4j_audit::LogOptions::default().target(neo4j_audit::Target::new("Document", &d1));
+    let ev = l1.log_user_action_with(Some(&User::new(&u1)), "DOC_READ", None, None, &opts).await.unwrap();
+    assert!(ev.hash.is_some(), "a logger's events are chained: {ev:?}");
+    let stored = (vec![t1.clone()], vec![u1.clone()], vec![d1.clone()]);
+    assert_eq!(links_of(&ev.uid).await, stored);
+
+    let refused = |r: Result<(), AuditError>, what: &str| match r {
+        Err(e @ AuditError::InvalidInput(_)) => {
+            assert!(e.is_rejection() && !e.is_retryable(), "{what}: {e:?}");
+            let m = e.to_string();
+            assert!(m.contains(&ev.uid) && m.contains("already stored with other content"), "{what}: {m}");
+        }
+        other => panic!("{what}: expected the write refused, got {other:?}"),
+    };
+    // Another trail, another user: what a direct writer holding Neo4j credentials could do.
+    let mut other = ev.clone();
+    other.user_uid = Some(u2.clone());
+    refused(l2.write(std::slice::from_ref(&other)).await, "another trail and user");
+    // The same trail, another user; the same user, another trail.
+    refused(l1.write(std::slice::from_ref(&other)).await, "another user");
+    refused(l2.write(std::slice::from_ref(&ev)).await, "another trail");
+    // Other targets, another hash: the same trail and user.
+    let mut moved = ev.clone();
+    moved.targets = vec![neo4j_audit::Target::new("Document", &d2)];
+    refused(l1.write(std::slice::from_ref(&moved)).await, "other targets");
+    let mut rehashed = ev.clone();
+    rehashed.hash = Some("0".repeat(64));
+    refused(l1.write(std::slice::from_ref(&rehashed)).await, "another hash");
+    // In one batch with an honest new event: that one is written (once), the other refused.
+    let fresh = AuditEvent::build(Some(&User::new(&u1)), "DOC_READ", None, None, 65536).unwrap();
+    refused(l2.write(&[fresh.clone(), other.clone()]).await, "in a batch");
+    assert_eq!(links_of(&fresh.uid).await, (vec![t2.clone()], vec![u1.clone()], vec![]));
+    assert_eq!(links_of(&ev.uid).await, stored, "the stored event keeps its one trail, user and target");
+
+    // An honest retry: the same event, exactly once.
+    l1.write(std::slice::from_ref(&ev)).await.unwrap();
+    assert_eq!(links_of(&ev.uid).await, stored);
+    // A user node made after its event: the retry adds the missing PERFORMED_BY (the user the
+    // stored event names, so nothing is attributed anew).
+    let late = l1.log_user_action(Some(&User::new(&u3)), "LOGIN", None, None).await.unwrap();
+    assert_eq!(links_of(&late.uid).await, (vec![t1.clone()], vec![], vec![]));
+    cypher("CREATE (:User {UID: $u})", json!({"u": u3})).await;
+    l1.write(std::slice::from_ref(&late)).await.unwrap();
+    assert_eq!(links_of(&late.uid).await, (vec![t1.clone()], vec![u3.clone()], vec![]));
+
+    let stored_props =
+        cypher("MATCH (e:AuditEvent {UID: $uid}) RETURN e.userUID, e.hash, e.targetKeys", json!({"uid": ev.uid})).await;
+    assert_eq!(stored_props[0], vec![json!(u1), json!(ev.hash), json!([format!("Document:{d1}")])]);
+    // Each trail verifies, with its own events only.
+    let r1 = l1.verify_trail(&VerifyQuery::default()).await.unwrap();
+    assert!(r1.ok && r1.checked == 2 && r1.unchained == 0, "{r1:?}");
+    // The other trail holds only the batch's new event (unchained: built, not sealed, so the
+    // report is not ok), not the refused copy of the first trail's.
+    let r2 = l2.verify_trail(&VerifyQuery::default()).await.unwrap();
+    assert!(!r2.ok && r2.checked == 0 && r2.streams.is_empty(), "{r2:?}");
+    assert_eq!(r2.unchained_uids, vec![fresh.uid.clone()]);
+}
+
+/// The write statement's db hits per event (PROFILE, new events into a new trail, the user
+/// node existing), for batches of 1 and 100; printed, and bounded (the statement's doc comment
+/// cites the figure).
+#[tokio::test]
+async fn the_write_statements_db_hits_per_event() {
+    let (b, _) = builder("merge-profile-schema");
+    b.build().unwrap().log_user_action(None, "SCHEMA", None, None).await.unwrap();
+    let u = unique("merge-profile-u");
+    cypher("CREATE (:User {UID: $u})", json!({"u": u})).await;
+    fn hits(p: &Value) -> u64 {
+        p["DbHits"].as_u64().unwrap_or(0) + p["children"].as_array().into_iter().flatten().map(hits).sum::<u64>()
+    }
+    for n in [1usize, 100] {
+        let evs: Vec<AuditEvent> =
+            (0..n).map(|_| AuditEvent::build(Some(&User::new(&u)), "X", None, None, 65536).unwrap()).collect();
+        let st = neo4j_audit::cypher::write_events(&Default::default(), &unique("merge-profile"), &evs).unwrap();
+        let resp = post_statement(&neo4j_url(), &format!("PROFILE {}", st.text), &st.parameters).await.unwrap();
+        assert_eq!(resp["errors"], json!([]), "{resp}");
+        let total = hits(&resp["results"][0]["plan"]["root"]);
+        eprintln!("write statement, {n} events: {total} db hits ({:.1} per event)", total as f64 / n as f64);
+        assert!(total as f64 / (n as f64) < 40.0, "{total} db hits for {n} events");
     }
 }

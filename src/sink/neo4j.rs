@@ -361,6 +361,10 @@ pub(crate) fn write_outcome<E: Borrow<AuditEvent>>(rows: &JsonRows, events: &[E]
     // One event is one UID (and distinct_uids, never called, is never compiled: a Worker's
     // first event is usually alone).
     let distinct = if events.len() == 1 { 1 } else { distinct_uids(events) };
+    // `refused`: UIDs stored with other content, nothing of them linked (cypher::SAME_EVENT).
+    if let Some(uids) = rows.first().and_then(|r| r.get(1)).and_then(Json::as_array).filter(|a| !a.is_empty()) {
+        return Err(refused_uids(uids));
+    }
     let written = first_count(rows);
     if written != Some(distinct as u64) {
         return Err(count_mismatch(distinct, written));
@@ -428,6 +432,29 @@ fn count_mismatch(distinct: usize, written: Option<u64>) -> AuditError {
     AuditError::UnexpectedResponse(cat(&["expected ", &want, " events written, Neo4j reported ", &got]))
 }
 
+/// The write's refusal of events whose UIDs are stored with other content (out of line, as
+/// [`count_mismatch`]): a rejection ([`AuditError::is_rejection`]), so a logger's batch is split
+/// until each such event fails alone (and, with a durable queue, becomes a dead letter).
+#[cold]
+#[inline(never)]
+fn refused_uids(uids: &[Json]) -> AuditError {
+    let mut names = Vec::new();
+    for u in uids.iter().take(3) {
+        names.push(crate::error::quoted(u.as_str().unwrap_or("?")));
+    }
+    let more = if uids.len() > 3 {
+        cat(&[" and ", &crate::error::num(uids.len() as u64 - 3), " more"])
+    } else {
+        String::new()
+    };
+    AuditError::InvalidInput(cat(&[
+        "event UID ",
+        &crate::error::join(&names, ", "),
+        &more,
+        " already stored with other content (another user, trail, hash or targets): not written, nothing linked",
+    ]))
+}
+
 /// The first column of the first row as a count.
 fn first_count(rows: &JsonRows) -> Option<u64> {
     rows.first().and_then(|r| r.first()).and_then(Json::as_u64)
@@ -452,6 +479,22 @@ mod tests {
             (0..1000).map(|_| AuditEvent::build(None, "X", None, None, 1024).unwrap()).collect();
         assert_eq!(distinct_uids(&fresh), 1000);
         assert_eq!(distinct_uids(&[ev("a"), ev("a")]), 1);
+    }
+
+    /// The write's answer: `written` must count every distinct event, and any `refused` UID
+    /// (stored with other content) fails the write as a rejection naming it.
+    #[test]
+    fn refused_uids_fail_the_write_as_a_rejection_naming_them() {
+        let row = |t: &str| vec![crate::json::parse(t, 8).unwrap().as_array().unwrap().to_vec()];
+        let e = AuditEvent::build(None, "X", None, None, 1024).unwrap();
+        assert_eq!(write_outcome(&row("[1, []]"), &[&e]), Ok(()));
+        assert_eq!(write_outcome(&row("[1]"), &[&e]), Ok(()), "an answer without the column");
+        assert!(matches!(write_outcome(&row("[0, []]"), &[&e]), Err(AuditError::UnexpectedResponse(_))));
+        let err = write_outcome(&row(r#"[0, ["u-1"]]"#), &[&e]).unwrap_err();
+        assert!(err.is_rejection() && !err.is_retryable(), "{err:?}");
+        assert!(err.to_string().contains("\"u-1\" already stored with other content"), "{err}");
+        let many = write_outcome(&row(r#"[1, ["a", "b", "c", "d", "e"]]"#), &[&e]).unwrap_err().to_string();
+        assert!(many.contains("\"c\" and 2 more already stored") && !many.contains("\"d\""), "{many}");
     }
 
     /// Every write the sink sends (the usual one, one with targets, a logger's guarded first
