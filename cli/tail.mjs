@@ -82,17 +82,30 @@ export async function run(values, { conn, stdout, stderr, signal }) {
   const seen = new Set();
   // The newest time seen, never ahead of this machine's clock: an event dated in the future (a
   // client's clock ahead, or a hand-made timestamp) is printed once and must not move the window
-  // past every event written after it.
-  let highWater = Date.now();
+  // past every event written after it. It starts at the newest event's time, not at this
+  // machine's clock: a writer whose clock is behind it (or was set back) dates its events before
+  // "now", and a window 10 s behind "now" skipped every event it wrote until the clocks met.
+  // None yet (no event matches): the window has no lower bound until one is seen. Events whose
+  // time is not a DateTime (ts 0, read first: the Python writer's, or changed by hand) say
+  // nothing of the time; a first page of nothing else falls back to this machine's clock.
+  let highWater = -Infinity;
   const advance = (ts) => {
     if (ts > highWater) highWater = Math.max(highWater, Math.min(ts, Date.now()));
   };
   const readWindow = async () => {
     const got = [];
-    for await (const events of pages(logger, conn, { ...filters, since: highWater - LOOKBACK_MS })) got.push(...events);
+    const window = highWater === -Infinity ? filters : { ...filters, since: highWater - LOOKBACK_MS };
+    for await (const events of pages(logger, conn, window)) got.push(...events);
     return got;
   };
-  if (values.follow) for (const e of await readWindow()) seen.add(e.uid);
+  if (values.follow) {
+    for await (const events of pages(logger, conn, filters, 100)) {
+      const dated = events.find((e) => !e.invalid?.includes("timestamp"));
+      advance(dated ? dated.ts : events.length ? Date.now() : -Infinity);
+      break;
+    }
+    for (const e of await readWindow()) seen.add(e.uid);
+  }
 
   // -n 0 still reads one page (of one event, printed by no one): a wrong NEO4J_URL, password or
   // database fails here (exit 3) instead of passing unnoticed.

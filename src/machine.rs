@@ -477,6 +477,11 @@ pub(crate) struct Machine {
     turn_requested: bool,
     flush_now: bool,
     batch_failures: u64,
+    /// With the queue: events that failed after `clear()` took them out of it while in flight
+    /// (never queued again, so not in `q_len`): delivered to no one. A flush they fail during
+    /// answers `false`, as one that leaves events queued does.
+    lost: u64,
+    /// Each flush's id and, at its start, `batch_failures` (without the queue) or `lost`.
     flushes: Vec<(u32, u64)>,
     closing: bool,
     /// `close(ms)`'s bound while its flush waits: from then on nothing more is sent (see
@@ -564,6 +569,7 @@ impl Machine {
             turn_requested: false,
             flush_now: false,
             batch_failures: 0,
+            lost: 0,
             flushes: Vec::new(),
             closing: false,
             close_by: None,
@@ -725,7 +731,8 @@ impl Machine {
     /// outcome: `ok` when none failed (with the queue: when the queue is empty).
     pub(crate) fn flush(&mut self, now: i64) -> u32 {
         let id = self.new_id();
-        self.flushes.push((id, self.batch_failures));
+        let mark = if self.queue.is_some() { self.lost } else { self.batch_failures };
+        self.flushes.push((id, mark));
         self.flush_now = true;
         // (Not `close()` after a refused login: see `refused`. Those events stay queued and the
         // flush answers false.)
@@ -858,15 +865,17 @@ impl Machine {
             self.close_by = None;
             for (id, before) in std::mem::take(&mut self.flushes) {
                 let ok = match self.queue {
-                    Some(_) => self.q_len == 0 && self.unloaded == 0,
+                    Some(_) => self.q_len == 0 && self.unloaded == 0 && self.lost == before,
                     None => self.batch_failures == before,
                 };
-                // A flush that delivered everything clears lastError; one that did not keeps
-                // the delivery's reason, or says what is left.
-                if ok {
-                    self.logger.record(Ok(()));
-                } else {
+                // A flush that delivered everything clears lastError, by [`Machine::done`]'s
+                // rule (not a failure recorded after it began: a call settled in this round
+                // keeps its reason); one that did not keeps the delivery's reason, or says what
+                // is left.
+                if !ok {
                     self.logger.flush_left_events(None);
+                } else if id > self.err_mark {
+                    self.logger.record(Ok(()));
                 }
                 self.out.push(Action::Flushed { id, ok });
             }
@@ -1438,7 +1447,9 @@ impl Machine {
         self.batch_failures += 1;
         self.drained(now, e.drained, Some(&err));
         let call = std::mem::take(&mut e.call);
-        if self.queue.is_some() && e.gen == self.gen {
+        if self.queue.is_some() && e.gen != self.gen {
+            self.lost += 1;
+        } else if self.queue.is_some() {
             let stored = self.was_stored(call);
             if err.is_rejection() {
                 self.q_len -= 1;
@@ -3614,6 +3625,34 @@ mod tests {
         assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Timeout(_)))] if *c == call), "{acts:?}");
         let acts = r.answer(&check[0], written(0));
         assert!(sends(&acts).is_empty() && dones(&acts).is_empty(), "a late answer goes nowhere: {acts:?}");
+    }
+
+    /// clear() with events in flight, then close(ms): at the bound their request is given up on
+    /// and their calls fail with `timeout:`; close() answers false (they were logged before it and
+    /// are not known to be delivered) and keeps that reason in lastError. Before: the queue was
+    /// empty (the clear had taken them out of it), so close() answered true and cleared lastError
+    /// in the same round, and each of their calls resolved false with no reason to read.
+    #[test]
+    fn close_after_clear_gives_up_on_the_events_in_flight_false_with_the_reason() {
+        let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, false));
+        let calls = r.logs(3);
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(s.len(), 1);
+        r.m.clear(r.now);
+        assert_eq!(cleared(&r.acts()), Some(0), "the events in flight are not removed");
+        let id = r.m.close(r.now, Some(200));
+        assert!(flushed(&r.acts()).is_none());
+        let acts = r.at(r.now + 200);
+        let failed: Vec<u32> =
+            dones(&acts).iter().filter(|(_, r)| matches!(r, Err(AuditError::Timeout(_)))).map(|(c, _)| *c).collect();
+        assert_eq!(failed, calls, "{acts:?}");
+        assert_eq!(flushed(&acts), Some((id, false)), "{acts:?}");
+        let reason = r.m.logger().last_error();
+        assert!(reason.as_deref().is_some_and(|e| e.starts_with("timeout: ")), "{reason:?}");
+        // A flush made after those failures answers about what is left: nothing.
+        let id = r.m.flush(r.now);
+        assert_eq!(flushed(&r.acts()), Some((id, true)));
     }
 
     /// clear() with an event in flight: the event is not recalled, so it is not counted as

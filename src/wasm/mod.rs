@@ -153,6 +153,9 @@ pub struct JsAuditLogger {
     /// The delivery machine and its JS driver (src/wasm/drive.rs), with the durable queue
     /// (`queue.enabled`, the default; IndexedDB in browsers, memory elsewhere) or without.
     shell: drive::Shell,
+    /// The reads in flight, which `close()` waits for and its bound cancels (src/wasm/read.rs).
+    #[cfg(all(feature = "read", not(feature = "worker")))]
+    reads: Rc<read::Reads>,
 }
 
 /// `free()`, `[Symbol.dispose]()` (wasm-bindgen's), or the garbage collector releasing an
@@ -273,9 +276,9 @@ impl JsAuditLogger {
 
     /// Refuses every call made from now on (events, `ensureSchema`, reads resolve `false`/`null`
     /// with a `closed:` reason, also while this flush runs), then delivers what was logged before
-    /// it: resolves `true` when nothing is left undelivered. With `timeoutMs`, resolves within
-    /// it: what is still under way then is given up on (its calls resolve `false`, `timeout:`).
-    /// Never rejects.
+    /// it: resolves `true` when nothing is left undelivered, once the reads in flight have ended
+    /// too. With `timeoutMs`, resolves within it: what is still under way then is given up on
+    /// (its calls resolve `false`, the reads `null`, `timeout:`). Never rejects.
     #[wasm_bindgen(js_name = close, unchecked_return_type = "Promise<boolean>")]
     pub fn close_within(
         &self,
@@ -288,7 +291,10 @@ impl JsAuditLogger {
         // At once, not when the flush starts: a call made right after close() is refused before
         // it takes a place in the hash chain.
         self.inner.refuse_new();
-        self.shell.flush(Some(within), false)
+        let flushed = self.shell.flush(Some(within), false);
+        #[cfg(all(feature = "read", not(feature = "worker")))]
+        let flushed = read::Reads::closing(&self.reads, &self.inner, flushed, within);
+        flushed
     }
 
     /// Removes this identity's events not on the wire (queued, in the batch buffer, between two
@@ -339,7 +345,12 @@ impl JsAuditLogger {
 #[cfg(not(feature = "worker"))]
 impl JsAuditLogger {
     fn with(logger: AuditLogger, queue: bool) -> JsAuditLogger {
-        JsAuditLogger { inner: Rc::new(logger.clone()), shell: drive::Shell::new(logger, queue) }
+        JsAuditLogger {
+            inner: Rc::new(logger.clone()),
+            shell: drive::Shell::new(logger, queue),
+            #[cfg(all(feature = "read", not(feature = "worker")))]
+            reads: Rc::default(),
+        }
     }
 
     /// `lastError`.

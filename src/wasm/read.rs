@@ -7,6 +7,8 @@
 //! `.wasm`): options cross as the crate's own JSON and are read by `read::js`; results are
 //! written as one JSON text that the host's `JSON.parse` turns into plain objects.
 
+use std::rc::Rc;
+
 use wasm_bindgen::prelude::*;
 
 use super::JsAuditLogger;
@@ -305,10 +307,11 @@ enum Call {
 impl JsAuditLogger {
     /// The promise of every read method: one future type for all of them, boxed
     /// ([`super::resolving_boxed`]: no `future_to_promise` instance of its own in the .wasm). An argument error resolves `null`
-    /// with it in `lastError`, as a failed read does.
+    /// with it in `lastError`, as a failed read does. Filed in [`Reads`] while it runs, so that
+    /// `close()` waits for it and `close(timeoutMs)`'s bound cancels it.
     fn read(&self, call: Result<Call, AuditError>) -> js_sys::Promise {
         let inner = self.inner.clone();
-        super::resolving_boxed(Box::pin(async move {
+        let work = Box::pin(async move {
             let mut out = String::new();
             let res = match call {
                 Ok(Call::Trail(q)) => inner
@@ -320,6 +323,75 @@ impl JsAuditLogger {
                 Err(e) => Err(e),
             };
             resolve(&inner, res.map(|()| out))
+        });
+        let (reads, inner, cancel) = (self.reads.clone(), self.inner.clone(), Rc::new(Cancel::default()));
+        let id = reads.next.get().wrapping_add(1);
+        reads.next.set(id);
+        let raced = crate::lite::select(work, Cancelled(cancel.clone()));
+        let promise = super::resolving_boxed(Box::pin(crate::lite::map(raced, move |r| {
+            reads.out.borrow_mut().retain(|r| r.0 != id);
+            match r {
+                crate::lite::Either::Left((v, _)) => v,
+                // Cancelled by close()'s bound: its requests are aborted as `work` is dropped.
+                crate::lite::Either::Right(_) => resolve(&inner, Err(AuditError::Timeout(reads.bound.get()))),
+            }
+        })));
+        self.reads.out.borrow_mut().push((id, promise.clone(), cancel));
+        promise
+    }
+}
+
+/// A logger's reads in flight (`getAuditTrail`, `getUserActivity`, `getTargetActivity`,
+/// `verifyTrail`). `close()` resolves only once they have ended too, and `close(timeoutMs)`
+/// cancels those still out at its bound — their requests aborted, their calls `null` with
+/// `timeout: no answer from Neo4j within <timeoutMs> ms` — as the native `close_within` does:
+/// once `close()` resolved the logger holds no request (in Node a read in flight went on to its
+/// own `timeoutMs` and kept the process alive that long, after close resolved `true`).
+#[derive(Default)]
+pub(super) struct Reads {
+    next: std::cell::Cell<u32>,
+    out: std::cell::RefCell<Vec<(u32, js_sys::Promise, Rc<Cancel>)>>,
+    /// The bound that cancelled them (their calls' reason).
+    bound: std::cell::Cell<std::time::Duration>,
+}
+
+impl Reads {
+    /// `close(within)`'s promise: the delivery's `flushed` (`Promise<boolean>`), then the reads in
+    /// flight ended — with `within` (ms, counted from now) those still out at the bound are
+    /// cancelled, and close resolves `false` with their reason in `lastError`.
+    pub(super) fn closing(
+        reads: &Rc<Reads>,
+        logger: &Rc<crate::AuditLogger>,
+        flushed: js_sys::Promise,
+        bound: Option<u64>,
+    ) -> js_sys::Promise {
+        use wasm_bindgen_futures::JsFuture;
+        let end = bound.map(|ms| crate::event::steady_millis().saturating_add(ms as i64));
+        let (reads, logger) = (reads.clone(), logger.clone());
+        let ended = |out: &js_sys::Array, ms: f64| {
+            let p = JsFuture::from(within(out, ms));
+            async move { p.await.ok() == Some(JsValue::TRUE) }
+        };
+        super::resolving_boxed(Box::pin(async move {
+            let ok = JsFuture::from(flushed).await.ok() == Some(JsValue::TRUE);
+            let out: js_sys::Array = reads.out.borrow().iter().map(|r| JsValue::from(&r.1)).collect();
+            let left = end.map_or(-1.0, |end| (end - crate::event::steady_millis()).max(0) as f64);
+            if out.length() == 0 || ended(&out, left).await {
+                return JsValue::from_bool(ok);
+            }
+            // The bound passed: those still out are cancelled, and close() waits for their calls.
+            let d = std::time::Duration::from_millis(bound.unwrap_or_default());
+            reads.bound.set(d);
+            let out = js_sys::Array::new();
+            for (_, promise, cancel) in reads.out.borrow().iter() {
+                cancel.set.set(true);
+                if let Some(w) = cancel.waker.take() {
+                    w.wake();
+                }
+                out.push(promise);
+            }
+            ended(&out, -1.0).await;
+            JsValue::from_bool(logger.record(Err(AuditError::Timeout(d))))
         }))
     }
 }
@@ -350,6 +422,27 @@ fn resolve(logger: &crate::AuditLogger, res: Result<String, AuditError>) -> JsVa
     }
 }
 
+/// A read's cancellation by close()'s bound: set, and the read's task woken.
+#[derive(Default)]
+struct Cancel {
+    set: std::cell::Cell<bool>,
+    waker: std::cell::Cell<Option<std::task::Waker>>,
+}
+
+/// Ready once its [`Cancel`] is set.
+struct Cancelled(Rc<Cancel>);
+
+impl std::future::Future for Cancelled {
+    type Output = ();
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.0.set.get() {
+            return std::task::Poll::Ready(());
+        }
+        self.0.waker.set(Some(cx.waker().clone()));
+        std::task::Poll::Pending
+    }
+}
+
 /// getUserActivity's / getTargetActivity's options as a [`TrailQuery`]. An unknown key was
 /// answered with getAuditTrail's field list (category, userUid, target...), which these calls
 /// then refuse: the call's own list (`own`) instead.
@@ -376,6 +469,8 @@ extern "C" {
     #[wasm_bindgen(js_name = optionMembers)]
     fn option_members(options: &JsValue) -> JsValue;
 
+    /// Whether the promises `ps` (none rejects) all settle within `ms` (-1: no bound) (src/wasm/settle.js).
+    fn within(ps: &js_sys::Array, ms: f64) -> js_sys::Promise;
     /// A Date's epoch milliseconds, NaN for any other value (src/wasm/settle.js). Never throws.
     #[wasm_bindgen(js_name = dateTime)]
     fn date_time(v: &JsValue) -> f64;

@@ -43,3 +43,12 @@ export function optionMembers(v) {
 export function dateTime(v) {
   try { return Date.prototype.getTime.call(v); } catch { return NaN; }
 }
+
+/** Whether every promise of `ps` (none rejects) settles within `ms` (-1: no bound: then always
+ *  `true`, once they have). The timer is cleared as soon as they have: it keeps no process alive. */
+export function within(ps, ms) {
+  const all = Promise.all(ps).then(() => true);
+  if (ms < 0) return all;
+  let t;
+  return Promise.race([all, new Promise((r) => (t = setTimeout(r, ms, false)))]).finally(() => clearTimeout(t));
+}

@@ -1154,6 +1154,31 @@ test("tail --follow: an event dated in the future (a client's clock ahead) does 
   assert.equal(report?.ok, true, JSON.stringify(report));
 });
 
+test("tail --follow: events of a writer whose clock is behind this machine's are printed, not skipped until the clocks meet", async () => {
+  // Before, the look-back window started 10 s behind this machine's clock, not behind the newest
+  // event: with a writer a minute behind (its clock, or this one's, off; a server whose clock was
+  // set back), every event it wrote in the first 50 s of --follow was dated before the window and
+  // never printed, though the help and the README promise 10 s behind the newest event seen.
+  const realNow = Date.now;
+  Date.now = () => realNow() - 60_000; // the writer's clock: a minute behind
+  try {
+    const { logger, trail } = await logged("cli-follow-behind", 1);
+    let code;
+    const t = followTail(trail, 1, 15_000);
+    try {
+      await t.waitFor(() => t.events().length >= 1, "the existing event");
+      assert.equal(await logger.logUserAction({ uid: "behind" }, "WHILE_FOLLOWED", null, null), true, logger.lastError);
+      await t.waitFor(() => t.events().length >= 2, "the event logged while followed");
+    } finally {
+      code = await t.stop();
+    }
+    assert.equal(code, 0, t.err);
+    assert.deepEqual(t.events().map((e) => e.actionType), ["LOGIN", "WHILE_FOLLOWED"]);
+  } finally {
+    Date.now = realNow;
+  }
+});
+
 test("tail --follow prints an event whose timestamp or link time was changed by hand once, not at every poll", async () => {
   // Before: tail forgot an event once its ts fell out of the 10 s look-back, while a trail's
   // window finds it by its link's written time. One whose timestamp was changed by hand reads

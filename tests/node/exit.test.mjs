@@ -219,3 +219,83 @@ test("a logger collected without close(): its background re-send holds the proce
   const ms = exitAfter(run, "dropped");
   assert.ok(ms < timeoutMs + SLACK_MS, `exit ${ms} ms after the logger was dropped`);
 });
+
+// The child of the reads' cases: a logger of neo4j-audit/verify (argv[1]) with config argv[2]
+// starts a getAuditTrail() and a verifyTrail(), and once the server has both requests (told on
+// stdin) awaits close(ms) per argv[3] ("close:<ms>" or "close"); its lines as CHILD's, `reads`
+// being what the two reads had resolved when close() did ("pending" for one still waiting).
+const READS_CHILD = `
+const { AuditLogger } = await import(process.argv[1]);
+const [cfg, how] = [JSON.parse(process.argv[2]), process.argv[3]];
+const t0 = performance.now();
+const say = (o) => process.stdout.write(JSON.stringify({ ...o, at: Math.round(performance.now() - t0) }) + "\\n");
+process.on("exit", () => say({ exit: true }));
+const logger = new AuditLogger(cfg);
+const settled = [];
+const reads = [logger.getAuditTrail(), logger.verifyTrail()].map((p, i) => p.then((v) => (settled[i] = v)));
+say({ logged: true });
+await new Promise((r) => process.stdin.once("data", () => { process.stdin.destroy(); r(); }));
+const ms = how.startsWith("close:") ? Number(how.slice(6)) : undefined;
+say({ closing: true });
+const ok = await logger.close(ms);
+say({ closed: true, ok, lastError: logger.lastError ?? null, reads: [0, 1].map((i) => (i in settled ? settled[i] : "pending")) });
+await Promise.all(reads);
+`;
+
+/** READS_CHILD run as `child` runs CHILD. */
+function readsChild(cfg, how, limitMs, ready) {
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, ["--input-type=module", "-e", READS_CHILD, `${ROOT}pkg/verify/node.js`, JSON.stringify(cfg), how], {
+      stdio: ["pipe", "pipe", "inherit"],
+    });
+    const lines = [];
+    let buf = "";
+    c.stdout.on("data", (d) => {
+      buf += d;
+      for (let i; (i = buf.indexOf("\n")) >= 0; buf = buf.slice(i + 1)) {
+        const line = JSON.parse(buf.slice(0, i));
+        lines.push(line);
+        if (line.logged) ready().then(() => c.stdin.end("go\n"));
+      }
+    });
+    let killed = false;
+    const timer = setTimeout(() => {
+      killed = true;
+      c.kill("SIGKILL");
+    }, limitMs);
+    c.on("error", reject);
+    c.on("close", () => {
+      clearTimeout(timer);
+      resolve({ lines, killed, get: (k) => lines.find((l) => k in l) });
+    });
+  });
+}
+
+test("close(timeoutMs) with reads in flight (neo4j-audit/verify): they are cancelled at the bound, resolve null, and the process exits right after close resolves", async () => {
+  const s = await hung();
+  // Before: close(300) resolved true at once, the reads went on to their own 20 s timeout
+  // (timeout: … within 20000 ms) and held the process that long.
+  const run = await readsChild(loggerConfig(s.url), "close:300", 15000, () => until(() => s.requests >= 2, 5000));
+  const closed = run.get("closed");
+  assert.ok(closed, JSON.stringify(run.lines));
+  assert.equal(s.requests, 2, "both reads were in flight when close() began");
+  assert.equal(closed.ok, false, "close(300) gave up on requests of the logger: not a clean close");
+  assert.equal(closed.lastError, "timeout: no answer from Neo4j within 300 ms");
+  assert.deepEqual(closed.reads, [null, null]);
+  const took = closed.at - run.get("closing").at;
+  assert.ok(took < 300 + SLACK_MS, `close(300) took ${took} ms`);
+  const ms = exitAfter(run, "closed");
+  assert.ok(ms < SLACK_MS, `exit ${ms} ms after close resolved`);
+});
+
+test("close() with no bound waits for the reads in flight: once it resolved, nothing holds the process", async () => {
+  const s = await hung();
+  const timeoutMs = 2500;
+  const run = await readsChild(loggerConfig(s.url, { timeoutMs }), "close", 15000, () => until(() => s.requests >= 2, 5000));
+  const closed = run.get("closed");
+  assert.ok(closed, JSON.stringify(run.lines));
+  // Nothing of the delivery failed: the reads' own outcome is theirs (null, timeout), not close()'s.
+  assert.equal(closed.ok, true);
+  assert.deepEqual(closed.reads, [null, null], "close() resolved after the reads, not before");
+  assert.ok(exitAfter(run, "closed") < SLACK_MS, "before: close() resolved at once and the reads held the process 2.5 s more");
+});
