@@ -1529,8 +1529,14 @@ async fn unsigned_stream_damage_is_reported_as_documented() {
 /// 2^53, `1e308`, `1.50`), by the client's direct writes and by the Worker's signed stream alike.
 #[tokio::test]
 async fn odd_unicode_and_numbers_verify_as_stored() {
-    let names =
-        ["Jos\u{e9}", "Jose\u{301}", "a\u{200b}b\u{feff}", "\u{2028}\u{2029}\u{1f600}\u{10ffff}", "\u{202e}evil"];
+    let names = [
+        "Jos\u{e9}",
+        "Jose\u{301}",
+        "a\u{200b}b\u{feff}",
+        "\u{2028}\u{2029}\u{1f600}\u{10ffff}",
+        "\u{200d}\u{1f469}zwj",
+    ];
+    // (Bidirectional controls such as U+202E are refused in names: src/rules.rs, tests there.)
     let details = r#"{"n":-0,"big":9007199254740993,"neg":-9223372036854775809,"e":1e308,"f":1.50,"s":"Jose\u0301 \u2028 \ud83d\ude00 \u0000"}"#;
     let logger = AuditLogger::new(config("chain-unicode")).unwrap();
     for (i, name) in names.iter().enumerate() {
