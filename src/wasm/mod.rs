@@ -260,8 +260,9 @@ impl JsAuditLogger {
 
     /// Why the most recent call that resolved `false` failed, or a background re-send of queued
     /// events. Cleared by a success of a call made after it (not by a batch-mate's), by a
-    /// `flush()` that leaves nothing undelivered, and by a background re-send that delivers every
-    /// event it re-sent (unless a failure came after it began). Never holds the password or token.
+    /// `flush()` that leaves nothing undelivered and by a background re-send that delivers every
+    /// event it re-sent (each unless a failure came after it began). Never holds the password or
+    /// token.
     #[wasm_bindgen(getter, js_name = lastError, unchecked_return_type = "string | undefined")]
     pub fn last_error_js(&self) -> JsValue {
         js_opt_str(self.inner.last_error())
