@@ -1892,12 +1892,16 @@ impl Machine {
             self.out.push(Action::DeletePrefix(cat(&[DEAD, &self.scope])));
         }
         self.logger.counters().add_dropped(n as u64);
+        // Removed on purpose, not a delivery given up on: not `lost` for a flush under way (its
+        // answer is then the same whether the calls were still waiting or had resolved).
+        let lost = self.lost;
         for e in gone {
             if e.call != 0 {
                 // Of an older generation now: only counted and its call resolved.
                 self.failed(now, e, removed_by_clear());
             }
         }
+        self.lost = lost;
         n
     }
 
@@ -3729,6 +3733,31 @@ mod tests {
         // A flush made after those failures answers about what is left: nothing.
         let id = r.m.flush(r.now);
         assert_eq!(flushed(&r.acts()), Some((id, true)));
+    }
+
+    /// A flush under way when clear() removes events waiting out a backoff answers about what is
+    /// left (nothing: `true`), whatever the delivery mode: a removal is the app's choice, not a
+    /// delivery given up on (each removed call has its own `false` and reason). Before, with
+    /// `delivery: "committed"` (the calls still waiting) the removed events counted as lost and
+    /// the flush answered `false`, with `"queued"` (the calls resolved at storing) `true`.
+    #[test]
+    fn a_flush_under_way_when_clear_removes_waiting_events_answers_the_same_in_both_modes() {
+        for delivery in [Delivery::Committed, Delivery::Queued] {
+            let mut r = Rig::known(direct(|_| {}), queue(delivery, false));
+            r.log();
+            r.acts();
+            let s = sends(&r.input(Input::Turn));
+            r.answer(&s[0], unavailable(None));
+            let id = r.m.flush(r.now);
+            assert!(flushed(&r.acts()).is_none(), "the event waits out its backoff");
+            r.m.clear(r.now);
+            let mut acts = r.acts();
+            assert_eq!(cleared(&acts), Some(1), "{delivery:?}");
+            if flushed(&acts).is_none() {
+                acts = r.input(Input::Turn);
+            }
+            assert_eq!(flushed(&acts), Some((id, true)), "{delivery:?}: {acts:?}");
+        }
     }
 
     /// clear() with an event in flight: the event is not recalled, so it is not counted as

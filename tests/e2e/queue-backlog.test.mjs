@@ -7,20 +7,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher, loadPkg, config } from "../node/helpers.mjs";
-import { auditPage, launchChromium, serveSite } from "../support/wrangler.mjs";
+import { openAuditPage } from "../support/wrangler.mjs";
 
-let site, browser, page;
+let opened, site, browser, page;
 before(async () => {
-  site = await serveSite(auditPage("queue backlog e2e"), Number(process.env.E2E_PORT ?? 0));
-  browser = await launchChromium();
-  page = await browser.newPage();
-  await page.goto(site.origin);
-  await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+  opened = await openAuditPage("queue backlog e2e");
+  ({ site, browser, page } = opened);
 });
-after(async () => {
-  await browser?.close();
-  site?.server.close();
-});
+after(() => opened?.close());
 
 test("a stored backlog larger than queue.maxEvents is read in pages and delivered over time, oldest first, each event once, nothing dropped", async () => {
   // A CORS proxy to Neo4j: while `down`, every write gets a 503 with a long Retry-After (so the

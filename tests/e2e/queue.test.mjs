@@ -5,20 +5,14 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher } from "../node/helpers.mjs";
-import { auditPage, launchChromium, serveSite } from "../support/wrangler.mjs";
+import { openAuditPage } from "../support/wrangler.mjs";
 
-let site, browser, page;
+let opened, site, browser, page;
 before(async () => {
-  site = await serveSite(auditPage("queue e2e"), Number(process.env.E2E_PORT ?? 0));
-  browser = await launchChromium();
-  page = await browser.newPage();
-  await page.goto(site.origin);
-  await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+  opened = await openAuditPage("queue e2e");
+  ({ site, browser, page } = opened);
 });
-after(async () => {
-  await browser?.close();
-  site?.server.close();
-});
+after(() => opened?.close());
 
 const count = async (trail) =>
   (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN count(e)", { trail }))[0][0];

@@ -8,7 +8,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
-import { ROOT } from "../node/helpers.mjs";
+import { NEO4J_URL, ROOT } from "../node/helpers.mjs";
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -61,6 +61,29 @@ export function launchChromium(extraArgs = []) {
 /** True while something answers HTTP at `url` (any status). */
 async function answers(url, method = "GET") {
   try { await fetch(url, { method, signal: AbortSignal.timeout(2000) }); return true; } catch { return false; }
+}
+
+/** For the proxies in front of the real Neo4j: reads `req`'s body, sends the same request to
+ *  NEO4J_URL and reads its whole answer: `{body, upstream, answer}` (Buffers, the fetch Response). */
+export async function forwardToNeo4j(req) {
+  const chunks = [];
+  for await (const c of req) chunks.push(c);
+  const body = Buffer.concat(chunks);
+  const upstream = await fetch(`${NEO4J_URL}${req.url}`, { method: req.method,
+    body: req.method === "POST" ? body : undefined,
+    headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" } });
+  return { body, upstream, answer: Buffer.from(await upstream.arrayBuffer()) };
+}
+
+/** `auditPage(title)` served by `serveSite` (on E2E_PORT when set) and opened in a new headless
+ *  Chromium, ready: `{site, browser, page, close()}`. */
+export async function openAuditPage(title) {
+  const site = await serveSite(auditPage(title), Number(process.env.E2E_PORT ?? 0));
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  await page.goto(site.origin);
+  await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+  return { site, browser, page, close: async () => { await browser.close(); site.server.close(); } };
 }
 
 /**

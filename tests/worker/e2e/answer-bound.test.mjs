@@ -12,8 +12,8 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
-import { cypher, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "../../node/helpers.mjs";
-import { startWrangler } from "../../support/wrangler.mjs";
+import { cypher, NEO4J_USER, NEO4J_PASSWORD } from "../../node/helpers.mjs";
+import { forwardToNeo4j, startWrangler } from "../../support/wrangler.mjs";
 import { signJwt, nowSecs } from "../jwt.mjs";
 
 const SECRET = randomBytes(32).toString("base64url");
@@ -34,13 +34,7 @@ after(async () => {
 async function inflatingProxy(port, mode) {
   const stats = { inflated: 0, lastSent: 0, lastTotal: 0 };
   const server = createServer(async (req, res) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks);
-    const upstream = await fetch(`${NEO4J_URL}${req.url}`, { method: req.method,
-      body: req.method === "POST" ? body : undefined,
-      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" } });
-    const answer = Buffer.from(await upstream.arrayBuffer());
+    const { body, upstream, answer } = await forwardToNeo4j(req);
     if (!mode.inflate?.(body.toString())) {
       res.writeHead(upstream.status, { "Content-Type": "application/json" });
       res.end(answer);

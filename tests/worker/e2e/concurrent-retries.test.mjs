@@ -17,7 +17,7 @@ import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { config, cypher, loadPkg, ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "../../node/helpers.mjs";
-import { startWrangler } from "../../support/wrangler.mjs";
+import { forwardToNeo4j, startWrangler } from "../../support/wrangler.mjs";
 import { signJwt, nowSecs } from "../jwt.mjs";
 
 const SECRET = randomBytes(32).toString("base64url");
@@ -59,13 +59,7 @@ async function postUntilStored(url, auth, events) {
 async function cuttingProxy(port, cut) {
   const counts = { writes: 0, cut: 0, cutCommitted: 0 };
   const server = createServer(async (req, res) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks);
-    const upstream = await fetch(`${NEO4J_URL}${req.url}`, { method: req.method,
-      body: req.method === "POST" ? body : undefined,
-      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" } });
-    const answer = Buffer.from(await upstream.arrayBuffer());
+    const { body, upstream, answer } = await forwardToNeo4j(req);
     if (body.includes("_chainLock")) {
       counts.writes++;
       if (cut(counts.writes)) {
