@@ -1684,10 +1684,8 @@ impl AuditLogger {
         let mut rows = Vec::new();
         loop {
             match run.step(rows)? {
-                #[cfg(all(target_arch = "wasm32", feature = "worker"))]
-                verify::Step::Run(st) => rows = self.query(&st).await?,
-                // A page whose answer is over the reader's bound is read again in smaller pages.
-                #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+                // A page whose answer is over the reader's bound (the Worker's: its bound on every
+                // answer) is read again in smaller pages.
                 verify::Step::Run(mut st) => {
                     rows = loop {
                         match self.query(&st).await {

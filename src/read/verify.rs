@@ -62,9 +62,8 @@ pub(crate) struct VerifyRun<'a, const PAGED: bool> {
     /// That page was the stream's last (shorter than a full page).
     last_page: bool,
     /// Events per page: [`VERIFY_PAGE`], halved while a page's answer is over the reader's
-    /// bound ([`Self::smaller_page`]). (Not in the Worker's build: a page over its bound,
-    /// `transport::WORKER_MAX_ANSWER_BYTES`, fails the walk.)
-    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    /// bound ([`Self::smaller_page`]; in the Worker's build, `GET /v1/verify`, its bound on every
+    /// answer, `transport::WORKER_MAX_ANSWER_BYTES`).
     page_limit: u32,
     /// The page starts with the event before the window (checked, not counted as read).
     before: bool,
@@ -111,7 +110,6 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             current,
             page: Vec::new(),
             last_page: false,
-            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
             page_limit: VERIFY_PAGE,
             before: false,
             streams: Vec::new(),
@@ -345,11 +343,9 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
         let start = self.p.after.is_none().then_some(self.q.since_ms()).flatten();
         let one = VerifyQuery { stream_id: sid, since: start, ..Default::default() };
         self.phase = Phase::Page;
-        #[allow(unused_mut)]
         let mut q =
             verify_query(&self.cfg.labels, &self.cfg.trail, &one, self.p.after.as_ref(), true, None, start.is_some())?;
         // A window's start is one event; the pages after it, `page_limit` (a smaller page).
-        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         if start.is_none() && self.page_limit < VERIFY_PAGE {
             if let Json::Obj(params) = &mut q.params {
                 for (_, v) in params.iter_mut().filter(|(k, _)| k == "limit") {
@@ -362,10 +358,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
 
     /// Events a full page holds.
     fn page_size(&self) -> u32 {
-        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
-        return self.page_limit;
-        #[cfg(all(target_arch = "wasm32", feature = "worker"))]
-        VERIFY_PAGE
+        self.page_limit
     }
 
     /// The statement again for a page half as long (at least two events: a page after a position
@@ -374,8 +367,9 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     /// the reader's `max_details_bytes` allows for, or than 512 MiB holds); `None` otherwise.
     /// Before, such a trail failed every verification with "the server's answer is larger than
     /// …", for good: `verifyTrail` has no page size to lower. The smaller page stays for the rest
-    /// of the run.
-    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    /// of the run (the Worker's `GET /v1/verify`: of the call; its bound,
+    /// `transport::WORKER_MAX_ANSWER_BYTES`, failed every call on a page of 1000 events whose
+    /// details average above ~16 KB with 503, for good).
     pub(crate) fn smaller_page(&mut self, e: &AuditError) -> Option<Query> {
         let start = self.q.since_ms().is_some() && self.p.after.is_none();
         if !matches!(self.phase, Phase::Page)

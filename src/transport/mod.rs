@@ -125,7 +125,8 @@ pub const MAX_ANSWER_BYTES: usize = 4 << 20;
 /// of memory, and an answer is held about three times (the JavaScript string, its copy in the
 /// `.wasm`'s memory, the parsed rows), so a larger bound would only let the isolate be killed
 /// instead; a write's or the head's answer is a few KB, and a verify page of 1000 events fits
-/// unless their details average more than ~16 KB (the page is then refused the same way).
+/// unless their details average more than ~16 KB (`GET /v1/verify` then reads the page again half
+/// as long, down to two events, as the client's verification does: `crate::read::verify`).
 pub const WORKER_MAX_ANSWER_BYTES: usize = 32 << 20;
 
 /// An answer's bound as the sinks hand it to the transport: bytes; nothing in the Worker's build
@@ -254,15 +255,13 @@ impl Transport {
 }
 
 /// How the failure of an answer over its bound begins (here and in src/transport/fetch.js).
-#[cfg(any(
-    not(all(target_arch = "wasm32", feature = "fetch")),
-    all(feature = "read", not(all(target_arch = "wasm32", feature = "worker")))
-))]
+#[cfg(any(not(all(target_arch = "wasm32", feature = "fetch")), feature = "read"))]
 const TOO_LARGE: &str = "the server's answer is larger than ";
 
 /// Whether `e` is the failure of an answer over its bound ([`read_answer_bytes`]): a read asking
-/// for fewer rows may fit (the verifier's pages, `crate::read::verify`).
-#[cfg(all(feature = "read", not(all(target_arch = "wasm32", feature = "worker"))))]
+/// for fewer rows may fit (the verifier's pages, `crate::read::verify`; the Worker's
+/// `GET /v1/verify` too, over [`WORKER_MAX_ANSWER_BYTES`]).
+#[cfg(feature = "read")]
 pub(crate) fn is_answer_too_large(e: &crate::error::AuditError) -> bool {
     matches!(e, crate::error::AuditError::Network(m) if m.starts_with(TOO_LARGE))
 }

@@ -7,10 +7,13 @@
 // `unavailable` with Retry-After, the reason in the Worker's log, the request to Neo4j aborted
 // (the proxy sees the connection go before the padding is out), and nothing half-written: a
 // retry through a well-behaved proxy stores each event once, one unbroken chain.
-// Ports: ANSWER_BOUND_PORT (default 0: free ones) for the Worker, the next one for the proxy.
+// GET /v1/verify's pages: one over the bound is read again half as long (src/read/verify.rs
+// `smaller_page`, the same rule as verifyTrail's), so such a trail verifies (503 every time before).
+// Ports: ANSWER_BOUND_PORT (default 0: free ones) for the Worker, the next one for the proxy; the
+// verify test's Worker and proxy on the two after.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { randomBytes, randomUUID } from "node:crypto";
+import { generateKeyPairSync, randomBytes, randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import { cypher, NEO4J_USER, NEO4J_PASSWORD } from "../../node/helpers.mjs";
 import { forwardToNeo4j, startWrangler } from "../../support/wrangler.mjs";
@@ -130,4 +133,64 @@ test("an answer of the Worker's Neo4j over 32 MiB (the head's read, the write; C
     assert.ok(after.every((x) => x[2] === 1), `${c.what}: an event linked twice`);
   }
   assert.match(w.log(), /the server's answer is larger than 33554432 bytes, left unread/);
+});
+
+test("GET /v1/verify over a trail whose pages are over 32 MiB: the Worker reads each page again half as long, down to two events, and the walk completes (503 on every call before)", async () => {
+  const run = randomUUID().slice(0, 8);
+  const trail = `answer-bound-verify-${run}`;
+  // The proxy inflates every verify page (a statement with a `streamId` and a `limit`) of more
+  // than SMALL events, as a page of events with large details is: 1000 of them averaging above
+  // ~16 KB are over the bound, SMALL of them are not.
+  const SMALL = 16;
+  const pages = [];
+  const mode = {
+    chunked: false,
+    inflate: (b) => {
+      const st = JSON.parse(b).statements ?? [];
+      const page = st.find((s) => s.parameters?.streamId !== undefined && typeof s.parameters?.limit === "number"
+        && s.parameters?.trail === trail);
+      if (page) pages.push(page.parameters.limit);
+      return page !== undefined && page.parameters.limit > SMALL;
+    },
+  };
+  const proxy = await inflatingProxy(BASE && BASE + 3, mode);
+  const seed = generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }).d;
+  const w = await startWrangler({ port: BASE && BASE + 2, env: { AUDIT_JWT_SECRET: SECRET, NEO4J_URL: proxy.url, NEO4J_USER,
+    NEO4J_PASSWORD, AUDIT_TRAIL: trail, AUDIT_SIGNING_KEY: seed, AUDIT_SIGNING_KEY_ID: "answer-bound", VERIFY_SUBJECTS: "auditor",
+    NEO4J_TIMEOUT_MS: "60000", RETRY_AFTER_SECS: "1" } });
+  workers.push(w);
+  const token = async (sub) => `Bearer ${await signJwt(SECRET, { sub, aud: "neo4j-audit", exp: nowSecs() + 600 })}`;
+  const N = 40;
+  for (let r = 0; r < 2; r++) {
+    const events = Array.from({ length: N / 2 }, (_, i) => ({ actionType: "ANSWER_BOUND_VERIFY", details: { r, i } }));
+    const res = await fetch(`${w.url}/v1/events`, { method: "POST", body: JSON.stringify({ events }),
+      headers: { "Content-Type": "application/json", Authorization: await token(`answer-bound-${run}-u`) } });
+    assert.equal(res.status, 201, JSON.stringify(await res.json()));
+  }
+  const before = proxy.stats.inflated;
+  const res = await fetch(`${w.url}/v1/verify`, { headers: { Authorization: await token("auditor") }, signal: AbortSignal.timeout(120_000) });
+  const report = await res.json();
+  assert.equal(res.status, 200, JSON.stringify(report));
+  assert.equal(report.ok, true, JSON.stringify(report));
+  assert.equal(report.checked, N, JSON.stringify(report));
+  assert.equal(report.next ?? null, null, JSON.stringify(report));
+  assert.deepEqual(report.streams.map((s) => [s.ok, s.checked, s.signedSeq]), [[true, N, N - 1]]);
+  // Each page over SMALL events was refused once and read again half as long: 1000, 500, …, 15.
+  assert.ok(proxy.stats.inflated - before >= 6, `${proxy.stats.inflated - before} pages inflated`);
+  assert.ok(pages.some((l) => l > 1 && l <= SMALL), `pages asked: ${pages}`);
+  // The same again through a cursor (`limit` events per call): each call halves its own pages.
+  let page = { next: null }, checked = 0, calls = 0;
+  do {
+    const q = page.next ? `?limit=1000&cursor=${page.next}` : "?limit=1000";
+    const r = await fetch(`${w.url}/v1/verify${q}`, { headers: { Authorization: await token("auditor") } });
+    page = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(page));
+    assert.equal(page.ok, true, JSON.stringify(page));
+    checked = page.checked;
+    calls++;
+  } while (page.next && calls < 10);
+  assert.equal(checked, N);
+  // The events themselves, read back from Neo4j: one unbroken chain of N.
+  const rows = await cypher(`MATCH (t:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.seq ORDER BY e.seq`, { t: trail });
+  assert.deepEqual(rows.map((x) => x[0]), Array.from({ length: N }, (_, i) => i));
 });
