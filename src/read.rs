@@ -962,7 +962,7 @@ fn check_filters(q: &TrailQuery) -> Result<(), AuditError> {
         }
     }
     if let Some(u) = &q.user_uid {
-        crate::rules::check_uid("userUid", u)?;
+        crate::rules::check_uid_filter("userUid", u)?;
     }
     if let Some(a) = &q.action_type {
         crate::rules::check_name("actionType", a)?;
@@ -977,8 +977,8 @@ fn check_filters(q: &TrailQuery) -> Result<(), AuditError> {
 /// rule table's label and uid, as [`AuditLogger::target_activity`] checks its arguments: a
 /// malformed one is `invalid input`, not a query that can only find nothing.
 fn check_target_key(key: &str) -> Result<(), AuditError> {
-    let ok = split_once(key, ":")
-        .is_some_and(|(label, uid)| crate::rules::check_targets(&[Target::new(label, uid)]).is_ok());
+    let ok =
+        split_once(key, ":").is_some_and(|(label, uid)| crate::rules::check_target_key("target", label, uid).is_ok());
     if ok {
         Ok(())
     } else {
@@ -1855,22 +1855,23 @@ fn row_seal(row: &[Json]) -> Option<StoredSeal> {
 
 /// The query of [`AuditLogger::user_activity`].
 pub(crate) fn user_query(uid: &str, q: TrailQuery) -> Result<TrailQuery, AuditError> {
-    crate::rules::check_uid("uid", uid)?;
+    crate::rules::check_uid_filter("uid", uid)?;
     Ok(TrailQuery { user_uid: Some(uid.to_owned()), ..q })
 }
 
 /// The query of [`AuditLogger::target_activity`].
 pub(crate) fn target_query(label: &str, uid: &str, q: &TrailQuery) -> Result<TrailQuery, AuditError> {
-    // The rule table's target rules, named as this call's arguments (`label`, `uid`), not as
-    // the `targets[0]` of a write the caller never made.
+    // The rule table's read-side target rule (a filter: bidirectional controls not refused),
+    // named as this call's arguments (`label`, `uid`), not as the `targets[0]` of a write the
+    // caller never made.
     // The message taken out of the violation directly: `to_string()` would bring core::fmt's
     // machinery into the read entry's .wasm for this one line.
-    crate::rules::check_targets(&[Target::new(label, uid)]).map_err(|v| {
-        let (crate::rules::Violation::Invalid(mut m) | crate::rules::Violation::TooLarge(mut m)) = v;
-        if let Some(rest) = m.strip_prefix("targets[0].") {
-            m = rest.to_owned();
-        }
-        AuditError::InvalidInput(m)
+    crate::rules::check_target_key("", label, uid).map_err(|v| {
+        let (crate::rules::Violation::Invalid(m) | crate::rules::Violation::TooLarge(m)) = v;
+        AuditError::InvalidInput(match m.strip_prefix('.') {
+            Some(rest) => rest.to_owned(),
+            None => m,
+        })
     })?;
     Ok(TrailQuery { target: Some(Target::new(label, uid).key()), ..q.clone() })
 }

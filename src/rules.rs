@@ -13,6 +13,7 @@
 //! | `targets` | at most [`MAX_TARGETS`] per event, no (`label`, `uid`) twice |
 //! | `targets[].label` | an identifier `[A-Za-z_][A-Za-z0-9_]*`, 1–[`MAX_NAME_LEN`] characters (it becomes a label in the statement text); at the Worker also in `ALLOWED_TARGET_LABELS` |
 //! | `targets[].uid` | as `user.uid` |
+//! | read filters (`userUid`, `getUserActivity`'s uid, a `target`'s uid) | as `user.uid`, bidirectional controls allowed ([`check_uid_filter`]: they find data stored before that rule) |
 //! | `targets[].role` | optional; as `actionType` |
 //! | a request to the Worker | at most [`DEFAULT_MAX_BATCH`] events (the Worker's `MAX_BATCH`; a client logger sends no more per request) |
 //! | any text | well-formed Unicode: a lone UTF-16 surrogate (possible in JavaScript strings) is refused, never replaced |
@@ -139,14 +140,24 @@ pub fn check_user(uid: &str, name: Option<&str>) -> Result<(), Violation> {
     Ok(())
 }
 
-/// A uid (`user.uid`, a target's `uid`, and the read side's filters on them, named `what`):
-/// 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters, no bidirectional controls.
+/// A uid written (`user.uid`, a target's `uid`, named `what`): [`check_uid_filter`], and no
+/// bidirectional controls ([`check_identifier_text`]).
 pub fn check_uid(what: &str, uid: &str) -> Result<(), Violation> {
+    check_uid_filter(what, uid)?;
+    check_identifier_text(what, uid)
+}
+
+/// A uid the read side filters by (`userUid`, `getUserActivity`'s uid, a `target`'s uid, named
+/// `what`): 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters. Bidirectional
+/// controls are not refused here: a filter writes and shows nothing, and a uid stored with them
+/// before [`check_uid`] refused them (an earlier release, a write behind the library's back) is
+/// found through the API, not only with Cypher.
+pub fn check_uid_filter(what: &str, uid: &str) -> Result<(), Violation> {
     if uid.trim().is_empty() || uid.len() > MAX_USER_FIELD_LEN || has_control(uid) {
         let rule = " must be a non-empty string of at most ";
         return Err(invalid(cat(&[what, rule, &num(MAX_USER_FIELD_LEN as u64), " bytes without control characters"])));
     }
-    check_identifier_text(what, uid)
+    Ok(())
 }
 
 /// The acting user's display name alone (also the Worker's rule for a token's `name` claim).
@@ -175,11 +186,8 @@ pub fn check_targets(targets: &[crate::event::Target]) -> Result<(), Violation> 
     }
     for (i, t) in targets.iter().enumerate() {
         let at = || cat(&["targets[", &num(i as u64), "]"]);
-        if t.label.len() > MAX_NAME_LEN || !crate::config::is_identifier(&t.label) {
-            let rule = ".label must be an identifier ([A-Za-z_][A-Za-z0-9_]*) of at most ";
-            return Err(invalid(cat(&[&at(), rule, &num(MAX_NAME_LEN as u64), " characters"])));
-        }
-        check_uid(&cat(&[&at(), ".uid"]), &t.uid)?;
+        check_target_key(&at(), &t.label, &t.uid)?;
+        check_identifier_text(&cat(&[&at(), ".uid"]), &t.uid)?;
         if let Some(r) = &t.role {
             check_name(&cat(&[&at(), ".role"]), r)?;
         }
@@ -189,6 +197,16 @@ pub fn check_targets(targets: &[crate::event::Target]) -> Result<(), Violation> 
         }
     }
     Ok(())
+}
+
+/// A target's label and uid (the target at `at`), as a read filter takes them: the uid by
+/// [`check_uid_filter`] ([`check_targets`] adds the bidirectional-control rule for a write).
+pub fn check_target_key(at: &str, label: &str, uid: &str) -> Result<(), Violation> {
+    if label.len() > MAX_NAME_LEN || !crate::config::is_identifier(label) {
+        let rule = ".label must be an identifier ([A-Za-z_][A-Za-z0-9_]*) of at most ";
+        return Err(invalid(cat(&[at, rule, &num(MAX_NAME_LEN as u64), " characters"])));
+    }
+    check_uid_filter(&cat(&[at, ".uid"]), uid)
 }
 
 /// The bounds on `details`; the defaults are the table's.
@@ -513,6 +531,9 @@ mod tests {
                 let e = check_targets(&t).unwrap_err().to_string();
                 assert!(e.starts_with("targets[0].uid must not hold bidirectional control"), "{e}");
                 assert!(check_identifier_text("trail", &text).is_err());
+                // A read filter may name such a uid (stored before the rule): it writes nothing.
+                assert!(check_uid_filter("userUid", &text).is_ok());
+                assert!(check_target_key("target", "Document", &text).is_ok());
                 // Free text: details may hold them.
                 let d = json!({ "note": text });
                 assert!(Limits::default().details(Some(&d)).is_ok());

@@ -182,6 +182,41 @@ test("bidirectional controls in a uid, a user name, a target uid or the trail na
   assert.deepEqual(rows.map(([type, userName, details]) => [type, userName, JSON.parse(details).note]), [["BIDI", name, "a\u202Eb"]]);
 });
 
+// The read side's filters write and show nothing: a uid stored with a bidirectional control before
+// the rule above (an earlier release, a write behind the library's back) is found through the API
+// (src/rules.rs check_uid_filter / check_target_key). Before, every filter refused it ("userUid must
+// not hold bidirectional control characters"): only Cypher could find it. Writes still refuse it.
+test("read filters find a uid stored with bidirectional controls (userUid, getUserActivity, target, getTargetActivity); writes still refuse it", async () => {
+  const trail = unique("bidi-read");
+  const logger = new readPkg.AuditLogger(config(trail));
+  const run = trail.slice(-8);
+  for (const u of ["u-old", "u-other"]) {
+    // (An event is linked to a target node that exists.)
+    await cypher("CREATE (:Document {UID: $d})", { d: `d-${u}-${run}` });
+    assert.equal(await logger.logUserAction({ uid: u }, "BIDI_OLD", null, null, { targets: [{ label: "Document", uid: `d-${u}-${run}` }] }), true, logger.lastError);
+  }
+  // As an earlier release stored it: the uid (and the target's uid) with the controls in.
+  const uid = "adm\u202Enimda\u2066x\u2069";
+  const target = `doc\u202E-${run}`;
+  const key = `Document:${target}`;
+  await cypher(
+    `MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(ev:AuditEvent {userUID: 'u-old'})-[r:ON]->(n)
+     SET ev.userUID = $uid, ev.targetKeys = [k IN ev.targetKeys | CASE k WHEN 'Document:d-u-old-' + $run THEN $key ELSE k END],
+         r.target = $key, n.UID = $target`, { trail, uid, key, target, run });
+  const uids = (page) => page?.events.map((e) => [e.userUid, e.actionType]);
+  const want = [[uid, "BIDI_OLD"]];
+  assert.deepEqual(uids(await logger.getAuditTrail({ userUid: uid })), want, logger.lastError);
+  assert.deepEqual(uids(await logger.getUserActivity(uid)), want, logger.lastError);
+  assert.deepEqual(uids(await logger.getAuditTrail({ target: key })), want, logger.lastError);
+  assert.deepEqual(uids(await logger.getTargetActivity("Document", target)), want, logger.lastError);
+  // The other rules of a filter stand; and a write of that uid is refused as before.
+  assert.equal(await logger.getUserActivity("a\nb"), null);
+  assert.match(logger.lastError, /uid must be a non-empty string/);
+  assert.equal(await logger.logUserAction({ uid }, "BIDI_OLD"), false);
+  assert.match(logger.lastError, /user\.uid must not hold bidirectional control characters/);
+  assert.equal((await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN count(e)", { trail }))[0][0], 2);
+});
+
 test("lone UTF-16 surrogates are refused, never stored altered", async () => {
   const trail = unique("surrogate");
   const logger = new pkg.AuditLogger(config(trail));
