@@ -94,8 +94,14 @@ if (how === "drop") {
  *  (`killed`: it did not exit on its own). Once it logged (close modes) or its calls resolved
  *  ("drop"), `ready()` is awaited (at most 10 s), then the child is told to go on. */
 function child(cfg, how, limitMs, ready = async () => {}) {
+  return runChild(["--expose-gc", "--input-type=module", "-e", CHILD, `${ROOT}pkg/node.js`], cfg, how, limitMs, ready);
+}
+
+/** `child`'s way of running a script: node `args` (the script and the entry it loads), then the
+ *  config and `how`. */
+function runChild(args, cfg, how, limitMs, ready) {
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ["--expose-gc", "--input-type=module", "-e", CHILD, `${ROOT}pkg/node.js`, JSON.stringify(cfg), how], {
+    const c = spawn(process.execPath, [...args, JSON.stringify(cfg), how], {
       stdio: ["pipe", "pipe", "inherit"],
     });
     const lines = [];
@@ -244,31 +250,7 @@ await Promise.all(reads);
 
 /** READS_CHILD run as `child` runs CHILD. */
 function readsChild(cfg, how, limitMs, ready) {
-  return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, ["--input-type=module", "-e", READS_CHILD, `${ROOT}pkg/verify/node.js`, JSON.stringify(cfg), how], {
-      stdio: ["pipe", "pipe", "inherit"],
-    });
-    const lines = [];
-    let buf = "";
-    c.stdout.on("data", (d) => {
-      buf += d;
-      for (let i; (i = buf.indexOf("\n")) >= 0; buf = buf.slice(i + 1)) {
-        const line = JSON.parse(buf.slice(0, i));
-        lines.push(line);
-        if (line.logged) ready().then(() => c.stdin.end("go\n"));
-      }
-    });
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      c.kill("SIGKILL");
-    }, limitMs);
-    c.on("error", reject);
-    c.on("close", () => {
-      clearTimeout(timer);
-      resolve({ lines, killed, get: (k) => lines.find((l) => k in l) });
-    });
-  });
+  return runChild(["--input-type=module", "-e", READS_CHILD, `${ROOT}pkg/verify/node.js`], cfg, how, limitMs, ready);
 }
 
 test("close(timeoutMs) with reads in flight (neo4j-audit/verify): they are cancelled at the bound, resolve null, and the process exits right after close resolves", async () => {
