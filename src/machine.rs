@@ -1661,9 +1661,9 @@ impl Machine {
         // when it commits. (A later read meets such records; expired, each event was counted in
         // both `expired` and `committed`.)
         let scope = self.scope.as_str();
-        sorted.expired.retain(|k| {
-            k.strip_prefix(scope).is_none_or(|uid| scan.known.binary_search_by(|u| u.as_str().cmp(uid)).is_err())
-        });
+        sorted
+            .expired
+            .retain(|k| k.strip_prefix(scope).is_none_or(|uid| scan.known.binary_search(&uid.to_owned()).is_err()));
         if !sorted.expired.is_empty() {
             self.logger.counters().add_expired(sorted.expired.len() as u64);
             self.out.push(Action::Delete(sorted.expired));
