@@ -4,6 +4,7 @@
 // the stored events it would otherwise take in, so each event is counted once (committed or
 // expired), and what commits is in the graph. Found by redteam38: the in-flight events' records
 // were deleted and counted in stats().expired, and then committed too.
+// Also: clearQueue() with such a backlog counts the stored events it removes (redteam38).
 // Needs pkg/ (scripts/build) and Neo4j (scripts/neo4j start). E2E_PORT picks the page server's port.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -83,6 +84,54 @@ test("a later read of the queue does not expire the events still in flight: each
     // Each stored event counted once: committed (and in the graph) or expired (never sent).
     assert.equal(committed, inGraph, JSON.stringify(got));
     assert.equal(committed + expired, N, `each event once: ${JSON.stringify(got)}; ${inGraph} in the graph`);
+  } finally {
+    proxy.close();
+  }
+});
+
+test("clearQueue() with a stored backlog larger than queue.maxEvents answers every event it removed, the stored ones too", async () => {
+  const proxy = createServer(async (req, res) => {
+    res.setHeader("Access-Control-Allow-Origin", "*");
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, { "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": req.headers["access-control-request-headers"] ?? "*" });
+      return res.end();
+    }
+    for await (const _ of req);
+    res.writeHead(503, { "Retry-After": "3600" });
+    res.end("down");
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  try {
+    const N = 350, MAX = 60;
+    const trail = unique("e2e-clear-backlog");
+    const cfg = { url: `http://127.0.0.1:${proxy.address().port}`, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery: "queued",
+      queue: { name: `q-${trail}`, maxEvents: N }, retry: { maxAttempts: 1 } };
+    const got = await page.evaluate(async ({ cfg, N, MAX }) => {
+      const first = new window.audit.AuditLogger(cfg);
+      const calls = [];
+      for (let i = 0; i < N; i++) calls.push(first.logUserAction({ uid: "u-clear" }, `CLEAR_${i}`));
+      const ok = (await Promise.all(calls)).filter(Boolean).length;
+      await first.close(0);
+      const logger = new window.audit.AuditLogger({ ...cfg, queue: { ...cfg.queue, maxEvents: MAX } });
+      await logger.deadLetters(); // the first read done: MAX in memory, the rest stored
+      const before = logger.stats();
+      await logger.flush(); // Neo4j down: nothing in flight once it answers
+      const removed = await logger.clearQueue();
+      const stats = logger.stats();
+      await logger.close(0);
+      const left = await new Promise((done) => {
+        const r = indexedDB.open(cfg.queue.name, 1);
+        r.onsuccess = () => {
+          const q = r.result.transaction("events").objectStore("events").count();
+          q.onsuccess = () => (r.result.close(), done(q.result));
+        };
+      });
+      return { ok, before, removed, stats, left };
+    }, { cfg, N, MAX });
+    assert.equal(got.ok, N);
+    assert.equal(got.before.queued, N, JSON.stringify(got));
+    // Before: 60 (those in memory), while all 350 were removed and `queued` went from 350 to 0.
+    assert.deepEqual([got.removed, got.stats.dropped, got.stats.queued, got.left], [N, N, 0, 0], JSON.stringify(got));
   } finally {
     proxy.close();
   }
