@@ -1655,7 +1655,15 @@ impl Machine {
         let first = scan.prefix.is_empty();
         let legacy = if first { legacy_scope(&self.logger) } else { None };
         let after = records.last().map(|r| r.0.clone());
-        let sorted = sort_records(records, &self.scope, legacy.as_deref(), cutoff);
+        let mut sorted = sort_records(records, &self.scope, legacy.as_deref(), cutoff);
+        // The record of an event in memory (or that was when the read began) is not expired: the
+        // event goes on (in flight, waiting) and is counted once, by its outcome; its record goes
+        // when it commits. (A later read meets such records; expired, each event was counted in
+        // both `expired` and `committed`.)
+        let scope = self.scope.as_str();
+        sorted
+            .expired
+            .retain(|k| k.strip_prefix(scope).is_none_or(|uid| scan.known.binary_search(&uid.to_owned()).is_err()));
         if !sorted.expired.is_empty() {
             self.logger.counters().add_expired(sorted.expired.len() as u64);
             self.out.push(Action::Delete(sorted.expired));
@@ -1875,11 +1883,12 @@ impl Machine {
         self.pending_bytes = 0;
         // The events left in the store go with the records (DeletePrefix below); a read of them
         // under way ends (its pages are ignored).
+        // Those left in the store by a bounded read are removed too (DeletePrefix below) and
+        // counted with the others, as `queued` counted them.
         self.scan = None;
-        self.unloaded = 0;
+        let n = gone.len() + std::mem::take(&mut self.unloaded);
         self.unloaded_bytes = 0;
         self.refill = false;
-        let n = gone.len();
         self.q_len = 0;
         self.q_bytes = 0;
         self.unstored.clear();
@@ -3433,6 +3442,97 @@ mod tests {
         assert_eq!(delivered.len() as u64, total);
         assert_eq!(r.m.stats().committed, total);
         assert_eq!((r.m.stats().queued, store.0.len()), (0, 0));
+    }
+
+    /// A later read of the store (the refill once the events in memory are half delivered) meets
+    /// the records of events still in memory, in flight or waiting; when those are older than
+    /// `queue.maxAgeMs` (a long outage), it expired them: their records deleted and each counted
+    /// in `stats().expired`, while the events themselves went on and committed, so one event was
+    /// counted twice (`expired` + `committed` more than were stored). Found by redteam38.
+    #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
+    fn a_later_read_does_not_expire_the_events_in_memory() {
+        let mut q = queue(Delivery::Committed, true);
+        let cfg = &mut q.as_mut().unwrap().cfg;
+        (cfg.max_events, cfg.max_age_ms) = (4, 60_000);
+        let mut r = Rig::known(direct(|c| c.batch.max_events = 2), q);
+        let mut store = Store::default();
+        let total = 8;
+        for i in 0..total {
+            let mut ev = r.event();
+            ev.ts = r.now - 1_000 + i as i64;
+            ev.occurred_at = Some(ev.ts);
+            let mut rec = String::new();
+            ev.write_json(&mut rec);
+            store.0.insert(r.m.key(&ev.uid), rec);
+        }
+        let first = [Action::Load { scan: 1, prefix: String::new(), after: None, count: LOAD_PAGE }];
+        let acts = r.input(store.read(&first).unwrap());
+        store.apply(&acts);
+        let s = sends(&acts);
+        assert_eq!(s.iter().map(|s| s.uids().len()).sum::<usize>(), 4, "a queue's worth: {acts:?}");
+        assert_eq!(r.m.stats().queued, total as u64);
+        // The answers come after a long outage: every event is now older than maxAgeMs.
+        r.now += 120_000;
+        let in_memory: Vec<String> = s[1..].iter().flat_map(Sent::uids).collect();
+        let acts = r.ok(&s[0]);
+        store.apply(&acts);
+        // The read of what is left in the store (the 2 events still in flight and the 4 unloaded).
+        let page = store.read(&acts).expect("a refill read");
+        let acts = r.input(page);
+        store.apply(&acts);
+        for uid in &in_memory {
+            assert!(store.0.contains_key(&r.m.key(uid)), "the record of an event in flight deleted as expired");
+        }
+        let mut acts = Vec::new();
+        for one in &s[1..] {
+            acts.extend(r.ok(one));
+        }
+        store.apply(&acts);
+        let st = r.m.stats();
+        assert_eq!((st.committed, st.expired), (4, 4), "each event counted once: {st:?}");
+        assert_eq!(st.committed + st.expired, total as u64);
+        assert_eq!((st.queued, store.0.len()), (0, 0));
+    }
+
+    /// `clearQueue()` with a stored backlog larger than the queue's bounds (read page by page, only
+    /// a queue's worth in memory): the records left in the store are removed too (DeletePrefix),
+    /// and they are counted in its answer and `stats().dropped` (README: "Resolves with the number
+    /// of events removed"). Before: only those in memory were (none of the 3 here, the 2 in memory
+    /// being in flight), while `queued` had counted all 5 and went to 0. Found by redteam38 (Chromium: 60 answered of 350 removed).
+    #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
+    fn a_clear_counts_the_stored_events_it_removes() {
+        let mut q = queue(Delivery::Committed, true);
+        q.as_mut().unwrap().cfg.max_events = 2;
+        let mut r = Rig::known(direct(|_| {}), q);
+        let mut store = Store::default();
+        for _ in 0..5 {
+            let ev = r.event();
+            let mut rec = String::new();
+            ev.write_json(&mut rec);
+            store.0.insert(r.m.key(&ev.uid), rec);
+        }
+        let acts =
+            r.input(store.read(&[Action::Load { scan: 1, prefix: String::new(), after: None, count: 10 }]).unwrap());
+        store.apply(&acts);
+        assert_eq!(r.m.stats().queued, 5);
+        let s = sends(&acts);
+        assert_eq!(s.iter().map(|s| s.uids().len()).sum::<usize>(), 2, "a queue's worth in flight");
+        let id = r.m.clear(r.now);
+        let acts = r.acts();
+        store.apply(&acts);
+        let n = acts.iter().find_map(|a| match a {
+            Action::Cleared { id: i, n } if *i == id => Some(*n),
+            _ => None,
+        });
+        // The 2 in flight finish their request (counted by it); the 3 stored are removed.
+        assert_eq!((n, r.m.stats().dropped, r.m.stats().queued, store.0.len()), (Some(3), 3, 0, 0), "{acts:?}");
+        for one in &s {
+            r.ok(one);
+        }
+        let st = r.m.stats();
+        assert_eq!((st.committed, st.dropped, st.queued), (2, 3, 0), "each event once: {st:?}");
     }
 
     /// A `clearQueue()` while a later read is under way ends it: its pages are ignored, nothing
