@@ -794,6 +794,9 @@ pub struct Verifier<'k> {
     last: Option<(u64, String)>,
     /// Events sharing the current `seq` (with their seals), until the seq changes.
     group: Vec<(AuditEvent, Option<StoredSeal>)>,
+    /// How many of `group`'s first events had their hash checked before a pause and come back
+    /// without their `details` ([`VerifierState::hashed`]).
+    hashed: usize,
     seals: Option<&'k dyn SealCheck>,
     /// Signed mode: the first event accepted after the last valid seal (`seq`, `UID`).
     unsigned_from: Option<(u64, String)>,
@@ -810,6 +813,10 @@ pub struct Verifier<'k> {
     /// The stream's id binds it to another trail ([`Verifier::in_trail`]): its first event read
     /// here makes it `Forged`. A stream with no event in this trail is not one of its streams.
     foreign: bool,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Where a [`Verifier`] stands, to continue in a later call ([`Verifier::state`],
@@ -835,6 +842,12 @@ pub struct VerifierState {
     pub last: Option<(u64, String)>,
     /// Events of the current `seq`, not yet judged.
     pub group: Vec<(AuditEvent, Option<StoredSeal>)>,
+    /// How many of `group`'s first events are held without their `details`: their hash was
+    /// checked when the state was taken ([`Verifier::state`]), so a `GET /v1/verify` cursor
+    /// does not carry up to `MAX_DETAILS_BYTES` of an event's details (it goes back in a URL,
+    /// which Cloudflare bounds at 16 KB: such a walk could not go on).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hashed: usize,
     /// First event after the last valid seal.
     pub unsigned_from: Option<(u64, String)>,
     /// The trail's signed head, when it names this stream.
@@ -870,6 +883,7 @@ impl<'k> Verifier<'k> {
             anchored,
             last: None,
             group: Vec::new(),
+            hashed: 0,
             seals: None,
             unsigned_from: None,
             head: None,
@@ -888,6 +902,13 @@ impl<'k> Verifier<'k> {
     /// Everything needed to continue later with [`Verifier::resume`].
     pub fn state(&self) -> VerifierState {
         let r = &self.report;
+        // The group's first events whose hash holds are kept without their details (what only
+        // the hash needs): the state goes into a cursor, and a cursor into a URL.
+        let hashed = self.group.iter().enumerate().take_while(|(i, (e, _))| *i < self.hashed || verify_hash(e)).count();
+        let mut group = self.group.clone();
+        for (e, _) in &mut group[..hashed] {
+            e.details = None;
+        }
         VerifierState {
             stream_id: r.stream_id.clone(),
             checked: r.checked,
@@ -897,7 +918,8 @@ impl<'k> Verifier<'k> {
             signed_seq: r.signed_seq,
             anchored: self.anchored,
             last: self.last.clone(),
-            group: self.group.clone(),
+            group,
+            hashed,
             unsigned_from: self.unsigned_from.clone(),
             head: self.head.clone(),
             edges_off: self.edges_off.clone(),
@@ -914,6 +936,7 @@ impl<'k> Verifier<'k> {
         v.report.first_break = state.first_break.map(|(kind, seq, uid, message)| Break { kind, seq, uid, message });
         v.report.signed_seq = state.signed_seq;
         v.last = state.last;
+        v.hashed = state.hashed.min(state.group.len());
         v.group = state.group;
         v.unsigned_from = state.unsigned_from;
         v.head = state.head;
@@ -1093,6 +1116,9 @@ impl<'k> Verifier<'k> {
     /// the end), which tells the genuine event among several claiming one `seq`.
     fn flush(&mut self, next_prev: Option<&str>) {
         let group = std::mem::take(&mut self.group);
+        let hashed = std::mem::take(&mut self.hashed);
+        // The hash of member `i`: checked before a pause ([`VerifierState::hashed`]), or now.
+        let hash_ok = |i: usize, e: &AuditEvent| i < hashed || verify_hash(e);
         let Some((first, _)) = group.first() else { return };
         let seq = first.seq.unwrap_or(0);
         self.report.head_seq = Some(seq);
@@ -1106,12 +1132,12 @@ impl<'k> Verifier<'k> {
             None => None,
         };
         // Among events sharing a seq, the genuine one has a valid hash and links to the last one.
-        let links =
-            |e: &AuditEvent| verify_hash(e) && expected_prev.as_ref().is_none_or(|p| e.prev_hash.as_ref() == Some(p));
-        let genuine = group
-            .iter()
-            .position(|(e, _)| links(e) && next_prev.is_some() && e.hash.as_deref() == next_prev)
-            .or_else(|| group.iter().position(|(e, _)| links(e)))
+        let links = |i: usize, e: &AuditEvent| {
+            hash_ok(i, e) && expected_prev.as_ref().is_none_or(|p| e.prev_hash.as_ref() == Some(p))
+        };
+        let genuine = (0..group.len())
+            .find(|&i| links(i, &group[i].0) && next_prev.is_some() && group[i].0.hash.as_deref() == next_prev)
+            .or_else(|| (0..group.len()).find(|&i| links(i, &group[i].0)))
             .unwrap_or(0);
         if group.len() > 1 {
             let intruder = group.iter().enumerate().find(|(i, _)| *i != genuine).map(|(_, (e, _))| e);
@@ -1142,7 +1168,7 @@ impl<'k> Verifier<'k> {
             self.fail(BreakKind::Edited, at, Some(ev.uid.clone()).filter(|u| !u.is_empty()), msg);
             return;
         }
-        if !verify_hash(ev) {
+        if !hash_ok(genuine, ev) {
             // Version 1's hash still matching: what was edited is the provenance beside it.
             let provenance = ev.targets.is_empty()
                 && !v1_provenance(ev)

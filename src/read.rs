@@ -262,6 +262,11 @@ pub struct VerifyProgress {
     pub ok: bool,
     /// The trail's signed head, read at the start.
     pub head: Option<SignedHead>,
+    /// Events per page when it is below the usual 1000: a page's answer was over the reader's
+    /// bound, so the walk goes on with pages this long (`None`: 1000). Written only when set, so
+    /// a progress without it (a `GET /v1/verify` cursor issued before it existed) reads as 1000.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<u32>,
 }
 
 #[cfg_attr(not(feature = "ingest"), allow(dead_code))] // the Worker's verification cursor
@@ -299,6 +304,10 @@ impl VerifyProgress {
         write_uint(out, self.checked);
         out.push_str(if self.ok { ",\"ok\":true,\"head\":" } else { ",\"ok\":false,\"head\":" });
         write_opt_head(self.head.as_ref(), out);
+        if let Some(n) = self.page {
+            out.push_str(",\"page\":");
+            write_uint(out, n.into());
+        }
         out.push('}');
     }
 
@@ -327,6 +336,12 @@ impl VerifyProgress {
             checked: v.get("checked")?.as_u64()?,
             ok: v.get("ok")?.as_bool()?,
             head: opt_head_from(v.get("head")?)?,
+            // 2 ..= 1000, as [`verify::VerifyRun::smaller_page`] makes it; absent in cursors
+            // issued before it was carried.
+            page: match v.get("page") {
+                None => None,
+                Some(n) => Some(n.as_u64().filter(|n| (2..u64::from(VERIFY_PAGE)).contains(n))? as u32),
+            },
         })
     }
 }
@@ -409,6 +424,8 @@ fn write_verifier_state(c: &crate::chain::VerifierState, out: &mut String) {
     out.push_str(if c.anchored { ",\"anchored\":true,\"last\":" } else { ",\"anchored\":false,\"last\":" });
     pair(out, &c.last);
     out.push_str(",\"group\":[");
+    // An event held without its details (`hashed`) is `[event, seal, true]`: a cursor's reader
+    // of before refuses it (the walk starts again) rather than take it for an edited event.
     for (i, (e, seal)) in c.group.iter().enumerate() {
         if i > 0 {
             out.push(',');
@@ -417,7 +434,7 @@ fn write_verifier_state(c: &crate::chain::VerifierState, out: &mut String) {
         e.write_json(out);
         out.push(',');
         write_opt_seal(seal.as_ref(), out);
-        out.push(']');
+        out.push_str(if i < c.hashed { ",true]" } else { "]" });
     }
     out.push_str("],\"unsignedFrom\":");
     pair(out, &c.unsigned_from);
@@ -464,6 +481,7 @@ fn verifier_state_from(v: &Json) -> Option<crate::chain::VerifierState> {
         Json::Arr(a) if a.len() == 2 => Some(Some((a[0].as_u64()?, a[1].as_str()?.to_owned()))),
         _ => None,
     };
+    let mut hashed = 0;
     Some(crate::chain::VerifierState {
         stream_id: v.get("streamId")?.as_str()?.to_owned(),
         checked: v.get("checked")?.as_u64()?,
@@ -494,11 +512,20 @@ fn verifier_state_from(v: &Json) -> Option<crate::chain::VerifierState> {
         group: {
             let mut group = Vec::new();
             for g in v.get("group")?.as_array()? {
-                let [e, seal] = g.as_array()? else { return None };
+                let (e, seal) = match g.as_array()? {
+                    [e, seal] => (e, seal),
+                    // Held without its details (the first ones only).
+                    [e, seal, Json::Bool(true)] if hashed == group.len() => {
+                        hashed += 1;
+                        (e, seal)
+                    }
+                    _ => return None,
+                };
                 group.push((AuditEvent::from_json(e)?, opt_seal_from(seal)?));
             }
             group
         },
+        hashed,
         unsigned_from: pair("unsignedFrom")?,
         head: opt_head_from(v.get("head")?)?,
         // Absent from a cursor of an earlier version: none.
@@ -1988,11 +2015,30 @@ mod tests {
             anchored: true,
             last: Some((2, "ab".into())),
             group: vec![(e.clone(), Some(seal)), (e, None)],
+            hashed: 0,
             unsigned_from: None,
             head: Some(head.clone()),
             edges_off: Some("u-\"1".into()),
             fields_off: Some("timestamp, userName".into()),
         };
+        // Events held without their details (`hashed`): `[event, seal, true]`, the first ones only.
+        let held_ev = state.group[0].0.clone();
+        let held = VerifierState { hashed: 1, group: vec![(held_ev.clone(), None), (held_ev, None)], ..state.clone() };
+        let p = VerifyProgress {
+            pending: vec![],
+            current: Some(held),
+            after: None,
+            checked: 1,
+            ok: true,
+            head: None,
+            page: None,
+        };
+        let mut ours = String::new();
+        p.write_json(&mut ours);
+        assert_eq!(ours.matches("null,true]").count(), 1, "{ours}");
+        assert_eq!(VerifyProgress::from_json(&crate::json::parse(&ours, 16).unwrap()).as_ref(), Some(&p));
+        let later = ours.replacen("null,true]", "null]", 1).replacen("null]]", "null,true]]", 1);
+        assert_eq!(VerifyProgress::from_json(&crate::json::parse(&later, 16).unwrap()), None, "{later}");
         for p in [
             VerifyProgress {
                 pending: vec!["a".into(), "b".into()],
@@ -2001,8 +2047,17 @@ mod tests {
                 checked: u64::MAX,
                 ok: false,
                 head: Some(head),
+                page: Some(250),
             },
-            VerifyProgress { pending: vec![], current: None, after: None, checked: 0, ok: true, head: None },
+            VerifyProgress {
+                pending: vec![],
+                current: None,
+                after: None,
+                checked: 0,
+                ok: true,
+                head: None,
+                page: None,
+            },
         ] {
             let mut ours = String::new();
             p.write_json(&mut ours);
@@ -2011,6 +2066,18 @@ mod tests {
             assert_eq!(VerifyProgress::from_json(&crate::json::parse(&theirs, 16).unwrap()), Some(p));
         }
         assert_eq!(VerifyProgress::from_json(&crate::json::parse(r#"{"pending":[]}"#, 4).unwrap()), None);
+        // A smaller page is 2 ..= 999 (as `smaller_page` makes it); a cursor of before has none.
+        let base = r#"{"pending":[],"current":null,"after":null,"checked":0,"ok":true,"head":null"#;
+        for (page, expect) in
+            [("", Some(None)), (",\"page\":2", Some(Some(2))), (",\"page\":999", Some(Some(999)))].into_iter().chain(
+                [",\"page\":1000", ",\"page\":1", ",\"page\":0", ",\"page\":\"5\"", ",\"page\":null"]
+                    .map(|p| (p, None)),
+            )
+        {
+            let text = format!("{base}{page}}}");
+            let got = VerifyProgress::from_json(&crate::json::parse(&text, 4).unwrap()).map(|p| p.page);
+            assert_eq!(got, expect, "{text}");
+        }
     }
 
     #[test]

@@ -1512,6 +1512,7 @@ mod tests {
             checked: 4,
             ok: true,
             head: None,
+            page: None,
         };
         let plain = crate::read::VerifyQuery::default();
         let key = CursorKey::derive(SEED, CURSOR_KEY_LABEL);
@@ -1865,6 +1866,7 @@ mod tests {
             checked: 10,
             ok: true,
             head: None,
+            page: None,
         };
         let strict = crate::read::VerifyQuery { require_bound: true, ..Default::default() };
         let store = FakeStore::default();

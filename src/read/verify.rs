@@ -63,7 +63,7 @@ pub(crate) struct VerifyRun<'a, const PAGED: bool> {
     last_page: bool,
     /// Events per page: [`VERIFY_PAGE`], halved while a page's answer is over the reader's
     /// bound ([`Self::smaller_page`]; in the Worker's build, `GET /v1/verify`, its bound on every
-    /// answer, `transport::WORKER_MAX_ANSWER_BYTES`).
+    /// answer, `transport::WORKER_MAX_ANSWER_BYTES`); a paged walk carries it in its progress.
     page_limit: u32,
     /// The page starts with the event before the window (checked, not counted as read).
     before: bool,
@@ -97,8 +97,12 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             checked: 0,
             ok: true,
             head: None,
+            page: None,
         });
         let current = if PAGED { p.current.take().map(|st| Verifier::resume(st, seals)) } else { None };
+        // A walk resumed with the smaller page an earlier call needed goes on with it (before,
+        // each call of a cursor walk began at 1000 again and read over-large answers down again).
+        let page_limit = p.page.take().filter(|_| PAGED).map_or(VERIFY_PAGE, |n| n.clamp(2, VERIFY_PAGE));
         VerifyRun {
             cfg,
             q,
@@ -110,7 +114,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             current,
             page: Vec::new(),
             last_page: false,
-            page_limit: VERIFY_PAGE,
+            page_limit,
             before: false,
             streams: Vec::new(),
             read: 0,
@@ -367,7 +371,8 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     /// the reader's `max_details_bytes` allows for, or than 512 MiB holds); `None` otherwise.
     /// Before, such a trail failed every verification with "the server's answer is larger than
     /// …", for good: `verifyTrail` has no page size to lower. The smaller page stays for the rest
-    /// of the run (the Worker's `GET /v1/verify`: of the call; its bound,
+    /// of the run, and of a paged walk ([`VerifyProgress::page`]: the Worker's `GET /v1/verify`
+    /// cursors; its bound,
     /// `transport::WORKER_MAX_ANSWER_BYTES`, failed every call on a page of 1000 events whose
     /// details average above ~16 KB with 503, for good).
     pub(crate) fn smaller_page(&mut self, e: &AuditError) -> Option<Query> {
@@ -550,6 +555,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             // (the progress's own `ok` stays the finished streams', its break counted there).
             let ok = self.p.ok && state.first_break.is_none();
             self.p.current = Some(state);
+            self.p.page = (self.page_limit < VERIFY_PAGE).then_some(self.page_limit);
             let report = VerifyReport {
                 ok,
                 checked: self.p.checked,
@@ -569,5 +575,146 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             signed_head: head,
         };
         (report, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limit(s: &Step) -> Option<u64> {
+        let Step::Run(q) = s else { return None };
+        let Json::Obj(params) = &q.params else { return None };
+        params.iter().find(|(k, _)| k == "limit").and_then(|(_, v)| v.as_u64())
+    }
+
+    /// A page's rows as [`super::super::verify_query`] returns them (only what the reading needs).
+    fn rows(stream: &str, seqs: std::ops::Range<u64>) -> JsonRows {
+        seqs.map(|i| {
+            let mut r = vec![Json::Null; 20];
+            r[0] = Json::from(format!("u-{i}"));
+            r[3] = Json::from(1_700_000_000_000i64 + i as i64);
+            r[7] = Json::from(stream);
+            r[8] = Json::from(i);
+            r
+        })
+        .collect()
+    }
+
+    /// A paged walk whose page had to be read smaller goes on with that smaller page when it is
+    /// resumed (the Worker's `GET /v1/verify` cursor): before, every call began at 1000 events
+    /// again and read its over-large answers down again (up to 32 MiB each, nine times).
+    #[test]
+    fn a_resumed_walk_keeps_the_smaller_page() {
+        let cfg = Config::new("http://127.0.0.1:7474");
+        let q = VerifyQuery::default();
+        let too_large = AuditError::Network("the server's answer is larger than 33554432 bytes, left unread".into());
+        let mut run = VerifyRun::<true>::new(&cfg, &q, None, None, 1);
+        // Without keys: the stream list first, then the stream's first page, of 1000.
+        assert!(matches!(run.step(Vec::new()).unwrap(), Step::Run(_)));
+        let first = run.step(vec![vec![Json::from("s-1")]]).unwrap();
+        assert_eq!(limit(&first), Some(1000));
+        let mut smaller = run.smaller_page(&too_large).map(Step::Run).unwrap();
+        assert_eq!(limit(&smaller), Some(500));
+        smaller = run.smaller_page(&too_large).map(Step::Run).unwrap();
+        assert_eq!(limit(&smaller), Some(250));
+        // A full page of 250: the budget (1 event) is spent, the walk pauses.
+        assert!(matches!(run.step(rows("s-1", 0..250)).unwrap(), Step::Done));
+        let (report, progress) = run.finish();
+        assert_eq!(report.checked, 250);
+        let progress = progress.expect("paused in the stream");
+        // Resumed (as from a cursor, through its JSON): the next page is of 250, not 1000.
+        let mut json = String::new();
+        progress.write_json(&mut json);
+        let progress = VerifyProgress::from_json(&crate::json::parse(&json, 16).unwrap()).unwrap();
+        let mut run = VerifyRun::<true>::new(&cfg, &q, None, Some(progress), 10_000);
+        let next = run.step(Vec::new()).unwrap();
+        assert_eq!(limit(&next), Some(250), "{json}");
+        // A progress without a smaller page (a cursor of before) reads pages of 1000.
+        let json = json.replace(",\"page\":250", "");
+        let progress = VerifyProgress::from_json(&crate::json::parse(&json, 16).unwrap()).unwrap();
+        let mut run = VerifyRun::<true>::new(&cfg, &q, None, Some(progress), 10_000);
+        assert_eq!(limit(&run.step(Vec::new()).unwrap()), Some(1000));
+    }
+
+    fn event_row(e: &AuditEvent) -> Vec<Json> {
+        let s = |v: &Option<String>| v.as_deref().map_or(Json::Null, Json::from);
+        let mut r = vec![Json::Null; 20];
+        r[0] = Json::from(e.uid.as_str());
+        r[1] = Json::from(e.action_type.as_str());
+        r[2] = Json::from(e.category.as_str());
+        r[3] = Json::from(e.ts);
+        r[4] = s(&e.user_uid);
+        r[5] = s(&e.user_name);
+        r[6] = s(&e.details);
+        r[7] = s(&e.stream_id);
+        r[8] = e.seq.map_or(Json::Null, Json::from);
+        r[9] = s(&e.prev_hash);
+        r[10] = s(&e.hash);
+        r[11] = Json::from("client");
+        r[12] = e.occurred_at.map_or(Json::Null, Json::from);
+        r
+    }
+
+    /// Pauses a walk (pages of 2) after the first two of three chained events with 60 KB of
+    /// details each, resumes it from the progress's JSON (a `GET /v1/verify` cursor's), and
+    /// reads it to the end; `edit` changes the held-back event's details first.
+    fn walk_paused_on_large_details(edit: bool) -> (usize, VerifyReport) {
+        let cfg = Config::new("http://127.0.0.1:7474");
+        let q = VerifyQuery::default();
+        let chain = crate::chain::Chain::new_stream();
+        let details = serde_json::json!({"blob": "x".repeat(60_000)});
+        let events: Vec<AuditEvent> = (0..3)
+            .map(|_| {
+                let mut e = AuditEvent::build(None, "EXPORT", None, Some(&details), 65_536).unwrap();
+                chain.seal(&mut e);
+                e
+            })
+            .collect();
+        let sid = events[0].stream_id.clone().unwrap();
+        let too_large = AuditError::Network("the server's answer is larger than 33554432 bytes, left unread".into());
+        let mut run = VerifyRun::<true>::new(&cfg, &q, None, None, 2);
+        run.step(Vec::new()).unwrap();
+        run.step(vec![vec![Json::from(sid.as_str())]]).unwrap();
+        while run.smaller_page(&too_large).is_some() {}
+        let mut page: JsonRows = events[..2].iter().map(event_row).collect();
+        if edit {
+            page[1][6] = Json::from(r#"{"blob":"edited"}"#);
+        }
+        assert!(matches!(run.step(page).unwrap(), Step::Done));
+        let (_, progress) = run.finish();
+        let mut json = String::new();
+        progress.unwrap().write_json(&mut json);
+        let progress = VerifyProgress::from_json(&crate::json::parse(&json, 16).unwrap()).unwrap();
+        let mut run = VerifyRun::<true>::new(&cfg, &q, None, Some(progress), 10_000);
+        let mut pages = vec![events[1..].iter().map(event_row).collect::<JsonRows>(), vec![event_row(&events[2])]];
+        if edit {
+            pages[0][0][6] = Json::from(r#"{"blob":"edited"}"#);
+        }
+        let mut pages = pages.into_iter();
+        let mut rows = Vec::new();
+        while let Step::Run(_) = run.step(rows).unwrap() {
+            rows = pages.next().unwrap_or_default();
+        }
+        (json.len(), run.finish().0)
+    }
+
+    /// The event a paused walk holds back (to tell an inserted copy of it from the genuine one)
+    /// went into the progress whole, details and all: a `GET /v1/verify` cursor after an event
+    /// with more than ~11 KB of details was over the 16 KB that Cloudflare allows a URL, so such
+    /// a walk could not go on. Its hash is checked when the walk pauses and its details left out.
+    #[test]
+    fn a_paused_walk_holds_back_no_details_it_already_checked() {
+        let (len, report) = walk_paused_on_large_details(false);
+        // base64url of the JSON and a 43-character MAC: within 16 KB with room for the URL.
+        assert!(len * 4 / 3 + 44 < 12 * 1024, "the cursor's JSON is {len} bytes");
+        assert!(report.ok, "{report:?}");
+        assert_eq!((report.checked, report.streams.len()), (3, 1));
+        // A held-back event whose hash fails keeps its details, and is reported where it was.
+        let (len, report) = walk_paused_on_large_details(true);
+        assert!(len < 12 * 1024, "{len}");
+        let b = report.streams[0].first_break.as_ref().expect("a break");
+        assert_eq!((b.kind, b.seq), (BreakKind::Edited, 1), "{b:?}");
+        assert!(!report.ok);
     }
 }

@@ -194,3 +194,52 @@ test("GET /v1/verify over a trail whose pages are over 32 MiB: the Worker reads 
   const rows = await cypher(`MATCH (t:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.seq ORDER BY e.seq`, { t: trail });
   assert.deepEqual(rows.map((x) => x[0]), Array.from({ length: N }, (_, i) => i));
 });
+
+test("GET /v1/verify through a cursor: the smaller page one call needed is carried in the cursor, so the next call reads no over-large page again (each call began at 1000 and halved again before)", async () => {
+  const run = randomUUID().slice(0, 8);
+  const trail = `answer-bound-cursor-${run}`;
+  // As above: every verify page of more than SMALL events is inflated over the bound.
+  const SMALL = 16;
+  const pages = [];
+  const mode = {
+    chunked: false,
+    inflate: (b) => {
+      const st = JSON.parse(b).statements ?? [];
+      const page = st.find((s) => s.parameters?.streamId !== undefined && typeof s.parameters?.limit === "number"
+        && s.parameters?.trail === trail);
+      if (page) pages.push(page.parameters.limit);
+      return page !== undefined && page.parameters.limit > SMALL;
+    },
+  };
+  const proxy = await inflatingProxy(BASE && BASE + 5, mode);
+  const seed = generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }).d;
+  const w = await startWrangler({ port: BASE && BASE + 4, env: { AUDIT_JWT_SECRET: SECRET, NEO4J_URL: proxy.url, NEO4J_USER,
+    NEO4J_PASSWORD, AUDIT_TRAIL: trail, AUDIT_SIGNING_KEY: seed, AUDIT_SIGNING_KEY_ID: "answer-bound", VERIFY_SUBJECTS: "auditor",
+    NEO4J_TIMEOUT_MS: "60000", RETRY_AFTER_SECS: "1" } });
+  workers.push(w);
+  const token = async (sub) => `Bearer ${await signJwt(SECRET, { sub, aud: "neo4j-audit", exp: nowSecs() + 600 })}`;
+  // More than one call's 1000 events.
+  const N = 1020;
+  for (let r = 0; r * 100 < N; r++) {
+    const events = Array.from({ length: Math.min(100, N - r * 100) }, (_, i) => ({ actionType: "ANSWER_BOUND_CURSOR", details: { r, i } }));
+    const res = await fetch(`${w.url}/v1/events`, { method: "POST", body: JSON.stringify({ events }),
+      headers: { "Content-Type": "application/json", Authorization: await token(`answer-bound-${run}-u`) } });
+    assert.equal(res.status, 201, JSON.stringify(await res.json()));
+  }
+  const get = async (q) => {
+    const r = await fetch(`${w.url}/v1/verify${q}`, { headers: { Authorization: await token("auditor") }, signal: AbortSignal.timeout(300_000) });
+    const body = await r.json();
+    assert.equal(r.status, 200, JSON.stringify(body));
+    assert.equal(body.ok, true, JSON.stringify(body));
+    return body;
+  };
+  const first = await get("?limit=1000");
+  assert.ok(first.next, "a cursor after the first call's 1000 events");
+  assert.ok(proxy.stats.inflated >= 6, `${proxy.stats.inflated} pages inflated`);
+  const inflated = proxy.stats.inflated;
+  pages.length = 0;
+  const rest = await get(`?limit=1000&cursor=${first.next}`);
+  assert.deepEqual([rest.checked, rest.next], [N, null], JSON.stringify(rest));
+  assert.equal(proxy.stats.inflated, inflated, `the second call asked for pages of ${pages}`);
+  assert.ok(pages.length > 0 && pages.every((l) => l <= SMALL), `pages asked: ${pages}`);
+});

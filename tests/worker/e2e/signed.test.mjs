@@ -519,3 +519,38 @@ test("a timestamp made text is edited at its event in Node and at GET /v1/verify
     await b.stop();
   }
 });
+
+test("GET /v1/verify: a walk paused on an event with 60 KB of details gives a cursor that fits in a URL (Cloudflare: 16 KB), and goes on to ok", async () => {
+  // Ports: SIGNED_E2E_WORKER_PORT / SIGNED_E2E_INSPECTOR_PORT (default free ones).
+  const port = (v) => (v ? Number(v) : undefined);
+  const w = await startTrail("signed-big-cursor", {
+    port: port(process.env.SIGNED_E2E_WORKER_PORT), inspectorPort: port(process.env.SIGNED_E2E_INSPECTOR_PORT),
+  });
+  try {
+    // seq 0..998 small, seq 999 (the last event of a walk's first 1000) with 60 KB of details, then two more.
+    const sub = `signer-${randomUUID()}`;
+    await post(w.url, [...Array(9).fill(100), 99], sub);
+    const auth = `Bearer ${await token(sub)}`;
+    const big = { actionType: "EXPORT", details: { blob: "x".repeat(60_000) } };
+    const res = await fetch(`${w.url}/v1/events`, {
+      method: "POST", headers: { "Content-Type": "application/json", Authorization: auth }, body: JSON.stringify(big),
+    });
+    assert.equal(res.status, 201, await res.text());
+    await post(w.url, [2], sub);
+    const get = async (q) => {
+      const r = await fetch(`${w.url}/v1/verify${q}`, { headers: { Authorization: `Bearer ${await token("auditor")}` } });
+      const body = await r.text();
+      assert.equal(r.status, 200, body.slice(0, 300));
+      return JSON.parse(body);
+    };
+    const first = await get("?limit=1000");
+    assert.equal(first.ok, true, JSON.stringify(first).slice(0, 300));
+    assert.ok(first.next, "a cursor after 1000 events");
+    // The held-back event went into the cursor whole before: ~81 KB, over the URL bound.
+    assert.ok(first.next.length < 12 * 1024, `the cursor is ${first.next.length} characters`);
+    const rest = await get(`?limit=1000&cursor=${first.next}`);
+    assert.deepEqual([rest.ok, rest.checked, rest.next], [true, 1002, null], JSON.stringify(rest).slice(0, 300));
+  } finally {
+    await w.stop();
+  }
+});
