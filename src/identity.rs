@@ -5,6 +5,7 @@
 //! - client mode (`endpoint` + `token`): `sub:<the token's sub claim>`, followed by
 //!   `|h:<hash>` of the token's other lasting claims when it has any (`iss`, `aud`, a tenant
 //!   claim, …; those left out are `IGNORED_CLAIMS` in src/identity.rs): one user in two tenants is two identities;
+//!   a `sub` holding `|h:` gives `id:<hash>` instead, so no `sub` spells another's `sub` and claims;
 //! - direct mode with Basic auth: `user:<username>`;
 //! - direct mode with a bearer token: `sub:<sub>` when the token is a JWT with a subject;
 //! - a token without a readable subject: `token:<first 16 bytes of SHA-256 of it, hex>` (the
@@ -65,8 +66,20 @@ pub fn of_config(c: &Config) -> String {
 #[inline(never)]
 fn of_token(t: &str) -> String {
     match token_identity(t) {
-        Some((sub, None)) => cat(&["sub:", &sub]),
-        Some((sub, Some(scope))) => cat(&["sub:", &sub, "|", &scope]),
+        Some((sub, scope)) => {
+            let id = match &scope {
+                None => cat(&["sub:", &sub]),
+                Some(scope) => cat(&["sub:", &sub, "|", scope]),
+            };
+            // A `sub` holding `|h:` could spell another user's `sub` and claims hash
+            // (`alice|h:<hash>` without other claims = `alice` with them): such an identity is
+            // kept as a hash, so `sub:<a>|h:<b>` always splits at its first `|h:`.
+            if crate::error::find(&sub, "|h:").is_some() {
+                hashed("id", &id)
+            } else {
+                id
+            }
+        }
         None => hashed("token", t),
     }
 }
@@ -251,6 +264,20 @@ mod tests {
         assert_eq!(a, refreshed);
         assert_ne!(a, with(r#"{"sub":"alice","org_id":"A","aud":"neo4j-audit","iss":"https://other.example"}"#));
         assert_eq!(with(r#"{"sub":"alice","exp":1,"name":"Ann"}"#), "sub:alice");
+    }
+
+    /// Found by redteam40: a token whose `sub` is `alice|h:<hash>` and has no other lasting
+    /// claims had alice's identity in a tenant whose claims hash to `<hash>`, so a logger holding
+    /// it could send alice's queued events with its own token.
+    #[test]
+    fn a_subject_cannot_spell_another_subject_and_its_claims() {
+        let with = ingest_identity;
+        let alice = with(r#"{"sub":"alice","org_id":"A","aud":"neo4j-audit"}"#);
+        let forged = with(&format!(r#"{{"sub":"{}"}}"#, &alice["sub:".len()..]));
+        assert_ne!(alice, forged);
+        assert!(forged.starts_with("id:") && !forged.contains("alice"), "{forged}");
+        // `|` alone (Auth0's `auth0|123`) keeps its readable identity.
+        assert_eq!(with(r#"{"sub":"auth0|123"}"#), "sub:auth0|123");
     }
 
     /// Found by redteam16: claims an identity provider puts into every token with another value
