@@ -164,10 +164,12 @@ pub struct JsAuditLogger {
 /// (one `flush()`, not awaited), instead of being forgotten with the queue. What that flush cannot
 /// deliver is lost in Node and Workers (memory queue) and stays in IndexedDB in browsers for the
 /// next logger. Calls already made finish on their own (they hold the logger).
+/// A logger `close()` was called on sends nothing more when freed: what its close left waits
+/// for the next logger (IndexedDB) or is gone with it (memory), as `close()` answered `false`.
 #[cfg(not(feature = "worker"))]
 impl Drop for JsAuditLogger {
     fn drop(&mut self) {
-        if self.inner.config().queue.enabled && !self.inner.is_closed() && self.inner.stats().queued > 0 {
+        if self.inner.config().queue.enabled && self.inner.open().is_ok() && self.inner.stats().queued > 0 {
             let _ = self.shell.flush(None, true);
         }
     }

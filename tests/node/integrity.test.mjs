@@ -776,6 +776,26 @@ test("free() on a logger whose queue holds a failed event sends it once more ins
   assert.throws(() => logger.stats(), "a freed logger throws on use (wasm-bindgen's), as the README says");
 });
 
+test("after close(), nothing more is sent: neither the background re-send nor free() sends what close() left queued", async () => {
+  // free() (and the garbage collector) checked "closed", which only a finished Rust close() sets,
+  // not close()'s own refusal: a logger whose close(timeoutMs) had answered false sent what it left
+  // once more when freed (in browsers, from a page already left, racing the next page's logger).
+  for (const free of [false, true]) {
+    const proxy = await startProxy({ tooMany: 2, retryAfter: 1 });
+    proxies.push(proxy);
+    const trail = unique("closed-free");
+    const logger = new pkg.AuditLogger({ ...config(trail), url: proxy.url, retry: { maxAttempts: 1 } });
+    assert.equal(await logger.ensureSchema(), true, logger.lastError);
+    assert.equal(await logger.logUserAction({ uid: "u-closed" }, "LEFT_BY_CLOSE"), false);
+    assert.equal(await logger.close(300), false, "close() reports the event it could not deliver");
+    const writes = proxy.seen.writes;
+    if (free) logger.free();
+    await new Promise((r) => setTimeout(r, 2500)); // past the Retry-After: the proxy would let it through
+    assert.equal(proxy.seen.writes, writes, `free: ${free}: a write after close()`);
+    assert.deepEqual(await trailEvents(trail), [], `free: ${free}`);
+  }
+});
+
 test("a call refused as invalid while flush() runs does not make that flush false: nothing of it was waiting", async () => {
   // flush() answered "did any call fail meanwhile" with the failed counter, which also counts
   // refused input: a concurrent invalid call made it false ("events are still waiting") with
