@@ -69,8 +69,8 @@ mod exec {
 }
 
 use crate::error::AuditError;
-use crate::event::steady_millis;
 use crate::event::SharedEvent;
+use crate::event::{millis_until, steady_millis};
 use crate::machine::{Action, Input, Machine};
 use crate::AuditLogger;
 
@@ -373,7 +373,7 @@ async fn run(id: exec::Id, inbox: Inbox) {
         let timer = d.timer;
         let sleep = async {
             match timer {
-                Some(at) => crate::transport::sleep_ms((at - steady_millis()).max(0) as u64).await,
+                Some(at) => crate::transport::sleep_ms(millis_until(at, steady_millis())).await,
                 None => std::future::pending().await,
             }
         };

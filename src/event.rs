@@ -655,6 +655,19 @@ pub fn now_millis() -> i64 {
     }
 }
 
+/// How many ms a driver waits for a timer the machine set for `at` (on [`steady_millis`]'s
+/// clock), read at `now`: never less than the time left. Both readings dropped a fraction of a
+/// millisecond, so the plain difference could fire up to 1 ms before the bound the machine meant
+/// (`close_within(300 ms)` gave up after 299.9 ms: the machine's `now` read at x.99, the driver's
+/// at (x+1).01); one more ms, unless the timer is already past.
+pub(crate) fn millis_until(at: i64, now: i64) -> u64 {
+    if at < now {
+        0
+    } else {
+        at.abs_diff(now).saturating_add(1)
+    }
+}
+
 /// The delivery's clock (src/machine.rs: batches, retries and their budget, the drain, ages in
 /// the queue; src/schema.rs' waits): milliseconds since the epoch as the wall clock read at its
 /// first use, advanced from there by a monotonic clock (`Instant`; `performance.now()` on wasm).
@@ -726,6 +739,24 @@ pub(crate) fn write_targets(out: &mut String, targets: &[Target]) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// CI failure (stop 47): `close_within(300 ms)` returned after 299.9 ms. A timer the machine
+    /// set at 1000.99 ms (read 1000) for 300 ms and waited for from 1001.01 ms (read 1001) is
+    /// meant for 1300.99; the driver's wait must not end before. (The plain difference, 299,
+    /// ended at 1300.01.) Every real time in 0.01 ms steps across the boundary.
+    #[test]
+    fn a_timer_never_fires_before_its_bound() {
+        for set in 0..100 {
+            for waited in set..200 {
+                let (set, waited) = (1000.0 + set as f64 / 100.0, 1000.0 + waited as f64 / 100.0);
+                let at = set.floor() as i64 + 300;
+                let fires = waited + millis_until(at, waited.floor() as i64) as f64;
+                assert!(fires >= set + 300.0, "set at {set}, waited from {waited}: fires at {fires}");
+                assert!(fires <= set + 302.0, "set at {set}, waited from {waited}: fires at {fires}");
+            }
+        }
+        assert_eq!(millis_until(1000, 1001), 0, "already past");
+    }
 
     #[test]
     fn builds_with_defaults() {

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 use crate::error::AuditError;
-use crate::event::{steady_millis, AuditEvent};
+use crate::event::{millis_until, steady_millis, AuditEvent};
 use crate::machine::{Action, Input, Machine, QueuePolicy};
 use crate::transport::{header_lines, HttpResponse};
 use crate::AuditLogger;
@@ -275,7 +275,7 @@ fn perform(m: &RefCell<Machine>, d: &Driver) {
             Action::Done { .. } => {}
             Action::Send { req, request: r } => d.send(req, &r.url, &header_lines(&r), r.body.as_bytes()),
             // As a delay: the driver's own clock (Date.now) is the wall clock, not the machine's.
-            Action::Timer(at) => d.timeout(at.map_or(-1.0, |t| (t - steady_millis()).max(0) as f64)),
+            Action::Timer(at) => d.timeout(at.map_or(-1.0, |t| millis_until(t, steady_millis()) as f64)),
             Action::Turn => d.turn(),
             Action::Flushed { id, ok } => d.settle(id, &JsValue::from_bool(ok)),
             Action::Cleared { id, n } => d.settle(id, &JsValue::from_f64(n as f64)),
