@@ -121,6 +121,8 @@ fn store(c: &mut Config, g: usize, key: &str, v: &Json) -> R<()> {
                         _ => &mut c.queue.max_age_ms,
                     } = n
                 }
+                // A number past usize (wasm32: 2^32) is as large as usize goes, which validation
+                // then refuses by name; it wrapped before (`batch.maxEvents: 2 ** 32 + 2` was 2).
                 _ => {
                     *match g {
                         9 => &mut c.max_details_bytes,
@@ -129,7 +131,7 @@ fn store(c: &mut Config, g: usize, key: &str, v: &Json) -> R<()> {
                         28 => &mut c.batch.max_in_flight,
                         30 => &mut c.queue.max_events,
                         _ => &mut c.queue.max_bytes,
-                    } = n as usize
+                    } = usize::try_from(n).unwrap_or(usize::MAX)
                 }
             }
         }

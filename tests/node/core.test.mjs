@@ -423,6 +423,16 @@ test("every config member is read, and each section refuses unknown keys and wro
   bad({ retry: { baseDelayMs: 500, maxDelayMs: 100 } }, /invalid config: retry\.maxDelayMs must be between retry\.baseDelayMs and 3600000$/);
   bad({ batch: { flushIntervalMs: 60001 } }, /invalid config: batch\.flushIntervalMs must be at most 60000$/);
   bad({ token: "t" }, /invalid config: token is exclusive with username\/password$/);
+  // A number past 2^32 is refused by its name, not wrapped by the 32-bit wasm (before:
+  // `batch.maxEvents: 2 ** 32 + 2` was taken as 2, `maxInFlight: 2 ** 32 + 1` as 1).
+  const big = 2 ** 32;
+  bad({ maxDetailsBytes: big + 1024 }, /invalid config: maxDetailsBytes must be between 1 and \d+$/);
+  bad({ batch: { maxEvents: big + 2 } }, /invalid config: batch\.maxEvents must be between 1 and 10000$/);
+  bad({ batch: { maxBytes: big + 4096 } }, /invalid config: batch\.maxBytes must be between 1024 and 67108864$/);
+  bad({ batch: { maxInFlight: big + 1 } }, /invalid config: batch\.maxInFlight must be between 1 and 16$/);
+  bad({ queue: { maxEvents: big + 10 } }, /invalid config: queue\.maxEvents must be between 1 and 1000000$/);
+  bad({ queue: { maxBytes: big + 4096 } }, /invalid config: queue\.maxBytes must be between 1024 and 1073741824$/);
+  bad({ retry: { maxAttempts: big + 1 } }, /invalid config: retry\.maxAttempts must be between 1 and 1000$/);
 });
 
 test("the Worker entry's handleIngest answers a non-Request with a 500 JSON body instead of throwing", async () => {
