@@ -868,7 +868,10 @@ impl Machine {
                 self.out.push(Action::Delete(keys));
             }
         }
-        if !self.flushes.is_empty() && self.is_idle() {
+        // Past close(ms)'s bound the flush answers without waiting for the first read of the
+        // store to end (a large or slow IndexedDB): that read goes on, to take in the dead
+        // letters, but what it finds stays stored for the next logger (`page`).
+        if !self.flushes.is_empty() && (self.is_idle() || (self.quiet() && self.past_close(now).is_some())) {
             self.flush_now = false;
             self.close_by = None;
             for (id, before) in std::mem::take(&mut self.flushes) {
@@ -905,9 +908,12 @@ impl Machine {
 
     /// Nothing waits to be sent or answered (idle queue entries aside).
     pub(crate) fn is_idle(&self) -> bool {
-        self.loaded
-            && self.scan.is_none()
-            && self.storing.is_empty()
+        self.loaded && self.scan.is_none() && self.quiet()
+    }
+
+    /// No event waits to be stored, sent or answered (a read of the store aside).
+    fn quiet(&self) -> bool {
+        self.storing.is_empty()
             && self.pending.is_empty()
             && self.flights.is_empty()
             && self.backoff.is_empty()
@@ -1762,7 +1768,9 @@ impl Machine {
             // A clearQueue() made before the load removes the stored events before they are re-sent.
             self.answer_clears(now);
         }
-        if !(self.closing && self.refused) {
+        // Closing: only for a flush that waits (close()'s own, or one after it). A read that
+        // ends after close(ms) gave up and answered leaves its events stored.
+        if !(self.closing && (self.refused || self.flushes.is_empty())) {
             self.resend_idle(now, false);
         }
         self.pump(now);
@@ -3785,6 +3793,57 @@ mod tests {
             let acts = r.acts();
             assert_eq!(sends(&acts).len(), usize::from(queue_on), "{acts:?}");
         }
+    }
+
+    /// close(ms) before the logger's first read of the store has ended (a large or slow
+    /// IndexedDB): the bound still holds. The flush answers `false` at the bound, the calls made
+    /// before it resolve with `timeout:`, nothing is sent, and a late page is taken in quietly.
+    #[test]
+    fn close_within_a_bound_holds_while_the_first_read_is_under_way() {
+        let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
+        // An event an earlier logger left in the store, which the read finds last.
+        let stored = r.event();
+        let mut rec = String::new();
+        stored.write_json(&mut rec);
+        let call = r.log();
+        // The new event goes out at once, while the read goes on; its answer commits it.
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(s.len(), 1);
+        assert_eq!(dones(&r.ok(&s[0])), vec![(call, Ok(()))]);
+        let call = r.log();
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(s.len(), 1, "a second event, never answered");
+        let t = r.now;
+        let id = r.m.close(t, Some(300));
+        let acts = r.acts();
+        assert!(flushed(&acts).is_none(), "{acts:?}");
+        // The driver's timer is due no later than the bound; it fires each time it is due.
+        let mut acts = Vec::new();
+        while let Some(at) = r.m.timer_at.filter(|&at| at < t + 300) {
+            acts = r.at(at);
+            assert!(flushed(&acts).is_none(), "not before the bound ({} ms): {acts:?}", at - t);
+        }
+        assert_eq!(r.m.timer_at, Some(t + 300), "a timer for the bound: {acts:?}");
+        let acts = r.at(t + 300);
+        assert_eq!(flushed(&acts), Some((id, false)), "{acts:?}");
+        assert!(sends(&acts).is_empty(), "{acts:?}");
+        let done = dones(&acts);
+        assert_eq!(done.len(), 1, "{acts:?}");
+        assert_eq!(done[0].0, call);
+        assert!(matches!(done[0].1, Err(AuditError::Timeout(_))), "{done:?}");
+        assert_eq!(r.m.timer_at, None, "no timer left: {acts:?}");
+        // The read ends later with the earlier logger's event: it stays stored (no send, no
+        // delete), counted as queued with the given-up one, and no timer is set.
+        let acts = r.input(last_page(vec![(r.m.key(&stored.uid), rec)]));
+        assert!(sends(&acts).is_empty() && dones(&acts).is_empty(), "{acts:?}");
+        assert!(acts.iter().all(|a| !matches!(a, Action::Delete(_) | Action::Timer(Some(_)))), "{acts:?}");
+        assert_eq!(r.m.stats().queued, 2);
+        assert!(r.m.is_idle());
+        // An explicit flush() after close() still sends what waits, as when loaded.
+        r.m.flush(r.now);
+        let s = sends(&r.acts());
+        assert_eq!(s.len(), 1);
+        assert!(s[0].uids().contains(&stored.uid), "{:?}", s[0].uids());
     }
 
     /// close(ms) during the schema step: at the bound the step's request is abandoned, the

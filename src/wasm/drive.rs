@@ -274,7 +274,7 @@ fn perform(m: &RefCell<Machine>, d: &Driver) {
         match a {
             Action::Done { .. } => {}
             Action::Send { req, request: r } => d.send(req, &r.url, &header_lines(&r), r.body.as_bytes()),
-            // As a delay: the driver's own clock (Date.now) is the wall clock, not the machine's.
+            // As a delay from now on the machine's steady clock (the driver's setTimeout takes a delay).
             Action::Timer(at) => d.timeout(at.map_or(-1.0, |t| millis_until(t, steady_millis()) as f64)),
             Action::Turn => d.turn(),
             Action::Flushed { id, ok } => d.settle(id, &JsValue::from_bool(ok)),
