@@ -873,17 +873,24 @@ impl Machine {
         // letters, but what it finds stays stored for the next logger (`page`).
         if !self.flushes.is_empty() && (self.is_idle() || (self.quiet() && self.past_close(now).is_some())) {
             self.flush_now = false;
+            // Answered at close(ms)'s bound before the first read ended: what is stored is not
+            // known yet, so not known delivered.
+            let unread = (!self.loaded).then(|| self.close_by.map_or(0, |(_, ms)| ms));
             self.close_by = None;
             for (id, before) in std::mem::take(&mut self.flushes) {
                 let ok = match self.queue {
-                    Some(_) => self.q_len == 0 && self.unloaded == 0 && self.lost == before,
+                    Some(_) => unread.is_none() && self.q_len == 0 && self.unloaded == 0 && self.lost == before,
                     None => self.batch_failures == before,
                 };
                 // A flush that delivered everything clears lastError, by [`Machine::done`]'s
                 // rule (not a failure recorded after it began: a call settled in this round
                 // keeps its reason); one that did not keeps the delivery's reason, or says what
                 // is left.
-                if !ok {
+                if let Some(ms) = unread {
+                    self.logger.flush_left_events(Some(format!(
+                        "timeout: the queue's stored events were still being read at close()'s bound ({ms} ms): they stay stored for the next logger"
+                    )));
+                } else if !ok {
                     self.logger.flush_left_events(None);
                 } else if id > self.err_mark {
                     self.logger.record(Ok(()));
@@ -3844,6 +3851,21 @@ mod tests {
         let s = sends(&r.acts());
         assert_eq!(s.len(), 1);
         assert!(s[0].uids().contains(&stored.uid), "{:?}", s[0].uids());
+
+        // Nothing of this logger's under way, only the read: close(ms) answers false at the
+        // bound (what is stored is not known yet), saying why.
+        let mut r = Rig::known(direct(|_| {}), queue(Delivery::Committed, true));
+        let call = r.log();
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(dones(&r.ok(&s[0])), vec![(call, Ok(()))]);
+        let t = r.now;
+        let id = r.m.close(t, Some(300));
+        assert!(flushed(&r.acts()).is_none());
+        let acts = r.at(t + 300);
+        assert_eq!(flushed(&acts), Some((id, false)), "{acts:?}");
+        let e = r.m.logger().last_error().unwrap_or_default();
+        assert!(e.starts_with("timeout: the queue's stored events were still being read"), "{e}");
+        assert_eq!(r.m.timer_at, None);
     }
 
     /// close(ms) during the schema step: at the bound the step's request is abandoned, the

@@ -16,10 +16,10 @@ before(async () => {
 });
 after(() => opened?.close());
 
-test("a stored backlog larger than queue.maxEvents is read in pages and delivered over time, oldest first, each event once, nothing dropped", async () => {
-  // A CORS proxy to Neo4j: while `down`, every write gets a 503 with a long Retry-After (so the
-  // events stay stored); else forwarded, the UIDs of each write noted in arrival order.
-  const state = { down: true, order: [], writes: 0 };
+/** A CORS proxy to Neo4j, listening: while `state.down`, every write gets a 503 with a long
+ *  Retry-After (so the events stay stored); else forwarded, the UIDs of each write noted in
+ *  arrival order (`state.order`, `state.writes`). */
+async function neo4jProxy(state) {
   const proxy = createServer(async (req, res) => {
     res.setHeader("Access-Control-Allow-Origin", "*");
     res.setHeader("Access-Control-Expose-Headers", "Retry-After");
@@ -47,6 +47,23 @@ test("a stored backlog larger than queue.maxEvents is read in pages and delivere
     res.end(Buffer.from(await upstream.arrayBuffer()));
   });
   await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  return proxy;
+}
+
+/** The number of records in IndexedDB database `name` of the page. */
+function stored(name) {
+  return page.evaluate((name) => new Promise((ok) => {
+    const r = indexedDB.open(name, 1);
+    r.onsuccess = () => {
+      const q = r.result.transaction("events").objectStore("events").count();
+      q.onsuccess = () => (r.result.close(), ok(q.result));
+    };
+  }), name);
+}
+
+test("a stored backlog larger than queue.maxEvents is read in pages and delivered over time, oldest first, each event once, nothing dropped", async () => {
+  const state = { down: true, order: [], writes: 0 };
+  const proxy = await neo4jProxy(state);
   try {
     const N = 1500, MAX = 200;
     const trail = unique("e2e-backlog");
@@ -64,15 +81,7 @@ test("a stored backlog larger than queue.maxEvents is read in pages and delivere
       return { ok, stats: logger.stats() };
     }, { cfg, N });
     assert.equal(left.ok, N, JSON.stringify(left));
-    // The records as IndexedDB holds them.
-    const stored = () => page.evaluate((name) => new Promise((ok) => {
-      const r = indexedDB.open(name, 1);
-      r.onsuccess = () => {
-        const q = r.result.transaction("events").objectStore("events").count();
-        q.onsuccess = () => (r.result.close(), ok(q.result));
-      };
-    }), cfg.queue.name);
-    assert.equal(await stored(), N);
+    assert.equal(await stored(cfg.queue.name), N);
     state.down = false;
     // The next version: queue.maxEvents 200. Every read of the store is noted (its size).
     const got = await page.evaluate(async ({ cfg, MAX }) => {
@@ -103,7 +112,7 @@ test("a stored backlog larger than queue.maxEvents is read in pages and delivere
     assert.equal(got.stats.queued, 0);
     // Bounded reads: never the whole store at once (before: one read of all N records).
     assert.ok(got.reads.length > 1 && Math.max(...got.reads) <= 256, JSON.stringify(got.reads));
-    assert.equal(await stored(), 0);
+    assert.equal(await stored(cfg.queue.name), 0);
     // Each stored event once, in the graph; delivered oldest first (first arrival order by timestamp).
     const rows = await cypher(
       "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType AS t, count(*) AS n, count(DISTINCT e.UID) AS u ORDER BY t", { trail });
@@ -122,6 +131,79 @@ test("a stored backlog larger than queue.maxEvents is read in pages and delivere
     const verify = await loadPkg("verify");
     const report = await new verify.AuditLogger(config(trail)).verifyTrail();
     assert.equal(report.ok, true, JSON.stringify(report));
+  } finally {
+    proxy.close();
+  }
+});
+
+test("close(timeoutMs) keeps its bound while the first read of a stored queue is under way, and a closed logger does not send what that read finds", async () => {
+  // Before: close(300) waited for the read to end (a large or slow IndexedDB held it past its
+  // bound), and a read ending after the bound re-sent the stored events from the closed logger.
+  const state = { down: true, order: [], writes: 0 };
+  const proxy = await neo4jProxy(state);
+  try {
+    const trail = unique("e2e-closeread");
+    const cfg = { url: `http://127.0.0.1:${proxy.address().port}`, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery: "queued",
+      queue: { name: `q-${trail}` }, retry: { maxAttempts: 1 } };
+    assert.equal(await page.evaluate((c) => new window.audit.AuditLogger(c).ensureSchema(), { ...cfg, url: NEO4J_URL }), true);
+    // An earlier logger left three events stored (Neo4j "down").
+    const left = await page.evaluate(async (cfg) => {
+      const logger = new window.audit.AuditLogger(cfg);
+      const ok = await Promise.all([0, 1, 2].map((i) => logger.logUserAction({ uid: "u-left" }, `LEFT_${i}`)));
+      await logger.close(0);
+      return ok;
+    }, cfg);
+    assert.deepEqual(left, [true, true, true]);
+    assert.equal(await stored(cfg.queue.name), 3);
+    state.down = false;
+    // The next logger's first read is held (its readonly transaction completes only when let go).
+    const got = await page.evaluate(async (cfg) => {
+      const tx0 = IDBDatabase.prototype.transaction;
+      let release;
+      const gate = new Promise((r) => (release = r));
+      IDBDatabase.prototype.transaction = function (names, mode, ...rest) {
+        const tx = tx0.call(this, names, mode, ...rest);
+        if (mode === "readonly") {
+          Object.defineProperty(tx, "oncomplete", { configurable: true, set(f) { tx.addEventListener("complete", (e) => gate.then(() => f.call(tx, e))); } });
+        }
+        return tx;
+      };
+      try {
+        // (delivery "committed": NEW's call resolves once Neo4j committed it, so only the read is
+        // left when close() begins; the read holds no write back.)
+        const logger = new window.audit.AuditLogger({ ...cfg, delivery: "committed" });
+        const logged = await logger.logUserAction({ uid: "u-new" }, "NEW");
+        const t0 = performance.now();
+        const closed = await Promise.race([logger.close(300), new Promise((r) => setTimeout(() => r("still waiting after 5 s"), 5000))]);
+        const ms = performance.now() - t0;
+        const err = logger.lastError ?? null;
+        release();
+        const dead = await logger.deadLetters(); // resolves once the held read has ended
+        await new Promise((r) => setTimeout(r, 500));
+        return { logged, closed, ms, err, dead, stats: logger.stats() };
+      } finally {
+        IDBDatabase.prototype.transaction = tx0;
+      }
+    }, cfg);
+    assert.equal(got.logged, true, JSON.stringify(got));
+    assert.equal(got.closed, false, JSON.stringify(got));
+    assert.ok(got.ms >= 299, `not before its bound: ${got.ms} ms`);
+    assert.match(got.err, /^timeout: the queue's stored events were still being read at close\(\)'s bound \(300 ms\)/);
+    assert.deepEqual(got.dead, []);
+    // The stored events were not sent by the closed logger: only NEW went out; they stay stored.
+    const sent = new Set(state.order.map(([uid]) => uid));
+    assert.equal(sent.size, 1, JSON.stringify(state.order));
+    assert.equal(got.stats.queued, 3, JSON.stringify(got.stats));
+    assert.equal(await stored(cfg.queue.name), 3);
+    // The next logger delivers them, once.
+    const next = await page.evaluate(async (cfg) => {
+      const logger = new window.audit.AuditLogger(cfg);
+      return [await logger.flush(), await logger.close()];
+    }, cfg);
+    assert.deepEqual(next, [true, true]);
+    assert.equal(await stored(cfg.queue.name), 0);
+    const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType, count(*) ORDER BY e.eventType", { trail });
+    assert.deepEqual(rows, [["LEFT_0", 1], ["LEFT_1", 1], ["LEFT_2", 1], ["NEW", 1]]);
   } finally {
     proxy.close();
   }
