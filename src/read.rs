@@ -267,6 +267,13 @@ pub struct VerifyProgress {
     /// a progress without it (a `GET /v1/verify` cursor issued before it existed) reads as 1000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<u32>,
+    /// More streams to verify after `pending`: those whose ids come after this one, read from
+    /// Neo4j when `pending` is done (`None`: `pending` is all). A walk holds at most 1000 stream
+    /// ids at a time and a paused one carries at most 16, so a cursor stays small on a trail of
+    /// any number of streams (before, it named every stream still to read, and on a trail of
+    /// more than ~150 streams a `GET /v1/verify` cursor was over the 16 KB a URL may have).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rest_after: Option<String>,
 }
 
 #[cfg_attr(not(feature = "ingest"), allow(dead_code))] // the Worker's verification cursor
@@ -308,6 +315,10 @@ impl VerifyProgress {
             out.push_str(",\"page\":");
             write_uint(out, n.into());
         }
+        if let Some(s) = &self.rest_after {
+            out.push_str(",\"restAfter\":");
+            write_str(out, s);
+        }
         out.push('}');
     }
 
@@ -341,6 +352,10 @@ impl VerifyProgress {
             page: match v.get("page") {
                 None => None,
                 Some(n) => Some(n.as_u64().filter(|n| (2..u64::from(VERIFY_PAGE)).contains(n))? as u32),
+            },
+            rest_after: match v.get("restAfter") {
+                None => None,
+                Some(s) => Some(s.as_str()?.to_owned()),
             },
         })
     }
@@ -1754,8 +1769,12 @@ fn head_query(cfg: &crate::config::Config) -> Result<Query, AuditError> {
     Ok(Query { text, params: trail_params(&cfg.trail, None) })
 }
 
-/// The ids of the trail's streams (of events from `q.since` on), in order.
-fn stream_ids_query(cfg: &crate::config::Config, q: &VerifyQuery) -> Query {
+/// Stream ids a walk reads at a time ([`stream_ids_query`]).
+const STREAM_BATCH: usize = 1000;
+
+/// The ids of the trail's streams (of events from `q.since` on), in order: the first
+/// [`STREAM_BATCH`], or those after `after`.
+fn stream_ids_query(cfg: &crate::config::Config, q: &VerifyQuery, after: Option<&str>) -> Query {
     let since = if q.since_ms().is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
     let text = trail_text(
         &cfg.labels,
@@ -1763,10 +1782,15 @@ fn stream_ids_query(cfg: &crate::config::Config, q: &VerifyQuery) -> Query {
         &[
             ") WHERE ev.streamId IS NOT NULL AND ev.seq IS NOT NULL",
             since,
-            " RETURN DISTINCT ev.streamId AS s ORDER BY s",
+            if after.is_some() { " AND ev.streamId > $after" } else { "" },
+            " RETURN DISTINCT ev.streamId AS s ORDER BY s LIMIT 1000",
         ],
     );
-    Query { text, params: trail_params(&cfg.trail, Some(q.since_ms())) }
+    let mut params = trail_params(&cfg.trail, Some(q.since_ms()));
+    if let (Json::Obj(m), Some(a)) = (&mut params, after) {
+        m.push(("after".into(), Json::from(a)));
+    }
+    Query { text, params }
 }
 
 /// The hash of the anchored event (an intact stream holds exactly one at that seq).
@@ -2032,6 +2056,7 @@ mod tests {
             ok: true,
             head: None,
             page: None,
+            rest_after: None,
         };
         let mut ours = String::new();
         p.write_json(&mut ours);
@@ -2048,6 +2073,7 @@ mod tests {
                 ok: false,
                 head: Some(head),
                 page: Some(250),
+                rest_after: Some("b".into()),
             },
             VerifyProgress {
                 pending: vec![],
@@ -2057,6 +2083,7 @@ mod tests {
                 ok: true,
                 head: None,
                 page: None,
+                rest_after: None,
             },
         ] {
             let mut ours = String::new();

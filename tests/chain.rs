@@ -2299,3 +2299,58 @@ async fn calls_racing_close_take_no_seq_they_do_not_deliver() {
         assert_eq!((s.checked, s.head_seq), (n, Some(n - 1)), "each call that committed, and only those: {s:?}");
     }
 }
+
+/// A paged walk over a trail of many streams (the Worker's signed one among 40 client streams,
+/// read with `allow_unsigned`): each progress names at most 16 streams still to read and reads
+/// the rest from Neo4j again (before, it named them all, and a `GET /v1/verify` cursor on a trail
+/// of more than ~150 streams was over the 16 KB a URL may have). Every stream is read once, and
+/// the Worker's stream, whose trail head names it, is still checked when all its events are gone.
+#[tokio::test]
+async fn a_paged_walk_over_many_streams_reads_each_once_and_keeps_the_heads_stream() {
+    use neo4j_audit::ingest::handle;
+    let WorkerTrail { settings, logger, now, req, .. } = worker_trail("chain-many-streams");
+    let r = handle(
+        &req,
+        &settings,
+        now,
+        &TestIo(r#"{"events":[{"actionType":"W1"},{"actionType":"W2"}]}"#.into()),
+        Some(&logger),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    for _ in 0..40 {
+        let client = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
+        client.log_user_action(None, "DIRECT", None, None).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let keys = Some(settings.public_keys.clone().into());
+    let lenient = VerifyQuery { public_keys: keys, allow_unsigned: true, ..Default::default() };
+    let worker = logger.signed_head().await.unwrap().expect("the Worker's head").stream_id;
+    let walk = || async {
+        let (mut page, mut progress) = logger.verify_trail_page(&lenient, None, 1).await.unwrap();
+        let mut streams = page.streams.clone();
+        let mut calls = 1;
+        while let Some(p) = progress {
+            assert!(p.pending.len() <= 16, "call {calls}: {} streams named", p.pending.len());
+            (page, progress) = logger.verify_trail_page(&lenient, Some(p), 1).await.unwrap();
+            streams.extend(page.streams.clone());
+            calls += 1;
+        }
+        (page, streams, calls)
+    };
+    let (last, streams, calls) = walk().await;
+    assert!(last.ok, "{last:?}");
+    assert_eq!(last.checked, 42);
+    let mut ids: Vec<&str> = streams.iter().map(|s| s.stream_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!((streams.len(), ids.len(), calls), (41, 41, 41), "each stream once, one per call");
+    assert!(ids.contains(&worker.as_str()));
+    // The Worker's events deleted (its head kept): its stream is still read, and cut.
+    cypher("MATCH (ev:AuditEvent {streamId: $s}) DETACH DELETE ev", json!({"s": worker})).await;
+    let (last, streams, _) = walk().await;
+    assert!(!last.ok, "{last:?}");
+    let w: Vec<_> = streams.iter().filter(|s| s.stream_id == worker).collect();
+    assert_eq!(w.len(), 1, "{streams:?}");
+    assert_eq!(w[0].first_break.as_ref().map(|b| b.kind), Some(BreakKind::Deleted), "{w:?}");
+    assert_eq!(streams.len(), 41);
+}

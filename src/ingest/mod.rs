@@ -1184,8 +1184,11 @@ fn cursor_mac(key: &CursorKey, json: &[u8], scope: &str, q: &crate::read::Verify
 
 /// What the [`CursorKey`] is derived from `AUDIT_SIGNING_KEY` with (v1: from `AUDIT_JWT_SECRET`,
 /// which a Worker checking tokens only against a key set does not have).
-/// v2: without `AUDIT_SIGNING_KEY_ID` and `AUDIT_PUBLIC_KEYS`.
-const CURSOR_KEY_LABEL: &str = "neo4j-audit verify-cursor v3 ";
+/// v2: without `AUDIT_SIGNING_KEY_ID` and `AUDIT_PUBLIC_KEYS`. v3: progress that names every
+/// stream still to read; v4 names at most 16 and where the list goes on (`restAfter`), which a
+/// Worker of v3 would drop, ending the walk `ok` without reading the rest: a cursor of the one
+/// version is refused by the other (400, start the walk again).
+const CURSOR_KEY_LABEL: &str = "neo4j-audit verify-cursor v4 ";
 
 /// A verification cursor: the progress as base64url JSON, then `.` and its HMAC-SHA256 under
 /// the [`CursorKey`], so a caller cannot hand the verifier a state it never reached. The MAC
@@ -1513,6 +1516,7 @@ mod tests {
             ok: true,
             head: None,
             page: None,
+            rest_after: Some("s".into()),
         };
         let plain = crate::read::VerifyQuery::default();
         let key = CursorKey::derive(SEED, CURSOR_KEY_LABEL);
@@ -1867,6 +1871,7 @@ mod tests {
             ok: true,
             head: None,
             page: None,
+            rest_after: None,
         };
         let strict = crate::read::VerifyQuery { require_bound: true, ..Default::default() };
         let store = FakeStore::default();

@@ -76,6 +76,10 @@ pub(crate) struct VerifyRun<'a, const PAGED: bool> {
     unchained_uids: Vec<String>,
 }
 
+/// Streams still to read that a paused walk's progress names; the others are read from Neo4j
+/// again ([`VerifyProgress::rest_after`]).
+const CURSOR_STREAMS: usize = 16;
+
 impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     /// `seals`: the checked keys (signed mode). `progress` (only with `PAGED`): where to continue.
     /// `PAGED` false (verifyTrail: from the start, to the end) leaves the cursor's code (resume,
@@ -98,6 +102,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             ok: true,
             head: None,
             page: None,
+            rest_after: None,
         });
         let current = if PAGED { p.current.take().map(|st| Verifier::resume(st, seals)) } else { None };
         // A walk resumed with the smaller page an earlier call needed goes on with it (before,
@@ -157,12 +162,18 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                     .filter(|h| q.stream_id.as_ref().is_none_or(|s| *s == h.stream_id));
             }
             Phase::Streams => {
+                // A batch of the stream list: the first, or the one after `rest_after`.
+                let from = self.p.rest_after.take();
+                let full = rows.len() >= super::STREAM_BATCH;
                 for r in &mut rows {
                     if let Some(s) = take_str(r, 0) {
                         self.p.pending.push(s);
                     }
                 }
-                return self.begin_streams();
+                if full {
+                    self.p.rest_after = self.p.pending.last().cloned();
+                }
+                return self.begin_streams(from);
             }
             Phase::Page => {
                 // A window's start (one event, [`Self::next_page`]) is followed by pages read by `seq`.
@@ -263,11 +274,11 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
         match &q.stream_id {
             Some(s) => {
                 self.p.pending = vec![s.clone()];
-                self.begin_streams()
+                self.begin_streams(None)
             }
             None => {
                 self.phase = Phase::Streams;
-                Ok(Step::Run(super::stream_ids_query(self.cfg, q)))
+                Ok(Step::Run(super::stream_ids_query(self.cfg, q, None)))
             }
         }
     }
@@ -304,16 +315,19 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
         self.next_page()
     }
 
-    /// The stream list read: add the head's and the anchored streams, then the first page.
-    fn begin_streams(&mut self) -> Result<Step, AuditError> {
+    /// A batch of the stream list read (the streams after `from`, up to `rest_after` when more
+    /// follow): add the head's and the anchored streams of that range, then the next page.
+    fn begin_streams(&mut self, from: Option<String>) -> Result<Step, AuditError> {
+        let (from, to) = (from.as_deref(), self.p.rest_after.clone());
+        let in_range = |id: &str| from.is_none_or(|f| id > f) && to.as_deref().is_none_or(|t| id <= t);
         // The stream the trail's signed head names is checked even with no event left.
-        if let Some(h) = &self.p.head {
+        if let Some(h) = self.p.head.as_ref().filter(|h| in_range(&h.stream_id)) {
             add_stream(&mut self.p.pending, &h.stream_id);
         }
         // So is an anchored one (all its events deleted is a cut tail too).
         #[cfg(not(feature = "worker"))]
         for a in &self.q.anchors {
-            if self.q.stream_id.as_ref().is_none_or(|s| *s == a.stream_id) {
+            if self.q.stream_id.as_ref().is_none_or(|s| *s == a.stream_id) && in_range(&a.stream_id) {
                 add_stream(&mut self.p.pending, &a.stream_id);
             }
         }
@@ -324,6 +338,11 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     fn next_page(&mut self) -> Result<Step, AuditError> {
         if self.current.is_none() {
             if self.p.pending.is_empty() {
+                // The next batch of the stream list, when the last one was full.
+                if let Some(after) = &self.p.rest_after {
+                    self.phase = Phase::Streams;
+                    return Ok(Step::Run(super::stream_ids_query(self.cfg, self.q, Some(after))));
+                }
                 return self.streams_done();
             }
             let sid = self.p.pending.remove(0);
@@ -556,6 +575,11 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             let ok = self.p.ok && state.first_break.is_none();
             self.p.current = Some(state);
             self.p.page = (self.page_limit < VERIFY_PAGE).then_some(self.page_limit);
+            // The cursor names a few streams still to read, and where the list goes on.
+            if self.p.pending.len() > CURSOR_STREAMS {
+                self.p.pending.truncate(CURSOR_STREAMS);
+                self.p.rest_after = self.p.pending.last().cloned();
+            }
             let report = VerifyReport {
                 ok,
                 checked: self.p.checked,
@@ -697,6 +721,57 @@ mod tests {
             rows = pages.next().unwrap_or_default();
         }
         (json.len(), run.finish().0)
+    }
+
+    /// A paused walk's progress named every stream still to read: on a trail of more than ~150
+    /// streams a `GET /v1/verify` cursor was over the 16 KB a URL may have, and the walk could
+    /// not go on. It now names at most [`CURSOR_STREAMS`] and where the list goes on, read from
+    /// Neo4j again (a batch of ids at a time): 1 200 streams walked over many calls, each once.
+    #[test]
+    fn a_paused_walk_names_few_streams_and_reads_the_rest_again() {
+        let cfg = Config::new("http://127.0.0.1:7474");
+        let q = VerifyQuery::default();
+        // Stream ids as long as real ones (a UUID and a hash: ~70 characters), in order.
+        let all: Vec<String> = (0..1200).map(|i| format!("{i:05}.{}", "f".repeat(64))).collect();
+        let param = |st: &Query, k: &str| {
+            let Json::Obj(params) = &st.params else { return None };
+            params.iter().find(|(n, _)| n == k).and_then(|(_, v)| v.as_str().map(str::to_owned))
+        };
+        let (mut walked, mut id_queries, mut calls) = (Vec::new(), 0, 0);
+        let mut progress = None;
+        let last = loop {
+            calls += 1;
+            let mut run = VerifyRun::<true>::new(&cfg, &q, None, progress.take(), 100);
+            let mut answer = Vec::new();
+            while let Step::Run(st) = run.step(answer).unwrap() {
+                answer = if st.text.contains("RETURN DISTINCT ev.streamId") {
+                    id_queries += 1;
+                    let after = param(&st, "after");
+                    let ids = all.iter().filter(|s| after.as_ref().is_none_or(|a| *s > a));
+                    ids.take(1000).map(|s| vec![Json::from(s.as_str())]).collect()
+                } else if let Some(sid) = param(&st, "streamId") {
+                    rows(&sid, 0..1)
+                } else {
+                    Vec::new()
+                };
+            }
+            let (report, next) = run.finish();
+            walked.extend(report.streams.iter().map(|r| r.stream_id.clone()));
+            let Some(p) = next else { break report };
+            assert!(p.pending.len() <= CURSOR_STREAMS, "{} streams named", p.pending.len());
+            let mut json = String::new();
+            p.write_json(&mut json);
+            // base64url of the JSON and a 43-character MAC: within 16 KB with room for the URL.
+            assert!(json.len() * 4 / 3 + 44 < 8 * 1024, "call {calls}: the cursor's JSON is {} bytes", json.len());
+            progress = Some(VerifyProgress::from_json(&crate::json::parse(&json, 16).unwrap()).unwrap());
+        };
+        assert_eq!(last.checked, 1200);
+        let mut sorted = walked.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!((walked.len(), sorted.len()), (1200, 1200), "each stream once");
+        assert_eq!(sorted, all);
+        assert!(calls > 10 && id_queries >= 2, "{calls} calls, {id_queries} reads of the stream list");
     }
 
     /// The event a paused walk holds back (to tell an inserted copy of it from the genuine one)
