@@ -36,7 +36,9 @@ export interface AuditTrailQuery {
   target?: string;
   /** 1..1000, default 50. */
   limit?: number;
-  /** `nextCursor` of the previous page; `null` (a last page's `nextCursor`) or absent: the first page. */
+  /** `nextCursor` of the previous page, given with that page's filters (a cursor names a position, not the
+   *  filters: alone it reads the unfiltered trail from there); `null` (a last page's `nextCursor`) or
+   *  absent: the first page. */
   cursor?: string | null;
 }
 

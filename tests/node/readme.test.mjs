@@ -51,11 +51,20 @@ test("README: the JavaScript quick start, Reading the trail and Verifying blocks
     .replace('url: "http://127.0.0.1:7474",', `url: ${JSON.stringify(NEO4J_URL)}, trail: ${JSON.stringify(trail)},`)
     .replace('username: "neo4j", password: "…",', `username: ${JSON.stringify(NEO4J_USER)}, password: ${JSON.stringify(NEO4J_PASSWORD)},`);
   assert.ok(quickStart.includes(trail) && quickStart.includes(JSON.stringify(NEO4J_PASSWORD)), "the quick start's url and password lines");
+  // Two events the block's query finds (by another logger: the quick start's stays seq 0), read one
+  // a page: the second page must be the query's too. The block once paged with the cursor alone,
+  // which read the trail unfiltered from there (the quick start's DOCUMENT_MODIFIED included).
+  const reading = block("## Reading the trail");
+  assert.ok(reading.includes("limit: 50,"), "the Reading the trail block's limit line");
+  const seed = `{ const seeder = new AuditLogger({ url: ${JSON.stringify(NEO4J_URL)}, trail: ${JSON.stringify(trail)},
+      username: ${JSON.stringify(NEO4J_USER)}, password: ${JSON.stringify(NEO4J_PASSWORD)} });
+    for (const n of [1, 2]) await seeder.logUserAction({ uid: "user-123" }, "DOCUMENT_VIEWED", "DOCUMENT_MANAGEMENT", { n });
+    await seeder.close(); }`;
   const source = [
     // The verify entry: the read entry plus verifyTrail, which the Verifying block calls.
     `import { AuditLogger } from ${JSON.stringify(pathToFileURL(join(ROOT, "pkg/verify/node.js")).href)};`,
     "const console = { log() {}, warn(...a) { globalThis.readmeWarned = a; } };",
-    quickStart, block("## Reading the trail"), block("### Verifying"),
+    quickStart, seed, reading.replace("limit: 50,", "limit: 1,"), block("### Verifying"),
     "export default { ok, page, older, mine, onDoc, report, head, lastError: logger.lastError };",
   ].join("\n");
   const dir = mkdtempSync(join(tmpdir(), "readme-"));
@@ -63,11 +72,18 @@ test("README: the JavaScript quick start, Reading the trail and Verifying blocks
     writeFileSync(join(dir, "readme.mjs"), source);
     const got = (await import(pathToFileURL(join(dir, "readme.mjs")).href)).default;
     assert.equal(got.ok, true, got.lastError);
-    for (const k of ["page", "older", "mine", "onDoc", "report"]) assert.notEqual(got[k], null, `${k}: ${got.lastError}`);
+    for (const k of ["page", "older", "mine", "onDoc", "report"]) assert.ok(got[k], `${k}: ${got.lastError}`);
     assert.equal(got.report.ok, true);
     assert.equal(got.head.seq, 0);
+    const viewed = (p) => p.events.map((e) => [e.actionType, e.category, e.userUid, e.details]);
+    assert.deepEqual(viewed(got.page), [["DOCUMENT_VIEWED", "DOCUMENT_MANAGEMENT", "user-123", { n: 2 }]]);
+    assert.deepEqual(viewed(got.older), [["DOCUMENT_VIEWED", "DOCUMENT_MANAGEMENT", "user-123", { n: 1 }]], "the older page keeps the query");
     const mine = got.mine.events.map((e) => [e.actionType, e.category, e.userUid, e.details]);
-    assert.deepEqual(mine, [["DOCUMENT_MODIFIED", "DOCUMENT_MANAGEMENT", "user-123", { document_id: "doc-456", fields_changed: ["title", "content"] }]]);
+    assert.deepEqual(mine, [
+      ["DOCUMENT_VIEWED", "DOCUMENT_MANAGEMENT", "user-123", { n: 2 }],
+      ["DOCUMENT_VIEWED", "DOCUMENT_MANAGEMENT", "user-123", { n: 1 }],
+      ["DOCUMENT_MODIFIED", "DOCUMENT_MANAGEMENT", "user-123", { document_id: "doc-456", fields_changed: ["title", "content"] }],
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
