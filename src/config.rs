@@ -338,7 +338,9 @@ pub enum Delivery {
     /// `true` only once Neo4j committed the event (the seed's contract).
     #[default]
     Committed,
-    /// `true` once the event is in the durable queue; delivery goes on in the background (wasm only).
+    /// `true` once the event is in the durable queue (IndexedDB); delivery goes on in the background
+    /// (wasm only). Where the queue is in memory (Node, Workers; natively there is none) it answers as
+    /// `Committed`.
     Queued,
 }
 

@@ -74,7 +74,9 @@ export interface AuditConfig {
    *  maxEvents 10000, maxBytes 8388608, maxAgeMs 604800000 (7 days), name "neo4j-audit". */
   queue?: { enabled?: boolean; maxEvents?: number; maxBytes?: number; maxAgeMs?: number; name?: string };
   /** "committed" (default): logUserAction resolves true once Neo4j committed the event;
-   *  "queued": once it is stored in the durable queue (delivery continues in the background). */
+   *  "queued": once it is stored in IndexedDB (browsers; delivery continues in the background).
+   *  Where there is no IndexedDB (Node, Workers: a memory queue) "queued" answers as "committed":
+   *  true once committed, false when the commit failed (the event stays in the memory queue). */
   delivery?: "committed" | "queued";
   /** Keys whose values in details become "[REDACTED]" before the event is hashed or sent.
    *  Default: the library's list (password, secret, token, apiKey, cookie, ...); [] turns it off. */
