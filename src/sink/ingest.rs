@@ -167,7 +167,17 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
         // With the Worker's message ("unauthorized: token has expired"): which of the token
         // rules failed is what the caller needs to know, and the Worker never echoes the token.
         401 | 403 if code.as_deref() != Some("forbidden") => {
-            Err(AuditError::Unauthorized { status: resp.status, code: code.map(|_| reason()) })
+            // Not the Worker's JSON: another server refused the token, typically Neo4j given as
+            // `endpoint` (its tx/commit or query URL, which refuses a JWT as bearer). A bare
+            // "HTTP 401" sent the user after the token: that server's text and the hint, as a 404.
+            let text = match code {
+                Some(_) => reason(),
+                None => match crate::outcome::snippet(&resp.body) {
+                    s if s.is_empty() => NOT_THE_WORKER[2..NOT_THE_WORKER.len() - 1].to_owned(),
+                    s => cat(&[&s, NOT_THE_WORKER]),
+                },
+            };
+            Err(AuditError::Unauthorized { status: resp.status, code: Some(text) })
         }
         400 | 403 | 413 | 422 => Err(AuditError::Rejected { status: resp.status, reason: reason() }),
         500 if matches!(code.as_deref(), Some("store_error" | "misconfigured")) => {
@@ -313,6 +323,33 @@ mod tests {
         assert_eq!(e.to_string(), "HTTP 405: method_not_allowed: use GET");
         // Other statuses keep their text.
         assert_eq!(interpret(&raw(502, "bad gateway"), 1).unwrap_err().to_string(), "HTTP 502: bad gateway");
+    }
+
+    #[test]
+    fn a_401_or_403_that_is_not_the_workers_says_endpoint_must_name_the_worker() {
+        // Found by a new user: `endpoint` set to Neo4j's tx/commit URL answered a bare
+        // "authentication failed: HTTP 401", which sent them after their token, not the URL.
+        let neo4j = json!({"errors": [{"code": "Neo.ClientError.Security.Unauthorized",
+            "message": "Unsupported authentication token, scheme 'bearer' is not supported."}]});
+        for status in [401, 403] {
+            let e = interpret(&resp(status, None, neo4j.clone()), 1).unwrap_err();
+            assert!(matches!(e, AuditError::Unauthorized { .. }) && !e.is_retryable(), "{e:?}");
+            let text = e.to_string();
+            assert!(text.starts_with(&format!("authentication failed: HTTP {status} ({{\"errors\"")), "{text}");
+            assert!(text.contains("scheme 'bearer' is not supported"), "{text}");
+            assert!(text.ends_with(&format!("{NOT_THE_WORKER})")), "{text}");
+        }
+        let empty = HttpResponse { status: 401, retry_after: None, body: String::new() };
+        assert_eq!(
+            interpret(&empty, 1).unwrap_err().to_string(),
+            "authentication failed: HTTP 401 (not an answer of the ingest Worker: endpoint must be its POST \
+             /v1/events URL; Neo4j itself is given as url, with username and password)"
+        );
+        // The Worker's own 401 keeps its message alone (checked in `outcomes` too).
+        let e =
+            interpret(&resp(401, None, json!({"error": "unauthorized", "message": "token signature is invalid"})), 1)
+                .unwrap_err();
+        assert_eq!(e.to_string(), "authentication failed: HTTP 401 (unauthorized: token signature is invalid)");
     }
 
     #[test]

@@ -304,6 +304,20 @@ test("a url with a path: false with an HTTP 404 reason naming the url, no schema
   assert.equal(logger.schemaWarning, undefined);
 });
 
+test("client mode with endpoint set to Neo4j's own write URL: the 401 reason says it is not the ingest Worker, with Neo4j's text", async () => {
+  // Found by a new user: endpoint `${NEO4J_URL}/db/neo4j/tx/commit` (or /query/v2) answered a bare
+  // "authentication failed: HTTP 401", which sent them after their token rather than the URL.
+  for (const path of ["/db/neo4j/tx/commit", "/db/neo4j/query/v2"]) {
+    const logger = new pkg.AuditLogger({ endpoint: `${NEO4J_URL}${path}`, token: "a.b.c", queue: { enabled: false } });
+    assert.equal(await logger.logUserAction(null, "NOT_THE_WORKER"), false);
+    assert.match(logger.lastError, /^authentication failed: HTTP 401 \(\{"errors":\[\{"code":"Neo\.ClientError\.Security\.Unauthorized"/);
+    assert.ok(logger.lastError.endsWith(" (not an answer of the ingest Worker: endpoint must be its POST /v1/events URL; " +
+      "Neo4j itself is given as url, with username and password))"), logger.lastError);
+    assert.ok(!logger.lastError.includes("a.b.c"), "never the token");
+    await logger.close();
+  }
+});
+
 test("a url without a path whose server answers 404: the reason says that port is not Neo4j's HTTP API, blames no path", async () => {
   // Found by a new user: a dev server on the port (404 to every path) gave "… this url's path is
   // likely wrong" for "http://127.0.0.1:PORT", which has no path (the CLI already said "not Neo4j").
