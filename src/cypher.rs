@@ -163,9 +163,11 @@ fn with_target_subqueries<S: AsRef<str>>(base: &str, target_labels: &[S]) -> Res
             l,
             "' MATCH (n:",
             l,
-            " {UID: x.uid}) MERGE (ev)-[o:ON]->(n) \
-             ON CREATE SET o.role = x.role, o.target = x.label + ':' + x.uid, \
-             o.created = ev.timestamp, o.eventUID = ev.UID }",
+            // Keyed by `target`: a node under two labels named as two targets gets an edge for
+            // each (one MERGE per node left the second label's target without its edge, so
+            // that label's activity missed the event).
+            " {UID: x.uid}) MERGE (ev)-[o:ON {target: x.label + ':' + x.uid}]->(n) \
+             ON CREATE SET o.role = x.role, o.created = ev.timestamp, o.eventUID = ev.UID }",
         ] {
             out.push_str(part);
         }

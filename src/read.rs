@@ -1482,8 +1482,10 @@ fn verify_query(
         RETURN_EVENT,
         ", ev.sigKid, ev.sig, ev.sigAt, ",
         // The edges into the application's graph agree with the hashed fields ([`row_edges_ok`]).
-        // One edge per node: the writer MERGEs them, so a second edge to the same node is a copy
-        // made by hand (it showed the event twice on the node's activity).
+        // One edge per node and target (a node under two labels named as two targets has two,
+        // each its own `target`): the writer MERGEs them on it, so a second edge with the same
+        // target to the same node is a copy made by hand (it showed the event twice on the node's
+        // activity).
         "NOT EXISTS { (ev)-[:PERFORMED_BY]->(u) WHERE NOT coalesce(u:",
         &labels.user,
         " AND u.UID = ev.userUID AND COUNT { (ev)-[:PERFORMED_BY]->(u) } = 1, false) } \
@@ -1492,7 +1494,7 @@ fn verify_query(
          WHERE ev.targetKeys[i] = o.target AND ev.targetRoles[i] = coalesce(o.role, '')) END \
          AND o.created = ev.timestamp AND o.eventUID = ev.UID \
          AND any(l IN labels(n) WHERE n.UID IS :: STRING AND l + ':' + n.UID = o.target) \
-         AND COUNT { (ev)-[:ON]->(n) } = 1, false) }",
+         AND COUNT { (ev)-[p:ON]->(n) WHERE p.target = o.target } = 1, false) }",
         VERIFY_TYPES,
         " ORDER BY ",
         if before.is_some() { "ev.streamId DESC, ev.seq DESC, ev.UID DESC" } else { "ev.streamId, ev.seq, ev.UID" },

@@ -144,6 +144,53 @@ async fn existing_targets_are_linked_and_missing_ones_recorded() {
     assert_eq!((b.seq, b.uid.as_deref()), (0, Some(ev.uid.as_str())), "{report:?}");
 }
 
+/// One application node under two labels (`:Doc:Contract`), named by an event as both targets:
+/// each target gets its own `ON` edge (its `target` key), so the event is in the node's activity
+/// read by either label, and the trail still verifies. Before, the second label's subquery
+/// MERGEd onto the first label's edge: one edge, and `get_target_activity` by the other label
+/// did not find the event (redteam42).
+#[tokio::test]
+async fn a_node_named_under_two_of_its_labels_is_linked_for_each() {
+    let logger = AuditLogger::new(config("targets-two-labels")).unwrap();
+    let (doc, contract) = (unique_label("T42Doc"), unique_label("T42Contract"));
+    cypher(&format!("CREATE (:{doc}:{contract} {{UID: 'd-1'}})"), json!({})).await;
+    let targets = vec![Target::new(&doc, "d-1").role("document"), Target::new(&contract, "d-1").role("contract")];
+    let ev = logger
+        .log_user_action_with(Some(&User::new("ann")), "SIGNED", None, None, &opts(targets))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = cypher(
+        "MATCH (ev:AuditEvent {UID: $uid})-[o:ON]->(n) RETURN o.target, o.role ORDER BY o.target",
+        json!({"uid": ev.uid}),
+    )
+    .await;
+    let mut want = vec![
+        vec![json!(format!("{doc}:d-1")), json!("document")],
+        vec![json!(format!("{contract}:d-1")), json!("contract")],
+    ];
+    want.sort_by_key(|r| r[0].as_str().unwrap().to_owned());
+    assert_eq!(rows, want);
+    for label in [&doc, &contract] {
+        let page = logger.get_target_activity(label, "d-1", &TrailQuery::default()).await.unwrap();
+        assert_eq!(page.events.iter().map(|e| e.uid.as_str()).collect::<Vec<_>>(), vec![ev.uid.as_str()], "{label}");
+    }
+    // Written again (a retry): still one edge per target.
+    logger.deliver(ev.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    let n = cypher("MATCH (ev:AuditEvent {UID: $uid})-[o:ON]->() RETURN count(o)", json!({"uid": ev.uid})).await;
+    assert_eq!(n[0][0], json!(2));
+    let report = logger.verify_trail(&Default::default()).await.unwrap();
+    assert!(report.ok, "{report:?}");
+    // A copy of one of the two edges is still a doubled edge.
+    cypher(
+        &format!("MATCH (ev:AuditEvent {{UID: $e}})-[o:ON]->(x) WHERE o.target STARTS WITH '{doc}:' CREATE (ev)-[o2:ON]->(x) SET o2 = properties(o)"),
+        json!({"e": ev.uid}),
+    )
+    .await;
+    let report = logger.verify_trail(&Default::default()).await.unwrap();
+    let b = report.streams[0].first_break.clone().expect("a break");
+    assert_eq!((b.kind, b.uid.as_deref()), (BreakKind::Edited, Some(ev.uid.as_str())), "{report:?}");
+}
+
 #[tokio::test]
 async fn invalid_targets_are_refused_and_nothing_is_written() {
     let logger = AuditLogger::new(config("targets-invalid")).unwrap();
