@@ -1043,6 +1043,14 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
     // The link is not in the chain, the event's targetKeys and timestamp are: a link added or
     // re-timed by hand must not put an event on a node's activity, or elsewhere in time.
     preds.push(&["$target IN ev.targetKeys AND r.created = ev.timestamp AND r.eventUID = ev.UID"]);
+    // One row per event: an application graph with two nodes of one label and `UID` (no
+    // uniqueness constraint there) has the event linked to each, and every such link listed the
+    // event again. Of the links that pass the checks above, the one with the least element id
+    // is read (a link added by hand with other keys hides nothing).
+    preds.push(&[
+        "NOT EXISTS { (ev)-[r2:ON]->() WHERE r2.target = $target AND r2.created = r.created \
+         AND r2.eventUID = r.eventUID AND elementId(r2) < elementId(r) }",
+    ]);
     in_trail(&mut preds, labels);
     let text = cat(&[
         "MATCH (ev:",

@@ -191,6 +191,48 @@ async fn a_node_named_under_two_of_its_labels_is_linked_for_each() {
     assert_eq!((b.kind, b.uid.as_deref()), (BreakKind::Edited, Some(ev.uid.as_str())), "{report:?}");
 }
 
+/// The application's graph holds two nodes of one label with one `UID` (no uniqueness
+/// constraint there: the README asks only for an index): the event is linked to both, and a
+/// node's activity still lists each event once, in full pages. Before, `get_target_activity`
+/// and the trail's `target` filter listed every event once per edge (twice), and a page of
+/// `limit` 2 held one event twice (redteam42).
+#[tokio::test]
+async fn two_application_nodes_with_one_uid_list_each_event_once() {
+    let logger = AuditLogger::new(config("targets-dup-nodes")).unwrap();
+    let doc = unique_label("T42Dup");
+    cypher(&format!("CREATE (:{doc} {{UID: 'd-1'}}), (:{doc} {{UID: 'd-1'}})"), json!({})).await;
+    let mut uids = Vec::new();
+    for i in 0..3 {
+        let ev = logger
+            .log_user_action_with(None, &format!("EDIT{i}"), None, None, &opts(vec![Target::new(&doc, "d-1")]))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        uids.insert(0, ev.uid);
+    }
+    let n = cypher("MATCH (ev:AuditEvent {UID: $uid})-[o:ON]->() RETURN count(o)", json!({"uid": uids[0]})).await;
+    assert_eq!(n[0][0], json!(2), "linked to both nodes");
+    let page = logger.get_target_activity(&doc, "d-1", &TrailQuery::default()).await.unwrap();
+    assert_eq!(page.events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>(), uids);
+    let q = TrailQuery { target: Some(format!("{doc}:d-1")), ..Default::default() };
+    let page = logger.get_audit_trail(&q).await.unwrap();
+    assert_eq!(page.events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>(), uids);
+    // Paged two at a time: full pages, each event once.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let q = TrailQuery { limit: Some(2), cursor: cursor.take(), ..Default::default() };
+        let page = logger.get_target_activity(&doc, "d-1", &q).await.unwrap();
+        seen.push(page.events.iter().map(|e| e.uid.clone()).collect::<Vec<_>>());
+        match page.next_cursor {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![uids[..2].to_vec(), uids[2..].to_vec()]);
+    let report = logger.verify_trail(&Default::default()).await.unwrap();
+    assert!(report.ok, "{report:?}");
+}
+
 #[tokio::test]
 async fn invalid_targets_are_refused_and_nothing_is_written() {
     let logger = AuditLogger::new(config("targets-invalid")).unwrap();
