@@ -244,6 +244,9 @@ impl AuditLogger {
         if let Some(n) = sink.max_events_per_request() {
             batch.max_events = batch.max_events.min(n);
         }
+        if let Some(n) = sink.max_batch_bytes_per_request() {
+            batch.max_bytes = batch.max_bytes.min(n);
+        }
         // On wasm the core holds JS values (neither Send nor Sync); one thread there.
         #[allow(clippy::arc_with_non_send_sync)]
         Ok(AuditLogger {
@@ -1064,9 +1067,15 @@ mod tests {
         c.token = Some("t".into());
         let l = AuditLogger::new(c.clone()).unwrap();
         assert_eq!(l.batch_config().max_events, 100, "default maxEvents capped");
+        // And its bytes within the Worker's default MAX_BODY_BYTES (256 KiB), less the envelope.
+        assert_eq!(l.batch_config().max_bytes, 256 * 1024 - 64, "default maxBytes capped");
         c.batch.max_events = 30;
-        assert_eq!(AuditLogger::new(c).unwrap().batch_config().max_events, 30, "a smaller bound kept");
+        c.batch.max_bytes = 4096;
+        let smaller = AuditLogger::new(c).unwrap();
+        assert_eq!(smaller.batch_config().max_events, 30, "a smaller bound kept");
+        assert_eq!(smaller.batch_config().max_bytes, 4096, "a smaller bound kept");
         let direct = AuditLogger::new(Config::new("http://127.0.0.1:7474")).unwrap();
         assert_eq!(direct.batch_config().max_events, crate::config::BatchConfig::default().max_events);
+        assert_eq!(direct.batch_config().max_bytes, crate::config::BatchConfig::default().max_bytes);
     }
 }

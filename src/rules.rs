@@ -15,7 +15,7 @@
 //! | `targets[].uid` | as `user.uid` |
 //! | read filters (`userUid`, `getUserActivity`'s uid, a `target`'s uid) | as `user.uid`, bidirectional controls allowed ([`check_uid_filter`]: they find data stored before that rule) |
 //! | `targets[].role` | optional; as `actionType` |
-//! | a request to the Worker | at most [`DEFAULT_MAX_BATCH`] events (the Worker's `MAX_BATCH`; a client logger sends no more per request) |
+//! | a request to the Worker | at most [`DEFAULT_MAX_BATCH`] events (the Worker's `MAX_BATCH`) and [`DEFAULT_MAX_BODY_BYTES`] bytes (its `MAX_BODY_BYTES`); a client logger sends no more per request |
 //! | any text | well-formed Unicode: a lone UTF-16 surrogate (possible in JavaScript strings) is refused, never replaced |
 //!
 //! ```
@@ -46,6 +46,11 @@ pub const MAX_DETAILS_LIMIT: usize = 16 * 1024 * 1024;
 /// Most events in one request to the ingest Worker: its default `MAX_BATCH`, and what a client
 /// logger (`endpoint`) sends at most per request (a larger batch goes in several).
 pub const DEFAULT_MAX_BATCH: usize = 100;
+/// Largest request body the ingest Worker takes: its default `MAX_BODY_BYTES`. A client logger
+/// (`endpoint`) keeps each request within it, as it keeps to [`DEFAULT_MAX_BATCH`]: a batch of
+/// 100 events with a few KB of details each was a body every default Worker refused (413), sent
+/// in full before the client split it.
+pub const DEFAULT_MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// Why an input breaks a rule. `TooLarge` is a size bound (the Worker answers 413 for it),
 /// `Invalid` anything else (400).

@@ -441,7 +441,7 @@ impl Settings {
             jwt,
             cors: Cors::parse(&get("ALLOWED_ORIGINS").unwrap_or_default()),
             limits,
-            max_body_bytes: num("MAX_BODY_BYTES", 256 * 1024) as usize,
+            max_body_bytes: num("MAX_BODY_BYTES", crate::rules::DEFAULT_MAX_BODY_BYTES as u64) as usize,
             retry_after_secs: within("RETRY_AFTER_SECS", 5, (1, 3600)) as u32,
             rate_limit_period_secs: within("RATE_LIMIT_PERIOD_SECS", 60, (1, 3600)) as u32,
             neo4j,

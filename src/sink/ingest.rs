@@ -24,6 +24,11 @@ use crate::transport::{parse_retry_after, HttpRequest, HttpResponse, Secret, Tra
 
 /// Events per request to the Worker (its default `MAX_BATCH`); larger batches go in chunks.
 pub(crate) const MAX_EVENTS_PER_REQUEST: usize = crate::rules::DEFAULT_MAX_BATCH;
+/// Bound on a batch's bytes (the sum of its events' [`AuditEvent::json_len`], which is more than
+/// each event's part of the request body: that counts chain fields and escapes a client-mode
+/// body does not carry) so that its body stays within the Worker's default `MAX_BODY_BYTES`; the
+/// room left is for the body's `{"events":[…]}`.
+pub(crate) const MAX_BATCH_BYTES_PER_REQUEST: usize = crate::rules::DEFAULT_MAX_BODY_BYTES - 64;
 
 /// Posts batches to the ingest Worker.
 #[derive(Debug)]

@@ -107,6 +107,15 @@ impl Sink {
         }
     }
 
+    /// Most bytes one batch may have (the sum of its events' `json_len`), when the sink has
+    /// such a bound (client mode: the Worker's `MAX_BODY_BYTES`).
+    pub(crate) fn max_batch_bytes_per_request(&self) -> Option<usize> {
+        match self {
+            Sink::Ingest(_) => Some(ingest::MAX_BATCH_BYTES_PER_REQUEST),
+            Sink::Neo4j(_) => None,
+        }
+    }
+
     /// Writes one batch (direct mode: into `trail`, else the configured one; with the schema
     /// guard when `guard`): committed (`Ok`) or a typed failure.
     pub(crate) async fn write<E: Borrow<AuditEvent>>(

@@ -160,6 +160,26 @@ test("client and Worker agree on every boundary of the rule table: refused by bo
 // name, a target's uid or the trail's name reorders how the text around it is displayed, so that
 // "adm\u202Enimda" shows as another name. Refused by the rule table (src/rules.rs) before
 // anything is queued or sent; details (free text, shown as JSON) may hold them.
+test("a client-mode batch stays within the default Worker's body bound: no request is refused 413 for its size", async () => {
+  // redteam42: a default client-mode logger batched up to 100 events however large (batch.maxBytes
+  // 1 MiB) while a default Worker takes bodies of at most 256 KiB (MAX_BODY_BYTES): 100 events
+  // with 3 KB of details each went out as one ~300 KB body, refused 413, then again in halves.
+  const trail = unique("body-bound");
+  const ingest = await ingestServer(trail);
+  proxies.push(ingest);
+  const logger = new pkg.AuditLogger({ endpoint: ingest.endpoint, token: ingest.token, allowInsecureHttp: true });
+  const calls = [];
+  for (let i = 0; i < 101; i++) calls.push(logger.logUserAction(null, "EDIT", "DOCS", { i, text: "x".repeat(3000) }));
+  const results = await Promise.all(calls);
+  assert.deepEqual(results.filter((r) => r !== true), [], logger.lastError);
+  // Before: [{"events":100,"status":413},{"events":1,…},{"events":50,…},{"events":50,…}].
+  assert.deepEqual(ingest.posts.filter((p) => p.status !== 201), [], JSON.stringify(ingest.posts));
+  assert.ok(ingest.posts.every((p) => p.events < 100), JSON.stringify(ingest.posts)); // ~300 KB: in two requests or more
+  assert.equal(logger.stats().sent, 101);
+  assert.equal((await trailEvents(trail)).length, 101);
+  assert.equal(await logger.close(), true, logger.lastError);
+});
+
 test("bidirectional controls in a uid, a user name, a target uid or the trail name are refused (false + lastError); details may hold them", async () => {
   const trail = unique("bidi");
   const logger = new pkg.AuditLogger(config(trail));
