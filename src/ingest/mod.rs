@@ -1358,7 +1358,13 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
                 e.occurred_at = Some(ev.occurred_at.unwrap_or(e.ts));
                 events.push(e)
             }
-            Err(e) => return Response::error(400, "bad_request", &e.message()),
+            // The details passed the size rule as sent (body::parse_events); the Worker's own
+            // redaction can take them over it (a short secret becomes the longer "[REDACTED]"):
+            // the size rule still, 413 as it is as sent, and named by the event like the others.
+            Err(AuditError::InvalidInput(m)) if crate::error::find(&m, "MAX_DETAILS_BYTES").is_some() => {
+                return Response::error(413, "payload_too_large", &body::at_event(i, &m))
+            }
+            Err(e) => return Response::error(400, "bad_request", &body::at_event(i, &e.message())),
         }
     }
     // 4. Write: chained onto the trail's signed stream (src/ingest/signed.rs) only once every
@@ -2172,6 +2178,24 @@ mod tests {
         }
         assert_eq!(store.written.borrow().len(), 1);
         assert!(settings(&[]).category_allowed("ANYTHING"));
+    }
+
+    /// Details within `MAX_DETAILS_BYTES` as sent that the Worker's redaction takes over it
+    /// (`"password":1` becomes `"password":"[REDACTED]"`): 413 naming the event, as the size
+    /// rule is as sent; before, a 400 `invalid input: details are …` without the event's index.
+    #[test]
+    fn details_over_the_bound_once_redacted_are_413_naming_the_event() {
+        let max = crate::rules::DEFAULT_MAX_DETAILS_BYTES;
+        let d = format!(r#"{{"password":1,"k":"{}"}}"#, "x".repeat(max - 31));
+        assert!(d.len() <= max);
+        let body = format!(r#"{{"events":[{{"actionType":"A"}},{{"actionType":"A","details":{d}}}]}}"#);
+        let s = settings(&[]);
+        let r = run(&post(&format!("Bearer {}", token("u"))), &s, &FakeIo::new(&body), &FakeStore::default());
+        assert_eq!(r.status, 413, "{}", r.body);
+        let v = body_of(&r);
+        assert_eq!(v["error"], "payload_too_large");
+        let m = v["message"].as_str().unwrap();
+        assert!(m.starts_with("events[1]: details are ") && m.ends_with("more than MAX_DETAILS_BYTES (65536)"), "{m}");
     }
 
     #[test]
