@@ -1047,10 +1047,8 @@ fn target_statement(labels: &Labels, target: &str, q: &TrailQuery, mut params: P
     // uniqueness constraint there) has the event linked to each, and every such link listed the
     // event again. Of the links that pass the checks above, the one with the least element id
     // is read (a link added by hand with other keys hides nothing).
-    preds.push(&[
-        "NOT EXISTS { (ev)-[r2:ON]->() WHERE r2.target = $target AND r2.created = r.created \
-         AND r2.eventUID = r.eventUID AND elementId(r2) < elementId(r) }",
-    ]);
+    preds.push(&["NOT EXISTS { (ev)-[r2:ON]->() WHERE r2.target = $target AND r2.created = r.created \
+         AND r2.eventUID = r.eventUID AND elementId(r2) < elementId(r) }"]);
     in_trail(&mut preds, labels);
     let text = cat(&[
         "MATCH (ev:",
