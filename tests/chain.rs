@@ -79,6 +79,14 @@ fn worker_trail(prefix: &str) -> WorkerTrail {
     WorkerTrail { trail, settings, logger, now, req: worker_post() }
 }
 
+/// Posts `body` to the ingest handler of `w`'s trail (its signed `POST /v1/events`) and checks
+/// it was stored (201): the Worker's stream of that trail, written.
+async fn worker_writes(w: &WorkerTrail, body: &str) -> neo4j_audit::ingest::Response {
+    let r = neo4j_audit::ingest::handle(&w.req, &w.settings, w.now, &TestIo(body.into()), Some(&w.logger)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    r
+}
+
 impl WorkerTrail {
     /// `POST /v1/events` with `body` (as user `u-1`): 201, the answer's JSON.
     async fn post(&self, body: String) -> Value {
@@ -1854,17 +1862,9 @@ async fn a_resumed_verify_walk_judges_the_end_against_the_current_head() {
 #[tokio::test]
 #[cfg(not(feature = "worker"))] // the lookup is the anchors' (not in the Worker's build, which takes no since)
 async fn a_signed_stream_with_no_event_in_a_since_window_is_checked_at_its_signed_head() {
-    use neo4j_audit::ingest::handle;
-    let WorkerTrail { settings, logger, now, req, .. } = worker_trail("chain-quiet-signed");
-    let r = handle(
-        &req,
-        &settings,
-        now,
-        &TestIo(r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#.into()),
-        Some(&logger),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    let w = worker_trail("chain-quiet-signed");
+    let r = worker_writes(&w, r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#).await;
+    let WorkerTrail { settings, logger, .. } = w;
     let uids: Vec<String> = serde_json::from_str::<Value>(&r.body).unwrap()["uids"]
         .as_array()
         .unwrap()
@@ -2311,17 +2311,9 @@ async fn calls_racing_close_take_no_seq_they_do_not_deliver() {
 /// the Worker's stream, whose trail head names it, is still checked when all its events are gone.
 #[tokio::test]
 async fn a_paged_walk_over_many_streams_reads_each_once_and_keeps_the_heads_stream() {
-    use neo4j_audit::ingest::handle;
-    let WorkerTrail { settings, logger, now, req, .. } = worker_trail("chain-many-streams");
-    let r = handle(
-        &req,
-        &settings,
-        now,
-        &TestIo(r#"{"events":[{"actionType":"W1"},{"actionType":"W2"}]}"#.into()),
-        Some(&logger),
-    )
-    .await;
-    assert_eq!(r.status, 201, "{}", r.body);
+    let w = worker_trail("chain-many-streams");
+    worker_writes(&w, r#"{"events":[{"actionType":"W1"},{"actionType":"W2"}]}"#).await;
+    let WorkerTrail { settings, logger, .. } = w;
     for _ in 0..40 {
         let client = AuditLogger::new(settings.neo4j.clone().unwrap()).unwrap();
         client.log_user_action(None, "DIRECT", None, None).await.unwrap_or_else(|e| panic!("{e}"));
