@@ -555,6 +555,18 @@ impl Config {
                 " is not a valid Neo4j database name (letters, digits, '.', '-'; 1-63 chars, starting with a letter)";
             return refused(|| cat(&["database ", &crate::error::quoted(&self.database), rule]));
         }
+        // Neo4j's system database (its name is case-insensitive) holds users, roles and the list of
+        // databases, not data: every write there failed later, one by one, as a SemanticError, and
+        // a queued event waited for it. Refused up front in direct mode (a client-mode `database`
+        // is not sent; not in the Worker's build, which is at its size budget: its NEO4J_DATABASE
+        // meets the same SemanticError at its first request).
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+        if self.endpoint.is_none() && self.database.eq_ignore_ascii_case("system") {
+            return refused(|| {
+                let rule = " is Neo4j's system database (users, roles, databases), which cannot hold audit events; name a user database, e.g. \"neo4j\"";
+                cat(&["database ", &crate::error::quoted(&self.database), rule])
+            });
+        }
         match (&self.username, &self.password, &self.token) {
             // (Not in the Worker's build: `ingest::Settings` sets both username and password,
             // never a token.)
@@ -985,6 +997,21 @@ mod tests {
         let mut c = base();
         c.timeout_ms = 0;
         assert!(c.validate().is_err());
+    }
+
+    /// `database: "system"` was accepted, and every event then failed at Neo4j one by one (a
+    /// queued one waited for it): the system database holds no data.
+    #[test]
+    fn the_system_database_is_refused_in_direct_mode() {
+        for name in ["system", "SYSTEM", "System"] {
+            let mut c = Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "pw");
+            c.database = name.into();
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.starts_with("invalid config: database") && e.contains("system database"), "{e}");
+        }
+        let mut c = Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "pw");
+        c.database = "systems".into();
+        assert!(c.validate().is_ok());
     }
 
     /// A plain http:// URL to another machine sent the Neo4j password (or the user's token) in

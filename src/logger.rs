@@ -480,7 +480,13 @@ impl AuditLogger {
         targets: Vec<crate::event::Target>,
     ) -> Result<AuditEvent, AuditError> {
         let mut event = self.checked_event(event, targets)?;
-        self.core.chain.seal(&mut event);
+        // Client mode sends no chain fields: the Worker chains what it stores in a stream of its
+        // own. A client-side chain was hashed per event for nothing, and its head (`chain_head`)
+        // named a stream that is never stored, so an anchor of it failed every verification
+        // (redteam38). There `chain_head` stays at seq 0, the genesis head.
+        if self.core.sink.ingest().is_none() {
+            self.core.chain.seal(&mut event);
+        }
         Ok(event)
     }
 
@@ -588,7 +594,9 @@ impl AuditLogger {
     }
 
     /// This logger's stream: its id, the next `seq`, and the head (hash of the last event built,
-    /// delivered or not) — anchor it elsewhere to detect a rewritten trail.
+    /// delivered or not) — anchor it elsewhere to detect a rewritten trail. In client mode
+    /// (`endpoint` set) the Worker chains the events it stores, not this logger: its head stays
+    /// at seq 0 with the genesis hash; anchor the Worker's stream from a verification report.
     pub fn chain_head(&self) -> StreamState {
         self.core.chain.state()
     }

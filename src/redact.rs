@@ -465,15 +465,20 @@ fn scrubbed(
 }
 
 /// The first text of `e` outside its `details` that holds one of `secrets` ([`secret_forms`]) as a
-/// whole occurrence, named (`user`, `a target`): such text is stored as given (a target's uid in
-/// `targetKeys` and on its `ON` edge), so it cannot be replaced and the event is refused (the
-/// client logger's own credentials, as for a member name of `details`). `actionType` and
-/// `category` are left out: at most 64 characters of `A-Z a-z 0-9 _ . : -`, a credential there
-/// would be the whole name (+61 B gz of the write entry, bench/size fetch-writeonly).
+/// whole occurrence, named (`user`, `actionType`, `category`, `a target`): such text is stored as
+/// given (a target's uid in `targetKeys` and on its `ON` edge), so it cannot be replaced and the
+/// event is refused (the client logger's own credentials, as for a member name of `details`).
+/// `actionType` and `category` were left out as "at most 64 name characters", but a password of
+/// `A-Z a-z 0-9 _ . : -` fits there whole (found by a red team, `actionType: password` was stored
+/// as the event's type).
 pub(crate) fn held_outside_details(e: &crate::event::AuditEvent, secrets: &[(String, String)]) -> Option<&'static str> {
     let held = |s: &str| secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x));
     if held(e.user_uid.as_deref().unwrap_or_default()) || held(e.user_name.as_deref().unwrap_or_default()) {
         Some("user")
+    } else if held(&e.action_type) {
+        Some("actionType")
+    } else if held(&e.category) {
+        Some("category")
     } else if held_in_targets(&e.targets, secrets) {
         Some("a target")
     } else {

@@ -2350,3 +2350,27 @@ async fn a_paged_walk_over_many_streams_reads_each_once_and_keeps_the_heads_stre
     assert_eq!(w[0].first_break.as_ref().map(|b| b.kind), Some(BreakKind::Deleted), "{w:?}");
     assert_eq!(streams.len(), 41);
 }
+
+/// redteam38: a client-mode logger chained its events into a stream of its own that it never
+/// sends (the Worker chains what it stores), so its `chain_head()` named a stream no database
+/// holds: an anchor taken from it failed every verification. Client mode chains nothing now.
+#[tokio::test]
+async fn a_client_mode_head_is_no_anchor_of_a_stream_never_stored() {
+    let mut c = neo4j_audit::Config::new("");
+    c.endpoint = Some("http://127.0.0.1:9/v1/events".into());
+    c.token = Some("eyJhbGciOiJIUzI1NiJ9.e30.c2ln".into());
+    let client = AuditLogger::new(c).unwrap();
+    let before = client.chain_head();
+    for action in ["A", "B"] {
+        let ev = client.build_event_json(None, action, None, None).unwrap();
+        assert_eq!((ev.stream_id.as_deref(), ev.seq, ev.hash.as_deref()), (None, None, None), "{ev:?}");
+    }
+    let head = client.chain_head();
+    assert_eq!((head.next_seq, head.head.as_str()), (0, GENESIS));
+    assert_eq!(head.stream_id, before.stream_id);
+    // Direct mode still chains.
+    let direct = AuditLogger::new(config("client-head-direct")).unwrap();
+    let ev = direct.build_event_json(None, "A", None, None).unwrap();
+    assert_eq!(ev.seq, Some(0));
+    assert_eq!(direct.chain_head().next_seq, 1);
+}

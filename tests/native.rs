@@ -219,15 +219,24 @@ async fn unknown_database_is_false() {
 
 #[tokio::test]
 async fn statement_failure_inside_a_200_is_false_and_writes_nothing() {
-    // The system database refuses data writes: Neo4j answers 200 with an `errors` entry.
-    let mut cfg = config("sysdb");
-    cfg.database = "system".into();
+    // An operator's constraint refuses the write: Neo4j answers 200 with an `errors` entry. (It
+    // was the system database, which the configuration now refuses up front.)
+    let mut cfg = config("stmtfail");
+    let label = format!("StmtFail{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    cfg.labels.event = label.clone();
+    cfg.retry.max_attempts = 1;
     let trail = cfg.trail.clone();
+    cypher(&format!("CREATE CONSTRAINT FOR (e:{label}) REQUIRE e.eventType IS UNIQUE"), json!({})).await;
     let logger = AuditLogger::new(cfg).unwrap();
+    logger.log_user_action(None, "X", None, None).await.expect("the first X is allowed");
     let e = logger.log_user_action(None, "X", None, None).await.unwrap_err();
     assert!(matches!(e, AuditError::Neo4j { ref code, .. } if code.starts_with("Neo.ClientError.")), "{e:?}");
-    let n = cypher("MATCH (t:AuditTrail {name: $t}) RETURN count(t)", json!({"t": trail})).await;
-    assert_eq!(n[0][0], 0);
+    let n = cypher(
+        &format!("MATCH (:AuditTrail {{name: $t}})-[:HAS_EVENT]->(e) RETURN count(e), count(e:{label})"),
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(n[0], [json!(1), json!(1)], "the refused event left nothing behind");
 
     // And a canned 200 whose body carries errors.
     let body = r#"{"results":[],"errors":[{"code":"Neo.DatabaseError.General.UnknownError","message":"boom"}]}"#;
@@ -489,6 +498,14 @@ async fn the_loggers_own_credentials_are_never_stored_in_an_event() {
     assert!(matches!(e, AuditError::InvalidInput(_)) && !e.to_string().contains(&pw), "{e}");
     let e = logger.log_user_action(Some(&User::new(&pw)), "CREDS_USER", None, None).await.unwrap_err();
     assert!(matches!(e, AuditError::InvalidInput(_)) && !e.to_string().contains(&pw), "{e}");
+    // A password of name characters fits in actionType or category whole (redteam38: stored as
+    // the event's type): refused, named.
+    if pw.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.:-".contains(&b)) && pw.len() <= 64 {
+        let e = logger.log_user_action(None, &pw, None, None).await.unwrap_err();
+        assert_eq!(e.to_string(), "invalid input: actionType holds this logger's password or token");
+        let e = logger.log_user_action(None, "CREDS_CATEGORY", Some(&pw), None).await.unwrap_err();
+        assert_eq!(e.to_string(), "invalid input: category holds this logger's password or token");
+    }
     // A target's uid is stored as text too (the event's `targetKeys`, the `ON` edge's `target`):
     // refused as `user.uid` is (redteam28: before, stored as given).
     let on = |uid: String| LogOptions::default().target(Target::new("Doc", "d-1")).target(Target::new("Doc", uid));

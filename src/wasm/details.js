@@ -151,9 +151,7 @@ function detailsToJson(details, maxDepth, maxBytes) {
   } catch (e) {
     if (e instanceof Refusal) return { error: e.message };
     // A getter, toJSON or Proxy trap that threw, or a revoked Proxy.
-    let why = "";
-    try { why = String(e && e.message !== undefined ? e.message : e); } catch { /* unprintable */ }
-    return { error: `details could not be read (a getter, toJSON or Proxy threw: ${why.slice(0, 200)})` };
+    return { error: `details could not be read (a getter, toJSON or Proxy threw: ${said(e)})` };
   } finally {
     stack = outer;
     depthBound = outerBound;
@@ -163,6 +161,13 @@ function detailsToJson(details, maxDepth, maxBytes) {
     members = outerMembers;
     membersBound = outerMembersBound;
   }
+}
+
+/** What a thrown value says, cut to 200 characters ("" when it cannot be printed). */
+function said(e) {
+  let why = "";
+  try { why = String(e && e.message !== undefined ? e.message : e); } catch { /* unprintable */ }
+  return why.slice(0, 200);
 }
 
 // eventText's state: the fields of a call not written yet, or the refusal's reason.
@@ -184,7 +189,8 @@ export function eventText(user, actionType, category, details, maxDepth, longest
   let uid = null, name = null;
   if (user !== null && user !== undefined) {
     if (typeof user !== "object") return refuse(USER);
-    try { uid = user.uid; name = user.name; } catch { return refuse(USER); }
+    // A getter or Proxy trap that threw, or a revoked Proxy: said as that, not as a wrong type.
+    try { uid = user.uid; name = user.name; } catch (e) { return refuse(`user could not be read (a getter or Proxy threw: ${said(e)})`); }
     if (typeof uid !== "string") return refuse(USER);
     if (name === undefined) name = null;
     else if (name !== null && typeof name !== "string") return refuse("user.name must be a string when given", uid);

@@ -108,8 +108,9 @@ export interface AuditStats {
 
 /** An event the endpoint rejected for good, kept with the reason (see deadLetters()). */
 export interface AuditDeadLetter {
-  /** The event as it was queued: `details` as JSON text, the client's chain fields, `occurredAt`
-   *  (its birth time, ms) and `targets` (absent when it had none). */
+  /** The event as it was queued: `details` as JSON text, `occurredAt` (its birth time, ms) and
+   *  `targets` (absent when it had none). The chain fields (`streamId`, `seq`, `prevHash`,
+   *  `hash`) are null: in client mode the Worker chains the events it stores, not the page. */
   event: { UID: string; eventType: string; eventCategory: string; ts: number; userUID: string | null;
            userName: string | null; details: string | null; streamId: string | null; seq: number | null;
            prevHash: string | null; hash: string | null; source: "client" | "worker"; occurredAt: number | null;

@@ -473,7 +473,8 @@ extern "C" {
 
     /// Whether the promises `ps` (none rejects) all settle within `ms` (-1: no bound) (src/wasm/settle.js).
     fn within(ps: &js_sys::Array, ms: f64) -> js_sys::Promise;
-    /// A Date's epoch milliseconds, NaN for any other value (src/wasm/settle.js). Never throws.
+    /// A Date's epoch milliseconds, Infinity for an Invalid Date, NaN for any other value
+    /// (src/wasm/settle.js). Never throws.
     #[wasm_bindgen(js_name = dateTime)]
     fn date_time(v: &JsValue) -> f64;
 }
@@ -503,10 +504,14 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 continue;
             }
             let value = if times.contains(&k.as_str()) {
-                Json::from(
-                    instant(&v)
-                        .ok_or_else(|| bad(cat(&[&k, " must be epoch milliseconds, an ISO 8601 string or a Date"])))?,
-                )
+                Json::from(instant(&v).ok_or_else(|| {
+                    // A Date whose time is NaN (`new Date("next week")`) is a Date: say what is wrong with it.
+                    let rule = match v.is_object() && date_time(&v) == f64::INFINITY {
+                        true => " is an Invalid Date (its time is NaN: new Date() of text it could not read?)",
+                        false => " must be epoch milliseconds, an ISO 8601 string or a Date",
+                    };
+                    bad(cat(&[&k, rule]))
+                })?)
             } else if let Some(n) = v.as_f64() {
                 if n.fract() != 0.0 || !(0.0..=9_007_199_254_740_991.0).contains(&n) {
                     return Err(bad(cat(&[&k, " must be a non-negative integer"])));

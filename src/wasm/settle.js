@@ -37,11 +37,12 @@ export function optionMembers(v) {
   } catch { return undefined; }
 }
 
-/** A Date's time in ms (`Date.prototype.getTime` on `v`, a Date of another realm too), NaN for
- *  anything else. Never throws: `v.getTime()` threw out of the read methods for a Proxy of a
- *  Date ("this is not a Date object") or a Date whose own getTime throws. */
+/** A Date's time in ms (`Date.prototype.getTime` on `v`, a Date of another realm too), Infinity
+ *  for an Invalid Date (its time is NaN), NaN for anything else. Never throws: `v.getTime()` threw
+ *  out of the read methods for a Proxy of a Date ("this is not a Date object") or a Date whose own
+ *  getTime throws. */
 export function dateTime(v) {
-  try { return Date.prototype.getTime.call(v); } catch { return NaN; }
+  try { const t = Date.prototype.getTime.call(v); return t === t ? t : Infinity; } catch { return NaN; }
 }
 
 /** Whether every promise of `ps` (none rejects) settles within `ms` (-1: no bound: then always

@@ -85,7 +85,8 @@ impl StreamStore for SessionStore {
 /// Makes `logger` continue the tab's saved stream for its (url, database, trail), if the host has
 /// `sessionStorage`.
 pub fn attach(logger: &mut AuditLogger) {
-    if crate::queue::window().is_some() && has_session() {
+    // Client mode chains nothing here (the Worker does): no state to keep, no lease to take.
+    if logger.config().endpoint.is_none() && crate::queue::window().is_some() && has_session() {
         attach_to(logger);
     }
 }

@@ -104,7 +104,7 @@ test("a queued event is sent only by a logger with the trail and user labels it 
   await load();
   // Other labels (the bug), and the other parts of the target (held before): none sends them.
   const others = [{ labels: { trail: "Ledger16", user: "Person16" } }, { labels: { trail: "Ledger16" } },
-    { labels: { user: "Person16" } }, { trail: `${trail}-v2` }, { database: "system" }];
+    { labels: { user: "Person16" } }, { trail: `${trail}-v2` }, { database: "other16" }];
   for (const change of others) {
     const other = await inPage({ ...base(trail, queue), ...change }, alice);
     assert.equal(other.stats.sent, 0, `${JSON.stringify(change)}: ${JSON.stringify(other)}`);

@@ -184,14 +184,29 @@ test("schema and migrate word a refused login and a NEO4J_URL path as the other 
   }
 });
 
-test("a Neo4j error is one line on stderr whatever its message holds, and schema names itself once (NEO4J_DATABASE=system)", async () => {
+test("a Neo4j error is one line on stderr whatever its message holds, and schema names itself once (a proxy sends every statement to the system database)", async () => {
   // Neo4j's SemanticError on the system database is two lines: every command printed it so,
   // where the exit statuses promise one line; schema printed "neo4j-audit schema: schema: …".
-  for (const cmd of [["tail"], ["schema"], ["migrate", "--status"], ["migrate"], ["verify"], ["export"]]) {
+  // NEO4J_DATABASE=system is refused before any request now (below), so a proxy in front of the
+  // real Neo4j moves each request to /db/system/ to meet the same answer.
+  const proxy = await afterTwoRequests(undefined, Infinity, (path) => path.replace("/db/neo4j/", "/db/system/"));
+  try {
+    for (const cmd of [["tail"], ["schema"], ["migrate", "--status"], ["migrate"], ["verify"], ["export"]]) {
+      const r = await cli(cmd, { ...ENV, NEO4J_URL: `http://127.0.0.1:${proxy.address().port}` });
+      assert.equal(r.code, 3, r.stderr);
+      assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: [^\n]*Neo\.ClientError\.Statement\.SemanticError[^\n]*\n$`));
+      assert.doesNotMatch(r.stderr, /: schema: /);
+    }
+  } finally {
+    proxy.close();
+  }
+});
+
+test("NEO4J_DATABASE=system is refused before any request, exit 2, naming the setting", async () => {
+  for (const cmd of [["tail"], ["schema"], ["migrate", "--status"], ["verify"], ["export"]]) {
     const r = await cli(cmd, { ...ENV, NEO4J_DATABASE: "system" });
-    assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: [^\n]*Neo\.ClientError\.Statement\.SemanticError[^\n]*\n$`));
-    assert.doesNotMatch(r.stderr, /: schema: /);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /system database.*\(check NEO4J_DATABASE\)\n$/);
   }
 });
 
@@ -340,8 +355,9 @@ test("export writes nothing, not even the CSV header, when the first read fails"
 });
 
 /** A proxy in front of the real Neo4j that passes the first `pass` requests (by default two: an
- *  export's trail index mark and its first page) and hands each later one's response to `later`. */
-async function afterTwoRequests(later, pass = 2) {
+ *  export's trail index mark and its first page), their paths through `rewrite`, and hands each
+ *  later one's response to `later`. */
+async function afterTwoRequests(later, pass = 2, rewrite = (path) => path) {
   const { createServer, request } = await import("node:http");
   const target = new URL(NEO4J_URL);
   let n = 0;
@@ -349,7 +365,7 @@ async function afterTwoRequests(later, pass = 2) {
     const chunks = [];
     req.on("data", (c) => chunks.push(c)).on("end", () => {
       if (++n > pass) return later(res);
-      request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+      request({ host: target.hostname, port: target.port, path: rewrite(req.url), method: req.method, headers: req.headers },
         (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
     });
   });

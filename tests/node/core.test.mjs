@@ -128,6 +128,36 @@ test("constructor throws descriptive errors for bad config", () => {
   }
 });
 
+test("a method taken off its logger throws as README says; bound, it resolves", async () => {
+  const logger = new pkg.AuditLogger(config(unique("detached")));
+  const log = logger.logUserAction;
+  assert.throws(() => log(null, "DETACHED"), /^TypeError: Cannot read properties of undefined \(reading '__wbg_ptr'\)/);
+  const bound = logger.logUserAction.bind(logger);
+  assert.equal(await bound(null, "BOUND"), true, logger.lastError);
+  await logger.close();
+});
+
+test("the system database is refused at construction, in any case, naming a user database", () => {
+  // Found by a new user: `database: "system"` was accepted and every event then failed at Neo4j.
+  for (const database of ["system", "SYSTEM"]) {
+    assert.throws(() => new pkg.AuditLogger({ url: "http://127.0.0.1:7474", username: "neo4j", password: "pw", database }),
+      /^Error: invalid config: database "(system|SYSTEM)" is Neo4j's system database.*"neo4j"/);
+  }
+  // Client mode sends no database: not refused there.
+  assert.doesNotThrow(() => new pkg.AuditLogger({ endpoint: "http://127.0.0.1:8787/v1/events", token: "a.b.c", database: "system" }).free());
+});
+
+test("the logger's own password as actionType or category is refused, not stored (redteam38)", async () => {
+  const password = "Sesame_open-2024";
+  const logger = new pkg.AuditLogger({ url: NEO4J_URL, username: "neo4j", password });
+  assert.equal(await logger.logUserAction(null, password), false);
+  assert.equal(logger.lastError, "invalid input: actionType holds this logger's password or token");
+  assert.equal(await logger.logUserAction(null, "LOGIN", password), false);
+  assert.equal(logger.lastError, "invalid input: category holds this logger's password or token");
+  assert.equal(logger.stats().sent, 0);
+  logger.free();
+});
+
 test("client-mode set-up mistakes of a page say what to give (found by a new user, a React SPA developer)", () => {
   // `endpoint: import.meta.env.VITE_AUDIT_ENDPOINT` with the variable unset: JSON.stringify drops
   // the undefined member, and the message named only url, Neo4j's base URL (steering a page

@@ -473,6 +473,27 @@ test("hostile or revoked proxies as details resolve false, never throw", async (
   assert.equal(await p, false);
 });
 
+test("a user whose uid getter or Proxy throws resolves false with that reason, not as a wrong type", async () => {
+  // Found by a new user: it said "user must be null or an object with a string uid" for a user
+  // that is such an object whose getter threw.
+  const logger = new pkg.AuditLogger(config(unique("userproxy")));
+  const { proxy, revoke } = Proxy.revocable({ uid: "u1" }, {});
+  revoke();
+  const getter = { get uid() { throw new Error("session expired"); } };
+  const trap = new Proxy({ uid: "u1" }, { get() { throw new Error("trap boom"); } });
+  for (const [user, why] of [[getter, /session expired/], [trap, /trap boom/], [proxy, /revoked/]]) {
+    let p;
+    assert.doesNotThrow(() => { p = logger.logUserAction(user, "PROXY_USER"); });
+    assert.equal(await p, false);
+    assert.match(logger.lastError, /^invalid input: user could not be read \(a getter or Proxy threw: /);
+    assert.match(logger.lastError, why);
+  }
+  // A plain wrong type keeps its message.
+  assert.equal(await logger.logUserAction({ uid: 5 }, "WRONG_TYPE"), false);
+  assert.match(logger.lastError, /user must be null or an object with a string uid/);
+  await logger.close();
+});
+
 test("details are stored as JSON.stringify writes them, plain data or not, each getter read once", async () => {
   // src/wasm/details.js copies plain data (read once) and writes it without a replacer; anything
   // else goes to the replacer as before. Each kind of value, alone and beside plain data.

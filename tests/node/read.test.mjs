@@ -250,6 +250,11 @@ test("read options that are a revoked or hostile Proxy resolve null, never throw
     assert.equal(await p, null);
     assert.match(logger.lastError, /^invalid input: (since|until) must be epoch milliseconds, an ISO 8601 string or a Date/);
   }
+  // An Invalid Date is a Date: it is named as one, not told to be "… or a Date" (newuser38).
+  for (const call of calls(new Date("next week"))) {
+    assert.equal(await call(), null);
+    assert.match(logger.lastError, /^invalid input: (since|until) is an Invalid Date \(its time is NaN/);
+  }
   const odd = new Date(1);
   odd.getTime = () => { throw new Error("boom"); };
   const { runInNewContext } = await import("node:vm");
