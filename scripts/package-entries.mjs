@@ -5,7 +5,7 @@
 //   "neo4j-audit/verify"  <pkg>/verify/   the read entry plus verifyTrail (hash chain, signatures)
 //   "neo4j-audit/worker"  <pkg>/worker/   the Cloudflare Worker ingest (handleIngest)
 // and for each entry:
-//   types    → neo4j_audit.d.ts
+//   types    → neo4j_audit.d.ts (node.d.ts under `node`: the loader typed without DOM names)
 //   workerd  → workerd.js:     imports the .wasm as a WebAssembly.Module (wrangler's CompiledWasm rule);
 //                              for "neo4j-audit", the build of <pkg>/workerd/ (cargo feature
 //                              memory-queue: no IndexedDB machinery in a Worker's cold start)
@@ -27,6 +27,18 @@ const dir = process.argv[2] ?? "pkg";
 const ENTRIES = [["", "."], ["read", "./read"], ["verify", "./verify"], ["worker", "./worker"]];
 
 const reexport = `export * from "./neo4j_audit.js";\nexport { default } from "./neo4j_audit.js";\n`;
+/** The end of each entry's node.d.ts, in place of wasm-bindgen's loader types (see below). */
+const NODE_LOADER = `/** In Node this entry instantiates its .wasm when it is imported: \`init()\` and \`initSync()\`
+ *  need no argument and do nothing more (they are here for code shared with browsers). Typed
+ *  without the DOM's names, which a Node project need not have. */
+export type InitInput = unknown;
+export type SyncInitInput = unknown;
+export interface InitOutput {
+    readonly memory: unknown;
+}
+export function initSync(module?: { module: SyncInitInput } | SyncInitInput): InitOutput;
+export default function __wbg_init(module_or_path?: { module_or_path: InitInput | Promise<InitInput> } | InitInput | Promise<InitInput>): Promise<InitOutput>;
+`;
 /** The import specifier of the entry in subdirectory `sub`. */
 const name = (sub) => `neo4j-audit${sub ? `/${sub}` : ""}`;
 const rel = (sub, file) => `./${sub ? `${sub}/` : ""}${file}`;
@@ -105,8 +117,16 @@ ${reexport.replaceAll("./", w)}`);
   const types = readFileSync(dts, "utf8");
   const ref = '/// <reference lib="esnext.disposable" />\n';
   if (types.includes("Symbol.dispose") && !types.startsWith(ref)) writeFileSync(dts, ref + types);
+  // Node's types (the `node` condition): the same declarations, wasm-bindgen's loader typed without
+  // DOM names. Its `InitInput` names `RequestInfo`, `Response`, `BufferSource` and `WebAssembly`,
+  // which a Node project (`lib: ["es2022"]`, `types: ["node"]`, skipLibCheck off) does not have:
+  // tsc failed on the package's own .d.ts (TS2304/TS2503, found by a new user). In Node the
+  // entry's .wasm is instantiated on import, so init() and initSync() take nothing they need.
+  const declared = readFileSync(dts, "utf8");
+  const loader = declared.indexOf("\nexport type InitInput");
+  writeFileSync(join(at, "node.d.ts"), (loader < 0 ? declared : declared.slice(0, loader + 1)) + NODE_LOADER);
   if (sub) files.add(sub);
-  else for (const f of ["neo4j_audit_bg.wasm", "neo4j_audit.js", "neo4j_audit.d.ts", "node.js", "workerd.js"]) files.add(f);
+  else for (const f of ["neo4j_audit_bg.wasm", "neo4j_audit.js", "neo4j_audit.d.ts", "node.js", "node.d.ts", "workerd.js"]) files.add(f);
   if (existsSync(join(at, "snippets"))) {
     if (!sub) files.add("snippets");
     sideEffects.add(rel(sub, "snippets/*"));
@@ -114,10 +134,13 @@ ${reexport.replaceAll("./", w)}`);
   // They instantiate the .wasm when imported: a bundler must never skip them.
   sideEffects.add(rel(sub, "node.js"));
   sideEffects.add(rel(sub, "workerd.js"));
+  // `node` before `types`: TypeScript takes the first key of its conditions (types, node, import
+  // under nodenext) in this order, so a Node project gets node.d.ts; `bundler` resolution (no
+  // `node` condition) and browsers' bundlers go on to `types` and `default`.
   exports[subpath] = {
-    types: rel(sub, "neo4j_audit.d.ts"),
     workerd: rel(sub, "workerd.js"),
-    node: rel(sub, "node.js"),
+    node: { types: rel(sub, "node.d.ts"), default: rel(sub, "node.js") },
+    types: rel(sub, "neo4j_audit.d.ts"),
     default: rel(sub, "neo4j_audit.js"),
   };
   // For bundlers without `new URL(…, import.meta.url)` support (esbuild): import the .wasm's URL

@@ -31,12 +31,15 @@ test("the tarball holds the four entries, each with its runtime files and types"
   assert.deepEqual(pkg.engines, { node: ">=20" }, "the Node versions the package is tested on");
   for (const [sub, dir] of [[".", ""], ["./read", "read/"], ["./verify", "verify/"], ["./worker", "worker/"]]) {
     assert.deepEqual(pkg.exports[sub], {
-      types: `./${dir}neo4j_audit.d.ts`, workerd: `./${dir}workerd.js`, node: `./${dir}node.js`, default: `./${dir}neo4j_audit.js`,
+      workerd: `./${dir}workerd.js`, node: { types: `./${dir}node.d.ts`, default: `./${dir}node.js` },
+      types: `./${dir}neo4j_audit.d.ts`, default: `./${dir}neo4j_audit.js`,
     });
+    // `node` before `types`: TypeScript takes the first of its conditions in key order.
+    assert.deepEqual(Object.keys(pkg.exports[sub]), ["workerd", "node", "types", "default"]);
   }
   const listed = JSON.parse(run(join(ROOT, "pkg"), "npm", ["pack", "--dry-run", "--json", "--loglevel=error"]))[0].files.map((f) => f.path);
   for (const dir of ["", "read/", "verify/", "worker/"]) {
-    for (const f of ["neo4j_audit.js", "neo4j_audit_bg.wasm", "neo4j_audit.d.ts", "node.js", "workerd.js"]) {
+    for (const f of ["neo4j_audit.js", "neo4j_audit_bg.wasm", "neo4j_audit.d.ts", "node.js", "node.d.ts", "workerd.js"]) {
       assert.ok(listed.includes(`${dir}${f}`), `${dir}${f} not in the tarball`);
     }
   }
@@ -553,7 +556,7 @@ test("TypeScript: tsc --noEmit --strict over code using every export of the four
   }
   // tsconfig.commonjs.json: `module: "commonjs"` (moduleResolution node10, which ignores `exports`)
   // finds the subpaths' types through package.json `typesVersions`.
-  for (const tsconfig of ["tsconfig.json", "tsconfig.node.json", "tsconfig.commonjs.json"]) {
+  for (const tsconfig of ["tsconfig.json", "tsconfig.node.json", "tsconfig.commonjs.json", "tsconfig.nodeonly.json"]) {
     run(dir, process.execPath, ["node_modules/typescript/bin/tsc", "-p", tsconfig, "--noEmit", "--strict"]);
   }
 });

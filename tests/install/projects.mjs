@@ -21,7 +21,8 @@ export const TOOLS = {
   esbuild: { esbuild: "0.25.12" },
   webpack: { webpack: "5.103.0" },
   rollup: { rollup: "4.68.8", "@rollup/plugin-node-resolve": "16.0.3", "@web/rollup-plugin-import-meta-assets": "2.3.3" },
-  types: { typescript: "5.9.3" },
+  // @types/node: a Node-only project's types (tsconfig.nodeonly.json: no DOM lib).
+  types: { typescript: "5.9.3", "@types/node": "20.19.25" },
   // The npm package `bun` brings Bun's binary from the npm registry (@oven/bun-linux-x64).
   bun: { bun: "1.4.5" },
 };
