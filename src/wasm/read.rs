@@ -88,7 +88,8 @@ export interface AuditTrailPage {
 /** This logger's stream position. */
 export interface AuditChainHead {
   streamId: string;
-  /** seq of the last event built by this logger's stream, null before the first. */
+  /** seq of the last event built by this logger's stream, null before the first (and always in
+   *  client mode, where the Worker chains the events it stores, not the page). */
   seq: number | null;
   /** Its hash (the genesis value, 64 zeros, before the first). */
   hash: string;
@@ -251,7 +252,8 @@ impl JsAuditLogger {
     }
 
     /// This logger's stream id and the hash of the last event it built (delivered or not):
-    /// anchor it elsewhere to detect a rewritten trail.
+    /// anchor it elsewhere to detect a rewritten trail. Client mode chains nothing (the Worker
+    /// does): there `seq` stays null and `hash` the genesis value.
     #[wasm_bindgen(js_name = chainHead, unchecked_return_type = "AuditChainHead")]
     pub fn chain_head(&self) -> JsValue {
         let st = self.inner.chain_head();
