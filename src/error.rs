@@ -194,7 +194,7 @@ impl AuditError {
                     // in flight at once) under its uniqueness constraint: the loser fails with
                     // this; its retry MATCHes what the winner created (CI, 2026-11-30: the faults
                     // suite's restart run lost 3 calls to it).
-                    || code == "Neo.ClientError.Schema.ConstraintValidationFailed"
+                    || code == CONSTRAINT_FAILED
             }
             _ => false,
         }
@@ -226,6 +226,16 @@ impl AuditError {
         AuditError::Network(m)
     }
 
+    /// Whether a batch of several events that failed so is split in halves at once, each sent on
+    /// its own, instead of retried whole: a uniqueness constraint's `ConstraintValidationFailed`.
+    /// It is a concurrent MERGE's lost race (each half, re-sent, MATCHes what the winner made),
+    /// or a constraint of the operator's that one event breaks (found by a red team: retried
+    /// whole, that one event failed all its batch-mates on every attempt and, with the queue on,
+    /// in every re-send round after).
+    pub(crate) fn splits_batch(&self) -> bool {
+        matches!(self, AuditError::Neo4j { code, .. } if code == CONSTRAINT_FAILED)
+    }
+
     /// Whether the events themselves were refused for good (they belong in the dead letters).
     pub fn is_rejection(&self) -> bool {
         matches!(self, AuditError::Rejected { .. } | AuditError::InvalidInput(_))
@@ -239,6 +249,9 @@ impl AuditError {
         }
     }
 }
+
+/// A uniqueness constraint's refusal ([`AuditError::is_retryable`], [`AuditError::splits_batch`]).
+const CONSTRAINT_FAILED: &str = "Neo.ClientError.Schema.ConstraintValidationFailed";
 
 /// Added to a [`AuditError::Network`] text whose TLS handshake met plain HTTP
 /// ([`AuditError::network`]); such an error is not retried.

@@ -61,7 +61,9 @@
 //!   `retry.max_attempts`, `bearer token`, `allow_insecure_http(true)`; JavaScript callers read
 //!   their keys, `timeoutMs`, for the same rules). Retried: network failures (not an `https://`
 //!   URL answered in plain HTTP: that fails at once), timeouts, `Neo.TransientError`s, a
-//!   concurrent `MERGE`'s `ConstraintValidationFailed`, and HTTP 408, 429, 500, 502, 503, 504 (and a CDN's 520-524), after a
+//!   concurrent `MERGE`'s `ConstraintValidationFailed` (a batch of several events so refused is
+//!   split in halves at once instead, so an event that breaks a constraint of the operator's fails
+//!   alone), and HTTP 408, 429, 500, 502, 503, 504 (and a CDN's 520-524), after a
 //!   `Retry-After` if the server sent one; any other status fails at once
 //!   ([`AuditError::is_retryable`]).
 //! - Answers' size: every HTTP answer is read up to a bound (its Content-Length checked first,

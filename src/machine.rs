@@ -1164,6 +1164,9 @@ impl Machine {
         // next call).
         let offline = matches!(&e, AuditError::Network(m) if m == OFFLINE) && self.queue.is_some();
         let stale = self.stale(&batch);
+        if batch.entries.len() > 1 && !stale && e.splits_batch() {
+            return self.split(now, batch);
+        }
         let elapsed = (now - batch.first_try).max(0) as u64;
         let delay = crate::retry::next_delay_ms(&self.logger.config().retry, &e, batch.attempts, elapsed)
             .filter(|d| !offline && !stale && self.deadline_ms.is_none_or(|l| elapsed.saturating_add(*d) < l as u64));
@@ -1174,15 +1177,19 @@ impl Machine {
             self.backoff.push(batch);
             return;
         }
-        let n = batch.entries.len();
-        if e.is_rejection() && n > 1 && !stale {
-            // Halves until each rejected event stands alone: one bad event never fails the others.
-            let second = batch.entries.split_off(n / 2);
-            batch.rest.push(second);
-            batch.rest.push(batch.entries);
-            return self.next_part(now, batch.rest);
+        if e.is_rejection() && batch.entries.len() > 1 && !stale {
+            return self.split(now, batch);
         }
         self.fail_batch(now, batch, e);
+    }
+
+    /// Halves a batch of two or more events, each half sent with attempts of its own, until each
+    /// event refused stands alone: one bad event never fails the others.
+    fn split(&mut self, now: i64, mut batch: Batch) {
+        let second = batch.entries.split_off(batch.entries.len() / 2);
+        batch.rest.push(second);
+        batch.rest.push(batch.entries);
+        self.next_part(now, batch.rest)
     }
 
     fn fail_batch(&mut self, now: i64, batch: Batch, e: AuditError) {
@@ -2641,6 +2648,49 @@ mod tests {
         assert!(!bad.is_empty());
         let st = r.m.stats();
         assert_eq!((st.committed, st.failed), (3, 1));
+    }
+
+    /// Direct mode: a uniqueness constraint's refusal of a batch splits it at once (no backoff,
+    /// not retried whole). An operator's constraint that one event breaks fails that event alone
+    /// (it failed its three batch-mates on every attempt, redteam38); a concurrent MERGE's lost
+    /// race (the whole batch refused once) commits every event.
+    #[test]
+    fn a_constraint_refusal_splits_the_batch_so_one_event_never_fails_the_others() {
+        let refused = || neo4j_error("Neo.ClientError.Schema.ConstraintValidationFailed");
+        // The poison event: every batch holding it is refused; the single event's retries too.
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), None);
+        let calls = r.logs(4);
+        let s = sends(&r.input(Input::Turn));
+        assert_eq!(s[0].uids().len(), 4);
+        let bad = s[0].uids()[2].clone();
+        let (mut next, mut outcomes, mut requests) = (s, Vec::new(), 0);
+        while let Some(s) = next.pop() {
+            requests += 1;
+            let acts = if s.uids().contains(&bad) { r.answer(&s, refused()) } else { r.ok(&s) };
+            assert_eq!(timer(&acts), None, "no backoff: the parts go out at once");
+            outcomes.extend(dones(&acts));
+            next.extend(sends(&acts));
+        }
+        assert_eq!(requests, 5, "4, then 2 + 2, then 1 + 1");
+        assert_eq!(outcomes.len(), 4);
+        for (call, res) in outcomes {
+            assert_eq!(res.is_err(), call == calls[2], "{call}: {res:?}");
+        }
+        assert_eq!((r.m.stats().committed, r.m.stats().failed), (3, 1));
+        // The race: the whole batch refused once, its halves then written.
+        let mut r = Rig::known(direct(|_| {}), None);
+        r.logs(4);
+        let s = sends(&r.input(Input::Turn));
+        let mut next = sends(&r.answer(&s[0], refused()));
+        assert_eq!(next.iter().map(|s| s.uids().len()).collect::<Vec<_>>(), [2]);
+        let mut committed = Vec::new();
+        while let Some(s) = next.pop() {
+            let acts = r.ok(&s);
+            committed.extend(dones(&acts));
+            next.extend(sends(&acts));
+        }
+        assert!(committed.len() == 4 && committed.iter().all(|(_, res)| res.is_ok()), "{committed:?}");
+        assert_eq!(r.m.stats().retried, 0);
     }
 
     /// The schema guard: the first write carries the check; when Neo4j refuses it, the machine

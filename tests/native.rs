@@ -217,6 +217,39 @@ async fn unknown_database_is_false() {
     }
 }
 
+/// redteam38: an operator's uniqueness constraint that one event of a batch breaks failed the
+/// whole batch (`ConstraintValidationFailed` was retried whole, every attempt refused), so its
+/// batch-mates were lost with it. The batch is split now: the others are written, read back
+/// from Neo4j, and only the offending call fails, with Neo4j's code.
+#[tokio::test]
+async fn one_event_an_operators_constraint_refuses_does_not_fail_its_batch_mates() {
+    let mut cfg = config("poison");
+    let label = format!("Poison{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    cfg.labels.event = label.clone();
+    cfg.retry.max_attempts = 2;
+    cfg.retry.base_delay_ms = 10;
+    let trail = cfg.trail.clone();
+    cypher(&format!("CREATE CONSTRAINT FOR (e:{label}) REQUIRE e.eventType IS UNIQUE"), json!({})).await;
+    let logger = AuditLogger::new(cfg).unwrap();
+    logger.log_user_action(None, "TAKEN", None, None).await.expect("the first TAKEN");
+    let types = ["A", "B", "TAKEN", "C", "D"];
+    let results = futures::future::join_all(types.iter().map(|t| logger.log_user_action(None, t, None, None))).await;
+    for (t, r) in types.iter().zip(&results) {
+        match (*t, r) {
+            ("TAKEN", Err(e)) => assert!(e.to_string().contains("ConstraintValidationFailed"), "{e}"),
+            ("TAKEN", Ok(_)) => panic!("the second TAKEN was written"),
+            (_, r) => assert!(r.is_ok(), "{t}: {r:?}"),
+        }
+    }
+    let stored = cypher(
+        &format!("MATCH (:AuditTrail {{name: $t}})-[:HAS_EVENT]->(e:{label}) RETURN e.eventType ORDER BY e.eventType"),
+        json!({"t": trail}),
+    )
+    .await;
+    let stored: Vec<&str> = stored.iter().map(|r| r[0].as_str().unwrap()).collect();
+    assert_eq!(stored, ["A", "B", "C", "D", "TAKEN"]);
+}
+
 #[tokio::test]
 async fn statement_failure_inside_a_200_is_false_and_writes_nothing() {
     // An operator's constraint refuses the write: Neo4j answers 200 with an `errors` entry. (It
