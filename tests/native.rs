@@ -217,19 +217,26 @@ async fn unknown_database_is_false() {
     }
 }
 
+/// A config whose events go under a new label (`<prefix><hex>`, returned) on which an operator's
+/// uniqueness constraint allows one event per `eventType`.
+async fn one_event_per_type(prefix: &str) -> (Config, String) {
+    let mut cfg = config(&prefix.to_ascii_lowercase());
+    let label = format!("{prefix}{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    cfg.labels.event = label.clone();
+    cypher(&format!("CREATE CONSTRAINT FOR (e:{label}) REQUIRE e.eventType IS UNIQUE"), json!({})).await;
+    (cfg, label)
+}
+
 /// redteam38: an operator's uniqueness constraint that one event of a batch breaks failed the
 /// whole batch (`ConstraintValidationFailed` was retried whole, every attempt refused), so its
 /// batch-mates were lost with it. The batch is split now: the others are written, read back
 /// from Neo4j, and only the offending call fails, with Neo4j's code.
 #[tokio::test]
 async fn one_event_an_operators_constraint_refuses_does_not_fail_its_batch_mates() {
-    let mut cfg = config("poison");
-    let label = format!("Poison{}", neo4j_audit::random::uuid_v4().replace('-', ""));
-    cfg.labels.event = label.clone();
+    let (mut cfg, label) = one_event_per_type("Poison").await;
     cfg.retry.max_attempts = 2;
     cfg.retry.base_delay_ms = 10;
     let trail = cfg.trail.clone();
-    cypher(&format!("CREATE CONSTRAINT FOR (e:{label}) REQUIRE e.eventType IS UNIQUE"), json!({})).await;
     let logger = AuditLogger::new(cfg).unwrap();
     logger.log_user_action(None, "TAKEN", None, None).await.expect("the first TAKEN");
     let types = ["A", "B", "TAKEN", "C", "D"];
@@ -254,12 +261,9 @@ async fn one_event_an_operators_constraint_refuses_does_not_fail_its_batch_mates
 async fn statement_failure_inside_a_200_is_false_and_writes_nothing() {
     // An operator's constraint refuses the write: Neo4j answers 200 with an `errors` entry. (It
     // was the system database, which the configuration now refuses up front.)
-    let mut cfg = config("stmtfail");
-    let label = format!("StmtFail{}", neo4j_audit::random::uuid_v4().replace('-', ""));
-    cfg.labels.event = label.clone();
+    let (mut cfg, label) = one_event_per_type("StmtFail").await;
     cfg.retry.max_attempts = 1;
     let trail = cfg.trail.clone();
-    cypher(&format!("CREATE CONSTRAINT FOR (e:{label}) REQUIRE e.eventType IS UNIQUE"), json!({})).await;
     let logger = AuditLogger::new(cfg).unwrap();
     logger.log_user_action(None, "X", None, None).await.expect("the first X is allowed");
     let e = logger.log_user_action(None, "X", None, None).await.unwrap_err();
