@@ -391,8 +391,9 @@ impl std::fmt::Debug for Config {
 /// `url` for `Debug`, with what may be a secret written into it masked: the user and password
 /// (`https://***@host`), the query and the fragment (`?***`). `validate` refuses such a URL, but a
 /// configuration may be printed before it is validated. Plain text handling (no URL parser): an
-/// `@` before the path, or anywhere in a text without `//`, masks everything before it.
-fn debug_url(url: &str) -> String {
+/// `@` before the path, or anywhere in a text without `//`, masks everything before it. Also the
+/// ingest Worker's `JWT_JWKS_URL` (`JwtRules`' `Debug`), which may carry a key in its query.
+pub(crate) fn debug_url(url: &str) -> String {
     // Whatever precedes the last `@` before the query may be a credential: a password may hold a
     // raw `/` (invalid, but printed all the same), so the authority's end is not trusted; a path
     // with an `@` is masked too (this is `Debug`, not the URL).

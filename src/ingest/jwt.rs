@@ -81,6 +81,7 @@ pub struct JwtRules {
     /// The algorithms accepted (`JWT_ALGORITHMS`; [`JwtRules::new`]: HS256 only).
     pub algorithms: Vec<Alg>,
     /// `JWT_JWKS_URL`: the identity provider's key set, fetched and cached ([`super::jwks`]).
+    /// `Debug` masks its userinfo, query and fragment (an API key may ride there).
     pub jwks_url: Option<String>,
     /// `JWT_PUBLIC_KEYS`: a static key set, used beside the fetched one.
     pub public_keys: Vec<super::jwks::Jwk>,
@@ -114,7 +115,7 @@ impl std::fmt::Debug for JwtRules {
             .field("secret", &"***")
             .field("previous_secret", &self.previous_secret.as_ref().map(|_| "***"))
             .field("algorithms", &self.algorithms)
-            .field("jwks_url", &self.jwks_url)
+            .field("jwks_url", &self.jwks_url.as_deref().map(crate::config::debug_url))
             .field("public_keys", &self.public_keys.len())
             .field("audience", &self.audience)
             .field("issuer", &self.issuer)

@@ -1734,6 +1734,20 @@ mod tests {
         assert!(!text.contains(&format!("{:?}", SECRET.as_bytes())[..40]), "{text}");
     }
 
+    /// `JWT_JWKS_URL` may carry a credential (an identity provider's key set behind an API key in
+    /// the query, or userinfo): `Debug` printed it whole. Now masked as the Neo4j URL is.
+    #[test]
+    fn the_settings_debug_masks_the_jwks_urls_secret_parts() {
+        let url = "https://idp-user:idp-pw-5d2e@idp.example/jwks.json?api_key=jwks-key-91f3#frag-c07b";
+        let s = settings(&[("JWT_JWKS_URL", url)]);
+        assert_eq!(s.jwt.as_ref().and_then(|j| j.jwks_url.as_deref()), Some(url), "the URL itself is kept");
+        let text = format!("{s:?}");
+        for secret in ["idp-user", "idp-pw-5d2e", "api_key", "jwks-key-91f3", "frag-c07b"] {
+            assert!(!text.contains(secret), "{secret} in {text}");
+        }
+        assert!(text.contains("https://***@idp.example/jwks.json?***"), "{text}");
+    }
+
     #[test]
     fn a_numeric_setting_that_is_not_a_whole_number_is_misconfigured_not_the_default() {
         // Found by a new user: MAX_BODY_BYTES = "64k" or JWT_MAX_LIFETIME_SECS = "1h" silently
