@@ -245,3 +245,74 @@ async fn the_bearer_token_is_never_stored_in_an_event() {
         common::cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", json!({"t": trail})).await;
     assert_eq!(n[0][0], json!(2), "nothing of the refused requests was written");
 }
+
+/// A proxy in front of the real Neo4j that forwards everything (it counts the writes), and a
+/// logger writing through it with `cfg` (the Worker's Neo4j settings, or a test's).
+async fn through_proxy(mut cfg: neo4j_audit::Config, plan: proxy::Plan) -> (proxy::FaultProxy, AuditLogger) {
+    let proxy = proxy::FaultProxy::start(&common::neo4j_url(), plan, 11).await;
+    cfg.url = proxy.url.clone();
+    (proxy, AuditLogger::new(cfg).unwrap())
+}
+
+fn passing() -> proxy::Plan {
+    proxy::Plan { fault_per_mille: 0, delay_ms: 0, retry_after_s: 1, forbid_schema: false, answer: None }
+}
+
+/// Removes the nodes of `label` and every constraint and index on it.
+async fn drop_label(label: &str) {
+    let names = common::cypher(
+        "SHOW INDEXES YIELD name, labelsOrTypes WHERE $l IN labelsOrTypes RETURN name",
+        json!({"l": label}),
+    )
+    .await;
+    common::cypher(&format!("MATCH (n:{label}) DETACH DELETE n"), json!({})).await;
+    for n in &names {
+        let name = n[0].as_str().unwrap();
+        common::cypher(&format!("DROP CONSTRAINT `{name}` IF EXISTS"), json!({})).await;
+        common::cypher(&format!("DROP INDEX `{name}` IF EXISTS"), json!({})).await;
+    }
+}
+
+/// An operator's uniqueness constraint on an event property that an event breaks: Neo4j refuses
+/// the write with `Neo.ClientError.Schema.ConstraintValidationFailed` every time. The Worker took
+/// it for a lost MERGE race (retryable), re-chained and wrote again 32 times (64 round trips) and
+/// answered 503 "busy", so the client kept the event queued and sent it again, for ever. Now: one
+/// retry (a MERGE race passes on it), then 422 `unprocessable` with a reason that holds no
+/// secret; nothing of the request is written.
+#[tokio::test]
+async fn an_event_an_operators_constraint_refuses_is_422_not_a_busy_503() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (cfg, label) = common::one_event_per_type("IngestPoison").await;
+    let s = settings(&cfg.trail, &common::neo4j_password());
+    let mut worker_cfg = s.neo4j.clone().unwrap();
+    worker_cfg.labels = cfg.labels.clone();
+    let (proxy, logger) = through_proxy(worker_cfg, passing()).await;
+    let token = token(json!({"sub": common::unique("poison-user")}));
+    let send = |body: &str| TestIo { body: body.into(), log: RefCell::default() };
+    let first = handle(&post(&token), &s, now(), &send(r#"{"actionType":"TAKEN"}"#), Some(&logger)).await;
+    let writes_before = proxy.counts.writes.load(Relaxed);
+    let io = send(r#"{"events":[{"actionType":"OTHER"},{"actionType":"TAKEN"}]}"#);
+    let started = std::time::Instant::now();
+    let second = handle(&post(&token), &s, now(), &io, Some(&logger)).await;
+    let took = started.elapsed();
+    let writes = proxy.counts.writes.load(Relaxed) - writes_before;
+    let stored = common::cypher(
+        &format!("MATCH (:AuditTrail {{name: $t}})-[:HAS_EVENT]->(e:{label}) RETURN e.eventType ORDER BY e.eventType"),
+        json!({"t": cfg.trail}),
+    )
+    .await;
+    drop_label(&label).await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    assert_eq!(second.status, 422, "{} after {writes} writes, {took:?}", second.body);
+    let body: serde_json::Value = serde_json::from_str(&second.body).unwrap();
+    assert_eq!(body["error"], "unprocessable", "{}", second.body);
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains("constraint") && message.contains("ConstraintValidationFailed"), "{message}");
+    assert!(writes <= 2, "at most one retry: {writes} writes ({})", proxy.counts.summary());
+    let log = io.log.borrow().join("\n");
+    assert!(log.contains("ConstraintValidationFailed"), "{log}");
+    for secret in [common::neo4j_password(), JWT_SECRET.to_owned(), token.clone()] {
+        assert!(!second.body.contains(&secret) && !log.contains(&secret), "leaked in {} / {log}", second.body);
+    }
+    assert_eq!(stored, vec![vec![json!("TAKEN")]], "nothing of the refused request was written");
+}

@@ -217,16 +217,6 @@ async fn unknown_database_is_false() {
     }
 }
 
-/// A config whose events go under a new label (`<prefix><hex>`, returned) on which an operator's
-/// uniqueness constraint allows one event per `eventType`.
-async fn one_event_per_type(prefix: &str) -> (Config, String) {
-    let mut cfg = config(&prefix.to_ascii_lowercase());
-    let label = format!("{prefix}{}", neo4j_audit::random::uuid_v4().replace('-', ""));
-    cfg.labels.event = label.clone();
-    cypher(&format!("CREATE CONSTRAINT FOR (e:{label}) REQUIRE e.eventType IS UNIQUE"), json!({})).await;
-    (cfg, label)
-}
-
 /// redteam38: an operator's uniqueness constraint that one event of a batch breaks failed the
 /// whole batch (`ConstraintValidationFailed` was retried whole, every attempt refused), so its
 /// batch-mates were lost with it. The batch is split now: the others are written, read back

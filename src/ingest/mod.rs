@@ -10,8 +10,9 @@
 //! an `occurredAt` outside the window; 401 missing or bad token; 403 disallowed origin, a body
 //! naming a user, a category outside `ALLOWED_CATEGORIES`, a target label outside
 //! `ALLOWED_TARGET_LABELS`, or (with `TENANT_CLAIM`) a token without the tenant claim; 404; 405; 413 body, batch or details
-//! too large; 415 not JSON; 429 rate limited; 503 + `Retry-After` Neo4j or the rate limiter
-//! unavailable; 500 misconfigured or the store refused.
+//! too large; 415 not JSON; 422 events a constraint of the database refuses; 429 rate limited;
+//! 503 + `Retry-After` Neo4j or the rate limiter unavailable; 500 misconfigured or the store
+//! refused.
 //! Every error body is `{"error": code, "message": text}` and never holds a secret.
 //!
 //! ```
@@ -1450,13 +1451,23 @@ fn misconfigured_by<I: Io>(settings: &Settings, io: &I, why: &str) -> Response {
     )
 }
 
-/// A failed write or ping. Anything a retry may cure (Neo4j unreachable, timeouts, 5xx,
+/// A failed write or ping. A write a constraint refused (again, after the retry
+/// [`signed::append`] gives it: an operator's constraint, e.g. a uniqueness constraint on an event
+/// property, that these events break) is 422: the same events never succeed (client mode moves
+/// them to the dead letters); the answer does not quote Neo4j's message, which quotes stored values.
+/// Anything a retry may cure (Neo4j unreachable, timeouts, 5xx,
 /// transient errors) is 503 with `Retry-After`, so the browser's queue keeps the events; the rest
 /// (e.g. the Worker's Neo4j credentials refused) is 500. The reason goes to the log, scrubbed.
 fn unavailable<I: Io>(settings: &Settings, io: &I, e: &AuditError, what: &str) -> Response {
     let line = e.reason(&crate::error::refs(&secrets(settings)));
     io.log(&cat(&["audit-ingest: ", what, " failed: ", &line]));
-    if e.is_retryable() {
+    if e.splits_batch() {
+        Response::error(
+            422,
+            "unprocessable",
+            "a constraint of the database refuses these events (ConstraintValidationFailed)",
+        )
+    } else if e.is_retryable() {
         Response::error(503, "unavailable", "the audit store is unavailable; retry later")
             .with_header("Retry-After", num(settings.retry_after_secs.into()))
     } else {

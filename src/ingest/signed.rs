@@ -259,6 +259,8 @@ pub async fn append<S: super::Store>(
     let mut existing = 0;
     let mut head = cached(&key);
     let mut fresh = head.is_none();
+    // Retries after a constraint's refusal.
+    let mut constraint = 0;
     for _ in 0..MAX_ATTEMPTS {
         if fresh {
             let mut uids: Vec<&str> = Vec::with_capacity(events.len());
@@ -310,10 +312,19 @@ pub async fn append<S: super::Store>(
                 fresh = true;
             }
             // Neo4j refused the transaction with a transient error (e.g. `DeadlockDetected`
-            // between concurrent writers of one trail): it was rolled back, nothing was written;
-            // read the head again and re-chain, as after a conflict.
+            // between concurrent writers of one trail) or a constraint's refusal: it was rolled
+            // back, nothing was written; read the head again and re-chain, as after a conflict.
+            // A constraint's refusal once only: a concurrent MERGE's lost race passes then; an
+            // operator's constraint the events break never does (before, 32 tries and a 503
+            // "busy"; the Worker answers it 422).
             Err(e @ AuditError::Neo4j { .. }) if e.is_retryable() => {
                 remember(&key, None);
+                if e.splits_batch() {
+                    constraint += 1;
+                    if constraint > 1 {
+                        return Err(AppendError::Store(e));
+                    }
+                }
                 fresh = true;
             }
             Err(e) => {

@@ -53,6 +53,16 @@ pub fn config(trail_prefix: &str) -> Config {
     c
 }
 
+/// A config whose events go under a new label (`<prefix><hex>`, returned) on which an operator's
+/// uniqueness constraint allows one event per `eventType` (tests/native.rs, tests/ingest.rs).
+pub async fn one_event_per_type(prefix: &str) -> (Config, String) {
+    let mut cfg = config(&prefix.to_ascii_lowercase());
+    let label = format!("{prefix}{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    cfg.labels.event = label.clone();
+    cypher(&format!("CREATE CONSTRAINT FOR (e:{label}) REQUIRE e.eventType IS UNIQUE"), json!({})).await;
+    (cfg, label)
+}
+
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", neo4j_audit::random::uuid_v4())
 }
