@@ -223,7 +223,7 @@ async fn assert_exactly_once(url: &str, r: &Report, events: usize) -> (u64, u64,
 }
 
 fn plan(per_mille: u64) -> Plan {
-    Plan { fault_per_mille: per_mille, delay_ms: 2_000, retry_after_s: 1, forbid_schema: false, answer: None }
+    Plan { fault_per_mille: per_mille, delay_ms: 2_000, ..Plan::passing() }
 }
 
 /// A logger through `proxy` whose own backoff is at most 20 ms (so a longer wait is the

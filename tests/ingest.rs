@@ -133,8 +133,7 @@ async fn first_request_without_the_schema_creates_it_then_writes() {
     let tag = format!("IngestGuard{}", &common::unique("x").replace(['-', '_'], "")[..12]);
     let labels =
         neo4j_audit::Labels { event: format!("{tag}Event"), trail: format!("{tag}Trail"), user: format!("{tag}User") };
-    let plan = proxy::Plan { fault_per_mille: 0, delay_ms: 0, retry_after_s: 1, forbid_schema: false, answer: None };
-    let proxy = proxy::FaultProxy::start(&common::neo4j_url(), plan, 7).await;
+    let proxy = proxy::FaultProxy::start(&common::neo4j_url(), proxy::Plan::passing(), 7).await;
     let trail = common::unique("ingest-guard");
     let s = settings(&trail, &common::neo4j_password());
     let mut cfg = s.neo4j.clone().unwrap();
@@ -254,10 +253,6 @@ async fn through_proxy(mut cfg: neo4j_audit::Config, plan: proxy::Plan) -> (prox
     (proxy, AuditLogger::new(cfg).unwrap())
 }
 
-fn passing() -> proxy::Plan {
-    proxy::Plan { fault_per_mille: 0, delay_ms: 0, retry_after_s: 1, forbid_schema: false, answer: None }
-}
-
 /// Removes the nodes of `label` and every constraint and index on it.
 async fn drop_label(label: &str) {
     let names = common::cypher(
@@ -286,7 +281,7 @@ async fn an_event_an_operators_constraint_refuses_is_422_not_a_busy_503() {
     let s = settings(&cfg.trail, &common::neo4j_password());
     let mut worker_cfg = s.neo4j.clone().unwrap();
     worker_cfg.labels = cfg.labels.clone();
-    let (proxy, logger) = through_proxy(worker_cfg, passing()).await;
+    let (proxy, logger) = through_proxy(worker_cfg, proxy::Plan::passing()).await;
     let token = token(json!({"sub": common::unique("poison-user")}));
     let send = |body: &str| TestIo { body: body.into(), log: RefCell::default() };
     let first = handle(&post(&token), &s, now(), &send(r#"{"actionType":"TAKEN"}"#), Some(&logger)).await;
@@ -315,4 +310,30 @@ async fn an_event_an_operators_constraint_refuses_is_422_not_a_busy_503() {
         assert!(!second.body.contains(&secret) && !log.contains(&secret), "leaked in {} / {log}", second.body);
     }
     assert_eq!(stored, vec![vec![json!("TAKEN")]], "nothing of the refused request was written");
+}
+
+/// Neo4j refusing every write with a transient error (a deadlock, a lock timeout that does not
+/// pass): the Worker re-chained and wrote again up to 32 times, holding the request, then answered
+/// 503 "busy". Now: at most 3 retries (4 writes), then 503 `unavailable` with `Retry-After` (the
+/// client's queue sends it later), the reason in the log; nothing written.
+#[tokio::test]
+async fn a_write_neo4j_keeps_refusing_as_transient_is_retried_at_most_3_times_then_503() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (trail, s, _) = worker("ingest-transient", &common::neo4j_password());
+    let plan = proxy::Plan::write_error("Neo.TransientError.Transaction.DeadlockDetected");
+    let (proxy, logger) = through_proxy(s.neo4j.clone().unwrap(), plan).await;
+    let token = token(json!({"sub": common::unique("transient-user")}));
+    let io = TestIo { body: r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#.into(), log: RefCell::default() };
+    let r = handle(&post(&token), &s, now(), &io, Some(&logger)).await;
+    let writes = proxy.counts.writes.load(Relaxed);
+    assert_eq!(r.status, 503, "{} after {writes} writes", r.body);
+    let body: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(body["error"], "unavailable", "{}", r.body);
+    assert_eq!(r.header("Retry-After"), Some("5"));
+    assert_eq!(proxy.counts.write_errors.load(Relaxed), writes);
+    assert!((2..=4).contains(&writes), "1 write and at most 3 retries: {}", proxy.counts.summary());
+    let log = io.log.borrow().join("\n");
+    assert!(log.contains("DeadlockDetected"), "{log}");
+    let n = common::cypher("MATCH (t:AuditTrail {name: $t}) RETURN count(t)", json!({"t": trail})).await;
+    assert_eq!(n, vec![vec![json!(0)]], "nothing written");
 }

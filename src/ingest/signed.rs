@@ -25,6 +25,12 @@ use crate::sign::{Purpose, SigningKey};
 /// How often a write is re-chained after the head moved under it, before answering 503.
 pub const MAX_ATTEMPTS: usize = 32;
 
+/// How often a write Neo4j refused with a transient error (`Neo.TransientError.*`: a deadlock, a
+/// lock timeout) is tried again before [`append`] gives up with it (the Worker's 503 `unavailable`
+/// with `Retry-After`, so the client's queue sends it later): before, up to [`MAX_ATTEMPTS`] tries
+/// held the request while Neo4j stayed so.
+pub const MAX_TRANSIENT_RETRIES: usize = 3;
+
 /// The stored head and which of a batch's UIDs are already stored.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChainState {
@@ -259,8 +265,8 @@ pub async fn append<S: super::Store>(
     let mut existing = 0;
     let mut head = cached(&key);
     let mut fresh = head.is_none();
-    // Retries after a constraint's refusal.
-    let mut constraint = 0;
+    // Retries after a transient error, and after a constraint's refusal.
+    let (mut transient, mut constraint) = (0, 0);
     for _ in 0..MAX_ATTEMPTS {
         if fresh {
             let mut uids: Vec<&str> = Vec::with_capacity(events.len());
@@ -313,17 +319,17 @@ pub async fn append<S: super::Store>(
             }
             // Neo4j refused the transaction with a transient error (e.g. `DeadlockDetected`
             // between concurrent writers of one trail) or a constraint's refusal: it was rolled
-            // back, nothing was written; read the head again and re-chain, as after a conflict.
-            // A constraint's refusal once only: a concurrent MERGE's lost race passes then; an
-            // operator's constraint the events break never does (before, 32 tries and a 503
-            // "busy"; the Worker answers it 422).
+            // back, nothing was written; read the head again and re-chain, as after a conflict,
+            // at most MAX_TRANSIENT_RETRIES times. A constraint's refusal once only: a concurrent
+            // MERGE's lost race passes then; an operator's constraint the events break never
+            // does (before, 32 tries and a 503 "busy"; the Worker answers it 422).
             Err(e @ AuditError::Neo4j { .. }) if e.is_retryable() => {
                 remember(&key, None);
-                if e.splits_batch() {
-                    constraint += 1;
-                    if constraint > 1 {
-                        return Err(AppendError::Store(e));
-                    }
+                let (n, max) =
+                    if e.splits_batch() { (&mut constraint, 1) } else { (&mut transient, MAX_TRANSIENT_RETRIES) };
+                *n += 1;
+                if *n > max {
+                    return Err(AppendError::Store(e));
                 }
                 fresh = true;
             }

@@ -40,6 +40,8 @@ pub struct ProxyCounts {
     pub schema_refused: AtomicU64,
     /// Requests answered with [`Plan::answer`].
     pub answered: AtomicU64,
+    /// Writes answered with [`Plan::write_error`].
+    pub write_errors: AtomicU64,
     /// Requests creating the schema (`CREATE CONSTRAINT`).
     pub schema_creates: AtomicU64,
     /// Writes being forwarded now, and the most at once.
@@ -92,6 +94,29 @@ pub struct Plan {
     /// `Retry-After: retry_after_s`), forwarding nothing: what a load balancer or gateway in front
     /// of Neo4j answers (503 while it is down, 501 for a method it does not pass on).
     pub answer: Option<u16>,
+    /// Answer every write (`UNWIND $events`) itself, forwarding nothing, as Neo4j answers a
+    /// statement it failed with this error code (200, `errors` holding it; the transaction rolled
+    /// back): e.g. `Neo.TransientError.Transaction.DeadlockDetected`. Counted in `write_errors`.
+    pub write_error: Option<&'static str>,
+}
+
+impl Plan {
+    /// Forwards every request as it is.
+    pub fn passing() -> Plan {
+        Plan {
+            fault_per_mille: 0,
+            delay_ms: 0,
+            retry_after_s: 1,
+            forbid_schema: false,
+            answer: None,
+            write_error: None,
+        }
+    }
+
+    /// [`Plan::passing`], but every write is answered with Neo4j's error `code`.
+    pub fn write_error(code: &'static str) -> Plan {
+        Plan { write_error: Some(code), ..Plan::passing() }
+    }
 }
 
 pub struct FaultProxy {
@@ -286,6 +311,14 @@ async fn serve(
         counts.schema_refused.fetch_add(1, Relaxed);
         let body = br#"{"results":[],"errors":[{"code":"Neo.ClientError.Security.Forbidden","message":"Schema operations are not allowed for user 'auditor' with roles [writer]."}]}"#;
         sock.write_all(&raw_response(200, "application/json", "", body)).await.ok()?;
+        return sock.shutdown().await.ok();
+    }
+    if let Some(code) = plan.write_error.filter(|_| is_write) {
+        counts.write_errors.fetch_add(1, Relaxed);
+        let body =
+            serde_json::json!({"results": [], "errors": [{"code": code, "message": "injected by the test proxy"}]});
+        drop(leaving);
+        sock.write_all(&raw_response(200, "application/json", "", body.to_string().as_bytes())).await.ok()?;
         return sock.shutdown().await.ok();
     }
     if let Some(status) = plan.answer {
