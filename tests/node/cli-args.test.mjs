@@ -1,0 +1,69 @@
+// The CLI's command line (cli/neo4j-audit.mjs, cli/common.mjs, cli/migrate.mjs): what it refuses
+// before any request, as a user runs it (a child process). Every case here is a usage error
+// (exit 2, one line) or --help, so it needs a built pkg/ but no data in Neo4j.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "./helpers.mjs";
+
+const CLI = join(ROOT, "cli", "neo4j-audit.mjs");
+const ENV = { ...process.env, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD };
+
+/** Runs the CLI to completion: {code, stdout, stderr}. */
+function cli(args, env = ENV) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A usage error: exit 2, one line on stderr matching `reason`, nothing on stdout. */
+async function refused(args, reason) {
+  const r = await cli(args);
+  assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+  assert.match(r.stderr, reason, args.join(" "));
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.equal(r.stdout, "");
+  return r;
+}
+
+test("an option given twice with different values is a usage error naming both; the same value twice is not", async () => {
+  // parseArgs kept the last one: this read from February without a word.
+  await refused(["export", "--since", "2026-01-01", "--since", "2026-02-01"],
+    /^neo4j-audit export: --since is given twice with different values \("2026-01-01" and "2026-02-01"\): give it once \(neo4j-audit export --help\)\n$/);
+  await refused(["tail", "-n", "5", "--lines=6"], /^neo4j-audit tail: --lines is given twice with different values \("5" and "6"\)/);
+  await refused(["verify", "--trail", "a", "--trail=b"], /--trail is given twice with different values \("a" and "b"\)/);
+  await refused(["migrate", "--status", "--zone", "UTC", "--zone", "Europe/Brussels"], /--zone is given twice with different values \("UTC" and "Europe\/Brussels"\)/);
+  // A value is shown with its control characters escaped (a one-line message, an inert terminal).
+  await refused(["export", "--user", "a\x1b[2J", "--user", "b"], /--user is given twice with different values \("a\\u001b\[2J" and "b"\)/);
+  // The same value twice, and a flag twice, are what was meant: no error (a usage error would be
+  // exit 2; these reach the trail, which is empty).
+  for (const args of [["export", "--trail", "no-such-trail-cli-args", "--trail", "no-such-trail-cli-args", "--since", "1d", "--since", "1d"],
+    ["verify", "--trail", "no-such-trail-cli-args", "--allow-empty", "--allow-empty", "--json", "--json"]]) {
+    const r = await cli(args);
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  }
+});
+
+test("--help is answered first, whatever else the line holds", async () => {
+  for (const args of [
+    ["export", "--bogus", "--help"],
+    ["export", "--since", "2026-01-01", "--since", "2026-02-01", "--help"],
+    ["tail", "-h", "--lines", "x"],
+    ["verify", "stray", "--help"],
+    ["migrate", "--help", "--batch", "1"],
+    ["export", "--format", "--help"],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^Usage: neo4j-audit ${args[0]} `), args.join(" "));
+    assert.equal(r.stderr, "");
+  }
+  // After "--" it is an argument, not a request for help.
+  await refused(["export", "--", "--help"], /unexpected argument "--help"/);
+});
