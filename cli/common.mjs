@@ -231,7 +231,20 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604
 export function parseInstant(option, text, now = Date.now()) {
   if (text === undefined) return undefined;
   const s = text.trim();
-  if (/^\d+$/.test(s)) return Number(s);
+  if (/^\d+$/.test(s)) {
+    // Digits are epoch milliseconds, and 8 to 10 of them a time in January 1970: what was meant
+    // is a date without dashes (20261205) or epoch seconds (`date +%s`). Not guessed: said.
+    if (s.length >= 8 && s.length <= 10) {
+      const dashed = `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6)}`;
+      let date = false;
+      try {
+        date = s.length === 8 && parseInstant(option, dashed, now) !== undefined;
+      } catch {}
+      const meant = date ? `a date? write ${dashed}` : `epoch seconds? write milliseconds, ${s}000`;
+      throw usage(`--${option}: "${text}" reads as epoch milliseconds, ${new Date(Number(s)).toISOString()} (${meant}; TIME is ${TIME_FORMS})`);
+    }
+    return Number(s);
+  }
   const age = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(s);
   if (age) return now - Math.round(Number(age[1]) * UNIT_MS[age[2]]);
   const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(s);
@@ -242,8 +255,11 @@ export function parseInstant(option, text, now = Date.now()) {
     const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00` : s);
     if (!Number.isNaN(t)) return t;
   }
-  throw usage(`--${option}: "${text}" is not a time (ISO 8601 like 2026-01-01T00:00:00Z, epoch milliseconds, or an age like 15m, 2h, 7d)`);
+  throw usage(`--${option}: "${text}" is not a time (${TIME_FORMS})`);
 }
+
+/** The forms of TIME (TIME_HELP), for a usage error. */
+const TIME_FORMS = "ISO 8601 like 2026-01-01 or 2026-01-01T00:00:00Z, epoch milliseconds like 1767225600000, or an age like 15m, 2h, 7d";
 
 /** A positive integer option within [min, max]. */
 export function parseCount(option, text, min, max) {
@@ -297,7 +313,7 @@ export const FILTER_HELP = `  --trail NAME       the trail (default "default")
                      Document:doc-456; the node must have existed when the event was written)`;
 
 export const TIME_HELP = `TIME is ISO 8601 (2026-01-01, 2026-01-01T12:00:00Z; without an offset, local time), epoch
-milliseconds, or an age: 90s, 15m, 2h, 7d, 1w.`;
+milliseconds (1767225600000; not seconds), or an age: 90s, 15m, 2h, 7d, 1w.`;
 
 /**
  * The trail's events, newest first, one page at a time (keyset pagination: the library's cursor

@@ -67,3 +67,25 @@ test("--help is answered first, whatever else the line holds", async () => {
   // After "--" it is an argument, not a request for help.
   await refused(["export", "--", "--help"], /unexpected argument "--help"/);
 });
+
+test("a time of 8 to 10 digits (a date without dashes, epoch seconds) is a usage error naming the forms TIME takes", async () => {
+  // As epoch milliseconds both are January 1970: an export of everything since then, silently.
+  const forms = /; TIME is ISO 8601 like 2026-01-01 or 2026-01-01T00:00:00Z, epoch milliseconds like 1767225600000, or an age like 15m, 2h, 7d\)\n$/;
+  const seconds = await refused(["export", "--since", "1733390000"],
+    /^neo4j-audit export: --since: "1733390000" reads as epoch milliseconds, 1970-01-21T01:29:50\.000Z \(epoch seconds\? write milliseconds, 1733390000000; /);
+  assert.match(seconds.stderr, forms);
+  const date = await refused(["verify", "--since", "20261205"],
+    /^neo4j-audit verify: --since: "20261205" reads as epoch milliseconds, 1970-01-01T05:37:41\.205Z \(a date\? write 2026-12-05; /);
+  assert.match(date.stderr, forms);
+  await refused(["export", "--until", "999999999"], /--until: "999999999" reads as epoch milliseconds, .*epoch seconds\? write milliseconds, 999999999000;/);
+  // 8 digits that are no date: the seconds hint cannot fit either; the forms are named.
+  await refused(["export", "--since", "20261399"], /--since: "20261399" reads as epoch milliseconds, .*\(epoch seconds\? write milliseconds, 20261399000; TIME is ISO 8601 like/);
+  await refused(["export", "--since", "yesterday"], /--since: "yesterday" is not a time \(ISO 8601 like 2026-01-01 or 2026-01-01T00:00:00Z, epoch milliseconds like 1767225600000, or an age like 15m, 2h, 7d\)\n$/);
+  // Epoch milliseconds (13 digits) and small numbers are read as before.
+  for (const since of ["1733390000000", "0"]) {
+    const r = await cli(["export", "--trail", "no-such-trail-cli-args", "--since", since]);
+    assert.equal(r.code, 0, `${since}: ${r.stderr}`);
+  }
+  // The help says milliseconds, not seconds.
+  assert.match((await cli(["export", "--help"])).stdout, /epoch\nmilliseconds \(1767225600000; not seconds\)/);
+});
