@@ -89,3 +89,12 @@ test("a time of 8 to 10 digits (a date without dashes, epoch seconds) is a usage
   // The help says milliseconds, not seconds.
   assert.match((await cli(["export", "--help"])).stdout, /epoch\nmilliseconds \(1767225600000; not seconds\)/);
 });
+
+test("migrate --status checks --zone and --batch as migrate does (it ignored a bad value)", async () => {
+  await refused(["migrate", "--status", "--zone", "Mars/Olympus"], /^neo4j-audit migrate: --zone: "Mars\/Olympus" is not a time zone/);
+  await refused(["migrate", "--dry-run", "--batch", "5"], /^neo4j-audit migrate: --batch: "5" must be an integer from 100 to 1000000\n$/);
+  await refused(["migrate", "--status", "--batch", "x", "--json"], /--batch: "x" must be an integer/);
+  const ok = await cli(["migrate", "--status", "--zone", "Europe/Brussels", "--batch", "500", "--json"]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(typeof JSON.parse(ok.stdout).unkeyed, "number");
+});
