@@ -153,6 +153,9 @@ export function schemaFailure(logger, conn) {
   return e;
 }
 
+/** The library's word on a refused password with white space around it (src/error.rs). */
+const PASSWORD_WHITE_SPACE = "; the password has leading or trailing white space (a line break read with it from a file?)";
+
 /** As {@link neo4jFailure}, for a reason worded as the library's `lastError` (cli/schema.mjs's own requests). */
 export function failure(what, reason, conn) {
   let msg;
@@ -193,6 +196,10 @@ export function failure(what, reason, conn) {
     if (/AuthenticationRateLimit/.test(reason)) msg += "; too many failed logins, Neo4j blocks this user for a while";
     // Set NEO4J_USER and forgot NEO4J_PASSWORD: "refused the credentials" of a password never given.
     else if (conn.defaultPassword) msg += "; NEO4J_PASSWORD is not set, so the local server's default password was sent";
+    // The library says so of its own requests (lastError); cli/schema.mjs's requests say it here.
+    else if (/^authentication failed: HTTP 401\b/.test(reason) && conn.password !== undefined && conn.password.trim() !== conn.password) {
+      msg = msg.replace(PASSWORD_WHITE_SPACE, "") + "; NEO4J_PASSWORD has leading or trailing white space (a line break read with it from a file?)";
+    }
   } else if (/^invalid input:/.test(reason)) {
     // The library refused an argument, e.g. a filter no event can have (`--action "Doc opened"`,
     // `--user ""`): a usage error, named by its option, not a Neo4j failure or an empty result.
