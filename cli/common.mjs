@@ -153,6 +153,19 @@ export function schemaFailure(logger, conn) {
   return e;
 }
 
+/** Node's codes for a server certificate it cannot trust: self-signed, or from a CA it does not
+ * know (a private CA), or a chain the server sent incomplete. */
+const UNTRUSTED_CERT = /\b(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|CERT_UNTRUSTED)\b/;
+
+/** The advice for an untrusted certificate: what it is, and how to trust its CA (not "is it
+ * running?": the server answered the handshake). */
+function untrustedCert(why) {
+  const code = UNTRUSTED_CERT.exec(why)[1];
+  const what = code === "DEPTH_ZERO_SELF_SIGNED_CERT" ? "it is self-signed"
+    : code === "SELF_SIGNED_CERT_IN_CHAIN" ? "its root CA is a private one" : "its CA is not one Node knows";
+  return ` (Node does not trust the server's TLS certificate: ${what}; trust the CA, or that certificate, with NODE_EXTRA_CA_CERTS=/path/ca.pem in the CLI's environment)`;
+}
+
 /** The library's word on a refused password with white space around it (src/error.rs). */
 const PASSWORD_WHITE_SPACE = "; the password has leading or trailing white space (a line break read with it from a file?)";
 
@@ -182,6 +195,7 @@ export function failure(what, reason, conn) {
     // On port 7687 the library's reason names Bolt's port itself.
     const advice = /^network error: the server's answer is larger than /.test(why) ? null
       : /the server answered the TLS handshake in plain HTTP|is Neo4j's Bolt port/.test(why) ? " (NEO4J_URL)"
+      : UNTRUSTED_CERT.test(why) ? untrustedCert(why)
       : closed && conn.answered
         ? " (it answered at NEO4J_URL before, then closed the connection without an HTTP answer: did Neo4j stop or restart?)"
       : closed
