@@ -280,6 +280,14 @@ impl AuditLogger {
         })
     }
 
+    /// This new logger (no clone made yet) sends with `t` ([`crate::AuditLoggerBuilder::build`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn set_transport(mut self, t: crate::transport::Transport) -> Self {
+        // Only `build` calls it, on the logger `with_parts` just made: nothing shares its core.
+        Arc::get_mut(&mut self.core).expect("a logger not yet shared").sink.set_transport(t);
+        self
+    }
+
     /// The validated configuration.
     pub fn config(&self) -> &Config {
         &self.core.config
