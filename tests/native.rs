@@ -203,6 +203,28 @@ async fn wrong_password_is_false_with_a_reason_and_no_secret() {
     assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }), "{e:?}");
 }
 
+/// A refused password with white space around it (read from a file with its newline) is named
+/// as such in the reason, without the password; Neo4j's real 401.
+#[tokio::test]
+async fn a_refused_password_with_a_trailing_newline_says_so() {
+    let mut cfg = config("auth-ws");
+    // Its own user name, as above: no lock-out of the user the other tests log in as.
+    cfg.username = Some("audit-test-wrong-login-ws".into());
+    cfg.password = Some("wrong-password-XYZ\n".into());
+    cfg.retry.max_attempts = 1;
+    let logger = AuditLogger::new(cfg).unwrap();
+    let e = logger.log_user_action(None, "LOGIN", None, None).await.unwrap_err();
+    assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }), "{e:?}");
+    let reason = logger.reason(&e);
+    assert!(reason.starts_with("authentication failed: HTTP 401"), "{reason}");
+    assert!(
+        reason.ends_with("; the password has leading or trailing white space (a line break read with it from a file?)"),
+        "{reason}"
+    );
+    assert!(!reason.contains("wrong-password-XYZ") && !format!("{e:?} {logger:?}").contains("wrong-password-XYZ"));
+    assert_eq!(logger.last_error().as_deref(), Some(reason.as_str()));
+}
+
 #[tokio::test]
 async fn unknown_database_is_false() {
     for api in [Api::Tx, Api::Query] {
