@@ -153,6 +153,22 @@ export function schemaFailure(logger, conn) {
   return e;
 }
 
+/** Node's codes for a server certificate it cannot trust: self-signed, or from a CA it does not
+ * know (a private CA), or a chain the server sent incomplete. */
+const UNTRUSTED_CERT = /\b(DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(?:_LOCALLY)?|CERT_UNTRUSTED)\b/;
+
+/** The advice for an untrusted certificate: what it is, and how to trust its CA (not "is it
+ * running?": the server answered the handshake). */
+function untrustedCert(why) {
+  const code = UNTRUSTED_CERT.exec(why)[1];
+  const what = code === "DEPTH_ZERO_SELF_SIGNED_CERT" ? "it is self-signed"
+    : code === "SELF_SIGNED_CERT_IN_CHAIN" ? "its root CA is a private one" : "its CA is not one Node knows";
+  return ` (Node does not trust the server's TLS certificate: ${what}; trust the CA, or that certificate, with NODE_EXTRA_CA_CERTS=/path/ca.pem in the CLI's environment)`;
+}
+
+/** The library's word on a refused password with white space around it (src/error.rs). */
+const PASSWORD_WHITE_SPACE = "; the password has leading or trailing white space (a line break read with it from a file?)";
+
 /** As {@link neo4jFailure}, for a reason worded as the library's `lastError` (cli/schema.mjs's own requests). */
 export function failure(what, reason, conn) {
   let msg;
@@ -179,6 +195,7 @@ export function failure(what, reason, conn) {
     // On port 7687 the library's reason names Bolt's port itself.
     const advice = /^network error: the server's answer is larger than /.test(why) ? null
       : /the server answered the TLS handshake in plain HTTP|is Neo4j's Bolt port/.test(why) ? " (NEO4J_URL)"
+      : UNTRUSTED_CERT.test(why) ? untrustedCert(why)
       : closed && conn.answered
         ? " (it answered at NEO4J_URL before, then closed the connection without an HTTP answer: did Neo4j stop or restart?)"
       : closed
@@ -193,6 +210,10 @@ export function failure(what, reason, conn) {
     if (/AuthenticationRateLimit/.test(reason)) msg += "; too many failed logins, Neo4j blocks this user for a while";
     // Set NEO4J_USER and forgot NEO4J_PASSWORD: "refused the credentials" of a password never given.
     else if (conn.defaultPassword) msg += "; NEO4J_PASSWORD is not set, so the local server's default password was sent";
+    // The library says so of its own requests (lastError); cli/schema.mjs's requests say it here.
+    else if (/^authentication failed: HTTP 401\b/.test(reason) && conn.password !== undefined && conn.password.trim() !== conn.password) {
+      msg = msg.replace(PASSWORD_WHITE_SPACE, "") + "; NEO4J_PASSWORD has leading or trailing white space (a line break read with it from a file?)";
+    }
   } else if (/^invalid input:/.test(reason)) {
     // The library refused an argument, e.g. a filter no event can have (`--action "Doc opened"`,
     // `--user ""`): a usage error, named by its option, not a Neo4j failure or an empty result.
@@ -231,7 +252,20 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604
 export function parseInstant(option, text, now = Date.now()) {
   if (text === undefined) return undefined;
   const s = text.trim();
-  if (/^\d+$/.test(s)) return Number(s);
+  if (/^\d+$/.test(s)) {
+    // Digits are epoch milliseconds, and 8 to 10 of them a time in January 1970: what was meant
+    // is a date without dashes (20261205) or epoch seconds (`date +%s`). Not guessed: said.
+    if (s.length >= 8 && s.length <= 10) {
+      const dashed = `${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6)}`;
+      let date = false;
+      try {
+        date = s.length === 8 && parseInstant(option, dashed, now) !== undefined;
+      } catch {}
+      const meant = date ? `a date? write ${dashed}` : `epoch seconds? write milliseconds, ${s}000`;
+      throw usage(`--${option}: "${text}" reads as epoch milliseconds, ${new Date(Number(s)).toISOString()} (${meant}; TIME is ${TIME_FORMS})`);
+    }
+    return Number(s);
+  }
   const age = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(s);
   if (age) return now - Math.round(Number(age[1]) * UNIT_MS[age[2]]);
   const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(s);
@@ -242,8 +276,11 @@ export function parseInstant(option, text, now = Date.now()) {
     const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00` : s);
     if (!Number.isNaN(t)) return t;
   }
-  throw usage(`--${option}: "${text}" is not a time (ISO 8601 like 2026-01-01T00:00:00Z, epoch milliseconds, or an age like 15m, 2h, 7d)`);
+  throw usage(`--${option}: "${text}" is not a time (${TIME_FORMS})`);
 }
+
+/** The forms of TIME (TIME_HELP), for a usage error. */
+const TIME_FORMS = "ISO 8601 like 2026-01-01 or 2026-01-01T00:00:00Z, epoch milliseconds like 1767225600000, or an age like 15m, 2h, 7d";
 
 /** A positive integer option within [min, max]. */
 export function parseCount(option, text, min, max) {
@@ -297,7 +334,7 @@ export const FILTER_HELP = `  --trail NAME       the trail (default "default")
                      Document:doc-456; the node must have existed when the event was written)`;
 
 export const TIME_HELP = `TIME is ISO 8601 (2026-01-01, 2026-01-01T12:00:00Z; without an offset, local time), epoch
-milliseconds, or an age: 90s, 15m, 2h, 7d, 1w.`;
+milliseconds (1767225600000; not seconds), or an age: 90s, 15m, 2h, 7d, 1w.`;
 
 /**
  * The trail's events, newest first, one page at a time (keyset pagination: the library's cursor

@@ -101,6 +101,10 @@ const UNNAMED = (n) => `${n === 1 ? "1 trail has" : `${n} trails have`} no name 
 const MOVE_LINKS = "MATCH (old:AuditTrail {UID: '…'}), (keep:AuditTrail {name: 'default'}) REMOVE keep.indexed WITH old, keep CALL { WITH old, keep MATCH (old)-[r:HAS_EVENT]->(e) MERGE (keep)-[k:HAS_EVENT]->(e) ON CREATE SET k = properties(r) DELETE r } DETACH DELETE old";
 
 export async function run(values, { conn, stdout, stderr = process.stderr }) {
+  // Checked first, with --status too: "migrate --status --zone Mars/Olympus" reported as if the
+  // zone were fine, and the run it advised then failed on it.
+  const batch = values.batch === undefined ? 10000 : parseCount("batch", values.batch, 100, 1000000);
+  const zone = parseZone(values.zone);
   if (values.status || values["dry-run"]) {
     const s = await status(conn);
     const todo = s.unnamed > 0 ? `: ${UNNAMED(s.unnamed)}`
@@ -112,8 +116,6 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
       : `migrate: ${s.unkeyed} links without the per-trail key, ${s.unmarked} trails not marked indexed, ${s.unconverted + s.unreadable} events whose timestamp is not a DateTime (${s.zoneless} without a time zone) at ${conn.url} (database ${conn.database})${todo}\n`);
     return EXIT.OK;
   }
-  const batch = values.batch === undefined ? 10000 : parseCount("batch", values.batch, 100, 1000000);
-  const zone = parseZone(values.zone);
   // Keying the links would copy a timestamp that is not a DateTime into them: refuse before
   // changing anything.
   const s = await status(conn);

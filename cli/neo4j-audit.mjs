@@ -2,7 +2,7 @@
 // neo4j-audit: the audit trail from the command line (schema, verify, export, tail), on the same
 // core as the library. `neo4j-audit --help`, `neo4j-audit <command> --help`.
 import { parseArgs } from "node:util";
-import { CliError, ENV_HELP, EXIT, EXIT_HELP, checkConnection, connection } from "./common.mjs";
+import { CliError, ENV_HELP, EXIT, EXIT_HELP, checkConnection, connection, escapeControl } from "./common.mjs";
 import { version } from "./core.mjs";
 import * as schema from "./schema.mjs";
 import * as verify from "./verify.mjs";
@@ -54,6 +54,30 @@ function argError(e) {
   return e.message.split("\n")[0];
 }
 
+/** Whether a command's arguments ask for its help (-h or --help before any "--"). */
+function asksHelp(args) {
+  for (const a of args) {
+    if (a === "--") return false;
+    if (a === "-h" || a === "--help") return true;
+  }
+  return false;
+}
+
+/** An option given twice with different values is a usage error: parseArgs keeps the last one,
+ * so "--since 2026-01-01 --since 2026-02-01" silently read from February. The same value twice
+ * (a script that appends its defaults) is fine. */
+function repeated(tokens) {
+  const seen = new Map();
+  for (const t of tokens) {
+    if (t.kind !== "option") continue;
+    const value = t.value ?? true;
+    if (seen.has(t.name) && seen.get(t.name) !== value) {
+      throw new CliError(`--${t.name} is given twice with different values ("${escapeControl(String(seen.get(t.name)))}" and "${escapeControl(String(value))}"): give it once`, EXIT.USAGE);
+    }
+    seen.set(t.name, value);
+  }
+}
+
 async function main(argv) {
   const [first, ...rest] = argv;
   if (first === undefined) {
@@ -78,15 +102,24 @@ async function main(argv) {
   if (!command) {
     throw new CliError(`unknown command "${first}" (commands: ${Object.keys(COMMANDS).join(", ")}; neo4j-audit --help)`, EXIT.USAGE);
   }
+  // --help is answered before anything is checked: "export --bogus --help" gave the usage error.
+  if (asksHelp(rest)) {
+    stdout.write(`${command.help}\n`);
+    return EXIT.OK;
+  }
   let values;
   try {
-    ({ values } = parseArgs({
+    let tokens;
+    ({ values, tokens } = parseArgs({
       args: rest,
       options: { ...command.options, help: { type: "boolean", short: "h" } },
       strict: true,
       allowPositionals: false,
+      tokens: true,
     }));
+    repeated(tokens);
   } catch (e) {
+    if (e instanceof CliError) throw Object.assign(e, { message: `${e.message} (neo4j-audit ${first} --help)`, command: first });
     if (!e.code?.startsWith("ERR_PARSE_ARGS")) throw e;
     throw Object.assign(new CliError(`${argError(e)} (neo4j-audit ${first} --help)`, EXIT.USAGE), { command: first });
   }

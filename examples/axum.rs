@@ -16,6 +16,10 @@
 //! being delivered, and returning from `main` first would drop them with the runtime. Prints
 //! `closed: nothing left to deliver (C committed, F failed)` (F: events whose handler already
 //! answered 503; or, when some are still undelivered, why, from `logger.last_error()`) and exits.
+//!
+//! A request whose event the library refused (its input breaks a rule) is answered 400 with the
+//! reason; one whose event could not be stored (Neo4j down) 503 with a generic text, the reason
+//! on stderr.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -24,7 +28,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
-use neo4j_audit::{AuditLogger, User};
+use neo4j_audit::{AuditError, AuditLogger, User};
 use serde_json::{json, Value};
 
 fn env(name: &str, default: &str) -> String {
@@ -32,7 +36,7 @@ fn env(name: &str, default: &str) -> String {
 }
 
 /// `GET /documents/{id}`: logs `DOCUMENT_VIEWED` for the `x-user` header's user and answers
-/// with the event's UID once Neo4j committed it (503 with the reason if it could not).
+/// with the event's UID once Neo4j committed it; see [`refusal`] for when it could not.
 async fn view(
     State(logger): State<AuditLogger>,
     Path(id): Path<String>,
@@ -46,8 +50,21 @@ async fn view(
         .category("DOCUMENT_MANAGEMENT")
         .details(&json!({"document_id": id}))
         .await
-        .map_err(|e| (StatusCode::SERVICE_UNAVAILABLE, logger.reason(&e)))?;
+        .map_err(|e| refusal(&logger, &e))?;
     Ok(Json(json!({"uid": event.uid, "seq": event.seq})))
+}
+
+/// The answer when an event was not logged. Input the library refused (an `x-user` longer than
+/// 1024 bytes): 400 with the reason, which names the field and the rule, nothing of the server.
+/// Anything else (Neo4j down or refusing, the logger closed): 503 with a generic text, as the
+/// reason may name the internal Neo4j URL or quote its answer; the reason goes to the server's
+/// log (stderr) instead, where the operator reads it.
+fn refusal(logger: &AuditLogger, e: &AuditError) -> (StatusCode, String) {
+    if e.is_rejection() {
+        return (StatusCode::BAD_REQUEST, logger.reason(e));
+    }
+    eprintln!("audit log unavailable: {}", logger.reason(e));
+    (StatusCode::SERVICE_UNAVAILABLE, "the audit log is unavailable; try again later".to_owned())
 }
 
 #[tokio::main]

@@ -44,22 +44,33 @@ pub struct AuditLoggerBuilder {
     config: Config,
     deadline: Option<Duration>,
     stream: Option<(StreamState, Option<Box<dyn StreamStore>>)>,
+    /// PEM texts of [`AuditLoggerBuilder::root_certificate_pem`], parsed by `build`.
+    #[cfg(not(target_arch = "wasm32"))]
+    roots: Vec<Vec<u8>>,
 }
 
 impl std::fmt::Debug for AuditLoggerBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuditLoggerBuilder")
-            .field("config", &self.config)
+        let mut d = f.debug_struct("AuditLoggerBuilder");
+        d.field("config", &self.config)
             .field("deadline", &self.deadline)
-            .field("stream", &self.stream.as_ref().map(|(s, _)| s))
-            .finish()
+            .field("stream", &self.stream.as_ref().map(|(s, _)| s));
+        #[cfg(not(target_arch = "wasm32"))]
+        d.field("root_certificates", &self.roots.len());
+        d.finish()
     }
 }
 
 impl From<Config> for AuditLoggerBuilder {
     /// Starts from a whole configuration (e.g. deserialised from a file).
     fn from(config: Config) -> Self {
-        AuditLoggerBuilder { config, deadline: None, stream: None }
+        AuditLoggerBuilder {
+            config,
+            deadline: None,
+            stream: None,
+            #[cfg(not(target_arch = "wasm32"))]
+            roots: Vec::new(),
+        }
     }
 }
 
@@ -87,6 +98,34 @@ impl AuditLoggerBuilder {
     /// network unencrypted). Only for a trusted private network; prefer `https://`.
     pub fn allow_insecure_http(mut self, allow: bool) -> Self {
         self.config.allow_insecure_http = allow;
+        self
+    }
+
+    /// Trust the CA certificates in `pem` (PEM text: one or more `-----BEGIN CERTIFICATE-----`
+    /// blocks) for `https://` URLs, beside the public CAs trusted by default: for a Neo4j whose
+    /// certificate a private CA issued, or a self-signed one (give that certificate; it must not
+    /// be marked as a CA, `basicConstraints=CA:FALSE`: rustls refuses a CA certificate as a
+    /// server's own, `CaUsedAsEndEntity`, and `openssl req -x509` marks it so by default). May be
+    /// called more than once. [`AuditLoggerBuilder::build`] refuses a text without a certificate
+    /// ([`AuditError::InvalidConfig`]). Certificate checks stay on: a server whose certificate
+    /// is not from a trusted CA, or not for the URL's host name, is refused as before. Native
+    /// builds only (in a browser or a Worker the platform decides what it trusts).
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use neo4j_audit::AuditLogger;
+    /// let ca = std::fs::read("/etc/neo4j/certificates/ca.pem")?;
+    /// let logger = AuditLogger::builder("https://neo4j.internal:7473")
+    ///     .basic_auth("audit", std::env::var("NEO4J_PASSWORD")?)
+    ///     .root_certificate_pem(ca)
+    ///     .build()?;
+    /// logger.log_user_action(None, "SERVICE_STARTED", None, None).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.roots.push(pem.into());
         self
     }
 
@@ -212,10 +251,40 @@ impl AuditLoggerBuilder {
                 ])));
             }
         }
+        #[cfg(not(target_arch = "wasm32"))]
+        let transport = roots_transport(&self.roots)?;
         let trail = &self.config.trail;
         let chain = self.stream.map(|(state, store)| Chain::resume(state, store).in_trail(trail));
-        AuditLogger::with_parts(self.config, self.deadline, chain, crate::config::Spelling::Rust)
+        let logger = AuditLogger::with_parts(self.config, self.deadline, chain, crate::config::Spelling::Rust)?;
+        #[cfg(not(target_arch = "wasm32"))]
+        let logger = match transport {
+            Some(t) => logger.set_transport(t),
+            None => logger,
+        };
+        Ok(logger)
     }
+}
+
+/// A transport that trusts the certificates of `pems` ([`AuditLoggerBuilder::root_certificate_pem`]),
+/// or `None` without any.
+#[cfg(not(target_arch = "wasm32"))]
+fn roots_transport(pems: &[Vec<u8>]) -> Result<Option<crate::transport::Transport>, AuditError> {
+    if pems.is_empty() {
+        return Ok(None);
+    }
+    let refused = |why: &str| AuditError::InvalidConfig(crate::error::cat(&["root_certificate_pem: ", why]));
+    let mut roots = Vec::new();
+    for pem in pems {
+        let certs = reqwest::Certificate::from_pem_bundle(pem)
+            .map_err(|_| refused("a CERTIFICATE block is not valid base64 DER"))?;
+        if certs.is_empty() {
+            return Err(refused("no certificate in it (PEM text with -----BEGIN CERTIFICATE----- blocks)"));
+        }
+        roots.extend(certs);
+    }
+    crate::transport::Transport::with_roots(roots)
+        .map(Some)
+        .map_err(|_| refused("a certificate was refused as a trust anchor (not an X.509 CA certificate?)"))
 }
 
 /// One action to log, started by [`AuditLogger::action`]; `.await` writes it and resolves like

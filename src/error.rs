@@ -250,6 +250,12 @@ impl AuditError {
     }
 }
 
+/// Added to a refused login's reason (401) when the configured password has leading or trailing
+/// white space ([`crate::AuditLogger::reason`]): the password itself is never shown.
+#[cfg(not(feature = "worker"))]
+pub(crate) const PASSWORD_WHITE_SPACE: &str =
+    "; the password has leading or trailing white space (a line break read with it from a file?)";
+
 /// A uniqueness constraint's refusal ([`AuditError::is_retryable`], [`AuditError::splits_batch`]).
 const CONSTRAINT_FAILED: &str = "Neo.ClientError.Schema.ConstraintValidationFailed";
 

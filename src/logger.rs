@@ -280,6 +280,14 @@ impl AuditLogger {
         })
     }
 
+    /// This new logger (no clone made yet) sends with `t` ([`crate::AuditLoggerBuilder::build`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn set_transport(mut self, t: crate::transport::Transport) -> Self {
+        // Only `build` calls it, on the logger `with_parts` just made: nothing shares its core.
+        Arc::get_mut(&mut self.core).expect("a logger not yet shared").sink.set_transport(t);
+        self
+    }
+
     /// The validated configuration.
     pub fn config(&self) -> &Config {
         &self.core.config
@@ -1005,7 +1013,16 @@ impl AuditLogger {
             let ms = crate::error::num(d.as_millis() as u64);
             return crate::error::cat(&["timeout: no answer from the endpoint within ", &ms, " ms"]);
         }
-        e.reason(&crate::error::refs(&self.core.config.secrets()))
+        let reason = e.reason(&crate::error::refs(&self.core.config.secrets()));
+        // A refused login with a password that starts or ends with white space (a line break
+        // read with it from a file or a secret store) says so; never the password itself.
+        #[cfg(not(feature = "worker"))]
+        if let (AuditError::Unauthorized { status: 401, .. }, Some(p)) = (e, &self.core.config.password) {
+            if self.core.config.token.is_none() && p.trim() != p {
+                return crate::error::cat(&[&reason, crate::error::PASSWORD_WHITE_SPACE]);
+            }
+        }
+        reason
     }
 }
 
@@ -1064,6 +1081,28 @@ mod tests {
         assert_eq!(client.last_error().as_deref(), Some("timeout: no answer from the endpoint within 500 ms"));
         let direct = AuditLogger::new(Config::new("http://127.0.0.1:7474")).unwrap();
         assert_eq!(direct.reason(&t), "timeout: no answer from Neo4j within 500 ms");
+    }
+
+    /// A refused login (401) with a password that has leading or trailing white space says so,
+    /// without the password; a password without it, a 403 and a token read as before.
+    #[test]
+    #[cfg(not(feature = "worker"))]
+    fn a_refused_password_with_surrounding_white_space_is_named() {
+        let e = AuditError::Unauthorized { status: 401, code: Some("Neo.ClientError.Security.Unauthorized".into()) };
+        let plain = "authentication failed: HTTP 401 (Neo.ClientError.Security.Unauthorized)";
+        for p in ["s3cret-pw\n", " s3cret-pw", "s3cret-pw\t"] {
+            let l = AuditLogger::new(Config::new("http://127.0.0.1:7474").basic_auth("neo4j", p)).unwrap();
+            let r = l.reason(&e);
+            assert_eq!(r, format!("{plain}; the password has leading or trailing white space (a line break read with it from a file?)"));
+            assert!(!r.contains("s3cret"), "{r}");
+            assert!(!l.record(Err(e.clone())));
+            assert_eq!(l.last_error().as_deref(), Some(r.as_str()));
+        }
+        let l = AuditLogger::new(Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "s3cret pw")).unwrap();
+        assert_eq!(l.reason(&e), plain);
+        let l = AuditLogger::new(Config::new("http://127.0.0.1:7474").basic_auth("neo4j", " pw ")).unwrap();
+        let forbidden = AuditError::Unauthorized { status: 403, code: None };
+        assert_eq!(l.reason(&forbidden), "authentication failed: HTTP 403");
     }
 
     /// Client mode: the Worker takes at most 100 events per request, so a batch never holds more

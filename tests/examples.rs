@@ -3,6 +3,8 @@
 //! Neo4j, each with a trail of its own; the graph is read back with independent Cypher.
 
 mod common;
+#[path = "common/proxy.rs"]
+mod proxy;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -225,6 +227,70 @@ async fn axum_server_stopped_by_sigterm_closes_the_logger_and_loses_nothing() {
     );
     let seqs: Vec<i64> = rows.iter().map(|r| r[4].as_i64().unwrap()).collect();
     assert_eq!(seqs, (0..rows.len() as i64).collect::<Vec<_>>(), "every seq given out is stored");
+}
+
+/// The axum example answers a request whose input the library refused with 400 and the reason
+/// (the client can fix it), and one it could not store (Neo4j down: here a proxy in front of it
+/// that stops forwarding) with 503 and a generic text that names nothing internal (Neo4j's URL,
+/// the transport's error); that reason is on the server's stderr. Before, both were 503 with the
+/// library's reason.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_server_answers_refused_input_400_and_a_store_down_503_without_details() {
+    use std::sync::atomic::Ordering::Relaxed;
+    let trail = unique("ex-axum-fail");
+    let plan = proxy::Plan { fault_per_mille: 0, delay_ms: 0, retry_after_s: 1, forbid_schema: false, answer: None };
+    let proxy = proxy::FaultProxy::start(&neo4j_url(), plan, 11).await;
+    let mut cmd = {
+        let trail = trail.clone();
+        tokio::task::spawn_blocking(move || command("axum", &trail)).await.unwrap()
+    };
+    let mut child = cmd
+        .env("BIND", "127.0.0.1:0")
+        .env("NEO4J_URL", &proxy.url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("server starts");
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let server = Server(child);
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_owned();
+    let client = reqwest::Client::new();
+
+    let long = "u".repeat(1025);
+    let resp = client.get(format!("{base}/documents/doc-1")).header("x-user", &long).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 400);
+    let body = resp.text().await.unwrap();
+    assert!(body.starts_with("invalid input: ") && body.contains("user.uid"), "{body}");
+    let ok = client.get(format!("{base}/documents/doc-2")).header("x-user", "alice").send().await.unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+
+    // Neo4j "down": the proxy answers every request 503 itself (as a load balancer in front of a
+    // Neo4j that is down), retried until the example's 10 s deadline.
+    proxy.plan.lock().unwrap().answer = Some(503);
+    let resp = client.get(format!("{base}/documents/doc-3")).header("x-user", "alice").send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 503);
+    let body = resp.text().await.unwrap();
+    assert_eq!(body, "the audit log is unavailable; try again later");
+    assert!(proxy.counts.answered.load(Relaxed) > 0);
+    drop(server);
+    let log = tokio::task::spawn_blocking(move || {
+        let mut log = String::new();
+        std::io::Read::read_to_string(&mut BufReader::new(stderr), &mut log).unwrap();
+        log
+    })
+    .await
+    .unwrap();
+    assert!(log.contains("audit log unavailable: "), "the reason is logged: {log:?}");
+    let rows = trail_events(&trail).await;
+    assert_eq!(rows.len(), 1, "only the accepted event: {rows:?}");
 }
 
 /// The library as a path dependency builds without warnings for the feature sets the README

@@ -203,6 +203,28 @@ async fn wrong_password_is_false_with_a_reason_and_no_secret() {
     assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }), "{e:?}");
 }
 
+/// A refused password with white space around it (read from a file with its newline) is named
+/// as such in the reason, without the password; Neo4j's real 401.
+#[tokio::test]
+async fn a_refused_password_with_a_trailing_newline_says_so() {
+    let mut cfg = config("auth-ws");
+    // Its own user name, as above: no lock-out of the user the other tests log in as.
+    cfg.username = Some("audit-test-wrong-login-ws".into());
+    cfg.password = Some("wrong-password-XYZ\n".into());
+    cfg.retry.max_attempts = 1;
+    let logger = AuditLogger::new(cfg).unwrap();
+    let e = logger.log_user_action(None, "LOGIN", None, None).await.unwrap_err();
+    assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }), "{e:?}");
+    let reason = logger.reason(&e);
+    assert!(reason.starts_with("authentication failed: HTTP 401"), "{reason}");
+    assert!(
+        reason.ends_with("; the password has leading or trailing white space (a line break read with it from a file?)"),
+        "{reason}"
+    );
+    assert!(!reason.contains("wrong-password-XYZ") && !format!("{e:?} {logger:?}").contains("wrong-password-XYZ"));
+    assert_eq!(logger.last_error().as_deref(), Some(reason.as_str()));
+}
+
 #[tokio::test]
 async fn unknown_database_is_false() {
     for api in [Api::Tx, Api::Query] {
@@ -700,4 +722,122 @@ async fn an_answer_past_the_bound_is_refused_without_being_held() {
         assert!(grown < 64 << 20, "chunked {chunked}: peak memory grew by {grown} bytes");
         assert!(started.elapsed() < std::time::Duration::from_secs(5), "{:?}", started.elapsed());
     }
+}
+
+/// `root_certificate_pem`: an https server whose certificate a private CA issued, or which is
+/// self-signed (a local Node https server answering as Neo4j does to a wrong login, with
+/// certificates openssl makes at test time; skipped without either tool) is refused by default
+/// (an unknown issuer) and reached once that CA, or that certificate, is trusted: the call then
+/// fails as the server answers, 401. A text without a certificate is refused by `build`.
+#[tokio::test]
+async fn root_certificate_pem_trusts_a_private_ca() {
+    use std::io::BufRead as _;
+    use std::process::{Command, Stdio};
+    let found = |c: &str, a: &str| Command::new(c).arg(a).output().is_ok_and(|o| o.status.success());
+    if !found("openssl", "version") || !found("node", "--version") {
+        eprintln!("root_certificate_pem_trusts_a_private_ca: skipped (openssl or node not found)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(unique("native-tls"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ssl = |args: &[&str]| {
+        let o = Command::new("openssl").args(args).current_dir(&dir).output().unwrap();
+        assert!(o.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    };
+    let days = ["-days", "1"];
+    ssl(&[
+        &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "self.key", "-out", "self.pem"][..],
+        &days,
+        &[
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ],
+    ]
+    .concat());
+    ssl(&[
+        &["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem"][..],
+        &days,
+        &["-subj", "/CN=neo4j-audit test CA"],
+    ]
+    .concat());
+    ssl(&["req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=127.0.0.1"]);
+    std::fs::write(dir.join("leaf.ext"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    ssl(&[
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "leaf.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "leaf.pem",
+        ][..],
+        &days,
+        &["-extfile", "leaf.ext"],
+    ]
+    .concat());
+
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    const SERVER: &str = r#"const fs = require("fs");
+const s = require("https").createServer({ key: fs.readFileSync(process.env.KEY), cert: fs.readFileSync(process.env.CERT) }, (q, r) => q.resume().on("end", () => {
+  r.writeHead(401, { "content-type": "application/json" });
+  r.end(JSON.stringify({ errors: [{ code: "Neo.ClientError.Security.Unauthorized", message: "no" }] }));
+}));
+s.listen(0, "127.0.0.1", () => console.log(s.address().port));"#;
+    for (key, cert, trusted) in [("leaf.key", "leaf.pem", "ca.pem"), ("self.key", "self.pem", "self.pem")] {
+        let mut child = Command::new("node")
+            .args(["-e", SERVER])
+            .env("KEY", dir.join(key))
+            .env("CERT", dir.join(cert))
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let _server = Killed(child);
+        let port = tokio::task::spawn_blocking(move || {
+            let mut line = String::new();
+            std::io::BufReader::new(stdout).read_line(&mut line).unwrap();
+            line.trim().to_owned()
+        })
+        .await
+        .unwrap();
+        let url = format!("https://127.0.0.1:{port}");
+        let once = neo4j_audit::RetryConfig { max_attempts: 1, ..Default::default() };
+        let plain = AuditLogger::builder(&url).basic_auth("neo4j", "pw").retry(once.clone()).build().unwrap();
+        let e = plain.log_user_action(None, "TLS_TEST", None, None).await.unwrap_err();
+        assert!(matches!(&e, AuditError::Network(m) if m.contains("UnknownIssuer")), "{cert}: {e:?}");
+        let builder = AuditLogger::builder(&url)
+            .basic_auth("neo4j", "pw")
+            .retry(once)
+            .root_certificate_pem(std::fs::read(dir.join(trusted)).unwrap());
+        assert!(format!("{builder:?}").contains("root_certificates: 1"));
+        let logger = builder.build().unwrap();
+        let e = logger.log_user_action(None, "TLS_TEST", None, None).await.unwrap_err();
+        assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }), "{cert} trusted: {e:?}");
+    }
+    for (pem, why) in [
+        (&b"not a certificate"[..], "no certificate in it"),
+        (&b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n"[..], "not valid base64 DER"),
+    ] {
+        let e = AuditLogger::builder("https://127.0.0.1:7473").root_certificate_pem(pem).build().unwrap_err();
+        assert!(
+            matches!(&e, AuditError::InvalidConfig(m) if m.starts_with("root_certificate_pem: ") && m.contains(why)),
+            "{e:?}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

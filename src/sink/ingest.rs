@@ -52,6 +52,12 @@ impl IngestSink {
         post_events(&self.transport, &self.endpoint, auth, self.timeout_ms, events).await
     }
 
+    /// Sends with `t` instead (a client that trusts a private CA).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn set_transport(&mut self, t: Transport) {
+        self.transport = t;
+    }
+
     /// This sink's HTTP client (the Rust API's driver sends with it).
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport

@@ -156,6 +156,15 @@ impl Sink {
         }
     }
 
+    /// Sends with `t` instead of the sink's own client.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn set_transport(&mut self, t: crate::transport::Transport) {
+        match self {
+            Sink::Neo4j(s) => s.set_transport(t),
+            Sink::Ingest(s) => s.set_transport(t),
+        }
+    }
+
     /// The HTTP client of this sink (the Rust API's driver sends with it).
     pub(crate) fn transport(&self) -> &crate::transport::Transport {
         match self {

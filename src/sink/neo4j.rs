@@ -276,6 +276,12 @@ impl Neo4jSink {
     }
 
     /// This sink's HTTP client (the Rust API's driver and the schema step alone send with it).
+    /// Sends with `t` instead (a client that trusts a private CA).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(super) fn set_transport(&mut self, t: Transport) {
+        self.transport = t;
+    }
+
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
     }

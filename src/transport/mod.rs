@@ -187,6 +187,17 @@ impl Transport {
         Transport { client: reqwest::Client::new() }
     }
 
+    /// A transport whose client also trusts `roots` (beside the web PKI roots it has built in):
+    /// a private CA's certificates ([`crate::AuditLoggerBuilder::root_certificate_pem`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub(crate) fn with_roots(roots: Vec<reqwest::Certificate>) -> Result<Self, reqwest::Error> {
+        let mut b = reqwest::Client::builder();
+        for c in roots {
+            b = b.add_root_certificate(c);
+        }
+        Ok(Transport { client: b.build()? })
+    }
+
     /// POSTs `req`, giving up after `timeout_ms` for the whole exchange (headers and body). The
     /// answer is read up to [`MAX_ANSWER_BYTES`] (see [`Transport::post_within`]).
     pub async fn post(&self, req: &HttpRequest, timeout_ms: u64) -> Result<HttpResponse, AuditError> {

@@ -1,0 +1,100 @@
+// The CLI's command line (cli/neo4j-audit.mjs, cli/common.mjs, cli/migrate.mjs): what it refuses
+// before any request, as a user runs it (a child process). Every case here is a usage error
+// (exit 2, one line) or --help, so it needs a built pkg/ but no data in Neo4j.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "./helpers.mjs";
+
+const CLI = join(ROOT, "cli", "neo4j-audit.mjs");
+const ENV = { ...process.env, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD };
+
+/** Runs the CLI to completion: {code, stdout, stderr}. */
+function cli(args, env = ENV) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A usage error: exit 2, one line on stderr matching `reason`, nothing on stdout. */
+async function refused(args, reason) {
+  const r = await cli(args);
+  assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+  assert.match(r.stderr, reason, args.join(" "));
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.equal(r.stdout, "");
+  return r;
+}
+
+test("an option given twice with different values is a usage error naming both; the same value twice is not", async () => {
+  // parseArgs kept the last one: this read from February without a word.
+  await refused(["export", "--since", "2026-01-01", "--since", "2026-02-01"],
+    /^neo4j-audit export: --since is given twice with different values \("2026-01-01" and "2026-02-01"\): give it once \(neo4j-audit export --help\)\n$/);
+  await refused(["tail", "-n", "5", "--lines=6"], /^neo4j-audit tail: --lines is given twice with different values \("5" and "6"\)/);
+  await refused(["verify", "--trail", "a", "--trail=b"], /--trail is given twice with different values \("a" and "b"\)/);
+  await refused(["migrate", "--status", "--zone", "UTC", "--zone", "Europe/Brussels"], /--zone is given twice with different values \("UTC" and "Europe\/Brussels"\)/);
+  // A value is shown with its control characters escaped (a one-line message, an inert terminal).
+  await refused(["export", "--user", "a\x1b[2J", "--user", "b"], /--user is given twice with different values \("a\\u001b\[2J" and "b"\)/);
+  // The same value twice, and a flag twice, are what was meant: no error (a usage error would be
+  // exit 2; these reach the trail, which is empty).
+  for (const args of [["export", "--trail", "no-such-trail-cli-args", "--trail", "no-such-trail-cli-args", "--since", "1d", "--since", "1d"],
+    ["verify", "--trail", "no-such-trail-cli-args", "--allow-empty", "--allow-empty", "--json", "--json"]]) {
+    const r = await cli(args);
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+  }
+});
+
+test("--help is answered first, whatever else the line holds", async () => {
+  for (const args of [
+    ["export", "--bogus", "--help"],
+    ["export", "--since", "2026-01-01", "--since", "2026-02-01", "--help"],
+    ["tail", "-h", "--lines", "x"],
+    ["verify", "stray", "--help"],
+    ["migrate", "--help", "--batch", "1"],
+    ["export", "--format", "--help"],
+  ]) {
+    const r = await cli(args);
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stdout, new RegExp(`^Usage: neo4j-audit ${args[0]} `), args.join(" "));
+    assert.equal(r.stderr, "");
+  }
+  // After "--" it is an argument, not a request for help.
+  await refused(["export", "--", "--help"], /unexpected argument "--help"/);
+});
+
+test("a time of 8 to 10 digits (a date without dashes, epoch seconds) is a usage error naming the forms TIME takes", async () => {
+  // As epoch milliseconds both are January 1970: an export of everything since then, silently.
+  const forms = /; TIME is ISO 8601 like 2026-01-01 or 2026-01-01T00:00:00Z, epoch milliseconds like 1767225600000, or an age like 15m, 2h, 7d\)\n$/;
+  const seconds = await refused(["export", "--since", "1733390000"],
+    /^neo4j-audit export: --since: "1733390000" reads as epoch milliseconds, 1970-01-21T01:29:50\.000Z \(epoch seconds\? write milliseconds, 1733390000000; /);
+  assert.match(seconds.stderr, forms);
+  const date = await refused(["verify", "--since", "20261205"],
+    /^neo4j-audit verify: --since: "20261205" reads as epoch milliseconds, 1970-01-01T05:37:41\.205Z \(a date\? write 2026-12-05; /);
+  assert.match(date.stderr, forms);
+  await refused(["export", "--until", "999999999"], /--until: "999999999" reads as epoch milliseconds, .*epoch seconds\? write milliseconds, 999999999000;/);
+  // 8 digits that are no date: the seconds hint cannot fit either; the forms are named.
+  await refused(["export", "--since", "20261399"], /--since: "20261399" reads as epoch milliseconds, .*\(epoch seconds\? write milliseconds, 20261399000; TIME is ISO 8601 like/);
+  await refused(["export", "--since", "yesterday"], /--since: "yesterday" is not a time \(ISO 8601 like 2026-01-01 or 2026-01-01T00:00:00Z, epoch milliseconds like 1767225600000, or an age like 15m, 2h, 7d\)\n$/);
+  // Epoch milliseconds (13 digits) and small numbers are read as before.
+  for (const since of ["1733390000000", "0"]) {
+    const r = await cli(["export", "--trail", "no-such-trail-cli-args", "--since", since]);
+    assert.equal(r.code, 0, `${since}: ${r.stderr}`);
+  }
+  // The help says milliseconds, not seconds.
+  assert.match((await cli(["export", "--help"])).stdout, /epoch\nmilliseconds \(1767225600000; not seconds\)/);
+});
+
+test("migrate --status checks --zone and --batch as migrate does (it ignored a bad value)", async () => {
+  await refused(["migrate", "--status", "--zone", "Mars/Olympus"], /^neo4j-audit migrate: --zone: "Mars\/Olympus" is not a time zone/);
+  await refused(["migrate", "--dry-run", "--batch", "5"], /^neo4j-audit migrate: --batch: "5" must be an integer from 100 to 1000000\n$/);
+  await refused(["migrate", "--status", "--batch", "x", "--json"], /--batch: "x" must be an integer/);
+  const ok = await cli(["migrate", "--status", "--zone", "Europe/Brussels", "--batch", "500", "--json"]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(typeof JSON.parse(ok.stdout).unkeyed, "number");
+});

@@ -1,0 +1,94 @@
+// The CLI's word on a connection that fails before any data: a refused password with white space
+// around it, a server certificate Node does not trust. As a user runs it (a child process).
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "./helpers.mjs";
+
+const CLI = join(ROOT, "cli", "neo4j-audit.mjs");
+const ENV = { ...process.env, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD };
+delete ENV.NODE_EXTRA_CA_CERTS;
+
+/** Runs the CLI to completion: {code, stdout, stderr}. */
+function cli(args, env = ENV) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test("a refused login whose password has leading or trailing white space says so, never the password", async () => {
+  // A user that does not exist: a wrong login that cannot lock the shared `neo4j` user out.
+  const secret = "not-the-password-5d2a";
+  // verify and export read through the library (its lastError), schema through the CLI's own request.
+  for (const [cmd, password] of [["verify", `${secret}\n`], ["export", ` ${secret}`], ["schema", `${secret}\r\n`]]) {
+    const r = await cli([cmd], { ...ENV, NEO4J_USER: "cli-test-no-such-user", NEO4J_PASSWORD: password });
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd}: Neo4j at \\S+ refused the credentials of user "cli-test-no-such-user" \\(NEO4J_USER / NEO4J_PASSWORD\\): authentication failed: HTTP 401 \\(Neo\\.ClientError\\.Security\\.Unauthorized\\); NEO4J_PASSWORD has leading or trailing white space \\(a line break read with it from a file\\?\\)\\n$`));
+    assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret), r.stderr);
+  }
+  // White space inside a password is no hint.
+  const inside = await cli(["verify"], { ...ENV, NEO4J_USER: "cli-test-no-such-user", NEO4J_PASSWORD: "not the password" });
+  assert.equal(inside.code, 3, inside.stderr);
+  assert.doesNotMatch(inside.stderr, /white space/);
+});
+
+const openssl = spawnSync("openssl", ["version"]).status === 0;
+
+test("an https NEO4J_URL whose certificate Node does not trust names the cause and NODE_EXTRA_CA_CERTS", { skip: !openssl && "openssl not found" }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), "cli-tls-"));
+  const ssl = (...args) => {
+    const r = spawnSync("openssl", args, { cwd: dir, encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+  };
+  const { createServer } = await import("node:https");
+  const servers = [];
+  try {
+    // A self-signed server certificate; a private CA and a certificate it signed.
+    const san = ["-addext", "subjectAltName=IP:127.0.0.1"];
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "self.key", "-out", "self.pem", "-days", "1", "-subj", "/CN=127.0.0.1", ...san);
+    ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "1", "-subj", "/CN=cli-test private CA");
+    ssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "leaf.key", "-out", "leaf.csr", "-subj", "/CN=127.0.0.1");
+    writeFileSync(join(dir, "leaf.ext"), "subjectAltName=IP:127.0.0.1\n");
+    ssl("x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "leaf.pem", "-days", "1", "-extfile", "leaf.ext");
+    const file = (f) => readFileSync(join(dir, f), "utf8");
+    // Answers every request as Neo4j answers a wrong login: reaching it means TLS was trusted.
+    const serve = async (key, cert) => {
+      const s = createServer({ key, cert }, (req, res) => req.resume().on("end", () => {
+        res.writeHead(401, { "content-type": "application/json" });
+        res.end(JSON.stringify({ errors: [{ code: "Neo.ClientError.Security.Unauthorized", message: "no" }] }));
+      }));
+      await new Promise((r) => s.listen(0, "127.0.0.1", r));
+      servers.push(s);
+      return `https://127.0.0.1:${s.address().port}`;
+    };
+    for (const [key, cert, ca, code, what] of [
+      ["self.key", file("self.pem"), "self.pem", "DEPTH_ZERO_SELF_SIGNED_CERT", "it is self-signed"],
+      ["leaf.key", file("leaf.pem"), "ca.pem", "UNABLE_TO_VERIFY_LEAF_SIGNATURE", "its CA is not one Node knows"],
+      ["leaf.key", file("leaf.pem") + file("ca.pem"), "ca.pem", "SELF_SIGNED_CERT_IN_CHAIN", "its root CA is a private one"],
+    ]) {
+      const url = await serve(file(key), cert);
+      // verify reads through the library, schema through the CLI's own request: worded alike.
+      for (const cmd of ["verify", "schema"]) {
+        const r = await cli([cmd], { ...ENV, NEO4J_URL: url });
+        assert.equal(r.code, 3, r.stderr);
+        assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd}: cannot reach Neo4j at ${url}: network error: .*${code}.* \\(Node does not trust the server's TLS certificate: ${what}; trust the CA, or that certificate, with NODE_EXTRA_CA_CERTS=/path/ca\\.pem in the CLI's environment\\)\\n$`));
+        assert.doesNotMatch(r.stderr, /is it running/);
+      }
+      // The advice works: with the CA trusted, the request reaches the server (which refuses the login).
+      const trusted = await cli(["verify"], { ...ENV, NEO4J_URL: url, NODE_EXTRA_CA_CERTS: join(dir, ca) });
+      assert.equal(trusted.code, 3, trusted.stderr);
+      assert.match(trusted.stderr, /refused the credentials/);
+    }
+  } finally {
+    for (const s of servers) s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
