@@ -238,7 +238,7 @@ async fn axum_server_stopped_by_sigterm_closes_the_logger_and_loses_nothing() {
 async fn axum_server_answers_refused_input_400_and_a_store_down_503_without_details() {
     use std::sync::atomic::Ordering::Relaxed;
     let trail = unique("ex-axum-fail");
-    let plan = proxy::Plan { fault_per_mille: 0, delay_ms: 0, retry_after_s: 1, forbid_schema: false, answer: None };
+    let plan = proxy::Plan::passing();
     let proxy = proxy::FaultProxy::start(&neo4j_url(), plan, 11).await;
     let mut cmd = {
         let trail = trail.clone();
