@@ -5,22 +5,13 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "./helpers.mjs";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, runCli } from "./helpers.mjs";
 
 const CLI = join(ROOT, "cli", "neo4j-audit.mjs");
 const ENV = { ...process.env, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD };
 
 /** Runs the CLI to completion: {code, stdout, stderr}. */
-function cli(args, env = ENV) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args, env = ENV) => runCli(args, env);
 
 /** A usage error: exit 2, one line on stderr matching `reason`, nothing on stdout. */
 async function refused(args, reason) {

@@ -6,23 +6,14 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "./helpers.mjs";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, runCli } from "./helpers.mjs";
 
 const CLI = join(ROOT, "cli", "neo4j-audit.mjs");
 const ENV = { ...process.env, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD };
 delete ENV.NODE_EXTRA_CA_CERTS;
 
 /** Runs the CLI to completion: {code, stdout, stderr}. */
-function cli(args, env = ENV) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args, env = ENV) => runCli(args, env);
 
 test("a refused login whose password has leading or trailing white space says so, never the password", async () => {
   // A user that does not exist: a wrong login that cannot lock the shared `neo4j` user out.

@@ -8,23 +8,14 @@ import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
-import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, loadPkg, unique, config, cypher } from "./helpers.mjs";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, loadPkg, unique, config, cypher, runCli } from "./helpers.mjs";
 
 const pkg = await loadPkg("verify");
 const CLI = join(ROOT, "cli", "neo4j-audit.mjs");
 const ENV = { ...process.env, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD };
 
 /** Runs the CLI to completion: {code, stdout, stderr}. */
-function cli(args, env = ENV) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "", stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args, env = ENV) => runCli(args, env);
 
 /** Logs `n` events into a fresh trail with the package; returns the logger, trail and UIDs (seq order). */
 async function logged(prefix, n, trail = unique(prefix)) {

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { randomBytes, randomUUID } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { createServer } from "node:http";
+import { spawn } from "node:child_process";
 import { signJwt } from "../worker/jwt.mjs";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -130,4 +131,16 @@ export async function ingestServer(trail, env = {}) {
   const now = Math.floor(Date.now() / 1000);
   const token = await signJwt(secret, { sub: "alice", aud: "neo4j-audit", iat: now, exp: now + 600 });
   return { endpoint: `http://127.0.0.1:${server.address().port}/v1/events`, token, posts, handle, close: () => server.close() };
+}
+
+/** Runs the CLI (cli/neo4j-audit.mjs) to completion with `env`: {code, stdout, stderr}. */
+export function runCli(args, env) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [`${ROOT}cli/neo4j-audit.mjs`, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
 }
