@@ -125,14 +125,7 @@ async fn axum_server_logs_fifty_concurrent_requests_through_one_logger() {
     let mut child = spawn_axum(&trail).await;
     let stdout = child.stdout.take().unwrap();
     let server = Server(child);
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line
-    })
-    .await
-    .unwrap();
-    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_owned();
+    let base = listening_base(stdout).await;
 
     let client = reqwest::Client::new();
     let calls = (0..50).map(|i| {
@@ -254,14 +247,7 @@ async fn axum_server_answers_refused_input_400_and_a_store_down_503_without_deta
     let stdout = child.stdout.take().unwrap();
     let stderr = child.stderr.take().unwrap();
     let server = Server(child);
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line
-    })
-    .await
-    .unwrap();
-    let base = line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_owned();
+    let base = listening_base(stdout).await;
     let client = reqwest::Client::new();
 
     let long = "u".repeat(1025);
@@ -353,4 +339,16 @@ fn the_packaged_crate_compiles_its_examples() {
         );
     }
     let _ = std::fs::remove_dir_all(&work);
+}
+
+/// The base URL the example server prints first ("listening on http://…").
+async fn listening_base(stdout: std::process::ChildStdout) -> String {
+    let line = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    line.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected: {line:?}")).to_owned()
 }
