@@ -211,10 +211,11 @@ async function writes_with(s) { return bodies.filter((b) => b.includes(s)).lengt
 async function fail_writes(on) {
   if (!wrapped) {
     const real = globalThis.fetch;
-    // The fetch transport passes (url, init) with the body as bytes, reqwest a Request.
+    // The fetch transport passes (url, init) with the body as a Blob, reqwest a Request.
     globalThis.fetch = async function (input, init) {
       const body = init && init.body;
-      const text = typeof body === "string" ? body : body instanceof Uint8Array ? new TextDecoder().decode(body)
+      const text = typeof body === "string" ? body : body instanceof Blob ? await body.text()
+        : body instanceof Uint8Array ? new TextDecoder().decode(body)
         : input instanceof Request ? await input.clone().text() : "";
       if (text.includes("UNWIND $events")) {
         writes++;
