@@ -29,6 +29,9 @@ export function post(url, headers, body, ms, abort = new AbortController(), max 
     late = true;
     abort.abort();
   }, ms);
+  // Aborted by its owner (the driver's stop() after close()): the timer goes at once, not when
+  // fetch's rejection comes back, so nothing of the request is left once close() resolved.
+  abort.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
   const lines = headers.split("\n");
   const h = {};
   for (let i = 0; i + 1 < lines.length; i += 2) h[lines[i]] = lines[i + 1];
