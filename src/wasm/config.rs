@@ -225,7 +225,7 @@ fn flag(key: &str, v: &Json) -> R<bool> {
 }
 
 /// A numeric member. Anything but an integer from 0 to 2^64 - 1 (negative, a fraction, too large,
-/// a string, a boolean; NaN and Infinity, which `configToJson` writes as -1 here) is read as the
+/// a string, a boolean; NaN, Infinity and a BigInt, which `configToJson` writes as -1 here) is read as the
 /// largest one, past every numeric setting's bound: validation then refuses it naming the
 /// setting and the integers it accepts ([`Config::validate`]). Its own message here said
 /// "expected a non-negative integer" for -1, while 0 was refused too.

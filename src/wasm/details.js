@@ -282,9 +282,10 @@ export function configToJson(config, maxMembers, nonFiniteAsMinusOne) {
   try {
     return JSON.stringify(config, function (key, value) {
       const t = typeof value;
+      // The AuditConfig: -1 for NaN, ±Infinity and a BigInt, which its reader refuses by the
+      // setting's own rule (src/wasm/config.rs: a numeric one names the integers it takes).
+      if (nonFiniteAsMinusOne && (t === "bigint" || (t === "number" && !Number.isFinite(value)))) return -1;
       if (t === "number" && !Number.isFinite(value)) {
-        // The AuditConfig: -1, which its reader refuses by the setting's own rule (src/wasm/config.rs).
-        if (nonFiniteAsMinusOne) return -1;
         throw new Refusal(`invalid value for \`${key}\`: ${value}`);
       }
       if (t === "function" || t === "symbol" || t === "bigint") throw new Refusal(`invalid type for \`${key}\`: a ${t}`);

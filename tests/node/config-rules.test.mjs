@@ -50,7 +50,7 @@ test("the CLI refuses a NEO4J_URL on a bad port as a usage error naming NEO4J_UR
 // integer) "expected a non-negative integer"; "100" an "invalid type".
 test("every value of timeoutMs that is refused is refused with the integers it accepts", () => {
   const pkg = entries[""];
-  for (const timeoutMs of [-1, 0, -0, 0.5, 1.5, 600_001, 1e300, 2 ** 53, 2 ** 64, NaN, Infinity, -Infinity, "100", true, [], {}]) {
+  for (const timeoutMs of [-1, 0, -0, 0.5, 1.5, 600_001, 1e300, 2 ** 53, 2 ** 64, NaN, Infinity, -Infinity, 10n, "100", true, [], {}]) {
     assert.equal(refusal(pkg, config("x", { timeoutMs })), "invalid config: timeoutMs must be an integer between 1 and 600000", String(timeoutMs));
   }
   for (const timeoutMs of [1, 600_000, null, undefined]) new pkg.AuditLogger(config("x", { timeoutMs })).free();

@@ -563,17 +563,17 @@ test("a revoked or hostile Proxy as logUserAction's options resolves false, neve
 
 test("a config member JSON cannot carry (NaN, Infinity, a function) is refused, not read as the default", async () => {
   // Found by a new user: JSON.stringify turned timeoutMs: NaN into null, which meant "not given".
+  // A numeric setting's refusal names the integers it takes (tests/node/config-rules.test.mjs).
   for (const [extra, key] of [
-    [{ timeoutMs: NaN }, /`timeoutMs`: NaN/],
-    [{ timeoutMs: Infinity }, /`timeoutMs`: Infinity/],
-    [{ retry: { maxAttempts: NaN } }, /`maxAttempts`: NaN/],
-    [{ maxDetailsBytes: -Infinity }, /`maxDetailsBytes`: -Infinity/],
-    [{ password: () => "secret-from-fn" }, /`password`: a function/],
-    [{ trail: Symbol("t") }, /`trail`: a symbol/],
-    [{ timeoutMs: 10n }, /`timeoutMs`: a bigint/],
+    [{ timeoutMs: NaN }, /^invalid config: timeoutMs must be an integer between 1 and 600000$/],
+    [{ timeoutMs: Infinity }, /^invalid config: timeoutMs must be an integer between 1 and 600000$/],
+    [{ retry: { maxAttempts: NaN } }, /^invalid config: retry\.maxAttempts must be an integer between 1 and 1000$/],
+    [{ maxDetailsBytes: -Infinity }, /^invalid config: maxDetailsBytes must be an integer between 1 and 16777216$/],
+    [{ password: () => "secret-from-fn" }, /^invalid config: invalid type for `password`: a function/],
+    [{ trail: Symbol("t") }, /^invalid config: invalid type for `trail`: a symbol/],
+    [{ timeoutMs: 10n }, /^invalid config: timeoutMs must be an integer between 1 and 600000$/],
   ]) {
     assert.throws(() => new pkg.AuditLogger(config("t", extra)), (e) => {
-      assert.match(e.message, /^invalid config: invalid (value|type) for /);
       assert.match(e.message, key);
       assert.ok(!e.message.includes(NEO4J_PASSWORD));
       return true;
