@@ -19,7 +19,7 @@ const contenders = {};
 let statement;
 for (const d of dirs) {
   const m = await import(pathToFileURL(resolve(d, "node.js")).href);
-  const l = new m.AuditLogger({ url: "http://127.0.0.1:9", username: "neo4j", password: "x", trail: "bench" });
+  const l = new m.AuditLogger({ url: "http://127.0.0.1:2", username: "neo4j", password: "x", trail: "bench" });
   const e0 = events[0];
   statement ??= JSON.parse(m.benchmarkRequestBodyOne(l, e0.user, e0.actionType, e0.category, e0.details)).statements[0].statement;
   contenders[d] = (e) => m.benchmarkRequestBodyOne(l, e.user, e.actionType, e.category, e.details);

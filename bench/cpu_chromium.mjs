@@ -22,12 +22,12 @@ try {
     // bench/cpu_chromium_diag.mjs (wasm-chromium vs wasm-nostore).
     const storage = Object.getOwnPropertyDescriptor(window, "sessionStorage"); // [Global]: an own property
     Object.defineProperty(window, "sessionStorage", { get: () => null, configurable: true });
-    const logger = new pkg.AuditLogger({ url: "http://127.0.0.1:1", username: "neo4j", password: "x", trail: "bench" });
+    const logger = new pkg.AuditLogger({ url: "http://127.0.0.1:2", username: "neo4j", password: "x", trail: "bench" });
     Object.defineProperty(window, "sessionStorage", storage);
     if (!(window.sessionStorage instanceof Storage)) throw new Error("sessionStorage not restored");
     // ... and, as users get it in a page, a logger that keeps its stream state in sessionStorage
     // (contender "wasm-store", reported apart: what the per-event persistence costs).
-    const stored = new pkg.AuditLogger({ url: "http://127.0.0.1:1", username: "neo4j", password: "x", trail: "bench-store" });
+    const stored = new pkg.AuditLogger({ url: "http://127.0.0.1:2", username: "neo4j", password: "x", trail: "bench-store" });
     const e0 = event(0);
     const statement = JSON.parse(pkg.benchmarkRequestBodyOne(logger, e0.user, e0.actionType, e0.category, e0.details)).statements[0].statement;
     if (Object.keys(sessionStorage).some((k) => k.startsWith("neo4j-audit:stream:") && !k.includes("bench-store"))) throw new Error("stream store on");

@@ -21,7 +21,7 @@ try {
     await pkg.default();
     const { event } = await import("/bench/events.mjs");
     const { makeBuilder } = await import("/bench/js_equivalent.mjs");
-    const logger = new pkg.AuditLogger({ url: "http://127.0.0.1:1", username: "neo4j", password: "x", trail: "bench" });
+    const logger = new pkg.AuditLogger({ url: "http://127.0.0.1:2", username: "neo4j", password: "x", trail: "bench" });
     const e0 = event(0);
     const statement = JSON.parse(pkg.benchmarkRequestBodyOne(logger, e0.user, e0.actionType, e0.category, e0.details)).statements[0].statement;
     const hex = (buf) => Array.from(new Uint8Array(buf), (b) => b.toString(16).padStart(2, "0")).join("");

@@ -15,7 +15,7 @@ import { makeJsLogger } from "./js_equivalent.mjs";
 
 const N = Number(process.argv[2] ?? 20000);
 const K = Number(process.argv[3] ?? 5);
-const URL_ = "http://127.0.0.1:9/db/neo4j/tx/commit";
+const URL_ = "http://127.0.0.1:2/db/neo4j/tx/commit";
 let requests = 0;
 // Neo4j's answers: the schema check counts its 9 names online; a write reports how many events it
 // wrote (counted in the body by their UID keys, the same way for both contenders).
@@ -33,7 +33,7 @@ const { AuditLogger } = await import("../pkg/node.js");
 const auth = "Basic " + Buffer.from("neo4j:x").toString("base64");
 let statement;
 {
-  const l = new AuditLogger({ url: "http://127.0.0.1:9", username: "neo4j", password: "x", trail: "bench" });
+  const l = new AuditLogger({ url: "http://127.0.0.1:2", username: "neo4j", password: "x", trail: "bench" });
   globalThis.fetch = async (u, init) => {
     const st = JSON.parse(bodyText(init.body)).statements?.[0]?.statement;
     if (st && !st.includes("SHOW INDEXES")) statement ??= st;
@@ -47,7 +47,7 @@ const events = Array.from({ length: N }, (_, i) => event(i));
 const contenders = {
   "wasm-full-node": () => {
     // Defaults, except that the queue may hold all N at once (its default bounds are 10 000 events and 8 MiB).
-    const l = new AuditLogger({ url: "http://127.0.0.1:9", username: "neo4j", password: "x", trail: "bench", queue: { maxEvents: Math.max(10000, N), maxBytes: Math.max(8 << 20, N * 1024) } });
+    const l = new AuditLogger({ url: "http://127.0.0.1:2", username: "neo4j", password: "x", trail: "bench", queue: { maxEvents: Math.max(10000, N), maxBytes: Math.max(8 << 20, N * 1024) } });
     return { call: (e) => l.logUserAction(e.user, e.actionType, e.category, e.details), end: () => l.close?.(), error: () => l.lastError };
   },
   "js-full-node": () => {

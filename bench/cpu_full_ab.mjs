@@ -26,14 +26,14 @@ let statement;
 globalThis.fetch = async (u, init) => { const st = JSON.parse(bodyText(init.body)).statements?.[0]?.statement; if (st && !st.includes("SHOW INDEXES")) statement ??= st; return stub(u, init); };
 const mods = {};
 for (const d of dirs) mods[d] = await import(pathToFileURL(resolve(d, "node.js")).href);
-{ const l = new mods[dirs[0]].AuditLogger({ url: "http://127.0.0.1:9", username: "neo4j", password: "x", trail: "bench" });
+{ const l = new mods[dirs[0]].AuditLogger({ url: "http://127.0.0.1:2", username: "neo4j", password: "x", trail: "bench" });
   if (!(await l.logUserAction(event(0).user, "X", "Y", { a: 1 }))) throw new Error("warm"); await l.close(); }
 globalThis.fetch = stub;
 const auth = "Basic " + Buffer.from("neo4j:x").toString("base64");
 const events = Array.from({ length: N }, (_, i) => event(i));
 const contenders = {};
-for (const d of dirs) contenders[d] = () => { const l = new mods[d].AuditLogger({ url: "http://127.0.0.1:9", username: "neo4j", password: "x", trail: "bench", queue: { maxEvents: Math.max(10000, N), maxBytes: Math.max(8 << 20, N * 1024) } }); return { call: (e) => l.logUserAction(e.user, e.actionType, e.category, e.details), end: () => l.close() }; };
-contenders.js = () => { const log = makeJsLogger({ url: "http://127.0.0.1:9/db/neo4j/tx/commit", statement, authorization: auth, fetch: stub, sha256hex: (s) => createHash("sha256").update(s).digest("hex") }); return { call: (e) => log(e.user, e.actionType, e.category, e.details), end: () => {} }; };
+for (const d of dirs) contenders[d] = () => { const l = new mods[d].AuditLogger({ url: "http://127.0.0.1:2", username: "neo4j", password: "x", trail: "bench", queue: { maxEvents: Math.max(10000, N), maxBytes: Math.max(8 << 20, N * 1024) } }); return { call: (e) => l.logUserAction(e.user, e.actionType, e.category, e.details), end: () => l.close() }; };
+contenders.js = () => { const log = makeJsLogger({ url: "http://127.0.0.1:2/db/neo4j/tx/commit", statement, authorization: auth, fetch: stub, sha256hex: (s) => createHash("sha256").update(s).digest("hex") }); return { call: (e) => log(e.user, e.actionType, e.category, e.details), end: () => {} }; };
 async function sample(name) {
   const c = contenders[name](); const c0 = process.cpuUsage();
   const calls = events.map(c.call); const s = process.cpuUsage(c0);

@@ -22,7 +22,7 @@ globalThis.fetch = (url, init) => {
 const tick = () => new Promise(setImmediate);
 const out = [];
 for (let k = 0; k < K; k++) {
-  const l = new mod.AuditLogger({ url: "http://127.0.0.1:9", username: "neo4j", password: "x", trail: "bench", queue: { maxEvents: N, maxBytes: 1 << 30 } });
+  const l = new mod.AuditLogger({ url: "http://127.0.0.1:2", username: "neo4j", password: "x", trail: "bench", queue: { maxEvents: N, maxBytes: 1 << 30 } });
   const es = l.ensureSchema();
   while (calls.length) { calls.shift().answer(); await tick(); }
   if (!(await es)) throw new Error(l.lastError);

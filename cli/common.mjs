@@ -166,8 +166,11 @@ function untrustedCert(why) {
   return ` (Node does not trust the server's TLS certificate: ${what}; trust the CA, or that certificate, with NODE_EXTRA_CA_CERTS=/path/ca.pem in the CLI's environment)`;
 }
 
-/** The library's word on a refused password with white space around it (src/error.rs). */
-const PASSWORD_WHITE_SPACE = "; the password has leading or trailing white space (a line break read with it from a file?)";
+/** The library's word on a refused password with white space around it (src/error.rs), inside
+ * the reason's parentheses: "authentication failed: HTTP 401 (<code>; <this>)". */
+const PASSWORD_WHITE_SPACE = "the password has leading or trailing white space: a line break read with it from a file?";
+/** The CLI's, naming the variable. */
+const NEO4J_PASSWORD_WHITE_SPACE = "NEO4J_PASSWORD has leading or trailing white space: a line break read with it from a file?";
 
 /** As {@link neo4jFailure}, for a reason worded as the library's `lastError` (cli/schema.mjs's own requests). */
 export function failure(what, reason, conn) {
@@ -212,7 +215,8 @@ export function failure(what, reason, conn) {
     else if (conn.defaultPassword) msg += "; NEO4J_PASSWORD is not set, so the local server's default password was sent";
     // The library says so of its own requests (lastError); cli/schema.mjs's requests say it here.
     else if (/^authentication failed: HTTP 401\b/.test(reason) && conn.password !== undefined && conn.password.trim() !== conn.password) {
-      msg = msg.replace(PASSWORD_WHITE_SPACE, "") + "; NEO4J_PASSWORD has leading or trailing white space (a line break read with it from a file?)";
+      msg = msg.includes(PASSWORD_WHITE_SPACE) ? msg.replace(PASSWORD_WHITE_SPACE, NEO4J_PASSWORD_WHITE_SPACE)
+        : msg.endsWith(")") ? `${msg.slice(0, -1)}; ${NEO4J_PASSWORD_WHITE_SPACE})` : `${msg} (${NEO4J_PASSWORD_WHITE_SPACE})`;
     }
   } else if (/^invalid input:/.test(reason)) {
     // The library refused an argument, e.g. a filter no event can have (`--action "Doc opened"`,

@@ -92,6 +92,15 @@ async function main(argv) {
     stdout.write(`neo4j-audit ${version}\n`);
     return EXIT.OK;
   }
+  // An option before any command: --help anywhere is answered ("--bogus --help" said "unknown
+  // command"), any other is named as the option it is.
+  if (first.startsWith("-") && first !== "-" && first !== "--") {
+    if (asksHelp(argv)) {
+      stdout.write(`${HELP}\n`);
+      return EXIT.OK;
+    }
+    throw new CliError(`unknown option ${first.split("=")[0]} (options before a command: --help, --version; neo4j-audit --help)`, EXIT.USAGE);
+  }
   if (first === "help") {
     const c = rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]] : null;
     if (rest[0] !== undefined && !c) throw new CliError(`unknown command "${rest[0]}" (commands: ${Object.keys(COMMANDS).join(", ")})`, EXIT.USAGE);

@@ -551,6 +551,16 @@ impl Config {
         if url.host.is_empty() {
             return invalid("url has no host");
         }
+        // The wasm builds send with `fetch` (reqwest on wasm too), which in browsers and Node
+        // refuses the standard's bad ports at once: such a URL was retried as a network error
+        // until the deadline. Not in the Workers-only builds (the ingest Worker's, pkg/workerd's
+        // memory-queue one): workerd connects to those ports (miniflare 4.20260426.0).
+        #[cfg(all(target_arch = "wasm32", not(feature = "worker"), not(feature = "memory-queue")))]
+        if let Some(Err(crate::rules::Violation::Invalid(m) | crate::rules::Violation::TooLarge(m))) =
+            url.port.map(|p| crate::rules::check_fetch_port(field, p))
+        {
+            return refused(|| m);
+        }
         if !is_database_name(&self.database) {
             let rule =
                 " is not a valid Neo4j database name (letters, digits, '.', '-'; 1-63 chars, starting with a letter)";
@@ -621,7 +631,7 @@ impl Config {
             return refused(|| {
                 cat(&[
                     s.name(Key::MaxDetailsBytes),
-                    " must be between 1 and ",
+                    " must be an integer between 1 and ",
                     &crate::error::num(MAX_DETAILS_LIMIT as u64),
                 ])
             });
@@ -775,18 +785,15 @@ fn refused(message: impl FnOnce() -> String) -> Result<(), AuditError> {
     Err(AuditError::InvalidConfig(message()))
 }
 
-/// "`key` must be between `low` and `high`" (out of line, like [`invalid`]), `key` named in
-/// spelling `s`. A low bound of "0" is "at most `high`".
+/// "`key` must be an integer between `low` and `high`" (out of line, like [`invalid`]), `key`
+/// named in spelling `s`: exactly what is accepted, for any value refused (JavaScript reads a
+/// negative, fractional, non-finite, too large or non-numeric value of a numeric key as one past
+/// every bound, src/wasm/config.rs `int`: `-1` was "expected a non-negative integer", and `0`
+/// then "must be between 1 and …").
 #[cold]
 #[inline(never)]
 fn between(s: Spelling, key: Key, low: &str, high: &str) -> Result<(), AuditError> {
-    let rule: &[&str] =
-        if low == "0" { &[" must be at most ", high] } else { &[" must be between ", low, " and ", high] };
-    let mut m = s.name(key).to_owned();
-    for part in rule {
-        m.push_str(part);
-    }
-    Err(AuditError::InvalidConfig(m))
+    Err(AuditError::InvalidConfig(cat(&[s.name(key), " must be an integer between ", low, " and ", high])))
 }
 
 /// The refusal of a plain `http://` URL to a remote host (out of line, like [`invalid`]). It
@@ -1100,24 +1107,28 @@ mod tests {
         let cases: [Case; 8] = [
             (
                 |c| c.timeout_ms = 0,
-                "timeoutMs must be between 1 and 600000",
-                "timeout (ms) must be between 1 and 600000",
+                "timeoutMs must be an integer between 1 and 600000",
+                "timeout (ms) must be an integer between 1 and 600000",
             ),
-            (|c| c.retry.max_attempts = 0, "retry.maxAttempts must be between", "retry.max_attempts must be between"),
+            (
+                |c| c.retry.max_attempts = 0,
+                "retry.maxAttempts must be an integer between",
+                "retry.max_attempts must be an integer between",
+            ),
             (
                 |c| c.retry.max_delay_ms = 1,
-                "retry.maxDelayMs must be between retry.baseDelayMs and 3600000",
-                "retry.max_delay_ms must be between retry.base_delay_ms and 3600000",
+                "retry.maxDelayMs must be an integer between retry.baseDelayMs and 3600000",
+                "retry.max_delay_ms must be an integer between retry.base_delay_ms and 3600000",
             ),
             (
                 |c| c.batch.flush_interval_ms = 60_001,
-                "batch.flushIntervalMs must be at most 60000",
-                "batch.flush_interval_ms must be at most 60000",
+                "batch.flushIntervalMs must be an integer between 0 and 60000",
+                "batch.flush_interval_ms must be an integer between 0 and 60000",
             ),
             (
                 |c| c.max_details_bytes = 0,
-                "maxDetailsBytes must be between 1 and",
-                "max_details_bytes must be between 1 and",
+                "maxDetailsBytes must be an integer between 1 and",
+                "max_details_bytes must be an integer between 1 and",
             ),
             (
                 |c| c.token = Some("t".into()),

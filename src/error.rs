@@ -146,6 +146,23 @@ impl AuditError {
         scrub(&self.message(), secrets)
     }
 
+    /// An [`AuditError::Unauthorized`] with `hint` after its code (`HTTP 401 (<code>; <hint>)`),
+    /// once; any other error as it is. The hints are what the answer alone does not say: a
+    /// password with white space around it, a redirect to another origin.
+    pub(crate) fn with_hint(self, hint: &str) -> AuditError {
+        match self {
+            AuditError::Unauthorized { status, code } => {
+                let code = match code {
+                    Some(c) if c.contains(hint) => c,
+                    Some(c) => cat(&[&c, "; ", hint]),
+                    None => hint.to_owned(),
+                };
+                AuditError::Unauthorized { status, code: Some(code) }
+            }
+            e => e,
+        }
+    }
+
     /// This error with every given secret replaced by `***` in each of its texts (what a server
     /// answered, quoted): how a logger hands its errors to a Rust caller, whose `Display` and
     /// `Debug` of them then hold no credential a server echoed (see `AuditLogger::outward`).
@@ -250,11 +267,12 @@ impl AuditError {
     }
 }
 
-/// Added to a refused login's reason (401) when the configured password has leading or trailing
-/// white space ([`crate::AuditLogger::reason`]): the password itself is never shown.
+/// Added to a refused login (401) when the configured password has leading or trailing white
+/// space ([`AuditError::with_hint`], by the logger: its `reason` and the errors it returns): the
+/// password itself is never shown.
 #[cfg(not(feature = "worker"))]
 pub(crate) const PASSWORD_WHITE_SPACE: &str =
-    "; the password has leading or trailing white space (a line break read with it from a file?)";
+    "the password has leading or trailing white space: a line break read with it from a file?";
 
 /// A uniqueness constraint's refusal ([`AuditError::is_retryable`], [`AuditError::splits_batch`]).
 const CONSTRAINT_FAILED: &str = "Neo.ClientError.Schema.ConstraintValidationFailed";

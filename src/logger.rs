@@ -119,7 +119,25 @@ impl Core {
     // The JavaScript entries hand out `lastError` only (`AuditLogger::outward`).
     #[cfg_attr(all(target_arch = "wasm32", feature = "js"), allow(dead_code))]
     fn scrubbed(&self, e: AuditError) -> AuditError {
-        e.scrubbed(&crate::error::refs(&self.config.secrets()))
+        self.hinted(e).scrubbed(&crate::error::refs(&self.config.secrets()))
+    }
+
+    /// `e` with what this configuration knows of it: a refused login (401) with a password that
+    /// starts or ends with white space (a line break read with it from a file or a secret store)
+    /// says so, never the password itself. The same for `reason`/`last_error` and the `Display`
+    /// of an error returned (before, only the former said it).
+    #[cfg_attr(all(target_arch = "wasm32", feature = "js"), allow(dead_code))]
+    fn hinted(&self, e: AuditError) -> AuditError {
+        // (Not in the Worker's build, whose password is its own setting, NEO4J_PASSWORD.)
+        #[cfg(not(feature = "worker"))]
+        if let (AuditError::Unauthorized { status: 401, .. }, Some(p), None) =
+            (&e, &self.config.password, &self.config.token)
+        {
+            if p.trim() != p {
+                return e.with_hint(crate::error::PASSWORD_WHITE_SPACE);
+            }
+        }
+        e
     }
 }
 
@@ -1013,16 +1031,12 @@ impl AuditLogger {
             let ms = crate::error::num(d.as_millis() as u64);
             return crate::error::cat(&["timeout: no answer from the endpoint within ", &ms, " ms"]);
         }
-        let reason = e.reason(&crate::error::refs(&self.core.config.secrets()));
-        // A refused login with a password that starts or ends with white space (a line break
-        // read with it from a file or a secret store) says so; never the password itself.
+        // As the errors returned to a Rust caller say it (`Core::hinted`).
         #[cfg(not(feature = "worker"))]
-        if let (AuditError::Unauthorized { status: 401, .. }, Some(p)) = (e, &self.core.config.password) {
-            if self.core.config.token.is_none() && p.trim() != p {
-                return crate::error::cat(&[&reason, crate::error::PASSWORD_WHITE_SPACE]);
-            }
+        if matches!(e, AuditError::Unauthorized { status: 401, .. }) {
+            return self.core.hinted(e.clone()).reason(&crate::error::refs(&self.core.config.secrets()));
         }
-        reason
+        e.reason(&crate::error::refs(&self.core.config.secrets()))
     }
 }
 
@@ -1093,7 +1107,13 @@ mod tests {
         for p in ["s3cret-pw\n", " s3cret-pw", "s3cret-pw\t"] {
             let l = AuditLogger::new(Config::new("http://127.0.0.1:7474").basic_auth("neo4j", p)).unwrap();
             let r = l.reason(&e);
-            assert_eq!(r, format!("{plain}; the password has leading or trailing white space (a line break read with it from a file?)"));
+            let hinted = "authentication failed: HTTP 401 (Neo.ClientError.Security.Unauthorized; the password has \
+                          leading or trailing white space: a line break read with it from a file?)";
+            assert_eq!(r, hinted);
+            // The error a Rust caller gets says the same in its Display (before: the plain text).
+            let returned = l.core.scrubbed(e.clone());
+            assert_eq!(returned.to_string(), hinted);
+            assert_eq!(l.reason(&returned), hinted, "said once");
             assert!(!r.contains("s3cret"), "{r}");
             assert!(!l.record(Err(e.clone())));
             assert_eq!(l.last_error().as_deref(), Some(r.as_str()));

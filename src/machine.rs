@@ -2136,7 +2136,7 @@ mod tests {
     }
 
     fn resp(status: u16, body: &str) -> HttpResponse {
-        HttpResponse { status, retry_after: None, body: body.into() }
+        HttpResponse { moved_to: None, status, retry_after: None, body: body.into() }
     }
 
     /// Neo4j's answer counting `n` rows written.
@@ -2149,7 +2149,7 @@ mod tests {
     }
 
     fn unavailable(retry_after: Option<&str>) -> HttpResponse {
-        HttpResponse { status: 503, retry_after: retry_after.map(str::to_owned), body: "busy".into() }
+        HttpResponse { moved_to: None, status: 503, retry_after: retry_after.map(str::to_owned), body: "busy".into() }
     }
 
     struct Rig {

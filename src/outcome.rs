@@ -99,7 +99,21 @@ fn failure(
     let first_error = body.as_ref().and_then(first_neo4j_error);
 
     if resp.status == 401 || resp.status == 403 {
-        return AuditError::Unauthorized { status: resp.status, code: first_error.map(|e| e.0) };
+        let e = AuditError::Unauthorized { status: resp.status, code: first_error.map(|e| e.0) };
+        // A redirect to another origin: fetch (and reqwest) sent it no Authorization header, so
+        // the refusal says nothing of the credentials (it read as a wrong password). (Not in the
+        // Worker's build, at its size budget: its NEO4J_URL's 401 reads as before.)
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+        return match &resp.moved_to {
+            Some(at) => e.with_hint(&cat(&[
+                "the request was redirected to another origin, ",
+                at,
+                ", which is sent no credentials (no Authorization header): configure the final URL as url",
+            ])),
+            None => e,
+        };
+        #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+        return e;
     }
     if let Some((code, message)) = first_error {
         // Neo4j answers a path it does not serve (a `url` with a path, e.g. ".../db" or
@@ -222,18 +236,18 @@ mod tests {
     use serde_json::json;
 
     fn resp(status: u16, body: Value) -> HttpResponse {
-        HttpResponse { status, retry_after: None, body: body.to_string() }
+        HttpResponse { moved_to: None, status, retry_after: None, body: body.to_string() }
     }
 
     #[test]
     fn a_body_in_an_error_text_is_one_line() {
         // A server that is not Neo4j (a proxy, another service on the port) answers a page of HTML.
         let page = "<!DOCTYPE HTML>\n<html lang=\"en\">\r\n\t<head>\n<title>Error response</title>";
-        let r = HttpResponse { status: 501, retry_after: None, body: page.into() };
+        let r = HttpResponse { moved_to: None, status: 501, retry_after: None, body: page.into() };
         let e = interpret(Api::Tx, "neo4j", &r).unwrap_err().to_string();
         assert_eq!(e, "HTTP 501: <!DOCTYPE HTML> <html lang=\"en\">   <head> <title>Error response</title>");
         let long = format!("{}\n{}", "a".repeat(150), "b".repeat(100));
-        let r = HttpResponse { status: 200, retry_after: None, body: long };
+        let r = HttpResponse { moved_to: None, status: 200, retry_after: None, body: long };
         let e = interpret(Api::Tx, "neo4j", &r).unwrap_err().to_string();
         assert!(!e.contains('\n') && e.ends_with("bbb…"), "{e}");
     }
@@ -290,6 +304,24 @@ mod tests {
         assert_eq!(interpret(Api::Query, "nope", &r), Err(AuditError::DatabaseNotFound("nope".into())));
     }
 
+    /// A 401 from another origin than the URL's, after a redirect (which sends it no
+    /// Authorization header), says so instead of reading as a wrong password.
+    #[test]
+    fn a_refusal_after_a_redirect_to_another_origin_names_it() {
+        let mut r = resp(401, json!({"errors":[{"code":"Neo.ClientError.Security.Unauthorized","message":"x"}]}));
+        r.moved_to = Some("http://127.0.0.1:7474".into());
+        assert_eq!(
+            interpret(Api::Tx, "neo4j", &r).unwrap_err().to_string(),
+            "authentication failed: HTTP 401 (Neo.ClientError.Security.Unauthorized; the request was redirected to \
+             another origin, http://127.0.0.1:7474, which is sent no credentials (no Authorization header): configure \
+             the final URL as url)"
+        );
+        r.body = String::new();
+        assert!(interpret(Api::Tx, "neo4j", &r).unwrap_err().to_string().starts_with(
+            "authentication failed: HTTP 401 (the request was redirected to another origin, http://127.0.0.1:7474,"
+        ));
+    }
+
     #[test]
     fn not_found_path_is_the_urls_fault() {
         // What Neo4j 5.26 answers a POST to http://host:7474/db/db/neo4j/tx/commit (url ".../db").
@@ -300,7 +332,8 @@ mod tests {
         assert!(e.to_string().starts_with("HTTP 404: Not Found (url must be Neo4j's base URL"), "{e}");
         assert!(e.to_string().ends_with("this url's path is likely wrong)"), "{e}");
         // A server in front of Neo4j (a reverse proxy with another prefix): its page, and the same hint.
-        let r = HttpResponse { status: 404, retry_after: None, body: "<html>404 Not Found</html>".into() };
+        let r =
+            HttpResponse { moved_to: None, status: 404, retry_after: None, body: "<html>404 Not Found</html>".into() };
         let e = interpret(Api::Tx, "neo4j", &r).unwrap_err();
         assert!(!e.is_retryable());
         assert!(e.to_string().starts_with("HTTP 404: <html>404 Not Found</html> (url must be Neo4j's base URL"), "{e}");
@@ -309,7 +342,12 @@ mod tests {
         let e = interpret(Api::Query, "neo4j", &r).unwrap_err().to_string();
         assert!(e.ends_with("likely wrong; or this Neo4j has no Query API (5.25+): api \"tx\" uses tx/commit)"), "{e}");
         // A url without a path has none to blame: what answered is not Neo4j's HTTP API.
-        let r = HttpResponse { status: 404, retry_after: None, body: "Cannot POST /db/neo4j/tx/commit".into() };
+        let r = HttpResponse {
+            moved_to: None,
+            status: 404,
+            retry_after: None,
+            body: "Cannot POST /db/neo4j/tx/commit".into(),
+        };
         let e = interpret_json(Api::Tx, "neo4j", &r, false).unwrap_err().to_string();
         assert_eq!(
             e,
@@ -323,18 +361,18 @@ mod tests {
             "{e}"
         );
         // Other statuses keep their body alone.
-        let r = HttpResponse { status: 418, retry_after: None, body: "teapot".into() };
+        let r = HttpResponse { moved_to: None, status: 418, retry_after: None, body: "teapot".into() };
         assert_eq!(interpret(Api::Tx, "neo4j", &r).unwrap_err().to_string(), "HTTP 418: teapot");
     }
 
     #[test]
     fn non_json_and_5xx() {
-        let r = HttpResponse { status: 503, retry_after: Some("3".into()), body: "busy".into() };
+        let r = HttpResponse { moved_to: None, status: 503, retry_after: Some("3".into()), body: "busy".into() };
         assert!(matches!(
             interpret(Api::Tx, "neo4j", &r),
             Err(AuditError::Http { status: 503, retry_after_ms: Some(3000), .. })
         ));
-        let r = HttpResponse { status: 200, retry_after: None, body: "<html>".into() };
+        let r = HttpResponse { moved_to: None, status: 200, retry_after: None, body: "<html>".into() };
         assert!(matches!(interpret(Api::Tx, "neo4j", &r), Err(AuditError::UnexpectedResponse(_))));
         let r = resp(200, json!({"results":[],"errors":[]}));
         assert!(matches!(interpret(Api::Tx, "neo4j", &r), Err(AuditError::UnexpectedResponse(_))));

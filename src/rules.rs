@@ -439,6 +439,36 @@ pub fn lone_surrogate(what: &str) -> Violation {
     invalid(cat(&[what, " contains a lone UTF-16 surrogate (not valid Unicode); it would be stored altered"]))
 }
 
+/// The fetch standard's "bad ports" (<https://fetch.spec.whatwg.org/#bad-port>; exactly the ports
+/// Node 20's fetch refuses, 1-65535 tried): ports of other protocols (SMTP, SSH, X11, IRC, ...) to
+/// which every `fetch` fails at once in browsers and Node (undici: "bad port"), before any
+/// connection is made. (workerd connects to them.)
+pub const FETCH_BAD_PORTS: [u16; 82] = [
+    1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102, 103, 104, 109, 110,
+    111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465, 512, 513, 514, 515, 526, 530, 531, 532,
+    540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993, 995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061,
+    6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080,
+];
+
+/// A URL setting (named `what`: `url`, `endpoint`) of a build that sends with `fetch` in browsers
+/// or Node (the npm package's wasm builds; reqwest on wasm calls `fetch` too): its explicit `port`
+/// must not be one of [`FETCH_BAD_PORTS`]. Such a URL failed every request at once, which read as
+/// a passing network error and was retried until the deadline. Not checked by the native build
+/// (reqwest connects to any port) nor the Workers-only builds (workerd does too).
+pub fn check_fetch_port(what: &str, port: u16) -> Result<(), Violation> {
+    if FETCH_BAD_PORTS.contains(&port) {
+        return Err(invalid(cat(&[
+            what,
+            ": port ",
+            &num(port.into()),
+            " is one of the fetch standard's \"bad ports\" (https://fetch.spec.whatwg.org/#bad-port), to which \
+             browsers and Node refuse every request; serve it on another port (Neo4j's HTTP \
+             default is 7474, HTTPS 7473)",
+        ])));
+    }
+    Ok(())
+}
+
 /// A setting of two values (the Worker's `JWT_AUDIENCE_CHECK`, `REDACT_MATCH` and
 /// `NEO4J_ALLOW_INSECURE_HTTP`, the CLI's `NEO4J_ALLOW_INSECURE_HTTP`): whether `value` is
 /// `other`. Any case, surrounding white space ignored; unset or empty is `default`; anything else
@@ -461,6 +491,21 @@ pub fn switch_error(name: &str, default: &str, other: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn bad_ports_of_fetch() {
+        for p in [1, 9, 6000, 10080, 6697] {
+            let m = check_fetch_port("url", p).unwrap_err().to_string();
+            assert!(
+                m.starts_with(&cat(&["url: port ", &num(p.into()), " is one of the fetch standard's \"bad ports\""])),
+                "{m}"
+            );
+        }
+        for p in [0, 2, 80, 443, 7473, 7474, 8080, 10081, 65535] {
+            assert!(check_fetch_port("url", p).is_ok(), "{p}");
+        }
+        assert!(FETCH_BAD_PORTS.windows(2).all(|w| w[0] < w[1]));
+    }
 
     #[test]
     fn switches() {

@@ -18,6 +18,8 @@ pub(crate) struct UrlParts {
     pub has_credentials: bool,
     pub has_query_or_fragment: bool,
     pub host: String,
+    /// The port written in the URL (`None`: none, or the scheme's default, which the parsers drop).
+    pub port: Option<u16>,
 }
 
 /// Parses `s` as an absolute URL; the error text says why it is not one.
@@ -29,6 +31,7 @@ pub(crate) fn parse(s: &str) -> Result<UrlParts, String> {
         has_credentials: !u.username().is_empty() || u.password().is_some(),
         has_query_or_fragment: u.query().is_some() || u.fragment().is_some(),
         host: u.host_str().unwrap_or_default().to_owned(),
+        port: u.port(),
     })
 }
 
@@ -48,11 +51,27 @@ pub(crate) fn parse(s: &str) -> Result<UrlParts, String> {
     while sp < b.len() && b[sp] != b' ' {
         sp += 1;
     }
+    // The host ends at the next space, the port (digits, or none) follows it.
+    let mut end = (sp + 1).min(b.len());
+    while end < b.len() && b[end] != b' ' {
+        end += 1;
+    }
+    // (Not read in the Workers-only builds, which do not check it: config.rs.)
+    #[cfg(not(any(feature = "worker", feature = "memory-queue")))]
+    let port = {
+        let digits = b.get(end + 1..).unwrap_or_default();
+        (!digits.is_empty())
+            .then(|| digits.iter().fold(0u32, |n, d| n * 10 + u32::from(d.wrapping_sub(b'0'))))
+            .and_then(|n| u16::try_from(n).ok())
+    };
+    #[cfg(any(feature = "worker", feature = "memory-queue"))]
+    let port = None;
     Ok(UrlParts {
         scheme: text.get(2.min(sp)..sp).unwrap_or_default().to_owned(),
         has_credentials: b.first() == Some(&b'1'),
         has_query_or_fragment: b.get(1) == Some(&b'1'),
-        host: text.get(sp + 1..).unwrap_or_default().to_owned(),
+        host: text.get(sp + 1..end).unwrap_or_default().to_owned(),
+        port,
     })
 }
 
@@ -65,7 +84,9 @@ mod tests {
         let p = parse("HTTP://u:p@Example.com:7474/x?q#f").unwrap();
         assert_eq!(p.scheme, "http");
         assert!(p.has_credentials && p.has_query_or_fragment);
-        assert_eq!(p.host, "example.com");
+        assert_eq!((p.host.as_str(), p.port), ("example.com", Some(7474)));
+        assert_eq!(parse("http://h:80").unwrap().port, None); // the scheme's default
+        assert_eq!(parse("http://[::1]:6000/x").unwrap().port, Some(6000));
         let p = parse("https://127.0.0.1:7473").unwrap();
         assert!(!p.has_credentials && !p.has_query_or_fragment);
         assert!(parse("nope").is_err());

@@ -218,9 +218,11 @@ async fn a_refused_password_with_a_trailing_newline_says_so() {
     let reason = logger.reason(&e);
     assert!(reason.starts_with("authentication failed: HTTP 401"), "{reason}");
     assert!(
-        reason.ends_with("; the password has leading or trailing white space (a line break read with it from a file?)"),
+        reason.ends_with("; the password has leading or trailing white space: a line break read with it from a file?)"),
         "{reason}"
     );
+    // The returned error's Display says the same (before, only reason() and last_error did).
+    assert_eq!(e.to_string(), reason);
     assert!(!reason.contains("wrong-password-XYZ") && !format!("{e:?} {logger:?}").contains("wrong-password-XYZ"));
     assert_eq!(logger.last_error().as_deref(), Some(reason.as_str()));
 }

@@ -382,7 +382,7 @@ fn builder_validates_every_setting() {
     for (b, why) in [
         (base().deadline(Duration::ZERO), "deadline"),
         (base().deadline(Duration::from_secs(2 * 86_400)), "deadline"),
-        (base().timeout(Duration::from_micros(10)), "timeout (ms) must be between 1 and 600000"),
+        (base().timeout(Duration::from_micros(10)), "timeout (ms) must be an integer between 1 and 600000"),
         (base().trail(""), "trail"),
         (base().database("no/such"), "database"),
         (base().bearer("tok"), "bearer token is exclusive with basic_auth"),
@@ -422,32 +422,35 @@ fn config_errors_name_the_rust_settings() {
     let retry = RetryConfig::default();
     let batch = BatchConfig::default();
     for (b, want) in [
-        (base().timeout(Duration::ZERO), "timeout (ms) must be between 1 and 600000"),
-        (base().max_details_bytes(0), "max_details_bytes must be between 1 and "),
+        (base().timeout(Duration::ZERO), "timeout (ms) must be an integer between 1 and 600000"),
+        (base().max_details_bytes(0), "max_details_bytes must be an integer between 1 and "),
         (
             base().retry(RetryConfig { max_attempts: 0, ..retry.clone() }),
-            "retry.max_attempts must be between 1 and 1000",
+            "retry.max_attempts must be an integer between 1 and 1000",
         ),
         (
             base().retry(RetryConfig { max_elapsed_ms: u64::MAX, ..retry.clone() }),
-            "retry.max_elapsed_ms must be at most 86400000",
+            "retry.max_elapsed_ms must be an integer between 0 and 86400000",
         ),
         (
             base().retry(RetryConfig { base_delay_ms: 500, max_delay_ms: 100, ..retry.clone() }),
-            "retry.max_delay_ms must be between retry.base_delay_ms and 3600000",
+            "retry.max_delay_ms must be an integer between retry.base_delay_ms and 3600000",
         ),
-        (base().batch(BatchConfig { max_events: 0, ..batch.clone() }), "batch.max_events must be between 1 and 10000"),
+        (
+            base().batch(BatchConfig { max_events: 0, ..batch.clone() }),
+            "batch.max_events must be an integer between 1 and 10000",
+        ),
         (
             base().batch(BatchConfig { max_bytes: 1, ..batch.clone() }),
-            "batch.max_bytes must be between 1024 and 67108864",
+            "batch.max_bytes must be an integer between 1024 and 67108864",
         ),
         (
             base().batch(BatchConfig { flush_interval_ms: 60_001, ..batch.clone() }),
-            "batch.flush_interval_ms must be at most 60000",
+            "batch.flush_interval_ms must be an integer between 0 and 60000",
         ),
         (
             base().batch(BatchConfig { max_in_flight: 0, ..batch.clone() }),
-            "batch.max_in_flight must be between 1 and 16",
+            "batch.max_in_flight must be an integer between 1 and 16",
         ),
         (base().bearer("tok"), "bearer token is exclusive with basic_auth"),
         (AuditLogger::builder("http://127.0.0.1:7474").bearer(" "), "bearer token is empty"),

@@ -158,7 +158,7 @@ async fn wrong_password_is_false_without_the_secret_or_a_login_dialog() {
 
 #[wasm_bindgen_test]
 async fn unreachable_server_and_one_shot_function() {
-    let cfg = js(json!({"url": "http://127.0.0.1:9", "timeoutMs": 3000}));
+    let cfg = js(json!({"url": "http://127.0.0.1:2", "timeoutMs": 3000}));
     let logger = JsAuditLogger::new(cfg).unwrap();
     let res = resolve(logger.log_user_action(
         JsValue::NULL,
@@ -173,7 +173,7 @@ async fn unreachable_server_and_one_shot_function() {
     assert!(reason.starts_with("network error") || reason.starts_with("timeout"), "{reason}");
     // The browser's bare "Failed to fetch" names where it went (src/transport/fetch.js), not the path.
     if reason.starts_with("network error") {
-        assert!(reason.ends_with(" (http://127.0.0.1:9)"), "{reason}");
+        assert!(reason.ends_with(" (http://127.0.0.1:2)"), "{reason}");
     }
 
     // One-shot form: invalid config resolves false instead of throwing; a valid one writes.

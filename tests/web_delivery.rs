@@ -67,7 +67,7 @@ async fn concurrent_calls_are_batched_counted_flushed_and_closed() {
 #[wasm_bindgen_test]
 async fn a_full_queue_drops_and_counts_new_events() {
     // Nothing listens on port 9: every send fails, so queued events stay queued.
-    let cfg = js(json!({"url": "http://127.0.0.1:9", "username": USER, "password": PASSWORD, "trail": unique("full"),
+    let cfg = js(json!({"url": "http://127.0.0.1:2", "username": USER, "password": PASSWORD, "trail": unique("full"),
         "delivery": "queued", "queue": {"maxEvents": 3, "name": unique("q")},
         "retry": {"maxAttempts": 1}, "timeoutMs": 2000}));
     let logger = JsAuditLogger::new(cfg).unwrap();
@@ -98,7 +98,7 @@ async fn a_full_queue_drops_and_counts_new_events() {
 #[wasm_bindgen_test]
 async fn a_flush_right_after_a_reload_waits_for_the_stored_events() {
     // Nothing listens on port 9: the event stays stored, and so undelivered.
-    let cfg = json!({"url": "http://127.0.0.1:9", "username": USER, "password": PASSWORD, "trail": unique("reloadflush"),
+    let cfg = json!({"url": "http://127.0.0.1:2", "username": USER, "password": PASSWORD, "trail": unique("reloadflush"),
         "queue": {"name": unique("q")}, "retry": {"maxAttempts": 1}, "timeoutMs": 2000});
     let before = JsAuditLogger::new(js(cfg.clone())).unwrap();
     let r = resolve(before.log_user_action(
@@ -122,7 +122,7 @@ async fn a_flush_right_after_a_reload_waits_for_the_stored_events() {
 /// loaded so far. It now waits for the load, as `flush()` and `deadLetters()` do.
 #[wasm_bindgen_test]
 async fn clear_queue_right_after_a_reload_counts_the_stored_events() {
-    let cfg = json!({"url": "http://127.0.0.1:9", "username": USER, "password": PASSWORD, "trail": unique("reloadclear"),
+    let cfg = json!({"url": "http://127.0.0.1:2", "username": USER, "password": PASSWORD, "trail": unique("reloadclear"),
         "queue": {"name": unique("q")}, "retry": {"maxAttempts": 1}, "timeoutMs": 2000});
     let before = JsAuditLogger::new(js(cfg.clone())).unwrap();
     for i in 0..2 {
@@ -211,10 +211,11 @@ async function writes_with(s) { return bodies.filter((b) => b.includes(s)).lengt
 async function fail_writes(on) {
   if (!wrapped) {
     const real = globalThis.fetch;
-    // The fetch transport passes (url, init) with the body as bytes, reqwest a Request.
+    // The fetch transport passes (url, init) with the body as a Blob, reqwest a Request.
     globalThis.fetch = async function (input, init) {
       const body = init && init.body;
-      const text = typeof body === "string" ? body : body instanceof Uint8Array ? new TextDecoder().decode(body)
+      const text = typeof body === "string" ? body : body instanceof Blob ? await body.text()
+        : body instanceof Uint8Array ? new TextDecoder().decode(body)
         : input instanceof Request ? await input.clone().text() : "";
       if (text.includes("UNWIND $events")) {
         writes++;
@@ -341,7 +342,7 @@ async fn committed_calls_store_while_sending_and_leave_nothing_behind() {
 
     // Nothing listens on port 9: the send fails, the event stays stored.
     let q2 = unique("q");
-    let cfg = js(json!({"url": "http://127.0.0.1:9", "username": USER, "password": PASSWORD, "trail": unique("down"),
+    let cfg = js(json!({"url": "http://127.0.0.1:2", "username": USER, "password": PASSWORD, "trail": unique("down"),
         "queue": {"name": q2}, "retry": {"maxAttempts": 1}, "timeoutMs": 2000}));
     let down = JsAuditLogger::new(cfg).unwrap();
     let r = resolve(down.log_user_action(
@@ -757,7 +758,7 @@ async fn an_event_dead_lettered_on_load_is_dead_lettered_once() {
     let q = unique("q");
     // Nothing listens on port 9: events stay stored (their details fit the default limit).
     let cfg = |max: u32| {
-        json!({"url": "http://127.0.0.1:9", "username": USER, "password": PASSWORD, "trail": "deadonload",
+        json!({"url": "http://127.0.0.1:2", "username": USER, "password": PASSWORD, "trail": "deadonload",
             "queue": {"name": q}, "retry": {"maxAttempts": 1}, "timeoutMs": 2000, "maxDetailsBytes": max})
     };
     let store_one = |name: &'static str| {

@@ -258,7 +258,7 @@ mod tests {
     }
 
     fn resp(status: u16, retry_after: Option<&str>, body: Value) -> HttpResponse {
-        HttpResponse { status, retry_after: retry_after.map(str::to_owned), body: body.to_string() }
+        HttpResponse { moved_to: None, status, retry_after: retry_after.map(str::to_owned), body: body.to_string() }
     }
 
     #[test]
@@ -319,7 +319,8 @@ mod tests {
             assert!(text.starts_with(&format!("HTTP {status}: ")), "{text}");
             assert!(text.ends_with(NOT_THE_WORKER), "{text}");
         }
-        let raw = |status: u16, body: &str| HttpResponse { status, retry_after: None, body: body.into() };
+        let raw =
+            |status: u16, body: &str| HttpResponse { moved_to: None, status, retry_after: None, body: body.into() };
         let e = interpret(&raw(404, "Cannot POST /v1/event"), 1).unwrap_err();
         assert!(e.to_string().ends_with(NOT_THE_WORKER), "{e}");
         // The Worker's own 404/405 (a wrong path on the right Worker) already says what to use.
@@ -350,7 +351,7 @@ mod tests {
             assert!(text.contains("scheme 'bearer' is not supported"), "{text}");
             assert!(text.ends_with(&format!("{NOT_THE_WORKER})")), "{text}");
         }
-        let empty = HttpResponse { status: 401, retry_after: None, body: String::new() };
+        let empty = HttpResponse { moved_to: None, status: 401, retry_after: None, body: String::new() };
         assert_eq!(
             interpret(&empty, 1).unwrap_err().to_string(),
             "authentication failed: HTTP 401 (not an answer of the ingest Worker: endpoint must be its POST \

@@ -7,7 +7,8 @@
 /**
  * POSTs `body` (UTF-8 bytes: a view of wasm memory, copied here, before anything can run in
  * wasm again) to `url` with `headers` ("name\nvalue\n..."). Resolves `[status, retryAfter,
- * text]`; rejects with why it failed (a string, see `reason`), or with `null` when `ms` passed
+ * text, movedTo]` (`movedTo`: the origin that answered when a redirect led to another origin than
+ * `url`'s, to which fetch sent no Authorization header; else undefined); rejects with why it failed (a string, see `reason`), or with `null` when `ms` passed
  * first (the request is then aborted). The delivery machine's requests go through here too
  * (src/wasm/driver.js), each with its own `abort`, with which the driver cancels those that
  * `close()` gave up on.
@@ -28,10 +29,17 @@ export function post(url, headers, body, ms, abort = new AbortController(), max 
     late = true;
     abort.abort();
   }, ms);
+  // Aborted by its owner (the driver's stop() after close()): the timer goes at once, not when
+  // fetch's rejection comes back, so nothing of the request is left once close() resolved.
+  abort.signal.addEventListener("abort", () => clearTimeout(timer), { once: true });
   const lines = headers.split("\n");
   const h = {};
   for (let i = 0; i + 1 < lines.length; i += 2) h[lines[i]] = lines[i + 1];
-  return fetch(url, { method: "POST", headers: h, body: body.slice(), signal: abort.signal })
+  // A Blob (a copy of the bytes), not a Uint8Array: Node 20's fetch (undici) detaches a typed
+  // array's buffer as it sends it and then cannot send it again after a 307/308 redirect ("Cannot
+  // perform ArrayBuffer.prototype.slice on a detached ArrayBuffer", a network error retried until
+  // the budget was spent); a Blob is read anew for each hop.
+  return fetch(url, { method: "POST", headers: h, body: new Blob([body]), signal: abort.signal })
     .then(async (r) => {
       // Decoded as `text()` does (UTF-8, a BOM dropped, invalid sequences replaced), chunk by
       // chunk: as fast as `text()` for a small answer (a Blob of the chunks cost ~10 % more per
@@ -46,7 +54,14 @@ export function post(url, headers, body, ms, abort = new AbortController(), max 
       // The request aborted, so that the rest stops arriving.
       if (n > max) throw (abort.abort(), `the server's answer is larger than ${max} bytes, left unread`);
       clearTimeout(timer);
-      return [r.status, r.headers.get("retry-after"), text + utf8.decode()];
+      let moved;
+      if (r.redirected) {
+        try {
+          const at = new URL(r.url).origin;
+          if (at !== new URL(url).origin) moved = at;
+        } catch {}
+      }
+      return [r.status, r.headers.get("retry-after"), text + utf8.decode(), moved];
     })
     .catch((e) => {
       clearTimeout(timer);

@@ -120,6 +120,7 @@ impl Transport {
             status: answer.get(0).as_f64().unwrap_or(0.0) as u16,
             retry_after: answer.get(1).as_string(),
             body: answer.get(2).as_string().unwrap_or_default(),
+            moved_to: answer.get(3).as_string(),
         })
     }
 }

@@ -171,6 +171,10 @@ pub struct HttpResponse {
     pub retry_after: Option<String>,
     /// The whole body, as text.
     pub body: String,
+    /// The origin (`scheme://host:port`) that answered, when a redirect led the request to
+    /// another origin than its URL's: `fetch` (and reqwest) send that origin no `Authorization`
+    /// header, so its 401 is no verdict on the credentials ([`crate::outcome`] says so).
+    pub moved_to: Option<String>,
 }
 
 /// Sends requests; cheap to clone (reqwest's client is reference-counted).
@@ -231,6 +235,7 @@ impl Transport {
         let resp = rb.send().await.map_err(|e| net_error(e, &req.url))?;
         let status = resp.status().as_u16();
         let retry_after = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let moved_to = moved_to(&req.url, resp.url());
         let big = || answer_too_large(max_bytes, &req.url);
         if resp.content_length().is_some_and(|n| n > max_bytes as u64) {
             return Err(big());
@@ -261,8 +266,16 @@ impl Transport {
         if body.len() > max_bytes {
             return Err(big());
         }
-        Ok(HttpResponse { status, retry_after, body })
+        Ok(HttpResponse { status, retry_after, body, moved_to })
     }
+}
+
+/// The origin of `at` (where a redirect led the request for `url`), when it is another than
+/// `url`'s.
+#[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
+fn moved_to(url: &str, at: &url::Url) -> Option<String> {
+    let from = url::Url::parse(url).ok()?.origin();
+    (from != at.origin()).then(|| at.origin().ascii_serialization())
 }
 
 /// How the failure of an answer over its bound begins (here and in src/transport/fetch.js).

@@ -29,7 +29,7 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
         return bad("config must be an object with a url (or an endpoint)".into());
     }
     let text =
-        super::details::config_json(config, super::details::CONFIG_MEMBERS).map_err(AuditError::InvalidConfig)?;
+        super::details::config_json(config, super::details::CONFIG_MEMBERS, true).map_err(AuditError::InvalidConfig)?;
     let tree =
         json::parse(&text, 8).map_err(|_| AuditError::InvalidConfig("config could not be read as JSON".into()))?;
     let mut c = Config::new("");
@@ -108,7 +108,7 @@ fn store(c: &mut Config, g: usize, key: &str, v: &Json) -> R<()> {
             *if g == 17 { &mut c.allow_insecure_http } else { &mut c.queue.enabled } = b;
         }
         _ => {
-            let n = int(key, v)?;
+            let n = int(v)?;
             match g {
                 21 => c.retry.max_attempts = n.min(u32::MAX as u64) as u32,
                 8 | 22 | 23 | 24 | 27 | 32 => {
@@ -224,6 +224,11 @@ fn flag(key: &str, v: &Json) -> R<bool> {
     v.as_bool().map_or_else(|| type_error(key, "a boolean"), Ok)
 }
 
-fn int(key: &str, v: &Json) -> R<u64> {
-    v.as_u64().map_or_else(|| type_error(key, "a non-negative integer"), Ok)
+/// A numeric member. Anything but an integer from 0 to 2^64 - 1 (negative, a fraction, too large,
+/// a string, a boolean; NaN, Infinity and a BigInt, which `configToJson` writes as -1 here) is read as the
+/// largest one, past every numeric setting's bound: validation then refuses it naming the
+/// setting and the integers it accepts ([`Config::validate`]). Its own message here said
+/// "expected a non-negative integer" for -1, while 0 was refused too.
+fn int(v: &Json) -> R<u64> {
+    Ok(v.as_u64().unwrap_or(u64::MAX))
 }

@@ -277,12 +277,17 @@ export function eventMore(room) {
  *  sparse array (a missing item; `a.length = 1e7` is a few bytes that JSON writes as 1e7 `null`s:
  *  as `targets` or `anchors` they grew wasm memory by ~900 MB for good), and more than
  *  `maxMembers` array items and object members in all (one array placed many times). Never throws. */
-export function configToJson(config, maxMembers) {
+export function configToJson(config, maxMembers, nonFiniteAsMinusOne) {
   let members = 0;
   try {
     return JSON.stringify(config, function (key, value) {
       const t = typeof value;
-      if (t === "number" && !Number.isFinite(value)) throw new Refusal(`invalid value for \`${key}\`: ${value}`);
+      // The AuditConfig: -1 for NaN, ±Infinity and a BigInt, which its reader refuses by the
+      // setting's own rule (src/wasm/config.rs: a numeric one names the integers it takes).
+      if (nonFiniteAsMinusOne && (t === "bigint" || (t === "number" && !Number.isFinite(value)))) return -1;
+      if (t === "number" && !Number.isFinite(value)) {
+        throw new Refusal(`invalid value for \`${key}\`: ${value}`);
+      }
       if (t === "function" || t === "symbol" || t === "bigint") throw new Refusal(`invalid type for \`${key}\`: a ${t}`);
       if (t === "undefined" && Array.isArray(this) && !Object.hasOwn(this, key)) throw new Refusal(`invalid value: a sparse array (its item ${key} is missing)`);
       if (t === "object" && value !== null && (members += Array.isArray(value) ? value.length : Object.keys(value).length) > maxMembers) {

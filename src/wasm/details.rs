@@ -36,7 +36,7 @@ extern "C" {
     /// The config as JSON text, or `{error}` naming a member JSON would drop or null
     /// (src/wasm/details.js). Never throws.
     #[wasm_bindgen(js_name = configToJson)]
-    fn config_to_json(config: &JsValue, max_members: f64) -> JsValue;
+    fn config_to_json(config: &JsValue, max_members: f64, numbers_as_minus_one: bool) -> JsValue;
 
     /// Whether the string `s` has a lone UTF-16 surrogate (src/wasm/details.js): one regular
     /// expression test in the host instead of js-sys's `JsString::is_valid_utf16`, a loop over the
@@ -79,9 +79,12 @@ pub(super) const CONFIG_MEMBERS: f64 = 10_000.0;
 /// The configuration object as JSON text, refusing members `JSON.stringify` would silently drop
 /// or turn into `null` (NaN, Infinity, functions, Symbols; BigInt throws): read as "not given",
 /// they would silently mean the default. Also refused: a sparse array, and more than
-/// `max_members` array items and object members in all (details.js `configToJson`).
-pub(super) fn config_json(config: &JsValue, max_members: f64) -> Result<String, String> {
-    let out = config_to_json(config, max_members);
+/// `max_members` array items and object members in all (details.js `configToJson`). With
+/// `non_finite_as_minus_one` (the AuditConfig's reading), NaN and ±Infinity are written as `-1`
+/// instead, which the config's reader refuses with the setting's own rule (its accepted integers,
+/// or its type).
+pub(super) fn config_json(config: &JsValue, max_members: f64, non_finite_as_minus_one: bool) -> Result<String, String> {
+    let out = config_to_json(config, max_members, non_finite_as_minus_one);
     out.as_string().ok_or_else(|| {
         // `undefined` (JSON.stringify's answer for `undefined` or a function) has no members.
         (out.is_object().then(|| out.unchecked_ref::<ConfigRefusal>().error()).flatten())

@@ -201,10 +201,15 @@ fn input_of(m: &RefCell<Machine>, kind: u32, req: u32, status: u32, text: JsValu
     match kind {
         1 => Input::Answer {
             req,
-            resp: HttpResponse {
-                status: status as u16,
-                retry_after: extra.as_string(),
-                body: text.as_string().unwrap_or_default(),
+            // `extra`: fetch.js `post`'s answer, [status, Retry-After, body, origin redirected to].
+            resp: {
+                let answer: &js_sys::Array = extra.unchecked_ref();
+                HttpResponse {
+                    status: status as u16,
+                    retry_after: answer.get(1).as_string(),
+                    body: text.as_string().unwrap_or_default(),
+                    moved_to: answer.get(3).as_string(),
+                }
             },
         },
         2 => Input::Failed {

@@ -2,7 +2,7 @@
 // decides everything (batches, retries, backoff, the queue's records, dead letters); this only
 // does the I/O it asks for and tells it what happened, through one function (`input`, a wasm
 // closure the shell made: input(driver, kind, req, status, text, extra)):
-//   1 answer (req, status, body, Retry-After)   2 failed (req, 1 = timeout | 2 = offline | 0, reason)
+//   1 answer (req, status, body, the answer: [status, Retry-After, body, origin redirected to])   2 failed (req, 1 = timeout | 2 = offline | 0, reason)
 //   3 timer   4 turn   5 stored (status 1 = ok, key)   6 loaded (req: the read, status 1 = more pages, keys, values)
 //   7 online  8 pagehide  (9: not an input; deadLetters() asks the shell for the dead letters)
 //   10 cleared (key prefix: another logger's clearQueue(), src/wasm/store.js)
@@ -104,7 +104,8 @@ export class Driver {
     const abort = new AbortController();
     this.out.set(req, abort);
     post(url, headers, body, this.ms, abort).then(
-      (a) => this.out.delete(req) && this.input(this, 1, req, a[0], a[2], a[1] ?? undefined),
+      // `extra`: the answer itself, whose Retry-After and redirect origin the shell reads (src/wasm/drive.rs).
+      (a) => this.out.delete(req) && this.input(this, 1, req, a[0], a[2], a),
       // offline(): the host says it is offline (browsers only: src/wasm/store.js).
       (e) => this.out.delete(req) && this.input(this, 2, req, e === null ? 1 : this.offline?.() ? 2 : 0, e ?? ""),
     );

@@ -512,10 +512,11 @@ fn options_from_object(options: &JsValue) -> Result<LogOptions, AuditError> {
     // details.js `configToJson`: a member JSON would drop or turn into `null` (a `role` or
     // `targets` that is NaN, a function, a Symbol) is refused, not read as "not given" (a target
     // stored without its role, an event without its targets, `true`).
-    let text = details::config_json(options, details::CONFIG_MEMBERS).map_err(|m| match m.starts_with("invalid ") {
-        true => AuditError::InvalidInput(crate::error::cat(&["options: ", &m])),
-        false => bad("options must be plain data (JSON)"),
-    })?;
+    let text =
+        details::config_json(options, details::CONFIG_MEMBERS, false).map_err(|m| match m.starts_with("invalid ") {
+            true => AuditError::InvalidInput(crate::error::cat(&["options: ", &m])),
+            false => bad("options must be plain data (JSON)"),
+        })?;
     if text.starts_with('[') {
         return Err(not_object());
     }

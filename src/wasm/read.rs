@@ -532,11 +532,12 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 // hundreds of MB for good). No bound on the members: a nightly `--anchor` report
                 // holds one anchor per stream of the trail, and a browser tab is a stream.
                 let plain = || bad(cat(&[&k, " must be plain JSON data"]));
-                let text =
-                    super::details::config_json(&v, f64::INFINITY).map_err(|m| match m.starts_with("invalid ") {
+                let text = super::details::config_json(&v, f64::INFINITY, false).map_err(|m| {
+                    match m.starts_with("invalid ") {
                         true => bad(cat(&[&k, ": ", &m])),
                         false => plain(),
-                    })?;
+                    }
+                })?;
                 json::parse(&text, 127).map_err(|_| plain())?
             } else {
                 return Err(bad(cat(&[&k, " must be a string or a number"])));

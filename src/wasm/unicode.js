@@ -22,11 +22,12 @@ export function unicodeLower(codePoint) {
 
 /** What configuration validation checks of a URL (src/urlcheck.rs), in one call instead of one
  *  per URL property (each its own glue function to compile on a Worker's first logger): `null`
- *  when `s` is no absolute URL, else "<credentials 0|1><query or fragment 0|1><scheme> <hostname>". */
+ *  when `s` is no absolute URL, else "<credentials 0|1><query or fragment 0|1><scheme> <hostname> <port>" (the port as written, "" for
+ *  none or the scheme's default). */
 export function urlParts(s) {
   let u;
   try { u = new URL(s); } catch { return null; }
   // `search`/`hash` are "" both for none and for a bare "?"/"#": the raw text settles it.
   const qf = u.search !== "" || u.hash !== "" || s.includes("?") || s.includes("#");
-  return `${u.username !== "" || u.password !== "" ? 1 : 0}${qf ? 1 : 0}${u.protocol.replace(/:$/, "")} ${u.hostname}`;
+  return `${u.username !== "" || u.password !== "" ? 1 : 0}${qf ? 1 : 0}${u.protocol.replace(/:$/, "")} ${u.hostname} ${u.port}`;
 }

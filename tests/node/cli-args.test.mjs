@@ -59,6 +59,22 @@ test("--help is answered first, whatever else the line holds", async () => {
   await refused(["export", "--", "--help"], /unexpected argument "--help"/);
 });
 
+// Before: "neo4j-audit: unknown command "--bogus" (commands: ...)", for a line that asked for help.
+test("an option before any command: --help anywhere prints the help, any other option is named as an option", async () => {
+  for (const args of [["--bogus", "--help"], ["--bogus", "-h"], ["-x", "export", "--help"], ["--bogus=1", "--help"]]) {
+    const r = await cli(args);
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stdout, /^Usage: neo4j-audit <command> \[options\]\n/, args.join(" "));
+    assert.equal(r.stderr, "");
+  }
+  await refused(["--bogus"], /^neo4j-audit: unknown option --bogus \(options before a command: --help, --version; neo4j-audit --help\)\n$/);
+  await refused(["--bogus=1", "export"], /^neo4j-audit: unknown option --bogus \(/);
+  await refused(["-x", "export"], /^neo4j-audit: unknown option -x \(/);
+  // After "--" --help is no request for help; a command that is not one is still named a command.
+  await refused(["--bogus", "--", "--help"], /^neo4j-audit: unknown option --bogus \(/);
+  await refused(["bogus", "--help"], /^neo4j-audit: unknown command "bogus"/);
+});
+
 test("a time of 8 to 10 digits (a date without dashes, epoch seconds) is a usage error naming the forms TIME takes", async () => {
   // As epoch milliseconds both are January 1970: an export of everything since then, silently.
   const forms = /; TIME is ISO 8601 like 2026-01-01 or 2026-01-01T00:00:00Z, epoch milliseconds like 1767225600000, or an age like 15m, 2h, 7d\)\n$/;

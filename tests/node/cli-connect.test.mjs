@@ -22,7 +22,7 @@ test("a refused login whose password has leading or trailing white space says so
   for (const [cmd, password] of [["verify", `${secret}\n`], ["export", ` ${secret}`], ["schema", `${secret}\r\n`]]) {
     const r = await cli([cmd], { ...ENV, NEO4J_USER: "cli-test-no-such-user", NEO4J_PASSWORD: password });
     assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd}: Neo4j at \\S+ refused the credentials of user "cli-test-no-such-user" \\(NEO4J_USER / NEO4J_PASSWORD\\): authentication failed: HTTP 401 \\(Neo\\.ClientError\\.Security\\.Unauthorized\\); NEO4J_PASSWORD has leading or trailing white space \\(a line break read with it from a file\\?\\)\\n$`));
+    assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd}: Neo4j at \\S+ refused the credentials of user "cli-test-no-such-user" \\(NEO4J_USER / NEO4J_PASSWORD\\): authentication failed: HTTP 401 \\(Neo\\.ClientError\\.Security\\.Unauthorized; NEO4J_PASSWORD has leading or trailing white space: a line break read with it from a file\\?\\)\\n$`));
     assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret), r.stderr);
   }
   // White space inside a password is no hint.

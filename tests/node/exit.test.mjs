@@ -281,3 +281,53 @@ test("close() with no bound waits for the reads in flight: once it resolved, not
   assert.deepEqual(closed.reads, [null, null], "close() resolved after the reads, not before");
   assert.ok(exitAfter(run, "closed") < SLACK_MS, "before: close() resolved at once and the reads held the process 2.5 s more");
 });
+
+// Every timer the package's glue sets (the driver's one machine timer, each request's timeout) is
+// traced in-process: once close() resolved none is pending and none fires, whatever close() met: a
+// committed event, a flush interval, retries pending against a refused port, a request that never
+// gets an answer. Before, the last case left that request's timeout (timeoutMs, holding the event
+// loop) armed when close() resolved: `stop()` aborted the request, and the timer went only once
+// fetch's rejection came back, later (never, from a fetch that ignores its signal).
+test("after close() no timer of the library is pending or fires", async () => {
+  const pkg = await loadPkg();
+  const { url: hungUrl } = await hung();
+  const refused = await new Promise((r) => {
+    const s = createServer().listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => r(`http://127.0.0.1:${port}`)); });
+  });
+  const [set, clear] = [globalThis.setTimeout, globalThis.clearTimeout];
+  const live = new Set();
+  let fired = 0;
+  globalThis.setTimeout = (f, ms, ...a) => {
+    // Only the package's: undici's own (keep-alive sockets) are Node's business.
+    const ours = /neo4j_audit\.js/.test(new Error().stack.split("\n").slice(2, 4).join(" "));
+    const t = set(() => { live.delete(t); if (ours) fired++; f(...a); }, ms);
+    if (ours) live.add(t);
+    return t;
+  };
+  globalThis.clearTimeout = (t) => { live.delete(t); clear(t); };
+  try {
+    const retries = { maxAttempts: 100, maxElapsedMs: 600_000, baseDelayMs: 300, maxDelayMs: 2000 };
+    for (const [name, extra, awaitCall] of [
+      ["committed", {}, true],
+      ["flush interval", { batch: { flushIntervalMs: 30_000 } }, false],
+      ["retrying a refused port", { url: refused, retry: retries }, false],
+      ["a request never answered", { url: hungUrl, timeoutMs: 600_000, retry: retries }, false],
+    ]) {
+      const logger = new pkg.AuditLogger(config(unique("timers"), extra));
+      const call = logger.logUserAction({ uid: "alice" }, "TIMERS", "TEST", {});
+      if (awaitCall) assert.equal(await call, true, logger.lastError);
+      else await sleep(400);
+      await logger.close(500);
+      await call;
+      const before = fired;
+      assert.equal(live.size, 0, `${name}: a timer is pending after close()`);
+      await sleep(2500);
+      assert.equal(fired - before, 0, `${name}: a timer fired after close()`);
+      assert.equal(live.size, 0, name);
+      logger.free();
+    }
+  } finally {
+    globalThis.setTimeout = set;
+    globalThis.clearTimeout = clear;
+  }
+});

@@ -563,17 +563,17 @@ test("a revoked or hostile Proxy as logUserAction's options resolves false, neve
 
 test("a config member JSON cannot carry (NaN, Infinity, a function) is refused, not read as the default", async () => {
   // Found by a new user: JSON.stringify turned timeoutMs: NaN into null, which meant "not given".
+  // A numeric setting's refusal names the integers it takes (tests/node/config-rules.test.mjs).
   for (const [extra, key] of [
-    [{ timeoutMs: NaN }, /`timeoutMs`: NaN/],
-    [{ timeoutMs: Infinity }, /`timeoutMs`: Infinity/],
-    [{ retry: { maxAttempts: NaN } }, /`maxAttempts`: NaN/],
-    [{ maxDetailsBytes: -Infinity }, /`maxDetailsBytes`: -Infinity/],
-    [{ password: () => "secret-from-fn" }, /`password`: a function/],
-    [{ trail: Symbol("t") }, /`trail`: a symbol/],
-    [{ timeoutMs: 10n }, /`timeoutMs`: a bigint/],
+    [{ timeoutMs: NaN }, /^invalid config: timeoutMs must be an integer between 1 and 600000$/],
+    [{ timeoutMs: Infinity }, /^invalid config: timeoutMs must be an integer between 1 and 600000$/],
+    [{ retry: { maxAttempts: NaN } }, /^invalid config: retry\.maxAttempts must be an integer between 1 and 1000$/],
+    [{ maxDetailsBytes: -Infinity }, /^invalid config: maxDetailsBytes must be an integer between 1 and 16777216$/],
+    [{ password: () => "secret-from-fn" }, /^invalid config: invalid type for `password`: a function/],
+    [{ trail: Symbol("t") }, /^invalid config: invalid type for `trail`: a symbol/],
+    [{ timeoutMs: 10n }, /^invalid config: timeoutMs must be an integer between 1 and 600000$/],
   ]) {
     assert.throws(() => new pkg.AuditLogger(config("t", extra)), (e) => {
-      assert.match(e.message, /^invalid config: invalid (value|type) for /);
       assert.match(e.message, key);
       assert.ok(!e.message.includes(NEO4J_PASSWORD));
       return true;
@@ -975,7 +975,7 @@ test("a token no Authorization header can carry is refused by the constructor, w
   // It was accepted, and every call then failed as a retried, queued "network error: Cannot
   // convert argument to a ByteString".
   for (const token of ["t\u20acSECRETxyz", "a\nSECRETxyz", "a SECRETxyz"]) {
-    for (const where of [{ url: NEO4J_URL }, { endpoint: "http://127.0.0.1:9/v1/events" }]) {
+    for (const where of [{ url: NEO4J_URL }, { endpoint: "http://127.0.0.1:2/v1/events" }]) {
       assert.throws(() => new pkg.AuditLogger({ ...where, token }), (e) =>
         /^invalid config: token must be printable ASCII/.test(e.message) && !e.message.includes("SECRET"));
     }

@@ -189,7 +189,7 @@ test("read methods resolve null with lastError on bad input and never reject", a
     assert.equal(await call(), null);
     assert.match(logger.lastError, reason);
   }
-  const down = new pkg.AuditLogger({ ...config("x"), url: "http://127.0.0.1:9", timeoutMs: 2000 });
+  const down = new pkg.AuditLogger({ ...config("x"), url: "http://127.0.0.1:2", timeoutMs: 2000 });
   // A mistake in the call is named as such while Neo4j is down too (it was "network error: …"
   // for these: the trail's mark was read before the query was checked).
   for (const [query, reason] of [[{ limit: 0 }, /limit/], [{ cursor: "garbage!" }, /cursor/], [{ since: 2, until: 1 }, /until must be later than since/]]) {

@@ -5,7 +5,7 @@ import { AuditLogger as ReadingLogger } from "neo4j-audit/read";
 // says so (it trapped with "unreachable").
 let topLevel;
 try {
-  new AuditLogger({ url: "http://127.0.0.1:9", username: "neo4j", password: "x" });
+  new AuditLogger({ url: "http://127.0.0.1:2", username: "neo4j", password: "x" });
   topLevel = "made";
 } catch (e) {
   topLevel = `${e?.constructor?.name}: ${e?.message}`;
@@ -17,7 +17,7 @@ export default {
     if (path === "/down") {
       // Neo4j unreachable: the event stays queued (with a background drain planned), then the
       // logger is closed before the response, as a Worker does at the end of its request.
-      const logger = new ReadingLogger({ url: "http://127.0.0.1:9", retry: { maxAttempts: 1 }, trail: env.TRAIL });
+      const logger = new ReadingLogger({ url: "http://127.0.0.1:2", retry: { maxAttempts: 1 }, trail: env.TRAIL });
       const ok = await logger.logUserAction({ uid: "u-workerd" }, "NEVER_STORED");
       const err = logger.lastError ?? null;
       return Response.json({ ok, err, closed: await logger.close() });
@@ -26,7 +26,7 @@ export default {
       // The write entry's Workers build (cargo feature memory-queue): the durable queue in memory.
       // Neo4j unreachable: the call fails, its event waits in the queue (stats), and clearQueue
       // removes it.
-      const logger = new AuditLogger({ url: "http://127.0.0.1:9", retry: { maxAttempts: 1 }, trail: env.TRAIL });
+      const logger = new AuditLogger({ url: "http://127.0.0.1:2", retry: { maxAttempts: 1 }, trail: env.TRAIL });
       const ok = await logger.logUserAction({ uid: "u-workerd" }, "WAITS_IN_MEMORY");
       const { queued, failed } = logger.stats();
       const cleared = await logger.clearQueue();

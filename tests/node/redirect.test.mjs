@@ -1,0 +1,59 @@
+// A url that redirects to another origin: fetch follows the redirect but sends that origin no
+// Authorization header (the fetch standard; undici in Node alike), so the real Neo4j behind it
+// answers 401. The reason says so and names the final origin, instead of reading as a wrong
+// password. The front here is a small redirecting server; the database is the real Neo4j.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { loadPkg, config, unique, trailEvents, NEO4J_URL, NEO4J_PASSWORD } from "./helpers.mjs";
+
+const pkg = await loadPkg();
+
+/** A server on 127.0.0.1 that answers every request with a 307 to `to` + its path (a POST stays a POST). */
+async function redirecting(to) {
+  let hits = 0;
+  const server = createServer((req, res) => {
+    hits++;
+    req.resume();
+    res.writeHead(307, { location: `${to}${req.url}` }).end();
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}`, hits: () => hits, close: () => new Promise((r) => server.close(r)) };
+}
+
+test("a 401 after a redirect to another origin says so and names that origin, not a wrong password", async () => {
+  // Neo4j under another name for this machine: another origin than the front's 127.0.0.1:<port>.
+  const neo4j = new URL(NEO4J_URL);
+  const final = `http://localhost:${neo4j.port}`;
+  const front = await redirecting(final);
+  try {
+    const trail = unique("redirect");
+    const logger = new pkg.AuditLogger(config(trail, { url: front.url, retry: { maxAttempts: 1 } }));
+    assert.equal(await logger.logUserAction({ uid: "alice" }, "REDIRECTED", "TEST", {}), false);
+    assert.equal(logger.lastError,
+      "authentication failed: HTTP 401 (Neo.ClientError.Security.Unauthorized; the request was redirected to another origin, "
+      + `${final}, which is sent no credentials (no Authorization header): configure the final URL as url)`);
+    assert.ok(!logger.lastError.includes(NEO4J_PASSWORD));
+    assert.ok(front.hits() >= 1);
+    await logger.close();
+    logger.free();
+    assert.deepEqual(await trailEvents(trail), []);
+
+    // The final URL, as the reason advises: the event is in Neo4j.
+    const direct = new pkg.AuditLogger(config(trail, { url: final }));
+    assert.equal(await direct.logUserAction({ uid: "alice" }, "REDIRECTED", "TEST", {}), true, direct.lastError);
+    await direct.close();
+    direct.free();
+    assert.deepEqual((await trailEvents(trail)).map((e) => [e.type, e.userUID]), [["REDIRECTED", "alice"]]);
+  } finally {
+    await front.close();
+  }
+});
+
+test("a wrong password without a redirect reads as before", async () => {
+  const logger = new pkg.AuditLogger(config(unique("redirect"), { username: "redirect-test-no-such-user", password: "wrong-pw-1", retry: { maxAttempts: 1 } }));
+  assert.equal(await logger.logUserAction(null, "X", "Y", {}), false);
+  assert.equal(logger.lastError, "authentication failed: HTTP 401 (Neo.ClientError.Security.Unauthorized)");
+  await logger.close();
+  logger.free();
+});
