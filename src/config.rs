@@ -551,6 +551,11 @@ impl Config {
         if url.host.is_empty() {
             return invalid("url has no host");
         }
+        if let Some(Err(crate::rules::Violation::Invalid(m) | crate::rules::Violation::TooLarge(m))) =
+            url.port.map(|p| crate::rules::check_port(field, p))
+        {
+            return refused(|| m);
+        }
         // The wasm builds send with `fetch` (reqwest on wasm too), which in browsers and Node
         // refuses the standard's bad ports at once: such a URL was retried as a network error
         // until the deadline. Not in the Workers-only builds (the ingest Worker's, pkg/workerd's
@@ -989,6 +994,13 @@ mod tests {
             c.trail = trail.into();
             let e = c.validate().unwrap_err().to_string();
             assert!(e.starts_with("invalid config: trail must not hold bidirectional control characters"), "{e}");
+        }
+        // Port 0 (accepted before: every request refused, retried until the deadline).
+        for url in ["http://127.0.0.1:0", "https://h:00/db"] {
+            let mut c = base();
+            c.url = url.into();
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.starts_with("invalid config: url: port 0 is not a port a server listens on"), "{e}");
         }
         // A forgotten url says so (it said "url is not a valid URL (invalid URL)").
         let mut c = base();

@@ -439,6 +439,20 @@ pub fn lone_surrogate(what: &str) -> Violation {
     invalid(cat(&[what, " contains a lone UTF-16 surrogate (not valid Unicode); it would be stored altered"]))
 }
 
+/// A URL setting (named `what`: `url`, `endpoint`) whose explicit port is 0: no server listens
+/// there, and every request failed as "connection refused", which read as a passing network error
+/// and was retried until the deadline. Checked by every build that reads the port (not the
+/// Workers-only builds, whose URL check leaves it out for size).
+pub fn check_port(what: &str, port: u16) -> Result<(), Violation> {
+    if port == 0 {
+        return Err(invalid(cat(&[
+            what,
+            ": port 0 is not a port a server listens on; give the server's own (Neo4j's HTTP default is 7474, HTTPS 7473)",
+        ])));
+    }
+    Ok(())
+}
+
 /// The fetch standard's "bad ports" (<https://fetch.spec.whatwg.org/#bad-port>; exactly the ports
 /// Node 20's fetch refuses, 1-65535 tried): ports of other protocols (SMTP, SSH, X11, IRC, ...) to
 /// which every `fetch` fails at once in browsers and Node (undici: "bad port"), before any
@@ -505,6 +519,14 @@ mod tests {
             assert!(check_fetch_port("url", p).is_ok(), "{p}");
         }
         assert!(FETCH_BAD_PORTS.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn port_zero() {
+        assert!(check_port("endpoint", 0).unwrap_err().to_string().starts_with("endpoint: port 0 is not a port"));
+        for p in [1, 80, 7474, 65535] {
+            assert!(check_port("url", p).is_ok(), "{p}");
+        }
     }
 
     #[test]

@@ -36,6 +36,19 @@ test("a url or endpoint on one of fetch's bad ports is refused at construction, 
   }
 });
 
+// Before: http://127.0.0.1:0 was accepted, and every call failed as "connect ECONNREFUSED",
+// a passing network error retried until the deadline (2 s for timeoutMs 3000).
+test("a url or endpoint on port 0 is refused at construction", () => {
+  for (const [name, pkg] of Object.entries(entries)) {
+    for (const url of ["http://127.0.0.1:0", "https://neo4j.example:0/db", "http://[::1]:00"]) {
+      assert.equal(refusal(pkg, config("x", { url })), "invalid config: url: port 0 is not a port a server listens on; "
+        + "give the server's own (Neo4j's HTTP default is 7474, HTTPS 7473)", `${name} ${url}`);
+    }
+    assert.match(refusal(pkg, { endpoint: "http://127.0.0.1:0/v1/events", token: "t" }), /^invalid config: endpoint: port 0 is not a port/, name);
+    new pkg.AuditLogger(config("x", { url: "http://127.0.0.1:1000" })).free();
+  }
+});
+
 test("the CLI refuses a NEO4J_URL on a bad port as a usage error naming NEO4J_URL, before any request", async () => {
   const env = { ...process.env, NEO4J_URL: "http://127.0.0.1:6000", NEO4J_USER, NEO4J_PASSWORD };
   const started = Date.now();
