@@ -104,14 +104,7 @@ fn failure(
         // the refusal says nothing of the credentials (it read as a wrong password). (Not in the
         // Worker's build, at its size budget: its NEO4J_URL's 401 reads as before.)
         #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
-        return match &resp.moved_to {
-            Some(at) => e.with_hint(&cat(&[
-                "the request was redirected to another origin, ",
-                at,
-                ", which is sent no credentials (no Authorization header): configure the final URL as url",
-            ])),
-            None => e,
-        };
+        return redirected(e, resp, "url");
         #[cfg(all(target_arch = "wasm32", feature = "worker"))]
         return e;
     }
@@ -196,6 +189,23 @@ fn rows(api: Api, body: Json) -> Option<JsonRows> {
         rows.push(arr(if api == Api::Tx { take(d, "row")? } else { d })?);
     }
     Some(rows)
+}
+
+/// A 401/403 answered after a redirect to another origin (`resp.moved_to`): fetch (and reqwest)
+/// sent that origin no Authorization header, so the refusal says nothing of the credentials (it
+/// read as a wrong password or token). The hint names the origin and the setting (`field`: `url`,
+/// or `endpoint` in client mode) to give the final URL in. Any other answer's error as it is.
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+pub(crate) fn redirected(e: AuditError, resp: &HttpResponse, field: &str) -> AuditError {
+    match &resp.moved_to {
+        Some(at) => e.with_hint(&cat(&[
+            "the request was redirected to another origin, ",
+            at,
+            ", which is sent no credentials (no Authorization header): configure the final URL as ",
+            field,
+        ])),
+        None => e,
+    }
 }
 
 /// The start of a body for an error text: at most 200 characters, on one line (an HTML error

@@ -188,7 +188,12 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
                     s => cat(&[&s, NOT_THE_WORKER]),
                 },
             };
-            Err(AuditError::Unauthorized { status: resp.status, code: Some(text) })
+            let e = AuditError::Unauthorized { status: resp.status, code: Some(text) };
+            // A redirect to another origin dropped the token (the Worker: "send Authorization").
+            // (The Worker's own build has no client mode.)
+            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+            let e = crate::outcome::redirected(e, resp, "endpoint");
+            Err(e)
         }
         400 | 403 | 413 | 422 => Err(AuditError::Rejected { status: resp.status, reason: reason() }),
         500 if matches!(code.as_deref(), Some("store_error" | "misconfigured")) => {
@@ -293,6 +298,15 @@ mod tests {
         assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }) && !e.is_retryable());
         // The Worker's message says which token rule failed (it was dropped: "HTTP 401 (unauthorized)").
         assert_eq!(e.to_string(), "authentication failed: HTTP 401 (unauthorized: token has expired)");
+        // After a redirect to another origin (which dropped the token): that origin and `endpoint`.
+        let mut r = resp(401, None, json!({"error": "unauthorized", "message": "send Authorization: Bearer <JWT>"}));
+        r.moved_to = Some("https://ingest.example".into());
+        assert_eq!(
+            interpret(&r, 1).unwrap_err().to_string(),
+            "authentication failed: HTTP 401 (unauthorized: send Authorization: Bearer <JWT>; the request was \
+             redirected to another origin, https://ingest.example, which is sent no credentials (no Authorization \
+             header): configure the final URL as endpoint)"
+        );
         let e = interpret(&resp(413, None, json!({"error": "payload_too_large", "message": "big"})), 1).unwrap_err();
         assert!(!e.is_retryable() && e.is_rejection());
         assert!(e.to_string().contains("payload_too_large: big"), "{e}");

@@ -57,3 +57,51 @@ test("a wrong password without a redirect reads as before", async () => {
   await logger.close();
   logger.free();
 });
+
+// Client mode alike: an endpoint redirected to another origin (e.g. a front that moved the ingest
+// Worker) loses the user's JWT on the way, and the Worker answers "send Authorization: Bearer
+// <JWT>" as if the app sent none. The reason names the origin and `endpoint`. The endpoint here is
+// a stub of the ingest Worker's answers (the Worker itself: scripts/test-worker e2e).
+test("client mode: a 401 after a redirect to another origin says so and names endpoint", async () => {
+  const seen = [];
+  const stub = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      seen.push(req.headers.authorization ?? null);
+      if (!req.headers.authorization) {
+        res.writeHead(401, { "content-type": "application/json" })
+          .end(JSON.stringify({ error: "unauthorized", message: "send Authorization: Bearer <JWT>" }));
+        return;
+      }
+      const events = JSON.parse(body).events;
+      res.writeHead(201, { "content-type": "application/json" })
+        .end(JSON.stringify({ accepted: events.length, uids: events.map((e) => e.UID) }));
+    });
+  });
+  await new Promise((r) => stub.listen(0, "127.0.0.1", r));
+  const final = `http://localhost:${stub.address().port}`;
+  const front = await redirecting(final);
+  try {
+    const token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJl";
+    const logger = new pkg.AuditLogger({ endpoint: `${front.url}/v1/events`, token, retry: { maxAttempts: 1 }, queue: { enabled: false } });
+    assert.equal(await logger.logUserAction({ uid: "alice" }, "REDIRECTED", "TEST", {}), false);
+    assert.equal(logger.lastError,
+      "authentication failed: HTTP 401 (unauthorized: send Authorization: Bearer <JWT>; the request was redirected to another origin, "
+      + `${final}, which is sent no credentials (no Authorization header): configure the final URL as endpoint)`);
+    assert.ok(!logger.lastError.includes(token));
+    assert.deepEqual(seen, [null]);
+    await logger.close();
+    logger.free();
+
+    // The final URL, as the reason advises: the token arrives.
+    const direct = new pkg.AuditLogger({ endpoint: `${final}/v1/events`, token, queue: { enabled: false } });
+    assert.equal(await direct.logUserAction({ uid: "alice" }, "REDIRECTED", "TEST", {}), true, direct.lastError);
+    await direct.close();
+    direct.free();
+    assert.deepEqual(seen, [null, `Bearer ${token}`]);
+  } finally {
+    await front.close();
+    await new Promise((r) => stub.close(r));
+  }
+});
