@@ -31,7 +31,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{BatchConfig, Delivery, QueueConfig};
-use crate::error::{cat, AuditError};
+use crate::error::{cat, num, AuditError};
 use crate::event::AuditEvent;
 use crate::event::SharedEvent;
 use crate::sink::Sink;
@@ -887,9 +887,12 @@ impl Machine {
                 // keeps its reason); one that did not keeps the delivery's reason, or says what
                 // is left.
                 if let Some(ms) = unread {
-                    self.logger.flush_left_events(Some(format!(
-                        "timeout: the queue's stored events were still being read at close()'s bound ({ms} ms): they stay stored for the next logger"
-                    )));
+                    // cat, not format!: this was the write entry's last use of core::fmt.
+                    self.logger.flush_left_events(Some(cat(&[
+                        "timeout: the queue's stored events were still being read at close()'s bound (",
+                        &num(ms),
+                        " ms): they stay stored for the next logger",
+                    ])));
                 } else if !ok {
                     self.logger.flush_left_events(None);
                 } else if id > self.err_mark {
