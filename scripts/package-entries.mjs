@@ -7,8 +7,9 @@
 // and for each entry:
 //   types    → neo4j_audit.d.ts (node.d.ts under `node`: the loader typed without DOM names)
 //   workerd  → workerd.js:     imports the .wasm as a WebAssembly.Module (wrangler's CompiledWasm rule);
-//                              for "neo4j-audit", the build of <pkg>/workerd/ (cargo feature
-//                              memory-queue: no IndexedDB machinery in a Worker's cold start)
+//                              the entry's Workers build in <entry>/workerd/ where scripts/build made
+//                              one (cargo feature memory-queue: each call sent from its own request,
+//                              no IndexedDB machinery in a Worker's cold start)
 //   node     → node.js:        instantiates the .wasm from the package directory at import time
 //   default  → neo4j_audit.js  (browsers, bundlers): `await init()` loads the .wasm beside it through
 //                              `new URL("neo4j_audit_bg.wasm", import.meta.url)`, which Vite and
@@ -98,8 +99,8 @@ try {
 }
 initSync({ module: wasm });
 ${reexport}`);
-  // The root entry's Workers build, if made (scripts/build): its own .wasm and glue, same exports.
-  const w = !sub && existsSync(join(at, "workerd", "neo4j_audit.js")) ? "./workerd/" : "./";
+  // The entry's Workers build, if made (scripts/build): its own .wasm and glue, same exports.
+  const w = existsSync(join(at, "workerd", "neo4j_audit.js")) ? "./workerd/" : "./";
   writeFileSync(join(at, "workerd.js"), `// Cloudflare Workers entry ("workerd" condition): the bundler hands the .wasm over as a module.
 import wasm from "${w}neo4j_audit_bg.wasm";
 import { initSync } from "${w}neo4j_audit.js";
@@ -108,8 +109,8 @@ ${reexport.replaceAll("./", w)}`);
   if (w !== "./") {
     rmSync(join(at, "workerd", "neo4j_audit.d.ts"), { force: true }); // the root's types describe it
     rmSync(join(at, "workerd", "neo4j_audit_bg.wasm.d.ts"), { force: true });
-    files.add("workerd");
-    if (existsSync(join(at, "workerd", "snippets"))) sideEffects.add("./workerd/snippets/*");
+    if (!sub) files.add("workerd"); // a subpath's folder is in `files` whole
+    if (existsSync(join(at, "workerd", "snippets"))) sideEffects.add(rel(sub, "workerd/snippets/*"));
   }
   // wasm-bindgen's classes declare `[Symbol.dispose]()`: name the lib that types it, so the
   // declarations compile under any `lib` setting (TypeScript >= 5.2), with skipLibCheck off too.
