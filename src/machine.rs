@@ -1440,9 +1440,14 @@ impl Machine {
 
     fn committed(&mut self, now: i64, e: Entry) {
         self.logger.counters().add_committed(1);
-        self.refused = false;
+        let was_refused = std::mem::take(&mut self.refused);
         if self.queue.is_some() {
             self.drain_backoff = DRAIN_MIN_MS;
+            // After a refused login no drain was planned (each would have been a failed login
+            // more): the login works again, so the events it left go as after any failure.
+            if was_refused && self.maybe_idle {
+                self.schedule_drain(now, DRAIN_MIN_MS);
+            }
             // The server takes writes again: the events waiting for a background re-send go
             // within the drain's first backoff (1 s, jittered), not at the end of one that grew
             // while it was down (up to DRAIN_MAX_MS); not at once, so that a server committing
@@ -3800,6 +3805,39 @@ mod tests {
         let acts = r.input(Input::Turn);
         r.at(r.now + 60_000);
         assert_eq!(r.m.stats().sent, 4, "{acts:?}");
+    }
+
+    /// Once a write commits after a refused login (the credentials work again: a lock-out over, a
+    /// password fixed), the events the refusal left waiting go in the background within the
+    /// drain's first backoff, as after any other failure, with no further call or `flush()`.
+    /// (Before: they waited for the next call, and a logger that made none kept them queued, with
+    /// `lastError` cleared, found by a new user after Neo4j's 429 AuthenticationRateLimit.)
+    #[test]
+    fn a_commit_after_a_refused_login_re_sends_the_waiting_events_in_the_background() {
+        for status in [401, 429] {
+            let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
+            r.log();
+            let s = sends(&r.input(Input::Turn));
+            let body = if status == 429 {
+                r#"{"errors":[{"code":"Neo.ClientError.Security.AuthenticationRateLimit","message":"locked"}]}"#
+            } else {
+                ""
+            };
+            r.answer(&s[0], resp(status, body));
+            assert_eq!(r.m.stats().queued, 1, "status {status}");
+            r.at(r.now + 60_000);
+            assert_eq!(r.m.stats().sent, 1, "status {status}: no drain while the login is refused");
+            // A new call's own write commits; nothing else is called.
+            r.log();
+            let s = sends(&r.input(Input::Turn));
+            assert_eq!(s.len(), 1);
+            r.ok(&s[0]);
+            let acts = r.at(r.now + 1_600);
+            let s = sends(&acts);
+            assert_eq!((s.len(), r.m.stats().sent), (1, 3), "status {status}: {acts:?}");
+            r.ok(&s[0]);
+            assert_eq!(r.m.stats().queued, 0, "status {status}");
+        }
     }
 
     /// close(ms) resolves within its bound however long the retries would take: a request that

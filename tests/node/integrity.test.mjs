@@ -918,6 +918,33 @@ test("close() after a refused login does not log in again: the event stays queue
   assert.equal(second.stats().queued, 2);
 });
 
+test("after a refused login, the next write that commits brings the waiting event in the background, no flush (real Neo4j)", async () => {
+  // Found by a new user: after Neo4j's lock-out (429 AuthenticationRateLimit) a later write
+  // committed, but the refused event stayed queued (stats().queued 1, lastError cleared) until a
+  // flush() or another call. The proxy answers the first write as Neo4j does a refused login.
+  let refuse = true;
+  const proxy = await proxyToNeo4j((body, res) => {
+    if (!refuse || !body.includes("UNWIND $events")) return false;
+    refuse = false;
+    res.writeHead(401, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ errors: [{ code: "Neo.ClientError.Security.Unauthorized", message: "The client is unauthorized due to authentication failure." }] }));
+    return true;
+  });
+  proxies.push(proxy);
+  const trail = unique("refused-then-commit");
+  const logger = new pkg.AuditLogger({ ...config(trail), url: proxy.url, retry: { maxAttempts: 1 } });
+  assert.equal(await logger.logUserAction({ uid: "u-refused" }, "REFUSED_FIRST"), false);
+  assert.match(logger.lastError, /^authentication failed: HTTP 401/);
+  assert.equal(logger.stats().queued, 1);
+  assert.equal(await logger.logUserAction({ uid: "u-refused" }, "COMMITS"), true, logger.lastError);
+  // No call, no flush(): the background drain's first backoff (1 s, jittered) brings it.
+  const deadline = Date.now() + 5000;
+  while (Date.now() < deadline && logger.stats().queued > 0) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(logger.stats().queued, 0, "the refused event was re-sent after the commit");
+  assert.deepEqual((await trailEvents(trail)).map((e) => e.type).sort(), ["COMMITS", "REFUSED_FIRST"]);
+  assert.equal(await logger.close(), true);
+});
+
 test("a request that outlives timeoutMs resolves false with a timeout reason and is aborted", async () => {
   // The exchange runs in one JS promise (src/transport/fetch.js): its timer must still end the
   // call on time, say "timeout", and abort the request (the server sees the connection close)
