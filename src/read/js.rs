@@ -75,7 +75,7 @@ fn opt_string(k: &str, v: &Json) -> Result<Option<String>, String> {
 fn opt_i64(k: &str, v: &Json) -> Result<Option<i64>, String> {
     match v {
         Json::Null => Ok(None),
-        _ => v.as_i64().map(Some).ok_or_else(|| invalid_type(k, v, "an integer (i64)")),
+        _ => v.as_i64().map(Some).ok_or_else(|| invalid_type(k, v, "a whole number (epoch milliseconds)")),
     }
 }
 
@@ -99,7 +99,7 @@ impl TrailQuery {
                         _ => Some(
                             v.as_u64()
                                 .and_then(|n| u32::try_from(n).ok())
-                                .ok_or_else(|| invalid_type(k, v, "an integer (u32)"))?,
+                                .ok_or_else(|| invalid_type(k, v, "a whole number, 0 to 4294967295"))?,
                         ),
                     }
                 }
@@ -386,6 +386,16 @@ mod tests {
                 (a, b) => panic!("{t}: ours {a:?}, serde_json {b:?}"),
             }
         }
+    }
+
+    /// A wrong type says what is wanted in a JavaScript caller's words, not Rust's (a new user
+    /// met "expected an integer (u32)" for `limit: "5"`).
+    #[test]
+    fn a_wrong_option_type_is_said_in_javascript_words() {
+        let e = TrailQuery::from_members(&members_of(r#"{"limit":"5"}"#)).unwrap_err();
+        assert_eq!(e, "invalid type: a string for `limit`, expected a whole number, 0 to 4294967295");
+        let e = TrailQuery::from_members(&members_of(r#"{"since":"x"}"#)).unwrap_err();
+        assert_eq!(e, "invalid type: a string for `since`, expected a whole number (epoch milliseconds)");
     }
 
     #[test]
