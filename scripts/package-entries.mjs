@@ -169,8 +169,12 @@ export default url;
   }
 }
 exports["./package.json"] = "./package.json";
-pkg.files = [...files];
-pkg.sideEffects = [...sideEffects];
+// The root's wasm exports' types, as each subpath's folder carries its own.
+if (existsSync(join(dir, "neo4j_audit_bg.wasm.d.ts"))) files.add("neo4j_audit_bg.wasm.d.ts");
+// Only what is there: wasm-pack's "snippets" stays listed after scripts/minify-glue.mjs folded the
+// snippets into the glue (a new user found `files` and `sideEffects` naming a missing folder).
+pkg.files = [...files].filter((f) => existsSync(join(dir, f)));
+pkg.sideEffects = [...sideEffects].filter((s) => !s.endsWith("/snippets/*") || existsSync(join(dir, s.slice(2, -2))));
 pkg.exports = exports;
 // TypeScript's `moduleResolution: "node10"` (what `module: "commonjs"` implies up to TypeScript 5)
 // ignores `exports`: it finds the root's types through `types`, and the subpaths' only through

@@ -44,6 +44,10 @@ test("the tarball holds the four entries, each with its runtime files and types"
     }
   }
   for (const f of ["README.md", "LICENSE"]) assert.ok(listed.includes(f), `${f} not in the tarball`);
+  // `files` and `sideEffects` name only what is there (a new user found wasm-pack's "snippets"
+  // listed in both after the glue had taken the snippets in).
+  for (const f of pkg.files) assert.ok(existsSync(join(ROOT, "pkg", f)), `files names ${f}, which pkg/ does not hold`);
+  for (const f of pkg.sideEffects) assert.ok(existsSync(join(ROOT, "pkg", f.replace(/\/\*$/, ""))), `sideEffects names ${f}, which pkg/ does not hold`);
   // Each .wasm's own subpath (the README's esbuild block imports its URL), typed as a string URL.
   for (const dir of ["", "read/", "verify/", "worker/"]) {
     assert.deepEqual(pkg.exports[`./${dir}neo4j_audit_bg.wasm`], { types: `./${dir}wasm-url.d.ts`, default: `./${dir}neo4j_audit_bg.wasm` });
