@@ -119,6 +119,24 @@ test("plain Node: all four entries by name, no init call; events read back", asy
   assert.deepEqual((await events(trail2)).map(([type]) => type), ["INIT_FORM"]);
 });
 
+test("README: the Quick start block runs as written in Node: prints logged, the event is in Neo4j; a wrong password prints the reason", async () => {
+  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const at = readme.indexOf("## Quick start (Node)");
+  assert.ok(at >= 0, "README has a Quick start section");
+  const code = /```js\n([^]*?)```/.exec(readme.slice(at))?.[1];
+  assert.match(code ?? "", /^\/\/ quickstart\.mjs\n/, "its js block is quickstart.mjs");
+  const dir = project("node", tarball);
+  writeFileSync(join(dir, "quickstart.mjs"), code);
+  const since = Date.now();
+  assert.equal(run(dir, process.execPath, ["quickstart.mjs"], { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD }), "logged\n");
+  const rows = await cypher("MATCH (:AuditTrail {name: 'default'})-[:HAS_EVENT]->(e:AuditEvent {eventType: 'DOCUMENT_VIEWED', userUID: 'user-123'}) " +
+    "WHERE e.timestamp >= datetime({epochMillis: $since}) RETURN e.eventCategory, e.userName, e.details", { since: since - 1000 });
+  assert.ok(rows.length >= 1, "the event is in Neo4j");
+  assert.deepEqual([rows[0][0], rows[0][1], JSON.parse(rows[0][2])], ["DOCUMENT", "Alice", { documentId: "doc-456" }]);
+  const wrong = run(dir, process.execPath, ["quickstart.mjs"], { NEO4J_URL, NEO4J_USER: "quickstart-no-such-user", NEO4J_PASSWORD: "wrong" });
+  assert.match(wrong, /^not logged: authentication failed: HTTP 401/);
+});
+
 /** Serves the built app in `dir` on its own origin. */
 async function serveDist(dir) {
   const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
