@@ -508,6 +508,15 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
             let value = if times.contains(&k.as_str()) {
                 Json::from(instant(&v).ok_or_else(|| {
                     // A Date whose time is NaN (`new Date("next week")`) is a Date: say what is wrong with it.
+                    if let Some(s) = v.as_string() {
+                        // Text: say which (a new user met the generic rule for `2026-02-30`).
+                        let rule = match crate::read::calendar_date(&s) {
+                            false => " is no day of the calendar",
+                            true => " is not a date and time ISO 8601 reads (e.g. 2026-02-28 or 2026-02-28T12:00:00Z)",
+                        };
+                        let shown = crate::error::quoted(crate::outcome::first_chars(&s, 40));
+                        return bad(cat(&[&k, " ", &shown, rule]));
+                    }
                     let rule = match v.is_object() && date_time(&v) == f64::INFINITY {
                         true => " is an Invalid Date (its time is NaN: new Date() of text it could not read?)",
                         false => " must be epoch milliseconds, an ISO 8601 string or a Date",

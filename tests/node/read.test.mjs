@@ -324,8 +324,11 @@ test("a read filter no event can have, or a date not in the calendar, is invalid
     [() => logger.getAuditTrail({ category: "" }), /^invalid input: category must be 1-64 characters/],
     [() => logger.getUserActivity(" "), /^invalid input: uid must be a non-empty string/],
     [() => logger.getTargetActivity("Document", "d1", { actionType: "a b" }), /^invalid input: actionType must be/],
-    [() => logger.getAuditTrail({ since: "2026-02-30" }), /^invalid input: since must be/],
-    [() => logger.getAuditTrail({ until: "2025-02-29T00:00:00Z" }), /^invalid input: until must be/],
+    // Text is quoted and the rule named (a new user met the generic "must be epoch milliseconds,
+    // an ISO 8601 string or a Date" for a day that is not in the calendar).
+    [() => logger.getAuditTrail({ since: "2026-02-30" }), /^invalid input: since "2026-02-30" is no day of the calendar$/],
+    [() => logger.getAuditTrail({ until: "2025-02-29T00:00:00Z" }), /^invalid input: until "2025-02-29T00:00:00Z" is no day of the calendar$/],
+    [() => logger.getAuditTrail({ since: "yesterday" }), /^invalid input: since "yesterday" is not a date and time ISO 8601 reads \(e\.g\. 2026-02-28/],
     // Found by a new user (an admin page's date pickers swapped): an empty window answered an
     // empty page, where the CLI refuses it ("--until must be later than --since").
     [() => logger.getAuditTrail({ since: "2026-12-01T00:00:00Z", until: "2026-01-01T00:00:00Z" }),
