@@ -2048,7 +2048,14 @@ fn sort_by_time<T>(v: &mut [T], key: impl Fn(&T) -> i64) {
     for (i, x) in v.iter().enumerate() {
         order.push((key(x), i as u32));
     }
-    if !crate::sort::sort(&mut order) {
+    place(&mut order, &mut |a, b| v.swap(a, b));
+}
+
+/// [`sort_by_time`]'s sort and moves, not generic: one copy for every element type. `swap`
+/// swaps two elements.
+#[inline(never)]
+fn place(order: &mut [(i64, u32)], swap: &mut dyn FnMut(usize, usize)) {
+    if !crate::sort::sort(order) {
         return;
     }
     // Place `i` takes the element that was at `order[i].1`: each cycle of that permutation by
@@ -2061,7 +2068,7 @@ fn sort_by_time<T>(v: &mut [T], key: impl Fn(&T) -> i64) {
             if from == i {
                 break;
             }
-            v.swap(at, from);
+            swap(at, from);
             at = from;
         }
     }
