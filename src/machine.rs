@@ -2048,13 +2048,12 @@ fn sort_by_time<T>(v: &mut [T], key: impl Fn(&T) -> i64) {
     for (i, x) in v.iter().enumerate() {
         order.push((key(x), i as u32));
     }
-    place(&mut order, &mut |a, b| v.swap(a, b));
+    place(&mut order, crate::sort::Slots::of(v));
 }
 
-/// [`sort_by_time`]'s sort and moves, not generic: one copy for every element type. `swap`
-/// swaps two elements.
+/// [`sort_by_time`]'s sort and moves, not generic: one copy for every element type.
 #[inline(never)]
-fn place(order: &mut [(i64, u32)], swap: &mut dyn FnMut(usize, usize)) {
+fn place(order: &mut [(i64, u32)], mut slots: crate::sort::Slots) {
     if !crate::sort::sort(order) {
         return;
     }
@@ -2068,7 +2067,7 @@ fn place(order: &mut [(i64, u32)], swap: &mut dyn FnMut(usize, usize)) {
             if from == i {
                 break;
             }
-            swap(at, from);
+            slots.swap(at, from);
             at = from;
         }
     }
