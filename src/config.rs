@@ -496,7 +496,7 @@ impl Config {
             let list = self.redact.as_deref().unwrap_or_default();
             if let Some(i) = list.iter().position(|k| crate::redact::words(k).is_empty()) {
                 let k = &list[i];
-                return refused(|| {
+                return refused({
                     let rule = " names no key (it has no letter or digit); [] turns redaction off";
                     cat(&["redact[", &crate::error::num(i as u64), "] ", &crate::error::quoted(k), rule])
                 });
@@ -527,7 +527,7 @@ impl Config {
         let no_scheme = b.contains(&b':') && !b.contains(&b'/');
         let url = match crate::urlcheck::parse(url) {
             Ok(u) if !no_scheme => u,
-            Err(e) if !no_scheme => return refused(|| cat(&["url is not a valid URL (", &e, ")"])),
+            Err(e) if !no_scheme => return refused(cat(&["url is not a valid URL (", &e, ")"])),
             _ => return invalid("url must start with http:// or https://, e.g. http://127.0.0.1:7474"),
         };
         if url.scheme != "http" && url.scheme != "https" {
@@ -537,10 +537,10 @@ impl Config {
             } else {
                 ""
             };
-            return refused(|| cat(&["url must be http or https, not ", &crate::error::quoted(&url.scheme), hint]));
+            return refused(cat(&["url must be http or https, not ", &crate::error::quoted(&url.scheme), hint]));
         }
         if url.has_credentials {
-            return refused(|| {
+            return refused({
                 let use_ = "url must not carry credentials; use ";
                 cat(&[use_, s.name(Key::Credentials), " or ", s.name(Key::Token)])
             });
@@ -554,7 +554,7 @@ impl Config {
         if let Some(Err(crate::rules::Violation::Invalid(m) | crate::rules::Violation::TooLarge(m))) =
             url.port.map(|p| crate::rules::check_port(field, p))
         {
-            return refused(|| m);
+            return refused(m);
         }
         // The wasm builds send with `fetch` (reqwest on wasm too), which in browsers and Node
         // refuses the standard's bad ports at once: such a URL was retried as a network error
@@ -564,12 +564,12 @@ impl Config {
         if let Some(Err(crate::rules::Violation::Invalid(m) | crate::rules::Violation::TooLarge(m))) =
             url.port.map(|p| crate::rules::check_fetch_port(field, p))
         {
-            return refused(|| m);
+            return refused(m);
         }
         if !is_database_name(&self.database) {
             let rule =
                 " is not a valid Neo4j database name (letters, digits, '.', '-'; 1-63 chars, starting with a letter)";
-            return refused(|| cat(&["database ", &crate::error::quoted(&self.database), rule]));
+            return refused(cat(&["database ", &crate::error::quoted(&self.database), rule]));
         }
         // Neo4j's system database (its name is case-insensitive) holds users, roles and the list of
         // databases, not data: every write there failed later, one by one, as a SemanticError, and
@@ -578,7 +578,7 @@ impl Config {
         // meets the same SemanticError at its first request).
         #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         if self.endpoint.is_none() && self.database.eq_ignore_ascii_case("system") {
-            return refused(|| {
+            return refused({
                 let rule = " is Neo4j's system database (users, roles, databases), which cannot hold audit events; name a user database, e.g. \"neo4j\"";
                 cat(&["database ", &crate::error::quoted(&self.database), rule])
             });
@@ -588,7 +588,7 @@ impl Config {
             // never a token.)
             #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
             (Some(_), _, Some(_)) | (_, Some(_), Some(_)) => {
-                return refused(|| cat(&[s.name(Key::Token), " is exclusive with ", s.name(Key::Credentials)]))
+                return refused(cat(&[s.name(Key::Token), " is exclusive with ", s.name(Key::Credentials)]))
             }
             (Some(u), Some(_), None) if u.is_empty() => return invalid("username is empty"),
             // Neo4j has no empty password: this is an unset setting (`NEO4J_PASSWORD=` in a .env
@@ -617,7 +617,7 @@ impl Config {
         // record keys use \u{1} and '|' as separators.
         if self.trail.trim().is_empty() || self.trail.len() > MAX_TRAIL_LEN || self.trail.chars().any(char::is_control)
         {
-            return refused(|| {
+            return refused({
                 cat(&[
                     "trail must be a non-empty string of at most ",
                     &crate::error::num(MAX_TRAIL_LEN as u64),
@@ -627,13 +627,13 @@ impl Config {
         }
         // No bidirectional controls either (the rule table's, as for uids and user names).
         if let Err(crate::rules::Violation::Invalid(m)) = crate::rules::check_identifier_text("trail", &self.trail) {
-            return refused(|| m);
+            return refused(m);
         }
         if self.timeout_ms == 0 || self.timeout_ms > 600_000 {
             return between(s, Key::Timeout, "1", "600000");
         }
         if self.max_details_bytes == 0 || self.max_details_bytes > MAX_DETAILS_LIMIT {
-            return refused(|| {
+            return refused({
                 cat(&[
                     s.name(Key::MaxDetailsBytes),
                     " must be an integer between 1 and ",
@@ -762,14 +762,14 @@ fn check_token(s: Spelling, t: &str) -> Result<(), AuditError> {
     // Whitespace alone is empty too: it is trimmed before it is sent.
     let t = t.trim_matches(crate::sink::HTTP_WS);
     if t.is_empty() {
-        return refused(|| cat(&[s.name(Key::Token), " is empty"]));
+        return refused(cat(&[s.name(Key::Token), " is empty"]));
     }
     // Sent as `Authorization: Bearer <token>`: a character a header cannot carry made every
     // call fail later as a retried "network error" (never echo the token itself).
     if !t.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
         let rule =
             " must be printable ASCII without spaces or control characters (it is sent in the Authorization header)";
-        return refused(|| cat(&[s.name(Key::Token), rule]));
+        return refused(cat(&[s.name(Key::Token), rule]));
     }
     Ok(())
 }
@@ -783,11 +783,12 @@ fn invalid(m: &str) -> Result<(), AuditError> {
     Err(AuditError::InvalidConfig(m.to_owned()))
 }
 
-/// [`invalid`] for a message made from the value: `message` runs, out of line, only then.
+/// [`invalid`] for a message made from the value (made by the caller, only on that path: a
+/// closure per message was an instance of this function per call site in the .wasm).
 #[cold]
 #[inline(never)]
-fn refused(message: impl FnOnce() -> String) -> Result<(), AuditError> {
-    Err(AuditError::InvalidConfig(message()))
+fn refused(message: String) -> Result<(), AuditError> {
+    Err(AuditError::InvalidConfig(message))
 }
 
 /// "`key` must be an integer between `low` and `high`" (out of line, like [`invalid`]), `key`

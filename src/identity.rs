@@ -146,7 +146,7 @@ fn token_identity(token: &str) -> Option<(String, Option<String>)> {
     // By name, a repeated name in document order: `kept` points into one slice, so the
     // addresses give that order (an unstable sort: std's stable one would be another ~700 B
     // instance in the .wasm).
-    kept.sort_unstable_by(|a, b| a.0.cmp(&b.0).then((*a as *const (String, crate::json::Json)).cmp(&(*b as *const _))));
+    crate::sort::sort_by(&mut kept, |a, b| (&a.0, *a as *const _ as usize) < (&b.0, *b as *const _ as usize));
     let mut text = String::new();
     for (k, v) in kept {
         crate::json::write_str(&mut text, k);

@@ -179,7 +179,7 @@ impl Json {
     pub(crate) fn repeated_key(&self) -> Option<&str> {
         let Json::Obj(m) = self else { return None };
         let mut keys: Vec<&str> = m.iter().map(|(k, _)| k.as_str()).collect();
-        keys.sort_unstable();
+        crate::sort::sort(&mut keys);
         keys.windows(2).find(|w| w[0] == w[1]).map(|w| w[0])
     }
 

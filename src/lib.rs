@@ -177,6 +177,7 @@ mod serdepth;
 #[cfg(feature = "read")]
 pub mod sign;
 mod sink;
+mod sort;
 #[doc(hidden)]
 pub mod stats;
 #[doc(hidden)]

@@ -1738,14 +1738,14 @@ impl Machine {
         }
         let mut known: Vec<String> = Vec::new();
         self.each_entry(&mut |e| known.push(e.ev.uid.clone()));
-        known.sort_unstable();
+        crate::sort::sort(&mut known);
         // A record read twice (a legacy key moved to one the read had not reached yet): taken
         // once. (The UIDs read twice, found by the sort `known` has; as a rule none.)
         let mut uids: Vec<String> = Vec::new();
         for e in &scan.picked {
             uids.push(e.uid.clone());
         }
-        uids.sort_unstable();
+        crate::sort::sort(&mut uids);
         let mut twice: Vec<String> = Vec::new();
         for w in uids.windows(2) {
             if w[0] == w[1] {
@@ -1763,7 +1763,7 @@ impl Machine {
                 // The first time: taken, and from now on known.
                 twice.swap_remove(i);
                 known.push(ev.uid.clone());
-                known.sort_unstable();
+                crate::sort::sort(&mut known);
             }
             // Dead-lettered already (its pending record's delete failed): not sent or
             // dead-lettered again; the record goes.
@@ -1841,7 +1841,7 @@ impl Machine {
         self.scans += 1;
         let mut known: Vec<String> = Vec::new();
         self.each_entry(&mut |e| known.push(e.ev.uid.clone()));
-        known.sort_unstable();
+        crate::sort::sort(&mut known);
         let id = self.scans;
         self.scan = Some(Scan {
             id,
@@ -2053,7 +2053,13 @@ fn sort_by_time<T>(v: &mut [T], key: impl Fn(&T) -> i64) {
     for (i, x) in v.iter().enumerate() {
         order.push((key(x), i as u32));
     }
-    if !sort_pairs(&mut order) {
+    place(&mut order, crate::sort::Slots::of(v));
+}
+
+/// [`sort_by_time`]'s sort and moves, not generic: one copy for every element type.
+#[inline(never)]
+fn place(order: &mut [(i64, u32)], mut slots: crate::sort::Slots) {
+    if !crate::sort::sort(order) {
         return;
     }
     // Place `i` takes the element that was at `order[i].1`: each cycle of that permutation by
@@ -2066,44 +2072,10 @@ fn sort_by_time<T>(v: &mut [T], key: impl Fn(&T) -> i64) {
             if from == i {
                 break;
             }
-            v.swap(at, from);
+            slots.swap(at, from);
             at = from;
         }
     }
-}
-
-/// Sorts the pairs (a heap sort; an input already in order, the usual case, is left as it is).
-/// Whether anything moved.
-#[inline(never)]
-fn sort_pairs(p: &mut [(i64, u32)]) -> bool {
-    if p.windows(2).all(|w| w[0] <= w[1]) {
-        return false;
-    }
-    fn sift(p: &mut [(i64, u32)], mut root: usize, end: usize) {
-        loop {
-            let mut child = 2 * root + 1;
-            if child >= end {
-                return;
-            }
-            if child + 1 < end && p[child] < p[child + 1] {
-                child += 1;
-            }
-            if p[root] >= p[child] {
-                return;
-            }
-            p.swap(root, child);
-            root = child;
-        }
-    }
-    let n = p.len();
-    for root in (0..n / 2).rev() {
-        sift(p, root, n);
-    }
-    for end in (1..n).rev() {
-        p.swap(0, end);
-        sift(p, 0, end);
-    }
-    true
 }
 
 #[cfg(test)]

@@ -1813,12 +1813,12 @@ fn anchor_query(cfg: &crate::config::Config, a: &Anchor) -> Query {
     Query { text, params }
 }
 
-/// Adds `id` to the streams still to verify, kept in order (an unstable sort: equal ids are the
-/// same, and std's small unstable sort is less code in the .wasm than its merge sort).
+/// Adds `id` to the streams still to verify, kept in order (an unstable sort, [`crate::sort`]:
+/// equal ids are the same).
 fn add_stream(pending: &mut Vec<String>, id: &str) {
     if !pending.iter().any(|p| p == id) {
         pending.push(id.to_owned());
-        pending.sort_unstable();
+        crate::sort::sort(pending);
     }
 }
 

@@ -472,7 +472,7 @@ fn scrubbed(
 /// `A-Z a-z 0-9 _ . : -` fits there whole (found by a red team, `actionType: password` was stored
 /// as the event's type).
 pub(crate) fn held_outside_details(e: &crate::event::AuditEvent, secrets: &[(String, String)]) -> Option<&'static str> {
-    let held = |s: &str| secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x));
+    let held = |s: &str| holds_secret(s, secrets);
     if held(e.user_uid.as_deref().unwrap_or_default()) || held(e.user_name.as_deref().unwrap_or_default()) {
         Some("user")
     } else if held(&e.action_type) {
@@ -490,15 +490,22 @@ pub(crate) fn held_outside_details(e: &crate::event::AuditEvent, secrets: &[(Str
 /// The Worker's check of the request's bearer token: its user comes from the token, and an
 /// `actionType` or `category` (at most 64 name characters) cannot hold a signed JWT.
 pub(crate) fn held_in_targets(targets: &[crate::event::Target], secrets: &[(String, String)]) -> bool {
-    let held = |s: &str| secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x));
+    let held = |s: &str| holds_secret(s, secrets);
     targets.iter().any(|t| held(&t.label) || held(&t.uid) || held(t.role.as_deref().unwrap_or_default()))
+}
+
+/// Whether `s` holds one of `secrets` whole (one function for the checks above and below: the
+/// loop was inlined at each of their call sites).
+#[inline(never)]
+fn holds_secret(s: &str, secrets: &[(String, String)]) -> bool {
+    secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x))
 }
 
 /// Replaces, in place, every string value (at any depth) that holds one of `secrets` by
 /// `"[REDACTED]"`; `false` when a member name holds one.
 fn scrub_values(v: &mut crate::json::Json, secrets: &[(String, String)]) -> bool {
     use crate::json::Json;
-    let holds = |s: &str| secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x));
+    let holds = |s: &str| holds_secret(s, secrets);
     match v {
         Json::Str(s) if holds(s) => *v = Json::Str(REDACTED.to_owned()),
         Json::Arr(a) => return a.iter_mut().all(|x| scrub_values(x, secrets)),

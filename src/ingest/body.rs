@@ -186,7 +186,7 @@ fn refuse_duplicate_uids(events: &[IncomingEvent]) -> Result<(), BodyError> {
             by_uid.push((u, i));
         }
     }
-    by_uid.sort_unstable();
+    crate::sort::sort(&mut by_uid);
     let mut first = 0;
     let mut found: Option<(usize, usize)> = None;
     for (n, &(uid, i)) in by_uid.iter().enumerate() {

@@ -329,22 +329,31 @@ fn net_error(e: reqwest::Error, url: &str) -> AuditError {
 /// Seconds may carry a fraction (`1.5`); the result is in ms, at most an hour. Parsed without
 /// floating point (no float parser in the `.wasm`).
 pub fn parse_retry_after(v: &str) -> Option<u64> {
-    // error::find and a digit fold, not split_once(char) / str::parse: core's char searcher and
-    // integer parser stay out of the write entry.
-    let v = v.trim();
-    let (int, frac) = crate::error::find(v, ".").map_or((v, ""), |i| (&v[..i], &v[i + 1..]));
-    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if int.is_empty() || !digits(int) || !digits(frac) {
-        return None;
+    // One pass over the bytes (digits, at most one '.' after at least one digit), no
+    // split_once(char) / str::parse: core's char searcher and integer parser stay out of the
+    // write entry. The whole seconds are added up in ms, held at the one-hour bound once past it
+    // (more digits only make it larger); of the fraction the first three digits count.
+    const MAX: u64 = 3_600_000;
+    let (mut ms, mut int_digits, mut frac) = (0u64, 0, None::<usize>);
+    for b in v.trim().bytes() {
+        let d = u64::from(b.wrapping_sub(b'0'));
+        match frac {
+            _ if d > 9 && (b != b'.' || frac.is_some() || int_digits == 0) => return None,
+            _ if d > 9 => frac = Some(0),
+            None => {
+                int_digits += 1;
+                // More than 12 digits (leading zeros too) read as past the bound, as before.
+                ms = if int_digits > 12 { MAX } else { (ms * 10 + d * 1000).min(MAX) };
+            }
+            Some(k) => {
+                if k < 3 {
+                    ms += d * [100, 10, 1][k];
+                }
+                frac = Some(k + 1);
+            }
+        }
     }
-    // More digits than an hour has seconds: saturate instead of overflowing.
-    let secs: u64 =
-        if int.len() > 12 { u64::MAX / 2000 } else { int.bytes().fold(0, |n, b| n * 10 + u64::from(b - b'0')) };
-    let mut ms: u64 = 0;
-    for (i, b) in frac.bytes().take(3).enumerate() {
-        ms += u64::from(b - b'0') * [100, 10, 1][i];
-    }
-    Some(secs.saturating_mul(1000).saturating_add(ms).min(3_600_000))
+    (int_digits > 0).then_some(ms.min(MAX))
 }
 
 #[cfg(test)]
@@ -363,6 +372,17 @@ mod tests {
             ("x", None),
             ("", None),
             (".5", None),
+            (".", None),
+            ("5.", Some(5000)),
+            ("1.2.3", None),
+            ("1..2", None),
+            ("0.1239", Some(123)),
+            ("3599.9995", Some(3_599_999)),
+            ("3600.5", Some(3_600_000)),
+            ("000000000007", Some(7000)),
+            ("0000000000007", Some(3_600_000)),
+            ("1 2", None),
+            ("+5", None),
             ("Wed, 21 Oct 2015 07:28:00 GMT", None),
         ] {
             assert_eq!(parse_retry_after(v), ms, "{v:?}");

@@ -160,9 +160,10 @@ impl Shell {
         Ok(self.run(id, 0))
     }
 
-    /// A refused call's answer (`false`), its reason in `lastError` ([`Machine::refused`]).
-    pub(super) fn refused(&self, e: AuditError) -> bool {
-        self.m.borrow_mut().refused(e)
+    /// A refused call's answer (a promise of `false`), its reason in `lastError`
+    /// ([`Machine::refused`]); made here once for every call that refuses.
+    pub(super) fn refused(&self, e: AuditError) -> js_sys::Promise {
+        js_sys::Promise::resolve(&JsValue::from_bool(self.m.borrow_mut().refused(e)))
     }
 
     /// `flush()` (or with `close`, `close(within)`): resolves `ok`. `unawaited`: the flush of a

@@ -248,7 +248,7 @@ impl JsAuditLogger {
         match res {
             Ok(promise) => promise,
             // Refused input: recorded and answered now; nothing waits.
-            Err(e) => js_sys::Promise::resolve(&JsValue::from_bool(self.shell.refused(e))),
+            Err(e) => self.shell.refused(e),
         }
     }
 
@@ -259,7 +259,7 @@ impl JsAuditLogger {
         // call's).
         match self.shell.ensure_schema() {
             Ok(promise) => promise,
-            Err(e) => js_sys::Promise::resolve(&JsValue::from_bool(self.shell.refused(e))),
+            Err(e) => self.shell.refused(e),
         }
     }
 
@@ -292,7 +292,7 @@ impl JsAuditLogger {
     ) -> js_sys::Promise {
         let within = match close_bound(&timeout_ms) {
             Ok(w) => w,
-            Err(e) => return js_sys::Promise::resolve(&JsValue::from_bool(self.shell.refused(e))),
+            Err(e) => return self.shell.refused(e),
         };
         // At once, not when the flush starts: a call made right after close() is refused before
         // it takes a place in the hash chain.
