@@ -2053,12 +2053,13 @@ fn sort_by_time<T>(v: &mut [T], key: impl Fn(&T) -> i64) {
     for (i, x) in v.iter().enumerate() {
         order.push((key(x), i as u32));
     }
-    place(&mut order, crate::sort::Slots::of(v));
+    place(&mut order, &mut |a, b| v.swap(a, b));
 }
 
-/// [`sort_by_time`]'s sort and moves, not generic: one copy for every element type.
+/// [`sort_by_time`]'s sort and moves, not generic: one copy for every element type. `swap`
+/// swaps two elements.
 #[inline(never)]
-fn place(order: &mut [(i64, u32)], mut slots: crate::sort::Slots) {
+fn place(order: &mut [(i64, u32)], swap: &mut dyn FnMut(usize, usize)) {
     if !crate::sort::sort(order) {
         return;
     }
@@ -2072,7 +2073,7 @@ fn place(order: &mut [(i64, u32)], mut slots: crate::sort::Slots) {
             if from == i {
                 break;
             }
-            slots.swap(at, from);
+            swap(at, from);
             at = from;
         }
     }
