@@ -6,14 +6,14 @@
 //! | input | rule |
 //! |---|---|
 //! | `actionType`, `category` | 1–[`MAX_NAME_LEN`] characters of `A-Z a-z 0-9 _ . : -` |
-//! | `user.uid` | 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters, no bidirectional controls ([`is_bidi_control`]) |
+//! | `user.uid` | 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no white space at either end, no control characters, no bidirectional controls ([`is_bidi_control`]) |
 //! | `user.name` | at most [`MAX_USER_FIELD_LEN`] bytes, no control characters, no bidirectional controls |
 //! | trail names (`trail`, the Worker's `AUDIT_TRAIL` and tenant claim) | their own length bounds, no control characters, no bidirectional controls |
 //! | `details` | a JSON object, at most [`DEFAULT_MAX_DETAILS_BYTES`] bytes as JSON (configurable) and [`DEFAULT_MAX_DETAILS_DEPTH`] levels deep (the object itself is level 1), no member name twice in one object at any depth ([`Limits::details_names`]) |
 //! | `targets` | at most [`MAX_TARGETS`] per event, no (`label`, `uid`) twice |
 //! | `targets[].label` | an identifier `[A-Za-z_][A-Za-z0-9_]*`, 1–[`MAX_NAME_LEN`] characters (it becomes a label in the statement text); at the Worker also in `ALLOWED_TARGET_LABELS` |
 //! | `targets[].uid` | as `user.uid` |
-//! | read filters (`userUid`, `getUserActivity`'s uid, a `target`'s uid) | as `user.uid`, bidirectional controls allowed ([`check_uid_filter`]: they find data stored before that rule) |
+//! | read filters (`userUid`, `getUserActivity`'s uid, a `target`'s uid) | as `user.uid`, bidirectional controls and white space at the ends allowed ([`check_uid_filter`]: they find data stored before those rules) |
 //! | `targets[].role` | optional; as `actionType` |
 //! | a request to the Worker | at most [`DEFAULT_MAX_BATCH`] events (the Worker's `MAX_BATCH`) and [`DEFAULT_MAX_BODY_BYTES`] bytes (its `MAX_BODY_BYTES`); a client logger sends no more per request |
 //! | any text | well-formed Unicode: a lone UTF-16 surrogate (possible in JavaScript strings) is refused, never replaced |
@@ -149,6 +149,17 @@ pub fn check_user(uid: &str, name: Option<&str>) -> Result<(), Violation> {
 /// bidirectional controls ([`check_identifier_text`]).
 pub fn check_uid(what: &str, uid: &str) -> Result<(), Violation> {
     check_uid_filter(what, uid)?;
+    check_written_uid(what, uid)
+}
+
+/// What a written uid must be beyond the filter's rule: no white space at either end (stored as
+/// given, `" a "` never matched the app's `User {UID: "a"}`, so no PERFORMED_BY, nor a read filter
+/// for `a`; trimming it would store another identity than the caller named) and no bidirectional
+/// controls ([`check_identifier_text`]).
+fn check_written_uid(what: &str, uid: &str) -> Result<(), Violation> {
+    if uid.trim() != uid {
+        return Err(invalid(cat(&[what, " must not begin or end with white space"])));
+    }
     check_identifier_text(what, uid)
 }
 
@@ -192,7 +203,7 @@ pub fn check_targets(targets: &[crate::event::Target]) -> Result<(), Violation> 
     for (i, t) in targets.iter().enumerate() {
         let at = || cat(&["targets[", &num(i as u64), "]"]);
         check_target_key(&at(), &t.label, &t.uid)?;
-        check_identifier_text(&cat(&[&at(), ".uid"]), &t.uid)?;
+        check_written_uid(&cat(&[&at(), ".uid"]), &t.uid)?;
         if let Some(r) = &t.role {
             check_name(&cat(&[&at(), ".role"]), r)?;
         }
@@ -505,6 +516,23 @@ pub fn switch_error(name: &str, default: &str, other: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_uid_with_white_space_at_either_end_is_refused_for_writes_not_for_filters() {
+        for uid in [" a", "a ", "\u{a0}a", "a\u{2003}"] {
+            assert!(
+                matches!(check_uid("user.uid", uid), Err(Violation::Invalid(m)) if m == "user.uid must not begin or end with white space"),
+                "{uid:?}"
+            );
+            assert!(check_uid_filter("userUid", uid).is_ok(), "{uid:?}: a filter finds what was stored before");
+        }
+        assert!(check_uid("user.uid", "a b").is_ok());
+        let t = |uid: &str| vec![crate::event::Target { label: "Document".into(), uid: uid.into(), role: None }];
+        assert!(
+            matches!(check_targets(&t("d-1 ")), Err(Violation::Invalid(m)) if m == "targets[0].uid must not begin or end with white space")
+        );
+        assert!(check_targets(&t("d 1")).is_ok());
+    }
 
     #[test]
     fn bad_ports_of_fetch() {

@@ -118,6 +118,8 @@ test("client and Worker agree on every boundary of the rule table: refused by bo
     ["target label empty", "A", null, null, [t("")]], ["target uid 1024 B", "A", null, null, [t("Document", "u".repeat(1024))]],
     ["target uid 1025 B", "A", null, null, [t("Document", "u".repeat(1025))]], ["target uid blank", "A", null, null, [t("Document", " ")]],
     ["target uid control", "A", null, null, [t("Document", "a\u0007")]], ["target uid empty", "A", null, null, [t("Document", "")]],
+    ["target uid leading space", "A", null, null, [t("Document", " d-1")]], ["target uid trailing tab", "A", null, null, [t("Document", "d-1\t")]],
+    ["target uid inner space", "A", null, null, [t("Document", "d 1")]],
     ["target role ok", "A", null, null, [t("Document", "d-1", "subject")]], ["target role empty", "A", null, null, [t("Document", "d-1", "")]],
     ["target role null", "A", null, null, [t("Document", "d-1", null)]], ["target role space", "A", null, null, [t("Document", "d-1", "a b")]],
     ["targets empty", "A", null, null, []],
@@ -154,6 +156,23 @@ test("client and Worker agree on every boundary of the rule table: refused by bo
     }));
     assert.equal(answer.status, 403, field);
   }
+});
+
+test("a uid with white space at either end is refused (false + reason), never stored under another identity (real Neo4j)", async () => {
+  // Found by a new user: user.uid " a " was accepted and stored as is, so its PERFORMED_BY never
+  // matched the app's User {UID: "a"} and a read filter for "a" never found it.
+  const trail = unique("uid-space");
+  const logger = new pkg.AuditLogger(config(trail));
+  for (const uid of [" a", "a ", "a\u00a0", "\u2003a"]) {
+    assert.equal(await logger.logUserAction({ uid }, "PADDED_UID"), false, JSON.stringify(uid));
+    assert.equal(logger.lastError, "invalid input: user.uid must not begin or end with white space");
+  }
+  assert.equal(await logger.logUserAction(null, "PADDED_TARGET", null, null, { targets: [{ label: "Document", uid: "d-1 " }] }), false);
+  assert.equal(logger.lastError, "invalid input: targets[0].uid must not begin or end with white space");
+  assert.equal(logger.stats().queued, 0, "nothing queued");
+  // White space inside is a uid like any other.
+  assert.equal(await logger.logUserAction({ uid: "a b" }, "INNER_SPACE"), true, logger.lastError);
+  assert.deepEqual((await trailEvents(trail)).map((e) => [e.type, e.userUID]), [["INNER_SPACE", "a b"]]);
 });
 
 // Trojan Source (CVE-2021-42574) in an audit trail: a bidirectional control in a user's uid or
