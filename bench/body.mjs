@@ -1,5 +1,15 @@
-// A request body as the library hands it to `fetch` (UTF-8 bytes, a Uint8Array; other clients and
-// older builds: a string), for the bench scripts that stand in for `fetch`.
+// A request body as the library hands it to `fetch` (a Blob of the UTF-8 bytes since 3e72b1f,
+// which undici reads anew on a redirect; older builds: a Uint8Array; other clients: a string), for
+// the bench scripts that stand in for `fetch`. A Blob is read with `await bytes(body)` first (as
+// fetch itself must read it); the other forms are searched as they are.
+
+/** The body's bytes, whatever its form, as `fetch` would send them: a Blob read in full, a string
+ *  encoded as UTF-8 (each a copy, so a stub costs the same for either form), bytes as they are. */
+export async function bytes(body) {
+  if (typeof Blob !== "undefined" && body instanceof Blob) return Buffer.from(await body.arrayBuffer());
+  if (typeof body === "string") return Buffer.from(body);
+  return searchable(body);
+}
 
 /** The body as something `includes`/`indexOf` search for text in, without decoding bytes: the
  *  string itself, or a Buffer over the same bytes. */

@@ -9,7 +9,7 @@
 //   node bench/cpu_full.mjs [N] [K]     K rounds, order alternated; one JSON line per round and contender
 import { createHash } from "node:crypto";
 import { emit } from "./common.mjs";
-import { bodyText, searchable, uidCount } from "./body.mjs";
+import { bytes, uidCount } from "./body.mjs";
 import { event } from "./events.mjs";
 import { makeJsLogger } from "./js_equivalent.mjs";
 
@@ -21,7 +21,7 @@ let requests = 0;
 // wrote (counted in the body by their UID keys, the same way for both contenders).
 const stub = async (_url, init) => {
   requests++;
-  const body = searchable(init.body);
+  const body = await bytes(init.body);
   const n = body.includes("SHOW INDEXES") ? 9 : uidCount(body);
   return new Response(`{"results":[{"columns":["n"],"data":[{"row":[${n}],"meta":[null]}]}],"errors":[]}`, {
     status: 200, headers: { "Content-Type": "application/json" },
@@ -35,7 +35,7 @@ let statement;
 {
   const l = new AuditLogger({ url: "http://127.0.0.1:2", username: "neo4j", password: "x", trail: "bench" });
   globalThis.fetch = async (u, init) => {
-    const st = JSON.parse(bodyText(init.body)).statements?.[0]?.statement;
+    const st = JSON.parse((await bytes(init.body)).toString()).statements?.[0]?.statement;
     if (st && !st.includes("SHOW INDEXES")) statement ??= st;
     return stub(u, init);
   };

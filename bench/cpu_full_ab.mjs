@@ -11,19 +11,19 @@
 import { createHash } from "node:crypto";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { bodyText, searchable, uidCount } from "./body.mjs";
+import { bytes, uidCount } from "./body.mjs";
 import { event } from "./events.mjs";
 import { makeJsLogger } from "./js_equivalent.mjs";
 import { ratioCI } from "./stats.mjs";
 const N = Number(process.argv[2]), K = Number(process.argv[3]);
 const dirs = process.argv.slice(4);
 const stub = async (_url, init) => {
-  const body = searchable(init.body);
+  const body = await bytes(init.body);
   const n = body.includes("SHOW INDEXES") ? 9 : uidCount(body);
   return new Response(`{"results":[{"columns":["n"],"data":[{"row":[${n}],"meta":[null]}]}],"errors":[]}`, { status: 200, headers: { "Content-Type": "application/json" } });
 };
 let statement;
-globalThis.fetch = async (u, init) => { const st = JSON.parse(bodyText(init.body)).statements?.[0]?.statement; if (st && !st.includes("SHOW INDEXES")) statement ??= st; return stub(u, init); };
+globalThis.fetch = async (u, init) => { const st = JSON.parse((await bytes(init.body)).toString()).statements?.[0]?.statement; if (st && !st.includes("SHOW INDEXES")) statement ??= st; return stub(u, init); };
 const mods = {};
 for (const d of dirs) mods[d] = await import(pathToFileURL(resolve(d, "node.js")).href);
 { const l = new mods[dirs[0]].AuditLogger({ url: "http://127.0.0.1:2", username: "neo4j", password: "x", trail: "bench" });

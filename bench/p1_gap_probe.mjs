@@ -3,7 +3,7 @@
 // for each later answer the time from the stubbed response resolving to the next fetch call.
 //   node bench/p1_gap_probe.mjs [N] [K] [dir of a bench pkg]
 import { readFileSync } from "node:fs";
-import { searchable, uidCount } from "./body.mjs";
+import { bytes, uidCount } from "./body.mjs";
 import { event } from "./events.mjs";
 import { median } from "./stats.mjs";
 const N = Number(process.argv[2] ?? 20000), K = Number(process.argv[3] ?? 5);
@@ -11,8 +11,8 @@ const dir = process.argv[4] ?? new URL("../.cache/bench/pkg/", import.meta.url).
 const mod = await import(`${dir}/neo4j_audit.js`);
 await mod.default({ module_or_path: readFileSync(`${dir}/neo4j_audit_bg.wasm`) });
 let calls = [];
-globalThis.fetch = (url, init) => {
-  const body = searchable(init.body);
+globalThis.fetch = async (url, init) => {
+  const body = await bytes(init.body);
   const n = body.includes("SHOW INDEXES") ? 9 : uidCount(body);
   let resolve;
   const p = new Promise((r) => (resolve = r));

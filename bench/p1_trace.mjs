@@ -10,7 +10,7 @@
 // CPU during the sample, per event, and its share of the sample's time: how busy Neo4j was).
 import { readFileSync } from "node:fs";
 import { AuditLogger, benchmarkRequestBody } from "../.cache/bench/pkg/neo4j_audit.js";
-import { searchable, uidCount } from "./body.mjs";
+import { bytes, uidCount } from "./body.mjs";
 import { AUTH, HTTP, config, event, fresh, loadWasm, pool } from "./common.mjs";
 
 const [which, nArg, sArg, mArg] = process.argv.slice(2);
@@ -22,7 +22,7 @@ const reqs = [];
 let T0 = 0;
 const realFetch = globalThis.fetch;
 globalThis.fetch = async (url, init) => {
-  const body = searchable(init?.body ?? "");
+  const body = await bytes(init?.body ?? "");
   const r = { url: String(url).replace(/^https?:\/\/[^/]+/, ""), start: performance.now() - T0, bytes: body.length,
     events: uidCount(body) };
   reqs.push(r);
