@@ -398,7 +398,7 @@ ${contenderTable("P1", eps, "events/s")}
 
 ${gP1}
 
-### Other sizes (P1scale; `BENCH_SCALE=0` skips them)
+### Other sizes (P1scale; \`BENCH_SCALE=0\` skips them)
 
 ${ok("P1scale").length ? contenderTable("P1scale", eps, "events/s") : "not measured in this run"}
 
@@ -490,7 +490,7 @@ queue's copy of each event is in IndexedDB (the browser's storage), not in the p
 
 ${mem.length ? memTable : "not measured in this run"}
 
-### Other sizes (MEMscale; `BENCH_SCALE=0` skips them; k rounds, sizes and places rotated per round)
+### Other sizes (MEMscale; \`BENCH_SCALE=0\` skips them; k rounds, sizes and places rotated per round)
 
 ${memScale.length ? memScaleTable : "not measured in this run"}
 
