@@ -211,7 +211,7 @@ async function writes_with(s) { return bodies.filter((b) => b.includes(s)).lengt
 async function fail_writes(on) {
   if (!wrapped) {
     const real = globalThis.fetch;
-    // The fetch transport passes (url, init) with the body as a Blob, reqwest a Request.
+    // The fetch transport passes (url, init) with the body as text, reqwest a Request.
     globalThis.fetch = async function (input, init) {
       const body = init && init.body;
       const text = typeof body === "string" ? body : body instanceof Blob ? await body.text()
