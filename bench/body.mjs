@@ -1,5 +1,5 @@
-// A request body as the library hands it to `fetch` (a Blob of the UTF-8 bytes since 3e72b1f,
-// which undici reads anew on a redirect; older builds: a Uint8Array; other clients: a string), for
+// A request body as the library hands it to `fetch` (text since 8e018f6; a Blob of the UTF-8
+// bytes from 3e72b1f to then, a Uint8Array before; other clients: a string), for
 // the bench scripts that stand in for `fetch`. A Blob is read with `await bytes(body)` first (as
 // fetch itself must read it); the other forms are searched as they are.
 
