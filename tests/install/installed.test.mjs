@@ -21,6 +21,26 @@ const events = (trail) => cypher(
   "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID, e.details ORDER BY e.eventType",
   { trail });
 
+/** The first ```lang block of README.md's section `heading` (up to the next heading of its level
+ *  or above), which must begin with `first`: the README's examples are run as written. */
+function readmeBlock(heading, lang, first) {
+  const lines = readFileSync(join(ROOT, "README.md"), "utf8").split("\n");
+  const at = lines.indexOf(heading);
+  assert.ok(at >= 0, `README has the section "${heading}"`);
+  // Up to the next heading of its level or above, outside code blocks (a toml comment is "# …").
+  const level = heading.indexOf(" ");
+  let fenced = false;
+  let end = at + 1;
+  for (; end < lines.length; end++) {
+    if (lines[end].startsWith("```")) fenced = !fenced;
+    else if (!fenced && new RegExp(`^#{1,${level}} `).test(lines[end])) break;
+  }
+  const section = lines.slice(at, end).join("\n");
+  const code = new RegExp("```" + lang + "\\n([^]*?)```").exec(section)?.[1] ?? "";
+  assert.ok(code.startsWith(first), `the section "${heading}" has a ${lang} block beginning ${JSON.stringify(first)}`);
+  return code;
+}
+
 let tarball, browser;
 before(() => { tarball = packOnce(); });
 after(async () => { await browser?.close(); });
@@ -120,11 +140,7 @@ test("plain Node: all four entries by name, no init call; events read back", asy
 });
 
 test("README: the Quick start block runs as written in Node: prints logged, the event is in Neo4j; a wrong password prints the reason", async () => {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const at = readme.indexOf("## Quick start (Node)");
-  assert.ok(at >= 0, "README has a Quick start section");
-  const code = /```js\n([^]*?)```/.exec(readme.slice(at))?.[1];
-  assert.match(code ?? "", /^\/\/ quickstart\.mjs\n/, "its js block is quickstart.mjs");
+  const code = readmeBlock("## Quick start (Node)", "js", "// quickstart.mjs\n");
   const dir = project("node", tarball);
   writeFileSync(join(dir, "quickstart.mjs"), code);
   const since = Date.now();
@@ -436,19 +452,13 @@ test("README: the block \"In a Cloudflare Worker of your own\" runs as written i
   // Node section advises for a server, hung 26 of 30 concurrent requests (workerd cancels a fetch
   // when the request that started it has answered, and another request's events rode on it). The
   // README's block makes one logger per request; here it is the whole worker.js, as written.
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-  const at = readme.indexOf("### In a Cloudflare Worker of your own");
-  assert.ok(at >= 0, "README has the section \"In a Cloudflare Worker of your own\"");
-  const code = /```js\n([^]*?)```/.exec(readme.slice(at))?.[1];
-  assert.match(code ?? "", /^\/\/ worker\.js\n/, "its first js block is the worker.js");
+  const code = readmeBlock("### In a Cloudflare Worker of your own", "js", "// worker.js\n");
   const dir = project("worker-readme", tarball);
   writeFileSync(join(dir, "worker.js"), code);
   // Its wrangler.toml, as written too (found by a new user: the section said only "a
   // compatibility_date", and the day's date stopped `wrangler dev`: workerd 1.20260426 takes
   // dates up to 2026-05-03).
-  const section = readme.slice(at, readme.indexOf("\n### ", at + 1));
-  const toml = /```toml\n([^]*?)```/.exec(section)?.[1];
-  assert.match(toml ?? "", /^# wrangler\.toml\n/, "the section has a wrangler.toml block");
+  const toml = readmeBlock("### In a Cloudflare Worker of your own", "toml", "# wrangler.toml\n");
   writeFileSync(join(dir, "wrangler.toml"), toml);
   const dev = await startWrangler({ cwd: dir, inspector: true, readyPath: "/ping",
     port: Number(process.env.INSTALL_WORKER_PORT) || undefined,
