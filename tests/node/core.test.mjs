@@ -519,12 +519,18 @@ test("an application's uniqueness constraint on its user label's UID leaves a ne
     assert.equal(await first.ensureSchema(), true, first.lastError);
     assert.equal(first.schemaWarning, undefined);
     await first.close();
-    let requests = 0;
-    globalThis.fetch = (...args) => { requests++; return real(...args); };
+    const bodies = [];
+    globalThis.fetch = (url, init) => { bodies.push(String(init?.body ?? "")); return real(url, init); };
     const second = new pkg.AuditLogger(cfg);
     assert.equal(await second.logUserAction({ uid: "app-user-1", name: "John Doe" }, "LOGIN", "SECURITY"), true, second.lastError);
     globalThis.fetch = real;
-    assert.equal(requests, 1, "the schema check rides in the first write");
+    // Every request is the write (its schema check inside): no SHOW INDEXES, no CREATE. Not
+    // "exactly one request": CI on 2026-12-06 saw 2 here (passing alone, twice, on a fresh Neo4j),
+    // most likely a retry of the write after a transient error, as when another test file (the
+    // suite's files run at once) changes the schema during this write's transaction.
+    assert.ok(bodies.length >= 1);
+    assert.deepEqual(bodies.filter((b) => !b.includes("UNWIND $events") || /SHOW INDEXES|CREATE (CONSTRAINT|INDEX)/.test(b)), [],
+      "the schema check rides in the first write");
     await second.close();
     // The event is linked to the application's user node all the same.
     const rows = await cypher(`MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e)-[:PERFORMED_BY]->(:${user} {UID: 'app-user-1'}) RETURN count(e)`,
