@@ -28,8 +28,9 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
     if !config.is_object() {
         return bad("config must be an object with a url (or an endpoint)".into());
     }
-    let text =
-        super::details::config_json(config, super::details::CONFIG_MEMBERS, true).map_err(AuditError::InvalidConfig)?;
+    let text = super::details::config_json(config, super::details::CONFIG_MEMBERS, true).map_err(|m| {
+        AuditError::InvalidConfig(if m.starts_with("invalid ") { m } else { crate::error::cat(&["config ", &m]) })
+    })?;
     let tree =
         json::parse(&text, 8).map_err(|_| AuditError::InvalidConfig("config could not be read as JSON".into()))?;
     let mut c = Config::new("");

@@ -296,7 +296,8 @@ export function configToJson(config, maxMembers, nonFiniteAsMinusOne) {
       return value;
     });
   } catch (e) {
-    return { error: e instanceof Refusal ? e.message : "config could not be read as JSON" };
+    // A getter, toJSON or Proxy trap that threw, or a cycle: its own words.
+    return { error: e instanceof Refusal ? e.message : `could not be read as JSON (${said(e)})` };
   }
 }
 

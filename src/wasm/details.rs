@@ -82,13 +82,14 @@ pub(super) const CONFIG_MEMBERS: f64 = 10_000.0;
 /// `max_members` array items and object members in all (details.js `configToJson`). With
 /// `non_finite_as_minus_one` (the AuditConfig's reading), NaN and ±Infinity are written as `-1`
 /// instead, which the config's reader refuses with the setting's own rule (its accepted integers,
-/// or its type).
+/// or its type). Any other failure is `could not be read as JSON (<what was thrown>)`, for the
+/// caller to name what could not be read.
 pub(super) fn config_json(config: &JsValue, max_members: f64, non_finite_as_minus_one: bool) -> Result<String, String> {
     let out = config_to_json(config, max_members, non_finite_as_minus_one);
     out.as_string().ok_or_else(|| {
         // `undefined` (JSON.stringify's answer for `undefined` or a function) has no members.
         (out.is_object().then(|| out.unchecked_ref::<ConfigRefusal>().error()).flatten())
-            .unwrap_or_else(|| "config could not be read as JSON".into())
+            .unwrap_or_else(|| "could not be read as JSON".into())
     })
 }
 

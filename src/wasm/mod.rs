@@ -515,7 +515,7 @@ fn options_from_object(options: &JsValue) -> Result<LogOptions, AuditError> {
     let text =
         details::config_json(options, details::CONFIG_MEMBERS, false).map_err(|m| match m.starts_with("invalid ") {
             true => AuditError::InvalidInput(crate::error::cat(&["options: ", &m])),
-            false => bad("options must be plain data (JSON)"),
+            false => AuditError::InvalidInput(crate::error::cat(&["options ", &m])),
         })?;
     if text.starts_with('[') {
         return Err(not_object());

@@ -496,8 +496,8 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
         if read.is_null() {
             return Err(bad("options must be an object".into()));
         }
-        if read.is_undefined() {
-            return Err(bad("options could not be read (a getter or Proxy threw)".into()));
+        if let Some(why) = read.as_string() {
+            return Err(bad(cat(&["options could not be read (a getter or Proxy threw: ", &why, ")"])));
         }
         let read: js_sys::Array = read.unchecked_into();
         for i in (0..read.length()).step_by(2) {
@@ -544,7 +544,7 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 let text = super::details::config_json(&v, f64::INFINITY, false).map_err(|m| {
                     match m.starts_with("invalid ") {
                         true => bad(cat(&[&k, ": ", &m])),
-                        false => plain(),
+                        false => bad(cat(&[&k, " ", &m])),
                     }
                 })?;
                 json::parse(&text, 127).map_err(|_| plain())?

@@ -26,15 +26,19 @@ export function settle(k, value) {
 }
 
 /** The own enumerable members of an options object as [key, value, key, value, ...], each read
- *  once; `null` for an array; `undefined` when it cannot be read (a revoked Proxy, a throwing
- *  `ownKeys` trap or getter: refused, not read as an option left out). Never throws. */
+ *  once; `null` for an array; what was thrown, as a string, when it cannot be read (a revoked
+ *  Proxy, a throwing `ownKeys` trap or getter: refused, not read as an option left out). Never
+ *  throws. */
 export function optionMembers(v) {
   try {
     if (Array.isArray(v)) return null;
     const out = [];
     for (const k of Object.keys(v)) out.push(k, v[k]);
     return out;
-  } catch { return undefined; }
+  } catch (e) {
+    // What was thrown, as a string (cut to 200 characters; "" when it cannot be printed).
+    try { return String(e && e.message !== undefined ? e.message : e).slice(0, 200); } catch { return ""; }
+  }
 }
 
 /** A Date's time in ms (`Date.prototype.getTime` on `v`, a Date of another realm too), Infinity

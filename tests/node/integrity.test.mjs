@@ -513,6 +513,37 @@ test("a user whose uid getter or Proxy throws resolves false with that reason, n
   await logger.close();
 });
 
+test("options, targets, a config and read options whose getter throws or that hold a cycle: refused with what was thrown", async () => {
+  // Found in review: a throwing `targets` getter said "options must be plain data (JSON)", and a
+  // config whose password getter threw said "config could not be read as JSON", without the reason.
+  const trail = unique("optgetter");
+  const logger = new pkg.AuditLogger(config(trail));
+  const cyclic = { targets: [] };
+  cyclic.self = cyclic;
+  for (const [options, why] of [
+    [{ get targets() { throw new Error("targets unavailable"); } }, /targets unavailable/],
+    [{ targets: [{ get label() { throw new Error("label lookup failed"); }, uid: "d1" }] }, /label lookup failed/],
+    [new Proxy({}, { ownKeys() { throw new Error("trap says no"); } }), /trap says no/],
+    [cyclic, /circular/],
+  ]) {
+    let p;
+    assert.doesNotThrow(() => { p = logger.logUserAction({ uid: "u1" }, "OPTGETTER", null, {}, options); });
+    assert.equal(await p, false);
+    assert.match(logger.lastError, /^invalid input: options could not be read as JSON \(/);
+    assert.match(logger.lastError, why);
+  }
+  assert.throws(() => new pkg.AuditLogger({ ...config(trail), get password() { throw new Error("vault is sealed"); } }),
+    /^Error: invalid config: config could not be read as JSON \(vault is sealed\)/);
+  await logger.close();
+  // Nothing was written.
+  assert.deepEqual(await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN count(e)", { trail }), [[0]]);
+  const read = await loadPkg("read");
+  const reader = new read.AuditLogger(config(trail));
+  assert.equal(await reader.getAuditTrail({ get limit() { throw new Error("limit getter broke"); } }), null);
+  assert.match(reader.lastError, /^invalid input: options could not be read \(a getter or Proxy threw: limit getter broke\)/);
+  await reader.close();
+});
+
 test("details are stored as JSON.stringify writes them, plain data or not, each getter read once", async () => {
   // src/wasm/details.js copies plain data (read once) and writes it without a replacer; anything
   // else goes to the replacer as before. Each kind of value, alone and beside plain data.
@@ -688,7 +719,7 @@ test("a flush(), or close(), that leaves events undelivered resolves false with 
   }
 });
 
-test("a call refused by a full queue counts in stats().failed as every call that ended false (README Counters), and in dropped", async () => {
+test("a call refused by a full queue counts in stats().failed as every call that ended false (docs/delivery.md), and in dropped", async () => {
   // It was counted in dropped only: three calls false, failed 2.
   const down = await closedPort();
   const logger = new pkg.AuditLogger({ ...config(unique("full")), url: `http://127.0.0.1:${down}`, retry: { maxAttempts: 1 }, queue: { maxEvents: 2 } });
