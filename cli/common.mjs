@@ -136,7 +136,7 @@ export function neo4jFailure(what, logger, conn) {
   return failure(what, logger.lastError ?? "unknown failure", conn);
 }
 
-/** Where an operator finds trails that share a name (README, Migrating from the Python log_user_action). */
+/** Where an operator finds trails that share a name (docs/migrating.md). */
 export const DUPLICATE_TRAILS = "MATCH (t:AuditTrail) WHERE t.name IS NOT NULL WITH t.name AS name, collect(t) AS ts WHERE size(ts) > 1 RETURN name, size(ts)";
 
 /**
@@ -148,7 +148,7 @@ export const DUPLICATE_TRAILS = "MATCH (t:AuditTrail) WHERE t.name IS NOT NULL W
 export function schemaFailure(logger, conn) {
   const e = neo4jFailure("ensuring the schema", logger, conn);
   if (/Neo\.DatabaseError\.Schema\.ConstraintCreationFailed/.test(logger.lastError ?? "")) {
-    e.message = e.message.replace(/\.?$/, "") + `; stored nodes break that uniqueness constraint: merge the duplicates first (trails that share a name, as the Python log_user_action's racing first calls made them, are listed by ${DUPLICATE_TRAILS}; the README's Migrating from the Python log_user_action, One trail per name, has the Cypher that merges them), then run this command again`;
+    e.message = e.message.replace(/\.?$/, "") + `; stored nodes break that uniqueness constraint: merge the duplicates first (trails that share a name, as the Python log_user_action's racing first calls made them, are listed by ${DUPLICATE_TRAILS}; docs/migrating.md in the package, One trail per name, has the Cypher that merges them), then run this command again`;
   }
   return e;
 }
@@ -192,7 +192,7 @@ export function failure(what, reason, conn) {
     // Once this URL has answered (an export's first pages, tail's first read), a connection closed
     // without an answer is Neo4j stopping or restarting, not a Bolt port in NEO4J_URL.
     const closed = /other side closed|ECONNRESET|socket hang up/.test(why);
-    // An answer past its bound (README, Answers' size) came from a server that answered, so
+    // An answer past its bound (docs/reading.md) came from a server that answered, so
     // neither "cannot reach" nor "is it running?" fits; the reads already went down to one event
     // a page (pages(), verifyTrail), and Neo4j's answer to that is far below the bound.
     // On port 7687 the library's reason names Bolt's port itself.
@@ -343,7 +343,7 @@ milliseconds (1767225600000; not seconds), or an age: 90s, 15m, 2h, 7d, 1w.`;
 /**
  * The trail's events, newest first, one page at a time (keyset pagination: the library's cursor
  * names the last event of a page, so pages never overlap or skip an event). A page whose answer
- * is over the library's bound on a read (README, Answers' size: 1000 events written with larger
+ * is over the library's bound on a read (docs/reading.md: 1000 events written with larger
  * details than the CLI's maxDetailsBytes, the default, allows for) is read again half as long,
  * down to one event: export and tail failed on such a trail for good, with no page size to lower.
  */

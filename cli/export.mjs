@@ -90,7 +90,7 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
     stderr.write(`export: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(query).length ? " with these filters" : ""} ${noEventsAdvice(values)}\n`);
   } else if (stderr.isTTY && !stdout.isTTY) stderr.write(`export: ${n} events\n`);
   // Events changed by hand or stored by an older writer are exported as stored, marked
-  // (`invalid`, the README's "Reading the trail"); say so where the operator sees it.
+  // (`invalid`, docs/reading.md); say so where the operator sees it.
   if (invalid > 0) {
     stderr.write(`export: ${invalid === 1 ? "1 event has" : `${invalid} events have`} properties missing or of another type than the library writes (listed in each one's "invalid"): a timestamp without a time zone or stored as text is converted by \`neo4j-audit migrate\` (--zone for local times); \`neo4j-audit verify\` reports the others\n`);
   }

@@ -87,7 +87,7 @@ async function status(conn) {
 /** Rows per request (at least --batch): see run. */
 const PER_REQUEST = 200000;
 const DUPLICATED = "MATCH (t:AuditTrail) WHERE t.name IS NOT NULL WITH t.name AS name, count(t) AS n WHERE n > 1 RETURN count(name)";
-const DUPLICATES = (n) => `${n === 1 ? "1 trail name is" : `${n} trail names are`} shared by more than one trail (as the Python log_user_action's racing first calls made them): the uniqueness constraint on the name cannot be made while they exist; merge them (${DUPLICATE_TRAILS} lists them; the README's Migrating from the Python log_user_action, One trail per name, has the Cypher that merges them), and run migrate again`;
+const DUPLICATES = (n) => `${n === 1 ? "1 trail name is" : `${n} trail names are`} shared by more than one trail (as the Python log_user_action's racing first calls made them): the uniqueness constraint on the name cannot be made while they exist; merge them (${DUPLICATE_TRAILS} lists them; docs/migrating.md in the package, One trail per name, has the Cypher that merges them), and run migrate again`;
 
 /** Where an operator finds the timestamps migrate cannot convert. */
 const UNREADABLE_QUERY = "MATCH (e:AuditEvent) WHERE e.hash IS NULL AND e.timestamp IS NOT :: ZONED DATETIME NOT NULL RETURN e.UID, e.timestamp";
@@ -97,7 +97,7 @@ const UNREADABLE_QUERY = "MATCH (e:AuditEvent) WHERE e.hash IS NULL AND e.timest
  * refuses the name: the seed trail's links are moved into that trail instead (its `indexed` mark
  * removed until this command keys the moved links and marks it again). */
 const UNNAMED = (n) => `${n === 1 ? "1 trail has" : `${n} trails have`} no name (as the Python log_user_action's get_or_create_audit_trail_uid() made it): the library finds a trail by its name only, so its events are never read and its links cannot be keyed; name it (MATCH (t:AuditTrail) WHERE t.name IS NULL RETURN t.UID, COUNT { (t)-[:HAS_EVENT]->() } lists them; MATCH (t:AuditTrail {UID: '…'}) SET t.name = 'default'), or, if a trail of that name exists already (the SET fails with ConstraintValidationFailed), move its links into that trail (${MOVE_LINKS}), and run migrate again`;
-/** The Cypher that moves an unnamed trail's links into the trail of that name (README, Migrating). */
+/** The Cypher that moves an unnamed trail's links into the trail of that name (docs/migrating.md). */
 const MOVE_LINKS = "MATCH (old:AuditTrail {UID: '…'}), (keep:AuditTrail {name: 'default'}) REMOVE keep.indexed WITH old, keep CALL { WITH old, keep MATCH (old)-[r:HAS_EVENT]->(e) MERGE (keep)-[k:HAS_EVENT]->(e) ON CREATE SET k = properties(r) DELETE r } DETACH DELETE old";
 
 export async function run(values, { conn, stdout, stderr = process.stderr }) {

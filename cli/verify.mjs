@@ -8,7 +8,7 @@ export const summary = "verify the trail's hash chains; exit 1 on any break";
 
 export const help = `Usage: neo4j-audit verify [--trail NAME] [--since TIME] [--stream ID] [--public-key KEY [--allow-unsigned]] [--require-bound] [--anchor HEAD] [--allow-empty] [--json]
 
-Reads the trail's events back and checks every stream's hash chain (see README, Tamper evidence).
+Reads the trail's events back and checks every stream's hash chain (see docs/tamper-evidence.md in the package).
 Prints one line per stream — intact, with its head seq and hash (anchor the head elsewhere to
 detect a rewritten or truncated stream), or the first break: edited, deleted, inserted or
 reordered (forged: moved in from another trail), with the seq and the event's UID — and the

@@ -67,7 +67,6 @@ if (!existsSync(pkgPath)) {
     keywords: crate.keywords,
   };
   writeFileSync(pkgPath, JSON.stringify(base, null, 2) + "\n");
-  copyFileSync(new URL(crate.readme, root), join(dir, "README.md"));
 }
 // The licence text travels with the package (npm packs a LICENSE whatever `files` says).
 copyFileSync(new URL("../LICENSE", import.meta.url), join(dir, "LICENSE"));
@@ -171,6 +170,34 @@ export default url;
 exports["./package.json"] = "./package.json";
 // The root's wasm exports' types, as each subpath's folder carries its own.
 if (existsSync(join(dir, "neo4j_audit_bg.wasm.d.ts"))) files.add("neo4j_audit_bg.wasm.d.ts");
+// The documentation: README.md and the docs/ chapters its Documentation section links, so that
+// node_modules/neo4j-audit/ holds the whole of it (the registry shows at most 65,536 characters of a
+// README: the reference is in the chapters). A link to a file the package does not ship (BENCHMARKS.md,
+// src/, bench/) keeps its text and loses its target, which would lead nowhere from the package.
+{
+  const { mkdirSync } = await import("node:fs");
+  const { dirname, posix } = await import("node:path");
+  const root = new URL("..", import.meta.url);
+  const readme = readFileSync(new URL("README.md", root), "utf8");
+  const chapters = [...new Set([...readme.matchAll(/\]\(docs\/([\w-]+\.md)\)/g)].map((m) => m[1]))];
+  const docs = ["README.md", ...chapters.map((c) => `docs/${c}`)];
+  rmSync(join(dir, "docs"), { recursive: true, force: true });
+  mkdirSync(join(dir, "docs"));
+  for (const doc of docs) {
+    let fenced = false;
+    const text = readFileSync(new URL(doc, root), "utf8").split("\n").map((line) => {
+      if (line.startsWith("```")) fenced = !fenced;
+      if (fenced) return line;
+      return line.replace(/\[([^\]]*)\]\(([^)\s#]+)(#[^)\s]*)?\)/g, (link, text, target) => {
+        if (/^[a-z]+:/.test(target)) return link;
+        const path = posix.normalize(posix.join(dirname(doc), target)).replace(/\/$/, "");
+        return docs.includes(path) || path === "docs" ? link : text;
+      });
+    }).join("\n");
+    writeFileSync(join(dir, doc), text);
+  }
+  files.add("docs");
+}
 // Only what is there: wasm-pack's "snippets" stays listed after scripts/minify-glue.mjs folded the
 // snippets into the glue (a new user found `files` and `sideEffects` naming a missing folder).
 pkg.files = [...files].filter((f) => existsSync(join(dir, f)));

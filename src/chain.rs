@@ -1,7 +1,7 @@
 //! Tamper evidence: every event of a logger's stream carries `seq`, `prevHash` and
 //! `hash = SHA-256(canonical(event) ‖ prevHash)`, set when the event is built, in call order.
 //!
-//! The canonical encoding (specified in README, "Tamper evidence") is the UTF-8 bytes of the
+//! The canonical encoding (specified in docs/tamper-evidence.md) is the UTF-8 bytes of the
 //! compact JSON array
 //!
 //! ```text

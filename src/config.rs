@@ -221,7 +221,7 @@ pub struct Config {
     #[serde(default)]
     pub delivery: Delivery,
     /// Keys whose values become `"[REDACTED]"` before an event is hashed or sent (see
-    /// README, "Redaction"); `None`: the default list; `[]`: no redaction.
+    /// docs/redaction.md); `None`: the default list; `[]`: no redaction.
     #[serde(default)]
     pub redact: Option<Vec<String>>,
     /// How `redact` names match keys: `"words"` (default: the name's words appear in the key,

@@ -73,7 +73,7 @@
 //!   ([`transport::MAX_ANSWER_BYTES`]), 64 MiB + 2000 × `max_details_bytes` (at most 512 MiB)
 //!   for reads' pages ([`transport::read_answer_bytes`]). A retried write that had committed is
 //!   harmless: events are `MERGE`d by UID. (The Worker deployable's build bounds every answer of its
-//!   own Neo4j at 32 MiB, [`transport::WORKER_MAX_ANSWER_BYTES`]; the README's Answers' size.)
+//!   own Neo4j at 32 MiB, [`transport::WORKER_MAX_ANSWER_BYTES`]; docs/reading.md.)
 //! - Examples: `examples/basic.rs`, `examples/read_verify.rs`, `examples/axum.rs` (an axum server
 //!   logging from concurrent handlers through one shared logger, closing it on shutdown).
 //!

@@ -648,7 +648,7 @@ impl Machine {
                     self.drain = Drain::Waiting(t.min(now + jittered(FULL_DRAIN_MS)));
                 }
                 self.logger.counters().add_dropped(1);
-                // A call that ends false: `failed` counts it too (README, Counters).
+                // A call that ends false: `failed` counts it too (docs/delivery.md).
                 self.logger.counters().add_failed(1);
                 self.logger.unseal(&ev);
                 return Err(err);

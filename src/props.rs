@@ -1137,7 +1137,7 @@ fn canonical_encoding_is_the_specified_array_and_injective() {
     assert!(seen_v1.len() > 4000, "{}", seen_v1.len());
 }
 
-/// Details are hashed as their stored text (README, Canonical encoding: "the text is hashed as
+/// Details are hashed as their stored text (docs/tamper-evidence.md: "the text is hashed as
 /// stored, not re-serialised"; details keep the order their keys were given in, not sorted): so
 /// two orders of the same members are two encodings, while whitespace, which the event builder
 /// drops before storing, changes nothing.

@@ -1095,7 +1095,7 @@ fn cursor_at(ts: i64, sub_ms: u32, zone: Option<&str>, uid: &str) -> String {
 /// continues whose last event's time key is not a `DateTime` (see [`cursor_columns`]). Such
 /// events come first in Neo4j's descending order (text, numbers, booleans and local times all
 /// sort after `DateTime`s; lists and points sort before them, so those come last and a time
-/// cursor passes over them: README "Reading the trail"), so the rows before any `DateTime` are
+/// cursor passes over them: docs/reading.md), so the rows before any `DateTime` are
 /// skipped by position, and the first page that ends on a `DateTime` gives a time cursor again:
 /// base64url of `~n`.
 fn skip_cursor(n: u64) -> String {

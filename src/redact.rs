@@ -663,7 +663,7 @@ mod tests {
     }
 
     /// Full-width ASCII (U+FF01–U+FF5E) is folded to ASCII (it passed unredacted); other
-    /// look-alikes are not, and this pins it (README, Redaction: what the list does not catch).
+    /// look-alikes are not, and this pins it (docs/redaction.md: what the list does not catch).
     #[test]
     fn full_width_keys_are_caught_other_look_alikes_are_not() {
         let r = Redactor::default();

@@ -1089,7 +1089,7 @@ async fn a_signed_stream_whose_trail_head_was_removed_is_not_ok() {
     assert_eq!(broken(&logger.verify_trail(&lenient).await.unwrap()), Some((BreakKind::Unsigned, 3)));
 }
 
-/// A documented limit (README, What is not detected): the Worker's whole signed stream deleted
+/// A documented limit (docs/tamper-evidence.md): the Worker's whole signed stream deleted
 /// together with the trail's head leaves nothing that names it; the Worker, finding no head,
 /// begins a new stream, and the trail verifies `ok` with the public key alone. Only a head kept
 /// outside Neo4j (`report.signed_head`, passed back as an anchor) shows the deletion.
@@ -2081,7 +2081,7 @@ async fn a_worker_write_on_an_unreadable_trail_head_fails_at_once_and_says_why()
     assert_eq!(r.status, 201, "the head restored: {}", r.body);
 }
 
-/// A documented limit (README, Tenants): with `TENANT_CLAIM`, a trail per tenant, but the edges
+/// A documented limit (docs/worker.md): with `TENANT_CLAIM`, a trail per tenant, but the edges
 /// into the application's graph go to the node the `UID` names, whoever's it is. A tenant-B user
 /// who names tenant A's document links B's event to it; the library's reads stay per trail.
 #[tokio::test]

@@ -643,7 +643,7 @@ async fn a_plain_index_that_blocks_the_uniqueness_constraint_is_not_taken_for_it
     cypher(&format!("MATCH (e:{label}) DETACH DELETE e"), json!({})).await;
 }
 
-/// A documented limit (README, Delivery: Schema rights): a logger checks the schema in its first
+/// A documented limit (docs/delivery.md: Schema rights): a logger checks the schema in its first
 /// write only (every later write stays one statement), so a uniqueness constraint dropped while
 /// it runs is not noticed by it; the next logger's first write (a new process, page or Worker
 /// isolate) finds it missing and makes it again.
@@ -675,7 +675,7 @@ async fn a_constraint_dropped_while_a_logger_runs_is_made_again_by_the_next_logg
     cypher(&format!("MATCH (e:{label}) DETACH DELETE e"), json!({})).await;
 }
 
-/// A documented limit (README, Delivery: Schema rights): the schema check goes by the names of
+/// A documented limit (docs/delivery.md: Schema rights): the schema check goes by the names of
 /// the constraints and indexes (a guard of `db.awaitIndex(name, 0)` in the first write, one
 /// request), not their kind, so a plain index given the uniqueness constraint's own name passes it:
 /// writes go on with no uniqueness on `UID`, and nothing says so.

@@ -233,7 +233,7 @@ async fn redaction_happens_before_storage_and_the_hash_covers_it() {
 
 /// Full-width key names (U+FF01–U+FF5E, as East Asian input methods type them) are redacted as
 /// their ASCII form (they reached Neo4j as sent); other look-alikes (a Cyrillic `а`) are not,
-/// as README's Redaction says: pinned here, read back from Neo4j.
+/// as docs/redaction.md says: pinned here, read back from Neo4j.
 #[tokio::test]
 async fn full_width_key_names_are_redacted_other_look_alikes_are_stored_as_sent() {
     let logger = logger_with(
@@ -924,7 +924,7 @@ async fn an_event_with_a_property_of_the_wrong_type_is_marked_and_its_page_still
 /// order (text, numbers and local times sort before them: the test above), and a page's time
 /// cursor (`timestamp <= cursor`, null for such a value) passes over it. So where the event's own
 /// timestamp orders the pages (a filter: the shared index) such an event is returned, marked, only
-/// while no page has ended on a `DateTime` (README "Reading the trail"); by the trail's own index
+/// while no page has ended on a `DateTime` (docs/reading.md); by the trail's own index
 /// (the link's copy of the written time) it keeps its place; `verifyTrail` reports it `edited`.
 /// (Pins the documented limitation: a fix that pages them makes the `limit 1` count 5.)
 #[tokio::test]
@@ -966,7 +966,7 @@ async fn stored_details(logger: &AuditLogger) -> String {
 }
 
 /// A verification page is 1000 events, and a reader's answers are bounded (64 MiB + 2000 ×
-/// its `max_details_bytes`, README "Answers' size"): events written with larger details than
+/// its `max_details_bytes`, docs/reading.md): events written with larger details than
 /// that page can hold (a writer whose `max_details_bytes` is above the reader's, or above what
 /// even the largest bound, 512 MiB, holds in 1000 events) made every verification of the trail
 /// fail with "the server's answer is larger than …", for good: `verifyTrail` has no page size

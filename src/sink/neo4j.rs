@@ -234,7 +234,7 @@ impl Neo4jSink {
             &e.reason(&secrets),
             if dup {
                 "); writes go on without the uniqueness constraints and indexes \
-                 (stored nodes break one: merge the duplicates, see the README's Migrating from the Python log_user_action, then run ensureSchema)"
+                 (stored nodes break one: merge the duplicates, see docs/migrating.md, then run ensureSchema)"
             } else if blocks_constraint(e) {
                 "); writes go on without it (drop the plain index it names, then run ensureSchema)"
             } else {

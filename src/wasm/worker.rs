@@ -35,7 +35,7 @@ const TS_INGEST_ENV: &'static str = r#"
 /** A `[vars]` value as wrangler passes it: text, or a number / boolean written without quotes. */
 export type IngestVar = string | number | boolean;
 
-/** The Worker's `env` as handleIngest reads it (README, Cloudflare Worker): the secrets, the
+/** The Worker's `env` as handleIngest reads it (docs/worker.md): the secrets, the
  *  `[vars]` and the `RATE_LIMITER` binding. Every member is optional here; a missing secret is
  *  answered with 500 misconfigured. Other bindings of your own may be present. */
 export interface IngestEnv {

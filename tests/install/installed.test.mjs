@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, cpSync, writeFileSync } from "node:fs";
 import { createServer, request as httpRequest } from "node:http";
 import { extname, join, normalize } from "node:path";
-import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, cypher, unique } from "../node/helpers.mjs";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, cypher, unique, readDocs, docChapters, brokenLinks } from "../node/helpers.mjs";
 import { freePort, launchChromium, startWrangler } from "../support/wrangler.mjs";
 import { signJwt, nowSecs } from "../worker/jwt.mjs";
 import { APPS, TOOLS, packOnce, project, run } from "./projects.mjs";
@@ -24,7 +24,7 @@ const events = (trail) => cypher(
 /** The first ```lang block of README.md's section `heading` (up to the next heading of its level
  *  or above), which must begin with `first`: the README's examples are run as written. */
 function readmeBlock(heading, lang, first) {
-  const lines = readFileSync(join(ROOT, "README.md"), "utf8").split("\n");
+  const lines = readDocs().split("\n");
   const at = lines.indexOf(heading);
   assert.ok(at >= 0, `README has the section "${heading}"`);
   // Up to the next heading of its level or above, outside code blocks (a toml comment is "# …").
@@ -64,6 +64,11 @@ test("the tarball holds the four entries, each with its runtime files and types"
     }
   }
   for (const f of ["README.md", "LICENSE"]) assert.ok(listed.includes(f), `${f} not in the tarball`);
+  // The whole documentation ships: the README and each chapter it links, every link of them leading
+  // somewhere inside the package (the README linked BENCHMARKS.md, which is not in it).
+  const docs = ["README.md", ...docChapters().map((c) => `docs/${c}`)];
+  for (const f of docs) assert.ok(listed.includes(f), `${f} not in the tarball`);
+  assert.deepEqual(brokenLinks(docs.map((f) => join(ROOT, "pkg", f))), []);
   // `files` and `sideEffects` name only what is there (a new user found wasm-pack's "snippets"
   // listed in both after the glue had taken the snippets in).
   for (const f of pkg.files) assert.ok(existsSync(join(ROOT, "pkg", f)), `files names ${f}, which pkg/ does not hold`);
@@ -277,7 +282,7 @@ test("esbuild: the README's block, built with its flags, logs from a page outsid
   // Found by a new user: `init({ module_or_path: wasmUrl })` fetched the file loader's
   // "./neo4j_audit_bg-HASH.wasm" relative to the page, so index.html loading dist/main.js got
   // "failed to fetch Wasm: 404 Not Found" (the bundle's own folder holds the .wasm).
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const readme = readDocs();
   const block = /```js\n(\/\/ esbuild [^]*?)```/.exec(readme)?.[1];
   assert.ok(block, "README has the esbuild block");
   const flags = /^\/\/ (--bundle [^(\n]*?)\s*\(/m.exec(block)?.[1].split(/\s+/);
@@ -295,7 +300,7 @@ test("esbuild: the README's block, built with its flags, logs from a page outsid
 test("a page without a bundler: the README's import map over node_modules/ logs and reads back in Chromium", async () => {
   // Found by a new user: the README said plain <script type="module"> works "next to the files",
   // and `import … from "neo4j-audit"` there fails: "Failed to resolve module specifier".
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const readme = readDocs();
   const page = /```html\n(<!-- index\.html[^]*?)```/.exec(readme)?.[1];
   assert.ok(page, "README has the plain page's index.html block");
   const dir = project("node", tarball);
@@ -398,7 +403,7 @@ test("esbuild server bundle (platform node): the package left out of it as the R
 });
 
 test("Rollup with the README's rollup.config.js: emits each .wasm; the page logs and reads back in Chromium", () => {
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const readme = readDocs();
   const config = /```js\n\/\/ rollup\.config\.js\n([^]*?)```/.exec(readme)?.[1];
   assert.ok(config, "README has a rollup.config.js block");
   writeFileSync(join(project("rollup", tarball, TOOLS.rollup), "rollup.config.js"), config);
@@ -452,13 +457,13 @@ test("README: the block \"In a Cloudflare Worker of your own\" runs as written i
   // Node section advises for a server, hung 26 of 30 concurrent requests (workerd cancels a fetch
   // when the request that started it has answered, and another request's events rode on it). The
   // README's block makes one logger per request; here it is the whole worker.js, as written.
-  const code = readmeBlock("### In a Cloudflare Worker of your own", "js", "// worker.js\n");
+  const code = readmeBlock("## In a Cloudflare Worker of your own", "js", "// worker.js\n");
   const dir = project("worker-readme", tarball);
   writeFileSync(join(dir, "worker.js"), code);
   // Its wrangler.toml, as written too (found by a new user: the section said only "a
   // compatibility_date", and the day's date stopped `wrangler dev`: workerd 1.20260426 takes
   // dates up to 2026-05-03).
-  const toml = readmeBlock("### In a Cloudflare Worker of your own", "toml", "# wrangler.toml\n");
+  const toml = readmeBlock("## In a Cloudflare Worker of your own", "toml", "# wrangler.toml\n");
   writeFileSync(join(dir, "wrangler.toml"), toml);
   const dev = await startWrangler({ cwd: dir, inspector: true, readyPath: "/ping",
     port: Number(process.env.INSTALL_WORKER_PORT) || undefined,

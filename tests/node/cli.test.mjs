@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { createHash, randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { readFileSync } from "node:fs";
-import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, loadPkg, unique, config, cypher, runCli } from "./helpers.mjs";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, loadPkg, unique, config, cypher, runCli, readDocs } from "./helpers.mjs";
 
 const pkg = await loadPkg("verify");
 const CLI = join(ROOT, "cli", "neo4j-audit.mjs");
@@ -1216,7 +1216,7 @@ test("tail --follow prints an event whose timestamp or link time was changed by 
 
 // ---- verify: exit 0 on an intact trail, 1 naming the break for each tampering kind of tests/chain.rs.
 
-/** README "Tamper evidence": SHA-256(canonical JSON ‖ prevHash). */
+/** docs/tamper-evidence.md: SHA-256(canonical JSON ‖ prevHash). */
 function readmeHash(ev) {
   const canonical = JSON.stringify(["neo4j-audit/chain/v1", ev.streamId, ev.seq, ev.uid, ev.eventType,
     ev.eventCategory, ev.ts, ev.userUID ?? null, ev.userName ?? null, ev.details ?? null]);
@@ -1887,7 +1887,7 @@ test("two trails with one name (the Python seed's race): migrate --status counts
   // Found by a new user migrating from the Python log_user_action: `migrate --status` said "run
   // neo4j-audit migrate", then migrate (and schema) exited 3 with Neo4j's ConstraintCreationFailed
   // alone, no next step (the library's schemaWarning names the fix; the CLI did not).
-  const readme = readFileSync(join(ROOT, "README.md"), "utf8");
+  const readme = readDocs();
   const merge = /\*\*One trail per name\.\*\*[^]*?```cypher\n([^]*?)```/.exec(readme)?.[1];
   assert.ok(merge, "README has the merge Cypher under One trail per name");
   const constraint = async () => (await cypher(
@@ -1905,8 +1905,8 @@ test("two trails with one name (the Python seed's race): migrate --status counts
     assert.equal(schema.code, 3, schema.stdout + schema.stderr);
     const m = new RegExp("^neo4j-audit schema: ensuring the schema: neo4j error Neo\\.DatabaseError\\.Schema\\.ConstraintCreationFailed: [^\\n]*; " +
       "stored nodes break that uniqueness constraint: merge the duplicates first \\(trails that share a name, as the Python " +
-      "log_user_action's racing first calls made them, are listed by (MATCH \\(t:AuditTrail\\) [^;]*); the README's Migrating " +
-      "from the Python log_user_action, One trail per name, has the Cypher that merges them\\), then run this command again\n$").exec(schema.stderr);
+      "log_user_action's racing first calls made them, are listed by (MATCH \\(t:AuditTrail\\) [^;]*); docs/migrating\\.md in the package, " +
+      "One trail per name, has the Cypher that merges them\\), then run this command again\n$").exec(schema.stderr);
     assert.ok(m, schema.stderr);
     const listing = m[1];
     assert.ok((await cypher(listing)).some(([n, count]) => n === name && count === 2), listing);
@@ -1914,7 +1914,7 @@ test("two trails with one name (the Python seed's race): migrate --status counts
     const status = await cli(["migrate", "--status", "--json"]);
     assert.equal(status.code, 0, status.stderr);
     assert.ok(JSON.parse(status.stdout).duplicated >= 1, status.stdout);
-    const advice = ` shared by more than one trail (as the Python log_user_action's racing first calls made them): the uniqueness constraint on the name cannot be made while they exist; merge them (${listing} lists them; the README's Migrating from the Python log_user_action, One trail per name, has the Cypher that merges them), and run migrate again`;
+    const advice = ` shared by more than one trail (as the Python log_user_action's racing first calls made them): the uniqueness constraint on the name cannot be made while they exist; merge them (${listing} lists them; docs/migrating.md in the package, One trail per name, has the Cypher that merges them), and run migrate again`;
     assert.ok((await cli(["migrate", "--status"])).stdout.endsWith(`${advice}\n`));
     const refused = await cli(["migrate"]);
     assert.equal(refused.code, 1, refused.stdout + refused.stderr);
@@ -2016,7 +2016,7 @@ test("a configuration the library refuses names the setting it came from: NEO4J_
 });
 
 test("export, tail and verify read a trail whose full pages are over the read bound in smaller pages", async () => {
-  // README, Answers' size: a read's answer is bounded (64 MiB + 2000 × maxDetailsBytes, the CLI's
+  // docs/reading.md: a read's answer is bounded (64 MiB + 2000 × maxDetailsBytes, the CLI's
   // the default: 189 MiB), so 1000 events written with larger details than that allows for (a
   // writer with a larger maxDetailsBytes) made every full page too large, and export, tail and
   // verify failed on the trail for good (exit 3): none of them has a page size to lower. A proxy

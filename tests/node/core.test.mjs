@@ -557,7 +557,7 @@ test("two trail nodes with one name (the Python seed's race) make a schemaWarnin
   } finally {
     console.warn = warn;
   }
-  assert.match(logger.schemaWarning ?? "", /ConstraintCreationFailed.*stored nodes break one: merge the duplicates, see the README's Migrating from the Python log_user_action/s);
+  assert.match(logger.schemaWarning ?? "", /ConstraintCreationFailed.*stored nodes break one: merge the duplicates, see docs\/migrating\.md, then run ensureSchema/s);
   assert.doesNotMatch(logger.schemaWarning, /schema rights/);
   // Neo4j's message breaks its line ("…):\nBoth Node(…) and Node(…) have the label"): the warning,
   // its console line and lastError are one line each, as every other error text is.

@@ -1,7 +1,7 @@
 // Shared by the Node tests: load pkg/ into Node and talk to the real Neo4j independently.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { randomBytes, randomUUID } from "node:crypto";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { createServer } from "node:http";
 import { spawn } from "node:child_process";
 import { signJwt } from "../worker/jwt.mjs";
@@ -30,6 +30,59 @@ export async function loadPkg(entry = "") {
   const pkg = await import(new URL("neo4j_audit.js", dir));
   pkg.initSync({ module: readFileSync(new URL("neo4j_audit_bg.wasm", dir)) });
   return pkg;
+}
+
+/** The chapters of docs/ the README's Documentation section links, in its order (file names). */
+export function docChapters(readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8")) {
+  return [...new Set([...readme.matchAll(/\]\(docs\/([\w-]+\.md)\)/g)].map((m) => m[1]))];
+}
+
+/** The user documentation as one text, for the tests that run its blocks as written: README.md,
+ *  then each chapter it links in docs/. */
+export function readDocs() {
+  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  return [readme, ...docChapters(readme).map((c) => readFileSync(new URL(`../../docs/${c}`, import.meta.url), "utf8"))].join("\n");
+}
+
+/** The relative links of the markdown files `paths` that lead nowhere: to no file, or to a heading
+ *  the target file does not have (GitHub's anchors: lower case, punctuation dropped, spaces to
+ *  hyphens, "-1", "-2" … for repeats). Code blocks and `code` spans are not links. */
+export function brokenLinks(paths) {
+  const anchors = new Map();
+  const headings = (file) => {
+    if (!anchors.has(file)) {
+      const seen = new Map();
+      const set = new Set();
+      let fenced = false;
+      for (const line of readFileSync(file, "utf8").split("\n")) {
+        if (line.startsWith("```")) fenced = !fenced;
+        const h = !fenced && /^#{1,6}\s+(.*)$/.exec(line);
+        if (!h) continue;
+        const slug = h[1].trim().toLowerCase().replace(/<[^>]+>/g, "").replace(/[^\p{L}\p{N}\s_-]/gu, "").replace(/\s/g, "-");
+        const n = seen.get(slug) ?? 0;
+        seen.set(slug, n + 1);
+        set.add(n ? `${slug}-${n}` : slug);
+      }
+      anchors.set(file, set);
+    }
+    return anchors.get(file);
+  };
+  const broken = [];
+  for (const file of paths) {
+    let fenced = false;
+    readFileSync(file, "utf8").split("\n").forEach((line, i) => {
+      if (line.startsWith("```")) fenced = !fenced;
+      if (fenced) return;
+      for (const [, target] of line.replace(/`[^`]*`/g, "").matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(target)) continue;
+        const [path, anchor] = target.split("#");
+        const to = path ? fileURLToPath(new URL(path, pathToFileURL(file))) : file;
+        if (!existsSync(to)) broken.push(`${file}:${i + 1}: ${target}: no such file`);
+        else if (anchor !== undefined && (statSync(to).isDirectory() || !headings(to).has(anchor))) broken.push(`${file}:${i + 1}: ${target}: no such heading`);
+      }
+    });
+  }
+  return broken;
 }
 
 export const unique = (prefix) => `${prefix}-${randomUUID()}`;

@@ -12,7 +12,7 @@ const pkg = await loadPkg("verify");
 const readEntry = await loadPkg("read");
 const GENESIS = "0".repeat(64);
 
-/** README "Tamper evidence": SHA-256(JSON array of the fields ‖ prevHash), lowercase hex. */
+/** docs/tamper-evidence.md: SHA-256(JSON array of the fields ‖ prevHash), lowercase hex. */
 function readmeHash(ev) {
   const canonical = JSON.stringify([
     "neo4j-audit/chain/v1", ev.streamId, ev.seq, ev.uid, ev.eventType, ev.eventCategory, ev.ts,
@@ -365,7 +365,7 @@ test("the stored chain verifies with an independent implementation of the README
   const report = await logger.verifyTrail();
   assert.equal(report.ok, true, JSON.stringify(report));
   assert.equal(report.streams[0].headHash, head.hash);
-  // The stream id binds the stream to its trail, as README "Tamper evidence" specifies:
+  // The stream id binds the stream to its trail, as docs/tamper-evidence.md specifies:
   // <uuid>.<first 32 hex digits of SHA-256("neo4j-audit/stream/v1" 0 trail 0 uuid)>.
   const [nonce, tag] = head.streamId.split(".");
   const trail = logger.config?.trail ?? (await cypher("MATCH (t:AuditTrail)-[:HAS_EVENT]->(:AuditEvent {UID: $u}) RETURN t.name", { u: stored[0].uid }))[0][0];

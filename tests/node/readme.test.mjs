@@ -8,9 +8,21 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { spawn, spawnSync } from "node:child_process";
-import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher } from "./helpers.mjs";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher, readDocs, docChapters, brokenLinks } from "./helpers.mjs";
 
-const README = readFileSync(join(ROOT, "README.md"), "utf8");
+// README.md and the docs/ chapters it links, as one text (the blocks are found by their headings).
+const README = readDocs();
+
+test("README and docs/: every relative link leads to a file and heading that exist; the README stays within what the npm registry shows", () => {
+  const chapters = docChapters();
+  assert.ok(chapters.length >= 10, `the README's Documentation section links the chapters: ${chapters}`);
+  const files = ["README.md", "BENCHMARKS.md", ...readdirSync(join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
+  assert.deepEqual(brokenLinks(files.map((f) => join(ROOT, f))), []);
+  // The registry keeps the first 65,536 characters of a package's README: a longer one is cut off
+  // mid-sentence on npmjs.com (it was 258 KB, one file). The reference lives in the chapters.
+  const length = [...readFileSync(join(ROOT, "README.md"), "utf8")].length;
+  assert.ok(length <= 65536, `README.md is ${length} characters`);
+});
 
 test("README Layout names every file and folder of src/", () => {
   const layout = /^## Layout\n[^]*?\n```\n([^]*?)\n```/m.exec(README)?.[1];
@@ -54,7 +66,7 @@ test("README: the JavaScript quick start, Reading the trail and Verifying blocks
   // Two events the block's query finds (by another logger: the quick start's stays seq 0), read one
   // a page: the second page must be the query's too. The block once paged with the cursor alone,
   // which read the trail unfiltered from there (the quick start's DOCUMENT_MODIFIED included).
-  const reading = block("## Reading the trail");
+  const reading = block("# Reading the trail");
   assert.ok(reading.includes("limit: 50,"), "the Reading the trail block's limit line");
   const seed = `{ const seeder = new AuditLogger({ url: ${JSON.stringify(NEO4J_URL)}, trail: ${JSON.stringify(trail)},
       username: ${JSON.stringify(NEO4J_USER)}, password: ${JSON.stringify(NEO4J_PASSWORD)} });
@@ -64,7 +76,7 @@ test("README: the JavaScript quick start, Reading the trail and Verifying blocks
     // The verify entry: the read entry plus verifyTrail, which the Verifying block calls.
     `import { AuditLogger } from ${JSON.stringify(pathToFileURL(join(ROOT, "pkg/verify/node.js")).href)};`,
     "const console = { log() {}, warn(...a) { globalThis.readmeWarned = a; } };",
-    quickStart, seed, reading.replace("limit: 50,", "limit: 1,"), block("### Verifying"),
+    quickStart, seed, reading.replace("limit: 50,", "limit: 1,"), block("## Verifying"),
     "export default { ok, page, older, mine, onDoc, report, head, lastError: logger.lastError };",
   ].join("\n");
   const dir = mkdtempSync(join(tmpdir(), "readme-"));
@@ -122,7 +134,7 @@ test("README: the activity panel block reads one user's events in pages of 20, n
 test("README: the Node server block serves many users through one logger, each event its own user's, and delivers them all on SIGTERM", async () => {
   // Run as written, but on a free port and into this test's trail.
   const trail = unique("readme-server");
-  const code = block("### In a Node server")
+  const code = block("## In a Node server")
     .replace('from "neo4j-audit";', `from ${JSON.stringify(pathToFileURL(join(ROOT, "pkg/node.js")).href)};`)
     .replace('username: "neo4j"', `username: ${JSON.stringify(NEO4J_USER)}`)
     .replace("password: process.env.NEO4J_PASSWORD }", `password: process.env.NEO4J_PASSWORD, trail: ${JSON.stringify(trail)} }`)

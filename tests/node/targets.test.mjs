@@ -10,7 +10,7 @@ const pkg = await loadPkg("verify"); // getTargetActivity is in neo4j-audit/read
 const write = await loadPkg(); // the write-path entry takes the targets option too
 const label = (p) => `${p}_${randomUUID().replaceAll("-", "").slice(0, 12)}`;
 
-/** README "Tamper evidence", version 2: v1's fields, source, occurredAt, [[label, uid, role]]. */
+/** docs/tamper-evidence.md, version 2: v1's fields, source, occurredAt, [[label, uid, role]]. */
 function readmeHashV2(ev) {
   const canonical = JSON.stringify([
     "neo4j-audit/chain/v2", ev.streamId, ev.seq, ev.uid, ev.eventType, ev.eventCategory, ev.ts,

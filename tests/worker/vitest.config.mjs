@@ -11,7 +11,7 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 
 // wrangler.toml as the tests read it: a copy in a folder of its own, `main` made absolute. Wrangler
 // loads `.dev.vars` (or `.env`) from beside the config file, and the `.dev.vars` that
-// scripts/worker-dev-vars writes for `wrangler dev` (README "Local use") would otherwise change the
+// scripts/worker-dev-vars writes for `wrangler dev` (docs/worker.md) would otherwise change the
 // settings under test (its AUDIT_SIGNING_KEY adds a key to /v1/keys).
 const configDir = `${root}/.cache/worker-vitest`;
 mkdirSync(configDir, { recursive: true });

@@ -85,7 +85,7 @@ const EVENTS = `MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(ev) RETURN ev {.UI
 const events = async (trail) => (await cypher(EVENTS, { t: trail })).map((r) => r[0]);
 const setProps = (uid, props) => cypher("MATCH (ev:AuditEvent {UID: $uid}) SET ev += $props", { uid, props });
 
-// Canonical encoding v2 (README, Tamper evidence), as an attacker without the key would compute it.
+// Canonical encoding v2 (docs/tamper-evidence.md), as an attacker without the key would compute it.
 const hashV2 = (e, prevHash) => createHash("sha256").update(JSON.stringify(["neo4j-audit/chain/v2", e.streamId, e.seq,
   e.UID, e.eventType, e.eventCategory, e.ts, e.userUID ?? null, e.userName ?? null, e.details ?? null, e.source,
   e.occurredAt ?? null])).update(prevHash).digest("hex");
