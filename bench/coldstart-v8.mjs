@@ -250,6 +250,27 @@
 // [0.12, 0.89]: no gain from fewer functions). Liftoff's "took" in a clean start: 1.97 ms for the
 // first logger's 126 functions / 27.4 KB, ~2.9 ms for worker.js's 239 / 58.7 KB; by V8's function
 // log the first logger's JS compilation is ~0.3 ms (9 functions parsed, 70 to bytecode).
+// 2026-12-06 (p5), main 58d042d, quiet machine (load 1-2). The split, `... 30 baseline.js+default+none
+// empty.js+default+none compile.js empty.js import.js init.js worker.js second.js`, paired medians [95 %
+// bootstrap]: modules at load (empty - empty+none) 3.29 [2.47, 4.53]; instantiation + glue 0.49 [-0.45,
+// 1.08]; first logger 3.80 [3.19, 4.87]; first event 5.06 [4.12, 6.24] (a plain request 1.09); a second
+// call 1.35; P5 direct 11.61 [10.12, 12.83] (a 20-round run the same hour: 10.88 [9.95, 11.39]). At load,
+// `... 30 empty.js+default+none empty.js empty.js+default+<W> empty.js+default+<J>` (W: the real .wasm
+// with a one-line glue; J: the real glue with an 8-byte .wasm): the .wasm 1.60 [1.04, 3.50], the glue
+// 2.71 [1.36, 3.98] (its parse and eager compilation, plus this tool's capnp text). By kind
+// (bench/coldstart-perf.mjs over P5_PERF profiles, 10 starts of baseline.js+default+none against 12 of
+// worker.js; samples per start of the difference, 435 in all): wasm lazy compilation 192 (44 %), the
+// glue parsed and compiled at load 55 (13 %), JS running (imports, API calls, microtasks) 55 (13 %),
+// JS lazy compilation 40 (9 %), this tool's capnp text config 32 (7 %), wasm running 18, the .wasm
+// compiled at load 18, instantiation 10, the rest 33 (page faults, noise). In the first event's
+// Liftoff trace (worker.js+liftoff, 229 functions, 60.4 KB of body, "took" 3.7 ms): 129 functions
+// under 100 B make 9 % of the body and 22 % of the time (~6 us each, mostly drop_in_place, RawVec,
+// Vec and Option instances and wasm-bindgen shims); functions over 1 KB run at ~48 us/KB. Tried:
+// the crate at opt-level "s" for this entry (the same wasm-opt): 141 functions but 76.6 KB of body,
+// worker.js +0.99 ms [-0.50, 2.50] (k = 20): not taken. Workers refuse `new WebAssembly.Module`,
+// `WebAssembly.compile` ("Wasm code generation disallowed by embedder") and have no
+// `compileStreaming`: the module workerd compiles at load is the only way in, so how the library
+// compiles its .wasm is not a lever there.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
