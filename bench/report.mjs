@@ -105,8 +105,18 @@ info("P1", "neo4j-driver managed tx / Neo4j's limit (over HTTP)", pair(perRound(
 // and the seed's rounds are two figures of one run, paired by round number, not side by side).
 for (const c of [1, 8]) for (const [who, name] of [["seed-py", "Python driver"], ["seed-js", "neo4j-driver in JS"]])
   info("P1", `Neo4j's limit / the seed's pattern (${name}) at concurrency ${c}: the most any client can reach (P1 and P1seed rounds paired by number)`, pair(limit, perRound("P1seed", `${who} c${c}`, eps)));
+// At each size, each round's limit is its best limit contender ("limit n=N" in runs before
+// 2026-12-06, one sweep point; since, "limit1 n=N" … : the sweep's two best points and 1000 x 4).
+function scaleLimitPerRound(n) {
+  const m = new Map();
+  for (const r of ok("P1scale")) {
+    if (!new RegExp(`^limit\\d* n=${n}$`).test(r.contender) || !Number.isFinite(r.eventsPerSec)) continue;
+    m.set(r.round, Math.max(m.get(r.round) ?? 0, r.eventsPerSec));
+  }
+  return m;
+}
 for (const n of [...new Set(ok("P1scale").map((r) => r.n))].sort((p, q) => p - q)) {
-  goal("P1", `this library batched / Neo4j's limit at ${n} events (best sweep point)`, pair(perRound("P1scale", `a n=${n}`, eps), perRound("P1scale", `limit n=${n}`, eps)), ">=", 0.9);
+  goal("P1", `this library batched / Neo4j's limit at ${n} events (best configuration of each round)`, pair(perRound("P1scale", `a n=${n}`, eps), scaleLimitPerRound(n)), ">=", 0.9);
 }
 info("P1", "this library batched with the Query API v2 (api \"query\") / with tx/commit (the default)", pair(perRound("P1", "a-query", eps), a));
 info("P1", "neo4j-driver executeQuery / managed transactions", pair(perRound("P1", "d-exec", eps), perRound("P1", "d-tx", eps)));

@@ -48,8 +48,8 @@ pub fn is_numeric(c: char) -> bool {
 /// full-width form of ASCII (U+FF01–U+FF5E, what East Asian input methods type) as that ASCII
 /// character, as NFKC has it: a key `ｐａｓｓｗｏｒｄ` has the word `password`. (Its classes are
 /// those of the ASCII character already: full-width letters are letters, `＿` and `－` are not.)
-/// Other look-alikes (a Cyrillic `а` in `pаssword`) are other letters: not folded (README,
-/// Redaction).
+/// Other look-alikes (a Cyrillic `а` in `pаssword`) are other letters: not folded
+/// (docs/redaction.md).
 pub fn push_lowercase(out: &mut String, c: char) {
     if c.is_ascii() {
         out.push(c.to_ascii_lowercase());

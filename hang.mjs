@@ -1,0 +1,10 @@
+import { AuditLogger } from "neo4j-audit";
+const t0 = Date.now();
+const l = new AuditLogger({ url: "http://127.0.0.1:7793", username: "neo4j", password: "x", timeoutMs: 1500, retry: { maxElapsedMs: 4000 } });
+const ok = await l.logUserAction({ uid: "u" }, "X");
+console.log("ok", ok, Date.now() - t0, "ms", l.lastError, JSON.stringify(l.stats()));
+const p = l.logUserAction({ uid: "u" }, "Y");
+const c0 = Date.now();
+console.log("close(500)", await l.close(500), Date.now() - c0, "ms", l.lastError);
+console.log("pending call", await p, l.lastError);
+const t1 = Date.now(); process.on("exit", () => console.log("exit after", Date.now() - t1, "ms"));
