@@ -925,14 +925,18 @@ impl AuditLogger {
         self.core.trail_indexed.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// [`AuditLogger::run`] with the crate's own JSON: `params` an object, rows as parsed.
+    /// [`AuditLogger::run`] with the crate's own JSON: `params` an object, rows as parsed. One
+    /// statement of a read that was admitted when it was called ([`AuditLogger::open`] checked
+    /// then, not here): a `close()` made while a read pages through the trail lets it finish
+    /// (close waits for it; `close_within`'s bound cancels it), as it does the events logged
+    /// before it. Checked per statement, a `verifyTrail` under way when `close()` was called
+    /// resolved `null` ("closed") at its next page.
     #[cfg(feature = "read")]
     pub(crate) async fn run_json(
         &self,
         text: &str,
         params: &crate::json::Json,
     ) -> Result<crate::outcome::JsonRows, AuditError> {
-        self.open()?;
         runtime_check()?;
         #[cfg(not(target_arch = "wasm32"))]
         {

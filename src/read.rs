@@ -1609,13 +1609,15 @@ impl AuditLogger {
     /// One page of this logger's trail, newest first. See [`TrailQuery`]; pass the page's
     /// `next_cursor` as `cursor` (same filters) for the next, older page.
     pub async fn audit_trail(&self, q: &TrailQuery) -> Result<TrailPage, AuditError> {
+        self.open()?;
         let (events, next_cursor) = self.trail_events(q).await?;
         // (`PageEvent`s: a stored event's invalid properties are marked, not a failed page.)
         Ok(TrailPage { events: events.into_iter().map(TrailEvent::from).collect(), next_cursor })
     }
 
     /// [`AuditLogger::audit_trail`]'s events as stored, and the next page's cursor (what
-    /// `js::write_page` writes for JavaScript).
+    /// `js::write_page` writes for JavaScript). The caller admitted the read
+    /// ([`AuditLogger::open`]; the wasm shell when the JavaScript call was made).
     pub(crate) async fn trail_events(&self, q: &TrailQuery) -> Result<(Vec<PageEvent>, Option<String>), AuditError> {
         let limit = q.limit.unwrap_or(DEFAULT_LIMIT) as usize;
         let cfg = self.config();
@@ -1693,6 +1695,13 @@ impl AuditLogger {
     /// Reads the chained events of this logger's trail back and reports, per stream, the first
     /// broken link (see [`crate::chain::BreakKind`]).
     pub async fn verify_trail(&self, q: &VerifyQuery) -> Result<VerifyReport, AuditError> {
+        self.open()?;
+        self.verify_all(q).await
+    }
+
+    /// [`AuditLogger::verify_trail`] once admitted ([`AuditLogger::open`]; the wasm shell when
+    /// the JavaScript call was made).
+    pub(crate) async fn verify_all(&self, q: &VerifyQuery) -> Result<VerifyReport, AuditError> {
         let (report, _) = self.verify_pages::<false>(q, None, u64::MAX).await?;
         Ok(report)
     }
@@ -1707,6 +1716,7 @@ impl AuditLogger {
         progress: Option<VerifyProgress>,
         max_events: u64,
     ) -> Result<(VerifyReport, Option<VerifyProgress>), AuditError> {
+        self.open()?;
         self.verify_pages::<true>(q, progress, max_events).await
     }
 
@@ -1760,6 +1770,7 @@ impl AuditLogger {
 
     /// The trail's signed head (the Worker's stream, see `ingest::signed`), if it has one.
     pub async fn signed_head(&self) -> Result<Option<SignedHead>, AuditError> {
+        self.open()?;
         let st = head_query(self.config())?;
         let rows = self.query(&st).await?;
         Ok(rows.first().and_then(|r| head_from_cells(r)))

@@ -314,6 +314,9 @@ impl JsAuditLogger {
     /// with it in `lastError`, as a failed read does. Filed in [`Reads`] while it runs, so that
     /// `close()` waits for it and `close(timeoutMs)`'s bound cancels it.
     fn read(&self, call: Result<Call, AuditError>) -> js_sys::Promise {
+        // Admitted now, when it is called: its future first runs on a later microtask, after a
+        // `close()` made right after this call (which then waits for it, as documented).
+        let call = self.inner.open().and(call);
         let inner = self.inner.clone();
         let work = Box::pin(async move {
             let mut out = String::new();
@@ -323,7 +326,7 @@ impl JsAuditLogger {
                     .await
                     .map(|(events, next)| js::write_page(&events, next.as_deref(), &mut out)),
                 #[cfg(feature = "verify")]
-                Ok(Call::Verify(q)) => inner.verify_trail(&q).await.map(|r| js::write_report(&r, &mut out)),
+                Ok(Call::Verify(q)) => inner.verify_all(&q).await.map(|r| js::write_report(&r, &mut out)),
                 Err(e) => Err(e),
             };
             resolve(&inner, res.map(|()| out))

@@ -4,7 +4,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { loadPkg, unique, config, cypher } from "./helpers.mjs";
+import { loadPkg, unique, config, cypher, proxyToNeo4j } from "./helpers.mjs";
 
 // verifyTrail is in neo4j-audit/verify (the read entry plus verifyTrail, one build of the same code);
 // the read entry itself: "neo4j-audit/read reads the trail and has no verifyTrail" below.
@@ -589,4 +589,65 @@ test("switchSetting with an argument that is not a string throws a readable Erro
     assert.equal(switchSetting("NEO4J_X", " TRUE ", "false", "true"), true);
     assert.throws(() => switchSetting("NEO4J_X", "yes", "false", "true"), { message: 'NEO4J_X must be "false" or "true" (any case)' });
   }
+});
+
+test("close() lets the reads called before it finish, each statement of them; close(timeoutMs) cancels them with timeout:", async () => {
+  // Found by a new user: close() refused every statement from the moment it was called, so a
+  // verifyTrail under way resolved null ("closed") at its next statement, and a page called in
+  // the same tick as close() resolved null with lastError undefined (close's flush cleared it).
+  const trail = unique("closereads");
+  const writer = new pkg.AuditLogger(config(trail));
+  for (const n of [1, 2, 3]) assert.equal(await writer.logUserAction({ uid: "u1" }, "CLOSE_READS", null, { n }), true, writer.lastError);
+  await writer.close();
+  let closedAt = Infinity;
+  let readsAfterClose = 0;
+  let hang = false;
+  // Each read statement answered 150 ms late (the writes at once); with `hang`, never.
+  const slow = await proxyToNeo4j(async (body, res, forward) => {
+    if (body.includes("UNWIND $events")) return false;
+    if (Date.now() >= closedAt) readsAfterClose++;
+    if (hang) return true;
+    await new Promise((r) => setTimeout(r, 150));
+    const { status, body: answer } = await forward();
+    res.writeHead(status, { "Content-Type": "application/json" });
+    res.end(answer);
+    return true;
+  });
+  try {
+    // A verifyTrail under way, close() 50 ms into its first statement: its later statements run.
+    const l = new pkg.AuditLogger(config(trail, { url: slow.url }));
+    const report = l.verifyTrail();
+    await new Promise((r) => setTimeout(r, 50));
+    closedAt = Date.now();
+    assert.equal(await l.close(), true, l.lastError);
+    const got = await report;
+    assert.ok(got, `verifyTrail: ${l.lastError}`);
+    assert.equal(got.ok, true);
+    assert.equal(got.checked, 3);
+    assert.ok(readsAfterClose >= 1, "the verification had statements left when close() was called");
+    // A page and an event, then close() in the same tick: both are theirs, close waits for them.
+    const m = new pkg.AuditLogger(config(trail, { url: slow.url }));
+    const page = m.getAuditTrail({ limit: 2 });
+    const write = m.logUserAction({ uid: "u1" }, "CLOSE_READS", null, { n: 4 });
+    assert.equal(await m.close(), true, m.lastError);
+    const p = await page;
+    assert.ok(p, `getAuditTrail: ${m.lastError}`);
+    assert.equal(p.events.length, 2);
+    assert.equal(await write, true);
+    // A call made after close() is refused, as before.
+    assert.equal(await m.getAuditTrail(), null);
+    assert.match(m.lastError, /^closed:/);
+    // close(timeoutMs) with a read that gets no answer: cancelled at the bound, timeout:.
+    hang = true;
+    const h = new pkg.AuditLogger(config(trail, { url: slow.url }));
+    const stuck = h.getAuditTrail();
+    const t0 = Date.now();
+    assert.equal(await h.close(300), false);
+    assert.ok(Date.now() - t0 < 2000, `close(300) took ${Date.now() - t0} ms`);
+    assert.equal(await stuck, null);
+    assert.match(h.lastError, /^timeout: .*300 ms/);
+  } finally {
+    slow.close();
+  }
+  assert.deepEqual(await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN count(e)", { trail }), [[4]]);
 });
