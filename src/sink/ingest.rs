@@ -248,8 +248,18 @@ impl Config {
             ])));
         }
         // The rest, with the endpoint in the place of the URL (which also checks it parses and
-        // carries no credentials, query or fragment).
-        self.validate_as(s, endpoint, "endpoint", s.name(Key::AllowInsecureHttp))
+        // carries no credentials, query or fragment). Its messages name `endpoint`, not `url`
+        // (a user with no url set was told "url must not carry credentials"), as the Worker's
+        // name NEO4J_URL.
+        self.validate_as(s, endpoint, "endpoint", s.name(Key::AllowInsecureHttp)).map_err(|e| match e {
+            AuditError::InvalidConfig(m) if m.starts_with("url must not carry credentials") => {
+                AuditError::InvalidConfig(cat(&["endpoint must not carry credentials; the user's JWT goes in ", token]))
+            }
+            AuditError::InvalidConfig(m) if m.starts_with("url ") => {
+                AuditError::InvalidConfig(cat(&["endpoint", &m[3..]]))
+            }
+            e => e,
+        })
     }
 }
 

@@ -705,3 +705,13 @@ test("every Node entry bundled into a CommonJS bundle (esbuild --platform=node, 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("client mode: a bad endpoint is refused naming endpoint, not url", () => {
+  // Found by a new user: `{ endpoint: "https://u:pw@w.example/v1/events", token }` threw "url must
+  // not carry credentials; use username/password or token", for a config with no url, where
+  // username/password are refused.
+  const make = (endpoint) => () => new pkg.AuditLogger({ endpoint, token: "t" });
+  assert.throws(make("https://u:pw@w.example/v1/events"), /^Error: invalid config: endpoint must not carry credentials; the user's JWT goes in token$/);
+  assert.throws(make("https://w.example/v1/events?x=1"), /^Error: invalid config: endpoint must not have a query or fragment$/);
+  assert.throws(make("http://w.example/v1/events"), /^Error: invalid config: (?!url)/);
+});
