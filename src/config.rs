@@ -728,6 +728,24 @@ impl Config {
         if let Some(t) = &self.token {
             v.push(t.clone());
         }
+        // The forms a server or an app re-encodes them in (found by a new user: a 400 body with
+        // `neo4j%3AS3cret%2FPW%2Bx`, a proxy's lower-cased token, a DSN in details built with
+        // encodeURIComponent): percent-encoded, the Basic pair `user:password` too, and lower case.
+        let (raw, mut forms) = (v.len(), Vec::new());
+        if let (Some(u), Some(p)) = (&self.username, &self.password) {
+            forms.push(percent_encoded(&cat(&[u, ":", p])));
+        }
+        for x in &v[..raw] {
+            forms.push(percent_encoded(x));
+            let mut lower = String::with_capacity(x.len());
+            x.chars().for_each(|c| crate::unicode::push_lowercase(&mut lower, c));
+            forms.push(lower);
+        }
+        for f in forms {
+            if !v.contains(&f) {
+                v.push(f);
+            }
+        }
         if let Some(b) = self.basic_credential() {
             v.push(b);
         }
@@ -777,6 +795,23 @@ fn check_token(s: Spelling, t: &str) -> Result<(), AuditError> {
 /// A refused configuration, out of line: a good configuration runs none of the checks' error
 /// paths, and V8 compiles a wasm function whole on its first call (a Worker's first logger,
 /// bench/coldstart.mjs), so each message built in place was compiled for nothing.
+/// `s` as `encodeURIComponent` writes it (UTF-8 bytes other than letters, digits and
+/// `-_.!~*'()` as `%XX`, upper-case hex), for [`Config::secrets`].
+fn percent_encoded(s: &str) -> String {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = String::with_capacity(s.len());
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.!~*'()".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
+        }
+    }
+    out
+}
+
 #[cold]
 #[inline(never)]
 fn invalid(m: &str) -> Result<(), AuditError> {
@@ -1205,7 +1240,7 @@ mod tests {
     fn the_basic_credential_is_a_secret_too() {
         // base64("neo4j:pw-12345"): what a server echoing the Authorization header shows.
         let b64 = "bmVvNGo6cHctMTIzNDU=";
-        assert_eq!(base().secrets(), ["pw-12345", b64]);
+        assert_eq!(base().secrets(), ["pw-12345", "neo4j%3Apw-12345", b64]);
         assert_eq!(base().basic_credential().as_deref(), Some(b64));
         let e = AuditError::Http { status: 500, snippet: format!("authorization: Basic {b64}"), retry_after_ms: None };
         assert_eq!(e.reason(&crate::error::refs(&base().secrets())), "HTTP 500: authorization: Basic ***");

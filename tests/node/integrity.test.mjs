@@ -682,6 +682,45 @@ test("a server that echoes the request's Authorization header never puts the Bas
   }
 });
 
+test("the password and token re-encoded (percent-encoded, the Basic pair, lower case) are scrubbed from lastError and from stored details", async () => {
+  // Found by a new user: a server answering 400 with `neo4j%3AS3cret%2FPW%2Bx` or a lower-cased
+  // token kept them in lastError, and details holding encodeURIComponent("neo4j:" + password)
+  // (a DSN) were stored with the password readable (the "whole word" rule failed on %3A).
+  const password = "S3cret/PW+x-long";
+  const token = "TokSecret-12345";
+  // A Basic pair holds the password (a token has no pair).
+  const forms = (p) => [encodeURIComponent(p), p === token ? encodeURIComponent(p) : encodeURIComponent(`neo4j:${p}`), p.toLowerCase()];
+  const echo = createServer((req, res) => {
+    res.writeHead(400, { "Content-Type": "text/plain" });
+    const [kind, cred] = (req.headers.authorization ?? "").split(" ");
+    const secret = kind === "Bearer" ? cred : Buffer.from(cred, "base64").toString().split(":")[1];
+    res.end(`refused ${forms(secret).join(" and ")} here`);
+  });
+  await new Promise((r) => echo.listen(0, "127.0.0.1", r));
+  try {
+    const url = `http://127.0.0.1:${echo.address().port}`;
+    const common = { url, trail: unique("reencoded"), retry: { maxAttempts: 1 }, queue: { enabled: false } };
+    for (const [auth, secret] of [[{ username: "neo4j", password }, password], [{ token }, token]]) {
+      const logger = new pkg.AuditLogger({ ...common, ...auth });
+      assert.equal(await logger.logUserAction(null, "ECHOED"), false);
+      assert.match(logger.lastError, /^HTTP 400: refused \*\*\* and \*\*\* and \*\*\* here/);
+      for (const f of [secret, ...forms(secret)]) assert.ok(!logger.lastError.includes(f), `${f} in ${logger.lastError}`);
+      await logger.close();
+    }
+  } finally {
+    echo.close();
+  }
+  // Stored details: the logger's own password, percent-encoded in a DSN, never reaches Neo4j.
+  const trail = unique("reencoded-details");
+  const logger = new pkg.AuditLogger(config(trail));
+  const dsn = `postgres://neo4j:${encodeURIComponent(NEO4J_PASSWORD)}@db/x`;
+  const pair = encodeURIComponent(`neo4j:${NEO4J_PASSWORD}/x`);
+  assert.equal(await logger.logUserAction({ uid: "u1" }, "DSN", null, { dsn, pair }), true, logger.lastError);
+  await logger.close();
+  const [[details]] = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.details", { trail });
+  assert.ok(!details.includes(NEO4J_PASSWORD) && !details.includes(encodeURIComponent(NEO4J_PASSWORD)), details);
+});
+
 test("a flush() that delivers what a failed call left waiting clears lastError (README: cleared by a success)", async () => {
   // Found by a new user: Neo4j down -> false, back -> flush() true, but lastError still said HTTP 429.
   const proxy = await startProxy({ tooMany: 1, retryAfter: 1 });
