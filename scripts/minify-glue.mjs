@@ -169,7 +169,12 @@ for (const dir of workers ? args.slice(1) : args) {
   const exports = code.match(/export\{([^}]*)\}/);
   const renamed = (exports ? exports[1].split(",") : [])
     .map((e) => e.split(" as "))
-    .filter(([local, name]) => name && local !== name && new RegExp(`class ${local}\\b`).test(code));
+    // esbuild writes a class as `class q{` or, minified, `var q=class{` (which the first test
+    // missed: console.log(logger) showed `q { __wbg_ptr: … }`).
+    .filter(([local, name]) => {
+      const id = local.replaceAll("$", "\\$"); // identifiers may hold a $
+      return name && local !== name && new RegExp(`(?:class ${id}|(?<![\\w$])${id}=class)(?![\\w$])`).test(code);
+    });
   for (const [local, name] of renamed) code += `Object.defineProperty(${local},"name",{value:"${name}"});\n`;
   // Deno and TypeScript find the types through this first-line comment; esbuild drops comments.
   const selfTypes = src.match(/^\/\* @ts-self-types="[^"]*" \*\/\n/);

@@ -32,64 +32,66 @@ use crate::{AuditLogger, Config};
 #[cfg(not(feature = "worker"))]
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
-/** Configuration of an {@link AuditLogger}. */
+/** Configuration of an {@link AuditLogger}. Each member may be left out or `undefined` (the
+ *  default; a missing url or password is refused with a reason): `process.env.X` fits as it is,
+ *  also under `exactOptionalPropertyTypes`. */
 export interface AuditConfig {
   /** Neo4j HTTP base URL, e.g. "http://127.0.0.1:7474". Omit it in client mode (`endpoint`). */
-  url?: string;
+  url?: string | undefined;
   /** Client mode: the ingest Worker's /v1/events URL. Events go there with `token` (the user's
    *  JWT) as bearer, through the same batching, retries and queue; the Worker takes the user from
    *  the token (the `user` argument is not sent). Exclusive with url/username/password. */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /** Database name, default "neo4j". */
-  database?: string;
+  database?: string | undefined;
   /** Basic auth user (with password). */
-  username?: string;
-  password?: string;
+  username?: string | undefined;
+  password?: string | undefined;
   /** Bearer token (SSO / Aura); exclusive with username/password. */
-  token?: string;
+  token?: string | undefined;
   /** "tx" (default): /db/{db}/tx/commit; "query": Query API /db/{db}/query/v2. */
-  api?: "tx" | "query";
+  api?: "tx" | "query" | undefined;
   /** AuditTrail name, default "default". Client mode (endpoint): not sent, the Worker writes into
    *  its own trail (AUDIT_TRAIL); like database, api and labels it only scopes the queue there. */
-  trail?: string;
+  trail?: string | undefined;
   /** Whole-request bound in ms, default 10000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Bound on the serialised details in bytes, default 65536. */
-  maxDetailsBytes?: number;
+  maxDetailsBytes?: number | undefined;
   /** Node labels, each an identifier, all three different; defaults AuditEvent, AuditTrail, User. */
-  labels?: { event?: string; trail?: string; user?: string };
+  labels?: { event?: string | undefined; trail?: string | undefined; user?: string | undefined } | undefined;
   /** Retries of network errors, timeouts, HTTP 408, 429, 500, 502, 503, 504 (and a CDN's 520-524)
    *  and Neo.TransientError (never 501, 505 or another 4xx/5xx no retry cures): exponential backoff
    *  with full jitter. Defaults: maxAttempts 6, maxElapsedMs 30000, baseDelayMs 100, maxDelayMs 5000. */
-  retry?: { maxAttempts?: number; maxElapsedMs?: number; baseDelayMs?: number; maxDelayMs?: number };
+  retry?: { maxAttempts?: number | undefined; maxElapsedMs?: number | undefined; baseDelayMs?: number | undefined; maxDelayMs?: number | undefined } | undefined;
   /** Events per request. Defaults: maxEvents 1000, maxBytes 1048576 (a batch takes what waits, up
    *  to these bounds: a lone event goes alone), flushIntervalMs 0 (events arriving while requests
    *  are in flight form the next batch), maxInFlight 4 (requests at once; not in Cloudflare
    *  Workers, where each call's request leaves from its own Worker request at once). Client mode
    *  sends at most 100 events per request (the Worker's bound). */
-  batch?: { maxEvents?: number; maxBytes?: number; flushIntervalMs?: number; maxInFlight?: number };
+  batch?: { maxEvents?: number | undefined; maxBytes?: number | undefined; flushIntervalMs?: number | undefined; maxInFlight?: number | undefined } | undefined;
   /** Durable queue: IndexedDB in browsers, memory in Workers/Node. Events are filed under the
    *  logger's identity (the token's subject, or the Neo4j user) and only ever sent under it; any
    *  event older than maxAgeMs is removed (stats().expired). Defaults: enabled true,
    *  maxEvents 10000, maxBytes 8388608, maxAgeMs 604800000 (7 days), name "neo4j-audit". */
-  queue?: { enabled?: boolean; maxEvents?: number; maxBytes?: number; maxAgeMs?: number; name?: string };
+  queue?: { enabled?: boolean | undefined; maxEvents?: number | undefined; maxBytes?: number | undefined; maxAgeMs?: number | undefined; name?: string | undefined } | undefined;
   /** "committed" (default): logUserAction resolves true once Neo4j committed the event;
    *  "queued": once it is stored in IndexedDB (browsers; delivery continues in the background).
    *  Where there is no IndexedDB (Node, Workers: a memory queue) "queued" answers as "committed":
    *  true once committed, false when the commit failed (the event stays in the memory queue). */
-  delivery?: "committed" | "queued";
+  delivery?: "committed" | "queued" | undefined;
   /** Keys whose values in details become "[REDACTED]" before the event is hashed or sent.
    *  Default: the library's list (password, secret, token, apiKey, cookie, ...); [] turns it off. */
-  redact?: string[];
+  redact?: string[] | undefined;
   /** "words" (default): a listed name matches keys that contain its words (password catches
    *  newPassword, db_password; apiKey catches x-api-key); "exact": only the name itself. */
-  redactMatch?: "words" | "exact";
+  redactMatch?: "words" | "exact" | undefined;
   /** Accept a plain http:// url/endpoint whose host is not loopback (default false). Without it
    *  such a URL is refused at construction: the password or token would cross the network in
    *  cleartext, and events written over cleartext can be altered or forged in transit (so it is
    *  refused without credentials too). https:// and loopback http:// (localhost,
    *  127.0.0.0/8, [::1]; not *.localhost) need no opt-out. Set it only for a trusted private network. */
-  allowInsecureHttp?: boolean;
+  allowInsecureHttp?: boolean | undefined;
 }
 
 /** Delivery counters of one logger (`queued` is the current backlog; the rest are totals). */
