@@ -29,7 +29,8 @@ export const ENV_HELP = `Environment:
   NEO4J_USER       user name (default neo4j)
   NEO4J_PASSWORD   password (default neo4j-audit-dev, the local server of scripts/neo4j, for a
                    loopback NEO4J_URL only: another host without it is a usage error)
-  NEO4J_TOKEN      bearer token instead of user and password (SSO / Aura)
+  NEO4J_TOKEN      bearer token instead of user and password (SSO / Aura); NEO4J_PASSWORD
+                   must then be unset (both set is a usage error)
   NEO4J_DATABASE   database (default neo4j)
   NEO4J_ALLOW_INSECURE_HTTP  "true": accept a plain http:// NEO4J_URL to a host that is not
                    loopback (refused by default: the password or token would cross the network
@@ -81,6 +82,11 @@ export function connection(env = process.env) {
     allowInsecureHttp = switchSetting("NEO4J_ALLOW_INSECURE_HTTP", env.NEO4J_ALLOW_INSECURE_HTTP, "false", "true");
   } catch (e) {
     throw usage(e.message);
+  }
+  // Both credentials: which one to use is the operator's to say. The library refuses the pair
+  // ("token is exclusive with username/password"); the CLI used the token without a word.
+  if (token && env.NEO4J_PASSWORD) {
+    throw usage("NEO4J_TOKEN and NEO4J_PASSWORD are both set: the CLI logs in with one of them, not both; unset NEO4J_PASSWORD to use the token, or NEO4J_TOKEN to log in as NEO4J_USER with the password");
   }
   const url = env.NEO4J_URL || "http://127.0.0.1:7474";
   // The local server's password is a default for a local server only: sent to another machine

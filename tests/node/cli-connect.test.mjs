@@ -83,3 +83,50 @@ test("an https NEO4J_URL whose certificate Node does not trust names the cause a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** A stand-in for Neo4j that refuses every login (401, as Neo4j answers a wrong one) and keeps
+ * each request's Authorization header: whether anything reached it, and with what credentials. */
+async function loginRecorder() {
+  const { createServer } = await import("node:http");
+  const seen = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers.authorization ?? null);
+    req.resume().on("end", () => {
+      res.writeHead(401, { "content-type": "application/json" });
+      res.end(JSON.stringify({ errors: [{ code: "Neo.ClientError.Security.Unauthorized", message: "no" }] }));
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}`, seen, close: () => server.close() };
+}
+
+const COMMANDS = [["schema"], ["tail"], ["verify"], ["export"], ["migrate", "--status"]];
+
+test("NEO4J_TOKEN and NEO4J_PASSWORD both set is a usage error naming both, before any request (the token was used silently)", async () => {
+  // The library refuses the pair ("token is exclusive with username/password"); the CLI dropped
+  // the password without a word, so an operator could not tell which credential was used.
+  const server = await loginRecorder();
+  const token = "tok-secret-4e7a", password = "pw-secret-4e7a";
+  try {
+    for (const cmd of COMMANDS) {
+      const r = await cli(cmd, { ...ENV, NEO4J_URL: server.url, NEO4J_TOKEN: token, NEO4J_PASSWORD: password });
+      assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+      assert.equal(r.stderr, `neo4j-audit ${cmd[0]}: NEO4J_TOKEN and NEO4J_PASSWORD are both set: the CLI logs in with one of them, not both; unset NEO4J_PASSWORD to use the token, or NEO4J_TOKEN to log in as NEO4J_USER with the password\n`);
+      assert.equal(r.stdout, "");
+    }
+    assert.deepEqual(server.seen, [], "no request was sent");
+    // Either one alone is sent as given (the stand-in refuses it: exit 3).
+    const { NEO4J_PASSWORD: _, ...noPassword } = ENV;
+    const withToken = await cli(["tail"], { ...noPassword, NEO4J_URL: server.url, NEO4J_TOKEN: token });
+    assert.equal(withToken.code, 3, withToken.stderr);
+    assert.match(withToken.stderr, /refused the credentials of the token \(NEO4J_TOKEN\)/);
+    assert.equal(server.seen.at(-1), `Bearer ${token}`);
+    const withPassword = await cli(["tail"], { ...ENV, NEO4J_URL: server.url, NEO4J_USER: "u1", NEO4J_PASSWORD: password });
+    assert.equal(withPassword.code, 3, withPassword.stderr);
+    assert.equal(server.seen.at(-1), `Basic ${Buffer.from(`u1:${password}`).toString("base64")}`);
+  } finally {
+    server.close();
+  }
+  // The help says so.
+  assert.match((await cli(["--help"])).stdout, /NEO4J_TOKEN {6}bearer token instead of user and password \(SSO \/ Aura\); NEO4J_PASSWORD\n\s+must then be unset/);
+});
