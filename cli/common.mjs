@@ -28,7 +28,8 @@ export const ENV_HELP = `Environment:
   NEO4J_URL        Neo4j HTTP base URL (default http://127.0.0.1:7474)
   NEO4J_USER       user name (default neo4j)
   NEO4J_PASSWORD   password (default neo4j-audit-dev, the local server of scripts/neo4j, for a
-                   loopback NEO4J_URL only: another host without it is a usage error)
+                   loopback NEO4J_URL only: another host without it is a usage error;
+                   set but empty, a usage error too)
   NEO4J_TOKEN      bearer token instead of user and password (SSO / Aura); NEO4J_PASSWORD
                    must then be unset (both set is a usage error)
   NEO4J_DATABASE   database (default neo4j)
@@ -74,15 +75,25 @@ function origin(url) {
 /** The connection settings from the environment; never printed with the secret. A usage error
  * (exit 2) for a NEO4J_ALLOW_INSECURE_HTTP that is neither "false" nor "true" (any case): the
  * Worker's rule for its var, from the library (src/rules.rs), so "yes" or "1" is never silently
- * false here while the Worker refuses it. */
+ * false here while the Worker refuses it; for a NEO4J_PASSWORD or NEO4J_TOKEN set but empty, and
+ * for both set. */
 export function connection(env = process.env) {
-  const token = env.NEO4J_TOKEN || undefined;
   let allowInsecureHttp;
   try {
     allowInsecureHttp = switchSetting("NEO4J_ALLOW_INSECURE_HTTP", env.NEO4J_ALLOW_INSECURE_HTTP, "false", "true");
   } catch (e) {
     throw usage(e.message);
   }
+  // Set but empty is an unset variable substituted (`NEO4J_PASSWORD=$DB_PASS` in a CI job, a .env
+  // line never filled in), not "unset": read as unset, the local server's default password went
+  // out instead, and a local server took it. The library refuses an empty password or token alike.
+  if (env.NEO4J_PASSWORD === "") {
+    throw usage("NEO4J_PASSWORD is set but empty (an unset environment variable?): give the password, or unset NEO4J_PASSWORD for the local server's default (a loopback NEO4J_URL only)");
+  }
+  if (env.NEO4J_TOKEN === "") {
+    throw usage("NEO4J_TOKEN is set but empty (an unset environment variable?): give the token, or unset NEO4J_TOKEN to log in with NEO4J_USER and NEO4J_PASSWORD");
+  }
+  const token = env.NEO4J_TOKEN;
   // Both credentials: which one to use is the operator's to say. The library refuses the pair
   // ("token is exclusive with username/password"); the CLI used the token without a word.
   if (token && env.NEO4J_PASSWORD) {

@@ -130,3 +130,40 @@ test("NEO4J_TOKEN and NEO4J_PASSWORD both set is a usage error naming both, befo
   // The help says so.
   assert.match((await cli(["--help"])).stdout, /NEO4J_TOKEN {6}bearer token instead of user and password \(SSO \/ Aura\); NEO4J_PASSWORD\n\s+must then be unset/);
 });
+
+test("NEO4J_PASSWORD or NEO4J_TOKEN set but empty is a usage error before any request; NEO4J_PASSWORD unset sends the local default to a loopback URL", async () => {
+  // `NEO4J_PASSWORD=` (a .env line whose value was never filled in, `$DB_PASS` unset in a CI job)
+  // was read as unset: the local server's default password was sent and, on a local server, the
+  // command succeeded. The library refuses an empty password ("password is empty (an unset
+  // environment variable?)") and an empty token.
+  const server = await loginRecorder();
+  const { NEO4J_PASSWORD: _, ...unset } = ENV;
+  const EMPTY_PASSWORD = "NEO4J_PASSWORD is set but empty (an unset environment variable?): give the password, or unset NEO4J_PASSWORD for the local server's default (a loopback NEO4J_URL only)";
+  const EMPTY_TOKEN = "NEO4J_TOKEN is set but empty (an unset environment variable?): give the token, or unset NEO4J_TOKEN to log in with NEO4J_USER and NEO4J_PASSWORD";
+  try {
+    for (const [env, message] of [
+      [{ NEO4J_PASSWORD: "" }, EMPTY_PASSWORD],
+      [{ NEO4J_PASSWORD: "", NEO4J_TOKEN: "tok-5b1c" }, EMPTY_PASSWORD],
+      [{ NEO4J_TOKEN: "" }, EMPTY_TOKEN],
+      [{ NEO4J_TOKEN: "", NEO4J_PASSWORD: "pw-5b1c" }, EMPTY_TOKEN],
+    ]) {
+      for (const cmd of COMMANDS) {
+        const r = await cli(cmd, { ...unset, NEO4J_URL: server.url, ...env });
+        assert.equal(r.code, 2, `${JSON.stringify(env)} ${cmd}: ${r.stderr}`);
+        assert.equal(r.stderr, `neo4j-audit ${cmd[0]}: ${message}\n`);
+        assert.equal(r.stdout, "");
+      }
+    }
+    assert.deepEqual(server.seen, [], "no request was sent");
+    // Unset, as docs/cli.md promises: user neo4j (NEO4J_USER unset too) with the local server's
+    // password, and a refused login says that default was sent.
+    const { NEO4J_USER: __, ...neither } = unset;
+    const r = await cli(["tail"], { ...neither, NEO4J_URL: server.url });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(server.seen.at(-1), `Basic ${Buffer.from("neo4j:neo4j-audit-dev").toString("base64")}`);
+    assert.match(r.stderr, /; NEO4J_PASSWORD is not set, so the local server's default password was sent\n$/);
+  } finally {
+    server.close();
+  }
+  assert.match((await cli(["--help"])).stdout, /loopback NEO4J_URL only: another host without it is a usage error;\n\s+set but empty, a usage error too\)/);
+});

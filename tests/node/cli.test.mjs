@@ -292,7 +292,9 @@ test("NEO4J_PASSWORD unset (or empty) with a NEO4J_URL of another host is a usag
       for (const cmd of [["schema"], ["tail"], ["verify"], ["export"], ["migrate", "--status"]]) {
         const r = await cli(cmd, env);
         assert.equal(r.code, 2, r.stderr);
-        assert.equal(r.stderr, `neo4j-audit ${cmd[0]}: NEO4J_PASSWORD (or NEO4J_TOKEN) is not set; its default, the local server's password, is only sent to a loopback NEO4J_URL, not to https://neo4j-audit-cli.invalid:7473\n`);
+        // Empty is refused wherever NEO4J_URL leads (tests/node/cli-connect.test.mjs).
+        assert.equal(r.stderr, password === "" ? `neo4j-audit ${cmd[0]}: NEO4J_PASSWORD is set but empty (an unset environment variable?): give the password, or unset NEO4J_PASSWORD for the local server's default (a loopback NEO4J_URL only)\n`
+          : `neo4j-audit ${cmd[0]}: NEO4J_PASSWORD (or NEO4J_TOKEN) is not set; its default, the local server's password, is only sent to a loopback NEO4J_URL, not to https://neo4j-audit-cli.invalid:7473\n`);
       }
     }
     // A token instead is fine (it goes where it was meant to), and loopback keeps the default.
