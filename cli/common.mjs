@@ -474,11 +474,12 @@ export const jsonLine = (e) => (e[EXACT_DETAILS] === undefined ? jsonText(e)
   // `"details":null` is only ever the key: in a string value its quotes would be escaped.
   : jsonText({ ...e, details: null }).replace('"details":null', () => `"details":${escapeJsonRaw(e[EXACT_DETAILS])}`)) + "\n";
 
-/** CSV columns, in order; `details`, `targets` (`[{label, uid, role}]`, empty when the event has
- * none) and `invalid` (the read API's list of the properties changed by hand, empty on a
- * well-formed event: without it such an event's edited cells read as genuinely empty) are their
- * JSON text. `invalid` comes last, after the columns earlier versions wrote. */
-export const CSV_COLUMNS = ["uid", "timestamp", "ts", "actionType", "category", "userUid", "userName",
+/** CSV columns: the read API's fields in its order (an event's keys, as the JSON lines carry them;
+ * docs/reading.md), every one of them, since a CSV row has all columns; `details`, `targets`
+ * (`[{label, uid, role}]`, empty when the event has none) and `invalid` (the read API's list of
+ * the properties changed by hand, empty on a well-formed event: without it such an event's
+ * edited cells read as genuinely empty) are their JSON text. */
+export const CSV_COLUMNS = ["uid", "actionType", "category", "timestamp", "ts", "userUid", "userName",
   "details", "streamId", "seq", "prevHash", "hash", "source", "occurredAt", "targets", "invalid"];
 
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; null is an empty field.

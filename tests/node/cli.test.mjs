@@ -592,8 +592,13 @@ test("export jsonl and csv round-trip every field, across pages, newest first", 
   const c = await cli(["export", "--trail", trail, "--format", "csv", "--page-size", "2"]);
   assert.equal(c.code, 0, c.stderr);
   const [header, ...rows] = parseCsv(c.stdout);
-  assert.deepEqual(header, ["uid", "timestamp", "ts", "actionType", "category", "userUid", "userName", "details",
+  // The read API's fields in its order (docs/cli.md), the JSON lines' order: the header put
+  // timestamp and ts before actionType and category.
+  assert.deepEqual(header, ["uid", "actionType", "category", "timestamp", "ts", "userUid", "userName", "details",
     "streamId", "seq", "prevHash", "hash", "source", "occurredAt", "targets", "invalid"]);
+  assert.deepEqual(header, [...Object.keys(jsonl(j.stdout)[0]), "targets", "invalid"], "these events have neither");
+  assert.ok(readDocs().includes(`\`${header.join(",")}\``), "docs/cli.md lists the columns");
+  assert.ok((await cli(["export", "--help"])).stdout.includes(`\n${" ".repeat(21)}${header.join(",")}\n`), "so does export --help");
   const fromCsv = rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
   assert.deepEqual(fromCsv, want.map((e) => ({
     ...e, ts: String(e.ts), seq: String(e.seq), userUid: e.userUid ?? "", userName: e.userName ?? "",
@@ -631,6 +636,7 @@ test("export carries an event's targets: jsonl as the read API gives them, csv a
   const c = await cli(["export", "--trail", trail, "--format", "csv"]);
   assert.equal(c.code, 0, c.stderr);
   const [header, ...rows] = parseCsv(c.stdout);
+  assert.deepEqual(header, [...Object.keys(share), "invalid"], "the read API's order, targets included");
   const col = header.indexOf("targets");
   assert.ok(col >= 0, String(header));
   const byType = Object.fromEntries(rows.map((r) => [r[header.indexOf("actionType")], r[col]]));
@@ -789,7 +795,7 @@ test("export: an empty result says so on stderr (a mistyped --trail); --bom star
   const plain = await cli(["export", "--trail", trail, "--format", "csv"]);
   assert.equal(plain.code, 0, plain.stderr);
   assert.equal(plain.stderr, "", "nothing said when events were found");
-  assert.ok(plain.stdout.startsWith("uid,timestamp,"), "no BOM by default");
+  assert.ok(plain.stdout.startsWith("uid,actionType,"), "no BOM by default");
   const bom = await cli(["export", "--trail", trail, "--format", "csv", "--bom"]);
   assert.equal(bom.code, 0, bom.stderr);
   assert.equal(bom.stdout, `\ufeff${plain.stdout}`, "the same CSV after the mark (Excel then reads UTF-8: 'Bob, \"B\" Ü')");
