@@ -28,8 +28,10 @@ export const ENV_HELP = `Environment:
   NEO4J_URL        Neo4j HTTP base URL (default http://127.0.0.1:7474)
   NEO4J_USER       user name (default neo4j)
   NEO4J_PASSWORD   password (default neo4j-audit-dev, the local server of scripts/neo4j, for a
-                   loopback NEO4J_URL only: another host without it is a usage error)
-  NEO4J_TOKEN      bearer token instead of user and password (SSO / Aura)
+                   loopback NEO4J_URL only: another host without it is a usage error;
+                   set but empty, a usage error too)
+  NEO4J_TOKEN      bearer token instead of user and password (SSO / Aura); NEO4J_PASSWORD
+                   must then be unset (both set is a usage error)
   NEO4J_DATABASE   database (default neo4j)
   NEO4J_ALLOW_INSECURE_HTTP  "true": accept a plain http:// NEO4J_URL to a host that is not
                    loopback (refused by default: the password or token would cross the network
@@ -73,14 +75,29 @@ function origin(url) {
 /** The connection settings from the environment; never printed with the secret. A usage error
  * (exit 2) for a NEO4J_ALLOW_INSECURE_HTTP that is neither "false" nor "true" (any case): the
  * Worker's rule for its var, from the library (src/rules.rs), so "yes" or "1" is never silently
- * false here while the Worker refuses it. */
+ * false here while the Worker refuses it; for a NEO4J_PASSWORD or NEO4J_TOKEN set but empty, and
+ * for both set. */
 export function connection(env = process.env) {
-  const token = env.NEO4J_TOKEN || undefined;
   let allowInsecureHttp;
   try {
     allowInsecureHttp = switchSetting("NEO4J_ALLOW_INSECURE_HTTP", env.NEO4J_ALLOW_INSECURE_HTTP, "false", "true");
   } catch (e) {
     throw usage(e.message);
+  }
+  // Set but empty is an unset variable substituted (`NEO4J_PASSWORD=$DB_PASS` in a CI job, a .env
+  // line never filled in), not "unset": read as unset, the local server's default password went
+  // out instead, and a local server took it. The library refuses an empty password or token alike.
+  if (env.NEO4J_PASSWORD === "") {
+    throw usage("NEO4J_PASSWORD is set but empty (an unset environment variable?): give the password, or unset NEO4J_PASSWORD for the local server's default (a loopback NEO4J_URL only)");
+  }
+  if (env.NEO4J_TOKEN === "") {
+    throw usage("NEO4J_TOKEN is set but empty (an unset environment variable?): give the token, or unset NEO4J_TOKEN to log in with NEO4J_USER and NEO4J_PASSWORD");
+  }
+  const token = env.NEO4J_TOKEN;
+  // Both credentials: which one to use is the operator's to say. The library refuses the pair
+  // ("token is exclusive with username/password"); the CLI used the token without a word.
+  if (token && env.NEO4J_PASSWORD) {
+    throw usage("NEO4J_TOKEN and NEO4J_PASSWORD are both set: the CLI logs in with one of them, not both; unset NEO4J_PASSWORD to use the token, or NEO4J_TOKEN to log in as NEO4J_USER with the password");
   }
   const url = env.NEO4J_URL || "http://127.0.0.1:7474";
   // The local server's password is a default for a local server only: sent to another machine
@@ -457,11 +474,12 @@ export const jsonLine = (e) => (e[EXACT_DETAILS] === undefined ? jsonText(e)
   // `"details":null` is only ever the key: in a string value its quotes would be escaped.
   : jsonText({ ...e, details: null }).replace('"details":null', () => `"details":${escapeJsonRaw(e[EXACT_DETAILS])}`)) + "\n";
 
-/** CSV columns, in order; `details`, `targets` (`[{label, uid, role}]`, empty when the event has
- * none) and `invalid` (the read API's list of the properties changed by hand, empty on a
- * well-formed event: without it such an event's edited cells read as genuinely empty) are their
- * JSON text. `invalid` comes last, after the columns earlier versions wrote. */
-export const CSV_COLUMNS = ["uid", "timestamp", "ts", "actionType", "category", "userUid", "userName",
+/** CSV columns: the read API's fields in its order (an event's keys, as the JSON lines carry them;
+ * docs/reading.md), every one of them, since a CSV row has all columns; `details`, `targets`
+ * (`[{label, uid, role}]`, empty when the event has none) and `invalid` (the read API's list of
+ * the properties changed by hand, empty on a well-formed event: without it such an event's
+ * edited cells read as genuinely empty) are their JSON text. */
+export const CSV_COLUMNS = ["uid", "actionType", "category", "timestamp", "ts", "userUid", "userName",
   "details", "streamId", "seq", "prevHash", "hash", "source", "occurredAt", "targets", "invalid"];
 
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; null is an empty field.

@@ -18,8 +18,9 @@ Options:
 ${FILTER_HELP}
   --format FORMAT    jsonl (default): one JSON object per line, the fields of the read API
                      (uid, actionType, category, timestamp, ts, userUid, userName, details,
-                     streamId, seq, prevHash, hash, and targets when the event has any); csv:
-                     RFC 4180 with a header row, columns
+                     streamId, seq, prevHash, hash, source, occurredAt, and targets and invalid
+                     when the event has them); csv: RFC 4180 with a header row, every one of
+                     those fields a column, in the same order:
                      ${CSV_COLUMNS.join(",")}
                      (details and targets as JSON text, an absent value as an empty field; invalid:
                      the properties of an event changed by hand, as JSON text, empty when none). A text cell

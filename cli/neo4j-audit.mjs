@@ -78,6 +78,15 @@ function repeated(tokens) {
   }
 }
 
+/** Help asked for a command that is not one (`exprot --help`, `help exprot`): the general help,
+ * which lists the commands, on stdout, and the name not found on stderr; exit 0, as every line
+ * that asks for help ("export --bogus --help" too). */
+function unknownCommandHelp(name) {
+  stdout.write(`${HELP}\n`);
+  stderr.write(`neo4j-audit: unknown command "${escapeControl(name)}" (commands: ${Object.keys(COMMANDS).join(", ")}); the general help is printed instead\n`);
+  return EXIT.OK;
+}
+
 async function main(argv) {
   const [first, ...rest] = argv;
   if (first === undefined) {
@@ -103,13 +112,15 @@ async function main(argv) {
   }
   if (first === "help") {
     const c = rest[0] !== undefined && Object.hasOwn(COMMANDS, rest[0]) ? COMMANDS[rest[0]] : null;
-    if (rest[0] !== undefined && !c) throw new CliError(`unknown command "${rest[0]}" (commands: ${Object.keys(COMMANDS).join(", ")})`, EXIT.USAGE);
+    if (rest[0] !== undefined && !c) return unknownCommandHelp(rest[0]);
     stdout.write(`${c ? c.help : HELP}\n`);
     return EXIT.OK;
   }
   const command = Object.hasOwn(COMMANDS, first) ? COMMANDS[first] : null;
   if (!command) {
-    throw new CliError(`unknown command "${first}" (commands: ${Object.keys(COMMANDS).join(", ")}; neo4j-audit --help)`, EXIT.USAGE);
+    // --help is answered here too ("exprot --help" was only a usage error).
+    if (asksHelp(rest)) return unknownCommandHelp(first);
+    throw new CliError(`unknown command "${escapeControl(first)}" (commands: ${Object.keys(COMMANDS).join(", ")}; neo4j-audit --help)`, EXIT.USAGE);
   }
   // --help is answered before anything is checked: "export --bogus --help" gave the usage error.
   if (asksHelp(rest)) {

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, runCli } from "./helpers.mjs";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, runCli, readDocs } from "./helpers.mjs";
 
 const CLI = join(ROOT, "cli", "neo4j-audit.mjs");
 const ENV = { ...process.env, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD };
@@ -70,9 +70,25 @@ test("an option before any command: --help anywhere prints the help, any other o
   await refused(["--bogus"], /^neo4j-audit: unknown option --bogus \(options before a command: --help, --version; neo4j-audit --help\)\n$/);
   await refused(["--bogus=1", "export"], /^neo4j-audit: unknown option --bogus \(/);
   await refused(["-x", "export"], /^neo4j-audit: unknown option -x \(/);
-  // After "--" --help is no request for help; a command that is not one is still named a command.
+  // After "--" --help is no request for help.
   await refused(["--bogus", "--", "--help"], /^neo4j-audit: unknown option --bogus \(/);
-  await refused(["bogus", "--help"], /^neo4j-audit: unknown command "bogus"/);
+});
+
+// Before: "neo4j-audit bogus --help" exited 2 with only "unknown command", while docs/cli.md says
+// --help is answered whatever else the line holds (and "export --bogus --help" is answered).
+test("an unknown command with --help, or help with one, prints the general help, exit 0, and names the command on stderr", async () => {
+  for (const [args, name] of [[["bogus", "--help"], "bogus"], [["exprot", "-h"], "exprot"], [["exprot", "--since", "x", "--help"], "exprot"],
+    [["help", "exprot"], "exprot"], [["bo\x1bgus", "--help"], "bo\\u001bgus"]]) {
+    const r = await cli(args);
+    assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stdout, /^Usage: neo4j-audit <command> \[options\]\n[^]*\nCommands:\n  schema /, args.join(" "));
+    assert.equal(r.stderr, `neo4j-audit: unknown command "${name}" (commands: schema, migrate, verify, export, tail); the general help is printed instead\n`);
+  }
+  // Without --help (or after "--") it stays a usage error.
+  await refused(["bogus"], /^neo4j-audit: unknown command "bogus" \(commands: schema, migrate, verify, export, tail; neo4j-audit --help\)\n$/);
+  await refused(["bogus", "--", "--help"], /^neo4j-audit: unknown command "bogus" \(/);
+  // docs/cli.md says so.
+  assert.match(readDocs().replace(/\s+/g, " "), /`--help` is answered whatever else the line holds, exit 0; after a command that is not one, `neo4j-audit exprot --help` as `neo4j-audit help exprot`, with the general help/);
 });
 
 test("a time of 8 to 10 digits (a date without dashes, epoch seconds) is a usage error naming the forms TIME takes", async () => {

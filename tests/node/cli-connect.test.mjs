@@ -83,3 +83,87 @@ test("an https NEO4J_URL whose certificate Node does not trust names the cause a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** A stand-in for Neo4j that refuses every login (401, as Neo4j answers a wrong one) and keeps
+ * each request's Authorization header: whether anything reached it, and with what credentials. */
+async function loginRecorder() {
+  const { createServer } = await import("node:http");
+  const seen = [];
+  const server = createServer((req, res) => {
+    seen.push(req.headers.authorization ?? null);
+    req.resume().on("end", () => {
+      res.writeHead(401, { "content-type": "application/json" });
+      res.end(JSON.stringify({ errors: [{ code: "Neo.ClientError.Security.Unauthorized", message: "no" }] }));
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return { url: `http://127.0.0.1:${server.address().port}`, seen, close: () => server.close() };
+}
+
+const COMMANDS = [["schema"], ["tail"], ["verify"], ["export"], ["migrate", "--status"]];
+
+test("NEO4J_TOKEN and NEO4J_PASSWORD both set is a usage error naming both, before any request (the token was used silently)", async () => {
+  // The library refuses the pair ("token is exclusive with username/password"); the CLI dropped
+  // the password without a word, so an operator could not tell which credential was used.
+  const server = await loginRecorder();
+  const token = "tok-secret-4e7a", password = "pw-secret-4e7a";
+  try {
+    for (const cmd of COMMANDS) {
+      const r = await cli(cmd, { ...ENV, NEO4J_URL: server.url, NEO4J_TOKEN: token, NEO4J_PASSWORD: password });
+      assert.equal(r.code, 2, `${cmd}: ${r.stderr}`);
+      assert.equal(r.stderr, `neo4j-audit ${cmd[0]}: NEO4J_TOKEN and NEO4J_PASSWORD are both set: the CLI logs in with one of them, not both; unset NEO4J_PASSWORD to use the token, or NEO4J_TOKEN to log in as NEO4J_USER with the password\n`);
+      assert.equal(r.stdout, "");
+    }
+    assert.deepEqual(server.seen, [], "no request was sent");
+    // Either one alone is sent as given (the stand-in refuses it: exit 3).
+    const { NEO4J_PASSWORD: _, ...noPassword } = ENV;
+    const withToken = await cli(["tail"], { ...noPassword, NEO4J_URL: server.url, NEO4J_TOKEN: token });
+    assert.equal(withToken.code, 3, withToken.stderr);
+    assert.match(withToken.stderr, /refused the credentials of the token \(NEO4J_TOKEN\)/);
+    assert.equal(server.seen.at(-1), `Bearer ${token}`);
+    const withPassword = await cli(["tail"], { ...ENV, NEO4J_URL: server.url, NEO4J_USER: "u1", NEO4J_PASSWORD: password });
+    assert.equal(withPassword.code, 3, withPassword.stderr);
+    assert.equal(server.seen.at(-1), `Basic ${Buffer.from(`u1:${password}`).toString("base64")}`);
+  } finally {
+    server.close();
+  }
+  // The help says so.
+  assert.match((await cli(["--help"])).stdout, /NEO4J_TOKEN {6}bearer token instead of user and password \(SSO \/ Aura\); NEO4J_PASSWORD\n\s+must then be unset/);
+});
+
+test("NEO4J_PASSWORD or NEO4J_TOKEN set but empty is a usage error before any request; NEO4J_PASSWORD unset sends the local default to a loopback URL", async () => {
+  // `NEO4J_PASSWORD=` (a .env line whose value was never filled in, `$DB_PASS` unset in a CI job)
+  // was read as unset: the local server's default password was sent and, on a local server, the
+  // command succeeded. The library refuses an empty password ("password is empty (an unset
+  // environment variable?)") and an empty token.
+  const server = await loginRecorder();
+  const { NEO4J_PASSWORD: _, ...unset } = ENV;
+  const EMPTY_PASSWORD = "NEO4J_PASSWORD is set but empty (an unset environment variable?): give the password, or unset NEO4J_PASSWORD for the local server's default (a loopback NEO4J_URL only)";
+  const EMPTY_TOKEN = "NEO4J_TOKEN is set but empty (an unset environment variable?): give the token, or unset NEO4J_TOKEN to log in with NEO4J_USER and NEO4J_PASSWORD";
+  try {
+    for (const [env, message] of [
+      [{ NEO4J_PASSWORD: "" }, EMPTY_PASSWORD],
+      [{ NEO4J_PASSWORD: "", NEO4J_TOKEN: "tok-5b1c" }, EMPTY_PASSWORD],
+      [{ NEO4J_TOKEN: "" }, EMPTY_TOKEN],
+      [{ NEO4J_TOKEN: "", NEO4J_PASSWORD: "pw-5b1c" }, EMPTY_TOKEN],
+    ]) {
+      for (const cmd of COMMANDS) {
+        const r = await cli(cmd, { ...unset, NEO4J_URL: server.url, ...env });
+        assert.equal(r.code, 2, `${JSON.stringify(env)} ${cmd}: ${r.stderr}`);
+        assert.equal(r.stderr, `neo4j-audit ${cmd[0]}: ${message}\n`);
+        assert.equal(r.stdout, "");
+      }
+    }
+    assert.deepEqual(server.seen, [], "no request was sent");
+    // Unset, as docs/cli.md promises: user neo4j (NEO4J_USER unset too) with the local server's
+    // password, and a refused login says that default was sent.
+    const { NEO4J_USER: __, ...neither } = unset;
+    const r = await cli(["tail"], { ...neither, NEO4J_URL: server.url });
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(server.seen.at(-1), `Basic ${Buffer.from("neo4j:neo4j-audit-dev").toString("base64")}`);
+    assert.match(r.stderr, /; NEO4J_PASSWORD is not set, so the local server's default password was sent\n$/);
+  } finally {
+    server.close();
+  }
+  assert.match((await cli(["--help"])).stdout, /loopback NEO4J_URL only: another host without it is a usage error;\n\s+set but empty, a usage error too\)/);
+});

@@ -137,7 +137,8 @@ test("clear one-line errors for Neo4j down, wrong password and a URL with creden
     assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd}: Neo4j at .* refused the credentials of user "cli-test-no-such-user".*401`));
     assert.ok(!r.stderr.includes(secret) && !r.stdout.includes(secret));
   }
-  const token = await cli(["tail"], { ...ENV, NEO4J_TOKEN: secret });
+  const { NEO4J_PASSWORD: _, ...noPassword } = ENV;
+  const token = await cli(["tail"], { ...noPassword, NEO4J_TOKEN: secret });
   assert.equal(token.code, 3);
   assert.match(token.stderr, /refused the credentials of the token \(NEO4J_TOKEN\)/);
   assert.ok(!token.stderr.includes(secret));
@@ -291,7 +292,9 @@ test("NEO4J_PASSWORD unset (or empty) with a NEO4J_URL of another host is a usag
       for (const cmd of [["schema"], ["tail"], ["verify"], ["export"], ["migrate", "--status"]]) {
         const r = await cli(cmd, env);
         assert.equal(r.code, 2, r.stderr);
-        assert.equal(r.stderr, `neo4j-audit ${cmd[0]}: NEO4J_PASSWORD (or NEO4J_TOKEN) is not set; its default, the local server's password, is only sent to a loopback NEO4J_URL, not to https://neo4j-audit-cli.invalid:7473\n`);
+        // Empty is refused wherever NEO4J_URL leads (tests/node/cli-connect.test.mjs).
+        assert.equal(r.stderr, password === "" ? `neo4j-audit ${cmd[0]}: NEO4J_PASSWORD is set but empty (an unset environment variable?): give the password, or unset NEO4J_PASSWORD for the local server's default (a loopback NEO4J_URL only)\n`
+          : `neo4j-audit ${cmd[0]}: NEO4J_PASSWORD (or NEO4J_TOKEN) is not set; its default, the local server's password, is only sent to a loopback NEO4J_URL, not to https://neo4j-audit-cli.invalid:7473\n`);
       }
     }
     // A token instead is fine (it goes where it was meant to), and loopback keeps the default.
@@ -496,7 +499,8 @@ test("a plain http NEO4J_URL to a host that is not loopback is refused before an
     assert.match(r.stderr, new RegExp(`^neo4j-audit ${cmd[0]}: invalid config: url: http:// would send the password unencrypted to "neo4j-audit-cli\\.invalid"; use https://, or set NEO4J_ALLOW_INSECURE_HTTP=true for a trusted private network`));
     assert.ok(!r.stderr.includes(secret));
   }
-  const token = await cli(["tail"], { ...remote, NEO4J_TOKEN: secret });
+  const { NEO4J_PASSWORD: _, ...remoteNoPassword } = remote;
+  const token = await cli(["tail"], { ...remoteNoPassword, NEO4J_TOKEN: secret });
   assert.equal(token.code, 2);
   assert.match(token.stderr, /would send the token unencrypted/);
   assert.ok(!token.stderr.includes(secret));
@@ -588,8 +592,13 @@ test("export jsonl and csv round-trip every field, across pages, newest first", 
   const c = await cli(["export", "--trail", trail, "--format", "csv", "--page-size", "2"]);
   assert.equal(c.code, 0, c.stderr);
   const [header, ...rows] = parseCsv(c.stdout);
-  assert.deepEqual(header, ["uid", "timestamp", "ts", "actionType", "category", "userUid", "userName", "details",
+  // The read API's fields in its order (docs/cli.md), the JSON lines' order: the header put
+  // timestamp and ts before actionType and category.
+  assert.deepEqual(header, ["uid", "actionType", "category", "timestamp", "ts", "userUid", "userName", "details",
     "streamId", "seq", "prevHash", "hash", "source", "occurredAt", "targets", "invalid"]);
+  assert.deepEqual(header, [...Object.keys(jsonl(j.stdout)[0]), "targets", "invalid"], "these events have neither");
+  assert.ok(readDocs().includes(`\`${header.join(",")}\``), "docs/cli.md lists the columns");
+  assert.ok((await cli(["export", "--help"])).stdout.includes(`\n${" ".repeat(21)}${header.join(",")}\n`), "so does export --help");
   const fromCsv = rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]])));
   assert.deepEqual(fromCsv, want.map((e) => ({
     ...e, ts: String(e.ts), seq: String(e.seq), userUid: e.userUid ?? "", userName: e.userName ?? "",
@@ -627,6 +636,7 @@ test("export carries an event's targets: jsonl as the read API gives them, csv a
   const c = await cli(["export", "--trail", trail, "--format", "csv"]);
   assert.equal(c.code, 0, c.stderr);
   const [header, ...rows] = parseCsv(c.stdout);
+  assert.deepEqual(header, [...Object.keys(share), "invalid"], "the read API's order, targets included");
   const col = header.indexOf("targets");
   assert.ok(col >= 0, String(header));
   const byType = Object.fromEntries(rows.map((r) => [r[header.indexOf("actionType")], r[col]]));
@@ -785,7 +795,7 @@ test("export: an empty result says so on stderr (a mistyped --trail); --bom star
   const plain = await cli(["export", "--trail", trail, "--format", "csv"]);
   assert.equal(plain.code, 0, plain.stderr);
   assert.equal(plain.stderr, "", "nothing said when events were found");
-  assert.ok(plain.stdout.startsWith("uid,timestamp,"), "no BOM by default");
+  assert.ok(plain.stdout.startsWith("uid,actionType,"), "no BOM by default");
   const bom = await cli(["export", "--trail", trail, "--format", "csv", "--bom"]);
   assert.equal(bom.code, 0, bom.stderr);
   assert.equal(bom.stdout, `\ufeff${plain.stdout}`, "the same CSV after the mark (Excel then reads UTF-8: 'Bob, \"B\" Ü')");
@@ -2008,7 +2018,10 @@ test("a configuration the library refuses names the setting it came from: NEO4J_
     [{ NEO4J_URL: "http://127.0.0.1:7474/?x=1" }, ["tail"], /: invalid config: url must not have a query or fragment \(check NEO4J_URL\)\n$/],
   ];
   for (const [env, args, want] of cases) {
-    const r = await cli(args, { ...ENV, ...env });
+    const given = { ...ENV, ...env };
+    // A token goes without NEO4J_PASSWORD (both set is the CLI's own usage error).
+    if (env.NEO4J_TOKEN !== undefined) delete given.NEO4J_PASSWORD;
+    const r = await cli(args, given);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, want);
     assert.ok(!r.stderr.includes(secret));

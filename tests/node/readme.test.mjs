@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { spawn, spawnSync } from "node:child_process";
-import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher, readDocs, docChapters, brokenLinks } from "./helpers.mjs";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher, readDocs, docChapters, brokenLinks, loadPkg } from "./helpers.mjs";
 
 // README.md and the docs/ chapters it links, as one text (the blocks are found by their headings).
 const README = readDocs();
@@ -352,5 +352,50 @@ test("README Demo page: scripts/serve.mjs on a port in use says so in one line a
     assert.equal(stderr, `demo: port ${port} on 127.0.0.1 is in use (another demo, or another server); pick a free one: DEMO_PORT=8090 ./scripts/demo\n`);
   } finally {
     busy.close();
+  }
+});
+
+test("Delivery, Retries: retry is for writes; a read and ensureSchema() send one request and give up at its timeout, as the docs say", async () => {
+  // A reader of "the same network/auth reasons as for writes" expected the reads to retry as the
+  // writes do; they never did (a new user measured it), and the docs did not say so.
+  const text = README.replace(/\s+/g, " ");
+  assert.match(text, /`retry` is for writes only: a read \(`getAuditTrail` and the other page reads, `verifyTrail`\) and `ensureSchema\(\)` send each request once, bounded by `timeoutMs`/);
+  assert.match(text, /after a single attempt: reads are not retried, whatever `retry` says/);
+  const { AuditLogger } = await loadPkg("verify");
+  // A server that takes each request and never answers (a hung Neo4j): every attempt is a timeout.
+  const { createServer } = await import("node:http");
+  let requests = 0;
+  const server = createServer((req) => { requests++; req.resume(); });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  try {
+    const attempts = async (call) => {
+      const logger = new AuditLogger({ url, username: "neo4j", password: "x", timeoutMs: 300,
+        retry: { maxAttempts: 3, maxElapsedMs: 5000, baseDelayMs: 1, maxDelayMs: 5 }, queue: { enabled: false } });
+      requests = 0;
+      const result = await call(logger);
+      const error = logger.lastError;
+      await logger.close(100);
+      logger.free();
+      return { result, requests, error };
+    };
+    for (const [name, call, failed] of [
+      ["getAuditTrail", (l) => l.getAuditTrail({ limit: 10 }), null],
+      ["getUserActivity", (l) => l.getUserActivity("u1", { limit: 10 }), null],
+      ["verifyTrail", (l) => l.verifyTrail(), null],
+      ["ensureSchema", (l) => l.ensureSchema(), false],
+    ]) {
+      const r = await attempts(call);
+      assert.equal(r.result, failed, name);
+      assert.equal(r.requests, 1, `${name}: one attempt`);
+      assert.match(r.error, /^timeout: no answer from Neo4j within 300 ms/, name);
+    }
+    // The same budget retries a write: the server and the budget allow more than one attempt.
+    const write = await attempts((l) => l.logUserAction({ uid: "u1" }, "LOGIN", "SECURITY"));
+    assert.equal(write.result, false);
+    assert.equal(write.requests, 3, "a write is tried retry.maxAttempts times");
+  } finally {
+    server.closeAllConnections();
+    server.close();
   }
 });
