@@ -715,3 +715,15 @@ test("client mode: a bad endpoint is refused naming endpoint, not url", () => {
   assert.throws(make("https://w.example/v1/events?x=1"), /^Error: invalid config: endpoint must not have a query or fragment$/);
   assert.throws(make("http://w.example/v1/events"), /^Error: invalid config: (?!url)/);
 });
+
+test("a logger shows as AuditLogger in logs and the inspector, each entry", async () => {
+  // Found by a new user: console.log(logger) printed `q { __wbg_ptr: … }` (the minified glue's name).
+  const { inspect } = await import("node:util");
+  for (const entry of ["", "read", "verify"]) {
+    const { AuditLogger } = await loadPkg(entry);
+    assert.equal(AuditLogger.name, "AuditLogger", entry);
+    const l = new AuditLogger({ url: "http://127.0.0.1:7474", username: "neo4j", password: "a-password" });
+    assert.match(inspect(l), /^AuditLogger \{/);
+    l.free();
+  }
+});
