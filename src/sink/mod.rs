@@ -91,10 +91,13 @@ impl Sink {
             (None, None, Some(t)) => Some(Secret::new(bearer_header(t))),
             _ => None,
         };
-        match &config.endpoint {
-            Some(endpoint) => ingest_sink(endpoint, auth, config.timeout_ms),
-            None => Sink::Neo4j(Neo4jSink::new(config, auth)),
+        // (Not in the Worker's build: its configuration is direct mode, `ingest::Settings` builds
+        // it and sets no endpoint; the client-mode sink's code is then left out of its .wasm.)
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+        if let Some(endpoint) = &config.endpoint {
+            return ingest_sink(endpoint, auth, config.timeout_ms);
         }
+        Sink::Neo4j(Neo4jSink::new(config, auth))
     }
 
     /// Most events one request may carry, when the sink has such a bound (client mode: the
