@@ -274,6 +274,29 @@ test("scripts/worker-dev-vars run again keeps the secrets and every other line o
   }
 });
 
+test("scripts/worker-dev-vars keeps an AUDIT_SIGNING_KEY in any form the Worker reads: hex, padded base64, base64url", async () => {
+  // Before, only a 43-character base64url key was kept: a hex or padded base64 seed (both read by
+  // the Worker) was replaced by a new random one, unsaid, and the published public key changed.
+  const dir = mkdtempSync(join(tmpdir(), "devvars-key-"));
+  try {
+    const seed = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 1));
+    const forms = [seed.toString("hex"), seed.toString("base64"), seed.toString("base64url"), seed.toString("hex").toUpperCase()];
+    for (const key of forms) {
+      writeFileSync(join(dir, ".dev.vars"), `AUDIT_JWT_SECRET="${"s".repeat(40)}"\nAUDIT_SIGNING_KEY="${key}"\n`);
+      const r = spawnSync(join(ROOT, "scripts/worker-dev-vars"), [dir], { env: { ...process.env, NEO4J_USER: "neo4j", NEO4J_PASSWORD: "pw" } });
+      assert.equal(r.status, 0, r.stderr.toString());
+      const vars = readFileSync(join(dir, ".dev.vars"), "utf8");
+      assert.equal(/^AUDIT_SIGNING_KEY="([^"]*)"$/m.exec(vars)?.[1], key, `kept ${key}`);
+    }
+    // A key the Worker cannot read (too short) is replaced by a fresh base64url one.
+    writeFileSync(join(dir, ".dev.vars"), `AUDIT_SIGNING_KEY="abc"\n`);
+    assert.equal(spawnSync(join(ROOT, "scripts/worker-dev-vars"), [dir]).status, 0);
+    assert.match(readFileSync(join(dir, ".dev.vars"), "utf8"), /^AUDIT_SIGNING_KEY="[A-Za-z0-9_-]{43}"$/m);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("README: a Worker project of your own gets its .dev.vars and token from the block as written", async () => {
   // Found by a new user (a React SPA developer with the two-line ingest worker.js in a project of
   // their own): `../neo4j-audit/scripts/worker-dev-vars` wrote the checkout's .dev.vars and said
