@@ -422,3 +422,16 @@ test("Delivery, Retries: retry is for writes; a read and ensureSchema() send one
     server.close();
   }
 });
+
+test("wrangler.toml's comments point to sections that exist", () => {
+  // They said "README, Cloudflare Worker → Decisions" and "README, Tamper evidence" after both
+  // moved to docs/: a deployer reading wrangler.toml found neither.
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const pointers = [...toml.matchAll(/\((docs\/[\w-]+\.md), ([^):]+)\)/g)];
+  assert.ok(pointers.length >= 2, "wrangler.toml points to its docs");
+  for (const [, file, section] of pointers) {
+    const text = readFileSync(join(ROOT, file), "utf8");
+    assert.ok(text.includes(section), `${file} has "${section}"`);
+  }
+  assert.doesNotMatch(toml, /\(README,/);
+});
