@@ -202,7 +202,7 @@ test("README: Local use's scripts/dev-token mints a token the Worker accepts, an
   }
 });
 
-test("scripts/dev-token refuses a token the Worker would refuse: an empty sub, a lifetime past JWT_MAX_LIFETIME_SECS, extra arguments", async () => {
+test("scripts/dev-token refuses a token the Worker would refuse: an empty or padded sub, a lifetime past JWT_MAX_LIFETIME_SECS, TENANT_CLAIM without TENANT, extra arguments", async () => {
   // Before, `dev-token alice 604800` (a week, for convenience) printed a token that every request
   // then answered 401 "token lifetime … is longer than this endpoint's JWT_MAX_LIFETIME_SECS", and
   // `dev-token ""` one answered 401 "token has no usable sub claim".
@@ -221,6 +221,10 @@ test("scripts/dev-token refuses a token the Worker would refuse: an empty sub, a
       [[""], {}, "dev-token: sub must not be empty or blank (the Worker refuses a token without a usable sub)\n"],
       [[" "], {}, "dev-token: sub must not be empty or blank (the Worker refuses a token without a usable sub)\n"],
       [["alice", "10", "extra"], {}, "usage: scripts/dev-token [sub] [seconds]\n"],
+      // Both printed a token the Worker answers 401 (a sub with white space at an end; an empty
+      // tenant claim when TENANT_CLAIM is set and TENANT is not).
+      [[" alice"], {}, "dev-token: sub must not begin or end with white space (the Worker refuses it: token has no usable sub claim)\n"],
+      [["alice"], { TENANT_CLAIM: "org", TENANT: "" }, "dev-token: TENANT_CLAIM is set (org): set TENANT to the tenant the token is for (the Worker refuses a token without it)\n"],
     ]) {
       const r = run(args, env);
       assert.deepEqual([r.code, r.stdout, r.stderr], [1, "", message], JSON.stringify(args));
