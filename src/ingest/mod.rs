@@ -862,6 +862,11 @@ pub async fn handle<I: Io, S: Store>(
     if resp.status != 204 || req.method != "OPTIONS" {
         resp.headers.append(&mut cors);
     }
+    // HEAD: the GET answer's status and headers, no body (uptime monitors probe with HEAD; it was
+    // a 405).
+    if req.method == "HEAD" {
+        resp.body.clear();
+    }
     resp
 }
 
@@ -897,17 +902,17 @@ async fn route<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         }
     }
     match (req.path.as_str(), req.method.as_str()) {
-        ("/v1/health", "GET") => health(call).await,
+        ("/v1/health", "GET" | "HEAD") => health(call).await,
         ("/v1/events", "POST") => ingest(call).await,
         // Unusable key settings: no set at all rather than an incomplete one that a verifier
         // would pin (its streams signed with a key left out would then read as forged).
-        ("/v1/keys", "GET") => match &settings.signer {
+        ("/v1/keys", "GET" | "HEAD") => match &settings.signer {
             Err(why) => misconfigured_by(settings, io, why),
             Ok(_) => keys(settings),
         },
-        ("/v1/verify", "GET") => verify(call).await,
+        ("/v1/verify", "GET" | "HEAD") => verify(call).await,
         ("/v1/health" | "/v1/keys" | "/v1/verify", _) => {
-            Response::error(405, "method_not_allowed", "use GET").with_header("Allow", "GET, OPTIONS")
+            Response::error(405, "method_not_allowed", "use GET").with_header("Allow", "GET, HEAD, OPTIONS")
         }
         _ => Response::error(405, "method_not_allowed", "use POST").with_header("Allow", "POST, OPTIONS"),
     }
@@ -2377,6 +2382,27 @@ mod tests {
             "rate limiter unavailable (the RATE_LIMITER binding is missing); retry later"
         );
         assert_eq!(store.pings.get(), 2);
+    }
+
+    /// HEAD on a GET endpoint is its GET answer without the body (an uptime monitor probing with
+    /// HEAD got 405); other methods still get 405 with `Allow` naming HEAD.
+    #[test]
+    fn head_is_get_without_the_body() {
+        let (io, store) = (FakeIo::new(""), FakeStore::default());
+        let ip = vec![("CF-Connecting-IP".to_owned(), "203.0.113.7".to_owned())];
+        let req = Request { method: "HEAD".into(), path: "/v1/health".into(), headers: ip, ..Default::default() };
+        let r = run(&req, &settings(&[]), &io, &store);
+        assert_eq!(
+            (r.status, r.body.as_str(), r.header("Content-Type")),
+            (200, "", Some("application/json; charset=utf-8"))
+        );
+        assert_eq!(store.pings.get(), 1, "the same check as GET");
+        let put = Request { method: "PUT".into(), path: "/v1/health".into(), ..Default::default() };
+        let r = run(&put, &settings(&[]), &io, &store);
+        assert_eq!((r.status, r.header("Allow")), (405, Some("GET, HEAD, OPTIONS")));
+        assert!(!r.body.is_empty());
+        let events = Request { method: "HEAD".into(), path: "/v1/events".into(), ..Default::default() };
+        assert_eq!(run(&events, &settings(&[]), &io, &store).status, 405);
     }
 
     /// A deploy's health check must not say "ok" while every event would get 500 misconfigured:

@@ -175,6 +175,14 @@ describe("POST /v1/events", () => {
     expect((await call("/v1/health", { method: "POST" })).status).toBe(405);
     expect((await call("/admin")).status).toBe(404);
   });
+
+  it("answers HEAD on /v1/health like GET, without a body (it was 405)", async () => {
+    const r = await call("/v1/health", { method: "HEAD" });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("Content-Type")).toContain("application/json");
+    expect(await r.text()).toBe("");
+    expect((await call("/v1/health", { method: "PUT" })).headers.get("Allow")).toBe("GET, HEAD, OPTIONS");
+  });
 });
 
 describe("CORS", () => {
