@@ -35,6 +35,10 @@ const TS_INGEST_ENV: &'static str = r#"
 /** A `[vars]` value as wrangler passes it: text, or a number / boolean written without quotes. */
 export type IngestVar = string | number | boolean;
 
+/** A comma-separated list var: the text (`"https://a,https://b"`), or a TOML array of strings
+ *  (`ALLOWED_ORIGINS = ["https://a", "https://b"]`), read as its items joined by commas. */
+export type IngestList = string | readonly string[];
+
 /** The Worker's `env` as handleIngest reads it (docs/worker.md): the secrets, the
  *  `[vars]` and the `RATE_LIMITER` binding. Every member is optional here; a missing secret is
  *  answered with 500 misconfigured. Other bindings of your own may be present. */
@@ -48,17 +52,18 @@ export interface IngestEnv {
   AUDIT_JWT_SECRET?: string;
   AUDIT_JWT_SECRET_PREVIOUS?: string;
   JWT_JWKS_URL?: string;
-  JWT_PUBLIC_KEYS?: string;
-  JWT_ALGORITHMS?: string;
+  /** A JWK Set: its JSON text, or a TOML table (`JWT_PUBLIC_KEYS = { keys = [ … ] }`). */
+  JWT_PUBLIC_KEYS?: string | { readonly keys: readonly object[] };
+  JWT_ALGORITHMS?: IngestList;
   AUDIT_SIGNING_KEY?: string;
   AUDIT_SIGNING_KEY_ID?: string;
-  AUDIT_PUBLIC_KEYS?: string;
+  AUDIT_PUBLIC_KEYS?: IngestList;
   AUDIT_TRAIL?: string;
-  ALLOWED_ORIGINS?: string;
-  ALLOWED_CATEGORIES?: string;
-  ALLOWED_TARGET_LABELS?: string;
+  ALLOWED_ORIGINS?: IngestList;
+  ALLOWED_CATEGORIES?: IngestList;
+  ALLOWED_TARGET_LABELS?: IngestList;
   TENANT_CLAIM?: string;
-  VERIFY_SUBJECTS?: string;
+  VERIFY_SUBJECTS?: IngestList;
   JWT_AUDIENCE?: string;
   JWT_AUDIENCE_CHECK?: IngestVar;
   JWT_ISSUER?: string;
@@ -72,7 +77,7 @@ export interface IngestEnv {
   OCCURRED_AT_MAX_AGE_SECS?: IngestVar;
   RETRY_AFTER_SECS?: IngestVar;
   RATE_LIMIT_PERIOD_SECS?: IngestVar;
-  REDACT_KEYS?: string;
+  REDACT_KEYS?: IngestList;
   REDACT_MATCH?: string;
   /** The `[[ratelimits]]` binding (Cloudflare's `RateLimit`); missing: 503. */
   RATE_LIMITER?: { limit(options: { key: string }): Promise<{ success: boolean }> };

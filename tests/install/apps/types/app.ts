@@ -29,7 +29,7 @@ import initVerify, {
 // The Worker entry is the ingest endpoint only (cargo feature `worker`): handleIngest and the
 // wasm-bindgen initialisers. A Worker that logs its own events imports "neo4j-audit".
 import initWorker, {
-  initSync as initSyncWorker, handleIngest, type IngestEnv, type IngestVar,
+  initSync as initSyncWorker, handleIngest, type IngestEnv, type IngestVar, type IngestList,
   type InitInput as WorkerInitInput, type InitOutput as WorkerInitOutput, type SyncInitInput as WorkerSyncInitInput,
 } from "neo4j-audit/worker";
 // Each entry's .wasm as a file loader's URL (the README's esbuild block): typed as a string
@@ -159,6 +159,22 @@ export async function worker(request: Request, env: Env,
   void out;
   const batch: IngestVar | undefined = (env satisfies IngestEnv).MAX_BATCH;
   void batch;
+  // A list var written as a TOML array and JWT_PUBLIC_KEYS as a table (both read by the Worker) are
+  // accepted as `wrangler types` writes them (they were type errors: IngestEnv said string).
+  interface ListEnv {
+    ALLOWED_ORIGINS: ["http://localhost:5173", "https://app.example"];
+    VERIFY_SUBJECTS: ["auditor"];
+    JWT_PUBLIC_KEYS: { keys: [{ kty: "RSA"; n: "x"; e: "AQAB" }] };
+  }
+  const lists: ListEnv = {
+    ALLOWED_ORIGINS: ["http://localhost:5173", "https://app.example"], VERIFY_SUBJECTS: ["auditor"],
+    JWT_PUBLIC_KEYS: { keys: [{ kty: "RSA", n: "x", e: "AQAB" }] },
+  };
+  void (lists satisfies IngestEnv);
+  const origins: IngestList | undefined = lists.ALLOWED_ORIGINS;
+  void origins;
+  // @ts-expect-error a list var holds text
+  void handleIngest(request, { ALLOWED_CATEGORIES: [1, 2] });
   // env is typed (it was `any`): a secret that is not text, or a rate limiter without limit(), is refused.
   // @ts-expect-error NEO4J_PASSWORD must be a string
   void handleIngest(request, { NEO4J_URL: "http://127.0.0.1:7474", NEO4J_PASSWORD: 42 });
