@@ -372,9 +372,15 @@ impl Settings {
                     .map_err(|e| {
                         let m = e.message();
                         let m = m.strip_prefix("invalid config: ").unwrap_or(&m);
+                        // "…; use username/password or token" names the library's fields: the
+                        // Worker's credentials are the NEO4J_USER / NEO4J_PASSWORD secrets.
+                        let m = match crate::error::find(m, "; use username") {
+                            Some(i) => cat(&[&m[..i], "; set the NEO4J_USER and NEO4J_PASSWORD secrets instead"]),
+                            None => m.to_owned(),
+                        };
                         match CONFIG_FIELDS.iter().find(|(f, _)| m.starts_with(f)) {
                             Some((f, k)) => cat(&[k, &m[f.len()..]]),
-                            None => m.to_owned(),
+                            None => m,
                         }
                     })
             }
@@ -2153,6 +2159,14 @@ mod tests {
         }
         settings(&[("NEO4J_URL", "https://neo4j.internal:7473")]).neo4j.unwrap();
         settings(&[("NEO4J_URL", "http://localhost:7474")]).neo4j.unwrap();
+    }
+
+    /// A NEO4J_URL with credentials in it is refused in the Worker's words: the log said "use
+    /// username/password or token", the library's fields, which the Worker has no setting for.
+    #[test]
+    fn a_neo4j_url_with_credentials_names_the_workers_secrets() {
+        let e = settings(&[("NEO4J_URL", "https://neo4j:SECRET-pw@neo4j.internal:7473")]).neo4j.unwrap_err();
+        assert_eq!(e, "NEO4J_URL must not carry credentials; set the NEO4J_USER and NEO4J_PASSWORD secrets instead");
     }
 
     /// An empty NEO4J_PASSWORD (a secret set to nothing) is named by the Worker's setting.
