@@ -279,6 +279,37 @@ async fn axum_server_answers_refused_input_400_and_a_store_down_503_without_deta
     assert_eq!(rows.len(), 1, "only the accepted event: {rows:?}");
 }
 
+/// The axum example reads the `x-user` header as UTF-8 (its raw bytes), so a user id outside
+/// visible ASCII is logged as sent; a header that is not UTF-8 is answered 400 with a reason the
+/// client can read, and nothing is logged for it. Before, `HeaderValue::to_str` (visible ASCII
+/// only) failed on both, and both requests were logged as `anonymous`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_server_reads_x_user_as_utf8_and_refuses_other_bytes_with_400() {
+    let trail = unique("ex-axum-utf8");
+    let mut child = spawn_axum(&trail).await;
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let base = listening_base(stdout).await;
+    let client = reqwest::Client::new();
+
+    let uid = "Jos\u{e9}-M\u{fc}ller-\u{65e5}\u{672c}";
+    let value = reqwest::header::HeaderValue::from_bytes(uid.as_bytes()).unwrap();
+    let resp = client.get(format!("{base}/documents/doc-utf8")).header("x-user", value).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
+
+    let latin1 = reqwest::header::HeaderValue::from_bytes(b"M\xfcller").unwrap();
+    let resp = client.get(format!("{base}/documents/doc-latin1")).header("x-user", latin1).send().await.unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body, "invalid input: the x-user header is not valid UTF-8");
+    drop(server);
+
+    let rows = trail_events(&trail).await;
+    assert_eq!(rows.len(), 1, "only the UTF-8 request's event: {rows:?}");
+    assert_eq!(rows[0][2], uid);
+}
+
 /// The library as a path dependency builds without warnings for the feature sets the README
 /// gives a Rust caller (none, `read`): cargo shows a path dependency's warnings in the user's
 /// own build. (A guard held only for its drop, as a tuple field, warned "field `0` is never
