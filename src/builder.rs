@@ -257,7 +257,8 @@ impl AuditLoggerBuilder {
             }
         }
         #[cfg(not(target_arch = "wasm32"))]
-        let transport = roots_transport(&self.roots)?;
+        let transport =
+            roots_transport(self.config.endpoint.as_deref().unwrap_or(self.config.base_url()), &self.roots)?;
         let trail = &self.config.trail;
         let chain = self.stream.map(|(state, store)| Chain::resume(state, store).in_trail(trail));
         let logger = AuditLogger::with_parts(self.config, self.deadline, chain, crate::config::Spelling::Rust)?;
@@ -270,10 +271,10 @@ impl AuditLoggerBuilder {
     }
 }
 
-/// A transport that trusts the certificates of `pems` ([`AuditLoggerBuilder::root_certificate_pem`]),
-/// or `None` without any.
+/// A transport for requests to `url` that trusts the certificates of `pems`
+/// ([`AuditLoggerBuilder::root_certificate_pem`]), or `None` without any.
 #[cfg(not(target_arch = "wasm32"))]
-fn roots_transport(pems: &[Vec<u8>]) -> Result<Option<crate::transport::Transport>, AuditError> {
+fn roots_transport(url: &str, pems: &[Vec<u8>]) -> Result<Option<crate::transport::Transport>, AuditError> {
     if pems.is_empty() {
         return Ok(None);
     }
@@ -287,7 +288,7 @@ fn roots_transport(pems: &[Vec<u8>]) -> Result<Option<crate::transport::Transpor
         }
         roots.extend(certs);
     }
-    crate::transport::Transport::with_roots(roots)
+    crate::transport::Transport::with_roots(url, roots)
         .map(Some)
         .map_err(|_| refused("a certificate was refused as a trust anchor (not an X.509 CA certificate?)"))
 }
