@@ -1366,6 +1366,35 @@ async fn a_resumed_stream_with_a_malformed_head_is_refused() {
     assert!(report.ok && report.checked == 2, "{report:?}");
 }
 
+/// `close_within` giving up on an event that never reached Neo4j (every attempt refused, the
+/// event waiting out its retry's backoff at the bound) says what happened: its last attempt's
+/// failure and that it was waiting to be sent again, not "no answer from Neo4j", which it never
+/// waited for. The call still returns `Timeout(bound)`, as documented.
+#[tokio::test]
+async fn close_within_giving_up_on_events_never_sent_says_what_happened() {
+    let (_held, addr) = refusing_addr();
+    let logger = AuditLogger::builder(format!("http://{addr}"))
+        .retry(RetryConfig { max_attempts: 20, max_elapsed_ms: 600_000, base_delay_ms: 60_000, max_delay_ms: 60_000 })
+        .build()
+        .unwrap();
+    let call = tokio::spawn({
+        let logger = logger.clone();
+        async move { logger.log_user_action(None, "NEVER_SENT", None, None).await }
+    });
+    let start = Instant::now();
+    while logger.stats().retried == 0 {
+        assert!(start.elapsed() < Duration::from_secs(10), "no refused attempt: {:?}", logger.stats());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!logger.close_within(Duration::from_millis(300)).await);
+    let res = call.await.unwrap();
+    assert!(matches!(res, Err(AuditError::Timeout(d)) if d == Duration::from_millis(300)), "{res:?}");
+    let why = logger.last_error().unwrap_or_default();
+    assert!(!why.contains("no answer"), "{why}");
+    assert!(why.starts_with("timeout: given up at close()'s bound (300 ms)"), "{why}");
+    assert!(why.contains("waiting to be sent again") && why.contains("network error: "), "{why}");
+}
+
 /// Two loggers sharing one `StreamStore` (its documented use: "several loggers sharing one store
 /// continue one chain instead of forking it"), logging at once on a multi-threaded runtime: one
 /// stream, every `seq` once. Before, each logger read the store, chained and saved under its own
