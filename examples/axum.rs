@@ -17,9 +17,9 @@
 //! `closed: nothing left to deliver (C committed, F failed)` (F: events whose handler already
 //! answered 503; or, when some are still undelivered, why, from `logger.last_error()`) and exits.
 //!
-//! A request whose event the library refused (its input breaks a rule) is answered 400 with the
-//! reason; one whose event could not be stored (Neo4j down) 503 with a generic text, the reason
-//! on stderr.
+//! A request whose event the library refused (its input breaks a rule), or whose `x-user` header
+//! is not UTF-8, is answered 400 with the reason; one whose event could not be stored (Neo4j
+//! down) 503 with a generic text, the reason on stderr.
 
 use std::io::Write as _;
 use std::time::Duration;
@@ -35,14 +35,23 @@ fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
 
-/// `GET /documents/{id}`: logs `DOCUMENT_VIEWED` for the `x-user` header's user and answers
-/// with the event's UID once Neo4j committed it; see [`refusal`] for when it could not.
+/// `GET /documents/{id}`: logs `DOCUMENT_VIEWED` for the `x-user` header's user (read as UTF-8;
+/// `anonymous` without one) and answers with the event's UID once Neo4j committed it; see
+/// [`refusal`] for when it could not. A header that is not UTF-8 is answered 400.
 async fn view(
     State(logger): State<AuditLogger>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, (StatusCode, String)> {
-    let uid = headers.get("x-user").and_then(|v| v.to_str().ok()).unwrap_or("anonymous");
+    // The header's raw bytes as UTF-8: `HeaderValue::to_str` accepts visible ASCII only, so a
+    // user id such as "José" would fail it. Bytes that are not UTF-8 are the client's mistake.
+    let uid = match headers.get("x-user").map(|v| std::str::from_utf8(v.as_bytes())) {
+        None => "anonymous",
+        Some(Ok(uid)) => uid,
+        Some(Err(_)) => {
+            return Err((StatusCode::BAD_REQUEST, "invalid input: the x-user header is not valid UTF-8".to_owned()))
+        }
+    };
     let user = User::new(uid);
     let event = logger
         .action("DOCUMENT_VIEWED")

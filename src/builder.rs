@@ -215,7 +215,8 @@ impl AuditLoggerBuilder {
     /// instead of starting a fresh one; `store`, if given, is told every new state. A state of a
     /// stream bound to another trail than this logger's (its events would verify as `forged`
     /// here) is refused by [`AuditLoggerBuilder::build`]; so is one beyond
-    /// [`crate::chain::MAX_SEQ`].
+    /// [`crate::chain::MAX_SEQ`], and one whose head is not a hash
+    /// ([`StreamState::head_is_hash`]).
     pub fn resume_stream(mut self, state: StreamState, store: Option<Box<dyn StreamStore>>) -> Self {
         self.stream = Some((state, store));
         self
@@ -236,10 +237,14 @@ impl AuditLoggerBuilder {
                 return Err(AuditError::InvalidConfig("deadline must be between 1 ms and 24 h".into()));
             }
         }
-        if self.stream.as_ref().is_some_and(|(state, _)| !state.resumable()) {
+        if let Some((state, _)) = self.stream.as_ref().filter(|(state, _)| !state.resumable()) {
             return Err(AuditError::InvalidConfig(
-                "resume_stream: next_seq is beyond the largest seq a stream hands out (chain::MAX_SEQ, 2^53 - 1)"
-                    .into(),
+                if state.head_is_hash() {
+                    "resume_stream: next_seq is beyond the largest seq a stream hands out (chain::MAX_SEQ, 2^53 - 1)"
+                } else {
+                    "resume_stream: head is not a hash (64 lower-case hex digits; chain::GENESIS before the first event): a corrupted or hand-written state?"
+                }
+                .into(),
             ));
         }
         if let Some((state, _)) = &self.stream {
@@ -252,7 +257,8 @@ impl AuditLoggerBuilder {
             }
         }
         #[cfg(not(target_arch = "wasm32"))]
-        let transport = roots_transport(&self.roots)?;
+        let transport =
+            roots_transport(self.config.endpoint.as_deref().unwrap_or(self.config.base_url()), &self.roots)?;
         let trail = &self.config.trail;
         let chain = self.stream.map(|(state, store)| Chain::resume(state, store).in_trail(trail));
         let logger = AuditLogger::with_parts(self.config, self.deadline, chain, crate::config::Spelling::Rust)?;
@@ -265,10 +271,10 @@ impl AuditLoggerBuilder {
     }
 }
 
-/// A transport that trusts the certificates of `pems` ([`AuditLoggerBuilder::root_certificate_pem`]),
-/// or `None` without any.
+/// A transport for requests to `url` that trusts the certificates of `pems`
+/// ([`AuditLoggerBuilder::root_certificate_pem`]), or `None` without any.
 #[cfg(not(target_arch = "wasm32"))]
-fn roots_transport(pems: &[Vec<u8>]) -> Result<Option<crate::transport::Transport>, AuditError> {
+fn roots_transport(url: &str, pems: &[Vec<u8>]) -> Result<Option<crate::transport::Transport>, AuditError> {
     if pems.is_empty() {
         return Ok(None);
     }
@@ -282,7 +288,7 @@ fn roots_transport(pems: &[Vec<u8>]) -> Result<Option<crate::transport::Transpor
         }
         roots.extend(certs);
     }
-    crate::transport::Transport::with_roots(roots)
+    crate::transport::Transport::with_roots(url, roots)
         .map(Some)
         .map_err(|_| refused("a certificate was refused as a trust anchor (not an X.509 CA certificate?)"))
 }

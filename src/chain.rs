@@ -78,14 +78,23 @@ impl StreamState {
         let v = crate::json::parse(text, 2).ok()?;
         Some(StreamState {
             stream_id: v.get("streamId")?.as_str()?.to_owned(),
-            next_seq: v.get("nextSeq")?.as_u64().filter(|&n| n <= MAX_SEQ)?,
+            next_seq: v.get("nextSeq")?.as_u64()?,
             head: v.get("head").and_then(Json::as_str)?.to_owned(),
         })
+        .filter(StreamState::resumable)
     }
 
-    /// Whether a stream may go on from this state: its next `seq` is at most [`MAX_SEQ`].
+    /// Whether a stream may go on from this state: its next `seq` is at most [`MAX_SEQ`] and its
+    /// head is a hash ([`StreamState::head_is_hash`]).
     pub fn resumable(&self) -> bool {
-        self.next_seq <= MAX_SEQ
+        self.next_seq <= MAX_SEQ && self.head_is_hash()
+    }
+
+    /// Whether `head` is a hash as the chain writes one: 64 lower-case hex digits ([`GENESIS`]
+    /// before the first event). Any other text (a corrupted or hand-written state) would be the
+    /// next event's `prevHash`, a link that matches no event of the stream.
+    pub fn head_is_hash(&self) -> bool {
+        self.head.len() == 64 && self.head.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
     }
 
     /// A new stream with a fresh v4 UUID, before its first event.
@@ -229,7 +238,8 @@ impl Chain {
     }
 
     /// The store's saved state, if any: natively only one a stream may go on from (a store of the
-    /// application's may load anything): not beyond [`MAX_SEQ`], and not a stream bound to
+    /// application's may load anything): not beyond [`MAX_SEQ`], its head a hash
+    /// ([`StreamState::resumable`]), and not a stream bound to
     /// another trail than the logger's (a store shared by loggers of two trails: each went on
     /// with the other's stream, whose events then verified as `forged` in its trail, the other's
     /// as `deleted`; each now keeps its own). A browser's store reads it with
@@ -279,9 +289,10 @@ impl Chain {
         if let Some(saved) = self.load() {
             *st = saved;
         }
-        // Resumed beyond the storable seq (`Chain::resume` takes any state): a new stream, rather
-        // than events Neo4j refuses or a seq that wraps. (On wasm every state comes from
-        // `StreamState::from_json`, which refuses such a one, or is new.)
+        // Resumed beyond the storable seq, or with a head that is no hash (`Chain::resume` takes
+        // any state): a new stream, rather than events Neo4j refuses, a seq that wraps or a first
+        // link that matches no event. (On wasm every state comes from `StreamState::from_json`,
+        // which refuses such a one, or is new.)
         #[cfg(not(target_arch = "wasm32"))]
         if !st.resumable() {
             *st = StreamState::fresh();

@@ -277,6 +277,11 @@ impl AuditError {
 pub(crate) const PASSWORD_WHITE_SPACE: &str =
     "the password has leading or trailing white space: a line break read with it from a file?";
 
+/// The hint of a 401 to a logger given no credentials (natively, `Core::hinted`).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) const NO_CREDENTIALS: &str = "no credentials were configured: set basic_auth(user, password) or \
+    bearer(token) on the builder (a Config's username and password, or token)";
+
 /// A uniqueness constraint's refusal ([`AuditError::is_retryable`], [`AuditError::splits_batch`]).
 const CONSTRAINT_FAILED: &str = "Neo.ClientError.Schema.ConstraintValidationFailed";
 

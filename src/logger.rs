@@ -124,8 +124,10 @@ impl Core {
 
     /// `e` with what this configuration knows of it: a refused login (401) with a password that
     /// starts or ends with white space (a line break read with it from a file or a secret store)
-    /// says so, never the password itself. The same for `reason`/`last_error` and the `Display`
-    /// of an error returned (before, only the former said it).
+    /// says so, never the password itself; natively, one of a logger given no credentials at all
+    /// (direct mode) says that none were configured and how to set them. The same for
+    /// `reason`/`last_error` and the `Display` of an error returned (before, only the former
+    /// said it).
     #[cfg_attr(all(target_arch = "wasm32", feature = "js"), allow(dead_code))]
     fn hinted(&self, e: AuditError) -> AuditError {
         // (Not in the Worker's build, whose password is its own setting, NEO4J_PASSWORD.)
@@ -136,6 +138,17 @@ impl Core {
             if p.trim() != p {
                 return e.with_hint(crate::error::PASSWORD_WHITE_SPACE);
             }
+        }
+        // Natively only (the JavaScript entries' size budget): a 401 to a request that carried
+        // no `Authorization` header because none was configured.
+        #[cfg(not(target_arch = "wasm32"))]
+        if matches!(e, AuditError::Unauthorized { status: 401, .. })
+            && self.config.endpoint.is_none()
+            && self.config.username.is_none()
+            && self.config.password.is_none()
+            && self.config.token.is_none()
+        {
+            return e.with_hint(crate::error::NO_CREDENTIALS);
         }
         e
     }

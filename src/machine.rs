@@ -489,6 +489,9 @@ pub(crate) struct Machine {
     /// [`Machine::give_up`]).
     /// (when, the bound in ms).
     close_by: Option<(i64, u64)>,
+    /// The failure of the last attempt that left a batch waiting out a backoff: what
+    /// [`Machine::give_up`] names when nothing was waiting for an answer at `close(ms)`'s bound.
+    retry_reason: Option<AuditError>,
     // The queue.
     q_len: usize,
     q_bytes: usize,
@@ -574,6 +577,7 @@ impl Machine {
             flushes: Vec::new(),
             closing: false,
             close_by: None,
+            retry_reason: None,
             q_len: 0,
             q_bytes: 0,
             storing: VecDeque::new(),
@@ -1178,6 +1182,7 @@ impl Machine {
             self.store_retried(&batch);
             batch.due = now + d as i64;
             self.backoff.push(batch);
+            self.retry_reason = Some(e);
             return;
         }
         if e.is_rejection() && batch.entries.len() > 1 && !stale {
@@ -1274,10 +1279,13 @@ impl Machine {
     /// (its call resolves `false`; with the queue it stays queued, which the closed logger no
     /// longer drains): requests in flight are abandoned (their late answers ignored; the
     /// drivers cancel them once the machine is idle), batches waiting out a retry, the schema
-    /// step or the buffer are not sent. The flush then answers.
+    /// step or the buffer are not sent. The flush then answers. With no request waiting for an
+    /// answer at the bound, `lastError` says what the events given up on were waiting for
+    /// instead of "no answer from Neo4j" (their calls still fail with the timeout).
     #[cfg_attr(feature = "memory-queue", inline(never))]
     fn give_up(&mut self, now: i64) {
         let Some(e) = self.past_close(now) else { return };
+        let (answering, retrying, failures) = (!self.flights.is_empty(), !self.backoff.is_empty(), self.batch_failures);
         let mut batches = std::mem::take(&mut self.backoff);
         for f in std::mem::take(&mut self.flights) {
             if let Req::Write { batch, .. } = f.kind {
@@ -1293,6 +1301,19 @@ impl Machine {
         self.pending_bytes = 0;
         while let Some(entry) = self.pending.pop_front() {
             self.failed(now, entry, e.clone());
+        }
+        if !answering && self.batch_failures != failures {
+            let ms = num(self.close_by.map_or(0, |(_, ms)| ms));
+            let why = match self.retry_reason.take().filter(|_| retrying) {
+                Some(r) => cat(&[
+                    "timeout: given up at close()'s bound (",
+                    &ms,
+                    " ms) on events waiting to be sent again after a failed attempt: ",
+                    &self.logger.reason(&r),
+                ]),
+                None => cat(&["timeout: given up at close()'s bound (", &ms, " ms) on events not sent yet"]),
+            };
+            self.logger.flush_left_events(Some(why));
         }
         // A later read of the events left in the store ends: they stay there for the next logger.
         if self.loaded {

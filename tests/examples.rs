@@ -279,6 +279,86 @@ async fn axum_server_answers_refused_input_400_and_a_store_down_503_without_deta
     assert_eq!(rows.len(), 1, "only the accepted event: {rows:?}");
 }
 
+/// The axum example reads the `x-user` header as UTF-8 (its raw bytes), so a user id outside
+/// visible ASCII is logged as sent; a header that is not UTF-8 is answered 400 with a reason the
+/// client can read, and nothing is logged for it. Before, `HeaderValue::to_str` (visible ASCII
+/// only) failed on both, and both requests were logged as `anonymous`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axum_server_reads_x_user_as_utf8_and_refuses_other_bytes_with_400() {
+    let trail = unique("ex-axum-utf8");
+    let mut child = spawn_axum(&trail).await;
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    let base = listening_base(stdout).await;
+    let client = reqwest::Client::new();
+
+    let uid = "Jos\u{e9}-M\u{fc}ller-\u{65e5}\u{672c}";
+    let value = reqwest::header::HeaderValue::from_bytes(uid.as_bytes()).unwrap();
+    let resp = client.get(format!("{base}/documents/doc-utf8")).header("x-user", value).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
+
+    let latin1 = reqwest::header::HeaderValue::from_bytes(b"M\xfcller").unwrap();
+    let resp = client.get(format!("{base}/documents/doc-latin1")).header("x-user", latin1).send().await.unwrap();
+    let status = resp.status().as_u16();
+    let body = resp.text().await.unwrap();
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body, "invalid input: the x-user header is not valid UTF-8");
+    drop(server);
+
+    let rows = trail_events(&trail).await;
+    assert_eq!(rows.len(), 1, "only the UTF-8 request's event: {rows:?}");
+    assert_eq!(rows[0][2], uid);
+}
+
+/// A loopback `url` is never sent through a proxy from the environment (`HTTP_PROXY`,
+/// `HTTPS_PROXY`, `ALL_PROXY`, which reqwest honours by default): the basic example, with all
+/// three naming a stub proxy that answers 502 and counts its connections, logs its events into
+/// the local Neo4j, for `127.0.0.1` and for `localhost`, and the stub is never contacted. Before,
+/// each request went to the proxy and every call failed (`HTTP 502`).
+#[tokio::test]
+async fn a_loopback_url_is_never_sent_through_an_environment_proxy() {
+    use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+    use std::sync::Arc;
+    use tokio::io::AsyncWriteExt;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let proxy = format!("http://{}", listener.local_addr().unwrap());
+    let contacted = Arc::new(AtomicUsize::new(0));
+    let stub = tokio::spawn({
+        let contacted = contacted.clone();
+        async move {
+            while let Ok((mut conn, _)) = listener.accept().await {
+                contacted.fetch_add(1, Relaxed);
+                let _ =
+                    conn.write_all(b"HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n").await;
+            }
+        }
+    });
+    let port = neo4j_url().trim_end_matches('/').rsplit(':').next().unwrap().to_owned();
+    for host in ["127.0.0.1", "localhost"] {
+        let trail = unique("ex-proxy");
+        let url = format!("http://{host}:{port}");
+        let out = tokio::task::spawn_blocking({
+            let (trail, proxy) = (trail.clone(), proxy.clone());
+            move || {
+                let mut c = command("basic", &trail);
+                c.env("NEO4J_URL", &url);
+                for name in ["HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"] {
+                    c.env(name, &proxy);
+                }
+                c.env_remove("NO_PROXY").env_remove("no_proxy");
+                c.output().expect("example runs")
+            }
+        })
+        .await
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{host}: {}\n{stdout}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+        assert_eq!(trail_events(&trail).await.len(), 2, "{host}: {stdout}");
+    }
+    assert_eq!(contacted.load(Relaxed), 0, "the proxy was contacted");
+    stub.abort();
+}
+
 /// The library as a path dependency builds without warnings for the feature sets the README
 /// gives a Rust caller (none, `read`): cargo shows a path dependency's warnings in the user's
 /// own build. (A guard held only for its drop, as a tuple field, warned "field `0` is never

@@ -227,6 +227,41 @@ async fn a_refused_password_with_a_trailing_newline_says_so() {
     assert_eq!(logger.last_error().as_deref(), Some(reason.as_str()));
 }
 
+/// A logger given no credentials (no user and password, no token) gets Neo4j's real 401: its
+/// reason says that none were configured and how to set them. Before, it was the bare
+/// `authentication failed: HTTP 401 (Neo.ClientError.Security.Unauthorized)`, the same as for a
+/// wrong password, with nothing pointing at the missing setting.
+#[tokio::test]
+async fn a_401_without_configured_credentials_says_none_were_configured() {
+    let mut cfg = config("auth-none");
+    cfg.username = None;
+    cfg.password = None;
+    cfg.retry.max_attempts = 1;
+    let trail = cfg.trail.clone();
+    let logger = AuditLogger::new(cfg).unwrap();
+    let e = logger.log_user_action(None, "LOGIN", None, None).await.unwrap_err();
+    assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }), "{e:?}");
+    let reason = logger.reason(&e);
+    assert!(reason.starts_with("authentication failed: HTTP 401 ("), "{reason}");
+    assert!(
+        reason.contains("no credentials were configured: set basic_auth(user, password) or bearer(token)"),
+        "{reason}"
+    );
+    assert_eq!(e.to_string(), reason, "the returned error says the same");
+    assert_eq!(logger.last_error().as_deref(), Some(reason.as_str()));
+    assert_eq!(logger.reason(&AuditError::Unauthorized { status: 403, code: None }), "authentication failed: HTTP 403");
+    let n = cypher("MATCH (t:AuditTrail {name: $t}) RETURN count(t)", json!({"t": trail})).await;
+    assert_eq!(n[0][0], 0, "nothing written");
+    // With credentials, a refused login keeps the plain reason (tests above): no such hint.
+    let mut cfg = config("auth-some");
+    cfg.username = Some("audit-test-wrong-login-none".into());
+    cfg.password = Some("wrong-password-XYZ".into());
+    cfg.retry.max_attempts = 1;
+    let logger = AuditLogger::new(cfg).unwrap();
+    let e = logger.log_user_action(None, "LOGIN", None, None).await.unwrap_err();
+    assert!(!logger.reason(&e).contains("no credentials"), "{e}");
+}
+
 #[tokio::test]
 async fn unknown_database_is_false() {
     for api in [Api::Tx, Api::Query] {

@@ -1295,6 +1295,106 @@ async fn a_resumed_stream_beyond_the_storable_seq_is_refused_not_a_panic_or_lost
     assert!(report.ok && report.checked == 3, "{report:?}");
 }
 
+/// A resumed stream state whose head is not a hash (64 lower-case hex digits, what every event's
+/// `hash` is; `chain::GENESIS` before the first event) is refused by `build()`, naming the
+/// field; a store that loads one is not followed. Before, `build()` took any text: the next
+/// event was stored with it as `prevHash`, and hashed over it, so the resumed stream began with
+/// a link no event of it matches.
+#[tokio::test]
+#[cfg(feature = "read")]
+async fn a_resumed_stream_with_a_malformed_head_is_refused() {
+    use neo4j_audit::chain::{StreamState, StreamStore};
+    let good = "0123456789abcdef".repeat(4);
+    let bad = [
+        String::new(),
+        "not-a-hash".to_owned(),
+        good[..63].to_owned(),
+        format!("{good}0"),
+        good.to_uppercase(),
+        format!("{}g", &good[..63]),
+        format!("{}é", &good[..62]),
+        format!(" {}", &good[..63]),
+    ];
+    for head in bad {
+        let (b, trail) = builder("rust-bad-head");
+        let st =
+            StreamState { stream_id: neo4j_audit::chain::trail_stream_id(&trail), next_seq: 5, head: head.clone() };
+        match b.resume_stream(st, None).build() {
+            Err(AuditError::InvalidConfig(m)) => {
+                assert!(m.starts_with("resume_stream: head is not a hash"), "{head:?}: {m}")
+            }
+            other => panic!("{head:?}: {other:?}"),
+        }
+    }
+    // A real head resumes: the second logger's event links to the first's, and the trail verifies.
+    let (b, trail) = builder("rust-good-head");
+    let first = b.build().unwrap();
+    let a = first.log_user_action(None, "BEFORE_RESTART", None, None).await.unwrap();
+    let again = AuditLogger::builder(neo4j_url())
+        .basic_auth(neo4j_user(), neo4j_password())
+        .trail(&trail)
+        .resume_stream(first.chain_head(), None)
+        .build()
+        .unwrap();
+    let b2 = again.log_user_action(None, "AFTER_RESTART", None, None).await.unwrap();
+    assert_eq!((b2.seq, b2.prev_hash.as_deref()), (Some(1), a.hash.as_deref()));
+    let report = again.verify_trail(&VerifyQuery::default()).await.unwrap();
+    assert!(report.ok && report.checked == 2, "{report:?}");
+    // A store that loads a malformed head is not followed: the logger's own state goes on.
+    struct Corrupt(String);
+    impl StreamStore for Corrupt {
+        fn load(&self) -> Option<StreamState> {
+            Some(StreamState { stream_id: self.0.clone(), next_seq: 7, head: "not-a-hash".into() })
+        }
+        fn save(&self, _: &StreamState) {}
+    }
+    let (b, trail) = builder("rust-corrupt-head-store");
+    let id = neo4j_audit::chain::trail_stream_id(&trail);
+    let logger = b.resume_stream(StreamState::for_trail(&trail), Some(Box::new(Corrupt(id)))).build().unwrap();
+    for i in 0..2u64 {
+        let ev = logger.log_user_action(None, "AFTER_CORRUPT_HEAD", None, None).await.unwrap();
+        assert_eq!(ev.seq, Some(i));
+    }
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.prevHash ORDER BY e.seq",
+        json!({"t": trail}),
+    )
+    .await;
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r[0] != "not-a-hash"), "{rows:?}");
+    let report = logger.verify_trail(&VerifyQuery::default()).await.unwrap();
+    assert!(report.ok && report.checked == 2, "{report:?}");
+}
+
+/// `close_within` giving up on an event that never reached Neo4j (every attempt refused, the
+/// event waiting out its retry's backoff at the bound) says what happened: its last attempt's
+/// failure and that it was waiting to be sent again, not "no answer from Neo4j", which it never
+/// waited for. The call still returns `Timeout(bound)`, as documented.
+#[tokio::test]
+async fn close_within_giving_up_on_events_never_sent_says_what_happened() {
+    let (_held, addr) = refusing_addr();
+    let logger = AuditLogger::builder(format!("http://{addr}"))
+        .retry(RetryConfig { max_attempts: 20, max_elapsed_ms: 600_000, base_delay_ms: 60_000, max_delay_ms: 60_000 })
+        .build()
+        .unwrap();
+    let call = tokio::spawn({
+        let logger = logger.clone();
+        async move { logger.log_user_action(None, "NEVER_SENT", None, None).await }
+    });
+    let start = Instant::now();
+    while logger.stats().retried == 0 {
+        assert!(start.elapsed() < Duration::from_secs(10), "no refused attempt: {:?}", logger.stats());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert!(!logger.close_within(Duration::from_millis(300)).await);
+    let res = call.await.unwrap();
+    assert!(matches!(res, Err(AuditError::Timeout(d)) if d == Duration::from_millis(300)), "{res:?}");
+    let why = logger.last_error().unwrap_or_default();
+    assert!(!why.contains("no answer"), "{why}");
+    assert!(why.starts_with("timeout: given up at close()'s bound (300 ms)"), "{why}");
+    assert!(why.contains("waiting to be sent again") && why.contains("network error: "), "{why}");
+}
+
 /// Two loggers sharing one `StreamStore` (its documented use: "several loggers sharing one store
 /// continue one chain instead of forking it"), logging at once on a multi-threaded runtime: one
 /// stream, every `seq` once. Before, each logger read the store, chained and saved under its own

@@ -42,7 +42,7 @@ pub(crate) struct IngestSink {
 
 impl IngestSink {
     pub(crate) fn new(endpoint: &str, auth: Option<Secret>, timeout_ms: u64) -> Self {
-        IngestSink { transport: Transport::new(), endpoint: endpoint.to_owned(), auth, timeout_ms }
+        IngestSink { transport: Transport::for_url(endpoint), endpoint: endpoint.to_owned(), auth, timeout_ms }
     }
 
     /// Posts `events` (in chunks of [`MAX_EVENTS_PER_REQUEST`]); `Ok` once the Worker answered

@@ -87,7 +87,7 @@ impl Neo4jSink {
             secrets.push(Secret::new(s));
         }
         Neo4jSink {
-            transport: Transport::new(),
+            transport: Transport::for_url(config.base_url()),
             auth,
             secrets,
             base_url: config.base_url().to_owned(),

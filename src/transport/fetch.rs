@@ -54,6 +54,11 @@ impl Transport {
         Transport
     }
 
+    /// [`Transport::new`]: the host's `fetch` chooses any proxy itself.
+    pub(crate) fn for_url(_: &str) -> Self {
+        Transport
+    }
+
     /// POSTs `req`, giving up after `timeout_ms` for the whole exchange (headers and body); on
     /// timeout the request is aborted. The answer is read up to [`super::MAX_ANSWER_BYTES`]
     /// (see [`Transport::post_within`]).

@@ -186,16 +186,34 @@ pub struct Transport {
 
 #[cfg(not(all(target_arch = "wasm32", feature = "fetch")))]
 impl Transport {
-    /// A transport with its own reqwest client (connection pool).
+    /// A transport with its own reqwest client (connection pool). Natively it honours the
+    /// proxies of the environment (`HTTP_PROXY`, `HTTPS_PROXY`, `ALL_PROXY`, `NO_PROXY`), as
+    /// reqwest does by default, for every host (see [`Transport::for_url`]).
     pub fn new() -> Self {
         Transport { client: reqwest::Client::new() }
     }
 
-    /// A transport whose client also trusts `roots` (beside the web PKI roots it has built in):
-    /// a private CA's certificates ([`crate::AuditLoggerBuilder::root_certificate_pem`]).
+    /// The transport of a logger whose requests go to `url` (its Neo4j `url`, or its
+    /// `endpoint`): natively, for a loopback `url` (`localhost`, `127.0.0.0/8`, `[::1]`) a client
+    /// that never sends through a proxy of the environment — one there (a corporate
+    /// `HTTPS_PROXY`, `ALL_PROXY`) cannot reach this machine's server, and would see the
+    /// password — else [`Transport::new`]'s.
+    pub(crate) fn for_url(url: &str) -> Self {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Ok(client) = client_for(url).build() {
+            return Transport { client };
+        }
+        #[cfg(target_arch = "wasm32")]
+        let _ = url;
+        Transport::new()
+    }
+
+    /// [`Transport::for_url`]'s transport for `url`, whose client also trusts `roots` (beside
+    /// the web PKI roots it has built in): a private CA's certificates
+    /// ([`crate::AuditLoggerBuilder::root_certificate_pem`]).
     #[cfg(not(target_arch = "wasm32"))]
-    pub(crate) fn with_roots(roots: Vec<reqwest::Certificate>) -> Result<Self, reqwest::Error> {
-        let mut b = reqwest::Client::builder();
+    pub(crate) fn with_roots(url: &str, roots: Vec<reqwest::Certificate>) -> Result<Self, reqwest::Error> {
+        let mut b = client_for(url);
         for c in roots {
             b = b.add_root_certificate(c);
         }
@@ -267,6 +285,19 @@ impl Transport {
             return Err(big());
         }
         Ok(HttpResponse { status, retry_after, body, moved_to })
+    }
+}
+
+/// A client builder for requests to `url`: with no proxy at all when its host is loopback
+/// ([`crate::config::is_loopback`]; reqwest's proxies of the environment take loopback hosts too,
+/// unless `NO_PROXY` names them), else with reqwest's defaults. (A loopback server's redirect
+/// to another host is then followed without a proxy too.)
+#[cfg(not(target_arch = "wasm32"))]
+fn client_for(url: &str) -> reqwest::ClientBuilder {
+    let b = reqwest::Client::builder();
+    match url::Url::parse(url) {
+        Ok(u) if u.host_str().is_some_and(crate::config::is_loopback) => b.no_proxy(),
+        _ => b,
     }
 }
 
