@@ -163,7 +163,9 @@ impl AuditLoggerBuilder {
     /// precision (a fraction of a millisecond is dropped). Default: none (the retry
     /// policy alone bounds it: by default 6 attempts within 30 s, which against a Neo4j that
     /// refuses connections at once, stopped or restarting, are spent after about 3 s of backoff;
-    /// see [`RetryConfig`]). Events waiting behind other batches in flight wait for those first.
+    /// see [`RetryConfig`]). Events waiting behind other batches in flight wait for those first,
+    /// and a batch's wait for company ([`BatchConfig::flush_interval_ms`]) comes before its
+    /// first attempt: neither counts against the deadline.
     pub fn deadline(mut self, deadline: Duration) -> Self {
         self.deadline = Some(deadline);
         self
