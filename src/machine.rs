@@ -168,19 +168,31 @@ pub(crate) fn legacy_scope(logger: &AuditLogger) -> Option<String> {
 /// build: V8 compiles a wasm function whole on its first call, and inlined into `logUserAction`
 /// a Worker's first event compiled this message for nothing (bench/coldstart-v8.mjs).
 #[cfg_attr(feature = "memory-queue", inline(never))]
-pub(crate) fn queue_full(len: usize, bytes: usize, q: &QueueConfig) -> AuditError {
+pub(crate) fn queue_full(len: usize, bytes: usize, size: usize, q: &QueueConfig) -> AuditError {
     let n = |v: usize| crate::error::num(v as u64);
-    let (len, bytes, max_events, max_bytes) = (n(len), n(bytes), n(q.max_events), n(q.max_bytes));
-    let text = cat(&[
-        &len,
-        " events / ",
-        &bytes,
-        " bytes pending (queue.maxEvents ",
-        &max_events,
-        ", queue.maxBytes ",
-        &max_bytes,
-        ")",
-    ]);
+    let text = if size > q.max_bytes {
+        // The event alone is over the bound: no state of the queue takes it, so "0 events / 0
+        // bytes pending" would name no cause (maxDetailsBytes may allow more than queue.maxBytes).
+        cat(&[
+            "this event alone is ",
+            &n(size),
+            " bytes, more than queue.maxBytes (",
+            &n(q.max_bytes),
+            "), so it can never be queued; raise queue.maxBytes, or log smaller details",
+        ])
+    } else {
+        let (len, bytes, max_events, max_bytes) = (n(len), n(bytes), n(q.max_events), n(q.max_bytes));
+        cat(&[
+            &len,
+            " events / ",
+            &bytes,
+            " bytes pending (queue.maxEvents ",
+            &max_events,
+            ", queue.maxBytes ",
+            &max_bytes,
+            ")",
+        ])
+    };
     #[cfg(target_arch = "wasm32")]
     return AuditError::QueueFull(text);
     // Natively (the machine's tests) the queue has no variant of its own: the same reason text.
@@ -643,7 +655,7 @@ impl Machine {
             // Events left in the store by a bounded read count too: the bound is the queue's.
             let (len, bytes) = (self.q_len + self.unloaded, self.q_bytes + self.unloaded_bytes);
             if len >= q.cfg.max_events || bytes + size > q.cfg.max_bytes {
-                let err = queue_full(len, bytes, &q.cfg);
+                let err = queue_full(len, bytes, size, &q.cfg);
                 // A full queue sends nothing of its own: while calls are being refused, the
                 // background re-send that makes room comes within FULL_DRAIN_MS (jittered), not
                 // at the end of a backoff grown to DRAIN_MAX_MS in a long outage (a server's

@@ -129,19 +129,19 @@ export interface AuditTarget {
   label: string;
   uid: string;
   /** What the node was to the action ("subject", "parent", ...), characters of actionType. */
-  role?: string | null;
+  role?: string | null | undefined;
 }
 
 /** The last argument of logUserAction. */
 export interface AuditLogOptions {
   /** At most 16, no (label, uid) twice. */
-  targets?: AuditTarget[];
+  targets?: AuditTarget[] | undefined;
 }
 
 /** The acting user: the seed's DocUser. */
 export interface AuditUser {
   uid: string;
-  name?: string | null;
+  name?: string | null | undefined;
 }
 
 /** The details argument of logUserAction: an object whose own properties become the event's

@@ -26,20 +26,20 @@ export type AuditInstant = number | string | Date;
 /** Filters of {@link AuditLogger.getAuditTrail}; all optional. */
 export interface AuditTrailQuery {
   /** Inclusive lower bound. */
-  since?: AuditInstant;
+  since?: AuditInstant | undefined;
   /** Exclusive upper bound. */
-  until?: AuditInstant;
-  actionType?: string;
-  category?: string;
-  userUid?: string;
+  until?: AuditInstant | undefined;
+  actionType?: string | undefined;
+  category?: string | undefined;
+  userUid?: string | undefined;
   /** Only events performed on this target, "Label:uid" (see getTargetActivity). */
-  target?: string;
+  target?: string | undefined;
   /** 1..1000, default 50. */
-  limit?: number;
+  limit?: number | undefined;
   /** `nextCursor` of the previous page, given with that page's filters (a cursor names a position, not the
    *  filters: alone it reads the unfiltered trail from there); `null` (a last page's `nextCursor`) or
    *  absent: the first page. */
-  cursor?: string | null;
+  cursor?: string | null | undefined;
 }
 
 /** One stored event. */
@@ -141,22 +141,22 @@ export interface AuditPublicKey { kid: string; x: string; kty?: "OKP"; crv?: "Ed
 /** Options of {@link AuditLogger.verifyTrail}. */
 export interface AuditVerifyQuery {
   /** Only this stream; one whose id binds it to another trail is refused (invalid input). */
-  streamId?: string;
-  since?: AuditInstant;
+  streamId?: string | undefined;
+  since?: AuditInstant | undefined;
   /** Trusted keys: a list of JWKs or the JWK Set GET /v1/keys answers. With keys, every stream
    *  must be signed and the trail's signed head must match. */
-  publicKeys?: AuditPublicKey[] | { keys: AuditPublicKey[] };
-  publicKey?: AuditPublicKey;
+  publicKeys?: AuditPublicKey[] | { keys: AuditPublicKey[] } | undefined;
+  publicKey?: AuditPublicKey | undefined;
   /** With keys: streams without any signature (direct client writes) do not fail `ok`. */
-  allowUnsigned?: boolean;
+  allowUnsigned?: boolean | undefined;
   /** Strict: a stream not bound to this trail (plain-UUID id) fails with kind "unbound". */
-  requireBound?: boolean;
+  requireBound?: boolean | undefined;
   /** Heads kept outside the database (saved chainHead() values): each stream must still hold
    *  that seq with that hash ("deleted" when cut off before it, "forged" when rewritten). A head
    *  taken before the stream's first event (seq null, the genesis hash) anchors nothing. A hash
    *  that is not 64 lowercase hex digits, or a stream bound to another trail, matches no event of
    *  this trail: refused (null, "invalid input: anchors: …"). */
-  anchors?: AuditChainHead[];
+  anchors?: AuditChainHead[] | undefined;
 }
 
 "#;
@@ -179,7 +179,7 @@ impl JsAuditLogger {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] uid: JsValue,
         #[wasm_bindgen(
-            unchecked_optional_param_type = "{ since?: AuditInstant; until?: AuditInstant; actionType?: string; category?: string; limit?: number; cursor?: string | null }"
+            unchecked_optional_param_type = "{ since?: AuditInstant | undefined; until?: AuditInstant | undefined; actionType?: string | undefined; category?: string | undefined; limit?: number | undefined; cursor?: string | null | undefined }"
         )]
         options: JsValue,
     ) -> js_sys::Promise {
@@ -206,7 +206,7 @@ impl JsAuditLogger {
         #[wasm_bindgen(unchecked_param_type = "string")] label: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] uid: JsValue,
         #[wasm_bindgen(
-            unchecked_optional_param_type = "{ since?: AuditInstant; until?: AuditInstant; actionType?: string; limit?: number; cursor?: string | null }"
+            unchecked_optional_param_type = "{ since?: AuditInstant | undefined; until?: AuditInstant | undefined; actionType?: string | undefined; limit?: number | undefined; cursor?: string | null | undefined }"
         )]
         options: JsValue,
     ) -> js_sys::Promise {

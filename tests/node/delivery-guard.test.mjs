@@ -323,6 +323,29 @@ test("the memory queue's bounds: an event past queue.maxBytes is refused at once
   assert.equal(await logger.clearQueue(), 2);
 });
 
+test("an event larger than queue.maxBytes on its own is refused with a reason that says so, not as a full queue with nothing in it", async () => {
+  // A healthy Neo4j and an empty queue: maxDetailsBytes (here the default 65 536) allows details
+  // that the queue's own bound (here 4 KiB) can never take. The reason said "queue full: 0 events
+  // / 0 bytes pending", which names no cause a user could act on.
+  const trail = unique("qbig");
+  const logger = new pkg.AuditLogger({ ...config(trail), queue: { maxBytes: 4096 } });
+  assert.equal(await logger.logUserAction({ uid: "u" }, "QBIG_OK", null, { pad: "x".repeat(100) }), true, logger.lastError);
+  assert.equal(await logger.logUserAction({ uid: "u" }, "QBIG", null, { pad: "x".repeat(5000) }), false);
+  const reason = logger.lastError;
+  assert.match(reason, /^queue full: /, "the same kind of refusal as before (dropped, never sent)");
+  assert.doesNotMatch(reason, /^queue full: 0 events \/ 0 bytes pending/);
+  const size = Number(/this event alone is (\d+) bytes/.exec(reason)?.[1]);
+  assert.ok(size > 5000 && size < 8000, reason); // the event as the queue counts it: details and the rest
+  assert.match(reason, /more than queue\.maxBytes \(4096\)/);
+  assert.match(reason, /raise queue\.maxBytes/);
+  const { dropped, failed, queued } = logger.stats();
+  assert.deepEqual({ dropped, failed, queued }, { dropped: 1, failed: 1, queued: 0 });
+  // The logger goes on: a later event that fits is written; the big one never is.
+  assert.equal(await logger.logUserAction({ uid: "u" }, "QBIG_AFTER", null, {}), true, logger.lastError);
+  assert.equal(await logger.close(), true);
+  assert.deepEqual((await trailEvents(trail)).map((e) => e.type).sort(), ["QBIG_AFTER", "QBIG_OK"]);
+});
+
 test("the memory queue's background drain re-sends a failed event without flush() (backoff, no Retry-After)", async () => {
   let refuse = true;
   const p = await proxy((body, res) => refuse && answer(res, 503));

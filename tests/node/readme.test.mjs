@@ -427,6 +427,56 @@ test("Delivery, Retries: retry is for writes; a read and ensureSchema() send one
   }
 });
 
+test("Delivery, Retries: the one Neo.ClientError retried is ConstraintValidationFailed, as the docs say; any other fails at once", async () => {
+  // The docs said "every Neo.ClientError fail[s] at once", while a uniqueness constraint's
+  // ConstraintValidationFailed (a concurrent MERGE's lost race) is retried: a new user saw six
+  // attempts for an event that broke a constraint of their own and took the docs for wrong.
+  const text = README.replace(/\s+/g, " ");
+  assert.match(text, /retried, and so is one client error, a uniqueness constraint's `Neo\.ClientError\.Schema\.ConstraintValidationFailed`/);
+  assert.match(text, /and every other `Neo\.ClientError` fail at once with their reason/);
+  assert.doesNotMatch(text, /and every `Neo\.ClientError` fail at once/);
+  const { createServer } = await import("node:http");
+  let code = "";
+  let writes = 0;
+  // Neo4j's answer to a rolled-back statement: 200 with the error in the body, to the writes
+  // once `code` is set (a logger's first write, which also checks the schema, passes to the real
+  // Neo4j, as every other request does).
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    if (code && body.includes("UNWIND $events")) {
+      writes++;
+      res.writeHead(200, { "Content-Type": "application/json" });
+      return res.end(JSON.stringify({ results: [], errors: [{ code, message: "refused by the test" }] }));
+    }
+    const upstream = await fetch(`${NEO4J_URL}${req.url}`, { method: req.method, body: req.method === "POST" ? body : undefined,
+      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" } });
+    res.writeHead(upstream.status, { "Content-Type": "application/json" });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  const { AuditLogger } = await loadPkg();
+  try {
+    for (const [refusal, attempts] of [["Neo.ClientError.Schema.ConstraintValidationFailed", 3], ["Neo.ClientError.Statement.TypeError", 1]]) {
+      code = "";
+      const logger = new AuditLogger({ url: `http://127.0.0.1:${server.address().port}`, username: NEO4J_USER, password: NEO4J_PASSWORD,
+        trail: unique("retry-client-error"), retry: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 }, queue: { enabled: false } });
+      assert.equal(await logger.logUserAction({ uid: "u1" }, "FIRST"), true, logger.lastError);
+      code = refusal;
+      writes = 0;
+      assert.equal(await logger.logUserAction({ uid: "u1" }, "REFUSED"), false);
+      assert.match(logger.lastError, new RegExp(`^neo4j error ${refusal.replace(/\./g, "\\.")}`));
+      assert.equal(writes, attempts, `${refusal}: ${attempts} attempt(s)`);
+      await logger.close(100);
+      logger.free();
+    }
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+});
+
 test("wrangler.toml's comments point to sections that exist", () => {
   // They said "README, Cloudflare Worker → Decisions" and "README, Tamper evidence" after both
   // moved to docs/: a deployer reading wrangler.toml found neither.

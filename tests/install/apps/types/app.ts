@@ -192,3 +192,35 @@ const fromEnv: AuditConfig = {
   batch: { maxEvents: undefined }, labels: undefined,
 };
 void fromEnv;
+
+// Optional members of the call arguments from values that may be undefined (a session's user name,
+// an HTTP query's filters), under exactOptionalPropertyTypes: the run time reads undefined as left
+// out for each of them, as AuditConfig's members (a new user's tsc answered TS2379 on `name`).
+declare const maybe: string | undefined;
+declare const maybeNumber: number | undefined;
+export async function optionalFromUndefined(verifying: VerifyingLogger, writing: AuditLogger): Promise<void> {
+  const user: AuditUser = { uid: "u-1", name: maybe };
+  const target: AuditTarget = { label: "Document", uid: "doc-1", role: maybe };
+  const none: AuditLogOptions = { targets: undefined };
+  void (await writing.logUserAction(user, "MAYBE", null, null, { targets: [target] }));
+  void (await writing.logUserAction({ uid: "u-1", name: maybe }, "MAYBE", null, null, none));
+  const query: VerifyTrailQuery = {
+    since: undefined, until: undefined, actionType: maybe, category: maybe, userUid: maybe, target: maybe,
+    limit: maybeNumber, cursor: undefined,
+  };
+  void (await verifying.getAuditTrail(query));
+  void (await verifying.getUserActivity("u-1", { since: undefined, until: undefined, actionType: maybe, category: maybe, limit: maybeNumber, cursor: undefined }));
+  void (await verifying.getTargetActivity("Document", "doc-1", { since: undefined, until: undefined, actionType: maybe, limit: maybeNumber, cursor: undefined }));
+  const verifyQuery: AuditVerifyQuery = {
+    streamId: maybe, since: undefined, publicKeys: undefined, publicKey: undefined, allowUnsigned: undefined,
+    requireBound: undefined, anchors: undefined,
+  };
+  void (await verifying.verifyTrail(verifyQuery));
+  const readTarget: ReadTarget = { label: "Document", uid: "doc-1", role: maybe };
+  const readUser: ReadUser = { uid: "u-1", name: maybe };
+  const readQuery: AuditTrailQuery = { since: undefined, limit: maybeNumber };
+  const verifyUser: VerifyUser = { uid: "u-1", name: maybe };
+  const verifyTarget: VerifyTarget = { label: "Document", uid: "doc-1", role: maybe };
+  const opts: ReadLogOptions & VerifyLogOptions = { targets: undefined };
+  void [readTarget, readUser, readQuery, verifyUser, verifyTarget, opts];
+}
