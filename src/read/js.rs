@@ -99,7 +99,7 @@ impl TrailQuery {
                         _ => Some(
                             v.as_u64()
                                 .and_then(|n| u32::try_from(n).ok())
-                                .ok_or_else(|| invalid_type(k, v, "a whole number, 0 to 4294967295"))?,
+                                .ok_or_else(|| invalid_type(k, v, "a whole number, 1 to 1000"))?,
                         ),
                     }
                 }
@@ -389,11 +389,13 @@ mod tests {
     }
 
     /// A wrong type says what is wanted in a JavaScript caller's words, not Rust's (a new user
-    /// met "expected an integer (u32)" for `limit: "5"`).
+    /// met "expected an integer (u32)" for `limit: "5"`), and the range the read takes (it said
+    /// "0 to 4294967295", a u32's, to an Express app passing `req.query.limit`).
     #[test]
     fn a_wrong_option_type_is_said_in_javascript_words() {
         let e = TrailQuery::from_members(&members_of(r#"{"limit":"5"}"#)).unwrap_err();
-        assert_eq!(e, "invalid type: a string for `limit`, expected a whole number, 0 to 4294967295");
+        assert_eq!(e, "invalid type: a string for `limit`, expected a whole number, 1 to 1000");
+        assert!(e.ends_with(&format!(" 1 to {}", crate::read::MAX_LIMIT)));
         let e = TrailQuery::from_members(&members_of(r#"{"since":"x"}"#)).unwrap_err();
         assert_eq!(e, "invalid type: a string for `since`, expected a whole number (epoch milliseconds)");
     }
