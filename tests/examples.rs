@@ -119,13 +119,19 @@ async fn spawn_axum(trail: &str) -> std::process::Child {
     cmd.env("BIND", "127.0.0.1:0").stdout(Stdio::piped()).spawn().expect("server starts")
 }
 
+/// The axum example serving `trail`, once it listens: the server (killed when dropped) and its
+/// base URL.
+async fn serve_axum(trail: &str) -> (Server, String) {
+    let mut child = spawn_axum(trail).await;
+    let stdout = child.stdout.take().unwrap();
+    let server = Server(child);
+    (server, listening_base(stdout).await)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axum_server_logs_fifty_concurrent_requests_through_one_logger() {
     let trail = unique("ex-axum");
-    let mut child = spawn_axum(&trail).await;
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let base = listening_base(stdout).await;
+    let (server, base) = serve_axum(&trail).await;
 
     let client = reqwest::Client::new();
     let calls = (0..50).map(|i| {
@@ -286,10 +292,7 @@ async fn axum_server_answers_refused_input_400_and_a_store_down_503_without_deta
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axum_server_reads_x_user_as_utf8_and_refuses_other_bytes_with_400() {
     let trail = unique("ex-axum-utf8");
-    let mut child = spawn_axum(&trail).await;
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let base = listening_base(stdout).await;
+    let (server, base) = serve_axum(&trail).await;
     let client = reqwest::Client::new();
 
     let uid = "Jos\u{e9}-M\u{fc}ller-\u{65e5}\u{672c}";

@@ -203,6 +203,17 @@ async fn wrong_password_is_false_with_a_reason_and_no_secret() {
     assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }), "{e:?}");
 }
 
+/// One attempt of a `LOGIN` event with `cfg`, which Neo4j refuses with its real 401: the logger,
+/// the error and its reason.
+async fn refused_login(mut cfg: Config) -> (AuditLogger, AuditError, String) {
+    cfg.retry.max_attempts = 1;
+    let logger = AuditLogger::new(cfg).unwrap();
+    let e = logger.log_user_action(None, "LOGIN", None, None).await.unwrap_err();
+    assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }), "{e:?}");
+    let reason = logger.reason(&e);
+    (logger, e, reason)
+}
+
 /// A refused password with white space around it (read from a file with its newline) is named
 /// as such in the reason, without the password; Neo4j's real 401.
 #[tokio::test]
@@ -211,11 +222,7 @@ async fn a_refused_password_with_a_trailing_newline_says_so() {
     // Its own user name, as above: no lock-out of the user the other tests log in as.
     cfg.username = Some("audit-test-wrong-login-ws".into());
     cfg.password = Some("wrong-password-XYZ\n".into());
-    cfg.retry.max_attempts = 1;
-    let logger = AuditLogger::new(cfg).unwrap();
-    let e = logger.log_user_action(None, "LOGIN", None, None).await.unwrap_err();
-    assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }), "{e:?}");
-    let reason = logger.reason(&e);
+    let (logger, e, reason) = refused_login(cfg).await;
     assert!(reason.starts_with("authentication failed: HTTP 401"), "{reason}");
     assert!(
         reason.ends_with("; the password has leading or trailing white space: a line break read with it from a file?)"),
@@ -236,12 +243,8 @@ async fn a_401_without_configured_credentials_says_none_were_configured() {
     let mut cfg = config("auth-none");
     cfg.username = None;
     cfg.password = None;
-    cfg.retry.max_attempts = 1;
     let trail = cfg.trail.clone();
-    let logger = AuditLogger::new(cfg).unwrap();
-    let e = logger.log_user_action(None, "LOGIN", None, None).await.unwrap_err();
-    assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }), "{e:?}");
-    let reason = logger.reason(&e);
+    let (logger, e, reason) = refused_login(cfg).await;
     assert!(reason.starts_with("authentication failed: HTTP 401 ("), "{reason}");
     assert!(
         reason.contains("no credentials were configured: set basic_auth(user, password) or bearer(token)"),
