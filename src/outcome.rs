@@ -52,17 +52,43 @@ pub(crate) fn interpret_json(
     }
 }
 
+/// The setting that holds Neo4j's URL, as the 404 hints below name it: the logger's `url`, and in
+/// the Worker deployable's build the Worker's `NEO4J_URL` (its log lines name its settings, never
+/// the library's fields: the operator has no setting called `url`).
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+macro_rules! url_setting {
+    () => {
+        "url"
+    };
+}
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+macro_rules! url_setting {
+    () => {
+        "NEO4J_URL"
+    };
+}
+
 /// Added to a 404 from Neo4j's endpoint: Neo4j (`Request.Invalid` "Not Found") or a server in
 /// front of it serves no such path, so the `url`'s path is wrong (Neo4j's own paths, `/db/…`,
 /// are the library's to add; a path is kept as the prefix a reverse proxy serves Neo4j under).
-const WRONG_PATH: &str = " (url must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy \
-     serves Neo4j under that prefix; this url's path is likely wrong)";
+const WRONG_PATH: &str = concat!(
+    " (",
+    url_setting!(),
+    " must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy \
+     serves Neo4j under that prefix; this ",
+    url_setting!(),
+    "'s path is likely wrong)"
+);
 
 /// Added to a 404 when the `url` has no path: Neo4j serves `/db/…` at its base URL, so what
 /// answered is another service on that port (blaming a path sent readers after one the URL
 /// does not have).
-const NOT_NEO4J: &str = " (the url has no path, and Neo4j serves /db/… at its base URL: the server on this port is \
-     not Neo4j's HTTP API; check the host and port, Neo4j's HTTP port is 7474 by default)";
+const NOT_NEO4J: &str = concat!(
+    " (the ",
+    url_setting!(),
+    " has no path, and Neo4j serves /db/… at its base URL: the server on this port is \
+     not Neo4j's HTTP API; check the host and port, Neo4j's HTTP port is 7474 by default)"
+);
 
 /// With `api: "query"`, a 404 may as well be a server without the Query API.
 const NO_QUERY_API: &str = "; or this Neo4j has no Query API (5.25+): api \"tx\" uses tx/commit";

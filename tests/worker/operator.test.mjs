@@ -162,6 +162,18 @@ describe("a Neo4j the Worker cannot use", () => {
     expect(JSON.stringify([events, health, logs])).not.toContain("not-the-password-4711");
   });
 
+  it("a NEO4J_URL with a path Neo4j does not serve: the log's hint names NEO4J_URL, not the library's url", async () => {
+    // Before: "HTTP 404: Not Found (url must be Neo4j's base URL …; this url's path is likely
+    // wrong)", a setting the Worker does not have.
+    const { events, health, logs, trail } = await both({ NEO4J_URL: `${env.NEO4J_URL}/browser` });
+    expect([events[0], events[1].error, health[0]]).toEqual([500, "store_error", 500]);
+    const log = logs.join("\n");
+    expect(log).toContain("HTTP 404: Not Found (NEO4J_URL must be Neo4j's base URL: scheme, host and port, and a path only " +
+      "if a reverse proxy serves Neo4j under that prefix; this NEO4J_URL's path is likely wrong)");
+    expect(log).not.toMatch(/\burl\b/);
+    expect(await cypher("MATCH (t:AuditTrail {name: $t}) RETURN count(t)", { t: trail })).toEqual([[0]]);
+  });
+
   it("down: 503 with Retry-After", async () => {
     const { events, health } = await both({ NEO4J_URL: "http://127.0.0.1:9" });
     expect([events[0], events[1].error, health[0]]).toEqual([503, "unavailable", 503]);
