@@ -326,8 +326,9 @@ impl<'a> Action<'a> {
     }
 
     /// The details: any value that serialises to a JSON object (a struct, a map, a
-    /// `serde_json::Value`). One that does not, or fails to serialise, makes the action resolve
-    /// [`AuditError::InvalidInput`] without sending anything.
+    /// `serde_json::Value`). One that does not, fails to serialise, or holds a float that JSON
+    /// cannot carry (NaN, ±Infinity, which `serde_json::to_value` would store as `null`) makes
+    /// the action resolve [`AuditError::InvalidInput`] without sending anything.
     ///
     /// The value is serialised with a bound on its nesting (the logger's details depth rule): a
     /// value nested far deeper, e.g. a `serde_json::Value` built in a loop, is refused
@@ -341,6 +342,9 @@ impl<'a> Action<'a> {
                 &max.to_string(),
                 " levels deep",
             ])),
+            crate::serdepth::Refused::NotFinite => {
+                AuditError::InvalidInput("details contain NaN or Infinity, which JSON cannot represent".into())
+            }
             crate::serdepth::Refused::Failed(e) => {
                 AuditError::InvalidInput(format!("details could not be serialised: {e}"))
             }

@@ -101,9 +101,14 @@ impl DeadLetter {
     }
 }
 
+/// Nesting of a queue record ([`AuditEvent::write_json`]): the event, its `targets` array, each
+/// target object (`details` is text). It was 2, which refused every record with targets as
+/// unreadable: such an event was deleted as expired when a logger loaded the store, never sent.
+const RECORD_DEPTH: usize = 3;
+
 /// A queue record (an event as JSON text).
 pub(crate) fn event_from_record(text: &str) -> Option<AuditEvent> {
-    AuditEvent::from_json(&crate::json::parse(text, 2).ok()?)
+    AuditEvent::from_json(&crate::json::parse(text, RECORD_DEPTH).ok()?)
 }
 
 /// How many of `n` events fit the keepalive budget when `n` of them made a body of `body_len`
@@ -3312,6 +3317,32 @@ mod tests {
         assert_eq!(list.as_array().unwrap().len(), 2);
         let acts = r.ok(&s[0]);
         assert_eq!(flushed(&acts), Some((flush, true)));
+    }
+
+    /// Found by review (integrity48): a stored event with targets was read back with a nesting
+    /// bound of 2 (the record, then its `targets` array), so its target objects made the record
+    /// "unreadable": the next logger (a reload) deleted it as expired and never sent it — the
+    /// event lost, its `seq` a `deleted` gap. It is re-sent with its targets.
+    #[test]
+    fn a_stored_event_with_targets_is_re_sent_after_a_reload() {
+        let logger = direct(|_| {});
+        let mut r = Rig::known(logger, queue(Delivery::Committed, true));
+        let mut ev = r.event();
+        ev.set_targets(vec![
+            crate::event::Target::new("Document", "d-1").role("subject"),
+            crate::event::Target::new("Folder", "f-1"),
+        ])
+        .unwrap();
+        let mut rec = String::new();
+        ev.write_json(&mut rec);
+        assert_eq!(event_from_record(&rec).as_ref(), Some(&ev), "the record reads back as the event");
+        let acts = r.input(last_page(vec![(r.m.key(&ev.uid), rec)]));
+        assert!(deletes(&acts).is_empty(), "nothing deleted: {:?}", deletes(&acts));
+        let s = sends(&acts);
+        assert_eq!(s.len(), 1, "{acts:?}");
+        assert_eq!(s[0].uids(), vec![ev.uid.clone()]);
+        let st = r.m.stats();
+        assert_eq!((st.expired, st.dead_lettered, st.queued), (0, 0, 1));
     }
 
     /// A simulated store for the paged reads: records by key, read as the driver does (keys in

@@ -13,18 +13,33 @@ use serde_json::Value;
 pub(crate) enum Refused {
     /// A compound would have been more than `max` levels deep (the outermost one is level 1).
     TooDeep,
+    /// A float JSON cannot carry (NaN, ±Infinity): serde_json's value serializer makes it
+    /// `null`, so the event would store another value than the one logged, silently (the
+    /// JavaScript logger and the Worker refuse such a number too).
+    NotFinite,
     /// The value's own `Serialize` failed (or produced what JSON cannot hold, e.g. a map key
     /// that is not a string).
     Failed(serde_json::Error),
+}
+
+/// Which of [`Refused`]'s own rules stopped the serialisation (read once it failed).
+#[derive(Clone, Copy)]
+enum Why {
+    TooDeep,
+    NotFinite,
 }
 
 /// `value` as a JSON value, refused as [`Refused::TooDeep`] as soon as a compound (an object or
 /// array, counted as serde_json writes them: an enum variant with data is an object around it)
 /// would be nested more than `max` levels deep.
 pub(crate) fn to_value<T: Serialize + ?Sized>(value: &T, max: usize) -> Result<Value, Refused> {
-    let too_deep = Cell::new(false);
-    let capped = Capped { inner: serde_json::value::Serializer, around: 0, max, too_deep: &too_deep };
-    value.serialize(capped).map_err(|e| if too_deep.get() { Refused::TooDeep } else { Refused::Failed(e) })
+    let why = Cell::new(None);
+    let capped = Capped { inner: serde_json::value::Serializer, around: 0, max, why: &why };
+    value.serialize(capped).map_err(|e| match why.get() {
+        Some(Why::TooDeep) => Refused::TooDeep,
+        Some(Why::NotFinite) => Refused::NotFinite,
+        None => Refused::Failed(e),
+    })
 }
 
 /// A serializer that hands everything to `inner`, counting the compounds around the value.
@@ -33,7 +48,7 @@ struct Capped<'a, S> {
     /// How many compounds enclose the value being serialised.
     around: usize,
     max: usize,
-    too_deep: &'a Cell<bool>,
+    why: &'a Cell<Option<Why>>,
 }
 
 /// A member of a compound, serialised by whatever serializer the compound hands it to, capped.
@@ -41,12 +56,12 @@ struct Member<'a, T: ?Sized> {
     value: &'a T,
     around: usize,
     max: usize,
-    too_deep: &'a Cell<bool>,
+    why: &'a Cell<Option<Why>>,
 }
 
 impl<T: Serialize + ?Sized> Serialize for Member<'_, T> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.value.serialize(Capped { inner: s, around: self.around, max: self.max, too_deep: self.too_deep })
+        self.value.serialize(Capped { inner: s, around: self.around, max: self.max, why: self.why })
     }
 }
 
@@ -55,7 +70,7 @@ struct Compound<'a, C> {
     inner: C,
     around: usize,
     max: usize,
-    too_deep: &'a Cell<bool>,
+    why: &'a Cell<Option<Why>>,
 }
 
 impl<'a, S: Serializer> Capped<'a, S> {
@@ -64,17 +79,26 @@ impl<'a, S: Serializer> Capped<'a, S> {
     fn enter<E: ser::Error>(&self, levels: usize) -> Result<usize, E> {
         let around = self.around + levels;
         if around > self.max {
-            self.too_deep.set(true);
+            self.why.set(Some(Why::TooDeep));
             return Err(E::custom("details are nested too deep"));
         }
         Ok(around)
+    }
+
+    /// Refuses a float that is not finite ([`Refused::NotFinite`]).
+    fn finite<E: ser::Error>(&self, finite: bool) -> Result<(), E> {
+        if finite {
+            return Ok(());
+        }
+        self.why.set(Some(Why::NotFinite));
+        Err(E::custom("details contain NaN or Infinity"))
     }
 
     fn member<'v, T: ?Sized>(&self, value: &'v T, around: usize) -> Member<'v, T>
     where
         'a: 'v,
     {
-        Member { value, around, max: self.max, too_deep: self.too_deep }
+        Member { value, around, max: self.max, why: self.why }
     }
 }
 
@@ -123,9 +147,11 @@ impl<'a, S: Serializer> Serializer for Capped<'a, S> {
         self.inner.serialize_u128(v)
     }
     fn serialize_f32(self, v: f32) -> Result<S::Ok, S::Error> {
+        self.finite(v.is_finite())?;
         self.inner.serialize_f32(v)
     }
     fn serialize_f64(self, v: f64) -> Result<S::Ok, S::Error> {
+        self.finite(v.is_finite())?;
         self.inner.serialize_f64(v)
     }
     fn serialize_char(self, v: char) -> Result<S::Ok, S::Error> {
@@ -172,21 +198,21 @@ impl<'a, S: Serializer> Serializer for Capped<'a, S> {
     }
     fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
         let around = self.enter::<S::Error>(1)?;
-        let (max, too_deep) = (self.max, self.too_deep);
+        let (max, why) = (self.max, self.why);
         let c = self.inner.serialize_seq(len)?;
-        Ok(Compound { inner: c, around, max, too_deep })
+        Ok(Compound { inner: c, around, max, why })
     }
     fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, S::Error> {
         let around = self.enter::<S::Error>(1)?;
-        let (max, too_deep) = (self.max, self.too_deep);
+        let (max, why) = (self.max, self.why);
         let c = self.inner.serialize_tuple(len)?;
-        Ok(Compound { inner: c, around, max, too_deep })
+        Ok(Compound { inner: c, around, max, why })
     }
     fn serialize_tuple_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeTupleStruct, S::Error> {
         let around = self.enter::<S::Error>(1)?;
-        let (max, too_deep) = (self.max, self.too_deep);
+        let (max, why) = (self.max, self.why);
         let c = self.inner.serialize_tuple_struct(name, len)?;
-        Ok(Compound { inner: c, around, max, too_deep })
+        Ok(Compound { inner: c, around, max, why })
     }
     fn serialize_tuple_variant(
         self,
@@ -196,15 +222,15 @@ impl<'a, S: Serializer> Serializer for Capped<'a, S> {
         len: usize,
     ) -> Result<Self::SerializeTupleVariant, S::Error> {
         let around = self.enter::<S::Error>(2)?;
-        let (max, too_deep) = (self.max, self.too_deep);
+        let (max, why) = (self.max, self.why);
         let c = self.inner.serialize_tuple_variant(name, index, variant, len)?;
-        Ok(Compound { inner: c, around, max, too_deep })
+        Ok(Compound { inner: c, around, max, why })
     }
     fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
         let around = self.enter::<S::Error>(1)?;
-        let (max, too_deep) = (self.max, self.too_deep);
+        let (max, why) = (self.max, self.why);
         let c = self.inner.serialize_map(len)?;
-        Ok(Compound { inner: c, around, max, too_deep })
+        Ok(Compound { inner: c, around, max, why })
     }
     fn serialize_struct(self, name: &'static str, len: usize) -> Result<Self::SerializeStruct, S::Error> {
         // serde_json's own scalars are written as a struct of one field: a `Number` when a
@@ -213,9 +239,9 @@ impl<'a, S: Serializer> Serializer for Capped<'a, S> {
         // is, so a struct of one's own by that name still cannot nest without bound.
         let own_scalar = name.starts_with("$serde_json::private::");
         self.enter::<S::Error>(usize::from(!own_scalar))?;
-        let (around, max, too_deep) = (self.around + 1, self.max, self.too_deep);
+        let (around, max, why) = (self.around + 1, self.max, self.why);
         let c = self.inner.serialize_struct(name, len)?;
-        Ok(Compound { inner: c, around, max, too_deep })
+        Ok(Compound { inner: c, around, max, why })
     }
     fn serialize_struct_variant(
         self,
@@ -225,9 +251,9 @@ impl<'a, S: Serializer> Serializer for Capped<'a, S> {
         len: usize,
     ) -> Result<Self::SerializeStructVariant, S::Error> {
         let around = self.enter::<S::Error>(2)?;
-        let (max, too_deep) = (self.max, self.too_deep);
+        let (max, why) = (self.max, self.why);
         let c = self.inner.serialize_struct_variant(name, index, variant, len)?;
-        Ok(Compound { inner: c, around, max, too_deep })
+        Ok(Compound { inner: c, around, max, why })
     }
     fn is_human_readable(&self) -> bool {
         self.inner.is_human_readable()
@@ -241,7 +267,7 @@ macro_rules! capped_members {
             type Ok = C::Ok;
             type Error = C::Error;
             fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
-                let m = Member { value, around: self.around, max: self.max, too_deep: self.too_deep };
+                let m = Member { value, around: self.around, max: self.max, why: self.why };
                 self.inner.$method(&m)
             }
             fn end(self) -> Result<C::Ok, C::Error> {
@@ -261,11 +287,11 @@ impl<C: ser::SerializeMap> ser::SerializeMap for Compound<'_, C> {
     type Ok = C::Ok;
     type Error = C::Error;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), C::Error> {
-        let m = Member { value: key, around: self.around, max: self.max, too_deep: self.too_deep };
+        let m = Member { value: key, around: self.around, max: self.max, why: self.why };
         self.inner.serialize_key(&m)
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), C::Error> {
-        let m = Member { value, around: self.around, max: self.max, too_deep: self.too_deep };
+        let m = Member { value, around: self.around, max: self.max, why: self.why };
         self.inner.serialize_value(&m)
     }
     fn end(self) -> Result<C::Ok, C::Error> {
@@ -280,7 +306,7 @@ macro_rules! capped_fields {
             type Ok = C::Ok;
             type Error = C::Error;
             fn serialize_field<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T) -> Result<(), C::Error> {
-                let m = Member { value, around: self.around, max: self.max, too_deep: self.too_deep };
+                let m = Member { value, around: self.around, max: self.max, why: self.why };
                 self.inner.serialize_field(key, &m)
             }
             fn skip_field(&mut self, key: &'static str) -> Result<(), C::Error> {
@@ -327,6 +353,7 @@ mod tests {
                 match to_value(v, max) {
                     Ok(got) => assert!(depth <= max && &got == v, "{v} at max {max}"),
                     Err(Refused::TooDeep) => assert!(depth > max, "{v} refused at max {max}, depth {depth}"),
+                    Err(Refused::NotFinite) => panic!("{v}: no float here is other than finite"),
                     Err(Refused::Failed(e)) => panic!("{e}"),
                 }
             }

@@ -113,6 +113,43 @@ async fn serialize_details_through_an_action() {
     assert_eq!(logger.chain_head().next_seq, 1, "neither took a seq");
 }
 
+/// Found by review (integrity48): a `Serialize` value holding a float that JSON cannot carry
+/// (NaN, ±Infinity: a ratio divided by zero) was stored with `null` in its place — serde_json's
+/// value serializer turns it into `Null` — and the call returned `Ok`, an audit record silently
+/// other than what was logged. The JavaScript logger refuses the same details ("details contain
+/// NaN or Infinity, which JSON cannot represent") and the Worker refuses a number that is not
+/// finite; so does the Rust API now, before anything is chained or sent.
+#[tokio::test]
+async fn details_holding_nan_or_infinity_are_refused_not_stored_as_null() {
+    #[derive(serde::Serialize)]
+    struct Metrics {
+        document_id: &'static str,
+        ratio: f64,
+        rates: Vec<f32>,
+    }
+    let (b, trail) = builder("nan");
+    let logger = b.build().unwrap();
+    for m in [
+        Metrics { document_id: "doc-1", ratio: f64::NAN, rates: vec![] },
+        Metrics { document_id: "doc-1", ratio: f64::INFINITY, rates: vec![] },
+        Metrics { document_id: "doc-1", ratio: 0.5, rates: vec![1.0, f32::NEG_INFINITY] },
+    ] {
+        let e = logger.action("METRICS").details(&m).await.unwrap_err();
+        assert!(
+            matches!(&e, AuditError::InvalidInput(m) if m == "details contain NaN or Infinity, which JSON cannot represent"),
+            "{e:?}"
+        );
+    }
+    let rows = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.details", json!({"t": trail})).await;
+    assert_eq!(rows, Vec::<Vec<Value>>::new(), "nothing stored");
+    assert_eq!((logger.stats().failed, logger.chain_head().next_seq), (3, 0), "refused, no seq taken");
+    // Finite floats are stored as given.
+    logger.action("METRICS").details(&Metrics { document_id: "doc-1", ratio: 0.5, rates: vec![1.5] }).await.unwrap();
+    let rows = cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN e.details", json!({"t": trail})).await;
+    let details: Value = serde_json::from_str(rows[0][0].as_str().unwrap()).unwrap();
+    assert_eq!(details, json!({"document_id": "doc-1", "ratio": 0.5, "rates": [1.5]}));
+}
+
 /// A retry policy that, unbounded, would keep retrying a refused connection for a minute.
 fn patient() -> RetryConfig {
     RetryConfig { max_attempts: 1000, max_elapsed_ms: 60_000, base_delay_ms: 100, max_delay_ms: 5_000 }
