@@ -318,6 +318,30 @@ export function parseCount(option, text, min, max) {
 export const noEventsAdvice = (values) => "(check --trail and NEO4J_DATABASE" + (values.target === undefined ? ")"
   : `; --target finds an event only through its ON link, made when the event was written if the node ${values.target} existed then)`);
 
+/**
+ * How many HAS_EVENT links of a trail marked `indexed` carry no per-trail key, when `query` is
+ * read by that key (no --user, --action, --category or --target: src/read.rs
+ * `trail_statement_indexed`): links added after `neo4j-audit migrate` marked the trail, by a
+ * writer other than this library (the Python log_user_action still running during the move).
+ * Such a read leaves their events out; export and tail did so without a word (exit 0), while
+ * `export --user` listed them. 0 when the read is filtered, the trail unmarked, or the count
+ * fails (the read itself reports a failure; a count past cypher()'s 10 s bound is 0 too). A scan
+ * of the trail's links (50 to 120 ms for 200 000 here), after the read.
+ */
+export async function unkeyedLinks(conn, trail, query) {
+  if (["userUid", "actionType", "category", "target"].some((k) => query[k] !== undefined)) return 0;
+  try {
+    const { cypher } = await import("./schema.mjs");
+    const r = await cypher(conn, "MATCH (t:AuditTrail {name: $trail}) WHERE t.indexed = true RETURN COUNT { (t)-[r:HAS_EVENT]->() WHERE r.trail IS NULL }", { trail });
+    return r.error ? 0 : r.rows[0]?.[0] ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The stderr line of {@link unkeyedLinks}'s count `n` (export, tail). */
+export const unkeyedNote = (command, n, trail) => `${command}: ${n === 1 ? "1 event" : `${n} events`} of trail "${escapeControl(trail)}" ${n === 1 ? "is" : "are"} not read here: ${n === 1 ? "its HAS_EVENT link carries" : "their HAS_EVENT links carry"} no per-trail key (added after neo4j-audit migrate marked the trail, by a writer other than this library: the Python log_user_action still running?); run neo4j-audit migrate again (--zone for local times) to key ${n === 1 ? "it" : "them"}; meanwhile --user, --action, --category or --target find ${n === 1 ? "it" : "them"}\n`;
+
 /** The filters that `export` and `tail` share, as an AuditTrailQuery (without limit/cursor). */
 export function trailQuery(v, now = Date.now()) {
   const q = {};

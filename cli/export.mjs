@@ -2,7 +2,7 @@
 // the library's keyset cursor, each page written before the next is read and stdout's backpressure
 // respected, so memory stays flat however long the trail.
 import { noEventsAdvice, CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
-  openLogger, pages, parseCount, progress, trailQuery, usage, write } from "./common.mjs";
+  openLogger, pages, parseCount, progress, trailQuery, unkeyedLinks, unkeyedNote, usage, write } from "./common.mjs";
 
 export const summary = "stream a trail to stdout as JSON lines or CSV";
 
@@ -95,5 +95,8 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   if (invalid > 0) {
     stderr.write(`export: ${invalid === 1 ? "1 event has" : `${invalid} events have`} properties missing or of another type than the library writes (listed in each one's "invalid"): a timestamp without a time zone or stored as text is converted by \`neo4j-audit migrate\` (--zone for local times); \`neo4j-audit verify\` reports the others\n`);
   }
+  // Links this read cannot see (a marked trail's links without the key, added by another writer).
+  const missed = await unkeyedLinks(conn, values.trail ?? "default", query);
+  if (missed > 0) stderr.write(unkeyedNote("export", missed, values.trail ?? "default"));
   return EXIT.OK;
 }
