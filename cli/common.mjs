@@ -256,6 +256,12 @@ export function failure(what, reason, conn) {
       const answer = reason.replace(/ \((?:url must|the url has no path)[^]*$/, "").replace(/:\s*$/, "");
       msg = `${conn.url} is not Neo4j's HTTP API: it answered ${answer} for /db/${conn.database}/tx/commit (is NEO4J_URL Neo4j's HTTP port, 7474 by default?)`;
     }
+  } else if (/^(unexpected response: )?HTTP \d{3}\b/.test(reason)) {
+    // An answer with neither Neo4j's `errors` nor its `results` (those were worded above, or are a
+    // statement's error): another service on that port, or a proxy's error page (its Neo4j down).
+    // Said as the 404 without a path is; export, verify and tail said "reading the trail: HTTP 501:
+    // <!DOCTYPE HTML> …" and schema and migrate "unexpected answer from …: HTTP 501", no hint.
+    msg = `${conn.url} did not answer as Neo4j does: it answered ${reason.replace(/^unexpected response: /, "").trimEnd()} for /db/${conn.database}/tx/commit (another service on that port, or a proxy's error page: is NEO4J_URL Neo4j's HTTP port, 7474 by default, and Neo4j running behind the proxy?)`;
   } else if (/^database not found/.test(reason)) {
     msg = `${reason} at ${conn.url} (NEO4J_DATABASE)`;
   } else {
