@@ -321,7 +321,7 @@ export function parseCount(option, text, min, max) {
 /** The end of the "no events found" line of export and tail. With --target: an event whose
  * `targets` name a node that did not exist when it was written has no ON link to it, so the filter
  * cannot find it, while export shows that target in the event's `targets` (a puzzle without this). */
-export const noEventsAdvice = (values) => "(check --trail and NEO4J_DATABASE" + (values.target === undefined ? ")"
+export const noEventsAdvice = (values, unnamed = "") => "(check --trail and NEO4J_DATABASE" + unnamed + (values.target === undefined ? ")"
   : `; --target finds an event only through its ON link, made when the event was written if the node ${values.target} existed then)`);
 
 /**
@@ -347,6 +347,24 @@ export async function unkeyedLinks(conn, trail, query) {
 
 /** The stderr line of {@link unkeyedLinks}'s count `n` (export, tail). */
 export const unkeyedNote = (command, n, trail) => `${command}: ${n === 1 ? "1 event" : `${n} events`} of trail "${escapeControl(trail)}" ${n === 1 ? "is" : "are"} not read here: ${n === 1 ? "its HAS_EVENT link carries" : "their HAS_EVENT links carry"} no per-trail key (added after neo4j-audit migrate marked the trail, by a writer other than this library: the Python log_user_action still running?); run neo4j-audit migrate again (--zone for local times) to key ${n === 1 ? "it" : "them"}; meanwhile --user, --action, --category or --target find ${n === 1 ? "it" : "them"}\n`;
+
+/**
+ * For a read that found no events: "; N trails without a name hold events (…)" when such trails
+ * exist (the Python log_user_action's get_or_create_audit_trail_uid() node), else "". The library
+ * finds a trail by name only: a migrating user's first export read "no events found in trail
+ * "default" (check --trail and NEO4J_DATABASE)", both right, with the events in that node. Trails
+ * are few: a scan of them. "" when the count fails (the read before it succeeded).
+ */
+export async function unnamedTrails(conn) {
+  try {
+    const { cypher } = await import("./schema.mjs");
+    const r = await cypher(conn, "MATCH (t:AuditTrail) WHERE t.name IS NULL AND EXISTS { (t)-[:HAS_EVENT]->() } RETURN count(t)", {});
+    const n = r.error ? 0 : r.rows[0]?.[0] ?? 0;
+    return n === 0 ? "" : `; ${n === 1 ? "1 trail without a name holds" : `${n} trails without a name hold`} events (as the Python log_user_action's get_or_create_audit_trail_uid() made it), which no trail name reads: neo4j-audit migrate --status says how to name it`;
+  } catch {
+    return "";
+  }
+}
 
 /** The filters that `export` and `tail` share, as an AuditTrailQuery (without limit/cursor). */
 export function trailQuery(v, now = Date.now()) {

@@ -1,7 +1,7 @@
 // `neo4j-audit export`: a trail streamed to stdout for a SIEM or an auditor — page by page through
 // the library's keyset cursor, each page written before the next is read and stdout's backpressure
 // respected, so memory stays flat however long the trail.
-import { noEventsAdvice, CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
+import { noEventsAdvice, unnamedTrails, CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
   openLogger, pages, parseCount, progress, trailQuery, unkeyedLinks, unkeyedNote, usage, write } from "./common.mjs";
 
 export const summary = "stream a trail to stdout as JSON lines or CSV";
@@ -88,7 +88,7 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   if (n === 0) {
     // An empty export is a success (an empty window), but a mistyped --trail or database gives
     // one too: say so where the operator sees it, not in the file.
-    stderr.write(`export: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(query).length ? " with these filters" : ""} ${noEventsAdvice(values)}\n`);
+    stderr.write(`export: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(query).length ? " with these filters" : ""} ${noEventsAdvice(values, await unnamedTrails(conn))}\n`);
   } else if (stderr.isTTY && !stdout.isTTY) stderr.write(`export: ${n} events\n`);
   // Events changed by hand or stored by an older writer are exported as stored, marked
   // (`invalid`, docs/reading.md); say so where the operator sees it.

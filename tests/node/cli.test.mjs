@@ -2129,3 +2129,34 @@ test("export and tail say so when a marked trail holds links without the per-tra
     await cypher("MATCH (e:AuditEvent {UID: $late}) DETACH DELETE e", { late });
   }
 });
+
+test("no events found, while a trail without a name holds events (the Python log_user_action's own trail node): export, tail and verify point to migrate --status", async () => {
+  // Found by a new user migrating from the Python log_user_action: the first command the docs give,
+  // on the seed's graph, said "no events found in trail \"default\" (check --trail and
+  // NEO4J_DATABASE)": both were right; the events were in the seed's trail node, which has no name.
+  const uid = `py-trail-${randomUUID()}`;
+  await cypher(
+    `CREATE (t:AuditTrail {UID: $uid})-[:HAS_EVENT {created: localdatetime('2026-10-01T08:00:00')}]->
+     (:AuditEvent {UID: $uid + '-0', eventType: 'LOGIN', eventCategory: 'USER_ACTION', timestamp: localdatetime('2026-10-01T08:00:00')})`,
+    { uid });
+  try {
+    const trail = unique("cli-no-such-trail");
+    const hint = /; \d+ trails? without a name holds? events \(as the Python log_user_action's get_or_create_audit_trail_uid\(\) made it\), which no trail name reads: neo4j-audit migrate --status says how to name it\)/;
+    for (const cmd of [["export"], ["tail"]]) {
+      const r = await cli([...cmd, "--trail", trail]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`^${cmd[0]}: no events found in trail "${trail}" .*\\(check --trail and NEO4J_DATABASE${hint.source}\\n$`));
+    }
+    const v = await cli(["verify", "--trail", trail]);
+    assert.equal(v.code, 1, v.stderr);
+    assert.match(v.stdout, new RegExp(`NOTHING VERIFIED: no events found in trail "${trail}" \\(check --trail / --since / --stream and NEO4J_DATABASE; --allow-empty accepts an empty result${hint.source}\\n`));
+    assert.ok(readDocs().replace(/\s+/g, " ").includes("(check --trail and NEO4J_DATABASE; 1 trail without a name holds events (as the Python log_user_action's get_or_create_audit_trail_uid() made it), which no trail name reads: neo4j-audit migrate --status says how to name it)"),
+      "docs/migrating.md quotes it");
+    // Found events: no word of it.
+    const { trail: found } = await logged("cli-named", 1);
+    const e = await cli(["export", "--trail", found]);
+    assert.equal(e.stderr, "");
+  } finally {
+    await cypher("MATCH (t:AuditTrail {UID: $uid}) OPTIONAL MATCH (t)-[:HAS_EVENT]->(e) DETACH DELETE t, e", { uid });
+  }
+});
