@@ -256,6 +256,12 @@ export function failure(what, reason, conn) {
       const answer = reason.replace(/ \((?:url must|the url has no path)[^]*$/, "").replace(/:\s*$/, "");
       msg = `${conn.url} is not Neo4j's HTTP API: it answered ${answer} for /db/${conn.database}/tx/commit (is NEO4J_URL Neo4j's HTTP port, 7474 by default?)`;
     }
+  } else if (/^(unexpected response: )?HTTP \d{3}\b/.test(reason)) {
+    // An answer with neither Neo4j's `errors` nor its `results` (those were worded above, or are a
+    // statement's error): another service on that port, or a proxy's error page (its Neo4j down).
+    // Said as the 404 without a path is; export, verify and tail said "reading the trail: HTTP 501:
+    // <!DOCTYPE HTML> …" and schema and migrate "unexpected answer from …: HTTP 501", no hint.
+    msg = `${conn.url} did not answer as Neo4j does: it answered ${reason.replace(/^unexpected response: /, "").trimEnd()} for /db/${conn.database}/tx/commit (another service on that port, or a proxy's error page: is NEO4J_URL Neo4j's HTTP port, 7474 by default, and Neo4j running behind the proxy?)`;
   } else if (/^database not found/.test(reason)) {
     msg = `${reason} at ${conn.url} (NEO4J_DATABASE)`;
   } else {
@@ -315,8 +321,50 @@ export function parseCount(option, text, min, max) {
 /** The end of the "no events found" line of export and tail. With --target: an event whose
  * `targets` name a node that did not exist when it was written has no ON link to it, so the filter
  * cannot find it, while export shows that target in the event's `targets` (a puzzle without this). */
-export const noEventsAdvice = (values) => "(check --trail and NEO4J_DATABASE" + (values.target === undefined ? ")"
+export const noEventsAdvice = (values, unnamed = "") => "(check --trail and NEO4J_DATABASE" + unnamed + (values.target === undefined ? ")"
   : `; --target finds an event only through its ON link, made when the event was written if the node ${values.target} existed then)`);
+
+/**
+ * How many HAS_EVENT links of a trail marked `indexed` carry no per-trail key, when `query` is
+ * read by that key (no --user, --action, --category or --target: src/read.rs
+ * `trail_statement_indexed`): links added after `neo4j-audit migrate` marked the trail, by a
+ * writer other than this library (the Python log_user_action still running during the move).
+ * Such a read leaves their events out; export and tail did so without a word (exit 0), while
+ * `export --user` listed them. 0 when the read is filtered, the trail unmarked, or the count
+ * fails (the read itself reports a failure; a count past cypher()'s 10 s bound is 0 too). A scan
+ * of the trail's links (50 to 120 ms for 200 000 here), after the read.
+ */
+export async function unkeyedLinks(conn, trail, query) {
+  if (["userUid", "actionType", "category", "target"].some((k) => query[k] !== undefined)) return 0;
+  try {
+    const { cypher } = await import("./schema.mjs");
+    const r = await cypher(conn, "MATCH (t:AuditTrail {name: $trail}) WHERE t.indexed = true RETURN COUNT { (t)-[r:HAS_EVENT]->() WHERE r.trail IS NULL }", { trail });
+    return r.error ? 0 : r.rows[0]?.[0] ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** The stderr line of {@link unkeyedLinks}'s count `n` (export, tail). */
+export const unkeyedNote = (command, n, trail) => `${command}: ${n === 1 ? "1 event" : `${n} events`} of trail "${escapeControl(trail)}" ${n === 1 ? "is" : "are"} not read here: ${n === 1 ? "its HAS_EVENT link carries" : "their HAS_EVENT links carry"} no per-trail key (added after neo4j-audit migrate marked the trail, by a writer other than this library: the Python log_user_action still running?); run neo4j-audit migrate again (--zone for local times) to key ${n === 1 ? "it" : "them"}; meanwhile --user, --action, --category or --target find ${n === 1 ? "it" : "them"}\n`;
+
+/**
+ * For a read that found no events: "; N trails without a name hold events (…)" when such trails
+ * exist (the Python log_user_action's get_or_create_audit_trail_uid() node), else "". The library
+ * finds a trail by name only: a migrating user's first export read "no events found in trail
+ * "default" (check --trail and NEO4J_DATABASE)", both right, with the events in that node. Trails
+ * are few: a scan of them. "" when the count fails (the read before it succeeded).
+ */
+export async function unnamedTrails(conn) {
+  try {
+    const { cypher } = await import("./schema.mjs");
+    const r = await cypher(conn, "MATCH (t:AuditTrail) WHERE t.name IS NULL AND EXISTS { (t)-[:HAS_EVENT]->() } RETURN count(t)", {});
+    const n = r.error ? 0 : r.rows[0]?.[0] ?? 0;
+    return n === 0 ? "" : `; ${n === 1 ? "1 trail without a name holds" : `${n} trails without a name hold`} events (as the Python log_user_action's get_or_create_audit_trail_uid() made it), which no trail name reads: neo4j-audit migrate --status says how to name it`;
+  } catch {
+    return "";
+  }
+}
 
 /** The filters that `export` and `tail` share, as an AuditTrailQuery (without limit/cursor). */
 export function trailQuery(v, now = Date.now()) {

@@ -1,8 +1,8 @@
 // `neo4j-audit export`: a trail streamed to stdout for a SIEM or an auditor — page by page through
 // the library's keyset cursor, each page written before the next is read and stdout's backpressure
 // respected, so memory stays flat however long the trail.
-import { noEventsAdvice, CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
-  openLogger, pages, parseCount, progress, trailQuery, usage, write } from "./common.mjs";
+import { noEventsAdvice, unnamedTrails, CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
+  openLogger, pages, parseCount, progress, trailQuery, unkeyedLinks, unkeyedNote, usage, write } from "./common.mjs";
 
 export const summary = "stream a trail to stdout as JSON lines or CSV";
 
@@ -88,12 +88,15 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   if (n === 0) {
     // An empty export is a success (an empty window), but a mistyped --trail or database gives
     // one too: say so where the operator sees it, not in the file.
-    stderr.write(`export: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(query).length ? " with these filters" : ""} ${noEventsAdvice(values)}\n`);
+    stderr.write(`export: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(query).length ? " with these filters" : ""} ${noEventsAdvice(values, await unnamedTrails(conn))}\n`);
   } else if (stderr.isTTY && !stdout.isTTY) stderr.write(`export: ${n} events\n`);
   // Events changed by hand or stored by an older writer are exported as stored, marked
   // (`invalid`, docs/reading.md); say so where the operator sees it.
   if (invalid > 0) {
     stderr.write(`export: ${invalid === 1 ? "1 event has" : `${invalid} events have`} properties missing or of another type than the library writes (listed in each one's "invalid"): a timestamp without a time zone or stored as text is converted by \`neo4j-audit migrate\` (--zone for local times); \`neo4j-audit verify\` reports the others\n`);
   }
+  // Links this read cannot see (a marked trail's links without the key, added by another writer).
+  const missed = await unkeyedLinks(conn, values.trail ?? "default", query);
+  if (missed > 0) stderr.write(unkeyedNote("export", missed, values.trail ?? "default"));
   return EXIT.OK;
 }

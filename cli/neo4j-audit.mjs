@@ -176,7 +176,8 @@ try {
   if (e instanceof CliError) {
     // One line, as the exit statuses promise: a server's message may hold line breaks (Neo4j's
     // SemanticError on the system database is two lines).
-    stderr.write(`neo4j-audit${e.command ? ` ${e.command}` : ""}: ${e.message.trim().replace(/\s*[\r\n]+\s*/g, " ")}\n`);
+    // Control characters escaped: a message may quote a server's answer (another service's page).
+    stderr.write(`neo4j-audit${e.command ? ` ${e.command}` : ""}: ${escapeControl(e.message.trim().replace(/\s*[\r\n]+\s*/g, " "))}\n`);
     code = e.code;
   } else {
     stderr.write(`neo4j-audit: internal error: ${e?.stack ?? e}\n`);

@@ -61,8 +61,12 @@ export async function cypher(conn, statement, parameters, timeoutMs = 10_000) {
     probe.free();
     throw failure("", reason ?? `network error: ${String(e.cause?.message ?? e.message).split("\n")[0]}`, conn);
   }
-  const body = await res.json().catch(() => null);
+  const text = await res.text().catch(() => "");
   clearTimeout(timer);
+  let body = null;
+  try {
+    body = JSON.parse(text);
+  } catch {}
   const code = body?.errors?.[0]?.code;
   // As the library words them (src/outcome.rs): refused credentials, a NEO4J_URL with a wrong
   // path, a missing database; then as every other command (cli/common.mjs, failure).
@@ -72,7 +76,13 @@ export async function cypher(conn, statement, parameters, timeoutMs = 10_000) {
   if (res.status === 404 && (!body || code === "Neo.ClientError.Request.Invalid")) {
     throw failure("", "HTTP 404: Not Found (url must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy serves Neo4j under that prefix; this url's path is likely wrong)", conn);
   }
-  if (!body) throw new CliError(`unexpected answer from ${conn.url}: HTTP ${res.status}`, EXIT.NEO4J);
+  // Neither Neo4j's errors nor its results (another service on that port, a proxy's error page):
+  // worded as the library words it for the other commands (src/outcome.rs failure). A JSON answer
+  // without `results` crashed here ("internal error: TypeError", exit 4).
+  if (!body?.errors?.length && !Array.isArray(body?.results)) {
+    throw failure("", !res.ok ? `HTTP ${res.status}: ${snippet(text)}`
+      : `unexpected response: HTTP ${res.status} ${body ? "without a result" : "with a body that is not JSON"}: ${snippet(text)}`, conn);
+  }
   if (body.errors?.length) {
     const [e] = body.errors;
     if (e.code === "Neo.ClientError.Database.DatabaseNotFound") {
@@ -81,6 +91,12 @@ export async function cypher(conn, statement, parameters, timeoutMs = 10_000) {
     return { error: `${e.code}: ${e.message}` };
   }
   return { rows: body.results[0].data.map((d) => d.row) };
+}
+
+/** An answer's first 200 characters on one line, "…" when cut (the library's `snippet`). */
+function snippet(text) {
+  const chars = [...text];
+  return chars.slice(0, 200).join("").replace(/[\r\n\t]/g, " ") + (chars.length > 200 ? "…" : "");
 }
 
 /** Constraints and (non-constraint) indexes on the audit labels, by name. */

@@ -1,6 +1,6 @@
 // `neo4j-audit tail`: the newest events, oldest of them first; with --follow, polls for new ones
 // until interrupted.
-import { noEventsAdvice, ENV_HELP, EXIT, EXIT_HELP, jsonLine, openLogger, pages, parseCount, textLine, trailQuery, usage, write }
+import { noEventsAdvice, unnamedTrails, ENV_HELP, EXIT, EXIT_HELP, jsonLine, openLogger, pages, parseCount, textLine, trailQuery, unkeyedLinks, unkeyedNote, usage, write }
   from "./common.mjs";
 
 export const summary = "the newest events; --follow polls for new ones";
@@ -118,8 +118,12 @@ export async function run(values, { conn, stdout, stderr, signal }) {
   if (newest.length) await write(stdout, newest.map(line).join(""));
   else if (n > 0) {
     // As export: a mistyped --trail or database must not look like a quiet trail.
-    stderr.write(`tail: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(filters).length ? " with these filters" : ""} ${noEventsAdvice(values)}${values.follow ? "; following" : ""}\n`);
+    stderr.write(`tail: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(filters).length ? " with these filters" : ""} ${noEventsAdvice(values, await unnamedTrails(conn))}${values.follow ? "; following" : ""}\n`);
   }
+  // Links these reads cannot see (a marked trail's links without the key, added by another
+  // writer; --follow does not see those it adds later either).
+  const missed = await unkeyedLinks(conn, values.trail ?? "default", filters);
+  if (missed > 0) stderr.write(unkeyedNote("tail", missed, values.trail ?? "default"));
   if (!values.follow) return EXIT.OK;
 
   for (const e of newest) {

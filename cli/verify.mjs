@@ -1,7 +1,7 @@
 // `neo4j-audit verify`: hash-chain verification of a trail (the library's verifyTrail), modelled on
 // `aws cloudtrail validate-logs`: a result per stream, the first break named, non-zero exit on any.
 import { readFileSync } from "node:fs";
-import { EXIT, ENV_HELP, EXIT_HELP, TIME_HELP, escapeControl, jsonText, neo4jFailure, openLogger, parseInstant, progress, usage, write } from "./common.mjs";
+import { EXIT, ENV_HELP, EXIT_HELP, TIME_HELP, escapeControl, jsonText, neo4jFailure, openLogger, unnamedTrails, parseInstant, progress, usage, write } from "./common.mjs";
 import { version } from "./core.mjs";
 
 export const summary = "verify the trail's hash chains; exit 1 on any break";
@@ -168,7 +168,7 @@ export async function run(values, { conn, stdout, stderr }) {
   const brokenNow = report.streams.filter((s) => !s.ok).length;
   const counts = `${plural(report.streams.length, "stream")}, ${plural(report.checked, "event")} checked`;
   if (report.ok && !ok) {
-    out += `verify: ${counts}: NOTHING VERIFIED: no events found in trail "${shown(trail)}" (check --trail / --since / --stream and NEO4J_DATABASE; --allow-empty accepts an empty result)\n`;
+    out += `verify: ${counts}: NOTHING VERIFIED: no events found in trail "${shown(trail)}" (check --trail / --since / --stream and NEO4J_DATABASE; --allow-empty accepts an empty result${await unnamedTrails(conn)})\n`;
   } else if (report.ok) {
     const unsigned = query.publicKeys === undefined ? 0 : report.streams.filter((s) => s.checked > 0 && s.signedSeq == null).length;
     const note = unsigned ? ` (${plural(unsigned, "stream")} UNSIGNED, tolerated by --allow-unsigned)` : "";

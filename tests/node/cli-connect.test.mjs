@@ -6,7 +6,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, runCli } from "./helpers.mjs";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, runCli, readDocs } from "./helpers.mjs";
 
 const CLI = join(ROOT, "cli", "neo4j-audit.mjs");
 const ENV = { ...process.env, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD };
@@ -166,4 +166,56 @@ test("NEO4J_PASSWORD or NEO4J_TOKEN set but empty is a usage error before any re
     server.close();
   }
   assert.match((await cli(["--help"])).stdout, /loopback NEO4J_URL only: another host without it is a usage error;\n\s+set but empty, a usage error too\)/);
+});
+
+test("a server that does not answer as Neo4j (another service on the port, a proxy's error page) is named so by every command, exit 3, never an internal error", async () => {
+  // Found by a new user whose NEO4J_URL reached another service: schema and migrate said
+  // "unexpected answer from …: HTTP 501" (the page not shown, no hint), export, verify and tail
+  // "reading the trail: HTTP 501: <!DOCTYPE HTML> …" (no hint either), and a JSON answer without
+  // Neo4j's `results` (`{}`, another API's error object) crashed schema and migrate: "internal
+  // error: TypeError: Cannot read properties of undefined", a stack trace, exit 4.
+  const { createServer } = await import("node:http");
+  const answers = {
+    html501: [501, "text/html", "<!DOCTYPE HTML>\n<html><head><title>Error response</title></head><body><p>Error code: 501</p>\x1b[2J</body></html>\n"],
+    proxy502: [502, "text/html", "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>nginx</body>\r\n</html>\r\n"],
+    json500: [500, "application/json", '{"error":"internal","message":"boom"}'],
+    html200: [200, "text/html", "<html><body>Welcome to nginx!</body></html>"],
+    json200: [200, "application/json", "{}"],
+  };
+  let mode = "html501";
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const [status, type, body] = answers[mode];
+      res.writeHead(status, { "content-type": type }).end(body);
+    });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${server.address().port}`;
+  try {
+    for (mode of Object.keys(answers)) {
+      const [status, , body] = answers[mode];
+      const shown = mode === "html200" ? "HTTP 200 with a body that is not JSON: "
+        : mode === "json200" ? "HTTP 200 without a result: " : `HTTP ${status}: `;
+      for (const cmd of [["schema"], ["migrate", "--status"], ["export"], ["verify"], ["tail"]]) {
+        const r = await cli(cmd, { ...ENV, NEO4J_URL: url });
+        assert.equal(r.code, 3, `${mode} ${cmd}: ${r.stderr}`);
+        assert.equal(r.stdout, "");
+        const expected = `neo4j-audit ${cmd[0]}: ${url} did not answer as Neo4j does: it answered ${shown}`;
+        assert.ok(r.stderr.startsWith(expected), `${mode} ${cmd}:\n${r.stderr}\nexpected to start with\n${expected}`);
+        assert.ok(r.stderr.endsWith(" for /db/neo4j/tx/commit (another service on that port, or a proxy's error page: is NEO4J_URL Neo4j's HTTP port, 7474 by default, and Neo4j running behind the proxy?)\n"), `${mode} ${cmd}: ${r.stderr}`);
+        assert.ok(r.stderr.includes(body.trim().split("\n")[0].replaceAll("\r", "").trim()), `${mode} ${cmd}: the answer is shown: ${r.stderr}`);
+        // One line, and the server's text cannot drive the terminal.
+        assert.equal(r.stderr.split("\n").length, 2, r.stderr);
+        assert.ok(!r.stderr.includes("\x1b"), r.stderr);
+        assert.ok(!r.stderr.includes(ENV.NEO4J_PASSWORD), r.stderr);
+      }
+    }
+  } finally {
+    server.close();
+  }
+  // docs/cli.md and docs/troubleshooting.md quote it as printed.
+  const docs = readDocs().replace(/\s+/g, " ");
+  assert.ok(docs.includes("`<NEO4J_URL> did not answer as Neo4j does: it answered HTTP 501: … for /db/neo4j/tx/commit (another service on that port, or a proxy's error page: is NEO4J_URL Neo4j's HTTP port, 7474 by default, and Neo4j running behind the proxy?)`"), "docs/cli.md");
+  assert.ok(docs.includes("CLI: `<NEO4J_URL> did not answer as Neo4j does: it answered HTTP 501: <!DOCTYPE HTML> … (another service on that port, or a proxy's error page: …)`"), "docs/troubleshooting.md");
 });

@@ -2087,3 +2087,76 @@ test("export, tail and verify read a trail whose full pages are over the read bo
     proxy.close();
   }
 });
+
+test("export and tail say so when a marked trail holds links without the per-trail key (the Python log_user_action still writing after migrate): they are not read", async () => {
+  // Found by a new user migrating from the Python log_user_action while it still ran: after
+  // `migrate` marked the trail, the events the Python service went on writing were missing from
+  // `export` and `tail` (unfiltered pages read the trail's own index), exit 0 and not a word,
+  // while `export --user` listed them.
+  const { logger, trail, uids } = await logged("cli-late-seed", 2);
+  await logger.close();
+  assert.deepEqual(await cypher("MATCH (t:AuditTrail {name: $trail}) RETURN t.indexed", { trail }), [[true]]);
+  const late = `${trail}-py`;
+  // What the seed's log_user_action writes: a LocalDateTime timestamp, a link with `created` only.
+  await cypher(
+    `MATCH (t:AuditTrail {name: $trail})
+     CREATE (e:AuditEvent {UID: $late, eventType: 'LOGIN', eventCategory: 'SECURITY', timestamp: localdatetime(),
+             userUID: 'u-py', userName: 'John Doe'})
+     CREATE (t)-[:HAS_EVENT {created: e.timestamp}]->(e)`, { trail, late });
+  try {
+    const warning = new RegExp(`^(export|tail): 1 event of trail "${trail}" is not read here: its HAS_EVENT link carries no per-trail key \\(added after neo4j-audit migrate marked the trail, by a writer other than this library: the Python log_user_action still running\\?\\); run neo4j-audit migrate again \\(--zone for local times\\) to key it; meanwhile --user, --action, --category or --target find it\\n$`, "m");
+    const exported = await cli(["export", "--trail", trail]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.deepEqual(jsonl(exported.stdout).map((e) => e.uid), [...uids].reverse(), "the unkeyed link is not read");
+    assert.match(exported.stderr, warning);
+    assert.ok(readDocs().replace(/\s+/g, " ").includes("are not read here: their HAS_EVENT links carry no per-trail key (…); run neo4j-audit migrate again"),
+      "docs/cli.md quotes the note");
+    const tailed = await cli(["tail", "--trail", trail]);
+    assert.equal(tailed.code, 0, tailed.stderr);
+    assert.match(tailed.stderr, warning);
+    // A filtered read finds it (and the note is not given there).
+    const byUser = await cli(["export", "--trail", trail, "--user", "u-py"]);
+    assert.deepEqual(jsonl(byUser.stdout).map((e) => e.uid), [late]);
+    assert.doesNotMatch(byUser.stderr, /is not read here/);
+
+    const run = await cli(["migrate", "--zone", "UTC"]);
+    assert.equal(run.code, 0, run.stderr);
+    const after = await cli(["export", "--trail", trail]);
+    assert.equal(after.code, 0, after.stderr);
+    assert.deepEqual(jsonl(after.stdout).map((e) => e.uid).sort(), [...uids, late].sort());
+    assert.equal(after.stderr, "");
+  } finally {
+    await cypher("MATCH (e:AuditEvent {UID: $late}) DETACH DELETE e", { late });
+  }
+});
+
+test("no events found, while a trail without a name holds events (the Python log_user_action's own trail node): export, tail and verify point to migrate --status", async () => {
+  // Found by a new user migrating from the Python log_user_action: the first command the docs give,
+  // on the seed's graph, said "no events found in trail \"default\" (check --trail and
+  // NEO4J_DATABASE)": both were right; the events were in the seed's trail node, which has no name.
+  const uid = `py-trail-${randomUUID()}`;
+  await cypher(
+    `CREATE (t:AuditTrail {UID: $uid})-[:HAS_EVENT {created: localdatetime('2026-10-01T08:00:00')}]->
+     (:AuditEvent {UID: $uid + '-0', eventType: 'LOGIN', eventCategory: 'USER_ACTION', timestamp: localdatetime('2026-10-01T08:00:00')})`,
+    { uid });
+  try {
+    const trail = unique("cli-no-such-trail");
+    const hint = /; \d+ trails? without a name holds? events \(as the Python log_user_action's get_or_create_audit_trail_uid\(\) made it\), which no trail name reads: neo4j-audit migrate --status says how to name it\)/;
+    for (const cmd of [["export"], ["tail"]]) {
+      const r = await cli([...cmd, "--trail", trail]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`^${cmd[0]}: no events found in trail "${trail}" .*\\(check --trail and NEO4J_DATABASE${hint.source}\\n$`));
+    }
+    const v = await cli(["verify", "--trail", trail]);
+    assert.equal(v.code, 1, v.stderr);
+    assert.match(v.stdout, new RegExp(`NOTHING VERIFIED: no events found in trail "${trail}" \\(check --trail / --since / --stream and NEO4J_DATABASE; --allow-empty accepts an empty result${hint.source}\\n`));
+    assert.ok(readDocs().replace(/\s+/g, " ").includes("(check --trail and NEO4J_DATABASE; 1 trail without a name holds events (as the Python log_user_action's get_or_create_audit_trail_uid() made it), which no trail name reads: neo4j-audit migrate --status says how to name it)"),
+      "docs/migrating.md quotes it");
+    // Found events: no word of it.
+    const { trail: found } = await logged("cli-named", 1);
+    const e = await cli(["export", "--trail", found]);
+    assert.equal(e.stderr, "");
+  } finally {
+    await cypher("MATCH (t:AuditTrail {UID: $uid}) OPTIONAL MATCH (t)-[:HAS_EVENT]->(e) DETACH DELETE t, e", { uid });
+  }
+});
