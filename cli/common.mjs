@@ -248,7 +248,7 @@ export function failure(what, reason, conn) {
     } catch {}
     if (path) {
       // The library's hint names its `url`: here that is NEO4J_URL, named with its value.
-      msg = `Neo4j at ${conn.url} answered ${reason.replace("(url must", "(NEO4J_URL must")}`;
+      msg = `Neo4j at ${conn.url} answered ${reason.replace("(url must", "(NEO4J_URL must").replace("this url's path", "this NEO4J_URL's path")}`;
     } else {
       // No path to blame: Neo4j serves /db/<database>/… at its base URL, so the server there is
       // not Neo4j's HTTP API (another service on that port). The library's hint (for NEO4J_URL

@@ -188,3 +188,60 @@ test("a queue database that another connection keeps from opening (it ignores a 
   assert.deepEqual([r.calls, r.flushed, r.cleared, r.letters, r.stats.queued], [[true, true], true, 0, [], 0], JSON.stringify(r));
   assert.equal(await count(trail), 2);
 });
+
+test("an event with targets waits in IndexedDB while Neo4j answers 503 and the next logger delivers it, targets and all (it was deleted as unreadable)", async () => {
+  // Found by an integrity review: a stored record was read back with a nesting bound of 2 (the
+  // record, its targets array), so every event with targets was unreadable on the next page: its
+  // record deleted, counted as expired, the event never sent (src/machine.rs RECORD_DEPTH).
+  const state = { down: true, refused: 0 };
+  const proxy = createServer(async (req, res) => {
+    res.setHeader("Access-Control-Allow-Origin", "*");
+    if (req.method === "OPTIONS") {
+      res.writeHead(204, { "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": req.headers["access-control-request-headers"] ?? "*" });
+      return res.end();
+    }
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    if (state.down) {
+      state.refused++;
+      res.writeHead(503, { "Content-Type": "text/plain" });
+      return res.end("down for maintenance");
+    }
+    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
+      method: "POST", body: Buffer.concat(chunks),
+      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
+    });
+    res.writeHead(upstream.status, { "Content-Type": "application/json" });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  try {
+    const trail = unique("e2e-queued-targets");
+    const cfg = { url: `http://127.0.0.1:${proxy.address().port}`, username: NEO4J_USER, password: NEO4J_PASSWORD, trail,
+      delivery: "queued", queue: { name: `q-${trail}` } };
+    const targets = [{ label: "Document", uid: "doc-456", role: "subject" }, { label: "Folder", uid: "f-1" }];
+    const first = await page.evaluate(async ({ cfg, targets }) => {
+      const logger = new window.audit.AuditLogger(cfg);
+      const call = await logger.logUserAction({ uid: "u-targets" }, "DOCUMENT_MOVED", "DOCUMENT", { to: "f-1" }, { targets });
+      const closed = await logger.close(300);
+      return { call, closed, stats: logger.stats() };
+    }, { cfg, targets });
+    assert.equal(first.call, true, JSON.stringify(first));
+    assert.equal(first.closed, false, JSON.stringify(first));
+    assert.ok(state.refused >= 1, JSON.stringify(state));
+    assert.equal(first.stats.queued, 1, JSON.stringify(first.stats));
+    state.down = false;
+    const next = await page.evaluate(async (cfg) => {
+      const logger = new window.audit.AuditLogger(cfg);
+      const flushed = await logger.flush();
+      return { flushed, stats: logger.stats(), lastError: logger.lastError ?? null };
+    }, cfg);
+    assert.equal(next.flushed, true, JSON.stringify(next));
+    assert.deepEqual([next.stats.committed, next.stats.expired, next.stats.queued], [1, 0, 0], JSON.stringify(next.stats));
+    const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID, e.targetKeys, e.details",
+      { trail });
+    assert.deepEqual(rows, [["DOCUMENT_MOVED", "u-targets", ["Document:doc-456", "Folder:f-1"], '{"to":"f-1"}']]);
+  } finally {
+    proxy.close();
+  }
+});

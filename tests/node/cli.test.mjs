@@ -168,7 +168,7 @@ test("schema and migrate word a refused login and a NEO4J_URL path as the other 
     assert.ok(!r.stderr.includes(secret));
   }
   const path = { ...ENV, NEO4J_URL: `${NEO4J_URL}/nope` };
-  const wrong = `Neo4j at ${path.NEO4J_URL} answered HTTP 404: Not Found (NEO4J_URL must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy serves Neo4j under that prefix; this url's path is likely wrong)\n`;
+  const wrong = `Neo4j at ${path.NEO4J_URL} answered HTTP 404: Not Found (NEO4J_URL must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy serves Neo4j under that prefix; this NEO4J_URL's path is likely wrong)\n`;
   for (const cmd of [["schema"], ["migrate", "--status"], ["verify"], ["tail"], ["export"]]) {
     const r = await cli(cmd, path);
     assert.equal(r.code, 3, r.stderr);
@@ -1985,7 +1985,7 @@ test("migrate --status names a NEO4J_URL with a path as the library does", async
   // Not Found" for NEO4J_URL=http://host:7474/db/neo4j, where every other command says what to fix.
   const path = await cli(["migrate", "--status"], { ...ENV, NEO4J_URL: `${NEO4J_URL.replace(/\/$/, "")}/db/neo4j` });
   assert.equal(path.code, 3, path.stderr);
-  assert.match(path.stderr, /^neo4j-audit migrate: Neo4j at \S+\/db\/neo4j answered HTTP 404: Not Found \(NEO4J_URL must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy serves Neo4j under that prefix; this url's path is likely wrong\)\n$/);
+  assert.match(path.stderr, /^neo4j-audit migrate: Neo4j at \S+\/db\/neo4j answered HTTP 404: Not Found \(NEO4J_URL must be Neo4j's base URL: scheme, host and port, and a path only if a reverse proxy serves Neo4j under that prefix; this NEO4J_URL's path is likely wrong\)\n$/);
   assert.equal(path.stdout, "");
   // (A missing database: "clear one-line errors …" above.)
 });
