@@ -5,8 +5,7 @@
 // Needs pkg/ (scripts/build) and Neo4j (scripts/neo4j start). E2E_PORT picks the page server's port.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher, loadPkg, config } from "../node/helpers.mjs";
+import { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher, loadPkg, config, proxyToNeo4j } from "../node/helpers.mjs";
 import { openAuditPage } from "../support/wrangler.mjs";
 
 let opened, site, browser, page;
@@ -19,35 +18,20 @@ after(() => opened?.close());
 /** A CORS proxy to Neo4j, listening: while `state.down`, every write gets a 503 with a long
  *  Retry-After (so the events stay stored); else forwarded, the UIDs of each write noted in
  *  arrival order (`state.order`, `state.writes`). */
-async function neo4jProxy(state) {
-  const proxy = createServer(async (req, res) => {
-    res.setHeader("Access-Control-Allow-Origin", "*");
-    res.setHeader("Access-Control-Expose-Headers", "Retry-After");
-    if (req.method === "OPTIONS") {
-      res.writeHead(204, { "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": req.headers["access-control-request-headers"] ?? "*" });
-      return res.end();
-    }
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks);
+function neo4jProxy(state) {
+  return proxyToNeo4j((body, res) => {
     if (state.down) {
       res.writeHead(503, { "Retry-After": "3600" });
-      return res.end("down");
+      res.end("down");
+      return true;
     }
     try {
       const st = JSON.parse(body).statements ?? [];
       for (const s of st) for (const e of s.parameters?.events ?? []) state.order.push([e.UID, e.timestamp]);
       state.writes++;
     } catch {}
-    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
-      method: "POST", body,
-      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
-    });
-    res.writeHead(upstream.status, { "Content-Type": "application/json" });
-    res.end(Buffer.from(await upstream.arrayBuffer()));
-  });
-  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
-  return proxy;
+    return false;
+  }, { cors: true });
 }
 
 /** The number of records in IndexedDB database `name` of the page. */
@@ -67,7 +51,7 @@ test("a stored backlog larger than queue.maxEvents is read in pages and delivere
   try {
     const N = 1500, MAX = 200;
     const trail = unique("e2e-backlog");
-    const cfg = { url: `http://127.0.0.1:${proxy.address().port}`, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery: "queued",
+    const cfg = { url: proxy.url, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery: "queued",
       queue: { name: `q-${trail}`, maxEvents: N + 100 }, retry: { maxAttempts: 1 } };
     // The schema first, straight to Neo4j (same trail and labels: one scope of records differs by url only).
     assert.equal(await page.evaluate((c) => new window.audit.AuditLogger(c).ensureSchema(), { ...cfg, url: NEO4J_URL }), true);
@@ -143,7 +127,7 @@ test("close(timeoutMs) keeps its bound while the first read of a stored queue is
   const proxy = await neo4jProxy(state);
   try {
     const trail = unique("e2e-closeread");
-    const cfg = { url: `http://127.0.0.1:${proxy.address().port}`, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery: "queued",
+    const cfg = { url: proxy.url, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery: "queued",
       queue: { name: `q-${trail}` }, retry: { maxAttempts: 1 } };
     assert.equal(await page.evaluate((c) => new window.audit.AuditLogger(c).ensureSchema(), { ...cfg, url: NEO4J_URL }), true);
     // An earlier logger left three events stored (Neo4j "down").

@@ -3,8 +3,7 @@
 // E2E_PORT picks the page server's port (default: a free one).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { createServer } from "node:http";
-import { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher } from "../node/helpers.mjs";
+import { NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher, proxyToNeo4j } from "../node/helpers.mjs";
 import { openAuditPage } from "../support/wrangler.mjs";
 
 let opened, site, browser, page;
@@ -68,30 +67,15 @@ test("close(timeoutMs) in a browser: the request it gave up on is cancelled, its
   // A CORS proxy to Neo4j that, while `hang`, holds each write unanswered and notes when the page
   // closed its connection (the request cancelled).
   const state = { hang: false, held: 0, cancelled: 0 };
-  const proxy = createServer(async (req, res) => {
-    res.setHeader("Access-Control-Allow-Origin", "*");
-    if (req.method === "OPTIONS") {
-      res.writeHead(204, { "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": req.headers["access-control-request-headers"] ?? "*" });
-      return res.end();
-    }
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    if (state.hang) {
-      state.held++;
-      res.once("close", () => state.cancelled++);
-      return;
-    }
-    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
-      method: "POST", body: Buffer.concat(chunks),
-      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
-    });
-    res.writeHead(upstream.status, { "Content-Type": "application/json" });
-    res.end(Buffer.from(await upstream.arrayBuffer()));
-  });
-  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  const proxy = await proxyToNeo4j((_body, res) => {
+    if (!state.hang) return false;
+    state.held++;
+    res.once("close", () => state.cancelled++);
+    return true;
+  }, { cors: true });
   try {
     const trail = unique("e2e-close-bound");
-    const cfg = { url: `http://127.0.0.1:${proxy.address().port}`, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, queue: { name: `q-${trail}` } };
+    const cfg = { url: proxy.url, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, queue: { name: `q-${trail}` } };
     assert.equal(await page.evaluate((cfg) => new window.audit.AuditLogger(cfg).ensureSchema(), cfg), true);
     state.hang = true;
     const got = await page.evaluate(async (cfg) => {
@@ -194,30 +178,16 @@ test("an event with targets waits in IndexedDB while Neo4j answers 503 and the n
   // record, its targets array), so every event with targets was unreadable on the next page: its
   // record deleted, counted as expired, the event never sent (src/machine.rs RECORD_DEPTH).
   const state = { down: true, refused: 0 };
-  const proxy = createServer(async (req, res) => {
-    res.setHeader("Access-Control-Allow-Origin", "*");
-    if (req.method === "OPTIONS") {
-      res.writeHead(204, { "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": req.headers["access-control-request-headers"] ?? "*" });
-      return res.end();
-    }
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    if (state.down) {
-      state.refused++;
-      res.writeHead(503, { "Content-Type": "text/plain" });
-      return res.end("down for maintenance");
-    }
-    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
-      method: "POST", body: Buffer.concat(chunks),
-      headers: { "content-type": "application/json", accept: "application/json", authorization: req.headers.authorization ?? "" },
-    });
-    res.writeHead(upstream.status, { "Content-Type": "application/json" });
-    res.end(Buffer.from(await upstream.arrayBuffer()));
-  });
-  await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+  const proxy = await proxyToNeo4j((_body, res) => {
+    if (!state.down) return false;
+    state.refused++;
+    res.writeHead(503, { "Content-Type": "text/plain" });
+    res.end("down for maintenance");
+    return true;
+  }, { cors: true });
   try {
     const trail = unique("e2e-queued-targets");
-    const cfg = { url: `http://127.0.0.1:${proxy.address().port}`, username: NEO4J_USER, password: NEO4J_PASSWORD, trail,
+    const cfg = { url: proxy.url, username: NEO4J_USER, password: NEO4J_PASSWORD, trail,
       delivery: "queued", queue: { name: `q-${trail}` } };
     const targets = [{ label: "Document", uid: "doc-456", role: "subject" }, { label: "Folder", uid: "f-1" }];
     const first = await page.evaluate(async ({ cfg, targets }) => {

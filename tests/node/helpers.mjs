@@ -123,12 +123,21 @@ export const closedPort = () => new Promise((r) => {
  *  request on to Neo4j and resolves with Neo4j's answer `{status, body}` without relaying it), or
  *  lets it through to Neo4j by returning false. `writes` lists the audit writes (bodies with
  *  `UNWIND $events`) as they arrive: `{at, events}` (the number of events the request carries);
- *  `maxActive` is the most writes the proxy held open at one time. */
-export async function proxyToNeo4j(intercept = () => false) {
+ *  `maxActive` is the most writes the proxy held open at one time. `cors`: it answers a page's
+ *  requests too (the headers a browser needs, preflights answered by the proxy itself). */
+export async function proxyToNeo4j(intercept = () => false, { cors = false } = {}) {
   const writes = [];
   let active = 0;
   const state = { writes, maxActive: 0 };
   const server = createServer(async (req, res) => {
+    if (cors) {
+      res.setHeader("Access-Control-Allow-Origin", "*");
+      res.setHeader("Access-Control-Expose-Headers", "Retry-After");
+      if (req.method === "OPTIONS") {
+        res.writeHead(204, { "Access-Control-Allow-Methods": "POST", "Access-Control-Allow-Headers": req.headers["access-control-request-headers"] ?? "*" });
+        return res.end();
+      }
+    }
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks);
