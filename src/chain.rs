@@ -445,8 +445,9 @@ pub fn canonical_v2(event: &AuditEvent) -> Vec<u8> {
     out.push('[');
     write_str(&mut out, CHAIN_VERSION_2);
     out.push(',');
-    // `canonical` wrote valid UTF-8 and the cut is at ASCII bytes.
-    out.push_str(std::str::from_utf8(body).unwrap_or_default());
+    // SAFETY: `canonical` wrote valid UTF-8 and the cut is at ASCII bytes (`[`, the version's
+    // quoted name and its comma; `]`): `out` stays UTF-8 without checking the body again.
+    unsafe { out.as_mut_vec() }.extend_from_slice(body);
     out.push_str(match event.source {
         crate::event::Source::Client => ",\"client\",",
         crate::event::Source::Worker => ",\"worker\",",
@@ -491,7 +492,8 @@ pub fn event_hash(event: &AuditEvent, prev_hash: &str) -> String {
         let mut data = text.into_bytes();
         let hash = digest(&mut data, prev_hash);
         data.clear();
-        t.set(String::from_utf8(data).unwrap_or_default());
+        // SAFETY: `data` is empty (ASCII).
+        t.set(unsafe { crate::json::ascii_string(data) });
         hash
     })
 }

@@ -778,7 +778,7 @@ impl Config {
 #[inline(never)]
 fn check_token(s: Spelling, t: &str) -> Result<(), AuditError> {
     // Whitespace alone is empty too: it is trimmed before it is sent.
-    let t = t.trim_matches(crate::sink::HTTP_WS);
+    let t = crate::sink::trim_http_ws(t);
     if t.is_empty() {
         return refused(cat(&[s.name(Key::Token), " is empty"]));
     }

@@ -480,8 +480,9 @@ pub(crate) fn write_uint(out: &mut String, mut n: u64) {
             break;
         }
     }
-    // Only ASCII digits were written.
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
+    // SAFETY: only ASCII digits were written: `out` stays UTF-8 (no `str::from_utf8` check, a
+    // call per number on every event's path).
+    unsafe { out.as_mut_vec() }.extend_from_slice(&buf[i..]);
 }
 
 /// A non-empty run of ASCII digits as a `u64` (`None` for anything else, or on overflow): one body

@@ -1030,11 +1030,18 @@ impl AuditLogger {
     /// Stores the outcome for `last_error` and returns it as a bool (the JavaScript contract).
     #[doc(hidden)]
     pub fn record(&self, res: Result<(), AuditError>) -> bool {
-        let reason = res.as_ref().err().map(|e| self.reason(e));
+        self.set_last_error(res.as_ref().err());
+        res.is_ok()
+    }
+
+    /// [`AuditLogger::record`] of `Err(e)` (`Some`) or `Ok` (`None`) without taking the error:
+    /// the delivery machine keeps its failures for the calls it answers, and a copy per record
+    /// brought `AuditError`'s `Clone` into the .wasm.
+    pub(crate) fn set_last_error(&self, e: Option<&AuditError>) {
+        let reason = e.map(|e| self.reason(e));
         if let Ok(mut g) = self.core.last_error.lock() {
             *g = reason;
         }
-        res.is_ok()
     }
 
     /// The text of `e` with this configuration's password and token scrubbed (`***`), should a

@@ -863,7 +863,7 @@ impl Machine {
     fn done(&mut self, call: u32, result: Result<(), AuditError>) {
         match &result {
             Err(e) => {
-                self.logger.record(Err(e.clone()));
+                self.logger.set_last_error(Some(e));
                 self.err_mark = self.next_id;
             }
             Ok(()) if call > self.err_mark => {
