@@ -290,8 +290,23 @@ export function configToJson(config, maxMembers, nonFiniteAsMinusOne) {
       }
       if (t === "function" || t === "symbol" || t === "bigint") throw new Refusal(`invalid type for \`${key}\`: a ${t}`);
       if (t === "undefined" && Array.isArray(this) && !Object.hasOwn(this, key)) throw new Refusal(`invalid value: a sparse array (its item ${key} is missing)`);
-      if (t === "object" && value !== null && (members += Array.isArray(value) ? value.length : Object.keys(value).length) > maxMembers) {
-        throw new Refusal(`invalid size${key ? ` of \`${key}\`` : ""}: more than ${maxMembers} array items and object members in all`);
+      // JSON.stringify escapes a lone surrogate, which the JSON reader then refused as "config
+      // could not be read as JSON", naming neither the member nor why.
+      if (!wellFormed(key)) throw new Refusal("invalid key: a member name holds a lone UTF-16 surrogate (not valid Unicode)");
+      if ((t === "string" || value instanceof String) && !wellFormed(`${value}`)) throw new Refusal(`invalid value for \`${key}\`: a lone UTF-16 surrogate (not valid Unicode), which would be read altered`);
+      if (t === "object" && value !== null) {
+        const array = Array.isArray(value);
+        if ((members += array ? value.length : Object.keys(value).length) > maxMembers) {
+          throw new Refusal(`invalid size${key ? ` of \`${key}\`` : ""}: more than ${maxMembers} array items and object members in all`);
+        }
+        // JSON.stringify writes an object's own enumerable members only: a Map or Set (whose
+        // `size` is a getter of its class) and a class whose settings are getters were read as
+        // `{}`, their settings as "not given" (`labels: new Map(…)`: the default labels; options
+        // as a Map: the event stored without its targets).
+        for (let p = array ? null : Object.getPrototypeOf(value); p !== null && p !== OBJECT; p = Object.getPrototypeOf(p)) {
+          const getter = Object.getOwnPropertyNames(p).find((k) => Object.getOwnPropertyDescriptor(p, k).get);
+          if (getter) throw new Refusal(`invalid type${key ? ` for \`${key}\`` : ""}: a ${value.constructor?.name || "class instance"}; JSON reads only an object's own members, not its getters (\`${getter}\`), entries or items: pass a plain object`);
+        }
       }
       return value;
     });
