@@ -30,6 +30,7 @@ let origin = null;
 const OBJECT = Object.prototype, ARRAY = Array.prototype;
 const NOT_FINITE = "details contain NaN or Infinity, which JSON cannot represent";
 const BIG_INT = "details contain a BigInt, which JSON cannot represent";
+const SYMBOL = "details contain a Symbol, which JSON cannot represent";
 
 function replacer(key, value) {
   switch (typeof value) {
@@ -42,7 +43,7 @@ function replacer(key, value) {
       return value;
     case "bigint": throw new Refusal(BIG_INT);
     case "function": throw new Refusal("details contain a function, which JSON cannot represent");
-    case "symbol": throw new Refusal("details contain a Symbol, which JSON cannot represent");
+    case "symbol": throw new Refusal(SYMBOL);
     case "object":
       if (value === null) return value;
       // A boxed number or BigInt (`new Number(NaN)`, `Object(1n)`): JSON.stringify unboxes it
@@ -54,6 +55,8 @@ function replacer(key, value) {
         return n;
       }
       if (value instanceof BigInt) throw new Refusal(BIG_INT);
+      // A boxed Symbol (`Object(Symbol())`) has no own members: it was stored as `{}`.
+      if (value instanceof Symbol) throw new Refusal(SYMBOL);
       if (value instanceof Map || value instanceof Set) {
         throw new Refusal("details contain a Map or Set; convert it to an object or array");
       }
