@@ -30,6 +30,7 @@ let origin = null;
 const OBJECT = Object.prototype, ARRAY = Array.prototype;
 const NOT_FINITE = "details contain NaN or Infinity, which JSON cannot represent";
 const BIG_INT = "details contain a BigInt, which JSON cannot represent";
+const SYMBOL = "details contain a Symbol, which JSON cannot represent";
 
 function replacer(key, value) {
   switch (typeof value) {
@@ -42,7 +43,7 @@ function replacer(key, value) {
       return value;
     case "bigint": throw new Refusal(BIG_INT);
     case "function": throw new Refusal("details contain a function, which JSON cannot represent");
-    case "symbol": throw new Refusal("details contain a Symbol, which JSON cannot represent");
+    case "symbol": throw new Refusal(SYMBOL);
     case "object":
       if (value === null) return value;
       // A boxed number or BigInt (`new Number(NaN)`, `Object(1n)`): JSON.stringify unboxes it
@@ -54,6 +55,8 @@ function replacer(key, value) {
         return n;
       }
       if (value instanceof BigInt) throw new Refusal(BIG_INT);
+      // A boxed Symbol (`Object(Symbol())`) has no own members: it was stored as `{}`.
+      if (value instanceof Symbol) throw new Refusal(SYMBOL);
       if (value instanceof Map || value instanceof Set) {
         throw new Refusal("details contain a Map or Set; convert it to an object or array");
       }
@@ -290,8 +293,23 @@ export function configToJson(config, maxMembers, nonFiniteAsMinusOne) {
       }
       if (t === "function" || t === "symbol" || t === "bigint") throw new Refusal(`invalid type for \`${key}\`: a ${t}`);
       if (t === "undefined" && Array.isArray(this) && !Object.hasOwn(this, key)) throw new Refusal(`invalid value: a sparse array (its item ${key} is missing)`);
-      if (t === "object" && value !== null && (members += Array.isArray(value) ? value.length : Object.keys(value).length) > maxMembers) {
-        throw new Refusal(`invalid size${key ? ` of \`${key}\`` : ""}: more than ${maxMembers} array items and object members in all`);
+      // JSON.stringify escapes a lone surrogate, which the JSON reader then refused as "config
+      // could not be read as JSON", naming neither the member nor why.
+      if (!wellFormed(key)) throw new Refusal("invalid key: a member name holds a lone UTF-16 surrogate (not valid Unicode)");
+      if ((t === "string" || value instanceof String) && !wellFormed(`${value}`)) throw new Refusal(`invalid value for \`${key}\`: a lone UTF-16 surrogate (not valid Unicode), which would be read altered`);
+      if (t === "object" && value !== null) {
+        const array = Array.isArray(value);
+        if ((members += array ? value.length : Object.keys(value).length) > maxMembers) {
+          throw new Refusal(`invalid size${key ? ` of \`${key}\`` : ""}: more than ${maxMembers} array items and object members in all`);
+        }
+        // JSON.stringify writes an object's own enumerable members only: a Map or Set (whose
+        // `size` is a getter of its class) and a class whose settings are getters were read as
+        // `{}`, their settings as "not given" (`labels: new Map(…)`: the default labels; options
+        // as a Map: the event stored without its targets).
+        for (let p = array ? null : Object.getPrototypeOf(value); p !== null && p !== OBJECT; p = Object.getPrototypeOf(p)) {
+          const getter = Object.getOwnPropertyNames(p).find((k) => Object.getOwnPropertyDescriptor(p, k).get);
+          if (getter) throw new Refusal(`invalid type${key ? ` for \`${key}\`` : ""}: a ${value.constructor?.name || "class instance"}; JSON reads only an object's own members, not its getters (\`${getter}\`), entries or items: pass a plain object`);
+        }
       }
       return value;
     });

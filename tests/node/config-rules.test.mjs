@@ -3,7 +3,7 @@
 // settings' values.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { loadPkg, config, unique, NEO4J_USER, NEO4J_PASSWORD, runCli } from "./helpers.mjs";
+import { loadPkg, config, unique, cypher, NEO4J_USER, NEO4J_PASSWORD, runCli } from "./helpers.mjs";
 
 const entries = { "": await loadPkg(), read: await loadPkg("read"), verify: await loadPkg("verify") };
 
@@ -82,3 +82,63 @@ test("every value of timeoutMs that is refused is refused with the integers it a
   });
 });
 
+
+// Found by a new user (round 48): JSON.stringify reads an object's own enumerable members only,
+// so a Map, a Set or a class whose settings are getters was read as `{}`: `labels: new Map(…)`
+// built a logger that wrote under the default labels, `retry: new Map([["maxAttempts", 0]])` was
+// not refused, a config class with `get url()` was refused as "url is missing", and options given
+// as a Map or as a class with `get targets()` resolved `true` with the event stored without its
+// targets.
+test("a Map, Set or class instance with getters as the config, a section of it or options is refused, not read as empty", async () => {
+  const pkg = entries[""];
+  const base = config(unique("oddcfg"));
+  const map = /^invalid config: invalid type for `labels`: a Map; JSON reads only an object's own members/;
+  assert.match(refusal(pkg, { ...base, labels: new Map([["event", "E"]]) }), map);
+  assert.match(refusal(pkg, { ...base, retry: new Map([["maxAttempts", 0]]) }), /^invalid config: invalid type for `retry`: a Map;/);
+  assert.match(refusal(pkg, { ...base, queue: new Set() }), /^invalid config: invalid type for `queue`: a Set;/);
+  assert.match(refusal(pkg, new Map(Object.entries(base))), /^invalid config: invalid type: a Map;/);
+  class Settings { get url() { return base.url; } get password() { return base.password; } }
+  assert.match(refusal(pkg, new Settings()), /^invalid config: invalid type: a Settings; JSON reads only an object's own members, not its getters \(`url`\)/);
+  for (const e of ["read", "verify"]) assert.match(refusal(entries[e], { ...base, labels: new Map() }), map, e);
+  // What JSON reads whole is still taken: a class instance's own members, a null prototype, a Proxy.
+  class Own { constructor() { Object.assign(this, base); } method() {} }
+  for (const cfg of [new Own(), Object.assign(Object.create(null), base), new Proxy({ ...base }, {})]) new pkg.AuditLogger(cfg).free();
+  // The one-shot form refuses it too (false, nothing written).
+  assert.equal(await pkg.logUserAction({ ...base, labels: new Map([["event", "E"]]) }, null, "ONESHOT_MAP"), false);
+
+  const logger = new pkg.AuditLogger(base);
+  const targets = [{ label: "Document", uid: "d1" }];
+  class Opts { get targets() { return targets; } }
+  for (const [options, why] of [
+    [new Map([["targets", targets]]), /^invalid input: options: invalid type: a Map;/],
+    [new Opts(), /^invalid input: options: invalid type: a Opts; .*getters \(`targets`\)/],
+    [{ targets: [new Map([["label", "Document"], ["uid", "d1"]])] }, /^invalid input: options: invalid type for `0`: a Map;/],
+  ]) {
+    assert.equal(await logger.logUserAction(null, "ODD_OPTIONS", null, null, options), false, why.source);
+    assert.match(logger.lastError, why);
+  }
+  // Own members of a class instance still count.
+  class OwnOpts { constructor() { this.targets = targets; } }
+  assert.equal(await logger.logUserAction(null, "OWN_OPTIONS", null, null, new OwnOpts()), true, logger.lastError);
+  assert.equal(await logger.close(5000), true, logger.lastError);
+  const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType, e.targetKeys", { trail: base.trail });
+  assert.deepEqual(rows, [["OWN_OPTIONS", ["Document:d1"]]]);
+});
+
+// Found by a new user (round 48): a lone surrogate in a config string (a password or trail cut
+// mid-pair) was refused as "config could not be read as JSON", naming neither the member nor why.
+test("a lone UTF-16 surrogate in a config or options string is refused naming the member, never the value", async () => {
+  const pkg = entries[""];
+  const base = config(unique("oddsurrogate"));
+  assert.equal(refusal(pkg, { ...base, password: "pw\uD800" }),
+    "invalid config: invalid value for `password`: a lone UTF-16 surrogate (not valid Unicode), which would be read altered");
+  assert.match(refusal(pkg, { ...base, trail: "t\uDC00" }), /^invalid config: invalid value for `trail`: a lone UTF-16 surrogate/);
+  assert.match(refusal(pkg, { ...base, labels: { event: "E\uD800" } }), /^invalid config: invalid value for `event`: a lone UTF-16 surrogate/);
+  assert.match(refusal(pkg, { ...base, ["x\uD800"]: 1 }), /^invalid config: invalid key: a member name holds a lone UTF-16 surrogate/);
+  assert.match(refusal(entries.read, { ...base, password: "\uDBFF" }), /^invalid config: invalid value for `password`: a lone UTF-16 surrogate/);
+  const logger = new pkg.AuditLogger(base);
+  assert.equal(await logger.logUserAction(null, "ODD_SURROGATE", null, null, { targets: [{ label: "D", uid: "d\uD800" }] }), false);
+  assert.match(logger.lastError, /^invalid input: options: invalid value for `uid`: a lone UTF-16 surrogate/);
+  await logger.close(5000);
+  assert.deepEqual(await cypher("MATCH (t:AuditTrail {name: $trail}) RETURN count(t)", { trail: base.trail }), [[0]]);
+});

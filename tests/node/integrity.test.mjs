@@ -582,6 +582,8 @@ test("details are stored as JSON.stringify writes them, plain data or not, each 
     [{ x: new Number(NaN) }, /NaN or Infinity/],
     [{ p: new Point(), x: [new Number(-Infinity)] }, /NaN or Infinity/],
     [{ x: Object(10n) }, /a BigInt/],
+    // A boxed Symbol was stored as `{}` (JSON.stringify writes its own members: none).
+    [{ x: Object(Symbol("s")) }, /a Symbol/],
     [loop, /details contain a cycle/],
     [parent, /details contain a cycle/],
     [{ p: new Point(), c: loop }, /details contain a cycle/],
