@@ -308,7 +308,7 @@ export function configToJson(config, maxMembers, nonFiniteAsMinusOne) {
         // as a Map: the event stored without its targets).
         for (let p = array ? null : Object.getPrototypeOf(value); p !== null && p !== OBJECT; p = Object.getPrototypeOf(p)) {
           const getter = Object.getOwnPropertyNames(p).find((k) => Object.getOwnPropertyDescriptor(p, k).get);
-          if (getter) throw new Refusal(`invalid type${key ? ` for \`${key}\`` : ""}: a ${value.constructor?.name || "class instance"}; JSON reads only an object's own members, not its getters (\`${getter}\`), entries or items: pass a plain object`);
+          if (getter) throw new Refusal(`invalid type${key ? ` for \`${key}\`` : ""}: an instance of ${value.constructor?.name || "a class"}; JSON reads only an object's own members, not its getters (\`${getter}\`), entries or items: pass a plain object`);
         }
       }
       return value;

@@ -92,13 +92,13 @@ test("every value of timeoutMs that is refused is refused with the integers it a
 test("a Map, Set or class instance with getters as the config, a section of it or options is refused, not read as empty", async () => {
   const pkg = entries[""];
   const base = config(unique("oddcfg"));
-  const map = /^invalid config: invalid type for `labels`: a Map; JSON reads only an object's own members/;
+  const map = /^invalid config: invalid type for `labels`: an instance of Map; JSON reads only an object's own members/;
   assert.match(refusal(pkg, { ...base, labels: new Map([["event", "E"]]) }), map);
-  assert.match(refusal(pkg, { ...base, retry: new Map([["maxAttempts", 0]]) }), /^invalid config: invalid type for `retry`: a Map;/);
-  assert.match(refusal(pkg, { ...base, queue: new Set() }), /^invalid config: invalid type for `queue`: a Set;/);
-  assert.match(refusal(pkg, new Map(Object.entries(base))), /^invalid config: invalid type: a Map;/);
+  assert.match(refusal(pkg, { ...base, retry: new Map([["maxAttempts", 0]]) }), /^invalid config: invalid type for `retry`: an instance of Map;/);
+  assert.match(refusal(pkg, { ...base, queue: new Set() }), /^invalid config: invalid type for `queue`: an instance of Set;/);
+  assert.match(refusal(pkg, new Map(Object.entries(base))), /^invalid config: invalid type: an instance of Map;/);
   class Settings { get url() { return base.url; } get password() { return base.password; } }
-  assert.match(refusal(pkg, new Settings()), /^invalid config: invalid type: a Settings; JSON reads only an object's own members, not its getters \(`url`\)/);
+  assert.match(refusal(pkg, new Settings()), /^invalid config: invalid type: an instance of Settings; JSON reads only an object's own members, not its getters \(`url`\)/);
   for (const e of ["read", "verify"]) assert.match(refusal(entries[e], { ...base, labels: new Map() }), map, e);
   // What JSON reads whole is still taken: a class instance's own members, a null prototype, a Proxy.
   class Own { constructor() { Object.assign(this, base); } method() {} }
@@ -110,9 +110,9 @@ test("a Map, Set or class instance with getters as the config, a section of it o
   const targets = [{ label: "Document", uid: "d1" }];
   class Opts { get targets() { return targets; } }
   for (const [options, why] of [
-    [new Map([["targets", targets]]), /^invalid input: options: invalid type: a Map;/],
-    [new Opts(), /^invalid input: options: invalid type: a Opts; .*getters \(`targets`\)/],
-    [{ targets: [new Map([["label", "Document"], ["uid", "d1"]])] }, /^invalid input: options: invalid type for `0`: a Map;/],
+    [new Map([["targets", targets]]), /^invalid input: options: invalid type: an instance of Map;/],
+    [new Opts(), /^invalid input: options: invalid type: an instance of Opts; .*getters \(`targets`\)/],
+    [{ targets: [new Map([["label", "Document"], ["uid", "d1"]])] }, /^invalid input: options: invalid type for `0`: an instance of Map;/],
   ]) {
     assert.equal(await logger.logUserAction(null, "ODD_OPTIONS", null, null, options), false, why.source);
     assert.match(logger.lastError, why);
