@@ -170,7 +170,9 @@ function detailsToJson(details, maxDepth, maxBytes) {
 function said(e) {
   let why = "";
   try { why = String(e && e.message !== undefined ? e.message : e); } catch { /* unprintable */ }
-  return why.slice(0, 200);
+  // On one line: V8 words a cycle over several ("Converting circular structure to JSON\n    -->
+  // starting at …"), which spread lastError and every log line holding it.
+  return why.replace(/\s*\n\s*/g, " ").slice(0, 200);
 }
 
 // eventText's state: the fields of a call not written yet, or the refusal's reason.

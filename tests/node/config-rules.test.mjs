@@ -142,3 +142,23 @@ test("a lone UTF-16 surrogate in a config or options string is refused naming th
   await logger.close(5000);
   assert.deepEqual(await cypher("MATCH (t:AuditTrail {name: $trail}) RETURN count(t)", { trail: base.trail }), [[0]]);
 });
+
+test("a cycle in the config or in options is refused with its reason on one line", async () => {
+  // Found by a new user: V8's "Converting circular structure to JSON" came through with its line
+  // breaks ("\n    --> starting at object …"), spreading lastError and the log lines holding it.
+  const pkg = entries[""];
+  const base = config(unique("cycle"));
+  const cyclic = { ...base, retry: {} };
+  cyclic.retry.back = cyclic;
+  const m = refusal(pkg, cyclic);
+  assert.match(m, /^invalid config: config could not be read as JSON \(.*circular.*\)$/i);
+  assert.doesNotMatch(m, /\n/);
+  const logger = new pkg.AuditLogger(base);
+  const options = { targets: [] };
+  options.self = options;
+  assert.equal(await logger.logUserAction(null, "CYCLIC_OPTIONS", null, null, options), false);
+  assert.match(logger.lastError, /^invalid input: options could not be read as JSON \(.*circular.*\)$/i);
+  assert.doesNotMatch(logger.lastError, /\n/);
+  assert.equal(await logger.close(5000), true, logger.lastError);
+  assert.deepEqual(await cypher("MATCH (t:AuditTrail {name: $trail}) RETURN count(t)", { trail: base.trail }), [[0]]);
+});
