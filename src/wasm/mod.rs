@@ -11,6 +11,8 @@ mod details;
 mod drive;
 #[cfg(all(feature = "read", not(feature = "worker")))]
 mod read;
+#[cfg(all(feature = "read", not(feature = "worker")))]
+pub(crate) use read::delay_ms;
 #[cfg(not(feature = "worker"))]
 mod stream;
 #[cfg(feature = "ingest")]

@@ -326,7 +326,7 @@ impl JsAuditLogger {
                     .await
                     .map(|(events, next)| js::write_page(&events, next.as_deref(), &mut out)),
                 #[cfg(feature = "verify")]
-                Ok(Call::Verify(q)) => inner.verify_all(&q).await.map(|r| js::write_report(&r, &mut out)),
+                Ok(Call::Verify(q)) => inner.verify_all(q).await.map(|r| js::write_report(&r, &mut out)),
                 Err(e) => Err(e),
             };
             resolve(&inner, res.map(|()| out))
@@ -464,6 +464,13 @@ fn own_fields(js: &JsValue, times: &[&str], own: &str) -> Result<TrailQuery, Aud
     })
 }
 
+/// Waits `ms` milliseconds (verifyTrail reading a stream with a gap again:
+/// `AuditLogger::verify_all`) on the host's timer through src/wasm/settle.js (a little smaller
+/// here than `transport::sleep_ms`'s closure and clearing on drop).
+pub(crate) async fn delay_ms(ms: u64) {
+    let _ = wasm_bindgen_futures::JsFuture::from(delay(ms as f64)).await;
+}
+
 /// `own` (the call's list of options) naming the key it refused.
 fn not_own(own: &str, key: &str) -> AuditError {
     AuditError::InvalidInput(cat(&[own, "; got `", key, "`"]))
@@ -478,6 +485,8 @@ extern "C" {
 
     /// Whether the promises `ps` (none rejects) all settle within `ms` (-1: no bound) (src/wasm/settle.js).
     fn within(ps: &js_sys::Array, ms: f64) -> js_sys::Promise;
+    /// Resolves after `ms` milliseconds (src/wasm/settle.js).
+    fn delay(ms: f64) -> js_sys::Promise;
     /// A Date's epoch milliseconds, Infinity for an Invalid Date, NaN for any other value
     /// (src/wasm/settle.js). Never throws.
     #[wasm_bindgen(js_name = dateTime)]

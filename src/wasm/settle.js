@@ -49,6 +49,11 @@ export function dateTime(v) {
   try { const t = Date.prototype.getTime.call(v); return t === t ? t : Infinity; } catch { return NaN; }
 }
 
+/** A promise resolved after `ms` milliseconds. */
+export function delay(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
 /** Whether every promise of `ps` (none rejects) settles within `ms` (-1: no bound: then always
  *  `true`, once they have). The timer is cleared as soon as they have: it keeps no process alive. */
 export function within(ps, ms) {

@@ -513,6 +513,60 @@ test("verifyTrail({anchors: [chainHead()]}) as the README writes it: a head take
   await logger.close();
 });
 
+test("verifyTrail while a logger writes: a batch still in flight behind later ones is no `deleted` gap; a deleted event still is", async () => {
+  // A new user's finding: an auditor's verifyTrail run while one honest Node logger was writing
+  // (batch.maxInFlight 4: its batches commit in any order) reported `deleted` in the middle of the
+  // stream ("seq 35..39 are missing", headSeq 44) about one run in five; the next run was `ok`.
+  // Here the write of seq 1 is held at a proxy until the verification's first reading has ended
+  // (its last statement, the unchained events' count, answered), while seq 2 and 3 are stored.
+  const trail = unique("read-verify-in-flight");
+  let hold = false;
+  let release;
+  const gate = new Promise((r) => { release = r; });
+  const proxy = await proxyToNeo4j(async (body, res, forward) => {
+    if (hold && body.includes("UNWIND $events")) {
+      hold = false;
+      await gate; // then on to Neo4j
+      return false;
+    }
+    if (body.includes("RETURN count(ev), collect(")) {
+      const answer = await forward();
+      res.writeHead(answer.status, { "Content-Type": "application/json" });
+      res.end(answer.body);
+      release();
+      return true;
+    }
+    return false;
+  });
+  try {
+    const writer = new pkg.AuditLogger(config(trail, { url: proxy.url, batch: { maxEvents: 1, maxInFlight: 4 } }));
+    assert.equal(await writer.logUserAction({ uid: "u1" }, "A", null, { i: 0 }), true, writer.lastError);
+    hold = true;
+    const first = writer.logUserAction({ uid: "u1" }, "A", null, { i: 1 });
+    const later = [2, 3].map((i) => writer.logUserAction({ uid: "u1" }, "A", null, { i }));
+    assert.deepEqual(await Promise.all(later), [true, true], writer.lastError);
+    const stored = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.seq ORDER BY e.seq", { trail });
+    assert.deepEqual(stored.map((r) => r[0]), [0, 2, 3]);
+    const auditor = new pkg.AuditLogger(config(trail, { url: proxy.url }));
+    const report = await auditor.verifyTrail();
+    assert.ok(report, auditor.lastError);
+    assert.equal(await first, true, writer.lastError);
+    assert.equal(report.streams[0].firstBreak, null, JSON.stringify(report.streams[0].firstBreak));
+    assert.equal(report.ok, true);
+    assert.equal(report.checked, 4);
+    assert.equal(report.streams[0].headSeq, 3);
+    // A gap that is still there when the stream is read again is reported as before.
+    await cypher("MATCH (e:AuditEvent {streamId: $s, seq: 1}) DETACH DELETE e", { s: writer.chainHead().streamId });
+    const cut = await auditor.verifyTrail();
+    assert.equal(cut.ok, false);
+    assert.deepEqual([cut.checked, cut.streams[0].firstBreak.kind, cut.streams[0].firstBreak.seq], [3, "deleted", 1]);
+    await writer.close();
+    await auditor.close();
+  } finally {
+    proxy.close();
+  }
+});
+
 test("verifyTrail with keys on a host whose WebCrypto is missing or refuses Ed25519 resolves null and says which", async () => {
   const { generateKeyPairSync } = await import("node:crypto");
   const logger = new pkg.AuditLogger(config(unique("node-read-nocrypto")));
