@@ -308,7 +308,9 @@ export function configToJson(config, maxMembers, nonFiniteAsMinusOne) {
         // `size` is a getter of its class) and a class whose settings are getters were read as
         // `{}`, their settings as "not given" (`labels: new Map(…)`: the default labels; options
         // as a Map: the event stored without its targets).
-        for (let p = array ? null : Object.getPrototypeOf(value); p !== null && p !== OBJECT; p = Object.getPrototypeOf(p)) {
+        // (Up to the root of the chain, not this realm's Object.prototype: a plain object made in
+        // another frame or vm context has its own, whose `__proto__` accessor is no setting.)
+        for (let p = array ? null : Object.getPrototypeOf(value); p !== null && Object.getPrototypeOf(p) !== null; p = Object.getPrototypeOf(p)) {
           const getter = Object.getOwnPropertyNames(p).find((k) => Object.getOwnPropertyDescriptor(p, k).get);
           if (getter) throw new Refusal(`invalid type${key ? ` for \`${key}\`` : ""}: an instance of ${value.constructor?.name || "a class"}; JSON reads only an object's own members, not its getters (\`${getter}\`), entries or items: pass a plain object`);
         }

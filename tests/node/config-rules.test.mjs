@@ -162,3 +162,21 @@ test("a cycle in the config or in options is refused with its reason on one line
   assert.equal(await logger.close(5000), true, logger.lastError);
   assert.deepEqual(await cypher("MATCH (t:AuditTrail {name: $trail}) RETURN count(t)", { trail: base.trail }), [[0]]);
 });
+
+test("a plain config or options object made in another realm (a frame, a vm context) is read; a Map from there is still refused", async () => {
+  // Found by the demo's e2e test (a same-origin frame): the getter check walked up to the other
+  // realm's Object.prototype, found its `__proto__` accessor and refused a plain object
+  // ("invalid type: an instance of Object; … not its getters (`__proto__`)").
+  const { runInNewContext } = await import("node:vm");
+  const pkg = entries[""];
+  const base = config(unique("realm"));
+  const foreign = runInNewContext("JSON.parse(text)", { text: JSON.stringify(base) });
+  assert.notEqual(Object.getPrototypeOf(foreign), Object.prototype, "made in another realm");
+  const logger = new pkg.AuditLogger(foreign);
+  const options = runInNewContext('({ targets: [{ label: "Document", uid: "d-realm" }] })');
+  assert.equal(await logger.logUserAction(null, "OTHER_REALM", null, null, options), true, logger.lastError);
+  assert.match(refusal(pkg, { ...base, labels: runInNewContext('new Map([["event", "E"]])') }), /^invalid config: invalid type for `labels`: an instance of Map;/);
+  assert.equal(await logger.close(5000), true, logger.lastError);
+  assert.deepEqual(await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType, e.targetKeys", { trail: base.trail }),
+    [["OTHER_REALM", ["Document:d-realm"]]]);
+});
