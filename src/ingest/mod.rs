@@ -960,11 +960,45 @@ fn preflight(req: &Request, settings: &Settings) -> Response {
 /// bucket (one of them could starve the rest), so they get a liveness answer only.
 pub async fn health_bucket<I: Io>(req: &Request, settings: &Settings, now_secs: i64, io: &I) -> Option<String> {
     if let Some(ip) = req.header("CF-Connecting-IP").map(str::trim).filter(|ip| !ip.is_empty()) {
-        return Some(cat(&["health:ip:", ip]));
+        return Some(cat(&["health:ip:", &client_net(ip)]));
     }
     let rules = settings.jwt.as_ref()?;
     let token = jwt::bearer_token(req.header("Authorization")?)?;
     jwks::verify(token, rules, now_secs, io).await.ok().map(|who| cat(&["health:sub:", &who.sub]))
+}
+
+/// The rate-limit key of a client address: an IPv6 address by its /64, the block one subscriber
+/// or host is given (`ip6:` and those 64 bits as one number, however the address was written);
+/// an IPv4 address, or text that is neither (an IPv6 address with an IPv4 ending, which the edge
+/// does not send), as it is. Keyed by the whole IPv6 address,
+/// each of a host's 2^64 addresses was a bucket of its own, and an unauthenticated caller reached
+/// Neo4j as often as it liked.
+fn client_net(ip: &str) -> String {
+    // The eight groups, `n` of them written, `::` after the first `gap` of them.
+    let (mut g, mut n, mut gap, mut digits) = ([0u64; 8], 0, 8, 0);
+    for (i, &b) in ip.as_bytes().iter().enumerate() {
+        if b == b':' {
+            if digits > 0 {
+                (n, digits) = (n + 1, 0);
+            } else if i > 0 {
+                gap = n;
+            }
+            continue;
+        }
+        // Not hex (an IPv4 address's `.`), or more than eight groups of four: as it is.
+        match (b as char).to_digit(16) {
+            Some(d) if n < 8 && digits < 4 => (g[n], digits) = (g[n] * 16 + d as u64, digits + 1),
+            _ => return ip.to_owned(),
+        }
+    }
+    n += (digits > 0) as usize;
+    if gap > n || gap == 8 && n < 8 {
+        return ip.to_owned();
+    }
+    // The groups after `::` go to the end, zeros between.
+    g.copy_within(gap..n, gap + 8 - n);
+    g[gap..gap + 8 - n].fill(0);
+    cat(&["ip6:", &num(g[0] << 48 | g[1] << 32 | g[2] << 16 | g[3])])
 }
 
 /// 500 `misconfigured` first, as `/v1/events` would answer (free: no Neo4j round trip).
@@ -2386,6 +2420,17 @@ mod tests {
         let r = health(vec![("Authorization".into(), format!("bearer {}", token("ann")))], &io, &store);
         assert_eq!(body_of(&r)["neo4j"], "ok");
         assert_eq!(*io.keys.borrow(), vec!["health:ip:203.0.113.9".to_owned(), "health:sub:ann".to_owned()]);
+        // An IPv6 address counts by its /64, however it is written (one host holds 2^64 of them).
+        for ip in ["2001:db8:1:2::1", "2001:DB8:1:2:ffff::", "2001:0db8:0001:0002:a:b:c:d", "2001:db8:1:2::"] {
+            assert_eq!(client_net(ip), cat(&["ip6:", &num(0x2001_0db8_0001_0002)]), "{ip}");
+        }
+        assert_eq!(client_net("::1"), "ip6:0");
+        assert_eq!(client_net("1::2:3:4:5:6:7"), cat(&["ip6:", &num(0x0001_0000_0002_0003)]));
+        assert_eq!(client_net("2001:db8::"), cat(&["ip6:", &num(0x2001_0db8_0000_0000)]));
+        assert_eq!(client_net("203.0.113.9"), "203.0.113.9");
+        for other in ["not:an:address", "1:2:3", "::ffff:192.0.2.1", "1:2:3:4:5:6:7:8:9", "12345::"] {
+            assert_eq!(client_net(other), other);
+        }
         assert_eq!(store.pings.get(), 2);
         // A missing or failing limiter: 503 with Retry-After, and Neo4j is not touched.
         let broken = FakeIo { limiter: Err("the RATE_LIMITER binding is missing".into()), ..FakeIo::new("") };

@@ -270,6 +270,25 @@ describe("Neo4j", () => {
     expect((await call("/v1/health", { headers: { "CF-Connecting-IP": `${ip}1` } })).status).toBe(200);
   });
 
+  it("rate-limits /v1/health per IPv6 /64, not per address: one host's addresses share a bucket", async () => {
+    // Anyone with an IPv6 connection holds a /64 (2^64 addresses): keyed by the whole address, a
+    // fresh address per request was a fresh bucket, and every unauthenticated check reached Neo4j.
+    const r = () => Math.floor(Math.random() * 0xffff).toString(16);
+    const net = `2001:db8:${r()}:${r()}`;
+    await clearOfAMinuteBoundary();
+    const statuses = [];
+    for (const host of ["::1", "::2", ":a:b:c:d", "::ffff:c000:201", "::5"]) {
+      statuses.push((await call("/v1/health", { headers: { "CF-Connecting-IP": net + host } })).status);
+    }
+    // The same /64 written out in full, with leading zeros and in upper case: one bucket too.
+    const full = net.split(":").map((g) => g.padStart(4, "0").toUpperCase()).join(":");
+    statuses.push((await call("/v1/health", { headers: { "CF-Connecting-IP": `${full}:0:0:0:9` } })).status);
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    // The next /64 is another subscriber's: a bucket of its own.
+    const other = `2001:db8:${r()}:${r()}::1`;
+    expect((await call("/v1/health", { headers: { "CF-Connecting-IP": other } })).status).toBe(200);
+  });
+
   it("answers 503 + Retry-After when Neo4j is unreachable, leaks no secret, and writes nothing", async () => {
     // workerd words the refused connection as "Network connection lost." and logs it itself
     // ("uncaught exception; source = Uncaught (in promise) ... Network connection lost.") although
