@@ -45,6 +45,12 @@ field_name!(
     "streamId: stream ",
     "stream_id: stream "
 );
+field_name!(
+    #[cfg(not(feature = "worker"))]
+    STREAM_ID_EMPTY,
+    "streamId must be a non-empty string (a stream's id, as chainHead() gives it)",
+    "stream_id must be a non-empty string (a stream's id, as chain_head() gives it)"
+);
 field_name!(KEYS_EMPTY, "publicKeys is empty", "public_keys is empty");
 field_name!(KEYS_IN, "publicKeys: ", "public_keys: ");
 
@@ -615,6 +621,11 @@ impl VerifyQuery {
     #[cfg(not(feature = "worker"))]
     fn check_anchors(&self, trail: &str) -> Result<(), AuditError> {
         if let Some(id) = &self.stream_id {
+            // No stream has an empty id (an unset variable's value): it was `ok` with nothing
+            // checked, a stream "" listed as verified.
+            if id.is_empty() {
+                return Err(AuditError::InvalidInput(STREAM_ID_EMPTY.into()));
+            }
             if crate::chain::stream_trail_binding(id, trail) == Some(false) {
                 return Err(AuditError::InvalidInput(cat(&[
                     STREAM_ID_IN,

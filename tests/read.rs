@@ -1163,6 +1163,10 @@ async fn a_refusal_names_the_field_as_rust_writes_it() {
     let q = VerifyQuery { stream_id: Some(foreign), ..Default::default() };
     let e = logger.verify_trail(&q).await.unwrap_err().to_string();
     assert!(e.starts_with("invalid input: stream_id: stream "), "{e}");
+    // No stream has an empty id: refused, not `ok` with a stream "" of nothing checked.
+    let q = VerifyQuery { stream_id: Some(String::new()), ..Default::default() };
+    let e = logger.verify_trail(&q).await.unwrap_err().to_string();
+    assert!(e.starts_with("invalid input: stream_id must be a non-empty string"), "{e}");
     let q = VerifyQuery { public_keys: Some(Vec::new().into()), ..Default::default() };
     assert_eq!(logger.verify_trail(&q).await.unwrap_err().to_string(), "invalid input: public_keys is empty");
     let jwk: neo4j_audit::sign::PublicJwk = serde_json::from_value(json!({"kid": "k", "x": "short"})).unwrap();

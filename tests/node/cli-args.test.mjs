@@ -130,6 +130,13 @@ test("a time of 14 digits or more (epoch microseconds, nanoseconds) is a usage e
   }
 });
 
+test("verify --stream \"\" (an unset variable) is a usage error, not a verified stream \"\" of nothing", async () => {
+  // Found in review: it printed NOTHING VERIFIED for a stream "" (exit 1), the report `ok` with
+  // that stream listed; no stream has an empty id.
+  await refused(["verify", "--trail", "no-such-trail-cli-args", "--stream", ""],
+    /^neo4j-audit verify: --stream: streamId must be a non-empty string \(a stream's id, as chainHead\(\) gives it\)\n$/);
+});
+
 test("migrate --status checks --zone and --batch as migrate does (it ignored a bad value)", async () => {
   await refused(["migrate", "--status", "--zone", "Mars/Olympus"], /^neo4j-audit migrate: --zone: "Mars\/Olympus" is not a time zone/);
   await refused(["migrate", "--dry-run", "--batch", "5"], /^neo4j-audit migrate: --batch: "5" must be an integer from 100 to 1000000\n$/);

@@ -143,6 +143,8 @@ test("JavaScript's refusals keep its option names (the Rust API's name its field
       [() => logger.getTargetActivity("Document", "d1", { actionType: "" }), /^invalid input: actionType must be/],
       [() => logger.verifyTrail({ publicKeys: [] }), /^invalid input: publicKeys is empty$/],
       [() => logger.verifyTrail({ publicKey: { kid: "k", x: "short" } }), /^invalid input: publicKeys: key "k"/],
+      // No stream has an empty id: it was `ok: true` with a stream "" of nothing checked.
+      [() => logger.verifyTrail({ streamId: "" }), /^invalid input: streamId must be a non-empty string \(a stream's id, as chainHead\(\) gives it\)$/],
       [() => logger.verifyTrail({ streamId: `s.${"0".repeat(32)}` }), /^invalid input: streamId: stream s\.0+'s id does not bind it to trail/],
     ]) {
       const before = sent();
