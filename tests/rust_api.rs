@@ -1645,3 +1645,31 @@ async fn the_write_statements_db_hits_per_event() {
         assert!(total as f64 / (n as f64) < 40.0, "{total} db hits for {n} events");
     }
 }
+
+/// The stored details of `trail`'s events, oldest first.
+async fn stored_details(trail: &str) -> Vec<Value> {
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.details ORDER BY e.timestamp",
+        json!({"t": trail}),
+    )
+    .await;
+    rows.iter().map(|r| serde_json::from_str(r[0].as_str().unwrap()).unwrap()).collect()
+}
+
+/// A number glued to a listed name made one word of them (`password2`), which the name did not
+/// match: Django's `password1` / `password2`, a card's `cvv2` and `apiKey2` were stored as sent.
+#[tokio::test]
+async fn a_number_glued_to_a_listed_name_is_redacted() {
+    let (b, trail) = builder("rs-redact-digits");
+    let logger = b.build().unwrap();
+    let d = json!({"password1": "a", "password2": "a", "cvv2": "123", "apiKey2": "k",
+                   "form": [{"db_password2": "x"}], "keep": "k", "tokens_used": 3, "sha256": "s"});
+    logger.action("SIGNUP").details(&d).await.unwrap();
+    assert!(logger.close().await);
+    let r = "[REDACTED]";
+    assert_eq!(
+        stored_details(&trail).await,
+        [json!({"password1": r, "password2": r, "cvv2": r, "apiKey2": r, "form": [{"db_password2": r}],
+                "keep": "k", "tokens_used": 3, "sha256": "s"})]
+    );
+}
