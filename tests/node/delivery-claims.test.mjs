@@ -113,3 +113,90 @@ test("flush() under load answers false when an event logged before it failed, wh
   assert.equal((await graph(trail)).nodes, results.filter(Boolean).length + 1, "every other event stored");
   await logger.close();
 });
+
+test("the queue's bounds count the events in flight: a burst larger than queue.maxEvents is refused beyond it with Neo4j up (docs/delivery.md)", async () => {
+  const trail = unique("claims-burst");
+  const logger = new pkg.AuditLogger({ ...config(trail), queue: { maxEvents: 50 } });
+  const calls = Array.from({ length: 80 }, (_, i) => logger.logUserAction({ uid: "u" }, "BURST", "C", { i }));
+  const results = await Promise.all(calls);
+  assert.deepEqual(results, [...Array(50).fill(true), ...Array(30).fill(false)]);
+  assert.match(logger.lastError, /^queue full: 50 events/);
+  const { sent, committed, failed, dropped, queued } = logger.stats();
+  assert.deepEqual({ sent, committed, failed, dropped, queued }, { sent: 50, committed: 50, failed: 30, dropped: 30, queued: 0 });
+  const g = await graph(trail);
+  assert.deepEqual(g, { nodes: 50, uids: 50, links: 50, by: 0, on: 0 });
+  assert.equal(await logger.close(), true);
+});
+
+test("a retry racing its own first attempt inside Neo4j (the answer lost): every event, HAS_EVENT, PERFORMED_BY and ON once", async () => {
+  // The first attempt is held by the proxy until the client, past timeoutMs, sends its retry;
+  // then both go to Neo4j at once and the first one's answer is cut.
+  let release;
+  let n = 0;
+  const p = await proxy(async (body, res, forward) => {
+    if (!body.includes("UNWIND $events")) return false;
+    const k = ++n;
+    if (k === 2) release();
+    if (k !== 1) return false;
+    await new Promise((r) => (release = r));
+    await forward();
+    res.destroy();
+    return true;
+  });
+  const trail = unique("claims-race");
+  const users = Array.from({ length: 10 }, () => unique("claims-user"));
+  await cypher("UNWIND $users AS u CREATE (:User {UID: u})", { users });
+  const doc = unique("claims-doc");
+  await cypher("CREATE (:ClaimsDoc {UID: $doc})", { doc });
+  const logger = new pkg.AuditLogger({ ...config(trail), url: p.url, timeoutMs: 1000, retry: { baseDelayMs: 5, maxDelayMs: 10 } });
+  const calls = Array.from({ length: 300 }, (_, i) =>
+    logger.logUserAction({ uid: users[i % 10] }, "RACED", "C", { i }, { targets: [{ label: "ClaimsDoc", uid: doc }] }));
+  assert.ok((await Promise.all(calls)).every(Boolean), logger.lastError);
+  // Two at least (the retry may meet the first attempt's uniqueness locks and go again).
+  assert.ok(p.writes.length >= 2 && p.writes.every((w) => w.events === 300), JSON.stringify(p.writes));
+  const { sent, committed, failed, retried } = logger.stats();
+  assert.deepEqual({ sent, committed, failed, retried }, { sent: 300 * p.writes.length, committed: 300, failed: 0, retried: 300 * (p.writes.length - 1) });
+  assert.deepEqual(await graph(trail), { nodes: 300, uids: 300, links: 300, by: 300, on: 300 });
+  const [[seqs, distinct]] = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN count(e.seq), count(DISTINCT e.seq)", { trail });
+  assert.equal(distinct, seqs);
+  await logger.close();
+});
+
+test("a Neo4j error inside a 200 for one batch among several in flight fails that batch's calls only", async () => {
+  const p = await proxy(async (body, res) => {
+    if (!body.includes("UNWIND $events")) return false;
+    await sleep(100);
+    if (!body.includes("REFUSED_BATCH")) return false;
+    return answer(res, 200, { results: [], errors: [{ code: "Neo.ClientError.Statement.SemanticError", message: "refused by the test" }] });
+  });
+  const trail = unique("claims-200-error");
+  const logger = new pkg.AuditLogger({ ...config(trail), url: p.url, batch: { maxEvents: 2 }, queue: { enabled: false } });
+  const types = ["A", "A", "B", "B", "REFUSED_BATCH", "REFUSED_BATCH", "C", "C"];
+  const results = await Promise.all(types.map((t) => logger.logUserAction({ uid: "u" }, t)));
+  assert.deepEqual(results, types.map((t) => t !== "REFUSED_BATCH"));
+  assert.equal(p.maxActive, 4, "the batches were in flight together");
+  assert.match(logger.lastError, /Neo\.ClientError\.Statement\.SemanticError/);
+  const { sent, committed, failed, retried } = logger.stats();
+  assert.deepEqual({ sent, committed, failed, retried }, { sent: 8, committed: 6, failed: 2, retried: 0 });
+  const stored = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType ORDER BY e.eventType", { trail });
+  assert.deepEqual(stored.flat(), ["A", "A", "B", "B", "C", "C"]);
+});
+
+test("close(timeoutMs) while a request hangs: the call, a flush() waiting on it and close() all answer by the bound; the late commit flips nothing", async () => {
+  const p = await proxy(async (body) => { if (body.includes("UNWIND $events")) await sleep(1200); return false; });
+  const trail = unique("claims-close-hang");
+  const logger = new pkg.AuditLogger({ ...config(trail), url: p.url });
+  const call = logger.logUserAction({ uid: "u" }, "HUNG");
+  await sleep(50);
+  const flush = logger.flush();
+  const t = Date.now();
+  assert.deepEqual(await Promise.all([call, flush, logger.close(300)]), [false, false, false]);
+  assert.ok(Date.now() - t < 600, `${Date.now() - t} ms`);
+  assert.equal(logger.lastError, "timeout: no answer from Neo4j within 300 ms");
+  assert.equal(await logger.logUserAction({ uid: "u" }, "AFTER_CLOSE"), false);
+  assert.match(logger.lastError, /^closed/);
+  const before = logger.stats();
+  await sleep(1500); // the proxy forwards the request: Neo4j commits it, unheard
+  assert.deepEqual(logger.stats(), before, "the late answer changes no counter");
+  assert.deepEqual(await graph(trail), { nodes: 1, uids: 1, links: 1, by: 0, on: 0 });
+});
