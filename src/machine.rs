@@ -901,24 +901,19 @@ impl Machine {
         if !self.flushes.is_empty() {
             let at_bound = self.quiet() && self.past_close(now).is_some();
             let settled = self.loaded && self.scan.is_none() && !matches!(self.schema, Schema::Step { .. });
-            // Flushes go in id order: each due once none of its events is under way.
-            let due = self.flushes.iter().take_while(|f| at_bound || (settled && !self.under_way_before(f.0))).count();
             // Answered at close(ms)'s bound before the first read ended: what is stored is not
             // known yet, so not known delivered.
             let unread = (at_bound && !self.loaded).then(|| self.close_by.map_or(0, |(_, ms)| ms));
-            let answered: Vec<(u32, u64, bool)> = self.flushes.drain(..due).collect();
-            if self.flushes.is_empty() {
-                self.flush_now = false;
-                self.close_by = None;
-            }
-            for (id, before, failed) in answered {
+            // In id order, each once none of the events logged before it is under way.
+            while let Some(&(id, before, failed)) = self.flushes.first() {
+                if !at_bound && (!settled || self.under_way_before(id)) {
+                    break;
+                }
+                self.flushes.remove(0);
                 // With the queue: none of the events logged before it waits for a re-send.
                 let ok = match self.queue {
                     Some(_) => {
-                        unread.is_none()
-                            && self.unloaded == 0
-                            && self.lost == before
-                            && !self.idle.iter().any(|e| e.ticket < id)
+                        unread.is_none() && self.unloaded == 0 && self.lost == before && !before_flush(&self.idle, id)
                     }
                     None => !failed,
                 };
@@ -939,6 +934,10 @@ impl Machine {
                     self.logger.record(Ok(()));
                 }
                 self.out.push(Action::Flushed { id, ok });
+            }
+            if self.flushes.is_empty() {
+                self.flush_now = false;
+                self.close_by = None;
             }
         }
         if self.queue.is_some() {
@@ -975,13 +974,26 @@ impl Machine {
     /// answered. Looked at in the order they were sent (the oldest requests first, then the
     /// buffer's front), so while a flush waits each call finds one of its events at once.
     fn under_way_before(&self, id: u32) -> bool {
-        let old = |entries: &[Entry]| entries.iter().any(|e| e.ticket < id);
-        let batch = |b: &Batch| old(&b.entries) || b.rest.iter().any(|part| old(part));
+        for f in &self.flights {
+            if let Req::Write { batch, .. } = &f.kind {
+                if batch_before_flush(batch, id) {
+                    return true;
+                }
+            }
+        }
+        for b in &self.backoff {
+            if batch_before_flush(b, id) {
+                return true;
+            }
+        }
+        for b in &self.parked {
+            if batch_before_flush(b, id) {
+                return true;
+            }
+        }
         let (a, b) = self.pending.as_slices();
         let (c, d) = self.storing.as_slices();
-        self.flights.iter().any(|f| matches!(&f.kind, Req::Write { batch: b, .. } if batch(b)))
-            || self.backoff.iter().chain(&self.parked).any(batch)
-            || [a, b, c, d].into_iter().any(old)
+        before_flush(a, id) || before_flush(b, id) || before_flush(c, id) || before_flush(d, id)
     }
 
     fn next_wake(&self, now: i64) -> Option<i64> {
@@ -2110,6 +2122,29 @@ impl Machine {
             None => {}
         }
     }
+}
+
+/// Whether one of `entries` was logged before flush `id` (has a lower ticket).
+fn before_flush(entries: &[Entry], id: u32) -> bool {
+    for e in entries {
+        if e.ticket < id {
+            return true;
+        }
+    }
+    false
+}
+
+/// [`before_flush`] for a batch, the parts of a split one included.
+fn batch_before_flush(b: &Batch, id: u32) -> bool {
+    if before_flush(&b.entries, id) {
+        return true;
+    }
+    for part in &b.rest {
+        if before_flush(part, id) {
+            return true;
+        }
+    }
+    false
 }
 
 /// `delay` plus a random `[0, delay/4 + 250)` ms.
