@@ -200,3 +200,29 @@ test("close(timeoutMs) while a request hangs: the call, a flush() waiting on it 
   assert.deepEqual(logger.stats(), before, "the late answer changes no counter");
   assert.deepEqual(await graph(trail), { nodes: 1, uids: 1, links: 1, by: 0, on: 0 });
 });
+
+test("direct mode: a 413 from a proxy in front of Neo4j (a body limit below batch.maxBytes) splits the batch; only an event too large alone fails", async () => {
+  // nginx's client_max_body_size, here 256 KiB. Before, a batch over it failed whole, and with
+  // the queue on it went out whole again in every re-send: none of its events was ever written.
+  const limit = 256 * 1024;
+  const p = await proxy((body, res) => body.length > limit && answer(res, 413, "<html><title>413 Request Entity Too Large</title></html>"));
+  const trail = unique("claims-413");
+  const logger = new pkg.AuditLogger({ ...config(trail), url: p.url, maxDetailsBytes: 1024 * 1024 });
+  assert.equal(await logger.logUserAction({ uid: "u" }, "WARM"), true, logger.lastError);
+  const calls = Array.from({ length: 120 }, (_, i) => logger.logUserAction({ uid: "u" }, "SPLIT", "C", { i, pad: "x".repeat(4000) }));
+  const huge = logger.logUserAction({ uid: "u" }, "TOO_LARGE_ALONE", "C", { pad: "x".repeat(limit) });
+  assert.ok((await Promise.all(calls)).every(Boolean), logger.lastError);
+  assert.equal(await huge, false);
+  assert.match(logger.lastError, /^HTTP 413/);
+  assert.ok(p.writes.some((w) => w.events > 1), "batches of several events went out");
+  const stored = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType, count(*) ORDER BY e.eventType", { trail });
+  assert.deepEqual(stored, [["SPLIT", 120], ["WARM", 1]]);
+  const { committed, failed, queued } = logger.stats();
+  assert.deepEqual({ committed, failed, queued }, { committed: 121, failed: 1, queued: 1 });
+  // The re-send sends the large event alone: nothing else waits with it.
+  const sentBefore = p.writes.length;
+  assert.equal(await logger.flush(), false);
+  assert.deepEqual(p.writes.slice(sentBefore).map((w) => w.events), [1]);
+  assert.equal(await logger.clearQueue(), 1);
+  assert.equal(await logger.close(), true);
+});
