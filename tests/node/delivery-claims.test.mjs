@@ -226,3 +226,26 @@ test("direct mode: a 413 from a proxy in front of Neo4j (a body limit below batc
   assert.equal(await logger.clearQueue(), 1);
   assert.equal(await logger.close(), true);
 });
+
+test("flush() and close() at once: each answers once what was logged before it has its outcome; calls after close() are refused", async () => {
+  const p = await proxy(async (body) => { if (body.includes("UNWIND $events")) await sleep(200); return false; });
+  const trail = unique("claims-flush-close");
+  const logger = new pkg.AuditLogger({ ...config(trail), url: p.url, batch: { maxInFlight: 1 } });
+  const first = logger.logUserAction({ uid: "u" }, "BEFORE_FLUSH");
+  const flush = logger.flush();
+  const second = logger.logUserAction({ uid: "u" }, "BEFORE_CLOSE");
+  const close = logger.close();
+  const refused = logger.logUserAction({ uid: "u" }, "AFTER_CLOSE");
+  const again = logger.flush();
+  const order = [];
+  const track = (name, pr) => pr.then((v) => (order.push(name), v));
+  const results = await Promise.all([track("first", first), track("flush", flush), track("second", second),
+    track("close", close), refused, track("again", again)]);
+  assert.deepEqual(results, [true, true, true, true, false, true], logger.lastError);
+  // The flush did not wait for the event logged after it (its own request, 200 ms later).
+  assert.ok(order.indexOf("flush") < order.indexOf("second"), order.join(" "));
+  const stored = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType ORDER BY e.eventType", { trail });
+  assert.deepEqual(stored.flat(), ["BEFORE_CLOSE", "BEFORE_FLUSH"]);
+  const { sent, committed, failed, queued } = logger.stats();
+  assert.deepEqual({ sent, committed, failed, queued }, { sent: 2, committed: 2, failed: 1, queued: 0 });
+});
