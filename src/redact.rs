@@ -39,6 +39,7 @@ pub const DEFAULT_REDACT_KEYS: &[&str] = &[
     "creditCard",
     "cardNumber",
     "cvv",
+    "cvc",
     "ssn",
 ];
 
@@ -147,9 +148,9 @@ fn concat(words: &[String]) -> String {
 /// the .wasm would carry (bench/size).
 const DEFAULT_WORDS: &str =
     "password,passwd,pwd,secret,client secret,token,access token,refresh token,id token,authorization,\
-    cookie,set cookie,api key,private key,session id,credit card,card number,cvv,ssn";
+    cookie,set cookie,api key,private key,session id,credit card,card number,cvv,cvc,ssn";
 /// How many names [`DEFAULT_WORDS`] has (a test checks it).
-const DEFAULT_NAMES: usize = 19;
+const DEFAULT_NAMES: usize = 20;
 
 /// The pairs of ASCII bytes the joined names start with, as [`Redactor`]'s `starts` bits (a
 /// name with a byte that is not ASCII never occurs in the ASCII text it is looked for in).
@@ -664,6 +665,18 @@ mod tests {
         // Exact matching stays exact.
         let exact = Redactor::from_config(None, Match::Exact);
         assert!(!exact.matches("x-apikey") && exact.matches("API_KEY"));
+    }
+
+    /// Stripe's name for the card code, `cvc` (`card_cvc`), was not on the default list: a
+    /// payment form's details stored it as sent. (Its `cvc_check` result is redacted too, on the
+    /// safe side.)
+    #[test]
+    fn the_card_code_is_redacted_by_its_stripe_name_too() {
+        let r = Redactor::default();
+        for k in ["cvc", "card_cvc", "cardCvc", "CVC", "cvc2"] {
+            assert!(r.matches(k), "{k}");
+        }
+        assert!(!r.matches("cvcs") && !r.matches("avcvc"));
     }
 
     /// A number glued to a listed name was part of its word (`password2` was the one word

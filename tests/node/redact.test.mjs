@@ -41,6 +41,19 @@ test("a number glued to a listed name does not hide it", async () => {
   });
 });
 
+// Stripe names the card code `cvc` (`card_cvc`), which the default list did not hold: a payment
+// form's details stored it as sent.
+test("the card code is redacted under Stripe's name, cvc, too", async () => {
+  const trail = unique("redact-cvc");
+  const logger = new pkg.AuditLogger(config(trail));
+  const details = { card_cvc: "123", cvc: "456", payment: { cardCvc: "789", cvc_check: "pass" }, cvcs: 2 };
+  assert.equal(await logger.logUserAction({ uid: "u-cvc" }, "PAY", "billing", details), true, logger.lastError);
+  assert.equal(await logger.close(), true);
+  const [ev] = await trailEvents(trail);
+  const R = "[REDACTED]";
+  assert.deepEqual(JSON.parse(ev.details), { card_cvc: R, cvc: R, payment: { cardCvc: R, cvc_check: R }, cvcs: 2 });
+});
+
 // The token is sent trimmed (`Authorization: Bearer <token>`), but it was looked for as given:
 // one read from a file or a secret store with its line break was neither scrubbed from an echo
 // of the header in lastError nor kept out of details.
