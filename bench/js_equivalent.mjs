@@ -5,7 +5,7 @@
 const STATEMENT_TEXT = null; // filled from the library's own body, so both send the same text
 const REDACT = new Set(["password", "passwd", "pwd", "secret", "clientsecret", "token", "accesstoken",
   "refreshtoken", "idtoken", "authorization", "cookie", "setcookie", "apikey", "privatekey", "sessionid",
-  "creditcard", "cardnumber", "cvv", "ssn"]);
+  "creditcard", "cardnumber", "cvv", "cvc", "ssn"]);
 const norm = (k) => k.replace(/[_-]/g, "").toLowerCase();
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 

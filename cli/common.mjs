@@ -291,6 +291,16 @@ export function parseInstant(option, text, now = Date.now()) {
       const meant = date ? `a date? write ${dashed}` : `epoch seconds? write milliseconds, ${s}000`;
       throw usage(`--${option}: "${text}" reads as epoch milliseconds, ${new Date(Number(s)).toISOString()} (${meant}; TIME is ${TIME_FORMS})`);
     }
+    // And 14 digits or more a time after the year 2286: what was meant is epoch microseconds
+    // (16 digits) or nanoseconds (19, `date +%s%N`), which read as a time no event has, and the
+    // export was empty (exit 0) without a word on the unit; beyond 8.64e15 not even a JavaScript
+    // date. Not guessed: said.
+    if (s.replace(/^0+/, "").length >= 14) {
+      const digits = s.replace(/^0+/, "");
+      const meant = digits.length >= 19 ? `epoch nanoseconds? write milliseconds, ${digits.slice(0, -6)}`
+        : digits.length >= 16 ? `epoch microseconds? write milliseconds, ${digits.slice(0, -3)}` : "a digit too many?";
+      throw usage(`--${option}: "${text}" reads as epoch milliseconds after the year 2286 (${meant}; TIME is ${TIME_FORMS})`);
+    }
     return Number(s);
   }
   const age = /^(\d+(?:\.\d+)?)(ms|s|m|h|d|w)$/.exec(s);

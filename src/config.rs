@@ -186,10 +186,10 @@ pub struct Config {
     #[serde(default)]
     pub username: Option<String>,
     /// Basic auth password; needs `username`. Never shown by `Debug` or in error messages.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "credential")]
     pub password: Option<String>,
     /// Bearer token; exclusive with username/password.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "credential")]
     pub token: Option<String>,
     /// Which Neo4j HTTP endpoint to use. Default [`Api::Tx`].
     #[serde(default)]
@@ -342,6 +342,25 @@ pub enum Delivery {
     /// (wasm only). Where the queue is in memory (Node, Workers; natively there is none) it answers as
     /// `Committed`.
     Queued,
+}
+
+/// `password` and `token` as a configuration file gives them: a string (or null). Another value
+/// is refused without quoting it: serde's own message (`invalid type: integer `12345678`,
+/// expected a string`) printed an all-digit password that a YAML or TOML file left unquoted.
+fn credential<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Text {
+        Text(String),
+        Other(serde::de::IgnoredAny),
+    }
+    match Option::<Text>::deserialize(d)? {
+        None => Ok(None),
+        Some(Text::Text(s)) => Ok(Some(s)),
+        Some(Text::Other(_)) => {
+            Err(serde::de::Error::custom("invalid type: expected a string (a credential; its value is not shown)"))
+        }
+    }
 }
 
 fn default_database() -> String {
@@ -726,7 +745,13 @@ impl Config {
             }
         }
         if let Some(t) = &self.token {
-            v.push(t.clone());
+            // As sent (`Bearer <token>` trimmed, src/sink/mod.rs): a token read from a file with
+            // its line break was looked for with it, so a server's echo of the header and a
+            // `details` value holding the token were kept as they came. (The Worker's build sets
+            // no token.)
+            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+            let t = crate::sink::trim_http_ws(t);
+            v.push(t.to_owned());
         }
         // The forms a server or an app re-encodes them in (found by a new user: a 400 body with
         // `neo4j%3AS3cret%2FPW%2Bx`, a proxy's lower-cased token, a DSN in details built with
@@ -747,6 +772,16 @@ impl Config {
             }
         }
         if let Some(b) = self.basic_credential() {
+            // Percent-encoded too (base64's `+`, `/` and `=`: a query string's `auth=…%3D`), as
+            // docs/redaction.md says of each credential; it was stored. (Not in the Worker's
+            // build: there these secrets only scrub its log lines of Neo4j's answers.)
+            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+            {
+                let p = percent_encoded(&b);
+                if p != b {
+                    v.push(p);
+                }
+            }
             v.push(b);
         }
         v
@@ -1240,12 +1275,53 @@ mod tests {
     fn the_basic_credential_is_a_secret_too() {
         // base64("neo4j:pw-12345"): what a server echoing the Authorization header shows.
         let b64 = "bmVvNGo6cHctMTIzNDU=";
-        assert_eq!(base().secrets(), ["pw-12345", "neo4j%3Apw-12345", b64]);
+        assert_eq!(base().secrets(), ["pw-12345", "neo4j%3Apw-12345", "bmVvNGo6cHctMTIzNDU%3D", b64]);
         assert_eq!(base().basic_credential().as_deref(), Some(b64));
         let e = AuditError::Http { status: 500, snippet: format!("authorization: Basic {b64}"), retry_after_ms: None };
         assert_eq!(e.reason(&crate::error::refs(&base().secrets())), "HTTP 500: authorization: Basic ***");
         let t = Config::new("http://h:1").bearer("tok-secret");
         assert_eq!((t.secrets(), t.basic_credential()), (vec!["tok-secret".to_owned()], None));
+    }
+
+    /// A configuration file's password or token that is not a string (YAML's or TOML's unquoted
+    /// `password: 12345678`) was refused with serde's message, which quotes the value.
+    #[test]
+    fn a_credential_that_is_not_a_string_is_refused_without_its_value() {
+        for text in [
+            r#"{"url": "http://h:1", "username": "neo4j", "password": 12345678901}"#,
+            r#"{"url": "http://h:1", "username": "neo4j", "password": 1234.5678901}"#,
+            r#"{"url": "http://h:1", "username": "neo4j", "password": -12345678901}"#,
+            r#"{"url": "http://h:1", "username": "neo4j", "password": ["12345678901"]}"#,
+            r#"{"url": "http://h:1", "username": "neo4j", "password": {"v": "12345678901"}}"#,
+            r#"{"url": "http://h:1", "token": 12345678901}"#,
+            r#"{"url": "http://h:1", "token": true}"#,
+        ] {
+            let e = serde_json::from_str::<Config>(text).unwrap_err().to_string();
+            assert!(!e.contains("12345678901") && !e.contains("1234.5678901"), "{e}");
+            assert!(e.starts_with("invalid type: expected a string (a credential"), "{e}");
+        }
+        let c: Config =
+            serde_json::from_str(r#"{"url": "http://h:1", "username": "neo4j", "password": "pw 1"}"#).unwrap();
+        assert_eq!((c.password.as_deref(), c.token), (Some("pw 1"), None));
+        let c: Config = serde_json::from_str(r#"{"url": "http://h:1", "token": "t-1", "password": null}"#).unwrap();
+        assert_eq!((c.password, c.token.as_deref()), (None, Some("t-1")));
+    }
+
+    /// The token is sent trimmed (`Bearer <token>`), but was looked for as given: one read from a
+    /// file with its line break was neither scrubbed from a server's echo of the header nor kept
+    /// out of `details`.
+    #[test]
+    fn a_token_is_a_secret_as_it_is_sent() {
+        for padded in ["tok-secret-1\n", " tok-secret-1\r\n", "\ttok-secret-1 "] {
+            let t = Config::new("http://h:1").bearer(padded);
+            assert_eq!(t.secrets(), ["tok-secret-1"], "{padded:?}");
+            let e = AuditError::Http {
+                status: 500,
+                snippet: "echo: authorization: Bearer tok-secret-1".into(),
+                retry_after_ms: None,
+            };
+            assert_eq!(e.reason(&crate::error::refs(&t.secrets())), "HTTP 500: echo: authorization: Bearer ***");
+        }
     }
 
     #[test]

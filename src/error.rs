@@ -251,9 +251,16 @@ impl AuditError {
     /// It is a concurrent MERGE's lost race (each half, re-sent, MATCHes what the winner made),
     /// or a constraint of the operator's that one event breaks (found by a red team: retried
     /// whole, that one event failed all its batch-mates on every attempt and, with the queue on,
-    /// in every re-send round after).
+    /// in every re-send round after). Also a 413 in direct mode: what stands in front of Neo4j
+    /// (nginx's `client_max_body_size`, 1 MiB by default) refusing the body's size, which each
+    /// half is more likely to pass (before, the batch failed whole and, with the queue, again in
+    /// every re-send: none of its events was ever written).
     pub(crate) fn splits_batch(&self) -> bool {
-        matches!(self, AuditError::Neo4j { code, .. } if code == CONSTRAINT_FAILED)
+        match self {
+            AuditError::Neo4j { code, .. } => code == CONSTRAINT_FAILED,
+            AuditError::Http { status, .. } => *status == 413,
+            _ => false,
+        }
     }
 
     /// Whether the events themselves were refused for good (they belong in the dead letters).

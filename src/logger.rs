@@ -690,8 +690,9 @@ impl AuditLogger {
     }
 
     /// Sends whatever is waiting now and resolves once every event submitted before the call has
-    /// its outcome. `true` when no batch failed meanwhile (a call refused before batching, such as
-    /// invalid input or one made after `close`, is no delivery failure: it was never waiting).
+    /// its outcome (calls made while it waits do not hold it back). `true` when none of those
+    /// failed (a call refused before batching, such as invalid input or one made after `close`,
+    /// is no delivery failure: it was never waiting).
     pub async fn flush(&self) -> bool {
         self.flush_within(None).await
     }

@@ -402,6 +402,9 @@ struct Entry {
     gen: u32,
     /// Sent by a background drain round (whose outcome decides the next round).
     drained: bool,
+    /// Its call's id, kept when the call resolves (0: read from the store): a flush waits for
+    /// the events whose ticket is below its own id, not for those logged after it.
+    ticket: u32,
 }
 
 /// One batch: one request per attempt, retried as a whole. `rest`: the parts still to send of
@@ -499,8 +502,9 @@ pub(crate) struct Machine {
     /// (never queued again, so not in `q_len`): delivered to no one. A flush they fail during
     /// answers `false`, as one that leaves events queued does.
     lost: u64,
-    /// Each flush's id and, at its start, `batch_failures` (without the queue) or `lost`.
-    flushes: Vec<(u32, u64)>,
+    /// Each flush's id, `lost` at its start, and whether an event logged before it failed
+    /// (without the queue: [`Machine::failed`]).
+    flushes: Vec<(u32, u64, bool)>,
     closing: bool,
     /// `close(ms)`'s bound while its flush waits: from then on nothing more is sent (see
     /// [`Machine::give_up`]).
@@ -683,7 +687,7 @@ impl Machine {
             }
         }
         let call = self.new_id();
-        let entry = Entry { call, size, ev, born: now, gen: self.gen, drained: false };
+        let entry = Entry { call, size, ev, born: now, gen: self.gen, drained: false, ticket: call };
         // Logged while a read of the store is under way: that read may meet its record on a later
         // page after it committed and left memory; it is not taken in (and sent) again.
         if let Some(scan) = &mut self.scan {
@@ -760,8 +764,7 @@ impl Machine {
     /// outcome: `ok` when none failed (with the queue: when the queue is empty).
     pub(crate) fn flush(&mut self, now: i64) -> u32 {
         let id = self.new_id();
-        let mark = if self.queue.is_some() { self.lost } else { self.batch_failures };
-        self.flushes.push((id, mark));
+        self.flushes.push((id, self.lost, false));
         self.flush_now = true;
         // (Not `close()` after a refused login: see `refused`. Those events stay queued and the
         // flush answers false.)
@@ -889,19 +892,30 @@ impl Machine {
                 self.out.push(Action::Delete(keys));
             }
         }
+        // A flush answers once every event logged before it has its outcome (and the store's
+        // read ended), not when the logger is idle: under steady load (calls made while it
+        // waits, always one in flight) it never was, and `flush()` never answered.
         // Past close(ms)'s bound the flush answers without waiting for the first read of the
         // store to end (a large or slow IndexedDB): that read goes on, to take in the dead
         // letters, but what it finds stays stored for the next logger (`page`).
-        if !self.flushes.is_empty() && (self.is_idle() || (self.quiet() && self.past_close(now).is_some())) {
-            self.flush_now = false;
+        if !self.flushes.is_empty() {
+            let at_bound = self.quiet() && self.past_close(now).is_some();
+            let settled = self.loaded && self.scan.is_none() && !matches!(self.schema, Schema::Step { .. });
             // Answered at close(ms)'s bound before the first read ended: what is stored is not
             // known yet, so not known delivered.
-            let unread = (!self.loaded).then(|| self.close_by.map_or(0, |(_, ms)| ms));
-            self.close_by = None;
-            for (id, before) in std::mem::take(&mut self.flushes) {
+            let unread = (at_bound && !self.loaded).then(|| self.close_by.map_or(0, |(_, ms)| ms));
+            // In id order, each once none of the events logged before it is under way.
+            while let Some(&(id, before, failed)) = self.flushes.first() {
+                if !at_bound && (!settled || self.under_way_before(id)) {
+                    break;
+                }
+                self.flushes.remove(0);
+                // With the queue: none of the events logged before it waits for a re-send.
                 let ok = match self.queue {
-                    Some(_) => unread.is_none() && self.q_len == 0 && self.unloaded == 0 && self.lost == before,
-                    None => self.batch_failures == before,
+                    Some(_) => {
+                        unread.is_none() && self.unloaded == 0 && self.lost == before && !before_flush(&self.idle, id)
+                    }
+                    None => !failed,
                 };
                 // A flush that delivered everything clears lastError, by [`Machine::done`]'s
                 // rule (not a failure recorded after it began: a call settled in this round
@@ -920,6 +934,10 @@ impl Machine {
                     self.logger.record(Ok(()));
                 }
                 self.out.push(Action::Flushed { id, ok });
+            }
+            if self.flushes.is_empty() {
+                self.flush_now = false;
+                self.close_by = None;
             }
         }
         if self.queue.is_some() {
@@ -950,6 +968,32 @@ impl Machine {
             && self.backoff.is_empty()
             && self.parked.is_empty()
             && !matches!(self.schema, Schema::Step { .. })
+    }
+
+    /// Whether an event logged before flush `id` (a lower ticket) waits to be stored, sent or
+    /// answered. Looked at in the order they were sent (the oldest requests first, then the
+    /// buffer's front), so while a flush waits each call finds one of its events at once.
+    fn under_way_before(&self, id: u32) -> bool {
+        for f in &self.flights {
+            if let Req::Write { batch, .. } = &f.kind {
+                if batch_before_flush(batch, id) {
+                    return true;
+                }
+            }
+        }
+        for b in &self.backoff {
+            if batch_before_flush(b, id) {
+                return true;
+            }
+        }
+        for b in &self.parked {
+            if batch_before_flush(b, id) {
+                return true;
+            }
+        }
+        let (a, b) = self.pending.as_slices();
+        let (c, d) = self.storing.as_slices();
+        before_flush(a, id) || before_flush(b, id) || before_flush(c, id) || before_flush(d, id)
     }
 
     fn next_wake(&self, now: i64) -> Option<i64> {
@@ -1519,6 +1563,9 @@ impl Machine {
         self.logger.counters().add_failed(1);
         self.refused |= matches!(err, AuditError::Unauthorized { .. });
         self.batch_failures += 1;
+        for f in &mut self.flushes {
+            f.2 |= e.ticket < f.0;
+        }
         self.drained(now, e.drained, Some(&err));
         let call = std::mem::take(&mut e.call);
         if self.queue.is_some() && e.gen != self.gen {
@@ -1819,7 +1866,8 @@ impl Machine {
             self.q_len += 1;
             let size = ev.json_len();
             self.q_bytes += size;
-            self.idle.push(Entry { call: 0, size, ev: SharedEvent::new(ev), born: now, gen: self.gen, drained: false });
+            let ev = SharedEvent::new(ev);
+            self.idle.push(Entry { call: 0, size, ev, born: now, gen: self.gen, drained: false, ticket: 0 });
         }
         // Read again at once only when this read took nothing in but removed records (none of
         // its events will commit to bring the next); else after the next commit.
@@ -2074,6 +2122,29 @@ impl Machine {
             None => {}
         }
     }
+}
+
+/// Whether one of `entries` was logged before flush `id` (has a lower ticket).
+fn before_flush(entries: &[Entry], id: u32) -> bool {
+    for e in entries {
+        if e.ticket < id {
+            return true;
+        }
+    }
+    false
+}
+
+/// [`before_flush`] for a batch, the parts of a split one included.
+fn batch_before_flush(b: &Batch, id: u32) -> bool {
+    if before_flush(&b.entries, id) {
+        return true;
+    }
+    for part in &b.rest {
+        if before_flush(part, id) {
+            return true;
+        }
+    }
+    false
 }
 
 /// `delay` plus a random `[0, delay/4 + 250)` ms.
@@ -4396,6 +4467,45 @@ mod tests {
         let id = r.m.flush(r.now);
         let s = sends(&r.acts());
         assert_eq!(flushed(&r.ok(&s[0])), Some((id, true)));
+    }
+
+    /// A flush answers once the events logged before it have their outcome, not when nothing is
+    /// under way: calls made after it (steady load) do not hold it back, nor does their failure
+    /// make it false; the failure of an event logged before it does. (Before, it waited for an
+    /// idle logger, which a busy one never is.)
+    #[test]
+    fn a_flush_waits_for_the_events_logged_before_it_only() {
+        for queue in [None, queue(Delivery::Committed, false)] {
+            let mut r = Rig::known(
+                direct(|c| {
+                    c.retry.max_attempts = 1;
+                    c.batch.max_in_flight = 4;
+                }),
+                queue.clone(),
+            );
+            r.log();
+            let first = sends(&r.input(Input::Turn));
+            let id = r.m.flush(r.now);
+            r.log();
+            let later = sends(&r.acts());
+            assert_eq!((first.len(), later.len()), (1, 1), "{queue:?}");
+            // The later call's request fails: not the flush's concern.
+            assert_eq!(flushed(&r.answer(&later[0], unavailable(None))), None, "{queue:?}");
+            r.log();
+            let third = sends(&r.acts());
+            assert_eq!(flushed(&r.ok(&first[0])), Some((id, true)), "{queue:?}: answered, the third call still out");
+            r.ok(&third[0]);
+            // An event logged before the flush that fails makes it false, whatever comes after.
+            r.log();
+            let id = r.m.flush(r.now); // sends it at once
+            r.log();
+            let (before, after) = match &sends(&r.acts())[..] {
+                [b, a] => (b.clone(), a.clone()),
+                s => panic!("{queue:?}: {s:?}"),
+            };
+            assert_eq!(flushed(&r.ok(&after)), None, "{queue:?}");
+            assert_eq!(flushed(&r.answer(&before, unavailable(None))), Some((id, false)), "{queue:?}");
+        }
     }
 
     #[test]

@@ -23,6 +23,37 @@ use crate::json::Json;
 use crate::logger::AuditLogger;
 use crate::sign::{KeySet, PublicJwk};
 
+/// A refusal's name for a query field: JavaScript's option name in the npm package's builds
+/// (wasm32 with `js`: `userUid`, the name its caller wrote), else the Rust field's (`user_uid`):
+/// a Rust program was told `userUid must be …` of a field it knows as `user_uid`. Chosen when
+/// built, so each build holds one name.
+macro_rules! field_name {
+    ($(#[$m:meta])* $name:ident, $js:literal, $rust:literal) => {
+        $(#[$m])*
+        #[cfg(all(target_arch = "wasm32", feature = "js"))]
+        const $name: &str = $js;
+        $(#[$m])*
+        #[cfg(not(all(target_arch = "wasm32", feature = "js")))]
+        const $name: &str = $rust;
+    };
+}
+field_name!(USER_UID, "userUid", "user_uid");
+field_name!(ACTION_TYPE, "actionType", "action_type");
+field_name!(
+    #[cfg(not(feature = "worker"))]
+    STREAM_ID_IN,
+    "streamId: stream ",
+    "stream_id: stream "
+);
+field_name!(
+    #[cfg(not(feature = "worker"))]
+    STREAM_ID_EMPTY,
+    "streamId must be a non-empty string (a stream's id, as chainHead() gives it)",
+    "stream_id must be a non-empty string (a stream's id, as chain_head() gives it)"
+);
+field_name!(KEYS_EMPTY, "publicKeys is empty", "public_keys is empty");
+field_name!(KEYS_IN, "publicKeys: ", "public_keys: ");
+
 /// Page size when none is given.
 pub const DEFAULT_LIMIT: u32 = 50;
 /// Largest page.
@@ -590,9 +621,14 @@ impl VerifyQuery {
     #[cfg(not(feature = "worker"))]
     fn check_anchors(&self, trail: &str) -> Result<(), AuditError> {
         if let Some(id) = &self.stream_id {
+            // No stream has an empty id (an unset variable's value): it was `ok` with nothing
+            // checked, a stream "" listed as verified.
+            if id.is_empty() {
+                return Err(AuditError::InvalidInput(STREAM_ID_EMPTY.into()));
+            }
             if crate::chain::stream_trail_binding(id, trail) == Some(false) {
                 return Err(AuditError::InvalidInput(cat(&[
-                    "streamId: stream ",
+                    STREAM_ID_IN,
                     id,
                     "'s id does not bind it to trail \"",
                     trail,
@@ -636,9 +672,9 @@ impl VerifyQuery {
             return Ok(None);
         }
         if all.is_empty() {
-            return Err(AuditError::InvalidInput("publicKeys is empty".into()));
+            return Err(AuditError::InvalidInput(KEYS_EMPTY.into()));
         }
-        KeySet::from_jwks(&all).map(Some).map_err(|e| AuditError::InvalidInput(cat(&["publicKeys: ", &e])))
+        KeySet::from_jwks(&all).map(Some).map_err(|e| AuditError::InvalidInput(cat(&[KEYS_IN, &e])))
     }
 }
 
@@ -950,12 +986,19 @@ fn window(
     ts: &str,
     uid: &str,
 ) -> Result<&'static str, AuditError> {
+    // The bounds in the zone -18:00: Neo4j orders the `DateTime`s of one instant by zone, one west
+    // of UTC before UTC's (`…T19:00-05:00[Etc/GMT+5]` before `…T00:00Z`, the same instant), and
+    // compares them so: a bound in UTC left out an event stored at exactly `since` in a zone west
+    // of UTC (another tool's timestamp; the library writes UTC) and took in one at exactly
+    // `until`. In -18:00, the least offset there is, a bound is after every earlier instant and
+    // before every `DateTime` of its own: the bounds are the instants, in any zone, and still a
+    // range the indexes seek. (verify's `since` alike.)
     if let Some(s) = q.since {
-        preds.push(&[ts, " >= datetime({epochMillis: $since})"]);
+        preds.push(&[ts, " >= datetime({epochMillis: $since, timezone: '-18:00'})"]);
         params.insert("since".into(), Json::from(s));
     }
     if let Some(u) = q.until {
-        preds.push(&[ts, " < datetime({epochMillis: $until})"]);
+        preds.push(&[ts, " < datetime({epochMillis: $until, timezone: '-18:00'})"]);
         params.insert("until".into(), Json::from(u));
     }
     if let Some(skip) = q.cursor.as_deref().and_then(skip_of) {
@@ -1009,10 +1052,10 @@ fn check_filters(q: &TrailQuery) -> Result<(), AuditError> {
         }
     }
     if let Some(u) = &q.user_uid {
-        crate::rules::check_uid_filter("userUid", u)?;
+        crate::rules::check_uid_filter(USER_UID, u)?;
     }
     if let Some(a) = &q.action_type {
-        crate::rules::check_name("actionType", a)?;
+        crate::rules::check_name(ACTION_TYPE, a)?;
     }
     if let Some(c) = &q.category {
         crate::rules::check_name("category", c)?;
@@ -1117,11 +1160,14 @@ fn skip_of(c: &str) -> Option<u64> {
     crate::json::digits_u64(std::str::from_utf8(s.strip_prefix(b"~")?).ok()?).filter(|&n| n <= most)
 }
 
+/// The refusal of a cursor this library did not return.
+const CURSOR_REFUSED: &str = "cursor is not one this library returned";
+
 /// `(ms, ns below the millisecond, time zone, UID)` of a cursor [`cursor_at`] made.
 #[inline(never)]
 fn decode_cursor(c: &str) -> Result<(i64, u32, Option<String>, String), AuditError> {
     // One refusal for every way a cursor can be wrong (built once, not at each `?`).
-    cursor_parts(c).ok_or_else(|| AuditError::InvalidInput("cursor is not one this library returned".into()))
+    cursor_parts(c).ok_or_else(|| AuditError::InvalidInput(CURSOR_REFUSED.into()))
 }
 
 /// [`decode_cursor`]; `None` for anything [`cursor_at`] did not make.
@@ -1134,8 +1180,7 @@ fn cursor_parts(c: &str) -> Option<(i64, u32, Option<String>, String)> {
             // (`split_once` and `find` of crate::error: core's searchers are large in the .wasm.)
             let (zone, uid) = split_once(rest, "]")?;
             let uid = uid.strip_prefix(':')?;
-            let zone_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b':' | b'/' | b'_' | b'.');
-            if zone.is_empty() || zone.len() > 64 || !zone.bytes().all(zone_byte) {
+            if !zone_ok(zone) {
                 return None;
             }
             (ts, Some(zone.to_owned()), uid)
@@ -1153,6 +1198,67 @@ fn cursor_parts(c: &str) -> Option<(i64, u32, Option<String>, String)> {
     // i64's FromStr grammar (an optional `+` or `-`, then digits) without its generic parser.
     let unsigned = ts.strip_prefix('+').filter(|t| !t.starts_with('-')).unwrap_or(ts);
     Some((crate::json::digits_i64(unsigned)?, sub_ms, zone, uid.to_owned()))
+}
+
+/// Whether `zone` has the form of a time zone Neo4j gives a `DateTime` (its `.timezone`, which
+/// [`cursor_columns`] reads into a cursor): `Z`; an offset `±HH:MM` or `±HH:MM:SS` of at most
+/// 18 hours; a region name (`Europe/Berlin`, `Etc/GMT+5`, `UTC`, `EST5EDT`: a letter, then
+/// letters, digits and `/ _ + - . ~`, at most 64 bytes); or `UTC`, `GMT` or `UT` followed by such
+/// an offset (`UTC+01:00`). Anything else is no cursor this library returned and is refused before
+/// any request: Neo4j refused it in the statement, and its error was the read's reason (`Invalid
+/// value for TimeZone: Text '+99:00' could not be parsed`). A region name of that form which
+/// Neo4j does not know (`Mars/Olympus`) is only found by Neo4j: [`unknown_zone`].
+fn zone_ok(zone: &str) -> bool {
+    let offset = |o: &[u8]| {
+        let two = |i: usize| match (o.get(i), o.get(i + 1)) {
+            (Some(a @ b'0'..=b'9'), Some(b @ b'0'..=b'9')) => Some(u32::from(a - b'0') * 10 + u32::from(b - b'0')),
+            _ => None,
+        };
+        if !matches!(o.len(), 6 | 9) {
+            return false;
+        }
+        let (h, m) = match (o[0], two(1), o[3], two(4)) {
+            (b'+' | b'-', Some(h), b':', Some(m)) if m < 60 => (h, m),
+            _ => return false,
+        };
+        let s = match o.len() {
+            9 if o[6] == b':' => match two(7) {
+                Some(s) if s < 60 => s,
+                _ => return false,
+            },
+            9 => return false,
+            _ => 0,
+        };
+        h * 3600 + m * 60 + s <= 18 * 3600
+    };
+    let b = zone.as_bytes();
+    match b.first() {
+        Some(b'+' | b'-') => offset(b),
+        Some(c) if c.is_ascii_alphabetic() && b.len() <= 64 => {
+            for prefix in ["UTC", "GMT", "UT"] {
+                if let Some(o) = zone.strip_prefix(prefix).filter(|o| o.starts_with(['+', '-'])) {
+                    return offset(o.as_bytes());
+                }
+            }
+            b.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'/' | b'_' | b'+' | b'-' | b'.' | b'~'))
+        }
+        _ => false,
+    }
+}
+
+/// A page's error when its cursor names a zone of [`zone_ok`]'s form that Neo4j does not know (a
+/// crafted `[Mars/Olympus]`): Neo4j refuses the statement with `Invalid value for TimeZone: …`,
+/// and that is the cursor's refusal, `invalid input` as for any cursor this library did not
+/// return (the cursor's zone is the only zone a page's statement names). Other errors as they are.
+fn unknown_zone(e: AuditError, st: &Query) -> AuditError {
+    match e {
+        AuditError::Neo4j { message, .. }
+            if st.params.get("cursorTz").is_some() && message.starts_with("Invalid value for TimeZone") =>
+        {
+            AuditError::InvalidInput(cat(&[CURSOR_REFUSED, " (its time zone is not one Neo4j knows)"]))
+        }
+        e => e,
+    }
 }
 
 /// A page's rows as events (at most `limit`) and the next page's cursor, `None` when these
@@ -1455,7 +1561,7 @@ fn verify_query(
     }
     preds.push(&["ev.seq IS NOT NULL"]);
     if let Some(s) = q.since_ms() {
-        preds.push(&["ev.timestamp >= datetime({epochMillis: $since})"]);
+        preds.push(&["ev.timestamp >= datetime({epochMillis: $since, timezone: '-18:00'})"]);
         params.insert("since".into(), Json::from(s));
     }
     if let Some((s, seq, uid)) = after {
@@ -1536,8 +1642,8 @@ fn verify_query(
 /// The same statement in the Worker's `GET /v1/verify`.
 fn unchained_query(labels: &Labels, trail: &str, q: &VerifyQuery) -> Query {
     let since = if q.since_ms().is_some() {
-        " AND (coalesce(ev.timestamp >= datetime({epochMillis: $since}), true) \
-         OR coalesce(r.created >= datetime({epochMillis: $since}), true))"
+        " AND (coalesce(ev.timestamp >= datetime({epochMillis: $since, timezone: '-18:00'}), true) \
+         OR coalesce(r.created >= datetime({epochMillis: $since, timezone: '-18:00'}), true))"
     } else {
         ""
     };
@@ -1635,7 +1741,7 @@ impl AuditLogger {
         }
         let indexed = uses_trail_index(q) && (!by_mark || self.trail_indexed().await?);
         let st = trail_query(&cfg.labels, &cfg.trail, q, indexed)?;
-        let rows = self.query(&st).await?;
+        let rows = self.query(&st).await.map_err(|e| unknown_zone(e, &st))?;
         page_events(rows, limit, q.cursor.as_deref().and_then(skip_of).unwrap_or(0))
     }
 
@@ -1793,7 +1899,7 @@ impl AuditLogger {
         q.check_anchors(&self.config().trail)?;
         let keys = q.key_set()?;
         if let Some(k) = &keys {
-            k.ready().await.map_err(|e| AuditError::InvalidInput(cat(&["publicKeys: ", &e])))?;
+            k.ready().await.map_err(|e| AuditError::InvalidInput(cat(&[KEYS_IN, &e])))?;
         }
         // Seals are checked a page at a time ahead of the (synchronous) verifier: the wasm
         // builds verify with the host's WebCrypto, which is asynchronous.
@@ -1853,7 +1959,11 @@ const STREAM_BATCH: usize = 1000;
 /// The ids of the trail's streams (of events from `q.since` on), in order: the first
 /// [`STREAM_BATCH`], or those after `after`.
 fn stream_ids_query(cfg: &crate::config::Config, q: &VerifyQuery, after: Option<&str>) -> Query {
-    let since = if q.since_ms().is_some() { " AND ev.timestamp >= datetime({epochMillis: $since})" } else { "" };
+    let since = if q.since_ms().is_some() {
+        " AND ev.timestamp >= datetime({epochMillis: $since, timezone: '-18:00'})"
+    } else {
+        ""
+    };
     let text = trail_text(
         &cfg.labels,
         true,
@@ -2064,15 +2174,16 @@ mod tests {
 
     #[test]
     fn a_filter_no_event_can_have_is_invalid_input_not_an_empty_page() {
-        // What the rule table refuses at write time can only find nothing: say so instead.
+        // What the rule table refuses at write time can only find nothing: say so instead, naming
+        // the field as Rust does (`user_uid`; JavaScript's builds name its option, `userUid`).
         let cases = [
-            (TrailQuery { user_uid: Some("".into()), ..Default::default() }, "userUid must be a non-empty string"),
-            (TrailQuery { user_uid: Some("  ".into()), ..Default::default() }, "userUid must be a non-empty string"),
-            (TrailQuery { user_uid: Some("a\nb".into()), ..Default::default() }, "userUid must be a non-empty string"),
-            (TrailQuery { action_type: Some("".into()), ..Default::default() }, "actionType must be 1-64 characters"),
+            (TrailQuery { user_uid: Some("".into()), ..Default::default() }, "user_uid must be a non-empty string"),
+            (TrailQuery { user_uid: Some("  ".into()), ..Default::default() }, "user_uid must be a non-empty string"),
+            (TrailQuery { user_uid: Some("a\nb".into()), ..Default::default() }, "user_uid must be a non-empty string"),
+            (TrailQuery { action_type: Some("".into()), ..Default::default() }, "action_type must be 1-64 characters"),
             (
                 TrailQuery { action_type: Some("Doc opened".into()), ..Default::default() },
-                "actionType must be 1-64 characters",
+                "action_type must be 1-64 characters",
             ),
             (TrailQuery { category: Some("".into()), ..Default::default() }, "category must be 1-64 characters"),
             (
@@ -2211,6 +2322,78 @@ mod tests {
         let st = trail_statement(&Labels::default(), "audit", &q(b"~7")).unwrap();
         assert!(st.text.contains(" SKIP $skip LIMIT $limit"), "{}", st.text);
         assert_eq!(st.parameters["skip"], 7);
+    }
+
+    #[test]
+    fn a_cursor_zone_has_a_form_neo4j_gives() {
+        for ok in [
+            "Z",
+            "+02:00",
+            "-05:30",
+            "+02:00:30",
+            "-18:00",
+            "+18:00",
+            "+00:00",
+            "Europe/Berlin",
+            "europe/berlin",
+            "America/Argentina/Buenos_Aires",
+            "America/Port-au-Prince",
+            "Etc/GMT+5",
+            "Etc/GMT-14",
+            "EST5EDT",
+            "UTC",
+            "GMT0",
+            "UT",
+            "W-SU",
+            "SystemV/AST4",
+            "UTC+01:00",
+            "GMT-03:30",
+            "UT+18:00",
+            "UTC+01:00:30",
+        ] {
+            assert!(zone_ok(ok), "{ok}");
+            let c = cursor_at(5, 0, Some(ok), "u");
+            assert!(decode_cursor(&c).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            "+99:00",
+            "+25:00",
+            "+18:01",
+            "-18:00:01",
+            "+1:00",
+            "+0200",
+            "+02",
+            "+2",
+            "+02:60",
+            "+02:00:60",
+            "+02:00:5",
+            "+02:00:",
+            "+02:00-30",
+            "+02-00",
+            ".",
+            "-",
+            "+",
+            "1",
+            "_x",
+            "~",
+            "/",
+            "GMT+1",
+            "UTC+1",
+            "UT+19:00",
+            "UTC+",
+            "Europe/Berlin ",
+            " UTC",
+            "a b",
+            "ü",
+            "A\u{0}",
+            &"A".repeat(65),
+        ] {
+            assert!(!zone_ok(bad), "{bad:?}");
+            let c = crate::b64::encode_url(cat(&["5[", bad, "]:u"]).as_bytes());
+            assert_eq!(decode_cursor(&c), Err(AuditError::InvalidInput(CURSOR_REFUSED.into())), "{bad:?}");
+        }
+        assert!(zone_ok(&"A".repeat(64)));
     }
 
     #[test]

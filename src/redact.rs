@@ -1,15 +1,16 @@
 //! Redaction: values under sensitive keys become `"[REDACTED]"` before an event leaves the client.
 //!
-//! A key is split into words (at `_`, `-`, `.`, spaces and camelCase humps: `newPassword` →
-//! `new password`, `x-api-key` → `x api key`, `DB_PASSWORD` → `db password`), and so is each
-//! listed name. With the default, **words** matching, a key matches when the listed name's words
-//! appear in it in a row, or some run of its words written together spells the name (so
-//! `db_password`, `newPassword`, `x-api-key` and `x-apikey` are caught by `password` and `apiKey`,
-//! while `tokens_used` is not caught by `token`). With **exact**
-//! matching (`redactMatch: "exact"`, Worker `REDACT_MATCH=exact`) a key matches only when it is
-//! the listed name, ignoring case, `_` and `-`. Matching is at any depth of objects and arrays;
-//! the whole value under a matching key is replaced, whatever its type. Redaction runs before the
-//! event is hashed, so the chain covers the redacted form, the only form ever sent or stored.
+//! A key is split into words (at `_`, `-`, `.`, spaces, camelCase humps and between letters and
+//! digits: `newPassword` → `new password`, `x-api-key` → `x api key`, `DB_PASSWORD` → `db
+//! password`, `password2` → `password 2`), and so is each listed name. With the default,
+//! **words** matching, a key matches when the listed name's words appear in it in a row, or some
+//! run of its words written together spells the name (so `db_password`, `newPassword`,
+//! `x-api-key` and `x-apikey` are caught by `password` and `apiKey`, while `tokens_used` is not
+//! caught by `token`). With **exact** matching (`redactMatch: "exact"`, Worker
+//! `REDACT_MATCH=exact`) a key matches only when it is the listed name, ignoring case and what is
+//! not a letter or digit. Matching is at any depth of objects and arrays; the whole value under a
+//! matching key is replaced, whatever its type. Redaction runs before the event is hashed, so the
+//! chain covers the redacted form, the only form ever sent or stored.
 
 use serde_json::Value;
 
@@ -38,6 +39,7 @@ pub const DEFAULT_REDACT_KEYS: &[&str] = &[
     "creditCard",
     "cardNumber",
     "cvv",
+    "cvc",
     "ssn",
 ];
 
@@ -73,7 +75,7 @@ pub enum Match {
     /// The name's words appear in the key, in a row (the default).
     #[default]
     Words,
-    /// The key is the name, ignoring case, `_` and `-`.
+    /// The key is the name, ignoring case and what is not a letter or digit (`_`, `-`, `.`).
     Exact,
 }
 
@@ -83,30 +85,33 @@ impl Default for Redactor {
     }
 }
 
-/// A key's words, lower case: split at non-alphanumerics and at camelCase humps (`APIKey` →
-/// `api key`, `newPassword2` → `new password2`).
+/// A key's words, lower case: split at non-alphanumerics, at camelCase humps and between digits
+/// and letters (`APIKey` → `api key`, `newPassword2` → `new password 2`).
 pub fn words(key: &str) -> Vec<String> {
-    let mut chars: Vec<char> = Vec::with_capacity(key.len());
-    for c in key.chars() {
-        chars.push(c);
-    }
     let mut out = Vec::new();
     let mut cur = String::new();
-    for (i, &c) in chars.iter().enumerate() {
+    // The character before `c`: a letter or digit whenever `cur` holds a word.
+    let mut prev = ' ';
+    let mut chars = key.chars().peekable();
+    while let Some(c) = chars.next() {
         if !unicode::is_alphanumeric(c) {
             if !cur.is_empty() {
                 out.push(std::mem::take(&mut cur));
             }
-            continue;
-        }
-        if unicode::is_uppercase(c) && !cur.is_empty() {
-            let prev = chars[i - 1];
-            let next_lower = chars.get(i + 1).is_some_and(|&n| unicode::is_lowercase(n));
-            if unicode::is_lowercase(prev) || unicode::is_numeric(prev) || (unicode::is_uppercase(prev) && next_lower) {
+        } else {
+            // Digits are a word of their own (`password2` → `password 2`: Django's `password1`
+            // and `password2`, `cvv2` and `apiKey2` passed unredacted), and so is a hump.
+            if !cur.is_empty()
+                && (unicode::is_numeric(c) != unicode::is_numeric(prev)
+                    || unicode::is_uppercase(c)
+                        && (unicode::is_lowercase(prev)
+                            || unicode::is_uppercase(prev) && chars.peek().is_some_and(|&n| unicode::is_lowercase(n))))
+            {
                 out.push(std::mem::take(&mut cur));
             }
+            unicode::push_lowercase(&mut cur, c);
         }
-        unicode::push_lowercase(&mut cur, c);
+        prev = c;
     }
     if !cur.is_empty() {
         out.push(cur);
@@ -143,9 +148,9 @@ fn concat(words: &[String]) -> String {
 /// the .wasm would carry (bench/size).
 const DEFAULT_WORDS: &str =
     "password,passwd,pwd,secret,client secret,token,access token,refresh token,id token,authorization,\
-    cookie,set cookie,api key,private key,session id,credit card,card number,cvv,ssn";
+    cookie,set cookie,api key,private key,session id,credit card,card number,cvv,cvc,ssn";
 /// How many names [`DEFAULT_WORDS`] has (a test checks it).
-const DEFAULT_NAMES: usize = 19;
+const DEFAULT_NAMES: usize = 20;
 
 /// The pairs of ASCII bytes the joined names start with, as [`Redactor`]'s `starts` bits (a
 /// name with a byte that is not ASCII never occurs in the ASCII text it is looked for in).
@@ -662,6 +667,55 @@ mod tests {
         assert!(!exact.matches("x-apikey") && exact.matches("API_KEY"));
     }
 
+    /// Stripe's name for the card code, `cvc` (`card_cvc`), was not on the default list: a
+    /// payment form's details stored it as sent. (Its `cvc_check` result is redacted too, on the
+    /// safe side.)
+    #[test]
+    fn the_card_code_is_redacted_by_its_stripe_name_too() {
+        let r = Redactor::default();
+        for k in ["cvc", "card_cvc", "cardCvc", "CVC", "cvc2"] {
+            assert!(r.matches(k), "{k}");
+        }
+        assert!(!r.matches("cvcs") && !r.matches("avcvc"));
+    }
+
+    /// A number glued to a listed name was part of its word (`password2` was the one word
+    /// `password2`), so Django's `password1` / `password2`, `cvv2`, `apiKey2` and `token1` were
+    /// stored as sent.
+    #[test]
+    fn a_number_glued_to_a_listed_name_does_not_hide_it() {
+        let r = Redactor::default();
+        for k in [
+            "password1",
+            "password2",
+            "newPassword2",
+            "db_password2",
+            "cvv2",
+            "CVV2",
+            "apiKey2",
+            "x-api-key2",
+            "secret2",
+            "token1",
+            "2token",
+            "oauth2token",
+            "pwd123",
+            "ｐａｓｓｗｏｒｄ２",
+        ] {
+            assert!(r.matches(k), "{k}");
+        }
+        for k in ["tokens_used", "passwordless", "keyboard", "sha256", "v2", "api2", "key2", "session2id"] {
+            assert!(!r.matches(k), "{k}");
+        }
+        assert_eq!(words("oauth2Token"), ["oauth", "2", "token"]);
+        assert_eq!(words("v2Key"), ["v", "2", "key"]);
+        // A listed name with a number matches as written, glued or not.
+        let custom = Redactor::new(["field42"]);
+        assert!(custom.matches("field42") && custom.matches("myField_42") && !custom.matches("field420"));
+        // Exact matching compares the whole key, as before.
+        let exact = Redactor::from_config(None, Match::Exact);
+        assert!(!exact.matches("password2") && exact.matches("Password"));
+    }
+
     /// Full-width ASCII (U+FF01–U+FF5E) is folded to ASCII (it passed unredacted); other
     /// look-alikes are not, and this pins it (docs/redaction.md: what the list does not catch).
     #[test]
@@ -677,7 +731,7 @@ mod tests {
         ] {
             assert!(r.matches(k), "{k}");
         }
-        assert_eq!(words("ｎｅｗＰａｓｓｗｏｒｄ２"), ["new", "password2"]);
+        assert_eq!(words("ｎｅｗＰａｓｓｗｏｒｄ２"), ["new", "password", "2"]);
         assert!(Redactor::from_config(None, Match::Exact).matches("ＡＰＩ＿ＫＥＹ"));
         // A listed name written full-width is its ASCII name.
         assert!(Redactor::new(["ｓｓｎ"]).matches("user_ssn"));

@@ -326,7 +326,7 @@ async fn a_stream_filter_bound_to_another_trail_is_refused() {
         Err(neo4j_audit::AuditError::InvalidInput(m)) => {
             assert!(
                 m.starts_with(&format!(
-                    "streamId: stream {foreign}'s id does not bind it to trail \"chain-stream-other-b-"
+                    "stream_id: stream {foreign}'s id does not bind it to trail \"chain-stream-other-b-"
                 )),
                 "{m}"
             );

@@ -191,6 +191,31 @@ async fn first_request_without_the_schema_creates_it_then_writes() {
     assert_eq!(events[0][0].as_u64(), Some(3));
 }
 
+/// A number glued to a listed name made one word of them (`password2`), which the name did not
+/// match: a client posting a form's `password1` / `password2`, a card's `cvv2` or an `apiKey2`
+/// had them stored as sent (read back from Neo4j).
+#[tokio::test]
+async fn a_number_glued_to_a_listed_name_is_redacted_by_the_worker() {
+    let (trail, s, logger) = worker("ingest-native-digits", &common::neo4j_password());
+    let token = token(json!({"sub": common::unique("digits-user")}));
+    let body = json!({"actionType": "SIGNUP", "details": {"password1": "a", "password2": "a", "cvv2": "123",
+        "form": [{"apiKey2": "k"}], "keep": "k", "sha256": "s"}});
+    let io = TestIo { body: body.to_string(), log: RefCell::default() };
+    let r = handle(&post(&token), &s, now(), &io, Some(&logger)).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let rows = common::cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.details",
+        json!({"t": trail}),
+    )
+    .await;
+    let d: serde_json::Value = serde_json::from_str(rows[0][0].as_str().unwrap()).unwrap();
+    let r = "[REDACTED]";
+    assert_eq!(
+        d,
+        json!({"password1": r, "password2": r, "cvv2": r, "form": [{"apiKey2": r}], "keep": "k", "sha256": "s"})
+    );
+}
+
 /// A client (not necessarily this library's) posts its own bearer token inside `details`, under
 /// a key the redaction list does not name: whoever reads the trail could then write as that user
 /// until the token expires. The Worker stores it as "[REDACTED]" (read back from Neo4j), and

@@ -1005,3 +1005,216 @@ async fn a_trail_whose_verify_page_is_over_the_answer_bound_still_verifies() {
         (neo4j_audit::chain::BreakKind::Edited, 700, Some(uids[700].as_str()))
     );
 }
+
+/// A cursor as this library writes one: base64url of `text` (`ms[zone]:UID`).
+fn raw_cursor(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+}
+
+/// A crafted cursor whose time zone Neo4j cannot read is `invalid input: cursor is not one this
+/// library returned`, as any other cursor the library did not issue. Before, it went out and
+/// Neo4j's error became the read's reason (`neo4j error Neo.ClientError.Statement.SyntaxError:
+/// Invalid value for TimeZone: Text '+99:00' could not be parsed …`). A zone of no form Neo4j
+/// gives (an offset beyond ±18:00 or with one digit, `.`, `-`, `GMT+1`) is refused before any
+/// request, so with Neo4j down too; a region name of a zone's form that Neo4j does not know
+/// (`Mars/Olympus`) is found by Neo4j, and refused in the same words.
+#[tokio::test]
+async fn a_cursor_with_a_time_zone_neo4j_cannot_read_is_invalid_input() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut c = neo4j_audit::Config::new(format!("http://127.0.0.1:{port}")).basic_auth("neo4j", "x");
+    c.trail = unique("read-zone-down");
+    let down = AuditLogger::new(c).unwrap();
+    let up = AuditLogger::new(config("read-zone-bad")).unwrap();
+    let refused = "invalid input: cursor is not one this library returned";
+    for zone in [
+        "+99:00",
+        "+25:00",
+        "+18:01",
+        "-18:00:01",
+        "+1:00",
+        "+0200",
+        "+02",
+        "+02:60",
+        "+02:00:60",
+        ".",
+        "-",
+        "+",
+        "1",
+        "_x",
+        "GMT+1",
+        "UTC+1",
+        "UT+19:00",
+        "Europe/Berlin ",
+        "a b",
+        "ü",
+    ] {
+        let cursor = Some(raw_cursor(&format!("1767225600000[{zone}]:x")));
+        for (q, what) in [
+            (TrailQuery { cursor: cursor.clone(), ..Default::default() }, "trail"),
+            (TrailQuery { cursor: cursor.clone(), user_uid: Some("u".into()), ..Default::default() }, "user"),
+            (TrailQuery { cursor: cursor.clone(), target: Some("Document:d".into()), ..Default::default() }, "target"),
+        ] {
+            for logger in [&down, &up] {
+                let e = logger.audit_trail(&q).await.unwrap_err();
+                assert!(matches!(e, AuditError::InvalidInput(_)), "{zone:?} {what}: {e:?}");
+                assert!(e.to_string().starts_with(refused), "{zone:?} {what}: {e}");
+            }
+        }
+    }
+    // Of a zone's form, but no zone Neo4j knows: refused once Neo4j has said so.
+    for zone in ["Mars/Olympus", "a/b", "Europe/Nowhere", "x"] {
+        let q = TrailQuery { cursor: Some(raw_cursor(&format!("1767225600000[{zone}]:x"))), ..Default::default() };
+        for q in [q.clone(), TrailQuery { user_uid: Some("u".into()), ..q }] {
+            let e = up.audit_trail(&q).await.unwrap_err();
+            assert!(matches!(e, AuditError::InvalidInput(_)), "{zone:?}: {e:?}");
+            assert!(e.to_string().starts_with(refused), "{zone:?}: {e}");
+            assert!(!e.to_string().contains("Neo.ClientError"), "{e}");
+        }
+    }
+}
+
+/// Every kind of zone Neo4j stores a time in (offsets with seconds, region names, `UTC`, `GMT0`)
+/// makes a cursor the next page takes: the events of one instant, each stored in another zone,
+/// page by one without an event skipped or repeated, through the per-trail index, the shared
+/// index (a user filter) and the `ON` links (a target).
+#[tokio::test]
+async fn events_of_one_instant_in_every_kind_of_zone_page_by_one_without_a_gap_or_a_repeat() {
+    let logger = AuditLogger::new(config("read-zones")).unwrap();
+    logger.ensure_schema().await.unwrap();
+    let trail = logger.config().trail.clone();
+    let doc = unique("zone-doc");
+    cypher("CREATE (:Document {UID: $doc})", json!({"doc": doc})).await;
+    let zones =
+        ["Z", "+02:00", "+02:00:30", "-18:00", "+18:00", "Europe/Berlin", "Etc/GMT+5", "UTC", "GMT0", "EST5EDT"];
+    let u = User::new("zone-user");
+    for _ in 0..zones.len() + 2 {
+        let opts = neo4j_audit::LogOptions::default().target(neo4j_audit::Target::new("Document", doc.as_str()));
+        logger.log_user_action_with(Some(&u), "LOGIN", Some("SECURITY"), None, &opts).await.unwrap();
+    }
+    // One instant for all (event, trail link and target link), each event in a zone of the list
+    // (the last ones in UTC, as written).
+    cypher(
+        "MATCH (:AuditTrail {name: $trail})-[r:HAS_EVENT]->(ev) OPTIONAL MATCH (ev)-[o:ON]->() \
+         WITH r, ev, o, $zones[ev.seq] AS zone \
+         WITH r, ev, o, datetime({epochMillis: 1767225600000, timezone: coalesce(zone, 'Z')}) AS t \
+         SET ev.timestamp = t, r.created = t, o.created = t",
+        json!({"trail": trail, "zones": zones}),
+    )
+    .await;
+    let all = zones.len() + 2;
+    for (what, q) in [
+        ("per-trail index", TrailQuery { limit: Some(1), ..Default::default() }),
+        ("shared index", TrailQuery { limit: Some(1), user_uid: Some("zone-user".into()), ..Default::default() }),
+        ("target", TrailQuery { limit: Some(1), target: Some(format!("Document:{doc}")), ..Default::default() }),
+        ("pages of 2", TrailQuery { limit: Some(2), category: Some("SECURITY".into()), ..Default::default() }),
+    ] {
+        let got = all_pages(&logger, q).await;
+        let uids: HashSet<&str> = got.iter().map(|e| e.uid.as_str()).collect();
+        assert_eq!((got.len(), uids.len()), (all, all), "{what}: {:?}", got.iter().map(|e| e.seq).collect::<Vec<_>>());
+        assert!(got.iter().all(|e| e.ts == 1767225600000), "{what}");
+    }
+}
+
+/// Refusals of the Rust API name the fields as Rust writes them (`user_uid`, `action_type`,
+/// `stream_id`, `public_keys`); they named JavaScript's options (`userUid must be …`), which a Rust
+/// program has none of. The JavaScript builds keep their names (tests/node/read-inputs.test.mjs).
+#[tokio::test]
+async fn a_refusal_names_the_field_as_rust_writes_it() {
+    let logger = AuditLogger::new(config("read-rust-names")).unwrap();
+    for (q, want) in [
+        (
+            TrailQuery { user_uid: Some("".into()), ..Default::default() },
+            "invalid input: user_uid must be a non-empty string",
+        ),
+        (TrailQuery { user_uid: Some("a\nb".into()), ..Default::default() }, "invalid input: user_uid must be"),
+        (
+            TrailQuery { action_type: Some("Doc opened".into()), ..Default::default() },
+            "invalid input: action_type must be 1-64 characters",
+        ),
+        (
+            TrailQuery { category: Some("".into()), ..Default::default() },
+            "invalid input: category must be 1-64 characters",
+        ),
+        (TrailQuery { limit: Some(0), ..Default::default() }, "invalid input: limit must be between 1 and 1000"),
+        (
+            TrailQuery { since: Some(2), until: Some(1), ..Default::default() },
+            "invalid input: until must be later than since",
+        ),
+    ] {
+        let e = logger.audit_trail(&q).await.unwrap_err().to_string();
+        assert!(e.starts_with(want), "{q:?}: {e}");
+        assert!(!e.contains("userUid") && !e.contains("actionType"), "{e}");
+    }
+    let e = logger.user_activity("u", &TrailQuery { action_type: Some("a b".into()), ..Default::default() }).await;
+    assert!(e.unwrap_err().to_string().starts_with("invalid input: action_type must be"));
+    let e = logger
+        .target_activity("Document", "d", &TrailQuery { action_type: Some("".into()), ..Default::default() })
+        .await;
+    assert!(e.unwrap_err().to_string().starts_with("invalid input: action_type must be"));
+    // The statement builders alike.
+    let q = TrailQuery { user_uid: Some(" ".into()), ..Default::default() };
+    let e = trail_statement(&Labels::default(), "t", &q).unwrap_err().to_string();
+    assert!(e.starts_with("invalid input: user_uid must be"), "{e}");
+
+    let other = AuditLogger::new(config("read-rust-names-other")).unwrap();
+    other.log_user_action(None, "LOGIN", None, None).await.unwrap();
+    let foreign = other.chain_head().stream_id;
+    let q = VerifyQuery { stream_id: Some(foreign), ..Default::default() };
+    let e = logger.verify_trail(&q).await.unwrap_err().to_string();
+    assert!(e.starts_with("invalid input: stream_id: stream "), "{e}");
+    // No stream has an empty id: refused, not `ok` with a stream "" of nothing checked.
+    let q = VerifyQuery { stream_id: Some(String::new()), ..Default::default() };
+    let e = logger.verify_trail(&q).await.unwrap_err().to_string();
+    assert!(e.starts_with("invalid input: stream_id must be a non-empty string"), "{e}");
+    let q = VerifyQuery { public_keys: Some(Vec::new().into()), ..Default::default() };
+    assert_eq!(logger.verify_trail(&q).await.unwrap_err().to_string(), "invalid input: public_keys is empty");
+    let jwk: neo4j_audit::sign::PublicJwk = serde_json::from_value(json!({"kid": "k", "x": "short"})).unwrap();
+    let q = VerifyQuery { public_key: Some(jwk), ..Default::default() };
+    let e = logger.verify_trail(&q).await.unwrap_err().to_string();
+    assert!(e.starts_with("invalid input: public_keys: "), "{e}");
+}
+
+/// `since` and `until` are instants, whatever zone an event's time is stored in: a window of one
+/// event's millisecond holds that event. Neo4j orders the `DateTime`s of one instant by zone (one
+/// west of UTC before UTC's), so a bound written in UTC left out an event stored at exactly
+/// `since` in such a zone (an empty page for its own millisecond) and took it in at exactly
+/// `until`; `verify_trail`'s `since` left it out of the window alike.
+#[tokio::test]
+async fn a_window_bound_is_the_instant_whatever_zone_the_event_is_stored_in() {
+    let logger = logger_with("read-window-zone", &sample()[..4]).await;
+    let trail = logger.config().trail.clone();
+    // Each event's time (and its link's) at the same instant in a zone west of UTC: the chain
+    // covers `epochMillis`, so it still verifies.
+    cypher(
+        "MATCH (:AuditTrail {name: $trail})-[r:HAS_EVENT]->(ev) \
+         WITH r, ev, datetime({datetime: ev.timestamp, timezone: 'America/New_York'}) AS t \
+         SET ev.timestamp = t, r.created = t",
+        json!({"trail": trail}),
+    )
+    .await;
+    let all = all_pages(&logger, TrailQuery::default()).await;
+    assert_eq!(all.len(), 4);
+    for e in &all {
+        let same: Vec<&str> = all.iter().filter(|x| x.ts == e.ts).map(|x| x.uid.as_str()).collect();
+        let user = e.user_uid.clone();
+        for (what, q) in [
+            ("trail", TrailQuery::default()),
+            ("user", TrailQuery { user_uid: user, ..Default::default() }),
+            ("category", TrailQuery { category: Some(e.category.clone()), ..Default::default() }),
+        ] {
+            let at = TrailQuery { since: Some(e.ts), until: Some(e.ts + 1), ..q.clone() };
+            let got = all_pages(&logger, at).await;
+            assert!(got.iter().any(|x| x.uid == e.uid), "{what}: the window of its millisecond holds it");
+            assert!(got.iter().all(|x| same.contains(&x.uid.as_str())), "{what}");
+            for q in [TrailQuery { until: Some(e.ts), ..q.clone() }, TrailQuery { since: Some(e.ts + 1), ..q.clone() }]
+            {
+                let got = all_pages(&logger, q.clone()).await;
+                assert!(got.iter().all(|x| x.uid != e.uid), "{what}: {q:?} leaves it out");
+            }
+        }
+    }
+    let oldest = all.iter().map(|e| e.ts).min().unwrap();
+    let report = logger.verify_trail(&VerifyQuery { since: Some(oldest), ..Default::default() }).await.unwrap();
+    assert!(report.ok && report.checked == 4, "{report:?}");
+}

@@ -277,8 +277,9 @@ impl JsAuditLogger {
         js_opt_str(self.inner.last_error())
     }
 
-    /// Sends what is waiting (and re-sends what the queue still holds); resolves `true` when
-    /// nothing is left undelivered. Never rejects.
+    /// Sends what is waiting (and re-sends what the queue still holds); resolves once every event
+    /// logged before it has its outcome (calls made meanwhile do not hold it back): `true` when
+    /// none of those is left undelivered. Never rejects.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn flush(&self) -> js_sys::Promise {
         self.shell.flush(None, false)

@@ -537,9 +537,15 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 })?)
             } else if let Some(n) = v.as_f64() {
                 if n.fract() != 0.0 || !(0.0..=9_007_199_254_740_991.0).contains(&n) {
-                    return Err(bad(cat(&[&k, " must be a non-negative integer"])));
+                    // No option takes it (`limit` is a whole number from 1, and the others no
+                    // number at all): `-1` stands for it, so that `from_members` names what is
+                    // wrong as for any other number (`{limit: -1}` as `{limit: 1e12}`, a mistyped
+                    // `{lmit: -1}` as the unknown field it is: it read "lmit must be a
+                    // non-negative integer").
+                    Json::Num("-1".into())
+                } else {
+                    Json::from(n as u64)
                 }
-                Json::from(n as u64)
             } else if let Some(s) = super::details::js_text(&v, &k)? {
                 // A lone surrogate would become U+FFFD and filter for a different value.
                 Json::Str(s)

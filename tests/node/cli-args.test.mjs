@@ -113,6 +113,30 @@ test("a time of 8 to 10 digits (a date without dashes, epoch seconds) is a usage
   assert.match((await cli(["export", "--help"])).stdout, /epoch\nmilliseconds \(1767225600000; not seconds\)/);
 });
 
+test("a time of 14 digits or more (epoch microseconds, nanoseconds) is a usage error saying which unit it looks like", async () => {
+  // Found in review: `export --since 1796604173109000` (microseconds) or `$(date +%s%N)`
+  // (nanoseconds) read as milliseconds thousands or millions of years ahead: an empty export,
+  // exit 0, the unit never named.
+  await refused(["export", "--since", "1796604173109000"],
+    /^neo4j-audit export: --since: "1796604173109000" reads as epoch milliseconds after the year 2286 \(epoch microseconds\? write milliseconds, 1796604173109; TIME is ISO 8601 like/);
+  await refused(["export", "--until", "1796604173109000000"],
+    /--until: "1796604173109000000" reads as epoch milliseconds after the year 2286 \(epoch nanoseconds\? write milliseconds, 1796604173109; /);
+  await refused(["verify", "--since", "99999999999999999999"], /--since: "99999999999999999999" reads as epoch milliseconds after the year 2286 \(epoch nanoseconds\?/);
+  await refused(["export", "--since", "17966041731090"], /--since: "17966041731090" reads as epoch milliseconds after the year 2286 \(a digit too many\?; TIME is/);
+  // 13 digits (until 2286) and leading zeros are epoch milliseconds as before.
+  for (const since of ["9999999999999", "00000000000000001"]) {
+    const r = await cli(["export", "--trail", "no-such-trail-cli-args", "--since", since]);
+    assert.equal(r.code, 0, `${since}: ${r.stderr}`);
+  }
+});
+
+test("verify --stream \"\" (an unset variable) is a usage error, not a verified stream \"\" of nothing", async () => {
+  // Found in review: it printed NOTHING VERIFIED for a stream "" (exit 1), the report `ok` with
+  // that stream listed; no stream has an empty id.
+  await refused(["verify", "--trail", "no-such-trail-cli-args", "--stream", ""],
+    /^neo4j-audit verify: --stream: streamId must be a non-empty string \(a stream's id, as chainHead\(\) gives it\)\n$/);
+});
+
 test("migrate --status checks --zone and --batch as migrate does (it ignored a bad value)", async () => {
   await refused(["migrate", "--status", "--zone", "Mars/Olympus"], /^neo4j-audit migrate: --zone: "Mars\/Olympus" is not a time zone/);
   await refused(["migrate", "--dry-run", "--batch", "5"], /^neo4j-audit migrate: --batch: "5" must be an integer from 100 to 1000000\n$/);

@@ -28,11 +28,12 @@ describe("POST /v1/events", () => {
 
   it("redacts sensitive detail keys before storing (REDACT_KEYS, default list)", async () => {
     const trail = unique("worker-redact");
-    const r = await post({ actionType: "LOGIN", details: { doc: "d1", password: "hunter2", nested: { api_key: "k-123", "x-apikey": "k-456" } } },
+    // (A number glued to a name, `password2`, `cvv2`: stored as sent before.)
+    const r = await post({ actionType: "LOGIN", details: { doc: "d1", password: "hunter2", nested: { api_key: "k-123", "x-apikey": "k-456" }, form: [{ password2: "hunter2", cvv2: "123" }] } },
       { tok: await token(unique("user")), overrides: { AUDIT_TRAIL: trail } });
     expect(r.status).toBe(201);
     const [ev] = await trailEvents(trail);
-    expect(JSON.parse(ev.details)).toEqual({ doc: "d1", password: "[REDACTED]", nested: { api_key: "[REDACTED]", "x-apikey": "[REDACTED]" } });
+    expect(JSON.parse(ev.details)).toEqual({ doc: "d1", password: "[REDACTED]", nested: { api_key: "[REDACTED]", "x-apikey": "[REDACTED]" }, form: [{ password2: "[REDACTED]", cvv2: "[REDACTED]" }] });
     const custom = await post({ actionType: "LOGIN", details: { doc: "d2", password: "kept" } },
       { tok: await token(unique("user")), overrides: { AUDIT_TRAIL: trail, REDACT_KEYS: "doc" } });
     expect(custom.status).toBe(201);

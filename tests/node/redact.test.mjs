@@ -1,0 +1,129 @@
+// Redaction as a user relies on it, in Node against the real Neo4j: what is stored under keys a
+// form or an API names the usual way, and the logger's own token kept out of events and errors
+// however it was read. Each event is read back from the graph.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { createServer } from "node:http";
+import { loadPkg, unique, config, trailEvents, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "./helpers.mjs";
+
+const pkg = await loadPkg();
+const servers = [];
+after(() => servers.forEach((s) => s.close()));
+
+/** A server on 127.0.0.1 answering each request with `handler(req, body, res)`. */
+async function serve(handler) {
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    await handler(req, Buffer.concat(chunks), res);
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  servers.push(server);
+  return `http://127.0.0.1:${server.address().port}`;
+}
+
+// A number glued to a listed name made one word of them (`password2`), which the name did not
+// match: Django's `password1` / `password2`, a card's `cvv2` and `apiKey2` were stored as sent.
+test("a number glued to a listed name does not hide it", async () => {
+  const trail = unique("redact-digits");
+  const logger = new pkg.AuditLogger(config(trail));
+  const details = {
+    password1: "hunter2", password2: "hunter2", cvv2: "123", apiKey2: "k-2", token1: "t-1",
+    form: [{ db_password2: "x", newPassword2: "y" }], keep: "k", tokens_used: 3, sha256: "abc",
+  };
+  assert.equal(await logger.logUserAction({ uid: "u-digits" }, "SIGNUP", "auth", details), true, logger.lastError);
+  assert.equal(await logger.close(), true);
+  const [ev] = await trailEvents(trail);
+  const R = "[REDACTED]";
+  assert.deepEqual(JSON.parse(ev.details), {
+    password1: R, password2: R, cvv2: R, apiKey2: R, token1: R,
+    form: [{ db_password2: R, newPassword2: R }], keep: "k", tokens_used: 3, sha256: "abc",
+  });
+});
+
+// Stripe names the card code `cvc` (`card_cvc`), which the default list did not hold: a payment
+// form's details stored it as sent.
+test("the card code is redacted under Stripe's name, cvc, too", async () => {
+  const trail = unique("redact-cvc");
+  const logger = new pkg.AuditLogger(config(trail));
+  const details = { card_cvc: "123", cvc: "456", payment: { cardCvc: "789", cvc_check: "pass" }, cvcs: 2 };
+  assert.equal(await logger.logUserAction({ uid: "u-cvc" }, "PAY", "billing", details), true, logger.lastError);
+  assert.equal(await logger.close(), true);
+  const [ev] = await trailEvents(trail);
+  const R = "[REDACTED]";
+  assert.deepEqual(JSON.parse(ev.details), { card_cvc: R, cvc: R, payment: { cardCvc: R, cvc_check: R }, cvcs: 2 });
+});
+
+// The token is sent trimmed (`Authorization: Bearer <token>`), but it was looked for as given:
+// one read from a file or a secret store with its line break was neither scrubbed from an echo
+// of the header in lastError nor kept out of details.
+test("a token read with its line break is kept out of events and lastError all the same", async () => {
+  const tok = "tok-padded-Secret-4711";
+  const basic = Buffer.from(`${NEO4J_USER}:${NEO4J_PASSWORD}`).toString("base64");
+  // Neo4j behind a gateway that takes the bearer token and signs in with Basic credentials.
+  const gateway = await serve(async (req, body, res) => {
+    assert.equal(req.headers.authorization, `Bearer ${tok}`);
+    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
+      method: req.method, body: req.method === "POST" ? body : undefined,
+      headers: { "content-type": "application/json", accept: "application/json", authorization: `Basic ${basic}` },
+    });
+    res.writeHead(upstream.status, { "Content-Type": "application/json" });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  const trail = unique("redact-token");
+  for (const padded of [`${tok}\n`, ` ${tok}\r\n`, `\t${tok} `]) {
+    const logger = new pkg.AuditLogger({ url: gateway, token: padded, trail });
+    assert.equal(await logger.logUserAction({ uid: "u-tok" }, "SIGN_IN", "auth",
+      { jwt: tok, header: `Bearer ${tok}`, keep: "k" }), true, logger.lastError);
+    assert.equal(await logger.logUserAction({ uid: tok }, "SIGN_IN"), false);
+    assert.match(logger.lastError, /user holds this logger's password or token/);
+    assert.equal(await logger.close(), true, logger.lastError);
+  }
+  const events = await trailEvents(trail);
+  assert.equal(events.length, 3);
+  for (const ev of events) {
+    assert.deepEqual(JSON.parse(ev.details), { jwt: "[REDACTED]", header: "[REDACTED]", keep: "k" });
+  }
+  // A server that echoes the request's Authorization header in its error.
+  const echo = await serve((req, body, res) => {
+    res.writeHead(500, { "Content-Type": "text/plain" });
+    res.end(`echo: authorization: ${req.headers.authorization}`);
+  });
+  const logger = new pkg.AuditLogger({ url: echo, token: `${tok}\n`, trail, retry: { maxAttempts: 1 } });
+  assert.equal(await logger.logUserAction({ uid: "u-tok" }, "SIGN_IN"), false);
+  assert.match(logger.lastError, /HTTP 500/);
+  assert.ok(!logger.lastError.includes(tok), logger.lastError);
+  assert.match(logger.lastError, /Bearer \*\*\*/);
+  await logger.close();
+});
+
+// docs/redaction.md: the logger's credentials, "each also percent-encoded as encodeURIComponent
+// writes it". The Basic credential was looked for only as base64 has it, so a query string's
+// `auth=<base64>%3D` (base64's `+`, `/` and `=` encoded) was stored.
+test("the Basic credential percent-encoded is kept out of details too", async () => {
+  const realBasic = Buffer.from(`${NEO4J_USER}:${NEO4J_PASSWORD}`).toString("base64");
+  // Neo4j behind a gateway with credentials of its own (so the logger's may hold `+` and `/`).
+  const gateway = await serve(async (req, body, res) => {
+    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
+      method: req.method, body: req.method === "POST" ? body : undefined,
+      headers: { "content-type": "application/json", accept: "application/json", authorization: `Basic ${realBasic}` },
+    });
+    res.writeHead(upstream.status, { "Content-Type": "application/json" });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  const trail = unique("redact-basic");
+  const [user, password] = ["auditor", "Pw/x+Secret1"];
+  const basic = Buffer.from(`${user}:${password}`).toString("base64");
+  assert.notEqual(encodeURIComponent(basic), basic);
+  const logger = new pkg.AuditLogger({ url: gateway, username: user, password, trail });
+  const details = {
+    encoded: encodeURIComponent(basic),
+    link: `https://x.example/cb?auth=${encodeURIComponent(basic)}&n=1`,
+    plain: basic, pw: encodeURIComponent(password), keep: "k",
+  };
+  assert.equal(await logger.logUserAction({ uid: "u-basic" }, "EXPORT", "data", details), true, logger.lastError);
+  assert.equal(await logger.close(), true);
+  const [ev] = await trailEvents(trail);
+  const R = "[REDACTED]";
+  assert.deepEqual(JSON.parse(ev.details), { encoded: R, link: R, plain: R, pw: R, keep: "k" });
+});
