@@ -3,24 +3,12 @@
 // reads the graph back.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { loadPkg, unique, config, cypher, proxyToNeo4j } from "./helpers.mjs";
+import { loadPkg, unique, config, cypher, proxiesClosedAfter, answerJson as answer } from "./helpers.mjs";
 
 const pkg = await loadPkg();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const proxies = [];
-after(() => proxies.forEach((p) => p.close()));
-
-async function proxy(intercept) {
-  const p = await proxyToNeo4j(intercept);
-  proxies.push(p);
-  return p;
-}
-
-function answer(res, status, body = { error: "test" }, headers = {}) {
-  res.writeHead(status, { "Content-Type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
-  return true;
-}
+/** A proxy to Neo4j, closed after the file's tests. */
+const proxy = proxiesClosedAfter(after);
 
 /** The trail's events: how many nodes, distinct UIDs, HAS_EVENT links, PERFORMED_BY and ON links. */
 async function graph(trail) {

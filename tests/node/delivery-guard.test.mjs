@@ -6,26 +6,12 @@
 // and concurrent first writes that must create the schema first.
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
-import { loadPkg, unique, config, cypher, trailEvents, proxyToNeo4j, closedPort, ingestServer as ingestServerAt, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "./helpers.mjs";
+import { loadPkg, unique, config, cypher, trailEvents, proxiesClosedAfter, answerJson as answer, closedPort, ingestServer as ingestServerAt, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "./helpers.mjs";
 
 const pkg = await loadPkg();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const proxies = [];
-after(() => proxies.forEach((p) => p.close()));
-
 /** A proxy to Neo4j, closed after the file's tests. */
-async function proxy(intercept) {
-  const p = await proxyToNeo4j(intercept);
-  proxies.push(p);
-  return p;
-}
-
-/** Answers the request itself with `status` and a JSON body (and `headers`). */
-function answer(res, status, body = { error: "test" }, headers = {}) {
-  res.writeHead(status, { "Content-Type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
-  return true;
-}
+const proxy = proxiesClosedAfter(after);
 
 /** Waits until `cond()` holds (at most `ms`); whether it did. */
 async function until(cond, ms) {
@@ -499,9 +485,11 @@ test("concurrent first writes on labels with no schema yet: the schema is made f
 });
 
 /** helpers.mjs ingestServer, closed after the file's tests. */
+const ingests = [];
+after(() => ingests.forEach((i) => i.close()));
 async function ingestServer(trail, env = {}) {
   const ingest = await ingestServerAt(trail, env);
-  proxies.push(ingest);
+  ingests.push(ingest);
   return ingest;
 }
 

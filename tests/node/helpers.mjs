@@ -165,6 +165,26 @@ export async function proxyToNeo4j(intercept = () => false, { cors = false } = {
   return Object.assign(state, { url: `http://127.0.0.1:${server.address().port}`, close: () => server.close() });
 }
 
+/** `proxyToNeo4j` for a test file: each proxy made by the function returned is closed after the
+ *  file's tests (`after` is node:test's). */
+export function proxiesClosedAfter(after) {
+  const made = [];
+  after(() => made.forEach((p) => p.close()));
+  return async (intercept, options) => {
+    const p = await proxyToNeo4j(intercept, options);
+    made.push(p);
+    return p;
+  };
+}
+
+/** A proxy's own answer to a request: `status` with a JSON `body` (and `headers`); true, as an
+ *  `intercept` that answered returns. */
+export function answerJson(res, status, body = { error: "test" }, headers = {}) {
+  res.writeHead(status, { "Content-Type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+  return true;
+}
+
 /** The ingest Worker (pkg/worker's handleIngest) served from Node on 127.0.0.1, writing into the
  *  real Neo4j under `trail`; `env` adds Worker settings. `posts` lists each POST's event count and
  *  answer status; `handle(request)` is the Worker itself (no server between); `token` is alice's. */
