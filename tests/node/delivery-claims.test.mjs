@@ -25,6 +25,20 @@ before(async () => {
   assert.equal(await new pkg.AuditLogger(config("claims-schema")).ensureSchema(), true);
 });
 
+/** A call every 5 ms on `logger` until `stop()` (which resolves once the loop has ended); `calls`
+ *  holds their promises. */
+function steadyLoad(logger) {
+  let stopped = false;
+  const calls = [];
+  const load = (async () => {
+    while (!stopped) {
+      calls.push(logger.logUserAction({ uid: "u" }, "LOAD"));
+      await sleep(5);
+    }
+  })();
+  return { calls, stop: () => { stopped = true; return load; } };
+}
+
 for (const queue of [true, false]) {
   test(`flush() under steady load answers once the events logged before it have their outcome (queue ${queue ? "on" : "off"})`, async () => {
     // A server whose logger is never idle (a call every few ms, each request ~60 ms): before, a
@@ -34,14 +48,7 @@ for (const queue of [true, false]) {
     const trail = unique("claims-flush-load");
     const logger = new pkg.AuditLogger({ ...config(trail), url: p.url, queue: { enabled: queue } });
     assert.equal(await logger.logUserAction({ uid: "u" }, "WARM"), true, logger.lastError);
-    let stop = false;
-    const calls = [];
-    const load = (async () => {
-      while (!stop) {
-        calls.push(logger.logUserAction({ uid: "u" }, "LOAD"));
-        await sleep(5);
-      }
-    })();
+    const { calls, stop } = steadyLoad(logger);
     await sleep(150);
     const before = calls.length + 1; // with WARM
     const t = Date.now();
@@ -56,8 +63,7 @@ for (const queue of [true, false]) {
       // Everything logged before the flush is in the graph when it answers.
       assert.ok((await graph(trail)).nodes >= before);
     } finally {
-      stop = true;
-      await load;
+      await stop();
     }
     assert.ok((await Promise.all(calls)).every(Boolean), logger.lastError);
     await f;
@@ -80,19 +86,11 @@ test("flush() under load answers false when an event logged before it failed, wh
   const trail = unique("claims-flush-fail");
   const logger = new pkg.AuditLogger({ ...config(trail), url: p.url, queue: { enabled: false } });
   assert.equal(await logger.logUserAction({ uid: "u" }, "WARM"), true, logger.lastError);
-  let stop = false;
-  const calls = [];
-  const load = (async () => {
-    while (!stop) {
-      calls.push(logger.logUserAction({ uid: "u" }, "LOAD"));
-      await sleep(5);
-    }
-  })();
+  const { calls, stop } = steadyLoad(logger);
   await sleep(100);
   const doomed = logger.logUserAction({ uid: "u" }, "DOOMED");
   const ok = await Promise.race([logger.flush(), sleep(3000).then(() => "hung")]);
-  stop = true;
-  await load;
+  await stop();
   assert.equal(ok, false);
   assert.equal(await doomed, false);
   // The doomed event's batch-mates fail with it (one refused request); every other call commits.
