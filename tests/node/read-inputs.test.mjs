@@ -9,6 +9,16 @@ const pkg = await loadPkg("verify");
 const b64 = (text) => Buffer.from(text).toString("base64url");
 const REFUSED = "invalid input: cursor is not one this library returned";
 
+/** Each `call()` resolves `null` with a `lastError` matching its `reason`, and sends nothing. */
+async function refusedLocally(logger, sent, cases) {
+  for (const [call, reason] of cases) {
+    const before = sent();
+    assert.equal(await call(), null, String(reason));
+    assert.match(logger.lastError, reason);
+    assert.equal(sent(), before, "nothing sent");
+  }
+}
+
 /** A logger reading `trail` through a proxy to Neo4j; `sent()` counts the requests so far. */
 async function counted(trail) {
   let n = 0;
@@ -117,18 +127,13 @@ test("a number no option takes is named by the option's own rule; a mistyped opt
       else assert.match(logger.lastError, reason);
       assert.equal(sent(), before, "nothing sent");
     }
-    for (const [call, reason] of [
+    await refusedLocally(logger, sent, [
       [() => logger.getUserActivity("u1", { limit: -5 }), /^invalid input: options: invalid type: a number for `limit`/],
       [() => logger.getUserActivity("u1", { lmit: -5 }), /^invalid input: getUserActivity options are since, until, actionType, category, limit and cursor; got `lmit`$/],
       [() => logger.getTargetActivity("Document", "d1", { limit: 0.5 }), /^invalid input: options: invalid type: a number for `limit`/],
       [() => logger.verifyTrail({ allowUnsigned: -1 }), /^invalid input: options: invalid type: a number for `allowUnsigned`, expected a boolean$/],
       [() => logger.verifyTrail({ streamId: -1 }), /^invalid input: options: invalid type: a number for `streamId`, expected a string$/],
-    ]) {
-      const before = sent();
-      assert.equal(await call(), null, String(reason));
-      assert.match(logger.lastError, reason);
-      assert.equal(sent(), before, "nothing sent");
-    }
+    ]);
   } finally {
     close();
   }
@@ -137,7 +142,7 @@ test("a number no option takes is named by the option's own rule; a mistyped opt
 test("JavaScript's refusals keep its option names (the Rust API's name its fields: tests/read.rs)", async () => {
   const { logger, sent, close } = await counted(unique("node-read-names"));
   try {
-    for (const [call, reason] of [
+    await refusedLocally(logger, sent, [
       [() => logger.getAuditTrail({ userUid: "" }), /^invalid input: userUid must be a non-empty string/],
       [() => logger.getAuditTrail({ actionType: "a b" }), /^invalid input: actionType must be 1-64 characters/],
       [() => logger.getTargetActivity("Document", "d1", { actionType: "" }), /^invalid input: actionType must be/],
@@ -146,12 +151,7 @@ test("JavaScript's refusals keep its option names (the Rust API's name its field
       // No stream has an empty id: it was `ok: true` with a stream "" of nothing checked.
       [() => logger.verifyTrail({ streamId: "" }), /^invalid input: streamId must be a non-empty string \(a stream's id, as chainHead\(\) gives it\)$/],
       [() => logger.verifyTrail({ streamId: `s.${"0".repeat(32)}` }), /^invalid input: streamId: stream s\.0+'s id does not bind it to trail/],
-    ]) {
-      const before = sent();
-      assert.equal(await call(), null, String(reason));
-      assert.match(logger.lastError, reason);
-      assert.equal(sent(), before, "nothing sent");
-    }
+    ]);
   } finally {
     close();
   }
