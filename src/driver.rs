@@ -172,6 +172,33 @@ pub(crate) async fn flush(logger: &AuditLogger, slot: &Slot, within: Option<u64>
     ok
 }
 
+/// Natively `flush` awaited outside any runtime (a synchronous shutdown path's
+/// `futures::executor::block_on`): no driver can start here, so it asks every running one, on
+/// the runtimes the logger's calls were made on, and waits for their answers (oneshots, which
+/// any executor can await). `None` when none runs: nothing is waiting anywhere.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) async fn flush_elsewhere(logger: &AuditLogger, slot: &Slot, within: Option<u64>) -> Option<bool> {
+    let waiting: Vec<_> = slot
+        .lock()
+        .iter()
+        .filter_map(|(_, tx)| {
+            let (reply, rx) = oneshot::channel();
+            tx.send(Cmd::Flush(reply, within)).ok().map(|()| rx)
+        })
+        .collect();
+    if waiting.is_empty() {
+        return None;
+    }
+    let mut ok = true;
+    for rx in waiting {
+        ok &= rx.await.unwrap_or(false);
+    }
+    if !ok {
+        logger.flush_left_events(None);
+    }
+    Some(ok)
+}
+
 /// The driver's state besides the machine.
 struct Driver {
     logger: AuditLogger,

@@ -40,7 +40,8 @@
 //!   Delivery runs on one Tokio task per logger and runtime (the delivery driver), only while
 //!   there is work: it ends when idle and the next call starts it again. One logger may be used
 //!   from several runtimes at once (`block_on` on many threads, each call is served on its own
-//!   runtime); `flush` waits for the deliveries on all of them.
+//!   runtime); `flush` waits for the deliveries on all of them, also when awaited outside any
+//!   runtime (e.g. `futures::executor::block_on(logger.close())` in a synchronous shutdown path).
 //! - **Cancellation**: natively a call hands its event to the driver in its first step: a call
 //!   whose future is dropped after that still delivers its event, and so does a logger whose
 //!   last handle is dropped with events waiting (the driver holds it until they are delivered);

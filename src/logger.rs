@@ -700,8 +700,13 @@ impl AuditLogger {
     /// `flush`, or with `within` (ms) the flush of `close_within`.
     async fn flush_within(&self, within: Option<u64>) -> bool {
         if !in_runtime() {
-            // Natively outside a runtime no call of this caller's can be waiting (each was
-            // refused); nothing failed.
+            // Natively outside a runtime no call made here can be waiting (each was refused),
+            // but calls made on a runtime may be: their drivers answer. (It returned `true` at
+            // once, with those events still queued.)
+            #[cfg(not(target_arch = "wasm32"))]
+            if let Some(ok) = crate::driver::flush_elsewhere(self, &self.core.driver, within).await {
+                return ok;
+            }
             return self.record(Ok(()));
         }
         // The machines answer, and set lastError (Machine::finish).

@@ -1117,6 +1117,74 @@ fn flush_on_one_runtime_waits_for_calls_on_another() {
     assert_eq!(ct.block_on(stored_uids(&trail)).len(), 100);
 }
 
+/// `flush()` and `close()` awaited outside any runtime (a synchronous shutdown path's
+/// `futures::executor::block_on`, a `Drop` impl) while the logger's events wait on a runtime of
+/// their own: they returned `true` at once, with the events still queued (and then failing or
+/// committing unseen). They wait for the drivers on the other runtimes, as a flush from another
+/// runtime does, and say what those say.
+#[test]
+fn flush_and_close_outside_a_runtime_wait_for_the_deliveries_on_a_runtime() {
+    let (b, trail) = builder("flushoutside");
+    // The events wait 300 ms for company before their request: still queued when the flush runs.
+    let logger = b.batch(BatchConfig { flush_interval_ms: 300, ..Default::default() }).build().unwrap();
+    let mt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let calls: Vec<_> = (0..20)
+        .map(|i| {
+            let logger = logger.clone();
+            mt.spawn(async move { logger.log_user_action(None, "OUTSIDE", None, Some(&json!({"i": i}))).await })
+        })
+        .collect();
+    let t0 = Instant::now();
+    while logger.chain_head().next_seq < 20 && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::yield_now();
+    }
+    assert_eq!(logger.chain_head().next_seq, 20, "all handed over");
+    assert!(futures::executor::block_on(logger.flush()));
+    let s = logger.stats();
+    assert_eq!((s.committed, s.failed, s.queued), (20, 0, 0), "flush outside a runtime waited: {s:?}");
+    assert_eq!(mt.block_on(stored_uids(&trail)).len(), 20, "stored when flush() returned");
+    for c in calls {
+        mt.block_on(c).unwrap().unwrap();
+    }
+
+    // close(), with a call that fails: `false`, the reason in last_error.
+    let unreachable = AuditLogger::builder("http://127.0.0.1:9")
+        .retry(RetryConfig { max_attempts: 1, ..Default::default() })
+        .batch(BatchConfig { flush_interval_ms: 300, ..Default::default() })
+        .build()
+        .unwrap();
+    let call = {
+        let l = unreachable.clone();
+        mt.spawn(async move { l.log_user_action(None, "OUTSIDE", None, None).await })
+    };
+    let t0 = Instant::now();
+    while unreachable.chain_head().next_seq < 1 && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::yield_now();
+    }
+    assert!(!futures::executor::block_on(unreachable.close()), "close() outside a runtime saw the failure");
+    assert_eq!(unreachable.stats().failed, 1);
+    let reason = unreachable.last_error().unwrap_or_default();
+    assert!(reason.starts_with("network error:"), "{reason}");
+    assert!(mt.block_on(call).unwrap().is_err());
+
+    // close_within() outside a runtime keeps its bound: the drivers give up at it on their runtime.
+    let (url, _) = mt.block_on(hung_counting_closes());
+    let hung = AuditLogger::builder(url).timeout(Duration::from_secs(30)).build().unwrap();
+    let call = {
+        let l = hung.clone();
+        mt.spawn(async move { l.log_user_action(None, "HUNG", None, None).await })
+    };
+    let t0 = Instant::now();
+    while hung.stats().sent < 1 && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::yield_now();
+    }
+    let t0 = Instant::now();
+    assert!(!futures::executor::block_on(hung.close_within(Duration::from_millis(300))));
+    assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
+    assert_eq!(mt.block_on(call).unwrap().unwrap_err(), AuditError::Timeout(Duration::from_millis(300)));
+    assert!(hung.last_error().is_some_and(|e| e.starts_with("timeout")), "{:?}", hung.last_error());
+}
+
 /// Many threads calling `Handle::block_on` on one shared multi-thread runtime at once: one
 /// driver serves them all; each call resolves `Ok`, each event stored once.
 #[test]
