@@ -36,7 +36,9 @@
 //!   [Tokio](https://tokio.rs) 1.x runtime with I/O and time enabled (`#[tokio::main]`,
 //!   `#[tokio::test]`, or `tokio::runtime::Builder::enable_all`): the HTTP client is reqwest's,
 //!   which runs on Tokio. Outside one, or in one built without I/O or time, calls fail with
-//!   `AuditError::NoRuntime` (native builds) instead of panicking. On WebAssembly no runtime is needed (the host's event loop drives them; the delivery driver is a `spawn_local` task there).
+//!   `AuditError::NoRuntime` (native builds) instead of panicking (a runtime without I/O or
+//!   time is found by catching Tokio's panic, which a build with `panic = "abort"` cannot: there
+//!   it aborts). On WebAssembly no runtime is needed (the host's event loop drives them; the delivery driver is a `spawn_local` task there).
 //!   Delivery runs on one Tokio task per logger and runtime (the delivery driver), only while
 //!   there is work: it ends when idle and the next call starts it again. One logger may be used
 //!   from several runtimes at once (`block_on` on many threads, each call is served on its own

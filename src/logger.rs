@@ -217,6 +217,23 @@ fn joined<T>(res: Result<Result<T, AuditError>, tokio::task::JoinError>) -> Resu
     }
 }
 
+/// Natively, `ms` awaited outside a Tokio runtime (where its timers panic): a thread sleeps it,
+/// and ends early when the future is dropped. Ends at once if no thread can be started.
+#[cfg(not(target_arch = "wasm32"))]
+async fn thread_sleep(ms: u64) {
+    let (dropped, wait) = std::sync::mpsc::channel::<()>();
+    let (wake, woken) = tokio::sync::oneshot::channel::<()>();
+    let timer = std::thread::Builder::new().name("neo4j-audit-bound".into()).spawn(move || {
+        // Disconnected (the future dropped) or the bound reached: either way, done.
+        let _ = wait.recv_timeout(Duration::from_millis(ms));
+        let _ = wake.send(());
+    });
+    if timer.is_ok() {
+        let _ = woken.await;
+    }
+    drop(dropped);
+}
+
 /// Natively, a request outside the delivery (schema, statements, reads) runs on a task of its
 /// own, so a runtime without I/O or time is an error as for the log calls; `close_within`'s
 /// bound cancels it ([`Core::given_up`]: the task is aborted, its connection closed, and the
@@ -772,18 +789,26 @@ impl AuditLogger {
     pub async fn close_within(&self, within: Duration) -> bool {
         self.shut();
         let ms = bound_ms(within);
-        // (Natively in a runtime with I/O and time: the bound below is a Tokio timer, which
-        // panics in a runtime without time; in such a runtime no request of this caller's can be
-        // out, each was refused.)
         #[cfg(not(target_arch = "wasm32"))]
-        if runtime_check().is_ok() {
-            // The requests outside the delivery (`ensure_schema`, reads) get the same bound: at
-            // it, those still out are cancelled and their calls return `Timeout(within)`.
-            let given_up = &self.core.given_up;
+        let (in_runtime, given_up) = (runtime_check().is_ok(), &self.core.given_up);
+        // The requests outside the delivery (`ensure_schema`, reads) get the same bound: at it,
+        // those still out are cancelled and their calls return `Timeout(within)`. In a runtime
+        // with I/O and time the bound is a Tokio timer; elsewhere (awaited outside any runtime,
+        // with such requests out on a runtime of their own) a thread's: a Tokio timer panics
+        // there, so the bound was skipped, `true` returned at once and the requests went on.
+        #[cfg(not(target_arch = "wasm32"))]
+        if in_runtime || given_up.receiver_count() > 0 {
             let others = async {
+                let bound = async {
+                    if in_runtime {
+                        crate::transport::sleep_ms(ms).await
+                    } else {
+                        thread_sleep(ms).await
+                    }
+                };
                 tokio::select! {
                     () = given_up.closed() => true,
-                    () = crate::transport::sleep_ms(ms) => given_up.receiver_count() == 0,
+                    () = bound => given_up.receiver_count() == 0,
                 }
             };
             let (delivered, ended) = futures::join!(self.flush_within(Some(ms)), others);

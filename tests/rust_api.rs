@@ -1337,6 +1337,35 @@ async fn close_within_cancels_a_schema_step_and_a_read_in_flight_at_its_bound() 
     assert_eq!(logger.last_error(), None);
 }
 
+/// The same awaited outside any runtime (`futures::executor::block_on` in a synchronous shutdown
+/// path) while a read waits on a runtime: it returned `true` at once (its bound is a Tokio timer,
+/// so it was skipped there) and the read went on for its 60 s `timeout`.
+#[test]
+fn close_within_outside_a_runtime_cancels_a_read_in_flight_at_its_bound() {
+    let mt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let (url, closed) = mt.block_on(hung_counting_closes());
+    let logger = AuditLogger::builder(&url).timeout(Duration::from_secs(60)).retry(patient()).build().unwrap();
+    let l = logger.clone();
+    let read = mt.spawn(async move { l.get_audit_trail(&neo4j_audit::TrailQuery::default()).await.map(|_| ()) });
+    std::thread::sleep(Duration::from_millis(100));
+    let t0 = Instant::now();
+    assert!(!futures::executor::block_on(logger.close_within(Duration::from_millis(300))));
+    let took = t0.elapsed();
+    assert!(took >= Duration::from_millis(300) && took < Duration::from_secs(3), "took {took:?}");
+    let r = mt.block_on(async { tokio::time::timeout(Duration::from_secs(2), read).await });
+    assert_eq!(
+        r.expect("the read ended with close_within").unwrap().unwrap_err(),
+        AuditError::Timeout(Duration::from_millis(300))
+    );
+    assert_eq!(logger.last_error().as_deref(), Some("timeout: no answer from Neo4j within 300 ms"));
+    assert!(mt.block_on(reaches(&closed, 1, 2000)), "the read's request was cancelled: {closed:?}");
+    // Nothing under way: `true` at once.
+    let logger = AuditLogger::builder(&url).build().unwrap();
+    let t0 = Instant::now();
+    assert!(futures::executor::block_on(logger.close_within(Duration::from_millis(300))));
+    assert!(t0.elapsed() < Duration::from_millis(250), "{:?}", t0.elapsed());
+}
+
 /// A request the builder's deadline gave up on is cancelled too, not left open until `timeout`.
 #[tokio::test]
 async fn a_request_past_the_deadline_is_cancelled() {
