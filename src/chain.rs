@@ -976,6 +976,14 @@ impl<'k> Verifier<'k> {
         }
     }
 
+    /// The event just pushed was the stream's event before a `since` window: checked (its hash,
+    /// and as the link the window's first event must follow) but not one of the window's events,
+    /// so not counted in [`StreamReport::checked`] (the report's total leaves it out too).
+    #[cfg(all(feature = "read", not(feature = "worker")))]
+    pub(crate) fn uncount_before(&mut self) {
+        self.report.checked -= 1;
+    }
+
     /// A `since` window found nothing before its first event: the stream must then begin there
     /// as if read from its start (`seq` 0, the genesis `prevHash`).
     #[cfg(any(feature = "read", test))]

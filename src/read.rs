@@ -1846,8 +1846,8 @@ impl AuditLogger {
             if first {
                 (report, first) = (got, false);
             } else if let Some(s) = got.streams.into_iter().find(|s| s.stream_id == report.streams[at].stream_id) {
-                // Added first: a window's total leaves out the event before it, which a stream's count
-                // holds (`a_since_window_checks_its_start_from_the_event_before_it`).
+                // Added first (a stream's count, like the total, leaves out the event before a
+                // `since` window: `a_since_windows_stream_counts_leave_out_the_event_before_it`).
                 report.checked = (report.checked + s.checked).saturating_sub(report.streams[at].checked);
                 report.streams[at] = s;
             }

@@ -705,6 +705,26 @@ async fn a_since_window_checks_its_start_from_the_event_before_it() {
     }
 }
 
+/// A `since` window reads each stream from its event just before the window (checked, not one of
+/// the window's events): a stream's `checked` counted it, the report's did not, so `verify --since`
+/// listed a stream of 3 events in the window as "4 events" above "3 events checked".
+#[tokio::test]
+async fn a_since_windows_stream_counts_leave_out_the_event_before_it() {
+    let (logger, uids) = chained("chain-window-count", 6).await;
+    let rows = cypher("MATCH (ev:AuditEvent {UID: $u}) RETURN ev.timestamp.epochMillis", json!({"u": uids[3]})).await;
+    let since = rows[0][0].as_i64().unwrap();
+    let in_window = cypher(
+        "MATCH (ev:AuditEvent {streamId: $s}) WHERE ev.timestamp >= datetime({epochMillis: $t}) RETURN count(ev)",
+        json!({"s": logger.chain_head().stream_id, "t": since}),
+    )
+    .await[0][0]
+        .as_u64()
+        .unwrap();
+    let r = logger.verify_trail(&VerifyQuery { since: Some(since), ..Default::default() }).await.unwrap();
+    assert!(r.ok && r.streams.len() == 1, "{r:?}");
+    assert_eq!((r.checked, r.streams[0].checked), (in_window, in_window), "{r:?}");
+}
+
 /// A writer's clock is not monotonic: a client whose clock is set back mid-stream (NTP, a user),
 /// or the Worker's stream, where a request that lost the race for the head is chained after one
 /// received later (its `timestamp` is its receive time). A `since` window picks its events by
@@ -1417,6 +1437,42 @@ async fn an_anchored_stream_with_no_event_in_a_since_window_is_checked_by_its_an
     let r = quiet.verify_trail(&q).await.unwrap();
     let b = r.streams.iter().find(|s| s.stream_id == anchor.stream_id).and_then(|s| s.first_break.clone());
     assert_eq!((b.map(|b| b.kind), r.ok), (Some(BreakKind::Deleted), false), "{r:?}");
+}
+
+/// An anchor on an event before a `since` window whose stream is read in the window: the
+/// anchored event deleted (with every event before it) is `deleted` at the anchored seq, and the
+/// message says what is missing; it said "the stream has no event in the window", of a stream
+/// read there with 4 events.
+#[tokio::test]
+#[cfg(not(feature = "worker"))] // anchors: not in the Worker's build
+async fn an_anchored_event_before_a_since_window_deleted_is_named_as_such() {
+    let (logger, uids) = chained("chain-anchor-before-window", 2).await;
+    let head = logger.chain_head();
+    let anchor = neo4j_audit::read::Anchor {
+        stream_id: head.stream_id.clone(),
+        seq: head.next_seq - 1,
+        hash: head.head.clone(),
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    for i in 2..6 {
+        if i == 3 {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        logger.log_user_action(None, "LATER", None, Some(&json!({ "i": i }))).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let rows = cypher(
+        "MATCH (ev:AuditEvent {streamId: $s, seq: 3}) RETURN ev.timestamp.epochMillis",
+        json!({"s": head.stream_id}),
+    )
+    .await;
+    let q = VerifyQuery { since: rows[0][0].as_i64(), anchors: vec![anchor], ..Default::default() };
+    let r = logger.verify_trail(&q).await.unwrap();
+    assert!(r.ok, "{r:?}");
+    cypher("MATCH (ev:AuditEvent) WHERE ev.UID IN $u DETACH DELETE ev", json!({"u": uids})).await;
+    let r = logger.verify_trail(&q).await.unwrap();
+    let b = r.streams[0].first_break.clone().unwrap_or_else(|| panic!("unseen: {r:?}"));
+    assert_eq!((b.kind, b.seq, r.ok), (BreakKind::Deleted, 1, false), "{r:?}");
+    assert!(!b.message.contains("no event in the window"), "the stream was read in the window: {b:?}");
 }
 
 /// An auditor's review of an unsigned (client) stream, against the real Neo4j: what each kind of

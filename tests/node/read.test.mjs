@@ -513,6 +513,25 @@ test("verifyTrail({anchors: [chainHead()]}) as the README writes it: a head take
   await logger.close();
 });
 
+test("verifyTrail({since}): concurrent loggers' streams each count only their events in the window, as the total does", async () => {
+  // Each stream is read from its event just before the window (checked, not one of the window's):
+  // the report's total left it out, each stream counted it (a window of 2 events per stream was
+  // "3 events" per stream, "6 events checked" in all).
+  const trail = unique("node-since-count");
+  const loggers = [0, 1, 2].map(() => new pkg.AuditLogger(config(trail)));
+  const write = (i) => Promise.all(loggers.map((l, j) => l.logUserAction({ uid: `u${j}` }, "T", "C", { i })));
+  for (let i = 0; i < 3; i++) assert.deepEqual(await write(i), [true, true, true]);
+  await new Promise((r) => setTimeout(r, 20));
+  const since = new Date();
+  await new Promise((r) => setTimeout(r, 5));
+  for (let i = 3; i < 5; i++) assert.deepEqual(await write(i), [true, true, true]);
+  const report = await loggers[0].verifyTrail({ since });
+  assert.ok(report?.ok, loggers[0].lastError ?? JSON.stringify(report));
+  assert.equal(report.checked, 6);
+  assert.deepEqual(report.streams.map((s) => s.checked), [2, 2, 2]);
+  assert.equal((await loggers[0].verifyTrail()).checked, 15);
+});
+
 test("verifyTrail while a logger writes: a batch still in flight behind later ones is no `deleted` gap; a deleted event still is", async () => {
   // A new user's finding: an auditor's verifyTrail run while one honest Node logger was writing
   // (batch.maxInFlight 4: its batches commit in any order) reported `deleted` in the middle of the
