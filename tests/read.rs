@@ -1027,28 +1027,9 @@ async fn a_cursor_with_a_time_zone_neo4j_cannot_read_is_invalid_input() {
     let down = AuditLogger::new(c).unwrap();
     let up = AuditLogger::new(config("read-zone-bad")).unwrap();
     let refused = "invalid input: cursor is not one this library returned";
-    for zone in [
-        "+99:00",
-        "+25:00",
-        "+18:01",
-        "-18:00:01",
-        "+1:00",
-        "+0200",
-        "+02",
-        "+02:60",
-        "+02:00:60",
-        ".",
-        "-",
-        "+",
-        "1",
-        "_x",
-        "GMT+1",
-        "UTC+1",
-        "UT+19:00",
-        "Europe/Berlin ",
-        "a b",
-        "ü",
-    ] {
+    // Representatives of each way to be wrong (the unit test `a_cursor_zone_has_a_form_neo4j_gives`
+    // in src/read.rs holds the full table).
+    for zone in ["+99:00", "+18:01", "+0200", "+02:00:60", ".", "GMT+1", "Europe/Berlin ", "ü"] {
         let cursor = Some(raw_cursor(&format!("1767225600000[{zone}]:x")));
         for (q, what) in [
             (TrailQuery { cursor: cursor.clone(), ..Default::default() }, "trail"),

@@ -1089,6 +1089,30 @@ async fn close_waits_for_the_calls_before_it_and_refuses_new_ones() {
     assert_eq!((s.committed, s.failed, s.queued), (50, 1, 0), "{s:?}");
 }
 
+/// `n` calls of `action` spawned on `rt` (details `{"i": i}` when `numbered`), once all are
+/// handed over to the logger (their `seq` taken): the calls' handles.
+fn spawn_handed_over(
+    rt: &tokio::runtime::Runtime,
+    logger: &AuditLogger,
+    n: u64,
+    action: &'static str,
+    numbered: bool,
+) -> Vec<tokio::task::JoinHandle<Result<AuditEvent, AuditError>>> {
+    let calls = (0..n)
+        .map(|i| {
+            let logger = logger.clone();
+            let details = numbered.then(|| json!({"i": i}));
+            rt.spawn(async move { logger.log_user_action(None, action, None, details.as_ref()).await })
+        })
+        .collect();
+    let t0 = Instant::now();
+    while logger.chain_head().next_seq < n && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::yield_now();
+    }
+    assert_eq!(logger.chain_head().next_seq, n, "all handed over");
+    calls
+}
+
 /// `flush` on one runtime waits for the calls another runtime's driver holds (each runtime has
 /// its own: the flush asks every running one).
 #[test]
@@ -1096,17 +1120,7 @@ fn flush_on_one_runtime_waits_for_calls_on_another() {
     let (b, trail) = builder("flushacross");
     let logger = b.build().unwrap();
     let mt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let calls: Vec<_> = (0..100)
-        .map(|i| {
-            let logger = logger.clone();
-            mt.spawn(async move { logger.log_user_action(None, "ACROSS", None, Some(&json!({"i": i}))).await })
-        })
-        .collect();
-    let t0 = Instant::now();
-    while logger.chain_head().next_seq < 100 && t0.elapsed() < Duration::from_secs(10) {
-        std::thread::yield_now();
-    }
-    assert_eq!(logger.chain_head().next_seq, 100, "all handed over");
+    let calls = spawn_handed_over(&mt, &logger, 100, "ACROSS", true);
     let ct = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     assert!(ct.block_on(logger.flush()));
     let s = logger.stats();
@@ -1128,17 +1142,7 @@ fn flush_and_close_outside_a_runtime_wait_for_the_deliveries_on_a_runtime() {
     // The events wait 300 ms for company before their request: still queued when the flush runs.
     let logger = b.batch(BatchConfig { flush_interval_ms: 300, ..Default::default() }).build().unwrap();
     let mt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let calls: Vec<_> = (0..20)
-        .map(|i| {
-            let logger = logger.clone();
-            mt.spawn(async move { logger.log_user_action(None, "OUTSIDE", None, Some(&json!({"i": i}))).await })
-        })
-        .collect();
-    let t0 = Instant::now();
-    while logger.chain_head().next_seq < 20 && t0.elapsed() < Duration::from_secs(10) {
-        std::thread::yield_now();
-    }
-    assert_eq!(logger.chain_head().next_seq, 20, "all handed over");
+    let calls = spawn_handed_over(&mt, &logger, 20, "OUTSIDE", true);
     assert!(futures::executor::block_on(logger.flush()));
     let s = logger.stats();
     assert_eq!((s.committed, s.failed, s.queued), (20, 0, 0), "flush outside a runtime waited: {s:?}");
@@ -1153,14 +1157,7 @@ fn flush_and_close_outside_a_runtime_wait_for_the_deliveries_on_a_runtime() {
         .batch(BatchConfig { flush_interval_ms: 300, ..Default::default() })
         .build()
         .unwrap();
-    let call = {
-        let l = unreachable.clone();
-        mt.spawn(async move { l.log_user_action(None, "OUTSIDE", None, None).await })
-    };
-    let t0 = Instant::now();
-    while unreachable.chain_head().next_seq < 1 && t0.elapsed() < Duration::from_secs(10) {
-        std::thread::yield_now();
-    }
+    let call = spawn_handed_over(&mt, &unreachable, 1, "OUTSIDE", false).remove(0);
     assert!(!futures::executor::block_on(unreachable.close()), "close() outside a runtime saw the failure");
     assert_eq!(unreachable.stats().failed, 1);
     let reason = unreachable.last_error().unwrap_or_default();
