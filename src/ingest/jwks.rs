@@ -14,7 +14,9 @@
 //! The fetched set ([`keys_for`]): kept [`DEFAULT_TTL_SECS`] or the answer's `Cache-Control:
 //! max-age`, bounded to [`MIN_TTL_SECS`]..=[`MAX_TTL_SECS`]; a token naming a `kid` the set does
 //! not hold makes one refetch, at most once per [`REFETCH_MIN_SECS`] per isolate (a flood of
-//! forged `kid`s costs the provider one request per isolate and interval); a failed fetch is
+//! forged `kid`s costs the provider one request per isolate and interval, once the isolate holds a
+//! fresh set: without one, each request arriving while a fetch is in flight fetches too, since
+//! workerd ties I/O to the request that made it); a failed fetch is
 //! never an acceptance: the caller answers 503 with `Retry-After`, and no new fetch is tried for
 //! [`FAILURE_RETRY_SECS`].
 

@@ -27,8 +27,11 @@ use crate::json::Json;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// Longest token accepted, in bytes (a guard before any decoding).
-pub const MAX_TOKEN_LEN: usize = 8192;
+/// Longest token accepted, in bytes (a guard before any decoding): room for an identity provider's
+/// largest tokens (Microsoft Entra ID puts up to 200 group ids into a JWT, ~11 KB; 8192 refused
+/// them). A longer one is [`JwtError::Malformed`] (a message of its own cost the Worker's .wasm
+/// 60 bytes of its size budget).
+pub const MAX_TOKEN_LEN: usize = 16384;
 /// Longest `sub` / `name` accepted, in bytes: the rule table's `user.uid` / `user.name` bound
 /// (`sub` and `name` become the event's user).
 pub const MAX_CLAIM_LEN: usize = crate::rules::MAX_USER_FIELD_LEN;
@@ -740,6 +743,19 @@ mod tests {
         for bad in ["", "a.b", "a.b.c.d", "!!.!!.!!", &"a".repeat(MAX_TOKEN_LEN + 1)] {
             assert_eq!(verify(bad, &rules(), 0).unwrap_err(), JwtError::Malformed, "{bad}");
         }
+    }
+
+    /// A token with 200 group ids (Microsoft Entra ID's most before its overage claim), ~11 KB,
+    /// was refused as "not a well-formed JWS compact serialisation" (the bound was 8192 bytes).
+    /// It verifies; one over [`MAX_TOKEN_LEN`] is still refused.
+    #[test]
+    fn a_token_with_200_group_ids_verifies() {
+        let groups: Vec<String> = (0..200).map(|i| format!("{i:08x}-1b2c-4d5e-8f90-a1b2c3d4e5f6")).collect();
+        let t = sign_hs256(KEY, &json!({"sub": "u", "exp": 100, "groups": groups, "tid": "x".repeat(36)}));
+        assert!(t.len() > 10_000, "{}", t.len());
+        assert_eq!(verify(&t, &rules(), 0).unwrap().sub, "u");
+        let long = sign_hs256(KEY, &json!({"sub": "u", "exp": 100, "pad": "p".repeat(MAX_TOKEN_LEN)}));
+        assert_eq!(verify(&long, &rules(), 0).unwrap_err(), JwtError::Malformed);
     }
 
     #[test]

@@ -184,8 +184,8 @@ impl Settings {
     /// (default one day, within [`LIFETIME_BOUNDS_SECS`]). `JWT_ALGORITHMS` (comma separated:
     /// `HS256`, `RS256`, `ES256`) defaults to `RS256,ES256` when a key set is configured
     /// (`JWT_JWKS_URL`, https only, and/or `JWT_PUBLIC_KEYS`), else `HS256`; an algorithm without
-    /// its key, an unknown name, a non-https `JWT_JWKS_URL` or an unusable `JWT_PUBLIC_KEYS` is
-    /// a misconfiguration (500).
+    /// its key, an unknown name, a non-https `JWT_JWKS_URL`, an unusable `JWT_PUBLIC_KEYS`, or
+    /// `JWT_AUDIENCE_CHECK` `off` with a key set but no `JWT_ISSUER` is a misconfiguration (500).
     ///
     /// Native builds only: the wasm builds derive the signing key's public half with the host's
     /// WebCrypto, asynchronously ([`Settings::load`], which every build has).
@@ -321,6 +321,13 @@ impl Settings {
             if !has_key && listed.is_some() {
                 key_error = Some(cat(&["JWT_ALGORITHMS lists ", a.name(), " but ", need, " is not set"]));
             }
+        }
+        // A key set is the identity provider's, which signs tokens for every app it serves (a
+        // shared one such as Firebase's signs them for every project, with a `sub` each project's
+        // owner may choose): without the audience check only the issuer ties a token to this
+        // Worker. Accepted without it, anyone's project minted a token for any user here.
+        if audience_check_off && key_set && text("JWT_ISSUER").is_none() {
+            key_error = Some("JWT_AUDIENCE_CHECK = off with a key set needs JWT_ISSUER".into());
         }
         if algorithms.is_empty() && key_error.is_none() {
             key_error = Some("JWT_ALGORITHMS names no algorithm".into());
@@ -2149,6 +2156,29 @@ mod tests {
         }
         let r = run(&post(&format!("Basic {}", token("u"))), &settings(&[]), &FakeIo::new("{}"), &store);
         assert_eq!(r.status, 401);
+    }
+
+    /// A key set's keys are the identity provider's, which signs tokens for every app it serves:
+    /// with the audience check off and no JWT_ISSUER, a token it made for any other app (another
+    /// project's, whose owner chose its `sub`) was accepted as this Worker's user. Refused now
+    /// (500 naming JWT_AUDIENCE_CHECK); with JWT_ISSUER, or with HS256 alone (the secret is this
+    /// deployment's own), the opt-out stays.
+    #[test]
+    fn the_audience_opt_out_with_a_key_set_needs_an_issuer() {
+        // One RSA key of 2048 bits (the numbers need not be a real key here).
+        let set = cat(&[r#"{"keys":[{"kty":"RSA","n":"w"#, &"A".repeat(341), r#"","e":"AQAB"}]}"#]);
+        for key_set in [("JWT_JWKS_URL", "https://idp.example/.well-known/jwks.json"), ("JWT_PUBLIC_KEYS", &set)] {
+            let s = settings(&[key_set, ("JWT_AUDIENCE_CHECK", "off")]);
+            let why = s.misconfiguration().expect("the opt-out without an issuer is refused");
+            assert!(why.starts_with("JWT_AUDIENCE_CHECK = off with a key set needs JWT_ISSUER"), "{why}");
+            assert!(s.jwt.is_none(), "no token verifies under it");
+            let pinned = settings(&[key_set, ("JWT_AUDIENCE_CHECK", "off"), ("JWT_ISSUER", "https://idp.example/")]);
+            assert_eq!(pinned.misconfiguration(), None);
+            assert_eq!(pinned.jwt.unwrap().audience, None);
+            // The check on (the default): no issuer needed.
+            assert_eq!(settings(&[key_set]).misconfiguration(), None);
+        }
+        assert_eq!(settings(&[("JWT_AUDIENCE_CHECK", "off")]).misconfiguration(), None, "HS256 alone");
     }
 
     #[test]

@@ -122,6 +122,29 @@ describe("POST /v1/events", () => {
     expect(await trailEvents(trail)).toEqual([]);
   });
 
+  it("accepts a token of an identity provider's largest size (200 group ids: ~11 KB), refuses one over 16 KiB", async () => {
+    // Microsoft Entra ID puts up to 200 group object ids into a JWT before it switches to its
+    // overage claim; such a token is ~11 KB. The Worker refused every token over 8192 bytes as
+    // "token is not a well-formed JWS compact serialisation" (401), so a user in many groups
+    // could log nothing, and the reason pointed at the token's encoding.
+    const trail = unique("worker-big-token");
+    const sub = unique("user");
+    const groups = Array.from({ length: 200 }, () => crypto.randomUUID());
+    const big = await token(sub, { groups, roles: ["Audit.Write"], tid: crypto.randomUUID() });
+    expect(big.length).toBeGreaterThan(10_000);
+    const r = await post({ actionType: "BIG_TOKEN" }, { tok: big, overrides: { AUDIT_TRAIL: trail } });
+    expect(r.status, await r.clone().text()).toBe(201);
+    const events = await trailEvents(trail);
+    expect(events.map((e) => [e.eventType, e.userUID])).toEqual([["BIG_TOKEN", sub]]);
+    // Over the bound (MAX_TOKEN_LEN, 16384 bytes): still a 401.
+    const huge = await token(sub, { groups: [...groups, ...groups] });
+    expect(huge.length).toBeGreaterThan(16_384);
+    const h = await post({ actionType: "BIG_TOKEN" }, { tok: huge, overrides: { AUDIT_TRAIL: trail } });
+    expect(h.status).toBe(401);
+    expect((await h.json()).message).toBe("token is not a well-formed JWS compact serialisation");
+    expect((await trailEvents(trail)).length).toBe(1);
+  });
+
   it("accepts a token expired within the configured clock skew, and not beyond it", async () => {
     const trail = unique("worker-skew");
     const sub = unique("user");

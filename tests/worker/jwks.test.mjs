@@ -170,6 +170,37 @@ describe("RS256 / ES256 tokens with the provider's JWKS", () => {
       expect((await r.json()).error).toBe("misconfigured");
     }
   });
+
+  it("refuses JWT_AUDIENCE_CHECK = off with a key set unless JWT_ISSUER is set (500 misconfigured)", async () => {
+    // A key set is the provider's, which signs tokens for every app it serves (Firebase's signs
+    // them for every project, whose owner may mint one for any uid). With the audience check off
+    // and no issuer, such a token for another app named our user and was stored under them (201).
+    const victim = unique("victim");
+    const foreign = await signJws("RS256", RSA,
+      claims(victim, { aud: "another-app", iss: "https://securetoken.example/another-app" }), { kid: "rsa-1" });
+    const open = provider().overrides({ JWT_AUDIENCE_CHECK: "off", JWT_ISSUER: "" });
+    const r = await post(event, { tok: foreign, overrides: open });
+    expect(r.status, await r.clone().text()).toBe(500);
+    const body = await r.json();
+    expect(body.error).toBe("misconfigured");
+    expect(body.message).toContain("JWT_AUDIENCE_CHECK");
+    // With JWT_ISSUER the opt-out works: the app's own token passes whatever its aud, the other
+    // app's is refused for its issuer.
+    const pinned = provider().overrides({ JWT_AUDIENCE_CHECK: "off", JWT_ISSUER: "https://idp.example" });
+    const refused = await post(event, { tok: foreign, overrides: pinned });
+    expect(refused.status).toBe(401);
+    expect((await refused.json()).message).toContain("JWT_ISSUER");
+    const own = await signJws("RS256", RSA, claims(unique("u"), { aud: "any-audience" }), { kid: "rsa-1" });
+    expect((await post(event, { tok: own, overrides: pinned })).status).toBe(201);
+    // Nothing was ever stored under the victim, in either trail.
+    const rows = await cypher(
+      "MATCH (t:AuditTrail)-[:HAS_EVENT]->(e:AuditEvent {userUID: $victim}) WHERE t.name IN $trails RETURN count(e)",
+      { victim, trails: [open.AUDIT_TRAIL, pinned.AUDIT_TRAIL] },
+    );
+    expect(rows).toEqual([[0]]);
+    const stored = await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", { t: pinned.AUDIT_TRAIL });
+    expect(stored).toEqual([[1]]);
+  });
 });
 
 describe("the key set's answer is read within its bound", () => {

@@ -61,6 +61,10 @@ describe("a misconfigured Worker names the setting", () => {
     [{ JWT_ALGORITHMS: "RS256" }, "JWT_ALGORITHMS", "JWT_ALGORITHMS lists RS256 but JWT_JWKS_URL or JWT_PUBLIC_KEYS is not set"],
     [{ JWT_JWKS_URL: "idp.example/jwks.json" }, "JWT_JWKS_URL", "JWT_JWKS_URL must be an https:// URL"],
     [{ JWT_PUBLIC_KEYS: "{" }, "JWT_PUBLIC_KEYS", "JWT_PUBLIC_KEYS: the JWK Set is not JSON"],
+    // Before: accepted, and with it a token the identity provider signed for any other app
+    // (another aud and iss) wrote as whichever user it named (tests/worker/jwks.test.mjs).
+    [{ JWT_AUDIENCE_CHECK: "off", JWT_ISSUER: "", JWT_PUBLIC_KEYS: env.TEST_JWKS }, "JWT_AUDIENCE_CHECK",
+      "JWT_AUDIENCE_CHECK = off with a key set needs JWT_ISSUER"],
     [{ AUDIT_SIGNING_KEY: "short" }, "AUDIT_SIGNING_KEY", "AUDIT_SIGNING_KEY must be the 32-byte Ed25519 seed"],
     [{ RETRY_AFTER_SECS: "5s" }, "RETRY_AFTER_SECS", "RETRY_AFTER_SECS must be a whole number"],
     // Before: a REDACT_MATCH typo was silently the default mode, and the bounded numeric vars were
