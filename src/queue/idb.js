@@ -17,13 +17,24 @@
 // until the commit, cost about 900 bytes of the page's JS heap per waiting event
 // (bench/memory_chromium.mjs). Batches settle with their outcome and reject with the host's text
 // of a failure (`QuotaExceededError: ...`); nothing here throws.
+//
+// A failed request aborts its whole transaction: when the origin's quota is nearly spent, one
+// large record refused for it also undid the small records of its batch, which fit (with Neo4j
+// down their queued-delivery calls then said false, and a reload lost them). So a record larger than `ALONE`
+// goes into a transaction of its own (and the writes after it into the next one), and fails alone.
 
 const STORE = "events";
 let made = 0;
 
+/** Records larger than this (UTF-16 units) are written in a transaction of their own. An event of
+ *  a few KB, the usual size, shares its task's transaction. */
+const ALONE = 16384;
+
 /** A queue handle (the database opens on first use), or null where there is no IndexedDB. */
 export function handle(name) {
-  return globalThis.indexedDB ? { name, db: null, opening: null, early: null, store: null, done: null, last: null, stuck: false } : null;
+  return globalThis.indexedDB
+    ? { name, db: null, opening: null, early: null, store: null, done: null, last: null, stuck: false, failed: null }
+    : null;
 }
 
 const text = (e) => String(e);
@@ -83,10 +94,11 @@ function open(h) {
   return p;
 }
 
-// Issues a write in the current read-write transaction or a new one; that transaction's outcome.
+// Issues a write in the current read-write transaction or a new one (one of its own for a large
+// record, `f.alone`); that transaction's outcome. A failed transaction is told to `h.failed`.
 // Throws when no transaction could be made (the database closed).
 function write(h, f) {
-  if (h.store) {
+  if (h.store && !f.alone) {
     try {
       f(h.store);
       return h.done;
@@ -101,11 +113,17 @@ function write(h, f) {
     // A finished transaction's store takes no more requests: let it go.
     const end = () => h.store === store && (h.store = null);
     tx.oncomplete = () => (end(), ok());
-    tx.onerror = tx.onabort = () => (end(), bad(text(tx.error ?? "abort")));
+    tx.onerror = tx.onabort = (ev) => {
+      end();
+      const e = text(tx.error ?? "abort");
+      // Told once, at the abort (a failed request's error comes first, without the reason).
+      if (ev.type === "abort") h.failed?.(e);
+      bad(e);
+    };
   });
   done.catch(() => {});
   const store = tx.objectStore(STORE);
-  h.store = store;
+  h.store = f.alone ? null : store;
   h.done = done;
   f(store);
   return done;
@@ -162,7 +180,9 @@ function issue(h, f) {
 
 /** Stores `value` under `key`; the promise of its batch (see `issue`). */
 export function put(h, key, value) {
-  return issue(h, (s) => s.put(value, key));
+  const f = (s) => s.put(value, key);
+  if (value.length > ALONE) f.alone = true;
+  return issue(h, f);
 }
 
 // Tests only (src/queue/idb.rs fail_deletes_for_tests): while set, every delete fails at once.

@@ -21,6 +21,13 @@ export class Driver extends Memory {
   constructor(input, store, ms, listen) {
     super(input, store, ms);
     this.h = store == null ? null : handle(store);
+    // A write IndexedDB refused (the origin's quota spent, a storage error): its events are kept
+    // in memory only, so they are lost if the page goes before they are delivered. Said once.
+    if (this.h)
+      this.h.failed = (e) => {
+        this.h.failed = null;
+        console.warn(`neo4j-audit: IndexedDB refused a write to queue "${store}" (${e}): its events are held in memory only until delivered, lost if the page goes first`);
+      };
     this.loaded = null;
     const w = listen ? pageWindow() : undefined;
     if (w) {
