@@ -1397,6 +1397,14 @@ async fn legacy_unbound_streams_verify_and_strict_mode_refuses_them() {
     assert_eq!(find(&report, &lid).first_break.map(|b| b.kind), Some(BreakKind::Unbound), "{report:?}");
 }
 
+/// An anchor on the last event `logger` wrote (its chain head), as a nightly `verify --anchor`
+/// keeps one.
+#[cfg(not(feature = "worker"))]
+fn anchor_at_head(logger: &AuditLogger) -> neo4j_audit::read::Anchor {
+    let head = logger.chain_head();
+    neo4j_audit::read::Anchor { stream_id: head.stream_id.clone(), seq: head.next_seq - 1, hash: head.head.clone() }
+}
+
 /// A nightly `verify --since 1d --anchor yesterday.json`: a stream with no event in the window
 /// (a quiet logger) was reported `deleted` from seq 0 ("cut off the end") although every event
 /// was there, so every anchored quiet stream failed. Its anchored event is now looked up by
@@ -1406,12 +1414,7 @@ async fn legacy_unbound_streams_verify_and_strict_mode_refuses_them() {
 #[cfg(not(feature = "worker"))] // anchors: not in the Worker's build
 async fn an_anchored_stream_with_no_event_in_a_since_window_is_checked_by_its_anchored_event() {
     let (quiet, uids) = chained("chain-anchor-quiet", 4).await;
-    let head = quiet.chain_head();
-    let anchor = neo4j_audit::read::Anchor {
-        stream_id: head.stream_id.clone(),
-        seq: head.next_seq - 1,
-        hash: head.head.clone(),
-    };
+    let anchor = anchor_at_head(&quiet);
     let last = cypher("MATCH (ev:AuditEvent {UID: $u}) RETURN ev.timestamp.epochMillis", json!({"u": uids[3]})).await;
     let since = last[0][0].as_i64().unwrap() + 1;
     // Another stream of the trail writes in the window.
@@ -1447,12 +1450,7 @@ async fn an_anchored_stream_with_no_event_in_a_since_window_is_checked_by_its_an
 #[cfg(not(feature = "worker"))] // anchors: not in the Worker's build
 async fn an_anchored_event_before_a_since_window_deleted_is_named_as_such() {
     let (logger, uids) = chained("chain-anchor-before-window", 2).await;
-    let head = logger.chain_head();
-    let anchor = neo4j_audit::read::Anchor {
-        stream_id: head.stream_id.clone(),
-        seq: head.next_seq - 1,
-        hash: head.head.clone(),
-    };
+    let anchor = anchor_at_head(&logger);
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     for i in 2..6 {
         if i == 3 {
@@ -1462,7 +1460,7 @@ async fn an_anchored_event_before_a_since_window_deleted_is_named_as_such() {
     }
     let rows = cypher(
         "MATCH (ev:AuditEvent {streamId: $s, seq: 3}) RETURN ev.timestamp.epochMillis",
-        json!({"s": head.stream_id}),
+        json!({"s": anchor.stream_id}),
     )
     .await;
     let q = VerifyQuery { since: rows[0][0].as_i64(), anchors: vec![anchor], ..Default::default() };
