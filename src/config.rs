@@ -634,17 +634,14 @@ impl Config {
         }
         // No control characters (as user.uid): "a\0b" was accepted, and the durable queue's
         // record keys use \u{1} and '|' as separators.
-        if self.trail.trim().is_empty() || self.trail.len() > MAX_TRAIL_LEN || self.trail.chars().any(char::is_control)
-        {
-            return refused({
-                cat(&[
-                    "trail must be a non-empty string of at most ",
-                    &crate::error::num(MAX_TRAIL_LEN as u64),
-                    " bytes without control characters",
-                ])
-            });
+        // (The filter's rule for a uid, within the trail's own bound: not blank, no control
+        // characters. The message's 256 is MAX_TRAIL_LEN, written out: the test
+        // `rejects_bad_urls_and_auth` holds them together.)
+        if self.trail.len() > MAX_TRAIL_LEN || crate::rules::check_uid_filter("trail", &self.trail).is_err() {
+            return refused("trail must be a non-empty string of at most 256 bytes without control characters".into());
         }
-        // No bidirectional controls either (the rule table's, as for uids and user names).
+        // An identifier's text (the rule table's, as for written uids): no white space at either
+        // end, no invisible characters (bidirectional controls among them).
         if let Err(crate::rules::Violation::Invalid(m)) = crate::rules::check_identifier_text("trail", &self.trail) {
             return refused(m);
         }
@@ -1054,17 +1051,34 @@ mod tests {
             c.url = url.into();
             assert!(c.validate().is_err(), "{url}");
         }
-        for trail in ["a\u{0}b", "a\u{1}b", "t\n"] {
-            let mut c = base();
-            c.trail = trail.into();
-            assert!(c.validate().unwrap_err().to_string().contains("control characters"), "{trail:?}");
-        }
-        // Nor bidirectional controls (Trojan Source: a trail displayed as another one).
-        for trail in ["audit\u{202e}lat", "\u{2066}t\u{2069}", "t\u{200e}"] {
+        let too_long = "t".repeat(MAX_TRAIL_LEN + 1);
+        for trail in ["a\u{0}b", "a\u{1}b", "t\n", "", " ", "\u{85}", &too_long] {
             let mut c = base();
             c.trail = trail.into();
             let e = c.validate().unwrap_err().to_string();
-            assert!(e.starts_with("invalid config: trail must not hold bidirectional control characters"), "{e}");
+            let rule =
+                cat(&["at most ", &crate::error::num(MAX_TRAIL_LEN as u64), " bytes without control characters"]);
+            assert!(e.starts_with("invalid config: trail must be a non-empty string of ") && e.ends_with(&rule), "{e}");
+        }
+        let mut c = base();
+        c.trail = "t".repeat(MAX_TRAIL_LEN);
+        assert!(c.validate().is_ok());
+        // Nor invisible characters, bidirectional controls among them (Trojan Source: a trail
+        // displayed as another one; "audit\u{200B}" displayed as "audit").
+        for trail in
+            ["audit\u{202e}lat", "\u{2066}t\u{2069}", "t\u{200e}", "audit\u{200b}", "\u{feff}audit", "au\u{ad}dit"]
+        {
+            let mut c = base();
+            c.trail = trail.into();
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.starts_with("invalid config: trail must not hold invisible characters"), "{e}");
+        }
+        // Nor white space at either end (" audit" was a trail of its own, displayed as "audit").
+        for trail in [" audit", "audit ", "\u{a0}audit", "audit\u{3000}"] {
+            let mut c = base();
+            c.trail = trail.into();
+            let e = c.validate().unwrap_err().to_string();
+            assert_eq!(e, "invalid config: trail must not begin or end with white space", "{trail:?}");
         }
         // Port 0 (accepted before: every request refused, retried until the deadline).
         for url in ["http://127.0.0.1:0", "https://h:00/db"] {

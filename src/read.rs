@@ -2100,7 +2100,8 @@ pub(crate) fn user_query(uid: &str, q: TrailQuery) -> Result<TrailQuery, AuditEr
 
 /// The query of [`AuditLogger::target_activity`].
 pub(crate) fn target_query(label: &str, uid: &str, q: &TrailQuery) -> Result<TrailQuery, AuditError> {
-    // The rule table's read-side target rule (a filter: bidirectional controls not refused),
+    // The rule table's read-side target rule (a filter: invisible characters, bidirectional
+    // controls among them, not refused),
     // named as this call's arguments (`label`, `uid`), not as the `targets[0]` of a write the
     // caller never made.
     // The message taken out of the violation directly: `to_string()` would bring core::fmt's

@@ -6,14 +6,14 @@
 //! | input | rule |
 //! |---|---|
 //! | `actionType`, `category` | 1–[`MAX_NAME_LEN`] characters of `A-Z a-z 0-9 _ . : -` |
-//! | `user.uid` | 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no white space at either end, no control characters, no bidirectional controls ([`is_bidi_control`]) |
-//! | `user.name` | at most [`MAX_USER_FIELD_LEN`] bytes, no control characters, no bidirectional controls |
-//! | trail names (`trail`, the Worker's `AUDIT_TRAIL` and tenant claim) | their own length bounds, no control characters, no bidirectional controls |
+//! | `user.uid` | 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters, an identifier's text ([`check_identifier_text`]: no white space at either end, no invisible characters, [`is_default_ignorable`]) |
+//! | `user.name` | at most [`MAX_USER_FIELD_LEN`] bytes, no control characters, no bidirectional controls ([`is_bidi_control`]; free text: joiners and variation selectors allowed) |
+//! | trail names (`trail`, the Worker's `AUDIT_TRAIL` and tenant claim) | their own length bounds, not blank, no control characters, an identifier's text |
 //! | `details` | a JSON object, at most [`DEFAULT_MAX_DETAILS_BYTES`] bytes as JSON (configurable) and [`DEFAULT_MAX_DETAILS_DEPTH`] levels deep (the object itself is level 1), no member name twice in one object at any depth ([`Limits::details_names`]) |
 //! | `targets` | at most [`MAX_TARGETS`] per event, no (`label`, `uid`) twice |
 //! | `targets[].label` | an identifier `[A-Za-z_][A-Za-z0-9_]*`, 1–[`MAX_NAME_LEN`] characters (it becomes a label in the statement text); at the Worker also in `ALLOWED_TARGET_LABELS` |
 //! | `targets[].uid` | as `user.uid` |
-//! | read filters (`userUid`, `getUserActivity`'s uid, a `target`'s uid) | as `user.uid`, bidirectional controls and white space at the ends allowed ([`check_uid_filter`]: they find data stored before those rules) |
+//! | read filters (`userUid`, `getUserActivity`'s uid, a `target`'s uid) | as `user.uid`, invisible characters and white space at the ends allowed ([`check_uid_filter`]: they find data stored before those rules) |
 //! | `targets[].role` | optional; as `actionType` |
 //! | a request to the Worker | at most [`DEFAULT_MAX_BATCH`] events (the Worker's `MAX_BATCH`) and [`DEFAULT_MAX_BODY_BYTES`] bytes (its `MAX_BODY_BYTES`); a client logger sends no more per request |
 //! | any text | well-formed Unicode: a lone UTF-16 surrogate (possible in JavaScript strings) is refused, never replaced |
@@ -115,25 +115,51 @@ fn has_control(s: &str) -> bool {
 /// Whether `c` is one of Unicode's bidirectional controls (the `Bidi_Control` property: U+061C,
 /// U+200E, U+200F, U+202A–U+202E, U+2066–U+2069): invisible characters that change the order in
 /// which the text around them is displayed, so that a name shows as another one ("Trojan Source",
-/// CVE-2021-42574). Refused in the identifiers an audit trail shows (uids, user names, trail
-/// names: [`check_identifier_text`]), never in `details`, free text where a right-to-left
+/// CVE-2021-42574). Refused in user names ([`check_user_name`]; identifiers refuse them as
+/// [`is_default_ignorable`] characters), never in `details`, free text where a right-to-left
 /// language may need them and which is shown as JSON.
 pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{61c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
-/// The bidirectional-control rule ([`is_bidi_control`]) for `s`, named `what`: uids, user names,
-/// trail names and tenants.
-pub fn check_identifier_text(what: &str, s: &str) -> Result<(), Violation> {
-    // (Every bidirectional control is outside ASCII, so ASCII text is not decoded.)
-    if !s.is_ascii() && s.chars().any(is_bidi_control) {
-        return Err(invalid(cat(&[
-            what,
-            " must not hold bidirectional control characters (U+061C, U+200E, U+200F, U+202A-U+202E, \
-             U+2066-U+2069), which make a name display other than it reads",
-        ])));
+/// Whether `c` is invisible by default: Unicode's `Default_Ignorable_Code_Point` property
+/// (DerivedCoreProperties.txt, the same since Unicode 14): the zero width space, joiners and
+/// non-joiners, the soft hyphen, the word joiner and invisible operators, U+FEFF, the variation
+/// selectors, the Hangul fillers, the tag characters, the bidirectional controls
+/// ([`is_bidi_control`]) and the code points Unicode keeps for more of them. A text holding one
+/// displays as the text without it: `"alice\u{200B}"` shows as `alice`. Refused in identifiers
+/// ([`check_identifier_text`]), never in user names or `details`, free text in which the joiners
+/// (Persian, Indic scripts) and the variation selectors and joiners of emoji sequences are part of
+/// the text.
+pub fn is_default_ignorable(c: char) -> bool {
+    matches!(c, '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}'
+        | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}' | '\u{fff0}'..='\u{fff8}'
+        | '\u{1bca0}'..='\u{1bca3}' | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e0fff}')
+}
+
+/// `s` (named `what`) must not hold a character `refused` says yes to, all of them outside ASCII
+/// (ASCII text is not decoded); the message names the `rule`.
+fn refuse_chars(what: &str, s: &str, refused: fn(char) -> bool, rule: &str) -> Result<(), Violation> {
+    if !s.is_ascii() && s.chars().any(refused) {
+        return Err(invalid(cat(&[what, " must not hold ", rule])));
     }
     Ok(())
+}
+
+/// An identifier's text (`s`, named `what`): a written uid, a trail name, a tenant. No white space
+/// at either end (`" acme"` was a trail of its own that displays as `acme`; a uid `" a "` never
+/// matched the app's `User {UID: "a"}`; trimming would store another name than the caller gave)
+/// and no invisible characters ([`is_default_ignorable`]: `"alice\u{200B}"` was a second user who
+/// displays as alice).
+// (Not inlined: it is called from several places, and one copy is smaller in the .wasm.)
+#[inline(never)]
+pub fn check_identifier_text(what: &str, s: &str) -> Result<(), Violation> {
+    if s.trim() != s {
+        return Err(invalid(cat(&[what, " must not begin or end with white space"])));
+    }
+    let rule = "invisible characters (Unicode Default_Ignorable_Code_Point, e.g. U+200B)";
+    refuse_chars(what, s, is_default_ignorable, rule)
 }
 
 /// The acting user's uid and optional display name.
@@ -145,29 +171,20 @@ pub fn check_user(uid: &str, name: Option<&str>) -> Result<(), Violation> {
     Ok(())
 }
 
-/// A uid written (`user.uid`, a target's `uid`, named `what`): [`check_uid_filter`], and no
-/// bidirectional controls ([`check_identifier_text`]).
+/// A uid written (`user.uid`, a target's `uid`, named `what`): [`check_uid_filter`], and an
+/// identifier's text ([`check_identifier_text`]: no white space at either end, no invisible
+/// characters).
 pub fn check_uid(what: &str, uid: &str) -> Result<(), Violation> {
     check_uid_filter(what, uid)?;
-    check_written_uid(what, uid)
-}
-
-/// What a written uid must be beyond the filter's rule: no white space at either end (stored as
-/// given, `" a "` never matched the app's `User {UID: "a"}`, so no PERFORMED_BY, nor a read filter
-/// for `a`; trimming it would store another identity than the caller named) and no bidirectional
-/// controls ([`check_identifier_text`]).
-fn check_written_uid(what: &str, uid: &str) -> Result<(), Violation> {
-    if uid.trim() != uid {
-        return Err(invalid(cat(&[what, " must not begin or end with white space"])));
-    }
     check_identifier_text(what, uid)
 }
 
 /// A uid the read side filters by (`userUid`, `getUserActivity`'s uid, a `target`'s uid, named
-/// `what`): 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters. Bidirectional
-/// controls are not refused here: a filter writes and shows nothing, and a uid stored with them
-/// before [`check_uid`] refused them (an earlier release, a write behind the library's back) is
-/// found through the API, not only with Cypher.
+/// `what`): 1–[`MAX_USER_FIELD_LEN`] bytes, not blank, no control characters. White space at the
+/// ends and invisible characters (bidirectional controls among them) are not refused here: a
+/// filter writes and shows nothing, and a uid stored with them before [`check_uid`] refused them
+/// (an earlier release, a write behind the library's back) is found through the API, not only
+/// with Cypher.
 pub fn check_uid_filter(what: &str, uid: &str) -> Result<(), Violation> {
     if uid.trim().is_empty() || uid.len() > MAX_USER_FIELD_LEN || has_control(uid) {
         let rule = " must be a non-empty string of at most ";
@@ -185,7 +202,8 @@ pub fn check_user_name(name: &str) -> Result<(), Violation> {
             " bytes without control characters",
         ])));
     }
-    check_identifier_text("user.name", name)
+    let rule = "bidirectional controls (Unicode Bidi_Control, e.g. U+202E)";
+    refuse_chars("user.name", name, is_bidi_control, rule)
 }
 
 /// An event's targets: at most [`MAX_TARGETS`], each label an identifier of at most
@@ -203,7 +221,7 @@ pub fn check_targets(targets: &[crate::event::Target]) -> Result<(), Violation> 
     for (i, t) in targets.iter().enumerate() {
         let at = || cat(&["targets[", &num(i as u64), "]"]);
         check_target_key(&at(), &t.label, &t.uid)?;
-        check_written_uid(&cat(&[&at(), ".uid"]), &t.uid)?;
+        check_identifier_text(&cat(&[&at(), ".uid"]), &t.uid)?;
         if let Some(r) = &t.role {
             check_name(&cat(&[&at(), ".role"]), r)?;
         }
@@ -216,7 +234,8 @@ pub fn check_targets(targets: &[crate::event::Target]) -> Result<(), Violation> 
 }
 
 /// A target's label and uid (the target at `at`), as a read filter takes them: the uid by
-/// [`check_uid_filter`] ([`check_targets`] adds the bidirectional-control rule for a write).
+/// [`check_uid_filter`] ([`check_targets`] adds an identifier's rule, [`check_identifier_text`],
+/// for a write).
 pub fn check_target_key(at: &str, label: &str, uid: &str) -> Result<(), Violation> {
     if label.len() > MAX_NAME_LEN || !crate::config::is_identifier(label) {
         let rule = ".label must be an identifier ([A-Za-z_][A-Za-z0-9_]*) of at most ";
@@ -622,14 +641,14 @@ mod tests {
         }
         for c in &bidi {
             for text in [format!("{c}admin"), format!("ad{c}min"), format!("admin{c}"), format!("\u{5d0}{c}")] {
+                // In identifiers, as invisible characters (below).
                 let e = check_uid("user.uid", &text).unwrap_err().to_string();
-                assert!(e.starts_with("user.uid must not hold bidirectional control characters"), "{e}");
-                assert!(e.contains("display other than it reads"), "{e}");
+                assert!(e.starts_with("user.uid must not hold invisible characters"), "{e}");
                 let e = check_user("u", Some(&text)).unwrap_err().to_string();
-                assert!(e.starts_with("user.name must not hold bidirectional control"), "{e}");
+                assert!(e.starts_with("user.name must not hold bidirectional controls (Unicode Bidi_Control"), "{e}");
                 let t = [crate::event::Target::new("Document", text.clone())];
                 let e = check_targets(&t).unwrap_err().to_string();
-                assert!(e.starts_with("targets[0].uid must not hold bidirectional control"), "{e}");
+                assert!(e.starts_with("targets[0].uid must not hold invisible characters"), "{e}");
                 assert!(check_identifier_text("trail", &text).is_err());
                 // A read filter may name such a uid (stored before the rule): it writes nothing.
                 assert!(check_uid_filter("userUid", &text).is_ok());
@@ -639,11 +658,97 @@ mod tests {
                 assert!(Limits::default().details(Some(&d)).is_ok());
             }
         }
-        // Right-to-left names without controls, and the joiners, pass.
-        for ok in ["\u{5d3}\u{5e0}\u{5d4}", "\u{645}\u{62d}\u{645}\u{62f}", "a\u{200c}b\u{200d}c", "\u{2065}\u{206a}x"]
-        {
+        // Right-to-left names without controls pass; so do the joiners in a name (free text).
+        for ok in ["\u{5d3}\u{5e0}\u{5d4}", "\u{645}\u{62d}\u{645}\u{62f}"] {
             assert!(check_user(ok, Some(ok)).is_ok(), "{ok:?}");
             assert!(check_identifier_text("trail", ok).is_ok(), "{ok:?}");
+        }
+        for ok in ["a\u{200c}b\u{200d}c", "\u{2065}\u{206a}x"] {
+            assert!(check_user("u", Some(ok)).is_ok(), "{ok:?}");
+        }
+    }
+
+    /// Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt, Unicode 14-16), as
+    /// ranges: exactly these code points, 4,174 of them (written out again: the test does not
+    /// read the table it checks).
+    const UNICODE_DEFAULT_IGNORABLE: [(u32, u32); 17] = [
+        (0xad, 0xad),
+        (0x34f, 0x34f),
+        (0x61c, 0x61c),
+        (0x115f, 0x1160),
+        (0x17b4, 0x17b5),
+        (0x180b, 0x180f),
+        (0x200b, 0x200f),
+        (0x202a, 0x202e),
+        (0x2060, 0x206f),
+        (0x3164, 0x3164),
+        (0xfe00, 0xfe0f),
+        (0xfeff, 0xfeff),
+        (0xffa0, 0xffa0),
+        (0xfff0, 0xfff8),
+        (0x1bca0, 0x1bca3),
+        (0x1d173, 0x1d17a),
+        (0xe0000, 0xe0fff),
+    ];
+
+    #[test]
+    fn default_ignorable_is_unicodes_property() {
+        let listed = |c: char| UNICODE_DEFAULT_IGNORABLE.iter().any(|&(a, b)| (a..=b).contains(&(c as u32)));
+        let mut n = 0;
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            assert_eq!(is_default_ignorable(c), listed(c), "U+{:04X}", c as u32);
+            n += usize::from(listed(c));
+            // Every bidirectional control is one; no white space, no ASCII is.
+            if is_bidi_control(c) {
+                assert!(is_default_ignorable(c), "U+{:04X}", c as u32);
+            }
+            if c.is_whitespace() || c.is_ascii() {
+                assert!(!is_default_ignorable(c), "U+{:04X}", c as u32);
+            }
+        }
+        assert_eq!(n, 4174);
+    }
+
+    /// "alice\u{200B}" showed as "alice": a written uid, a target's uid, a trail or tenant name
+    /// holding an invisible character (at the start, inside, at the end) is refused with a reason
+    /// that says why; a read filter finds one stored before the rule; a user name and details
+    /// (free text) keep them.
+    #[test]
+    fn invisible_characters_are_refused_in_identifiers() {
+        for &(a, b) in &UNICODE_DEFAULT_IGNORABLE {
+            // Each range's ends and middle.
+            for c in [a, b, a + (b - a) / 2].into_iter().filter_map(char::from_u32) {
+                for text in [format!("{c}alice"), format!("al{c}ice"), format!("alice{c}")] {
+                    let e = check_uid("user.uid", &text).unwrap_err().to_string();
+                    assert_eq!(
+                        e,
+                        "user.uid must not hold invisible characters (Unicode Default_Ignorable_Code_Point, e.g. U+200B)"
+                    );
+                    let t = [crate::event::Target::new("Document", text.clone())];
+                    let e = check_targets(&t).unwrap_err().to_string();
+                    assert!(e.starts_with("targets[0].uid must not hold invisible characters"), "{e}");
+                    let e = check_identifier_text("trail", &text).unwrap_err().to_string();
+                    assert!(e.starts_with("trail must not hold invisible characters"), "{e}");
+                    assert!(check_uid_filter("userUid", &text).is_ok());
+                    assert!(check_target_key("target", "Document", &text).is_ok());
+                    assert!(Limits::default().details(Some(&json!({ "note": text }))).is_ok());
+                    if !is_bidi_control(c) {
+                        assert!(check_user("u", Some(&text)).is_ok(), "U+{:04X}", c as u32);
+                    }
+                }
+            }
+        }
+        // White space at either end of a trail or tenant name, as of a written uid.
+        for padded in [" acme", "acme ", "\u{a0}acme", "acme\u{3000}", "\u{2003}"] {
+            let e = check_identifier_text("tenant", padded).unwrap_err().to_string();
+            assert_eq!(e, "tenant must not begin or end with white space", "{padded:?}");
+        }
+        // Visible text passes: other scripts, the neighbours of the ranges, inner spaces.
+        for ok in
+            ["acme corp", "\u{5d0}\u{5d1}", "\u{ac}\u{ae}\u{34e}\u{350}\u{180a}\u{205e}\u{2070}\u{fe10}\u{fefe}", "Zoë"]
+        {
+            assert!(check_identifier_text("trail", ok).is_ok(), "{ok:?}");
+            assert!(check_uid("user.uid", ok).is_ok(), "{ok:?}");
         }
     }
 

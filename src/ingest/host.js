@@ -97,16 +97,18 @@ export async function rateLimit(env, name, key) {
 }
 
 /**
- * `GET url`, bounded to `ms` and its body to `limit` bytes (read as [`textOfStream`] does): [final
- * URL, Cache-Control or null, body text] for a 200; else why not (text).
+ * `GET url`, bounded to `ms` and its body to `limit` bytes (read as [`textOfStream`] does), no
+ * redirect followed (a 3xx is an answer that is not 200: any hop, over http or to another host,
+ * could hand over another key set): [Cache-Control or null, body text] for a 200; else why not
+ * (text).
  */
 export async function jwksGet(url, ms, limit) {
   try {
     const signal = AbortSignal.timeout(ms);
-    const r = await fetch(url, { signal });
+    const r = await fetch(url, { signal, redirect: "manual" });
     if (r.status !== 200) return "HTTP status " + r.status;
     const t = await textOfStream(r.body, limit, signal);
-    if (typeof t === "string") return [r.url, r.headers.get("Cache-Control"), t];
+    if (typeof t === "string") return [r.headers.get("Cache-Control"), t];
     return t === 1 ? "the answer is over " + limit + " bytes" : "the answer could not be read";
   } catch {
     return "no answer";

@@ -103,9 +103,9 @@ pub struct JwtRules {
     /// the leeway) must not exceed it, so a leaked token is useful for a bounded time only.
     pub max_lifetime_secs: i64,
     /// When set (`TENANT_CLAIM`), the claim naming the token's tenant: read into
-    /// [`Identity::tenant`] (a string of 1–[`MAX_TENANT_LEN`] bytes without control characters or
-    /// bidirectional controls, [`crate::rules::is_bidi_control`];
-    /// anything else is [`JwtError::BadTenant`]).
+    /// [`Identity::tenant`] (a string of 1–[`MAX_TENANT_LEN`] bytes without control characters,
+    /// the text of an identifier, [`crate::rules::check_identifier_text`]: no white space at either
+    /// end, no invisible characters; anything else is [`JwtError::BadTenant`]).
     pub tenant_claim: Option<String>,
 }
 
@@ -212,7 +212,8 @@ pub enum JwtError {
     WrongAudience,
     /// `iss` is not the required issuer.
     WrongIssuer,
-    /// `sub` is missing, not a string, blank, too long or has control characters.
+    /// `sub` is missing, not a string, or not a written `user.uid` ([`crate::rules::check_uid`]:
+    /// blank, too long, control or invisible characters, white space at either end).
     BadSubject,
     /// The lifetime exceeds [`JwtRules::max_lifetime_secs`].
     TooLongLived,
@@ -236,18 +237,18 @@ impl JwtError {
             JwtError::BadTime(claim) => {
                 cat(&["token's ", claim, " claim is not a number (NumericDate, seconds since the Unix epoch)"])
             }
-            JwtError::BadName => cat(&[
-                "token's name claim is not a string of at most ",
-                &crate::error::num(MAX_CLAIM_LEN as u64),
-                " bytes without control characters or bidirectional controls",
-            ]),
+            // (1024: MAX_CLAIM_LEN, written out: no number formatting for it in the .wasm; the
+            // test `bidirectional_controls_in_identity_claims_are_refused` holds them together.)
+            JwtError::BadName => {
+                "token's name claim is not a string of at most 1024 bytes without control characters or bidirectional controls".into()
+            }
             JwtError::UnsupportedAlg(alg) => {
                 cat(&["token algorithm ", &quoted(alg), " is not accepted (JWT_ALGORITHMS)"])
             }
             JwtError::NoKey(why) => why.message().into(),
             JwtError::NoVerifier(why) => cat(&["token signature could not be checked: ", why]),
             JwtError::BadTenant => {
-                "token's tenant claim is not a non-empty string of at most 200 bytes without control characters or bidirectional controls".into()
+                "token's tenant claim is not a trail name: 1-200 bytes, no control or invisible characters, no white space at either end".into()
             }
             JwtError::BadSignature => "token signature is invalid".into(),
             JwtError::Expired => "token has expired".into(),
@@ -387,14 +388,10 @@ pub fn claims(token: &Token<'_>, rules: &JwtRules, now_secs: i64) -> Result<Iden
     };
     let tenant = match rules.tenant_claim.as_deref().and_then(|c| claims.get(c)) {
         None | Some(Json::Null) => None,
-        // No control characters and no bidirectional controls (it names the trail: the rule
-        // table's trail rule).
-        Some(Json::Str(t))
-            if !t.trim().is_empty()
-                && t.len() <= MAX_TENANT_LEN
-                && !t.chars().any(char::is_control)
-                && crate::rules::check_identifier_text("tenant", t).is_ok() =>
-        {
+        // It names the trail: the rule table's trail rule, which is a written uid's within the
+        // tenant's own bound (not blank, no control characters, no white space at either end, no
+        // invisible characters).
+        Some(Json::Str(t)) if t.len() <= MAX_TENANT_LEN && crate::rules::check_uid("tenant", t).is_ok() => {
             Some(t.clone())
         }
         Some(_) => return Err(JwtError::BadTenant),
@@ -796,12 +793,48 @@ mod tests {
             let e = verify(&t(json!({"sub": "u", "name": bad, "exp": 100, "org": "o"})), &r, 0).unwrap_err();
             assert_eq!(e, JwtError::BadName, "{c:?}");
             assert!(e.to_string().ends_with("without control characters or bidirectional controls"), "{e}");
+            assert!(e.to_string().contains(&cat(&[" at most ", &crate::error::num(MAX_CLAIM_LEN as u64), " bytes"])));
             let e = verify(&t(json!({"sub": "u", "exp": 100, "org": bad})), &r, 0).unwrap_err();
             assert_eq!(e, JwtError::BadTenant, "{c:?}");
         }
         // Right-to-left text itself is no control: a Hebrew name and tenant pass.
         let ok = sign_hs256(KEY, &json!({"sub": "u", "name": "\u{5d3}\u{5e0}\u{5d4}", "exp": 100, "org": "\u{5d0}"}));
         assert!(verify(&ok, &r, 0).is_ok());
+    }
+
+    /// An identity that looks like another one: a subject or tenant holding an invisible character
+    /// (U+200B, U+FEFF, U+00AD, U+2060, a Hangul filler, a tag character: Unicode's
+    /// Default_Ignorable_Code_Point) or a tenant with white space at either end (`" acme"` was a
+    /// trail of its own, `org: acme`, that displays as acme's) is refused (401), as the rule
+    /// table refuses them in a written uid or trail name. A display name keeps its joiners.
+    #[test]
+    fn invisible_characters_and_padding_in_identity_claims_are_refused() {
+        let mut r = rules();
+        r.tenant_claim = Some("org".into());
+        let t = |claims: serde_json::Value| sign_hs256(KEY, &claims);
+        for c in ['\u{200b}', '\u{feff}', '\u{ad}', '\u{2060}', '\u{200d}', '\u{3164}', '\u{e0041}'] {
+            for bad in [format!("alice{c}"), format!("{c}alice"), format!("al{c}ice")] {
+                let e = verify(&t(json!({"sub": bad, "exp": 100, "org": "o"})), &r, 0).unwrap_err();
+                assert_eq!(e, JwtError::BadSubject, "{bad:?}");
+                let e = verify(&t(json!({"sub": "u", "exp": 100, "org": bad})), &r, 0).unwrap_err();
+                assert_eq!(e, JwtError::BadTenant, "{bad:?}");
+            }
+        }
+        for bad in [" acme", "acme ", "\u{a0}acme", "acme\u{3000}", "acme\n"] {
+            let e = verify(&t(json!({"sub": "u", "exp": 100, "org": bad})), &r, 0).unwrap_err();
+            assert_eq!(e, JwtError::BadTenant, "{bad:?}");
+        }
+        let m = JwtError::BadTenant.to_string();
+        assert_eq!(
+            m,
+            "token's tenant claim is not a trail name: 1-200 bytes, no control or invisible characters, no white space at \
+             either end"
+        );
+        // A name (free text) keeps a zero width non-joiner, an emoji's joiner and variation selector.
+        let name =
+            "\u{645}\u{6cc}\u{200c}\u{62e}\u{648}\u{627}\u{647}\u{645} \u{1f469}\u{200d}\u{1f4bb} \u{2764}\u{fe0f}";
+        let ok = verify(&t(json!({"sub": "u", "name": name, "exp": 100, "org": "a b"})), &r, 0).unwrap();
+        assert_eq!((ok.name.as_deref(), ok.tenant.as_deref()), (Some(name), Some("a b")));
     }
 
     /// A 401 for a token the identity provider made for another audience or issuer, or with a

@@ -202,18 +202,20 @@ test("a client-mode batch stays within the default Worker's body bound: no reque
 test("bidirectional controls in a uid, a user name, a target uid or the trail name are refused (false + lastError); details may hold them", async () => {
   const trail = unique("bidi");
   const logger = new pkg.AuditLogger(config(trail));
-  const rule = "must not hold bidirectional control characters (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069)";
+  // (In a uid and the trail name, as invisible characters: the test below.)
+  const rule = "must not hold bidirectional controls (Unicode Bidi_Control, e.g. U+202E)";
+  const invisible = "must not hold invisible characters (Unicode Default_Ignorable_Code_Point, e.g. U+200B)";
   for (const c of ["\u202E", "\u202A", "\u2066", "\u2069", "\u200F", "\u061C"]) {
-    for (const [user, options, what] of [
-      [{ uid: `adm${c}nimda` }, undefined, "user.uid"],
-      [{ uid: "u1", name: `Ann${c} (admin)` }, undefined, "user.name"],
-      [{ uid: "u1" }, { targets: [{ label: "Document", uid: `doc${c}-1` }] }, "targets[0].uid"],
+    for (const [user, options, what, why] of [
+      [{ uid: `adm${c}nimda` }, undefined, "user.uid", invisible],
+      [{ uid: "u1", name: `Ann${c} (admin)` }, undefined, "user.name", rule],
+      [{ uid: "u1" }, { targets: [{ label: "Document", uid: `doc${c}-1` }] }, "targets[0].uid", invisible],
     ]) {
       assert.equal(await logger.logUserAction(user, "BIDI", null, null, options), false, `${what} ${escape(c)}`);
-      assert.ok(logger.lastError.startsWith(`invalid input: ${what} ${rule}`), logger.lastError);
+      assert.equal(logger.lastError, `invalid input: ${what} ${why}`);
     }
   }
-  assert.throws(() => new pkg.AuditLogger(config(`${trail}\u202E`)), /invalid config: trail must not hold bidirectional control characters/);
+  assert.throws(() => new pkg.AuditLogger(config(`${trail}\u202E`)), /invalid config: trail must not hold invisible characters/);
   // Right-to-left text without controls, and details with them, are stored as given.
   const name = "\u05D3\u05E0\u05D4";
   assert.equal(await logger.logUserAction({ uid: "u-bidi", name }, "BIDI", null, { note: "a\u202Eb" }), true, logger.lastError);
@@ -221,10 +223,47 @@ test("bidirectional controls in a uid, a user name, a target uid or the trail na
   assert.deepEqual(rows.map(([type, userName, details]) => [type, userName, JSON.parse(details).note]), [["BIDI", name, "a\u202Eb"]]);
 });
 
+// Invisible characters in an identity: "alice\u200B" (a zero width space) was stored and showed in
+// the trail exactly as "alice", a second user no one could tell apart; so did U+FEFF, a soft
+// hyphen, a word joiner, a Hangul filler, a tag character. The rule table (src/rules.rs) refuses
+// Unicode's Default_Ignorable_Code_Point characters (invisible by default) in written uids and the
+// trail name, and white space at either end of the trail name (" audit" was a trail of its own that
+// displays as "audit"). A display name and details stay free text: the joiners of Persian and
+// Indic scripts and emoji sequences are part of their text.
+test("invisible characters in a uid, a target uid or the trail name are refused (false + lastError, nothing stored); a name and details may hold joiners", async () => {
+  const trail = unique("invisible");
+  const logger = new pkg.AuditLogger(config(trail));
+  const rule = "must not hold invisible characters (Unicode Default_Ignorable_Code_Point, e.g. U+200B)";
+  for (const c of ["\u200B", "\uFEFF", "\u00AD", "\u2060", "\u200C", "\u200D", "\u034F", "\u3164", "\uFE0F", "\u{E0041}", "\u202E"]) {
+    for (const [user, options, what] of [
+      [{ uid: `alice${c}` }, undefined, "user.uid"],
+      [{ uid: `${c}alice` }, undefined, "user.uid"],
+      [{ uid: "u1" }, { targets: [{ label: "Document", uid: `doc${c}-1` }] }, "targets[0].uid"],
+    ]) {
+      assert.equal(await logger.logUserAction(user, "INVISIBLE", null, null, options), false, `${what} ${escape(c)}`);
+      assert.ok(logger.lastError.startsWith(`invalid input: ${what} ${rule}`), logger.lastError);
+    }
+    assert.throws(() => new pkg.AuditLogger(config(`${trail}${c}`)), /invalid config: trail must not hold invisible characters/, escape(c));
+  }
+  for (const t of [` ${trail}`, `${trail} `, `\u3000${trail}`, `${trail}\u00A0`]) {
+    assert.throws(() => new pkg.AuditLogger(config(t)), /invalid config: trail must not begin or end with white space/, escape(t));
+  }
+  assert.equal(logger.stats().queued, 0, "nothing queued");
+  // Free text keeps them: a Persian name with a zero width non-joiner, an emoji sequence with
+  // joiners and a variation selector, details with a zero width space.
+  const name = "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645 \u{1F469}\u200D\u{1F4BB} \u2764\uFE0F";
+  assert.equal(await logger.logUserAction({ uid: "u-invisible", name }, "INVISIBLE_OK", null, { note: "a\u200Bb" }), true, logger.lastError);
+  const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID, e.userName, e.details", { trail });
+  assert.deepEqual(rows.map(([type, uid, userName, details]) => [type, uid, userName, JSON.parse(details).note]),
+    [["INVISIBLE_OK", "u-invisible", name, "a\u200Bb"]]);
+  assert.equal(await logger.close(), true, logger.lastError);
+});
+
 // The read side's filters write and show nothing: a uid stored with a bidirectional control before
 // the rule above (an earlier release, a write behind the library's back) is found through the API
 // (src/rules.rs check_uid_filter / check_target_key). Before, every filter refused it ("userUid must
-// not hold bidirectional control characters"): only Cypher could find it. Writes still refuse it.
+// not hold bidirectional control characters"): only Cypher could find it. Writes still refuse it
+// (as an invisible character, the rule that now covers the bidirectional controls in a uid).
 test("read filters find a uid stored with bidirectional controls (userUid, getUserActivity, target, getTargetActivity); writes still refuse it", async () => {
   const trail = unique("bidi-read");
   const logger = new readPkg.AuditLogger(config(trail));
@@ -252,7 +291,7 @@ test("read filters find a uid stored with bidirectional controls (userUid, getUs
   assert.equal(await logger.getUserActivity("a\nb"), null);
   assert.match(logger.lastError, /uid must be a non-empty string/);
   assert.equal(await logger.logUserAction({ uid }, "BIDI_OLD"), false);
-  assert.match(logger.lastError, /user\.uid must not hold bidirectional control characters/);
+  assert.match(logger.lastError, /user\.uid must not hold invisible characters/);
   assert.equal((await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN count(e)", { trail }))[0][0], 2);
 });
 

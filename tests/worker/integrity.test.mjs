@@ -323,20 +323,21 @@ describe("bidirectional controls in identifiers", () => {
   it("refuses them in a target uid (400), the token's sub, name and tenant claims (401), writes nothing; details may hold them", async () => {
     const trail = unique("worker-bidi");
     const o = { AUDIT_TRAIL: trail, ALLOWED_TARGET_LABELS: "Document" };
-    const rule = "must not hold bidirectional control characters (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069)";
+    // (A uid refuses them as invisible characters; a name as bidirectional controls.)
+    const rule = "must not hold invisible characters (Unicode Default_Ignorable_Code_Point, e.g. U+200B)";
     for (const c of ["\u202E", "\u2067", "\u200F"]) {
       const r = await post({ actionType: "BIDI", targets: [{ label: "Document", uid: `doc${c}-1` }] },
         { tok: await token(unique("user")), overrides: o });
       expect(r.status).toBe(400);
       const j = await r.json();
       expect(j.error).toBe("bad_request");
-      expect(j.message).toContain(`targets[0].uid ${rule}, which make a name display other than it reads`);
+      expect(j.message).toContain(`targets[0].uid ${rule}`);
       const refused = [
         [await token(`adm${c}nimda`), o, "token has no usable sub claim"],
         [await token(unique("user"), { name: `Ann${c} (admin)` }), o,
           "token's name claim is not a string of at most 1024 bytes without control characters or bidirectional controls"],
         [await token(unique("user"), { org_id: `acme${c}` }), { ...o, TENANT_CLAIM: "org_id" },
-          "token's tenant claim is not a non-empty string of at most 200 bytes without control characters or bidirectional controls"],
+          "token's tenant claim is not a trail name: 1-200 bytes, no control or invisible characters, no white space at either end"],
       ];
       for (const [tok, overrides, message] of refused) {
         const r = await post({ actionType: "BIDI" }, { tok, overrides });
@@ -350,5 +351,56 @@ describe("bidirectional controls in identifiers", () => {
     const r = await post({ actionType: "BIDI_OK", details: { note: "a\u202Eb" } }, { tok: await token(unique("user"), { name }), overrides: o });
     expect(r.status).toBe(201);
     expect((await trailEvents(trail)).map((e) => [e.eventType, e.userName, JSON.parse(e.details).note])).toEqual([["BIDI_OK", name, "a\u202Eb"]]);
+  });
+});
+
+// Invisible characters (Unicode's Default_Ignorable_Code_Point: U+200B zero width space, U+FEFF,
+// U+00AD soft hyphen, U+2060 word joiner, ...) and white space at either end of an identity: a
+// token whose sub was "alice\u200B" wrote events that showed as alice's; a tenant claim " acme"
+// (or "acme\u200B") was a trail of its own, "org: acme", that displays as acme's. The rule table
+// (src/rules.rs) refuses them in uids, the tenant and trail names; a display name keeps its
+// joiners (Persian, emoji sequences).
+describe("invisible characters and white space at the ends of identities", () => {
+  it("refuses them in a target uid (400), the token's sub and tenant claims (401), AUDIT_TRAIL (500: invisible ones; a setting's ends are trimmed); writes nothing", async () => {
+    const trail = unique("worker-invisible");
+    const acme = unique("acme");
+    const o = { AUDIT_TRAIL: trail, ALLOWED_TARGET_LABELS: "Document" };
+    const tenantRule = "token's tenant claim is not a trail name: 1-200 bytes, no control or invisible characters, " +
+      "no white space at either end";
+    for (const c of ["\u200B", "\uFEFF", "\u00AD", "\u2060", "\u3164"]) {
+      const r = await post({ actionType: "INVISIBLE", targets: [{ label: "Document", uid: `doc${c}-1` }] },
+        { tok: await token(unique("user")), overrides: o });
+      expect(r.status).toBe(400);
+      const j = await r.json();
+      expect(j.error).toBe("bad_request");
+      expect(j.message).toContain("targets[0].uid must not hold invisible characters (Unicode Default_Ignorable_Code_Point, e.g. U+200B)");
+      const refused = [
+        [await token(`alice${c}`), o, "token has no usable sub claim"],
+        [await token(unique("user"), { org_id: `${acme}${c}` }), { ...o, TENANT_CLAIM: "org_id" }, tenantRule],
+      ];
+      for (const [tok, overrides, message] of refused) {
+        const r = await post({ actionType: "INVISIBLE" }, { tok, overrides });
+        expect(r.status, `${message} ${escape(c)}`).toBe(401);
+        expect(await r.json()).toEqual({ error: "unauthorized", message });
+      }
+      const bad = await post({ actionType: "INVISIBLE" }, { tok: await token(unique("user")), overrides: { AUDIT_TRAIL: `${trail}${c}` } });
+      expect(bad.status).toBe(500);
+      expect(await bad.json()).toEqual({ error: "misconfigured", message: expect.any(String) });
+    }
+    for (const t of [` ${acme}`, `${acme} `, `\u00A0${acme}`, `${acme}\u3000`]) {
+      const r = await post({ actionType: "PADDED" }, { tok: await token(unique("user"), { org_id: t }), overrides: { ...o, TENANT_CLAIM: "org_id" } });
+      expect(r.status, escape(t)).toBe(401);
+      expect(await r.json()).toEqual({ error: "unauthorized", message: tenantRule });
+    }
+    expect(await trailEvents(trail)).toEqual([]);
+    const tenants = await cypher("MATCH (t:AuditTrail) WHERE t.name CONTAINS $acme RETURN count(t)", { acme });
+    expect(tenants).toEqual([[0]]);
+    // A display name keeps its joiners and variation selectors: Persian with a zero width
+    // non-joiner, an emoji sequence.
+    const name = "\u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645 \u{1F469}\u200D\u{1F4BB} \u2764\uFE0F";
+    const r = await post({ actionType: "INVISIBLE_OK", details: { note: "a\u200Bb" } }, { tok: await token("u-invisible", { name }), overrides: o });
+    expect(r.status, await r.clone().text()).toBe(201);
+    expect((await trailEvents(trail)).map((e) => [e.eventType, e.userUID, e.userName, JSON.parse(e.details).note]))
+      .toEqual([["INVISIBLE_OK", "u-invisible", name, "a\u200Bb"]]);
   });
 });

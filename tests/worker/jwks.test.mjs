@@ -270,6 +270,81 @@ describe("the key set's answer is read within its bound", () => {
   });
 });
 
+describe("the key set is fetched from JWT_JWKS_URL itself, never through a redirect", () => {
+  /** A stub web of `hops` (URL -> [status, Location]) in front of the stub key set at `final`,
+   *  which follows redirects as fetch does unless the request says `redirect: "manual"`; every URL
+   *  requested is recorded, the ones the Worker asked for and the ones fetch followed. */
+  function redirecting(hops, final) {
+    const seen = [];
+    const before = globalThis.fetch;
+    const answer = (url) => {
+      seen.push(url);
+      if (url === final) return new Response(env.TEST_JWKS, { status: 200 });
+      const [status, location] = hops[url];
+      return new Response(null, { status, headers: { Location: location } });
+    };
+    globalThis.fetch = async (input, init) => {
+      let url = String(input instanceof Request ? input.url : input);
+      if (!(url in hops) && url !== final) return before(input, init);
+      let r = answer(url);
+      if ((init?.redirect ?? "follow") === "follow") {
+        for (let n = 0; r.status >= 300 && r.status < 400 && n < 20; n++) {
+          url = r.headers.get("Location");
+          r = answer(url);
+        }
+        // What fetch reports as the answer's URL: the last one.
+        Object.defineProperty(r, "url", { value: url });
+      }
+      return r;
+    };
+    return { seen, restore: () => { globalThis.fetch = before; } };
+  }
+
+  it("refuses a key set reached through https -> http -> https redirects (503), never requesting the http hop", async () => {
+    // Before, fetch followed every redirect and only the final URL was checked for https: a hop
+    // over plain http, which anyone on the path can answer, chose the key set the Worker trusted.
+    const id = unique("hop");
+    const start = `https://idp.test/${id}/jwks.json`;
+    const plain = `http://cdn.test/${id}/jwks.json`;
+    const final = `https://cdn.test/${id}/keys.json`;
+    const web = redirecting({ [start]: [302, plain], [plain]: [301, final] }, final);
+    try {
+      const o = { JWT_JWKS_URL: start, AUDIT_TRAIL: unique("jwks-redirect") };
+      const tok = await signJws("RS256", RSA, claims(unique("u")), { kid: "rsa-1" });
+      const r = await post(event, { tok, overrides: o });
+      expect(r.status, await r.clone().text()).toBe(503);
+      expect((await r.json()).error).toBe("unavailable");
+      expect(web.seen).toEqual([start]);
+      const rows = await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", { t: o.AUDIT_TRAIL });
+      expect(rows).toEqual([[0]]);
+    } finally {
+      web.restore();
+    }
+  });
+
+  it("refuses an https -> https redirect too (503): the key set must answer at JWT_JWKS_URL", async () => {
+    // An open redirect on the provider's host would otherwise hand the Worker anyone's key set.
+    const id = unique("hop");
+    const start = `https://idp.test/${id}/jwks.json`;
+    const final = `https://elsewhere.test/${id}/jwks.json`;
+    const web = redirecting({ [start]: [307, final] }, final);
+    try {
+      const o = { JWT_JWKS_URL: start, AUDIT_TRAIL: unique("jwks-redirect") };
+      const r = await post(event, { tok: await signJws("RS256", RSA, claims(unique("u")), { kid: "rsa-1" }), overrides: o });
+      expect(r.status).toBe(503);
+      expect(web.seen).toEqual([start]);
+      // The key set's own URL works.
+      const direct = { JWT_JWKS_URL: final, AUDIT_TRAIL: o.AUDIT_TRAIL };
+      const ok = await post(event, { tok: await signJws("RS256", RSA, claims(unique("u")), { kid: "rsa-1" }), overrides: direct });
+      expect(ok.status, await ok.clone().text()).toBe(201);
+      const rows = await cypher("MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e) RETURN count(e)", { t: o.AUDIT_TRAIL });
+      expect(rows).toEqual([[1]]);
+    } finally {
+      web.restore();
+    }
+  });
+});
+
 describe("GET /v1/verify with RS256 / ES256 tokens only (no AUDIT_JWT_SECRET)", () => {
   it("walks the trail page by page; its cursors are sealed with a key derived from AUDIT_SIGNING_KEY", async () => {
     // Before, the cursors were sealed with a key derived from AUDIT_JWT_SECRET, so a deployment
