@@ -132,10 +132,8 @@ pub fn is_bidi_control(c: char) -> bool {
 /// (Persian, Indic scripts) and the variation selectors and joiners of emoji sequences are part of
 /// the text.
 pub fn is_default_ignorable(c: char) -> bool {
-    matches!(c, '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
-        | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}'
-        | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}' | '\u{fff0}'..='\u{fff8}'
-        | '\u{1bca0}'..='\u{1bca3}' | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e0fff}')
+    // Every one is outside ASCII; the table is src/unicode.rs's (the host's in wasm builds).
+    !c.is_ascii() && crate::unicode::is_default_ignorable(c)
 }
 
 /// `s` (named `what`) must not hold a character `refused` says yes to, all of them outside ASCII

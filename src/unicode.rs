@@ -60,10 +60,17 @@ pub fn push_lowercase(out: &mut String, c: char) {
     }
 }
 
+/// `Default_Ignorable_Code_Point` (DerivedCoreProperties.txt, the same since Unicode 14), for a
+/// character outside ASCII (none in ASCII is one): the rule is [`crate::rules::is_default_ignorable`].
+pub fn is_default_ignorable(c: char) -> bool {
+    host::class(c) & IGNORABLE != 0
+}
+
 const ALNUM: u32 = 1;
 const UPPER: u32 = 2;
 const LOWER: u32 = 4;
 const NUMERIC: u32 = 8;
+const IGNORABLE: u32 = 16;
 
 #[cfg(not(target_arch = "wasm32"))]
 mod host {
@@ -75,6 +82,15 @@ mod host {
             | bit(c.is_uppercase(), UPPER)
             | bit(c.is_lowercase(), LOWER)
             | bit(c.is_numeric(), NUMERIC)
+            | bit(default_ignorable(c), IGNORABLE)
+    }
+
+    // Core has no table of this property: its ranges (every code point of them is one).
+    fn default_ignorable(c: char) -> bool {
+        matches!(c, '\u{ad}' | '\u{34f}' | '\u{61c}' | '\u{115f}' | '\u{1160}' | '\u{17b4}' | '\u{17b5}'
+            | '\u{180b}'..='\u{180f}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{206f}'
+            | '\u{3164}' | '\u{fe00}'..='\u{fe0f}' | '\u{feff}' | '\u{ffa0}' | '\u{fff0}'..='\u{fff8}'
+            | '\u{1bca0}'..='\u{1bca3}' | '\u{1d173}'..='\u{1d17a}' | '\u{e0000}'..='\u{e0fff}')
     }
 
     pub(super) fn push_lowercase(out: &mut String, c: char) {
@@ -88,7 +104,8 @@ mod host {
 
     #[wasm_bindgen(module = "/src/wasm/unicode.js")]
     extern "C" {
-        /// The character's classes as bits (1 alphanumeric, 2 upper, 4 lower, 8 numeric).
+        /// The character's classes as bits (1 alphanumeric, 2 upper, 4 lower, 8 numeric,
+        /// 16 default ignorable).
         #[wasm_bindgen(js_name = unicodeClass)]
         fn unicode_class(code_point: u32) -> u32;
         /// The character lower-cased.

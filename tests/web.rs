@@ -278,6 +278,26 @@ fn host_unicode_tables_answer_as_cores() {
     assert_eq!(neo4j_audit::redact::words("ｎｅｗＰａｓｓｗｏｒｄ＿ｘ"), ["new", "password", "x"]);
 }
 
+/// The invisible characters identifiers refuse (`rules::is_default_ignorable`) are the host's
+/// `\p{Default_Ignorable_Code_Point}` in wasm (src/unicode.rs): over every code point, the
+/// property's 4,174 (Unicode 14 and later; the native table's count, tested in src/rules.rs),
+/// the ranges' ends among them, no ASCII and no white space.
+#[wasm_bindgen_test]
+fn host_default_ignorable_is_unicodes_property() {
+    use neo4j_audit::rules::is_default_ignorable;
+    let all = (0..=0x10FFFF).filter_map(char::from_u32);
+    assert_eq!(all.filter(|&c| is_default_ignorable(c)).count(), 4174);
+    for u in [
+        0xAD, 0x34F, 0x61C, 0x115F, 0x180B, 0x200B, 0x200F, 0x202E, 0x2060, 0x206F, 0x3164, 0xFE0F, 0xFEFF, 0xFFA0,
+        0xFFF8, 0x1BCA3, 0x1D17A, 0xE0000, 0xE0FFF,
+    ] {
+        assert!(is_default_ignorable(char::from_u32(u).unwrap()), "U+{u:04X}");
+    }
+    for c in ['a', ' ', '\u{a0}', '\u{3000}', '\u{200a}', '\u{2028}', 'é', '\u{1f600}'] {
+        assert!(!is_default_ignorable(c), "U+{:04X}", c as u32);
+    }
+}
+
 #[wasm_bindgen_test]
 async fn a_lone_call_requests_before_it_writes_its_stream_state_in_the_same_task() {
     // P2 (Chromium): the stream state's sessionStorage write (tens of µs) must not delay a lone

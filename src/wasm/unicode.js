@@ -7,12 +7,12 @@
 // although most applications never log a key with a non-ASCII character.
 let classes;
 
-/** Bits: 1 alphanumeric, 2 upper case, 4 lower case, 8 numeric. */
+/** Bits: 1 alphanumeric, 2 upper case, 4 lower case, 8 numeric, 16 default ignorable (invisible). */
 export function unicodeClass(codePoint) {
   const c = String.fromCodePoint(codePoint);
-  const [alphanumeric, upper, lower, numeric] = (classes ??= ["[\\p{Alphabetic}\\p{N}]", "\\p{Uppercase}", "\\p{Lowercase}", "\\p{N}"]
+  const [alphanumeric, upper, lower, numeric, ignorable] = (classes ??= ["[\\p{Alphabetic}\\p{N}]", "\\p{Uppercase}", "\\p{Lowercase}", "\\p{N}", "\\p{Default_Ignorable_Code_Point}"]
     .map((p) => new RegExp(p, "u")));
-  return (alphanumeric.test(c) ? 1 : 0) | (upper.test(c) ? 2 : 0) | (lower.test(c) ? 4 : 0) | (numeric.test(c) ? 8 : 0);
+  return (alphanumeric.test(c) ? 1 : 0) | (upper.test(c) ? 2 : 0) | (lower.test(c) ? 4 : 0) | (numeric.test(c) ? 8 : 0) | (ignorable.test(c) ? 16 : 0);
 }
 
 /** The character lower-cased on its own (no context, like Rust's char::to_lowercase). */
