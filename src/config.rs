@@ -771,15 +771,23 @@ impl Config {
                 v.push(f);
             }
         }
-        if let Some(b) = self.basic_credential() {
+        if let Some(mut b) = self.basic_credential() {
             // Percent-encoded too (base64's `+`, `/` and `=`: a query string's `auth=…%3D`), as
-            // docs/redaction.md says of each credential; it was stored. (Not in the Worker's
-            // build: there these secrets only scrub its log lines of Neo4j's answers.)
+            // docs/redaction.md says of each credential; it was stored. And without its `=`
+            // padding, which carries nothing: the padding written `%3d` (lower-case hex) or left
+            // out showed the credential whole before it; it was stored too. (Neither in the
+            // Worker's build: there these secrets only scrub its log lines of Neo4j's answers.)
             #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
             {
                 let p = percent_encoded(&b);
                 if p != b {
                     v.push(p);
+                }
+                // After the padded form, which error texts then lose whole (`Basic ***`).
+                let pad = b.bytes().filter(|&c| c == b'=').count();
+                if pad > 0 {
+                    v.push(b.clone());
+                    b.truncate(b.len() - pad);
                 }
             }
             v.push(b);
@@ -1275,7 +1283,10 @@ mod tests {
     fn the_basic_credential_is_a_secret_too() {
         // base64("neo4j:pw-12345"): what a server echoing the Authorization header shows.
         let b64 = "bmVvNGo6cHctMTIzNDU=";
-        assert_eq!(base().secrets(), ["pw-12345", "neo4j%3Apw-12345", "bmVvNGo6cHctMTIzNDU%3D", b64]);
+        assert_eq!(
+            base().secrets(),
+            ["pw-12345", "neo4j%3Apw-12345", "bmVvNGo6cHctMTIzNDU%3D", b64, "bmVvNGo6cHctMTIzNDU"]
+        );
         assert_eq!(base().basic_credential().as_deref(), Some(b64));
         let e = AuditError::Http { status: 500, snippet: format!("authorization: Basic {b64}"), retry_after_ms: None };
         assert_eq!(e.reason(&crate::error::refs(&base().secrets())), "HTTP 500: authorization: Basic ***");

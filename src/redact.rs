@@ -550,6 +550,54 @@ mod tests {
         }
     }
 
+    /// A credential right after a percent escape (`Basic%20<credential>`, a query string's
+    /// `auth=Bearer%20<token>`, `%3A<password>`) was inside a longer word by the whole-word rule
+    /// (the escape's hex digits before it), so details holding it were stored as sent; so was a
+    /// Basic credential whose `=` padding an encoder wrote `%3d` (lower-case hex) or left out.
+    #[test]
+    fn a_credential_after_a_percent_escape_is_still_scrubbed() {
+        let lim = crate::rules::Limits::default();
+        let scrubbed = |secrets: &[(String, String)], t: &str| {
+            let text = crate::error::cat(&[r#"{"a":""#, t, r#"","n":1}"#]);
+            scrub_details(&text, secrets, &lim, "x") == Ok(Some(r#"{"a":"[REDACTED]","n":1}"#.to_owned()))
+        };
+        // base64 of `user:pass-word12` ends in `==`.
+        let basic = crate::config::Config::new("http://h").basic_auth("user", "pass-word12");
+        let b = crate::b64::encode(b"user:pass-word12");
+        assert!(b.ends_with("=="));
+        let secrets = secret_forms(basic.secrets());
+        let (bare, pad) = (b.trim_end_matches('='), "%3D%3D");
+        for t in [
+            crate::error::cat(&["Authorization=Basic%20", &b]),
+            crate::error::cat(&["https://x/cb?auth=Basic%20", bare, pad, "&n=1"]),
+            crate::error::cat(&["https://x/cb?auth=Basic+", bare, "%3d%3d"]),
+            crate::error::cat(&["auth=Basic%20", bare, "%3d%3d"]),
+            crate::error::cat(&["Basic ", bare]),
+            "pw%20pass-word12".to_owned(),
+            "dsn=neo4j%3A%2F%2Fadmin%3Apass-word12%40db".to_owned(),
+        ] {
+            assert!(scrubbed(&secrets, &t), "{t}");
+        }
+        let bearer = crate::config::Config::new("http://h").bearer("eyJhbGciOi.eyJzdWIi.sig-abc_1");
+        let secrets = secret_forms(bearer.secrets());
+        for t in ["?auth=Bearer%20eyJhbGciOi.eyJzdWIi.sig-abc_1", "a%2Fb%2FeyJhbGciOi.eyJzdWIi.sig-abc_1%2F"] {
+            assert!(scrubbed(&secrets, t), "{t}");
+        }
+        // Still whole words only: glued to letters, digits, `_` or `-` (here the `e` of `%2e`),
+        // kept as given.
+        for t in ["xeyJhbGciOi.eyJzdWIi.sig-abc_1", "%2eyJhbGciOi.eyJzdWIi.sig-abc_1", "eyJhbGciOi.eyJzdWIi.sig-abc_1x"]
+        {
+            let text = crate::error::cat(&[r#"{"a":""#, t, r#""}"#]);
+            assert_eq!(scrub_details(&text, &secrets, &lim, "x"), Ok(None), "{t}");
+        }
+        // Error texts follow the same rule.
+        let refs: Vec<&str> = secrets.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(
+            crate::error::scrub("GET /cb?auth=Bearer%20eyJhbGciOi.eyJzdWIi.sig-abc_1 failed", &refs),
+            "GET /cb?auth=Bearer%20*** failed"
+        );
+    }
+
     #[test]
     fn a_name_listed_twice_is_kept_once_in_first_place() {
         let r = Redactor::new(["apiKey", "pwd", "api_key", "API-KEY", "pwd"]);
