@@ -164,3 +164,20 @@ test("a name/value pair whose name is a listed key has its value redacted", asyn
     note: { name: "password", size: 2 },
   });
 });
+
+// The logger's own credential right after a percent escape (`auth=Basic%20<base64>`,
+// `%3A<password>` in an encoded DSN) was part of a longer word by the whole-word rule (the
+// escape's hex digits before it), and was stored as sent.
+test("the logger's credential after a percent escape is kept out of details", async () => {
+  const trail = unique("redact-pct");
+  const logger = new pkg.AuditLogger(config(trail));
+  const basic = Buffer.from(`${NEO4J_USER}:${NEO4J_PASSWORD}`).toString("base64");
+  const details = {
+    cb: `https://app.example/cb?auth=Basic%20${encodeURIComponent(basic)}&n=1`,
+    dsn: encodeURIComponent(`neo4j://ops:${NEO4J_PASSWORD}@db`), keep: "a%20b",
+  };
+  assert.equal(await logger.logUserAction({ uid: "u-pct" }, "EXPORT", "data", details), true, logger.lastError);
+  assert.equal(await logger.close(), true);
+  const [ev] = await trailEvents(trail);
+  assert.deepEqual(JSON.parse(ev.details), { cb: "[REDACTED]", dsn: "[REDACTED]", keep: "a%20b" });
+});
