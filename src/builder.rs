@@ -298,7 +298,6 @@ fn roots_transport(url: &str, pems: &[Vec<u8>]) -> Result<Option<crate::transpor
 /// One action to log, started by [`AuditLogger::action`]; `.await` writes it and resolves like
 /// [`AuditLogger::log_user_action`].
 #[must_use = "an action is only logged when awaited"]
-#[derive(Debug)]
 pub struct Action<'a> {
     logger: &'a AuditLogger,
     action_type: &'a str,
@@ -306,6 +305,22 @@ pub struct Action<'a> {
     category: Option<&'a str>,
     details: Result<Option<serde_json::Value>, AuditError>,
     options: crate::LogOptions,
+}
+
+/// The action without its details' values (`Some("…")`): they are redacted, and kept clear of
+/// the logger's credentials, only when the event is built, so `{:?}` of an action showed a
+/// `password` member (or a DSN holding the logger's own password) as given.
+impl std::fmt::Debug for Action<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Action")
+            .field("logger", &self.logger)
+            .field("action_type", &self.action_type)
+            .field("user", &self.user)
+            .field("category", &self.category)
+            .field("details", &self.details.as_ref().map(|d| d.as_ref().map(|_| "…")))
+            .field("options", &self.options)
+            .finish()
+    }
 }
 
 impl<'a> Action<'a> {

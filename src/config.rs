@@ -408,28 +408,36 @@ impl std::fmt::Debug for Config {
 }
 
 /// `url` for `Debug`, with what may be a secret written into it masked: the user and password
-/// (`https://***@host`), the query and the fragment (`?***`). `validate` refuses such a URL, but a
+/// (`https://***@host`), the query and the fragment (`?***`), and a text that is not a URL at all
+/// (no `scheme://`: a password given in the URL's place, arguments swapped or the wrong
+/// environment variable read), shown as [`NOT_A_URL`]. `validate` refuses such a URL, but a
 /// configuration may be printed before it is validated. Plain text handling (no URL parser): an
-/// `@` before the path, or anywhere in a text without `//`, masks everything before it. Also the
-/// ingest Worker's `JWT_JWKS_URL` (`JwtRules`' `Debug`), which may carry a key in its query.
+/// `@` before the path masks everything before it. Also the ingest Worker's `JWT_JWKS_URL`
+/// (`JwtRules`' `Debug`), which may carry a key in its query.
 pub(crate) fn debug_url(url: &str) -> String {
     // Whatever precedes the last `@` before the query may be a credential: a password may hold a
     // raw `/` (invalid, but printed all the same), so the authority's end is not trusted; a path
     // with an `@` is masked too (this is `Debug`, not the URL).
+    let url = url.trim();
     let (main, query) = match url.find(['?', '#']) {
         Some(q) => (&url[..q], "?***"),
         None => (url, ""),
     };
-    // The scheme is kept (`http://`); a `//` elsewhere is not one.
+    // The scheme is kept (`http://`); a `//` elsewhere is not one. Without one the text was shown
+    // as given, so `AuditLogger::builder(password)` printed the password.
     let head = match main.find("://") {
         Some(i) if i > 0 && main[..i].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) => i + 3,
-        _ => 0,
+        _ if url.is_empty() => return String::new(),
+        _ => return NOT_A_URL.to_owned(),
     };
     match main[head..].rfind('@') {
         Some(at) => cat(&[&main[..head], "***", &main[head + at..], query]),
         None => cat(&[main, query]),
     }
 }
+
+/// What `Debug` shows of a `url` or `endpoint` that is not a URL ([`debug_url`]).
+const NOT_A_URL: &str = "*** (not a URL)";
 
 /// A missing `url`, naming client mode's `endpoint` too: a page whose `endpoint:
 /// import.meta.env.…` was undefined (JSON.stringify drops it) was told only of Neo4j's URL. Not in
@@ -768,15 +776,23 @@ impl Config {
                 v.push(f);
             }
         }
-        if let Some(b) = self.basic_credential() {
+        if let Some(mut b) = self.basic_credential() {
             // Percent-encoded too (base64's `+`, `/` and `=`: a query string's `auth=…%3D`), as
-            // docs/redaction.md says of each credential; it was stored. (Not in the Worker's
-            // build: there these secrets only scrub its log lines of Neo4j's answers.)
+            // docs/redaction.md says of each credential; it was stored. And without its `=`
+            // padding, which carries nothing: the padding written `%3d` (lower-case hex) or left
+            // out showed the credential whole before it; it was stored too. (Neither in the
+            // Worker's build: there these secrets only scrub its log lines of Neo4j's answers.)
             #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
             {
                 let p = percent_encoded(&b);
                 if p != b {
                     v.push(p);
+                }
+                // After the padded form, which error texts then lose whole (`Basic ***`).
+                let pad = b.bytes().filter(|&c| c == b'=').count();
+                if pad > 0 {
+                    v.push(b.clone());
+                    b.truncate(b.len() - pad);
                 }
             }
             v.push(b);
@@ -1289,7 +1305,10 @@ mod tests {
     fn the_basic_credential_is_a_secret_too() {
         // base64("neo4j:pw-12345"): what a server echoing the Authorization header shows.
         let b64 = "bmVvNGo6cHctMTIzNDU=";
-        assert_eq!(base().secrets(), ["pw-12345", "neo4j%3Apw-12345", "bmVvNGo6cHctMTIzNDU%3D", b64]);
+        assert_eq!(
+            base().secrets(),
+            ["pw-12345", "neo4j%3Apw-12345", "bmVvNGo6cHctMTIzNDU%3D", b64, "bmVvNGo6cHctMTIzNDU"]
+        );
         assert_eq!(base().basic_credential().as_deref(), Some(b64));
         let e = AuditError::Http { status: 500, snippet: format!("authorization: Basic {b64}"), retry_after_ms: None };
         assert_eq!(e.reason(&crate::error::refs(&base().secrets())), "HTTP 500: authorization: Basic ***");
@@ -1359,14 +1378,35 @@ mod tests {
         }
         assert!(s.contains(r#"url: "https://***@db.example:7473/p?***""#), "{s}");
         assert!(s.contains(r#"endpoint: Some("https://***@w.example/v1/events?***")"#), "{s}");
-        // No scheme, or no "//": whatever precedes an `@` may be a credential.
-        assert_eq!(debug_url("neo4j:pw-2@h:7474"), "***@h:7474");
-        // Nothing to hide: unchanged.
+        // No scheme, or no "//": not a URL, none of it shown.
+        assert_eq!(debug_url("neo4j:pw-2@h:7474"), NOT_A_URL);
+        // Nothing to hide: unchanged (but for white space around it).
         assert_eq!(debug_url("http://127.0.0.1:7474/prefix"), "http://127.0.0.1:7474/prefix");
+        assert_eq!(debug_url(" https://db.example:7473 \n"), "https://db.example:7473");
+        assert_eq!(debug_url(""), "");
         // A raw `/` in the password, or `//` after a scheme-less credential: still masked.
         assert_eq!(debug_url("https://neo4j:pa/ss@db:7473"), "https://***@db:7473");
-        assert_eq!(debug_url("neo4j:pw@h//x"), "***@h//x");
+        assert_eq!(debug_url("neo4j:pw@h//x"), NOT_A_URL);
         assert_eq!(debug_url("http://h/a@b"), "http://***@b");
+    }
+
+    /// A password given where the URL goes (`Config::new(password)`, `AuditLogger::builder`'s
+    /// argument swapped with `basic_auth`'s, the wrong environment variable read) was printed
+    /// by `{:?}` as given: only `@`, `?` and `#` were looked for, and a password has none.
+    #[test]
+    fn debug_of_a_url_that_is_no_url_shows_none_of_it() {
+        for pw in
+            ["hunter2-Secret", "Tr0ub4dor&3/x+y=", "s3cr3t:p4ss", " pw-with-space ", "ab:/cd-secret", "//x-secret"]
+        {
+            let mut c = Config::new(pw).basic_auth("neo4j", "pw-12345");
+            c.endpoint = Some(pw.into());
+            let s = format!("{c:?}");
+            assert!(!s.contains(pw.trim()) && !s.contains("secret") && !s.contains("4ss"), "{s}");
+            assert!(
+                s.contains(r#"url: "*** (not a URL)""#) && s.contains(r#"endpoint: Some("*** (not a URL)")"#),
+                "{s}"
+            );
+        }
     }
 
     #[test]

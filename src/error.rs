@@ -462,9 +462,12 @@ fn word(c: char) -> bool {
 
 /// Whether the `len` bytes of `text` at `i` are a whole occurrence: not part of a longer run of
 /// letters, digits, `_` or `-` (the one rule of scrubbing a secret, from error texts and from
-/// stored details alike).
+/// stored details alike). A percent escape right before it (`%20`, `%3A`: a `%` three bytes
+/// before it) ends the run before it: `Basic%20<credential>` and `?auth=Bearer%20<token>` held
+/// theirs after the hex digits `20`, and so kept them.
 pub(crate) fn whole_at(text: &str, i: usize, len: usize) -> bool {
-    !text[..i].chars().next_back().is_some_and(word) && !text[i + len..].chars().next().is_some_and(word)
+    (text.as_bytes().get(i.wrapping_sub(3)) == Some(&b'%') || !text[..i].chars().next_back().is_some_and(word))
+        && !text[i + len..].chars().next().is_some_and(word)
 }
 
 /// Whether `text` holds a whole occurrence ([`whole_at`]) of `secret`.

@@ -618,7 +618,7 @@ impl EventBuilder {
         let Some(text) = details else { return Ok(None) };
         // Most details have no key to redact and are compact: checked in one pass that builds
         // nothing, and kept as given.
-        match self.limits.details_scan(&text, &|k| self.redactor.matches(k))? {
+        match self.limits.details_scan(&text, &|k| self.redactor.may_redact(k))? {
             None => return Ok(None),
             Some((true, false)) => return Ok(Some(text)),
             Some(_) => {}

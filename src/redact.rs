@@ -170,6 +170,24 @@ fn start_pairs(joined: &[String]) -> Box<[u64; 256]> {
     starts
 }
 
+/// Whether member name `k` names the secret of a name/value pair (`name`, `key`, `field`,
+/// `header`, in any case): `{name: "Authorization", value: …}` (HAR's headers, cookies and form
+/// fields; Kubernetes' and ECS's env), `{Key: "api_key", Value: …}` (AWS's tags).
+fn pair_name(k: &str) -> bool {
+    ["name", "key", "field", "header"].iter().any(|n| k.eq_ignore_ascii_case(n))
+}
+
+/// Whether member name `k` holds the value of a name/value pair (`value`, in any case).
+fn pair_value(k: &str) -> bool {
+    k.eq_ignore_ascii_case("value")
+}
+
+/// Whether name/value pairs are read ([`pair_name`]): in every build but the ingest Worker's
+/// deployable (`--features worker`), which is at its size budget (+198 B gz, bench/size worker,
+/// 2026-12-07). Events the npm or Rust logger sends it in client mode were redacted so already;
+/// a body another client posts is redacted by member names alone there (docs/redaction.md).
+const PAIRS: bool = cfg!(not(all(target_arch = "wasm32", feature = "worker")));
+
 impl Redactor {
     /// The default list ([`DEFAULT_REDACT_KEYS`]), matched as `mode` says.
     fn default_list(mode: Match) -> Self {
@@ -290,6 +308,13 @@ impl Redactor {
         self.matches_words(key)
     }
 
+    /// Whether a member named `key` may have its value redacted: it [`Redactor::matches`], or it
+    /// holds the value of a name/value pair (`value`), which [`Redactor::apply`] then looks at.
+    /// For the write path's scan of details text, which sees member names only.
+    pub(crate) fn may_redact(&self, key: &str) -> bool {
+        self.matches(key) || PAIRS && !self.keys.is_empty() && pair_value(key)
+    }
+
     /// Whether an ASCII `key`'s letters and digits, lower-cased, hold a pair of bytes that starts
     /// a name (or end with a one-byte name); `true` for a key that is not ASCII.
     fn may_match(&self, key: &str) -> bool {
@@ -330,15 +355,19 @@ impl Redactor {
         }
     }
 
-    /// Replaces, in place, every value under a matching key by `"[REDACTED]"`.
+    /// Replaces, in place, every value under a matching key by `"[REDACTED]"`, and the `value`
+    /// of a name/value pair whose `name` (`key`, `field`, `header`; any case) is a string that
+    /// matches as a key would (`{name: "Authorization", value: …}`).
     pub fn apply(&self, v: &mut Value) {
         if self.keys.is_empty() {
             return;
         }
         match v {
             Value::Object(m) => {
+                let pair =
+                    PAIRS && m.iter().any(|(k, x)| matches!(x, Value::String(s) if pair_name(k) && self.matches(s)));
                 for (k, x) in m.iter_mut() {
-                    if self.matches(k) {
+                    if self.matches(k) || pair && pair_value(k) {
                         *x = Value::String(REDACTED.to_owned());
                     } else {
                         self.apply(x);
@@ -358,9 +387,10 @@ impl Redactor {
         }
         match v {
             Json::Obj(m) => {
+                let pair = PAIRS && m.iter().any(|(k, x)| matches!(x, Json::Str(s) if pair_name(k) && self.matches(s)));
                 let mut changed = false;
                 for (k, x) in m.iter_mut() {
-                    if self.matches(k) {
+                    if self.matches(k) || pair && pair_value(k) {
                         *x = Json::Str(REDACTED.to_owned());
                         changed = true;
                     } else {
@@ -548,6 +578,96 @@ mod tests {
         for text in [r#"{"a":"\u00e9\/x","n":1.50}"#, r#"{"a":"xhunter2hunte\u00722"}"#, r#"{"a":"\\u"}"#] {
             assert_eq!(scrub(text), Ok(None), "{text}");
         }
+    }
+
+    /// A credential right after a percent escape (`Basic%20<credential>`, a query string's
+    /// `auth=Bearer%20<token>`, `%3A<password>`) was inside a longer word by the whole-word rule
+    /// (the escape's hex digits before it), so details holding it were stored as sent; so was a
+    /// Basic credential whose `=` padding an encoder wrote `%3d` (lower-case hex) or left out.
+    #[test]
+    fn a_credential_after_a_percent_escape_is_still_scrubbed() {
+        let lim = crate::rules::Limits::default();
+        let scrubbed = |secrets: &[(String, String)], t: &str| {
+            let text = crate::error::cat(&[r#"{"a":""#, t, r#"","n":1}"#]);
+            scrub_details(&text, secrets, &lim, "x") == Ok(Some(r#"{"a":"[REDACTED]","n":1}"#.to_owned()))
+        };
+        // base64 of `user:pass-word12` ends in `==`.
+        let basic = crate::config::Config::new("http://h").basic_auth("user", "pass-word12");
+        let b = crate::b64::encode(b"user:pass-word12");
+        assert!(b.ends_with("=="));
+        let secrets = secret_forms(basic.secrets());
+        let (bare, pad) = (b.trim_end_matches('='), "%3D%3D");
+        for t in [
+            crate::error::cat(&["Authorization=Basic%20", &b]),
+            crate::error::cat(&["https://x/cb?auth=Basic%20", bare, pad, "&n=1"]),
+            crate::error::cat(&["https://x/cb?auth=Basic+", bare, "%3d%3d"]),
+            crate::error::cat(&["auth=Basic%20", bare, "%3d%3d"]),
+            crate::error::cat(&["Basic ", bare]),
+            "pw%20pass-word12".to_owned(),
+            "dsn=neo4j%3A%2F%2Fadmin%3Apass-word12%40db".to_owned(),
+        ] {
+            assert!(scrubbed(&secrets, &t), "{t}");
+        }
+        let bearer = crate::config::Config::new("http://h").bearer("eyJhbGciOi.eyJzdWIi.sig-abc_1");
+        let secrets = secret_forms(bearer.secrets());
+        for t in ["?auth=Bearer%20eyJhbGciOi.eyJzdWIi.sig-abc_1", "a%2Fb%2FeyJhbGciOi.eyJzdWIi.sig-abc_1%2F"] {
+            assert!(scrubbed(&secrets, t), "{t}");
+        }
+        // Still whole words only: glued to letters, digits, `_` or `-` (here the `e` of `%2e`),
+        // kept as given.
+        for t in ["xeyJhbGciOi.eyJzdWIi.sig-abc_1", "%2eyJhbGciOi.eyJzdWIi.sig-abc_1", "eyJhbGciOi.eyJzdWIi.sig-abc_1x"]
+        {
+            let text = crate::error::cat(&[r#"{"a":""#, t, r#""}"#]);
+            assert_eq!(scrub_details(&text, &secrets, &lim, "x"), Ok(None), "{t}");
+        }
+        // Error texts follow the same rule.
+        let refs: Vec<&str> = secrets.iter().map(|(s, _)| s.as_str()).collect();
+        assert_eq!(
+            crate::error::scrub("GET /cb?auth=Bearer%20eyJhbGciOi.eyJzdWIi.sig-abc_1 failed", &refs),
+            "GET /cb?auth=Bearer%20*** failed"
+        );
+    }
+
+    /// A secret named by a sibling's value, not by its key, was stored as sent: HAR's
+    /// `{name: "Authorization", value: "Bearer …"}`, a form's `{field: "password", value}`,
+    /// AWS's `{Key: "api_key", Value}`. The name matches as a key would (`token count` as
+    /// `tokenCount` does, `tokens_used` not), in the Rust tree, the write path's tree and its
+    /// scan of details text alike.
+    #[test]
+    fn the_value_of_a_pair_named_by_a_listed_key_is_redacted() {
+        let given = json!({
+            "headers": [{"name": "Authorization", "value": "Bearer eyJ.e30.sig"}, {"name": "Accept", "value": "*/*"}],
+            "form": [{"field": "password", "value": "hunter2"}, {"field": "email", "value": "a@b.c"}],
+            "tags": [{"Key": "api_key", "Value": {"v": 1}}, {"key": "token count", "value": 3},
+                     {"key": "tokens_used", "value": 4}, {"header": "Set-Cookie", "VALUE": ["a", "b"]}],
+            "env": [{"name": "DB_PASSWORD", "value": "p", "x": 1}, {"name": 7, "value": "v"}],
+            "alone": {"value": "v"}, "named": {"name": "password", "size": 2}
+        });
+        let r = REDACTED;
+        let want = json!({
+            "headers": [{"name": "Authorization", "value": r}, {"name": "Accept", "value": "*/*"}],
+            "form": [{"field": "password", "value": r}, {"field": "email", "value": "a@b.c"}],
+            "tags": [{"Key": "api_key", "Value": r}, {"key": "token count", "value": r},
+                     {"key": "tokens_used", "value": 4}, {"header": "Set-Cookie", "VALUE": r}],
+            "env": [{"name": "DB_PASSWORD", "value": r, "x": 1}, {"name": 7, "value": "v"}],
+            "alone": {"value": "v"}, "named": {"name": "password", "size": 2}
+        });
+        let mut v = given.clone();
+        Redactor::default().apply(&mut v);
+        assert_eq!(v, want);
+        let b = crate::event::EventBuilder::new(Redactor::default(), crate::rules::Limits::default());
+        let e = b.build_json(None, "X", None, Some(&given.to_string())).unwrap();
+        assert_eq!(serde_json::from_str::<Value>(e.details.as_deref().unwrap()).unwrap(), want);
+        // Exact matching and a custom list apply to the name as to a key; no list, no pairs.
+        let mut v = json!([{"name": "password", "value": 1}, {"name": "newPassword", "value": 2}]);
+        Redactor::from_config(None, Match::Exact).apply(&mut v);
+        assert_eq!(v, json!([{"name": "password", "value": r}, {"name": "newPassword", "value": 2}]));
+        let mut v = json!({"name": "iban", "value": "DE00", "x": {"name": "password", "value": 1}});
+        Redactor::new(["iban"]).apply(&mut v);
+        assert_eq!(v, json!({"name": "iban", "value": r, "x": {"name": "password", "value": 1}}));
+        let none = crate::event::EventBuilder::new(Redactor::new([]), crate::rules::Limits::default());
+        let text = r#"{"name":"password","value":"p"}"#;
+        assert_eq!(none.build_json(None, "X", None, Some(text)).unwrap().details.as_deref(), Some(text));
     }
 
     #[test]

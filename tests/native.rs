@@ -631,6 +631,43 @@ async fn the_loggers_own_credentials_are_never_stored_in_an_event() {
     assert_eq!(ev.details.as_deref(), Some(r#"{"db":"neo4j"}"#));
 }
 
+/// The logger's own credential right after a percent escape (a query string's
+/// `auth=Basic%20<credential>`, `Bearer%20<token>`, a DSN's `%3A<password>`) counted as part of a
+/// longer word (the escape's hex digits before it) and was stored as sent; so was a Basic
+/// credential whose `=` padding was written `%3d` or left out. Read back from Neo4j.
+#[tokio::test]
+async fn the_loggers_credential_after_a_percent_escape_is_never_stored() {
+    use base64::Engine as _;
+    let cfg = config("pctcreds");
+    let trail = cfg.trail.clone();
+    let pw = neo4j_password();
+    assert!(pw.len() >= 8, "the test needs a password of 8 bytes or more");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{pw}", neo4j_user()));
+    let logger = AuditLogger::new(cfg).unwrap();
+    let details = json!({
+        "callback": format!("https://app.example/cb?auth=Basic%20{}&n=1", basic.replace('=', "%3D")),
+        "form": format!("Authorization=Basic%20{basic}"),
+        "dsn": format!("neo4j%3A%2F%2Fops%3A{pw}%40db"),
+        "keep": "a%20b", "n": 1.50,
+    });
+    logger.log_user_action(None, "PCT_CREDS", None, Some(&details)).await.unwrap();
+    let rows = read_trail(&trail).await;
+    assert_eq!(rows.len(), 1);
+    let text = rows[0]["details"].as_str().unwrap();
+    let stored: Value = serde_json::from_str(text).unwrap();
+    let r = "[REDACTED]";
+    assert_eq!(stored, json!({"callback": r, "form": r, "dsn": r, "keep": "a%20b", "n": 1.5}), "{text}");
+    assert!(logger.verify_trail(&Default::default()).await.unwrap().ok);
+    // Padding written `%3d` or left out (built, not sent: base64 of this pair ends in `==`).
+    let padded = AuditLogger::new(Config::new(neo4j_url()).basic_auth("user", "pass-word12")).unwrap();
+    let b = base64::engine::general_purpose::STANDARD.encode("user:pass-word12");
+    let bare = b.trim_end_matches('=');
+    for v in [format!("Basic%20{bare}%3d%3d"), format!("Basic {bare}"), format!("?auth=Basic+{bare}%3D%3D")] {
+        let ev = padded.build_event_json(None, "X", None, Some(&format!(r#"{{"h":"{v}","k":1}}"#))).unwrap();
+        assert_eq!(ev.details.as_deref(), Some(r#"{"h":"[REDACTED]","k":1}"#), "{v}");
+    }
+}
+
 /// Found by red team 25: a plain (non-unique) index on the event label's `UID` — one an operator or
 /// an older tool made, e.g. for the Python log_user_action's lookups — makes Neo4j refuse the
 /// uniqueness constraint (`Neo.ClientError.Schema.IndexAlreadyExists`), and the schema step took

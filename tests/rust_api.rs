@@ -372,6 +372,31 @@ fn a_runtime_without_io_or_time_takes_no_seq() {
     }
 }
 
+/// Credentials never in `Debug`: a password given where the URL goes (the builder's argument
+/// and `basic_auth`'s swapped, or the wrong environment variable read) was printed as given by
+/// `{:?}` of the builder and of its config (only a user, query or fragment written into a URL was
+/// masked); an action's details were printed as given, before redaction (`{password: …}`).
+#[tokio::test]
+async fn debug_shows_no_password_given_as_the_url_nor_unredacted_details() {
+    let pw = "Tr0ub4dor&3-x9";
+    let swapped = AuditLogger::builder(pw).basic_auth("neo4j", "http://127.0.0.1:7474");
+    let d = format!("{swapped:?}");
+    assert!(!d.contains(pw) && d.contains(r#"url: "*** (not a URL)""#), "{d}");
+    assert!(!format!("{:?}", swapped.config()).contains(pw));
+    let e = swapped.build().unwrap_err().to_string();
+    assert!(e.starts_with("invalid config: url ") && !e.contains(pw), "{e}");
+    // A URL is shown as before: scheme, host, port and path; a user, query or fragment masked.
+    let (b, _) = builder("dbg-url");
+    let d = format!("{b:?}");
+    assert!(d.contains(&format!("url: {:?}", neo4j_url())) && !d.contains(&neo4j_password()), "{d}");
+    let logger = b.build().unwrap();
+    let secret = json!({"password": "pw-in-details-1", "note": format!("neo4j://neo4j:{}@db", neo4j_password())});
+    let action = logger.action("DEBUGGED").details(&secret).category("dbg");
+    let d = format!("{action:?}");
+    assert!(!d.contains("pw-in-details-1") && !d.contains(&neo4j_password()), "{d}");
+    assert!(d.contains(r#"action_type: "DEBUGGED""#) && d.contains(r#"details: Ok(Some("…"))"#), "{d}");
+}
+
 /// A `StreamStore` in memory, shared by its clones (a process's saved stream state).
 #[derive(Clone, Default)]
 struct MemoryStore(std::sync::Arc<std::sync::Mutex<Option<neo4j_audit::chain::StreamState>>>);

@@ -127,3 +127,57 @@ test("the Basic credential percent-encoded is kept out of details too", async ()
   const R = "[REDACTED]";
   assert.deepEqual(JSON.parse(ev.details), { encoded: R, link: R, plain: R, pw: R, keep: "k" });
 });
+
+// Redaction read keys only, so a secret whose name is a sibling's value was stored as sent: HAR
+// headers and cookies ({name: "Authorization", value: "Bearer …"}), form fields ({name:
+// "password", value}), Kubernetes' env ({name: "DB_PASSWORD", value}), AWS tags ({Key, Value}).
+// The name is matched as a key would be; other pairs, and the name itself, are kept.
+test("a name/value pair whose name is a listed key has its value redacted", async () => {
+  const trail = unique("redact-pairs");
+  const logger = new pkg.AuditLogger(config(trail));
+  const details = {
+    request: {
+      url: "https://api.example/v1/x",
+      headers: [{ name: "Authorization", value: "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig" },
+        { name: "Accept", value: "application/json" }, { name: "X-Api-Key", value: "k-123" }],
+      cookies: [{ name: "sessionid", value: "s-1", httpOnly: true }],
+    },
+    form: [{ field: "password", value: "hunter2" }, { field: "email", value: "ann@example.com" }],
+    env: [{ name: "DB_PASSWORD", value: "p-env" }, { name: "DB_HOST", value: "db" }],
+    tags: [{ Key: "api_key", Value: { v: 1 } }, { key: "token count", value: 3 }, { key: "tokens_used", value: 4 }],
+    note: { name: "password", size: 2 },
+  };
+  assert.equal(await logger.logUserAction({ uid: "u-pairs" }, "HTTP_CALL", "api", details), true, logger.lastError);
+  assert.equal(await logger.close(), true);
+  const [ev] = await trailEvents(trail);
+  const R = "[REDACTED]";
+  assert.deepEqual(JSON.parse(ev.details), {
+    request: {
+      url: "https://api.example/v1/x",
+      headers: [{ name: "Authorization", value: R }, { name: "Accept", value: "application/json" },
+        { name: "X-Api-Key", value: R }],
+      cookies: [{ name: "sessionid", value: R, httpOnly: true }],
+    },
+    form: [{ field: "password", value: R }, { field: "email", value: "ann@example.com" }],
+    env: [{ name: "DB_PASSWORD", value: R }, { name: "DB_HOST", value: "db" }],
+    tags: [{ Key: "api_key", Value: R }, { key: "token count", value: R }, { key: "tokens_used", value: 4 }],
+    note: { name: "password", size: 2 },
+  });
+});
+
+// The logger's own credential right after a percent escape (`auth=Basic%20<base64>`,
+// `%3A<password>` in an encoded DSN) was part of a longer word by the whole-word rule (the
+// escape's hex digits before it), and was stored as sent.
+test("the logger's credential after a percent escape is kept out of details", async () => {
+  const trail = unique("redact-pct");
+  const logger = new pkg.AuditLogger(config(trail));
+  const basic = Buffer.from(`${NEO4J_USER}:${NEO4J_PASSWORD}`).toString("base64");
+  const details = {
+    cb: `https://app.example/cb?auth=Basic%20${encodeURIComponent(basic)}&n=1`,
+    dsn: encodeURIComponent(`neo4j://ops:${NEO4J_PASSWORD}@db`), keep: "a%20b",
+  };
+  assert.equal(await logger.logUserAction({ uid: "u-pct" }, "EXPORT", "data", details), true, logger.lastError);
+  assert.equal(await logger.close(), true);
+  const [ev] = await trailEvents(trail);
+  assert.deepEqual(JSON.parse(ev.details), { cb: "[REDACTED]", dsn: "[REDACTED]", keep: "a%20b" });
+});
