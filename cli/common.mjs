@@ -356,7 +356,7 @@ export async function unkeyedLinks(conn, trail, query) {
 }
 
 /** The stderr line of {@link unkeyedLinks}'s count `n` (export, tail). */
-export const unkeyedNote = (command, n, trail) => `${command}: ${n === 1 ? "1 event" : `${n} events`} of trail "${escapeControl(trail)}" ${n === 1 ? "is" : "are"} not read here: ${n === 1 ? "its HAS_EVENT link carries" : "their HAS_EVENT links carry"} no per-trail key (added after neo4j-audit migrate marked the trail, by a writer other than this library: the Python log_user_action still running?); run neo4j-audit migrate again (--zone for local times) to key ${n === 1 ? "it" : "them"}; meanwhile --user, --action, --category or --target find ${n === 1 ? "it" : "them"}\n`;
+export const unkeyedNote = (command, n, trail) => `${command}: ${n === 1 ? "1 event" : `${n} events`} of trail "${escapeId(trail)}" ${n === 1 ? "is" : "are"} not read here: ${n === 1 ? "its HAS_EVENT link carries" : "their HAS_EVENT links carry"} no per-trail key (added after neo4j-audit migrate marked the trail, by a writer other than this library: the Python log_user_action still running?); run neo4j-audit migrate again (--zone for local times) to key ${n === 1 ? "it" : "them"}; meanwhile --user, --action, --category or --target find ${n === 1 ? "it" : "them"}\n`;
 
 /**
  * For a read that found no events: "; N trails without a name hold events (…)" when such trails
@@ -504,11 +504,24 @@ const uEscape = (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 export const escapeControl = (s) => s.replace(CONTROL, uEscape);
 
+// The characters invisible by default (Unicode's Default_Ignorable_Code_Point: U+200B ZERO WIDTH
+// SPACE, U+FEFF, U+00AD, U+2060, the joiners, variation selectors and tags, the bidirectional
+// controls among them): in an identifier — a uid, a trail, a stream id — they make one show as
+// another ("alice\u200b" as alice). The library refuses them there (src/rules.rs), but data stored
+// before that rule or by another writer may hold them: escaped in identifiers (each UTF-16 unit,
+// as JSON writes it). Names and details are free text, where the joiners are part of emoji and
+// scripts (Persian, Indic): only their controls are escaped.
+const INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+const unitsEscape = (c) => Array.from({ length: c.length }, (_, i) => uEscape(c[i])).join("");
+/** An identifier (uid, trail, stream id) for a terminal or a spreadsheet: controls and invisible
+ * characters as \u escapes. */
+export const escapeId = (s) => escapeControl(s).replace(INVISIBLE, unitsEscape);
+
 /** One event as a readable line (tail): time, action, category, user, what it was performed on
  * (targets), when the user acted if that is not when it was recorded, details; controls escaped. */
 export function textLine(e) {
-  const user = e.userUid == null ? "-" : e.userName == null ? e.userUid : `${e.userUid} (${e.userName})`;
-  const on = e.targets?.length ? `  on ${e.targets.map((t) => `${t.label}:${t.uid}${t.role ? ` (${t.role})` : ""}`).join(", ")}` : "";
+  const user = e.userUid == null ? "-" : e.userName == null ? escapeId(e.userUid) : `${escapeId(e.userUid)} (${e.userName})`;
+  const on = e.targets?.length ? `  on ${e.targets.map((t) => `${t.label}:${escapeId(t.uid)}${t.role ? ` (${t.role})` : ""}`).join(", ")}` : "";
   const occurred = e.occurredAt != null && e.occurredAt !== e.timestamp ? `  occurred ${e.occurredAt}` : "";
   const details = e.details == null ? "" : `  ${detailsJson(e)}`;
   // An event changed by hand reads its edited properties as absent (a user id replaced by a list
@@ -553,20 +566,24 @@ export const CSV_COLUMNS = ["uid", "actionType", "category", "timestamp", "ts", 
 const FORMULA_START = /^[=+\-@\t\r]/;
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const TEXT_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/g;
-function csvField(v, raw, text = typeof v === "string") {
+// The identifier columns (and targets, whose JSON holds uids) also get the invisible characters
+// escaped (escapeId).
+const ID_COLUMNS = new Set(["uid", "userUid", "streamId", "targets"]);
+function csvField(v, raw, text = typeof v === "string", id = false) {
   if (v == null) return "";
   let s = typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v);
   if (!raw) {
     // A JSON cell (details, targets) also gets the C1 controls and separators escaped (jsonText).
     s = text ? s.replace(TEXT_CONTROL, uEscape) : escapeJsonRaw(s);
     s = s.replace(BIDI, uEscape);
+    if (id) s = s.replace(INVISIBLE, unitsEscape);
     if (text && FORMULA_START.test(s)) s = `'${s}`;
   }
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 export const csvHeader = () => CSV_COLUMNS.join(",") + "\r\n";
 export const csvLine = (e, raw = false) =>
-  CSV_COLUMNS.map((c) => (c === "details" && e.details != null ? csvField(detailsJson(e), raw, false) : csvField(e[c], raw))).join(",") + "\r\n";
+  CSV_COLUMNS.map((c) => (c === "details" && e.details != null ? csvField(detailsJson(e), raw, false) : csvField(e[c], raw, typeof e[c] === "string", ID_COLUMNS.has(c)))).join(",") + "\r\n";
 
 /**
  * A spinner with the elapsed time on stderr, only when stderr is a terminal. `label` is a string or a

@@ -1,7 +1,7 @@
 // `neo4j-audit verify`: hash-chain verification of a trail (the library's verifyTrail), modelled on
 // `aws cloudtrail validate-logs`: a result per stream, the first break named, non-zero exit on any.
 import { readFileSync } from "node:fs";
-import { EXIT, ENV_HELP, EXIT_HELP, TIME_HELP, escapeControl, jsonText, neo4jFailure, openLogger, unnamedTrails, parseInstant, progress, usage, write } from "./common.mjs";
+import { EXIT, ENV_HELP, EXIT_HELP, TIME_HELP, escapeId, jsonText, neo4jFailure, openLogger, unnamedTrails, parseInstant, progress, usage, write } from "./common.mjs";
 import { version } from "./core.mjs";
 
 export const summary = "verify the trail's hash chains; exit 1 on any break";
@@ -137,7 +137,7 @@ export async function run(values, { conn, stdout, stderr }) {
   // direct client, chooses them): printed raw, an ESC sequence in a stream id could hide the
   // verdict line or draw a fake "intact" one on the auditor's terminal. Escaped as tail escapes
   // (the trail and stream given are too: a script may take them from the database).
-  const shown = (v) => escapeControl(String(v));
+  const shown = (v) => escapeId(String(v));
   const scope = [since !== undefined && `since ${new Date(since).toISOString()}`,
     query.streamId !== undefined && `stream ${shown(query.streamId)}`].filter(Boolean);
   let out = `verify: trail "${shown(trail)}" at ${conn.url} (database ${conn.database})${scope.length ? `, ${scope.join(", ")}` : ""}\n`;

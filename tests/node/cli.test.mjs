@@ -937,6 +937,33 @@ test("tail text escapes control characters stored in the graph", async () => {
   assert.ok(b.stdout.includes("ok\\u202egnp.exe\\u2066x\\u2069"), b.stdout);
 });
 
+test("tail text and export csv show invisible characters in identifiers as escapes (alice\\u200b is not alice); names and details keep their joiners", async () => {
+  // The library refuses Default_Ignorable_Code_Point characters in uids (src/rules.rs), but one
+  // stored before that rule, or by another writer, printed as the uid without them: tail showed
+  // "alice\u200b" as alice, and the CSV cell read alice in a spreadsheet.
+  const { trail, uids } = await logged("cli-invisible", 1);
+  const uid = "alice\u200b", doc = "doc\u2060-1", tag = "x\u{E0041}"; // a tag character: two UTF-16 units
+  const name = "Ann \u{1F468}\u200d\u{1F469}\u200d\u{1F467}"; // an emoji family: joiners are part of a name
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.userUID = $uid, e.userName = $name, e.targetKeys = $k, e.targetRoles = ['']",
+    { u: uids[0], uid, name, k: [`Document:${doc}`] });
+  const t = await cli(["tail", "--trail", trail, "-n", "1"]);
+  assert.equal(t.code, 0, t.stderr);
+  assert.ok(t.stdout.includes(`alice\\u200b (${name})`), t.stdout);
+  assert.ok(t.stdout.includes("on Document:doc\\u2060-1"), t.stdout);
+  assert.ok(!/[\u200b\u2060]/.test(t.stdout), JSON.stringify(t.stdout));
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.userUID = $tag", { u: uids[0], tag });
+  const c = await cli(["export", "--trail", trail, "--format", "csv"]);
+  assert.equal(c.code, 0, c.stderr);
+  const [header, row] = parseCsv(c.stdout);
+  const cell = Object.fromEntries(header.map((h, i) => [h, row[i]]));
+  assert.equal(cell.userUid, "x\\udb40\\udc41");
+  assert.equal(cell.userName, name, "a name keeps its joiners");
+  assert.ok(!cell.targets.includes("\u2060") && cell.targets.includes("\\u2060"), cell.targets);
+  assert.deepEqual(JSON.parse(cell.targets), [{ label: "Document", uid: doc, role: null }], "the JSON cell keeps the exact value");
+  const raw = parseCsv((await cli(["export", "--trail", trail, "--format", "csv", "--csv-raw"])).stdout);
+  assert.equal(raw[1][raw[0].indexOf("userUid")], tag, "--csv-raw writes values as stored");
+});
+
 test("export csv and tail text mark an event changed by hand (invalid), as the JSON lines do", async () => {
   // Before: the JSON lines said `invalid: ["userUID"]`, while the CSV (no such column) and tail's
   // text showed a user id replaced by a list as an event without a user ("-", an empty cell), and
