@@ -776,7 +776,7 @@ impl Config {
                 v.push(f);
             }
         }
-        if let Some(mut b) = self.basic_credential() {
+        if let Some(b) = self.basic_credential() {
             // Percent-encoded too (base64's `+`, `/` and `=`: a query string's `auth=…%3D`), as
             // docs/redaction.md says of each credential; it was stored. And without its `=`
             // padding, which carries nothing: the padding written `%3d` (lower-case hex) or left
@@ -788,14 +788,13 @@ impl Config {
                 if p != b {
                     v.push(p);
                 }
-                // After the padded form, which error texts then lose whole (`Basic ***`).
-                let pad = b.bytes().filter(|&c| c == b'=').count();
-                if pad > 0 {
-                    v.push(b.clone());
-                    b.truncate(b.len() - pad);
-                }
             }
+            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+            let bare = Some(b.trim_end_matches('=')).filter(|x| x.len() < b.len()).map(str::to_owned);
             v.push(b);
+            // After the padded form, which error texts then lose whole (`Basic ***`).
+            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+            v.extend(bare);
         }
         v
     }
