@@ -550,6 +550,18 @@ async fn a_call_refused_while_flush_runs_does_not_make_it_false() {
     assert_eq!(read_trail(&trail).await.len(), 10);
 }
 
+/// A logger of a fresh trail named after `name`, the trail, and the credentials it sends: its
+/// password (8 bytes or more, as redaction of credentials needs) and the Basic credential.
+fn logger_and_credentials(name: &str) -> (AuditLogger, String, String, String) {
+    use base64::Engine as _;
+    let cfg = config(name);
+    let trail = cfg.trail.clone();
+    let pw = neo4j_password();
+    assert!(pw.len() >= 8, "the test needs a password of 8 bytes or more");
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{pw}", neo4j_user()));
+    (AuditLogger::new(cfg).unwrap(), trail, pw, basic)
+}
+
 /// A confused developer logs the logger's own credentials as a value under a key the redaction
 /// list does not name (`{jwt: …}`, a DSN with the password, the Basic header): the trail must
 /// never hold them. They are stored as "[REDACTED]" (the rest of the details as given), read
@@ -557,15 +569,7 @@ async fn a_call_refused_while_flush_runs_does_not_make_it_false() {
 /// (Before: stored as given, in the trail and the browser's durable queue.)
 #[tokio::test]
 async fn the_loggers_own_credentials_are_never_stored_in_an_event() {
-    let cfg = config("owncreds");
-    let trail = cfg.trail.clone();
-    let pw = neo4j_password();
-    assert!(pw.len() >= 8, "the test needs a password of 8 bytes or more");
-    let basic = {
-        use base64::Engine as _;
-        base64::engine::general_purpose::STANDARD.encode(format!("{}:{pw}", neo4j_user()))
-    };
-    let logger = AuditLogger::new(cfg).unwrap();
+    let (logger, trail, pw, basic) = logger_and_credentials("owncreds");
     let details = json!({
         "jwt": pw, "note": format!("connected with {pw} today"), "keep": "fine", "n": 1.50,
         "list": [{"dsn": format!("neo4j://neo4j:{pw}@db:7687")}, "plain"], "hdr": format!("Basic {basic}"),
@@ -637,13 +641,7 @@ async fn the_loggers_own_credentials_are_never_stored_in_an_event() {
 /// credential whose `=` padding was written `%3d` or left out. Read back from Neo4j.
 #[tokio::test]
 async fn the_loggers_credential_after_a_percent_escape_is_never_stored() {
-    use base64::Engine as _;
-    let cfg = config("pctcreds");
-    let trail = cfg.trail.clone();
-    let pw = neo4j_password();
-    assert!(pw.len() >= 8, "the test needs a password of 8 bytes or more");
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{}:{pw}", neo4j_user()));
-    let logger = AuditLogger::new(cfg).unwrap();
+    let (logger, trail, pw, basic) = logger_and_credentials("pctcreds");
     let details = json!({
         "callback": format!("https://app.example/cb?auth=Basic%20{}&n=1", basic.replace('=', "%3D")),
         "form": format!("Authorization=Basic%20{basic}"),
@@ -660,7 +658,7 @@ async fn the_loggers_credential_after_a_percent_escape_is_never_stored() {
     assert!(logger.verify_trail(&Default::default()).await.unwrap().ok);
     // Padding written `%3d` or left out (built, not sent: base64 of this pair ends in `==`).
     let padded = AuditLogger::new(Config::new(neo4j_url()).basic_auth("user", "pass-word12")).unwrap();
-    let b = base64::engine::general_purpose::STANDARD.encode("user:pass-word12");
+    let b = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, "user:pass-word12");
     let bare = b.trim_end_matches('=');
     for v in [format!("Basic%20{bare}%3d%3d"), format!("Basic {bare}"), format!("?auth=Basic+{bare}%3D%3D")] {
         let ev = padded.build_event_json(None, "X", None, Some(&format!(r#"{{"h":"{v}","k":1}}"#))).unwrap();
