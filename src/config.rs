@@ -844,43 +844,41 @@ fn check_token(s: Spelling, t: &str) -> Result<(), AuditError> {
     Ok(())
 }
 
+/// `s` as it stands inside a JSON string: escaped as serde_json and `JSON.stringify` write it
+/// (`\"`, `\\`, control characters), and natively that with every non-ASCII character a `\u`
+/// escape (UTF-16, lower-case hex: Python's `json.dumps` by default; left out of the wasm
+/// builds, `bench/size fetch-writeonly` +198 B gz for it, +40 B for the first form). The caller
+/// drops the forms equal to `s` or to another.
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+fn json_escaped_forms(s: &str, forms: &mut Vec<String>) {
+    let mut quoted = String::new();
+    crate::json::write_str(&mut quoted, s);
+    let escaped = &quoted[1..quoted.len() - 1];
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let mut ascii = String::new();
+        for c in escaped.chars() {
+            if c.is_ascii() {
+                ascii.push(c);
+                continue;
+            }
+            for unit in c.encode_utf16(&mut [0; 2]) {
+                ascii.push_str("\\u");
+                for shift in [12, 8, 4, 0] {
+                    ascii.push(char::from(b"0123456789abcdef"[usize::from((*unit >> shift) & 15)]));
+                }
+            }
+        }
+        forms.push(ascii);
+    }
+    forms.push(escaped.to_owned());
+}
+
 /// A refused configuration, out of line: a good configuration runs none of the checks' error
 /// paths, and V8 compiles a wasm function whole on its first call (a Worker's first logger,
 /// bench/coldstart.mjs), so each message built in place was compiled for nothing.
 /// `s` as `encodeURIComponent` writes it (UTF-8 bytes other than letters, digits and
 /// `-_.!~*'()` as `%XX`, upper-case hex), for [`Config::secrets`].
-/// `s` as it stands inside a JSON string: escaped as serde_json and `JSON.stringify` write it
-/// (`\"`, `\\`, control characters), and with every non-ASCII character a `\u` escape too
-/// (UTF-16, lower- and upper-case hex: Python's `json.dumps` by default, Jackson's
-/// `ESCAPE_NON_ASCII`). Only the forms that differ from `s` are pushed.
-#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
-fn json_escaped_forms(s: &str, forms: &mut Vec<String>) {
-    let mut quoted = String::with_capacity(s.len() + 2);
-    crate::json::write_str(&mut quoted, s);
-    let escaped = &quoted[1..quoted.len() - 1];
-    if escaped != s {
-        forms.push(escaped.to_owned());
-    }
-    if !escaped.is_ascii() {
-        for hex in [b"0123456789abcdef", b"0123456789ABCDEF"] {
-            let mut ascii = String::with_capacity(escaped.len() * 2);
-            for c in escaped.chars() {
-                if c.is_ascii() {
-                    ascii.push(c);
-                    continue;
-                }
-                for unit in c.encode_utf16(&mut [0; 2]) {
-                    ascii.push_str("\\u");
-                    for shift in [12, 8, 4, 0] {
-                        ascii.push(char::from(hex[usize::from((*unit >> shift) & 15)]));
-                    }
-                }
-            }
-            forms.push(ascii);
-        }
-    }
-}
-
 fn percent_encoded(s: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len());
