@@ -9,7 +9,9 @@ use thiserror::Error;
 ///
 /// Every variant's `Display` (and `Debug`) text is safe to show: no variant carries the password
 /// or token, and an error a logger returns has any of its configured secrets that a server
-/// echoed (in a body or message it quotes) replaced by `***`, as [`AuditError::reason`] does.
+/// echoed (in a body or message it quotes) replaced by `***`, as [`AuditError::reason`] does —
+/// each credential of at least 8 bytes (Neo4j's shortest password by default): a shorter one
+/// would turn ordinary words of the text into `***`, and is left as the server wrote it.
 ///
 /// New variants may be added in minor releases: match with a `_` arm, or use the classifications
 /// [`AuditError::is_retryable`] and [`AuditError::is_rejection`].

@@ -361,7 +361,7 @@ impl AuditEvent {
     }
 
     /// Sets the event's targets after checking them against the rule table
-    /// ([`crate::rules::check_targets`]). Call before the event is chained (the hash covers them).
+    /// (README, "The input rules": `targets[]`). Call before the event is chained (the hash covers them).
     /// Out of line in the Workers build: most events have no targets, and V8 compiles a wasm
     /// function whole on its first call (bench/coldstart-v8.mjs).
     #[cfg_attr(feature = "memory-queue", inline(never))]

@@ -73,10 +73,10 @@
 //!   a chunked body counted as it arrives; past it the request is dropped, the rest unread, and
 //!   the attempt is a retryable [`AuditError::Network`], "the server's answer is larger than N
 //!   bytes, left unread"): 4 MiB for writes, the schema step and the ingest Worker's answers
-//!   ([`transport::MAX_ANSWER_BYTES`]), 64 MiB + 2000 × `max_details_bytes` (at most 512 MiB)
-//!   for reads' pages ([`transport::read_answer_bytes`]). A retried write that had committed is
+//!   (`MAX_ANSWER_BYTES`, src/transport), 64 MiB + 2000 × `max_details_bytes` (at most 512 MiB)
+//!   for reads' pages (`read_answer_bytes`, src/transport). A retried write that had committed is
 //!   harmless: events are `MERGE`d by UID. (The Worker deployable's build bounds every answer of its
-//!   own Neo4j at 32 MiB, [`transport::WORKER_MAX_ANSWER_BYTES`]; docs/reading.md.)
+//!   own Neo4j at 32 MiB, `WORKER_MAX_ANSWER_BYTES`; docs/reading.md.)
 //! - Examples: `examples/basic.rs`, `examples/read_verify.rs`, `examples/axum.rs` (an axum server
 //!   logging from concurrent handlers through one shared logger, closing it on shutdown).
 //!

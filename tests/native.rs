@@ -422,6 +422,38 @@ async fn headers_auth_and_secret_scrubbing() {
     assert!(head.starts_with("post /db/audit/query/v2 "), "{head}");
 }
 
+/// A server (a proxy, a gateway, an app in front of Neo4j) echoing the password inside a JSON
+/// body writes it as JSON escapes it: `\"`, `\\`, `\t`, and with Python's `json.dumps` (its
+/// default `ensure_ascii`) every non-ASCII character as `\u00fc`. The error quotes the body's
+/// start as it came, and the password was scrubbed only as given (or percent-encoded, or lower
+/// case), so these texts showed it whole in `Display`, `Debug`, `reason` and `last_error`.
+#[tokio::test]
+async fn a_password_echoed_json_escaped_is_scrubbed() {
+    for (pw, echoed) in [
+        ("Quote\"Pass1234", r#"Quote\"Pass1234"#),
+        ("back\\slash\\pw9", r#"back\\slash\\pw9"#),
+        ("tab\there-pw-99", r#"tab\there-pw-99"#),
+        ("p@ss:w/rd%20\"'\\ ü€", r#"p@ss:w/rd%20\"'\\ ü€"#),
+        ("p@ss:w/rd%20\"'\\ ü€", r#"p@ss:w/rd%20\"'\\ \u00fc\u20ac"#),
+        ("ünïcödé-pässwörd", r#"\u00fcn\u00efc\u00f6d\u00e9-p\u00e4ssw\u00f6rd"#),
+        ("emoji-😀-password", r#"emoji-\ud83d\ude00-password"#),
+    ] {
+        let body = format!("{{\"error\": \"bad credential {echoed}\"}}");
+        for status in [400, 502] {
+            let fake = FakeServer::start(Some(http_json(status, "", &body))).await;
+            let logger = AuditLogger::builder(&fake.url)
+                .basic_auth("neo4j", pw)
+                .retry(neo4j_audit::RetryConfig { max_attempts: 1, ..Default::default() })
+                .build()
+                .unwrap();
+            let e = logger.action("LOGIN").await.unwrap_err();
+            let texts = format!("{e} | {e:?} | {} | {:?}", logger.reason(&e), logger.last_error());
+            assert!(texts.contains("bad credential ***"), "{pw:?} {status}: {texts}");
+            assert!(!texts.contains(echoed) && !texts.contains(pw), "{pw:?} {status}: {texts}");
+        }
+    }
+}
+
 #[tokio::test]
 async fn ensure_schema_is_idempotent_and_creates_the_constraints() {
     let logger = AuditLogger::new(config("schema")).unwrap();

@@ -26,7 +26,7 @@ pub struct BodyLimits {
 }
 
 impl Default for BodyLimits {
-    /// The rule table's defaults ([`crate::rules`]), so the Worker accepts what the client does.
+    /// The rule table's defaults (src/rules.rs), so the Worker accepts what the client does.
     fn default() -> Self {
         let r = crate::rules::Limits::default();
         BodyLimits {

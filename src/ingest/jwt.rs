@@ -104,7 +104,7 @@ pub struct JwtRules {
     pub max_lifetime_secs: i64,
     /// When set (`TENANT_CLAIM`), the claim naming the token's tenant: read into
     /// [`Identity::tenant`] (a string of 1–[`MAX_TENANT_LEN`] bytes without control characters,
-    /// the text of an identifier, [`crate::rules::check_identifier_text`]: no white space at either
+    /// the text of an identifier, `rules::check_identifier_text` (src/rules.rs): no white space at either
     /// end, no invisible characters; anything else is [`JwtError::BadTenant`]).
     pub tenant_claim: Option<String>,
 }
@@ -212,7 +212,7 @@ pub enum JwtError {
     WrongAudience,
     /// `iss` is not the required issuer.
     WrongIssuer,
-    /// `sub` is missing, not a string, or not a written `user.uid` ([`crate::rules::check_uid`]:
+    /// `sub` is missing, not a string, or not a written `user.uid` (`rules::check_uid`, src/rules.rs:
     /// blank, too long, control or invisible characters, white space at either end).
     BadSubject,
     /// The lifetime exceeds [`JwtRules::max_lifetime_secs`].

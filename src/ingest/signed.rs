@@ -109,7 +109,7 @@ fn write_strs<'a>(out: &mut String, items: impl Iterator<Item = &'a str>) {
 pub use crate::read::head_from_row;
 
 /// The conditional write: the standard event write
-/// ([`crate::cypher::write_events_text_with_targets`], as a subquery), run only when the trail's head is still `expect` and no UID of the batch exists.
+/// (`cypher::write_events_text_with_targets`, src/cypher.rs, as a subquery), run only when the trail's head is still `expect` and no UID of the batch exists.
 /// One row `written` when it ran; no row when the head moved.
 pub fn write_statement(
     labels: &Labels,
