@@ -542,6 +542,54 @@ test("an application's uniqueness constraint on its user label's UID leaves a ne
   }
 });
 
+test("the application's constraint on its user label's UID, made after the library's schema step: refused beside <label>_uid until the documented remedy", async () => {
+  // The other order of the test above, found racing writers on an empty database: the
+  // application and its audit loggers start at the same moment, a logger's first write (or
+  // ensureSchema(), `neo4j-audit schema`) makes the plain index <user label>_uid, and the
+  // application's migration that then makes its uniqueness constraint on User.UID is refused by
+  // Neo4j (IndexAlreadyExists: "A constraint cannot be created until the index has been
+  // dropped"). The README said the library made no index on the application's labels, and no
+  // page said what to do; docs/troubleshooting.md now does.
+  const user = `AppUser${randomUUID().replace(/-/g, "")}`;
+  const index = `${user.toLowerCase()}_uid`;
+  const name = `${user.toLowerCase()}_app_unique`;
+  const row = readFileSync(`${ROOT}docs/troubleshooting.md`, "utf8").split("\n")
+    .find((l) => l.startsWith("| ") && l.includes("A constraint cannot be created until the index has been dropped"));
+  assert.ok(row, "docs/troubleshooting.md has a row for Neo4j's refusal of the application's constraint");
+  // The remedy as the row gives it: the index to drop, `user_uid` for the default labels.
+  const drop = /`(DROP INDEX user_uid)`/.exec(row)?.[1];
+  assert.ok(drop, `the row names the statement to run: ${row}`);
+  assert.match(row, /`labels`/, "the row says what the index is called with other labels");
+  try {
+    await cypher(`CREATE (:${user} {UID: 'app-user-1', name: 'John Doe'})`);
+    const cfg = config(unique("node-app-user-late"), { labels: { user } });
+    // A logger's first write on an empty database runs the schema step; here the audit schema is
+    // in place, so ensureSchema() (what a deploy step or start-up runs) makes the user index.
+    const first = new pkg.AuditLogger(cfg);
+    assert.equal(await first.ensureSchema(), true, first.lastError);
+    assert.equal(await first.logUserAction({ uid: "app-user-1" }, "LOGIN", "SECURITY"), true, first.lastError);
+    await first.close();
+    const refused = await cypher(`CREATE CONSTRAINT ${name} FOR (u:${user}) REQUIRE u.UID IS UNIQUE`).then(() => null, (e) => e.message);
+    assert.match(refused ?? "", /IndexAlreadyExists/, "Neo4j refuses the constraint beside the library's index");
+    await cypher(drop.replace("user_uid", index));
+    await cypher(`CREATE CONSTRAINT ${name} FOR (u:${user}) REQUIRE u.UID IS UNIQUE`);
+    // Later loggers do not make the index again, and their events are linked to the user.
+    const second = new pkg.AuditLogger(cfg);
+    assert.equal(await second.logUserAction({ uid: "app-user-1" }, "LOGOUT", "SECURITY"), true, second.lastError);
+    assert.equal(await second.ensureSchema(), true, second.lastError);
+    assert.equal(second.schemaWarning, undefined);
+    await second.close();
+    const rows = await cypher(`MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e)-[:PERFORMED_BY]->(:${user} {UID: 'app-user-1'}) RETURN count(e)`,
+      { t: cfg.trail });
+    assert.deepEqual(rows, [[2]]);
+    const kinds = await cypher(`SHOW INDEXES YIELD name, labelsOrTypes, owningConstraint WHERE $l IN labelsOrTypes RETURN name, owningConstraint`, { l: user });
+    assert.deepEqual(kinds, [[name, name]]);
+  } finally {
+    await cypher(`DROP CONSTRAINT ${name} IF EXISTS`);
+    await cypher(`DROP INDEX ${index} IF EXISTS`);
+  }
+});
+
 test("two trail nodes with one name (the Python seed's race) make a schemaWarning that says so, not 'schema rights'", async () => {
   // Found by a new user migrating from the Python log_user_action: its racing first calls left two
   // AuditTrail nodes with one name; the uniqueness constraint could not be created and the warning
