@@ -140,9 +140,10 @@ pub struct TrailEvent {
     /// library writes (e.g. `["timestamp"]` for a timestamp stored as text, `["details"]` for a
     /// number there): another tool or someone with write access to Neo4j changed the event.
     /// Such a property reads as absent (`None`, or `""` for `action_type`/`category`; `details`
-    /// keeps its text), `timestamp` as the stored value's text (`""` when missing) with `ts` 0,
-    /// and `uid` as the stored value's JSON text. Empty for a well-formed event, and then not
-    /// serialised. `verify_trail` reports such an event as `edited`.
+    /// keeps its text), `timestamp` as the stored value's text with `ts` 0, and `uid` as the
+    /// stored value's JSON text. Empty for a well-formed event, and then not serialised.
+    /// `verify_trail` reports such an event as `edited`. An event whose `UID` or `timestamp` was
+    /// removed is on no page (the indexes hold events by both); `verify_trail` reports it.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub invalid: Vec<String>,
 }
@@ -743,10 +744,10 @@ const VERIFY_TYPES: &str = ", [x IN [['UID', ev.UID IS :: STRING NOT NULL], \
 
 /// A page row's column 19 (after [`cursor_columns`]' four): the names of the event's properties
 /// that are missing or not of the type the writers store, as [`VERIFY_TYPES`] but for any event
-/// (chain fields, provenance and targets may be absent; `eventType`/`eventCategory` read as empty
-/// when absent, as before): [`TrailEvent::invalid`].
+/// (chain fields, provenance and targets may be absent; `eventType`/`eventCategory`, which every
+/// writer stores, are marked when absent too, and read as empty): [`TrailEvent::invalid`].
 const READ_TYPES: &str = ", [x IN [['UID', ev.UID IS :: STRING NOT NULL], \
-     ['eventType', ev.eventType IS :: STRING], ['eventCategory', ev.eventCategory IS :: STRING], \
+     ['eventType', ev.eventType IS :: STRING NOT NULL], ['eventCategory', ev.eventCategory IS :: STRING NOT NULL], \
      ['timestamp', ev.timestamp IS :: ZONED DATETIME NOT NULL], ['userUID', ev.userUID IS :: STRING], \
      ['userName', ev.userName IS :: STRING], ['details', ev.details IS :: STRING], \
      ['streamId', ev.streamId IS :: STRING], ['seq', coalesce(ev.seq IS :: INTEGER AND ev.seq >= 0, true)], \

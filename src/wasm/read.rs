@@ -48,7 +48,8 @@ export interface AuditTrailEvent {
   actionType: string;
   category: string;
   /** ISO 8601 UTC with milliseconds, as Date.prototype.toISOString(); on an event whose
-   *  `invalid` names "timestamp", the stored value's text ("" when missing). */
+   *  `invalid` names "timestamp", the stored value's text (an event whose timestamp was removed is
+   *  on no page). */
   timestamp: string;
   /** The same instant in epoch milliseconds (0 when `invalid` names "timestamp"). */
   ts: number;

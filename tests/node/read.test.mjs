@@ -160,6 +160,24 @@ test("an event changed to the wrong types by hand is returned marked `invalid`, 
   }
 });
 
+test("an event whose eventType or eventCategory was removed by hand is returned marked `invalid`, as one of another type", async () => {
+  // Found by the docs review: docs/reading.md promises `invalid` for a property "missing or of
+  // another type", but a removed eventType/eventCategory read as "" unmarked (a number was marked),
+  // so the page showed a hand-edited event as a well-formed one with an empty action.
+  const logger = await logged("node-read-removed", 4);
+  const all = (await logger.getAuditTrail({})).events;
+  const edit = (uid, what) => cypher(`MATCH (e:AuditEvent {UID: $uid}) ${what}`, { uid });
+  await edit(all[0].uid, "REMOVE e.eventType");
+  await edit(all[1].uid, "REMOVE e.eventCategory");
+  await edit(all[2].uid, "SET e.eventType = 7");
+  const got = new Map((await logger.getAuditTrail({})).events.map((e) => [e.uid, e]));
+  const seen = (e) => [e.actionType, e.category, e.invalid];
+  assert.deepEqual(seen(got.get(all[0].uid)), ["", all[0].category, ["eventType"]]);
+  assert.deepEqual(seen(got.get(all[1].uid)), [all[1].actionType, "", ["eventCategory"]]);
+  assert.deepEqual(seen(got.get(all[2].uid)), ["", all[2].category, ["eventType"]]);
+  assert.equal(got.get(all[3].uid).invalid, undefined);
+});
+
 test("getUserActivity takes a time window and the event filters, as getTargetActivity does", async () => {
   // Found by a new user building an admin page ("this user's logins last week"): getUserActivity
   // refused until, actionType and category, which getAuditTrail and getTargetActivity take.
