@@ -125,7 +125,7 @@ fn failure(
     let first_error = body.as_ref().and_then(first_neo4j_error);
 
     if resp.status == 401 || resp.status == 403 {
-        let e = AuditError::Unauthorized { status: resp.status, code: first_error.map(|e| e.0) };
+        let e = AuditError::Unauthorized { status: resp.status, code: first_error.map(security) };
         // A redirect to another origin: fetch (and reqwest) sent it no Authorization header, so
         // the refusal says nothing of the credentials (it read as a wrong password). (Not in the
         // Worker's build, at its size budget: its NEO4J_URL's 401 reads as before.)
@@ -149,7 +149,7 @@ fn failure(
             return AuditError::DatabaseNotFound(database.to_owned());
         }
         if code.starts_with("Neo.ClientError.Security.") {
-            return AuditError::Unauthorized { status: resp.status, code: Some(code) };
+            return AuditError::Unauthorized { status: resp.status, code: Some(security((code, message))) };
         }
         return AuditError::Neo4j { code, message };
     }
@@ -173,6 +173,28 @@ fn failure(
 /// `(code, message)` of the first entry of a non-empty `errors` array; the message on one line
 /// (Neo4j's own can break one, e.g. `ConstraintCreationFailed`'s "…):\nBoth Node(0) and …"), so
 /// `Display`, `lastError`, `schemaWarning` and the console line built from it are one line each.
+/// A `Security` error's text in [`AuditError::Unauthorized`]: its code, and for `Forbidden` Neo4j's
+/// message too. The login worked but a role may not run the statement, and the message says which
+/// privilege is missing ("Create node with labels 'AuditEvent' on database 'neo4j' is not allowed
+/// for user 'audit' with roles [PUBLIC, reader]."); the code alone read as a refused password.
+/// (Not in the Worker's build, at its size budget: its own Neo4j user's refusal names the code.)
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+#[inline(never)]
+fn security((code, message): (String, String)) -> String {
+    if code == FORBIDDEN && !message.is_empty() {
+        cat(&[&code, ": ", &message])
+    } else {
+        code
+    }
+}
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+fn security((code, _): (String, String)) -> String {
+    code
+}
+
+/// Neo4j's code for a statement the user's roles do not allow (the login itself worked).
+pub(crate) const FORBIDDEN: &str = "Neo.ClientError.Security.Forbidden";
+
 fn first_neo4j_error(body: &Json) -> Option<(String, String)> {
     let e = body.get("errors")?.as_array()?.first()?;
     let code = e.get("code").and_then(Json::as_str).unwrap_or("Neo.Unknown").to_owned();
@@ -338,6 +360,32 @@ mod tests {
         assert!(matches!(interpret(Api::Tx, "neo4j", &r), Err(AuditError::Unauthorized { status: 401, .. })));
         let r = resp(404, json!({"errors":[{"code":"Neo.ClientError.Database.DatabaseNotFound","message":"x"}]}));
         assert_eq!(interpret(Api::Query, "nope", &r), Err(AuditError::DatabaseNotFound("nope".into())));
+    }
+
+    /// A statement the user's roles do not allow (Enterprise, Aura: a `reader` role) keeps
+    /// Neo4j's message, which names the missing privilege: the code alone read as a refused
+    /// password. Both forms: inside a 200 (tx/commit) and as a 403 (the Query API).
+    #[test]
+    fn a_forbidden_statement_keeps_neo4js_message() {
+        let m = "Create node with labels 'AuditEvent' on database 'neo4j' is not allowed for user 'audit' with roles [PUBLIC, reader].";
+        let body = json!({"results": [], "errors": [{"code": "Neo.ClientError.Security.Forbidden", "message": m}]});
+        for (api, status) in [(Api::Tx, 200), (Api::Query, 403)] {
+            let e = interpret(api, "neo4j", &resp(status, body.clone())).unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                format!("authentication failed: HTTP {status} (Neo.ClientError.Security.Forbidden: {m})")
+            );
+            assert!(!e.is_retryable());
+        }
+        // The login's own refusal is the code alone, as before.
+        let r = resp(
+            401,
+            json!({"errors":[{"code":"Neo.ClientError.Security.Unauthorized","message":"The client is unauthorized due to authentication failure."}]}),
+        );
+        assert_eq!(
+            interpret(Api::Tx, "neo4j", &r).unwrap_err().to_string(),
+            "authentication failed: HTTP 401 (Neo.ClientError.Security.Unauthorized)"
+        );
     }
 
     /// A 401 from another origin than the URL's, after a redirect (which sends it no

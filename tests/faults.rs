@@ -379,6 +379,8 @@ async fn schema_refused_for_lack_of_rights_does_not_stop_writes() {
     assert!(proxy.counts.schema_refused.load(Relaxed) >= 1, "the proxy refused the schema");
     let warning = logger.schema_warning().expect("a schema warning");
     assert!(warning.contains("Forbidden"), "{warning}");
+    // Neo4j's message names what the role lacks (before, the code alone, read as a refused login).
+    assert!(warning.contains("Schema operations are not allowed for user 'auditor' with roles [writer]."), "{warning}");
     assert!(logger.last_error().is_none());
     let c = census(&main_url(), &t, std::slice::from_ref(&ev.uid)).await;
     assert_eq!((c.trail_events, c.distinct_uids_found), (1, 1), "{c:?}");

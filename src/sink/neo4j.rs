@@ -11,11 +11,8 @@ use crate::cypher::{self, Statement};
 use crate::error::AuditError;
 use crate::event::AuditEvent;
 use crate::json::{write_str, Json};
-use crate::outcome::{self, JsonRows, Rows};
+use crate::outcome::{self, JsonRows, Rows, FORBIDDEN};
 use crate::transport::{HttpRequest, Secret, Transport};
-
-/// Neo4j's code for an authenticated user that lacks a privilege.
-const FORBIDDEN: &str = "Neo.ClientError.Security.Forbidden";
 
 /// Writes batches into Neo4j over its HTTP API.
 #[derive(Debug)]
@@ -357,7 +354,7 @@ impl Neo4jSink {
 pub(crate) fn is_refusal(e: &AuditError) -> bool {
     match e {
         AuditError::Neo4j { .. } => true,
-        AuditError::Unauthorized { code: Some(c), .. } => c == FORBIDDEN,
+        AuditError::Unauthorized { code: Some(c), .. } => c.starts_with(FORBIDDEN),
         _ => false,
     }
 }
@@ -386,7 +383,7 @@ pub(crate) fn in_place(res: Result<JsonRows, AuditError>, n: usize) -> Result<bo
     match res {
         Ok(rows) => Ok(first_count(&rows) == Some(n as u64)),
         Err(AuditError::Neo4j { .. }) => Ok(false),
-        Err(e @ AuditError::Unauthorized { .. }) if !matches!(&e, AuditError::Unauthorized { code: Some(c), .. } if c == FORBIDDEN) => {
+        Err(e @ AuditError::Unauthorized { .. }) if !matches!(&e, AuditError::Unauthorized { code: Some(c), .. } if c.starts_with(FORBIDDEN)) => {
             Err(e)
         }
         Err(AuditError::Unauthorized { .. }) => Ok(false),
@@ -424,7 +421,7 @@ pub(crate) fn schema_statement_failed(e: &AuditError, attempt: u32) -> Option<u6
 pub(crate) fn schema_refused(e: &AuditError) -> bool {
     match e {
         AuditError::Neo4j { .. } => !e.is_retryable(),
-        AuditError::Unauthorized { code: Some(c), .. } => c == FORBIDDEN,
+        AuditError::Unauthorized { code: Some(c), .. } => c.starts_with(FORBIDDEN),
         _ => false,
     }
 }
