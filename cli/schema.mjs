@@ -14,7 +14,8 @@ indexes), each marked "created" (by this run) or "present" (already there).
 Run it once at deploy time, e.g. with a role that has schema rights; loggers then skip the step.
 
 Options:
-  --json             print {created, present, items: [{name, kind, on, state, created}]} instead
+  --json             print {ensured: true, created, present, items: [{name, kind, on, state,
+                     created}]} instead ({ensured: true, listError} when listing was refused)
   -h, --help         this help
 
 ${ENV_HELP}
