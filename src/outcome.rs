@@ -170,9 +170,6 @@ fn failure(
     AuditError::UnexpectedResponse(cat(&["HTTP ", &status(), " with a body that is not JSON: ", &snippet(&resp.body)]))
 }
 
-/// `(code, message)` of the first entry of a non-empty `errors` array; the message on one line
-/// (Neo4j's own can break one, e.g. `ConstraintCreationFailed`'s "…):\nBoth Node(0) and …"), so
-/// `Display`, `lastError`, `schemaWarning` and the console line built from it are one line each.
 /// A `Security` error's text in [`AuditError::Unauthorized`]: its code, and for `Forbidden` Neo4j's
 /// message too. The login worked but a role may not run the statement, and the message says which
 /// privilege is missing ("Create node with labels 'AuditEvent' on database 'neo4j' is not allowed
@@ -195,6 +192,9 @@ fn security((code, _): (String, String)) -> String {
 /// Neo4j's code for a statement the user's roles do not allow (the login itself worked).
 pub(crate) const FORBIDDEN: &str = "Neo.ClientError.Security.Forbidden";
 
+/// `(code, message)` of the first entry of a non-empty `errors` array; the message on one line
+/// (Neo4j's own can break one, e.g. `ConstraintCreationFailed`'s "…):\nBoth Node(0) and …"), so
+/// `Display`, `lastError`, `schemaWarning` and the console line built from it are one line each.
 fn first_neo4j_error(body: &Json) -> Option<(String, String)> {
     let e = body.get("errors")?.as_array()?.first()?;
     let code = e.get("code").and_then(Json::as_str).unwrap_or("Neo.Unknown").to_owned();
