@@ -864,9 +864,7 @@ fn json_escaped_forms(s: &str, forms: &mut Vec<String>) {
             }
             for unit in c.encode_utf16(&mut [0; 2]) {
                 ascii.push_str("\\u");
-                for shift in [12, 8, 4, 0] {
-                    ascii.push(char::from(b"0123456789abcdef"[usize::from((*unit >> shift) & 15)]));
-                }
+                ascii.push_str(&crate::chain::hex(&unit.to_be_bytes()));
             }
         }
         forms.push(ascii);
