@@ -252,6 +252,40 @@ test("scripts/dev-token refuses a token the Worker would refuse: an empty or pad
   }
 });
 
+test("scripts/dev-token reads .dev.vars as wrangler does: spaces around =, export, single quotes, a comment after the value, the last of a repeated name", async () => {
+  // wrangler dev reads .dev.vars with dotenv's rules, so `JWT_AUDIENCE = "https://api.example.com"`
+  // (checked by hand against `wrangler dev` 4.86: its Worker then wants that audience) reached the
+  // Worker; dev-token read only `NAME=value` / `NAME="value"` lines, minted the default audience,
+  // and every request with its token was a 401 naming JWT_AUDIENCE.
+  const { createHmac } = await import("node:crypto");
+  const dir = mkdtempSync(join(tmpdir(), "devtoken-dotenv-"));
+  try {
+    const secret = "t".repeat(40);
+    writeFileSync(join(dir, ".dev.vars"), [
+      `AUDIT_JWT_SECRET="${"o".repeat(40)}"`,
+      `export AUDIT_JWT_SECRET = '${secret}'`,
+      `JWT_AUDIENCE = "https://api.example.com"`,
+      "JWT_ISSUER=https://idp.example # the test identity provider",
+      "   JWT_MAX_LIFETIME_SECS = 3600",
+      "",
+    ].join("\n"));
+    const env = { ...process.env, DEV_VARS: join(dir, ".dev.vars") };
+    for (const k of ["JWT_AUDIENCE", "JWT_ISSUER", "JWT_MAX_LIFETIME_SECS", "TENANT_CLAIM"]) delete env[k];
+    const r = spawnSync(join(ROOT, "scripts/dev-token"), ["alice", "3600"], { env });
+    assert.equal(r.status, 0, r.stderr.toString());
+    const token = r.stdout.toString().trim();
+    const [h, p, s] = token.split(".");
+    const claims = JSON.parse(Buffer.from(p, "base64url").toString());
+    assert.deepEqual([claims.sub, claims.aud, claims.iss, claims.exp - claims.iat], ["alice", "https://api.example.com", "https://idp.example", 3600]);
+    assert.equal(s, createHmac("sha256", secret).update(`${h}.${p}`).digest("base64url"), "signed with the last AUDIT_JWT_SECRET");
+    const long = spawnSync(join(ROOT, "scripts/dev-token"), ["alice", "3601"], { env });
+    assert.equal(long.status, 1);
+    assert.match(long.stderr.toString(), /^dev-token: seconds must be at most 3600, /);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("scripts/worker-dev-vars run again keeps the secrets and every other line of .dev.vars, and takes the new NEO4J_* values", async () => {
   // Before, a second run (say, to point the Worker at another NEO4J_URL) rewrote the file with its
   // five lines only: a VERIFY_SUBJECTS or JWT_MAX_LIFETIME_SECS added by hand was gone, unsaid.
