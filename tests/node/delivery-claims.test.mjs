@@ -235,3 +235,28 @@ test("flush() and close() at once: each answers once what was logged before it h
   const { sent, committed, failed, queued } = logger.stats();
   assert.deepEqual({ sent, committed, failed, queued }, { sent: 2, committed: 2, failed: 1, queued: 0 });
 });
+
+test("queue off: a call whose answer was lost resolves false, yet Neo4j may have committed its event (once, with its links): false is not \"not committed\"", async () => {
+  // docs/delivery.md's table said `false` with the queue off means "not committed … nothing will
+  // resend it", which invites logging the event again: a second event, another UID. Here every
+  // attempt reaches Neo4j, which commits it, and its answer is lost (the connection cut, or held
+  // past timeoutMs): the call says false, the event is in the trail, once.
+  for (const lost of ["cut", "late"]) {
+    const p = await proxy(async (body, res, forward) => {
+      if (!body.includes("UNWIND $events")) return false;
+      await forward();
+      if (lost === "late") await sleep(1500);
+      res.destroy();
+      return true;
+    });
+    const trail = unique(`claims-lost-${lost}`);
+    const user = unique("claims-user");
+    await cypher("CREATE (:User {UID: $user})", { user });
+    const logger = new pkg.AuditLogger({ ...config(trail), url: p.url, timeoutMs: 1000, retry: { maxAttempts: 2 }, queue: { enabled: false } });
+    assert.equal(await logger.logUserAction({ uid: user }, "LOST_ANSWER", "C", { lost }), false);
+    assert.match(logger.lastError, lost === "cut" ? /^network error:/ : /^timeout:/);
+    assert.deepEqual(await graph(trail), { nodes: 1, uids: 1, links: 1, by: 1, on: 0 });
+    assert.deepEqual([logger.stats().committed, logger.stats().failed, logger.stats().queued], [0, 1, 0]);
+    await logger.close(100);
+  }
+});

@@ -742,3 +742,16 @@ test("close() lets the reads called before it finish, each statement of them; cl
   }
   assert.deepEqual(await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN count(e)", { trail }), [[4]]);
 });
+
+test("a property or label added to an event is outside the chain (docs/tamper-evidence.md): ok, and the pages never show it", async () => {
+  const trail = unique("read-added");
+  const logger = new pkg.AuditLogger(config(trail));
+  assert.equal(await logger.logUserAction({ uid: "alice" }, "ADDED", "C", { i: 1 }), true);
+  await cypher("MATCH (:AuditTrail {name: $trail})-[h:HAS_EVENT]->(e) SET e.approvedBy = 'ceo', e:Approved, h.note = 'x'", { trail });
+  const report = await logger.verifyTrail();
+  assert.deepEqual([report.ok, report.checked, report.unchained], [true, 1, 0]);
+  const [event] = (await logger.getAuditTrail()).events;
+  assert.equal(event.actionType, "ADDED");
+  assert.ok(!JSON.stringify(event).includes("approvedBy") && !JSON.stringify(event).includes("ceo"), JSON.stringify(event));
+  await logger.close();
+});
