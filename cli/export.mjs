@@ -65,17 +65,29 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   const header = format === "csv" ? (values.bom ? "\ufeff" : "") + csvHeader() : "";
   let pagesRead = 0;
   // Stopped by Ctrl-C or SIGTERM (`timeout 600 neo4j-audit export > jan.csv`) once something was
-  // written: the file ends early, as after a failure, and says so where the operator looks.
-  interrupted.note = (signal) => n > 0 ? `interrupted by ${signal}; the output is INCOMPLETE: ${n === 1 ? "1 event was" : `${n} events were`} written before it` : null;
+  // written: the file ends early, as after a failure, and says so where the operator looks. The
+  // count is of the events the output holds whole: a page handed to a pipe (`| gzip`) is partly
+  // still queued in this process, lost at exit, and the pipe may end inside an event's line (it
+  // said "150 events were written" of 134 lines and a cut one).
+  const sent = reached(stdout);
+  interrupted.note = (signal) => {
+    const { whole, cut } = sent.count();
+    if (whole === 0 && !cut) return null;
+    return `interrupted by ${signal}; the output is INCOMPLETE: ${whole === 1 ? "1 event was" : `${whole} events were`} written before it${cut ? " (and the start of the next one: its last line is cut off)" : ""}`;
+  };
   try {
     for await (const events of pages(logger, conn, query, pageSize)) {
       let chunk = pagesRead++ === 0 ? header : "";
+      sent.add(chunk);
       for (const e of events) {
-        chunk += line(e);
+        const l = line(e);
+        chunk += l;
+        sent.add(l, true);
         if (e.invalid) invalid++;
       }
       n += events.length;
       if (chunk) await write(stdout, chunk);
+      sent.count();
     }
   } catch (e) {
     if (e instanceof CliError && pagesRead > 0) {
@@ -99,4 +111,35 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   const missed = await unkeyedLinks(conn, values.trail ?? "default", query);
   if (missed > 0) stderr.write(unkeyedNote("export", missed, values.trail ?? "default"));
   return EXIT.OK;
+}
+
+/** How much of what was handed to `stream` has left this process: the bytes still queued (a pipe's
+ * reader behind, libuv's write queue; a file or a terminal written synchronously queues none) are
+ * lost if the process exits now. `add(text, isEvent)` as text is handed over; `count()`: the events
+ * whose whole line has left (`whole`) and whether the output ends inside the next one (`cut`). */
+function reached(stream) {
+  let handed = 0; // bytes handed to the stream
+  let left = 0; // bytes known to have left, at a line's end
+  let whole = 0;
+  const ends = []; // [end offset, isEvent] of the lines not yet known to have left
+  return {
+    add(text, isEvent = false) {
+      if (!text) return;
+      handed += Buffer.byteLength(text);
+      ends.push([handed, isEvent]);
+    },
+    count() {
+      // libuv's queue, exact to the byte; writableLength (a fallback) counts a write in progress
+      // whole, so it can only undercount what left.
+      const queued = stream._handle?.writeQueueSize ?? stream.writableLength ?? 0;
+      const out = handed - queued;
+      let i = 0;
+      for (; i < ends.length && ends[i][0] <= out; i++) {
+        left = ends[i][0];
+        if (ends[i][1]) whole++;
+      }
+      ends.splice(0, i);
+      return { whole, cut: out > left && ends[0]?.[1] === true };
+    },
+  };
 }

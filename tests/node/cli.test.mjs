@@ -462,6 +462,35 @@ test("export stopped by SIGTERM after some pages exits 143 and says the output i
   }
 });
 
+test("export stopped by SIGTERM while stdout is a pipe counts only the events that reached it, and says when a line is cut off", async () => {
+  // `timeout 600 neo4j-audit export | gzip > trail.jsonl.gz` cut short: the CLI's count was every
+  // event handed to stdout, but a page still queued for the pipe is lost at exit. 134 complete
+  // lines and a cut one reached the pipe while stderr said "150 events were written before it".
+  const trail = unique("cli-export-term-pipe");
+  const logger = new pkg.AuditLogger(config(trail));
+  const ok = await Promise.all(Array.from({ length: 400 }, (_, i) =>
+    logger.logUserAction({ uid: `u${i % 3}` }, "DOCUMENT_VIEWED", "DOCUMENT_MANAGEMENT", { i, pad: "p".repeat(6000) })));
+  assert.ok(ok.every(Boolean), logger.lastError);
+  await logger.close();
+  const child = spawn(process.execPath, [CLI, "export", "--trail", trail, "--page-size", "200"], { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.on("close", resolve));
+  // Not read until the CLI is stopped: the pipe fills, the rest of a page waits in the CLI.
+  const chunks = [];
+  await new Promise((resolve) => child.stdout.once("data", (d) => (child.stdout.pause(), chunks.push(d), resolve())));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  child.kill("SIGTERM");
+  for await (const c of child.stdout) chunks.push(c);
+  const stdout = Buffer.concat(chunks).toString("utf8");
+  assert.equal(await exited, 143, stderr);
+  const complete = stdout.split("\n").slice(0, -1);
+  for (const l of complete) JSON.parse(l);
+  const cut = !stdout.endsWith("\n") && stdout.length > 0;
+  assert.ok(complete.length < 400, `the export was stopped before its end (${complete.length} lines)`);
+  assert.equal(stderr, `neo4j-audit export: interrupted by SIGTERM; the output is INCOMPLETE: ${complete.length === 1 ? "1 event was" : `${complete.length} events were`} written before it${cut ? " (and the start of the next one: its last line is cut off)" : ""}\n`);
+});
+
 test("verify: no events found (a mistyped trail, an empty window) is not intact: exit 1 unless --allow-empty", async () => {
   const missing = unique("cli-verify-no-such-trail");
   const r = await cli(["verify", "--trail", missing]);
