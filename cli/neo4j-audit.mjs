@@ -29,10 +29,14 @@ ${ENV_HELP}
 ${EXIT_HELP}`;
 
 const { stdout, stderr } = process;
-// The reader went away (e.g. `export | head`): stop quietly. Any other write error (ENOSPC: a full
+// A command's status once it is known and only its output is left to write (`verify`'s verdict).
+const outcome = { code: undefined };
+// The reader went away (e.g. `export | head`): stop quietly, with the status already known: a
+// verdict is not changed by nobody reading it (`verify --trail t | true` exited 0, "intact", for a
+// BROKEN trail or one with no events). Any other write error (ENOSPC: a full
 // disk, EIO) ended with exit 4, "internal error", and not a word: say what failed.
 stdout.on("error", (e) => {
-  if (e.code === "EPIPE") process.exit(EXIT.OK);
+  if (e.code === "EPIPE") process.exit(outcome.code ?? EXIT.OK);
   const command = Object.hasOwn(COMMANDS, process.argv[2] ?? "") ? ` ${process.argv[2]}` : "";
   stderr.write(`neo4j-audit${command}: cannot write to stdout (${e.message}); the output is INCOMPLETE\n`);
   process.exit(4);
@@ -162,7 +166,7 @@ async function main(argv) {
   try {
     const conn = connection();
     checkConnection(conn);
-    return await command.run(values, { conn, stdout, stderr, signal: abort.signal, interrupted });
+    return await command.run(values, { conn, stdout, stderr, signal: abort.signal, interrupted, outcome });
   } catch (e) {
     if (e instanceof CliError) e.command = first;
     throw e;

@@ -796,6 +796,24 @@ test("export stops quietly with 0 when its reader goes away (export | head)", as
   assert.equal(stderr, "");
 });
 
+test("verify whose reader is gone before its report (verify | true) still exits with its verdict, not 0", async () => {
+  // The reader gone was "stop quietly with 0", as for export: `neo4j-audit verify --trail t | true`
+  // exited 0, "every stream intact", for a BROKEN trail and for a trail with no events at all.
+  const { trail, uids } = await logged("cli-verify-epipe", 3);
+  await cypher("MATCH (e:AuditEvent {UID: $uid}) SET e.userName = 'edited'", { uid: uids[1] });
+  const missing = unique("cli-verify-epipe-none");
+  const { trail: intact } = await logged("cli-verify-epipe-ok", 1);
+  for (const [args, expected] of [[["--trail", trail], 1], [["--trail", trail, "--json"], 1], [["--trail", missing], 1], [["--trail", intact], 0]]) {
+    const child = spawn(process.execPath, [CLI, "verify", ...args], { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    assert.equal(code, expected, `verify ${args.join(" ")}: ${stderr}`);
+    assert.equal(stderr, "");
+  }
+});
+
 test("tail: an empty result says so on stderr (a mistyped --trail), as export does; events found: silent", async () => {
   // `tail --trail paymnets` printed nothing, exit 0 and not a word: an operator could not tell a
   // mistyped trail from a quiet one.
