@@ -157,7 +157,14 @@ async function main(argv) {
   const abort = new AbortController();
   const interrupted = { note: (_signal) => null };
   const onSignal = (sig) => {
-    if (first === "tail" && values.follow) return abort.abort();
+    if (first === "tail" && values.follow) {
+      abort.abort();
+      // The loop ends at once unless it waits: for a reader that does not read (a stalled `| shipper`:
+      // the process stayed alive until it read, for ever), or for a poll's answer (up to the
+      // timeout). What it waits for is given a moment, then the process ends anyway, still 0.
+      setTimeout(() => process.exit(EXIT.OK), 1000).unref();
+      return;
+    }
     const note = interrupted.note(sig);
     if (note) stderr.write(`neo4j-audit ${first}: ${note}\n`);
     process.exit(sig === "SIGINT" ? 130 : 143);

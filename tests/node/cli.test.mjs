@@ -1106,6 +1106,33 @@ function followTail(trail, n, boundMs) {
   return t;
 }
 
+test("tail --follow stops on SIGTERM with 0 also while its reader is not reading (a write waiting for the pipe)", async () => {
+  // `neo4j-audit tail -f | shipper` with the shipper stalled: the SIGTERM only ended the polling
+  // loop, which was waiting for stdout to drain, so the process stayed alive until the reader read
+  // (for ever, for a stalled one) and a supervisor had to SIGKILL it.
+  const trail = unique("cli-follow-stalled");
+  const logger = new pkg.AuditLogger(config(trail));
+  const ok = await Promise.all(Array.from({ length: 150 }, (_, i) =>
+    logger.logUserAction({ uid: `u${i % 3}` }, "DOCUMENT_VIEWED", null, { i, pad: "p".repeat(6000) })));
+  assert.ok(ok.every(Boolean), logger.lastError);
+  await logger.close();
+  const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "150", "--follow", "--format", "jsonl"],
+    { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.on("close", resolve));
+  try {
+    // Read once, then not at all: the pipe fills and the CLI's write waits.
+    await new Promise((resolve) => child.stdout.once("data", () => (child.stdout.pause(), resolve())));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    child.kill("SIGTERM");
+    const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve("still running 10 s after SIGTERM"), 10_000))]);
+    assert.equal(code, 0, stderr);
+  } finally {
+    child.kill("SIGKILL");
+  }
+});
+
 test("tail --follow prints an event logged after it started, once, and stops on SIGTERM with 0", async () => {
   const { logger, trail } = await logged("cli-follow", 2);
   let code;
