@@ -2,7 +2,7 @@
 // the library's keyset cursor, each page written before the next is read and stdout's backpressure
 // respected, so memory stays flat however long the trail.
 import { noEventsAdvice, unnamedTrails, CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
-  openLogger, pages, parseCount, progress, trailQuery, unkeyedLinks, unkeyedNote, usage, write } from "./common.mjs";
+  openLogger, pages, parseCount, progress, trailQuery, unkeyedLinks, unkeyedNote, usage } from "./common.mjs";
 
 export const summary = "stream a trail to stdout as JSON lines or CSV";
 
@@ -86,7 +86,10 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
         if (e.invalid) invalid++;
       }
       n += events.length;
-      if (chunk) await write(stdout, chunk);
+      // Each page waits for its write to finish (the bytes handed on, not only under the stream's
+      // high-water mark), so no page waits in the stream's own buffer behind it: what has not left
+      // is in the handle's queue, which `sent` reads.
+      if (chunk) await new Promise((resolve) => stdout.write(chunk, () => resolve()));
       sent.count();
     }
   } catch (e) {
