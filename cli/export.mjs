@@ -2,7 +2,7 @@
 // the library's keyset cursor, each page written before the next is read and stdout's backpressure
 // respected, so memory stays flat however long the trail.
 import { noEventsAdvice, unnamedTrails, CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
-  openLogger, pages, parseCount, progress, trailQuery, unkeyedLinks, unkeyedNote, usage, write } from "./common.mjs";
+  openLogger, pages, parseCount, progress, trailQuery, unkeyedLinks, unkeyedNote, usage } from "./common.mjs";
 
 export const summary = "stream a trail to stdout as JSON lines or CSV";
 
@@ -65,17 +65,32 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   const header = format === "csv" ? (values.bom ? "\ufeff" : "") + csvHeader() : "";
   let pagesRead = 0;
   // Stopped by Ctrl-C or SIGTERM (`timeout 600 neo4j-audit export > jan.csv`) once something was
-  // written: the file ends early, as after a failure, and says so where the operator looks.
-  interrupted.note = (signal) => n > 0 ? `interrupted by ${signal}; the output is INCOMPLETE: ${n === 1 ? "1 event was" : `${n} events were`} written before it` : null;
+  // written: the file ends early, as after a failure, and says so where the operator looks. The
+  // count is of the events the output holds whole: a page handed to a pipe (`| gzip`) is partly
+  // still queued in this process, lost at exit, and the pipe may end inside an event's line (it
+  // said "150 events were written" of 134 lines and a cut one).
+  const sent = reached(stdout);
+  interrupted.note = (signal) => {
+    const { whole, cut } = sent.count();
+    if (whole === 0 && !cut) return null;
+    return `interrupted by ${signal}; the output is INCOMPLETE: ${whole === 1 ? "1 event was" : `${whole} events were`} written before it${cut ? " (and the start of the next one: its last line is cut off)" : ""}`;
+  };
   try {
     for await (const events of pages(logger, conn, query, pageSize)) {
       let chunk = pagesRead++ === 0 ? header : "";
+      sent.add(chunk);
       for (const e of events) {
-        chunk += line(e);
+        const l = line(e);
+        chunk += l;
+        sent.add(l, true);
         if (e.invalid) invalid++;
       }
       n += events.length;
-      if (chunk) await write(stdout, chunk);
+      // Each page waits for its write to finish (the bytes handed on, not only under the stream's
+      // high-water mark), so no page waits in the stream's own buffer behind it: what has not left
+      // is in the handle's queue, which `sent` reads.
+      if (chunk) await new Promise((resolve) => stdout.write(chunk, () => resolve()));
+      sent.count();
     }
   } catch (e) {
     if (e instanceof CliError && pagesRead > 0) {
@@ -99,4 +114,35 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   const missed = await unkeyedLinks(conn, values.trail ?? "default", query);
   if (missed > 0) stderr.write(unkeyedNote("export", missed, values.trail ?? "default"));
   return EXIT.OK;
+}
+
+/** How much of what was handed to `stream` has left this process: the bytes still queued (a pipe's
+ * reader behind, libuv's write queue; a file or a terminal written synchronously queues none) are
+ * lost if the process exits now. `add(text, isEvent)` as text is handed over; `count()`: the events
+ * whose whole line has left (`whole`) and whether the output ends inside the next one (`cut`). */
+function reached(stream) {
+  let handed = 0; // bytes handed to the stream
+  let left = 0; // bytes known to have left, at a line's end
+  let whole = 0;
+  const ends = []; // [end offset, isEvent] of the lines not yet known to have left
+  return {
+    add(text, isEvent = false) {
+      if (!text) return;
+      handed += Buffer.byteLength(text);
+      ends.push([handed, isEvent]);
+    },
+    count() {
+      // libuv's queue, exact to the byte; writableLength (a fallback) counts a write in progress
+      // whole, so it can only undercount what left.
+      const queued = stream._handle?.writeQueueSize ?? stream.writableLength ?? 0;
+      const out = handed - queued;
+      let i = 0;
+      for (; i < ends.length && ends[i][0] <= out; i++) {
+        left = ends[i][0];
+        if (ends[i][1]) whole++;
+      }
+      ends.splice(0, i);
+      return { whole, cut: out > left && ends[0]?.[1] === true };
+    },
+  };
 }

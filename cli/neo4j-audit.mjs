@@ -29,10 +29,14 @@ ${ENV_HELP}
 ${EXIT_HELP}`;
 
 const { stdout, stderr } = process;
-// The reader went away (e.g. `export | head`): stop quietly. Any other write error (ENOSPC: a full
+// A command's status once it is known and only its output is left to write (`verify`'s verdict).
+const outcome = { code: undefined };
+// The reader went away (e.g. `export | head`): stop quietly, with the status already known: a
+// verdict is not changed by nobody reading it (`verify --trail t | true` exited 0, "intact", for a
+// BROKEN trail or one with no events). Any other write error (ENOSPC: a full
 // disk, EIO) ended with exit 4, "internal error", and not a word: say what failed.
 stdout.on("error", (e) => {
-  if (e.code === "EPIPE") process.exit(EXIT.OK);
+  if (e.code === "EPIPE") process.exit(outcome.code ?? EXIT.OK);
   const command = Object.hasOwn(COMMANDS, process.argv[2] ?? "") ? ` ${process.argv[2]}` : "";
   stderr.write(`neo4j-audit${command}: cannot write to stdout (${e.message}); the output is INCOMPLETE\n`);
   process.exit(4);
@@ -153,7 +157,14 @@ async function main(argv) {
   const abort = new AbortController();
   const interrupted = { note: (_signal) => null };
   const onSignal = (sig) => {
-    if (first === "tail" && values.follow) return abort.abort();
+    if (first === "tail" && values.follow) {
+      abort.abort();
+      // The loop ends at once unless it waits: for a reader that does not read (a stalled `| shipper`:
+      // the process stayed alive until it read, for ever), or for a poll's answer (up to the
+      // timeout). What it waits for is given a moment, then the process ends anyway, still 0.
+      setTimeout(() => process.exit(EXIT.OK), 1000).unref();
+      return;
+    }
     const note = interrupted.note(sig);
     if (note) stderr.write(`neo4j-audit ${first}: ${note}\n`);
     process.exit(sig === "SIGINT" ? 130 : 143);
@@ -162,7 +173,7 @@ async function main(argv) {
   try {
     const conn = connection();
     checkConnection(conn);
-    return await command.run(values, { conn, stdout, stderr, signal: abort.signal, interrupted });
+    return await command.run(values, { conn, stdout, stderr, signal: abort.signal, interrupted, outcome });
   } catch (e) {
     if (e instanceof CliError) e.command = first;
     throw e;

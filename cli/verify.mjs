@@ -70,7 +70,7 @@ export const options = {
 
 const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
-export async function run(values, { conn, stdout, stderr }) {
+export async function run(values, { conn, stdout, stderr, outcome = {} }) {
   const query = {};
   const since = parseInstant("since", values.since);
   if (since !== undefined) query.since = since;
@@ -128,6 +128,8 @@ export async function run(values, { conn, stdout, stderr }) {
   // not found there is a break), so a quiet night of a one-stream trail is not "nothing verified".
   const empty = report.checked === 0 && report.unchained === 0 && atAnchor === 0;
   const ok = report.ok && (!empty || values["allow-empty"] === true);
+  // The verdict is the status even if the report cannot be written (its reader gone).
+  outcome.code = ok ? EXIT.OK : EXIT.BROKEN;
   if (values.json) {
     await write(stdout, jsonText({ trail, ...report, ok }) + "\n");
     return ok ? EXIT.OK : EXIT.BROKEN;

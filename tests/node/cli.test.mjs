@@ -462,6 +462,35 @@ test("export stopped by SIGTERM after some pages exits 143 and says the output i
   }
 });
 
+test("export stopped by SIGTERM while stdout is a pipe counts only the events that reached it, and says when a line is cut off", async () => {
+  // `timeout 600 neo4j-audit export | gzip > trail.jsonl.gz` cut short: the CLI's count was every
+  // event handed to stdout, but a page still queued for the pipe is lost at exit. 134 complete
+  // lines and a cut one reached the pipe while stderr said "150 events were written before it".
+  const trail = unique("cli-export-term-pipe");
+  const logger = new pkg.AuditLogger(config(trail));
+  const ok = await Promise.all(Array.from({ length: 400 }, (_, i) =>
+    logger.logUserAction({ uid: `u${i % 3}` }, "DOCUMENT_VIEWED", "DOCUMENT_MANAGEMENT", { i, pad: "p".repeat(6000) })));
+  assert.ok(ok.every(Boolean), logger.lastError);
+  await logger.close();
+  const child = spawn(process.execPath, [CLI, "export", "--trail", trail, "--page-size", "200"], { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.on("close", resolve));
+  // Not read until the CLI is stopped: the pipe fills, the rest of a page waits in the CLI.
+  const chunks = [];
+  await new Promise((resolve) => child.stdout.once("data", (d) => (child.stdout.pause(), chunks.push(d), resolve())));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  child.kill("SIGTERM");
+  for await (const c of child.stdout) chunks.push(c);
+  const stdout = Buffer.concat(chunks).toString("utf8");
+  assert.equal(await exited, 143, stderr);
+  const complete = stdout.split("\n").slice(0, -1);
+  for (const l of complete) JSON.parse(l);
+  const cut = !stdout.endsWith("\n") && stdout.length > 0;
+  assert.ok(complete.length < 400, `the export was stopped before its end (${complete.length} lines)`);
+  assert.equal(stderr, `neo4j-audit export: interrupted by SIGTERM; the output is INCOMPLETE: ${complete.length === 1 ? "1 event was" : `${complete.length} events were`} written before it${cut ? " (and the start of the next one: its last line is cut off)" : ""}\n`);
+});
+
 test("verify: no events found (a mistyped trail, an empty window) is not intact: exit 1 unless --allow-empty", async () => {
   const missing = unique("cli-verify-no-such-trail");
   const r = await cli(["verify", "--trail", missing]);
@@ -767,6 +796,24 @@ test("export stops quietly with 0 when its reader goes away (export | head)", as
   assert.equal(stderr, "");
 });
 
+test("verify whose reader is gone before its report (verify | true) still exits with its verdict, not 0", async () => {
+  // The reader gone was "stop quietly with 0", as for export: `neo4j-audit verify --trail t | true`
+  // exited 0, "every stream intact", for a BROKEN trail and for a trail with no events at all.
+  const { trail, uids } = await logged("cli-verify-epipe", 3);
+  await cypher("MATCH (e:AuditEvent {UID: $uid}) SET e.userName = 'edited'", { uid: uids[1] });
+  const missing = unique("cli-verify-epipe-none");
+  const { trail: intact } = await logged("cli-verify-epipe-ok", 1);
+  for (const [args, expected] of [[["--trail", trail], 1], [["--trail", trail, "--json"], 1], [["--trail", missing], 1], [["--trail", intact], 0]]) {
+    const child = spawn(process.execPath, [CLI, "verify", ...args], { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    const code = await new Promise((resolve) => child.on("close", resolve));
+    assert.equal(code, expected, `verify ${args.join(" ")}: ${stderr}`);
+    assert.equal(stderr, "");
+  }
+});
+
 test("tail: an empty result says so on stderr (a mistyped --trail), as export does; events found: silent", async () => {
   // `tail --trail paymnets` printed nothing, exit 0 and not a word: an operator could not tell a
   // mistyped trail from a quiet one.
@@ -1058,6 +1105,33 @@ function followTail(trail, n, boundMs) {
   t.stop = () => (child.kill("SIGTERM"), exited);
   return t;
 }
+
+test("tail --follow stops on SIGTERM with 0 also while its reader is not reading (a write waiting for the pipe)", async () => {
+  // `neo4j-audit tail -f | shipper` with the shipper stalled: the SIGTERM only ended the polling
+  // loop, which was waiting for stdout to drain, so the process stayed alive until the reader read
+  // (for ever, for a stalled one) and a supervisor had to SIGKILL it.
+  const trail = unique("cli-follow-stalled");
+  const logger = new pkg.AuditLogger(config(trail));
+  const ok = await Promise.all(Array.from({ length: 150 }, (_, i) =>
+    logger.logUserAction({ uid: `u${i % 3}` }, "DOCUMENT_VIEWED", null, { i, pad: "p".repeat(6000) })));
+  assert.ok(ok.every(Boolean), logger.lastError);
+  await logger.close();
+  const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "150", "--follow", "--format", "jsonl"],
+    { env: ENV, stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.on("close", resolve));
+  try {
+    // Read once, then not at all: the pipe fills and the CLI's write waits.
+    await new Promise((resolve) => child.stdout.once("data", () => (child.stdout.pause(), resolve())));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    child.kill("SIGTERM");
+    const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve("still running 10 s after SIGTERM"), 10_000))]);
+    assert.equal(code, 0, stderr);
+  } finally {
+    child.kill("SIGKILL");
+  }
+});
 
 test("tail --follow prints an event logged after it started, once, and stops on SIGTERM with 0", async () => {
   const { logger, trail } = await logged("cli-follow", 2);
