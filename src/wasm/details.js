@@ -150,7 +150,9 @@ function detailsToJson(details, maxDepth, maxBytes) {
     origin = null;
     const copy = copyOf(details, 0);
     const text = judge ? JSON.stringify(copy, replacer) : JSON.stringify(copy);
-    return text === undefined ? { error: "details must be an object" } : text;
+    // `undefined` (a toJSON that returns it) and `null` (an invalid Date, a toJSON that returns
+    // null) are not an object either: refused as a Date's string is, never stored as no details.
+    return text === undefined || text === "null" ? { error: "details must be an object" } : text;
   } catch (e) {
     if (e instanceof Refusal) return { error: e.message };
     // A getter, toJSON or Proxy trap that threw, or a revoked Proxy.
