@@ -157,6 +157,25 @@ test("a member JSON would write as null or leave out (boxed NaN, invalid Date, t
   assert.deepEqual(rows, [["NULL_ROLE"], ["NULL_TARGETS"]]);
 });
 
+// Found by the session-53 fuzzer (rv-fuzz): the constructor's refusal quotes the value or key it
+// refuses, so a password or token given in another member too (swapped environment variables:
+// `api: process.env.NEO4J_PASSWORD`) was thrown, and so printed, whole.
+test("the constructor's refusal never quotes the config's password or token, whichever member holds it", () => {
+  const pw = "S3cret-pw-4711";
+  const token = "tok-secret-0815";
+  const base = { url: "http://127.0.0.1:7474", username: "neo4j", password: pw };
+  for (const pkg of Object.values(entries)) {
+    for (const cfg of [{ api: pw }, { delivery: pw }, { redactMatch: pw }, { [pw]: 1 }, { labels: { event: pw } }, { labels: { [pw]: "A" } }, { retry: { [pw]: 1 } },
+      { url: `http://${pw}/` }, { url: `http://${pw}.example/` }, { username: undefined, password: undefined, token, api: token }, { username: undefined, password: undefined, token, labels: { user: token } }]) {
+      const m = refusal(pkg, { ...base, ...cfg });
+      assert.ok(!m.includes(pw) && !m.includes(token), m);
+      assert.match(m, /^invalid config: .*\*\*\*/, m);
+    }
+    // What is not a secret is still quoted.
+    assert.equal(refusal(pkg, { ...base, api: "bolt" }), "invalid config: unknown variant `bolt` of api, expected `tx` or `query`");
+  }
+});
+
 // Found by a new user (round 48): a lone surrogate in a config string (a password or trail cut
 // mid-pair) was refused as "config could not be read as JSON", naming neither the member nor why.
 test("a lone UTF-16 surrogate in a config or options string is refused naming the member, never the value", async () => {
