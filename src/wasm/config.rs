@@ -34,8 +34,33 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
     let tree =
         json::parse(&text, 8).map_err(|_| AuditError::InvalidConfig("config could not be read as JSON".into()))?;
     let mut c = Config::new("");
-    read(&mut c, &tree, "config", TOP, 0)?;
+    // A refusal quotes the value or key it refuses (`unknown variant `…` of api`): the password or
+    // token given in another member too (swapped environment variables) must not be thrown whole,
+    // whether or not it was read before the member refused.
+    if let Err(e) = read(&mut c, &tree, "config", TOP, 0) {
+        if let Json::Obj(m) = &tree {
+            for (k, v) in m {
+                match (k.as_str(), v.as_str()) {
+                    ("password", Some(p)) => c.password = Some(p.to_owned()),
+                    ("token", Some(t)) => c.token = Some(t.to_owned()),
+                    _ => {}
+                }
+            }
+        }
+        return Err(scrubbed(e, &c.secrets()));
+    }
     Ok(c)
+}
+
+/// `e` with each whole occurrence of `secrets` ([`Config::secrets`]) in its message replaced by
+/// `***`: the constructor's refusals, which quote what they refuse.
+pub(crate) fn scrubbed(e: AuditError, secrets: &[String]) -> AuditError {
+    match e {
+        AuditError::InvalidConfig(m) => {
+            AuditError::InvalidConfig(crate::error::scrub(&m, &crate::error::refs(secrets)))
+        }
+        e => e,
+    }
 }
 
 /// The nested objects of the config (members 10 to 13 of TOP): name, members, and the index of

@@ -150,7 +150,9 @@ function detailsToJson(details, maxDepth, maxBytes) {
     origin = null;
     const copy = copyOf(details, 0);
     const text = judge ? JSON.stringify(copy, replacer) : JSON.stringify(copy);
-    return text === undefined ? { error: "details must be an object" } : text;
+    // `undefined` (a toJSON that returns it) and `null` (an invalid Date, a toJSON that returns
+    // null) are not an object either: refused as a Date's string is, never stored as no details.
+    return text === undefined || text === "null" ? { error: "details must be an object" } : text;
   } catch (e) {
     if (e instanceof Refusal) return { error: e.message };
     // A getter, toJSON or Proxy trap that threw, or a revoked Proxy.
@@ -286,6 +288,8 @@ export function configToJson(config, maxMembers, nonFiniteAsMinusOne) {
   let members = 0;
   try {
     return JSON.stringify(config, function (key, value) {
+      // A boxed number: JSON.stringify unboxes it after this replacer, a NaN or Infinity to `null`.
+      if (value instanceof Number) value = Number(value);
       const t = typeof value;
       // The AuditConfig: -1 for NaN, ±Infinity and a BigInt, which its reader refuses by the
       // setting's own rule (src/wasm/config.rs: a numeric one names the integers it takes).
@@ -295,6 +299,16 @@ export function configToJson(config, maxMembers, nonFiniteAsMinusOne) {
       }
       if (t === "function" || t === "symbol" || t === "bigint") throw new Refusal(`invalid type for \`${key}\`: a ${t}`);
       if (t === "undefined" && Array.isArray(this) && !Object.hasOwn(this, key)) throw new Refusal(`invalid value: a sparse array (its item ${key} is missing)`);
+      // What JSON writes as `null` or leaves out though the member holds something (an invalid
+      // Date, a toJSON that returns null or undefined) was read as "not given" too (a default;
+      // options stored without their targets). A getter's value is not read again here.
+      if ((value === null || value === undefined) && key !== "") {
+        const held = Object.getOwnPropertyDescriptor(this, key)?.value;
+        if (held !== null && held !== undefined) {
+          const how = value === null ? "writes as null (an invalid Date, a toJSON that returns null)" : "leaves out (a toJSON that returns undefined)";
+          throw new Refusal(`invalid value for \`${key}\`: a value JSON ${how}, which would read as not given`);
+        }
+      }
       // JSON.stringify escapes a lone surrogate, which the JSON reader then refused as "config
       // could not be read as JSON", naming neither the member nor why.
       if (!wellFormed(key)) throw new Refusal("invalid key: a member name holds a lone UTF-16 surrogate (not valid Unicode)");

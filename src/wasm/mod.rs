@@ -460,11 +460,16 @@ fn resolving_boxed(fut: std::pin::Pin<Box<dyn std::future::Future<Output = JsVal
 #[cfg(not(feature = "worker"))]
 fn logger_from_js(config: JsValue) -> Result<AuditLogger, AuditError> {
     let cfg: Config = config::from_js(&config)?;
+    // The validation's refusals quote values too (`http:// would send the password unencrypted
+    // to "<host>"`): never the password or token.
+    let secrets = cfg.secrets();
     // In browsers the hash chain's stream continues across reloads (sessionStorage).
-    AuditLogger::from_js_config(cfg).map(|mut l| {
-        stream::attach(&mut l);
-        l
-    })
+    AuditLogger::from_js_config(cfg)
+        .map(|mut l| {
+            stream::attach(&mut l);
+            l
+        })
+        .map_err(|e| config::scrubbed(e, &secrets))
 }
 
 #[cfg(not(feature = "worker"))]

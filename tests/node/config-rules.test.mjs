@@ -125,6 +125,57 @@ test("a Map, Set or class instance with getters as the config, a section of it o
   assert.deepEqual(rows, [["OWN_OPTIONS", ["Document:d1"]]]);
 });
 
+// Found by the session-53 fuzzer (rv-fuzz): what JSON.stringify writes as `null` or leaves out
+// though the member holds something (a boxed NaN, an invalid Date, a toJSON that returns null or
+// undefined) was read as "not given": `timeoutMs: new Number(NaN)` built a logger with the
+// default 10000, `redact: new Date(NaN)` one with the default list, and options
+// `{targets: new Date(NaN)}` or a target's `role: new Number(NaN)` resolved `true` with the event
+// stored without its targets or role (a NaN `role` itself is refused).
+test("a member JSON would write as null or leave out (boxed NaN, invalid Date, toJSON null/undefined) is refused, not read as not given", async () => {
+  const pkg = entries[""];
+  const base = config(unique("nullish"));
+  for (const timeoutMs of [new Number(NaN), new Number(Infinity)]) {
+    assert.equal(refusal(pkg, { ...base, timeoutMs }), "invalid config: timeoutMs must be an integer between 1 and 600000", String(timeoutMs));
+  }
+  for (const [cfg, key] of [[{ timeoutMs: new Date(NaN) }, "timeoutMs"], [{ redact: new Date(NaN) }, "redact"], [{ retry: { toJSON: () => null } }, "retry"],
+    [{ queue: { enabled: { toJSON: () => undefined } } }, "enabled"], [{ labels: { event: { toJSON: () => null } } }, "event"]]) {
+    assert.match(refusal(pkg, { ...base, ...cfg }), new RegExp(`^invalid config: invalid value for \`${key}\`: .*would read as not given`), key);
+  }
+  // Still taken: null, undefined, a boxed finite number.
+  new pkg.AuditLogger({ ...base, timeoutMs: new Number(5000), retry: null, redact: undefined }).free();
+  const logger = new pkg.AuditLogger(base);
+  for (const options of [{ targets: new Date(NaN) }, { targets: new Number(NaN) }, { targets: { toJSON: () => null } }, { targets: { toJSON: () => undefined } },
+    { targets: [{ label: "Document", uid: "d1", role: new Number(NaN) }] }, { targets: [{ label: "Document", uid: "d1", role: new Date(NaN) }] }]) {
+    assert.equal(await logger.logUserAction(null, "NULLISH", null, null, options), false, JSON.stringify(options));
+    assert.match(logger.lastError, /^invalid input: options: invalid value for `(targets|role)`: /);
+  }
+  // An explicit null role or targets is still "none".
+  assert.equal(await logger.logUserAction(null, "NULL_ROLE", null, null, { targets: [{ label: "Document", uid: "d1", role: null }] }), true, logger.lastError);
+  assert.equal(await logger.logUserAction(null, "NULL_TARGETS", null, null, { targets: null }), true, logger.lastError);
+  assert.equal(await logger.close(5000), true, logger.lastError);
+  const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType ORDER BY e.eventType", { trail: base.trail });
+  assert.deepEqual(rows, [["NULL_ROLE"], ["NULL_TARGETS"]]);
+});
+
+// Found by the session-53 fuzzer (rv-fuzz): the constructor's refusal quotes the value or key it
+// refuses, so a password or token given in another member too (swapped environment variables:
+// `api: process.env.NEO4J_PASSWORD`) was thrown, and so printed, whole.
+test("the constructor's refusal never quotes the config's password or token, whichever member holds it", () => {
+  const pw = "S3cret-pw-4711";
+  const token = "tok-secret-0815";
+  const base = { url: "http://127.0.0.1:7474", username: "neo4j", password: pw };
+  for (const pkg of Object.values(entries)) {
+    for (const cfg of [{ api: pw }, { delivery: pw }, { redactMatch: pw }, { [pw]: 1 }, { labels: { event: pw } }, { labels: { [pw]: "A" } }, { retry: { [pw]: 1 } },
+      { url: `http://${pw}/` }, { url: `http://${pw}.example/` }, { username: undefined, password: undefined, token, api: token }, { username: undefined, password: undefined, token, labels: { user: token } }]) {
+      const m = refusal(pkg, { ...base, ...cfg });
+      assert.ok(!m.includes(pw) && !m.includes(token), m);
+      assert.match(m, /^invalid config: .*\*\*\*/, m);
+    }
+    // What is not a secret is still quoted.
+    assert.equal(refusal(pkg, { ...base, api: "bolt" }), "invalid config: unknown variant `bolt` of api, expected `tx` or `query`");
+  }
+});
+
 // Found by a new user (round 48): a lone surrogate in a config string (a password or trail cut
 // mid-pair) was refused as "config could not be read as JSON", naming neither the member nor why.
 test("a lone UTF-16 surrogate in a config or options string is refused naming the member, never the value", async () => {

@@ -634,6 +634,26 @@ test("details are stored as JSON.stringify writes them, plain data or not, each 
   await logger.close();
 });
 
+test("details that are an object whose JSON is null are refused as not an object, never stored as no details (rv-fuzz)", async () => {
+  // Found by the session-53 fuzzer: `new Date(0)` as details was refused ("details must be an
+  // object", its JSON is a string) but `new Date(NaN)`, whose JSON is `null`, and an object whose
+  // toJSON returns null resolved `true` and were stored as an event without details.
+  const trail = unique("detailsnull");
+  const logger = new pkg.AuditLogger(config(trail));
+  for (const details of [new Date(NaN), { toJSON: () => null }, { a: 1, toJSON() { return null; } }, new Date(0)]) {
+    assert.equal(await logger.logUserAction({ uid: "u1" }, "NULL_JSON", null, details), false, String(details));
+    assert.equal(logger.lastError, "invalid input: details must be an object");
+  }
+  assert.deepEqual(await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN count(e)", { trail }), [[0]]);
+  // Still "none": null, undefined and {} (and a member whose JSON is null is stored as null).
+  for (const details of [null, undefined, {}, { d: new Date(NaN) }]) {
+    assert.equal(await logger.logUserAction({ uid: "u1" }, "NONE", null, details), true, logger.lastError);
+  }
+  assert.deepEqual((await trailEvents(trail)).map((e) => e.details).sort(), [null, null, null, '{"d":null}']);
+  assert.equal(await pkg.logUserAction(config(trail), null, "ONE_SHOT", null, new Date(NaN)), false);
+  await logger.close();
+});
+
 test("a revoked or hostile Proxy as logUserAction's options resolves false, never throws", async () => {
   // Found by a new user: Array.isArray threw on a revoked Proxy, straight out of logUserAction.
   const logger = new pkg.AuditLogger(config(unique("proxyopts")));
