@@ -279,6 +279,8 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604
 export function parseInstant(option, text, now = Date.now()) {
   if (text === undefined) return undefined;
   const s = text.trim();
+  // `--since " 7d"` (a quoting slip) was read as 7d, where any other stray character is refused.
+  if (s !== text) throw usage(`--${option}: "${text}" is not a time (white space around it; TIME is ${TIME_FORMS})`);
   if (/^\d+$/.test(s)) {
     // Digits are epoch milliseconds, and 8 to 10 of them a time in January 1970: what was meant
     // is a date without dashes (20261205) or epoch seconds (`date +%s`). Not guessed: said.
@@ -322,7 +324,7 @@ const TIME_FORMS = "ISO 8601 like 2026-01-01 or 2026-01-01T00:00:00Z, epoch mill
 /** A positive integer option within [min, max]. */
 export function parseCount(option, text, min, max) {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
     throw usage(`--${option}: "${text}" must be an integer from ${min} to ${max}`);
   }
   return Number(text);

@@ -153,12 +153,12 @@ test("tail --interval without --follow is a usage error, not silently unused", a
 });
 
 test("a count or a time with white space around it is a usage error, as other malformed values are", async () => {
-  // `tail -n " 5"` and `--since " 7d"` (a quoting slip) were read as 5 and 7d, where any other
+  // `tail -n " 5"` and `export --since " 7d"` (a quoting slip) were read as 5 and 7d, where any other
   // stray character is refused.
   await refused(["tail", "-n", " 5"], /^neo4j-audit tail: --lines: " 5" must be an integer from 0 to 10000/);
   await refused(["export", "--page-size", "5 "], /^neo4j-audit export: --page-size: "5 " must be an integer from 1 to 1000/);
   await refused(["migrate", "--status", "--batch", " 1000"], /^neo4j-audit migrate: --batch: " 1000" must be an integer from 100 to 1000000/);
-  for (const [cmd, option, value] of [["tail", "--since", " 7d"], ["export", "--until", "2026-01-01 "], ["verify", "--since", " 1767225600000"]]) {
+  for (const [cmd, option, value] of [["export", "--since", " 7d"], ["export", "--until", "2026-01-01 "], ["verify", "--since", " 1767225600000"]]) {
     const r = await refused([cmd, option, value], /is not a time/);
     assert.ok(r.stderr.startsWith(`neo4j-audit ${cmd}: ${option}: "${value}" is not a time (white space around it; TIME is ISO 8601 `), r.stderr);
   }
