@@ -33,6 +33,7 @@ export const ENV_HELP = `Environment:
   NEO4J_TOKEN      bearer token instead of user and password (SSO / Aura); NEO4J_PASSWORD
                    must then be unset (both set is a usage error)
   NEO4J_DATABASE   database (default neo4j)
+                   NEO4J_URL, NEO4J_USER or NEO4J_DATABASE set but empty is a usage error
   NEO4J_ALLOW_INSECURE_HTTP  "true": accept a plain http:// NEO4J_URL to a host that is not
                    loopback (refused by default: the password or token would cross the network
                    unencrypted); only for a trusted private network, prefer https://.
@@ -92,6 +93,11 @@ export function connection(env = process.env) {
   }
   if (env.NEO4J_TOKEN === "") {
     throw usage("NEO4J_TOKEN is set but empty (an unset environment variable?): give the token, or unset NEO4J_TOKEN to log in with NEO4J_USER and NEO4J_PASSWORD");
+  }
+  // The others alike: `NEO4J_URL=` or `NEO4J_DATABASE=` fell back to the default server or
+  // database without a word.
+  for (const name of ["NEO4J_URL", "NEO4J_USER", "NEO4J_DATABASE"]) {
+    if (env[name] === "") throw usage(`${name} is set but empty (an unset environment variable?): give it a value, or unset ${name} for its default`);
   }
   const token = env.NEO4J_TOKEN;
   // Both credentials: which one to use is the operator's to say. The library refuses the pair
