@@ -33,6 +33,7 @@ export const ENV_HELP = `Environment:
   NEO4J_TOKEN      bearer token instead of user and password (SSO / Aura); NEO4J_PASSWORD
                    must then be unset (both set is a usage error)
   NEO4J_DATABASE   database (default neo4j)
+                   NEO4J_URL, NEO4J_USER or NEO4J_DATABASE set but empty is a usage error
   NEO4J_ALLOW_INSECURE_HTTP  "true": accept a plain http:// NEO4J_URL to a host that is not
                    loopback (refused by default: the password or token would cross the network
                    unencrypted); only for a trusted private network, prefer https://.
@@ -92,6 +93,11 @@ export function connection(env = process.env) {
   }
   if (env.NEO4J_TOKEN === "") {
     throw usage("NEO4J_TOKEN is set but empty (an unset environment variable?): give the token, or unset NEO4J_TOKEN to log in with NEO4J_USER and NEO4J_PASSWORD");
+  }
+  // The others alike: `NEO4J_URL=` or `NEO4J_DATABASE=` fell back to the default server or
+  // database without a word.
+  for (const name of ["NEO4J_URL", "NEO4J_USER", "NEO4J_DATABASE"]) {
+    if (env[name] === "") throw usage(`${name} is set but empty (an unset environment variable?): give it a value, or unset ${name} for its default`);
   }
   const token = env.NEO4J_TOKEN;
   // Both credentials: which one to use is the operator's to say. The library refuses the pair
@@ -279,6 +285,8 @@ const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604
 export function parseInstant(option, text, now = Date.now()) {
   if (text === undefined) return undefined;
   const s = text.trim();
+  // `--since " 7d"` (a quoting slip) was read as 7d, where any other stray character is refused.
+  if (s !== text) throw usage(`--${option}: "${text}" is not a time (white space around it; TIME is ${TIME_FORMS})`);
   if (/^\d+$/.test(s)) {
     // Digits are epoch milliseconds, and 8 to 10 of them a time in January 1970: what was meant
     // is a date without dashes (20261205) or epoch seconds (`date +%s`). Not guessed: said.
@@ -322,7 +330,7 @@ const TIME_FORMS = "ISO 8601 like 2026-01-01 or 2026-01-01T00:00:00Z, epoch mill
 /** A positive integer option within [min, max]. */
 export function parseCount(option, text, min, max) {
   if (text === undefined) return undefined;
-  if (!/^\d+$/.test(text.trim()) || Number(text) < min || Number(text) > max) {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
     throw usage(`--${option}: "${text}" must be an integer from ${min} to ${max}`);
   }
   return Number(text);

@@ -27,7 +27,7 @@ Options:
   --trail NAME          the trail (default "default")
   -n, --lines N         how many events, 0..10000 (default 10)
   -f, --follow          keep polling for new events
-  --interval SECONDS    time between polls with --follow (default 2)
+  --interval SECONDS    time between polls with --follow (default 2; only with --follow)
   --user UID            only this user's events
   --action TYPE         only this action type (eventType)
   --category CAT        only this category
@@ -66,8 +66,10 @@ export async function run(values, { conn, stdout, stderr, signal }) {
   let intervalMs = 2000;
   if (values.interval !== undefined) {
     const s = Number(values.interval);
-    if (!(s >= 0.1 && s <= 3600)) throw usage(`--interval: "${values.interval}" must be a number of seconds from 0.1 to 3600`);
+    if (!(s >= 0.1 && s <= 3600) || values.interval.trim() !== values.interval) throw usage(`--interval: "${values.interval}" must be a number of seconds from 0.1 to 3600`);
     intervalMs = Math.round(s * 1000);
+    // Without --follow it did nothing, and a missing -f went unnoticed.
+    if (!values.follow) throw usage("--interval is the time between --follow's polls: give -f / --follow too, or leave --interval out");
   }
   const filters = trailQuery(values);
   const logger = openLogger(conn, values.trail);

@@ -201,8 +201,19 @@ export async function run(values, { conn, stdout, stderr, outcome = {} }) {
         out += "what to do: a stream the --anchor report found BROKEN stays BROKEN in every --since run anchored on it (the window no longer reads the break); a run without --since that reads the stream intact from its start, at its anchor too, clears it\n";
       }
     }
-    if (report.unchained > 0) {
-      out += "what to do: events written before chaining (by the Python log_user_action, or an older version) can never be verified: verify from the cut-over on (--since TIME); any other event listed was added, or its trail link changed, outside the library: look it up by its UID (one listed as elementId:ID, whose UID is not a string, with MATCH (ev) WHERE elementId(ev) = 'ID' RETURN ev)\n";
+    // An event listed unchained that is also a BROKEN stream's edited event is a chained event
+    // changed by hand (its timestamp made text, its trail link moved): not one from before
+    // chaining, and --since is no remedy for it (a timestamp that is not a DateTime puts it in
+    // every window: docs/tamper-evidence.md). The advice offered --since for it.
+    const editedUids = new Set(report.streams.filter((s) => !s.ok && s.firstBreak?.kind === "edited" && s.firstBreak.uid).map((s) => s.firstBreak.uid));
+    const edited = report.unchainedUids.filter((u) => editedUids.has(u));
+    if (edited.length > 0) {
+      out += `what to do: ${edited.map(shown).join(", ")} (listed unchained, and as a BROKEN stream's edited event above) was changed outside the library after it was written: treat it as that stream's break; --since does not leave it out (an event whose timestamp is not a DateTime is in every --since window)\n`;
+    }
+    if (report.unchained > edited.length && since !== undefined) {
+      out += "what to do: the events listed are in this --since window (their timestamp or trail link's time is in it, or is not a DateTime, which puts an event in every --since window: changed by hand, or the Python log_user_action's not converted by neo4j-audit migrate), so a later --since is no remedy: look each up by its UID (one listed as elementId:ID, whose UID is not a string, with MATCH (ev) WHERE elementId(ev) = 'ID' RETURN ev) and compare it with an export or backup kept outside this database\n";
+    } else if (report.unchained > edited.length) {
+      out += "what to do: events written before chaining (by the Python log_user_action, or an older version) can never be verified: verify from the cut-over on (--since TIME) once neo4j-audit migrate has converted their times (an event whose timestamp is not a DateTime is in every --since window); any other event listed was added, or its trail link changed, outside the library: look it up by its UID (one listed as elementId:ID, whose UID is not a string, with MATCH (ev) WHERE elementId(ev) = 'ID' RETURN ev)\n";
     }
   }
   await write(stdout, out);

@@ -82,7 +82,8 @@ pub struct TrailQuery {
     /// Only events of this user (`userUID`), exact match.
     pub user_uid: Option<String>,
     /// Only events performed on this target, `"Label:uid"` (see [`Target::key`]); read through
-    /// the `ON` relationships' index. [`AuditLogger::target_activity`] sets it.
+    /// the `ON` relationships' index. [`AuditLogger::target_activity`] sets it (and refuses a
+    /// query that has one already, as [`AuditLogger::user_activity`] refuses a `user_uid`).
     pub target: Option<String>,
     /// Events per page, 1..=1000, default 50.
     pub limit: Option<u32>,
@@ -1767,7 +1768,10 @@ impl AuditLogger {
 
     /// The events of user `uid` in this logger's trail, newest first, keyset-paginated like
     /// [`AuditLogger::audit_trail`]; `q` may narrow them further (`since`, `until`,
-    /// `action_type`, `category`, `target`, `limit`, `cursor`; its `user_uid` is `uid`).
+    /// `action_type`, `category`, `target`, `limit`, `cursor`). The user is `uid`: a `q` with a
+    /// `user_uid` of its own (even the same one) is refused
+    /// ([`AuditError::InvalidInput`] naming `user_uid`), as JavaScript's `getUserActivity`
+    /// refuses a `userUid` option.
     ///
     /// ```no_run
     /// # async fn demo(logger: neo4j_audit::AuditLogger) -> Result<(), neo4j_audit::AuditError> {
@@ -1786,15 +1790,30 @@ impl AuditLogger {
     /// # Ok(()) }
     /// ```
     pub async fn user_activity(&self, uid: &str, q: &TrailQuery) -> Result<TrailPage, AuditError> {
+        // Checked here, not in user_query: the wasm shell refuses the option by its JavaScript
+        // name before, and this text stays out of the read entry.
+        if q.user_uid.is_some() {
+            return Err(AuditError::InvalidInput(
+                "user_uid: user_activity reads the user given as its uid; leave TrailQuery::user_uid None".into(),
+            ));
+        }
         self.audit_trail(&user_query(uid, q.clone())?).await
     }
 
     /// The events performed on the node `label` / `uid` ([`Target`]) in this logger's trail,
     /// newest first, keyset-paginated like [`AuditLogger::audit_trail`]; `q` may narrow them
-    /// further (`since`, `until`, `action_type`, `limit`, `cursor`, …). Events whose target node
-    /// did not exist when they were written have no `ON` relationship and are not found here
-    /// (their `targetKeys` still name it).
+    /// further (`since`, `until`, `action_type`, `limit`, `cursor`, …). The node is `label` /
+    /// `uid`: a `q` with a `target` of its own (even the same one) is refused
+    /// ([`AuditError::InvalidInput`] naming `target`), as JavaScript's `getTargetActivity`
+    /// refuses a `target` option. Events whose target node did not exist when they were written
+    /// have no `ON` relationship and are not found here (their `targetKeys` still name it).
     pub async fn target_activity(&self, label: &str, uid: &str, q: &TrailQuery) -> Result<TrailPage, AuditError> {
+        if q.target.is_some() {
+            return Err(AuditError::InvalidInput(
+                "target: target_activity reads the node given as its label and uid; leave TrailQuery::target None"
+                    .into(),
+            ));
+        }
         self.audit_trail(&target_query(label, uid, q)?).await
     }
 

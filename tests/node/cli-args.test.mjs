@@ -145,3 +145,22 @@ test("migrate --status checks --zone and --batch as migrate does (it ignored a b
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(typeof JSON.parse(ok.stdout).unkeyed, "number");
 });
+
+test("tail --interval without --follow is a usage error, not silently unused", async () => {
+  // It was accepted and did nothing: `tail --interval 5` printed the newest events and exited, as
+  // if it had been `tail`, so the missing -f went unnoticed.
+  await refused(["tail", "--interval", "5"], /^neo4j-audit tail: --interval is the time between --follow's polls: give -f \/ --follow too, or leave --interval out\n$/);
+});
+
+test("a count or a time with white space around it is a usage error, as other malformed values are", async () => {
+  // `tail -n " 5"` and `export --since " 7d"` (a quoting slip) were read as 5 and 7d, where any other
+  // stray character is refused.
+  await refused(["tail", "-n", " 5"], /^neo4j-audit tail: --lines: " 5" must be an integer from 0 to 10000/);
+  await refused(["export", "--page-size", "5 "], /^neo4j-audit export: --page-size: "5 " must be an integer from 1 to 1000/);
+  await refused(["migrate", "--status", "--batch", " 1000"], /^neo4j-audit migrate: --batch: " 1000" must be an integer from 100 to 1000000/);
+  for (const [cmd, option, value] of [["export", "--since", " 7d"], ["export", "--until", "2026-01-01 "], ["verify", "--since", " 1767225600000"]]) {
+    const r = await refused([cmd, option, value], /is not a time/);
+    assert.ok(r.stderr.startsWith(`neo4j-audit ${cmd}: ${option}: "${value}" is not a time (white space around it; TIME is ISO 8601 `), r.stderr);
+  }
+  await refused(["tail", "-f", "--interval", " 2"], /^neo4j-audit tail: --interval: " 2" must be a number of seconds from 0.1 to 3600/);
+});

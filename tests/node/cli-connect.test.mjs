@@ -168,6 +168,26 @@ test("NEO4J_PASSWORD or NEO4J_TOKEN set but empty is a usage error before any re
   assert.match((await cli(["--help"])).stdout, /loopback NEO4J_URL only: another host without it is a usage error;\n\s+set but empty, a usage error too\)/);
 });
 
+test("NEO4J_URL, NEO4J_USER or NEO4J_DATABASE set but empty is a usage error naming it, before any request, as NEO4J_PASSWORD is", async () => {
+  // `NEO4J_URL=` or `NEO4J_DATABASE=` (a .env line never filled in) fell back to the default
+  // (http://127.0.0.1:7474, database neo4j) without a word, unlike `NEO4J_PASSWORD=`.
+  const server = await loginRecorder();
+  try {
+    for (const name of ["NEO4J_URL", "NEO4J_USER", "NEO4J_DATABASE"]) {
+      // (The URL's case with read-only commands: before the fix they reached the default server.)
+      for (const cmd of name === "NEO4J_URL" ? COMMANDS.filter((c) => c[0] !== "schema") : COMMANDS) {
+        const r = await cli(cmd, { ...ENV, NEO4J_URL: server.url, NEO4J_PASSWORD: "pw-empty", [name]: "" });
+        assert.equal(r.code, 2, `${name} ${cmd}: ${r.stderr}`);
+        assert.equal(r.stderr, `neo4j-audit ${cmd[0]}: ${name} is set but empty (an unset environment variable?): give it a value, or unset ${name} for its default\n`);
+        assert.equal(r.stdout, "");
+      }
+    }
+    assert.deepEqual(server.seen, [], "no request was sent");
+  } finally {
+    server.close();
+  }
+});
+
 test("a server that does not answer as Neo4j (another service on the port, a proxy's error page) is named so by every command, exit 3, never an internal error", async () => {
   // Found by a new user whose NEO4J_URL reached another service: schema and migrate said
   // "unexpected answer from …: HTTP 501" (the page not shown, no hint), export, verify and tail

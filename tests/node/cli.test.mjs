@@ -1425,6 +1425,26 @@ test("verify: an edited field or timestamp exits 1 naming that event", async () 
   await verifyBroken(trail, "edited", 1, uids[1]);
 });
 
+test("verify: an event whose timestamp was changed to text is not sent to --since, which cannot leave it out", async () => {
+  // Such an event is BROKEN (edited) and also listed unchained, and the unchained "what to do"
+  // line offered `verify from the cut-over on (--since TIME)` as the remedy, though an event whose
+  // timestamp is not a DateTime is in every --since window (docs/tamper-evidence.md).
+  const { trail, uids } = await logged("cli-verify-ts-text", 3);
+  await cypher("MATCH (e:AuditEvent {UID: $u}) SET e.timestamp = toString(e.timestamp)", { u: uids[1] });
+  let r = await cli(["verify", "--trail", trail]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, new RegExp(`BROKEN {2}edited at seq 1, event ${uids[1]}: `));
+  assert.doesNotMatch(r.stdout, /--since TIME/, r.stdout);
+  assert.ok(r.stdout.includes(`what to do: ${uids[1]} (listed unchained, and as a BROKEN stream's edited event above) was changed outside the library after it was written: treat it as that stream's break; --since does not leave it out (an event whose timestamp is not a DateTime is in every --since window)\n`), r.stdout);
+  // A window after every event still lists it (unchained only: no stream has an event there),
+  // and says a later --since is no remedy.
+  r = await cli(["verify", "--trail", trail, "--since", String(Date.now() + 60_000)]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.ok(r.stdout.includes(`(inserted, written before chaining, or its trail link edited): ${uids[1]}\n`), r.stdout);
+  assert.doesNotMatch(r.stdout, /--since TIME/, r.stdout);
+  assert.match(r.stdout, /\nwhat to do: the events listed are in this --since window \(.*\), so a later --since is no remedy: look each up by its UID /);
+});
+
 test("verify: a deleted event (in the middle, or the first) exits 1 naming the gap", async () => {
   let { trail, uids } = await logged("cli-verify-delete", 6);
   await cypher("MATCH (e:AuditEvent {UID: $u}) DETACH DELETE e", { u: uids[2] });
@@ -1454,7 +1474,7 @@ test("verify: an inserted copy exits 1 naming the intruder; a bare unchained eve
   assert.ok(r.stdout.includes(`1 event without chain fields or not linked as written (inserted, written before chaining, or its trail link edited): bare-${trail}\n`), r.stdout);
   assert.match(r.stdout, /  intact  2 events/);
   // What to do, for an auditor who does not know the chain (the output said only "NOT intact").
-  assert.match(r.stdout, /NOT intact \(1 unchained event\)\nwhat to do: events written before chaining .* verify from the cut-over on \(--since TIME\); .* look it up by its UID \(one listed as elementId:ID, .*\)\n$/);
+  assert.match(r.stdout, /NOT intact \(1 unchained event\)\nwhat to do: events written before chaining .* verify from the cut-over on \(--since TIME\) once neo4j-audit migrate has converted their times \(an event whose timestamp is not a DateTime is in every --since window\); .* look it up by its UID \(one listed as elementId:ID, .*\)\n$/);
 });
 
 test("verify: stored stream ids, UIDs and break messages cannot drive the terminal or fake the verdict", async () => {

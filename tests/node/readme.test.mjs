@@ -171,6 +171,50 @@ test("README: the Node server block serves many users through one logger, each e
   }
 });
 
+test("README: the Node server block's SIGTERM exits 1 for events left undelivered, 0 when close() only cancelled a read", async () => {
+  // Found by a review: close(timeoutMs) that cancels a read in flight (nothing logged is left)
+  // resolves false with a `timeout:` reason, and the block printed "undelivered at exit" with
+  // queued 0 and exited 1. Run as written against a Neo4j that accepts and never answers, from the
+  // read entry with a route that reads the trail, and a shorter bound.
+  const { createServer } = await import("node:net");
+  const hung = createServer(() => {}).listen(0, "127.0.0.1");
+  await new Promise((r) => hung.on("listening", r));
+  const code = block("## In a Node server")
+    .replace('from "neo4j-audit";', `from ${JSON.stringify(pathToFileURL(join(ROOT, "pkg/read/node.js")).href)};`)
+    .replace('  if (req.url === "/metrics")', '  if (req.url === "/trail") return res.end(JSON.stringify(await logger.getAuditTrail()));\n  if (req.url === "/metrics")')
+    .replace("logger.close(8000)", "logger.close(300)")
+    .replace("server.listen(8000);", 'server.listen(0, "127.0.0.1", () => console.log("port", server.address().port));');
+  assert.ok(code.includes('"/trail"') && code.includes("close(300)") && code.includes('console.log("port"'), "the block's lines");
+  const dir = mkdtempSync(join(tmpdir(), "readme-sigterm-"));
+  try {
+    writeFileSync(join(dir, "server.mjs"), code);
+    const run = async (path) => {
+      const env = { ...process.env, NEO4J_URL: `http://127.0.0.1:${hung.address().port}`, NEO4J_PASSWORD: "x" };
+      const child = spawn(process.execPath, [join(dir, "server.mjs")], { env, stdio: ["ignore", "pipe", "pipe"] });
+      let out = "", err = "";
+      child.stderr.on("data", (d) => (err += d));
+      const exited = new Promise((r) => child.on("exit", r));
+      const port = await new Promise((resolve, reject) => {
+        child.stdout.on("data", (d) => { out += d; const m = /port (\d+)/.exec(out); if (m) resolve(m[1]); });
+        child.on("exit", () => reject(new Error(out + err)));
+      });
+      fetch(`http://127.0.0.1:${port}${path}`, { headers: { "x-user-id": "u-1" } }).catch(() => {});
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill("SIGTERM");
+      return { code: await exited, err };
+    };
+    const read = await run("/trail");
+    assert.equal(read.code, 0, read.err);
+    assert.doesNotMatch(read.err, /undelivered/);
+    const write = await run("/doc-1");
+    assert.equal(write.code, 1, write.err);
+    assert.match(write.err, /^audit: 1 event\(s\) undelivered at exit: timeout: /);
+  } finally {
+    hung.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("README: Local use's scripts/dev-token mints a token the Worker accepts, and a refused one's 401 names the setting", async () => {
   // An operator's first authenticated request: the token from scripts/dev-token (HS256 with
   // .dev.vars' AUDIT_JWT_SECRET), posted as the README's curl does, to the Worker's handleIngest.
