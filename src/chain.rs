@@ -979,7 +979,7 @@ impl<'k> Verifier<'k> {
     /// The event just pushed was the stream's event before a `since` window: checked (its hash,
     /// and as the link the window's first event must follow) but not one of the window's events,
     /// so not counted in [`StreamReport::checked`] (the report's total leaves it out too).
-    #[cfg(all(feature = "read", not(feature = "worker")))]
+    #[cfg(all(feature = "read", not(all(target_arch = "wasm32", feature = "worker"))))]
     pub(crate) fn uncount_before(&mut self) {
         self.report.checked -= 1;
     }

@@ -442,10 +442,10 @@ const NOT_A_URL: &str = "*** (not a URL)";
 /// A missing `url`, naming client mode's `endpoint` too: a page whose `endpoint:
 /// import.meta.env.…` was undefined (JSON.stringify drops it) was told only of Neo4j's URL. Not in
 /// the Worker deployable (feature `worker`), which never runs client mode: its size budget.
-#[cfg(not(feature = "worker"))]
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
 const URL_MISSING: &str =
     "url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474; client mode: endpoint, the ingest Worker's /v1/events URL)";
-#[cfg(feature = "worker")]
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
 const URL_MISSING: &str = "url is missing (Neo4j's HTTP base URL, e.g. http://127.0.0.1:7474)";
 
 impl Config {
@@ -518,7 +518,7 @@ impl Config {
         // in the Worker's build: its loggers never set `redact`, it redacts by REDACT_KEYS.)
         // A plain slice: the `Option` iterated and flattened was an instance of its own (bench/size
         // fetch-writeonly, bare+wasm-opt, wasm gz -9, 2026-11-30: 59,620 -> 59,504 B).
-        #[cfg(not(feature = "worker"))]
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         {
             let list = self.redact.as_deref().unwrap_or_default();
             if let Some(i) = list.iter().position(|k| crate::redact::words(k).is_empty()) {
@@ -1014,7 +1014,7 @@ mod tests {
     }
 
     #[test]
-    #[cfg(not(feature = "worker"))] // the Worker build has no client redaction list
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))] // the Worker build has no client redaction list
     fn a_redact_name_that_matches_no_key_is_refused_not_a_silent_end_of_redaction() {
         // `redact: [""]` replaced the default list with one that matches nothing: passwords
         // were then stored as given, and nothing said so.

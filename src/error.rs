@@ -238,7 +238,7 @@ impl AuditError {
         // (Node: "read ECONNRESET", reqwest: "connection closed before message completed"): a
         // driver's port in an HTTP URL. Not in the ingest Worker (its size budget; its operator
         // sets the URL once, and its `/v1/health` names an unreachable Neo4j).
-        #[cfg(not(feature = "worker"))]
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         if find(&m, ":7687)").is_some() && CLOSED_SIGNS.iter().any(|s| find(&m, s).is_some()) {
             return AuditError::Network(cat(&[
                 &m,
@@ -282,7 +282,7 @@ impl AuditError {
 /// Added to a refused login (401) when the configured password has leading or trailing white
 /// space ([`AuditError::with_hint`], by the logger: its `reason` and the errors it returns): the
 /// password itself is never shown.
-#[cfg(not(feature = "worker"))]
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
 pub(crate) const PASSWORD_WHITE_SPACE: &str =
     "the password has leading or trailing white space: a line break read with it from a file?";
 
@@ -306,7 +306,7 @@ pub(crate) const PLAIN_HTTP: &str = "the server answered the TLS handshake in pl
 /// URL is retried until the deadline like any unreachable server.
 /// How each transport words a connection closed without an HTTP answer (Node's `fetch`,
 /// reqwest), which on port 7687 is Neo4j's Bolt port ([`AuditError::network`]).
-#[cfg(not(feature = "worker"))]
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
 const CLOSED_SIGNS: [&str; 4] =
     ["ECONNRESET", "other side closed", "socket hang up", "connection closed before message completed"];
 
@@ -544,7 +544,7 @@ mod tests {
     }
 
     #[test]
-    #[cfg(not(feature = "worker"))]
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     fn a_connection_dropped_by_bolts_port_is_named() {
         // A new user's URL with the drivers' port (bolt://host:7687 became http://host:7687):
         // Neo4j's Bolt port drops the HTTP request unanswered; the reason said only ECONNRESET.

@@ -210,7 +210,7 @@ pub use config::{Delivery, QueueConfig};
 pub use error::AuditError;
 pub use event::{AuditEvent, LogOptions, Source, Target, User, DEFAULT_CATEGORY};
 pub use logger::AuditLogger;
-#[cfg(all(feature = "read", not(feature = "worker")))]
+#[cfg(all(feature = "read", not(all(target_arch = "wasm32", feature = "worker"))))]
 pub use read::Anchor;
 #[cfg(feature = "read")]
 pub use read::{PublicKeys, TrailEvent, TrailPage, TrailQuery, VerifyProgress, VerifyQuery};

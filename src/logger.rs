@@ -131,7 +131,7 @@ impl Core {
     #[cfg_attr(all(target_arch = "wasm32", feature = "js"), allow(dead_code))]
     fn hinted(&self, e: AuditError) -> AuditError {
         // (Not in the Worker's build, whose password is its own setting, NEO4J_PASSWORD.)
-        #[cfg(not(feature = "worker"))]
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         if let (AuditError::Unauthorized { status: 401, .. }, Some(p), None) =
             (&e, &self.config.password, &self.config.token)
         {
@@ -1081,13 +1081,13 @@ impl AuditLogger {
     /// Neo4j.
     pub fn reason(&self, e: &AuditError) -> String {
         // Not in the Worker's build, whose logger writes to Neo4j only.
-        #[cfg(not(feature = "worker"))]
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         if let (AuditError::Timeout(d), Some(_)) = (e, &self.core.config.endpoint) {
             let ms = crate::error::num(d.as_millis() as u64);
             return crate::error::cat(&["timeout: no answer from the endpoint within ", &ms, " ms"]);
         }
         // As the errors returned to a Rust caller say it (`Core::hinted`).
-        #[cfg(not(feature = "worker"))]
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         if matches!(e, AuditError::Unauthorized { status: 401, .. }) {
             return self.core.hinted(e.clone()).reason(&crate::error::refs(&self.core.config.secrets()));
         }
@@ -1138,7 +1138,7 @@ mod tests {
     /// answer read "timeout: no answer from Neo4j within 500 ms" in lastError); direct mode
     /// names Neo4j as before.
     #[test]
-    #[cfg(not(feature = "worker"))] // the Worker's build has no client mode
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))] // the Worker's build has no client mode
     fn a_timeout_names_what_did_not_answer() {
         let t = AuditError::Timeout(std::time::Duration::from_millis(500));
         let mut c = Config::new("");
@@ -1155,7 +1155,7 @@ mod tests {
     /// A refused login (401) with a password that has leading or trailing white space says so,
     /// without the password; a password without it, a 403 and a token read as before.
     #[test]
-    #[cfg(not(feature = "worker"))]
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     fn a_refused_password_with_surrounding_white_space_is_named() {
         let e = AuditError::Unauthorized { status: 401, code: Some("Neo.ClientError.Security.Unauthorized".into()) };
         let plain = "authentication failed: HTTP 401 (Neo.ClientError.Security.Unauthorized)";

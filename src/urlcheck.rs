@@ -57,14 +57,14 @@ pub(crate) fn parse(s: &str) -> Result<UrlParts, String> {
         end += 1;
     }
     // (Not read in the Workers-only builds, which do not check it: config.rs.)
-    #[cfg(not(any(feature = "worker", feature = "memory-queue")))]
+    #[cfg(not(all(target_arch = "wasm32", any(feature = "worker", feature = "memory-queue"))))]
     let port = {
         let digits = b.get(end + 1..).unwrap_or_default();
         (!digits.is_empty())
             .then(|| digits.iter().fold(0u32, |n, d| n * 10 + u32::from(d.wrapping_sub(b'0'))))
             .and_then(|n| u16::try_from(n).ok())
     };
-    #[cfg(any(feature = "worker", feature = "memory-queue"))]
+    #[cfg(all(target_arch = "wasm32", any(feature = "worker", feature = "memory-queue")))]
     let port = None;
     Ok(UrlParts {
         scheme: text.get(2.min(sp)..sp).unwrap_or_default().to_owned(),

@@ -38,7 +38,7 @@ enum Phase {
     /// The event just before a `since` window's first one in its stream.
     Before,
     Seals,
-    #[cfg(not(feature = "worker"))]
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     Anchor(usize),
     Unchained,
     Done,
@@ -234,7 +234,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                 self.push_page();
                 return self.next_page();
             }
-            #[cfg(not(feature = "worker"))]
+            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
             Phase::Anchor(i) => {
                 let Some(a) = self.anchor_at(i) else { return self.next_anchor(i + 1) };
                 let a = &a;
@@ -325,7 +325,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             add_stream(&mut self.p.pending, &h.stream_id);
         }
         // So is an anchored one (all its events deleted is a cut tail too).
-        #[cfg(not(feature = "worker"))]
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         for a in &self.q.anchors {
             if self.q.stream_id.as_ref().is_none_or(|s| *s == a.stream_id) && in_range(&a.stream_id) {
                 add_stream(&mut self.p.pending, &a.stream_id);
@@ -447,7 +447,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
         }
         // The event before a `since` window (none in the Worker's build): not one of the
         // stream's `checked` either (it was: "4 events" above "3 events checked").
-        #[cfg(not(feature = "worker"))]
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         if before {
             v.uncount_before();
         }
@@ -485,15 +485,15 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
 
     /// Every stream read (or the page's events): the anchors, then the unchained events.
     fn streams_done(&mut self) -> Result<Step, AuditError> {
-        #[cfg(not(feature = "worker"))]
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         return self.next_anchor(0);
-        #[cfg(feature = "worker")]
+        #[cfg(all(target_arch = "wasm32", feature = "worker"))]
         self.anchors_done()
     }
 
     /// [`VerifyQuery::anchors`] from `i` on: each finished stream without a break must still
     /// hold its anchored event, with the anchored hash.
-    #[cfg(not(feature = "worker"))]
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     fn next_anchor(&mut self, mut i: usize) -> Result<Step, AuditError> {
         while let Some(a) = self.anchor_at(i) {
             if let Some(r) = self.streams.iter().find(|r| r.stream_id == a.stream_id && r.first_break.is_none()) {
@@ -536,7 +536,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     /// Anchor `i`: [`VerifyQuery::anchors`], then, in a `since` window, the trail's signed head
     /// (its stream may have no event in the window: then its head event is looked up as an
     /// anchor's is, instead of the stream being taken for empty).
-    #[cfg(not(feature = "worker"))]
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     fn anchor_at(&self, i: usize) -> Option<super::Anchor> {
         match self.q.anchors.get(i) {
             Some(a) => Some(a.clone()),
@@ -550,7 +550,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
     }
 
     /// Anchor `i`'s stream broken.
-    #[cfg(not(feature = "worker"))]
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     fn anchor_break(&mut self, i: usize, kind: BreakKind, seq: u64, message: String) {
         let Some(a) = self.anchor_at(i) else { return };
         if let Some(r) = self.streams.iter_mut().find(|r| r.stream_id == a.stream_id && r.first_break.is_none()) {

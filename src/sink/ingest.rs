@@ -226,11 +226,11 @@ impl Config {
         if !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
             // A path on the page's own server (a dev server proxying the Worker) said only "must
             // be an http or https URL". The Worker deployable never runs client mode (its size budget).
-            #[cfg(not(feature = "worker"))]
+            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
             return bad(
                 "endpoint must be an absolute http or https URL (in a page: new URL(path, location.href).href)",
             );
-            #[cfg(feature = "worker")]
+            #[cfg(all(target_arch = "wasm32", feature = "worker"))]
             return bad("endpoint must be an http or https URL");
         }
         if !self.url.is_empty() {
