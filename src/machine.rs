@@ -668,10 +668,16 @@ impl Machine {
                 // A full queue sends nothing of its own: while calls are being refused, the
                 // background re-send that makes room comes within FULL_DRAIN_MS (jittered), not
                 // at the end of a backoff grown to DRAIN_MAX_MS in a long outage (a server's
-                // Retry-After is still honoured: drain_fired).
-                if let Drain::Waiting(t) = self.drain {
-                    self.drain = Drain::Waiting(t.min(now + jittered(FULL_DRAIN_MS)));
+                // Retry-After is still honoured: drain_fired). After a refused login no round is
+                // planned at all (see `committed`): one is then, as no call can commit to end it
+                // (one login per FULL_DRAIN_MS, fewer than a new call's own attempt would make).
+                match self.drain {
+                    Drain::Waiting(t) => self.drain = Drain::Waiting(t.min(now + jittered(FULL_DRAIN_MS))),
+                    Drain::Idle => self.schedule_drain(now, FULL_DRAIN_MS),
+                    Drain::Sending { .. } => {}
                 }
+                // The round is asked of the driver now: no accepted call follows to do it.
+                self.arm(now);
                 self.logger.counters().add_dropped(1);
                 // A call that ends false: `failed` counts it too (docs/delivery.md).
                 self.logger.counters().add_failed(1);
@@ -948,6 +954,11 @@ impl Machine {
             self.taken = 0;
             self.sweep_at = None;
         }
+        self.arm(now);
+    }
+
+    /// Asks for the timer of the next thing due, when that changed.
+    fn arm(&mut self, now: i64) {
         let wake = self.next_wake(now);
         if wake != self.timer_at {
             self.timer_at = wake;
@@ -3156,6 +3167,10 @@ mod tests {
         assert!(r.m.logger().reason(&err).contains("queue full"), "{err:?}");
         let Drain::Waiting(t) = r.m.drain else { panic!("{:?}", r.m.drain) };
         assert!((r.now + 30_000..r.now + 37_750).contains(&t), "{}", t - r.now);
+        // The driver is asked for that timer (before: the drain moved, but no accepted call
+        // followed to ask for it, so the round still came at the end of the grown backoff).
+        let acts = r.acts();
+        assert_eq!(timer(&acts), Some(Some(t)), "{acts:?}");
         let again = sends(&r.at(t));
         assert_eq!(again.len(), 1, "the re-send");
         r.ok(&again[0]);
@@ -3947,6 +3962,34 @@ mod tests {
             r.ok(&s[0]);
             assert_eq!(r.m.stats().queued, 0, "status {status}");
         }
+    }
+
+    /// A queue that refused logins filled: a refused call plans a round within FULL_DRAIN_MS
+    /// (one login), so that once the login works again the queue empties and calls are taken,
+    /// with no `flush()`. (Before: after a refused login no round was ever planned and a full
+    /// queue sends nothing of its own, so every call was refused `queue full:` for good; found by
+    /// a new user after Neo4j's 429 AuthenticationRateLimit under load.)
+    #[test]
+    fn a_queue_filled_by_refused_logins_is_re_sent_within_full_drain_ms() {
+        let mut q = queue(Delivery::Committed, false);
+        q.as_mut().unwrap().cfg.max_events = 1;
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), q);
+        r.log();
+        let s = sends(&r.input(Input::Turn));
+        r.answer(&s[0], resp(401, ""));
+        assert_eq!(r.m.stats().queued, 1);
+        r.at(r.now + 60_000);
+        assert_eq!(r.m.stats().sent, 1, "no round while no call is refused");
+        let ev = r.event();
+        assert!(r.m.log(r.now, ev).is_err(), "the queue is full");
+        let acts = r.acts();
+        let Some(Some(t)) = timer(&acts) else { panic!("no timer asked for: {acts:?}") };
+        assert!((r.now + 30_000..r.now + 37_750).contains(&t), "{}", t - r.now);
+        let acts = r.at(t);
+        let s = sends(&acts);
+        assert_eq!((s.len(), r.m.stats().sent), (1, 2), "{acts:?}");
+        r.ok(&s[0]);
+        assert_eq!(r.m.stats().queued, 0);
     }
 
     /// close(ms) resolves within its bound however long the retries would take: a request that

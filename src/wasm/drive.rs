@@ -163,7 +163,11 @@ impl Shell {
     /// A refused call's answer (a promise of `false`), its reason in `lastError`
     /// ([`Machine::refused`]); made here once for every call that refuses.
     pub(super) fn refused(&self, e: AuditError) -> js_sys::Promise {
-        js_sys::Promise::resolve(&JsValue::from_bool(self.m.borrow_mut().refused(e)))
+        let answer = JsValue::from_bool(self.m.borrow_mut().refused(e));
+        // A refusal by `log` (the queue full) may have asked for the drain's timer: performed
+        // now, as no accepted call follows to do it.
+        perform(&self.m, &self.d);
+        js_sys::Promise::resolve(&answer)
     }
 
     /// `flush()` (or with `close`, `close(within)`): resolves `ok`. `unawaited`: the flush of a

@@ -5,7 +5,7 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { readFileSync } from "node:fs";
-import { loadPkg, unique, config, cypher, trailEvents, proxyToNeo4j, closedPort, ingestServer, ROOT, NEO4J_URL, NEO4J_PASSWORD } from "./helpers.mjs";
+import { loadPkg, unique, config, cypher, trailEvents, proxyToNeo4j, answerJson, closedPort, ingestServer, ROOT, NEO4J_URL, NEO4J_PASSWORD } from "./helpers.mjs";
 
 const pkg = await loadPkg();
 const readPkg = await loadPkg("verify");
@@ -1092,6 +1092,42 @@ test("after a refused login, the next write that commits brings the waiting even
   while (Date.now() < deadline && logger.stats().queued > 0) await new Promise((r) => setTimeout(r, 100));
   assert.equal(logger.stats().queued, 0, "the refused event was re-sent after the commit");
   assert.deepEqual((await trailEvents(trail)).map((e) => e.type).sort(), ["COMMITS", "REFUSED_FIRST"]);
+  assert.equal(await logger.close(), true);
+});
+
+test("a queue filled by a refused login empties once the login works again, with no flush(): refusals end within FULL_DRAIN_MS (real Neo4j)", { timeout: 90_000 }, async () => {
+  // Found by a new user: Neo4j's lock-out (429 AuthenticationRateLimit) under load filled the
+  // queue with refused events; after the lock-out a server following docs/javascript.md (no
+  // flush()) had every call refused with `queue full:` for good (60 s and more): a full queue sends
+  // nothing of its own, and after a refused login no background round was ever planned, so no
+  // write could commit to end it. The proxy answers writes as Neo4j does a refused login until
+  // `refuse` is cleared, then forwards to the real Neo4j.
+  let refuse = true;
+  const proxy = await proxyToNeo4j((body, res) => {
+    if (!refuse || !body.includes("UNWIND $events")) return false;
+    return answerJson(res, 401, { errors: [{ code: "Neo.ClientError.Security.Unauthorized", message: "The client is unauthorized due to authentication failure." }] });
+  });
+  proxies.push(proxy);
+  const trail = unique("refused-full");
+  const logger = new pkg.AuditLogger({ ...config(trail), url: proxy.url, retry: { maxAttempts: 1 }, queue: { maxEvents: 3 } });
+  const first = await Promise.all([0, 1, 2].map((i) => logger.logUserAction({ uid: "u-full" }, "REFUSED_FIRST", "T", { i })));
+  assert.deepEqual(first, [false, false, false]);
+  assert.match(logger.lastError, /^authentication failed: HTTP 401/);
+  assert.equal(logger.stats().queued, 3);
+  refuse = false; // the lock-out is over
+  // FULL_DRAIN_MS (30 s) + its jitter (up to 7.75 s), and a margin.
+  const start = Date.now();
+  let ok = false;
+  while (!ok && Date.now() - start < 45_000) {
+    ok = await logger.logUserAction({ uid: "u-full" }, "AFTER_LOCKOUT");
+    if (!ok) {
+      assert.match(logger.lastError, /^queue full:/);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  assert.ok(ok, `still refused ${Date.now() - start} ms after the login works again: ${logger.lastError}`);
+  assert.equal(logger.stats().queued, 0);
+  assert.deepEqual((await trailEvents(trail)).map((e) => e.type).sort(), ["AFTER_LOCKOUT", "REFUSED_FIRST", "REFUSED_FIRST", "REFUSED_FIRST"]);
   assert.equal(await logger.close(), true);
 });
 
