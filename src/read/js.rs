@@ -17,10 +17,10 @@ use crate::sign::PublicJwk;
 // absent), with the same words for unknown members; tested against `serde_json` below.
 
 const TRAIL_FIELDS: &[&str] = &["since", "until", "actionType", "category", "userUid", "target", "limit", "cursor"];
-#[cfg(not(feature = "worker"))]
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
 const VERIFY_FIELDS: &[&str] =
     &["streamId", "since", "publicKeys", "publicKey", "allowUnsigned", "requireBound", "anchors"];
-#[cfg(feature = "worker")] // GET /v1/verify takes no anchors
+#[cfg(all(target_arch = "wasm32", feature = "worker"))] // GET /v1/verify takes no anchors
 const VERIFY_FIELDS: &[&str] = &["streamId", "since", "publicKeys", "publicKey", "allowUnsigned", "requireBound"];
 
 fn unknown_field(k: &str, expected: &[&str]) -> String {
@@ -35,7 +35,7 @@ fn unknown_field(k: &str, expected: &[&str]) -> String {
 
 /// The key an `unknown_field(k, TRAIL_FIELDS)` message names (`getUserActivity` and
 /// `getTargetActivity` show it beside their own list of options).
-#[cfg(not(feature = "worker"))] // the Worker reads no trail pages
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))] // the Worker reads no trail pages
 pub(crate) fn unknown_trail_key(m: &str) -> Option<&str> {
     const HEAD: &str = "unknown field `";
     let tail = unknown_field("", TRAIL_FIELDS);
@@ -123,7 +123,7 @@ impl VerifyQuery {
                 "publicKey" => q.public_key = if v.is_null() { None } else { Some(jwk_from_json(v)?) },
                 "allowUnsigned" => q.allow_unsigned = v.as_bool().ok_or_else(|| invalid_type(k, v, "a boolean"))?,
                 "requireBound" => q.require_bound = v.as_bool().ok_or_else(|| invalid_type(k, v, "a boolean"))?,
-                #[cfg(not(feature = "worker"))]
+                #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
                 "anchors" => q.anchors = anchors_from_json(v)?,
                 _ => return Err(unknown_field(k, VERIFY_FIELDS)),
             }
@@ -134,7 +134,7 @@ impl VerifyQuery {
 
 /// `[{streamId, seq, hash}, …]` (other members of each ignored), as `Vec<Anchor>`'s
 /// `Deserialize` reads it.
-#[cfg(not(feature = "worker"))]
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
 fn anchors_from_json(v: &Json) -> Result<Vec<super::Anchor>, String> {
     const SHAPE: &str = "anchors must be a list of {streamId, seq, hash} (what chainHead() gives)";
     let list = v.as_array().ok_or(SHAPE)?;
@@ -493,7 +493,7 @@ mod tests {
     }
 
     #[test]
-    #[cfg(not(feature = "worker"))]
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     fn a_chain_head_taken_before_the_first_event_anchors_nothing() {
         // A new user's finding: verifyTrail({anchors: [logger.chainHead()]}) on a fresh stream was
         // refused ("anchors must be a list of {streamId, seq, hash} (what chainHead() gives)"),
