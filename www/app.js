@@ -344,14 +344,20 @@ function toast(text, cls = "") {
 }
 
 // ---------------------------------------------------------------- controls
-$("offline-toggle").addEventListener("change", async (ev) => {
-  const offline = ev.target.checked;
-  await fetch("/demo/network", { method: "POST", body: JSON.stringify({ offline }) });
+// The outage is the demo server's (it drops every connection to Neo4j until told otherwise), so
+// the page shows the server's switch: also after a reload during an outage.
+function showOffline(offline) {
   state.offline = offline;
+  $("offline-toggle").checked = offline;
   document.body.dataset.offline = String(offline);
   $("live-label").textContent = offline ? "paused" : "live";
   setNet();
   renderQueue();
+}
+$("offline-toggle").addEventListener("change", async (ev) => {
+  const offline = ev.target.checked;
+  await fetch("/demo/network", { method: "POST", body: JSON.stringify({ offline }) });
+  showOffline(offline);
   toast(offline ? "Offline: keep clicking, events wait in the queue" : "Back online: the queue drains");
   if (!offline) refresh();
 });
@@ -387,6 +393,7 @@ renderUsers();
 renderDocs();
 renderFilters();
 renderQueue();
+showOffline(Boolean((await (await fetch("/demo/network")).json()).offline));
 await logger.ensureSchema();
 await refresh();
 await verify(true);
