@@ -10,9 +10,15 @@ import { handle, put, del, delPrefix, commit, entries, settled } from "../queue/
 import { pageWindow, keepalive } from "../queue/keepalive.js";
 import { Driver as Memory } from "./driver.js";
 
-/** Whether a durable store exists here (IndexedDB). */
+/** Whether a durable store exists here (IndexedDB). Firefox throws a SecurityError from the
+ *  `indexedDB` getter itself where storage is denied (a third-party frame with cookies blocked):
+ *  no store, as where there is none (it threw out of the constructor before). */
 export function hasStore() {
-  return !!globalThis.indexedDB;
+  try {
+    return !!globalThis.indexedDB;
+  } catch {
+    return false;
+  }
 }
 
 export class Driver extends Memory {

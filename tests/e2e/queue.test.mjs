@@ -215,3 +215,46 @@ test("an event with targets waits in IndexedDB while Neo4j answers 503 and the n
     proxy.close();
   }
 });
+
+test("a page whose indexedDB getter throws (Firefox: a third-party frame with cookies blocked): the logger is made, goes on without the store and delivers", async () => {
+  // Found by a new user building a widget: Firefox throws `SecurityError: The operation is
+  // insecure.` from the `indexedDB` getter itself (not from `open()`) in a third-party frame when
+  // third-party cookies are blocked, or everywhere with cookies disabled. The constructor read it
+  // to tell whether there is a store and threw that SecurityError at the page, which the README
+  // says happens only for an invalid config. Chromium has no such context: the getter is made to
+  // throw as Firefox's does.
+  const ctx = await browser.newContext();
+  try {
+    await ctx.addInitScript(() => {
+      Object.defineProperty(window, "indexedDB", { configurable: true,
+        get() { throw new DOMException("The operation is insecure.", "SecurityError"); } });
+    });
+    const p = await ctx.newPage();
+    await p.goto(site.origin);
+    await p.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    for (const delivery of ["committed", "queued"]) {
+      const trail = unique(`e2e-idb-getter-${delivery}`);
+      const cfg = { url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery, queue: { name: `q-${trail}` } };
+      const r = await p.evaluate(async (cfg) => {
+        const within = (q, ms) => Promise.race([q, new Promise((res) => setTimeout(() => res("no answer"), ms))]);
+        let logger;
+        try {
+          logger = new window.audit.AuditLogger(cfg);
+        } catch (e) {
+          return { threw: String(e) };
+        }
+        const calls = await within(Promise.all([0, 1].map((n) => logger.logUserAction({ uid: "dana" }, `NO_IDB_${n}`))), 15000);
+        return { calls, flushed: await within(logger.flush(), 15000), cleared: await within(logger.clearQueue(), 5000),
+          letters: await within(logger.deadLetters(), 5000), closed: await within(logger.close(), 15000),
+          stats: logger.stats(), err: logger.lastError ?? null };
+      }, cfg);
+      assert.equal(r.threw, undefined, `${delivery}: the constructor threw`);
+      assert.deepEqual([r.calls, r.flushed, r.cleared, r.letters, r.closed, r.stats.committed, r.stats.queued],
+        [[true, true], true, 0, [], true, 2, 0], JSON.stringify(r));
+      const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID ORDER BY e.eventType", { trail });
+      assert.deepEqual(rows, [["NO_IDB_0", "dana"], ["NO_IDB_1", "dana"]], delivery);
+    }
+  } finally {
+    await ctx.close();
+  }
+});
