@@ -258,3 +258,64 @@ test("a page whose indexedDB getter throws (Firefox: a third-party frame with co
     await ctx.close();
   }
 });
+
+test("events a closed tab left in the queue: a logger already open in another tab does not read them (not even at flush()); the next logger made delivers each once", async () => {
+  // Found by a new user with two tabs: tab A logged while Neo4j was down and was closed; tab B's
+  // logger, made before, went on for minutes and its flush() answered true, and A's events stayed
+  // stored (README: flush() "re-sends what the queue holds"). A logger reads the store when it
+  // starts (and again only for its own backlog past its bounds): what another tab stored after
+  // that waits for the next logger made, as docs/delivery.md now says; making one delivers it.
+  const state = { down: false };
+  const proxy = await proxyToNeo4j((_body, res) => {
+    if (!state.down) return false;
+    res.writeHead(503, { "Content-Type": "text/plain" });
+    res.end("down for maintenance");
+    return true;
+  }, { cors: true });
+  const ctx = await browser.newContext();
+  try {
+    const trail = unique("e2e-closed-tab");
+    const cfg = { url: proxy.url, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, queue: { name: `q-${trail}` },
+      retry: { maxAttempts: 2, maxElapsedMs: 500, baseDelayMs: 50, maxDelayMs: 100 } };
+    const open = async () => {
+      const p = await ctx.newPage();
+      await p.goto(site.origin);
+      await p.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+      return p;
+    };
+    const tabB = await open();
+    assert.equal(await tabB.evaluate(async (cfg) => {
+      window.logger = new window.audit.AuditLogger(cfg);
+      return window.logger.logUserAction({ uid: "bea" }, "B_BEFORE");
+    }, cfg), true);
+    state.down = true;
+    const tabA = await open();
+    const a = await tabA.evaluate(async (cfg) => {
+      const logger = new window.audit.AuditLogger(cfg);
+      const calls = await Promise.all([1, 2].map((i) => logger.logUserAction({ uid: "ann" }, `A_${i}`)));
+      return { calls, queued: logger.stats().queued };
+    }, cfg);
+    assert.deepEqual(a, { calls: [false, false], queued: 2 });
+    await tabA.close({ runBeforeUnload: true });
+    await new Promise((r) => setTimeout(r, 1000)); // its pagehide keepalive send meets Neo4j down too
+    state.down = false;
+    const b = await tabB.evaluate(async () => {
+      const call = await window.logger.logUserAction({ uid: "bea" }, "B_AFTER");
+      await new Promise((r) => setTimeout(r, 2000)); // past the drain's first round after a commit
+      return { call, flushed: await window.logger.flush(), queued: window.logger.stats().queued };
+    });
+    assert.deepEqual(b, { call: true, flushed: true, queued: 0 }, JSON.stringify(b));
+    const types = async () => (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID ORDER BY e.eventType", { trail }));
+    assert.deepEqual(await types(), [["B_AFTER", "bea"], ["B_BEFORE", "bea"]], "the logger open before A stored them leaves them stored");
+    // The next logger made (here in tab B, as the next page load would) reads and delivers them.
+    const next = await tabB.evaluate(async (cfg) => {
+      const logger = new window.audit.AuditLogger(cfg);
+      return { flushed: await logger.flush(), closed: await logger.close(), stats: logger.stats() };
+    }, cfg);
+    assert.deepEqual([next.flushed, next.closed, next.stats.committed, next.stats.queued], [true, true, 2, 0], JSON.stringify(next));
+    assert.deepEqual(await types(), [["A_1", "ann"], ["A_2", "ann"], ["B_AFTER", "bea"], ["B_BEFORE", "bea"]]);
+  } finally {
+    await ctx.close();
+    proxy.close();
+  }
+});
