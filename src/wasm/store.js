@@ -78,6 +78,10 @@ export class Driver extends Memory {
 
   put(key, record, ack) {
     const p = put(this.h, key, record);
+    // A put refused because the database could not be opened (a sandboxed frame: open() throws
+    // SecurityError; a failed or stuck opening) is said as a refused write is (once): nothing
+    // else told the page that a false call's event was then held in memory only.
+    p.catch((e) => this.h.failed?.(e));
     if (ack) p.then(() => this.input(this, 5, 0, 1, key), () => this.input(this, 5, 0, 0, key));
   }
 

@@ -319,3 +319,50 @@ test("events a closed tab left in the queue: a logger already open in another ta
     proxy.close();
   }
 });
+
+test("a queue database that cannot be opened (a sandboxed frame: open() throws SecurityError), Neo4j down: the console says the events are held in memory only; they are delivered from memory once it is back", async () => {
+  // Found by a new user embedding the page in a sandboxed iframe (Chromium throws SecurityError from
+  // indexedDB.open() there): the calls said false with a network error only, which the README's
+  // table reads as "still stored, re-sent by the next logger", but nothing was stored, and unlike a
+  // write refused for quota nothing said so: a reload lost them silently.
+  const state = { down: true };
+  const proxy = await proxyToNeo4j((_body, res) => {
+    if (!state.down) return false;
+    res.writeHead(503, { "Content-Type": "text/plain" });
+    res.end("down for maintenance");
+    return true;
+  }, { cors: true });
+  const ctx = await browser.newContext();
+  try {
+    await ctx.addInitScript(() => {
+      IDBFactory.prototype.open = function () {
+        throw new DOMException("Failed to execute 'open' on 'IDBFactory': access to the Indexed Database API is denied in this context.", "SecurityError");
+      };
+    });
+    const p = await ctx.newPage();
+    const warnings = [];
+    p.on("console", (m) => { if (m.type() === "warning") warnings.push(m.text()); });
+    await p.goto(site.origin);
+    await p.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    const trail = unique("e2e-idb-denied");
+    const cfg = { url: proxy.url, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, queue: { name: `q-${trail}` },
+      retry: { maxAttempts: 2, maxElapsedMs: 500, baseDelayMs: 50, maxDelayMs: 100 } };
+    const down = await p.evaluate(async (cfg) => {
+      window.logger = new window.audit.AuditLogger(cfg);
+      const calls = await Promise.all([1, 2].map((i) => window.logger.logUserAction({ uid: "erin" }, `DENIED_${i}`)));
+      return { calls, queued: window.logger.stats().queued };
+    }, cfg);
+    assert.deepEqual(down, { calls: [false, false], queued: 2 });
+    const said = warnings.filter((w) => w.startsWith("neo4j-audit: IndexedDB"));
+    assert.equal(said.length, 1, JSON.stringify(warnings));
+    assert.match(said[0], /queue "q-e2e-idb-denied-[^"]+" \(SecurityError: .*denied in this context\.\): its events are held in memory only/);
+    state.down = false;
+    const up = await p.evaluate(async () => ({ flushed: await window.logger.flush(), stats: window.logger.stats() }));
+    assert.deepEqual([up.flushed, up.stats.queued], [true, 0], JSON.stringify(up));
+    const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID ORDER BY e.eventType", { trail });
+    assert.deepEqual(rows, [["DENIED_1", "erin"], ["DENIED_2", "erin"]]);
+  } finally {
+    await ctx.close();
+    proxy.close();
+  }
+});
