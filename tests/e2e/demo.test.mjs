@@ -213,3 +213,25 @@ test("a reload during the simulated outage shows it still on; switching it off d
   await until("queue drained", async () => (await page.textContent("#queue-waiting")) === "0");
   assert.equal(await page.$eval("#pill-net", (el) => el.dataset.state), "online");
 });
+
+test("\"Start a fresh trail\" starts an empty one; \"Tamper\" there says there is nothing to edit instead of claiming an edit", async () => {
+  // Found by a new user: on a fresh (empty) trail the tamper button toasted "Edited the newest event
+  // directly in Neo4j…" (Neo4j answered 200 with no row matched) while nothing was edited.
+  await page.click("#fresh");
+  await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 });
+  const fresh = await page.textContent("#trail-name");
+  assert.notEqual(fresh, TRAIL);
+  assert.match(fresh, new RegExp(`^${TRAIL}-`));
+  assert.equal(await page.isVisible("#empty"), true);
+  await page.click("#tamper");
+  await until("tamper answered", async () => (await page.textContent("#toast")) !== "" && page.$eval("#toast", (el) => el.classList.contains("show")));
+  assert.doesNotMatch(await page.textContent("#toast"), /Edited/);
+  assert.match(await page.textContent("#toast"), /nothing to tamper with/i);
+  assert.deepEqual(await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN count(e)", { trail: fresh }), [[0]]);
+  await page.click("[data-testid=act-view-doc-q3]");
+  await until("the first event of the fresh trail in Neo4j", async () => (await cypher(
+    "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN count(e)", { trail: fresh }))[0][0] === 1);
+  await page.click("#tamper");
+  await until("chain broken", () => page.$eval("#chain-status", (el) => el.dataset.state === "broken"));
+  await page.evaluate(() => localStorage.removeItem("neo4j-audit-demo-trail"));
+});
