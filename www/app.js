@@ -344,14 +344,20 @@ function toast(text, cls = "") {
 }
 
 // ---------------------------------------------------------------- controls
-$("offline-toggle").addEventListener("change", async (ev) => {
-  const offline = ev.target.checked;
-  await fetch("/demo/network", { method: "POST", body: JSON.stringify({ offline }) });
+// The outage is the demo server's (it drops every connection to Neo4j until told otherwise), so
+// the page shows the server's switch: also after a reload during an outage.
+function showOffline(offline) {
   state.offline = offline;
+  $("offline-toggle").checked = offline;
   document.body.dataset.offline = String(offline);
   $("live-label").textContent = offline ? "paused" : "live";
   setNet();
   renderQueue();
+}
+$("offline-toggle").addEventListener("change", async (ev) => {
+  const offline = ev.target.checked;
+  await fetch("/demo/network", { method: "POST", body: JSON.stringify({ offline }) });
+  showOffline(offline);
   toast(offline ? "Offline: keep clicking, events wait in the queue" : "Back online: the queue drains");
   if (!offline) refresh();
 });
@@ -370,7 +376,10 @@ $("tamper").addEventListener("click", async () => {
                   SET e.details = '{"document_name":"nothing-to-see-here.txt"}' RETURN e.UID`,
       parameters: { trail } }] }),
   }).catch(() => null);
-  toast(res?.ok ? "Edited the newest event directly in Neo4j…" : "Tampering needs the network", res?.ok ? "err" : "");
+  // Neo4j answers 200 also when no event matched (an empty trail) or the statement failed.
+  const body = res?.ok ? await res.json().catch(() => null) : null;
+  const edited = body?.results?.[0]?.data?.length > 0;
+  toast(edited ? "Edited the newest event directly in Neo4j…" : body ? "Nothing to tamper with yet: log an event first" : "Tampering needs the network", edited ? "err" : "");
   await refresh();
   await verify(true);
 });
@@ -387,6 +396,7 @@ renderUsers();
 renderDocs();
 renderFilters();
 renderQueue();
+showOffline(Boolean((await (await fetch("/demo/network")).json()).offline));
 await logger.ensureSchema();
 await refresh();
 await verify(true);

@@ -277,7 +277,8 @@ impl JsAuditLogger {
         js_opt_str(self.inner.last_error())
     }
 
-    /// Sends what is waiting (and re-sends what the queue still holds); resolves once every event
+    /// Sends what is waiting (and re-sends what this logger's queue still holds: not records another
+    /// tab stored after this logger read the store at its start); resolves once every event
     /// logged before it has its outcome (calls made meanwhile do not hold it back): `true` when
     /// none of those is left undelivered. Never rejects.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]

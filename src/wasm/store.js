@@ -10,9 +10,15 @@ import { handle, put, del, delPrefix, commit, entries, settled } from "../queue/
 import { pageWindow, keepalive } from "../queue/keepalive.js";
 import { Driver as Memory } from "./driver.js";
 
-/** Whether a durable store exists here (IndexedDB). */
+/** Whether a durable store exists here (IndexedDB). Firefox throws a SecurityError from the
+ *  `indexedDB` getter itself where storage is denied (a third-party frame with cookies blocked):
+ *  no store, as where there is none (it threw out of the constructor before). */
 export function hasStore() {
-  return !!globalThis.indexedDB;
+  try {
+    return !!globalThis.indexedDB;
+  } catch {
+    return false;
+  }
 }
 
 export class Driver extends Memory {
@@ -72,6 +78,10 @@ export class Driver extends Memory {
 
   put(key, record, ack) {
     const p = put(this.h, key, record);
+    // A put refused because the database could not be opened (a sandboxed frame: open() throws
+    // SecurityError; a failed or stuck opening) is said as a refused write is (once): nothing
+    // else told the page that a false call's event was then held in memory only.
+    p.catch((e) => this.h.failed?.(e));
     if (ack) p.then(() => this.input(this, 5, 0, 1, key), () => this.input(this, 5, 0, 0, key));
   }
 

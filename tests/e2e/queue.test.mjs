@@ -215,3 +215,154 @@ test("an event with targets waits in IndexedDB while Neo4j answers 503 and the n
     proxy.close();
   }
 });
+
+test("a page whose indexedDB getter throws (Firefox: a third-party frame with cookies blocked): the logger is made, goes on without the store and delivers", async () => {
+  // Found by a new user building a widget: Firefox throws `SecurityError: The operation is
+  // insecure.` from the `indexedDB` getter itself (not from `open()`) in a third-party frame when
+  // third-party cookies are blocked, or everywhere with cookies disabled. The constructor read it
+  // to tell whether there is a store and threw that SecurityError at the page, which the README
+  // says happens only for an invalid config. Chromium has no such context: the getter is made to
+  // throw as Firefox's does.
+  const ctx = await browser.newContext();
+  try {
+    await ctx.addInitScript(() => {
+      Object.defineProperty(window, "indexedDB", { configurable: true,
+        get() { throw new DOMException("The operation is insecure.", "SecurityError"); } });
+    });
+    const p = await ctx.newPage();
+    await p.goto(site.origin);
+    await p.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    for (const delivery of ["committed", "queued"]) {
+      const trail = unique(`e2e-idb-getter-${delivery}`);
+      const cfg = { url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery, queue: { name: `q-${trail}` } };
+      const r = await p.evaluate(async (cfg) => {
+        const within = (q, ms) => Promise.race([q, new Promise((res) => setTimeout(() => res("no answer"), ms))]);
+        let logger;
+        try {
+          logger = new window.audit.AuditLogger(cfg);
+        } catch (e) {
+          return { threw: String(e) };
+        }
+        const calls = await within(Promise.all([0, 1].map((n) => logger.logUserAction({ uid: "dana" }, `NO_IDB_${n}`))), 15000);
+        return { calls, flushed: await within(logger.flush(), 15000), cleared: await within(logger.clearQueue(), 5000),
+          letters: await within(logger.deadLetters(), 5000), closed: await within(logger.close(), 15000),
+          stats: logger.stats(), err: logger.lastError ?? null };
+      }, cfg);
+      assert.equal(r.threw, undefined, `${delivery}: the constructor threw`);
+      assert.deepEqual([r.calls, r.flushed, r.cleared, r.letters, r.closed, r.stats.committed, r.stats.queued],
+        [[true, true], true, 0, [], true, 2, 0], JSON.stringify(r));
+      const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID ORDER BY e.eventType", { trail });
+      assert.deepEqual(rows, [["NO_IDB_0", "dana"], ["NO_IDB_1", "dana"]], delivery);
+    }
+  } finally {
+    await ctx.close();
+  }
+});
+
+test("events a closed tab left in the queue: a logger already open in another tab does not read them (not even at flush()); the next logger made delivers each once", async () => {
+  // Found by a new user with two tabs: tab A logged while Neo4j was down and was closed; tab B's
+  // logger, made before, went on for minutes and its flush() answered true, and A's events stayed
+  // stored (README: flush() "re-sends what the queue holds"). A logger reads the store when it
+  // starts (and again only for its own backlog past its bounds): what another tab stored after
+  // that waits for the next logger made, as docs/delivery.md now says; making one delivers it.
+  const state = { down: false };
+  const proxy = await proxyToNeo4j((_body, res) => {
+    if (!state.down) return false;
+    res.writeHead(503, { "Content-Type": "text/plain" });
+    res.end("down for maintenance");
+    return true;
+  }, { cors: true });
+  const ctx = await browser.newContext();
+  try {
+    const trail = unique("e2e-closed-tab");
+    const cfg = { url: proxy.url, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, queue: { name: `q-${trail}` },
+      retry: { maxAttempts: 2, maxElapsedMs: 500, baseDelayMs: 50, maxDelayMs: 100 } };
+    const open = async () => {
+      const p = await ctx.newPage();
+      await p.goto(site.origin);
+      await p.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+      return p;
+    };
+    const tabB = await open();
+    assert.equal(await tabB.evaluate(async (cfg) => {
+      window.logger = new window.audit.AuditLogger(cfg);
+      return window.logger.logUserAction({ uid: "bea" }, "B_BEFORE");
+    }, cfg), true);
+    state.down = true;
+    const tabA = await open();
+    const a = await tabA.evaluate(async (cfg) => {
+      const logger = new window.audit.AuditLogger(cfg);
+      const calls = await Promise.all([1, 2].map((i) => logger.logUserAction({ uid: "ann" }, `A_${i}`)));
+      return { calls, queued: logger.stats().queued };
+    }, cfg);
+    assert.deepEqual(a, { calls: [false, false], queued: 2 });
+    await tabA.close({ runBeforeUnload: true });
+    await new Promise((r) => setTimeout(r, 1000)); // its pagehide keepalive send meets Neo4j down too
+    state.down = false;
+    const b = await tabB.evaluate(async () => {
+      const call = await window.logger.logUserAction({ uid: "bea" }, "B_AFTER");
+      await new Promise((r) => setTimeout(r, 2000)); // past the drain's first round after a commit
+      return { call, flushed: await window.logger.flush(), queued: window.logger.stats().queued };
+    });
+    assert.deepEqual(b, { call: true, flushed: true, queued: 0 }, JSON.stringify(b));
+    const types = async () => (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID ORDER BY e.eventType", { trail }));
+    assert.deepEqual(await types(), [["B_AFTER", "bea"], ["B_BEFORE", "bea"]], "the logger open before A stored them leaves them stored");
+    // The next logger made (here in tab B, as the next page load would) reads and delivers them.
+    const next = await tabB.evaluate(async (cfg) => {
+      const logger = new window.audit.AuditLogger(cfg);
+      return { flushed: await logger.flush(), closed: await logger.close(), stats: logger.stats() };
+    }, cfg);
+    assert.deepEqual([next.flushed, next.closed, next.stats.committed, next.stats.queued], [true, true, 2, 0], JSON.stringify(next));
+    assert.deepEqual(await types(), [["A_1", "ann"], ["A_2", "ann"], ["B_AFTER", "bea"], ["B_BEFORE", "bea"]]);
+  } finally {
+    await ctx.close();
+    proxy.close();
+  }
+});
+
+test("a queue database that cannot be opened (a sandboxed frame: open() throws SecurityError), Neo4j down: the console says the events are held in memory only; they are delivered from memory once it is back", async () => {
+  // Found by a new user embedding the page in a sandboxed iframe (Chromium throws SecurityError from
+  // indexedDB.open() there): the calls said false with a network error only, which the README's
+  // table reads as "still stored, re-sent by the next logger", but nothing was stored, and unlike a
+  // write refused for quota nothing said so: a reload lost them silently.
+  const state = { down: true };
+  const proxy = await proxyToNeo4j((_body, res) => {
+    if (!state.down) return false;
+    res.writeHead(503, { "Content-Type": "text/plain" });
+    res.end("down for maintenance");
+    return true;
+  }, { cors: true });
+  const ctx = await browser.newContext();
+  try {
+    await ctx.addInitScript(() => {
+      IDBFactory.prototype.open = function () {
+        throw new DOMException("Failed to execute 'open' on 'IDBFactory': access to the Indexed Database API is denied in this context.", "SecurityError");
+      };
+    });
+    const p = await ctx.newPage();
+    const warnings = [];
+    p.on("console", (m) => { if (m.type() === "warning") warnings.push(m.text()); });
+    await p.goto(site.origin);
+    await p.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    const trail = unique("e2e-idb-denied");
+    const cfg = { url: proxy.url, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, queue: { name: `q-${trail}` },
+      retry: { maxAttempts: 2, maxElapsedMs: 500, baseDelayMs: 50, maxDelayMs: 100 } };
+    const down = await p.evaluate(async (cfg) => {
+      window.logger = new window.audit.AuditLogger(cfg);
+      const calls = await Promise.all([1, 2].map((i) => window.logger.logUserAction({ uid: "erin" }, `DENIED_${i}`)));
+      return { calls, queued: window.logger.stats().queued };
+    }, cfg);
+    assert.deepEqual(down, { calls: [false, false], queued: 2 });
+    const said = warnings.filter((w) => w.startsWith("neo4j-audit: IndexedDB"));
+    assert.equal(said.length, 1, JSON.stringify(warnings));
+    assert.match(said[0], /queue "q-e2e-idb-denied-[^"]+" \(SecurityError: .*denied in this context\.\): its events are held in memory only/);
+    state.down = false;
+    const up = await p.evaluate(async () => ({ flushed: await window.logger.flush(), stats: window.logger.stats() }));
+    assert.deepEqual([up.flushed, up.stats.queued], [true, 0], JSON.stringify(up));
+    const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID ORDER BY e.eventType", { trail });
+    assert.deepEqual(rows, [["DENIED_1", "erin"], ["DENIED_2", "erin"]]);
+  } finally {
+    await ctx.close();
+    proxy.close();
+  }
+});
