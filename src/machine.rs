@@ -769,12 +769,17 @@ impl Machine {
     /// [`Action::Flushed`] with this id follows once every event submitted before has its
     /// outcome: `ok` when none failed (with the queue: when the queue is empty).
     pub(crate) fn flush(&mut self, now: i64) -> u32 {
+        self.flush_for(now, false)
+    }
+
+    /// [`Machine::flush`]; `by_close`: `close()`'s own, which after a refused login re-sends
+    /// nothing (see `refused`: those events stay queued and it answers false). An explicit
+    /// `flush()`, also after `close()`, still tries them.
+    fn flush_for(&mut self, now: i64, by_close: bool) -> u32 {
         let id = self.new_id();
         self.flushes.push((id, self.lost, false));
         self.flush_now = true;
-        // (Not `close()` after a refused login: see `refused`. Those events stay queued and the
-        // flush answers false.)
-        if self.loaded && !(self.closing && self.refused) {
+        if self.loaded && !(by_close && self.refused) {
             self.resend_idle(now, false);
         }
         self.pump(now);
@@ -797,7 +802,7 @@ impl Machine {
         if let Drain::Waiting(_) = self.drain {
             self.drain = Drain::Idle;
         }
-        self.flush(now)
+        self.flush_for(now, true)
     }
 
     /// Removes this identity's waiting events and dead letters (sign-out); [`Action::Cleared`]
@@ -3929,6 +3934,37 @@ mod tests {
         let acts = r.input(Input::Turn);
         r.at(r.now + 60_000);
         assert_eq!(r.m.stats().sent, 4, "{acts:?}");
+    }
+
+    /// An explicit `flush()` after `close()` still tries the events a refused login left waiting,
+    /// once each, as before `close()` (README: "only an explicit `flush()` after it sends again";
+    /// docs/delivery.md: "an explicit `flush()` still tries each once"). Before, `close()` marked
+    /// the logger closing for good and the flush's gate took every later `flush()` for
+    /// `close()`'s own: nothing was ever sent again, also once the password worked (in Node the
+    /// events were then lost with the process).
+    #[test]
+    fn a_flush_after_close_still_tries_the_events_a_refused_login_left() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
+        r.log();
+        let s = sends(&r.input(Input::Turn));
+        r.answer(&s[0], resp(401, ""));
+        let id = r.m.close(r.now, None);
+        let acts = r.acts();
+        assert!(sends(&acts).is_empty(), "close() sent the refused event again: {acts:?}");
+        assert_eq!(flushed(&acts), Some((id, false)));
+        // The password works again: an explicit flush() sends the waiting event, which commits.
+        let id = r.m.flush(r.now);
+        let acts = r.acts();
+        let s = sends(&acts);
+        assert_eq!(s.len(), 1, "flush() after close() sent nothing: {acts:?}");
+        let acts = r.ok(&s[0]);
+        assert_eq!(flushed(&acts), Some((id, true)), "{acts:?}");
+        assert_eq!((r.m.stats().queued, r.m.stats().committed), (0, 1));
+        // A close() again after that sends nothing more: nothing is left.
+        let id = r.m.close(r.now, None);
+        let acts = r.acts();
+        assert!(sends(&acts).is_empty(), "{acts:?}");
+        assert_eq!(flushed(&acts), Some((id, true)));
     }
 
     /// Once a write commits after a refused login (the credentials work again: a lock-out over, a

@@ -1068,6 +1068,36 @@ test("close() after a refused login does not log in again: the event stays queue
   assert.equal(second.stats().queued, 2);
 });
 
+test("a flush() after close() still tries what a refused login left, once the login works (real Neo4j)", async () => {
+  // README (free()): "only an explicit flush() after it sends again"; docs/delivery.md: after a
+  // refused login "an explicit flush() still tries each once". Found by the docs review: after
+  // close() every later flush() sent nothing, also once the login worked, and in Node the event
+  // was lost with the process. The proxy answers writes as Neo4j does a refused login until
+  // `refuse` is turned off (the password fixed), then lets Neo4j answer.
+  let refuse = true, writes = 0;
+  const proxy = await proxyToNeo4j((body, res) => {
+    if (!body.includes("UNWIND $events")) return false;
+    writes++;
+    if (!refuse) return false;
+    res.writeHead(401, { "Content-Type": "application/json" });
+    res.end(JSON.stringify({ errors: [{ code: "Neo.ClientError.Security.Unauthorized", message: "The client is unauthorized due to authentication failure." }] }));
+    return true;
+  });
+  proxies.push(proxy);
+  const trail = unique("flush-after-close");
+  const logger = new pkg.AuditLogger({ ...config(trail), url: proxy.url });
+  assert.equal(await logger.logUserAction({ uid: "u-close" }, "REFUSED_THEN_FLUSHED"), false);
+  assert.equal(await logger.close(), false);
+  assert.equal(writes, 1, "close() does not log in again");
+  refuse = false;
+  assert.equal(await logger.flush(), true, `flush() after close(): ${logger.lastError}`);
+  assert.equal(writes, 2, "one attempt");
+  assert.equal(logger.lastError, undefined);
+  assert.equal(logger.stats().queued, 0);
+  assert.deepEqual((await trailEvents(trail)).map((e) => e.type), ["REFUSED_THEN_FLUSHED"]);
+  assert.equal(await logger.close(), true, "nothing is left");
+});
+
 test("after a refused login, the next write that commits brings the waiting event in the background, no flush (real Neo4j)", async () => {
   // Found by a new user: after Neo4j's lock-out (429 AuthenticationRateLimit) a later write
   // committed, but the refused event stayed queued (stats().queued 1, lastError cleared) until a
