@@ -298,7 +298,9 @@ pub struct VerifyProgress {
     pub checked: u64,
     /// No break in the streams finished so far.
     pub ok: bool,
-    /// The trail's signed head, read at the start.
+    /// The trail's signed head: read at the start, and again on each resumed page (signed mode),
+    /// where a head further on in the same stream replaces it (the stream's end is judged
+    /// against the later one; a head behind it or of another stream is not taken).
     pub head: Option<SignedHead>,
     /// Events per page when it is below the usual 1000: a page's answer was over the reader's
     /// bound, so the walk goes on with pages this long (`None`: 1000). Written only when set, so
