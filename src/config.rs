@@ -212,11 +212,14 @@ pub struct Config {
     /// How events are grouped into requests (see [`BatchConfig`]).
     #[serde(default)]
     pub batch: BatchConfig,
-    /// The durable queue (IndexedDB in browsers; memory in Workers/Node). WebAssembly only.
+    /// The durable queue (IndexedDB in browsers; memory in Workers/Node). WebAssembly only, and
+    /// only for the JavaScript entries (feature `js`): the Rust API's delivery driver keeps no
+    /// queue, on wasm as natively: there it is validated but unused.
     #[cfg(target_arch = "wasm32")]
     #[serde(default)]
     pub queue: QueueConfig,
-    /// When a logging call resolves `true`. WebAssembly only.
+    /// When a logging call resolves `true`. WebAssembly only, and only for the JavaScript entries
+    /// (feature `js`), as `queue`: a call of the Rust API resolves once Neo4j committed.
     #[cfg(target_arch = "wasm32")]
     #[serde(default)]
     pub delivery: Delivery,

@@ -96,7 +96,7 @@
 //!
 //! | feature | adds | used by |
 //! |---|---|---|
-//! | *(none)* | the write path: rules, events, redaction, hash chain, batching, retries, both sinks, the durable queue on wasm | every build |
+//! | *(none)* | the write path: rules, events, redaction, hash chain, batching, retries, both sinks, and the delivery machine's durable-queue policy (the queue's IndexedDB store is the JS driver's, `js`: the Rust API has no durable queue, natively or on wasm) | every build |
 //! | `js` | wasm: the JavaScript API of the npm package (the exported `AuditLogger` class, `logUserAction` and the other methods, their TypeScript declarations, the JS driver and its IndexedDB store, config from JS values, the read methods' JS side), shipped with its JS snippet files. A build setting, never for a Rust dependency: without it a wasm32 build has the Rust API only ([`AuditLogger`], driven on the host's event loop) and exports nothing to JavaScript (`tests/dependent.rs`). Its .wasm's allocator is rlsf's TLSF (talc's with `talc`) instead of std's dlmalloc (~1.8 KB smaller). Natively it changes nothing | every npm entry and the Worker (`scripts/build`), the benchmarks, this repository's tests |
 //! | `read` | the read side: `getAuditTrail`, `getUserActivity`, `getTargetActivity`, `chainHead` in JavaScript (`AuditLogger::audit_trail`, `verify_trail` and friends in Rust) | the read entry (`neo4j-audit/read`, `pkg/read/`), Rust callers who read or verify |
 //! | `verify` | `read` + the JavaScript `verifyTrail`. A build setting, never for a Rust dependency (the Rust API's `verify_trail` needs `read` only) | the verify entry (`neo4j-audit/verify`, `pkg/verify/`), this repository's tests |

@@ -298,7 +298,9 @@ pub struct VerifyProgress {
     pub checked: u64,
     /// No break in the streams finished so far.
     pub ok: bool,
-    /// The trail's signed head, read at the start.
+    /// The trail's signed head: read at the start, and again on each resumed page (signed mode),
+    /// where a head further on in the same stream replaces it (the stream's end is judged
+    /// against the later one; a head behind it or of another stream is not taken).
     pub head: Option<SignedHead>,
     /// Events per page when it is below the usual 1000: a page's answer was over the reader's
     /// bound, so the walk goes on with pages this long (`None`: 1000). Written only when set, so
@@ -2001,16 +2003,13 @@ fn stream_ids_query(cfg: &crate::config::Config, q: &VerifyQuery, after: Option<
     Query { text, params }
 }
 
-/// The hash of the anchored event (an intact stream holds exactly one at that seq).
+/// The anchored event (an intact stream holds exactly one at that seq), read as a page reads one.
 #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
-fn anchor_query(cfg: &crate::config::Config, a: &Anchor) -> Query {
-    let text = trail_text(&cfg.labels, true, &[" {streamId: $s, seq: $seq}) RETURN ev.hash"]);
-    let mut params = trail_params(&cfg.trail, None);
-    if let Json::Obj(m) = &mut params {
-        m.push(("s".into(), Json::from(&a.stream_id)));
-        m.push(("seq".into(), Json::from(a.seq)));
-    }
-    Query { text, params }
+fn anchor_query(cfg: &crate::config::Config, a: &Anchor) -> Result<Query, AuditError> {
+    // The stream's first event at or after the anchored seq, with the columns a page has, so the
+    // anchored event is checked as a page's events are (src/read/verify.rs, `Phase::Anchor`).
+    let one = VerifyQuery { stream_id: Some(a.stream_id.clone()), ..Default::default() };
+    verify_query(&cfg.labels, &cfg.trail, &one, Some(&(a.stream_id.clone(), a.seq, String::new())), true, None, true)
 }
 
 /// Adds `id` to the streams still to verify, kept in order (an unstable sort, [`crate::sort`]:

@@ -1442,6 +1442,34 @@ async fn an_anchored_stream_with_no_event_in_a_since_window_is_checked_by_its_an
     assert_eq!((b.map(|b| b.kind), r.ok), (Some(BreakKind::Deleted), false), "{r:?}");
 }
 
+/// A quiet anchored stream in a `since` window is checked at its anchored event: an edit of that
+/// event's fields (its stored hash kept) is `edited` there, as an edit of the event just before a
+/// window is for a stream read in it. Before, only the stored hash was compared with the
+/// anchor's, and the stream was reported intact at its anchor (the CLI: "intact at its anchor")
+/// with the anchored event's details changed.
+#[tokio::test]
+#[cfg(not(feature = "worker"))] // anchors: not in the Worker's build
+async fn an_edited_anchored_event_of_a_quiet_stream_is_edited_in_a_since_window() {
+    let (quiet, uids) = chained("chain-anchor-quiet-edited", 4).await;
+    let anchor = anchor_at_head(&quiet);
+    let last = cypher("MATCH (ev:AuditEvent {UID: $u}) RETURN ev.timestamp.epochMillis", json!({"u": uids[3]})).await;
+    let q = VerifyQuery {
+        since: Some(last[0][0].as_i64().unwrap() + 1),
+        anchors: vec![anchor.clone()],
+        ..Default::default()
+    };
+    assert!(quiet.verify_trail(&q).await.unwrap().ok, "an untouched quiet stream is intact at its anchor");
+    // The anchored event's details changed in Neo4j, its hash left as it was.
+    cypher("MATCH (ev:AuditEvent {UID: $u}) SET ev.details = '{\"i\":666}'", json!({"u": uids[3]})).await;
+    let full = quiet.verify_trail(&VerifyQuery { anchors: vec![anchor.clone()], ..Default::default() }).await.unwrap();
+    let b = full.streams[0].first_break.clone().unwrap_or_else(|| panic!("unseen without a window: {full:?}"));
+    assert_eq!((b.kind, b.seq), (BreakKind::Edited, 3), "{full:?}");
+    let r = quiet.verify_trail(&q).await.unwrap();
+    let b = r.streams.iter().find(|s| s.stream_id == anchor.stream_id).and_then(|s| s.first_break.clone());
+    let b = b.unwrap_or_else(|| panic!("the edited anchored event passed in the window: {r:?}"));
+    assert_eq!((b.kind, b.seq, b.uid.as_deref(), r.ok), (BreakKind::Edited, 3, Some(uids[3].as_str()), false), "{r:?}");
+}
+
 /// An anchor on an event before a `since` window whose stream is read in the window: the
 /// anchored event deleted (with every event before it) is `deleted` at the anchored seq, and the
 /// message says what is missing; it said "the stream has no event in the window", of a stream

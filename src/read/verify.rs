@@ -238,23 +238,54 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
             Phase::Anchor(i) => {
                 let Some(a) = self.anchor_at(i) else { return self.next_anchor(i + 1) };
                 let a = &a;
-                if rows.is_empty() {
+                // The stream's first event at or after the anchored seq, read as the pages read
+                // events (its fields' types and its edges too).
+                let found = match rows.first_mut() {
+                    Some(r) => {
+                        let (edges, fields) = (row_edges_ok(r), row_fields_off(r));
+                        Some((row_event(r)?, edges, fields))
+                    }
+                    None => None,
+                };
+                let s = crate::error::num(a.seq);
+                match found {
                     // (Only where the stream was not read: a stream read intact up to the
                     // anchored seq holds it.)
-                    let s = crate::error::num(a.seq);
-                    let msg = crate::error::cat(&[
-                        "seq ",
-                        &s,
-                        " is missing: the event the anchored head names is not in the trail (cut off, or deleted)",
-                    ]);
-                    self.anchor_break(i, BreakKind::Deleted, a.seq, msg);
-                } else if rows.first_mut().and_then(|r| take_str(r, 0)).as_deref() != Some(a.hash.as_str()) {
-                    let msg = crate::error::cat(&[
-                        "seq ",
-                        &crate::error::num(a.seq),
-                        ": the event's hash is not the anchored one: the stream was rewritten up to the anchored head",
-                    ]);
-                    self.anchor_break(i, BreakKind::Forged, a.seq, msg);
+                    Some((ev, ..)) if ev.seq == Some(a.seq) && ev.hash.as_deref() != Some(a.hash.as_str()) => {
+                        let msg = crate::error::cat(&[
+                            "seq ",
+                            &s,
+                            ": the event's hash is not the anchored one: the stream was rewritten up to the anchored head",
+                        ]);
+                        self.anchor_break(i, BreakKind::Forged, a.seq, None, msg);
+                    }
+                    // The anchored event itself is checked as the event before a window is: its
+                    // stored fields must hash to its hash (before, only the hash was compared,
+                    // and a quiet stream whose anchored event was edited was intact at its anchor).
+                    Some((ev, edges, fields)) if ev.seq == Some(a.seq) => {
+                        let what = match fields {
+                            Some(f) => Some(crate::error::cat(&["stored ", &f, " is missing or of another type"])),
+                            None if !crate::chain::verify_hash(&ev) => {
+                                Some("its stored fields do not hash to its hash".into())
+                            }
+                            None if !edges => {
+                                Some("an edge into the application's graph does not agree with it".into())
+                            }
+                            None => None,
+                        };
+                        if let Some(what) = what {
+                            let msg = crate::error::cat(&["seq ", &s, ": the anchored event was edited: ", &what]);
+                            self.anchor_break(i, BreakKind::Edited, a.seq, Some(ev.uid), msg);
+                        }
+                    }
+                    _ => {
+                        let msg = crate::error::cat(&[
+                            "seq ",
+                            &s,
+                            " is missing: the event the anchored head names is not in the trail (cut off, or deleted)",
+                        ]);
+                        self.anchor_break(i, BreakKind::Deleted, a.seq, None, msg);
+                    }
                 }
                 return self.next_anchor(i + 1);
             }
@@ -506,11 +537,11 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                     // false alarm on every stream with no new events since the anchor was kept).
                     Some(h) if h >= a.seq => {
                         self.phase = Phase::Anchor(i);
-                        return Ok(Step::Run(super::anchor_query(self.cfg, &a)));
+                        return Ok(Step::Run(super::anchor_query(self.cfg, &a)?));
                     }
                     None if self.q.since_ms().is_some() => {
                         self.phase = Phase::Anchor(i);
-                        return Ok(Step::Run(super::anchor_query(self.cfg, &a)));
+                        return Ok(Step::Run(super::anchor_query(self.cfg, &a)?));
                     }
                     h => {
                         let from = h.map_or(0, |h| h + 1);
@@ -524,7 +555,7 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
                             &s,
                             ")",
                         ]);
-                        self.anchor_break(i, BreakKind::Deleted, from, msg);
+                        self.anchor_break(i, BreakKind::Deleted, from, None, msg);
                     }
                 }
             }
@@ -551,10 +582,10 @@ impl<'a, const PAGED: bool> VerifyRun<'a, PAGED> {
 
     /// Anchor `i`'s stream broken.
     #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
-    fn anchor_break(&mut self, i: usize, kind: BreakKind, seq: u64, message: String) {
+    fn anchor_break(&mut self, i: usize, kind: BreakKind, seq: u64, uid: Option<String>, message: String) {
         let Some(a) = self.anchor_at(i) else { return };
         if let Some(r) = self.streams.iter_mut().find(|r| r.stream_id == a.stream_id && r.first_break.is_none()) {
-            r.first_break = Some(Break { kind, seq, uid: None, message });
+            r.first_break = Some(Break { kind, seq, uid, message });
             r.ok = false;
         }
     }
