@@ -51,6 +51,12 @@ field_name!(
     "streamId must be a non-empty string (a stream's id, as chainHead() gives it)",
     "stream_id must be a non-empty string (a stream's id, as chain_head() gives it)"
 );
+field_name!(
+    /// How a refused number's words end ([`check_epoch_millis`]): the forms of an instant.
+    INSTANT_FORMS,
+    "; an instant is epoch milliseconds like 1767225600000, an ISO 8601 string or a Date)",
+    "; since and until are epoch milliseconds, like 1767225600000)"
+);
 field_name!(KEYS_EMPTY, "publicKeys is empty", "public_keys is empty");
 field_name!(KEYS_IN, "publicKeys: ", "public_keys: ");
 
@@ -67,7 +73,10 @@ const GAP_READS: u32 = 3;
 const GAP_WAIT_MS: u64 = 250;
 
 /// Filters of [`AuditLogger::audit_trail`]; every one optional. Times are epoch
-/// milliseconds (UTC): `since` inclusive, `until` exclusive.
+/// milliseconds (UTC): `since` inclusive, `until` exclusive. A time of 8 to 10 digits (epoch
+/// seconds, `as_secs()`: as milliseconds January 1970) or of 14 or more (epoch micro- or
+/// nanoseconds: after the year 2286) is refused ([`AuditError::InvalidInput`] naming the unit), as
+/// the CLI refuses such a `--since`; negative times (before 1970) and the others are read as given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrailQuery {
@@ -165,7 +174,8 @@ pub struct TrailPage {
 pub struct VerifyQuery {
     /// Only this stream (default: every stream of the trail).
     pub stream_id: Option<String>,
-    /// Only events from this instant (epoch ms) on. Each stream's check starts from its event
+    /// Only events from this instant (epoch ms; in epoch seconds or microseconds refused, as
+    /// [`TrailQuery`]'s times) on. Each stream's check starts from its event
     /// just before the window's first one (its hash checked, not counted in `checked`), so
     /// events deleted at the window's start, or moved before it by an edited `timestamp`, are
     /// reported as from the start; with none before it, the stream must begin in the window.
@@ -1040,6 +1050,34 @@ fn equalities(preds: &mut Preds, params: &mut Params, q: &TrailQuery) {
     }
 }
 
+/// A `since` / `until` given as a number of epoch milliseconds (`what`, `ms`) that is certainly
+/// another unit: 8 to 10 digits are a time in January to April 1970, where what was meant is
+/// epoch seconds (`Date.now() / 1000`, `as_secs()`) or a date without dashes (`20261205`), and 14
+/// digits or more a time after the year 2286, where what was meant is epoch microseconds or
+/// nanoseconds. Either read a window no event is in (or every event), silently. Refused, naming
+/// the unit, as the CLI refuses such a `--since` (docs/cli.md, Times). Negative numbers (instants
+/// before 1970) and the other counts of digits are instants as given.
+pub(crate) fn check_epoch_millis(what: &str, ms: i64) -> Result<(), AuditError> {
+    let meant = if (10_000_000..10_000_000_000).contains(&ms) {
+        let date = if ms < 100_000_000 { "; a date? give it with dashes, as ISO 8601" } else { "" };
+        cat(&[", ", &iso_millis(ms), " (epoch seconds? give milliseconds, ", &int(ms), "000", date])
+    } else if ms >= 10_000_000_000_000 {
+        let (unit, div) = match ms {
+            1_000_000_000_000_000_000.. => ("nanoseconds", 1_000_000),
+            1_000_000_000_000_000.. => ("microseconds", 1000),
+            _ => ("", 1),
+        };
+        let hint = match div {
+            1 => "a digit too many?".to_owned(),
+            _ => cat(&["epoch ", unit, "? give milliseconds, ", &int(ms / div)]),
+        };
+        cat(&[" after the year 2286 (", &hint])
+    } else {
+        return Ok(());
+    };
+    Err(AuditError::InvalidInput(cat(&[what, " ", &int(ms), " reads as epoch milliseconds", &meant, INSTANT_FORMS])))
+}
+
 /// The equality filters must be values the rule table lets an event have (`userUid` as
 /// `user.uid`, `actionType` and `category` as the write's names), as [`check_target_key`] does
 /// for `target`: `{actionType: "Doc opened"}` or `{userUid: ""}` is `invalid input`, not a query
@@ -1723,6 +1761,10 @@ impl AuditLogger {
     /// `next_cursor` as `cursor` (same filters) for the next, older page.
     pub async fn audit_trail(&self, q: &TrailQuery) -> Result<TrailPage, AuditError> {
         self.open()?;
+        // (JavaScript reads its numbers so in `wasm::read`, and a Date or ISO string as given.)
+        for (what, t) in [("since", q.since), ("until", q.until)] {
+            t.map_or(Ok(()), |ms| check_epoch_millis(what, ms))?;
+        }
         let (events, next_cursor) = self.trail_events(q).await?;
         // (`PageEvent`s: a stored event's invalid properties are marked, not a failed page.)
         Ok(TrailPage { events: events.into_iter().map(TrailEvent::from).collect(), next_cursor })
@@ -1829,6 +1871,7 @@ impl AuditLogger {
     /// read again, 250 ms later, up to three times; a gap still there is reported.
     pub async fn verify_trail(&self, q: &VerifyQuery) -> Result<VerifyReport, AuditError> {
         self.open()?;
+        q.since_ms().map_or(Ok(()), |ms| check_epoch_millis("since", ms))?;
         self.verify_all(q.clone()).await
     }
 
@@ -1902,6 +1945,7 @@ impl AuditLogger {
         max_events: u64,
     ) -> Result<(VerifyReport, Option<VerifyProgress>), AuditError> {
         self.open()?;
+        q.since_ms().map_or(Ok(()), |ms| check_epoch_millis("since", ms))?;
         self.verify_pages::<true>(q, progress, max_events).await
     }
 

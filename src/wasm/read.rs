@@ -20,7 +20,10 @@ use crate::read::{js, TrailQuery};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_READ_TYPES: &'static str = r#"
-/** An instant: epoch milliseconds, an ISO 8601 string, or a Date. */
+/** An instant: epoch milliseconds, an ISO 8601 string, or a Date. A number of 8 to 10 digits (epoch
+ *  seconds, a date without dashes: as milliseconds January 1970) or of 14 or more (epoch micro- or
+ *  nanoseconds: after the year 2286) is refused (`null`, `lastError` naming the unit); negative
+ *  numbers (before 1970) and Dates and ISO strings of any time are read as given. */
 export type AuditInstant = number | string | Date;
 
 /** Filters of {@link AuditLogger.getAuditTrail}; all optional. */
@@ -519,7 +522,7 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 continue;
             }
             let value = if times.contains(&k.as_str()) {
-                Json::from(instant(&v).ok_or_else(|| {
+                let ms = instant(&v).ok_or_else(|| {
                     // A Date whose time is NaN (`new Date("next week")`) is a Date: say what is wrong with it.
                     if let Some(s) = v.as_string() {
                         // Text: say which (a new user met the generic rule for `2026-02-30`).
@@ -535,7 +538,13 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                         false => " must be epoch milliseconds, an ISO 8601 string or a Date",
                     };
                     bad(cat(&[&k, rule]))
-                })?)
+                })?;
+                // A number in another unit (epoch seconds, microseconds) is refused; a Date or an
+                // ISO string is the instant it names.
+                if v.as_f64().is_some() {
+                    crate::read::check_epoch_millis(&k, ms)?;
+                }
+                Json::from(ms)
             } else if let Some(n) = v.as_f64() {
                 if n.fract() != 0.0 || !(0.0..=9_007_199_254_740_991.0).contains(&n) {
                     // No option takes it (`limit` is a whole number from 1, and the others no

@@ -184,3 +184,40 @@ test("a walk of pages while events are written: every event stored before it onc
     assert.ok(before.every((u) => seen.includes(u)));
   }
 });
+
+test("a since or until in epoch seconds (or micro-, nanoseconds) is refused naming the unit, not read as January 1970; a Date, an ISO string or milliseconds read as before", async () => {
+  // Found in review: getAuditTrail({since: Math.floor(Date.now() / 1000)}) read the window from
+  // January 1970 (every event), `until` so none, and a microseconds count a window after the year
+  // 2286, with no word; the CLI refused such a --since. The Rust API refuses them alike (tests/read.rs).
+  const trail = unique("node-read-since-unit");
+  const writer = new pkg.AuditLogger(config(trail));
+  for (const uid of ["u1", "u2", "u3"]) assert.equal(await writer.logUserAction({ uid }, "LOGIN", "SECURITY", {}), true);
+  assert.equal(await writer.close(), true);
+  const { logger, sent, close } = await counted(trail);
+  const ms = Date.now();
+  const secs = Math.floor(ms / 1000);
+  const seconds = (what) => new RegExp(`^invalid input: ${what} ${secs} reads as epoch milliseconds, 1970-\\S+ \\(epoch seconds\\? give milliseconds, ${secs}000; an instant is epoch milliseconds like 1767225600000, an ISO 8601 string or a Date\\)$`);
+  try {
+    await refusedLocally(logger, sent, [
+      [() => logger.getAuditTrail({ since: secs }), seconds("since")],
+      [() => logger.getAuditTrail({ until: secs }), seconds("until")],
+      [() => logger.getAuditTrail({ since: 20261205 }), /^invalid input: since 20261205 reads as epoch milliseconds, 1970-01-01T05:37:41\.205Z \(epoch seconds\? give milliseconds, 20261205000; a date\? give it with dashes, as ISO 8601;/],
+      [() => logger.getAuditTrail({ since: ms * 1000 }), new RegExp(`^invalid input: since ${ms * 1000} reads as epoch milliseconds after the year 2286 \\(epoch microseconds\\? give milliseconds, ${ms};`)],
+      [() => logger.getUserActivity("u1", { since: secs }), seconds("since")],
+      [() => logger.getTargetActivity("Document", "d1", { until: secs }), seconds("until")],
+      [() => logger.verifyTrail({ since: secs }), seconds("since")],
+    ]);
+    // A Date or an ISO string is the instant it names (also in 1970), and milliseconds, instants
+    // before 1970 and up to 7 digits are read as given: the events read back.
+    for (const [since, n] of [[ms - 3_600_000, 3], [-86_400_000, 3], [0, 3], [9_999_999, 3], [new Date(secs), 3],
+      ["1970-01-21T00:00:00Z", 3], [new Date(ms - 3_600_000), 3], [ms + 3_600_000, 0]]) {
+      const page = await logger.getAuditTrail({ since });
+      assert.ok(page, `${since}: ${logger.lastError}`);
+      assert.equal(page.events.length, n, String(since));
+    }
+    const report = await logger.verifyTrail({ since: ms - 3_600_000 });
+    assert.ok(report?.ok && report.checked === 3, JSON.stringify(report ?? logger.lastError));
+  } finally {
+    close();
+  }
+});
