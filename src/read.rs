@@ -47,9 +47,15 @@ field_name!(
 );
 field_name!(
     #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
-    STREAM_ID_EMPTY,
-    "streamId must be a non-empty string (a stream's id, as chainHead() gives it)",
-    "stream_id must be a non-empty string (a stream's id, as chain_head() gives it)"
+    STREAM_ID,
+    "streamId",
+    "stream_id"
+);
+field_name!(
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    STREAM_ID_IS,
+    " (a stream's id, as chainHead() gives it)",
+    " (a stream's id, as chain_head() gives it)"
 );
 field_name!(
     /// How a refused number's words end ([`check_epoch_millis`]): the forms of an instant.
@@ -172,7 +178,10 @@ pub struct TrailPage {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VerifyQuery {
-    /// Only this stream (default: every stream of the trail).
+    /// Only this stream (default: every stream of the trail). An id no stream has — empty or
+    /// blank, with white space at an end (`id + " "`), a control character (`id + "\n"`) — is
+    /// refused ([`AuditError::InvalidInput`], the rule table's rule for a written uid), as is one
+    /// bound to another trail.
     pub stream_id: Option<String>,
     /// Only events from this instant (epoch ms; in epoch seconds or microseconds refused, as
     /// [`TrailQuery`]'s times) on. Each stream's check starts from its event
@@ -633,10 +642,13 @@ impl VerifyQuery {
     #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     fn check_anchors(&self, trail: &str) -> Result<(), AuditError> {
         if let Some(id) = &self.stream_id {
-            // No stream has an empty id (an unset variable's value): it was `ok` with nothing
+            // A stream's id is an identifier the library made (the rule table's, as a written uid):
+            // an empty or blank one (an unset variable's value), or one with white space at an
+            // end (`" "`, `id + " "`: a quoting slip), names no stream, and was `ok` with nothing
             // checked, a stream "" listed as verified.
-            if id.is_empty() {
-                return Err(AuditError::InvalidInput(STREAM_ID_EMPTY.into()));
+            use crate::rules::Violation::{Invalid, TooLarge};
+            if let Err(Invalid(m) | TooLarge(m)) = crate::rules::check_uid(STREAM_ID, id) {
+                return Err(AuditError::InvalidInput(cat(&[&m, STREAM_ID_IS])));
             }
             if crate::chain::stream_trail_binding(id, trail) == Some(false) {
                 return Err(AuditError::InvalidInput(cat(&[

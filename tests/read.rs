@@ -1162,7 +1162,10 @@ async fn a_refusal_names_the_field_as_rust_writes_it() {
     // No stream has an empty id: refused, not `ok` with a stream "" of nothing checked.
     let q = VerifyQuery { stream_id: Some(String::new()), ..Default::default() };
     let e = logger.verify_trail(&q).await.unwrap_err().to_string();
-    assert!(e.starts_with("invalid input: stream_id must be a non-empty string"), "{e}");
+    assert_eq!(
+        e,
+        "invalid input: stream_id must be a non-empty string of at most 1024 bytes without control characters (a stream's id, as chain_head() gives it)"
+    );
     let q = VerifyQuery { public_keys: Some(Vec::new().into()), ..Default::default() };
     assert_eq!(logger.verify_trail(&q).await.unwrap_err().to_string(), "invalid input: public_keys is empty");
     let jwk: neo4j_audit::sign::PublicJwk = serde_json::from_value(json!({"kid": "k", "x": "short"})).unwrap();
@@ -1267,4 +1270,29 @@ async fn a_since_in_epoch_seconds_or_microseconds_is_refused_not_read_as_january
     assert_eq!(page.events.len(), 7);
     let report = logger.verify_trail(&VerifyQuery { since: Some(ms - 3_600_000), ..Default::default() }).await.unwrap();
     assert!(report.ok && report.checked == 7, "{report:?}");
+}
+
+/// A blank stream id (`" "`, an unset variable's value padded), or a stream's id with white space
+/// or a line break at an end (`id + "\n"`, read from a file), names no stream: `verify_trail` was
+/// `ok` with `checked: 0`, which the docs tell an auditor to trust. Refused as the rule table
+/// refuses such an identifier; the id as `chain_head()` gives it verifies its stream.
+#[tokio::test]
+async fn a_blank_or_padded_stream_id_is_refused_not_verified_as_nothing() {
+    let logger = logger_with("read-blank-stream", &sample()[..2]).await;
+    let id = logger.chain_head().stream_id;
+    for bad in
+        [" ".to_owned(), "\t".into(), " \u{3000} ".into(), format!("{id} "), format!("{id}\n"), format!("\u{a0}{id}")]
+    {
+        let q = VerifyQuery { stream_id: Some(bad.clone()), ..Default::default() };
+        let e = logger.verify_trail(&q).await.unwrap_err().to_string();
+        assert!(e.starts_with("invalid input: stream_id must "), "{bad:?}: {e}");
+        assert!(e.ends_with(" (a stream's id, as chain_head() gives it)"), "{bad:?}: {e}");
+        let e = logger.verify_trail_page(&q, None, 1000).await.unwrap_err().to_string();
+        assert!(e.starts_with("invalid input: stream_id must "), "{bad:?}: {e}");
+    }
+    let q = VerifyQuery { stream_id: Some(format!("{id} ")), ..Default::default() };
+    let e = logger.verify_trail(&q).await.unwrap_err().to_string();
+    assert!(e.starts_with("invalid input: stream_id must not begin or end with white space"), "{e}");
+    let report = logger.verify_trail(&VerifyQuery { stream_id: Some(id), ..Default::default() }).await.unwrap();
+    assert!(report.ok && report.checked == 2 && report.streams.len() == 1, "{report:?}");
 }

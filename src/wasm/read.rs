@@ -144,7 +144,9 @@ export interface AuditPublicKey { kid: string; x: string; kty?: "OKP"; crv?: "Ed
 
 /** Options of {@link AuditLogger.verifyTrail}. */
 export interface AuditVerifyQuery {
-  /** Only this stream; one whose id binds it to another trail is refused (invalid input). */
+  /** Only this stream; one whose id binds it to another trail is refused (invalid input), as is an
+   *  id no stream has: empty or blank, with white space at an end or a control character (the rule
+   *  table's, as a user's uid). */
   streamId?: string | undefined;
   since?: AuditInstant | undefined;
   /** Trusted keys: a list of JWKs or the JWK Set GET /v1/keys answers. With keys, every stream

@@ -152,7 +152,11 @@ test("verify --stream \"\" (an unset variable) is a usage error, not a verified 
   // Found in review: it printed NOTHING VERIFIED for a stream "" (exit 1), the report `ok` with
   // that stream listed; no stream has an empty id.
   await refused(["verify", "--trail", "no-such-trail-cli-args", "--stream", ""],
-    /^neo4j-audit verify: --stream: streamId must be a non-empty string \(a stream's id, as chainHead\(\) gives it\)\n$/);
+    /^neo4j-audit verify: --stream: streamId must be a non-empty string of at most 1024 bytes without control characters \(a stream's id, as chainHead\(\) gives it\)\n$/);
+  // Nor a blank one, or one with white space at an end (a quoting slip): no stream has such an id.
+  await refused(["verify", "--trail", "no-such-trail-cli-args", "--stream", " "], /^neo4j-audit verify: --stream: streamId must be a non-empty string/);
+  await refused(["verify", "--trail", "no-such-trail-cli-args", "--stream", "s.0123456789abcdef0123456789abcdef "],
+    /^neo4j-audit verify: --stream: streamId must not begin or end with white space \(a stream's id, as chainHead\(\) gives it\)\n$/);
 });
 
 test("migrate --status checks --zone and --batch as migrate does (it ignored a bad value)", async () => {

@@ -149,7 +149,7 @@ test("JavaScript's refusals keep its option names (the Rust API's name its field
       [() => logger.verifyTrail({ publicKeys: [] }), /^invalid input: publicKeys is empty$/],
       [() => logger.verifyTrail({ publicKey: { kid: "k", x: "short" } }), /^invalid input: publicKeys: key "k"/],
       // No stream has an empty id: it was `ok: true` with a stream "" of nothing checked.
-      [() => logger.verifyTrail({ streamId: "" }), /^invalid input: streamId must be a non-empty string \(a stream's id, as chainHead\(\) gives it\)$/],
+      [() => logger.verifyTrail({ streamId: "" }), /^invalid input: streamId must be a non-empty string of at most 1024 bytes without control characters \(a stream's id, as chainHead\(\) gives it\)$/],
       [() => logger.verifyTrail({ streamId: `s.${"0".repeat(32)}` }), /^invalid input: streamId: stream s\.0+'s id does not bind it to trail/],
     ]);
   } finally {
@@ -217,6 +217,31 @@ test("a since or until in epoch seconds (or micro-, nanoseconds) is refused nami
     }
     const report = await logger.verifyTrail({ since: ms - 3_600_000 });
     assert.ok(report?.ok && report.checked === 3, JSON.stringify(report ?? logger.lastError));
+  } finally {
+    close();
+  }
+});
+
+test("verifyTrail refuses a blank stream id, or one with white space or a line break at an end, not `ok` with nothing checked", async () => {
+  // Found in review: verifyTrail({streamId: " "}) (and an id read from a file with its "\n", or
+  // pasted with a space) answered {ok: true, checked: 0}, which the docs tell an auditor to trust.
+  const trail = unique("node-read-blank-stream");
+  const writer = new pkg.AuditLogger(config(trail));
+  assert.equal(await writer.logUserAction({ uid: "u1" }, "LOGIN", "SECURITY", {}), true);
+  const id = writer.chainHead().streamId;
+  assert.equal(await writer.close(), true);
+  const { logger, sent, close } = await counted(trail);
+  const it = " \\(a stream's id, as chainHead\\(\\) gives it\\)$";
+  try {
+    await refusedLocally(logger, sent, [
+      [() => logger.verifyTrail({ streamId: " " }), new RegExp(`^invalid input: streamId must be a non-empty string of at most 1024 bytes without control characters${it}`)],
+      [() => logger.verifyTrail({ streamId: "\t\u3000" }), new RegExp(`^invalid input: streamId must be a non-empty string${".*"}${it}`)],
+      [() => logger.verifyTrail({ streamId: `${id}\n` }), new RegExp(`^invalid input: streamId must be a non-empty string of at most 1024 bytes without control characters${it}`)],
+      [() => logger.verifyTrail({ streamId: `${id} ` }), new RegExp(`^invalid input: streamId must not begin or end with white space${it}`)],
+      [() => logger.verifyTrail({ streamId: `\u00a0${id}` }), new RegExp(`^invalid input: streamId must not begin or end with white space${it}`)],
+    ]);
+    const report = await logger.verifyTrail({ streamId: id });
+    assert.ok(report?.ok && report.checked === 1, JSON.stringify(report ?? logger.lastError));
   } finally {
     close();
   }
