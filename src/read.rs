@@ -653,7 +653,7 @@ impl VerifyQuery {
             if crate::chain::stream_trail_binding(id, trail) == Some(false) {
                 return Err(AuditError::InvalidInput(cat(&[
                     STREAM_ID_IN,
-                    id,
+                    &crate::error::shown(id),
                     "'s id does not bind it to trail \"",
                     trail,
                     "\" (a stream of another trail, or a mistyped id?): no event of this trail can be in it",
@@ -663,7 +663,8 @@ impl VerifyQuery {
         let hash = |h: &str| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         for a in &self.anchors {
             let seq = a.seq.to_string();
-            let head = ["anchors: the anchor of stream ", &a.stream_id, " at seq ", &seq];
+            let id = crate::error::shown(&a.stream_id);
+            let head = ["anchors: the anchor of stream ", &id, " at seq ", &seq];
             if !hash(&a.hash) {
                 return Err(AuditError::InvalidInput(cat(&[
                     &cat(&head),

@@ -515,7 +515,11 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
             return Err(bad("options must be an object".into()));
         }
         if let Some(why) = read.as_string() {
-            return Err(bad(cat(&["options could not be read (a getter or Proxy threw: ", &why, ")"])));
+            return Err(bad(cat(&[
+                "options could not be read (a getter or Proxy threw: ",
+                &crate::error::shown(&why),
+                ")",
+            ])));
         }
         let read: js_sys::Array = read.unchecked_into();
         for i in (0..read.length()).step_by(2) {
@@ -558,7 +562,7 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 } else {
                     Json::from(n as u64)
                 }
-            } else if let Some(s) = super::details::js_text(&v, &k)? {
+            } else if let Some(s) = super::details::js_text(&v, &crate::error::shown(&k))? {
                 // A lone surrogate would become U+FFFD and filter for a different value.
                 Json::Str(s)
             } else if let Some(b) = v.as_bool() {
@@ -570,6 +574,7 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 // `length` was set to 1e7 was written as 50 MB of `null`s and grew wasm memory by
                 // hundreds of MB for good). No bound on the members: a nightly `--anchor` report
                 // holds one anchor per stream of the trail, and a browser tab is a stream.
+                let k = crate::error::shown(&k);
                 let plain = || bad(cat(&[&k, " must be plain JSON data"]));
                 let text = super::details::config_json(&v, f64::INFINITY, false).map_err(|m| {
                     match m.starts_with("invalid ") {
@@ -579,7 +584,7 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 })?;
                 json::parse(&text, 127).map_err(|_| plain())?
             } else {
-                return Err(bad(cat(&[&k, " must be a string or a number"])));
+                return Err(bad(cat(&[&crate::error::shown(&k), " must be a string or a number"])));
             };
             members.push((k, value));
         }
