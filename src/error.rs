@@ -352,8 +352,9 @@ pub(crate) fn quoted(s: &str) -> String {
 }
 
 /// Most characters of an input (a key or value the caller gave) that a message quotes: a longer
-/// one is cut there ([`shown`]).
-pub(crate) const SHOWN_CHARS: usize = 64;
+/// one is cut there ([`shown`]). Above every identifier's usual length: a stream id is 69
+/// characters, and a cut one could not be copied from the message.
+pub(crate) const SHOWN_CHARS: usize = 100;
 
 /// An input as a message quotes it ([`quoted`], or in backquotes): whole when it has at most
 /// [`SHOWN_CHARS`] characters, else its first ones, `…` and its length (`kkk… (1000000 bytes)`).
@@ -651,14 +652,14 @@ mod tests {
     fn a_long_input_is_quoted_in_part_and_a_secret_cut_there_leaves_none_of_it() {
         // Found in review: a config key or value of 1 MB was quoted whole (a 1 MB lastError).
         assert_eq!(shown("short"), "short");
-        assert_eq!(shown(&"é".repeat(64)), "é".repeat(64));
-        assert_eq!(shown(&"é".repeat(65)), cat(&[&"é".repeat(64), "… (130 bytes)"]));
+        assert_eq!(shown(&"é".repeat(100)), "é".repeat(100));
+        assert_eq!(shown(&"é".repeat(101)), cat(&[&"é".repeat(100), "… (202 bytes)"]));
         let big = "k".repeat(1_000_000);
-        assert_eq!(quoted(&big), cat(&["\"", &"k".repeat(64), "… (1000000 bytes)\""]));
+        assert_eq!(quoted(&big), cat(&["\"", &"k".repeat(100), "… (1000000 bytes)\""]));
         // A cut inside a secret, anywhere in the text (not only at its end): the secret's first
         // characters before it go, down to one.
         let secret = "Zq9s3cr3t-pass-word";
-        for (pad, kept) in [(60, 3), (62, 1)] {
+        for (pad, kept) in [(96, 3), (98, 1)] {
             let key = cat(&[&"k".repeat(pad), " ", secret, " tail"]);
             let m = cat(&["unknown field `", &shown(&key), "` in config"]);
             assert!(m.contains(&cat(&[" ", &secret[..kept], "…"])), "{m}");
