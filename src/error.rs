@@ -341,10 +341,36 @@ pub(crate) const fn retryable_status(status: u16) -> bool {
 /// `s` in double quotes, `"` `\\` and control characters escaped (JSON's escapes): how error
 /// texts quote a name the caller gave. Not `{:?}`: `str`'s `Debug` brings the Unicode printable
 /// tables and its escaping code into the .wasm for these few messages.
+///
+/// Quoted as [`shown`] gives it: a long one is cut (a config key or value of a megabyte was a
+/// megabyte of `lastError` and exception message).
 pub(crate) fn quoted(s: &str) -> String {
+    let s = shown(s);
     let mut out = String::with_capacity(s.len() + 2);
-    crate::json::write_str(&mut out, s);
+    crate::json::write_str(&mut out, &s);
     out
+}
+
+/// Most characters of an input (a key or value the caller gave) that a message quotes: a longer
+/// one is cut there ([`shown`]). Above every identifier's usual length: a stream id is 69
+/// characters, and a cut one could not be copied from the message.
+pub(crate) const SHOWN_CHARS: usize = 100;
+
+/// An input as a message quotes it ([`quoted`], or in backquotes): whole when it has at most
+/// [`SHOWN_CHARS`] characters, else its first ones, `…` and its length (`kkk… (1000000 bytes)`).
+/// The `…` marks the cut for [`scrub`], which masks a secret's first part right before it, so a cut
+/// inside a password leaves none of it (a text is scrubbed after it was made).
+/// In the Worker's build an input is quoted whole (it cuts the request's inputs it quotes where
+/// it quotes them; the rest are its own settings): this costs the bytes its size budget has not.
+pub(crate) fn shown(s: &str) -> std::borrow::Cow<'_, str> {
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    {
+        let head = crate::outcome::first_chars(s, SHOWN_CHARS);
+        if head.len() < s.len() {
+            return std::borrow::Cow::Owned(cat(&[head, "… (", &num(s.len() as u64), " bytes)"]));
+        }
+    }
+    std::borrow::Cow::Borrowed(s)
 }
 
 /// The parts run together: `format!` without core::fmt (see [`num`]), and smaller than
@@ -503,21 +529,40 @@ pub(crate) fn scrub(text: &str, secrets: &[&str]) -> String {
         result.push_str(rest);
         out = result;
     }
-    // A body's start cut inside a secret (`…` ends it, see outcome.rs): the secret's first part,
-    // from a word start to the cut, goes too (a password's first letters are part of it).
-    if let Some(head) = out.strip_suffix('…') {
-        let cut = secrets.iter().filter(|s| s.len() >= MIN_SCRUBBED_LEN).find_map(|s| {
-            (2..s.len()).rev().find(|&k| {
-                s.is_char_boundary(k)
-                    && head.as_bytes().ends_with(&s.as_bytes()[..k])
-                    && !head[..head.len() - k].chars().next_back().is_some_and(word)
-            })
-        });
-        if let Some(k) = cut {
-            out = cat(&[&head[..head.len() - k], "***…"]);
+    // A text cut inside a secret (`…` marks each cut: a body's start, see outcome.rs; an input
+    // quoted in part, `shown`): the secret's first part, from a word start to the cut, goes too
+    // (a password's first letters are part of it), down to its first character.
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    {
+        let mut from = 0;
+        while let Some(i) = find(&out[from..], "…") {
+            (out, from) = masked_cut(out, from + i, secrets);
         }
     }
+    // The Worker's texts mark one cut, a body's end: the inputs it quotes are cut where it quotes
+    // them, without `…` (`shown` is left out of its build for size).
+    #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+    if let Some(at) = out.len().checked_sub('…'.len_utf8()).filter(|_| out.ends_with('…')) {
+        out = masked_cut(out, at, secrets).0;
+    }
     out
+}
+
+/// `out` with the first part of a secret that ends right before the cut at `i` (a `…`) replaced
+/// by `***`, and where to look for the next cut.
+fn masked_cut(out: String, i: usize, secrets: &[&str]) -> (String, usize) {
+    let head = &out[..i];
+    let cut = secrets.iter().filter(|s| s.len() >= MIN_SCRUBBED_LEN).find_map(|s| {
+        (1..s.len()).rev().find(|&k| {
+            s.is_char_boundary(k)
+                && head.as_bytes().ends_with(&s.as_bytes()[..k])
+                && !head[..head.len() - k].chars().next_back().is_some_and(word)
+        })
+    });
+    match cut {
+        Some(k) => (cat(&[&out[..i - k], "***", &out[i..]]), i - k + 3 + '…'.len_utf8()),
+        None => (out, i + '…'.len_utf8()),
+    }
 }
 
 #[cfg(test)]
@@ -601,6 +646,34 @@ mod tests {
         assert_eq!(scrub("database neo4j…", &["neo4j-audit-dev"]), "database ***…");
         assert_eq!(scrub("Basic czNj…", &[basic]), "Basic czNj…");
         assert_eq!(scrub("a éé…", &["éééééé"]), "a ***…");
+    }
+
+    #[test]
+    fn a_long_input_is_quoted_in_part_and_a_secret_cut_there_leaves_none_of_it() {
+        // Found in review: a config key or value of 1 MB was quoted whole (a 1 MB lastError).
+        assert_eq!(shown("short"), "short");
+        assert_eq!(shown(&"é".repeat(100)), "é".repeat(100));
+        assert_eq!(shown(&"é".repeat(101)), cat(&[&"é".repeat(100), "… (202 bytes)"]));
+        let big = "k".repeat(1_000_000);
+        assert_eq!(quoted(&big), cat(&["\"", &"k".repeat(100), "… (1000000 bytes)\""]));
+        // A cut inside a secret, anywhere in the text (not only at its end): the secret's first
+        // characters before it go, down to one.
+        let secret = "Zq9s3cr3t-pass-word";
+        for (pad, kept) in [(96, 3), (98, 1)] {
+            let key = cat(&[&"k".repeat(pad), " ", secret, " tail"]);
+            let m = cat(&["unknown field `", &shown(&key), "` in config"]);
+            assert!(m.contains(&cat(&[" ", &secret[..kept], "…"])), "{m}");
+            let s = scrub(&m, &[secret]);
+            assert_eq!(
+                s,
+                cat(&["unknown field `", &"k".repeat(pad), " ***… (", &num(key.len() as u64), " bytes)` in config"])
+            );
+        }
+        // Two cuts, and a secret whole before the first: each scrubbed.
+        let m = cat(&["a ", secret, " b Zq9s… c Zq…"]);
+        assert_eq!(scrub(&m, &[secret]), "a *** b ***… c ***…");
+        // Not a secret's start, or not at a word start: kept.
+        assert_eq!(scrub("x Zq8… yZq9…", &[secret]), "x Zq8… yZq9…");
     }
 
     #[test]

@@ -47,9 +47,21 @@ field_name!(
 );
 field_name!(
     #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
-    STREAM_ID_EMPTY,
-    "streamId must be a non-empty string (a stream's id, as chainHead() gives it)",
-    "stream_id must be a non-empty string (a stream's id, as chain_head() gives it)"
+    STREAM_ID,
+    "streamId",
+    "stream_id"
+);
+field_name!(
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    STREAM_ID_IS,
+    " (a stream's id, as chainHead() gives it)",
+    " (a stream's id, as chain_head() gives it)"
+);
+field_name!(
+    /// How a refused number's words end ([`check_epoch_millis`]): the forms of an instant.
+    INSTANT_FORMS,
+    "; an instant is epoch milliseconds like 1767225600000, an ISO 8601 string or a Date)",
+    "; since and until are epoch milliseconds, like 1767225600000)"
 );
 field_name!(KEYS_EMPTY, "publicKeys is empty", "public_keys is empty");
 field_name!(KEYS_IN, "publicKeys: ", "public_keys: ");
@@ -67,7 +79,10 @@ const GAP_READS: u32 = 3;
 const GAP_WAIT_MS: u64 = 250;
 
 /// Filters of [`AuditLogger::audit_trail`]; every one optional. Times are epoch
-/// milliseconds (UTC): `since` inclusive, `until` exclusive.
+/// milliseconds (UTC): `since` inclusive, `until` exclusive. A time of 8 to 10 digits (epoch
+/// seconds, `as_secs()`: as milliseconds January 1970) or of 14 or more (epoch micro- or
+/// nanoseconds: after the year 2286) is refused ([`AuditError::InvalidInput`] naming the unit), as
+/// the CLI refuses such a `--since`; negative times (before 1970) and the others are read as given.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrailQuery {
@@ -163,9 +178,13 @@ pub struct TrailPage {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct VerifyQuery {
-    /// Only this stream (default: every stream of the trail).
+    /// Only this stream (default: every stream of the trail). An id no stream has — empty or
+    /// blank, with white space at an end (`id + " "`), a control character (`id + "\n"`) — is
+    /// refused ([`AuditError::InvalidInput`], the rule table's rule for a written uid), as is one
+    /// bound to another trail.
     pub stream_id: Option<String>,
-    /// Only events from this instant (epoch ms) on. Each stream's check starts from its event
+    /// Only events from this instant (epoch ms; in epoch seconds or microseconds refused, as
+    /// [`TrailQuery`]'s times) on. Each stream's check starts from its event
     /// just before the window's first one (its hash checked, not counted in `checked`), so
     /// events deleted at the window's start, or moved before it by an edited `timestamp`, are
     /// reported as from the start; with none before it, the stream must begin in the window.
@@ -625,15 +644,18 @@ impl VerifyQuery {
     #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     fn check_anchors(&self, trail: &str) -> Result<(), AuditError> {
         if let Some(id) = &self.stream_id {
-            // No stream has an empty id (an unset variable's value): it was `ok` with nothing
+            // A stream's id is an identifier the library made (the rule table's, as a written uid):
+            // an empty or blank one (an unset variable's value), or one with white space at an
+            // end (`" "`, `id + " "`: a quoting slip), names no stream, and was `ok` with nothing
             // checked, a stream "" listed as verified.
-            if id.is_empty() {
-                return Err(AuditError::InvalidInput(STREAM_ID_EMPTY.into()));
+            use crate::rules::Violation::{Invalid, TooLarge};
+            if let Err(Invalid(m) | TooLarge(m)) = crate::rules::check_uid(STREAM_ID, id) {
+                return Err(AuditError::InvalidInput(cat(&[&m, STREAM_ID_IS])));
             }
             if crate::chain::stream_trail_binding(id, trail) == Some(false) {
                 return Err(AuditError::InvalidInput(cat(&[
                     STREAM_ID_IN,
-                    id,
+                    &crate::error::shown(id),
                     "'s id does not bind it to trail \"",
                     trail,
                     "\" (a stream of another trail, or a mistyped id?): no event of this trail can be in it",
@@ -643,7 +665,8 @@ impl VerifyQuery {
         let hash = |h: &str| h.len() == 64 && h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
         for a in &self.anchors {
             let seq = a.seq.to_string();
-            let head = ["anchors: the anchor of stream ", &a.stream_id, " at seq ", &seq];
+            let id = crate::error::shown(&a.stream_id);
+            let head = ["anchors: the anchor of stream ", &id, " at seq ", &seq];
             if !hash(&a.hash) {
                 return Err(AuditError::InvalidInput(cat(&[
                     &cat(&head),
@@ -1040,6 +1063,34 @@ fn equalities(preds: &mut Preds, params: &mut Params, q: &TrailQuery) {
             params.insert(key.into(), Json::from(v));
         }
     }
+}
+
+/// A `since` / `until` given as a number of epoch milliseconds (`what`, `ms`) that is certainly
+/// another unit: 8 to 10 digits are a time in January to April 1970, where what was meant is
+/// epoch seconds (`Date.now() / 1000`, `as_secs()`) or a date without dashes (`20261205`), and 14
+/// digits or more a time after the year 2286, where what was meant is epoch microseconds or
+/// nanoseconds. Either read a window no event is in (or every event), silently. Refused, naming
+/// the unit, as the CLI refuses such a `--since` (docs/cli.md, Times). Negative numbers (instants
+/// before 1970) and the other counts of digits are instants as given.
+pub(crate) fn check_epoch_millis(what: &str, ms: i64) -> Result<(), AuditError> {
+    let meant = if (10_000_000..10_000_000_000).contains(&ms) {
+        let date = if ms < 100_000_000 { "; a date? give it with dashes, as ISO 8601" } else { "" };
+        cat(&[", ", &iso_millis(ms), " (epoch seconds? give milliseconds, ", &int(ms), "000", date])
+    } else if ms >= 10_000_000_000_000 {
+        let (unit, div) = match ms {
+            1_000_000_000_000_000_000.. => ("nanoseconds", 1_000_000),
+            1_000_000_000_000_000.. => ("microseconds", 1000),
+            _ => ("", 1),
+        };
+        let hint = match div {
+            1 => "a digit too many?".to_owned(),
+            _ => cat(&["epoch ", unit, "? give milliseconds, ", &int(ms / div)]),
+        };
+        cat(&[" after the year 2286 (", &hint])
+    } else {
+        return Ok(());
+    };
+    Err(AuditError::InvalidInput(cat(&[what, " ", &int(ms), " reads as epoch milliseconds", &meant, INSTANT_FORMS])))
 }
 
 /// The equality filters must be values the rule table lets an event have (`userUid` as
@@ -1725,6 +1776,10 @@ impl AuditLogger {
     /// `next_cursor` as `cursor` (same filters) for the next, older page.
     pub async fn audit_trail(&self, q: &TrailQuery) -> Result<TrailPage, AuditError> {
         self.open()?;
+        // (JavaScript reads its numbers so in `wasm::read`, and a Date or ISO string as given.)
+        for (what, t) in [("since", q.since), ("until", q.until)] {
+            t.map_or(Ok(()), |ms| check_epoch_millis(what, ms))?;
+        }
         let (events, next_cursor) = self.trail_events(q).await?;
         // (`PageEvent`s: a stored event's invalid properties are marked, not a failed page.)
         Ok(TrailPage { events: events.into_iter().map(TrailEvent::from).collect(), next_cursor })
@@ -1831,6 +1886,7 @@ impl AuditLogger {
     /// read again, 250 ms later, up to three times; a gap still there is reported.
     pub async fn verify_trail(&self, q: &VerifyQuery) -> Result<VerifyReport, AuditError> {
         self.open()?;
+        q.since_ms().map_or(Ok(()), |ms| check_epoch_millis("since", ms))?;
         self.verify_all(q.clone()).await
     }
 
@@ -1904,6 +1960,7 @@ impl AuditLogger {
         max_events: u64,
     ) -> Result<(VerifyReport, Option<VerifyProgress>), AuditError> {
         self.open()?;
+        q.since_ms().map_or(Ok(()), |ms| check_epoch_millis("since", ms))?;
         self.verify_pages::<true>(q, progress, max_events).await
     }
 

@@ -13,6 +13,7 @@
 //! | `targets` | at most [`MAX_TARGETS`] per event, no (`label`, `uid`) twice |
 //! | `targets[].label` | an identifier `[A-Za-z_][A-Za-z0-9_]*`, 1–[`MAX_NAME_LEN`] characters (it becomes a label in the statement text); at the Worker also in `ALLOWED_TARGET_LABELS` |
 //! | `targets[].uid` | as `user.uid` |
+//! | `verifyTrail`'s `streamId` (Rust `stream_id`) | as `user.uid` (no stream the library writes has another id) |
 //! | read filters (`userUid`, `getUserActivity`'s uid, a `target`'s uid) | as `user.uid`, invisible characters and white space at the ends allowed ([`check_uid_filter`]: they find data stored before those rules) |
 //! | `targets[].role` | optional; as `actionType` |
 //! | a request to the Worker | at most [`DEFAULT_MAX_BATCH`] events (the Worker's `MAX_BATCH`) and [`DEFAULT_MAX_BODY_BYTES`] bytes (its `MAX_BODY_BYTES`); a client logger sends no more per request |

@@ -1162,7 +1162,10 @@ async fn a_refusal_names_the_field_as_rust_writes_it() {
     // No stream has an empty id: refused, not `ok` with a stream "" of nothing checked.
     let q = VerifyQuery { stream_id: Some(String::new()), ..Default::default() };
     let e = logger.verify_trail(&q).await.unwrap_err().to_string();
-    assert!(e.starts_with("invalid input: stream_id must be a non-empty string"), "{e}");
+    assert_eq!(
+        e,
+        "invalid input: stream_id must be a non-empty string of at most 1024 bytes without control characters (a stream's id, as chain_head() gives it)"
+    );
     let q = VerifyQuery { public_keys: Some(Vec::new().into()), ..Default::default() };
     assert_eq!(logger.verify_trail(&q).await.unwrap_err().to_string(), "invalid input: public_keys is empty");
     let jwk: neo4j_audit::sign::PublicJwk = serde_json::from_value(json!({"kid": "k", "x": "short"})).unwrap();
@@ -1213,4 +1216,83 @@ async fn a_window_bound_is_the_instant_whatever_zone_the_event_is_stored_in() {
     let oldest = all.iter().map(|e| e.ts).min().unwrap();
     let report = logger.verify_trail(&VerifyQuery { since: Some(oldest), ..Default::default() }).await.unwrap();
     assert!(report.ok && report.checked == 4, "{report:?}");
+}
+
+/// A `since` / `until` in another unit than epoch milliseconds: epoch seconds (`as_secs()`, 10
+/// digits) read as a time in January 1970, so `since` found every event and `until` none, with no
+/// word; microseconds or nanoseconds (16, 19 digits) read as a time after the year 2286. Refused
+/// now, naming the unit, as the CLI refuses such a `--since`; milliseconds, instants before 1970 and
+/// small numbers (`since: 0`) read as before.
+#[tokio::test]
+async fn a_since_in_epoch_seconds_or_microseconds_is_refused_not_read_as_january_1970() {
+    let logger = logger_with("read-since-unit", &sample()).await;
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+    let secs = ms / 1000;
+    let refused = |since: Option<i64>, until: Option<i64>| TrailQuery { since, until, ..Default::default() };
+    for (q, want) in [
+        (refused(Some(secs), None), format!("invalid input: since {secs} reads as epoch milliseconds, 1970-")),
+        (refused(None, Some(secs)), format!("invalid input: until {secs} reads as epoch milliseconds, 1970-")),
+        (refused(Some(20_261_205), None), "invalid input: since 20261205 reads as epoch milliseconds, 1970-01-01T05:37:41.205Z (epoch seconds? give milliseconds, 20261205000; a date? give it with dashes".into()),
+        (
+            refused(Some(ms * 1000), None),
+            format!("invalid input: since {} reads as epoch milliseconds after the year 2286 (epoch microseconds? give milliseconds, {ms};", ms * 1000),
+        ),
+        (
+            refused(None, Some(ms * 1_000_000)),
+            format!("invalid input: until {} reads as epoch milliseconds after the year 2286 (epoch nanoseconds? give milliseconds, {ms};", ms * 1_000_000),
+        ),
+    ] {
+        let e = logger.audit_trail(&q).await.unwrap_err().to_string();
+        assert!(e.starts_with(&want), "{q:?}: {e}");
+        assert!(e.ends_with("; since and until are epoch milliseconds, like 1767225600000)"), "{e}");
+        let e = logger.user_activity("ann", &q).await.unwrap_err().to_string();
+        assert!(e.starts_with(&want), "{e}");
+        let e = logger.target_activity("Document", "d1", &q).await.unwrap_err().to_string();
+        assert!(e.starts_with(&want), "{e}");
+    }
+    let v = VerifyQuery { since: Some(secs), ..Default::default() };
+    let e = logger.verify_trail(&v).await.unwrap_err().to_string();
+    assert!(e.starts_with(&format!("invalid input: since {secs} reads as epoch milliseconds, 1970-")), "{e}");
+    let e = logger.verify_trail_page(&v, None, 1000).await.unwrap_err().to_string();
+    assert!(e.starts_with("invalid input: since "), "{e}");
+    // Milliseconds, before 1970, 0 and up to 7 digits: the instants they are (read back).
+    for (since, n) in [
+        (Some(ms - 3_600_000), 7),
+        (Some(-86_400_000), 7),
+        (Some(0), 7),
+        (Some(9_999_999), 7),
+        (Some(ms + 3_600_000), 0),
+    ] {
+        let page = logger.audit_trail(&TrailQuery { since, ..Default::default() }).await.unwrap();
+        assert_eq!(page.events.len(), n, "{since:?}");
+    }
+    let page = logger.audit_trail(&refused(None, Some(ms + 3_600_000))).await.unwrap();
+    assert_eq!(page.events.len(), 7);
+    let report = logger.verify_trail(&VerifyQuery { since: Some(ms - 3_600_000), ..Default::default() }).await.unwrap();
+    assert!(report.ok && report.checked == 7, "{report:?}");
+}
+
+/// A blank stream id (`" "`, an unset variable's value padded), or a stream's id with white space
+/// or a line break at an end (`id + "\n"`, read from a file), names no stream: `verify_trail` was
+/// `ok` with `checked: 0`, which the docs tell an auditor to trust. Refused as the rule table
+/// refuses such an identifier; the id as `chain_head()` gives it verifies its stream.
+#[tokio::test]
+async fn a_blank_or_padded_stream_id_is_refused_not_verified_as_nothing() {
+    let logger = logger_with("read-blank-stream", &sample()[..2]).await;
+    let id = logger.chain_head().stream_id;
+    for bad in
+        [" ".to_owned(), "\t".into(), " \u{3000} ".into(), format!("{id} "), format!("{id}\n"), format!("\u{a0}{id}")]
+    {
+        let q = VerifyQuery { stream_id: Some(bad.clone()), ..Default::default() };
+        let e = logger.verify_trail(&q).await.unwrap_err().to_string();
+        assert!(e.starts_with("invalid input: stream_id must "), "{bad:?}: {e}");
+        assert!(e.ends_with(" (a stream's id, as chain_head() gives it)"), "{bad:?}: {e}");
+        let e = logger.verify_trail_page(&q, None, 1000).await.unwrap_err().to_string();
+        assert!(e.starts_with("invalid input: stream_id must "), "{bad:?}: {e}");
+    }
+    let q = VerifyQuery { stream_id: Some(format!("{id} ")), ..Default::default() };
+    let e = logger.verify_trail(&q).await.unwrap_err().to_string();
+    assert!(e.starts_with("invalid input: stream_id must not begin or end with white space"), "{e}");
+    let report = logger.verify_trail(&VerifyQuery { stream_id: Some(id), ..Default::default() }).await.unwrap();
+    assert!(report.ok && report.checked == 2 && report.streams.len() == 1, "{report:?}");
 }

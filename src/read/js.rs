@@ -24,7 +24,7 @@ const VERIFY_FIELDS: &[&str] =
 const VERIFY_FIELDS: &[&str] = &["streamId", "since", "publicKeys", "publicKey", "allowUnsigned", "requireBound"];
 
 fn unknown_field(k: &str, expected: &[&str]) -> String {
-    let mut out = cat(&["unknown field `", k, "`, expected one of "]);
+    let mut out = cat(&["unknown field `", &crate::error::shown(k), "`, expected one of "]);
     for (i, e) in expected.iter().enumerate() {
         out.push_str(if i == 0 { "`" } else { ", `" });
         out.push_str(e);

@@ -203,7 +203,17 @@ fn choice(name: &str, v: &Json, names: [&str; 2]) -> R<usize> {
     let s = string(name, v)?;
     match names.iter().position(|n| *n == s) {
         Some(i) => Ok(i),
-        None => bad(cat(&["unknown variant `", &s, "` of ", name, ", expected `", names[0], "` or `", names[1], "`"])),
+        None => bad(cat(&[
+            "unknown variant `",
+            &crate::error::shown(&s),
+            "` of ",
+            name,
+            ", expected `",
+            names[0],
+            "` or `",
+            names[1],
+            "`",
+        ])),
     }
 }
 
@@ -229,7 +239,7 @@ fn type_error<T>(key: &str, expected: &str) -> R<T> {
 #[cold]
 #[inline(never)]
 fn unknown(within: &str, key: &str, known: &str) -> AuditError {
-    let mut m = cat(&["unknown field `", key, "` in ", within, ", expected one of `"]);
+    let mut m = cat(&["unknown field `", &crate::error::shown(key), "` in ", within, ", expected one of `"]);
     // `known`'s names (ASCII) each in backquotes, separated by ", ".
     for b in known.bytes() {
         if b == b' ' {

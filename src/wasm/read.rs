@@ -20,7 +20,10 @@ use crate::read::{js, TrailQuery};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_READ_TYPES: &'static str = r#"
-/** An instant: epoch milliseconds, an ISO 8601 string, or a Date. */
+/** An instant: epoch milliseconds, an ISO 8601 string, or a Date. A number of 8 to 10 digits (epoch
+ *  seconds, a date without dashes: as milliseconds January 1970) or of 14 or more (epoch micro- or
+ *  nanoseconds: after the year 2286) is refused (`null`, `lastError` naming the unit); negative
+ *  numbers (before 1970) and Dates and ISO strings of any time are read as given. */
 export type AuditInstant = number | string | Date;
 
 /** Filters of {@link AuditLogger.getAuditTrail}; all optional. */
@@ -141,7 +144,9 @@ export interface AuditPublicKey { kid: string; x: string; kty?: "OKP"; crv?: "Ed
 
 /** Options of {@link AuditLogger.verifyTrail}. */
 export interface AuditVerifyQuery {
-  /** Only this stream; one whose id binds it to another trail is refused (invalid input). */
+  /** Only this stream; one whose id binds it to another trail is refused (invalid input), as is an
+   *  id no stream has: empty or blank, with white space at an end or a control character (the rule
+   *  table's, as a user's uid). */
   streamId?: string | undefined;
   since?: AuditInstant | undefined;
   /** Trusted keys: a list of JWKs or the JWK Set GET /v1/keys answers. With keys, every stream
@@ -510,7 +515,11 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
             return Err(bad("options must be an object".into()));
         }
         if let Some(why) = read.as_string() {
-            return Err(bad(cat(&["options could not be read (a getter or Proxy threw: ", &why, ")"])));
+            return Err(bad(cat(&[
+                "options could not be read (a getter or Proxy threw: ",
+                &crate::error::shown(&why),
+                ")",
+            ])));
         }
         let read: js_sys::Array = read.unchecked_into();
         for i in (0..read.length()).step_by(2) {
@@ -519,7 +528,7 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 continue;
             }
             let value = if times.contains(&k.as_str()) {
-                Json::from(instant(&v).ok_or_else(|| {
+                let ms = instant(&v).ok_or_else(|| {
                     // A Date whose time is NaN (`new Date("next week")`) is a Date: say what is wrong with it.
                     if let Some(s) = v.as_string() {
                         // Text: say which (a new user met the generic rule for `2026-02-30`).
@@ -535,7 +544,13 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                         false => " must be epoch milliseconds, an ISO 8601 string or a Date",
                     };
                     bad(cat(&[&k, rule]))
-                })?)
+                })?;
+                // A number in another unit (epoch seconds, microseconds) is refused; a Date or an
+                // ISO string is the instant it names.
+                if v.as_f64().is_some() {
+                    crate::read::check_epoch_millis(&k, ms)?;
+                }
+                Json::from(ms)
             } else if let Some(n) = v.as_f64() {
                 if n.fract() != 0.0 || !(0.0..=9_007_199_254_740_991.0).contains(&n) {
                     // No option takes it (`limit` is a whole number from 1, and the others no
@@ -547,7 +562,7 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 } else {
                     Json::from(n as u64)
                 }
-            } else if let Some(s) = super::details::js_text(&v, &k)? {
+            } else if let Some(s) = super::details::js_text(&v, &crate::error::shown(&k))? {
                 // A lone surrogate would become U+FFFD and filter for a different value.
                 Json::Str(s)
             } else if let Some(b) = v.as_bool() {
@@ -559,6 +574,7 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 // `length` was set to 1e7 was written as 50 MB of `null`s and grew wasm memory by
                 // hundreds of MB for good). No bound on the members: a nightly `--anchor` report
                 // holds one anchor per stream of the trail, and a browser tab is a stream.
+                let k = crate::error::shown(&k);
                 let plain = || bad(cat(&[&k, " must be plain JSON data"]));
                 let text = super::details::config_json(&v, f64::INFINITY, false).map_err(|m| {
                     match m.starts_with("invalid ") {
@@ -568,7 +584,7 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 })?;
                 json::parse(&text, 127).map_err(|_| plain())?
             } else {
-                return Err(bad(cat(&[&k, " must be a string or a number"])));
+                return Err(bad(cat(&[&crate::error::shown(&k), " must be a string or a number"])));
             };
             members.push((k, value));
         }

@@ -130,11 +130,33 @@ test("a time of 14 digits or more (epoch microseconds, nanoseconds) is a usage e
   }
 });
 
+test("the CLI's TIME digits and the library's since/until numbers are refused alike (the library's rule: src/read.rs check_epoch_millis)", async () => {
+  // The CLI reads the text (and says so before connecting, exit 2, with the dashed date for 8
+  // digits); the library refuses the same numbers, so a program given the CLI's forms does too.
+  const { parseInstant } = await import(join(ROOT, "cli", "common.mjs"));
+  const { loadPkg, config, unique } = await import("./helpers.mjs");
+  const pkg = await loadPkg("verify");
+  const logger = new pkg.AuditLogger(config(unique("cli-args-digits")));
+  for (const n of [0, 1, 9_999_999, 10_000_000, 20_261_205, 1_733_390_000, 9_999_999_999, 10_000_000_000,
+    1_796_604_173_109, 9_999_999_999_999, 10_000_000_000_000, 1_796_604_173_109_000]) {
+    let cliTakes = true;
+    try { parseInstant("since", String(n)); } catch { cliTakes = false; }
+    const page = await logger.getAuditTrail({ since: n, limit: 1 });
+    assert.equal(page !== null, cliTakes, `${n}: ${logger.lastError}`);
+    if (!cliTakes) assert.match(logger.lastError, new RegExp(`^invalid input: since ${n} reads as epoch milliseconds`));
+  }
+  await logger.close();
+});
+
 test("verify --stream \"\" (an unset variable) is a usage error, not a verified stream \"\" of nothing", async () => {
   // Found in review: it printed NOTHING VERIFIED for a stream "" (exit 1), the report `ok` with
   // that stream listed; no stream has an empty id.
   await refused(["verify", "--trail", "no-such-trail-cli-args", "--stream", ""],
-    /^neo4j-audit verify: --stream: streamId must be a non-empty string \(a stream's id, as chainHead\(\) gives it\)\n$/);
+    /^neo4j-audit verify: --stream: streamId must be a non-empty string of at most 1024 bytes without control characters \(a stream's id, as chainHead\(\) gives it\)\n$/);
+  // Nor a blank one, or one with white space at an end (a quoting slip): no stream has such an id.
+  await refused(["verify", "--trail", "no-such-trail-cli-args", "--stream", " "], /^neo4j-audit verify: --stream: streamId must be a non-empty string/);
+  await refused(["verify", "--trail", "no-such-trail-cli-args", "--stream", "s.0123456789abcdef0123456789abcdef "],
+    /^neo4j-audit verify: --stream: streamId must not begin or end with white space \(a stream's id, as chainHead\(\) gives it\)\n$/);
 });
 
 test("migrate --status checks --zone and --batch as migrate does (it ignored a bad value)", async () => {

@@ -231,3 +231,50 @@ test("a plain config or options object made in another realm (a frame, a vm cont
   assert.deepEqual(await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType, e.targetKeys", { trail: base.trail }),
     [["OTHER_REALM", ["Document:d-realm"]]]);
 });
+
+test("a refusal quotes at most 100 characters of a key or value it refuses, then … and its length; a password cut there leaves none of it", async () => {
+  // Found in review: a config key or value of 1 MB (an object spread by mistake, a file's text)
+  // made an exception message and a lastError of 1 MB, logged whole. The cut is scrubbed: a
+  // password in the key, cut after its first characters, does not show them.
+  const K = "k".repeat(1_000_000);
+  const cut = `${"k".repeat(100)}… (1000000 bytes)`;
+  const password = "Zq9s3cr3t-pass-word";
+  for (const [name, pkg] of Object.entries(entries)) {
+    for (const [cfg, want] of [
+      [{ [K]: 1 }, `invalid config: unknown field \`${cut}\` in config, expected one of \``],
+      [{ retry: { [K]: 1 } }, `invalid config: unknown field \`${cut}\` in retry, expected one of \``],
+      [{ api: K }, `invalid config: unknown variant \`${cut}\` of api, expected `],
+      [{ database: K }, `invalid config: database "${cut}" `],
+      [{ labels: { event: K } }, `invalid config: labels.event "${cut}" `],
+    ]) {
+      const m = refusal(pkg, config("x", cfg));
+      assert.ok(m.startsWith(want), `${name}: ${m.slice(0, 300)}`);
+      assert.ok(m.length < 700, `${name}: ${m.length} characters`);
+    }
+    // A key holding the password, cut 3 and 1 characters into it: those go too (*** before the cut).
+    for (const pad of [97, 99]) {
+      const m = refusal(pkg, config("x", { password, [`${"k".repeat(pad - 1)} ${password} ${"x".repeat(100)}`]: 1 }));
+      assert.ok(m.startsWith(`invalid config: unknown field \`${"k".repeat(pad - 1)} ***… (`), `${name}: ${m.slice(0, 200)}`);
+      assert.ok(!m.includes("Zq9") && !m.includes(" Z…"), m);
+    }
+    // Whole within the first 100 characters: scrubbed as before.
+    const m = refusal(pkg, config("x", { password, [`a ${password} ${"x".repeat(100)}`]: 1 }));
+    assert.ok(m.startsWith("invalid config: unknown field `a *** xxx"), m.slice(0, 200));
+    assert.ok(!m.includes("Zq9"), m);
+  }
+  const { AuditLogger } = entries.verify;
+  const logger = new AuditLogger(config(unique("config-rules-long-key")));
+  for (const [call, want] of [
+    [() => logger.getAuditTrail({ [K]: 1 }), `invalid input: options: unknown field \`${cut}\`, expected one of `],
+    [() => logger.getAuditTrail({ [K]: () => 1 }), `invalid input: ${cut} must be a string or a number`],
+    [() => logger.getAuditTrail({ [K]: {} }), `invalid input: options: unknown field \`${cut}\``],
+    [() => logger.getUserActivity("u1", { [K]: 1 }), `invalid input: getUserActivity options are since, until, actionType, category, limit and cursor; got \`${cut}\``],
+    [() => logger.verifyTrail({ anchors: [{ streamId: K, seq: 1, hash: "x" }] }), `invalid input: anchors: the anchor of stream ${cut} at seq 1: its hash`],
+    [() => logger.verifyTrail({ publicKey: { kid: K, x: "short" } }), `invalid input: publicKeys: key "${cut}"`],
+  ]) {
+    assert.equal(await call(), null);
+    assert.ok(logger.lastError.startsWith(want), logger.lastError.slice(0, 300));
+    assert.ok(logger.lastError.length < 700, `${logger.lastError.length} characters`);
+  }
+  await logger.close();
+});

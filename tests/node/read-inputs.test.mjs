@@ -149,7 +149,7 @@ test("JavaScript's refusals keep its option names (the Rust API's name its field
       [() => logger.verifyTrail({ publicKeys: [] }), /^invalid input: publicKeys is empty$/],
       [() => logger.verifyTrail({ publicKey: { kid: "k", x: "short" } }), /^invalid input: publicKeys: key "k"/],
       // No stream has an empty id: it was `ok: true` with a stream "" of nothing checked.
-      [() => logger.verifyTrail({ streamId: "" }), /^invalid input: streamId must be a non-empty string \(a stream's id, as chainHead\(\) gives it\)$/],
+      [() => logger.verifyTrail({ streamId: "" }), /^invalid input: streamId must be a non-empty string of at most 1024 bytes without control characters \(a stream's id, as chainHead\(\) gives it\)$/],
       [() => logger.verifyTrail({ streamId: `s.${"0".repeat(32)}` }), /^invalid input: streamId: stream s\.0+'s id does not bind it to trail/],
     ]);
   } finally {
@@ -182,5 +182,67 @@ test("a walk of pages while events are written: every event stored before it onc
     } while (cursor);
     assert.deepEqual(seen, stored, `${what}: the events stored before the walk, each once, in order`);
     assert.ok(before.every((u) => seen.includes(u)));
+  }
+});
+
+test("a since or until in epoch seconds (or micro-, nanoseconds) is refused naming the unit, not read as January 1970; a Date, an ISO string or milliseconds read as before", async () => {
+  // Found in review: getAuditTrail({since: Math.floor(Date.now() / 1000)}) read the window from
+  // January 1970 (every event), `until` so none, and a microseconds count a window after the year
+  // 2286, with no word; the CLI refused such a --since. The Rust API refuses them alike (tests/read.rs).
+  const trail = unique("node-read-since-unit");
+  const writer = new pkg.AuditLogger(config(trail));
+  for (const uid of ["u1", "u2", "u3"]) assert.equal(await writer.logUserAction({ uid }, "LOGIN", "SECURITY", {}), true);
+  assert.equal(await writer.close(), true);
+  const { logger, sent, close } = await counted(trail);
+  const ms = Date.now();
+  const secs = Math.floor(ms / 1000);
+  const seconds = (what) => new RegExp(`^invalid input: ${what} ${secs} reads as epoch milliseconds, 1970-\\S+ \\(epoch seconds\\? give milliseconds, ${secs}000; an instant is epoch milliseconds like 1767225600000, an ISO 8601 string or a Date\\)$`);
+  try {
+    await refusedLocally(logger, sent, [
+      [() => logger.getAuditTrail({ since: secs }), seconds("since")],
+      [() => logger.getAuditTrail({ until: secs }), seconds("until")],
+      [() => logger.getAuditTrail({ since: 20261205 }), /^invalid input: since 20261205 reads as epoch milliseconds, 1970-01-01T05:37:41\.205Z \(epoch seconds\? give milliseconds, 20261205000; a date\? give it with dashes, as ISO 8601;/],
+      [() => logger.getAuditTrail({ since: ms * 1000 }), new RegExp(`^invalid input: since ${ms * 1000} reads as epoch milliseconds after the year 2286 \\(epoch microseconds\\? give milliseconds, ${ms};`)],
+      [() => logger.getUserActivity("u1", { since: secs }), seconds("since")],
+      [() => logger.getTargetActivity("Document", "d1", { until: secs }), seconds("until")],
+      [() => logger.verifyTrail({ since: secs }), seconds("since")],
+    ]);
+    // A Date or an ISO string is the instant it names (also in 1970), and milliseconds, instants
+    // before 1970 and up to 7 digits are read as given: the events read back.
+    for (const [since, n] of [[ms - 3_600_000, 3], [-86_400_000, 3], [0, 3], [9_999_999, 3], [new Date(secs), 3],
+      ["1970-01-21T00:00:00Z", 3], [new Date(ms - 3_600_000), 3], [ms + 3_600_000, 0]]) {
+      const page = await logger.getAuditTrail({ since });
+      assert.ok(page, `${since}: ${logger.lastError}`);
+      assert.equal(page.events.length, n, String(since));
+    }
+    const report = await logger.verifyTrail({ since: ms - 3_600_000 });
+    assert.ok(report?.ok && report.checked === 3, JSON.stringify(report ?? logger.lastError));
+  } finally {
+    close();
+  }
+});
+
+test("verifyTrail refuses a blank stream id, or one with white space or a line break at an end, not `ok` with nothing checked", async () => {
+  // Found in review: verifyTrail({streamId: " "}) (and an id read from a file with its "\n", or
+  // pasted with a space) answered {ok: true, checked: 0}, which the docs tell an auditor to trust.
+  const trail = unique("node-read-blank-stream");
+  const writer = new pkg.AuditLogger(config(trail));
+  assert.equal(await writer.logUserAction({ uid: "u1" }, "LOGIN", "SECURITY", {}), true);
+  const id = writer.chainHead().streamId;
+  assert.equal(await writer.close(), true);
+  const { logger, sent, close } = await counted(trail);
+  const it = " \\(a stream's id, as chainHead\\(\\) gives it\\)$";
+  try {
+    await refusedLocally(logger, sent, [
+      [() => logger.verifyTrail({ streamId: " " }), new RegExp(`^invalid input: streamId must be a non-empty string of at most 1024 bytes without control characters${it}`)],
+      [() => logger.verifyTrail({ streamId: "\t\u3000" }), new RegExp(`^invalid input: streamId must be a non-empty string${".*"}${it}`)],
+      [() => logger.verifyTrail({ streamId: `${id}\n` }), new RegExp(`^invalid input: streamId must be a non-empty string of at most 1024 bytes without control characters${it}`)],
+      [() => logger.verifyTrail({ streamId: `${id} ` }), new RegExp(`^invalid input: streamId must not begin or end with white space${it}`)],
+      [() => logger.verifyTrail({ streamId: `\u00a0${id}` }), new RegExp(`^invalid input: streamId must not begin or end with white space${it}`)],
+    ]);
+    const report = await logger.verifyTrail({ streamId: id });
+    assert.ok(report?.ok && report.checked === 1, JSON.stringify(report ?? logger.lastError));
+  } finally {
+    close();
   }
 });

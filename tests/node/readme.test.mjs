@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { spawn, spawnSync } from "node:child_process";
-import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher, readDocs, docChapters, brokenLinks, loadPkg } from "./helpers.mjs";
+import { ROOT, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD, unique, cypher, readDocs, docChapters, brokenLinks, loadPkg, proxyToNeo4j } from "./helpers.mjs";
 
 // README.md and the docs/ chapters it links, as one text (the blocks are found by their headings).
 const README = readDocs();
@@ -175,6 +175,60 @@ test("README: the Node server block serves many users through one logger, each e
       assert.equal(JSON.parse(details).path, `/doc-${userUID.split("-u").pop()}`, "each request's event carries its own user");
     }
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("README: the Node server block delivers the events still queued on Ctrl-C (SIGINT) too, not only on SIGTERM", async () => {
+  // Found in review: the block handled SIGTERM only, and Node's default for SIGINT (Ctrl-C in a
+  // terminal) ended the process at once, losing the events logged and not yet committed. Run as
+  // written against a proxy that holds the writes until the signal was sent: a write whose client
+  // went away (the process ended) is not passed on, as Neo4j never gets a request not yet sent.
+  const trail = unique("readme-sigint");
+  let release;
+  const released = new Promise((r) => (release = r));
+  const proxy = await proxyToNeo4j(async (body, res) => {
+    if (!body.includes("UNWIND $events")) return false;
+    let gone = false;
+    res.once("close", () => (gone = true));
+    await released;
+    await new Promise((r) => setTimeout(r, 50));
+    if (gone) res.destroy();
+    return gone;
+  });
+  const code = block("## In a Node server")
+    .replace('from "neo4j-audit";', `from ${JSON.stringify(pathToFileURL(join(ROOT, "pkg/node.js")).href)};`)
+    .replace('username: "neo4j"', `username: ${JSON.stringify(NEO4J_USER)}`)
+    .replace("password: process.env.NEO4J_PASSWORD }", `password: process.env.NEO4J_PASSWORD, trail: ${JSON.stringify(trail)} }`)
+    .replace("server.listen(8000);", 'server.listen(0, "127.0.0.1", () => console.log("port", server.address().port));');
+  assert.ok(code.includes(trail) && code.includes('console.log("port"'), "the block's config and listen lines");
+  const dir = mkdtempSync(join(tmpdir(), "readme-sigint-"));
+  try {
+    writeFileSync(join(dir, "server.mjs"), code);
+    const env = { ...process.env, NEO4J_URL: proxy.url, NEO4J_PASSWORD };
+    const child = spawn(process.execPath, [join(dir, "server.mjs")], { env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stderr.on("data", (d) => (out += d));
+    const exited = new Promise((r) => child.on("exit", (code, signal) => r(code ?? signal)));
+    const port = await new Promise((resolve, reject) => {
+      child.stdout.on("data", (d) => { out += d; const m = /port (\d+)/.exec(out); if (m) resolve(m[1]); });
+      child.on("exit", () => reject(new Error(out)));
+    });
+    for (let i = 0; i < 10; i++) fetch(`http://127.0.0.1:${port}/doc-${i}`, { headers: { "x-user-id": `u${i}` } }).catch(() => {});
+    let metrics;
+    for (let t = 0; t < 100 && !(metrics?.queued === 10); t++) {
+      await new Promise((r) => setTimeout(r, 50));
+      metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).json();
+    }
+    assert.deepEqual([metrics.queued, metrics.committed], [10, 0], "ten events logged, none committed yet");
+    child.kill("SIGINT");
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    assert.equal(await exited, 0, out);
+    const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.userUID ORDER BY e.userUID", { trail });
+    assert.deepEqual(rows.map((r) => r[0]).sort(), Array.from({ length: 10 }, (_, i) => `u${i}`).sort(), out);
+  } finally {
+    proxy.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
