@@ -548,6 +548,10 @@ pub(crate) struct Machine {
     /// Something left the queue since the last read (a commit, a dead letter): a next read may
     /// find room.
     refill: bool,
+    /// Read this scope's records again, for those another logger of this scope stored after this
+    /// one's last read (a tab that logged while Neo4j was down and was then closed): asked by
+    /// `flush()` and by a drain round that delivered what it re-sent ([`Machine::refill`]).
+    look: bool,
     clears: Vec<u32>,
     /// Another logger cleared this scope ([`Input::Cleared`]): clear here too, once loaded.
     remote_clear: bool,
@@ -625,6 +629,7 @@ impl Machine {
             unloaded: 0,
             unloaded_bytes: 0,
             refill: false,
+            look: false,
             clears: Vec::new(),
             remote_clear: false,
             drain: Drain::Idle,
@@ -779,6 +784,10 @@ impl Machine {
         let id = self.new_id();
         self.flushes.push((id, self.lost, false));
         self.flush_now = true;
+        // What another logger of this scope left in the store since this one read it is read and
+        // sent too, before the flush answers (not by close(): its answer is this logger's). Not
+        // before the first read ends: that one reads everything.
+        self.look |= self.loaded && !self.closing && self.persistent();
         if self.loaded && !(by_close && self.refused) {
             self.resend_idle(now, false);
         }
@@ -1926,11 +1935,12 @@ impl Machine {
 
     /// Starts the next read of this scope's events left in the store, when there are some, the
     /// last read's are delivered or removed (the queue at most half full), and a write may go
-    /// out (not after a refused login, nor past `close(timeoutMs)`'s bound).
+    /// out (not after a refused login, nor past `close(timeoutMs)`'s bound); or, on the same
+    /// terms, when `look` asks for one: the records another logger of this scope
+    /// stored since are taken in as a later load's, those of events in memory left alone.
     fn refill(&mut self, now: i64) {
         let Some(q) = self.queue.as_ref().filter(|_| self.persistent()) else { return };
-        if !self.refill
-            || self.unloaded == 0
+        if !(self.look || (self.refill && self.unloaded > 0))
             || self.scan.is_some()
             || self.refused
             || self.past_close(now).is_some()
@@ -1940,7 +1950,13 @@ impl Machine {
             return;
         }
         self.refill = false;
+        self.look = false;
         self.scans += 1;
+        // The records of events committed in this input go before the read (an IndexedDB read
+        // issued first could still meet them, after the database was opened again).
+        if !self.undeleted.is_empty() {
+            self.out.push(Action::Delete(std::mem::take(&mut self.undeleted)));
+        }
         let mut known: Vec<String> = Vec::new();
         self.each_entry(&mut |e| known.push(e.ev.uid.clone()));
         crate::sort::sort(&mut known);
@@ -2021,6 +2037,7 @@ impl Machine {
         let n = gone.len() + std::mem::take(&mut self.unloaded);
         self.unloaded_bytes = 0;
         self.refill = false;
+        self.look = false;
         self.q_len = 0;
         self.q_bytes = 0;
         self.unstored.clear();
@@ -2129,6 +2146,9 @@ impl Machine {
         }
         let (last, from) = (last.take(), *from);
         self.drain = Drain::Idle;
+        // Delivered (the server is back): what other loggers of this scope left meanwhile is
+        // read and sent too (one read per round that delivered, none while the server is down).
+        self.look |= last.is_none() && self.persistent();
         match last {
             Some(e) if e.is_retryable() => self.drain_after(now, &e),
             Some(_) => {}
@@ -2332,6 +2352,21 @@ mod tests {
         fn ok(&mut self, s: &Sent) -> Vec<Action> {
             let n = s.uids().len();
             self.answer(s, written(n))
+        }
+        /// `acts`, and what follows when each read of the store among them finds nothing (a
+        /// flush reads this scope's records again: [`Machine::look`]).
+        fn nothing_stored(&mut self, mut acts: Vec<Action>) -> Vec<Action> {
+            let scans: Vec<u32> = acts
+                .iter()
+                .filter_map(|a| match a {
+                    Action::Load { scan, .. } => Some(*scan),
+                    _ => None,
+                })
+                .collect();
+            for scan in scans {
+                acts.extend(self.input(Input::Loaded { scan, records: Vec::new(), more: false }));
+            }
+            acts
         }
     }
 
@@ -3550,6 +3585,133 @@ mod tests {
         assert_eq!(r.m.stats().queued, 0);
     }
 
+    /// Records of this scope another logger stored after this one's first read (a tab that logged
+    /// while Neo4j was down and was then closed): an explicit `flush()` reads the scope again and
+    /// delivers them, each once, and answers for them (they were logged before it); the records
+    /// of events this logger holds (its own, waiting) are not taken a second time; a record of
+    /// another identity is never read. A call reads nothing. Before: a logger read the store only
+    /// at its start (and for its own backlog past its bounds), so its flush() answered true and
+    /// the closed tab's events stayed stored until a new logger was made (tests/e2e/queue.test.mjs
+    /// "events a closed tab left in the queue").
+    #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
+    fn a_flush_delivers_the_records_another_logger_of_this_scope_left() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
+        let mut store = Store::default();
+        let first = [Action::Load { scan: 1, prefix: String::new(), after: None, count: LOAD_PAGE }];
+        let acts = r.input(store.read(&first).unwrap());
+        store.apply(&acts);
+        // This logger's own event fails and waits, stored.
+        r.log();
+        let acts = r.acts();
+        assert!(store.read(&acts).is_none(), "a call reads nothing: {acts:?}");
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], unavailable(None));
+        store.apply(&acts);
+        let own = s[0].uids();
+        // Another tab of this scope stores two events, and one of another identity.
+        let other = queue_scope(&direct(|c| *c = Config::new("http://127.0.0.1:7474").basic_auth("bob", "pw")));
+        let mut left = Vec::new();
+        for _ in 0..2 {
+            let ev = r.event();
+            let mut rec = String::new();
+            ev.write_json(&mut rec);
+            store.0.insert(r.m.key(&ev.uid), rec);
+            left.push(ev.uid);
+        }
+        let bobs = r.event();
+        let mut rec = String::new();
+        bobs.write_json(&mut rec);
+        store.0.insert(cat(&[&other, &bobs.uid]), rec);
+        let (committed, queued) = (r.m.stats().committed, r.m.stats().queued);
+        assert_eq!(queued, 1);
+        let id = r.m.flush(r.now);
+        let mut acts = r.acts();
+        assert_eq!(flushed(&acts), None, "answered before the store was read again: {acts:?}");
+        let mut delivered = Vec::new();
+        loop {
+            store.apply(&acts);
+            if let Some(page) = store.read(&acts) {
+                acts.retain(|a| matches!(a, Action::Send { .. }));
+                acts.extend(r.input(page));
+                continue;
+            }
+            let s = sends(&acts);
+            if s.is_empty() {
+                break;
+            }
+            assert_eq!(flushed(&acts), None, "answered before the events it read had their outcome");
+            acts = Vec::new();
+            for one in &s {
+                delivered.extend(one.uids());
+                acts.extend(r.ok(one));
+            }
+        }
+        assert_eq!(flushed(&acts), Some((id, true)), "{acts:?}");
+        let mut want: Vec<String> = own.into_iter().chain(left).collect();
+        want.sort();
+        delivered.sort();
+        assert_eq!(delivered, want, "each once, bob's not");
+        let st = r.m.stats();
+        assert_eq!((st.committed - committed, st.queued, st.expired), (3, 0, 0), "{st:?}");
+        assert_eq!(store.0.keys().collect::<Vec<_>>(), vec![&cat(&[&other, &bobs.uid])], "only bob's record left");
+        // Nothing stored: the next flush reads once more and answers true.
+        let id = r.m.flush(r.now);
+        let acts = r.acts();
+        let page = store.read(&acts).expect("a read");
+        let acts = r.input(page);
+        assert!(sends(&acts).is_empty());
+        assert_eq!(flushed(&acts), Some((id, true)));
+    }
+
+    /// The background re-send picks them up too: once a drain round delivered every event it
+    /// re-sent (the server is back), the scope is read again and what another logger left goes
+    /// out; a round that fails reads nothing (no read per round while the server is down).
+    #[test]
+    #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
+    fn a_drain_round_that_delivered_picks_up_the_records_another_logger_left() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
+        let mut store = Store::default();
+        let first = [Action::Load { scan: 1, prefix: String::new(), after: None, count: LOAD_PAGE }];
+        let acts = r.input(store.read(&first).unwrap());
+        store.apply(&acts);
+        r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], unavailable(None));
+        store.apply(&acts);
+        let ev = r.event();
+        let mut rec = String::new();
+        ev.write_json(&mut rec);
+        store.0.insert(r.m.key(&ev.uid), rec);
+        // A round while still down: no read.
+        let at = timer(&acts).flatten().unwrap();
+        let mut acts = r.at(at);
+        acts.extend(r.input(Input::Turn));
+        assert!(store.read(&acts).is_none(), "{acts:?}");
+        let s = sends(&acts);
+        let acts = r.answer(&s[0], unavailable(None));
+        assert!(store.read(&acts).is_none(), "{acts:?}");
+        // The next round delivers: the scope is read, the other logger's event sent.
+        let at = timer(&acts).flatten().unwrap();
+        let mut acts = r.at(at);
+        acts.extend(r.input(Input::Turn));
+        let s = sends(&acts);
+        assert_eq!(s.len(), 1);
+        let acts = r.ok(&s[0]);
+        store.apply(&acts);
+        let page = store.read(&acts).expect("read once the round delivered");
+        let acts = r.input(page);
+        let s = sends(&acts);
+        assert_eq!(s.len(), 1, "{acts:?}");
+        assert_eq!(s[0].uids(), vec![ev.uid.clone()]);
+        let acts = r.ok(&s[0]);
+        store.apply(&acts);
+        assert!(store.0.is_empty());
+        assert!(store.read(&acts).is_none(), "no further read: {acts:?}");
+        assert_eq!((r.m.stats().committed, r.m.stats().queued), (2, 0));
+    }
+
     /// An earlier version's record (its `|`-joined scope) is moved to the current key during the
     /// first read; when that key comes after the read's position, the read meets the record a
     /// second time: it is taken (and sent, and counted) once.
@@ -3836,6 +3998,7 @@ mod tests {
         assert!(dones(&acts).is_empty(), "the call had already resolved false: {call}");
         let id = r.m.flush(r.now);
         let acts = r.acts();
+        let acts = r.nothing_stored(acts);
         assert!(sends(&acts).is_empty());
         assert_eq!(flushed(&acts), Some((id, true)));
         // Heard before the load: what the load brings is cleared, not sent.
@@ -3879,8 +4042,11 @@ mod tests {
         r.answer(&s[0], unavailable(None));
         // The flush re-sends the waiting event once; it fails again.
         let id = r.m.flush(r.now);
-        let again = sends(&r.acts());
+        let acts = r.acts();
+        let again = sends(&acts);
         assert_eq!(again.len(), 1);
+        // (It reads the scope's records again too: none.)
+        assert_eq!(flushed(&r.nothing_stored(acts)), None);
         let acts = r.answer(&again[0], unavailable(None));
         assert_eq!(flushed(&acts), Some((id, false)));
         assert!(r.m.logger().last_error().is_some());
@@ -4193,7 +4359,8 @@ mod tests {
         assert!(reason.as_deref().is_some_and(|e| e.starts_with("timeout: ")), "{reason:?}");
         // A flush made after those failures answers about what is left: nothing.
         let id = r.m.flush(r.now);
-        assert_eq!(flushed(&r.acts()), Some((id, true)));
+        let acts = r.acts();
+        assert_eq!(flushed(&r.nothing_stored(acts)), Some((id, true)));
     }
 
     /// A flush under way when clear() removes events waiting out a backoff answers about what is
@@ -4303,7 +4470,8 @@ mod tests {
         assert!(sends(&acts).is_empty(), "the removed events are not sent: {acts:?}");
         assert!(puts(&acts).is_empty() && deletes(&acts).is_empty(), "{acts:?}");
         let id = r.m.flush(r.now);
-        assert_eq!(flushed(&r.acts()), Some((id, true)), "nothing waits");
+        let acts = r.acts();
+        assert_eq!(flushed(&r.nothing_stored(acts)), Some((id, true)), "nothing waits");
         assert!(sends(&r.at(r.now + 600_000)).is_empty());
         let st = r.m.stats();
         let got = (st.sent, st.committed, st.failed, st.retried, st.dropped, st.queued);
@@ -4340,7 +4508,8 @@ mod tests {
             assert_eq!(removed(&acts), want, "{delivery:?}");
             assert!(acts.iter().any(|a| matches!(a, Action::DeletePrefix(p) if *p == r.m.scope)));
             let id = r.m.flush(r.now);
-            assert_eq!(flushed(&r.acts()), Some((id, true)), "{delivery:?}: nothing waits");
+            let acts = r.acts();
+            assert_eq!(flushed(&r.nothing_stored(acts)), Some((id, true)), "{delivery:?}: nothing waits");
             let acts = r.at(r.now + 600_000);
             assert!(sends(&acts).is_empty(), "{delivery:?}: no retry after the clear: {acts:?}");
             let st = r.m.stats();
@@ -4371,7 +4540,8 @@ mod tests {
         );
         assert!(sends(&acts).is_empty() && puts(&acts).is_empty(), "{acts:?}");
         let id = r.m.flush(r.now);
-        assert_eq!(flushed(&r.acts()), Some((id, true)));
+        let acts = r.acts();
+        assert_eq!(flushed(&r.nothing_stored(acts)), Some((id, true)));
         assert!(sends(&r.at(r.now + 600_000)).is_empty(), "never re-sent");
         let st = r.m.stats();
         let got = (st.sent, st.committed, st.failed, st.retried, st.dropped, st.queued);
@@ -4428,7 +4598,8 @@ mod tests {
         assert!(sends(&acts).is_empty(), "neither removed write is sent after the step: {acts:?}");
         assert!(dones(&acts).is_empty(), "each call resolved once: {acts:?}");
         let id = r.m.flush(r.now);
-        assert_eq!(flushed(&r.acts()), Some((id, true)), "nothing waits");
+        let acts = r.acts();
+        assert_eq!(flushed(&r.nothing_stored(acts)), Some((id, true)), "nothing waits");
         assert!(sends(&r.at(r.now + 600_000)).is_empty());
         let st = r.m.stats();
         assert_eq!((st.sent, st.committed, st.failed, st.dropped, st.queued), (2, 0, 2, 2, 0), "{st:?}");
@@ -4453,7 +4624,8 @@ mod tests {
         assert!(puts(&acts).is_empty(), "{acts:?}");
         assert!(matches!(&dones(&acts)[..], [(c, Err(e))] if *c == call && crate::sink::is_refusal(e)), "{acts:?}");
         let id = r.m.flush(r.now);
-        assert_eq!(flushed(&r.acts()), Some((id, true)));
+        let acts = r.acts();
+        assert_eq!(flushed(&r.nothing_stored(acts)), Some((id, true)));
         assert!(sends(&r.at(r.now + 600_000)).is_empty(), "never re-sent");
         let st = r.m.stats();
         assert_eq!((st.sent, st.committed, st.failed, st.dropped, st.queued), (1, 0, 1, 0, 0), "{st:?}");

@@ -277,10 +277,12 @@ impl JsAuditLogger {
         js_opt_str(self.inner.last_error())
     }
 
-    /// Sends what is waiting (and re-sends what this logger's queue still holds: not records another
-    /// tab stored after this logger read the store at its start); resolves once every event
-    /// logged before it has its outcome (calls made meanwhile do not hold it back): `true` when
-    /// none of those is left undelivered. Never rejects.
+    /// Sends what is waiting and re-sends what the queue holds: with IndexedDB it first reads the
+    /// store again for this logger's target and identity, so records another tab left there (one
+    /// that logged while Neo4j was down and was then closed) are sent too. Resolves once every
+    /// event logged before it has its outcome, those read from the store included (calls made
+    /// meanwhile do not hold it back): `true` when none of those is left undelivered. Never
+    /// rejects.
     #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
     pub fn flush(&self) -> js_sys::Promise {
         self.shell.flush(None, false)

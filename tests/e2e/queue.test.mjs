@@ -259,12 +259,13 @@ test("a page whose indexedDB getter throws (Firefox: a third-party frame with co
   }
 });
 
-test("events a closed tab left in the queue: a logger already open in another tab does not read them (not even at flush()); the next logger made delivers each once", async () => {
+test("events a closed tab left in the queue: a logger already open in another tab delivers them at its flush(), each once, under their own user; the next logger finds nothing", async () => {
   // Found by a new user with two tabs: tab A logged while Neo4j was down and was closed; tab B's
   // logger, made before, went on for minutes and its flush() answered true, and A's events stayed
-  // stored (README: flush() "re-sends what the queue holds"). A logger reads the store when it
-  // starts (and again only for its own backlog past its bounds): what another tab stored after
-  // that waits for the next logger made, as docs/delivery.md now says; making one delivers it.
+  // stored (README: flush() "re-sends what the queue holds"): a logger read the store only when it
+  // started (and again only for its own backlog past its bounds), so they waited for the next
+  // logger made. flush() now reads the logger's scope (target and identity) in the store again and
+  // delivers what another tab left there before it answers.
   const state = { down: false };
   const proxy = await proxyToNeo4j((_body, res) => {
     if (!state.down) return false;
@@ -301,19 +302,70 @@ test("events a closed tab left in the queue: a logger already open in another ta
     state.down = false;
     const b = await tabB.evaluate(async () => {
       const call = await window.logger.logUserAction({ uid: "bea" }, "B_AFTER");
-      await new Promise((r) => setTimeout(r, 2000)); // past the drain's first round after a commit
-      return { call, flushed: await window.logger.flush(), queued: window.logger.stats().queued };
+      const flushed = await window.logger.flush();
+      const { queued, committed } = window.logger.stats();
+      return { call, flushed, queued, committed };
     });
-    assert.deepEqual(b, { call: true, flushed: true, queued: 0 }, JSON.stringify(b));
-    const types = async () => (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID ORDER BY e.eventType", { trail }));
-    assert.deepEqual(await types(), [["B_AFTER", "bea"], ["B_BEFORE", "bea"]], "the logger open before A stored them leaves them stored");
-    // The next logger made (here in tab B, as the next page load would) reads and delivers them.
+    assert.deepEqual(b, { call: true, flushed: true, queued: 0, committed: 4 }, JSON.stringify(b));
+    const rows = async () => (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID, count(*) ORDER BY e.eventType", { trail }));
+    assert.deepEqual(await rows(), [["A_1", "ann", 1], ["A_2", "ann", 1], ["B_AFTER", "bea", 1], ["B_BEFORE", "bea", 1]]);
+    // Nothing is left stored: the next logger made finds nothing to send.
     const next = await tabB.evaluate(async (cfg) => {
       const logger = new window.audit.AuditLogger(cfg);
       return { flushed: await logger.flush(), closed: await logger.close(), stats: logger.stats() };
     }, cfg);
-    assert.deepEqual([next.flushed, next.closed, next.stats.committed, next.stats.queued], [true, true, 2, 0], JSON.stringify(next));
-    assert.deepEqual(await types(), [["A_1", "ann"], ["A_2", "ann"], ["B_AFTER", "bea"], ["B_BEFORE", "bea"]]);
+    assert.deepEqual([next.flushed, next.closed, next.stats.committed, next.stats.queued], [true, true, 0, 0], JSON.stringify(next));
+    assert.equal((await rows()).length, 4);
+  } finally {
+    await ctx.close();
+    proxy.close();
+  }
+});
+
+test("events a closed tab left in the queue: a logger whose own events waited through the outage delivers them in the background once Neo4j is back, without flush()", async () => {
+  // The background re-send: a drain round that delivered what it re-sent (the server is back)
+  // reads the scope again and sends what another tab left meanwhile.
+  const state = { down: false };
+  const proxy = await proxyToNeo4j((_body, res) => {
+    if (!state.down) return false;
+    res.writeHead(503, { "Content-Type": "text/plain" });
+    res.end("down for maintenance");
+    return true;
+  }, { cors: true });
+  const ctx = await browser.newContext();
+  try {
+    const trail = unique("e2e-closed-tab-drain");
+    const cfg = { url: proxy.url, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, queue: { name: `q-${trail}` },
+      retry: { maxAttempts: 1 } };
+    const open = async () => {
+      const p = await ctx.newPage();
+      await p.goto(site.origin);
+      await p.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+      return p;
+    };
+    const tabB = await open();
+    state.down = true;
+    assert.equal(await tabB.evaluate(async (cfg) => {
+      window.logger = new window.audit.AuditLogger(cfg);
+      return window.logger.logUserAction({ uid: "bea" }, "B_DOWN");
+    }, cfg), false);
+    const tabA = await open();
+    assert.deepEqual(await tabA.evaluate(async (cfg) => {
+      const logger = new window.audit.AuditLogger(cfg);
+      return Promise.all([1, 2].map((i) => logger.logUserAction({ uid: "ann" }, `A_${i}`)));
+    }, cfg), [false, false]);
+    await tabA.close({ runBeforeUnload: true });
+    await new Promise((r) => setTimeout(r, 1000));
+    state.down = false;
+    const rows = async () => (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID, count(*) ORDER BY e.eventType", { trail }));
+    const until = Date.now() + 30_000;
+    while ((await rows()).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 250));
+    assert.deepEqual(await rows(), [["A_1", "ann", 1], ["A_2", "ann", 1], ["B_DOWN", "bea", 1]]);
+    const b = await tabB.evaluate(async () => {
+      const { queued, committed } = window.logger.stats();
+      return { queued, committed };
+    });
+    assert.deepEqual(b, { queued: 0, committed: 3 }, JSON.stringify(b));
   } finally {
     await ctx.close();
     proxy.close();
