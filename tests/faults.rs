@@ -456,6 +456,15 @@ async fn a_first_write_refused_for_what_the_schema_cannot_fix_is_sent_once() {
         let s = logger.stats();
         assert_eq!((s.sent, s.retried, s.failed, s.committed), (1, 0, 1, 0), "{code}: {s:?}");
         assert_eq!(stored_in(&t).await, (0, 0), "{code}: nothing stored");
+        // The Rust API's one-request write (what the ingest Worker sends) of a new logger: the same.
+        let (writer, t) = refused_logger(&proxy, "refusedwrite").await;
+        let ev = writer.build_event(None, "REFUSED_WRITE", None, None).unwrap();
+        let err = writer.write(&[ev]).await.unwrap_err();
+        assert_eq!(writer.reason(&err), reason, "{code} ({status})");
+        let now = (proxy.counts.requests.load(Relaxed), proxy.counts.writes.load(Relaxed));
+        assert_eq!(now, (requests + 1, writes + 1), "{code} ({status}) write(): {}", proxy.counts.summary());
+        assert!(writer.schema_warning().is_none(), "{:?}", writer.schema_warning());
+        assert_eq!(stored_in(&t).await, (0, 0), "{code}: nothing stored");
     }
 }
 
@@ -476,6 +485,14 @@ async fn a_first_write_that_deadlocks_stays_within_max_attempts() {
     assert_eq!((requests, writes), (2, 2), "maxAttempts 2 is 2 writes, and no schema step: {}", proxy.counts.summary());
     let s = logger.stats();
     assert_eq!((s.sent, s.retried, s.failed, s.committed), (2, 1, 1, 0), "{s:?}");
+    assert_eq!(stored_in(&t).await, (0, 0), "nothing stored");
+    // The Rust API's one-request write (no retries of its own: the ingest Worker retries) of a
+    // new logger: one request, the deadlock returned.
+    let (writer, t) = refused_logger(&proxy, "deadlockwrite").await;
+    let err = writer.write(&[writer.build_event(None, "DEADLOCK_WRITE", None, None).unwrap()]).await.unwrap_err();
+    assert!(err.is_retryable() && writer.reason(&err).contains(DEADLOCK), "{}", writer.reason(&err));
+    let now = (proxy.counts.requests.load(Relaxed), proxy.counts.writes.load(Relaxed));
+    assert_eq!(now, (requests + 1, writes + 1), "write(): {}", proxy.counts.summary());
     assert_eq!(stored_in(&t).await, (0, 0), "nothing stored");
     // The first write deadlocks, the retry lands: two writes, the event stored once.
     let proxy = FaultProxy::start(&main_url(), Plan { write_error_times: 1, ..Plan::write_error(DEADLOCK) }, 31).await;
