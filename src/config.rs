@@ -261,7 +261,10 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase", default, deny_unknown_fields)]
 pub struct RetryConfig {
-    /// Attempts per batch including the first (1 = never retry). Default 6.
+    /// Attempts per batch including the first (1 = never retry), each one write request; a
+    /// logger's first write whose schema check Neo4j refuses (the schema missing or not online)
+    /// goes again after the schema step as the same attempt, once per logger
+    /// (docs/delivery.md, Retries). Default 6.
     pub max_attempts: u32,
     /// No retry starts after this many ms since the first attempt. Default 30000.
     pub max_elapsed_ms: u64,

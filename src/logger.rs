@@ -848,8 +848,8 @@ impl AuditLogger {
     }
 
     /// One request writing `events` (into `trail`, else the configured one): with the schema
-    /// guard until the schema is known; when Neo4j refuses that, nothing was written, and the
-    /// schema step runs ([`AuditLogger::schema_step`]) before the same write without it.
+    /// guard until the schema is known; when Neo4j refuses the guard ([`crate::sink::guard_refused`]),
+    /// nothing was written, and the schema step runs ([`AuditLogger::schema_step`]) before the same write without it.
     async fn write_once<E: std::borrow::Borrow<AuditEvent>>(
         &self,
         trail: Option<&str>,
@@ -858,7 +858,7 @@ impl AuditLogger {
         let sink = &self.core.sink;
         let guard = matches!(sink, Sink::Neo4j(s) if !s.schema_is_known());
         match sink.write(trail, events, guard).await {
-            Err(e) if guard && crate::sink::is_refusal(&e) => {
+            Err(e) if guard && crate::sink::guard_refused(&e) => {
                 self.schema_step(false).await?;
                 sink.write(trail, events, false).await
             }

@@ -1228,9 +1228,10 @@ impl Machine {
                 // An ensureSchema() under way still runs its statements; the flag is set now.
                 Ok(()) if matches!(self.schema, Schema::Step { .. }) => self.set_sink_known(),
                 Ok(()) => self.schema_known(),
-                Err(e) if crate::sink::is_refusal(e) && !self.stale(&batch) => {
+                Err(e) if crate::sink::guard_refused(e) && !self.stale(&batch) => {
                     // Nothing was written: the schema step runs, then the same attempt again
-                    // without the guard.
+                    // without the guard. Any other failure (a deadlock, a role that may not
+                    // write, a statement Neo4j refuses) is this attempt's, settled below.
                     batch.resend = true;
                     return self.start_schema(now, batch);
                 }
@@ -2865,6 +2866,71 @@ mod tests {
         r.log();
         let s = sends(&r.input(Input::Turn));
         assert!(!s[0].guarded(), "the schema is known now");
+    }
+
+    /// Only the guard's own refusal runs the schema step: an index missing, still populating or
+    /// failed, its procedure not allowed to the role. A guarded write Neo4j refuses for what the
+    /// step cannot fix fails at once in one request (a role that may not write, as a 403 or in a
+    /// 200; a statement Neo4j refuses); a transient error is the attempt's own failure, retried
+    /// within `maxAttempts` (2: two write requests in all), the retry guarded again. Before,
+    /// every Neo4j error ran the step and re-sent the write: 3 requests for a refusal, and a
+    /// deadlock's re-send came on top of `maxAttempts`.
+    #[test]
+    fn only_the_guards_own_refusal_runs_the_schema_step() {
+        const DEADLOCK: &str = "Neo.TransientError.Transaction.DeadlockDetected";
+        let forbidden = |status, message: &str| {
+            let error = format!(r#"{{"code":"Neo.ClientError.Security.Forbidden","message":"{message}"}}"#);
+            resp(status, &format!(r#"{{"results":[],"errors":[{error}]}}"#))
+        };
+        let write =
+            "Create node with labels 'AuditEvent' on database 'neo4j' is not allowed for user 'a' with roles [reader].";
+        for answer in [
+            forbidden(403, write),
+            forbidden(200, write),
+            neo4j_error("Neo.ClientError.Statement.SyntaxError"),
+            neo4j_error("Neo.ClientError.Statement.SemanticError"),
+        ] {
+            let mut r = Rig::new(direct(|c| c.retry = policy()), None);
+            let call = r.log();
+            let s = sends(&r.input(Input::Turn));
+            assert!(s[0].guarded());
+            let acts = r.answer(&s[0], answer);
+            assert!(sends(&acts).is_empty(), "no schema step, no re-send: {acts:?}");
+            assert!(matches!(&dones(&acts)[..], [(c, Err(_))] if *c == call), "{acts:?}");
+            assert!(sends(&r.at(r.now + 600_000)).is_empty(), "not retried");
+            assert_eq!(r.m.stats().sent, 1);
+        }
+        let mut r = Rig::new(direct(|c| c.retry = RetryConfig { max_attempts: 2, ..policy() }), None);
+        let call = r.log();
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], neo4j_error(DEADLOCK));
+        assert!(sends(&acts).is_empty() && dones(&acts).is_empty(), "no schema step, a backoff: {acts:?}");
+        let again = sends(&r.at(timer(&acts).flatten().expect("a retry")));
+        assert_eq!(again.len(), 1);
+        assert!(again[0].guarded(), "the retry carries the guard again");
+        assert_eq!(again[0].uids(), s[0].uids());
+        let acts = r.answer(&again[0], neo4j_error(DEADLOCK));
+        assert!(sends(&acts).is_empty(), "{acts:?}");
+        assert!(
+            matches!(&dones(&acts)[..], [(c, Err(AuditError::Neo4j { code, .. }))] if *c == call && code == DEADLOCK),
+            "{acts:?}"
+        );
+        assert!(sends(&r.at(r.now + 600_000)).is_empty(), "maxAttempts 2: two write requests in all");
+        let st = r.m.stats();
+        assert_eq!((st.sent, st.retried, st.failed), (2, 1, 1), "{st:?}");
+        for answer in [
+            forbidden(200, "Executing procedure is not allowed for user 'a' with roles [PUBLIC]."),
+            neo4j_error("Neo.ClientError.Schema.IndexNotFound"),
+            neo4j_error("Neo.ClientError.Procedure.ProcedureTimedOut"),
+            neo4j_error("Neo.DatabaseError.Schema.IndexCreationFailed"),
+        ] {
+            let mut r = Rig::new(direct(|_| {}), None);
+            r.log();
+            let s = sends(&r.input(Input::Turn));
+            let check = sends(&r.answer(&s[0], answer));
+            assert_eq!(check.len(), 1);
+            assert!(check[0].body["statements"][0]["parameters"]["names"].is_array(), "the step's check: {check:?}");
+        }
     }
 
     /// Two guarded writes out at once: one refused (the schema step starts for it), then the

@@ -346,6 +346,9 @@ async fn first_write_without_the_schema_creates_it_before_writing() {
     let mut cfg = Config::new(&proxy.url).basic_auth(user(), password());
     cfg.trail = trail("coldguard");
     cfg.labels = labels.clone();
+    // The refused check and the write after the schema step are one attempt (docs/delivery.md,
+    // Retries): no retry is needed for it.
+    cfg.retry.max_attempts = 1;
     let first = AuditLogger::new(cfg.clone()).unwrap().log_user_action(None, "FIRST_WRITE", None, None).await;
     let (requests, writes) = (proxy.counts.requests.load(Relaxed), proxy.counts.writes.load(Relaxed));
     let second = AuditLogger::new(cfg).unwrap().log_user_action(None, "SECOND_WRITE", None, None).await;
@@ -388,6 +391,120 @@ async fn schema_refused_for_lack_of_rights_does_not_stop_writes() {
     let refused = proxy.counts.schema_refused.load(Relaxed);
     logger.log_user_action(None, "SECOND", None, None).await.unwrap();
     assert_eq!(proxy.counts.schema_refused.load(Relaxed), refused);
+}
+
+/// A logger through `proxy` whose writes Neo4j answers with `plan`'s error, the schema made
+/// first directly (so its guard would pass), `max_attempts` 2; and its trail.
+async fn refused_logger(proxy: &FaultProxy, tag: &str) -> (AuditLogger, String) {
+    let mut direct = Config::new(main_url()).basic_auth(user(), password());
+    direct.trail = trail(tag);
+    AuditLogger::new(direct).unwrap().ensure_schema().await.unwrap();
+    let mut cfg = Config::new(&proxy.url).basic_auth(user(), password());
+    cfg.trail = trail(tag);
+    cfg.retry = RetryConfig { max_attempts: 2, max_elapsed_ms: 60_000, base_delay_ms: 10, max_delay_ms: 20 };
+    let t = cfg.trail.clone();
+    (AuditLogger::new(cfg).unwrap(), t)
+}
+
+/// Events (and trail nodes) stored for `trail`.
+async fn stored_in(trail: &str) -> (u64, u64) {
+    let r = cypher(
+        &main_url(),
+        "OPTIONAL MATCH (t:AuditTrail {name: $trail}) OPTIONAL MATCH (t)-[:HAS_EVENT]->(e:AuditEvent) \
+         RETURN count(DISTINCT e), count(DISTINCT t)",
+        json!({"trail": trail}),
+    )
+    .await;
+    (r[0][0].as_u64().unwrap(), r[0][1].as_u64().unwrap())
+}
+
+/// A logger's first (schema-guarded) write that Neo4j refuses for a reason the schema step can
+/// neither explain nor fix — the role may not write (`Neo.ClientError.Security.Forbidden`, as a
+/// 403 from the Query API or inside tx/commit's 200), or the statement itself is refused (a
+/// syntax error: a hand-changed label) — fails at once with that reason: one request, no schema
+/// step, no re-send, nothing stored, no schema warning. Before, every Neo4j error of the guarded
+/// write ran the schema step (its check) and sent the write again: 3 requests, 2 writes.
+#[tokio::test]
+async fn a_first_write_refused_for_what_the_schema_cannot_fix_is_sent_once() {
+    const WRITE_FORBIDDEN: &str =
+        "Create node with labels 'AuditEvent' on database 'neo4j' is not allowed for user 'auditor' with roles [PUBLIC, reader].";
+    const SYNTAX: &str = "Invalid input 'Audit-Event'";
+    let forbidden = |status| {
+        format!("authentication failed: HTTP {status} (Neo.ClientError.Security.Forbidden: {WRITE_FORBIDDEN})")
+    };
+    let cases = [
+        ("Neo.ClientError.Security.Forbidden", 403, WRITE_FORBIDDEN, forbidden(403)),
+        ("Neo.ClientError.Security.Forbidden", 200, WRITE_FORBIDDEN, forbidden(200)),
+        (
+            "Neo.ClientError.Statement.SyntaxError",
+            200,
+            SYNTAX,
+            format!("neo4j error Neo.ClientError.Statement.SyntaxError: {SYNTAX}"),
+        ),
+    ];
+    for (k, (code, status, message, reason)) in cases.into_iter().enumerate() {
+        let plan = Plan { write_error_status: status, write_error_message: message, ..Plan::write_error(code) };
+        let proxy = FaultProxy::start(&main_url(), plan, 20 + k as u64).await;
+        let (logger, t) = refused_logger(&proxy, "refusedfirst").await;
+        let err = logger.log_user_action(None, "REFUSED_FIRST", None, None).await.unwrap_err();
+        assert_eq!(logger.reason(&err), reason, "{code} ({status})");
+        let (requests, writes) = (proxy.counts.requests.load(Relaxed), proxy.counts.writes.load(Relaxed));
+        assert_eq!(
+            (requests, writes),
+            (1, 1),
+            "{code} ({status}): one write, no schema step, no re-send: {}",
+            proxy.counts.summary()
+        );
+        assert!(logger.schema_warning().is_none(), "{:?}", logger.schema_warning());
+        let s = logger.stats();
+        assert_eq!((s.sent, s.retried, s.failed, s.committed), (1, 0, 1, 0), "{code}: {s:?}");
+        assert_eq!(stored_in(&t).await, (0, 0), "{code}: nothing stored");
+        // The Rust API's one-request write (what the ingest Worker sends) of a new logger: the same.
+        let (writer, t) = refused_logger(&proxy, "refusedwrite").await;
+        let ev = writer.build_event(None, "REFUSED_WRITE", None, None).unwrap();
+        let err = writer.write(&[ev]).await.unwrap_err();
+        assert_eq!(writer.reason(&err), reason, "{code} ({status})");
+        let now = (proxy.counts.requests.load(Relaxed), proxy.counts.writes.load(Relaxed));
+        assert_eq!(now, (requests + 1, writes + 1), "{code} ({status}) write(): {}", proxy.counts.summary());
+        assert!(writer.schema_warning().is_none(), "{:?}", writer.schema_warning());
+        assert_eq!(stored_in(&t).await, (0, 0), "{code}: nothing stored");
+    }
+}
+
+/// A first write Neo4j answers with a transient error (`DeadlockDetected`) is an attempt like any
+/// other: retried within `maxAttempts` (2 here), the schema step never run for it. Before, the
+/// guarded write's deadlock ran the schema step and sent the write again outside the attempt
+/// count: 3 writes (and 4 requests) for `maxAttempts: 2`. Once the deadlock passes, the event is
+/// stored once.
+#[tokio::test]
+async fn a_first_write_that_deadlocks_stays_within_max_attempts() {
+    const DEADLOCK: &str = "Neo.TransientError.Transaction.DeadlockDetected";
+    // Every write deadlocks: two attempts, then the call fails with the reason; nothing stored.
+    let proxy = FaultProxy::start(&main_url(), Plan::write_error(DEADLOCK), 30).await;
+    let (logger, t) = refused_logger(&proxy, "deadlockfirst").await;
+    let err = logger.log_user_action(None, "DEADLOCK_FIRST", None, None).await.unwrap_err();
+    assert!(logger.reason(&err).contains(DEADLOCK), "{}", logger.reason(&err));
+    let (requests, writes) = (proxy.counts.requests.load(Relaxed), proxy.counts.writes.load(Relaxed));
+    assert_eq!((requests, writes), (2, 2), "maxAttempts 2 is 2 writes, and no schema step: {}", proxy.counts.summary());
+    let s = logger.stats();
+    assert_eq!((s.sent, s.retried, s.failed, s.committed), (2, 1, 1, 0), "{s:?}");
+    assert_eq!(stored_in(&t).await, (0, 0), "nothing stored");
+    // The Rust API's one-request write (no retries of its own: the ingest Worker retries) of a
+    // new logger: one request, the deadlock returned.
+    let (writer, t) = refused_logger(&proxy, "deadlockwrite").await;
+    let err = writer.write(&[writer.build_event(None, "DEADLOCK_WRITE", None, None).unwrap()]).await.unwrap_err();
+    assert!(err.is_retryable() && writer.reason(&err).contains(DEADLOCK), "{}", writer.reason(&err));
+    let now = (proxy.counts.requests.load(Relaxed), proxy.counts.writes.load(Relaxed));
+    assert_eq!(now, (requests + 1, writes + 1), "write(): {}", proxy.counts.summary());
+    assert_eq!(stored_in(&t).await, (0, 0), "nothing stored");
+    // The first write deadlocks, the retry lands: two writes, the event stored once.
+    let proxy = FaultProxy::start(&main_url(), Plan { write_error_times: 1, ..Plan::write_error(DEADLOCK) }, 31).await;
+    let (logger, t) = refused_logger(&proxy, "deadlockonce").await;
+    let ev = logger.log_user_action(None, "DEADLOCK_ONCE", None, None).await.expect("the retry lands");
+    let (requests, writes) = (proxy.counts.requests.load(Relaxed), proxy.counts.writes.load(Relaxed));
+    assert_eq!((requests, writes), (2, 2), "{}", proxy.counts.summary());
+    let c = census(&main_url(), &t, std::slice::from_ref(&ev.uid)).await;
+    assert_eq!((c.has_event, c.nodes_with_uids), (1, 1), "stored once: {c:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,13 +11,13 @@ mod neo4j;
 #[cfg(all(test, feature = "ingest", not(target_arch = "wasm32")))]
 pub(crate) use self::ingest::request_body;
 pub(crate) use self::ingest::IngestSink;
-#[cfg_attr(not(feature = "ingest"), allow(unused_imports))]
-pub(crate) use self::neo4j::is_refusal;
 use self::neo4j::write_outcome;
 pub(crate) use self::neo4j::Neo4jSink;
 pub(crate) use self::neo4j::{
     blocks_constraint, in_place, schema_refused, schema_statement_done, schema_statement_failed,
 };
+#[cfg_attr(not(feature = "ingest"), allow(unused_imports))]
+pub(crate) use self::neo4j::{guard_refused, is_refusal};
 
 use crate::error::cat;
 use std::borrow::Borrow;

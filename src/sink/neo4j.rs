@@ -107,7 +107,7 @@ impl Neo4jSink {
     /// Writes already-built events in one statement and one transaction into `trail` (the
     /// ingest Worker's per-tenant trails), with the schema check in the same transaction when
     /// `guard` ([`cypher::SCHEMA_GUARD`]; a write whose guard passes marks the schema known).
-    /// Refused ([`is_refusal`]), nothing was written: the caller runs the schema step (the
+    /// Refused by the guard ([`guard_refused`]), nothing was written: the caller runs the schema step (the
     /// delivery machine's, [`crate::AuditLogger`]'s `write_once`) and the same write unguarded.
     /// Writing an event that is already stored (same UID) changes nothing, so a retry never
     /// duplicates.
@@ -346,17 +346,52 @@ impl Neo4jSink {
     }
 }
 
-/// An answer to a guarded first write after which the full schema step runs: Neo4j refused the
-/// statement (the guard's index missing or not online, or anything else it refused: the step
-/// then finds out, and the unguarded write reports the events' own refusal), or the role may
-/// not run the guard's procedure. Network failures, timeouts and credentials Neo4j refuses are
-/// returned as they are, as before the schema step.
+/// Neo4j refused a statement (any of its errors, or a role that may not run it): the schema
+/// step's transaction of every statement then goes one statement at a time, and the ingest
+/// Worker's guarded chain read runs the schema step. Network failures, timeouts and credentials
+/// Neo4j refuses are not.
 pub(crate) fn is_refusal(e: &AuditError) -> bool {
     match e {
         AuditError::Neo4j { .. } => true,
         AuditError::Unauthorized { code: Some(c), .. } => c.starts_with(FORBIDDEN),
         _ => false,
     }
+}
+
+/// A guarded first write's failure that the schema step can explain, after which it runs and
+/// the same write goes again without the guard: Neo4j refused the guard itself — an index
+/// missing (`Neo.ClientError.Schema.IndexNotFound`), still populating
+/// (`Neo.ClientError.Procedure.ProcedureTimedOut`) or failed
+/// (`Neo.DatabaseError.Schema.IndexCreationFailed`), no such procedure — or the role may not run
+/// the guard's procedure (`Forbidden`, "Executing procedure is not allowed ..."). Nothing else
+/// runs the step: a role that may not write (`Forbidden` naming the write), a statement Neo4j
+/// refuses (a syntax error), a transient error (a deadlock) or a uniqueness constraint's lost
+/// race are the write's own failure, reported or retried as any write's, each attempt one
+/// request (the step ran for every Neo4j error: 3 requests for one the step could not fix, and
+/// a deadlock's re-send came on top of `maxAttempts`).
+pub(crate) fn guard_refused(e: &AuditError) -> bool {
+    match e {
+        AuditError::Neo4j { code, .. } => {
+            !e.is_retryable()
+                && (code.starts_with("Neo.ClientError.Schema.")
+                    || code.starts_with("Neo.ClientError.Procedure.")
+                    || code.starts_with("Neo.DatabaseError.Schema."))
+        }
+        AuditError::Unauthorized { code: Some(c), .. } => procedure_forbidden(c),
+        _ => false,
+    }
+}
+
+/// Whether a `Security` error's text (`outcome::security`) is the refusal of a procedure
+/// (the guard's `db.awaitIndex`) rather than of the write. The Worker's build keeps no message
+/// (its size budget): there any `Forbidden` still runs the schema step, as before.
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+fn procedure_forbidden(c: &str) -> bool {
+    c.strip_prefix(FORBIDDEN).is_some_and(|m| m.starts_with(": Executing procedure"))
+}
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
+fn procedure_forbidden(c: &str) -> bool {
+    c.starts_with(FORBIDDEN)
 }
 
 /// Neo4j's rows for a write of `events`: `Ok` when they count every distinct event written.

@@ -64,7 +64,9 @@ export interface AuditConfig {
   labels?: { event?: string | undefined; trail?: string | undefined; user?: string | undefined } | undefined;
   /** Retries of network errors, timeouts, HTTP 408, 429, 500, 502, 503, 504 (and a CDN's 520-524)
    *  and Neo.TransientError (never 501, 505 or another 4xx/5xx no retry cures): exponential backoff
-   *  with full jitter. Defaults: maxAttempts 6, maxElapsedMs 30000, baseDelayMs 100, maxDelayMs 5000. */
+   *  with full jitter. Defaults: maxAttempts 6, maxElapsedMs 30000, baseDelayMs 100, maxDelayMs 5000.
+   *  Each attempt is one write request; a first write whose schema check Neo4j refuses goes again
+   *  after the schema step as the same attempt, once per logger (docs/delivery.md, Retries). */
   retry?: { maxAttempts?: number | undefined; maxElapsedMs?: number | undefined; baseDelayMs?: number | undefined; maxDelayMs?: number | undefined } | undefined;
   /** Events per request. Defaults: maxEvents 1000, maxBytes 1048576 (a batch takes what waits, up
    *  to these bounds: a lone event goes alone), flushIntervalMs 0 (events arriving while requests

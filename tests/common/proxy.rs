@@ -98,6 +98,12 @@ pub struct Plan {
     /// statement it failed with this error code (200, `errors` holding it; the transaction rolled
     /// back): e.g. `Neo.TransientError.Transaction.DeadlockDetected`. Counted in `write_errors`.
     pub write_error: Option<&'static str>,
+    /// With [`Plan::write_error`]: the HTTP status of that answer (200 as tx/commit answers a
+    /// failed statement; 403 as the Query API answers `Neo.ClientError.Security.Forbidden`),
+    /// its message, and how many writes get it (0: every one; the later ones are forwarded).
+    pub write_error_status: u16,
+    pub write_error_message: &'static str,
+    pub write_error_times: u64,
 }
 
 impl Plan {
@@ -110,6 +116,9 @@ impl Plan {
             forbid_schema: false,
             answer: None,
             write_error: None,
+            write_error_status: 200,
+            write_error_message: "injected by the test proxy",
+            write_error_times: 0,
         }
     }
 
@@ -313,12 +322,13 @@ async fn serve(
         sock.write_all(&raw_response(200, "application/json", "", body)).await.ok()?;
         return sock.shutdown().await.ok();
     }
-    if let Some(code) = plan.write_error.filter(|_| is_write) {
+    let error_left = plan.write_error_times == 0 || counts.write_errors.load(Relaxed) < plan.write_error_times;
+    if let Some(code) = plan.write_error.filter(|_| is_write && error_left) {
         counts.write_errors.fetch_add(1, Relaxed);
-        let body =
-            serde_json::json!({"results": [], "errors": [{"code": code, "message": "injected by the test proxy"}]});
+        let body = serde_json::json!({"results": [], "errors": [{"code": code, "message": plan.write_error_message}]});
         drop(leaving);
-        sock.write_all(&raw_response(200, "application/json", "", body.to_string().as_bytes())).await.ok()?;
+        let answer = raw_response(plan.write_error_status, "application/json", "", body.to_string().as_bytes());
+        sock.write_all(&answer).await.ok()?;
         return sock.shutdown().await.ok();
     }
     if let Some(status) = plan.answer {

@@ -192,8 +192,8 @@ test("retries: 5xx and Neo4j transient errors are retried up to maxAttempts, cli
   assert.equal(await logger.logUserAction({ uid: "u" }, "TRANSIENT_ONCE"), true, logger.lastError);
   assert.equal(p.writes.length, 2);
   assert.equal((await trailEvents(trail)).length, 1);
-  // ... a client error (and a 400) is not: one request each (on a logger whose schema is known:
-  // a first write's failure is checked against the schema once more, see the last test).
+  // ... a client error (and a 400) is not: one request each (on a logger whose schema is known,
+  // and on a fresh one: see "a fresh logger's first write refused by Neo4j").
   for (const refuse of [
     (res) => answer(res, 200, { results: [], errors: [{ code: "Neo.ClientError.Statement.SyntaxError", message: "bad" }] }),
     (res) => answer(res, 400, { errors: [{ code: "Neo.ClientError.Request.Invalid", message: "bad request" }] }),
@@ -274,22 +274,38 @@ test("flush() waits for the requests in flight and answers with their outcome", 
   assert.deepEqual(await Promise.all(calls), [true, true]);
 });
 
-test("a fresh logger's first write refused by Neo4j: the schema is checked, the write tried once more without the guard, then false", async () => {
-  // The first write carries the schema guard; its failure could be a missing index, so the
-  // schema is checked (in place here) and the same attempt goes again unguarded. A client error
-  // then ends it: no retry, no schema warning.
-  const p = await proxy((body, res) => body.includes("UNWIND $events") && answer(res, 200, {
-    results: [], errors: [{ code: "Neo.ClientError.Statement.SemanticError", message: "refused by the test" }],
-  }));
-  const { logger } = loggerVia(p, "first-refused", { retry: { baseDelayMs: 10, maxDelayMs: 20 } });
-  assert.equal(await logger.logUserAction({ uid: "u" }, "FIRST_REFUSED"), false);
-  assert.match(logger.lastError, /Neo\.ClientError\.Statement\.SemanticError/);
-  assert.equal(p.writes.length, 2);
-  assert.equal(logger.schemaWarning, undefined);
-  assert.equal(logger.stats().retried, 0);
-  // The next write goes unguarded: one request.
-  assert.equal(await logger.logUserAction({ uid: "u" }, "SECOND_REFUSED"), false);
-  assert.equal(p.writes.length, 3);
+test("a fresh logger's first write refused by Neo4j for what the schema cannot fix: one request, false, no schema step", async () => {
+  // The first write carries the schema guard. Only the guard's own refusal (an index missing or
+  // not online, its procedure not allowed) runs the schema step and sends the write again; a
+  // statement Neo4j refuses, or a role that may not write (Forbidden, as a 403 or in a 200), is
+  // the write's own failure: one request, no retry, no schema warning. (Every Neo4j error ran the
+  // step's check and sent the write again: 2 writes, 3 requests.)
+  const forbidden = {
+    code: "Neo.ClientError.Security.Forbidden",
+    message: "Create node with labels 'AuditEvent' on database 'neo4j' is not allowed for user 'a' with roles [reader].",
+  };
+  for (const [status, error, reason] of [
+    [200, { code: "Neo.ClientError.Statement.SemanticError", message: "refused by the test" }, /Neo\.ClientError\.Statement\.SemanticError/],
+    [200, forbidden, /^authentication failed: HTTP 200 \(Neo\.ClientError\.Security\.Forbidden: Create node/],
+    [403, forbidden, /^authentication failed: HTTP 403 \(Neo\.ClientError\.Security\.Forbidden: Create node/],
+  ]) {
+    let requests = 0;
+    const p = await proxy((body, res) => {
+      requests++;
+      return body.includes("UNWIND $events") && answer(res, status, { results: [], errors: [error] });
+    });
+    const { logger } = loggerVia(p, "first-refused", { retry: { baseDelayMs: 10, maxDelayMs: 20 } });
+    assert.equal(await logger.logUserAction({ uid: "u" }, "FIRST_REFUSED"), false);
+    assert.match(logger.lastError, reason);
+    assert.equal(p.writes.length, 1, logger.lastError);
+    assert.equal(requests, 1, "no schema check either");
+    assert.equal(logger.schemaWarning, undefined);
+    assert.equal(logger.stats().retried, 0);
+    // The next write carries the guard again (the schema is still unknown): one request.
+    assert.equal(await logger.logUserAction({ uid: "u" }, "SECOND_REFUSED"), false);
+    assert.equal(p.writes.length, 2);
+    assert.equal(requests, 2);
+  }
 });
 
 test("the memory queue's bounds: an event past queue.maxBytes is refused at once (queue full), counted in dropped and failed", async () => {
