@@ -448,8 +448,19 @@ pub(crate) fn scrub_details(
     // `crate::error::find_secret` reads it (JSON's escapes, once or twice, percent-encoding, `+`,
     // HTML references: a value holding the password as Python's `quote` or PHP's `json_encode`
     // writes it was stored, found by a docs review); the Worker's build searches as written.
+    // (A text without an escape's first byte, as most are, is searched as written: faster.)
     #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
-    let held = secrets.iter().any(|(s, _)| crate::error::find_secret(details, s).is_some());
+    let held = {
+        let plain = crate::error::unescaped(details);
+        let find = |s: &str| {
+            if plain {
+                crate::error::find(details, s).is_some()
+            } else {
+                crate::error::find_secret(details, s).is_some()
+            }
+        };
+        secrets.iter().any(|(s, _)| find(s))
+    };
     #[cfg(all(target_arch = "wasm32", feature = "worker"))]
     let held = secrets.iter().any(|(_, in_json)| crate::error::find(details, in_json).is_some());
     let other_escapes = || cfg!(not(all(target_arch = "wasm32", feature = "js"))) && other_escapes(details);
@@ -539,7 +550,8 @@ pub(crate) fn held_in_targets(targets: &[crate::event::Target], secrets: &[(Stri
 /// loop was inlined at each of their call sites).
 #[inline(never)]
 fn holds_secret(s: &str, secrets: &[(String, String)]) -> bool {
-    secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x))
+    let plain = crate::error::unescaped(s);
+    secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x, plain))
 }
 
 /// Replaces, in place, every string value (at any depth) that holds one of `secrets` by
