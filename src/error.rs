@@ -511,7 +511,7 @@ pub(crate) fn find_secret(text: &str, secret: &str) -> Option<(usize, usize)> {
         if i == t.len() {
             return None;
         }
-        if let Some(end) = spelled_at(t, i, s) {
+        if let Some(end) = spelled_at(t, i, s, &mut 32) {
             return Some((i, end - i));
         }
         i += 1;
@@ -574,8 +574,12 @@ pub(crate) fn unescaped(_: &str) -> bool {
 /// pairs) and that JSON escaped once more (`\\/`: a JSON text quoted in JSON), and an HTML
 /// character reference (`&amp;`, `&lt;`, `&gt;`, `&quot;`, `&apos;`, `&#NN;`, `&#xHH;`: an HTML
 /// error page). Letters keep their case (the lower-case spelling is a secret of its own).
+/// `tries`: how many more times the escape's reading may fail where both readings fit (only for a
+/// character an escape of it starts with; a secret of many `\\` in a long run of them had every
+/// way of reading the run tried, in exponential time). Once none are left, the escape's reading is
+/// left out there: a secret of dozens of `\\` echoed as typed may then be missed.
 #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
-fn spelled_at(t: &[u8], mut i: usize, s: &[u8]) -> Option<usize> {
+fn spelled_at(t: &[u8], mut i: usize, s: &[u8], tries: &mut u32) -> Option<usize> {
     let mut k = 0;
     while let Some(&b) = s.get(k) {
         let c = *t.get(i)?;
@@ -589,8 +593,11 @@ fn spelled_at(t: &[u8], mut i: usize, s: &[u8]) -> Option<usize> {
                 continue;
             }
             // Both readings fit (`%25` for a `%`, `&amp;` for a `&`): the escape's first.
-            if let Some(end) = spelled_at(t, i + len, &s[k + n..]) {
-                return Some(end);
+            if *tries > 0 {
+                if let Some(end) = spelled_at(t, i + len, &s[k + n..], tries) {
+                    return Some(end);
+                }
+                *tries = tries.saturating_sub(1);
             }
         }
         if c != b {
@@ -822,8 +829,8 @@ mod tests {
         for _ in 0..20_000 {
             let text: String = (0..pick(30)).map(|_| alphabet[pick(alphabet.len())]).collect();
             let secret: String = (0..1 + pick(3)).map(|_| ["a", "b", " ", "%", "&"][pick(5)]).collect();
-            let naive =
-                (0..text.len()).find_map(|i| spelled_at(text.as_bytes(), i, secret.as_bytes()).map(|end| (i, end - i)));
+            let naive = (0..text.len())
+                .find_map(|i| spelled_at(text.as_bytes(), i, secret.as_bytes(), &mut 32).map(|end| (i, end - i)));
             assert_eq!(find_secret(&text, &secret), naive, "{text:?} {secret:?}");
         }
         // `%25` is a `%` and a `%` is itself: both readings are tried.
@@ -831,6 +838,23 @@ mod tests {
             [("%25abcdefgh", "%25abcdefgh"), ("%abcdefgh", "%25abcdefgh"), ("a%2Fbcdefg", "a%252Fbcdefg")]
         {
             assert_eq!(scrub(&cat(&["x ", echoed, " y"]), &[secret]), "x *** y", "{secret} {echoed}");
+        }
+    }
+
+    /// A `\\` is a `\` escaped and two of them as they are: a secret of many backslashes looked
+    /// for in a long run of them tried every way of reading the run (exponential time).
+    #[test]
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    fn a_run_of_backslashes_is_read_in_bounded_time() {
+        let secret = cat(&["\\".repeat(40).as_str(), "x"]);
+        let text = "\\".repeat(100);
+        let started = std::time::Instant::now();
+        assert_eq!(scrub(&text, &[&secret]), text);
+        assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+        assert_eq!(scrub(&cat(&["a ", &text[..80], "x b"]), &[&secret]), "a *** b");
+        // A few, either way.
+        for echoed in [r"pw\\\x-12", r"pw\\\\\\x-12"] {
+            assert_eq!(scrub(&cat(&["a ", echoed, " b"]), &[r"pw\\\x-12"]), "a *** b", "{echoed}");
         }
     }
 
