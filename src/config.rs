@@ -766,21 +766,23 @@ impl Config {
         }
         // The forms a server or an app re-encodes them in (found by a new user: a 400 body with
         // `neo4j%3AS3cret%2FPW%2Bx`, a proxy's lower-cased token, a DSN in details built with
-        // encodeURIComponent): percent-encoded, the Basic pair `user:password` too, and lower case.
+        // encodeURIComponent): the Basic pair `user:password` too, and lower case. Natively and
+        // in the JavaScript builds each is found however a server, a proxy or an app encodes its
+        // characters (percent-encoded, JSON's or HTML's escapes: `crate::error::find_secret`);
+        // the Worker's build looks for the percent-encoded form (`encodeURIComponent`'s) as well.
         let (raw, mut forms) = (v.len(), Vec::new());
         if let (Some(u), Some(p)) = (&self.username, &self.password) {
+            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+            forms.push(cat(&[u, ":", p]));
+            #[cfg(all(target_arch = "wasm32", feature = "worker"))]
             forms.push(percent_encoded(&cat(&[u, ":", p])));
         }
         for x in &v[..raw] {
+            #[cfg(all(target_arch = "wasm32", feature = "worker"))]
             forms.push(percent_encoded(x));
             let mut lower = String::with_capacity(x.len());
             x.chars().for_each(|c| crate::unicode::push_lowercase(&mut lower, c));
             forms.push(lower);
-            // As a JSON body holds it: a proxy's or an app's JSON error echoing a password with a
-            // `"`, `\`, a tab or a non-ASCII letter showed it whole (found by a new Rust user).
-            // (Not in the Worker's build: size; Neo4j's own messages are read unescaped.)
-            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
-            json_escaped_forms(x, &mut forms);
         }
         for f in forms {
             if !v.contains(&f) {
@@ -788,18 +790,9 @@ impl Config {
             }
         }
         if let Some(b) = self.basic_credential() {
-            // Percent-encoded too (base64's `+`, `/` and `=`: a query string's `auth=…%3D`), as
-            // docs/redaction.md says of each credential; it was stored. And without its `=`
-            // padding, which carries nothing: the padding written `%3d` (lower-case hex) or left
-            // out showed the credential whole before it; it was stored too. (Neither in the
+            // Also without its `=` padding, which carries nothing: the padding written `%3d` or
+            // left out showed the credential whole before it; it was stored too. (Not in the
             // Worker's build: there these secrets only scrub its log lines of Neo4j's answers.)
-            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
-            {
-                let p = percent_encoded(&b);
-                if p != b {
-                    v.push(p);
-                }
-            }
             #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
             let bare = Some(b.trim_end_matches('=')).filter(|x| x.len() < b.len()).map(str::to_owned);
             v.push(b);
@@ -850,39 +843,10 @@ fn check_token(s: Spelling, t: &str) -> Result<(), AuditError> {
     Ok(())
 }
 
-/// `s` as it stands inside a JSON string: escaped as serde_json and `JSON.stringify` write it
-/// (`\"`, `\\`, control characters), and natively that with every non-ASCII character a `\u`
-/// escape (UTF-16, lower-case hex: Python's `json.dumps` by default; left out of the wasm
-/// builds, `bench/size fetch-writeonly` +198 B gz for it, +40 B for the first form). The caller
-/// drops the forms equal to `s` or to another.
-#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
-fn json_escaped_forms(s: &str, forms: &mut Vec<String>) {
-    let mut quoted = String::new();
-    crate::json::write_str(&mut quoted, s);
-    let escaped = &quoted[1..quoted.len() - 1];
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let mut ascii = String::new();
-        for c in escaped.chars() {
-            if c.is_ascii() {
-                ascii.push(c);
-                continue;
-            }
-            for unit in c.encode_utf16(&mut [0; 2]) {
-                ascii.push_str("\\u");
-                ascii.push_str(&crate::chain::hex(&unit.to_be_bytes()));
-            }
-        }
-        forms.push(ascii);
-    }
-    forms.push(escaped.to_owned());
-}
-
-/// A refused configuration, out of line: a good configuration runs none of the checks' error
-/// paths, and V8 compiles a wasm function whole on its first call (a Worker's first logger,
-/// bench/coldstart.mjs), so each message built in place was compiled for nothing.
 /// `s` as `encodeURIComponent` writes it (UTF-8 bytes other than letters, digits and
-/// `-_.!~*'()` as `%XX`, upper-case hex), for [`Config::secrets`].
+/// `-_.!~*'()` as `%XX`, upper-case hex), for [`Config::secrets`] in the Worker's build (the
+/// others read every percent-encoding of a secret: `crate::error::find_secret`).
+#[cfg(all(target_arch = "wasm32", feature = "worker"))]
 fn percent_encoded(s: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut out = String::with_capacity(s.len());
@@ -898,6 +862,9 @@ fn percent_encoded(s: &str) -> String {
     out
 }
 
+/// A refused configuration, out of line: a good configuration runs none of the checks' error
+/// paths, and V8 compiles a wasm function whole on its first call (a Worker's first logger,
+/// bench/coldstart.mjs), so each message built in place was compiled for nothing.
 #[cold]
 #[inline(never)]
 fn invalid(m: &str) -> Result<(), AuditError> {
@@ -1343,13 +1310,17 @@ mod tests {
     fn the_basic_credential_is_a_secret_too() {
         // base64("neo4j:pw-12345"): what a server echoing the Authorization header shows.
         let b64 = "bmVvNGo6cHctMTIzNDU=";
-        assert_eq!(
-            base().secrets(),
-            ["pw-12345", "neo4j%3Apw-12345", "bmVvNGo6cHctMTIzNDU%3D", b64, "bmVvNGo6cHctMTIzNDU"]
-        );
+        // Its and the pair's percent-encoded forms are found by `crate::error::find_secret`.
+        assert_eq!(base().secrets(), ["pw-12345", "neo4j:pw-12345", b64, "bmVvNGo6cHctMTIzNDU"]);
         assert_eq!(base().basic_credential().as_deref(), Some(b64));
-        let e = AuditError::Http { status: 500, snippet: format!("authorization: Basic {b64}"), retry_after_ms: None };
-        assert_eq!(e.reason(&crate::error::refs(&base().secrets())), "HTTP 500: authorization: Basic ***");
+        for (echo, want) in [
+            (cat(&["authorization: Basic ", b64]), "HTTP 500: authorization: Basic ***"),
+            ("auth=bmVvNGo6cHctMTIzNDU%3D&x".to_owned(), "HTTP 500: auth=***&x"),
+            ("u=neo4j%3Apw-12345".to_owned(), "HTTP 500: u=neo4j%3A***"),
+        ] {
+            let e = AuditError::Http { status: 500, snippet: echo, retry_after_ms: None };
+            assert_eq!(e.reason(&crate::error::refs(&base().secrets())), want);
+        }
         let t = Config::new("http://h:1").bearer("tok-secret");
         assert_eq!((t.secrets(), t.basic_credential()), (vec!["tok-secret".to_owned()], None));
     }

@@ -444,10 +444,27 @@ pub(crate) fn scrub_details(
     // (`rules::Limits::details_of`), which escape as `write_str` does (`\u` only for control
     // characters, never `\/`); there the check was +139 B gz of the Worker's .wasm, left out +1 B
     // (`bench/size worker`, 2026-12-01).
+    // Natively and in the JavaScript builds, the text is searched for each secret as
+    // `crate::error::find_secret` reads it (JSON's escapes, once or twice, percent-encoding, `+`,
+    // HTML references: a value holding the password as Python's `quote` or PHP's `json_encode`
+    // writes it was stored, found by a docs review); the Worker's build searches as written.
+    // (A text without an escape's first byte, as most are, is searched as written: faster.)
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    let held = {
+        let plain = crate::error::unescaped(details);
+        let find = |s: &str| {
+            if plain {
+                crate::error::find(details, s).is_some()
+            } else {
+                crate::error::find_secret(details, s).is_some()
+            }
+        };
+        secrets.iter().any(|(s, _)| find(s))
+    };
+    #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+    let held = secrets.iter().any(|(_, in_json)| crate::error::find(details, in_json).is_some());
     let other_escapes = || cfg!(not(all(target_arch = "wasm32", feature = "js"))) && other_escapes(details);
-    if !secrets.iter().any(|(_, in_json)| crate::error::find(details, in_json).is_some())
-        && (secrets.is_empty() || !other_escapes())
-    {
+    if !held && (secrets.is_empty() || !other_escapes()) {
         return Ok(None);
     }
     scrubbed(details, secrets, limits, whose)
@@ -533,7 +550,8 @@ pub(crate) fn held_in_targets(targets: &[crate::event::Target], secrets: &[(Stri
 /// loop was inlined at each of their call sites).
 #[inline(never)]
 fn holds_secret(s: &str, secrets: &[(String, String)]) -> bool {
-    secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x))
+    let plain = crate::error::unescaped(s);
+    secrets.iter().any(|(x, _)| crate::error::holds_whole(s, x, plain))
 }
 
 /// Replaces, in place, every string value (at any depth) that holds one of `secrets` by
@@ -578,6 +596,31 @@ mod tests {
         for text in [r#"{"a":"\u00e9\/x","n":1.50}"#, r#"{"a":"xhunter2hunte\u00722"}"#, r#"{"a":"\\u"}"#] {
             assert_eq!(scrub(text), Ok(None), "{text}");
         }
+    }
+
+    /// Details holding the password as other encoders write it (Python's `quote` keeps `/`,
+    /// `quote_plus` writes `+`, .NET lower-case hex, PHP's `json_encode` `\/`, Gson `\u0027`,
+    /// HTML references) were stored: the text was searched for it as typed, `encodeURIComponent`'d,
+    /// lower-cased and JSON-escaped only (found by a docs review).
+    #[test]
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    fn the_password_in_other_encoders_forms_is_scrubbed_from_details() {
+        let c = crate::config::Config::new("http://h").basic_auth("user", "it's pa/ss w0rd&<1>");
+        let secrets = secret_forms(c.secrets());
+        let lim = crate::rules::Limits::default();
+        for v in [
+            "it%27s%20pa/ss%20w0rd%26%3C1%3E",
+            "it%27s+pa%2fss+w0rd%26%3c1%3e",
+            r"it's pa\\/ss w0rd&<1>",
+            r"it\\u0027s pa\/ss w0rd\u0026<1>",
+            "it&#39;s pa/ss w0rd&amp;&lt;1&gt;",
+        ] {
+            let text = crate::error::cat(&[r#"{"a":"x="#, v, r#"","n":1}"#]);
+            let got = scrub_details(&text, &secrets, &lim, "x");
+            assert_eq!(got, Ok(Some(r#"{"a":"[REDACTED]","n":1}"#.to_owned())), "{v}");
+        }
+        let text = r#"{"a":"it%27s pa/ss w0rd%26%3C1%3Ex"}"#;
+        assert_eq!(scrub_details(text, &secrets, &lim, "x"), Ok(None));
     }
 
     /// A credential right after a percent escape (`Basic%20<credential>`, a query string's

@@ -454,6 +454,36 @@ async fn a_password_echoed_json_escaped_is_scrubbed() {
     }
 }
 
+/// The other ways servers, proxies and apps write a password back (found by a docs review): with
+/// `/` kept by the percent-encoding (Python's `urllib.parse.quote`), `+` for a space
+/// (`quote_plus`, `URLSearchParams`), lower-case hex (.NET), `\/` in JSON (PHP's `json_encode`),
+/// `\u00XX` for `'`, `<`, `&`, `=` (Gson) and HTML entities (an HTML error page). Each was looked
+/// for only as typed, `encodeURIComponent`'d, lower-cased or JSON-escaped the `JSON.stringify`
+/// way, so it showed whole in `Display`, `Debug`, `reason` and `last_error`.
+#[tokio::test]
+async fn a_password_echoed_in_other_encodings_is_scrubbed() {
+    for (pw, echoed) in [
+        ("pa/ss w0rd!", "pa/ss%20w0rd%21"),
+        ("pa/ss w0rd!", "pa%2Fss+w0rd%21"),
+        ("pa/ss w0rd!", "pa%2fss%20w0rd%21"),
+        ("pa/ss w0rd!", r"pa\/ss w0rd!"),
+        ("it's <b>&=1", "it&#39;s &lt;b&gt;&amp;=1"),
+        ("it's <b>&=1", r"it\u0027s \u003cb\u003e\u0026\u003d1"),
+    ] {
+        let body = format!("{{\"error\": \"bad credential {echoed}\"}}");
+        let fake = FakeServer::start(Some(http_json(400, "", &body))).await;
+        let logger = AuditLogger::builder(&fake.url)
+            .basic_auth("neo4j", pw)
+            .retry(neo4j_audit::RetryConfig { max_attempts: 1, ..Default::default() })
+            .build()
+            .unwrap();
+        let e = logger.action("LOGIN").await.unwrap_err();
+        let texts = format!("{e} | {e:?} | {} | {:?}", logger.reason(&e), logger.last_error());
+        assert!(texts.contains("bad credential ***"), "{pw:?}: {texts}");
+        assert!(!texts.contains(echoed), "{pw:?}: {texts}");
+    }
+}
+
 #[tokio::test]
 async fn ensure_schema_is_idempotent_and_creates_the_constraints() {
     let logger = AuditLogger::new(config("schema")).unwrap();

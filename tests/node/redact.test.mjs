@@ -128,6 +128,51 @@ test("the Basic credential percent-encoded is kept out of details too", async ()
   assert.deepEqual(JSON.parse(ev.details), { encoded: R, link: R, plain: R, pw: R, keep: "k" });
 });
 
+// A docs review: the password was looked for as typed, encodeURIComponent'd, lower-cased and
+// JSON-escaped as JSON.stringify writes it, so other encoders' echoes showed it whole in lastError
+// and were stored in details: Python's quote (keeps `/`), quote_plus and URLSearchParams (`+` for
+// a space), lower-case hex (.NET), PHP's json_encode (`\/`), Gson's `\u0027`, HTML entities.
+test("the password in other encoders' forms is kept out of lastError and details", async () => {
+  const [user, password] = ["auditor", "it's pa/ss w0rd&<1>"];
+  const forms = [
+    "it%27s%20pa/ss%20w0rd%26%3C1%3E",
+    new URLSearchParams({ p: password }).toString().slice(2),
+    "it%27s+pa%2fss+w0rd%26%3c1%3e",
+    "it's pa\\/ss w0rd&<1>",
+    "it\\u0027s pa/ss w0rd\\u0026\\u003c1\\u003e",
+    "it&#39;s pa/ss w0rd&amp;&lt;1&gt;",
+  ];
+  for (const echoed of forms) {
+    const echo = await serve((req, body, res) => {
+      res.writeHead(400, { "Content-Type": "text/html" });
+      res.end(`<p>bad credential ${echoed}</p>`);
+    });
+    const logger = new pkg.AuditLogger({ url: echo, username: user, password, trail: "t", retry: { maxAttempts: 1 } });
+    assert.equal(await logger.logUserAction({ uid: "u-enc" }, "SIGN_IN"), false);
+    assert.match(logger.lastError, /HTTP 400/);
+    assert.ok(logger.lastError.includes("bad credential ***"), `${echoed}: ${logger.lastError}`);
+    assert.ok(!logger.lastError.includes(echoed), logger.lastError);
+    await logger.close();
+  }
+  const realBasic = Buffer.from(`${NEO4J_USER}:${NEO4J_PASSWORD}`).toString("base64");
+  const gateway = await serve(async (req, body, res) => {
+    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
+      method: req.method, body: req.method === "POST" ? body : undefined,
+      headers: { "content-type": "application/json", accept: "application/json", authorization: `Basic ${realBasic}` },
+    });
+    res.writeHead(upstream.status, { "Content-Type": "application/json" });
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  });
+  const trail = unique("redact-encoders");
+  const logger = new pkg.AuditLogger({ url: gateway, username: user, password, trail });
+  const details = Object.fromEntries(forms.map((f, i) => [`f${i}`, `x=${f}`]));
+  assert.equal(await logger.logUserAction({ uid: "u-enc" }, "EXPORT", "data", { ...details, keep: "k" }), true, logger.lastError);
+  assert.equal(await logger.close(), true);
+  const [ev] = await trailEvents(trail);
+  const R = "[REDACTED]";
+  assert.deepEqual(JSON.parse(ev.details), { ...Object.fromEntries(forms.map((_, i) => [`f${i}`, R])), keep: "k" });
+});
+
 // Redaction read keys only, so a secret whose name is a sibling's value was stored as sent: HAR
 // headers and cookies ({name: "Authorization", value: "Bearer …"}), form fields ({name:
 // "password", value}), Kubernetes' env ({name: "DB_PASSWORD", value}), AWS tags ({Key, Value}).
