@@ -764,7 +764,8 @@ test("the password and token re-encoded (percent-encoded, the Basic pair, lower 
     for (const [auth, secret] of [[{ username: "neo4j", password }, password], [{ token }, token]]) {
       const logger = new pkg.AuditLogger({ ...common, ...auth });
       assert.equal(await logger.logUserAction(null, "ECHOED"), false);
-      assert.match(logger.lastError, /^HTTP 400: refused \*\*\* and \*\*\* and \*\*\* here/);
+      // The Basic pair's password is found inside it (any encoding): the user name may stay.
+      assert.match(logger.lastError, /^HTTP 400: refused \*\*\* and (neo4j%3A)?\*\*\* and \*\*\* here/);
       for (const f of [secret, ...forms(secret)]) assert.ok(!logger.lastError.includes(f), `${f} in ${logger.lastError}`);
       await logger.close();
     }
