@@ -3651,6 +3651,34 @@ mod tests {
         assert_eq!(r.m.stats().queued, 0);
     }
 
+    /// A logger with the durable queue (one attempt per write) whose own event failed and waits,
+    /// stored: the rig, the store, the failure's actions and the event's UIDs. A call reads
+    /// nothing from the store.
+    #[cfg(not(feature = "memory-queue"))]
+    fn own_event_waiting_stored() -> (Rig, Store, Vec<Action>, Vec<String>) {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
+        let mut store = Store::default();
+        let first = [Action::Load { scan: 1, prefix: String::new(), after: None, count: LOAD_PAGE }];
+        let acts = r.input(store.read(&first).unwrap());
+        store.apply(&acts);
+        r.log();
+        let acts = r.acts();
+        assert!(store.read(&acts).is_none(), "a call reads nothing: {acts:?}");
+        let s = sends(&r.input(Input::Turn));
+        let acts = r.answer(&s[0], unavailable(None));
+        store.apply(&acts);
+        let own = s[0].uids();
+        (r, store, acts, own)
+    }
+
+    /// The durable queue's record of `ev`.
+    #[cfg(not(feature = "memory-queue"))]
+    fn record(ev: &AuditEvent) -> String {
+        let mut rec = String::new();
+        ev.write_json(&mut rec);
+        rec
+    }
+
     /// Records of this scope another logger stored after this one's first read (a tab that logged
     /// while Neo4j was down and was then closed): an explicit `flush()` reads the scope again and
     /// delivers them, each once, and answers for them (they were logged before it); the records
@@ -3662,33 +3690,17 @@ mod tests {
     #[test]
     #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn a_flush_delivers_the_records_another_logger_of_this_scope_left() {
-        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
-        let mut store = Store::default();
-        let first = [Action::Load { scan: 1, prefix: String::new(), after: None, count: LOAD_PAGE }];
-        let acts = r.input(store.read(&first).unwrap());
-        store.apply(&acts);
-        // This logger's own event fails and waits, stored.
-        r.log();
-        let acts = r.acts();
-        assert!(store.read(&acts).is_none(), "a call reads nothing: {acts:?}");
-        let s = sends(&r.input(Input::Turn));
-        let acts = r.answer(&s[0], unavailable(None));
-        store.apply(&acts);
-        let own = s[0].uids();
+        let (mut r, mut store, _, own) = own_event_waiting_stored();
         // Another tab of this scope stores two events, and one of another identity.
         let other = queue_scope(&direct(|c| *c = Config::new("http://127.0.0.1:7474").basic_auth("bob", "pw")));
         let mut left = Vec::new();
         for _ in 0..2 {
             let ev = r.event();
-            let mut rec = String::new();
-            ev.write_json(&mut rec);
-            store.0.insert(r.m.key(&ev.uid), rec);
+            store.0.insert(r.m.key(&ev.uid), record(&ev));
             left.push(ev.uid);
         }
         let bobs = r.event();
-        let mut rec = String::new();
-        bobs.write_json(&mut rec);
-        store.0.insert(cat(&[&other, &bobs.uid]), rec);
+        store.0.insert(cat(&[&other, &bobs.uid]), record(&bobs));
         let (committed, queued) = (r.m.stats().committed, r.m.stats().queued);
         assert_eq!(queued, 1);
         let id = r.m.flush(r.now);
@@ -3736,20 +3748,9 @@ mod tests {
     #[test]
     #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn a_drain_round_that_delivered_picks_up_the_records_another_logger_left() {
-        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, true));
-        let mut store = Store::default();
-        let first = [Action::Load { scan: 1, prefix: String::new(), after: None, count: LOAD_PAGE }];
-        let acts = r.input(store.read(&first).unwrap());
-        store.apply(&acts);
-        r.log();
-        r.acts();
-        let s = sends(&r.input(Input::Turn));
-        let acts = r.answer(&s[0], unavailable(None));
-        store.apply(&acts);
+        let (mut r, mut store, acts, _) = own_event_waiting_stored();
         let ev = r.event();
-        let mut rec = String::new();
-        ev.write_json(&mut rec);
-        store.0.insert(r.m.key(&ev.uid), rec);
+        store.0.insert(r.m.key(&ev.uid), record(&ev));
         // A round while still down: no read.
         let at = timer(&acts).flatten().unwrap();
         let mut acts = r.at(at);
@@ -4828,16 +4829,10 @@ mod tests {
     #[test]
     fn sort_by_time_is_a_stable_sort_by_key() {
         // Keys from a small range (many equal), lengths 0..60, each case against sort_by_key.
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut next = crate::random::seeded(0x2545_f491_4f6c_dd1du64);
         for len in 0..60 {
             for range in [1u64, 3, 10, 1000] {
-                let mut v: Vec<(i64, usize)> = (0..len).map(|i| ((next() % range) as i64 - 1, i)).collect();
+                let mut v: Vec<(i64, usize)> = (0..len).map(|i| (next(range) as i64 - 1, i)).collect();
                 if range == 1000 && len % 3 == 0 {
                     v.reverse();
                 }

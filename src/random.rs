@@ -105,6 +105,18 @@ pub(crate) fn u64() -> u64 {
     u64::from_le_bytes(b)
 }
 
+/// A seeded, repeatable xorshift generator for the tests' generated cases: each call gives a
+/// number below its argument (the same cases on every run, unlike [`u64`]).
+#[cfg(test)]
+pub(crate) fn seeded(mut seed: u64) -> impl FnMut(u64) -> u64 {
+    move |below| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % below
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -422,6 +422,21 @@ async fn headers_auth_and_secret_scrubbing() {
     assert!(head.starts_with("post /db/audit/query/v2 "), "{head}");
 }
 
+/// What a failed write shows (`Display`, `Debug`, `reason`, `last_error`, joined by ` | `) when a
+/// server answers it `status` with a JSON error quoting `echoed`, the logger logging in with
+/// `pw` (one attempt).
+async fn texts_of_an_echo(status: u16, pw: &str, echoed: &str) -> String {
+    let body = format!("{{\"error\": \"bad credential {echoed}\"}}");
+    let fake = FakeServer::start(Some(http_json(status, "", &body))).await;
+    let logger = AuditLogger::builder(&fake.url)
+        .basic_auth("neo4j", pw)
+        .retry(neo4j_audit::RetryConfig { max_attempts: 1, ..Default::default() })
+        .build()
+        .unwrap();
+    let e = logger.action("LOGIN").await.unwrap_err();
+    format!("{e} | {e:?} | {} | {:?}", logger.reason(&e), logger.last_error())
+}
+
 /// A server (a proxy, a gateway, an app in front of Neo4j) echoing the password inside a JSON
 /// body writes it as JSON escapes it: `\"`, `\\`, `\t`, and with Python's `json.dumps` (its
 /// default `ensure_ascii`) every non-ASCII character as `\u00fc`. The error quotes the body's
@@ -438,16 +453,8 @@ async fn a_password_echoed_json_escaped_is_scrubbed() {
         ("ünïcödé-pässwörd", r#"\u00fcn\u00efc\u00f6d\u00e9-p\u00e4ssw\u00f6rd"#),
         ("emoji-😀-password", r#"emoji-\ud83d\ude00-password"#),
     ] {
-        let body = format!("{{\"error\": \"bad credential {echoed}\"}}");
         for status in [400, 502] {
-            let fake = FakeServer::start(Some(http_json(status, "", &body))).await;
-            let logger = AuditLogger::builder(&fake.url)
-                .basic_auth("neo4j", pw)
-                .retry(neo4j_audit::RetryConfig { max_attempts: 1, ..Default::default() })
-                .build()
-                .unwrap();
-            let e = logger.action("LOGIN").await.unwrap_err();
-            let texts = format!("{e} | {e:?} | {} | {:?}", logger.reason(&e), logger.last_error());
+            let texts = texts_of_an_echo(status, pw, echoed).await;
             assert!(texts.contains("bad credential ***"), "{pw:?} {status}: {texts}");
             assert!(!texts.contains(echoed) && !texts.contains(pw), "{pw:?} {status}: {texts}");
         }
@@ -470,15 +477,7 @@ async fn a_password_echoed_in_other_encodings_is_scrubbed() {
         ("it's <b>&=1", "it&#39;s &lt;b&gt;&amp;=1"),
         ("it's <b>&=1", r"it\u0027s \u003cb\u003e\u0026\u003d1"),
     ] {
-        let body = format!("{{\"error\": \"bad credential {echoed}\"}}");
-        let fake = FakeServer::start(Some(http_json(400, "", &body))).await;
-        let logger = AuditLogger::builder(&fake.url)
-            .basic_auth("neo4j", pw)
-            .retry(neo4j_audit::RetryConfig { max_attempts: 1, ..Default::default() })
-            .build()
-            .unwrap();
-        let e = logger.action("LOGIN").await.unwrap_err();
-        let texts = format!("{e} | {e:?} | {} | {:?}", logger.reason(&e), logger.last_error());
+        let texts = texts_of_an_echo(400, pw, echoed).await;
         assert!(texts.contains("bad credential ***"), "{pw:?}: {texts}");
         assert!(!texts.contains(echoed), "{pw:?}: {texts}");
     }

@@ -16,6 +16,27 @@ after(() => opened?.close());
 const count = async (trail) =>
   (await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN count(e)", { trail }))[0][0];
 
+/** A proxy in front of Neo4j (CORS on for the test site) that answers every request 503 while
+ *  `state.down`: an outage switched on and off by the test. */
+async function outage(down) {
+  const state = { down };
+  const proxy = await proxyToNeo4j((_body, res) => {
+    if (!state.down) return false;
+    res.writeHead(503, { "Content-Type": "text/plain" });
+    res.end("down for maintenance");
+    return true;
+  }, { cors: true });
+  return { state, proxy };
+}
+
+/** A new page of `ctx` on the test site, once the package is loaded there. */
+async function ready(ctx) {
+  const p = await ctx.newPage();
+  await p.goto(site.origin);
+  await p.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+  return p;
+}
+
 test('delivery "queued": close() right after logging delivers what was logged (true), nothing left stored', async () => {
   // Found by a new user: the calls resolve true once their event is in IndexedDB and their sends are
   // started after that; close() called before those sends reached the batches took the queue for
@@ -229,9 +250,7 @@ test("a page whose indexedDB getter throws (Firefox: a third-party frame with co
       Object.defineProperty(window, "indexedDB", { configurable: true,
         get() { throw new DOMException("The operation is insecure.", "SecurityError"); } });
     });
-    const p = await ctx.newPage();
-    await p.goto(site.origin);
-    await p.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    const p = await ready(ctx);
     for (const delivery of ["committed", "queued"]) {
       const trail = unique(`e2e-idb-getter-${delivery}`);
       const cfg = { url: NEO4J_URL, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, delivery, queue: { name: `q-${trail}` } };
@@ -266,24 +285,13 @@ test("events a closed tab left in the queue: a logger already open in another ta
   // started (and again only for its own backlog past its bounds), so they waited for the next
   // logger made. flush() now reads the logger's scope (target and identity) in the store again and
   // delivers what another tab left there before it answers.
-  const state = { down: false };
-  const proxy = await proxyToNeo4j((_body, res) => {
-    if (!state.down) return false;
-    res.writeHead(503, { "Content-Type": "text/plain" });
-    res.end("down for maintenance");
-    return true;
-  }, { cors: true });
+  const { state, proxy } = await outage(false);
   const ctx = await browser.newContext();
   try {
     const trail = unique("e2e-closed-tab");
     const cfg = { url: proxy.url, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, queue: { name: `q-${trail}` },
       retry: { maxAttempts: 2, maxElapsedMs: 500, baseDelayMs: 50, maxDelayMs: 100 } };
-    const open = async () => {
-      const p = await ctx.newPage();
-      await p.goto(site.origin);
-      await p.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
-      return p;
-    };
+    const open = () => ready(ctx);
     const tabB = await open();
     assert.equal(await tabB.evaluate(async (cfg) => {
       window.logger = new window.audit.AuditLogger(cfg);
@@ -325,24 +333,13 @@ test("events a closed tab left in the queue: a logger already open in another ta
 test("events a closed tab left in the queue: a logger whose own events waited through the outage delivers them in the background once Neo4j is back, without flush()", async () => {
   // The background re-send: a drain round that delivered what it re-sent (the server is back)
   // reads the scope again and sends what another tab left meanwhile.
-  const state = { down: false };
-  const proxy = await proxyToNeo4j((_body, res) => {
-    if (!state.down) return false;
-    res.writeHead(503, { "Content-Type": "text/plain" });
-    res.end("down for maintenance");
-    return true;
-  }, { cors: true });
+  const { state, proxy } = await outage(false);
   const ctx = await browser.newContext();
   try {
     const trail = unique("e2e-closed-tab-drain");
     const cfg = { url: proxy.url, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, queue: { name: `q-${trail}` },
       retry: { maxAttempts: 1 } };
-    const open = async () => {
-      const p = await ctx.newPage();
-      await p.goto(site.origin);
-      await p.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
-      return p;
-    };
+    const open = () => ready(ctx);
     const tabB = await open();
     state.down = true;
     assert.equal(await tabB.evaluate(async (cfg) => {
@@ -377,13 +374,7 @@ test("a queue database that cannot be opened (a sandboxed frame: open() throws S
   // indexedDB.open() there): the calls said false with a network error only, which the README's
   // table reads as "still stored, re-sent by the next logger", but nothing was stored, and unlike a
   // write refused for quota nothing said so: a reload lost them silently.
-  const state = { down: true };
-  const proxy = await proxyToNeo4j((_body, res) => {
-    if (!state.down) return false;
-    res.writeHead(503, { "Content-Type": "text/plain" });
-    res.end("down for maintenance");
-    return true;
-  }, { cors: true });
+  const { state, proxy } = await outage(true);
   const ctx = await browser.newContext();
   try {
     await ctx.addInitScript(() => {

@@ -139,34 +139,50 @@ test("README: the activity panel block reads one user's events in pages of 20, n
   }
 });
 
-test("README: the Node server block serves many users through one logger, each event its own user's, and delivers them all on SIGTERM", async () => {
-  // Run as written, but on a free port and into this test's trail.
-  const trail = unique("readme-server");
+/** The README's Node server block ("In a Node server") as written, importing pkg/, logging into
+ *  `trail` as NEO4J_USER, and listening on a free port it prints. */
+function serverBlock(trail) {
   const code = block("## In a Node server")
     .replace('from "neo4j-audit";', `from ${JSON.stringify(pathToFileURL(join(ROOT, "pkg/node.js")).href)};`)
     .replace('username: "neo4j"', `username: ${JSON.stringify(NEO4J_USER)}`)
     .replace("password: process.env.NEO4J_PASSWORD }", `password: process.env.NEO4J_PASSWORD, trail: ${JSON.stringify(trail)} }`)
     .replace("server.listen(8000);", 'server.listen(0, "127.0.0.1", () => console.log("port", server.address().port));');
   assert.ok(code.includes(trail) && code.includes('console.log("port"'), "the block's config and listen lines");
+  return code;
+}
+
+/** Runs `code` as dir/server.mjs against Neo4j at `url`: the child, its port, its output so far
+ *  (`out()`), and its exit code or signal (`exited`). */
+async function runServer(dir, code, url) {
+  writeFileSync(join(dir, "server.mjs"), code);
+  const env = { ...process.env, NEO4J_URL: url, NEO4J_PASSWORD };
+  const child = spawn(process.execPath, [join(dir, "server.mjs")], { env, stdio: ["ignore", "pipe", "pipe"] });
+  let text = "";
+  child.stderr.on("data", (d) => (text += d));
+  const exited = new Promise((r) => child.on("exit", (code, signal) => r(code ?? signal)));
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.on("data", (d) => { text += d; const m = /port (\d+)/.exec(text); if (m) resolve(m[1]); });
+    child.on("exit", () => reject(new Error(text)));
+  });
+  return { child, port, exited, out: () => text };
+}
+
+test("README: the Node server block serves many users through one logger, each event its own user's, and delivers them all on SIGTERM", async () => {
+  // Run as written, but on a free port and into this test's trail.
+  const trail = unique("readme-server");
+  const code = serverBlock(trail);
   const dir = mkdtempSync(join(tmpdir(), "readme-server-"));
   const users = Array.from({ length: 50 }, (_, i) => `${trail}-u${i}`);
   await cypher("UNWIND $users AS id MERGE (:User {UID: id})", { users });
   try {
-    writeFileSync(join(dir, "server.mjs"), code);
-    const child = spawn(process.execPath, [join(dir, "server.mjs")], { env: { ...process.env, NEO4J_URL, NEO4J_PASSWORD }, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stderr.on("data", (d) => (out += d));
-    const port = await new Promise((resolve, reject) => {
-      child.stdout.on("data", (d) => { out += d; const m = /port (\d+)/.exec(out); if (m) resolve(m[1]); });
-      child.on("exit", () => reject(new Error(out)));
-    });
+    const { child, port, out, exited } = await runServer(dir, code, NEO4J_URL);
     const statuses = await Promise.all(users.map((u, i) =>
       fetch(`http://127.0.0.1:${port}/doc-${i}`, { headers: { "x-user-id": u } }).then((r) => r.status)));
-    assert.deepEqual(statuses, users.map(() => 200), out);
+    assert.deepEqual(statuses, users.map(() => 200), out());
     const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).json();
     assert.equal(metrics.committed, 50);
     child.kill("SIGTERM");
-    assert.equal(await new Promise((r) => child.on("exit", r)), 0, out);
+    assert.equal(await exited, 0, out());
     const rows = await cypher(
       "MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e)-[:PERFORMED_BY]->(u:User) RETURN e.userUID, u.UID, e.details", { trail });
     assert.equal(rows.length, 50);
@@ -196,24 +212,10 @@ test("README: the Node server block delivers the events still queued on Ctrl-C (
     if (gone) res.destroy();
     return gone;
   });
-  const code = block("## In a Node server")
-    .replace('from "neo4j-audit";', `from ${JSON.stringify(pathToFileURL(join(ROOT, "pkg/node.js")).href)};`)
-    .replace('username: "neo4j"', `username: ${JSON.stringify(NEO4J_USER)}`)
-    .replace("password: process.env.NEO4J_PASSWORD }", `password: process.env.NEO4J_PASSWORD, trail: ${JSON.stringify(trail)} }`)
-    .replace("server.listen(8000);", 'server.listen(0, "127.0.0.1", () => console.log("port", server.address().port));');
-  assert.ok(code.includes(trail) && code.includes('console.log("port"'), "the block's config and listen lines");
+  const code = serverBlock(trail);
   const dir = mkdtempSync(join(tmpdir(), "readme-sigint-"));
   try {
-    writeFileSync(join(dir, "server.mjs"), code);
-    const env = { ...process.env, NEO4J_URL: proxy.url, NEO4J_PASSWORD };
-    const child = spawn(process.execPath, [join(dir, "server.mjs")], { env, stdio: ["ignore", "pipe", "pipe"] });
-    let out = "";
-    child.stderr.on("data", (d) => (out += d));
-    const exited = new Promise((r) => child.on("exit", (code, signal) => r(code ?? signal)));
-    const port = await new Promise((resolve, reject) => {
-      child.stdout.on("data", (d) => { out += d; const m = /port (\d+)/.exec(out); if (m) resolve(m[1]); });
-      child.on("exit", () => reject(new Error(out)));
-    });
+    const { child, port, out, exited } = await runServer(dir, code, proxy.url);
     for (let i = 0; i < 10; i++) fetch(`http://127.0.0.1:${port}/doc-${i}`, { headers: { "x-user-id": `u${i}` } }).catch(() => {});
     let metrics;
     for (let t = 0; t < 100 && !(metrics?.queued === 10); t++) {
@@ -224,9 +226,9 @@ test("README: the Node server block delivers the events still queued on Ctrl-C (
     child.kill("SIGINT");
     await new Promise((r) => setTimeout(r, 300));
     release();
-    assert.equal(await exited, 0, out);
+    assert.equal(await exited, 0, out());
     const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.userUID ORDER BY e.userUID", { trail });
-    assert.deepEqual(rows.map((r) => r[0]).sort(), Array.from({ length: 10 }, (_, i) => `u${i}`).sort(), out);
+    assert.deepEqual(rows.map((r) => r[0]).sort(), Array.from({ length: 10 }, (_, i) => `u${i}`).sort(), out());
   } finally {
     proxy.close();
     rmSync(dir, { recursive: true, force: true });

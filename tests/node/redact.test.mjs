@@ -97,13 +97,11 @@ test("a token read with its line break is kept out of events and lastError all t
   await logger.close();
 });
 
-// docs/redaction.md: the logger's credentials, "each also percent-encoded as encodeURIComponent
-// writes it". The Basic credential was looked for only as base64 has it, so a query string's
-// `auth=<base64>%3D` (base64's `+`, `/` and `=` encoded) was stored.
-test("the Basic credential percent-encoded is kept out of details too", async () => {
+/** Neo4j behind a gateway with credentials of its own, so a logger of it may log in with any
+ *  user and password (one holding `+`, `/`, quotes, …): the gateway's URL. */
+async function neo4jGateway() {
   const realBasic = Buffer.from(`${NEO4J_USER}:${NEO4J_PASSWORD}`).toString("base64");
-  // Neo4j behind a gateway with credentials of its own (so the logger's may hold `+` and `/`).
-  const gateway = await serve(async (req, body, res) => {
+  return serve(async (req, body, res) => {
     const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
       method: req.method, body: req.method === "POST" ? body : undefined,
       headers: { "content-type": "application/json", accept: "application/json", authorization: `Basic ${realBasic}` },
@@ -111,6 +109,13 @@ test("the Basic credential percent-encoded is kept out of details too", async ()
     res.writeHead(upstream.status, { "Content-Type": "application/json" });
     res.end(Buffer.from(await upstream.arrayBuffer()));
   });
+}
+
+// docs/redaction.md: the logger's credentials, "each also percent-encoded as encodeURIComponent
+// writes it". The Basic credential was looked for only as base64 has it, so a query string's
+// `auth=<base64>%3D` (base64's `+`, `/` and `=` encoded) was stored.
+test("the Basic credential percent-encoded is kept out of details too", async () => {
+  const gateway = await neo4jGateway();
   const trail = unique("redact-basic");
   const [user, password] = ["auditor", "Pw/x+Secret1"];
   const basic = Buffer.from(`${user}:${password}`).toString("base64");
@@ -154,15 +159,7 @@ test("the password in other encoders' forms is kept out of lastError and details
     assert.ok(!logger.lastError.includes(echoed), logger.lastError);
     await logger.close();
   }
-  const realBasic = Buffer.from(`${NEO4J_USER}:${NEO4J_PASSWORD}`).toString("base64");
-  const gateway = await serve(async (req, body, res) => {
-    const upstream = await fetch(`${NEO4J_URL}${req.url}`, {
-      method: req.method, body: req.method === "POST" ? body : undefined,
-      headers: { "content-type": "application/json", accept: "application/json", authorization: `Basic ${realBasic}` },
-    });
-    res.writeHead(upstream.status, { "Content-Type": "application/json" });
-    res.end(Buffer.from(await upstream.arrayBuffer()));
-  });
+  const gateway = await neo4jGateway();
   const trail = unique("redact-encoders");
   const logger = new pkg.AuditLogger({ url: gateway, username: user, password, trail });
   const details = Object.fromEntries(forms.map((f, i) => [`f${i}`, `x=${f}`]));
