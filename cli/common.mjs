@@ -364,7 +364,15 @@ export async function unkeyedLinks(conn, trail, query) {
 }
 
 /** The stderr line of {@link unkeyedLinks}'s count `n` (export, tail). */
-export const unkeyedNote = (command, n, trail) => `${command}: ${n === 1 ? "1 event" : `${n} events`} of trail "${escapeId(trail)}" ${n === 1 ? "is" : "are"} not read here: ${n === 1 ? "its HAS_EVENT link carries" : "their HAS_EVENT links carry"} no per-trail key (added after neo4j-audit migrate marked the trail, by a writer other than this library: the Python log_user_action still running?); run neo4j-audit migrate again (--zone for local times) to key ${n === 1 ? "it" : "them"}; meanwhile --user, --action, --category or --target find ${n === 1 ? "it" : "them"}\n`;
+/**
+ * A count and the noun (or noun and verb) it counts, singular for exactly 1: `plural(1, "event")` is
+ * "1 event", `plural(0, "event")` "0 events", `plural(2, "event has", "events have")` "2 events have".
+ * `which(n, "it", "them")` is the word alone, for a pronoun or verb later in the same message.
+ */
+export const which = (n, one, many) => (n === 1 ? one : many);
+export const plural = (n, one, many = `${one}s`) => `${n} ${which(n, one, many)}`;
+
+export const unkeyedNote = (command, n, trail) => `${command}: ${plural(n, "event")} of trail "${escapeId(trail)}" ${which(n, "is", "are")} not read here: ${which(n, "its HAS_EVENT link carries", "their HAS_EVENT links carry")} no per-trail key (added after neo4j-audit migrate marked the trail, by a writer other than this library: the Python log_user_action still running?); run neo4j-audit migrate again (--zone for local times) to key ${which(n, "it", "them")}; meanwhile --user, --action, --category or --target find ${which(n, "it", "them")}\n`;
 
 /**
  * For a read that found no events: "; N trails without a name hold events (…)" when such trails
@@ -378,7 +386,7 @@ export async function unnamedTrails(conn) {
     const { cypher } = await import("./schema.mjs");
     const r = await cypher(conn, "MATCH (t:AuditTrail) WHERE t.name IS NULL AND EXISTS { (t)-[:HAS_EVENT]->() } RETURN count(t)", {});
     const n = r.error ? 0 : r.rows[0]?.[0] ?? 0;
-    return n === 0 ? "" : `; ${n === 1 ? "1 trail without a name holds" : `${n} trails without a name hold`} events (as the Python log_user_action's get_or_create_audit_trail_uid() made it), which no trail name reads: neo4j-audit migrate --status says how to name it`;
+    return n === 0 ? "" : `; ${plural(n, "trail without a name holds", "trails without a name hold")} events (as the Python log_user_action's get_or_create_audit_trail_uid() made it), which no trail name reads: neo4j-audit migrate --status says how to name it`;
   } catch {
     return "";
   }
@@ -485,7 +493,7 @@ async function keepExactNumbers(events, conn) {
   if (lossy.length === 0) return;
   const { cypher } = await import("./schema.mjs");
   const r = await cypher(conn, "MATCH (e:AuditEvent) WHERE e.UID IN $uids RETURN e.UID, e.details", { uids: lossy.map((e) => e.uid) });
-  if (r.error) throw new CliError(`reading the exact details of ${lossy.length} events on ${conn.url}: ${r.error}`, EXIT.NEO4J);
+  if (r.error) throw new CliError(`reading the exact details of ${plural(lossy.length, "event")} on ${conn.url}: ${r.error}`, EXIT.NEO4J);
   const stored = new Map(r.rows);
   for (const e of lossy) {
     const text = stored.get(e.uid);

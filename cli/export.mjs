@@ -1,7 +1,7 @@
 // `neo4j-audit export`: a trail streamed to stdout for a SIEM or an auditor — page by page through
 // the library's keyset cursor, each page written before the next is read and stdout's backpressure
 // respected, so memory stays flat however long the trail.
-import { noEventsAdvice, unnamedTrails, CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
+import { noEventsAdvice, plural, unnamedTrails, CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
   openLogger, pages, parseCount, progress, trailQuery, unkeyedLinks, unkeyedNote, usage } from "./common.mjs";
 
 export const summary = "stream a trail to stdout as JSON lines or CSV";
@@ -59,7 +59,7 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
 
   let n = 0;
   let invalid = 0;
-  const stop = stdout.isTTY ? () => {} : progress(() => `exporting: ${n} events`, stderr);
+  const stop = stdout.isTTY ? () => {} : progress(() => `exporting: ${plural(n, "event")}`, stderr);
   // The CSV header goes out with the first page read, so a failure before it (Neo4j down, wrong
   // password) writes nothing at all; a failure after some pages says the output is incomplete.
   const header = format === "csv" ? (values.bom ? "\ufeff" : "") + csvHeader() : "";
@@ -73,7 +73,7 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   interrupted.note = (signal) => {
     const { whole, cut } = sent.count();
     if (whole === 0 && !cut) return null;
-    return `interrupted by ${signal}; the output is INCOMPLETE: ${whole === 1 ? "1 event was" : `${whole} events were`} written before it${cut ? " (and the start of the next one: its last line is cut off)" : ""}`;
+    return `interrupted by ${signal}; the output is INCOMPLETE: ${plural(whole, "event was", "events were")} written before it${cut ? " (and the start of the next one: its last line is cut off)" : ""}`;
   };
   try {
     for await (const events of pages(logger, conn, query, pageSize)) {
@@ -94,7 +94,7 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
     }
   } catch (e) {
     if (e instanceof CliError && pagesRead > 0) {
-      e.message += `; the output is INCOMPLETE: ${n === 1 ? "1 event was" : `${n} events were`} written before the failure`;
+      e.message += `; the output is INCOMPLETE: ${plural(n, "event was", "events were")} written before the failure`;
     }
     throw e;
   } finally {
@@ -104,11 +104,11 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
     // An empty export is a success (an empty window), but a mistyped --trail or database gives
     // one too: say so where the operator sees it, not in the file.
     stderr.write(`export: no events found in trail "${values.trail ?? "default"}" at ${conn.url} (database ${conn.database})${Object.keys(query).length ? " with these filters" : ""} ${noEventsAdvice(values, await unnamedTrails(conn))}\n`);
-  } else if (stderr.isTTY && !stdout.isTTY) stderr.write(`export: ${n} events\n`);
+  } else if (stderr.isTTY && !stdout.isTTY) stderr.write(`export: ${plural(n, "event")}\n`);
   // Events changed by hand or stored by an older writer are exported as stored, marked
   // (`invalid`, docs/reading.md); say so where the operator sees it.
   if (invalid > 0) {
-    stderr.write(`export: ${invalid === 1 ? "1 event has" : `${invalid} events have`} properties missing or of another type than the library writes (listed in each one's "invalid"): a timestamp without a time zone or stored as text is converted by \`neo4j-audit migrate\` (--zone for local times); \`neo4j-audit verify\` reports the others\n`);
+    stderr.write(`export: ${plural(invalid, "event has", "events have")} properties missing or of another type than the library writes (listed in each one's "invalid"): a timestamp without a time zone or stored as text is converted by \`neo4j-audit migrate\` (--zone for local times); \`neo4j-audit verify\` reports the others\n`);
   }
   // Links this read cannot see (a marked trail's links without the key, added by another writer).
   const missed = await unkeyedLinks(conn, values.trail ?? "default", query);

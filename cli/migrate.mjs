@@ -5,7 +5,7 @@
 // did not reach. The statements are the library's (src/cypher.rs `migration_statements`; a Rust
 // test checks that cli/migration.mjs holds them word for word). Events written by the Python
 // log_user_action this library replaces (a LocalDateTime timestamp) are converted first (--zone).
-import { CliError, DUPLICATE_TRAILS, EXIT, ENV_HELP, EXIT_HELP, openLogger, parseCount, schemaFailure, usage, write } from "./common.mjs";
+import { CliError, DUPLICATE_TRAILS, EXIT, ENV_HELP, EXIT_HELP, openLogger, parseCount, plural, schemaFailure, usage, which, write } from "./common.mjs";
 import { cypher } from "./schema.mjs";
 import { CONVERT_TIMESTAMPS, KEY_LINKS, MARK_TRAILS, STATUS } from "./migration.mjs";
 
@@ -87,7 +87,7 @@ async function status(conn) {
 /** Rows per request (at least --batch): see run. */
 const PER_REQUEST = 200000;
 const DUPLICATED = "MATCH (t:AuditTrail) WHERE t.name IS NOT NULL WITH t.name AS name, count(t) AS n WHERE n > 1 RETURN count(name)";
-const DUPLICATES = (n) => `${n === 1 ? "1 trail name is" : `${n} trail names are`} shared by more than one trail (as the Python log_user_action's racing first calls made them): the uniqueness constraint on the name cannot be made while they exist; merge them (${DUPLICATE_TRAILS} lists them; docs/migrating.md in the package, One trail per name, has the Cypher that merges them), and run migrate again`;
+const DUPLICATES = (n) => `${plural(n, "trail name is", "trail names are")} shared by more than one trail (as the Python log_user_action's racing first calls made them): the uniqueness constraint on the name cannot be made while they exist; merge them (${DUPLICATE_TRAILS} lists them; docs/migrating.md in the package, One trail per name, has the Cypher that merges them), and run migrate again`;
 
 /** Where an operator finds the timestamps migrate cannot convert. */
 const UNREADABLE_QUERY = "MATCH (e:AuditEvent) WHERE e.hash IS NULL AND e.timestamp IS NOT :: ZONED DATETIME NOT NULL RETURN e.UID, e.timestamp";
@@ -96,7 +96,7 @@ const UNREADABLE_QUERY = "MATCH (e:AuditEvent) WHERE e.hash IS NULL AND e.timest
  * When the library has written first, a trail of that name exists and the uniqueness constraint
  * refuses the name: the seed trail's links are moved into that trail instead (its `indexed` mark
  * removed until this command keys the moved links and marks it again). */
-const UNNAMED = (n) => `${n === 1 ? "1 trail has" : `${n} trails have`} no name (as the Python log_user_action's get_or_create_audit_trail_uid() made it): the library finds a trail by its name only, so its events are never read and its links cannot be keyed; name it (MATCH (t:AuditTrail) WHERE t.name IS NULL RETURN t.UID, COUNT { (t)-[:HAS_EVENT]->() } lists them; MATCH (t:AuditTrail {UID: '…'}) SET t.name = 'default'), or, if a trail of that name exists already (the SET fails with ConstraintValidationFailed), move its links into that trail (${MOVE_LINKS}), and run migrate again`;
+const UNNAMED = (n) => `${plural(n, "trail has", "trails have")} no name (as the Python log_user_action's get_or_create_audit_trail_uid() made it): the library finds a trail by its name only, so its events are never read and its links cannot be keyed; name it (MATCH (t:AuditTrail) WHERE t.name IS NULL RETURN t.UID, COUNT { (t)-[:HAS_EVENT]->() } lists them; MATCH (t:AuditTrail {UID: '…'}) SET t.name = 'default'), or, if a trail of that name exists already (the SET fails with ConstraintValidationFailed), move its links into that trail (${MOVE_LINKS}), and run migrate again`;
 /** The Cypher that moves an unnamed trail's links into the trail of that name (docs/migrating.md). */
 const MOVE_LINKS = "MATCH (old:AuditTrail {UID: '…'}), (keep:AuditTrail {name: 'default'}) REMOVE keep.indexed WITH old, keep CALL { WITH old, keep MATCH (old)-[r:HAS_EVENT]->(e) MERGE (keep)-[k:HAS_EVENT]->(e) ON CREATE SET k = properties(r) DELETE r } DETACH DELETE old";
 
@@ -113,7 +113,7 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
       : s.zoneless > 0 ? ": run neo4j-audit migrate --zone <their writer's zone>"
       : s.unkeyed === 0 && s.unmarked === 0 && s.unconverted === 0 ? ": nothing to do" : ": run neo4j-audit migrate";
     await write(stdout, values.json ? JSON.stringify(s) + "\n"
-      : `migrate: ${s.unkeyed} links without the per-trail key, ${s.unmarked} trails not marked indexed, ${s.unconverted + s.unreadable} events whose timestamp is not a DateTime (${s.zoneless} without a time zone) at ${conn.url} (database ${conn.database})${todo}\n`);
+      : `migrate: ${plural(s.unkeyed, "link")} without the per-trail key, ${plural(s.unmarked, "trail")} not marked indexed, ${plural(s.unconverted + s.unreadable, "event")} whose timestamp is not a DateTime (${s.zoneless} without a time zone) at ${conn.url} (database ${conn.database})${todo}\n`);
     return EXIT.OK;
   }
   // Keying the links would copy a timestamp that is not a DateTime into them: refuse before
@@ -122,10 +122,10 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
   if (s.unnamed > 0) throw new CliError(`${UNNAMED(s.unnamed)}; nothing was changed`, EXIT.BROKEN);
   if (s.duplicated > 0) throw new CliError(`${DUPLICATES(s.duplicated)}; nothing was changed`, EXIT.BROKEN);
   if (s.unreadable > 0) {
-    throw new CliError(`${s.unreadable} events have a timestamp that is neither a DateTime nor ISO 8601 text (or none), which the read side cannot order; nothing was changed: set them with Cypher first (listed by ${UNREADABLE_QUERY})`, EXIT.BROKEN);
+    throw new CliError(`${plural(s.unreadable, "event has", "events have")} a timestamp that is neither a DateTime nor ISO 8601 text (or none), which the read side cannot order; nothing was changed: set ${which(s.unreadable, "it", "them")} with Cypher first (listed by ${UNREADABLE_QUERY})`, EXIT.BROKEN);
   }
   if (zone === undefined && s.zoneless > 0) {
-    throw usage(`${s.zoneless} events have a timestamp without a time zone (LocalDateTime as the Python log_user_action wrote them, or text without an offset); nothing was changed: give --zone with the zone their server's clock was in (e.g. --zone Europe/Brussels, or --zone UTC)`);
+    throw usage(`${plural(s.zoneless, "event has", "events have")} a timestamp without a time zone (LocalDateTime as the Python log_user_action wrote them, or text without an offset); nothing was changed: give --zone with the zone their server's clock was in (e.g. --zone Europe/Brussels, or --zone UTC)`);
   }
   const logger = openLogger(conn);
   if (!(await logger.ensureSchema())) throw schemaFailure(logger, conn);
@@ -143,7 +143,7 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
     if (c.error) throw failed("converting the timestamps", conn, c);
     converted += c.rows[0][0];
     if (c.rows[0][0] < perRequest) break;
-    if (!values.json) await write(stderr, `migrate: ${converted} timestamps converted so far\n`);
+    if (!values.json) await write(stderr, `migrate: ${plural(converted, "timestamp")} converted so far\n`);
   }
   let keyed = 0;
   for (;;) {
@@ -151,13 +151,13 @@ export async function run(values, { conn, stdout, stderr = process.stderr }) {
     if (k.error) throw failed("keying the links", conn, k);
     keyed += k.rows[0][0];
     if (k.rows[0][0] < perRequest) break;
-    if (!values.json) await write(stderr, `migrate: ${keyed} links keyed so far\n`);
+    if (!values.json) await write(stderr, `migrate: ${plural(keyed, "link")} keyed so far\n`);
   }
   const m = await cypher(conn, MARK_TRAILS, {}, null);
   if (m.error) throw failed("marking the trails", conn, m);
   const [[marked, unmarked]] = m.rows;
   const seconds = (performance.now() - t0) / 1000;
   await write(stdout, values.json ? JSON.stringify({ converted, keyed, marked, unmarked, seconds }) + "\n"
-    : `migrate: ${zone === undefined ? (converted ? `${converted} timestamps converted (text with an offset), ` : "") : `${converted} timestamps converted from ${zone}, `}${keyed} links keyed, ${marked} trails marked indexed, ${unmarked} not (links added meanwhile by an older writer: run it again) in ${seconds.toFixed(1)} s at ${conn.url} (database ${conn.database})\n`);
+    : `migrate: ${zone === undefined ? (converted ? `${plural(converted, "timestamp")} converted (text with an offset), ` : "") : `${plural(converted, "timestamp")} converted from ${zone}, `}${plural(keyed, "link")} keyed, ${plural(marked, "trail")} marked indexed, ${unmarked} not (links added meanwhile by an older writer: run it again) in ${seconds.toFixed(1)} s at ${conn.url} (database ${conn.database})\n`);
   return EXIT.OK;
 }

@@ -1,7 +1,7 @@
 // `neo4j-audit schema`: the deploy-time step. Runs the library's ensureSchema() (uniqueness
 // constraints and indexes, idempotent, waits until the indexes are online) and lists what is in
 // place on the audit labels, marking what this run created.
-import { CliError, EXIT, ENV_HELP, EXIT_HELP, escapeControl, failure, openLogger, schemaFailure, write } from "./common.mjs";
+import { CliError, EXIT, ENV_HELP, EXIT_HELP, escapeControl, failure, openLogger, plural, schemaFailure, write } from "./common.mjs";
 
 export const summary = "create the constraints and indexes (idempotent) and list them";
 
@@ -152,7 +152,7 @@ export async function run(values, { conn, stdout }) {
     out += `  ${it.created ? "created" : "present"}  ${it.kind.padEnd(10)}  ${it.name.padEnd(wn)}  ${it.on.padEnd(wo)}  ${it.state ?? ""}`.trimEnd() + "\n";
   }
   const n = (kind) => items.filter((it) => it.kind === kind).length;
-  out += `schema: ${n("constraint")} constraints and ${n("index")} indexes on ${LABELS.join(", ")}, ${TYPES.join(", ")} at ${conn.url} (database ${conn.database}): ${created.length} created, ${present.length} already present\n`;
+  out += `schema: ${plural(n("constraint"), "constraint")} and ${plural(n("index"), "index", "indexes")} on ${LABELS.join(", ")}, ${TYPES.join(", ")} at ${conn.url} (database ${conn.database}): ${created.length} created, ${present.length} already present\n`;
   await write(stdout, out);
   return EXIT.OK;
 }

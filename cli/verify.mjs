@@ -1,7 +1,7 @@
 // `neo4j-audit verify`: hash-chain verification of a trail (the library's verifyTrail), modelled on
 // `aws cloudtrail validate-logs`: a result per stream, the first break named, non-zero exit on any.
 import { readFileSync } from "node:fs";
-import { EXIT, ENV_HELP, EXIT_HELP, TIME_HELP, escapeId, jsonText, neo4jFailure, openLogger, unnamedTrails, parseInstant, progress, usage, write } from "./common.mjs";
+import { EXIT, ENV_HELP, EXIT_HELP, TIME_HELP, escapeId, jsonText, neo4jFailure, openLogger, unnamedTrails, parseInstant, plural, progress, usage, write } from "./common.mjs";
 import { version } from "./core.mjs";
 
 export const summary = "verify the trail's hash chains; exit 1 on any break";
@@ -68,7 +68,6 @@ export const options = {
   json: { type: "boolean" },
 };
 
-const plural = (n, one, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export async function run(values, { conn, stdout, stderr, outcome = {} }) {
   const query = {};

@@ -396,9 +396,17 @@ renderUsers();
 renderDocs();
 renderFilters();
 renderQueue();
+// The logger reads its stored queue (IndexedDB) in the background as it starts: redraw the counter
+// every 100 ms until that read shows waiting events, or until the 3 s redraw below has begun, so a
+// reload during an outage shows what waits at once rather than "Queue empty" for up to 3 s.
+let steady = false;
+const early = hasStats ? setInterval(() => {
+  renderQueue();
+  if (steady || Number(logger.stats().queued ?? 0) > 0) clearInterval(early);
+}, 100) : undefined;
 showOffline(Boolean((await (await fetch("/demo/network")).json()).offline));
 await logger.ensureSchema();
 await refresh();
 await verify(true);
-setInterval(() => { renderQueue(); refresh(); }, 3000);
+setInterval(() => { steady = true; renderQueue(); refresh(); }, 3000);
 document.body.dataset.ready = "true";

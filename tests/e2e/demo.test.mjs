@@ -214,6 +214,29 @@ test("a reload during the simulated outage shows it still on; switching it off d
   assert.equal(await page.$eval("#pill-net", (el) => el.dataset.state), "online");
 });
 
+test("a reload during the outage shows the events waiting in the stored queue at once, not \"Queue empty\" until the next 3 s redraw", async () => {
+  // Found by a new user: after a reload during the outage the page said "waiting 0" and "Queue
+  // empty" for up to 3 s while the logger had already loaded the waiting events from IndexedDB:
+  // the counter was only redrawn by the 3 s timer.
+  const before_ = (await stored()).length;
+  await page.click("#offline-toggle + .track");
+  await until("offline pill", () => page.$eval("#pill-net", (el) => el.dataset.state === "offline"));
+  await page.click("[data-testid=act-view-doc-q3]");
+  await page.click("[data-testid=act-share-doc-q3]");
+  await until("2 waiting", async () => (await page.textContent("#queue-waiting")) === "2");
+  await page.reload();
+  await page.waitForSelector("body[data-ready=true]", { timeout: 30_000 });
+  // Well within the 3 s timer's first tick after ready (polled every 200 ms up to 1.5 s).
+  await until("2 waiting soon after the reload", async () =>
+    (await page.textContent("#queue-waiting")) === "2" && (await page.textContent("#pill-queue b")) === "2 waiting", 1500);
+  assert.equal(await page.isVisible("#pending-banner"), true);
+  assert.match(await page.textContent("#pending-banner"), /^Offline: 2 events waiting/);
+  assert.equal((await stored()).length, before_, "nothing reached Neo4j while offline");
+  await page.click("#offline-toggle + .track");
+  await until(`${before_ + 2} events in Neo4j`, async () => (await stored()).length === before_ + 2, 30_000);
+  await until("queue drained", async () => (await page.textContent("#queue-waiting")) === "0");
+});
+
 test("\"Start a fresh trail\" starts an empty one; \"Tamper\" there says there is nothing to edit instead of claiming an edit", async () => {
   // Found by a new user: on a fresh (empty) trail the tamper button toasted "Edited the newest event
   // directly in Neo4j…" (Neo4j answered 200 with no row matched) while nothing was edited.

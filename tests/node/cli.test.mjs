@@ -1831,6 +1831,31 @@ test("migrate: keys links stored before the per-trail index, marks the trail, ex
   assert.equal(bad.code, 2, bad.stderr);
 });
 
+test("migrate counts one trail, link, event and timestamp in the singular (\"1 trail marked indexed\", \"1 event has\")", async () => {
+  // A new user's first migrate of the Python seed's one trail printed "1 trails marked indexed" and
+  // "1 events have a timestamp without a time zone". The counts are the whole database's: first
+  // migrate what the tests before left, then one trail of one event as the Python seed wrote it.
+  const first = await cli(["migrate", "--zone", "UTC"]);
+  assert.equal(first.code, 0, first.stderr);
+  const trail = unique("cli-one");
+  await cypher(
+    `CREATE (t:AuditTrail {name: $trail, UID: randomUUID()})
+     CREATE (e:AuditEvent {UID: $trail + '-0', eventType: 'LOGIN', eventCategory: 'SECURITY',
+             timestamp: localdatetime('2026-07-01T12:00:00'), userUID: 'user-123', details: '{}'})
+     CREATE (t)-[:HAS_EVENT {created: e.timestamp}]->(e)`, { trail });
+  const status = await cli(["migrate", "--status"]);
+  assert.equal(status.code, 0, status.stderr);
+  assert.match(status.stdout, /^migrate: 1 link without the per-trail key, 1 trail not marked indexed, 1 event whose timestamp is not a DateTime \(1 without a time zone\) at /);
+  const refused = await cli(["migrate"]);
+  assert.equal(refused.code, 2, refused.stderr);
+  assert.match(refused.stderr, /^neo4j-audit migrate: 1 event has a timestamp without a time zone /);
+  const run = await cli(["migrate", "--zone", "UTC"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^migrate: 1 timestamp converted from UTC, 1 link keyed, 1 trail marked indexed, 0 not /);
+  const again = await cli(["migrate", "--status"]);
+  assert.match(again.stdout, /^migrate: 0 links without the per-trail key, 0 trails not marked indexed, 0 events whose timestamp is not a DateTime \(0 without a time zone\) .*nothing to do\n$/);
+});
+
 test("migrate --zone converts the Python seed's LocalDateTime timestamps; without --zone it changes nothing", async () => {
   // Found by a new user migrating from the Python log_user_action: its events (timestamp and
   // HAS_EVENT.created a LocalDateTime, the server's local time) made every export fail with Neo4j's
@@ -1918,7 +1943,7 @@ test("migrate converts ISO 8601 text timestamps (offset: that instant; none: --z
     assert.equal(JSON.parse((await cli(["migrate", "--status", "--json"])).stdout).unreadable, 1);
     const refused = await cli(["migrate", "--zone", "UTC"]);
     assert.equal(refused.code, 1, refused.stderr);
-    assert.match(refused.stderr, /^neo4j-audit migrate: 1 events have a timestamp that is neither a DateTime nor ISO 8601 text .*nothing was changed: set them with Cypher first \(listed by MATCH \(e:AuditEvent\) WHERE/);
+    assert.match(refused.stderr, /^neo4j-audit migrate: 1 event has a timestamp that is neither a DateTime nor ISO 8601 text .*nothing was changed: set it with Cypher first \(listed by MATCH \(e:AuditEvent\) WHERE/);
   } finally {
     await cypher("MATCH (e:AuditEvent {UID: $u}) DETACH DELETE e", { u: `${trail}-bad` });
   }
