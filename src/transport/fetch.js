@@ -44,7 +44,10 @@ export function post(url, headers, body, ms, abort = new AbortController(), max 
   // cost an unbatched event ~20 % more time than a plain fetch of the same text in Chromium (P2,
   // run 2026-12-06T02:50:49Z: 1.28x against 1.06x with the bytes), a Blob body going through the
   // browser's blob registry.
-  return fetch(url, { method: "POST", headers: h, body: UTF8.decode(body), signal: abort.signal })
+  // Inside a promise: a global fetch that throws at once or answers no promise (a test's mock,
+  // `jest.fn()`, or a patch) fails this request like a network error, and never throws out of
+  // the driver's task, where it ended the Node process.
+  return new Promise((ok) => ok(fetch(url, { method: "POST", headers: h, body: UTF8.decode(body), signal: abort.signal })))
     .then(async (r) => {
       // Decoded as `text()` does (UTF-8, a BOM dropped, invalid sequences replaced), chunk by
       // chunk: as fast as `text()` for a small answer (a Blob of the chunks cost ~10 % more per

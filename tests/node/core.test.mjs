@@ -325,6 +325,32 @@ test("a network failure's text (src/transport/fetch.js): a URL's user:password@ 
   }
 });
 
+test("a global fetch that throws or answers no promise (a test's mock, a patch) fails the call, never the process; the event is sent once fetch works again", async () => {
+  // Found by a backend developer: with `globalThis.fetch = jest.fn()` (answers undefined) or a
+  // patched fetch that throws at once, the throw came out of the logger's own microtask as an
+  // uncaught exception ("TypeError: Cannot read properties of undefined (reading 'then')" from
+  // src/transport/fetch.js) and ended the Node process, instead of a `false` call.
+  const trail = unique("fetchmock");
+  const logger = new pkg.AuditLogger({ ...config(trail), retry: { maxAttempts: 2, baseDelayMs: 1 } });
+  const real = globalThis.fetch;
+  try {
+    for (const [mock, why] of [
+      [() => { throw new TypeError("fetch is mocked"); }, /^network error: fetch is mocked \(http:/],
+      [() => undefined, /^network error: .*undefined/],
+    ]) {
+      globalThis.fetch = mock;
+      assert.equal(await logger.logUserAction({ uid: "u-1" }, "MOCKED", "T", { why: String(why) }), false);
+      assert.match(logger.lastError, why);
+    }
+  } finally {
+    globalThis.fetch = real;
+  }
+  assert.equal(await logger.flush(), true, logger.lastError);
+  const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN e.eventType", { trail });
+  assert.deepEqual(rows, [["MOCKED"], ["MOCKED"]]);
+  await logger.close();
+});
+
 test("a url with a path: false with an HTTP 404 reason naming the url, no schema-rights warning", async () => {
   // Found by a new user: url "http://host:7474/db" gave "neo4j error Neo.ClientError.Request.Invalid:
   // Not Found" and a schemaWarning telling them to run ensureSchema with schema rights.
