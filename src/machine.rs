@@ -173,7 +173,10 @@ pub(crate) fn legacy_scope(logger: &AuditLogger) -> Option<String> {
 /// build: V8 compiles a wasm function whole on its first call, and inlined into `logUserAction`
 /// a Worker's first event compiled this message for nothing (bench/coldstart-v8.mjs).
 #[cfg_attr(feature = "memory-queue", inline(never))]
-pub(crate) fn queue_full(len: usize, bytes: usize, size: usize, q: &QueueConfig) -> AuditError {
+/// `stall` is the reason the last write attempt failed (none committed since): the queue is full
+/// of events that are not getting through, and a reader of `lastError` (which each refusal sets)
+/// is told why, not only that it is full.
+pub(crate) fn queue_full(len: usize, bytes: usize, size: usize, q: &QueueConfig, stall: Option<String>) -> AuditError {
     let n = |v: usize| crate::error::num(v as u64);
     let text = if size > q.max_bytes {
         // The event alone is over the bound: no state of the queue takes it, so "0 events / 0
@@ -186,16 +189,19 @@ pub(crate) fn queue_full(len: usize, bytes: usize, size: usize, q: &QueueConfig)
             "), so it can never be queued; raise queue.maxBytes, or log smaller details",
         ])
     } else {
+        let one = len == 1;
         let (len, bytes, max_events, max_bytes) = (n(len), n(bytes), n(q.max_events), n(q.max_bytes));
         cat(&[
             &len,
-            " events / ",
+            if one { " event / " } else { " events / " },
             &bytes,
             " bytes pending (queue.maxEvents ",
             &max_events,
             ", queue.maxBytes ",
             &max_bytes,
             ")",
+            if stall.is_some() { "; the last attempt to deliver them failed: " } else { "" },
+            stall.as_deref().unwrap_or(""),
         ])
     };
     #[cfg(target_arch = "wasm32")]
@@ -513,6 +519,9 @@ pub(crate) struct Machine {
     /// The failure of the last attempt that left a batch waiting out a backoff: what
     /// [`Machine::give_up`] names when nothing was waiting for an answer at `close(ms)`'s bound.
     retry_reason: Option<AuditError>,
+    /// The failure of the last write attempt, none committed since: why events wait, named by a
+    /// `queue full:` refusal (its queue full of events that are not getting through).
+    stall: Option<AuditError>,
     // The queue.
     q_len: usize,
     q_bytes: usize,
@@ -603,6 +612,7 @@ impl Machine {
             closing: false,
             close_by: None,
             retry_reason: None,
+            stall: None,
             q_len: 0,
             q_bytes: 0,
             storing: VecDeque::new(),
@@ -669,7 +679,8 @@ impl Machine {
             // Events left in the store by a bounded read count too: the bound is the queue's.
             let (len, bytes) = (self.q_len + self.unloaded, self.q_bytes + self.unloaded_bytes);
             if len >= q.cfg.max_events || bytes + size > q.cfg.max_bytes {
-                let err = queue_full(len, bytes, size, &q.cfg);
+                let stall = self.stall.as_ref().map(|e| self.logger.reason(e));
+                let err = queue_full(len, bytes, size, &q.cfg, stall);
                 // A full queue sends nothing of its own: while calls are being refused, the
                 // background re-send that makes room comes within FULL_DRAIN_MS (jittered), not
                 // at the end of a backoff grown to DRAIN_MAX_MS in a long outage (a server's
@@ -1246,6 +1257,7 @@ impl Machine {
     fn settle(&mut self, now: i64, mut batch: Batch, res: Result<(), AuditError>) {
         let e = match res {
             Ok(()) => {
+                self.stall = None;
                 for entry in std::mem::take(&mut batch.entries) {
                     self.committed(now, entry);
                 }
@@ -1253,6 +1265,7 @@ impl Machine {
             }
             Err(e) => e,
         };
+        self.stall = Some(e.clone());
         // Failed while the host said it was offline, with a queue: no retries now; the events
         // wait in the queue at once and go out on `online` (or the drain's backoff, a flush, the
         // next call).
@@ -3072,6 +3085,34 @@ mod tests {
         assert_eq!(r.m.logger().chain_head().next_seq, seq, "no seq taken");
         let st = r.m.stats();
         assert_eq!((st.dropped, st.failed, st.queued), (1, 1, 2));
+    }
+
+    /// A queue full of events that are not getting through says why: `lastError` (which each
+    /// refusal sets) named only the bound, hiding the server's failure from a reader of it
+    /// (found by rv-server: a `/metrics` endpoint saw `queue full:` and the 503 in turn). Once a
+    /// write commits, a later refusal names the bound alone again.
+    #[test]
+    fn a_full_queue_names_the_failure_its_events_wait_after() {
+        let mut q = queue(Delivery::Committed, false);
+        q.as_mut().unwrap().cfg.max_events = 1;
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), q);
+        r.log();
+        r.acts();
+        let s = sends(&r.input(Input::Turn));
+        let at = timer(&r.answer(&s[0], unavailable(None))).flatten().unwrap();
+        let ev = r.event();
+        let err = r.m.log(r.now, ev).unwrap_err();
+        let why = r.m.logger().reason(&err);
+        assert!(why.contains("queue full: 1 event / "), "{why}");
+        assert!(why.ends_with("; the last attempt to deliver them failed: HTTP 503: busy"), "{why}");
+        // The drain delivers it: the cause is gone.
+        let again = sends(&r.at(at));
+        r.ok(&again[0]);
+        r.logs(1);
+        let ev = r.event();
+        let err = r.m.log(r.now, ev).unwrap_err();
+        let why = r.m.logger().reason(&err);
+        assert!(why.contains("queue full: 1 event / ") && !why.contains("last attempt"), "{why}");
     }
 
     /// Committed delivery: an event committed within 250 ms never touches storage; one whose
