@@ -29,6 +29,14 @@ const WORKERS_DEAD = [
   [/\nasync function __wbg_load\(module, imports\) \{\n[^]*?\n\}\n/, "\n"],
   [/\nlet __wbg_init_promise;\nasync function __wbg_init\(module_or_path\) \{\n[^]*?\n\}\n\nasync function __wbg_init_once\(module_or_path\) \{\n[^]*?\n\}\n/,
     "\n// Workers: initialised by workerd.js (scripts/minify-glue.mjs --workers or --no-loader).\nasync function __wbg_init() {\n    return wasm;\n}\n"],
+  // initSync's check for the deprecated argument (bytes or a Module in place of `{ module }`):
+  // only workerd.js gets past its first line (the module is instantiated by then), with `{ module }`.
+  [/(\nfunction initSync\(module\) \{\n    if \(wasm !== undefined\) return wasm;\n)\n*    if \(module !== undefined\) \{\n[^]*?\n    \}\n/,
+    "$1    ({ module } = module);\n"],
+  // decodeText's fresh TextDecoder every 2 GB decoded: for Safari's decoder, which gives up after
+  // that much; workerd's (V8) does not.
+  [/\nconst MAX_SAFARI_DECODE_BYTES = \d+;\nlet numBytesDecoded = 0;\nfunction decodeText\(bytes\) \{\n[^]*?\n\}\n/,
+    "\nfunction decodeText(bytes) {\n    return cachedTextDecoder.decode(bytes);\n}\n"],
 ];
 
 // `--workers`: the functions that every cold start runs (instantiation, the first logger, the
