@@ -32,6 +32,7 @@ pub mod body;
 pub mod cors;
 pub mod jwks;
 pub mod jwt;
+mod mac;
 pub mod signed;
 // Used by the Worker entry (src/wasm/worker.rs: wasm with `js`).
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
@@ -136,11 +137,9 @@ impl CursorKey {
     /// `label`: `CURSOR_KEY_LABEL`, `AUDIT_SIGNING_KEY_ID`, then each entry of `AUDIT_PUBLIC_KEYS`
     /// after a line break (neither an id nor an entry has one).
     fn derive(signing_key: &str, label: &str) -> CursorKey {
-        use hmac::Mac;
-        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(signing_key.trim().as_bytes())
-            .expect("HMAC takes any key length");
+        let mut m = mac::HmacSha256::new(signing_key.trim().as_bytes());
         m.update(label.as_bytes());
-        CursorKey(m.finalize().into_bytes().into())
+        CursorKey(m.finalize())
     }
 }
 
@@ -1218,9 +1217,8 @@ pub const VERIFY_PAGE_EVENTS: u64 = 10_000;
 /// Workers sharing a signing key, e.g. one per trail or staging and production, took each
 /// other's cursors, and trail B's walk went on with trail A's streams, head and `ok`, never
 /// reading B's own streams: `tests/chain.rs` `a_verify_cursor_from_another_trail_is_refused`.)
-fn cursor_mac(key: &CursorKey, json: &[u8], scope: &str, q: &crate::read::VerifyQuery) -> hmac::Hmac<sha2::Sha256> {
-    use hmac::Mac;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key.0).expect("HMAC takes any key length");
+fn cursor_mac(key: &CursorKey, json: &[u8], scope: &str, q: &crate::read::VerifyQuery) -> mac::HmacSha256 {
+    let mut mac = mac::HmacSha256::new(&key.0);
     mac.update(json);
     mac.update(b"\ntrail ");
     mac.update(num(scope.len() as u64).as_bytes());
@@ -1250,10 +1248,9 @@ const CURSOR_KEY_LABEL: &str = "neo4j-audit verify-cursor v4 ";
 /// `allowUnsigned` between pages and end in one `ok` for mixed modes.
 fn seal_cursor(key: &CursorKey, p: &crate::read::VerifyProgress, scope: &str, q: &crate::read::VerifyQuery) -> String {
     use crate::b64::encode_url;
-    use hmac::Mac;
     let mut json = String::new();
     p.write_json(&mut json);
-    let tag = cursor_mac(key, json.as_bytes(), scope, q).finalize().into_bytes();
+    let tag = cursor_mac(key, json.as_bytes(), scope, q).finalize();
     cat(&[&encode_url(json.as_bytes()), ".", &encode_url(&tag)])
 }
 
@@ -1265,10 +1262,9 @@ fn open_cursor(
     q: &crate::read::VerifyQuery,
 ) -> Option<crate::read::VerifyProgress> {
     use crate::b64::decode_url;
-    use hmac::Mac;
     let (data, tag) = c.split_once('.')?;
     let (json, tag) = (decode_url(data)?, decode_url(tag)?);
-    cursor_mac(key, &json, scope, q).verify_slice(&tag).ok()?;
+    cursor_mac(key, &json, scope, q).verify(&tag).then_some(())?;
     let text = std::str::from_utf8(&json).ok()?;
     crate::read::VerifyProgress::from_json(&crate::json::parse(text, 16).ok()?)
 }
