@@ -21,10 +21,10 @@
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{cat, num};
 use crate::event::AuditEvent;
+use crate::sha::Sha256;
 
 /// `prevHash` of the first event of every stream.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
