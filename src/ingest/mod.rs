@@ -10,7 +10,7 @@
 //! an `occurredAt` outside the window; 401 missing or bad token; 403 disallowed origin, a body
 //! naming a user, a category outside `ALLOWED_CATEGORIES`, a target label outside
 //! `ALLOWED_TARGET_LABELS`, or (with `TENANT_CLAIM`) a token without the tenant claim; 404; 405; 413 body, batch or details
-//! too large; 415 not JSON; 422 events a constraint of the database refuses; 429 rate limited;
+//! too large; 415 not JSON or a compressed body (`Content-Encoding`); 422 events a constraint of the database refuses; 429 rate limited;
 //! 503 + `Retry-After` Neo4j or the rate limiter unavailable; 500 misconfigured or the store
 //! refused.
 //! Every error body is `{"error": code, "message": text}` and never holds a secret.
@@ -1316,6 +1316,19 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let mime = ct.split(';').next().unwrap_or("").trim();
     if !mime.eq_ignore_ascii_case("application/json") {
         return Response::error(415, "unsupported_media_type", "Content-Type must be application/json");
+    }
+    // A compressed body (gzip, br, ...) is not read as JSON: 415 naming the header, not a 400
+    // about UTF-8 or JSON syntax that sent the client looking in the JSON it sent.
+    if req
+        .header("Content-Encoding")
+        .map(str::trim)
+        .is_some_and(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))
+    {
+        return Response::error(
+            415,
+            "unsupported_media_type",
+            "Content-Encoding must be identity (or absent): send the JSON uncompressed",
+        );
     }
     if let Some(len) = req.header("Content-Length").and_then(|l| crate::json::digits_u64(l.trim())) {
         if len > settings.max_body_bytes as u64 {

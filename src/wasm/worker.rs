@@ -20,11 +20,12 @@ use crate::AuditLogger;
 const RATE_LIMITER: &str = "RATE_LIMITER";
 
 /// Request headers the handler reads.
-const HEADERS: [&str; 7] = [
+const HEADERS: [&str; 8] = [
     "Origin",
     "CF-Connecting-IP",
     "Authorization",
     "Content-Type",
+    "Content-Encoding",
     "Content-Length",
     "Access-Control-Request-Method",
     "Access-Control-Request-Headers",
