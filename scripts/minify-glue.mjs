@@ -5,7 +5,7 @@
 // The types stay in neo4j_audit.d.ts (the glue's JSDoc repeats them), so users lose nothing but
 // readable stack frames inside the glue. Measured on the write entry (bench/size fetch-writeonly,
 // gzip -9), 2026-11-28: glue + snippets 8,664 -> 5,732 B (JSDoc and whitespace out, local names shortened).
-//   node scripts/minify-glue.mjs [--workers] <dir>...
+//   node scripts/minify-glue.mjs [--workers | --no-loader] <dir>...
 import { readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { buildSync } from "esbuild";
@@ -28,7 +28,15 @@ const DEAD = [
 const WORKERS_DEAD = [
   [/\nasync function __wbg_load\(module, imports\) \{\n[^]*?\n\}\n/, "\n"],
   [/\nlet __wbg_init_promise;\nasync function __wbg_init\(module_or_path\) \{\n[^]*?\n\}\n\nasync function __wbg_init_once\(module_or_path\) \{\n[^]*?\n\}\n/,
-    "\n// Workers: initialised by workerd.js (scripts/minify-glue.mjs --workers).\nasync function __wbg_init() {\n    return wasm;\n}\n"],
+    "\n// Workers: initialised by workerd.js (scripts/minify-glue.mjs --workers or --no-loader).\nasync function __wbg_init() {\n    return wasm;\n}\n"],
+  // initSync's check for the deprecated argument (bytes or a Module in place of `{ module }`):
+  // only workerd.js gets past its first line (the module is instantiated by then), with `{ module }`.
+  [/(\nfunction initSync\(module\) \{\n    if \(wasm !== undefined\) return wasm;\n)\n*    if \(module !== undefined\) \{\n[^]*?\n    \}\n/,
+    "$1    ({ module } = module);\n"],
+  // decodeText's fresh TextDecoder every 2 GB decoded: for Safari's decoder, which gives up after
+  // that much; workerd's (V8) does not.
+  [/\nconst MAX_SAFARI_DECODE_BYTES = \d+;\nlet numBytesDecoded = 0;\nfunction decodeText\(bytes\) \{\n[^]*?\n\}\n/,
+    "\nfunction decodeText(bytes) {\n    return cachedTextDecoder.decode(bytes);\n}\n"],
 ];
 
 // `--workers`: the functions that every cold start runs (instantiation, the first logger, the
@@ -110,12 +118,19 @@ function namedSnippetImports(src, wasmFile, f) {
   return src;
 }
 
+// `--no-loader`: the asynchronous loader left out as with `--workers`, the functions kept lazy. For
+// the Worker entry's glue under the "workerd" condition (pkg/worker/workerd/neo4j_audit.js, beside
+// the full one that the `default` and `node` conditions load; scripts/build): workerd.js
+// instantiates the .wasm with initSync, so a deployed Worker never runs the loader it shipped.
+// Measured (bench/size worker, bare+wasm-opt, same .wasm), 2026-12-07: glue gz -9 4,715 -> 4,273 B,
+// wasm + glue 102,342 -> 101,900 B.
 const args = process.argv.slice(2);
 const workers = args[0] === "--workers";
-for (const dir of workers ? args.slice(1) : args) {
+const noLoader = args[0] === "--no-loader";
+for (const dir of workers || noLoader ? args.slice(1) : args) {
   const f = join(dir, "neo4j_audit.js");
   let src = readFileSync(f, "utf8");
-  for (const [re, by] of workers ? [...DEAD, ...WORKERS_DEAD] : DEAD) {
+  for (const [re, by] of workers || noLoader ? [...DEAD, ...WORKERS_DEAD] : DEAD) {
     // The realloc branch only where the glue passes strings into wasm at all.
     if (re.source.includes("passStringToWasm0") && !src.includes("function passStringToWasm0(")) continue;
     if (!re.test(src)) throw new Error(`minify-glue: ${f}: ${re} not found`);

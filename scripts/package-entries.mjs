@@ -100,8 +100,11 @@ initSync({ module: wasm });
 ${reexport}`);
   // The entry's Workers build, if made (scripts/build): its own .wasm and glue, same exports.
   const w = existsSync(join(at, "workerd", "neo4j_audit.js")) ? "./workerd/" : "./";
+  // The Worker entry's workerd/ holds a glue only (without the asynchronous loader), for the
+  // entry's own .wasm.
+  const ww = existsSync(join(at, "workerd", "neo4j_audit_bg.wasm")) ? w : "./";
   writeFileSync(join(at, "workerd.js"), `// Cloudflare Workers entry ("workerd" condition): the bundler hands the .wasm over as a module.
-import wasm from "${w}neo4j_audit_bg.wasm";
+import wasm from "${ww}neo4j_audit_bg.wasm";
 import { initSync } from "${w}neo4j_audit.js";
 initSync({ module: wasm });
 ${reexport.replaceAll("./", w)}`);

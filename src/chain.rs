@@ -21,10 +21,10 @@
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::error::{cat, num};
 use crate::event::AuditEvent;
+use crate::sha::Sha256;
 
 /// `prevHash` of the first event of every stream.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -1075,7 +1075,13 @@ impl<'k> Verifier<'k> {
                 // The Worker's stream is named by the trail's head, and signed when it has a key:
                 // Worker events in a stream with neither had their seals and the head removed
                 // (not a never-signed client stream, which `allow_unsigned` tolerates).
-                None if self.worker && self.head.is_none() => (BreakKind::Forged, NO_HEAD.into()),
+                // Worded as what was found: NO_HEAD alone read as a stream never signed.
+                None if self.worker && self.head.is_none() => (
+                    BreakKind::Forged,
+                    "the Worker wrote these events, yet none carries a valid signature and no signed trail head \
+                     names the stream: its seals and the head were removed"
+                        .into(),
+                ),
                 None => (BreakKind::Unsigned, cat(&["seq ", &num(seq), ": the stream carries no valid signature"])),
             };
             self.fail(kind, seq, Some(uid), msg);

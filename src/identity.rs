@@ -24,7 +24,7 @@
 //! ```
 
 use crate::error::cat;
-use sha2::{Digest, Sha256};
+use crate::sha::Sha256;
 
 use crate::config::Config;
 

@@ -177,6 +177,7 @@ pub mod retry;
 pub mod rules;
 mod schema;
 mod serdepth;
+mod sha;
 #[cfg(feature = "read")]
 pub mod sign;
 mod sink;

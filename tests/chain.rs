@@ -1156,6 +1156,10 @@ async fn a_signed_stream_deleted_whole_with_its_head_is_caught_only_by_an_anchor
     assert_eq!(b.map(|b| (b.kind, b.seq)), Some((BreakKind::Deleted, 0)), "{report:?}");
 }
 
+/// The break of a Worker stream stripped of its event seals and of the trail's head.
+const STRIPPED: &str =
+    "the Worker wrote these events, yet none carries a valid signature and no signed trail head names the stream: its seals and the head were removed";
+
 /// `allow_unsigned` tolerates streams that were never signed (direct client writes). A Worker
 /// stream stripped of its seals (`REMOVE sig, sigKid, sigAt`) and of the trail's head is never
 /// signed too: before, a tail cut behind that verified `ok` with the public key and
@@ -1208,6 +1212,12 @@ async fn a_worker_stream_stripped_of_its_seals_and_head_is_not_tolerated_as_unsi
     let report = logger.verify_trail(&lenient).await.unwrap();
     assert!(!report.ok, "a Worker stream stripped of its seals and head verified with allow_unsigned: {report:?}");
     assert_eq!(broken(&report), Some((BreakKind::Forged, 0)), "{report:?}");
+    // The message says what was found: a `forged` break worded as the `unsigned` one ("no signed
+    // trail head names this stream") read as a stream that was merely never signed.
+    let message = |r: &neo4j_audit::chain::VerifyReport| {
+        r.streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.as_ref().map(|b| b.message.clone()))
+    };
+    assert_eq!(message(&report).as_deref(), Some(STRIPPED), "{report:?}");
     assert!(
         report.streams.iter().filter(|s| s.stream_id != worker).all(|s| s.ok),
         "the client stream is still tolerated: {report:?}"
@@ -1222,6 +1232,12 @@ async fn a_worker_stream_stripped_of_its_seals_and_head_is_not_tolerated_as_unsi
     let r = handle(&get, &settings, now, &TestIo(String::new()), Some(&logger)).await;
     let body: Value = serde_json::from_str(&r.body).unwrap();
     assert_eq!((r.status, body["ok"].clone()), (200, json!(false)), "{body}");
+    let at_worker = body["streams"].as_array().unwrap().iter().find(|s| s["streamId"] == json!(worker)).unwrap();
+    assert_eq!(
+        (at_worker["firstBreak"]["kind"].clone(), at_worker["firstBreak"]["message"].clone()),
+        (json!("forged"), json!(STRIPPED)),
+        "{body}"
+    );
     // Paged, the verdict survives the cursor (one event per page).
     let (mut page, mut progress) = logger.verify_trail_page(&lenient, None, 1).await.unwrap();
     let mut streams = page.streams.clone();

@@ -371,7 +371,7 @@ impl OccurredAtWindow {
 /// assert_eq!(uuid::Uuid::parse_str(&a).unwrap().get_version_num(), 8);
 /// ```
 pub fn stored_uid(trail: &str, sub: &str, client_uid: &str) -> String {
-    use sha2::{Digest, Sha256};
+    use crate::sha::Sha256;
     // `trail NUL sub`, length first: a trail name has no control characters, so the pair is
     // unambiguous (and a tenant's `org:<tenant>` trail derives the UIDs it derived before, when
     // this scope was built by the caller for tenants only).

@@ -10,7 +10,7 @@
 //! an `occurredAt` outside the window; 401 missing or bad token; 403 disallowed origin, a body
 //! naming a user, a category outside `ALLOWED_CATEGORIES`, a target label outside
 //! `ALLOWED_TARGET_LABELS`, or (with `TENANT_CLAIM`) a token without the tenant claim; 404; 405; 413 body, batch or details
-//! too large; 415 not JSON; 422 events a constraint of the database refuses; 429 rate limited;
+//! too large; 415 not JSON or a compressed body (`Content-Encoding`); 422 events a constraint of the database refuses; 429 rate limited;
 //! 503 + `Retry-After` Neo4j or the rate limiter unavailable; 500 misconfigured or the store
 //! refused.
 //! Every error body is `{"error": code, "message": text}` and never holds a secret.
@@ -32,6 +32,7 @@ pub mod body;
 pub mod cors;
 pub mod jwks;
 pub mod jwt;
+mod mac;
 pub mod signed;
 // Used by the Worker entry (src/wasm/worker.rs: wasm with `js`).
 #[cfg(all(target_arch = "wasm32", feature = "js"))]
@@ -136,11 +137,9 @@ impl CursorKey {
     /// `label`: `CURSOR_KEY_LABEL`, `AUDIT_SIGNING_KEY_ID`, then each entry of `AUDIT_PUBLIC_KEYS`
     /// after a line break (neither an id nor an entry has one).
     fn derive(signing_key: &str, label: &str) -> CursorKey {
-        use hmac::Mac;
-        let mut m = hmac::Hmac::<sha2::Sha256>::new_from_slice(signing_key.trim().as_bytes())
-            .expect("HMAC takes any key length");
+        let mut m = mac::HmacSha256::new(signing_key.trim().as_bytes());
         m.update(label.as_bytes());
-        CursorKey(m.finalize().into_bytes().into())
+        CursorKey(m.finalize())
     }
 }
 
@@ -1218,9 +1217,8 @@ pub const VERIFY_PAGE_EVENTS: u64 = 10_000;
 /// Workers sharing a signing key, e.g. one per trail or staging and production, took each
 /// other's cursors, and trail B's walk went on with trail A's streams, head and `ok`, never
 /// reading B's own streams: `tests/chain.rs` `a_verify_cursor_from_another_trail_is_refused`.)
-fn cursor_mac(key: &CursorKey, json: &[u8], scope: &str, q: &crate::read::VerifyQuery) -> hmac::Hmac<sha2::Sha256> {
-    use hmac::Mac;
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(&key.0).expect("HMAC takes any key length");
+fn cursor_mac(key: &CursorKey, json: &[u8], scope: &str, q: &crate::read::VerifyQuery) -> mac::HmacSha256 {
+    let mut mac = mac::HmacSha256::new(&key.0);
     mac.update(json);
     mac.update(b"\ntrail ");
     mac.update(num(scope.len() as u64).as_bytes());
@@ -1250,10 +1248,9 @@ const CURSOR_KEY_LABEL: &str = "neo4j-audit verify-cursor v4 ";
 /// `allowUnsigned` between pages and end in one `ok` for mixed modes.
 fn seal_cursor(key: &CursorKey, p: &crate::read::VerifyProgress, scope: &str, q: &crate::read::VerifyQuery) -> String {
     use crate::b64::encode_url;
-    use hmac::Mac;
     let mut json = String::new();
     p.write_json(&mut json);
-    let tag = cursor_mac(key, json.as_bytes(), scope, q).finalize().into_bytes();
+    let tag = cursor_mac(key, json.as_bytes(), scope, q).finalize();
     cat(&[&encode_url(json.as_bytes()), ".", &encode_url(&tag)])
 }
 
@@ -1265,10 +1262,9 @@ fn open_cursor(
     q: &crate::read::VerifyQuery,
 ) -> Option<crate::read::VerifyProgress> {
     use crate::b64::decode_url;
-    use hmac::Mac;
     let (data, tag) = c.split_once('.')?;
     let (json, tag) = (decode_url(data)?, decode_url(tag)?);
-    cursor_mac(key, &json, scope, q).verify_slice(&tag).ok()?;
+    cursor_mac(key, &json, scope, q).verify(&tag).then_some(())?;
     let text = std::str::from_utf8(&json).ok()?;
     crate::read::VerifyProgress::from_json(&crate::json::parse(text, 16).ok()?)
 }
@@ -1320,6 +1316,19 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     let mime = ct.split(';').next().unwrap_or("").trim();
     if !mime.eq_ignore_ascii_case("application/json") {
         return Response::error(415, "unsupported_media_type", "Content-Type must be application/json");
+    }
+    // A compressed body (gzip, br, ...) is not read as JSON: 415 naming the header, not a 400
+    // about UTF-8 or JSON syntax that sent the client looking in the JSON it sent.
+    if req
+        .header("Content-Encoding")
+        .map(str::trim)
+        .is_some_and(|e| !e.is_empty() && !e.eq_ignore_ascii_case("identity"))
+    {
+        return Response::error(
+            415,
+            "unsupported_media_type",
+            "Content-Encoding must be identity (or absent): send the JSON uncompressed",
+        );
     }
     if let Some(len) = req.header("Content-Length").and_then(|l| crate::json::digits_u64(l.trim())) {
         if len > settings.max_body_bytes as u64 {

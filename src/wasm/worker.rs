@@ -20,11 +20,12 @@ use crate::AuditLogger;
 const RATE_LIMITER: &str = "RATE_LIMITER";
 
 /// Request headers the handler reads.
-const HEADERS: [&str; 7] = [
+const HEADERS: [&str; 8] = [
     "Origin",
     "CF-Connecting-IP",
     "Authorization",
     "Content-Type",
+    "Content-Encoding",
     "Content-Length",
     "Access-Control-Request-Method",
     "Access-Control-Request-Headers",
@@ -109,15 +110,13 @@ pub async fn handle_ingest(
     };
     let get = |k: &str| text_of(&env, k, true);
     let settings = Settings::load(get).await;
-    let req = Request {
-        method,
-        path: path_of(&url).to_owned(),
-        query: query_of(&url).to_owned(),
-        headers: HEADERS
-            .iter()
-            .filter_map(|h| header(&request, h).ok().flatten().map(|v| ((*h).to_owned(), v)))
-            .collect(),
-    };
+    let mut headers = Vec::new();
+    for h in HEADERS {
+        if let Ok(Some(v)) = header(&request, h) {
+            headers.push((h.to_owned(), v));
+        }
+    }
+    let req = Request { method, path: path_of(&url).to_owned(), query: query_of(&url).to_owned(), headers };
     let store = settings.neo4j.as_ref().ok().and_then(logger_for);
     let io = WorkerIo { request: &request, env: &env };
     let now_secs = crate::event::now_millis() / 1000;

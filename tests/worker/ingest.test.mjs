@@ -192,6 +192,26 @@ describe("POST /v1/events", () => {
     expect(await trailEvents(trail)).toEqual([]);
   });
 
+  it("answers 415 naming Content-Encoding for a compressed body (it was a 400 about UTF-8 or JSON)", async () => {
+    const trail = unique("worker-gzip");
+    const o = { AUDIT_TRAIL: trail };
+    const json = JSON.stringify({ actionType: "COMPRESSED" });
+    const gz = new Uint8Array(await new Response(new Blob([json]).stream().pipeThrough(new CompressionStream("gzip"))).arrayBuffer());
+    for (const [encoding, body] of [["gzip", gz], ["br", json], ["GZIP, identity", gz]]) {
+      const r = await call("/v1/events", { method: "POST", body,
+        headers: { "Content-Type": "application/json", "Content-Encoding": encoding, Authorization: `Bearer ${await token(unique("user"))}` } }, o);
+      expect(r.status, encoding).toBe(415);
+      expect(await r.json(), encoding).toEqual({ error: "unsupported_media_type",
+        message: "Content-Encoding must be identity (or absent): send the JSON uncompressed" });
+    }
+    expect(await trailEvents(trail)).toEqual([]);
+    // "identity" (any case) is no encoding: the event is written.
+    const ok = await call("/v1/events", { method: "POST", body: json,
+      headers: { "Content-Type": "application/json", "Content-Encoding": " Identity ", Authorization: `Bearer ${await token(unique("user"))}` } }, o);
+    expect(ok.status).toBe(201);
+    expect((await trailEvents(trail)).map((e) => e.eventType)).toEqual(["COMPRESSED"]);
+  });
+
   it("answers 405 for other methods and 404 for other paths", async () => {
     const r = await call("/v1/events", { method: "GET" });
     expect(r.status).toBe(405);
