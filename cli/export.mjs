@@ -108,7 +108,6 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
       done = n;
       sent.count();
     }
-    file?.complete();
   } catch (e) {
     if (e instanceof CliError && pagesRead > 0) {
       e.message += `; the output is INCOMPLETE: ${plural(done, "event was", "events were")} written before the failure${kept()}`;
@@ -117,6 +116,7 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   } finally {
     stop();
   }
+  file?.complete();
   if (n === 0) {
     // An empty export is a success (an empty window), but a mistyped --trail or database gives
     // one too: say so where the operator sees it, not in the file.
@@ -156,13 +156,16 @@ function outputFile(target) {
   const stream = {
     isTTY: false,
     writableLength: 0,
-    write(text, done) {
+    write(text, callback) {
+      // writeSync may write less than it is given (a disk filling up): the rest, until it throws.
+      const bytes = Buffer.from(text);
       try {
-        written += writeSync(fd, text);
+        for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
       } catch (e) {
         throw new CliError(`cannot write to ${partial} (${e.message})`, 4);
       }
-      done?.();
+      written += bytes.length;
+      callback?.();
       return true;
     },
   };
