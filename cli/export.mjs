@@ -1,7 +1,7 @@
 // `neo4j-audit export`: a trail streamed to stdout for a SIEM or an auditor — page by page through
 // the library's keyset cursor, each page written before the next is read and stdout's backpressure
 // respected, so memory stays flat however long the trail.
-import { closeSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, fchmodSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { noEventsAdvice, plural, unnamedTrails, CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
   openLogger, pages, parseCount, progress, trailQuery, unkeyedLinks, unkeyedNote, usage } from "./common.mjs";
 
@@ -140,15 +140,18 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
  */
 function outputFile(target) {
   if (target === "") throw usage("--output: give a file name");
-  let isDir = false;
+  let existing = null;
   try {
-    isDir = statSync(target).isDirectory();
+    existing = statSync(target);
   } catch {}
-  if (isDir) throw usage(`--output: "${target}" is a directory; give a file name`);
+  if (existing?.isDirectory()) throw usage(`--output: "${target}" is a directory; give a file name`);
   const partial = `${target}.partial`;
   let fd;
   try {
-    fd = openSync(partial, "w");
+    // The permissions of the FILE it replaces, as `>` keeps them (a private export, mode 600,
+    // came back with the umask's 644); a new FILE gets the umask's, as with `>`.
+    fd = existing ? openSync(partial, "w", 0o600) : openSync(partial, "w");
+    if (existing) fchmodSync(fd, existing.mode & 0o7777);
   } catch (e) {
     throw usage(`--output: cannot create ${partial} (${e.message})`);
   }

@@ -466,17 +466,20 @@ test("export --output FILE: FILE only once the export is complete; cut short, wh
   // `export > jan.csv` cut short (Neo4j down, Ctrl-C) left jan.csv ending at a whole row: a file
   // that looks complete, whatever stderr and the exit status said. The events are read back from
   // the graph and compared with FILE.
-  const { mkdtempSync, existsSync, readFileSync: read, writeFileSync } = await import("node:fs");
+  const { mkdtempSync, existsSync, readFileSync: read, writeFileSync, statSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
   const dir = mkdtempSync(join(tmpdir(), "cli-output-"));
   const { trail } = await logged("cli-export-output", 3);
   const file = join(dir, "jan.csv");
   // Complete: FILE holds every event (as export to stdout writes them), no FILE.partial; an
   // existing FILE is replaced, as `>` would.
-  writeFileSync(file, "old\n");
+  // It keeps the replaced FILE's permissions, as `>` does (an export kept private, mode 600,
+  // came back readable by every user of the machine).
+  writeFileSync(file, "old\n", { mode: 0o600 });
   const ok = await cli(["export", "--trail", trail, "--format", "csv", "--page-size", "1", "--output", file]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.stdout, "");
+  assert.equal(statSync(file).mode & 0o777, 0o600);
   const rows = parseCsv(read(file, "utf8"));
   assert.deepEqual(rows.slice(1).map((r) => r[0]), (await stored(trail)).map((e) => e.uid));
   assert.equal(existsSync(`${file}.partial`), false);
