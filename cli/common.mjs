@@ -21,7 +21,8 @@ export const EXIT_HELP = `Exit status:
      it cannot convert, a trail without a name or trails that share one (nothing changed)
   2  usage: unknown command or option, bad value, an invalid NEO4J_* setting
   3  Neo4j: not reachable, credentials refused, or a query failed
-  4  internal error (a bug; please report it), or stdout could not be written (a full disk)
+  4  internal error (a bug; please report it), or stdout (export --output: its file) could not
+     be written (a full disk)
   130/143  interrupted by SIGINT/SIGTERM (tail --follow: 0)`;
 
 export const ENV_HELP = `Environment:

@@ -1,6 +1,7 @@
 // `neo4j-audit export`: a trail streamed to stdout for a SIEM or an auditor — page by page through
 // the library's keyset cursor, each page written before the next is read and stdout's backpressure
 // respected, so memory stays flat however long the trail.
+import { closeSync, fchmodSync, openSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { noEventsAdvice, plural, unnamedTrails, CSV_COLUMNS, CliError, ENV_HELP, EXIT, EXIT_HELP, FILTER_HELP, FILTER_OPTIONS, TIME_HELP, csvHeader, csvLine, jsonLine,
   openLogger, pages, parseCount, progress, trailQuery, unkeyedLinks, unkeyedNote, usage } from "./common.mjs";
 
@@ -8,7 +9,7 @@ export const summary = "stream a trail to stdout as JSON lines or CSV";
 
 export const help = `Usage: neo4j-audit export [--trail NAME] [--since TIME] [--until TIME] [--user UID]
                           [--action TYPE] [--category CAT] [--target LABEL:UID] [--format jsonl|csv] [--csv-raw] [--bom]
-                          [--page-size N]
+                          [--page-size N] [--output FILE]
 
 Writes the trail's events to stdout, newest first (the index order of the read side), read in
 keyset-paginated pages: pages never overlap or skip an event, even while events are being written,
@@ -35,6 +36,11 @@ ${FILTER_HELP}
                      without one in the system's code page ("Ü" shows as "Ãœ"); without it (the
                      default) the output is plain UTF-8, as RFC 4180 readers expect
   --page-size N      events per read, 1..1000 (default 1000)
+  -o, --output FILE  write to FILE instead of stdout: to FILE.partial while exporting, renamed
+                     to FILE (replacing it) once the export is complete; cut short (Neo4j down,
+                     Ctrl-C) what was written stays in FILE.partial, named on stderr, and FILE is
+                     not written, so a file that looks complete is complete (with "> FILE" it
+                     ends at a whole row: only the exit status and stderr say it is not)
   -h, --help         this help
 
 ${TIME_HELP}
@@ -44,7 +50,7 @@ ${ENV_HELP}
 ${EXIT_HELP}`;
 
 export const options = { ...FILTER_OPTIONS, format: { type: "string" }, "csv-raw": { type: "boolean" }, bom: { type: "boolean" },
-  "page-size": { type: "string" } };
+  "page-size": { type: "string" }, output: { type: "string", short: "o" } };
 
 export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   const format = values.format ?? "jsonl";
@@ -56,8 +62,14 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   if (values.bom && format !== "csv") throw usage("--bom: only with --format csv");
   const raw = values["csv-raw"] === true;
   const line = format === "csv" ? (e) => csvLine(e, raw) : jsonLine;
+  // --output: the export goes to FILE.partial, renamed to FILE once complete.
+  const file = values.output === undefined ? null : outputFile(values.output);
+  if (file) stdout = file.stream;
+  // What a cut-short export's message adds: where its output is (nothing written: no file).
+  const kept = () => (file ? `, kept in ${file.partial} (${file.target} was not written)` : "");
 
   let n = 0;
+  let done = 0; // events whose page was written
   let invalid = 0;
   const stop = stdout.isTTY ? () => {} : progress(() => `exporting: ${plural(n, "event")}`, stderr);
   // The CSV header goes out with the first page read, so a failure before it (Neo4j down, wrong
@@ -72,8 +84,11 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   const sent = reached(stdout);
   interrupted.note = (signal) => {
     const { whole, cut } = sent.count();
-    if (whole === 0 && !cut) return null;
-    return `interrupted by ${signal}; the output is INCOMPLETE: ${plural(whole, "event was", "events were")} written before it${cut ? " (and the start of the next one: its last line is cut off)" : ""}`;
+    if (whole === 0 && !cut) {
+      file?.discard();
+      return null;
+    }
+    return `interrupted by ${signal}; the output is INCOMPLETE: ${plural(whole, "event was", "events were")} written before it${cut ? " (and the start of the next one: its last line is cut off)" : ""}${kept()}`;
   };
   try {
     for await (const events of pages(logger, conn, query, pageSize)) {
@@ -90,16 +105,18 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
       // high-water mark), so no page waits in the stream's own buffer behind it: what has not left
       // is in the handle's queue, which `sent` reads.
       if (chunk) await new Promise((resolve) => stdout.write(chunk, () => resolve()));
+      done = n;
       sent.count();
     }
   } catch (e) {
     if (e instanceof CliError && pagesRead > 0) {
-      e.message += `; the output is INCOMPLETE: ${plural(n, "event was", "events were")} written before the failure`;
-    }
+      e.message += `; the output is INCOMPLETE: ${plural(done, "event was", "events were")} written before the failure${kept()}`;
+    } else if (pagesRead === 0) file?.discard();
     throw e;
   } finally {
     stop();
   }
+  file?.complete();
   if (n === 0) {
     // An empty export is a success (an empty window), but a mistyped --trail or database gives
     // one too: say so where the operator sees it, not in the file.
@@ -114,6 +131,69 @@ export async function run(values, { conn, stdout, stderr, interrupted = {} }) {
   const missed = await unkeyedLinks(conn, values.trail ?? "default", query);
   if (missed > 0) stderr.write(unkeyedNote("export", missed, values.trail ?? "default"));
   return EXIT.OK;
+}
+
+/**
+ * `--output FILE`: a stream that writes to FILE.partial synchronously (each page waits for its
+ * write, as on stdout: memory stays flat), `complete()` renaming it to FILE, `discard()` removing
+ * it while nothing was written. A failure to write (a full disk) is exit 4, as stdout's is.
+ */
+function outputFile(target) {
+  if (target === "") throw usage("--output: give a file name");
+  let existing = null;
+  try {
+    existing = statSync(target);
+  } catch {}
+  if (existing?.isDirectory()) throw usage(`--output: "${target}" is a directory; give a file name`);
+  const partial = `${target}.partial`;
+  let fd;
+  try {
+    // The permissions of the FILE it replaces, as `>` keeps them (a private export, mode 600,
+    // came back with the umask's 644); a new FILE gets the umask's, as with `>`.
+    fd = existing ? openSync(partial, "w", 0o600) : openSync(partial, "w");
+    if (existing) fchmodSync(fd, existing.mode & 0o7777);
+  } catch (e) {
+    throw usage(`--output: cannot create ${partial} (${e.message})`);
+  }
+  let written = 0;
+  const stream = {
+    isTTY: false,
+    writableLength: 0,
+    write(text, callback) {
+      // writeSync may write less than it is given (a disk filling up): the rest, until it throws.
+      const bytes = Buffer.from(text);
+      try {
+        for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at);
+      } catch (e) {
+        throw new CliError(`cannot write to ${partial} (${e.message})`, 4);
+      }
+      written += bytes.length;
+      callback?.();
+      return true;
+    },
+  };
+  return {
+    stream,
+    partial,
+    target,
+    complete() {
+      closeSync(fd);
+      try {
+        renameSync(partial, target);
+      } catch (e) {
+        throw new CliError(`cannot rename ${partial} to ${target} (${e.message}); the export is complete in ${partial}`, 4);
+      }
+    },
+    discard() {
+      if (written > 0) return;
+      try {
+        closeSync(fd);
+      } catch {}
+      try {
+        unlinkSync(partial);
+      } catch {}
+    },
+  };
 }
 
 /** How much of what was handed to `stream` has left this process: the bytes still queued (a pipe's

@@ -13,7 +13,9 @@ export const help = `Usage: neo4j-audit tail [--trail NAME] [-n N] [--follow] [-
                         [--format text|jsonl]
 
 Prints the trail's newest N events, oldest of them first. With --follow, keeps polling and prints
-each new event once, in time order, until interrupted (Ctrl-C, SIGTERM: exit status 0); a poll
+each new event once, until interrupted (Ctrl-C, SIGTERM: exit status 0): each poll's new events
+in time order, and between polls in the order they arrive (an event committed after a newer one
+was printed, by a writer's batch or retry, comes after it); a poll
 that fails after the first read (Neo4j restarting) is reported once on stderr ("…; retrying")
 and tried again at the next interval, so --follow does not exit on it (the first read's failure
 exits 3); the first poll that answers again says "Neo4j answered again; following".

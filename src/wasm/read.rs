@@ -23,7 +23,9 @@ const TS_READ_TYPES: &'static str = r#"
 /** An instant: epoch milliseconds, an ISO 8601 string, or a Date. A number of 8 to 10 digits (epoch
  *  seconds, a date without dashes: as milliseconds January 1970) or of 14 or more (epoch micro- or
  *  nanoseconds: after the year 2286) is refused (`null`, `lastError` naming the unit); negative
- *  numbers (before 1970) and Dates and ISO strings of any time are read as given. */
+ *  numbers (before 1970) and Dates and ISO strings of any time are read as given; a string with white
+ *  space around it (" 2026-01-01") is refused: `Date.parse` read it as local midnight, where
+ *  "2026-01-01" is UTC midnight. */
 export type AuditInstant = number | string | Date;
 
 /** Filters of {@link AuditLogger.getAuditTrail}; all optional. */
@@ -532,9 +534,10 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                     // A Date whose time is NaN (`new Date("next week")`) is a Date: say what is wrong with it.
                     if let Some(s) = v.as_string() {
                         // Text: say which (a new user met the generic rule for `2026-02-30`).
-                        let rule = match crate::read::calendar_date(&s) {
-                            false => " is no day of the calendar",
-                            true => " is not a date and time ISO 8601 reads (e.g. 2026-02-28 or 2026-02-28T12:00:00Z)",
+                        let rule = match (s.trim() == s, crate::read::calendar_date(&s)) {
+                            (false, _) => " has white space around it (Date.parse reads \" 2026-01-01\" as local midnight, \"2026-01-01\" as UTC): give the time alone",
+                            (true, false) => " is no day of the calendar",
+                            (true, true) => " is not a date and time ISO 8601 reads (e.g. 2026-02-28 or 2026-02-28T12:00:00Z)",
                         };
                         let shown = crate::error::quoted(crate::outcome::first_chars(&s, 40));
                         return bad(cat(&[&k, " ", &shown, rule]));
@@ -604,7 +607,10 @@ fn instant(v: &JsValue) -> Option<i64> {
     let ms = if let Some(n) = v.as_f64() {
         n
     } else if let Some(s) = v.as_string() {
-        if !crate::read::calendar_date(&s) {
+        // White space around it: V8's Date.parse read " 2026-01-01" (a form field's stray space,
+        // a file's line break) as local midnight, where "2026-01-01" is UTC midnight, and moved
+        // the window by the host's offset without a word. Refused, as the CLI refuses it.
+        if !crate::read::calendar_date(&s) || s.trim() != s {
             return None;
         }
         js_sys::Date::parse(&s)

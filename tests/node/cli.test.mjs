@@ -462,6 +462,74 @@ test("export stopped by SIGTERM after some pages exits 143 and says the output i
   }
 });
 
+test("export --output FILE: FILE only once the export is complete; cut short, what was written stays in FILE.partial, named", async () => {
+  // `export > jan.csv` cut short (Neo4j down, Ctrl-C) left jan.csv ending at a whole row: a file
+  // that looks complete, whatever stderr and the exit status said. The events are read back from
+  // the graph and compared with FILE.
+  const { mkdtempSync, existsSync, readFileSync: read, writeFileSync, statSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "cli-output-"));
+  const { trail } = await logged("cli-export-output", 3);
+  const file = join(dir, "jan.csv");
+  // Complete: FILE holds every event (as export to stdout writes them), no FILE.partial; an
+  // existing FILE is replaced, as `>` would.
+  // It keeps the replaced FILE's permissions, as `>` does (an export kept private, mode 600,
+  // came back readable by every user of the machine).
+  writeFileSync(file, "old\n", { mode: 0o600 });
+  const ok = await cli(["export", "--trail", trail, "--format", "csv", "--page-size", "1", "--output", file]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout, "");
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  const rows = parseCsv(read(file, "utf8"));
+  assert.deepEqual(rows.slice(1).map((r) => r[0]), (await stored(trail)).map((e) => e.uid));
+  assert.equal(existsSync(`${file}.partial`), false);
+  // Failed after a page: exit 3, FILE untouched (here: absent), the page in FILE.partial, named.
+  const cut = join(dir, "cut.csv");
+  const proxy = await afterTwoRequests((res) => res.socket.destroy());
+  try {
+    const env = { ...ENV, NEO4J_URL: `http://127.0.0.1:${proxy.address().port}` };
+    const r = await cli(["export", "--trail", trail, "--format", "csv", "--page-size", "1", "-o", cut], env);
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(existsSync(cut), false, "no file that looks complete");
+    assert.equal(parseCsv(read(`${cut}.partial`, "utf8")).length, 2, "the header and the first page's event");
+    assert.match(r.stderr, new RegExp(`; the output is INCOMPLETE: 1 event was written before the failure, kept in ${cut.replace(/[.]/g, "\\.")}\\.partial \\(${cut.replace(/[.]/g, "\\.")} was not written\\)\n$`));
+  } finally {
+    proxy.close();
+  }
+  // Failed before any page: no file at all, as stdout stays empty.
+  const none = join(dir, "none.jsonl");
+  const down = await cli(["export", "--trail", trail, "--output", none], { ...ENV, NEO4J_URL: "http://127.0.0.1:59999" });
+  assert.equal(down.code, 3, down.stderr);
+  assert.equal(existsSync(none) || existsSync(`${none}.partial`), false);
+  assert.doesNotMatch(down.stderr, /INCOMPLETE/);
+  // Stopped by SIGTERM after a page: exit 143, FILE absent, FILE.partial named.
+  const held = await afterTwoRequests(() => {});
+  const term = join(dir, "term.jsonl");
+  try {
+    const child = spawn(process.execPath, [CLI, "export", "--trail", trail, "--page-size", "1", "--output", term],
+      { env: { ...ENV, NEO4J_URL: `http://127.0.0.1:${held.address().port}` }, stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
+    const exited = new Promise((resolve) => child.on("close", resolve));
+    for (let i = 0; i < 200 && !(existsSync(`${term}.partial`) && read(`${term}.partial`, "utf8").endsWith("\n")); i++) await new Promise((r) => setTimeout(r, 25));
+    child.kill("SIGTERM");
+    assert.equal(await exited, 143, stderr);
+    assert.equal(existsSync(term), false);
+    assert.equal(jsonl(read(`${term}.partial`, "utf8")).length, 1);
+    assert.equal(stderr, `neo4j-audit export: interrupted by SIGTERM; the output is INCOMPLETE: 1 event was written before it, kept in ${term}.partial (${term} was not written)\n`);
+  } finally {
+    held.closeAllConnections();
+    held.close();
+  }
+  // A file that cannot be made is a usage error before any read; a directory is not a file.
+  const bad = await cli(["export", "--trail", trail, "--output", join(dir, "no-such-dir", "x.csv")]);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /^neo4j-audit export: --output: cannot create .*no-such-dir.*x\.csv\.partial \(ENOENT/);
+  const isDir = await cli(["export", "--trail", trail, "--output", dir]);
+  assert.equal(isDir.code, 2, isDir.stderr);
+  assert.match(isDir.stderr, /--output: .* is a directory/);
+});
+
 test("export stopped by SIGTERM while stdout is a pipe counts only the events that reached it, and says when a line is cut off", async () => {
   // `timeout 600 neo4j-audit export | gzip > trail.jsonl.gz` cut short: the CLI's count was every
   // event handed to stdout, but a page still queued for the pipe is lost at exit. 134 complete

@@ -222,6 +222,33 @@ test("a since or until in epoch seconds (or micro-, nanoseconds) is refused nami
   }
 });
 
+test("a since or until string with white space around it is refused, not read by Date.parse as local time", async () => {
+  // Found in review: V8's Date.parse reads "2026-01-01" as UTC midnight (docs/reading.md) but
+  // " 2026-01-01" or "2026-01-01\n" (a form field's or a file's stray space or line break) as the
+  // host's local midnight: the window moved by the host's offset (5 h in New York) without a word.
+  // The CLI refuses such a --since alike. The events read back without it.
+  const trail = unique("node-read-since-space");
+  const writer = new pkg.AuditLogger(config(trail));
+  assert.equal(await writer.logUserAction({ uid: "u1" }, "LOGIN", "SECURITY", {}), true, writer.lastError);
+  assert.equal(await writer.close(), true);
+  const { logger, sent, close } = await counted(trail);
+  const day = new Date().toISOString().slice(0, 10);
+  const spaced = (what, text) => new RegExp(`^invalid input: ${what} ${JSON.stringify(text).replace(/[\\[\]().+?*]/g, "\\$&")} has white space around it`);
+  try {
+    await refusedLocally(logger, sent, [
+      [() => logger.getAuditTrail({ since: ` ${day}` }), spaced("since", ` ${day}`)],
+      [() => logger.getAuditTrail({ until: `${day}T23:59:59Z\n` }), spaced("until", `${day}T23:59:59Z\n`)],
+      [() => logger.getUserActivity("u1", { since: `\t${day}` }), spaced("since", `\t${day}`)],
+      [() => logger.getTargetActivity("Document", "d1", { since: ` ${day}` }), spaced("since", ` ${day}`)],
+      [() => logger.verifyTrail({ since: `${day} ` }), spaced("since", `${day} `)],
+    ]);
+    const page = await logger.getAuditTrail({ since: day });
+    assert.equal(page?.events.length, 1, logger.lastError);
+  } finally {
+    close();
+  }
+});
+
 test("verifyTrail refuses a blank stream id, or one with white space or a line break at an end, not `ok` with nothing checked", async () => {
   // Found in review: verifyTrail({streamId: " "}) (and an id read from a file with its "\n", or
   // pasted with a space) answered {ok: true, checked: 0}, which the docs tell an auditor to trust.
