@@ -571,8 +571,8 @@ export const CSV_COLUMNS = ["uid", "actionType", "category", "timestamp", "ts", 
   "details", "streamId", "seq", "prevHash", "hash", "source", "occurredAt", "targets", "invalid"];
 
 // RFC 4180: a field with a comma, quote, CR or LF is quoted, quotes doubled; null is an empty field.
-// A text cell a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR: the
-// user's name, an action type, details) gets a leading apostrophe, which spreadsheets show as text
+// A text cell a spreadsheet would run as a formula (it starts with =, +, -, @, a tab or a CR, also
+// after white space: the user's name, an action type, details) gets a leading apostrophe, which spreadsheets show as text
 // (OWASP's CSV-injection advice); numbers stay numbers. Bidirectional controls (U+202A..U+202E,
 // U+2066..U+2069, U+200E, U+200F, U+061C), which reorder what a spreadsheet shows (a name that reads
 // "alice" and is not, a cell whose "=" is hidden behind an override), are written as the six
@@ -580,7 +580,9 @@ export const CSV_COLUMNS = ["uid", "actionType", "category", "timestamp", "ts", 
 // elsewhere visible text. So are, in a text cell, the controls the JSON cells have escaped: C0 but
 // TAB, CR and LF (CSV's own data, quoted), DEL, C1 and U+2028/U+2029 (an ESC sequence in a stored
 // value drove the terminal a CSV was shown on). `raw` (export --csv-raw) writes values as stored.
-const FORMULA_START = /^[=+\-@\t\r]/;
+// Also behind leading white space or invisible characters (a space, NBSP, U+3000, a zero-width space,
+// a BOM: a user name may start with them), which a spreadsheet may trim before it reads the cell.
+const FORMULA_START = /^[\s\p{Default_Ignorable_Code_Point}]*[=+\-@\t\r]/u;
 const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const TEXT_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u2028\u2029]/g;
 // The identifier columns (and targets, whose JSON holds uids) also get the invisible characters

@@ -767,6 +767,26 @@ test("export csv writes a cell a spreadsheet would run as a formula as text, unl
   assert.match(bad.stderr, /--csv-raw: only with --format csv/);
 });
 
+test("export csv writes a formula behind leading white space (a space, NBSP, U+3000, a zero-width space, a BOM) as text too", async () => {
+  // The library accepts a user name that starts with white space; such a name's formula was
+  // written as is (rv-auditor), and a spreadsheet that trims the cell would run it.
+  const trail = unique("cli-export-formula-ws");
+  const logger = new pkg.AuditLogger(config(trail));
+  const names = [" =1+1", "\u00a0=1+1", "\u3000+1", "\u200b@SUM(A1)", "\ufeff-2+3"];
+  for (const [i, name] of names.entries()) {
+    assert.equal(await logger.logUserAction({ uid: `u${i}`, name }, "WS"), true, logger.lastError);
+  }
+  const r = await cli(["export", "--trail", trail, "--format", "csv"]);
+  assert.equal(r.code, 0, r.stderr);
+  const [header, ...rows] = parseCsv(r.stdout);
+  const col = header.indexOf("userName");
+  const got = rows.filter((row) => row.length > 1).map((row) => row[col]).sort();
+  // (A zero-width space in a text cell is written visibly, as \u200b: still prefixed.)
+  assert.equal(got.length, names.length);
+  for (const cell of got) assert.ok(cell.startsWith("'"), JSON.stringify(cell));
+  assert.equal(await logger.close(), true);
+});
+
 test("export csv writes bidirectional controls visibly (\\u202e), losslessly in the JSON columns, unless --csv-raw", async () => {
   const trail = unique("cli-export-bidi");
   const logger = new pkg.AuditLogger(config(trail));
