@@ -1695,6 +1695,13 @@ async fn stored_properties_of_another_type_are_edited_at_their_event() {
         ("timestamp", "SET e.timestamp = '2026-01-01T00:00:00Z'", 2),
         ("timestamp", "SET e.timestamp = localdatetime()", 2),
         ("occurredAt", "SET e.occurredAt = 5", 2),
+        // A DateTime whose epoch milliseconds are beyond a 64-bit integer (no writer stores one):
+        // Neo4j's `.epochMillis` of it fails the whole statement ("long overflow"), so one such
+        // value made every verification of the trail a store error, not a report.
+        ("timestamp", "SET e.timestamp = datetime('+999999999-12-31T23:59:59Z')", 2),
+        ("timestamp", "SET e.timestamp = datetime('-999999999-01-01T00:00:00Z')", 2),
+        ("occurredAt", "SET e.occurredAt = datetime('+999999999-12-31T23:59:59Z')", 2),
+        ("occurredAt", "SET e.occurredAt = datetime({epochMillis: 9223372036854775807}) + duration('PT1S')", 2),
         ("UID", "REMOVE e.UID", 2),
         ("userName", "SET e.userName = 42", 2),
         ("userName", "SET e.userName = ['Mallory']", 2),
@@ -1736,6 +1743,15 @@ async fn stored_properties_of_another_type_are_edited_at_their_event() {
     assert_eq!(page().await["ok"], json!(true));
     cypher(
         "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 1}) SET e.timestamp = toString(e.timestamp)",
+        json!({"t": w.trail}),
+    )
+    .await;
+    let body = page().await;
+    assert_eq!(break_of(&body), (json!(false), json!("edited"), json!(1)), "{body}");
+    // An occurredAt beyond a 64-bit count of milliseconds: also a report (it was a 500 store_error).
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 2}) \
+         SET e.occurredAt = datetime('+999999999-12-31T23:59:59Z')",
         json!({"t": w.trail}),
     )
     .await;
