@@ -1759,6 +1759,49 @@ async fn stored_properties_of_another_type_are_edited_at_their_event() {
     assert_eq!(break_of(&body), (json!(false), json!("edited"), json!(1)), "{body}");
 }
 
+/// The seal of an earlier write is redundant: the stream's later seals cover every event before
+/// them (the hash chains them). So an earlier write's seal removed, or made unreadable (a property
+/// of another type), is not reported (docs/tamper-evidence.md, What is not detected), while one
+/// that is there and does not verify (its `sigAt` edited) is `forged`, and the last write's seal
+/// removed leaves its events `unsigned`. Pins the documented behaviour.
+#[tokio::test]
+async fn an_earlier_writes_seal_removed_is_not_reported_one_edited_is_forged() {
+    let cases: &[(&str, Option<(&str, u64)>)] = &[
+        ("REMOVE e.sig, e.sigKid, e.sigAt", None),
+        ("SET e.sig = [e.sig]", None),
+        ("SET e.sigAt = toString(e.sigAt)", None),
+        ("SET e.sigAt = e.sigAt + 1", Some(("forged", 1))),
+    ];
+    for (edit, expected) in cases {
+        let w = worker_trail("chain-seal-gone");
+        for _ in 0..3 {
+            w.post(r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#.into()).await;
+        }
+        // The first write's seal is on seq 1; the last one's on seq 5.
+        cypher(&format!("MATCH (:AuditTrail {{name: $t}})-[:HAS_EVENT]->(e {{seq: 1}}) {edit}"), json!({"t": w.trail}))
+            .await;
+        let (status, page) = w.verify_get("").await;
+        assert_eq!(status, 200, "{page}");
+        match expected {
+            None => {
+                assert_eq!((page["ok"].clone(), page["checked"].clone()), (json!(true), json!(6)), "{edit}: {page}")
+            }
+            Some((kind, seq)) => assert_eq!(break_of(&page), (json!(false), json!(kind), json!(seq)), "{edit}: {page}"),
+        }
+    }
+    let w = worker_trail("chain-seal-gone");
+    for _ in 0..3 {
+        w.post(r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#.into()).await;
+    }
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 5}) REMOVE e.sig, e.sigKid, e.sigAt",
+        json!({"t": w.trail}),
+    )
+    .await;
+    let (_, page) = w.verify_get("").await;
+    assert_eq!(break_of(&page), (json!(false), json!("unsigned"), json!(4)), "{page}");
+}
+
 /// A `GET /v1/verify` cursor resumes only the walk of the trail it was issued for. Its seal
 /// covered the verifier's progress and the flags, not the trail: two Workers sharing a signing key
 /// (one per trail, or staging and production) took each other's cursors, and trail B's walk
