@@ -701,6 +701,16 @@ impl VerifyQuery {
         if all.is_empty() {
             return Err(AuditError::InvalidInput(KEYS_EMPTY.into()));
         }
+        // One id with two keys: which one checks its seals went by the list's order (the
+        // first). The Worker's own set (AUDIT_PUBLIC_KEYS) is refused so when it is read.
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+        for (i, k) in all.iter().enumerate() {
+            let x = |j: &PublicJwk| j.x.trim_end_matches('=').to_owned();
+            if all[..i].iter().any(|o| o.kid == k.kid && x(o) != x(k)) {
+                let why = " is listed twice with different keys: which one signs its seals is unknown";
+                return Err(AuditError::InvalidInput(cat(&[KEYS_IN, "key ", &crate::error::quoted(&k.kid), why])));
+            }
+        }
         KeySet::from_jwks(&all).map(Some).map_err(|e| AuditError::InvalidInput(cat(&[KEYS_IN, &e])))
     }
 }
@@ -2633,6 +2643,30 @@ mod tests {
         ] {
             assert!(!calendar_date(bad), "{bad}");
         }
+    }
+
+    /// A trusted key set that names one `kid` with two different keys is refused: which key
+    /// checks a seal of that `kid` went by the order of the list (the first), so a set merged
+    /// from a pinned copy and a fetched one (`[...fetched.keys, ...pinned.keys]`) verified with
+    /// whatever key the fetched set put first under the pinned key's id. The Worker refuses such a
+    /// set of its own (`AUDIT_PUBLIC_KEYS`: an id listed twice); the same key listed twice is kept.
+    #[test]
+    fn a_key_set_naming_one_kid_with_two_keys_is_refused() {
+        let a = crate::sign::SigningKey::from_secret("k1", &"1".repeat(64)).unwrap().public_jwk();
+        let b = crate::sign::SigningKey::from_secret("k1", &"2".repeat(64)).unwrap().public_jwk();
+        let c = crate::sign::SigningKey::from_secret("k2", &"2".repeat(64)).unwrap().public_jwk();
+        for keys in [vec![a.clone(), b.clone()], vec![b.clone(), a.clone()]] {
+            let q = VerifyQuery { public_keys: Some(keys.into()), ..Default::default() };
+            let e = q.key_set().map(|_| ()).unwrap_err().to_string();
+            assert!(e.starts_with("invalid input: public_keys: key \"k1\" is listed twice"), "{e}");
+        }
+        // One key under its id twice (a pinned copy and a fetched one that agree), or two ids: taken.
+        let q = VerifyQuery {
+            public_keys: Some(vec![a.clone(), c, a.clone()].into()),
+            public_key: Some(a),
+            ..Default::default()
+        };
+        assert!(q.key_set().unwrap().is_some());
     }
 
     #[test]
