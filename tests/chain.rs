@@ -1759,6 +1759,39 @@ async fn stored_properties_of_another_type_are_edited_at_their_event() {
     assert_eq!(break_of(&body), (json!(false), json!("edited"), json!(1)), "{body}");
 }
 
+/// Another trail's signed head copied onto a trail's node (write access to Neo4j) is not
+/// continued. Before, the Worker chained the trail's next events onto the other trail's stream
+/// and sealed them and a new head for it: moved into that trail with that head, they verified
+/// there with the public key as its own (a tenant's user's event in another tenant's trail,
+/// `ok: true`; the stream's binding to its trail was no help, the stream being that trail's).
+/// Now such a write is refused (500 `store_error`, the log names the trail's head) and nothing is
+/// written, as for a head that is unreadable.
+#[tokio::test]
+async fn a_head_copied_from_another_trail_is_not_continued() {
+    let a = worker_trail("chain-head-a");
+    let b = worker_trail("chain-head-b");
+    a.post(r#"{"events":[{"actionType":"A0"}]}"#.into()).await;
+    b.post(r#"{"events":[{"actionType":"B0"},{"actionType":"B1"}]}"#.into()).await;
+    let copy = "MATCH (a:AuditTrail {name: $a}), (b:AuditTrail {name: $b}) \
+         SET a.chainStream = b.chainStream, a.chainSeq = b.chainSeq, a.chainHash = b.chainHash, \
+         a.chainKid = b.chainKid, a.chainSig = b.chainSig, a.chainSignedAt = b.chainSignedAt";
+    cypher(copy, json!({"a": a.trail, "b": b.trail})).await;
+    let body = r#"{"actionType":"INJECTED"}"#;
+    let r = neo4j_audit::ingest::handle(&a.req, &a.settings, a.now, &TestIo(body.into()), Some(&a.logger)).await;
+    assert_eq!((r.status, r.body.contains("store_error")), (500, true), "{}", r.body);
+    let stored = cypher(
+        "MATCH (t:AuditTrail)-[:HAS_EVENT]->(e:AuditEvent {eventType: 'INJECTED'}) WHERE t.name IN [$a, $b] \
+         RETURN count(e)",
+        json!({"a": a.trail, "b": b.trail}),
+    )
+    .await;
+    assert_eq!(stored[0][0], json!(0), "an event was chained onto trail b's stream");
+    // b's own stream goes on as before.
+    b.post(r#"{"events":[{"actionType":"B2"}]}"#.into()).await;
+    let (_, page) = b.verify_get("").await;
+    assert_eq!((page["ok"].clone(), page["checked"].clone()), (json!(true), json!(3)), "{page}");
+}
+
 /// The seal of an earlier write is redundant: the stream's later seals cover every event before
 /// them (the hash chains them). So an earlier write's seal removed, or made unreadable (a property
 /// of another type), is not reported (docs/tamper-evidence.md, What is not detected), while one
