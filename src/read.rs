@@ -701,6 +701,16 @@ impl VerifyQuery {
         if all.is_empty() {
             return Err(AuditError::InvalidInput(KEYS_EMPTY.into()));
         }
+        // One id with two keys: which one checks its seals went by the list's order (the
+        // first). The Worker's own set (AUDIT_PUBLIC_KEYS) is refused so when it is read.
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+        for (i, k) in all.iter().enumerate() {
+            let x = |j: &PublicJwk| j.x.trim_end_matches('=').to_owned();
+            if all[..i].iter().any(|o| o.kid == k.kid && x(o) != x(k)) {
+                let why = " is listed twice with different keys: which one signs its seals is unknown";
+                return Err(AuditError::InvalidInput(cat(&[KEYS_IN, "key ", &crate::error::quoted(&k.kid), why])));
+            }
+        }
         KeySet::from_jwks(&all).map(Some).map_err(|e| AuditError::InvalidInput(cat(&[KEYS_IN, &e])))
     }
 }
@@ -710,6 +720,31 @@ impl VerifyQuery {
 pub(crate) mod js;
 mod verify;
 
+/// `in_millis!("x")`: whether `x` is a `DateTime` whose epoch milliseconds fit in a 64-bit
+/// integer, as every writer's do (`datetime({epochMillis: …})`); null for a value of another type
+/// or none. Neo4j's `.epochMillis` of a `DateTime` beyond them (it stores years up to ±999,999,999)
+/// fails the whole statement ("long overflow"): one event edited so made every page holding it,
+/// and every verification of its trail, an error instead of a report (`tests/chain.rs`
+/// `stored_properties_of_another_type_are_edited_at_their_event`). Such a value is read as one
+/// of another type.
+macro_rules! in_millis {
+    ($x:literal) => {
+        concat!(millis_min!(), $x, millis_max!())
+    };
+}
+/// `in_millis!`' text before the value.
+macro_rules! millis_min {
+    () => {
+        "datetime({epochMillis: -9223372036854775807}) <= "
+    };
+}
+/// `in_millis!`' text after the value.
+macro_rules! millis_max {
+    () => {
+        " <= datetime({epochMillis: 9223372036854775807})"
+    };
+}
+
 /// After [`RETURN_EVENT`] in a page's statement: the page's keyset columns `ts` and `uid` (the
 /// ones its `ORDER BY` and [`window`] use) as the cursor needs them: `ts` in ms, `ts` below the
 /// millisecond (ns, which `epochMillis` leaves out), `uid` and `ts`'s time zone, so the cursor
@@ -718,12 +753,12 @@ mod verify;
 /// by its link. Neo4j orders one instant in two zones as two values: `…T02:00+02:00` after
 /// `…T00:00Z`.)
 ///
-/// A `ts` that is not a `DateTime` (another tool's text, a `LocalDateTime`) gives nulls here
-/// rather than failing the statement, and the page's [`READ_TYPES`] and raw `timestamp` columns
-/// follow: such a row is returned marked ([`TrailEvent::invalid`]), and a page that ends on one
-/// continues by position ([`skip_cursor`]).
+/// A `ts` that is not a `DateTime` (another tool's text, a `LocalDateTime`, one beyond
+/// `in_millis!`' bounds) gives nulls here rather than failing the statement, and the page's
+/// [`READ_TYPES`] and raw `timestamp` columns follow: such a row is returned marked
+/// ([`TrailEvent::invalid`]), and a page that ends on one continues by position ([`skip_cursor`]).
 fn cursor_columns(ts: &str, uid: &str) -> String {
-    let dt = cat(&["CASE WHEN ", ts, " IS :: ZONED DATETIME THEN ", ts]);
+    let dt = cat(&["CASE WHEN ", millis_min!(), ts, millis_max!(), " THEN ", ts]);
     cat(&[
         ", ",
         &dt,
@@ -735,18 +770,22 @@ fn cursor_columns(ts: &str, uid: &str) -> String {
         &dt,
         ".timezone END AS cursorTz",
         READ_TYPES,
-        ", CASE WHEN ev.timestamp IS :: ZONED DATETIME THEN null ELSE ev.timestamp END",
+        concat!(", CASE WHEN ", in_millis!("ev.timestamp"), " THEN null ELSE ev.timestamp END"),
     ])
 }
 
 /// An event's columns, as pages and verification read them. A `timestamp` or `occurredAt` that is
-/// not a `DateTime` reads as null instead of failing the statement (Neo4j's `.epochMillis` of text
-/// or a `LocalDateTime` is an error), so one event changed that way is returned marked at its
-/// place ([`READ_TYPES`], [`VERIFY_TYPES`]), not the whole page or verification refused.
-const RETURN_EVENT: &str = "RETURN ev.UID, ev.eventType, ev.eventCategory, \
-     CASE WHEN ev.timestamp IS :: ZONED DATETIME THEN ev.timestamp.epochMillis END, \
-     ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, ev.source, \
-     CASE WHEN ev.occurredAt IS :: ZONED DATETIME THEN ev.occurredAt.epochMillis END, ev.targetKeys, ev.targetRoles";
+/// not a `DateTime` (or one beyond `in_millis!`' bounds) reads as null instead of failing the
+/// statement (Neo4j's `.epochMillis` of text or a `LocalDateTime` is an error), so one event
+/// changed that way is returned marked at its place ([`READ_TYPES`], [`VERIFY_TYPES`]), not the whole page or verification refused.
+const RETURN_EVENT: &str = concat!(
+    "RETURN ev.UID, ev.eventType, ev.eventCategory, CASE WHEN ",
+    in_millis!("ev.timestamp"),
+    " THEN ev.timestamp.epochMillis END, \
+     ev.userUID, ev.userName, ev.details, ev.streamId, ev.seq, ev.prevHash, ev.hash, ev.source, CASE WHEN ",
+    in_millis!("ev.occurredAt"),
+    " THEN ev.occurredAt.epochMillis END, ev.targetKeys, ev.targetRoles"
+);
 
 /// A verification row's last column: the names of the event's properties that are missing or not
 /// of the type the writers store (a chained event: strings, a `DateTime` timestamp, an integer
@@ -755,33 +794,45 @@ const RETURN_EVENT: &str = "RETURN ev.UID, ev.eventType, ev.eventCategory, \
 /// [`row_fields_off`]. The hash cannot see all of these: a property read back as absent (a
 /// `userName` made a number where the event had none, a target key without `:`, a role beyond
 /// the keys) hashes as absent.
-const VERIFY_TYPES: &str = ", [x IN [['UID', ev.UID IS :: STRING NOT NULL], \
+const VERIFY_TYPES: &str = concat!(
+    ", [x IN [['UID', ev.UID IS :: STRING NOT NULL], \
      ['eventType', ev.eventType IS :: STRING NOT NULL], ['eventCategory', ev.eventCategory IS :: STRING NOT NULL], \
-     ['timestamp', ev.timestamp IS :: ZONED DATETIME NOT NULL], ['userUID', ev.userUID IS :: STRING], \
+     ['timestamp', coalesce(",
+    in_millis!("ev.timestamp"),
+    ", false)], ['userUID', ev.userUID IS :: STRING], \
      ['userName', ev.userName IS :: STRING], ['details', ev.details IS :: STRING], \
      ['seq', coalesce(ev.seq IS :: INTEGER NOT NULL AND ev.seq >= 0, false)], \
      ['prevHash', ev.prevHash IS :: STRING NOT NULL], ['hash', ev.hash IS :: STRING NOT NULL], \
-     ['source', coalesce(ev.source IN ['client', 'worker'], true)], ['occurredAt', ev.occurredAt IS :: ZONED DATETIME], \
+     ['source', coalesce(ev.source IN ['client', 'worker'], true)], ['occurredAt', coalesce(",
+    in_millis!("ev.occurredAt"),
+    ", ev.occurredAt IS NULL)], \
      ['targetKeys', CASE WHEN ev.targetKeys IS :: LIST<STRING NOT NULL> \
        THEN all(k IN coalesce(ev.targetKeys, []) WHERE k CONTAINS ':') ELSE false END], \
      ['targetRoles', CASE WHEN ev.targetRoles IS :: LIST<STRING NOT NULL> AND ev.targetKeys IS :: LIST<STRING NOT NULL> \
        THEN size(coalesce(ev.targetRoles, [])) = size(coalesce(ev.targetKeys, [])) \
-       ELSE ev.targetRoles IS :: LIST<STRING NOT NULL> END]] WHERE NOT x[1] | x[0]]";
+       ELSE ev.targetRoles IS :: LIST<STRING NOT NULL> END]] WHERE NOT x[1] | x[0]]"
+);
 
 /// A page row's column 19 (after [`cursor_columns`]' four): the names of the event's properties
 /// that are missing or not of the type the writers store, as [`VERIFY_TYPES`] but for any event
 /// (chain fields, provenance and targets may be absent; `eventType`/`eventCategory`, which every
 /// writer stores, are marked when absent too, and read as empty): [`TrailEvent::invalid`].
-const READ_TYPES: &str = ", [x IN [['UID', ev.UID IS :: STRING NOT NULL], \
+const READ_TYPES: &str = concat!(
+    ", [x IN [['UID', ev.UID IS :: STRING NOT NULL], \
      ['eventType', ev.eventType IS :: STRING NOT NULL], ['eventCategory', ev.eventCategory IS :: STRING NOT NULL], \
-     ['timestamp', ev.timestamp IS :: ZONED DATETIME NOT NULL], ['userUID', ev.userUID IS :: STRING], \
+     ['timestamp', coalesce(",
+    in_millis!("ev.timestamp"),
+    ", false)], ['userUID', ev.userUID IS :: STRING], \
      ['userName', ev.userName IS :: STRING], ['details', ev.details IS :: STRING], \
      ['streamId', ev.streamId IS :: STRING], ['seq', coalesce(ev.seq IS :: INTEGER AND ev.seq >= 0, true)], \
      ['prevHash', ev.prevHash IS :: STRING], ['hash', ev.hash IS :: STRING], \
-     ['source', coalesce(ev.source IN ['client', 'worker'], true)], ['occurredAt', ev.occurredAt IS :: ZONED DATETIME], \
+     ['source', coalesce(ev.source IN ['client', 'worker'], true)], ['occurredAt', coalesce(",
+    in_millis!("ev.occurredAt"),
+    ", ev.occurredAt IS NULL)], \
      ['targetKeys', CASE WHEN ev.targetKeys IS :: LIST<STRING NOT NULL> \
        THEN all(k IN coalesce(ev.targetKeys, []) WHERE k CONTAINS ':') ELSE false END], \
-     ['targetRoles', ev.targetRoles IS :: LIST<STRING NOT NULL>]] WHERE NOT x[1] | x[0]]";
+     ['targetRoles', ev.targetRoles IS :: LIST<STRING NOT NULL>]] WHERE NOT x[1] | x[0]]"
+);
 
 fn in_trail(preds: &mut Preds, labels: &Labels) {
     preds.push(&["EXISTS { MATCH (:", &labels.trail, " {name: $trail})-[:HAS_EVENT]->(ev) }"]);
@@ -2592,6 +2643,30 @@ mod tests {
         ] {
             assert!(!calendar_date(bad), "{bad}");
         }
+    }
+
+    /// A trusted key set that names one `kid` with two different keys is refused: which key
+    /// checks a seal of that `kid` went by the order of the list (the first), so a set merged
+    /// from a pinned copy and a fetched one (`[...fetched.keys, ...pinned.keys]`) verified with
+    /// whatever key the fetched set put first under the pinned key's id. The Worker refuses such a
+    /// set of its own (`AUDIT_PUBLIC_KEYS`: an id listed twice); the same key listed twice is kept.
+    #[test]
+    fn a_key_set_naming_one_kid_with_two_keys_is_refused() {
+        let a = crate::sign::SigningKey::from_secret("k1", &"1".repeat(64)).unwrap().public_jwk();
+        let b = crate::sign::SigningKey::from_secret("k1", &"2".repeat(64)).unwrap().public_jwk();
+        let c = crate::sign::SigningKey::from_secret("k2", &"2".repeat(64)).unwrap().public_jwk();
+        for keys in [vec![a.clone(), b.clone()], vec![b.clone(), a.clone()]] {
+            let q = VerifyQuery { public_keys: Some(keys.into()), ..Default::default() };
+            let e = q.key_set().map(|_| ()).unwrap_err().to_string();
+            assert!(e.starts_with("invalid input: public_keys: key \"k1\" is listed twice"), "{e}");
+        }
+        // One key under its id twice (a pinned copy and a fetched one that agree), or two ids: taken.
+        let q = VerifyQuery {
+            public_keys: Some(vec![a.clone(), c, a.clone()].into()),
+            public_key: Some(a),
+            ..Default::default()
+        };
+        assert!(q.key_set().unwrap().is_some());
     }
 
     #[test]

@@ -1711,6 +1711,13 @@ async fn stored_properties_of_another_type_are_edited_at_their_event() {
         ("timestamp", "SET e.timestamp = '2026-01-01T00:00:00Z'", 2),
         ("timestamp", "SET e.timestamp = localdatetime()", 2),
         ("occurredAt", "SET e.occurredAt = 5", 2),
+        // A DateTime whose epoch milliseconds are beyond a 64-bit integer (no writer stores one):
+        // Neo4j's `.epochMillis` of it fails the whole statement ("long overflow"), so one such
+        // value made every verification of the trail a store error, not a report.
+        ("timestamp", "SET e.timestamp = datetime('+999999999-12-31T23:59:59Z')", 2),
+        ("timestamp", "SET e.timestamp = datetime('-999999999-01-01T00:00:00Z')", 2),
+        ("occurredAt", "SET e.occurredAt = datetime('+999999999-12-31T23:59:59Z')", 2),
+        ("occurredAt", "SET e.occurredAt = datetime({epochMillis: 9223372036854775807}) + duration('PT1S')", 2),
         ("UID", "REMOVE e.UID", 2),
         ("userName", "SET e.userName = 42", 2),
         ("userName", "SET e.userName = ['Mallory']", 2),
@@ -1757,6 +1764,91 @@ async fn stored_properties_of_another_type_are_edited_at_their_event() {
     .await;
     let body = page().await;
     assert_eq!(break_of(&body), (json!(false), json!("edited"), json!(1)), "{body}");
+    // An occurredAt beyond a 64-bit count of milliseconds: also a report (it was a 500 store_error).
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 2}) \
+         SET e.occurredAt = datetime('+999999999-12-31T23:59:59Z')",
+        json!({"t": w.trail}),
+    )
+    .await;
+    let body = page().await;
+    assert_eq!(break_of(&body), (json!(false), json!("edited"), json!(1)), "{body}");
+}
+
+/// Another trail's signed head copied onto a trail's node (write access to Neo4j) is not
+/// continued. Before, the Worker chained the trail's next events onto the other trail's stream
+/// and sealed them and a new head for it: moved into that trail with that head, they verified
+/// there with the public key as its own (a tenant's user's event in another tenant's trail,
+/// `ok: true`; the stream's binding to its trail was no help, the stream being that trail's).
+/// Now such a write is refused (500 `store_error`, the log names the trail's head) and nothing is
+/// written, as for a head that is unreadable.
+#[tokio::test]
+async fn a_head_copied_from_another_trail_is_not_continued() {
+    let a = worker_trail("chain-head-a");
+    let b = worker_trail("chain-head-b");
+    a.post(r#"{"events":[{"actionType":"A0"}]}"#.into()).await;
+    b.post(r#"{"events":[{"actionType":"B0"},{"actionType":"B1"}]}"#.into()).await;
+    let copy = "MATCH (a:AuditTrail {name: $a}), (b:AuditTrail {name: $b}) \
+         SET a.chainStream = b.chainStream, a.chainSeq = b.chainSeq, a.chainHash = b.chainHash, \
+         a.chainKid = b.chainKid, a.chainSig = b.chainSig, a.chainSignedAt = b.chainSignedAt";
+    cypher(copy, json!({"a": a.trail, "b": b.trail})).await;
+    let body = r#"{"actionType":"INJECTED"}"#;
+    let r = neo4j_audit::ingest::handle(&a.req, &a.settings, a.now, &TestIo(body.into()), Some(&a.logger)).await;
+    assert_eq!((r.status, r.body.contains("store_error")), (500, true), "{}", r.body);
+    let stored = cypher(
+        "MATCH (t:AuditTrail)-[:HAS_EVENT]->(e:AuditEvent {eventType: 'INJECTED'}) WHERE t.name IN [$a, $b] \
+         RETURN count(e)",
+        json!({"a": a.trail, "b": b.trail}),
+    )
+    .await;
+    assert_eq!(stored[0][0], json!(0), "an event was chained onto trail b's stream");
+    // b's own stream goes on as before.
+    b.post(r#"{"events":[{"actionType":"B2"}]}"#.into()).await;
+    let (_, page) = b.verify_get("").await;
+    assert_eq!((page["ok"].clone(), page["checked"].clone()), (json!(true), json!(3)), "{page}");
+}
+
+/// The seal of an earlier write is redundant: the stream's later seals cover every event before
+/// them (the hash chains them). So an earlier write's seal removed, or made unreadable (a property
+/// of another type), is not reported (docs/tamper-evidence.md, What is not detected), while one
+/// that is there and does not verify (its `sigAt` edited) is `forged`, and the last write's seal
+/// removed leaves its events `unsigned`. Pins the documented behaviour.
+#[tokio::test]
+async fn an_earlier_writes_seal_removed_is_not_reported_one_edited_is_forged() {
+    let cases: &[(&str, Option<(&str, u64)>)] = &[
+        ("REMOVE e.sig, e.sigKid, e.sigAt", None),
+        ("SET e.sig = [e.sig]", None),
+        ("SET e.sigAt = toString(e.sigAt)", None),
+        ("SET e.sigAt = e.sigAt + 1", Some(("forged", 1))),
+    ];
+    for (edit, expected) in cases {
+        let w = worker_trail("chain-seal-gone");
+        for _ in 0..3 {
+            w.post(r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#.into()).await;
+        }
+        // The first write's seal is on seq 1; the last one's on seq 5.
+        cypher(&format!("MATCH (:AuditTrail {{name: $t}})-[:HAS_EVENT]->(e {{seq: 1}}) {edit}"), json!({"t": w.trail}))
+            .await;
+        let (status, page) = w.verify_get("").await;
+        assert_eq!(status, 200, "{page}");
+        match expected {
+            None => {
+                assert_eq!((page["ok"].clone(), page["checked"].clone()), (json!(true), json!(6)), "{edit}: {page}")
+            }
+            Some((kind, seq)) => assert_eq!(break_of(&page), (json!(false), json!(kind), json!(seq)), "{edit}: {page}"),
+        }
+    }
+    let w = worker_trail("chain-seal-gone");
+    for _ in 0..3 {
+        w.post(r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#.into()).await;
+    }
+    cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 5}) REMOVE e.sig, e.sigKid, e.sigAt",
+        json!({"t": w.trail}),
+    )
+    .await;
+    let (_, page) = w.verify_get("").await;
+    assert_eq!(break_of(&page), (json!(false), json!("unsigned"), json!(4)), "{page}");
 }
 
 /// A `GET /v1/verify` cursor resumes only the walk of the trail it was issued for. Its seal

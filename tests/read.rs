@@ -935,6 +935,46 @@ async fn an_event_with_a_property_of_the_wrong_type_is_marked_and_its_page_still
     }
 }
 
+/// A `timestamp` or `occurredAt` edited to a `DateTime` beyond a 64-bit count of milliseconds
+/// (Neo4j stores years up to ±999,999,999; no writer stores one). Neo4j's `.epochMillis` of it
+/// fails the whole statement ("long overflow"): every page that held it failed, and the pages
+/// after it could not be reached. Now it is marked as a timestamp of another type is, and the
+/// pages go on, by the trail's own index and by the shared one (where it sorts first).
+#[tokio::test]
+async fn a_datetime_beyond_64_bit_milliseconds_is_marked_and_its_page_still_reads() {
+    let logger = logger_with("read-far-time", &sample()).await;
+    let all = all_pages(&logger, TrailQuery::default()).await;
+    async fn set(uid: &str, what: &str) {
+        cypher(&format!("MATCH (e:AuditEvent {{UID: $u}}) SET {what}"), json!({"u": uid})).await;
+    }
+    // Newest first: all[2] DOCUMENT_DELETED and all[3] DOCUMENT_SHARED are of the category read below.
+    set(&all[2].uid, "e.timestamp = datetime('+999999999-12-31T23:59:59Z')").await;
+    set(&all[3].uid, "e.occurredAt = datetime('-999999999-01-01T00:00:00Z')").await;
+    let category = Some("DOCUMENT_MANAGEMENT".to_owned());
+    for (filter, n) in [(None, 7), (category, 5)] {
+        for limit in [1, 2, 50] {
+            let q = TrailQuery { limit: Some(limit), category: filter.clone(), ..Default::default() };
+            let got = all_pages(&logger, q).await;
+            let uids: HashSet<_> = got.iter().map(|e| e.uid.clone()).collect();
+            assert_eq!((got.len(), uids.len()), (n, n), "limit {limit}, {filter:?}: every event once");
+            for e in &got {
+                let invalid: Vec<&str> = e.invalid.iter().map(String::as_str).collect();
+                let expected: &[&str] = if e.uid == all[2].uid {
+                    &["timestamp"]
+                } else if e.uid == all[3].uid {
+                    &["occurredAt"]
+                } else {
+                    &[]
+                };
+                assert_eq!(invalid, expected, "limit {limit}, {filter:?}: {e:?}");
+            }
+            let far = got.iter().find(|e| e.uid == all[2].uid).unwrap();
+            assert!(far.timestamp.starts_with("+999999999-12-31T23:59:59"), "{far:?}");
+            assert_eq!(far.ts, 0);
+        }
+    }
+}
+
 /// A timestamp stored as a list or a point sorts after every `DateTime` in Neo4j's descending
 /// order (text, numbers and local times sort before them: the test above), and a page's time
 /// cursor (`timestamp <= cursor`, null for such a value) passes over it. So where the event's own

@@ -797,12 +797,17 @@ impl Store for AuditLogger {
         let head = crate::read::head_from_cells(row);
         // A head that is there but unreadable (a `chainSeq` that is no integer, a field removed)
         // is not "no head": chained from a new stream, the write's condition failed on it every
-        // time, and each request spent 32 tries (64 round trips) before a 503 "busy".
-        if head.is_none() && row.iter().take(3).any(|c| !matches!(c, Json::Null)) {
+        // time, and each request spent 32 tries (64 round trips) before a 503 "busy". Nor is one
+        // naming a stream bound to another trail (that trail's head copied here) followed: the
+        // events were chained and sealed onto that trail's stream, and moved there with the head
+        // they verified as its own (`tests/chain.rs` `a_head_copied_from_another_trail_is_not_continued`).
+        let foreign =
+            head.as_ref().is_some_and(|h| crate::chain::stream_trail_binding(&h.stream_id, trail) == Some(false));
+        if foreign || head.is_none() && row.iter().take(3).any(|c| !matches!(c, Json::Null)) {
             return Err(AuditError::UnexpectedResponse(cat(&[
                 "the signed head (chain*) of trail ",
                 &crate::error::quoted(trail),
-                " is unreadable: restore it, or remove it to begin a new stream",
+                " is unreadable or another trail's: restore it, or remove it to begin a new stream",
             ])));
         }
         Ok(signed::ChainState { head, existing })

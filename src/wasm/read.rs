@@ -152,7 +152,8 @@ export interface AuditVerifyQuery {
   streamId?: string | undefined;
   since?: AuditInstant | undefined;
   /** Trusted keys: a list of JWKs or the JWK Set GET /v1/keys answers. With keys, every stream
-   *  must be signed and the trail's signed head must match. */
+   *  must be signed and the trail's signed head must match. One `kid` with two different keys
+   *  (here and in `publicKey`) is invalid input. */
   publicKeys?: AuditPublicKey[] | { keys: AuditPublicKey[] } | undefined;
   publicKey?: AuditPublicKey | undefined;
   /** With keys: streams without any signature (direct client writes) do not fail `ok`. */
