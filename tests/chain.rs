@@ -1808,6 +1808,34 @@ async fn a_head_copied_from_another_trail_is_not_continued() {
     assert_eq!((page["ok"].clone(), page["checked"].clone()), (json!(true), json!(3)), "{page}");
 }
 
+/// A trail head pointed by hand at other values (the tail cut and `chainSeq` / `chainHash` set to
+/// the new last event's, the seal left as it was) is not continued. Before, the Worker chained the
+/// next request after it and sealed a new head there, and the trail verified `ok: true` with the
+/// public key: the cut unseen (and so were events appended by hand with the head pointed at them,
+/// which the next seal covered). Now the write begins a new stream, and the old one, named by no
+/// signed head, is reported.
+#[tokio::test]
+async fn a_head_whose_seal_does_not_verify_is_not_continued() {
+    let w = worker_trail("chain-head-seal");
+    for _ in 0..3 {
+        w.post(r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#.into()).await;
+    }
+    cypher("MATCH (h:AuditTrail {name: $t})-[:HAS_EVENT]->(e) WHERE e.seq >= 4 DETACH DELETE e", json!({"t": w.trail}))
+        .await;
+    cypher(
+        "MATCH (h:AuditTrail {name: $t})-[:HAS_EVENT]->(e {seq: 3}) SET h.chainSeq = 3, h.chainHash = e.hash",
+        json!({"t": w.trail}),
+    )
+    .await;
+    // (The head this process cached no longer matches: the write reads it back from Neo4j.)
+    w.post(r#"{"events":[{"actionType":"NEXT"}]}"#.into()).await;
+    let (status, page) = w.verify_get("").await;
+    assert_eq!((status, page["ok"].clone()), (200, json!(false)), "the cut tail went unseen: {page}");
+    let kinds: Vec<Value> =
+        page["streams"].as_array().unwrap().iter().map(|s| s["firstBreak"]["kind"].clone()).collect();
+    assert!(kinds.contains(&json!("unsigned")), "{page}");
+}
+
 /// The seal of an earlier write is redundant: the stream's later seals cover every event before
 /// them (the hash chains them). So an earlier write's seal removed, or made unreadable (a property
 /// of another type), is not reported (docs/tamper-evidence.md, What is not detected), while one

@@ -1442,7 +1442,10 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
         uids.push(e.uid.clone());
     }
     let sent = events.len();
-    match signed::append(store, trail.as_deref(), signer, events, crate::event::now_millis().max(now_ms)).await {
+    // The keys that verify the head it continues (signed::append).
+    let keys = signer.and_then(|_| crate::sign::KeySet::from_jwks(&settings.public_keys).ok());
+    let at = crate::event::now_millis().max(now_ms);
+    match signed::append(store, trail.as_deref(), signer, keys.as_ref(), events, at).await {
         Ok(a) if a.written + a.existing == sent => {
             let mut body = String::with_capacity(40 * uids.len() + 32);
             body.push_str("{\"accepted\":");

@@ -250,11 +250,16 @@ pub enum AppendError {
 }
 
 /// Chains `events` after the trail's head, seals the write with `signer` (when configured) at
-/// `now_ms`, and writes it conditionally; re-chains after a conflict.
+/// `now_ms`, and writes it conditionally; re-chains after a conflict. With `keys` (the Worker's
+/// public keys, retired ones too), a head read from Neo4j whose seal they do not verify (none, or
+/// one made for other values: the head pointed by hand at events appended or cut there) is not
+/// continued: the write begins a new stream, and the old one, named by no signed head, fails
+/// verification (before, the next write's seal covered whatever the head was pointed at).
 pub async fn append<S: super::Store>(
     store: &S,
     trail: Option<&str>,
     signer: Option<&SigningKey>,
+    keys: Option<&crate::sign::KeySet>,
     mut events: Vec<AuditEvent>,
     now_ms: i64,
 ) -> Result<Appended, AppendError> {
@@ -265,6 +270,8 @@ pub async fn append<S: super::Store>(
     let mut existing = 0;
     let mut head = cached(&key);
     let mut fresh = head.is_none();
+    // Whether the head may be continued (one this isolate wrote, or one its keys verify).
+    let mut sealed = true;
     // Retries after a transient error, and after a constraint's refusal.
     let (mut transient, mut constraint) = (0, 0);
     for _ in 0..MAX_ATTEMPTS {
@@ -279,11 +286,18 @@ pub async fn append<S: super::Store>(
                 events.retain(|e| !st.existing.contains(&e.uid));
             }
             head = st.head;
+            sealed = match (keys, &head) {
+                (Some(k), Some(h)) => match &h.seal {
+                    Some(s) => k.verify(Purpose::Head, s, &h.stream_id, h.seq, &h.hash).await.is_ok(),
+                    None => false,
+                },
+                _ => true,
+            };
         }
         if events.is_empty() {
             return Ok(Appended { written: 0, existing, head });
         }
-        let (stream, mut seq, mut prev) = match &head {
+        let (stream, mut seq, mut prev) = match head.as_ref().filter(|_| sealed) {
             Some(h) => (h.stream_id.clone(), h.seq + 1, h.hash.clone()),
             None => (crate::chain::trail_stream_id(&store.trail_name(trail)), 0, GENESIS.to_owned()),
         };
