@@ -2669,6 +2669,38 @@ mod tests {
         assert!(q.key_set().unwrap().is_some());
     }
 
+    /// A key declared for another use (`"use": "enc"`, RFC 7517 §4.2) or another algorithm
+    /// (`"alg": "RS256"`; an Ed25519 key's is `EdDSA`, RFC 8037 §3.1, or the fully-specified
+    /// `Ed25519`, RFC 9864) is refused by name: it was taken and checked seals as any other. A
+    /// key with neither member is taken, as before.
+    #[test]
+    fn a_key_declared_for_another_use_or_algorithm_is_refused() {
+        let k = crate::sign::SigningKey::from_secret("k1", &"1".repeat(64)).unwrap().public_jwk();
+        let with = |alg: &str, use_: &str| PublicJwk { alg: alg.into(), use_: use_.into(), ..k.clone() };
+        for (jwk, why) in [
+            (
+                with("EdDSA", "enc"),
+                "key \"k1\": its \"use\" is \"enc\", not \"sig\": it is not a key that verifies signatures",
+            ),
+            (
+                with("RS256", "sig"),
+                "key \"k1\": its \"alg\" is \"RS256\", not EdDSA (or Ed25519): it is not a key for Ed25519 signatures",
+            ),
+            (
+                with("eddsa", "sig"),
+                "key \"k1\": its \"alg\" is \"eddsa\", not EdDSA (or Ed25519): it is not a key for Ed25519 signatures",
+            ),
+        ] {
+            let q = VerifyQuery { public_keys: Some(vec![jwk.clone()].into()), ..Default::default() };
+            let e = q.key_set().map(|_| ()).unwrap_err().to_string();
+            assert_eq!(e, format!("invalid input: public_keys: {why}"));
+            assert_eq!(KeySet::from_jwks(&[jwk]).map(|_| ()).unwrap_err(), why);
+        }
+        for jwk in [k.clone(), with("Ed25519", "sig")] {
+            assert!(KeySet::from_jwks(&[jwk]).is_ok());
+        }
+    }
+
     #[test]
     fn iso_dates() {
         assert_eq!(iso_millis(951_782_400_000), "2000-02-29T00:00:00.000Z");

@@ -141,7 +141,8 @@ export interface AuditVerifyReport {
     seal: { kid: string; sig: string; signedAt: number } | null };
 }
 
-/** An Ed25519 public key as a JWK (what GET /v1/keys publishes). */
+/** An Ed25519 public key as a JWK (what GET /v1/keys publishes). `use`, when given, must be
+ *  "sig" and `alg` "EdDSA" or "Ed25519": a key declared for another use or algorithm is refused. */
 export interface AuditPublicKey { kid: string; x: string; kty?: "OKP"; crv?: "Ed25519"; alg?: string; use?: string }
 
 /** Options of {@link AuditLogger.verifyTrail}. */
