@@ -667,6 +667,12 @@ impl VerifyQuery {
             let seq = a.seq.to_string();
             let id = crate::error::shown(&a.stream_id);
             let head = ["anchors: the anchor of stream ", &id, " at seq ", &seq];
+            if !stream_id_shape(&a.stream_id) {
+                return Err(AuditError::InvalidInput(cat(&[
+                    &cat(&head),
+                    ": its stream id is not one this library gives a stream (a UUID, or <UUID>.<32 hex digits> bound to a trail, in lower case, as chainHead() or a report's streamId gives it): it could name no stream",
+                ])));
+            }
             if !hash(&a.hash) {
                 return Err(AuditError::InvalidInput(cat(&[
                     &cat(&head),
@@ -684,7 +690,27 @@ impl VerifyQuery {
         }
         Ok(())
     }
+}
 
+/// Whether `id` has a shape the library gives a stream's id: a UUID as [`crate::random::uuid_v4`]
+/// writes it (`8-4-4-4-12` lower-case hex digits), alone (streams begun before bindings) or with
+/// the `.` and 32 lower-case hex digits of its trail binding ([`crate::chain::trail_stream_id`]).
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+fn stream_id_shape(id: &str) -> bool {
+    let hex = |b: &u8| matches!(b, b'0'..=b'9' | b'a'..=b'f');
+    let b = id.as_bytes();
+    let uuid = |u: &[u8]| {
+        u.len() == 36
+            && u.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { hex(c) })
+    };
+    match b.len() {
+        36 => uuid(b),
+        69 => uuid(&b[..36]) && b[36] == b'.' && b[37..].iter().all(hex),
+        _ => false,
+    }
+}
+
+impl VerifyQuery {
     /// Every trusted key (`public_keys` and `public_key`); `None` when neither is given.
     #[inline(never)]
     pub fn key_set(&self) -> Result<Option<KeySet>, AuditError> {
@@ -2258,6 +2284,34 @@ mod tests {
         let q = VerifyQuery { stream_id: Some(String::new()), ..Default::default() };
         let e = q.check_anchors("t").unwrap_err().to_string();
         assert!(e.starts_with("invalid input: stream_id must be a non-empty string"), "{e}");
+    }
+
+    /// An anchor whose stream id is of no shape the library gives a stream (a v4 UUID, or one
+    /// bound to a trail, `<UUID>.<32 hex digits>`; lower case) could match no stream: refused as
+    /// invalid input, as a hash of the wrong shape is. Before, `"a"` (or a UUID in upper case,
+    /// or with a space) was reported `deleted`: an intact trail said to be cut.
+    #[test]
+    fn an_anchor_naming_a_stream_id_no_stream_can_have_is_refused() {
+        let hash = "0".repeat(64);
+        let uuid = crate::random::uuid_v4();
+        let bound = crate::chain::trail_stream_id("t");
+        let anchor = |id: &str| VerifyQuery {
+            anchors: vec![Anchor { stream_id: id.into(), seq: 3, hash: hash.clone() }],
+            ..Default::default()
+        };
+        for id in
+            ["a", "", " ", &uuid.to_uppercase(), &format!("{uuid} "), &uuid[..35], &format!("{uuid}.x"), &bound[..60]]
+        {
+            let e = anchor(id).check_anchors("t").unwrap_err().to_string();
+            let want = format!(
+                "invalid input: anchors: the anchor of stream {} at seq 3: its stream id is not one",
+                crate::error::shown(id)
+            );
+            assert!(e.starts_with(&want), "{id:?}: {e}");
+        }
+        for id in [&uuid, &bound] {
+            assert!(anchor(id).check_anchors("t").is_ok(), "{id}");
+        }
     }
 
     /// Found by props::parser_agrees_with_serde_json_on_generated_and_mutated_texts: serde_json
