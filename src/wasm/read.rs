@@ -534,9 +534,7 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
             let value = if times.contains(&k.as_str()) {
                 // A number beyond a 64-bit count (1e300, 2 ** 63) was read as i64::MAX or
                 // MIN and refused as that number, "epoch nanoseconds?", a value never given.
-                if v.as_f64().is_some_and(|n| {
-                    n.is_finite() && !(-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&n)
-                }) {
+                if v.as_f64().is_some_and(|n| n.is_finite() && !(i64::MIN as f64..-(i64::MIN as f64)).contains(&n)) {
                     return Err(bad(cat(&[
                         &k,
                         " is out of range: epoch milliseconds must fit in a 64-bit integer (about 292 million years either side of 1970)",
