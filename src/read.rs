@@ -667,16 +667,16 @@ impl VerifyQuery {
             let seq = a.seq.to_string();
             let id = crate::error::shown(&a.stream_id);
             let head = ["anchors: the anchor of stream ", &id, " at seq ", &seq];
-            if !stream_id_shape(&a.stream_id) {
-                return Err(AuditError::InvalidInput(cat(&[
-                    &cat(&head),
-                    ": its stream id is not one this library gives a stream (a UUID, or <UUID>.<32 hex digits> bound to a trail, in lower case, as chainHead() or a report's streamId gives it): it could name no stream",
-                ])));
-            }
             if !hash(&a.hash) {
                 return Err(AuditError::InvalidInput(cat(&[
                     &cat(&head),
                     ": its hash is not 64 lowercase hex digits (a head's hash as chainHead() or a report's headHash gives it): it could match no event",
+                ])));
+            }
+            if !stream_id_shape(&a.stream_id) {
+                return Err(AuditError::InvalidInput(cat(&[
+                    &cat(&head),
+                    ": its stream id is not one this library gives a stream (a UUID, or <UUID>.<32 hex digits> bound to a trail, in lower case, as chainHead() or a report's streamId gives it): it could name no stream",
                 ])));
             }
             if crate::chain::stream_trail_binding(&a.stream_id, trail) == Some(false) {
