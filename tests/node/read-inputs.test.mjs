@@ -140,6 +140,14 @@ test("a number no option takes is named by the option's own rule; a mistyped opt
       [() => logger.verifyTrail({ allowUnsigned: -1 }), /^invalid input: options: invalid type: a number for `allowUnsigned`, expected a boolean$/],
       [() => logger.verifyTrail({ streamId: -1 }), /^invalid input: options: invalid type: a number for `streamId`, expected a string$/],
       [() => logger.verifyTrail({ since: 1e300 }), /^invalid input: since is out of range: epoch milliseconds must fit in a 64-bit integer/],
+      // A key declared for encryption or another algorithm (RFC 7517 use / alg), and an anchor
+      // naming a stream id no stream has (src/read.rs tests saw both taken before).
+      [() => logger.verifyTrail({ publicKeys: [{ kid: "k1", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", use: "enc" }] }),
+        /^invalid input: publicKeys: key "k1": its "use" is "enc", not "sig"/],
+      [() => logger.verifyTrail({ publicKey: { kid: "k1", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", alg: "RS256" } }),
+        /^invalid input: publicKeys: key "k1": its "alg" is "RS256", not EdDSA/],
+      [() => logger.verifyTrail({ anchors: [{ streamId: "a", seq: 1, hash: "0".repeat(64) }] }),
+        /^invalid input: anchors: the anchor of stream a at seq 1: its stream id is not one this library gives a stream/],
     ]);
   } finally {
     close();
