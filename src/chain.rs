@@ -1096,7 +1096,10 @@ impl<'k> Verifier<'k> {
             return;
         };
         let Some(seal) = &head.seal else {
-            self.fail(BreakKind::Unsigned, head.seq, None, NO_HEAD.into());
+            // As with no head: at the end nothing covers, the seq after the stream's last event
+            // (the head's own seq, unverified, was reported before: the last event's, not the end).
+            let end = self.last.as_ref().map_or(head.seq, |(s, _)| *s) + 1;
+            self.fail(BreakKind::Unsigned, end, None, NO_HEAD.into());
             return;
         };
         if let Err(why) = seals.check_seal(true, seal, &head.stream_id, head.seq, &head.hash) {
@@ -1807,6 +1810,11 @@ mod tests {
             let b = v.finish().first_break.map(|b| (b.kind, b.seq, b.uid));
             assert_eq!(b, Some((BreakKind::Unsigned, end as u64, None)), "{end}");
         }
+        // The trail's head naming the stream, its seal removed or unreadable: the end is
+        // uncovered as with no head, reported where the table says (the seq after the stream's
+        // last event, 9, uid null), not at the head's own seq (8, the last event's).
+        let unsealed = SignedHead { seal: None, ..head.clone() };
+        assert_eq!(verify_signed(&keys, &evs, &unsealed), Some((BreakKind::Unsigned, 9, None)));
         // A stream with no seal at all, verified with keys.
         let bare: Vec<_> = evs.iter().map(|(e, _)| (e.clone(), None)).collect();
         assert_eq!(verify_signed(&keys, &bare, &head), Some((BreakKind::Unsigned, 0, uid(0))));

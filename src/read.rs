@@ -673,6 +673,12 @@ impl VerifyQuery {
                     ": its hash is not 64 lowercase hex digits (a head's hash as chainHead() or a report's headHash gives it): it could match no event",
                 ])));
             }
+            if !stream_id_shape(&a.stream_id) {
+                return Err(AuditError::InvalidInput(cat(&[
+                    &cat(&head),
+                    ": its stream id is not one this library gives a stream (a UUID, or <UUID>.<32 hex digits> bound to a trail, in lower case, as chainHead() or a report's streamId gives it): it could name no stream",
+                ])));
+            }
             if crate::chain::stream_trail_binding(&a.stream_id, trail) == Some(false) {
                 return Err(AuditError::InvalidInput(cat(&[
                     &cat(&head),
@@ -684,7 +690,27 @@ impl VerifyQuery {
         }
         Ok(())
     }
+}
 
+/// Whether `id` has a shape the library gives a stream's id: a UUID as [`crate::random::uuid_v4`]
+/// writes it (`8-4-4-4-12` lower-case hex digits), alone (streams begun before bindings) or with
+/// the `.` and 32 lower-case hex digits of its trail binding ([`crate::chain::trail_stream_id`]).
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+fn stream_id_shape(id: &str) -> bool {
+    let hex = |b: &u8| matches!(b, b'0'..=b'9' | b'a'..=b'f');
+    let b = id.as_bytes();
+    let uuid = |u: &[u8]| {
+        u.len() == 36
+            && u.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { hex(c) })
+    };
+    match b.len() {
+        36 => uuid(b),
+        69 => uuid(&b[..36]) && b[36] == b'.' && b[37..].iter().all(hex),
+        _ => false,
+    }
+}
+
+impl VerifyQuery {
     /// Every trusted key (`public_keys` and `public_key`); `None` when neither is given.
     #[inline(never)]
     pub fn key_set(&self) -> Result<Option<KeySet>, AuditError> {
@@ -2260,6 +2286,34 @@ mod tests {
         assert!(e.starts_with("invalid input: stream_id must be a non-empty string"), "{e}");
     }
 
+    /// An anchor whose stream id is of no shape the library gives a stream (a v4 UUID, or one
+    /// bound to a trail, `<UUID>.<32 hex digits>`; lower case) could match no stream: refused as
+    /// invalid input, as a hash of the wrong shape is. Before, `"a"` (or a UUID in upper case,
+    /// or with a space) was reported `deleted`: an intact trail said to be cut.
+    #[test]
+    fn an_anchor_naming_a_stream_id_no_stream_can_have_is_refused() {
+        let hash = "0".repeat(64);
+        let uuid = crate::random::uuid_v4();
+        let bound = crate::chain::trail_stream_id("t");
+        let anchor = |id: &str| VerifyQuery {
+            anchors: vec![Anchor { stream_id: id.into(), seq: 3, hash: hash.clone() }],
+            ..Default::default()
+        };
+        for id in
+            ["a", "", " ", &uuid.to_uppercase(), &format!("{uuid} "), &uuid[..35], &format!("{uuid}.x"), &bound[..60]]
+        {
+            let e = anchor(id).check_anchors("t").unwrap_err().to_string();
+            let want = format!(
+                "invalid input: anchors: the anchor of stream {} at seq 3: its stream id is not one",
+                crate::error::shown(id)
+            );
+            assert!(e.starts_with(&want), "{id:?}: {e}");
+        }
+        for id in [&uuid, &bound] {
+            assert!(anchor(id).check_anchors("t").is_ok(), "{id}");
+        }
+    }
+
     /// Found by props::parser_agrees_with_serde_json_on_generated_and_mutated_texts: serde_json
     /// without `float_roundtrip` refused `179769313486231570000e288` (the largest double, written
     /// with more digits), which the write path accepts and stores, so the native read API gave
@@ -2667,6 +2721,38 @@ mod tests {
             ..Default::default()
         };
         assert!(q.key_set().unwrap().is_some());
+    }
+
+    /// A key declared for another use (`"use": "enc"`, RFC 7517 §4.2) or another algorithm
+    /// (`"alg": "RS256"`; an Ed25519 key's is `EdDSA`, RFC 8037 §3.1, or the fully-specified
+    /// `Ed25519`, RFC 9864) is refused by name: it was taken and checked seals as any other. A
+    /// key with neither member is taken, as before.
+    #[test]
+    fn a_key_declared_for_another_use_or_algorithm_is_refused() {
+        let k = crate::sign::SigningKey::from_secret("k1", &"1".repeat(64)).unwrap().public_jwk();
+        let with = |alg: &str, use_: &str| PublicJwk { alg: alg.into(), use_: use_.into(), ..k.clone() };
+        for (jwk, why) in [
+            (
+                with("EdDSA", "enc"),
+                "key \"k1\": its \"use\" is \"enc\", not \"sig\": it is not a key that verifies signatures",
+            ),
+            (
+                with("RS256", "sig"),
+                "key \"k1\": its \"alg\" is \"RS256\", not EdDSA (or Ed25519): it is not a key for Ed25519 signatures",
+            ),
+            (
+                with("eddsa", "sig"),
+                "key \"k1\": its \"alg\" is \"eddsa\", not EdDSA (or Ed25519): it is not a key for Ed25519 signatures",
+            ),
+        ] {
+            let q = VerifyQuery { public_keys: Some(vec![jwk.clone()].into()), ..Default::default() };
+            let e = q.key_set().map(|_| ()).unwrap_err().to_string();
+            assert_eq!(e, format!("invalid input: public_keys: {why}"));
+            assert_eq!(KeySet::from_jwks(&[jwk]).map(|_| ()).unwrap_err(), why);
+        }
+        for jwk in [k.clone(), with("Ed25519", "sig")] {
+            assert!(KeySet::from_jwks(&[jwk]).is_ok());
+        }
     }
 
     #[test]

@@ -233,7 +233,9 @@ impl std::fmt::Debug for KeySet {
 }
 
 impl KeySet {
-    /// From JWKs; refuses a key that is not an Ed25519 public key (readable reason).
+    /// From JWKs; refuses a key that is not an Ed25519 public key, or one whose `use` is not
+    /// `sig` or whose `alg` is not `EdDSA` / `Ed25519` (a key declared for encryption or for
+    /// another algorithm), with a readable reason.
     #[inline(never)]
     pub fn from_jwks(jwks: &[PublicJwk]) -> Result<KeySet, String> {
         let mut keys = Vec::with_capacity(jwks.len());
@@ -248,6 +250,24 @@ impl KeySet {
                 }
             };
             let vk = why.map_err(|why| cat(&["key ", &quoted(&j.kid), why]))?;
+            // A key declared for another use (RFC 7517 §4.2: `enc`) or algorithm (§4.4; an
+            // Ed25519 key's is `EdDSA`, RFC 8037 §3.1, or `Ed25519`, RFC 9864; both members
+            // case-sensitive) is not one to check seals with: refused by name, not taken. (Absent
+            // members are `sig` / `EdDSA`. The Worker's own keys, `AUDIT_PUBLIC_KEYS`, are
+            // `kid:x` pairs with neither: the check is not in its build.)
+            #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+            if j.use_ != "sig" {
+                let why =
+                    [": its \"use\" is ", &quoted(&j.use_), ", not \"sig\": it is not a key that verifies signatures"];
+                return Err(cat(&[&cat(&["key ", &quoted(&j.kid)]), &cat(&why)]));
+            } else if !matches!(j.alg.as_str(), "EdDSA" | "Ed25519") {
+                let why = [
+                    ": its \"alg\" is ",
+                    &quoted(&j.alg),
+                    ", not EdDSA (or Ed25519): it is not a key for Ed25519 signatures",
+                ];
+                return Err(cat(&[&cat(&["key ", &quoted(&j.kid)]), &cat(&why)]));
+            }
             keys.push((j.kid.clone(), vk));
         }
         Ok(KeySet { keys })

@@ -1082,6 +1082,13 @@ async fn a_signed_stream_whose_trail_head_was_removed_is_not_ok() {
         r.streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.as_ref().map(|b| (b.kind, b.seq)))
     };
     assert_eq!(broken(&logger.verify_trail(&signed).await.unwrap()), Some((BreakKind::Deleted, 3)));
+    // The head's seal removed (the head still naming seq 4): unsigned where nothing covers the
+    // stream, the seq after its last event (3, uid null), as with no head; it was reported at the
+    // head's own, unverified seq (4).
+    cypher("MATCH (t:AuditTrail {name: $t}) REMOVE t.chainSig", json!({"t": trail})).await;
+    let report = logger.verify_trail(&signed).await.unwrap();
+    let b = report.streams.iter().find(|s| s.stream_id == worker).and_then(|s| s.first_break.clone());
+    assert_eq!(b.map(|b| (b.kind, b.seq, b.uid)), Some((BreakKind::Unsigned, 3, None)), "{report:?}");
     // The head made unreadable (a seq that is not an integer): not "no head".
     cypher("MATCH (t:AuditTrail {name: $t}) SET t.chainSeq = toString(t.chainSeq)", json!({"t": trail})).await;
     let report = logger.verify_trail(&signed).await.unwrap();

@@ -493,6 +493,21 @@ mod tests {
     }
 
     #[test]
+    fn a_public_key_for_another_use_or_algorithm_is_refused_and_one_without_them_taken() {
+        let x = crate::sign::SigningKey::from_secret("k1", &"1".repeat(64)).unwrap().public_jwk().x;
+        let q = |t: String| VerifyQuery::from_members(&members_of(&t)).unwrap();
+        assert!(q(format!(r#"{{"publicKeys":[{{"kid":"k1","x":"{x}"}}]}}"#)).key_set().unwrap().is_some());
+        for (member, shown) in
+            [(r#""use":"enc""#, r#"its "use" is "enc""#), (r#""alg":"RS256""#, r#"its "alg" is "RS256""#)]
+        {
+            let e =
+                q(format!(r#"{{"publicKeys":{{"keys":[{{"kid":"k1","x":"{x}",{member}}}]}}}}"#)).key_set().unwrap_err();
+            let e = e.to_string();
+            assert!(e.contains(&format!(r#"keys: key "k1": {shown}"#)), "{e}");
+        }
+    }
+
+    #[test]
     #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
     fn a_chain_head_taken_before_the_first_event_anchors_nothing() {
         // A new user's finding: verifyTrail({anchors: [logger.chainHead()]}) on a fresh stream was

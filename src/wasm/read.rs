@@ -141,7 +141,8 @@ export interface AuditVerifyReport {
     seal: { kid: string; sig: string; signedAt: number } | null };
 }
 
-/** An Ed25519 public key as a JWK (what GET /v1/keys publishes). */
+/** An Ed25519 public key as a JWK (what GET /v1/keys publishes). `use`, when given, must be
+ *  "sig" and `alg` "EdDSA" or "Ed25519": a key declared for another use or algorithm is refused. */
 export interface AuditPublicKey { kid: string; x: string; kty?: "OKP"; crv?: "Ed25519"; alg?: string; use?: string }
 
 /** Options of {@link AuditLogger.verifyTrail}. */
@@ -531,6 +532,14 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
                 continue;
             }
             let value = if times.contains(&k.as_str()) {
+                // A number beyond a 64-bit count (1e300, 2 ** 63) was read as i64::MAX or
+                // MIN and refused as that number, "epoch nanoseconds?", a value never given.
+                if v.as_f64().is_some_and(|n| n.is_finite() && !(i64::MIN as f64..-(i64::MIN as f64)).contains(&n)) {
+                    return Err(bad(cat(&[
+                        &k,
+                        " is out of range: epoch milliseconds must fit in a 64-bit integer (about 292 million years either side of 1970)",
+                    ])));
+                }
                 let ms = instant(&v).ok_or_else(|| {
                     // A Date whose time is NaN (`new Date("next week")`) is a Date: say what is wrong with it.
                     if let Some(s) = v.as_string() {

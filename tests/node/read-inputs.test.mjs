@@ -108,6 +108,7 @@ test("a number no option takes is named by the option's own rule; a mistyped opt
   const { logger, sent, close } = await counted(unique("node-read-numbers"));
   try {
     const limitRule = "invalid input: options: invalid type: a number for `limit`, expected a whole number, 1 to 1000";
+    const outOfRange = "is out of range: epoch milliseconds must fit in a 64-bit integer (about 292 million years either side of 1970)";
     for (const [query, reason] of [
       [{ limit: -1 }, limitRule], [{ limit: 1.5 }, limitRule], [{ limit: NaN }, limitRule], [{ limit: Infinity }, limitRule],
       [{ limit: -Infinity }, limitRule], [{ limit: 1e12 }, limitRule], [{ limit: 2 ** 53 }, limitRule],
@@ -118,6 +119,11 @@ test("a number no option takes is named by the option's own rule; a mistyped opt
       [{ lmit: 0.5 }, /^invalid input: options: unknown field `lmit`/],
       [{ since: 1.5 }, "invalid input: since must be epoch milliseconds, an ISO 8601 string or a Date"],
       [{ since: NaN }, "invalid input: since must be epoch milliseconds, an ISO 8601 string or a Date"],
+      // Beyond a 64-bit count of milliseconds: read as i64::MAX, "since 9223372036854775807 reads
+      // as epoch milliseconds after the year 2286 (epoch nanoseconds? ...", a number never given.
+      [{ since: 1e300 }, `invalid input: since ${outOfRange}`],
+      [{ until: -1e300 }, `invalid input: until ${outOfRange}`],
+      [{ since: 2 ** 63 }, `invalid input: since ${outOfRange}`],
       [{ until: new Date(NaN) }, /^invalid input: until is an Invalid Date/],
       [{ since: "2026-01-01T00:00:00Z", until: new Date("2025-12-31T00:00:00Z") }, /^invalid input: until must be later than since/],
     ]) {
@@ -133,6 +139,15 @@ test("a number no option takes is named by the option's own rule; a mistyped opt
       [() => logger.getTargetActivity("Document", "d1", { limit: 0.5 }), /^invalid input: options: invalid type: a number for `limit`/],
       [() => logger.verifyTrail({ allowUnsigned: -1 }), /^invalid input: options: invalid type: a number for `allowUnsigned`, expected a boolean$/],
       [() => logger.verifyTrail({ streamId: -1 }), /^invalid input: options: invalid type: a number for `streamId`, expected a string$/],
+      [() => logger.verifyTrail({ since: 1e300 }), /^invalid input: since is out of range: epoch milliseconds must fit in a 64-bit integer/],
+      // A key declared for encryption or another algorithm (RFC 7517 use / alg), and an anchor
+      // naming a stream id no stream has (src/read.rs tests saw both taken before).
+      [() => logger.verifyTrail({ publicKeys: [{ kid: "k1", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", use: "enc" }] }),
+        /^invalid input: publicKeys: key "k1": its "use" is "enc", not "sig"/],
+      [() => logger.verifyTrail({ publicKey: { kid: "k1", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo", alg: "RS256" } }),
+        /^invalid input: publicKeys: key "k1": its "alg" is "RS256", not EdDSA/],
+      [() => logger.verifyTrail({ anchors: [{ streamId: "a", seq: 1, hash: "0".repeat(64) }] }),
+        /^invalid input: anchors: the anchor of stream a at seq 1: its stream id is not one this library gives a stream/],
     ]);
   } finally {
     close();
