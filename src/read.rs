@@ -2705,6 +2705,7 @@ mod tests {
     /// whatever key the fetched set put first under the pinned key's id. The Worker refuses such a
     /// set of its own (`AUDIT_PUBLIC_KEYS`: an id listed twice); the same key listed twice is kept.
     #[test]
+    #[cfg(not(target_arch = "wasm32"))] // SigningKey::public_jwk is native only
     fn a_key_set_naming_one_kid_with_two_keys_is_refused() {
         let a = crate::sign::SigningKey::from_secret("k1", &"1".repeat(64)).unwrap().public_jwk();
         let b = crate::sign::SigningKey::from_secret("k1", &"2".repeat(64)).unwrap().public_jwk();
@@ -2728,6 +2729,7 @@ mod tests {
     /// `Ed25519`, RFC 9864) is refused by name: it was taken and checked seals as any other. A
     /// key with neither member is taken, as before.
     #[test]
+    #[cfg(not(target_arch = "wasm32"))] // SigningKey::public_jwk is native only
     fn a_key_declared_for_another_use_or_algorithm_is_refused() {
         let k = crate::sign::SigningKey::from_secret("k1", &"1".repeat(64)).unwrap().public_jwk();
         let with = |alg: &str, use_: &str| PublicJwk { alg: alg.into(), use_: use_.into(), ..k.clone() };

@@ -493,6 +493,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(not(target_arch = "wasm32"))] // SigningKey::public_jwk is native only
     fn a_public_key_for_another_use_or_algorithm_is_refused_and_one_without_them_taken() {
         let x = crate::sign::SigningKey::from_secret("k1", &"1".repeat(64)).unwrap().public_jwk().x;
         let q = |t: String| VerifyQuery::from_members(&members_of(&t)).unwrap();
