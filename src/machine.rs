@@ -3585,6 +3585,11 @@ mod tests {
     struct Store(std::collections::BTreeMap<String, String>);
 
     impl Store {
+        /// Stores `ev`'s record under its key, as a `Put` of the machine would.
+        #[cfg(not(feature = "memory-queue"))]
+        fn hold(&mut self, r: &Rig, ev: &AuditEvent) {
+            self.0.insert(r.m.key(&ev.uid), record(ev));
+        }
         fn apply(&mut self, acts: &[Action]) {
             for a in acts {
                 match a {
@@ -3641,10 +3646,8 @@ mod tests {
             // Birth order unrelated to key order (UIDs are random): born i ms apart, oldest first.
             ev.ts = r.now - 100_000 + i as i64;
             ev.occurred_at = Some(ev.ts);
-            let mut rec = String::new();
-            ev.write_json(&mut rec);
             births.push(ev.uid.clone());
-            store.0.insert(r.m.key(&ev.uid), rec);
+            store.hold(&r, &ev);
         }
         let flush = r.m.flush(r.now);
         let mut acts = vec![Action::Load { scan: 1, prefix: String::new(), after: None, count: LOAD_PAGE }];
@@ -3862,9 +3865,7 @@ mod tests {
             let mut ev = r.event();
             ev.ts = r.now - 100_000 + i;
             ev.occurred_at = Some(ev.ts);
-            let mut rec = String::new();
-            ev.write_json(&mut rec);
-            store.0.insert(r.m.key(&ev.uid), rec);
+            store.hold(&r, &ev);
         }
         let total = store.0.len() as u64 + 1;
         let first = [Action::Load { scan: 1, prefix: String::new(), after: None, count: LOAD_PAGE }];
@@ -3934,9 +3935,7 @@ mod tests {
             let mut ev = r.event();
             ev.ts = r.now - 1_000 + i as i64;
             ev.occurred_at = Some(ev.ts);
-            let mut rec = String::new();
-            ev.write_json(&mut rec);
-            store.0.insert(r.m.key(&ev.uid), rec);
+            store.hold(&r, &ev);
         }
         let first = [Action::Load { scan: 1, prefix: String::new(), after: None, count: LOAD_PAGE }];
         let acts = r.input(store.read(&first).unwrap());
@@ -3967,6 +3966,23 @@ mod tests {
         assert_eq!((st.queued, store.0.len()), (0, 0));
     }
 
+    /// A queue of at most 2 events in memory over a store holding 5, after the first read: its
+    /// rig, the store, and that read's actions (a send of 2).
+    #[cfg(not(feature = "memory-queue"))]
+    fn five_stored_two_in_memory() -> (Rig, Store, Vec<Action>) {
+        let mut q = queue(Delivery::Committed, true);
+        q.as_mut().unwrap().cfg.max_events = 2;
+        let mut r = Rig::known(direct(|_| {}), q);
+        let mut store = Store::default();
+        for _ in 0..5 {
+            let ev = r.event();
+            store.hold(&r, &ev);
+        }
+        let acts =
+            r.input(store.read(&[Action::Load { scan: 1, prefix: String::new(), after: None, count: 10 }]).unwrap());
+        (r, store, acts)
+    }
+
     /// `clearQueue()` with a stored backlog larger than the queue's bounds (read page by page, only
     /// a queue's worth in memory): the records left in the store are removed too (DeletePrefix),
     /// and they are counted in its answer and `stats().dropped` (README: "Resolves with the number
@@ -3975,18 +3991,7 @@ mod tests {
     #[test]
     #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn a_clear_counts_the_stored_events_it_removes() {
-        let mut q = queue(Delivery::Committed, true);
-        q.as_mut().unwrap().cfg.max_events = 2;
-        let mut r = Rig::known(direct(|_| {}), q);
-        let mut store = Store::default();
-        for _ in 0..5 {
-            let ev = r.event();
-            let mut rec = String::new();
-            ev.write_json(&mut rec);
-            store.0.insert(r.m.key(&ev.uid), rec);
-        }
-        let acts =
-            r.input(store.read(&[Action::Load { scan: 1, prefix: String::new(), after: None, count: 10 }]).unwrap());
+        let (mut r, mut store, acts) = five_stored_two_in_memory();
         store.apply(&acts);
         assert_eq!(r.m.stats().queued, 5);
         let s = sends(&acts);
@@ -4012,18 +4017,7 @@ mod tests {
     #[test]
     #[cfg(not(feature = "memory-queue"))] // stores records: not in the Workers build
     fn a_clear_ends_a_read_under_way() {
-        let mut q = queue(Delivery::Committed, true);
-        q.as_mut().unwrap().cfg.max_events = 2;
-        let mut r = Rig::known(direct(|_| {}), q);
-        let mut store = Store::default();
-        for _ in 0..5 {
-            let ev = r.event();
-            let mut rec = String::new();
-            ev.write_json(&mut rec);
-            store.0.insert(r.m.key(&ev.uid), rec);
-        }
-        let acts =
-            r.input(store.read(&[Action::Load { scan: 1, prefix: String::new(), after: None, count: 10 }]).unwrap());
+        let (mut r, mut store, acts) = five_stored_two_in_memory();
         let s = sends(&acts);
         assert_eq!((s.len(), s[0].uids().len(), r.m.stats().queued), (1, 2, 5));
         store.apply(&acts);

@@ -642,6 +642,10 @@ async fn thousands_of_concurrent_calls_keep_the_batching_bounds() {
     let t = trail("thousands");
     let mut cfg = fault_config(&proxy.url, &t);
     cfg.batch = BatchConfig { max_events: 100, max_in_flight: 2, ..BatchConfig::default() };
+    // No timeouts: a write the client gave up on may still run at the server while its retry is
+    // sent, which the proxy counts as a third write in flight (seen on a loaded machine, 4 in
+    // flight with the suite's 1.5 s). The bound is the client's; what is measured here is that.
+    cfg.timeout_ms = 60_000;
     let logger = AuditLogger::new(cfg).unwrap();
     let calls = (0..CALLS).map(|i| {
         let logger = logger.clone();
@@ -658,7 +662,8 @@ async fn thousands_of_concurrent_calls_keep_the_batching_bounds() {
     assert_eq!((c.has_event, c.trail_events, c.nodes_with_uids), (CALLS as u64, CALLS as u64, CALLS as u64), "{c:?}");
     let p = &proxy.counts;
     assert!(p.max_write_events.load(Relaxed) <= 100, "{}", p.max_write_events.load(Relaxed));
-    assert!(p.max_writes_in_flight.load(Relaxed) <= 2, "{}", p.max_writes_in_flight.load(Relaxed));
+    let max = p.max_writes_in_flight.load(Relaxed);
+    assert!(max <= 2, "{max} writes in flight; {}; {:?}", p.summary(), logger.stats());
     assert!(p.writes.load(Relaxed) >= (CALLS / 100) as u64, "{}", p.summary());
     let s = logger.stats();
     assert_eq!((s.committed, s.failed, s.queued, s.sent), (CALLS as u64, 0, 0, CALLS as u64), "{s:?}");

@@ -52,6 +52,12 @@ async fn all_pages(logger: &AuditLogger, mut q: TrailQuery) -> Vec<neo4j_audit::
     panic!("pagination never ended");
 }
 
+/// Edits one stored event as someone with write access to Neo4j would: `SET {what}` on the event
+/// with this UID (`e`).
+async fn set_event(uid: &str, what: &str) {
+    cypher(&format!("MATCH (e:AuditEvent {{UID: $u}}) SET {what}"), json!({"u": uid})).await;
+}
+
 #[tokio::test]
 async fn pages_are_newest_first_complete_and_disjoint() {
     let logger = logger_with("read-pages", &sample()).await;
@@ -882,16 +888,13 @@ async fn an_event_with_a_property_of_the_wrong_type_is_marked_and_its_page_still
     let logger = logger_with("read-invalid", &sample()).await;
     let all = all_pages(&logger, TrailQuery::default()).await;
     assert!(all.iter().all(|e| e.invalid.is_empty()));
-    async fn set(uid: &str, what: &str) {
-        cypher(&format!("MATCH (e:AuditEvent {{UID: $u}}) SET {what}"), json!({"u": uid})).await;
-    }
     // Newest first: all[2] DOCUMENT_DELETED, all[3] DOCUMENT_SHARED, all[5] DOCUMENT_EDITED,
     // all[6] DOCUMENT_VIEWED are of the category read below.
-    set(&all[2].uid, "e.timestamp = 'yesterday at noon'").await;
+    set_event(&all[2].uid, "e.timestamp = 'yesterday at noon'").await;
     let number_uid = 900_000_000 + (std::process::id() as i64 % 1000) * 1000 + (all[3].ts % 1000);
-    set(&all[3].uid, &format!("e.UID = {number_uid}")).await;
-    set(&all[5].uid, "e.details = 7").await;
-    set(&all[6].uid, "e.eventType = 3").await;
+    set_event(&all[3].uid, &format!("e.UID = {number_uid}")).await;
+    set_event(&all[5].uid, "e.details = 7").await;
+    set_event(&all[6].uid, "e.eventType = 3").await;
 
     let expect = |e: &neo4j_audit::read::TrailEvent| -> (String, Vec<&str>) {
         let i = all.iter().position(|a| a.hash == e.hash).expect("an event of the trail");
@@ -944,12 +947,9 @@ async fn an_event_with_a_property_of_the_wrong_type_is_marked_and_its_page_still
 async fn a_datetime_beyond_64_bit_milliseconds_is_marked_and_its_page_still_reads() {
     let logger = logger_with("read-far-time", &sample()).await;
     let all = all_pages(&logger, TrailQuery::default()).await;
-    async fn set(uid: &str, what: &str) {
-        cypher(&format!("MATCH (e:AuditEvent {{UID: $u}}) SET {what}"), json!({"u": uid})).await;
-    }
     // Newest first: all[2] DOCUMENT_DELETED and all[3] DOCUMENT_SHARED are of the category read below.
-    set(&all[2].uid, "e.timestamp = datetime('+999999999-12-31T23:59:59Z')").await;
-    set(&all[3].uid, "e.occurredAt = datetime('-999999999-01-01T00:00:00Z')").await;
+    set_event(&all[2].uid, "e.timestamp = datetime('+999999999-12-31T23:59:59Z')").await;
+    set_event(&all[3].uid, "e.occurredAt = datetime('-999999999-01-01T00:00:00Z')").await;
     let category = Some("DOCUMENT_MANAGEMENT".to_owned());
     for (filter, n) in [(None, 7), (category, 5)] {
         for limit in [1, 2, 50] {
@@ -986,12 +986,9 @@ async fn a_datetime_beyond_64_bit_milliseconds_is_marked_and_its_page_still_read
 async fn a_timestamp_stored_as_a_list_or_a_point_sorts_last_and_is_passed_over_by_time_cursors() {
     let logger = logger_with("read-list-time", &sample()).await;
     let all = all_pages(&logger, TrailQuery::default()).await;
-    async fn set(uid: &str, what: &str) {
-        cypher(&format!("MATCH (e:AuditEvent {{UID: $u}}) SET {what}"), json!({"u": uid})).await;
-    }
     // all[2] DOCUMENT_DELETED, all[3] DOCUMENT_SHARED: of the category read below.
-    set(&all[2].uid, "e.timestamp = [2026, 11, 30]").await;
-    set(&all[3].uid, "e.timestamp = point({x: 1, y: 2})").await;
+    set_event(&all[2].uid, "e.timestamp = [2026, 11, 30]").await;
+    set_event(&all[3].uid, "e.timestamp = point({x: 1, y: 2})").await;
     let category = Some("DOCUMENT_MANAGEMENT".to_owned());
     let read = |limit| TrailQuery { limit: Some(limit), category: category.clone(), ..Default::default() };
     let one_page = all_pages(&logger, read(50)).await;

@@ -29,6 +29,18 @@ async function outage(down) {
   return { state, proxy };
 }
 
+/** Runs `fn` with an outage proxy (see `outage`) and a fresh browser context, closing both after. */
+async function inOutage(down, fn) {
+  const { state, proxy } = await outage(down);
+  const ctx = await browser.newContext();
+  try {
+    return await fn({ state, proxy, ctx });
+  } finally {
+    await ctx.close();
+    proxy.close();
+  }
+}
+
 /** A new page of `ctx` on the test site, once the package is loaded there. */
 async function ready(ctx) {
   const p = await ctx.newPage();
@@ -285,9 +297,7 @@ test("events a closed tab left in the queue: a logger already open in another ta
   // started (and again only for its own backlog past its bounds), so they waited for the next
   // logger made. flush() now reads the logger's scope (target and identity) in the store again and
   // delivers what another tab left there before it answers.
-  const { state, proxy } = await outage(false);
-  const ctx = await browser.newContext();
-  try {
+  await inOutage(false, async ({ state, proxy, ctx }) => {
     const trail = unique("e2e-closed-tab");
     const cfg = { url: proxy.url, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, queue: { name: `q-${trail}` },
       retry: { maxAttempts: 2, maxElapsedMs: 500, baseDelayMs: 50, maxDelayMs: 100 } };
@@ -324,18 +334,13 @@ test("events a closed tab left in the queue: a logger already open in another ta
     }, cfg);
     assert.deepEqual([next.flushed, next.closed, next.stats.committed, next.stats.queued], [true, true, 0, 0], JSON.stringify(next));
     assert.equal((await rows()).length, 4);
-  } finally {
-    await ctx.close();
-    proxy.close();
-  }
+  });
 });
 
 test("events a closed tab left in the queue: a logger whose own events waited through the outage delivers them in the background once Neo4j is back, without flush()", async () => {
   // The background re-send: a drain round that delivered what it re-sent (the server is back)
   // reads the scope again and sends what another tab left meanwhile.
-  const { state, proxy } = await outage(false);
-  const ctx = await browser.newContext();
-  try {
+  await inOutage(false, async ({ state, proxy, ctx }) => {
     const trail = unique("e2e-closed-tab-drain");
     const cfg = { url: proxy.url, username: NEO4J_USER, password: NEO4J_PASSWORD, trail, queue: { name: `q-${trail}` },
       retry: { maxAttempts: 1 } };
@@ -363,10 +368,7 @@ test("events a closed tab left in the queue: a logger whose own events waited th
       return { queued, committed };
     });
     assert.deepEqual(b, { queued: 0, committed: 3 }, JSON.stringify(b));
-  } finally {
-    await ctx.close();
-    proxy.close();
-  }
+  });
 });
 
 test("a queue database that cannot be opened (a sandboxed frame: open() throws SecurityError), Neo4j down: the console says the events are held in memory only; they are delivered from memory once it is back", async () => {
@@ -374,9 +376,7 @@ test("a queue database that cannot be opened (a sandboxed frame: open() throws S
   // indexedDB.open() there): the calls said false with a network error only, which the README's
   // table reads as "still stored, re-sent by the next logger", but nothing was stored, and unlike a
   // write refused for quota nothing said so: a reload lost them silently.
-  const { state, proxy } = await outage(true);
-  const ctx = await browser.newContext();
-  try {
+  await inOutage(true, async ({ state, proxy, ctx }) => {
     await ctx.addInitScript(() => {
       IDBFactory.prototype.open = function () {
         throw new DOMException("Failed to execute 'open' on 'IDBFactory': access to the Indexed Database API is denied in this context.", "SecurityError");
@@ -404,8 +404,5 @@ test("a queue database that cannot be opened (a sandboxed frame: open() throws S
     assert.deepEqual([up.flushed, up.stats.queued], [true, 0], JSON.stringify(up));
     const rows = await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e:AuditEvent) RETURN e.eventType, e.userUID ORDER BY e.eventType", { trail });
     assert.deepEqual(rows, [["DENIED_1", "erin"], ["DENIED_2", "erin"]]);
-  } finally {
-    await ctx.close();
-    proxy.close();
-  }
+  });
 });
