@@ -93,8 +93,16 @@ struct Core {
     /// Rules, redaction, UID and time: the one place events are born (shared with the Worker).
     builder: EventBuilder,
     /// This logger's credentials ([`crate::redact::secret_forms`]): never stored in an event
-    /// ([`AuditLogger::scrub_event`]).
+    /// ([`AuditLogger::scrub_event`]). Those [`AuditLogger::set_credentials`] gave, and those
+    /// they replaced, outside the Worker's build (which has no setter).
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    scrub: Mutex<Scrub>,
+    #[cfg(all(target_arch = "wasm32", feature = "worker"))]
     scrub: Scrub,
+    /// The password in use has leading or trailing white space (and no token): a refused login
+    /// says so ([`Core::hinted`]).
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    padded: AtomicBool,
     chain: Chain,
     /// Bound on writing one batch, all attempts and backoff included.
     deadline: Option<Duration>,
@@ -119,7 +127,27 @@ impl Core {
     // The JavaScript entries hand out `lastError` only (`AuditLogger::outward`).
     #[cfg_attr(all(target_arch = "wasm32", feature = "js"), allow(dead_code))]
     fn scrubbed(&self, e: AuditError) -> AuditError {
-        self.hinted(e).scrubbed(&crate::error::refs(&self.config.secrets()))
+        self.hinted(e).scrubbed(&crate::error::refs(&self.secrets()))
+    }
+
+    /// The secrets messages must never quote: the credentials in use (the sink's) and those they
+    /// replaced ([`crate::sink::Auth`]); in the Worker's build, the configuration's.
+    fn secrets(&self) -> Vec<String> {
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+        return self.sink.auth().secrets();
+        #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+        self.config.secrets()
+    }
+
+    /// The credentials kept out of events ([`AuditLogger::scrub_event`]).
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    fn scrub(&self) -> std::sync::MutexGuard<'_, Scrub> {
+        self.scrub.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+    fn scrub(&self) -> &Scrub {
+        &self.scrub
     }
 
     /// `e` with what this configuration knows of it: a refused login (401) with a password that
@@ -132,12 +160,8 @@ impl Core {
     fn hinted(&self, e: AuditError) -> AuditError {
         // (Not in the Worker's build, whose password is its own setting, NEO4J_PASSWORD.)
         #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
-        if let (AuditError::Unauthorized { status: 401, .. }, Some(p), None) =
-            (&e, &self.config.password, &self.config.token)
-        {
-            if p.trim() != p {
-                return e.with_hint(crate::error::PASSWORD_WHITE_SPACE);
-            }
+        if matches!(e, AuditError::Unauthorized { status: 401, .. }) && self.padded.load(Ordering::Relaxed) {
+            return e.with_hint(crate::error::PASSWORD_WHITE_SPACE);
         }
         // Natively only (the JavaScript entries' size budget): a 401 to a request that carried
         // no `Authorization` header because none was configured.
@@ -166,6 +190,12 @@ impl std::fmt::Debug for Scrub {
 /// `config`'s credentials to scrub from events (see `Core::scrub`).
 fn scrub_list(config: &Config) -> Scrub {
     Scrub(crate::redact::secret_forms(config.secrets()))
+}
+
+/// Whether `config`'s password (with no token) has leading or trailing white space.
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+fn padded(config: &Config) -> bool {
+    matches!((&config.password, &config.token), (Some(p), None) if p.trim() != p)
 }
 
 /// `close_within`'s bound in whole ms: a fraction dropped (never rounded up past the bound),
@@ -318,7 +348,12 @@ impl AuditLogger {
                     },
                 ),
                 chain: chain.unwrap_or_else(|| Chain::for_trail(&config.trail)),
+                #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+                scrub: Mutex::new(scrub_list(&config)),
+                #[cfg(all(target_arch = "wasm32", feature = "worker"))]
                 scrub: scrub_list(&config),
+                #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+                padded: AtomicBool::new(padded(&config)),
                 config,
                 last_error: Mutex::new(None),
                 deadline,
@@ -368,6 +403,82 @@ impl AuditLogger {
     /// only under the identity it was logged with.
     pub fn identity(&self) -> &str {
         self.core.identity.get_or_init(|| crate::identity::of_config(&self.core.config))
+    }
+
+    /// Replaces the Basic auth credentials of this live logger (a rotated Neo4j password): the
+    /// requests made from now on carry them, retries of batches already failing included; a
+    /// request already in flight keeps the header it left with, and one it answers with a refused
+    /// login (401) is sent again at once with these. Checked as
+    /// [`crate::AuditLoggerBuilder::basic_auth`]'s are at `build()`, and refused (nothing changed)
+    /// unless the logger was built with Basic auth for the same user: the user is the logger's
+    /// identity ([`AuditLogger::identity`]), and what it writes must never go out under another
+    /// (for another user, build another logger). [`AuditLogger::config`] still shows the
+    /// configuration it was built with. The new password is kept out of errors and events as the
+    /// first one is, and so is the one it replaces.
+    ///
+    /// ```no_run
+    /// # fn demo(logger: &neo4j_audit::AuditLogger) -> Result<(), neo4j_audit::AuditError> {
+    /// logger.set_basic_auth("neo4j", "the-rotated-password")?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    pub fn set_basic_auth(&self, user: impl Into<String>, password: impl Into<String>) -> Result<(), AuditError> {
+        let new = Config::new("").basic_auth(user, password);
+        self.set_credentials(new, Spelling::Rust).map_err(|e| self.core.scrubbed(e))
+    }
+
+    /// Replaces the bearer token of this live logger (an expired SSO token, or in client mode the
+    /// user's JWT), as [`AuditLogger::set_basic_auth`] does a password: refused unless the logger
+    /// was built with a token of the same identity (the token's `sub` and its lasting claims; an
+    /// opaque token, named by its hash, is an identity of its own, so it cannot be replaced).
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    pub fn set_bearer(&self, token: impl Into<String>) -> Result<(), AuditError> {
+        self.set_credentials(Config::new("").bearer(token), Spelling::Rust).map_err(|e| self.core.scrubbed(e))
+    }
+
+    /// New credentials for this live logger (the JavaScript `setCredentials`, the Rust
+    /// `set_basic_auth` and `set_bearer`), the `username`, `password` and `token` of `new` (an
+    /// otherwise default configuration): validated as the configuration's are (messages in
+    /// spelling `s`), of the kind the logger was made with, and of its identity; then the sink
+    /// sends with them and texts and events are scrubbed of them. Refused, nothing changed.
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    pub(crate) fn set_credentials(&self, mut new: Config, s: Spelling) -> Result<(), AuditError> {
+        let c = &self.core.config;
+        // The constructor's checks of them, with the logger's URL (or endpoint): the same rules
+        // and messages (a cleartext http:// URL, client mode taking a token, an empty password).
+        new.url.clone_from(&c.url);
+        new.endpoint.clone_from(&c.endpoint);
+        new.allow_insecure_http = c.allow_insecure_http;
+        let secrets = new.secrets();
+        new.validate_in(s).map_err(|e| e.scrubbed(&crate::error::refs(&secrets)))?;
+        let kind = |c: &Config| match (&c.username, &c.token) {
+            (Some(_), _) => s.name(crate::config::Key::Credentials),
+            (None, Some(_)) => s.name(crate::config::Key::Token),
+            (None, None) => "no credentials",
+        };
+        if kind(&new) != kind(c) {
+            return Err(AuditError::InvalidConfig(crate::error::cat(&[
+                "this logger was made with ",
+                kind(c),
+                ", so new credentials must be ",
+                kind(c),
+                " too (for another kind, make a new logger); nothing was changed",
+            ])));
+        }
+        // Not named: a user name may be a password given in its place (swapped arguments).
+        if crate::identity::of_config(&new) != self.identity() {
+            return Err(AuditError::InvalidConfig(crate::error::cat(&[
+                "these credentials are another identity's, not this logger's (",
+                self.identity(),
+                "): events are only ever sent under the identity they were logged with; make a new logger for them; \
+                 nothing was changed",
+            ])));
+        }
+        let auth = self.core.sink.auth();
+        auth.set(crate::sink::auth_header(&new), secrets);
+        *self.core.scrub() = Scrub(crate::redact::secret_forms(auth.secrets()));
+        self.core.padded.store(padded(&new), Ordering::Relaxed);
+        Ok(())
     }
 
     /// Set when Neo4j refused the schema statements (e.g. a role without schema rights): writes
@@ -574,7 +685,8 @@ impl AuditLogger {
     /// `user.name` or a target holding one is refused (invalid input): it cannot be replaced
     /// ([`crate::redact::held_outside_details`]).
     fn scrub_event(&self, mut e: AuditEvent) -> Result<AuditEvent, AuditError> {
-        let scrub = &self.core.scrub.0;
+        let scrub = self.core.scrub();
+        let scrub = &scrub.0;
         if scrub.is_empty() {
             return Ok(e);
         }
@@ -1089,9 +1201,9 @@ impl AuditLogger {
         // As the errors returned to a Rust caller say it (`Core::hinted`).
         #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
         if matches!(e, AuditError::Unauthorized { status: 401, .. }) {
-            return self.core.hinted(e.clone()).reason(&crate::error::refs(&self.core.config.secrets()));
+            return self.core.hinted(e.clone()).reason(&crate::error::refs(&self.core.secrets()));
         }
-        e.reason(&crate::error::refs(&self.core.config.secrets()))
+        e.reason(&crate::error::refs(&self.core.secrets()))
     }
 }
 
@@ -1178,6 +1290,58 @@ mod tests {
         let l = AuditLogger::new(Config::new("http://127.0.0.1:7474").basic_auth("neo4j", " pw ")).unwrap();
         let forbidden = AuditError::Unauthorized { status: 403, code: None };
         assert_eq!(l.reason(&forbidden), "authentication failed: HTTP 403");
+    }
+
+    /// New credentials on a live logger: checked as the builder's, of the logger's kind and
+    /// identity (refused, nothing changed), and once taken kept out of errors, `Debug` and events
+    /// like the first, together with the ones they replaced (a request of theirs may still answer).
+    #[test]
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    fn new_credentials_are_checked_and_kept_out_of_texts() {
+        let l = AuditLogger::new(Config::new("http://127.0.0.1:7474").basic_auth("neo4j", "first-Secret-1")).unwrap();
+        let refused = |r: Result<(), AuditError>| r.unwrap_err().to_string();
+        assert_eq!(
+            refused(l.set_basic_auth("neo4j", "")),
+            "invalid config: password is empty (an unset environment variable?)"
+        );
+        let e = refused(l.set_basic_auth("admin", "other-Secret-2"));
+        assert!(
+            e.starts_with("invalid config: these credentials are another identity's, not this logger's (user:neo4j)"),
+            "{e}"
+        );
+        assert!(!e.contains("other-Secret-2") && !e.contains("admin"), "{e}");
+        let e = refused(l.set_bearer("a-token-of-Secret-3"));
+        assert!(e.contains("made with basic_auth, so new credentials must be basic_auth too"), "{e}");
+        assert_eq!(l.sink().auth().generation(), 0);
+        l.set_basic_auth("neo4j", "second-Secret-4 ").unwrap();
+        assert_eq!(l.sink().auth().generation(), 1);
+        // A server echoing either password: scrubbed in the error and in `last_error`.
+        let echo = AuditError::Http {
+            status: 400,
+            snippet: "bad first-Secret-1 / second-Secret-4 ".into(),
+            retry_after_ms: None,
+        };
+        for text in [l.reason(&echo), l.core.scrubbed(echo.clone()).to_string()] {
+            assert!(!text.contains("Secret-1") && !text.contains("Secret-4"), "{text}");
+        }
+        // The white-space hint follows the password in use.
+        let e = AuditError::Unauthorized { status: 401, code: None };
+        assert!(l.reason(&e).contains("leading or trailing white space"));
+        let dbg = format!("{l:?}");
+        assert!(!dbg.contains("Secret"), "{dbg}");
+        // An event holding the new password stores "[REDACTED]" in its place.
+        let ev = l.build_event(None, "X", None, Some(serde_json::json!({"dsn": "second-Secret-4 "}))).unwrap();
+        assert!(!ev.details.as_deref().unwrap().contains("Secret-4"), "{:?}", ev.details);
+        // Client mode: another sub (or tenant) is another identity; a refreshed token is not.
+        let jwt = |claims: &str| format!("eyJhbGciOiJIUzI1NiJ9.{}.sig", crate::b64::encode_url(claims.as_bytes()));
+        let mut c = Config::new("");
+        c.endpoint = Some("https://w.example/v1/events".into());
+        c.token = Some(jwt(r#"{"sub":"alice","aud":"a","exp":1}"#));
+        let client = AuditLogger::new(c).unwrap();
+        assert!(refused(client.set_bearer(jwt(r#"{"sub":"bob","aud":"a","exp":9}"#))).contains("another identity's"));
+        assert!(refused(client.set_bearer(jwt(r#"{"sub":"alice","aud":"b","exp":9}"#))).contains("another identity's"));
+        assert!(refused(client.set_basic_auth("alice", "pw")).contains("endpoint (client mode) takes a bearer token"));
+        client.set_bearer(jwt(r#"{"sub":"alice","aud":"a","exp":9,"jti":"j2"}"#)).unwrap();
     }
 
     /// Client mode: the Worker takes at most 100 events per request, so a batch never holds more

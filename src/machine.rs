@@ -448,6 +448,8 @@ struct Flight {
     kind: Req,
     /// The builder's deadline for the batch this request serves.
     deadline: Option<i64>,
+    /// The generation of the credentials it was sent with ([`crate::sink::Auth::generation`]).
+    auth: u32,
 }
 
 /// Whether writes must carry the schema guard ([`crate::cypher::SCHEMA_GUARD`]).
@@ -779,6 +781,14 @@ impl Machine {
             Input::Cleared(scope) => self.remote_clear |= self.persistent() && scope == self.scope,
         }
         self.finish(now);
+    }
+
+    /// New credentials (`setCredentials`): a refused login no longer holds the waiting events
+    /// back, and they are re-sent at once in the background, as when the network comes back.
+    #[cfg_attr(not(all(target_arch = "wasm32", feature = "js")), allow(dead_code))]
+    pub(crate) fn credentials_changed(&mut self, now: i64) {
+        self.refused = false;
+        self.input(now, Input::Online);
     }
 
     /// Sends what waits now (the flush interval cut short, what failed earlier re-sent once);
@@ -1191,7 +1201,8 @@ impl Machine {
     fn send(&mut self, request: HttpRequest, kind: Req, deadline: Option<i64>) {
         let req = self.new_id();
         self.out.push(Action::Send { req, request });
-        self.flights.push(Flight { req, kind, deadline });
+        let auth = self.logger.sink().auth().generation();
+        self.flights.push(Flight { req, kind, deadline, auth });
     }
 
     fn deadline_error(&self) -> AuditError {
@@ -1207,12 +1218,21 @@ impl Machine {
             Sink::Ingest(_) => Err(AuditError::InvalidConfig("not available in client mode".into())),
         };
         match flight.kind {
-            Req::Write { batch, guard } => {
+            Req::Write { mut batch, guard } => {
                 let res = resp.and_then(|r| {
                     let events: Vec<&AuditEvent> = batch.entries.iter().map(|e| &*e.ev).collect();
                     self.logger.sink().write_answer(&r, &events)
                 });
-                self.write_answered(now, batch, guard, res);
+                // A login refused to credentials replaced since the request left
+                // (`setCredentials`): the same attempt goes again at once with the new ones.
+                if matches!(res, Err(AuditError::Unauthorized { .. }))
+                    && flight.auth != self.logger.sink().auth().generation()
+                {
+                    batch.resend = true;
+                    self.send_write(now, batch);
+                } else {
+                    self.write_answered(now, batch, guard, res);
+                }
             }
             Req::Schema(kind) => {
                 let res = answer(self, resp);
@@ -4202,6 +4222,82 @@ mod tests {
         let acts = r.input(Input::Turn);
         r.at(r.now + 60_000);
         assert_eq!(r.m.stats().sent, 4, "{acts:?}");
+    }
+
+    /// The `Authorization` header of each request among `acts`.
+    fn auth_headers(acts: &[Action]) -> Vec<String> {
+        acts.iter()
+            .filter_map(|a| match a {
+                Action::Send { request, .. } => {
+                    request.headers.iter().find(|(k, _)| k == "Authorization").map(|(_, v)| v.clone())
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn basic(user: &str, password: &str) -> String {
+        format!("Basic {}", crate::b64::encode(format!("{user}:{password}").as_bytes()))
+    }
+
+    /// `setCredentials` (a rotated password): the events a refused login left waiting are
+    /// re-sent at once in the background with the new header, without a call or `flush()` (a
+    /// memory queue, as in Node and Workers, where a new logger would never see them). Before the
+    /// switch nothing re-sends them; credentials of another identity are refused, nothing changed.
+    #[test]
+    fn new_credentials_re_send_what_a_refused_login_left() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), queue(Delivery::Committed, false));
+        r.logs(2);
+        let acts = r.input(Input::Turn);
+        assert_eq!(auth_headers(&acts), [basic("neo4j", "pw-secret")]);
+        let acts = r.answer(&sends(&acts)[0], resp(401, ""));
+        assert_eq!(dones(&acts).len(), 2);
+        let acts = r.at(r.now + 600_000);
+        assert!(sends(&acts).is_empty(), "no re-send after a refused login: {acts:?}");
+        let logger = r.m.logger().clone();
+        let other = logger.set_credentials(Config::new("").basic_auth("bob", "pw-2"), crate::config::Spelling::Js);
+        let e = other.unwrap_err().to_string();
+        assert!(
+            e.contains("another identity's, not this logger's (user:neo4j)")
+                && !e.contains("bob")
+                && !e.contains("pw-2"),
+            "{e}"
+        );
+        assert_eq!(logger.sink().auth().generation(), 0, "nothing changed");
+        logger.set_credentials(Config::new("").basic_auth("neo4j", "pw-new"), crate::config::Spelling::Js).unwrap();
+        r.m.credentials_changed(r.now);
+        let mut acts = r.acts();
+        acts.extend(r.at(r.now + 300)); // the drain's jitter: under 250 ms
+        acts.extend(r.input(Input::Turn));
+        assert_eq!(auth_headers(&acts), [basic("neo4j", "pw-new")], "{acts:?}");
+        r.ok(&sends(&acts)[0]);
+        assert_eq!((r.m.stats().queued, r.m.stats().committed), (0, 2));
+    }
+
+    /// A request in flight when the credentials change keeps its header; a refused login in its
+    /// answer is theirs, not the new credentials': the same write goes again at once with the new
+    /// header, as the same attempt, and its call resolves with that outcome.
+    #[test]
+    fn a_refusal_of_replaced_credentials_is_sent_again_with_the_new_ones() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), None);
+        let call = r.log();
+        let acts = r.input(Input::Turn);
+        assert_eq!(auth_headers(&acts), [basic("neo4j", "pw-secret")]);
+        let first = sends(&acts);
+        let logger = r.m.logger().clone();
+        logger.set_credentials(Config::new("").basic_auth("neo4j", "pw-new"), crate::config::Spelling::Js).unwrap();
+        let acts = r.answer(&first[0], resp(401, ""));
+        assert!(dones(&acts).is_empty(), "{acts:?}");
+        assert_eq!(auth_headers(&acts), [basic("neo4j", "pw-new")]);
+        assert_eq!(sends(&acts)[0].uids(), first[0].uids());
+        let acts = r.ok(&sends(&acts)[0]);
+        assert!(matches!(&dones(&acts)[..], [(c, Ok(()))] if *c == call), "{acts:?}");
+        assert_eq!(r.m.stats().sent, 1, "one attempt");
+        // A refusal of the credentials in use is the call's outcome, as before.
+        r.log();
+        let acts = r.input(Input::Turn);
+        let acts = r.answer(&sends(&acts)[0], resp(401, ""));
+        assert!(matches!(&dones(&acts)[..], [(_, Err(AuditError::Unauthorized { .. }))]), "{acts:?}");
     }
 
     /// An explicit `flush()` after `close()` still tries the events a refused login left waiting,

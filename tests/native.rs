@@ -977,3 +977,51 @@ s.listen(0, "127.0.0.1", () => console.log(s.address().port));"#;
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A statement on Neo4j's system database as the admin user (CREATE/ALTER/DROP USER).
+async fn system(statement: &str) {
+    let body = json!({"statements": [{"statement": statement}]});
+    let resp: Value = reqwest::Client::new()
+        .post(format!("{}/db/system/tx/commit", neo4j_url()))
+        .basic_auth(neo4j_user(), Some(neo4j_password()))
+        .json(&body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resp["errors"], json!([]), "{statement}: {resp}");
+}
+
+/// A rotated password (a Neo4j user of the test's own): the logger's calls are refused (401)
+/// until `set_basic_auth` hands it the new one, and then written; another user's valid
+/// credentials are refused (the logger's identity never changes), and nothing changed.
+#[tokio::test]
+async fn set_basic_auth_takes_a_rotated_password_of_the_same_user_only() {
+    let user = format!("cred_rs_{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    let (pw1, pw2) = ("first-pw-Rotated-1", "second-pw-Rotated-2");
+    system(&format!("CREATE USER {user} SET PASSWORD '{pw1}' CHANGE NOT REQUIRED")).await;
+    let mut cfg = config("cred-rs");
+    cfg.username = Some(user.clone());
+    cfg.password = Some(pw1.into());
+    cfg.retry.max_attempts = 1;
+    let trail = cfg.trail.clone();
+    let logger = AuditLogger::new(cfg).unwrap();
+    logger.log_user_action(None, "BEFORE", None, None).await.unwrap();
+    system(&format!("ALTER USER {user} SET PASSWORD '{pw2}'")).await;
+    let e = logger.log_user_action(None, "REFUSED", None, None).await.unwrap_err();
+    assert!(matches!(e, AuditError::Unauthorized { status: 401, .. }), "{e:?}");
+    let e = logger.set_basic_auth(neo4j_user(), neo4j_password()).unwrap_err().to_string();
+    assert!(e.contains("another identity's, not this logger's (user:cred_rs_"), "{e}");
+    assert!(!e.contains(&neo4j_password()), "{e}");
+    assert!(logger.set_bearer("a-token-of-another-kind").is_err());
+    logger.set_basic_auth(user.clone(), pw2).unwrap();
+    // Shared by its clones.
+    logger.clone().log_user_action(None, "AFTER", None, None).await.unwrap();
+    assert!(logger.close().await);
+    let types: Vec<Value> = read_trail(&trail).await.into_iter().map(|r| r["type"].clone()).collect();
+    assert_eq!(types, [json!("BEFORE"), json!("AFTER")]);
+    assert!(!format!("{logger:?}").contains("Rotated"));
+    system(&format!("DROP USER {user}")).await;
+}

@@ -1278,3 +1278,41 @@ async fn close_within_on_the_rust_api_aborts_the_fetch_it_gives_up_on() {
         assert_eq!(Reflect::get(&s, &"aborted".into()).unwrap(), JsValue::TRUE, "its fetch was aborted");
     }
 }
+
+/// In a browser with the IndexedDB queue: events a refused login left waiting (a password
+/// rotated: here the logger was given the old one) go out once `setCredentials` hands the live
+/// logger the new password of the same user; another user's credentials are refused.
+#[wasm_bindgen_test]
+async fn set_credentials_sends_what_a_refused_login_left_waiting() {
+    let user = format!("cred_web_{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    let password = unique("pw");
+    cypher_in("system", &format!("CREATE USER {user} SET PASSWORD '{password}' CHANGE NOT REQUIRED"), json!({})).await;
+    let trail = unique("webcred");
+    let cfg = json!({"url": URL, "username": user, "password": "the-old-rotated-password", "trail": trail,
+        "retry": {"maxAttempts": 1}, "queue": {"name": unique("q")}});
+    let logger = JsAuditLogger::new(js(cfg)).unwrap();
+    let calls: Vec<_> = (0..2)
+        .map(|i| {
+            JsFuture::from(logger.log_user_action(
+                JsValue::NULL,
+                format!("HELD_{i}").into(),
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+                JsValue::UNDEFINED,
+            ))
+        })
+        .collect();
+    for c in calls {
+        assert_eq!(c.await.unwrap(), JsValue::FALSE);
+    }
+    assert!(logger.last_error().unwrap().starts_with("authentication failed: HTTP 401"));
+    assert_eq!(stat(&logger, "queued"), 2.0);
+    let other = js(json!({"username": USER, "password": PASSWORD}));
+    assert!(!logger.set_credentials(other));
+    assert!(logger.last_error().unwrap().contains("another identity's"), "{:?}", logger.last_error());
+    assert!(logger.set_credentials(js(json!({"username": user, "password": password}))));
+    assert_eq!(resolve(logger.flush()).await, JsValue::TRUE, "{:?}", logger.last_error());
+    assert_eq!(count_events(&trail).await, 2);
+    assert_eq!(resolve(logger.close()).await, JsValue::TRUE);
+    cypher_in("system", &format!("DROP USER {user}"), json!({})).await;
+}

@@ -20,7 +20,7 @@ use crate::config::{Key, Spelling};
 use crate::error::AuditError;
 use crate::event::AuditEvent;
 use crate::json::{write_int, write_str, Json};
-use crate::transport::{parse_retry_after, HttpRequest, HttpResponse, Secret, Transport};
+use crate::transport::{parse_retry_after, HttpRequest, HttpResponse, Transport};
 
 /// Events per request to the Worker (its default `MAX_BATCH`); larger batches go in chunks.
 pub(crate) const MAX_EVENTS_PER_REQUEST: usize = crate::rules::DEFAULT_MAX_BATCH;
@@ -36,20 +36,21 @@ pub(crate) struct IngestSink {
     transport: Transport,
     endpoint: String,
     /// `Bearer <the user's JWT>`; `Debug` shows `***`.
-    auth: Option<Secret>,
+    auth: super::Auth,
     timeout_ms: u64,
 }
 
 impl IngestSink {
-    pub(crate) fn new(endpoint: &str, auth: Option<Secret>, timeout_ms: u64) -> Self {
+    pub(crate) fn new(endpoint: &str, auth: super::Auth, timeout_ms: u64) -> Self {
         IngestSink { transport: Transport::for_url(endpoint), endpoint: endpoint.to_owned(), auth, timeout_ms }
     }
 
     /// Posts `events` (in chunks of [`MAX_EVENTS_PER_REQUEST`]); `Ok` once the Worker answered
     /// 201 for every chunk.
     pub(crate) async fn write<E: Borrow<AuditEvent>>(&self, events: &[E]) -> Result<(), AuditError> {
-        let auth = self.auth.as_ref().map(Secret::expose);
-        post_events(&self.transport, &self.endpoint, auth, self.timeout_ms, events).await
+        // The header of this moment (a switch while the chunks go does not mix them).
+        let auth = self.auth.with(|a| a.map(str::to_owned));
+        post_events(&self.transport, &self.endpoint, auth.as_deref(), self.timeout_ms, events).await
     }
 
     /// Sends with `t` instead (a client that trusts a private CA).
@@ -65,7 +66,11 @@ impl IngestSink {
 
     /// The request posting `events` (at most [`MAX_EVENTS_PER_REQUEST`]), for the delivery machine.
     pub(crate) fn request<E: Borrow<AuditEvent>>(&self, events: &[E]) -> HttpRequest {
-        events_request(&self.endpoint, self.auth.as_ref().map(Secret::expose), events)
+        self.auth.with(|auth| events_request(&self.endpoint, auth, events))
+    }
+
+    pub(crate) fn auth(&self) -> &super::Auth {
+        &self.auth
     }
 }
 

@@ -33,6 +33,106 @@ pub(crate) fn bearer_header(token: &str) -> String {
     cat(&["Bearer ", trim_http_ws(token)])
 }
 
+/// A sink's `Authorization` value and the secrets messages must never quote. Outside the Worker's
+/// build (which has no setter: its size budget) [`crate::AuditLogger::set_credentials`] replaces
+/// them on a live logger: a request takes the header of the moment it is made, so one already in
+/// flight keeps the one it left with, and a retry made after the switch carries the new one.
+/// `generation` counts the switches: the delivery machine tells by it a refusal of replaced
+/// credentials (a request that left before the switch) from one of the current ones. `Debug`
+/// shows `***`.
+pub(crate) struct Auth {
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    held: std::sync::Mutex<Held>,
+    #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+    held: Held,
+}
+
+/// What an [`Auth`] holds: the header, the secrets (the current credentials' first, `own` of
+/// them, then those of the credentials they replaced, whose requests may still answer), and how
+/// many times they were replaced.
+struct Held {
+    header: Option<Secret>,
+    secrets: Vec<Secret>,
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    own: usize,
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    generation: u32,
+}
+
+impl std::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl Auth {
+    pub(crate) fn new(header: Option<Secret>, secrets: Vec<Secret>) -> Auth {
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+        let held = std::sync::Mutex::new(Held { header, own: secrets.len(), secrets, generation: 0 });
+        #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+        let held = Held { header, secrets };
+        Auth { held }
+    }
+
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    fn held(&self) -> std::sync::MutexGuard<'_, Held> {
+        self.held.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+    fn held(&self) -> &Held {
+        &self.held
+    }
+
+    /// `f` of the current `Authorization` value.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(Option<&str>) -> R) -> R {
+        f(self.held().header.as_ref().map(Secret::expose))
+    }
+
+    /// The secrets messages must never quote: the current credentials' and those they replaced.
+    pub(crate) fn secrets(&self) -> Vec<String> {
+        let mut v = Vec::new();
+        for s in &self.held().secrets {
+            v.push(s.expose().to_owned());
+        }
+        v
+    }
+
+    /// How many times the credentials were replaced.
+    pub(crate) fn generation(&self) -> u32 {
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+        return self.held().generation;
+        #[cfg(all(target_arch = "wasm32", feature = "worker"))]
+        0
+    }
+
+    /// New credentials: their header and secrets; the secrets of those they replace are kept
+    /// (one generation: a request of theirs may still answer, quoting them), older ones dropped.
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    pub(crate) fn set(&self, header: Option<Secret>, secrets: Vec<String>) {
+        let mut h = self.held();
+        let own = h.own.min(h.secrets.len());
+        let before: Vec<Secret> = h.secrets.drain(..own).collect();
+        h.secrets.clear();
+        for s in secrets {
+            h.secrets.push(Secret::new(s));
+        }
+        h.own = h.secrets.len();
+        h.secrets.extend(before);
+        h.header = header;
+        h.generation = h.generation.wrapping_add(1);
+    }
+}
+
+/// The `Authorization` value of a validated configuration's credentials, if any.
+pub(crate) fn auth_header(config: &Config) -> Option<Secret> {
+    match (&config.username, &config.password, &config.token) {
+        (Some(_), Some(_), None) => config.basic_credential().map(|b| Secret::new(cat(&["Basic ", &b]))),
+        (None, None, Some(t)) => Some(Secret::new(bearer_header(t))),
+        _ => None,
+    }
+}
+
 /// A JSON POST of `body` to `url` (both sinks' requests): JSON `Content-Type` and `Accept`, then
 /// `extra`, then `Authorization` when there is one.
 fn json_post(url: String, extra: Option<(&str, &str)>, auth: Option<&str>, body: String) -> HttpRequest {
@@ -63,7 +163,7 @@ pub(crate) fn trim_http_ws(s: &str) -> &str {
 /// Client mode's sink, made out of line: a direct-mode logger's constructor never runs it, and
 /// V8 compiles a wasm function whole on its first call (a Worker's cold start, bench/coldstart.mjs).
 #[inline(never)]
-fn ingest_sink(endpoint: &str, auth: Option<Secret>, timeout_ms: u64) -> Sink {
+fn ingest_sink(endpoint: &str, auth: Auth, timeout_ms: u64) -> Sink {
     Sink::Ingest(IngestSink::new(endpoint, auth, timeout_ms))
 }
 
@@ -95,11 +195,12 @@ pub(crate) enum Sink {
 impl Sink {
     /// The sink a validated configuration asks for.
     pub(crate) fn for_config(config: &Config) -> Sink {
-        let auth = match (&config.username, &config.password, &config.token) {
-            (Some(_), Some(_), None) => config.basic_credential().map(|b| Secret::new(cat(&["Basic ", &b]))),
-            (None, None, Some(t)) => Some(Secret::new(bearer_header(t))),
-            _ => None,
-        };
+        // A loop, not map + collect: one generic instance fewer in a Worker's first logger.
+        let mut secrets = Vec::new();
+        for s in config.secrets() {
+            secrets.push(Secret::new(s));
+        }
+        let auth = Auth::new(auth_header(config), secrets);
         // (Not in the Worker's build: its configuration is direct mode, `ingest::Settings` builds
         // it and sets no endpoint; the client-mode sink's code is then left out of its .wasm.)
         #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
@@ -107,6 +208,14 @@ impl Sink {
             return ingest_sink(endpoint, auth, config.timeout_ms);
         }
         Sink::Neo4j(Neo4jSink::new(config, auth))
+    }
+
+    /// The `Authorization` header and the secrets of this sink's credentials.
+    pub(crate) fn auth(&self) -> &Auth {
+        match self {
+            Sink::Neo4j(s) => s.auth(),
+            Sink::Ingest(s) => s.auth(),
+        }
     }
 
     /// Most events one request may carry, when the sink has such a bound (client mode: the

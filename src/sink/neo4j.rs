@@ -12,16 +12,14 @@ use crate::error::AuditError;
 use crate::event::AuditEvent;
 use crate::json::{write_str, Json};
 use crate::outcome::{self, JsonRows, Rows, FORBIDDEN};
-use crate::transport::{HttpRequest, Secret, Transport};
+use crate::transport::{HttpRequest, Transport};
 
 /// Writes batches into Neo4j over its HTTP API.
 #[derive(Debug)]
 pub(crate) struct Neo4jSink {
     transport: Transport,
-    /// The `Authorization` value; `Debug` shows `***`.
-    auth: Option<Secret>,
-    /// What messages must never quote (the password or token).
-    secrets: Vec<Secret>,
+    /// The `Authorization` value, and what messages must never quote (the password or token).
+    auth: super::Auth,
     base_url: String,
     /// The write statement's text as a JSON string, made and escaped once (labels are validated
     /// with the configuration; empty if they are not): every batch's body starts with it.
@@ -77,16 +75,10 @@ fn distinct_uids<E: Borrow<AuditEvent>>(events: &[E]) -> usize {
 }
 
 impl Neo4jSink {
-    pub(crate) fn new(config: &Config, auth: Option<Secret>) -> Self {
-        // A loop, not map + collect: one generic instance fewer in a Worker's first logger.
-        let mut secrets = Vec::new();
-        for s in config.secrets() {
-            secrets.push(Secret::new(s));
-        }
+    pub(crate) fn new(config: &Config, auth: super::Auth) -> Self {
         Neo4jSink {
             transport: Transport::for_url(config.base_url()),
             auth,
-            secrets,
             base_url: config.base_url().to_owned(),
             write_text: cypher::write_events_text(&config.labels)
                 .map(|t| cypher::json_string(&cypher::sent_write_text(&t, false)))
@@ -217,10 +209,8 @@ impl Neo4jSink {
     }
 
     pub(crate) fn warn_schema(&self, e: &AuditError) {
-        let mut secrets: Vec<&str> = Vec::new();
-        for s in &self.secrets {
-            secrets.push(s.expose());
-        }
+        let secrets = self.auth.secrets();
+        let secrets = crate::error::refs(&secrets);
         // Stored data that breaks a uniqueness constraint is not a question of rights: two trail
         // nodes with one name (the Python log_user_action's racing first calls made them), whose
         // events the write then links to both.
@@ -252,8 +242,12 @@ impl Neo4jSink {
 
     fn request(&self, path: &str, body: String) -> HttpRequest {
         // X-Ajax-Browser-Auth stops browsers from showing a login dialog on 401.
-        let auth = self.auth.as_ref().map(Secret::expose);
-        super::json_post(cat(&[&self.base_url, path]), Some(("X-Ajax-Browser-Auth", "true")), auth, body)
+        let url = cat(&[&self.base_url, path]);
+        self.auth.with(|auth| super::json_post(url, Some(("X-Ajax-Browser-Auth", "true")), auth, body))
+    }
+
+    pub(crate) fn auth(&self) -> &super::Auth {
+        &self.auth
     }
 
     /// The request that writes `events` (the same statement as [`Neo4jSink::write_to`]), for a
@@ -542,7 +536,7 @@ mod tests {
     #[test]
     fn every_write_keeps_its_plan() {
         let cfg = Config { trail: "t".into(), ..Config::new("http://127.0.0.1:7474") };
-        let sink = Neo4jSink::new(&cfg, None);
+        let sink = Neo4jSink::new(&cfg, super::super::Auth::new(None, Vec::new()));
         let plain = [AuditEvent::build(None, "X", None, None, 1024).unwrap()];
         let mut targeted = AuditEvent::build(None, "X", None, None, 1024).unwrap();
         targeted.set_targets(vec![crate::event::Target::new("Document", "d1")]).unwrap();
@@ -564,7 +558,7 @@ mod tests {
     #[test]
     fn a_sink_offers_one_trail_uid_per_trail() {
         let cfg = Config { trail: "t".into(), ..Config::new("http://127.0.0.1:7474") };
-        let sink = Neo4jSink::new(&cfg, None);
+        let sink = Neo4jSink::new(&cfg, super::super::Auth::new(None, Vec::new()));
         let e = [AuditEvent::build(None, "X", None, None, 1024).unwrap()];
         let uid = |trail: &str| {
             let body: serde_json::Value = serde_json::from_str(&sink.write_body_to(trail, &e, false).unwrap()).unwrap();
@@ -575,6 +569,10 @@ mod tests {
         assert_eq!(uid("t"), own, "the same UID for every write of the sink's trail");
         let (a, b) = (uid("tenant-a"), uid("tenant-a"));
         assert!(a != own && b != own && crate::random::is_hyphenated(&a), "another trail gets a UID of its own");
-        assert_ne!(Neo4jSink::new(&cfg, None).trail_uid, own, "each sink draws its own");
+        assert_ne!(
+            Neo4jSink::new(&cfg, super::super::Auth::new(None, Vec::new())).trail_uid,
+            own,
+            "each sink draws its own"
+        );
     }
 }

@@ -28,11 +28,7 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
     if !config.is_object() {
         return bad("config must be an object with a url (or an endpoint)".into());
     }
-    let text = super::details::config_json(config, super::details::CONFIG_MEMBERS, true).map_err(|m| {
-        AuditError::InvalidConfig(if m.starts_with("invalid ") { m } else { crate::error::cat(&["config ", &m]) })
-    })?;
-    let tree =
-        json::parse(&text, 8).map_err(|_| AuditError::InvalidConfig("config could not be read as JSON".into()))?;
+    let tree = tree(config, "config ")?;
     let mut c = Config::new("");
     // A refusal quotes the value or key it refuses (`unknown variant `…` of api`): the password or
     // token given in another member too (swapped environment variables) must not be thrown whole,
@@ -48,6 +44,29 @@ pub(crate) fn from_js(config: &JsValue) -> R<Config> {
             }
         }
         return Err(scrubbed(e, &c.secrets()));
+    }
+    Ok(c)
+}
+
+/// The object `v` (`what`: how messages name it, with a space) as the write path's JSON tree.
+fn tree(v: &JsValue, what: &str) -> R<Json> {
+    let text = super::details::config_json(v, super::details::CONFIG_MEMBERS, true)
+        .map_err(|m| AuditError::InvalidConfig(if m.starts_with("invalid ") { m } else { cat(&[what, &m]) }))?;
+    json::parse(&text, 8).map_err(|_| AuditError::InvalidConfig(cat(&[what, "could not be read as JSON"])))
+}
+
+/// `setCredentials`'s argument: `{username, password}` or `{token}`, each member read as the
+/// configuration's (a string; `null`/`undefined`: not given); any other member is refused.
+/// Into an otherwise empty [`Config`] (the logger checks them, [`crate::AuditLogger::set_credentials`]).
+pub(crate) fn credentials_from_js(v: &JsValue) -> R<Config> {
+    if !v.is_object() {
+        return bad("credentials must be an object: {username, password} or {token}".into());
+    }
+    let tree = tree(v, "credentials ")?;
+    let mut c = Config::new("");
+    // Numbered as in TOP (username is its member 3), so `store` reads them.
+    for (i, key, x) in members(&tree, "credentials", "username password token")? {
+        store(&mut c, 3 + i, key, x)?;
     }
     Ok(c)
 }

@@ -170,6 +170,11 @@ impl Shell {
         js_sys::Promise::resolve(&answer)
     }
 
+    /// A refused `setCredentials()`: `false`, its reason in `lastError` ([`Machine::refused`]).
+    pub(super) fn refused_now(&self, e: AuditError) -> bool {
+        self.m.borrow_mut().refused(e)
+    }
+
     /// `flush()` (or with `close`, `close(within)`): resolves `ok`. `unawaited`: the flush of a
     /// logger freed with events queued, which nothing waits for (no promise: in Node its
     /// retries' timer then keeps no process alive, src/wasm/driver.js `refs`).
@@ -180,6 +185,12 @@ impl Shell {
             None => self.m.borrow_mut().flush(now),
         };
         self.run(id, if unawaited { 2 } else { close.is_some() as u32 })
+    }
+
+    /// `setCredentials()` took new credentials: what a refused login held back goes again.
+    pub(super) fn credentials_changed(&self) {
+        self.m.borrow_mut().credentials_changed(steady_millis());
+        perform(&self.m, &self.d);
     }
 
     /// `clearQueue()`: resolves with the number of events removed.

@@ -98,6 +98,14 @@ export interface AuditConfig {
   allowInsecureHttp?: boolean | undefined;
 }
 
+/** The argument of {@link AuditLogger.setCredentials}: the constructor's members, of the kind the
+ *  logger was made with (`username` + `password`, or `token`) and for the same identity. */
+export interface AuditCredentials {
+  username?: string | undefined;
+  password?: string | undefined;
+  token?: string | undefined;
+}
+
 /** Delivery counters of one logger (`queued` is the current backlog; the rest are totals). */
 export interface AuditStats {
   sent: number;
@@ -311,6 +319,28 @@ impl JsAuditLogger {
         #[cfg(all(feature = "read", not(feature = "worker")))]
         let flushed = read::Reads::closing(&self.reads, &self.inner, flushed, within);
         flushed
+    }
+
+    /// Replaces the credentials of this live logger (a rotated password, a refreshed token):
+    /// `{username, password}` or `{token}`, checked as the constructor checks them, of the kind
+    /// the logger was made with and of its identity (the Neo4j user; the token's `sub` and
+    /// lasting claims). Requests made from now on carry them; events a refused login left
+    /// waiting are re-sent at once in the background. `true` when taken; else `false` with the
+    /// reason in `lastError`, nothing changed. Never throws (but after `free()`).
+    #[wasm_bindgen(js_name = setCredentials)]
+    pub fn set_credentials(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "AuditCredentials")] credentials: JsValue,
+    ) -> bool {
+        let res = config::credentials_from_js(&credentials)
+            .and_then(|c| self.inner.set_credentials(c, crate::config::Spelling::Js));
+        match res {
+            Ok(()) => {
+                self.shell.credentials_changed();
+                true
+            }
+            Err(e) => self.shell.refused_now(e),
+        }
     }
 
     /// Removes this identity's events not on the wire (queued, in the batch buffer, between two

@@ -4,13 +4,14 @@ import init, {
   initSync, AuditLogger, logUserAction,
   type AuditConfig, type AuditStats, type AuditDeadLetter, type AuditUser,
   type InitInput, type InitOutput, type SyncInitInput, type AuditTarget, type AuditLogOptions, type AuditDetails,
+  type AuditCredentials,
 } from "neo4j-audit";
 import initRead, {
   initSync as initSyncRead, AuditLogger as ReadingLogger, logUserAction as logUserActionRead,
   type AuditConfig as ReadConfig, type AuditStats as ReadStats, type AuditDeadLetter as ReadDeadLetter,
   type AuditUser as ReadUser, type InitInput as ReadInitInput, type InitOutput as ReadInitOutput,
   type SyncInitInput as ReadSyncInitInput, type AuditTarget as ReadTarget, type AuditLogOptions as ReadLogOptions,
-  type AuditDetails as ReadDetails,
+  type AuditDetails as ReadDetails, type AuditCredentials as ReadCredentials,
   type AuditInstant, type AuditTrailQuery, type AuditTrailEvent, type AuditTrailPage, type AuditChainHead,
   switchSetting,
 } from "neo4j-audit/read";
@@ -20,7 +21,7 @@ import initVerify, {
   type AuditConfig as VerifyConfig, type AuditStats as VerifyStats, type AuditDeadLetter as VerifyDeadLetter,
   type AuditUser as VerifyUser, type InitInput as VerifyInitInput, type InitOutput as VerifyInitOutput,
   type SyncInitInput as VerifySyncInitInput, type AuditTarget as VerifyTarget, type AuditLogOptions as VerifyLogOptions,
-  type AuditDetails as VerifyDetails,
+  type AuditDetails as VerifyDetails, type AuditCredentials as VerifyCredentials,
   type AuditInstant as VerifyInstant, type AuditTrailQuery as VerifyTrailQuery, type AuditTrailEvent as VerifyTrailEvent,
   type AuditTrailPage as VerifyTrailPage, type AuditChainHead as VerifyChainHead,
   type AuditChainBreak, type AuditVerifyReport, type AuditPublicKey, type AuditVerifyQuery,
@@ -70,6 +71,12 @@ export async function write(config: AuditConfig, user: AuditUser | null, wasm?: 
   const refused: string[] = dead.flatMap((d) => (d.event.targets ?? []).map((t) => `${t.label}:${t.uid}`));
   const bornAt: (number | null)[] = dead.map((d) => d.event.occurredAt);
   void [refused, bornAt];
+  // Credentials that change (a rotated password, a refreshed token): a boolean, never a throw.
+  const renewed: AuditCredentials = config.token ? { token: config.token } : { username: config.username, password: config.password };
+  const taken: boolean = logger.setCredentials(renewed);
+  // @ts-expect-error only credentials: the url is the logger's for good
+  void logger.setCredentials({ url: "http://127.0.0.1:7474", token: "t" });
+  void taken;
   const cleared: number = await logger.clearQueue();
   const schema: boolean = await logger.ensureSchema();
   void [dead, cleared, schema, await logUserAction(config, user, "ONE_SHOT", null, null)];
@@ -102,6 +109,8 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   // The README's paging as written: a page's nextCursor (string | null) goes straight back in.
   if (page) void [await logger.getAuditTrail({ cursor: page.nextCursor }), await logger.getUserActivity(user.uid, { cursor: page.nextCursor }),
     await logger.getTargetActivity(target.label, target.uid, { cursor: page.nextCursor })];
+  const renewed: ReadCredentials = { username: config.username, password: config.password };
+  void logger.setCredentials(renewed);
   const head: AuditChainHead = logger.chainHead();
   const stats: ReadStats = logger.stats();
   const dead: ReadDeadLetter[] = await logger.deadLetters();
@@ -129,6 +138,8 @@ export async function verify(config: VerifyConfig, user: VerifyUser, since: Veri
   const key: AuditPublicKey = { kid: "k1", kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" };
   const signed: AuditVerifyQuery = { since, publicKeys: { keys: [key] }, allowUnsigned: true };
   void (await logger.verifyTrail(signed));
+  const renewed: VerifyCredentials = { token: config.token };
+  void logger.setCredentials(renewed);
   const head: VerifyChainHead = logger.chainHead();
   const report: AuditVerifyReport | null = await logger.verifyTrail({ since, anchors: [head] });
   const firstBreak: AuditChainBreak | null = report?.streams[0]?.firstBreak ?? null;
