@@ -485,30 +485,39 @@ impl Settings {
             tenant_claim: text("TENANT_CLAIM"),
         };
         // A bound of 0 refuses every event (413): misconfigured, so /v1/health is not green.
+        // (MAX_DETAILS_DEPTH = 0 refuses every event with details.)
         let zero = [
             ("MAX_BATCH", settings.limits.max_batch),
             ("MAX_BODY_BYTES", settings.max_body_bytes),
             ("MAX_DETAILS_BYTES", settings.limits.max_details_bytes),
+            ("MAX_DETAILS_DEPTH", settings.limits.max_details_depth),
         ]
         .into_iter()
         .find(|(_, v)| *v == 0);
         if let Some((k, _)) = zero {
             settings.neo4j = Err(cat(&[k, " must be at least 1"]));
         }
-        // An entry that is no origin at all (no scheme: "app.example.com") matches no browser's
-        // Origin: every page was refused with 403 and nothing said why. ("*" and "null" are
-        // dropped as documented: never allowed.)
-        let origins = get("ALLOWED_ORIGINS").unwrap_or_default();
-        if let Some(o) = origins
-            .split(',')
-            .map(str::trim)
-            .find(|o| !o.is_empty() && !cors::never_allowed(o) && crate::error::find(o, "://").is_none())
-        {
-            settings.neo4j = Err(cat(&[
-                "ALLOWED_ORIGINS lists ",
-                &quoted(crate::outcome::first_chars(o, 64)),
-                ", which is not an origin (scheme://host[:port])",
-            ]));
+        // A list entry that no request can hold matched nothing, so it refused every page,
+        // event or target it was meant to allow (403) while /v1/health said ok and nothing said
+        // why: an origin without a scheme ("app.example.com"), an entry with a wildcard
+        // ("https://*.example.com", "DOC_*") or white space (two values with a space, not a
+        // comma, between them). ("*" and "null" alone are dropped as documented: never allowed.)
+        for k in ["ALLOWED_ORIGINS", "ALLOWED_CATEGORIES", "ALLOWED_TARGET_LABELS"] {
+            let v = get(k).unwrap_or_default();
+            if let Some(e) = v.split(',').map(str::trim).find(|e| {
+                !e.is_empty()
+                    && !cors::never_allowed(e)
+                    && (e.bytes().any(|b| b == b'*' || b <= b' ')
+                        || k == "ALLOWED_ORIGINS" && crate::error::find(e, "://").is_none())
+            }) {
+                settings.neo4j = Err(cat(&[
+                    k,
+                    " lists ",
+                    &quoted(crate::outcome::first_chars(e, 64)),
+                    ", which matches nothing: an entry is one exact value (an origin: scheme://host[:port]), \
+                     not a pattern; separate entries with commas",
+                ]));
+            }
         }
         if let Some(why) = wrong.take() {
             settings.neo4j = Err(why);
