@@ -514,8 +514,7 @@ impl Settings {
                     k,
                     " lists ",
                     &quoted(crate::outcome::first_chars(e, 64)),
-                    ", which matches nothing: an entry is one exact value (an origin: scheme://host[:port]), \
-                     not a pattern; separate entries with commas",
+                    ", which matches nothing: list exact values (an origin: scheme://host[:port]), comma separated",
                 ]));
             }
         }
@@ -543,6 +542,16 @@ impl Settings {
                 " is a claim the client's queue does not tell identities apart by; name a claim \
                  that only names the tenant (e.g. org_id)",
             ]));
+        }
+        // A var named like the Worker's settings that none of them is (`TENANT_CLAIMS` for
+        // `TENANT_CLAIM`, `JWT_ISSUERS`) was silently no setting at all (with TENANT_CLAIMS every
+        // tenant wrote into AUDIT_TRAIL). The host answers the empty name with the first such
+        // var (src/ingest/host.js textOf); asked only when nothing else is wrong, as a setting is
+        // read only where it applies (JWT_AUDIENCE once a token key is configured).
+        if settings.misconfiguration().is_none() {
+            if let Some(k) = get("") {
+                settings.neo4j = Err(cat(&[&k, " is not a setting (a typo?)"]));
+            }
         }
         settings
     }
