@@ -267,6 +267,8 @@ impl Settings {
             })
         };
         let audience_check_off = choice("JWT_AUDIENCE_CHECK", "on", "off");
+        // Read whatever JWT_AUDIENCE_CHECK says: a setting not read is taken for a misspelled one.
+        get("JWT_AUDIENCE");
         let previous_secret = get("AUDIT_JWT_SECRET_PREVIOUS").filter(|s| !s.trim().is_empty());
         let short_previous = previous_secret.as_ref().is_some_and(|s| s.len() < MIN_SECRET_LEN);
         let secret = get("AUDIT_JWT_SECRET").filter(|s| s.len() >= MIN_SECRET_LEN);
@@ -1787,6 +1789,50 @@ mod tests {
                 _ => None,
             }
         })
+    }
+
+    /// Settings from `env` as the Worker's host gives them: the empty name is answered with the
+    /// first var named like a setting that was not read before (src/ingest/host.js `textOf`).
+    fn settings_as_hosted(env: &[(&str, &str)]) -> Settings {
+        let read = std::cell::RefCell::new(Vec::<String>::new());
+        Settings::from_env(|k| {
+            if k.is_empty() {
+                let prefixes = ["AUDIT_", "JWT_", "NEO4J_", "MAX_", "ALLOWED_", "TENANT_", "VERIFY_", "REDACT_"];
+                return env
+                    .iter()
+                    .map(|(n, _)| n.to_string())
+                    .find(|n| !read.borrow().contains(n) && prefixes.iter().any(|p| n.starts_with(p)));
+            }
+            read.borrow_mut().push(k.into());
+            env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        })
+    }
+
+    /// A var named like a setting that none of them is (a misspelling) is misconfigured; every
+    /// setting of a usable configuration is read whatever the others say, so none of them is
+    /// taken for one (before, JWT_AUDIENCE beside JWT_AUDIENCE_CHECK = off was not read, and a
+    /// fresh isolate answered 500 "JWT_AUDIENCE is not a setting").
+    #[test]
+    fn a_misspelled_setting_is_misconfigured_and_no_setting_is_taken_for_one() {
+        let base = [
+            ("AUDIT_JWT_SECRET", SECRET),
+            ("NEO4J_URL", "http://127.0.0.1:7474"),
+            ("NEO4J_USER", "neo4j"),
+            ("NEO4J_PASSWORD", "pw"),
+            ("JWT_AUDIENCE_CHECK", "off"),
+            ("JWT_AUDIENCE", "leftover"),
+            ("JWT_ISSUER", "https://idp.example"),
+            ("TENANT_CLAIM", "org_id"),
+            ("MAX_DETAILS_DEPTH", "8"),
+            ("REDACT_KEYS", "pin"),
+        ];
+        assert_eq!(settings_as_hosted(&base).misconfiguration(), None);
+        let mut typo = base.to_vec();
+        typo.push(("TENANT_CLAIMS", "org_id"));
+        assert_eq!(
+            settings_as_hosted(&typo).misconfiguration().as_deref(),
+            Some("TENANT_CLAIMS is not a setting (a typo?)")
+        );
     }
 
     /// The Worker's build leaves out the validation of the settings `Settings` never sets (the
