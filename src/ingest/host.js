@@ -157,6 +157,11 @@ export async function jwsVerify(alg, a, b, data, sig) {
  * read as unset made the Worker say "ALLOWED_ORIGINS is not set" while wrangler listed it.)
  */
 export function textOf(o, k, vars) {
+  // The empty name (never a setting's): the first key of `o` named like a setting of the Worker
+  // (AUDIT_, JWT_, NEO4J_, MAX_, ALLOWED_, TENANT_, VERIFY_, REDACT_, OCCURRED_, RETRY_,
+  // RATE_LIMIT_) that it never read in this isolate, a misspelled one (`TENANT_CLAIMS`).
+  if (!k) return Object.keys(o).find((n) => !read.has(n) && /^(AUDIT|JWT|NEO4J|MAX|ALLOWED|TENANT|VERIFY|REDACT|OCCURRED|RETRY|RATE_LIMIT)_/.test(n));
+  if (vars) read.add(k);
   let v;
   try {
     v = o?.[k];
@@ -172,6 +177,9 @@ export function textOf(o, k, vars) {
     } catch {}
   }
 }
+
+/** The names textOf read as settings. */
+const read = new Set();
 
 /** The request header `name`, or undefined. */
 export function header(request, name) {

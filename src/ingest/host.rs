@@ -15,7 +15,9 @@ use super::ReadError;
 
 #[wasm_bindgen(module = "/src/ingest/host.js")]
 extern "C" {
-    /// `o[k]` if a string; with `vars`, a boolean or whole number as its text too.
+    /// `o[k]` if a string; with `vars`, a boolean or whole number as its text too. For `k` = ""
+    /// (no setting's name): the first key of `o` named like a setting of the Worker that it
+    /// never read (a misspelled one).
     #[wasm_bindgen(js_name = textOf)]
     pub(crate) fn text_of(o: &JsValue, k: &str, vars: bool) -> Option<String>;
     /// The request header `name`.

@@ -267,6 +267,8 @@ impl Settings {
             })
         };
         let audience_check_off = choice("JWT_AUDIENCE_CHECK", "on", "off");
+        // Read whatever JWT_AUDIENCE_CHECK says: a setting not read is taken for a misspelled one.
+        get("JWT_AUDIENCE");
         let previous_secret = get("AUDIT_JWT_SECRET_PREVIOUS").filter(|s| !s.trim().is_empty());
         let short_previous = previous_secret.as_ref().is_some_and(|s| s.len() < MIN_SECRET_LEN);
         let secret = get("AUDIT_JWT_SECRET").filter(|s| s.len() >= MIN_SECRET_LEN);
@@ -485,30 +487,38 @@ impl Settings {
             tenant_claim: text("TENANT_CLAIM"),
         };
         // A bound of 0 refuses every event (413): misconfigured, so /v1/health is not green.
+        // (MAX_DETAILS_DEPTH = 0 refuses every event with details.)
         let zero = [
             ("MAX_BATCH", settings.limits.max_batch),
             ("MAX_BODY_BYTES", settings.max_body_bytes),
             ("MAX_DETAILS_BYTES", settings.limits.max_details_bytes),
+            ("MAX_DETAILS_DEPTH", settings.limits.max_details_depth),
         ]
         .into_iter()
         .find(|(_, v)| *v == 0);
         if let Some((k, _)) = zero {
             settings.neo4j = Err(cat(&[k, " must be at least 1"]));
         }
-        // An entry that is no origin at all (no scheme: "app.example.com") matches no browser's
-        // Origin: every page was refused with 403 and nothing said why. ("*" and "null" are
-        // dropped as documented: never allowed.)
-        let origins = get("ALLOWED_ORIGINS").unwrap_or_default();
-        if let Some(o) = origins
-            .split(',')
-            .map(str::trim)
-            .find(|o| !o.is_empty() && !cors::never_allowed(o) && crate::error::find(o, "://").is_none())
-        {
-            settings.neo4j = Err(cat(&[
-                "ALLOWED_ORIGINS lists ",
-                &quoted(crate::outcome::first_chars(o, 64)),
-                ", which is not an origin (scheme://host[:port])",
-            ]));
+        // A list entry that no request can hold matched nothing, so it refused every page,
+        // event or target it was meant to allow (403) while /v1/health said ok and nothing said
+        // why: an origin without a scheme ("app.example.com"), an entry with a wildcard
+        // ("https://*.example.com", "DOC_*") or white space (two values with a space, not a
+        // comma, between them). ("*" and "null" alone are dropped as documented: never allowed.)
+        for k in ["ALLOWED_ORIGINS", "ALLOWED_CATEGORIES", "ALLOWED_TARGET_LABELS"] {
+            let v = get(k).unwrap_or_default();
+            if let Some(e) = v.split(',').map(str::trim).find(|e| {
+                !e.is_empty()
+                    && !cors::never_allowed(e)
+                    && (e.bytes().any(|b| b == b'*' || b <= b' ')
+                        || k == "ALLOWED_ORIGINS" && crate::error::find(e, "://").is_none())
+            }) {
+                settings.neo4j = Err(cat(&[
+                    k,
+                    " lists ",
+                    &quoted(crate::outcome::first_chars(e, 64)),
+                    ", which matches nothing: list exact values (an origin: scheme://host[:port]), comma separated",
+                ]));
+            }
         }
         if let Some(why) = wrong.take() {
             settings.neo4j = Err(why);
@@ -534,6 +544,16 @@ impl Settings {
                 " is a claim the client's queue does not tell identities apart by; name a claim \
                  that only names the tenant (e.g. org_id)",
             ]));
+        }
+        // A var named like the Worker's settings that none of them is (`TENANT_CLAIMS` for
+        // `TENANT_CLAIM`, `JWT_ISSUERS`) was silently no setting at all (with TENANT_CLAIMS every
+        // tenant wrote into AUDIT_TRAIL). The host answers the empty name with the first such
+        // var (src/ingest/host.js textOf); asked only when nothing else is wrong, as a setting is
+        // read only where it applies (JWT_AUDIENCE once a token key is configured).
+        if settings.misconfiguration().is_none() {
+            if let Some(k) = get("") {
+                settings.neo4j = Err(cat(&[&k, " is not a setting (a typo?)"]));
+            }
         }
         settings
     }
@@ -1769,6 +1789,50 @@ mod tests {
                 _ => None,
             }
         })
+    }
+
+    /// Settings from `env` as the Worker's host gives them: the empty name is answered with the
+    /// first var named like a setting that was not read before (src/ingest/host.js `textOf`).
+    fn settings_as_hosted(env: &[(&str, &str)]) -> Settings {
+        let read = std::cell::RefCell::new(Vec::<String>::new());
+        Settings::from_env(|k| {
+            if k.is_empty() {
+                let prefixes = ["AUDIT_", "JWT_", "NEO4J_", "MAX_", "ALLOWED_", "TENANT_", "VERIFY_", "REDACT_"];
+                return env
+                    .iter()
+                    .map(|(n, _)| n.to_string())
+                    .find(|n| !read.borrow().contains(n) && prefixes.iter().any(|p| n.starts_with(p)));
+            }
+            read.borrow_mut().push(k.into());
+            env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.to_string())
+        })
+    }
+
+    /// A var named like a setting that none of them is (a misspelling) is misconfigured; every
+    /// setting of a usable configuration is read whatever the others say, so none of them is
+    /// taken for one (before, JWT_AUDIENCE beside JWT_AUDIENCE_CHECK = off was not read, and a
+    /// fresh isolate answered 500 "JWT_AUDIENCE is not a setting").
+    #[test]
+    fn a_misspelled_setting_is_misconfigured_and_no_setting_is_taken_for_one() {
+        let base = [
+            ("AUDIT_JWT_SECRET", SECRET),
+            ("NEO4J_URL", "http://127.0.0.1:7474"),
+            ("NEO4J_USER", "neo4j"),
+            ("NEO4J_PASSWORD", "pw"),
+            ("JWT_AUDIENCE_CHECK", "off"),
+            ("JWT_AUDIENCE", "leftover"),
+            ("JWT_ISSUER", "https://idp.example"),
+            ("TENANT_CLAIM", "org_id"),
+            ("MAX_DETAILS_DEPTH", "8"),
+            ("REDACT_KEYS", "pin"),
+        ];
+        assert_eq!(settings_as_hosted(&base).misconfiguration(), None);
+        let mut typo = base.to_vec();
+        typo.push(("TENANT_CLAIMS", "org_id"));
+        assert_eq!(
+            settings_as_hosted(&typo).misconfiguration().as_deref(),
+            Some("TENANT_CLAIMS is not a setting (a typo?)")
+        );
     }
 
     /// The Worker's build leaves out the validation of the settings `Settings` never sets (the

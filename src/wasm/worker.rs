@@ -42,7 +42,9 @@ export type IngestList = string | readonly string[];
 
 /** The Worker's `env` as handleIngest reads it (docs/worker.md): the secrets, the
  *  `[vars]` and the `RATE_LIMITER` binding. Every member is optional here; a missing secret is
- *  answered with 500 misconfigured. Other bindings of your own may be present. */
+ *  answered with 500 misconfigured. Other bindings of your own may be present, named otherwise
+ *  than these: a name beginning AUDIT_, JWT_, NEO4J_, MAX_, ALLOWED_, TENANT_, VERIFY_, REDACT_,
+ *  OCCURRED_, RETRY_ or RATE_LIMIT_ that is none of them is refused as a misspelling (500). */
 export interface IngestEnv {
   NEO4J_URL?: string;
   NEO4J_USER?: string;

@@ -53,7 +53,22 @@ describe("a misconfigured Worker names the setting", () => {
     [{ MAX_BATCH: "0" }, "MAX_BATCH", "MAX_BATCH must be at least 1"],
     [{ MAX_BODY_BYTES: "0" }, "MAX_BODY_BYTES", "MAX_BODY_BYTES must be at least 1"],
     [{ MAX_DETAILS_BYTES: "0" }, "MAX_DETAILS_BYTES", "MAX_DETAILS_BYTES must be at least 1"],
-    [{ ALLOWED_ORIGINS: "https://app.example, app.example.com" }, "ALLOWED_ORIGINS", "ALLOWED_ORIGINS lists \"app.example.com\", which is not an origin"],
+    [{ ALLOWED_ORIGINS: "https://app.example, app.example.com" }, "ALLOWED_ORIGINS", "ALLOWED_ORIGINS lists \"app.example.com\", which matches nothing: list exact values (an origin: scheme://host[:port])"],
+    // Before: a list entry no request can match (a wildcard, two values separated by a space
+    // instead of a comma) refused every page, event or target that it was meant to allow, while
+    // /v1/health said ok and the log said nothing.
+    [{ ALLOWED_ORIGINS: "https://*.example.com" }, "ALLOWED_ORIGINS", "ALLOWED_ORIGINS lists \"https://*.example.com\", which matches nothing: list exact values (an origin: scheme://host[:port])"],
+    [{ ALLOWED_ORIGINS: "https://a.example https://b.example" }, "ALLOWED_ORIGINS", "ALLOWED_ORIGINS lists \"https://a.example https://b.example\", which matches nothing"],
+    [{ ALLOWED_CATEGORIES: "USER_ACTION SECURITY" }, "ALLOWED_CATEGORIES", "ALLOWED_CATEGORIES lists \"USER_ACTION SECURITY\", which matches nothing"],
+    [{ ALLOWED_TARGET_LABELS: "Document Folder" }, "ALLOWED_TARGET_LABELS", "ALLOWED_TARGET_LABELS lists \"Document Folder\", which matches nothing"],
+    [{ ALLOWED_CATEGORIES: "SECURITY,DOC_*" }, "ALLOWED_CATEGORIES", "ALLOWED_CATEGORIES lists \"DOC_*\", which matches nothing: list exact values (an origin: scheme://host[:port]), comma separated"],
+    // Before: a misspelled setting was silently no setting at all: with TENANT_CLAIMS every
+    // tenant's events went into AUDIT_TRAIL, with JWT_ISSUERS no issuer was checked.
+    [{ TENANT_CLAIMS: "org_id" }, "TENANT_CLAIMS", "TENANT_CLAIMS is not a setting (a typo?)"],
+    [{ JWT_ISSUERS: "https://idp.example" }, "JWT_ISSUERS", "JWT_ISSUERS is not a setting (a typo?)"],
+    [{ ALLOWED_TARGET_LABEL: "Document" }, "ALLOWED_TARGET_LABEL", "ALLOWED_TARGET_LABEL is not a setting (a typo?)"],
+    // Before: MAX_DETAILS_DEPTH = 0 refused every event with details (400) while /v1/health said ok.
+    [{ MAX_DETAILS_DEPTH: "0" }, "MAX_DETAILS_DEPTH", "MAX_DETAILS_DEPTH must be at least 1"],
     [{ AUDIT_JWT_SECRET: undefined }, "AUDIT_JWT_SECRET", "AUDIT_JWT_SECRET is missing or shorter than 32 bytes"],
     [{ AUDIT_JWT_SECRET: "short" }, "AUDIT_JWT_SECRET", "AUDIT_JWT_SECRET is missing or shorter than 32 bytes"],
     [{ AUDIT_JWT_SECRET_PREVIOUS: "short" }, "AUDIT_JWT_SECRET_PREVIOUS", "AUDIT_JWT_SECRET_PREVIOUS is shorter than 32 bytes"],
