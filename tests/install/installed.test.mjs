@@ -270,6 +270,47 @@ test("Vite 8 with no vite.config.js: `vite build` emits each .wasm, `vite previe
   await viteServer("vite8", [], "vite8-dev");
 });
 
+test("Vite 8 dev server: editing the logger's module (a hot update) keeps one logger, which sends the queue once", async () => {
+  // Found by a new user: a hot update evaluates the module that makes the logger again, and each
+  // edit left one more logger alive (its listeners, IndexedDB connection and background re-sends),
+  // each sending the events the queue holds.
+  const dir = project("vite8", tarball, TOOLS.vite8);
+  cpSync(join(APPS, "browser/app.js"), join(dir, "src/app.js"));
+  // The README's block as written (its audit-config.js is the test's: tests/install/apps/vite8/src).
+  const block = /```js\n(\/\/ src\/audit\.js: [^]*?)```/.exec(readDocs())?.[1];
+  assert.ok(block, "README has the src/audit.js block");
+  writeFileSync(join(dir, "src/audit.js"), block);
+  const port = await freePort();
+  const dev = spawn(process.execPath, ["node_modules/vite/bin/vite.js", "--port", String(port), "--strictPort",
+    "--host", "127.0.0.1", "--logLevel", "warn"], { cwd: dir, detached: true, stdio: ["ignore", "ignore", "inherit"] });
+  browser ??= await launchChromium();
+  const page = await browser.newPage();
+  try {
+    const origin = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 120 && !(await fetch(origin).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 250));
+    const trail = unique("install-vite8-hmr");
+    await page.addInitScript((c) => { window.auditConfig = c; }, { ...config(trail), retry: { maxAttempts: 1 } });
+    let down = true;
+    await page.route("**/tx/commit", (r) => (down ? r.abort("connectionrefused") : r.continue()));
+    await page.goto(`${origin}/hmr.html`);
+    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    assert.deepEqual(await page.evaluate(() => Promise.all([window.hmr.log("HMR_1"), window.hmr.log("HMR_2")])), [false, false]);
+    assert.equal(await page.evaluate(() => window.hmr.stats().queued), 2);
+    const source = readFileSync(join(dir, "src/audit.js"), "utf8");
+    writeFileSync(join(dir, "src/audit.js"), `${source}// edited\n`);
+    await page.waitForFunction(() => window.hmrEvaluations === 2, null, { timeout: 30_000 });
+    assert.equal(await page.evaluate(() => window.hmrLoggers.size), 1, "one logger after the hot update");
+    down = false;
+    assert.equal(await page.evaluate(() => window.hmr.flush()), true);
+    const stats = await page.evaluate(() => window.hmr.stats());
+    assert.deepEqual([stats.committed, stats.queued, stats.lastError], [2, 0, null]);
+    assert.deepEqual(await events(trail), [["HMR_1", "u-hmr", null], ["HMR_2", "u-hmr", null]]);
+  } finally {
+    await page.close();
+    try { process.kill(-dev.pid, "SIGTERM"); } catch {}
+  }
+});
+
 test("Parcel 2 with no configuration: `parcel build` emits each .wasm and resolves neo4j-audit/read; the page logs and reads back", () =>
   // Found by a new user: Parcel ignores `exports` by default, and `parcel build` failed with
   // "Failed to resolve 'neo4j-audit/read' … Cannot load file './read' from module 'neo4j-audit'".
