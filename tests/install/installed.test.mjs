@@ -158,14 +158,14 @@ test("README: the Quick start block runs as written in Node: prints logged, the 
   assert.match(wrong, /^not logged: authentication failed: HTTP 401/);
 });
 
-/** Serves the built app in `dir` on its own origin. */
-async function serveDist(dir) {
+/** Serves the built app in `dir` on its own origin, each answer with `headers`. */
+async function serveDist(dir, headers = {}) {
   const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
   const server = createServer((req, res) => {
     const rel = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
     const file = join(dir, rel === "/" ? "index.html" : rel);
     if (rel.includes("..") || !existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { "Content-Type": types[extname(file)] ?? "application/octet-stream" });
+    res.writeHead(200, { "Content-Type": types[extname(file)] ?? "application/octet-stream", ...headers });
     res.end(readFileSync(file));
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
@@ -308,6 +308,37 @@ test("Vite 8 dev server: editing the logger's module (a hot update) keeps one lo
   } finally {
     await page.close();
     try { process.kill(-dev.pid, "SIGTERM"); } catch {}
+  }
+});
+
+test("a built page served with the README's Content-Security-Policy logs and reads back; without 'wasm-unsafe-eval' init() says why", async () => {
+  // Found by a new user: nothing said what a page's CSP must allow, and a production header
+  // (script-src 'self') made init() reject; a connect-src without the Neo4j or Worker origin makes
+  // every call false with a network error.
+  const csp = /^Content-Security-Policy: (.+)$/m.exec(readDocs())?.[1];
+  assert.ok(csp, "README has the Content-Security-Policy line");
+  const policy = csp.replace("https://neo4j-audit-ingest.example.workers.dev", new URL(NEO4J_URL).origin);
+  assert.notEqual(policy, csp, "the README's policy names the Worker's example origin");
+  const dir = project("vite8", tarball, TOOLS.vite8);
+  cpSync(join(APPS, "browser/app.js"), join(dir, "src/app.js"));
+  run(dir, process.execPath, ["node_modules/vite/bin/vite.js", "build", "--logLevel", "warn"]);
+  const site = await serveDist(join(dir, "dist"), { "Content-Security-Policy": policy });
+  try {
+    await runPage("vite8", site.origin);
+  } finally {
+    site.server.close();
+  }
+  const bare = await serveDist(join(dir, "dist"), { "Content-Security-Policy": policy.replace(" 'wasm-unsafe-eval'", "") });
+  browser ??= await launchChromium();
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${bare.origin}/`);
+    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    const err = await page.evaluate(() => window.runAudit({}, "NEVER").then(() => "resolved", (e) => `${e.name}: ${e.message}`));
+    assert.match(err, /^CompileError: WebAssembly\.instantiateStreaming\(\): Compiling or instantiating WebAssembly module violates the following Content Security policy directive because 'unsafe-eval' is not an allowed source of script/);
+  } finally {
+    await page.close();
+    bare.server.close();
   }
 });
 
