@@ -342,6 +342,31 @@ test("a built page served with the README's Content-Security-Policy logs and rea
   }
 });
 
+test("Vite 8: a dedicated Web Worker logs through the package; `vite build` with the README's worker format", async () => {
+  // Found by a new user: a Web Worker that initialises the package at its top failed `vite build`:
+  // "[INVALID_TLA_FORMAT] Module format "iife" does not support top-level await".
+  assert.match(readDocs(), /set `worker: \{ format: "es" \}` in `vite\.config\.js`/);
+  const dir = project("vite8", tarball, TOOLS.vite8);
+  cpSync(join(APPS, "browser/app.js"), join(dir, "src/app.js"));
+  run(dir, process.execPath, ["node_modules/vite/bin/vite.js", "build", "--config", "vite.worker.config.js", "--logLevel", "warn"]);
+  const dist = join(dir, "dist-worker");
+  assert.equal(readdirSync(dist, { recursive: true }).filter((f) => f.endsWith(".wasm")).length, 1, "the worker's .wasm is emitted");
+  const site = await serveDist(dist);
+  browser ??= await launchChromium();
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${site.origin}/worker.html`);
+    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    const trail = unique("install-vite8-worker");
+    const got = await page.evaluate(({ config }) => window.runInWorker(config, "LOGGED_IN_A_WEB_WORKER"), { config: config(trail) });
+    assert.deepEqual(got, { ok: true, err: null, queued: 0 });
+    assert.deepEqual(await events(trail), [["LOGGED_IN_A_WEB_WORKER", "u-worker", JSON.stringify({ in: "worker" })]]);
+  } finally {
+    await page.close();
+    site.server.close();
+  }
+});
+
 test("Parcel 2 with no configuration: `parcel build` emits each .wasm and resolves neo4j-audit/read; the page logs and reads back", () =>
   // Found by a new user: Parcel ignores `exports` by default, and `parcel build` failed with
   // "Failed to resolve 'neo4j-audit/read' … Cannot load file './read' from module 'neo4j-audit'".
