@@ -141,6 +141,10 @@ function detailsToJson(details, maxDepth, maxBytes) {
   const outerMembers = members, outerMembersBound = membersBound;
   try {
     if (typeof details !== "object" || Array.isArray(details)) return { error: "details must be an object" };
+    // A Promise (a call without `await` on what gives the details) would be stored as its JSON,
+    // {}: an event without its details. A thenable is refused alike (inside the try: a getter or
+    // Proxy trap may throw).
+    if (typeof details.then === "function") return { error: "details must be an object, not a Promise (await it first)" };
     stack = [];
     depthBound = maxDepth;
     members = 0;
