@@ -318,6 +318,9 @@ export function configToJson(config, maxMembers, nonFiniteAsMinusOne) {
       if (!wellFormed(key)) throw new Refusal("invalid key: a member name holds a lone UTF-16 surrogate (not valid Unicode)");
       if ((t === "string" || value instanceof String) && !wellFormed(`${value}`)) throw new Refusal(`invalid value for \`${key}\`: a lone UTF-16 surrogate (not valid Unicode), which would be read altered`);
       if (t === "object" && value !== null) {
+        // A Promise (options or a query from an async helper, passed without `await`) was read as
+        // its JSON, {}: options without their targets, `true`.
+        if (typeof value.then === "function") throw new Refusal(`invalid type${key ? ` for \`${key}\`` : ""}: a Promise (await it first)`);
         const array = Array.isArray(value);
         if ((members += array ? value.length : Object.keys(value).length) > maxMembers) {
           throw new Refusal(`invalid size${key ? ` of \`${key}\`` : ""}: more than ${maxMembers} array items and object members in all`);
