@@ -141,6 +141,10 @@ function detailsToJson(details, maxDepth, maxBytes) {
   const outerMembers = members, outerMembersBound = membersBound;
   try {
     if (typeof details !== "object" || Array.isArray(details)) return { error: "details must be an object" };
+    // A Promise (a call without `await` on what gives the details) would be stored as its JSON,
+    // {}: an event without its details. A thenable is refused alike (inside the try: a getter or
+    // Proxy trap may throw).
+    if (typeof details.then === "function") return { error: "details must be an object, not a Promise (await it first)" };
     stack = [];
     depthBound = maxDepth;
     members = 0;
@@ -314,6 +318,9 @@ export function configToJson(config, maxMembers, nonFiniteAsMinusOne) {
       if (!wellFormed(key)) throw new Refusal("invalid key: a member name holds a lone UTF-16 surrogate (not valid Unicode)");
       if ((t === "string" || value instanceof String) && !wellFormed(`${value}`)) throw new Refusal(`invalid value for \`${key}\`: a lone UTF-16 surrogate (not valid Unicode), which would be read altered`);
       if (t === "object" && value !== null) {
+        // A Promise (options or a query from an async helper, passed without `await`) was read as
+        // its JSON, {}: options without their targets, `true`.
+        if (typeof value.then === "function") throw new Refusal(`invalid type${key ? ` for \`${key}\`` : ""}: a Promise (await it first)`);
         const array = Array.isArray(value);
         if ((members += array ? value.length : Object.keys(value).length) > maxMembers) {
           throw new Refusal(`invalid size${key ? ` of \`${key}\`` : ""}: more than ${maxMembers} array items and object members in all`);

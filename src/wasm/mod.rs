@@ -158,8 +158,9 @@ export interface AuditUser {
 
 /** The details argument of logUserAction: an object whose own properties become the event's
  *  `details` JSON (an object literal, or a value of an interface or class type). An array, Map or
- *  Set is refused here by the type, as at run time (`false`, "details must be an object"). */
-export type AuditDetails = { readonly [key: string]: unknown } | (object & { readonly [Symbol.iterator]?: never });
+ *  Set is refused here by the type, as at run time (`false`, "details must be an object"), and so
+ *  is a Promise (a call without `await` on what gives the details: "… not a Promise"). */
+export type AuditDetails = { readonly [key: string]: unknown } | (object & { readonly [Symbol.iterator]?: never; readonly then?: never });
 "#;
 
 /// Writes audit events into Neo4j. Every method resolves; none rejects.

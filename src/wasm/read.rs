@@ -489,7 +489,8 @@ fn not_own(own: &str, key: &str) -> AuditError {
 #[wasm_bindgen(module = "/src/wasm/settle.js")]
 extern "C" {
     /// The own enumerable members of an options object as `[key, value, ...]`, `null` for an
-    /// array, `undefined` when it cannot be read (src/wasm/settle.js). Never throws.
+    /// array, `false` for a Promise (any thenable), what was thrown as a string when it cannot be
+    /// read (src/wasm/settle.js). Never throws.
     #[wasm_bindgen(js_name = optionMembers)]
     fn option_members(options: &JsValue) -> JsValue;
 
@@ -517,6 +518,9 @@ fn options(js: &JsValue, times: &[&str]) -> Result<Vec<(String, Json)>, AuditErr
         let read = if js.is_object() { option_members(js) } else { JsValue::NULL };
         if read.is_null() {
             return Err(bad("options must be an object".into()));
+        }
+        if read.as_bool() == Some(false) {
+            return Err(bad("options must be an object, not a Promise (await it first)".into()));
         }
         if let Some(why) = read.as_string() {
             return Err(bad(cat(&[

@@ -26,12 +26,15 @@ export function settle(k, value) {
 }
 
 /** The own enumerable members of an options object as [key, value, key, value, ...], each read
- *  once; `null` for an array; what was thrown, as a string, when it cannot be read (a revoked
+ *  once; `null` for an array; `false` for a Promise (any thenable); what was thrown, as a string, when it cannot be read (a revoked
  *  Proxy, a throwing `ownKeys` trap or getter: refused, not read as an option left out). Never
  *  throws. */
 export function optionMembers(v) {
   try {
     if (Array.isArray(v)) return null;
+    // A Promise (a query from an async helper, passed without `await`): read as {}, it was the
+    // unfiltered first page.
+    if (typeof v.then === "function") return false;
     const out = [];
     for (const k of Object.keys(v)) out.push(k, v[k]);
     return out;

@@ -158,14 +158,14 @@ test("README: the Quick start block runs as written in Node: prints logged, the 
   assert.match(wrong, /^not logged: authentication failed: HTTP 401/);
 });
 
-/** Serves the built app in `dir` on its own origin. */
-async function serveDist(dir) {
+/** Serves the built app in `dir` on its own origin, each answer with `headers`. */
+async function serveDist(dir, headers = {}) {
   const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
   const server = createServer((req, res) => {
     const rel = normalize(decodeURIComponent(new URL(req.url, "http://x").pathname));
     const file = join(dir, rel === "/" ? "index.html" : rel);
     if (rel.includes("..") || !existsSync(file)) { res.writeHead(404).end(); return; }
-    res.writeHead(200, { "Content-Type": types[extname(file)] ?? "application/octet-stream" });
+    res.writeHead(200, { "Content-Type": types[extname(file)] ?? "application/octet-stream", ...headers });
     res.end(readFileSync(file));
   });
   await new Promise((r) => server.listen(0, "127.0.0.1", r));
@@ -268,6 +268,103 @@ test("Vite 8 with no vite.config.js: `vite build` emits each .wasm, `vite previe
   await bundledApp("vite8", ["node_modules/vite/bin/vite.js", "build", "--logLevel", "warn"]);
   await viteServer("vite8", ["preview"], "vite8-preview");
   await viteServer("vite8", [], "vite8-dev");
+});
+
+test("Vite 8 dev server: editing the logger's module (a hot update) keeps one logger, which sends the queue once", async () => {
+  // Found by a new user: a hot update evaluates the module that makes the logger again, and each
+  // edit left one more logger alive (its listeners, IndexedDB connection and background re-sends),
+  // each sending the events the queue holds.
+  const dir = project("vite8", tarball, TOOLS.vite8);
+  cpSync(join(APPS, "browser/app.js"), join(dir, "src/app.js"));
+  // The README's block as written (its audit-config.js is the test's: tests/install/apps/vite8/src).
+  const block = /```js\n(\/\/ src\/audit\.js: [^]*?)```/.exec(readDocs())?.[1];
+  assert.ok(block, "README has the src/audit.js block");
+  writeFileSync(join(dir, "src/audit.js"), block);
+  const port = await freePort();
+  const dev = spawn(process.execPath, ["node_modules/vite/bin/vite.js", "--port", String(port), "--strictPort",
+    "--host", "127.0.0.1", "--logLevel", "warn"], { cwd: dir, detached: true, stdio: ["ignore", "ignore", "inherit"] });
+  browser ??= await launchChromium();
+  const page = await browser.newPage();
+  try {
+    const origin = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 120 && !(await fetch(origin).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 250));
+    const trail = unique("install-vite8-hmr");
+    await page.addInitScript((c) => { window.auditConfig = c; }, { ...config(trail), retry: { maxAttempts: 1 } });
+    let down = true;
+    await page.route("**/tx/commit", (r) => (down ? r.abort("connectionrefused") : r.continue()));
+    await page.goto(`${origin}/hmr.html`);
+    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    assert.deepEqual(await page.evaluate(() => Promise.all([window.hmr.log("HMR_1"), window.hmr.log("HMR_2")])), [false, false]);
+    assert.equal(await page.evaluate(() => window.hmr.stats().queued), 2);
+    const source = readFileSync(join(dir, "src/audit.js"), "utf8");
+    writeFileSync(join(dir, "src/audit.js"), `${source}// edited\n`);
+    await page.waitForFunction(() => window.hmrEvaluations === 2, null, { timeout: 30_000 });
+    assert.equal(await page.evaluate(() => window.hmrLoggers.size), 1, "one logger after the hot update");
+    down = false;
+    assert.equal(await page.evaluate(() => window.hmr.flush()), true);
+    const stats = await page.evaluate(() => window.hmr.stats());
+    assert.deepEqual([stats.committed, stats.queued, stats.lastError], [2, 0, null]);
+    assert.deepEqual(await events(trail), [["HMR_1", "u-hmr", null], ["HMR_2", "u-hmr", null]]);
+  } finally {
+    await page.close();
+    try { process.kill(-dev.pid, "SIGTERM"); } catch {}
+  }
+});
+
+test("a built page served with the README's Content-Security-Policy logs and reads back; without 'wasm-unsafe-eval' init() says why", async () => {
+  // Found by a new user: nothing said what a page's CSP must allow, and a production header
+  // (script-src 'self') made init() reject; a connect-src without the Neo4j or Worker origin makes
+  // every call false with a network error.
+  const csp = /^Content-Security-Policy: (.+)$/m.exec(readDocs())?.[1];
+  assert.ok(csp, "README has the Content-Security-Policy line");
+  const policy = csp.replace("https://neo4j-audit-ingest.example.workers.dev", new URL(NEO4J_URL).origin);
+  assert.notEqual(policy, csp, "the README's policy names the Worker's example origin");
+  const dir = project("vite8", tarball, TOOLS.vite8);
+  cpSync(join(APPS, "browser/app.js"), join(dir, "src/app.js"));
+  run(dir, process.execPath, ["node_modules/vite/bin/vite.js", "build", "--logLevel", "warn"]);
+  const site = await serveDist(join(dir, "dist"), { "Content-Security-Policy": policy });
+  try {
+    await runPage("vite8", site.origin);
+  } finally {
+    site.server.close();
+  }
+  const bare = await serveDist(join(dir, "dist"), { "Content-Security-Policy": policy.replace(" 'wasm-unsafe-eval'", "") });
+  browser ??= await launchChromium();
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${bare.origin}/`);
+    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    const err = await page.evaluate(() => window.runAudit({}, "NEVER").then(() => "resolved", (e) => `${e.name}: ${e.message}`));
+    assert.match(err, /^CompileError: WebAssembly\.instantiateStreaming\(\): Compiling or instantiating WebAssembly module violates the following Content Security policy directive because 'unsafe-eval' is not an allowed source of script/);
+  } finally {
+    await page.close();
+    bare.server.close();
+  }
+});
+
+test("Vite 8: a dedicated Web Worker logs through the package; `vite build` with the README's worker format", async () => {
+  // Found by a new user: a Web Worker that initialises the package at its top failed `vite build`:
+  // "[INVALID_TLA_FORMAT] Module format "iife" does not support top-level await".
+  assert.match(readDocs(), /set `worker: \{ format: "es" \}` in `vite\.config\.js`/);
+  const dir = project("vite8", tarball, TOOLS.vite8);
+  cpSync(join(APPS, "browser/app.js"), join(dir, "src/app.js"));
+  run(dir, process.execPath, ["node_modules/vite/bin/vite.js", "build", "--config", "vite.worker.config.js", "--logLevel", "warn"]);
+  const dist = join(dir, "dist-worker");
+  assert.equal(readdirSync(dist, { recursive: true }).filter((f) => f.endsWith(".wasm")).length, 1, "the worker's .wasm is emitted");
+  const site = await serveDist(dist);
+  browser ??= await launchChromium();
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${site.origin}/worker.html`);
+    await page.waitForSelector("body[data-ready=true]", { state: "attached", timeout: 30_000 });
+    const trail = unique("install-vite8-worker");
+    const got = await page.evaluate(({ config }) => window.runInWorker(config, "LOGGED_IN_A_WEB_WORKER"), { config: config(trail) });
+    assert.deepEqual(got, { ok: true, err: null, queued: 0 });
+    assert.deepEqual(await events(trail), [["LOGGED_IN_A_WEB_WORKER", "u-worker", JSON.stringify({ in: "worker" })]]);
+  } finally {
+    await page.close();
+    site.server.close();
+  }
 });
 
 test("Parcel 2 with no configuration: `parcel build` emits each .wasm and resolves neo4j-audit/read; the page logs and reads back", () =>

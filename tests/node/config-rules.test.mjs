@@ -125,6 +125,25 @@ test("a Map, Set or class instance with getters as the config, a section of it o
   assert.deepEqual(rows, [["OWN_OPTIONS", ["Document:d1"]]]);
 });
 
+test("a Promise as logUserAction's options or a read's query (a missing await) is refused, not read as empty", async () => {
+  // Found by a new front-end developer: options from an async helper passed without `await` were
+  // read as {} (a Promise's JSON), and the call resolved true with the event stored without its targets.
+  const base = config(unique("promiseopts"));
+  const logger = new entries[""].AuditLogger(base);
+  const targets = [{ label: "Document", uid: "d1" }];
+  assert.equal(await logger.logUserAction(null, "PROMISE_OPTIONS", null, null, Promise.resolve({ targets })), false);
+  assert.equal(logger.lastError, "invalid input: options: invalid type: a Promise (await it first)");
+  assert.equal(await logger.logUserAction(null, "THENABLE_OPTIONS", null, null, { targets, then() {} }), false);
+  assert.equal(logger.lastError, "invalid input: options: invalid type: a Promise (await it first)");
+  assert.equal(await logger.close(5000), true, logger.lastError);
+  assert.deepEqual(await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN count(e)", { trail: base.trail }), [[0]]);
+  assert.match(refusal(entries[""], Promise.resolve(base)), /^invalid config: invalid type: a Promise \(await it first\)/);
+  const reader = new entries.read.AuditLogger(base);
+  assert.equal(await reader.getAuditTrail(Promise.resolve({ limit: 1 })), null);
+  assert.match(reader.lastError, /^invalid input: .*a Promise \(await it first\)/);
+  await reader.close();
+});
+
 // Found by the session-53 fuzzer (rv-fuzz): what JSON.stringify writes as `null` or leaves out
 // though the member holds something (a boxed NaN, an invalid Date, a toJSON that returns null or
 // undefined) was read as "not given": `timeoutMs: new Number(NaN)` built a logger with the

@@ -654,6 +654,25 @@ test("details that are an object whose JSON is null are refused as not an object
   await logger.close();
 });
 
+test("a Promise as details (a call without await on what gives them) is refused, never stored as an event without details", async () => {
+  // Found by a new front-end developer: `logUserAction(user, "X", null, loadDetails())` with an
+  // async loadDetails resolved true, and the event was stored without its details (a Promise's
+  // JSON is {}). A thenable of any kind is refused alike; an object with a `then` that is no
+  // function is details as any other.
+  const trail = unique("detailspromise");
+  const logger = new pkg.AuditLogger(config(trail));
+  const thenable = { a: 1, then(ok) { ok({ a: 1 }); } };
+  for (const details of [Promise.resolve({ documentId: "doc-1" }), thenable]) {
+    assert.equal(await logger.logUserAction({ uid: "u1" }, "PROMISE_DETAILS", null, details), false);
+    assert.equal(logger.lastError, "invalid input: details must be an object, not a Promise (await it first)");
+  }
+  assert.equal(await pkg.logUserAction(config(trail), null, "ONE_SHOT", null, Promise.resolve({})), false);
+  assert.deepEqual(await cypher("MATCH (:AuditTrail {name: $trail})-[:HAS_EVENT]->(e) RETURN count(e)", { trail }), [[0]]);
+  assert.equal(await logger.logUserAction({ uid: "u1" }, "THEN_MEMBER", null, { then: "later" }), true, logger.lastError);
+  assert.deepEqual((await trailEvents(trail)).map((e) => e.details), ['{"then":"later"}']);
+  await logger.close();
+});
+
 test("a revoked or hostile Proxy as logUserAction's options resolves false, never throws", async () => {
   // Found by a new user: Array.isArray threw on a revoked Proxy, straight out of logUserAction.
   const logger = new pkg.AuditLogger(config(unique("proxyopts")));

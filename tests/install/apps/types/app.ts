@@ -61,6 +61,8 @@ export async function write(config: AuditConfig, user: AuditUser | null, wasm?: 
   void (await logger.logUserAction(user, "TYPED_MAP", null, new Map([["a", 1]])));
   // @ts-expect-error a string is not details
   void (await logger.logUserAction(user, "TYPED_STRING", null, "title"));
+  // @ts-expect-error a Promise is not details (the call lacks an await; refused at run time too)
+  void (await logger.logUserAction(user, "TYPED_PROMISE", null, Promise.resolve(change)));
   const target: AuditTarget = { label: "Document", uid: "doc-1", role: "subject" };
   const options: AuditLogOptions = { targets: [target, { label: "Folder", uid: "f-1" }] };
   void (await logger.logUserAction(user, "TYPED_TARGETS", null, null, options));
