@@ -77,9 +77,13 @@ for (const queue of [true, false]) {
 
 test("flush() under load answers false when an event logged before it failed, whatever the later calls do", async () => {
   let failing = true;
+  let refusedMates = 0; // LOAD events in the refused request: the doomed event's batch-mates
   const p = await proxy(async (body, res) => {
     if (!body.includes("UNWIND $events")) return false;
-    if (failing && body.includes("DOOMED")) return answer(res, 400, { error: "refused by the test" });
+    if (failing && body.includes("DOOMED")) {
+      refusedMates += (body.match(/"LOAD"/g) ?? []).length;
+      return answer(res, 400, { error: "refused by the test" });
+    }
     await sleep(40);
     return false;
   });
@@ -94,8 +98,12 @@ test("flush() under load answers false when an event logged before it failed, wh
   assert.equal(ok, false);
   assert.equal(await doomed, false);
   // The doomed event's batch-mates fail with it (one refused request); every other call commits.
+  // (How many share its batch depends on the machine's speed: a bound on the count failed on a
+  // loaded one, 41 in one batch.)
   const results = await Promise.all(calls);
-  assert.ok(results.filter((r) => !r).length < 20, `${results.filter((r) => !r).length} failed`);
+  const failed = results.filter((r) => !r).length;
+  assert.equal(failed, refusedMates, `${failed} failed, ${refusedMates} in the refused request`);
+  assert.ok(failed < results.length, "later calls commit");
   assert.equal((await graph(trail)).nodes, results.filter(Boolean).length + 1, "every other event stored");
   await logger.close();
 });
