@@ -1186,6 +1186,10 @@ impl Machine {
             self.schema = Schema::Known;
         }
         let guard = !self.ingest && matches!(self.schema, Schema::Unknown);
+        // The credentials' generation before the header is read into the request: a switch in
+        // between (another thread, natively) then costs at most one needless re-send, never a
+        // refusal of the old header taken for one of the new.
+        let auth = self.logger.sink().auth().generation();
         let request = {
             let events: Vec<&AuditEvent> = batch.entries.iter().map(|e| &*e.ev).collect();
             self.logger.sink().write_request(&events, guard)
@@ -1195,13 +1199,13 @@ impl Machine {
             return self.settle(now, batch, Err(e));
         };
         let deadline = self.deadline_ms.map(|l| batch.first_try + l);
-        self.send(request, Req::Write { batch, guard }, deadline);
+        self.send(request, Req::Write { batch, guard }, deadline, auth);
     }
 
-    fn send(&mut self, request: HttpRequest, kind: Req, deadline: Option<i64>) {
+    /// `auth`: the generation of the credentials in `request` (or older).
+    fn send(&mut self, request: HttpRequest, kind: Req, deadline: Option<i64>, auth: u32) {
         let req = self.new_id();
         self.out.push(Action::Send { req, request });
-        let auth = self.logger.sink().auth().generation();
         self.flights.push(Flight { req, kind, deadline, auth });
     }
 
@@ -1225,8 +1229,10 @@ impl Machine {
                 });
                 // A login refused to credentials replaced since the request left
                 // (`setCredentials`): the same attempt goes again at once with the new ones.
+                // (Not a write of events cleared meanwhile: never sent again.)
                 if matches!(res, Err(AuditError::Unauthorized { .. }))
                     && flight.auth != self.logger.sink().auth().generation()
+                    && !self.stale(&batch)
                 {
                     batch.resend = true;
                     self.send_write(now, batch);
@@ -1495,7 +1501,8 @@ impl Machine {
                 Some(e) => self.schema_failed(now, e, false),
                 None => {
                     let deadline = self.step_deadline();
-                    self.send(request, Req::Schema(kind), deadline);
+                    let auth = self.logger.sink().auth().generation();
+                    self.send(request, Req::Schema(kind), deadline, auth);
                 }
             },
             crate::schema::Next::Wait(at) => {
@@ -4298,6 +4305,26 @@ mod tests {
         let acts = r.input(Input::Turn);
         let acts = r.answer(&sends(&acts)[0], resp(401, ""));
         assert!(matches!(&dones(&acts)[..], [(_, Err(AuditError::Unauthorized { .. }))]), "{acts:?}");
+    }
+
+    /// A `clearQueue()` between a credentials switch and the refused login of a write that left
+    /// with the old ones: that write is not sent again with the new credentials (an event in
+    /// flight at a clear is never retried, and `dropped` never counts an event that then
+    /// commits). Before, the re-send did not check for the clear: the cleared events went out
+    /// again under the new token after the user's sign-out. Found by review (session 56).
+    #[test]
+    fn a_refusal_of_replaced_credentials_after_a_clear_is_not_sent_again() {
+        let mut r = Rig::known(direct(|c| c.retry.max_attempts = 1), None);
+        let call = r.log();
+        let first = sends(&r.input(Input::Turn));
+        let logger = r.m.logger().clone();
+        logger.set_credentials(Config::new("").basic_auth("neo4j", "pw-new"), crate::config::Spelling::Js).unwrap();
+        r.m.clear(r.now);
+        r.acts();
+        let acts = r.answer(&first[0], resp(401, ""));
+        assert!(sends(&acts).is_empty(), "a cleared write went out again: {acts:?}");
+        assert!(matches!(&dones(&acts)[..], [(c, Err(_))] if *c == call), "{acts:?}");
+        assert_eq!(r.m.stats().committed, 0);
     }
 
     /// An explicit `flush()` after `close()` still tries the events a refused login left waiting,
