@@ -81,7 +81,7 @@ test("flush() under load answers false when an event logged before it failed, wh
   const p = await proxy(async (body, res) => {
     if (!body.includes("UNWIND $events")) return false;
     if (failing && body.includes("DOOMED")) {
-      refusedMates += (body.match(/"LOAD"/g) ?? []).length;
+      refusedMates += (String(body).match(/"LOAD"/g) ?? []).length;
       return answer(res, 400, { error: "refused by the test" });
     }
     await sleep(40);
