@@ -341,7 +341,8 @@ impl<'a> Action<'a> {
     }
 
     /// The details: any value that serialises to a JSON object (a struct, a map, a
-    /// `serde_json::Value`). One that does not, fails to serialise, or holds a float that JSON
+    /// `serde_json::Value`); one that serialises to `null` (`()`, `None`, a unit struct) means
+    /// no details, as not calling this. One that does not, fails to serialise, or holds a float that JSON
     /// cannot carry (NaN, ±Infinity, which `serde_json::to_value` would store as `null`) makes
     /// the action resolve [`AuditError::InvalidInput`] without sending anything.
     ///

@@ -1242,11 +1242,17 @@ impl Machine {
             }
             Req::Schema(kind) => {
                 let res = answer(self, resp);
+                let renewed = flight.auth != self.logger.sink().auth().generation();
                 let (Sink::Neo4j(s), Schema::Step { step, .. }) = (self.logger.sink(), &mut self.schema) else {
                     // The step ended another way (a guarded write committed meanwhile).
                     return self.pump(now);
                 };
-                let next = step.answered(s, now, kind, res);
+                // As a write's: a login refused to replaced credentials is not the step's
+                // outcome; the same request goes again with the new ones.
+                let next = match res {
+                    Err(AuditError::Unauthorized { .. }) if renewed => step.resend(s, kind),
+                    res => step.answered(s, now, kind, res),
+                };
                 self.follow(now, next);
             }
         }
@@ -4325,6 +4331,54 @@ mod tests {
         assert!(sends(&acts).is_empty(), "a cleared write went out again: {acts:?}");
         assert!(matches!(&dones(&acts)[..], [(c, Err(_))] if *c == call), "{acts:?}");
         assert_eq!(r.m.stats().committed, 0);
+    }
+
+    /// A schema-step request that left with credentials replaced since (`setCredentials`) and
+    /// whose login Neo4j refused goes again with the new ones, as a write does: `ensureSchema()`
+    /// resolves with the step's outcome, and a write's step (its check) goes on to the write.
+    /// Before, only writes were sent again: the 401 ended the step, `ensureSchema()` resolved
+    /// `false` and the write's call failed (left out in session 56).
+    #[test]
+    fn a_schema_request_refused_to_replaced_credentials_is_sent_again() {
+        let renew = |logger: &AuditLogger| {
+            logger.set_credentials(Config::new("").basic_auth("neo4j", "pw-new"), crate::config::Spelling::Js).unwrap()
+        };
+        // ensureSchema(): every statement in one transaction, then the wait.
+        let logger = direct(|c| c.retry.max_attempts = 1);
+        let mut r = Rig::new(logger.clone(), None);
+        let call = r.m.ensure_schema(r.now).unwrap();
+        let create = sends(&r.acts());
+        renew(&logger);
+        let acts = r.answer(&create[0], resp(401, ""));
+        assert!(dones(&acts).is_empty(), "{acts:?}");
+        assert_eq!(auth_headers(&acts), [basic("neo4j", "pw-new")]);
+        let again = sends(&acts);
+        assert_eq!(again[0].body, create[0].body, "the same request");
+        let wait = sends(&r.answer(&again[0], written(0)));
+        assert_eq!(dones(&r.answer(&wait[0], written(0))), vec![(call, Ok(()))]);
+        // A write's step: its check, then the write itself, both with the new header.
+        let logger = direct(|c| c.retry.max_attempts = 1);
+        let mut r = Rig::new(logger.clone(), None);
+        let write = r.log();
+        let s = sends(&r.input(Input::Turn));
+        let check = sends(&r.answer(&s[0], neo4j_error("Neo.ClientError.Procedure.ProcedureCallFailed")));
+        renew(&logger);
+        let acts = r.answer(&check[0], resp(401, ""));
+        assert!(dones(&acts).is_empty(), "{acts:?}");
+        assert_eq!(auth_headers(&acts), [basic("neo4j", "pw-new")]);
+        let again = sends(&acts);
+        assert_eq!(again[0].body, check[0].body, "the same check");
+        let names = check[0].body["statements"][0]["parameters"]["names"].as_array().unwrap().len();
+        let acts = r.answer(&again[0], written(names));
+        assert_eq!(auth_headers(&acts), [basic("neo4j", "pw-new")]);
+        let w = sends(&acts);
+        assert_eq!(w[0].uids(), s[0].uids());
+        assert_eq!(dones(&r.ok(&w[0])), vec![(write, Ok(()))]);
+        // A refusal of the credentials in use ends the step, as before.
+        let call = r.m.ensure_schema(r.now).unwrap();
+        let create = sends(&r.acts());
+        let acts = r.answer(&create[0], resp(401, ""));
+        assert!(matches!(&dones(&acts)[..], [(c, Err(AuditError::Unauthorized { .. }))] if *c == call), "{acts:?}");
     }
 
     /// An explicit `flush()` after `close()` still tries the events a refused login left waiting,

@@ -170,8 +170,8 @@ fn failure(
     AuditError::UnexpectedResponse(cat(&["HTTP ", &status(), " with a body that is not JSON: ", &snippet(&resp.body)]))
 }
 
-/// A `Security` error's text in [`AuditError::Unauthorized`]: its code, and for `Forbidden` Neo4j's
-/// message too. The login worked but a role may not run the statement, and the message says which
+/// A `Security` error's text in [`AuditError::Unauthorized`]: its code, for `Forbidden` Neo4j's
+/// message too, and for `CredentialsExpired` what to do. The login worked but a role may not run the statement, and the message says which
 /// privilege is missing ("Create node with labels 'AuditEvent' on database 'neo4j' is not allowed
 /// for user 'audit' with roles [PUBLIC, reader]."); the code alone read as a refused password.
 /// (Not in the Worker's build, at its size budget: its own Neo4j user's refusal names the code.)
@@ -180,6 +180,10 @@ fn failure(
 fn security((code, message): (String, String)) -> String {
     if code == FORBIDDEN && !message.is_empty() {
         cat(&[&code, ": ", &message])
+    } else if code == "Neo.ClientError.Security.CredentialsExpired" {
+        // A user made without `CHANGE NOT REQUIRED` (Neo4j's default): the password is right,
+        // and the code alone read as a wrong one.
+        cat(&[&code, ": the password is right, but Neo4j requires this user to change it first (ALTER CURRENT USER SET PASSWORD FROM '…' TO '…', or CREATE USER … CHANGE NOT REQUIRED)"])
     } else {
         code
     }

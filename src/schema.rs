@@ -58,15 +58,8 @@ impl Step {
     /// Starts the step (`explicit`: `ensureSchema()`'s) and gives its first request.
     pub(crate) fn start(sink: &Neo4jSink, explicit: bool) -> (Step, Next) {
         let mut step = Step { explicit, texts: Vec::new(), again: (0, 0), blocked: None };
-        let next = if explicit {
-            // No check: every statement runs (they are idempotent).
-            step.create(sink)
-        } else {
-            match sink.schema_check_request() {
-                Ok((request, n)) => Next::Send(request, Req::Check { n }),
-                Err(e) => Next::Done(Err(e)),
-            }
-        };
+        // No check in `ensureSchema()`: every statement runs (they are idempotent).
+        let next = if explicit { step.create(sink) } else { check(sink) };
         (step, next)
     }
 
@@ -115,6 +108,16 @@ impl Step {
         }
     }
 
+    /// `req` once more, as it was: its answer was a login refused to credentials replaced since
+    /// it left (`setCredentials`), so it goes again with the new ones.
+    pub(crate) fn resend(&self, sink: &Neo4jSink, req: Req) -> Next {
+        match req {
+            Req::Check { .. } => check(sink),
+            Req::CreateAll => self.create_all(sink),
+            Req::One { idx, attempt } => self.statement(sink, idx, attempt),
+        }
+    }
+
     /// The pause of a [`Next::Wait`] is over: the statement runs again.
     pub(crate) fn again(&mut self, sink: &Neo4jSink) -> Next {
         let (idx, attempt) = self.again;
@@ -128,6 +131,10 @@ impl Step {
             Ok(t) => t,
             Err(e) => return self.end(sink, e),
         };
+        self.create_all(sink)
+    }
+
+    fn create_all(&self, sink: &Neo4jSink) -> Next {
         match sink.create_all_request(&self.texts) {
             Some(request) => Next::Send(request, Req::CreateAll),
             None => self.statement(sink, 0, 0),
@@ -156,6 +163,14 @@ impl Step {
             return done(sink);
         }
         Next::Done(Err(e))
+    }
+}
+
+/// The check: one read of whether every constraint and index is in place.
+fn check(sink: &Neo4jSink) -> Next {
+    match sink.schema_check_request() {
+        Ok((request, n)) => Next::Send(request, Req::Check { n }),
+        Err(e) => Next::Done(Err(e)),
     }
 }
 

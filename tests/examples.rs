@@ -83,6 +83,27 @@ async fn basic_logs_its_events() {
     assert!(stdout.contains("refused: invalid input: actionType"), "{stdout}");
 }
 
+/// docs/rust.md's synchronous program: one current-thread runtime, every call `block_on`, an
+/// action through `.log()`, `close_within` before the runtime goes; both events stored.
+#[tokio::test]
+async fn sync_logs_from_a_program_without_an_async_main() {
+    let trail = unique("ex-sync");
+    let (_, stdout) = tokio::task::spawn_blocking({
+        let trail = trail.clone();
+        move || run("sync", &trail)
+    })
+    .await
+    .unwrap();
+    let rows = trail_events(&trail).await;
+    assert_eq!(rows.len(), 2, "{rows:?}\n{stdout}");
+    assert_eq!((rows[0][1].as_str(), rows[1][1].as_str()), (Some("EXPORT_RUN"), Some("EXPORT_DONE")));
+    for r in &rows {
+        assert!(stdout.contains(&format!("logged {}", r[0].as_str().unwrap())), "{stdout}");
+        assert_eq!(r[2], "cli-user");
+    }
+    assert!(stdout.contains("closed: true"), "{stdout}");
+}
+
 #[tokio::test]
 async fn read_verify_pages_and_verifies() {
     let trail = unique("ex-read");

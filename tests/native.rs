@@ -994,6 +994,30 @@ async fn system(statement: &str) {
     assert_eq!(resp["errors"], json!([]), "{statement}: {resp}");
 }
 
+/// A Neo4j user whose first password must be changed (`CREATE USER` without `CHANGE NOT
+/// REQUIRED`, Neo4j's default): the refusal says so. Before, it was
+/// `authentication failed: HTTP … (Neo.ClientError.Security.CredentialsExpired)`, read as a
+/// wrong password (found by review, session 57).
+#[tokio::test]
+async fn a_user_whose_password_must_be_changed_is_told_so() {
+    let user = format!("expired_rs_{}", neo4j_audit::random::uuid_v4().replace('-', ""));
+    let pw = "first-pw-Expired-1";
+    system(&format!("CREATE USER {user} SET PASSWORD '{pw}' CHANGE REQUIRED")).await;
+    let mut cfg = config("expired-rs");
+    cfg.username = Some(user.clone());
+    cfg.password = Some(pw.into());
+    cfg.retry.max_attempts = 1;
+    let trail = cfg.trail.clone();
+    let logger = AuditLogger::new(cfg).unwrap();
+    let e = logger.log_user_action(None, "REFUSED", None, None).await.unwrap_err();
+    system(&format!("DROP USER {user}")).await;
+    assert!(matches!(e, AuditError::Unauthorized { .. }), "{e:?}");
+    let text = e.to_string();
+    assert!(text.contains("CredentialsExpired") && text.contains("change it first"), "{text}");
+    assert!(!text.contains(pw), "{text}");
+    assert!(read_trail(&trail).await.is_empty());
+}
+
 /// A rotated password (a Neo4j user of the test's own): the logger's calls are refused (401)
 /// until `set_basic_auth` hands it the new one, and then written; another user's valid
 /// credentials are refused (the logger's identity never changes), and nothing changed.

@@ -99,12 +99,11 @@ export interface AuditConfig {
 }
 
 /** The argument of {@link AuditLogger.setCredentials}: the constructor's members, of the kind the
- *  logger was made with (`username` + `password`, or `token`) and for the same identity. */
-export interface AuditCredentials {
-  username?: string | undefined;
-  password?: string | undefined;
-  token?: string | undefined;
-}
+ *  logger was made with (`username` + `password`, or `token`; never both kinds) and for the same
+ *  identity. */
+export type AuditCredentials =
+  | { username: string; password: string; token?: undefined }
+  | { token: string; username?: undefined; password?: undefined };
 
 /** Delivery counters of one logger (`queued` is the current backlog; the rest are totals). */
 export interface AuditStats {

@@ -74,10 +74,17 @@ export async function write(config: AuditConfig, user: AuditUser | null, wasm?: 
   const bornAt: (number | null)[] = dead.map((d) => d.event.occurredAt);
   void [refused, bornAt];
   // Credentials that change (a rotated password, a refreshed token): a boolean, never a throw.
-  const renewed: AuditCredentials = config.token ? { token: config.token } : { username: config.username, password: config.password };
-  const taken: boolean = logger.setCredentials(renewed);
+  const { username, password, token } = config;
+  const renewed: AuditCredentials | null = token ? { token } : username && password ? { username, password } : null;
+  const taken: boolean = renewed !== null && logger.setCredentials(renewed);
   // @ts-expect-error only credentials: the url is the logger's for good
   void logger.setCredentials({ url: "http://127.0.0.1:7474", token: "t" });
+  // @ts-expect-error a user name needs its password (refused at run time too)
+  void logger.setCredentials({ username: "neo4j" });
+  // @ts-expect-error one kind: a password or a token, not both
+  void logger.setCredentials({ username: "neo4j", password: "pw", token: "t" });
+  // @ts-expect-error no credentials at all
+  void logger.setCredentials({});
   void taken;
   const cleared: number = await logger.clearQueue();
   const schema: boolean = await logger.ensureSchema();
@@ -111,8 +118,8 @@ export async function read(config: ReadConfig, user: ReadUser, since: AuditInsta
   // The README's paging as written: a page's nextCursor (string | null) goes straight back in.
   if (page) void [await logger.getAuditTrail({ cursor: page.nextCursor }), await logger.getUserActivity(user.uid, { cursor: page.nextCursor }),
     await logger.getTargetActivity(target.label, target.uid, { cursor: page.nextCursor })];
-  const renewed: ReadCredentials = { username: config.username, password: config.password };
-  void logger.setCredentials(renewed);
+  const renewed: ReadCredentials | null = config.username && config.password ? { username: config.username, password: config.password } : null;
+  if (renewed) void logger.setCredentials(renewed);
   const head: AuditChainHead = logger.chainHead();
   const stats: ReadStats = logger.stats();
   const dead: ReadDeadLetter[] = await logger.deadLetters();
@@ -140,8 +147,8 @@ export async function verify(config: VerifyConfig, user: VerifyUser, since: Veri
   const key: AuditPublicKey = { kid: "k1", kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" };
   const signed: AuditVerifyQuery = { since, publicKeys: { keys: [key] }, allowUnsigned: true };
   void (await logger.verifyTrail(signed));
-  const renewed: VerifyCredentials = { token: config.token };
-  void logger.setCredentials(renewed);
+  const renewed: VerifyCredentials | null = config.token ? { token: config.token } : null;
+  if (renewed) void logger.setCredentials(renewed);
   const head: VerifyChainHead = logger.chainHead();
   const report: AuditVerifyReport | null = await logger.verifyTrail({ since, anchors: [head] });
   const firstBreak: AuditChainBreak | null = report?.streams[0]?.firstBreak ?? null;
