@@ -305,7 +305,7 @@ test("README: the Node server block's SIGTERM exits 1 for events left undelivere
     assert.doesNotMatch(read.err, /undelivered/);
     const write = await run("/doc-1");
     assert.equal(write.code, 1, write.err);
-    assert.match(write.err, /^audit: 1 event\(s\) undelivered at exit: timeout: /);
+    assert.match(write.err, /^audit: 1 event\(s\) undelivered at exit: timeout: /m);
   } finally {
     hung.close();
     rmSync(dir, { recursive: true, force: true });
