@@ -545,6 +545,66 @@ async fn edges_into_the_application_graph_are_checked_against_the_hashed_fields(
     .await;
 }
 
+/// docs/tamper-evidence.md's auditor table, "your application's own change to a node an edge
+/// points to": a `User` whose `UID` is changed or whose `User` label is removed, and a target
+/// relabelled, are `edited` at the first event of the stream with an edge to it (the check cannot
+/// tell them from a re-pointed edge); a label added and other properties changed are nothing, and
+/// so is the node deleted with its edges (`DETACH DELETE`). Pins the documented behaviour.
+#[tokio::test]
+async fn the_applications_own_changes_to_a_node_an_edge_points_to_are_as_documented() {
+    let logger = AuditLogger::new(config("chain-app-node")).unwrap();
+    let (alice, bob, doc) = (unique("alice"), unique("bob"), unique("doc"));
+    cypher(
+        "CREATE (:User {UID: $a, name: 'Alice'}), (:User {UID: $b}), (:Document {UID: $d})",
+        json!({"a": alice, "b": bob, "d": doc}),
+    )
+    .await;
+    // seq 0 by bob; seq 1 and 2 by alice, seq 2 on the document.
+    let mut evs = Vec::new();
+    for (user, on) in [(&bob, false), (&alice, false), (&alice, true)] {
+        let opts = neo4j_audit::LogOptions::default();
+        let opts = if on { opts.target(neo4j_audit::Target::new("Document", &doc)) } else { opts };
+        let ev = logger
+            .log_user_action_with(Some(&User::new(user)), "DOCUMENT_VIEWED", None, None, &opts)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        evs.push(ev);
+    }
+    assert!(verify(&logger).await.ok);
+    let edited_at = |r: neo4j_audit::chain::VerifyReport| {
+        r.streams[0].first_break.clone().map(|b| (b.kind, b.seq, b.uid.unwrap_or_default()))
+    };
+    let p = json!({"a": alice, "d": doc});
+    for (change, undo, at) in [
+        ("MATCH (u:User {UID: $a}) SET u.UID = 'anon-' + $a", "MATCH (u:User {UID: 'anon-' + $a}) SET u.UID = $a", 1),
+        (
+            "MATCH (u:User {UID: $a}) REMOVE u:User SET u:FormerUser",
+            "MATCH (u:FormerUser {UID: $a}) SET u:User REMOVE u:FormerUser",
+            1,
+        ),
+        (
+            "MATCH (d:Document {UID: $d}) REMOVE d:Document SET d:ArchivedDocument",
+            "MATCH (d:ArchivedDocument {UID: $d}) SET d:Document REMOVE d:ArchivedDocument",
+            2,
+        ),
+    ] {
+        cypher(change, p.clone()).await;
+        let got = edited_at(verify(&logger).await);
+        assert_eq!(got, Some((BreakKind::Edited, at, evs[at as usize].uid.clone())), "{change}");
+        cypher(undo, p.clone()).await;
+        assert!(verify(&logger).await.ok, "{undo}");
+    }
+    // A label added, the other properties anonymised: nothing.
+    cypher("MATCH (u:User {UID: $a}) SET u:Anonymised, u.name = null", p.clone()).await;
+    cypher("MATCH (d:Document {UID: $d}) SET d:ArchivedDocument", p.clone()).await;
+    assert!(verify(&logger).await.ok, "a label added and a property removed are not reported");
+    // The nodes deleted with their edges: nothing.
+    cypher("MATCH (n) WHERE n.UID IN [$a, $d] DETACH DELETE n", p.clone()).await;
+    let r = verify(&logger).await;
+    assert!(r.ok && r.checked == 3, "{r:?}");
+    cypher("MATCH (u:User {UID: $b}) DETACH DELETE u", json!({"b": bob})).await;
+}
+
 /// A second `ON` edge to the same target (a copy of the first, every property the same) put the
 /// event twice on the target's activity (`getTargetActivity` reads the `ON` links; it now lists
 /// an event once per target whatever its links), and a second
