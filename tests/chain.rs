@@ -28,7 +28,8 @@ fn worker_settings(trail: &str) -> neo4j_audit::ingest::Settings {
     worker_settings_with(trail, vec![])
 }
 
-/// [`worker_settings`] with the settings in `over` set (or added) instead.
+/// [`worker_settings`] with the settings in `over` set (or added) instead; one set to `""` is
+/// left unset.
 /// The Worker's settings after its signing key moved from native-k1 to native-k2, with native-k1
 /// still listed in AUDIT_PUBLIC_KEYS (`listed`) or removed.
 fn rotated_to_k2(trail: &str, before: &neo4j_audit::ingest::Settings, listed: bool) -> neo4j_audit::ingest::Settings {
@@ -46,7 +47,9 @@ fn rotated_to_k2(trail: &str, before: &neo4j_audit::ingest::Settings, listed: bo
 fn worker_settings_with(trail: &str, over: Vec<(&'static str, String)>) -> neo4j_audit::ingest::Settings {
     let (url, user, pw, t) = (neo4j_url(), neo4j_user(), neo4j_password(), trail.to_owned());
     neo4j_audit::ingest::Settings::from_env(move |k| match k {
-        k if over.iter().any(|(o, _)| *o == k) => over.iter().find(|(o, _)| *o == k).map(|(_, v)| v.clone()),
+        k if over.iter().any(|(o, _)| *o == k) => {
+            over.iter().find(|(o, _)| *o == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty())
+        }
         // The defaults.
         "AUDIT_JWT_SECRET" => Some(WORKER_JWT_SECRET.into()),
         "NEO4J_URL" => Some(url.clone()),
@@ -1174,6 +1177,40 @@ async fn a_signed_stream_whose_trail_head_was_removed_is_not_ok() {
     // allow_unsigned tolerates streams that were never signed, not this one.
     let lenient = VerifyQuery { allow_unsigned: true, ..signed.clone() };
     assert_eq!(broken(&logger.verify_trail(&lenient).await.unwrap()), Some((BreakKind::Unsigned, 3)));
+}
+
+/// A documented limit (docs/tamper-evidence.md, Keys): the Worker deployed without
+/// `AUDIT_SIGNING_KEY` writes one chained stream, unsigned; given a key later, its first write
+/// begins a signed stream, and the old stream (Worker-written events, no seal, no head naming
+/// them) is reported `forged` with the keys, also with `allow_unsigned`, as a stream stripped of
+/// its seals and head is. (s57-h2-fix makes it `unsigned`; it does not fit the Worker's size budget.)
+#[tokio::test]
+async fn a_worker_stream_written_before_the_key_was_set_is_reported_forged() {
+    use neo4j_audit::ingest::handle;
+    let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-key-later");
+    // The same Worker without a key (its store's URL with a trailing slash: another key of this
+    // process's head cache, as a redeployed Worker's new isolates hold none of the old heads).
+    let keyless = worker_settings_with(
+        &trail,
+        vec![("AUDIT_SIGNING_KEY", String::new()), ("NEO4J_URL", format!("{}/", neo4j_url()))],
+    );
+    let keyless_store = AuditLogger::new(keyless.neo4j.clone().unwrap()).unwrap();
+    for (settings, store, body) in [
+        (&keyless, &keyless_store, r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#),
+        (&settings, &logger, r#"{"events":[{"actionType":"C"}]}"#),
+    ] {
+        let r = handle(&req, settings, now, &TestIo(body.into()), Some(store)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let signed = VerifyQuery { public_keys: Some(settings.public_keys.clone().into()), ..Default::default() };
+    let lenient = VerifyQuery { allow_unsigned: true, ..signed.clone() };
+    let report = logger.verify_trail(&lenient).await.unwrap();
+    assert!(!report.ok && report.checked == 3 && report.streams.len() == 2, "{report:?}");
+    let head = report.signed_head.as_ref().unwrap().stream_id.clone();
+    let old = report.streams.iter().find(|s| s.stream_id != head).unwrap();
+    let b = old.first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, b.message.as_str()), (BreakKind::Forged, 0, STRIPPED), "{report:?}");
+    assert!(report.streams.iter().filter(|s| s.stream_id == head).all(|s| s.ok), "{report:?}");
 }
 
 /// A documented limit (docs/tamper-evidence.md): the Worker's whole signed stream deleted
