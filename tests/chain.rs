@@ -28,7 +28,8 @@ fn worker_settings(trail: &str) -> neo4j_audit::ingest::Settings {
     worker_settings_with(trail, vec![])
 }
 
-/// [`worker_settings`] with the settings in `over` set (or added) instead.
+/// [`worker_settings`] with the settings in `over` set (or added) instead; one set to `""` is
+/// left unset.
 /// The Worker's settings after its signing key moved from native-k1 to native-k2, with native-k1
 /// still listed in AUDIT_PUBLIC_KEYS (`listed`) or removed.
 fn rotated_to_k2(trail: &str, before: &neo4j_audit::ingest::Settings, listed: bool) -> neo4j_audit::ingest::Settings {
@@ -46,7 +47,9 @@ fn rotated_to_k2(trail: &str, before: &neo4j_audit::ingest::Settings, listed: bo
 fn worker_settings_with(trail: &str, over: Vec<(&'static str, String)>) -> neo4j_audit::ingest::Settings {
     let (url, user, pw, t) = (neo4j_url(), neo4j_user(), neo4j_password(), trail.to_owned());
     neo4j_audit::ingest::Settings::from_env(move |k| match k {
-        k if over.iter().any(|(o, _)| *o == k) => over.iter().find(|(o, _)| *o == k).map(|(_, v)| v.clone()),
+        k if over.iter().any(|(o, _)| *o == k) => {
+            over.iter().find(|(o, _)| *o == k).map(|(_, v)| v.clone()).filter(|v| !v.is_empty())
+        }
         // The defaults.
         "AUDIT_JWT_SECRET" => Some(WORKER_JWT_SECRET.into()),
         "NEO4J_URL" => Some(url.clone()),
@@ -543,6 +546,66 @@ async fn edges_into_the_application_graph_are_checked_against_the_hashed_fields(
         json!({"a": alice, "b": bob, "d": doc, "o": other}),
     )
     .await;
+}
+
+/// docs/tamper-evidence.md's auditor table, "your application's own change to a node an edge
+/// points to": a `User` whose `UID` is changed or whose `User` label is removed, and a target
+/// relabelled, are `edited` at the first event of the stream with an edge to it (the check cannot
+/// tell them from a re-pointed edge); a label added and other properties changed are nothing, and
+/// so is the node deleted with its edges (`DETACH DELETE`). Pins the documented behaviour.
+#[tokio::test]
+async fn the_applications_own_changes_to_a_node_an_edge_points_to_are_as_documented() {
+    let logger = AuditLogger::new(config("chain-app-node")).unwrap();
+    let (alice, bob, doc) = (unique("alice"), unique("bob"), unique("doc"));
+    cypher(
+        "CREATE (:User {UID: $a, name: 'Alice'}), (:User {UID: $b}), (:Document {UID: $d})",
+        json!({"a": alice, "b": bob, "d": doc}),
+    )
+    .await;
+    // seq 0 by bob; seq 1 and 2 by alice, seq 2 on the document.
+    let mut evs = Vec::new();
+    for (user, on) in [(&bob, false), (&alice, false), (&alice, true)] {
+        let opts = neo4j_audit::LogOptions::default();
+        let opts = if on { opts.target(neo4j_audit::Target::new("Document", &doc)) } else { opts };
+        let ev = logger
+            .log_user_action_with(Some(&User::new(user)), "DOCUMENT_VIEWED", None, None, &opts)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        evs.push(ev);
+    }
+    assert!(verify(&logger).await.ok);
+    let edited_at = |r: neo4j_audit::chain::VerifyReport| {
+        r.streams[0].first_break.clone().map(|b| (b.kind, b.seq, b.uid.unwrap_or_default()))
+    };
+    let p = json!({"a": alice, "d": doc});
+    for (change, undo, at) in [
+        ("MATCH (u:User {UID: $a}) SET u.UID = 'anon-' + $a", "MATCH (u:User {UID: 'anon-' + $a}) SET u.UID = $a", 1),
+        (
+            "MATCH (u:User {UID: $a}) REMOVE u:User SET u:FormerUser",
+            "MATCH (u:FormerUser {UID: $a}) SET u:User REMOVE u:FormerUser",
+            1,
+        ),
+        (
+            "MATCH (d:Document {UID: $d}) REMOVE d:Document SET d:ArchivedDocument",
+            "MATCH (d:ArchivedDocument {UID: $d}) SET d:Document REMOVE d:ArchivedDocument",
+            2,
+        ),
+    ] {
+        cypher(change, p.clone()).await;
+        let got = edited_at(verify(&logger).await);
+        assert_eq!(got, Some((BreakKind::Edited, at, evs[at as usize].uid.clone())), "{change}");
+        cypher(undo, p.clone()).await;
+        assert!(verify(&logger).await.ok, "{undo}");
+    }
+    // A label added, the other properties anonymised: nothing.
+    cypher("MATCH (u:User {UID: $a}) SET u:Anonymised, u.name = null", p.clone()).await;
+    cypher("MATCH (d:Document {UID: $d}) SET d:ArchivedDocument", p.clone()).await;
+    assert!(verify(&logger).await.ok, "a label added and a property removed are not reported");
+    // The nodes deleted with their edges: nothing.
+    cypher("MATCH (n) WHERE n.UID IN [$a, $d] DETACH DELETE n", p.clone()).await;
+    let r = verify(&logger).await;
+    assert!(r.ok && r.checked == 3, "{r:?}");
+    cypher("MATCH (u:User {UID: $b}) DETACH DELETE u", json!({"b": bob})).await;
 }
 
 /// A second `ON` edge to the same target (a copy of the first, every property the same) put the
@@ -1114,6 +1177,40 @@ async fn a_signed_stream_whose_trail_head_was_removed_is_not_ok() {
     // allow_unsigned tolerates streams that were never signed, not this one.
     let lenient = VerifyQuery { allow_unsigned: true, ..signed.clone() };
     assert_eq!(broken(&logger.verify_trail(&lenient).await.unwrap()), Some((BreakKind::Unsigned, 3)));
+}
+
+/// A documented limit (docs/tamper-evidence.md, Keys): the Worker deployed without
+/// `AUDIT_SIGNING_KEY` writes one chained stream, unsigned; given a key later, its first write
+/// begins a signed stream, and the old stream (Worker-written events, no seal, no head naming
+/// them) is reported `forged` with the keys, also with `allow_unsigned`, as a stream stripped of
+/// its seals and head is. (s57-h2-fix makes it `unsigned`; it does not fit the Worker's size budget.)
+#[tokio::test]
+async fn a_worker_stream_written_before_the_key_was_set_is_reported_forged() {
+    use neo4j_audit::ingest::handle;
+    let WorkerTrail { trail, settings, logger, now, req } = worker_trail("chain-key-later");
+    // The same Worker without a key (its store's URL with a trailing slash: another key of this
+    // process's head cache, as a redeployed Worker's new isolates hold none of the old heads).
+    let keyless = worker_settings_with(
+        &trail,
+        vec![("AUDIT_SIGNING_KEY", String::new()), ("NEO4J_URL", format!("{}/", neo4j_url()))],
+    );
+    let keyless_store = AuditLogger::new(keyless.neo4j.clone().unwrap()).unwrap();
+    for (settings, store, body) in [
+        (&keyless, &keyless_store, r#"{"events":[{"actionType":"A"},{"actionType":"B"}]}"#),
+        (&settings, &logger, r#"{"events":[{"actionType":"C"}]}"#),
+    ] {
+        let r = handle(&req, settings, now, &TestIo(body.into()), Some(store)).await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let signed = VerifyQuery { public_keys: Some(settings.public_keys.clone().into()), ..Default::default() };
+    let lenient = VerifyQuery { allow_unsigned: true, ..signed.clone() };
+    let report = logger.verify_trail(&lenient).await.unwrap();
+    assert!(!report.ok && report.checked == 3 && report.streams.len() == 2, "{report:?}");
+    let head = report.signed_head.as_ref().unwrap().stream_id.clone();
+    let old = report.streams.iter().find(|s| s.stream_id != head).unwrap();
+    let b = old.first_break.clone().unwrap();
+    assert_eq!((b.kind, b.seq, b.message.as_str()), (BreakKind::Forged, 0, STRIPPED), "{report:?}");
+    assert!(report.streams.iter().filter(|s| s.stream_id == head).all(|s| s.ok), "{report:?}");
 }
 
 /// A documented limit (docs/tamper-evidence.md): the Worker's whole signed stream deleted

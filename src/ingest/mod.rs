@@ -1465,7 +1465,7 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
     // The keys that verify the head it continues (signed::append).
     let keys = signer.and_then(|_| crate::sign::KeySet::from_jwks(&settings.public_keys).ok());
     let at = crate::event::now_millis().max(now_ms);
-    match signed::append(store, trail.as_deref(), signer, keys.as_ref(), events, at).await {
+    let (stored, sent) = match signed::append(store, trail.as_deref(), signer, keys.as_ref(), events, at).await {
         Ok(a) if a.written + a.existing == sent => {
             let mut body = String::with_capacity(40 * uids.len() + 32);
             body.push_str("{\"accepted\":");
@@ -1478,32 +1478,24 @@ async fn ingest<I: Io, S: Store>(call: Call<'_, I, S>) -> Response {
                 crate::json::write_str(&mut body, u);
             }
             body.push_str("]}");
-            Response::json_text(201, body)
+            return Response::json_text(201, body);
         }
-        Ok(a) => {
-            io.log(&stored_log(a.written + a.existing, sent));
-            Response::error(500, "store_error", "the audit store did not store every event")
-        }
-        Err(signed::AppendError::Short { written, sent }) => {
-            io.log(&stored_log(written, sent));
-            Response::error(500, "store_error", "the audit store did not store every event")
-        }
+        Ok(a) => (a.written + a.existing, sent),
+        Err(signed::AppendError::Short { written, sent }) => (written, sent),
         Err(signed::AppendError::Contended) => {
             io.log("audit-ingest: the trail's head kept moving; gave up");
-            Response::error(503, "unavailable", "the audit store is busy; retry later")
-                .with_header("Retry-After", num(settings.retry_after_secs.into()))
+            return Response::error(503, "unavailable", "the audit store is busy; retry later")
+                .with_header("Retry-After", num(settings.retry_after_secs.into()));
         }
-        Err(signed::AppendError::Store(e)) => unavailable(settings, io, &e, "write"),
+        Err(signed::AppendError::Store(e)) => return unavailable(settings, io, &e, "write"),
         Err(signed::AppendError::Sign(why)) => {
             io.log(&cat(&["audit-ingest: signing failed: ", &why]));
-            Response::error(500, "misconfigured", "the audit endpoint is not configured")
+            return Response::error(500, "misconfigured", "the audit endpoint is not configured");
         }
-    }
-}
-
-/// The log line of a write that stored fewer events than it sent.
-fn stored_log(stored: usize, sent: usize) -> String {
-    cat(&["audit-ingest: write stored ", &num(stored as u64), " of ", &num(sent as u64), " events"])
+    };
+    // Fewer events stored than sent.
+    io.log(&cat(&["audit-ingest: write stored ", &num(stored as u64), " of ", &num(sent as u64), " events"]));
+    Response::error(500, "store_error", "the audit store did not store every event")
 }
 
 fn too_large(settings: &Settings) -> Response {

@@ -317,20 +317,18 @@ pub async fn append<S: super::Store>(
         let new_head = SignedHead { stream_id: stream.clone(), seq: last, hash: prev.clone(), seal: head_seal };
         let w =
             ChainedWrite { expect: head.as_ref(), events: &events, head: &new_head, event_seal: event_seal.as_ref() };
-        match store.write_chained(trail, &w).await {
+        let written = store.write_chained(trail, &w).await;
+        // The cache holds only the head of a whole write: after anything else the head is read
+        // again (the answer of a failure may be lost after a commit).
+        remember(&key, None);
+        match written {
             Ok(Some(n)) if n == events.len() => {
                 remember(&key, Some(new_head.clone()));
                 return Ok(Appended { written: n, existing, head: Some(new_head) });
             }
-            Ok(Some(n)) => {
-                remember(&key, None);
-                return Err(AppendError::Short { written: n, sent: events.len() });
-            }
-            Ok(None) => {
-                // The head moved (or a UID appeared): read it again and re-chain.
-                remember(&key, None);
-                fresh = true;
-            }
+            Ok(Some(n)) => return Err(AppendError::Short { written: n, sent: events.len() }),
+            // The head moved (or a UID appeared): read it again and re-chain.
+            Ok(None) => fresh = true,
             // Neo4j refused the transaction with a transient error (e.g. `DeadlockDetected`
             // between concurrent writers of one trail) or a constraint's refusal: it was rolled
             // back, nothing was written; read the head again and re-chain, as after a conflict,
@@ -338,7 +336,6 @@ pub async fn append<S: super::Store>(
             // MERGE's lost race passes then; an operator's constraint the events break never
             // does (before, 32 tries and a 503 "busy"; the Worker answers it 422).
             Err(e @ AuditError::Neo4j { .. }) if e.is_retryable() => {
-                remember(&key, None);
                 let (n, max) =
                     if e.splits_batch() { (&mut constraint, 1) } else { (&mut transient, MAX_TRANSIENT_RETRIES) };
                 *n += 1;
@@ -347,11 +344,7 @@ pub async fn append<S: super::Store>(
                 }
                 fresh = true;
             }
-            Err(e) => {
-                // The answer may be lost after a commit: never trust the cache after a failure.
-                remember(&key, None);
-                return Err(AppendError::Store(e));
-            }
+            Err(e) => return Err(AppendError::Store(e)),
         }
     }
     Err(AppendError::Contended)
