@@ -198,7 +198,7 @@ const NEO4J_PASSWORD_WHITE_SPACE = "NEO4J_PASSWORD has leading or trailing white
 
 /** As {@link neo4jFailure}, for a reason worded as the library's `lastError` (cli/schema.mjs's own requests). */
 export function failure(what, reason, conn) {
-  let msg;
+  let msg, refused = false;
   if (/^(network error|timeout)/.test(reason)) {
     // The library's network error ends with the server's origin ("… (http://host:7474)", for a
     // program with several loggers); this line names the URL first, so once is enough.
@@ -232,6 +232,7 @@ export function failure(what, reason, conn) {
       ? `${conn.url} answered with more than the CLI reads of an answer: ${why} (Neo4j's answers are far smaller: is NEO4J_URL Neo4j's HTTP port, 7474 by default? a proxy or another service on that port answers so)`
       : `cannot reach Neo4j at ${conn.url}: ${why}${advice}`;
   } else if (/^authentication failed/.test(reason)) {
+    refused = REFUSED_LOGIN.test(reason);
     const who = conn.token ? "the token (NEO4J_TOKEN)" : `user "${conn.username}" (NEO4J_USER / NEO4J_PASSWORD)`;
     msg = `Neo4j at ${conn.url} refused the credentials of ${who}: ${reason}`;
     if (/AuthenticationRateLimit/.test(reason)) msg += "; too many failed logins, Neo4j blocks this user for a while";
@@ -274,8 +275,14 @@ export function failure(what, reason, conn) {
   } else {
     msg = what ? `${what}: ${reason}` : reason;
   }
-  return new CliError(msg, EXIT.NEO4J);
+  return Object.assign(new CliError(msg, EXIT.NEO4J), { refusedLogin: refused });
 }
+
+/** A refused login, as the library words it (`authentication failed: HTTP 401 (…)`; Neo4j's
+ * `Unauthorized`, or `AuthenticationRateLimit` while it locks the user out after failed logins):
+ * the same credentials fail again, and each attempt is one more failed login for that user (not
+ * `Security.Forbidden`: the login worked, a role may not read). */
+const REFUSED_LOGIN = /^authentication failed: HTTP 401\b|Neo\.ClientError\.Security\.(?:Unauthorized|AuthenticationRateLimit)\b/;
 
 const UNIT_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 

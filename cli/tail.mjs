@@ -18,7 +18,10 @@ in time order, and between polls in the order they arrive (an event committed af
 was printed, by a writer's batch or retry, comes after it); a poll
 that fails after the first read (Neo4j restarting) is reported once on stderr ("…; retrying")
 and tried again at the next interval, so --follow does not exit on it (the first read's failure
-exits 3); the first poll that answers again says "Neo4j answered again; following".
+exits 3); the first poll that answers again says "Neo4j answered again; following". Refused
+credentials (a password changed meanwhile, an expired NEO4J_TOKEN, Neo4j's lock-out after failed
+logins) end --follow with exit 3 and no further request: polling on with them would keep Neo4j
+locking the user out.
 An event committed with a timestamp more than ${LOOKBACK_MS / 1000} s older than the newest event seen (e.g.
 delivered by a writer's retries more than that after it happened, while Neo4j was unreachable or
 busy, or re-sent from a browser's durable queue long after) is not shown by --follow; export
@@ -57,6 +60,9 @@ export const options = {
   target: { type: "string" },
   format: { type: "string" },
 };
+
+/** Why --follow ends at refused credentials instead of polling on. */
+const REFUSED_AGAIN = "each poll would send these credentials again, one more failed login every interval, which keeps Neo4j locking the user out (its other clients too); run tail again with the current ones";
 
 /** Ascending (ts, uid): the order in which events are printed. */
 const byTime = (a, b) => a.ts - b.ts || (a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0);
@@ -146,6 +152,14 @@ export async function run(values, { conn, stdout, stderr, signal }) {
       if (lastWarning !== null) stderr.write("neo4j-audit tail: Neo4j answered again; following\n");
       lastWarning = null;
     } catch (e) {
+      // Refused credentials (a password rotated while tail runs, a token expired) end it, with no
+      // further request: each poll sent them again, one failed login every interval, and Neo4j
+      // locks a user out after a few (3 failures: 5 s), so the lock never ended and every
+      // application logger of that user failed with HTTP 429 AuthenticationRateLimit.
+      if (e.refusedLogin) {
+        e.message += `; --follow stops: ${REFUSED_AGAIN}`;
+        throw e;
+      }
       // A poll that fails (Neo4j restarting, network) is reported once and retried at the next one;
       // again only when the failure changes kind (a dropped connection's wording varies with the
       // moment it dropped: "other side closed", "ECONNRESET", … is one outage, said once).

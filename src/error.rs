@@ -60,8 +60,10 @@ pub enum AuditError {
         retry_after_ms: Option<u64>,
     },
     /// The ingest endpoint refused the events themselves for good (400, 403 `forbidden`, 413,
-    /// 422): the same request can never succeed. With the durable queue, such an event is moved to
-    /// the dead letters (after being sent alone, so it never holds back other events).
+    /// 422, in the Worker's JSON; a 413 of a server in front of it too, the body's size): the same
+    /// request can never succeed. With the durable queue, such an event is moved to the dead
+    /// letters (after being sent alone, so it never holds back other events). Another server's
+    /// 400 or 422 (a proxy's header limit) is [`AuditError::Http`]: the events were not judged.
     Rejected {
         /// The HTTP status.
         status: u16,

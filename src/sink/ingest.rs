@@ -145,9 +145,22 @@ async fn post_events<E: Borrow<AuditEvent>>(
 const NOT_THE_WORKER: &str = " (not an answer of the ingest Worker: endpoint must be its POST /v1/events URL; \
      Neo4j itself is given as url, with username and password)";
 
+/// Added to a 400 or 422 that is not the Worker's own (`{"error": …}`): a server in front of it
+/// answered, typically a proxy refusing the headers (nginx's `400 Request Header Or Cookie Too
+/// Large` for a large token), which is no refusal of the events ([`not_the_workers_refusal`]).
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+const NOT_THE_WORKER_REFUSED: &str = " (not an answer of the ingest Worker: a server in front of it refused the \
+     request, e.g. a proxy's header size limit and a large token; or endpoint is not the Worker's POST /v1/events URL)";
+
+/// Added to a 413 that is not the Worker's own: a server in front of it limits the body's size.
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+const NOT_THE_WORKER_TOO_LARGE: &str = " (not an answer of the ingest Worker: a server in front of it limits the \
+     body's size, e.g. nginx's client_max_body_size: allow the Worker's MAX_BODY_BYTES, 256 KiB by default)";
+
 /// The Worker's answer for a request of `sent` events: 201 with `accepted == sent` is success;
 /// 401 and 403 (other than `forbidden`) are [`AuditError::Unauthorized`]; 400, 403 `forbidden`,
-/// 413 and 422 are [`AuditError::Rejected`] (the events themselves, never retried); the Worker's
+/// 413 and 422 are [`AuditError::Rejected`] (the events themselves, never retried), when they
+/// are the Worker's JSON (see [`not_the_workers_refusal`] for another server's); the Worker's
 /// own `500 store_error` / `misconfigured` are [`AuditError::Endpoint`] (not retried either);
 /// anything else is [`AuditError::Http`] carrying the `Retry-After` (so 429 and 503 are retried,
 /// as `error::retryable_status` says).
@@ -200,6 +213,9 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
             let e = crate::outcome::redirected(e, resp, "endpoint");
             Err(e)
         }
+        // (The Worker's own build has no client mode.)
+        #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+        400 | 413 | 422 if code.is_none() => Err(not_the_workers_refusal(resp)),
         400 | 403 | 413 | 422 => Err(AuditError::Rejected { status: resp.status, reason: reason() }),
         500 if matches!(code.as_deref(), Some("store_error" | "misconfigured")) => {
             Err(AuditError::Endpoint { status: resp.status, reason: reason() })
@@ -216,6 +232,31 @@ pub(crate) fn interpret(resp: &HttpResponse, sent: usize) -> Result<(), AuditErr
             })
         }
     }
+}
+
+/// A 400, 413 or 422 whose body is not the Worker's JSON: a server in front of the Worker (a
+/// proxy, a load balancer) answered, so the events were not judged. Found in use: nginx answers a
+/// large Entra ID JWT with `400 Request Header Or Cookie Too Large` (HTML), and as a rejection
+/// every event of that user went to the dead letters. A 400 or 422 is then
+/// [`AuditError::Http`] (not retried; with the durable queue the events stay queued for the next
+/// re-send), with that server's text and [`NOT_THE_WORKER_REFUSED`]. A 413 stays a rejection: it
+/// is the body's size, so a batch of several is split in halves (each more likely to pass) and an
+/// event too large alone for that server becomes a dead letter, its reason naming the limit
+/// ([`NOT_THE_WORKER_TOO_LARGE`]): kept in the queue, it would be sent again, split out of its
+/// batch-mates and refused, in every re-send round for as long as it waits.
+#[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+#[inline(never)]
+fn not_the_workers_refusal(resp: &HttpResponse) -> AuditError {
+    let status = resp.status;
+    let hint = if status == 413 { NOT_THE_WORKER_TOO_LARGE } else { NOT_THE_WORKER_REFUSED };
+    let text = match crate::outcome::snippet(&resp.body) {
+        s if s.is_empty() => hint[1..].to_owned(),
+        s => cat(&[&s, hint]),
+    };
+    if status == 413 {
+        return AuditError::Rejected { status, reason: text };
+    }
+    AuditError::Http { status, snippet: text, retry_after_ms: None }
 }
 
 impl Config {
@@ -391,6 +432,59 @@ mod tests {
             interpret(&resp(401, None, json!({"error": "unauthorized", "message": "token signature is invalid"})), 1)
                 .unwrap_err();
         assert_eq!(e.to_string(), "authentication failed: HTTP 401 (unauthorized: token signature is invalid)");
+    }
+
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    /// nginx's answer to a request whose headers are over `large_client_header_buffers` (a large
+    /// Entra ID JWT in `Authorization`), in front of the Worker.
+    const NGINX_400: &str = "<html>\r\n<head><title>400 Request Header Or Cookie Too Large</title></head>\r\n\
+        <body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>Request Header Or Cookie Too Large</center>\r\n\
+        <hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+    #[cfg(not(all(target_arch = "wasm32", feature = "worker")))]
+    #[test]
+    fn a_400_or_422_that_is_not_the_workers_is_no_rejection_of_the_events() {
+        // Found in use: every event of a user with a large token went to the dead letters, as
+        // "rejected by the endpoint (HTTP 400): <html>…", though the Worker never saw them.
+        let raw =
+            |status: u16, body: &str| HttpResponse { moved_to: None, status, retry_after: None, body: body.into() };
+        for sent in [1, 3] {
+            let e = interpret(&raw(400, NGINX_400), sent).unwrap_err();
+            assert!(matches!(e, AuditError::Http { status: 400, .. }), "{e:?}");
+            assert!(!e.is_rejection() && !e.is_retryable() && !e.splits_batch(), "{e:?}");
+            let text = e.to_string();
+            assert!(
+                text.starts_with("HTTP 400: <html>  <head><title>400 Request Header Or Cookie Too Large"),
+                "{text}"
+            );
+            assert!(text.ends_with(NOT_THE_WORKER_REFUSED), "{text}");
+        }
+        let e = interpret(&raw(422, "Unprocessable"), 1).unwrap_err();
+        assert!(!e.is_rejection() && !e.is_retryable(), "{e:?}");
+        assert_eq!(e.to_string(), ["HTTP 422: Unprocessable", NOT_THE_WORKER_REFUSED].concat());
+        // Another server's JSON is not the Worker's either (no `error` string).
+        let e = interpret(&resp(400, None, json!({"message": "Bad Request"})), 1).unwrap_err();
+        assert!(matches!(e, AuditError::Http { status: 400, .. }), "{e:?}");
+        // An empty body: the hint alone.
+        assert_eq!(
+            interpret(&raw(400, ""), 1).unwrap_err().to_string(),
+            ["HTTP 400: ", &NOT_THE_WORKER_REFUSED[1..]].concat()
+        );
+        // A proxy's 413 is the body's size: still a rejection (a batch is split, an event too
+        // large alone for that proxy is a dead letter), its reason naming the proxy's limit.
+        let e = interpret(&raw(413, "<html><head><title>413 Request Entity Too Large</title></head></html>"), 1)
+            .unwrap_err();
+        assert!(matches!(e, AuditError::Rejected { status: 413, .. }) && e.is_rejection(), "{e:?}");
+        let text = e.to_string();
+        assert!(text.starts_with("rejected by the endpoint (HTTP 413): <html><head><title>413 Request"), "{text}");
+        assert!(text.ends_with(NOT_THE_WORKER_TOO_LARGE), "{text}");
+        // The Worker's own 400, 403 forbidden, 413 and 422 are rejections, with its reason alone.
+        for (status, code) in
+            [(400, "bad_request"), (403, "forbidden"), (413, "payload_too_large"), (422, "unprocessable")]
+        {
+            let e = interpret(&resp(status, None, json!({"error": code, "message": "m"})), 1).unwrap_err();
+            assert_eq!(e, AuditError::Rejected { status, reason: format!("{code}: m") });
+        }
     }
 
     #[test]

@@ -1312,6 +1312,61 @@ test("tail --follow: one outage whose dropped connections read differently is sa
   assert.match(err, new RegExp(`^neo4j-audit tail: cannot reach Neo4j at ${url}: network error: .*; retrying\nneo4j-audit tail: Neo4j answered again; following\n$`));
 });
 
+test("tail --follow: refused credentials end it with exit 3 and no further request (polling on kept Neo4j's lock-out on the user)", async () => {
+  // After a password rotation, tail --follow sent the old password at every poll (~2 s): one
+  // failed login each, and Neo4j locks a user for 5 s after 3, so that user stayed locked for
+  // good and every application logger of it failed with HTTP 429 AuthenticationRateLimit.
+  const { createServer, request } = await import("node:http");
+  const target = new URL(NEO4J_URL);
+  for (const [status, code, said] of [
+    [401, "Neo.ClientError.Security.Unauthorized", ""],
+    [429, "Neo.ClientError.Security.AuthenticationRateLimit", "; too many failed logins, Neo4j blocks this user for a while"],
+  ]) {
+    const { trail } = await logged("cli-follow-refused", 1);
+    const seen = { out: "", err: "" };
+    // `polled`: requests forwarded once the first event was printed, other than the check for
+    // unkeyed links that precedes the polling: the polls.
+    let refuse = false, refused = 0, polled = 0;
+    const proxy = createServer((req, res) => {
+      const chunks = [];
+      req.on("data", (c) => chunks.push(c)).on("end", () => {
+        if (seen.out && !refuse && !Buffer.concat(chunks).includes("r.trail IS NULL")) polled++;
+        if (refuse) {
+          refused++;
+          res.writeHead(status, { "Content-Type": "application/json", "WWW-Authenticate": "Basic realm=\"Neo4j\"" });
+          return res.end(JSON.stringify({ errors: [{ code, message: "The client is unauthorized due to authentication failure." }] }));
+        }
+        request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+          (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
+      });
+    });
+    await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${proxy.address().port}`;
+    const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "1", "-f", "--interval", "0.2"],
+      { env: { ...ENV, NEO4J_URL: url }, stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout.setEncoding("utf8").on("data", (d) => (seen.out += d));
+    child.stderr.setEncoding("utf8").on("data", (d) => (seen.err += d));
+    const exited = new Promise((resolve) => child.on("close", resolve));
+    try {
+      const t0 = Date.now();
+      while (!seen.out && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(seen.out, `the first event; stderr ${seen.err}`);
+      while (!polled && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(polled, `a poll; stderr ${seen.err}`);
+      // The password is changed while it polls: from now on every request is refused.
+      refuse = true;
+      const code3 = await Promise.race([exited, new Promise((r) => setTimeout(() => r("still polling 15 s after the refusal"), 15_000))]);
+      assert.equal(code3, 3, seen.err);
+    } finally {
+      child.kill("SIGKILL");
+      proxy.close();
+    }
+    assert.equal(refused, 1, "one refused request, then no other");
+    const esc = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    assert.match(seen.err, new RegExp(`^neo4j-audit tail: Neo4j at ${esc(url)} refused the credentials of user "[^"]+" \\(NEO4J_USER / NEO4J_PASSWORD\\): authentication failed: HTTP ${status} \\(${esc(code)}\\)${esc(said)}; --follow stops: each poll would send these credentials again, one more failed login every interval, which keeps Neo4j locking the user out \\(its other clients too\\); run tail again with the current ones\n$`));
+  }
+});
+
 test("tail --follow run by npx stops when npx is gone (a SIGTERM to npx alone is not passed on)", async () => {
   // `kill <npx's pid>` ended npx and left `tail --follow` running as an orphan, polling Neo4j
   // every interval for ever. Here `sh` stands in for npx (npm exec sets npm_command=exec).

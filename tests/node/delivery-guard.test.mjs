@@ -7,6 +7,8 @@
 import { test, after, before } from "node:test";
 import assert from "node:assert/strict";
 import { loadPkg, unique, config, cypher, trailEvents, proxiesClosedAfter, answerJson as answer, closedPort, ingestServer as ingestServerAt, NEO4J_URL, NEO4J_USER, NEO4J_PASSWORD } from "./helpers.mjs";
+import { randomBytes } from "node:crypto";
+import { signJwt } from "../worker/jwt.mjs";
 
 const pkg = await loadPkg();
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -528,6 +530,92 @@ test("client mode: a batch the endpoint rejects is split until the bad event sta
   assert.deepEqual(stored, ["S_0", "S_1", "S_2", "S_3", "S_4", "S_6", "S_7"]);
   assert.equal(await logger.flush(), true, "a dead letter is not left undelivered");
   assert.equal(ingest.posts.length, 7, "and never re-sent");
+});
+
+/**
+ * A server in front of the ingest Worker (helpers.mjs ingestServer's `handle`), as nginx stands
+ * in front of one: `refuse(req, body)` answers for it ({status, html}), or null to pass the request
+ * on to the Worker. `posts` lists each POST's event count and answer status.
+ */
+async function frontOfWorker(ingest, refuse) {
+  const { createServer } = await import("node:http");
+  const posts = [];
+  const server = createServer(async (req, res) => {
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks);
+    const events = JSON.parse(body).events.length;
+    const own = refuse(req, body);
+    if (own) {
+      posts.push([events, own.status]);
+      res.writeHead(own.status, { "Content-Type": "text/html" });
+      return res.end(own.html);
+    }
+    const answer = await ingest.handle(new Request(`http://127.0.0.1${req.url}`, { method: req.method, headers: req.headers, body }));
+    posts.push([events, answer.status]);
+    res.writeHead(answer.status, Object.fromEntries(answer.headers));
+    res.end(Buffer.from(await answer.arrayBuffer()));
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  ingests.push({ close: () => server.close() });
+  return { endpoint: `http://127.0.0.1:${server.address().port}/v1/events`, posts };
+}
+
+/** nginx's page for a request whose header line is over `large_client_header_buffers` (8k by default). */
+const NGINX_400 = "<html>\r\n<head><title>400 Request Header Or Cookie Too Large</title></head>\r\n<body>\r\n<center><h1>400 Bad Request</h1></center>\r\n<center>Request Header Or Cookie Too Large</center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+/** nginx's page for a body over `client_max_body_size`. */
+const NGINX_413 = "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+test("client mode: a proxy's 400 in front of the Worker (a token over nginx's header limit) dead-letters nothing: the events stay queued and go once it passes", async () => {
+  // Found in use: nginx refused a user's large Entra ID JWT with this HTML 400, taken for the
+  // Worker's refusal of the events: each of that user's events was sent alone and moved to the
+  // dead letters (at most 1000, the oldest dropped), though the Worker never saw one of them.
+  const trail = unique("proxy-400");
+  const secret = randomBytes(32).toString("base64url");
+  const ingest = await ingestServer(trail, { AUDIT_JWT_SECRET: secret });
+  const now = Math.floor(Date.now() / 1000);
+  // An Entra ID token of a user in many groups: ~10 KB.
+  const groups = Array.from({ length: 200 }, (_, i) => `0000${i}`.slice(-4) + "a1b2-c3d4-e5f6-a7b8-c9d0e1f2a3b4");
+  const token = await signJwt(secret, { sub: "alice", aud: "neo4j-audit", iat: now, exp: now + 600, groups });
+  let headerLimit = 8192;
+  const front = await frontOfWorker(ingest, (req) => (req.headers.authorization.length > headerLimit ? { status: 400, html: NGINX_400 } : null));
+  const logger = new pkg.AuditLogger({ endpoint: front.endpoint, token, queue: { name: unique("q") } });
+  const calls = [0, 1, 2].map((i) => logger.logUserAction(null, `P_${i}`));
+  assert.deepEqual(await Promise.all(calls), [false, false, false]);
+  assert.match(logger.lastError, /^HTTP 400: <html> {2}<head><title>400 Request Header Or Cookie Too Large<\/title>.* \(not an answer of the ingest Worker: a server in front of it refused the request, e\.g\. a proxy's header size limit and a large token; or endpoint is not the Worker's POST \/v1\/events URL\)$/);
+  assert.deepEqual(await logger.deadLetters(), [], "no event is dead-lettered");
+  const { queued, deadLettered, failed, retried } = logger.stats();
+  assert.deepEqual({ queued, deadLettered, failed, retried }, { queued: 3, deadLettered: 0, failed: 3, retried: 0 });
+  assert.deepEqual(front.posts, [[3, 400]], "one request: not retried, not split");
+  // The operator raises the proxy's limit: the events kept go, with the next flush.
+  headerLimit = 16384;
+  assert.equal(await logger.flush(), true, logger.lastError);
+  assert.deepEqual(front.posts, [[3, 400], [3, 201]]);
+  assert.equal(logger.stats().queued, 0);
+  assert.deepEqual((await trailEvents(trail)).map((e) => e.type).sort(), ["P_0", "P_1", "P_2"]);
+});
+
+test("client mode: a proxy's 413 in front of the Worker splits the batch; an event too large alone for it is a dead letter naming the limit", async () => {
+  // A 413 is the body's size: halves pass where the whole did not, and an event the proxy refuses
+  // alone can never pass it. Kept in the queue, it was sent again, split out of its batch-mates
+  // and refused, in every re-send round.
+  const trail = unique("proxy-413");
+  const ingest = await ingestServer(trail);
+  const front = await frontOfWorker(ingest, (_, body) => (body.length > 2000 ? { status: 413, html: NGINX_413 } : null));
+  const logger = new pkg.AuditLogger({ endpoint: front.endpoint, token: ingest.token, queue: { name: unique("q") } });
+  const calls = [
+    logger.logUserAction(null, "SMALL_0"),
+    logger.logUserAction(null, "BIG", null, { pad: "p".repeat(3000) }),
+    logger.logUserAction(null, "SMALL_1"),
+  ];
+  assert.deepEqual(await Promise.all(calls), [true, false, true]);
+  assert.deepEqual(front.posts, [[3, 413], [1, 201], [2, 413], [1, 413], [1, 201]]);
+  const dead = await logger.deadLetters();
+  assert.deepEqual(dead.map((d) => d.event.eventType), ["BIG"]);
+  assert.match(dead[0].reason, /^rejected by the endpoint \(HTTP 413\): <html> {2}<head><title>413 Request Entity Too Large<\/title>.* \(not an answer of the ingest Worker: a server in front of it limits the body's size, e\.g\. nginx's client_max_body_size: allow the Worker's MAX_BODY_BYTES, 256 KiB by default\)$/);
+  assert.equal(await logger.flush(), true, "the dead letter is not waiting to be sent again");
+  assert.equal(front.posts.length, 5, "and is not sent again");
+  assert.deepEqual((await trailEvents(trail)).map((e) => e.type).sort(), ["SMALL_0", "SMALL_1"]);
 });
 
 test("lastError: a batch-mate's success does not clear the reason of a call that failed beside it", async () => {
