@@ -599,6 +599,7 @@ impl EventBuilder {
 
     /// [`EventBuilder::build_json`] for details whose member names were already checked (the
     /// Worker's body parser checks them on its tree, `rules::Limits::details_of`).
+    #[cfg_attr(not(feature = "ingest"), allow(dead_code))]
     pub(crate) fn build_json_names_checked(
         &self,
         user: Option<&User>,

@@ -360,7 +360,7 @@ mod tests {
             let depth = crate::rules::depth_of(v);
             for max in [1, 2, 3, 16] {
                 match to_text(v, max) {
-                    Ok(got) => assert!(depth <= max && got == v.to_string(), "{v} at max {max}"),
+                    Ok(got) => assert!(depth <= max && got == serde_json::to_string(v).unwrap(), "{v} at max {max}"),
                     Err(Refused::TooDeep) => assert!(depth > max, "{v} refused at max {max}, depth {depth}"),
                     Err(Refused::NotFinite) => panic!("{v}: no float here is other than finite"),
                     Err(Refused::Failed(e)) => panic!("{e}"),

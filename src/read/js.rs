@@ -650,9 +650,8 @@ mod tests {
         // `TrailEvent`'s details are a `Value`, in serde_json's `Map` order, sorted without its
         // `preserve_order`, which the crate does not turn on; the page keeps the stored order.)
         let mut plain = pages[..3].to_vec();
-        plain[1].event.details = Some(
-            r#"{"i":4,"nested":{"Password":"[REDACTED]","list":[{"apiKey":"k"}]},"note":"line\nbreak ✓"}"#.into(),
-        );
+        plain[1].event.details =
+            Some(r#"{"i":4,"nested":{"Password":"[REDACTED]","list":[{"apiKey":"k"}]},"note":"line\nbreak ✓"}"#.into());
         plain[2].event.details = Some(r#"{"a":[1,"x"]}"#.into());
         let mut text = String::new();
         write_page(&plain, Some("c"), &mut text);
