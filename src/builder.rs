@@ -303,7 +303,7 @@ pub struct Action<'a> {
     action_type: &'a str,
     user: Option<&'a User>,
     category: Option<&'a str>,
-    details: Result<Option<serde_json::Value>, AuditError>,
+    details: Result<Option<crate::logger::Details>, AuditError>,
     options: crate::LogOptions,
 }
 
@@ -342,17 +342,21 @@ impl<'a> Action<'a> {
 
     /// The details: any value that serialises to a JSON object (a struct, a map, a
     /// `serde_json::Value`); one that serialises to `null` (`()`, `None`, a unit struct) means
-    /// no details, as not calling this. One that does not, fails to serialise, or holds a float that JSON
-    /// cannot carry (NaN, ±Infinity, which `serde_json::to_value` would store as `null`) makes
+    /// no details, as not calling this. One that does not, fails to serialise, holds a float that JSON
+    /// cannot carry (NaN, ±Infinity, which serde_json would write as `null`) or gives a member
+    /// name twice in one object (a `#[serde(flatten)]` map holding a field's name) makes
     /// the action resolve [`AuditError::InvalidInput`] without sending anything.
     ///
+    /// Stored as `serde_json::to_string` writes the value: a struct's fields in their declared
+    /// order, a map's entries in its own iteration order (whatever serde_json's features).
     /// The value is serialised with a bound on its nesting (the logger's details depth rule): a
     /// value nested far deeper, e.g. a `serde_json::Value` built in a loop, is refused
     /// ("details are nested more than 16 levels deep") without recursing into it, where
-    /// `serde_json::to_value` would overflow the stack.
+    /// `serde_json::to_string` would overflow the stack.
     pub fn details<D: Serialize + ?Sized>(mut self, details: &D) -> Self {
         let max = self.logger.limits().max_details_depth;
-        self.details = crate::serdepth::to_value(details, max).map(Some).map_err(|e| match e {
+        let text = crate::serdepth::to_text(details, max);
+        self.details = text.map(|t| Some(crate::logger::Details::Text(t))).map_err(|e| match e {
             crate::serdepth::Refused::TooDeep => AuditError::InvalidInput(crate::error::cat(&[
                 "details are nested more than ",
                 &max.to_string(),

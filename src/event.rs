@@ -574,8 +574,22 @@ impl EventBuilder {
         category: Option<&str>,
         details: Option<&str>,
     ) -> Result<AuditEvent, AuditError> {
-        let event = self.build_json_names_checked(user, action_type, category, details)?;
-        // Text from a Rust caller may give a member name twice (JSON.stringify never does);
+        self.build_text(user, action_type, category, details.map(str::to_owned))
+    }
+
+    /// [`EventBuilder::build_json`] taking the text it keeps: [`crate::Action::details`]'s, the
+    /// JSON its `Serialize` value was written as (its fields in the order the value gives them).
+    pub(crate) fn build_text(
+        &self,
+        user: Option<&User>,
+        action_type: &str,
+        category: Option<&str>,
+        details: Option<String>,
+    ) -> Result<AuditEvent, AuditError> {
+        let text = self.details_text(details)?;
+        let event = AuditEvent::from_checked_parts(user, action_type, category, text, self.limits)?;
+        // Text from a Rust caller may give a member name twice (JSON.stringify never does; a
+        // `Serialize` value can, e.g. a `#[serde(flatten)]` map holding a field's name);
         // checked once the other rules (the size bound first) have passed.
         if let Some(d) = &event.details {
             self.limits.details_names(d)?;
@@ -585,6 +599,7 @@ impl EventBuilder {
 
     /// [`EventBuilder::build_json`] for details whose member names were already checked (the
     /// Worker's body parser checks them on its tree, `rules::Limits::details_of`).
+    #[cfg_attr(not(feature = "ingest"), allow(dead_code))]
     pub(crate) fn build_json_names_checked(
         &self,
         user: Option<&User>,

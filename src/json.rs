@@ -234,13 +234,23 @@ impl Json {
         }
     }
 
-    /// The same value as a `serde_json::Value` (for the read side and native callers).
+    /// The same value as a `serde_json::Value` (for the read side and native callers): the value
+    /// `serde_json` reads from this text with its `float_roundtrip` (an integer that fits as
+    /// `u64`/`i64`, else the nearest double; `-0` as `-0.0`), without its reader, whose floats are
+    /// the nearest double only with that feature, which the crate does not turn on. Members in
+    /// the map's own order (sorted, unless the program turns on serde_json's `preserve_order`).
     pub(crate) fn to_serde(&self) -> serde_json::Value {
         use serde_json::Value;
         match self {
             Json::Null => Value::Null,
             Json::Bool(b) => Value::Bool(*b),
-            Json::Num(n) => serde_json::from_str(n).unwrap_or(Value::Null),
+            Json::Num(n) => match (digits_u64(n), digits_i64(n)) {
+                (Some(u), _) => Value::from(u),
+                (None, Some(i)) if i < 0 => Value::from(i),
+                // A fraction or exponent, `-0`, or an integer beyond 64 bits. (Never out of range:
+                // the parser refuses a number beyond the largest double.)
+                _ => n.parse::<f64>().ok().and_then(serde_json::Number::from_f64).map_or(Value::Null, Value::Number),
+            },
             Json::Str(s) => Value::String(s.clone()),
             Json::Arr(a) => Value::Array(a.iter().map(Json::to_serde).collect()),
             Json::Obj(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_serde())).collect()),
@@ -950,10 +960,19 @@ mod tests {
         let mut out = String::new();
         parse(t, 4).unwrap().write(&mut out);
         assert_eq!(out, t);
-        assert_eq!(
-            serde(t).unwrap().to_string(),
-            r#"{"big":1.2345678901234568e+29,"max":18446744073709551615,"f":1.5,"e":100.0,"neg":-0.0}"#
-        );
+        // `to_serde` gives serde_json's value for each (member by member: a map's order is
+        // serde_json's own, sorted unless a program turns on its `preserve_order`).
+        let (theirs, ours) = (serde(t).unwrap(), parse(t, 4).unwrap().to_serde());
+        for (k, want) in [
+            ("big", "1.2345678901234568e+29"),
+            ("max", "18446744073709551615"),
+            ("f", "1.5"),
+            ("e", "100.0"),
+            ("neg", "-0.0"),
+        ] {
+            assert_eq!((theirs[k].to_string(), ours[k].to_string()), (want.to_owned(), want.to_owned()), "{k}");
+        }
+        assert_eq!(ours, theirs);
         // Beyond f64: both refuse the text.
         assert!(serde("1e400").is_err());
         assert_eq!(parse("1e400", 1), Err(ParseError::OutOfRange(0)));

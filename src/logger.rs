@@ -18,6 +18,15 @@ use crate::sink::Sink;
 use crate::stats::{Stats, StatsSnapshot};
 use crate::transport::HttpRequest;
 
+/// An action's details as the caller gave them.
+pub(crate) enum Details {
+    /// A `serde_json::Value` ([`AuditLogger::log_user_action`]): stored in its map's order.
+    Value(serde_json::Value),
+    /// The JSON text a `Serialize` value was written as ([`crate::Action::details`]): its fields
+    /// in the order the value gives them, whatever serde_json's features.
+    Text(String),
+}
+
 /// Writes audit events into Neo4j.
 ///
 /// Cheap to clone (the clones share one connection pool, delivery, hash-chain stream and
@@ -537,7 +546,7 @@ impl AuditLogger {
                 return self.finish_event(Err(e.into()), options);
             }
         }
-        self.log_event(user, action_type, category, Ok(details.cloned()), options).await
+        self.log_event(user, action_type, category, Ok(details.cloned().map(Details::Value)), options).await
     }
 
     /// Builds, chains and writes one event (`log_user_action_with`, [`crate::Action`], whose
@@ -547,7 +556,7 @@ impl AuditLogger {
         user: Option<&User>,
         action_type: &str,
         category: Option<&str>,
-        details: Result<Option<serde_json::Value>, AuditError>,
+        details: Result<Option<Details>, AuditError>,
         options: &LogOptions,
     ) -> Result<AuditEvent, AuditError> {
         // Outside a runtime (or in one without I/O or time) the event could never be sent:
@@ -557,7 +566,11 @@ impl AuditLogger {
             Ok(d) => d,
             Err(e) => return self.finish_event(Err(e), options),
         };
-        let event = self.core.builder.build(user, action_type, category, details);
+        let event = match details {
+            Some(Details::Text(text)) => self.core.builder.build_text(user, action_type, category, Some(text)),
+            Some(Details::Value(v)) => self.core.builder.build(user, action_type, category, Some(v)),
+            None => self.core.builder.build(user, action_type, category, None),
+        };
         let targets = if options.targets.is_empty() { Vec::new() } else { options.targets.clone() };
         let mut event = self.checked_event(event, targets)?;
         // Sealed and handed to the driver in one step `close()` cannot come between: on a

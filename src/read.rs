@@ -125,7 +125,11 @@ pub struct TrailEvent {
     pub user_uid: Option<String>,
     /// The acting user's `userName`, if recorded.
     pub user_name: Option<String>,
-    /// The details object, parsed (`None` when there were none). Details that are not the text of
+    /// The details object, parsed (`None` when there were none): each number the nearest `f64`, or
+    /// a `u64`/`i64` when it is an integer that fits; its keys in your `serde_json::Map`'s order,
+    /// sorted unless your program turns on serde_json's `preserve_order` (then in the order
+    /// stored, which is the order given; the crate turns on no serde_json feature, docs/rust.md).
+    /// Details that are not the text of
     /// a JSON object (another tool stored them: text that is not JSON, JSON of another type such
     /// as `42` or `[1]`, a number, boolean or list property, an object nested deeper than 127
     /// levels) are a [`Value::String`] of the stored text (a non-string property: its JSON text).
@@ -745,6 +749,10 @@ impl VerifyQuery {
 #[cfg_attr(not(all(target_arch = "wasm32", feature = "js", feature = "verify")), allow(dead_code))]
 pub(crate) mod js;
 mod verify;
+
+/// Nesting `serde_json` accepts when it parses (its recursion limit): stored details nested
+/// deeper are returned as their text, as before (Rust and JavaScript alike).
+const DETAILS_DEPTH: usize = 127;
 
 /// `in_millis!("x")`: whether `x` is a `DateTime` whose epoch milliseconds fit in a 64-bit
 /// integer, as every writer's do (`datetime({epochMillis: …})`); null for a value of another type
@@ -1555,8 +1563,12 @@ impl From<PageEvent> for TrailEvent {
 
 impl From<AuditEvent> for TrailEvent {
     fn from(e: AuditEvent) -> Self {
-        let details = e.details.as_deref().map(|d| {
-            serde_json::from_str(d).ok().filter(Value::is_object).unwrap_or_else(|| Value::String(d.to_owned()))
+        // Read with the crate's own parser, as the JavaScript read side reads it (`js.rs`): each
+        // number the nearest double (serde_json's own reader needs its `float_roundtrip` for
+        // that, a feature the crate would turn on in every program that depends on it).
+        let details = e.details.as_deref().map(|d| match crate::json::parse(d, DETAILS_DEPTH) {
+            Ok(v @ Json::Obj(_)) => v.to_serde(),
+            _ => Value::String(d.to_owned()),
         });
         TrailEvent {
             timestamp: iso_millis(e.ts),
@@ -2318,7 +2330,10 @@ mod tests {
     /// without `float_roundtrip` refused `179769313486231570000e288` (the largest double, written
     /// with more digits), which the write path accepts and stores, so the native read API gave
     /// those details as a string (and `Json::to_serde` the number as null); and it read long
-    /// mantissas off in their last digits, where `JSON.parse` reads the nearest double.
+    /// mantissas off in their last digits, where `JSON.parse` reads the nearest double. Turning
+    /// that feature on changed every dependent's serde_json, so the read API parses details with
+    /// src/json.rs now (the tests' serde_json has `float_roundtrip`, a dev-dependency's feature:
+    /// tests/dependent.rs checks the same without it).
     #[test]
     fn details_numbers_read_back_as_the_nearest_double() {
         let nums = [

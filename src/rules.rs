@@ -377,8 +377,9 @@ impl Limits {
     /// (`JSON.parse` and `serde_json` the last), so an auditor reading the event would not see
     /// what was stored and hashed (RFC 8259 §4; I-JSON, RFC 7493, forbids it). The ingest
     /// Worker checks the same on its body's tree ([`Limits::details_of`]); JavaScript's
-    /// `JSON.stringify` and a `serde_json::Value` never repeat a name. Text that is not JSON
-    /// passes here: the other rules refuse it.
+    /// `JSON.stringify` and a `serde_json::Value` never repeat a name, a `Serialize` value that
+    /// [`crate::Action::details`] writes can (a `#[serde(flatten)]` map holding a field's name).
+    /// Text that is not JSON passes here: the other rules refuse it.
     pub fn details_names(&self, text: &str) -> Result<(), Violation> {
         match crate::json::parse(text, self.max_details_depth) {
             Ok(v) => v.repeated_key_deep().map_or(Ok(()), |k| Err(repeated_name(k))),

@@ -1,21 +1,25 @@
-//! `serde_json::to_value` with a bound on nesting, for [`crate::Action::details`]: a `Serialize`
+//! `serde_json::to_string` with a bound on nesting, for [`crate::Action::details`]: a `Serialize`
 //! value (a `serde_json::Value` built in a loop, a recursive type of the caller's) can be nested
 //! deeper than a thread's stack allows serde's recursive serialisation to go. Each compound is
 //! refused before it is entered once it would be more than `max` levels deep, so the recursion
-//! stops there; the depth rule ([`crate::rules::Limits`]) still checks the value produced.
+//! stops there; the depth rule ([`crate::rules::Limits`]) still checks the text produced.
+//!
+//! Written straight to text, not through a `serde_json::Value`: a struct's fields (and any
+//! `Serialize` map's entries) keep the order the value gives them, whatever `serde_json`'s
+//! features are. Through a `Value` they kept it only with serde_json's `preserve_order`, which
+//! the crate turned on for every program that depended on it (its `Map` sorted otherwise).
 
 use std::cell::Cell;
 
 use serde::ser::{self, Serialize, Serializer};
-use serde_json::Value;
 
-/// Why [`to_value`] gave no value.
+/// Why [`to_text`] gave no text.
 pub(crate) enum Refused {
     /// A compound would have been more than `max` levels deep (the outermost one is level 1).
     TooDeep,
-    /// A float JSON cannot carry (NaN, ±Infinity): serde_json's value serializer makes it
-    /// `null`, so the event would store another value than the one logged, silently (the
-    /// JavaScript logger and the Worker refuse such a number too).
+    /// A float JSON cannot carry (NaN, ±Infinity): serde_json writes it as `null`, so the event
+    /// would store another value than the one logged, silently (the JavaScript logger and the
+    /// Worker refuse such a number too).
     NotFinite,
     /// The value's own `Serialize` failed (or produced what JSON cannot hold, e.g. a map key
     /// that is not a string).
@@ -29,17 +33,22 @@ enum Why {
     NotFinite,
 }
 
-/// `value` as a JSON value, refused as [`Refused::TooDeep`] as soon as a compound (an object or
-/// array, counted as serde_json writes them: an enum variant with data is an object around it)
-/// would be nested more than `max` levels deep.
-pub(crate) fn to_value<T: Serialize + ?Sized>(value: &T, max: usize) -> Result<Value, Refused> {
+/// `value` as compact JSON text (what `serde_json::to_string` writes), refused as
+/// [`Refused::TooDeep`] as soon as a compound (an object or array, counted as serde_json writes
+/// them: an enum variant with data is an object around it) would be nested more than `max`
+/// levels deep.
+pub(crate) fn to_text<T: Serialize + ?Sized>(value: &T, max: usize) -> Result<String, Refused> {
     let why = Cell::new(None);
-    let capped = Capped { inner: serde_json::value::Serializer, around: 0, max, why: &why };
+    let mut out = Vec::with_capacity(128);
+    let mut writer = serde_json::Serializer::new(&mut out);
+    let capped = Capped { inner: &mut writer, around: 0, max, why: &why };
     value.serialize(capped).map_err(|e| match why.get() {
         Some(Why::TooDeep) => Refused::TooDeep,
         Some(Why::NotFinite) => Refused::NotFinite,
         None => Refused::Failed(e),
-    })
+    })?;
+    // serde_json writes UTF-8 only (its strings are `str`s, escaped or copied whole).
+    String::from_utf8(out).map_err(|_| Refused::Failed(ser::Error::custom("not UTF-8")))
 }
 
 /// A serializer that hands everything to `inner`, counting the compounds around the value.
@@ -333,7 +342,7 @@ mod tests {
         Unit,
     }
 
-    /// What it accepts is exactly `serde_json::to_value`'s value, and it refuses a value exactly
+    /// What it accepts is exactly `serde_json::to_string`'s text, and it refuses a value exactly
     /// when that value is more than `max` levels deep (`rules::depth_of`), enum variants with data
     /// counted as the objects serde_json writes around them.
     #[test]
@@ -350,8 +359,8 @@ mod tests {
         for v in &samples {
             let depth = crate::rules::depth_of(v);
             for max in [1, 2, 3, 16] {
-                match to_value(v, max) {
-                    Ok(got) => assert!(depth <= max && &got == v, "{v} at max {max}"),
+                match to_text(v, max) {
+                    Ok(got) => assert!(depth <= max && got == serde_json::to_string(v).unwrap(), "{v} at max {max}"),
                     Err(Refused::TooDeep) => assert!(depth > max, "{v} refused at max {max}, depth {depth}"),
                     Err(Refused::NotFinite) => panic!("{v}: no float here is other than finite"),
                     Err(Refused::Failed(e)) => panic!("{e}"),
@@ -359,18 +368,14 @@ mod tests {
             }
         }
         // Straight from the Serialize types, not through a Value.
-        for (value, depth) in [
-            (to_value(&E::New(vec![1]), 2).ok(), 2),
-            (to_value(&[E::Tuple(1, vec![2])], 4).ok(), 4),
-            (to_value(&E::Struct { v: vec![3] }, 3).ok(), 3),
-            (to_value(&E::Unit, 0).ok(), 0),
-        ] {
-            let value = value.expect("accepted at its own depth");
-            assert_eq!(crate::rules::depth_of(&value), depth, "{value}");
-        }
-        assert!(matches!(to_value(&E::New(vec![1]), 1), Err(Refused::TooDeep)));
-        assert!(matches!(to_value(&[E::Tuple(1, vec![2])], 3), Err(Refused::TooDeep)));
-        assert!(matches!(to_value(&E::Struct { v: vec![3] }, 2), Err(Refused::TooDeep)));
+        let depth = |t: Option<String>| crate::rules::depth_of(&serde_json::from_str(&t.expect("accepted")).unwrap());
+        assert_eq!(depth(to_text(&E::New(vec![1]), 2).ok()), 2);
+        assert_eq!(depth(to_text(&[E::Tuple(1, vec![2])], 4).ok()), 4);
+        assert_eq!(depth(to_text(&E::Struct { v: vec![3] }, 3).ok()), 3);
+        assert_eq!(depth(to_text(&E::Unit, 0).ok()), 0);
+        assert!(matches!(to_text(&E::New(vec![1]), 1), Err(Refused::TooDeep)));
+        assert!(matches!(to_text(&[E::Tuple(1, vec![2])], 3), Err(Refused::TooDeep)));
+        assert!(matches!(to_text(&E::Struct { v: vec![3] }, 2), Err(Refused::TooDeep)));
         // A struct named as serde_json's own scalars (a `Number` with `arbitrary_precision`) is
         // not counted, but what it holds is: nested into itself, it is still refused, not a stack
         // overflow. (`cargo test --lib --features serde_json/arbitrary_precision serdepth`: the
@@ -388,12 +393,30 @@ mod tests {
             }
         }
         // (With `arbitrary_precision` serde_json refuses such a struct itself: `Failed`.)
-        assert!(to_value(&Fake(100_000), 16).is_err());
-        // (Its last level is left to the depth rule, which checks the value produced.)
-        assert!(to_value(&Fake(17), 16).is_err());
-        assert!(!matches!(to_value(&Fake(15), 16), Err(Refused::TooDeep)));
+        assert!(to_text(&Fake(100_000), 16).is_err());
+        // (Its last level is left to the depth rule, which checks the text produced.)
+        assert!(to_text(&Fake(17), 16).is_err());
+        assert!(!matches!(to_text(&Fake(15), 16), Err(Refused::TooDeep)));
         // A failure of the value's own is not a depth refusal.
         let bad_key: std::collections::BTreeMap<Vec<u8>, u8> = [(vec![1], 1)].into();
-        assert!(matches!(to_value(&bad_key, 16), Err(Refused::Failed(_))));
+        assert!(matches!(to_text(&bad_key, 16), Err(Refused::Failed(_))));
+    }
+
+    /// A struct's fields and a map's entries are written in the order the value gives them,
+    /// whatever serde_json's features: through a `serde_json::Value` (`to_value`, as before) they
+    /// were sorted unless serde_json's `preserve_order` was on, which the crate then turned on
+    /// for every program depending on it.
+    #[test]
+    fn fields_keep_the_order_the_value_gives() {
+        #[derive(serde::Serialize)]
+        struct Changed {
+            zeta: u8,
+            alpha: Vec<(u8, u8)>,
+            middle: std::collections::BTreeMap<&'static str, f32>,
+        }
+        let v = Changed { zeta: 1, alpha: vec![(2, 3)], middle: [("y", 0.1), ("b", 2.5)].into() };
+        let Ok(text) = to_text(&v, 16) else { panic!("refused") };
+        assert_eq!(text, r#"{"zeta":1,"alpha":[[2,3]],"middle":{"b":2.5,"y":0.1}}"#);
+        assert_eq!(text, serde_json::to_string(&v).unwrap());
     }
 }

@@ -111,6 +111,41 @@ async fn serialize_details_through_an_action() {
     // Both are calls that failed, counted like any refused input (the second one was not).
     assert_eq!(logger.stats().failed, 2);
     assert_eq!(logger.chain_head().next_seq, 1, "neither took a seq");
+
+    // Found by review (session 57): stored in the order the value gives its fields (a struct's,
+    // as declared). Through a `serde_json::Value` they were sorted unless serde_json's
+    // `preserve_order` was on, which the crate turned on in every program depending on it.
+    #[derive(serde::Serialize)]
+    struct Moved {
+        to: &'static str,
+        from: &'static str,
+        at: f32,
+    }
+    let ev = logger.action("DOCUMENT_MOVED").details(&Moved { to: "b", from: "a", at: 0.1 }).await.unwrap();
+    // (`0.1` as `serde_json::to_string` writes an f32; through a `Value` it was widened to
+    // `0.10000000149011612`.)
+    let want = r#"{"to":"b","from":"a","at":0.1}"#;
+    assert_eq!(ev.details.as_deref(), Some(want));
+    let rows = cypher(
+        "MATCH (:AuditTrail {name: $t})-[:HAS_EVENT]->(e:AuditEvent {UID: $u}) RETURN e.details",
+        json!({"t": trail, "u": ev.uid}),
+    )
+    .await;
+    assert_eq!(rows[0][0].as_str(), Some(want));
+    // A member name twice in one object (a flattened map holding a field's name) is refused, as
+    // in details given as text; a `Value` kept the last one.
+    #[derive(serde::Serialize)]
+    struct Flat {
+        id: u8,
+        #[serde(flatten)]
+        extra: std::collections::BTreeMap<&'static str, u8>,
+    }
+    let e = logger.action("X").details(&Flat { id: 1, extra: [("id", 2)].into() }).await.unwrap_err();
+    assert!(
+        matches!(&e, AuditError::InvalidInput(m) if m.starts_with("details give the member name \"id\" twice")),
+        "{e:?}"
+    );
+    assert_eq!((logger.stats().failed, logger.chain_head().next_seq), (3, 2));
 }
 
 /// Found by review (integrity48): a `Serialize` value holding a float that JSON cannot carry

@@ -5,7 +5,7 @@
 //! API is unchanged while the browser's read entry carries no `serde_json` or
 //! `serde-wasm-bindgen`.
 
-use super::{iso_millis, PageEvent, PublicKeys, TrailQuery, VerifyQuery};
+use super::{iso_millis, PageEvent, PublicKeys, TrailQuery, VerifyQuery, DETAILS_DEPTH};
 use crate::chain::VerifyReport;
 use crate::error::cat;
 use crate::event::Source;
@@ -198,10 +198,6 @@ fn jwk_from_json(v: &Json) -> Result<PublicJwk, String> {
 
 // Results for JavaScript as JSON text (the host's `JSON.parse` makes the objects): the keys and
 // values the types' `Serialize` gives, written directly; tested against `serde_json` below.
-
-/// Nesting `serde_json` accepts when it parses (its recursion limit): stored details nested
-/// deeper are returned as their text, as before.
-const DETAILS_DEPTH: usize = 127;
 
 /// A page of events (with the next page's cursor) as [`TrailPage`]'s JSON. `details` is the
 /// stored text itself when it is a JSON object (the same value `serde_json` would parse from it),
@@ -650,8 +646,12 @@ mod tests {
         let mut empty = String::new();
         write_page(&[], None, &mut empty);
         assert_eq!(empty, serde_json::to_string(&TrailPage { events: vec![], next_cursor: None }).unwrap());
-        // Without details or with compact ones, byte for byte.
+        // Without details or with compact ones, byte for byte. (Keys in sorted order here: a
+        // `TrailEvent`'s details are a `Value`, in serde_json's `Map` order, sorted without its
+        // `preserve_order`, which the crate does not turn on; the page keeps the stored order.)
         let mut plain = pages[..3].to_vec();
+        plain[1].event.details =
+            Some(r#"{"i":4,"nested":{"Password":"[REDACTED]","list":[{"apiKey":"k"}]},"note":"line\nbreak ✓"}"#.into());
         plain[2].event.details = Some(r#"{"a":[1,"x"]}"#.into());
         let mut text = String::new();
         write_page(&plain, Some("c"), &mut text);
