@@ -1247,21 +1247,21 @@ test("tail --follow prints an event logged after it started, once, and stops on 
  * the first event is printed, `outage(setMode, until, seen)` runs; then tail gets SIGTERM and must
  * exit 0. Returns the proxy's URL and tail's stderr.
  */
-async function followThroughProxy(prefix, outage) {
-  const { trail } = await logged(prefix, 1);
+/**
+ * `tail -f --interval 0.2 -n 1 --trail <trail>` through a proxy to Neo4j: each request's whole
+ * body goes to `answer(req, body, res, forward)`, which answers it or calls `forward()`. Returns
+ * the proxy's URL, the child, what it printed so far (`seen.out`, `seen.err`), its exit and the
+ * proxy (to close).
+ */
+async function tailThroughProxy(trail, answer) {
   const { createServer, request } = await import("node:http");
   const target = new URL(NEO4J_URL);
-  let mode = "up";
   const proxy = createServer((req, res) => {
-    if (mode === "drop") return req.socket.destroy();
     const chunks = [];
     req.on("data", (c) => chunks.push(c)).on("end", () => {
-      if (mode === "half") {
-        res.socket.end("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"results\":[");
-        return;
-      }
-      request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-        (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
+      const body = Buffer.concat(chunks);
+      answer(req, body, res, () => request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(body));
     });
   });
   await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
@@ -1272,6 +1272,19 @@ async function followThroughProxy(prefix, outage) {
   child.stdout.setEncoding("utf8").on("data", (d) => (seen.out += d));
   child.stderr.setEncoding("utf8").on("data", (d) => (seen.err += d));
   const exited = new Promise((resolve) => child.on("close", resolve));
+  return { url, child, seen, exited, proxy };
+}
+
+async function followThroughProxy(prefix, outage) {
+  const { trail } = await logged(prefix, 1);
+  let mode = "up";
+  const { url, child, seen, exited, proxy } = await tailThroughProxy(trail, (req, _body, res, forward) => {
+    if (mode === "drop") return req.socket.destroy();
+    if (mode === "half") {
+      return res.socket.end("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"results\":[");
+    }
+    forward();
+  });
   const until = async (f) => { const t0 = Date.now(); while (!f() && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50)); };
   try {
     await until(() => seen.out);
@@ -1316,37 +1329,24 @@ test("tail --follow: refused credentials end it with exit 3 and no further reque
   // After a password rotation, tail --follow sent the old password at every poll (~2 s): one
   // failed login each, and Neo4j locks a user for 5 s after 3, so that user stayed locked for
   // good and every application logger of it failed with HTTP 429 AuthenticationRateLimit.
-  const { createServer, request } = await import("node:http");
-  const target = new URL(NEO4J_URL);
   for (const [status, code, said] of [
     [401, "Neo.ClientError.Security.Unauthorized", ""],
     [429, "Neo.ClientError.Security.AuthenticationRateLimit", "; too many failed logins, Neo4j blocks this user for a while"],
   ]) {
     const { trail } = await logged("cli-follow-refused", 1);
-    const seen = { out: "", err: "" };
     // `polled`: requests forwarded once the first event was printed, other than the check for
     // unkeyed links that precedes the polling: the polls.
     let refuse = false, refused = 0, polled = 0;
-    const proxy = createServer((req, res) => {
-      const chunks = [];
-      req.on("data", (c) => chunks.push(c)).on("end", () => {
-        if (seen.out && !refuse && !Buffer.concat(chunks).includes("r.trail IS NULL")) polled++;
-        if (refuse) {
-          refused++;
-          res.writeHead(status, { "Content-Type": "application/json", "WWW-Authenticate": "Basic realm=\"Neo4j\"" });
-          return res.end(JSON.stringify({ errors: [{ code, message: "The client is unauthorized due to authentication failure." }] }));
-        }
-        request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-          (r) => { res.writeHead(r.statusCode, r.headers); r.pipe(res); }).end(Buffer.concat(chunks));
-      });
+    let seen;
+    const started = await tailThroughProxy(trail, (_req, body, res, forward) => {
+      if (seen?.out && !refuse && !body.includes("r.trail IS NULL")) polled++;
+      if (!refuse) return forward();
+      refused++;
+      res.writeHead(status, { "Content-Type": "application/json", "WWW-Authenticate": "Basic realm=\"Neo4j\"" });
+      res.end(JSON.stringify({ errors: [{ code, message: "The client is unauthorized due to authentication failure." }] }));
     });
-    await new Promise((r) => proxy.listen(0, "127.0.0.1", r));
-    const url = `http://127.0.0.1:${proxy.address().port}`;
-    const child = spawn(process.execPath, [CLI, "tail", "--trail", trail, "-n", "1", "-f", "--interval", "0.2"],
-      { env: { ...ENV, NEO4J_URL: url }, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout.setEncoding("utf8").on("data", (d) => (seen.out += d));
-    child.stderr.setEncoding("utf8").on("data", (d) => (seen.err += d));
-    const exited = new Promise((resolve) => child.on("close", resolve));
+    const { url, child, exited, proxy } = started;
+    seen = started.seen;
     try {
       const t0 = Date.now();
       while (!seen.out && Date.now() - t0 < 15_000) await new Promise((r) => setTimeout(r, 50));
